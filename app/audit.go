@@ -1,0 +1,137 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Audit records are events of kind "audit" whose payload is encrypted to
+// the clinic's audit key (see createAuditKey): any member can write one,
+// only administrators can read them. Every change is itself a signed event,
+// so the log of changes is the event log; reads are recorded explicitly.
+const (
+	kindAudit  = "audit"
+	scopeAudit = "audit"
+)
+
+// AuditRecord is what one audit event says.
+type AuditRecord struct {
+	Action  string `json:"action"`            // e.g. "chart.read"
+	Entity  string `json:"entity"`            // the record concerned
+	Patient string `json:"patient,omitempty"` // MRN, when a patient is concerned
+	Detail  string `json:"detail,omitempty"`
+}
+
+// AuditEntry is one line of the audit log as an administrator reads it.
+type AuditEntry struct {
+	Time     time.Time
+	Author   string // fingerprint
+	Name     string // author's name from the directory
+	Device   string
+	Event    string
+	Kind     string // event kind: "audit" for reads, else the kind of record changed
+	Record   AuditRecord
+	Readable bool // false when the record could not be opened
+}
+
+func (s *Session) auditKey(r *replica.Replica) (*crypto.PublicKey, error) {
+	kind, st, err := r.Entity(context.Background(), entityClinic)
+	if err != nil || kind != "clinic" {
+		return nil, fmt.Errorf("app: the clinic's audit key has not arrived on this workstation yet")
+	}
+	raw, err := base64.StdEncoding.DecodeString(st.String("audit_pub"))
+	if err != nil {
+		return nil, fmt.Errorf("app: audit key: %w", err)
+	}
+	return crypto.ParsePublicKey(raw)
+}
+
+// auditEvent returns a batch step that records rec, encrypted to the audit key.
+func (s *Session) auditEvent(r *replica.Replica, b *replica.Batch, rec AuditRecord) error {
+	pub, err := s.auditKey(r)
+	if err != nil {
+		return err
+	}
+	plain, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	msg, err := pub.Encrypt(plain, r.Identity())
+	if err != nil {
+		return fmt.Errorf("app: seal audit record: %w", err)
+	}
+	entity := rec.Entity
+	if entity == "" {
+		entity = entityClinic
+	}
+	b.Raw(kindAudit, scopeAudit, entity, msg)
+	return nil
+}
+
+// Audit writes one audit record on its own.
+func (s *Session) Audit(ctx context.Context, rec AuditRecord) error {
+	r, err := s.live()
+	if err != nil {
+		return err
+	}
+	b := r.Batch()
+	if err := s.auditEvent(r, b, rec); err != nil {
+		return err
+	}
+	_, err = b.Commit(ctx)
+	return err
+}
+
+// AuditLog returns every audit record and every change, newest first.
+func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
+	r, err := s.can(roles.ReadAudit)
+	if err != nil {
+		return nil, err
+	}
+	kind, st, err := r.Entity(ctx, entityAuditKey)
+	if err != nil || kind != "audit-key" {
+		return nil, fmt.Errorf("app: the audit key has not arrived on this workstation yet")
+	}
+	locked, _ := base64.StdEncoding.DecodeString(st.String("locked"))
+	auditID, err := crypto.UnlockIdentity(locked, []byte(st.String("pass")))
+	if err != nil {
+		return nil, fmt.Errorf("app: open the audit key: %w", err)
+	}
+	defer auditID.Clear()
+	var out []AuditEntry
+	err = r.DB().View(ctx, func(tx *store.Tx) error {
+		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			if e.Kind == replica.KindKey || e.State == store.Rejected {
+				return nil
+			}
+			a := AuditEntry{Time: time.UnixMilli(e.Time), Author: e.Author, Device: e.Device, Event: e.ID, Kind: e.Kind,
+				Record: AuditRecord{Action: "change." + e.Kind, Entity: e.Entity}, Readable: true}
+			if m, ok := r.Member(e.Author); ok {
+				a.Name = m.Name
+			}
+			if e.Kind == kindAudit {
+				a.Readable = false
+				env, err := crypto.ParseEnvelope(e.Raw)
+				pub, ok := r.PublicKey(e.Author)
+				if err == nil && ok {
+					if plain, err := auditID.Decrypt(env.Ciphertext, pub); err == nil && json.Unmarshal(plain, &a.Record) == nil {
+						a.Readable = true
+					}
+				}
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out, err
+}

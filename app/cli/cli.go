@@ -1,0 +1,332 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// IO is the outside world of one command run.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Now    func() time.Time
+}
+
+// Global holds the flags every command shares.
+type Global struct {
+	Profile  string
+	Keystore string
+}
+
+// ErrUsage marks a command line that could not be understood.
+var ErrUsage = errors.New("usage")
+
+const usage = `Usage: medihaven [--profile DIR] [--keystore os|file] COMMAND [flags]
+
+With no command, opens the desktop application.
+
+Commands:
+  init --clinic NAME --admin NAME     create a clinic and its first administrator
+  token issue --role ROLE [--expires DURATION]
+                                      issue a registration token (prints only the token)
+  token list                          list registration tokens
+  token revoke ID                     revoke an unused token
+  enroll --token TOKEN --name NAME    join a clinic with a registration token
+  demo --patients N                   create a demo clinic (profiles under --profile)
+  verify                              check every chain and envelope of the profile
+
+Passphrases come from MEDIHAVEN_PASSPHRASE or the first line of standard input,
+never from a flag. MEDIHAVEN_KEYSTORE=file selects the file keystore.
+`
+
+// ParseGlobal reads the global flags and returns the rest of the command line.
+func ParseGlobal(args []string, getenv func(string) string) (Global, []string, error) {
+	fs := flag.NewFlagSet("medihaven", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var g Global
+	fs.StringVar(&g.Profile, "profile", "", "profile folder")
+	fs.StringVar(&g.Keystore, "keystore", "", "where keys live: os (default) or file")
+	if err := fs.Parse(args); err != nil {
+		return g, nil, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if g.Keystore == "" {
+		g.Keystore = getenv("MEDIHAVEN_KEYSTORE")
+	}
+	switch g.Keystore {
+	case "", app.KeystoreOS, app.KeystoreFile:
+	default:
+		return g, nil, fmt.Errorf("%w: --keystore must be os or file", ErrUsage)
+	}
+	if g.Profile == "" {
+		d, err := app.DefaultProfileDir()
+		if err != nil {
+			return g, nil, err
+		}
+		g.Profile = d
+	}
+	return g, fs.Args(), nil
+}
+
+// Run runs one headless command and returns the process exit code.
+func Run(ctx context.Context, g Global, args []string, io IO) int {
+	if io.Now == nil {
+		io.Now = time.Now
+	}
+	err := dispatch(ctx, g, args, io)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, ErrUsage) {
+		fmt.Fprintf(io.Stderr, "medihaven: %v\n\n%s", strings.TrimPrefix(err.Error(), "usage: "), usage)
+		return 2
+	}
+	fmt.Fprintf(io.Stderr, "medihaven: %s\n", plain(err))
+	return 1
+}
+
+// plain drops the package prefixes from an error chain for people.
+func plain(err error) string {
+	s := err.Error()
+	for _, p := range []string{"app: ", "crypto: ", "replica: ", "store: ", "roles: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+func dispatch(ctx context.Context, g Global, args []string, io IO) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no command", ErrUsage)
+	}
+	env := app.Env{Now: io.Now}
+	switch args[0] {
+	case "init":
+		return cmdInit(ctx, env, g, args[1:], io)
+	case "token":
+		if len(args) < 2 {
+			return fmt.Errorf("%w: token needs issue, list or revoke", ErrUsage)
+		}
+		switch args[1] {
+		case "issue":
+			return cmdTokenIssue(ctx, env, g, args[2:], io)
+		case "list":
+			return cmdTokenList(ctx, env, g, args[2:], io)
+		case "revoke":
+			return cmdTokenRevoke(ctx, env, g, args[2:], io)
+		}
+		return fmt.Errorf("%w: unknown token command %q", ErrUsage, args[1])
+	case "enroll":
+		return cmdEnroll(ctx, env, g, args[1:], io)
+	case "demo":
+		return cmdDemo(ctx, env, g, args[1:], io)
+	case "verify":
+		return cmdVerify(ctx, env, g, args[1:], io)
+	case "help", "-h", "--help":
+		fmt.Fprint(io.Stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown command %q", ErrUsage, args[0])
+}
+
+// passphrase reads the passphrase from MEDIHAVEN_PASSPHRASE or the first
+// line of standard input.
+func passphrase(io IO) ([]byte, error) {
+	if p := io.Getenv("MEDIHAVEN_PASSPHRASE"); p != "" {
+		return []byte(p), nil
+	}
+	if io.Stdin == nil {
+		return nil, errors.New("no passphrase: set MEDIHAVEN_PASSPHRASE or write it on standard input")
+	}
+	line, err := bufio.NewReader(io.Stdin).ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		if err != nil && !errors.Is(err, os.ErrClosed) {
+			return nil, errors.New("no passphrase: set MEDIHAVEN_PASSPHRASE or write it on standard input")
+		}
+		return nil, errors.New("the passphrase is empty")
+	}
+	return []byte(line), nil
+}
+
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrUsage, fs.Name(), err)
+	}
+	return nil
+}
+
+func login(ctx context.Context, env app.Env, g Global, io IO) (*app.Session, error) {
+	p, err := passphrase(io)
+	if err != nil {
+		return nil, err
+	}
+	return app.Login(ctx, env, g.Profile, "", p)
+}
+
+func cmdInit(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("init")
+	clinic := fs.String("clinic", "", "clinic name")
+	admin := fs.String("admin", "", "first administrator's name")
+	ipfsAddr := fs.String("ipfs", "", "clinic Kubo API address")
+	xmppAddr := fs.String("xmpp", "", "clinic XMPP server host:port")
+	domain := fs.String("domain", "", "clinic XMPP domain")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *clinic == "" || *admin == "" {
+		return fmt.Errorf("%w: init needs --clinic NAME and --admin NAME", ErrUsage)
+	}
+	p, err := passphrase(io)
+	if err != nil {
+		return err
+	}
+	s, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: g.Profile, Clinic: *clinic, Admin: *admin, Passphrase: p,
+		Keystore: g.Keystore, Servers: app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(io.Stdout, "Created clinic %q in %s; %s is its administrator.\n", s.Clinic(), g.Profile, s.StaffName())
+	return nil
+}
+
+func cmdTokenIssue(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("token issue")
+	roleName := fs.String("role", "", "administrator, receptionist or physician")
+	expires := fs.Duration("expires", app.DefaultTokenTTL, "how long the token stays valid, e.g. 24h")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	role, err := roles.Parse(*roleName)
+	if err != nil {
+		return fmt.Errorf("%w: --role: %w", ErrUsage, err)
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	t, err := s.IssueToken(ctx, role, *expires)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Stdout, t.String())
+	return nil
+}
+
+func cmdTokenList(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	if err := parse(newFlags("token list"), args); err != nil {
+		return err
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ts, err := s.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	if dir, err := s.Directory(); err == nil {
+		for _, m := range dir {
+			names[m.Fingerprint] = m.Name
+		}
+	}
+	fmt.Fprintf(io.Stdout, "%-16s  %-13s  %-8s  %-16s  %s\n", "ID", "ROLE", "STATUS", "EXPIRES", "USED BY")
+	for _, t := range ts {
+		fmt.Fprintf(io.Stdout, "%-16s  %-13s  %-8s  %-16s  %s\n", t.ID, t.Role, t.Status, t.Expires.Local().Format("2006-01-02 15:04"), names[t.UsedBy])
+	}
+	return nil
+}
+
+func cmdTokenRevoke(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("token revoke")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: token revoke needs the token ID (see token list)", ErrUsage)
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.RevokeToken(ctx, fs.Arg(0)); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Revoked token %s.\n", fs.Arg(0))
+	return nil
+}
+
+func cmdEnroll(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("enroll")
+	token := fs.String("token", "", "registration token")
+	name := fs.String("name", "", "your name")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *token == "" || *name == "" {
+		return fmt.Errorf("%w: enroll needs --token TOKEN and --name NAME", ErrUsage)
+	}
+	if _, err := app.ParseToken(*token, env.Now); err != nil {
+		return err // before asking for a passphrase
+	}
+	p, err := passphrase(io)
+	if err != nil {
+		return err
+	}
+	s, err := app.Redeem(ctx, env, app.Redemption{Dir: g.Profile, Token: *token, Name: *name, Passphrase: p, Keystore: g.Keystore})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(io.Stdout, "Enrollment of %s as %s written to %s; an administrator's workstation admits it when it next syncs.\n",
+		s.StaffName(), s.Role(), g.Profile)
+	return nil
+}
+
+func cmdVerify(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	if err := parse(newFlags("verify"), args); err != nil {
+		return err
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	r, err := s.Replica()
+	if err != nil {
+		return err
+	}
+	problems, err := r.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintln(io.Stdout, "BAD  "+p.String())
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d bad event(s): the log of %s is not intact", len(problems), g.Profile)
+	}
+	fmt.Fprintln(io.Stdout, "OK   every chain and envelope is intact")
+	return nil
+}

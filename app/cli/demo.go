@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Demo staff: one of every role, and two physicians.
+var demoStaff = []struct {
+	dir  string
+	name string
+	role roles.Role
+}{
+	{"reception", "Rosa Delgado", roles.Receptionist},
+	{"physician", "Dr. Amara Okafor", roles.Physician},
+	{"physician2", "Dr. Jonas Lindqvist", roles.Physician},
+}
+
+var (
+	demoGiven  = []string{"Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Mateo", "Isabella", "Lucas", "Mia", "Levi", "Amelia", "Ezra", "Harper", "Asher", "Evelyn", "Leo", "Luna", "Kai", "Zoe", "Omar", "Priya", "Chen", "Fatima", "Ivan", "Aiko", "Kofi", "Ingrid", "Tomás", "Yara", "Ravi", "Nadia", "Hugo", "Leila", "Mikael", "Sara", "Diego", "Hana", "Felix"}
+	demoFamily = []string{"Smith", "Johnson", "Garcia", "Brown", "Martinez", "Nguyen", "Kim", "Patel", "Müller", "Rossi", "Kowalski", "Okafor", "Haddad", "Silva", "Andersen", "Dubois", "Novak", "Tanaka", "Ivanova", "O'Brien", "Fischer", "Moreau", "Costa", "Jensen", "Yilmaz", "Khan", "Santos", "Schmidt", "Lopez", "Wright", "Hughes", "Kaur", "Nakamura", "Petrov", "Hoffmann", "Bianchi", "Larsen", "Mendes", "Abebe", "Ferreira"}
+	demoDrugs  = []string{"Amoxicillin 500 mg", "Lisinopril 10 mg", "Metformin 500 mg", "Atorvastatin 20 mg", "Ibuprofen 400 mg", "Omeprazole 20 mg", "Salbutamol 100 mcg"}
+	demoVisits = []string{"Follow-up", "Annual check-up", "Cough and fever", "Blood pressure review", "Back pain", "Vaccination", "Medication review"}
+)
+
+func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("demo")
+	patients := fs.Int("patients", 200, "how many synthetic patients")
+	seed := fs.Uint64("seed", 1, "random seed (same seed, same clinic)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *patients < 0 || *patients > 200000 {
+		return fmt.Errorf("%w: --patients must be between 0 and 200000", ErrUsage)
+	}
+	pass, err := passphrase(io)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(g.Profile, "admin"), Clinic: "Riverside Family Practice",
+		Admin: "Alex Morgan", Passphrase: pass, Keystore: g.Keystore})
+	if err != nil {
+		return err
+	}
+	sessions := []*app.Session{admin}
+	defer func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}()
+	for _, st := range demoStaff {
+		t, err := admin.IssueToken(ctx, st.role, time.Hour)
+		if err != nil {
+			return err
+		}
+		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(g.Profile, st.dir), Token: t.String(), Name: st.name,
+			Passphrase: pass, Keystore: g.Keystore})
+		if err != nil {
+			return err
+		}
+		sessions = append(sessions, s)
+	}
+	if err := app.SyncLocal(ctx, sessions...); err != nil {
+		return err
+	}
+	reception, phys := sessions[1], sessions[2]
+	var physicians []string
+	for _, s := range sessions[2:] {
+		physicians = append(physicians, s.Fingerprint())
+	}
+	rng := rand.New(rand.NewPCG(*seed, 42))
+	day := time.Now().Truncate(24 * time.Hour).Add(8 * time.Hour)
+	for i := 0; i < *patients; i++ {
+		p, err := reception.RegisterPatient(ctx, app.Patient{
+			Given: demoGiven[rng.IntN(len(demoGiven))], Family: demoFamily[rng.IntN(len(demoFamily))],
+			Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
+			Sex:   []string{"female", "male"}[rng.IntN(2)], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000)),
+		})
+		if err != nil {
+			return err
+		}
+		if i < 60 {
+			slot := day.Add(time.Duration(i/len(physicians)%32) * 15 * time.Minute)
+			if _, err := reception.Book(ctx, app.Appointment{Patient: p.ID, Physician: physicians[i%len(physicians)], Start: slot,
+				Minutes: 15, Reason: demoVisits[rng.IntN(len(demoVisits))]}); err != nil {
+				return err
+			}
+		}
+		if i%10 == 0 {
+			pending := []*app.Session{reception, phys}
+			if err := app.SyncLocal(ctx, pending...); err != nil {
+				return err
+			}
+			if _, err := phys.WriteNote(ctx, app.Note{Patient: p.ID, Subjective: "Feels well overall.",
+				Objective: "BP 128/82, pulse 72.", Assessment: "Stable.", Plan: "Review in 6 months."}); err != nil {
+				return err
+			}
+			if _, err := phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Drug: demoDrugs[rng.IntN(len(demoDrugs))],
+				Dose: "1 tablet", Frequency: "twice daily", Days: 7}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := app.SyncLocal(ctx, sessions...); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Demo clinic %q with %d patients in %s (%s):\n", admin.Clinic(), *patients, g.Profile, time.Since(start).Round(time.Millisecond))
+	for _, s := range sessions {
+		fmt.Fprintf(io.Stdout, "  %-22s %-13s --profile %s\n", s.StaffName(), s.Role(), s.Profile().Dir)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// NewClinic describes a clinic to create.
+type NewClinic struct {
+	Dir        string // profile folder of the founding administrator
+	Clinic     string // the clinic's name
+	Admin      string // the founding administrator's name
+	Passphrase []byte
+	Keystore   string // KeystoreOS (default) or KeystoreFile
+	Servers    Servers
+}
+
+// Entity ids of the clinic's own records.
+const (
+	entityClinic   = "c11c1c0000000000000000000000c11c" // directory: name, audit key
+	entityAuditKey = "a0d17000000000000000000000000a0d" // admin: the audit key's private half
+)
+
+// CreateClinic creates a clinic and its founding administrator's
+// workstation: identity, the directory and admin scopes, the audit key.
+func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
+	env = env.defaults()
+	name, err := checkName("clinic name", c.Clinic)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := checkName("administrator's name", c.Admin)
+	if err != nil {
+		return nil, err
+	}
+	p := Profile{Clinic: name, Keystore: c.Keystore, Servers: c.Servers}
+	who := me{Name: admin, Role: roles.Administrator}
+	return newProfile(ctx, env, c.Dir, p, c.Passphrase, who, nil, func(s *Session) error {
+		for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
+			if _, err := s.rep.NewEpoch(ctx, scope); err != nil {
+				return err
+			}
+		}
+		fp := s.rep.Fingerprint()
+		fields, err := replica.F(map[string]any{
+			"name": admin, "role": roles.Administrator, "status": replica.StatusActive,
+			"joined": env.Now().UnixMilli(),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := s.rep.Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: fields}); err != nil {
+			return err
+		}
+		return s.createAuditKey(ctx, name)
+	})
+}
+
+// The audit key is an OpenPGP key pair: every member encrypts audit events
+// to its public half (kept in the directory), only administrators hold the
+// private half (kept in the admin scope). So a physician's chart read is
+// audited without the physician holding the admin key.
+func (s *Session) createAuditKey(ctx context.Context, clinic string) error {
+	pass := []byte(newID(32))
+	id, locked, err := crypto.NewIdentity("Medihaven audit", pass)
+	if err != nil {
+		return fmt.Errorf("app: audit key: %w", err)
+	}
+	defer id.Clear()
+	pub, err := replica.F(map[string]any{"name": clinic, "audit_pub": base64.StdEncoding.EncodeToString(id.Public().Bytes())})
+	if err != nil {
+		return err
+	}
+	if _, err := s.rep.Append(ctx, replica.Change{Entity: entityClinic, Kind: "clinic", Scope: roles.Directory, Fields: pub}); err != nil {
+		return err
+	}
+	priv, err := replica.F(map[string]any{"locked": base64.StdEncoding.EncodeToString(locked), "pass": string(pass)})
+	if err != nil {
+		return err
+	}
+	_, err = s.rep.Append(ctx, replica.Change{Entity: entityAuditKey, Kind: "audit-key", Scope: roles.Admin, Fields: priv})
+	return err
+}

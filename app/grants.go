@@ -1,0 +1,126 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Upkeep is what Maintain did.
+type Upkeep struct {
+	Admitted []Admission // administrators only
+	Granted  int         // grants written
+	Created  []roles.Scope
+	Rotated  []roles.Scope
+}
+
+// Maintain does the key work that falls to this workstation after new
+// events arrived: an administrator admits enrollment requests; every
+// workstation grants the scope keys it holds to members entitled to them
+// who lack them, creates the first key of a scope its role creates when the
+// clinic has none, and starts a new epoch of a scope after a member who held
+// it was revoked. It is idempotent; run it after each sync.
+func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
+	var u Upkeep
+	r, err := s.live()
+	if err != nil {
+		return u, err
+	}
+	if s.role.Can(roles.AdmitStaff) && r.Holds(roles.Admin) {
+		if u.Admitted, err = s.Admit(ctx); err != nil {
+			return u, err
+		}
+	}
+	if _, ok := r.Member(r.Fingerprint()); !ok {
+		return u, nil // not admitted yet: nothing to grant or create
+	}
+	for _, scope := range s.role.Scopes() {
+		created, err := s.createScope(ctx, r, scope)
+		if err != nil {
+			return u, err
+		}
+		if created {
+			u.Created = append(u.Created, scope)
+		}
+		rotated, err := s.rotate(ctx, r, scope)
+		if err != nil {
+			return u, err
+		}
+		if rotated {
+			u.Rotated = append(u.Rotated, scope)
+		}
+	}
+	b := r.Batch()
+	for _, scope := range s.role.Scopes() {
+		for _, m := range r.Members() {
+			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(scope) {
+				continue
+			}
+			if _, ok := r.PublicKey(m.Fingerprint); !ok {
+				continue
+			}
+			for _, k := range r.Keys(scope) {
+				if !r.Granted(m.Fingerprint, scope, k.Epoch) {
+					b.Grant(k, m.Fingerprint)
+				}
+			}
+		}
+	}
+	u.Granted = b.Len()
+	if _, err := b.Commit(ctx); err != nil {
+		return u, fmt.Errorf("app: grant keys: %w", err)
+	}
+	return u, nil
+}
+
+// createScope makes the first key of a scope this role creates, when this
+// workstation holds none and no trace of the scope exists in the clinic's
+// log (no grant, no data): then nobody holds it yet.
+func (s *Session) createScope(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
+	if r.Holds(scope) || !s.role.Creates(scope) {
+		return false, nil
+	}
+	seen := false
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			if e.Scope == string(scope) {
+				seen = true
+			}
+			return nil
+		})
+	})
+	if err != nil || seen {
+		return false, err
+	}
+	_, err = r.NewEpoch(ctx, scope)
+	return err == nil, err
+}
+
+// rotate starts a new epoch of scope when a member who held it has been
+// revoked since the newest epoch this workstation holds, and grants it to
+// the remaining members. The generation of the newest epoch must exceed the
+// number of such revocations.
+func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
+	k, ok := r.Key(scope)
+	if !ok {
+		return false, nil
+	}
+	revoked := uint32(0)
+	for _, m := range r.Members() {
+		if !m.Active() && m.Role.Holds(scope) {
+			revoked++
+		}
+	}
+	rotated := false
+	for gen := k.Epoch >> 16; gen <= revoked; gen++ {
+		// Granted to the remaining members by Maintain's grant pass.
+		if _, err := r.NewEpoch(ctx, scope); err != nil {
+			return rotated, err
+		}
+		rotated = true
+	}
+	return rotated, nil
+}

@@ -1,0 +1,144 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/medihaven/medihaven/crypto"
+)
+
+// Profile is one workstation profile: a folder holding the encrypted store
+// and profile.json, which names the clinic and where its keys live. Nothing
+// in it names a patient or a staff member.
+type Profile struct {
+	Dir      string `json:"-"`
+	ID       string `json:"id"`        // random, names the keyring entries
+	Clinic   string `json:"clinic"`    // clinic name, for the login screen
+	ClinicID string `json:"clinic_id"` // the founder's fingerprint starts with it
+	Device   string `json:"device"`
+	Keystore string `json:"keystore"` // "os" or "file"
+	// Anchors are administrator fingerprints trusted before the directory
+	// can be read (the issuer of the token this profile was created from).
+	Anchors []string `json:"anchors,omitempty"`
+	Servers Servers  `json:"servers"`
+}
+
+// Servers are the clinic's network services.
+type Servers struct {
+	IPFS   string `json:"ipfs,omitempty"`   // Kubo API address
+	XMPP   string `json:"xmpp,omitempty"`   // host:port
+	Domain string `json:"domain,omitempty"` // XMPP domain
+}
+
+// Keystore kinds.
+const (
+	KeystoreOS   = "os"
+	KeystoreFile = "file"
+)
+
+const (
+	profileFile  = "profile.json"
+	storeFile    = "medihaven.db"
+	keysFile     = "keys.mhk"
+	keyringName  = "medihaven"
+	nameIdentity = "identity"
+	nameDevice   = "device"
+)
+
+// DefaultProfileDir is where a profile lives when none is named: under the
+// user's configuration folder.
+func DefaultProfileDir() (string, error) {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("app: no configuration folder for profiles (%w): pass --profile DIR", err)
+	}
+	return filepath.Join(base, "medihaven", "default"), nil
+}
+
+// ReadProfile reads the profile in dir.
+func ReadProfile(dir string) (Profile, error) {
+	b, err := os.ReadFile(filepath.Join(dir, profileFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return Profile{}, fmt.Errorf("%w %s: create one with `medihaven init` or redeem a registration token with `medihaven enroll`", ErrNoProfile, dir)
+	}
+	if err != nil {
+		return Profile{}, fmt.Errorf("app: read profile: %w", err)
+	}
+	var p Profile
+	if err := json.Unmarshal(b, &p); err != nil || p.ID == "" || p.Device == "" {
+		return Profile{}, fmt.Errorf("app: %s is damaged: restore it from a backup or create a new profile", filepath.Join(dir, profileFile))
+	}
+	p.Dir = dir
+	return p, nil
+}
+
+func (p Profile) write() error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(p.Dir, profileFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("app: write profile: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(p.Dir, profileFile)); err != nil {
+		return fmt.Errorf("app: write profile: %w", err)
+	}
+	return nil
+}
+
+// ListProfiles returns the profiles found in the given folders and their
+// immediate sub-folders, for the login screen.
+func ListProfiles(dirs ...string) []Profile {
+	var out []Profile
+	seen := map[string]bool{}
+	try := func(d string) {
+		if seen[d] {
+			return
+		}
+		seen[d] = true
+		if p, err := ReadProfile(d); err == nil {
+			out = append(out, p)
+		}
+	}
+	for _, d := range dirs {
+		try(d)
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				try(filepath.Join(d, e.Name()))
+			}
+		}
+	}
+	return out
+}
+
+// KeystoreOpener opens a profile's keystore. The file keystore needs the
+// passphrase; the OS keyring does not.
+type KeystoreOpener func(p Profile, passphrase []byte) (crypto.Keystore, error)
+
+// OpenKeystore is the default opener: the OS keyring, or the
+// passphrase-protected file when the profile opted into it.
+func OpenKeystore(p Profile, passphrase []byte) (crypto.Keystore, error) {
+	switch p.Keystore {
+	case KeystoreOS, "":
+		return prefixed{crypto.NewOSKeystore(keyringName), p.ID + "/"}, nil
+	case KeystoreFile:
+		return crypto.OpenFileKeystore(filepath.Join(p.Dir, keysFile), passphrase)
+	}
+	return nil, fmt.Errorf("app: unknown keystore %q in profile: use %q or %q", p.Keystore, KeystoreOS, KeystoreFile)
+}
+
+// prefixed keeps each profile's entries apart in a shared OS keyring.
+type prefixed struct {
+	ks     crypto.Keystore
+	prefix string
+}
+
+func (p prefixed) Get(name string) ([]byte, error)      { return p.ks.Get(p.prefix + name) }
+func (p prefixed) Set(name string, secret []byte) error { return p.ks.Set(p.prefix+name, secret) }
+func (p prefixed) Delete(name string) error             { return p.ks.Delete(p.prefix + name) }

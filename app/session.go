@@ -1,0 +1,378 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Env is what the use cases get from outside: where keys live, the clock,
+// and who to tell about changes. The zero value uses the OS keyring (or the
+// profile's file keystore) and the real clock.
+type Env struct {
+	OpenKeystore KeystoreOpener
+	Now          func() time.Time
+	OnChange     func([]replica.Changed)
+}
+
+func (e Env) defaults() Env {
+	if e.OpenKeystore == nil {
+		e.OpenKeystore = OpenKeystore
+	}
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	return e
+}
+
+// MinPassphrase is the shortest passphrase accepted for a staff identity.
+const MinPassphrase = 8
+
+// Session is one staff member logged in on their workstation. Its methods
+// are the clinic's use cases; each checks the role policy before acting.
+type Session struct {
+	env  Env
+	prof Profile
+	name string
+	role roles.Role
+
+	mu     sync.Mutex
+	ks     crypto.Keystore
+	db     *store.DB
+	rep    *replica.Replica
+	locked bool
+}
+
+// me is what a workstation remembers of its owner, sealed with the device
+// key: name and role (the directory may not be readable yet).
+type me struct {
+	Name  string     `json:"name"`
+	Role  roles.Role `json:"role"`
+	Token string     `json:"token,omitempty"`
+}
+
+func newID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("app: no randomness: " + err.Error()) // the OS has no entropy: nothing can be done safely
+	}
+	return hex.EncodeToString(b)
+}
+
+func checkName(what, s string) (string, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	switch {
+	case s == "":
+		return "", fmt.Errorf("%w: the %s is empty", ErrInvalidInput, what)
+	case len(s) > 120:
+		return "", fmt.Errorf("%w: the %s is longer than 120 characters", ErrInvalidInput, what)
+	}
+	return s, nil
+}
+
+func checkPassphrase(p []byte) error {
+	if len(p) < MinPassphrase {
+		return fmt.Errorf("%w: the passphrase must have at least %d characters", ErrInvalidInput, MinPassphrase)
+	}
+	return nil
+}
+
+// newProfile creates a profile folder with a fresh identity and device key.
+// On any failure it removes what it created, so nothing is half-written.
+// The profile is usable only once commit is called.
+func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase []byte, who me, anchors []string,
+	build func(*Session) error) (*Session, error) {
+	if err := checkPassphrase(passphrase); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, profileFile)); err == nil {
+		return nil, fmt.Errorf("%w: %s (log in, or choose another folder with --profile)", ErrProfileExists, dir)
+	}
+	created := false
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		created = true
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: create profile folder: %w", err)
+	}
+	var ks crypto.Keystore
+	s := &Session{env: env, name: who.Name, role: who.Role}
+	fail := func(err error) (*Session, error) {
+		s.closeStore()
+		if ks != nil {
+			ks.Delete(nameIdentity) //nolint:errcheck // best effort clean-up
+			ks.Delete(nameDevice)   //nolint:errcheck
+		}
+		if created {
+			os.RemoveAll(dir)
+		} else {
+			for _, f := range []string{storeFile, storeFile + "-wal", storeFile + "-shm", keysFile, profileFile} {
+				os.Remove(filepath.Join(dir, f))
+			}
+		}
+		return nil, err
+	}
+
+	id, locked, err := crypto.NewIdentity("Medihaven staff", passphrase)
+	if err != nil {
+		return fail(fmt.Errorf("app: create identity: %w", err))
+	}
+	if p.ClinicID == "" {
+		p.ClinicID = id.Fingerprint()[:32]
+	}
+	p.Dir, p.ID, p.Device, p.Anchors = dir, newID(16), newID(16), anchors
+	if p.Keystore == "" {
+		p.Keystore = KeystoreOS
+	}
+	if ks, err = env.OpenKeystore(p, passphrase); err != nil {
+		return fail(err)
+	}
+	dk, err := crypto.NewDeviceKey()
+	if err != nil {
+		return fail(err)
+	}
+	if err := ks.Set(nameIdentity, locked); err != nil {
+		return fail(fmt.Errorf("app: keep identity in the keystore: %w", err))
+	}
+	if err := ks.Set(nameDevice, dk[:]); err != nil {
+		return fail(fmt.Errorf("app: keep device key in the keystore: %w", err))
+	}
+	s.prof, s.ks = p, ks
+	if err := s.open(ctx, id, dk); err != nil {
+		return fail(err)
+	}
+	if err := s.remember(ctx, who); err != nil {
+		return fail(err)
+	}
+	if _, err := s.rep.PublishKey(ctx); err != nil {
+		return fail(err)
+	}
+	if err := build(s); err != nil {
+		return fail(err)
+	}
+	if err := p.write(); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+func (s *Session) open(ctx context.Context, id *crypto.Identity, dk crypto.DeviceKey) error {
+	db, err := store.Open(ctx, filepath.Join(s.prof.Dir, storeFile))
+	if err != nil {
+		return fmt.Errorf("app: open the workstation's store: %w", err)
+	}
+	rep, err := replica.Open(ctx, replica.Params{
+		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
+		Anchors: s.prof.Anchors, Index: indexTerms, OnChange: s.env.OnChange, Now: s.env.Now,
+	})
+	if err != nil {
+		db.Close()
+		return fmt.Errorf("app: open the clinic log: %w", err)
+	}
+	s.db, s.rep, s.locked = db, rep, false
+	return nil
+}
+
+func (s *Session) remember(ctx context.Context, who me) error {
+	plain, err := json.Marshal(who)
+	if err != nil {
+		return err
+	}
+	dk := s.deviceKey()
+	sealed, err := dk.Seal(plain, []byte("me"))
+	if err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, "me", sealed) })
+}
+
+func (s *Session) deviceKey() crypto.DeviceKey {
+	b, err := s.ks.Get(nameDevice)
+	var dk crypto.DeviceKey
+	if err == nil {
+		copy(dk[:], b)
+	}
+	return dk
+}
+
+// Login unlocks the staff member's identity with their passphrase and opens
+// their workstation's store.
+func Login(ctx context.Context, env Env, dir, staffName string, passphrase []byte) (*Session, error) {
+	env = env.defaults()
+	p, err := ReadProfile(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{env: env, prof: p}
+	if err := s.unlock(ctx, passphrase); err != nil {
+		return nil, err
+	}
+	if staffName != "" && !sameName(staffName, s.name) {
+		s.closeStore()
+		return nil, fmt.Errorf("%w: log in with the name this workstation was set up for", ErrWrongStaff)
+	}
+	return s, nil
+}
+
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
+	ks, err := s.env.OpenKeystore(s.prof, passphrase)
+	if errors.Is(err, crypto.ErrWrongPassphrase) {
+		return fmt.Errorf("%w: check it and try again", ErrWrongPassphrase)
+	}
+	if err != nil {
+		return err
+	}
+	locked, err := ks.Get(nameIdentity)
+	if errors.Is(err, crypto.ErrNotFound) {
+		return fmt.Errorf("app: this workstation's key is missing from the keystore: it was deleted or the profile was copied from another computer; redeem a new registration token")
+	}
+	if err != nil {
+		return err
+	}
+	id, err := crypto.UnlockIdentity(locked, passphrase)
+	if errors.Is(err, crypto.ErrWrongPassphrase) {
+		return fmt.Errorf("%w: check it and try again", ErrWrongPassphrase)
+	}
+	if err != nil {
+		return fmt.Errorf("app: unlock identity: %w", err)
+	}
+	s.ks = ks
+	if err := s.open(ctx, id, s.deviceKey()); err != nil {
+		return err
+	}
+	var sealed []byte
+	err = s.db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		sealed, err = tx.Secret(ctx, "me")
+		return err
+	})
+	if err != nil {
+		s.closeStore()
+		return fmt.Errorf("app: profile is incomplete: %w", err)
+	}
+	dk := s.deviceKey()
+	plain, err := dk.Open(sealed, []byte("me"))
+	var who me
+	if err == nil {
+		err = json.Unmarshal(plain, &who)
+	}
+	if err != nil {
+		s.closeStore()
+		return fmt.Errorf("app: profile cannot be read with this workstation's device key: %w", err)
+	}
+	s.name, s.role = who.Name, who.Role
+	if m, ok := s.rep.Member(s.rep.Fingerprint()); ok {
+		s.name, s.role = m.Name, m.Role
+		if !m.Active() {
+			s.closeStore()
+			return fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
+		}
+	}
+	return nil
+}
+
+// StaffName is the logged-in member's name.
+func (s *Session) StaffName() string { return s.name }
+
+// Role is the logged-in member's role.
+func (s *Session) Role() roles.Role { return s.role }
+
+// Clinic is the clinic's name.
+func (s *Session) Clinic() string { return s.prof.Clinic }
+
+// Profile is the workstation profile.
+func (s *Session) Profile() Profile { return s.prof }
+
+// Fingerprint is the logged-in member's key fingerprint.
+func (s *Session) Fingerprint() string {
+	if r, err := s.live(); err == nil {
+		return r.Fingerprint()
+	}
+	return ""
+}
+
+// Lock forgets the unlocked identity and closes the store; Unlock opens
+// them again with the passphrase.
+func (s *Session) Lock() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeStore()
+	s.locked = true
+}
+
+// Unlock reopens a locked session.
+func (s *Session) Unlock(ctx context.Context, passphrase []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.locked {
+		return nil
+	}
+	return s.unlock(ctx, passphrase)
+}
+
+// Close logs out.
+func (s *Session) Close() error {
+	s.Lock()
+	return nil
+}
+
+func (s *Session) closeStore() {
+	if s.rep != nil {
+		s.rep.Identity().Clear()
+		s.rep = nil
+	}
+	if s.db != nil {
+		s.db.Close()
+		s.db = nil
+	}
+}
+
+// live returns the replica of an unlocked session.
+func (s *Session) live() (*replica.Replica, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rep == nil {
+		return nil, fmt.Errorf("%w: unlock it with your passphrase", ErrLocked)
+	}
+	return s.rep, nil
+}
+
+// Replica gives the sync layer and tests the session's replica.
+func (s *Session) Replica() (*replica.Replica, error) { return s.live() }
+
+// can checks the role policy and that the session is unlocked.
+func (s *Session) can(a roles.Action) (*replica.Replica, error) {
+	r, err := s.live()
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := r.Member(r.Fingerprint()); ok && !m.Active() {
+		return nil, fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
+	}
+	if err := s.role.Check(a); err != nil {
+		return nil, err
+	}
+	if !r.Holds(a.Needs()) {
+		return nil, fmt.Errorf("%w %s yet: a colleague who holds it grants it when their workstation next syncs", replica.ErrNoKey, a.Needs())
+	}
+	return r, nil
+}
+
+var randRead = rand.Read

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Token statuses as the administrator's list shows them.
+const (
+	TokenActive  = "active"
+	TokenUsed    = "used"
+	TokenExpired = "expired"
+	TokenRevoked = "revoked"
+)
+
+// Default and longest lifetime of a registration token.
+const (
+	DefaultTokenTTL = 72 * time.Hour
+	MaxTokenTTL     = 30 * 24 * time.Hour
+)
+
+// TokenInfo is one registration token in the administrator's list. Its
+// secret never leaves the admin scope except inside the token string.
+type TokenInfo struct {
+	ID       string
+	Role     roles.Role
+	Status   string
+	IssuedBy string // fingerprint
+	Issued   time.Time
+	Expires  time.Time
+	UsedBy   string // fingerprint of the member who joined with it
+	UsedAt   time.Time
+	secret   []byte
+}
+
+// IssueToken creates a single-use registration token for role, valid for
+// ttl (DefaultTokenTTL when zero).
+func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Duration) (crypto.Token, error) {
+	r, err := s.can(roles.IssueToken)
+	if err != nil {
+		return crypto.Token{}, err
+	}
+	if !role.Valid() {
+		return crypto.Token{}, fmt.Errorf("%w: %w", ErrInvalidInput, roles.ErrUnknownRole)
+	}
+	if ttl == 0 {
+		ttl = DefaultTokenTTL
+	}
+	if ttl < time.Minute || ttl > MaxTokenTTL {
+		return crypto.Token{}, fmt.Errorf("%w: a token must be valid for between a minute and 30 days", ErrInvalidInput)
+	}
+	now := s.env.Now().UTC()
+	t := crypto.Token{
+		ID: newID(8), Clinic: s.prof.ClinicID, Role: string(role), Issuer: r.Fingerprint(),
+		Expires: now.Add(ttl).Truncate(time.Second), IPFS: s.prof.Servers.IPFS,
+		XMPP: s.prof.Servers.XMPP, Domain: s.prof.Servers.Domain,
+	}
+	if _, err := randRead(t.Secret[:]); err != nil {
+		return crypto.Token{}, err
+	}
+	fields, err := replica.F(map[string]any{
+		"role": role, "status": TokenActive, "issued_by": r.Fingerprint(), "issued": now.UnixMilli(),
+		"expires": t.Expires.UnixMilli(), "secret": base64.StdEncoding.EncodeToString(t.Secret[:]),
+	})
+	if err != nil {
+		return crypto.Token{}, err
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: t.ID, Kind: "token", Scope: roles.Admin, Fields: fields}); err != nil {
+		return crypto.Token{}, fmt.Errorf("app: record token: %w", err)
+	}
+	return t, nil
+}
+
+// Tokens lists every registration token, newest first.
+func (s *Session) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	r, err := s.can(roles.IssueToken)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.Entities(ctx, "token")
+	if err != nil {
+		return nil, err
+	}
+	now := s.env.Now()
+	out := make([]TokenInfo, 0, len(rows))
+	for _, e := range rows {
+		out = append(out, tokenFromState(e.ID, e.State, now))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Issued.After(out[j].Issued) })
+	return out, nil
+}
+
+func tokenFromState(id string, st replica.State, now time.Time) TokenInfo {
+	var issued, expires, usedAt int64
+	st.Get("issued", &issued)   //nolint:errcheck // missing reads as zero
+	st.Get("expires", &expires) //nolint:errcheck
+	st.Get("used_at", &usedAt)  //nolint:errcheck
+	secret, _ := base64.StdEncoding.DecodeString(st.String("secret"))
+	t := TokenInfo{ID: id, Role: roles.Role(st.String("role")), Status: st.String("status"),
+		IssuedBy: st.String("issued_by"), Issued: time.UnixMilli(issued), Expires: time.UnixMilli(expires),
+		UsedBy: st.String("used_by"), secret: secret}
+	if usedAt > 0 {
+		t.UsedAt = time.UnixMilli(usedAt)
+	}
+	// Revoked wins over used wins over expired: a revoke is deliberate.
+	switch {
+	case t.Status == TokenRevoked:
+	case t.UsedBy != "":
+		t.Status = TokenUsed
+	case now.After(t.Expires):
+		t.Status = TokenExpired
+	default:
+		t.Status = TokenActive
+	}
+	return t
+}
+
+func (s *Session) token(ctx context.Context, r *replica.Replica, id string) (TokenInfo, error) {
+	kind, st, err := r.Entity(ctx, id)
+	if err != nil || kind != "token" {
+		return TokenInfo{}, fmt.Errorf("%w: no token %s", ErrTokenUnknown, id)
+	}
+	return tokenFromState(id, st, s.env.Now()), nil
+}
+
+// RevokeToken revokes an unused registration token.
+func (s *Session) RevokeToken(ctx context.Context, id string) error {
+	r, err := s.can(roles.RevokeToken)
+	if err != nil {
+		return err
+	}
+	t, err := s.token(ctx, r, id)
+	if err != nil {
+		return err
+	}
+	switch t.Status {
+	case TokenRevoked:
+		return fmt.Errorf("%w: it was revoked already", ErrTokenRevoked)
+	case TokenUsed:
+		return fmt.Errorf("%w: revoke the member who joined with it instead", ErrTokenUsed)
+	}
+	fields, err := replica.F(map[string]any{"status": TokenRevoked, "revoked_by": r.Fingerprint(), "revoked": s.env.Now().UnixMilli()})
+	if err != nil {
+		return err
+	}
+	_, err = r.Append(ctx, replica.Change{Entity: id, Kind: "token", Scope: roles.Admin, Fields: fields})
+	return err
+}

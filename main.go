@@ -1,0 +1,58 @@
+// Command medihaven is the clinic records desktop application. With no
+// command it opens the window; with one it runs headless (see app/cli).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/cli"
+	"github.com/medihaven/medihaven/ui"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	io := cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	g, rest, err := cli.ParseGlobal(os.Args[1:], os.Getenv)
+	if err != nil {
+		os.Exit(cli.Run(ctx, g, []string{"help"}, cli.IO{Stdout: os.Stderr}) + 2)
+	}
+	if len(rest) > 0 && rest[0] != "gui" {
+		os.Exit(cli.Run(ctx, g, rest, io))
+	}
+	if err := gui(g, rest); err != nil {
+		fmt.Fprintln(os.Stderr, "medihaven:", err)
+		os.Exit(1)
+	}
+}
+
+// gui opens the window on the profiles in --profile (and its sub-folders,
+// as the demo clinic lays them out).
+func gui(g cli.Global, args []string) error {
+	opts := ui.Options{Theme: os.Getenv("MEDIHAVEN_THEME"), StaffName: os.Getenv("MEDIHAVEN_STAFF")}
+	if len(args) > 1 {
+		opts.Profile = args[1]
+	}
+	return ui.Run(backend{dirs: []string{g.Profile, filepath.Dir(g.Profile)}}, opts)
+}
+
+// backend adapts package app to the narrow interface the UI consumes.
+type backend struct{ dirs []string }
+
+func (b backend) Profiles(context.Context) ([]ui.Profile, error) {
+	var out []ui.Profile
+	for _, p := range app.ListProfiles(b.dirs...) {
+		out = append(out, ui.Profile{Dir: p.Dir, Clinic: p.Clinic})
+	}
+	return out, nil
+}
+
+func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.Session, error) {
+	return app.Login(ctx, app.Env{}, dir, name, pass)
+}

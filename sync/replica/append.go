@@ -1,0 +1,249 @@
+package replica
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Change is one event this workstation writes: some fields of one entity.
+type Change struct {
+	Entity string
+	Kind   string
+	Scope  roles.Scope
+	Fields Fields
+}
+
+// Append seals a change with the newest epoch key of its scope, signs it,
+// appends it to this device's chain, applies it to local state and queues it
+// for the network, all in one transaction: either all of it happens or none.
+func (r *Replica) Append(ctx context.Context, c Change) (*crypto.Envelope, error) {
+	return r.Batch().Append(c).commitOne(ctx)
+}
+
+// PublishKey appends this member's public key, in clear and self-signed, so
+// every workstation can verify what this member signs. It is the first event
+// of every device.
+func (r *Replica) PublishKey(ctx context.Context) (*crypto.Envelope, error) {
+	payload, err := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(r.p.Identity.Public().Bytes())})
+	if err != nil {
+		return nil, err
+	}
+	b := r.Batch()
+	b.add(KindKey, ScopePublic, 0, r.fp, func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, payload, r.p.Identity)
+	})
+	return b.commitOne(ctx)
+}
+
+// Grant appends a grant of key k to member to (who must have published a
+// public key). The header names scope, epoch and recipient; only the
+// recipient can open the key.
+func (r *Replica) Grant(ctx context.Context, k crypto.ScopeKey, to string) (*crypto.Envelope, error) {
+	return r.Batch().Grant(k, to).commitOne(ctx)
+}
+
+// Enroll appends a newcomer's enrollment request for token tokenID, sealed
+// with the key derived from the token's secret.
+func (r *Replica) Enroll(ctx context.Context, tokenID string, key crypto.ScopeKey, fields Fields) (*crypto.Envelope, error) {
+	payload, err := json.Marshal(fields)
+	if err != nil {
+		return nil, err
+	}
+	b := r.Batch()
+	b.add(KindEnroll, key.Scope, key.Epoch, tokenID, func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.Seal(h, payload, key, r.p.Identity)
+	})
+	return b.commitOne(ctx)
+}
+
+// Batch collects several events to append in one transaction: all of them
+// or none (an admission writes the member, marks the token used and grants
+// keys together).
+type Batch struct {
+	r      *Replica
+	drafts []draft
+	err    error
+}
+
+type draft struct {
+	kind, scope, entity string
+	epoch               uint32
+	seal                func(crypto.Header) (*crypto.Envelope, error)
+}
+
+// Batch starts a batch of appends.
+func (r *Replica) Batch() *Batch { return &Batch{r: r} }
+
+func (b *Batch) add(kind, scope string, epoch uint32, entity string, seal func(crypto.Header) (*crypto.Envelope, error)) {
+	b.drafts = append(b.drafts, draft{kind: kind, scope: scope, epoch: epoch, entity: entity, seal: seal})
+}
+
+// Append adds a change, sealed with the newest epoch key of its scope.
+func (b *Batch) Append(c Change) *Batch {
+	if b.err != nil {
+		return b
+	}
+	if c.Entity == "" || c.Kind == "" || !c.Scope.Valid() {
+		b.err = fmt.Errorf("replica: a change needs an entity, a kind and a scope")
+		return b
+	}
+	b.r.state.RLock()
+	k, ok := b.r.newestKey(string(c.Scope))
+	b.r.state.RUnlock()
+	if !ok {
+		b.err = fmt.Errorf("%w %s: ask a colleague who holds it to grant it, or wait for the grant to arrive", ErrNoKey, c.Scope)
+		return b
+	}
+	payload, err := json.Marshal(c.Fields)
+	if err != nil {
+		b.err = fmt.Errorf("replica: encode change: %w", err)
+		return b
+	}
+	b.add(c.Kind, string(c.Scope), k.Epoch, c.Entity, func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.Seal(h, payload, k, b.r.p.Identity)
+	})
+	return b
+}
+
+// Grant adds a grant of key k to member to.
+func (b *Batch) Grant(k crypto.ScopeKey, to string) *Batch {
+	if b.err != nil {
+		return b
+	}
+	b.r.state.RLock()
+	pub, ok := b.r.pubkeys[to]
+	b.r.state.RUnlock()
+	if !ok {
+		b.err = fmt.Errorf("%w: public key of %s not known on this workstation yet", ErrNotFound, short(to))
+		return b
+	}
+	sealed, err := crypto.SealGrant(k, pub, b.r.p.Identity)
+	if err != nil {
+		b.err = fmt.Errorf("replica: grant: %w", err)
+		return b
+	}
+	b.add(KindGrant, k.Scope, k.Epoch, to, func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, sealed, b.r.p.Identity)
+	})
+	return b
+}
+
+// Len is the number of events in the batch.
+func (b *Batch) Len() int { return len(b.drafts) }
+
+func (b *Batch) commitOne(ctx context.Context) (*crypto.Envelope, error) {
+	envs, err := b.Commit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return envs[0], nil
+}
+
+// Commit appends the batch to this device's chain in one transaction.
+func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if len(b.drafts) == 0 {
+		return nil, nil
+	}
+	r := b.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	envs := make([]*crypto.Envelope, 0, len(b.drafts))
+	seq, prev, lamport := r.mySeq, r.myHash, r.lamport
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		now := r.now().UnixMilli()
+		for _, d := range b.drafts {
+			seq, lamport = seq+1, lamport+1
+			h := crypto.Header{
+				ID: crypto.NewEventID(), Entity: d.entity, Kind: d.kind, Scope: d.scope, Epoch: d.epoch,
+				Author: r.fp, Device: r.p.Device, Seq: seq, Lamport: lamport, Prev: prev, Time: now,
+			}
+			env, err := d.seal(h)
+			if err != nil {
+				return fmt.Errorf("replica: seal %s: %w", d.kind, err)
+			}
+			if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
+				return fmt.Errorf("replica: append: %w", err)
+			}
+			if _, _, err := r.applyContent(ctx, tx, env); err != nil {
+				return err
+			}
+			if err := tx.Enqueue(ctx, h.ID, now); err != nil {
+				return fmt.Errorf("replica: outbox: %w", err)
+			}
+			prev = env.Hash()
+			envs = append(envs, env)
+		}
+		return nil
+	})
+	if err != nil {
+		r.reload(ctx)
+		return nil, err
+	}
+	r.mySeq, r.myHash, r.lamport = seq, prev, lamport
+	r.flush()
+	return envs, nil
+}
+
+func rowOf(e *crypto.Envelope, s store.EnvelopeState, reason string) store.Envelope {
+	h := e.Header
+	return store.Envelope{ID: h.ID, Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Entity: h.Entity,
+		Kind: h.Kind, Scope: h.Scope, Epoch: h.Epoch, Author: h.Author, Prev: h.Prev, Hash: e.Hash(),
+		Time: h.Time, Raw: e.Raw, State: s, Reason: reason}
+}
+
+// reload rebuilds the in-memory caches from the store after a failed
+// transaction, so memory never claims what the disk does not hold.
+func (r *Replica) reload(ctx context.Context) {
+	fresh, err := Open(ctx, r.p)
+	if err != nil {
+		return
+	}
+	r.state.Lock()
+	r.keys, r.index, r.pubkeys, r.members, r.granted = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted
+	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
+	r.onChange = nil
+	r.state.Unlock()
+}
+
+func (r *Replica) flush() {
+	r.state.Lock()
+	changed := r.onChange
+	r.onChange = nil
+	r.state.Unlock()
+	if len(changed) > 0 && r.p.OnChange != nil {
+		r.p.OnChange(changed)
+	}
+}
+
+func short(fp string) string {
+	if len(fp) > 8 {
+		return fp[:8]
+	}
+	return fp
+}
+
+// Raw adds an event whose payload is already encrypted by the caller (an
+// audit record encrypted to the clinic's audit key): signed, not re-sealed.
+// Workstations keep it as ciphertext; its readers open it themselves.
+func (b *Batch) Raw(kind, scope, entity string, payload []byte) *Batch {
+	if b.err != nil {
+		return b
+	}
+	if roles.Scope(scope).Valid() || scope == ScopePublic || scope == ScopeEnroll {
+		b.err = fmt.Errorf("replica: raw events may not use the %s scope", scope)
+		return b
+	}
+	b.add(kind, scope, 0, entity, func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, payload, b.r.p.Identity)
+	})
+	return b
+}

@@ -1,0 +1,416 @@
+package replica
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Report says what one Apply did.
+type Report struct {
+	Received int // envelopes given
+	New      int // of those, not seen before
+	Applied  int // verified and applied (in this call, including earlier pending ones)
+	Sealed   int // verified, kept as ciphertext: no key on this workstation
+	Rejected int
+	Pending  int // still waiting (for an earlier event, or the author's key)
+	Problems []Problem
+}
+
+// Problem names one envelope that was refused, for people and for verify.
+type Problem struct {
+	Event  string
+	Device string
+	Seq    uint64
+	Reason string
+}
+
+func (p Problem) String() string {
+	if p.Device == "" {
+		return fmt.Sprintf("event %s: %s", p.Event, p.Reason)
+	}
+	return fmt.Sprintf("device %s seq %d (event %s): %s", short(p.Device), p.Seq, short(p.Event), p.Reason)
+}
+
+// Apply stores envelopes from other devices and applies every one that can
+// be: in any order, idempotently. An envelope that cannot be applied yet
+// (an earlier event of its device or its author's key is missing) waits as
+// pending; one this workstation holds no key for is verified and kept as
+// ciphertext; one that fails verification is rejected and reported. Only a
+// failure of the store itself is an error.
+func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := Report{Received: len(raws)}
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		for _, raw := range raws {
+			env, err := crypto.ParseEnvelope(raw)
+			if err != nil {
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, Problem{Event: "?", Reason: "malformed envelope: " + err.Error()})
+				continue
+			}
+			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
+			if errors.Is(err, store.ErrFork) {
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, problemOf(env.Header, "a different event already holds this place in the device's chain"))
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("replica: store envelope: %w", err)
+			}
+			if inserted {
+				rep.New++
+				if env.Header.Lamport > r.lamport {
+					r.lamport = env.Header.Lamport
+				}
+			}
+		}
+		return r.settle(ctx, tx, &rep)
+	})
+	if err != nil {
+		r.reload(ctx)
+		return rep, err
+	}
+	r.flush()
+	return rep, nil
+}
+
+func problemOf(h crypto.Header, reason string) Problem {
+	return Problem{Event: h.ID, Device: h.Device, Seq: h.Seq, Reason: reason}
+}
+
+// settle applies pending envelopes until no more progress is made. A key
+// that arrives turns the envelopes kept sealed for its scope pending again.
+func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
+	for {
+		rows, err := tx.EnvelopesInState(ctx, store.Pending, -1)
+		if err != nil {
+			return fmt.Errorf("replica: pending envelopes: %w", err)
+		}
+		progress := false
+		reopen := map[string]bool{}
+		for _, row := range rows {
+			st, reason, newKey, err := r.try(ctx, tx, row)
+			if err != nil {
+				return err
+			}
+			if newKey != "" {
+				reopen[newKey] = true
+			}
+			if st == store.Pending {
+				if reason != row.Reason {
+					if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
+				return err
+			}
+			progress = true
+			switch st {
+			case store.Applied:
+				rep.Applied++
+			case store.Sealed:
+				rep.Sealed++
+			case store.Rejected:
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: reason})
+			}
+		}
+		if len(reopen) > 0 {
+			sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)
+			if err != nil {
+				return err
+			}
+			for _, row := range sealed {
+				if reopen[row.Scope] {
+					if err := tx.SetEnvelopeState(ctx, row.ID, store.Pending, "key arrived"); err != nil {
+						return err
+					}
+					rep.Sealed--
+					progress = true
+				}
+			}
+		}
+		if !progress {
+			rep.Pending = len(rows)
+			if rep.Sealed < 0 {
+				rep.Sealed = 0
+			}
+			return nil
+		}
+	}
+}
+
+// try decides the fate of one pending envelope. newKey names a scope whose
+// key this envelope delivered.
+func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st store.EnvelopeState, reason, newKey string, err error) {
+	env, perr := crypto.ParseEnvelope(row.Raw)
+	if perr != nil {
+		return store.Rejected, "malformed envelope: " + perr.Error(), "", nil
+	}
+	h := env.Header
+	// The device's chain must be whole up to here.
+	if h.Seq > 1 {
+		prev, err := tx.EnvelopeAt(ctx, h.Device, h.Seq-1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return store.Pending, fmt.Sprintf("waiting for event %d of this device", h.Seq-1), "", nil
+		case err != nil:
+			return 0, "", "", fmt.Errorf("replica: chain: %w", err)
+		case prev.State == store.Pending:
+			return store.Pending, fmt.Sprintf("waiting for event %d of this device to be applied", h.Seq-1), "", nil
+		case prev.State == store.Rejected:
+			return store.Rejected, "follows a rejected event of the same device", "", nil
+		case prev.Hash != h.Prev:
+			return store.Rejected, "chain broken: the previous event's hash does not match", "", nil
+		}
+	} else if h.Prev != "" {
+		return store.Rejected, "chain broken: a first event names a previous one", "", nil
+	}
+
+	if h.Kind == KindKey {
+		return r.applyKeyEnvelope(ctx, tx, env)
+	}
+	r.state.RLock()
+	pub, known := r.pubkeys[h.Author]
+	member, isMember := r.members[h.Author]
+	r.state.RUnlock()
+	if !known {
+		return store.Pending, "author's public key not known yet", "", nil
+	}
+	if err := env.Verify(pub); err != nil {
+		return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+	}
+	role, reason, ok := r.authorize(h, member, isMember)
+	if !ok {
+		if reason == "" {
+			return store.Pending, "author not in the directory yet", "", nil
+		}
+		return store.Rejected, reason, "", nil
+	}
+	if err := r.checkRole(h, role); err != nil {
+		return store.Rejected, err.Error(), "", nil
+	}
+	st, newKey, err = r.applyContent(ctx, tx, env)
+	if err != nil {
+		var bad badContent
+		if errors.As(err, &bad) {
+			return store.Rejected, bad.Error(), "", nil
+		}
+		return 0, "", "", err
+	}
+	return st, "", newKey, nil
+}
+
+// authorize finds the role the author acts in. ok=false with an empty
+// reason means "not yet": the directory may still learn of the author.
+func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role roles.Role, reason string, ok bool) {
+	if h.Kind == KindEnroll && h.Scope == ScopeEnroll {
+		return "", "", true // a newcomer, bound to the token by its sealing key
+	}
+	genesis := h.Kind == KindMember && h.Entity == h.Author && r.p.Clinic != "" && strings.HasPrefix(h.Author, r.p.Clinic)
+	switch {
+	case isMember && !m.Active():
+		if h.Seq > m.RevokedHeads[h.Device] {
+			return "", "author's membership was revoked before this event", false
+		}
+		return m.Role, "", true
+	case isMember:
+		return m.Role, "", true
+	case genesis, r.anchors[h.Author]:
+		return roles.Administrator, "", true
+	}
+	return "", "", false
+}
+
+// checkRole enforces the policy on what a role may write, on every
+// workstation: the same rules the app applies before it writes.
+func (r *Replica) checkRole(h crypto.Header, role roles.Role) error {
+	switch h.Kind {
+	case KindEnroll:
+		return nil
+	case KindGrant:
+		if !role.Holds(roles.Scope(h.Scope)) {
+			return fmt.Errorf("a %s cannot grant the %s key", role, h.Scope)
+		}
+		return nil
+	case KindMember:
+		if role != roles.Administrator {
+			return fmt.Errorf("only an administrator changes the directory")
+		}
+	}
+	if s := roles.Scope(h.Scope); s.Valid() && !role.Holds(s) {
+		return fmt.Errorf("a %s may not write %s data", role, h.Scope)
+	}
+	return nil
+}
+
+type badContent struct{ reason string }
+
+func (b badContent) Error() string { return b.reason }
+
+func (r *Replica) applyKeyEnvelope(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, string, string, error) {
+	pub, _, err := pubFromPayload(env.Ciphertext)
+	if err != nil {
+		return store.Rejected, err.Error(), "", nil
+	}
+	if pub.Fingerprint() != env.Header.Author || env.Header.Entity != env.Header.Author {
+		return store.Rejected, "public key does not belong to its author", "", nil
+	}
+	if err := env.Verify(pub); err != nil {
+		return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+	}
+	st, _, err := r.applyContent(ctx, tx, env)
+	return st, "", "", err
+}
+
+// pubFromPayload reads the payload of a key event: {"pub": base64 key}.
+func pubFromPayload(payload []byte) (*crypto.PublicKey, string, error) {
+	var body struct{ Pub string }
+	if err := json.Unmarshal(payload, &body); err != nil {
+		return nil, "", badContent{"malformed public key event"}
+	}
+	raw, err := base64.StdEncoding.DecodeString(body.Pub)
+	if err != nil {
+		return nil, "", badContent{"malformed public key event"}
+	}
+	pub, err := crypto.ParsePublicKey(raw)
+	if err != nil {
+		return nil, "", badContent{"malformed public key: " + err.Error()}
+	}
+	return pub, body.Pub, nil
+}
+
+func pubFromState(st State) (*crypto.PublicKey, error) {
+	raw, err := base64.StdEncoding.DecodeString(st.String("pub"))
+	if err != nil {
+		return nil, fmt.Errorf("replica: stored public key: %w", err)
+	}
+	return crypto.ParsePublicKey(raw)
+}
+
+// applyContent applies an envelope that is verified and authorised. It
+// returns Sealed when this workstation holds no key for it.
+func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, string, error) {
+	h := env.Header
+	switch h.Kind {
+	case KindKey:
+		pub, b64, err := pubFromPayload(env.Ciphertext)
+		if err != nil {
+			return 0, "", err
+		}
+		r.state.Lock()
+		r.pubkeys[h.Author] = pub
+		r.state.Unlock()
+		return store.Applied, "", r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
+	case KindGrant:
+		r.state.Lock()
+		r.markGranted(h.Entity, h.Scope, h.Epoch)
+		r.state.Unlock()
+		if h.Entity != r.fp {
+			return store.Applied, "", nil
+		}
+		r.state.RLock()
+		from := r.pubkeys[h.Author]
+		_, have := r.keys[h.Scope][h.Epoch]
+		r.state.RUnlock()
+		if have {
+			return store.Applied, "", nil
+		}
+		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, from)
+		if err != nil {
+			return 0, "", badContent{"grant cannot be opened: " + err.Error()}
+		}
+		if k.Scope != h.Scope || k.Epoch != h.Epoch {
+			return 0, "", badContent{"grant carries another key than its header names"}
+		}
+		if err := r.keepKey(ctx, tx, k); err != nil {
+			return 0, "", err
+		}
+		return store.Applied, k.Scope, nil
+	case KindEnroll:
+		return store.Applied, "", nil // opened by the administrators' use case, with the token's key
+	}
+	r.state.RLock()
+	k, ok := r.keys[h.Scope][h.Epoch]
+	r.state.RUnlock()
+	if !ok {
+		return store.Sealed, "", nil
+	}
+	plain, err := env.Open(k)
+	if err != nil {
+		return 0, "", badContent{"payload cannot be opened with its scope key: " + err.Error()}
+	}
+	var fields Fields
+	if err := json.Unmarshal(plain, &fields); err != nil {
+		return 0, "", badContent{"payload is not a change"}
+	}
+	return store.Applied, "", r.mergeEntity(ctx, tx, h, fields)
+}
+
+const keyEntityPrefix = "key/"
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// mergeEntity merges fields into an entity's sealed state and re-indexes it.
+func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header, fields Fields) error {
+	if h.Kind == KindKey {
+		// A member's key and directory entry are both named by the
+		// fingerprint; keep them as two entities.
+		h.Entity = keyEntityPrefix + h.Entity
+	}
+	st := State{}
+	old, err := tx.Entity(ctx, h.Entity)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		old = store.Entity{ID: h.Entity, Kind: h.Kind, Scope: h.Scope}
+	case err != nil:
+		return fmt.Errorf("replica: entity: %w", err)
+	default:
+		if st, err = r.openState(old); err != nil {
+			return err
+		}
+	}
+	if !st.Merge(fields, h.Lamport, h.Device) {
+		return nil
+	}
+	sealed, err := r.sealState(h.Entity, st)
+	if err != nil {
+		return err
+	}
+	lamport := old.Lamport
+	if h.Lamport > lamport {
+		lamport = h.Lamport
+	}
+	if err := tx.PutEntity(ctx, store.Entity{ID: h.Entity, Kind: old.Kind, Scope: old.Scope, State: sealed, Lamport: lamport, Updated: h.Time}); err != nil {
+		return fmt.Errorf("replica: entity: %w", err)
+	}
+	if r.p.Index != nil && roles.Scope(h.Scope).Valid() {
+		if tokens, ok := r.Tokens(roles.Scope(h.Scope), r.p.Index(old.Kind, st)...); ok {
+			if err := tx.SetIndex(ctx, h.Entity, tokens); err != nil {
+				return fmt.Errorf("replica: index: %w", err)
+			}
+		}
+	}
+	r.state.Lock()
+	if old.Kind == KindMember {
+		r.members[h.Entity] = memberFromState(h.Entity, st)
+	}
+	r.onChange = append(r.onChange, Changed{ID: h.Entity, Kind: old.Kind, Scope: old.Scope})
+	r.state.Unlock()
+	return nil
+}

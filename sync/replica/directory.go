@@ -1,0 +1,69 @@
+package replica
+
+import (
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Kinds of events the replica itself interprets. Every other kind is an
+// entity of the app's (patient, appointment, note...) merged field by field.
+const (
+	// KindKey publishes a member's public key: self-signed, in clear (the key's
+	// user id names nobody).
+	KindKey = "key"
+	// KindMember is a directory entry: name, role, status. Admins write them.
+	KindMember = "member"
+	// KindGrant carries one scope epoch key encrypted to one member. Its
+	// header names the scope, the epoch and the recipient, never the key.
+	KindGrant = "grant"
+	// KindEnroll is a newcomer's request to join, sealed with a key derived
+	// from the registration token's secret.
+	KindEnroll = "enroll"
+)
+
+// Scopes of envelopes that are not one of the data scopes.
+const (
+	// ScopePublic marks envelopes whose payload is in clear (public keys).
+	ScopePublic = "public"
+	// ScopeEnroll marks enrollment requests (see KindEnroll).
+	ScopeEnroll = "enroll"
+)
+
+// Member statuses.
+const (
+	StatusActive  = "active"
+	StatusRevoked = "revoked"
+)
+
+// Member is one staff member as the directory knows them.
+type Member struct {
+	Fingerprint string
+	Name        string
+	Role        roles.Role
+	Status      string
+	Token       string // registration token id they joined with ("" for the founder)
+	AdmittedBy  string // fingerprint of the admitting administrator
+	Joined      int64  // unix ms
+	// RevokedHeads is, for a revoked member, the last sequence accepted from
+	// each of their devices; anything later is rejected everywhere.
+	RevokedHeads map[string]uint64
+}
+
+// Active reports whether the member may still act.
+func (m Member) Active() bool { return m.Status != StatusRevoked }
+
+func memberFromState(fp string, st State) Member {
+	m := Member{Fingerprint: fp, Name: st.String("name"), Role: roles.Role(st.String("role")),
+		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
+	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
+	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
+	if m.Status == "" {
+		m.Status = StatusActive
+	}
+	return m
+}
+
+// epochGeneration is the generation part of an epoch number. An epoch is
+// generation<<16 | 16 random bits, so two holders who rotate a scope at the
+// same time make two distinct epochs of the same generation instead of two
+// different keys under one number.
+func epochGeneration(epoch uint32) uint32 { return epoch >> 16 }

@@ -1,0 +1,527 @@
+package replica
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Errors callers match with errors.Is.
+var (
+	ErrNoKey     = errors.New("replica: this workstation holds no key for that scope")
+	ErrForbidden = errors.New("replica: not allowed")
+	ErrNotFound  = errors.New("replica: not found")
+)
+
+// Term is one normalised search term of an entity, indexed under a field
+// name ("name", "birth", "phone", "mrn", "day"...).
+type Term struct {
+	Field string
+	Value string
+}
+
+// Params are what a replica is built from. Nothing here is global: the
+// clock and the indexer come in from the caller.
+type Params struct {
+	DB        *store.DB
+	Device    string           // this workstation's device id
+	Identity  *crypto.Identity // the logged-in member
+	DeviceKey crypto.DeviceKey // seals local state and secrets
+	Clinic    string           // clinic id: the founder's fingerprint starts with it
+	// Anchors are administrator fingerprints trusted before the directory can
+	// be read: the issuer of the token a newcomer redeemed.
+	Anchors []string
+	// Index returns the search terms of an entity's state (nil: none).
+	Index func(kind string, st State) []Term
+	// OnChange is called after each commit with the entities that changed.
+	OnChange func([]Changed)
+	Now      func() time.Time
+}
+
+// Changed names an entity whose state changed.
+type Changed struct {
+	ID    string
+	Kind  string
+	Scope string
+}
+
+// Replica is one workstation's copy of the clinic's log.
+type Replica struct {
+	p   Params
+	fp  string
+	now func() time.Time
+
+	mu       sync.Mutex // serialises writers
+	state    sync.RWMutex
+	keys     map[string]map[uint32]crypto.ScopeKey
+	index    map[string]crypto.IndexKey
+	pubkeys  map[string]*crypto.PublicKey
+	members  map[string]Member
+	granted  map[string]map[string]map[uint32]bool // recipient -> scope -> epoch
+	anchors  map[string]bool
+	lamport  uint64
+	mySeq    uint64
+	myHash   string
+	onChange []Changed
+}
+
+// Open loads a replica from its store: keys, public keys and the directory.
+func Open(ctx context.Context, p Params) (*Replica, error) {
+	if p.DB == nil || p.Identity == nil || p.Device == "" {
+		return nil, errors.New("replica: store, identity and device are required")
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	r := &Replica{p: p, fp: p.Identity.Fingerprint(), now: p.Now,
+		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
+		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
+		granted: map[string]map[string]map[uint32]bool{}, anchors: map[string]bool{}}
+	for _, a := range p.Anchors {
+		r.anchors[a] = true
+	}
+	r.pubkeys[r.fp] = p.Identity.Public()
+	if err := p.DB.View(ctx, r.load); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Replica) load(tx *store.Tx) error {
+	ctx := context.Background()
+	secrets, err := tx.SecretsWithPrefix(ctx, "scope/")
+	if err != nil {
+		return fmt.Errorf("replica: load keys: %w", err)
+	}
+	for name, sealed := range secrets {
+		secret, err := r.p.DeviceKey.Open(sealed, []byte(name))
+		if err != nil {
+			return fmt.Errorf("replica: key %s cannot be opened with this workstation's device key: %w", name, err)
+		}
+		var k crypto.ScopeKey
+		parts := strings.Split(strings.TrimPrefix(name, "scope/"), "/")
+		if len(parts) != 2 || len(secret) != len(k.Secret) {
+			return fmt.Errorf("replica: malformed stored key %s", name)
+		}
+		var epoch uint32
+		if _, err := fmt.Sscanf(parts[1], "%d", &epoch); err != nil {
+			return fmt.Errorf("replica: malformed stored key %s", name)
+		}
+		k.Scope, k.Epoch = parts[0], epoch
+		copy(k.Secret[:], secret)
+		r.putKeyMem(k)
+	}
+	if err := r.loadIndexKeys(ctx, tx); err != nil {
+		return err
+	}
+	keys, err := tx.EntitiesOfKind(ctx, KindKey, -1, 0)
+	if err != nil {
+		return fmt.Errorf("replica: load public keys: %w", err)
+	}
+	for _, e := range keys {
+		st, err := r.openState(e)
+		if err != nil {
+			return err
+		}
+		pub, err := pubFromState(st)
+		if err != nil {
+			return err
+		}
+		r.pubkeys[strings.TrimPrefix(e.ID, keyEntityPrefix)] = pub
+	}
+	members, err := tx.EntitiesOfKind(ctx, KindMember, -1, 0)
+	if err != nil {
+		return fmt.Errorf("replica: load directory: %w", err)
+	}
+	for _, e := range members {
+		st, err := r.openState(e)
+		if err != nil {
+			return err
+		}
+		r.members[e.ID] = memberFromState(e.ID, st)
+		grants, err := tx.EnvelopesForEntity(ctx, e.ID)
+		if err != nil {
+			return err
+		}
+		for _, g := range grants {
+			if g.Kind == KindGrant && g.State == store.Applied {
+				r.markGranted(g.Entity, g.Scope, g.Epoch)
+			}
+		}
+	}
+	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
+		return err
+	}
+	mine, err := tx.EnvelopesAfter(ctx, r.p.Device, 0, -1)
+	if err != nil {
+		return err
+	}
+	if n := len(mine); n > 0 {
+		r.mySeq, r.myHash = mine[n-1].Seq, mine[n-1].Hash
+	}
+	return nil
+}
+
+// Fingerprint is the logged-in member's key fingerprint.
+func (r *Replica) Fingerprint() string { return r.fp }
+
+// Device is this workstation's device id.
+func (r *Replica) Device() string { return r.p.Device }
+
+// Identity is the logged-in member's unlocked identity.
+func (r *Replica) Identity() *crypto.Identity { return r.p.Identity }
+
+// DB is the replica's store, for read-only queries of the app.
+func (r *Replica) DB() *store.DB { return r.p.DB }
+
+// Member returns the directory entry of fingerprint fp.
+func (r *Replica) Member(fp string) (Member, bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	m, ok := r.members[fp]
+	return m, ok
+}
+
+// Members returns the directory, ordered by name.
+func (r *Replica) Members() []Member {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	out := make([]Member, 0, len(r.members))
+	for _, m := range r.members {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Fingerprint < out[j].Fingerprint
+	})
+	return out
+}
+
+// PublicKey returns a member's public key, if this workstation has seen it.
+func (r *Replica) PublicKey(fp string) (*crypto.PublicKey, bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	p, ok := r.pubkeys[fp]
+	return p, ok
+}
+
+// Holds reports whether this workstation holds any key of scope.
+func (r *Replica) Holds(scope roles.Scope) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return len(r.keys[string(scope)]) > 0
+}
+
+// Key returns the newest epoch key of scope.
+func (r *Replica) Key(scope roles.Scope) (crypto.ScopeKey, bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.newestKey(string(scope))
+}
+
+// Keys returns every epoch key this workstation holds of scope.
+func (r *Replica) Keys(scope roles.Scope) []crypto.ScopeKey {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	out := make([]crypto.ScopeKey, 0, len(r.keys[string(scope)]))
+	for _, k := range r.keys[string(scope)] {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Epoch < out[j].Epoch })
+	return out
+}
+
+// Granted reports whether recipient has been granted epoch of scope, as far
+// as this workstation has seen.
+func (r *Replica) Granted(recipient string, scope roles.Scope, epoch uint32) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.granted[recipient][string(scope)][epoch]
+}
+
+func (r *Replica) markGranted(recipient, scope string, epoch uint32) {
+	if r.granted[recipient] == nil {
+		r.granted[recipient] = map[string]map[uint32]bool{}
+	}
+	if r.granted[recipient][scope] == nil {
+		r.granted[recipient][scope] = map[uint32]bool{}
+	}
+	r.granted[recipient][scope][epoch] = true
+}
+
+func (r *Replica) newestKey(scope string) (crypto.ScopeKey, bool) {
+	var best crypto.ScopeKey
+	found := false
+	for _, k := range r.keys[scope] {
+		if !found || k.Epoch > best.Epoch {
+			best, found = k, true
+		}
+	}
+	return best, found
+}
+
+func (r *Replica) putKeyMem(k crypto.ScopeKey) {
+	if r.keys[k.Scope] == nil {
+		r.keys[k.Scope] = map[uint32]crypto.ScopeKey{}
+	}
+	r.keys[k.Scope][k.Epoch] = k
+}
+
+// NewEpoch makes a fresh key for scope one generation after the newest this
+// workstation holds (the first generation when it holds none), keeps it, and
+// returns it. The caller grants it to the scope's other members.
+func (r *Replica) NewEpoch(ctx context.Context, scope roles.Scope) (crypto.ScopeKey, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.RLock()
+	gen := uint32(1)
+	if k, ok := r.newestKey(string(scope)); ok {
+		gen = epochGeneration(k.Epoch) + 1
+	}
+	r.state.RUnlock()
+	var b [2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return crypto.ScopeKey{}, fmt.Errorf("replica: new epoch: %w", err)
+	}
+	k, err := crypto.NewScopeKey(string(scope), gen<<16|uint32(binary.BigEndian.Uint16(b[:])))
+	if err != nil {
+		return crypto.ScopeKey{}, fmt.Errorf("replica: new epoch: %w", err)
+	}
+	err = r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.keepKey(ctx, tx, k) })
+	return k, err
+}
+
+// keepKey stores a scope key sealed with the device key and makes it usable.
+func (r *Replica) keepKey(ctx context.Context, tx *store.Tx, k crypto.ScopeKey) error {
+	name := fmt.Sprintf("scope/%s/%d", k.Scope, k.Epoch)
+	sealed, err := r.p.DeviceKey.Seal(k.Secret[:], []byte(name))
+	if err != nil {
+		return fmt.Errorf("replica: keep key: %w", err)
+	}
+	if err := tx.PutSecret(ctx, name, sealed); err != nil {
+		return fmt.Errorf("replica: keep key: %w", err)
+	}
+	r.state.Lock()
+	r.putKeyMem(k)
+	r.state.Unlock()
+	return r.ensureIndexKey(ctx, tx, k.Scope)
+}
+
+// The blind-index key of a scope is derived from the first epoch key this
+// workstation held of it, and that choice is kept, so the local index stays
+// valid when later epochs arrive. The index never leaves the workstation.
+func (r *Replica) ensureIndexKey(ctx context.Context, tx *store.Tx, scope string) error {
+	r.state.Lock()
+	defer r.state.Unlock()
+	if _, ok := r.index[scope]; ok {
+		return nil
+	}
+	k, ok := r.newestKey(scope)
+	if !ok {
+		return nil
+	}
+	for _, o := range r.keys[scope] {
+		if o.Epoch < k.Epoch {
+			k = o
+		}
+	}
+	if err := tx.SetMeta(ctx, "index-epoch/"+scope, []byte(fmt.Sprint(k.Epoch))); err != nil {
+		return fmt.Errorf("replica: index key: %w", err)
+	}
+	r.index[scope] = crypto.DeriveIndexKey(k)
+	return nil
+}
+
+func (r *Replica) loadIndexKeys(ctx context.Context, tx *store.Tx) error {
+	for scope, ks := range r.keys {
+		v, err := tx.Meta(ctx, "index-epoch/"+scope)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("replica: index key: %w", err)
+		}
+		var epoch uint32
+		if _, err := fmt.Sscanf(string(v), "%d", &epoch); err != nil {
+			return fmt.Errorf("replica: index key of %s: %w", scope, err)
+		}
+		if k, ok := ks[epoch]; ok {
+			r.index[scope] = crypto.DeriveIndexKey(k)
+		}
+	}
+	return nil
+}
+
+// Tokens returns the blind-index tokens of terms in scope; false when this
+// workstation holds no key of the scope and so cannot search it.
+func (r *Replica) Tokens(scope roles.Scope, terms ...Term) ([][]byte, bool) {
+	r.state.RLock()
+	ik, ok := r.index[string(scope)]
+	r.state.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	out := make([][]byte, len(terms))
+	for i, t := range terms {
+		out[i] = ik.Token(string(scope)+"/"+t.Field, t.Value)
+	}
+	return out, true
+}
+
+// Search returns the ids of entities of scope carrying every term.
+func (r *Replica) Search(ctx context.Context, scope roles.Scope, limit int, terms ...Term) ([]string, error) {
+	tokens, ok := r.Tokens(scope, terms...)
+	if !ok {
+		return nil, fmt.Errorf("%w %s", ErrNoKey, scope)
+	}
+	var ids []string
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		ids, err = tx.Lookup(ctx, tokens, limit)
+		return err
+	})
+	return ids, err
+}
+
+// Entity returns an entity's kind and decrypted current state.
+func (r *Replica) Entity(ctx context.Context, id string) (string, State, error) {
+	var e store.Entity
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		e, err = tx.Entity(ctx, id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	st, err := r.openState(e)
+	return e.Kind, st, err
+}
+
+// EntityState is one entity with its decrypted state.
+type EntityState struct {
+	ID      string
+	Kind    string
+	Scope   string
+	Lamport uint64
+	State   State
+}
+
+// Entities returns every entity of kind with its state.
+func (r *Replica) Entities(ctx context.Context, kind string) ([]EntityState, error) {
+	var rows []store.Entity
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.EntitiesOfKind(ctx, kind, -1, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EntityState, 0, len(rows))
+	for _, e := range rows {
+		st, err := r.openState(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st})
+	}
+	return out, nil
+}
+
+// EntitiesByID returns the states of the given entities, skipping unknown ids.
+func (r *Replica) EntitiesByID(ctx context.Context, ids []string) ([]EntityState, error) {
+	out := make([]EntityState, 0, len(ids))
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		for _, id := range ids {
+			e, err := tx.Entity(ctx, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			st, err := r.openState(e)
+			if err != nil {
+				return err
+			}
+			out = append(out, EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (r *Replica) openState(e store.Entity) (State, error) {
+	plain, err := r.p.DeviceKey.Open(e.State, []byte(e.ID))
+	if err != nil {
+		return nil, fmt.Errorf("replica: entity %s cannot be opened with this workstation's device key: %w", e.ID, err)
+	}
+	st := State{}
+	if err := json.Unmarshal(plain, &st); err != nil {
+		return nil, fmt.Errorf("replica: entity %s: %w", e.ID, err)
+	}
+	return st, nil
+}
+
+func (r *Replica) sealState(id string, st State) ([]byte, error) {
+	plain, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("replica: entity %s: %w", id, err)
+	}
+	return r.p.DeviceKey.Seal(plain, []byte(id))
+}
+
+// Heads returns the highest stored event of every device.
+func (r *Replica) Heads(ctx context.Context) ([]store.Head, error) {
+	var heads []store.Head
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		heads, err = tx.Heads(ctx)
+		return err
+	})
+	return heads, err
+}
+
+// EnvelopesAfter returns the raw envelopes of device after seq, in order:
+// what another workstation asks for when it has seen up to seq.
+func (r *Replica) EnvelopesAfter(ctx context.Context, device string, seq uint64, limit int) ([][]byte, error) {
+	var out [][]byte
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		rows, err := tx.EnvelopesAfter(ctx, device, seq, limit)
+		for _, e := range rows {
+			out = append(out, e.Raw)
+		}
+		return err
+	})
+	return out, err
+}
+
+// Everything returns every raw envelope this workstation stores, device by
+// device in chain order.
+func (r *Replica) Everything(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			out = append(out, e.Raw)
+			return nil
+		})
+	})
+	return out, err
+}
