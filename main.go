@@ -26,7 +26,7 @@ func main() {
 	if len(rest) > 0 && rest[0] != "gui" {
 		os.Exit(cli.Run(ctx, g, rest, io))
 	}
-	if err := gui(g, rest); err != nil {
+	if err := gui(g); err != nil {
 		fmt.Fprintln(os.Stderr, "medihaven:", err)
 		os.Exit(1)
 	}
@@ -34,10 +34,10 @@ func main() {
 
 // gui opens the window on the profiles in --profile (and its sub-folders,
 // as the demo clinic lays them out).
-func gui(g cli.Global, args []string) error {
+func gui(g cli.Global) error {
 	opts := ui.Options{Theme: os.Getenv("MEDIHAVEN_THEME"), StaffName: os.Getenv("MEDIHAVEN_STAFF")}
-	if len(args) > 1 {
-		opts.Profile = args[1]
+	if _, err := app.ReadProfile(g.Profile); err == nil {
+		opts.Profile = g.Profile
 	}
 	return ui.Run(backend{dirs: []string{g.Profile, filepath.Dir(g.Profile)}}, opts)
 }
@@ -46,9 +46,18 @@ func gui(g cli.Global, args []string) error {
 type backend struct{ dirs []string }
 
 func (b backend) Profiles(context.Context) ([]ui.Profile, error) {
+	profiles := app.ListProfiles(b.dirs...)
+	count := map[string]int{}
+	for _, p := range profiles {
+		count[p.Clinic]++
+	}
 	var out []ui.Profile
-	for _, p := range app.ListProfiles(b.dirs...) {
-		out = append(out, ui.Profile{Dir: p.Dir, Clinic: p.Clinic})
+	for _, p := range profiles {
+		label := p.Clinic
+		if count[p.Clinic] > 1 { // several workstations of one clinic here (the demo): tell them apart
+			label += " — " + filepath.Base(p.Dir)
+		}
+		out = append(out, ui.Profile{Dir: p.Dir, Clinic: label})
 	}
 	return out, nil
 }

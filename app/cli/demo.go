@@ -33,6 +33,9 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	fs := newFlags("demo")
 	patients := fs.Int("patients", 200, "how many synthetic patients")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same clinic)")
+	ipfsAddr := fs.String("ipfs", "", "clinic Kubo API address")
+	xmppAddr := fs.String("xmpp", "", "clinic XMPP server host:port")
+	domain := fs.String("domain", "", "clinic XMPP domain")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -45,7 +48,8 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	}
 	start := time.Now()
 	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(g.Profile, "admin"), Clinic: "Riverside Family Practice",
-		Admin: "Alex Morgan", Passphrase: pass, Keystore: g.Keystore})
+		Admin: "Alex Morgan", Passphrase: pass, Keystore: g.Keystore,
+		Servers: app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,21 @@
-// Package store keeps one workstation's data in SQLite (WAL): envelopes and
-// each device's chain, the current state of every entity, blind-index
-// tokens, the outbox and sealed local secrets, with embedded numbered
-// migrations.
+// Package store keeps one workstation profile's data in SQLite: every
+// envelope this workstation knows with each device's chain, the current
+// state of every entity, blind-index tokens, the outbox of envelopes
+// waiting for the network, and local secrets sealed by the device key.
 //
-// It stores only bytes sealed elsewhere and identifiers that name nobody; it
-// must not hold keys, decrypt, or store anything that identifies a patient
-// or a staff member in clear.
+// The file is in WAL mode with one writer connection and a pool of
+// read-only connections: Update runs one immediate write transaction at a
+// time, View runs read-only transactions that never wait for it. The
+// schema is a set of embedded, numbered scripts (migrations/0001_init.sql,
+// ...) applied in order by Open, one transaction each, the version kept in
+// PRAGMA user_version. Driver errors are mapped here, at the boundary:
+// callers match ErrNotFound, ErrFork and the other sentinels with
+// errors.Is and never see SQL.
+//
+// It stores only bytes sealed elsewhere and identifiers that name nobody
+// (random hex ids, key fingerprints, scope names, token hashes). It must
+// not hold keys, decrypt, verify signatures, decide merges, or store
+// anything that identifies a patient or a staff member in clear; search
+// goes through blind-index tokens computed by holders of the scope's key,
+// never through LIKE on names.
 package store

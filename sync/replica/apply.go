@@ -57,6 +57,18 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				rep.Problems = append(rep.Problems, Problem{Event: "?", Reason: "malformed envelope: " + err.Error()})
 				continue
 			}
+			// Check what can be checked before the envelope takes its place in
+			// the device's chain, so altered bytes never block the genuine ones.
+			r.state.RLock()
+			pub, known := r.pubkeys[env.Header.Author]
+			r.state.RUnlock()
+			if known && env.Header.Kind != KindKey {
+				if err := env.Verify(pub); err != nil {
+					rep.Rejected++
+					rep.Problems = append(rep.Problems, problemOf(env.Header, "signature does not verify: "+err.Error()))
+					continue
+				}
+			}
 			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 			if errors.Is(err, store.ErrFork) {
 				rep.Rejected++

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Connection settings: WAL so readers never wait for the writer, a busy
+// timeout instead of SQLITE_BUSY, immediate write transactions so two
+// writers queue at BEGIN instead of failing at their first write.
+const (
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on"
+)
+
+// DB is one workstation profile's database: a single writer connection and
+// a pool of read-only connections on the same file. It is safe for
+// concurrent use.
+type DB struct {
+	path    string
+	writer  *sql.DB
+	readers *sql.DB
+}
+
+// Tx is one transaction, from Update (read-write) or View (read-only). It
+// is valid only inside the function it was given to; a write through a
+// View's Tx fails with ErrReadOnly.
+type Tx struct {
+	tx *sql.Tx
+}
+
+// Open opens the profile database at path, creating the file (mode 0600)
+// and its parent folders (mode 0700) if needed, and brings its schema up to
+// date. It fails with ErrNotStore when the file is not a Medihaven profile
+// database and with ErrNewer when a newer Medihaven wrote it; in both cases
+// the file is left as it was.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, invalid("open: empty database path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// Create the file ourselves: SQLite would create it world-readable, and
+	// its -wal and -shm files copy the mode of the database file.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
+	// Look before writing anything: a file that is not ours must not be
+	// switched to WAL or migrated.
+	if err := identify(ctx, uri+"?"+readerParams); err != nil {
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+
+	db := &DB{path: abs}
+	if db.writer, err = openPool(ctx, uri+"?"+writerParams, 1); err != nil {
+		return nil, wrap("open "+path, err)
+	}
+	if err := migrate(ctx, db.writer); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if db.readers, err = openPool(ctx, uri+"?"+readerParams, max(4, runtime.NumCPU())); err != nil {
+		db.writer.Close()
+		return nil, wrap("open "+path, err)
+	}
+	return db, nil
+}
+
+// openPool opens a connection pool of at most n connections and checks
+// that one connection works.
+func openPool(ctx context.Context, dsn string, n int) (*sql.DB, error) {
+	pool, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(n)
+	pool.SetMaxIdleConns(n)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// Close closes every connection. Transactions still running fail.
+func (db *DB) Close() error {
+	return errors.Join(
+		wrap("close readers", db.readers.Close()),
+		wrap("close writer", db.writer.Close()),
+	)
+}
+
+// Path returns the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Update runs fn in one write transaction and commits it if fn returns nil.
+// If fn returns an error (or panics) nothing it wrote is kept, and that
+// error is returned as it is. Write transactions run one at a time; fn must
+// not call Update itself, and a View inside it does not see its writes.
+func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return run(ctx, db.writer, "update", fn)
+}
+
+// View runs fn in one read-only transaction: fn sees a single consistent
+// snapshot of the database, and never waits for a writer.
+func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return run(ctx, db.readers, "view", fn)
+}
+
+func run(ctx context.Context, pool *sql.DB, op string, fn func(tx *Tx) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(op+": begin", err)
+	}
+	committing := false
+	defer func() {
+		// Also reached when fn panics: the panic goes on, the writes do not.
+		if !committing {
+			tx.Rollback() //nolint:errcheck // fn's error or panic is the one to report
+		}
+	}()
+	if err := fn(&Tx{tx: tx}); err != nil {
+		return err
+	}
+	committing = true
+	return wrap(op+": commit", tx.Commit())
+}
+
+// dbInt converts a uint64 counter to SQLite's signed 64-bit integer.
+func dbInt(name string, v uint64) (int64, error) {
+	if v > math.MaxInt64 {
+		return 0, invalid("%s %d is larger than the store can hold", name, v)
+	}
+	return int64(v), nil
+}
+
+// sqlLimit turns "0 or less means no limit" into SQLite's LIMIT -1.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
+
+// blob keeps empty byte slices from being stored as NULL.
+func blob(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// changedOne turns "no row changed" into sql.ErrNoRows, which wrap reports
+// as ErrNotFound.
+func changedOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}

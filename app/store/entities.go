@@ -1,0 +1,86 @@
+package store
+
+import "context"
+
+// Entity is the current state of one patient, appointment, note or other
+// record, sealed by the app with the device key; the store sees only its
+// id, kind and scope.
+type Entity struct {
+	ID      string
+	Kind    string
+	Scope   string
+	State   []byte // sealed
+	Lamport uint64 // highest Lamport clock applied to it
+	Updated int64  // unix milliseconds
+}
+
+const entityColumns = `id, kind, scope, state, lamport, updated`
+
+// PutEntity stores e, replacing the entity with the same ID.
+func (tx *Tx) PutEntity(ctx context.Context, e Entity) error {
+	if e.ID == "" || e.Kind == "" {
+		return invalid("put entity: id and kind are required")
+	}
+	lamport, err := dbInt("put entity "+e.ID+": lamport", e.Lamport)
+	if err != nil {
+		return err
+	}
+	_, err = tx.tx.ExecContext(ctx,
+		`INSERT INTO entities (`+entityColumns+`) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
+			state = excluded.state, lamport = excluded.lamport, updated = excluded.updated`,
+		e.ID, e.Kind, e.Scope, blob(e.State), lamport, e.Updated)
+	return wrap("put entity "+e.ID, err)
+}
+
+// Entity returns the entity with this id, or ErrNotFound.
+func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {
+	row := tx.tx.QueryRowContext(ctx, `SELECT `+entityColumns+` FROM entities WHERE id = ?`, id)
+	e, err := scanEntity(row)
+	return e, wrap("entity "+id, err)
+}
+
+// EntitiesOfKind returns one page of the entities of a kind, ordered by
+// ID so that pages follow each other: at most limit (0 or less: all),
+// after skipping offset.
+func (tx *Tx) EntitiesOfKind(ctx context.Context, kind string, limit, offset int) ([]Entity, error) {
+	op := "entities of kind " + kind
+	rows, err := tx.tx.QueryContext(ctx,
+		`SELECT `+entityColumns+` FROM entities WHERE kind = ? ORDER BY id LIMIT ? OFFSET ?`,
+		kind, sqlLimit(limit), max(offset, 0))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var list []Entity
+	for rows.Next() {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		list = append(list, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return list, nil
+}
+
+// CountEntities returns how many entities of a kind are stored; an empty
+// kind counts them all.
+func (tx *Tx) CountEntities(ctx context.Context, kind string) (int, error) {
+	query, args := `SELECT count(*) FROM entities WHERE kind = ?`, []any{kind}
+	if kind == "" {
+		query, args = `SELECT count(*) FROM entities`, nil
+	}
+	var n int
+	err := tx.tx.QueryRowContext(ctx, query, args...).Scan(&n)
+	return n, wrap("count entities "+kind, err)
+}
+
+// scanEntity reads one row selected with entityColumns.
+func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
+	var e Entity
+	err := row.Scan(&e.ID, &e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
+	return e, err
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"testing"
+)
+
+func TestPutEntity(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	first := Entity{ID: "p1", Kind: "patient", Scope: "frontdesk", State: []byte("sealed v1"), Lamport: 3, Updated: 1000}
+	tests := []struct {
+		name string
+		e    Entity
+		want Entity
+		err  error
+	}{
+		{"new", first, first, nil},
+		{"replaced", Entity{ID: "p1", Kind: "patient", Scope: "frontdesk", State: []byte("sealed v2"), Lamport: 4, Updated: 2000},
+			Entity{ID: "p1", Kind: "patient", Scope: "frontdesk", State: []byte("sealed v2"), Lamport: 4, Updated: 2000}, nil},
+		{"empty state", Entity{ID: "p2", Kind: "patient"}, Entity{ID: "p2", Kind: "patient", State: []byte{}}, nil},
+		{"largest lamport", Entity{ID: "p3", Kind: "note", State: []byte{1}, Lamport: math.MaxInt64},
+			Entity{ID: "p3", Kind: "note", State: []byte{1}, Lamport: math.MaxInt64}, nil},
+		{"lamport beyond int64", Entity{ID: "p4", Kind: "note", Lamport: math.MaxUint64}, Entity{}, ErrInvalid},
+		{"no id", Entity{Kind: "patient"}, Entity{}, ErrInvalid},
+		{"no kind", Entity{ID: "p5"}, Entity{}, ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.Update(ctx, func(tx *Tx) error { return tx.PutEntity(ctx, tt.e) })
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("PutEntity: %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			view(t, db, func(tx *Tx) error {
+				got, err := tx.Entity(ctx, tt.e.ID)
+				if err != nil || !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("Entity = %+v, %v; want %+v", got, err, tt.want)
+				}
+				return nil
+			})
+		})
+	}
+	view(t, db, func(tx *Tx) error {
+		if _, err := tx.Entity(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("Entity(missing): %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}
+
+func TestEntitiesOfKind(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	update(t, db, func(tx *Tx) error {
+		for i := 9; i >= 0; i-- { // stored out of order
+			for _, kind := range []string{"patient", "appointment"} {
+				e := Entity{ID: fmt.Sprintf("%s-%d", kind, i), Kind: kind, State: []byte{byte(i)}}
+				if err := tx.PutEntity(ctx, e); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	idsOf := func(list []Entity) []string {
+		var out []string
+		for _, e := range list {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name          string
+		kind          string
+		limit, offset int
+		want          []string
+	}{
+		{"first page", "patient", 3, 0, []string{"patient-0", "patient-1", "patient-2"}},
+		{"second page", "patient", 3, 3, []string{"patient-3", "patient-4", "patient-5"}},
+		{"last page", "patient", 3, 9, []string{"patient-9"}},
+		{"past the end", "patient", 3, 10, nil},
+		{"no limit", "appointment", 0, 8, []string{"appointment-8", "appointment-9"}},
+		{"negative offset", "appointment", 1, -5, []string{"appointment-0"}},
+		{"unknown kind", "invoice", 10, 0, nil},
+	}
+	view(t, db, func(tx *Tx) error {
+		for _, tt := range tests {
+			got, err := tx.EntitiesOfKind(ctx, tt.kind, tt.limit, tt.offset)
+			if err != nil || !reflect.DeepEqual(idsOf(got), tt.want) {
+				t.Errorf("%s: %v, %v; want %v", tt.name, idsOf(got), err, tt.want)
+			}
+		}
+		for kind, want := range map[string]int{"patient": 10, "appointment": 10, "invoice": 0, "": 20} {
+			n, err := tx.CountEntities(ctx, kind)
+			if err != nil || n != want {
+				t.Errorf("CountEntities(%q) = %d, %v; want %d", kind, n, err, want)
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,287 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// EnvelopeState says what this workstation made of an envelope.
+type EnvelopeState int
+
+const (
+	// Pending: stored, not yet applied (its author is not in the directory
+	// yet, or an envelope before it in its device's chain is missing).
+	Pending EnvelopeState = iota
+	// Applied: verified and applied to the current state.
+	Applied
+	// Sealed: verified, but this workstation holds no key for its scope,
+	// so it is kept as ciphertext. This is never an error.
+	Sealed
+	// Rejected: failed verification or policy; kept for the audit, with
+	// the reason.
+	Rejected
+)
+
+var stateNames = [...]string{Pending: "pending", Applied: "applied", Sealed: "sealed", Rejected: "rejected"}
+
+func (s EnvelopeState) valid() bool { return s >= Pending && s <= Rejected }
+
+// String returns the state's name: "pending", "applied", "sealed" or
+// "rejected".
+func (s EnvelopeState) String() string {
+	if !s.valid() {
+		return fmt.Sprintf("EnvelopeState(%d)", int(s))
+	}
+	return stateNames[s]
+}
+
+// Envelope is one signed, encrypted change as stored: the header fields
+// the store needs to find and order it, the exact bytes (Raw), and what
+// this workstation made of it. Nothing in it is in clear except
+// identifiers that name nobody.
+type Envelope struct {
+	ID      string
+	Device  string // the device whose chain it belongs to
+	Seq     uint64 // its place in that chain
+	Lamport uint64
+	Entity  string
+	Kind    string
+	Scope   string
+	Epoch   uint32
+	Author  string // the author's key fingerprint
+	Prev    string // hash of the device's previous envelope
+	Hash    string // hash of Raw
+	Time    int64
+	Raw     []byte
+	State   EnvelopeState
+	Reason  string // why Rejected or Pending, for people; never patient data
+}
+
+// Head is the highest envelope stored for one device.
+type Head struct {
+	Device  string
+	Seq     uint64
+	Hash    string
+	Lamport uint64
+}
+
+const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw, state, reason`
+
+// PutEnvelope stores e. It is idempotent: storing an envelope with the
+// same ID and Hash again returns (false, nil). A different envelope at a
+// (Device, Seq) already taken fails with ErrFork; a different Hash under
+// an ID already taken fails with ErrConflict. Nothing is stored then.
+func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err error) {
+	switch {
+	case e.ID == "" || e.Device == "" || e.Hash == "":
+		return false, invalid("put envelope: id, device and hash are required")
+	case len(e.Raw) == 0:
+		return false, invalid("put envelope %s: no bytes", e.ID)
+	case !e.State.valid():
+		return false, invalid("put envelope %s: unknown state %d", e.ID, int(e.State))
+	}
+	seq, err := dbInt("put envelope: seq", e.Seq)
+	if err != nil {
+		return false, err
+	}
+	lamport, err := dbInt("put envelope: lamport", e.Lamport)
+	if err != nil {
+		return false, err
+	}
+	op := "put envelope " + e.ID
+	res, err := tx.tx.ExecContext(ctx,
+		`INSERT INTO envelopes (`+envelopeColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+		e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
+		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return n == 1, wrap(op, err)
+	}
+	return false, tx.explainClash(ctx, e, seq)
+}
+
+// explainClash says why e was not inserted: it is already stored (nil),
+// its ID is taken by other bytes (ErrConflict), or its place in its
+// device's chain is taken by another envelope (ErrFork).
+func (tx *Tx) explainClash(ctx context.Context, e Envelope, seq int64) error {
+	op := "put envelope " + e.ID
+	var byID, atSeq struct{ id, hash string }
+	err := tx.tx.QueryRowContext(ctx, `SELECT id, hash FROM envelopes WHERE id = ?`, e.ID).
+		Scan(&byID.id, &byID.hash)
+	switch {
+	case err == nil && byID.hash == e.Hash:
+		return nil
+	case err == nil:
+		return fmt.Errorf("%w: envelope %s is stored with hash %s, not %s", ErrConflict, e.ID, byID.hash, e.Hash)
+	case !errors.Is(err, sql.ErrNoRows):
+		return wrap(op, err)
+	}
+	err = tx.tx.QueryRowContext(ctx, `SELECT id, hash FROM envelopes WHERE device = ? AND seq = ?`, e.Device, seq).
+		Scan(&atSeq.id, &atSeq.hash)
+	if err != nil {
+		return wrap(op+": find the envelope in its place", err)
+	}
+	return fmt.Errorf("%w: device %s seq %d holds envelope %s (hash %s), not %s (hash %s)",
+		ErrFork, e.Device, e.Seq, atSeq.id, atSeq.hash, e.ID, e.Hash)
+}
+
+// SetEnvelopeState records what this workstation made of an envelope, and
+// why (for people; never patient data). It returns ErrNotFound for an
+// unknown id.
+func (tx *Tx) SetEnvelopeState(ctx context.Context, id string, s EnvelopeState, reason string) error {
+	if !s.valid() {
+		return invalid("set envelope %s state: unknown state %d", id, int(s))
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = ?, reason = ? WHERE id = ?`, s, reason, id)
+	return wrap("set envelope "+id+" state", changedOne(res, err))
+}
+
+// Envelope returns the envelope with this id, or ErrNotFound.
+func (tx *Tx) Envelope(ctx context.Context, id string) (Envelope, error) {
+	row := tx.tx.QueryRowContext(ctx, `SELECT `+envelopeColumns+` FROM envelopes WHERE id = ?`, id)
+	e, err := scanEnvelope(row)
+	return e, wrap("envelope "+id, err)
+}
+
+// EnvelopeAt returns the envelope at seq in device's chain, or ErrNotFound.
+func (tx *Tx) EnvelopeAt(ctx context.Context, device string, seq uint64) (Envelope, error) {
+	op := fmt.Sprintf("envelope at %s seq %d", device, seq)
+	if seq > math.MaxInt64 {
+		return Envelope{}, wrap(op, sql.ErrNoRows)
+	}
+	row := tx.tx.QueryRowContext(ctx,
+		`SELECT `+envelopeColumns+` FROM envelopes WHERE device = ? AND seq = ?`, device, int64(seq))
+	e, err := scanEnvelope(row)
+	return e, wrap(op, err)
+}
+
+// EnvelopesInState returns envelopes in state s, in Lamport order (then
+// device, then seq), at most limit of them (0 or less: all).
+func (tx *Tx) EnvelopesInState(ctx context.Context, s EnvelopeState, limit int) ([]Envelope, error) {
+	if !s.valid() {
+		return nil, invalid("envelopes in state: unknown state %d", int(s))
+	}
+	return tx.envelopeList(ctx, "envelopes "+s.String(),
+		`SELECT `+envelopeColumns+` FROM envelopes WHERE state = ?
+		ORDER BY lamport, device, seq LIMIT ?`, s, sqlLimit(limit))
+}
+
+// EnvelopesAfter returns device's envelopes with a sequence number above
+// seq, in order, at most limit of them (0 or less: all): what a peer that
+// has everything up to seq lacks.
+func (tx *Tx) EnvelopesAfter(ctx context.Context, device string, seq uint64, limit int) ([]Envelope, error) {
+	if seq >= math.MaxInt64 {
+		return nil, nil // nothing can be stored above it
+	}
+	return tx.envelopeList(ctx, fmt.Sprintf("envelopes of %s after %d", device, seq),
+		`SELECT `+envelopeColumns+` FROM envelopes WHERE device = ? AND seq > ?
+		ORDER BY seq LIMIT ?`, device, int64(seq), sqlLimit(limit))
+}
+
+// EnvelopesForEntity returns every envelope about one entity in Lamport
+// order (then device, then seq): the order in which they are applied.
+func (tx *Tx) EnvelopesForEntity(ctx context.Context, entity string) ([]Envelope, error) {
+	return tx.envelopeList(ctx, "envelopes for "+entity,
+		`SELECT `+envelopeColumns+` FROM envelopes WHERE entity = ?
+		ORDER BY lamport, device, seq`, entity)
+}
+
+// EachEnvelope calls fn with every envelope, by device then seq, without
+// holding them all in memory; it stops at fn's first error and returns it.
+// fn may read through tx.
+func (tx *Tx) EachEnvelope(ctx context.Context, fn func(Envelope) error) error {
+	return tx.eachEnvelope(ctx, "each envelope", fn,
+		`SELECT `+envelopeColumns+` FROM envelopes ORDER BY device, seq`)
+}
+
+// Heads returns, for each device, its envelope with the highest stored
+// seq, by device. The chain below a head may still have gaps.
+func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT device, seq, hash, lamport FROM heads ORDER BY device`)
+	if err != nil {
+		return nil, wrap("heads", err)
+	}
+	defer rows.Close()
+	var heads []Head
+	for rows.Next() {
+		var h Head
+		if err := rows.Scan(&h.Device, &h.Seq, &h.Hash, &h.Lamport); err != nil {
+			return nil, wrap("heads", err)
+		}
+		heads = append(heads, h)
+	}
+	return heads, wrap("heads", rows.Err())
+}
+
+// MaxLamport returns the highest Lamport clock of any stored envelope, or
+// 0 when there is none.
+func (tx *Tx) MaxLamport(ctx context.Context) (uint64, error) {
+	var max uint64
+	err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(lamport), 0) FROM envelopes`).Scan(&max)
+	return max, wrap("max lamport", err)
+}
+
+// CountEnvelopes returns how many envelopes are in each state; every state
+// is in the map, with 0 when none is in it.
+func (tx *Tx) CountEnvelopes(ctx context.Context) (map[EnvelopeState]int, error) {
+	counts := map[EnvelopeState]int{Pending: 0, Applied: 0, Sealed: 0, Rejected: 0}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT state, count(*) FROM envelopes GROUP BY state`)
+	if err != nil {
+		return nil, wrap("count envelopes", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s EnvelopeState
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, wrap("count envelopes", err)
+		}
+		counts[s] = n
+	}
+	return counts, wrap("count envelopes", rows.Err())
+}
+
+func (tx *Tx) envelopeList(ctx context.Context, op, query string, args ...any) ([]Envelope, error) {
+	var list []Envelope
+	err := tx.eachEnvelope(ctx, op, func(e Envelope) error {
+		list = append(list, e)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+func (tx *Tx) eachEnvelope(ctx context.Context, op string, fn func(Envelope) error, query string, args ...any) error {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEnvelope(rows)
+		if err != nil {
+			return wrap(op, err)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return wrap(op, rows.Err())
+}
+
+// scanEnvelope reads one row selected with envelopeColumns.
+func scanEnvelope(row interface{ Scan(...any) error }) (Envelope, error) {
+	var e Envelope
+	err := row.Scan(&e.ID, &e.Device, &e.Seq, &e.Lamport, &e.Entity, &e.Kind, &e.Scope, &e.Epoch,
+		&e.Author, &e.Prev, &e.Hash, &e.Time, &e.Raw, &e.State, &e.Reason)
+	return e, err
+}

@@ -1,0 +1,478 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+)
+
+// testEnvelope returns the envelope at seq in device's chain, with ids and
+// hashes derived from (device, seq) so that tests can name it again.
+func testEnvelope(device string, seq uint64) Envelope {
+	raw := fmt.Appendf(nil, "sealed bytes of %s/%d", device, seq)
+	return Envelope{
+		ID:      hexOf("id", device, seq),
+		Device:  device,
+		Seq:     seq,
+		Lamport: seq,
+		Entity:  "entity-1",
+		Kind:    "patient",
+		Scope:   "frontdesk",
+		Epoch:   1,
+		Author:  "fingerprint-" + device,
+		Prev:    hexOf("raw", device, seq-1),
+		Hash:    hexOf("raw", device, seq),
+		Time:    1_700_000_000_000 + int64(seq),
+		Raw:     raw,
+	}
+}
+
+func hexOf(kind, device string, seq uint64) string {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d", kind, device, seq))
+	return hex.EncodeToString(sum[:16])
+}
+
+func putEnvelopes(t testing.TB, db *DB, envs ...Envelope) {
+	t.Helper()
+	ctx := context.Background()
+	update(t, db, func(tx *Tx) error {
+		for _, e := range envs {
+			if _, err := tx.PutEnvelope(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func TestPutEnvelope(t *testing.T) {
+	ctx := t.Context()
+	stored := testEnvelope("d1", 1)
+	other := testEnvelope("d1", 1)
+	other.ID, other.Hash, other.Raw = "other-id", "other-hash", []byte("other bytes")
+	sameIDOtherBytes := stored
+	sameIDOtherBytes.Hash, sameIDOtherBytes.Raw = "other-hash", []byte("other bytes")
+	tooLarge := testEnvelope("d1", 2)
+	tooLarge.Seq = math.MaxInt64 + 1
+	tests := []struct {
+		name     string
+		e        Envelope
+		inserted bool
+		err      error
+	}{
+		{"new envelope", testEnvelope("d1", 2), true, nil},
+		{"another device, same seq", testEnvelope("d2", 1), true, nil},
+		{"same envelope again", stored, false, nil},
+		{"same id and hash, state differs", func() Envelope { e := stored; e.State = Rejected; return e }(), false, nil},
+		{"other envelope at a taken place", other, false, ErrFork},
+		{"same id, other bytes", sameIDOtherBytes, false, ErrConflict},
+		{"no id", Envelope{Device: "d1", Hash: "h", Raw: []byte{1}}, false, ErrInvalid},
+		{"no device", Envelope{ID: "x", Hash: "h", Raw: []byte{1}}, false, ErrInvalid},
+		{"no hash", Envelope{ID: "x", Device: "d1", Raw: []byte{1}}, false, ErrInvalid},
+		{"no bytes", Envelope{ID: "x", Device: "d1", Hash: "h"}, false, ErrInvalid},
+		{"unknown state", func() Envelope { e := testEnvelope("d3", 1); e.State = 7; return e }(), false, ErrInvalid},
+		{"seq beyond int64", tooLarge, false, ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t)
+			putEnvelopes(t, db, stored)
+			var inserted bool
+			err := db.Update(ctx, func(tx *Tx) (err error) {
+				inserted, err = tx.PutEnvelope(ctx, tt.e)
+				return err
+			})
+			if inserted != tt.inserted || !errors.Is(err, tt.err) {
+				t.Fatalf("PutEnvelope = %v, %v; want %v, %v", inserted, err, tt.inserted, tt.err)
+			}
+			if err != nil {
+				t.Log(err)
+			}
+			view(t, db, func(tx *Tx) error {
+				got, err := tx.Envelope(ctx, stored.ID)
+				if err != nil || !reflect.DeepEqual(got, stored) {
+					t.Errorf("stored envelope now %+v, %v", got, err)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func TestEnvelopeRoundTrip(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	want := Envelope{
+		ID: "id", Device: "dev", Seq: math.MaxInt64, Lamport: math.MaxInt64, Entity: "ent",
+		Kind: "note", Scope: "clinical", Epoch: math.MaxUint32, Author: "fp", Prev: "p",
+		Hash: "h", Time: -1, Raw: []byte{0, 1, 2, 0xFF}, State: Sealed, Reason: "no clinical key",
+	}
+	putEnvelopes(t, db, want)
+	view(t, db, func(tx *Tx) error {
+		for name, get := range map[string]func() (Envelope, error){
+			"Envelope":   func() (Envelope, error) { return tx.Envelope(ctx, want.ID) },
+			"EnvelopeAt": func() (Envelope, error) { return tx.EnvelopeAt(ctx, want.Device, want.Seq) },
+		} {
+			got, err := get()
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s = %+v, %v; want %+v", name, got, err, want)
+			}
+		}
+		for name, get := range map[string]func() (Envelope, error){
+			"unknown id":       func() (Envelope, error) { return tx.Envelope(ctx, "nope") },
+			"unknown seq":      func() (Envelope, error) { return tx.EnvelopeAt(ctx, want.Device, 5) },
+			"seq beyond int64": func() (Envelope, error) { return tx.EnvelopeAt(ctx, want.Device, math.MaxUint64) },
+		} {
+			if _, err := get(); !errors.Is(err, ErrNotFound) {
+				t.Errorf("%s: %v, want ErrNotFound", name, err)
+			}
+		}
+		return nil
+	})
+}
+
+func TestSetEnvelopeState(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	e := testEnvelope("d1", 1)
+	putEnvelopes(t, db, e)
+	tests := []struct {
+		name   string
+		id     string
+		state  EnvelopeState
+		reason string
+		err    error
+	}{
+		{"applied", e.ID, Applied, "", nil},
+		{"rejected with a reason", e.ID, Rejected, "signature does not verify", nil},
+		{"unknown id", "nope", Applied, "", ErrNotFound},
+		{"unknown state", e.ID, -1, "", ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := db.Update(ctx, func(tx *Tx) error { return tx.SetEnvelopeState(ctx, tt.id, tt.state, tt.reason) })
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("SetEnvelopeState: %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			view(t, db, func(tx *Tx) error {
+				got, err := tx.Envelope(ctx, tt.id)
+				if err != nil || got.State != tt.state || got.Reason != tt.reason {
+					t.Errorf("state %v reason %q, %v; want %v %q", got.State, got.Reason, err, tt.state, tt.reason)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// ids returns the ids of envelopes, in order.
+func ids(envs []Envelope) []string {
+	var out []string
+	for _, e := range envs {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func TestEnvelopeOrders(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	// Lamport clocks out of chain order across devices, and a tie.
+	a1, a2, a3 := testEnvelope("a", 1), testEnvelope("a", 2), testEnvelope("a", 3)
+	b1, b2 := testEnvelope("b", 1), testEnvelope("b", 2)
+	a1.Lamport, a2.Lamport, a3.Lamport, b1.Lamport, b2.Lamport = 5, 7, 9, 5, 6
+	a3.Entity = "entity-2"
+	a2.State, b2.State = Applied, Applied
+	putEnvelopes(t, db, b2, a3, a1, b1, a2) // insertion order must not matter
+
+	view(t, db, func(tx *Tx) error {
+		tests := []struct {
+			name string
+			get  func() ([]Envelope, error)
+			want []Envelope
+		}{
+			{"pending by lamport then device", func() ([]Envelope, error) { return tx.EnvelopesInState(ctx, Pending, 0) }, []Envelope{a1, b1, a3}},
+			{"pending, limit 2", func() ([]Envelope, error) { return tx.EnvelopesInState(ctx, Pending, 2) }, []Envelope{a1, b1}},
+			{"applied", func() ([]Envelope, error) { return tx.EnvelopesInState(ctx, Applied, -1) }, []Envelope{b2, a2}},
+			{"sealed: none", func() ([]Envelope, error) { return tx.EnvelopesInState(ctx, Sealed, 0) }, nil},
+			{"after a/0", func() ([]Envelope, error) { return tx.EnvelopesAfter(ctx, "a", 0, 0) }, []Envelope{a1, a2, a3}},
+			{"after a/1, limit 1", func() ([]Envelope, error) { return tx.EnvelopesAfter(ctx, "a", 1, 1) }, []Envelope{a2}},
+			{"after a/3", func() ([]Envelope, error) { return tx.EnvelopesAfter(ctx, "a", 3, 0) }, nil},
+			{"after a/max", func() ([]Envelope, error) { return tx.EnvelopesAfter(ctx, "a", math.MaxUint64, 0) }, nil},
+			{"after unknown device", func() ([]Envelope, error) { return tx.EnvelopesAfter(ctx, "z", 0, 0) }, nil},
+			{"entity-1", func() ([]Envelope, error) { return tx.EnvelopesForEntity(ctx, "entity-1") }, []Envelope{a1, b1, b2, a2}},
+			{"entity-2", func() ([]Envelope, error) { return tx.EnvelopesForEntity(ctx, "entity-2") }, []Envelope{a3}},
+			{"every envelope by device, seq", func() ([]Envelope, error) {
+				var all []Envelope
+				err := tx.EachEnvelope(ctx, func(e Envelope) error { all = append(all, e); return nil })
+				return all, err
+			}, []Envelope{a1, a2, a3, b1, b2}},
+		}
+		for _, tt := range tests {
+			got, err := tt.get()
+			if err != nil || !reflect.DeepEqual(ids(got), ids(tt.want)) {
+				t.Errorf("%s: %v, %v; want %v", tt.name, ids(got), err, ids(tt.want))
+			}
+		}
+		if _, err := tx.EnvelopesInState(ctx, 9, 0); !errors.Is(err, ErrInvalid) {
+			t.Errorf("unknown state: %v, want ErrInvalid", err)
+		}
+		return nil
+	})
+}
+
+func TestEachEnvelopeStopsAtError(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	putEnvelopes(t, db, testEnvelope("a", 1), testEnvelope("a", 2), testEnvelope("a", 3))
+	stop := errors.New("gap found")
+	view(t, db, func(tx *Tx) error {
+		calls := 0
+		err := tx.EachEnvelope(ctx, func(e Envelope) error {
+			calls++
+			// Reading through tx while the walk is open works.
+			if _, err := tx.Envelope(ctx, e.ID); err != nil {
+				return err
+			}
+			if e.Seq == 2 {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || calls != 2 {
+			t.Errorf("EachEnvelope: %v after %d calls, want fn's error after 2", err, calls)
+		}
+		return nil
+	})
+}
+
+func TestHeadsAndEnvelopesAfter(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	view(t, db, func(tx *Tx) error {
+		heads, err := tx.Heads(ctx)
+		if err != nil || len(heads) != 0 {
+			t.Errorf("heads of an empty store: %v, %v", heads, err)
+		}
+		max, err := tx.MaxLamport(ctx)
+		if err != nil || max != 0 {
+			t.Errorf("MaxLamport of an empty store: %d, %v", max, err)
+		}
+		return nil
+	})
+	// b has a gap (no seq 2): its head is still its highest stored seq.
+	b3 := testEnvelope("b", 3)
+	b3.Lamport = 42
+	putEnvelopes(t, db, testEnvelope("a", 2), testEnvelope("a", 1), testEnvelope("b", 1), b3)
+	// An older envelope arriving late does not move the head back.
+	putEnvelopes(t, db, testEnvelope("a", 1))
+
+	want := []Head{
+		{Device: "a", Seq: 2, Hash: testEnvelope("a", 2).Hash, Lamport: 2},
+		{Device: "b", Seq: 3, Hash: b3.Hash, Lamport: 42},
+	}
+	view(t, db, func(tx *Tx) error {
+		heads, err := tx.Heads(ctx)
+		if err != nil || !reflect.DeepEqual(heads, want) {
+			t.Errorf("Heads = %+v, %v; want %+v", heads, err, want)
+		}
+		max, err := tx.MaxLamport(ctx)
+		if err != nil || max != 42 {
+			t.Errorf("MaxLamport = %d, %v; want 42", max, err)
+		}
+		// A peer whose head for b is 1 gets 3, and sees the gap itself.
+		after, err := tx.EnvelopesAfter(ctx, "b", 1, 0)
+		if err != nil || !reflect.DeepEqual(ids(after), []string{b3.ID}) {
+			t.Errorf("EnvelopesAfter(b, 1) = %v, %v", ids(after), err)
+		}
+		return nil
+	})
+}
+
+func TestCountEnvelopes(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	view(t, db, func(tx *Tx) error {
+		counts, err := tx.CountEnvelopes(ctx)
+		want := map[EnvelopeState]int{Pending: 0, Applied: 0, Sealed: 0, Rejected: 0}
+		if err != nil || !reflect.DeepEqual(counts, want) {
+			t.Errorf("CountEnvelopes of an empty store = %v, %v", counts, err)
+		}
+		return nil
+	})
+	states := []EnvelopeState{Pending, Applied, Applied, Sealed, Applied}
+	for i, s := range states {
+		e := testEnvelope("d", uint64(i+1))
+		e.State = s
+		putEnvelopes(t, db, e)
+	}
+	view(t, db, func(tx *Tx) error {
+		counts, err := tx.CountEnvelopes(ctx)
+		want := map[EnvelopeState]int{Pending: 1, Applied: 3, Sealed: 1, Rejected: 0}
+		if err != nil || !reflect.DeepEqual(counts, want) {
+			t.Errorf("CountEnvelopes = %v, %v; want %v", counts, err, want)
+		}
+		return nil
+	})
+}
+
+func TestEnvelopesAreImmutable(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	e := testEnvelope("d", 1)
+	putEnvelopes(t, db, e)
+	for _, stmt := range []string{
+		`UPDATE envelopes SET raw = x'00'`,
+		`UPDATE envelopes SET seq = 2`,
+		`DELETE FROM envelopes`,
+	} {
+		err := db.Update(ctx, func(tx *Tx) error {
+			_, err := tx.tx.ExecContext(ctx, stmt)
+			return err
+		})
+		if err == nil {
+			t.Errorf("%s succeeded", stmt)
+		}
+	}
+	view(t, db, func(tx *Tx) error {
+		got, err := tx.Envelope(ctx, e.ID)
+		if err != nil || !reflect.DeepEqual(got, e) {
+			t.Errorf("envelope changed: %+v, %v", got, err)
+		}
+		return nil
+	})
+}
+
+func TestEnvelopeStateString(t *testing.T) {
+	for s, want := range map[EnvelopeState]string{Pending: "pending", Applied: "applied", Sealed: "sealed", Rejected: "rejected", 9: "EnvelopeState(9)", -1: "EnvelopeState(-1)"} {
+		if got := s.String(); got != want {
+			t.Errorf("%d.String() = %q, want %q", int(s), got, want)
+		}
+	}
+}
+
+// FuzzEnvelopeRoundTrip stores envelopes with arbitrary fields (as they
+// come off the network): each is stored and read back unchanged, or
+// refused with ErrInvalid.
+func FuzzEnvelopeRoundTrip(f *testing.F) {
+	f.Add("id", "dev", uint64(1), uint64(1), "ent", "kind", "scope", uint32(1), "author", "prev", "hash", int64(1), []byte("raw"), 1, "")
+	f.Add("\x00", "é", uint64(math.MaxUint64), uint64(0), "", "", "", uint32(0), "", "", "\xff", int64(-1), []byte{0}, -1, "\x00")
+	db := openTest(f)
+	f.Fuzz(func(t *testing.T, id, device string, seq, lamport uint64, entity, kind, scope string, epoch uint32,
+		author, prev, hash string, tm int64, raw []byte, state int, reason string) {
+		ctx := context.Background()
+		e := Envelope{ID: id, Device: device, Seq: seq, Lamport: lamport, Entity: entity, Kind: kind, Scope: scope,
+			Epoch: epoch, Author: author, Prev: prev, Hash: hash, Time: tm, Raw: raw, State: EnvelopeState(state), Reason: reason}
+		err := db.Update(ctx, func(tx *Tx) error {
+			if _, err := tx.PutEnvelope(ctx, e); err != nil {
+				return err
+			}
+			got, err := tx.Envelope(ctx, e.ID)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, e) {
+				t.Errorf("read back %+v, stored %+v", got, e)
+			}
+			return errRollBack
+		})
+		if !errors.Is(err, ErrInvalid) && !errors.Is(err, errRollBack) {
+			t.Errorf("PutEnvelope: %v", err)
+		}
+	})
+}
+
+// benchEnvelope returns a ~2 KB envelope at seq in device's chain.
+func benchEnvelope(rng *rand.ChaCha8, device string, seq uint64) Envelope {
+	e := testEnvelope(device, seq)
+	e.Raw = make([]byte, 2048)
+	rng.Read(e.Raw)
+	return e
+}
+
+func BenchmarkPutEnvelope(b *testing.B) {
+	ctx := b.Context()
+	db := openTest(b)
+	rng := rand.NewChaCha8([32]byte{})
+	seq := uint64(0)
+	b.SetBytes(2048)
+	for b.Loop() {
+		seq++
+		e := benchEnvelope(rng, "d1", seq)
+		err := db.Update(ctx, func(tx *Tx) error {
+			_, err := tx.PutEnvelope(ctx, e)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPutEnvelopeBatch100(b *testing.B) {
+	ctx := b.Context()
+	db := openTest(b)
+	rng := rand.NewChaCha8([32]byte{})
+	seq := uint64(0)
+	batch := make([]Envelope, 100)
+	b.SetBytes(100 * 2048)
+	for b.Loop() {
+		for i := range batch {
+			seq++
+			batch[i] = benchEnvelope(rng, "d1", seq)
+		}
+		err := db.Update(ctx, func(tx *Tx) error {
+			for _, e := range batch {
+				if _, err := tx.PutEnvelope(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// plainInsert is the baseline: the same bytes into a table with no
+// indexes, no triggers and no checks, through the same transactions.
+func plainInsert(b *testing.B, perTx int) {
+	ctx := b.Context()
+	db := openTest(b)
+	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE plain (id INTEGER PRIMARY KEY, raw BLOB NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.NewChaCha8([32]byte{})
+	raws := make([][]byte, perTx)
+	b.SetBytes(int64(perTx) * 2048)
+	for b.Loop() {
+		for i := range raws {
+			raws[i] = make([]byte, 2048)
+			rng.Read(raws[i])
+		}
+		err := db.Update(ctx, func(tx *Tx) error {
+			for _, raw := range raws {
+				if _, err := tx.tx.ExecContext(ctx, `INSERT INTO plain (raw) VALUES (?)`, raw); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPlainInsert(b *testing.B)         { plainInsert(b, 1) }
+func BenchmarkPlainInsertBatch100(b *testing.B) { plainInsert(b, 100) }

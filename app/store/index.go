@@ -1,0 +1,145 @@
+package store
+
+import (
+	"context"
+	"math"
+	"strings"
+)
+
+// Blind-index tokens are keyed HMACs (16 bytes from crypto) of normalised
+// search terms; only a holder of the scope's key can compute one, so the
+// store can match them without learning the terms.
+const (
+	// MaxTokenSize is the longest token the index accepts.
+	MaxTokenSize = 64
+	// MaxLookupTokens is the most tokens one Lookup may combine.
+	MaxLookupTokens = 64
+)
+
+// firstCountCap is where Lookup starts counting each token's entities
+// when it looks for the rarest token.
+const firstCountCap = 1000
+
+// SetIndex replaces the tokens that point at entity with tokens
+// (duplicates are stored once; none removes the entity from the index).
+func (tx *Tx) SetIndex(ctx context.Context, entity string, tokens [][]byte) error {
+	op := "set index of " + entity
+	if entity == "" {
+		return invalid("set index: empty entity id")
+	}
+	if err := checkTokens(op, tokens); err != nil {
+		return err
+	}
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, entity); err != nil {
+		return wrap(op, err)
+	}
+	if len(tokens) == 0 {
+		return nil
+	}
+	insert, err := tx.tx.PrepareContext(ctx, `INSERT INTO tokens (token, entity) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return wrap(op, err)
+	}
+	defer insert.Close()
+	for _, t := range tokens {
+		if _, err := insert.ExecContext(ctx, t, entity); err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
+}
+
+// Lookup returns the ids of the entities that carry every one of tokens,
+// in id order, at most limit of them (0 or less: all).
+func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string, error) {
+	const op = "lookup"
+	switch {
+	case len(tokens) == 0:
+		return nil, invalid("lookup: no search tokens")
+	case len(tokens) > MaxLookupTokens:
+		return nil, invalid("lookup: %d search tokens, at most %d", len(tokens), MaxLookupTokens)
+	}
+	if err := checkTokens(op, tokens); err != nil {
+		return nil, err
+	}
+	tokens, err := tx.rarestFirst(ctx, tokens)
+	if err != nil {
+		return nil, err
+	}
+	// Walk the rarest token's entities in id order (the primary key's
+	// order) and keep those that carry every other token: one index probe
+	// each, and LIMIT stops the walk early.
+	var query strings.Builder
+	query.WriteString(`SELECT t.entity FROM tokens t WHERE t.token = ?`)
+	args := make([]any, 0, len(tokens)+1)
+	args = append(args, tokens[0])
+	for _, t := range tokens[1:] {
+		query.WriteString(` AND EXISTS (SELECT 1 FROM tokens WHERE token = ? AND entity = t.entity)`)
+		args = append(args, t)
+	}
+	query.WriteString(` ORDER BY t.entity LIMIT ?`)
+	args = append(args, sqlLimit(limit))
+
+	rows, err := tx.tx.QueryContext(ctx, query.String(), args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(op, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(op, err)
+	}
+	return ids, nil
+}
+
+// rarestFirst returns tokens without duplicates, the one that points at
+// the fewest entities first: the walk in Lookup costs one step per entity
+// of the first token, whatever the others are.
+func (tx *Tx) rarestFirst(ctx context.Context, tokens [][]byte) ([][]byte, error) {
+	seen := make(map[string]bool, len(tokens))
+	list := make([][]byte, 0, len(tokens))
+	for _, t := range tokens {
+		if !seen[string(t)] {
+			seen[string(t)] = true
+			list = append(list, t)
+		}
+	}
+	// Count each token's entities only up to a cap that grows tenfold until
+	// one token falls under it, so counting costs at most about ten times
+	// the rarest token's list per token, never a common token's whole list.
+	for limit := firstCountCap; len(list) > 1; limit *= 10 {
+		rarest, fewest := 0, limit
+		for i, t := range list {
+			var n int
+			err := tx.tx.QueryRowContext(ctx,
+				`SELECT count(*) FROM (SELECT 1 FROM tokens WHERE token = ? LIMIT ?)`, t, limit).Scan(&n)
+			if err != nil {
+				return nil, wrap("lookup: count token", err)
+			}
+			if n < fewest {
+				rarest, fewest = i, n
+			}
+		}
+		if fewest < limit || limit > math.MaxInt/10 {
+			list[0], list[rarest] = list[rarest], list[0]
+			break
+		}
+	}
+	return list, nil
+}
+
+func checkTokens(op string, tokens [][]byte) error {
+	for i, t := range tokens {
+		if len(t) == 0 || len(t) > MaxTokenSize {
+			return invalid("%s: token %d is %d bytes, want 1 to %d", op, i, len(t), MaxTokenSize)
+		}
+	}
+	return nil
+}

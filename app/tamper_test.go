@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// TestApplyRefusesAlteredBytes: every single-byte change of an envelope is
+// refused by apply, and the genuine envelope still applies afterwards.
+func TestApplyRefusesAlteredBytes(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	rr, _ := c.recep.Replica()
+	before, _ := rr.Heads(ctx)
+	var seq uint64
+	for _, h := range before {
+		if h.Device == rr.Device() {
+			seq = h.Seq
+		}
+	}
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Tamper", Given: "Tess", Birth: "1999-09-09"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws, err := rr.EnvelopesAfter(ctx, rr.Device(), seq, -1)
+	if err != nil || len(raws) != 1 {
+		t.Fatalf("%d envelopes, %v", len(raws), err)
+	}
+	genuine := raws[0]
+	rp, _ := c.phys.Replica()
+	for i := range genuine {
+		bad := append([]byte(nil), genuine...)
+		bad[i] ^= 0x01
+		rep, err := rp.Apply(ctx, [][]byte{bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Applied != 0 || rep.Rejected != 1 {
+			t.Fatalf("byte %d changed: %+v", i, rep)
+		}
+	}
+	rep, err := rp.Apply(ctx, [][]byte{genuine})
+	if err != nil || rep.Applied != 1 {
+		t.Fatalf("genuine envelope after the altered ones: %+v %v", rep, err)
+	}
+	if _, err := c.phys.Patient(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyNamesDamage: a byte changed in a stored envelope, or an event
+// removed from the middle of a chain, is named by Verify.
+func TestVerifyNamesDamage(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	for i := 0; i < 5; i++ {
+		if _, err := c.recep.RegisterPatient(ctx, Patient{Family: "Chain", Given: "Link", Birth: "1980-01-01"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SyncLocal(ctx, c.all()...); err != nil {
+		t.Fatal(err)
+	}
+	rr, _ := c.recep.Replica()
+	device := rr.Device()
+	dir := c.phys.Profile().Dir
+	c.phys.Lock()
+	db, err := sql.Open("sqlite3", filepath.Join(dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// An attacker with the file edits it behind the app's back.
+	for _, q := range []string{"DROP TRIGGER envelopes_immutable", "DROP TRIGGER envelopes_kept"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var id string
+	var raw []byte
+	if err := db.QueryRow("SELECT id, raw FROM envelopes WHERE device = ? AND seq = 3", device).Scan(&id, &raw); err != nil {
+		t.Fatal(err)
+	}
+	var removed string
+	if err := db.QueryRow("SELECT id FROM envelopes WHERE device = ? AND seq = 5", device).Scan(&removed); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want ...string) {
+		t.Helper()
+		s, err := Login(ctx, c.env, dir, "", []byte(testPass))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Lock()
+		r, _ := s.Replica()
+		problems, err := r.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range problems {
+			got = append(got, p.String())
+		}
+		all := strings.Join(got, "\n")
+		if len(want) == 0 && len(problems) > 0 {
+			t.Errorf("intact log reported: %s", all)
+		}
+		for _, w := range want {
+			if !strings.Contains(all, w) {
+				t.Errorf("verify does not name %q:\n%s", w, all)
+			}
+		}
+	}
+	check()
+	for _, pos := range []int{0, 10, len(raw) / 2, len(raw) - 1} {
+		bad := append([]byte(nil), raw...)
+		bad[pos] ^= 0x80
+		if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", bad, id); err != nil {
+			t.Fatal(err)
+		}
+		check(shortID(id))
+	}
+	if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", raw, id); err != nil {
+		t.Fatal(err)
+	}
+	check()
+	if _, err := db.Exec("DELETE FROM envelopes WHERE id = ?", removed); err != nil {
+		t.Fatal(err)
+	}
+	check("gap in the chain: expected event 5, found 6")
+}
+
+func shortID(id string) string { return id[:8] }

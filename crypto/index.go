@@ -1,0 +1,107 @@
+// index.go protects search terms. A blind index stores, instead of a
+// patient's name, birth date or phone number, a keyed HMAC-SHA256 token of
+// the normalised term, under a key derived (HKDF-SHA256) from the scope key.
+// Only holders of the scope can compute the token for a term they type, so
+// only they can search; the tokens alone reveal nothing but equality.
+
+package crypto
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// IndexTokenSize is the length of a blind-index token in bytes.
+const IndexTokenSize = 16
+
+// IndexKey is the key of one scope's blind indexes.
+type IndexKey [32]byte
+
+// DeriveIndexKey derives the blind-index key of k's scope and epoch.
+func DeriveIndexKey(k ScopeKey) IndexKey {
+	var ik IndexKey
+	// hkdf.Key fails only when asked for more than 255*32 bytes.
+	b, _ := hkdf.Key(sha256.New, k.Secret[:], nil, "medihaven blind index v1 "+k.Scope, len(ik))
+	copy(ik[:], b)
+	wipe(b)
+	return ik
+}
+
+// String hides the key, so it cannot leak into a log.
+func (IndexKey) String() string { return "IndexKey(hidden)" }
+
+// GoString hides the key from %#v too.
+func (k IndexKey) GoString() string { return k.String() }
+
+// Token returns the 16-byte blind-index token of term in field:
+// HMAC-SHA256(key, field + 0x00 + Normalize(term)), truncated. field names
+// the index (e.g. "name", "birth", "phone") and must not contain 0x00.
+func (k IndexKey) Token(field, term string) []byte {
+	mac := hmac.New(sha256.New, k[:])
+	mac.Write([]byte(field))
+	mac.Write([]byte{0})
+	mac.Write([]byte(Normalize(term)))
+	return mac.Sum(nil)[:IndexTokenSize]
+}
+
+// letterFolds spells letters that have no decomposition in plain Latin.
+var letterFolds = map[rune]string{
+	'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'ł': "l", 'đ': "d",
+	'ð': "d", 'þ': "th", 'ı': "i", 'ħ': "h",
+}
+
+// Normalize prepares a term for a blind index, so that what a receptionist
+// types finds what another typed: compatibility forms are unified (NFKD),
+// accents and other marks are dropped ("Zoë" → "zoe", "Ø" → "o", "ß" →
+// "ss"), letters are lower-cased, apostrophes vanish ("O'Brien" →
+// "obrien"), any other run of spaces, punctuation or symbols becomes one
+// space, and the ends are trimmed. Normalize(Normalize(s)) == Normalize(s).
+func Normalize(term string) string {
+	var b strings.Builder
+	b.Grow(len(term))
+	space := true // at the start, or just wrote a space
+	for _, r := range norm.NFKD.String(term) {
+		switch {
+		case unicode.Is(unicode.Mn, r), r == '\'', r == '\u2019', r == '\u02bc', r == '`':
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			r = unicode.ToLower(r)
+			if s, ok := letterFolds[r]; ok {
+				b.WriteString(s)
+			} else {
+				b.WriteRune(r)
+			}
+			space = false
+		case !space:
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+// NamePrefixes returns, for search as you type, the prefixes of every word
+// of the normalised name from minLetters letters up to the whole word,
+// without repeats. A word shorter than minLetters is returned whole, so "Li"
+// stays findable. minLetters below 1 counts as 1.
+func NamePrefixes(name string, minLetters int) []string {
+	minLetters = max(minLetters, 1)
+	var out []string
+	seen := make(map[string]bool)
+	for _, word := range strings.Fields(Normalize(name)) {
+		runes := []rune(word)
+		for n := min(minLetters, len(runes)); n <= len(runes); n++ {
+			p := string(runes[:n])
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package ipfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	files "github.com/ipfs/boxo/files"
+	gocid "github.com/ipfs/go-cid"
+	shell "github.com/ipfs/go-ipfs-api"
+)
+
+var (
+	// ErrBadCID means a string is not a content id (CID).
+	ErrBadCID = errors.New("ipfs: not a valid content id (CID)")
+	// ErrTooLarge means a block is larger than the caller allows.
+	ErrTooLarge = errors.New("ipfs: block is larger than allowed")
+	// ErrNotFound means neither the node nor any peer it is connected to
+	// provided the block before the deadline; it may come later, when the
+	// workstation that holds it is online.
+	ErrNotFound = errors.New("ipfs: block not found on the clinic's IPFS node or its peers")
+	// ErrUnavailable means the clinic's Kubo node did not answer.
+	ErrUnavailable = errors.New("ipfs: the clinic's IPFS node (Kubo) is not reachable; check that it is running and its API address is right")
+)
+
+// Client stores and fetches blocks on one Kubo node through its RPC API.
+// It is safe for concurrent use.
+type Client struct {
+	sh *shell.Shell
+}
+
+// New returns a client for the Kubo RPC API at api, a multiaddr such as
+// /ip4/127.0.0.1/tcp/5001 or host:port. Connections are kept alive and
+// reused; every call's time limit comes from its context. New does not
+// contact the node: use Ping.
+func New(api string) *Client {
+	transport := &http.Transport{
+		// The RPC API is the node's admin interface: never through a proxy.
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 32,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: transport})}
+}
+
+// Put stores data on the node, pinned so that garbage collection keeps it,
+// and returns its CID. Blocks are added as CIDv1 with raw leaves and
+// SHA2-256: data up to the chunk size (256 KiB) is a single raw block whose
+// CID is the hash of exactly these bytes; larger data becomes a UnixFS DAG
+// whose root is pinned recursively.
+func (c *Client) Put(ctx context.Context, data []byte) (string, error) {
+	dir := files.NewSliceDirectory([]files.DirEntry{files.FileEntry("", files.NewBytesFile(data))})
+	// Kubo from 0.23 on expects percent-encoded paths (rawAbsPath false).
+	body := files.NewMultiFileReader(dir, true, false)
+	var out struct{ Hash string }
+	err := c.sh.Request("add").
+		Option("pin", true).
+		Option("cid-version", 1).
+		Option("raw-leaves", true).
+		Option("hash", "sha2-256").
+		Body(body).
+		Exec(ctx, &out)
+	if err != nil {
+		return "", fail(ctx, "put", err)
+	}
+	if err := CheckCID(out.Hash); err != nil {
+		return "", fmt.Errorf("ipfs: put: node answered with %w", err)
+	}
+	return out.Hash, nil
+}
+
+// Get fetches the block (or file DAG) with the given CID, from the node or
+// through it from a connected peer, waiting at most until ctx ends. It
+// refuses data larger than max bytes with ErrTooLarge, and an invalid CID
+// with ErrBadCID before any network traffic. When ctx's deadline passes
+// while the block is being looked for, the error is ErrNotFound.
+func (c *Client) Get(ctx context.Context, cid string, max int64) ([]byte, error) {
+	if err := CheckCID(cid); err != nil {
+		return nil, err
+	}
+	if max < 0 {
+		max = 0
+	}
+	limit := max
+	if limit < math.MaxInt64 {
+		limit++ // one byte more tells "exactly max" from "too large"
+	}
+	resp, err := c.sh.Request("cat", cid).Option("length", limit).Send(ctx)
+	if err == nil && resp.Error != nil {
+		err = resp.Error
+	}
+	if err != nil {
+		return nil, failGet(ctx, cid, err)
+	}
+	// Closing without draining: a too-large answer is not read to its end.
+	defer resp.Output.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Output, limit))
+	if err != nil {
+		return nil, failGet(ctx, cid, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: %s is more than %d bytes", ErrTooLarge, cid, max)
+	}
+	return data, nil
+}
+
+// Ping checks that the node's API answers; the error wraps ErrUnavailable
+// and the cause.
+func (c *Client) Ping(ctx context.Context) error {
+	var out struct{ Version string }
+	if err := c.sh.Request("version").Exec(ctx, &out); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Unpin lets the node's garbage collector remove the block with the given
+// CID (and, for a DAG, the blocks under it). Unpinning a block that is not
+// pinned is not an error.
+func (c *Client) Unpin(ctx context.Context, cid string) error {
+	if err := CheckCID(cid); err != nil {
+		return err
+	}
+	err := c.sh.Request("pin/rm", cid).Option("recursive", true).Exec(ctx, nil)
+	if err != nil && kuboSays(err, "not pinned") {
+		return nil
+	}
+	if err != nil {
+		return fail(ctx, "unpin "+cid, err)
+	}
+	return nil
+}
+
+// maxCIDLen bounds the CID strings worth decoding; real ones are under 100
+// characters.
+const maxCIDLen = 256
+
+// CheckCID reports whether s is a valid CID string (v0 or v1, any
+// multibase), wrapping ErrBadCID if not. Use it on CIDs that arrive from
+// outside (sync announcements) before storing or fetching them.
+func CheckCID(s string) error {
+	if s == "" || len(s) > maxCIDLen {
+		return fmt.Errorf("%w: %d characters", ErrBadCID, len(s))
+	}
+	if _, err := gocid.Decode(s); err != nil {
+		return fmt.Errorf("%w: %q: %w", ErrBadCID, s, err)
+	}
+	return nil
+}
+
+// fail maps an error from the node to this package's errors.
+func fail(ctx context.Context, op string, err error) error {
+	var refused *shell.Error
+	switch {
+	case errors.As(err, &refused) && kuboSays(err, "not found"):
+		return fmt.Errorf("ipfs: %s: %w: %w", op, ErrNotFound, err)
+	case errors.As(err, &refused):
+		return fmt.Errorf("ipfs: %s: the node refused: %w", op, err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("ipfs: %s: stopped waiting for the node: %w", op, ctx.Err())
+	default:
+		return fmt.Errorf("ipfs: %s: %w: %w", op, ErrUnavailable, err)
+	}
+}
+
+// failGet is fail for Get, where a deadline that passes means nobody
+// provided the block in time: the node keeps looking as long as asked.
+func failGet(ctx context.Context, cid string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("ipfs: get %s: %w (gave up: %w)", cid, ErrNotFound, ctx.Err())
+	}
+	return fail(ctx, "get "+cid, err)
+}
+
+// kuboSays reports whether the node's error message contains s. Kubo's RPC
+// errors carry no stable codes, only messages.
+func kuboSays(err error, s string) bool {
+	var refused *shell.Error
+	return errors.As(err, &refused) && strings.Contains(refused.Message, s)
+}

@@ -1,0 +1,322 @@
+package synctest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// Prosody is a real Prosody XMPP server on loopback with its own
+// configuration, certificate and data in a temporary folder, started by
+// StartProsody.
+type Prosody struct {
+	// Domain is the server's XMPP domain, "clinic.test".
+	Domain string
+	// MUC is the multi-user chat service's domain, "rooms.clinic.test".
+	MUC string
+	// Addr is the client-to-server (c2s) address, 127.0.0.1:port. It stays
+	// the same across Stop and Start.
+	Addr string
+	// CertPEM is the server's self-signed certificate (valid for Domain and
+	// MUC), for pinning; see TLSConfig.
+	CertPEM []byte
+	// DataDir holds accounts, offline messages and archives. It outlives
+	// Stop and is removed when the test ends.
+	DataDir string
+
+	config string
+	log    string
+	proc   *daemon
+}
+
+// prosodyConfig is the server's configuration: loopback only, TLS
+// required, in-band registration open (loopback tests only; a clinic's
+// server uses invites), rate limits raised far above Prosody's sample 10
+// kB/s so that timing reflects the code under test.
+var prosodyConfig = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": luaString}).Parse(`
+run_as_root = true
+daemonize = false
+pidfile = {{lua .PidFile}}
+data_path = {{lua .DataDir}}
+certificates = {{lua .CertDir}}
+log = { { levels = { min = "info" }, to = "console" } }
+
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_ports = { {{.Port}} }
+c2s_direct_tls_ports = { }
+s2s_ports = { }
+http_ports = { }
+https_ports = { }
+
+ssl = { certificate = {{lua .CertFile}}, key = {{lua .KeyFile}} }
+c2s_require_encryption = true
+authentication = "internal_hashed"
+storage = "internal"
+
+allow_registration = true
+registration_invite_only = false
+min_seconds_between_registrations = 0
+
+modules_enabled = {
+	"roster"; "saslauth"; "tls"; "disco"; "register"; "mam"; "smacks";
+	"carbons"; "pep"; "ping"; "invites"; "invites_adhoc"; "invites_register";
+	"posix"; "limits";
+}
+limits = {
+	c2s = { rate = "10mb/s"; burst = "2s" };
+}
+
+VirtualHost {{lua .Domain}}
+
+Component {{lua .MUC}} "muc"
+	modules_enabled = { "muc_mam" }
+	muc_room_locking = false
+`))
+
+// StartProsody writes a configuration and a self-signed certificate into a
+// temporary folder, starts `prosody -F` on a free loopback port and waits
+// until it accepts clients. The server is stopped when the test ends.
+func StartProsody(t testing.TB) *Prosody {
+	t.Helper()
+	for _, name := range []string{"prosody", "prosodyctl"} {
+		if _, err := exec.LookPath(name); err != nil {
+			t.Fatalf("%v: %s: %v", ErrNotInstalled, name, err)
+		}
+	}
+	dir := t.TempDir()
+	p := &Prosody{
+		Domain:  "clinic.test",
+		MUC:     "rooms.clinic.test",
+		DataDir: filepath.Join(dir, "data"),
+		config:  filepath.Join(dir, "prosody.cfg.lua"),
+		log:     filepath.Join(dir, "prosody.log"),
+	}
+	certDir := filepath.Join(dir, "certs")
+	if err := os.Mkdir(p.DataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(certDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(certDir, p.Domain+".crt"), filepath.Join(certDir, p.Domain+".key")
+	var err error
+	if p.CertPEM, err = writeSelfSigned(certFile, keyFile, p.Domain, p.MUC); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+
+	// The free port may be taken between finding and binding it: try twice.
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		var cfg strings.Builder
+		err = prosodyConfig.Execute(&cfg, map[string]any{
+			"PidFile": filepath.Join(dir, "prosody.pid"), "DataDir": p.DataDir, "CertDir": certDir, "CertFile": certFile, "KeyFile": keyFile,
+			"Port": port, "Domain": p.Domain, "MUC": p.MUC,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.config, []byte(cfg.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err = p.start()
+		if err == nil {
+			return p
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 2 {
+			t.Fatalf("synctest: Prosody did not start: %v\n%s", err, logTail(p.log))
+		}
+	}
+}
+
+// errPortTaken means another process bound the port first.
+var errPortTaken = errors.New("synctest: c2s port already in use")
+
+// start starts the server on the current configuration and waits until it
+// listens.
+func (p *Prosody) start() error {
+	// The log is appended to across restarts; readiness looks only at what
+	// this run writes.
+	var offset int64
+	if info, err := os.Stat(p.log); err == nil {
+		offset = info.Size()
+	}
+	proc, err := startDaemon(p.log, environ(), "prosody", "--config", p.config, "-F")
+	if err != nil {
+		return err
+	}
+	if err := p.waitReady(proc, offset); err != nil {
+		proc.stop()
+		return err
+	}
+	p.proc = proc
+	return nil
+}
+
+// waitReady waits until this run's log says c2s listens on p.Addr and the
+// port accepts a connection.
+func (p *Prosody) waitReady(proc *daemon, offset int64) error {
+	_, port, _ := net.SplitHostPort(p.Addr)
+	listening := "Activated service 'c2s' on [127.0.0.1]:" + port + "\n"
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		if err := proc.running(); err != nil {
+			return err
+		}
+		out := readFrom(p.log, offset)
+		if strings.Contains(out, "Failed to open server port") {
+			return errPortTaken
+		}
+		if strings.Contains(out, listening) {
+			conn, err := net.DialTimeout("tcp", p.Addr, time.Second)
+			if err == nil {
+				return conn.Close()
+			}
+		}
+		time.Sleep(pollEvery)
+	}
+	return fmt.Errorf("synctest: Prosody not listening on %s after %v", p.Addr, startTimeout)
+}
+
+// Stop stops the server and keeps its configuration and data.
+func (p *Prosody) Stop(t testing.TB) {
+	t.Helper()
+	if p.proc == nil {
+		t.Fatal("synctest: Prosody is not running")
+	}
+	p.stop()
+}
+
+func (p *Prosody) stop() {
+	if p.proc != nil {
+		p.proc.stop()
+		p.proc = nil
+	}
+}
+
+// Start starts the server again on the same configuration, data and port.
+func (p *Prosody) Start(t testing.TB) {
+	t.Helper()
+	if p.proc != nil {
+		t.Fatal("synctest: Prosody is already running")
+	}
+	if err := p.start(); err != nil {
+		t.Fatalf("synctest: Prosody did not restart: %v\n%s", err, logTail(p.log))
+	}
+}
+
+// Register creates the account user@Domain with password (prosodyctl
+// writes it into the data folder; the running server sees it at once) and
+// returns the bare JID.
+func (p *Prosody) Register(t testing.TB, user, password string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "prosodyctl", "--config", p.config, "register", user, p.Domain, password)
+	cmd.Env = environ()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("synctest: register %s@%s: %v: %s", user, p.Domain, err, lastLines(out, 5))
+	}
+	return user + "@" + p.Domain
+}
+
+// TLSConfig returns a client TLS configuration that trusts only this
+// server's certificate (pinning) and expects the name Domain.
+func (p *Prosody) TLSConfig() *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(p.CertPEM)
+	return &tls.Config{RootCAs: pool, ServerName: p.Domain, MinVersion: tls.VersionTLS12}
+}
+
+// writeSelfSigned writes a fresh self-signed ECDSA certificate for names and
+// its key as PEM files, and returns the certificate PEM.
+func writeSelfSigned(certFile, keyFile string, names ...string) ([]byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("synctest: certificate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
+	if err != nil {
+		return nil, fmt.Errorf("synctest: certificate serial: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: names[0]},
+		DNSNames:              names,
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(7 * 24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("synctest: create certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("synctest: encode certificate key: %w", err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return nil, fmt.Errorf("synctest: write certificate: %w", err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return nil, fmt.Errorf("synctest: write certificate key: %w", err)
+	}
+	return certPEM, nil
+}
+
+// luaString quotes s as a Lua string literal (Lua strings are bytes: only
+// the quote, backslash and control characters need escaping).
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// readFrom returns the file's content after offset.
+func readFrom(path string, offset int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil || int64(len(b)) < offset {
+		return ""
+	}
+	return string(b[offset:])
+}

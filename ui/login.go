@@ -1,0 +1,241 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// errNoSession stands in for a Backend that returned neither a session nor
+// an error.
+var errNoSession = errors.New("ui: the login returned no session; please try again")
+
+// loginWidth is the width of the login column.
+const loginWidth = 460
+
+// loginScreen is the login form, or the message shown instead of it when
+// this computer has no clinic profile yet.
+type loginScreen struct {
+	profiles []Profile
+	options  []string // the clinic Select's options, one per profile
+
+	clinic  *widget.Select // nil unless there are several profiles
+	staff   *widget.Entry
+	pass    *widget.Entry
+	submit  *widget.Button
+	message *widget.Label // errors, in plain words
+	busy    busy
+
+	retry *widget.Button // "Look again", when there is no form
+}
+
+// showLogin shows the login screen: first a short wait while the profiles
+// are listed, then the form. staffName prefills the form; message, if not
+// empty, is shown as an error under it.
+func (ws *Workstation) showLogin(staffName, message string) {
+	ls := &loginScreen{}
+	ws.win.SetTitle(ws.opts.Title)
+	ws.showWaiting("Looking for clinic profiles on this computer…", ls)
+	ws.background(func() {
+		profiles, err := ws.backend.Profiles(ws.ctx)
+		fyne.Do(func() {
+			if ws.login != ls {
+				return
+			}
+			switch {
+			case err != nil:
+				ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
+					err.Error(), staffName)
+			case len(profiles) == 0:
+				ws.showNoForm(ls, "No clinic on this computer yet", noProfileHelp, staffName)
+			default:
+				ws.showForm(ls, profiles, staffName, message)
+			}
+		})
+	})
+}
+
+// noProfileHelp tells a person with no clinic profile what to do.
+const noProfileHelp = "Medihaven keeps each clinic's records in a profile on this computer, and there is none here yet.\n\n" +
+	"To start a new clinic, run in a terminal:\n" +
+	"    medihaven init --clinic NAME --admin NAME\n\n" +
+	"To try Medihaven with a demo clinic, run  make run  in the Medihaven source folder.\n\n" +
+	"Then choose Look again."
+
+// showNoForm shows a message in place of the form, with a button to list
+// the profiles again.
+func (ws *Workstation) showNoForm(ls *loginScreen, title, text, staffName string) {
+	body := widget.NewLabel(text)
+	body.Wrapping = fyne.TextWrapWord
+	ls.retry = widget.NewButtonWithIcon("Look again", theme.ViewRefreshIcon(), func() {
+		ws.showLogin(staffName, "")
+	})
+	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
+		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		body,
+		container.NewHBox(ls.retry),
+	)))
+	ws.show(loginPage(card), ls, nil, nil)
+}
+
+// showForm shows the login form for the given profiles.
+func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, message string) {
+	ls.profiles = profiles
+	ls.staff = widget.NewEntry()
+	ls.staff.SetPlaceHolder("Your name as the clinic knows it")
+	ls.staff.SetText(staffName)
+	ls.pass = widget.NewPasswordEntry()
+	ls.pass.SetPlaceHolder("Passphrase")
+	ls.message = newMessage(widget.DangerImportance)
+	ls.submit = widget.NewButtonWithIcon("Log in", theme.LoginIcon(), func() { ws.submitLogin(ls) })
+	ls.submit.Importance = widget.HighImportance
+	ls.staff.OnSubmitted = func(string) { ws.win.Canvas().Focus(ls.pass) }
+	ls.pass.OnSubmitted = func(string) { ws.submitLogin(ls) }
+
+	var clinic fyne.CanvasObject
+	inputs := []fyne.Disableable{ls.staff, ls.pass, ls.submit}
+	if len(profiles) == 1 {
+		clinic = widget.NewLabelWithStyle(profiles[0].Clinic, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	} else {
+		ls.options = profileOptions(profiles)
+		ls.clinic = widget.NewSelect(ls.options, nil)
+		ls.clinic.PlaceHolder = "Choose your clinic"
+		for i, p := range profiles {
+			if p.Dir == ws.opts.Profile {
+				ls.clinic.SetSelectedIndex(i)
+			}
+		}
+		clinic = ls.clinic
+		inputs = append(inputs, ls.clinic)
+	}
+	ls.busy = newBusy(inputs...)
+
+	form := widget.NewForm(
+		widget.NewFormItem("Clinic", clinic),
+		widget.NewFormItem("Staff name", ls.staff),
+		widget.NewFormItem("Passphrase", ls.pass),
+	)
+	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
+		form,
+		ls.message,
+		container.NewBorder(nil, nil, nil, ls.submit, ls.busy.activity),
+	)))
+	ws.show(loginPage(card), ls, nil, nil)
+	say(ls.message, message)
+	if ls.staff.Text == "" {
+		ws.win.Canvas().Focus(ls.staff)
+	} else {
+		ws.win.Canvas().Focus(ls.pass)
+	}
+}
+
+// profileOptions names each profile by its clinic, adding the folder where
+// two clinics share a name.
+func profileOptions(profiles []Profile) []string {
+	count := map[string]int{}
+	for _, p := range profiles {
+		count[p.Clinic]++
+	}
+	options := make([]string, len(profiles))
+	for i, p := range profiles {
+		options[i] = p.Clinic
+		if p.Clinic == "" || count[p.Clinic] > 1 {
+			options[i] = fmt.Sprintf("%s (%s)", p.Clinic, p.Dir)
+		}
+	}
+	return options
+}
+
+// profileDir returns the folder of the chosen profile.
+func (ls *loginScreen) profileDir() (string, bool) {
+	if ls.clinic == nil {
+		return ls.profiles[0].Dir, true
+	}
+	i := ls.clinic.SelectedIndex()
+	if i < 0 || i >= len(ls.profiles) {
+		return "", false
+	}
+	return ls.profiles[i].Dir, true
+}
+
+// submitLogin checks the form and runs the login off the UI goroutine.
+func (ws *Workstation) submitLogin(ls *loginScreen) {
+	if ls.submit.Disabled() {
+		return // a login is already under way
+	}
+	dir, ok := ls.profileDir()
+	name := strings.TrimSpace(ls.staff.Text)
+	switch {
+	case !ok:
+		say(ls.message, "Choose your clinic.")
+		return
+	case name == "":
+		say(ls.message, "Enter your staff name.")
+		ws.win.Canvas().Focus(ls.staff)
+		return
+	case ls.pass.Text == "":
+		say(ls.message, "Enter your passphrase.")
+		ws.win.Canvas().Focus(ls.pass)
+		return
+	}
+	pass := []byte(ls.pass.Text)
+	ls.pass.SetText("")
+	say(ls.message, "")
+	ls.busy.set(true)
+	ws.background(func() {
+		s, err := ws.backend.Login(ws.ctx, dir, name, pass)
+		clear(pass)
+		if err == nil && s == nil {
+			err = errNoSession
+		}
+		if err == nil && !ws.adopt(s) {
+			return
+		}
+		fyne.Do(func() {
+			if err != nil {
+				if ws.login == ls {
+					ls.busy.set(false)
+					say(ls.message, err.Error())
+					ws.win.Canvas().Focus(ls.pass)
+				}
+				return
+			}
+			ls.busy.set(false)
+			ws.opts.Profile, ws.opts.StaffName = dir, s.StaffName()
+			ws.showShell(s)
+		})
+	})
+}
+
+// loginPage puts a card under the application's name in the login column.
+func loginPage(card fyne.CanvasObject) fyne.CanvasObject {
+	tagline := widget.NewLabelWithStyle("Clinic records, kept safe on this workstation",
+		fyne.TextAlignCenter, fyne.TextStyle{})
+	tagline.Importance = widget.LowImportance
+	return centredColumn(loginWidth,
+		container.NewCenter(newAppIcon(88)),
+		container.New(layout.NewCustomPaddedVBoxLayout(0), newHeading(appName), tagline),
+		spacer(8),
+		card,
+	)
+}
+
+// showWaiting shows a short wait with a turning activity indicator, which
+// the next screen shown stops. login is the login screen the wait is part
+// of, if any.
+func (ws *Workstation) showWaiting(text string, login *loginScreen) {
+	a := widget.NewActivity()
+	ws.show(centredColumn(loginWidth,
+		container.NewCenter(newAppIcon(88)),
+		newHeading(appName),
+		container.NewCenter(container.NewHBox(a, widget.NewLabel(text))),
+	), login, nil, nil)
+	a.Start()
+	ws.waiting = a
+}

@@ -1,0 +1,52 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/medihaven/medihaven/roles"
+)
+
+// section is one entry of a role's navigation.
+type section struct {
+	title string
+	icon  fyne.ThemeIconName
+	// coming says what the screen will do. It is shown on the section's
+	// placeholder until the screen exists, so nobody mistakes it for data.
+	coming string
+}
+
+// chat is in every role's navigation.
+var chat = section{"Chat", theme.IconNameMailCompose,
+	"Messages with colleagues and the clinic room, encrypted end to end, delivered when they come back online."}
+
+// sectionsOf is each role's navigation, in the order the shell lists it.
+var sectionsOf = map[roles.Role][]section{
+	roles.Administrator: {
+		{"Registration tokens", theme.IconNameLogin,
+			"Issue a one-time token (with a QR code) that lets a new staff member's workstation join the clinic, see which are still open, and revoke them."},
+		{"Staff directory", theme.IconNameAccount,
+			"Everyone on the clinic's staff with their role; admit new workstations and revoke access when someone leaves."},
+		{"Audit log", theme.IconNameHistory,
+			"Who opened or changed which record and when, with a check that no entry was altered or removed."},
+		chat,
+	},
+	roles.Receptionist: {
+		{"Today", theme.IconNameHome,
+			"Today's appointments across the clinic, with check-in as patients arrive."},
+		{"Patients", theme.IconNameAccount,
+			"Find a patient by name, birth date or phone, register new patients and update their details."},
+		{"Appointments", theme.IconNameCalendar,
+			"Book, move and cancel appointments in each physician's calendar; overlaps are shown, never hidden."},
+		chat,
+	},
+	roles.Physician: {
+		{"Calendar", theme.IconNameCalendar,
+			"Your appointments by day and week, and the hours you are available."},
+		{"Patients", theme.IconNameAccount,
+			"Patient charts: notes, problems, allergies and vitals."},
+		{"Prescriptions", theme.IconNameDocument,
+			"Write and sign e-prescriptions and print them for the patient."},
+		chat,
+	},
+}

@@ -1,0 +1,182 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Widths of the navigation column and of a section's placeholder card.
+const (
+	navWidth         = 240
+	placeholderWidth = 680
+)
+
+// shellScreen is what a logged-in staff member works in: a top bar, the
+// role's navigation, the chosen section and a status bar.
+type shellScreen struct {
+	session  Session
+	sections []section
+	content  fyne.CanvasObject
+
+	who          *widget.Label
+	lock, logout *widget.Button
+	nav          *widget.List
+	current      int // index in sections of the section on show, -1 for none
+	page         *fyne.Container
+	heading      *widget.Label
+
+	connection, waiting *widget.Label
+}
+
+// showShell builds the shell for a logged-in session and shows it.
+func (ws *Workstation) showShell(s Session) {
+	role := s.Role()
+	sh := &shellScreen{session: s, sections: sectionsOf[role], current: -1}
+	ws.win.SetTitle(fmt.Sprintf("%s — %s", ws.opts.Title, s.Clinic()))
+
+	clinic := widget.NewLabelWithStyle(s.Clinic(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	clinic.SizeName = theme.SizeNameSubHeadingText
+	sh.who = widget.NewLabel(fmt.Sprintf("%s · %s", s.StaffName(), role.Title()))
+	sh.lock = widget.NewButtonWithIcon("Lock", lockIcon, func() { ws.lockShell(sh) })
+	sh.logout = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), func() { ws.logout(sh) })
+	topBar := container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), container.NewBorder(nil, nil,
+		container.NewHBox(newAppIcon(32), clinic),
+		container.NewHBox(sh.who, sh.lock, sh.logout),
+	))
+
+	sh.nav = widget.NewList(
+		func() int { return len(sh.sections) },
+		func() fyne.CanvasObject {
+			return container.NewHBox(widget.NewIcon(theme.InfoIcon()), widget.NewLabel("Registration tokens"))
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			row := o.(*fyne.Container)
+			row.Objects[0].(*widget.Icon).SetResource(theme.Icon(sh.sections[i].icon))
+			row.Objects[1].(*widget.Label).SetText(sh.sections[i].title)
+		},
+	)
+	sh.nav.HideSeparators = true
+	sh.nav.OnSelected = func(i widget.ListItemID) { sh.open(i) }
+
+	sh.heading = newHeading("")
+	sh.heading.Alignment = fyne.TextAlignLeading
+	sh.page = container.NewVBox()
+	body := newBackdrop(colorNamePage, container.NewVScroll(
+		container.New(layout.NewCustomPaddedLayout(12, 12, 20, 20), container.NewVBox(sh.heading, sh.page))))
+
+	sh.connection = widget.NewLabel("Offline")
+	sh.waiting = widget.NewLabel("")
+	sh.setSync(false, 0)
+	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), container.NewHBox(
+		widget.NewIcon(theme.ComputerIcon()), sh.connection, widget.NewSeparator(), sh.waiting))
+
+	// The page's tone sets it apart from the bars and the navigation, so
+	// no separator lines are needed.
+	sh.content = container.NewBorder(
+		topBar,
+		statusBar,
+		container.New(columnLayout(navWidth), container.NewPadded(sh.nav)),
+		nil,
+		body,
+	)
+	if len(sh.sections) == 0 {
+		sh.showNoSections(role)
+	} else {
+		sh.nav.Select(0)
+	}
+	ws.showShellScreen(sh)
+}
+
+// lockShortcut locks the workstation from the keyboard (Ctrl+L, or Cmd+L
+// on a Mac), for a staff member stepping away from the desk.
+var lockShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault}
+
+// showShellScreen shows a built shell, with its keyboard shortcut.
+func (ws *Workstation) showShellScreen(sh *shellScreen) {
+	ws.show(sh.content, nil, sh, nil)
+	ws.win.Canvas().AddShortcut(lockShortcut, func(fyne.Shortcut) {
+		if ws.shell == sh {
+			ws.lockShell(sh)
+		}
+	})
+}
+
+// open shows section i. Until a section's screen is built it shows what the
+// screen will do, marked as not built yet, never made-up data.
+func (sh *shellScreen) open(i int) {
+	if i < 0 || i >= len(sh.sections) {
+		return
+	}
+	sec := sh.sections[i]
+	sh.current = i
+	sh.heading.SetText(sec.title)
+	title := widget.NewLabelWithStyle("Coming next: "+sec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	what := widget.NewLabel(sec.coming)
+	what.Wrapping = fyne.TextWrapWord
+	note := widget.NewLabel("This screen is not built yet: nothing on it is clinic data.")
+	note.Importance = widget.LowImportance
+	note.Wrapping = fyne.TextWrapWord
+	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(title, what, note)))
+	sh.page.Objects = []fyne.CanvasObject{
+		container.NewHBox(container.New(columnLayout(placeholderWidth), card)),
+	}
+	sh.page.Refresh()
+}
+
+// showNoSections explains a role the shell has no navigation for.
+func (sh *shellScreen) showNoSections(role roles.Role) {
+	sh.heading.SetText("No screens for this role")
+	msg := widget.NewLabel(fmt.Sprintf(
+		"This workstation's role (%q) is not one Medihaven knows, so it has nothing to show. "+
+			"Ask your clinic's administrator to check your role.", string(role)))
+	msg.Wrapping = fyne.TextWrapWord
+	sh.page.Objects = []fyne.CanvasObject{msg}
+	sh.page.Refresh()
+}
+
+// setSync shows the connection state and how many changes wait to be sent.
+// The sync work will feed it; until then the shell says "Offline", 0.
+func (sh *shellScreen) setSync(connected bool, waiting int) {
+	if connected {
+		sh.connection.SetText("Connected")
+	} else {
+		sh.connection.SetText("Offline")
+	}
+	sh.waiting.SetText(fmt.Sprintf("Changes waiting to send: %d", waiting))
+}
+
+// lockShell locks the session's keys and shows the lock screen.
+func (ws *Workstation) lockShell(sh *shellScreen) {
+	sh.session.Lock()
+	ws.showLocked(sh)
+}
+
+// logout logs the staff member out off the UI goroutine and returns to the
+// login screen, telling what went wrong if logging out failed.
+func (ws *Workstation) logout(sh *shellScreen) {
+	s := ws.release()
+	if s == nil {
+		return // already logged out
+	}
+	name := s.StaffName()
+	ws.showWaiting("Logging out…", nil)
+	ws.background(func() {
+		err := s.Close()
+		fyne.Do(func() {
+			msg := ""
+			if err != nil {
+				msg = "Logging out did not finish cleanly: " + err.Error()
+			}
+			ws.showLogin(name, msg)
+		})
+	})
+}

@@ -1,0 +1,208 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/roles"
+)
+
+func TestLockUnlockLogOut(t *testing.T) {
+	for _, role := range roles.All {
+		t.Run(string(role), func(t *testing.T) {
+			b := newFakeBackend()
+			h := newHarness(t, b, Options{})
+			name := staffOf(t, b, role)
+			h.login(name, rightPassphrase)
+			sh := h.mustShell()
+			sh.nav.Select(2)
+			s := b.sessions[0]
+
+			test.Tap(sh.lock)
+			ls := h.ws.locked
+			if ls == nil || h.ws.shell != nil {
+				t.Fatal("Lock did not show the lock screen")
+			}
+			if s.locks != 1 || !s.locked {
+				t.Errorf("Lock called %d times", s.locks)
+			}
+			if text := renderedText(h.w.Content()); !strings.Contains(text, "Locked — "+name) {
+				t.Errorf("lock screen shows %q", text)
+			}
+
+			test.Type(ls.pass, "guess")
+			test.Tap(ls.unlock)
+			h.wait()
+			if h.ws.locked != ls {
+				t.Fatal("a wrong passphrase unlocked the workstation")
+			}
+			if got := shownText(ls.message); got != errWrongPassphrase.Error() {
+				t.Errorf("message = %q", got)
+			}
+			if ls.pass.Text != "" || ls.unlock.Disabled() {
+				t.Errorf("after a wrong passphrase: field %q, Unlock disabled %v", ls.pass.Text, ls.unlock.Disabled())
+			}
+
+			test.Tap(ls.unlock)
+			if got := shownText(ls.message); got != "Enter your passphrase." {
+				t.Errorf("empty passphrase: message = %q", got)
+			}
+
+			test.Type(ls.pass, rightPassphrase)
+			ls.pass.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			h.wait()
+			if h.ws.shell != sh {
+				t.Fatal("unlocking did not bring back the same shell")
+			}
+			if sh.current != 2 {
+				t.Errorf("after unlocking section %d is on show, want 2 (where the person left off)", sh.current)
+			}
+			if s.unlocks != 2 || s.locked {
+				t.Errorf("Unlock called %d times, locked %v", s.unlocks, s.locked)
+			}
+
+			test.Tap(sh.logout)
+			h.wait()
+			if h.ws.login == nil || h.ws.login.staff == nil {
+				t.Fatal("Log out did not return to the login form")
+			}
+			if s.closes != 1 {
+				t.Errorf("Close called %d times, want 1", s.closes)
+			}
+			if got := h.ws.login.staff.Text; got != name {
+				t.Errorf("staff name after logging out = %q, want %q", got, name)
+			}
+			if got := h.w.Title(); got != "Medihaven" {
+				t.Errorf("window title after logging out = %q", got)
+			}
+		})
+	}
+}
+
+func TestLogOutFromLockScreen(t *testing.T) {
+	b := newFakeBackend()
+	h := newHarness(t, b, Options{})
+	h.login("Ben Okafor", rightPassphrase)
+	test.Tap(h.mustShell().lock)
+	test.Tap(h.ws.locked.logout)
+	h.wait()
+	if h.ws.login == nil || b.sessions[0].closes != 1 {
+		t.Error("Log out on the lock screen did not log out")
+	}
+}
+
+func TestLockShortcut(t *testing.T) {
+	h := newHarness(t, newFakeBackend(), Options{})
+	h.login("Dr. Clara Nguyen", rightPassphrase)
+	h.mustShell()
+	c, ok := h.w.Canvas().(fyne.Shortcutable)
+	if !ok {
+		t.Skip("the test canvas does not take shortcuts")
+	}
+	c.TypedShortcut(lockShortcut)
+	if h.ws.locked == nil {
+		t.Error("Ctrl+L did not lock the workstation")
+	}
+	c.TypedShortcut(lockShortcut) // on the lock screen it does nothing
+	if h.ws.locked == nil {
+		t.Error("Ctrl+L on the lock screen left it")
+	}
+}
+
+func TestUnknownRoleShowsAMessage(t *testing.T) {
+	b := newFakeBackend()
+	b.staff["Dana"] = roles.Role("janitor")
+	h := newHarness(t, b, Options{})
+	h.login("Dana", rightPassphrase)
+	sh := h.mustShell()
+	if sh.nav.Length() != 0 {
+		t.Errorf("an unknown role has %d sections", sh.nav.Length())
+	}
+	if text := renderedText(sh.content); !strings.Contains(text, "not one Medihaven knows") {
+		t.Errorf("shell shows %q", text)
+	}
+}
+
+// TestScreensFitTheSmallestWindow checks that every screen can be laid out
+// in a 1024x700 window.
+func TestScreensFitTheSmallestWindow(t *testing.T) {
+	check := func(t *testing.T, h *harness, screen string) {
+		t.Helper()
+		min := h.w.Content().MinSize()
+		if min.Width > smallest.Width || min.Height > smallest.Height {
+			t.Errorf("%s needs %v, more than %v", screen, min, smallest)
+		}
+	}
+	for _, role := range roles.All {
+		t.Run(string(role), func(t *testing.T) {
+			b := newFakeBackend()
+			h := newHarness(t, b, Options{})
+			check(t, h, "login")
+			h.login("x", "y")
+			check(t, h, "login with an error")
+			h.login(staffOf(t, b, role), rightPassphrase)
+			for i := range h.mustShell().sections {
+				h.ws.shell.nav.Select(i)
+				check(t, h, "shell section "+h.ws.shell.sections[i].title)
+			}
+			test.Tap(h.ws.shell.lock)
+			check(t, h, "lock screen")
+		})
+	}
+	t.Run("no profiles", func(t *testing.T) {
+		b := newFakeBackend()
+		b.profiles = nil
+		check(t, newHarness(t, b, Options{}), "no-profile screen")
+	})
+}
+
+func TestEveryRoleHasSections(t *testing.T) {
+	for _, role := range roles.All {
+		secs := sectionsOf[role]
+		if len(secs) == 0 {
+			t.Errorf("%s has no sections", role)
+		}
+		for _, s := range secs {
+			if s.title == "" || s.icon == "" || s.coming == "" {
+				t.Errorf("%s: incomplete section %+v", role, s)
+			}
+		}
+		if secs[len(secs)-1].title != "Chat" {
+			t.Errorf("%s: Chat is not last", role)
+		}
+	}
+}
+
+// staffOf returns the fake clinic's staff member with the given role.
+func staffOf(t *testing.T, b *fakeBackend, r roles.Role) string {
+	t.Helper()
+	for name, role := range b.staff {
+		if role == r {
+			return name
+		}
+	}
+	t.Fatalf("no staff member is a %s", r)
+	return ""
+}
+
+// renderedText returns the text of every label, card and entry placeholder
+// shown under o, one per line.
+func renderedText(o fyne.CanvasObject) string {
+	var lines []string
+	for _, obj := range test.LaidOutObjects(o) {
+		if !obj.Visible() {
+			continue
+		}
+		switch w := obj.(type) {
+		case *widget.Label:
+			lines = append(lines, w.Text)
+		case *widget.Card:
+			lines = append(lines, w.Title, w.Subtitle)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

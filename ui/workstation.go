@@ -1,0 +1,160 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Metadata of the application; FyneApp.toml at the repository root says the
+// same for `fyne package`, and a test keeps the two in step.
+const (
+	appID      = "app.medihaven.desktop"
+	appName    = "Medihaven"
+	appVersion = "0.1.0"
+	appBuild   = 1
+)
+
+// Window sizes: the default, and the smallest the screens are laid out for.
+var (
+	defaultSize = fyne.NewSize(1280, 800)
+	smallest    = fyne.NewSize(1024, 700)
+)
+
+// Workstation is the content of Medihaven's main window: the login screen,
+// then the logged-in staff member's shell, and the lock screen while their
+// keys are locked. Run builds one; tests build one into a window from
+// fyne.io/fyne/v2/test and drive it.
+//
+// Its methods must be called on the Fyne goroutine, except Close.
+type Workstation struct {
+	win     fyne.Window
+	backend Backend
+	opts    Options
+
+	// ctx ends when the workstation closes, cancelling work under way.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// background runs work that waits on disk or the network off the UI
+	// goroutine; results come back through fyne.Do. Tests replace it to
+	// wait for that work.
+	background func(func())
+
+	mu      sync.Mutex
+	closed  bool
+	session Session // the logged-in session, nil at the login screen
+
+	// The screen on show; at most one is non-nil.
+	login  *loginScreen
+	shell  *shellScreen
+	locked *lockScreen
+
+	waiting *widget.Activity // the turning indicator of a wait on show, if any
+}
+
+// NewWorkstation shows the login screen in w and returns the workstation.
+// Options left empty take their defaults; Options.Theme is applied by Run,
+// not here.
+func NewWorkstation(w fyne.Window, b Backend, o Options) *Workstation {
+	return newWorkstation(w, b, o, func(f func()) { go f() })
+}
+
+// newWorkstation is NewWorkstation with the runner of background work.
+func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())) *Workstation {
+	if o.Title == "" {
+		o.Title = appName
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ws := &Workstation{
+		win: w, backend: b, opts: o, ctx: ctx, cancel: cancel,
+		background: background,
+	}
+	w.SetTitle(o.Title)
+	w.SetPadded(false) // the screens pad themselves; the page tone reaches the edges
+	ws.showLogin(o.StaffName, "")
+	return ws
+}
+
+// Close cancels work under way and logs the staff member out, if anyone is
+// logged in. It is safe to call from any goroutine, more than once.
+func (ws *Workstation) Close() error {
+	ws.mu.Lock()
+	ws.closed = true
+	s := ws.session
+	ws.session = nil
+	ws.mu.Unlock()
+	ws.cancel()
+	if s == nil {
+		return nil
+	}
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("ui: logging out: %w", err)
+	}
+	return nil
+}
+
+// adopt makes s the logged-in session. If the workstation was closed while
+// the login ran, it logs s out again and reports false. Called off the UI
+// goroutine, so that a login finishing after the window closed is not left
+// open.
+func (ws *Workstation) adopt(s Session) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.closed {
+		_ = s.Close() // nobody is left to show the error to
+		return false
+	}
+	ws.session = s
+	return true
+}
+
+// release forgets the logged-in session and returns it (nil if none).
+func (ws *Workstation) release() Session {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	s := ws.session
+	ws.session = nil
+	return s
+}
+
+// show puts a screen in the window and remembers which one it is.
+func (ws *Workstation) show(content fyne.CanvasObject, login *loginScreen, shell *shellScreen, locked *lockScreen) {
+	if ws.waiting != nil {
+		ws.waiting.Stop()
+		ws.waiting = nil
+	}
+	ws.win.Canvas().RemoveShortcut(lockShortcut)
+	ws.login, ws.shell, ws.locked = login, shell, locked
+	ws.win.SetContent(content)
+}
+
+// Run creates the Fyne app, opens the main window with the login screen and
+// blocks until the window is closed. It then logs out whoever is logged in.
+func Run(b Backend, o Options) error {
+	th, err := newTheme(o.Theme)
+	if err != nil {
+		return err
+	}
+	// Metadata set here rather than read from FyneApp.toml, which a plain
+	// `go build` binary does not find; it opts into fyne.Do threading.
+	app.SetMetadata(fyne.AppMetadata{
+		ID: appID, Name: appName, Version: appVersion, Build: appBuild,
+		Icon: iconResource, Migrations: map[string]bool{"fyneDo": true},
+	})
+	a := app.NewWithID(appID)
+	a.SetIcon(iconResource)
+	a.Settings().SetTheme(th)
+
+	w := a.NewWindow(o.Title)
+	ws := NewWorkstation(w, b, o)
+	w.SetMaster()
+	w.Resize(defaultSize)
+	w.CenterOnScreen()
+	w.ShowAndRun()
+	return ws.Close()
+}
