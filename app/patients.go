@@ -95,25 +95,44 @@ func (p Patient) Validate(now time.Time) error {
 
 // RegisterPatient records a new patient and assigns a medical record number.
 func (s *Session) RegisterPatient(ctx context.Context, p Patient) (Patient, error) {
+	ps, err := s.RegisterPatients(ctx, []Patient{p})
+	if err != nil {
+		return Patient{}, err
+	}
+	return ps[0], nil
+}
+
+// RegisterPatients records several patients in one transaction (an import,
+// the demo clinic): all of them or, when one is invalid, none.
+func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient, error) {
 	r, err := s.can(roles.RegisterPatient)
 	if err != nil {
-		return Patient{}, err
+		return nil, err
 	}
-	if err := p.Validate(s.env.Now()); err != nil {
-		return Patient{}, err
+	b := r.Batch()
+	out := make([]Patient, len(ps))
+	for i, p := range ps {
+		if err := p.Validate(s.env.Now()); err != nil {
+			if len(ps) > 1 {
+				return nil, fmt.Errorf("patient %d of %d: %w", i+1, len(ps), err)
+			}
+			return nil, err
+		}
+		p.ID = crypto.NewEventID()
+		n, _ := strconv.ParseUint(p.ID[:8], 16, 64) // an event id is hex
+		p.MRN = fmt.Sprintf("MH%07d", n%10000000)
+		fields, err := replica.F(map[string]any{"mrn": p.MRN, "family": strings.TrimSpace(p.Family), "given": strings.TrimSpace(p.Given),
+			"birth": p.Birth, "sex": p.Sex, "phone": p.Phone, "email": p.Email, "registered": s.env.Now().UnixMilli()})
+		if err != nil {
+			return nil, err
+		}
+		b.Append(replica.Change{Entity: p.ID, Kind: kindPatient, Scope: roles.FrontDesk, Fields: fields})
+		out[i] = p
 	}
-	p.ID = crypto.NewEventID()
-	n, _ := strconv.ParseUint(p.ID[:8], 16, 64) // an event id is hex
-	p.MRN = fmt.Sprintf("MH%07d", n%10000000)
-	fields, err := replica.F(map[string]any{"mrn": p.MRN, "family": strings.TrimSpace(p.Family), "given": strings.TrimSpace(p.Given),
-		"birth": p.Birth, "sex": p.Sex, "phone": p.Phone, "email": p.Email, "registered": s.env.Now().UnixMilli()})
-	if err != nil {
-		return Patient{}, err
+	if _, err := b.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("app: register patients: %w", err)
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: p.ID, Kind: kindPatient, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return Patient{}, fmt.Errorf("app: register patient: %w", err)
-	}
-	return p, nil
+	return out, nil
 }
 
 // SearchPatients finds patients by any name prefixes, a birth date

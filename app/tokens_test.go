@@ -121,7 +121,7 @@ func TestBadTokens(t *testing.T) {
 			}
 			var got error
 			for _, a := range adm {
-				if a.Name == "New Comer" {
+				if a.Fingerprint == s.Fingerprint() {
 					got = a.Err
 				}
 			}

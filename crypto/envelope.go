@@ -30,7 +30,9 @@
 // The signed bytes are everything from the magic to the end of the
 // ciphertext. The whole is at most MaxEnvelopeSize; nothing may follow the
 // signature. Each header value has exactly one encoding, so ParseEnvelope of
-// Raw gives back the same Raw.
+// Raw gives back the same Raw, and Verify also requires the signature packet
+// to be written exactly as Seal writes it (see canonical.go): no byte of Raw
+// can change without Verify failing.
 
 package crypto
 
@@ -42,9 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	pgp "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
 
@@ -308,87 +308,6 @@ func (e *Envelope) Verify(author *PublicKey) error {
 		return err
 	}
 	return checkCanonicalSignature(f.signature, signed)
-}
-
-// mpiField is the part of go-crypto's encoding.Field we read.
-type mpiField interface {
-	Bytes() []byte
-	BitLength() uint16
-}
-
-// checkCanonicalSignature refuses a valid signature that is not written the
-// one way Seal writes it. OpenPGP verification ignores some bytes of a v4
-// signature packet (an over-long packet length, the 16-bit hash tag, the bit
-// count of a number); changing them would give the same event another Hash,
-// so they must be exact.
-func checkCanonicalSignature(sigBytes, signed []byte) error {
-	r := bytes.NewReader(sigBytes)
-	p, err := packet.Read(r)
-	if err != nil || r.Len() != 0 {
-		return fmt.Errorf("%w: the signature packet is not exact", ErrBadSignature)
-	}
-	sig, ok := p.(*packet.Signature)
-	if !ok || sig.SigType != packet.SigTypeBinary {
-		return fmt.Errorf("%w: not a binary-document signature", ErrBadSignature)
-	}
-	for _, f := range []mpiField{sig.RSASignature, sig.DSASigR, sig.DSASigS, sig.ECDSASigR, sig.ECDSASigS, sig.EdDSASigR, sig.EdDSASigS} {
-		if f != nil && !canonicalMPI(f.Bytes(), f.BitLength()) {
-			return fmt.Errorf("%w: a number in the signature is not written exactly", ErrBadSignature)
-		}
-	}
-	var again bytes.Buffer
-	if err := sig.Serialize(&again); err != nil || !bytes.Equal(again.Bytes(), sigBytes) {
-		return fmt.Errorf("%w: the signature packet is not exact", ErrBadSignature)
-	}
-	if sig.Version != 4 || unhashedSubpackets(sigBytes) != 0 {
-		return fmt.Errorf("%w: the signature carries unsigned extras", ErrBadSignature)
-	}
-	h, err := sig.PrepareVerify()
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrBadSignature, err)
-	}
-	h.Write(signed)
-	if err := packet.VerifyHashTag(h, sig); err != nil {
-		return fmt.Errorf("%w: the signature's hash tag is wrong", ErrBadSignature)
-	}
-	return nil
-}
-
-// unhashedSubpackets returns the length of the unsigned subpacket area of a
-// v4 signature packet in go-crypto's encoding, or -1 if it cannot be found.
-// Seal writes none; anyone could add some without breaking the signature.
-func unhashedSubpackets(p []byte) int {
-	if len(p) < 2 {
-		return -1
-	}
-	var header int
-	switch {
-	case p[1] < 192:
-		header = 2
-	case p[1] < 224:
-		header = 3
-	case p[1] == 255:
-		header = 6
-	default:
-		return -1
-	}
-	d := decoder{b: p[header:]}
-	d.bytes(4) // version, type, public-key and hash algorithms
-	d.bytes(int(d.u16()))
-	n := int(d.u16())
-	if d.err != nil {
-		return -1
-	}
-	return n
-}
-
-// canonicalMPI reports whether an OpenPGP number has no leading zero byte
-// and states its exact bit length.
-func canonicalMPI(b []byte, bitLength uint16) bool {
-	if len(b) == 0 {
-		return bitLength == 0
-	}
-	return b[0] != 0 && int(bitLength) == 8*(len(b)-1)+bits.Len8(b[0])
 }
 
 // Open decrypts the payload with k. A key for another scope or epoch, a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +283,37 @@ func TestParsePublicKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An Identity is shared by the UI and the sync loop: sign, seal, open and
+// decrypt at once, then clear while others may still be at work.
+func TestIdentityConcurrentUse(t *testing.T) {
+	id, err := GenerateIdentity("Shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := testIdentity(t, "Bob")
+	k := testScopeKey(t, "frontdesk", 1)
+	msg, err := id.Public().Encrypt([]byte("hi"), bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 10 {
+				if _, err := id.Sign([]byte("x")); err != nil && !errors.Is(err, ErrCleared) {
+					t.Error(err)
+				}
+				if _, err := Seal(testHeader(id, k), []byte("x"), k, id); err != nil && !errors.Is(err, ErrCleared) {
+					t.Error(err)
+				}
+				if _, err := id.Decrypt(msg, bob.Public()); err != nil && !errors.Is(err, ErrCleared) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Go(func() { id.Clear() })
+	wg.Wait()
 }

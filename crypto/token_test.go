@@ -100,7 +100,7 @@ func TestParseTokenMalformed(t *testing.T) {
 		{"half", s[:len(s)/2], ErrTokenTruncated},
 		{"prefix only", "MH1-", ErrTokenTruncated},
 		{"one character changed", s[:30] + flip(s[30]) + s[31:], ErrTokenMistyped},
-		{"two characters swapped", s[:30] + string(s[31]) + string(s[30]) + s[32:], ErrTokenMistyped},
+		{"two characters swapped", swapped(s), ErrTokenMistyped},
 		{"a character that never appears", s[:30] + "!" + s[31:], ErrTokenMistyped},
 		{"extra character", s + "A", ErrTokenMistyped},
 		{"far too long", "MH1-" + strings.Repeat("A", maxTokenText), ErrTokenField},
@@ -186,3 +186,15 @@ func TestNewTokenRefuses(t *testing.T) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// swapped exchanges the first two neighbouring characters after the prefix
+// that differ (the token is random: two equal neighbours would swap to the
+// same string).
+func swapped(s string) string {
+	for i := 30; i+1 < len(s); i++ {
+		if s[i] != s[i+1] {
+			return s[:i] + string(s[i+1]) + string(s[i]) + s[i+2:]
+		}
+	}
+	panic("token has no two different neighbouring characters")
+}

@@ -117,13 +117,15 @@ func (s *fakeSession) Close() error {
 }
 
 // harness is a workstation in a test window whose background work the
-// test waits for.
+// test runs and waits for.
 type harness struct {
 	t  *testing.T
 	ws *Workstation
 	w  fyne.Window
 	b  *fakeBackend
-	wg sync.WaitGroup
+
+	mu      sync.Mutex
+	pending []func()
 }
 
 // newHarness opens a workstation on b and waits for its login screen.
@@ -137,25 +139,43 @@ func newHarness(t *testing.T, b *fakeBackend, o Options) *harness {
 		if err := h.ws.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
-		h.wg.Wait()
+		h.wait()
 	})
 	h.wait()
 	return h
 }
 
-// background runs f on its own goroutine, as the app does, and lets wait
-// know when it is done.
+// background keeps f until the test calls wait.
 func (h *harness) background(f func()) {
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		f()
-	}()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.pending = append(h.pending, f)
 }
 
-// wait waits for all background work (and, through the test driver's
-// fyne.Do, its effect on the screen).
-func (h *harness) wait() { h.wg.Wait() }
+// wait runs the background work on goroutines of its own, as the app does,
+// until none is left. The test driver runs fyne.Do at once on the calling
+// goroutine, so the test goroutine stays blocked here meanwhile: the screen
+// is never touched by two goroutines at a time.
+func (h *harness) wait() {
+	for {
+		h.mu.Lock()
+		work := h.pending
+		h.pending = nil
+		h.mu.Unlock()
+		if len(work) == 0 {
+			return
+		}
+		var wg sync.WaitGroup
+		for _, f := range work {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f()
+			}()
+		}
+		wg.Wait()
+	}
+}
 
 // login fills the form and taps "Log in".
 func (h *harness) login(name, pass string) {

@@ -63,7 +63,7 @@ var palettes = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameHeaderBackground:    rgb(0xe3ecee),
 		theme.ColorNameMenuBackground:      rgb(0xffffff),
 		theme.ColorNameOverlayBackground:   rgb(0xffffff),
-		theme.ColorNamePlaceHolder:         rgb(0x66767d),
+		theme.ColorNamePlaceHolder:         rgb(0x5b6b72),
 		theme.ColorNameSeparator:           rgb(0xd3dde0),
 		theme.ColorNameHover:               rgba(0x0f7c80, 0x14),
 		theme.ColorNamePressed:             rgba(0x0f7c80, 0x30),

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
-	"math"
+	"slices"
 	"strings"
 )
 
@@ -16,9 +18,6 @@ const (
 	MaxLookupTokens = 64
 )
 
-// firstCountCap is where Lookup starts counting each token's entities
-// when it looks for the rarest token.
-const firstCountCap = 1000
 
 // SetIndex replaces the tokens that point at entity with tokens
 // (duplicates are stored once; none removes the entity from the index).
@@ -63,7 +62,7 @@ func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string,
 		return nil, err
 	}
 	tokens, err := tx.rarestFirst(ctx, tokens)
-	if err != nil {
+	if err != nil || len(tokens) == 0 {
 		return nil, err
 	}
 	// Walk the rarest token's entities in id order (the primary key's
@@ -99,39 +98,49 @@ func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string,
 	return ids, nil
 }
 
-// rarestFirst returns tokens without duplicates, the one that points at
-// the fewest entities first: the walk in Lookup costs one step per entity
-// of the first token, whatever the others are.
+// rarestFirst returns tokens without duplicates, rarest first (the one
+// carried by the fewest entities), or none when one of them is carried by
+// no entity at all. Lookup's walk costs one step per entity of the first
+// token, whatever the others are.
 func (tx *Tx) rarestFirst(ctx context.Context, tokens [][]byte) ([][]byte, error) {
-	seen := make(map[string]bool, len(tokens))
-	list := make([][]byte, 0, len(tokens))
+	counts := make(map[string]int, len(tokens))
+	args := make([]any, 0, len(tokens))
 	for _, t := range tokens {
-		if !seen[string(t)] {
-			seen[string(t)] = true
-			list = append(list, t)
+		if _, dup := counts[string(t)]; !dup {
+			counts[string(t)] = 0
+			args = append(args, t)
 		}
 	}
-	// Count each token's entities only up to a cap that grows tenfold until
-	// one token falls under it, so counting costs at most about ten times
-	// the rarest token's list per token, never a common token's whole list.
-	for limit := firstCountCap; len(list) > 1; limit *= 10 {
-		rarest, fewest := 0, limit
-		for i, t := range list {
-			var n int
-			err := tx.tx.QueryRowContext(ctx,
-				`SELECT count(*) FROM (SELECT 1 FROM tokens WHERE token = ? LIMIT ?)`, t, limit).Scan(&n)
-			if err != nil {
-				return nil, wrap("lookup: count token", err)
-			}
-			if n < fewest {
-				rarest, fewest = i, n
-			}
-		}
-		if fewest < limit || limit > math.MaxInt/10 {
-			list[0], list[rarest] = list[rarest], list[0]
-			break
-		}
+	rows, err := tx.tx.QueryContext(ctx,
+		`SELECT token, n FROM token_counts WHERE token IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	if err != nil {
+		return nil, wrap("lookup: count tokens", err)
 	}
+	defer rows.Close()
+	for rows.Next() {
+		var t []byte
+		var n int
+		if err := rows.Scan(&t, &n); err != nil {
+			return nil, wrap("lookup: count tokens", err)
+		}
+		counts[string(t)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("lookup: count tokens", err)
+	}
+	list := make([][]byte, 0, len(counts))
+	for t, n := range counts {
+		if n == 0 {
+			return nil, nil
+		}
+		list = append(list, []byte(t))
+	}
+	slices.SortFunc(list, func(a, b []byte) int {
+		if c := cmp.Compare(counts[string(a)], counts[string(b)]); c != 0 {
+			return c
+		}
+		return bytes.Compare(a, b)
+	})
 	return list, nil
 }
 

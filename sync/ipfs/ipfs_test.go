@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,7 +111,7 @@ func TestGetLimits(t *testing.T) {
 
 func TestBadCID(t *testing.T) {
 	// No node: invalid CIDs are refused before any network traffic.
-	c := ipfs.New(closedAddr(t))
+	c := ipfs.New(synctest.UnusedAddr(t))
 	ctx := testContext(t)
 	for _, tc := range []string{
 		"",
@@ -151,7 +150,7 @@ func TestGetNotFound(t *testing.T) {
 }
 
 func TestUnavailable(t *testing.T) {
-	c := ipfs.New(closedAddr(t))
+	c := ipfs.New(synctest.UnusedAddr(t))
 	ctx := testContext(t)
 	if err := c.Ping(ctx); !errors.Is(err, ipfs.ErrUnavailable) {
 		t.Errorf("Ping error = %v, want ErrUnavailable", err)
@@ -251,6 +250,20 @@ func BenchmarkPut(b *testing.B) {
 	}
 }
 
+// BenchmarkPutNewShell is the baseline: go-ipfs-api's default client,
+// which opens a connection per request.
+func BenchmarkPutNewShell(b *testing.B) {
+	sh := shell.NewShell(synctest.StartKubo(b).API)
+	record := make([]byte, 2048)
+	b.SetBytes(int64(len(record)))
+	for i := 0; b.Loop(); i++ {
+		record[0], record[1], record[2], record[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+		if _, err := sh.Add(bytes.NewReader(record), shell.CidVersion(1), shell.RawLeaves(true)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkPutParallel(b *testing.B) {
 	c := ipfs.New(synctest.StartKubo(b).API)
 	ctx := context.Background()
@@ -283,17 +296,6 @@ func BenchmarkGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// closedAddr is a loopback address nothing listens on.
-func closedAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // absentCID is the CID of random bytes that no node holds.

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"testing"
 	"time"
 )
 
@@ -103,6 +105,17 @@ func run(logPath string, env []string, bin string, args ...string) error {
 // os/exec).
 func environ(overrides ...string) []string {
 	return append(os.Environ(), append([]string{"LANG=en_US.UTF-8"}, overrides...)...)
+}
+
+// UnusedAddr returns a loopback address, 127.0.0.1:port, where nothing
+// listens, for tests of a server that cannot be reached.
+func UnusedAddr(t testing.TB) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // freePort finds a free TCP port on 127.0.0.1. Another process may take it

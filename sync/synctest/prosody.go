@@ -77,7 +77,7 @@ min_seconds_between_registrations = 0
 
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "register"; "mam"; "smacks";
-	"carbons"; "pep"; "ping"; "invites"; "invites_adhoc"; "invites_register";
+	"carbons"; "offline"; "pep"; "ping"; "invites"; "invites_adhoc"; "invites_register";
 	"posix"; "limits";
 }
 limits = {

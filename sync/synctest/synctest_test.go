@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func writeFile(t *testing.T, path string, mode os.FileMode) string {
 
 func TestKubo(t *testing.T) {
 	kubo := synctest.StartKubo(t)
+	if !strings.HasPrefix(kubo.API, "/ip4/127.0.0.1/tcp/") {
+		t.Errorf("API = %q, want a loopback address", kubo.API)
+	}
 	ctx := testContext(t)
 	c := ipfs.New(kubo.API)
 	record := []byte("sealed envelope bytes")
@@ -120,6 +124,9 @@ func dial(t testing.TB, p *synctest.Prosody, jid, password string, onMessage fun
 
 func TestProsodyChat(t *testing.T) {
 	p := synctest.StartProsody(t)
+	if !strings.HasPrefix(p.Addr, "127.0.0.1:") {
+		t.Errorf("Addr = %q, want a loopback address", p.Addr)
+	}
 	ctx := testContext(t)
 	alice := dial(t, p, p.Register(t, "alice", "a-pass"), "a-pass", nil)
 	bobIn := make(inbox, 10)

@@ -1,6 +1,33 @@
 // Package xmpp is one workstation's XMPP session with the clinic's Prosody
-// server (mellium.im/xmpp): chat, presence and small sync announcements.
+// server (mellium.im/xmpp): one-to-one chat, a multi-user room, and small
+// sync announcements.
+//
+//	s, err := xmpp.Dial(ctx, xmpp.Config{JID: "alice@clinic.example",
+//		Password: pw, Addr: "chat.clinic.example:5222", TLS: pinned}, onMessage)
+//	err = s.Send(ctx, "bob@clinic.example", ciphertext)
+//	err = s.JoinRoom(ctx, "staff@rooms.clinic.example", "Dr Alice")
+//	err = s.SendRoom(ctx, "staff@rooms.clinic.example", announcement)
+//	<-s.Done() // then s.Err(): ErrClosed after Close, else ErrDisconnected
+//
+// Dial requires StartTLS, verified by the given tls.Config (pin a
+// self-signed server by putting its certificate alone in RootCAs), logs in
+// with SCRAM (PLAIN only inside TLS), sends initial presence and returns
+// once the server treats the session as online: messages stored while the
+// account was offline then arrive with Delay set, and later ones live.
+// Received messages are handed to onMessage in order on a goroutine of the
+// session's own, so the stream is always read (a client that stops reading
+// stalls delivery on the server). Ping is a round trip: after it, the
+// server has processed everything sent before. Reconnecting is the
+// caller's job: watch Done.
+//
+// Errors say what a person can do: ErrAuth (wrong name or password),
+// ErrTLS (not the clinic's certificate), ErrUnavailable (server
+// unreachable), ErrNickInUse, ErrTooLarge (bodies are limited to MaxBody
+// so that one message cannot make the server end the stream).
+//
+// Config.Register does in-band registration (XEP-0077), for loopback tests
+// only; a clinic's server registers newcomers with invites.
 //
 // It carries only ciphertext and identifiers; it must not see keys or
-// plaintext patient data.
+// plaintext patient data, and never logs message bodies or passwords.
 package xmpp

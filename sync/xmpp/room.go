@@ -3,6 +3,7 @@ package xmpp
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 
 	"mellium.im/xmlstream"
@@ -43,6 +44,9 @@ func (s *Session) JoinRoom(ctx context.Context, room, nick string) error {
 	}
 	select {
 	case err := <-answer:
+		if errors.Is(err, stanza.Error{Condition: stanza.Conflict}) {
+			return fmt.Errorf("%w: %q in %s: %w", ErrNickInUse, nick, addr.Bare(), err)
+		}
 		if err != nil {
 			return fmt.Errorf("xmpp: join room %s: the room refused: %w", addr.Bare(), err)
 		}

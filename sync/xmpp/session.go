@@ -38,6 +38,8 @@ var (
 	ErrTooLarge = errors.New("xmpp: message too large to send")
 	// ErrEmpty means a message body is empty.
 	ErrEmpty = errors.New("xmpp: refusing to send an empty message")
+	// ErrNickInUse means another occupant of the room has the nickname.
+	ErrNickInUse = errors.New("xmpp: someone in the room already uses that name; choose another")
 	// ErrNotInRoom means SendRoom was called for a room not joined.
 	ErrNotInRoom = errors.New("xmpp: join the room before sending to it")
 	// ErrClosed is what Err reports after Close.
@@ -49,8 +51,9 @@ var (
 
 // MaxBody is the largest message body Send and SendRoom accept, in bytes.
 // Prosody closes the whole stream on a stanza over its limit (256 KiB by
-// default); sync announcements carry only ids and CIDs.
-const MaxBody = 64 << 10
+// default), and XML escaping can make a body up to five times longer on
+// the wire. Sync announcements carry only ids and CIDs.
+const MaxBody = 32 << 10
 
 // closeWait bounds how long Close waits for the server to end its stream.
 const closeWait = 2 * time.Second
@@ -289,12 +292,23 @@ func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, 
 // server has processed everything this session sent before, so a message
 // to an offline account is stored. Use it also to check a quiet session.
 func (s *Session) Ping(ctx context.Context) error {
+	// Stop waiting for the answer when the stream ends.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := ping.Send(ctx, s.xs, s.xs.LocalAddr().Domain())
 	select {
 	case <-s.done:
 		return s.err
 	default:
 	}
-	if err := ping.Send(ctx, s.xs, s.xs.LocalAddr().Domain()); err != nil {
+	if err != nil {
 		return fmt.Errorf("xmpp: ping: %w", err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -146,6 +145,12 @@ func TestRoom(t *testing.T) {
 		}
 	}
 
+	// A nickname in use is refused.
+	mallory := connect(t, p, "mallory", nil)
+	if err := mallory.JoinRoom(ctx, room, "Dr Alice"); !errors.Is(err, xmpp.ErrNickInUse) {
+		t.Errorf("joining under a nickname in use: %v, want ErrNickInUse", err)
+	}
+
 	// A late joiner gets the room's history, marked as delayed.
 	carolIn := newInbox()
 	carol := connect(t, p, "carol", carolIn.receive)
@@ -182,7 +187,7 @@ func TestDialErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "nothing listening" {
-				tc.cfg.Addr = closedAddr(t)
+				tc.cfg.Addr = synctest.UnusedAddr(t)
 			}
 			s, err := xmpp.Dial(testContext(t), tc.cfg, nil)
 			if err == nil {
@@ -239,8 +244,13 @@ func TestSendErrors(t *testing.T) {
 			t.Errorf("%s: error = %v, want %v", tc.name, err, tc.want)
 		}
 	}
-	if err := alice.Send(ctx, "bob@clinic.test", strings.Repeat("x", xmpp.MaxBody)); err != nil {
+	// The largest body, escaped to five times its size on the wire, stays
+	// under the server's stanza limit: the session survives it.
+	if err := alice.Send(ctx, "bob@clinic.test", strings.Repeat("&", xmpp.MaxBody)); err != nil {
 		t.Errorf("a body of exactly MaxBody: %v", err)
+	}
+	if err := alice.Ping(ctx); err != nil {
+		t.Errorf("session after the largest body: %v", err)
 	}
 }
 
@@ -321,16 +331,6 @@ func BenchmarkDial(b *testing.B) {
 		}
 		s.Close()
 	}
-}
-
-func closedAddr(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // otherCertPEM is another server's certificate for the same domain.

@@ -88,6 +88,27 @@ CREATE TABLE tokens (
 ) WITHOUT ROWID;
 CREATE INDEX tokens_entity ON tokens (entity);
 
+-- How many entities carry each token, kept by triggers, so a lookup starts
+-- from its rarest token without counting.
+CREATE TABLE token_counts (
+	token BLOB PRIMARY KEY,
+	n     INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER tokens_added
+AFTER INSERT ON tokens
+BEGIN
+	INSERT INTO token_counts (token, n) VALUES (NEW.token, 1)
+	ON CONFLICT (token) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER tokens_removed
+AFTER DELETE ON tokens
+BEGIN
+	UPDATE token_counts SET n = n - 1 WHERE token = OLD.token;
+	DELETE FROM token_counts WHERE token = OLD.token AND n <= 0;
+END;
+
 -- Envelopes waiting to reach the network. The rowid keeps enqueue order.
 CREATE TABLE outbox (
 	envelope     TEXT NOT NULL UNIQUE REFERENCES envelopes (id),
