@@ -50,6 +50,7 @@ type Session struct {
 	role roles.Role
 
 	mu     sync.Mutex
+	hooks  hooks
 	ks     crypto.Keystore
 	db     *store.DB
 	rep    *replica.Replica
@@ -176,7 +177,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk crypto.Devic
 	}
 	rep, err := replica.Open(ctx, replica.Params{
 		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
-		Anchors: s.prof.Anchors, Index: indexTerms, OnChange: s.env.OnChange, Now: s.env.Now,
+		Anchors: s.prof.Anchors, Index: indexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
 	})
 	if err != nil {
 		db.Close()
@@ -376,3 +377,46 @@ func (s *Session) can(a roles.Action) (*replica.Replica, error) {
 }
 
 var randRead = rand.Read
+
+// hooks are the listeners of a session's changes: the UI's change feed and
+// the network sync's push.
+type hooks struct {
+	mu       sync.Mutex
+	onChange []func([]replica.Changed)
+	onAppend []func()
+}
+
+// OnChange registers fn to be called after each commit with the entities
+// that changed (from any goroutine: the UI must hop to its own with fyne.Do).
+func (s *Session) OnChange(fn func([]replica.Changed)) {
+	s.hooks.mu.Lock()
+	s.hooks.onChange = append(s.hooks.onChange, fn)
+	s.hooks.mu.Unlock()
+}
+
+func (s *Session) changed(c []replica.Changed) {
+	if s.env.OnChange != nil {
+		s.env.OnChange(c)
+	}
+	s.hooks.mu.Lock()
+	fns := append([]func([]replica.Changed){}, s.hooks.onChange...)
+	s.hooks.mu.Unlock()
+	for _, fn := range fns {
+		fn(c)
+	}
+}
+
+func (s *Session) onAppend(fn func()) {
+	s.hooks.mu.Lock()
+	s.hooks.onAppend = append(s.hooks.onAppend, fn)
+	s.hooks.mu.Unlock()
+}
+
+func (s *Session) appended() {
+	s.hooks.mu.Lock()
+	fns := append([]func(){}, s.hooks.onAppend...)
+	s.hooks.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}

@@ -190,6 +190,9 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 	}
 	r.mySeq, r.myHash, r.lamport = seq, prev, lamport
 	r.flush()
+	if r.p.OnAppend != nil {
+		r.p.OnAppend()
+	}
 	return envs, nil
 }
 

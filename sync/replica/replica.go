@@ -46,6 +46,9 @@ type Params struct {
 	Index func(kind string, st State) []Term
 	// OnChange is called after each commit with the entities that changed.
 	OnChange func([]Changed)
+	// OnAppend is called after this workstation appended events to its
+	// chain (they wait in the outbox).
+	OnAppend func()
 	Now      func() time.Time
 }
 

@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/synctest"
+)
+
+// netClinic is a clinic whose workstations sync over a real Kubo and a real
+// Prosody on loopback.
+type netClinic struct {
+	env    Env
+	clock  *clock
+	dir    string
+	kubo   *synctest.Kubo
+	xmpp   *synctest.Prosody
+	admin  *Session
+	recep  *Session
+	phys   *Session
+	syncer map[*Session]*Syncer
+}
+
+func (c *netClinic) config() SyncConfig {
+	return SyncConfig{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, TLS: c.xmpp.TLSConfig(), Register: true,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+}
+
+func (c *netClinic) start(t testing.TB, s *Session) {
+	t.Helper()
+	y, err := s.StartSync(context.Background(), c.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.syncer[s] = y
+	t.Cleanup(y.Stop)
+}
+
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// newNetClinic creates an administrator, then a receptionist and a physician
+// who redeem tokens on their own workstations; enrollment, admission and
+// grants travel over IPFS and XMPP only.
+func newNetClinic(t testing.TB) *netClinic {
+	t.Helper()
+	ctx := context.Background()
+	env, clk := testEnv(t)
+	c := &netClinic{env: env, clock: clk, dir: t.TempDir(), kubo: synctest.StartKubo(t), xmpp: synctest.StartProsody(t),
+		syncer: map[*Session]*Syncer{}}
+	c.env.Now = time.Now // the network has its own clocks
+	var err error
+	c.admin, err = CreateClinic(ctx, c.env, NewClinic{Dir: filepath.Join(c.dir, "admin"), Clinic: "Net Clinic", Admin: "Ada Admin",
+		Passphrase: []byte(testPass), Servers: Servers{IPFS: c.kubo.API, XMPP: c.xmpp.Addr, Domain: c.xmpp.Domain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.admin.Close() })
+	c.start(t, c.admin)
+	join := func(name string, role roles.Role) *Session {
+		tok, err := c.admin.IssueToken(ctx, role, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok.IPFS != c.kubo.API || tok.XMPP != c.xmpp.Addr {
+			t.Fatalf("token carries servers %q %q", tok.IPFS, tok.XMPP)
+		}
+		s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, name), Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c.start(t, s)
+		return s
+	}
+	c.recep = join("Rita Reception", roles.Receptionist)
+	c.phys = join("Dr Paul Physician", roles.Physician)
+	for _, s := range []*Session{c.recep, c.phys} {
+		s := s
+		waitFor(t, s.StaffName()+" admitted and granted", 30*time.Second, func() bool {
+			r, err := s.Replica()
+			return err == nil && r.Holds(roles.FrontDesk) && len(r.Members()) == 3
+		})
+	}
+	return c
+}
+
+func TestNetworkEnrollmentAndBooking(t *testing.T) {
+	ctx := context.Background()
+	c := newNetClinic(t)
+	rp, _ := c.phys.Replica()
+	waitFor(t, "physician holds clinical", 10*time.Second, func() bool { return rp.Holds(roles.Clinical) })
+	ra, _ := c.admin.Replica()
+	if ra.Holds(roles.FrontDesk) || ra.Holds(roles.Clinical) {
+		t.Fatal("the administrator holds patient keys")
+	}
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Networked", Given: "Nina", Birth: "1975-04-05", Phone: "555 123 456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+	if _, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: start, Minutes: 15, Reason: "check-up"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the booking in the physician's calendar", 20*time.Second, func() bool {
+		cal, err := c.phys.Calendar(ctx, c.phys.Fingerprint(), start)
+		return err == nil && len(cal) == 1 && cal[0].Patient == p.ID
+	})
+	for s, y := range c.syncer {
+		if ps := y.Problems(); len(ps) > 0 {
+			t.Errorf("%s: sync problems: %v", s.StaffName(), ps)
+		}
+	}
+}
