@@ -215,6 +215,7 @@ func (y *Syncer) connectLoop() {
 		y.mu.Unlock()
 		y.update(func(st *SyncStatus) { st.Connected = true })
 		y.announce()
+		y.hello(xs)
 		tick := time.NewTicker(reannounceGap)
 	serve:
 		for {
@@ -287,7 +288,18 @@ func (y *Syncer) xmppPassword(r *replica.Replica) (string, error) {
 	return pass, err
 }
 
+// helloBody asks every workstation in the sync room to say its head: a
+// workstation sends it when it (re)joins, having perhaps missed some.
+const helloBody = "mh1 hello"
+
 func (y *Syncer) onMessage(m xmpp.Message) {
+	if m.Body == helloBody && m.Delay.IsZero() {
+		select {
+		case y.again <- struct{}{}:
+		default:
+		}
+		return
+	}
 	if a, ok := replica.ParseAnnouncement(m.Body); ok {
 		if _, known := y.peers.LoadOrStore(a.Device, true); !known {
 			// A workstation we had not heard of may have missed our head.
@@ -300,6 +312,14 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		case y.heard <- a:
 		default: // a flood: the periodic re-announcement will bring it back
 		}
+	}
+}
+
+func (y *Syncer) hello(xs *xmpp.Session) {
+	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
+	defer cancel()
+	if err := xs.SendRoom(ctx, y.room(), helloBody); err != nil {
+		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 // writers queue at BEGIN instead of failing at their first write.
 const (
 	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
-	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-65536"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on"
 )
 
 // DB is one workstation profile's database: a single writer connection and

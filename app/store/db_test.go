@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestMain runs the crash helper when asked to (see TestCrashMidTransaction)
@@ -393,6 +394,61 @@ func TestConcurrentReadersAndWriters(t *testing.T) {
 			t.Errorf("stored %d envelopes, want %d", counts[Pending], 2*writes)
 		}
 		return err
+	})
+}
+
+// TestLongWriteBlocksNoReader holds a write transaction open: a View
+// still reads (the last committed state), and a writer from a second
+// handle on the file, as from a second process, waits its turn instead of
+// failing with SQLITE_BUSY.
+func TestLongWriteBlocksNoReader(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	other, err := Open(ctx, db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- db.Update(ctx, func(tx *Tx) error {
+			if err := tx.SetMeta(ctx, "writer", []byte("first")); err != nil {
+				return err
+			}
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	view(t, db, func(tx *Tx) error {
+		if _, err := tx.Meta(ctx, "writer"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("View saw an uncommitted write: %v", err)
+		}
+		return nil
+	})
+	second := make(chan error, 1)
+	go func() {
+		second <- other.Update(ctx, func(tx *Tx) error { return tx.SetMeta(ctx, "writer", []byte("second")) })
+	}()
+	// Give the second writer time to reach its BEGIN and wait there; the
+	// test passes either way, but only then does it test the waiting.
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second writer: %v", err)
+	}
+	view(t, db, func(tx *Tx) error {
+		v, err := tx.Meta(ctx, "writer")
+		if err != nil || string(v) != "second" {
+			t.Errorf("writer = %q, %v; want the second writer's value", v, err)
+		}
+		return nil
 	})
 }
 

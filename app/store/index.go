@@ -18,7 +18,6 @@ const (
 	MaxLookupTokens = 64
 )
 
-
 // SetIndex replaces the tokens that point at entity with tokens
 // (duplicates are stored once; none removes the entity from the index).
 func (tx *Tx) SetIndex(ctx context.Context, entity string, tokens [][]byte) error {
