@@ -68,6 +68,7 @@ type Syncer struct {
 	status   SyncStatus
 	xs       *xmpp.Session
 	problems []replica.Problem
+	pushed   []string // CIDs of the packs this syncer put on IPFS
 	onStatus []func(SyncStatus)
 }
 
@@ -141,6 +142,13 @@ func (y *Syncer) Problems() []replica.Problem {
 	y.mu.Lock()
 	defer y.mu.Unlock()
 	return append([]replica.Problem(nil), y.problems...)
+}
+
+// Pushed returns the CIDs of the packs this syncer put on IPFS.
+func (y *Syncer) Pushed() []string {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return append([]string(nil), y.pushed...)
 }
 
 // OnStatus registers fn to be called (from a sync goroutine) when the
@@ -477,6 +485,9 @@ func (y *Syncer) push() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	y.mu.Lock()
+	y.pushed = append(y.pushed, cid)
+	y.mu.Unlock()
 	y.update(func(st *SyncStatus) { st.IPFSUp = true; st.Waiting = max(0, waiting-len(run)) })
 	return len(run), nil
 }

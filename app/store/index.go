@@ -66,7 +66,8 @@ func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string,
 	}
 	// Walk the rarest token's entities in id order (the primary key's
 	// order) and keep those that carry every other token: one index probe
-	// each, and LIMIT stops the walk early.
+	// per other token, rarest first, so most entities drop out at the
+	// first probe; LIMIT stops the walk early.
 	var query strings.Builder
 	query.WriteString(`SELECT t.entity FROM tokens t WHERE t.token = ?`)
 	args := make([]any, 0, len(tokens)+1)

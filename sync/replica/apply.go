@@ -49,6 +49,11 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := Report{Received: len(raws)}
+	// Envelopes whose signature was checked on arrival, so settle need not
+	// parse and verify them again.
+	verified := map[string]*crypto.Envelope{}
+	r.verified = verified
+	defer func() { r.verified = nil }()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		for _, raw := range raws {
 			env, err := crypto.ParseEnvelope(raw)
@@ -68,6 +73,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 					rep.Problems = append(rep.Problems, problemOf(env.Header, "signature does not verify: "+err.Error()))
 					continue
 				}
+				verified[env.Header.ID] = env
 			}
 			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 			if errors.Is(err, store.ErrFork) {
@@ -167,9 +173,13 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 // try decides the fate of one pending envelope. newKey names a scope whose
 // key this envelope delivered.
 func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st store.EnvelopeState, reason, newKey string, err error) {
-	env, perr := crypto.ParseEnvelope(row.Raw)
-	if perr != nil {
-		return store.Rejected, "malformed envelope: " + perr.Error(), "", nil
+	env, checked := r.verified[row.ID]
+	if !checked || env.Hash() != row.Hash {
+		checked = false
+		var perr error
+		if env, perr = crypto.ParseEnvelope(row.Raw); perr != nil {
+			return store.Rejected, "malformed envelope: " + perr.Error(), "", nil
+		}
 	}
 	h := env.Header
 	// The device's chain must be whole up to here.
@@ -201,8 +211,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st
 	if !known {
 		return store.Pending, "author's public key not known yet", "", nil
 	}
-	if err := env.Verify(pub); err != nil {
-		return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+	if !checked {
+		if err := env.Verify(pub); err != nil {
+			return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+		}
 	}
 	role, reason, ok := r.authorize(h, member, isMember)
 	if !ok {

@@ -77,6 +77,7 @@ type Replica struct {
 	mySeq    uint64
 	myHash   string
 	onChange []Changed
+	verified map[string]*crypto.Envelope // during Apply, under mu
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

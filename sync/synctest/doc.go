@@ -17,6 +17,8 @@
 // dies first. Stop and Start restart a server on the same data, for
 // restart tests: Prosody keeps its port, Kubo's API port changes (read
 // Kubo.API again). Kubo nodes know no peers until Kubo.Connect.
+// UnusedAddr gives an address where nothing listens, for tests of a server
+// that cannot be reached.
 //
 // Kubo comes from $MEDIHAVEN_IPFS_BIN or the repository's .tools/ipfs,
 // Prosody and prosodyctl from PATH; `make deps` installs both. Tests fail,

@@ -39,7 +39,7 @@ func IPFSBinary() (string, error) {
 // own, started by StartKubo.
 type Kubo struct {
 	// API is the node's RPC API address as a multiaddr, such as
-	// /ip4/127.0.0.1/tcp/40123. It changes across Stop and Start.
+	// /ip4/127.0.0.1/tcp/40123. It is kept across Stop and Start.
 	API string
 	// Dir is the node's repository ($IPFS_PATH). It outlives Stop and is
 	// removed when the test ends.
@@ -81,8 +81,8 @@ func (k *Kubo) env() []string {
 	return environ("IPFS_PATH="+k.Dir, "IPFS_TELEMETRY=off")
 }
 
-// Start starts the daemon again on the same repository, for restart tests,
-// and refreshes k.API: the API port is chosen anew.
+// Start starts the daemon again on the same repository and API address,
+// for restart tests.
 func (k *Kubo) Start(t testing.TB) {
 	t.Helper()
 	if k.proc != nil {
@@ -92,6 +92,13 @@ func (k *Kubo) Start(t testing.TB) {
 	apiFile := filepath.Join(k.Dir, "api")
 	if err := os.Remove(apiFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("synctest: remove stale %s: %v", apiFile, err)
+	}
+	// A restarted node keeps its API address, as a clinic's node would, so
+	// workstations configured with it find it again.
+	if k.API != "" {
+		if err := run(k.log, k.env(), k.bin, "config", "Addresses.API", k.API); err != nil {
+			t.Fatalf("%v\n%s", err, logTail(k.log))
+		}
 	}
 	proc, err := startDaemon(k.log, k.env(), k.bin, "daemon")
 	if err != nil {

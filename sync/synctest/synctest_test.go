@@ -90,6 +90,9 @@ func TestKuboRestart(t *testing.T) {
 		t.Fatalf("Ping of a stopped node = %v, want ErrUnavailable", err)
 	}
 	kubo.Start(t)
+	if kubo.API != oldAPI {
+		t.Errorf("API moved from %s to %s across a restart", oldAPI, kubo.API)
+	}
 	got, err := ipfs.New(kubo.API).Get(ctx, id, 1024)
 	if err != nil || !bytes.Equal(got, record) {
 		t.Fatalf("after restart Get(%s) = %q, %v; want %q", id, got, err, record)
