@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"sort"
@@ -28,10 +29,12 @@ import (
 
 // SyncConfig says how a workstation reaches the clinic's services.
 type SyncConfig struct {
-	IPFS     string      // Kubo API address (multiaddr or host:port)
-	XMPPAddr string      // host:port
-	Domain   string      // XMPP domain; the sync room is sync@rooms.DOMAIN
-	TLS      *tls.Config // verifies the XMPP server (pin a self-signed certificate in RootCAs)
+	IPFS     string // Kubo API address (multiaddr or host:port)
+	XMPPAddr string // host:port
+	Domain   string // XMPP domain; the sync room is sync@rooms.DOMAIN
+	// PinnedCert is the XMPP server's certificate (PEM) when it is
+	// self-signed: only it is trusted. Empty: the system's CAs verify it.
+	PinnedCert []byte
 	// Register creates the workstation's XMPP account in-band on first
 	// connect: for loopback tests and demos only.
 	Register bool
@@ -45,8 +48,9 @@ type SyncStatus struct {
 	IPFSUp     bool // the last call to Kubo worked
 	Waiting    int  // changes waiting to be sent
 	CatchingUp bool
-	Behind     int // envelopes known to exist and not yet fetched
-	Problems   int // envelopes or packs refused so far
+	Behind     int    // envelopes known to exist and not yet fetched
+	Problems   int    // envelopes or packs refused so far
+	Announced  uint64 // sequence of this workstation's head last announced
 	LastError  string
 }
 
@@ -54,6 +58,7 @@ type SyncStatus struct {
 type Syncer struct {
 	s   *Session
 	cfg SyncConfig
+	tls *tls.Config
 	ipf *ipfs.Client
 
 	ctx    context.Context
@@ -98,8 +103,15 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = 5 * time.Second
 	}
+	tc := &tls.Config{ServerName: cfg.Domain, MinVersion: tls.VersionTLS12}
+	if len(cfg.PinnedCert) > 0 {
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(cfg.PinnedCert) {
+			return nil, fmt.Errorf("%w: the pinned XMPP server certificate is not a PEM certificate", ErrInvalidInput)
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	y := &Syncer{s: s, cfg: cfg, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
+	y := &Syncer{s: s, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), heard: make(chan replica.Announcement, 1024), again: make(chan struct{}, 1)}
 	s.onAppend(y.Kick)
 	y.wg.Add(3)
@@ -260,7 +272,7 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
 	defer cancel()
 	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Device() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
-		TLS: y.cfg.TLS, Register: y.cfg.Register}, y.onMessage)
+		TLS: y.tls, Register: y.cfg.Register}, y.onMessage)
 	if err != nil {
 		return nil, fmt.Errorf("app: connect to the clinic's chat server: %w", err)
 	}
@@ -371,7 +383,9 @@ func (y *Syncer) announce() {
 	defer cancel()
 	if err := xs.SendRoom(ctx, y.room(), a.String()); err != nil {
 		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+		return
 	}
+	y.update(func(st *SyncStatus) { st.Announced = a.Seq })
 }
 
 // ---- push: outbox → pack on IPFS → announcement ----

@@ -25,7 +25,7 @@ type netClinic struct {
 }
 
 func (c *netClinic) config() SyncConfig {
-	return SyncConfig{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, TLS: c.xmpp.TLSConfig(), Register: true,
+	return SyncConfig{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, PinnedCert: c.xmpp.CertPEM, Register: true,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
 }
 

@@ -136,6 +136,7 @@ func newHarness(t *testing.T, b *fakeBackend, o Options) *harness {
 	h.w.Resize(defaultSize)
 	h.ws = newWorkstation(h.w, b, o, h.background)
 	t.Cleanup(func() {
+		h.wait() // Close waits for a log-out under way
 		if err := h.ws.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}

@@ -31,10 +31,8 @@ func (ws *Workstation) showLocked(sh *shellScreen) {
 	ls.logout.Importance = widget.LowImportance
 	ls.busy = newBusy(ls.pass, ls.unlock, ls.logout)
 
-	explain := widget.NewLabelWithStyle(
-		s.Clinic()+" · your keys are locked. Enter your passphrase to go on where you left off.",
-		fyne.TextAlignCenter, fyne.TextStyle{})
-	explain.Wrapping = fyne.TextWrapWord
+	explain := paragraph(s.Clinic() + " · your keys are locked. Enter your passphrase to go on where you left off.")
+	explain.Alignment = fyne.TextAlignCenter
 	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
 		ls.pass,
 		ls.message,

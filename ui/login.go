@@ -51,9 +51,9 @@ func (ws *Workstation) showLogin(staffName, message string) {
 			switch {
 			case err != nil:
 				ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
-					err.Error(), staffName)
+					staffName, paragraph(err.Error()))
 			case len(profiles) == 0:
-				ws.showNoForm(ls, "No clinic on this computer yet", noProfileHelp, staffName)
+				ws.showNoForm(ls, "No clinic on this computer yet", staffName, noProfileHelp()...)
 			default:
 				ws.showForm(ls, profiles, staffName, message)
 			}
@@ -62,25 +62,43 @@ func (ws *Workstation) showLogin(staffName, message string) {
 }
 
 // noProfileHelp tells a person with no clinic profile what to do.
-const noProfileHelp = "Medihaven keeps each clinic's records in a profile on this computer, and there is none here yet.\n\n" +
-	"To start a new clinic, run in a terminal:\n" +
-	"    medihaven init --clinic NAME --admin NAME\n\n" +
-	"To try Medihaven with a demo clinic, run  make run  in the Medihaven source folder.\n\n" +
-	"Then choose Look again."
+func noProfileHelp() []fyne.CanvasObject {
+	return []fyne.CanvasObject{
+		paragraph("Medihaven keeps each clinic's records in a profile on this computer, and there is none here yet."),
+		paragraph("To start a new clinic, run in a terminal:"),
+		command("medihaven init --clinic NAME --admin NAME"),
+		paragraph("To try Medihaven with a demo clinic, run in the Medihaven source folder:"),
+		command("make run"),
+		paragraph("Then choose Look again."),
+	}
+}
 
-// showNoForm shows a message in place of the form, with a button to list
-// the profiles again.
-func (ws *Workstation) showNoForm(ls *loginScreen, title, text, staffName string) {
-	body := widget.NewLabel(text)
-	body.Wrapping = fyne.TextWrapWord
+// paragraph is wrapped body text.
+func paragraph(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// command shows a command to type, in monospace on a tinted strip, and
+// selectable so that it can be copied.
+func command(text string) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	l.Selectable = true
+	return newBackdrop(theme.ColorNameInputBackground, l)
+}
+
+// showNoForm shows a titled message in place of the form, with a button to
+// list the profiles again.
+func (ws *Workstation) showNoForm(ls *loginScreen, title, staffName string, body ...fyne.CanvasObject) {
 	ls.retry = widget.NewButtonWithIcon("Look again", theme.ViewRefreshIcon(), func() {
 		ws.showLogin(staffName, "")
 	})
-	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
-		widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		body,
-		container.NewHBox(ls.retry),
-	)))
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	heading.Wrapping = fyne.TextWrapWord
+	objects := append([]fyne.CanvasObject{heading}, body...)
+	objects = append(objects, container.NewHBox(ls.retry))
+	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(objects...)))
 	ws.show(loginPage(card), ls, nil, nil)
 }
 

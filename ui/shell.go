@@ -102,11 +102,14 @@ var lockShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.Ke
 // showShellScreen shows a built shell, with its keyboard shortcut.
 func (ws *Workstation) showShellScreen(sh *shellScreen) {
 	ws.show(sh.content, nil, sh, nil)
-	ws.win.Canvas().AddShortcut(lockShortcut, func(fyne.Shortcut) {
-		if ws.shell == sh {
-			ws.lockShell(sh)
-		}
-	})
+	ws.win.Canvas().AddShortcut(lockShortcut, ws.typedLockShortcut)
+}
+
+// typedLockShortcut locks the shell on show, if any.
+func (ws *Workstation) typedLockShortcut(fyne.Shortcut) {
+	if ws.shell != nil {
+		ws.lockShell(ws.shell)
+	}
 }
 
 // open shows section i. Until a section's screen is built it shows what the
@@ -120,12 +123,9 @@ func (sh *shellScreen) open(i int) {
 	sh.heading.SetText(sec.title)
 	title := widget.NewLabelWithStyle("Coming next: "+sec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
-	what := widget.NewLabel(sec.coming)
-	what.Wrapping = fyne.TextWrapWord
-	note := widget.NewLabel("This screen is not built yet: nothing on it is clinic data.")
+	note := paragraph("This screen is not built yet: nothing on it is clinic data.")
 	note.Importance = widget.LowImportance
-	note.Wrapping = fyne.TextWrapWord
-	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(title, what, note)))
+	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(title, paragraph(sec.coming), note)))
 	sh.page.Objects = []fyne.CanvasObject{
 		container.NewHBox(container.New(columnLayout(placeholderWidth), card)),
 	}
@@ -135,11 +135,9 @@ func (sh *shellScreen) open(i int) {
 // showNoSections explains a role the shell has no navigation for.
 func (sh *shellScreen) showNoSections(role roles.Role) {
 	sh.heading.SetText("No screens for this role")
-	msg := widget.NewLabel(fmt.Sprintf(
+	sh.page.Objects = []fyne.CanvasObject{paragraph(fmt.Sprintf(
 		"This workstation's role (%q) is not one Medihaven knows, so it has nothing to show. "+
-			"Ask your clinic's administrator to check your role.", string(role)))
-	msg.Wrapping = fyne.TextWrapWord
-	sh.page.Objects = []fyne.CanvasObject{msg}
+			"Ask your clinic's administrator to check your role.", string(role)))}
 	sh.page.Refresh()
 }
 
@@ -169,8 +167,10 @@ func (ws *Workstation) logout(sh *shellScreen) {
 	}
 	name := s.StaffName()
 	ws.showWaiting("Logging out…", nil)
+	ws.closing.Add(1)
 	ws.background(func() {
 		err := s.Close()
+		ws.closing.Done()
 		fyne.Do(func() {
 			msg := ""
 			if err != nil {

@@ -95,21 +95,24 @@ func TestLogOutFromLockScreen(t *testing.T) {
 	}
 }
 
+// TestLockShortcut calls the shortcut's handler: the test canvas cannot
+// type shortcuts. The Xvfb test in the repository root presses Ctrl+L for
+// real.
 func TestLockShortcut(t *testing.T) {
 	h := newHarness(t, newFakeBackend(), Options{})
+	h.ws.typedLockShortcut(lockShortcut) // at the login screen it does nothing
+	if h.ws.login == nil {
+		t.Fatal("Ctrl+L at the login screen left it")
+	}
 	h.login("Dr. Clara Nguyen", rightPassphrase)
 	h.mustShell()
-	c, ok := h.w.Canvas().(fyne.Shortcutable)
-	if !ok {
-		t.Skip("the test canvas does not take shortcuts")
-	}
-	c.TypedShortcut(lockShortcut)
+	h.ws.typedLockShortcut(lockShortcut)
 	if h.ws.locked == nil {
 		t.Error("Ctrl+L did not lock the workstation")
 	}
-	c.TypedShortcut(lockShortcut) // on the lock screen it does nothing
-	if h.ws.locked == nil {
-		t.Error("Ctrl+L on the lock screen left it")
+	h.ws.typedLockShortcut(lockShortcut) // on the lock screen it does nothing
+	if h.ws.locked == nil || h.b.sessions[0].locks != 1 {
+		t.Error("Ctrl+L on the lock screen did something")
 	}
 }
 
@@ -205,4 +208,38 @@ func renderedText(o fyne.CanvasObject) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+func TestCloseLogsOut(t *testing.T) {
+	for _, screen := range []string{"shell", "lock screen"} {
+		t.Run(screen, func(t *testing.T) {
+			b := newFakeBackend()
+			h := newHarness(t, b, Options{})
+			h.login("Ben Okafor", rightPassphrase)
+			if screen == "lock screen" {
+				test.Tap(h.mustShell().lock)
+			}
+			if err := h.ws.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.ws.Close(); err != nil { // a second Close does nothing
+				t.Fatal(err)
+			}
+			if n := b.sessions[0].closes; n != 1 {
+				t.Errorf("session closed %d times, want 1", n)
+			}
+		})
+	}
+}
+
+// BenchmarkShowShell builds a physician's shell into a 1280x800 window.
+func BenchmarkShowShell(b *testing.B) {
+	test.NewTempApp(b).Settings().SetTheme(clinicTheme{})
+	w := test.NewTempWindow(b, nil)
+	w.Resize(defaultSize)
+	ws := newWorkstation(w, newFakeBackend(), Options{}, func(func()) {})
+	s := &fakeSession{name: "Dr. Clara Nguyen", role: roles.Physician, clinic: "Riverside Family Practice"}
+	for b.Loop() {
+		ws.showShell(s)
+	}
 }

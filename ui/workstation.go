@@ -48,6 +48,9 @@ type Workstation struct {
 	mu      sync.Mutex
 	closed  bool
 	session Session // the logged-in session, nil at the login screen
+	// closing counts log-outs under way, which Close waits for so that a
+	// session is never cut off halfway through closing.
+	closing sync.WaitGroup
 
 	// The screen on show; at most one is non-nil.
 	login  *loginScreen
@@ -80,8 +83,9 @@ func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())
 	return ws
 }
 
-// Close cancels work under way and logs the staff member out, if anyone is
-// logged in. It is safe to call from any goroutine, more than once.
+// Close cancels work under way, waits for a log-out under way and logs the
+// staff member out, if anyone is logged in. It is safe to call from any
+// goroutine, more than once.
 func (ws *Workstation) Close() error {
 	ws.mu.Lock()
 	ws.closed = true
@@ -89,6 +93,7 @@ func (ws *Workstation) Close() error {
 	ws.session = nil
 	ws.mu.Unlock()
 	ws.cancel()
+	ws.closing.Wait()
 	if s == nil {
 		return nil
 	}

@@ -285,3 +285,17 @@ func scanEnvelope(row interface{ Scan(...any) error }) (Envelope, error) {
 		&e.Author, &e.Prev, &e.Hash, &e.Time, &e.Raw, &e.State, &e.Reason)
 	return e, err
 }
+
+// DiscardPending removes an envelope that is still pending, to make room
+// for a verified envelope that claims its id or its place in the chain.
+// Any other envelope is kept: ErrInvalid.
+func (tx *Tx) DiscardPending(ctx context.Context, id string) error {
+	res, err := tx.tx.ExecContext(ctx, `DELETE FROM envelopes WHERE id = ? AND state = ?`, id, Pending)
+	if err != nil {
+		return wrap("discard pending envelope "+id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return invalid("discard envelope %s: only a pending envelope may be discarded", id)
+	}
+	return nil
+}

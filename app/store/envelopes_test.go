@@ -476,3 +476,42 @@ func plainInsert(b *testing.B, perTx int) {
 
 func BenchmarkPlainInsert(b *testing.B)         { plainInsert(b, 1) }
 func BenchmarkPlainInsertBatch100(b *testing.B) { plainInsert(b, 100) }
+
+func TestDiscardPending(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	pending := testEnvelope("dev1", 1)
+	applied := testEnvelope("dev1", 2)
+	applied.State = Applied
+	err := db.Update(ctx, func(tx *Tx) error {
+		for _, e := range []Envelope{pending, applied} {
+			if _, err := tx.PutEnvelope(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx *Tx) error { return tx.DiscardPending(ctx, applied.ID) })
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("discard of an applied envelope: %v, want ErrInvalid", err)
+	}
+	err = db.Update(ctx, func(tx *Tx) error {
+		if err := tx.DiscardPending(ctx, pending.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Envelope(ctx, pending.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("discarded envelope still there: %v", err)
+		}
+		// Its place is free for another envelope.
+		other := testEnvelope("dev1", 1)
+		other.ID, other.Hash = other.ID+"x", other.Hash+"x"
+		_, err := tx.PutEnvelope(ctx, other)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

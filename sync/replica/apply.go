@@ -76,7 +76,13 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				verified[env.Header.ID] = env
 			}
 			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-			if errors.Is(err, store.ErrFork) {
+			if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && verified[env.Header.ID] != nil {
+				// A verified envelope claims the id or chain place of one
+				// that could not be verified yet: the unverified one was
+				// altered bytes (or a forgery) and gives way.
+				inserted, err = r.replaceUnverified(ctx, tx, env)
+			}
+			if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
 				rep.Rejected++
 				rep.Problems = append(rep.Problems, problemOf(env.Header, "a different event already holds this place in the device's chain"))
 				continue
@@ -99,6 +105,29 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	}
 	r.flush()
 	return rep, nil
+}
+
+func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (bool, error) {
+	h := env.Header
+	for _, find := range []func() (store.Envelope, error){
+		func() (store.Envelope, error) { return tx.Envelope(ctx, h.ID) },
+		func() (store.Envelope, error) { return tx.EnvelopeAt(ctx, h.Device, h.Seq) },
+	} {
+		old, err := find()
+		if errors.Is(err, store.ErrNotFound) || err == nil && old.Hash == env.Hash() {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if old.State != store.Pending {
+			return false, store.ErrFork
+		}
+		if err := tx.DiscardPending(ctx, old.ID); err != nil {
+			return false, err
+		}
+	}
+	return tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 }
 
 func problemOf(h crypto.Header, reason string) Problem {

@@ -44,8 +44,12 @@ BEGIN
 	SELECT RAISE(ABORT, 'envelopes are immutable');
 END;
 
+-- Only an envelope still pending (not yet verified: its author's key or an
+-- earlier event was missing) may be discarded, when a verified envelope
+-- claims its place: altered bytes must never block the genuine ones.
 CREATE TRIGGER envelopes_kept
 BEFORE DELETE ON envelopes
+WHEN OLD.state != 0
 BEGIN
 	SELECT RAISE(ABORT, 'envelopes are never deleted');
 END;
@@ -67,6 +71,16 @@ BEGIN
 	ON CONFLICT (device) DO UPDATE
 		SET seq = excluded.seq, hash = excluded.hash, lamport = excluded.lamport
 		WHERE excluded.seq > heads.seq;
+END;
+
+-- A discarded pending envelope may have been its device's head.
+CREATE TRIGGER envelopes_head_discard
+AFTER DELETE ON envelopes
+BEGIN
+	DELETE FROM heads WHERE device = OLD.device;
+	INSERT INTO heads (device, seq, hash, lamport)
+	SELECT device, seq, hash, lamport FROM envelopes
+	WHERE device = OLD.device ORDER BY seq DESC LIMIT 1;
 END;
 
 -- The current state of each entity, sealed by the app with the device key.
