@@ -329,6 +329,7 @@ func TestEnvelopesAreImmutable(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
 	e := testEnvelope("d", 1)
+	e.State = Applied // only a pending (unverified) envelope may be discarded
 	putEnvelopes(t, db, e)
 	for _, stmt := range []string{
 		`UPDATE envelopes SET raw = x'00'`,
