@@ -79,6 +79,9 @@ $(IPFS): Makefile
 # godbus write there) and its own session bus, so nothing leaks between runs
 # and no stray dbus-daemon outlives them.
 TESTHOME := $(RUNDIR)/testhome
+# Resolved once, with the caller's HOME: the tests' own HOME must not move
+# Go's caches (a second module download into the test home).
+GO_CACHES := GOCACHE=$(shell go env GOCACHE) GOMODCACHE=$(shell go env GOMODCACHE)
 GO_TEST_FLAGS ?= -count=1 -timeout 15m
 
 build: $(BIN)
@@ -100,15 +103,13 @@ test: deps fmt-check vet
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
 	HOME=$(TESTHOME) XDG_CONFIG_HOME=$(TESTHOME)/config XDG_DATA_HOME=$(TESTHOME)/data \
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
-	GOCACHE=$$(go env GOCACHE) GOMODCACHE=$$(go env GOMODCACHE) \
-	dbus-run-session -- go test $(GO_TEST_FLAGS) ./...
+	$(GO_CACHES) dbus-run-session -- go test $(GO_TEST_FLAGS) ./...
 
 bench: deps
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
 	HOME=$(TESTHOME) XDG_CONFIG_HOME=$(TESTHOME)/config XDG_DATA_HOME=$(TESTHOME)/data \
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
-	GOCACHE=$$(go env GOCACHE) GOMODCACHE=$$(go env GOMODCACHE) \
-	dbus-run-session -- go test -run='^$$' -bench=. -benchmem -count=1 ./...
+	$(GO_CACHES) dbus-run-session -- go test -run='^$$' -bench=. -benchmem -count=1 ./...
 
 clean:
 	rm -rf bin .run

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -62,6 +63,39 @@ func (b backend) Profiles(context.Context) ([]ui.Profile, error) {
 	return out, nil
 }
 
+// Login logs in and, when the profile names the clinic's servers, starts
+// the network sync for the session's lifetime.
 func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.Session, error) {
-	return app.Login(ctx, app.Env{}, dir, name, pass)
+	s, err := app.Login(ctx, app.Env{}, dir, name, pass)
+	if err != nil {
+		return nil, errors.New(cli.Plain(err))
+	}
+	cfg, ok := s.Profile().SyncConfig()
+	if !ok {
+		return s, nil
+	}
+	y, err := s.StartSync(context.Background(), cfg)
+	if err != nil {
+		s.Close()
+		return nil, errors.New(cli.Plain(err))
+	}
+	return syncedSession{s, y}, nil
+}
+
+// syncedSession is a session whose network sync runs while it is open. It
+// keeps every method of app.Session, so the role screens find them.
+type syncedSession struct {
+	*app.Session
+	syncer *app.Syncer
+}
+
+func (s syncedSession) OnSyncStatus(fn func(ui.SyncStatus)) (stop func()) {
+	return s.syncer.OnStatus(func(st app.SyncStatus) {
+		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind, Problem: st.LastError})
+	})
+}
+
+func (s syncedSession) Close() error {
+	s.syncer.Stop()
+	return s.Session.Close()
 }

@@ -74,7 +74,8 @@ type Syncer struct {
 	xs       *xmpp.Session
 	problems []replica.Problem
 	pushed   []string // CIDs of the packs this syncer put on IPFS
-	onStatus []func(SyncStatus)
+	onStatus map[int]func(SyncStatus)
+	listener int
 }
 
 const (
@@ -163,12 +164,24 @@ func (y *Syncer) Pushed() []string {
 	return append([]string(nil), y.pushed...)
 }
 
-// OnStatus registers fn to be called (from a sync goroutine) when the
-// status changes.
-func (y *Syncer) OnStatus(fn func(SyncStatus)) {
+// OnStatus calls fn with the current status and then (from a sync
+// goroutine) whenever it changes, until stop is called.
+func (y *Syncer) OnStatus(fn func(SyncStatus)) (stop func()) {
 	y.mu.Lock()
-	y.onStatus = append(y.onStatus, fn)
+	y.listener++
+	id := y.listener
+	if y.onStatus == nil {
+		y.onStatus = map[int]func(SyncStatus){}
+	}
+	y.onStatus[id] = fn
+	st := y.status
 	y.mu.Unlock()
+	fn(st)
+	return func() {
+		y.mu.Lock()
+		delete(y.onStatus, id)
+		y.mu.Unlock()
+	}
 }
 
 func (y *Syncer) update(fn func(*SyncStatus)) {
@@ -176,7 +189,10 @@ func (y *Syncer) update(fn func(*SyncStatus)) {
 	before := y.status
 	fn(&y.status)
 	now := y.status
-	fns := append([]func(SyncStatus){}, y.onStatus...)
+	fns := make([]func(SyncStatus), 0, len(y.onStatus))
+	for _, f := range y.onStatus {
+		fns = append(fns, f)
+	}
 	y.mu.Unlock()
 	if now != before {
 		for _, f := range fns {

@@ -32,6 +32,24 @@ type Servers struct {
 	IPFS   string `json:"ipfs,omitempty"`   // Kubo API address
 	XMPP   string `json:"xmpp,omitempty"`   // host:port
 	Domain string `json:"domain,omitempty"` // XMPP domain
+	// XMPPCert pins the XMPP server's self-signed certificate (PEM); empty
+	// means the system's certificate authorities verify it.
+	XMPPCert string `json:"xmpp_cert,omitempty"`
+	// OpenRegistration lets the workstation create its XMPP account
+	// in-band: for a demo or test server on loopback only.
+	OpenRegistration bool `json:"open_registration,omitempty"`
+}
+
+// SyncConfig is the network sync configuration of the profile's servers;
+// false when the profile names no servers (a workstation that stays
+// offline).
+func (p Profile) SyncConfig() (SyncConfig, bool) {
+	v := p.Servers
+	if v.IPFS == "" || v.XMPP == "" || v.Domain == "" {
+		return SyncConfig{}, false
+	}
+	return SyncConfig{IPFS: v.IPFS, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
+		Register: v.OpenRegistration}, true
 }
 
 // Keystore kinds.
@@ -142,3 +160,21 @@ type prefixed struct {
 func (p prefixed) Get(name string) ([]byte, error)      { return p.ks.Get(p.prefix + name) }
 func (p prefixed) Set(name string, secret []byte) error { return p.ks.Set(p.prefix+name, secret) }
 func (p prefixed) Delete(name string) error             { return p.ks.Delete(p.prefix + name) }
+
+// SetServers changes where this workstation finds the clinic's Kubo node
+// and XMPP server (the settings screen; a demo clinic). It takes effect at
+// the next start of the sync.
+func (s *Session) SetServers(v Servers) error {
+	if v.XMPPCert != "" && !strings.Contains(v.XMPPCert, "BEGIN CERTIFICATE") {
+		return fmt.Errorf("%w: the pinned certificate must be a PEM certificate", ErrInvalidInput)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.prof
+	p.Servers = v
+	if err := p.write(); err != nil {
+		return err
+	}
+	s.prof = p
+	return nil
+}

@@ -382,16 +382,31 @@ var randRead = rand.Read
 // the network sync's push.
 type hooks struct {
 	mu       sync.Mutex
-	onChange []func([]replica.Changed)
+	next     int
+	onChange map[int]func([]replica.Changed)
 	onAppend []func()
 }
 
-// OnChange registers fn to be called after each commit with the entities
-// that changed (from any goroutine: the UI must hop to its own with fyne.Do).
-func (s *Session) OnChange(fn func([]replica.Changed)) {
+// Changed names an entity whose state changed (the change feed).
+type Changed = replica.Changed
+
+// OnChange calls fn after each commit with the entities that changed, local
+// or from the network, until stop is called. fn runs on the committing
+// goroutine: keep it short, and the UI hops to its own with fyne.Do.
+func (s *Session) OnChange(fn func([]Changed)) (stop func()) {
 	s.hooks.mu.Lock()
-	s.hooks.onChange = append(s.hooks.onChange, fn)
-	s.hooks.mu.Unlock()
+	defer s.hooks.mu.Unlock()
+	if s.hooks.onChange == nil {
+		s.hooks.onChange = map[int]func([]replica.Changed){}
+	}
+	s.hooks.next++
+	id := s.hooks.next
+	s.hooks.onChange[id] = fn
+	return func() {
+		s.hooks.mu.Lock()
+		delete(s.hooks.onChange, id)
+		s.hooks.mu.Unlock()
+	}
 }
 
 func (s *Session) changed(c []replica.Changed) {
@@ -399,7 +414,10 @@ func (s *Session) changed(c []replica.Changed) {
 		s.env.OnChange(c)
 	}
 	s.hooks.mu.Lock()
-	fns := append([]func([]replica.Changed){}, s.hooks.onChange...)
+	fns := make([]func([]replica.Changed), 0, len(s.hooks.onChange))
+	for _, fn := range s.hooks.onChange {
+		fns = append(fns, fn)
+	}
 	s.hooks.mu.Unlock()
 	for _, fn := range fns {
 		fn(c)

@@ -16,6 +16,25 @@ type section struct {
 	coming string
 }
 
+// Screen builds the content of one section for a logged-in session. The
+// role's screens live in sub-packages (ui/frontdesk, ui/physician,
+// ui/admin, ui/chat) that declare the narrow interface they need; a Screen
+// type-asserts the session to it and returns nil when the session cannot
+// serve it, and the shell then shows the section's placeholder.
+type Screen func(s Session, w fyne.Window) fyne.CanvasObject
+
+// screens holds the built screens by role and section title. Each role's
+// wiring file (wire_*.go) registers its screens in an init function.
+var screens = map[roles.Role]map[string]Screen{}
+
+// register makes screen the content of the section titled title of role.
+func register(role roles.Role, title string, screen Screen) {
+	if screens[role] == nil {
+		screens[role] = map[string]Screen{}
+	}
+	screens[role][title] = screen
+}
+
 // chat is in every role's navigation.
 var chat = section{"Chat", theme.IconNameMailCompose,
 	"Messages with colleagues and the clinic room, encrypted end to end, delivered when they come back online."}

@@ -22,6 +22,7 @@ const (
 // shellScreen is what a logged-in staff member works in: a top bar, the
 // role's navigation, the chosen section and a status bar.
 type shellScreen struct {
+	win      fyne.Window
 	session  Session
 	sections []section
 	content  fyne.CanvasObject
@@ -34,12 +35,15 @@ type shellScreen struct {
 	heading      *widget.Label
 
 	connection, waiting *widget.Label
+	catching            *widget.ProgressBarInfinite
+	behind              *widget.Label
+	stopSync            func()
 }
 
 // showShell builds the shell for a logged-in session and shows it.
 func (ws *Workstation) showShell(s Session) {
 	role := s.Role()
-	sh := &shellScreen{session: s, sections: sectionsOf[role], current: -1}
+	sh := &shellScreen{win: ws.win, session: s, sections: sectionsOf[role], current: -1}
 	ws.win.SetTitle(fmt.Sprintf("%s — %s", ws.opts.Title, s.Clinic()))
 
 	clinic := widget.NewLabelWithStyle(s.Clinic(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -74,9 +78,15 @@ func (ws *Workstation) showShell(s Session) {
 
 	sh.connection = widget.NewLabel("Offline")
 	sh.waiting = widget.NewLabel("")
-	sh.setSync(false, 0)
+	sh.catching = widget.NewProgressBarInfinite()
+	sh.behind = widget.NewLabel("")
+	sh.setSync(SyncStatus{})
 	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), container.NewHBox(
-		widget.NewIcon(theme.ComputerIcon()), sh.connection, widget.NewSeparator(), sh.waiting))
+		widget.NewIcon(theme.ComputerIcon()), sh.connection, widget.NewSeparator(), sh.waiting,
+		container.New(columnLayout(160), sh.catching), sh.behind))
+	if src, ok := s.(SyncSource); ok {
+		sh.stopSync = src.OnSyncStatus(func(st SyncStatus) { fyne.Do(func() { sh.setSync(st) }) })
+	}
 
 	// The page's tone sets it apart from the bars and the navigation, so
 	// no separator lines are needed.
@@ -121,6 +131,13 @@ func (sh *shellScreen) open(i int) {
 	sec := sh.sections[i]
 	sh.current = i
 	sh.heading.SetText(sec.title)
+	if build := screens[sh.session.Role()][sec.title]; build != nil {
+		if screen := build(sh.session, sh.win); screen != nil {
+			sh.page.Objects = []fyne.CanvasObject{screen}
+			sh.page.Refresh()
+			return
+		}
+	}
 	title := widget.NewLabelWithStyle("Coming next: "+sec.title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.SizeName = theme.SizeNameSubHeadingText
 	note := paragraph("This screen is not built yet: nothing on it is clinic data.")
@@ -141,15 +158,41 @@ func (sh *shellScreen) showNoSections(role roles.Role) {
 	sh.page.Refresh()
 }
 
-// setSync shows the connection state and how many changes wait to be sent.
-// The sync work will feed it; until then the shell says "Offline", 0.
-func (sh *shellScreen) setSync(connected bool, waiting int) {
-	if connected {
+// setSync shows the connection state, how many changes wait to be sent,
+// and a progress bar while changes of other workstations are fetched. A
+// workstation that does not sync shows "Offline", 0.
+func (sh *shellScreen) setSync(st SyncStatus) {
+	switch {
+	case st.Connected:
 		sh.connection.SetText("Connected")
-	} else {
+	case st.Problem != "":
+		sh.connection.SetText("Offline — retrying")
+	default:
 		sh.connection.SetText("Offline")
 	}
-	sh.waiting.SetText(fmt.Sprintf("Changes waiting to send: %d", waiting))
+	sh.waiting.SetText(fmt.Sprintf("Changes waiting to send: %d", st.Waiting))
+	if st.CatchingUp {
+		sh.catching.Show()
+		sh.catching.Start()
+		if st.Behind > 0 {
+			sh.behind.SetText(fmt.Sprintf("Catching up: %d changes to go", st.Behind))
+		} else {
+			sh.behind.SetText("Catching up")
+		}
+		sh.behind.Show()
+	} else {
+		sh.catching.Stop()
+		sh.catching.Hide()
+		sh.behind.Hide()
+	}
+}
+
+// stop ends the shell's subscriptions (log out, lock).
+func (sh *shellScreen) stop() {
+	if sh.stopSync != nil {
+		sh.stopSync()
+		sh.stopSync = nil
+	}
 }
 
 // lockShell locks the session's keys and shows the lock screen.
@@ -161,6 +204,7 @@ func (ws *Workstation) lockShell(sh *shellScreen) {
 // logout logs the staff member out off the UI goroutine and returns to the
 // login screen, telling what went wrong if logging out failed.
 func (ws *Workstation) logout(sh *shellScreen) {
+	sh.stop()
 	s := ws.release()
 	if s == nil {
 		return // already logged out

@@ -92,12 +92,12 @@ func Run(ctx context.Context, g Global, args []string, io IO) int {
 		fmt.Fprintf(io.Stderr, "medihaven: %v\n\n%s", strings.TrimPrefix(err.Error(), "usage: "), usage)
 		return 2
 	}
-	fmt.Fprintf(io.Stderr, "medihaven: %s\n", plain(err))
+	fmt.Fprintf(io.Stderr, "medihaven: %s\n", Plain(err))
 	return 1
 }
 
-// plain drops the package prefixes from an error chain for people.
-func plain(err error) string {
+// Plain drops the package prefixes from an error chain, for people.
+func Plain(err error) string {
 	s := err.Error()
 	for _, p := range []string{"app: ", "crypto: ", "replica: ", "store: ", "roles: "} {
 		s = strings.ReplaceAll(s, p, "")

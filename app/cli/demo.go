@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -29,6 +30,21 @@ var (
 	demoVisits = []string{"Follow-up", "Annual check-up", "Cough and fever", "Blood pressure review", "Back pain", "Vaccination", "Medication review"}
 )
 
+// DemoClinic is the demo clinic as the seeders of each domain see it,
+// after staff and patients exist.
+type DemoClinic struct {
+	Admin, Reception *app.Session
+	Physicians       []*app.Session
+	Rand             *rand.Rand
+	Patients         int // how many patients were asked for
+}
+
+// demoSeeders add each domain's demo data (availability, vitals, chat...):
+// a file per domain appends to it in an init function, so domains do not
+// edit one another's code. They run in file-name order, then every
+// workstation syncs.
+var demoSeeders []func(context.Context, DemoClinic) error
+
 func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	fs := newFlags("demo")
 	patients := fs.Int("patients", 200, "how many synthetic patients")
@@ -36,11 +52,21 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	ipfsAddr := fs.String("ipfs", "", "clinic Kubo API address")
 	xmppAddr := fs.String("xmpp", "", "clinic XMPP server host:port")
 	domain := fs.String("domain", "", "clinic XMPP domain")
+	certFile := fs.String("xmpp-cert", "", "PEM file of the XMPP server's self-signed certificate, to pin")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *patients < 0 || *patients > 200000 {
 		return fmt.Errorf("%w: --patients must be between 0 and 200000", ErrUsage)
+	}
+	servers := app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}
+	if *certFile != "" {
+		pem, err := os.ReadFile(*certFile)
+		if err != nil {
+			return fmt.Errorf("--xmpp-cert: %w", err)
+		}
+		// A demo clinic on loopback creates its XMPP accounts itself.
+		servers.XMPPCert, servers.OpenRegistration = string(pem), true
 	}
 	pass, err := passphrase(io)
 	if err != nil {
@@ -49,7 +75,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	start := time.Now()
 	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(g.Profile, "admin"), Clinic: "Riverside Family Practice",
 		Admin: "Alex Morgan", Passphrase: pass, Keystore: g.Keystore,
-		Servers: app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}})
+		Servers: servers})
 	if err != nil {
 		return err
 	}
@@ -67,6 +93,9 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(g.Profile, st.dir), Token: t.String(), Name: st.name,
 			Passphrase: pass, Keystore: g.Keystore})
 		if err != nil {
+			return err
+		}
+		if err := s.SetServers(servers); err != nil {
 			return err
 		}
 		sessions = append(sessions, s)
@@ -110,6 +139,15 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 				Dose: "1 tablet", Frequency: "twice daily", Days: 7}); err != nil {
 				return err
 			}
+		}
+	}
+	if err := app.SyncLocal(ctx, sessions...); err != nil {
+		return err
+	}
+	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients}
+	for _, seed := range demoSeeders {
+		if err := seed(ctx, dc); err != nil {
+			return err
 		}
 	}
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
