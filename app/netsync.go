@@ -639,6 +639,12 @@ func (y *Syncer) catchUp(a replica.Announcement) error {
 		if err != nil {
 			return err
 		}
+		for j := range rep.Problems {
+			if rep.Problems[j].Device == "" { // bytes that did not even parse
+				rep.Problems[j].Device = a.Device
+				rep.Problems[j].Reason += " (in a pack fetched from IPFS: its bytes were altered)"
+			}
+		}
 		y.report(rep.Problems...)
 		y.update(func(st *SyncStatus) { st.Behind = max(0, len(raws)-i-applyChunk) })
 	}

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/roles"
+)
+
+// TestTamperedBlockOnIPFS changes the bytes of one pack inside the Kubo
+// node's block store. A workstation that later catches up from it refuses
+// the altered envelope, reports it, and goes on syncing everything else.
+func TestTamperedBlockOnIPFS(t *testing.T) {
+	ctx := context.Background()
+	c := newNetClinic(t)
+	ps := registerN(t, c.recep, "Tampered", 1)
+	y := c.syncer[c.recep]
+	rr, _ := c.recep.Replica()
+	heads, _ := rr.Heads(ctx)
+	for _, h := range heads {
+		if h.Device == rr.Device() {
+			waitFor(t, "pushed and announced", 10*time.Second, func() bool { return y.Status().Announced >= h.Seq })
+		}
+	}
+
+	// Find the pack holding the patient's envelope and alter one byte of it.
+	raws, err := rr.Everything(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target []byte
+	for _, raw := range raws {
+		if bytes.Contains(raw, []byte(ps[0].ID)) {
+			target = raw
+		}
+	}
+	if target == nil {
+		t.Fatal("patient's envelope not found")
+	}
+	needle := []byte(base64.StdEncoding.EncodeToString(target)[40:80])
+	altered := 0
+	filepath.Walk(filepath.Join(c.kubo.Dir, "blocks"), func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || !strings.HasSuffix(p, ".data") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		if i := bytes.Index(b, needle); i >= 0 {
+			b[i+10] ^= 0x02 // still base64, another byte
+			if err := os.WriteFile(p, b, fi.Mode()); err != nil {
+				t.Fatal(err)
+			}
+			altered++
+		}
+		return nil
+	})
+	if altered == 0 {
+		t.Fatal("no block held the envelope")
+	}
+
+	// A new physician joins and catches up from IPFS.
+	tok, err := c.admin.IssueToken(ctx, roles.Physician, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "late"), Token: tok.String(), Name: "Dr Late", Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { late.Close() })
+	c.start(t, late)
+	ly := c.syncer[late]
+	waitFor(t, "the altered envelope reported", 30*time.Second, func() bool { return len(ly.Problems()) > 0 })
+	// Sync went on: the newcomer was admitted and granted.
+	waitFor(t, "the late physician admitted and granted", 30*time.Second, func() bool {
+		r, err := late.Replica()
+		return err == nil && r.Holds(roles.Clinical) && r.Holds(roles.FrontDesk)
+	})
+	if _, err := late.Patient(ctx, ps[0].ID); err == nil {
+		t.Error("the altered patient record was applied")
+	}
+	t.Logf("reported: %v", ly.Problems()[0])
+}
