@@ -18,8 +18,8 @@ import (
 // timeout instead of SQLITE_BUSY, immediate write transactions so two
 // writers queue at BEGIN instead of failing at their first write.
 const (
-	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate"
-	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on"
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384"
 )
 
 // DB is one workstation profile's database: a single writer connection and

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
@@ -49,34 +51,25 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := Report{Received: len(raws)}
+	checked := r.check(raws)
 	// Envelopes whose signature was checked on arrival, so settle need not
 	// parse and verify them again.
 	verified := map[string]*crypto.Envelope{}
 	r.verified = verified
 	defer func() { r.verified = nil }()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		for _, raw := range raws {
-			env, err := crypto.ParseEnvelope(raw)
-			if err != nil {
+		for _, c := range checked {
+			if c.problem != nil {
 				rep.Rejected++
-				rep.Problems = append(rep.Problems, Problem{Event: "?", Reason: "malformed envelope: " + err.Error()})
+				rep.Problems = append(rep.Problems, *c.problem)
 				continue
 			}
-			// Check what can be checked before the envelope takes its place in
-			// the device's chain, so altered bytes never block the genuine ones.
-			r.state.RLock()
-			pub, known := r.pubkeys[env.Header.Author]
-			r.state.RUnlock()
-			if known && env.Header.Kind != KindKey {
-				if err := env.Verify(pub); err != nil {
-					rep.Rejected++
-					rep.Problems = append(rep.Problems, problemOf(env.Header, "signature does not verify: "+err.Error()))
-					continue
-				}
+			env := c.env
+			if c.verified {
 				verified[env.Header.ID] = env
 			}
 			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-			if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && verified[env.Header.ID] != nil {
+			if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
 				// A verified envelope claims the id or chain place of one
 				// that could not be verified yet: the unverified one was
 				// altered bytes (or a forgery) and gives way.
@@ -105,6 +98,61 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	}
 	r.flush()
 	return rep, nil
+}
+
+// chainPlace is one event's place in its device's chain.
+type chainPlace struct {
+	device string
+	seq    uint64
+}
+
+// arrival is what could be learned of one envelope before it is stored.
+type arrival struct {
+	env      *crypto.Envelope
+	verified bool     // signed by a key this workstation knows
+	problem  *Problem // malformed or badly signed: refused
+}
+
+// check parses every envelope and verifies the signatures it can (the
+// author's key is known) before any of them takes its place in a chain, so
+// altered bytes never block the genuine ones. Verifying is the costly part
+// of a catch-up, so it runs on every core.
+func (r *Replica) check(raws [][]byte) []arrival {
+	out := make([]arrival, len(raws))
+	r.state.RLock()
+	keys := make(map[string]*crypto.PublicKey, len(r.pubkeys))
+	for fp, k := range r.pubkeys {
+		keys[fp] = k
+	}
+	r.state.RUnlock()
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(raws)/64))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(raws); i += workers {
+				env, err := crypto.ParseEnvelope(raws[i])
+				if err != nil {
+					out[i].problem = &Problem{Event: "?", Reason: "malformed envelope: " + err.Error()}
+					continue
+				}
+				out[i].env = env
+				pub, known := keys[env.Header.Author]
+				if !known || env.Header.Kind == KindKey {
+					continue
+				}
+				if err := env.Verify(pub); err != nil {
+					p := problemOf(env.Header, "signature does not verify: "+err.Error())
+					out[i].problem = &p
+					continue
+				}
+				out[i].verified = true
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out
 }
 
 func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (bool, error) {
@@ -137,6 +185,10 @@ func problemOf(h crypto.Header, reason string) Problem {
 // settle applies pending envelopes until no more progress is made. A key
 // that arrives turns the envelopes kept sealed for its scope pending again.
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
+	// What this settle decided, so the next event of a chain need not read
+	// its predecessor back from the store.
+	r.settled = map[chainPlace]store.Envelope{}
+	defer func() { r.settled = nil }()
 	for {
 		rows, err := tx.EnvelopesInState(ctx, store.Pending, -1)
 		if err != nil {
@@ -163,6 +215,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
 				return err
 			}
+			r.settled[chainPlace{row.Device, row.Seq}] = store.Envelope{State: st, Hash: row.Hash}
 			progress = true
 			switch st {
 			case store.Applied:
@@ -213,7 +266,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st
 	h := env.Header
 	// The device's chain must be whole up to here.
 	if h.Seq > 1 {
-		prev, err := tx.EnvelopeAt(ctx, h.Device, h.Seq-1)
+		prev, err := r.settled[chainPlace{h.Device, h.Seq - 1}], error(nil)
+		if prev.Hash == "" {
+			prev, err = tx.EnvelopeAt(ctx, h.Device, h.Seq-1)
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return store.Pending, fmt.Sprintf("waiting for event %d of this device", h.Seq-1), "", nil

@@ -77,7 +77,8 @@ type Replica struct {
 	mySeq    uint64
 	myHash   string
 	onChange []Changed
-	verified map[string]*crypto.Envelope // during Apply, under mu
+	verified map[string]*crypto.Envelope   // during Apply, under mu
+	settled  map[chainPlace]store.Envelope // during settle, under mu
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
