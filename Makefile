@@ -183,7 +183,8 @@ echo "run: Kubo API 127.0.0.1:$$KUBO_API_PORT, Prosody 127.0.0.1:$$XMPP_PORT ($$
 export MEDIHAVEN_KEYSTORE=file
 if [ ! -f "$$RUNDIR/demo/admin/profile.json" ]; then
   MEDIHAVEN_PASSPHRASE="$$DEMO_PASSPHRASE" "$$BIN" --profile "$$RUNDIR/demo" demo --patients "$$DEMO_PATIENTS" \
-    --ipfs "/ip4/127.0.0.1/tcp/$$KUBO_API_PORT" --xmpp "127.0.0.1:$$XMPP_PORT" --domain "$$XMPP_DOMAIN"
+    --ipfs "/ip4/127.0.0.1/tcp/$$KUBO_API_PORT" --xmpp "127.0.0.1:$$XMPP_PORT" --domain "$$XMPP_DOMAIN" \
+    --xmpp-cert "$$P/$$XMPP_DOMAIN.crt"
 fi
 echo "run: log in to any demo profile with the passphrase '$$DEMO_PASSPHRASE' (e.g. Dr. Amara Okafor, physician)"
 HOME="$$RUNDIR/home" XDG_RUNTIME_DIR="$$RUNDIR/runtime" LANG=en_US.UTF-8 \

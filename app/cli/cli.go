@@ -46,6 +46,11 @@ Commands:
   enroll --token TOKEN --name NAME    join a clinic with a registration token
   demo --patients N                   create a demo clinic (profiles under --profile)
   verify                              check every chain and envelope of the profile
+  settings [--ipfs ADDR] [--xmpp HOST:PORT] [--domain D] [--xmpp-cert FILE]
+                                      show or change where the clinic's Kubo and XMPP servers are
+  sync status                         changes waiting, devices and heads known
+  sync run [--for DURATION]           sync with the clinic's servers until interrupted
+  verify-rx CODE                      check a printed prescription's code against its signature
 
 Passphrases come from MEDIHAVEN_PASSPHRASE or the first line of standard input,
 never from a flag. MEDIHAVEN_KEYSTORE=file selects the file keystore.
@@ -132,6 +137,12 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdDemo(ctx, env, g, args[1:], io)
 	case "verify":
 		return cmdVerify(ctx, env, g, args[1:], io)
+	case "settings":
+		return cmdSettings(ctx, env, g, args[1:], io)
+	case "sync":
+		return cmdSync(ctx, env, g, args[1:], io)
+	case "verify-rx":
+		return cmdVerifyRx(ctx, env, g, args[1:], io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.Stdout, usage)
 		return nil
