@@ -37,6 +37,9 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if _, ok := r.Member(r.Fingerprint()); !ok {
 		return u, nil // not admitted yet: nothing to grant or create
 	}
+	if err := s.learnClinicName(ctx, r); err != nil {
+		return u, err
+	}
 	for _, scope := range s.role.Scopes() {
 		created, err := s.createScope(ctx, r, scope)
 		if err != nil {
@@ -73,7 +76,11 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if _, err := b.Commit(ctx); err != nil {
 		return u, fmt.Errorf("app: grant keys: %w", err)
 	}
-	return u, nil
+	// Recovery (app/recovery.go): escrow keys to the clinic's recovery key,
+	// take keys administrators recovered for this member.
+	n, err := s.recoveryUpkeep(ctx, r)
+	u.Granted += n
+	return u, err
 }
 
 // createScope makes the first key of a scope this role creates, when this
@@ -123,4 +130,28 @@ func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Sc
 		rotated = true
 	}
 	return rotated, nil
+}
+
+// learnClinicName keeps the clinic's name in a newcomer's profile once the
+// directory can be read (a token does not carry it), for the login screen.
+func (s *Session) learnClinicName(ctx context.Context, r *replica.Replica) error {
+	s.mu.Lock()
+	known := s.prof.Clinic != ""
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	kind, st, err := r.Entity(ctx, entityClinic)
+	if err != nil || kind != "clinic" || st.String("name") == "" {
+		return nil // not arrived yet
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.prof
+	p.Clinic = st.String("name")
+	if err := p.write(); err != nil {
+		return err
+	}
+	s.prof = p
+	return nil
 }

@@ -120,6 +120,9 @@ func ListProfiles(dirs ...string) []Profile {
 		}
 		seen[d] = true
 		if p, err := ReadProfile(d); err == nil {
+			if p.Clinic == "" {
+				p.Clinic = "Clinic " + p.ClinicID[:min(8, len(p.ClinicID))] + " (joining)"
+			}
 			out = append(out, p)
 		}
 	}

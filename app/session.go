@@ -218,12 +218,16 @@ func Login(ctx context.Context, env Env, dir, staffName string, passphrase []byt
 		return nil, err
 	}
 	s := &Session{env: env, prof: p}
-	if err := s.unlock(ctx, passphrase); err != nil {
+	if err := s.guardedUnlock(ctx, passphrase); err != nil { // lockout.go
 		return nil, err
 	}
 	if staffName != "" && !sameName(staffName, s.name) {
 		s.closeStore()
 		return nil, fmt.Errorf("%w: log in with the name this workstation was set up for", ErrWrongStaff)
+	}
+	if err := s.learnClinicName(ctx, s.rep); err != nil {
+		s.closeStore()
+		return nil, err
 	}
 	return s, nil
 }
@@ -295,11 +299,23 @@ func (s *Session) StaffName() string { return s.name }
 // Role is the logged-in member's role.
 func (s *Session) Role() roles.Role { return s.role }
 
-// Clinic is the clinic's name.
-func (s *Session) Clinic() string { return s.prof.Clinic }
+// Clinic is the clinic's name ("your clinic" until a newcomer's
+// workstation has received the directory).
+func (s *Session) Clinic() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prof.Clinic == "" {
+		return "Your clinic (joining)"
+	}
+	return s.prof.Clinic
+}
 
 // Profile is the workstation profile.
-func (s *Session) Profile() Profile { return s.prof }
+func (s *Session) Profile() Profile {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prof
+}
 
 // Fingerprint is the logged-in member's key fingerprint.
 func (s *Session) Fingerprint() string {
@@ -325,7 +341,7 @@ func (s *Session) Unlock(ctx context.Context, passphrase []byte) error {
 	if !s.locked {
 		return nil
 	}
-	return s.unlock(ctx, passphrase)
+	return s.guardedUnlock(ctx, passphrase) // lockout.go
 }
 
 // Close logs out.
