@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 // run runs one command as a person would, with the file keystore (so no OS
@@ -105,4 +108,40 @@ func listing(t testing.TB, dir string) string {
 		return nil
 	})
 	return b.String()
+}
+
+// TestVerifyDamaged: `verify` names an altered event and exits non-zero.
+func TestVerifyDamaged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "admin")
+	if code, _, errs := run(t, dir, "", "init", "--clinic", "Damaged Clinic", "--admin", "Ada"); code != 0 {
+		t.Fatal(errs)
+	}
+	for i := 0; i < 3; i++ {
+		if code, _, errs := run(t, dir, "", "token", "issue", "--role", "receptionist"); code != 0 {
+			t.Fatal(errs)
+		}
+	}
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "medihaven.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	var raw []byte
+	if err := db.QueryRow("SELECT id, raw FROM envelopes ORDER BY seq DESC LIMIT 1 OFFSET 1").Scan(&id, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 1
+	for _, q := range []string{"DROP TRIGGER envelopes_immutable"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", raw, id); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	code, out, errs := run(t, dir, "", "verify")
+	if code != 1 || !strings.Contains(out, "BAD") || !strings.Contains(out, id[:8]) || !strings.Contains(errs, "not intact") {
+		t.Fatalf("verify of a damaged log: exit %d\n%s\n%s", code, out, errs)
+	}
 }
