@@ -14,6 +14,14 @@ import (
 
 const kindAppointment = "appointment"
 
+// Appointment statuses.
+const (
+	StatusBooked    = "booked"
+	StatusArrived   = "arrived" // checked in at the desk
+	StatusCancelled = "cancelled"
+	StatusNoShow    = "no-show"
+)
+
 // Appointment is a booking of a patient with a physician (front-desk scope).
 type Appointment struct {
 	ID        string
@@ -23,38 +31,93 @@ type Appointment struct {
 	Minutes   int
 	Reason    string
 	Status    string // booked, arrived, cancelled, no-show
+
+	// Overbooked is set when the desk booked it on purpose over another
+	// appointment or outside working hours; it is shown everywhere.
+	Overbooked bool
+	// Conflict is computed when a day is read: it overlaps another
+	// appointment of the same physician and neither was overbooked (two
+	// workstations booked the same time without having seen each other).
+	Conflict     bool
+	CancelReason string
+	Arrived      time.Time // when checked in
+	Series       string    // id of the recurring series, "" for a single appointment
+	PatientName  string    // "Family, Given", filled when a day is read
+	PatientMRN   string    // filled when a day is read
 }
+
+// End is when the appointment ends.
+func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
+
+// occupies reports whether the appointment takes its time in the
+// physician's calendar (cancelled and missed ones leave it free).
+func (a Appointment) occupies() bool { return a.Status == StatusBooked || a.Status == StatusArrived }
 
 func appointmentFromState(id string, st replica.State) Appointment {
 	a := Appointment{ID: id, Patient: st.String("patient"), Physician: st.String("physician"),
-		Reason: st.String("reason"), Status: st.String("status")}
+		Reason: st.String("reason"), Status: st.String("status"), CancelReason: st.String("cancel_reason"),
+		Series: st.String("series")}
 	a.Start, _ = time.Parse(time.RFC3339, st.String("start"))
-	st.Get("minutes", &a.Minutes) //nolint:errcheck // missing reads as zero
+	st.Get("minutes", &a.Minutes)       //nolint:errcheck // missing reads as zero
+	st.Get("overbooked", &a.Overbooked) //nolint:errcheck
+	var ms int64
+	if ok, _ := st.Get("arrived_at", &ms); ok && ms > 0 {
+		a.Arrived = time.UnixMilli(ms)
+	}
 	return a
 }
 
-// Book books a patient with a physician.
+// appointmentFields are the fields a booking writes; the start is written
+// in the clinic's zone, so its date is the clinic's day (the calendar's
+// blind-index term).
+func appointmentFields(a Appointment, zone *time.Location) map[string]any {
+	return map[string]any{"patient": a.Patient, "physician": a.Physician, "start": a.Start.In(zone).Format(time.RFC3339),
+		"minutes": a.Minutes, "reason": a.Reason, "status": a.Status, "overbooked": a.Overbooked}
+}
+
+// checkAppointment checks what any booking needs, before the slot rules.
+func (s *Session) checkAppointment(ctx context.Context, r *replica.Replica, a Appointment) (Appointment, error) {
+	if _, err := s.checkPhysician(r, a.Physician); err != nil {
+		return a, err
+	}
+	if a.Minutes <= 0 || a.Minutes > 8*60 {
+		return a, fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", ErrInvalidInput)
+	}
+	if a.Start.IsZero() {
+		return a, fmt.Errorf("%w: choose a start time", ErrInvalidInput)
+	}
+	a.Reason = strings.Join(strings.Fields(a.Reason), " ")
+	if len(a.Reason) > 300 {
+		return a, fmt.Errorf("%w: the reason is longer than 300 characters", ErrInvalidInput)
+	}
+	if _, err := s.Patient(ctx, a.Patient); err != nil {
+		return a, fmt.Errorf("%w: choose a registered patient", ErrInvalidInput)
+	}
+	return a, nil
+}
+
+// Book books a patient with a physician. A time that overlaps another
+// appointment of the physician, falls outside their working hours or on a
+// day off is refused with a *BookingError, unless a.Overbooked says the
+// desk books it on purpose.
 func (s *Session) Book(ctx context.Context, a Appointment) (Appointment, error) {
 	r, err := s.can(roles.BookAppointment)
 	if err != nil {
 		return Appointment{}, err
 	}
-	m, ok := r.Member(a.Physician)
-	if !ok || m.Role != roles.Physician || !m.Active() {
-		return Appointment{}, fmt.Errorf("%w: choose an active physician", ErrInvalidInput)
-	}
-	if a.Minutes <= 0 || a.Minutes > 8*60 {
-		return Appointment{}, fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", ErrInvalidInput)
-	}
-	if a.Start.IsZero() {
-		return Appointment{}, fmt.Errorf("%w: choose a start time", ErrInvalidInput)
-	}
-	if _, err := s.Patient(ctx, a.Patient); err != nil {
+	if a, err = s.checkAppointment(ctx, r, a); err != nil {
 		return Appointment{}, err
 	}
-	a.ID, a.Status = crypto.NewEventID(), "booked"
-	fields, err := replica.F(map[string]any{"patient": a.Patient, "physician": a.Physician,
-		"start": a.Start.Format(time.RFC3339), "minutes": a.Minutes, "reason": strings.TrimSpace(a.Reason), "status": a.Status})
+	zone := s.clinicZone(ctx, r)
+	if !a.Overbooked {
+		if err := s.checkSlot(ctx, r, zone, a, nil); err != nil {
+			return Appointment{}, err
+		}
+	}
+	a.ID, a.Status, a.Series, a.Start = crypto.NewEventID(), StatusBooked, "", a.Start.In(zone)
+	kv := appointmentFields(a, zone)
+	kv["booked_by"], kv["booked_at"] = r.Fingerprint(), s.env.Now().UnixMilli()
+	fields, err := replica.F(kv)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -64,24 +127,250 @@ func (s *Session) Book(ctx context.Context, a Appointment) (Appointment, error) 
 	return a, nil
 }
 
-// Calendar returns a physician's appointments on one day (in loc), by time.
-func (s *Session) Calendar(ctx context.Context, physician string, day time.Time) ([]Appointment, error) {
-	r, err := s.can(roles.ReadCalendar)
+// checkSlot applies the booking rules to a, against the physician's other
+// appointments around it (those in skip excepted: a series being moved).
+func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.Location, a Appointment, skip map[string]bool) error {
+	av, err := s.availability(ctx, r, a.Physician)
+	if err != nil {
+		return err
+	}
+	var around []Appointment
+	// An appointment lasts at most 8 hours: one that overlaps a starts on
+	// a's day, the day before, or (past midnight) the day a ends.
+	first, last := a.Start.In(zone), a.End().In(zone).Format("2006-01-02")
+	for d := wallClock(first.Year(), first.Month(), first.Day()-1, 12*60, zone); d.Format("2006-01-02") <= last; d = d.AddDate(0, 0, 1) {
+		day, err := s.physicianDay(ctx, r, a.Physician, d.Format("2006-01-02"))
+		if err != nil {
+			return err
+		}
+		for _, o := range day {
+			if o.ID != a.ID && !skip[o.ID] {
+				around = append(around, o)
+			}
+		}
+	}
+	if err := checkBooking(av, zone, a, around); err != nil {
+		if m, ok := r.Member(a.Physician); ok {
+			err.physician = m.Name
+		}
+		if err.With.Patient != "" {
+			if p, perr := s.Patient(ctx, err.With.Patient); perr == nil {
+				err.With.PatientName = p.Name()
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// physicianDay returns a physician's appointments whose start falls on
+// date (YYYY-MM-DD, the clinic's day), unsorted, without names.
+func (s *Session) physicianDay(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "day", Value: physician + "/" + date})
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "day", Value: physician + "/" + day.Format("2006-01-02")})
-	if err != nil {
-		return nil, err
-	}
+	return s.appointmentsByID(ctx, r, ids)
+}
+
+func (s *Session) appointmentsByID(ctx context.Context, r *replica.Replica, ids []string) ([]Appointment, error) {
 	rows, err := r.EntitiesByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Appointment, 0, len(rows))
 	for _, e := range rows {
-		out = append(out, appointmentFromState(e.ID, e.State))
+		if e.Kind == kindAppointment {
+			out = append(out, appointmentFromState(e.ID, e.State))
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	return out, nil
+}
+
+// withNames fills the patients' names and MRNs of appointments.
+func (s *Session) withNames(ctx context.Context, r *replica.Replica, as []Appointment) error {
+	ids := make([]string, 0, len(as))
+	for _, a := range as {
+		ids = append(ids, a.Patient)
+	}
+	rows, err := r.EntitiesByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	names := map[string]Patient{}
+	for _, e := range rows {
+		if e.Kind == kindPatient {
+			names[e.ID] = patientFromState(e.ID, e.State)
+		}
+	}
+	for i := range as {
+		if p, ok := names[as[i].Patient]; ok {
+			as[i].PatientName, as[i].PatientMRN = p.Name(), p.MRN
+		}
+	}
+	return nil
+}
+
+// Calendar returns a physician's appointments on one day (the date of day
+// as written in its location), by time, with conflicts marked and the
+// patients' names filled.
+func (s *Session) Calendar(ctx context.Context, physician string, day time.Time) ([]Appointment, error) {
+	r, err := s.can(roles.ReadCalendar)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.physicianDay(ctx, r, physician, day.Format("2006-01-02"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.withNames(ctx, r, out); err != nil {
+		return nil, err
+	}
+	sortAppointments(out)
+	markConflicts(out)
+	return out, nil
+}
+
+func sortAppointments(as []Appointment) {
+	sort.SliceStable(as, func(i, j int) bool {
+		if !as[i].Start.Equal(as[j].Start) {
+			return as[i].Start.Before(as[j].Start)
+		}
+		return as[i].ID < as[j].ID
+	})
+}
+
+// Appointment returns one appointment.
+func (s *Session) Appointment(ctx context.Context, id string) (Appointment, error) {
+	r, err := s.can(roles.ReadCalendar)
+	if err != nil {
+		return Appointment{}, err
+	}
+	return s.appointment(ctx, r, id)
+}
+
+func (s *Session) appointment(ctx context.Context, r *replica.Replica, id string) (Appointment, error) {
+	kind, st, err := r.Entity(ctx, id)
+	if err != nil || kind != kindAppointment {
+		return Appointment{}, fmt.Errorf("%w: no appointment %s", replica.ErrNotFound, id)
+	}
+	a := appointmentFromState(id, st)
+	as := []Appointment{a}
+	if err := s.withNames(ctx, r, as); err != nil {
+		return Appointment{}, err
+	}
+	return as[0], nil
+}
+
+// PatientAppointments returns a patient's appointments, by time.
+func (s *Session) PatientAppointments(ctx context.Context, patient string) ([]Appointment, error) {
+	r, err := s.can(roles.ReadCalendar)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "patient", Value: patient})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.appointmentsByID(ctx, r, ids)
+	if err != nil {
+		return nil, err
+	}
+	sortAppointments(out)
+	return out, nil
+}
+
+// change writes some fields of an appointment after checking the action
+// and that its status allows it.
+func (s *Session) change(ctx context.Context, action roles.Action, id string, allowed func(Appointment) error,
+	kv func(*replica.Replica, Appointment) (map[string]any, error)) (Appointment, error) {
+	r, err := s.can(action)
+	if err != nil {
+		return Appointment{}, err
+	}
+	a, err := s.appointment(ctx, r, id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if err := allowed(a); err != nil {
+		return Appointment{}, err
+	}
+	m, err := kv(r, a)
+	if err != nil {
+		return Appointment{}, err
+	}
+	fields, err := replica.F(m)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: id, Kind: kindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+		return Appointment{}, fmt.Errorf("app: change appointment: %w", err)
+	}
+	return s.appointment(ctx, r, id)
+}
+
+func mustBe(what string, statuses ...string) func(Appointment) error {
+	return func(a Appointment) error {
+		for _, st := range statuses {
+			if a.Status == st {
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: this appointment is %s, so it cannot be %s", ErrInvalidInput, a.Status, what)
+	}
+}
+
+// Reschedule moves an appointment to another start and length, under the
+// same rules as Book (overbook says the desk does it on purpose).
+func (s *Session) Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (Appointment, error) {
+	return s.change(ctx, roles.BookAppointment, id, mustBe("moved", StatusBooked), func(r *replica.Replica, a Appointment) (map[string]any, error) {
+		zone := s.clinicZone(ctx, r)
+		a.Start, a.Minutes, a.Overbooked = start.In(zone), minutes, overbook
+		a, err := s.checkAppointment(ctx, r, a)
+		if err != nil {
+			return nil, err
+		}
+		if !overbook {
+			if err := s.checkSlot(ctx, r, zone, a, nil); err != nil {
+				return nil, err
+			}
+		}
+		return map[string]any{"start": a.Start.Format(time.RFC3339), "minutes": a.Minutes, "overbooked": overbook}, nil
+	})
+}
+
+func checkCancelReason(reason string) (string, error) {
+	reason = strings.Join(strings.Fields(reason), " ")
+	switch {
+	case reason == "":
+		return "", fmt.Errorf("%w: say why the appointment is cancelled (e.g. \"patient called, unwell\")", ErrInvalidInput)
+	case len(reason) > 300:
+		return "", fmt.Errorf("%w: the cancellation reason is longer than 300 characters", ErrInvalidInput)
+	}
+	return reason, nil
+}
+
+// Cancel cancels an appointment, with the reason the desk was given.
+func (s *Session) Cancel(ctx context.Context, id, reason string) (Appointment, error) {
+	reason, err := checkCancelReason(reason)
+	if err != nil {
+		return Appointment{}, err
+	}
+	return s.change(ctx, roles.CancelAppointment, id, mustBe("cancelled", StatusBooked, StatusNoShow), func(r *replica.Replica, _ Appointment) (map[string]any, error) {
+		return map[string]any{"status": StatusCancelled, "cancel_reason": reason, "cancelled_at": s.env.Now().UnixMilli()}, nil
+	})
+}
+
+// CheckIn marks the patient of an appointment as arrived.
+func (s *Session) CheckIn(ctx context.Context, id string) (Appointment, error) {
+	return s.change(ctx, roles.CheckInPatient, id, mustBe("checked in", StatusBooked, StatusNoShow), func(*replica.Replica, Appointment) (map[string]any, error) {
+		return map[string]any{"status": StatusArrived, "arrived_at": s.env.Now().UnixMilli()}, nil
+	})
+}
+
+// MarkNoShow records that the patient did not come.
+func (s *Session) MarkNoShow(ctx context.Context, id string) (Appointment, error) {
+	return s.change(ctx, roles.CheckInPatient, id, mustBe("marked as a no-show", StatusBooked), func(*replica.Replica, Appointment) (map[string]any, error) {
+		return map[string]any{"status": StatusNoShow}, nil
+	})
 }

@@ -15,40 +15,68 @@ import (
 // Kinds of clinical records (clinical scope: physicians only).
 const (
 	kindNote         = "note"
+	kindAddendum     = "addendum"
 	kindPrescription = "prescription"
+	kindRxCancel     = "rx-cancel"
 )
 
-// Note is a signed SOAP note of one encounter.
+// Note is a signed SOAP note of one encounter. Once signed it never
+// changes: corrections are addenda that point to it.
 type Note struct {
 	ID         string
 	Patient    string
-	Author     string
+	Encounter  string // the visit it belongs to; may be empty
+	Author     string // fingerprint
+	AuthorName string
 	Time       time.Time
 	Subjective string
 	Objective  string
 	Assessment string
 	Plan       string
+	Addenda    []Addendum // oldest first
+	// Verified is true when the author's signature over the note checks
+	// out with their key from the directory; Problem says why not.
+	Verified bool
+	Problem  string
 }
 
-// Prescription is one prescribed drug.
-type Prescription struct {
-	ID           string
-	Patient      string
-	Prescriber   string
-	Time         time.Time
-	Drug         string
-	Dose         string
-	Frequency    string
-	Days         int
-	Instructions string
+// Addendum is a signed correction or addition to a note or prescription.
+type Addendum struct {
+	ID         string
+	Of         string // the note or prescription it amends
+	Patient    string
+	Author     string
+	AuthorName string
+	Time       time.Time
+	Text       string
+	Verified   bool
 }
 
-// Chart is what a physician sees of one patient.
-type Chart struct {
-	Patient       Patient
-	Notes         []Note
-	Prescriptions []Prescription
+// noteDoc is a note's canonical, signed encoding.
+type noteDoc struct {
+	ID         string `json:"id"`
+	Patient    string `json:"patient"`
+	Encounter  string `json:"encounter,omitempty"`
+	Author     string `json:"author"`
+	Time       int64  `json:"time"`
+	Subjective string `json:"s"`
+	Objective  string `json:"o"`
+	Assessment string `json:"a"`
+	Plan       string `json:"p"`
 }
+
+// addendumDoc is an addendum's canonical, signed encoding.
+type addendumDoc struct {
+	ID      string `json:"id"`
+	Of      string `json:"of"`
+	Patient string `json:"patient"`
+	Author  string `json:"author"`
+	Time    int64  `json:"time"`
+	Text    string `json:"text"`
+}
+
+// maxText bounds each free-text field of a clinical record.
+const maxText = 20000
 
 // WriteNote signs and records a SOAP note.
 func (s *Session) WriteNote(ctx context.Context, n Note) (Note, error) {
@@ -56,49 +84,151 @@ func (s *Session) WriteNote(ctx context.Context, n Note) (Note, error) {
 	if err != nil {
 		return Note{}, err
 	}
-	if strings.TrimSpace(n.Subjective+n.Objective+n.Assessment+n.Plan) == "" {
+	for _, f := range []*string{&n.Subjective, &n.Objective, &n.Assessment, &n.Plan} {
+		*f = strings.TrimSpace(*f)
+		if len(*f) > maxText {
+			return Note{}, fmt.Errorf("%w: a section of the note is longer than %d characters", ErrInvalidInput, maxText)
+		}
+	}
+	if n.Subjective+n.Objective+n.Assessment+n.Plan == "" {
 		return Note{}, fmt.Errorf("%w: the note is empty", ErrInvalidInput)
 	}
 	if _, err := s.Patient(ctx, n.Patient); err != nil {
 		return Note{}, err
 	}
 	n.ID, n.Author, n.Time = crypto.NewEventID(), r.Fingerprint(), s.env.Now()
-	fields, err := replica.F(map[string]any{"patient": n.Patient, "author": n.Author, "time": n.Time.UnixMilli(),
-		"subjective": n.Subjective, "objective": n.Objective, "assessment": n.Assessment, "plan": n.Plan})
+	doc, sig, err := signDoc(r, kindNote, noteDoc{ID: n.ID, Patient: n.Patient, Encounter: n.Encounter, Author: n.Author,
+		Time: n.Time.UnixMilli(), Subjective: n.Subjective, Objective: n.Objective, Assessment: n.Assessment, Plan: n.Plan})
+	if err != nil {
+		return Note{}, err
+	}
+	fields, err := signedFields(doc, sig, map[string]any{"patient": n.Patient, "encounter": n.Encounter})
 	if err != nil {
 		return Note{}, err
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: n.ID, Kind: kindNote, Scope: roles.Clinical, Fields: fields}); err != nil {
 		return Note{}, fmt.Errorf("app: write note: %w", err)
 	}
+	n.AuthorName, n.Verified = memberName(r, n.Author), true
 	return n, nil
 }
 
-// Prescribe signs and records a prescription.
-func (s *Session) Prescribe(ctx context.Context, p Prescription) (Prescription, error) {
-	r, err := s.can(roles.Prescribe)
+// AddAddendum signs and records a correction or addition to a signed note
+// or prescription, which itself stays as it was.
+func (s *Session) AddAddendum(ctx context.Context, of, text string) (Addendum, error) {
+	r, err := s.can(roles.WriteNote)
 	if err != nil {
-		return Prescription{}, err
+		return Addendum{}, err
 	}
-	if strings.TrimSpace(p.Drug) == "" || strings.TrimSpace(p.Dose) == "" {
-		return Prescription{}, fmt.Errorf("%w: a prescription needs a drug and a dose", ErrInvalidInput)
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return Addendum{}, fmt.Errorf("%w: the addendum is empty", ErrInvalidInput)
 	}
-	if _, err := s.Patient(ctx, p.Patient); err != nil {
-		return Prescription{}, err
+	if len(text) > maxText {
+		return Addendum{}, fmt.Errorf("%w: the addendum is longer than %d characters", ErrInvalidInput, maxText)
 	}
-	p.ID, p.Prescriber, p.Time = crypto.NewEventID(), r.Fingerprint(), s.env.Now()
-	fields, err := replica.F(map[string]any{"patient": p.Patient, "prescriber": p.Prescriber, "time": p.Time.UnixMilli(),
-		"drug": p.Drug, "dose": p.Dose, "frequency": p.Frequency, "days": p.Days, "instructions": p.Instructions})
+	kind, st, err := r.Entity(ctx, of)
+	if err != nil || (kind != kindNote && kind != kindPrescription) {
+		return Addendum{}, fmt.Errorf("%w: an addendum amends a signed note or prescription", ErrInvalidInput)
+	}
+	a := Addendum{ID: crypto.NewEventID(), Of: of, Patient: st.String("patient"), Author: r.Fingerprint(), Time: s.env.Now(), Text: text}
+	doc, sig, err := signDoc(r, kindAddendum, addendumDoc{ID: a.ID, Of: of, Patient: a.Patient, Author: a.Author,
+		Time: a.Time.UnixMilli(), Text: text})
 	if err != nil {
-		return Prescription{}, err
+		return Addendum{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: p.ID, Kind: kindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
-		return Prescription{}, fmt.Errorf("app: prescribe: %w", err)
+	fields, err := signedFields(doc, sig, map[string]any{"patient": a.Patient, "of": of})
+	if err != nil {
+		return Addendum{}, err
 	}
-	return p, nil
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: kindAddendum, Scope: roles.Clinical, Fields: fields}); err != nil {
+		return Addendum{}, fmt.Errorf("app: add addendum: %w", err)
+	}
+	a.AuthorName, a.Verified = memberName(r, a.Author), true
+	return a, nil
 }
 
-// OpenChart returns a patient's chart and records the read in the audit log.
+func noteFromState(r *replica.Replica, id string, st replica.State) Note {
+	var d noteDoc
+	doc, sig, err := openDoc(st, &d)
+	if err != nil {
+		return Note{ID: id, Patient: st.String("patient"), Problem: err.Error()}
+	}
+	n := Note{ID: id, Patient: d.Patient, Encounter: d.Encounter, Author: d.Author, AuthorName: memberName(r, d.Author),
+		Time: time.UnixMilli(d.Time), Subjective: d.Subjective, Objective: d.Objective, Assessment: d.Assessment, Plan: d.Plan}
+	switch err := verifyDoc(r, kindNote, d.Author, doc, sig); {
+	case err != nil:
+		n.Problem = err.Error()
+	case d.ID != id || d.Patient != st.String("patient"):
+		n.Problem = "the signed note belongs to another record"
+	default:
+		n.Verified = true
+	}
+	return n
+}
+
+func addendumFromState(r *replica.Replica, id string, st replica.State) Addendum {
+	var d addendumDoc
+	doc, sig, err := openDoc(st, &d)
+	if err != nil {
+		return Addendum{ID: id, Of: st.String("of"), Text: "(unreadable addendum)"}
+	}
+	a := Addendum{ID: id, Of: d.Of, Patient: d.Patient, Author: d.Author, AuthorName: memberName(r, d.Author),
+		Time: time.UnixMilli(d.Time), Text: d.Text}
+	a.Verified = verifyDoc(r, kindAddendum, d.Author, doc, sig) == nil && d.ID == id && d.Of == st.String("of")
+	return a
+}
+
+// Chart is what a physician sees of one patient.
+type Chart struct {
+	Patient       Patient
+	Age           int // whole years today; -1 when the birth date is unknown
+	Problems      []Problem
+	Allergies     []Allergy    // active ones
+	Medications   []Medication // recorded active ones, then running prescriptions
+	Encounters    []Encounter  // newest first
+	Notes         []Note       // newest first
+	Vitals        []Vitals     // oldest first, BMI computed
+	Prescriptions []Prescription
+
+	// opened is set by OpenChart, whose read was audited: RefreshChart
+	// re-reads only a chart opened that way.
+	opened bool
+}
+
+// AgeAt returns a person's age in whole years at now from a YYYY-MM-DD
+// birth date, or -1 when it cannot be read.
+func AgeAt(birth string, now time.Time) int {
+	b, err := time.Parse("2006-01-02", birth)
+	if err != nil || b.After(now) {
+		return -1
+	}
+	age := now.Year() - b.Year()
+	if now.Month() < b.Month() || (now.Month() == b.Month() && now.Day() < b.Day()) {
+		age--
+	}
+	return age
+}
+
+// patientRecords returns the clinical records of kinds about patient, by kind.
+func patientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
+	out := map[string][]replica.EntityState{}
+	for _, k := range kinds {
+		rows, err := r.Entities(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("app: read %s records: %w", k, err)
+		}
+		for _, e := range rows {
+			if e.State.String("patient") == patient {
+				out[k] = append(out[k], e)
+			}
+		}
+	}
+	return out, nil
+}
+
+// OpenChart returns a patient's chart and records the read in the audit
+// log; when the read cannot be audited the chart stays closed.
 func (s *Session) OpenChart(ctx context.Context, patientID string) (Chart, error) {
 	r, err := s.can(roles.ReadChart)
 	if err != nil {
@@ -111,38 +241,108 @@ func (s *Session) OpenChart(ctx context.Context, patientID string) (Chart, error
 	if err := s.Audit(ctx, AuditRecord{Action: "chart.read", Entity: patientID, Patient: p.MRN}); err != nil {
 		return Chart{}, fmt.Errorf("app: the chart read could not be audited, so the chart stays closed: %w", err)
 	}
-	c := Chart{Patient: p}
-	notes, err := r.Entities(ctx, kindNote)
+	c, err := s.chart(ctx, r, p)
+	c.opened = err == nil
+	return c, err
+}
+
+// RefreshChart re-reads a chart that is open on screen after a change (a
+// note signed, a sync), without a new audit record: the opening was
+// audited. A chart value not returned by OpenChart is refused.
+func (s *Session) RefreshChart(ctx context.Context, c Chart) (Chart, error) {
+	r, err := s.can(roles.ReadChart)
 	if err != nil {
 		return Chart{}, err
 	}
-	for _, e := range notes {
-		if e.State.String("patient") != patientID {
-			continue
-		}
-		var ms int64
-		e.State.Get("time", &ms) //nolint:errcheck
-		c.Notes = append(c.Notes, Note{ID: e.ID, Patient: patientID, Author: e.State.String("author"), Time: time.UnixMilli(ms),
-			Subjective: e.State.String("subjective"), Objective: e.State.String("objective"),
-			Assessment: e.State.String("assessment"), Plan: e.State.String("plan")})
+	if !c.opened {
+		return Chart{}, fmt.Errorf("%w: open the chart first (opening it is audited)", ErrInvalidInput)
 	}
-	rx, err := r.Entities(ctx, kindPrescription)
+	p, err := s.Patient(ctx, c.Patient.ID)
 	if err != nil {
 		return Chart{}, err
 	}
-	for _, e := range rx {
-		if e.State.String("patient") != patientID {
-			continue
+	c, err = s.chart(ctx, r, p)
+	c.opened = err == nil
+	return c, err
+}
+
+// chart reads a patient's chart without auditing (the caller audits).
+func (s *Session) chart(ctx context.Context, r *replica.Replica, p Patient) (Chart, error) {
+	now := s.env.Now()
+	recs, err := patientRecords(ctx, r, p.ID, kindProblem, kindAllergy, kindMedication, kindVitals, kindEncounter,
+		kindNote, kindAddendum, kindPrescription)
+	if err != nil {
+		return Chart{}, err
+	}
+	c := Chart{Patient: p, Age: AgeAt(p.Birth, now)}
+	for _, e := range recs[kindProblem] {
+		c.Problems = append(c.Problems, problemFromState(e.ID, e.State))
+	}
+	sort.SliceStable(c.Problems, func(i, j int) bool {
+		if a, b := c.Problems[i].Status == ProblemActive, c.Problems[j].Status == ProblemActive; a != b {
+			return a
 		}
-		var ms int64
-		var days int
-		e.State.Get("time", &ms)   //nolint:errcheck
-		e.State.Get("days", &days) //nolint:errcheck
-		c.Prescriptions = append(c.Prescriptions, Prescription{ID: e.ID, Patient: patientID, Prescriber: e.State.String("prescriber"),
-			Time: time.UnixMilli(ms), Drug: e.State.String("drug"), Dose: e.State.String("dose"),
-			Frequency: e.State.String("frequency"), Days: days, Instructions: e.State.String("instructions")})
+		return c.Problems[i].Noted.After(c.Problems[j].Noted)
+	})
+	for _, e := range recs[kindAllergy] {
+		if a := allergyFromState(e.ID, e.State); a.Status != AllergyEnteredInError {
+			c.Allergies = append(c.Allergies, a)
+		}
+	}
+	sort.Slice(c.Allergies, func(i, j int) bool { return c.Allergies[i].Substance < c.Allergies[j].Substance })
+	for _, e := range recs[kindMedication] {
+		if m := medicationFromState(e.ID, e.State); m.Status == MedicationActive {
+			c.Medications = append(c.Medications, m)
+		}
+	}
+	sort.Slice(c.Medications, func(i, j int) bool { return c.Medications[i].Name < c.Medications[j].Name })
+	for _, e := range recs[kindVitals] {
+		c.Vitals = append(c.Vitals, vitalsFromState(e.ID, e.State))
+	}
+	sort.Slice(c.Vitals, func(i, j int) bool { return c.Vitals[i].Time.Before(c.Vitals[j].Time) })
+	height := 0.0
+	for i := range c.Vitals {
+		if c.Vitals[i].HeightCm > 0 {
+			height = c.Vitals[i].HeightCm
+		}
+		c.Vitals[i].BMI = BMIOf(c.Vitals[i].WeightKg, height)
+	}
+	for _, e := range recs[kindEncounter] {
+		c.Encounters = append(c.Encounters, encounterFromState(e.ID, e.State))
+	}
+	sort.Slice(c.Encounters, func(i, j int) bool { return c.Encounters[i].Start.After(c.Encounters[j].Start) })
+	addenda := map[string][]Addendum{}
+	for _, e := range recs[kindAddendum] {
+		a := addendumFromState(r, e.ID, e.State)
+		addenda[a.Of] = append(addenda[a.Of], a)
+	}
+	for _, as := range addenda {
+		sort.Slice(as, func(i, j int) bool { return as[i].Time.Before(as[j].Time) })
+	}
+	for _, e := range recs[kindNote] {
+		n := noteFromState(r, e.ID, e.State)
+		n.Addenda = addenda[n.ID]
+		c.Notes = append(c.Notes, n)
 	}
 	sort.Slice(c.Notes, func(i, j int) bool { return c.Notes[i].Time.After(c.Notes[j].Time) })
+	cancels, err := rxCancellations(ctx, r)
+	if err != nil {
+		return Chart{}, err
+	}
+	for _, e := range recs[kindPrescription] {
+		rx := prescriptionFromState(r, s.prof.ClinicID, e.ID, e.State, cancels)
+		rx.Addenda = addenda[rx.ID]
+		c.Prescriptions = append(c.Prescriptions, rx)
+	}
 	sort.Slice(c.Prescriptions, func(i, j int) bool { return c.Prescriptions[i].Time.After(c.Prescriptions[j].Time) })
+	for _, rx := range c.Prescriptions {
+		if !rx.Running(now) {
+			continue
+		}
+		for _, it := range rx.Items {
+			c.Medications = append(c.Medications, Medication{ID: rx.ID, Patient: p.ID, Name: it.Drug,
+				Dose: it.Directions(), Since: rx.Time.Format("2006-01-02"), Status: MedicationActive, Prescription: rx.ID})
+		}
+	}
 	return c, nil
 }

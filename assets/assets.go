@@ -8,3 +8,19 @@ import _ "embed" // for the embedded files below
 //
 //go:embed icon.png
 var IconPNG []byte
+
+// Formulary files: the demo formulary of common primary-care drugs, the
+// table of clinically important interacting pairs and the allergy aliases
+// and cross-reactivities (CSV, see formulary/SOURCE.md: CC0, written for
+// Medihaven, a demo dataset not for clinical use). The app package parses
+// them; this package only carries the bytes.
+var (
+	//go:embed formulary/drugs.csv
+	FormularyDrugs []byte
+	//go:embed formulary/interactions.csv
+	FormularyInteractions []byte
+	//go:embed formulary/allergy.csv
+	FormularyAllergy []byte
+	//go:embed formulary/SOURCE.md
+	FormularySource []byte
+)

@@ -14,6 +14,7 @@ const (
 	RevokeStaff  Action = "revoke-staff"
 	ReadAudit    Action = "read-audit"
 	SplitRecover Action = "split-recovery"
+	SetSecurity  Action = "set-security"
 
 	// Staff directory and chat (directory scope).
 	ReadDirectory Action = "read-directory"
@@ -43,7 +44,7 @@ const (
 
 // Actions lists every action.
 var Actions = []Action{
-	IssueToken, RevokeToken, AdmitStaff, RevokeStaff, ReadAudit, SplitRecover,
+	IssueToken, RevokeToken, AdmitStaff, RevokeStaff, ReadAudit, SplitRecover, SetSecurity,
 	ReadDirectory, Chat,
 	RegisterPatient, EditPatient, SearchPatients, BookAppointment, CancelAppointment,
 	CheckInPatient, EditAvailability, ReadCalendar, ExportCalendar,
@@ -56,7 +57,7 @@ var Actions = []Action{
 // disagree.
 var needs = map[Action]Scope{
 	IssueToken: Admin, RevokeToken: Admin, AdmitStaff: Admin, RevokeStaff: Admin,
-	ReadAudit: Admin, SplitRecover: Admin,
+	ReadAudit: Admin, SplitRecover: Admin, SetSecurity: Admin,
 
 	ReadDirectory: Directory, Chat: Directory,
 
@@ -99,6 +100,8 @@ func (a Action) phrase() string {
 		return "issue registration tokens"
 	case RegisterPatient:
 		return "register patients"
+	case SetSecurity:
+		return "change the clinic's security settings"
 	}
 	return "do this (" + string(a) + ")"
 }

@@ -16,6 +16,7 @@ func TestPolicy(t *testing.T) {
 		RevokeStaff:  {true, false, false},
 		ReadAudit:    {true, false, false},
 		SplitRecover: {true, false, false},
+		SetSecurity:  {true, false, false},
 
 		ReadDirectory: {true, true, true},
 		Chat:          {true, true, true},

@@ -18,7 +18,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 		role     roles.Role
 		sections []string
 	}{
-		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Chat"}},
+		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Chat"}},
 		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Chat"}},
 		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Chat"}},
 	}

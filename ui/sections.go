@@ -48,6 +48,8 @@ var sectionsOf = map[roles.Role][]section{
 			"Everyone on the clinic's staff with their role; admit new workstations and revoke access when someone leaves."},
 		{"Audit log", theme.IconNameHistory,
 			"Who opened or changed which record and when, with a check that no entry was altered or removed."},
+		{"Security", theme.IconNameSettings,
+			"Idle lock, passphrase lockout and the clinic recovery key shared among administrators."},
 		chat,
 	},
 	roles.Receptionist: {

@@ -38,6 +38,8 @@ type shellScreen struct {
 	catching            *widget.ProgressBarInfinite
 	behind              *widget.Label
 	stopSync            func()
+
+	idle *idleWatch // idle auto-lock (idle.go)
 }
 
 // showShell builds the shell for a logged-in session and shows it.
@@ -90,13 +92,17 @@ func (ws *Workstation) showShell(s Session) {
 
 	// The page's tone sets it apart from the bars and the navigation, so
 	// no separator lines are needed.
-	sh.content = container.NewBorder(
+	sh.content = newActivityArea(container.NewBorder( // idle auto-lock: pointer activity (idle.go)
 		topBar,
 		statusBar,
 		container.New(columnLayout(navWidth), container.NewPadded(sh.nav)),
 		nil,
 		body,
-	)
+	), func() {
+		if sh.idle != nil {
+			sh.idle.touch()
+		}
+	})
 	if len(sh.sections) == 0 {
 		sh.showNoSections(role)
 	} else {
@@ -113,6 +119,7 @@ var lockShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.Ke
 func (ws *Workstation) showShellScreen(sh *shellScreen) {
 	ws.show(sh.content, nil, sh, nil)
 	ws.win.Canvas().AddShortcut(lockShortcut, ws.typedLockShortcut)
+	ws.watchIdle(sh) // idle auto-lock (idle.go)
 }
 
 // typedLockShortcut locks the shell on show, if any.

@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// StaffMember is one line of the administrator's staff directory.
+type StaffMember struct {
+	Fingerprint string
+	Name        string
+	Role        roles.Role
+	Active      bool
+	Joined      time.Time // zero when unknown
+	Token       string    // the registration token they joined with ("" for the founder)
+	AdmittedBy  string    // the admitting administrator's name (or fingerprint when unknown)
+	LastSeen    time.Time // time of their newest event this workstation holds; zero when none
+	Revoked     time.Time // zero while active
+	RevokedBy   string
+}
+
+// ShortFingerprint groups the first 16 hex digits of a key fingerprint in
+// fours, the way staff read one aloud to compare it.
+func ShortFingerprint(fp string) string {
+	if len(fp) > 16 {
+		fp = fp[:16]
+	}
+	out := make([]byte, 0, len(fp)+4)
+	for i := 0; i < len(fp); i++ {
+		if i > 0 && i%4 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, fp[i])
+	}
+	return string(out)
+}
+
+// StaffDirectory lists the clinic's staff with what an administrator needs
+// to run the membership: role, key, when and by which token they joined,
+// and when their workstation was last heard of.
+func (s *Session) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
+	r, err := s.can(roles.ReadDirectory)
+	if err != nil {
+		return nil, err
+	}
+	seen, err := lastSeen(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("app: staff directory: %w", err)
+	}
+	nameOf := func(fp string) string {
+		if m, ok := r.Member(fp); ok {
+			return m.Name
+		}
+		return ShortFingerprint(fp)
+	}
+	members := r.Members()
+	out := make([]StaffMember, 0, len(members))
+	for _, m := range members {
+		sm := StaffMember{Fingerprint: m.Fingerprint, Name: m.Name, Role: m.Role, Active: m.Active(),
+			Token: m.Token, LastSeen: seen[m.Fingerprint]}
+		if m.Joined > 0 {
+			sm.Joined = time.UnixMilli(m.Joined)
+		}
+		if m.AdmittedBy != "" {
+			sm.AdmittedBy = nameOf(m.AdmittedBy)
+		}
+		if !m.Active() {
+			_, st, err := r.Entity(ctx, m.Fingerprint)
+			if err == nil {
+				var at int64
+				st.Get("revoked", &at) //nolint:errcheck // missing reads as zero
+				if at > 0 {
+					sm.Revoked = time.UnixMilli(at)
+				}
+				if by := st.String("revoked_by"); by != "" {
+					sm.RevokedBy = nameOf(by)
+				}
+			}
+		}
+		out = append(out, sm)
+	}
+	return out, nil
+}
+
+// lastSeen returns, per author, the time of the newest event of any of
+// their devices: each device's head is written by the device's owner.
+func lastSeen(ctx context.Context, r *replica.Replica) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		heads, err := tx.Heads(ctx)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+			if err != nil {
+				return err
+			}
+			if t := time.UnixMilli(e.Time); t.After(out[e.Author]) {
+				out[e.Author] = t
+			}
+		}
+		return nil
+	})
+	return out, err
+}

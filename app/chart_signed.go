@@ -1,0 +1,97 @@
+package app
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Signed clinical records (SOAP notes, addenda, prescriptions and their
+// cancellations) are written once and never change. Each keeps, besides
+// the fields a workstation filters on, two fields:
+//
+//   - "doc": the record's canonical encoding (JSON of a fixed struct, so
+//     its bytes are fixed by the record), which is what every reader
+//     decodes;
+//   - "sig": the author's detached OpenPGP signature over
+//     "medihaven/KIND/v1\n" + doc, made with crypto.Identity.Sign.
+//
+// A reader checks the signature with the author's key from the directory:
+// a later event that overwrote doc or sig (which Medihaven never writes)
+// shows as an unverified record, never as a silent change. Corrections are
+// addenda pointing to the record.
+
+// signedInput is what a signature of a record of kind covers.
+func signedInput(kind string, doc []byte) []byte {
+	return append([]byte("medihaven/"+kind+"/v1\n"), doc...)
+}
+
+// signDoc encodes v canonically and signs it with the session's identity.
+func signDoc(r *replica.Replica, kind string, v any) (doc []byte, sig []byte, err error) {
+	doc, err = json.Marshal(v)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: encode %s: %w", kind, err)
+	}
+	sig, err = r.Identity().Sign(signedInput(kind, doc))
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: sign %s: %w", kind, err)
+	}
+	return doc, sig, nil
+}
+
+// signedFields are the state fields of a signed record: doc, sig and the
+// plain fields readers filter on (patient...).
+func signedFields(doc, sig []byte, plain map[string]any) (replica.Fields, error) {
+	kv := map[string]any{"doc": string(doc), "sig": base64.StdEncoding.EncodeToString(sig)}
+	for k, v := range plain {
+		kv[k] = v
+	}
+	return replica.F(kv)
+}
+
+// openDoc decodes a signed record's doc into v and returns its raw bytes
+// and signature.
+func openDoc(st replica.State, v any) (doc, sig []byte, err error) {
+	doc = []byte(st.String("doc"))
+	if len(doc) == 0 {
+		return nil, nil, fmt.Errorf("app: the record has no signed content")
+	}
+	if err := json.Unmarshal(doc, v); err != nil {
+		return nil, nil, fmt.Errorf("app: the record's signed content is unreadable: %w", err)
+	}
+	sig, err = base64.StdEncoding.DecodeString(st.String("sig"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: the record's signature is unreadable: %w", err)
+	}
+	return doc, sig, nil
+}
+
+// verifyDoc checks that author, a physician of the directory, signed doc.
+func verifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
+	m, ok := r.Member(author)
+	if !ok || m.Role != roles.Physician {
+		return fmt.Errorf("app: the signer is not a physician of this clinic")
+	}
+	pub, ok := r.PublicKey(author)
+	if !ok {
+		return fmt.Errorf("app: the signer's key has not arrived on this workstation yet")
+	}
+	if err := pub.Verify(signedInput(kind, doc), sig); err != nil {
+		return fmt.Errorf("app: the signature does not match the record: %w", err)
+	}
+	return nil
+}
+
+// memberName returns a staff member's name, or a short fingerprint.
+func memberName(r *replica.Replica, fp string) string {
+	if m, ok := r.Member(fp); ok && m.Name != "" {
+		return m.Name
+	}
+	if len(fp) > 8 {
+		return "staff " + fp[:8]
+	}
+	return fp
+}

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+func init() { demoSeeders = append(demoSeeders, seedClinical) }
+
+// demoCondition is a chronic problem with the drug usually taken for it.
+type demoCondition struct {
+	name, onset, drug, dose string
+}
+
+var (
+	demoConditions = []demoCondition{
+		{"Essential hypertension", "2018-05", "amlodipine 5 mg tablet", "1 tablet once daily"},
+		{"Type 2 diabetes mellitus", "2020-02", "metformin 500 mg tablet", "1 tablet twice daily with meals"},
+		{"Asthma", "2009", "salbutamol 100 mcg/dose inhaler", "2 puffs as needed"},
+		{"Hyperlipidaemia", "2019-11", "atorvastatin 20 mg tablet", "1 tablet at night"},
+		{"Osteoarthritis of the knee", "2021-08", "paracetamol 500 mg tablet", "2 tablets up to four times daily"},
+		{"Depression", "2022-01", "sertraline 50 mg tablet", "1 tablet once daily"},
+		{"Hypothyroidism", "2016", "levothyroxine 50 mcg tablet", "1 tablet before breakfast"},
+		{"Atrial fibrillation", "2021-03", "warfarin 1 mg tablet", "as per INR clinic"},
+	}
+	demoAllergies = []app.Allergy{
+		{Substance: "Penicillin", Reaction: "hives", Severity: "moderate"},
+		{Substance: "Sulfa", Reaction: "rash", Severity: "mild"},
+		{Substance: "Aspirin", Reaction: "bronchospasm", Severity: "severe"},
+		{Substance: "Latex", Reaction: "contact dermatitis", Severity: "mild"},
+		{Substance: "Codeine", Reaction: "vomiting", Severity: "mild"},
+	}
+)
+
+// seedClinical gives the patients booked today a chart: problems,
+// allergies, medications, two and a half years of vitals, a signed note
+// and a prescription (some with an allergy warning overridden, with the
+// reason kept).
+func seedClinical(ctx context.Context, dc DemoClinic) error {
+	rng := dc.Rand
+	today := time.Now()
+	seen := map[string]bool{}
+	for _, phys := range dc.Physicians {
+		booked, err := phys.Calendar(ctx, phys.Fingerprint(), today)
+		if err != nil {
+			return fmt.Errorf("demo charts: %w", err)
+		}
+		for n, a := range booked {
+			if seen[a.Patient] {
+				continue
+			}
+			seen[a.Patient] = true
+			if err := seedChart(ctx, phys, a, n, rng.IntN, today); err != nil {
+				return fmt.Errorf("demo chart %d: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+func seedChart(ctx context.Context, phys *app.Session, a app.Appointment, n int, intN func(int) int, now time.Time) error {
+	pid := a.Patient
+	var conds []demoCondition
+	for _, i := range []int{n % len(demoConditions), intN(len(demoConditions))} {
+		c := demoConditions[i]
+		if len(conds) == 0 || conds[0].name != c.name {
+			conds = append(conds, c)
+		}
+	}
+	for _, c := range conds {
+		if _, err := phys.AddProblem(ctx, app.Problem{Patient: pid, Name: c.name, Onset: c.onset}); err != nil {
+			return err
+		}
+		if _, err := phys.AddMedication(ctx, app.Medication{Patient: pid, Name: c.drug, Dose: c.dose, Since: c.onset}); err != nil {
+			return err
+		}
+	}
+	if n%3 == 0 {
+		p, err := phys.AddProblem(ctx, app.Problem{Patient: pid, Name: "Community-acquired pneumonia", Onset: "2023-01"})
+		if err != nil {
+			return err
+		}
+		if err := phys.SetProblemStatus(ctx, p.ID, app.ProblemResolved, "2023-02-10"); err != nil {
+			return err
+		}
+	}
+	var allergy *app.Allergy
+	if n%2 == 0 {
+		al := demoAllergies[(n/2)%len(demoAllergies)]
+		al.Patient = pid
+		if _, err := phys.AddAllergy(ctx, al); err != nil {
+			return err
+		}
+		allergy = &al
+	}
+	// Vitals every five months for two and a half years: blood pressure
+	// coming down on treatment, weight drifting.
+	height := float64(155 + intN(35))
+	weight := float64(58 + intN(40))
+	sys, dia := 150+intN(15), 92+intN(8)
+	for i := 6; i >= 0; i-- {
+		v := app.Vitals{Patient: pid, Time: now.AddDate(0, -5*i, -intN(10)), Systolic: sys - (6-i)*3 + intN(6), Diastolic: dia - (6-i)*2 + intN(4),
+			Pulse: 64 + intN(20), TempC: 36.4 + float64(intN(6))/10, Resp: 12 + intN(6), SpO2: 95 + intN(5),
+			WeightKg: weight + float64((6-i)*intN(3)) - float64(intN(2)), HeightCm: 0}
+		if i == 6 {
+			v.HeightCm = height
+		}
+		if _, err := phys.RecordVitals(ctx, v); err != nil {
+			return err
+		}
+	}
+	if _, err := phys.WriteNote(ctx, app.Note{Patient: pid,
+		Subjective: "Here for " + a.Reason + ". Taking medication as prescribed; no new complaints.",
+		Objective:  "Alert, well. Heart sounds normal, chest clear.",
+		Assessment: conds[0].name + ", stable.",
+		Plan:       "Continue current treatment. Review in three months with blood tests."}); err != nil {
+		return err
+	}
+	rx := app.Prescription{Patient: pid, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily", Days: 7,
+		Instructions: "Complete the course."}
+	if allergy == nil || allergy.Substance != "Penicillin" {
+		rx = app.Prescription{Patient: pid, Drug: "paracetamol 500 mg", Dose: "2 tablets", Frequency: "up to four times daily", Days: 5,
+			Instructions: "No more than 8 tablets in 24 hours."}
+	}
+	_, err := phys.Prescribe(ctx, rx)
+	var oe *app.OverrideError
+	if errors.As(err, &oe) {
+		rx.Overrides = oe.Warnings
+		for i := range rx.Overrides {
+			rx.Overrides[i].Reason = "Childhood rash only; tolerated amoxicillin in 2021 without reaction."
+		}
+		_, err = phys.Prescribe(ctx, rx)
+	}
+	return err
+}

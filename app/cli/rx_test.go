@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+func TestVerifyRx(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := run(t, dir, "", "demo", "--patients", "8"); code != 0 {
+		t.Fatalf("demo: %d %s", code, errs)
+	}
+	phys := filepath.Join(dir, "physician")
+	s, err := app.Login(context.Background(), app.Env{}, phys, "", []byte("test passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rxs, err := s.RecentPrescriptions(context.Background(), 0)
+	if err != nil || len(rxs) == 0 {
+		s.Close()
+		t.Fatalf("the demo physician signed no prescriptions: %v", err)
+	}
+	code := rxs[0].Code
+	if err := s.CancelPrescription(context.Background(), rxs[len(rxs)-1].ID, "Dose changed"); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := rxs[len(rxs)-1].Code
+	s.Close()
+
+	tests := []struct {
+		name, profile string
+		args          []string
+		exit          int
+		out, err      string
+	}{
+		{"valid", phys, []string{"verify-rx", code}, 0, "OK   the prescriber's signature matches", ""},
+		{"typed loosely", phys, []string{"verify-rx", strings.ToLower(strings.ReplaceAll(code, "-", ""))}, 0, "OK", ""},
+		{"cancelled", phys, []string{"verify-rx", cancelled}, 1, "CANCELLED", "do not dispense"},
+		{"unknown code", phys, []string{"verify-rx", "AAAAA-AAAAA"}, 1, "", "no prescription with this verification code"},
+		{"malformed code", phys, []string{"verify-rx", "12"}, 1, "", "10 letters and digits"},
+		{"no code", phys, []string{"verify-rx"}, 2, "", "verification code"},
+		{"receptionist", filepath.Join(dir, "reception"), []string{"verify-rx", code}, 1, "", "receptionist cannot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exit, out, errs := run(t, tt.profile, "", tt.args...)
+			if exit != tt.exit || !strings.Contains(out, tt.out) || !strings.Contains(errs, tt.err) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", exit, out, errs, tt.exit, tt.out, tt.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,261 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// MaxOccurrences is the most appointments one recurring series books.
+const MaxOccurrences = 104
+
+// Recurrence says how an appointment repeats: every EveryWeeks weeks, on
+// the same weekday at the same wall-clock time in the clinic's zone (also
+// across daylight-saving changes), until a last day or for a number of
+// appointments, whichever comes first.
+type Recurrence struct {
+	EveryWeeks int       // 1 = weekly
+	Until      time.Time // last day a series may book on (its date in the clinic's zone), or zero
+	Count      int       // how many appointments, the first included, or 0
+}
+
+// Starts returns the start of every appointment of the series whose first
+// appointment starts at first, in zone.
+func (rc Recurrence) Starts(first time.Time, zone *time.Location) ([]time.Time, error) {
+	switch {
+	case rc.EveryWeeks < 1 || rc.EveryWeeks > 52:
+		return nil, fmt.Errorf("%w: repeat every 1 to 52 weeks", ErrInvalidInput)
+	case rc.Count < 0 || rc.Count > MaxOccurrences:
+		return nil, fmt.Errorf("%w: a series has at most %d appointments", ErrInvalidInput, MaxOccurrences)
+	case rc.Count == 0 && rc.Until.IsZero():
+		return nil, fmt.Errorf("%w: say until when the appointment repeats, or how many times", ErrInvalidInput)
+	}
+	first = first.In(zone)
+	var last string
+	if !rc.Until.IsZero() {
+		last = rc.Until.Format("2006-01-02")
+		if last < first.Format("2006-01-02") {
+			return nil, fmt.Errorf("%w: the series ends (%s) before its first appointment", ErrInvalidInput, last)
+		}
+	}
+	y, m, d := first.Date()
+	minutes := first.Hour()*60 + first.Minute()
+	var out []time.Time
+	for i := 0; rc.Count == 0 || i < rc.Count; i++ {
+		t := wallClock(y, m, d+7*rc.EveryWeeks*i, minutes, zone)
+		if last != "" && t.Format("2006-01-02") > last {
+			break
+		}
+		if len(out) == MaxOccurrences {
+			return nil, fmt.Errorf("%w: a series has at most %d appointments: choose an earlier last day", ErrInvalidInput, MaxOccurrences)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// SeriesError lists the appointments of a series that break the booking
+// rules; nothing of the series was booked or changed.
+type SeriesError struct {
+	Refused []*BookingError
+}
+
+func (e *SeriesError) Error() string {
+	msgs := make([]string, 0, len(e.Refused))
+	for _, b := range e.Refused {
+		msgs = append(msgs, b.Error())
+	}
+	n := len(e.Refused)
+	return fmt.Sprintf("%d appointment(s) of the series cannot be booked, so none was: %s", n, strings.Join(msgs, "; "))
+}
+
+// Unwrap gives the rule broken by the first refused appointment.
+func (e *SeriesError) Unwrap() error { return e.Refused[0] }
+
+// BookSeries books a recurring appointment: a is the first, rc says how it
+// repeats. Every appointment of the series obeys the booking rules (or
+// a.Overbooked books them all on purpose); all of them are booked in one
+// transaction, or, with a *SeriesError naming the refused ones, none.
+func (s *Session) BookSeries(ctx context.Context, a Appointment, rc Recurrence) ([]Appointment, error) {
+	r, err := s.can(roles.BookAppointment)
+	if err != nil {
+		return nil, err
+	}
+	if a, err = s.checkAppointment(ctx, r, a); err != nil {
+		return nil, err
+	}
+	zone := s.clinicZone(ctx, r)
+	starts, err := rc.Starts(a.Start, zone)
+	if err != nil {
+		return nil, err
+	}
+	series := crypto.NewEventID()
+	out := make([]Appointment, 0, len(starts))
+	for _, t := range starts {
+		o := a
+		o.ID, o.Start, o.Status, o.Series = crypto.NewEventID(), t, StatusBooked, series
+		out = append(out, o)
+	}
+	return out, s.writeSeries(ctx, r, zone, out, a.Overbooked, nil, func(o Appointment) map[string]any {
+		kv := appointmentFields(o, zone)
+		kv["series"], kv["booked_by"], kv["booked_at"] = series, r.Fingerprint(), s.env.Now().UnixMilli()
+		kv["repeat"] = fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(out))
+		return kv
+	})
+}
+
+// writeSeries checks every appointment against the rules (unless
+// overbook), then writes fields(o) of each in one batch.
+func (s *Session) writeSeries(ctx context.Context, r *replica.Replica, zone *time.Location, as []Appointment, overbook bool,
+	skip map[string]bool, fields func(Appointment) map[string]any) error {
+	if !overbook {
+		var refused []*BookingError
+		for _, o := range as {
+			err := s.checkSlot(ctx, r, zone, o, skip)
+			var be *BookingError
+			switch {
+			case errors.As(err, &be):
+				refused = append(refused, be)
+			case err != nil:
+				return err
+			}
+		}
+		if len(refused) > 0 {
+			return &SeriesError{Refused: refused}
+		}
+	}
+	b := r.Batch()
+	for _, o := range as {
+		f, err := replica.F(fields(o))
+		if err != nil {
+			return err
+		}
+		b.Append(replica.Change{Entity: o.ID, Kind: kindAppointment, Scope: roles.FrontDesk, Fields: f})
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		return fmt.Errorf("app: recurring appointments: %w", err)
+	}
+	return nil
+}
+
+// restOfSeries returns the booked appointments of the series of id that
+// start at or after it, by time, id first.
+func (s *Session) restOfSeries(ctx context.Context, r *replica.Replica, id string) (Appointment, []Appointment, error) {
+	a, err := s.appointment(ctx, r, id)
+	if err != nil {
+		return Appointment{}, nil, err
+	}
+	if a.Series == "" {
+		return a, []Appointment{a}, nil
+	}
+	all, err := s.seriesAppointments(ctx, r, a.Series)
+	if err != nil {
+		return Appointment{}, nil, err
+	}
+	var rest []Appointment
+	for _, o := range all {
+		if !o.Start.Before(a.Start) && o.Status == StatusBooked {
+			rest = append(rest, o)
+		}
+	}
+	return a, rest, nil
+}
+
+func (s *Session) seriesAppointments(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "series", Value: series})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.appointmentsByID(ctx, r, ids)
+	if err != nil {
+		return nil, err
+	}
+	sortAppointments(out)
+	return out, nil
+}
+
+// SeriesAppointments returns every appointment of a recurring series, by
+// time, cancelled ones too.
+func (s *Session) SeriesAppointments(ctx context.Context, series string) ([]Appointment, error) {
+	r, err := s.can(roles.ReadCalendar)
+	if err != nil {
+		return nil, err
+	}
+	return s.seriesAppointments(ctx, r, series)
+}
+
+// CancelSeries cancels the appointment id and every later booked
+// appointment of its series, with one reason, in one transaction. It
+// returns how many were cancelled.
+func (s *Session) CancelSeries(ctx context.Context, id, reason string) (int, error) {
+	r, err := s.can(roles.CancelAppointment)
+	if err != nil {
+		return 0, err
+	}
+	if reason, err = checkCancelReason(reason); err != nil {
+		return 0, err
+	}
+	_, rest, err := s.restOfSeries(ctx, r, id)
+	if err != nil {
+		return 0, err
+	}
+	now := s.env.Now().UnixMilli()
+	err = s.writeSeries(ctx, r, nil, rest, true, nil, func(Appointment) map[string]any {
+		return map[string]any{"status": StatusCancelled, "cancel_reason": reason, "cancelled_at": now}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(rest), nil
+}
+
+// RescheduleSeries moves the appointment id to start (and minutes) and
+// every later booked appointment of its series by the same number of days
+// to the same wall-clock time, in one transaction, under the booking
+// rules (or overbooked on purpose).
+func (s *Session) RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]Appointment, error) {
+	r, err := s.can(roles.BookAppointment)
+	if err != nil {
+		return nil, err
+	}
+	a, rest, err := s.restOfSeries(ctx, r, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != StatusBooked {
+		return nil, fmt.Errorf("%w: this appointment is %s, so it cannot be moved", ErrInvalidInput, a.Status)
+	}
+	zone := s.clinicZone(ctx, r)
+	start = start.In(zone)
+	from := a.Start.In(zone)
+	// Whole days between the two dates, counted on the calendar (a day of
+	// a daylight-saving change lasts 23 or 25 hours).
+	days := int(time.Date(start.Year(), start.Month(), start.Day(), 12, 0, 0, 0, time.UTC).Sub(
+		time.Date(from.Year(), from.Month(), from.Day(), 12, 0, 0, 0, time.UTC)).Hours() / 24)
+	clockMin := start.Hour()*60 + start.Minute()
+	skip := map[string]bool{}
+	moved := make([]Appointment, 0, len(rest))
+	for _, o := range rest {
+		skip[o.ID] = true
+		t := o.Start.In(zone)
+		o.Start = wallClock(t.Year(), t.Month(), t.Day()+days, clockMin, zone)
+		o.Minutes, o.Overbooked = minutes, overbook
+		if _, err := s.checkAppointment(ctx, r, o); err != nil {
+			return nil, err
+		}
+		moved = append(moved, o)
+	}
+	err = s.writeSeries(ctx, r, zone, moved, overbook, skip, func(o Appointment) map[string]any {
+		return map[string]any{"start": o.Start.Format(time.RFC3339), "minutes": o.Minutes, "overbooked": overbook}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return moved, nil
+}

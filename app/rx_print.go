@@ -1,0 +1,196 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Errors of prescription verification.
+var (
+	ErrRxUnknown   = errors.New("app: no prescription with this verification code")
+	ErrRxSignature = errors.New("app: the prescription's signature does not check out")
+)
+
+// VerifyPrescription finds the prescription a printed verification code
+// belongs to and checks its prescriber's signature with their key from the
+// directory. A cancelled prescription is returned with its status; a
+// prescription whose signature fails is returned with ErrRxSignature.
+func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescription, error) {
+	r, err := s.can(roles.ReadChart)
+	if err != nil {
+		return Prescription{}, err
+	}
+	want := NormalizeCode(code)
+	if len(want) != 11 {
+		return Prescription{}, fmt.Errorf("%w: a verification code has 10 letters and digits, like ABCDE-23456", ErrInvalidInput)
+	}
+	rows, err := r.Entities(ctx, kindPrescription)
+	if err != nil {
+		return Prescription{}, err
+	}
+	cancels, err := rxCancellations(ctx, r)
+	if err != nil {
+		return Prescription{}, err
+	}
+	for _, e := range rows {
+		if e.State.String("code") != want {
+			continue
+		}
+		p := prescriptionFromState(r, s.prof.ClinicID, e.ID, e.State, cancels)
+		if p.Code != want || !p.Verified {
+			return p, fmt.Errorf("%w: do not dispense it; call the prescriber (%s)", ErrRxSignature, p.Problem)
+		}
+		return p, nil
+	}
+	return Prescription{}, fmt.Errorf("%w %s on this workstation: check the code, or sync and try again", ErrRxUnknown, want)
+}
+
+// PrescriptionPDF renders a signed, uncancelled prescription as a printable
+// A5 PDF: clinic, prescriber, patient, drugs, date and verification code.
+func (s *Session) PrescriptionPDF(ctx context.Context, id string) ([]byte, error) {
+	p, err := s.Prescription(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Verified {
+		return nil, fmt.Errorf("%w: it cannot be printed (%s)", ErrRxSignature, p.Problem)
+	}
+	if p.Status == RxCancelled {
+		return nil, fmt.Errorf("%w: the prescription was cancelled, so it cannot be printed", ErrInvalidInput)
+	}
+	return RenderPrescription(p)
+}
+
+// RenderPrescription lays out a prescription as PDF. Its dates are fixed
+// by the prescription, so the same prescription gives the same bytes.
+func RenderPrescription(p Prescription) ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A5", "")
+	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252 for the core fonts
+	pdf.SetCreationDate(p.Time)
+	pdf.SetModificationDate(p.Time)
+	pdf.SetTitle("Prescription "+p.Code, true)
+	pdf.SetCreator("Medihaven", true)
+	pdf.SetMargins(12, 12, 12)
+	pdf.SetAutoPageBreak(true, 28)
+	w, _ := pdf.GetPageSize()
+	inner := w - 24
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-24)
+		pdf.SetDrawColor(180, 180, 180)
+		pdf.Line(12, pdf.GetY(), w-12, pdf.GetY())
+		pdf.Ln(1.5)
+		pdf.SetFont("Helvetica", "", 7)
+		pdf.SetTextColor(90, 90, 90)
+		pdf.MultiCell(inner, 3.4, tr(fmt.Sprintf("Signed electronically by %s with OpenPGP key %s. "+
+			"Check it: enter the verification code in Medihaven, or run \"medihaven verify-rx %s\". "+
+			"Drug data: Medihaven demo formulary, not for clinical use.", p.PrescriberName, spacedFingerprint(p.Prescriber), p.Code)), "", "L", false)
+		pdf.SetY(-8)
+		pdf.CellFormat(inner, 3, fmt.Sprintf("Page %d", pdf.PageNo()), "", 0, "R", false, 0, "")
+	})
+	pdf.AddPage()
+
+	// Clinic and title.
+	pdf.SetTextColor(0, 105, 110)
+	pdf.SetFont("Helvetica", "B", 15)
+	pdf.CellFormat(inner, 7, tr(p.Clinic), "", 1, "L", false, 0, "")
+	pdf.SetTextColor(0, 0, 0)
+	pdf.SetFont("Helvetica", "", 10)
+	pdf.CellFormat(inner/2, 6, "Prescription", "", 0, "L", false, 0, "")
+	pdf.CellFormat(inner/2, 6, tr(p.Time.Format("2 January 2006, 15:04")), "", 1, "R", false, 0, "")
+	pdf.SetDrawColor(0, 105, 110)
+	pdf.SetLineWidth(0.6)
+	pdf.Line(12, pdf.GetY()+1, w-12, pdf.GetY()+1)
+	pdf.SetLineWidth(0.2)
+	pdf.Ln(4)
+
+	field := func(label, value string) {
+		pdf.SetFont("Helvetica", "", 8)
+		pdf.SetTextColor(90, 90, 90)
+		pdf.CellFormat(26, 5, tr(label), "", 0, "L", false, 0, "")
+		pdf.SetFont("Helvetica", "B", 10)
+		pdf.SetTextColor(0, 0, 0)
+		pdf.MultiCell(inner-26, 5, tr(value), "", "L", false)
+	}
+	field("Patient", p.PatientName)
+	field("Born", fmt.Sprintf("%s    MRN %s", printedDate(p.PatientBirth), p.PatientMRN))
+	field("Prescriber", p.PrescriberName)
+	if p.Renews != "" {
+		field("Renewal", "continues an earlier prescription")
+	}
+	pdf.Ln(3)
+
+	// Drugs.
+	pdf.SetFont("Helvetica", "B", 18)
+	pdf.CellFormat(inner, 8, "Rx", "", 1, "L", false, 0, "")
+	for i, it := range p.Items {
+		pdf.SetFont("Helvetica", "B", 11)
+		pdf.MultiCell(inner, 5.5, tr(fmt.Sprintf("%d. %s", i+1, it.Drug)), "", "L", false)
+		pdf.SetFont("Helvetica", "", 10)
+		pdf.SetX(17)
+		pdf.MultiCell(inner-5, 5, tr(capitalise(it.Directions())+"."), "", "L", false)
+		pdf.SetX(17)
+		pdf.MultiCell(inner-5, 5, tr(fmt.Sprintf("Quantity: %s.   Refills: %d.", it.Quantity, it.Refills)), "", "L", false)
+		if it.Instructions != "" {
+			pdf.SetFont("Helvetica", "I", 10)
+			pdf.SetX(17)
+			pdf.MultiCell(inner-5, 5, tr(it.Instructions), "", "L", false)
+		}
+		pdf.Ln(3)
+	}
+
+	// Verification code, where a pharmacist looks for it.
+	pdf.Ln(2)
+	y := pdf.GetY()
+	pdf.SetDrawColor(0, 105, 110)
+	pdf.SetFillColor(232, 245, 245)
+	pdf.RoundedRect(12, y, inner, 17, 2, "1234", "FD")
+	pdf.SetXY(16, y+2)
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetTextColor(60, 60, 60)
+	pdf.CellFormat(inner-8, 4, "Verification code", "", 2, "L", false, 0, "")
+	pdf.SetFont("Courier", "B", 16)
+	pdf.SetTextColor(0, 0, 0)
+	pdf.CellFormat(inner-8, 8, p.Code, "", 1, "L", false, 0, "")
+	if err := pdf.Error(); err != nil {
+		return nil, fmt.Errorf("app: lay out the prescription: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return nil, fmt.Errorf("app: write the prescription PDF: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func printedDate(ymd string) string {
+	if t, err := time.Parse("2006-01-02", ymd); err == nil {
+		return t.Format("2 Jan 2006")
+	}
+	return ymd
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// spacedFingerprint groups a fingerprint in fours, as GnuPG shows it.
+func spacedFingerprint(fp string) string {
+	var b strings.Builder
+	for i, c := range strings.ToUpper(fp) {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

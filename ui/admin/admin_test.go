@@ -1,0 +1,342 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// fakeDesk is an in-memory administrator's session.
+type fakeDesk struct {
+	mu       sync.Mutex
+	tokens   []app.TokenInfo
+	staff    []app.StaffMember
+	audit    []app.AuditEntry
+	filters  []app.AuditFilter
+	listener func([]Changed)
+	n        int
+}
+
+func newFakeDesk() *fakeDesk {
+	now := time.Now()
+	return &fakeDesk{staff: []app.StaffMember{
+		{Fingerprint: "aaaa000000000000000000000000000000000000", Name: "Ada Admin", Role: roles.Administrator, Active: true, Joined: now.Add(-48 * time.Hour), LastSeen: now},
+		{Fingerprint: "bbbb000000000000000000000000000000000000", Name: "Rita Reception", Role: roles.Receptionist, Active: true, Token: "0123456789abcdef", AdmittedBy: "Ada Admin", Joined: now.Add(-24 * time.Hour), LastSeen: now.Add(-time.Hour)},
+	}}
+}
+
+func (f *fakeDesk) OnChange(fn func([]Changed)) func() {
+	f.mu.Lock()
+	f.listener = fn
+	f.mu.Unlock()
+	return func() {}
+}
+
+func (f *fakeDesk) changed(kind string) {
+	f.mu.Lock()
+	fn := f.listener
+	f.mu.Unlock()
+	if fn != nil {
+		fn([]Changed{{Kind: kind}})
+	}
+}
+
+func (f *fakeDesk) IssueRegistrationToken(_ context.Context, role roles.Role, ttl time.Duration) (app.IssuedToken, error) {
+	f.mu.Lock()
+	f.n++
+	id := fmt.Sprintf("%016x", f.n)
+	now := time.Now()
+	f.tokens = append([]app.TokenInfo{{ID: id, Role: role, Status: app.TokenActive, Issued: now, Expires: now.Add(ttl)}}, f.tokens...)
+	f.mu.Unlock()
+	f.changed("token")
+	return app.IssuedToken{ID: id, Role: role, Text: "MH1-" + strings.Repeat("x", 120) + id, Expires: now.Add(ttl)}, nil
+}
+
+func (f *fakeDesk) Tokens(context.Context) ([]app.TokenInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]app.TokenInfo(nil), f.tokens...), nil
+}
+
+func (f *fakeDesk) RevokeToken(_ context.Context, id string) error {
+	f.mu.Lock()
+	for i := range f.tokens {
+		if f.tokens[i].ID == id {
+			f.tokens[i].Status = app.TokenRevoked
+		}
+	}
+	f.mu.Unlock()
+	f.changed("token")
+	return nil
+}
+
+func (f *fakeDesk) StaffDirectory(context.Context) ([]app.StaffMember, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]app.StaffMember(nil), f.staff...), nil
+}
+
+func (f *fakeDesk) RevokeMember(_ context.Context, fp string) error {
+	f.mu.Lock()
+	for i := range f.staff {
+		if f.staff[i].Fingerprint == fp {
+			f.staff[i].Active, f.staff[i].Revoked, f.staff[i].RevokedBy = false, time.Now(), "Ada Admin"
+		}
+	}
+	f.mu.Unlock()
+	f.changed("member")
+	return nil
+}
+
+func (f *fakeDesk) Fingerprint() string { return "aaaa000000000000000000000000000000000000" }
+
+func (f *fakeDesk) SearchAudit(_ context.Context, flt app.AuditFilter) ([]app.AuditEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, flt)
+	var out []app.AuditEntry
+	for _, e := range f.audit {
+		if flt.Match(e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeDesk) VerifyLog(context.Context) (app.Verification, error) {
+	return app.Verification{Events: 12, Devices: 2}, nil
+}
+
+func (f *fakeDesk) ExportAuditCSV(context.Context, io.Writer, app.AuditFilter) error  { return nil }
+func (f *fakeDesk) ExportAuditFHIR(context.Context, io.Writer, app.AuditFilter) error { return nil }
+
+// locked runs fn as the UI goroutine would: one callback at a time.
+func locked(fn func()) {
+	uiMu.Lock()
+	defer uiMu.Unlock()
+	fn()
+}
+
+func lockedWalk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { locked(func() { walk(o, fn) }) }
+
+func lockedTexts(o fyne.CanvasObject) (s string) {
+	locked(func() { s = texts(o) })
+	return s
+}
+
+// eventually waits for cond, which runs on the UI goroutine.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		ok := make(chan bool, 1)
+		fyne.DoAndWait(func() { uiMu.Lock(); defer uiMu.Unlock(); ok <- cond() })
+		if <-ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// find returns the first widget of type T in o's tree whose text matches.
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	var found *widget.Button
+	walk(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() && found == nil {
+			found = b
+		}
+	})
+	return found
+}
+
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	fn(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walk(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			walk(c, fn)
+		}
+	}
+}
+
+func texts(o fyne.CanvasObject) string {
+	var b strings.Builder
+	walk(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.Visible() {
+			b.WriteString(l.Text + "\n")
+		}
+	})
+	return b.String()
+}
+
+// confirm taps the button labelled text of the dialog on top.
+func confirm(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog shown")
+	}
+	b := findButton(top, text)
+	if b == nil {
+		t.Fatalf("the dialog has no %q button: %q", text, texts(top))
+	}
+	locked(func() { test.Tap(b) })
+}
+
+func newWindow(t *testing.T, content func(fyne.Window) fyne.CanvasObject) fyne.Window {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewWindow(nil)
+	w.Resize(fyne.NewSize(1100, 800))
+	w.SetContent(container.NewVScroll(content(w)))
+	t.Cleanup(w.Close)
+	return w
+}
+
+func TestIssueListAndRevokeTokens(t *testing.T) {
+	d := newFakeDesk()
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewTokens(d, w); return s })
+	eventually(t, "the empty list", func() bool { return strings.Contains(texts(s), "No token issued yet.") })
+
+	// Issue a physician token for 7 days.
+	var ts *tokensScreen
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if sel, ok := o.(*widget.Select); ok && ts == nil && len(sel.Options) == 3 {
+			sel.SetSelected(roles.Physician.Title())
+		}
+		if sel, ok := o.(*widget.Select); ok && len(sel.Options) == len(validities) {
+			sel.SetSelected("7 days")
+		}
+	})
+	locked(func() { test.Tap(findButton(s, "Issue token")) })
+	eventually(t, "the issued token", func() bool { return strings.Contains(texts(s), "Token for a new Physician") })
+	var text *widget.Entry
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.Text, "MH1-") {
+			text = e
+		}
+	})
+	if text == nil {
+		t.Fatal("the token text is not shown")
+	}
+	d.mu.Lock()
+	tok := d.tokens[0]
+	d.mu.Unlock()
+	if tok.Role != roles.Physician || tok.Expires.Sub(tok.Issued) != 7*24*time.Hour {
+		t.Errorf("issued %+v", tok)
+	}
+	qrShown := false
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if img, ok := o.(*canvas.Image); ok && img.Resource != nil && img.Visible() {
+			qrShown = true
+		}
+	})
+	if !qrShown {
+		t.Error("no QR code shown")
+	}
+	locked(func() { test.Tap(findButton(s, "Copy token")) })
+	if got := fyne.CurrentApp().Clipboard().Content(); got != text.Text {
+		t.Errorf("clipboard holds %q", got)
+	}
+	eventually(t, "the token in the list", func() bool {
+		return strings.Contains(texts(s), "1 tokens, 1 still open") && strings.Contains(texts(s), "Open")
+	})
+
+	// Revoke it, confirming in the dialog.
+	locked(func() { test.Tap(findButton(s, "Revoke")) })
+	locked(func() { confirm(t, w, "Revoke token") })
+	eventually(t, "the revoked status", func() bool {
+		return strings.Contains(texts(s), "Revoked") && strings.Contains(texts(s), "0 still open")
+	})
+	locked(func() {
+		if b := findButton(s, "Revoke"); b != nil {
+			t.Error("a revoked token still offers Revoke")
+		}
+	})
+}
+
+func TestRevokeMemberAsksFirst(t *testing.T) {
+	d := newFakeDesk()
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "2 staff members, 2 with access") })
+	if got := lockedTexts(s); !strings.Contains(got, "Joined") || !strings.Contains(got, "token 0123456789abcdef") || !strings.Contains(got, "bbbb 0000 0000 0000") {
+		t.Errorf("directory rows: %q", got)
+	}
+	// Only Rita can be revoked (not oneself).
+	locked(func() { test.Tap(findButton(s, "Revoke")) })
+	locked(func() { confirm(t, w, "Cancel") })
+	time.Sleep(50 * time.Millisecond)
+	if st, _ := d.StaffDirectory(context.Background()); !st[1].Active {
+		t.Fatal("cancel revoked the member")
+	}
+	locked(func() { test.Tap(findButton(s, "Revoke")) })
+	locked(func() { confirm(t, w, "Revoke access") })
+	eventually(t, "the revoked member", func() bool { return strings.Contains(texts(s), "2 staff members, 1 with access") })
+	if st, _ := d.StaffDirectory(context.Background()); st[1].Active {
+		t.Error("the member was not revoked")
+	}
+	if got := lockedTexts(s); !strings.Contains(got, "Revoked") {
+		t.Errorf("no revoked status shown: %q", got)
+	}
+}
+
+func TestAuditFiltersAndVerify(t *testing.T) {
+	d := newFakeDesk()
+	now := time.Now()
+	d.audit = []app.AuditEntry{
+		{Time: now, Name: "Dr Paul", Author: "cccc", Device: "dddd0000", Kind: "audit", Readable: true, Record: app.AuditRecord{Action: "chart.read", Patient: "MRN-1"}},
+		{Time: now.Add(-72 * time.Hour), Name: "Rita Reception", Author: "bbbb", Device: "eeee0000", Kind: "patient", Readable: true, Record: app.AuditRecord{Action: "change.patient"}},
+	}
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewAudit(d, w); return s })
+	eventually(t, "the log", func() bool { return strings.Contains(texts(s), "2 entries, newest first") })
+	var entries []*widget.Entry
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok {
+			entries = append(entries, e)
+		}
+	})
+	if len(entries) != 4 {
+		t.Fatalf("%d filter fields, want 4", len(entries))
+	}
+	locked(func() { test.Type(entries[1], "mrn-1") })
+	locked(func() { test.Tap(findButton(s, "Search")) })
+	eventually(t, "the filtered log", func() bool {
+		return strings.Contains(texts(s), "1 entries") && strings.Contains(texts(s), "opened a chart")
+	})
+	locked(func() { entries[2].SetText("02/11/2026") })
+	locked(func() { test.Tap(findButton(s, "Search")) })
+	eventually(t, "the date error", func() bool { return strings.Contains(texts(s), "is not a date like 2026-11-02") })
+	locked(func() { entries[1].SetText("") })
+	locked(func() { entries[2].SetText(now.Add(-96 * time.Hour).Format("2006-01-02")) })
+	locked(func() { entries[3].SetText(now.Add(-48 * time.Hour).Format("2006-01-02")) })
+	locked(func() { test.Tap(findButton(s, "Search")) })
+	eventually(t, "the date range", func() bool {
+		return strings.Contains(texts(s), "1 entries") && strings.Contains(texts(s), "Rita Reception")
+	})
+	locked(func() { test.Tap(findButton(s, "Verify every chain")) })
+	eventually(t, "the verdict", func() bool { return strings.Contains(texts(s), "Intact: all 12 events from 2 workstations") })
+}

@@ -1,0 +1,276 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// AuditDesk is what the audit log screen needs.
+type AuditDesk interface {
+	Changes
+	SearchAudit(ctx context.Context, f app.AuditFilter) ([]app.AuditEntry, error)
+	VerifyLog(ctx context.Context) (app.Verification, error)
+	ExportAuditCSV(ctx context.Context, w io.Writer, f app.AuditFilter) error
+	ExportAuditFHIR(ctx context.Context, w io.Writer, f app.AuditFilter) error
+}
+
+// shownEntries caps the rows drawn; the export always has them all.
+const shownEntries = 1000
+
+type auditScreen struct {
+	d   AuditDesk
+	win fyne.Window
+
+	person, patient, from, to *widget.Entry
+	search, verify            *widget.Button
+	status, verdict           *widget.Label
+	list                      *widget.List
+	rows                      []app.AuditEntry
+}
+
+// NewAudit builds the audit log: who did what, to which patient (by MRN),
+// when and from which workstation; filters by person, patient and dates;
+// a button that verifies every chain and says the result plainly; export
+// as CSV or as a FHIR R4 AuditEvent bundle.
+func NewAudit(d AuditDesk, w fyne.Window) fyne.CanvasObject {
+	s := &auditScreen{d: d, win: w}
+	s.person = widget.NewEntry()
+	s.person.SetPlaceHolder("Name or key")
+	s.patient = widget.NewEntry()
+	s.patient.SetPlaceHolder("MRN")
+	s.from = widget.NewEntry()
+	s.from.SetPlaceHolder("YYYY-MM-DD")
+	s.to = widget.NewEntry()
+	s.to.SetPlaceHolder("YYYY-MM-DD")
+	for _, e := range []*widget.Entry{s.person, s.patient, s.from, s.to} {
+		e.OnSubmitted = func(string) { s.refresh() }
+	}
+	s.search = widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.refresh)
+	s.search.Importance = widget.HighImportance
+	clearBtn := widget.NewButton("Clear", func() {
+		for _, e := range []*widget.Entry{s.person, s.patient, s.from, s.to} {
+			e.SetText("")
+		}
+		s.refresh()
+	})
+	filters := container.NewHBox(
+		widget.NewLabel("Person"), atLeast(170, 0, s.person),
+		widget.NewLabel("Patient"), atLeast(120, 0, s.patient),
+		widget.NewLabel("From"), atLeast(125, 0, s.from),
+		widget.NewLabel("To"), atLeast(125, 0, s.to),
+		s.search, clearBtn)
+
+	s.verify = widget.NewButtonWithIcon("Verify every chain", theme.ConfirmIcon(), s.runVerify)
+	s.verdict = newNote("")
+	s.verdict.Hide()
+	csvBtn := widget.NewButtonWithIcon("Export CSV", theme.DocumentSaveIcon(), func() { s.export("csv") })
+	fhirBtn := widget.NewButtonWithIcon("Export FHIR", theme.DocumentSaveIcon(), func() { s.export("json") })
+	actions := container.NewHBox(s.verify, csvBtn, fhirBtn)
+
+	s.status = widget.NewLabel("Loading…")
+	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
+	header := container.NewBorder(nil, nil, container.NewHBox(
+		atLeast(140, 0, bold("When")), atLeast(170, 0, bold("Who")), atLeast(110, 0, bold("Patient"))),
+		atLeast(110, 0, bold("Workstation")), bold("What"))
+	content := container.NewBorder(
+		container.NewVBox(filters, actions, s.verdict, s.status, header), nil, nil, nil,
+		atLeast(0, 380, s.list))
+	s.refresh()
+	return newLive(content, func() func() { return liveRefresh(d, nil, s.refresh) })
+}
+
+func bold(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// filter reads the filter fields; dates are local days, the end day included.
+func (s *auditScreen) filter() (app.AuditFilter, error) {
+	f := app.AuditFilter{Person: s.person.Text, Patient: s.patient.Text}
+	day := func(what, text string) (time.Time, error) {
+		text = strings.TrimSpace(text)
+		if text == "" {
+			return time.Time{}, nil
+		}
+		t, err := time.ParseInLocation("2006-01-02", text, time.Local)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("the %s date %q is not a date like 2026-11-02", what, text)
+		}
+		return t, nil
+	}
+	var err error
+	if f.From, err = day("start", s.from.Text); err != nil {
+		return f, err
+	}
+	if f.To, err = day("end", s.to.Text); err != nil {
+		return f, err
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1)
+	}
+	return f, nil
+}
+
+func (s *auditScreen) refresh() {
+	f, err := s.filter()
+	if err != nil {
+		s.status.SetText(errorText(err))
+		s.status.Importance = widget.DangerImportance
+		s.status.Refresh()
+		return
+	}
+	s.search.Disable()
+	background(func(ctx context.Context) ([]app.AuditEntry, error) {
+		return s.d.SearchAudit(ctx, f)
+	}, func(rows []app.AuditEntry, err error) {
+		s.search.Enable()
+		s.status.Importance = widget.MediumImportance
+		if err != nil {
+			s.status.SetText("The audit log cannot be read: " + errorText(err))
+			s.status.Importance = widget.DangerImportance
+			s.status.Refresh()
+			return
+		}
+		n := len(rows)
+		if n > shownEntries {
+			rows = rows[:shownEntries]
+		}
+		s.rows = rows
+		switch {
+		case n == 0:
+			s.status.SetText("No entry matches these filters.")
+		case n > shownEntries:
+			s.status.SetText(fmt.Sprintf("%d entries; showing the newest %d (narrow the filters, or export them all)", n, shownEntries))
+		default:
+			s.status.SetText(fmt.Sprintf("%d entries, newest first", n))
+		}
+		s.status.Refresh()
+		s.list.Refresh()
+	})
+}
+
+func (s *auditScreen) newRow() fyne.CanvasObject {
+	at := widget.NewLabel("2 Jan 2006 15:04")
+	who := widget.NewLabel("Dr Somebody")
+	who.Truncation = fyne.TextTruncateEllipsis
+	patient := widget.NewLabelWithStyle("MRN", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	what := widget.NewLabel("")
+	what.Truncation = fyne.TextTruncateEllipsis
+	device := widget.NewLabelWithStyle("0000 0000", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	return container.NewBorder(nil, nil,
+		container.NewHBox(atLeast(140, 0, at), atLeast(170, 0, who), atLeast(110, 0, patient)),
+		atLeast(110, 0, device), what)
+}
+
+func (s *auditScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(s.rows) {
+		return
+	}
+	e := s.rows[i]
+	c := o.(*fyne.Container)
+	left := c.Objects[1].(*fyne.Container)
+	left.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(when(e.Time))
+	name := e.Name
+	if name == "" {
+		name = app.ShortFingerprint(e.Author)
+	}
+	left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(name)
+	patient := e.Record.Patient
+	if patient == "" {
+		patient = "—"
+	}
+	left.Objects[2].(*fyne.Container).Objects[0].(*widget.Label).SetText(patient)
+	what := c.Objects[0].(*widget.Label)
+	what.SetText(e.Describe())
+	if e.Kind == "audit" {
+		what.Importance = widget.MediumImportance
+	} else {
+		what.Importance = widget.LowImportance
+	}
+	what.Refresh()
+	c.Objects[2].(*fyne.Container).Objects[0].(*widget.Label).SetText(shortDevice(e.Device))
+}
+
+func (s *auditScreen) runVerify() {
+	s.verify.Disable()
+	s.verdict.SetText("Checking every workstation's chain…")
+	s.verdict.Importance = widget.MediumImportance
+	s.verdict.Show()
+	background(s.d.VerifyLog, func(v app.Verification, err error) {
+		s.verify.Enable()
+		switch {
+		case err != nil:
+			s.verdict.SetText("The check could not run: " + errorText(err))
+			s.verdict.Importance = widget.DangerImportance
+		case v.Intact():
+			s.verdict.SetText("✔ " + v.Summary())
+			s.verdict.Importance = widget.SuccessImportance
+		default:
+			lines := []string{"✘ " + v.Summary()}
+			for i, p := range v.Problems {
+				if i == 10 {
+					lines = append(lines, fmt.Sprintf("… and %d more", len(v.Problems)-10))
+					break
+				}
+				lines = append(lines, "• "+p.String())
+			}
+			s.verdict.SetText(strings.Join(lines, "\n"))
+			s.verdict.Importance = widget.DangerImportance
+		}
+		s.verdict.Refresh()
+	})
+}
+
+// export asks where to save and writes the filtered log as CSV or FHIR JSON.
+func (s *auditScreen) export(ext string) {
+	f, err := s.filter()
+	if err != nil {
+		dialog.ShowError(err, s.win)
+		return
+	}
+	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		background(func(ctx context.Context) (struct{}, error) {
+			defer w.Close()
+			if ext == "csv" {
+				return struct{}{}, s.d.ExportAuditCSV(ctx, w, f)
+			}
+			return struct{}{}, s.d.ExportAuditFHIR(ctx, w, f)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("the export was not written: %s", errorText(err)), s.win)
+				return
+			}
+			dialog.ShowInformation("Exported", "The audit log was saved to "+w.URI().Path()+
+				". It names staff and patients by MRN: keep it as carefully as the records.", s.win)
+		})
+	}, s.win)
+	name := "audit-" + time.Now().Format("2006-01-02")
+	if ext == "csv" {
+		save.SetFileName(name + ".csv")
+	} else {
+		save.SetFileName(name + ".fhir.json")
+	}
+	save.Show()
+}
+
+// shortDevice is the first eight hex digits of a workstation id, in two groups.
+func shortDevice(id string) string {
+	s := app.ShortFingerprint(id)
+	if len(s) > 9 {
+		s = s[:9]
+	}
+	return s
+}

@@ -1,0 +1,12 @@
+// Package admin holds the administrator's screens: registration tokens
+// (issue with a QR code, list, revoke), the staff directory (details,
+// revoke a member), the audit log (search, verify every chain, export as
+// CSV or FHIR), and security (idle lock, passphrase lockout, the recovery
+// key split among administrators).
+//
+// Each screen declares the narrow interface it consumes, a subset of
+// *app.Session's methods, so tests drive it with a fake. It must not import
+// package ui (the shell wires it in ui/wire_admin.go), and never touches
+// SQL, keys or the network: use cases run off the UI goroutine and their
+// results come back through fyne.Do.
+package admin

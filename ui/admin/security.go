@@ -1,0 +1,203 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// SecurityDesk is what the security screen needs.
+type SecurityDesk interface {
+	Changes
+	SecuritySettings(ctx context.Context) (app.SecuritySettings, error)
+	SetSecuritySettings(ctx context.Context, c app.SecuritySettings) error
+	RecoveryStatus(ctx context.Context) (app.RecoveryStatus, error)
+	SplitRecoveryKey(ctx context.Context, threshold int) (app.RecoveryStatus, error)
+	ReleaseRecoveryShare(ctx context.Context, to string) error
+	RecoverScopes(ctx context.Context, to string) (app.Recovery, error)
+	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
+	Fingerprint() string
+}
+
+type securityScreen struct {
+	d   SecurityDesk
+	win fyne.Window
+
+	idle, attempts *widget.Entry
+	saved          *widget.Label
+
+	recovery          *widget.Label
+	threshold         *widget.Entry
+	admins, receivers *widget.Select
+	staff             []app.StaffMember
+}
+
+// NewSecurity builds the security screen: idle lock and passphrase lockout
+// for every workstation, and the clinic recovery key (split among the
+// administrators; release a share; recover the clinical keys for a new
+// physician).
+func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
+	s := &securityScreen{d: d, win: w}
+	s.idle = widget.NewEntry()
+	s.attempts = widget.NewEntry()
+	s.saved = newNote("")
+	save := widget.NewButton("Save settings", s.save)
+	save.Importance = widget.HighImportance
+	settings := widget.NewCard("Workstations", "", container.NewVBox(
+		container.NewHBox(widget.NewLabel("Lock a workstation after"), atLeast(70, 0, s.idle), widget.NewLabel("minutes without input")),
+		container.NewHBox(widget.NewLabel("Pause the login after"), atLeast(70, 0, s.attempts),
+			widget.NewLabel("wrong passphrases in a row (the pause doubles with each further one)")),
+		container.NewHBox(save), s.saved))
+
+	s.recovery = newNote("Loading…")
+	s.threshold = widget.NewEntry()
+	s.threshold.SetText("2")
+	split := widget.NewButton("Split a new recovery key", s.split)
+	s.admins = widget.NewSelect(nil, nil)
+	s.admins.PlaceHolder = "Administrator"
+	release := widget.NewButton("Release my share", s.release)
+	s.receivers = widget.NewSelect(nil, nil)
+	s.receivers.PlaceHolder = "Physician or receptionist"
+	recover := widget.NewButton("Recover keys", s.recoverKeys)
+	recovery := widget.NewCard("Recovery key", "", container.NewVBox(
+		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. No administrator can do it alone, and none ever holds patient keys."),
+		s.recovery,
+		container.NewHBox(widget.NewLabel("Administrators needed"), atLeast(60, 0, s.threshold), split),
+		container.NewHBox(widget.NewLabel("Release my share to"), atLeast(220, 0, s.admins), release),
+		container.NewHBox(widget.NewLabel("Recover for"), atLeast(260, 0, s.receivers), recover)))
+	s.refresh()
+	return newLive(container.NewVBox(settings, recovery), func() func() {
+		return liveRefresh(d, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
+	})
+}
+
+func (s *securityScreen) refresh() {
+	type state struct {
+		c     app.SecuritySettings
+		r     app.RecoveryStatus
+		staff []app.StaffMember
+	}
+	background(func(ctx context.Context) (state, error) {
+		var st state
+		var err error
+		if st.c, err = s.d.SecuritySettings(ctx); err != nil {
+			return st, err
+		}
+		if st.staff, err = s.d.StaffDirectory(ctx); err != nil {
+			return st, err
+		}
+		st.r, err = s.d.RecoveryStatus(ctx)
+		return st, err
+	}, func(st state, err error) {
+		if err != nil {
+			s.recovery.SetText(errorText(err))
+			return
+		}
+		s.idle.SetText(strconv.Itoa(int(st.c.IdleLock / time.Minute)))
+		s.attempts.SetText(strconv.Itoa(st.c.MaxAttempts))
+		s.staff = st.staff
+		var admins, receivers []string
+		for _, m := range st.staff {
+			if !m.Active || m.Fingerprint == s.d.Fingerprint() {
+				continue
+			}
+			label := fmt.Sprintf("%s (%s)", m.Name, app.ShortFingerprint(m.Fingerprint)[:9])
+			if m.Role == "administrator" {
+				admins = append(admins, label)
+			} else {
+				receivers = append(receivers, label)
+			}
+		}
+		s.admins.SetOptions(admins)
+		s.receivers.SetOptions(receivers)
+		if !st.r.Set {
+			s.recovery.SetText("No recovery key yet: split one now, while the physicians' workstations can still escrow their keys to it.")
+			return
+		}
+		s.recovery.SetText(fmt.Sprintf("Split %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d.",
+			when(st.r.SetAt), st.r.SetBy, st.r.Threshold, st.r.Shares, st.r.Released))
+	})
+}
+
+func (s *securityScreen) pick(sel *widget.Select) string {
+	for _, m := range s.staff {
+		if sel.Selected == fmt.Sprintf("%s (%s)", m.Name, app.ShortFingerprint(m.Fingerprint)[:9]) {
+			return m.Fingerprint
+		}
+	}
+	return ""
+}
+
+func (s *securityScreen) save() {
+	idle, err1 := strconv.Atoi(s.idle.Text)
+	attempts, err2 := strconv.Atoi(s.attempts.Text)
+	if err1 != nil || err2 != nil {
+		s.saved.SetText("Type whole numbers, e.g. 10 minutes and 5 attempts.")
+		return
+	}
+	c := app.SecuritySettings{IdleLock: time.Duration(idle) * time.Minute, MaxAttempts: attempts}
+	s.do(func(ctx context.Context) error { return s.d.SetSecuritySettings(ctx, c) }, func(err error) {
+		if err != nil {
+			s.saved.SetText("Not saved: " + errorText(err))
+			return
+		}
+		s.saved.SetText("Saved. Every workstation follows them after its next sync.")
+	})
+}
+
+func (s *securityScreen) split() {
+	k, err := strconv.Atoi(s.threshold.Text)
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
+		return
+	}
+	s.do(func(ctx context.Context) error { _, err := s.d.SplitRecoveryKey(ctx, k); return err }, s.done("The recovery key was split."))
+}
+
+func (s *securityScreen) release() {
+	to := s.pick(s.admins)
+	if to == "" {
+		dialog.ShowError(fmt.Errorf("choose the administrator who coordinates the recovery"), s.win)
+		return
+	}
+	s.do(func(ctx context.Context) error { return s.d.ReleaseRecoveryShare(ctx, to) }, s.done("Your share was released."))
+}
+
+func (s *securityScreen) recoverKeys() {
+	to := s.pick(s.receivers)
+	if to == "" {
+		dialog.ShowError(fmt.Errorf("choose the physician or receptionist who receives the keys"), s.win)
+		return
+	}
+	dialog.ShowConfirm("Recover the keys?", "The clinic's patient keys will be handed to "+s.receivers.Selected+
+		". This is recorded in the audit log.", func(ok bool) {
+		if ok {
+			s.do(func(ctx context.Context) error { _, err := s.d.RecoverScopes(ctx, to); return err },
+				s.done("The keys were handed over; they arrive at that workstation's next sync."))
+		}
+	}, s.win)
+}
+
+func (s *securityScreen) do(work func(context.Context) error, done func(error)) {
+	background(func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) },
+		func(_ struct{}, err error) { done(err) })
+}
+
+func (s *securityScreen) done(ok string) func(error) {
+	return func(err error) {
+		if err != nil {
+			dialog.ShowError(fmt.Errorf("%s", errorText(err)), s.win)
+		} else {
+			dialog.ShowInformation("Done", ok, s.win)
+		}
+		s.refresh()
+	}
+}

@@ -1,0 +1,298 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"rsc.io/qr"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Changed names an entity whose state changed (the app's change feed).
+type Changed = app.Changed
+
+// TokenDesk is what the registration tokens screen needs.
+type TokenDesk interface {
+	Changes
+	IssueRegistrationToken(ctx context.Context, role roles.Role, ttl time.Duration) (app.IssuedToken, error)
+	Tokens(ctx context.Context) ([]app.TokenInfo, error)
+	RevokeToken(ctx context.Context, id string) error
+	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
+}
+
+// validities are the lifetimes offered for a new token.
+var validities = []struct {
+	label string
+	ttl   time.Duration
+}{
+	{"1 hour", time.Hour}, {"8 hours", 8 * time.Hour}, {"1 day", 24 * time.Hour},
+	{"3 days", 72 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour},
+}
+
+var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
+
+type tokensScreen struct {
+	d   TokenDesk
+	win fyne.Window
+
+	role, validity *widget.Select
+	issue          *widget.Button
+	issueMsg       *widget.Label
+
+	result    *fyne.Container // shown once a token is issued
+	qr        *canvas.Image
+	text      *widget.Entry
+	copy      *widget.Button
+	resultFor *widget.Label
+
+	list   *widget.List
+	rows   []app.TokenInfo
+	names  map[string]string
+	status *widget.Label
+}
+
+// NewTokens builds the registration tokens screen: issue a token for a role
+// with an expiry, shown as text and as a QR code with a copy button; the
+// list of tokens with their status; revoke an unused one.
+func NewTokens(d TokenDesk, w fyne.Window) fyne.CanvasObject {
+	s := &tokensScreen{d: d, win: w, names: map[string]string{}}
+	roleNames := make([]string, len(issuable))
+	for i, r := range issuable {
+		roleNames[i] = r.Title()
+	}
+	s.role = widget.NewSelect(roleNames, nil)
+	s.role.SetSelectedIndex(0)
+	valid := make([]string, len(validities))
+	for i, v := range validities {
+		valid[i] = v.label
+	}
+	s.validity = widget.NewSelect(valid, nil)
+	s.validity.SetSelected("3 days")
+	s.issue = widget.NewButtonWithIcon("Issue token", theme.ContentAddIcon(), s.issueToken)
+	s.issue.Importance = widget.HighImportance
+	s.issueMsg = newNote("")
+	s.issueMsg.Hide()
+
+	s.qr = canvas.NewImageFromResource(nil)
+	s.qr.FillMode = canvas.ImageFillContain
+	s.qr.ScaleMode = canvas.ImageScalePixels
+	s.qr.SetMinSize(fyne.NewSize(200, 200))
+	s.text = widget.NewMultiLineEntry()
+	s.text.Wrapping = fyne.TextWrapBreak
+	s.text.SetMinRowsVisible(4)
+	s.copy = widget.NewButtonWithIcon("Copy token", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(s.text.Text)
+		s.copy.SetText("Copied")
+	})
+	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.resultFor.Wrapping = fyne.TextWrapWord
+	hint := newNote("Give it to the newcomer only: on their workstation they choose \"Join a clinic\" and paste it or scan the code. It works once.")
+	hint.Importance = widget.LowImportance
+	s.result = container.NewBorder(nil, nil, s.qr, nil,
+		container.NewVBox(s.resultFor, s.text, container.NewHBox(s.copy), hint))
+	s.result.Hide()
+
+	form := container.NewHBox(widget.NewLabel("Role"), atLeast(170, 0, s.role),
+		widget.NewLabel("Valid for"), atLeast(120, 0, s.validity), s.issue)
+	issueCard := widget.NewCard("Issue a registration token", "", container.NewVBox(form, s.issueMsg, s.result))
+
+	s.status = widget.NewLabel("Loading…")
+	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
+	s.list.HideSeparators = false
+	listCard := widget.NewCard("Tokens", "", container.NewBorder(s.status, nil, nil, nil, atLeast(0, 320, s.list)))
+
+	content := container.NewVBox(issueCard, listCard)
+	s.refresh()
+	return newLive(content, func() func() {
+		return liveRefresh(d, map[string]bool{"token": true, "member": true}, s.refresh)
+	})
+}
+
+func (s *tokensScreen) selectedRole() roles.Role {
+	return issuable[s.role.SelectedIndex()]
+}
+
+func (s *tokensScreen) selectedTTL() time.Duration {
+	for _, v := range validities {
+		if v.label == s.validity.Selected {
+			return v.ttl
+		}
+	}
+	return app.DefaultTokenTTL
+}
+
+func (s *tokensScreen) issueToken() {
+	role, ttl := s.selectedRole(), s.selectedTTL()
+	s.issue.Disable()
+	s.issueMsg.Hide()
+	background(func(ctx context.Context) (app.IssuedToken, error) {
+		return s.d.IssueRegistrationToken(ctx, role, ttl)
+	}, func(t app.IssuedToken, err error) {
+		s.issue.Enable()
+		if err != nil {
+			s.issueMsg.SetText("The token was not issued: " + errorText(err))
+			s.issueMsg.Importance = widget.DangerImportance
+			s.issueMsg.Show()
+			return
+		}
+		s.show(t)
+		s.refresh()
+	})
+}
+
+// show puts an issued token on screen as a QR code and as text.
+func (s *tokensScreen) show(t app.IssuedToken) {
+	if code, err := qr.Encode(t.Text, qr.M); err == nil {
+		code.Scale = 4
+		s.qr.Resource = fyne.NewStaticResource("token-"+t.ID+".png", code.PNG())
+		s.qr.Image = nil
+		s.qr.Show()
+	} else {
+		s.qr.Hide()
+	}
+	s.qr.Refresh()
+	s.text.SetText(t.Text)
+	s.copy.SetText("Copy token")
+	s.resultFor.SetText(fmt.Sprintf("Token for a new %s, valid until %s", t.Role.Title(), when(t.Expires)))
+	s.result.Show()
+}
+
+func (s *tokensScreen) refresh() {
+	background(func(ctx context.Context) ([]app.TokenInfo, error) {
+		rows, err := s.d.Tokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if staff, err := s.d.StaffDirectory(ctx); err == nil {
+			names := map[string]string{}
+			for _, m := range staff {
+				names[m.Fingerprint] = m.Name
+			}
+			onUI(func() { s.names = names })
+		}
+		return rows, nil
+	}, func(rows []app.TokenInfo, err error) {
+		if err != nil {
+			s.status.SetText("The tokens cannot be listed: " + errorText(err))
+			return
+		}
+		s.rows = rows
+		active := 0
+		for _, t := range rows {
+			if t.Status == app.TokenActive {
+				active++
+			}
+		}
+		switch {
+		case len(rows) == 0:
+			s.status.SetText("No token issued yet.")
+		default:
+			s.status.SetText(fmt.Sprintf("%d tokens, %d still open", len(rows), active))
+		}
+		s.list.Refresh()
+	})
+}
+
+func (s *tokensScreen) newRow() fyne.CanvasObject {
+	role := widget.NewLabelWithStyle("Receptionist", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	status := widget.NewLabel("active")
+	detail := widget.NewLabel("")
+	detail.Truncation = fyne.TextTruncateEllipsis
+	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
+	return container.NewBorder(nil, nil,
+		container.NewHBox(atLeast(130, 0, role), atLeast(90, 0, status)),
+		revoke, detail)
+}
+
+func (s *tokensScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(s.rows) {
+		return
+	}
+	t := s.rows[i]
+	c := o.(*fyne.Container)
+	left := c.Objects[1].(*fyne.Container)
+	revoke := c.Objects[2].(*widget.Button)
+	detail := c.Objects[0].(*widget.Label)
+	left.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(t.Role.Title())
+	status := left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
+	status.SetText(statusWords(t.Status))
+	status.Importance = statusImportance(t.Status)
+	status.Refresh()
+	switch t.Status {
+	case app.TokenUsed:
+		who := s.names[t.UsedBy]
+		if who == "" {
+			who = app.ShortFingerprint(t.UsedBy)
+		}
+		detail.SetText(fmt.Sprintf("used by %s on %s", who, when(t.UsedAt)))
+	case app.TokenExpired:
+		detail.SetText("expired " + when(t.Expires) + " · issued " + when(t.Issued))
+	case app.TokenRevoked:
+		detail.SetText("issued " + when(t.Issued) + " · revoked")
+	default:
+		detail.SetText("issued " + when(t.Issued) + " · valid until " + when(t.Expires))
+	}
+	if t.Status == app.TokenActive {
+		revoke.Show()
+		revoke.OnTapped = func() { s.confirmRevoke(t) }
+	} else {
+		revoke.Hide()
+	}
+}
+
+func statusWords(st string) string {
+	switch st {
+	case app.TokenActive:
+		return "Open"
+	case app.TokenUsed:
+		return "Used"
+	case app.TokenExpired:
+		return "Expired"
+	case app.TokenRevoked:
+		return "Revoked"
+	}
+	return st
+}
+
+func statusImportance(st string) widget.Importance {
+	switch st {
+	case app.TokenActive:
+		return widget.SuccessImportance
+	case app.TokenRevoked:
+		return widget.DangerImportance
+	case app.TokenUsed:
+		return widget.MediumImportance
+	}
+	return widget.LowImportance
+}
+
+func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
+	msg := newNote(fmt.Sprintf("The %s token issued %s will no longer let anyone join. A newcomer who has not joined yet needs a new token.",
+		t.Role.Title(), when(t.Issued)))
+	d := dialog.NewCustomConfirm("Revoke this token?", "Revoke token", "Keep it", atLeast(380, 0, msg), func(ok bool) {
+		if !ok {
+			return
+		}
+		background(func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("the token was not revoked: %s", errorText(err)), s.win)
+			}
+			s.refresh()
+		})
+	}, s.win)
+	d.Show()
+}
+
+var _ = layout.NewSpacer

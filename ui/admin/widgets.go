@@ -1,0 +1,174 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Changes is the change feed every screen listens to, to refresh live.
+type Changes interface {
+	OnChange(fn func([]Changed)) (stop func())
+}
+
+// minSize lays out one object at least as large as size: a list in the
+// shell's scrolling page would otherwise shrink to one row.
+type minSize struct{ size fyne.Size }
+
+func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
+	return container.New(minSize{fyne.NewSize(w, h)}, o)
+}
+
+// uiMu serialises the callbacks of this package on the UI goroutine. With
+// the real driver fyne.Do already runs them one at a time; Fyne's test
+// driver runs them on the calling goroutine, and this keeps tests honest.
+var uiMu sync.Mutex
+
+// onUI runs fn on the UI goroutine, one callback at a time.
+func onUI(fn func()) {
+	fyne.Do(func() {
+		uiMu.Lock()
+		defer uiMu.Unlock()
+		fn()
+	})
+}
+
+// background runs work off the UI goroutine and done back on it.
+func background[T any](work func(context.Context) (T, error), done func(T, error)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		v, err := work(ctx)
+		onUI(func() { done(v, err) })
+	}()
+}
+
+// liveRefresh calls refresh (on the UI goroutine) after every change of
+// the given kinds until the object leaves the window; a nil kinds matches
+// every change.
+func liveRefresh(c Changes, kinds map[string]bool, refresh func()) (stop func()) {
+	return c.OnChange(func(ch []Changed) {
+		for _, x := range ch {
+			if kinds == nil || kinds[x.Kind] {
+				onUI(refresh)
+				return
+			}
+		}
+	})
+}
+
+// live wraps a screen's content and keeps a change-feed subscription open
+// while the content is drawn: Fyne destroys the renderer of an object that
+// left the window (the shell swapped the section), which stops it.
+type live struct {
+	widget.BaseWidget
+	content   fyne.CanvasObject
+	subscribe func() (stop func())
+}
+
+func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
+	l := &live{content: content, subscribe: subscribe}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (l *live) CreateRenderer() fyne.WidgetRenderer {
+	r := &liveRenderer{l: l}
+	if l.subscribe != nil {
+		r.stop = l.subscribe()
+	}
+	return r
+}
+
+type liveRenderer struct {
+	l    *live
+	stop func()
+}
+
+func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
+func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
+func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
+func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
+func (r *liveRenderer) Destroy() {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+}
+
+// when shows a time the way a clinic reads it; "—" for none.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Local().Format("2 Jan 2006 15:04")
+}
+
+// ago says how long ago t was, roughly.
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	default:
+		return when(t)
+	}
+}
+
+// errorText shows an error to a person: the app's messages are written for
+// them; the "app: " prefix is for the log.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, p := range []string{"app: ", "roles: "} {
+		if len(s) > len(p) && s[:len(p)] == p {
+			s = s[len(p):]
+		}
+	}
+	return string(unicodeUpperFirst(s))
+}
+
+func unicodeUpperFirst(s string) []rune {
+	r := []rune(s)
+	if len(r) > 0 && r[0] >= 'a' && r[0] <= 'z' {
+		r[0] -= 'a' - 'A'
+	}
+	return r
+}
+
+// newNote is a wrapping label for messages and hints.
+func newNote(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}

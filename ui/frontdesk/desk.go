@@ -1,0 +1,245 @@
+package frontdesk
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// Desk is what the front desk's screens need of a logged-in session: the
+// front-desk use cases of *app.Session, nothing clinical.
+type Desk interface {
+	OnChange(fn func([]app.Changed)) (stop func())
+	ClinicZone(ctx context.Context) (*time.Location, error)
+
+	SearchPatients(ctx context.Context, query string, limit int) ([]app.Patient, error)
+	Patient(ctx context.Context, id string) (app.Patient, error)
+	Register(ctx context.Context, p app.Patient, notADuplicate bool) (app.Patient, error)
+	UpdatePatient(ctx context.Context, p app.Patient) (app.Patient, error)
+	PatientHistory(ctx context.Context, id string) ([]app.PatientChange, error)
+	PatientAppointments(ctx context.Context, patient string) ([]app.Appointment, error)
+
+	Physicians() ([]app.Physician, error)
+	DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]app.PhysicianDay, error)
+	FrontDeskDay(ctx context.Context, day time.Time) (app.DeskDay, error)
+	Book(ctx context.Context, a app.Appointment) (app.Appointment, error)
+	BookSeries(ctx context.Context, a app.Appointment, rc app.Recurrence) ([]app.Appointment, error)
+	Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (app.Appointment, error)
+	RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]app.Appointment, error)
+	Cancel(ctx context.Context, id, reason string) (app.Appointment, error)
+	CancelSeries(ctx context.Context, id, reason string) (int, error)
+	CheckIn(ctx context.Context, id string) (app.Appointment, error)
+	MarkNoShow(ctx context.Context, id string) (app.Appointment, error)
+}
+
+var _ Desk = (*app.Session)(nil)
+
+// env is what every screen shares: the desk, the window, the clock, and
+// how work leaves the UI goroutine (tests run it in place).
+type env struct {
+	d   Desk
+	win fyne.Window
+	now func() time.Time
+	run func(func())
+}
+
+func newEnv(d Desk, w fyne.Window) env {
+	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }}
+}
+
+// do runs work off the UI goroutine with a deadline, then done on it.
+func do[T any](e env, work func(context.Context) (T, error), done func(T, error)) {
+	e.run(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		v, err := work(ctx)
+		fyne.Do(func() { done(v, err) })
+	})
+}
+
+// zone asks for the clinic's time zone (the computer's when it cannot).
+func (e env) zone() *time.Location {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if z, err := e.d.ClinicZone(ctx); err == nil {
+		return z
+	}
+	return time.Local
+}
+
+// errorText shows an error to a person: the app's messages are written for
+// them; the package prefixes are for the log.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, p := range []string{"app: invalid input: ", "app: ", "replica: ", "roles: ", "store: ", "crypto: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
+
+// isRefusal reports whether err is a booking rule the desk may overrule
+// by overbooking.
+func isRefusal(err error) bool {
+	return errors.Is(err, app.ErrSlotTaken) || errors.Is(err, app.ErrOutsideHours)
+}
+
+// minSize lays out one object at least as large as size: a list in the
+// shell's scrolling page would otherwise shrink to one row.
+type minSize struct{ size fyne.Size }
+
+func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
+	return container.New(minSize{fyne.NewSize(w, h)}, o)
+}
+
+// live wraps a screen and keeps its change-feed subscription (and any
+// ticker) open while it is drawn: Fyne destroys the renderer of an object
+// that left the window (the shell swapped the section), which stops them.
+type live struct {
+	widget.BaseWidget
+	content   fyne.CanvasObject
+	subscribe func() (stop func())
+}
+
+func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
+	l := &live{content: content, subscribe: subscribe}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (l *live) CreateRenderer() fyne.WidgetRenderer {
+	r := &liveRenderer{l: l}
+	if l.subscribe != nil {
+		r.stop = l.subscribe()
+	}
+	return r
+}
+
+type liveRenderer struct {
+	l    *live
+	stop func()
+}
+
+func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
+func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
+func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
+func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
+func (r *liveRenderer) Destroy() {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+}
+
+// onChanges subscribes refresh (on the UI goroutine) to changes of the
+// given kinds of entity.
+func onChanges(d Desk, refresh func(), kinds ...string) func() (stop func()) {
+	return func() func() {
+		return d.OnChange(func(ch []app.Changed) {
+			for _, c := range ch {
+				for _, k := range kinds {
+					if c.Kind == k {
+						fyne.Do(refresh)
+						return
+					}
+				}
+			}
+		})
+	}
+}
+
+// note is a wrapping label for messages and hints.
+func note(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// bold is a label in bold.
+func bold(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// tint is a rounded coloured block behind content: a badge or a slot.
+func tint(color fyne.ThemeColorName, content fyne.CanvasObject) fyne.CanvasObject {
+	bg := canvas.NewRectangle(theme.Color(color))
+	bg.CornerRadius = 4
+	return container.NewStack(bg, content)
+}
+
+// dayTitle is a day as the desk reads it: "Monday 2 November 2026".
+func dayTitle(t time.Time) string { return t.Format("Monday 2 January 2006") }
+
+// dateOnly is local midnight of t's date in zone.
+func dateOnly(t time.Time, zone *time.Location) time.Time {
+	t = t.In(zone)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
+}
+
+// parseClock reads "9:30" or "09:30" on day (in its zone).
+func parseClock(day time.Time, s string) (time.Time, bool) {
+	t, err := time.Parse("15:04", strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, day.Location()), true
+}
+
+// parseDay reads YYYY-MM-DD in zone.
+func parseDay(s string, zone *time.Location) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), zone)
+	return t, err == nil
+}
+
+// statusText is how a list shows an appointment's status.
+func statusText(a app.Appointment) string {
+	var tags []string
+	switch a.Status {
+	case app.StatusArrived:
+		tags = append(tags, "Checked in "+a.Arrived.In(a.Start.Location()).Format("15:04"))
+	case app.StatusCancelled:
+		tags = append(tags, "Cancelled: "+a.CancelReason)
+	case app.StatusNoShow:
+		tags = append(tags, "No-show")
+	}
+	if a.Overbooked {
+		tags = append(tags, "Overbooked")
+	}
+	if a.Conflict {
+		tags = append(tags, "CONFLICT: double-booked from two desks")
+	}
+	if a.Series != "" {
+		tags = append(tags, "Repeats")
+	}
+	return strings.Join(tags, " · ")
+}

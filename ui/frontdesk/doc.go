@@ -1,0 +1,15 @@
+// Package frontdesk holds the receptionist's screens: Today (the day's
+// patients across the clinic with check-in, late and no-show, and counts),
+// Patients (search as you type, registration with inline checks and a
+// likely-duplicate warning that links to the existing record, editing with
+// the record's history) and Appointments (several physicians' days side by
+// side with free and taken slots; book with a reason, repeat weekly,
+// reschedule, cancel with a reason, check in, no-show, overbook on
+// purpose, and conflicts from two desks shown, never hidden).
+//
+// Every screen declares what it consumes through Desk, a subset of
+// *app.Session's methods, and is wired into the shell by ui/wire_frontdesk.go.
+// It must not import package ui (an import cycle), reach clinical data,
+// or touch SQL, keys or the network: the use cases of package app do, off
+// the UI goroutine, and their results come back through fyne.Do.
+package frontdesk

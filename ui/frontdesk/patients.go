@@ -1,0 +1,481 @@
+package frontdesk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// searchLimit is how many patients a search shows; a receptionist types
+// more of the name rather than scroll further.
+const searchLimit = 50
+
+// patientsScreen finds, registers and edits patients.
+type patientsScreen struct {
+	env
+	query   *widget.Entry
+	found   *widget.Label
+	results *widget.List
+	rows    []app.Patient
+	seq     int // the newest search; older answers are dropped
+
+	newButton *widget.Button
+	form      *patientForm
+}
+
+// NewPatients builds the Patients screen: search as you type on the left,
+// the patient's record (or a new registration) on the right.
+func NewPatients(d Desk, w fyne.Window) fyne.CanvasObject {
+	return newPatients(newEnv(d, w)).content()
+}
+
+func newPatients(e env) *patientsScreen {
+	s := &patientsScreen{env: e}
+	s.query = widget.NewEntry()
+	s.query.SetPlaceHolder("Search: family or given name (first letters), birth date YYYY-MM-DD, phone or MRN")
+	s.query.OnChanged = func(string) { s.search() }
+	s.found = widget.NewLabel("Type the first letters of a name, a birth date, a phone number or an MRN.")
+	s.found.Importance = widget.LowImportance
+	s.found.Wrapping = fyne.TextWrapWord
+	s.results = widget.NewList(func() int { return len(s.rows) }, func() fyne.CanvasObject {
+		name := bold("Family, Given")
+		name.Truncation = fyne.TextTruncateEllipsis
+		detail := widget.NewLabel("born 1984-03-27 · MH0000000 · phone")
+		detail.Importance = widget.LowImportance
+		detail.Truncation = fyne.TextTruncateEllipsis
+		return container.NewVBox(name, detail)
+	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		p := s.rows[i]
+		box := o.(*fyne.Container)
+		box.Objects[0].(*widget.Label).SetText(p.Name())
+		box.Objects[1].(*widget.Label).SetText(patientLine(p))
+	})
+	s.results.OnSelected = func(i widget.ListItemID) {
+		if i >= 0 && i < len(s.rows) {
+			s.form.open(s.rows[i].ID)
+		}
+	}
+	s.form = newPatientForm(e)
+	s.form.onSaved = func(p app.Patient) {
+		s.query.SetText(p.MRN) // shows the saved patient, found as anyone would find them
+	}
+	s.newButton = widget.NewButtonWithIcon("Register a new patient", theme.ContentAddIcon(), func() {
+		s.results.UnselectAll()
+		s.form.startNew(s.query.Text)
+	})
+	s.newButton.Importance = widget.HighImportance
+	return s
+}
+
+func (s *patientsScreen) content() fyne.CanvasObject {
+	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, atLeast(380, 520, s.results))
+	body := container.NewBorder(nil, nil, atLeast(380, 0, left), nil, s.form.content)
+	top := container.NewBorder(nil, nil, nil, s.newButton, s.query)
+	return newLive(container.NewBorder(top, nil, nil, nil, body), onChanges(s.d, s.refresh, "patient"))
+}
+
+// patientLine is the second line of a search result.
+func patientLine(p app.Patient) string {
+	parts := []string{"born " + p.Birth, p.MRN}
+	if p.Phone != "" {
+		parts = append(parts, p.Phone)
+	}
+	return strings.Join(parts, " · ")
+}
+
+// refresh repeats the search and reloads the open record after a change.
+func (s *patientsScreen) refresh() {
+	s.search()
+	if s.form.id != "" && !s.form.dirty {
+		s.form.open(s.form.id)
+	}
+}
+
+func (s *patientsScreen) search() {
+	q := strings.TrimSpace(s.query.Text)
+	s.seq++
+	seq := s.seq
+	if q == "" {
+		s.rows = nil
+		s.results.Refresh()
+		s.found.SetText("Type the first letters of a name, a birth date, a phone number or an MRN.")
+		return
+	}
+	do(s.env, func(ctx context.Context) ([]app.Patient, error) {
+		return s.d.SearchPatients(ctx, q, searchLimit)
+	}, func(ps []app.Patient, err error) {
+		if seq != s.seq {
+			return // a newer search is on its way
+		}
+		s.rows = ps
+		s.results.UnselectAll()
+		s.results.Refresh()
+		switch {
+		case err != nil:
+			s.found.SetText("Search failed: " + errorText(err))
+		case len(ps) == 0:
+			s.found.SetText(fmt.Sprintf("Nobody matches %q. Check the spelling, or register a new patient.", q))
+		case len(ps) == searchLimit:
+			s.found.SetText(fmt.Sprintf("The first %d matches: type more to narrow them down.", searchLimit))
+		case len(ps) == 1:
+			s.found.SetText("1 patient found.")
+		default:
+			s.found.SetText(fmt.Sprintf("%d patients found.", len(ps)))
+		}
+	})
+}
+
+// patientForm registers a new patient or edits one, with a message under
+// each field that is wrong.
+type patientForm struct {
+	env
+	id    string // "" for a new registration
+	orig  app.Patient
+	dirty bool
+
+	heading *widget.Label
+	sub     *widget.Label
+	entries map[string]*widget.Entry
+	errs    map[string]*widget.Label
+	sex     *widget.Select
+	consent *widget.Check
+	save    *widget.Button
+	clear   *widget.Button
+	message *widget.Label
+
+	dupBox     *fyne.Container
+	duplicates []app.Patient
+	anyway     *widget.Button
+
+	extra   *fyne.Container // appointments and history of an open record
+	content fyne.CanvasObject
+	onSaved func(app.Patient)
+}
+
+// formFields are the entries of the form, in order: key, label, hint.
+var formFields = []struct{ key, label, hint string }{
+	{"family", "Family name *", ""},
+	{"given", "Given names *", ""},
+	{"birth", "Birth date *", "YYYY-MM-DD"},
+	{"sex", "Sex", ""},
+	{"phone", "Phone", "+1 555 123 4567"},
+	{"email", "Email", "name@example.org"},
+	{"address", "Address", "Street, town, postcode"},
+	{"insurance", "Insurance id", ""},
+	{"emergency_name", "Emergency contact", "Name and relation"},
+	{"emergency_phone", "Emergency phone", ""},
+	{"consent", "Data sharing", ""},
+	{"consent_date", "Consent given on", "YYYY-MM-DD (today if empty)"},
+}
+
+func newPatientForm(e env) *patientForm {
+	f := &patientForm{env: e, entries: map[string]*widget.Entry{}, errs: map[string]*widget.Label{}}
+	f.heading = bold("")
+	f.heading.SizeName = theme.SizeNameSubHeadingText
+	f.sub = widget.NewLabel("")
+	f.sub.Importance = widget.LowImportance
+	grid := container.New(layout.NewFormLayout())
+	for _, ff := range formFields {
+		var input fyne.CanvasObject
+		switch ff.key {
+		case "sex":
+			f.sex = widget.NewSelect(app.Sexes, func(string) { f.touched("sex") })
+			input = f.sex
+		case "consent":
+			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
+			input = f.consent
+		default:
+			en := widget.NewEntry()
+			if ff.key == "address" {
+				en = widget.NewMultiLineEntry()
+				en.SetMinRowsVisible(2)
+			}
+			en.SetPlaceHolder(ff.hint)
+			key := ff.key
+			en.OnChanged = func(string) { f.touched(key) }
+			f.entries[ff.key] = en
+			input = en
+		}
+		msg := widget.NewLabel("")
+		msg.Importance = widget.DangerImportance
+		msg.Wrapping = fyne.TextWrapWord
+		msg.Hide()
+		f.errs[ff.key] = msg
+		grid.Add(widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{}))
+		grid.Add(container.NewVBox(input, msg))
+	}
+	f.save = widget.NewButtonWithIcon("Register", theme.DocumentSaveIcon(), func() { f.submit(false) })
+	f.save.Importance = widget.HighImportance
+	f.clear = widget.NewButton("Clear the form", func() { f.startNew("") })
+	f.message = note("")
+	f.message.Hide()
+	f.anyway = widget.NewButton("Not the same person: register anyway", func() { f.submit(true) })
+	f.anyway.Importance = widget.WarningImportance
+	f.dupBox = container.NewVBox()
+	f.dupBox.Hide()
+	f.extra = container.NewVBox()
+	card := container.NewVBox(f.heading, f.sub, f.dupBox, grid, f.message,
+		container.NewHBox(f.save, f.clear), f.extra)
+	f.content = widget.NewCard("", "", container.NewPadded(card))
+	f.startNew("")
+	return f
+}
+
+// touched clears a field's message once the receptionist changes it.
+func (f *patientForm) touched(key string) {
+	f.dirty = true
+	if m := f.errs[key]; m != nil && m.Visible() {
+		m.Hide()
+	}
+}
+
+// startNew empties the form for a new registration; a name typed into
+// the search carries over.
+func (f *patientForm) startNew(query string) {
+	f.id, f.orig = "", app.Patient{}
+	p := app.Patient{}
+	if words := strings.Fields(query); len(words) > 0 && !strings.ContainsAny(query, "0123456789") {
+		p.Family = words[0]
+		p.Given = strings.Join(words[1:], " ")
+	}
+	f.fill(p)
+	f.heading.SetText("Register a new patient")
+	f.sub.SetText("Fields marked * are required. A medical record number is assigned when you register.")
+	f.save.SetText("Register")
+	f.clear.Show()
+	f.extra.Objects = nil
+	f.extra.Refresh()
+	f.dirty = false
+}
+
+// open loads a registered patient for editing, with their appointments
+// and the history of their record.
+func (f *patientForm) open(id string) {
+	type record struct {
+		p       app.Patient
+		appts   []app.Appointment
+		history []app.PatientChange
+	}
+	do(f.env, func(ctx context.Context) (record, error) {
+		var r record
+		var err error
+		if r.p, err = f.d.Patient(ctx, id); err != nil {
+			return r, err
+		}
+		if r.appts, err = f.d.PatientAppointments(ctx, id); err != nil {
+			return r, err
+		}
+		r.history, err = f.d.PatientHistory(ctx, id)
+		return r, err
+	}, func(r record, err error) {
+		if err != nil {
+			f.say("This record cannot be opened: "+errorText(err), widget.DangerImportance)
+			return
+		}
+		f.id, f.orig = id, r.p
+		f.fill(r.p)
+		f.heading.SetText(r.p.Name())
+		reg := ""
+		if !r.p.Registered.IsZero() {
+			reg = ", registered " + r.p.Registered.Format("2 Jan 2006")
+		}
+		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, r.p.Birth, reg))
+		f.save.SetText("Save changes")
+		f.clear.Hide()
+		f.showExtra(r.appts, r.history)
+		f.dirty = false
+	})
+}
+
+func (f *patientForm) fill(p app.Patient) {
+	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": p.Birth, "phone": p.Phone, "email": p.Email,
+		"address": p.Address, "insurance": p.Insurance, "emergency_name": p.EmergencyName,
+		"emergency_phone": p.EmergencyPhone, "consent_date": p.ConsentDate}
+	for k, en := range f.entries {
+		en.SetText(vals[k])
+	}
+	if p.Sex == "" {
+		f.sex.ClearSelected()
+	} else {
+		f.sex.SetSelected(p.Sex)
+	}
+	f.consent.SetChecked(p.Consent)
+	for _, m := range f.errs {
+		m.Hide()
+	}
+	f.message.Hide()
+	f.duplicates = nil
+	f.dupBox.Hide()
+}
+
+// patient is what the form holds.
+func (f *patientForm) patient() app.Patient {
+	v := func(k string) string { return f.entries[k].Text }
+	p := f.orig
+	p.Family, p.Given, p.Birth, p.Sex = v("family"), v("given"), v("birth"), f.sex.Selected
+	p.Phone, p.Email, p.Address, p.Insurance = v("phone"), v("email"), v("address"), v("insurance")
+	p.EmergencyName, p.EmergencyPhone = v("emergency_name"), v("emergency_phone")
+	p.Consent, p.ConsentDate = f.consent.Checked, v("consent_date")
+	return p
+}
+
+func (f *patientForm) say(text string, imp widget.Importance) {
+	f.message.SetText(text)
+	f.message.Importance = imp
+	f.message.Show()
+	f.message.Refresh()
+}
+
+// submit checks the form in place, then registers or saves. notADuplicate
+// is the receptionist's answer to the duplicate warning.
+func (f *patientForm) submit(notADuplicate bool) {
+	p := f.patient()
+	for _, m := range f.errs {
+		m.Hide()
+	}
+	if problems := p.Check(f.now()); len(problems) > 0 {
+		for _, pr := range problems {
+			if m := f.errs[pr.Field]; m != nil {
+				m.SetText(errorText(errors.New(pr.Problem)))
+				m.Show()
+			}
+		}
+		f.say(fmt.Sprintf("Please correct the %d field(s) marked in red.", len(problems)), widget.DangerImportance)
+		return
+	}
+	editing := f.id != ""
+	f.save.Disable()
+	do(f.env, func(ctx context.Context) (app.Patient, error) {
+		if editing {
+			return f.d.UpdatePatient(ctx, p)
+		}
+		return f.d.Register(ctx, p, notADuplicate)
+	}, func(saved app.Patient, err error) {
+		f.save.Enable()
+		var dup *app.DuplicateError
+		var fe *app.FieldError
+		switch {
+		case errors.As(err, &dup):
+			f.showDuplicates(dup.Candidates)
+			f.say("Nothing was saved yet.", widget.WarningImportance)
+		case errors.As(err, &fe) && f.errs[fe.Field] != nil:
+			f.errs[fe.Field].SetText(errorText(err))
+			f.errs[fe.Field].Show()
+			f.say("Please correct the field marked in red.", widget.DangerImportance)
+		case err != nil:
+			f.say("Not saved: "+errorText(err), widget.DangerImportance)
+		default:
+			f.dupBox.Hide()
+			f.dirty = false
+			if editing {
+				f.open(saved.ID)
+				f.say("Changes saved. The record's history keeps the earlier values.", widget.SuccessImportance)
+			} else {
+				f.open(saved.ID)
+				f.say(fmt.Sprintf("%s is registered with medical record number %s.", saved.Name(), saved.MRN), widget.SuccessImportance)
+			}
+			if f.onSaved != nil {
+				f.onSaved(saved)
+			}
+		}
+	})
+}
+
+// showDuplicates warns that the patient may be registered already, with
+// a link to each existing record.
+func (f *patientForm) showDuplicates(ps []app.Patient) {
+	f.duplicates = ps
+	warn := bold("This patient may already be registered")
+	warn.Importance = widget.WarningImportance
+	objs := []fyne.CanvasObject{warn, note("Same name and birth date, or same phone, as:")}
+	for _, p := range ps {
+		p := p
+		link := widget.NewButtonWithIcon(fmt.Sprintf("Open %s — %s, born %s, %s", p.Name(), p.MRN, p.Birth, orDash(p.Phone)),
+			theme.NavigateNextIcon(), func() { f.open(p.ID) })
+		link.Alignment = widget.ButtonAlignLeading
+		objs = append(objs, link)
+	}
+	objs = append(objs, f.anyway)
+	f.dupBox.Objects = []fyne.CanvasObject{tint(theme.ColorNameInputBackground, container.NewPadded(container.NewVBox(objs...)))}
+	f.dupBox.Show()
+	f.dupBox.Refresh()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "no phone"
+	}
+	return s
+}
+
+// showExtra lists an open record's appointments and history.
+func (f *patientForm) showExtra(appts []app.Appointment, history []app.PatientChange) {
+	objs := []fyne.CanvasObject{widget.NewSeparator(), bold("Appointments")}
+	if len(appts) == 0 {
+		objs = append(objs, note("None booked."))
+	}
+	for i := len(appts) - 1; i >= 0 && i >= len(appts)-8; i-- {
+		a := appts[i]
+		line := fmt.Sprintf("%s · %d min · %s", a.Start.Format("Mon 2 Jan 2006 15:04"), a.Minutes, orText(a.Reason, "no reason given"))
+		if st := statusText(a); st != "" {
+			line += " · " + st
+		}
+		objs = append(objs, note(line))
+	}
+	objs = append(objs, widget.NewSeparator(), bold("History of this record"))
+	for i := len(history) - 1; i >= 0; i-- {
+		h := history[i]
+		var names []string
+		for k := range h.Fields {
+			names = append(names, k)
+		}
+		sort.Slice(names, func(a, b int) bool { return fieldOrder(names[a]) < fieldOrder(names[b]) })
+		var parts []string
+		for _, k := range names {
+			if k == "mrn" || k == "registered" {
+				continue
+			}
+			if h.Fields[k] == "" {
+				parts = append(parts, app.PatientFieldLabels[k]+" cleared")
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s", orText(app.PatientFieldLabels[k], k), h.Fields[k]))
+		}
+		what := "Changed "
+		if i == 0 {
+			what, parts = "Registered", nil
+		}
+		line := fmt.Sprintf("%s · %s · %s%s", h.Time.Format("2 Jan 2006 15:04"), h.By, what, strings.Join(parts, "; "))
+		l := note(line)
+		l.Importance = widget.LowImportance
+		objs = append(objs, l)
+	}
+	f.extra.Objects = objs
+	f.extra.Refresh()
+}
+
+func fieldOrder(k string) int {
+	for i, ff := range formFields {
+		if ff.key == k {
+			return i
+		}
+	}
+	return len(formFields)
+}
+
+func orText(s, alt string) string {
+	if strings.TrimSpace(s) == "" {
+		return alt
+	}
+	return s
+}

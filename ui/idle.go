@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// IdleLocking is a session that says after how long without input its
+// workstation locks itself (the clinic's security setting).
+type IdleLocking interface {
+	IdleLockAfter(ctx context.Context) time.Duration
+}
+
+// defaultIdleLock applies when the session does not say.
+const defaultIdleLock = 10 * time.Minute
+
+// idleCheck is how often the shell looks for input.
+var idleCheck = 5 * time.Second
+
+// idleWatch locks a shell after a spell without input. Fyne has no window-wide
+// input hook, so input is noticed three ways: keys the canvas receives
+// (nothing focused), the pointer moving or pressing over the shell where no
+// widget takes it (activityArea), and, sampled every few seconds, a change of
+// the focused widget or of a focused entry's text or cursor (typing).
+type idleWatch struct {
+	mu   sync.Mutex
+	last time.Time
+	sig  string
+	now  func() time.Time
+}
+
+func (iw *idleWatch) touch() {
+	iw.mu.Lock()
+	iw.last = iw.now()
+	iw.mu.Unlock()
+}
+
+func (iw *idleWatch) idleFor() time.Duration {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.now().Sub(iw.last)
+}
+
+// sample notes typing and focus changes since the last sample.
+func (iw *idleWatch) sample(c fyne.Canvas) {
+	sig := ""
+	if f := c.Focused(); f != nil {
+		sig = fmt.Sprintf("%p", f)
+		if e, ok := f.(*widget.Entry); ok {
+			sig += fmt.Sprintf("/%d/%d/%d", len(e.Text), e.CursorRow, e.CursorColumn)
+		}
+	}
+	if sig != iw.sig {
+		iw.sig = sig
+		iw.touch()
+	}
+}
+
+// watchIdle starts the idle lock of a shell on show. It ends when another
+// screen replaces the shell (lock, log out).
+func (ws *Workstation) watchIdle(sh *shellScreen) {
+	after := defaultIdleLock
+	iw := &idleWatch{now: time.Now}
+	iw.touch()
+	sh.idle = iw
+	c := ws.win.Canvas()
+	if dc, ok := c.(desktop.Canvas); ok {
+		dc.SetOnKeyDown(func(*fyne.KeyEvent) { iw.touch() })
+	}
+	c.SetOnTypedRune(func(rune) { iw.touch() })
+	c.SetOnTypedKey(func(*fyne.KeyEvent) { iw.touch() })
+	go func() {
+		if p, ok := sh.session.(IdleLocking); ok {
+			ctx, cancel := context.WithTimeout(ws.ctx, 10*time.Second)
+			if d := p.IdleLockAfter(ctx); d > 0 {
+				fyne.Do(func() { after = d })
+			}
+			cancel()
+		}
+		t := time.NewTicker(idleCheck)
+		defer t.Stop()
+		for range t.C {
+			done := make(chan bool, 1)
+			fyne.Do(func() {
+				if ws.shell != sh || sh.idle != iw {
+					done <- true
+					return
+				}
+				iw.sample(c)
+				if iw.idleFor() >= after {
+					ws.lockShell(sh)
+					done <- true
+					return
+				}
+				done <- false
+			})
+			if <-done {
+				return
+			}
+		}
+	}()
+}
+
+// activityArea passes its content through and tells the idle watch when
+// the pointer moves or presses over it where no widget takes the event.
+type activityArea struct {
+	widget.BaseWidget
+	content fyne.CanvasObject
+	touch   func()
+}
+
+func newActivityArea(content fyne.CanvasObject, touch func()) *activityArea {
+	a := &activityArea{content: content, touch: touch}
+	a.ExtendBaseWidget(a)
+	return a
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (a *activityArea) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(a.content)
+}
+
+// MouseIn is part of desktop.Hoverable.
+func (a *activityArea) MouseIn(*desktop.MouseEvent) { a.touch() }
+
+// MouseMoved is part of desktop.Hoverable.
+func (a *activityArea) MouseMoved(*desktop.MouseEvent) { a.touch() }
+
+// MouseOut is part of desktop.Hoverable.
+func (a *activityArea) MouseOut() {}
+
+// MouseDown is part of desktop.Mouseable.
+func (a *activityArea) MouseDown(*desktop.MouseEvent) { a.touch() }
+
+// MouseUp is part of desktop.Mouseable.
+func (a *activityArea) MouseUp(*desktop.MouseEvent) { a.touch() }

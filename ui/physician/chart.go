@@ -1,0 +1,345 @@
+package physician
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// Tabs of a chart, in order.
+const (
+	tabSummary       = "Summary"
+	tabNotes         = "Notes"
+	tabVitals        = "Vitals"
+	tabPrescriptions = "Prescriptions"
+)
+
+// chartView is one patient's chart: a header that always stays on screen
+// (name, age, sex, MRN, allergies) over tabs that scroll on their own.
+type chartView struct {
+	*screen
+	patientID string
+	encounter *app.Encounter // the visit opened from the calendar, if any
+	chart     app.Chart
+	loaded    bool
+	stop      func()
+
+	name, facts, allergies, visit *widget.Label
+	status                        feedback
+	tabs                          *container.AppTabs
+
+	problems, allergyList, meds *fyne.Container
+	timeline                    *fyne.Container
+	vitalsCharts, vitalsTable   *fyne.Container
+	rxList                      *fyne.Container
+
+	notes *noteForm
+	vf    *vitalsForm
+	rx    *rxForm
+
+	content fyne.CanvasObject
+}
+
+// newChartView opens a patient's chart (an audited read) with a back
+// button labelled back; enc is the visit in progress, if any.
+func (s *screen) newChartView(patientID string, enc *app.Encounter, back string, onBack func()) *chartView {
+	v := &chartView{screen: s, patientID: patientID, encounter: enc}
+	v.name = bold("Opening the chart…")
+	v.name.SizeName = theme.SizeNameSubHeadingText
+	v.facts = widget.NewLabel("")
+	v.allergies = wrapped("")
+	v.visit = wrapped("")
+	v.visit.Hide()
+	v.status = newFeedback()
+
+	backBtn := widget.NewButtonWithIcon(back, theme.NavigateBackIcon(), func() {
+		v.close()
+		onBack()
+	})
+	header := widget.NewCard("", "", container.NewVBox(
+		container.NewBorder(nil, nil, nil, backBtn, v.name),
+		v.facts, v.allergies, v.visit))
+
+	v.problems, v.allergyList, v.meds = container.NewVBox(), container.NewVBox(), container.NewVBox()
+	v.timeline = container.NewVBox()
+	v.vitalsCharts, v.vitalsTable = container.NewGridWithColumns(2), container.NewVBox()
+	v.rxList = container.NewVBox()
+	v.notes = v.newNoteForm()
+	v.vf = v.newVitalsForm()
+	v.rx = v.newRxForm()
+
+	v.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(tabSummary, theme.ListIcon(), container.NewVScroll(v.summaryTab())),
+		container.NewTabItemWithIcon(tabNotes, theme.DocumentCreateIcon(), container.NewVScroll(v.notesTab())),
+		container.NewTabItemWithIcon(tabVitals, theme.ViewFullScreenIcon(), container.NewVScroll(v.vitalsTab())),
+		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), container.NewVScroll(v.rxTab())),
+	)
+	if enc != nil {
+		v.tabs.SelectIndex(1) // a visit starts with its note
+	}
+	body := container.NewBorder(container.NewVBox(header, v.status), nil, nil, nil, v.tabs)
+	v.content = newLive(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
+		return func() { v.close() }
+	})
+	v.stop = s.c.OnChange(func(ch []app.Changed) {
+		if clinicalChange(ch) {
+			fyne.Do(v.refresh)
+		}
+	})
+	v.open()
+	return v
+}
+
+// close stops listening to changes.
+func (v *chartView) close() {
+	if v.stop != nil {
+		v.stop()
+		v.stop = nil
+	}
+}
+
+// open reads the chart for the first time: the read is audited.
+func (v *chartView) open() {
+	var c app.Chart
+	var err error
+	v.do(func(ctx context.Context) { c, err = v.c.OpenChart(ctx, v.patientID) }, func() {
+		if err != nil {
+			v.name.SetText("The chart cannot be opened")
+			v.status.fail(err)
+			return
+		}
+		v.show(c)
+	})
+}
+
+// refresh re-reads the open chart after a change.
+func (v *chartView) refresh() {
+	if !v.loaded || v.stop == nil {
+		return
+	}
+	var c app.Chart
+	var err error
+	old := v.chart
+	v.do(func(ctx context.Context) { c, err = v.c.RefreshChart(ctx, old) }, func() {
+		if err != nil {
+			v.status.fail(err)
+			return
+		}
+		v.show(c)
+	})
+}
+
+// show draws a chart.
+func (v *chartView) show(c app.Chart) {
+	v.chart, v.loaded = c, true
+	p := c.Patient
+	v.name.SetText(fmt.Sprintf("%s, %s", p.Family, p.Given))
+	age := "age unknown"
+	if c.Age >= 0 {
+		age = fmt.Sprintf("%d years", c.Age)
+	}
+	sex := p.Sex
+	if sex == "" {
+		sex = "sex not recorded"
+	}
+	v.facts.SetText(fmt.Sprintf("%s · %s · MRN %s · born %s", age, sex, p.MRN, birth(p.Birth)))
+	if len(c.Allergies) == 0 {
+		v.allergies.Importance = widget.LowImportance
+		v.allergies.SetText("No known allergies recorded")
+	} else {
+		var parts []string
+		for _, a := range c.Allergies {
+			parts = append(parts, allergyText(a))
+		}
+		v.allergies.Importance = widget.DangerImportance
+		v.allergies.SetText("⚠ Allergies: " + strings.Join(parts, "; "))
+	}
+	if v.encounter != nil {
+		v.visit.SetText(fmt.Sprintf("Visit in progress since %s — %s. Notes, vitals and prescriptions written now belong to it.",
+			v.encounter.Start.Local().Format("15:04"), orDash(v.encounter.Reason)))
+		v.visit.Importance = widget.HighImportance
+		v.visit.Show()
+	}
+	v.showSummary()
+	v.showTimeline()
+	v.showVitals()
+	v.showPrescriptions()
+}
+
+func birth(ymd string) string {
+	if len(ymd) == 10 {
+		if t, err := parseDay(ymd); err == nil {
+			return t.Format("2 Jan 2006")
+		}
+	}
+	return ymd
+}
+
+func allergyText(a app.Allergy) string {
+	var d []string
+	if a.Reaction != "" {
+		d = append(d, a.Reaction)
+	}
+	if a.Severity != "" {
+		d = append(d, a.Severity)
+	}
+	if len(d) == 0 {
+		return a.Substance
+	}
+	return fmt.Sprintf("%s (%s)", a.Substance, strings.Join(d, ", "))
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+// act runs a change, reports it in the chart's status line and clears the
+// form on success; the change feed redraws the chart.
+func (v *chartView) act(work func(ctx context.Context) error, okMsg string, fb feedback, after func()) {
+	var err error
+	v.do(func(ctx context.Context) { err = work(ctx) }, func() {
+		if err != nil {
+			fb.fail(err)
+			return
+		}
+		fb.ok(okMsg)
+		if after != nil {
+			after()
+		}
+		v.refresh()
+	})
+}
+
+// section is a titled card.
+func section(title string, objs ...fyne.CanvasObject) fyne.CanvasObject {
+	return widget.NewCard(title, "", container.NewVBox(objs...))
+}
+
+func (v *chartView) summaryTab() fyne.CanvasObject {
+	// Problems.
+	pName, pOnset := widget.NewEntry(), widget.NewEntry()
+	pName.SetPlaceHolder("Problem, e.g. Type 2 diabetes")
+	pOnset.SetPlaceHolder("Onset YYYY-MM-DD, YYYY-MM or YYYY")
+	pfb := newFeedback()
+	addProblem := widget.NewButtonWithIcon("Add problem", theme.ContentAddIcon(), func() {
+		pr := app.Problem{Patient: v.patientID, Name: pName.Text, Onset: strings.TrimSpace(pOnset.Text)}
+		v.act(func(ctx context.Context) error { _, err := v.c.AddProblem(ctx, pr); return err },
+			"Problem added.", pfb, func() { pName.SetText(""); pOnset.SetText("") })
+	})
+	problems := section("Problem list", v.problems,
+		container.NewBorder(nil, nil, nil, addProblem, container.NewGridWithColumns(2, pName, pOnset)), pfb.Label)
+
+	// Allergies.
+	aSub, aReact := widget.NewEntry(), widget.NewEntry()
+	aSub.SetPlaceHolder("Substance or drug class, e.g. penicillin")
+	aReact.SetPlaceHolder("Reaction, e.g. hives")
+	aSev := widget.NewSelect(app.AllergySeverities, nil)
+	aSev.PlaceHolder = "Severity"
+	afb := newFeedback()
+	addAllergy := widget.NewButtonWithIcon("Add allergy", theme.ContentAddIcon(), func() {
+		al := app.Allergy{Patient: v.patientID, Substance: aSub.Text, Reaction: aReact.Text, Severity: aSev.Selected}
+		v.act(func(ctx context.Context) error { _, err := v.c.AddAllergy(ctx, al); return err },
+			"Allergy recorded: prescriptions are checked against it.", afb, func() { aSub.SetText(""); aReact.SetText(""); aSev.ClearSelected() })
+	})
+	allergies := section("Allergies", v.allergyList,
+		container.NewBorder(nil, nil, nil, addAllergy, container.NewGridWithColumns(3, aSub, aReact, aSev)), afb.Label)
+
+	// Medications.
+	mName, mDose, mSince := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	mName.SetPlaceHolder("Medication started elsewhere")
+	mDose.SetPlaceHolder("Dose, e.g. 1 tablet daily")
+	mSince.SetPlaceHolder("Since YYYY-MM")
+	mfb := newFeedback()
+	addMed := widget.NewButtonWithIcon("Add medication", theme.ContentAddIcon(), func() {
+		m := app.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: strings.TrimSpace(mSince.Text)}
+		v.act(func(ctx context.Context) error { _, err := v.c.AddMedication(ctx, m); return err },
+			"Medication added.", mfb, func() { mName.SetText(""); mDose.SetText(""); mSince.SetText("") })
+	})
+	meds := section("Current medications", v.meds,
+		container.NewBorder(nil, nil, nil, addMed, container.NewGridWithColumns(3, mName, mDose, mSince)), mfb.Label)
+
+	return container.NewVBox(problems, allergies, meds)
+}
+
+func (v *chartView) showSummary() {
+	c := v.chart
+	v.problems.Objects = nil
+	if len(c.Problems) == 0 {
+		v.problems.Add(quiet("No problems recorded."))
+	}
+	for _, p := range c.Problems {
+		p := p
+		text := p.Name
+		if p.Onset != "" {
+			text += " · since " + p.Onset
+		}
+		var btn *widget.Button
+		label := wrapped(text)
+		if p.Status == app.ProblemResolved {
+			label.SetText(text + " · resolved " + p.Resolved)
+			label.Importance = widget.LowImportance
+			btn = widget.NewButton("Reactivate", func() {
+				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, app.ProblemActive, "") }, "Problem active again.", v.status, nil)
+			})
+		} else {
+			label.TextStyle.Bold = true
+			btn = widget.NewButton("Resolve", func() {
+				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, app.ProblemResolved, "") }, "Problem resolved today.", v.status, nil)
+			})
+		}
+		status := widget.NewLabel(p.Status)
+		v.problems.Add(container.NewBorder(nil, nil, nil, container.NewHBox(status, btn), label))
+	}
+	v.problems.Refresh()
+
+	v.allergyList.Objects = nil
+	if len(c.Allergies) == 0 {
+		v.allergyList.Add(quiet("No known allergies recorded. Record them before prescribing: prescriptions are checked against them."))
+	}
+	for _, a := range c.Allergies {
+		a := a
+		l := wrapped(allergyText(a))
+		l.Importance = widget.DangerImportance
+		rm := widget.NewButton("Entered in error", func() {
+			v.act(func(ctx context.Context) error { return v.c.RemoveAllergy(ctx, a.ID) }, "Allergy marked as entered in error.", v.status, nil)
+		})
+		v.allergyList.Add(container.NewBorder(nil, nil, nil, rm, l))
+	}
+	v.allergyList.Refresh()
+
+	v.meds.Objects = nil
+	if len(c.Medications) == 0 {
+		v.meds.Add(quiet("No current medications."))
+	}
+	for _, m := range c.Medications {
+		m := m
+		text := m.Name
+		if m.Dose != "" {
+			text += " — " + m.Dose
+		}
+		var right fyne.CanvasObject
+		if m.Prescription != "" {
+			text += " · prescribed " + m.Since
+			right = widget.NewLabel("this clinic")
+		} else {
+			if m.Since != "" {
+				text += " · since " + m.Since
+			}
+			right = widget.NewButton("Stop", func() {
+				v.act(func(ctx context.Context) error { return v.c.StopMedication(ctx, m.ID) }, "Medication stopped.", v.status, nil)
+			})
+		}
+		v.meds.Add(container.NewBorder(nil, nil, nil, right, wrapped(text)))
+	}
+	v.meds.Refresh()
+}

@@ -1,0 +1,250 @@
+package physician
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Clinic is what the physician's screens need of a logged-in session.
+type Clinic interface {
+	StaffName() string
+	Fingerprint() string
+	OnChange(fn func([]app.Changed)) (stop func())
+
+	Calendar(ctx context.Context, physician string, day time.Time) ([]app.Appointment, error)
+	SearchPatients(ctx context.Context, query string, limit int) ([]app.Patient, error)
+
+	OpenChart(ctx context.Context, patientID string) (app.Chart, error)
+	RefreshChart(ctx context.Context, c app.Chart) (app.Chart, error)
+	StartEncounter(ctx context.Context, appointmentID string) (app.Encounter, error)
+	WriteNote(ctx context.Context, n app.Note) (app.Note, error)
+	AddAddendum(ctx context.Context, of, text string) (app.Addendum, error)
+	RecordVitals(ctx context.Context, v app.Vitals) (app.Vitals, error)
+	AddProblem(ctx context.Context, p app.Problem) (app.Problem, error)
+	SetProblemStatus(ctx context.Context, id, status, date string) error
+	AddAllergy(ctx context.Context, a app.Allergy) (app.Allergy, error)
+	RemoveAllergy(ctx context.Context, id string) error
+	AddMedication(ctx context.Context, m app.Medication) (app.Medication, error)
+	StopMedication(ctx context.Context, id string) error
+
+	Formulary() (*app.Formulary, error)
+	CheckPrescription(ctx context.Context, p app.Prescription) ([]app.Warning, error)
+	Prescribe(ctx context.Context, p app.Prescription) (app.Prescription, error)
+	CancelPrescription(ctx context.Context, id, reason string) error
+	RenewPrescription(ctx context.Context, id string, overrides []app.Warning) (app.Prescription, error)
+	PrescriptionPDF(ctx context.Context, id string) ([]byte, error)
+	RecentPrescriptions(ctx context.Context, limit int) ([]app.Prescription, error)
+	VerifyPrescription(ctx context.Context, code string) (app.Prescription, error)
+}
+
+// screen is what every physician screen shares: the session, the window,
+// how work runs off the UI goroutine, and how a PDF is saved.
+type screen struct {
+	c   Clinic
+	win fyne.Window
+	// inline runs work on the calling goroutine (tests); otherwise work
+	// runs in a goroutine and done comes back through fyne.Do.
+	inline bool
+	// savePDF offers the bytes to the physician (a save dialog); tests
+	// replace it.
+	savePDF func(name string, data []byte, done func(error))
+	now     func() time.Time
+}
+
+func newScreen(c Clinic, w fyne.Window) *screen {
+	s := &screen{c: c, win: w, now: time.Now}
+	s.savePDF = s.saveWithDialog
+	return s
+}
+
+// do runs work off the UI goroutine, then done on it.
+func (s *screen) do(work func(ctx context.Context), done func()) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		work(ctx)
+	}
+	if s.inline {
+		run()
+		done()
+		return
+	}
+	go func() {
+		run()
+		fyne.Do(done)
+	}()
+}
+
+// clinicalChange reports whether a change may alter what a physician's
+// screen shows (audit records, written on every chart opening, do not).
+func clinicalChange(ch []app.Changed) bool {
+	for _, x := range ch {
+		if x.Scope == string(roles.Clinical) || x.Scope == string(roles.FrontDesk) {
+			return true
+		}
+	}
+	return false
+}
+
+// errorText shows an error to a physician: the app's messages are written
+// for people; the package prefixes are for the log.
+func errorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	for _, p := range []string{"app: ", "roles: ", "replica: ", "crypto: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// feedback is a label that says how the last action went.
+type feedback struct{ *widget.Label }
+
+func newFeedback() feedback {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Hide()
+	return feedback{l}
+}
+
+func (f feedback) ok(msg string) {
+	f.Importance = widget.SuccessImportance
+	f.SetText(msg)
+	f.Show()
+}
+
+func (f feedback) fail(err error) {
+	f.Importance = widget.DangerImportance
+	f.SetText(errorText(err))
+	f.Show()
+}
+
+func (f feedback) clear() { f.Hide() }
+
+// minSize lays out its objects at least as large as size: lists and
+// scrolls inside the shell's scrolling page would otherwise collapse.
+type minSize struct{ size fyne.Size }
+
+func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
+	return container.New(minSize{fyne.NewSize(w, h)}, o)
+}
+
+// windowHeight keeps its object as tall as the window allows under the
+// shell's bars (so a chart's header stays on screen while its tabs
+// scroll), and never shorter than min.
+type windowHeight struct {
+	win      fyne.Window
+	chrome   float32 // the shell's bars and the page heading above
+	min      float32
+	minWidth float32
+}
+
+func (l windowHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := l.min
+	if l.win != nil && l.win.Canvas() != nil {
+		if wh := l.win.Canvas().Size().Height - l.chrome; wh > h {
+			h = wh
+		}
+	}
+	return fyne.NewSize(l.minWidth, h)
+}
+
+func (l windowHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
+	}
+}
+
+// live wraps a screen's content and keeps a change-feed subscription open
+// while the content is drawn: Fyne destroys the renderer of an object that
+// left the window (the shell swapped the section), which stops it.
+type live struct {
+	widget.BaseWidget
+	content   fyne.CanvasObject
+	subscribe func() (stop func())
+}
+
+func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
+	l := &live{content: content, subscribe: subscribe}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (l *live) CreateRenderer() fyne.WidgetRenderer {
+	r := &liveRenderer{l: l}
+	if l.subscribe != nil {
+		r.stop = l.subscribe()
+	}
+	return r
+}
+
+type liveRenderer struct {
+	l    *live
+	stop func()
+}
+
+func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
+func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
+func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
+func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
+func (r *liveRenderer) Destroy() {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+}
+
+// bold is a bold label.
+func bold(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// wrapped is a label that wraps words.
+func wrapped(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// quiet is a low-importance wrapped label, for hints.
+func quiet(s string) *widget.Label {
+	l := wrapped(s)
+	l.Importance = widget.LowImportance
+	return l
+}
+
+// day formats a date the way a clinic reads it.
+func day(t time.Time) string { return t.Local().Format("Mon 2 Jan 2006") }
+
+// stamp formats a time of day with its date.
+func stamp(t time.Time) string { return t.Local().Format("2 Jan 2006 15:04") }

@@ -1,0 +1,12 @@
+// Package physician holds the physician's screens: the calendar (day and
+// week of their own appointments), patient charts (problems, allergies,
+// medications, the timeline of signed SOAP notes, vitals with trend
+// charts) and e-prescriptions (formulary picker, allergy and interaction
+// warnings with override reasons, signing, PDF, cancel and renew).
+//
+// It declares the narrow interface it consumes (Clinic, a subset of
+// *app.Session's methods) and builds Fyne objects from it. It must not
+// import package ui (the shell imports it), and it never touches SQL,
+// keys or the network: every read and write goes through Clinic, off the
+// UI goroutine, and widgets are updated with fyne.Do.
+package physician

@@ -1,0 +1,171 @@
+package physician
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// noteForm writes a SOAP note; signing makes it final.
+type noteForm struct {
+	s, o, a, p *widget.Entry
+	sign       *widget.Button
+	fb         feedback
+}
+
+func soapEntry(placeholder string) *widget.Entry {
+	e := widget.NewMultiLineEntry()
+	e.SetPlaceHolder(placeholder)
+	e.Wrapping = fyne.TextWrapWord
+	e.SetMinRowsVisible(3)
+	return e
+}
+
+func (v *chartView) newNoteForm() *noteForm {
+	f := &noteForm{
+		s:  soapEntry("Subjective: what the patient reports"),
+		o:  soapEntry("Objective: examination and results"),
+		a:  soapEntry("Assessment: diagnosis or impression"),
+		p:  soapEntry("Plan: treatment, tests, follow-up"),
+		fb: newFeedback(),
+	}
+	f.sign = widget.NewButtonWithIcon("Sign note", theme.ConfirmIcon(), func() {
+		n := app.Note{Patient: v.patientID, Subjective: f.s.Text, Objective: f.o.Text, Assessment: f.a.Text, Plan: f.p.Text}
+		if v.encounter != nil {
+			n.Encounter = v.encounter.ID
+		}
+		v.act(func(ctx context.Context) error { _, err := v.c.WriteNote(ctx, n); return err },
+			"Note signed. It can no longer change: add an addendum to correct it.", f.fb, func() {
+				for _, e := range []*widget.Entry{f.s, f.o, f.a, f.p} {
+					e.SetText("")
+				}
+			})
+	})
+	f.sign.Importance = widget.HighImportance
+	return f
+}
+
+func (v *chartView) notesTab() fyne.CanvasObject {
+	f := v.notes
+	title := "New SOAP note"
+	if v.encounter != nil {
+		title = "SOAP note for this visit"
+	}
+	form := widget.NewCard(title, "Signed notes never change; corrections are addenda.", container.NewVBox(
+		container.NewGridWithColumns(2, f.s, f.o, f.a, f.p),
+		container.NewBorder(nil, nil, nil, f.sign, f.fb.Label)))
+	return container.NewVBox(form, bold("Encounters"), v.timeline)
+}
+
+// showTimeline draws the encounters, newest first, each with its notes;
+// notes written outside a visit stand on their own date.
+func (v *chartView) showTimeline() {
+	c := v.chart
+	v.timeline.Objects = nil
+	type entry struct {
+		enc   *app.Encounter
+		notes []app.Note
+		when  int64
+	}
+	byEnc := map[string]*entry{}
+	var entries []*entry
+	for i := range c.Encounters {
+		e := &entry{enc: &c.Encounters[i], when: c.Encounters[i].Start.UnixMilli()}
+		byEnc[e.enc.ID] = e
+		entries = append(entries, e)
+	}
+	for _, n := range c.Notes {
+		if e, ok := byEnc[n.Encounter]; ok {
+			e.notes = append(e.notes, n)
+			continue
+		}
+		entries = append(entries, &entry{notes: []app.Note{n}, when: n.Time.UnixMilli()})
+	}
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].when > entries[j].when })
+	if len(entries) == 0 {
+		v.timeline.Add(quiet("No encounters or notes yet."))
+	}
+	for _, e := range entries {
+		var title, sub string
+		if e.enc != nil {
+			title = fmt.Sprintf("%s — visit: %s", day(e.enc.Start), orDash(e.enc.Reason))
+			if len(e.notes) == 0 {
+				sub = "No note signed for this visit yet."
+			}
+		} else {
+			title = day(e.notes[0].Time) + " — note"
+		}
+		box := container.NewVBox()
+		for _, n := range e.notes {
+			box.Add(v.noteCard(n))
+		}
+		v.timeline.Add(widget.NewCard(title, sub, box))
+	}
+	v.timeline.Refresh()
+}
+
+// noteCard shows one signed note with its addenda and a way to add one.
+func (v *chartView) noteCard(n app.Note) fyne.CanvasObject {
+	rows := container.NewVBox()
+	for _, part := range []struct{ label, text string }{
+		{"S", n.Subjective}, {"O", n.Objective}, {"A", n.Assessment}, {"P", n.Plan},
+	} {
+		if part.text == "" {
+			continue
+		}
+		rows.Add(container.NewBorder(nil, nil, container.NewPadded(bold(part.label)), nil, wrapped(part.text)))
+	}
+	rows.Add(signedBy(n.AuthorName, n.Time, n.Verified, n.Problem))
+	for _, a := range n.Addenda {
+		l := wrapped(fmt.Sprintf("Addendum, %s, %s: %s", stamp(a.Time), a.AuthorName, a.Text))
+		if !a.Verified {
+			l.Importance = widget.DangerImportance
+			l.SetText(l.Text + " (signature does not check out)")
+		}
+		rows.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentCreateIcon()), nil, l))
+	}
+	rows.Add(v.addendumRow(n.ID))
+	return rows
+}
+
+// signedBy says who signed a record and whether the signature checks out.
+func signedBy(name string, t time.Time, ok bool, problem string) fyne.CanvasObject {
+	if ok {
+		l := widget.NewLabel(fmt.Sprintf("Signed by %s, %s · signature verified", name, stamp(t)))
+		l.Importance = widget.LowImportance
+		return container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), l)
+	}
+	l := wrapped(fmt.Sprintf("Signature does not check out: do not rely on this record (%s)", problem))
+	l.Importance = widget.DangerImportance
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.ErrorIcon()), nil, l)
+}
+
+// addendumRow is a collapsed "Add addendum" button that opens an entry.
+func (v *chartView) addendumRow(of string) fyne.CanvasObject {
+	text := widget.NewMultiLineEntry()
+	text.SetPlaceHolder("Correction or addition (signed, points to this record)")
+	text.Wrapping = fyne.TextWrapWord
+	fb := newFeedback()
+	var sign *widget.Button
+	sign = widget.NewButtonWithIcon("Sign addendum", theme.ConfirmIcon(), func() {
+		t := text.Text
+		v.act(func(ctx context.Context) error { _, err := v.c.AddAddendum(ctx, of, t); return err }, "Addendum signed.", fb, nil)
+	})
+	form := container.NewVBox(text, container.NewBorder(nil, nil, nil, sign, fb.Label))
+	form.Hide()
+	open := widget.NewButtonWithIcon("Add addendum", theme.ContentAddIcon(), nil)
+	open.Importance = widget.LowImportance
+	open.OnTapped = func() {
+		open.Hide()
+		form.Show()
+	}
+	return container.NewVBox(container.NewHBox(open), form)
+}
