@@ -176,7 +176,10 @@ func TestRecordsRejectBadInput(t *testing.T) {
 			_, err := c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "x", Onset: "2999-01-01"})
 			return err
 		}},
-		{"onset not a date", func() error { _, err := c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "x", Onset: "last spring"}); return err }},
+		{"onset not a date", func() error {
+			_, err := c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "x", Onset: "last spring"})
+			return err
+		}},
 		{"allergy no severity", func() error { _, err := c.phys.AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "latex"}); return err }},
 		{"drug not in formulary", func() error {
 			_, err := c.phys.Prescribe(ctx, Prescription{Patient: p.ID, Drug: "unobtainium 5 mg", Dose: "1", Frequency: "daily", Days: 3})

@@ -115,6 +115,7 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 	y := &Syncer{s: s, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), heard: make(chan replica.Announcement, 1024), again: make(chan struct{}, 1)}
 	s.onAppend(y.Kick)
+	s.linkChat(y) // chat (issue 8): the chat sends through this sync's XMPP session
 	y.wg.Add(3)
 	go y.connectLoop()
 	go y.pushLoop()
@@ -127,6 +128,7 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 func (y *Syncer) Stop() {
 	y.cancel()
 	y.wg.Wait()
+	y.s.unlinkChat(y) // chat (issue 8)
 	y.mu.Lock()
 	if y.xs != nil {
 		y.xs.Close()
@@ -252,6 +254,8 @@ func (y *Syncer) connectLoop() {
 		y.update(func(st *SyncStatus) { st.Connected = true })
 		y.announce()
 		y.hello(xs)
+		y.wg.Add(1)
+		go func() { defer y.wg.Done(); y.chatConnected(xs) }() // chat (issue 8): room, queue, archive
 		tick := time.NewTicker(reannounceGap)
 	serve:
 		for {
@@ -288,7 +292,7 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
 	defer cancel()
 	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Device() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
-		TLS: y.tls, Register: y.cfg.Register}, y.onMessage)
+		TLS: y.tls, Register: y.cfg.Register, OnPresence: y.chatPresence}, y.onMessage)
 	if err != nil {
 		return nil, fmt.Errorf("app: connect to the clinic's chat server: %w", err)
 	}
@@ -348,7 +352,9 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		case y.heard <- a:
 		default: // a flood: the periodic re-announcement will bring it back
 		}
+		return
 	}
+	y.chatMessage(m) // chat (issue 8): everything else is staff chat
 }
 
 func (y *Syncer) hello(xs *xmpp.Session) {

@@ -31,10 +31,19 @@ type RxItem struct {
 	Instructions string `json:"instructions,omitempty"`
 }
 
-// Directions is the item's sig as a pharmacist reads it:
-// "1 capsule oral three times daily for 7 days".
+// routeWords says a route the way a patient reads it on the label.
+var routeWords = map[string]string{"oral": "by mouth", "sublingual": "under the tongue", "subcutaneous": "by injection under the skin",
+	"intramuscular": "by injection into a muscle", "topical": "on the skin", "rectal": "rectally", "nasal": "into the nose",
+	"eye": "into the eye", "ear": "into the ear"}
+
+// Directions is the item's sig as a patient and a pharmacist read it:
+// "1 capsule by mouth three times daily for 7 days".
 func (it RxItem) Directions() string {
-	s := strings.TrimSpace(strings.Join(strings.Fields(it.Dose+" "+it.Unit+" "+it.Route+" "+it.Frequency), " "))
+	route := it.Route
+	if w, ok := routeWords[norm(route)]; ok {
+		route = w
+	}
+	s := strings.TrimSpace(strings.Join(strings.Fields(it.Dose+" "+it.Unit+" "+route+" "+it.Frequency), " "))
 	if it.Days > 0 {
 		s += fmt.Sprintf(" for %d day%s", it.Days, plural(it.Days))
 	}

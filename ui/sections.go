@@ -63,11 +63,11 @@ var sectionsOf = map[roles.Role][]section{
 	},
 	roles.Physician: {
 		{"Calendar", theme.IconNameCalendar,
-			"Your appointments by day and week, and the hours you are available."},
+			"Your appointments by day and week; opening one starts the visit and opens the chart."},
 		{"Patients", theme.IconNameAccount,
-			"Patient charts: notes, problems, allergies and vitals."},
+			"Patient charts: problems, allergies, medications, signed SOAP notes and vitals with trends."},
 		{"Prescriptions", theme.IconNameDocument,
-			"Write and sign e-prescriptions and print them for the patient."},
+			"Write, check and sign e-prescriptions, print them as PDF, and check a printed verification code."},
 		chat,
 	},
 }

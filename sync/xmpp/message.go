@@ -19,6 +19,10 @@ var (
 // for a malformed message: an error would end the whole stream.
 func (s *Session) receive(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 	if msg, ok := decodeMessage(r, *start); ok {
+		if msg.archiveQuery != "" {
+			s.archived(msg)
+			return nil
+		}
 		s.inbox.push(msg)
 	}
 	return nil
@@ -31,6 +35,22 @@ type wireMessage struct {
 	Delays []struct {
 		Stamp string `xml:"stamp,attr"`
 	} `xml:"urn:xmpp:delay delay"`
+	StanzaIDs []struct {
+		By string `xml:"by,attr"`
+		ID string `xml:"id,attr"`
+	} `xml:"urn:xmpp:sid:0 stanza-id"`
+	// Result is set on a message that carries one result of an archive
+	// query (XEP-0313): the archived message, forwarded.
+	Result *struct {
+		QueryID   string `xml:"queryid,attr"`
+		ID        string `xml:"id,attr"`
+		Forwarded struct {
+			Delay struct {
+				Stamp string `xml:"stamp,attr"`
+			} `xml:"urn:xmpp:delay delay"`
+			Message *wireMessage `xml:"jabber:client message"`
+		} `xml:"urn:xmpp:forward:0 forwarded"`
+	} `xml:"urn:xmpp:mam:2 result"`
 }
 
 // decodeMessage reads the stanza that begins with start from r. It reports
@@ -46,6 +66,36 @@ func decodeMessage(r xml.TokenReader, start xml.StartElement) (Message, bool) {
 	if err := d.Decode(&w); err != nil {
 		return Message{}, false
 	}
+	if w.Result != nil {
+		return decodeArchived(w)
+	}
+	return fromWire(w)
+}
+
+// decodeArchived reads one result of an archive query: the forwarded
+// message, with the archive's id and the time the archive received it.
+func decodeArchived(w wireMessage) (Message, bool) {
+	inner := w.Result.Forwarded.Message
+	if inner == nil || w.Result.QueryID == "" || w.Result.ID == "" {
+		return Message{}, false
+	}
+	inner.Result = nil
+	inner.StanzaIDs = nil
+	msg, ok := fromWire(*inner)
+	if !ok {
+		return Message{}, false
+	}
+	msg.StanzaID = w.Result.ID
+	if at, err := time.Parse(time.RFC3339Nano, w.Result.Forwarded.Delay.Stamp); err == nil {
+		msg.Delay = at.UTC()
+	}
+	msg.archiveQuery, msg.archiveFrom = w.Result.QueryID, w.From.String()
+	return msg, true
+}
+
+// fromWire turns a decoded stanza into a Message, refusing what is not a
+// chat, groupchat or normal message with a body.
+func fromWire(w wireMessage) (Message, bool) {
 	typ := w.Type
 	if typ == "" {
 		typ = stanza.NormalMessage
@@ -69,6 +119,14 @@ func decodeMessage(r xml.TokenReader, start xml.StartElement) (Message, bool) {
 	if msg.Body == "" {
 		return Message{}, false
 	}
+	// The server (or the room) that archived the message names its id for
+	// it; only the archive of the recipient or of the room is believed.
+	for _, sid := range w.StanzaIDs {
+		if sid.ID != "" && (sid.By == w.To.Bare().String() || (msg.Room && sid.By == w.From.Bare().String())) {
+			msg.StanzaID = sid.ID
+			break
+		}
+	}
 	// A message can carry several delays (a room's and a server's): the
 	// earliest is when it was first sent.
 	for _, delay := range w.Delays {
@@ -80,26 +138,26 @@ func decodeMessage(r xml.TokenReader, start xml.StartElement) (Message, bool) {
 	return msg, true
 }
 
-// inbox hands received messages to the caller's function on a goroutine
-// of its own, in order, so that reading the stream never waits for the
-// caller.
-type inbox struct {
+// inbox hands received messages (or presence) to the caller's function on
+// a goroutine of its own, in order, so that reading the stream never waits
+// for the caller.
+type inbox[T any] struct {
 	mu      sync.Mutex
-	queue   []Message
+	queue   []T
 	closed  bool
 	wake    chan struct{}
-	deliver func(Message)
+	deliver func(T)
 }
 
-func newInbox(deliver func(Message)) *inbox {
-	b := &inbox{wake: make(chan struct{}, 1), deliver: deliver}
+func newInbox[T any](deliver func(T)) *inbox[T] {
+	b := &inbox[T]{wake: make(chan struct{}, 1), deliver: deliver}
 	if deliver != nil {
 		go b.run()
 	}
 	return b
 }
 
-func (b *inbox) push(m Message) {
+func (b *inbox[T]) push(m T) {
 	if b.deliver == nil {
 		return
 	}
@@ -110,21 +168,21 @@ func (b *inbox) push(m Message) {
 }
 
 // close lets the delivery goroutine end once the queue is empty.
-func (b *inbox) close() {
+func (b *inbox[T]) close() {
 	b.mu.Lock()
 	b.closed = true
 	b.mu.Unlock()
 	b.signal()
 }
 
-func (b *inbox) signal() {
+func (b *inbox[T]) signal() {
 	select {
 	case b.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (b *inbox) run() {
+func (b *inbox[T]) run() {
 	for range b.wake {
 		b.mu.Lock()
 		batch, closed := b.queue, b.closed

@@ -57,6 +57,7 @@ func (s *Session) JoinRoom(ctx context.Context, room, nick string) error {
 	}
 	s.roomsMu.Lock()
 	s.rooms[addr.Bare().String()] = true
+	s.occupant[addr.Bare().String()] = occupant
 	s.roomsMu.Unlock()
 	return nil
 }
@@ -100,5 +101,5 @@ func (s *Session) SendRoom(ctx context.Context, room, body string) error {
 	if !joined {
 		return fmt.Errorf("%w: %s", ErrNotInRoom, addr.Bare())
 	}
-	return s.send(ctx, addr.Bare(), stanza.GroupChatMessage, body)
+	return s.send(ctx, addr.Bare(), stanza.GroupChatMessage, "", body)
 }

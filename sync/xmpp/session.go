@@ -75,6 +75,10 @@ type Config struct {
 	// before logging in; an account that already exists is logged in to.
 	// For loopback tests only: a clinic's server registers with invites.
 	Register bool
+	// OnPresence, if not nil, is called with the presence of the other
+	// occupants of joined rooms (and of contacts, if any), in arrival
+	// order, from a goroutine of the session's own, like onMessage.
+	OnPresence func(Presence)
 }
 
 // Message is one chat message received.
@@ -95,6 +99,13 @@ type Message struct {
 	Delay time.Time
 	// Room reports a message from a multi-user chat room.
 	Room bool
+	// StanzaID is the id the server's archive (of this account, or of the
+	// room) gave the message (XEP-0359), "" when it was not archived. It
+	// is the same live and in Archive's results, so it tells duplicates.
+	StanzaID string
+
+	archiveQuery string // the archive query this message answers, if any
+	archiveFrom  string // who forwarded it: the archive's owner
 }
 
 // Session is one workstation's logged-in XMPP session. Its methods are safe
@@ -103,12 +114,17 @@ type Session struct {
 	xs   *xmpp.Session
 	conn net.Conn
 
-	roomsMu sync.Mutex
-	rooms   map[string]bool       // joined rooms, by bare JID
-	joining map[string]chan error // joins awaiting the room's answer, by occupant JID
+	roomsMu  sync.Mutex
+	rooms    map[string]bool       // joined rooms, by bare JID
+	occupant map[string]jid.JID    // this session's occupant JID in each joined room
+	joining  map[string]chan error // joins awaiting the room's answer, by occupant JID
 
-	mux   *mux.ServeMux
-	inbox *inbox
+	mux      *mux.ServeMux
+	inbox    *inbox[Message]
+	presence *inbox[Presence]
+
+	queriesMu sync.Mutex
+	queries   map[string]*archiveQuery // archive queries awaiting results, by query id
 
 	presenceID string        // id of the initial presence
 	online     chan struct{} // closed when the server reflects it
@@ -139,8 +155,11 @@ func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, e
 		xs:         xs,
 		conn:       conn,
 		rooms:      make(map[string]bool),
+		occupant:   make(map[string]jid.JID),
 		joining:    make(map[string]chan error),
 		inbox:      newInbox(onMessage),
+		presence:   newInbox(cfg.OnPresence),
+		queries:    make(map[string]*archiveQuery),
 		presenceID: rand.Text(),
 		online:     make(chan struct{}),
 		closing:    make(chan struct{}),
@@ -212,15 +231,16 @@ func (s *Session) handle(r xmlstream.TokenReadEncoder, start *xml.StartElement) 
 	case messageName:
 		return s.receive(r, start)
 	case presenceName:
-		s.presence(r, *start)
+		s.receivePresence(r, *start)
 		return nil
 	}
 	return s.mux.HandleXMPP(r, start)
 }
 
-// presence notes the server's reflection of the initial presence and the
-// answers of rooms being joined; other presence is not used.
-func (s *Session) presence(r xml.TokenReader, start xml.StartElement) {
+// receivePresence notes the server's reflection of the initial presence
+// and the answers of rooms being joined, and hands every other presence to
+// Config.OnPresence.
+func (s *Session) receivePresence(r xml.TokenReader, start xml.StartElement) {
 	var id, from, typ string
 	for _, a := range start.Attr {
 		switch a.Name {
@@ -235,8 +255,15 @@ func (s *Session) presence(r xml.TokenReader, start xml.StartElement) {
 	switch {
 	case from == s.JID() && id == s.presenceID && typ == "":
 		s.onlineOnce.Do(func() { close(s.online) })
-	case typ == "" || typ == "error":
+		return
+	case typ == "error":
 		s.roomAnswer(r, start, from, typ)
+		return
+	case typ == "":
+		s.roomAnswer(r, start, from, typ)
+	}
+	if p, ok := decodePresence(r, start, s.isRoom); ok {
+		s.presence.push(p)
 	}
 }
 
@@ -255,6 +282,7 @@ func (s *Session) serve() {
 		}
 	}
 	s.inbox.close()
+	s.presence.close()
 	close(s.done)
 }
 
@@ -265,10 +293,10 @@ func (s *Session) Send(ctx context.Context, to, body string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %q", ErrBadAddress, to)
 	}
-	return s.send(ctx, addr, stanza.ChatMessage, body)
+	return s.send(ctx, addr, stanza.ChatMessage, "", body)
 }
 
-func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, body string) error {
+func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, id, body string) error {
 	switch {
 	case body == "":
 		return ErrEmpty
@@ -280,7 +308,7 @@ func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, 
 		return s.err
 	default:
 	}
-	msg := stanza.Message{To: to, Type: typ}
+	msg := stanza.Message{To: to, Type: typ, ID: id}
 	payload := xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}})
 	if err := s.xs.Send(ctx, msg.Wrap(payload)); err != nil {
 		return fmt.Errorf("xmpp: send to %s: %w", to, err)

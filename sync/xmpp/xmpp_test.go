@@ -84,7 +84,10 @@ func TestChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := aliceIn.next(t)
-	want := xmpp.Message{From: bob.JID(), To: alice.JID(), Body: "re: head 7 bafkrei", Type: "chat", ID: got.ID}
+	if got.StanzaID == "" {
+		t.Error("no archive id (stanza-id) on a live message")
+	}
+	want := xmpp.Message{From: bob.JID(), To: alice.JID(), Body: "re: head 7 bafkrei", Type: "chat", ID: got.ID, StanzaID: got.StanzaID}
 	if got != want {
 		t.Errorf("alice received %+v, want %+v", got, want)
 	}

@@ -2,7 +2,6 @@ package frontdesk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +17,7 @@ import (
 )
 
 // panelWidth is the width of the booking and appointment panel.
-const panelWidth = 360
+const panelWidth = 320
 
 // appointmentsScreen shows several physicians' days side by side and books,
 // moves, cancels and checks in appointments.
@@ -189,13 +188,13 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 	case pd.DayOff:
 		hours = "Day off"
 	case !pd.Availability.Set:
-		hours = "Working hours not set: any time can be booked"
+		hours = "Hours not set: any time bookable"
 	case len(pd.Availability.Week[s.day.Weekday()]) == 0:
 		hours = "Not working on " + s.day.Weekday().String() + "s"
 	default:
-		hours = fmt.Sprintf("%s · %d-minute slots", app.FormatHours(pd.Availability.Week[s.day.Weekday()]), pd.Availability.SlotMinutes)
+		hours = app.FormatHours(pd.Availability.Week[s.day.Weekday()])
 	}
-	sub := widget.NewLabel(fmt.Sprintf("%s\n%d booked · %d free", hours, taken, free))
+	sub := widget.NewLabel(fmt.Sprintf("%s\n%d-min slots · %d booked · %d free", hours, pd.Availability.SlotMinutes, taken, free))
 	sub.Importance = widget.LowImportance
 	rows := []fyne.CanvasObject{name, sub}
 	shown := map[string]bool{}
@@ -213,11 +212,11 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 		}
 		for _, a := range sl.Appointments {
 			a := a
-			label := clock + "   " + short(a.PatientName, 26)
+			label := clock + "   " + short(a.PatientName, 22)
 			if shown[a.ID] {
-				label = clock + "   ↳ " + short(a.PatientName, 22) + " (cont.)"
+				label = clock + "   ↳ " + short(a.PatientName, 18) + " (cont.)"
 			} else if !sl.Working {
-				label += " (outside hours)"
+				label += " (off hours)"
 			}
 			shown[a.ID] = true
 			b := widget.NewButton(label, func() { s.detail.open(a.ID) })
@@ -301,8 +300,9 @@ type bookingForm struct {
 func newBookingForm(s *appointmentsScreen) *bookingForm {
 	f := &bookingForm{s: s}
 	f.heading = bold("Book an appointment")
+	f.heading.Wrapping = fyne.TextWrapWord
 	f.query = widget.NewEntry()
-	f.query.SetPlaceHolder("Find the patient: name, birth date, phone, MRN")
+	f.query.SetPlaceHolder("Patient: name, birth date, phone or MRN")
 	f.query.OnChanged = func(string) { f.search() }
 	f.matches = widget.NewList(func() int { return len(f.found) }, func() fyne.CanvasObject {
 		l := widget.NewLabel("Family, Given — born 1984-03-27")
@@ -348,7 +348,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		}
 	})
 	f.repeat.SetSelected(repeatChoices[0])
-	f.overbook = widget.NewCheck("Overbook on purpose (over another patient or outside working hours)", nil)
+	f.overbook = widget.NewCheck("Overbook on purpose", nil)
 	f.book = widget.NewButtonWithIcon("Book", theme.ConfirmIcon(), f.submit)
 	f.book.Importance = widget.HighImportance
 	cancel := widget.NewButton("Close", s.showHint)
@@ -362,7 +362,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		widget.NewLabel("Repeat"), f.repeat,
 		widget.NewLabel(""), container.NewGridWithColumns(2, f.times, f.until),
 	)
-	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.query, atLeast(0, 150, f.matches), f.chosen,
+	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.query, atLeast(0, 110, f.matches), f.chosen,
 		form, f.overbook, f.message, container.NewHBox(f.book, cancel)))
 	return f
 }
@@ -539,11 +539,11 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 	})
 	p.dayE, p.startE, p.minE = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	p.overbook = widget.NewCheck("Overbook on purpose", nil)
-	p.moveSeries = widget.NewCheck("Also move the later appointments of this series", nil)
+	p.moveSeries = widget.NewCheck("Also move the later ones of the series", nil)
 	p.move = widget.NewButtonWithIcon("Move", theme.MailForwardIcon(), p.reschedule)
 	p.reason = widget.NewEntry()
 	p.reason.SetPlaceHolder("Why is it cancelled? (required)")
-	p.cancelSeries = widget.NewCheck("Also cancel the later appointments of this series", nil)
+	p.cancelSeries = widget.NewCheck("Also cancel the later ones of the series", nil)
 	p.cancel = widget.NewButtonWithIcon("Cancel appointment", theme.CancelIcon(), p.cancelIt)
 	p.cancel.Importance = widget.DangerImportance
 	p.message = note("")
@@ -687,9 +687,6 @@ func (p *appointmentPanel) cancelIt() {
 			return err
 		}
 		_, err := p.s.d.Cancel(ctx, p.id, reason)
-		if errors.Is(err, app.ErrInvalidInput) {
-			return err
-		}
 		return err
 	})
 }

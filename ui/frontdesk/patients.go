@@ -42,7 +42,7 @@ func NewPatients(d Desk, w fyne.Window) fyne.CanvasObject {
 func newPatients(e env) *patientsScreen {
 	s := &patientsScreen{env: e}
 	s.query = widget.NewEntry()
-	s.query.SetPlaceHolder("Search: family or given name (first letters), birth date YYYY-MM-DD, phone or MRN")
+	s.query.SetPlaceHolder("Name, birth date (YYYY-MM-DD), phone or MRN")
 	s.query.OnChanged = func(string) { s.search() }
 	s.found = widget.NewLabel("Type the first letters of a name, a birth date, a phone number or an MRN.")
 	s.found.Importance = widget.LowImportance
@@ -184,6 +184,8 @@ func newPatientForm(e env) *patientForm {
 	f.heading.SizeName = theme.SizeNameSubHeadingText
 	f.sub = widget.NewLabel("")
 	f.sub.Importance = widget.LowImportance
+	f.sub.Wrapping = fyne.TextWrapWord
+	f.heading.Wrapping = fyne.TextWrapWord
 	grid := container.New(layout.NewFormLayout())
 	for _, ff := range formFields {
 		var input fyne.CanvasObject
@@ -203,6 +205,9 @@ func newPatientForm(e env) *patientForm {
 			en.SetPlaceHolder(ff.hint)
 			key := ff.key
 			en.OnChanged = func(string) { f.touched(key) }
+			if ff.key != "address" {
+				en.OnSubmitted = func(string) { f.submit(false) }
+			}
 			f.entries[ff.key] = en
 			input = en
 		}
@@ -224,8 +229,10 @@ func newPatientForm(e env) *patientForm {
 	f.dupBox = container.NewVBox()
 	f.dupBox.Hide()
 	f.extra = container.NewVBox()
-	card := container.NewVBox(f.heading, f.sub, f.dupBox, grid, f.message,
-		container.NewHBox(f.save, f.clear), f.extra)
+	// The buttons and the form's message sit at the top, where they are
+	// seen without scrolling; Enter in any field saves too.
+	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
+		f.sub, f.message, f.dupBox, grid, f.extra)
 	f.content = widget.NewCard("", "", container.NewPadded(card))
 	f.startNew("")
 	return f
@@ -245,6 +252,12 @@ func (f *patientForm) startNew(query string) {
 	f.id, f.orig = "", app.Patient{}
 	p := app.Patient{}
 	if words := strings.Fields(query); len(words) > 0 && !strings.ContainsAny(query, "0123456789") {
+		for i, w := range words {
+			if w == strings.ToLower(w) { // typed in a hurry: capitalise, the desk corrects "van der" by hand
+				r := []rune(w)
+				words[i] = strings.ToUpper(string(r[0])) + string(r[1:])
+			}
+		}
 		p.Family = words[0]
 		p.Given = strings.Join(words[1:], " ")
 	}

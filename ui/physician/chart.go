@@ -64,8 +64,8 @@ func (s *screen) newChartView(patientID string, enc *app.Encounter, back string,
 		onBack()
 	})
 	header := widget.NewCard("", "", container.NewVBox(
-		container.NewBorder(nil, nil, nil, backBtn, v.name),
-		v.facts, v.allergies, v.visit))
+		container.NewBorder(nil, nil, v.name, backBtn, v.facts),
+		v.allergies, v.visit))
 
 	v.problems, v.allergyList, v.meds = container.NewVBox(), container.NewVBox(), container.NewVBox()
 	v.timeline = container.NewVBox()

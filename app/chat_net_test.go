@@ -1,0 +1,326 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// history returns s's messages in conversation, failing the test on error.
+func history(t testing.TB, s *Session, conversation string) []ChatMessage {
+	t.Helper()
+	h, err := s.ChatHistory(context.Background(), conversation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// waitChat waits until s holds a message with text in conversation and
+// returns it; it fails if the text is there more than once.
+func waitChat(t testing.TB, s *Session, conversation, text string) ChatMessage {
+	t.Helper()
+	var found []ChatMessage
+	waitFor(t, s.StaffName()+" receiving "+text, 20*time.Second, func() bool {
+		found = found[:0]
+		for _, m := range history(t, s, conversation) {
+			if m.Text == text {
+				found = append(found, m)
+			}
+		}
+		return len(found) > 0
+	})
+	if len(found) != 1 {
+		t.Fatalf("%s holds %q %d times", s.StaffName(), text, len(found))
+	}
+	return found[0]
+}
+
+func sendChat(t testing.TB, s *Session, conversation, text, mrn string) ChatMessage {
+	t.Helper()
+	m, err := s.SendChat(context.Background(), conversation, text, mrn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// waitOnline waits until s's chat is connected and in the clinic room.
+func waitOnline(t testing.TB, c *netClinic, ss ...*Session) {
+	t.Helper()
+	for _, s := range ss {
+		waitFor(t, s.StaffName()+" online in the chat", 20*time.Second, func() bool {
+			cs, err := s.Conversations(context.Background())
+			return err == nil && s.ChatOnline() && cs[0].Presence == PresenceOnline
+		})
+	}
+}
+
+func TestChatNetwork(t *testing.T) {
+	ctx := context.Background()
+	c := newNetClinic(t)
+	top := t // syncers restarted in subtests live until the whole test ends
+	recep, phys, admin := c.recep, c.phys, c.admin
+	waitOnline(t, c, recep, phys, admin)
+	var secrets []string // texts that must never reach the server in clear
+
+	t.Run("one to one, both ways", func(t *testing.T) {
+		text := "Mrs Gallimaufry is here for MH0012345, room 2"
+		secrets = append(secrets, text)
+		sent := sendChat(t, recep, phys.Fingerprint(), text, "MH0012345")
+		if !sent.Mine || !sent.Verified {
+			t.Errorf("sent = %+v", sent)
+		}
+		got := waitChat(t, phys, recep.Fingerprint(), text)
+		if !got.Verified || got.Problem != "" || got.From != recep.Fingerprint() || got.FromName != recep.StaffName() || got.MRN != "MH0012345" || !got.Unread {
+			t.Errorf("physician received %+v", got)
+		}
+		reply := "Thanks, calling her in — Quixotic"
+		secrets = append(secrets, reply)
+		sendChat(t, phys, recep.Fingerprint(), reply, "")
+		back := waitChat(t, recep, phys.Fingerprint(), reply)
+		if !back.Verified || back.Mine {
+			t.Errorf("receptionist received %+v", back)
+		}
+		// Unread counts and marking read.
+		cs, err := phys.Conversations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cv := range cs {
+			if cv.ID == recep.Fingerprint() && (cv.Unread != 1 || cv.Presence != PresenceOnline || cv.Last == nil || cv.Last.Text != reply) {
+				t.Errorf("physician's conversation with reception: %+v", cv)
+			}
+		}
+		if err := phys.MarkChatRead(ctx, recep.Fingerprint()); err != nil {
+			t.Fatal(err)
+		}
+		cs, _ = phys.Conversations(ctx)
+		for _, cv := range cs {
+			if cv.Unread != 0 {
+				t.Errorf("after reading: %s has %d unread", cv.Title, cv.Unread)
+			}
+		}
+	})
+
+	t.Run("clinic room", func(t *testing.T) {
+		text := "Staff meeting at noon about the Zyzzyva audit"
+		secrets = append(secrets, text)
+		sendChat(t, admin, ChatRoom, text, "")
+		for _, s := range []*Session{recep, phys, admin} {
+			m := waitChat(t, s, ChatRoom, text)
+			if !m.Verified || m.From != admin.Fingerprint() || m.Mine != (s == admin) {
+				t.Errorf("%s: room message %+v", s.StaffName(), m)
+			}
+		}
+		answer := "Noted, the Zyzzyva folder is ready"
+		secrets = append(secrets, answer)
+		sendChat(t, phys, ChatRoom, answer, "")
+		waitChat(t, admin, ChatRoom, answer)
+		waitChat(t, recep, ChatRoom, answer)
+	})
+
+	t.Run("presence", func(t *testing.T) {
+		if err := phys.SetChatAway(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "physician shown away", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceAway })
+		if err := phys.SetChatAway(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "physician shown online", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceOnline })
+	})
+
+	t.Run("offline delivery and queue", func(t *testing.T) {
+		c.syncer[phys].Stop()
+		waitFor(t, "physician shown offline", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceOffline })
+		toAbsent := "While you were out: Pemberton called"
+		fromAbsent := "Written offline: renew the Pemberton order"
+		secrets = append(secrets, toAbsent, fromAbsent)
+		sendChat(t, recep, phys.Fingerprint(), toAbsent, "")
+		queued := sendChat(t, phys, recep.Fingerprint(), fromAbsent, "")
+		if !queued.Queued {
+			t.Errorf("a message written offline is not queued: %+v", queued)
+		}
+		if n, _ := phys.ChatWaiting(ctx); n != 1 {
+			t.Errorf("%d messages waiting, want 1", n)
+		}
+		c.start(top, phys)
+		waitChat(t, phys, recep.Fingerprint(), toAbsent)
+		waitChat(t, recep, phys.Fingerprint(), fromAbsent)
+		waitFor(t, "the queue empty", 10*time.Second, func() bool { n, _ := phys.ChatWaiting(ctx); return n == 0 })
+		for _, m := range history(t, phys, recep.Fingerprint()) {
+			if m.Queued {
+				t.Errorf("still marked queued after sending: %+v", m)
+			}
+		}
+	})
+
+	t.Run("server restart", func(t *testing.T) {
+		c.xmpp.Stop(t)
+		waitFor(t, "chat offline", 10*time.Second, func() bool { return !recep.ChatOnline() })
+		during := "Sent while the server was down: Ozymandias file"
+		secrets = append(secrets, during)
+		m := sendChat(t, recep, ChatRoom, during, "")
+		if !m.Queued {
+			t.Errorf("not queued while the server is down: %+v", m)
+		}
+		c.xmpp.Start(t)
+		waitOnline(t, c, recep, phys)
+		for _, s := range []*Session{phys, admin, recep} {
+			waitChat(t, s, ChatRoom, during)
+		}
+		after := "After the restart: all well"
+		sendChat(t, phys, recep.Fingerprint(), after, "")
+		waitChat(t, recep, phys.Fingerprint(), after)
+		// Nothing lost or duplicated anywhere.
+		for _, s := range []*Session{phys, recep} {
+			seen := map[string]bool{}
+			for _, conv := range []string{ChatRoom, recep.Fingerprint(), phys.Fingerprint()} {
+				for _, m := range history(t, s, conv) {
+					if seen[m.Conversation+m.Text] {
+						t.Errorf("%s holds %q twice", s.StaffName(), m.Text)
+					}
+					seen[m.Conversation+m.Text] = true
+				}
+			}
+		}
+	})
+
+	t.Run("plain message from an ordinary client", func(t *testing.T) {
+		addr := c.xmpp.Register(t, "outsider", "outsider-password")
+		out, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: "outsider-password", Addr: c.xmpp.Addr, TLS: c.xmpp.TLSConfig()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		rp, _ := phys.Replica()
+		to := rp.Device() + "@" + c.xmpp.Domain
+		if err := out.Send(ctx, to, "hello, this is the lab"); err != nil {
+			t.Fatal(err)
+		}
+		// A message in Medihaven's wire form that no staff key signed.
+		if err := out.Send(ctx, to, chatWire+"bm90IGEgcGdwIG1lc3NhZ2U="); err != nil {
+			t.Fatal(err)
+		}
+		conv := plainPrefix + "outsider@" + c.xmpp.Domain
+		m := waitChat(t, phys, conv, "hello, this is the lab")
+		if m.Verified || m.Problem != problemPlain || m.From != "" || m.FromName != "outsider@"+c.xmpp.Domain {
+			t.Errorf("plain message shown as %+v", m)
+		}
+		waitFor(t, "the forged message kept", 10*time.Second, func() bool { return len(history(t, phys, conv)) == 2 })
+		for _, m := range history(t, phys, conv) {
+			if m.Verified {
+				t.Errorf("verified: %+v", m)
+			}
+		}
+		cs, _ := phys.Conversations(ctx)
+		if last := cs[len(cs)-1]; last.ID != conv || last.Unread != 2 {
+			t.Errorf("outsider's conversation: %+v", last)
+		}
+	})
+
+	t.Run("history recovered from the archive", func(t *testing.T) {
+		before := map[string]int{}
+		for _, conv := range []string{ChatRoom, recep.Fingerprint()} {
+			before[conv] = len(history(t, phys, conv))
+		}
+		c.syncer[phys].Stop()
+		// A new workstation of the same account: no local history at all.
+		r, _ := phys.Replica()
+		err := r.DB().Update(ctx, func(tx *store.Tx) error {
+			rows, err := tx.SecretsWithPrefix(ctx, "chat/")
+			for name := range rows {
+				if err := tx.DeleteSecret(ctx, name); err != nil {
+					return err
+				}
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := history(t, phys, ChatRoom); len(h) != 0 {
+			t.Fatalf("history not wiped: %d", len(h))
+		}
+		c.start(top, phys)
+		for conv, n := range before {
+			waitFor(t, "history recovered", 20*time.Second, func() bool { return len(history(t, phys, conv)) == n })
+			for _, m := range history(t, phys, conv) {
+				if !m.Verified {
+					t.Errorf("recovered %q unverified: %s", m.Text, m.Problem)
+				}
+			}
+		}
+		mine := waitChat(t, phys, recep.Fingerprint(), "Thanks, calling her in — Quixotic")
+		if !mine.Mine || mine.Queued {
+			t.Errorf("own message recovered as %+v", mine)
+		}
+	})
+
+	t.Run("no plaintext on the server", func(t *testing.T) {
+		err := filepath.WalkDir(c.xmpp.DataDir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, s := range secrets {
+				for _, word := range []string{s, "Gallimaufry", "Quixotic", "Zyzzyva", "Pemberton", "Ozymandias", "MH0012345"} {
+					if bytes.Contains(b, []byte(word)) {
+						t.Errorf("%s holds %q in clear", path, word)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The archive does hold the messages, as ciphertext.
+		found := false
+		filepath.WalkDir(c.xmpp.DataDir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.Contains(path, "archive") {
+				b, _ := os.ReadFile(path)
+				found = found || bytes.Contains(b, []byte("mh1chat "))
+			}
+			return nil
+		})
+		if !found {
+			t.Error("no encrypted chat message found in the server's archive files")
+		}
+	})
+
+	for s, y := range c.syncer {
+		if ps := y.Problems(); len(ps) > 0 {
+			t.Errorf("%s: sync problems: %v", s.StaffName(), ps)
+		}
+	}
+}
+
+func presenceOf(t testing.TB, s *Session, fp string) string {
+	t.Helper()
+	cs, err := s.Conversations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ID == fp {
+			return c.Presence
+		}
+	}
+	return ""
+}
+
+var _ = errors.Is

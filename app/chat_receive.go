@@ -1,0 +1,299 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/xmpp"
+	"mellium.im/xmpp/jid"
+)
+
+func xmppOutgoing(to string, q chatQueued) xmpp.Outgoing {
+	return xmpp.Outgoing{To: to, Room: q.Room, ID: q.ID, Body: q.Body}
+}
+
+// Why a message is shown unverified, in the words the chat panel shows.
+const (
+	problemPlain    = "Not encrypted or signed: sent from an ordinary chat program, not from a Medihaven workstation."
+	problemStranger = "The sender is not in the staff directory (or their workstation has not synced with yours yet)."
+	problemBadSig   = "The signature does not match the sender's key in the staff directory: it may be forged or altered."
+	problemMismatch = "The message was signed for another conversation or by another colleague than the one it came from."
+	problemUnopened = "This message could not be decrypted on this workstation."
+	problemDamaged  = "The message is damaged and could not be read."
+)
+
+// chatMessage handles one chat message heard live on the sync's XMPP
+// session (anything but sync announcements).
+func (y *Syncer) chatMessage(m xmpp.Message) {
+	if m.Room && bareOf(m.From) != y.chatRoom() {
+		return // the sync room carries announcements only
+	}
+	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := y.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, ErrLocked) {
+		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	}
+}
+
+// chatPresence notes a colleague's presence in the clinic room (the
+// occupant's nickname is their device id).
+func (y *Syncer) chatPresence(p xmpp.Presence) {
+	if !p.Room || bareOf(p.From) != y.chatRoom() {
+		return
+	}
+	_, nick, _ := strings.Cut(p.From, "/")
+	l := y.s.chatLink()
+	l.mu.Lock()
+	if l.syncer == y {
+		l.presence[nick] = p.Show
+	}
+	l.mu.Unlock()
+	y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+}
+
+// chatConnected runs after each (re)connection: join the clinic room,
+// send what waits, and read what the server archived that this
+// workstation does not hold (all of it on a new workstation).
+func (y *Syncer) chatConnected(xs *xmpp.Session) {
+	ctx, cancel := context.WithTimeout(y.ctx, time.Minute)
+	defer cancel()
+	r, err := y.s.live()
+	if err != nil {
+		return
+	}
+	if err := xs.JoinRoom(ctx, y.chatRoom(), r.Device()); err != nil {
+		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	} else {
+		_ = xs.KeepRoom(ctx, y.chatRoom()) // refused unless this workstation created the room: fine
+	}
+	y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	if _, err := y.s.flushChat(ctx); err != nil {
+		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	}
+	if err := y.recoverChat(ctx, xs); err != nil {
+		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	}
+}
+
+// recoverChat reads this account's and the clinic room's archives from
+// where this workstation stopped, keeping what it lacks.
+func (y *Syncer) recoverChat(ctx context.Context, xs *xmpp.Session) error {
+	r, err := y.s.live()
+	if err != nil {
+		return err
+	}
+	for _, a := range []struct{ mark, archive string }{{"own", ""}, {"room", y.chatRoom()}} {
+		after, err := y.s.archiveMark(ctx, r, a.mark)
+		if err != nil {
+			return err
+		}
+		for range 1000 {
+			page, err := xs.Archive(ctx, a.archive, after, xmpp.MaxArchivePage)
+			if err != nil {
+				return fmt.Errorf("app: recover the chat history from the server: %w", err)
+			}
+			for _, m := range page.Messages {
+				if _, err := y.s.receiveChat(ctx, y, m); err != nil {
+					return err
+				}
+			}
+			if page.Last != "" {
+				after = page.Last
+				if err := y.s.putArchiveMark(ctx, r, a.mark, after); err != nil {
+					return err
+				}
+			}
+			if page.Complete || len(page.Messages) == 0 {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func bareOf(addr string) string {
+	bare, _, _ := strings.Cut(addr, "/")
+	return bare
+}
+
+// receiveChat turns one XMPP message (live, offline or archived) into a
+// kept chat message. It reports whether the message was new.
+func (s *Session) receiveChat(ctx context.Context, y *Syncer, m xmpp.Message) (bool, error) {
+	r, err := s.live()
+	if err != nil {
+		return false, err
+	}
+	device := bareOf(m.From)
+	if m.Room {
+		_, device, _ = strings.Cut(m.From, "/")
+	} else if addr, err := jid.Parse(device); err == nil {
+		device = addr.Localpart()
+	}
+	devs, err := s.knownDevices(ctx, r, device)
+	if err != nil {
+		return false, err
+	}
+	c := readChat(r, devs, y.chatRoom(), y.cfg.Domain, m, s.env.Now())
+	if c.Key == "" {
+		return false, nil // a room message encrypted before this member joined: not for us
+	}
+	fresh, err := s.keepChatNew(ctx, r, c, nil)
+	if err != nil {
+		return false, fmt.Errorf("app: keep a chat message: %w", err)
+	}
+	if fresh {
+		scope := ChatSent
+		if !c.Mine {
+			scope = ChatReceived
+		}
+		s.changed([]replica.Changed{{ID: c.Conversation, Kind: KindChat, Scope: scope}})
+	}
+	return fresh, nil
+}
+
+// readChat decides who sent m, in which conversation, and whether it is
+// verified. It never fails: what cannot be verified is kept marked so.
+func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) storedChat {
+	c := storedChat{ChatMessage: ChatMessage{ID: m.ID, At: now}}
+	if !m.Delay.IsZero() {
+		c.At = m.Delay
+	}
+	// Who sent it: a workstation's account is DEVICE@DOMAIN, and its
+	// nickname in the clinic room is its device id.
+	sender := bareOf(m.From)
+	device := ""
+	switch {
+	case m.Room:
+		_, device, _ = strings.Cut(m.From, "/")
+		sender = m.From
+		c.Conversation = ChatRoom
+	default:
+		if addr, err := jid.Parse(m.From); err == nil && addr.Domainpart() == domain {
+			device = addr.Localpart()
+		}
+	}
+	c.From = devs.member[device]
+	mine := c.From != "" && c.From == r.Fingerprint()
+	c.Mine = mine
+	if c.From != "" {
+		if mem, ok := r.Member(c.From); ok {
+			c.FromName = mem.Name
+		}
+	}
+	if c.FromName == "" {
+		c.FromName = sender
+	}
+	if !m.Room {
+		switch {
+		case c.From == "":
+			c.Conversation = plainPrefix + sender
+		case mine:
+			c.Conversation = "" // from the payload: whom I wrote to
+		default:
+			c.Conversation = c.From
+		}
+	}
+
+	body, isChat := strings.CutPrefix(m.Body, chatWire)
+	if !isChat {
+		c.Text, c.Problem = sanitize(m.Body), problemPlain
+		if mine && c.Conversation == "" {
+			c.Conversation = plainPrefix + bareOf(m.To)
+		}
+		c.Key = plainKey(m)
+		return c
+	}
+	ct, err := base64.StdEncoding.DecodeString(strings.TrimSpace(body))
+	var pub *crypto.PublicKey
+	if c.From != "" {
+		pub, _ = r.PublicKey(c.From)
+	}
+	var opened crypto.Opened
+	if err == nil {
+		opened, err = r.Identity().OpenSigned(ct, pub)
+	}
+	var p chatPayload
+	if err == nil {
+		err = json.Unmarshal(opened.Plain, &p)
+	}
+	if err != nil {
+		if m.Room && errors.Is(err, crypto.ErrCannotOpen) {
+			return storedChat{} // written before this member was in the directory
+		}
+		c.Problem = problemDamaged
+		if errors.Is(err, crypto.ErrCannotOpen) {
+			c.Problem = problemUnopened
+		}
+		if c.Conversation == "" {
+			c.Conversation = plainPrefix + bareOf(m.To)
+		}
+		c.Key = plainKey(m)
+		return c
+	}
+	c.Text, c.MRN = sanitize(p.Text), strings.ToUpper(p.MRN)
+	if len(c.MRN) > 16 {
+		c.MRN = ""
+	}
+	if mine && c.Conversation == "" {
+		c.Conversation = p.To
+		if _, ok := r.Member(p.To); !ok || p.To == ChatRoom {
+			c.Conversation = plainPrefix + bareOf(m.To)
+		}
+	}
+	wantTo := r.Fingerprint()
+	if m.Room {
+		wantTo = ChatRoom
+	} else if mine {
+		wantTo = c.Conversation
+	}
+	switch {
+	case pub == nil:
+		c.Problem = problemStranger
+	case opened.Signature != nil:
+		c.Problem = problemBadSig
+	case p.From != c.From || p.To != wantTo:
+		c.Problem = problemMismatch
+	default:
+		c.Verified = true
+		c.At = time.UnixMilli(p.At)
+		c.ID = p.ID
+		c.Key = "p:" + c.From + ":" + p.ID
+		return c
+	}
+	c.Key = plainKey(m)
+	return c
+}
+
+// plainKey tells apart unverified messages: by the archive's id when the
+// server gave one, else by what the stanza says.
+func plainKey(m xmpp.Message) string {
+	if m.StanzaID != "" {
+		if m.Room {
+			return "s:room:" + m.StanzaID
+		}
+		return "s:" + m.StanzaID
+	}
+	sum := sha256.Sum256([]byte(m.From + "\x00" + m.ID + "\x00" + m.Body + "\x00" + m.Delay.String()))
+	return "h:" + hex.EncodeToString(sum[:16])
+}
+
+// sanitize keeps a message's text printable and bounded.
+func sanitize(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if utf8.RuneCountInString(s) > MaxChatText {
+		s = string([]rune(s)[:MaxChatText]) + "…"
+	}
+	return s
+}

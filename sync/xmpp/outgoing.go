@@ -1,0 +1,83 @@
+package xmpp
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+)
+
+// Outgoing is a message to send with SendMessage.
+type Outgoing struct {
+	To   string // a JID, or a room's bare JID when Room
+	Room bool   // a room joined with JoinRoom
+	ID   string // the stanza id the recipient sees (optional)
+	Body string
+}
+
+// SendMessage sends m: to one account (type chat) or to a joined room
+// (type groupchat), with the stanza id m.ID.
+func (s *Session) SendMessage(ctx context.Context, m Outgoing) error {
+	addr, err := jid.Parse(m.To)
+	if err != nil {
+		return fmt.Errorf("%w: %q", ErrBadAddress, m.To)
+	}
+	if !m.Room {
+		return s.send(ctx, addr, stanza.ChatMessage, m.ID, m.Body)
+	}
+	s.roomsMu.Lock()
+	joined := s.rooms[addr.Bare().String()]
+	s.roomsMu.Unlock()
+	if !joined {
+		return fmt.Errorf("%w: %s", ErrNotInRoom, addr.Bare())
+	}
+	return s.send(ctx, addr.Bare(), stanza.GroupChatMessage, m.ID, m.Body)
+}
+
+// Namespaces of a room's configuration (XEP-0045 owner use case, XEP-0004
+// data forms).
+const (
+	nsMUCOwner = "http://jabber.org/protocol/muc#owner"
+	nsData     = "jabber:x:data"
+)
+
+// KeepRoom asks a room this session owns (it created it) to persist when
+// empty, so that its archive is kept for those who join later. A room
+// owned by someone else refuses; that is not a fault of the caller's.
+func (s *Session) KeepRoom(ctx context.Context, room string) error {
+	addr, err := jid.Parse(room)
+	if err != nil {
+		return fmt.Errorf("%w: room %q", ErrBadAddress, room)
+	}
+	field := func(name, value string) xml.TokenReader {
+		return xmlstream.Wrap(
+			xmlstream.Wrap(xmlstream.Token(xml.CharData(value)), xml.StartElement{Name: xml.Name{Local: "value"}}),
+			xml.StartElement{Name: xml.Name{Local: "field"}, Attr: []xml.Attr{{Name: xml.Name{Local: "var"}, Value: name}}},
+		)
+	}
+	form := xmlstream.Wrap(xmlstream.MultiReader(
+		field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"),
+		field("muc#roomconfig_persistentroom", "1"),
+		field("muc#roomconfig_enablearchiving", "1"),
+	), xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "submit"}}})
+	query := xmlstream.Wrap(form, xml.StartElement{Name: xml.Name{Space: nsMUCOwner, Local: "query"}})
+	resp, err := s.xs.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: addr.Bare()}.Wrap(query))
+	if err != nil {
+		return fmt.Errorf("xmpp: configure room %s: %w", addr.Bare(), err)
+	}
+	defer resp.Close()
+	var answer struct {
+		stanza.IQ
+		Err stanza.Error `xml:"error"`
+	}
+	if err := xml.NewTokenDecoder(resp).Decode(&answer); err != nil {
+		return fmt.Errorf("xmpp: configure room %s: %w", addr.Bare(), err)
+	}
+	if answer.Type == stanza.ErrorIQ {
+		return fmt.Errorf("xmpp: room %s refused to be kept: %w", addr.Bare(), answer.Err)
+	}
+	return nil
+}

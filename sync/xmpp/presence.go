@@ -1,0 +1,97 @@
+package xmpp
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+)
+
+// What a Presence says about someone.
+const (
+	Online  = "online"
+	Away    = "away"
+	Offline = "offline"
+)
+
+// Presence is whether another occupant of a room (room@service/nick) or a
+// contact (a full JID) is online, away or offline.
+type Presence struct {
+	From string
+	Show string // Online, Away or Offline
+	Room bool   // From is a room occupant
+}
+
+// decodePresence reads a presence stanza whose start element was already
+// read. It reports false for anything but available and unavailable
+// presence from someone.
+func decodePresence(r xml.TokenReader, start xml.StartElement, isRoom func(string) bool) (Presence, bool) {
+	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+	var w struct {
+		stanza.Presence
+		Show string `xml:"show"`
+	}
+	if err := d.Decode(&w); err != nil || w.From.Equal(jid.JID{}) {
+		return Presence{}, false
+	}
+	p := Presence{From: w.From.String(), Room: isRoom(w.From.Bare().String())}
+	switch w.Type {
+	case stanza.UnavailablePresence:
+		p.Show = Offline
+	case "":
+		p.Show = Online
+		if w.Show == "away" || w.Show == "xa" || w.Show == "dnd" {
+			p.Show = Away
+		}
+	default:
+		return Presence{}, false
+	}
+	return p, true
+}
+
+// isRoom reports whether bare is a room this session joined (or is
+// joining).
+func (s *Session) isRoom(bare string) bool {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	if s.rooms[bare] {
+		return true
+	}
+	for occupant := range s.joining {
+		if addr, err := jid.Parse(occupant); err == nil && addr.Bare().String() == bare {
+			return true
+		}
+	}
+	return false
+}
+
+// SetAway tells the server, and every room this session joined, that the
+// person is away (true) or back (false).
+func (s *Session) SetAway(ctx context.Context, away bool) error {
+	var show xml.TokenReader
+	if away {
+		show = xmlstream.Wrap(xmlstream.Token(xml.CharData("away")), xml.StartElement{Name: xml.Name{Local: "show"}})
+	}
+	if err := s.xs.Send(ctx, stanza.Presence{}.Wrap(show)); err != nil {
+		return fmt.Errorf("xmpp: set presence: %w", err)
+	}
+	s.roomsMu.Lock()
+	occupants := make([]jid.JID, 0, len(s.occupant))
+	for _, o := range s.occupant {
+		occupants = append(occupants, o)
+	}
+	s.roomsMu.Unlock()
+	for _, o := range occupants {
+		var show xml.TokenReader
+		if away {
+			show = xmlstream.Wrap(xmlstream.Token(xml.CharData("away")), xml.StartElement{Name: xml.Name{Local: "show"}})
+		}
+		if err := s.xs.Send(ctx, stanza.Presence{To: o}.Wrap(show)); err != nil {
+			return fmt.Errorf("xmpp: set presence in %s: %w", o.Bare(), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,517 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image/color"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// Chat is what the panel needs of a logged-in session.
+type Chat interface {
+	StaffName() string
+	Conversations(ctx context.Context) ([]app.Conversation, error)
+	ChatHistory(ctx context.Context, conversation string) ([]app.ChatMessage, error)
+	MarkChatRead(ctx context.Context, conversation string) error
+	SendChat(ctx context.Context, conversation, text, mrn string) (app.ChatMessage, error)
+	SetChatAway(ctx context.Context, away bool) error
+	ChatOnline() bool
+	OnChange(fn func([]app.Changed)) (stop func())
+}
+
+// PatientLookup is what a session offers when its role may look patients
+// up (receptionists, physicians): the patient an MRN names.
+type PatientLookup interface {
+	ChatPatient(ctx context.Context, mrn string) (app.Patient, error)
+}
+
+// ChartReader is what a physician's session offers: opening a chart
+// (audited).
+type ChartReader interface {
+	OpenChart(ctx context.Context, patientID string) (app.Chart, error)
+}
+
+// timeout bounds each use case the panel runs.
+const timeout = 20 * time.Second
+
+// panel is the chat screen's state; every field is touched on the UI
+// goroutine only.
+type panel struct {
+	c   Chat
+	win fyne.Window
+
+	convs    []app.Conversation
+	open     string // conversation shown
+	messages []app.ChatMessage
+	unread   map[string]int // last counts seen, to notify of new ones
+	focused  bool
+
+	list     *widget.List
+	msgs     *widget.List
+	title    *widget.Label
+	subtitle *widget.Label
+	status   *widget.Label
+	away     *widget.Check
+	text     *widget.Entry
+	mrn      *widget.Entry
+	send     *widget.Button
+	problem  *widget.Label
+}
+
+// New builds the chat panel for a session.
+func New(c Chat, w fyne.Window) fyne.CanvasObject {
+	p := &panel{c: c, win: w, open: app.ChatRoom, unread: map[string]int{}, focused: true}
+	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
+	p.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(p.convs) && p.convs[i].ID != p.open {
+			p.open = p.convs[i].ID
+			p.text.SetText("")
+			p.mrn.SetText("")
+			p.loadMessages()
+		}
+	}
+	p.msgs = widget.NewList(func() int { return len(p.messages) }, p.newMessageRow, p.updateMessageRow)
+	p.title = widget.NewLabelWithStyle("Clinic room", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.title.SizeName = theme.SizeNameSubHeadingText
+	p.subtitle = widget.NewLabel("")
+	p.subtitle.Importance = widget.LowImportance
+	p.status = widget.NewLabel("")
+	p.status.Wrapping = fyne.TextWrapWord
+	p.away = widget.NewCheck("Show me as away", func(on bool) {
+		p.run(func(ctx context.Context) error { return c.SetChatAway(ctx, on) }, nil)
+	})
+	p.text = widget.NewMultiLineEntry()
+	p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
+	p.text.Wrapping = fyne.TextWrapWord
+	p.text.SetMinRowsVisible(2)
+	p.mrn = widget.NewEntry()
+	p.mrn.SetPlaceHolder("Patient MRN (optional)")
+	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.sendMessage)
+	p.send.Importance = widget.HighImportance
+	p.problem = widget.NewLabel("")
+	p.problem.Wrapping = fyne.TextWrapWord
+	p.problem.Importance = widget.DangerImportance
+	p.problem.Hide()
+	p.text.OnSubmitted = func(string) { p.sendMessage() }
+
+	privacy := widget.NewLabel("Only the recipients can read messages: the server stores ciphertext. " +
+		"Refer to patients by MRN, not by name.")
+	privacy.Wrapping = fyne.TextWrapWord
+	privacy.Importance = widget.LowImportance
+
+	left := container.NewBorder(
+		container.NewVBox(widget.NewLabelWithStyle("Conversations", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), p.away),
+		nil, nil, nil, p.list)
+	composer := container.NewBorder(nil, nil, nil,
+		container.NewVBox(container.New(layout.NewGridWrapLayout(fyne.NewSize(200, p.mrn.MinSize().Height)), p.mrn), p.send),
+		p.text)
+	// The shell gives a screen its minimum height: ask for room to read.
+	room := canvas.NewRectangle(color.Transparent)
+	room.SetMinSize(fyne.NewSize(420, 460))
+	right := container.NewBorder(
+		container.NewVBox(container.NewHBox(p.title, layout.NewSpacer(), p.subtitle), p.status),
+		container.NewVBox(p.problem, composer, privacy),
+		nil, nil, container.NewStack(room, p.msgs))
+	split := container.NewHSplit(left, right)
+	split.Offset = 0.28
+
+	lc := fyne.CurrentApp().Lifecycle()
+	lc.SetOnEnteredForeground(func() { p.focused = true })
+	lc.SetOnExitedForeground(func() { p.focused = false })
+
+	return newLive(split, func() func() {
+		p.refresh(true)
+		return c.OnChange(func(ch []app.Changed) {
+			for _, x := range ch {
+				if x.Kind == app.KindChat {
+					fyne.Do(func() { p.refresh(false) })
+					return
+				}
+			}
+		})
+	})
+}
+
+// run does work off the UI goroutine, then done on it.
+func (p *panel) run(work func(ctx context.Context) error, done func(error)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		err := work(ctx)
+		fyne.Do(func() {
+			if done != nil {
+				done(err)
+			} else if err != nil {
+				p.showProblem(err)
+			}
+		})
+	}()
+}
+
+func (p *panel) showProblem(err error) {
+	if err == nil {
+		p.problem.Hide()
+		return
+	}
+	p.problem.SetText(plain(err))
+	p.problem.Show()
+}
+
+// plain is an error as a person reads it: without the package prefixes.
+func plain(err error) string {
+	s := err.Error()
+	for _, prefix := range []string{"app: ", "xmpp: ", "crypto: ", "replica: "} {
+		s = strings.ReplaceAll(s, prefix, "")
+	}
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// refresh reloads the conversations and the open one's messages; first
+// is the panel's first load (no notifications for what was there).
+func (p *panel) refresh(first bool) {
+	var convs []app.Conversation
+	var msgs []app.ChatMessage
+	open := p.open
+	online := false
+	p.run(func(ctx context.Context) error {
+		var err error
+		if convs, err = p.c.Conversations(ctx); err != nil {
+			return err
+		}
+		online = p.c.ChatOnline()
+		msgs, err = p.c.ChatHistory(ctx, open)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.showProblem(err)
+			return
+		}
+		p.notify(convs, first)
+		p.convs = convs
+		p.list.Refresh()
+		for i, c := range convs {
+			if c.ID == p.open {
+				p.list.Select(i)
+			}
+		}
+		if open == p.open {
+			p.showMessages(msgs)
+		}
+		if online {
+			p.status.SetText("")
+			p.status.Hide()
+		} else {
+			p.status.SetText("Not connected to the clinic's chat server: your messages wait on this workstation and are sent when the connection is back.")
+			p.status.Show()
+		}
+	})
+}
+
+// notify sends a desktop notification for each conversation whose unread
+// count grew while the window is not focused.
+func (p *panel) notify(convs []app.Conversation, first bool) {
+	for _, c := range convs {
+		before := p.unread[c.ID]
+		p.unread[c.ID] = c.Unread
+		if first || p.focused || c.Unread <= before || c.Last == nil || c.Last.Mine {
+			continue
+		}
+		body := c.Last.Text
+		if !c.Last.Verified {
+			body = "Unverified: " + body
+		}
+		if len([]rune(body)) > 120 {
+			body = string([]rune(body)[:120]) + "…"
+		}
+		fyne.CurrentApp().SendNotification(fyne.NewNotification("Medihaven — "+c.Last.FromName, body))
+	}
+}
+
+func (p *panel) loadMessages() {
+	open := p.open
+	var msgs []app.ChatMessage
+	p.run(func(ctx context.Context) error {
+		var err error
+		msgs, err = p.c.ChatHistory(ctx, open)
+		return err
+	}, func(err error) {
+		if err != nil {
+			p.showProblem(err)
+			return
+		}
+		if open == p.open {
+			p.showMessages(msgs)
+		}
+	})
+}
+
+// showMessages shows the open conversation and marks it read.
+func (p *panel) showMessages(msgs []app.ChatMessage) {
+	p.messages = msgs
+	p.msgs.Refresh()
+	if len(msgs) > 0 {
+		p.msgs.ScrollToBottom()
+	}
+	for _, c := range p.convs {
+		if c.ID != p.open {
+			continue
+		}
+		p.title.SetText(c.Title)
+		p.subtitle.SetText(describe(c))
+		if c.Unread > 0 && p.focused {
+			id := c.ID
+			p.run(func(ctx context.Context) error { return p.c.MarkChatRead(ctx, id) }, nil)
+		}
+	}
+	external := strings.HasPrefix(p.open, "xmpp:")
+	if external {
+		p.text.Disable()
+		p.send.Disable()
+		p.text.SetPlaceHolder("This address is outside the staff directory: Medihaven does not send to it.")
+	} else {
+		p.text.Enable()
+		p.send.Enable()
+		p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
+	}
+}
+
+func describe(c app.Conversation) string {
+	switch {
+	case c.ID == app.ChatRoom:
+		return "Everyone on the staff"
+	case strings.HasPrefix(c.ID, "xmpp:"):
+		return "Outside the staff directory"
+	}
+	return fmt.Sprintf("%s · %s", roleName(string(c.Role)), c.Presence)
+}
+
+func roleName(r string) string {
+	if r == "" {
+		return ""
+	}
+	return strings.ToUpper(r[:1]) + r[1:]
+}
+
+func (p *panel) sendMessage() {
+	text, mrn, conv := p.text.Text, p.mrn.Text, p.open
+	if strings.TrimSpace(text) == "" && strings.TrimSpace(mrn) == "" {
+		return
+	}
+	p.send.Disable()
+	p.run(func(ctx context.Context) error {
+		_, err := p.c.SendChat(ctx, conv, text, mrn)
+		return err
+	}, func(err error) {
+		p.send.Enable()
+		if err != nil && !errors.Is(err, app.ErrChatOffline) {
+			p.showProblem(err)
+			return
+		}
+		p.showProblem(nil)
+		if conv == p.open {
+			p.text.SetText("")
+			p.mrn.SetText("")
+		}
+		p.refresh(false)
+	})
+}
+
+// ---- conversation rows ----
+
+func (p *panel) newConvRow() fyne.CanvasObject {
+	dot := canvas.NewCircle(theme.Color(theme.ColorNameDisabled))
+	name := widget.NewLabel("Colleague name")
+	name.Truncation = fyne.TextTruncateEllipsis
+	badge := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	badgeBg := canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
+	badgeBg.CornerRadius = 8
+	return container.NewBorder(nil, nil,
+		container.NewCenter(container.NewGridWrap(fyne.NewSize(10, 10), dot)),
+		container.NewCenter(container.NewStack(badgeBg, badge)),
+		name)
+}
+
+func (p *panel) updateConvRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(p.convs) {
+		return
+	}
+	c := p.convs[i]
+	b := o.(*fyne.Container)
+	name := b.Objects[0].(*widget.Label)
+	dot := b.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
+	badge := b.Objects[2].(*fyne.Container).Objects[0].(*fyne.Container)
+	title := c.Title
+	if c.Role != "" {
+		title += " · " + roleName(string(c.Role))
+	}
+	name.SetText(title)
+	name.TextStyle.Bold = c.Unread > 0
+	switch c.Presence {
+	case app.PresenceOnline:
+		dot.FillColor = theme.Color(theme.ColorNameSuccess)
+	case app.PresenceAway:
+		dot.FillColor = theme.Color(theme.ColorNameWarning)
+	default:
+		dot.FillColor = theme.Color(theme.ColorNameDisabled)
+	}
+	dot.Refresh()
+	if c.Unread > 0 {
+		badge.Objects[1].(*widget.Label).SetText(fmt.Sprint(c.Unread))
+		badge.Show()
+	} else {
+		badge.Hide()
+	}
+}
+
+// ---- message rows ----
+
+func (p *panel) newMessageRow() fyne.CanvasObject {
+	who := widget.NewLabelWithStyle("Name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	when := widget.NewLabel("00:00")
+	when.Importance = widget.LowImportance
+	mark := widget.NewLabel("")
+	text := widget.NewLabel("")
+	text.Wrapping = fyne.TextWrapWord
+	patient := widget.NewButtonWithIcon("", theme.AccountIcon(), nil)
+	patient.Importance = widget.LowImportance
+	return container.NewVBox(
+		container.NewHBox(who, when, layout.NewSpacer(), mark),
+		text,
+		container.NewHBox(patient),
+	)
+}
+
+func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
+	if i >= len(p.messages) {
+		return
+	}
+	m := p.messages[i]
+	v := o.(*fyne.Container)
+	head := v.Objects[0].(*fyne.Container)
+	who, when, mark := head.Objects[0].(*widget.Label), head.Objects[1].(*widget.Label), head.Objects[3].(*widget.Label)
+	text := v.Objects[1].(*widget.Label)
+	patientRow := v.Objects[2].(*fyne.Container)
+	patient := patientRow.Objects[0].(*widget.Button)
+
+	name := m.FromName
+	if m.Mine {
+		name = "You"
+	}
+	who.SetText(name)
+	when.SetText(stamp(m.At))
+	switch {
+	case m.Queued:
+		mark.SetText("Waiting to send")
+		mark.Importance = widget.WarningImportance
+	case m.Verified:
+		mark.SetText("✔ Verified")
+		mark.Importance = widget.SuccessImportance
+	default:
+		mark.SetText("⚠ Unverified")
+		mark.Importance = widget.DangerImportance
+	}
+	mark.Refresh()
+	body := m.Text
+	if !m.Verified && m.Problem != "" {
+		body += "\n(" + m.Problem + ")"
+	}
+	text.SetText(body)
+	text.Importance = widget.MediumImportance
+	if !m.Verified {
+		text.Importance = widget.WarningImportance
+	}
+	text.Refresh()
+	if m.MRN == "" {
+		patientRow.Hide()
+	} else {
+		patient.SetText("Patient " + m.MRN)
+		mrn := m.MRN
+		patient.OnTapped = func() { p.showPatient(mrn) }
+		patientRow.Show()
+	}
+	p.msgs.SetItemHeight(i, v.MinSize().Height)
+}
+
+func stamp(t time.Time) string {
+	t = t.Local()
+	now := time.Now()
+	if t.YearDay() == now.YearDay() && t.Year() == now.Year() {
+		return t.Format("15:04")
+	}
+	return t.Format("2 Jan 15:04")
+}
+
+// showPatient shows the patient an MRN names, for roles that may see it;
+// a physician may open the chart (audited).
+func (p *panel) showPatient(mrn string) {
+	look, ok := p.c.(PatientLookup)
+	if !ok {
+		dialog.ShowInformation("Patient "+mrn, "Your role does not open patient records. Ask a receptionist or physician.", p.win)
+		return
+	}
+	var pt app.Patient
+	p.run(func(ctx context.Context) error {
+		var err error
+		pt, err = look.ChatPatient(ctx, mrn)
+		return err
+	}, func(err error) {
+		if err != nil {
+			dialog.ShowInformation("Patient "+mrn, plain(err), p.win)
+			return
+		}
+		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
+		chart, canChart := p.c.(ChartReader)
+		if !canChart {
+			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
+			return
+		}
+		d := dialog.NewCustomConfirm("Patient "+mrn, "Open chart", "Close", info, func(open bool) {
+			if open {
+				p.openChart(chart, pt)
+			}
+		}, p.win)
+		d.Show()
+	})
+}
+
+func (p *panel) openChart(r ChartReader, pt app.Patient) {
+	var ch app.Chart
+	p.run(func(ctx context.Context) error {
+		var err error
+		ch, err = r.OpenChart(ctx, pt.ID)
+		return err
+	}, func(err error) {
+		if err != nil {
+			dialog.ShowError(errors.New(plain(err)), p.win)
+			return
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s, born %s (MRN %s)\n\n", ch.Patient.Name(), ch.Patient.Birth, ch.Patient.MRN)
+		fmt.Fprintf(&b, "Active problems: %d · Allergies: %d · Medications: %d · Notes: %d\n",
+			len(ch.Problems), len(ch.Allergies), len(ch.Medications), len(ch.Notes))
+		for _, a := range ch.Allergies {
+			fmt.Fprintf(&b, "Allergy: %s\n", a.Substance)
+		}
+		b.WriteString("\nThe full chart is under Patients. This read was recorded in the audit log.")
+		l := widget.NewLabel(b.String())
+		l.Wrapping = fyne.TextWrapWord
+		d := dialog.NewCustom("Chart", "Close", l, p.win)
+		d.Resize(fyne.NewSize(520, 320))
+		d.Show()
+	})
+}

@@ -1,0 +1,372 @@
+package frontdesk
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// testNow is the clinic's clock in these tests: Monday 2 November 2026,
+// 09:00 in Berlin.
+var testNow = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+
+// clinic builds a real clinic in a temporary folder (keys in memory): an
+// administrator, a receptionist and two physicians, the first working
+// weekdays 08:00-12:00 in 15-minute slots, in Europe/Berlin.
+func clinic(t *testing.T) (recep *app.Session, phys []app.Physician) {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	stores := map[string]crypto.Keystore{}
+	env := app.Env{Now: func() time.Time { return testNow }, OpenKeystore: func(p app.Profile, _ []byte) (crypto.Keystore, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stores[p.ID] == nil {
+			stores[p.ID] = crypto.NewMemoryKeystore()
+		}
+		return stores[p.ID], nil
+	}}
+	dir, pass := t.TempDir(), []byte("correct horse battery")
+	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(dir, "admin"), Clinic: "Test", Admin: "Ada Admin", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []*app.Session{admin}
+	t.Cleanup(func() {
+		for _, s := range all {
+			s.Close()
+		}
+	})
+	for _, m := range []struct {
+		name string
+		role roles.Role
+	}{{"Rita Reception", roles.Receptionist}, {"Dr Paul Okafor", roles.Physician}, {"Dr Petra Lind", roles.Physician}} {
+		tok, err := admin.IssueToken(ctx, m.role, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(dir, m.name), Token: tok.String(), Name: m.name, Passphrase: pass})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, s)
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	recep = all[1]
+	if err := recep.SetClinicZone(ctx, "Europe/Berlin"); err != nil {
+		t.Fatal(err)
+	}
+	if phys, err = recep.Physicians(); err != nil || len(phys) != 2 {
+		t.Fatal(phys, err)
+	}
+	av := app.Availability{Physician: phys[0].Fingerprint, SlotMinutes: 15}
+	for d := time.Monday; d <= time.Friday; d++ {
+		av.Week[d] = []app.Hours{{From: 8 * 60, To: 12 * 60}}
+	}
+	if err := recep.SetAvailability(ctx, av); err != nil {
+		t.Fatal(err)
+	}
+	return recep, phys
+}
+
+// inPlace runs the screens' work on the test's goroutine.
+func inPlace(d Desk, w fyne.Window) env {
+	return env{d: d, win: w, now: func() time.Time { return testNow }, run: func(f func()) { f() }}
+}
+
+func typeInto(e *widget.Entry, text string) {
+	e.SetText("")
+	test.Type(e, text)
+}
+
+// button finds a button whose text starts with prefix among objects.
+func button(t *testing.T, o fyne.CanvasObject, prefix string) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Button:
+			if found == nil && strings.HasPrefix(x.Text, prefix) {
+				found = x
+			}
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case *widget.Card:
+			walk(x.Content)
+		}
+	}
+	walk(o)
+	if found == nil {
+		t.Fatalf("no button %q", prefix)
+	}
+	return found
+}
+
+func TestRegisterFindAndWarnOfDuplicates(t *testing.T) {
+	test.NewTempApp(t)
+	recep, _ := clinic(t)
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newPatients(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1100, 900))
+
+	// A form with mistakes shows a message beside each wrong field and
+	// saves nothing.
+	test.Tap(s.newButton)
+	f := s.form
+	typeInto(f.entries["given"], "Märta")
+	typeInto(f.entries["birth"], "1984-02-30")
+	typeInto(f.entries["email"], "marta@")
+	test.Tap(f.save)
+	for _, k := range []string{"family", "birth", "email"} {
+		if !f.errs[k].Visible() || f.errs[k].Text == "" {
+			t.Errorf("no message beside %s", k)
+		}
+	}
+	if f.errs["given"].Visible() || f.id != "" {
+		t.Errorf("given shows %q, id %q", f.errs["given"].Text, f.id)
+	}
+	if !strings.Contains(f.errs["birth"].Text, "does not exist") {
+		t.Errorf("birth date message %q", f.errs["birth"].Text)
+	}
+
+	typeInto(f.entries["family"], "Lindqvist")
+	typeInto(f.entries["birth"], "1984-03-27")
+	typeInto(f.entries["email"], "marta@example.se")
+	typeInto(f.entries["phone"], "+46 8 555 0199")
+	f.sex.SetSelected("female")
+	f.consent.SetChecked(true)
+	test.Tap(f.save)
+	if f.id == "" || !strings.Contains(f.message.Text, "is registered with medical record number MH") {
+		t.Fatalf("not registered: %q", f.message.Text)
+	}
+	first := f.id
+	if !strings.Contains(f.sub.Text, "MH") || f.entries["consent_date"].Text != "2026-11-02" {
+		t.Errorf("the record shows %q, consent date %q", f.sub.Text, f.entries["consent_date"].Text)
+	}
+
+	// Found by a prefix, as the receptionist types.
+	typeInto(s.query, "lin")
+	if len(s.rows) != 1 || s.rows[0].ID != first || !strings.Contains(s.found.Text, "1 patient") {
+		t.Fatalf("search lin: %v, %q", s.rows, s.found.Text)
+	}
+	typeInto(s.query, "xyz")
+	if len(s.rows) != 0 || !strings.Contains(s.found.Text, "Nobody matches") {
+		t.Errorf("search xyz: %v, %q", s.rows, s.found.Text)
+	}
+
+	// The same person again: warned, with a link to the existing record.
+	test.Tap(s.newButton)
+	typeInto(f.entries["family"], "LINDQVIST")
+	typeInto(f.entries["given"], "marta")
+	typeInto(f.entries["birth"], "1984-03-27")
+	test.Tap(f.save)
+	if !f.dupBox.Visible() || len(f.duplicates) != 1 || f.id != "" {
+		t.Fatalf("no duplicate warning: %q", f.message.Text)
+	}
+	test.Tap(button(t, f.dupBox, "Open Lindqvist, Märta"))
+	if f.id != first || f.dupBox.Visible() || f.save.Text != "Save changes" {
+		t.Fatalf("the link did not open the existing record: %q", f.id)
+	}
+
+	// Editing keeps the history.
+	typeInto(f.entries["phone"], "+46 8 555 0200")
+	test.Tap(f.save)
+	if !strings.Contains(f.message.Text, "Changes saved") {
+		t.Fatalf("edit: %q", f.message.Text)
+	}
+	if text := renderedText(f.extra); !strings.Contains(text, "Phone: +46 8 555 0200") || !strings.Contains(text, "Registered") {
+		t.Errorf("history shows %q", text)
+	}
+}
+
+func renderedText(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			b.WriteString(x.Text + "\n")
+		case *widget.Button:
+			b.WriteString(x.Text + "\n")
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case *widget.Card:
+			walk(x.Content)
+		}
+	}
+	walk(o)
+	return b.String()
+}
+
+func TestBookRescheduleDoubleBookCheckInCancel(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recep.Register(ctx, app.Patient{Family: "Carlsen", Given: "Carl", Birth: "1971-01-01"}, false); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newAppointments(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1200, 1400))
+	if len(s.schedule) != 2 || s.dayEntry.Text != "2026-11-02" {
+		t.Fatalf("the day shows %d physicians on %q", len(s.schedule), s.dayEntry.Text)
+	}
+	okafor := s.columns.Objects[0] // Dr Paul Okafor works 08:00-12:00; Dr Petra Lind has no hours set
+
+	// Book: tap a free slot, find the patient by a prefix, give a reason.
+	test.Tap(button(t, okafor, "09:00   Free"))
+	b := s.booking
+	if b.physician.Name != "Dr Paul Okafor" || b.startE.Text != "09:00" || b.minutesE.Text != "15" {
+		t.Fatalf("booking form on %q at %q for %q min", b.physician.Name, b.startE.Text, b.minutesE.Text)
+	}
+	typeInto(b.query, "book")
+	if b.patient.ID != bea.ID {
+		t.Fatalf("a single match is not chosen: %v", b.found)
+	}
+	typeInto(b.reason, "Blood pressure review")
+	test.Tap(b.book)
+	if !strings.Contains(b.message.Text, "Booked Booker, Bea with Dr Paul Okafor on Mon 2 Nov at 09:00") {
+		t.Fatalf("book: %q", b.message.Text)
+	}
+	okafor = s.columns.Objects[0]
+	taken := button(t, okafor, "09:00   Booker, Bea")
+
+	// Double-book: refused with the reason, then overbooked on purpose.
+	b.start(phys[0], time.Date(2026, 11, 2, 9, 0, 0, 0, s.zone), 15)
+	typeInto(b.query, "carl")
+	test.Tap(b.book)
+	if !strings.Contains(b.message.Text, "already has Booker, Bea from 09:00 to 09:15") || !strings.Contains(b.message.Text, "Overbook on purpose") {
+		t.Fatalf("double booking: %q", b.message.Text)
+	}
+	if day := s.schedule[0]; len(day.Appointments) != 1 {
+		t.Fatalf("a refused booking was saved: %d", len(day.Appointments))
+	}
+	b.overbook.SetChecked(true)
+	test.Tap(b.book)
+	if !strings.Contains(b.message.Text, "Booked Carlsen, Carl") {
+		t.Fatalf("overbook: %q", b.message.Text)
+	}
+	over := button(t, s.columns.Objects[0], "09:00   Carlsen, Carl")
+	if over.Importance != widget.WarningImportance {
+		t.Errorf("the overbooked appointment is not marked")
+	}
+
+	// Reschedule Bea to 10:30.
+	test.Tap(taken)
+	p := s.detail
+	if !strings.Contains(p.heading.Text, "Booker, Bea") {
+		t.Fatalf("panel shows %q", p.heading.Text)
+	}
+	typeInto(p.startE, "08:00")
+	typeInto(p.minE, "120")
+	test.Tap(p.move)
+	if !strings.Contains(p.message.Text, "Tick “Overbook on purpose”") {
+		t.Errorf("moving over Carl's overbooked slot: %q", p.message.Text)
+	}
+	typeInto(p.startE, "10:30")
+	typeInto(p.minE, "15")
+	test.Tap(p.move)
+	if !strings.Contains(p.message.Text, "Moved to Mon 2 Nov at 10:30") {
+		t.Fatalf("reschedule: %q", p.message.Text)
+	}
+	moved := button(t, s.columns.Objects[0], "10:30   Booker, Bea")
+
+	// Check in.
+	test.Tap(moved)
+	test.Tap(p.checkIn)
+	if !strings.Contains(p.message.Text, "Checked in") || !strings.Contains(p.info.Text, "Checked in") || !p.move.Disabled() {
+		t.Fatalf("check in: %q / %q", p.message.Text, p.info.Text)
+	}
+	if b := button(t, s.columns.Objects[0], "10:30   Booker, Bea"); b.Importance != widget.SuccessImportance {
+		t.Errorf("the checked-in appointment is not marked")
+	}
+
+	// Cancel Carl: a reason is required.
+	test.Tap(button(t, s.columns.Objects[0], "09:00   Carlsen, Carl"))
+	test.Tap(p.cancel)
+	if !strings.Contains(p.message.Text, "Say why") {
+		t.Errorf("cancel without reason: %q", p.message.Text)
+	}
+	typeInto(p.reason, "Patient called: feeling better")
+	test.Tap(p.cancel)
+	if !strings.Contains(p.message.Text, "Cancelled") {
+		t.Fatalf("cancel: %q", p.message.Text)
+	}
+	if text := renderedText(s.columns.Objects[0]); !strings.Contains(text, "Cancelled: 09:00 Carlsen, Carl") || !strings.Contains(text, "09:00   Free") {
+		t.Errorf("after cancelling the column shows:\n%s", text)
+	}
+
+	// Today's list counts them.
+	tw := test.NewWindow(nil)
+	defer tw.Close()
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	if today.day.Counts[app.Arrived] != 1 || today.day.Counts[app.Cancelled] != 1 || len(today.rows) != 2 {
+		t.Errorf("today: %v, %d rows", today.day.Counts, len(today.rows))
+	}
+	if !strings.Contains(today.counts[app.Arrived].Text, "Arrived: 1") {
+		t.Errorf("the arrived count shows %q", today.counts[app.Arrived].Text)
+	}
+}
+
+func TestBookASeriesAndTodayChecksIn(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	if _, err := recep.Register(ctx, app.Patient{Family: "Series", Given: "Sam", Birth: "1980-01-01"}, false); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newAppointments(inPlace(recep, w))
+	w.SetContent(s.content())
+	b := s.booking
+	b.start(phys[0], time.Date(2026, 11, 2, 10, 30, 0, 0, s.zone), 15)
+	typeInto(b.query, "sam")
+	b.repeat.SetSelected("Every 2 weeks")
+	typeInto(b.times, "4")
+	test.Tap(b.book)
+	if !strings.Contains(b.message.Text, "Booked 4 appointments") {
+		t.Fatalf("series: %q", b.message.Text)
+	}
+	tw := test.NewWindow(nil)
+	defer tw.Close()
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	if len(today.rows) != 1 || today.rows[0].State != app.Expected {
+		t.Fatalf("today: %+v", today.rows)
+	}
+	if _, err := recep.CheckIn(ctx, today.rows[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	today.refresh()
+	if today.day.Counts[app.Arrived] != 1 || today.day.Counts[app.Expected] != 0 {
+		t.Errorf("after check-in: %v", today.day.Counts)
+	}
+}

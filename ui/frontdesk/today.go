@@ -1,0 +1,178 @@
+package frontdesk
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// todayScreen is the desk's list of the day: who is expected, late,
+// arrived or missed, across every physician.
+type todayScreen struct {
+	env
+	zone    *time.Location
+	title   *widget.Label
+	counts  map[app.DeskState]*widget.Label
+	status  *widget.Label
+	list    *widget.List
+	rows    []app.DeskRow
+	day     app.DeskDay
+	showAll *widget.Check
+}
+
+// stateLabels name the desk states as the list shows them.
+var stateLabels = map[app.DeskState]string{app.Expected: "Expected", app.Late: "Late", app.Arrived: "Arrived",
+	app.NoShow: "No-show", app.Cancelled: "Cancelled"}
+
+// NewToday builds the Today screen.
+func NewToday(d Desk, w fyne.Window) fyne.CanvasObject {
+	return newToday(newEnv(d, w)).content()
+}
+
+func newToday(e env) *todayScreen {
+	s := &todayScreen{env: e, zone: e.zone(), counts: map[app.DeskState]*widget.Label{}}
+	s.title = bold("")
+	s.title.SizeName = theme.SizeNameSubHeadingText
+	for _, st := range app.DeskStates {
+		l := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		l.Importance = stateImportance(st)
+		s.counts[st] = l
+	}
+	s.status = widget.NewLabel("")
+	s.status.Importance = widget.LowImportance
+	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
+	s.showAll = widget.NewCheck("Show arrived and cancelled too", func(bool) { s.filter() })
+	s.showAll.Checked = true
+	s.refresh()
+	return s
+}
+
+func (s *todayScreen) content() fyne.CanvasObject {
+	var chips []fyne.CanvasObject
+	for _, st := range app.DeskStates {
+		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
+	}
+	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
+	return newLive(container.NewBorder(top, nil, nil, nil, atLeast(0, 520, s.list)), func() func() {
+		stop := onChanges(s.d, s.refresh, "appointment", "patient")()
+		// Patients turn late as the clock moves, without any change.
+		tick := time.NewTicker(time.Minute)
+		done := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-tick.C:
+					fyne.Do(s.refresh)
+				case <-done:
+					return
+				}
+			}
+		}()
+		return func() { stop(); tick.Stop(); close(done) }
+	})
+}
+
+func stateImportance(st app.DeskState) widget.Importance {
+	switch st {
+	case app.Late:
+		return widget.WarningImportance
+	case app.Arrived:
+		return widget.SuccessImportance
+	case app.NoShow:
+		return widget.DangerImportance
+	case app.Cancelled:
+		return widget.LowImportance
+	}
+	return widget.MediumImportance
+}
+
+func (s *todayScreen) newRow() fyne.CanvasObject {
+	when := bold("00:00")
+	who := widget.NewLabel("Family, Given (MH0000000)")
+	who.Truncation = fyne.TextTruncateEllipsis
+	what := widget.NewLabel("Dr. Physician · reason")
+	what.Importance = widget.LowImportance
+	what.Truncation = fyne.TextTruncateEllipsis
+	state := widget.NewLabelWithStyle("Expected", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	in := widget.NewButtonWithIcon("Check in", theme.ConfirmIcon(), nil)
+	no := widget.NewButton("No-show", nil)
+	left := container.NewHBox(when, atLeast(110, 0, state))
+	return container.NewBorder(nil, nil, left, container.NewHBox(in, no), container.NewGridWithColumns(2, who, what))
+}
+
+func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	r := s.rows[i]
+	c := o.(*fyne.Container)
+	center := c.Objects[0].(*fyne.Container)
+	left := c.Objects[1].(*fyne.Container)
+	buttons := c.Objects[2].(*fyne.Container)
+	left.Objects[0].(*widget.Label).SetText(r.Start.In(s.zone).Format("15:04"))
+	state := left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
+	label := stateLabels[r.State]
+	if r.Conflict {
+		label += " · conflict"
+	}
+	state.SetText(label)
+	state.Importance = stateImportance(r.State)
+	state.Refresh()
+	center.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s (%s)", r.PatientName, r.PatientMRN))
+	what := r.PhysicianName + " · " + orText(r.Reason, "no reason given")
+	if r.State == app.Arrived {
+		what += " · in at " + r.Arrived.In(s.zone).Format("15:04")
+	}
+	if r.State == app.Cancelled {
+		what += " · " + r.CancelReason
+	}
+	center.Objects[1].(*widget.Label).SetText(what)
+	in, no := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
+	id := r.ID
+	in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
+	no.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
+	setEnabled(in, r.State == app.Expected || r.State == app.Late || r.State == app.NoShow)
+	setEnabled(no, r.State == app.Late || r.State == app.Expected)
+}
+
+func (s *todayScreen) act(work func(context.Context) error) {
+	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
+		if err != nil {
+			s.status.SetText(errorText(err))
+			return
+		}
+		s.refresh()
+	})
+}
+
+func (s *todayScreen) refresh() {
+	now := s.now()
+	do(s.env, func(ctx context.Context) (app.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day app.DeskDay, err error) {
+		if err != nil {
+			s.status.SetText("Today's list cannot be read: " + errorText(err))
+			return
+		}
+		s.day = day
+		s.title.SetText(dayTitle(day.Day))
+		for _, st := range app.DeskStates {
+			s.counts[st].SetText(fmt.Sprintf("%s: %d", stateLabels[st], day.Counts[st]))
+		}
+		s.status.SetText(fmt.Sprintf("%d appointments today · updated %s", len(day.Rows), now.In(s.zone).Format("15:04")))
+		s.filter()
+	})
+}
+
+// filter shows every row, or only those the desk still waits for.
+func (s *todayScreen) filter() {
+	s.rows = s.rows[:0]
+	for _, r := range s.day.Rows {
+		if s.showAll.Checked || r.State == app.Expected || r.State == app.Late {
+			s.rows = append(s.rows, r)
+		}
+	}
+	s.list.Refresh()
+}

@@ -1,0 +1,306 @@
+package physician
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// Calendar views.
+const (
+	viewDay  = "Day"
+	viewWeek = "Week"
+)
+
+func parseDay(s string) (time.Time, error) {
+	return time.ParseInLocation("2006-01-02", strings.TrimSpace(s), time.Local)
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Local().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
+}
+
+// startOfWeek is the Monday of t's week.
+func startOfWeek(t time.Time) time.Time {
+	d := startOfDay(t)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// calendarScreen shows the physician's own appointments by day or week;
+// opening one starts the visit and shows the chart in its place.
+type calendarScreen struct {
+	*screen
+	view      string
+	date      time.Time // the day shown, or a day of the week shown
+	title     *widget.Label
+	dateEntry *widget.Entry
+	viewPick  *widget.RadioGroup
+	body      *fyne.Container
+	fb        feedback
+	stack     *fyne.Container
+	calendar  fyne.CanvasObject
+	chart     *chartView
+	days      map[string][]app.Appointment
+	opening   bool
+}
+
+// NewCalendar builds the physician's calendar: day and week views of
+// their own appointments with status; today, previous, next, go to date.
+// Opening an appointment starts the encounter and opens the chart. A
+// booking made at the front desk appears as soon as it syncs.
+func NewCalendar(c Clinic, w fyne.Window) fyne.CanvasObject {
+	return newCalendar(newScreen(c, w)).stack
+}
+
+func newCalendar(s *screen) *calendarScreen {
+	cs := &calendarScreen{screen: s, view: viewDay, date: startOfDay(s.now())}
+	cs.title = bold("")
+	cs.title.SizeName = theme.SizeNameSubHeadingText
+	cs.dateEntry = widget.NewEntry()
+	cs.dateEntry.SetPlaceHolder("YYYY-MM-DD")
+	cs.dateEntry.OnSubmitted = func(string) { cs.goTo() }
+	cs.viewPick = widget.NewRadioGroup([]string{viewDay, viewWeek}, func(v string) {
+		if v != "" && v != cs.view {
+			cs.view = v
+			cs.load()
+		}
+	})
+	cs.viewPick.Horizontal = true
+	cs.viewPick.Required = true
+	cs.viewPick.SetSelected(viewDay)
+	cs.fb = newFeedback()
+	prev := widget.NewButtonWithIcon("Previous", theme.NavigateBackIcon(), func() { cs.step(-1) })
+	next := widget.NewButtonWithIcon("Next", theme.NavigateNextIcon(), func() { cs.step(1) })
+	next.IconPlacement = widget.ButtonIconTrailingText
+	today := widget.NewButton("Today", func() { cs.date = startOfDay(cs.now()); cs.load() })
+	goBtn := widget.NewButton("Go to date", cs.goTo)
+	bar := container.NewHBox(prev, today, next, widget.NewSeparator(), cs.viewPick, widget.NewSeparator(),
+		atLeast(130, 0, cs.dateEntry), goBtn)
+	cs.body = container.NewVBox()
+	cs.calendar = newLive(container.NewVBox(bar, cs.title, cs.fb.Label, cs.body), func() func() {
+		return s.c.OnChange(func(ch []app.Changed) {
+			if clinicalChange(ch) {
+				fyne.Do(func() {
+					if cs.chart == nil {
+						cs.load()
+					}
+				})
+			}
+		})
+	})
+	cs.stack = container.NewStack(cs.calendar)
+	cs.load()
+	return cs
+}
+
+func (cs *calendarScreen) step(n int) {
+	if cs.view == viewWeek {
+		cs.date = cs.date.AddDate(0, 0, 7*n)
+	} else {
+		cs.date = cs.date.AddDate(0, 0, n)
+	}
+	cs.load()
+}
+
+func (cs *calendarScreen) goTo() {
+	d, err := parseDay(cs.dateEntry.Text)
+	if err != nil {
+		cs.fb.fail(fmt.Errorf("%q is not a date: write it as YYYY-MM-DD, e.g. %s", cs.dateEntry.Text, cs.now().Format("2006-01-02")))
+		return
+	}
+	cs.fb.clear()
+	cs.date = d
+	cs.load()
+}
+
+// shownDays are the days of the current view.
+func (cs *calendarScreen) shownDays() []time.Time {
+	if cs.view == viewDay {
+		return []time.Time{cs.date}
+	}
+	first := startOfWeek(cs.date)
+	out := make([]time.Time, 7)
+	for i := range out {
+		out[i] = first.AddDate(0, 0, i)
+	}
+	return out
+}
+
+// load reads the shown days' appointments and draws them.
+func (cs *calendarScreen) load() {
+	days := cs.shownDays()
+	if cs.view == viewDay {
+		cs.title.SetText(days[0].Format("Monday 2 January 2006"))
+	} else {
+		cs.title.SetText(fmt.Sprintf("Week of %s – %s", days[0].Format("2 Jan"), days[6].Format("2 Jan 2006")))
+	}
+	got := map[string][]app.Appointment{}
+	var err error
+	me := cs.c.Fingerprint()
+	cs.do(func(ctx context.Context) {
+		for _, d := range days {
+			var as []app.Appointment
+			if as, err = cs.c.Calendar(ctx, me, d); err != nil {
+				return
+			}
+			got[d.Format("2006-01-02")] = as
+		}
+	}, func() {
+		if err != nil {
+			cs.fb.fail(err)
+			return
+		}
+		cs.days = got
+		if cs.view == viewDay {
+			cs.drawDay(days[0])
+		} else {
+			cs.drawWeek(days)
+		}
+	})
+}
+
+// statusText says an appointment's status in the clinic's words, with the
+// importance it is drawn with.
+func statusText(a app.Appointment) (string, widget.Importance) {
+	switch {
+	case a.Conflict:
+		return "Overlaps another appointment", widget.WarningImportance
+	case a.Status == app.StatusArrived:
+		if !a.Arrived.IsZero() {
+			return "Arrived " + a.Arrived.Local().Format("15:04"), widget.SuccessImportance
+		}
+		return "Arrived", widget.SuccessImportance
+	case a.Status == app.StatusCancelled:
+		return "Cancelled", widget.LowImportance
+	case a.Status == app.StatusNoShow:
+		return "No-show", widget.LowImportance
+	}
+	return "Booked", widget.MediumImportance
+}
+
+func patientName(a app.Appointment) string {
+	if a.PatientName != "" {
+		return a.PatientName
+	}
+	return "Patient"
+}
+
+func (cs *calendarScreen) drawDay(d time.Time) {
+	cs.body.Objects = nil
+	as := cs.days[d.Format("2006-01-02")]
+	if len(as) == 0 {
+		cs.body.Add(quiet("No appointments on this day."))
+	}
+	for _, a := range as {
+		a := a
+		when := bold(fmt.Sprintf("%s–%s", a.Start.Local().Format("15:04"), a.End().Local().Format("15:04")))
+		who := bold(patientName(a))
+		detail := widget.NewLabel(fmt.Sprintf("MRN %s · %s", orDash(a.PatientMRN), orDash(a.Reason)))
+		st, imp := statusText(a)
+		status := widget.NewLabel(st)
+		status.Importance = imp
+		open := widget.NewButtonWithIcon("Open chart", theme.FolderOpenIcon(), func() { cs.open(a) })
+		open.Importance = widget.HighImportance
+		if a.Status == app.StatusCancelled {
+			open.Disable()
+		}
+		row := container.NewBorder(nil, nil, atLeast(110, 0, when), container.NewHBox(status, open),
+			container.NewHBox(who, detail))
+		cs.body.Add(row)
+		cs.body.Add(widget.NewSeparator())
+	}
+	cs.body.Refresh()
+}
+
+func (cs *calendarScreen) drawWeek(days []time.Time) {
+	cs.body.Objects = nil
+	cols := container.NewGridWithColumns(7)
+	today := startOfDay(cs.now())
+	for _, d := range days {
+		col := container.NewVBox()
+		head := bold(d.Format("Mon 2 Jan"))
+		if d.Equal(today) {
+			head.Importance = widget.HighImportance // today, in the accent colour
+		}
+		col.Add(head)
+		as := cs.days[d.Format("2006-01-02")]
+		if len(as) == 0 {
+			col.Add(quiet("—"))
+		}
+		for _, a := range as {
+			a := a
+			col.Add(cs.chip(a))
+		}
+		cols.Add(col)
+	}
+	legend := quiet("Today's date is in colour. A green tick: arrived · an orange mark: overlaps another appointment · greyed: cancelled or no-show. Tap an appointment to open the chart and start the visit.")
+	cs.body.Add(legend)
+	cs.body.Add(cols)
+	cs.body.Refresh()
+}
+
+// chip is one appointment in a week column: its time and patient, cut
+// to the column's width, coloured by status; tapping it opens the chart.
+func (cs *calendarScreen) chip(a app.Appointment) fyne.CanvasObject {
+	_, imp := statusText(a)
+	b := widget.NewButton("", func() { cs.open(a) })
+	if a.Status == app.StatusCancelled || a.Status == app.StatusNoShow {
+		b.Disable()
+	}
+	l := widget.NewLabel(fmt.Sprintf("%s %s", a.Start.Local().Format("15:04"), shortName(patientName(a))))
+	l.Truncation = fyne.TextTruncateEllipsis
+	l.Importance = imp
+	var mark fyne.CanvasObject
+	switch imp {
+	case widget.SuccessImportance:
+		mark = widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
+	case widget.WarningImportance:
+		mark = widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon()))
+	}
+	return container.NewStack(b, container.NewBorder(nil, nil, mark, nil, l))
+}
+
+// shortName keeps a "Family, Given" name short enough for a week column:
+// "Family, G.".
+func shortName(n string) string {
+	fam, given, ok := strings.Cut(n, ",")
+	given = strings.TrimSpace(given)
+	if !ok || given == "" {
+		return n
+	}
+	return fmt.Sprintf("%s, %s.", fam, string([]rune(given)[:1]))
+}
+
+// open starts the visit of an appointment and shows the patient's chart.
+func (cs *calendarScreen) open(a app.Appointment) {
+	if cs.opening {
+		return
+	}
+	cs.opening = true
+	var enc app.Encounter
+	var err error
+	cs.do(func(ctx context.Context) { enc, err = cs.c.StartEncounter(ctx, a.ID) }, func() {
+		cs.opening = false
+		if err != nil {
+			cs.fb.fail(err)
+			return
+		}
+		cs.chart = cs.newChartView(a.Patient, &enc, "Back to calendar", func() {
+			cs.chart = nil
+			cs.stack.Objects = []fyne.CanvasObject{cs.calendar}
+			cs.stack.Refresh()
+			cs.load()
+		})
+		cs.stack.Objects = []fyne.CanvasObject{cs.chart.content}
+		cs.stack.Refresh()
+	})
+}

@@ -1,0 +1,494 @@
+package physician
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+var (
+	routes      = []string{"oral", "sublingual", "inhaled", "topical", "subcutaneous", "intramuscular", "rectal", "nasal", "eye", "ear"}
+	frequencies = []string{"once daily", "twice daily", "three times daily", "four times daily", "every 8 hours", "at night",
+		"in the morning", "as needed", "once weekly"}
+)
+
+// rxForm writes an e-prescription: drugs from the formulary with their
+// directions, the checks' warnings with a reason for each, and signing.
+type rxForm struct {
+	v         *chartView
+	formulary *app.Formulary
+	drug      *widget.SelectEntry
+	chosen    *app.Drug
+	dose      *widget.Entry
+	unit      *widget.Entry
+	route     *widget.Select
+	freq      *widget.SelectEntry
+	days      *widget.Entry
+	quantity  *widget.Entry
+	refills   *widget.Select
+	instr     *widget.Entry
+	add       *widget.Button
+	sign      *widget.Button
+
+	items    []app.RxItem
+	renews   string
+	itemList *fyne.Container
+	warnings []app.Warning
+	reasons  map[string]*widget.Entry // by Warning.Key, kept across checks
+	warnBox  *fyne.Container
+	fb       feedback
+	signed   *fyne.Container
+	preview  *widget.Label // warnings of the drug being chosen
+	autoUnit string        // the unit filled in from the drug's form
+}
+
+func (v *chartView) newRxForm() *rxForm {
+	f := &rxForm{v: v, reasons: map[string]*widget.Entry{}, fb: newFeedback(), preview: wrapped("")}
+	f.preview.Importance = widget.DangerImportance
+	f.preview.Hide()
+	f.formulary, _ = v.c.Formulary()
+	f.drug = widget.NewSelectEntry(f.labels(""))
+	f.drug.SetPlaceHolder("Type to find a drug in the formulary")
+	f.drug.OnChanged = f.drugTyped
+	f.dose, f.unit = widget.NewEntry(), widget.NewEntry()
+	f.dose.SetPlaceHolder("Dose, e.g. 1")
+	f.unit.SetPlaceHolder("Unit, e.g. tablet")
+	f.route = widget.NewSelect(routes, nil)
+	f.route.PlaceHolder = "Route"
+	f.freq = widget.NewSelectEntry(frequencies)
+	f.freq.SetPlaceHolder("How often")
+	f.days = widget.NewEntry()
+	f.days.SetPlaceHolder("Days")
+	f.quantity = widget.NewEntry()
+	f.quantity.SetPlaceHolder("Quantity, e.g. 21 capsules")
+	var refills []string
+	for i := 0; i <= 12; i++ {
+		refills = append(refills, strconv.Itoa(i))
+	}
+	f.refills = widget.NewSelect(refills, nil)
+	f.refills.SetSelected("0")
+	f.instr = widget.NewMultiLineEntry()
+	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
+	f.instr.Wrapping = fyne.TextWrapWord
+	f.instr.SetMinRowsVisible(2)
+	for _, e := range []*widget.Entry{f.dose, f.days} {
+		e.OnChanged = func(string) { f.suggestQuantity() }
+	}
+	f.freq.OnChanged = func(string) { f.suggestQuantity() }
+	f.add = widget.NewButtonWithIcon("Add drug", theme.ContentAddIcon(), f.addItem)
+	f.sign = widget.NewButtonWithIcon("Sign prescription", theme.ConfirmIcon(), f.signRx)
+	f.sign.Importance = widget.HighImportance
+	f.itemList = container.NewVBox()
+	f.warnBox = container.NewVBox()
+	f.signed = container.NewVBox()
+	f.showItems()
+	return f
+}
+
+func (f *rxForm) labels(q string) []string {
+	if f.formulary == nil {
+		return nil
+	}
+	var out []string
+	for _, d := range f.formulary.Search(q, 40) {
+		out = append(out, d.Label())
+	}
+	return out
+}
+
+// drugTyped narrows the picker and, on an exact label, chooses the drug
+// and fills in its usual unit and route.
+func (f *rxForm) drugTyped(text string) {
+	f.chosen = nil
+	if f.formulary == nil {
+		return
+	}
+	for _, d := range f.formulary.Search(text, 0) {
+		if d.Label() == strings.TrimSpace(text) {
+			d := d
+			f.chosen = &d
+			if f.unit.Text == "" || f.unit.Text == f.autoUnit {
+				f.unit.SetText(d.Form) // unless the physician typed their own
+				f.autoUnit = d.Form
+			}
+			f.route.SetSelected(d.Route)
+			f.suggestQuantity()
+			f.showPreview(d)
+			return
+		}
+	}
+	f.preview.Hide()
+	f.drug.SetOptions(f.labels(text))
+}
+
+// showPreview warns as soon as a drug is chosen, before it is added: the
+// same checks signing runs, against the chart on screen.
+func (f *rxForm) showPreview(d app.Drug) {
+	c := f.v.chart
+	var taking []app.Taking
+	for _, m := range c.Medications {
+		taking = append(taking, app.Taking{Name: m.Name, Source: "current medication"})
+	}
+	for _, it := range f.items {
+		taking = append(taking, app.Taking{Name: it.Generic, Source: "on this prescription"})
+	}
+	ws := append(f.formulary.CheckAllergies(d, c.Allergies), f.formulary.CheckInteractions(d, taking)...)
+	if len(ws) == 0 {
+		f.preview.Hide()
+		return
+	}
+	var lines []string
+	for _, w := range ws {
+		lines = append(lines, "⚠ "+w.Message)
+	}
+	f.preview.SetText(strings.Join(lines, "\n"))
+	f.preview.Show()
+}
+
+// suggestQuantity fills the quantity from dose × times a day × days while
+// the physician has not typed one.
+func (f *rxForm) suggestQuantity() {
+	if f.chosen == nil || (f.quantity.Text != "" && !strings.HasSuffix(f.quantity.Text, "(suggested)")) {
+		return
+	}
+	perDay := map[string]int{"once daily": 1, "twice daily": 2, "three times daily": 3, "four times daily": 4, "every 8 hours": 3,
+		"at night": 1, "in the morning": 1}[f.freq.Text]
+	dose, err1 := strconv.Atoi(strings.TrimSpace(f.dose.Text))
+	days, err2 := strconv.Atoi(strings.TrimSpace(f.days.Text))
+	if perDay == 0 || err1 != nil || err2 != nil || dose <= 0 || days <= 0 {
+		return
+	}
+	f.quantity.SetText(fmt.Sprintf("%d %ss (suggested)", dose*perDay*days, f.chosen.Form))
+}
+
+// item reads the drug being edited.
+func (f *rxForm) item() (app.RxItem, error) {
+	if f.chosen == nil {
+		return app.RxItem{}, errors.New("choose a drug from the formulary list (type part of its name)")
+	}
+	days, err := strconv.Atoi(strings.TrimSpace(f.days.Text))
+	if err != nil {
+		return app.RxItem{}, fmt.Errorf("the duration %q is not a number of days", f.days.Text)
+	}
+	refills, _ := strconv.Atoi(f.refills.Selected)
+	return app.RxItem{DrugID: f.chosen.ID, Dose: f.dose.Text, Unit: f.unit.Text, Route: f.route.Selected, Frequency: f.freq.Text,
+		Days: days, Quantity: strings.TrimSpace(strings.TrimSuffix(f.quantity.Text, "(suggested)")), Refills: refills,
+		Instructions: f.instr.Text}, nil
+}
+
+func (f *rxForm) addItem() {
+	it, err := f.item()
+	if err != nil {
+		f.fb.fail(err)
+		return
+	}
+	f.items = append(f.items, it)
+	f.fb.clear()
+	f.drug.SetText("")
+	f.preview.Hide()
+	for _, e := range []*widget.Entry{f.dose, f.unit, f.days, f.quantity, f.instr} {
+		e.SetText("")
+	}
+	f.freq.SetText("")
+	f.refills.SetSelected("0")
+	f.showItems()
+	f.check()
+}
+
+func (f *rxForm) prescription() app.Prescription {
+	p := app.Prescription{Patient: f.v.patientID, Items: f.items, Renews: f.renews}
+	if f.v.encounter != nil {
+		p.Encounter = f.v.encounter.ID
+	}
+	for _, w := range f.warnings {
+		if e := f.reasons[w.Key()]; e != nil {
+			w.Reason = e.Text
+		}
+		p.Overrides = append(p.Overrides, w)
+	}
+	return p
+}
+
+// check runs the allergy and interaction checks on the drugs added.
+func (f *rxForm) check() {
+	if len(f.items) == 0 {
+		f.showWarnings(nil)
+		return
+	}
+	p := f.prescription()
+	var ws []app.Warning
+	var err error
+	f.v.do(func(ctx context.Context) { ws, err = f.v.c.CheckPrescription(ctx, p) }, func() {
+		if err != nil {
+			f.fb.fail(err)
+			return
+		}
+		f.showWarnings(ws)
+	})
+}
+
+func (f *rxForm) showWarnings(ws []app.Warning) {
+	f.warnings = ws
+	f.warnBox.Objects = nil
+	if len(ws) > 0 {
+		head := wrapped(fmt.Sprintf("%d warning(s). Change the prescription, or give a reason for each to go ahead; the reasons are kept with the signed prescription.", len(ws)))
+		head.Importance = widget.WarningImportance
+		f.warnBox.Add(head)
+	}
+	for _, w := range ws {
+		e := f.reasons[w.Key()]
+		if e == nil {
+			e = widget.NewEntry()
+			e.SetPlaceHolder("Reason to override (required to sign)")
+			f.reasons[w.Key()] = e
+		}
+		kind := "Allergy"
+		if w.Kind == app.WarnInteraction {
+			kind = "Interaction"
+		}
+		msg := wrapped(fmt.Sprintf("%s (%s): %s", kind, w.Severity, w.Message))
+		msg.Importance = widget.DangerImportance
+		msg.TextStyle.Bold = true
+		f.warnBox.Add(widget.NewCard("", "", container.NewVBox(
+			container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, msg), e)))
+	}
+	f.warnBox.Refresh()
+}
+
+func (f *rxForm) showItems() {
+	f.itemList.Objects = nil
+	if f.renews != "" {
+		f.itemList.Add(quiet("Renewal: the drugs below continue an earlier prescription and are checked again."))
+	}
+	if len(f.items) == 0 {
+		f.itemList.Add(quiet("No drugs on this prescription yet: choose one below and press Add drug."))
+	}
+	for i, it := range f.items {
+		i := i
+		rm := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+			f.items = append(f.items[:i:i], f.items[i+1:]...)
+			f.showItems()
+			f.check()
+		})
+		drug := it.Drug
+		if drug == "" && f.formulary != nil {
+			if d, ok := f.formulary.Drug(it.DrugID); ok {
+				drug = d.Label()
+			}
+		}
+		text := fmt.Sprintf("%d. %s — %s; quantity %s; refills %d", i+1, drug, (app.RxItem{Dose: it.Dose, Unit: it.Unit, Route: it.Route,
+			Frequency: it.Frequency, Days: it.Days}).Directions(), orDash(it.Quantity), it.Refills)
+		if it.Instructions != "" {
+			text += ". " + it.Instructions
+		}
+		l := wrapped(text)
+		l.TextStyle.Bold = true
+		f.itemList.Add(container.NewBorder(nil, nil, nil, rm, l))
+	}
+	f.itemList.Refresh()
+}
+
+// signRx checks once more and signs; every warning needs a reason.
+func (f *rxForm) signRx() {
+	if len(f.items) == 0 {
+		if _, err := f.item(); err == nil {
+			f.addItem() // the drug being edited counts
+		} else {
+			f.fb.fail(errors.New("add at least one drug to the prescription"))
+			return
+		}
+	}
+	p := f.prescription()
+	var signed app.Prescription
+	var err error
+	f.v.do(func(ctx context.Context) { signed, err = f.v.c.Prescribe(ctx, p) }, func() {
+		var oe *app.OverrideError
+		if errors.As(err, &oe) {
+			f.showWarnings(append(f.warnings[:0:0], mergeWarnings(f.warnings, oe.Warnings)...))
+			f.fb.fail(errors.New("each warning needs a reason before the prescription can be signed"))
+			return
+		}
+		if err != nil {
+			f.fb.fail(err)
+			return
+		}
+		f.items, f.renews, f.reasons = nil, "", map[string]*widget.Entry{}
+		f.showItems()
+		f.showWarnings(nil)
+		f.fb.ok(fmt.Sprintf("Prescription signed. Verification code %s.", signed.Code))
+		f.showSigned(signed)
+		f.v.refresh()
+	})
+}
+
+// mergeWarnings keeps the shown warnings and adds any new ones.
+func mergeWarnings(shown, missing []app.Warning) []app.Warning {
+	seen := map[string]bool{}
+	var out []app.Warning
+	for _, w := range append(append([]app.Warning(nil), shown...), missing...) {
+		if !seen[w.Key()] {
+			seen[w.Key()] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func (f *rxForm) showSigned(p app.Prescription) {
+	f.signed.Objects = []fyne.CanvasObject{widget.NewCard("Signed", "", container.NewVBox(
+		wrapped(fmt.Sprintf("%s · verification code %s", strings.Join(drugNames(p), ", "), p.Code)),
+		container.NewHBox(f.v.pdfButton(p)),
+	))}
+	f.signed.Refresh()
+}
+
+func drugNames(p app.Prescription) []string {
+	var out []string
+	for _, it := range p.Items {
+		out = append(out, it.Drug)
+	}
+	return out
+}
+
+// renew loads a prescription's drugs into the form, to be checked and
+// signed again as a renewal.
+func (f *rxForm) renew(p app.Prescription) {
+	f.items, f.renews = append([]app.RxItem(nil), p.Items...), p.ID
+	f.showItems()
+	f.check()
+	f.fb.ok("The drugs are in the form above: check the warnings, then sign the renewal.")
+}
+
+func (v *chartView) rxTab() fyne.CanvasObject {
+	f := v.rx
+	grid := container.NewVBox(
+		container.NewGridWithColumns(2, captioned("Drug (generic name, strength, form)", f.drug),
+			container.NewGridWithColumns(2, captioned("Dose", f.dose), captioned("Unit", f.unit))),
+		f.preview,
+		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
+			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
+		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
+	form := widget.NewCard("New prescription", "Drugs come from the bundled demo formulary (not for clinical use).", container.NewVBox(
+		f.itemList,
+		grid,
+		container.NewHBox(f.add),
+		f.warnBox,
+		container.NewBorder(nil, nil, nil, f.sign, f.fb.Label),
+		f.signed))
+	return container.NewVBox(form, bold("Prescriptions of this patient"), v.rxList)
+}
+
+// showPrescriptions lists the patient's prescriptions, newest first.
+func (v *chartView) showPrescriptions() {
+	v.rxList.Objects = nil
+	if len(v.chart.Prescriptions) == 0 {
+		v.rxList.Add(quiet("No prescriptions yet."))
+	}
+	for _, p := range v.chart.Prescriptions {
+		v.rxList.Add(v.rxCard(p))
+	}
+	v.rxList.Refresh()
+}
+
+func (v *chartView) rxCard(p app.Prescription) fyne.CanvasObject {
+	rows := container.NewVBox()
+	for i, it := range p.Items {
+		l := wrapped(fmt.Sprintf("%d. %s — %s; quantity %s; refills %d", i+1, it.Drug, it.Directions(), it.Quantity, it.Refills))
+		l.TextStyle.Bold = true
+		rows.Add(l)
+		if it.Instructions != "" {
+			rows.Add(wrapped("    " + it.Instructions))
+		}
+	}
+	for _, w := range p.Overrides {
+		l := wrapped(fmt.Sprintf("Warning overridden: %s Reason: %s", w.Message, w.Reason))
+		l.Importance = widget.WarningImportance
+		rows.Add(l)
+	}
+	rows.Add(signedBy(p.PrescriberName, p.Time, p.Verified, p.Problem))
+	for _, a := range p.Addenda {
+		rows.Add(wrapped(fmt.Sprintf("Addendum, %s, %s: %s", stamp(a.Time), a.AuthorName, a.Text)))
+	}
+	status := "Active"
+	if p.Status == app.RxCancelled {
+		status = fmt.Sprintf("Cancelled %s by %s: %s", p.Cancellation.Time.Local().Format("2 Jan 2006"), p.Cancellation.AuthorName, p.Cancellation.Reason)
+		l := wrapped(status)
+		l.Importance = widget.DangerImportance
+		rows.Add(l)
+	} else if p.Verified {
+		reason := widget.NewEntry()
+		reason.SetPlaceHolder("Reason for cancelling")
+		fb := newFeedback()
+		confirm := widget.NewButton("Cancel prescription", func() {
+			r := reason.Text
+			v.act(func(ctx context.Context) error { return v.c.CancelPrescription(ctx, p.ID, r) }, "Prescription cancelled.", fb, nil)
+		})
+		confirm.Importance = widget.DangerImportance
+		cancelForm := container.NewVBox(container.NewBorder(nil, nil, nil, confirm, reason), fb.Label)
+		cancelForm.Hide()
+		cancelBtn := widget.NewButtonWithIcon("Cancel…", theme.CancelIcon(), func() { cancelForm.Show() })
+		renew := widget.NewButtonWithIcon("Renew", theme.ViewRefreshIcon(), func() {
+			v.rx.renew(p)
+		})
+		rows.Add(container.NewHBox(v.pdfButton(p), renew, cancelBtn))
+		rows.Add(cancelForm)
+	}
+	rows.Add(v.addendumRow(p.ID))
+	sub := fmt.Sprintf("%s · code %s", status, p.Code)
+	if p.Renews != "" {
+		sub += " · renewal"
+	}
+	return widget.NewCard(p.Time.Local().Format("2 Jan 2006"), sub, rows)
+}
+
+// pdfButton renders the prescription as PDF and offers to save it.
+func (v *chartView) pdfButton(p app.Prescription) *widget.Button {
+	return widget.NewButtonWithIcon("Save PDF…", theme.DocumentSaveIcon(), func() {
+		var data []byte
+		var err error
+		v.do(func(ctx context.Context) { data, err = v.c.PrescriptionPDF(ctx, p.ID) }, func() {
+			if err != nil {
+				v.status.fail(err)
+				return
+			}
+			v.savePDF("prescription-"+p.Code+".pdf", data, func(err error) {
+				if err != nil {
+					v.status.fail(err)
+					return
+				}
+				v.status.ok("Prescription PDF saved: print it for the patient.")
+			})
+		})
+	})
+}
+
+// saveWithDialog asks where to save a file and writes it there.
+func (s *screen) saveWithDialog(name string, data []byte, done func(error)) {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			if err != nil {
+				done(err)
+			}
+			return
+		}
+		_, err = w.Write(data)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		done(err)
+	}, s.win)
+	d.SetFileName(name)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf"}))
+	d.Show()
+}

@@ -1,0 +1,188 @@
+package physician
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// finder searches patients and opens the chosen one's chart in its place.
+type finder struct {
+	*screen
+	query   *widget.Entry
+	results *fyne.Container
+	fb      feedback
+	stack   *fyne.Container
+	search  fyne.CanvasObject
+	chart   *chartView
+	tab     int // the chart tab to show first
+}
+
+func newFinder(s *screen, title, hint string, tab int) *finder {
+	f := &finder{screen: s, tab: tab, fb: newFeedback()}
+	f.query = widget.NewEntry()
+	f.query.SetPlaceHolder("Name, birth date (YYYY-MM-DD), phone or MRN")
+	f.query.OnSubmitted = func(string) { f.find() }
+	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
+	btn.Importance = widget.HighImportance
+	f.results = container.NewVBox(quiet(hint))
+	f.search = widget.NewCard(title, "", container.NewVBox(container.NewBorder(nil, nil, nil, btn, f.query), f.fb.Label, f.results))
+	f.stack = container.NewStack(f.search)
+	return f
+}
+
+func (f *finder) find() {
+	q := f.query.Text
+	var ps []app.Patient
+	var err error
+	f.do(func(ctx context.Context) { ps, err = f.c.SearchPatients(ctx, q, 50) }, func() {
+		f.results.Objects = nil
+		switch {
+		case err != nil:
+			f.fb.fail(err)
+		case len(ps) == 0:
+			f.fb.clear()
+			f.results.Add(quiet("No patient matches. Check the spelling, or search by birth date or MRN."))
+		default:
+			f.fb.clear()
+		}
+		for _, p := range ps {
+			p := p
+			b := widget.NewButton(fmt.Sprintf("%s, %s · born %s · MRN %s", p.Family, p.Given, birth(p.Birth), p.MRN), func() { f.open(p.ID) })
+			b.Alignment = widget.ButtonAlignLeading
+			f.results.Add(b)
+		}
+		f.results.Refresh()
+	})
+}
+
+func (f *finder) open(patientID string) {
+	f.chart = f.newChartView(patientID, nil, "Back to search", func() {
+		f.chart = nil
+		f.stack.Objects = []fyne.CanvasObject{f.search}
+		f.stack.Refresh()
+	})
+	f.chart.tabs.SelectIndex(f.tab)
+	f.stack.Objects = []fyne.CanvasObject{f.chart.content}
+	f.stack.Refresh()
+}
+
+// NewPatients builds the physician's patient search; choosing a patient
+// opens the chart (an audited read) with its header always in view.
+func NewPatients(c Clinic, w fyne.Window) fyne.CanvasObject {
+	return newFinder(newScreen(c, w), "Find a patient",
+		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0).stack
+}
+
+// prescriptionsScreen is the physician's prescribing desk: a patient to
+// prescribe for, their recent prescriptions, and a check of a printed code.
+type prescriptionsScreen struct {
+	*screen
+	finder *finder
+	recent *fyne.Container
+	code   *widget.Entry
+	result feedback
+}
+
+// NewPrescriptions builds the prescriptions screen: find a patient to
+// write a prescription for (the chart opens on its prescription form, with
+// the allergies in view), the physician's recent prescriptions, and a
+// check of a printed verification code against its signature.
+func NewPrescriptions(c Clinic, w fyne.Window) fyne.CanvasObject {
+	return newPrescriptions(newScreen(c, w)).content()
+}
+
+func newPrescriptions(s *screen) *prescriptionsScreen {
+	ps := &prescriptionsScreen{screen: s, recent: container.NewVBox(), result: newFeedback()}
+	ps.finder = newFinder(s, "Prescribe for a patient", "Find the patient: their chart opens on the prescription form.", 3)
+	ps.code = widget.NewEntry()
+	ps.code.SetPlaceHolder("Verification code, e.g. ABCDE-23456")
+	ps.code.OnSubmitted = func(string) { ps.verify() }
+	ps.loadRecent()
+	return ps
+}
+
+func (ps *prescriptionsScreen) content() fyne.CanvasObject {
+	verify := widget.NewCard("Check a printed prescription", "A pharmacist calls with the code printed on the paper.", container.NewVBox(
+		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), ps.verify), ps.code), ps.result.Label))
+	recent := widget.NewCard("Your recent prescriptions", "", ps.recent)
+	return newLive(container.NewVBox(ps.finder.stack, verify, recent), func() func() {
+		return ps.c.OnChange(func(ch []app.Changed) {
+			if clinicalChange(ch) {
+				fyne.Do(ps.loadRecent)
+			}
+		})
+	})
+}
+
+func (ps *prescriptionsScreen) verify() {
+	code := ps.code.Text
+	var p app.Prescription
+	var err error
+	ps.do(func(ctx context.Context) { p, err = ps.c.VerifyPrescription(ctx, code) }, func() {
+		switch {
+		case err != nil:
+			ps.result.fail(err)
+		case p.Status == app.RxCancelled:
+			ps.result.fail(fmt.Errorf("the prescription %s is authentic but was cancelled on %s (%s): do not dispense it",
+				p.Code, p.Cancellation.Time.Local().Format("2 Jan 2006"), p.Cancellation.Reason))
+		default:
+			ps.result.ok(fmt.Sprintf("Authentic: signed by %s on %s for MRN %s — %s.", p.PrescriberName,
+				p.Time.Local().Format("2 Jan 2006"), p.PatientMRN, joinDrugs(p)))
+		}
+	})
+}
+
+func joinDrugs(p app.Prescription) string {
+	s := ""
+	for i, it := range p.Items {
+		if i > 0 {
+			s += "; "
+		}
+		s += it.Drug + ", " + it.Directions()
+	}
+	return s
+}
+
+func (ps *prescriptionsScreen) loadRecent() {
+	var rxs []app.Prescription
+	var err error
+	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15) }, func() {
+		ps.recent.Objects = nil
+		if err != nil {
+			ps.recent.Add(wrapped("Your prescriptions cannot be read: " + errorText(err)))
+		} else if len(rxs) == 0 {
+			ps.recent.Add(quiet("You have not signed any prescription yet."))
+		}
+		for _, p := range rxs {
+			st := "active"
+			if p.Status == app.RxCancelled {
+				st = "cancelled"
+			}
+			l := wrapped(fmt.Sprintf("%s · %s · MRN %s · %s · code %s · %s", p.Time.Local().Format("2 Jan 2006"), p.PatientName,
+				p.PatientMRN, joinNames(p), p.Code, st))
+			if p.Status == app.RxCancelled {
+				l.Importance = widget.LowImportance
+			}
+			ps.recent.Add(l)
+		}
+		ps.recent.Refresh()
+	})
+}
+
+func joinNames(p app.Prescription) string {
+	s := ""
+	for i, it := range p.Items {
+		if i > 0 {
+			s += ", "
+		}
+		s += it.Drug
+	}
+	return s
+}

@@ -1,0 +1,278 @@
+package physician
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+var _ Clinic = (*app.Session)(nil) // the session serves every physician screen
+
+const pass = "correct horse battery"
+
+// testClinic is a clinic with a receptionist and a physician on one
+// machine, keys in memory, and a clock fixed on a Monday morning.
+type testClinic struct {
+	recep, phys *app.Session
+	now         time.Time
+}
+
+func newTestClinic(t *testing.T) *testClinic {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.Local)
+	var mu sync.Mutex
+	stores := map[string]crypto.Keystore{}
+	env := app.Env{Now: func() time.Time { return now }, OpenKeystore: func(p app.Profile, _ []byte) (crypto.Keystore, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stores[p.ID] == nil {
+			stores[p.ID] = crypto.NewMemoryKeystore()
+		}
+		return stores[p.ID], nil
+	}}
+	dir := t.TempDir()
+	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(dir, "admin"), Clinic: "Test Clinic", Admin: "Ada Admin", Passphrase: []byte(pass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := func(name string, role roles.Role) *app.Session {
+		tok, err := admin.IssueToken(ctx, role, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(dir, name), Token: tok.String(), Name: name, Passphrase: []byte(pass)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	c := &testClinic{recep: join("Rita Reception", roles.Receptionist), phys: join("Dr Paul Physician", roles.Physician), now: now}
+	all := []*app.Session{admin, c.recep, c.phys}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, s := range all {
+			s.Close()
+		}
+	})
+	return c
+}
+
+func (c *testClinic) sync(t *testing.T) {
+	t.Helper()
+	if err := app.SyncLocal(context.Background(), c.recep, c.phys); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// book registers a patient and books them with the physician.
+func (c *testClinic) book(t *testing.T, family string, at time.Time) (app.Patient, app.Appointment) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := c.recep.RegisterPatient(ctx, app.Patient{Family: family, Given: "Cora", Birth: "1961-03-14", Sex: "female"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: at, Minutes: 20, Reason: "Sore throat"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sync(t)
+	return p, a
+}
+
+// find returns the first object under o that matches.
+func find[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) (T, bool) {
+	var zero T
+	if t, ok := o.(T); ok && match(t) {
+		return t, true
+	}
+	var children []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		children = x.Objects
+	case *container.AppTabs:
+		for _, it := range x.Items {
+			children = append(children, it.Content)
+		}
+	case *container.Scroll:
+		children = []fyne.CanvasObject{x.Content}
+	case *widget.Card:
+		children = []fyne.CanvasObject{x.Content}
+	case *live:
+		children = []fyne.CanvasObject{x.content}
+	}
+	for _, c := range children {
+		if c == nil {
+			continue
+		}
+		if t, ok := find(c, match); ok {
+			return t, true
+		}
+	}
+	return zero, false
+}
+
+func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
+	t.Helper()
+	b, ok := find(o, func(b *widget.Button) bool { return b.Text == text && b.Visible() })
+	if !ok {
+		t.Fatalf("no button %q", text)
+	}
+	return b
+}
+
+func hasLabel(o fyne.CanvasObject, part string) bool {
+	_, ok := find(o, func(l *widget.Label) bool { return l.Visible() && strings.Contains(l.Text, part) })
+	return ok
+}
+
+func TestFullVisit(t *testing.T) {
+	test.NewTempApp(t)
+	ctx := context.Background()
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Chartwell", c.now.Add(time.Hour))
+	if _, err := c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
+		t.Fatal(err)
+	}
+
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(c.phys, w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	var saved []byte
+	s.savePDF = func(name string, data []byte, done func(error)) { saved = data; done(nil) }
+	cs := newCalendar(s)
+	w.SetContent(container.NewVScroll(cs.stack))
+
+	// The day shows the appointment; a booking from the front desk appears
+	// without reopening the screen.
+	if !hasLabel(cs.stack, "Chartwell, Cora") {
+		t.Fatal("the booked appointment is not on the calendar")
+	}
+	c.book(t, "Latecomer", c.now.Add(3*time.Hour))
+	if !hasLabel(cs.stack, "Latecomer, Cora") {
+		t.Fatal("a new booking did not appear live")
+	}
+	// The week view shows both; back to the day.
+	cs.viewPick.SetSelected(viewWeek)
+	if !hasLabel(cs.stack, "Chartwell, C.") {
+		t.Fatal("the week view does not show the appointment")
+	}
+	cs.viewPick.SetSelected(viewDay)
+
+	// Open the appointment: the visit starts and the chart opens, its
+	// header naming the allergy.
+	test.Tap(button(t, cs.stack, "Open chart"))
+	v := cs.chart
+	if v == nil || !v.loaded {
+		t.Fatalf("the chart did not open: %v", cs.fb.Text)
+	}
+	if !strings.Contains(v.name.Text, "Chartwell") || !strings.Contains(v.facts.Text, "65 years") || !strings.Contains(v.allergies.Text, "Penicillin") {
+		t.Errorf("header: %q %q %q", v.name.Text, v.facts.Text, v.allergies.Text)
+	}
+	if v.encounter == nil || !v.visit.Visible() {
+		t.Fatal("no visit in progress")
+	}
+
+	// A SOAP note, signed.
+	v.notes.s.SetText("Sore throat for three days, no cough.")
+	v.notes.o.SetText("Temp 38.4, tonsillar exudate, tender nodes.")
+	v.notes.a.SetText("Streptococcal pharyngitis likely.")
+	v.notes.p.SetText("Antibiotic for 7 days; review if not better.")
+	test.Tap(v.notes.sign)
+	if len(v.chart.Notes) != 1 || v.chart.Notes[0].Encounter != v.encounter.ID || !v.chart.Notes[0].Verified {
+		t.Fatalf("note not signed: %q %+v", v.notes.fb.Text, v.chart.Notes)
+	}
+	if !hasLabel(v.timeline, "signature verified") {
+		t.Error("the timeline does not show the signed note")
+	}
+
+	// Vitals, with a typing error first.
+	v.vf.pulse.SetText("nine")
+	test.Tap(v.vf.record)
+	if !v.vf.fb.Visible() || !strings.Contains(v.vf.fb.Text, "not a whole number") {
+		t.Errorf("bad pulse: %q", v.vf.fb.Text)
+	}
+	for e, text := range map[*widget.Entry]string{v.vf.sys: "132", v.vf.dia: "84", v.vf.pulse: "88", v.vf.temp: "38,4",
+		v.vf.resp: "16", v.vf.spo2: "98", v.vf.weight: "70", v.vf.height: "165"} {
+		e.SetText(text)
+	}
+	if !strings.Contains(v.vf.bmi.Text, "25.7") {
+		t.Errorf("BMI shown %q", v.vf.bmi.Text)
+	}
+	test.Tap(v.vf.record)
+	if len(v.chart.Vitals) != 1 || v.chart.Vitals[0].TempC != 38.4 || v.chart.Vitals[0].BMI != 25.7 {
+		t.Fatalf("vitals: %q %+v", v.vf.fb.Text, v.chart.Vitals)
+	}
+	if _, ok := find(v.vitalsCharts, func(*trendChart) bool { return true }); !ok {
+		t.Error("no trend chart drawn")
+	}
+
+	// Amoxicillin for a penicillin-allergic patient: a warning, and no
+	// signature without a reason.
+	f := v.rx
+	f.drug.SetText("amoxicillin 500 mg capsule")
+	if f.chosen == nil || f.unit.Text != "capsule" || f.route.Selected != "oral" {
+		t.Fatalf("drug not chosen from the formulary: %+v", f.chosen)
+	}
+	if !f.preview.Visible() || !strings.Contains(f.preview.Text, "penicillin") {
+		t.Errorf("no allergy warning when the drug is chosen: %q", f.preview.Text)
+	}
+	f.dose.SetText("1")
+	f.freq.SetText("three times daily")
+	f.days.SetText("7")
+	if f.quantity.Text != "21 capsules (suggested)" {
+		t.Errorf("quantity suggested %q", f.quantity.Text)
+	}
+	test.Tap(f.add)
+	if len(f.warnings) != 1 || f.warnings[0].Kind != app.WarnAllergy || !hasLabel(f.warnBox, "penicillin") {
+		t.Fatalf("warnings %+v", f.warnings)
+	}
+	test.Tap(f.sign)
+	if !strings.Contains(f.fb.Text, "needs a reason") {
+		t.Fatalf("signed without a reason: %q", f.fb.Text)
+	}
+	if len(v.chart.Prescriptions) != 0 {
+		t.Fatal("a prescription was written without a reason")
+	}
+	f.reasons[f.warnings[0].Key()].SetText("Rash in childhood only; tolerated amoxicillin in 2021")
+	test.Tap(f.sign)
+	if len(v.chart.Prescriptions) != 1 {
+		t.Fatalf("not signed: %q", f.fb.Text)
+	}
+	rx := v.chart.Prescriptions[0]
+	if !rx.Verified || len(rx.Overrides) != 1 || !strings.Contains(rx.Overrides[0].Reason, "childhood") || rx.Encounter != v.encounter.ID {
+		t.Errorf("signed prescription: %+v", rx)
+	}
+	if !strings.Contains(f.fb.Text, rx.Code) {
+		t.Errorf("the code is not shown: %q", f.fb.Text)
+	}
+
+	// The PDF.
+	test.Tap(button(t, f.signed, "Save PDF…"))
+	if !bytes.HasPrefix(saved, []byte("%PDF-")) {
+		t.Fatalf("no PDF saved: %q", v.status.Text)
+	}
+
+	// Back to the calendar.
+	test.Tap(button(t, v.content, "Back to calendar"))
+	if cs.chart != nil || !hasLabel(cs.stack, "Chartwell, Cora") {
+		t.Error("back did not return to the calendar")
+	}
+}

@@ -1,0 +1,26 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/frontdesk"
+)
+
+// The receptionist's screens (ui/frontdesk).
+func init() {
+	for title, build := range map[string]func(frontdesk.Desk, fyne.Window) fyne.CanvasObject{
+		"Today":        frontdesk.NewToday,
+		"Patients":     frontdesk.NewPatients,
+		"Appointments": frontdesk.NewAppointments,
+	} {
+		build := build
+		register(roles.Receptionist, title, func(s Session, w fyne.Window) fyne.CanvasObject {
+			d, ok := s.(frontdesk.Desk)
+			if !ok {
+				return nil
+			}
+			return build(d, w)
+		})
+	}
+}
