@@ -25,6 +25,14 @@
 // unreachable), ErrNickInUse, ErrTooLarge (bodies are limited to MaxBody
 // so that one message cannot make the server end the stream).
 //
+// For the staff chat: SendMessage sends with a stanza id; received
+// messages carry the server archive's id (StanzaID, XEP-0359), the same
+// live and in Archive, which reads an account's or a room's archive page by
+// page (XEP-0313) so a workstation can recover missing history;
+// Config.OnPresence reports room occupants online, away or offline, and
+// SetAway changes this session's; KeepRoom makes a room its creator owns
+// persist (and keep its archive) when empty.
+//
 // Config.Register does in-band registration (XEP-0077), for loopback tests
 // only; a clinic's server registers newcomers with invites.
 //

@@ -119,7 +119,7 @@ func New(c Chat, w fyne.Window) fyne.CanvasObject {
 		p.text)
 	// The shell gives a screen its minimum height: ask for room to read.
 	room := canvas.NewRectangle(color.Transparent)
-	room.SetMinSize(fyne.NewSize(420, 460))
+	room.SetMinSize(fyne.NewSize(420, 420))
 	right := container.NewBorder(
 		container.NewVBox(container.NewHBox(p.title, layout.NewSpacer(), p.subtitle), p.status),
 		container.NewVBox(p.problem, composer, privacy),
@@ -418,6 +418,9 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case m.Queued:
 		mark.SetText("Waiting to send")
 		mark.Importance = widget.WarningImportance
+	case m.Mine:
+		mark.SetText("Sent")
+		mark.Importance = widget.LowImportance
 	case m.Verified:
 		mark.SetText("✔ Verified")
 		mark.Importance = widget.SuccessImportance
