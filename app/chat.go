@@ -132,23 +132,14 @@ type chatLink struct {
 
 const devicesTTL = 30 * time.Second
 
-// chatLinks holds each session's link. It lives here rather than in
-// Session because the chat is an addition beside the session's own file;
-// an entry is removed when its sync stops.
-var chatLinks = struct {
-	sync.Mutex
-	m map[*Session]*chatLink
-}{m: map[*Session]*chatLink{}}
-
+// chatLink returns the session's chat link, made on first use.
 func (s *Session) chatLink() *chatLink {
-	chatLinks.Lock()
-	defer chatLinks.Unlock()
-	l := chatLinks.m[s]
-	if l == nil {
-		l = &chatLink{presence: map[string]string{}, pending: true}
-		chatLinks.m[s] = l
+	s.chatMu.Lock()
+	defer s.chatMu.Unlock()
+	if s.chat == nil {
+		s.chat = &chatLink{presence: map[string]string{}, pending: true}
 	}
-	return l
+	return s.chat
 }
 
 // linkChat makes y the sync the session's chat sends through.
@@ -162,10 +153,16 @@ func (s *Session) linkChat(y *Syncer) {
 
 // unlinkChat forgets y when its sync stops.
 func (s *Session) unlinkChat(y *Syncer) {
-	chatLinks.Lock()
-	defer chatLinks.Unlock()
-	if l := chatLinks.m[s]; l != nil && l.syncer == y {
-		delete(chatLinks.m, s)
+	s.chatMu.Lock()
+	defer s.chatMu.Unlock()
+	if s.chat == nil {
+		return
+	}
+	s.chat.mu.Lock()
+	mine := s.chat.syncer == y
+	s.chat.mu.Unlock()
+	if mine {
+		s.chat = nil
 	}
 }
 

@@ -51,6 +51,8 @@ type Session struct {
 
 	mu     sync.Mutex
 	hooks  hooks
+	chatMu sync.Mutex
+	chat   *chatLink // the chat's link to the running sync (chat.go)
 	ks     crypto.Keystore
 	db     *store.DB
 	rep    *replica.Replica
