@@ -362,8 +362,13 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		widget.NewLabel("Repeat"), f.repeat,
 		widget.NewLabel(""), container.NewGridWithColumns(2, f.times, f.until),
 	)
-	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.query, atLeast(0, 110, f.matches), f.chosen,
-		form, f.overbook, f.message, container.NewHBox(f.book, cancel)))
+	// The outcome shows under the heading, where it is seen without
+	// scrolling; Enter in the reason or times books.
+	for _, e := range []*widget.Entry{f.reason, f.startE, f.minutesE, f.dayE} {
+		e.OnSubmitted = func(string) { f.submit() }
+	}
+	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.message, f.query, atLeast(0, 110, f.matches), f.chosen,
+		form, f.overbook, container.NewHBox(f.book, cancel)))
 	return f
 }
 
@@ -372,7 +377,7 @@ func (f *bookingForm) start(p app.Physician, start time.Time, minutes int) {
 	f.physician = p
 	f.physicianNames.SetSelected(p.Name)
 	start = start.In(f.s.zone)
-	f.heading.SetText(fmt.Sprintf("Book with %s, %s", p.Name, start.Format("Mon 2 Jan 15:04")))
+	f.heading.SetText("Book with " + p.Name) // day and time are in the form, where the desk may change them
 	f.dayE.SetText(start.Format("2006-01-02"))
 	f.startE.SetText(start.Format("15:04"))
 	f.minutesE.SetText(strconv.Itoa(minutes))
@@ -490,7 +495,7 @@ func (f *bookingForm) submit() {
 		f.book.Enable()
 		switch {
 		case isRefusal(err):
-			f.say(errorText(err)+".\n\nTick “Overbook on purpose” and book again to keep both.", widget.WarningImportance)
+			f.say(errorText(err)+".\nTo keep both, tick “Overbook on purpose” below and book again.", widget.WarningImportance)
 			f.overbook.Show()
 		case err != nil:
 			f.say("Not booked: "+errorText(err), widget.DangerImportance)
@@ -553,8 +558,8 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 		p.overbook, p.moveSeries, p.move)
 	p.cancelBox = container.NewVBox(bold("Cancel"), p.reason, p.cancelSeries, p.cancel)
 	close := widget.NewButton("Close", s.showHint)
-	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, container.NewHBox(p.checkIn, p.noShow),
-		p.message, widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
+	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.noShow),
+		widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
 	return p
 }
 
