@@ -212,16 +212,22 @@ func AgeAt(birth string, now time.Time) int {
 
 // patientRecords returns the clinical records of kinds about patient, by kind.
 func patientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
-	out := map[string][]replica.EntityState{}
+	ids, err := r.Search(ctx, roles.Clinical, -1, replica.Term{Field: "patient", Value: patient})
+	if err != nil {
+		return nil, fmt.Errorf("app: find the patient's records: %w", err)
+	}
+	rows, err := r.EntitiesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("app: read the patient's records: %w", err)
+	}
+	want := map[string]bool{}
 	for _, k := range kinds {
-		rows, err := r.Entities(ctx, k)
-		if err != nil {
-			return nil, fmt.Errorf("app: read %s records: %w", k, err)
-		}
-		for _, e := range rows {
-			if e.State.String("patient") == patient {
-				out[k] = append(out[k], e)
-			}
+		want[k] = true
+	}
+	out := map[string][]replica.EntityState{}
+	for _, e := range rows {
+		if want[e.Kind] && e.State.String("patient") == patient {
+			out[e.Kind] = append(out[e.Kind], e)
 		}
 	}
 	return out, nil

@@ -147,6 +147,12 @@ func indexTerms(kind string, st replica.State) []replica.Term {
 		}
 		return t
 	}
+	// Every other record that belongs to a patient (notes, vitals,
+	// prescriptions...) is found through its patient, so opening a chart
+	// reads that patient's records, not every record of the clinic.
+	if p := st.String("patient"); p != "" {
+		return []replica.Term{{Field: "patient", Value: p}}
+	}
 	return nil
 }
 
@@ -301,6 +307,29 @@ func newMRN(id string) string {
 	return fmt.Sprintf("MH%07d", n%10000000)
 }
 
+// freshMRN draws medical record numbers until one is free on this
+// workstation and in the batch being registered. Seven digits collide by
+// chance once a clinic has thousands of patients, so each draw is checked
+// against the blind index. (Two workstations drawing the same number at
+// the same moment stay possible, at odds of one in ten million.)
+func freshMRN(ctx context.Context, r *replica.Replica, taken map[string]bool) (string, error) {
+	for range 50 {
+		mrn := newMRN(crypto.NewEventID())
+		if taken[mrn] {
+			continue
+		}
+		ids, err := r.Search(ctx, roles.FrontDesk, 1, replica.Term{Field: "mrn", Value: mrn})
+		if err != nil {
+			return "", fmt.Errorf("app: assign a medical record number: %w", err)
+		}
+		if len(ids) == 0 {
+			taken[mrn] = true
+			return mrn, nil
+		}
+	}
+	return "", fmt.Errorf("app: no free medical record number found: the clinic's numbers are nearly used up")
+}
+
 // RegisterPatient records a new patient and assigns a medical record
 // number, without looking for duplicates (imports, the demo clinic); the
 // front desk registers with Register.
@@ -345,6 +374,7 @@ func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient
 	b := r.Batch()
 	out := make([]Patient, len(ps))
 	now := s.env.Now()
+	taken := map[string]bool{} // MRNs given in this batch
 	for i, p := range ps {
 		if err := p.Validate(now); err != nil {
 			if len(ps) > 1 {
@@ -354,7 +384,9 @@ func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient
 		}
 		p = p.tidy(now)
 		p.ID = crypto.NewEventID()
-		p.MRN = newMRN(p.ID)
+		if p.MRN, err = freshMRN(ctx, r, taken); err != nil {
+			return nil, err
+		}
 		p.Registered = now
 		kv := p.fields()
 		kv["mrn"], kv["registered"] = p.MRN, now.UnixMilli()
