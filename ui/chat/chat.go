@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Chat is what the panel needs of a logged-in session.
@@ -131,7 +132,7 @@ func New(c Chat, w fyne.Window) fyne.CanvasObject {
 	lc.SetOnEnteredForeground(func() { p.focused = true })
 	lc.SetOnExitedForeground(func() { p.focused = false })
 
-	return newLive(split, func() func() {
+	return kit.Live(split, func() func() {
 		p.refresh(true)
 		return c.OnChange(func(ch []app.Changed) {
 			for _, x := range ch {

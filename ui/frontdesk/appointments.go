@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // panelWidth is the width of the booking and appointment panel.
@@ -94,7 +95,7 @@ func (s *appointmentsScreen) content() fyne.CanvasObject {
 	top := container.NewVBox(nav, container.NewHBox(widget.NewLabel("Physicians:"), s.who), legend, s.status)
 	right := atLeast(panelWidth, 0, s.panel)
 	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), s.columns)
-	return newLive(container.NewBorder(top, nil, nil, nil, body), onChanges(s.d, s.refresh, "appointment", "availability", "patient"))
+	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "appointment", "availability", "patient"))
 }
 
 func legendItem(text string, imp widget.Importance) fyne.CanvasObject {

@@ -121,63 +121,6 @@ func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
 	return container.New(minSize{fyne.NewSize(w, h)}, o)
 }
 
-// live wraps a screen and keeps its change-feed subscription (and any
-// ticker) open while it is drawn: Fyne destroys the renderer of an object
-// that left the window (the shell swapped the section), which stops them.
-type live struct {
-	widget.BaseWidget
-	content   fyne.CanvasObject
-	subscribe func() (stop func())
-}
-
-func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
-	l := &live{content: content, subscribe: subscribe}
-	l.ExtendBaseWidget(l)
-	return l
-}
-
-// CreateRenderer is part of fyne.Widget.
-func (l *live) CreateRenderer() fyne.WidgetRenderer {
-	r := &liveRenderer{l: l}
-	if l.subscribe != nil {
-		r.stop = l.subscribe()
-	}
-	return r
-}
-
-type liveRenderer struct {
-	l    *live
-	stop func()
-}
-
-func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
-func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
-func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
-func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
-func (r *liveRenderer) Destroy() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
-}
-
-// onChanges subscribes refresh (on the UI goroutine) to changes of the
-// given kinds of entity.
-func onChanges(d Desk, refresh func(), kinds ...string) func() (stop func()) {
-	return func() func() {
-		return d.OnChange(func(ch []app.Changed) {
-			for _, c := range ch {
-				for _, k := range kinds {
-					if c.Kind == k {
-						fyne.Do(refresh)
-						return
-					}
-				}
-			}
-		})
-	}
-}
-
 // note is a wrapping label for messages and hints.
 func note(text string) *widget.Label {
 	l := widget.NewLabel(text)

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // searchLimit is how many patients a search shows; a receptionist types
@@ -81,7 +82,7 @@ func (s *patientsScreen) content() fyne.CanvasObject {
 	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, atLeast(380, 520, s.results))
 	body := container.NewBorder(nil, nil, atLeast(380, 0, left), nil, s.form.content)
 	top := container.NewBorder(nil, nil, nil, s.newButton, s.query)
-	return newLive(container.NewBorder(top, nil, nil, nil, body), onChanges(s.d, s.refresh, "patient"))
+	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient"))
 }
 
 // patientLine is the second line of a search result.

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // todayScreen is the desk's list of the day: who is expected, late,
@@ -60,8 +61,8 @@ func (s *todayScreen) content() fyne.CanvasObject {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
 	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
-	return newLive(container.NewBorder(top, nil, nil, nil, atLeast(0, 520, s.list)), func() func() {
-		stop := onChanges(s.d, s.refresh, "appointment", "patient")()
+	return kit.Live(container.NewBorder(top, nil, nil, nil, atLeast(0, 520, s.list)), func() func() {
+		stop := kit.OnChanges(s.d, s.refresh, "appointment", "patient")()
 		// Patients turn late as the clock moves, without any change.
 		tick := time.NewTicker(time.Minute)
 		done := make(chan struct{})

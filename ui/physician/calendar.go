@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Calendar views.
@@ -86,7 +87,7 @@ func newCalendar(s *screen) *calendarScreen {
 	bar := container.NewHBox(prev, today, next, widget.NewSeparator(), cs.viewPick, widget.NewSeparator(),
 		atLeast(130, 0, cs.dateEntry), goBtn)
 	cs.body = container.NewVBox()
-	cs.calendar = newLive(container.NewVBox(bar, cs.title, cs.fb.Label, cs.body), func() func() {
+	cs.calendar = kit.Live(container.NewVBox(bar, cs.title, cs.fb.Label, cs.body), func() func() {
 		return s.c.OnChange(func(ch []app.Changed) {
 			if clinicalChange(ch) {
 				fyne.Do(func() {

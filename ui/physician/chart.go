@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Tabs of a chart, in order.
@@ -85,7 +86,7 @@ func (s *screen) newChartView(patientID string, enc *app.Encounter, back string,
 		v.tabs.SelectIndex(1) // a visit starts with its note
 	}
 	body := container.NewBorder(container.NewVBox(header, v.status), nil, nil, nil, v.tabs)
-	v.content = newLive(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
+	v.content = kit.Live(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
 		return func() { v.close() }
 	})
 	v.stop = s.c.OnChange(func(ch []app.Changed) {

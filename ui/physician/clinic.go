@@ -184,46 +184,6 @@ func (l windowHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-// live wraps a screen's content and keeps a change-feed subscription open
-// while the content is drawn: Fyne destroys the renderer of an object that
-// left the window (the shell swapped the section), which stops it.
-type live struct {
-	widget.BaseWidget
-	content   fyne.CanvasObject
-	subscribe func() (stop func())
-}
-
-func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
-	l := &live{content: content, subscribe: subscribe}
-	l.ExtendBaseWidget(l)
-	return l
-}
-
-// CreateRenderer is part of fyne.Widget.
-func (l *live) CreateRenderer() fyne.WidgetRenderer {
-	r := &liveRenderer{l: l}
-	if l.subscribe != nil {
-		r.stop = l.subscribe()
-	}
-	return r
-}
-
-type liveRenderer struct {
-	l    *live
-	stop func()
-}
-
-func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
-func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
-func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
-func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
-func (r *liveRenderer) Destroy() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
-}
-
 // bold is a bold label.
 func bold(s string) *widget.Label {
 	return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

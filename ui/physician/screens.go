@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // finder searches patients and opens the chosen one's chart in its place.
@@ -112,7 +113,7 @@ func (ps *prescriptionsScreen) content() fyne.CanvasObject {
 	verify := widget.NewCard("Check a printed prescription", "A pharmacist calls with the code printed on the paper.", container.NewVBox(
 		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), ps.verify), ps.code), ps.result.Label))
 	recent := widget.NewCard("Your recent prescriptions", "", ps.recent)
-	return newLive(container.NewVBox(ps.finder.stack, verify, recent), func() func() {
+	return kit.Live(container.NewVBox(ps.finder.stack, verify, recent), func() func() {
 		return ps.c.OnChange(func(ch []app.Changed) {
 			if clinicalChange(ch) {
 				fyne.Do(ps.loadRecent)

@@ -114,8 +114,8 @@ func find[T fyne.CanvasObject](o fyne.CanvasObject, match func(T) bool) (T, bool
 		children = []fyne.CanvasObject{x.Content}
 	case *widget.Card:
 		children = []fyne.CanvasObject{x.Content}
-	case *live:
-		children = []fyne.CanvasObject{x.content}
+	case interface{ Content() fyne.CanvasObject }: // kit.Live
+		children = []fyne.CanvasObject{x.Content()}
 	}
 	for _, c := range children {
 		if c == nil {

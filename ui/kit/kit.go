@@ -1,0 +1,74 @@
+package kit
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// Live wraps a screen's content and keeps a subscription (a change feed, a
+// ticker) open while the content is drawn: subscribe runs when Fyne first
+// draws it and its stop when Fyne destroys the renderer, which happens when
+// the shell swaps the section away.
+func Live(content fyne.CanvasObject, subscribe func() (stop func())) fyne.CanvasObject {
+	l := &live{content: content, subscribe: subscribe}
+	l.ExtendBaseWidget(l)
+	return l
+}
+
+type live struct {
+	widget.BaseWidget
+	content   fyne.CanvasObject
+	subscribe func() (stop func())
+}
+
+// Content is the wrapped content (tests walk widget trees through it).
+func (l *live) Content() fyne.CanvasObject { return l.content }
+
+// CreateRenderer is part of fyne.Widget.
+func (l *live) CreateRenderer() fyne.WidgetRenderer {
+	r := &liveRenderer{l: l}
+	if l.subscribe != nil {
+		r.stop = l.subscribe()
+	}
+	return r
+}
+
+type liveRenderer struct {
+	l    *live
+	stop func()
+}
+
+func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
+func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
+func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
+func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
+func (r *liveRenderer) Destroy() {
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+}
+
+// Feed is a session's change feed.
+type Feed interface {
+	OnChange(fn func([]app.Changed)) (stop func())
+}
+
+// OnChanges returns a subscription for Live that calls refresh on the UI
+// goroutine whenever an entity of one of kinds changes.
+func OnChanges(f Feed, refresh func(), kinds ...string) func() (stop func()) {
+	return func() func() {
+		return f.OnChange(func(ch []app.Changed) {
+			for _, c := range ch {
+				for _, k := range kinds {
+					if c.Kind == k {
+						fyne.Do(refresh)
+						return
+					}
+				}
+			}
+		})
+	}
+}
