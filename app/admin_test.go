@@ -283,7 +283,9 @@ func TestAuditSearchAndExport(t *testing.T) {
 				ResourceType string
 				Recorded     string
 				Agent        []struct{ Who struct{ Display string } }
-				Entity       []struct{ What struct{ Identifier struct{ Value string } } }
+				Entity       []struct {
+					What struct{ Identifier struct{ Value string } }
+				}
 			}
 		}
 	}

@@ -201,15 +201,17 @@ func confirm(t *testing.T, w fyne.Window, text string) {
 	if b == nil {
 		t.Fatalf("the dialog has no %q button: %q", text, texts(top))
 	}
-	locked(func() { test.Tap(b) })
+	test.Tap(b)
 }
 
 func newWindow(t *testing.T, content func(fyne.Window) fyne.CanvasObject) fyne.Window {
 	t.Helper()
 	test.NewTempApp(t)
 	w := test.NewWindow(nil)
-	w.Resize(fyne.NewSize(1100, 800))
-	w.SetContent(container.NewVScroll(content(w)))
+	locked(func() {
+		w.Resize(fyne.NewSize(1100, 800))
+		w.SetContent(container.NewVScroll(content(w)))
+	})
 	t.Cleanup(w.Close)
 	return w
 }
