@@ -84,7 +84,7 @@ const (
 	metaPackSeq   = "sync/pack-seq"
 	secretXMPP    = "sync/xmpp-password"
 	packChunk     = 2000 // envelopes per pack at most
-	applyChunk    = 2000 // envelopes per Apply call while catching up
+	applyChunk    = 5000 // envelopes per Apply call while catching up (one transaction, one sorted index write)
 	reannounceGap = 30 * time.Second
 )
 

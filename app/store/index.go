@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -154,6 +155,58 @@ func checkTokens(op string, tokens [][]byte) error {
 	for i, t := range tokens {
 		if len(t) == 0 || len(t) > MaxTokenSize {
 			return invalid("%s: token %d is %d bytes, want 1 to %d", op, i, len(t), MaxTokenSize)
+		}
+	}
+	return nil
+}
+
+// SetIndexes replaces the tokens of many entities at once (a catch-up):
+// the same as SetIndex for each, but the new tokens are written in token
+// order, many per statement, so the index's B-trees grow by appending
+// rather than by random inserts.
+func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) error {
+	type pair struct {
+		token  []byte
+		entity string
+	}
+	var pairs []pair
+	for entity, tokens := range byEntity {
+		op := "set index of " + entity
+		if entity == "" {
+			return invalid("set index: empty entity id")
+		}
+		if err := checkTokens(op, tokens); err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, entity); err != nil {
+			return wrap(op, err)
+		}
+		for _, t := range tokens {
+			pairs = append(pairs, pair{t, entity})
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if c := bytes.Compare(pairs[i].token, pairs[j].token); c != 0 {
+			return c < 0
+		}
+		return pairs[i].entity < pairs[j].entity
+	})
+	const perStatement = 400 // well under SQLite's limit of bound variables
+	for start := 0; start < len(pairs); start += perStatement {
+		chunk := pairs[start:min(start+perStatement, len(pairs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO tokens (token, entity) VALUES `)
+		args := make([]any, 0, 2*len(chunk))
+		for i, p := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, p.token, p.entity)
+		}
+		q.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return wrap("set indexes", err)
 		}
 	}
 	return nil

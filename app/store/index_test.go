@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -328,4 +329,44 @@ func BenchmarkPlainLikeSearch100k(b *testing.B) {
 			return rows.Err()
 		})
 	})
+}
+
+// TestSetIndexesMatchesSetIndex: the bulk form leaves the same index as one
+// SetIndex per entity, replacing old tokens.
+func TestSetIndexesMatchesSetIndex(t *testing.T) {
+	ctx := context.Background()
+	tok := func(s string) []byte { return []byte(s + "-token-16bytes!!")[:16] }
+	db := openTest(t)
+	err := db.Update(ctx, func(tx *Tx) error {
+		if err := tx.SetIndex(ctx, "e1", [][]byte{tok("old")}); err != nil {
+			return err
+		}
+		return tx.SetIndexes(ctx, map[string][][]byte{
+			"e1": {tok("a"), tok("b")},
+			"e2": {tok("b"), tok("c")},
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		tokens [][]byte
+		want   []string
+	}{
+		{[][]byte{tok("old")}, nil},
+		{[][]byte{tok("a")}, []string{"e1"}},
+		{[][]byte{tok("b")}, []string{"e1", "e2"}},
+		{[][]byte{tok("b"), tok("c")}, []string{"e2"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		db.View(ctx, func(tx *Tx) error {
+			var err error
+			got, err = tx.Lookup(ctx, tt.tokens, 10)
+			return err
+		})
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("Lookup(%q) = %v, want %v", tt.tokens, got, tt.want)
+		}
+	}
 }

@@ -90,7 +90,12 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				}
 			}
 		}
-		return r.settle(ctx, tx, &rep)
+		r.reindex = map[string][][]byte{}
+		defer func() { r.reindex = nil }()
+		if err := r.settle(ctx, tx, &rep); err != nil {
+			return err
+		}
+		return r.writeIndex(ctx, tx)
 	})
 	if err != nil {
 		r.reload(ctx)
@@ -98,6 +103,18 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	}
 	r.flush()
 	return rep, nil
+}
+
+// writeIndex writes the blind-index tokens of the entities an Apply
+// changed, each once, for its final state.
+func (r *Replica) writeIndex(ctx context.Context, tx *store.Tx) error {
+	if len(r.reindex) == 0 {
+		return nil
+	}
+	if err := tx.SetIndexes(ctx, r.reindex); err != nil {
+		return fmt.Errorf("replica: index: %w", err)
+	}
+	return nil
 }
 
 // chainPlace is one event's place in its device's chain.
@@ -510,7 +527,11 @@ func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header
 	}
 	if r.p.Index != nil && roles.Scope(h.Scope).Valid() {
 		if tokens, ok := r.Tokens(roles.Scope(h.Scope), r.p.Index(old.Kind, st)...); ok {
-			if err := tx.SetIndex(ctx, h.Entity, tokens); err != nil {
+			if r.reindex != nil {
+				// Within an Apply: indexed once, at the end, for the
+				// entity's final state.
+				r.reindex[h.Entity] = tokens
+			} else if err := tx.SetIndex(ctx, h.Entity, tokens); err != nil {
 				return fmt.Errorf("replica: index: %w", err)
 			}
 		}

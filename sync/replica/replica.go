@@ -79,6 +79,7 @@ type Replica struct {
 	onChange []Changed
 	verified map[string]*crypto.Envelope   // during Apply, under mu
 	settled  map[chainPlace]store.Envelope // during settle, under mu
+	reindex  map[string][][]byte           // during Apply: entity -> tokens to write
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
