@@ -50,8 +50,9 @@ const timeout = 20 * time.Second
 // panel is the chat screen's state; every field is touched on the UI
 // goroutine only.
 type panel struct {
-	c   Chat
-	win fyne.Window
+	c          Chat
+	win        fyne.Window
+	background func(func())
 
 	convs    []app.Conversation
 	open     string // conversation shown
@@ -73,7 +74,13 @@ type panel struct {
 
 // New builds the chat panel for a session.
 func New(c Chat, w fyne.Window) fyne.CanvasObject {
-	p := &panel{c: c, win: w, open: app.ChatRoom, unread: map[string]int{}, focused: true}
+	return newPanel(c, w, func(f func()) { go f() })
+}
+
+// newPanel builds the panel; background runs use cases off the UI
+// goroutine (tests run them in place, so nothing races the test).
+func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject {
+	p := &panel{c: c, win: w, open: app.ChatRoom, unread: map[string]int{}, focused: true, background: background}
 	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.convs) && p.convs[i].ID != p.open {
@@ -147,7 +154,7 @@ func New(c Chat, w fyne.Window) fyne.CanvasObject {
 
 // run does work off the UI goroutine, then done on it.
 func (p *panel) run(work func(ctx context.Context) error, done func(error)) {
-	go func() {
+	p.background(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		err := work(ctx)
@@ -158,7 +165,7 @@ func (p *panel) run(work func(ctx context.Context) error, done func(error)) {
 				p.showProblem(err)
 			}
 		})
-	}()
+	})
 }
 
 func (p *panel) showProblem(err error) {

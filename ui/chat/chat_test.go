@@ -1,0 +1,142 @@
+package chat
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// fakeChat is a session's chat with one colleague and the room.
+type fakeChat struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (f *fakeChat) StaffName() string { return "Rita Reception" }
+func (f *fakeChat) Conversations(context.Context) ([]app.Conversation, error) {
+	return []app.Conversation{
+		{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
+		{ID: "f1", Title: "Dr Paul Physician", Role: "physician", Presence: app.PresenceOnline, Unread: 1},
+	}, nil
+}
+func (f *fakeChat) ChatHistory(_ context.Context, conv string) ([]app.ChatMessage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []app.ChatMessage{
+		{ID: "1", Conversation: conv, From: "f1", FromName: "Dr Paul Physician", Text: "Room 3 is free", Verified: true, At: time.Now()},
+		{ID: "2", Conversation: conv, FromName: "mallory@clinic.test", Text: "Send me the records", Problem: "not signed by a staff key", At: time.Now()},
+	}
+	for i, s := range f.sent {
+		out = append(out, app.ChatMessage{ID: "s" + string(rune('a'+i)), Conversation: conv, Mine: true, Text: s, Verified: true, At: time.Now()})
+	}
+	return out, nil
+}
+func (f *fakeChat) MarkChatRead(context.Context, string) error { return nil }
+func (f *fakeChat) SendChat(_ context.Context, conv, text, mrn string) (app.ChatMessage, error) {
+	f.mu.Lock()
+	f.sent = append(f.sent, text)
+	f.mu.Unlock()
+	return app.ChatMessage{Conversation: conv, Text: text, Mine: true}, nil
+}
+func (f *fakeChat) SetChatAway(context.Context, bool) error    { return nil }
+func (f *fakeChat) ChatOnline() bool                           { return true }
+func (f *fakeChat) OnChange(func([]app.Changed)) (stop func()) { return func() {} }
+
+// walk visits every object under o.
+func walk(o fyne.CanvasObject, visit func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	visit(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walk(c, visit)
+		}
+	case *container.Split:
+		walk(x.Leading, visit)
+		walk(x.Trailing, visit)
+	case *container.Scroll:
+		walk(x.Content, visit)
+	case interface{ Content() fyne.CanvasObject }:
+		walk(x.Content(), visit)
+	}
+}
+
+// texts is every label's text under o, list rows included (a list draws
+// its rows itself, so each is built and filled here as the list would).
+func texts(o fyne.CanvasObject) string {
+	var b strings.Builder
+	walk(o, func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Label:
+			b.WriteString(x.Text + "\n")
+		case *widget.List:
+			for i := 0; i < x.Length(); i++ {
+				row := x.CreateItem()
+				x.UpdateItem(i, row)
+				b.WriteString(texts(row))
+			}
+		}
+	})
+	return b.String()
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestChatPanel: the panel shows the conversation, marks a message from an
+// unknown sender as unverified, and sends what is typed.
+func TestChatPanel(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := a.NewWindow("chat")
+	w.Resize(fyne.NewSize(1100, 700))
+	f := &fakeChat{}
+	content := newPanel(f, w, func(f func()) { f() })
+	w.SetContent(content)
+	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
+	shown := texts(content)
+	if !strings.Contains(shown, "Unverified") {
+		t.Errorf("a message not signed by a staff key is not marked unverified:\n%s", shown)
+	}
+	var entry *widget.Entry
+	var send *widget.Button
+	walk(content, func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Entry:
+			if x.MultiLine {
+				entry = x
+			}
+		case *widget.Button:
+			if x.Text == "Send" {
+				send = x
+			}
+		}
+	})
+	if entry == nil || send == nil {
+		t.Fatal("no message field or Send button")
+	}
+	test.Type(entry, "Patient in room 2 is ready")
+	test.Tap(send)
+	eventually(t, "the message sent", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.sent) == 1 && f.sent[0] == "Patient in room 2 is ready"
+	})
+	eventually(t, "the field cleared", func() bool { return entry.Text == "" })
+}
