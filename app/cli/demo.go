@@ -110,36 +110,76 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	}
 	rng := rand.New(rand.NewPCG(*seed, 42))
 	day := time.Now().Truncate(24 * time.Hour).Add(8 * time.Hour)
+	// Patients are registered a thousand at a time; the visits and notes
+	// drawn for them are written once their batch is registered. The
+	// random draws keep their order, so a seed always gives one clinic.
+	type extra struct {
+		i      int
+		reason string // a visit today, for the first 60
+		drug   string // a note and a prescription, for every tenth
+	}
+	const batchSize = 1000
+	batch := make([]app.Patient, 0, batchSize)
+	var extras []extra
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ps, err := reception.RegisterPatients(ctx, batch)
+		if err != nil {
+			return err
+		}
+		first := extras[0].i - extras[0].i%batchSize
+		if err := app.SyncLocal(ctx, reception, phys); err != nil {
+			return err
+		}
+		for _, x := range extras {
+			p := ps[x.i-first]
+			if x.reason != "" {
+				slot := day.Add(time.Duration(x.i/len(physicians)%32) * 15 * time.Minute)
+				if _, err := reception.Book(ctx, app.Appointment{Patient: p.ID, Physician: physicians[x.i%len(physicians)], Start: slot,
+					Minutes: 15, Reason: x.reason}); err != nil {
+					return err
+				}
+			}
+			// Clinical notes for the first patients only: a demo of 100,000
+			// patients needs its charts, not 10,000 of them.
+			if x.drug != "" && x.i < 2000 {
+				if _, err := phys.WriteNote(ctx, app.Note{Patient: p.ID, Subjective: "Feels well overall.",
+					Objective: "BP 128/82, pulse 72.", Assessment: "Stable.", Plan: "Review in 6 months."}); err != nil {
+					return err
+				}
+				if _, err := phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Drug: x.drug,
+					Dose: "1 tablet", Frequency: "twice daily", Days: 7}); err != nil {
+					return err
+				}
+			}
+		}
+		batch, extras = batch[:0], extras[:0]
+		return nil
+	}
 	for i := 0; i < *patients; i++ {
-		p, err := reception.RegisterPatient(ctx, app.Patient{
+		batch = append(batch, app.Patient{
 			Given: demoGiven[rng.IntN(len(demoGiven))], Family: demoFamily[rng.IntN(len(demoFamily))],
 			Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
 			Sex:   []string{"female", "male"}[rng.IntN(2)], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000)),
 		})
-		if err != nil {
-			return err
-		}
+		x := extra{i: i}
 		if i < 60 {
-			slot := day.Add(time.Duration(i/len(physicians)%32) * 15 * time.Minute)
-			if _, err := reception.Book(ctx, app.Appointment{Patient: p.ID, Physician: physicians[i%len(physicians)], Start: slot,
-				Minutes: 15, Reason: demoVisits[rng.IntN(len(demoVisits))]}); err != nil {
-				return err
-			}
+			x.reason = demoVisits[rng.IntN(len(demoVisits))]
 		}
 		if i%10 == 0 {
-			pending := []*app.Session{reception, phys}
-			if err := app.SyncLocal(ctx, pending...); err != nil {
-				return err
-			}
-			if _, err := phys.WriteNote(ctx, app.Note{Patient: p.ID, Subjective: "Feels well overall.",
-				Objective: "BP 128/82, pulse 72.", Assessment: "Stable.", Plan: "Review in 6 months."}); err != nil {
-				return err
-			}
-			if _, err := phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Drug: demoDrugs[rng.IntN(len(demoDrugs))],
-				Dose: "1 tablet", Frequency: "twice daily", Days: 7}); err != nil {
+			x.drug = demoDrugs[rng.IntN(len(demoDrugs))]
+		}
+		extras = append(extras, x)
+		if len(batch) == batchSize {
+			if err := flush(); err != nil {
 				return err
 			}
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
