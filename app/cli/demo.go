@@ -109,7 +109,12 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		physicians = append(physicians, s.Fingerprint())
 	}
 	rng := rand.New(rand.NewPCG(*seed, 42))
-	day := time.Now().Truncate(24 * time.Hour).Add(8 * time.Hour)
+	// Today's visits, or the next working day's on a weekend.
+	day := time.Now().Truncate(24 * time.Hour)
+	for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+		day = day.AddDate(0, 0, 1)
+	}
+	day = day.Add(8 * time.Hour)
 	// Patients are registered a thousand at a time; the visits and notes
 	// drawn for them are written once their batch is registered. The
 	// random draws keep their order, so a seed always gives one clinic.
