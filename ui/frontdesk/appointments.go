@@ -204,7 +204,7 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 		clock := sl.Start.In(s.zone).Format("15:04")
 		if len(sl.Appointments) == 0 {
 			if sl.Working {
-				b := widget.NewButton(clock+"   Free", func() { s.booking.start(pd.Physician, sl.Start, int(sl.End.Sub(sl.Start)/time.Minute)) })
+				b := widget.NewButtonWithIcon(clock+"   Free", theme.ContentAddIcon(), func() { s.booking.start(pd.Physician, sl.Start, int(sl.End.Sub(sl.Start)/time.Minute)) })
 				b.Alignment = widget.ButtonAlignLeading
 				b.Importance = widget.LowImportance
 				rows = append(rows, b)
