@@ -36,7 +36,8 @@ type DemoClinic struct {
 	Admin, Reception *app.Session
 	Physicians       []*app.Session
 	Rand             *rand.Rand
-	Patients         int // how many patients were asked for
+	Patients         int       // how many patients were asked for
+	VisitDay         time.Time // the day the demo's visits are booked (today, or Monday at a weekend)
 }
 
 // demoSeeders add each domain's demo data (availability, vitals, chat...):
@@ -189,7 +190,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
-	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients}
+	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day}
 	for _, seed := range demoSeeders {
 		if err := seed(ctx, dc); err != nil {
 			return err

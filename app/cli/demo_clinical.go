@@ -36,7 +36,7 @@ var (
 	}
 )
 
-// seedClinical gives the patients booked today a chart: problems,
+// seedClinical gives the patients booked on the demo's visit day a chart: problems,
 // allergies, medications, two and a half years of vitals, a signed note
 // and a prescription (some with an allergy warning overridden, with the
 // reason kept).
@@ -45,7 +45,7 @@ func seedClinical(ctx context.Context, dc DemoClinic) error {
 	today := time.Now()
 	seen := map[string]bool{}
 	for _, phys := range dc.Physicians {
-		booked, err := phys.Calendar(ctx, phys.Fingerprint(), today)
+		booked, err := phys.Calendar(ctx, phys.Fingerprint(), dc.VisitDay)
 		if err != nil {
 			return fmt.Errorf("demo charts: %w", err)
 		}
