@@ -71,7 +71,11 @@ func (e AuditEntry) Describe() string {
 	case a == "chart.read":
 		return "opened a chart"
 	case strings.HasPrefix(a, "change."):
-		return "changed a " + strings.TrimPrefix(a, "change.") + " record"
+		kind := strings.TrimPrefix(a, "change.")
+		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+			return "changed an " + kind + " record"
+		}
+		return "changed a " + kind + " record"
 	default:
 		if e.Record.Detail != "" {
 			return e.Record.Detail

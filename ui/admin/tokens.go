@@ -96,7 +96,8 @@ func NewTokens(d TokenDesk, w fyne.Window) fyne.CanvasObject {
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
-	hint := newNote("Give it to the newcomer only: on their workstation they choose \"Join a clinic\" and paste it or scan the code. It works once.")
+	hint := newNote("Give it to the newcomer only: on their workstation they run `medihaven enroll --token TOKEN --name \"THEIR NAME\"` " +
+		"(joining from the login window is not built yet). It works once.")
 	hint.Importance = widget.LowImportance
 	s.result = container.NewBorder(nil, nil, s.qr, nil,
 		container.NewVBox(s.resultFor, s.text, container.NewHBox(s.copy), hint))
