@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // AuditDesk is what the audit log screen needs.
@@ -65,10 +66,10 @@ func NewAudit(d AuditDesk, w fyne.Window) fyne.CanvasObject {
 		s.refresh()
 	})
 	filters := container.NewHBox(
-		widget.NewLabel("Person"), atLeast(170, 0, s.person),
-		widget.NewLabel("Patient"), atLeast(120, 0, s.patient),
-		widget.NewLabel("From"), atLeast(125, 0, s.from),
-		widget.NewLabel("To"), atLeast(125, 0, s.to),
+		widget.NewLabel("Person"), kit.AtLeast(170, 0, s.person),
+		widget.NewLabel("Patient"), kit.AtLeast(120, 0, s.patient),
+		widget.NewLabel("From"), kit.AtLeast(125, 0, s.from),
+		widget.NewLabel("To"), kit.AtLeast(125, 0, s.to),
 		s.search, clearBtn)
 
 	s.verify = widget.NewButtonWithIcon("Verify every chain", theme.ConfirmIcon(), s.runVerify)
@@ -81,13 +82,13 @@ func NewAudit(d AuditDesk, w fyne.Window) fyne.CanvasObject {
 	s.status = widget.NewLabel("Loading…")
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	header := container.NewBorder(nil, nil, container.NewHBox(
-		atLeast(140, 0, bold("When")), atLeast(170, 0, bold("Who")), atLeast(110, 0, bold("Patient"))),
-		atLeast(110, 0, bold("Workstation")), bold("What"))
+		kit.AtLeast(140, 0, bold("When")), kit.AtLeast(170, 0, bold("Who")), kit.AtLeast(110, 0, bold("Patient"))),
+		kit.AtLeast(110, 0, bold("Workstation")), bold("What"))
 	content := container.NewBorder(
 		container.NewVBox(filters, actions, s.verdict, s.status, header), nil, nil, nil,
-		atLeast(0, 380, s.list))
+		kit.AtLeast(0, 380, s.list))
 	s.refresh()
-	return newLive(content, func() func() { return liveRefresh(d, nil, s.refresh) })
+	return kit.Live(content, func() func() { return liveRefresh(d, nil, s.refresh) })
 }
 
 func bold(text string) *widget.Label {
@@ -168,8 +169,8 @@ func (s *auditScreen) newRow() fyne.CanvasObject {
 	what.Truncation = fyne.TextTruncateEllipsis
 	device := widget.NewLabelWithStyle("0000 0000", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	return container.NewBorder(nil, nil,
-		container.NewHBox(atLeast(140, 0, at), atLeast(170, 0, who), atLeast(110, 0, patient)),
-		atLeast(110, 0, device), what)
+		container.NewHBox(kit.AtLeast(140, 0, at), kit.AtLeast(170, 0, who), kit.AtLeast(110, 0, patient)),
+		kit.AtLeast(110, 0, device), what)
 }
 
 func (s *auditScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {

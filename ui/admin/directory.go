@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // DirectoryDesk is what the staff directory screen needs.
@@ -40,9 +41,9 @@ func NewDirectory(d DirectoryDesk, w fyne.Window) fyne.CanvasObject {
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	hint := newNote("Compare the key with the one shown on the person's own workstation (Settings) before trusting what they sign. Revoking someone locks their workstation out and moves every key they held to a new epoch.")
 	hint.Importance = widget.LowImportance
-	content := container.NewBorder(container.NewVBox(s.status), hint, nil, nil, atLeast(0, 420, s.list))
+	content := container.NewBorder(container.NewVBox(s.status), hint, nil, nil, kit.AtLeast(0, 420, s.list))
 	s.refresh()
-	return newLive(content, func() func() {
+	return kit.Live(content, func() func() {
 		return liveRefresh(d, map[string]bool{"member": true}, s.refresh)
 	})
 }
@@ -75,7 +76,7 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	joined.Truncation = fyne.TextTruncateEllipsis
 	seen := widget.NewLabel("")
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
-	top := container.NewHBox(atLeast(220, 0, name), atLeast(120, 0, role), atLeast(80, 0, status), key)
+	top := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(120, 0, role), kit.AtLeast(80, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
 	return container.NewBorder(nil, nil, nil, container.NewCenter(revoke), container.NewVBox(top, bottom))
 }
@@ -124,7 +125,7 @@ func (s *directoryScreen) confirmRevoke(m app.StaffMember) {
 	msg := newNote(fmt.Sprintf("%s (%s) will be locked out of the clinic on every workstation: "+
 		"anything their workstation writes from now on is refused, and every key they held is replaced by a new one they do not get. "+
 		"This cannot be undone; to come back they need a new registration token.", m.Name, m.Role.Title()))
-	d := dialog.NewCustomConfirm("Revoke "+m.Name+"?", "Revoke access", "Cancel", atLeast(420, 0, msg), func(ok bool) {
+	d := dialog.NewCustomConfirm("Revoke "+m.Name+"?", "Revoke access", "Cancel", kit.AtLeast(420, 0, msg), func(ok bool) {
 		if !ok {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // SecurityDesk is what the security screen needs.
@@ -52,8 +53,8 @@ func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
 	save := widget.NewButton("Save settings", s.save)
 	save.Importance = widget.HighImportance
 	settings := widget.NewCard("Workstations", "", container.NewVBox(
-		container.NewHBox(widget.NewLabel("Lock a workstation after"), atLeast(70, 0, s.idle), widget.NewLabel("minutes without input")),
-		container.NewHBox(widget.NewLabel("Pause the login after"), atLeast(70, 0, s.attempts),
+		container.NewHBox(widget.NewLabel("Lock a workstation after"), kit.AtLeast(70, 0, s.idle), widget.NewLabel("minutes without input")),
+		container.NewHBox(widget.NewLabel("Pause the login after"), kit.AtLeast(70, 0, s.attempts),
 			widget.NewLabel("wrong passphrases in a row (the pause doubles with each further one)")),
 		container.NewHBox(save), s.saved))
 
@@ -70,11 +71,11 @@ func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
 	recovery := widget.NewCard("Recovery key", "", container.NewVBox(
 		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. No administrator can do it alone, and none ever holds patient keys."),
 		s.recovery,
-		container.NewHBox(widget.NewLabel("Administrators needed"), atLeast(60, 0, s.threshold), split),
-		container.NewHBox(widget.NewLabel("Release my share to"), atLeast(220, 0, s.admins), release),
-		container.NewHBox(widget.NewLabel("Recover for"), atLeast(260, 0, s.receivers), recover)))
+		container.NewHBox(widget.NewLabel("Administrators needed"), kit.AtLeast(60, 0, s.threshold), split),
+		container.NewHBox(widget.NewLabel("Release my share to"), kit.AtLeast(220, 0, s.admins), release),
+		container.NewHBox(widget.NewLabel("Recover for"), kit.AtLeast(260, 0, s.receivers), recover)))
 	s.refresh()
-	return newLive(container.NewVBox(settings, recovery), func() func() {
+	return kit.Live(container.NewVBox(settings, recovery), func() func() {
 		return liveRefresh(d, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
 	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Changed names an entity whose state changed (the app's change feed).
@@ -103,18 +104,18 @@ func NewTokens(d TokenDesk, w fyne.Window) fyne.CanvasObject {
 		container.NewVBox(s.resultFor, s.text, container.NewHBox(s.copy), hint))
 	s.result.Hide()
 
-	form := container.NewHBox(widget.NewLabel("Role"), atLeast(170, 0, s.role),
-		widget.NewLabel("Valid for"), atLeast(120, 0, s.validity), s.issue)
+	form := container.NewHBox(widget.NewLabel("Role"), kit.AtLeast(170, 0, s.role),
+		widget.NewLabel("Valid for"), kit.AtLeast(120, 0, s.validity), s.issue)
 	issueCard := widget.NewCard("Issue a registration token", "", container.NewVBox(form, s.issueMsg, s.result))
 
 	s.status = widget.NewLabel("Loading…")
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	s.list.HideSeparators = false
-	listCard := widget.NewCard("Tokens", "", container.NewBorder(s.status, nil, nil, nil, atLeast(0, 320, s.list)))
+	listCard := widget.NewCard("Tokens", "", container.NewBorder(s.status, nil, nil, nil, kit.AtLeast(0, 320, s.list)))
 
 	content := container.NewVBox(issueCard, listCard)
 	s.refresh()
-	return newLive(content, func() func() {
+	return kit.Live(content, func() func() {
 		return liveRefresh(d, map[string]bool{"token": true, "member": true}, s.refresh)
 	})
 }
@@ -211,7 +212,7 @@ func (s *tokensScreen) newRow() fyne.CanvasObject {
 	detail.Truncation = fyne.TextTruncateEllipsis
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 	return container.NewBorder(nil, nil,
-		container.NewHBox(atLeast(130, 0, role), atLeast(90, 0, status)),
+		container.NewHBox(kit.AtLeast(130, 0, role), kit.AtLeast(90, 0, status)),
 		revoke, detail)
 }
 
@@ -280,7 +281,7 @@ func statusImportance(st string) widget.Importance {
 func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 	msg := newNote(fmt.Sprintf("The %s token issued %s will no longer let anyone join. A newcomer who has not joined yet needs a new token.",
 		t.Role.Title(), when(t.Issued)))
-	d := dialog.NewCustomConfirm("Revoke this token?", "Revoke token", "Keep it", atLeast(380, 0, msg), func(ok bool) {
+	d := dialog.NewCustomConfirm("Revoke this token?", "Revoke token", "Keep it", kit.AtLeast(380, 0, msg), func(ok bool) {
 		if !ok {
 			return
 		}

@@ -7,36 +7,12 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
 
 // Changes is the change feed every screen listens to, to refresh live.
 type Changes interface {
 	OnChange(fn func([]Changed)) (stop func())
-}
-
-// minSize lays out one object at least as large as size: a list in the
-// shell's scrolling page would otherwise shrink to one row.
-type minSize struct{ size fyne.Size }
-
-func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	s := m.size
-	for _, o := range objs {
-		s = s.Max(o.MinSize())
-	}
-	return s
-}
-
-func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Resize(size)
-		o.Move(fyne.NewPos(0, 0))
-	}
-}
-
-func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
-	return container.New(minSize{fyne.NewSize(w, h)}, o)
 }
 
 // uiMu serialises the callbacks of this package on the UI goroutine. With
@@ -75,46 +51,6 @@ func liveRefresh(c Changes, kinds map[string]bool, refresh func()) (stop func())
 			}
 		}
 	})
-}
-
-// live wraps a screen's content and keeps a change-feed subscription open
-// while the content is drawn: Fyne destroys the renderer of an object that
-// left the window (the shell swapped the section), which stops it.
-type live struct {
-	widget.BaseWidget
-	content   fyne.CanvasObject
-	subscribe func() (stop func())
-}
-
-func newLive(content fyne.CanvasObject, subscribe func() (stop func())) *live {
-	l := &live{content: content, subscribe: subscribe}
-	l.ExtendBaseWidget(l)
-	return l
-}
-
-// CreateRenderer is part of fyne.Widget.
-func (l *live) CreateRenderer() fyne.WidgetRenderer {
-	r := &liveRenderer{l: l}
-	if l.subscribe != nil {
-		r.stop = l.subscribe()
-	}
-	return r
-}
-
-type liveRenderer struct {
-	l    *live
-	stop func()
-}
-
-func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
-func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
-func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
-func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
-func (r *liveRenderer) Destroy() {
-	if r.stop != nil {
-		r.stop()
-		r.stop = nil
-	}
 }
 
 // when shows a time the way a clinic reads it; "—" for none.

@@ -88,12 +88,12 @@ func newAppointments(e env) *appointmentsScreen {
 }
 
 func (s *appointmentsScreen) content() fyne.CanvasObject {
-	nav := container.NewHBox(s.prev, atLeast(130, 0, s.dayEntry), s.next, s.today, s.dayTitle)
+	nav := container.NewHBox(s.prev, kit.AtLeast(130, 0, s.dayEntry), s.next, s.today, s.dayTitle)
 	legend := container.NewHBox(legendItem("Free", widget.LowImportance), legendItem("Booked", widget.MediumImportance),
 		legendItem("Checked in", widget.SuccessImportance), legendItem("Overbooked", widget.WarningImportance),
 		legendItem("Conflict", widget.DangerImportance))
 	top := container.NewVBox(nav, container.NewHBox(widget.NewLabel("Physicians:"), s.who), legend, s.status)
-	right := atLeast(panelWidth, 0, s.panel)
+	right := kit.AtLeast(panelWidth, 0, s.panel)
 	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), s.columns)
 	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "appointment", "availability", "patient"))
 }
@@ -368,7 +368,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 	for _, e := range []*widget.Entry{f.reason, f.startE, f.minutesE, f.dayE} {
 		e.OnSubmitted = func(string) { f.submit() }
 	}
-	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.message, f.query, atLeast(0, 110, f.matches), f.chosen,
+	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.message, f.query, kit.AtLeast(0, 110, f.matches), f.chosen,
 		form, f.overbook, container.NewHBox(f.book, cancel)))
 	return f
 }

@@ -98,29 +98,6 @@ func isRefusal(err error) bool {
 	return errors.Is(err, app.ErrSlotTaken) || errors.Is(err, app.ErrOutsideHours)
 }
 
-// minSize lays out one object at least as large as size: a list in the
-// shell's scrolling page would otherwise shrink to one row.
-type minSize struct{ size fyne.Size }
-
-func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	s := m.size
-	for _, o := range objs {
-		s = s.Max(o.MinSize())
-	}
-	return s
-}
-
-func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Resize(size)
-		o.Move(fyne.NewPos(0, 0))
-	}
-}
-
-func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
-	return container.New(minSize{fyne.NewSize(w, h)}, o)
-}
-
 // note is a wrapping label for messages and hints.
 func note(text string) *widget.Label {
 	l := widget.NewLabel(text)

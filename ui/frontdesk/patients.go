@@ -79,8 +79,8 @@ func newPatients(e env) *patientsScreen {
 }
 
 func (s *patientsScreen) content() fyne.CanvasObject {
-	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, atLeast(380, 520, s.results))
-	body := container.NewBorder(nil, nil, atLeast(380, 0, left), nil, s.form.content)
+	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, kit.AtLeast(380, 520, s.results))
+	body := container.NewBorder(nil, nil, kit.AtLeast(380, 0, left), nil, s.form.content)
 	top := container.NewBorder(nil, nil, nil, s.newButton, s.query)
 	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient"))
 }

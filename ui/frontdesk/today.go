@@ -61,7 +61,7 @@ func (s *todayScreen) content() fyne.CanvasObject {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
 	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
-	return kit.Live(container.NewBorder(top, nil, nil, nil, atLeast(0, 520, s.list)), func() func() {
+	return kit.Live(container.NewBorder(top, nil, nil, nil, kit.AtLeast(0, 520, s.list)), func() func() {
 		stop := kit.OnChanges(s.d, s.refresh, "appointment", "patient")()
 		// Patients turn late as the clock moves, without any change.
 		tick := time.NewTicker(time.Minute)
@@ -104,7 +104,7 @@ func (s *todayScreen) newRow() fyne.CanvasObject {
 	state := widget.NewLabelWithStyle("Expected", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	in := widget.NewButtonWithIcon("Check in", theme.ConfirmIcon(), nil)
 	no := widget.NewButton("No-show", nil)
-	left := container.NewHBox(when, atLeast(110, 0, state))
+	left := container.NewHBox(when, kit.AtLeast(110, 0, state))
 	return container.NewBorder(nil, nil, left, container.NewHBox(in, no), container.NewGridWithColumns(2, who, what))
 }
 

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
@@ -70,5 +71,29 @@ func OnChanges(f Feed, refresh func(), kinds ...string) func() (stop func()) {
 				}
 			}
 		})
+	}
+}
+
+// AtLeast lays o out at least w wide and h high (0: its own size): a list
+// in the shell's scrolling page would otherwise shrink to one row, and a
+// field to its placeholder.
+func AtLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
+	return container.New(minSize{fyne.NewSize(w, h)}, o)
+}
+
+type minSize struct{ size fyne.Size }
+
+func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := m.size
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	return s
+}
+
+func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Resize(size)
+		o.Move(fyne.NewPos(0, 0))
 	}
 }

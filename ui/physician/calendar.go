@@ -85,7 +85,7 @@ func newCalendar(s *screen) *calendarScreen {
 	today := widget.NewButton("Today", func() { cs.date = startOfDay(cs.now()); cs.load() })
 	goBtn := widget.NewButton("Go to date", cs.goTo)
 	bar := container.NewHBox(prev, today, next, widget.NewSeparator(), cs.viewPick, widget.NewSeparator(),
-		atLeast(130, 0, cs.dateEntry), goBtn)
+		kit.AtLeast(130, 0, cs.dateEntry), goBtn)
 	cs.body = container.NewVBox()
 	cs.calendar = kit.Live(container.NewVBox(bar, cs.title, cs.fb.Label, cs.body), func() func() {
 		return s.c.OnChange(func(ch []app.Changed) {
@@ -214,7 +214,7 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 		if a.Status == app.StatusCancelled {
 			open.Disable()
 		}
-		row := container.NewBorder(nil, nil, atLeast(110, 0, when), container.NewHBox(status, open),
+		row := container.NewBorder(nil, nil, kit.AtLeast(110, 0, when), container.NewHBox(status, open),
 			container.NewHBox(who, detail))
 		cs.body.Add(row)
 		cs.body.Add(widget.NewSeparator())

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
@@ -133,29 +132,6 @@ func (f feedback) fail(err error) {
 }
 
 func (f feedback) clear() { f.Hide() }
-
-// minSize lays out its objects at least as large as size: lists and
-// scrolls inside the shell's scrolling page would otherwise collapse.
-type minSize struct{ size fyne.Size }
-
-func (m minSize) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	s := m.size
-	for _, o := range objs {
-		s = s.Max(o.MinSize())
-	}
-	return s
-}
-
-func (m minSize) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	for _, o := range objs {
-		o.Resize(size)
-		o.Move(fyne.NewPos(0, 0))
-	}
-}
-
-func atLeast(w, h float32, o fyne.CanvasObject) *fyne.Container {
-	return container.New(minSize{fyne.NewSize(w, h)}, o)
-}
 
 // windowHeight keeps its object as tall as the window allows under the
 // shell's bars (so a chart's header stays on screen while its tabs
