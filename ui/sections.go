@@ -27,6 +27,19 @@ type Screen func(s Session, w fyne.Window) fyne.CanvasObject
 // wiring file (wire_*.go) registers its screens in an init function.
 var screens = map[roles.Role]map[string]Screen{}
 
+// screenOf adapts a role package's constructor to a Screen: the session
+// is offered as the narrow interface T the screen consumes, and a session
+// that does not provide it gets the placeholder.
+func screenOf[T any](build func(T, fyne.Window) fyne.CanvasObject) Screen {
+	return func(s Session, w fyne.Window) fyne.CanvasObject {
+		t, ok := s.(T)
+		if !ok {
+			return nil
+		}
+		return build(t, w)
+	}
+}
+
 // register makes screen the content of the section titled title of role.
 func register(role roles.Role, title string, screen Screen) {
 	if screens[role] == nil {

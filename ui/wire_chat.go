@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"fyne.io/fyne/v2"
-
 	"github.com/medihaven/medihaven/roles"
 	staffchat "github.com/medihaven/medihaven/ui/chat"
 )
@@ -10,12 +8,6 @@ import (
 // The staff chat (ui/chat), the same panel for every role.
 func init() {
 	for _, role := range []roles.Role{roles.Administrator, roles.Receptionist, roles.Physician} {
-		register(role, "Chat", func(s Session, w fyne.Window) fyne.CanvasObject {
-			c, ok := s.(staffchat.Chat)
-			if !ok {
-				return nil
-			}
-			return staffchat.New(c, w)
-		})
+		register(role, "Chat", screenOf[staffchat.Chat](staffchat.New))
 	}
 }

@@ -15,12 +15,6 @@ func init() {
 		"Appointments": frontdesk.NewAppointments,
 	} {
 		build := build
-		register(roles.Receptionist, title, func(s Session, w fyne.Window) fyne.CanvasObject {
-			d, ok := s.(frontdesk.Desk)
-			if !ok {
-				return nil
-			}
-			return build(d, w)
-		})
+		register(roles.Receptionist, title, screenOf[frontdesk.Desk](build))
 	}
 }
