@@ -19,7 +19,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 		sections []string
 	}{
 		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Chat"}},
-		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Chat"}},
+		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Working hours", "Chat"}},
 		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Chat"}},
 	}
 	for _, tt := range tests {

@@ -72,6 +72,8 @@ var sectionsOf = map[roles.Role][]section{
 			"Find a patient by name, birth date or phone, register new patients and update their details."},
 		{"Appointments", theme.IconNameCalendar,
 			"Book, move and cancel appointments in each physician's calendar; overlaps are shown, never hidden."},
+		{"Working hours", theme.IconNameHistory,
+			"Each physician's working hours, slot length and days off, which the booking view offers as free slots."},
 		chat,
 	},
 	roles.Physician: {

@@ -29,6 +29,9 @@ type Desk interface {
 	PatientAppointments(ctx context.Context, patient string) ([]app.Appointment, error)
 
 	Physicians() ([]app.Physician, error)
+	Availability(ctx context.Context, physician string) (app.Availability, error)
+	SetAvailability(ctx context.Context, av app.Availability) error
+	SetDayOff(ctx context.Context, physician, date string, off bool) error
 	DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]app.PhysicianDay, error)
 	FrontDeskDay(ctx context.Context, day time.Time) (app.DeskDay, error)
 	Book(ctx context.Context, a app.Appointment) (app.Appointment, error)

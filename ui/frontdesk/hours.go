@@ -1,0 +1,183 @@
+package frontdesk
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// hoursScreen edits one physician's working hours, slot length and days
+// off: what the booking view offers as free slots.
+type hoursScreen struct {
+	env
+	physicians []app.Physician
+	who        *widget.Select
+	days       [7]*widget.Entry // by time.Weekday
+	slot       *widget.Entry
+	dayOff     *widget.Entry
+	off        *fyne.Container
+	status     *widget.Label
+	save       *widget.Button
+	current    app.Availability
+}
+
+// weekOrder lists the weekdays as a clinic reads a week, Monday first.
+var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
+
+// NewHours is the "Working hours" screen.
+func NewHours(d Desk, w fyne.Window) fyne.CanvasObject {
+	return newHours(newEnv(d, w)).content()
+}
+
+func newHours(e env) *hoursScreen {
+	s := &hoursScreen{env: e}
+	s.status = note("")
+	s.who = widget.NewSelect(nil, func(string) { s.load() })
+	for _, wd := range weekOrder {
+		s.days[wd] = widget.NewEntry()
+		s.days[wd].SetPlaceHolder("not working (e.g. 08:00-12:00, 13:00-17:00)")
+	}
+	s.slot = widget.NewEntry()
+	s.slot.SetPlaceHolder("15")
+	s.save = widget.NewButtonWithIcon("Save working hours", theme.DocumentSaveIcon(), s.store)
+	s.save.Importance = widget.HighImportance
+	s.dayOff = widget.NewEntry()
+	s.dayOff.SetPlaceHolder("YYYY-MM-DD")
+	s.off = container.NewVBox()
+	if ps, err := e.d.Physicians(); err == nil {
+		s.physicians = ps
+		names := make([]string, len(ps))
+		for i, p := range ps {
+			names[i] = p.Name
+		}
+		s.who.Options = names
+		if len(names) > 0 {
+			s.who.SetSelectedIndex(0)
+		}
+	} else {
+		s.status.SetText(errorText(err))
+	}
+	return s
+}
+
+func (s *hoursScreen) content() fyne.CanvasObject {
+	form := widget.NewForm()
+	for _, wd := range weekOrder {
+		form.Append(wd.String(), kit.AtLeast(420, 0, s.days[wd]))
+	}
+	form.Append("Slot length", container.NewHBox(kit.AtLeast(80, 0, s.slot), widget.NewLabel("minutes")))
+	addOff := widget.NewButtonWithIcon("Add day off", theme.ContentAddIcon(), func() { s.setDayOff(s.dayOff.Text, true) })
+	return container.NewVBox(
+		container.NewHBox(widget.NewLabel("Physician:"), kit.AtLeast(260, 0, s.who)),
+		note("Hours are in the clinic's time zone. Separate periods with a comma; leave a day empty when the physician does not work."),
+		form, container.NewHBox(s.save), s.status,
+		bold("Days off"),
+		container.NewHBox(kit.AtLeast(140, 0, s.dayOff), addOff),
+		s.off,
+	)
+}
+
+func (s *hoursScreen) physician() string {
+	i := s.who.SelectedIndex()
+	if i < 0 || i >= len(s.physicians) {
+		return ""
+	}
+	return s.physicians[i].Fingerprint
+}
+
+// load shows the chosen physician's availability.
+func (s *hoursScreen) load() {
+	fp := s.physician()
+	if fp == "" {
+		return
+	}
+	do(s.env, func(ctx context.Context) (app.Availability, error) { return s.d.Availability(ctx, fp) },
+		func(av app.Availability, err error) {
+			if err != nil {
+				s.status.SetText(errorText(err))
+				return
+			}
+			s.current = av
+			for _, wd := range weekOrder {
+				s.days[wd].SetText(app.FormatHours(av.Week[wd]))
+			}
+			s.slot.SetText(strconv.Itoa(av.SlotMinutes))
+			s.showDaysOff(av.DaysOff)
+		})
+}
+
+func (s *hoursScreen) showDaysOff(days []string) {
+	rows := make([]fyne.CanvasObject, 0, len(days))
+	for _, d := range days {
+		d := d
+		rows = append(rows, container.NewHBox(widget.NewLabel(d),
+			widget.NewButtonWithIcon("Remove", theme.ContentRemoveIcon(), func() { s.setDayOff(d, false) })))
+	}
+	if len(rows) == 0 {
+		rows = append(rows, note("No days off."))
+	}
+	s.off.Objects = rows
+	s.off.Refresh()
+}
+
+// store checks every field, names the first wrong one, and saves the week
+// in one change.
+func (s *hoursScreen) store() {
+	fp := s.physician()
+	if fp == "" {
+		s.status.SetText("Choose a physician first.")
+		return
+	}
+	av := s.current
+	av.Physician = fp
+	for _, wd := range weekOrder {
+		hs, err := app.ParseHours(s.days[wd].Text)
+		if err != nil {
+			s.status.SetText(fmt.Sprintf("%s: %s", wd, errorText(err)))
+			return
+		}
+		av.Week[wd] = hs
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s.slot.Text))
+	if err != nil || n <= 0 {
+		s.status.SetText("Slot length: write a number of minutes, such as 15.")
+		return
+	}
+	av.SlotMinutes = n
+	s.save.Disable()
+	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.d.SetAvailability(ctx, av) },
+		func(_ struct{}, err error) {
+			s.save.Enable()
+			if err != nil {
+				s.status.SetText(errorText(err))
+				return
+			}
+			s.status.SetText("Saved: the booking view now offers these hours.")
+			s.load()
+		})
+}
+
+func (s *hoursScreen) setDayOff(date string, off bool) {
+	fp := s.physician()
+	date = strings.TrimSpace(date)
+	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.d.SetDayOff(ctx, fp, date, off) },
+		func(_ struct{}, err error) {
+			if err != nil {
+				s.status.SetText(errorText(err))
+				return
+			}
+			s.dayOff.SetText("")
+			s.status.SetText("")
+			s.load()
+		})
+}
