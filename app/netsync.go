@@ -85,7 +85,7 @@ const (
 	secretXMPP    = "sync/xmpp-password"
 	packChunk     = 2000 // envelopes per pack at most
 	applyChunk    = 5000 // envelopes per Apply call while catching up (one transaction, one sorted index write)
-	reannounceGap = 30 * time.Second
+	reannounceGap = 15 * time.Second
 )
 
 // StartSync connects the session to the clinic's Kubo and Prosody and keeps

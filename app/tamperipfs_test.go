@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -79,8 +80,24 @@ func TestTamperedBlockOnIPFS(t *testing.T) {
 	c.start(t, late)
 	ly := c.syncer[late]
 	waitFor(t, "the altered envelope reported", 30*time.Second, func() bool { return len(ly.Problems()) > 0 })
+	defer func() {
+		if !t.Failed() {
+			return
+		}
+		r, _ := late.Replica()
+		var pend []string
+		r.DB().View(ctx, func(tx *store.Tx) error {
+			rows, _ := tx.EnvelopesInState(ctx, store.Pending, 10)
+			for _, e := range rows {
+				pend = append(pend, e.Kind+"/"+e.Scope+": "+e.Reason)
+			}
+			return nil
+		})
+		t.Logf("late: members %d, directory %v, frontdesk %v, clinical %v, status %+v, pending %v",
+			len(r.Members()), r.Holds(roles.Directory), r.Holds(roles.FrontDesk), r.Holds(roles.Clinical), ly.Status(), pend)
+	}()
 	// Sync went on: the newcomer was admitted and granted.
-	waitFor(t, "the late physician admitted and granted", 30*time.Second, func() bool {
+	waitFor(t, "the late physician admitted and granted", 60*time.Second, func() bool {
 		r, err := late.Replica()
 		return err == nil && r.Holds(roles.Clinical) && r.Holds(roles.FrontDesk)
 	})
