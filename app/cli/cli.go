@@ -143,6 +143,26 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdSync(ctx, env, g, args[1:], io)
 	case "verify-rx":
 		return cmdVerifyRx(ctx, env, g, args[1:], io)
+	case "export":
+		if len(args) < 2 {
+			return fmt.Errorf("%w: export needs fhir, ics or keys", ErrUsage)
+		}
+		switch args[1] {
+		case "fhir":
+			return cmdExportFHIR(ctx, env, g, args[2:], io)
+		case "ics":
+			return cmdExportICS(ctx, env, g, args[2:], io)
+		case "keys":
+			return cmdExportKeys(ctx, env, g, args[2:], io)
+		}
+		return fmt.Errorf("%w: unknown export %q (fhir, ics or keys)", ErrUsage, args[1])
+	case "import":
+		if len(args) < 2 || args[1] != "fhir" {
+			return fmt.Errorf("%w: import needs fhir FILE", ErrUsage)
+		}
+		return cmdImportFHIR(ctx, env, g, args[2:], io)
+	case "handout":
+		return cmdHandout(ctx, env, g, args[1:], io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.Stdout, usage)
 		return nil
