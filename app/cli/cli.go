@@ -51,6 +51,13 @@ Commands:
   sync status                         changes waiting, devices and heads known
   sync run [--for DURATION]           sync with the clinic's servers until interrupted
   verify-rx CODE                      check a printed prescription's code against its signature
+  export fhir [--patient MRN]         write a FHIR R4 Bundle (one patient or the whole clinic) to standard output
+  import fhir FILE                    import a FHIR R4 Bundle (all of it or nothing)
+  export ics --physician NAME [--from DATE] [--to DATE] [--detail busy|initials|full]
+                                      write a physician's calendar as iCalendar
+  export keys [--name NAME]           write staff public keys (armored OpenPGP)
+  handout --patient MRN --out FILE    put a patient's own encrypted copy on IPFS and write the handout PDF
+  bench [--rounds N]                  measure search, chart, calendar and crypto on this profile (reads only)
 
 Passphrases come from MEDIHAVEN_PASSPHRASE or the first line of standard input,
 never from a flag. MEDIHAVEN_KEYSTORE=file selects the file keystore.
@@ -163,6 +170,8 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdImportFHIR(ctx, env, g, args[2:], io)
 	case "handout":
 		return cmdHandout(ctx, env, g, args[1:], io)
+	case "bench":
+		return cmdBench(ctx, env, g, args[1:], io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.Stdout, usage)
 		return nil
