@@ -26,7 +26,7 @@ export CGO_ENABLED := 1
 APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev prosody openssl gnome-keyring dbus dbus-user-session \
-	xvfb x11-utils xdotool imagemagick poppler-utils locales ca-certificates
+	xvfb x11-utils xdotool imagemagick poppler-utils gnupg locales ca-certificates
 
 .PHONY: help deps apt kubo build run test test-go bench fmt-check vet clean
 

@@ -119,39 +119,11 @@ func (s *Session) ExportAuditFHIR(ctx context.Context, w io.Writer, f AuditFilte
 	if err != nil {
 		return err
 	}
-	str := func(v string) *string { return &v }
-	system := "http://terminology.hl7.org/CodeSystem/audit-event-type"
 	clinic := "urn:medihaven:clinic:" + s.prof.ClinicID
 	b := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: str(s.env.Now().UTC().Format(time.RFC3339)), Total: new(int)}
 	*b.Total = len(entries)
 	for _, e := range entries {
-		action, code, display := fhir.AuditEventActionR, "rest", "RESTful Operation"
-		if e.Kind != kindAudit {
-			action = fhir.AuditEventActionU
-		}
-		ev := fhir.AuditEvent{
-			Id:       str(e.Event),
-			Type:     fhir.Coding{System: &system, Code: &code, Display: &display},
-			Subtype:  []fhir.Coding{{System: str("urn:medihaven:action"), Code: str(e.Record.Action), Display: str(e.Describe())}},
-			Action:   &action,
-			Recorded: e.Time.UTC().Format(time.RFC3339Nano),
-			Agent: []fhir.AuditEventAgent{{
-				Who: &fhir.Reference{
-					Identifier: &fhir.Identifier{System: str("urn:medihaven:staff-key"), Value: str(e.Author)},
-					Display:    str(e.Name)},
-				Requestor: true,
-			}},
-			Source: fhir.AuditEventSource{Site: str(s.prof.Clinic), Observer: fhir.Reference{
-				Identifier: &fhir.Identifier{System: str("urn:medihaven:workstation"), Value: str(e.Device)}}},
-		}
-		if e.Record.Entity != "" {
-			ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{
-				Identifier: &fhir.Identifier{System: str("urn:medihaven:record"), Value: str(e.Record.Entity)}}})
-		}
-		if e.Record.Patient != "" {
-			ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{Type: str("Patient"),
-				Identifier: &fhir.Identifier{System: str("urn:medihaven:mrn"), Value: str(e.Record.Patient)}}})
-		}
+		ev := s.auditEventFHIR(e)
 		raw, err := ev.MarshalJSON()
 		if err != nil {
 			return fmt.Errorf("app: audit export: %w", err)
@@ -164,6 +136,40 @@ func (s *Session) ExportAuditFHIR(ctx context.Context, w io.Writer, f AuditFilte
 		return fmt.Errorf("app: write the audit export: %w", err)
 	}
 	return nil
+}
+
+// auditEventFHIR maps one audit entry to a FHIR R4 AuditEvent (the audit
+// export and the clinic's FHIR export share it).
+func (s *Session) auditEventFHIR(e AuditEntry) fhir.AuditEvent {
+	system := "http://terminology.hl7.org/CodeSystem/audit-event-type"
+	action, code, display := fhir.AuditEventActionR, "rest", "RESTful Operation"
+	if e.Kind != kindAudit {
+		action = fhir.AuditEventActionU
+	}
+	ev := fhir.AuditEvent{
+		Id:       str(e.Event),
+		Type:     fhir.Coding{System: &system, Code: &code, Display: &display},
+		Subtype:  []fhir.Coding{{System: str("urn:medihaven:action"), Code: str(e.Record.Action), Display: str(e.Describe())}},
+		Action:   &action,
+		Recorded: e.Time.UTC().Format(time.RFC3339Nano),
+		Agent: []fhir.AuditEventAgent{{
+			Who: &fhir.Reference{
+				Identifier: &fhir.Identifier{System: str("urn:medihaven:staff-key"), Value: str(e.Author)},
+				Display:    str(e.Name)},
+			Requestor: true,
+		}},
+		Source: fhir.AuditEventSource{Site: str(s.prof.Clinic), Observer: fhir.Reference{
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:workstation"), Value: str(e.Device)}}},
+	}
+	if e.Record.Entity != "" {
+		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:record"), Value: str(e.Record.Entity)}}})
+	}
+	if e.Record.Patient != "" {
+		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{Type: str("Patient"),
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:mrn"), Value: str(e.Record.Patient)}}})
+	}
+	return ev
 }
 
 // Verification is the outcome of checking every chain on this workstation.

@@ -16,6 +16,9 @@ var errNotBuilt = errors.New("app: this export is not built yet")
 type FHIRExport struct {
 	Resources map[string]int // resource type → how many
 	Total     int
+	// Notes are plain sentences about what was left out (a signed record
+	// whose signature does not check out).
+	Notes []string
 }
 
 // FHIRImport says what an import of a FHIR R4 Bundle wrote.
@@ -56,4 +59,11 @@ type PatientCopy struct {
 	Passphrase string // shown once, printed on the handout, never stored
 	Handout    []byte // the printable PDF handout
 	Created    time.Time
+
+	Clinic      string
+	PatientName string // "Given Family", as the handout addresses them
+	// Clinical is set when the copy holds the medical record; a front-desk
+	// workstation's copy holds demographics and appointments only.
+	Clinical    bool
+	HandedOutBy string // the staff member's name
 }

@@ -382,25 +382,34 @@ func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient
 			}
 			return nil, err
 		}
-		p = p.tidy(now)
-		p.ID = crypto.NewEventID()
-		if p.MRN, err = freshMRN(ctx, r, taken); err != nil {
+		if out[i], err = registerInto(ctx, r, b, p, now, taken); err != nil {
 			return nil, err
 		}
-		p.Registered = now
-		kv := p.fields()
-		kv["mrn"], kv["registered"] = p.MRN, now.UnixMilli()
-		fields, err := replica.F(kv)
-		if err != nil {
-			return nil, err
-		}
-		b.Append(replica.Change{Entity: p.ID, Kind: kindPatient, Scope: roles.FrontDesk, Fields: fields})
-		out[i] = p
 	}
 	if _, err := b.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("app: register patients: %w", err)
 	}
 	return out, nil
+}
+
+// registerInto adds the registration of a validated patient to batch b:
+// a new record id, a free MRN (none of taken) and the registration time.
+func registerInto(ctx context.Context, r *replica.Replica, b *replica.Batch, p Patient, now time.Time, taken map[string]bool) (Patient, error) {
+	p = p.tidy(now)
+	p.ID = crypto.NewEventID()
+	var err error
+	if p.MRN, err = freshMRN(ctx, r, taken); err != nil {
+		return Patient{}, err
+	}
+	p.Registered = now
+	kv := p.fields()
+	kv["mrn"], kv["registered"] = p.MRN, now.UnixMilli()
+	fields, err := replica.F(kv)
+	if err != nil {
+		return Patient{}, err
+	}
+	b.Append(replica.Change{Entity: p.ID, Kind: kindPatient, Scope: roles.FrontDesk, Fields: fields})
+	return p, nil
 }
 
 // UpdatePatient changes a registered patient's demographics. Only the

@@ -30,16 +30,18 @@ const (
 	EditAvailability  Action = "edit-availability"
 	ReadCalendar      Action = "read-calendar"
 	ExportCalendar    Action = "export-calendar"
+	// HandOutPatientCopy works from the chart or the front desk: the copy
+	// holds only what the workstation's scopes can read.
+	HandOutPatientCopy Action = "hand-out-patient-copy"
 
 	// Clinical (clinical scope).
-	ReadChart          Action = "read-chart"
-	WriteNote          Action = "write-note"
-	RecordVitals       Action = "record-vitals"
-	EditProblems       Action = "edit-problems"
-	EditAllergies      Action = "edit-allergies"
-	Prescribe          Action = "prescribe"
-	ExportClinical     Action = "export-clinical"
-	HandOutPatientCopy Action = "hand-out-patient-copy"
+	ReadChart      Action = "read-chart"
+	WriteNote      Action = "write-note"
+	RecordVitals   Action = "record-vitals"
+	EditProblems   Action = "edit-problems"
+	EditAllergies  Action = "edit-allergies"
+	Prescribe      Action = "prescribe"
+	ExportClinical Action = "export-clinical"
 )
 
 // Actions lists every action.
@@ -47,9 +49,9 @@ var Actions = []Action{
 	IssueToken, RevokeToken, AdmitStaff, RevokeStaff, ReadAudit, SplitRecover, SetSecurity,
 	ReadDirectory, Chat,
 	RegisterPatient, EditPatient, SearchPatients, BookAppointment, CancelAppointment,
-	CheckInPatient, EditAvailability, ReadCalendar, ExportCalendar,
+	CheckInPatient, EditAvailability, ReadCalendar, ExportCalendar, HandOutPatientCopy,
 	ReadChart, WriteNote, RecordVitals, EditProblems, EditAllergies, Prescribe,
-	ExportClinical, HandOutPatientCopy,
+	ExportClinical,
 }
 
 // needs maps each action to the scope whose key it requires. A role may take
@@ -64,10 +66,11 @@ var needs = map[Action]Scope{
 	RegisterPatient: FrontDesk, EditPatient: FrontDesk, SearchPatients: FrontDesk,
 	BookAppointment: FrontDesk, CancelAppointment: FrontDesk, CheckInPatient: FrontDesk,
 	EditAvailability: FrontDesk, ReadCalendar: FrontDesk, ExportCalendar: FrontDesk,
+	HandOutPatientCopy: FrontDesk,
 
 	ReadChart: Clinical, WriteNote: Clinical, RecordVitals: Clinical,
 	EditProblems: Clinical, EditAllergies: Clinical, Prescribe: Clinical,
-	ExportClinical: Clinical, HandOutPatientCopy: Clinical,
+	ExportClinical: Clinical,
 }
 
 // Needs returns the scope an action requires.

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"math"
+	"time"
+)
+
+// A weekly series is written as one event with a rule. Medihaven keeps a
+// series as one appointment per occurrence (BookSeries), not as a rule, so
+// the rule is read back from them: the grid of weekly instances that most
+// appointments sit on (the booked one, unless most were moved), one instance
+// per appointment; an appointment off the grid (moved) takes the nearest free
+// instance and becomes an override (RECURRENCE-ID), and an instance without
+// an appointment, or whose appointment was cancelled, an EXDATE.
+
+// seriesPlan is a series as iCalendar describes it.
+type seriesPlan struct {
+	Master    Appointment // text and ids of the event
+	Start     time.Time   // DTSTART: the rule's first instance
+	Minutes   int         // length of an instance
+	Weeks     int         // INTERVAL
+	Count     int         // COUNT: instances from Start, EXDATEs included
+	Last      time.Time   // end of the last instance
+	Exdates   []time.Time
+	Overrides []seriesOverride
+	Cancelled bool // every appointment of the series is cancelled
+}
+
+// seriesOverride is one appointment that differs from its instance.
+type seriesOverride struct {
+	Instance    time.Time // RECURRENCE-ID
+	Appointment Appointment
+}
+
+// planSeries reads a series' rule back from its appointments (by time),
+// which repeat every weeks weeks in zone; text tells whether an
+// appointment's event text differs from the master's.
+func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appointment) icsText) seriesPlan {
+	if weeks < 1 {
+		weeks = 1
+	}
+	step := 7 * weeks
+	clock := func(t time.Time) int { t = t.In(zone); return t.Hour()*60 + t.Minute() }
+	// The anchor that puts most appointments still on the calendar on its
+	// grid (each one off it costs an override; a cancelled one costs
+	// nothing, its instance is an EXDATE anyway); the earliest wins a tie.
+	anchor, best := as[0].Start.In(zone), -1
+	for _, c := range as {
+		n := 0
+		for _, a := range as {
+			if a.Status != StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
+				n++
+			}
+		}
+		if n > best {
+			anchor, best = c.Start.In(zone), n
+		}
+	}
+	instance := func(k int) time.Time {
+		return wallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
+	}
+	at := map[int]Appointment{}
+	var moved []Appointment
+	for _, a := range as {
+		d := dayDiff(anchor, a.Start, zone)
+		k := d / step
+		if _, taken := at[k]; d%step == 0 && clock(a.Start) == clock(anchor) && !taken {
+			at[k] = a
+			continue
+		}
+		moved = append(moved, a)
+	}
+	for _, a := range moved {
+		k0 := int(math.Round(float64(dayDiff(anchor, a.Start, zone)) / float64(step)))
+		for i := 0; ; i++ {
+			k := k0 + (i+1)/2*(1-2*(i%2)) // k0, k0-1, k0+1, k0-2, …
+			if _, taken := at[k]; !taken {
+				at[k] = a
+				break
+			}
+		}
+	}
+	kmin, kmax := 0, 0
+	first := true
+	for k := range at {
+		if first || k < kmin {
+			kmin = k
+		}
+		if first || k > kmax {
+			kmax = k
+		}
+		first = false
+	}
+	p := seriesPlan{Weeks: weeks, Start: instance(kmin), Count: kmax - kmin + 1, Master: as[0], Minutes: as[0].Minutes, Cancelled: true}
+	// The master's text and length: the first appointment not cancelled,
+	// the most common length among those on the grid.
+	lengths := map[int]int{}
+	for k := kmin; k <= kmax; k++ {
+		a, ok := at[k]
+		if !ok || a.Status == StatusCancelled {
+			continue
+		}
+		if p.Cancelled {
+			p.Master, p.Cancelled = a, false
+		}
+		if a.Start.Equal(instance(k)) {
+			lengths[a.Minutes]++
+		}
+	}
+	for m, n := range lengths {
+		if n > lengths[p.Minutes] || (n == lengths[p.Minutes] && m < p.Minutes) {
+			p.Minutes = m
+		}
+	}
+	p.Last = instance(kmax).Add(time.Duration(p.Minutes) * time.Minute)
+	if p.Cancelled {
+		return p // the whole series is cancelled: STATUS:CANCELLED says it
+	}
+	master := text(p.Master)
+	for k := kmin; k <= kmax; k++ {
+		a, ok := at[k]
+		switch {
+		case !ok || a.Status == StatusCancelled:
+			p.Exdates = append(p.Exdates, instance(k))
+		case !a.Start.Equal(instance(k)) || a.Minutes != p.Minutes || text(a) != master:
+			p.Overrides = append(p.Overrides, seriesOverride{Instance: instance(k), Appointment: a})
+		}
+	}
+	return p
+}
+
+// dayDiff is the number of the clinic's calendar days from a to b (a day
+// of a daylight-saving change lasts 23 or 25 hours).
+func dayDiff(a, b time.Time, zone *time.Location) int {
+	a, b = a.In(zone), b.In(zone)
+	noon := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, time.UTC) }
+	return int(math.Round(noon(b).Sub(noon(a)).Hours() / 24))
+}
