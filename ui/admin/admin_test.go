@@ -17,6 +17,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // fakeDesk is an in-memory administrator's session.
@@ -28,6 +29,7 @@ type fakeDesk struct {
 	filters  []app.AuditFilter
 	listener func([]Changed)
 	n        int
+	keys     []string // fingerprints whose keys were exported ("" everyone)
 }
 
 func newFakeDesk() *fakeDesk {
@@ -120,6 +122,22 @@ func (f *fakeDesk) VerifyLog(context.Context) (app.Verification, error) {
 	return app.Verification{Events: 12, Devices: 2}, nil
 }
 
+func (f *fakeDesk) ExportStaffKeys(_ context.Context, w io.Writer, fp string) (int, error) {
+	f.mu.Lock()
+	f.keys = append(f.keys, fp)
+	n := len(f.staff)
+	f.mu.Unlock()
+	if fp != "" {
+		n = 1
+	}
+	for i := 0; i < n; i++ {
+		if _, err := io.WriteString(w, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ\n-----END PGP PUBLIC KEY BLOCK-----\n"); err != nil {
+			return i, err
+		}
+	}
+	return n, nil
+}
+
 func (f *fakeDesk) ExportAuditCSV(context.Context, io.Writer, app.AuditFilter) error  { return nil }
 func (f *fakeDesk) ExportAuditFHIR(context.Context, io.Writer, app.AuditFilter) error { return nil }
 
@@ -152,43 +170,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// find returns the first widget of type T in o's tree whose text matches.
-func findButton(o fyne.CanvasObject, text string) *widget.Button {
-	var found *widget.Button
-	walk(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() && found == nil {
-			found = b
-		}
-	})
-	return found
-}
+// findButton, walk and texts look into what a screen draws (kittest).
+func findButton(o fyne.CanvasObject, text string) *widget.Button { return kittest.Button(o, text) }
 
-func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
-	if o == nil {
-		return
-	}
-	fn(o)
-	switch x := o.(type) {
-	case *fyne.Container:
-		for _, c := range x.Objects {
-			walk(c, fn)
-		}
-	case fyne.Widget:
-		for _, c := range test.WidgetRenderer(x).Objects() {
-			walk(c, fn)
-		}
-	}
-}
+func walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { kittest.Walk(o, fn) }
 
-func texts(o fyne.CanvasObject) string {
-	var b strings.Builder
-	walk(o, func(o fyne.CanvasObject) {
-		if l, ok := o.(*widget.Label); ok && l.Visible() {
-			b.WriteString(l.Text + "\n")
-		}
-	})
-	return b.String()
-}
+func texts(o fyne.CanvasObject) string { return kittest.Texts(o) }
 
 // confirm taps the button labelled text of the dialog on top.
 func confirm(t *testing.T, w fyne.Window, text string) {
@@ -341,4 +328,60 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	})
 	locked(func() { test.Tap(findButton(s, "Verify every chain")) })
 	eventually(t, "the verdict", func() bool { return strings.Contains(texts(s), "Intact: all 12 events from 2 workstations") })
+}
+
+func TestExportStaffKeys(t *testing.T) {
+	d := newFakeDesk()
+	var s *directoryScreen
+	type file struct{ name, data string }
+	saved := make(chan file, 4)
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject {
+		s = newDirectory(d, w)
+		s.files.Save = func(name string, data []byte, done func(string, error)) {
+			saved <- file{name, string(data)}
+			done("/home/admin/"+name, nil)
+		}
+		return s.content()
+	})
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s.list), "Rita Reception") })
+
+	// Everyone's keys.
+	locked(func() { test.Tap(s.allKeys) })
+	got := <-saved
+	if got.name != "staff-public-keys.asc" || strings.Count(got.data, "BEGIN PGP PUBLIC KEY BLOCK") != 2 {
+		t.Errorf("saved %q: %q", got.name, got.data)
+	}
+	eventually(t, "the confirmation", func() bool {
+		top := w.Canvas().Overlays().Top()
+		return top != nil && strings.Contains(texts(top), "2 public keys exported to /home/admin/staff-public-keys.asc") &&
+			strings.Contains(texts(top), "gpg --import")
+	})
+	eventually(t, "the button enabled again", func() bool { return !s.allKeys.Disabled() })
+	locked(func() { confirm(t, w, "OK") })
+
+	// One member's key, from the row's Key button.
+	var keyBtns []*widget.Button
+	lockedWalk(s.list, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Key" {
+			keyBtns = append(keyBtns, b)
+		}
+	})
+	if len(keyBtns) != 2 {
+		t.Fatalf("%d Key buttons, want one per member", len(keyBtns))
+	}
+	locked(func() { test.Tap(keyBtns[1]) })
+	got = <-saved
+	if got.name != "Rita-Reception-bbbb0000.asc" || strings.Count(got.data, "BEGIN PGP") != 1 {
+		t.Errorf("saved %q: %q", got.name, got.data)
+	}
+	d.mu.Lock()
+	keys := append([]string(nil), d.keys...)
+	d.mu.Unlock()
+	if len(keys) != 2 || keys[0] != "" || keys[1] != "bbbb000000000000000000000000000000000000" {
+		t.Errorf("exported %q", keys)
+	}
+	eventually(t, "the confirmation", func() bool {
+		top := w.Canvas().Overlays().Top()
+		return top != nil && strings.Contains(texts(top), "1 public key exported to /home/admin/Rita-Reception-bbbb0000.asc")
+	})
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -21,6 +22,7 @@ type DirectoryDesk interface {
 	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
 	RevokeMember(ctx context.Context, fingerprint string) error
 	Fingerprint() string
+	ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint string) (int, error)
 }
 
 type directoryScreen struct {
@@ -30,21 +32,34 @@ type directoryScreen struct {
 	list   *widget.List
 	status *widget.Label
 	now    func() time.Time
+	// files saves exported keys (a dialog); tests replace its Save.
+	files   kit.Files
+	allKeys *widget.Button
 }
 
 // NewDirectory builds the staff directory: everyone with role, key
 // fingerprint, when and by which token they joined and when they were last
 // seen; revoking a member asks for confirmation first.
+// Public keys export as armored OpenPGP, all or one member's.
 func NewDirectory(d DirectoryDesk, w fyne.Window) fyne.CanvasObject {
-	s := &directoryScreen{d: d, win: w, now: time.Now}
+	return newDirectory(d, w).content()
+}
+
+func newDirectory(d DirectoryDesk, w fyne.Window) *directoryScreen {
+	s := &directoryScreen{d: d, win: w, now: time.Now, files: kit.NewFiles(w, run)}
 	s.status = widget.NewLabel("Loading…")
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
+	s.allKeys = widget.NewButtonWithIcon("Export public keys…", theme.DocumentSaveIcon(), func() { s.exportKeys(nil) })
+	s.refresh()
+	return s
+}
+
+func (s *directoryScreen) content() fyne.CanvasObject {
 	hint := newNote("Compare the key with the one shown on the person's own workstation (Settings) before trusting what they sign. Revoking someone locks their workstation out and moves every key they held to a new epoch.")
 	hint.Importance = widget.LowImportance
-	content := container.NewBorder(container.NewVBox(s.status), hint, nil, nil, kit.AtLeast(0, 420, s.list))
-	s.refresh()
+	content := container.NewBorder(container.NewBorder(nil, nil, nil, s.allKeys, s.status), hint, nil, nil, kit.AtLeast(0, 420, s.list))
 	return kit.Live(content, func() func() {
-		return liveRefresh(d, map[string]bool{"member": true}, s.refresh)
+		return liveRefresh(s.d, map[string]bool{"member": true}, s.refresh)
 	})
 }
 
@@ -75,10 +90,15 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	joined := widget.NewLabel("")
 	joined.Truncation = fyne.TextTruncateEllipsis
 	seen := widget.NewLabel("")
+	keyBtn := widget.NewButtonWithIcon("Key", theme.DocumentSaveIcon(), nil)
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 	top := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(120, 0, role), kit.AtLeast(80, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
-	return container.NewBorder(nil, nil, nil, container.NewCenter(revoke), container.NewVBox(top, bottom))
+	// The buttons keep their width when Revoke is hidden, so every Key
+	// button lines up.
+	w := keyBtn.MinSize().Width + revoke.MinSize().Width + theme.Padding()
+	buttons := container.NewCenter(kit.AtLeast(w, 0, container.NewHBox(keyBtn, revoke)))
+	return container.NewBorder(nil, nil, nil, buttons, container.NewVBox(top, bottom))
 }
 
 func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -88,7 +108,9 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	m := s.rows[i]
 	c := o.(*fyne.Container)
 	body := c.Objects[0].(*fyne.Container)
-	revoke := c.Objects[1].(*fyne.Container).Objects[0].(*widget.Button)
+	buttons := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*fyne.Container)
+	keyBtn, revoke := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
+	keyBtn.OnTapped = func() { s.exportKeys(&m) }
 	top := body.Objects[0].(*fyne.Container)
 	bottom := body.Objects[1].(*fyne.Container)
 	top.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(m.Name)

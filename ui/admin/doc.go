@@ -1,6 +1,6 @@
 // Package admin holds the administrator's screens: registration tokens
 // (issue with a QR code, list, revoke), the staff directory (details,
-// revoke a member), the audit log (search, verify every chain, export as
+// revoke a member, export public keys as armored OpenPGP), the audit log (search, verify every chain, export as
 // CSV or FHIR), and security (idle lock, passphrase lockout, the recovery
 // key split among administrators).
 //

@@ -3,6 +3,7 @@ package frontdesk
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Desk is what the front desk's screens need of a logged-in session: the
@@ -42,6 +44,10 @@ type Desk interface {
 	CancelSeries(ctx context.Context, id, reason string) (int, error)
 	CheckIn(ctx context.Context, id string) (app.Appointment, error)
 	MarkNoShow(ctx context.Context, id string) (app.Appointment, error)
+
+	ExportFHIR(ctx context.Context, w io.Writer, patientID string) (app.FHIRExport, error)
+	ImportFHIR(ctx context.Context, r io.Reader) (app.FHIRImport, error)
+	HandOutPatientCopy(ctx context.Context, patientID string) (app.PatientCopy, error)
 }
 
 var _ Desk = (*app.Session)(nil)
@@ -53,6 +59,9 @@ type env struct {
 	win fyne.Window
 	now func() time.Time
 	run func(func())
+	// save and open replace the file dialogs (tests); nil: Fyne's dialogs.
+	save kit.Saver
+	open kit.Opener
 }
 
 func newEnv(d Desk, w fyne.Window) env {

@@ -5,7 +5,9 @@
 // the record's history) and Appointments (several physicians' days side by
 // side with free and taken slots; book with a reason, repeat weekly,
 // reschedule, cancel with a reason, check in, no-show, overbook on
-// purpose, and conflicts from two desks shown, never hidden).
+// purpose, and conflicts from two desks shown, never hidden). An open
+// record exports as FHIR or is handed to the patient as their own copy
+// on IPFS; a transfer is imported from a FHIR bundle.
 //
 // Every screen declares what it consumes through Desk, a subset of
 // *app.Session's methods, and is wired into the shell by ui/wire_frontdesk.go.

@@ -31,6 +31,7 @@ type patientsScreen struct {
 	seq     int // the newest search; older answers are dropped
 
 	newButton *widget.Button
+	importBtn *widget.Button
 	form      *patientForm
 }
 
@@ -75,13 +76,14 @@ func newPatients(e env) *patientsScreen {
 		s.form.startNew(s.query.Text)
 	})
 	s.newButton.Importance = widget.HighImportance
+	s.importBtn = s.importButton()
 	return s
 }
 
 func (s *patientsScreen) content() fyne.CanvasObject {
 	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, kit.AtLeast(380, 520, s.results))
 	body := container.NewBorder(nil, nil, kit.AtLeast(380, 0, left), nil, s.form.content)
-	top := container.NewBorder(nil, nil, nil, s.newButton, s.query)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.importBtn, s.newButton), s.query)
 	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient"))
 }
 
@@ -153,6 +155,8 @@ type patientForm struct {
 	save    *widget.Button
 	clear   *widget.Button
 	message *widget.Label
+	// copyBtn and fhirBtn hand out or export an open record.
+	copyBtn, fhirBtn *widget.Button
 
 	dupBox     *fyne.Container
 	duplicates []app.Patient
@@ -232,8 +236,9 @@ func newPatientForm(e env) *patientForm {
 	f.extra = container.NewVBox()
 	// The buttons and the form's message sit at the top, where they are
 	// seen without scrolling; Enter in any field saves too.
+	f.copyBtn, f.fhirBtn = f.interopButtons()
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
-		f.sub, f.message, f.dupBox, grid, f.extra)
+		container.NewBorder(nil, nil, nil, container.NewHBox(f.copyBtn, f.fhirBtn), f.sub), f.message, f.dupBox, grid, f.extra)
 	f.content = widget.NewCard("", "", container.NewPadded(card))
 	f.startNew("")
 	return f
@@ -267,6 +272,8 @@ func (f *patientForm) startNew(query string) {
 	f.sub.SetText("Fields marked * are required. A medical record number is assigned when you register.")
 	f.save.SetText("Register")
 	f.clear.Show()
+	f.copyBtn.Hide()
+	f.fhirBtn.Hide()
 	f.extra.Objects = nil
 	f.extra.Refresh()
 	f.dirty = false
@@ -306,6 +313,8 @@ func (f *patientForm) open(id string) {
 		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, r.p.Birth, reg))
 		f.save.SetText("Save changes")
 		f.clear.Hide()
+		f.copyBtn.Show()
+		f.fhirBtn.Show()
 		f.showExtra(r.appts, r.history)
 		f.dirty = false
 	})

@@ -1,7 +1,11 @@
 // Package kit holds the small widgets every role's screens share: a
 // wrapper that keeps a change-feed subscription open while its screen is
-// drawn, and a few label styles. It keeps ui/frontdesk, ui/physician,
-// ui/admin and ui/chat from each growing their own copy.
+// drawn, a few label styles, and the dialogs that move records in and out
+// (save an export, import a FHIR transfer, hand a patient their own copy),
+// with the file dialogs replaceable in tests (Files). It keeps
+// ui/frontdesk, ui/physician, ui/admin and ui/chat from each growing their
+// own copy.
 //
-// It must not know about any role's screens or call use cases itself.
+// It must not know about any role's screens or call use cases itself: the
+// screens pass the use case in as a function.
 package kit

@@ -52,6 +52,8 @@ type calendarScreen struct {
 	chart     *chartView
 	days      map[string][]app.Appointment
 	opening   bool
+	exportBtn *widget.Button
+	ics       *icsDialog // the calendar export dialog last opened
 }
 
 // NewCalendar builds the physician's calendar: day and week views of
@@ -86,8 +88,10 @@ func newCalendar(s *screen) *calendarScreen {
 	goBtn := widget.NewButton("Go to date", cs.goTo)
 	bar := container.NewHBox(prev, today, next, widget.NewSeparator(), cs.viewPick, widget.NewSeparator(),
 		kit.AtLeast(130, 0, cs.dateEntry), goBtn)
+	cs.exportBtn = widget.NewButtonWithIcon("Export calendar…", theme.DocumentSaveIcon(), cs.exportCalendar)
 	cs.body = container.NewVBox()
-	cs.calendar = kit.Live(container.NewVBox(bar, cs.title, cs.fb.Label, cs.body), func() func() {
+	head := container.NewBorder(nil, nil, nil, cs.exportBtn, cs.title)
+	cs.calendar = kit.Live(container.NewVBox(bar, head, cs.fb.Label, cs.body), func() func() {
 		return s.c.OnChange(func(ch []app.Changed) {
 			if clinicalChange(ch) {
 				fyne.Do(func() {

@@ -45,6 +45,8 @@ type chartView struct {
 	vf    *vitalsForm
 	rx    *rxForm
 
+	copyBtn, fhirBtn *widget.Button
+
 	content fyne.CanvasObject
 }
 
@@ -66,7 +68,7 @@ func (s *screen) newChartView(patientID string, enc *app.Encounter, back string,
 	})
 	header := widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, v.name, backBtn, v.facts),
-		v.allergies, v.visit))
+		container.NewBorder(nil, nil, nil, v.interopButtons(), v.allergies), v.visit))
 
 	v.problems, v.allergyList, v.meds = container.NewVBox(), container.NewVBox(), container.NewVBox()
 	v.timeline = container.NewVBox()
@@ -140,6 +142,8 @@ func (v *chartView) refresh() {
 // show draws a chart.
 func (v *chartView) show(c app.Chart) {
 	v.chart, v.loaded = c, true
+	v.copyBtn.Enable()
+	v.fhirBtn.Enable()
 	p := c.Patient
 	v.name.SetText(fmt.Sprintf("%s, %s", p.Family, p.Given))
 	age := "age unknown"

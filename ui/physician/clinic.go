@@ -2,6 +2,7 @@ package physician
 
 import (
 	"context"
+	"io"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Clinic is what the physician's screens need of a logged-in session.
@@ -42,6 +44,11 @@ type Clinic interface {
 	PrescriptionPDF(ctx context.Context, id string) ([]byte, error)
 	RecentPrescriptions(ctx context.Context, limit int) ([]app.Prescription, error)
 	VerifyPrescription(ctx context.Context, code string) (app.Prescription, error)
+
+	ExportCalendarICS(ctx context.Context, w io.Writer, o app.ICSOptions) (int, error)
+	ExportFHIR(ctx context.Context, w io.Writer, patientID string) (app.FHIRExport, error)
+	ImportFHIR(ctx context.Context, r io.Reader) (app.FHIRImport, error)
+	HandOutPatientCopy(ctx context.Context, patientID string) (app.PatientCopy, error)
 }
 
 // screen is what every physician screen shares: the session, the window,
@@ -55,12 +62,16 @@ type screen struct {
 	// savePDF offers the bytes to the physician (a save dialog); tests
 	// replace it.
 	savePDF func(name string, data []byte, done func(error))
-	now     func() time.Time
+	// files saves exports and opens imports (dialogs); tests replace
+	// its Save and Open.
+	files kit.Files
+	now   func() time.Time
 }
 
 func newScreen(c Clinic, w fyne.Window) *screen {
 	s := &screen{c: c, win: w, now: time.Now}
 	s.savePDF = s.saveWithDialog
+	s.files = kit.NewFiles(w, s.do)
 	return s
 }
 

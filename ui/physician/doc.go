@@ -2,7 +2,10 @@
 // week of their own appointments), patient charts (problems, allergies,
 // medications, the timeline of signed SOAP notes, vitals with trend
 // charts) and e-prescriptions (formulary picker, allergy and interaction
-// warnings with override reasons, signing, PDF, cancel and renew).
+// warnings with override reasons, signing, PDF, cancel and renew), and
+// the ways records leave and enter: the calendar as iCalendar (busy only
+// unless the physician chooses more), a chart as FHIR or as the patient's
+// own copy on IPFS, and a transfer imported from a FHIR bundle.
 //
 // It declares the narrow interface it consumes (Clinic, a subset of
 // *app.Session's methods) and builds Fyne objects from it. It must not

@@ -9,8 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -473,22 +471,12 @@ func (v *chartView) pdfButton(p app.Prescription) *widget.Button {
 	})
 }
 
-// saveWithDialog asks where to save a file and writes it there.
+// saveWithDialog asks where to save a file and writes it there; done is
+// not called when the physician cancels.
 func (s *screen) saveWithDialog(name string, data []byte, done func(error)) {
-	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
-			if err != nil {
-				done(err)
-			}
-			return
+	s.files.Save(name, data, func(where string, err error) {
+		if err != nil || where != "" {
+			done(err)
 		}
-		_, err = w.Write(data)
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		done(err)
-	}, s.win)
-	d.SetFileName(name)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf"}))
-	d.Show()
+	})
 }

@@ -76,9 +76,17 @@ func (f *finder) open(patientID string) {
 
 // NewPatients builds the physician's patient search; choosing a patient
 // opens the chart (an audited read) with its header always in view.
+// Below the search, patients transferring in or out.
 func NewPatients(c Clinic, w fyne.Window) fyne.CanvasObject {
-	return newFinder(newScreen(c, w), "Find a patient",
-		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0).stack
+	return newPatients(newScreen(c, w)).stack
+}
+
+func newPatients(s *screen) *finder {
+	f := newFinder(s, "Find a patient",
+		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0)
+	f.search = container.NewVBox(f.search, s.transfers())
+	f.stack.Objects = []fyne.CanvasObject{f.search}
+	return f
 }
 
 // prescriptionsScreen is the physician's prescribing desk: a patient to

@@ -1,0 +1,7 @@
+// Package kittest helps the role packages' headless tests (Fyne's test
+// driver) look into what a screen draws: every object under a widget,
+// the labels' text, and the buttons of the dialog on top.
+//
+// It is for tests only: it imports fyne.io/fyne/v2/test, which the
+// application must not link.
+package kittest

@@ -1,0 +1,74 @@
+package kittest
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Walk visits o and everything drawn under it, widgets' renderers too.
+func Walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	if o == nil {
+		return
+	}
+	fn(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			Walk(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			Walk(c, fn)
+		}
+	}
+}
+
+// Texts is the text of the visible labels under o, one a line.
+func Texts(o fyne.CanvasObject) string {
+	var b strings.Builder
+	Walk(o, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.Visible() {
+			b.WriteString(l.Text + "\n")
+		}
+	})
+	return b.String()
+}
+
+// Button is the first visible button under o labelled text, or nil.
+func Button(o fyne.CanvasObject, text string) *widget.Button {
+	var found *widget.Button
+	Walk(o, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text && b.Visible() {
+			found = b
+		}
+	})
+	return found
+}
+
+// Dialog is the text of the labels of the dialog on top of w ("" when
+// none is shown).
+func Dialog(w fyne.Window) string {
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	return Texts(top)
+}
+
+// TapDialog taps the button labelled text of the dialog on top of w.
+func TapDialog(t testing.TB, w fyne.Window, text string) {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog is shown to tap %q", text)
+	}
+	b := Button(top, text)
+	if b == nil {
+		t.Fatalf("the dialog on top has no button %q: %q", text, Texts(top))
+	}
+	test.Tap(b)
+}
