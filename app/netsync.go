@@ -68,14 +68,19 @@ type Syncer struct {
 	heard  chan replica.Announcement
 	again  chan struct{} // re-announce soon: a workstation we had not heard of spoke
 	peers  sync.Map      // device ids heard in the room
+	// resend wakes resendLoop: a workstation asked for this device's
+	// events again from resendFrom (mh1 want; netsync_resend.go).
+	resend chan struct{}
+	asked  map[string]time.Time // fetchLoop only: when we last asked a device again
 
-	mu       sync.Mutex
-	status   SyncStatus
-	xs       *xmpp.Session
-	problems []replica.Problem
-	pushed   []string // CIDs of the packs this syncer put on IPFS
-	onStatus map[int]func(SyncStatus)
-	listener int
+	mu         sync.Mutex
+	status     SyncStatus
+	xs         *xmpp.Session
+	problems   []replica.Problem
+	pushed     []string // CIDs of the packs this syncer put on IPFS
+	resendFrom uint64   // lowest seq asked for again, 0 for none
+	onStatus   map[int]func(SyncStatus)
+	listener   int
 }
 
 const (
@@ -113,13 +118,15 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	y := &Syncer{s: s, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
-		kick: make(chan struct{}, 1), heard: make(chan replica.Announcement, 1024), again: make(chan struct{}, 1)}
+		kick: make(chan struct{}, 1), heard: make(chan replica.Announcement, 1024), again: make(chan struct{}, 1),
+		resend: make(chan struct{}, 1), asked: map[string]time.Time{}}
 	s.onAppend(y.Kick)
 	s.linkChat(y) // chat (issue 8): the chat sends through this sync's XMPP session
-	y.wg.Add(3)
+	y.wg.Add(4)
 	go y.connectLoop()
 	go y.pushLoop()
 	go y.fetchLoop()
+	go y.resendLoop()
 	y.Kick()
 	return y, nil
 }
@@ -340,6 +347,12 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		}
 		return
 	}
+	if w, ok := replica.ParseWant(m.Body); ok {
+		if m.Delay.IsZero() { // asked now, not replayed from the room's history
+			y.wanted(w)
+		}
+		return
+	}
 	if a, ok := replica.ParseAnnouncement(m.Body); ok {
 		if _, known := y.peers.LoadOrStore(a.Device, true); !known {
 			// A workstation we had not heard of may have missed our head.
@@ -532,7 +545,7 @@ func (y *Syncer) push() (int, error) {
 
 func (y *Syncer) fetchLoop() {
 	defer y.wg.Done()
-	latest := map[string]replica.Announcement{}
+	heard := heardHeads{newest: map[string]replica.Announcement{}, others: map[string]replica.Announcement{}}
 	retry := time.NewTimer(time.Hour)
 	defer retry.Stop()
 	attempt := 0
@@ -541,31 +554,28 @@ func (y *Syncer) fetchLoop() {
 		case <-y.ctx.Done():
 			return
 		case a := <-y.heard:
-			if a.Seq > latest[a.Device].Seq {
-				latest[a.Device] = a
-			}
+			heard.add(a)
 		drain:
 			for {
 				select {
 				case a := <-y.heard:
-					if a.Seq > latest[a.Device].Seq {
-						latest[a.Device] = a
-					}
+					heard.add(a)
 				default:
 					break drain
 				}
 			}
 		case <-retry.C:
 		}
-		failed := false
-		for dev, a := range latest {
-			if err := y.catchUp(a); err != nil {
-				failed = true
-				y.update(func(st *SyncStatus) { st.LastError = err.Error() })
-				continue
+		failed := heard.each(func(a replica.Announcement) bool {
+			want, err := y.catchUp(a)
+			if want > 0 {
+				y.askAgain(replica.Want{Device: a.Device, Seq: want})
 			}
-			delete(latest, dev)
-		}
+			if err != nil {
+				y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+			}
+			return err == nil
+		})
 		y.update(func(st *SyncStatus) { st.CatchingUp = false; st.Behind = 0 })
 		if failed {
 			attempt++
@@ -579,6 +589,43 @@ func (y *Syncer) fetchLoop() {
 	}
 }
 
+// heardHeads holds the announcements heard and not yet fetched: the newest
+// of each device, fetched first, and the others, since a pack sent again
+// (mh1 want) names an older head under a new CID. An announcement whose
+// events are already here costs one lookup.
+type heardHeads struct {
+	newest map[string]replica.Announcement // by device
+	others map[string]replica.Announcement // by CID
+}
+
+func (h *heardHeads) add(a replica.Announcement) {
+	cur, ok := h.newest[a.Device]
+	switch {
+	case !ok || a.Seq > cur.Seq:
+		if ok {
+			h.others[cur.CID] = cur
+		}
+		h.newest[a.Device] = a
+	case a.CID != cur.CID:
+		h.others[a.CID] = a
+	}
+}
+
+// each calls fetch on every announcement, newest first, and forgets those
+// it fetched; failed reports whether any is left to retry.
+func (h *heardHeads) each(fetch func(replica.Announcement) bool) (failed bool) {
+	for _, m := range []map[string]replica.Announcement{h.newest, h.others} {
+		for k, a := range m {
+			if fetch(a) {
+				delete(m, k)
+			} else {
+				failed = true
+			}
+		}
+	}
+	return failed
+}
+
 // accepted reports whether this workstation holds device's event seq,
 // verified (applied, kept sealed or refused).
 func accepted(ctx context.Context, tx *store.Tx, device string, seq uint64) (bool, error) {
@@ -589,19 +636,27 @@ func accepted(ctx context.Context, tx *store.Tx, device string, seq uint64) (boo
 	return err == nil && e.State != store.Pending, err
 }
 
-// catchUp fetches what an announcement says exists and applies it.
-func (y *Syncer) catchUp(a replica.Announcement) error {
+// catchUp fetches what an announcement says exists and applies it. want
+// is the device's seq to ask for again when some of its events arrived
+// altered, so the rest of its chain waits (0 when nothing is missing).
+func (y *Syncer) catchUp(a replica.Announcement) (want uint64, err error) {
 	r, err := y.s.live()
 	if err != nil || a.Device == r.Device() {
-		return nil
+		return 0, nil
 	}
 	var have bool
 	if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
 		have, err = accepted(y.ctx, tx, a.Device, a.Seq)
 		return err
 	}); err != nil || have {
-		return err
+		return 0, err
 	}
+	altered := false
+	defer func() {
+		if altered && err == nil {
+			want, err = y.missing(r, a.Device, a.Seq)
+		}
+	}()
 	y.update(func(st *SyncStatus) { st.CatchingUp = true })
 	var packs []replica.Pack
 	cid := a.CID
@@ -611,13 +666,16 @@ func (y *Syncer) catchUp(a replica.Announcement) error {
 		cancel()
 		if err != nil {
 			y.update(func(st *SyncStatus) { st.IPFSUp = false })
-			return fmt.Errorf("app: fetch changes of another workstation from IPFS: %w", err)
+			return 0, fmt.Errorf("app: fetch changes of another workstation from IPFS: %w", err)
 		}
 		y.update(func(st *SyncStatus) { st.IPFSUp = true })
 		p, err := replica.ParsePack(b)
 		if err != nil || p.Device != a.Device {
-			y.report(replica.Problem{Event: cid, Device: a.Device, Reason: "IPFS block is not a valid pack of this device: refused"})
-			return nil // nothing to retry: these bytes will not change
+			// These bytes will not change: apply the newer packs already
+			// fetched and ask the device for what this one held.
+			y.report(replica.Problem{Event: cid, Device: a.Device, Reason: "IPFS block is not a valid pack of this device: refused", Altered: true})
+			altered = true
+			break
 		}
 		packs = append(packs, p)
 		y.update(func(st *SyncStatus) { st.Behind = int(a.Seq - p.From + 1) })
@@ -627,7 +685,7 @@ func (y *Syncer) catchUp(a replica.Announcement) error {
 				stop, err = accepted(y.ctx, tx, a.Device, p.From-1)
 				return err
 			}); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if stop {
@@ -643,9 +701,10 @@ func (y *Syncer) catchUp(a replica.Announcement) error {
 	for i := 0; i < len(raws); i += applyChunk {
 		rep, err := r.Apply(y.ctx, raws[i:min(i+applyChunk, len(raws))])
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for j := range rep.Problems {
+			altered = altered || rep.Problems[j].Altered
 			if rep.Problems[j].Device == "" { // bytes that did not even parse
 				rep.Problems[j].Device = a.Device
 				rep.Problems[j].Reason += " (in a pack fetched from IPFS: its bytes were altered)"
@@ -654,5 +713,5 @@ func (y *Syncer) catchUp(a replica.Announcement) error {
 		y.report(rep.Problems...)
 		y.update(func(st *SyncStatus) { st.Behind = max(0, len(raws)-i-applyChunk) })
 	}
-	return nil
+	return 0, nil
 }

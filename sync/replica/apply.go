@@ -32,6 +32,9 @@ type Problem struct {
 	Device string
 	Seq    uint64
 	Reason string
+	// Altered: the bytes were changed on the way (or forged), so nothing of
+	// them was kept and the genuine event may still come.
+	Altered bool
 }
 
 func (p Problem) String() string {
@@ -117,6 +120,12 @@ func (r *Replica) writeIndex(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
+// altered is try's verdict on an envelope whose bytes do not verify: they
+// were changed on the way (or forged). Unlike a rejection it is not kept:
+// the place in the device's chain stays open for the genuine envelope, so
+// one altered block never cuts a workstation off the rest of a chain.
+const altered store.EnvelopeState = -1
+
 // chainPlace is one event's place in its device's chain.
 type chainPlace struct {
 	device string
@@ -151,7 +160,7 @@ func (r *Replica) check(raws [][]byte) []arrival {
 			for i := w; i < len(raws); i += workers {
 				env, err := crypto.ParseEnvelope(raws[i])
 				if err != nil {
-					out[i].problem = &Problem{Event: "?", Reason: "malformed envelope: " + err.Error()}
+					out[i].problem = &Problem{Event: "?", Reason: "malformed envelope: " + err.Error(), Altered: true}
 					continue
 				}
 				out[i].env = env
@@ -161,6 +170,7 @@ func (r *Replica) check(raws [][]byte) []arrival {
 				}
 				if err := env.Verify(pub); err != nil {
 					p := problemOf(env.Header, "signature does not verify: "+err.Error())
+					p.Altered = true
 					out[i].problem = &p
 					continue
 				}
@@ -221,6 +231,16 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			if newKey != "" {
 				reopen[newKey] = true
 			}
+			if st == altered {
+				if err := tx.DiscardPending(ctx, row.ID); err != nil {
+					return err
+				}
+				progress = true
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq,
+					Reason: reason + " (not kept: the genuine event is asked for again)", Altered: true})
+				continue
+			}
 			if st == store.Pending {
 				if reason != row.Reason {
 					if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
@@ -277,7 +297,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st
 		checked = false
 		var perr error
 		if env, perr = crypto.ParseEnvelope(row.Raw); perr != nil {
-			return store.Rejected, "malformed envelope: " + perr.Error(), "", nil
+			return altered, "malformed envelope: " + perr.Error(), "", nil
 		}
 	}
 	h := env.Header
@@ -315,7 +335,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st
 	}
 	if !checked {
 		if err := env.Verify(pub); err != nil {
-			return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+			return altered, "signature does not verify: " + err.Error(), "", nil
 		}
 	}
 	role, reason, ok := r.authorize(h, member, isMember)
@@ -389,13 +409,13 @@ func (b badContent) Error() string { return b.reason }
 func (r *Replica) applyKeyEnvelope(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, string, string, error) {
 	pub, _, err := pubFromPayload(env.Ciphertext)
 	if err != nil {
-		return store.Rejected, err.Error(), "", nil
+		return altered, err.Error(), "", nil
 	}
 	if pub.Fingerprint() != env.Header.Author || env.Header.Entity != env.Header.Author {
-		return store.Rejected, "public key does not belong to its author", "", nil
+		return altered, "public key does not belong to its author", "", nil
 	}
 	if err := env.Verify(pub); err != nil {
-		return store.Rejected, "signature does not verify: " + err.Error(), "", nil
+		return altered, "signature does not verify: " + err.Error(), "", nil
 	}
 	st, _, err := r.applyContent(ctx, tx, env)
 	return st, "", "", err

@@ -16,10 +16,14 @@ import (
 // of. A pack adds no trust: every envelope in it is verified on its own and
 // the chain hashes tie them together.
 type Pack struct {
-	Device    string   `json:"device"`
-	From      uint64   `json:"from"` // seq of the first envelope
-	To        uint64   `json:"to"`   // seq of the last envelope
-	Prev      string   `json:"prev"` // CID of the device's previous pack, "" for the first
+	Device string `json:"device"`
+	From   uint64 `json:"from"` // seq of the first envelope
+	To     uint64 `json:"to"`   // seq of the last envelope
+	Prev   string `json:"prev"` // CID of the device's previous pack, "" for the first
+	// Resent is set (unix ms) on a pack sent again because a workstation
+	// asked for events it received altered: it makes a new CID, since the
+	// altered block may still sit under the old one.
+	Resent    int64    `json:"resent,omitempty"`
 	Envelopes [][]byte `json:"envelopes"`
 }
 
@@ -114,4 +118,35 @@ func ParseAnnouncement(s string) (Announcement, bool) {
 		return Announcement{}, false
 	}
 	return Announcement{Device: f[0], Seq: seq, Hash: f[2], CID: f[3]}, true
+}
+
+// Want asks, on the sync channel, the workstation of Device to send its
+// events from Seq again: this workstation received them altered (or not at
+// all) and the rest of that device's chain waits for them.
+type Want struct {
+	Device string
+	Seq    uint64
+}
+
+const wantPrefix = "mh1 want "
+
+// String is the want's wire form: "mh1 want DEVICE SEQ".
+func (w Want) String() string {
+	return fmt.Sprintf("%s%s %d", wantPrefix, w.Device, w.Seq)
+}
+
+// ParseWant reads a want; ok is false for any other text.
+func ParseWant(s string) (Want, bool) {
+	if len(s) > 128 || !strings.HasPrefix(s, wantPrefix) {
+		return Want{}, false
+	}
+	f := strings.Fields(strings.TrimPrefix(s, wantPrefix))
+	if len(f) != 2 || !reDevice.MatchString(f[0]) {
+		return Want{}, false
+	}
+	seq, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil || seq == 0 {
+		return Want{}, false
+	}
+	return Want{Device: f[0], Seq: seq}, true
 }

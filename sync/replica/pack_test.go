@@ -83,3 +83,39 @@ func FuzzParseAnnouncement(f *testing.F) {
 		}
 	})
 }
+
+func TestParseWant(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Want
+		ok   bool
+	}{
+		{"mh1 want " + testDevice + " 7", Want{testDevice, 7}, true},
+		{"mh1 want " + testDevice + " 0", Want{}, false},
+		{"mh1 want " + testDevice + " -1", Want{}, false},
+		{"mh1 want " + testDevice, Want{}, false},
+		{"mh1 want NOTADEVICE 3", Want{}, false},
+		{"mh1 head " + testDevice + " 3", Want{}, false},
+		{"hello", Want{}, false},
+	}
+	for _, tt := range tests {
+		got, ok := ParseWant(tt.in)
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("ParseWant(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func FuzzParseWant(f *testing.F) {
+	f.Add(Want{Device: testDevice, Seq: 3}.String())
+	f.Add("mh1 want ")
+	f.Fuzz(func(t *testing.T, s string) {
+		w, ok := ParseWant(s)
+		if !ok {
+			return
+		}
+		if b, ok := ParseWant(w.String()); !ok || b != w {
+			t.Fatalf("round trip of %q failed", s)
+		}
+	})
+}
