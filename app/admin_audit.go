@@ -120,8 +120,8 @@ func (s *Session) ExportAuditFHIR(ctx context.Context, w io.Writer, f AuditFilte
 		return err
 	}
 	clinic := "urn:medihaven:clinic:" + s.prof.ClinicID
-	b := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: str(s.env.Now().UTC().Format(time.RFC3339)), Total: new(int)}
-	*b.Total = len(entries)
+	// No Bundle.total: FHIR allows it only on search results and history.
+	b := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: str(s.env.Now().UTC().Format(time.RFC3339))}
 	for _, e := range entries {
 		ev := s.auditEventFHIR(e)
 		raw, err := ev.MarshalJSON()
