@@ -38,6 +38,7 @@ type Problem struct {
 	Onset    string // YYYY-MM-DD, YYYY-MM or YYYY; may be empty
 	Resolved string // YYYY-MM-DD when resolved
 	Noted    time.Time
+	Origin
 }
 
 // Allergy statuses and severities.
@@ -58,6 +59,7 @@ type Allergy struct {
 	Severity  string // mild, moderate, severe
 	Status    string // AllergyActive or AllergyEnteredInError
 	Noted     time.Time
+	Origin
 }
 
 // Medication statuses.
@@ -77,6 +79,7 @@ type Medication struct {
 	Since        string // YYYY-MM-DD, may be empty
 	Status       string
 	Prescription string // id of the prescription it comes from, if any
+	Origin
 }
 
 // Vitals is one set of measurements. A zero value means "not measured".
@@ -96,6 +99,7 @@ type Vitals struct {
 	// BMI is computed (kg/m²) from the weight and the height of this set,
 	// or the latest height measured before; 0 when either is missing.
 	BMI float64
+	Origin
 }
 
 // Encounter is one visit: it starts when a physician opens an appointment.
@@ -106,6 +110,27 @@ type Encounter struct {
 	Physician   string // fingerprint
 	Start       time.Time
 	Reason      string
+	Origin
+}
+
+// Origin says where a record imported from another clinic (a FHIR
+// transfer) came from, so the chart does not present the importing
+// physician as its author. It is zero on the clinic's own records.
+type Origin struct {
+	// Attribution names who wrote the record at the other clinic, as the
+	// transfer named them ("Dr Maria Rossi"); empty when it named nobody.
+	Attribution string
+	// Imported is when the record was imported here; zero on records
+	// imported before the date was kept.
+	Imported time.Time
+}
+
+// IsImported reports whether the record came from another clinic.
+func (o Origin) IsImported() bool { return o.Attribution != "" || !o.Imported.IsZero() }
+
+// originFromState reads the fields the FHIR import writes next to a record.
+func originFromState(st replica.State) Origin {
+	return Origin{Attribution: st.String("attribution"), Imported: msTime(st, "imported")}
 }
 
 // vitalRanges are the plausible ranges a measurement must fall in: a value
@@ -395,26 +420,27 @@ func msTime(st replica.State, field string) time.Time {
 
 func encounterFromState(id string, st replica.State) Encounter {
 	return Encounter{ID: id, Patient: st.String("patient"), Appointment: st.String("appointment"),
-		Physician: st.String("physician"), Start: msTime(st, "start"), Reason: st.String("reason")}
+		Physician: st.String("physician"), Start: msTime(st, "start"), Reason: st.String("reason"), Origin: originFromState(st)}
 }
 
 func problemFromState(id string, st replica.State) Problem {
 	return Problem{ID: id, Patient: st.String("patient"), Name: st.String("name"), Status: st.String("status"),
-		Onset: st.String("onset"), Resolved: st.String("resolved"), Noted: msTime(st, "noted")}
+		Onset: st.String("onset"), Resolved: st.String("resolved"), Noted: msTime(st, "noted"), Origin: originFromState(st)}
 }
 
 func allergyFromState(id string, st replica.State) Allergy {
 	return Allergy{ID: id, Patient: st.String("patient"), Substance: st.String("substance"), Reaction: st.String("reaction"),
-		Severity: st.String("severity"), Status: st.String("status"), Noted: msTime(st, "noted")}
+		Severity: st.String("severity"), Status: st.String("status"), Noted: msTime(st, "noted"), Origin: originFromState(st)}
 }
 
 func medicationFromState(id string, st replica.State) Medication {
 	return Medication{ID: id, Patient: st.String("patient"), Name: st.String("name"), Dose: st.String("dose"),
-		Since: st.String("since"), Status: st.String("status")}
+		Since: st.String("since"), Status: st.String("status"), Origin: originFromState(st)}
 }
 
 func vitalsFromState(id string, st replica.State) Vitals {
-	v := Vitals{ID: id, Patient: st.String("patient"), Encounter: st.String("encounter"), Time: msTime(st, "time")}
+	v := Vitals{ID: id, Patient: st.String("patient"), Encounter: st.String("encounter"), Time: msTime(st, "time"),
+		Origin: originFromState(st)}
 	st.Get("systolic", &v.Systolic)   //nolint:errcheck // missing reads as zero: not measured
 	st.Get("diastolic", &v.Diastolic) //nolint:errcheck
 	st.Get("pulse", &v.Pulse)         //nolint:errcheck

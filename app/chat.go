@@ -88,8 +88,13 @@ type ChatMessage struct {
 	// message for this conversation. Otherwise Problem says why not.
 	Verified bool
 	Problem  string
-	Queued   bool // mine and not yet handed to the server
-	Unread   bool
+	// Queued: mine, and the server has not taken it yet (it is sent when
+	// the connection is back, or is on its way). WaitingFor, when set, is
+	// whom it waits for: the server refused it because their workstation
+	// has never connected; it goes as soon as that workstation appears.
+	Queued     bool
+	WaitingFor string
+	Unread     bool
 }
 
 // Conversation is one entry of the chat's list.
@@ -120,14 +125,24 @@ type chatLink struct {
 	syncer   *Syncer
 	presence map[string]string // device → show, from the clinic room
 	flushing sync.Mutex        // one send or flush of the queue at a time, so order holds
-	// pending is false only when the queue is known to be empty, so that a
-	// message may go straight out without reading the queue first.
+	// pending is false only when the queue is known to hold nothing but
+	// refused messages, so that a message may go straight out without
+	// reading the queue first.
 	pending bool
+	// waiting holds the devices (and "room") that refused a queued
+	// message: their presence sends it again.
+	waiting map[string]bool
+	// retrying is set while retryRefused runs; retryAgain asks it to run
+	// once more.
+	retrying, retryAgain bool
 	// devices caches staffDevices: which member authors a device's chain
 	// never changes, so it is refreshed only for a device or member it
 	// does not know, or when older than devicesTTL.
 	devices   staffDevices
 	devicesAt time.Time
+
+	histMu sync.Mutex // guards hist, and orders writes of the history with it
+	hist   *chatCache // the local history, opened (chat_store.go)
 }
 
 const devicesTTL = 30 * time.Second
@@ -137,9 +152,21 @@ func (s *Session) chatLink() *chatLink {
 	s.chatMu.Lock()
 	defer s.chatMu.Unlock()
 	if s.chat == nil {
-		s.chat = &chatLink{presence: map[string]string{}, pending: true}
+		s.chat = &chatLink{presence: map[string]string{}, pending: true, waiting: map[string]bool{}}
 	}
 	return s.chat
+}
+
+// anyPresent reports whether one of devices is in the clinic room.
+func (l *chatLink) anyPresent(devices []string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, d := range devices {
+		if show, ok := l.presence[d]; ok && show != PresenceOffline {
+			return true
+		}
+	}
+	return false
 }
 
 // linkChat makes y the sync the session's chat sends through.
@@ -450,56 +477,95 @@ func (s *Session) SendChat(ctx context.Context, conversation, text, mrn string) 
 	if err != nil {
 		return ChatMessage{}, fmt.Errorf("app: encrypt the message: %w", err)
 	}
-	out.ID, out.Body = p.ID, chatWire+base64.StdEncoding.EncodeToString(ct)
+	out.ID, out.Body, out.Key = p.ID, chatWire+base64.StdEncoding.EncodeToString(ct), chatKey(r.Fingerprint(), p.ID)
+	out.Name = queueName(now, p.ID)
 	if len(out.Body) > xmpp.MaxBody {
 		return ChatMessage{}, fmt.Errorf("%w: the message is too long once encrypted for everyone; shorten it", ErrInvalidInput)
 	}
 	msg := ChatMessage{ID: p.ID, Conversation: conversation, From: r.Fingerprint(), FromName: s.StaffName(), Mine: true,
 		Text: text, MRN: mrn, At: time.UnixMilli(p.At), Verified: true}
-	if err := s.deliverChat(ctx, r, &msg, &out); err != nil {
+	if err := s.deliverChat(ctx, r, &msg, out); err != nil {
 		return ChatMessage{}, fmt.Errorf("app: keep the message: %w", err)
 	}
 	return msg, nil
 }
 
 // deliverChat sends a new message at once when connected and nothing
-// older waits, then keeps it sent; otherwise it keeps it queued (message
-// and queue entry in one transaction) and tries the queue.
-func (s *Session) deliverChat(ctx context.Context, r *replica.Replica, msg *ChatMessage, q *chatQueued) error {
+// older waits, waits for the server to have processed it, then keeps it:
+// sent when the server took it, queued otherwise (refused, or no answer).
+// When offline, or older messages wait, it keeps it queued first and then
+// tries the queue.
+//
+// Nothing is lost in either order. The stanza leaves before anything is
+// written, so the disk is off the message's path; SendChat returns only
+// once the message is kept, and a kept message leaves the queue only when
+// the server has taken it. A workstation stopped before SendChat returned
+// never told its user the message was kept; if the server had taken it,
+// it is in the server's archive and comes back at the next connection
+// (recoverChat). A message sent twice (no answer, then sent again) is kept
+// once by the recipient (by sender and id).
+func (s *Session) deliverChat(ctx context.Context, r *replica.Replica, msg *ChatMessage, q chatQueued) error {
 	l := s.chatLink()
 	l.flushing.Lock()
 	l.mu.Lock()
 	pending := l.pending
 	l.mu.Unlock()
-	if y, xs, err := l.liveXMPP(); err == nil && !pending {
-		if err := sendQueued(ctx, y, xs, *q); err == nil {
-			err := s.keepChat(ctx, r, *msg, nil)
-			l.flushing.Unlock()
-			if err == nil {
-				s.changed([]replica.Changed{{ID: msg.Conversation, Kind: KindChat, Scope: ChatSent}})
-			}
+	y, xs, offline := l.liveXMPP()
+	if offline != nil || pending {
+		err := s.queueChat(ctx, r, *msg, &q)
+		if err == nil {
+			l.mu.Lock()
+			l.pending = true
+			l.mu.Unlock()
+		}
+		l.flushing.Unlock()
+		if err != nil {
 			return err
 		}
+		s.changed([]replica.Changed{{ID: msg.Conversation, Kind: KindChat, Scope: ChatSent}})
+		s.flushChat(ctx, false) //nolint:errcheck // what is not sent waits for the connection
+		queued, refused := s.queuedState(ctx, r, q)
+		msg.Queued = queued
+		if refused {
+			msg.WaitingFor = waitingFor(r, msg.Conversation)
+		}
+		return nil
 	}
-	msg.Queued = true
-	err := s.keepChat(ctx, r, *msg, q)
-	if err == nil {
+	err := sendQueued(ctx, y, xs, q)
+	if err != nil {
 		l.mu.Lock()
 		l.pending = true
 		l.mu.Unlock()
 	}
 	l.flushing.Unlock()
-	if err != nil {
+	wait := &q
+	if err == nil {
+		took, refused, aerr := s.serverAnswer(ctx, xs, []chatQueued{q})
+		switch {
+		case aerr != nil: // no answer: it goes again
+		case len(took) == 1:
+			wait = nil
+		default:
+			wait = &refused[0]
+			msg.WaitingFor = waitingFor(r, msg.Conversation)
+		}
+	}
+	if err := s.queueChat(ctx, r, *msg, wait); err != nil {
+		if wait == nil {
+			return fmt.Errorf("the message was sent, but this workstation could not keep it (it comes back from the server's archive at the next connection): %w", err)
+		}
 		return err
 	}
+	msg.Queued = wait != nil
 	s.changed([]replica.Changed{{ID: msg.Conversation, Kind: KindChat, Scope: ChatSent}})
-	if sent, _ := s.flushChat(ctx); sent > 0 {
-		msg.Queued = !s.chatSent(ctx, r, *msg)
+	if wait != nil && wait.Refused && l.anyPresent(wait.Devices) {
+		go y.retryRefused() // it appeared while the refusal was being kept
 	}
 	return nil
 }
 
-// ChatWaiting reports how many messages wait to be sent.
+// ChatWaiting reports how many messages wait to be sent or to be taken by
+// the server (those waiting for a colleague's first connection included).
 func (s *Session) ChatWaiting(ctx context.Context) (int, error) {
 	r, err := s.live()
 	if err != nil {

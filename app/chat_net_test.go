@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -309,6 +310,55 @@ func TestChatNetwork(t *testing.T) {
 	}
 }
 
+// TestChatToWorkstationNeverConnected: a message to a colleague whose
+// workstation has never connected (so its chat account does not exist and
+// the server refuses the message) stays queued on the sender's workstation
+// as waiting for them, and reaches them exactly once when they connect.
+func TestChatToWorkstationNeverConnected(t *testing.T) {
+	ctx := context.Background()
+	local := newClinic(t) // every workstation knows the others, none has connected yet
+	c := &netClinic{kubo: synctest.StartKubo(t), xmpp: synctest.StartProsody(t), syncer: map[*Session]*Syncer{},
+		admin: local.admin, recep: local.recep, phys: local.phys}
+	recep, phys, absent := local.recep, local.phys, local.phys2
+	c.start(t, recep)
+	c.start(t, phys)
+	waitOnline(t, c, recep, phys)
+
+	text := "Lab results for MH0054321 are in; Flibbertigibbet on line 2"
+	m := sendChat(t, recep, absent.Fingerprint(), text, "MH0054321")
+	if !m.Queued || m.WaitingFor != absent.StaffName() {
+		t.Errorf("a message the server refused: Queued %v, WaitingFor %q; want queued, waiting for %s", m.Queued, m.WaitingFor, absent.StaffName())
+	}
+	if n, _ := recep.ChatWaiting(ctx); n != 1 {
+		t.Errorf("%d messages waiting, want 1", n)
+	}
+	// Others are not held up by it.
+	if other := sendChat(t, recep, phys.Fingerprint(), "Room 3 is free", ""); other.Queued {
+		t.Errorf("a message to a connected colleague is queued: %+v", other)
+	}
+	waitChat(t, phys, recep.Fingerprint(), "Room 3 is free")
+	if h := history(t, recep, absent.Fingerprint()); len(h) != 1 || !h[0].Queued || h[0].WaitingFor != absent.StaffName() {
+		t.Errorf("reception's history with the absent colleague: %+v", h)
+	}
+
+	c.start(t, absent) // its first connection: the account is created
+	got := waitChat(t, absent, recep.Fingerprint(), text)
+	if !got.Verified || got.MRN != "MH0054321" {
+		t.Errorf("received %+v", got)
+	}
+	waitFor(t, "reception's queue empty", 10*time.Second, func() bool { n, _ := recep.ChatWaiting(ctx); return n == 0 })
+	if h := history(t, recep, absent.Fingerprint()); len(h) != 1 || h[0].Queued || h[0].WaitingFor != "" {
+		t.Errorf("after delivery, reception's history: %+v", h)
+	}
+	// Exactly once, also after a reconnection reads the archive again.
+	c.syncer[absent].Stop()
+	c.start(t, absent)
+	waitOnline(t, c, absent)
+	sendChat(t, absent, recep.Fingerprint(), "Thanks, got it", "")
+	waitChat(t, recep, absent.Fingerprint(), "Thanks, got it")
+	waitChat(t, absent, recep.Fingerprint(), text)
+}
+
 func presenceOf(t testing.TB, s *Session, fp string) string {
 	t.Helper()
 	cs, err := s.Conversations(context.Background())
@@ -323,4 +373,34 @@ func presenceOf(t testing.TB, s *Session, fp string) string {
 	return ""
 }
 
-var _ = errors.Is
+// TestChatHistoryAcrossLock: the opened history leaves memory when the
+// session locks and is read back from the store after unlocking, with
+// messages still queued shown so.
+func TestChatHistoryAcrossLock(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t) // no chat server: messages wait
+	text := "Call the Fotheringay family back"
+	m := sendChat(t, c.recep, c.phys.Fingerprint(), text, "")
+	if !m.Queued || m.WaitingFor != "" {
+		t.Errorf("written offline: %+v", m)
+	}
+	if h := history(t, c.recep, c.phys.Fingerprint()); len(h) != 1 || !h[0].Queued {
+		t.Fatalf("history before locking: %+v", h)
+	}
+	c.recep.Lock()
+	if l := c.recep.chatLink(); l.hist != nil {
+		t.Error("the opened chat history is still in memory after locking")
+	}
+	if _, err := c.recep.ChatHistory(ctx, c.phys.Fingerprint()); !errors.Is(err, ErrLocked) {
+		t.Errorf("ChatHistory while locked: %v, want ErrLocked", err)
+	}
+	if err := c.recep.Unlock(ctx, []byte(testPass)); err != nil {
+		t.Fatal(err)
+	}
+	if h := history(t, c.recep, c.phys.Fingerprint()); len(h) != 1 || h[0].Text != text || !h[0].Queued {
+		t.Errorf("history after unlocking: %+v", h)
+	}
+	if n, _ := c.recep.ChatWaiting(ctx); n != 1 {
+		t.Errorf("%d waiting after unlocking, want 1", n)
+	}
+}

@@ -46,19 +46,59 @@ func (y *Syncer) chatMessage(m xmpp.Message) {
 }
 
 // chatPresence notes a colleague's presence in the clinic room (the
-// occupant's nickname is their device id).
+// occupant's nickname is their device id). A workstation appearing in the
+// clinic or the sync room that refused a message (its account did not
+// exist yet) gets it again.
 func (y *Syncer) chatPresence(p xmpp.Presence) {
-	if !p.Room || bareOf(p.From) != y.chatRoom() {
+	room := bareOf(p.From)
+	if !p.Room || (room != y.chatRoom() && room != y.room()) {
 		return
 	}
 	_, nick, _ := strings.Cut(p.From, "/")
 	l := y.s.chatLink()
 	l.mu.Lock()
-	if l.syncer == y {
+	mine := l.syncer == y
+	if mine && room == y.chatRoom() {
 		l.presence[nick] = p.Show
 	}
+	retry := mine && p.Show != PresenceOffline && l.waiting[nick]
 	l.mu.Unlock()
-	y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	if retry {
+		go y.retryRefused()
+	}
+	if room == y.chatRoom() {
+		y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	}
+}
+
+// retryRefused sends again the messages the server refused. Calls while
+// one runs make it run once more, so that a workstation appearing during
+// a retry is not missed.
+func (y *Syncer) retryRefused() {
+	l := y.s.chatLink()
+	l.mu.Lock()
+	if l.retrying {
+		l.retryAgain = true
+		l.mu.Unlock()
+		return
+	}
+	l.retrying = true
+	l.mu.Unlock()
+	for {
+		ctx, cancel := context.WithTimeout(y.ctx, time.Minute)
+		_, err := y.s.flushChat(ctx, true)
+		cancel()
+		if err != nil && !errors.Is(err, ErrLocked) && !errors.Is(err, ErrChatOffline) {
+			y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+		}
+		l.mu.Lock()
+		again := l.retryAgain
+		l.retrying, l.retryAgain = again, false
+		l.mu.Unlock()
+		if !again {
+			return
+		}
+	}
 }
 
 // chatConnected runs after each (re)connection: join the clinic room,
@@ -77,7 +117,7 @@ func (y *Syncer) chatConnected(xs *xmpp.Session) {
 		_ = xs.KeepRoom(ctx, y.chatRoom()) // refused unless this workstation created the room: fine
 	}
 	y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
-	if _, err := y.s.flushChat(ctx); err != nil {
+	if _, err := y.s.flushChat(ctx, true); err != nil {
 		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
 	}
 	if err := y.recoverChat(ctx, xs); err != nil {
@@ -147,16 +187,15 @@ func (s *Session) receiveChat(ctx context.Context, y *Syncer, m xmpp.Message) (b
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}
-	fresh, err := s.keepChatNew(ctx, r, c, nil)
+	scope := ChatSent
+	if !c.Mine {
+		scope = ChatReceived
+	}
+	fresh, err := s.keepChatNew(ctx, r, c, func() {
+		s.changed([]replica.Changed{{ID: c.Conversation, Kind: KindChat, Scope: scope}})
+	})
 	if err != nil {
 		return false, fmt.Errorf("app: keep a chat message: %w", err)
-	}
-	if fresh {
-		scope := ChatSent
-		if !c.Mine {
-			scope = ChatReceived
-		}
-		s.changed([]replica.Changed{{ID: c.Conversation, Kind: KindChat, Scope: scope}})
 	}
 	return fresh, nil
 }

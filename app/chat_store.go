@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
@@ -37,8 +39,17 @@ type chatQueued struct {
 	Room    bool     `json:"room"`
 	Devices []string `json:"devices,omitempty"` // the recipient's workstations
 	Body    string   `json:"body"`              // ciphertext as it goes on the wire
-	Key     string   `json:"key"`               // of the local copy, to mark it sent
-	Name    string   `json:"-"`
+	Key     string   `json:"key"`               // of the local copy
+	// Refused: the server refused it for Devices (their accounts do not
+	// exist: those workstations have never connected). It goes again when
+	// one of them appears in a room, and at every reconnection.
+	Refused bool   `json:"refused,omitempty"`
+	Name    string `json:"-"` // of the queue entry
+}
+
+// queueName names a queue entry so that entries sort oldest first.
+func queueName(at time.Time, id string) string {
+	return fmt.Sprintf("%s%020d/%s", secretChatQueue, at.UnixNano(), id)
 }
 
 func hashName(prefix, key string) string {
@@ -64,25 +75,113 @@ func openJSON(dk crypto.DeviceKey, name string, sealed []byte, v any) error {
 	return json.Unmarshal(plain, v)
 }
 
-// chatHistory returns every kept message, oldest first.
-func (s *Session) chatHistory(ctx context.Context, r *replica.Replica) ([]ChatMessage, error) {
+// openEach opens every secret whose name starts with prefix as a T and
+// hands it to keep with its name.
+func openEach[T any](ctx context.Context, tx *store.Tx, dk crypto.DeviceKey, prefix string, keep func(name string, v T)) error {
+	rows, err := tx.SecretsWithPrefix(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for name, sealed := range rows {
+		var v T
+		if err := openJSON(dk, name, sealed, &v); err != nil {
+			return err
+		}
+		keep(name, v)
+	}
+	return nil
+}
+
+// chatCache is the local history as this workstation holds it, opened
+// once per unlocked session so that listing conversations, unread counts
+// and a conversation's messages cost no decryption and no disk read. The
+// store stays the record: every change is written there, and the cache
+// follows; it is loaded again for another replica (after a lock).
+type chatCache struct {
+	rep   *replica.Replica
+	msgs  map[string]storedChat // by key
+	queue map[string]chatQueued // by message key
+	reads map[string]int64      // conversation → newest message read (ms)
+}
+
+// cached returns the link's cache for r, loading it when missing or made
+// for another replica. Callers hold l.histMu.
+func (s *Session) cached(ctx context.Context, l *chatLink, r *replica.Replica) (*chatCache, error) {
+	if l.hist != nil && l.hist.rep == r {
+		return l.hist, nil
+	}
+	l.hist = nil
 	dk := s.deviceKey()
-	var out []ChatMessage
+	c := &chatCache{rep: r, msgs: map[string]storedChat{}, queue: map[string]chatQueued{}, reads: map[string]int64{}}
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.SecretsWithPrefix(ctx, secretChatMessage)
+		err := openEach(ctx, tx, dk, secretChatQueue, func(name string, q chatQueued) {
+			q.Name = name
+			c.queue[q.Key] = q
+		})
 		if err != nil {
 			return err
 		}
-		for name, sealed := range rows {
-			var m storedChat
-			if err := openJSON(dk, name, sealed, &m); err != nil {
-				return err
+		err = openEach(ctx, tx, dk, secretChatMessage, func(_ string, m storedChat) {
+			m.Queued, m.WaitingFor = false, "" // the queue says it
+			c.msgs[m.Key] = m
+		})
+		if err != nil {
+			return err
+		}
+		return openEach(ctx, tx, dk, secretChatRead, func(_ string, mark chatReadMark) {
+			c.reads[mark.Conversation] = mark.At
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	l.hist = c
+	return c, nil
+}
+
+// forgetChat drops the opened history from memory: the session locks.
+func (s *Session) forgetChat() {
+	s.chatMu.Lock()
+	l := s.chat
+	s.chatMu.Unlock()
+	if l == nil {
+		return
+	}
+	l.histMu.Lock()
+	l.hist = nil
+	l.histMu.Unlock()
+}
+
+// withCache runs f with the session's chat cache, loaded if need be.
+func (s *Session) withCache(ctx context.Context, r *replica.Replica, f func(c *chatCache) error) error {
+	l := s.chatLink()
+	l.histMu.Lock()
+	defer l.histMu.Unlock()
+	c, err := s.cached(ctx, l, r)
+	if err != nil {
+		return err
+	}
+	return f(c)
+}
+
+// chatHistory returns every kept message, oldest first. A message of
+// this workstation's is Queued while its queue entry exists.
+func (s *Session) chatHistory(ctx context.Context, r *replica.Replica) ([]ChatMessage, error) {
+	var out []ChatMessage
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		out = make([]ChatMessage, 0, len(c.msgs))
+		for key, m := range c.msgs {
+			if q, ok := c.queue[key]; ok {
+				m.Queued = true
+				if q.Refused {
+					m.WaitingFor = waitingFor(r, m.Conversation)
+				}
 			}
 			out = append(out, m.ChatMessage)
 		}
 		return nil
 	})
-	sort.SliceStable(out, func(i, j int) bool {
+	sort.Slice(out, func(i, j int) bool {
 		if !out[i].At.Equal(out[j].At) {
 			return out[i].At.Before(out[j].At)
 		}
@@ -91,63 +190,92 @@ func (s *Session) chatHistory(ctx context.Context, r *replica.Replica) ([]ChatMe
 	return out, err
 }
 
-// keepChat stores a message unless one with the same key is kept already;
-// q, if not nil, is queued in the same transaction. It reports whether
-// the message was new.
-func (s *Session) keepChat(ctx context.Context, r *replica.Replica, m ChatMessage, q *chatQueued) error {
-	_, err := s.keepChatNew(ctx, r, storedChat{ChatMessage: m, Key: chatKey(m)}, q)
-	return err
+// waitingFor names whom a refused message waits for.
+func waitingFor(r *replica.Replica, conversation string) string {
+	if m, ok := r.Member(conversation); ok {
+		return m.Name
+	}
+	return "the clinic room"
 }
 
-func chatKey(m ChatMessage) string { return "p:" + m.From + ":" + m.ID }
+func chatKey(from, id string) string { return "p:" + from + ":" + id }
 
-func (s *Session) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat, q *chatQueued) (bool, error) {
+// queueChat keeps a new message of this workstation's and, if q is not
+// nil, its queue entry, in one transaction. Its id is new, so nothing is
+// looked up first.
+func (s *Session) queueChat(ctx context.Context, r *replica.Replica, m ChatMessage, q *chatQueued) error {
+	dk := s.deviceKey()
+	key := chatKey(m.From, m.ID)
+	name := hashName(secretChatMessage, key)
+	m.Queued, m.WaitingFor = false, "" // the queue entry says it
+	stored := storedChat{ChatMessage: m, Key: key}
+	sealedMsg, err := sealJSON(dk, name, stored)
+	if err != nil {
+		return err
+	}
+	var sealedQ []byte
+	if q != nil {
+		if sealedQ, err = sealJSON(dk, q.Name, q); err != nil {
+			return err
+		}
+	}
+	return s.withCache(ctx, r, func(c *chatCache) error {
+		err := r.DB().Update(ctx, func(tx *store.Tx) error {
+			if err := tx.PutSecret(ctx, name, sealedMsg); err != nil {
+				return err
+			}
+			if q == nil {
+				return nil
+			}
+			return tx.PutSecret(ctx, q.Name, sealedQ)
+		})
+		if err != nil {
+			return err
+		}
+		c.msgs[key] = stored
+		if q != nil {
+			c.queue[key] = *q
+		}
+		return nil
+	})
+}
+
+// keepChatNew keeps a received message unless one with the same key is
+// kept already, and reports whether it was new. A new message is in the
+// cache, and shown is called, before it is written: the change feed does
+// not wait for the disk. Should the write fail, the message leaves the
+// cache again; the server's archive still holds it and the next
+// connection reads it back (recoverChat).
+func (s *Session) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat, shown func()) (bool, error) {
+	fresh := false
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		if _, ok := c.msgs[m.Key]; !ok {
+			c.msgs[m.Key], fresh = m, true
+		}
+		return nil
+	})
+	if err != nil || !fresh {
+		return false, err
+	}
+	shown()
 	dk := s.deviceKey()
 	name := hashName(secretChatMessage, m.Key)
-	fresh := false
-	err := r.DB().Update(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Secret(ctx, name); err == nil {
-			return nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		sealed, err := sealJSON(dk, name, m)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutSecret(ctx, name, sealed); err != nil {
-			return err
-		}
-		fresh = true
-		if q == nil {
-			return nil
-		}
-		q.Key = m.Key
-		qname := fmt.Sprintf("%s%020d/%s", secretChatQueue, m.At.UnixNano(), q.ID)
-		sealed, err = sealJSON(dk, qname, q)
-		if err != nil {
-			return err
-		}
-		return tx.PutSecret(ctx, qname, sealed)
-	})
-	return fresh, err
+	sealed, err := sealJSON(dk, name, m)
+	if err == nil {
+		err = r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
+	}
+	if err != nil {
+		s.withCache(ctx, r, func(c *chatCache) error { delete(c.msgs, m.Key); return nil }) //nolint:errcheck // only the cache
+		return true, err
+	}
+	return true, nil
 }
 
 // chatQueue returns the messages waiting to be sent, oldest first.
 func (s *Session) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueued, error) {
-	dk := s.deviceKey()
 	var out []chatQueued
-	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.SecretsWithPrefix(ctx, secretChatQueue)
-		if err != nil {
-			return err
-		}
-		for name, sealed := range rows {
-			var q chatQueued
-			if err := openJSON(dk, name, sealed, &q); err != nil {
-				return err
-			}
-			q.Name = name
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		for _, q := range c.queue {
 			out = append(out, q)
 		}
 		return nil
@@ -156,65 +284,28 @@ func (s *Session) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueu
 	return out, err
 }
 
-// markChatSent removes q from the queue and marks its local copy sent,
-// in one transaction.
-func (s *Session) markChatSent(ctx context.Context, r *replica.Replica, q chatQueued) error {
-	dk := s.deviceKey()
-	name := hashName(secretChatMessage, q.Key)
-	return r.DB().Update(ctx, func(tx *store.Tx) error {
-		if err := tx.DeleteSecret(ctx, q.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		sealed, err := tx.Secret(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var m storedChat
-		if err := openJSON(dk, name, sealed, &m); err != nil {
-			return err
-		}
-		m.Queued = false
-		if sealed, err = sealJSON(dk, name, m); err != nil {
-			return err
-		}
-		return tx.PutSecret(ctx, name, sealed)
+// queuedState reports whether q is still queued, and whether the server
+// refused it.
+func (s *Session) queuedState(ctx context.Context, r *replica.Replica, q chatQueued) (queued, refused bool) {
+	s.withCache(ctx, r, func(c *chatCache) error { //nolint:errcheck // unknown: shown queued
+		q, queued = c.queue[q.Key]
+		refused = queued && q.Refused
+		return nil
 	})
+	return queued, refused
 }
 
-// chatSent reports whether m has left the queue.
-func (s *Session) chatSent(ctx context.Context, r *replica.Replica, m ChatMessage) bool {
-	q, err := s.chatQueue(ctx, r)
-	if err != nil {
-		return false
-	}
-	for _, e := range q {
-		if e.ID == m.ID {
-			return false
-		}
-	}
-	return true
+// chatReadMark is how far a conversation was read.
+type chatReadMark struct {
+	Conversation string `json:"c"`
+	At           int64  `json:"at"` // newest message read, unix ms
 }
 
 func (s *Session) chatReadMarks(ctx context.Context, r *replica.Replica) (map[string]int64, error) {
-	dk := s.deviceKey()
 	out := map[string]int64{}
-	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.SecretsWithPrefix(ctx, secretChatRead)
-		if err != nil {
-			return err
-		}
-		for name, sealed := range rows {
-			var mark struct {
-				Conversation string `json:"c"`
-				At           int64  `json:"at"`
-			}
-			if err := openJSON(dk, name, sealed, &mark); err != nil {
-				return err
-			}
-			out[mark.Conversation] = mark.At
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		for k, v := range c.reads {
+			out[k] = v
 		}
 		return nil
 	})
@@ -224,11 +315,17 @@ func (s *Session) chatReadMarks(ctx context.Context, r *replica.Replica) (map[st
 func (s *Session) putChatReadMark(ctx context.Context, r *replica.Replica, conversation string, at int64) error {
 	dk := s.deviceKey()
 	name := hashName(secretChatRead, conversation)
-	sealed, err := sealJSON(dk, name, map[string]any{"c": conversation, "at": at})
+	sealed, err := sealJSON(dk, name, chatReadMark{Conversation: conversation, At: at})
 	if err != nil {
 		return err
 	}
-	return r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
+	return s.withCache(ctx, r, func(c *chatCache) error {
+		if err := r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) }); err != nil {
+			return err
+		}
+		c.reads[conversation] = at
+		return nil
+	})
 }
 
 // archiveMark is how far this workstation read an archive ("own" or
@@ -279,39 +376,146 @@ func sendQueued(ctx context.Context, y *Syncer, xs *xmpp.Session, e chatQueued) 
 }
 
 // flushChat sends what waits in the queue through the linked sync's XMPP
-// session, oldest first, and reports how many it sent. It stops at the
-// first failure: the rest waits for the next connection.
-func (s *Session) flushChat(ctx context.Context) (int, error) {
+// session, oldest first, and reports how many messages the server took.
+// Messages the server refused (their recipient's workstation has never
+// connected) go again only when retryRefused. It stops at the first
+// failure: the rest waits for the next connection.
+func (s *Session) flushChat(ctx context.Context, retryRefused bool) (int, error) {
 	r, err := s.live()
 	if err != nil {
 		return 0, err
 	}
 	l := s.chatLink()
 	l.flushing.Lock()
-	defer l.flushing.Unlock()
 	y, xs, err := l.liveXMPP()
 	if err != nil {
+		l.flushing.Unlock()
 		return 0, err
 	}
 	q, err := s.chatQueue(ctx, r)
 	if err != nil {
+		l.flushing.Unlock()
 		return 0, err
 	}
-	sent := 0
+	var sent []chatQueued
 	for _, e := range q {
-		if err := sendQueued(ctx, y, xs, e); err != nil {
-			return sent, err
+		if e.Refused && !retryRefused {
+			continue
 		}
-		if err := s.markChatSent(ctx, r, e); err != nil {
-			return sent, err
+		if err = sendQueued(ctx, y, xs, e); err != nil {
+			break
 		}
-		sent++
+		sent = append(sent, e)
+	}
+	if err == nil {
+		l.mu.Lock()
+		l.pending = false
+		l.mu.Unlock()
+	}
+	l.flushing.Unlock()
+	if len(sent) == 0 {
+		return 0, err
+	}
+	took, cerr := s.confirmChat(ctx, r, xs, sent)
+	return took, errors.Join(err, cerr)
+}
+
+// confirmWait bounds the wait for the server's answer to a ping.
+const confirmWait = 10 * time.Second
+
+// serverAnswer waits until the server has processed the messages sent (a
+// ping: it answers in order) and sorts them into those it took and those
+// it refused, marked Refused with the devices that refused them (their
+// accounts do not exist yet). Without an answer it returns an error and
+// the messages stay queued, to go again with the next message or
+// connection.
+func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []chatQueued) (took, refused []chatQueued, err error) {
+	l := s.chatLink()
+	pctx, cancel := context.WithTimeout(ctx, confirmWait)
+	err = xs.Ping(pctx)
+	cancel()
+	if err != nil {
+		l.mu.Lock()
+		l.pending = true
+		l.mu.Unlock()
+		return nil, nil, fmt.Errorf("%w: %w", ErrChatOffline, err)
 	}
 	l.mu.Lock()
-	l.pending = false
-	l.mu.Unlock()
-	if sent > 0 {
-		s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	defer l.mu.Unlock()
+	for _, e := range sent {
+		for _, d := range e.Devices {
+			delete(l.waiting, d)
+		}
+		if e.Room {
+			delete(l.waiting, ChatRoom)
+		}
+		by := xs.Refused(e.ID)
+		if len(by) == 0 {
+			took = append(took, e)
+			continue
+		}
+		e.Refused, e.Devices = true, nil
+		for _, addr := range by {
+			device, _, _ := strings.Cut(addr, "@")
+			if e.Room {
+				device = ChatRoom
+			} else {
+				e.Devices = append(e.Devices, device)
+			}
+			l.waiting[device] = true
+		}
+		refused = append(refused, e)
 	}
-	return sent, nil
+	return took, refused, nil
+}
+
+// confirmChat waits for the server's answer to queued messages sent
+// again, then takes out of the queue those it took and keeps the others
+// marked refused, in one transaction. It reports how many it took.
+func (s *Session) confirmChat(ctx context.Context, r *replica.Replica, xs *xmpp.Session, sent []chatQueued) (int, error) {
+	took, refused, err := s.serverAnswer(ctx, xs, sent)
+	if err != nil {
+		return 0, err
+	}
+	dk := s.deviceKey()
+	err = s.withCache(ctx, r, func(c *chatCache) error {
+		err := r.DB().Update(ctx, func(tx *store.Tx) error {
+			return settleQueue(ctx, tx, dk, took, refused)
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range took {
+			delete(c.queue, e.Key)
+		}
+		for _, e := range refused {
+			c.queue[e.Key] = e
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("app: note which messages the server took: %w", err)
+	}
+	s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	return len(took), nil
+}
+
+// settleQueue takes out of the queue the messages the server took and
+// keeps those it refused, marked so.
+func settleQueue(ctx context.Context, tx *store.Tx, dk crypto.DeviceKey, took, refused []chatQueued) error {
+	for _, e := range took {
+		if err := tx.DeleteSecret(ctx, e.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	for _, e := range refused {
+		sealed, err := sealJSON(dk, e.Name, e)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutSecret(ctx, e.Name, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -38,6 +38,10 @@ type Note struct {
 	// out with their key from the directory; Problem says why not.
 	Verified bool
 	Problem  string
+	// Origin is set on a note imported from another clinic: Author is then
+	// the physician who imported and signed the copy, Time when the note
+	// was written there.
+	Origin
 }
 
 // Addendum is a signed correction or addition to a note or prescription.
@@ -50,6 +54,7 @@ type Addendum struct {
 	Time       time.Time
 	Text       string
 	Verified   bool
+	Origin     // set on an imported addendum, like a note's
 }
 
 // noteDoc is a note's canonical, signed encoding.
@@ -152,10 +157,11 @@ func noteFromState(r *replica.Replica, id string, st replica.State) Note {
 	var d noteDoc
 	doc, sig, err := openDoc(st, &d)
 	if err != nil {
-		return Note{ID: id, Patient: st.String("patient"), Problem: err.Error()}
+		return Note{ID: id, Patient: st.String("patient"), Problem: err.Error(), Origin: originFromState(st)}
 	}
 	n := Note{ID: id, Patient: d.Patient, Encounter: d.Encounter, Author: d.Author, AuthorName: memberName(r, d.Author),
-		Time: time.UnixMilli(d.Time), Subjective: d.Subjective, Objective: d.Objective, Assessment: d.Assessment, Plan: d.Plan}
+		Time: time.UnixMilli(d.Time), Subjective: d.Subjective, Objective: d.Objective, Assessment: d.Assessment, Plan: d.Plan,
+		Origin: originFromState(st)}
 	switch err := verifyDoc(r, kindNote, d.Author, doc, sig); {
 	case err != nil:
 		n.Problem = err.Error()
@@ -171,10 +177,10 @@ func addendumFromState(r *replica.Replica, id string, st replica.State) Addendum
 	var d addendumDoc
 	doc, sig, err := openDoc(st, &d)
 	if err != nil {
-		return Addendum{ID: id, Of: st.String("of"), Text: "(unreadable addendum)"}
+		return Addendum{ID: id, Of: st.String("of"), Text: "(unreadable addendum)", Origin: originFromState(st)}
 	}
 	a := Addendum{ID: id, Of: d.Of, Patient: d.Patient, Author: d.Author, AuthorName: memberName(r, d.Author),
-		Time: time.UnixMilli(d.Time), Text: d.Text}
+		Time: time.UnixMilli(d.Time), Text: d.Text, Origin: originFromState(st)}
 	a.Verified = verifyDoc(r, kindAddendum, d.Author, doc, sig) == nil && d.ID == id && d.Of == st.String("of")
 	return a
 }

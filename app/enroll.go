@@ -52,7 +52,8 @@ func Redeem(ctx context.Context, env Env, r Redemption) (*Session, error) {
 		return nil, err
 	}
 	role := roles.Role(t.Role)
-	p := Profile{ClinicID: t.Clinic, Keystore: r.Keystore, Servers: Servers{IPFS: t.IPFS, XMPP: t.XMPP, Domain: t.Domain}}
+	p := Profile{ClinicID: t.Clinic, Keystore: r.Keystore, Servers: Servers{IPFS: t.IPFS, XMPP: t.XMPP, Domain: t.Domain,
+		XMPPCertPin: t.XMPPCertPin, OpenRegistration: t.OpenRegistration}}
 	who := me{Name: name, Role: role, Token: t.ID}
 	return newProfile(ctx, env, r.Dir, p, r.Passphrase, who, []string{t.Issuer}, func(s *Session) error {
 		fields, err := replica.F(map[string]any{"name": name, "role": role, "device": s.prof.Device})

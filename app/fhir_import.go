@@ -706,7 +706,7 @@ func (x *fhirImporter) record(e, pe *bundleEntry, kind string, kv func() map[str
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 		m := kv()
-		m["patient"] = pe.entity
+		m["patient"], m["imported"] = pe.entity, x.now.UnixMilli()
 		return x.append(b, e.entity, kind, roles.Clinical, m)
 	})
 }

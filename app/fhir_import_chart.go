@@ -222,7 +222,7 @@ func (x *fhirImporter) vitalsSteps() error {
 			return x.append(b, id, kindVitals, roles.Clinical, map[string]any{"patient": set.patient.entity,
 				"encounter": entity(set.encounter), "time": v.Time.UnixMilli(), "systolic": v.Systolic, "diastolic": v.Diastolic,
 				"pulse": v.Pulse, "temp": v.TempC, "resp": v.Resp, "spo2": v.SpO2, "weight": v.WeightKg, "height": v.HeightCm,
-				"recorded_by": x.r.Fingerprint(), "attribution": set.attribution})
+				"recorded_by": x.r.Fingerprint(), "attribution": set.attribution, "imported": x.now.UnixMilli()})
 		})
 	}
 	return nil
@@ -354,7 +354,8 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 			if err != nil {
 				return err
 			}
-			return x.appendSigned(b, e.entity, kindAddendum, doc, sig, map[string]any{"patient": pe.entity, "of": target.entity, "attribution": attribution})
+			return x.appendSigned(b, e.entity, kindAddendum, doc, sig, map[string]any{"patient": pe.entity, "of": target.entity,
+				"attribution": attribution, "imported": x.now.UnixMilli()})
 		})
 		return nil
 	}
@@ -370,7 +371,8 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 		if err != nil {
 			return err
 		}
-		return x.appendSigned(b, e.entity, kindNote, doc, sig, map[string]any{"patient": n.Patient, "encounter": n.Encounter, "attribution": attribution})
+		return x.appendSigned(b, e.entity, kindNote, doc, sig, map[string]any{"patient": n.Patient, "encounter": n.Encounter,
+			"attribution": attribution, "imported": x.now.UnixMilli()})
 	})
 	return nil
 }

@@ -531,3 +531,87 @@ func FuzzImportFHIR(f *testing.F) {
 		}
 	})
 }
+
+// TestFHIRImportShowsAttribution checks that a transferred chart says who
+// wrote each record at the other clinic and when it was imported, while
+// the importing physician stays the signer, and that the clinic's own
+// records carry no such origin.
+func TestFHIRImportShowsAttribution(t *testing.T) {
+	ctx := context.Background()
+	c, _ := fhirClinic(t)
+	bundle, _ := exportOf(t, c.phys, "")
+
+	c2 := newClinic(t)
+	c2.clock.t = c.clock.Now().Add(48 * time.Hour)
+	importedAt := c2.clock.Now()
+	if _, err := c2.phys2.ImportFHIR(ctx, bytes.NewReader(bundle)); err != nil {
+		t.Fatalf("ImportFHIR: %v", err)
+	}
+	if err := SyncLocal(ctx, c2.all()...); err != nil {
+		t.Fatal(err)
+	}
+	found, err := c2.phys.SearchPatients(ctx, "Chartwell", 5)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("imported patient: %v %v", found, err)
+	}
+	own, err := c2.phys.WriteNote(ctx, Note{Patient: found[0].ID, Subjective: "Seen here after the transfer."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chart, err := c2.phys.OpenChart(ctx, found[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imported Note
+	for _, n := range chart.Notes {
+		switch {
+		case n.ID == own.ID:
+			if n.IsImported() || n.Origin != (Origin{}) {
+				t.Errorf("the clinic's own note has an origin: %+v", n.Origin)
+			}
+		default:
+			imported = n
+		}
+	}
+	if len(chart.Notes) != 2 || len(imported.Addenda) != 1 || len(chart.Vitals) == 0 || len(chart.Problems) == 0 ||
+		len(chart.Allergies) == 0 || len(chart.Medications) == 0 || len(chart.Encounters) == 0 {
+		t.Fatalf("imported chart: %+v", chart)
+	}
+	if !imported.Verified || imported.AuthorName != "Dr Petra Second" {
+		t.Errorf("imported note signed by %q (verified %v), want the importing physician", imported.AuthorName, imported.Verified)
+	}
+	// The source clinic's own problems, allergies and medication
+	// statements name no author, so they carry none; the rest name the
+	// physician who wrote them there.
+	const author = "Dr Paul Physician"
+	type record struct {
+		what string
+		o    Origin
+		by   string
+	}
+	records := []record{{"note", imported.Origin, author}, {"addendum", imported.Addenda[0].Origin, author}}
+	for _, v := range chart.Vitals {
+		records = append(records, record{"vitals of " + v.Time.Format(time.DateOnly), v.Origin, author})
+	}
+	for _, e := range chart.Encounters {
+		records = append(records, record{"encounter " + e.Reason, e.Origin, author})
+	}
+	for _, p := range chart.Problems {
+		records = append(records, record{"problem " + p.Name, p.Origin, ""})
+	}
+	for _, a := range chart.Allergies {
+		records = append(records, record{"allergy " + a.Substance, a.Origin, ""})
+	}
+	for _, m := range chart.Medications {
+		by := ""
+		if strings.HasPrefix(m.Name, "amoxicillin") { // a MedicationRequest names its requester
+			by = author
+		}
+		records = append(records, record{"medication " + m.Name, m.Origin, by})
+	}
+	for _, r := range records {
+		if !r.o.IsImported() || !r.o.Imported.Equal(importedAt) || r.o.Attribution != r.by {
+			t.Errorf("%s: origin %+v, want attribution %q, imported at %v", r.what, r.o, r.by, importedAt)
+		}
+	}
+}

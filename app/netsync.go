@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -35,6 +38,9 @@ type SyncConfig struct {
 	// PinnedCert is the XMPP server's certificate (PEM) when it is
 	// self-signed: only it is trusted. Empty: the system's CAs verify it.
 	PinnedCert []byte
+	// CertPin is the SHA-256 of the XMPP server's certificate (hex): only
+	// a server presenting that certificate is trusted.
+	CertPin string
 	// Register creates the workstation's XMPP account in-band on first
 	// connect: for loopback tests and demos only.
 	Register bool
@@ -110,10 +116,28 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 		cfg.MaxBackoff = 5 * time.Second
 	}
 	tc := &tls.Config{ServerName: cfg.Domain, MinVersion: tls.VersionTLS12}
-	if len(cfg.PinnedCert) > 0 {
+	switch {
+	case len(cfg.PinnedCert) > 0:
 		tc.RootCAs = x509.NewCertPool()
 		if !tc.RootCAs.AppendCertsFromPEM(cfg.PinnedCert) {
 			return nil, fmt.Errorf("%w: the pinned XMPP server certificate is not a PEM certificate", ErrInvalidInput)
+		}
+	case cfg.CertPin != "":
+		pin, err := hex.DecodeString(cfg.CertPin)
+		if err != nil || len(pin) != sha256.Size {
+			return nil, fmt.Errorf("%w: the XMPP server's certificate pin is not a SHA-256 in hex", ErrInvalidInput)
+		}
+		// The chain is not checked against any authority: the server's
+		// certificate must be exactly the pinned one.
+		tc.InsecureSkipVerify = true
+		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				return errors.New("app: the XMPP server showed no certificate")
+			}
+			if sum := sha256.Sum256(raw[0]); !bytes.Equal(sum[:], pin) {
+				return errors.New("app: the XMPP server's certificate is not the one this clinic pinned: ask your administrator")
+			}
+			return nil
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)

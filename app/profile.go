@@ -1,7 +1,10 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -35,6 +38,10 @@ type Servers struct {
 	// XMPPCert pins the XMPP server's self-signed certificate (PEM); empty
 	// means the system's certificate authorities verify it.
 	XMPPCert string `json:"xmpp_cert,omitempty"`
+	// XMPPCertPin pins the XMPP server's certificate by its SHA-256 (64
+	// hex), as a registration token carries it: a newcomer trusts the
+	// server its administrator uses without copying a certificate file.
+	XMPPCertPin string `json:"xmpp_cert_pin,omitempty"`
 	// OpenRegistration lets the workstation create its XMPP account
 	// in-band: for a demo or test server on loopback only.
 	OpenRegistration bool `json:"open_registration,omitempty"`
@@ -49,7 +56,21 @@ func (p Profile) SyncConfig() (SyncConfig, bool) {
 		return SyncConfig{}, false
 	}
 	return SyncConfig{IPFS: v.IPFS, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
-		Register: v.OpenRegistration}, true
+		CertPin: v.XMPPCertPin, Register: v.OpenRegistration}, true
+}
+
+// certPin is the SHA-256 (hex) of the pinned XMPP server certificate, to
+// hand to a newcomer in a registration token; "" when none is pinned.
+func (v Servers) certPin() string {
+	if v.XMPPCertPin != "" {
+		return v.XMPPCertPin
+	}
+	block, _ := pem.Decode([]byte(v.XMPPCert))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return ""
+	}
+	sum := sha256.Sum256(block.Bytes)
+	return hex.EncodeToString(sum[:])
 }
 
 // Keystore kinds.

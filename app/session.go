@@ -353,6 +353,7 @@ func (s *Session) Close() error {
 }
 
 func (s *Session) closeStore() {
+	s.forgetChat() // the opened chat history leaves memory too (chat_store.go)
 	if s.rep != nil {
 		s.rep.Identity().Clear()
 		s.rep = nil

@@ -61,6 +61,7 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 		ID: newID(8), Clinic: s.prof.ClinicID, Role: string(role), Issuer: r.Fingerprint(),
 		Expires: now.Add(ttl).Truncate(time.Second), IPFS: s.prof.Servers.IPFS,
 		XMPP: s.prof.Servers.XMPP, Domain: s.prof.Servers.Domain,
+		XMPPCertPin: s.prof.Servers.certPin(), OpenRegistration: s.prof.Servers.OpenRegistration,
 	}
 	if _, err := randRead(t.Secret[:]); err != nil {
 		return crypto.Token{}, err

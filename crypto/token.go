@@ -13,6 +13,9 @@
 //	ID (8 bytes); Clinic (16 bytes); Issuer (1-byte length, 20 or 32 bytes)
 //	Expires (8 bytes, unix seconds); Secret (32 bytes)
 //	Role, IPFS, XMPP, Domain, Invite (each 1-byte length + ASCII)
+//	XMPP certificate pin (1-byte length: 0, or 32 bytes of SHA-256)
+//	flags (1 byte): bit 0, the XMPP server lets a workstation create its
+//	account in-band (a demo or loopback server)
 //	checksum (4 bytes): the first 4 bytes of SHA-256 of everything before
 
 package crypto
@@ -45,6 +48,12 @@ type Token struct {
 	XMPP    string    // clinic XMPP server host:port; may be empty
 	Domain  string    // XMPP domain; may be empty
 	Invite  string    // XMPP pre-authenticated account invite; may be empty
+	// XMPPCertPin is the SHA-256 of the XMPP server's certificate (64
+	// lowercase hex), for a server with a self-signed certificate; "" when
+	// the system's certificate authorities vouch for it.
+	XMPPCertPin string
+	// OpenRegistration: the workstation creates its XMPP account in-band.
+	OpenRegistration bool
 }
 
 // ErrMalformedToken means a string is not a valid registration token. It
@@ -117,6 +126,8 @@ func (t Token) Check() error {
 		reason = "the XMPP domain is not printable ASCII without spaces"
 	case !isPrintable(t.Invite, maxTokenField):
 		reason = "the invite is not printable ASCII without spaces"
+	case t.XMPPCertPin != "" && !isLowerHex(t.XMPPCertPin, 64):
+		reason = "the certificate pin is not 64 lowercase hex digits"
 	default:
 		return nil
 	}
@@ -157,6 +168,14 @@ func (t Token) MarshalBinary() ([]byte, error) {
 	for _, s := range []string{t.Role, t.IPFS, t.XMPP, t.Domain, t.Invite} {
 		b = appendStr8(b, s)
 	}
+	pin, _ := hex.DecodeString(t.XMPPCertPin)
+	b = append(b, byte(len(pin)))
+	b = append(b, pin...)
+	var flags byte
+	if t.OpenRegistration {
+		flags |= 1
+	}
+	b = append(b, flags)
 	binary.BigEndian.PutUint16(b[1:3], uint16(len(b)+tokenChecksum))
 	sum := sha256.Sum256(b)
 	return append(b, sum[:tokenChecksum]...), nil
@@ -270,6 +289,14 @@ func decodeToken(b []byte) (Token, error) {
 	copy(t.Secret[:], d.bytes(len(t.Secret)))
 	for _, f := range []*string{&t.Role, &t.IPFS, &t.XMPP, &t.Domain, &t.Invite} {
 		*f = d.str8()
+	}
+	if n := d.u8(); n > 0 {
+		t.XMPPCertPin = hex.EncodeToString(d.bytes(int(n)))
+	}
+	flags := d.u8()
+	t.OpenRegistration = flags&1 != 0
+	if flags&^1 != 0 {
+		return Token{}, tokenError(ErrTokenField, "unknown flags")
 	}
 	if err := d.end(); err != nil {
 		return Token{}, tokenError(ErrTokenField, "the fields do not fit the length")

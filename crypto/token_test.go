@@ -25,7 +25,8 @@ func testToken(t *testing.T) Token {
 func sameToken(a, b Token) bool {
 	return a.ID == b.ID && a.Clinic == b.Clinic && a.Role == b.Role && a.Issuer == b.Issuer &&
 		a.Expires.Equal(b.Expires) && a.Secret == b.Secret && a.IPFS == b.IPFS &&
-		a.XMPP == b.XMPP && a.Domain == b.Domain && a.Invite == b.Invite
+		a.XMPP == b.XMPP && a.Domain == b.Domain && a.Invite == b.Invite &&
+		a.XMPPCertPin == b.XMPPCertPin && a.OpenRegistration == b.OpenRegistration
 }
 
 func TestTokenRoundTrip(t *testing.T) {
@@ -35,6 +36,9 @@ func TestTokenRoundTrip(t *testing.T) {
 	}
 	minimal := tok
 	minimal.IPFS, minimal.XMPP, minimal.Domain, minimal.Invite = "", "", "", ""
+	minimal.XMPPCertPin, minimal.OpenRegistration = "", false
+	pinned := tok
+	pinned.XMPPCertPin, pinned.OpenRegistration = strings.Repeat("ab", 32), true
 	s := tok.String()
 	if !strings.HasPrefix(s, "MH1-") || strings.ContainsAny(s[4:], "=-018 ") {
 		t.Fatalf("String() = %q", s)
@@ -48,6 +52,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	}{
 		{"as written", s, tok},
 		{"without servers", minimal.String(), minimal},
+		{"with a certificate pin and open registration", pinned.String(), pinned},
 		{"lower case, spaces, line breaks and dashes", spaced, tok},
 		{"0, 1 and 8 for O, I and B", lookalike, tok},
 	}
@@ -176,6 +181,13 @@ func TestNewTokenRefuses(t *testing.T) {
 	bad.XMPP = "no port"
 	if bad.String() != "" {
 		t.Fatal("String of an invalid token is not empty")
+	}
+	for _, pin := range []string{"ab", strings.Repeat("AB", 32), strings.Repeat("g", 64), strings.Repeat("ab", 33)} {
+		pinned := testToken(t)
+		pinned.XMPPCertPin = pin
+		if pinned.Check() == nil {
+			t.Errorf("certificate pin %q accepted", pin)
+		}
 	}
 	for _, xmpp := range []string{"host", "host:0", "host:65536", "host:05222", ":5222", "host:port"} {
 		bad.XMPP = xmpp

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -27,6 +28,8 @@ type fakeBackend struct {
 	nilSession bool
 	// gate, when set, holds every Login until it is closed.
 	gate chan struct{}
+	// chat makes sessions that chat (chatSession).
+	chat bool
 
 	mu           sync.Mutex
 	profileCalls int
@@ -74,6 +77,9 @@ func (b *fakeBackend) Login(ctx context.Context, dir, name string, pass []byte) 
 	}
 	s := &fakeSession{name: name, role: role, clinic: clinic}
 	b.sessions = append(b.sessions, s)
+	if b.chat {
+		return chatSession{s}, nil
+	}
 	return s, nil
 }
 
@@ -85,6 +91,87 @@ type fakeSession struct {
 	mu                     sync.Mutex
 	locked                 bool
 	locks, unlocks, closes int
+
+	// The staff chat (ui/chat) of a chatSession: its conversations and
+	// who listens.
+	convs     []app.Conversation
+	listeners map[int]func([]app.Changed)
+	nextID    int
+	reads     []string // conversations marked read
+}
+
+// chatSession is a fakeSession that also chats (staffchat.Chat).
+type chatSession struct{ *fakeSession }
+
+// setConversations replaces the chat's conversations and tells the
+// listeners, as a message arriving does.
+func (s *fakeSession) setConversations(convs []app.Conversation, scope string) {
+	s.mu.Lock()
+	s.convs = convs
+	fns := make([]func([]app.Changed), 0, len(s.listeners))
+	for _, fn := range s.listeners {
+		fns = append(fns, fn)
+	}
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn([]app.Changed{{Kind: app.KindChat, Scope: scope}})
+	}
+}
+
+func (s *fakeSession) listening() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.listeners)
+}
+
+func (s chatSession) Conversations(context.Context) ([]app.Conversation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locked {
+		return nil, app.ErrLocked
+	}
+	return append([]app.Conversation(nil), s.convs...), nil
+}
+
+func (s chatSession) ChatHistory(_ context.Context, conv string) ([]app.ChatMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.convs {
+		if c.ID == conv && c.Last != nil {
+			return []app.ChatMessage{*c.Last}, nil
+		}
+	}
+	return nil, nil
+}
+
+func (s chatSession) MarkChatRead(_ context.Context, conv string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads = append(s.reads, conv)
+	return nil
+}
+
+func (s chatSession) SendChat(_ context.Context, conv, text, mrn string) (app.ChatMessage, error) {
+	return app.ChatMessage{Conversation: conv, Text: text, MRN: mrn, Mine: true}, nil
+}
+
+func (s chatSession) SetChatAway(context.Context, bool) error { return nil }
+func (s chatSession) ChatOnline() bool                        { return true }
+
+func (s chatSession) OnChange(fn func([]app.Changed)) (stop func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = map[int]func([]app.Changed){}
+	}
+	s.nextID++
+	id := s.nextID
+	s.listeners[id] = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.listeners, id)
+	}
 }
 
 func (s *fakeSession) StaffName() string { return s.name }
@@ -153,10 +240,12 @@ func (h *harness) background(f func()) {
 	h.pending = append(h.pending, f)
 }
 
-// wait runs the background work on goroutines of its own, as the app does,
-// until none is left. The test driver runs fyne.Do at once on the calling
-// goroutine, so the test goroutine stays blocked here meanwhile: the screen
-// is never touched by two goroutines at a time.
+// wait runs the background work, one piece at a time on a goroutine of
+// its own as the app does, until none is left. The test driver runs
+// fyne.Do at once on the calling goroutine, so the test goroutine stays
+// blocked here meanwhile and the pieces run one after the other: the
+// screen is never touched by two goroutines at a time (the shell's chat
+// watch and an open chat panel both have work pending at once).
 func (h *harness) wait() {
 	for {
 		h.mu.Lock()
@@ -166,15 +255,14 @@ func (h *harness) wait() {
 		if len(work) == 0 {
 			return
 		}
-		var wg sync.WaitGroup
 		for _, f := range work {
-			wg.Add(1)
+			done := make(chan struct{})
 			go func() {
-				defer wg.Done()
+				defer close(done)
 				f()
 			}()
+			<-done
 		}
-		wg.Wait()
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Widths of the navigation column and of a section's placeholder card.
@@ -40,12 +42,66 @@ type shellScreen struct {
 	stopSync            func()
 
 	idle *idleWatch // idle auto-lock (idle.go)
+
+	badges      []int       // per section: the count shown next to its title, 0 for none
+	stopWatches []func()    // of the sections' watches
+	focused     atomic.Bool // the window has the input focus
+}
+
+// A Watch runs for as long as the shell is on show, whatever section is:
+// it keeps its section's badge (a count next to the title in the
+// navigation) and may notify. It returns its stop, or nil when the session
+// does not offer what it needs. Sections register theirs in wire_*.go.
+type Watch func(s Session, env WatchEnv) (stop func())
+
+// WatchEnv is what the shell gives a Watch; its functions run on the UI
+// goroutine.
+type WatchEnv struct {
+	Focused    func() bool    // the window has the input focus
+	Showing    func() bool    // the watch's section is on show
+	Badge      func(n int)    // show n next to the section's title (0 hides it)
+	Background func(f func()) // run f off the UI goroutine
+}
+
+// watches holds the sections' watches by section title.
+var watches = map[string]Watch{}
+
+// startWatches starts the watch of every section of the shell that has one.
+func (sh *shellScreen) startWatches(background func(func())) {
+	lc := fyne.CurrentApp().Lifecycle()
+	sh.focused.Store(true)
+	lc.SetOnEnteredForeground(func() { sh.focused.Store(true) })
+	lc.SetOnExitedForeground(func() { sh.focused.Store(false) })
+	for i, sec := range sh.sections {
+		watch := watches[sec.title]
+		if watch == nil {
+			continue
+		}
+		stop := watch(sh.session, WatchEnv{
+			Focused:    sh.focused.Load,
+			Showing:    func() bool { return sh.current == i },
+			Badge:      func(n int) { sh.setBadge(i, n) },
+			Background: background,
+		})
+		if stop != nil {
+			sh.stopWatches = append(sh.stopWatches, stop)
+		}
+	}
+}
+
+// setBadge shows n next to section i's title in the navigation.
+func (sh *shellScreen) setBadge(i, n int) {
+	if i < len(sh.badges) && sh.badges[i] != n {
+		sh.badges[i] = n
+		sh.nav.RefreshItem(i)
+	}
 }
 
 // showShell builds the shell for a logged-in session and shows it.
 func (ws *Workstation) showShell(s Session) {
 	role := s.Role()
 	sh := &shellScreen{win: ws.win, session: s, sections: sectionsOf[role], current: -1}
+	sh.badges = make([]int, len(sh.sections))
 	ws.win.SetTitle(fmt.Sprintf("%s — %s", ws.opts.Title, s.Clinic()))
 
 	clinic := widget.NewLabelWithStyle(s.Clinic(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -61,12 +117,16 @@ func (ws *Workstation) showShell(s Session) {
 	sh.nav = widget.NewList(
 		func() int { return len(sh.sections) },
 		func() fyne.CanvasObject {
-			return container.NewHBox(widget.NewIcon(theme.InfoIcon()), widget.NewLabel("Registration tokens"))
+			return container.NewBorder(nil, nil,
+				container.NewHBox(widget.NewIcon(theme.InfoIcon()), widget.NewLabel("Registration tokens")),
+				kit.NewCount())
 		},
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Icon).SetResource(theme.Icon(sh.sections[i].icon))
-			row.Objects[1].(*widget.Label).SetText(sh.sections[i].title)
+			left := row.Objects[0].(*fyne.Container)
+			left.Objects[0].(*widget.Icon).SetResource(theme.Icon(sh.sections[i].icon))
+			left.Objects[1].(*widget.Label).SetText(sh.sections[i].title)
+			kit.SetCount(row.Objects[1].(*fyne.Container), sh.badges[i])
 		},
 	)
 	sh.nav.HideSeparators = true
@@ -108,6 +168,7 @@ func (ws *Workstation) showShell(s Session) {
 	} else {
 		sh.nav.Select(0)
 	}
+	sh.startWatches(ws.background)
 	ws.showShellScreen(sh)
 }
 
@@ -200,6 +261,10 @@ func (sh *shellScreen) stop() {
 		sh.stopSync()
 		sh.stopSync = nil
 	}
+	for _, stop := range sh.stopWatches {
+		stop()
+	}
+	sh.stopWatches = nil
 }
 
 // lockShell locks the session's keys and shows the lock screen.

@@ -3,11 +3,14 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -242,4 +245,149 @@ func BenchmarkShowShell(b *testing.B) {
 	for b.Loop() {
 		ws.showShell(s)
 	}
+}
+
+// TestChatWatchOnEveryScreen: the unread count shows on "Chat" in the
+// navigation whatever screen is on show, and a new message from a
+// colleague makes a desktop notification that names the sender (and the
+// patient's MRN) but never the text, unless the staff member is looking
+// at the Chat screen in the focused window.
+func TestChatWatchOnEveryScreen(t *testing.T) {
+	// The panel itself is tested in ui/chat; here the section shows its
+	// placeholder, so that nothing but the shell runs.
+	panel := screens[roles.Receptionist]["Chat"]
+	screens[roles.Receptionist]["Chat"] = func(Session, fyne.Window) fyne.CanvasObject { return nil }
+	t.Cleanup(func() { screens[roles.Receptionist]["Chat"] = panel })
+	b := newFakeBackend()
+	b.chat = true
+	h := newHarness(t, b, Options{})
+	h.login("Ben Okafor", rightPassphrase)
+	sh := h.mustShell()
+	s := b.sessions[0]
+	chatAt := -1
+	for i, sec := range sh.sections {
+		if sec.title == "Chat" {
+			chatAt = i
+		}
+	}
+	if chatAt < 0 || sh.current == chatAt {
+		t.Fatalf("Chat is section %d, %d on show: the test needs another screen on show", chatAt, sh.current)
+	}
+	now := time.Now()
+	old := &app.ChatMessage{ID: "m1", From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: "Morning", Verified: true, At: now.Add(-time.Hour)}
+	s.setConversations([]app.Conversation{
+		{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
+		{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: app.PresenceOnline, Unread: 1, Last: old},
+	}, app.ChatReceived)
+	h.wait()
+	if got := navBadge(t, sh, chatAt); got != "1" {
+		t.Errorf("badge on Chat = %q, want 1 (what was unread at login)", got)
+	}
+
+	const secret = "Mrs Hollingsworth-Pratt is in room 2"
+	fresh := func(id, text, mrn string, verified bool, unread int) []app.Conversation {
+		m := &app.ChatMessage{ID: id, From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: text, MRN: mrn, Verified: verified, At: time.Now()}
+		return []app.Conversation{
+			{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
+			{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: app.PresenceAway, Unread: unread, Last: m},
+		}
+	}
+	tests := []struct {
+		name          string
+		focused, chat bool
+		convs         []app.Conversation
+		want          *fyne.Notification // nil: none
+		badge         string
+	}{
+		{"another screen, window focused", true, false, fresh("m2", secret, "MH0012345", true, 2),
+			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message about patient MH0012345 (2 unread)"), "2"},
+		{"window not focused", false, false, fresh("m3", secret, "", true, 3),
+			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message (3 unread)"), "3"},
+		{"unverified", false, false, fresh("m4", secret, "", false, 4),
+			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New unverified message: its sender could not be checked (4 unread)"), "4"},
+		{"chat on show, not focused", false, true, fresh("m5", secret, "", true, 1),
+			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message"), "1"},
+		{"chat on show and focused: no notification", true, true, fresh("m6", secret, "", true, 1), nil, "1"},
+		{"the same message again: no notification", false, false, fresh("m6", secret, "", true, 1), nil, "1"},
+		{"read everywhere: no badge", false, false, fresh("m6", secret, "", true, 0), nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.chat {
+				sh.nav.Select(chatAt)
+			} else {
+				sh.nav.Select(0)
+			}
+			h.wait()
+			sh.focused.Store(tt.focused)
+			test.AssertNotificationSent(t, tt.want, func() {
+				s.setConversations(tt.convs, app.ChatReceived)
+				h.wait()
+			})
+			if got := navBadge(t, sh, chatAt); got != tt.badge {
+				t.Errorf("badge on Chat = %q, want %q", got, tt.badge)
+			}
+		})
+	}
+
+	// Logging out stops the watch.
+	listening := s.listening()
+	test.Tap(sh.logout)
+	h.wait()
+	if s.listening() >= listening {
+		t.Errorf("%d change listeners after logging out, %d before", s.listening(), listening)
+	}
+	s.setConversations(fresh("m7", secret, "", true, 1), app.ChatReceived) // nothing to update: no panic
+	h.wait()
+}
+
+// navBadge returns the count shown next to section i in the navigation,
+// "" when none is.
+func navBadge(t *testing.T, sh *shellScreen, i int) string {
+	t.Helper()
+	var found string
+	var visit func(o fyne.CanvasObject, depth int)
+	visit = func(o fyne.CanvasObject, depth int) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		switch x := o.(type) {
+		case *fyne.Container:
+			if len(x.Objects) == 2 { // a navigation row: the title on the left, the badge on the right
+				if left, ok := x.Objects[0].(*fyne.Container); ok && len(left.Objects) == 2 {
+					if l, ok := left.Objects[1].(*widget.Label); ok && l.Text == sh.sections[i].title {
+						found = visibleText(x.Objects[1])
+						return
+					}
+				}
+			}
+			for _, c := range x.Objects {
+				visit(c, depth+1)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				visit(c, depth+1)
+			}
+		}
+	}
+	visit(sh.nav, 0)
+	return found
+}
+
+// visibleText is the text of the visible canvas.Text under o.
+func visibleText(o fyne.CanvasObject) string {
+	if o == nil || !o.Visible() {
+		return ""
+	}
+	switch x := o.(type) {
+	case *canvas.Text:
+		return x.Text
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			if s := visibleText(c); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
 }

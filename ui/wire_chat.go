@@ -5,9 +5,17 @@ import (
 	staffchat "github.com/medihaven/medihaven/ui/chat"
 )
 
-// The staff chat (ui/chat), the same panel for every role.
+// The staff chat (ui/chat), the same panel for every role, and its watch:
+// the unread count on "Chat" and desktop notifications, on every screen.
 func init() {
 	for _, role := range []roles.Role{roles.Administrator, roles.Receptionist, roles.Physician} {
 		register(role, "Chat", screenOf[staffchat.Chat](staffchat.New))
+	}
+	watches["Chat"] = func(s Session, env WatchEnv) func() {
+		c, ok := s.(staffchat.Chat)
+		if !ok {
+			return nil
+		}
+		return staffchat.Watch(c, staffchat.WatchEnv{Focused: env.Focused, Showing: env.Showing, Badge: env.Badge, Background: env.Background})
 	}
 }

@@ -28,18 +28,9 @@ func cmdExportFHIR(ctx context.Context, env app.Env, g Global, args []string, io
 	}
 	defer s.Close()
 	id := ""
-	if want := strings.ToUpper(strings.TrimSpace(*mrn)); want != "" {
-		found, err := s.SearchPatients(ctx, want, 5)
-		if err != nil {
+	if strings.TrimSpace(*mrn) != "" {
+		if id, err = patientByMRN(ctx, s, *mrn); err != nil {
 			return err
-		}
-		for _, p := range found {
-			if p.MRN == want {
-				id = p.ID
-			}
-		}
-		if id == "" {
-			return fmt.Errorf("no patient with the medical record number %q on this workstation (it looks like MH0012345)", *mrn)
 		}
 	}
 	sum, err := s.ExportFHIR(ctx, io.Stdout, id)

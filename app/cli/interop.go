@@ -118,6 +118,22 @@ func findMember(s *app.Session, query string, role roles.Role) (replica.Member, 
 	return replica.Member{}, fmt.Errorf("%q names more than one %s: %s; give the full name or the key fingerprint", query, what, strings.Join(names, ", "))
 }
 
+// patientByMRN returns the id of the patient with a medical record number
+// (case and spacing around it ignored).
+func patientByMRN(ctx context.Context, s *app.Session, mrn string) (string, error) {
+	want := strings.ToUpper(strings.TrimSpace(mrn))
+	found, err := s.SearchPatients(ctx, want, 5)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range found {
+		if p.MRN == want {
+			return p.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no patient with the medical record number %q on this workstation (it looks like MH0012345)", mrn)
+}
+
 // cmdExportKeys: medihaven export keys [--name NAME] > staff.asc
 func cmdExportKeys(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	fs := newFlags("export keys")
@@ -165,19 +181,9 @@ func cmdHandout(ctx context.Context, env app.Env, g Global, args []string, io IO
 		return err
 	}
 	defer s.Close()
-	want := strings.ToUpper(strings.TrimSpace(*mrn))
-	found, err := s.SearchPatients(ctx, want, 5)
+	id, err := patientByMRN(ctx, s, *mrn)
 	if err != nil {
 		return err
-	}
-	id := ""
-	for _, p := range found {
-		if p.MRN == want {
-			id = p.ID
-		}
-	}
-	if id == "" {
-		return fmt.Errorf("no patient with the medical record number %q on this workstation (it looks like MH0012345)", *mrn)
 	}
 	// Check the handout's folder before anything goes to IPFS.
 	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {

@@ -48,8 +48,11 @@ func cmdSettings(ctx context.Context, env app.Env, g Global, args []string, io I
 		}
 	}
 	pinned := "no (the system's certificate authorities verify the server)"
-	if v.XMPPCert != "" {
-		pinned = "yes"
+	switch {
+	case v.XMPPCert != "":
+		pinned = "yes (certificate file)"
+	case v.XMPPCertPin != "":
+		pinned = "yes (SHA-256 " + v.XMPPCertPin[:16] + "…, from the registration token)"
 	}
 	fmt.Fprintf(io.Stdout, "Kubo API:     %s\nXMPP server:  %s\nXMPP domain:  %s\nPinned cert:  %s\n", orNone(v.IPFS), orNone(v.XMPP), orNone(v.Domain), pinned)
 	return nil

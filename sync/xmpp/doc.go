@@ -33,6 +33,15 @@
 // SetAway changes this session's; KeepRoom makes a room its creator owns
 // persist (and keep its archive) when empty.
 //
+// A message the server does not take comes back as an error stanza with
+// its id (Prosody refuses one to an account that does not exist yet);
+// the session reads these, and Refused(id) says who refused a message.
+// The server answers in order, so send, Ping, then Refused tells whether
+// the server took it. Ping ends with a whitespace keepalive so that TCP
+// acknowledges the answer at once: a server with Nagle's algorithm on
+// (Prosody's default) otherwise holds the next stanza to us for the
+// reader's delayed acknowledgement, about 40 ms.
+//
 // Config.Register does in-band registration (XEP-0077), for loopback tests
 // only; a clinic's server registers newcomers with invites.
 //

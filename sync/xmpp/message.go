@@ -18,6 +18,12 @@ var (
 // receive handles every incoming message stanza. It never returns an error
 // for a malformed message: an error would end the whole stream.
 func (s *Session) receive(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+	if attr(*start, "type") == string(stanza.ErrorMessage) {
+		if id, from, ok := decodeRefusal(r, *start); ok {
+			s.refusals.note(id, from)
+		}
+		return nil
+	}
 	if msg, ok := decodeMessage(r, *start); ok {
 		if msg.archiveQuery != "" {
 			s.archived(msg)

@@ -123,6 +123,8 @@ type Session struct {
 	inbox    *inbox[Message]
 	presence *inbox[Presence]
 
+	refusals refusals // messages the server did not take (refusal.go)
+
 	queriesMu sync.Mutex
 	queries   map[string]*archiveQuery // archive queries awaiting results, by query id
 
@@ -339,7 +341,22 @@ func (s *Session) Ping(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("xmpp: ping: %w", err)
 	}
+	s.ackNow()
 	return nil
+}
+
+// ackNow writes a whitespace keepalive (RFC 6120 §4.6.1), so that this
+// side's TCP acknowledges what it just read at once. A server with Nagle's
+// algorithm on (Prosody's default) holds its next small write to us until
+// the previous one is acknowledged, and a reader with nothing to send
+// delays that acknowledgement by up to 40 ms: after a ping's answer, the
+// next message to arrive would wait that long.
+func (s *Session) ackNow() {
+	w := s.xs.TokenWriter()
+	defer w.Close()
+	if err := w.EncodeToken(xml.CharData(" ")); err == nil {
+		w.Flush() //nolint:errcheck // a broken stream shows in Done
+	}
 }
 
 // JID returns the full JID the server bound for this session.

@@ -342,3 +342,64 @@ func otherCertPEM(t testing.TB) []byte {
 	other.Stop(t)
 	return other.CertPEM
 }
+
+// TestRefused: a message to an account that does not exist comes back as
+// an error the session reads by id; one to an account that exists but is
+// offline is stored, not refused.
+func TestRefused(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	alice := connect(t, p, "alice", nil)
+	bobJID := p.Register(t, "bob", "bob-password")
+	nobody := "nobody@" + p.Domain
+	for _, m := range []xmpp.Outgoing{{To: nobody, ID: "to-nobody", Body: "hello?"}, {To: bobJID, ID: "to-bob", Body: "hello"}} {
+		if err := alice.SendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := alice.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := alice.Refused("to-nobody"); len(got) != 1 || got[0] != nobody {
+		t.Errorf("Refused(to-nobody) = %v, want [%s]", got, nobody)
+	}
+	if got := alice.Refused("to-bob"); got != nil {
+		t.Errorf("Refused(to-bob) = %v, want none: bob's account exists", got)
+	}
+	if got := alice.Refused("to-nobody"); got != nil {
+		t.Errorf("a refusal is told once, then forgotten; got %v again", got)
+	}
+}
+
+// TestPingDoesNotDelayTheNextMessage: Prosody keeps Nagle's algorithm on,
+// so after a ping's small answer its next write to us waited for our
+// delayed TCP acknowledgement (~40 ms) until Ping acknowledged at once.
+func TestPingDoesNotDelayTheNextMessage(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	in := newInbox()
+	alice := connect(t, p, "alice", in.receive)
+	var bob atomic.Pointer[xmpp.Session]
+	bob.Store(connect(t, p, "bob", func(m xmpp.Message) {
+		if err := bob.Load().Send(ctx, m.From, m.Body); err != nil {
+			t.Error(err)
+		}
+	}))
+	var rtts []time.Duration
+	for range 21 {
+		start := time.Now()
+		if err := alice.Send(ctx, "bob@"+p.Domain, strings.Repeat("x", 1000)); err != nil {
+			t.Fatal(err)
+		}
+		if err := alice.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		in.next(t)
+		rtts = append(rtts, time.Since(start))
+	}
+	slices.Sort(rtts)
+	t.Logf("round trips with a ping: median %v, slowest %v", rtts[len(rtts)/2], rtts[len(rtts)-1])
+	if median := rtts[len(rtts)/2]; median > 25*time.Millisecond {
+		t.Errorf("a message and ping take %v (median) to echo: the answer to the ping holds the next stanza back", median)
+	}
+}

@@ -125,7 +125,7 @@ func (s *auditScreen) filter() (app.AuditFilter, error) {
 func (s *auditScreen) refresh() {
 	f, err := s.filter()
 	if err != nil {
-		s.status.SetText(errorText(err))
+		s.status.SetText(kit.ErrorText(err))
 		s.status.Importance = widget.DangerImportance
 		s.status.Refresh()
 		return
@@ -137,7 +137,7 @@ func (s *auditScreen) refresh() {
 		s.search.Enable()
 		s.status.Importance = widget.MediumImportance
 		if err != nil {
-			s.status.SetText("The audit log cannot be read: " + errorText(err))
+			s.status.SetText("The audit log cannot be read: " + kit.ErrorText(err))
 			s.status.Importance = widget.DangerImportance
 			s.status.Refresh()
 			return
@@ -211,7 +211,7 @@ func (s *auditScreen) runVerify() {
 		s.verify.Enable()
 		switch {
 		case err != nil:
-			s.verdict.SetText("The check could not run: " + errorText(err))
+			s.verdict.SetText("The check could not run: " + kit.ErrorText(err))
 			s.verdict.Importance = widget.DangerImportance
 		case v.Intact():
 			s.verdict.SetText("✔ " + v.Summary())
@@ -251,7 +251,7 @@ func (s *auditScreen) export(ext string) {
 			return struct{}{}, s.d.ExportAuditFHIR(ctx, w, f)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("the export was not written: %s", errorText(err)), s.win)
+				dialog.ShowError(fmt.Errorf("the export was not written: %s", kit.ErrorText(err)), s.win)
 				return
 			}
 			dialog.ShowInformation("Exported", "The audit log was saved to "+w.URI().Path()+

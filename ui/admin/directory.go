@@ -66,7 +66,7 @@ func (s *directoryScreen) content() fyne.CanvasObject {
 func (s *directoryScreen) refresh() {
 	background(s.d.StaffDirectory, func(rows []app.StaffMember, err error) {
 		if err != nil {
-			s.status.SetText("The directory cannot be read: " + errorText(err))
+			s.status.SetText("The directory cannot be read: " + kit.ErrorText(err))
 			return
 		}
 		s.rows = rows
@@ -156,7 +156,7 @@ func (s *directoryScreen) confirmRevoke(m app.StaffMember) {
 			return struct{}{}, s.d.RevokeMember(ctx, m.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s was not revoked: %s", m.Name, errorText(err)), s.win)
+				dialog.ShowError(fmt.Errorf("%s was not revoked: %s", m.Name, kit.ErrorText(err)), s.win)
 			}
 			s.refresh()
 		})

@@ -99,7 +99,7 @@ func (s *securityScreen) refresh() {
 		return st, err
 	}, func(st state, err error) {
 		if err != nil {
-			s.recovery.SetText(errorText(err))
+			s.recovery.SetText(kit.ErrorText(err))
 			return
 		}
 		s.idle.SetText(strconv.Itoa(int(st.c.IdleLock / time.Minute)))
@@ -147,7 +147,7 @@ func (s *securityScreen) save() {
 	c := app.SecuritySettings{IdleLock: time.Duration(idle) * time.Minute, MaxAttempts: attempts}
 	s.do(func(ctx context.Context) error { return s.d.SetSecuritySettings(ctx, c) }, func(err error) {
 		if err != nil {
-			s.saved.SetText("Not saved: " + errorText(err))
+			s.saved.SetText("Not saved: " + kit.ErrorText(err))
 			return
 		}
 		s.saved.SetText("Saved. Every workstation follows them after its next sync.")
@@ -195,7 +195,7 @@ func (s *securityScreen) do(work func(context.Context) error, done func(error)) 
 func (s *securityScreen) done(ok string) func(error) {
 	return func(err error) {
 		if err != nil {
-			dialog.ShowError(fmt.Errorf("%s", errorText(err)), s.win)
+			dialog.ShowError(fmt.Errorf("%s", kit.ErrorText(err)), s.win)
 		} else {
 			dialog.ShowInformation("Done", ok, s.win)
 		}

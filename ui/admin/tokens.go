@@ -142,7 +142,7 @@ func (s *tokensScreen) issueToken() {
 	}, func(t app.IssuedToken, err error) {
 		s.issue.Enable()
 		if err != nil {
-			s.issueMsg.SetText("The token was not issued: " + errorText(err))
+			s.issueMsg.SetText("The token was not issued: " + kit.ErrorText(err))
 			s.issueMsg.Importance = widget.DangerImportance
 			s.issueMsg.Show()
 			return
@@ -185,7 +185,7 @@ func (s *tokensScreen) refresh() {
 		return rows, nil
 	}, func(rows []app.TokenInfo, err error) {
 		if err != nil {
-			s.status.SetText("The tokens cannot be listed: " + errorText(err))
+			s.status.SetText("The tokens cannot be listed: " + kit.ErrorText(err))
 			return
 		}
 		s.rows = rows
@@ -289,7 +289,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("the token was not revoked: %s", errorText(err)), s.win)
+				dialog.ShowError(fmt.Errorf("the token was not revoked: %s", kit.ErrorText(err)), s.win)
 			}
 			s.refresh()
 		})

@@ -79,29 +79,6 @@ func ago(t, now time.Time) string {
 	}
 }
 
-// errorText shows an error to a person: the app's messages are written for
-// them; the "app: " prefix is for the log.
-func errorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	for _, p := range []string{"app: ", "roles: "} {
-		if len(s) > len(p) && s[:len(p)] == p {
-			s = s[len(p):]
-		}
-	}
-	return string(unicodeUpperFirst(s))
-}
-
-func unicodeUpperFirst(s string) []rune {
-	r := []rune(s)
-	if len(r) > 0 && r[0] >= 'a' && r[0] <= 'z' {
-		r[0] -= 'a' - 'A'
-	}
-	return r
-}
-
 // newNote is a wrapping label for messages and hints.
 func newNote(text string) *widget.Label {
 	l := widget.NewLabel(text)

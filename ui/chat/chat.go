@@ -57,8 +57,7 @@ type panel struct {
 	convs    []app.Conversation
 	open     string // conversation shown
 	messages []app.ChatMessage
-	unread   map[string]int // last counts seen, to notify of new ones
-	focused  bool
+	online   bool // connected to the chat server, at the last refresh
 
 	list     *widget.List
 	msgs     *widget.List
@@ -80,7 +79,7 @@ func New(c Chat, w fyne.Window) fyne.CanvasObject {
 // newPanel builds the panel; background runs use cases off the UI
 // goroutine (tests run them in place, so nothing races the test).
 func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject {
-	p := &panel{c: c, win: w, open: app.ChatRoom, unread: map[string]int{}, focused: true, background: background}
+	p := &panel{c: c, win: w, open: app.ChatRoom, background: background}
 	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.convs) && p.convs[i].ID != p.open {
@@ -135,16 +134,14 @@ func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject 
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.28
 
-	lc := fyne.CurrentApp().Lifecycle()
-	lc.SetOnEnteredForeground(func() { p.focused = true })
-	lc.SetOnExitedForeground(func() { p.focused = false })
-
+	// Notifications and the unread count on "Chat" are the shell's, on
+	// every screen (Watch).
 	return kit.Live(split, func() func() {
-		p.refresh(true)
+		p.refresh()
 		return c.OnChange(func(ch []app.Changed) {
 			for _, x := range ch {
 				if x.Kind == app.KindChat {
-					fyne.Do(func() { p.refresh(false) })
+					fyne.Do(p.refresh)
 					return
 				}
 			}
@@ -189,9 +186,8 @@ func plain(err error) string {
 	return s
 }
 
-// refresh reloads the conversations and the open one's messages; first
-// is the panel's first load (no notifications for what was there).
-func (p *panel) refresh(first bool) {
+// refresh reloads the conversations and the open one's messages.
+func (p *panel) refresh() {
 	var convs []app.Conversation
 	var msgs []app.ChatMessage
 	open := p.open
@@ -209,8 +205,8 @@ func (p *panel) refresh(first bool) {
 			p.showProblem(err)
 			return
 		}
-		p.notify(convs, first)
 		p.convs = convs
+		p.online = online
 		p.list.Refresh()
 		for i, c := range convs {
 			if c.ID == p.open {
@@ -228,26 +224,6 @@ func (p *panel) refresh(first bool) {
 			p.status.Show()
 		}
 	})
-}
-
-// notify sends a desktop notification for each conversation whose unread
-// count grew while the window is not focused.
-func (p *panel) notify(convs []app.Conversation, first bool) {
-	for _, c := range convs {
-		before := p.unread[c.ID]
-		p.unread[c.ID] = c.Unread
-		if first || p.focused || c.Unread <= before || c.Last == nil || c.Last.Mine {
-			continue
-		}
-		body := c.Last.Text
-		if !c.Last.Verified {
-			body = "Unverified: " + body
-		}
-		if len([]rune(body)) > 120 {
-			body = string([]rune(body)[:120]) + "…"
-		}
-		fyne.CurrentApp().SendNotification(fyne.NewNotification("Medihaven — "+c.Last.FromName, body))
-	}
 }
 
 func (p *panel) loadMessages() {
@@ -281,7 +257,7 @@ func (p *panel) showMessages(msgs []app.ChatMessage) {
 		}
 		p.title.SetText(c.Title)
 		p.subtitle.SetText(describe(c))
-		if c.Unread > 0 && p.focused {
+		if c.Unread > 0 {
 			id := c.ID
 			p.run(func(ctx context.Context) error { return p.c.MarkChatRead(ctx, id) }, nil)
 		}
@@ -289,10 +265,12 @@ func (p *panel) showMessages(msgs []app.ChatMessage) {
 	external := strings.HasPrefix(p.open, "xmpp:")
 	if external {
 		p.text.Disable()
+		p.mrn.Disable()
 		p.send.Disable()
 		p.text.SetPlaceHolder("This address is outside the staff directory: Medihaven does not send to it.")
 	} else {
 		p.text.Enable()
+		p.mrn.Enable()
 		p.send.Enable()
 		p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
 	}
@@ -335,7 +313,7 @@ func (p *panel) sendMessage() {
 			p.text.SetText("")
 			p.mrn.SetText("")
 		}
-		p.refresh(false)
+		p.refresh()
 	})
 }
 
@@ -345,12 +323,9 @@ func (p *panel) newConvRow() fyne.CanvasObject {
 	dot := canvas.NewCircle(theme.Color(theme.ColorNameDisabled))
 	name := widget.NewLabel("Colleague name")
 	name.Truncation = fyne.TextTruncateEllipsis
-	badge := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	badgeBg := canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
-	badgeBg.CornerRadius = 8
 	return container.NewBorder(nil, nil,
 		container.NewCenter(container.NewGridWrap(fyne.NewSize(10, 10), dot)),
-		container.NewCenter(container.NewStack(badgeBg, badge)),
+		kit.NewCount(),
 		name)
 }
 
@@ -362,13 +337,13 @@ func (p *panel) updateConvRow(i widget.ListItemID, o fyne.CanvasObject) {
 	b := o.(*fyne.Container)
 	name := b.Objects[0].(*widget.Label)
 	dot := b.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*canvas.Circle)
-	badge := b.Objects[2].(*fyne.Container).Objects[0].(*fyne.Container)
 	title := c.Title
 	if c.Role != "" {
 		title += " · " + roleName(string(c.Role))
 	}
-	name.SetText(title)
 	name.TextStyle.Bold = c.Unread > 0
+	name.SetText(title)
+	name.Refresh() // the style may change with the same text
 	switch c.Presence {
 	case app.PresenceOnline:
 		dot.FillColor = theme.Color(theme.ColorNameSuccess)
@@ -378,12 +353,7 @@ func (p *panel) updateConvRow(i widget.ListItemID, o fyne.CanvasObject) {
 		dot.FillColor = theme.Color(theme.ColorNameDisabled)
 	}
 	dot.Refresh()
-	if c.Unread > 0 {
-		badge.Objects[1].(*widget.Label).SetText(fmt.Sprint(c.Unread))
-		badge.Show()
-	} else {
-		badge.Hide()
-	}
+	kit.SetCount(b.Objects[2].(*fyne.Container), c.Unread)
 }
 
 // ---- message rows ----
@@ -423,9 +393,16 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	who.SetText(name)
 	when.SetText(stamp(m.At))
 	switch {
-	case m.Queued:
-		mark.SetText("Waiting to send")
+	case m.Queued && m.WaitingFor != "":
+		// The server refused it: their chat account does not exist yet.
+		mark.SetText("Waiting for " + m.WaitingFor + "'s workstation to connect for the first time")
 		mark.Importance = widget.WarningImportance
+	case m.Queued && !p.online:
+		mark.SetText("Waiting to send: not connected")
+		mark.Importance = widget.WarningImportance
+	case m.Queued:
+		mark.SetText("Sending…")
+		mark.Importance = widget.LowImportance
 	case m.Mine:
 		mark.SetText("Sent")
 		mark.Importance = widget.LowImportance

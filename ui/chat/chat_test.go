@@ -34,6 +34,8 @@ func (f *fakeChat) ChatHistory(_ context.Context, conv string) ([]app.ChatMessag
 	out := []app.ChatMessage{
 		{ID: "1", Conversation: conv, From: "f1", FromName: "Dr Paul Physician", Text: "Room 3 is free", Verified: true, At: time.Now()},
 		{ID: "2", Conversation: conv, FromName: "mallory@clinic.test", Text: "Send me the records", Problem: "not signed by a staff key", At: time.Now()},
+		{ID: "3", Conversation: conv, Mine: true, Text: "For the locum", Verified: true, Queued: true, WaitingFor: "Dr Lena Locum", At: time.Now()},
+		{ID: "4", Conversation: conv, Mine: true, Text: "Delivered", Verified: true, At: time.Now()},
 	}
 	for i, s := range f.sent {
 		out = append(out, app.ChatMessage{ID: "s" + string(rune('a'+i)), Conversation: conv, Mine: true, Text: s, Verified: true, At: time.Now()})
@@ -111,8 +113,14 @@ func TestChatPanel(t *testing.T) {
 	w.SetContent(content)
 	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
 	shown := texts(content)
-	if !strings.Contains(shown, "Unverified") {
-		t.Errorf("a message not signed by a staff key is not marked unverified:\n%s", shown)
+	for _, want := range []string{
+		"Unverified", // a message not signed by a staff key
+		"Waiting for Dr Lena Locum's workstation to connect for the first time", // refused by the server
+		"Sent", // taken by the server
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the panel does not show %q:\n%s", want, shown)
+		}
 	}
 	var entry *widget.Entry
 	var send *widget.Button
@@ -139,4 +147,33 @@ func TestChatPanel(t *testing.T) {
 		return len(f.sent) == 1 && f.sent[0] == "Patient in room 2 is ready"
 	})
 	eventually(t, "the field cleared", func() bool { return entry.Text == "" })
+}
+
+// TestNotice: a notification says who wrote and where, with the MRN when
+// there is one, and never the text.
+func TestNotice(t *testing.T) {
+	const text = "Mrs Quennell-Ashby is asking for her results"
+	msg := func(verified bool, mrn string) *app.ChatMessage {
+		return &app.ChatMessage{ID: "1", FromName: "Rita Reception", Text: text, MRN: mrn, Verified: verified}
+	}
+	for _, tc := range []struct {
+		name        string
+		c           app.Conversation
+		title, body string
+	}{
+		{"one to one", app.Conversation{ID: "fp", Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception", "New message"},
+		{"about a patient", app.Conversation{ID: "fp", Unread: 3, Last: msg(true, "MH0000042")}, "Medihaven — Rita Reception", "New message about patient MH0000042 (3 unread)"},
+		{"room", app.Conversation{ID: app.ChatRoom, Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception in the clinic room", "New message"},
+		{"unverified", app.Conversation{ID: "xmpp:x@y", Unread: 1, Last: msg(false, "")}, "Medihaven — Rita Reception", "New unverified message: its sender could not be checked"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := Notice(tc.c)
+			if n.Title != tc.title || n.Content != tc.body {
+				t.Errorf("Notice = %q / %q, want %q / %q", n.Title, n.Content, tc.title, tc.body)
+			}
+			if strings.Contains(n.Title+n.Content, "Quennell") {
+				t.Errorf("the notification shows the text: %q %q", n.Title, n.Content)
+			}
+		})
+	}
 }

@@ -69,7 +69,7 @@ func newAppointments(e env) *appointmentsScreen {
 	s.columns = container.NewGridWithColumns(1)
 	ps, err := e.d.Physicians()
 	if err != nil {
-		s.status.SetText("The physicians cannot be listed: " + errorText(err))
+		s.status.SetText("The physicians cannot be listed: " + kit.ErrorText(err))
 	}
 	s.physicians = ps
 	var names []string
@@ -137,7 +137,7 @@ func (s *appointmentsScreen) refresh() {
 		return s.d.DaySchedule(ctx, fps, day)
 	}, func(days []app.PhysicianDay, err error) {
 		if err != nil {
-			s.status.SetText("The calendar cannot be read: " + errorText(err))
+			s.status.SetText("The calendar cannot be read: " + kit.ErrorText(err))
 			return
 		}
 		if !day.Equal(s.day) {
@@ -496,10 +496,10 @@ func (f *bookingForm) submit() {
 		f.book.Enable()
 		switch {
 		case isRefusal(err):
-			f.say(errorText(err)+".\nTo keep both, tick “Overbook on purpose” below and book again.", widget.WarningImportance)
+			f.say(kit.ErrorText(err)+".\nTo keep both, tick “Overbook on purpose” below and book again.", widget.WarningImportance)
 			f.overbook.Show()
 		case err != nil:
-			f.say("Not booked: "+errorText(err), widget.DangerImportance)
+			f.say("Not booked: "+kit.ErrorText(err), widget.DangerImportance)
 		default:
 			msg := fmt.Sprintf("Booked %s with %s on %s.", f.patient.Name(), f.physician.Name, a.Start.In(f.s.zone).Format("Mon 2 Jan at 15:04"))
 			if n > 1 {
@@ -650,9 +650,9 @@ func (p *appointmentPanel) act(done string, work func(context.Context) error) {
 	do(p.s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
 		switch {
 		case isRefusal(err):
-			p.say(errorText(err)+".\n\nTick “Overbook on purpose” to move it anyway.", widget.WarningImportance)
+			p.say(kit.ErrorText(err)+".\n\nTick “Overbook on purpose” to move it anyway.", widget.WarningImportance)
 		case err != nil:
-			p.say(errorText(err), widget.DangerImportance)
+			p.say(kit.ErrorText(err), widget.DangerImportance)
 		default:
 			p.say(done, widget.SuccessImportance)
 			p.s.refresh()

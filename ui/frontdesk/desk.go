@@ -88,22 +88,6 @@ func (e env) zone() *time.Location {
 	return time.Local
 }
 
-// errorText shows an error to a person: the app's messages are written for
-// them; the package prefixes are for the log.
-func errorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	for _, p := range []string{"app: invalid input: ", "app: ", "replica: ", "roles: ", "store: ", "crypto: "} {
-		s = strings.ReplaceAll(s, p, "")
-	}
-	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
-		s = string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
-}
-
 // isRefusal reports whether err is a booking rule the desk may overrule
 // by overbooking.
 func isRefusal(err error) bool {

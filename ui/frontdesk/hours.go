@@ -65,7 +65,7 @@ func newHours(e env) *hoursScreen {
 			s.who.SetSelectedIndex(0)
 		}
 	} else {
-		s.status.SetText(errorText(err))
+		s.status.SetText(kit.ErrorText(err))
 	}
 	return s
 }
@@ -104,7 +104,7 @@ func (s *hoursScreen) load() {
 	do(s.env, func(ctx context.Context) (app.Availability, error) { return s.d.Availability(ctx, fp) },
 		func(av app.Availability, err error) {
 			if err != nil {
-				s.status.SetText(errorText(err))
+				s.status.SetText(kit.ErrorText(err))
 				return
 			}
 			s.current = av
@@ -143,7 +143,7 @@ func (s *hoursScreen) store() {
 	for _, wd := range weekOrder {
 		hs, err := app.ParseHours(s.days[wd].Text)
 		if err != nil {
-			s.status.SetText(fmt.Sprintf("%s: %s", wd, errorText(err)))
+			s.status.SetText(fmt.Sprintf("%s: %s", wd, kit.ErrorText(err)))
 			return
 		}
 		av.Week[wd] = hs
@@ -159,7 +159,7 @@ func (s *hoursScreen) store() {
 		func(_ struct{}, err error) {
 			s.save.Enable()
 			if err != nil {
-				s.status.SetText(errorText(err))
+				s.status.SetText(kit.ErrorText(err))
 				return
 			}
 			s.status.SetText("Saved: the booking view now offers these hours.")
@@ -173,7 +173,7 @@ func (s *hoursScreen) setDayOff(date string, off bool) {
 	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, s.d.SetDayOff(ctx, fp, date, off) },
 		func(_ struct{}, err error) {
 			if err != nil {
-				s.status.SetText(errorText(err))
+				s.status.SetText(kit.ErrorText(err))
 				return
 			}
 			s.dayOff.SetText("")

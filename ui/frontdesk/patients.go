@@ -125,7 +125,7 @@ func (s *patientsScreen) search() {
 		s.results.Refresh()
 		switch {
 		case err != nil:
-			s.found.SetText("Search failed: " + errorText(err))
+			s.found.SetText("Search failed: " + kit.ErrorText(err))
 		case len(ps) == 0:
 			s.found.SetText(fmt.Sprintf("Nobody matches %q. Check the spelling, or register a new patient.", q))
 		case len(ps) == searchLimit:
@@ -300,7 +300,7 @@ func (f *patientForm) open(id string) {
 		return r, err
 	}, func(r record, err error) {
 		if err != nil {
-			f.say("This record cannot be opened: "+errorText(err), widget.DangerImportance)
+			f.say("This record cannot be opened: "+kit.ErrorText(err), widget.DangerImportance)
 			return
 		}
 		f.id, f.orig = id, r.p
@@ -369,7 +369,7 @@ func (f *patientForm) submit(notADuplicate bool) {
 	if problems := p.Check(f.now()); len(problems) > 0 {
 		for _, pr := range problems {
 			if m := f.errs[pr.Field]; m != nil {
-				m.SetText(errorText(errors.New(pr.Problem)))
+				m.SetText(kit.ErrorText(errors.New(pr.Problem)))
 				m.Show()
 			}
 		}
@@ -392,11 +392,11 @@ func (f *patientForm) submit(notADuplicate bool) {
 			f.showDuplicates(dup.Candidates)
 			f.say("Nothing was saved yet.", widget.WarningImportance)
 		case errors.As(err, &fe) && f.errs[fe.Field] != nil:
-			f.errs[fe.Field].SetText(errorText(err))
+			f.errs[fe.Field].SetText(kit.ErrorText(err))
 			f.errs[fe.Field].Show()
 			f.say("Please correct the field marked in red.", widget.DangerImportance)
 		case err != nil:
-			f.say("Not saved: "+errorText(err), widget.DangerImportance)
+			f.say("Not saved: "+kit.ErrorText(err), widget.DangerImportance)
 		default:
 			f.dupBox.Hide()
 			f.dirty = false

@@ -143,7 +143,7 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 func (s *todayScreen) act(work func(context.Context) error) {
 	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
 		if err != nil {
-			s.status.SetText(errorText(err))
+			s.status.SetText(kit.ErrorText(err))
 			return
 		}
 		s.refresh()
@@ -154,7 +154,7 @@ func (s *todayScreen) refresh() {
 	now := s.now()
 	do(s.env, func(ctx context.Context) (app.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day app.DeskDay, err error) {
 		if err != nil {
-			s.status.SetText("Today's list cannot be read: " + errorText(err))
+			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}
 		s.day = day

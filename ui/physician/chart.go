@@ -303,7 +303,7 @@ func (v *chartView) showSummary() {
 			})
 		}
 		status := widget.NewLabel(p.Status)
-		v.problems.Add(container.NewBorder(nil, nil, nil, container.NewHBox(status, btn), label))
+		v.problems.Add(withOrigin(container.NewBorder(nil, nil, nil, container.NewHBox(status, btn), label), p.Origin, "recorded"))
 	}
 	v.problems.Refresh()
 
@@ -318,7 +318,7 @@ func (v *chartView) showSummary() {
 		rm := widget.NewButton("Entered in error", func() {
 			v.act(func(ctx context.Context) error { return v.c.RemoveAllergy(ctx, a.ID) }, "Allergy marked as entered in error.", v.status, nil)
 		})
-		v.allergyList.Add(container.NewBorder(nil, nil, nil, rm, l))
+		v.allergyList.Add(withOrigin(container.NewBorder(nil, nil, nil, rm, l), a.Origin, "recorded"))
 	}
 	v.allergyList.Refresh()
 
@@ -344,7 +344,7 @@ func (v *chartView) showSummary() {
 				v.act(func(ctx context.Context) error { return v.c.StopMedication(ctx, m.ID) }, "Medication stopped.", v.status, nil)
 			})
 		}
-		v.meds.Add(container.NewBorder(nil, nil, nil, right, wrapped(text)))
+		v.meds.Add(withOrigin(container.NewBorder(nil, nil, nil, right, wrapped(text)), m.Origin, "recorded"))
 	}
 	v.meds.Refresh()
 }

@@ -3,7 +3,6 @@ package physician
 import (
 	"context"
 	"io"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -104,22 +103,6 @@ func clinicalChange(ch []app.Changed) bool {
 	return false
 }
 
-// errorText shows an error to a physician: the app's messages are written
-// for people; the package prefixes are for the log.
-func errorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	s := err.Error()
-	for _, p := range []string{"app: ", "roles: ", "replica: ", "crypto: "} {
-		s = strings.ReplaceAll(s, p, "")
-	}
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
-}
-
 // feedback is a label that says how the last action went.
 type feedback struct{ *widget.Label }
 
@@ -138,7 +121,7 @@ func (f feedback) ok(msg string) {
 
 func (f feedback) fail(err error) {
 	f.Importance = widget.DangerImportance
-	f.SetText(errorText(err))
+	f.SetText(kit.ErrorText(err))
 	f.Show()
 }
 

@@ -97,7 +97,8 @@ func (v *chartView) showTimeline() {
 		var title, sub string
 		if e.enc != nil {
 			title = fmt.Sprintf("%s — visit: %s", day(e.enc.Start), orDash(e.enc.Reason))
-			if len(e.notes) == 0 {
+			sub = origin(e.enc.Origin, "seen", "")
+			if len(e.notes) == 0 && sub == "" {
 				sub = "No note signed for this visit yet."
 			}
 		} else {
@@ -123,9 +124,13 @@ func (v *chartView) noteCard(n app.Note) fyne.CanvasObject {
 		}
 		rows.Add(container.NewBorder(nil, nil, container.NewPadded(bold(part.label)), nil, wrapped(part.text)))
 	}
-	rows.Add(signedBy(n.AuthorName, n.Time, n.Verified, n.Problem))
+	if n.IsImported() {
+		rows.Add(signature(origin(n.Origin, "written", n.AuthorName), n.Verified, n.Problem))
+	} else {
+		rows.Add(signedBy(n.AuthorName, n.Time, n.Verified, n.Problem))
+	}
 	for _, a := range n.Addenda {
-		l := wrapped(fmt.Sprintf("Addendum, %s, %s: %s", stamp(a.Time), a.AuthorName, a.Text))
+		l := wrapped(addendumText(a))
 		if !a.Verified {
 			l.Importance = widget.DangerImportance
 			l.SetText(l.Text + " (signature does not check out)")
@@ -138,10 +143,16 @@ func (v *chartView) noteCard(n app.Note) fyne.CanvasObject {
 
 // signedBy says who signed a record and whether the signature checks out.
 func signedBy(name string, t time.Time, ok bool, problem string) fyne.CanvasObject {
+	return signature(fmt.Sprintf("Signed by %s, %s", name, stamp(t)), ok, problem)
+}
+
+// signature is a small line saying who signed a record (who), followed by
+// whether the signature checks out; a warning in its place when it does
+// not.
+func signature(who string, ok bool, problem string) fyne.CanvasObject {
 	if ok {
-		l := widget.NewLabel(fmt.Sprintf("Signed by %s, %s · signature verified", name, stamp(t)))
-		l.Importance = widget.LowImportance
-		return container.NewHBox(widget.NewIcon(theme.ConfirmIcon()), l)
+		l := quiet(who + " · signature verified")
+		return container.NewBorder(nil, nil, widget.NewIcon(theme.ConfirmIcon()), nil, l)
 	}
 	l := wrapped(fmt.Sprintf("Signature does not check out: do not rely on this record (%s)", problem))
 	l.Importance = widget.DangerImportance

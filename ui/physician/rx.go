@@ -416,7 +416,7 @@ func (v *chartView) rxCard(p app.Prescription) fyne.CanvasObject {
 	}
 	rows.Add(signedBy(p.PrescriberName, p.Time, p.Verified, p.Problem))
 	for _, a := range p.Addenda {
-		rows.Add(wrapped(fmt.Sprintf("Addendum, %s, %s: %s", stamp(a.Time), a.AuthorName, a.Text)))
+		rows.Add(wrapped(addendumText(a)))
 	}
 	status := "Active"
 	if p.Status == app.RxCancelled {

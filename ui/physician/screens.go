@@ -165,7 +165,7 @@ func (ps *prescriptionsScreen) loadRecent() {
 	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15) }, func() {
 		ps.recent.Objects = nil
 		if err != nil {
-			ps.recent.Add(wrapped("Your prescriptions cannot be read: " + errorText(err)))
+			ps.recent.Add(wrapped("Your prescriptions cannot be read: " + kit.ErrorText(err)))
 		} else if len(rxs) == 0 {
 			ps.recent.Add(quiet("You have not signed any prescription yet."))
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -192,18 +193,29 @@ func (v *chartView) showVitals() {
 		}
 		return fmt.Sprintf(f, x)
 	}
+	var imported []string // origin of the readings marked *, each once
 	for i := len(vs) - 1; i >= 0 && i >= len(vs)-8; i-- {
 		x := vs[i]
 		bp := "—"
 		if x.Systolic > 0 {
 			bp = fmt.Sprintf("%d/%d", x.Systolic, x.Diastolic)
 		}
-		for _, s := range []string{x.Time.Local().Format("2 Jan 2006"), bp, num(float64(x.Pulse), "%.0f"), num(x.TempC, "%.1f °C"),
+		date := x.Time.Local().Format("2 Jan 2006")
+		if o := origin(x.Origin, "measured", ""); o != "" {
+			date += " *"
+			if !slices.Contains(imported, o) {
+				imported = append(imported, o)
+			}
+		}
+		for _, s := range []string{date, bp, num(float64(x.Pulse), "%.0f"), num(x.TempC, "%.1f °C"),
 			num(float64(x.Resp), "%.0f"), num(float64(x.SpO2), "%.0f %%"), num(x.WeightKg, "%.1f kg"), num(x.BMI, "%.1f")} {
 			grid.Add(widget.NewLabel(s))
 		}
 	}
 	v.vitalsTable.Add(grid)
+	for _, o := range imported {
+		v.vitalsTable.Add(caption("* " + o))
+	}
 	v.vitalsTable.Refresh()
 }
 

@@ -1,0 +1,92 @@
+package physician
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// importTransfer imports testdata/transfer.json (a chart written by Dr
+// Maria Rossi at another clinic) as the test clinic's physician and
+// returns the patient it registered.
+func importTransfer(t *testing.T, c *testClinic) app.Patient {
+	t.Helper()
+	ctx := context.Background()
+	f, err := os.Open("testdata/transfer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := c.phys.ImportFHIR(ctx, f); err != nil {
+		t.Fatalf("ImportFHIR: %v", err)
+	}
+	found, err := c.phys.SearchPatients(ctx, "Transfer", 5)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("imported patient: %v %v", found, err)
+	}
+	return found[0]
+}
+
+// TestChartShowsImportedOrigin opens a transferred chart: the imported
+// note says who wrote it at the other clinic and who imported it, the
+// other imported records carry a small origin line, and a note written
+// here still reads "Signed by".
+func TestChartShowsImportedOrigin(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p := importTransfer(t, c)
+	if _, err := c.phys.WriteNote(context.Background(), app.Note{Patient: p.ID, Subjective: "Seen here after the transfer."}); err != nil {
+		t.Fatal(err)
+	}
+
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(c.phys, w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	v := s.newChartView(p.ID, nil, "Back", func() {})
+	w.SetContent(v.content)
+	if !v.loaded {
+		t.Fatalf("the chart did not open: %q", v.status.Text)
+	}
+
+	tests := []struct {
+		where fyne.CanvasObject
+		want  string
+	}{
+		{v.timeline, "Imported — written by Dr Maria Rossi (other clinic); imported by Dr Paul Physician on 2 Nov 2026 · signature verified"},
+		{v.timeline, "Addendum, 4 Mar 2026"},
+		{v.timeline, "Dr Maria Rossi (other clinic; imported by Dr Paul Physician): Spirometry booked"},
+		{v.timeline, "Signed by Dr Paul Physician, 2 Nov 2026 09:00 · signature verified"}, // the note written here
+		{v.problems, "Imported — recorded by Dr Maria Rossi (other clinic); imported 2 Nov 2026"},
+		{v.allergyList, "Imported — recorded by Dr Maria Rossi (other clinic)"},
+		{v.meds, "Imported — recorded by Dr Maria Rossi (other clinic)"},
+		{v.vitalsTable, "3 Mar 2026 *"},
+		{v.vitalsTable, "* Imported — measured by Dr Maria Rossi (other clinic); imported 2 Nov 2026"},
+	}
+	for _, tt := range tests {
+		if !hasLabel(tt.where, tt.want) {
+			t.Errorf("no label with %q", tt.want)
+		}
+	}
+	// Only the note written here reads as signed by the importer.
+	signed := 0
+	for _, n := range v.chart.Notes {
+		if _, ok := find(v.noteCard(n), func(l *widget.Label) bool { return strings.HasPrefix(l.Text, "Signed by ") }); ok {
+			signed++
+			if n.IsImported() {
+				t.Errorf("the imported note reads as signed by %s", n.AuthorName)
+			}
+		}
+	}
+	if signed != 1 {
+		t.Errorf("%d notes read \"Signed by\", want the one written here", signed)
+	}
+}
