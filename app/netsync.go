@@ -395,11 +395,26 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 }
 
 func (y *Syncer) hello(xs *xmpp.Session) {
+	y.sayOn(xs, helloBody)
+}
+
+// say says text in the sync room; false when it was not said (offline, or
+// the send failed, which the status shows).
+func (y *Syncer) say(text string) bool {
+	y.mu.Lock()
+	xs := y.xs
+	y.mu.Unlock()
+	return xs != nil && y.sayOn(xs, text)
+}
+
+func (y *Syncer) sayOn(xs *xmpp.Session, text string) bool {
 	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
 	defer cancel()
-	if err := xs.SendRoom(ctx, y.room(), helloBody); err != nil {
+	if err := xs.SendRoom(ctx, y.room(), text); err != nil {
 		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+		return false
 	}
+	return true
 }
 
 // announce says this workstation's newest pushed head in the sync room.
@@ -432,19 +447,9 @@ func (y *Syncer) announce() {
 	if err != nil {
 		return // nothing pushed yet
 	}
-	y.mu.Lock()
-	xs := y.xs
-	y.mu.Unlock()
-	if xs == nil {
-		return
+	if y.say(a.String()) {
+		y.update(func(st *SyncStatus) { st.Announced = a.Seq })
 	}
-	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
-	defer cancel()
-	if err := xs.SendRoom(ctx, y.room(), a.String()); err != nil {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
-		return
-	}
-	y.update(func(st *SyncStatus) { st.Announced = a.Seq })
 }
 
 // ---- push: outbox → pack on IPFS → announcement ----

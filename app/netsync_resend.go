@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/medihaven/medihaven/app/store"
@@ -57,19 +58,9 @@ func (y *Syncer) askAgain(w replica.Want) {
 	if time.Since(y.asked[w.Device]) < askAgainGap {
 		return
 	}
-	y.mu.Lock()
-	xs := y.xs
-	y.mu.Unlock()
-	if xs == nil {
-		return
+	if y.say(w.String()) {
+		y.asked[w.Device] = time.Now()
 	}
-	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
-	defer cancel()
-	if err := xs.SendRoom(ctx, y.room(), w.String()); err != nil {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
-		return
-	}
-	y.asked[w.Device] = time.Now()
 }
 
 // wanted notes a want addressed to this workstation.
@@ -122,8 +113,8 @@ func (y *Syncer) sendAgain(from uint64) error {
 		if err != nil {
 			return nil // nothing pushed yet: nothing to send again
 		}
-		var to uint64
-		if _, err := fmt.Sscan(string(pushed), &to); err != nil {
+		to, err := strconv.ParseUint(string(pushed), 10, 64)
+		if err != nil {
 			return err
 		}
 		for s := from; s <= to && s < from+packChunk; s++ {
@@ -151,12 +142,8 @@ func (y *Syncer) sendAgain(from uint64) error {
 		return fmt.Errorf("app: another workstation asked for changes again, but the clinic's IPFS node did not take them: %w", err)
 	}
 	y.mu.Lock()
-	xs := y.xs
 	y.pushed = append(y.pushed, cid)
 	y.mu.Unlock()
-	if xs == nil {
-		return nil
-	}
-	a := replica.Announcement{Device: r.Device(), Seq: p.To, Hash: last.Hash, CID: cid}
-	return xs.SendRoom(ctx, y.room(), a.String())
+	y.say(replica.Announcement{Device: r.Device(), Seq: p.To, Hash: last.Hash, CID: cid}.String())
+	return nil
 }
