@@ -28,12 +28,13 @@ APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
 	libxkbcommon-dev prosody openssl gnome-keyring dbus dbus-user-session \
 	xvfb x11-utils xdotool imagemagick poppler-utils gnupg locales ca-certificates
 
-.PHONY: help deps apt kubo build run test test-go bench fmt-check vet clean
+.PHONY: help deps apt kubo build run test test-go bench fuzz fuzz-smoke fmt-check vet clean
 
 help:
 	@echo "make run    install what is missing, start local Kubo + Prosody, open the app on a demo clinic"
 	@echo "make test   install what is missing, gofmt check, go vet, every test with real services"
 	@echo "make bench  run the benchmarks"
+	@echo "make fuzz   run every fuzz target for FUZZTIME each (default 60s)"
 	@echo "make deps   only install what is missing"
 
 deps: apt kubo
@@ -104,6 +105,20 @@ test: deps fmt-check vet
 	HOME=$(TESTHOME) XDG_CONFIG_HOME=$(TESTHOME)/config XDG_DATA_HOME=$(TESTHOME)/data \
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
 	$(GO_CACHES) dbus-run-session -- go test $(GO_TEST_FLAGS) ./...
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Every parser of outside bytes has a fuzz target; `make test` runs each for
+# a moment (their committed seed corpus in testdata/fuzz always runs as part
+# of go test), `make fuzz` for longer.
+FUZZTIME ?= 60s
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2s
+
+fuzz:
+	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
+	HOME=$(TESTHOME) XDG_CONFIG_HOME=$(TESTHOME)/config XDG_DATA_HOME=$(TESTHOME)/data \
+	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
+	$(GO_CACHES) FUZZTIME=$(FUZZTIME) dbus-run-session -- .ci/fuzz
 
 bench: deps
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
