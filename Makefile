@@ -186,6 +186,7 @@ VirtualHost "$$XMPP_DOMAIN"
 Component "rooms.$$XMPP_DOMAIN" "muc"
   modules_enabled = { "muc_mam" }
   muc_room_locking = false
+  muc_room_default_public_jids = true
   ssl = { key = "$$P/$$XMPP_DOMAIN.key", certificate = "$$P/$$XMPP_DOMAIN.crt" }
 CFG
 prosody --config "$$P/prosody.cfg.lua" -F >"$$P/stdout.log" 2>&1 & pids+=($$!)

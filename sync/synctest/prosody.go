@@ -89,6 +89,10 @@ VirtualHost {{lua .Domain}}
 Component {{lua .MUC}} "muc"
 	modules_enabled = { "muc_mam" }
 	muc_room_locking = false
+	-- Occupants see each other's real JIDs (whois = anyone): a workstation
+	-- believes a sync announcement of a device only from that device's
+	-- own account, whatever nickname it uses.
+	muc_room_default_public_jids = true
 `))
 
 // StartProsody writes a configuration and a self-signed certificate into a

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 )
 
@@ -29,6 +30,12 @@ func (s *Session) receive(r xmlstream.TokenReadEncoder, start *xml.StartElement)
 			s.archived(msg)
 			return nil
 		}
+		if msg.Room && !msg.replayed {
+			// Live: whoever holds the nickname now, as the room's
+			// presence said; an <x/> in the message is the sender's own
+			// claim (Prosody passes it through) and is not believed.
+			msg.Sender = s.occupantJID(msg.From)
+		}
 		s.inbox.push(msg)
 	}
 	return nil
@@ -40,7 +47,12 @@ type wireMessage struct {
 	Bodies []string `xml:"body"`
 	Delays []struct {
 		Stamp string `xml:"stamp,attr"`
+		From  string `xml:"from,attr"`
 	} `xml:"urn:xmpp:delay delay"`
+	// MUCUser is what a room says about the sender of a message it
+	// replays from its history or archive (Prosody adds it to what it
+	// stores when the room tells real JIDs).
+	MUCUser []mucUser `xml:"http://jabber.org/protocol/muc#user x"`
 	StanzaIDs []struct {
 		By string `xml:"by,attr"`
 		ID string `xml:"id,attr"`
@@ -124,6 +136,22 @@ func fromWire(w wireMessage) (Message, bool) {
 	}
 	if msg.Body == "" {
 		return Message{}, false
+	}
+	if msg.Room {
+		// A room replays its history with a delay of its own (the room
+		// strips any an occupant sends in its name) and, when it tells
+		// real JIDs, one <x/> naming the sender. The sender may add an
+		// <x/> of its own: then there are two, and neither is believed.
+		for _, delay := range w.Delays {
+			if delay.From != "" && delay.From == w.From.Bare().String() {
+				msg.replayed = true
+			}
+		}
+		if len(w.MUCUser) == 1 {
+			msg.Sender = w.MUCUser[0].realJID()
+		}
+	} else if !w.From.Equal(jid.JID{}) {
+		msg.Sender = w.From.Bare().String()
 	}
 	// The server (or the room) that archived the message names its id for
 	// it; only the archive of the recipient or of the room is believed.

@@ -18,13 +18,13 @@ func TestDecodeMessage(t *testing.T) {
 		{
 			name: "chat",
 			xml:  `<message type="chat" from="alice@clinic.test/ws1" to="bob@clinic.test" id="m1"><body>hello</body></message>`,
-			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Body: "hello", Type: "chat", ID: "m1"},
+			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Body: "hello", Type: "chat", ID: "m1", Sender: "alice@clinic.test"},
 			ok:   true,
 		},
 		{
 			name: "offline delivery",
 			xml:  `<message type="chat" from="alice@clinic.test/ws1"><body>later</body><delay xmlns="urn:xmpp:delay" from="clinic.test" stamp="2026-03-01T10:00:00.5Z">Offline Storage</delay></message>`,
-			want: Message{From: "alice@clinic.test/ws1", Body: "later", Type: "chat", Delay: time.Date(2026, 3, 1, 10, 0, 0, 5e8, time.UTC)},
+			want: Message{From: "alice@clinic.test/ws1", Sender: "alice@clinic.test", Body: "later", Type: "chat", Delay: time.Date(2026, 3, 1, 10, 0, 0, 5e8, time.UTC)},
 			ok:   true,
 		},
 		{
@@ -37,7 +37,7 @@ func TestDecodeMessage(t *testing.T) {
 		{
 			name: "no type is normal; first non-empty body",
 			xml:  `<message from="clinic.test"><body xml:lang="de"></body><body>hi</body></message>`,
-			want: Message{From: "clinic.test", Body: "hi", Type: "normal"},
+			want: Message{From: "clinic.test", Sender: "clinic.test", Body: "hi", Type: "normal"},
 			ok:   true,
 		},
 		{

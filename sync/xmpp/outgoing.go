@@ -45,8 +45,10 @@ const (
 )
 
 // KeepRoom asks a room this session owns (it created it) to persist when
-// empty, so that its archive is kept for those who join later. A room
-// owned by someone else refuses; that is not a fault of the caller's.
+// empty, so that its archive is kept for those who join later, and to
+// tell every occupant the real JIDs of the others (so that Message.Sender
+// and Presence.JID are known). A room owned by someone else refuses; that
+// is not a fault of the caller's.
 func (s *Session) KeepRoom(ctx context.Context, room string) error {
 	addr, err := jid.Parse(room)
 	if err != nil {
@@ -62,6 +64,7 @@ func (s *Session) KeepRoom(ctx context.Context, room string) error {
 		field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"),
 		field("muc#roomconfig_persistentroom", "1"),
 		field("muc#roomconfig_enablearchiving", "1"),
+		field("muc#roomconfig_whois", "anyone"),
 	), xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "submit"}}})
 	query := xmlstream.Wrap(form, xml.StartElement{Name: xml.Name{Space: nsMUCOwner, Local: "query"}})
 	resp, err := s.xs.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: addr.Bare()}.Wrap(query))

@@ -23,6 +23,31 @@ type Presence struct {
 	From string
 	Show string // Online, Away or Offline
 	Room bool   // From is a room occupant
+	// JID is a room occupant's real bare JID, as the room tells it (the
+	// room removes anything the occupant says about itself); "" when the
+	// room does not tell (an anonymous room) or From is not an occupant.
+	JID string
+}
+
+// mucUser is the room's <x xmlns='http://jabber.org/protocol/muc#user'/>
+// on an occupant's presence, or on a message it replays.
+type mucUser struct {
+	Items []struct {
+		JID string `xml:"jid,attr"`
+	} `xml:"item"`
+}
+
+// realJID is the bare JID of the one item, "" unless there is exactly one
+// item with a valid JID.
+func (x mucUser) realJID() string {
+	if len(x.Items) != 1 {
+		return ""
+	}
+	addr, err := jid.Parse(x.Items[0].JID)
+	if err != nil || addr.Localpart() == "" {
+		return ""
+	}
+	return addr.Bare().String()
 }
 
 // decodePresence reads a presence stanza whose start element was already
@@ -32,12 +57,16 @@ func decodePresence(r xml.TokenReader, start xml.StartElement, isRoom func(strin
 	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
 	var w struct {
 		stanza.Presence
-		Show string `xml:"show"`
+		Show    string    `xml:"show"`
+		MUCUser []mucUser `xml:"http://jabber.org/protocol/muc#user x"`
 	}
 	if err := d.Decode(&w); err != nil || w.From.Equal(jid.JID{}) {
 		return Presence{}, false
 	}
 	p := Presence{From: w.From.String(), Room: isRoom(w.From.Bare().String())}
+	if p.Room && len(w.MUCUser) == 1 {
+		p.JID = w.MUCUser[0].realJID()
+	}
 	switch w.Type {
 	case stanza.UnavailablePresence:
 		p.Show = Offline
@@ -66,6 +95,26 @@ func (s *Session) isRoom(bare string) bool {
 		}
 	}
 	return false
+}
+
+// noteOccupant keeps the real JID of a room occupant from its presence,
+// and forgets it when the occupant leaves.
+func (s *Session) noteOccupant(p Presence) {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	if p.Show == Offline {
+		delete(s.realJID, p.From)
+		return
+	}
+	s.realJID[p.From] = p.JID
+}
+
+// occupantJID returns the real bare JID of the occupant room@service/nick
+// now present, "" if unknown.
+func (s *Session) occupantJID(occupant string) string {
+	s.roomsMu.Lock()
+	defer s.roomsMu.Unlock()
+	return s.realJID[occupant]
 }
 
 // SetAway tells the server, and every room this session joined, that the

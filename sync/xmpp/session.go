@@ -103,9 +103,19 @@ type Message struct {
 	// room) gave the message (XEP-0359), "" when it was not archived. It
 	// is the same live and in Archive's results, so it tells duplicates.
 	StanzaID string
+	// Sender is the bare JID of the account that sent the message, as the
+	// server says it, never as the sender claims: for a one-to-one
+	// message the bare From (the server stamps it); for a room message the
+	// occupant's real JID, from the room's presence of that occupant for a
+	// live message, or from the room's own <x/> on a message it replays
+	// from its history or archive. Empty when the room does not tell real
+	// JIDs (an anonymous room) or tells it ambiguously. A nickname says
+	// nothing about who speaks: anyone may take any free nickname.
+	Sender string
 
 	archiveQuery string // the archive query this message answers, if any
 	archiveFrom  string // who forwarded it: the archive's owner
+	replayed     bool   // a room message the room replays from its history
 }
 
 // Session is one workstation's logged-in XMPP session. Its methods are safe
@@ -118,6 +128,11 @@ type Session struct {
 	rooms    map[string]bool       // joined rooms, by bare JID
 	occupant map[string]jid.JID    // this session's occupant JID in each joined room
 	joining  map[string]chan error // joins awaiting the room's answer, by occupant JID
+	// realJID maps the occupants present in joined rooms
+	// (room@service/nick) to their real bare JIDs, as the rooms' presence
+	// says ("" when a room does not tell). Updated in stream order, so a
+	// message is attributed to whoever held the nickname when it was sent.
+	realJID map[string]string
 
 	mux      *mux.ServeMux
 	inbox    *inbox[Message]
@@ -159,6 +174,7 @@ func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, e
 		rooms:      make(map[string]bool),
 		occupant:   make(map[string]jid.JID),
 		joining:    make(map[string]chan error),
+		realJID:    make(map[string]string),
 		inbox:      newInbox(onMessage),
 		presence:   newInbox(cfg.OnPresence),
 		queries:    make(map[string]*archiveQuery),
@@ -265,6 +281,9 @@ func (s *Session) receivePresence(r xml.TokenReader, start xml.StartElement) {
 		s.roomAnswer(r, start, from, typ)
 	}
 	if p, ok := decodePresence(r, start, s.isRoom); ok {
+		if p.Room {
+			s.noteOccupant(p)
+		}
 		s.presence.push(p)
 	}
 }

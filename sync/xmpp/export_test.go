@@ -1,0 +1,31 @@
+package xmpp
+
+import (
+	"context"
+	"encoding/xml"
+	"strings"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+)
+
+// rawTokens reads XML text as tokens, namespaces left as written.
+type rawTokens struct{ d *xml.Decoder }
+
+func (r rawTokens) Token() (xml.Token, error) { return r.d.RawToken() }
+
+// SendRoomWith sends body to a joined room with extra XML children, as a
+// client that writes its own stanzas would (tests of what a room passes
+// through).
+func SendRoomWith(ctx context.Context, s *Session, room, body, extra string) error {
+	addr, err := jid.Parse(room)
+	if err != nil {
+		return err
+	}
+	payload := xmlstream.MultiReader(
+		xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}}),
+		rawTokens{xml.NewDecoder(strings.NewReader(extra))},
+	)
+	return s.xs.Send(ctx, stanza.Message{To: addr.Bare(), Type: stanza.GroupChatMessage}.Wrap(payload))
+}
