@@ -52,7 +52,7 @@ type wireMessage struct {
 	// MUCUser is what a room says about the sender of a message it
 	// replays from its history or archive (Prosody adds it to what it
 	// stores when the room tells real JIDs).
-	MUCUser []mucUser `xml:"http://jabber.org/protocol/muc#user x"`
+	MUCUser   []mucUser `xml:"http://jabber.org/protocol/muc#user x"`
 	StanzaIDs []struct {
 		By string `xml:"by,attr"`
 		ID string `xml:"id,attr"`
