@@ -82,6 +82,17 @@ func (c *Client) Put(ctx context.Context, data []byte) (string, error) {
 // with ErrBadCID before any network traffic. When ctx's deadline passes
 // while the block is being looked for, the error is ErrNotFound.
 func (c *Client) Get(ctx context.Context, cid string, max int64) ([]byte, error) {
+	return c.get(ctx, cid, max, false)
+}
+
+// GetLocal is Get from the node's own store only: a block the node does
+// not hold fails at once with ErrNotFound, without asking any peer. It
+// costs one round trip to the node whatever CID it is given.
+func (c *Client) GetLocal(ctx context.Context, cid string, max int64) ([]byte, error) {
+	return c.get(ctx, cid, max, true)
+}
+
+func (c *Client) get(ctx context.Context, cid string, max int64, offline bool) ([]byte, error) {
 	if err := CheckCID(cid); err != nil {
 		return nil, err
 	}
@@ -92,7 +103,11 @@ func (c *Client) Get(ctx context.Context, cid string, max int64) ([]byte, error)
 	if limit < math.MaxInt64 {
 		limit++ // one byte more tells "exactly max" from "too large"
 	}
-	resp, err := c.sh.Request("cat", cid).Option("length", limit).Send(ctx)
+	req := c.sh.Request("cat", cid).Option("length", limit)
+	if offline {
+		req = req.Option("offline", true)
+	}
+	resp, err := req.Send(ctx)
 	if err == nil && resp.Error != nil {
 		err = resp.Error
 	}

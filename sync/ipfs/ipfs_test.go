@@ -316,3 +316,26 @@ func pinned(t testing.TB, kubo *synctest.Kubo, id string) bool {
 	_, ok := pins[id]
 	return ok
 }
+
+// TestGetLocal answers from the node's own store at once: a block it does
+// not hold is ErrNotFound without waiting for peers.
+func TestGetLocal(t *testing.T) {
+	kubo := synctest.StartKubo(t)
+	c := ipfs.New(kubo.API)
+	ctx := testContext(t)
+	data := randomBytes(t, 1000)
+	cid, err := c.Put(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetLocal(ctx, cid, 1000); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("GetLocal of a held block: %v", err)
+	}
+	start := time.Now()
+	if _, err := c.GetLocal(ctx, absentCID(t), 100); !errors.Is(err, ipfs.ErrNotFound) {
+		t.Fatalf("GetLocal of a block nobody has: error = %v, want ErrNotFound", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("GetLocal of an absent block took %v", d)
+	}
+}
