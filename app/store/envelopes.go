@@ -58,9 +58,15 @@ type Envelope struct {
 	Raw     []byte
 	State   EnvelopeState
 	Reason  string // why Rejected or Pending, for people; never patient data
+	// Rule names the rule of policy that refused a Rejected envelope
+	// ("binding", "role", "revoked"...): it was chained correctly by its
+	// device's owner, so the events after it are judged on their own. ""
+	// for a rejection that breaks the chain (and for every other state).
+	Rule string
 }
 
-// Head is the highest envelope stored for one device.
+// Head is the highest envelope of one device that this workstation vouches
+// for: applied or sealed, never pending or rejected.
 type Head struct {
 	Device  string
 	Seq     uint64
@@ -68,7 +74,7 @@ type Head struct {
 	Lamport uint64
 }
 
-const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw, state, reason`
+const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw, state, reason, rule`
 
 // PutEnvelope stores e. It is idempotent: storing an envelope with the
 // same ID and Hash again returns (false, nil). A different envelope at a
@@ -94,10 +100,10 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 	op := "put envelope " + e.ID
 	res, err := tx.tx.ExecContext(ctx,
 		`INSERT INTO envelopes (`+envelopeColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`,
 		e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
-		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason)
+		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason, ruleOf(e.State, e.Rule))
 	if err != nil {
 		return false, wrap(op, err)
 	}
@@ -133,14 +139,34 @@ func (tx *Tx) explainClash(ctx context.Context, e Envelope, seq int64) error {
 }
 
 // SetEnvelopeState records what this workstation made of an envelope, and
-// why (for people; never patient data). It returns ErrNotFound for an
-// unknown id.
+// why (for people; never patient data). A rejection recorded here breaks
+// the device's chain (no rule); Refuse records one of policy. It returns
+// ErrNotFound for an unknown id.
 func (tx *Tx) SetEnvelopeState(ctx context.Context, id string, s EnvelopeState, reason string) error {
 	if !s.valid() {
 		return invalid("set envelope %s state: unknown state %d", id, int(s))
 	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = ?, reason = ? WHERE id = ?`, s, reason, id)
+	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = ?, reason = ?, rule = '' WHERE id = ?`, s, reason, id)
 	return wrap("set envelope "+id+" state", changedOne(res, err))
+}
+
+// Refuse rejects an envelope by a rule of policy (rule names it, reason
+// says it for people): the envelope keeps its place in its device's chain.
+// It returns ErrNotFound for an unknown id.
+func (tx *Tx) Refuse(ctx context.Context, id, rule, reason string) error {
+	if rule == "" {
+		return invalid("refuse envelope %s: no rule named", id)
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = ?, reason = ?, rule = ? WHERE id = ?`, Rejected, reason, rule, id)
+	return wrap("refuse envelope "+id, changedOne(res, err))
+}
+
+// ruleOf keeps a rule only on a rejected envelope.
+func ruleOf(s EnvelopeState, rule string) string {
+	if s != Rejected {
+		return ""
+	}
+	return rule
 }
 
 // Envelope returns the envelope with this id, or ErrNotFound.
@@ -201,8 +227,9 @@ func (tx *Tx) EachEnvelope(ctx context.Context, fn func(Envelope) error) error {
 		`SELECT `+envelopeColumns+` FROM envelopes ORDER BY device, seq`)
 }
 
-// Heads returns, for each device, its envelope with the highest stored
-// seq, by device. The chain below a head may still have gaps.
+// Heads returns, for each device, its highest applied or sealed envelope,
+// by device: what this workstation would vouch for. Pending and rejected
+// envelopes never count, so an unverified envelope far ahead is no head.
 func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
 	rows, err := tx.tx.QueryContext(ctx, `SELECT device, seq, hash, lamport FROM heads ORDER BY device`)
 	if err != nil {
@@ -220,11 +247,14 @@ func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
 	return heads, wrap("heads", rows.Err())
 }
 
-// MaxLamport returns the highest Lamport clock of any stored envelope, or
-// 0 when there is none.
+// MaxLamport returns the highest Lamport clock of any applied or sealed
+// envelope, or 0 when there is none. Pending and rejected envelopes never
+// count: an unverified clock must not move this workstation's.
 func (tx *Tx) MaxLamport(ctx context.Context) (uint64, error) {
 	var max uint64
-	err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(lamport), 0) FROM envelopes`).Scan(&max)
+	err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(m), 0) FROM (
+		SELECT max(lamport) AS m FROM envelopes WHERE state = ?
+		UNION ALL SELECT max(lamport) FROM envelopes WHERE state = ?)`, Applied, Sealed).Scan(&max)
 	return max, wrap("max lamport", err)
 }
 
@@ -282,7 +312,7 @@ func (tx *Tx) eachEnvelope(ctx context.Context, op string, fn func(Envelope) err
 func scanEnvelope(row interface{ Scan(...any) error }) (Envelope, error) {
 	var e Envelope
 	err := row.Scan(&e.ID, &e.Device, &e.Seq, &e.Lamport, &e.Entity, &e.Kind, &e.Scope, &e.Epoch,
-		&e.Author, &e.Prev, &e.Hash, &e.Time, &e.Raw, &e.State, &e.Reason)
+		&e.Author, &e.Prev, &e.Hash, &e.Time, &e.Raw, &e.State, &e.Reason, &e.Rule)
 	return e, err
 }
 

@@ -269,12 +269,20 @@ func TestHeadsAndEnvelopesAfter(t *testing.T) {
 		}
 		return nil
 	})
-	// b has a gap (no seq 2): its head is still its highest stored seq.
-	b3 := testEnvelope("b", 3)
+	applied := func(e Envelope) Envelope { e.State = Applied; return e }
+	// b has a gap (no seq 2): its head is still its highest applied seq.
+	b3 := applied(testEnvelope("b", 3))
 	b3.Lamport = 42
-	putEnvelopes(t, db, testEnvelope("a", 2), testEnvelope("a", 1), testEnvelope("b", 1), b3)
+	putEnvelopes(t, db, applied(testEnvelope("a", 2)), applied(testEnvelope("a", 1)), applied(testEnvelope("b", 1)), b3)
 	// An older envelope arriving late does not move the head back.
-	putEnvelopes(t, db, testEnvelope("a", 1))
+	putEnvelopes(t, db, applied(testEnvelope("a", 1)))
+	// A pending envelope far ahead (nobody verified it) is no head and
+	// does not move the clock; nor is a rejected one.
+	far := testEnvelope("a", 9)
+	far.Lamport = math.MaxInt64
+	gone := testEnvelope("c", 1)
+	gone.State, gone.Lamport = Rejected, 1000
+	putEnvelopes(t, db, far, gone)
 
 	want := []Head{
 		{Device: "a", Seq: 2, Hash: testEnvelope("a", 2).Hash, Lamport: 2},
@@ -515,4 +523,97 @@ func TestDiscardPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestHeadsFollowState: a head moves up when a pending envelope is applied
+// or sealed, and back down when a vouched envelope is refused later (a
+// revocation that arrived after it).
+func TestHeadsFollowState(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	a1, a2 := testEnvelope("a", 1), testEnvelope("a", 2)
+	a1.State = Applied
+	putEnvelopes(t, db, a1, a2)
+	head := func() uint64 {
+		var seq uint64
+		view(t, db, func(tx *Tx) error {
+			heads, err := tx.Heads(ctx)
+			if len(heads) == 1 {
+				seq = heads[0].Seq
+			}
+			return err
+		})
+		return seq
+	}
+	if got := head(); got != 1 {
+		t.Fatalf("head %d with seq 2 pending, want 1", got)
+	}
+	update(t, db, func(tx *Tx) error { return tx.SetEnvelopeState(ctx, a2.ID, Sealed, "") })
+	if got := head(); got != 2 {
+		t.Fatalf("head %d after seq 2 was sealed, want 2", got)
+	}
+	update(t, db, func(tx *Tx) error { return tx.Refuse(ctx, a2.ID, "revoked", "written after revocation") })
+	if got := head(); got != 1 {
+		t.Fatalf("head %d after seq 2 was refused, want 1", got)
+	}
+	view(t, db, func(tx *Tx) error {
+		e, err := tx.Envelope(ctx, a2.ID)
+		if err != nil || e.State != Rejected || e.Rule != "revoked" {
+			t.Errorf("refused envelope: state %v rule %q, %v", e.State, e.Rule, err)
+		}
+		return nil
+	})
+	update(t, db, func(tx *Tx) error { return tx.SetEnvelopeState(ctx, a2.ID, Pending, "again") })
+	view(t, db, func(tx *Tx) error {
+		e, err := tx.Envelope(ctx, a2.ID)
+		if err != nil || e.Rule != "" {
+			t.Errorf("a pending envelope keeps rule %q, %v", e.Rule, err)
+		}
+		return nil
+	})
+}
+
+func TestBindingsAndDevices(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	b := Binding{Entity: "e1", Kind: "patient", Scope: "frontdesk", Event: "ev", Lamport: 7, Device: "d", Seq: 2}
+	update(t, db, func(tx *Tx) error {
+		if _, err := tx.Binding(ctx, "e1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("binding of an unknown entity: %v", err)
+		}
+		if err := tx.PutBinding(ctx, b); err != nil {
+			return err
+		}
+		got, err := tx.Binding(ctx, "e1")
+		if err != nil || got != b {
+			t.Errorf("Binding = %+v, %v; want %+v", got, err, b)
+		}
+		if err := tx.DeleteBinding(ctx, "e1"); err != nil {
+			return err
+		}
+		if _, err := tx.Binding(ctx, "e1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("binding after delete: %v", err)
+		}
+		if err := tx.PutDevice(ctx, "d1", "alice"); err != nil {
+			return err
+		}
+		if err := tx.PutDevice(ctx, "d1", "alice"); err != nil {
+			t.Errorf("same owner again: %v", err)
+		}
+		if err := tx.PutDevice(ctx, "d1", "mallory"); !errors.Is(err, ErrConflict) {
+			t.Errorf("another owner of a device: %v, want ErrConflict", err)
+		}
+		if err := tx.PutDevice(ctx, "d2", "alice"); err != nil {
+			return err
+		}
+		owner, err := tx.DeviceOwner(ctx, "d1")
+		if err != nil || owner != "alice" {
+			t.Errorf("DeviceOwner = %q, %v", owner, err)
+		}
+		devs, err := tx.DevicesOf(ctx, "alice")
+		if err != nil || !reflect.DeepEqual(devs, []string{"d1", "d2"}) {
+			t.Errorf("DevicesOf = %v, %v", devs, err)
+		}
+		return nil
+	})
 }

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Binding fixes the kind and scope of one record (entity): every event
+// that names the entity with another kind or scope is refused. Event,
+// Lamport, Device and Seq name the claim that decided it, so a better
+// claim arriving later can be recognised (sync/replica decides which wins).
+type Binding struct {
+	Entity  string
+	Kind    string
+	Scope   string
+	Event   string
+	Lamport uint64
+	Device  string
+	Seq     uint64
+}
+
+const bindingColumns = `entity, kind, scope, event, lamport, device, seq`
+
+// Binding returns the binding of entity, or ErrNotFound.
+func (tx *Tx) Binding(ctx context.Context, entity string) (Binding, error) {
+	var b Binding
+	err := tx.tx.QueryRowContext(ctx, `SELECT `+bindingColumns+` FROM bindings WHERE entity = ?`, entity).
+		Scan(&b.Entity, &b.Kind, &b.Scope, &b.Event, &b.Lamport, &b.Device, &b.Seq)
+	return b, wrap("binding of "+entity, err)
+}
+
+// PutBinding stores b, replacing the entity's binding.
+func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
+	op := "put binding of " + b.Entity
+	if b.Entity == "" || b.Kind == "" || b.Event == "" {
+		return invalid("put binding: entity, kind and event are required")
+	}
+	lamport, err := dbInt(op+": lamport", b.Lamport)
+	if err != nil {
+		return err
+	}
+	seq, err := dbInt(op+": seq", b.Seq)
+	if err != nil {
+		return err
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO bindings (`+bindingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope, event = excluded.event,
+			lamport = excluded.lamport, device = excluded.device, seq = excluded.seq`,
+		b.Entity, b.Kind, b.Scope, b.Event, lamport, b.Device, seq)
+	return wrap(op, err)
+}
+
+// DeleteBinding removes the binding of entity (none is no error).
+func (tx *Tx) DeleteBinding(ctx context.Context, entity string) error {
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM bindings WHERE entity = ?`, entity)
+	return wrap("delete binding of "+entity, err)
+}
+
+// DeviceOwner returns the author a device belongs to, or ErrNotFound.
+func (tx *Tx) DeviceOwner(ctx context.Context, device string) (string, error) {
+	var author string
+	err := tx.tx.QueryRowContext(ctx, `SELECT author FROM devices WHERE device = ?`, device).Scan(&author)
+	return author, wrap("owner of device "+device, err)
+}
+
+// PutDevice records that device belongs to author. Recording the same
+// owner again is no error; another owner of a device already recorded
+// fails with ErrConflict and changes nothing.
+func (tx *Tx) PutDevice(ctx context.Context, device, author string) error {
+	op := "put device " + device
+	if device == "" || author == "" {
+		return invalid("put device: device and author are required")
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO devices (device, author) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+		device, author); err != nil {
+		return wrap(op, err)
+	}
+	owner, err := tx.DeviceOwner(ctx, device)
+	switch {
+	case err != nil:
+		return err
+	case owner != author:
+		return fmt.Errorf("%w: device %s belongs to %s, not %s", ErrConflict, device, owner, author)
+	}
+	return nil
+}
+
+// DevicesOf returns the devices that belong to author, in order.
+func (tx *Tx) DevicesOf(ctx context.Context, author string) ([]string, error) {
+	op := "devices of " + author
+	rows, err := tx.tx.QueryContext(ctx, `SELECT device FROM devices WHERE author = ? ORDER BY device`, author)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, d)
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// DeleteEntity removes an entity's state and its blind-index tokens (an
+// unknown id is no error): the replica rebuilds a record from its remaining
+// events after some of them were refused.
+func (tx *Tx) DeleteEntity(ctx context.Context, id string) error {
+	op := "delete entity " + id
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, id); err != nil {
+		return wrap(op, err)
+	}
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE id = ?`, id)
+	return wrap(op, err)
+}
