@@ -22,6 +22,8 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
@@ -305,4 +307,34 @@ func decodeToken(b []byte) (Token, error) {
 		return Token{}, err
 	}
 	return t, nil
+}
+
+// enrollmentBindingLabel is the HKDF label of the key that binds an
+// enrollment request to its author; it differs from TokenKey's, so the
+// sealing key and the binding key are independent.
+const enrollmentBindingLabel = "medihaven enrollment binding v1"
+
+// EnrollmentMAC binds an enrollment request for token tokenID to the
+// newcomer's key fingerprint and device id: HMAC-SHA256 under a key derived
+// (HKDF-SHA256) from the token's secret. Only someone who knows the secret
+// can make it, so a reader of packs who copies a sealed request into an
+// envelope signed by another key cannot make it name that key.
+func EnrollmentMAC(tokenSecret []byte, tokenID, fingerprint, device string) []byte {
+	// hkdf.Key fails only when asked for more than 255*32 bytes.
+	key, _ := hkdf.Key(sha256.New, tokenSecret, nil, enrollmentBindingLabel, sha256.Size)
+	defer wipe(key)
+	m := hmac.New(sha256.New, key)
+	msg := []byte("medihaven/enroll/v1\n")
+	for _, s := range []string{tokenID, fingerprint, device} {
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(s)))
+		msg = append(msg, s...)
+	}
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// CheckEnrollmentMAC reports, in constant time, whether mac is
+// EnrollmentMAC of the same token secret, token id, fingerprint and device.
+func CheckEnrollmentMAC(tokenSecret []byte, tokenID, fingerprint, device string, mac []byte) bool {
+	return hmac.Equal(mac, EnrollmentMAC(tokenSecret, tokenID, fingerprint, device))
 }

@@ -210,3 +210,31 @@ func swapped(s string) string {
 	}
 	panic("token has no two different neighbouring characters")
 }
+
+// TestEnrollmentMAC: the binding names one token, one key and one device;
+// changing any of them, or the secret, breaks it.
+func TestEnrollmentMAC(t *testing.T) {
+	secret := []byte(strings.Repeat("s", 32))
+	const id, fp, dev = "0123456789abcdef", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	mac := EnrollmentMAC(secret, id, fp, dev)
+	if len(mac) != sha256.Size || !CheckEnrollmentMAC(secret, id, fp, dev, mac) {
+		t.Fatalf("a genuine binding does not check (%d bytes)", len(mac))
+	}
+	if sealing := TokenKey(secret); string(mac) == string(sealing.Secret[:]) {
+		t.Fatal("the binding key is the sealing key")
+	}
+	other := []byte(strings.Repeat("o", 32))
+	for name, ok := range map[string]bool{
+		"secret":      CheckEnrollmentMAC(other, id, fp, dev, mac),
+		"token":       CheckEnrollmentMAC(secret, "fedcba9876543210", fp, dev, mac),
+		"fingerprint": CheckEnrollmentMAC(secret, id, strings.Repeat("c", 40), dev, mac),
+		"device":      CheckEnrollmentMAC(secret, id, fp, strings.Repeat("d", 32), mac),
+		"shifted":     CheckEnrollmentMAC(secret, id, fp[:39], "a"+dev, mac),
+		"empty":       CheckEnrollmentMAC(secret, id, fp, dev, nil),
+		"truncated":   CheckEnrollmentMAC(secret, id, fp, dev, mac[:16]),
+	} {
+		if ok {
+			t.Errorf("another %s checks", name)
+		}
+	}
+}
