@@ -3,11 +3,11 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,32 +145,36 @@ func TestRecoveryAfterEveryPhysicianKeyIsLost(t *testing.T) {
 func TestRecoveryKeyMustBeSignedByAnAdministrator(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
+	admin2 := c.join(t, "Ben Admin", roles.Administrator)
+	everyone := append(c.all(), admin2)
 	r, _ := c.admin.Replica()
-	if _, err := recoveryKey(ctx, r); !errors.Is(err, ErrNoRecovery) {
+	if _, err := readRecovery(ctx, r); !errors.Is(err, ErrNoRecovery) {
 		t.Fatalf("before any split: %v", err)
 	}
-	if _, err := c.admin.SplitRecoveryKey(ctx, 1); err != nil {
+	if err := SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if _, err := c.admin.SplitRecoveryKey(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	// A receptionist overwrites the public half with a key of her own.
+	if err := SyncLocal(ctx, everyone...); err != nil {
+		t.Fatal(err)
+	}
+	// A receptionist names herself among the shareholders.
 	rr, _ := c.recep.Replica()
-	forged, err := crypto.GenerateIdentity("Medihaven recovery")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields, _ := replica.F(map[string]any{"pub": base64.StdEncoding.EncodeToString(forged.Public().Bytes())})
+	fields, _ := replica.F(map[string]any{"admins": []string{c.admin.Fingerprint(), c.recep.Fingerprint()}})
 	if _, err := rr.Append(ctx, replica.Change{Entity: entityRecovery, Kind: kindRecovery, Scope: roles.Directory, Fields: fields}); err != nil {
 		t.Fatal(err)
 	}
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if err := SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
-	rp, _ := c.phys.Replica()
-	if _, err := recoveryKey(ctx, rp); err == nil || errors.Is(err, ErrNoRecovery) {
-		t.Errorf("a forged recovery key is accepted: %v", err)
+	for _, s := range everyone {
+		rs, _ := s.Replica()
+		p, err := readRecovery(ctx, rs)
+		if err == nil && slices.Contains(p.admins, c.recep.Fingerprint()) || errors.Is(err, ErrNoRecovery) {
+			t.Errorf("%s: a forged recovery is accepted: %v %v", s.StaffName(), p.admins, err)
+		}
 	}
 }
 

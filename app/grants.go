@@ -117,7 +117,9 @@ func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Sc
 	}
 	revoked := uint32(0)
 	for _, m := range r.Members() {
-		if !m.Active() && m.Role.Holds(scope) {
+		// A revoked administrator may hold recovery shares of the
+		// clinical and front-desk keys (app/recovery.go).
+		if !m.Active() && (m.Role.Holds(scope) || sharesRecovery(m, scope)) {
 			revoked++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -61,7 +62,7 @@ func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
 	s.recovery = newNote("Loading…")
 	s.threshold = widget.NewEntry()
 	s.threshold.SetText("2")
-	split := widget.NewButton("Split a new recovery key", s.split)
+	split := widget.NewButton("Set up recovery", s.split)
 	s.admins = widget.NewSelect(nil, nil)
 	s.admins.PlaceHolder = "Administrator"
 	release := widget.NewButton("Release my share", s.release)
@@ -69,7 +70,7 @@ func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
 	s.receivers.PlaceHolder = "Physician or receptionist"
 	recover := widget.NewButton("Recover keys", s.recoverKeys)
 	recovery := widget.NewCard("Recovery key", "", container.NewVBox(
-		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. No administrator can do it alone, and none ever holds patient keys."),
+		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. Each key is split among the administrators by the workstations that hold it: no administrator can recover alone, and none ever holds patient keys. Revoking an administrator means setting recovery up again."),
 		s.recovery,
 		container.NewHBox(widget.NewLabel("Administrators needed"), kit.AtLeast(60, 0, s.threshold), split),
 		container.NewHBox(widget.NewLabel("Release my share to"), kit.AtLeast(220, 0, s.admins), release),
@@ -119,12 +120,15 @@ func (s *securityScreen) refresh() {
 		}
 		s.admins.SetOptions(admins)
 		s.receivers.SetOptions(receivers)
-		if !st.r.Set {
-			s.recovery.SetText("No recovery key yet: split one now, while the physicians' workstations can still escrow their keys to it.")
-			return
+		switch {
+		case st.r.Set:
+			s.recovery.SetText(fmt.Sprintf("Set up %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d.",
+				when(st.r.SetAt), st.r.SetBy, st.r.Threshold, st.r.Shares, st.r.Released))
+		case st.r.NeedsNewSplit:
+			s.recovery.SetText(st.r.Reason)
+		default:
+			s.recovery.SetText(strings.TrimSpace("No recovery yet: set it up now, while the physicians' workstations can still escrow their keys. " + st.r.Reason))
 		}
-		s.recovery.SetText(fmt.Sprintf("Split %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d.",
-			when(st.r.SetAt), st.r.SetBy, st.r.Threshold, st.r.Shares, st.r.Released))
 	})
 }
 
@@ -160,7 +164,7 @@ func (s *securityScreen) split() {
 		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.d.SplitRecoveryKey(ctx, k); return err }, s.done("The recovery key was split."))
+	s.do(func(ctx context.Context) error { _, err := s.d.SplitRecoveryKey(ctx, k); return err }, s.done("Recovery is set up. The physicians' and receptionists' workstations escrow their keys at their next sync."))
 }
 
 func (s *securityScreen) release() {
@@ -169,7 +173,7 @@ func (s *securityScreen) release() {
 		dialog.ShowError(fmt.Errorf("choose the administrator who coordinates the recovery"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { return s.d.ReleaseRecoveryShare(ctx, to) }, s.done("Your share was released."))
+	s.do(func(ctx context.Context) error { return s.d.ReleaseRecoveryShare(ctx, to) }, s.done("Your shares were released."))
 }
 
 func (s *securityScreen) recoverKeys() {

@@ -1,0 +1,298 @@
+package app
+
+// Release and recover: administrators hand their shares to one coordinator,
+// whose workstation rebuilds the escrowed keys and hands them to an
+// entitled member (see recovery.go for the design).
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+func releaseEntity(from, to string) string {
+	return "recovery-release:" + from[:min(16, len(from))] + ":" + to[:min(16, len(to))]
+}
+
+// ReleaseRecoveryShare hands this administrator's shares of every escrowed
+// key to the administrator to (fingerprint) who coordinates a recovery:
+// they are sealed to that administrator's key, in one release that replaces
+// an earlier one to them. Shares escrowed later need a new release. The
+// release is audited.
+func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
+	r, err := s.can(roles.SplitRecover)
+	if err != nil {
+		return err
+	}
+	m, ok := r.Member(to)
+	pub, known := r.PublicKey(to)
+	switch {
+	case !ok || !known || !m.Active() || m.Role != roles.Administrator:
+		return fmt.Errorf("%w: shares can only be released to an active administrator", ErrInvalidInput)
+	case to == r.Fingerprint():
+		return fmt.Errorf("%w: your own shares are used already; release them to the administrator who coordinates the recovery", ErrInvalidInput)
+	}
+	escrows, err := escrowsFor(ctx, r, r.Fingerprint())
+	if err != nil {
+		return err
+	}
+	shares := map[string]string{}
+	for _, e := range escrows {
+		plain, err := ownShare(r, e)
+		if err != nil {
+			continue
+		}
+		if sh, err := e.parseShare(plain); err == nil {
+			clear(sh.Y)
+			shares[e.id] = base64.StdEncoding.EncodeToString(plain)
+		}
+		clear(plain)
+	}
+	if len(shares) == 0 {
+		return fmt.Errorf("%w: no key has been escrowed to you yet: the physicians' and receptionists' workstations escrow their keys at their next sync after recovery is set up",
+			crypto.ErrTooFewShares)
+	}
+	bundle, err := json.Marshal(shares)
+	clear(shares)
+	if err != nil {
+		return err
+	}
+	sealed, err := pub.Encrypt(bundle, r.Identity())
+	clear(bundle)
+	if err != nil {
+		return fmt.Errorf("app: seal the recovery shares: %w", err)
+	}
+	fields, err := replica.F(map[string]any{"from": r.Fingerprint(), "to": to, "shares": base64.StdEncoding.EncodeToString(sealed)})
+	if err != nil {
+		return err
+	}
+	batch := r.Batch().Append(replica.Change{Entity: releaseEntity(r.Fingerprint(), to), Kind: kindRecoveryRelease, Scope: roles.Admin, Fields: fields})
+	if err := s.auditEvent(r, batch, AuditRecord{Action: "recovery.release", Entity: entityRecovery,
+		Detail: fmt.Sprintf("released recovery shares of %d escrowed keys to %s", len(escrows), m.Name)}); err != nil {
+		return err
+	}
+	if _, err := batch.Commit(ctx); err != nil {
+		return fmt.Errorf("app: release the recovery shares: %w", err)
+	}
+	return nil
+}
+
+// releasedToMe opens every release to this administrator from another
+// active administrator: administrator → escrow event id → labelled share.
+// A revoked administrator's release never counts.
+func (s *Session) releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
+	out := map[string]map[string][]byte{}
+	rows, err := r.Entities(ctx, kindRecoveryRelease)
+	if err != nil {
+		return out
+	}
+	for _, e := range rows {
+		from := e.State.String("from")
+		m, ok := r.Member(from)
+		pub, known := r.PublicKey(from)
+		if e.State.String("to") != r.Fingerprint() || from == r.Fingerprint() || !ok || !known ||
+			!m.Active() || m.Role != roles.Administrator || e.ID != releaseEntity(from, r.Fingerprint()) {
+			continue
+		}
+		sealed, err := base64.StdEncoding.DecodeString(e.State.String("shares"))
+		if err != nil {
+			continue
+		}
+		plain, err := r.Identity().Decrypt(sealed, pub) // signed by from, or refused
+		if err != nil {
+			continue
+		}
+		var b64 map[string]string
+		err = json.Unmarshal(plain, &b64)
+		clear(plain)
+		if err != nil {
+			continue
+		}
+		got := map[string][]byte{}
+		for id, v := range b64 {
+			if raw, err := base64.StdEncoding.DecodeString(v); err == nil {
+				got[id] = raw
+			}
+		}
+		clear(b64)
+		out[from] = got
+	}
+	return out
+}
+
+// Recovery is what RecoverScopes did.
+type Recovery struct {
+	To     string        // the member's name who received the keys
+	Scopes []roles.Scope // scopes recovered
+	Epochs int           // epoch keys handed over
+}
+
+// recovered is one rebuilt key and the escrow that commits to it.
+type recovered struct {
+	key    crypto.ScopeKey
+	escrow string
+}
+
+// RecoverScopes combines, for every escrowed key, this administrator's share
+// with the shares other active administrators released to them, checks each
+// rebuilt key against its escrow, and grants those the member to (a
+// physician or a receptionist, fingerprint) is entitled to. Their
+// workstation takes the keys at its next upkeep. The recovery is audited.
+func (s *Session) RecoverScopes(ctx context.Context, to string) (Recovery, error) {
+	r, err := s.can(roles.SplitRecover)
+	if err != nil {
+		return Recovery{}, err
+	}
+	m, ok := r.Member(to)
+	toPub, known := r.PublicKey(to)
+	if !ok || !known || !m.Active() || !(m.Role.Holds(roles.Clinical) || m.Role.Holds(roles.FrontDesk)) {
+		return Recovery{}, fmt.Errorf("%w: recovered keys can only go to an active physician or receptionist", ErrInvalidInput)
+	}
+	keys, admins, err := s.rebuildKeys(ctx, r)
+	defer func() {
+		for i := range keys {
+			clear(keys[i].key.Secret[:])
+		}
+	}()
+	if err != nil {
+		return Recovery{}, err
+	}
+	out := Recovery{To: m.Name}
+	var grants []handoverGrant
+	seen := map[roles.Scope]bool{}
+	for _, k := range keys {
+		scope := roles.Scope(k.key.Scope)
+		if !m.Role.Holds(scope) {
+			continue
+		}
+		sealed, err := crypto.SealGrant(k.key, toPub, r.Identity())
+		if err != nil {
+			return Recovery{}, fmt.Errorf("app: hand over a recovered key: %w", err)
+		}
+		grants = append(grants, handoverGrant{Escrow: k.escrow, Grant: base64.StdEncoding.EncodeToString(sealed)})
+		if !seen[scope] {
+			seen[scope] = true
+			out.Scopes = append(out.Scopes, scope)
+		}
+	}
+	if len(grants) == 0 {
+		return Recovery{}, fmt.Errorf("app: no key of a %s was escrowed for recovery yet: nothing to recover", m.Role)
+	}
+	out.Epochs = len(grants)
+	payload, err := json.Marshal(map[string]any{"grants": grants})
+	if err != nil {
+		return Recovery{}, err
+	}
+	b := r.Batch().Raw(kindRecoveryHandover, scopeRecovery, handoverEntity(to), payload)
+	names := make([]string, len(out.Scopes))
+	for i, sc := range out.Scopes {
+		names[i] = string(sc)
+	}
+	if err := s.auditEvent(r, b, AuditRecord{Action: "recovery.recover", Entity: entityRecovery,
+		Detail: fmt.Sprintf("recovered the %s keys (%d epochs) with %d administrators and handed them to %s",
+			strings.Join(names, " and "), out.Epochs, admins, m.Name)}); err != nil {
+		return Recovery{}, err
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		return Recovery{}, fmt.Errorf("app: record the recovery: %w", err)
+	}
+	return out, nil
+}
+
+// rebuildKeys rebuilds every escrowed key for which this administrator holds
+// enough shares (own and released), one per key, and says how many
+// administrators' shares were at hand.
+func (s *Session) rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, error) {
+	escrows, err := escrowsFor(ctx, r, "")
+	if err != nil {
+		return nil, 0, err
+	}
+	released := s.releasedToMe(ctx, r)
+	defer func() {
+		for _, got := range released {
+			for _, b := range got {
+				clear(b)
+			}
+		}
+	}()
+	me := r.Fingerprint()
+	admins := len(released)
+	own := false
+	var out []recovered
+	done := map[string]bool{}
+	best, need := 0, 0
+	for _, e := range escrows {
+		if done[crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}.String()] {
+			continue
+		}
+		var parts []crypto.Share
+		add := func(plain []byte) {
+			if sh, err := e.parseShare(plain); err == nil {
+				parts = append(parts, sh)
+			}
+		}
+		if e.Shares[me] != "" {
+			if plain, err := ownShare(r, e); err == nil {
+				own = true
+				add(plain)
+				clear(plain)
+			}
+		}
+		for from, got := range released {
+			if e.Shares[from] != "" && got[e.id] != nil {
+				add(got[e.id])
+			}
+		}
+		k, ok := combine(e, parts)
+		for _, p := range parts {
+			clear(p.Y)
+		}
+		if ok {
+			done[k.String()] = true
+			out = append(out, recovered{key: k, escrow: e.id})
+		} else if len(parts) > 0 && (len(parts) > best || need == 0) {
+			best, need = len(parts), int(parts[0].Threshold)
+		}
+	}
+	if own {
+		admins++
+	}
+	if len(out) == 0 {
+		if need == 0 {
+			return nil, admins, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
+		}
+		return nil, admins, fmt.Errorf("%w: %d of the %d administrators' shares needed are here; ask %d more administrators to release their shares to you",
+			crypto.ErrTooFewShares, best, need, need-best)
+	}
+	return out, admins, nil
+}
+
+// combine rebuilds escrow e's key from parts, if there are enough and the
+// result matches the escrow's commitment.
+func combine(e escrow, parts []crypto.Share) (crypto.ScopeKey, bool) {
+	if len(parts) == 0 || len(parts) < int(parts[0].Threshold) {
+		return crypto.ScopeKey{}, false
+	}
+	secret, err := crypto.CombineShares(parts)
+	if err != nil {
+		return crypto.ScopeKey{}, false
+	}
+	defer clear(secret)
+	k := crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}
+	if len(secret) != len(k.Secret) {
+		return crypto.ScopeKey{}, false
+	}
+	copy(k.Secret[:], secret)
+	if subtle.ConstantTimeCompare([]byte(escrowCommit(k)), []byte(e.Commit)) != 1 {
+		clear(k.Secret[:])
+		return crypto.ScopeKey{}, false
+	}
+	return k, true
+}
