@@ -56,6 +56,13 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 			u.Rotated = append(u.Rotated, scope)
 		}
 	}
+	// Tell the others which keys this workstation holds: they count a
+	// member as granted only once it says so (replica.Granted).
+	acked, err := r.AcknowledgeKeys(ctx)
+	if err != nil {
+		return u, err
+	}
+	u.Granted += acked
 	b := r.Batch()
 	for _, scope := range s.role.Scopes() {
 		for _, m := range r.Members() {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
@@ -93,6 +94,10 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("replica: a change needs an entity, a kind and a scope")
 		return b
 	}
+	if err := checkKind(c.Kind, string(c.Scope), false); err != nil {
+		b.err = err
+		return b
+	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
 	b.r.state.RUnlock()
@@ -161,20 +166,34 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		now := r.now().UnixMilli()
 		for _, d := range b.drafts {
+			// Refuse rather than wrap: a clock or sequence past its bound
+			// would make every other workstation refuse the event.
+			if lamport >= ClockCeiling || seq >= math.MaxInt64 {
+				return fmt.Errorf("replica: this workstation's clock (%d) or sequence (%d) cannot advance any further; tell an administrator", lamport, seq)
+			}
 			seq, lamport = seq+1, lamport+1
 			h := crypto.Header{
 				ID: crypto.NewEventID(), Entity: d.entity, Kind: d.kind, Scope: d.scope, Epoch: d.epoch,
 				Author: r.fp, Device: r.p.Device, Seq: seq, Lamport: lamport, Prev: prev, Time: now,
 			}
+			if err := r.mayAppend(ctx, tx, h); err != nil {
+				return err
+			}
 			env, err := d.seal(h)
 			if err != nil {
 				return fmt.Errorf("replica: seal %s: %w", d.kind, err)
 			}
-			if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
+			row := rowOf(env, store.Applied, "")
+			if _, err := tx.PutEnvelope(ctx, row); err != nil {
 				return fmt.Errorf("replica: append: %w", err)
 			}
 			if _, _, err := r.applyContent(ctx, tx, env); err != nil {
 				return err
+			}
+			if seq == 1 {
+				if err := tx.PutDevice(ctx, h.Device, h.Author); err != nil {
+					return fmt.Errorf("replica: append: %w", err)
+				}
 			}
 			if err := tx.Enqueue(ctx, h.ID, now); err != nil {
 				return fmt.Errorf("replica: outbox: %w", err)
@@ -194,6 +213,40 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		r.p.OnAppend()
 	}
 	return envs, nil
+}
+
+// mayAppend checks this workstation's own event by the rules every other
+// workstation will check it by (rules.go), so it never writes what the
+// others refuse: a key only as a device's first event, a kind of the roles
+// table in its scope, written by a role that may, on a record of that kind.
+func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) error {
+	if h.Kind == KindKey {
+		if h.Seq != 1 {
+			return fmt.Errorf("%w: a public key is published only as the first event of a device", ErrForbidden)
+		}
+		return nil
+	}
+	r.state.RLock()
+	m, isMember := r.members[r.fp]
+	r.state.RUnlock()
+	role, reason, ok := r.authorize(h, m, isMember)
+	if !ok {
+		if reason != "" {
+			return fmt.Errorf("%w: %s", ErrForbidden, reason)
+		}
+		// Not in the directory yet (a newcomer before admission): the
+		// others keep its events waiting until it is; only the kind can be
+		// checked here.
+		if h.Kind == KindGrant || h.Kind == KindEnroll {
+			return nil
+		}
+		return checkKind(h.Kind, h.Scope, !isRecordKind(h.Kind))
+	}
+	v, ok, err := r.policy(ctx, tx, h, role)
+	if err != nil || ok {
+		return err
+	}
+	return fmt.Errorf("%w: %s", ErrForbidden, v.reason)
 }
 
 func rowOf(e *crypto.Envelope, s store.EnvelopeState, reason string) store.Envelope {
@@ -243,6 +296,10 @@ func (b *Batch) Raw(kind, scope, entity string, payload []byte) *Batch {
 	}
 	if roles.Scope(scope).Valid() || scope == ScopePublic || scope == ScopeEnroll {
 		b.err = fmt.Errorf("replica: raw events may not use the %s scope", scope)
+		return b
+	}
+	if err := checkKind(kind, scope, true); err != nil {
+		b.err = err
 		return b
 	}
 	b.add(kind, scope, 0, entity, func(h crypto.Header) (*crypto.Envelope, error) {

@@ -35,6 +35,10 @@ type Problem struct {
 	// Altered: the bytes were changed on the way (or forged), so nothing of
 	// them was kept and the genuine event may still come.
 	Altered bool
+	// OwnDevice: someone else wrote into this workstation's own chain (an
+	// event of this device that this workstation did not write). Nothing
+	// of it was kept; a person should look into it.
+	OwnDevice bool
 }
 
 func (p Problem) String() string {
@@ -60,6 +64,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	verified := map[string]*crypto.Envelope{}
 	r.verified = verified
 	defer func() { r.verified = nil }()
+	owners := map[string]string{} // device -> its owner, as far as known
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		for _, c := range checked {
 			if c.problem != nil {
@@ -68,7 +73,32 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				continue
 			}
 			env := c.env
+			if env.Header.Device == r.p.Device {
+				if p, err := r.ownDevice(ctx, tx, env); err != nil || p != nil {
+					if p != nil {
+						rep.Rejected++
+						rep.Problems = append(rep.Problems, *p)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				continue
+			}
 			if c.verified {
+				owner, err := r.ownerOf(ctx, tx, owners, env.Header.Device)
+				if err != nil {
+					return err
+				}
+				if owner != "" && owner != env.Header.Author {
+					// A member signing into another member's chain: not
+					// kept, so the genuine event still finds its place.
+					p := problemOf(env.Header, fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(env.Header.Author), short(env.Header.Device), short(owner)))
+					p.Altered = true
+					rep.Rejected++
+					rep.Problems = append(rep.Problems, p)
+					continue
+				}
 				verified[env.Header.ID] = env
 			}
 			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
@@ -87,10 +117,8 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				return fmt.Errorf("replica: store envelope: %w", err)
 			}
 			if inserted {
+				// Its clock moves nothing until it is verified and applied.
 				rep.New++
-				if env.Header.Lamport > r.lamport {
-					r.lamport = env.Header.Lamport
-				}
 			}
 		}
 		r.reindex = map[string][][]byte{}
@@ -209,61 +237,144 @@ func problemOf(h crypto.Header, reason string) Problem {
 	return Problem{Event: h.ID, Device: h.Device, Seq: h.Seq, Reason: reason}
 }
 
+// ownDevice handles an envelope of this workstation's own device that came
+// back from the network: the same bytes as ours are nothing new; anything
+// else is someone writing into this workstation's chain, never kept, and
+// reported so a person can act.
+func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (*Problem, error) {
+	h := env.Header
+	mine, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+	switch {
+	case err == nil && mine.Hash == env.Hash():
+		return nil, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("replica: own chain: %w", err)
+	}
+	who := "this workstation's own key"
+	if h.Author != r.fp {
+		who = "the key of " + short(h.Author)
+	}
+	p := problemOf(h, fmt.Sprintf("someone else wrote event %d into this workstation's own chain, signed with %s: it was not kept. "+
+		"If this workstation did not write it, its profile or key may have been copied, or a member's software forges events: tell an administrator", h.Seq, who))
+	p.OwnDevice = true
+	return &p, nil
+}
+
+// ownerOf returns the member a device belongs to ("" while unknown),
+// caching what it read in owners.
+func (r *Replica) ownerOf(ctx context.Context, tx *store.Tx, owners map[string]string, device string) (string, error) {
+	if o, ok := owners[device]; ok {
+		return o, nil
+	}
+	o, err := tx.DeviceOwner(ctx, device)
+	if errors.Is(err, store.ErrNotFound) {
+		o, err = "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("replica: device owner: %w", err)
+	}
+	owners[device] = o
+	return o, nil
+}
+
+// setState records a verdict on a stored envelope, keeps settle's view of
+// the chain up to date, and notes what was undone: an applied or sealed
+// envelope refused afterwards is reported, one sent back to pending makes
+// settle go round again.
+func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope, v verdict) error {
+	var err error
+	if v.state == store.Rejected && v.rule != "" {
+		err = tx.Refuse(ctx, row.ID, v.rule, v.reason)
+	} else {
+		err = tx.SetEnvelopeState(ctx, row.ID, v.state, v.reason)
+	}
+	if err != nil {
+		return fmt.Errorf("replica: envelope state: %w", err)
+	}
+	was := row.State
+	row.State, row.Reason, row.Rule, row.Raw = v.state, v.reason, "", nil
+	if v.state == store.Rejected {
+		row.Rule = v.rule
+	}
+	if r.settled != nil {
+		r.settled[chainPlace{row.Device, row.Seq}] = row
+	}
+	if (was == store.Applied || was == store.Sealed) && v.state == store.Rejected {
+		r.undone = append(r.undone, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
+	}
+	if was != store.Pending && v.state == store.Pending {
+		r.requeued = true
+	}
+	return nil
+}
+
 // settle applies pending envelopes until no more progress is made. A key
 // that arrives turns the envelopes kept sealed for its scope pending again.
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 	// What this settle decided, so the next event of a chain need not read
 	// its predecessor back from the store.
 	r.settled = map[chainPlace]store.Envelope{}
-	defer func() { r.settled = nil }()
+	r.revoked, r.undone = map[string]bool{}, nil
+	defer func() { r.settled, r.revoked, r.undone = nil, nil, nil }()
 	for {
 		rows, err := tx.EnvelopesInState(ctx, store.Pending, -1)
 		if err != nil {
 			return fmt.Errorf("replica: pending envelopes: %w", err)
 		}
 		progress := false
+		r.requeued = false
 		reopen := map[string]bool{}
 		for _, row := range rows {
-			st, reason, newKey, err := r.try(ctx, tx, row)
+			v, err := r.try(ctx, tx, row)
 			if err != nil {
 				return err
 			}
-			if newKey != "" {
-				reopen[newKey] = true
+			if v.newKey != "" {
+				reopen[v.newKey] = true
 			}
-			if st == altered {
+			if v.state == altered {
 				if err := tx.DiscardPending(ctx, row.ID); err != nil {
 					return err
 				}
+				delete(r.settled, chainPlace{row.Device, row.Seq})
 				progress = true
 				rep.Rejected++
 				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq,
-					Reason: reason + " (not kept: the genuine event is asked for again)", Altered: true})
+					Reason: v.reason + " (not kept: the genuine event is asked for again)", Altered: true})
 				continue
 			}
-			if st == store.Pending {
-				if reason != row.Reason {
-					if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
+			if v.state == store.Pending {
+				if v.reason != row.Reason {
+					if err := tx.SetEnvelopeState(ctx, row.ID, store.Pending, v.reason); err != nil {
 						return err
 					}
 				}
 				continue
 			}
-			if err := tx.SetEnvelopeState(ctx, row.ID, st, reason); err != nil {
+			if err := r.setState(ctx, tx, row, v); err != nil {
 				return err
 			}
-			r.settled[chainPlace{row.Device, row.Seq}] = store.Envelope{State: st, Hash: row.Hash}
 			progress = true
-			switch st {
-			case store.Applied:
-				rep.Applied++
-			case store.Sealed:
-				rep.Sealed++
+			switch v.state {
+			case store.Applied, store.Sealed:
+				if err := r.vouch(ctx, tx, row); err != nil {
+					return err
+				}
+				if v.state == store.Applied {
+					rep.Applied++
+				} else {
+					rep.Sealed++
+				}
 			case store.Rejected:
 				rep.Rejected++
-				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: reason})
+				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
 			}
 		}
+		swept, err := r.sweepRevoked(ctx, tx)
+		if err != nil {
+			return err
+		}
+		progress = progress || swept || r.requeued
 		if len(reopen) > 0 {
 			sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)
 			if err != nil {
@@ -284,79 +395,117 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			if rep.Sealed < 0 {
 				rep.Sealed = 0
 			}
+			rep.Rejected += len(r.undone)
+			rep.Problems = append(rep.Problems, r.undone...)
 			return nil
 		}
 	}
 }
 
-// try decides the fate of one pending envelope. newKey names a scope whose
-// key this envelope delivered.
-func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (st store.EnvelopeState, reason, newKey string, err error) {
+// vouch records what an applied or sealed envelope establishes beyond its
+// record: the clock moves (verified envelopes only), and a device's first
+// event names the member it belongs to.
+func (r *Replica) vouch(ctx context.Context, tx *store.Tx, row store.Envelope) error {
+	if row.Lamport > r.lamport {
+		r.lamport = row.Lamport
+	}
+	if row.Seq == 1 {
+		if err := tx.PutDevice(ctx, row.Device, row.Author); err != nil {
+			return fmt.Errorf("replica: device %s: %w", short(row.Device), err)
+		}
+	}
+	return nil
+}
+
+// previous returns the event before h in its device's chain.
+func (r *Replica) previous(ctx context.Context, tx *store.Tx, h crypto.Header) (store.Envelope, error) {
+	if prev, ok := r.settled[chainPlace{h.Device, h.Seq - 1}]; ok {
+		return prev, nil
+	}
+	return tx.EnvelopeAt(ctx, h.Device, h.Seq-1)
+}
+
+// try decides the fate of one pending envelope by the rules of rules.go.
+func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (verdict, error) {
 	env, checked := r.verified[row.ID]
 	if !checked || env.Hash() != row.Hash {
 		checked = false
 		var perr error
 		if env, perr = crypto.ParseEnvelope(row.Raw); perr != nil {
-			return altered, "malformed envelope: " + perr.Error(), "", nil
+			return notKept("malformed envelope: " + perr.Error()), nil
 		}
 	}
 	h := env.Header
-	// The device's chain must be whole up to here.
+	// The device's chain must be whole up to here, and the device's.
+	var prevLamport uint64
 	if h.Seq > 1 {
-		prev, err := r.settled[chainPlace{h.Device, h.Seq - 1}], error(nil)
-		if prev.Hash == "" {
-			prev, err = tx.EnvelopeAt(ctx, h.Device, h.Seq-1)
-		}
+		prev, err := r.previous(ctx, tx, h)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return store.Pending, fmt.Sprintf("waiting for event %d of this device", h.Seq-1), "", nil
+			return pending("waiting for event %d of this device", h.Seq-1), nil
 		case err != nil:
-			return 0, "", "", fmt.Errorf("replica: chain: %w", err)
+			return verdict{}, fmt.Errorf("replica: chain: %w", err)
 		case prev.State == store.Pending:
-			return store.Pending, fmt.Sprintf("waiting for event %d of this device to be applied", h.Seq-1), "", nil
-		case prev.State == store.Rejected:
-			return store.Rejected, "follows a rejected event of the same device", "", nil
+			return pending("waiting for event %d of this device to be applied", h.Seq-1), nil
+		case prev.State == store.Rejected && prev.Rule == "":
+			return broken("follows a rejected event of the same device"), nil
 		case prev.Hash != h.Prev:
-			return store.Rejected, "chain broken: the previous event's hash does not match", "", nil
+			return broken("chain broken: the previous event's hash does not match"), nil
+		case prev.Author != h.Author:
+			return notKept(fmt.Sprintf("signed by %s, but device %s belongs to %s", short(h.Author), short(h.Device), short(prev.Author))), nil
 		}
+		prevLamport = prev.Lamport
 	} else if h.Prev != "" {
-		return store.Rejected, "chain broken: a first event names a previous one", "", nil
+		return broken("chain broken: a first event names a previous one"), nil
 	}
 
 	if h.Kind == KindKey {
-		return r.applyKeyEnvelope(ctx, tx, env)
+		if v, ok := r.checkKey(env); !ok {
+			return v, nil
+		}
+		if v, ok := r.checkClock(h, prevLamport); !ok {
+			return v, nil
+		}
+		if h.Seq != 1 {
+			return refused(ruleKind, "a public key is published only as the first event of a device"), nil
+		}
+		st, _, err := r.applyContent(ctx, tx, env)
+		return verdict{state: st}, err
 	}
 	r.state.RLock()
 	pub, known := r.pubkeys[h.Author]
 	member, isMember := r.members[h.Author]
 	r.state.RUnlock()
 	if !known {
-		return store.Pending, "author's public key not known yet", "", nil
+		return pending("author's public key not known yet"), nil
 	}
 	if !checked {
 		if err := env.Verify(pub); err != nil {
-			return altered, "signature does not verify: " + err.Error(), "", nil
+			return notKept("signature does not verify: " + err.Error()), nil
 		}
+	}
+	if v, ok := r.checkClock(h, prevLamport); !ok {
+		return v, nil
 	}
 	role, reason, ok := r.authorize(h, member, isMember)
 	if !ok {
 		if reason == "" {
-			return store.Pending, "author not in the directory yet", "", nil
+			return pending("author not in the directory yet"), nil
 		}
-		return store.Rejected, reason, "", nil
+		return refused(ruleRevoked, "%s", reason), nil
 	}
-	if err := r.checkRole(h, role); err != nil {
-		return store.Rejected, err.Error(), "", nil
+	if v, ok, err := r.policy(ctx, tx, h, role); err != nil || !ok {
+		return v, err
 	}
-	st, newKey, err = r.applyContent(ctx, tx, env)
+	st, newKey, err := r.applyContent(ctx, tx, env)
 	if err != nil {
 		var bad badContent
 		if errors.As(err, &bad) {
-			return store.Rejected, bad.Error(), "", nil
+			return refused(ruleContent, "%s", bad.Error()), nil
 		}
-		return 0, "", "", err
+		return verdict{}, err
 	}
-	return st, "", newKey, nil
+	return verdict{state: st, newKey: newKey}, nil
 }
 
 // authorize finds the role the author acts in. ok=false with an empty
@@ -369,7 +518,7 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 	switch {
 	case isMember && !m.Active():
 		if h.Seq > m.RevokedHeads[h.Device] {
-			return "", "author's membership was revoked before this event", false
+			return "", "written after the author's membership was revoked", false
 		}
 		return m.Role, "", true
 	case isMember:
@@ -380,45 +529,24 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 	return "", "", false
 }
 
-// checkRole enforces the policy on what a role may write, on every
-// workstation: the same rules the app applies before it writes.
-func (r *Replica) checkRole(h crypto.Header, role roles.Role) error {
-	switch h.Kind {
-	case KindEnroll:
-		return nil
-	case KindGrant:
-		if !role.Holds(roles.Scope(h.Scope)) {
-			return fmt.Errorf("a %s cannot grant the %s key", role, h.Scope)
-		}
-		return nil
-	case KindMember:
-		if role != roles.Administrator {
-			return fmt.Errorf("only an administrator changes the directory")
-		}
-	}
-	if s := roles.Scope(h.Scope); s.Valid() && !role.Holds(s) {
-		return fmt.Errorf("a %s may not write %s data", role, h.Scope)
-	}
-	return nil
-}
-
 type badContent struct{ reason string }
 
 func (b badContent) Error() string { return b.reason }
 
-func (r *Replica) applyKeyEnvelope(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, string, string, error) {
+// checkKey verifies a public-key event: self-signed by the key it carries,
+// which is its author's.
+func (r *Replica) checkKey(env *crypto.Envelope) (verdict, bool) {
 	pub, _, err := pubFromPayload(env.Ciphertext)
 	if err != nil {
-		return altered, err.Error(), "", nil
+		return notKept(err.Error()), false
 	}
 	if pub.Fingerprint() != env.Header.Author || env.Header.Entity != env.Header.Author {
-		return altered, "public key does not belong to its author", "", nil
+		return notKept("public key does not belong to its author"), false
 	}
 	if err := env.Verify(pub); err != nil {
-		return altered, "signature does not verify: " + err.Error(), "", nil
+		return notKept("signature does not verify: " + err.Error()), false
 	}
-	st, _, err := r.applyContent(ctx, tx, env)
-	return st, "", "", err
+	return verdict{}, true
 }
 
 // pubFromPayload reads the payload of a key event: {"pub": base64 key}.
@@ -461,9 +589,14 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		r.state.Unlock()
 		return store.Applied, "", r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
 	case KindGrant:
-		r.state.Lock()
-		r.markGranted(h.Entity, h.Scope, h.Epoch)
-		r.state.Unlock()
+		if h.Device == r.p.Device {
+			// Ours: counts as granted while the recipient has not yet
+			// acknowledged it (see Granted). Another's grant header proves
+			// nothing: it may not open for its recipient.
+			r.state.Lock()
+			r.markGranted(h.Entity, h.Scope, h.Epoch)
+			r.state.Unlock()
+		}
 		if h.Entity != r.fp {
 			return store.Applied, "", nil
 		}
@@ -557,8 +690,15 @@ func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header
 		}
 	}
 	r.state.Lock()
-	if old.Kind == KindMember {
-		r.members[h.Entity] = memberFromState(h.Entity, st)
+	switch old.Kind {
+	case KindMember:
+		m := memberFromState(h.Entity, st)
+		r.members[h.Entity] = m
+		if !m.Active() && r.revoked != nil {
+			r.revoked[h.Entity] = true // settle sweeps what they wrote after
+		}
+	case KindKeyHeld:
+		r.held[strings.TrimPrefix(h.Entity, heldEntityPrefix)] = heldFromState(st)
 	}
 	r.onChange = append(r.onChange, Changed{ID: h.Entity, Kind: old.Kind, Scope: old.Scope})
 	r.state.Unlock()

@@ -71,7 +71,8 @@ type Replica struct {
 	index    map[string]crypto.IndexKey
 	pubkeys  map[string]*crypto.PublicKey
 	members  map[string]Member
-	granted  map[string]map[string]map[uint32]bool // recipient -> scope -> epoch
+	granted  map[string]map[string]map[uint32]bool // grants this device wrote: recipient -> scope -> epoch
+	held     map[string]map[string]bool            // member -> "scope/epoch" it acknowledged holding
 	anchors  map[string]bool
 	lamport  uint64
 	mySeq    uint64
@@ -80,6 +81,9 @@ type Replica struct {
 	verified map[string]*crypto.Envelope   // during Apply, under mu
 	settled  map[chainPlace]store.Envelope // during settle, under mu
 	reindex  map[string][][]byte           // during Apply: entity -> tokens to write
+	revoked  map[string]bool               // during settle: members revoked, to sweep
+	undone   []Problem                     // during settle: applied events refused afterwards
+	requeued bool                          // during settle: an event was sent back to pending
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -93,7 +97,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	r := &Replica{p: p, fp: p.Identity.Fingerprint(), now: p.Now,
 		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
-		granted: map[string]map[string]map[uint32]bool{}, anchors: map[string]bool{}}
+		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
 	}
@@ -156,22 +160,30 @@ func (r *Replica) load(tx *store.Tx) error {
 			return err
 		}
 		r.members[e.ID] = memberFromState(e.ID, st)
-		grants, err := tx.EnvelopesForEntity(ctx, e.ID)
+	}
+	held, err := tx.EntitiesOfKind(ctx, KindKeyHeld, -1, 0)
+	if err != nil {
+		return fmt.Errorf("replica: load acknowledged keys: %w", err)
+	}
+	for _, e := range held {
+		st, err := r.openState(e)
 		if err != nil {
 			return err
 		}
-		for _, g := range grants {
-			if g.Kind == KindGrant && g.State == store.Applied {
-				r.markGranted(g.Entity, g.Scope, g.Epoch)
-			}
-		}
+		r.held[strings.TrimPrefix(e.ID, heldEntityPrefix)] = heldFromState(st)
 	}
+	// The clock comes from verified envelopes only (applied or sealed).
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
 		return err
 	}
 	mine, err := tx.EnvelopesAfter(ctx, r.p.Device, 0, -1)
 	if err != nil {
 		return err
+	}
+	for _, e := range mine {
+		if e.Kind == KindGrant {
+			r.markGranted(e.Entity, e.Scope, e.Epoch)
+		}
 	}
 	if n := len(mine); n > 0 {
 		r.mySeq, r.myHash = mine[n-1].Seq, mine[n-1].Hash
@@ -250,12 +262,17 @@ func (r *Replica) Keys(scope roles.Scope) []crypto.ScopeKey {
 	return out
 }
 
-// Granted reports whether recipient has been granted epoch of scope, as far
-// as this workstation has seen.
+// Granted reports whether recipient holds epoch of scope as far as this
+// workstation can tell: the recipient acknowledged holding it (a key-held
+// record only the recipient writes), or this workstation granted it itself
+// (its own grant opens for the recipient whenever it arrives, so it is not
+// granted again). A grant header written by someone else proves nothing:
+// it may carry a key that does not open, and must not stop this
+// workstation from granting the real one.
 func (r *Replica) Granted(recipient string, scope roles.Scope, epoch uint32) bool {
 	r.state.RLock()
 	defer r.state.RUnlock()
-	return r.granted[recipient][string(scope)][epoch]
+	return r.held[recipient][heldField(string(scope), epoch)] || r.granted[recipient][string(scope)][epoch]
 }
 
 func (r *Replica) markGranted(recipient, scope string, epoch uint32) {

@@ -1,0 +1,141 @@
+package roles
+
+import (
+	"slices"
+	"strings"
+)
+
+// Scopes of raw records: their payload is sealed by the writer to one key
+// (the clinic's audit key, the recovery key), not with a scope key. They are
+// not data scopes (Valid is false): no workstation holds a key named after
+// them, and their records are kept as ciphertext, never merged.
+const (
+	// AuditTrail: audit records, encrypted to the clinic's audit key.
+	AuditTrail Scope = "audit"
+	// RecoveryEscrow: keys escrowed to, and handed over from, the clinic's
+	// recovery key.
+	RecoveryEscrow Scope = "recovery"
+)
+
+// Kind is the policy of one kind of record in the clinic's log: the scope
+// all its events name, and the roles that may write it. Every workstation
+// checks it for every event it applies, so modified software gains nothing
+// by writing a kind its role may not write, or a kind in another scope.
+type Kind struct {
+	Name  string
+	Scope Scope
+	// Create: roles that may write the event that creates a record of this
+	// kind. Change: roles that may write later events of it.
+	Create, Change []Role
+	// Raw records are sealed by the writer to one key (Scope is AuditTrail
+	// or RecoveryEscrow): kept as ciphertext, never merged into a record.
+	Raw bool
+}
+
+var (
+	anyone    = []Role{Administrator, Receptionist, Physician}
+	admins    = []Role{Administrator}
+	frontDesk = []Role{Receptionist, Physician}
+	clinical  = []Role{Physician}
+)
+
+// kinds is the table of every kind of record the app writes. The replica's
+// own kinds (key, grant, enroll) are judged by the replica itself.
+var kinds = map[string]Kind{}
+
+func init() {
+	for _, k := range []Kind{
+		// Front desk: receptionists and physicians.
+		{Name: "patient", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
+		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
+		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
+		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
+		// Clinical: physicians only.
+		{Name: "note", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "addendum", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "problem", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "allergy", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "medication", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "vitals", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "encounter", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "rx-cancel", Scope: Clinical, Create: clinical, Change: clinical},
+		// Directory: administrators write the staff list and the clinic's
+		// public records; every member acknowledges the keys it holds.
+		{Name: "member", Scope: Directory, Create: admins, Change: admins},
+		{Name: "clinic", Scope: Directory, Create: admins, Change: admins},
+		{Name: "security", Scope: Directory, Create: admins, Change: admins},
+		{Name: "recovery", Scope: Directory, Create: admins, Change: admins},
+		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone},
+		// Admin: token secrets, the audit key's private half, recovery shares.
+		{Name: "token", Scope: Admin, Create: admins, Change: admins},
+		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins},
+		{Name: "recovery-shares", Scope: Admin, Create: admins, Change: admins},
+		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins},
+		// Raw: every member audits; holders of the front-desk and clinical
+		// keys escrow them to the recovery key; administrators hand
+		// recovered keys over.
+		{Name: "audit", Scope: AuditTrail, Create: anyone, Change: anyone, Raw: true},
+		{Name: "recovery-escrow", Scope: RecoveryEscrow, Create: frontDesk, Change: frontDesk, Raw: true},
+		{Name: "recovery-handover", Scope: RecoveryEscrow, Create: admins, Change: admins, Raw: true},
+	} {
+		kinds[k.Name] = k
+	}
+}
+
+// KindOf returns the policy of a kind of record; false for a kind the
+// clinic does not know, which every workstation refuses.
+func KindOf(name string) (Kind, bool) {
+	k, ok := kinds[name]
+	return k, ok
+}
+
+// Kinds returns every kind of record, by name.
+func Kinds() []Kind {
+	out := make([]Kind, 0, len(kinds))
+	for _, k := range kinds {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b Kind) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// MayCreate reports whether role r may write the first event of a record
+// of this kind.
+func (k Kind) MayCreate(r Role) bool { return hasRole(k.Create, r) }
+
+// MayChange reports whether role r may write a later event of a record of
+// this kind.
+func (k Kind) MayChange(r Role) bool { return hasRole(k.Change, r) }
+
+// Precedence decides which kind a record is when events of two kinds name
+// the same record id (only modified software does that): the higher wins
+// on every workstation, whatever order the events arrive in. Records that
+// administrators write (directory and admin) come first, since the
+// directory is the clinic's root of trust and an administrator can already
+// change any member's role (so it gains nothing by hiding a record); then
+// clinical records, which only physicians write; then front-desk records,
+// which physicians may write too. So a receptionist cannot take over or
+// hide a clinical or directory record by naming its id, nor a physician a
+// directory record. Within one precedence the earliest claim wins, which
+// gives the writer nothing it could not do by changing the record.
+func (k Kind) Precedence() int {
+	switch k.Scope {
+	case Directory, Admin:
+		return 3
+	case Clinical:
+		return 2
+	case FrontDesk:
+		return 1
+	}
+	return 0
+}
+
+func hasRole(rs []Role, r Role) bool {
+	for _, have := range rs {
+		if have == r {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,203 @@
+package replica
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// rebind settles the kind and scope of a record after the events that
+// claim it changed: winner is the claim that now wins, or nil to find it
+// among the record's verified events. Events of the winning kind refused
+// only for the binding are judged again; applied or sealed events of any
+// other kind or scope are refused; then the record is rebuilt from the
+// events that remain applied.
+func (r *Replica) rebind(ctx context.Context, tx *store.Tx, entity string, winner *claim) error {
+	rows, err := tx.EnvelopesForEntity(ctx, entity)
+	if err != nil {
+		return fmt.Errorf("replica: events of %s: %w", entity, err)
+	}
+	if winner == nil {
+		for _, row := range rows {
+			if !isRecordKind(row.Kind) || !isClaim(row) || !r.mayCreate(row) {
+				continue
+			}
+			c := claim{Entity: entity, Kind: row.Kind, Scope: row.Scope, Event: row.ID, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
+			if winner == nil || beats(c, *winner) {
+				winner = &c
+			}
+		}
+	}
+	if winner == nil {
+		err = tx.DeleteBinding(ctx, entity)
+	} else {
+		err = tx.PutBinding(ctx, *winner)
+	}
+	if err != nil {
+		return fmt.Errorf("replica: binding of %s: %w", entity, err)
+	}
+	for _, row := range rows {
+		if !isRecordKind(row.Kind) {
+			continue
+		}
+		wins := winner != nil && row.Kind == winner.Kind && row.Scope == winner.Scope
+		switch {
+		case row.State == store.Rejected && row.Rule == ruleBinding && (wins || winner == nil):
+			if err := r.setState(ctx, tx, row, verdict{state: store.Pending, reason: "the record's kind was settled again: judged again"}); err != nil {
+				return err
+			}
+		case (row.State == store.Applied || row.State == store.Sealed) && !wins:
+			v := refused(ruleBinding, "record %s is a %s record in the %s scope: a %s event in the %s scope may not change it",
+				short(entity), winner.Kind, winner.Scope, row.Kind, row.Scope)
+			if err := r.setState(ctx, tx, row, v); err != nil {
+				return err
+			}
+		}
+	}
+	return r.rebuildEntity(ctx, tx, entity)
+}
+
+// isClaim reports whether a stored event counts as a claim on its record:
+// verified and authorised (applied, sealed, or refused only for the
+// binding or for a payload that does not open, which a workstation
+// without the key cannot see).
+func isClaim(row store.Envelope) bool {
+	switch row.State {
+	case store.Applied, store.Sealed:
+		return true
+	case store.Rejected:
+		return row.Rule == ruleBinding || row.Rule == ruleContent
+	}
+	return false
+}
+
+// mayCreate reports whether the author of a stored event may create its
+// kind, by the directory as this workstation knows it now.
+func (r *Replica) mayCreate(row store.Envelope) bool {
+	k, ok := roles.KindOf(row.Kind)
+	if !ok {
+		return false
+	}
+	r.state.RLock()
+	m, isMember := r.members[row.Author]
+	r.state.RUnlock()
+	role, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device, Seq: row.Seq}, m, isMember)
+	return ok && k.MayCreate(role)
+}
+
+// rebuildEntity rebuilds a record's state from its applied events (merge
+// is order-free, so their order does not matter), after some of its events
+// were refused. A record with no applied event left is removed.
+func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) error {
+	rows, err := tx.EnvelopesForEntity(ctx, id)
+	if err != nil {
+		return fmt.Errorf("replica: events of %s: %w", id, err)
+	}
+	old, err := tx.Entity(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("replica: entity %s: %w", id, err)
+	}
+	if err := tx.DeleteEntity(ctx, id); err != nil {
+		return fmt.Errorf("replica: rebuild %s: %w", id, err)
+	}
+	if r.reindex != nil {
+		delete(r.reindex, id)
+	}
+	r.state.Lock()
+	if old.Kind != "" {
+		r.onChange = append(r.onChange, Changed{ID: id, Kind: old.Kind, Scope: old.Scope})
+	}
+	if old.Kind == KindMember {
+		delete(r.members, id)
+	}
+	if old.Kind == KindKeyHeld {
+		delete(r.held, id[len(heldEntityPrefix):])
+	}
+	r.state.Unlock()
+	for _, row := range rows {
+		if row.State != store.Applied || !isRecordKind(row.Kind) {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		}
+		r.state.RLock()
+		k, ok := r.keys[row.Scope][row.Epoch]
+		r.state.RUnlock()
+		if !ok {
+			return fmt.Errorf("replica: envelope %s was applied without its key", row.ID)
+		}
+		plain, err := env.Open(k)
+		if err != nil {
+			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		}
+		var fields Fields
+		if err := json.Unmarshal(plain, &fields); err != nil {
+			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		}
+		if err := r.mergeEntity(ctx, tx, env.Header, fields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepRevoked refuses, for each member revoked during this Apply, every
+// event of theirs this workstation applied or sealed that their revocation
+// does not cover (a seq above the last accepted one of its device; every
+// event of a device it does not name), and rebuilds the records those
+// events touched. So a revocation gives the same state whether it arrived
+// before or after the events written after it.
+func (r *Replica) sweepRevoked(ctx context.Context, tx *store.Tx) (bool, error) {
+	if len(r.revoked) == 0 {
+		return false, nil
+	}
+	fps := r.revoked
+	r.revoked = map[string]bool{}
+	swept := false
+	for fp := range fps {
+		r.state.RLock()
+		m, ok := r.members[fp]
+		r.state.RUnlock()
+		if !ok || m.Active() {
+			continue
+		}
+		devices, err := tx.DevicesOf(ctx, fp)
+		if err != nil {
+			return swept, err
+		}
+		touched := map[string]bool{}
+		for _, d := range devices {
+			rows, err := tx.EnvelopesAfter(ctx, d, m.RevokedHeads[d], -1)
+			if err != nil {
+				return swept, err
+			}
+			for _, row := range rows {
+				// Public keys are not acts of membership: a revoked member's
+				// key still verifies what they signed before.
+				if row.Kind == KindKey || (row.State != store.Applied && row.State != store.Sealed) {
+					continue
+				}
+				if err := r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
+					return swept, err
+				}
+				swept = true
+				if isRecordKind(row.Kind) {
+					touched[row.Entity] = true
+				}
+			}
+		}
+		for id := range touched {
+			if err := r.rebind(ctx, tx, id, nil); err != nil {
+				return swept, err
+			}
+		}
+	}
+	return swept, nil
+}
