@@ -13,10 +13,15 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/cli"
+	"github.com/medihaven/medihaven/internal/harden"
 	"github.com/medihaven/medihaven/ui"
 )
 
 func main() {
+	// Before any key is read: no core dump may ever hold one.
+	if err := harden.Process(); err != nil {
+		fmt.Fprintln(os.Stderr, "medihaven: warning:", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	io := cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}

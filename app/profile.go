@@ -194,6 +194,9 @@ func (s *Session) SetServers(v Servers) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.rep == nil {
+		return fmt.Errorf("%w: unlock it with your passphrase", ErrLocked)
+	}
 	p := s.prof
 	p.Servers = v
 	if err := p.write(); err != nil {

@@ -53,10 +53,16 @@ type Session struct {
 	hooks  hooks
 	chatMu sync.Mutex
 	chat   *chatLink // the chat's link to the running sync (chat.go)
-	ks     crypto.Keystore
 	db     *store.DB
 	rep    *replica.Replica
 	locked bool
+
+	// dk is the device key while the session is unlocked: the one copy the
+	// session owns (the replica holds the other), wiped by Lock and Close.
+	// Its own mutex, because the chat reads it under its history lock,
+	// which Lock takes too.
+	dkMu sync.Mutex
+	dk   *crypto.DeviceKey
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -112,6 +118,11 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 		return nil, fmt.Errorf("app: create profile folder: %w", err)
 	}
 	var ks crypto.Keystore
+	defer func() {
+		if ks != nil {
+			crypto.CloseKeystore(ks)
+		}
+	}()
 	s := &Session{env: env, name: who.Name, role: who.Role}
 	fail := func(err error) (*Session, error) {
 		s.closeStore()
@@ -143,17 +154,24 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 	if ks, err = env.OpenKeystore(p, passphrase); err != nil {
 		return fail(err)
 	}
-	dk, err := crypto.NewDeviceKey()
-	if err != nil {
+	dk := new(crypto.DeviceKey)
+	if *dk, err = crypto.NewDeviceKey(); err != nil {
 		return fail(err)
 	}
+	wrapped, err := crypto.WrapDeviceKey(dk, id, p.Device)
+	if err != nil {
+		dk.Wipe()
+		return fail(fmt.Errorf("app: protect the device key: %w", err))
+	}
 	if err := ks.Set(nameIdentity, locked); err != nil {
+		dk.Wipe()
 		return fail(fmt.Errorf("app: keep identity in the keystore: %w", err))
 	}
-	if err := ks.Set(nameDevice, dk[:]); err != nil {
+	if err := ks.Set(nameDevice, wrapped); err != nil {
+		dk.Wipe()
 		return fail(fmt.Errorf("app: keep device key in the keystore: %w", err))
 	}
-	s.prof, s.ks = p, ks
+	s.prof = p
 	if err := s.open(ctx, id, dk); err != nil {
 		return fail(err)
 	}
@@ -172,19 +190,28 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 	return s, nil
 }
 
-func (s *Session) open(ctx context.Context, id *crypto.Identity, dk crypto.DeviceKey) error {
+// open opens the store and the replica with the unlocked identity and the
+// device key. The session takes both over: on failure they are wiped.
+func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.DeviceKey) error {
 	db, err := store.Open(ctx, filepath.Join(s.prof.Dir, storeFile))
 	if err != nil {
+		id.Clear()
+		dk.Wipe()
 		return fmt.Errorf("app: open the workstation's store: %w", err)
 	}
 	rep, err := replica.Open(ctx, replica.Params{
-		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
+		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: *dk, Clinic: s.prof.ClinicID,
 		Anchors: s.prof.Anchors, Index: indexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
 	})
 	if err != nil {
 		db.Close()
+		id.Clear()
+		dk.Wipe()
 		return fmt.Errorf("app: open the clinic log: %w", err)
 	}
+	s.dkMu.Lock()
+	s.dk = dk
+	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
 	return nil
 }
@@ -202,13 +229,15 @@ func (s *Session) remember(ctx context.Context, who me) error {
 	return s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, "me", sealed) })
 }
 
+// deviceKey is a copy of the device key; a locked session's is all zeros,
+// which seals and opens nothing.
 func (s *Session) deviceKey() crypto.DeviceKey {
-	b, err := s.ks.Get(nameDevice)
-	var dk crypto.DeviceKey
-	if err == nil {
-		copy(dk[:], b)
+	s.dkMu.Lock()
+	defer s.dkMu.Unlock()
+	if s.dk == nil {
+		return crypto.DeviceKey{}
 	}
-	return dk
+	return *s.dk
 }
 
 // Login unlocks the staff member's identity with their passphrase and opens
@@ -238,6 +267,12 @@ func sameName(a, b string) bool {
 	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }
 
+// errKeyMissing says what to do when the keystore lost this profile's keys.
+var errKeyMissing = errors.New("app: this workstation's key is missing from the keystore: it was deleted or the profile was copied from another computer; redeem a new registration token")
+
+// unlock opens the keystore with the passphrase, unlocks the identity, opens
+// the device key with it, and opens the store. The keystore is closed again
+// before unlock returns: nothing of it stays in memory.
 func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 	ks, err := s.env.OpenKeystore(s.prof, passphrase)
 	if errors.Is(err, crypto.ErrWrongPassphrase) {
@@ -246,9 +281,10 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 	if err != nil {
 		return err
 	}
+	defer crypto.CloseKeystore(ks)
 	locked, err := ks.Get(nameIdentity)
 	if errors.Is(err, crypto.ErrNotFound) {
-		return fmt.Errorf("app: this workstation's key is missing from the keystore: it was deleted or the profile was copied from another computer; redeem a new registration token")
+		return errKeyMissing
 	}
 	if err != nil {
 		return err
@@ -260,8 +296,12 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 	if err != nil {
 		return fmt.Errorf("app: unlock identity: %w", err)
 	}
-	s.ks = ks
-	if err := s.open(ctx, id, s.deviceKey()); err != nil {
+	dk, legacy, err := s.openDeviceKey(ks, id)
+	if err != nil {
+		id.Clear()
+		return err
+	}
+	if err := s.open(ctx, id, dk); err != nil {
 		return err
 	}
 	var sealed []byte
@@ -274,7 +314,6 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 		s.closeStore()
 		return fmt.Errorf("app: profile is incomplete: %w", err)
 	}
-	dk := s.deviceKey()
 	plain, err := dk.Open(sealed, []byte("me"))
 	var who me
 	if err == nil {
@@ -284,6 +323,12 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 		s.closeStore()
 		return fmt.Errorf("app: profile cannot be read with this workstation's device key: %w", err)
 	}
+	if legacy {
+		if err := s.wrapLegacyDeviceKey(ks, id, dk); err != nil {
+			s.closeStore()
+			return err
+		}
+	}
 	s.name, s.role = who.Name, who.Role
 	if m, ok := s.rep.Member(s.rep.Fingerprint()); ok {
 		s.name, s.role = m.Name, m.Role
@@ -291,6 +336,45 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 			s.closeStore()
 			return fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
 		}
+	}
+	return nil
+}
+
+// openDeviceKey reads the device key from the keystore and opens it with
+// the unlocked identity. A profile made before the device key was wrapped
+// holds it in clear (32 bytes): it is accepted once, reported as legacy,
+// and wrapped by the caller after it has proved to open the profile.
+func (s *Session) openDeviceKey(ks crypto.Keystore, id *crypto.Identity) (dk *crypto.DeviceKey, legacy bool, err error) {
+	stored, err := ks.Get(nameDevice)
+	if errors.Is(err, crypto.ErrNotFound) {
+		return nil, false, errKeyMissing
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	defer clear(stored)
+	dk = new(crypto.DeviceKey)
+	if len(stored) == len(dk) {
+		*dk, err = crypto.DeviceKeyFromBytes(stored)
+		return dk, true, err
+	}
+	if *dk, err = crypto.UnwrapDeviceKey(stored, id, s.prof.Device); err != nil {
+		return nil, false, fmt.Errorf("app: this workstation's device key does not open with your key (it was replaced or damaged); redeem a new registration token: %w", err)
+	}
+	return dk, false, nil
+}
+
+// wrapLegacyDeviceKey replaces a device key kept in clear by its wrapped
+// form, in one write of the keystore (the OS keyring replaces the item, the
+// file keystore renames a new file into place), so a crash leaves one or
+// the other, both of which open.
+func (s *Session) wrapLegacyDeviceKey(ks crypto.Keystore, id *crypto.Identity, dk *crypto.DeviceKey) error {
+	wrapped, err := crypto.WrapDeviceKey(dk, id, s.prof.Device)
+	if err == nil {
+		err = ks.Set(nameDevice, wrapped)
+	}
+	if err != nil {
+		return fmt.Errorf("app: protect this workstation's device key with your passphrase (check that the keyring is unlocked, then log in again): %w", err)
 	}
 	return nil
 }
@@ -327,13 +411,16 @@ func (s *Session) Fingerprint() string {
 	return ""
 }
 
-// Lock forgets the unlocked identity and closes the store; Unlock opens
-// them again with the passphrase.
+// Lock closes the store and wipes every key the session held: the unlocked
+// identity, the device key, the scope and blind-index keys. Nothing can be
+// read or written until Unlock with the passphrase. A write running when
+// Lock is called finishes first.
 func (s *Session) Lock() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closeStore()
+	wipe := s.takeStore()
 	s.locked = true
+	s.mu.Unlock()
+	wipe() // without s.mu: a running write may call back into the session
 }
 
 // Unlock reopens a locked session.
@@ -352,15 +439,30 @@ func (s *Session) Close() error {
 	return nil
 }
 
-func (s *Session) closeStore() {
-	s.forgetChat() // the opened chat history leaves memory too (chat_store.go)
-	if s.rep != nil {
-		s.rep.Identity().Clear()
-		s.rep = nil
-	}
-	if s.db != nil {
-		s.db.Close()
-		s.db = nil
+func (s *Session) closeStore() { s.takeStore()() }
+
+// takeStore takes the store, the replica and the device key out of the
+// session (callers hold s.mu or own s alone) and returns the function that
+// closes and wipes them. The store closes first, so no write starts after
+// the keys are wiped; the replica waits for a running one to end.
+func (s *Session) takeStore() (wipe func()) {
+	db, rep := s.db, s.rep
+	s.db, s.rep = nil, nil
+	s.dkMu.Lock()
+	dk := s.dk
+	s.dk = nil
+	s.dkMu.Unlock()
+	return func() {
+		s.forgetChat() // the opened chat history leaves memory too (chat_store.go)
+		if db != nil {
+			db.Close()
+		}
+		if rep != nil {
+			rep.Wipe() // device key, scope and index keys, identity
+		}
+		if dk != nil {
+			dk.Wipe()
+		}
 	}
 }
 

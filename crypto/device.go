@@ -1,9 +1,16 @@
 // device.go protects what a workstation keeps on its own disk (cached
 // grants, chat history, current state) with the device key: 32 random bytes
-// kept in the OS keyring, never in the profile folder, so a copied profile
+// kept in the keystore, never in the profile folder, so a copied profile
 // alone reveals nothing. Sealing is AES-256-GCM with a random 96-bit nonce
 // written before the ciphertext; ad (e.g. the table and row id) is bound as
 // additional data, so a sealed value moved to another row does not open.
+//
+// The keystore never holds the device key in clear: WrapDeviceKey encrypts
+// it to the staff member's own OpenPGP key and signs it, so it opens only
+// with the identity the passphrase unlocks (see WrapDeviceKey for why no
+// second key derivation is spent on it). A wiped key (all zeros) seals and
+// opens nothing, so a component still holding a locked session's key fails
+// instead of sealing with a key anyone knows.
 
 package crypto
 
@@ -11,7 +18,10 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
+
+	pgp "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
 
 // DeviceKey is a workstation's local sealing key.
@@ -34,6 +44,18 @@ func DeviceKeyFromBytes(b []byte) (DeviceKey, error) {
 	return k, nil
 }
 
+// Wipe overwrites the key with zeros: afterwards it seals and opens nothing.
+func (k *DeviceKey) Wipe() { clear(k[:]) }
+
+// Wiped reports whether the key is all zeros (wiped, or never set).
+func (k DeviceKey) Wiped() bool {
+	var zero DeviceKey
+	return subtle.ConstantTimeCompare(k[:], zero[:]) == 1
+}
+
+// errWiped is what a wiped device key answers.
+var errWiped = fmt.Errorf("%w: the workstation's device key was wiped when the session locked", ErrCleared)
+
 // String hides the key, so it cannot leak into a log.
 func (DeviceKey) String() string { return "DeviceKey(hidden)" }
 
@@ -42,6 +64,9 @@ func (k DeviceKey) GoString() string { return k.String() }
 
 // Seal encrypts plain bound to ad: nonce (12 bytes) then ciphertext and tag.
 func (k DeviceKey) Seal(plain, ad []byte) ([]byte, error) {
+	if k.Wiped() {
+		return nil, errWiped
+	}
 	aead, err := newGCM(k[:])
 	if err != nil {
 		return nil, err
@@ -54,11 +79,85 @@ func (k DeviceKey) Seal(plain, ad []byte) ([]byte, error) {
 // Open decrypts what Seal made with the same key and ad; anything else
 // gives ErrCannotOpen.
 func (k DeviceKey) Open(sealed, ad []byte) ([]byte, error) {
+	if k.Wiped() {
+		return nil, errWiped
+	}
 	aead, err := newGCM(k[:])
 	if err != nil {
 		return nil, err
 	}
 	return gcmOpen(aead, sealed, ad)
+}
+
+const (
+	deviceWrapMagic   = "MHD1"
+	deviceWrapContext = "medihaven device key v1"
+	// maxDeviceWrap bounds a wrapped device key's plaintext.
+	maxDeviceWrap = 256
+)
+
+// WrapDeviceKey seals k for the keystore: encrypted to the staff member's
+// own key and signed by it (with a critical "medihaven device key v1"
+// notation), naming the workstation's device id. Only the identity that the
+// passphrase unlocks opens it, so a copy of the profile folder plus a dump
+// of the keyring reveals nothing without the passphrase.
+//
+// Why not a second Argon2id run over the passphrase: the keystore holds the
+// locked identity next to the wrapped key, so whoever guesses passphrases
+// offline attacks the identity's S2K anyway; a second KDF would add ~80 ms
+// to every login on a 2-core desktop and no strength. Tying the key to the
+// identity also means a passphrase change needs no rewrap, and the signature
+// means a key planted in the keystore by someone else is refused.
+//
+// Plaintext: "MHD1", device id (1-byte length + bytes), the 32 key bytes.
+func WrapDeviceKey(k *DeviceKey, id *Identity, device string) ([]byte, error) {
+	if id == nil {
+		return nil, fmt.Errorf("crypto: wrapping the device key: no staff key was given")
+	}
+	if k.Wiped() {
+		return nil, errWiped
+	}
+	if len(device) == 0 || len(device) > 255 {
+		return nil, fmt.Errorf("crypto: wrapping the device key: a device id is 1 to 255 bytes")
+	}
+	plain := appendStr8([]byte(deviceWrapMagic), device)
+	plain = append(plain, k[:]...)
+	defer wipe(plain)
+	return id.Public().encryptWithContext(plain, id, pgp.NewSigningContext(deviceWrapContext, true))
+}
+
+// UnwrapDeviceKey opens what WrapDeviceKey made for this identity and
+// device. A wrap made for another staff member or device gives
+// ErrCannotOpen; one not signed by this identity (planted), ErrBadSignature
+// or ErrCannotOpen; bytes of another shape, ErrMalformed.
+func UnwrapDeviceKey(wrapped []byte, id *Identity, device string) (DeviceKey, error) {
+	var k DeviceKey
+	if id == nil {
+		return k, fmt.Errorf("crypto: opening the device key: no staff key was given")
+	}
+	plain, err := id.decryptFrom(wrapped, id.Public(), pgp.NewVerificationContext(deviceWrapContext, true, 0), maxDeviceWrap)
+	if err != nil {
+		return k, fmt.Errorf("crypto: opening the device key: %w", err)
+	}
+	defer wipe(plain)
+	d := decoder{b: plain}
+	if string(d.bytes(len(deviceWrapMagic))) != deviceWrapMagic {
+		d.fail("not a wrapped device key")
+	}
+	name := d.str8()
+	copy(k[:], d.bytes(len(k)))
+	if err := d.end(); err != nil {
+		k.Wipe()
+		return k, fmt.Errorf("crypto: opening the device key: %w", err)
+	}
+	if name != device {
+		k.Wipe()
+		return k, fmt.Errorf("%w: this device key belongs to another workstation", ErrCannotOpen)
+	}
+	if k.Wiped() {
+		return k, fmt.Errorf("%w: the wrapped device key is empty", ErrMalformed)
+	}
+	return k, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {

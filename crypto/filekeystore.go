@@ -271,9 +271,27 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	return nil
 }
 
+// errKeystoreClosed is what a closed file keystore answers.
+var errKeystoreClosed = errors.New("crypto: the keystore file was closed when the session locked; log in again")
+
+// close wipes the derived key and the secrets from memory (CloseKeystore).
+func (f *fileKeystore) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	wipe(f.key)
+	f.key = nil
+	for name, s := range f.secrets {
+		wipe(s)
+		delete(f.secrets, name)
+	}
+}
+
 func (f *fileKeystore) Get(name string) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.key == nil {
+		return nil, errKeystoreClosed
+	}
 	s, ok := f.secrets[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
@@ -290,6 +308,9 @@ func (f *fileKeystore) Set(name string, secret []byte) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.key == nil {
+		return errKeystoreClosed
+	}
 	next := maps.Clone(f.secrets)
 	next[name] = bytes.Clone(secret)
 	if err := f.save(next); err != nil {
@@ -303,6 +324,9 @@ func (f *fileKeystore) Set(name string, secret []byte) error {
 func (f *fileKeystore) Delete(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.key == nil {
+		return errKeystoreClosed
+	}
 	if _, ok := f.secrets[name]; !ok {
 		return fmt.Errorf("%w: %q", ErrNotFound, name)
 	}

@@ -258,16 +258,32 @@ func (id *Identity) Lock(passphrase []byte) ([]byte, error) {
 
 // lockKey returns an armored copy of key with every secret key encrypted
 // under one S2K derivation of passphrase.
+//
+// The copy is made here rather than with Key.Copy, so that its clear bytes
+// and clear secret keys are wiped once it is locked: encrypting a secret
+// key only drops the library's reference to it.
 func lockKey(key *pgp.Key, passphrase []byte) ([]byte, error) {
-	dup, err := key.Copy()
+	clearBytes, err := key.Serialize()
+	if err != nil {
+		return nil, fmt.Errorf("crypto: locking the staff key: %w", err)
+	}
+	dup, err := pgp.NewKey(clearBytes)
+	wipe(clearBytes)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: locking the staff key: %w", err)
 	}
 	e := dup.GetEntity()
 	secrets := []*packet.PrivateKey{e.PrivateKey}
+	shadow := &openpgp.Entity{PrivateKey: &packet.PrivateKey{PrivateKey: e.PrivateKey.PrivateKey}}
 	for _, sub := range e.Subkeys {
 		secrets = append(secrets, sub.PrivateKey)
+		shadow.Subkeys = append(shadow.Subkeys, openpgp.Subkey{PrivateKey: &packet.PrivateKey{PrivateKey: sub.PrivateKey.PrivateKey}})
 	}
+	defer func() {
+		if k, err := pgp.NewKeyFromEntity(shadow); err == nil {
+			k.ClearPrivateParams()
+		}
+	}()
 	cfg := &packet.Config{
 		DefaultCipher: packet.CipherAES256,
 		S2KConfig: &s2k.Config{
@@ -290,8 +306,10 @@ func lockKey(key *pgp.Key, passphrase []byte) ([]byte, error) {
 	return []byte(armored), nil
 }
 
-// Clear wipes the private key from memory. Afterwards the Identity still
-// answers Public and Fingerprint; Sign, Decrypt and Lock return ErrCleared.
+// Clear wipes the private key from memory (every secret key of the
+// unlocked copy is overwritten with zeros, not only dropped). Afterwards the
+// Identity still answers Public and Fingerprint; Sign, Decrypt and Lock
+// return ErrCleared. It may be called more than once.
 func (id *Identity) Clear() {
 	id.mu.Lock()
 	defer id.mu.Unlock()

@@ -34,6 +34,16 @@ type Keystore interface {
 	Delete(name string) error
 }
 
+// CloseKeystore wipes whatever ks keeps in memory (the file keystore holds
+// its derived key and every secret once opened) and makes it unusable. The
+// secrets stay where they are stored. Keystores that keep nothing in memory
+// of their own (the OS keyring) are left as they are.
+func CloseKeystore(ks Keystore) {
+	if c, ok := ks.(interface{ close() }); ok {
+		c.close()
+	}
+}
+
 // checkSecretName refuses empty names.
 func checkSecretName(name string) error {
 	if name == "" {

@@ -9,11 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/medihaven/medihaven/internal/keyringtest"
 )
 
 // testKeystore checks the behaviour every Keystore shares.
@@ -222,75 +223,24 @@ func checkNoSecretService(t *testing.T, ks Keystore, cause error) {
 	}
 }
 
-const (
-	innerSecretService = "MEDIHAVEN_TEST_SECRET_SERVICE"
-	innerNoService     = "MEDIHAVEN_TEST_NO_SECRET_SERVICE"
-)
+const innerNoService = "MEDIHAVEN_TEST_NO_SECRET_SERVICE"
 
 // isolatedEnv returns the environment for a child process whose home,
 // XDG folders and runtime folder are all fresh, plus extra.
 func isolatedEnv(t *testing.T, extra ...string) []string {
 	t.Helper()
-	root := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case name == "HOME", name == "DBUS_SESSION_BUS_ADDRESS", name == "LANG",
-			strings.HasPrefix(name, "XDG_"), strings.HasPrefix(name, "GNOME_KEYRING"):
-			continue
-		}
-		env = append(env, kv)
-	}
-	for _, dir := range []string{"home", "config", "data", "cache", "runtime"} {
-		if err := os.Mkdir(filepath.Join(root, dir), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env = append(env,
-		"LANG=en_US.UTF-8",
-		"HOME="+filepath.Join(root, "home"),
-		"XDG_CONFIG_HOME="+filepath.Join(root, "config"),
-		"XDG_DATA_HOME="+filepath.Join(root, "data"),
-		"XDG_CACHE_HOME="+filepath.Join(root, "cache"),
-		"XDG_RUNTIME_DIR="+filepath.Join(root, "runtime"),
-	)
-	return append(env, extra...)
-}
-
-// runInner runs this test binary's test named inner in a child process and
-// checks that it ran and passed.
-func runInner(t *testing.T, inner string, cmd *exec.Cmd) {
-	t.Helper()
-	cmd.WaitDelay = 10 * time.Second // a daemon holding our pipes must not hang the test
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+inner) {
-		t.Fatalf("%s in a child process: %v\n%s", inner, err, out)
-	}
+	return keyringtest.IsolatedEnv(t, extra...)
 }
 
 // TestOSKeystoreSecretService runs TestOSKeystoreInner against a real
 // gnome-keyring, in its own D-Bus session with its own home folder.
 func TestOSKeystoreSecretService(t *testing.T) {
-	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is not installed: run make deps", tool)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "dbus-run-session", "--", "sh", "-c",
-		`echo -n PASS | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$0" -test.run='^TestOSKeystoreInner$' -test.v`,
-		os.Args[0])
-	cmd.Env = isolatedEnv(t, innerSecretService+"=1")
-	runInner(t, "TestOSKeystoreInner", cmd)
+	keyringtest.Run(t, "TestOSKeystoreInner")
 }
 
 // TestOSKeystoreInner is run by TestOSKeystoreSecretService only.
 func TestOSKeystoreInner(t *testing.T) {
-	if os.Getenv(innerSecretService) != "1" {
+	if !keyringtest.Inside() {
 		t.Skip("run by TestOSKeystoreSecretService in its own D-Bus session")
 	}
 	testKeystore(t, NewOSKeystore("medihaven-test"))
@@ -303,7 +253,7 @@ func TestOSKeystoreNoSecretService(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestOSKeystoreNoServiceInner$", "-test.v")
 	cmd.Env = isolatedEnv(t, innerNoService+"=1", "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
-	runInner(t, "TestOSKeystoreNoServiceInner", cmd)
+	keyringtest.RunInner(t, "TestOSKeystoreNoServiceInner", cmd)
 }
 
 // TestOSKeystoreNoServiceInner is run by TestOSKeystoreNoSecretService only.

@@ -1,0 +1,19 @@
+// Package harden makes the running process keep its secrets to itself: no
+// core dump is ever written (a dump would hold the unlocked staff key, the
+// device key and scope keys in clear), and on Linux the process is not
+// dumpable, so another process of the same user cannot attach a debugger
+// or read its memory through /proc. main calls Process once, before any
+// key is read.
+package harden
+
+import "fmt"
+
+// Process disables core dumps for this process and its children and, where
+// the system has it, marks the process not dumpable. An error means the
+// protection is incomplete: the caller says so and may go on.
+func Process() error {
+	if err := process(); err != nil {
+		return fmt.Errorf("harden: core dumps could not be turned off (%w): keys could reach a crash dump; check the system's security settings", err)
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+package replica
+
+// Wipe overwrites the key material this replica holds in memory with zeros
+// and forgets it: the device key, every scope epoch key and blind-index key,
+// and the unlocked identity's secret keys. It waits for a running writer
+// (Apply, Append, NewEpoch) to finish first, so nothing is ever sealed with
+// a half-wiped key. Afterwards the replica decrypts, seals and signs
+// nothing (crypto refuses a wiped device key, and no scope key is left);
+// the session drops it and opens a new one when the passphrase is typed
+// again. Close its store before calling Wipe, so no later write starts.
+func (r *Replica) Wipe() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.Lock()
+	defer r.state.Unlock()
+	r.p.DeviceKey.Wipe()
+	for scope, epochs := range r.keys {
+		for epoch := range epochs {
+			k := epochs[epoch]
+			clear(k.Secret[:])
+			epochs[epoch] = k // overwrite the map's own slot, not only a copy
+		}
+		clear(epochs)
+		delete(r.keys, scope)
+	}
+	for scope := range r.index {
+		r.index[scope] = [32]byte{}
+		delete(r.index, scope)
+	}
+	if r.p.Identity != nil {
+		r.p.Identity.Clear()
+	}
+}
