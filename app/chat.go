@@ -124,7 +124,11 @@ type chatLink struct {
 	mu       sync.Mutex
 	syncer   *Syncer
 	presence map[string]string // device → show, from the clinic room
-	flushing sync.Mutex        // one send or flush of the queue at a time, so order holds
+	// occupants maps the occupants of the clinic and sync rooms
+	// (room@service/nick) to their devices, from the real JIDs the rooms
+	// told when they came.
+	occupants map[string]string
+	flushing  sync.Mutex // one send or flush of the queue at a time, so order holds
 	// pending is false only when the queue is known to hold nothing but
 	// refused messages, so that a message may go straight out without
 	// reading the queue first.
@@ -152,7 +156,7 @@ func (s *Session) chatLink() *chatLink {
 	s.chatMu.Lock()
 	defer s.chatMu.Unlock()
 	if s.chat == nil {
-		s.chat = &chatLink{presence: map[string]string{}, pending: true, waiting: map[string]bool{}}
+		s.chat = &chatLink{presence: map[string]string{}, occupants: map[string]string{}, pending: true, waiting: map[string]bool{}}
 	}
 	return s.chat
 }

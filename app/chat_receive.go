@@ -45,23 +45,37 @@ func (y *Syncer) chatMessage(m xmpp.Message) {
 	}
 }
 
-// chatPresence notes a colleague's presence in the clinic room (the
-// occupant's nickname is their device id). A workstation appearing in the
-// clinic or the sync room that refused a message (its account did not
-// exist yet) gets it again.
+// chatPresence notes a colleague's presence in the clinic room: the
+// device is the occupant's real account (DEVICE@DOMAIN) as the room tells
+// it, never the nickname, which anyone may take. A workstation appearing
+// in the clinic or the sync room that refused a message (its account did
+// not exist yet) gets it again.
 func (y *Syncer) chatPresence(p xmpp.Presence) {
 	room := bareOf(p.From)
 	if !p.Room || (room != y.chatRoom() && room != y.room()) {
 		return
 	}
-	_, nick, _ := strings.Cut(p.From, "/")
 	l := y.s.chatLink()
 	l.mu.Lock()
+	device, ok := y.workstationOf(p.JID)
+	switch {
+	case ok && p.Show != PresenceOffline:
+		l.occupants[p.From] = device
+	case !ok:
+		device, ok = l.occupants[p.From] // leaving: the room may not say who again
+	}
+	if p.Show == PresenceOffline {
+		delete(l.occupants, p.From)
+	}
+	if !ok {
+		l.mu.Unlock()
+		return
+	}
 	mine := l.syncer == y
 	if mine && room == y.chatRoom() {
-		l.presence[nick] = p.Show
+		l.presence[device] = p.Show
 	}
-	retry := mine && p.Show != PresenceOffline && l.waiting[nick]
+	retry := mine && p.Show != PresenceOffline && l.waiting[device]
 	l.mu.Unlock()
 	if retry {
 		go y.retryRefused()
@@ -111,7 +125,7 @@ func (y *Syncer) chatConnected(xs *xmpp.Session) {
 	if err != nil {
 		return
 	}
-	if err := xs.JoinRoom(ctx, y.chatRoom(), r.Device()); err != nil {
+	if err := joinRoom(ctx, xs, y.chatRoom(), r.Device()); err != nil {
 		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
 	} else {
 		_ = xs.KeepRoom(ctx, y.chatRoom()) // refused unless this workstation created the room: fine
@@ -173,12 +187,7 @@ func (s *Session) receiveChat(ctx context.Context, y *Syncer, m xmpp.Message) (b
 	if err != nil {
 		return false, err
 	}
-	device := bareOf(m.From)
-	if m.Room {
-		_, device, _ = strings.Cut(m.From, "/")
-	} else if addr, err := jid.Parse(device); err == nil {
-		device = addr.Localpart()
-	}
+	device, _ := y.workstationOf(m.Sender)
 	devs, err := s.knownDevices(ctx, r, device)
 	if err != nil {
 		return false, err
@@ -202,36 +211,44 @@ func (s *Session) receiveChat(ctx context.Context, y *Syncer, m xmpp.Message) (b
 
 // readChat decides who sent m, in which conversation, and whether it is
 // verified. It never fails: what cannot be verified is kept marked so.
-func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) storedChat {
-	c := storedChat{ChatMessage: ChatMessage{ID: m.ID, At: now}}
+func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) (c storedChat) {
+	c = storedChat{ChatMessage: ChatMessage{ID: m.ID, At: now}}
 	if !m.Delay.IsZero() {
 		c.At = m.Delay
 	}
-	// Who sent it: a workstation's account is DEVICE@DOMAIN, and its
-	// nickname in the clinic room is its device id.
-	sender := bareOf(m.From)
+	// Who sent it: the account as the server says it (for the room, the
+	// occupant's real JID as the room tells it), never the nickname, which
+	// anyone may take. A workstation's account is DEVICE@DOMAIN.
+	sender := m.Sender
 	device := ""
-	switch {
-	case m.Room:
-		_, device, _ = strings.Cut(m.From, "/")
-		sender = m.From
-		c.Conversation = ChatRoom
-	default:
-		if addr, err := jid.Parse(m.From); err == nil && addr.Domainpart() == domain {
-			device = addr.Localpart()
+	if addr, err := jid.Parse(m.Sender); err == nil && addr.Domainpart() == domain {
+		device = addr.Localpart()
+	}
+	if sender == "" {
+		sender = bareOf(m.From)
+		if m.Room {
+			sender = m.From + " (account not known)"
 		}
+	}
+	if m.Room {
+		c.Conversation = ChatRoom
 	}
 	c.From = devs.member[device]
 	mine := c.From != "" && c.From == r.Fingerprint()
 	c.Mine = mine
-	if c.From != "" {
-		if mem, ok := r.Member(c.From); ok {
-			c.FromName = mem.Name
+	defer func() {
+		// A member's name only on what that member verifiably signed;
+		// anything else under the address it came from.
+		if c.Key == "" {
+			return // not kept
 		}
-	}
-	if c.FromName == "" {
 		c.FromName = sender
-	}
+		if c.Verified || c.Mine {
+			if mem, ok := r.Member(c.From); ok {
+				c.FromName = mem.Name
+			}
+		}
+	}()
 	if !m.Room {
 		switch {
 		case c.From == "":

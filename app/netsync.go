@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medihaven/medihaven/app/store"
@@ -46,6 +48,11 @@ type SyncConfig struct {
 	Register bool
 	// Backoff bounds for retries (defaults 100 ms and 5 s).
 	MinBackoff, MaxBackoff time.Duration
+
+	// For tests: the pack bytes one fetch worker may hold (fetchShare)
+	// and the packs one walk remembers (walkSegment).
+	fetchShare  int64
+	walkSegment int
 }
 
 // SyncStatus is what the status bar shows.
@@ -58,6 +65,17 @@ type SyncStatus struct {
 	Problems   int    // envelopes or packs refused so far
 	Announced  uint64 // sequence of this workstation's head last announced
 	LastError  string
+	// Refused counts sync messages not believed: a head, want or hello
+	// not said by the XMPP account of a workstation (a head: of the
+	// device it names). They are dropped, never an error.
+	Refused int
+	// Dropped counts heads let go unfetched in a flood (a device's lane
+	// or the lanes were full), GaveUp those whose packs never came.
+	Dropped, GaveUp int
+	// Forked, when set, says that events of this workstation's own device
+	// were written elsewhere (someone signs in its chain): show it to the
+	// person and tell the administrator. The problems list names them.
+	Forked string
 }
 
 // Syncer runs a session's network sync until Stop.
@@ -71,20 +89,27 @@ type Syncer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	kick   chan struct{}
-	heard  chan replica.Announcement
+	heard  chan heardHead
 	again  chan struct{} // re-announce soon: a workstation we had not heard of spoke
+	maint  chan struct{} // run the upkeep: fetched events were applied
 	peers  sync.Map      // device ids heard in the room
 	// resend wakes resendLoop: a workstation asked for this device's
 	// events again from resendFrom (mh1 want; netsync_resend.go).
 	resend chan struct{}
-	asked  map[string]time.Time // fetchLoop only: when we last asked a device again
+
+	// Pack bytes held by the fetch workers now, and the most ever.
+	packBytes, peakPackBytes atomic.Int64
 
 	mu         sync.Mutex
 	status     SyncStatus
 	xs         *xmpp.Session
 	problems   []replica.Problem
-	pushed     []string // CIDs of the packs this syncer put on IPFS
-	resendFrom uint64   // lowest seq asked for again, 0 for none
+	pushed     []string             // CIDs of the packs this syncer put on IPFS
+	resendFrom uint64               // lowest seq asked for again, 0 for none
+	asked      map[string]time.Time // when we last asked a device again
+	answered   map[string]time.Time // when we last answered a requester's want
+	repacks    []repack             // packs recently sent again
+	behind     map[string]int       // by device: events known and not yet applied
 	onStatus   map[int]func(SyncStatus)
 	listener   int
 }
@@ -94,9 +119,11 @@ const (
 	metaPackHead  = "sync/pack-head"
 	metaPackSeq   = "sync/pack-seq"
 	secretXMPP    = "sync/xmpp-password"
-	packChunk     = 2000 // envelopes per pack at most
-	applyChunk    = 5000 // envelopes per Apply call while catching up (one transaction, one sorted index write)
+	packChunk     = 2000    // envelopes per pack at most
+	packBytes     = 4 << 20 // envelope bytes per pack at most (one larger envelope goes alone): far below replica.MaxPackBytes once in base64
+	applyChunk    = 5000    // envelopes per Apply call while catching up (one transaction, one sorted index write)
 	reannounceGap = 15 * time.Second
+	helloGap      = time.Second
 )
 
 // StartSync connects the session to the clinic's Kubo and Prosody and keeps
@@ -142,14 +169,16 @@ func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	y := &Syncer{s: s, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
-		kick: make(chan struct{}, 1), heard: make(chan replica.Announcement, 1024), again: make(chan struct{}, 1),
-		resend: make(chan struct{}, 1), asked: map[string]time.Time{}}
+		kick: make(chan struct{}, 1), heard: make(chan heardHead, 1024), again: make(chan struct{}, 1),
+		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
+		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
 	s.onAppend(y.Kick)
 	s.linkChat(y) // chat (issue 8): the chat sends through this sync's XMPP session
-	y.wg.Add(4)
+	y.wg.Add(5)
 	go y.connectLoop()
 	go y.pushLoop()
 	go y.fetchLoop()
+	go y.maintainLoop()
 	go y.resendLoop()
 	y.Kick()
 	return y, nil
@@ -234,15 +263,50 @@ func (y *Syncer) update(fn func(*SyncStatus)) {
 	}
 }
 
+// maxProblems bounds the problems kept (the newest; the count goes on).
+const maxProblems = 1000
+
 func (y *Syncer) report(ps ...replica.Problem) {
 	if len(ps) == 0 {
 		return
 	}
+	forked := ""
+	if own := y.ownDeviceID(); own != "" {
+		for _, p := range ps {
+			// This workstation's own events are never refused here: one
+			// of its device that is, was written elsewhere.
+			if p.Device == own {
+				forked = fmt.Sprintf("Event %d of this workstation's own chain was written elsewhere and refused (%s). "+
+					"Your own records are kept; tell your administrator.", p.Seq, p.Reason)
+			}
+		}
+	}
 	y.mu.Lock()
 	y.problems = append(y.problems, ps...)
+	if n := len(y.problems); n > maxProblems {
+		y.problems = append(y.problems[:0:0], y.problems[n-maxProblems:]...)
+	}
 	y.mu.Unlock()
-	y.update(func(st *SyncStatus) { st.Problems += len(ps); st.LastError = ps[len(ps)-1].String() })
+	y.update(func(st *SyncStatus) {
+		st.Problems += len(ps)
+		st.LastError = ps[len(ps)-1].String()
+		if forked != "" {
+			st.Forked = forked
+		}
+	})
 }
+
+// ownDeviceID is this workstation's device id, "" while locked.
+func (y *Syncer) ownDeviceID() string {
+	r, err := y.s.live()
+	if err != nil {
+		return ""
+	}
+	return r.Device()
+}
+
+// ownDevice reports whether device is this workstation's.
+func (y *Syncer) ownDevice(device string) bool { return device == y.ownDeviceID() }
 
 func (y *Syncer) backoff(attempt int) time.Duration {
 	d := y.cfg.MinBackoff << min(attempt, 16)
@@ -288,6 +352,10 @@ func (y *Syncer) connectLoop() {
 		y.wg.Add(1)
 		go func() { defer y.wg.Done(); y.chatConnected(xs) }() // chat (issue 8): room, queue, archive
 		tick := time.NewTicker(reannounceGap)
+		// Hellos and newcomers make this workstation say its head again,
+		// at most once per helloGap however many ask.
+		var soon <-chan time.Time
+		last := time.Now()
 	serve:
 		for {
 			select {
@@ -298,8 +366,20 @@ func (y *Syncer) connectLoop() {
 				break serve
 			case <-tick.C:
 				y.announce()
+				last = time.Now()
 			case <-y.again:
+				if wait := helloGap - time.Since(last); wait > 0 {
+					if soon == nil {
+						soon = time.After(wait)
+					}
+					continue
+				}
 				y.announce()
+				last = time.Now()
+			case <-soon:
+				soon = nil
+				y.announce()
+				last = time.Now()
 			}
 		}
 		tick.Stop()
@@ -327,11 +407,23 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: connect to the clinic's chat server: %w", err)
 	}
-	if err := xs.JoinRoom(ctx, y.room(), r.Device()); err != nil {
+	if err := joinRoom(ctx, xs, y.room(), r.Device()); err != nil {
 		xs.Close()
 		return nil, fmt.Errorf("app: join the sync room: %w", err)
 	}
 	return xs, nil
+}
+
+// joinRoom joins a room under the device id as nickname, or, when someone
+// took it, under the device id and a random suffix: who speaks is known by
+// the account, never the nickname, so a squatter cannot keep a
+// workstation out.
+func joinRoom(ctx context.Context, xs *xmpp.Session, room, device string) error {
+	err := xs.JoinRoom(ctx, room, device)
+	if errors.Is(err, xmpp.ErrNickInUse) {
+		err = xs.JoinRoom(ctx, room, device+"-"+newID(4))
+	}
+	return err
 }
 
 // xmppPassword returns this workstation's XMPP account password, made on
@@ -363,21 +455,60 @@ func (y *Syncer) xmppPassword(r *replica.Replica) (string, error) {
 // workstation sends it when it (re)joins, having perhaps missed some.
 const helloBody = "mh1 hello"
 
+// onMessage sorts what the XMPP session hears: sync messages in the sync
+// room, staff chat everywhere else.
 func (y *Syncer) onMessage(m xmpp.Message) {
-	if m.Body == helloBody && m.Delay.IsZero() {
-		select {
-		case y.again <- struct{}{}:
+	if !m.Room || bareOf(m.From) != y.room() {
+		y.chatMessage(m) // chat (issue 8)
+		return
+	}
+	device, fromWorkstation := y.workstationOf(m.Sender)
+	refuse := func() {
+		y.update(func(st *SyncStatus) {
+			st.Refused++
+			if m.Sender == "" {
+				st.LastError = "app: the sync room does not tell who speaks in it, so no announcement can be believed: " +
+					"ask your administrator to make it show real addresses (Prosody: muc_room_default_public_jids = true)"
+			}
+		})
+	}
+	if m.Body == helloBody {
+		switch {
+		case !m.Delay.IsZero(): // said before this workstation joined
+		case fromWorkstation && y.ownDevice(device): // our own, reflected
+		case !fromWorkstation:
+			refuse()
 		default:
+			select {
+			case y.again <- struct{}{}:
+			default:
+			}
 		}
 		return
 	}
 	if w, ok := replica.ParseWant(m.Body); ok {
-		if m.Delay.IsZero() { // asked now, not replayed from the room's history
-			y.wanted(w)
+		switch {
+		case !m.Delay.IsZero(): // asked before: not replayed from the room's history
+		case !fromWorkstation:
+			refuse()
+		default:
+			y.wanted(w, m.Sender)
 		}
 		return
 	}
-	if a, ok := replica.ParseAnnouncement(m.Body); ok {
+	a, ok := replica.ParseAnnouncement(m.Body)
+	if !ok {
+		return // the sync room carries nothing else
+	}
+	own := fromWorkstation && device == a.Device
+	if !own && !y.ownDevice(a.Device) {
+		// Only a device's own account speaks for it. (A head of this
+		// workstation's own device said by another account is kept: it
+		// may show that someone writes in its chain.)
+		refuse()
+		return
+	}
+	if own {
 		if _, known := y.peers.LoadOrStore(a.Device, true); !known {
 			// A workstation we had not heard of may have missed our head.
 			select {
@@ -385,13 +516,22 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 			default:
 			}
 		}
-		select {
-		case y.heard <- a:
-		default: // a flood: the periodic re-announcement will bring it back
-		}
-		return
 	}
-	y.chatMessage(m) // chat (issue 8): everything else is staff chat
+	select {
+	case y.heard <- heardHead{Announcement: a, own: own}:
+	default: // a flood: the periodic re-announcement will bring it back
+		y.update(func(st *SyncStatus) { st.Dropped++ })
+	}
+}
+
+// workstationOf returns the device of a workstation's XMPP account
+// (DEVICE@DOMAIN, the clinic's domain); ok is false for any other account.
+func (y *Syncer) workstationOf(account string) (device string, ok bool) {
+	local, domain, found := strings.Cut(account, "@")
+	if !found || domain != y.cfg.Domain || !replica.ValidDevice(local) {
+		return "", false
+	}
+	return local, true
 }
 
 func (y *Syncer) hello(xs *xmpp.Session) {
@@ -518,11 +658,13 @@ func (y *Syncer) push() (int, error) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Seq < rows[j].Seq })
 	// One contiguous run of this device's chain.
 	run := rows[:1]
+	size := len(rows[0].Raw)
 	for _, e := range rows[1:] {
-		if e.Seq != run[len(run)-1].Seq+1 {
+		if e.Seq != run[len(run)-1].Seq+1 || size+len(e.Raw) > packBytes {
 			break
 		}
 		run = append(run, e)
+		size += len(e.Raw)
 	}
 	p := replica.Pack{Device: r.Device(), From: run[0].Seq, To: run[len(run)-1].Seq, Prev: prev}
 	for _, e := range run {
@@ -568,179 +710,4 @@ func (y *Syncer) push() (int, error) {
 	y.mu.Unlock()
 	y.update(func(st *SyncStatus) { st.IPFSUp = true; st.Waiting = max(0, waiting-len(run)) })
 	return len(run), nil
-}
-
-// ---- fetch: announcement → packs → apply ----
-
-func (y *Syncer) fetchLoop() {
-	defer y.wg.Done()
-	heard := heardHeads{newest: map[string]replica.Announcement{}, others: map[string]replica.Announcement{}}
-	retry := time.NewTimer(time.Hour)
-	defer retry.Stop()
-	attempt := 0
-	for {
-		select {
-		case <-y.ctx.Done():
-			return
-		case a := <-y.heard:
-			heard.add(a)
-		drain:
-			for {
-				select {
-				case a := <-y.heard:
-					heard.add(a)
-				default:
-					break drain
-				}
-			}
-		case <-retry.C:
-		}
-		failed := heard.each(func(a replica.Announcement) bool {
-			want, err := y.catchUp(a)
-			if want > 0 {
-				y.askAgain(replica.Want{Device: a.Device, Seq: want})
-			}
-			if err != nil {
-				y.update(func(st *SyncStatus) { st.LastError = err.Error() })
-			}
-			return err == nil
-		})
-		y.update(func(st *SyncStatus) { st.CatchingUp = false; st.Behind = 0 })
-		if failed {
-			attempt++
-			retry.Reset(y.backoff(attempt))
-		} else {
-			attempt = 0
-		}
-		if _, err := y.s.Maintain(y.ctx); err != nil && !errors.Is(err, ErrLocked) {
-			y.update(func(st *SyncStatus) { st.LastError = err.Error() })
-		}
-	}
-}
-
-// heardHeads holds the announcements heard and not yet fetched: the newest
-// of each device, fetched first, and the others, since a pack sent again
-// (mh1 want) names an older head under a new CID. An announcement whose
-// events are already here costs one lookup.
-type heardHeads struct {
-	newest map[string]replica.Announcement // by device
-	others map[string]replica.Announcement // by CID
-}
-
-func (h *heardHeads) add(a replica.Announcement) {
-	cur, ok := h.newest[a.Device]
-	switch {
-	case !ok || a.Seq > cur.Seq:
-		if ok {
-			h.others[cur.CID] = cur
-		}
-		h.newest[a.Device] = a
-	case a.CID != cur.CID:
-		h.others[a.CID] = a
-	}
-}
-
-// each calls fetch on every announcement, newest first, and forgets those
-// it fetched; failed reports whether any is left to retry.
-func (h *heardHeads) each(fetch func(replica.Announcement) bool) (failed bool) {
-	for _, m := range []map[string]replica.Announcement{h.newest, h.others} {
-		for k, a := range m {
-			if fetch(a) {
-				delete(m, k)
-			} else {
-				failed = true
-			}
-		}
-	}
-	return failed
-}
-
-// accepted reports whether this workstation holds device's event seq,
-// verified (applied, kept sealed or refused).
-func accepted(ctx context.Context, tx *store.Tx, device string, seq uint64) (bool, error) {
-	e, err := tx.EnvelopeAt(ctx, device, seq)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil && e.State != store.Pending, err
-}
-
-// catchUp fetches what an announcement says exists and applies it. want
-// is the device's seq to ask for again when some of its events arrived
-// altered, so the rest of its chain waits (0 when nothing is missing).
-func (y *Syncer) catchUp(a replica.Announcement) (want uint64, err error) {
-	r, err := y.s.live()
-	if err != nil || a.Device == r.Device() {
-		return 0, nil
-	}
-	var have bool
-	if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
-		have, err = accepted(y.ctx, tx, a.Device, a.Seq)
-		return err
-	}); err != nil || have {
-		return 0, err
-	}
-	altered := false
-	defer func() {
-		if altered && err == nil {
-			want, err = y.missing(r, a.Device, a.Seq)
-		}
-	}()
-	y.update(func(st *SyncStatus) { st.CatchingUp = true })
-	var packs []replica.Pack
-	cid := a.CID
-	for cid != "" {
-		ctx, cancel := context.WithTimeout(y.ctx, 30*time.Second)
-		b, err := y.ipf.Get(ctx, cid, replica.MaxPackBytes)
-		cancel()
-		if err != nil {
-			y.update(func(st *SyncStatus) { st.IPFSUp = false })
-			return 0, fmt.Errorf("app: fetch changes of another workstation from IPFS: %w", err)
-		}
-		y.update(func(st *SyncStatus) { st.IPFSUp = true })
-		p, err := replica.ParsePack(b)
-		if err != nil || p.Device != a.Device {
-			// These bytes will not change: apply the newer packs already
-			// fetched and ask the device for what this one held.
-			y.report(replica.Problem{Event: cid, Device: a.Device, Reason: "IPFS block is not a valid pack of this device: refused", Altered: true})
-			altered = true
-			break
-		}
-		packs = append(packs, p)
-		y.update(func(st *SyncStatus) { st.Behind = int(a.Seq - p.From + 1) })
-		stop := p.From <= 1 || p.Prev == ""
-		if !stop {
-			if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
-				stop, err = accepted(y.ctx, tx, a.Device, p.From-1)
-				return err
-			}); err != nil {
-				return 0, err
-			}
-		}
-		if stop {
-			break
-		}
-		cid = p.Prev
-	}
-	// Oldest first, so each chain grows in order.
-	var raws [][]byte
-	for i := len(packs) - 1; i >= 0; i-- {
-		raws = append(raws, packs[i].Envelopes...)
-	}
-	for i := 0; i < len(raws); i += applyChunk {
-		rep, err := r.Apply(y.ctx, raws[i:min(i+applyChunk, len(raws))])
-		if err != nil {
-			return 0, err
-		}
-		for j := range rep.Problems {
-			altered = altered || rep.Problems[j].Altered
-			if rep.Problems[j].Device == "" { // bytes that did not even parse
-				rep.Problems[j].Device = a.Device
-				rep.Problems[j].Reason += " (in a pack fetched from IPFS: its bytes were altered)"
-			}
-		}
-		y.report(rep.Problems...)
-		y.update(func(st *SyncStatus) { st.Behind = max(0, len(raws)-i-applyChunk) })
-	}
-	return 0, nil
 }

@@ -17,8 +17,27 @@ import (
 // device puts its events from SEQ on IPFS again in a fresh pack (a new CID:
 // the altered block may still sit under the old one) and announces it.
 
-// askAgainGap is how often a workstation asks one device again at most.
-const askAgainGap = 20 * time.Second
+// Answering wants is bounded: anyone with a workstation's account can ask
+// as often as it likes, and each answer would be a fresh pinned pack.
+// Each requester (by its real XMPP account) is answered at most once per
+// askAgainGap; wants that arrive while an answer is prepared, or within
+// resendGap of the last, are answered together by one pack (from the
+// lowest seq asked); and a pack sent again in the last repackReuse that
+// holds the seq asked is announced again instead of making a new one.
+const (
+	askAgainGap = 20 * time.Second // how often a workstation asks one device again at most
+	resendGap   = 5 * time.Second
+	repackReuse = 10 * time.Minute
+	maxRepacks  = 16
+	maxAskers   = 1024
+)
+
+// repack is a pack this workstation sent again.
+type repack struct {
+	from, to  uint64
+	hash, cid string // hash of the envelope at to, the pack's CID
+	at        time.Time
+}
 
 // missing finds where device's chain breaks below top on this workstation:
 // the lowest seq of the run of events missing under the events stored
@@ -55,32 +74,54 @@ func (y *Syncer) missing(r *replica.Replica, device string, top uint64) (uint64,
 
 // askAgain asks the device, in the sync room, for its events from w.Seq.
 func (y *Syncer) askAgain(w replica.Want) {
-	if time.Since(y.asked[w.Device]) < askAgainGap {
-		return
-	}
-	if y.say(w.String()) {
+	y.mu.Lock()
+	recent := time.Since(y.asked[w.Device]) < askAgainGap
+	if !recent {
 		y.asked[w.Device] = time.Now()
+	}
+	y.mu.Unlock()
+	if !recent && !y.say(w.String()) {
+		y.mu.Lock()
+		delete(y.asked, w.Device) // not said: ask again next time
+		y.mu.Unlock()
 	}
 }
 
-// wanted notes a want addressed to this workstation.
-func (y *Syncer) wanted(w replica.Want) {
+// wanted notes a want addressed to this workstation, said by the account
+// requester.
+func (y *Syncer) wanted(w replica.Want, requester string) {
 	r, err := y.s.live()
 	if err != nil || w.Device != r.Device() {
 		return
 	}
+	now := time.Now()
 	y.mu.Lock()
-	if y.resendFrom == 0 || w.Seq < y.resendFrom {
-		y.resendFrom = w.Seq
+	if len(y.answered) >= maxAskers {
+		for who, at := range y.answered {
+			if now.Sub(at) >= askAgainGap {
+				delete(y.answered, who)
+			}
+		}
+	}
+	ok := now.Sub(y.answered[requester]) >= askAgainGap && len(y.answered) < maxAskers
+	if ok {
+		y.answered[requester] = now
+		if y.resendFrom == 0 || w.Seq < y.resendFrom {
+			y.resendFrom = w.Seq
+		}
 	}
 	y.mu.Unlock()
+	if !ok {
+		y.update(func(st *SyncStatus) { st.Refused++ })
+		return
+	}
 	select {
 	case y.resend <- struct{}{}:
 	default:
 	}
 }
 
-// resendLoop answers wants, one fresh pack at a time.
+// resendLoop answers wants, one pack at a time, at most one per resendGap.
 func (y *Syncer) resendLoop() {
 	defer y.wg.Done()
 	for {
@@ -96,7 +137,22 @@ func (y *Syncer) resendLoop() {
 		if err := y.sendAgain(from); err != nil {
 			y.update(func(st *SyncStatus) { st.LastError = err.Error() })
 		}
+		if !y.sleep(resendGap) { // wants meanwhile are answered together
+			return
+		}
 	}
+}
+
+// recentRepack returns a pack sent again lately that holds seq.
+func (y *Syncer) recentRepack(seq uint64) (repack, bool) {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	for _, p := range y.repacks {
+		if p.from <= seq && seq <= p.to && time.Since(p.at) < repackReuse {
+			return p, true
+		}
+	}
+	return repack{}, false
 }
 
 // sendAgain puts this workstation's pushed events from seq on IPFS again in
@@ -104,6 +160,10 @@ func (y *Syncer) resendLoop() {
 func (y *Syncer) sendAgain(from uint64) error {
 	r, err := y.s.live()
 	if err != nil || from == 0 {
+		return nil
+	}
+	if rp, ok := y.recentRepack(from); ok {
+		y.say(replica.Announcement{Device: r.Device(), Seq: rp.to, Hash: rp.hash, CID: rp.cid}.String())
 		return nil
 	}
 	p := replica.Pack{Device: r.Device(), From: from, Resent: time.Now().UnixMilli()}
@@ -117,10 +177,14 @@ func (y *Syncer) sendAgain(from uint64) error {
 		if err != nil {
 			return err
 		}
+		size := 0
 		for s := from; s <= to && s < from+packChunk; s++ {
 			e, err := tx.EnvelopeAt(y.ctx, r.Device(), s)
 			if err != nil {
 				return err
+			}
+			if size += len(e.Raw); size > packBytes && len(p.Envelopes) > 0 {
+				break
 			}
 			p.Envelopes = append(p.Envelopes, e.Raw)
 			last = e
@@ -143,6 +207,10 @@ func (y *Syncer) sendAgain(from uint64) error {
 	}
 	y.mu.Lock()
 	y.pushed = append(y.pushed, cid)
+	y.repacks = append(y.repacks, repack{from: p.From, to: p.To, hash: last.Hash, cid: cid, at: time.Now()})
+	if len(y.repacks) > maxRepacks {
+		y.repacks = y.repacks[1:]
+	}
 	y.mu.Unlock()
 	y.say(replica.Announcement{Device: r.Device(), Seq: p.To, Hash: last.Hash, CID: cid}.String())
 	return nil

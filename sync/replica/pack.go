@@ -41,6 +41,10 @@ var (
 	reCID    = regexp.MustCompile(`^[A-Za-z0-9]{10,128}$`)
 )
 
+// ValidDevice reports whether s has the form of a device id (32 lower-case
+// hex digits), as a workstation's XMPP account name does.
+func ValidDevice(s string) bool { return reDevice.MatchString(s) }
+
 // Encode returns the pack's bytes.
 func (p Pack) Encode() ([]byte, error) {
 	if err := p.check(); err != nil {
