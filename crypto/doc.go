@@ -16,7 +16,9 @@
 //     versioned framing (see the file's comment) and a hash that names it.
 //   - index.go: blind-index tokens (HMAC of normalised terms under a key
 //     derived from the scope key), so only holders of a scope can search it.
-//   - device.go: the workstation's device key, AES-256-GCM over local rows.
+//   - device.go: the workstation's device key, AES-256-GCM over local rows;
+//     kept wrapped to the member's own key, so it opens only with the
+//     passphrase; a wiped key seals and opens nothing.
 //   - keystore.go, filekeystore.go: where a workstation keeps its secrets:
 //     the OS keyring, or, only when asked, a passphrase-protected file.
 //   - token.go: the registration token, one checksummed string.
