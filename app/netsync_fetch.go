@@ -127,7 +127,11 @@ func (y *Syncer) fetchLoop() {
 				st.Behind = 0
 			}
 		})
-		timer.Reset(nextDue(lanes, now))
+		if busy < fetchWorkers {
+			timer.Reset(nextDue(lanes, now, slow < slowWorkers))
+		} else {
+			timer.Reset(time.Hour)
+		}
 		select {
 		case <-y.ctx.Done():
 			return
@@ -268,12 +272,19 @@ func pickHead(lanes map[string]*lane, now time.Time, slowOK bool) (string, *head
 	return bestDevice, best
 }
 
-// nextDue is how long until a waiting head is due (an hour if none).
-func nextDue(lanes map[string]*lane, now time.Time) time.Duration {
+// nextDue is how long until a head pickHead could choose is due (an hour
+// if none): heads of busy lanes, and retries while no slow worker is free,
+// wait for a fetch to end, which wakes the loop anyway.
+func nextDue(lanes map[string]*lane, now time.Time, slowOK bool) time.Duration {
 	d := time.Hour
 	for _, l := range lanes {
+		if l.busy {
+			continue
+		}
 		for _, h := range l.heads {
-			d = min(d, max(h.due.Sub(now), time.Millisecond))
+			if h.tries == 0 || slowOK {
+				d = min(d, max(h.due.Sub(now), time.Millisecond))
+			}
 		}
 	}
 	return d
