@@ -67,13 +67,13 @@ func init() {
 		{Name: "security", Scope: Directory, Create: admins, Change: admins},
 		{Name: "recovery", Scope: Directory, Create: admins, Change: admins},
 		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone},
-		// Admin: token secrets, the audit key's private half, recovery shares.
+		// Admin: token secrets, the audit key's private half, recovery
+		// shares released to a coordinating administrator.
 		{Name: "token", Scope: Admin, Create: admins, Change: admins},
 		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins},
-		{Name: "recovery-shares", Scope: Admin, Create: admins, Change: admins},
 		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins},
 		// Raw: every member audits; holders of the front-desk and clinical
-		// keys escrow them to the recovery key; administrators hand
+		// keys escrow them to the administrators; administrators hand
 		// recovered keys over.
 		{Name: "audit", Scope: AuditTrail, Create: anyone, Change: anyone, Raw: true},
 		{Name: "recovery-escrow", Scope: RecoveryEscrow, Create: frontDesk, Change: frontDesk, Raw: true},

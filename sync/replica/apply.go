@@ -64,67 +64,29 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	verified := map[string]*crypto.Envelope{}
 	r.verified = verified
 	defer func() { r.verified = nil }()
-	owners := map[string]string{} // device -> its owner, as far as known
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		for _, c := range checked {
-			if c.problem != nil {
-				rep.Rejected++
-				rep.Problems = append(rep.Problems, *c.problem)
-				continue
-			}
-			env := c.env
-			if env.Header.Device == r.p.Device {
-				if p, err := r.ownDevice(ctx, tx, env); err != nil || p != nil {
-					if p != nil {
-						rep.Rejected++
-						rep.Problems = append(rep.Problems, *p)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if c.verified {
-				owner, err := r.ownerOf(ctx, tx, owners, env.Header.Device)
-				if err != nil {
-					return err
-				}
-				if owner != "" && owner != env.Header.Author {
-					// A member signing into another member's chain: not
-					// kept, so the genuine event still finds its place.
-					p := problemOf(env.Header, fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(env.Header.Author), short(env.Header.Device), short(owner)))
-					p.Altered = true
-					rep.Rejected++
-					rep.Problems = append(rep.Problems, p)
-					continue
-				}
-				verified[env.Header.ID] = env
-			}
-			inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-			if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
-				// A verified envelope claims the id or chain place of one
-				// that could not be verified yet: the unverified one was
-				// altered bytes (or a forgery) and gives way.
-				inserted, err = r.replaceUnverified(ctx, tx, env)
-			}
-			if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
-				rep.Rejected++
-				rep.Problems = append(rep.Problems, problemOf(env.Header, "a different event already holds this place in the device's chain"))
-				continue
-			}
-			if err != nil {
-				return fmt.Errorf("replica: store envelope: %w", err)
-			}
-			if inserted {
-				// Its clock moves nothing until it is verified and applied.
-				rep.New++
-			}
-		}
 		r.reindex = map[string][][]byte{}
 		defer func() { r.reindex = nil }()
+		clashed, err := r.arrive(ctx, tx, checked, &rep)
+		if err != nil {
+			return err
+		}
 		if err := r.settle(ctx, tx, &rep); err != nil {
 			return err
+		}
+		if len(clashed) > 0 {
+			// Settling may have freed the places they claimed (a squat or a
+			// forgery waiting there was not kept): they try once more.
+			if clashed, err = r.arrive(ctx, tx, clashed, &rep); err != nil {
+				return err
+			}
+			if err := r.settle(ctx, tx, &rep); err != nil {
+				return err
+			}
+			for _, c := range clashed {
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, problemOf(c.env.Header, "a different event already holds this place in the device's chain"))
+			}
 		}
 		return r.writeIndex(ctx, tx)
 	})
@@ -134,6 +96,68 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	}
 	r.flush()
 	return rep, nil
+}
+
+// arrive stores envelopes as pending, each in its device's chain, unless
+// they cannot be kept: malformed or badly signed, written into this
+// workstation's own chain, or signed by another than the device's owner.
+// It returns those whose id or chain place another envelope holds.
+func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, rep *Report) (clashed []arrival, err error) {
+	owners := map[string]string{} // device -> its owner, as far as known
+	for _, c := range checked {
+		if c.problem != nil {
+			rep.Rejected++
+			rep.Problems = append(rep.Problems, *c.problem)
+			continue
+		}
+		env := c.env
+		if env.Header.Device == r.p.Device {
+			p, err := r.ownDevice(ctx, tx, env)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				rep.Rejected++
+				rep.Problems = append(rep.Problems, *p)
+			}
+			continue
+		}
+		owner, err := r.ownerOf(ctx, tx, owners, env.Header.Device)
+		if err != nil {
+			return nil, err
+		}
+		if owner != "" && owner != env.Header.Author {
+			// Someone writing into another member's chain: not kept, so
+			// the genuine event still finds its place.
+			p := problemOf(env.Header, fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(env.Header.Author), short(env.Header.Device), short(owner)))
+			p.Altered = true
+			rep.Rejected++
+			rep.Problems = append(rep.Problems, p)
+			continue
+		}
+		if c.verified {
+			r.verified[env.Header.ID] = env
+		}
+		inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
+		if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
+			// A verified envelope claims the id or chain place of one that
+			// could not be verified yet: the unverified one was altered
+			// bytes (or a forgery) and gives way.
+			inserted, err = r.replaceUnverified(ctx, tx, env)
+		}
+		if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
+			clashed = append(clashed, c)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("replica: store envelope: %w", err)
+		}
+		if inserted {
+			// Its clock moves nothing until it is verified and applied.
+			rep.New++
+		}
+	}
+	return clashed, nil
 }
 
 // writeIndex writes the blind-index tokens of the entities an Apply

@@ -1,0 +1,97 @@
+package replica
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// revoke has the administrator revoke p, naming the last event of each of
+// p's devices this workstation accepted, as the app does.
+func (c *clinic) revoke(p *person) *crypto.Envelope {
+	ctx := context.Background()
+	heads := map[string]uint64{}
+	err := c.sAdmin.db.View(ctx, func(tx *store.Tx) error {
+		hs, err := tx.Heads(ctx)
+		for _, h := range hs {
+			if e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq); err == nil && e.Author == p.fp() {
+				heads[h.Device] = h.Seq
+			}
+		}
+		return err
+	})
+	if err != nil {
+		c.sAdmin.t.Fatal(err)
+	}
+	return c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+}
+
+// TestAttackRevocationOrder: Attack (issue 13, finding 12): a physician is
+// revoked; her workstation, not yet aware (or on purpose), keeps writing: a
+// new note, a change to a note she wrote before, and a change to a
+// patient. A workstation that hears of the revocation first and one that
+// hears of her late events first end in the same state: the late events
+// rejected, every record as it was before them.
+func TestAttackRevocationOrder(t *testing.T) {
+	c := newClinic(t)
+	patient := c.sRecep.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Before"})})
+	note := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "note", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"plan": "before revocation"})})
+	exchange(t, c.stations()...)
+	revocation := c.revoke(c.phys2)
+	late := []*crypto.Envelope{
+		c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "note", Scope: roles.Clinical, Fields: fields(t, map[string]any{"plan": "after"})}),
+		c.sPh2.append(Change{Entity: note.Header.Entity, Kind: "note", Scope: roles.Clinical, Fields: fields(t, map[string]any{"plan": "rewritten after"})}),
+		c.sPh2.append(Change{Entity: patient.Header.Entity, Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": "After"})}),
+	}
+	// A new device of hers, which the revocation does not name.
+	other := join(t, c.phys2, c.id)
+	other.holdKeys(c.sPh2, roles.Directory, roles.FrontDesk, roles.Clinical)
+	late = append(late, other.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": "Other"})}))
+
+	observer := func() *station {
+		s := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+		s.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+		s.apply(c.sPhys.everything()...) // everything before the revocation
+		return s
+	}
+	revocationFirst, lateFirst := observer(), observer()
+	revocationFirst.apply(raws(revocation)...)
+	revocationFirst.apply(append(c.sPh2.own(), other.own()...)...)
+	lateFirst.apply(append(c.sPh2.own(), other.own()...)...)
+	for _, env := range late {
+		if st, _ := lateFirst.state(env.Header.ID); st != store.Applied {
+			t.Fatalf("before the revocation arrives, her late event is %v; the test wants it applied", st)
+		}
+	}
+	rep := lateFirst.apply(raws(revocation)...)
+	if rep.Rejected != len(late) {
+		t.Errorf("the revocation refused %d applied events, want %d: %+v", rep.Rejected, len(late), rep.Problems)
+	}
+	for _, s := range []*station{revocationFirst, lateFirst, c.sPhys} {
+		if s == c.sPhys {
+			s.apply(c.sAdmin.everything()...)
+			s.apply(append(c.sPh2.own(), other.own()...)...)
+		}
+		for _, env := range late {
+			if st, reason := s.state(env.Header.ID); st != store.Rejected || !strings.Contains(reason, "revoked") {
+				t.Errorf("%s: late event %s is %v (%s), want rejected", s.p.name, env.Header.Kind, st, reason)
+			}
+		}
+		if _, st, err := s.r.Entity(context.Background(), note.Header.Entity); err != nil || st.String("plan") != "before revocation" {
+			t.Errorf("%s: her earlier note reads %q, %v", s.p.name, st.String("plan"), err)
+		}
+		if _, st, err := s.r.Entity(context.Background(), patient.Header.Entity); err != nil || st.String("family") != "Before" {
+			t.Errorf("%s: the patient reads %q, %v", s.p.name, st.String("family"), err)
+		}
+	}
+	if d := revocationFirst.snapshot().diff(lateFirst.snapshot()); d != "" {
+		t.Errorf("the two orders disagree:\n%s", d)
+	}
+}
