@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -56,13 +57,81 @@ func Redeem(ctx context.Context, env Env, r Redemption) (*Session, error) {
 		XMPPCertPin: t.XMPPCertPin, OpenRegistration: t.OpenRegistration}}
 	who := me{Name: name, Role: role, Token: t.ID}
 	return newProfile(ctx, env, r.Dir, p, r.Passphrase, who, []string{t.Issuer}, func(s *Session) error {
-		fields, err := replica.F(map[string]any{"name": name, "role": role, "device": s.prof.Device})
+		fields, err := boundRequest(t, name, role, s.rep.Fingerprint(), s.prof.Device)
 		if err != nil {
 			return err
 		}
 		_, err = s.rep.Enroll(ctx, t.ID, crypto.TokenKey(t.Secret[:]), fields)
 		return err
 	})
+}
+
+// ErrEnrollmentCopied means an enrollment request is not bound to the key
+// and device that signed it: someone who could read the clinic's packs
+// copied another newcomer's sealed request into an envelope of their own.
+var ErrEnrollmentCopied = errors.New("app: this enrollment request was copied from another newcomer's")
+
+// ErrAwaitingIssuer means an enrollment request waits for the workstation
+// of the administrator who issued its token: only that workstation admits
+// it, so two administrators never admit two newcomers with one token.
+var ErrAwaitingIssuer = errors.New("app: waiting for the administrator who issued the token")
+
+// enrollRequest is an enrollment as the newcomer seals it with the token
+// key. Fingerprint and Device name the key and the workstation that sign
+// the envelope; MAC (crypto.EnrollmentMAC) binds them to the token's
+// secret, so the request is worth nothing in an envelope signed by anyone
+// else.
+type enrollRequest struct {
+	Name        string     `json:"name"`
+	Role        roles.Role `json:"role"`
+	Fingerprint string     `json:"fingerprint"`
+	Device      string     `json:"device"`
+	MAC         []byte     `json:"mac"`
+}
+
+// boundRequest builds the sealed fields of an enrollment for token t by
+// the newcomer with key fingerprint on device.
+func boundRequest(t crypto.Token, name string, role roles.Role, fingerprint, device string) (replica.Fields, error) {
+	return replica.F(map[string]any{
+		"name": name, "role": role, "fingerprint": fingerprint, "device": device,
+		"mac": crypto.EnrollmentMAC(t.Secret[:], t.ID, fingerprint, device),
+	})
+}
+
+// checkBoundRequest opens the enrollment env for token tokenID with the
+// token's secret and checks that it is bound to the key and the device
+// that signed env.
+func checkBoundRequest(env *crypto.Envelope, tokenID string, secret []byte) (enrollRequest, error) {
+	var req enrollRequest
+	plain, err := env.Open(crypto.TokenKey(secret))
+	if err != nil {
+		return req, fmt.Errorf("%w: the enrollment was not made with this token's secret", ErrTokenUnknown)
+	}
+	if err := json.Unmarshal(plain, &req); err != nil {
+		return req, fmt.Errorf("%w: the enrollment cannot be read", ErrTokenMalformed)
+	}
+	h := env.Header
+	if req.Fingerprint != h.Author || req.Device != h.Device {
+		return req, fmt.Errorf("%w: it names key %s on workstation %s but key %s on workstation %s sent it; "+
+			"refused, and the registration token stays good for the newcomer it was given to",
+			ErrEnrollmentCopied, short(req.Fingerprint), short(req.Device), short(h.Author), short(h.Device))
+	}
+	if !crypto.CheckEnrollmentMAC(secret, tokenID, req.Fingerprint, req.Device, req.MAC) {
+		return req, fmt.Errorf("%w: its binding to the signing key does not match the token's secret; "+
+			"refused, and the registration token stays good for the newcomer it was given to", ErrEnrollmentCopied)
+	}
+	return req, nil
+}
+
+// short is the start of a fingerprint or device id, enough to tell two apart.
+func short(id string) string {
+	if len(id) > 16 {
+		return id[:16]
+	}
+	if id == "" {
+		return "(none)"
+	}
+	return id
 }
 
 // Admission is the outcome of one enrollment request.
@@ -74,10 +143,16 @@ type Admission struct {
 	Err         error // nil when admitted
 }
 
-// Admit admits every enrollment request that arrived for an active token:
-// a countersigned directory entry, the token marked used, and the directory
-// keys granted. A request for a revoked, used, expired or unknown token is
-// refused with its reason, and nothing is written for it.
+// Admit admits every enrollment request that arrived for an active token
+// this administrator issued: a countersigned directory entry, the token
+// marked used, and the directory keys granted. Only the issuer's
+// workstation admits, so two administrators never admit two newcomers with
+// one token; on the others a request waits (ErrAwaitingIssuer), and when
+// the issuer was revoked their tokens count as revoked. A request that is
+// not bound to its signer (ErrEnrollmentCopied), or for a revoked, used,
+// expired or unknown token, is refused with its reason, and nothing is
+// written for it. Requests are taken in one order on every workstation:
+// Lamport clock, then device, then sequence.
 func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 	r, err := s.can(roles.AdmitStaff)
 	if err != nil {
@@ -96,7 +171,16 @@ func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(requests, func(i, j int) bool { return requests[i].Lamport < requests[j].Lamport })
+	sort.Slice(requests, func(i, j int) bool {
+		a, b := requests[i], requests[j]
+		if a.Lamport != b.Lamport {
+			return a.Lamport < b.Lamport
+		}
+		if a.Device != b.Device {
+			return a.Device < b.Device
+		}
+		return a.Seq < b.Seq
+	})
 	var out []Admission
 	for _, e := range requests {
 		if m, ok := r.Member(e.Author); ok && m.Token == e.Entity {
@@ -120,31 +204,30 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		a.Err = fmt.Errorf("%w: enrollment damaged: %w", ErrTokenMalformed, err)
 		return a
 	}
-	var secret [32]byte
-	copy(secret[:], t.secret)
-	plain, err := env.Open(crypto.TokenKey(secret[:]))
-	if err != nil {
-		a.Err = fmt.Errorf("%w: the enrollment was not made with this token's secret", ErrTokenUnknown)
-		return a
-	}
-	var req struct {
-		Name string     `json:"name"`
-		Role roles.Role `json:"role"`
-	}
-	if err := json.Unmarshal(plain, &req); err != nil {
-		a.Err = fmt.Errorf("%w: the enrollment cannot be read", ErrTokenMalformed)
-		return a
-	}
+	req, err := checkBoundRequest(env, t.ID, t.secret)
 	a.Name, a.Role = req.Name, req.Role
+	if err != nil {
+		a.Err = err
+		return a
+	}
 	switch t.Status {
 	case TokenRevoked:
 		a.Err = fmt.Errorf("%w: the newcomer needs a new token", ErrTokenRevoked)
+		if t.IssuerRevoked {
+			a.Err = fmt.Errorf("%w with its issuer, %s, whose access was revoked: the newcomer needs a new token from another administrator",
+				ErrTokenRevoked, s.memberName(r, t.IssuedBy))
+		}
 	case TokenUsed:
-		a.Err = fmt.Errorf("%w by another workstation: the newcomer needs a new token", ErrTokenUsed)
+		a.Err = fmt.Errorf("%w by another newcomer: this one needs a new token", ErrTokenUsed)
 	case TokenExpired:
 		a.Err = fmt.Errorf("%w: issue a new token", ErrTokenExpired)
 	}
 	if a.Err != nil {
+		return a
+	}
+	if t.IssuedBy != r.Fingerprint() {
+		a.Err = fmt.Errorf("%w, %s: only their workstation admits it (when it next syncs), so one token admits one newcomer",
+			ErrAwaitingIssuer, s.memberName(r, t.IssuedBy))
 		return a
 	}
 	if req.Role != t.Role {
@@ -180,4 +263,13 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		a.Err = fmt.Errorf("app: admit %s: %w", req.Name, err)
 	}
 	return a
+}
+
+// memberName names a member by their directory name, or by the start of
+// their fingerprint when the directory does not know them.
+func (s *Session) memberName(r *replica.Replica, fp string) string {
+	if m, ok := r.Member(fp); ok && m.Name != "" {
+		return m.Name
+	}
+	return "key " + short(fp)
 }

@@ -31,7 +31,12 @@ func SyncLocal(ctx context.Context, sessions ...*Session) error {
 			if err != nil {
 				return fmt.Errorf("app: upkeep of %s: %w", s.StaffName(), err)
 			}
-			changed += len(u.Admitted) + u.Granted + len(u.Created) + len(u.Rotated)
+			for _, a := range u.Admitted {
+				if a.Err == nil { // a refused or waiting request changes nothing
+					changed++
+				}
+			}
+			changed += u.Granted + len(u.Created) + len(u.Rotated)
 		}
 		if moved == 0 && changed == 0 {
 			return nil

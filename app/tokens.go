@@ -37,7 +37,10 @@ type TokenInfo struct {
 	Expires  time.Time
 	UsedBy   string // fingerprint of the member who joined with it
 	UsedAt   time.Time
-	secret   []byte
+	// IssuerRevoked: the administrator who issued the token was revoked,
+	// so the token counts as revoked (Status) unless it was used before.
+	IssuerRevoked bool
+	secret        []byte
 }
 
 // IssueToken creates a single-use registration token for role, valid for
@@ -92,7 +95,7 @@ func (s *Session) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	now := s.env.Now()
 	out := make([]TokenInfo, 0, len(rows))
 	for _, e := range rows {
-		out = append(out, tokenFromState(e.ID, e.State, now))
+		out = append(out, withIssuer(r, tokenFromState(e.ID, e.State, now)))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Issued.After(out[j].Issued) })
 	return out, nil
@@ -128,7 +131,20 @@ func (s *Session) token(ctx context.Context, r *replica.Replica, id string) (Tok
 	if err != nil || kind != "token" {
 		return TokenInfo{}, fmt.Errorf("%w: no token %s", ErrTokenUnknown, id)
 	}
-	return tokenFromState(id, st, s.env.Now()), nil
+	return withIssuer(r, tokenFromState(id, st, s.env.Now())), nil
+}
+
+// withIssuer voids a token whose issuer's access was revoked: only the
+// issuer's workstation admits with it (see Admit), so it could never be
+// used, and the newcomer needs a new token from another administrator.
+func withIssuer(r *replica.Replica, t TokenInfo) TokenInfo {
+	if m, ok := r.Member(t.IssuedBy); ok && !m.Active() {
+		t.IssuerRevoked = true
+		if t.Status != TokenUsed {
+			t.Status = TokenRevoked
+		}
+	}
+	return t
 }
 
 // RevokeToken revokes an unused registration token.

@@ -142,3 +142,88 @@ func TestBadTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenOfRevokedIssuer: only the workstation of the administrator who
+// issued a token admits with it (another administrator's shows the request
+// as waiting for the issuer); once the issuer is revoked their outstanding
+// tokens count as revoked, the request is refused with that reason, and an
+// admission the revoked issuer writes afterwards stands nowhere.
+func TestTokenOfRevokedIssuer(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	ben := c.join(t, "Ben Admin", roles.Administrator)
+	if err := SyncLocal(ctx, append(c.all(), ben)...); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ben.IssueToken(ctx, roles.Physician, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(t.TempDir(), "nc"), Token: tok.String(), Name: "Dr Nia Newcomer", Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, src := range []*Session{ben, s} {
+		if _, err := pull(ctx, c.admin, src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admissionFor := func(who *Session) Admission {
+		t.Helper()
+		adm, err := who.Admit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range adm {
+			if a.Fingerprint == s.Fingerprint() {
+				return a
+			}
+		}
+		t.Fatalf("%s lists no request of the newcomer", who.StaffName())
+		return Admission{}
+	}
+	if a := admissionFor(c.admin); !errors.Is(a.Err, ErrAwaitingIssuer) || !strings.Contains(a.Err.Error(), "Ben Admin") {
+		t.Fatalf("another administrator's workstation: %v, want waiting for Ben Admin", a.Err)
+	}
+
+	if err := c.admin.RevokeMember(ctx, ben.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	a := admissionFor(c.admin)
+	if !errors.Is(a.Err, ErrTokenRevoked) || !strings.Contains(a.Err.Error(), "Ben Admin") || !strings.Contains(a.Err.Error(), "new token") {
+		t.Errorf("after the issuer's revocation: %v, want revoked with its issuer", a.Err)
+	}
+	list, err := c.admin.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range list {
+		if ti.ID == tok.ID && (ti.Status != TokenRevoked || !ti.IssuerRevoked) {
+			t.Errorf("the revoked issuer's token is listed as %s (issuer revoked %v)", ti.Status, ti.IssuerRevoked)
+		}
+	}
+
+	// Ben's workstation, not yet aware of his revocation, admits anyway.
+	if _, err := pull(ctx, ben, s); err != nil {
+		t.Fatal(err)
+	}
+	if a := admissionFor(ben); a.Err != nil {
+		t.Fatalf("the unaware issuer's workstation: %v", a.Err)
+	}
+	honest := append(c.all(), s)
+	for _, dst := range honest {
+		if _, err := pull(ctx, dst, ben); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := SyncLocal(ctx, honest...); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range c.all() {
+		r, _ := w.Replica()
+		if m, ok := r.Member(s.Fingerprint()); ok {
+			t.Errorf("%s: admitted by a revoked issuer: %+v", w.StaffName(), m)
+		}
+	}
+}
