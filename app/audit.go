@@ -23,7 +23,9 @@ const (
 	scopeAudit = "audit"
 )
 
-// AuditRecord is what one audit event says.
+// AuditRecord is what one audit event says. It travels only inside the
+// audit event's sealed payload; the event's clear header names a random
+// entity of its own.
 type AuditRecord struct {
 	Action  string `json:"action"`            // e.g. "chart.read"
 	Entity  string `json:"entity"`            // the record concerned
@@ -69,11 +71,10 @@ func (s *Session) auditEvent(r *replica.Replica, b *replica.Batch, rec AuditReco
 	if err != nil {
 		return fmt.Errorf("app: seal audit record: %w", err)
 	}
-	entity := rec.Entity
-	if entity == "" {
-		entity = entityClinic
-	}
-	b.Raw(kindAudit, scopeAudit, entity, msg)
+	// A fresh entity id per record: the header is in clear for anyone who
+	// reads packs, so it must not say which patient or record was read.
+	// The link to rec.Entity stays inside the sealed record.
+	b.Raw(kindAudit, scopeAudit, crypto.NewEventID(), msg)
 	return nil
 }
 
@@ -119,7 +120,9 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 				a.Name = m.Name
 			}
 			if e.Kind == kindAudit {
-				a.Readable = false
+				// The header's entity is random (see auditEvent): what
+				// was read is known only from the sealed record.
+				a.Readable, a.Record = false, AuditRecord{Action: kindAudit}
 				env, err := crypto.ParseEnvelope(e.Raw)
 				pub, ok := r.PublicKey(e.Author)
 				if err == nil && ok {
