@@ -167,7 +167,7 @@ func readRecovery(ctx context.Context, r *replica.Replica) (recoveryPolicy, erro
 		return p, &untrusted{reason: "it was set up by " + m.Name + ", whose administrator access has been revoked"}
 	}
 	n := len(p.admins)
-	if p.threshold < minRecoveryThreshold || p.threshold > n || !slices.IsSorted(p.admins) ||
+	if p.id == "" || p.threshold < minRecoveryThreshold || p.threshold > n || !slices.IsSorted(p.admins) ||
 		len(slices.Compact(slices.Clone(p.admins))) != n || p.x(p.setBy) == 0 || n > 255 {
 		return p, &untrusted{reason: "the recorded recovery would let fewer than two administrators recover (a recovery needs at least two)"}
 	}

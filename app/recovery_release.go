@@ -59,6 +59,7 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 		return fmt.Errorf("%w: no key has been escrowed to you yet: the physicians' and receptionists' workstations escrow their keys at their next sync after recovery is set up",
 			crypto.ErrTooFewShares)
 	}
+	released := len(shares)
 	bundle, err := json.Marshal(shares)
 	clear(shares)
 	if err != nil {
@@ -75,7 +76,7 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 	}
 	batch := r.Batch().Append(replica.Change{Entity: releaseEntity(r.Fingerprint(), to), Kind: kindRecoveryRelease, Scope: roles.Admin, Fields: fields})
 	if err := s.auditEvent(r, batch, AuditRecord{Action: "recovery.release", Entity: entityRecovery,
-		Detail: fmt.Sprintf("released recovery shares of %d escrowed keys to %s", len(escrows), m.Name)}); err != nil {
+		Detail: fmt.Sprintf("released recovery shares of %d escrowed keys to %s", released, m.Name)}); err != nil {
 		return err
 	}
 	if _, err := batch.Commit(ctx); err != nil {
@@ -121,7 +122,6 @@ func (s *Session) releasedToMe(ctx context.Context, r *replica.Replica) map[stri
 				got[id] = raw
 			}
 		}
-		clear(b64)
 		out[from] = got
 	}
 	return out
