@@ -9,13 +9,13 @@ import (
 
 // The receptionist's screens (ui/frontdesk).
 func init() {
-	for title, build := range map[string]func(frontdesk.Desk, fyne.Window) fyne.CanvasObject{
+	for title, build := range map[string]func(frontdesk.Session, fyne.Window) fyne.CanvasObject{
 		"Today":         frontdesk.NewToday,
 		"Patients":      frontdesk.NewPatients,
 		"Appointments":  frontdesk.NewAppointments,
 		"Working hours": frontdesk.NewHours,
 	} {
 		build := build
-		register(roles.Receptionist, title, screenOf[frontdesk.Desk](build))
+		register(roles.Receptionist, title, screenOf[frontdesk.Session](build))
 	}
 }

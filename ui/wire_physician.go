@@ -7,7 +7,7 @@ import (
 
 // The physician's screens (ui/physician).
 func init() {
-	register(roles.Physician, "Calendar", screenOf[physician.Clinic](physician.NewCalendar))
-	register(roles.Physician, "Patients", screenOf[physician.Clinic](physician.NewPatients))
-	register(roles.Physician, "Prescriptions", screenOf[physician.Clinic](physician.NewPrescriptions))
+	register(roles.Physician, "Calendar", screenOf[physician.Session](physician.NewCalendar))
+	register(roles.Physician, "Patients", screenOf[physician.Session](physician.NewPatients))
+	register(roles.Physician, "Prescriptions", screenOf[physician.Session](physician.NewPrescriptions))
 }

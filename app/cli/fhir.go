@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 )
 
 // cmdExportFHIR: medihaven export fhir [--patient MRN] > bundle.json
@@ -33,7 +34,7 @@ func cmdExportFHIR(ctx context.Context, env app.Env, g Global, args []string, io
 			return err
 		}
 	}
-	sum, err := s.ExportFHIR(ctx, io.Stdout, id)
+	sum, err := interop.New(s.Core()).ExportFHIR(ctx, io.Stdout, id)
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func cmdImportFHIR(ctx context.Context, env app.Env, g Global, args []string, io
 		return err
 	}
 	defer s.Close()
-	sum, err := s.ImportFHIR(ctx, f)
+	sum, err := interop.New(s.Core()).ImportFHIR(ctx, f)
 	if err != nil {
 		return err
 	}

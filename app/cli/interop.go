@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -29,7 +30,7 @@ func cmdExportICS(ctx context.Context, env app.Env, g Global, args []string, io 
 	if fs.NArg() != 0 || strings.TrimSpace(*name) == "" {
 		return fmt.Errorf("%w: export ics needs --physician NAME; write it to a file with > calendar.ics", ErrUsage)
 	}
-	d, err := app.ParseICSDetail(*detail)
+	d, err := interop.ParseICSDetail(*detail)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
@@ -46,7 +47,7 @@ func cmdExportICS(ctx context.Context, env app.Env, g Global, args []string, io 
 	if err != nil {
 		return err
 	}
-	o := app.ICSOptions{Physician: m.Fingerprint, Detail: d}
+	o := interop.ICSOptions{Physician: m.Fingerprint, Detail: d}
 	if o.From, err = cliDay("--from", *from, zone); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func cmdExportICS(ctx context.Context, env app.Env, g Global, args []string, io 
 	if !o.To.IsZero() {
 		o.To = o.To.AddDate(0, 0, 1) // the last day is included
 	}
-	n, err := s.ExportCalendarICS(ctx, io.Stdout, o)
+	n, err := interop.New(s.Core()).ExportCalendarICS(ctx, io.Stdout, o)
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func cmdExportKeys(ctx context.Context, env app.Env, g Global, args []string, io
 		}
 		fp = m.Fingerprint
 	}
-	n, err := s.ExportStaffKeys(ctx, io.Stdout, fp)
+	n, err := interop.New(s.Core()).ExportStaffKeys(ctx, io.Stdout, fp)
 	if err != nil {
 		return err
 	}
@@ -189,7 +190,7 @@ func cmdHandout(ctx context.Context, env app.Env, g Global, args []string, io IO
 	if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
 		return fmt.Errorf("cannot write the handout to %s: no such folder", *out)
 	}
-	pc, err := s.HandOutPatientCopy(ctx, id)
+	pc, err := interop.New(s.Core()).HandOutPatientCopy(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -19,12 +20,12 @@ import (
 // The import of vital signs (Observations grouped into sets) and of notes
 // (Compositions signed by the importing physician).
 
-// vitalsSet is the Observations of one patient at one time: one Vitals.
+// vitalsSet is the Observations of one patient at one time: one app.Vitals.
 type vitalsSet struct {
 	first       *bundleEntry
 	patient     *bundleEntry
 	encounter   *bundleEntry
-	v           Vitals
+	v           app.Vitals
 	from        map[string]int // measurement → entry that gave it
 	attribution string
 }
@@ -85,7 +86,7 @@ func (x *fhirImporter) observation(e *bundleEntry) error {
 	key := fmt.Sprintf("%d|%d|%d", pe.n, at.UnixMilli(), entryNumber(enc))
 	set, ok := x.vitals[key]
 	if !ok {
-		set = &vitalsSet{first: e, patient: pe, encounter: enc, v: Vitals{Time: at}, from: map[string]int{}, attribution: attribution}
+		set = &vitalsSet{first: e, patient: pe, encounter: enc, v: app.Vitals{Time: at}, from: map[string]int{}, attribution: attribution}
 		x.vitals[key] = set
 		x.order = append(x.order, key)
 	}
@@ -214,12 +215,12 @@ func (x *fhirImporter) vitalsSteps() error {
 			continue // BMI only
 		}
 		if err := set.v.Validate(); err != nil {
-			return set.first.errf("%s", strings.TrimPrefix(err.Error(), ErrInvalidInput.Error()+": "))
+			return set.first.errf("%s", strings.TrimPrefix(err.Error(), app.ErrInvalidInput.Error()+": "))
 		}
 		id := set.first.entity
 		x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 			v := set.v
-			return x.append(b, id, kindVitals, roles.Clinical, map[string]any{"patient": set.patient.entity,
+			return x.append(b, id, app.KindVitals, roles.Clinical, map[string]any{"patient": set.patient.entity,
 				"encounter": entity(set.encounter), "time": v.Time.UnixMilli(), "systolic": v.Systolic, "diastolic": v.Diastolic,
 				"pulse": v.Pulse, "temp": v.TempC, "resp": v.Resp, "spo2": v.SpO2, "weight": v.WeightKg, "height": v.HeightCm,
 				"recorded_by": x.r.Fingerprint(), "attribution": set.attribution, "imported": x.now.UnixMilli()})
@@ -313,8 +314,8 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 				return e.errf("section[%d].text.div is not XHTML: %v", i, err)
 			}
 		}
-		if len(text) > maxText {
-			return e.errf("section[%d] is longer than %d characters", i, maxText)
+		if len(text) > app.MaxText {
+			return e.errf("section[%d] is longer than %d characters", i, app.MaxText)
 		}
 		all = append(all, text)
 		code := firstCode(s.Code, sysLOINC)
@@ -349,17 +350,18 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 			if target.entity == "" {
 				return fmt.Errorf("entry %d (Composition): the note it amends is left out", e.n)
 			}
-			doc, sig, err := signDoc(x.r, kindAddendum, addendumDoc{ID: e.entity, Of: target.entity, Patient: pe.entity,
-				Author: x.r.Fingerprint(), Time: at.UnixMilli(), Text: text})
+			ch, err := app.SignedAddendum(x.r, app.Addendum{ID: e.entity, Of: target.entity, Patient: pe.entity,
+				Author: x.r.Fingerprint(), Time: at, Text: text}, map[string]any{"patient": pe.entity, "of": target.entity,
+				"attribution": attribution, "imported": x.now.UnixMilli()})
 			if err != nil {
 				return err
 			}
-			return x.appendSigned(b, e.entity, kindAddendum, doc, sig, map[string]any{"patient": pe.entity, "of": target.entity,
-				"attribution": attribution, "imported": x.now.UnixMilli()})
+			b.Append(ch)
+			return nil
 		})
 		return nil
 	}
-	n := noteDoc{ID: e.entity, Time: at.UnixMilli(), Subjective: sections[loincSubjective], Objective: sections[loincObjective],
+	n := app.Note{ID: e.entity, Time: at, Subjective: sections[loincSubjective], Objective: sections[loincObjective],
 		Assessment: sections[loincAssessment], Plan: sections[loincPlan]}
 	if n.Subjective+n.Objective+n.Assessment+n.Plan == "" {
 		return e.errf("the note has no text in its sections")
@@ -367,21 +369,13 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 		n.Patient, n.Encounter, n.Author = pe.entity, entity(enc), x.r.Fingerprint()
-		doc, sig, err := signDoc(x.r, kindNote, n)
+		ch, err := app.SignedNote(x.r, n, map[string]any{"patient": n.Patient, "encounter": n.Encounter,
+			"attribution": attribution, "imported": x.now.UnixMilli()})
 		if err != nil {
 			return err
 		}
-		return x.appendSigned(b, e.entity, kindNote, doc, sig, map[string]any{"patient": n.Patient, "encounter": n.Encounter,
-			"attribution": attribution, "imported": x.now.UnixMilli()})
+		b.Append(ch)
+		return nil
 	})
-	return nil
-}
-
-func (x *fhirImporter) appendSigned(b *replica.Batch, id, kind string, doc, sig []byte, plain map[string]any) error {
-	fields, err := signedFields(doc, sig, plain)
-	if err != nil {
-		return err
-	}
-	b.Append(replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields})
 	return nil
 }

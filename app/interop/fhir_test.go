@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -21,7 +22,7 @@ import (
 // resolved), allergies (one removed), medications (one stopped), a signed
 // note with an addendum, prescriptions (one with an allergy override, one
 // cancelled, one with an addendum).
-func fhirClinic(t *testing.T) (*clinic, []Patient) {
+func fhirClinic(t *testing.T) (*clinic, []app.Patient) {
 	t.Helper()
 	ctx := context.Background()
 	c := newClinic(t)
@@ -31,7 +32,7 @@ func fhirClinic(t *testing.T) (*clinic, []Patient) {
 			t.Fatal(err)
 		}
 	}
-	ps, err := c.recep.RegisterPatients(ctx, []Patient{
+	ps, err := c.recep.RegisterPatients(ctx, []app.Patient{
 		{Family: "Chartwell", Given: "Cora Mae", Birth: "1961-03-14", Sex: "female", Phone: "+44 20 7946 0018",
 			Email: "cora@example.org", Address: "12 Elm Row, Leith", Insurance: "INS-4471", EmergencyName: "Bram Chartwell",
 			EmergencyPhone: "020 7946 0019", Consent: true, ConsentDate: "2020-01-05"},
@@ -39,46 +40,46 @@ func fhirClinic(t *testing.T) (*clinic, []Patient) {
 	})
 	must(err)
 	p := ps[0]
-	a, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: c.clock.Now().Add(time.Hour),
+	a, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: c.Clock.Now().Add(time.Hour),
 		Minutes: 20, Reason: "Sore throat", Overbooked: true})
 	must(err)
-	b, err := c.recep.Book(ctx, Appointment{Patient: ps[1].ID, Physician: c.phys2.Fingerprint(), Start: c.clock.Now().Add(26 * time.Hour),
+	b, err := c.recep.Book(ctx, app.Appointment{Patient: ps[1].ID, Physician: c.phys2.Fingerprint(), Start: c.Clock.Now().Add(26 * time.Hour),
 		Minutes: 15, Reason: "Check-up", Overbooked: true})
 	must(err)
 	_, err = c.recep.Cancel(ctx, b.ID, "patient called, unwell")
 	must(err)
-	must(SyncLocal(ctx, c.all()...))
+	must(app.SyncLocal(ctx, c.All()...))
 	enc, err := c.phys.StartEncounter(ctx, a.ID)
 	must(err)
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days.\nNo cough.",
+	n, err := c.phys.WriteNote(ctx, app.Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days.\nNo cough.",
 		Objective: "Tonsillar exudate <2 cm> & fever", Assessment: "Streptococcal pharyngitis", Plan: "Antibiotic"})
 	must(err)
 	_, err = c.phys.AddAddendum(ctx, n.ID, "Rapid strep test positive.")
 	must(err)
-	_, err = c.phys.RecordVitals(ctx, Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
+	_, err = c.phys.RecordVitals(ctx, app.Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
 		TempC: 38.4, Resp: 16, SpO2: 97, WeightKg: 70.5, HeightCm: 165})
 	must(err)
-	_, err = c.phys.RecordVitals(ctx, Vitals{Patient: p.ID, Time: c.clock.Now().Add(-30 * 24 * time.Hour), WeightKg: 71})
+	_, err = c.phys.RecordVitals(ctx, app.Vitals{Patient: p.ID, Time: c.Clock.Now().Add(-30 * 24 * time.Hour), WeightKg: 71})
 	must(err)
-	_, err = c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"})
+	_, err = c.phys.AddProblem(ctx, app.Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"})
 	must(err)
-	old, err := c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "Ankle sprain", Onset: "2024"})
+	old, err := c.phys.AddProblem(ctx, app.Problem{Patient: p.ID, Name: "Ankle sprain", Onset: "2024"})
 	must(err)
-	must(c.phys.SetProblemStatus(ctx, old.ID, ProblemResolved, "2024-06-01"))
-	_, err = c.phys.AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"})
+	must(c.phys.SetProblemStatus(ctx, old.ID, app.ProblemResolved, "2024-06-01"))
+	_, err = c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"})
 	must(err)
-	latex, err := c.phys.AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "latex", Severity: "mild"})
+	latex, err := c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "latex", Severity: "mild"})
 	must(err)
 	must(c.phys.RemoveAllergy(ctx, latex.ID))
-	_, err = c.phys.AddMedication(ctx, Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily", Since: "2019-05"})
+	_, err = c.phys.AddMedication(ctx, app.Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily", Since: "2019-05"})
 	must(err)
-	stop, err := c.phys.AddMedication(ctx, Medication{Patient: p.ID, Name: "ibuprofen 400 mg tablet", Dose: "as needed"})
+	stop, err := c.phys.AddMedication(ctx, app.Medication{Patient: p.ID, Name: "ibuprofen 400 mg tablet", Dose: "as needed"})
 	must(err)
 	must(c.phys.StopMedication(ctx, stop.ID))
-	rx := Prescription{Patient: p.ID, Encounter: enc.ID, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily",
+	rx := app.Prescription{Patient: p.ID, Encounter: enc.ID, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily",
 		Days: 7, Instructions: "Complete the course."}
 	_, err = c.phys.Prescribe(ctx, rx)
-	var oe *OverrideError
+	var oe *app.OverrideError
 	if !errors.As(err, &oe) {
 		t.Fatalf("want an allergy warning, got %v", err)
 	}
@@ -90,15 +91,15 @@ func fhirClinic(t *testing.T) (*clinic, []Patient) {
 	must(err)
 	_, err = c.phys.AddAddendum(ctx, amox.ID, "Pharmacy called: dispensed as capsules.")
 	must(err)
-	para, err := c.phys.Prescribe(ctx, Prescription{Patient: p.ID, Drug: "paracetamol 500 mg", Dose: "2 tablets",
+	para, err := c.phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Drug: "paracetamol 500 mg", Dose: "2 tablets",
 		Frequency: "up to four times daily", Days: 5})
 	must(err)
 	must(c.phys.CancelPrescription(ctx, para.ID, "not needed after all"))
-	must(SyncLocal(ctx, c.all()...))
+	must(app.SyncLocal(ctx, c.All()...))
 	return c, ps
 }
 
-func exportOf(t *testing.T, s *Session, patientID string) ([]byte, FHIRExport) {
+func exportOf(t *testing.T, s staff, patientID string) ([]byte, FHIRExport) {
 	t.Helper()
 	var buf bytes.Buffer
 	sum, err := s.ExportFHIR(context.Background(), &buf, patientID)
@@ -169,7 +170,7 @@ func TestFHIRRoundTrip(t *testing.T) {
 
 	// A new clinic, a physician imports, and exports again.
 	c2 := newClinic(t)
-	c2.clock.t = c.clock.Now()
+	c2.Clock.Set(c.Clock.Now())
 	imp, err := c2.phys.ImportFHIR(ctx, bytes.NewReader(first))
 	if err != nil {
 		t.Fatalf("ImportFHIR: %v", err)
@@ -177,7 +178,7 @@ func TestFHIRRoundTrip(t *testing.T) {
 	if imp.Resources["Patient"] != 2 || imp.Resources["Composition"] != 2 || imp.Resources["Practitioner"] != 4 {
 		t.Errorf("import summary: %+v", imp)
 	}
-	if err := SyncLocal(ctx, c2.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c2.All()...); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := exportOf(t, c2.phys, "")
@@ -339,7 +340,7 @@ func TestFHIRExportIsValid(t *testing.T) {
 	}
 	// Each role exports what its keys read, and nothing else.
 	for _, tt := range []struct {
-		s     *Session
+		s     staff
 		id    string
 		types string
 	}{
@@ -361,7 +362,7 @@ func TestFHIRExportIsValid(t *testing.T) {
 		t.Errorf("admin export of a patient: %v", err)
 	}
 	// Exports of patient data are audited.
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatal(err)
 	}
 	log, err := c.admin.AuditLog(ctx)
@@ -381,7 +382,7 @@ func TestFHIRExportIsValid(t *testing.T) {
 
 // events is how many envelopes the workstation holds: what an import that
 // writes nothing leaves unchanged.
-func events(t *testing.T, s *Session) int {
+func events(t *testing.T, s staff) int {
 	t.Helper()
 	r, err := s.Replica()
 	if err != nil {
@@ -420,7 +421,7 @@ func TestFHIRImportRejectsBrokenBundles(t *testing.T) {
 	obs := func(from, to string) string { return bundleOf(goodPatient, strings.Replace(weightObs, from, to, 1)) }
 	tests := []struct {
 		name   string
-		s      *Session
+		s      staff
 		bundle string
 		want   string
 	}{
@@ -542,19 +543,19 @@ func TestFHIRImportShowsAttribution(t *testing.T) {
 	bundle, _ := exportOf(t, c.phys, "")
 
 	c2 := newClinic(t)
-	c2.clock.t = c.clock.Now().Add(48 * time.Hour)
-	importedAt := c2.clock.Now()
+	c2.Clock.Set(c.Clock.Now().Add(48 * time.Hour))
+	importedAt := c2.Clock.Now()
 	if _, err := c2.phys2.ImportFHIR(ctx, bytes.NewReader(bundle)); err != nil {
 		t.Fatalf("ImportFHIR: %v", err)
 	}
-	if err := SyncLocal(ctx, c2.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c2.All()...); err != nil {
 		t.Fatal(err)
 	}
 	found, err := c2.phys.SearchPatients(ctx, "Chartwell", 5)
 	if err != nil || len(found) != 1 {
 		t.Fatalf("imported patient: %v %v", found, err)
 	}
-	own, err := c2.phys.WriteNote(ctx, Note{Patient: found[0].ID, Subjective: "Seen here after the transfer."})
+	own, err := c2.phys.WriteNote(ctx, app.Note{Patient: found[0].ID, Subjective: "Seen here after the transfer."})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,11 +563,11 @@ func TestFHIRImportShowsAttribution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var imported Note
+	var imported app.Note
 	for _, n := range chart.Notes {
 		switch {
 		case n.ID == own.ID:
-			if n.IsImported() || n.Origin != (Origin{}) {
+			if n.IsImported() || n.Origin != (app.Origin{}) {
 				t.Errorf("the clinic's own note has an origin: %+v", n.Origin)
 			}
 		default:
@@ -586,7 +587,7 @@ func TestFHIRImportShowsAttribution(t *testing.T) {
 	const author = "Dr Paul Physician"
 	type record struct {
 		what string
-		o    Origin
+		o    app.Origin
 		by   string
 	}
 	records := []record{{"note", imported.Origin, author}, {"addendum", imported.Addenda[0].Origin, author}}

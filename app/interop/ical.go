@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -50,7 +51,7 @@ func ParseICSDetail(s string) (ICSDetail, error) {
 			return d, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: the detail %q is not one of busy, initials or full", ErrInvalidInput, s)
+	return 0, fmt.Errorf("%w: the detail %q is not one of busy, initials or full", app.ErrInvalidInput, s)
 }
 
 // ExportCalendarICS writes a physician's calendar as iCalendar (RFC 5545):
@@ -60,28 +61,28 @@ func ParseICSDetail(s string) (ICSDetail, error) {
 // recurrence rule. The event text never holds clinical detail; with
 // patients' names or initials the export is audited. It returns how many
 // appointments the calendar holds.
-func (s *Session) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptions) (int, error) {
-	r, err := s.can(roles.ExportCalendar)
+func (s *Service) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptions) (int, error) {
+	r, err := s.c.ReplicaFor(roles.ExportCalendar)
 	if err != nil {
 		return 0, err
 	}
-	m, err := s.checkPhysician(r, o.Physician)
+	m, err := s.c.CheckPhysician(r, o.Physician)
 	if err != nil {
 		return 0, err
 	}
 	if o.Detail < ICSBusy || o.Detail > ICSFull {
-		return 0, fmt.Errorf("%w: choose busy, initials or full for the event text", ErrInvalidInput)
+		return 0, fmt.Errorf("%w: choose busy, initials or full for the event text", app.ErrInvalidInput)
 	}
-	zone := s.clinicZone(ctx, r)
-	from, to, err := icsRange(o.From, o.To, s.env.Now(), zone)
+	zone := s.c.Zone(ctx, r)
+	from, to, err := icsRange(o.From, o.To, s.c.Now(), zone)
 	if err != nil {
 		return 0, err
 	}
-	cal := icsCalendar{Clinic: s.Clinic(), ClinicID: s.prof.ClinicID, Physician: m.Name, Zone: zone,
-		Now: s.env.Now(), Detail: o.Detail, Weeks: map[string]int{}}
+	cal := icsCalendar{Clinic: s.c.Clinic(), ClinicID: s.c.Profile().ClinicID, Physician: m.Name, Zone: zone,
+		Now: s.c.Now(), Detail: o.Detail, Weeks: map[string]int{}}
 	seen := map[string]bool{}
-	for d := from; d.Before(to); d = wallClock(d.Year(), d.Month(), d.Day()+1, 0, zone) {
-		day, err := s.physicianDay(ctx, r, o.Physician, d.Format("2006-01-02"))
+	for d := from; d.Before(to); d = app.WallClock(d.Year(), d.Month(), d.Day()+1, 0, zone) {
+		day, err := s.c.PhysicianDay(ctx, r, o.Physician, d.Format("2006-01-02"))
 		if err != nil {
 			return 0, err
 		}
@@ -97,17 +98,17 @@ func (s *Session) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 			}
 		}
 	}
-	sortAppointments(cal.Singles)
+	app.SortAppointments(cal.Singles)
 	sort.Slice(cal.Series, func(i, j int) bool { return cal.Series[i][0].Start.Before(cal.Series[j][0].Start) })
 	if o.Detail > ICSBusy {
-		all := append([]Appointment(nil), cal.Singles...)
+		all := append([]app.Appointment(nil), cal.Singles...)
 		for _, ss := range cal.Series {
 			all = append(all, ss...)
 		}
-		if err := s.withNames(ctx, r, all); err != nil {
+		if err := s.c.WithNames(ctx, r, all); err != nil {
 			return 0, err
 		}
-		named := map[string]Appointment{}
+		named := map[string]app.Appointment{}
 		for _, a := range all {
 			named[a.ID] = a
 		}
@@ -120,10 +121,10 @@ func (s *Session) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 			}
 		}
 		// Names leave the workstation: say who took them and how many.
-		rec := AuditRecord{Action: "calendar.export", Entity: o.Physician, Detail: fmt.Sprintf(
+		rec := app.AuditRecord{Action: "calendar.export", Entity: o.Physician, Detail: fmt.Sprintf(
 			"iCalendar of %s, %s to %s, %d appointments, with patients' %s", m.Name, from.Format("2006-01-02"),
 			to.Format("2006-01-02"), cal.appointments(), map[ICSDetail]string{ICSInitials: "initials and MRNs", ICSFull: "names and visit reasons"}[o.Detail])}
-		if err := s.Audit(ctx, rec); err != nil {
+		if err := s.c.Audit(ctx, rec); err != nil {
 			return 0, fmt.Errorf("app: the export could not be audited, so nothing was written: %w", err)
 		}
 	}
@@ -135,12 +136,12 @@ func (s *Session) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 
 // addICSSeries adds the whole series of a (all its appointments with the
 // same physician, cancelled ones too) and how many weeks it repeats by.
-func (s *Session) addICSSeries(ctx context.Context, r *replica.Replica, cal *icsCalendar, a Appointment) error {
-	all, err := s.seriesAppointments(ctx, r, a.Series)
+func (s *Service) addICSSeries(ctx context.Context, r *replica.Replica, cal *icsCalendar, a app.Appointment) error {
+	all, err := s.c.Series(ctx, r, a.Series)
 	if err != nil {
 		return err
 	}
-	var mine []Appointment
+	var mine []app.Appointment
 	for _, o := range all {
 		if o.Physician == a.Physician {
 			mine = append(mine, o)
@@ -163,21 +164,21 @@ func (s *Session) addICSSeries(ctx context.Context, r *replica.Replica, cal *ics
 func icsRange(from, to, now time.Time, zone *time.Location) (time.Time, time.Time, error) {
 	day := func(t time.Time) time.Time {
 		t = t.In(zone)
-		return wallClock(t.Year(), t.Month(), t.Day(), 0, zone)
+		return app.WallClock(t.Year(), t.Month(), t.Day(), 0, zone)
 	}
 	if from.IsZero() {
 		from = now
 	}
 	from = day(from)
 	if to.IsZero() {
-		to = wallClock(from.Year(), from.Month(), from.Day()+icsDefaultDays, 0, zone)
+		to = app.WallClock(from.Year(), from.Month(), from.Day()+icsDefaultDays, 0, zone)
 	}
 	to = day(to)
 	switch {
 	case !to.After(from):
-		return from, to, fmt.Errorf("%w: the calendar's last day comes before its first", ErrInvalidInput)
+		return from, to, fmt.Errorf("%w: the calendar's last day comes before its first", app.ErrInvalidInput)
 	case to.Sub(from) > (ICSMaxDays+1)*24*time.Hour:
-		return from, to, fmt.Errorf("%w: export at most %d days at once", ErrInvalidInput, ICSMaxDays)
+		return from, to, fmt.Errorf("%w: export at most %d days at once", app.ErrInvalidInput, ICSMaxDays)
 	}
 	return from, to, nil
 }
@@ -188,9 +189,9 @@ type icsCalendar struct {
 	Zone                        *time.Location
 	Now                         time.Time // DTSTAMP
 	Detail                      ICSDetail
-	Singles                     []Appointment
-	Series                      [][]Appointment // each by time, one series each
-	Weeks                       map[string]int  // series id → repeats every N weeks
+	Singles                     []app.Appointment
+	Series                      [][]app.Appointment // each by time, one series each
+	Weeks                       map[string]int      // series id → repeats every N weeks
 }
 
 func (c icsCalendar) appointments() int {
@@ -250,7 +251,7 @@ func (c icsCalendar) build() *ics.Calendar {
 		}
 		return t.In(c.Zone).Format("20060102T150405"), []ics.PropertyParameter{ics.WithTZID(tzid)}
 	}
-	event := func(uid string, a Appointment, status ics.ObjectStatus) *ics.VEvent {
+	event := func(uid string, a app.Appointment, status ics.ObjectStatus) *ics.VEvent {
 		e := cal.AddEvent(uid)
 		e.SetDtStampTime(c.Now)
 		v, p := at(a.Start)
@@ -271,7 +272,7 @@ func (c icsCalendar) build() *ics.Calendar {
 	}
 	for _, a := range c.Singles {
 		status := ics.ObjectStatusConfirmed
-		if a.Status == StatusCancelled {
+		if a.Status == app.StatusCancelled {
 			status = ics.ObjectStatusCancelled
 		}
 		event(c.uid(a.ID), a, status)
@@ -312,7 +313,7 @@ func (c icsCalendar) uid(id string) string {
 // icsText is an event's text at the chosen detail: never clinical.
 type icsText struct{ Summary, Description string }
 
-func (c icsCalendar) text(a Appointment) icsText {
+func (c icsCalendar) text(a app.Appointment) icsText {
 	given, family := splitName(a.PatientName)
 	switch c.Detail {
 	case ICSInitials:
@@ -331,7 +332,7 @@ func (c icsCalendar) text(a Appointment) icsText {
 	return icsText{Summary: "Appointment"}
 }
 
-// splitName reads "Family, Given" (Patient.Name) back into its parts.
+// splitName reads "Family, Given" (app.Patient.Name) back into its parts.
 func splitName(name string) (given, family string) {
 	family, given, ok := strings.Cut(name, ", ")
 	if !ok {

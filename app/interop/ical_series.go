@@ -1,8 +1,10 @@
-package app
+package interop
 
 import (
 	"math"
 	"time"
+
+	"github.com/medihaven/medihaven/app"
 )
 
 // A weekly series is written as one event with a rule. Medihaven keeps a
@@ -15,12 +17,12 @@ import (
 
 // seriesPlan is a series as iCalendar describes it.
 type seriesPlan struct {
-	Master    Appointment // text and ids of the event
-	Start     time.Time   // DTSTART: the rule's first instance
-	Minutes   int         // length of an instance
-	Weeks     int         // INTERVAL
-	Count     int         // COUNT: instances from Start, EXDATEs included
-	Last      time.Time   // end of the last instance
+	Master    app.Appointment // text and ids of the event
+	Start     time.Time       // DTSTART: the rule's first instance
+	Minutes   int             // length of an instance
+	Weeks     int             // INTERVAL
+	Count     int             // COUNT: instances from Start, EXDATEs included
+	Last      time.Time       // end of the last instance
 	Exdates   []time.Time
 	Overrides []seriesOverride
 	Cancelled bool // every appointment of the series is cancelled
@@ -29,13 +31,13 @@ type seriesPlan struct {
 // seriesOverride is one appointment that differs from its instance.
 type seriesOverride struct {
 	Instance    time.Time // RECURRENCE-ID
-	Appointment Appointment
+	Appointment app.Appointment
 }
 
 // planSeries reads a series' rule back from its appointments (by time),
 // which repeat every weeks weeks in zone; text tells whether an
 // appointment's event text differs from the master's.
-func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appointment) icsText) seriesPlan {
+func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(app.Appointment) icsText) seriesPlan {
 	if weeks < 1 {
 		weeks = 1
 	}
@@ -48,7 +50,7 @@ func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appo
 	for _, c := range as {
 		n := 0
 		for _, a := range as {
-			if a.Status != StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
+			if a.Status != app.StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
 				n++
 			}
 		}
@@ -57,10 +59,10 @@ func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appo
 		}
 	}
 	instance := func(k int) time.Time {
-		return wallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
+		return app.WallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
 	}
-	at := map[int]Appointment{}
-	var moved []Appointment
+	at := map[int]app.Appointment{}
+	var moved []app.Appointment
 	for _, a := range as {
 		d := dayDiff(anchor, a.Start, zone)
 		k := d / step
@@ -97,7 +99,7 @@ func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appo
 	lengths := map[int]int{}
 	for k := kmin; k <= kmax; k++ {
 		a, ok := at[k]
-		if !ok || a.Status == StatusCancelled {
+		if !ok || a.Status == app.StatusCancelled {
 			continue
 		}
 		if p.Cancelled {
@@ -120,7 +122,7 @@ func planSeries(as []Appointment, weeks int, zone *time.Location, text func(Appo
 	for k := kmin; k <= kmax; k++ {
 		a, ok := at[k]
 		switch {
-		case !ok || a.Status == StatusCancelled:
+		case !ok || a.Status == app.StatusCancelled:
 			p.Exdates = append(p.Exdates, instance(k))
 		case !a.Start.Equal(instance(k)) || a.Minutes != p.Minutes || text(a) != master:
 			p.Overrides = append(p.Overrides, seriesOverride{Instance: instance(k), Appointment: a})

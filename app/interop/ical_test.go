@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"bytes"
@@ -12,6 +12,9 @@ import (
 	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
 )
 
 // writeICS serialises a calendar built from c.
@@ -167,11 +170,11 @@ func expandICS(t *testing.T, text string) []icsEvent {
 
 // wantEvents is what the appointments should show as: the cancelled ones
 // of a series are gone, a cancelled single stays, marked CANCELLED.
-func wantEvents(singles []Appointment, series [][]Appointment, summary func(Appointment) string) []icsEvent {
+func wantEvents(singles []app.Appointment, series [][]app.Appointment, summary func(app.Appointment) string) []icsEvent {
 	var out []icsEvent
-	add := func(a Appointment) {
+	add := func(a app.Appointment) {
 		st := "CONFIRMED"
-		if a.Status == StatusCancelled {
+		if a.Status == app.StatusCancelled {
 			st = "CANCELLED"
 		}
 		out = append(out, icsEvent{Start: a.Start, End: a.End(), Summary: summary(a), Status: st})
@@ -182,10 +185,10 @@ func wantEvents(singles []Appointment, series [][]Appointment, summary func(Appo
 	for _, ss := range series {
 		allCancelled := true
 		for _, a := range ss {
-			allCancelled = allCancelled && a.Status == StatusCancelled
+			allCancelled = allCancelled && a.Status == app.StatusCancelled
 		}
 		for _, a := range ss {
-			if a.Status != StatusCancelled || allCancelled {
+			if a.Status != app.StatusCancelled || allCancelled {
 				add(a)
 			}
 		}
@@ -206,37 +209,37 @@ func sameEvents(t *testing.T, got, want []icsEvent) {
 }
 
 func TestICSSeriesRules(t *testing.T) {
-	loc := berlin(t)
+	loc := apptest.Zone(t, "Europe/Berlin")
 	at := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, loc) }
-	appt := func(id string, start time.Time, minutes int, status string) Appointment {
-		return Appointment{ID: id, Series: "S1", Patient: "p1", Physician: "f", Start: start, Minutes: minutes, Status: status,
+	appt := func(id string, start time.Time, minutes int, status string) app.Appointment {
+		return app.Appointment{ID: id, Series: "S1", Patient: "p1", Physician: "f", Start: start, Minutes: minutes, Status: status,
 			PatientName: "Booker, Bea", PatientMRN: "MH0000001", Reason: "Physiotherapy"}
 	}
-	weekly := func(n, weeks int, from time.Time) []Appointment {
-		var out []Appointment
+	weekly := func(n, weeks int, from time.Time) []app.Appointment {
+		var out []app.Appointment
 		for i := 0; i < n; i++ {
-			out = append(out, appt(fmt.Sprint("a", i), from.AddDate(0, 0, 7*weeks*i), 15, StatusBooked))
+			out = append(out, appt(fmt.Sprint("a", i), from.AddDate(0, 0, 7*weeks*i), 15, app.StatusBooked))
 		}
 		return out
 	}
 	tests := []struct {
 		name   string
 		weeks  int
-		as     func() []Appointment
+		as     func() []app.Appointment
 		want   []string // lines of the export (unfolded) that must be there
 		reject []string // and must not
 	}{
-		{"weekly across the end of summer time", 1, func() []Appointment { return weekly(4, 1, at(10, 13, 9, 0)) },
+		{"weekly across the end of summer time", 1, func() []app.Appointment { return weekly(4, 1, at(10, 13, 9, 0)) },
 			[]string{"RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=4", "DTSTART;TZID=Europe/Berlin:20261013T090000",
 				"DTEND;TZID=Europe/Berlin:20261013T091500", "STATUS:CONFIRMED"},
 			[]string{"EXDATE", "RECURRENCE-ID"}},
-		{"every two weeks, one cancelled", 2, func() []Appointment {
+		{"every two weeks, one cancelled", 2, func() []app.Appointment {
 			as := weekly(5, 2, at(3, 2, 14, 30))
-			as[2].Status = StatusCancelled
+			as[2].Status = app.StatusCancelled
 			return as
 		}, []string{"RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=5", "EXDATE;TZID=Europe/Berlin:20260330T143000"},
 			[]string{"RECURRENCE-ID"}},
-		{"one moved, one longer", 1, func() []Appointment {
+		{"one moved, one longer", 1, func() []app.Appointment {
 			as := weekly(4, 1, at(11, 3, 9, 0))
 			as[1].Start = at(11, 11, 16, 0)
 			as[3].Minutes = 30
@@ -245,12 +248,12 @@ func TestICSSeriesRules(t *testing.T) {
 			"DTSTART;TZID=Europe/Berlin:20261111T160000", "RECURRENCE-ID;TZID=Europe/Berlin:20261124T090000",
 			"DTEND;TZID=Europe/Berlin:20261124T093000"},
 			[]string{"EXDATE"}},
-		{"the first cancelled", 1, func() []Appointment {
+		{"the first cancelled", 1, func() []app.Appointment {
 			as := weekly(3, 1, at(11, 3, 9, 0))
-			as[0].Status = StatusCancelled
+			as[0].Status = app.StatusCancelled
 			return as
 		}, []string{"DTSTART;TZID=Europe/Berlin:20261103T090000", "EXDATE;TZID=Europe/Berlin:20261103T090000"}, nil},
-		{"the rest moved to Thursdays and then cancelled", 1, func() []Appointment {
+		{"the rest moved to Thursdays and then cancelled", 1, func() []app.Appointment {
 			// TestRecurringSeries' story: the second moved by two hours,
 			// the fourth to the sixth to Thursdays 10:00, the last two cancelled.
 			as := weekly(6, 1, at(10, 13, 9, 0))
@@ -258,15 +261,15 @@ func TestICSSeriesRules(t *testing.T) {
 			for i, d := range []int{5, 12, 19} {
 				as[3+i].Start, as[3+i].Minutes = at(11, d, 10, 0), 30
 			}
-			as[4].Status, as[5].Status = StatusCancelled, StatusCancelled
+			as[4].Status, as[5].Status = app.StatusCancelled, app.StatusCancelled
 			return as
 		}, []string{"DTSTART;TZID=Europe/Berlin:20261013T090000", "RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=6",
 			"RECURRENCE-ID;TZID=Europe/Berlin:20261020T090000", "RECURRENCE-ID;TZID=Europe/Berlin:20261103T090000",
 			"EXDATE;TZID=Europe/Berlin:20261110T090000", "EXDATE;TZID=Europe/Berlin:20261117T090000"}, nil},
-		{"all cancelled", 1, func() []Appointment {
+		{"all cancelled", 1, func() []app.Appointment {
 			as := weekly(3, 1, at(11, 3, 9, 0))
 			for i := range as {
-				as[i].Status = StatusCancelled
+				as[i].Status = app.StatusCancelled
 			}
 			return as
 		}, []string{"RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=3", "STATUS:CANCELLED"}, []string{"EXDATE", "RECURRENCE-ID"}},
@@ -275,7 +278,7 @@ func TestICSSeriesRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			as := tt.as()
 			c := icsCalendar{Clinic: "Test Clinic", ClinicID: "c0ffee", Physician: "Dr P", Zone: loc, Now: at(1, 1, 0, 0),
-				Detail: ICSBusy, Series: [][]Appointment{as}, Weeks: map[string]int{"S1": tt.weeks}}
+				Detail: ICSBusy, Series: [][]app.Appointment{as}, Weeks: map[string]int{"S1": tt.weeks}}
 			out := writeICS(t, c)
 			lines := strings.Join(unfold(out), "\n")
 			for _, w := range tt.want {
@@ -291,19 +294,19 @@ func TestICSSeriesRules(t *testing.T) {
 			if n := strings.Count(lines, "UID:S1@c0ffee.medihaven\n"); n != 1+strings.Count(lines, "RECURRENCE-ID") {
 				t.Errorf("%d events carry the series' UID", n)
 			}
-			sameEvents(t, expandICS(t, out), wantEvents(nil, [][]Appointment{as}, func(Appointment) string { return "Appointment" }))
+			sameEvents(t, expandICS(t, out), wantEvents(nil, [][]app.Appointment{as}, func(app.Appointment) string { return "Appointment" }))
 		})
 	}
 }
 
 func TestICSTextDetailEscapingAndFolding(t *testing.T) {
-	loc := berlin(t)
+	loc := apptest.Zone(t, "Europe/Berlin")
 	start := time.Date(2026, 11, 2, 10, 0, 0, 0, loc)
 	reason := "Cough, fever; since Monday\nback pain \\ stiffness — übel " + strings.Repeat("é", 60)
-	a := Appointment{ID: "A1", Patient: "p", Physician: "f", Start: start, Minutes: 20, Status: StatusBooked, Reason: reason,
+	a := app.Appointment{ID: "A1", Patient: "p", Physician: "f", Start: start, Minutes: 20, Status: app.StatusBooked, Reason: reason,
 		PatientName: "O'Brien-Núñez, Mary Jane", PatientMRN: "MH0012345"}
 	cancelled := a
-	cancelled.ID, cancelled.Start, cancelled.Status = "A2", start.Add(time.Hour), StatusCancelled
+	cancelled.ID, cancelled.Start, cancelled.Status = "A2", start.Add(time.Hour), app.StatusCancelled
 	tests := []struct {
 		detail   ICSDetail
 		summary  string
@@ -318,7 +321,7 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.detail.String(), func(t *testing.T) {
 			c := icsCalendar{Clinic: "Riverside, Family; Practice", ClinicID: "c0ffee", Physician: "Dr Amara Okafor", Zone: loc,
-				Now: start, Detail: tt.detail, Singles: []Appointment{a, cancelled}}
+				Now: start, Detail: tt.detail, Singles: []app.Appointment{a, cancelled}}
 			out := writeICS(t, c)
 			lines := unfold(out)
 			text := strings.Join(lines, "\n") + "\n"
@@ -345,7 +348,7 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 					t.Errorf("missing %q", w)
 				}
 			}
-			want := wantEvents([]Appointment{a, cancelled}, nil, func(Appointment) string { return tt.summary })
+			want := wantEvents([]app.Appointment{a, cancelled}, nil, func(app.Appointment) string { return tt.summary })
 			sameEvents(t, expandICS(t, out), want)
 			// The description survives folding and escaping whole.
 			if tt.detail == ICSFull {
@@ -363,12 +366,12 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 }
 
 func TestICSTimeZone(t *testing.T) {
-	loc := berlin(t)
+	loc := apptest.Zone(t, "Europe/Berlin")
 	start := time.Date(2026, 3, 23, 9, 0, 0, 0, loc)
-	a := Appointment{ID: "A", Start: start, Minutes: 15, Status: StatusBooked}
+	a := app.Appointment{ID: "A", Start: start, Minutes: 15, Status: app.StatusBooked}
 	b := a
 	b.ID, b.Start = "B", start.AddDate(0, 7, 0) // 23 October: summer time ends on the 25th
-	out := writeICS(t, icsCalendar{Zone: loc, Now: start, Singles: []Appointment{a, b}})
+	out := writeICS(t, icsCalendar{Zone: loc, Now: start, Singles: []app.Appointment{a, b}})
 	text := strings.Join(unfold(out), "\n")
 	// In effect on 23 March: standard time since October 2025; then summer
 	// time from 29 March 02:00, standard again from 25 October 03:00.
@@ -384,7 +387,7 @@ func TestICSTimeZone(t *testing.T) {
 	}
 	// A clinic in UTC writes UTC times and no VTIMEZONE.
 	a.Start = time.Date(2026, 3, 23, 9, 0, 0, 0, time.UTC)
-	out = writeICS(t, icsCalendar{Zone: time.UTC, Now: start, Singles: []Appointment{a}})
+	out = writeICS(t, icsCalendar{Zone: time.UTC, Now: start, Singles: []app.Appointment{a}})
 	if strings.Contains(out, "VTIMEZONE") || !strings.Contains(out, "DTSTART:20260323T090000Z\r\n") {
 		t.Errorf("UTC clinic:\n%s", out)
 	}
@@ -394,7 +397,7 @@ func TestICSTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Start = time.Date(2026, 3, 23, 9, 0, 0, 0, tokyo)
-	out = strings.Join(unfold(writeICS(t, icsCalendar{Zone: tokyo, Now: start, Singles: []Appointment{a}})), "\n")
+	out = strings.Join(unfold(writeICS(t, icsCalendar{Zone: tokyo, Now: start, Singles: []app.Appointment{a}})), "\n")
 	if !strings.Contains(out, "BEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0900\nTZOFFSETTO:+0900\nTZNAME:JST\nEND:STANDARD") {
 		t.Errorf("Tokyo:\n%s", out)
 	}
@@ -409,7 +412,7 @@ func TestICSTimeZone(t *testing.T) {
 }
 
 func TestICSRange(t *testing.T) {
-	loc := berlin(t)
+	loc := apptest.Zone(t, "Europe/Berlin")
 	now := time.Date(2026, 11, 2, 23, 30, 0, 0, loc)
 	from, to, err := icsRange(time.Time{}, time.Time{}, now, loc)
 	if err != nil || from.Format(time.RFC3339) != "2026-11-02T00:00:00+01:00" || to.Format("2006-01-02") != "2027-01-31" {
@@ -436,25 +439,26 @@ func TestICSRange(t *testing.T) {
 // physician's appointment left out; names are audited, busy is not.
 func TestExportCalendarICS(t *testing.T) {
 	ctx := context.Background()
-	c, p, loc := frontDesk(t)
+	c := newClinic(t)
+	p, loc := c.FrontDesk(t)
 	fp := c.phys.Fingerprint()
 	at := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, loc) }
-	single, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: fp, Start: at(11, 2, 10, 0), Minutes: 15, Reason: "Blood pressure, review"})
+	single, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 2, 10, 0), Minutes: 15, Reason: "Blood pressure, review"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: fp, Start: at(11, 3, 11, 0), Minutes: 15})
+	gone, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 3, 11, 0), Minutes: 15})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.recep.Cancel(ctx, gone.ID, "patient called"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: c.phys2.Fingerprint(), Start: at(11, 2, 10, 0), Minutes: 15, Overbooked: true}); err != nil {
+	if _, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys2.Fingerprint(), Start: at(11, 2, 10, 0), Minutes: 15, Overbooked: true}); err != nil {
 		t.Fatal(err)
 	}
-	as, err := c.recep.BookSeries(ctx, Appointment{Patient: p.ID, Physician: fp, Start: at(10, 13, 9, 0), Minutes: 15, Reason: "Physiotherapy"},
-		Recurrence{EveryWeeks: 1, Count: 6})
+	as, err := c.recep.BookSeries(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(10, 13, 9, 0), Minutes: 15, Reason: "Physiotherapy"},
+		app.Recurrence{EveryWeeks: 1, Count: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +488,7 @@ func TestExportCalendarICS(t *testing.T) {
 		}
 		return n
 	}
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatal(err)
 	}
 	before := audits()
@@ -503,13 +507,13 @@ func TestExportCalendarICS(t *testing.T) {
 			t.Errorf("%d appointments exported, want %d", n, 2+len(series))
 		}
 		checkFolding(t, b.String())
-		wantSingles := []Appointment{single, gone}
-		wantSingles[1].Status = StatusCancelled
-		sameEvents(t, expandICS(t, b.String()), wantEvents(wantSingles, [][]Appointment{series}, func(Appointment) string { return tt.summary }))
+		wantSingles := []app.Appointment{single, gone}
+		wantSingles[1].Status = app.StatusCancelled
+		sameEvents(t, expandICS(t, b.String()), wantEvents(wantSingles, [][]app.Appointment{series}, func(app.Appointment) string { return tt.summary }))
 		if strings.Contains(b.String(), "Physiotherapy") != (tt.detail == ICSFull) {
 			t.Errorf("the reason at detail %s:\n%s", tt.detail, b.String())
 		}
-		if err := SyncLocal(ctx, c.all()...); err != nil {
+		if err := app.SyncLocal(ctx, c.All()...); err != nil {
 			t.Fatal(err)
 		}
 		if got := audits() - before; got != tt.audited {
@@ -545,8 +549,8 @@ func FuzzICSText(f *testing.F) {
 		if !utf8.ValidString(name) || !utf8.ValidString(reason) || strings.ContainsAny(name+reason, "\r\x00") {
 			t.Skip() // names and reasons are valid UTF-8 text (checked at registration)
 		}
-		a := Appointment{ID: "A", Start: time.Date(2026, 11, 2, 10, 0, 0, 0, loc), Minutes: 15, Status: StatusBooked, PatientName: name, Reason: reason}
-		c := icsCalendar{Zone: loc, Now: a.Start, Detail: ICSFull, Singles: []Appointment{a}}
+		a := app.Appointment{ID: "A", Start: time.Date(2026, 11, 2, 10, 0, 0, 0, loc), Minutes: 15, Status: app.StatusBooked, PatientName: name, Reason: reason}
+		c := icsCalendar{Zone: loc, Now: a.Start, Detail: ICSFull, Singles: []app.Appointment{a}}
 		var b bytes.Buffer
 		if err := c.write(&b); err != nil {
 			t.Fatal(err)

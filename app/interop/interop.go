@@ -1,16 +1,31 @@
-package app
+package interop
 
 import (
-	"errors"
 	"time"
+
+	"github.com/medihaven/medihaven/app"
 )
 
-// This file fixes the shapes of the interoperability features (FHIR R4,
-// iCalendar, a patient's own copy, staff public keys) so that the export
-// and import code, the handout and the screens can grow side by side.
+// Service is the interoperability of one logged-in session: its exports
+// and imports in standard formats. Each method checks the role policy as
+// the session's own use cases do.
+type Service struct {
+	c app.Core
+}
 
-// errNotBuilt marks an interoperability feature whose code has not landed.
-var errNotBuilt = errors.New("app: this export is not built yet")
+// New returns the interoperability of a session (s.Core()).
+func New(c app.Core) *Service { return &Service{c: c} }
+
+// Of is the interoperability of s when s is an *app.Session or holds one
+// embedded (as the GUI's synced session does); the UI, which sees a
+// session only through interfaces, finds the service this way.
+func Of(s any) (*Service, bool) {
+	c, ok := s.(interface{ Core() app.Core })
+	if !ok {
+		return nil, false
+	}
+	return New(c.Core()), true
+}
 
 // FHIRExport says what an export of a FHIR R4 Bundle held.
 type FHIRExport struct {

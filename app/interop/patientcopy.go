@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/ipfs"
@@ -38,15 +39,15 @@ const handOutTimeout = 2 * time.Minute
 // on IPFS (pinned) and returns the handout to print. The handout is
 // audited; when the audit cannot be written the copy is unpinned and the
 // handout not given.
-func (s *Session) HandOutPatientCopy(ctx context.Context, patientID string) (PatientCopy, error) {
-	if _, err := s.can(roles.HandOutPatientCopy); err != nil {
+func (s *Service) HandOutPatientCopy(ctx context.Context, patientID string) (PatientCopy, error) {
+	if _, err := s.c.ReplicaFor(roles.HandOutPatientCopy); err != nil {
 		return PatientCopy{}, err
 	}
-	api := s.Profile().Servers.IPFS
+	api := s.c.Profile().Servers.IPFS
 	if api == "" {
 		return PatientCopy{}, fmt.Errorf("%w: set the clinic's IPFS (Kubo) address in Settings or with `medihaven settings --ipfs ADDRESS`, then try again", ErrNoIPFS)
 	}
-	p, err := s.Patient(ctx, patientID)
+	p, err := s.c.Patient(ctx, patientID)
 	if err != nil {
 		return PatientCopy{}, err
 	}
@@ -72,7 +73,7 @@ func (s *Session) HandOutPatientCopy(ctx context.Context, patientID string) (Pat
 	if err != nil {
 		return PatientCopy{}, err
 	}
-	now := s.env.Now()
+	now := s.c.Now()
 	files := []ipfs.File{{Name: CopyReadmeFile, Data: []byte(copyReadme)}}
 	for _, f := range []struct {
 		name, inner string
@@ -88,14 +89,14 @@ func (s *Session) HandOutPatientCopy(ctx context.Context, patientID string) (Pat
 	if err != nil {
 		return PatientCopy{}, fmt.Errorf("app: the copy could not be put on IPFS: %w", err)
 	}
-	rec := AuditRecord{Action: "hand-out-copy", Entity: p.ID, Patient: p.MRN,
+	rec := app.AuditRecord{Action: "hand-out-copy", Entity: p.ID, Patient: p.MRN,
 		Detail: fmt.Sprintf("patient's own copy (%s) on IPFS as %s", sum.holds(), cid)}
-	if err := s.Audit(ctx, rec); err != nil {
+	if err := s.c.Audit(ctx, rec); err != nil {
 		client.Unpin(context.WithoutCancel(ctx), cid) //nolint:errcheck // best effort: the copy is sealed anyway
 		return PatientCopy{}, fmt.Errorf("app: the handout could not be audited, so it was not given: %w", err)
 	}
 	pc := PatientCopy{Patient: p.ID, MRN: p.MRN, CID: cid, Passphrase: pass, Created: now,
-		Clinic: s.Clinic(), PatientName: strings.TrimSpace(p.Given + " " + p.Family), Clinical: sum.Clinical, HandedOutBy: s.StaffName()}
+		Clinic: s.c.Clinic(), PatientName: strings.TrimSpace(p.Given + " " + p.Family), Clinical: sum.Clinical, HandedOutBy: s.c.StaffName()}
 	if pc.Handout, err = RenderHandout(pc); err != nil {
 		return PatientCopy{}, err
 	}

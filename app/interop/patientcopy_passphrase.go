@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"crypto/rand"

@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -20,12 +21,12 @@ import (
 // copySummary is what the summary PDF shows.
 type copySummary struct {
 	Clinic       string
-	Patient      Patient
+	Patient      app.Patient
 	Printed      time.Time
 	Zone         *time.Location
-	Clinical     bool  // the chart is included
-	Chart        Chart // when Clinical
-	Appointments []Appointment
+	Clinical     bool      // the chart is included
+	Chart        app.Chart // when Clinical
+	Appointments []app.Appointment
 	Physicians   map[string]string // fingerprint → name
 }
 
@@ -38,17 +39,17 @@ func (c copySummary) holds() string {
 
 // patientSummary reads what the summary shows, as far as this
 // workstation's keys reach. The handout's audit record covers the read.
-func (s *Session) patientSummary(ctx context.Context, p Patient) (copySummary, error) {
-	r, err := s.live()
+func (s *Service) patientSummary(ctx context.Context, p app.Patient) (copySummary, error) {
+	r, err := s.c.Replica()
 	if err != nil {
 		return copySummary{}, err
 	}
-	sum := copySummary{Clinic: s.Clinic(), Patient: p, Printed: s.env.Now(), Zone: s.clinicZone(ctx, r), Physicians: map[string]string{}}
-	if sum.Appointments, err = s.PatientAppointments(ctx, p.ID); err != nil {
+	sum := copySummary{Clinic: s.c.Clinic(), Patient: p, Printed: s.c.Now(), Zone: s.c.Zone(ctx, r), Physicians: map[string]string{}}
+	if sum.Appointments, err = s.c.PatientAppointments(ctx, p.ID); err != nil {
 		return copySummary{}, err
 	}
-	if s.role.Can(roles.ReadChart) && r.Holds(roles.Clinical) {
-		if sum.Chart, err = s.chart(ctx, r, p); err != nil {
+	if s.c.Role().Can(roles.ReadChart) && r.Holds(roles.Clinical) {
+		if sum.Chart, err = s.c.Chart(ctx, r, p); err != nil {
 			return copySummary{}, err
 		}
 		sum.Clinical = true
@@ -203,13 +204,13 @@ func renderSummary(c copySummary) ([]byte, error) {
 	})
 	sh.header(c.Clinic, "Health record summary", c.Printed)
 	sh.field("Name", name)
-	born := printedDate(p.Birth)
-	if age := AgeAt(p.Birth, c.Printed); age >= 0 {
+	born := app.PrintedDate(p.Birth)
+	if age := app.AgeAt(p.Birth, c.Printed); age >= 0 {
 		born += fmt.Sprintf(" (%d years)", age)
 	}
 	sh.field("Born", born)
 	if p.Sex != "" && p.Sex != "unknown" {
-		sh.field("Sex", capitalise(p.Sex))
+		sh.field("Sex", app.Capitalise(p.Sex))
 	}
 	sh.field("Record number", p.MRN)
 	sh.field("Phone", p.Phone)
@@ -244,8 +245,8 @@ func renderSummary(c copySummary) ([]byte, error) {
 			with = "a physician"
 		}
 		head := fmt.Sprintf("%s, %d minutes with %s", a.Start.In(c.Zone).Format("Mon 2 Jan 2006, 15:04"), a.Minutes, with)
-		status := map[string]string{StatusBooked: "Booked", StatusArrived: "Attended", StatusCancelled: "Cancelled",
-			StatusNoShow: "Missed"}[a.Status]
+		status := map[string]string{app.StatusBooked: "Booked", app.StatusArrived: "Attended", app.StatusCancelled: "Cancelled",
+			app.StatusNoShow: "Missed"}[a.Status]
 		if a.Reason != "" {
 			status += ". Reason: " + a.Reason
 		}
@@ -263,10 +264,10 @@ func summaryChart(sh *sheet, c copySummary) {
 	}
 	for _, p := range ch.Problems {
 		line := "Active"
-		if p.Status == ProblemResolved {
+		if p.Status == app.ProblemResolved {
 			line = "Resolved"
 			if p.Resolved != "" {
-				line += " " + printedDate(p.Resolved)
+				line += " " + app.PrintedDate(p.Resolved)
 			}
 		}
 		if p.Onset != "" {
@@ -279,7 +280,7 @@ func summaryChart(sh *sheet, c copySummary) {
 		sh.none("None known.")
 	}
 	for _, a := range ch.Allergies {
-		sh.item(capitalise(a.Substance), strings.Trim(capitalise(a.Reaction)+", "+a.Severity, ", "))
+		sh.item(app.Capitalise(a.Substance), strings.Trim(app.Capitalise(a.Reaction)+", "+a.Severity, ", "))
 	}
 	sh.section("Medications")
 	if len(ch.Medications) == 0 {
@@ -288,9 +289,9 @@ func summaryChart(sh *sheet, c copySummary) {
 	for _, m := range ch.Medications {
 		since := ""
 		if m.Since != "" {
-			since = "Since " + printedDate(m.Since)
+			since = "Since " + app.PrintedDate(m.Since)
 		}
-		sh.item(m.Name, capitalise(m.Dose), since)
+		sh.item(m.Name, app.Capitalise(m.Dose), since)
 	}
 	sh.section("Vital signs (most recent first)")
 	if len(ch.Vitals) == 0 {
@@ -317,7 +318,7 @@ func summaryChart(sh *sheet, c copySummary) {
 			lines = append(lines, fmt.Sprintf("%s: %s. Quantity %s, refills %d.", it.Drug, it.Directions(), it.Quantity, it.Refills))
 		}
 		status := "Verification code " + rx.Code
-		if rx.Status == RxCancelled {
+		if rx.Status == app.RxCancelled {
 			status = "Cancelled. " + status
 		}
 		lines = append(lines, status)
@@ -342,10 +343,10 @@ func partialDate(s string) string {
 	if t, err := time.Parse("2006-01", s); err == nil {
 		return t.Format("January 2006")
 	}
-	return printedDate(s)
+	return app.PrintedDate(s)
 }
 
-func vitalsLine(v Vitals) string {
+func vitalsLine(v app.Vitals) string {
 	var parts []string
 	add := func(ok bool, f string, a ...any) {
 		if ok {
@@ -360,7 +361,7 @@ func vitalsLine(v Vitals) string {
 	add(v.WeightKg > 0, "weight %.1f kg", v.WeightKg)
 	add(v.HeightCm > 0, "height %.0f cm", v.HeightCm)
 	add(v.BMI > 0, "BMI %.1f", v.BMI)
-	return capitalise(strings.Join(parts, ", "))
+	return app.Capitalise(strings.Join(parts, ", "))
 }
 
 // RenderHandout lays out the page a patient takes home: where their copy

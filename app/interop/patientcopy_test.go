@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"bytes"
@@ -14,22 +14,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
 
-// chartedVisit is visit(t) with a chart worth copying: a note with an
+// chartedVisit is a Visit with a chart worth copying: a note with an
 // addendum, vital signs, a problem, an allergy, a medication and a
 // prescription.
-func chartedVisit(t *testing.T) (*clinic, Patient) {
+func chartedVisit(t *testing.T) (*clinic, app.Patient) {
 	t.Helper()
 	ctx := context.Background()
-	c, p, a := visit(t)
+	c := newClinic(t)
+	p, a := c.Visit(t)
 	enc, err := c.phys.StartEncounter(ctx, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days", Objective: "Tonsillar exudate",
+	n, err := c.phys.WriteNote(ctx, app.Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days", Objective: "Tonsillar exudate",
 		Assessment: "Streptococcal pharyngitis", Plan: "Antibiotic, fluids"})
 	if err != nil {
 		t.Fatal(err)
@@ -37,24 +39,24 @@ func chartedVisit(t *testing.T) (*clinic, Patient) {
 	if _, err := c.phys.AddAddendum(ctx, n.ID, "Rapid strep test positive."); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.RecordVitals(ctx, Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
+	if _, err := c.phys.RecordVitals(ctx, app.Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
 		TempC: 38.4, WeightKg: 70, HeightCm: 165}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddProblem(ctx, Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"}); err != nil {
+	if _, err := c.phys.AddProblem(ctx, app.Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "Sulfonamides", Reaction: "hives", Severity: "moderate"}); err != nil {
+	if _, err := c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "Sulfonamides", Reaction: "hives", Severity: "moderate"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddMedication(ctx, Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily"}); err != nil {
+	if _, err := c.phys.AddMedication(ctx, app.Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.Prescribe(ctx, Prescription{Patient: p.ID, Encounter: enc.ID, Items: []RxItem{{DrugID: "amoxicillin|500_mg|capsule",
+	if _, err := c.phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Encounter: enc.ID, Items: []app.RxItem{{DrugID: "amoxicillin|500_mg|capsule",
 		Dose: "1", Frequency: "three times daily", Days: 7, Quantity: "21 capsules"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatal(err)
 	}
 	return c, p
@@ -163,8 +165,8 @@ func TestHandOutPatientCopy(t *testing.T) {
 	ctx := context.Background()
 	c, p := chartedVisit(t)
 	kubo := synctest.StartKubo(t)
-	for _, s := range []*Session{c.phys, c.recep} {
-		if err := s.SetServers(Servers{IPFS: kubo.API}); err != nil {
+	for _, s := range []staff{c.phys, c.recep} {
+		if err := s.SetServers(app.Servers{IPFS: kubo.API}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -260,7 +262,7 @@ func TestHandOutPatientCopy(t *testing.T) {
 	}
 
 	// Both handouts are audited, with the patient's MRN and the CID.
-	if err := SyncLocal(ctx, c.all()...); err != nil {
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatal(err)
 	}
 	log, err := c.admin.AuditLog(ctx)
@@ -292,8 +294,9 @@ func TestHandOutPatientCopy(t *testing.T) {
 // TestHandOutNodeDown: an unreachable node gives a clear error and no audit.
 func TestHandOutNodeDown(t *testing.T) {
 	ctx := context.Background()
-	c, p, _ := visit(t)
-	if err := c.recep.SetServers(Servers{IPFS: "/ip4/127.0.0.1/tcp/" + strings.Split(synctest.UnusedAddr(t), ":")[1]}); err != nil {
+	c := newClinic(t)
+	p, _ := c.Visit(t)
+	if err := c.recep.SetServers(app.Servers{IPFS: "/ip4/127.0.0.1/tcp/" + strings.Split(synctest.UnusedAddr(t), ":")[1]}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.recep.HandOutPatientCopy(ctx, p.ID)

@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -15,8 +16,8 @@ import (
 // a line naming the member, role and fingerprint (the keys' own user ids
 // name nobody). GnuPG and other OpenPGP tools import the file whole. It
 // returns how many keys it wrote.
-func (s *Session) ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint string) (int, error) {
-	r, err := s.can(roles.ReadDirectory)
+func (s *Service) ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint string) (int, error) {
+	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
 		return 0, err
 	}
@@ -29,7 +30,7 @@ func (s *Session) ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint 
 		}
 		if !m.Active() {
 			if fingerprint != "" {
-				return 0, fmt.Errorf("%w: %s's access was revoked, so their key is not exported", ErrInvalidInput, m.Name)
+				return 0, fmt.Errorf("%w: %s's access was revoked, so their key is not exported", app.ErrInvalidInput, m.Name)
 			}
 			continue
 		}
@@ -41,14 +42,14 @@ func (s *Session) ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint 
 		if err != nil {
 			return 0, err
 		}
-		fmt.Fprintf(&b, "%s (%s), OpenPGP fingerprint %s\n%s\n", m.Name, m.Role, spacedFingerprint(m.Fingerprint), strings.TrimSpace(armored))
+		fmt.Fprintf(&b, "%s (%s), OpenPGP fingerprint %s\n%s\n", m.Name, m.Role, app.SpacedFingerprint(m.Fingerprint), strings.TrimSpace(armored))
 		n++
 	}
 	if n == 0 {
 		if fingerprint != "" {
-			return 0, fmt.Errorf("%w: no staff member with the key %s in the directory on this workstation", ErrInvalidInput, fingerprint)
+			return 0, fmt.Errorf("%w: no staff member with the key %s in the directory on this workstation", app.ErrInvalidInput, fingerprint)
 		}
-		return 0, fmt.Errorf("%w: no staff keys have arrived on this workstation yet: sync and try again", ErrInvalidInput)
+		return 0, fmt.Errorf("%w: no staff keys have arrived on this workstation yet: sync and try again", app.ErrInvalidInput)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return 0, fmt.Errorf("app: write the staff keys: %w", err)

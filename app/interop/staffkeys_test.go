@@ -1,4 +1,4 @@
-package app
+package interop
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medihaven/medihaven/app"
 )
 
 // gnupg runs GnuPG in a home folder of its own (short path: the agent's
@@ -90,7 +92,7 @@ func TestExportStaffKeys(t *testing.T) {
 		t.Fatal("a private key in the export")
 	}
 	var want []string
-	for _, s := range c.all() {
+	for _, s := range c.All() {
 		want = append(want, s.Fingerprint())
 		if !strings.Contains(b.String(), s.StaffName()+" (") {
 			t.Errorf("%s is not named", s.StaffName())
@@ -111,7 +113,7 @@ func TestExportStaffKeys(t *testing.T) {
 	// One member, the fingerprint typed as GnuPG shows it.
 	fp := c.phys.Fingerprint()
 	b.Reset()
-	if n, err := c.admin.ExportStaffKeys(ctx, &b, spacedFingerprint(fp)); err != nil || n != 1 {
+	if n, err := c.admin.ExportStaffKeys(ctx, &b, app.SpacedFingerprint(fp)); err != nil || n != 1 {
 		t.Fatalf("one key: %d, %v", n, err)
 	}
 	g2 := newGnuPG(t)

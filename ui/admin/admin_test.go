@@ -336,7 +336,7 @@ func TestExportStaffKeys(t *testing.T) {
 	type file struct{ name, data string }
 	saved := make(chan file, 4)
 	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject {
-		s = newDirectory(d, w)
+		s = newDirectory(d, d, w)
 		s.files.Save = func(name string, data []byte, done func(string, error)) {
 			saved <- file{name, string(data)}
 			done("/home/admin/"+name, nil)

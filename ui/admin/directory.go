@@ -13,20 +13,29 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// DirectoryDesk is what the staff directory screen needs.
+// DirectoryDesk is what the staff directory screen needs of a session.
 type DirectoryDesk interface {
 	Changes
 	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
 	RevokeMember(ctx context.Context, fingerprint string) error
 	Fingerprint() string
+}
+
+// KeyExport is what it needs of the session's interop service
+// (app/interop).
+type KeyExport interface {
 	ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint string) (int, error)
 }
 
+var _ KeyExport = (*interop.Service)(nil)
+
 type directoryScreen struct {
 	d      DirectoryDesk
+	keys   KeyExport
 	win    fyne.Window
 	rows   []app.StaffMember
 	list   *widget.List
@@ -41,12 +50,17 @@ type directoryScreen struct {
 // fingerprint, when and by which token they joined and when they were last
 // seen; revoking a member asks for confirmation first.
 // Public keys export as armored OpenPGP, all or one member's.
+// A session without an interop service gets no screen (nil).
 func NewDirectory(d DirectoryDesk, w fyne.Window) fyne.CanvasObject {
-	return newDirectory(d, w).content()
+	keys, ok := kit.InteropOf[KeyExport](d)
+	if !ok {
+		return nil
+	}
+	return newDirectory(d, keys, w).content()
 }
 
-func newDirectory(d DirectoryDesk, w fyne.Window) *directoryScreen {
-	s := &directoryScreen{d: d, win: w, now: time.Now, files: kit.NewFiles(w, run)}
+func newDirectory(d DirectoryDesk, keys KeyExport, w fyne.Window) *directoryScreen {
+	s := &directoryScreen{d: d, keys: keys, win: w, now: time.Now, files: kit.NewFiles(w, run)}
 	s.status = widget.NewLabel("Loading…")
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	s.allKeys = widget.NewButtonWithIcon("Export public keys…", theme.DocumentSaveIcon(), func() { s.exportKeys(nil) })

@@ -5,7 +5,8 @@
 // key split among administrators).
 //
 // Each screen declares the narrow interface it consumes, a subset of
-// *app.Session's methods, so tests drive it with a fake. It must not import
+// *app.Session's methods (and of its interop service from app/interop for
+// the key export), so tests drive it with a fake. It must not import
 // package ui (the shell wires it in ui/wire_admin.go), and never touches
 // SQL, keys or the network: use cases run off the UI goroutine and their
 // results come back through fyne.Do.

@@ -34,7 +34,7 @@ func (s *directoryScreen) exportKeys(m *app.StaffMember) {
 		File:   file,
 		Button: btn,
 		Write: func(ctx context.Context, w io.Writer) (int, error) {
-			return s.d.ExportStaffKeys(ctx, w, fp)
+			return s.keys.ExportStaffKeys(ctx, w, fp)
 		},
 		Saved: func(n int, where string) string {
 			return fmt.Sprintf("%s exported to %s.\n\nImport them with any OpenPGP tool (gpg --import %s) and compare each fingerprint with the directory before trusting it.",

@@ -43,8 +43,9 @@ type appointmentsScreen struct {
 }
 
 // NewAppointments builds the Appointments screen.
-func NewAppointments(d Desk, w fyne.Window) fyne.CanvasObject {
-	return newAppointments(newEnv(d, w)).content()
+func NewAppointments(s Session, w fyne.Window) fyne.CanvasObject {
+	e, _ := newEnv(s, w)
+	return newAppointments(e).content()
 }
 
 func newAppointments(e env) *appointmentsScreen {

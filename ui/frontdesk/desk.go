@@ -3,7 +3,6 @@ package frontdesk
 import (
 	"context"
 	"errors"
-	"io"
 	"strings"
 	"time"
 
@@ -17,9 +16,16 @@ import (
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// Desk is what the front desk's screens need of a logged-in session: the
-// front-desk use cases of *app.Session, nothing clinical.
+// Desk is what the front desk's screens need: the session's front-desk
+// use cases and, of its interop service, the transfers of records.
 type Desk interface {
+	Session
+	kit.Transfers
+}
+
+// Session is what the front desk's screens need of a logged-in session:
+// the front-desk use cases of *app.Session, nothing clinical.
+type Session interface {
 	OnChange(fn func([]app.Changed)) (stop func())
 	ClinicZone(ctx context.Context) (*time.Location, error)
 
@@ -44,13 +50,19 @@ type Desk interface {
 	CancelSeries(ctx context.Context, id, reason string) (int, error)
 	CheckIn(ctx context.Context, id string) (app.Appointment, error)
 	MarkNoShow(ctx context.Context, id string) (app.Appointment, error)
-
-	ExportFHIR(ctx context.Context, w io.Writer, patientID string) (app.FHIRExport, error)
-	ImportFHIR(ctx context.Context, r io.Reader) (app.FHIRImport, error)
-	HandOutPatientCopy(ctx context.Context, patientID string) (app.PatientCopy, error)
 }
 
-var _ Desk = (*app.Session)(nil)
+var _ Session = (*app.Session)(nil)
+
+// deskOf is a session with its interop service (kit.InteropOf), or false
+// when it has none.
+func deskOf(s Session) (Desk, bool) {
+	x, ok := kit.InteropOf[kit.Transfers](s)
+	return struct {
+		Session
+		kit.Transfers
+	}{s, x}, ok
+}
 
 // env is what every screen shares: the desk, the window, the clock, and
 // how work leaves the UI goroutine (tests run it in place).
@@ -64,8 +76,11 @@ type env struct {
 	open kit.Opener
 }
 
-func newEnv(d Desk, w fyne.Window) env {
-	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }}
+// newEnv is the screens' env of a session; false when the session has no
+// interop service (the screens that move records in and out need it).
+func newEnv(s Session, w fyne.Window) (env, bool) {
+	d, ok := deskOf(s)
+	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }}, ok
 }
 
 // do runs work off the UI goroutine with a deadline, then done on it.

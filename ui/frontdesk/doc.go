@@ -9,8 +9,9 @@
 // record exports as FHIR or is handed to the patient as their own copy
 // on IPFS; a transfer is imported from a FHIR bundle.
 //
-// Every screen declares what it consumes through Desk, a subset of
-// *app.Session's methods, and is wired into the shell by ui/wire_frontdesk.go.
+// Every screen declares what it consumes through Desk (Session, a subset of
+// *app.Session's methods, and Interop, of the session's interop service
+// from app/interop), and is wired into the shell by ui/wire_frontdesk.go.
 // It must not import package ui (an import cycle), reach clinical data,
 // or touch SQL, keys or the network: the use cases of package app do, off
 // the UI goroutine, and their results come back through fyne.Do.

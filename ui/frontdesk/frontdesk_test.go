@@ -83,7 +83,8 @@ func clinic(t *testing.T) (recep *app.Session, phys []app.Physician) {
 }
 
 // inPlace runs the screens' work on the test's goroutine.
-func inPlace(d Desk, w fyne.Window) env {
+func inPlace(s Session, w fyne.Window) env {
+	d, _ := deskOf(s)
 	return env{d: d, win: w, now: func() time.Time { return testNow }, run: func(f func()) { f() }}
 }
 

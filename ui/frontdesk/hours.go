@@ -35,8 +35,9 @@ type hoursScreen struct {
 var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
 
 // NewHours is the "Working hours" screen.
-func NewHours(d Desk, w fyne.Window) fyne.CanvasObject {
-	return newHours(newEnv(d, w)).content()
+func NewHours(s Session, w fyne.Window) fyne.CanvasObject {
+	e, _ := newEnv(s, w)
+	return newHours(e).content()
 }
 
 func newHours(e env) *hoursScreen {

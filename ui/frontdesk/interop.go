@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -44,7 +44,7 @@ func (s *patientsScreen) importButton() *widget.Button {
 func (f *patientForm) interopButtons() (copyBtn, fhirBtn *widget.Button) {
 	copyBtn = widget.NewButtonWithIcon("Patient copy…", theme.MailSendIcon(), func() {
 		id, p := f.id, f.orig
-		f.files().PatientCopy(fmt.Sprintf("%s · MRN %s", p.Name(), p.MRN), func(ctx context.Context) (app.PatientCopy, error) {
+		f.files().PatientCopy(fmt.Sprintf("%s · MRN %s", p.Name(), p.MRN), func(ctx context.Context) (interop.PatientCopy, error) {
 			return f.d.HandOutPatientCopy(ctx, id)
 		})
 	})

@@ -11,13 +11,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // interopDesk is a receptionist's session whose interoperability calls
 // are recorded and answered in memory; the rest is the real session.
 type interopDesk struct {
-	Desk
+	Session
 	fhir      []string
 	bundles   []string
 	importErr error
@@ -25,28 +26,28 @@ type interopDesk struct {
 	copies    []string
 }
 
-func (d *interopDesk) ExportFHIR(_ context.Context, w io.Writer, patientID string) (app.FHIRExport, error) {
+func (d *interopDesk) ExportFHIR(_ context.Context, w io.Writer, patientID string) (interop.FHIRExport, error) {
 	d.fhir = append(d.fhir, patientID)
 	_, err := io.WriteString(w, `{"resourceType":"Bundle"}`)
-	return app.FHIRExport{Resources: map[string]int{"Patient": 1, "Appointment": 1}, Total: 2}, err
+	return interop.FHIRExport{Resources: map[string]int{"Patient": 1, "Appointment": 1}, Total: 2}, err
 }
 
-func (d *interopDesk) ImportFHIR(_ context.Context, r io.Reader) (app.FHIRImport, error) {
+func (d *interopDesk) ImportFHIR(_ context.Context, r io.Reader) (interop.FHIRImport, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return app.FHIRImport{}, err
+		return interop.FHIRImport{}, err
 	}
 	d.bundles = append(d.bundles, string(b))
 	if d.importErr != nil {
-		return app.FHIRImport{}, d.importErr
+		return interop.FHIRImport{}, d.importErr
 	}
 	d.written++
-	return app.FHIRImport{Resources: map[string]int{"Patient": 1}, Total: 1}, nil
+	return interop.FHIRImport{Resources: map[string]int{"Patient": 1}, Total: 1}, nil
 }
 
-func (d *interopDesk) HandOutPatientCopy(_ context.Context, patientID string) (app.PatientCopy, error) {
+func (d *interopDesk) HandOutPatientCopy(_ context.Context, patientID string) (interop.PatientCopy, error) {
 	d.copies = append(d.copies, patientID)
-	return app.PatientCopy{Patient: patientID, MRN: "MH0000002", CID: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+	return interop.PatientCopy{Patient: patientID, MRN: "MH0000002", CID: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
 		Passphrase: "7QK4-M2XP-9RTD-LW3H", Handout: []byte("%PDF-1.7")}, nil
 }
 
@@ -57,7 +58,7 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &interopDesk{Desk: recep}
+	d := &interopDesk{Session: recep}
 	w := test.NewWindow(nil)
 	defer w.Close()
 	w.Resize(fyne.NewSize(1100, 900))

@@ -37,8 +37,12 @@ type patientsScreen struct {
 
 // NewPatients builds the Patients screen: search as you type on the left,
 // the patient's record (or a new registration) on the right.
-func NewPatients(d Desk, w fyne.Window) fyne.CanvasObject {
-	return newPatients(newEnv(d, w)).content()
+func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
+	e, ok := newEnv(s, w)
+	if !ok {
+		return nil
+	}
+	return newPatients(e).content()
 }
 
 func newPatients(e env) *patientsScreen {

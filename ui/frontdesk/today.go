@@ -33,8 +33,9 @@ var stateLabels = map[app.DeskState]string{app.Expected: "Expected", app.Late: "
 	app.NoShow: "No-show", app.Cancelled: "Cancelled"}
 
 // NewToday builds the Today screen.
-func NewToday(d Desk, w fyne.Window) fyne.CanvasObject {
-	return newToday(newEnv(d, w)).content()
+func NewToday(s Session, w fyne.Window) fyne.CanvasObject {
+	e, _ := newEnv(s, w)
+	return newToday(e).content()
 }
 
 func newToday(e env) *todayScreen {

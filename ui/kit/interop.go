@@ -18,13 +18,37 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 )
 
 // This file holds what the front desk's and the physician's screens share
 // to move records in and out of the clinic: saving an export, importing a
 // transfer, and handing a patient their own copy. The use cases come in as
 // functions, so kit never calls the session itself.
+
+// Transfers is what the front desk's and the physician's screens need of
+// a session's interop service (app/interop) to move a patient's records:
+// a transfer in, a record out as FHIR, the patient's own copy.
+type Transfers interface {
+	ExportFHIR(ctx context.Context, w io.Writer, patientID string) (interop.FHIRExport, error)
+	ImportFHIR(ctx context.Context, r io.Reader) (interop.FHIRImport, error)
+	HandOutPatientCopy(ctx context.Context, patientID string) (interop.PatientCopy, error)
+}
+
+// InteropOf is the interop service of a session as the interface I a
+// role's screens consume: the session itself when it serves I (a test's
+// fake), else the service of the app's session behind it (interop.Of).
+func InteropOf[I any](s any) (I, bool) {
+	if x, ok := s.(I); ok {
+		return x, true
+	}
+	if svc, ok := interop.Of(s); ok {
+		x, ok := any(svc).(I)
+		return x, ok
+	}
+	var none I
+	return none, false
+}
 
 // dialogWidth keeps the wrapped text of these dialogs readable.
 const dialogWidth = 480
@@ -210,7 +234,7 @@ func FHIRSaved(n int, where string) string {
 
 // ExportFHIR is the Export of a FHIR bundle of one patient (file named
 // after the MRN) or, with patientID "", of the whole clinic.
-func ExportFHIR(patientID, mrn string, btn *widget.Button, export func(ctx context.Context, w io.Writer, patientID string) (app.FHIRExport, error)) Export {
+func ExportFHIR(patientID, mrn string, btn *widget.Button, export func(ctx context.Context, w io.Writer, patientID string) (interop.FHIRExport, error)) Export {
 	e := Export{Title: "Export FHIR", File: mrn + ".json", Button: btn, Saved: FHIRSaved,
 		Write: func(ctx context.Context, w io.Writer) (int, error) {
 			x, err := export(ctx, w, patientID)
@@ -226,7 +250,7 @@ func ExportFHIR(patientID, mrn string, btn *widget.Button, export func(ctx conte
 // clinic), imports it off the UI goroutine and shows what was written, or
 // the error naming the entry and field and that nothing was written. btn
 // is disabled meanwhile; it may be nil.
-func (f Files) ImportFHIR(btn *widget.Button, imp func(ctx context.Context, r io.Reader) (app.FHIRImport, error)) {
+func (f Files) ImportFHIR(btn *widget.Button, imp func(ctx context.Context, r io.Reader) (interop.FHIRImport, error)) {
 	f.Open([]string{".json"}, func(name string, r io.ReadCloser, err error) {
 		if err != nil {
 			f.Tell("Import transfer (FHIR)", "The file cannot be read, and nothing was imported.\n\n"+ErrorText(err), widget.DangerImportance)
@@ -240,7 +264,7 @@ func (f Files) ImportFHIR(btn *widget.Button, imp func(ctx context.Context, r io
 		}
 		progress := dialog.NewProgressInfinite("Import transfer (FHIR)", "Checking and importing "+name+"…", f.Win)
 		progress.Show()
-		var got app.FHIRImport
+		var got interop.FHIRImport
 		f.Run(func(ctx context.Context) {
 			defer r.Close()
 			got, err = imp(ctx, r)
@@ -276,7 +300,7 @@ const maxNotes = 6
 
 // imported shows the summary of an import: counts per resource type, and
 // the importer's notes.
-func (f Files) imported(name string, got app.FHIRImport) {
+func (f Files) imported(name string, got interop.FHIRImport) {
 	head := widget.NewLabelWithStyle(fmt.Sprintf("%s imported from %s.", Count(got.Total, "resource", "resources"), name),
 		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Wrapping = fyne.TextWrapWord
@@ -332,19 +356,19 @@ func (f Files) importFailed(name string, err error) {
 type HandoutDialog struct {
 	f    Files
 	who  string
-	hand func(ctx context.Context) (app.PatientCopy, error)
+	hand func(ctx context.Context) (interop.PatientCopy, error)
 
 	d              *dialog.CustomDialog
 	body           *fyne.Container
 	start, save    *widget.Button
 	cid, pass, msg *widget.Label
-	pc             app.PatientCopy
+	pc             interop.PatientCopy
 	saved          bool
 }
 
 // PatientCopy shows the patient copy dialog for who (the patient's name
 // and MRN, as the screen shows them); hand makes the copy.
-func (f Files) PatientCopy(who string, hand func(ctx context.Context) (app.PatientCopy, error)) *HandoutDialog {
+func (f Files) PatientCopy(who string, hand func(ctx context.Context) (interop.PatientCopy, error)) *HandoutDialog {
 	h := &HandoutDialog{f: f, who: who, hand: hand}
 	h.body = container.NewVBox()
 	// Wide enough for a CID on one line.
@@ -382,7 +406,7 @@ func (h *HandoutDialog) begin() {
 		widget.NewLabelWithStyle(h.who, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		Wrapped("Encrypting the record and placing it on the clinic's IPFS node…", widget.MediumImportance), bar}
 	h.show()
-	var pc app.PatientCopy
+	var pc interop.PatientCopy
 	var err error
 	h.f.Run(func(ctx context.Context) { pc, err = h.hand(ctx) }, func() {
 		bar.Stop()
@@ -416,7 +440,7 @@ func big(text string, size fyne.ThemeSizeName) *widget.Label {
 }
 
 // done shows the CID and the passphrase, once.
-func (h *HandoutDialog) done(pc app.PatientCopy) {
+func (h *HandoutDialog) done(pc interop.PatientCopy) {
 	h.pc = pc
 	h.cid = big(pc.CID, theme.SizeNameText)
 	h.pass = big(pc.Passphrase, theme.SizeNameHeadingText)
@@ -486,4 +510,4 @@ func (h *HandoutDialog) close() {
 }
 
 // Copy is the copy made, for tests.
-func (h *HandoutDialog) Copy() app.PatientCopy { return h.pc }
+func (h *HandoutDialog) Copy() interop.PatientCopy { return h.pc }

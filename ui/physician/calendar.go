@@ -60,8 +60,8 @@ type calendarScreen struct {
 // their own appointments with status; today, previous, next, go to date.
 // Opening an appointment starts the encounter and opens the chart. A
 // booking made at the front desk appears as soon as it syncs.
-func NewCalendar(c Clinic, w fyne.Window) fyne.CanvasObject {
-	return newCalendar(newScreen(c, w)).stack
+func NewCalendar(s Session, w fyne.Window) fyne.CanvasObject {
+	return build(s, w, func(sc *screen) fyne.CanvasObject { return newCalendar(sc).stack })
 }
 
 func newCalendar(s *screen) *calendarScreen {

@@ -9,12 +9,20 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// Clinic is what the physician's screens need of a logged-in session.
+// Clinic is what the physician's screens need: the session's use cases
+// and its interop service.
 type Clinic interface {
+	Session
+	Interop
+}
+
+// Session is what the physician's screens need of a logged-in session.
+type Session interface {
 	StaffName() string
 	Fingerprint() string
 	OnChange(fn func([]app.Changed)) (stop func())
@@ -43,11 +51,33 @@ type Clinic interface {
 	PrescriptionPDF(ctx context.Context, id string) ([]byte, error)
 	RecentPrescriptions(ctx context.Context, limit int) ([]app.Prescription, error)
 	VerifyPrescription(ctx context.Context, code string) (app.Prescription, error)
+}
 
-	ExportCalendarICS(ctx context.Context, w io.Writer, o app.ICSOptions) (int, error)
-	ExportFHIR(ctx context.Context, w io.Writer, patientID string) (app.FHIRExport, error)
-	ImportFHIR(ctx context.Context, r io.Reader) (app.FHIRImport, error)
-	HandOutPatientCopy(ctx context.Context, patientID string) (app.PatientCopy, error)
+// Interop is what they need of the session's interop service
+// (app/interop): the calendar as iCalendar, and the transfers of records.
+type Interop interface {
+	ExportCalendarICS(ctx context.Context, w io.Writer, o interop.ICSOptions) (int, error)
+	kit.Transfers
+}
+
+// clinicOf is a session with its interop service (kit.InteropOf), or
+// false when it has none.
+func clinicOf(s Session) (Clinic, bool) {
+	x, ok := kit.InteropOf[Interop](s)
+	return struct {
+		Session
+		Interop
+	}{s, x}, ok
+}
+
+// build is a screen of a session, or nil (the shell's placeholder) when
+// the session has no interop service.
+func build(s Session, w fyne.Window, content func(*screen) fyne.CanvasObject) fyne.CanvasObject {
+	c, ok := clinicOf(s)
+	if !ok {
+		return nil
+	}
+	return content(newScreen(c, w))
 }
 
 // screen is what every physician screen shares: the session, the window,

@@ -7,9 +7,10 @@
 // unless the physician chooses more), a chart as FHIR or as the patient's
 // own copy on IPFS, and a transfer imported from a FHIR bundle.
 //
-// It declares the narrow interface it consumes (Clinic, a subset of
-// *app.Session's methods) and builds Fyne objects from it. It must not
-// import package ui (the shell imports it), and it never touches SQL,
-// keys or the network: every read and write goes through Clinic, off the
-// UI goroutine, and widgets are updated with fyne.Do.
+// It declares the narrow interface it consumes (Clinic: Session, a subset
+// of *app.Session's methods, and Interop, of the session's interop service
+// from app/interop) and builds Fyne objects from it. It must not import
+// package ui (the shell imports it), and it never touches SQL, keys or the
+// network: every read and write goes through Clinic, off the UI goroutine,
+// and widgets are updated with fyne.Do.
 package physician

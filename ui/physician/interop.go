@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -32,12 +32,12 @@ const (
 // each means for who may see the file.
 var detailChoices = []struct {
 	label   string
-	detail  app.ICSDetail
+	detail  interop.ICSDetail
 	explain string
 }{
-	{"Busy only", app.ICSBusy, "Each event says only “Appointment”: safe for a phone or shared calendar that others can see."},
-	{"Initials and MRN", app.ICSInitials, "Events show the patient's initials and MRN: anyone who sees this calendar can tell who comes when. Keep it to yourself and the clinic."},
-	{"Name and reason", app.ICSFull, "Events show the patient's name and the reason for the visit: health information. Only for a calendar nobody else can see."},
+	{"Busy only", interop.ICSBusy, "Each event says only “Appointment”: safe for a phone or shared calendar that others can see."},
+	{"Initials and MRN", interop.ICSInitials, "Events show the patient's initials and MRN: anyone who sees this calendar can tell who comes when. Keep it to yourself and the clinic."},
+	{"Name and reason", interop.ICSFull, "Events show the patient's name and the reason for the visit: health information. Only for a calendar nobody else can see."},
 }
 
 // icsDialog asks what to export of the physician's calendar.
@@ -144,7 +144,7 @@ func (x *icsDialog) run() {
 		x.resize()
 		return
 	}
-	o := app.ICSOptions{Physician: x.cs.c.Fingerprint(), From: from, To: to, Detail: detailChoices[detailOf(x.detail.Selected)].detail}
+	o := interop.ICSOptions{Physician: x.cs.c.Fingerprint(), From: from, To: to, Detail: detailChoices[detailOf(x.detail.Selected)].detail}
 	x.d.Hide()
 	c := x.cs.c
 	x.cs.files.Export(kit.Export{
@@ -168,7 +168,7 @@ func (v *chartView) interopButtons() fyne.CanvasObject {
 	v.copyBtn = widget.NewButtonWithIcon("Patient copy…", theme.MailSendIcon(), func() {
 		p := v.chart.Patient
 		id := v.patientID
-		v.files.PatientCopy(fmt.Sprintf("%s · MRN %s", p.Name(), p.MRN), func(ctx context.Context) (app.PatientCopy, error) {
+		v.files.PatientCopy(fmt.Sprintf("%s · MRN %s", p.Name(), p.MRN), func(ctx context.Context) (interop.PatientCopy, error) {
 			return v.c.HandOutPatientCopy(ctx, id)
 		})
 	})

@@ -14,15 +14,15 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // interopFake is a physician's session whose interoperability calls are
 // recorded and answered in memory; the rest is the real session.
 type interopFake struct {
-	Clinic
-	ics       []app.ICSOptions
+	Session
+	ics       []interop.ICSOptions
 	fhir      []string // patients exported ("" the clinic)
 	imported  []string // bundles read
 	written   int      // resources the import wrote
@@ -31,38 +31,38 @@ type interopFake struct {
 	copyErr   error
 }
 
-func (f *interopFake) ExportCalendarICS(_ context.Context, w io.Writer, o app.ICSOptions) (int, error) {
+func (f *interopFake) ExportCalendarICS(_ context.Context, w io.Writer, o interop.ICSOptions) (int, error) {
 	f.ics = append(f.ics, o)
 	_, err := io.WriteString(w, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n")
 	return 3, err
 }
 
-func (f *interopFake) ExportFHIR(_ context.Context, w io.Writer, patientID string) (app.FHIRExport, error) {
+func (f *interopFake) ExportFHIR(_ context.Context, w io.Writer, patientID string) (interop.FHIRExport, error) {
 	f.fhir = append(f.fhir, patientID)
 	_, err := io.WriteString(w, `{"resourceType":"Bundle","type":"collection"}`)
-	return app.FHIRExport{Resources: map[string]int{"Patient": 1, "Condition": 2}, Total: 3}, err
+	return interop.FHIRExport{Resources: map[string]int{"Patient": 1, "Condition": 2}, Total: 3}, err
 }
 
-func (f *interopFake) ImportFHIR(_ context.Context, r io.Reader) (app.FHIRImport, error) {
+func (f *interopFake) ImportFHIR(_ context.Context, r io.Reader) (interop.FHIRImport, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return app.FHIRImport{}, err
+		return interop.FHIRImport{}, err
 	}
 	f.imported = append(f.imported, string(b))
 	if f.importErr != nil {
-		return app.FHIRImport{}, f.importErr
+		return interop.FHIRImport{}, f.importErr
 	}
 	f.written += 4
-	return app.FHIRImport{Resources: map[string]int{"Patient": 1, "AllergyIntolerance": 1, "Condition": 2}, Total: 4,
+	return interop.FHIRImport{Resources: map[string]int{"Patient": 1, "AllergyIntolerance": 1, "Condition": 2}, Total: 4,
 		Notes: []string{"The other clinic's practitioner Dr Jones was kept as a name."}}, nil
 }
 
-func (f *interopFake) HandOutPatientCopy(_ context.Context, patientID string) (app.PatientCopy, error) {
+func (f *interopFake) HandOutPatientCopy(_ context.Context, patientID string) (interop.PatientCopy, error) {
 	f.copies = append(f.copies, patientID)
 	if f.copyErr != nil {
-		return app.PatientCopy{}, f.copyErr
+		return interop.PatientCopy{}, f.copyErr
 	}
-	return app.PatientCopy{Patient: patientID, MRN: "MH0000001", CID: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+	return interop.PatientCopy{Patient: patientID, MRN: "MH0000001", CID: "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
 		Passphrase: "otter-maple-cinder-violet-harbor-quartz", Handout: []byte("%PDF-1.4 handout"), Created: time.Now()}, nil
 }
 
@@ -73,7 +73,7 @@ type saved struct{ name, data string }
 // with the save and open dialogs replaced.
 func interopScreen(t *testing.T, c *testClinic) (*screen, *interopFake, *[]saved, *string) {
 	t.Helper()
-	f := &interopFake{Clinic: c.phys}
+	f := &interopFake{Session: c.phys}
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1200, 800))
 	s := newScreen(f, w)
@@ -105,15 +105,15 @@ func TestExportCalendar(t *testing.T) {
 
 	tests := []struct {
 		name, span, from, to, detail string
-		want                         app.ICSOptions
+		want                         interop.ICSOptions
 		wantErr                      string
 	}{
 		{name: "default four weeks, busy", span: span4Weeks, detail: "Busy only",
-			want: app.ICSOptions{From: startOfDay(c.now), To: startOfDay(c.now).AddDate(0, 0, 28), Detail: app.ICSBusy}},
+			want: interop.ICSOptions{From: startOfDay(c.now), To: startOfDay(c.now).AddDate(0, 0, 28), Detail: interop.ICSBusy}},
 		{name: "this week, initials", span: spanWeek, detail: "Initials and MRN",
-			want: app.ICSOptions{From: startOfWeek(c.now), To: startOfWeek(c.now).AddDate(0, 0, 7), Detail: app.ICSInitials}},
+			want: interop.ICSOptions{From: startOfWeek(c.now), To: startOfWeek(c.now).AddDate(0, 0, 7), Detail: interop.ICSInitials}},
 		{name: "dates, full", span: spanDates, from: "2026-11-02", to: "2026-11-15", detail: "Name and reason",
-			want: app.ICSOptions{From: time.Date(2026, 11, 2, 0, 0, 0, 0, time.Local), To: time.Date(2026, 11, 16, 0, 0, 0, 0, time.Local), Detail: app.ICSFull}},
+			want: interop.ICSOptions{From: time.Date(2026, 11, 2, 0, 0, 0, 0, time.Local), To: time.Date(2026, 11, 16, 0, 0, 0, 0, time.Local), Detail: interop.ICSFull}},
 		{name: "dates reversed", span: spanDates, from: "2026-11-15", to: "2026-11-02", detail: "Busy only", wantErr: "before the first"},
 		{name: "not a date", span: spanDates, from: "15/11/2026", to: "2026-11-02", detail: "Busy only", wantErr: "is not a date"},
 	}
@@ -269,7 +269,7 @@ func TestExportCalendarOfTheSession(t *testing.T) {
 	c := newTestClinic(t)
 	c.book(t, "Chartwell", c.now.Add(time.Hour))
 	s, _, files, _ := interopScreen(t, c)
-	s.c = c.phys
+	s.c = clinicOfTest(t, c.phys)
 	cs := newCalendar(s)
 	s.win.SetContent(cs.stack)
 	test.Tap(cs.exportBtn)

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 )
 
 // importTransfer imports testdata/transfer.json (a chart written by Dr
@@ -25,7 +26,7 @@ func importTransfer(t *testing.T, c *testClinic) app.Patient {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := c.phys.ImportFHIR(ctx, f); err != nil {
+	if _, err := interop.New(c.phys.Core()).ImportFHIR(ctx, f); err != nil {
 		t.Fatalf("ImportFHIR: %v", err)
 	}
 	found, err := c.phys.SearchPatients(ctx, "Transfer", 5)
@@ -49,7 +50,7 @@ func TestChartShowsImportedOrigin(t *testing.T) {
 
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(c.phys, w)
+	s := newScreen(clinicOfTest(t, c.phys), w)
 	s.inline, s.now = true, func() time.Time { return c.now }
 	v := s.newChartView(p.ID, nil, "Back", func() {})
 	w.SetContent(v.content)

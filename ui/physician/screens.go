@@ -77,8 +77,8 @@ func (f *finder) open(patientID string) {
 // NewPatients builds the physician's patient search; choosing a patient
 // opens the chart (an audited read) with its header always in view.
 // Below the search, patients transferring in or out.
-func NewPatients(c Clinic, w fyne.Window) fyne.CanvasObject {
-	return newPatients(newScreen(c, w)).stack
+func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
+	return build(s, w, func(sc *screen) fyne.CanvasObject { return newPatients(sc).stack })
 }
 
 func newPatients(s *screen) *finder {
@@ -103,8 +103,8 @@ type prescriptionsScreen struct {
 // write a prescription for (the chart opens on its prescription form, with
 // the allergies in view), the physician's recent prescriptions, and a
 // check of a printed verification code against its signature.
-func NewPrescriptions(c Clinic, w fyne.Window) fyne.CanvasObject {
-	return newPrescriptions(newScreen(c, w)).content()
+func NewPrescriptions(s Session, w fyne.Window) fyne.CanvasObject {
+	return build(s, w, func(sc *screen) fyne.CanvasObject { return newPrescriptions(sc).content() })
 }
 
 func newPrescriptions(s *screen) *prescriptionsScreen {

@@ -15,11 +15,16 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
 
-var _ Clinic = (*app.Session)(nil) // the session serves every physician screen
+// The session and its interop service serve every physician screen.
+var (
+	_ Session = (*app.Session)(nil)
+	_ Interop = (*interop.Service)(nil)
+)
 
 const pass = "correct horse battery"
 
@@ -70,6 +75,16 @@ func newTestClinic(t *testing.T) *testClinic {
 			s.Close()
 		}
 	})
+	return c
+}
+
+// clinicOfTest is a session with its interop service.
+func clinicOfTest(t *testing.T, s Session) Clinic {
+	t.Helper()
+	c, ok := clinicOf(s)
+	if !ok {
+		t.Fatal("the session has no interop service")
+	}
 	return c
 }
 
@@ -153,7 +168,7 @@ func TestFullVisit(t *testing.T) {
 
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(c.phys, w)
+	s := newScreen(clinicOfTest(t, c.phys), w)
 	s.inline, s.now = true, func() time.Time { return c.now }
 	var saved []byte
 	s.savePDF = func(name string, data []byte, done func(error)) { saved = data; done(nil) }

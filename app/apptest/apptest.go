@@ -1,0 +1,110 @@
+package apptest
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// Passphrase is every test member's passphrase.
+const Passphrase = "correct horse battery"
+
+// Clock is a settable clock; it starts on Monday 2 November 2026, 09:00 UTC.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// Set sets the clock to t.
+func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+// Env is an app.Env on a Clock whose profiles keep their keys in memory.
+func Env() (app.Env, *Clock) {
+	c := &Clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	var mu sync.Mutex
+	stores := map[string]crypto.Keystore{}
+	return app.Env{Now: c.Now, OpenKeystore: func(p app.Profile, _ []byte) (crypto.Keystore, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stores[p.ID] == nil {
+			stores[p.ID] = crypto.NewMemoryKeystore()
+		}
+		return stores[p.ID], nil
+	}}, c
+}
+
+// Clinic is a test clinic: "Test Clinic", with "Ada Admin", "Rita
+// Reception", "Dr Paul Physician" and "Dr Petra Second".
+type Clinic struct {
+	Env   app.Env
+	Clock *Clock
+	Dir   string // the folder of the profiles
+
+	Admin, Recep, Phys, Phys2 *app.Session
+}
+
+// All is every member's session.
+func (c *Clinic) All() []*app.Session { return []*app.Session{c.Admin, c.Recep, c.Phys, c.Phys2} }
+
+// NewClinic creates a clinic whose members all hold their keys; it closes
+// their sessions when the test ends.
+func NewClinic(t testing.TB) *Clinic {
+	t.Helper()
+	ctx := context.Background()
+	env, clk := Env()
+	c := &Clinic{Env: env, Clock: clk, Dir: t.TempDir()}
+	var err error
+	c.Admin, err = app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(c.Dir, "admin"), Clinic: "Test Clinic",
+		Admin: "Ada Admin", Passphrase: []byte(Passphrase)})
+	if err != nil {
+		t.Fatalf("CreateClinic: %v", err)
+	}
+	t.Cleanup(func() {
+		for _, s := range c.All() {
+			if s != nil {
+				s.Close()
+			}
+		}
+	})
+	join := func(name string, role roles.Role) *app.Session {
+		tok, err := c.Admin.IssueToken(ctx, role, time.Hour)
+		if err != nil {
+			t.Fatalf("IssueToken: %v", err)
+		}
+		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(c.Dir, name), Token: tok.String(), Name: name,
+			Passphrase: []byte(Passphrase)})
+		if err != nil {
+			t.Fatalf("Redeem %s: %v", name, err)
+		}
+		return s
+	}
+	c.Recep = join("Rita Reception", roles.Receptionist)
+	c.Phys = join("Dr Paul Physician", roles.Physician)
+	c.Phys2 = join("Dr Petra Second", roles.Physician)
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatalf("SyncLocal: %v", err)
+	}
+	return c
+}
+
+// Zone loads the time zone named (an IANA name like "Europe/Berlin").
+func Zone(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// The clinic core as the domain packages beside app see it (issue 18;
+// app/interop is the first). A domain package gets a session's Core and
+// finds here, on top of the session's own use cases, what it needs to read
+// and write records itself: the replica once the role policy allows an
+// action, the clock, the clinic's zone, the reads whose audit is the
+// caller's, a record's fields as the clinic's own code writes them, and an
+// audit record that joins the batch it records. Nothing here is for the UI.
+
+// Core is a logged-in session as a domain package uses it: the session's
+// use cases (Patient, SearchPatients, Audit...) and the methods below.
+type Core struct{ *Session }
+
+// Core returns the session as domain packages use it, e.g.
+// interop.New(s.Core()).
+func (s *Session) Core() Core { return Core{s} }
+
+// ReplicaFor returns the replica when the staff member may do a: the
+// session is unlocked, their access is not revoked, their role allows a
+// and this workstation holds the key of the scope a needs.
+func (c Core) ReplicaFor(a roles.Action) (*replica.Replica, error) { return c.can(a) }
+
+// Now is the session's clock.
+func (c Core) Now() time.Time { return c.env.Now() }
+
+// Zone is the clinic's time zone, read with r whatever the role (the
+// front desk sets it; this computer's zone until it does).
+func (c Core) Zone(ctx context.Context, r *replica.Replica) *time.Location {
+	return c.clinicZone(ctx, r)
+}
+
+// Chart reads a patient's chart without an audit record: the caller
+// audits what it does with the chart (an export, a patient's copy).
+func (c Core) Chart(ctx context.Context, r *replica.Replica, p Patient) (Chart, error) {
+	return c.chart(ctx, r, p)
+}
+
+// CheckPhysician returns the directory entry of fingerprint fp when it is
+// an active physician's, else an ErrInvalidInput.
+func (c Core) CheckPhysician(r *replica.Replica, fp string) (replica.Member, error) {
+	return c.checkPhysician(r, fp)
+}
+
+// PhysicianDay returns a physician's appointments that start on date
+// (YYYY-MM-DD, the clinic's day), unsorted and without patients' names.
+func (c Core) PhysicianDay(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
+	return c.physicianDay(ctx, r, physician, date)
+}
+
+// Series returns every appointment of a recurring series, by time,
+// cancelled ones too, without patients' names.
+func (c Core) Series(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
+	return c.seriesAppointments(ctx, r, series)
+}
+
+// WithNames fills in the patients' names and MRNs of appointments.
+func (c Core) WithNames(ctx context.Context, r *replica.Replica, as []Appointment) error {
+	return c.withNames(ctx, r, as)
+}
+
+// AuditInBatch adds an audit record to batch b, so that it is written
+// with what it records or not at all.
+func (c Core) AuditInBatch(r *replica.Replica, b *replica.Batch, rec AuditRecord) error {
+	return c.auditEvent(r, b, rec)
+}
+
+// AuditEventFHIR is an audit entry as a FHIR R4 AuditEvent, as the audit
+// log's own FHIR export writes it.
+func (c Core) AuditEventFHIR(e AuditEntry) fhir.AuditEvent { return c.auditEventFHIR(e) }
+
+// The kinds of the records a domain package reads or writes by kind.
+const (
+	KindPatient     = kindPatient
+	KindAppointment = kindAppointment
+	KindEncounter   = kindEncounter
+	KindProblem     = kindProblem
+	KindAllergy     = kindAllergy
+	KindMedication  = kindMedication
+	KindVitals      = kindVitals
+)
+
+// MaxText is the longest text a note or addendum holds.
+const MaxText = maxText
+
+// PatientFromState reads a patient record.
+func PatientFromState(id string, st replica.State) Patient { return patientFromState(id, st) }
+
+// MedicationFromState reads a recorded medication.
+func MedicationFromState(id string, st replica.State) Medication { return medicationFromState(id, st) }
+
+// PatientRecords returns the stored clinical records of kinds about a
+// patient, by kind: for what the typed records do not carry (yet).
+func PatientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
+	return patientRecords(ctx, r, patient, kinds...)
+}
+
+// RegisterInBatch adds the registration of a valid patient to batch b: a
+// new record id, an MRN that is free and none of taken, registered at now.
+func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, p Patient, now time.Time, taken map[string]bool) (Patient, error) {
+	return registerInto(ctx, r, b, p, now, taken)
+}
+
+// AppointmentFields are the fields of a booking of a: its start in the
+// clinic's zone (the calendar's day).
+func AppointmentFields(a Appointment, zone *time.Location) map[string]any {
+	return appointmentFields(a, zone)
+}
+
+// SignedNote is the change that writes note n (its id, patient,
+// encounter, author, time and SOAP text), signed with r's identity, with
+// plain fields beside the signed document.
+func SignedNote(r *replica.Replica, n Note, plain map[string]any) (replica.Change, error) {
+	return signedChange(r, n.ID, kindNote, noteDoc{ID: n.ID, Patient: n.Patient, Encounter: n.Encounter, Author: n.Author,
+		Time: n.Time.UnixMilli(), Subjective: n.Subjective, Objective: n.Objective, Assessment: n.Assessment, Plan: n.Plan}, plain)
+}
+
+// SignedAddendum is the change that writes addendum a, signed with r's
+// identity, with plain fields beside the signed document.
+func SignedAddendum(r *replica.Replica, a Addendum, plain map[string]any) (replica.Change, error) {
+	return signedChange(r, a.ID, kindAddendum, addendumDoc{ID: a.ID, Of: a.Of, Patient: a.Patient, Author: a.Author,
+		Time: a.Time.UnixMilli(), Text: a.Text}, plain)
+}
+
+func signedChange(r *replica.Replica, id, kind string, doc any, plain map[string]any) (replica.Change, error) {
+	raw, sig, err := signDoc(r, kind, doc)
+	if err != nil {
+		return replica.Change{}, err
+	}
+	fields, err := signedFields(raw, sig, plain)
+	if err != nil {
+		return replica.Change{}, err
+	}
+	return replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields}, nil
+}
+
+// CheckDate accepts "", YYYY, YYYY-MM or YYYY-MM-DD not after now; what
+// names the date in the error.
+func CheckDate(what, date string, now time.Time) error { return checkDate(what, date, now) }
+
+// SortAppointments sorts appointments by start, then id.
+func SortAppointments(as []Appointment) { sortAppointments(as) }
+
+// WallClock is the time minutes after midnight of the date (y, m, d) in
+// zone, as the clinic's clocks show it on a daylight-saving day too.
+func WallClock(y int, m time.Month, d, minutes int, zone *time.Location) time.Time {
+	return wallClock(y, m, d, minutes, zone)
+}
+
+// MemberName is a staff member's name, or "staff" and the start of their
+// fingerprint when the directory does not know them.
+func MemberName(r *replica.Replica, fp string) string { return memberName(r, fp) }
+
+// SpacedFingerprint groups a fingerprint in fours, as GnuPG shows it.
+func SpacedFingerprint(fp string) string { return spacedFingerprint(fp) }
+
+// PrintedDate writes a YYYY-MM-DD date as a printed page does ("2 Jan
+// 2006"); other text is kept as it is.
+func PrintedDate(ymd string) string { return printedDate(ymd) }
+
+// Capitalise upper-cases the first letter.
+func Capitalise(s string) string { return capitalise(s) }
+
+// str points to a copy of v, for the optional fields of the FHIR models
+// (the audit's FHIR export).
+func str(v string) *string { return &v }

@@ -1,0 +1,28 @@
+package interop
+
+import (
+	"testing"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+)
+
+// staff is a staff member's session with its interop service.
+type staff struct {
+	*app.Session
+	*Service
+}
+
+func staffOf(s *app.Session) staff { return staff{s, New(s.Core())} }
+
+// clinic is apptest's clinic, each member with their interop service.
+type clinic struct {
+	*apptest.Clinic
+	admin, recep, phys, phys2 staff
+}
+
+func newClinic(t testing.TB) *clinic {
+	t.Helper()
+	c := apptest.NewClinic(t)
+	return &clinic{Clinic: c, admin: staffOf(c.Admin), recep: staffOf(c.Recep), phys: staffOf(c.Phys), phys2: staffOf(c.Phys2)}
+}

@@ -1,0 +1,28 @@
+// Package interop is the clinic's edge with other programs and with
+// patients: what leaves or enters a workstation in a standard form, and
+// only by an explicit act of a staff member.
+//
+//   - FHIR R4 JSON: a patient's record or the whole clinic as a Bundle
+//     (ExportFHIR, PatientBundle), and a transfer from another clinic read
+//     in whole or not at all (ImportFHIR; a broken bundle gets a
+//     *BundleError naming the entry and the element).
+//   - iCalendar (RFC 5545): a physician's calendar, weekly series as rules,
+//     in the clinic's zone, busy only unless the physician asks for more
+//     (ExportCalendarICS).
+//   - A patient's own copy: the FHIR bundle and a readable PDF, each an
+//     OpenPGP message to a passphrase printed on the handout, in a folder
+//     on the clinic's IPFS node (HandOutPatientCopy).
+//   - The staff directory's public keys, armored for GnuPG
+//     (ExportStaffKeys).
+//
+// A Service is built from a logged-in session (New(s.Core()), or Of from
+// the UI) and checks the role policy as the session's own use cases do.
+//
+// It must not touch SQL or the clinic's keys: records are read and
+// written through app.Core and the replica it hands out, so every write is
+// a signed, sealed change like any other (the patient copy's passphrase is
+// made here, printed once and kept nowhere). Every export of patient data
+// and every import is audited, and when the audit record cannot be written
+// nothing leaves or enters. Nothing it writes for the outside is ever read
+// back by sync. Package app must not import it.
+package interop

@@ -1,0 +1,332 @@
+package interop
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// The import of the plain clinical records: encounters, conditions,
+// allergies and medications (MedicationRequest and MedicationStatement).
+
+func (x *fhirImporter) encounter(e *bundleEntry) error {
+	var en fhir.Encounter
+	m, err := x.decode(e, &en)
+	if err != nil {
+		return err
+	}
+	if _, ok := m["status"]; !ok {
+		return e.errf("status missing")
+	}
+	if en.Status == fhir.EncounterStatusEnteredInError || en.Status == fhir.EncounterStatusCancelled {
+		e.entity = ""
+		x.skip(e, "it was "+en.Status.Code())
+		return nil
+	}
+	pe, err := x.subject(e, "subject", en.Subject)
+	if err != nil {
+		return err
+	}
+	if en.Period == nil || en.Period.Start == nil {
+		return e.errf("period.start missing")
+	}
+	start, err := when(e, "period.start", *en.Period.Start)
+	if err != nil {
+		return err
+	}
+	var appt *bundleEntry
+	for i := range en.Appointment {
+		if appt, err = x.resolve(e, fmt.Sprintf("appointment[%d]", i), &en.Appointment[i], "Appointment"); err != nil {
+			return err
+		}
+	}
+	var who []*fhir.Reference
+	for _, p := range en.Participant {
+		who = append(who, p.Individual)
+	}
+	attribution, err := x.attribution(e, "participant.individual", who...)
+	if err != nil {
+		return err
+	}
+	reason := ""
+	if len(en.ReasonCode) > 0 {
+		reason = conceptText(&en.ReasonCode[0])
+	}
+	x.record(e, pe, app.KindEncounter, func() map[string]any {
+		kv := map[string]any{"appointment": "", "physician": "", "start": start.UnixMilli(), "reason": reason, "attribution": attribution}
+		if appt != nil {
+			kv["appointment"] = appt.entity
+		}
+		return kv
+	})
+	return nil
+}
+
+// encounterOf is the encounter a record belongs to ("" when none).
+func (x *fhirImporter) encounterOf(e *bundleEntry, ref *fhir.Reference) (*bundleEntry, error) {
+	return x.resolve(e, "encounter", ref, "Encounter")
+}
+
+func entity(e *bundleEntry) string {
+	if e == nil {
+		return ""
+	}
+	return e.entity
+}
+
+func (x *fhirImporter) condition(e *bundleEntry) error {
+	var c fhir.Condition
+	if _, err := x.decode(e, &c); err != nil {
+		return err
+	}
+	if v := firstCode(c.VerificationStatus, sysCondVer); v == "entered-in-error" || v == "refuted" {
+		e.entity = ""
+		x.skip(e, "its verification status is "+v)
+		return nil
+	}
+	pe, err := x.subject(e, "subject", &c.Subject)
+	if err != nil {
+		return err
+	}
+	name := conceptText(c.Code)
+	if name == "" {
+		return e.errf("code missing: name the problem in code.text or a coding's display")
+	}
+	var p app.Problem
+	if p.Onset, err = x.date(e, "onsetDateTime", c.OnsetDateTime); err != nil {
+		return err
+	}
+	if p.Resolved, err = x.date(e, "abatementDateTime", c.AbatementDateTime); err != nil {
+		return err
+	}
+	p.Status = app.ProblemActive
+	switch firstCode(c.ClinicalStatus, sysCondClin) {
+	case "inactive", "remission", "resolved":
+		p.Status = app.ProblemResolved
+	case "":
+		if p.Resolved != "" {
+			p.Status = app.ProblemResolved
+		}
+	}
+	noted, err := x.recorded(e, c.RecordedDate)
+	if err != nil {
+		return err
+	}
+	attribution, err := x.attribution(e, "recorder", c.Recorder, c.Asserter)
+	if err != nil {
+		return err
+	}
+	x.record(e, pe, app.KindProblem, func() map[string]any {
+		return map[string]any{"name": strings.Join(strings.Fields(name), " "), "status": p.Status, "onset": p.Onset,
+			"resolved": p.Resolved, "noted": noted.UnixMilli(), "attribution": attribution}
+	})
+	return nil
+}
+
+// date reads an optional FHIR date or dateTime as a chart date, not in the
+// future.
+func (x *fhirImporter) date(e *bundleEntry, field string, s *string) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	d, err := datePart(e, field, *s)
+	if err != nil {
+		return "", err
+	}
+	if err := app.CheckDate(field, d, x.now); err != nil {
+		return "", e.errf("%s", strings.TrimPrefix(err.Error(), app.ErrInvalidInput.Error()+": "))
+	}
+	return d, nil
+}
+
+// recorded reads when a record was made (now when the bundle does not say).
+func (x *fhirImporter) recorded(e *bundleEntry, s *string) (time.Time, error) {
+	if s == nil {
+		return x.now, nil
+	}
+	return when(e, "recordedDate", *s)
+}
+
+func (x *fhirImporter) allergy(e *bundleEntry) error {
+	var a fhir.AllergyIntolerance
+	if _, err := x.decode(e, &a); err != nil {
+		return err
+	}
+	if v := firstCode(a.VerificationStatus, sysAllergyVer); v == "entered-in-error" || v == "refuted" {
+		e.entity = ""
+		x.skip(e, "its verification status is "+v)
+		return nil
+	}
+	if c := firstCode(a.ClinicalStatus, sysAllergyClin); c == "inactive" || c == "resolved" {
+		e.entity = ""
+		x.skip(e, "the allergy is "+c)
+		return nil
+	}
+	pe, err := x.subject(e, "patient", &a.Patient)
+	if err != nil {
+		return err
+	}
+	substance := conceptText(a.Code)
+	if substance == "" {
+		return e.errf("code missing: name the substance in code.text or a coding's display")
+	}
+	severity, reaction := "", ""
+	for _, re := range a.Reaction {
+		if re.Severity != nil && severity == "" {
+			severity = re.Severity.Code()
+		}
+		if len(re.Manifestation) > 0 && reaction == "" {
+			reaction = conceptText(&re.Manifestation[0])
+		}
+	}
+	if severity == "" && a.Criticality != nil {
+		severity = map[string]string{"low": "mild", "high": "severe"}[a.Criticality.Code()]
+	}
+	if severity == "" {
+		return e.errf("reaction.severity missing (mild, moderate or severe)")
+	}
+	noted, err := x.recorded(e, a.RecordedDate)
+	if err != nil {
+		return err
+	}
+	attribution, err := x.attribution(e, "recorder", a.Recorder, a.Asserter)
+	if err != nil {
+		return err
+	}
+	x.record(e, pe, app.KindAllergy, func() map[string]any {
+		return map[string]any{"substance": strings.Join(strings.Fields(substance), " "), "reaction": reaction, "severity": severity,
+			"status": app.AllergyActive, "noted": noted.UnixMilli(), "attribution": attribution}
+	})
+	return nil
+}
+
+// medicationName is the drug a medication resource names.
+func medicationName(e *bundleEntry, m map[string]json.RawMessage, c fhir.CodeableConcept) (string, error) {
+	if _, ok := m["medicationReference"]; ok && len(bytes.TrimSpace(m["medicationReference"])) > 2 {
+		return "", e.errf("medicationReference is not supported: name the drug in medicationCodeableConcept")
+	}
+	name := strings.Join(strings.Fields(conceptText(&c)), " ")
+	if name == "" {
+		return "", e.errf("medicationCodeableConcept missing")
+	}
+	return name, nil
+}
+
+var rxStatuses = map[string]string{"active": app.MedicationActive, "on-hold": app.MedicationActive, "draft": app.MedicationActive,
+	"cancelled": app.MedicationStopped, "completed": app.MedicationStopped, "stopped": app.MedicationStopped, "unknown": app.MedicationStopped}
+
+func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
+	var mr fhir.MedicationRequest
+	m, err := x.decode(e, &mr)
+	if err != nil {
+		return err
+	}
+	switch {
+	case mr.Status == "":
+		return e.errf("status missing")
+	case mr.Status == "entered-in-error":
+		e.entity = ""
+		x.skip(e, "it was entered in error")
+		return nil
+	case rxStatuses[mr.Status] == "":
+		return e.errf("status %q is not a MedicationRequest status", mr.Status)
+	case mr.Intent == "":
+		return e.errf("intent missing")
+	}
+	pe, err := x.subject(e, "subject", &mr.Subject)
+	if err != nil {
+		return err
+	}
+	name, err := medicationName(e, m, mr.MedicationCodeableConcept)
+	if err != nil {
+		return err
+	}
+	since, err := x.date(e, "authoredOn", mr.AuthoredOn)
+	if err != nil {
+		return err
+	}
+	enc, err := x.encounterOf(e, mr.Encounter)
+	if err != nil {
+		return err
+	}
+	attribution, err := x.attribution(e, "requester", mr.Requester, mr.Recorder)
+	if err != nil {
+		return err
+	}
+	var dose []string
+	for _, d := range mr.DosageInstruction {
+		if t := strings.TrimSpace(strOr(d.Text)); t != "" {
+			dose = append(dose, t)
+		}
+	}
+	x.record(e, pe, app.KindMedication, func() map[string]any {
+		return map[string]any{"name": name, "dose": strings.Join(dose, "; "), "since": since, "status": rxStatuses[mr.Status],
+			"attribution": attribution, "intent": mr.Intent, "rx_status": mr.Status, "authored": strOr(mr.AuthoredOn),
+			"dosage": mr.DosageInstruction, "dispense": mr.DispenseRequest, "notes": mr.Note,
+			"status_reason": conceptText(mr.StatusReason), "encounter": entity(enc)}
+	})
+	return nil
+}
+
+var statementStatuses = map[string]string{"active": app.MedicationActive, "intended": app.MedicationActive, "on-hold": app.MedicationActive,
+	"completed": app.MedicationStopped, "stopped": app.MedicationStopped, "not-taken": app.MedicationStopped, "unknown": app.MedicationActive}
+
+func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
+	var ms fhir.MedicationStatement
+	m, err := x.decode(e, &ms)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ms.Status == "":
+		return e.errf("status missing")
+	case ms.Status == "entered-in-error":
+		e.entity = ""
+		x.skip(e, "it was entered in error")
+		return nil
+	case statementStatuses[ms.Status] == "":
+		return e.errf("status %q is not a MedicationStatement status", ms.Status)
+	}
+	pe, err := x.subject(e, "subject", &ms.Subject)
+	if err != nil {
+		return err
+	}
+	name, err := medicationName(e, m, ms.MedicationCodeableConcept)
+	if err != nil {
+		return err
+	}
+	start, end := ms.EffectiveDateTime, (*string)(nil)
+	if ms.EffectivePeriod != nil {
+		start, end = ms.EffectivePeriod.Start, ms.EffectivePeriod.End
+	}
+	since, err := x.date(e, "effective start", start)
+	if err != nil {
+		return err
+	}
+	stopped, err := x.date(e, "effectivePeriod.end", end)
+	if err != nil {
+		return err
+	}
+	attribution, err := x.attribution(e, "informationSource", ms.InformationSource)
+	if err != nil {
+		return err
+	}
+	dose := ""
+	if len(ms.Dosage) > 0 {
+		dose = strings.TrimSpace(strOr(ms.Dosage[0].Text))
+	}
+	x.record(e, pe, app.KindMedication, func() map[string]any {
+		kv := map[string]any{"name": name, "dose": dose, "since": since, "status": statementStatuses[ms.Status], "attribution": attribution}
+		if stopped != "" {
+			kv["stopped"] = stopped
+		}
+		return kv
+	})
+	return nil
+}
