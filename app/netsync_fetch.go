@@ -82,8 +82,9 @@ type lane struct {
 
 // fetchResult is what a worker reports about one head.
 type fetchResult struct {
-	h   headTry
-	err error
+	h       headTry
+	changed bool // envelopes were stored
+	err     error
 }
 
 // fetchLoop hands heard heads to a pool of workers, lane by lane.
@@ -97,12 +98,14 @@ func (y *Syncer) fetchLoop() {
 		go func() {
 			defer y.wg.Done()
 			for h := range jobs {
-				results <- fetchResult{h: h, err: y.fetchHead(h)}
+				changed, err := y.fetchHead(h)
+				results <- fetchResult{h: h, changed: changed, err: err}
 			}
 		}()
 	}
 	lanes := map[string]*lane{}
 	busy, slow := 0, 0
+	var maintained time.Time
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
@@ -157,9 +160,15 @@ func (y *Syncer) fetchLoop() {
 			if len(l.heads) == 0 && !l.busy {
 				delete(lanes, res.h.Device)
 			}
-			select {
-			case y.maint <- struct{}{}:
-			default:
+			// Upkeep after what changed here, and now and then anyway
+			// (as every re-announcement did before), but not after every
+			// head that brought nothing: a flood of them would keep it busy.
+			if res.changed || time.Since(maintained) >= reannounceGap {
+				maintained = time.Now()
+				select {
+				case y.maint <- struct{}{}:
+				default:
+				}
 			}
 		case <-timer.C:
 		}
@@ -306,13 +315,13 @@ func (y *Syncer) knownDevice(device string) bool {
 }
 
 // fetchHead fetches one head and asks again for what arrived altered.
-func (y *Syncer) fetchHead(h headTry) error {
-	want, err := y.catchUp(h)
+func (y *Syncer) fetchHead(h headTry) (changed bool, err error) {
+	want, changed, err := y.catchUp(h)
 	if want > 0 && !y.ownDevice(h.Device) {
 		y.askAgain(replica.Want{Device: h.Device, Seq: want})
 	}
 	y.setBehind(h.Device, 0)
-	return err
+	return changed, err
 }
 
 // setBehind notes how many events of device are known to exist and not
@@ -467,14 +476,14 @@ func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, er
 // catchUp fetches what a head says exists and applies it, oldest first.
 // It returns the seq of the device to ask for again when some of its
 // events arrived altered (0 when nothing is missing).
-func (y *Syncer) catchUp(h headTry) (want uint64, err error) {
+func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
 	r, err := y.s.live()
 	if err != nil {
-		return 0, nil
+		return 0, false, nil
 	}
 	a := h.Announcement
 	if done, err := y.holds(r, a); err != nil || done {
-		return 0, err
+		return 0, false, err
 	}
 	altered := false
 	defer func() {
@@ -496,7 +505,7 @@ func (y *Syncer) catchUp(h headTry) (want uint64, err error) {
 		top := &stack[len(stack)-1]
 		steps, rest, bad, err := y.walk(r, a, top.cid, top.next, h.tries, m)
 		if err != nil {
-			return 0, err
+			return 0, changed, err
 		}
 		altered = altered || bad
 		if rest != "" && !top.descended {
@@ -506,13 +515,13 @@ func (y *Syncer) catchUp(h headTry) (want uint64, err error) {
 			continue
 		}
 		stack = stack[:len(stack)-1]
-		bad, err = y.applySteps(r, a, steps, h.tries, m)
+		bad, err = y.applySteps(r, a, steps, h.tries, m, &changed)
 		if err != nil {
-			return 0, err
+			return 0, changed, err
 		}
 		altered = altered || bad
 	}
-	return 0, nil
+	return 0, changed, nil
 }
 
 // holds reports whether this workstation already holds what a heads says.
@@ -591,7 +600,7 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 // applySteps applies the packs of a walk (newest first in steps), oldest
 // first, a few thousand envelopes per Apply, fetching again the packs
 // not kept in memory.
-func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []*walkStep, tries int, m *packMem) (altered bool, err error) {
+func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []*walkStep, tries int, m *packMem, changed *bool) (altered bool, err error) {
 	var batch [][]byte
 	var inBatch []*walkStep
 	left := 0
@@ -606,6 +615,7 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		if err != nil {
 			return err
 		}
+		*changed = *changed || rep.New > 0 || rep.Applied > 0
 		for j := range rep.Problems {
 			altered = altered || rep.Problems[j].Altered
 			if rep.Problems[j].Device == "" { // bytes that did not even parse
