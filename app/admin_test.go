@@ -14,7 +14,6 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
-	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // join issues a token on admin's workstation and redeems it.
@@ -160,12 +159,13 @@ func TestRecoveryKeyMustBeSignedByAnAdministrator(t *testing.T) {
 	if err := SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
-	// A receptionist names herself among the shareholders.
+	// A receptionist's modified software names her among the shareholders.
 	rr, _ := c.recep.Replica()
-	fields, _ := replica.F(map[string]any{"admins": []string{c.admin.Fingerprint(), c.recep.Fingerprint()}})
-	if _, err := rr.Append(ctx, replica.Change{Entity: entityRecovery, Kind: kindRecovery, Scope: roles.Directory, Fields: fields}); err != nil {
-		t.Fatal(err)
-	}
+	k, _ := rr.Key(roles.Directory)
+	f := newRecoveryForger(t, c.recep)
+	fields, _ := json.Marshal(map[string]any{"admins": []string{c.admin.Fingerprint(), c.recep.Fingerprint()}})
+	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
+	f.send(t, everyone...)
 	if err := SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}

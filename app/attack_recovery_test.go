@@ -152,9 +152,76 @@ func opens(keys []crypto.ScopeKey, env *crypto.Envelope) bool {
 	return false
 }
 
-// forgeRecovery writes a recovery record signed by s's own key, as s's
-// modified software would.
-func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string) {
+// recoveryForger is a member's modified software on a device of its own:
+// it signs whatever it likes with the member's key, whatever the rules its
+// own replica would enforce on an append.
+type recoveryForger struct {
+	s       *Session
+	device  string
+	seq     uint64
+	prev    string
+	lamport uint64
+	envs    []*crypto.Envelope
+}
+
+// newRecoveryForger starts the device, with the member's public key as its
+// first event as every device does.
+func newRecoveryForger(t *testing.T, s *Session) *recoveryForger {
+	t.Helper()
+	f := &recoveryForger{s: s, device: crypto.NewEventID()}
+	heads, err := rep(t, s).Heads(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range heads {
+		f.lamport = max(f.lamport, h.Lamport)
+	}
+	id := rep(t, s).Identity()
+	pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(id.Public().Bytes())})
+	f.sign(t, replica.KindKey, replica.ScopePublic, id.Fingerprint(), crypto.ScopeKey{}, pub)
+	return f
+}
+
+// sign appends an event to the forger's chain: sealed with k, or raw when k
+// is the zero key.
+func (f *recoveryForger) sign(t *testing.T, kind, scope, entity string, k crypto.ScopeKey, payload []byte) {
+	t.Helper()
+	id := rep(t, f.s).Identity()
+	f.seq++
+	f.lamport++
+	h := crypto.Header{ID: crypto.NewEventID(), Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
+		Device: f.device, Seq: f.seq, Lamport: f.lamport, Prev: f.prev, Time: f.s.env.Now().UnixMilli()}
+	var env *crypto.Envelope
+	var err error
+	if k.Scope == "" {
+		env, err = crypto.SealRaw(h, payload, id)
+	} else {
+		env, err = crypto.Seal(h, payload, k, id)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.prev = env.Hash()
+	f.envs = append(f.envs, env)
+}
+
+// send hands the forger's events to each workstation, as the network would.
+func (f *recoveryForger) send(t *testing.T, to ...*Session) {
+	t.Helper()
+	raws := make([][]byte, len(f.envs))
+	for i, e := range f.envs {
+		raws[i] = e.Raw
+	}
+	for _, s := range to {
+		if _, err := rep(t, s).Apply(context.Background(), raws); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// forgeRecovery has s's modified software write a recovery record signed
+// with s's own key, and hands it to every workstation of to.
+func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to ...*Session) {
 	t.Helper()
 	r := rep(t, s)
 	slices.Sort(admins)
@@ -164,11 +231,15 @@ func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields, _ := replica.F(map[string]any{"id": p.id, "threshold": threshold, "admins": admins,
+	fields, _ := json.Marshal(map[string]any{"id": p.id, "threshold": threshold, "admins": admins,
 		"set_by": p.setBy, "set_at": p.setAt.UnixMilli(), "sig": base64.StdEncoding.EncodeToString(sig)})
-	if _, err := r.Append(context.Background(), replica.Change{Entity: entityRecovery, Kind: kindRecovery, Scope: roles.Directory, Fields: fields}); err != nil {
-		t.Fatal(err)
+	k, ok := r.Key(roles.Directory)
+	if !ok {
+		t.Fatal("no directory key")
 	}
+	f := newRecoveryForger(t, s)
+	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
+	f.send(t, to...)
 }
 
 func escrowCount(t *testing.T, s *Session) int {
@@ -268,7 +339,7 @@ func TestAttackRecoveryThresholdOneRefused(t *testing.T) {
 		}
 	}
 	// Ada's modified software signs a one-of-two record herself.
-	forgeRecovery(t, c.admin, 1, []string{c.admin.Fingerprint(), ben.Fingerprint()})
+	forgeRecovery(t, c.admin, 1, []string{c.admin.Fingerprint(), ben.Fingerprint()}, everyone...)
 	mustSync(t, everyone...)
 	for _, s := range everyone {
 		var u *untrusted
@@ -441,7 +512,7 @@ func TestAttackRecoveryRecordByNonAdminOrRevokedAdminIgnored(t *testing.T) {
 	ben := c.join(t, "Ben Admin", roles.Administrator)
 	everyone := append(c.all(), ben)
 	mustSync(t, everyone...)
-	forgeRecovery(t, c.recep, 2, []string{c.admin.Fingerprint(), c.recep.Fingerprint()})
+	forgeRecovery(t, c.recep, 2, []string{c.admin.Fingerprint(), c.recep.Fingerprint()}, everyone...)
 	mustSync(t, everyone...)
 	for _, s := range everyone {
 		if p, err := readRecovery(ctx, rep(t, s)); err == nil {
