@@ -87,7 +87,7 @@ func TestChat(t *testing.T) {
 	if got.StanzaID == "" {
 		t.Error("no archive id (stanza-id) on a live message")
 	}
-	want := xmpp.Message{From: bob.JID(), To: alice.JID(), Body: "re: head 7 bafkrei", Type: "chat", ID: got.ID, StanzaID: got.StanzaID}
+	want := xmpp.Message{From: bob.JID(), To: alice.JID(), Body: "re: head 7 bafkrei", Type: "chat", ID: got.ID, StanzaID: got.StanzaID, Sender: "bob@clinic.test"}
 	if got != want {
 		t.Errorf("alice received %+v, want %+v", got, want)
 	}
