@@ -110,6 +110,9 @@ func cmdSync(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 				state = "connected"
 			}
 			fmt.Fprintf(io.Stdout, "%s  %s, %d waiting, %d behind, %d refused\n", time.Now().Format("15:04:05"), state, st.Waiting, st.Behind, st.Problems)
+			if st.Forked != "" {
+				fmt.Fprintf(io.Stdout, "%s  WARNING: %s\n", time.Now().Format("15:04:05"), st.Forked)
+			}
 		})
 		<-ctx.Done()
 		stop()
