@@ -264,7 +264,7 @@ func (r *Replica) reload(ctx context.Context) {
 		return
 	}
 	r.state.Lock()
-	r.keys, r.index, r.pubkeys, r.members, r.granted = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted
+	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil
 	r.state.Unlock()

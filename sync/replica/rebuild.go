@@ -23,14 +23,25 @@ func (r *Replica) rebind(ctx context.Context, tx *store.Tx, entity string, winne
 		return fmt.Errorf("replica: events of %s: %w", entity, err)
 	}
 	if winner == nil {
+		// The best claim whose author may create its kind; failing that
+		// (the directory changed since), the best of the rest.
+		var best, fallback *claim
 		for _, row := range rows {
-			if !isRecordKind(row.Kind) || !isClaim(row) || !r.mayCreate(row) {
+			if !isRecordKind(row.Kind) || !isClaim(row) {
 				continue
 			}
 			c := claim{Entity: entity, Kind: row.Kind, Scope: row.Scope, Event: row.ID, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
-			if winner == nil || beats(c, *winner) {
-				winner = &c
+			pick := &fallback
+			if r.mayCreate(row) {
+				pick = &best
 			}
+			if *pick == nil || beats(c, **pick) {
+				*pick = &c
+			}
+		}
+		winner = best
+		if winner == nil {
+			winner = fallback
 		}
 	}
 	if winner == nil {
@@ -51,7 +62,7 @@ func (r *Replica) rebind(ctx context.Context, tx *store.Tx, entity string, winne
 			if err := r.setState(ctx, tx, row, verdict{state: store.Pending, reason: "the record's kind was settled again: judged again"}); err != nil {
 				return err
 			}
-		case (row.State == store.Applied || row.State == store.Sealed) && !wins:
+		case (row.State == store.Applied || row.State == store.Sealed) && winner != nil && !wins:
 			v := refused(ruleBinding, "record %s is a %s record in the %s scope: a %s event in the %s scope may not change it",
 				short(entity), winner.Kind, winner.Scope, row.Kind, row.Scope)
 			if err := r.setState(ctx, tx, row, v); err != nil {

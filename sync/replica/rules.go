@@ -227,8 +227,10 @@ func checkKind(kind, scope string, raw bool) error {
 		return fmt.Errorf("%w: %q is no kind of record in the roles table: every workstation would refuse it", ErrForbidden, kind)
 	case string(k.Scope) != scope:
 		return fmt.Errorf("%w: a %s record belongs in the %s scope, not %s", ErrForbidden, kind, k.Scope, scope)
-	case k.Raw != raw:
-		return fmt.Errorf("%w: a %s record is written with %s", ErrForbidden, kind, map[bool]string{true: "Batch.Raw", false: "Batch.Append"}[k.Raw])
+	case k.Raw && !raw:
+		return fmt.Errorf("%w: a %s record is sealed by its writer: write it with Batch.Raw", ErrForbidden, kind)
+	case !k.Raw && raw:
+		return fmt.Errorf("%w: a %s record is sealed with its scope key: write it with Batch.Append", ErrForbidden, kind)
 	}
 	return nil
 }
