@@ -275,7 +275,7 @@ func (y *Syncer) report(ps ...replica.Problem) {
 		for _, p := range ps {
 			// This workstation's own events are never refused here: one
 			// of its device that is, was written elsewhere.
-			if p.Device == own {
+			if p.OwnDevice || p.Device == own {
 				forked = fmt.Sprintf("Event %d of this workstation's own chain was written elsewhere and refused (%s). "+
 					"Your own records are kept; tell your administrator.", p.Seq, p.Reason)
 			}
