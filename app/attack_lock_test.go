@@ -527,3 +527,75 @@ func TestAttackKeyringDumpInner(t *testing.T) {
 	s.Close()
 	checkDumpRevealsNothing(t, dump(), p, dk, me, state, entityClinic)
 }
+
+// TestAttackLockDuringWrites: Attack (issue 13, finding 11): the idle lock
+// fires while the workstation writes (the front desk registering, a sync
+// applying what a colleague wrote). Lock waits for the running write, so
+// nothing is sealed with a half-wiped key; every later write fails; after
+// Unlock every stored record still opens and writing goes on.
+func TestAttackLockDuringWrites(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	from, err := c.phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	for _, write := range []func(i int) error{
+		func(i int) error {
+			_, err := c.recep.RegisterPatient(ctx, Patient{Given: "Writer", Family: fmt.Sprintf("Number%d", i), Birth: "1970-01-01"})
+			return err
+		},
+		func(i int) error { // a colleague's records arriving
+			if _, err := c.phys.RegisterPatient(ctx, Patient{Given: "Synced", Family: fmt.Sprintf("Number%d", i), Birth: "1970-01-01"}); err != nil {
+				return err
+			}
+			raws, err := from.Everything(ctx)
+			if err != nil {
+				return err
+			}
+			r, err := c.recep.Replica()
+			if err != nil {
+				return err
+			}
+			_, err = r.Apply(ctx, raws)
+			return err
+		},
+	} {
+		go func() {
+			n := 0
+			for ; n < 1000; n++ {
+				if write(n) != nil {
+					break
+				}
+			}
+			done <- n
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	h := keysOf(t, c.recep)
+	c.recep.Lock()
+	h.checkWiped(t)
+	wrote := <-done + <-done
+	if _, err := c.recep.RegisterPatient(ctx, Patient{Given: "After", Family: "Lock", Birth: "1970-01-01"}); !errors.Is(err, ErrLocked) {
+		t.Errorf("a write after Lock: %v, want ErrLocked", err)
+	}
+	if err := c.recep.Unlock(ctx, []byte(testPass)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := r.Entities(ctx, kindPatient)
+	if err != nil {
+		t.Fatalf("a record written around the lock does not open: %v", err)
+	}
+	if len(ps) == 0 || wrote == 0 {
+		t.Fatalf("nothing was written before the lock (%d writes, %d patients)", wrote, len(ps))
+	}
+	if _, err := c.recep.RegisterPatient(ctx, Patient{Given: "After", Family: "Unlock", Birth: "1970-01-01"}); err != nil {
+		t.Errorf("a write after Unlock: %v", err)
+	}
+	t.Logf("%d writes before the lock, %d patients open after unlocking", wrote, len(ps))
+}
