@@ -11,9 +11,9 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // AuditFilter narrows the audit log. Zero fields match everything.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // StaffMember is one line of the administrator's staff directory.

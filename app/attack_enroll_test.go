@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // enrollChain signs envelopes of its own making on one device chain, as

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // writeWhileOffline stops the physician's sync, has the receptionist write n

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 

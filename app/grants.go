@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Upkeep is what Maintain did.

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // The child workstation of TestKilledWorkstationConverges: it logs in,

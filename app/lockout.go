@@ -10,10 +10,10 @@ import (
 	"sort"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // ErrLockedOut means too many wrong passphrases were typed in a row.

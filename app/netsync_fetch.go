@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Fetching what announcements name. An announcement is a hint, not a

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // An altered block on IPFS must not cut a workstation off the rest of a

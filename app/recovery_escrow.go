@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // escrowBody is the payload of a "recovery-escrow" raw event: key scope and

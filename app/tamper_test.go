@@ -9,7 +9,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestApplyRefusesAlteredBytes: every single-byte change of an envelope is

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestTamperedBlockOnIPFS changes the bytes of one pack inside the Kubo

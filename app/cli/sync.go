@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
-	"github.com/medihaven/medihaven/app/store"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 func cmdSettings(ctx context.Context, env app.Env, g Global, args []string, io IO) error {

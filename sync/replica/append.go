@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Change is one event this workstation writes: some fields of one entity.

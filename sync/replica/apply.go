@@ -10,9 +10,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Report says what one Apply did.

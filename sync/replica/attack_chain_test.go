@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackChainSlotSquat: Attack (issue 13, finding 4): a receptionist

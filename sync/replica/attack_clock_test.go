@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // writes fails unless s can still append a record, and returns its clock.

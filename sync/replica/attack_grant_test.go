@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackGarbageGrant: Attack (issue 13, low): as a physician joins, a

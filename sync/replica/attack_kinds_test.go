@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // wantRefused fails unless every station rejected env with a reason that

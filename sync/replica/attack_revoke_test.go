@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // revoke has the administrator revoke p, naming the last event of each of

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // rebind settles the kind and scope of a record after the events that

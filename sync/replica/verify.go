@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/medihaven/medihaven/app/store"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Verify walks every device's chain and every stored envelope: the bytes
