@@ -201,7 +201,10 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 			prev = env.Hash()
 			envs = append(envs, env)
 		}
-		return nil
+		// A directory entry this workstation wrote decides between
+		// entries and devices like one that arrived (admission.go).
+		_, err := r.judgeDirectory(ctx, tx)
+		return err
 	})
 	if err != nil {
 		r.reload(ctx)
@@ -229,7 +232,7 @@ func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) 
 	r.state.RLock()
 	m, isMember := r.members[r.fp]
 	r.state.RUnlock()
-	role, reason, ok := r.authorize(h, m, isMember)
+	role, _, reason, ok := r.authorize(h, m, isMember)
 	if !ok {
 		if reason != "" {
 			return fmt.Errorf("%w: %s", ErrForbidden, reason)
@@ -265,6 +268,7 @@ func (r *Replica) reload(ctx context.Context) {
 	}
 	r.state.Lock()
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
+	r.claims, r.dirty = fresh.claims, map[string]bool{}
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil
 	r.state.Unlock()

@@ -62,30 +62,32 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	// Envelopes whose signature was checked on arrival, so settle need not
 	// parse and verify them again.
 	verified := map[string]*crypto.Envelope{}
-	r.verified = verified
-	defer func() { r.verified = nil }()
+	r.verified, r.owners = verified, map[string]string{}
+	defer func() { r.verified, r.owners = nil, nil }()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		r.reindex = map[string][][]byte{}
 		defer func() { r.reindex = nil }()
-		clashed, err := r.arrive(ctx, tx, checked, &rep)
+		held, err := r.arrive(ctx, tx, checked, &rep)
 		if err != nil {
 			return err
 		}
 		if err := r.settle(ctx, tx, &rep); err != nil {
 			return err
 		}
-		if len(clashed) > 0 {
+		if len(held) > 0 {
 			// Settling may have freed the places they claimed (a squat or a
-			// forgery waiting there was not kept): they try once more.
-			if clashed, err = r.arrive(ctx, tx, clashed, &rep); err != nil {
+			// forgery waiting there was not kept) or given their device to
+			// their author (a directory entry naming it arrived with
+			// them): they try once more.
+			if held, err = r.arrive(ctx, tx, held, &rep); err != nil {
 				return err
 			}
 			if err := r.settle(ctx, tx, &rep); err != nil {
 				return err
 			}
-			for _, c := range clashed {
+			for _, c := range held {
 				rep.Rejected++
-				rep.Problems = append(rep.Problems, problemOf(c.env.Header, "a different event already holds this place in the device's chain"))
+				rep.Problems = append(rep.Problems, *c.held)
 			}
 		}
 		return r.writeIndex(ctx, tx)
@@ -99,11 +101,11 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 }
 
 // arrive stores envelopes as pending, each in its device's chain, unless
-// they cannot be kept: malformed or badly signed, written into this
-// workstation's own chain, or signed by another than the device's owner.
-// It returns those whose id or chain place another envelope holds.
-func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, rep *Report) (clashed []arrival, err error) {
-	owners := map[string]string{} // device -> its owner, as far as known
+// they cannot be kept: malformed or badly signed, or written into this
+// workstation's own chain (reported); signed by another than the device's
+// owner, or in a place another envelope holds (returned, with why in
+// held, to try again once settled).
+func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, rep *Report) (held []arrival, err error) {
 	for _, c := range checked {
 		if c.problem != nil {
 			rep.Rejected++
@@ -122,17 +124,17 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, r
 			}
 			continue
 		}
-		owner, err := r.ownerOf(ctx, tx, owners, env.Header.Device)
+		why, err := r.deviceRefuses(ctx, tx, env.Header)
 		if err != nil {
 			return nil, err
 		}
-		if owner != "" && owner != env.Header.Author {
+		if why != "" {
 			// Someone writing into another member's chain: not kept, so
 			// the genuine event still finds its place.
-			p := problemOf(env.Header, fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(env.Header.Author), short(env.Header.Device), short(owner)))
+			p := problemOf(env.Header, why)
 			p.Altered = true
-			rep.Rejected++
-			rep.Problems = append(rep.Problems, p)
+			c.held = &p
+			held = append(held, c)
 			continue
 		}
 		if c.verified {
@@ -146,7 +148,9 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, r
 			inserted, err = r.replaceUnverified(ctx, tx, env)
 		}
 		if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
-			clashed = append(clashed, c)
+			p := problemOf(env.Header, "a different event already holds this place in the device's chain")
+			c.held = &p
+			held = append(held, c)
 			continue
 		}
 		if err != nil {
@@ -157,7 +161,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, r
 			rep.New++
 		}
 	}
-	return clashed, nil
+	return held, nil
 }
 
 // writeIndex writes the blind-index tokens of the entities an Apply
@@ -189,6 +193,7 @@ type arrival struct {
 	env      *crypto.Envelope
 	verified bool     // signed by a key this workstation knows
 	problem  *Problem // malformed or badly signed: refused
+	held     *Problem // not kept on its first try, and why
 }
 
 // check parses every envelope and verifies the signatures it can (the
@@ -285,9 +290,9 @@ func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envel
 }
 
 // ownerOf returns the member a device belongs to ("" while unknown),
-// caching what it read in owners.
-func (r *Replica) ownerOf(ctx context.Context, tx *store.Tx, owners map[string]string, device string) (string, error) {
-	if o, ok := owners[device]; ok {
+// cached during an Apply.
+func (r *Replica) ownerOf(ctx context.Context, tx *store.Tx, device string) (string, error) {
+	if o, ok := r.owners[device]; ok {
 		return o, nil
 	}
 	o, err := tx.DeviceOwner(ctx, device)
@@ -297,7 +302,9 @@ func (r *Replica) ownerOf(ctx context.Context, tx *store.Tx, owners map[string]s
 	if err != nil {
 		return "", fmt.Errorf("replica: device owner: %w", err)
 	}
-	owners[device] = o
+	if r.owners != nil {
+		r.owners[device] = o
+	}
 	return o, nil
 }
 
@@ -398,7 +405,11 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		progress = progress || swept || r.requeued
+		judged, err := r.judgeDirectory(ctx, tx)
+		if err != nil {
+			return err
+		}
+		progress = progress || swept || judged || r.requeued
 		if len(reopen) > 0 {
 			sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)
 			if err != nil {
@@ -436,6 +447,9 @@ func (r *Replica) vouch(ctx context.Context, tx *store.Tx, row store.Envelope) e
 	if row.Seq == 1 {
 		if err := tx.PutDevice(ctx, row.Device, row.Author); err != nil {
 			return fmt.Errorf("replica: device %s: %w", short(row.Device), err)
+		}
+		if r.owners != nil {
+			r.owners[row.Device] = row.Author
 		}
 	}
 	return nil
@@ -482,6 +496,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	} else if h.Prev != "" {
 		return broken("chain broken: a first event names a previous one"), nil
 	}
+	// The device must be the author's by the directory (admission.go).
+	if why, err := r.deviceRefuses(ctx, tx, h); err != nil || why != "" {
+		return notKept(why), err
+	}
 
 	if h.Kind == KindKey {
 		if v, ok := r.checkKey(env); !ok {
@@ -511,12 +529,12 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if v, ok := r.checkClock(h, prevLamport); !ok {
 		return v, nil
 	}
-	role, reason, ok := r.authorize(h, member, isMember)
+	role, rule, reason, ok := r.authorize(h, member, isMember)
 	if !ok {
 		if reason == "" {
 			return pending("author not in the directory yet"), nil
 		}
-		return refused(ruleRevoked, "%s", reason), nil
+		return refused(rule, "%s", reason), nil
 	}
 	if v, ok, err := r.policy(ctx, tx, h, role); err != nil || !ok {
 		return v, err
@@ -532,25 +550,28 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	return verdict{state: st, newKey: newKey}, nil
 }
 
-// authorize finds the role the author acts in. ok=false with an empty
-// reason means "not yet": the directory may still learn of the author.
-func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role roles.Role, reason string, ok bool) {
+// authorize finds the role the author acts in, or the rule and reason that
+// refuse the event. ok=false with an empty reason means "not yet": the
+// directory may still learn of the author.
+func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role roles.Role, rule, reason string, ok bool) {
 	if h.Kind == KindEnroll && h.Scope == ScopeEnroll {
-		return "", "", true // a newcomer, bound to the token by its sealing key
+		return "", "", "", true // a newcomer, bound to the token by its sealing key
 	}
 	genesis := h.Kind == KindMember && h.Entity == h.Author && r.p.Clinic != "" && strings.HasPrefix(h.Author, r.p.Clinic)
 	switch {
-	case isMember && !m.Active():
+	case isMember && m.TokenTakenBy != "":
+		return "", ruleToken, notAdmitted(m), false
+	case isMember && m.Revoked():
 		if h.Seq > m.RevokedHeads[h.Device] {
-			return "", "written after the author's membership was revoked", false
+			return "", ruleRevoked, "written after the author's membership was revoked", false
 		}
-		return m.Role, "", true
+		return m.Role, "", "", true
 	case isMember:
-		return m.Role, "", true
+		return m.Role, "", "", true
 	case genesis, r.anchors[h.Author]:
-		return roles.Administrator, "", true
+		return roles.Administrator, "", "", true
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
 type badContent struct{ reason string }
@@ -717,8 +738,12 @@ func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header
 	switch old.Kind {
 	case KindMember:
 		m := memberFromState(h.Entity, st)
+		// Whether the entry stands for its token is judged again once
+		// this round of settle is done (judgeDirectory).
+		m.TokenTakenBy = r.members[h.Entity].TokenTakenBy
 		r.members[h.Entity] = m
-		if !m.Active() && r.revoked != nil {
+		r.dirty[h.Entity] = true
+		if m.Revoked() && r.revoked != nil {
 			r.revoked[h.Entity] = true // settle sweeps what they wrote after
 		}
 	case KindKeyHeld:

@@ -10,7 +10,8 @@ const (
 	// KindKey publishes a member's public key: self-signed, in clear (the key's
 	// user id names nobody).
 	KindKey = "key"
-	// KindMember is a directory entry: name, role, status. Admins write them.
+	// KindMember is a directory entry: name, role, status, the token the
+	// member joined with and the devices that are theirs. Admins write them.
 	KindMember = "member"
 	// KindGrant carries one scope epoch key encrypted to one member. Its
 	// header names the scope, the epoch and the recipient, never the key.
@@ -46,16 +47,40 @@ type Member struct {
 	// RevokedHeads is, for a revoked member, the last sequence accepted from
 	// each of their devices; anything later is rejected everywhere.
 	RevokedHeads map[string]uint64
+	// Devices are the workstations the administrators' entry names as the
+	// member's (the device its enrollment request came from). When it
+	// names any, an event of another device is not the member's.
+	// Entries written before devices were named have none.
+	Devices []string
+	// TokenTakenBy is, when another entry cited the same registration
+	// token first, that member's fingerprint: this entry is not admitted
+	// (admission.go). Decided by the replica, not written in the entry.
+	TokenTakenBy string
 }
 
-// Active reports whether the member may still act.
-func (m Member) Active() bool { return m.Status != StatusRevoked }
+// Active reports whether the member may still act: admitted, and not
+// revoked.
+func (m Member) Active() bool { return m.Status != StatusRevoked && m.TokenTakenBy == "" }
+
+// Revoked reports whether an administrator revoked the member.
+func (m Member) Revoked() bool { return m.Status == StatusRevoked }
+
+// namesDevice reports whether the entry names devices, and device among them.
+func (m Member) namesDevice(device string) (names, named bool) {
+	for _, d := range m.Devices {
+		if d == device {
+			return true, true
+		}
+	}
+	return len(m.Devices) > 0, false
+}
 
 func memberFromState(fp string, st State) Member {
 	m := Member{Fingerprint: fp, Name: st.String("name"), Role: roles.Role(st.String("role")),
 		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
 	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
+	st.Get("devices", &m.Devices)            //nolint:errcheck
 	if m.Status == "" {
 		m.Status = StatusActive
 	}

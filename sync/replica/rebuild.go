@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -97,7 +96,7 @@ func (r *Replica) mayCreate(row store.Envelope) bool {
 	r.state.RLock()
 	m, isMember := r.members[row.Author]
 	r.state.RUnlock()
-	role, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device, Seq: row.Seq}, m, isMember)
+	role, _, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device, Seq: row.Seq}, m, isMember)
 	return ok && k.MayCreate(role)
 }
 
@@ -125,6 +124,7 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 	}
 	if old.Kind == KindMember {
 		delete(r.members, id)
+		r.dirty[id] = true
 	}
 	if old.Kind == KindKeyHeld {
 		delete(r.held, id[len(heldEntityPrefix):])
@@ -134,23 +134,9 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 		if row.State != store.Applied || !isRecordKind(row.Kind) {
 			continue
 		}
-		env, err := crypto.ParseEnvelope(row.Raw)
+		env, fields, err := r.storedFields(row)
 		if err != nil {
-			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
-		}
-		r.state.RLock()
-		k, ok := r.keys[row.Scope][row.Epoch]
-		r.state.RUnlock()
-		if !ok {
-			return fmt.Errorf("replica: envelope %s was applied without its key", row.ID)
-		}
-		plain, err := env.Open(k)
-		if err != nil {
-			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
-		}
-		var fields Fields
-		if err := json.Unmarshal(plain, &fields); err != nil {
-			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+			return err
 		}
 		if err := r.mergeEntity(ctx, tx, env.Header, fields); err != nil {
 			return err
@@ -176,39 +162,14 @@ func (r *Replica) sweepRevoked(ctx context.Context, tx *store.Tx) (bool, error) 
 		r.state.RLock()
 		m, ok := r.members[fp]
 		r.state.RUnlock()
-		if !ok || m.Active() {
+		if !ok || !m.Revoked() {
 			continue
 		}
-		devices, err := tx.DevicesOf(ctx, fp)
+		did, err := r.refuseFrom(ctx, tx, fp, m.RevokedHeads, refused(ruleRevoked, "written after the author's membership was revoked"))
 		if err != nil {
 			return swept, err
 		}
-		touched := map[string]bool{}
-		for _, d := range devices {
-			rows, err := tx.EnvelopesAfter(ctx, d, m.RevokedHeads[d], -1)
-			if err != nil {
-				return swept, err
-			}
-			for _, row := range rows {
-				// Public keys are not acts of membership: a revoked member's
-				// key still verifies what they signed before.
-				if row.Kind == KindKey || (row.State != store.Applied && row.State != store.Sealed) {
-					continue
-				}
-				if err := r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
-					return swept, err
-				}
-				swept = true
-				if isRecordKind(row.Kind) {
-					touched[row.Entity] = true
-				}
-			}
-		}
-		for id := range touched {
-			if err := r.rebind(ctx, tx, id, nil); err != nil {
-				return swept, err
-			}
-		}
+		swept = swept || did
 	}
 	return swept, nil
 }

@@ -82,6 +82,9 @@ type Replica struct {
 	settled  map[chainPlace]store.Envelope // during settle, under mu
 	reindex  map[string][][]byte           // during Apply: entity -> tokens to write
 	revoked  map[string]bool               // during settle: members revoked, to sweep
+	owners   map[string]string             // during Apply: device -> owner, as read
+	claims   map[string]entryClaims        // under mu: what decides between directory entries
+	dirty    map[string]bool               // under mu: directory entries changed since judged
 	undone   []Problem                     // during settle: applied events refused afterwards
 	requeued bool                          // during settle: an event was sent back to pending
 }
@@ -97,7 +100,8 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	r := &Replica{p: p, fp: p.Identity.Fingerprint(), now: p.Now,
 		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
-		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{}}
+		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
+		claims: map[string]entryClaims{}, dirty: map[string]bool{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
 	}
@@ -105,6 +109,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	if err := p.DB.View(ctx, r.load); err != nil {
 		return nil, err
 	}
+	r.onChange = nil // nothing changed: this is how the store was
 	return r, nil
 }
 
@@ -161,6 +166,12 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 		r.members[e.ID] = memberFromState(e.ID, st)
 	}
+	for fp, m := range r.members {
+		if r.claims[fp], err = r.entryClaims(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	r.judgeTokens()
 	held, err := tx.EntitiesOfKind(ctx, KindKeyHeld, -1, 0)
 	if err != nil {
 		return fmt.Errorf("replica: load acknowledged keys: %w", err)
@@ -492,7 +503,11 @@ func (r *Replica) EntitiesByID(ctx context.Context, ids []string) ([]EntityState
 }
 
 func (r *Replica) openState(e store.Entity) (State, error) {
+	// Under the state lock: Wipe zeroes the device key under it, and a
+	// reader (Entity, Entities) holds no writer's lock.
+	r.state.RLock()
 	plain, err := r.p.DeviceKey.Open(e.State, []byte(e.ID))
+	r.state.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s cannot be opened with this workstation's device key: %w", e.ID, err)
 	}
@@ -508,6 +523,8 @@ func (r *Replica) sealState(id string, st State) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s: %w", id, err)
 	}
+	r.state.RLock()
+	defer r.state.RUnlock()
 	return r.p.DeviceKey.Seal(plain, []byte(id))
 }
 

@@ -11,16 +11,23 @@ package replica
 //
 //   - Chain: an event follows its device's previous event by hash; an event
 //     after a break in the chain is refused with it.
-//   - Device: a device belongs to the author of its first event (the
-//     device's public key); an event of the device signed by anyone else is
-//     not kept, so the genuine event can still take its place.
+//   - Device: a device belongs to the member whose directory entry names
+//     it, else to the author of its first event (the device's public key);
+//     an event of the device signed by anyone else is not kept, so the
+//     genuine event can still take its place (admission.go).
 //   - Key: a public key is published only as the first event of a device.
 //   - Clock: an unverified envelope never moves this workstation's Lamport
 //     clock, and a verified one may run at most ClockWindow ahead of the
 //     highest clock this workstation has applied (it waits until the events
 //     it follows arrive); past ClockCeiling it is refused.
+//   - Directory devices: when the author's directory entry names devices,
+//     an event of another device is not the author's and is not kept; a
+//     device an entry names belongs to that member whoever wrote its first
+//     event (admission.go).
 //   - Membership: the author is an active member (or was, and wrote the
-//     event before the revocation named its device's last accepted event).
+//     event before the revocation named its device's last accepted event);
+//     an entry citing a registration token another entry cited first is
+//     not admitted (admission.go).
 //   - Kind: the kind is in the roles table, the header names the kind's
 //     scope, and the author's role may create or change that kind.
 //   - Binding: a record's kind and scope are fixed by its winning claim
@@ -70,6 +77,7 @@ const (
 	ruleRole    = "role"    // the author's role may not write this
 	ruleBinding = "binding" // the record is of another kind or scope
 	ruleRevoked = "revoked" // written after the author's revocation
+	ruleToken   = "token"   // the author's entry cites a token another entry cited first
 	ruleClock   = "clock"   // Lamport clock past the ceiling
 	ruleContent = "content" // payload does not open or is not a change
 )
@@ -175,6 +183,13 @@ func beats(a, b claim) bool {
 	if pa, pb := ka.Precedence(), kb.Precedence(); pa != pb {
 		return pa > pb
 	}
+	return before(a, b)
+}
+
+// before reports whether the event of claim a comes before that of b by
+// (Lamport, device, seq): a total order on events, the same on every
+// workstation.
+func before(a, b claim) bool {
 	if a.Lamport != b.Lamport {
 		return a.Lamport < b.Lamport
 	}

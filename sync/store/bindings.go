@@ -115,3 +115,10 @@ func (tx *Tx) DeleteEntity(ctx context.Context, id string) error {
 	_, err := tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE id = ?`, id)
 	return wrap(op, err)
 }
+
+// DeleteDevice forgets which member device belongs to (an unknown device
+// is no error): the directory gave it to another member, or to nobody.
+func (tx *Tx) DeleteDevice(ctx context.Context, device string) error {
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM devices WHERE device = ?`, device)
+	return wrap("delete device "+device, err)
+}

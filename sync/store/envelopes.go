@@ -329,3 +329,22 @@ func (tx *Tx) DiscardPending(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// DropEnvelope removes an envelope this workstation kept that turned out
+// not to belong in its place: an event of a device that the directory
+// gives to another member (someone copied the device's id and wrote its
+// first event). Its place in the chain is free again for the genuine
+// event, and the device's head falls back to the highest envelope left.
+// The caller undoes what the envelope changed.
+func (tx *Tx) DropEnvelope(ctx context.Context, id string) error {
+	op := "drop envelope " + id
+	// Back to pending first: only a pending envelope may be deleted (the
+	// envelopes_kept trigger), and leaving applied or sealed withdraws the
+	// device's head (envelopes_head_withdrawn).
+	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = ?, reason = 'dropped', rule = '' WHERE id = ?`, Pending, id)
+	if err := changedOne(res, err); err != nil {
+		return wrap(op, err)
+	}
+	_, err = tx.tx.ExecContext(ctx, `DELETE FROM envelopes WHERE id = ?`, id)
+	return wrap(op, err)
+}

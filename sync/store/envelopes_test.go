@@ -614,6 +614,54 @@ func TestBindingsAndDevices(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(devs, []string{"d1", "d2"}) {
 			t.Errorf("DevicesOf = %v, %v", devs, err)
 		}
+		// The directory gives d1 to another member.
+		if err := tx.DeleteDevice(ctx, "d1"); err != nil {
+			return err
+		}
+		if _, err := tx.DeviceOwner(ctx, "d1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("owner of a deleted device: %v", err)
+		}
+		if err := tx.PutDevice(ctx, "d1", "bob"); err != nil {
+			t.Errorf("a new owner after delete: %v", err)
+		}
+		return tx.DeleteDevice(ctx, "unknown")
+	})
+}
+
+// TestDropEnvelope: an applied envelope that turned out to be a squat is
+// dropped: gone, its place free for the genuine one, and the device's head
+// back to the highest envelope left.
+func TestDropEnvelope(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	a1, a2 := testEnvelope("a", 1), testEnvelope("a", 2)
+	a1.State, a2.State = Applied, Sealed
+	putEnvelopes(t, db, a1, a2)
+	update(t, db, func(tx *Tx) error {
+		if err := tx.DropEnvelope(ctx, a2.ID); err != nil {
+			return err
+		}
+		if _, err := tx.Envelope(ctx, a2.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("dropped envelope still there: %v", err)
+		}
+		heads, err := tx.Heads(ctx)
+		if err != nil || len(heads) != 1 || heads[0].Seq != 1 {
+			t.Errorf("heads after the drop: %+v, %v; want seq 1", heads, err)
+		}
+		if err := tx.DropEnvelope(ctx, a1.ID); err != nil {
+			return err
+		}
+		if heads, err := tx.Heads(ctx); err != nil || len(heads) != 0 {
+			t.Errorf("heads after every envelope was dropped: %+v, %v", heads, err)
+		}
+		genuine := testEnvelope("a", 1)
+		genuine.ID, genuine.Hash = genuine.ID+"g", genuine.Hash+"g"
+		if _, err := tx.PutEnvelope(ctx, genuine); err != nil {
+			t.Errorf("the genuine envelope cannot take the freed place: %v", err)
+		}
+		if err := tx.DropEnvelope(ctx, "unknown"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("drop of an unknown envelope: %v, want ErrNotFound", err)
+		}
 		return nil
 	})
 }

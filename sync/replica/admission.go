@@ -1,0 +1,439 @@
+package replica
+
+// admission.go holds the rules that decide between directory entries, and
+// between the members who claim one device, the same way on every
+// workstation whatever order the events arrived in (issue 13, findings 9
+// and 4):
+//
+//   - One token, one member. Of the member entries citing one registration
+//     token, the entry whose event first set that token (lowest by
+//     Lamport, device, seq) stands; every other entry is not admitted
+//     (Member.TokenTakenBy): every event its member signed, but public
+//     keys and enrollment requests, is refused ("token T already admitted
+//     F"), and Maintain grants it nothing. When an entry with a lower
+//     event arrives later, the entry that stood is displaced the same way
+//     and the records its member's events touched are rebuilt; when the
+//     entry that stood goes (its writer's events were refused), the next
+//     one stands and its member's refused events are judged again. The
+//     founder's entry cites no token.
+//   - Devices are the directory's. An entry may name the member's devices
+//     ("devices": Admit names the device the enrollment request came from
+//     and was bound to). A device an admitted entry names belongs to that
+//     member (to the entry that named it first, should two name it),
+//     whoever wrote the device's first event: an event of it signed by
+//     anyone else is not kept, and one kept before the entry arrived
+//     (someone copied a newcomer's fresh device id from the sync room and
+//     published a key as its first event) is dropped, the records it
+//     touched rebuilt, and its place left free for the genuine events,
+//     which are asked for again. When the author's entry names devices, an
+//     event of a device it does not name is not the author's and is not
+//     kept either. A device no entry names belongs to the author of its
+//     first event (entries written before devices were named).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// entryClaims is, for one member's entry, the first event that set what
+// the entry says now: its token, and each device it names.
+type entryClaims struct {
+	token   *claim           // nil: the entry cites no token
+	devices map[string]claim // device -> the first event that named it
+}
+
+// storedFields opens an applied envelope of a record kind with its scope
+// key: the fields it wrote.
+func (r *Replica) storedFields(row store.Envelope) (*crypto.Envelope, Fields, error) {
+	env, err := crypto.ParseEnvelope(row.Raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+	}
+	r.state.RLock()
+	k, ok := r.keys[row.Scope][row.Epoch]
+	r.state.RUnlock()
+	if !ok {
+		return nil, nil, fmt.Errorf("replica: envelope %s was applied without its key", row.ID)
+	}
+	plain, err := env.Open(k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+	}
+	var fields Fields
+	if err := json.Unmarshal(plain, &fields); err != nil {
+		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+	}
+	return env, fields, nil
+}
+
+// entryClaims reads the applied events of m's entry for the first that set
+// its token and the first that named each of its devices.
+func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entryClaims, error) {
+	out := entryClaims{devices: map[string]claim{}}
+	rows, err := tx.EnvelopesForEntity(ctx, m.Fingerprint)
+	if err != nil {
+		return out, fmt.Errorf("replica: events of %s: %w", short(m.Fingerprint), err)
+	}
+	for _, row := range rows {
+		if row.Kind != KindMember || row.State != store.Applied {
+			continue
+		}
+		env, fields, err := r.storedFields(row)
+		if err != nil {
+			return out, err
+		}
+		c := claimOf(env.Header)
+		var token string
+		if json.Unmarshal(fields["token"], &token) == nil && token != "" && token == m.Token && (out.token == nil || before(c, *out.token)) {
+			out.token = &c
+		}
+		var devices []string
+		json.Unmarshal(fields["devices"], &devices) //nolint:errcheck // anything but a list names no device
+		for _, d := range devices {
+			if _, named := m.namesDevice(d); !named {
+				continue
+			}
+			if old, ok := out.devices[d]; !ok || before(c, old) {
+				out.devices[d] = c
+			}
+		}
+	}
+	return out, nil
+}
+
+// judgeTokens decides, for every entry citing a token, whether it stands
+// (Member.TokenTakenBy). It returns the members whose admission changed:
+// true for one no longer admitted, false for one admitted again.
+func (r *Replica) judgeTokens() map[string]bool {
+	r.state.Lock()
+	defer r.state.Unlock()
+	first := map[string]string{} // token -> the member whose entry cited it first
+	for fp, m := range r.members {
+		c := r.claims[fp].token
+		if c == nil {
+			continue
+		}
+		if w, ok := first[m.Token]; !ok || before(*c, *r.claims[w].token) {
+			first[m.Token] = fp
+		}
+	}
+	flipped := map[string]bool{}
+	for fp, m := range r.members {
+		taken := ""
+		if w := first[m.Token]; r.claims[fp].token != nil && w != fp {
+			taken = w
+		}
+		if taken == m.TokenTakenBy {
+			continue
+		}
+		if (taken == "") != (m.TokenTakenBy == "") {
+			flipped[fp] = taken != ""
+		}
+		m.TokenTakenBy = taken
+		r.members[fp] = m
+		r.onChange = append(r.onChange, Changed{ID: fp, Kind: KindMember, Scope: string(roles.Directory)})
+	}
+	return flipped
+}
+
+// judgeDirectory applies the rules of admission.go after directory entries
+// changed (r.dirty): it reads their claims again, decides which entries
+// stand for their token and who owns the devices they name or named,
+// refuses the events of a member no longer admitted, sends those of one
+// admitted again back to pending, and gives each device to its owner. It
+// reports whether it changed anything settle must go round again for.
+func (r *Replica) judgeDirectory(ctx context.Context, tx *store.Tx) (bool, error) {
+	if len(r.dirty) == 0 {
+		return false, nil
+	}
+	dirty := r.dirty
+	r.dirty = map[string]bool{}
+	devices := map[string]bool{} // devices whose owner may have changed
+	for fp := range dirty {
+		for d := range r.claims[fp].devices {
+			devices[d] = true
+		}
+		bound, err := tx.DevicesOf(ctx, fp)
+		if err != nil {
+			return false, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
+		}
+		for _, d := range bound {
+			devices[d] = true
+		}
+		r.state.RLock()
+		m, ok := r.members[fp]
+		r.state.RUnlock()
+		if !ok {
+			delete(r.claims, fp)
+			continue
+		}
+		c, err := r.entryClaims(ctx, tx, m)
+		if err != nil {
+			return false, err
+		}
+		r.claims[fp] = c
+		for d := range c.devices {
+			devices[d] = true
+		}
+	}
+	progress := false
+	for fp, displaced := range r.judgeTokens() {
+		progress = true
+		for d := range r.claims[fp].devices {
+			devices[d] = true
+		}
+		var err error
+		if displaced {
+			err = r.refuseNotAdmitted(ctx, tx, fp)
+		} else {
+			err = r.judgeAgain(ctx, tx, fp, ruleToken, "the member's entry stands for its token again: judged again")
+		}
+		if err != nil {
+			return progress, err
+		}
+	}
+	for d := range devices {
+		changed, err := r.settleDevice(ctx, tx, d)
+		if err != nil {
+			return progress, err
+		}
+		progress = progress || changed
+	}
+	return progress, nil
+}
+
+// notAdmitted is the reason the events of a member whose entry does not
+// stand are refused.
+func notAdmitted(m Member) string {
+	return fmt.Sprintf("token %s already admitted %s", short(m.Token), short(m.TokenTakenBy))
+}
+
+// refuseNotAdmitted refuses every event of fp that this workstation applied
+// or sealed (public keys and enrollment requests aside, which no member
+// entry is needed for): their entry does not stand.
+func (r *Replica) refuseNotAdmitted(ctx context.Context, tx *store.Tx, fp string) error {
+	r.state.RLock()
+	m := r.members[fp]
+	r.state.RUnlock()
+	_, err := r.refuseFrom(ctx, tx, fp, nil, refused(ruleToken, "%s", notAdmitted(m)))
+	return err
+}
+
+// refuseFrom refuses, on each device of fp, the events after heads[device]
+// (every event for a device heads does not name) that this workstation
+// applied or sealed, with verdict v, and rebuilds the records they
+// touched. Public keys and enrollment requests are no acts of membership
+// and stay: a key still verifies what its owner signed before.
+func (r *Replica) refuseFrom(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64, v verdict) (bool, error) {
+	devices, err := tx.DevicesOf(ctx, fp)
+	if err != nil {
+		return false, err
+	}
+	swept := false
+	touched := map[string]bool{}
+	for _, d := range devices {
+		rows, err := tx.EnvelopesAfter(ctx, d, heads[d], -1)
+		if err != nil {
+			return swept, err
+		}
+		for _, row := range rows {
+			if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) {
+				continue
+			}
+			if err := r.setState(ctx, tx, row, v); err != nil {
+				return swept, err
+			}
+			swept = true
+			if isRecordKind(row.Kind) {
+				touched[row.Entity] = true
+			}
+		}
+	}
+	for id := range touched {
+		if err := r.rebind(ctx, tx, id, nil); err != nil {
+			return swept, err
+		}
+	}
+	return swept, nil
+}
+
+// judgeAgain sends every event of fp refused by rule back to pending, to
+// be judged again now that the rule may let it through.
+func (r *Replica) judgeAgain(ctx context.Context, tx *store.Tx, fp, rule, reason string) error {
+	devices, err := tx.DevicesOf(ctx, fp)
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		rows, err := tx.EnvelopesAfter(ctx, d, 0, -1)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if row.Author == fp && row.State == store.Rejected && row.Rule == rule {
+				if err := r.setState(ctx, tx, row, verdict{state: store.Pending, reason: reason}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// rightfulOwner is the member device belongs to by the directory: the
+// admitted member whose entry named it first; failing that, its present
+// owner cur (the author of its first event), unless cur's entry names
+// other devices only; failing that, nobody yet.
+func (r *Replica) rightfulOwner(device, cur string) string {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	owner := ""
+	var at claim
+	for fp, c := range r.claims {
+		named, ok := c.devices[device]
+		if !ok || r.members[fp].TokenTakenBy != "" {
+			continue
+		}
+		if owner == "" || before(named, at) {
+			owner, at = fp, named
+		}
+	}
+	if owner != "" || cur == "" {
+		return owner
+	}
+	if names, named := r.members[cur].namesDevice(device); names && !named {
+		return ""
+	}
+	return cur
+}
+
+// settleDevice gives device to its rightful owner: every event of it
+// signed by someone else is dropped (what the applied ones changed is
+// rebuilt, and they are reported as not kept, so the genuine events are
+// asked for again). This workstation's own device is never given away.
+func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string) (bool, error) {
+	if device == r.p.Device {
+		return false, nil
+	}
+	cur, err := r.ownerOf(ctx, tx, device)
+	if err != nil {
+		return false, err
+	}
+	want := r.rightfulOwner(device, cur)
+	if want == cur {
+		return false, nil
+	}
+	rows, err := tx.EnvelopesAfter(ctx, device, 0, -1)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of device %s: %w", short(device), err)
+	}
+	touched, keys := map[string]bool{}, map[string]bool{}
+	for _, row := range rows {
+		if row.Author == want {
+			continue
+		}
+		if err := tx.DropEnvelope(ctx, row.ID); err != nil {
+			return false, fmt.Errorf("replica: drop a squat: %w", err)
+		}
+		delete(r.settled, chainPlace{row.Device, row.Seq})
+		if row.State != store.Applied && row.State != store.Sealed {
+			continue
+		}
+		reason := fmt.Sprintf("signed by %s, but the directory gives device %s to %s: not kept", short(row.Author), short(device), short(want))
+		if want == "" {
+			reason = fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(row.Author), short(device))
+		}
+		r.undone = append(r.undone, Problem{Event: row.ID, Device: device, Seq: row.Seq, Reason: reason, Altered: true})
+		switch {
+		case row.Kind == KindKey:
+			keys[row.Author] = true
+		case isRecordKind(row.Kind):
+			touched[row.Entity] = true
+		}
+	}
+	if err := tx.DeleteDevice(ctx, device); err != nil {
+		return false, err
+	}
+	if want != "" {
+		if err := tx.PutDevice(ctx, device, want); err != nil {
+			return false, fmt.Errorf("replica: device %s: %w", short(device), err)
+		}
+	}
+	if r.owners != nil {
+		r.owners[device] = want
+	}
+	for fp := range keys {
+		if err := r.rebuildKey(ctx, tx, fp); err != nil {
+			return true, err
+		}
+	}
+	for id := range touched {
+		if err := r.rebind(ctx, tx, id, nil); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// rebuildKey rebuilds a member's public-key record from the key events
+// that remain applied, after one was dropped. With none left the key is
+// forgotten (as on a workstation that never saw it), unless it is this
+// workstation's own.
+func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error {
+	rows, err := tx.EnvelopesForEntity(ctx, fp)
+	if err != nil {
+		return fmt.Errorf("replica: events of %s: %w", short(fp), err)
+	}
+	if err := tx.DeleteEntity(ctx, keyEntityPrefix+fp); err != nil {
+		return fmt.Errorf("replica: rebuild key of %s: %w", short(fp), err)
+	}
+	var pub *crypto.PublicKey
+	for _, row := range rows {
+		if row.Kind != KindKey || row.State != store.Applied {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		}
+		p, b64, err := pubFromPayload(env.Ciphertext)
+		if err != nil {
+			return fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		}
+		if err := r.mergeEntity(ctx, tx, env.Header, Fields{"pub": mustJSON(b64)}); err != nil {
+			return err
+		}
+		pub = p
+	}
+	r.state.Lock()
+	if pub == nil && fp != r.fp {
+		delete(r.pubkeys, fp)
+	}
+	r.state.Unlock()
+	return nil
+}
+
+// deviceRefuses says why an event is not its author's to write in its
+// device's chain ("" when it is): the device belongs to another member, or
+// the author's directory entry names other devices only.
+func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
+	owner, err := r.ownerOf(ctx, tx, h.Device)
+	if err != nil {
+		return "", err
+	}
+	if owner != "" && owner != h.Author {
+		return fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(h.Author), short(h.Device), short(owner)), nil
+	}
+	r.state.RLock()
+	m, ok := r.members[h.Author]
+	r.state.RUnlock()
+	if names, named := m.namesDevice(h.Device); ok && names && !named {
+		return fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(h.Author), short(h.Device)), nil
+	}
+	return "", nil
+}
