@@ -474,7 +474,13 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		}
 	}
 	h := env.Header
-	// The device's chain must be whole up to here, and the device's.
+	// The device must be the author's (admission.go): checked first, so an
+	// event that does not belong in this chain is not kept rather than
+	// judged against a squat that holds the place before it.
+	if why, err := r.deviceRefuses(ctx, tx, h); err != nil || why != "" {
+		return notKept(why), err
+	}
+	// The device's chain must be whole up to here.
 	var prevLamport uint64
 	if h.Seq > 1 {
 		prev, err := r.previous(ctx, tx, h)
@@ -485,20 +491,16 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 			return verdict{}, fmt.Errorf("replica: chain: %w", err)
 		case prev.State == store.Pending:
 			return pending("waiting for event %d of this device to be applied", h.Seq-1), nil
+		case prev.Author != h.Author:
+			return notKept(fmt.Sprintf("signed by %s, but device %s belongs to %s", short(h.Author), short(h.Device), short(prev.Author))), nil
 		case prev.State == store.Rejected && prev.Rule == "":
 			return broken("follows a rejected event of the same device"), nil
 		case prev.Hash != h.Prev:
 			return broken("chain broken: the previous event's hash does not match"), nil
-		case prev.Author != h.Author:
-			return notKept(fmt.Sprintf("signed by %s, but device %s belongs to %s", short(h.Author), short(h.Device), short(prev.Author))), nil
 		}
 		prevLamport = prev.Lamport
 	} else if h.Prev != "" {
 		return broken("chain broken: a first event names a previous one"), nil
-	}
-	// The device must be the author's by the directory (admission.go).
-	if why, err := r.deviceRefuses(ctx, tx, h); err != nil || why != "" {
-		return notKept(why), err
 	}
 
 	if h.Kind == KindKey {

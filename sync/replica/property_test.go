@@ -2,6 +2,8 @@ package replica
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -14,7 +16,9 @@ import (
 // TestPropertyHostileEventsInAnyOrder: honest events interleaved with
 // hostile ones (foreign kinds on records of other kinds, a forged author,
 // wild clocks, a squat into another member's chain and a fork of one,
-// replays, events of a revoked member written after the revocation),
+// replays, events of a revoked member written after the revocation, a
+// second entry citing a used registration token and its member's events,
+// a key event copied into a newcomer's device before the entry naming it),
 // delivered to several workstations in random orders and random chunks,
 // give every workstation the same state: every record decrypted, and the
 // set of applied events, equal to one that received everything in chain
@@ -38,6 +42,13 @@ func TestPropertyHostileEventsInAnyOrder(t *testing.T) {
 	c.sPhys.append(Change{Entity: allergy.Header.Entity, Kind: "allergy", Scope: roles.Clinical, Fields: text(map[string]any{"reaction": "rash"})})
 	c.sRecep.append(Change{Entity: p1.Header.Entity, Kind: "patient", Scope: roles.FrontDesk, Fields: text(map[string]any{"phone": "555"})})
 	exchange(t, c.sAdmin, c.sRecep, c.sPhys)
+	// A newcomer admitted with a token, the entry naming her device; she
+	// writes once admitted.
+	gus := c.newcomer(t, "Gus Genuine")
+	token := crypto.NewEventID()
+	c.sAdmin.apply(gus.own()...)
+	c.sAdmin.entry(gus.p, token, gus.r.Device())
+	gus.patient("Gus's patient")
 
 	// Hostile events, each of which must take no effect anywhere.
 	var hostile []*crypto.Envelope
@@ -82,6 +93,19 @@ func TestPropertyHostileEventsInAnyOrder(t *testing.T) {
 		f.Entity, f.Kind, f.Scope, f.Fields = p2.Header.Entity, "patient", "frontdesk", text(map[string]any{"family": "Squatted"})
 		loose = append(loose, sq.by.forge(f).Raw)
 	}
+	// An administrator's modified software, on a device of its own,
+	// admits a crony with the token the newcomer was admitted with (a
+	// later event); the crony writes at once.
+	ha := join(t, c.admin, c.id)
+	ha.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+	ha.apply(c.sAdmin.everything()...)
+	crony := c.newcomer(t, "Karl Crony")
+	ha.entry(crony.p, token, crony.r.Device())
+	hostile = append(hostile, crony.patient("Crony's patient"))
+	// The physician's modified software copies the newcomer's device id
+	// and publishes his key as its first event.
+	pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(c.phys.id.Public().Bytes())})
+	loose = append(loose, hp.forge(forged{Device: gus.r.Device(), Seq: 1, Entity: c.phys.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub}).Raw)
 	// Last on its device, as its later events would wait behind it: a clock
 	// jump far beyond anything the clinic wrote.
 	hostile = append(hostile, hp.forge(forged{Entity: crypto.NewEventID(), Kind: "patient", Scope: "frontdesk", Fields: text(map[string]any{"x": 2}), Lamport: hp.r.lamport + 1<<40}))
@@ -93,7 +117,8 @@ func TestPropertyHostileEventsInAnyOrder(t *testing.T) {
 	// Every envelope there is, once.
 	seen := map[string]bool{}
 	var all [][]byte
-	for _, s := range []*station{c.sAdmin, c.sRecep, c.sPhys, c.sPh2, hr, hp} {
+	stations := []*station{c.sAdmin, c.sRecep, c.sPhys, c.sPh2, hr, hp, gus, ha, crony}
+	for _, s := range stations {
 		for _, raw := range s.everything() {
 			if !seen[string(raw)] {
 				seen[string(raw)] = true
@@ -109,7 +134,7 @@ func TestPropertyHostileEventsInAnyOrder(t *testing.T) {
 		env, _ := crypto.ParseEnvelope(raw)
 		genuine[env.Header.Device] = append(genuine[env.Header.Device], raw)
 	}
-	for _, s := range []*station{c.sAdmin, c.sRecep, c.sPhys, c.sPh2, hr, hp} {
+	for _, s := range stations {
 		genuine[s.r.p.Device] = s.own()
 	}
 
@@ -158,6 +183,12 @@ func TestPropertyHostileEventsInAnyOrder(t *testing.T) {
 	}
 	if _, st, _ := ref.r.Entity(ctx, note2.Header.Entity); st.String("plan") != "walk" {
 		t.Errorf("the revoked physician's note reads %q after she rewrote it late", st.String("plan"))
+	}
+	if m, ok := ref.r.Member(crony.p.fp()); !ok || m.Active() {
+		t.Errorf("the crony admitted with a used token is %+v (%v), want not admitted", m, ok)
+	}
+	if o := ref.deviceOwner(gus.r.Device()); o != gus.p.fp() {
+		t.Errorf("the newcomer's device belongs to %s", short(o))
 	}
 
 	rng := rand.New(rand.NewPCG(13, 12))
