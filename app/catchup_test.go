@@ -39,6 +39,7 @@ func writeWhileOffline(t testing.TB, c *netClinic, n int) (string, uint64) {
 	return "", 0
 }
 
+// holds reports whether s holds device's event seq, verified.
 func holds(ctx context.Context, s *Session, device string, seq uint64) bool {
 	r, err := s.Replica()
 	if err != nil {
@@ -46,7 +47,8 @@ func holds(ctx context.Context, s *Session, device string, seq uint64) bool {
 	}
 	ok := false
 	r.DB().View(ctx, func(tx *store.Tx) error {
-		ok, _ = accepted(ctx, tx, device, seq)
+		e, err := tx.EnvelopeAt(ctx, device, seq)
+		ok = err == nil && e.State != store.Pending // applied, kept sealed or refused
 		return nil
 	})
 	return ok

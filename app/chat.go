@@ -15,6 +15,7 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -122,7 +123,8 @@ type chatPayload struct {
 // sends through, and the presence heard in the clinic room.
 type chatLink struct {
 	mu       sync.Mutex
-	syncer   *Syncer
+	syncer   *netsync.Syncer
+	syncCtx  context.Context   // ends when syncer stops
 	presence map[string]string // device → show, from the clinic room
 	// occupants maps the occupants of the clinic and sync rooms
 	// (room@service/nick) to their devices, from the real JIDs the rooms
@@ -173,17 +175,18 @@ func (l *chatLink) anyPresent(devices []string) bool {
 	return false
 }
 
-// linkChat makes y the sync the session's chat sends through.
-func (s *Session) linkChat(y *Syncer) {
+// linkChat makes y the sync the session's chat sends through; ctx ends
+// when y stops.
+func (s *Session) linkChat(ctx context.Context, y *netsync.Syncer) {
 	l := s.chatLink()
 	l.mu.Lock()
-	l.syncer = y
+	l.syncer, l.syncCtx = y, ctx
 	l.presence = map[string]string{}
 	l.mu.Unlock()
 }
 
 // unlinkChat forgets y when its sync stops.
-func (s *Session) unlinkChat(y *Syncer) {
+func (s *Session) unlinkChat(y *netsync.Syncer) {
 	s.chatMu.Lock()
 	defer s.chatMu.Unlock()
 	if s.chat == nil {
@@ -197,19 +200,18 @@ func (s *Session) unlinkChat(y *Syncer) {
 	}
 }
 
-func (y *Syncer) chatRoom() string { return chatRoomUser + "@rooms." + y.cfg.Domain }
+// chatRoom is the clinic room's address on y's server.
+func chatRoom(y *netsync.Syncer) string { return chatRoomUser + "@rooms." + y.Domain() }
 
 // liveXMPP returns the linked sync's XMPP session, or ErrChatOffline.
-func (l *chatLink) liveXMPP() (*Syncer, *xmpp.Session, error) {
+func (l *chatLink) liveXMPP() (*netsync.Syncer, *xmpp.Session, error) {
 	l.mu.Lock()
 	y := l.syncer
 	l.mu.Unlock()
 	if y == nil {
 		return nil, nil, ErrChatOffline
 	}
-	y.mu.Lock()
-	xs := y.xs
-	y.mu.Unlock()
+	xs := y.XMPP()
 	if xs == nil || xs.Err() != nil {
 		return y, nil, ErrChatOffline
 	}
@@ -563,7 +565,7 @@ func (s *Session) deliverChat(ctx context.Context, r *replica.Replica, msg *Chat
 	msg.Queued = wait != nil
 	s.changed([]replica.Changed{{ID: msg.Conversation, Kind: KindChat, Scope: ChatSent}})
 	if wait != nil && wait.Refused && l.anyPresent(wait.Devices) {
-		go y.retryRefused() // it appeared while the refusal was being kept
+		go s.retryRefused(y) // it appeared while the refusal was being kept
 	}
 	return nil
 }

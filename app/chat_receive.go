@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/xmpp"
 	"mellium.im/xmpp/jid"
@@ -32,32 +33,43 @@ const (
 	problemDamaged  = "The message is damaged and could not be read."
 )
 
-// chatMessage handles one chat message heard live on the sync's XMPP
+// staffChat is the chat as the network sync carries it (netsync.Chat):
+// the sync tells it of connections, messages and presence on its XMPP
+// session.
+type staffChat struct{ s *Session }
+
+// Started links the chat to y: it sends through y's XMPP session.
+func (c staffChat) Started(ctx context.Context, y *netsync.Syncer) { c.s.linkChat(ctx, y) }
+
+// Stopped unlinks the chat from y.
+func (c staffChat) Stopped(y *netsync.Syncer) { c.s.unlinkChat(y) }
+
+// Message handles one chat message heard live on the sync's XMPP
 // session (anything but sync announcements).
-func (y *Syncer) chatMessage(m xmpp.Message) {
-	if m.Room && bareOf(m.From) != y.chatRoom() {
+func (c staffChat) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
+	if m.Room && bareOf(m.From) != chatRoom(y) {
 		return // the sync room carries announcements only
 	}
-	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := y.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, ErrLocked) {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	if _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, ErrLocked) {
+		y.NoteError(err)
 	}
 }
 
-// chatPresence notes a colleague's presence in the clinic room: the
+// Presence notes a colleague's presence in the clinic room: the
 // device is the occupant's real account (DEVICE@DOMAIN) as the room tells
 // it, never the nickname, which anyone may take. A workstation appearing
 // in the clinic or the sync room that refused a message (its account did
 // not exist yet) gets it again.
-func (y *Syncer) chatPresence(p xmpp.Presence) {
+func (c staffChat) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
 	room := bareOf(p.From)
-	if !p.Room || (room != y.chatRoom() && room != y.room()) {
+	if !p.Room || (room != chatRoom(y) && room != y.Room()) {
 		return
 	}
-	l := y.s.chatLink()
+	l := c.s.chatLink()
 	l.mu.Lock()
-	device, ok := y.workstationOf(p.JID)
+	device, ok := y.DeviceOf(p.JID)
 	switch {
 	case ok && p.Show != PresenceOffline:
 		l.occupants[p.From] = device
@@ -72,38 +84,43 @@ func (y *Syncer) chatPresence(p xmpp.Presence) {
 		return
 	}
 	mine := l.syncer == y
-	if mine && room == y.chatRoom() {
+	if mine && room == chatRoom(y) {
 		l.presence[device] = p.Show
 	}
 	retry := mine && p.Show != PresenceOffline && l.waiting[device]
 	l.mu.Unlock()
 	if retry {
-		go y.retryRefused()
+		go c.s.retryRefused(y)
 	}
-	if room == y.chatRoom() {
-		y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	if room == chatRoom(y) {
+		c.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
 	}
 }
 
-// retryRefused sends again the messages the server refused. Calls while
-// one runs make it run once more, so that a workstation appearing during
-// a retry is not missed.
-func (y *Syncer) retryRefused() {
-	l := y.s.chatLink()
+// retryRefused sends again the messages the server refused, while y is
+// the linked sync. Calls while one runs make it run once more, so that a
+// workstation appearing during a retry is not missed.
+func (s *Session) retryRefused(y *netsync.Syncer) {
+	l := s.chatLink()
 	l.mu.Lock()
-	if l.retrying {
+	switch {
+	case l.syncer != y: // y stopped meanwhile
+		l.mu.Unlock()
+		return
+	case l.retrying:
 		l.retryAgain = true
 		l.mu.Unlock()
 		return
 	}
 	l.retrying = true
+	syncCtx := l.syncCtx
 	l.mu.Unlock()
 	for {
-		ctx, cancel := context.WithTimeout(y.ctx, time.Minute)
-		_, err := y.s.flushChat(ctx, true)
+		ctx, cancel := context.WithTimeout(syncCtx, time.Minute)
+		_, err := s.flushChat(ctx, true)
 		cancel()
 		if err != nil && !errors.Is(err, ErrLocked) && !errors.Is(err, ErrChatOffline) {
-			y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+			y.NoteError(err)
 		}
 		l.mu.Lock()
 		again := l.retryAgain
@@ -115,39 +132,39 @@ func (y *Syncer) retryRefused() {
 	}
 }
 
-// chatConnected runs after each (re)connection: join the clinic room,
+// Connected runs after each (re)connection: join the clinic room,
 // send what waits, and read what the server archived that this
 // workstation does not hold (all of it on a new workstation).
-func (y *Syncer) chatConnected(xs *xmpp.Session) {
-	ctx, cancel := context.WithTimeout(y.ctx, time.Minute)
+func (c staffChat) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	r, err := y.s.live()
+	r, err := c.s.live()
 	if err != nil {
 		return
 	}
-	if err := joinRoom(ctx, xs, y.chatRoom(), r.Device()); err != nil {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	if err := netsync.JoinRoom(ctx, xs, chatRoom(y), r.Device()); err != nil {
+		y.NoteError(err)
 	} else {
-		_ = xs.KeepRoom(ctx, y.chatRoom()) // refused unless this workstation created the room: fine
+		_ = xs.KeepRoom(ctx, chatRoom(y)) // refused unless this workstation created the room: fine
 	}
-	y.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
-	if _, err := y.s.flushChat(ctx, true); err != nil {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	c.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	if _, err := c.s.flushChat(ctx, true); err != nil {
+		y.NoteError(err)
 	}
-	if err := y.recoverChat(ctx, xs); err != nil {
-		y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+	if err := c.s.recoverChat(ctx, y, xs); err != nil {
+		y.NoteError(err)
 	}
 }
 
 // recoverChat reads this account's and the clinic room's archives from
 // where this workstation stopped, keeping what it lacks.
-func (y *Syncer) recoverChat(ctx context.Context, xs *xmpp.Session) error {
-	r, err := y.s.live()
+func (s *Session) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) error {
+	r, err := s.live()
 	if err != nil {
 		return err
 	}
-	for _, a := range []struct{ mark, archive string }{{"own", ""}, {"room", y.chatRoom()}} {
-		after, err := y.s.archiveMark(ctx, r, a.mark)
+	for _, a := range []struct{ mark, archive string }{{"own", ""}, {"room", chatRoom(y)}} {
+		after, err := s.archiveMark(ctx, r, a.mark)
 		if err != nil {
 			return err
 		}
@@ -157,13 +174,13 @@ func (y *Syncer) recoverChat(ctx context.Context, xs *xmpp.Session) error {
 				return fmt.Errorf("app: recover the chat history from the server: %w", err)
 			}
 			for _, m := range page.Messages {
-				if _, err := y.s.receiveChat(ctx, y, m); err != nil {
+				if _, err := s.receiveChat(ctx, y, m); err != nil {
 					return err
 				}
 			}
 			if page.Last != "" {
 				after = page.Last
-				if err := y.s.putArchiveMark(ctx, r, a.mark, after); err != nil {
+				if err := s.putArchiveMark(ctx, r, a.mark, after); err != nil {
 					return err
 				}
 			}
@@ -182,17 +199,17 @@ func bareOf(addr string) string {
 
 // receiveChat turns one XMPP message (live, offline or archived) into a
 // kept chat message. It reports whether the message was new.
-func (s *Session) receiveChat(ctx context.Context, y *Syncer, m xmpp.Message) (bool, error) {
+func (s *Session) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, error) {
 	r, err := s.live()
 	if err != nil {
 		return false, err
 	}
-	device, _ := y.workstationOf(m.Sender)
+	device, _ := y.DeviceOf(m.Sender)
 	devs, err := s.knownDevices(ctx, r, device)
 	if err != nil {
 		return false, err
 	}
-	c := readChat(r, devs, y.chatRoom(), y.cfg.Domain, m, s.env.Now())
+	c := readChat(r, devs, chatRoom(y), y.Domain(), m, s.env.Now())
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}

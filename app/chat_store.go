@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -359,12 +360,12 @@ func (s *Session) putArchiveMark(ctx context.Context, r *replica.Replica, archiv
 
 // sendQueued hands one message to the server: to the clinic room, or to
 // each of the recipient's workstations.
-func sendQueued(ctx context.Context, y *Syncer, xs *xmpp.Session, e chatQueued) error {
-	targets := []string{y.chatRoom()}
+func sendQueued(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session, e chatQueued) error {
+	targets := []string{chatRoom(y)}
 	if !e.Room {
 		targets = targets[:0]
 		for _, d := range e.Devices {
-			targets = append(targets, d+"@"+y.cfg.Domain)
+			targets = append(targets, d+"@"+y.Domain())
 		}
 	}
 	for _, to := range targets {

@@ -1,4 +1,4 @@
-package app
+package netsync
 
 import (
 	"context"
@@ -90,7 +90,7 @@ func (y *Syncer) askAgain(w replica.Want) {
 // wanted notes a want addressed to this workstation, said by the account
 // requester.
 func (y *Syncer) wanted(w replica.Want, requester string) {
-	r, err := y.s.live()
+	r, err := y.ws.Replica()
 	if err != nil || w.Device != r.Device() {
 		return
 	}
@@ -112,7 +112,7 @@ func (y *Syncer) wanted(w replica.Want, requester string) {
 	}
 	y.mu.Unlock()
 	if !ok {
-		y.update(func(st *SyncStatus) { st.Refused++ })
+		y.update(func(st *Status) { st.Refused++ })
 		return
 	}
 	select {
@@ -135,7 +135,7 @@ func (y *Syncer) resendLoop() {
 		y.resendFrom = 0
 		y.mu.Unlock()
 		if err := y.sendAgain(from); err != nil {
-			y.update(func(st *SyncStatus) { st.LastError = err.Error() })
+			y.update(func(st *Status) { st.LastError = err.Error() })
 		}
 		if !y.sleep(resendGap) { // wants meanwhile are answered together
 			return
@@ -158,7 +158,7 @@ func (y *Syncer) recentRepack(seq uint64) (repack, bool) {
 // sendAgain puts this workstation's pushed events from seq on IPFS again in
 // a fresh pack and announces it.
 func (y *Syncer) sendAgain(from uint64) error {
-	r, err := y.s.live()
+	r, err := y.ws.Replica()
 	if err != nil || from == 0 {
 		return nil
 	}
@@ -169,7 +169,7 @@ func (y *Syncer) sendAgain(from uint64) error {
 	p := replica.Pack{Device: r.Device(), From: from, Resent: time.Now().UnixMilli()}
 	var last store.Envelope
 	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
-		pushed, err := tx.Meta(y.ctx, metaPackSeq)
+		pushed, err := tx.Meta(y.ctx, MetaPackSeq)
 		if err != nil {
 			return nil // nothing pushed yet: nothing to send again
 		}
@@ -203,7 +203,7 @@ func (y *Syncer) sendAgain(from uint64) error {
 	defer cancel()
 	cid, err := y.ipf.Put(ctx, b)
 	if err != nil {
-		return fmt.Errorf("app: another workstation asked for changes again, but the clinic's IPFS node did not take them: %w", err)
+		return fmt.Errorf("netsync: another workstation asked for changes again, but the clinic's IPFS node did not take them: %w", err)
 	}
 	y.mu.Lock()
 	y.pushed = append(y.pushed, cid)

@@ -1,0 +1,369 @@
+package netsync
+
+import (
+	"context"
+	"errors"
+
+	"time"
+
+	"github.com/medihaven/medihaven/sync/ipfs"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Fetching what announcements name. An announcement is a hint, not a
+// command: anyone in the sync room can post one, and a member's modified
+// software can name CIDs that do not exist or chains of huge packs. So:
+//
+//   - A head counts only when said by its device's own XMPP account
+//     (onMessage); heads of this workstation's own device said by another
+//     account are kept too, as signs of a fork, at the lowest priority.
+//   - Heads wait in one lane per device; a few workers serve the lanes, one
+//     head per lane at a time, devices this workstation already holds
+//     verified events of first, fresh heads before retried ones. A CID
+//     that does not come costs its own lane only.
+//   - A head is first fetched from the clinic's Kubo node's own store
+//     (instant, found or not), then from its peers with growing timeouts;
+//     after maxHeadTries it is forgotten: a genuine head is re-announced
+//     every 15 s anyway.
+//   - A walk back through a device's packs holds at most fetchShare bytes
+//     of packs per worker (fetchMemory in all): beyond that it keeps only
+//     CIDs and fetches the packs again, oldest first, when applying. It
+//     remembers at most walkSegment packs at a time: a longer chain is
+//     walked again after its older part was applied, so memory stays
+//     bounded whatever the chain's length.
+
+const (
+	// FetchWorkers is how many packs are fetched at once.
+	FetchWorkers = 4
+	// slowWorkers bounds the workers waiting on peers for a CID the node
+	// does not hold, so that heads the node holds are always served.
+	slowWorkers  = FetchWorkers / 2
+	fetchMemory  = 64 << 20
+	fetchShare   = fetchMemory / FetchWorkers
+	walkSegment  = 4096
+	maxHeadTries = 5   // the node's store once, then its peers four times
+	laneHeads    = 16  // heads kept per device
+	maxLanes     = 512 // devices with heads waiting
+	localTimeout = 30 * time.Second
+)
+
+// heardHead is an announcement heard in the sync room.
+type heardHead struct {
+	replica.Announcement
+	own bool // said by the device's own account
+}
+
+// headTry is a heard head waiting in its device's lane.
+type headTry struct {
+	heardHead
+	tries int       // fetches that failed
+	downs int       // fetches that failed because the node was down
+	due   time.Time // not before
+}
+
+// netTimeout is how long the tries-th fetch (1 = the first from peers)
+// waits for peers.
+func netTimeout(tries int) time.Duration {
+	return min(2*time.Second<<max(tries-1, 0), 16*time.Second)
+}
+
+// retryAfter is the pause before the next fetch after tries failures.
+func retryAfter(tries int) time.Duration {
+	return min(250*time.Millisecond<<(2*max(tries-1, 0)), 15*time.Second)
+}
+
+type lane struct {
+	heads  map[string]*headTry // by CID
+	busy   bool
+	slow   bool // busy with a fetch from peers
+	known  bool // this workstation holds verified events of the device
+	served time.Time
+}
+
+// fetchResult is what a worker reports about one head.
+type fetchResult struct {
+	h       headTry
+	changed bool // envelopes were stored
+	err     error
+}
+
+// fetchLoop hands heard heads to a pool of workers, lane by lane.
+func (y *Syncer) fetchLoop() {
+	defer y.wg.Done()
+	jobs := make(chan headTry, FetchWorkers)
+	results := make(chan fetchResult, FetchWorkers)
+	defer close(jobs)
+	for range FetchWorkers {
+		y.wg.Add(1)
+		go func() {
+			defer y.wg.Done()
+			for h := range jobs {
+				changed, err := y.fetchHead(h)
+				results <- fetchResult{h: h, changed: changed, err: err}
+			}
+		}()
+	}
+	lanes := map[string]*lane{}
+	busy, slow := 0, 0
+	var maintained time.Time
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		for busy < FetchWorkers {
+			device, h := pickHead(lanes, now, slow < slowWorkers)
+			if h == nil {
+				break
+			}
+			l := lanes[device]
+			l.busy, l.slow, l.served = true, h.tries > 0, now
+			delete(l.heads, h.CID)
+			busy++
+			if l.slow {
+				slow++
+			}
+			jobs <- *h
+		}
+		y.update(func(st *Status) {
+			st.CatchingUp = busy > 0
+			if busy == 0 {
+				st.Behind = 0
+			}
+		})
+		if busy < FetchWorkers {
+			timer.Reset(nextDue(lanes, now, slow < slowWorkers))
+		} else {
+			timer.Reset(time.Hour)
+		}
+		select {
+		case <-y.ctx.Done():
+			return
+		case h := <-y.heard:
+			y.enqueue(lanes, h)
+		drain:
+			for {
+				select {
+				case h := <-y.heard:
+					y.enqueue(lanes, h)
+				default:
+					break drain
+				}
+			}
+		case res := <-results:
+			busy--
+			l := lanes[res.h.Device]
+			if l.slow {
+				slow--
+			}
+			l.busy, l.slow = false, false
+			y.settle(l, res)
+			if len(l.heads) == 0 && !l.busy {
+				delete(lanes, res.h.Device)
+			}
+			// Upkeep after what changed here, and now and then anyway
+			// (as every re-announcement did before), but not after every
+			// head that brought nothing: a flood of them would keep it busy.
+			if res.changed || time.Since(maintained) >= reannounceGap {
+				maintained = time.Now()
+				select {
+				case y.maint <- struct{}{}:
+				default:
+				}
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+// enqueue puts a heard head in its device's lane.
+func (y *Syncer) enqueue(lanes map[string]*lane, h heardHead) {
+	l := lanes[h.Device]
+	if l == nil {
+		if len(lanes) >= maxLanes {
+			y.update(func(st *Status) { st.Dropped++ })
+			return
+		}
+		// Heads of this workstation's own device said by others come last.
+		l = &lane{heads: map[string]*headTry{}, known: !y.ownDevice(h.Device) && y.knownDevice(h.Device)}
+		lanes[h.Device] = l
+	}
+	if cur := l.heads[h.CID]; cur != nil {
+		cur.own = cur.own || h.own // a retry keeps its count: saying it again does not reset it
+		return
+	}
+	if len(l.heads) >= laneHeads {
+		// Keep the newest heads; the device's own say before others'.
+		var worst *headTry
+		for _, c := range l.heads {
+			if worst == nil || c.own != worst.own && !c.own || c.own == worst.own && c.Seq < worst.Seq {
+				worst = c
+			}
+		}
+		if worst.own && !h.own || worst.own == h.own && worst.Seq >= h.Seq {
+			y.update(func(st *Status) { st.Dropped++ })
+			return
+		}
+		delete(l.heads, worst.CID)
+		y.update(func(st *Status) { st.Dropped++ })
+	}
+	l.heads[h.CID] = &headTry{heardHead: h}
+}
+
+// settle notes the outcome of one fetch: done, retry later, or give up.
+func (y *Syncer) settle(l *lane, res fetchResult) {
+	h := res.h
+	if res.err == nil {
+		l.known = l.known || !y.ownDevice(h.Device) && y.knownDevice(h.Device)
+		return
+	}
+	if !errors.Is(res.err, ipfs.ErrNotFound) {
+		// A CID nobody stored is a bad hint, not a fault to show: it
+		// counts in GaveUp once forgotten.
+		y.update(func(st *Status) { st.LastError = res.err.Error() })
+	}
+	if errors.Is(res.err, ipfs.ErrUnavailable) {
+		h.downs++ // the node is down: not this head's fault
+		h.due = time.Now().Add(y.backoff(h.downs))
+	} else {
+		h.tries++
+		if h.tries >= maxHeadTries {
+			y.update(func(st *Status) { st.GaveUp++ })
+			return
+		}
+		h.due = time.Now().Add(retryAfter(h.tries))
+	}
+	if cur := l.heads[h.CID]; cur != nil {
+		h.own = h.own || cur.own // heard again meanwhile: the count stands
+	} else if len(l.heads) >= laneHeads {
+		y.update(func(st *Status) { st.Dropped++ })
+		return
+	}
+	l.heads[h.CID] = &h
+}
+
+// pickHead chooses the next head to fetch: from a lane not busy, devices
+// this workstation knows first, then heads said by their device's own
+// account, fresh before retried, the lane served longest ago first; the
+// newest head of the lane. A retry waits on peers: only when slowOK.
+func pickHead(lanes map[string]*lane, now time.Time, slowOK bool) (string, *headTry) {
+	var bestDevice string
+	var best *headTry
+	var bestLane *lane
+	better := func(l *lane, h *headTry) bool {
+		switch {
+		case best == nil:
+			return true
+		case l.known != bestLane.known:
+			return l.known
+		case h.own != best.own:
+			return h.own
+		case (h.tries == 0) != (best.tries == 0):
+			return h.tries == 0
+		case !l.served.Equal(bestLane.served):
+			return l.served.Before(bestLane.served)
+		default:
+			return h.Seq > best.Seq
+		}
+	}
+	for device, l := range lanes {
+		if l.busy {
+			continue
+		}
+		for _, h := range l.heads {
+			if h.due.After(now) || h.tries > 0 && !slowOK {
+				continue
+			}
+			if better(l, h) {
+				bestDevice, best, bestLane = device, h, l
+			}
+		}
+	}
+	return bestDevice, best
+}
+
+// nextDue is how long until a head pickHead could choose is due (an hour
+// if none): heads of busy lanes, and retries while no slow worker is free,
+// wait for a fetch to end, which wakes the loop anyway.
+func nextDue(lanes map[string]*lane, now time.Time, slowOK bool) time.Duration {
+	d := time.Hour
+	for _, l := range lanes {
+		if l.busy {
+			continue
+		}
+		for _, h := range l.heads {
+			if h.tries == 0 || slowOK {
+				d = min(d, max(h.due.Sub(now), time.Millisecond))
+			}
+		}
+	}
+	return d
+}
+
+// knownDevice reports whether this workstation holds a verified event of
+// device.
+func (y *Syncer) knownDevice(device string) bool {
+	r, err := y.ws.Replica()
+	if err != nil {
+		return false
+	}
+	var ok bool
+	_ = r.DB().View(y.ctx, func(tx *store.Tx) error {
+		ok, err = accepted(y.ctx, tx, device, 1)
+		return err
+	})
+	return ok
+}
+
+// fetchHead fetches one head and asks again for what arrived altered.
+func (y *Syncer) fetchHead(h headTry) (changed bool, err error) {
+	want, changed, err := y.catchUp(h)
+	if want > 0 && !y.ownDevice(h.Device) {
+		y.askAgain(replica.Want{Device: h.Device, Seq: want})
+	}
+	y.setBehind(h.Device, 0)
+	return changed, err
+}
+
+// setBehind notes how many events of device are known to exist and not
+// yet applied; the status shows the sum.
+func (y *Syncer) setBehind(device string, n int) {
+	y.mu.Lock()
+	if n == 0 {
+		delete(y.behind, device)
+	} else {
+		y.behind[device] = n
+	}
+	sum := 0
+	for _, b := range y.behind {
+		sum += b
+	}
+	y.mu.Unlock()
+	y.update(func(st *Status) { st.Behind = sum })
+}
+
+// maintainLoop runs the workstation's upkeep (admissions, grants, rotations)
+// after fetched events were applied, once for any number of fetches.
+func (y *Syncer) maintainLoop() {
+	defer y.wg.Done()
+	for {
+		select {
+		case <-y.ctx.Done():
+			return
+		case <-y.maint:
+		}
+		if err := y.ws.Upkeep(y.ctx); err != nil && y.ctx.Err() == nil {
+			y.update(func(st *Status) { st.LastError = err.Error() })
+		}
+	}
+}
+
+// accepted reports whether this workstation holds device's event seq,
+// verified (applied, kept sealed or refused).
+func accepted(ctx context.Context, tx *store.Tx, device string, seq uint64) (bool, error) {
+	e, err := tx.EnvelopeAt(ctx, device, seq)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && e.State != store.Pending, err
+}

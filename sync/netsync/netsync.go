@@ -1,0 +1,325 @@
+package netsync
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/medihaven/medihaven/sync/ipfs"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// Config says how a workstation reaches the clinic's services.
+type Config struct {
+	IPFS     string // Kubo API address (multiaddr or host:port)
+	XMPPAddr string // host:port
+	Domain   string // XMPP domain; the sync room is sync@rooms.DOMAIN
+	// PinnedCert is the XMPP server's certificate (PEM) when it is
+	// self-signed: only it is trusted. Empty: the system's CAs verify it.
+	PinnedCert []byte
+	// CertPin is the SHA-256 of the XMPP server's certificate (hex): only
+	// a server presenting that certificate is trusted.
+	CertPin string
+	// Register creates the workstation's XMPP account in-band on first
+	// connect: for loopback tests and demos only.
+	Register bool
+	// Backoff bounds for retries (defaults 100 ms and 5 s).
+	MinBackoff, MaxBackoff time.Duration
+
+	// FetchShare bounds the pack bytes one fetch worker holds, WalkSegment
+	// the packs one walk back through a chain remembers (0: the defaults,
+	// 16 MiB and 4096; tests set them low).
+	FetchShare  int64
+	WalkSegment int
+}
+
+// Status is what the status bar shows.
+type Status struct {
+	Connected  bool // XMPP session up and in the sync room
+	IPFSUp     bool // the last call to Kubo worked
+	Waiting    int  // changes waiting to be sent
+	CatchingUp bool
+	Behind     int    // envelopes known to exist and not yet fetched
+	Problems   int    // envelopes or packs refused so far
+	Announced  uint64 // sequence of this workstation's head last announced
+	LastError  string
+	// Refused counts sync messages not believed: a head, want or hello
+	// not said by the XMPP account of a workstation (a head: of the
+	// device it names). They are dropped, never an error.
+	Refused int
+	// Dropped counts heads let go unfetched in a flood (a device's lane
+	// or the lanes were full), GaveUp those whose packs never came.
+	Dropped, GaveUp int
+	// Forked, when set, says that events of this workstation's own device
+	// were written elsewhere (someone signs in its chain): show it to the
+	// person and tell the administrator. The problems list names them.
+	Forked string
+}
+
+// Workstation is what the sync needs of the workstation it runs for: its
+// clinic log, its upkeep and its XMPP account's password. The logged-in
+// session implements it (app).
+type Workstation interface {
+	// Replica returns the workstation's clinic log, or an error while the
+	// workstation is locked: the sync then waits and tries again.
+	Replica() (*replica.Replica, error)
+	// Upkeep runs the workstation's upkeep (admissions, grants, key
+	// rotations) after fetched events were applied; nil while locked.
+	Upkeep(ctx context.Context) error
+	// XMPPPassword returns the password of the workstation's XMPP account
+	// (DEVICE@DOMAIN), made on first use and kept sealed on the
+	// workstation.
+	XMPPPassword(ctx context.Context) (string, error)
+}
+
+// ErrInvalidConfig means the sync settings are incomplete or wrong: the
+// wrapping says which.
+var ErrInvalidConfig = errors.New("netsync: the clinic's server settings are incomplete or wrong")
+
+// Syncer runs a workstation's network sync until Stop.
+type Syncer struct {
+	ws   Workstation
+	chat Chat // nil: no chat rides on this sync
+	cfg  Config
+	tls  *tls.Config
+	ipf  *ipfs.Client
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{}
+	heard  chan heardHead
+	again  chan struct{} // re-announce soon: a workstation we had not heard of spoke
+	maint  chan struct{} // run the upkeep: fetched events were applied
+	peers  sync.Map      // device ids heard in the room
+	// resend wakes resendLoop: a workstation asked for this device's
+	// events again from resendFrom (mh1 want; resend.go).
+	resend chan struct{}
+
+	// Pack bytes held by the fetch workers now, and the most ever.
+	packBytes, peakPackBytes atomic.Int64
+
+	mu         sync.Mutex
+	status     Status
+	xs         *xmpp.Session
+	problems   []replica.Problem
+	pushed     []string             // CIDs of the packs this syncer put on IPFS
+	resendFrom uint64               // lowest seq asked for again, 0 for none
+	asked      map[string]time.Time // when we last asked a device again
+	answered   map[string]time.Time // when we last answered a requester's want
+	repacks    []repack             // packs recently sent again
+	behind     map[string]int       // by device: events known and not yet applied
+	onStatus   map[int]func(Status)
+	listener   int
+}
+
+// Store meta keys of this workstation's newest pack on IPFS.
+const (
+	// MetaPackHead holds the CID of the newest pack pushed.
+	MetaPackHead = "sync/pack-head"
+	// MetaPackSeq holds the seq of the last envelope in it (decimal).
+	MetaPackSeq = "sync/pack-seq"
+)
+
+const (
+	packChunk     = 2000    // envelopes per pack at most
+	packBytes     = 4 << 20 // envelope bytes per pack at most (one larger envelope goes alone): far below replica.MaxPackBytes once in base64
+	applyChunk    = 5000    // envelopes per Apply call while catching up (one transaction, one sorted index write)
+	reannounceGap = 15 * time.Second
+	helloGap      = time.Second
+)
+
+// Start connects workstation ws to the clinic's Kubo and Prosody and keeps
+// it in sync until Stop; chat, when not nil, rides on the sync's XMPP
+// session. It returns at once; connection trouble shows in Status and is
+// retried. Bad settings give an error wrapping ErrInvalidConfig.
+func Start(ctx context.Context, cfg Config, ws Workstation, chat Chat) (*Syncer, error) {
+	if _, err := ws.Replica(); err != nil {
+		return nil, err
+	}
+	if cfg.IPFS == "" || cfg.XMPPAddr == "" || cfg.Domain == "" {
+		return nil, fmt.Errorf("%w: sync needs the clinic's Kubo API address, XMPP server and domain (settings)", ErrInvalidConfig)
+	}
+	if cfg.MinBackoff == 0 {
+		cfg.MinBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	tc, err := tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
+		kick: make(chan struct{}, 1), heard: make(chan heardHead, 1024), again: make(chan struct{}, 1),
+		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
+		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
+	if chat != nil {
+		chat.Started(ctx, y)
+	}
+	y.wg.Add(5)
+	go y.connectLoop()
+	go y.pushLoop()
+	go y.fetchLoop()
+	go y.maintainLoop()
+	go y.resendLoop()
+	y.Kick()
+	return y, nil
+}
+
+// Stop ends the sync and waits for its goroutines.
+func (y *Syncer) Stop() {
+	y.cancel()
+	y.wg.Wait()
+	if y.chat != nil {
+		y.chat.Stopped(y)
+	}
+	y.mu.Lock()
+	if y.xs != nil {
+		y.xs.Close()
+		y.xs = nil
+	}
+	y.mu.Unlock()
+}
+
+// Kick asks the syncer to push what waits in the outbox now.
+func (y *Syncer) Kick() {
+	select {
+	case y.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Status returns the current sync status.
+func (y *Syncer) Status() Status {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return y.status
+}
+
+// Problems returns the envelopes and packs refused so far.
+func (y *Syncer) Problems() []replica.Problem {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return append([]replica.Problem(nil), y.problems...)
+}
+
+// Pushed returns the CIDs of the packs this syncer put on IPFS.
+func (y *Syncer) Pushed() []string {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	return append([]string(nil), y.pushed...)
+}
+
+// PackBytes returns the bytes of packs the fetch workers hold now and the
+// most they ever held at once (at most FetchWorkers times the fetch share).
+func (y *Syncer) PackBytes() (now, peak int64) {
+	return y.packBytes.Load(), y.peakPackBytes.Load()
+}
+
+// OnStatus calls fn with the current status and then (from a sync
+// goroutine) whenever it changes, until stop is called.
+func (y *Syncer) OnStatus(fn func(Status)) (stop func()) {
+	y.mu.Lock()
+	y.listener++
+	id := y.listener
+	if y.onStatus == nil {
+		y.onStatus = map[int]func(Status){}
+	}
+	y.onStatus[id] = fn
+	st := y.status
+	y.mu.Unlock()
+	fn(st)
+	return func() {
+		y.mu.Lock()
+		delete(y.onStatus, id)
+		y.mu.Unlock()
+	}
+}
+
+func (y *Syncer) update(fn func(*Status)) {
+	y.mu.Lock()
+	before := y.status
+	fn(&y.status)
+	now := y.status
+	fns := make([]func(Status), 0, len(y.onStatus))
+	for _, f := range y.onStatus {
+		fns = append(fns, f)
+	}
+	y.mu.Unlock()
+	if now != before {
+		for _, f := range fns {
+			f(now)
+		}
+	}
+}
+
+// maxProblems bounds the problems kept (the newest; the count goes on).
+const maxProblems = 1000
+
+func (y *Syncer) report(ps ...replica.Problem) {
+	if len(ps) == 0 {
+		return
+	}
+	forked := ""
+	if own := y.ownDeviceID(); own != "" {
+		for _, p := range ps {
+			// This workstation's own events are never refused here: one
+			// of its device that is, was written elsewhere.
+			if p.OwnDevice || p.Device == own {
+				forked = fmt.Sprintf("Event %d of this workstation's own chain was written elsewhere and refused (%s). "+
+					"Your own records are kept; tell your administrator.", p.Seq, p.Reason)
+			}
+		}
+	}
+	y.mu.Lock()
+	y.problems = append(y.problems, ps...)
+	if n := len(y.problems); n > maxProblems {
+		y.problems = append(y.problems[:0:0], y.problems[n-maxProblems:]...)
+	}
+	y.mu.Unlock()
+	y.update(func(st *Status) {
+		st.Problems += len(ps)
+		st.LastError = ps[len(ps)-1].String()
+		if forked != "" {
+			st.Forked = forked
+		}
+	})
+}
+
+// ownDeviceID is this workstation's device id, "" while locked.
+func (y *Syncer) ownDeviceID() string {
+	r, err := y.ws.Replica()
+	if err != nil {
+		return ""
+	}
+	return r.Device()
+}
+
+// ownDevice reports whether device is this workstation's.
+func (y *Syncer) ownDevice(device string) bool { return device == y.ownDeviceID() }
+
+func (y *Syncer) backoff(attempt int) time.Duration {
+	d := y.cfg.MinBackoff << min(attempt, 16)
+	if d > y.cfg.MaxBackoff || d <= 0 {
+		d = y.cfg.MaxBackoff
+	}
+	return d
+}
+
+func (y *Syncer) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-y.ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,308 @@
+package netsync
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+	"github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// The sync room: connect, join, hear and say heads, hellos and wants.
+
+// RoomUser is the sync room's name on the clinic's room service:
+// sync@rooms.DOMAIN.
+const RoomUser = "sync"
+
+// tlsConfig is how the XMPP server's certificate is checked: against the
+// pinned certificate or its SHA-256, or the system's authorities.
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: cfg.Domain, MinVersion: tls.VersionTLS12}
+	switch {
+	case len(cfg.PinnedCert) > 0:
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(cfg.PinnedCert) {
+			return nil, fmt.Errorf("%w: the pinned XMPP server certificate is not a PEM certificate", ErrInvalidConfig)
+		}
+	case cfg.CertPin != "":
+		pin, err := hex.DecodeString(cfg.CertPin)
+		if err != nil || len(pin) != sha256.Size {
+			return nil, fmt.Errorf("%w: the XMPP server's certificate pin is not a SHA-256 in hex", ErrInvalidConfig)
+		}
+		// The chain is not checked against any authority: the server's
+		// certificate must be exactly the pinned one.
+		tc.InsecureSkipVerify = true
+		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				return errors.New("netsync: the XMPP server showed no certificate")
+			}
+			if sum := sha256.Sum256(raw[0]); !bytes.Equal(sum[:], pin) {
+				return errors.New("netsync: the XMPP server's certificate is not the one this clinic pinned: ask your administrator")
+			}
+			return nil
+		}
+	}
+	return tc, nil
+}
+
+func (y *Syncer) room() string { return RoomUser + "@rooms." + y.cfg.Domain }
+
+// ---- XMPP: connect, join, announce, reconnect ----
+
+func (y *Syncer) connectLoop() {
+	defer y.wg.Done()
+	for attempt := 0; y.ctx.Err() == nil; attempt++ {
+		xs, err := y.connect()
+		if err != nil {
+			y.update(func(st *Status) { st.Connected = false; st.LastError = err.Error() })
+			if !y.sleep(y.backoff(attempt)) {
+				return
+			}
+			continue
+		}
+		attempt = 0
+		y.mu.Lock()
+		y.xs = xs
+		y.mu.Unlock()
+		y.update(func(st *Status) { st.Connected = true })
+		y.announce()
+		y.hello(xs)
+		if y.chat != nil { // chat (issue 8): room, queue, archive
+			y.wg.Add(1)
+			go func() { defer y.wg.Done(); y.chat.Connected(y.ctx, y, xs) }()
+		}
+		tick := time.NewTicker(reannounceGap)
+		// Hellos and newcomers make this workstation say its head again,
+		// at most once per helloGap however many ask.
+		var soon <-chan time.Time
+		last := time.Now()
+	serve:
+		for {
+			select {
+			case <-y.ctx.Done():
+				tick.Stop()
+				return
+			case <-xs.Done():
+				break serve
+			case <-tick.C:
+				y.announce()
+				last = time.Now()
+			case <-y.again:
+				if wait := helloGap - time.Since(last); wait > 0 {
+					if soon == nil {
+						soon = time.After(wait)
+					}
+					continue
+				}
+				y.announce()
+				last = time.Now()
+			case <-soon:
+				soon = nil
+				y.announce()
+				last = time.Now()
+			}
+		}
+		tick.Stop()
+		y.mu.Lock()
+		y.xs = nil
+		y.mu.Unlock()
+		xs.Close()
+		y.update(func(st *Status) { st.Connected = false })
+	}
+}
+
+func (y *Syncer) connect() (*xmpp.Session, error) {
+	r, err := y.ws.Replica()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := y.ws.XMPPPassword(y.ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
+	defer cancel()
+	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Device() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
+		TLS: y.tls, Register: y.cfg.Register, OnPresence: y.presence}, y.onMessage)
+	if err != nil {
+		return nil, fmt.Errorf("netsync: connect to the clinic's chat server: %w", err)
+	}
+	if err := JoinRoom(ctx, xs, y.room(), r.Device()); err != nil {
+		xs.Close()
+		return nil, fmt.Errorf("netsync: join the sync room: %w", err)
+	}
+	return xs, nil
+}
+
+// JoinRoom joins a room under the device id as nickname, or, when someone
+// took it, under the device id and a random suffix: who speaks is known by
+// the account, never the nickname, so a squatter cannot keep a
+// workstation out.
+func JoinRoom(ctx context.Context, xs *xmpp.Session, room, device string) error {
+	err := xs.JoinRoom(ctx, room, device)
+	if errors.Is(err, xmpp.ErrNickInUse) {
+		err = xs.JoinRoom(ctx, room, device+"-"+crypto.NewEventID()[:8])
+	}
+	return err
+}
+
+// helloBody asks every workstation in the sync room to say its head: a
+// workstation sends it when it (re)joins, having perhaps missed some.
+const helloBody = "mh1 hello"
+
+// onMessage sorts what the XMPP session hears: sync messages in the sync
+// room, staff chat everywhere else.
+func (y *Syncer) onMessage(m xmpp.Message) {
+	if !m.Room || bareOf(m.From) != y.room() {
+		if y.chat != nil {
+			y.chat.Message(y.ctx, y, m) // chat (issue 8)
+		}
+		return
+	}
+	device, fromWorkstation := y.DeviceOf(m.Sender)
+	refuse := func() {
+		y.update(func(st *Status) {
+			st.Refused++
+			if m.Sender == "" {
+				st.LastError = "netsync: the sync room does not tell who speaks in it, so no announcement can be believed: " +
+					"ask your administrator to make it show real addresses (Prosody: muc_room_default_public_jids = true)"
+			}
+		})
+	}
+	if m.Body == helloBody {
+		switch {
+		case !m.Delay.IsZero(): // said before this workstation joined
+		case fromWorkstation && y.ownDevice(device): // our own, reflected
+		case !fromWorkstation:
+			refuse()
+		default:
+			select {
+			case y.again <- struct{}{}:
+			default:
+			}
+		}
+		return
+	}
+	if w, ok := replica.ParseWant(m.Body); ok {
+		switch {
+		case !m.Delay.IsZero(): // asked before: not replayed from the room's history
+		case !fromWorkstation:
+			refuse()
+		default:
+			y.wanted(w, m.Sender)
+		}
+		return
+	}
+	a, ok := replica.ParseAnnouncement(m.Body)
+	if !ok {
+		return // the sync room carries nothing else
+	}
+	own := fromWorkstation && device == a.Device
+	if !own && !y.ownDevice(a.Device) {
+		// Only a device's own account speaks for it. (A head of this
+		// workstation's own device said by another account is kept: it
+		// may show that someone writes in its chain.)
+		refuse()
+		return
+	}
+	if own {
+		if _, known := y.peers.LoadOrStore(a.Device, true); !known {
+			// A workstation we had not heard of may have missed our head.
+			select {
+			case y.again <- struct{}{}:
+			default:
+			}
+		}
+	}
+	select {
+	case y.heard <- heardHead{Announcement: a, own: own}:
+	default: // a flood: the periodic re-announcement will bring it back
+		y.update(func(st *Status) { st.Dropped++ })
+	}
+}
+
+// DeviceOf returns the device of a workstation's XMPP account
+// (DEVICE@DOMAIN, the clinic's domain); ok is false for any other account.
+func (y *Syncer) DeviceOf(account string) (device string, ok bool) {
+	local, domain, found := strings.Cut(account, "@")
+	if !found || domain != y.cfg.Domain || !replica.ValidDevice(local) {
+		return "", false
+	}
+	return local, true
+}
+
+func (y *Syncer) hello(xs *xmpp.Session) {
+	y.sayOn(xs, helloBody)
+}
+
+// say says text in the sync room; false when it was not said (offline, or
+// the send failed, which the status shows).
+func (y *Syncer) say(text string) bool {
+	y.mu.Lock()
+	xs := y.xs
+	y.mu.Unlock()
+	return xs != nil && y.sayOn(xs, text)
+}
+
+func (y *Syncer) sayOn(xs *xmpp.Session, text string) bool {
+	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
+	defer cancel()
+	if err := xs.SendRoom(ctx, y.room(), text); err != nil {
+		y.update(func(st *Status) { st.LastError = err.Error() })
+		return false
+	}
+	return true
+}
+
+// announce says this workstation's newest pushed head in the sync room.
+func (y *Syncer) announce() {
+	r, err := y.ws.Replica()
+	if err != nil {
+		return
+	}
+	var a replica.Announcement
+	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
+		cid, err := tx.Meta(y.ctx, MetaPackHead)
+		if err != nil {
+			return err
+		}
+		seqb, err := tx.Meta(y.ctx, MetaPackSeq)
+		if err != nil {
+			return err
+		}
+		seq, err := strconv.ParseUint(string(seqb), 10, 64)
+		if err != nil {
+			return err
+		}
+		e, err := tx.EnvelopeAt(y.ctx, r.Device(), seq)
+		if err != nil {
+			return err
+		}
+		a = replica.Announcement{Device: r.Device(), Seq: seq, Hash: e.Hash, CID: string(cid)}
+		return nil
+	})
+	if err != nil {
+		return // nothing pushed yet
+	}
+	if y.say(a.String()) {
+		y.update(func(st *Status) { st.Announced = a.Seq })
+	}
+}
+
+// bareOf is an XMPP address without its resource (a room occupant's: the
+// room).
+func bareOf(addr string) string {
+	bare, _, _ := strings.Cut(addr, "/")
+	return bare
+}

@@ -1,0 +1,349 @@
+package netsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/ipfs"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Catching up with one head, in bounded memory: walk back through the
+// device's packs until what this workstation holds, then apply them
+// oldest first (fetch.go says why the bounds).
+
+type walkStep struct {
+	cid      string
+	from, to uint64
+	pack     *replica.Pack // nil while not in memory
+	size     int64
+}
+
+// packMem is one worker's account of the pack bytes it holds.
+type packMem struct {
+	y     *Syncer
+	limit int64
+	used  int64
+	held  []*walkStep
+}
+
+func (m *packMem) hold(s *walkStep, p *replica.Pack, size int64) {
+	s.pack, s.size = p, size
+	m.used += size
+	m.held = append(m.held, s)
+	m.y.inflight(size)
+}
+
+func (m *packMem) release(s *walkStep) {
+	if s.pack == nil {
+		return
+	}
+	s.pack = nil
+	m.used -= s.size
+	m.y.inflight(-s.size)
+}
+
+// dropAll forgets every pack held (their CIDs stay in the walk).
+func (m *packMem) dropAll() {
+	for _, s := range m.held {
+		m.release(s)
+	}
+	m.held = m.held[:0]
+}
+
+// room is how many bytes the next pack may have without passing the
+// limit; a worker holding nothing may always read one whole pack.
+func (m *packMem) room() int64 {
+	if m.used == 0 {
+		return max(m.limit, replica.MaxPackBytes)
+	}
+	return min(m.limit-m.used, replica.MaxPackBytes)
+}
+
+// inflight adds n to the pack bytes held by all workers and notes the peak.
+func (y *Syncer) inflight(n int64) {
+	now := y.packBytes.Add(n)
+	for {
+		peak := y.peakPackBytes.Load()
+		if now <= peak || y.peakPackBytes.CompareAndSwap(peak, now) {
+			return
+		}
+	}
+}
+
+// fetchPack reads the pack cid into step s, within the worker's memory:
+// when the pack does not fit, the packs held are dropped first. A first
+// try reads the node's own store only; later ones wait on peers.
+func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, error) {
+	for {
+		room := m.room()
+		if room <= 0 {
+			m.dropAll()
+			continue
+		}
+		var b []byte
+		var err error
+		if tries == 0 {
+			ctx, cancel := context.WithTimeout(y.ctx, localTimeout)
+			b, err = y.ipf.GetLocal(ctx, s.cid, room)
+			cancel()
+		} else {
+			ctx, cancel := context.WithTimeout(y.ctx, netTimeout(tries))
+			b, err = y.ipf.Get(ctx, s.cid, room)
+			cancel()
+		}
+		if errors.Is(err, ipfs.ErrTooLarge) && room < replica.MaxPackBytes && m.used > 0 {
+			m.dropAll()
+			continue
+		}
+		if err != nil && !errors.Is(err, ipfs.ErrTooLarge) {
+			if !errors.Is(err, ipfs.ErrNotFound) {
+				y.update(func(st *Status) { st.IPFSUp = false })
+			}
+			return replica.Pack{}, fmt.Errorf("netsync: fetch changes of another workstation from IPFS: %w", err)
+		}
+		y.update(func(st *Status) { st.IPFSUp = true })
+		if err != nil {
+			return replica.Pack{}, fmt.Errorf("%w: %w", replica.ErrMalformedPack, err)
+		}
+		p, err := replica.ParsePack(b)
+		if err != nil {
+			return p, err
+		}
+		m.hold(s, &p, int64(len(b)))
+		return p, nil
+	}
+}
+
+// catchUp fetches what a head says exists and applies it, oldest first.
+// It returns the seq of the device to ask for again when some of its
+// events arrived altered (0 when nothing is missing).
+func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
+	r, err := y.ws.Replica()
+	if err != nil {
+		return 0, false, nil
+	}
+	a := h.Announcement
+	if done, err := y.holds(r, a); err != nil || done {
+		return 0, false, err
+	}
+	altered := false
+	defer func() {
+		if altered && err == nil {
+			want, err = y.missing(r, a.Device, a.Seq)
+		}
+	}()
+	m := &packMem{y: y, limit: y.fetchShare()}
+	defer m.dropAll()
+	// A walk remembers at most walkSegment packs: the older part of a
+	// longer chain is walked and applied first, then the newer again.
+	type segment struct {
+		cid       string
+		next      uint64 // From of the newer pack that named cid; 0 for the head
+		descended bool
+	}
+	stack := []segment{{cid: a.CID}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		steps, rest, bad, err := y.walk(r, a, top.cid, top.next, h.tries, m)
+		if err != nil {
+			return 0, changed, err
+		}
+		altered = altered || bad
+		if rest != "" && !top.descended {
+			top.descended = true
+			m.dropAll()
+			stack = append(stack, segment{cid: rest, next: steps[len(steps)-1].from})
+			continue
+		}
+		stack = stack[:len(stack)-1]
+		bad, err = y.applySteps(r, a, steps, h.tries, m, &changed)
+		if err != nil {
+			return 0, changed, err
+		}
+		altered = altered || bad
+	}
+	return 0, changed, nil
+}
+
+// holds reports whether this workstation already holds what a heads says.
+// For its own device, only an announcement of exactly its own event is
+// nothing new: any other is a sign that someone writes in its chain, and
+// is fetched so that applying it reports the fork.
+func (y *Syncer) holds(r *replica.Replica, a replica.Announcement) (bool, error) {
+	var have bool
+	err := r.DB().View(y.ctx, func(tx *store.Tx) error {
+		if a.Device == r.Device() {
+			e, err := tx.EnvelopeAt(y.ctx, a.Device, a.Seq)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			have = err == nil && e.Hash == a.Hash && e.State != store.Pending
+			return err
+		}
+		var err error
+		have, err = accepted(y.ctx, tx, a.Device, a.Seq)
+		return err
+	})
+	return have, err
+}
+
+// walk goes back from the pack cid through a's device's chain until it
+// reaches what this workstation holds, the chain's start, or walkSegment
+// packs; then rest is the CID where it stopped. next is the From of the
+// newer pack that named cid (0: cid is a's head). Packs stay in memory
+// as far as m allows. bad reports a block that is not the pack it should
+// be: the walk stops there and the device is asked for it again.
+func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, next uint64, tries int, m *packMem) (steps []*walkStep, rest string, bad bool, err error) {
+	for cid != "" {
+		if len(steps) >= y.walkSegment() {
+			return steps, cid, false, nil
+		}
+		s := &walkStep{cid: cid}
+		p, err := y.fetchPack(s, tries, m)
+		switch {
+		case errors.Is(err, replica.ErrMalformedPack):
+		case err != nil:
+			return steps, "", false, err
+		case p.Device != a.Device:
+			err = errors.New("a pack of another device")
+		case next == 0 && (a.Seq < p.From || a.Seq > p.To):
+			err = fmt.Errorf("the pack holds events %d..%d, not the announced %d", p.From, p.To, a.Seq)
+		case next != 0 && p.To+1 != next:
+			err = fmt.Errorf("the pack holds events %d..%d, not those before %d", p.From, p.To, next)
+		}
+		if err != nil {
+			// These bytes will not change: apply what was fetched and ask
+			// the device for what this one should have held.
+			m.release(s)
+			y.report(replica.Problem{Event: cid, Device: a.Device, Reason: "IPFS block is not a valid pack of this device: refused (" + err.Error() + ")", Altered: true})
+			return steps, "", true, nil
+		}
+		s.from, s.to = p.From, p.To
+		steps = append(steps, s)
+		y.setBehind(a.Device, int(a.Seq-min(a.Seq, p.From)+1))
+		stop := p.From <= 1 || p.Prev == ""
+		if !stop {
+			if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
+				stop, err = accepted(y.ctx, tx, a.Device, p.From-1)
+				return err
+			}); err != nil {
+				return steps, "", false, err
+			}
+		}
+		if stop {
+			break
+		}
+		next, cid = p.From, p.Prev
+	}
+	return steps, "", false, nil
+}
+
+// applySteps applies the packs of a walk (newest first in steps), oldest
+// first, a few thousand envelopes per Apply, fetching again the packs
+// not kept in memory.
+func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []*walkStep, tries int, m *packMem, changed *bool) (altered bool, err error) {
+	var batch [][]byte
+	var inBatch []*walkStep
+	left := 0
+	for _, s := range steps {
+		left += int(s.to - s.from + 1)
+	}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		rep, err := r.Apply(y.ctx, batch)
+		if err != nil {
+			return err
+		}
+		*changed = *changed || rep.New > 0 || rep.Applied > 0
+		for j := range rep.Problems {
+			altered = altered || rep.Problems[j].Altered
+			if rep.Problems[j].Device == "" { // bytes that did not even parse
+				rep.Problems[j].Device = a.Device
+				rep.Problems[j].Reason += " (in a pack fetched from IPFS: its bytes were altered)"
+			}
+		}
+		y.report(rep.Problems...)
+		left -= len(batch)
+		y.setBehind(a.Device, left)
+		for _, s := range inBatch {
+			m.release(s)
+		}
+		batch, inBatch = batch[:0], inBatch[:0]
+		return nil
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		if s.pack == nil {
+			if err := flush(); err != nil {
+				return altered, err
+			}
+			p, err := y.fetchPack(s, tries, m)
+			if err == nil && (p.Device != a.Device || p.From != s.from || p.To != s.to) {
+				m.release(s)
+				err = fmt.Errorf("%w: not the pack read a moment ago", replica.ErrMalformedPack)
+			}
+			if errors.Is(err, replica.ErrMalformedPack) {
+				y.report(replica.Problem{Event: s.cid, Device: a.Device, Reason: "IPFS block is not a valid pack of this device: refused (" + err.Error() + ")", Altered: true})
+				return true, nil
+			}
+			if err != nil {
+				return altered, err
+			}
+		}
+		own, foreign := y.ownEnvelopes(s)
+		batch = append(batch, own...)
+		inBatch = append(inBatch, s)
+		left -= foreign
+		if len(batch) >= applyChunk {
+			if err := flush(); err != nil {
+				return altered, err
+			}
+		}
+	}
+	return altered, flush()
+}
+
+// ownEnvelopes returns the envelopes of the pack in s that are of the
+// pack's device, and how many others it dropped. A pack carries a run of
+// its own device's chain and nothing else: an envelope of another device
+// (a member's modified software may carry others' envelopes, genuine or
+// forged, in its own pack) is not applied and is reported refused, as a
+// problem of the pack's device at the place it took in the pack. Bytes
+// that do not parse are left to Apply, which reports them as altered.
+func (y *Syncer) ownEnvelopes(s *walkStep) (own [][]byte, foreign int) {
+	p := s.pack
+	own = make([][]byte, 0, len(p.Envelopes))
+	var refused []replica.Problem
+	for i, raw := range p.Envelopes {
+		e, err := crypto.ParseEnvelope(raw)
+		if err != nil || e.Header.Device == p.Device {
+			own = append(own, raw)
+			continue
+		}
+		refused = append(refused, replica.Problem{Event: e.Header.ID, Device: p.Device, Seq: p.From + uint64(i),
+			Reason: fmt.Sprintf("the pack %s of this device carries an event of device %s (seq %d): refused, a pack holds its own device's events only",
+				s.cid, e.Header.Device, e.Header.Seq)})
+	}
+	y.report(refused...)
+	return own, len(refused)
+}
+
+func (y *Syncer) fetchShare() int64 {
+	if y.cfg.FetchShare > 0 {
+		return y.cfg.FetchShare
+	}
+	return fetchShare
+}
+
+func (y *Syncer) walkSegment() int {
+	if y.cfg.WalkSegment > 0 {
+		return y.cfg.WalkSegment
+	}
+	return walkSegment
+}
