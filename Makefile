@@ -129,7 +129,12 @@ bench: deps
 clean:
 	rm -rf bin .run
 
-# ---- make run: local Kubo and Prosody on loopback, a demo clinic, the app ----
+# ---- make run: the clinic's servers on loopback, a demo clinic, the app ----
+# The servers are `medihaven server init|run`, the configuration a clinic
+# uses, so there is one to keep right. Two loopback-only switches are the
+# demo's: `medihaven demo` makes its profiles' XMPP accounts in-band
+# (--open-registration) and the profiles carry no Kubo API secret yet
+# (--api-auth=false); `server init` refuses both unless --listen is loopback.
 KUBO_API_PORT   ?= 15001
 XMPP_PORT       ?= 15222
 XMPP_DOMAIN     := clinic.localhost
@@ -139,68 +144,40 @@ export KUBO_API_PORT XMPP_PORT XMPP_DOMAIN DEMO_PASSPHRASE DEMO_PATIENTS RUNDIR 
 
 define RUN_SCRIPT
 set -euo pipefail
-mkdir -p "$$RUNDIR"/{home/.cache,home/.config,runtime,prosody/data}; chmod 700 "$$RUNDIR/runtime"
-pids=()
-cleanup() { for p in "$${pids[@]}"; do kill "$$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
+mkdir -p "$$RUNDIR"/{home/.cache,home/.config,runtime}; chmod 700 "$$RUNDIR/runtime"
+S="$$RUNDIR/server"
 busy() { (exec 3<>/dev/tcp/127.0.0.1/$$1) 2>/dev/null; }
 for port in $$KUBO_API_PORT $$XMPP_PORT; do
-  if busy $$port; then echo "run: port $$port on 127.0.0.1 is in use; free it or run e.g. make run KUBO_API_PORT=16001 XMPP_PORT=16222" >&2; exit 1; fi
+  if busy $$port; then echo "run: port $$port on 127.0.0.1 is in use; free it, or rm -rf $$RUNDIR and run e.g. make run KUBO_API_PORT=16001 XMPP_PORT=16222" >&2; exit 1; fi
 done
-# Kubo: a local repo on loopback, no bootstrap, no telemetry.
-export IPFS_PATH="$$RUNDIR/ipfs" IPFS_TELEMETRY=off
-if [ ! -f "$$IPFS_PATH/config" ]; then
-  "$$IPFS" init --profile=test --empty-repo >/dev/null
-  "$$IPFS" config Routing.Type none
+if [ ! -f "$$S/server.json" ]; then
+  if [ -d "$$RUNDIR/demo" ]; then # made for the servers make run configured itself before
+    old="$$RUNDIR/demo.old-$$(date +%Y%m%d%H%M%S)"; mv "$$RUNDIR/demo" "$$old"
+    echo "run: the demo clinic was made for other servers; moved it to $$old and making a new one"
+  fi
+  "$$BIN" server init --dir "$$S" --domain "$$XMPP_DOMAIN" --listen 127.0.0.1 \
+    --xmpp-port "$$XMPP_PORT" --api-port "$$KUBO_API_PORT" --swarm-port 0 \
+    --open-registration --api-auth=false >/dev/null
+elif ! grep -q "\"xmpp_port\": $$XMPP_PORT," "$$S/server.json" || ! grep -q "\"api_port\": $$KUBO_API_PORT," "$$S/server.json"; then
+  echo "run: $$S is set up for other ports than $$XMPP_PORT and $$KUBO_API_PORT; rm -rf $$RUNDIR for a fresh demo on these" >&2; exit 1
 fi
-"$$IPFS" config Addresses.API "/ip4/127.0.0.1/tcp/$$KUBO_API_PORT"
-"$$IPFS" daemon >"$$RUNDIR/ipfs.log" 2>&1 & pids+=($$!)
-# Prosody: generated config and a self-signed certificate, loopback only.
-P="$$RUNDIR/prosody"
-if [ ! -f "$$P/$$XMPP_DOMAIN.crt" ]; then
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$$XMPP_DOMAIN" \
-    -addext "subjectAltName=DNS:$$XMPP_DOMAIN,DNS:rooms.$$XMPP_DOMAIN" \
-    -keyout "$$P/$$XMPP_DOMAIN.key" -out "$$P/$$XMPP_DOMAIN.crt" 2>/dev/null
-fi
-cat >"$$P/prosody.cfg.lua" <<CFG
-run_as_root = true
-daemonize = false
-pidfile = "$$P/prosody.pid"
-data_path = "$$P/data"
-interfaces = { "127.0.0.1" }
-c2s_ports = { $$XMPP_PORT }
-s2s_ports = { }
-http_ports = { }
-https_ports = { }
-log = { info = "$$P/prosody.log" }
-c2s_require_encryption = true
-authentication = "internal_hashed"
-storage = "internal"
-allow_registration = true
-registration_invite_only = false
-limits = { c2s = { rate = "1mb/s" } }
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "register", "mam", "smacks", "carbons", "pep", "offline", "invites", "invites_adhoc", "invites_register" }
-certificates = "$$P"
-VirtualHost "$$XMPP_DOMAIN"
-  ssl = { key = "$$P/$$XMPP_DOMAIN.key", certificate = "$$P/$$XMPP_DOMAIN.crt" }
-Component "rooms.$$XMPP_DOMAIN" "muc"
-  modules_enabled = { "muc_mam" }
-  muc_room_locking = false
-  muc_room_default_public_jids = true
-  ssl = { key = "$$P/$$XMPP_DOMAIN.key", certificate = "$$P/$$XMPP_DOMAIN.crt" }
-CFG
-prosody --config "$$P/prosody.cfg.lua" -F >"$$P/stdout.log" 2>&1 & pids+=($$!)
-for i in $$(seq 50); do busy $$XMPP_PORT && busy $$KUBO_API_PORT && break; sleep 0.1; done
-busy $$KUBO_API_PORT || { echo "run: Kubo did not start; see $$RUNDIR/ipfs.log" >&2; exit 1; }
-busy $$XMPP_PORT || { echo "run: Prosody did not start; see $$P/prosody.log" >&2; exit 1; }
-echo "run: Kubo API 127.0.0.1:$$KUBO_API_PORT, Prosody 127.0.0.1:$$XMPP_PORT ($$XMPP_DOMAIN)"
+pid=""
+cleanup() { if [ -n "$$pid" ]; then kill -TERM "$$pid" 2>/dev/null || true; wait "$$pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT INT TERM
+# Supervises Prosody and Kubo (restarts, logs in $$S/logs); SIGTERM stops both.
+"$$BIN" server run --dir "$$S" & pid=$$!
+for i in $$(seq 300); do
+  kill -0 "$$pid" 2>/dev/null || { pid=""; echo "run: the servers did not start (see above and $$S/logs)" >&2; exit 1; }
+  busy $$XMPP_PORT && busy $$KUBO_API_PORT && break; sleep 0.1
+done
+busy $$XMPP_PORT && busy $$KUBO_API_PORT || { echo "run: the servers are not answering; see $$S/logs" >&2; exit 1; }
 # The demo clinic, once. Its profiles keep keys in passphrase-protected
 # files (an explicit opt-in), so it runs on a desktop without a keyring.
 export MEDIHAVEN_KEYSTORE=file
 if [ ! -f "$$RUNDIR/demo/admin/profile.json" ]; then
   MEDIHAVEN_PASSPHRASE="$$DEMO_PASSPHRASE" "$$BIN" --profile "$$RUNDIR/demo" demo --patients "$$DEMO_PATIENTS" \
     --ipfs "/ip4/127.0.0.1/tcp/$$KUBO_API_PORT" --xmpp "127.0.0.1:$$XMPP_PORT" --domain "$$XMPP_DOMAIN" \
-    --xmpp-cert "$$P/$$XMPP_DOMAIN.crt"
+    --xmpp-cert "$$S/xmpp-cert.pem"
 fi
 echo "run: log in to any demo profile with the passphrase '$$DEMO_PASSPHRASE' (e.g. Dr. Amara Okafor, physician)"
 HOME="$$RUNDIR/home" XDG_RUNTIME_DIR="$$RUNDIR/runtime" LANG=en_US.UTF-8 \

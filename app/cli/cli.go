@@ -58,6 +58,12 @@ Commands:
   export keys [--name NAME]           write staff public keys (armored OpenPGP)
   handout --patient MRN --out FILE    put a patient's own encrypted copy on IPFS and write the handout PDF
   bench [--rounds N]                  measure search, chart, calendar and crypto on this profile (reads only)
+  server init --domain DOMAIN [--dir DIR] [--listen IP] [--force]
+                                      write the clinic's Prosody and Kubo configuration (invite-only, TLS, private network)
+  server run [--dir DIR]              run and supervise the clinic's Prosody and Kubo until Ctrl-C or SIGTERM
+  server install-systemd [--dir DIR] [--out DIR]
+                                      write a systemd unit for server run
+  server invite [--dir DIR] [--admin] make a one-time XMPP account invite
 
 Passphrases come from MEDIHAVEN_PASSPHRASE or the first line of standard input,
 never from a flag. MEDIHAVEN_KEYSTORE=file selects the file keystore.
@@ -172,6 +178,8 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdHandout(ctx, env, g, args[1:], io)
 	case "bench":
 		return cmdBench(ctx, env, g, args[1:], io)
+	case "server":
+		return cmdServer(ctx, args[1:], io)
 	case "help", "-h", "--help":
 		fmt.Fprint(io.Stdout, usage)
 		return nil

@@ -12,7 +12,10 @@
 // announcements), never reads more than the caller's limit (ErrTooLarge),
 // and looks for the block on the node and its connected peers until the
 // context's deadline, then reports ErrNotFound: give every Get a deadline.
-// A node that does not answer gives ErrUnavailable. Connections are kept
+// A node that does not answer gives ErrUnavailable. A node whose API is
+// protected by a secret (Kubo's API.Authorizations, as `medihaven server
+// init` sets it up) needs New(api, WithBearer(secret)); a missing or wrong
+// secret gives ErrForbidden. Connections are kept
 // alive (about twice as fast as go-ipfs-api's default client) and never go
 // through an HTTP proxy.
 //

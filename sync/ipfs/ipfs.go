@@ -27,7 +27,50 @@ var (
 	ErrNotFound = errors.New("ipfs: block not found on the clinic's IPFS node or its peers")
 	// ErrUnavailable means the clinic's Kubo node did not answer.
 	ErrUnavailable = errors.New("ipfs: the clinic's IPFS node (Kubo) is not reachable; check that it is running and its API address is right")
+	// ErrForbidden means the node's API is protected (Kubo's
+	// API.Authorizations) and refused this workstation's secret, or it
+	// sent none.
+	ErrForbidden = errors.New("ipfs: the clinic's IPFS node (Kubo) refused this workstation's API secret; ask your administrator")
 )
+
+// Option changes how New talks to the node.
+type Option func(*options)
+
+type options struct {
+	bearer string
+}
+
+// WithBearer sends `Authorization: Bearer secret` with every request, for
+// a node whose API is protected by API.Authorizations with the
+// AuthSecret "bearer:secret" (as `medihaven server init` configures it).
+// The secret crosses the network in clear: the RPC API is plain HTTP.
+func WithBearer(secret string) Option {
+	return func(o *options) { o.bearer = secret }
+}
+
+// auth adds the bearer secret to every request and turns the node's 403
+// into ErrForbidden, before go-ipfs-api reads the answer.
+type auth struct {
+	next   http.RoundTripper
+	header string // "" for none
+}
+
+func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
+	if a.header != "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", a.header)
+	}
+	resp, err := a.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w (%s)", ErrForbidden, resp.Status)
+	}
+	return resp, nil
+}
 
 // Client stores and fetches blocks on one Kubo node through its RPC API.
 // It is safe for concurrent use.
@@ -38,8 +81,17 @@ type Client struct {
 // New returns a client for the Kubo RPC API at api, a multiaddr such as
 // /ip4/127.0.0.1/tcp/5001 or host:port. Connections are kept alive and
 // reused; every call's time limit comes from its context. New does not
-// contact the node: use Ping.
-func New(api string) *Client {
+// contact the node: use Ping. A node whose API asks for a secret needs
+// WithBearer; without the right one every call fails with ErrForbidden.
+func New(api string, opts ...Option) *Client {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var header string
+	if o.bearer != "" {
+		header = "Bearer " + o.bearer
+	}
 	transport := &http.Transport{
 		// The RPC API is the node's admin interface: never through a proxy.
 		Proxy:               nil,
@@ -47,7 +99,7 @@ func New(api string) *Client {
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: transport})}
+	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: auth{next: transport, header: header}})}
 }
 
 // Put stores data on the node, pinned so that garbage collection keeps it,
@@ -131,6 +183,9 @@ func (c *Client) get(ctx context.Context, cid string, max int64, offline bool) (
 func (c *Client) Ping(ctx context.Context) error {
 	var out struct{ Version string }
 	if err := c.sh.Request("version").Exec(ctx, &out); err != nil {
+		if errors.Is(err, ErrForbidden) {
+			return fmt.Errorf("ipfs: ping: %w", ErrForbidden)
+		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
@@ -178,6 +233,8 @@ func fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("ipfs: %s: %w: %w", op, ErrNotFound, err)
 	case errors.As(err, &refused):
 		return fmt.Errorf("ipfs: %s: the node refused: %w", op, err)
+	case errors.Is(err, ErrForbidden):
+		return fmt.Errorf("ipfs: %s: %w", op, ErrForbidden)
 	case ctx.Err() != nil:
 		return fmt.Errorf("ipfs: %s: stopped waiting for the node: %w", op, ctx.Err())
 	default:

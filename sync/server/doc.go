@@ -1,0 +1,59 @@
+// Package server writes and supervises the clinic's own servers: the
+// Prosody (XMPP) server that carries sync announcements and staff chat, and
+// the Kubo (IPFS) node that stores the clinic's ciphertext packs. It is what
+// `medihaven server init|run|install-systemd|invite` runs, and what
+// `make run` uses for its loopback demo, so there is one configuration to
+// keep right.
+//
+//	res, err := server.Init(ctx, server.Options{Domain: "clinic.example", Dir: dir, Listen: "192.168.1.10"})
+//	// res.Config.CertPin goes into registration tokens; the Kubo API secret
+//	// is in dir/kubo-api-secret.
+//	err = server.Run(ctx, dir, server.RunOptions{Out: os.Stdout}) // until ctx ends
+//
+// Init writes, into a temporary folder beside Dir that is renamed into place
+// at the end (nothing is left behind on error, and an existing
+// configuration is kept unless Force, which moves it aside):
+//
+//   - server.json: the choices below, read by Run.
+//   - prosody/prosody.cfg.lua: registration by invite only (mod_invites,
+//     invites_register, invites_adhoc; registration_invite_only), c2s TLS
+//     required with a generated self-signed ECDSA certificate whose SHA-256
+//     pin is printed and written to xmpp-cert.sha256 (the certificate itself
+//     to xmpp-cert.pem), no server-to-server, the MUC service rooms.DOMAIN
+//     (real JIDs shown to occupants, no room locking, rooms created only by
+//     the server's own accounts), MAM for one year, c2s limited to 1 MB/s per
+//     client, listening on the Listen address only.
+//   - kubo/: a Kubo repository on a private network (a swarm.key from
+//     crypto/rand), no bootstrap peers, routing and mDNS off, telemetry off,
+//     no gateway, the RPC API on the Listen address protected by
+//     API.Authorizations with a bearer secret (kubo-api-secret), garbage
+//     collection on (it never removes pinned blocks, and workstations pin
+//     everything they put).
+//   - logs/: where Run appends each daemon's output.
+//
+// Two loopback-demo switches exist, refused unless Listen is a loopback
+// address: OpenRegistration (anyone may create an account in-band, as
+// `medihaven demo` does for its profiles) and APIAuth false (the Kubo API
+// asks for no secret, because the app does not carry one yet).
+//
+// Members-only rooms are off (muc_room_default_members_only = false): in
+// Prosody 0.12 a members-only room admits only the JIDs its owner has made
+// members, and the owner is the first workstation to join, which never
+// affiliates the others, so every other workstation would be refused from
+// sync@ and clinic@. The rooms are closed to strangers another way: the
+// server accepts no server-to-server connections and makes accounts only
+// against an invite, so only accounts a clinic token created can join.
+// Making the rooms members-only needs the administrator's workstation to
+// add each admitted device's account as a member (and remove it on
+// revocation).
+//
+// Run starts `prosody --config FILE -F` and `ipfs daemon --enable-gc` (Kubo
+// from RunOptions.IPFSBin, $MEDIHAVEN_IPFS_BIN or PATH), each in its own
+// process group with its output appended to logs/, checks first that the
+// binaries exist and the ports are free, waits until both answer, restarts
+// a daemon that dies (with backoff), and stops both by PID (SIGTERM, then
+// SIGKILL after a grace period) when its context ends.
+//
+// The package never sees patient data or the keys of members: it handles
+// only the servers' own certificate, swarm key and API secret.
+package server

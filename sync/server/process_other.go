@@ -1,0 +1,16 @@
+//go:build !linux
+
+package server
+
+import (
+	"errors"
+	"syscall"
+)
+
+func supported() error {
+	return errors.New("server: running the clinic's servers is supported on Linux only")
+}
+
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+func signalGroup(int, syscall.Signal) {}

@@ -1,0 +1,254 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// certValidity is how long the generated XMPP certificate is valid.
+// Workstations pin it by its hash, so a new certificate means new pins on
+// every workstation: it is made to last.
+const certValidity = 10 * 365 * 24 * time.Hour
+
+// inviteExpiry is how long an account invite made on the server stays
+// valid (Prosody's invite_expiry), longer than a registration token's
+// default 72 hours.
+const inviteExpiry = 7 * 24 * time.Hour
+
+// prosodyTemplate is the clinic's Prosody configuration. Every value comes
+// from a checked Config or a path quoted with lua.
+var prosodyTemplate = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": luaString}).Parse(`-- The clinic's Prosody (XMPP) server, written by ` + "`medihaven server init`" + ` on {{.Created}}.
+-- ` + "`medihaven server run`" + ` starts it (prosody --config THIS -F). Do not edit it by
+-- hand: run ` + "`medihaven server init --force`" + ` with other options instead.
+{{- if .RunAsRoot}}
+
+-- Written by root, and Prosody refuses to run as root without this. Run the
+-- servers as an ordinary user where you can (install-systemd sets User=).
+run_as_root = true
+{{- end}}
+
+daemonize = false
+pidfile = {{lua .PidFile}}
+data_path = {{lua .DataDir}}
+certificates = {{lua .CertDir}}
+-- To standard output, which the supervisor appends to logs/prosody.log.
+log = { { levels = { min = "info" }, to = "console" } }
+
+-- Network: client connections on {{.Listen}} only. No server-to-server
+-- federation (nobody outside the clinic reaches its accounts or rooms), no
+-- HTTP, no external components.
+interfaces = { {{lua .Listen}} }
+local_interfaces = { {{lua .Listen}} }
+c2s_ports = { {{.Port}} }
+c2s_direct_tls_ports = { }
+s2s_ports = { }
+s2s_direct_tls_ports = { }
+http_ports = { }
+https_ports = { }
+component_ports = { }
+modules_disabled = { "s2s" }
+
+-- TLS is required before anything else; the certificate is self-signed and
+-- workstations pin its SHA-256 ({{.CertPin}}).
+ssl = { certificate = {{lua .CertFile}}, key = {{lua .KeyFile}} }
+c2s_require_encryption = true
+allow_unencrypted_plain_auth = false
+authentication = "internal_hashed"
+storage = "internal"
+
+-- Accounts: {{if .OpenRegistration -}}
+OPEN in-band registration, for a loopback demo only
+-- (` + "`server init --open-registration`" + `, refused unless the server listens on loopback).
+allow_registration = true
+registration_invite_only = false
+{{- else -}}
+made only with an invite. In-band registration (XEP-0077) is on,
+-- but mod_invites_register refuses it unless the client first presents a
+-- valid invite token (urn:xmpp:pars:0 preauth). Invites come from
+-- ` + "`medihaven server invite`" + ` (prosodyctl mod_invites generate) or from an
+-- administrator account's ad-hoc command urn:xmpp:invite#create-account.
+allow_registration = true
+registration_invite_only = true
+allow_user_invites = false
+{{- end}}
+invite_expiry = {{.InviteExpiry}}
+
+modules_enabled = {
+	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix";
+	"register"; "invites"; "invites_adhoc"; "invites_register";
+	"mam"; "smacks"; "carbons"; "offline"; "pep"; "limits";
+}
+
+-- Message archives (MAM): kept {{.Retention}}, and at most {{.ItemLimit}} messages per
+-- archive (the oldest go first). Bodies are ciphertext or sync ids.
+archive_expires_after = {{lua .Retention}}
+default_archive_policy = true
+storage_archive_item_limit = {{.ItemLimit}}
+
+-- Each client connection may send {{.Rate}} (Prosody's sample config has
+-- 10 kB/s, which makes a 4 KiB chat message take ~0.8 s and slows a
+-- workstation catching up). Announcements carry ids, never payloads, so
+-- this is far above need while still capping one client.
+limits = {
+	c2s = { rate = {{lua .Rate}}; burst = {{lua .Burst}} };
+}
+
+VirtualHost {{lua .Domain}}
+
+-- Rooms: sync@{{.MUC}} (sync announcements) and clinic@{{.MUC}}
+-- (staff chat). Only this server's own accounts may create rooms, and no
+-- other server can connect, so only accounts made with a clinic invite get
+-- in. Occupants see each other's real JIDs: a workstation believes a sync
+-- announcement only from the account of the device it names. Members-only
+-- is off: in Prosody 0.12 the first workstation to join owns the room and
+-- nobody affiliates the others, so they would be refused.
+Component {{lua .MUC}} "muc"
+	modules_enabled = { "muc_mam" }
+	restrict_room_creation = "local"
+	muc_room_locking = false
+	muc_room_default_public = false
+	muc_room_default_public_jids = true
+	muc_room_default_members_only = false
+	muc_log_expires_after = {{lua .Retention}}
+`))
+
+// prosodyFiles are the paths of Prosody's files inside a server directory.
+type prosodyFiles struct {
+	dir, config, data, certs, certFile, keyFile, pidFile string
+}
+
+func prosodyPaths(dir, domain string) prosodyFiles {
+	p := filepath.Join(dir, DirProsody)
+	certs := filepath.Join(p, "certs")
+	return prosodyFiles{
+		dir:      p,
+		config:   filepath.Join(p, prosodyConfig),
+		data:     filepath.Join(p, "data"),
+		certs:    certs,
+		certFile: filepath.Join(certs, domain+".crt"),
+		keyFile:  filepath.Join(certs, domain+".key"),
+		pidFile:  filepath.Join(p, "prosody.pid"),
+	}
+}
+
+// writeProsody writes Prosody's configuration, certificate and empty data
+// folder into tmp, with the paths the files will have under final. It
+// returns the certificate PEM and sets c.CertPin and c.CertUntil.
+func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
+	at, to := prosodyPaths(tmp, c.Domain), prosodyPaths(final, c.Domain)
+	for _, d := range []string{at.dir, at.data, at.certs} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return nil, fmt.Errorf("server: %w", err)
+		}
+	}
+	certPEM, der, until, err := selfSigned(at.certFile, at.keyFile, now, c.Domain, c.MUC)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(der)
+	c.CertPin, c.CertUntil = hex.EncodeToString(sum[:]), until
+	var b strings.Builder
+	err = prosodyTemplate.Execute(&b, map[string]any{
+		"Created":          c.Created.Format(time.RFC3339),
+		"RunAsRoot":        os.Geteuid() == 0,
+		"PidFile":          to.pidFile,
+		"DataDir":          to.data,
+		"CertDir":          to.certs,
+		"CertFile":         to.certFile,
+		"KeyFile":          to.keyFile,
+		"CertPin":          c.CertPin,
+		"Listen":           c.Listen,
+		"Port":             c.XMPPPort,
+		"OpenRegistration": c.OpenRegistration,
+		"InviteExpiry":     int(inviteExpiry / time.Second),
+		"Retention":        ArchiveRetention,
+		"ItemLimit":        archiveItemLimit,
+		"Rate":             C2SRate,
+		"Burst":            c2sBurst,
+		"Domain":           c.Domain,
+		"MUC":              c.MUC,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: Prosody configuration: %w", err)
+	}
+	if err := os.WriteFile(at.config, []byte(b.String()), 0o600); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return certPEM, nil
+}
+
+// selfSigned writes a fresh self-signed ECDSA P-256 certificate for names
+// and its key as PEM files (the key readable by its owner only), and
+// returns the certificate as PEM and DER and its expiry.
+func selfSigned(certFile, keyFile string, now time.Time, names ...string) (certPEM, der []byte, until time.Time, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: certificate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: certificate serial: %w", err)
+	}
+	until = now.Add(certValidity).UTC().Truncate(time.Second)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: names[0], Organization: []string{"Medihaven clinic server"}},
+		DNSNames:              names,
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              until,
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: create certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: encode certificate key: %w", err)
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: write certificate: %w", err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return nil, nil, time.Time{}, fmt.Errorf("server: write certificate key: %w", err)
+	}
+	return certPEM, der, until, nil
+}
+
+// luaString quotes s as a Lua string literal (Lua strings are bytes: only
+// the quote, backslash and control characters need escaping).
+func luaString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
