@@ -26,9 +26,11 @@ export CGO_ENABLED := 1
 APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev prosody openssl gnome-keyring dbus dbus-user-session \
-	xvfb x11-utils xdotool imagemagick poppler-utils gnupg locales ca-certificates
+	xvfb x11-utils xdotool imagemagick poppler-utils gnupg locales ca-certificates \
+	desktop-file-utils xz-utils
 
-.PHONY: help deps apt kubo build run test test-go bench fuzz fuzz-smoke fmt-check vet clean
+.PHONY: help deps apt kubo build run test test-go bench fuzz fuzz-smoke fmt-check vet clean \
+	package package-test install install-files uninstall
 
 help:
 	@echo "make run    install what is missing, start local Kubo + Prosody, open the app on a demo clinic"
@@ -36,6 +38,8 @@ help:
 	@echo "make bench  run the benchmarks"
 	@echo "make fuzz   run every fuzz target for FUZZTIME each (default 60s)"
 	@echo "make deps   only install what is missing"
+	@echo "make package    dist/: the Fyne tar.xz and a .deb (make package-test checks the .deb)"
+	@echo "make install    install for the current user into ~/.local (make uninstall removes it)"
 
 deps: apt kubo
 
@@ -106,6 +110,9 @@ test: deps fmt-check vet
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
 	$(GO_CACHES) dbus-run-session -- go test $(GO_TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@# Packaging adds 35-50 s even warm (fyne's release link and xz): CI only.
+	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory package-test; \
+	else echo "test: the .deb is checked in CI (CI=true) or by make package-test"; fi
 
 # Every parser of outside bytes has a fuzz target; `make test` runs each for
 # a moment (their committed seed corpus in testdata/fuzz always runs as part
@@ -127,7 +134,7 @@ bench: deps
 	$(GO_CACHES) dbus-run-session -- go test -run='^$$' -bench=. -benchmem -count=1 ./...
 
 clean:
-	rm -rf bin .run
+	rm -rf bin .run dist
 
 # ---- make run: the clinic's servers on loopback, a demo clinic, the app ----
 # The servers are `medihaven server init|run`, the configuration a clinic
@@ -187,3 +194,74 @@ export RUN_SCRIPT
 
 run: deps build
 	@bash -c "$$RUN_SCRIPT"
+
+# ---- make package / make install: the Fyne tarball, a .deb, a user install ----
+# FyneApp.toml is the one source of the id, name, version, icon and desktop
+# entry. The Go tools are pinned in their own module, .ci/tools (`go tool`
+# with -modfile: nothing to install, and ./... of this module never sees it).
+DIST        := $(CURDIR)/dist
+STAGE       := $(DIST)/stage
+GO_TOOL     := go tool -modfile=$(CURDIR)/.ci/tools/go.mod
+fyne_meta    = $(shell sed -n 's/^[[:space:]]*$(1)[[:space:]]*=[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' $(CURDIR)/FyneApp.toml | head -n1)
+APP_ID       = $(call fyne_meta,ID)
+APP_NAME     = $(call fyne_meta,Name)
+APP_VERSION  = $(call fyne_meta,Version)
+APP_BUILD    = $(call fyne_meta,Build)
+APP_ICON     = $(call fyne_meta,Icon)
+# The icon's real size names its hicolor folder (PNG width, bytes 16-19).
+ICON_PX      = $(shell od -An -tu4 --endian=big -j16 -N4 $(CURDIR)/$(APP_ICON) | tr -d ' ')
+ICON_SIZE    = $(ICON_PX)x$(ICON_PX)
+DEB_ARCH     = $(shell dpkg --print-architecture)
+DEB_MAINTAINER ?= Medihaven maintainers <maintainers@medihaven.invalid>
+USER_PREFIX ?= $(HOME)/.local
+
+# `fyne package --release` builds with -trimpath and -ldflags "-s -w" (and
+# Fyne's hardening CFLAGS) and writes the tar.xz; the .deb is laid out from
+# it. fyne also bumps Build in FyneApp.toml on every run: the file is put
+# back, so the Debian revision changes only when someone edits Build.
+package: apt
+	@rm -rf $(DIST); mkdir -p $(DIST)/fyne $(STAGE)
+	@cp -p FyneApp.toml $(DIST)/FyneApp.toml.orig; trap 'cp -p $(DIST)/FyneApp.toml.orig $(CURDIR)/FyneApp.toml' EXIT; \
+	echo "cd dist && go tool fyne package -os linux --release --src $(CURDIR)"; \
+	cd $(DIST) && XZ_OPT=-T0 $(GO_TOOL) fyne package -os linux --release --src $(CURDIR)
+	@mv "$(DIST)/$(APP_NAME).tar.xz" $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz
+	@tar -xJf $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz -C $(DIST)/fyne; \
+	bin=$$(find $(DIST)/fyne -path '*/bin/medihaven' -type f); test -n "$$bin"; usr=$${bin%/bin/medihaven}; \
+	install -Dm755 "$$bin" $(STAGE)/usr/bin/medihaven; \
+	install -Dm644 "$$usr/share/applications/$(APP_ID).desktop" $(STAGE)/usr/share/applications/$(APP_ID).desktop; \
+	install -Dm644 "$$usr/share/pixmaps/$(APP_ID).png" $(STAGE)/usr/share/icons/hicolor/$(ICON_SIZE)/apps/$(APP_ID).png; \
+	rm -rf $(DIST)/fyne $(DIST)/FyneApp.toml.orig
+	@STAGE=$(STAGE) APP_ID=$(APP_ID) APP_VERSION=$(APP_VERSION) APP_BUILD=$(APP_BUILD) ICON_SIZE=$(ICON_SIZE) \
+	DEB_ARCH=$(DEB_ARCH) DEB_MAINTAINER="$(DEB_MAINTAINER)" \
+	$(GO_TOOL) nfpm package --config $(CURDIR)/.ci/nfpm.yaml --packager deb --target $(DIST)/ | grep -v '^using'
+	@cd $(DIST) && ls -l *.tar.xz *.deb stage/usr/bin/medihaven | awk '{printf "package: %-40s %5.1f MB\n", $$9, $$5/1e6}'
+
+# Installs the .deb into a scratch root (dpkg-deb -x, no root needed), runs
+# `medihaven --version` from it, validates its desktop entry and icon,
+# checks its Depends against the binary's libraries; runs install-files and
+# uninstall into a scratch prefix, and the tarball's own make user-install.
+package-test: package
+	MEDIHAVEN_DIST=$(DIST) go test -count=1 -run '^TestPackage' .
+
+# For the current user, no root: ~/.local/bin, ~/.local/share/applications
+# (Exec with the full path: ~/.local/bin is often not on a desktop's PATH),
+# ~/.local/share/icons/hicolor. Running it again replaces the same files.
+install: package
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
+	@test -x $(STAGE)/usr/bin/medihaven || { echo "install: run make package first" >&2; exit 1; }
+	install -Dm755 $(STAGE)/usr/bin/medihaven $(USER_PREFIX)/bin/medihaven
+	install -Dm644 $(STAGE)/usr/share/icons/hicolor/$(ICON_SIZE)/apps/$(APP_ID).png \
+	  $(USER_PREFIX)/share/icons/hicolor/$(ICON_SIZE)/apps/$(APP_ID).png
+	@mkdir -p $(USER_PREFIX)/share/applications
+	sed 's|^Exec=medihaven|Exec=$(USER_PREFIX)/bin/medihaven|' $(STAGE)/usr/share/applications/$(APP_ID).desktop \
+	  >$(USER_PREFIX)/share/applications/$(APP_ID).desktop
+	@update-desktop-database -q $(USER_PREFIX)/share/applications 2>/dev/null || true
+	@gtk-update-icon-cache -q -t $(USER_PREFIX)/share/icons/hicolor 2>/dev/null || true
+	@echo "install: $(USER_PREFIX)/bin/medihaven and the menu entry $(APP_NAME); make uninstall removes them"
+
+uninstall:
+	rm -f $(USER_PREFIX)/bin/medihaven $(USER_PREFIX)/share/applications/$(APP_ID).desktop \
+	  $(USER_PREFIX)/share/icons/hicolor/$(ICON_SIZE)/apps/$(APP_ID).png
+	@update-desktop-database -q $(USER_PREFIX)/share/applications 2>/dev/null || true

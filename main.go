@@ -4,11 +4,13 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"syscall"
 
 	"github.com/medihaven/medihaven/app"
@@ -17,7 +19,17 @@ import (
 	"github.com/medihaven/medihaven/ui"
 )
 
+// fyneApp is the packaging metadata; its Version is the one version number
+// (`fyne package` and the .deb read the same file).
+//
+//go:embed FyneApp.toml
+var fyneApp string
+
 func main() {
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-version") {
+		fmt.Println("medihaven", version())
+		return
+	}
 	// Before any key is read: no core dump may ever hold one.
 	if err := harden.Process(); err != nil {
 		fmt.Fprintln(os.Stderr, "medihaven: warning:", err)
@@ -36,6 +48,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "medihaven:", err)
 		os.Exit(1)
 	}
+}
+
+// version is FyneApp.toml's [Details] Version.
+func version() string {
+	m := regexp.MustCompile(`(?m)^\s*Version\s*=\s*"([^"]+)"`).FindStringSubmatch(fyneApp)
+	if m == nil {
+		return "unknown"
+	}
+	return m[1]
 }
 
 // gui opens the window on the profiles in --profile (and its sub-folders,
