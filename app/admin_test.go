@@ -162,7 +162,7 @@ func TestRecoveryKeyMustBeSignedByAnAdministrator(t *testing.T) {
 	// A receptionist's modified software names her among the shareholders.
 	rr, _ := c.recep.Replica()
 	k, _ := rr.Key(roles.Directory)
-	f := newRecoveryForger(t, c.recep)
+	f := newRecoveryForger(t, c.recep, c.admin)
 	fields, _ := json.Marshal(map[string]any{"admins": []string{c.admin.Fingerprint(), c.recep.Fingerprint()}})
 	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
 	f.send(t, everyone...)

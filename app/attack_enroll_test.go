@@ -444,13 +444,136 @@ func TestAttackTwoAdmissionsOneToken(t *testing.T) {
 			t.Errorf("%s sees %q, the issuer's workstation %q", s.StaffName(), got, want)
 		}
 	}
+	// The entry whose token was set by the lower event (Lamport, device,
+	// seq) stands; the other member is not admitted, on every workstation,
+	// and is granted nothing more.
 	r, _ := c.admin.Replica()
 	gm, gok := r.Member(genuine.Fingerprint())
 	cm, cok := r.Member(crony.Fingerprint())
-	if gok && gm.Active() && cok && cm.Active() {
-		t.Skip("needs replica rule; see issue 13 finding 9: two member entries cite token " + tok.ID)
+	if !gok || !cok || gm.Active() == cm.Active() {
+		t.Fatalf("exactly one entry citing the token must stand: genuine %+v (%v), crony %+v (%v)", gm, gok, cm, cok)
 	}
-	if (gok && gm.Active()) == (cok && cm.Active()) {
-		t.Errorf("exactly one entry citing the token must stand: genuine %+v, crony %+v", gm, cm)
+	stood, displaced := genuine, crony
+	if cm.Active() {
+		stood, displaced = crony, genuine
+	}
+	t.Logf("the entry of %s stands (its token event is the lower)", stood.StaffName())
+	for _, s := range honest {
+		m, ok := rep(t, s).Member(displaced.Fingerprint())
+		if !ok || m.Active() || m.TokenTakenBy != stood.Fingerprint() {
+			t.Errorf("%s: the displaced member is %+v (%v), want not admitted: the token admitted %s", s.StaffName(), m, ok, short(stood.Fingerprint()))
+		}
+	}
+	if rep(t, displaced).Holds(roles.Clinical) {
+		t.Error("the member whose entry does not stand was granted the clinical key")
+	}
+	if !rep(t, stood).Holds(roles.Clinical) {
+		t.Error("the member whose entry stands was not granted the clinical key")
+	}
+}
+
+// TestAttackDeviceIdCopied: Attack (issue 13 finding 4): someone copies a
+// newcomer's fresh device id from the sync room and publishes their own
+// key as the first event of that device. The receptionist's modified
+// software is refused at once everywhere (her directory entry names her
+// own workstation); an outsider's throwaway key is held first-come until
+// the admission arrives: one physician's workstation hears of it before
+// the newcomer's own events, the other after them. Once the admission,
+// which names the device the enrollment came from, arrives, both give the
+// device to the newcomer, neither keeps a squat, and the newcomer's later
+// note applies everywhere.
+func TestAttackDeviceIdCopied(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	tok, err := c.admin.IssueToken(ctx, roles.Physician, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	newcomer, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(t.TempDir(), "newcomer"), Token: tok.String(),
+		Name: "Dr Nina New", Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newcomer.Close()
+	device := rep(t, newcomer).Device()
+	copyDevice := func(c *enrollChain) *crypto.Envelope {
+		c.device = device
+		env, err := crypto.ParseEnvelope(c.publishKey(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return env
+	}
+	memberSquat := copyDevice(&enrollChain{id: rep(t, c.recep).Identity(), now: c.env.Now})
+	outsiderSquat := copyDevice(newOutsiderChain(t, c.env.Now))
+	owner := func(s *Session) string {
+		var o string
+		err := rep(t, s).DB().View(ctx, func(tx *store.Tx) error {
+			var err error
+			if o, err = tx.DeviceOwner(ctx, device); errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+
+	squatFirst, genuineFirst := c.phys, c.phys2
+	got := hand(t, []*crypto.Envelope{memberSquat}, squatFirst)
+	if len(got.Problems) != 1 || !got.Problems[0].Altered || !strings.Contains(got.Problems[0].Reason, "does not name device") {
+		t.Errorf("the receptionist's squat: %+v, want not kept: her entry names her own workstation", got.Problems)
+	}
+	hand(t, []*crypto.Envelope{outsiderSquat}, squatFirst)
+	if _, err := pull(ctx, squatFirst, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	if o := owner(squatFirst); o != outsiderSquat.Header.Author {
+		t.Fatalf("before the admission, the squat-first workstation gives the device to %s; the test wants the outsider's squat to hold it", short(o))
+	}
+	if _, err := pull(ctx, genuineFirst, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	hand(t, []*crypto.Envelope{memberSquat, outsiderSquat}, genuineFirst)
+	if _, err := pull(ctx, c.admin, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	adm, err := c.admin.Admit(ctx)
+	if a, ok := admissionOf(adm, newcomer.Fingerprint()); err != nil || !ok || a.Err != nil {
+		t.Fatalf("the newcomer was not admitted: %+v, %v", a, err)
+	}
+	if m, _ := rep(t, c.admin).Member(newcomer.Fingerprint()); len(m.Devices) != 1 || m.Devices[0] != device {
+		t.Errorf("the entry names devices %v, want the enrollment's %s", m.Devices, short(device))
+	}
+	everyone := append(c.all(), newcomer)
+	mustSync(t, everyone...)
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Device", Given: "Dora", Birth: "1971-05-06"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	n, err := newcomer.WriteNote(ctx, Note{Patient: p.ID, Plan: "the newcomer's first note"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	for _, s := range []*Session{squatFirst, genuineFirst, c.admin, c.recep} {
+		if o := owner(s); o != newcomer.Fingerprint() {
+			t.Errorf("%s gives the newcomer's device to %s", s.StaffName(), short(o))
+		}
+		for _, squat := range []*crypto.Envelope{memberSquat, outsiderSquat} {
+			if _, _, found := envelopeState(t, s, squat.Header.ID); found {
+				t.Errorf("%s keeps a squat", s.StaffName())
+			}
+		}
+	}
+	for _, s := range []*Session{squatFirst, genuineFirst} {
+		chart, err := s.OpenChart(ctx, p.ID)
+		if err != nil || len(chart.Notes) != 1 || chart.Notes[0].ID != n.ID {
+			t.Errorf("%s sees notes %+v (%v), want the newcomer's", s.StaffName(), chart.Notes, err)
+		}
 	}
 }

@@ -164,11 +164,13 @@ type recoveryForger struct {
 	envs    []*crypto.Envelope
 }
 
-// newRecoveryForger starts the device, with the member's public key as its
-// first event as every device does.
-func newRecoveryForger(t *testing.T, s *Session) *recoveryForger {
+// newRecoveryForger starts the device, which administrator admin adds to
+// the member's directory entry (sent with the forger's events), with the
+// member's public key as its first event as every device does.
+func newRecoveryForger(t *testing.T, s, admin *Session) *recoveryForger {
 	t.Helper()
 	f := &recoveryForger{s: s, device: crypto.NewEventID()}
+	f.envs = append(f.envs, addDevice(t, admin, rep(t, s).Fingerprint(), f.device))
 	heads, err := rep(t, s).Heads(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +222,8 @@ func (f *recoveryForger) send(t *testing.T, to ...*Session) {
 }
 
 // forgeRecovery has s's modified software write a recovery record signed
-// with s's own key, and hands it to every workstation of to.
+// with s's own key, and hands it to every workstation of to (the first an
+// administrator's).
 func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to ...*Session) {
 	t.Helper()
 	r := rep(t, s)
@@ -237,7 +240,7 @@ func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to 
 	if !ok {
 		t.Fatal("no directory key")
 	}
-	f := newRecoveryForger(t, s)
+	f := newRecoveryForger(t, s, to[0])
 	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
 	f.send(t, to...)
 }

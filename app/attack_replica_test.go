@@ -38,22 +38,48 @@ type hostileChain struct {
 	first   *crypto.Envelope // the device's key event
 }
 
-// hostileDevice starts a new device of s's member, beginning with its
-// public key as every device does.
-func hostileDevice(t *testing.T, s *Session) *hostileChain {
+// hostileDevice starts a second workstation of s's member, beginning with
+// its public key as every device does, which an administrator added to
+// the member's directory entry (an event of a device the entry does not
+// name is kept nowhere): the member runs modified software there. The
+// entry reaches the clinic's workstations and those of also.
+func hostileDevice(t *testing.T, c *clinic, s *Session, also ...*Session) *hostileChain {
 	t.Helper()
 	r := rep(t, s)
-	c := &hostileChain{id: r.Identity(), device: crypto.NewEventID(), now: s.env.Now}
+	h := &hostileChain{id: r.Identity(), device: crypto.NewEventID(), now: s.env.Now}
+	addDevice(t, c.admin, r.Fingerprint(), h.device)
+	deliver(t, c.admin, append(c.all(), also...)...)
 	heads, err := r.Heads(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, h := range heads {
-		c.lamport = max(c.lamport, h.Lamport)
+	for _, hd := range heads {
+		h.lamport = max(h.lamport, hd.Lamport)
 	}
-	pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(c.id.Public().Bytes())})
-	c.first = c.raw(t, replica.KindKey, replica.ScopePublic, c.id.Fingerprint(), 0, pub)
-	return c
+	pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(h.id.Public().Bytes())})
+	h.first = h.raw(t, replica.KindKey, replica.ScopePublic, h.id.Fingerprint(), 0, pub)
+	return h
+}
+
+// addDevice has administrator admin add device to member's directory
+// entry, as an administrator adds a workstation of theirs, and returns the
+// event.
+func addDevice(t *testing.T, admin *Session, member, device string) *crypto.Envelope {
+	t.Helper()
+	r := rep(t, admin)
+	m, ok := r.Member(member)
+	if !ok {
+		t.Fatalf("%s is not in the directory", short(member))
+	}
+	devices, err := replica.F(map[string]any{"devices": append(m.Devices, device)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := r.Append(context.Background(), replica.Change{Entity: member, Kind: replica.KindMember, Scope: roles.Directory, Fields: devices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
 
 // header is the next header of the chain, at clock lamport (0: the next).
@@ -154,7 +180,7 @@ func envelopeStateOf(t *testing.T, s *Session, id string) (store.EnvelopeState, 
 func TestAttackForeignKindRoleEscalation(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
-	h := hostileDevice(t, c.recep)
+	h := hostileDevice(t, c, c.recep)
 	me := c.recep.Fingerprint()
 	escalate := map[string]any{"role": roles.Physician}
 	envs := []*crypto.Envelope{
@@ -209,7 +235,7 @@ func TestAttackForeignKindAllergy(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, c.all()...)
-	h := hostileDevice(t, c.recep)
+	h := hostileDevice(t, c, c.recep)
 	erase := map[string]any{"status": AllergyEnteredInError}
 	envs := []*crypto.Envelope{
 		h.sealed(t, key(t, c.recep, roles.FrontDesk), "patient", "frontdesk", a.ID, 1, erase),
@@ -244,10 +270,10 @@ func TestAttackLamportPoison(t *testing.T) {
 	outsider := &hostileChain{id: outsiderID, device: crypto.NewEventID(), now: c.env.Now}
 	fakeKey, _ := crypto.NewScopeKey(string(roles.FrontDesk), 1)
 	poison := outsider.sealed(t, fakeKey, "patient", "frontdesk", crypto.NewEventID(), math.MaxInt64, map[string]any{"x": 1})
-	h := hostileDevice(t, c.recep)
+	h := hostileDevice(t, c, c.recep)
 	fd := key(t, c.recep, roles.FrontDesk)
 	jump := h.sealed(t, fd, "patient", "frontdesk", crypto.NewEventID(), h.lamport+1<<40, map[string]any{"x": 2})
-	h2 := hostileDevice(t, c.recep)
+	h2 := hostileDevice(t, c, c.recep)
 	ceiling := h2.sealed(t, fd, "patient", "frontdesk", crypto.NewEventID(), math.MaxInt64, map[string]any{"x": 3})
 	hand(t, []*crypto.Envelope{poison, h.first, jump, h2.first, ceiling}, c.all()...)
 	mustSync(t, c.all()...)
@@ -418,7 +444,7 @@ func TestAttackGarbageGrant(t *testing.T) {
 	}
 	t.Cleanup(func() { newcomer.Close() })
 	mustSync(t, c.admin, newcomer)
-	h := hostileDevice(t, c.phys2)
+	h := hostileDevice(t, c, c.phys2, newcomer)
 	k := key(t, c.phys2, roles.Clinical)
 	toHimself, err := crypto.SealGrant(k, rep(t, c.phys2).Identity().Public(), rep(t, c.phys2).Identity())
 	if err != nil {
@@ -523,6 +549,10 @@ func TestAppKindsAreInTheRolesTable(t *testing.T) {
 			return v, ok
 		case *ast.SelectorExpr:
 			if id, ok := x.X.(*ast.Ident); ok {
+				if id.Name == "records" { // app/records, read with the rest
+					v, ok := consts[x.Sel.Name]
+					return v, ok
+				}
 				v, ok := consts[id.Name+"."+x.Sel.Name]
 				return v, ok
 			}

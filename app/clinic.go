@@ -49,7 +49,7 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 		fp := s.rep.Fingerprint()
 		fields, err := replica.F(map[string]any{
 			"name": admin, "role": roles.Administrator, "status": replica.StatusActive,
-			"joined": env.Now().UnixMilli(),
+			"joined": env.Now().UnixMilli(), "devices": []string{s.rep.Device()},
 		})
 		if err != nil {
 			return err

@@ -145,13 +145,14 @@ type Admission struct {
 
 // Admit admits every enrollment request that arrived for an active token
 // this administrator issued: a countersigned directory entry, the token
-// marked used, and the directory keys granted. Only the issuer's
-// workstation admits, so two administrators never admit two newcomers with
-// one token; on the others a request waits (ErrAwaitingIssuer), and when
-// the issuer was revoked their tokens count as revoked. A request that is
-// not bound to its signer (ErrEnrollmentCopied), or for a revoked, used,
-// expired or unknown token, is refused with its reason, and nothing is
-// written for it. Requests are taken in one order on every workstation:
+// marked used, and the directory keys granted; the entry names the
+// newcomer's workstation, so nobody else's events can take its device.
+// Only the issuer's workstation admits, so two administrators never admit
+// two newcomers with one token; on the others a request waits
+// (ErrAwaitingIssuer), and when the issuer was revoked their tokens count
+// as revoked. A request that is not bound to its signer
+// (ErrEnrollmentCopied), or for a revoked, used, expired or unknown token,
+// is refused with its reason, and nothing is written for it. Requests are taken in one order on every workstation:
 // Lamport clock, then device, then sequence.
 func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 	r, err := s.can(roles.AdmitStaff)
@@ -239,9 +240,12 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		return a
 	}
 	now := s.env.Now().UnixMilli()
+	// The entry names the workstation the request came from (and was bound
+	// to): every workstation gives that device to the newcomer, whoever
+	// else wrote a first event for it (sync/replica admission.go).
 	member, err := replica.F(map[string]any{
 		"name": req.Name, "role": req.Role, "status": replica.StatusActive, "token": t.ID,
-		"admitted_by": r.Fingerprint(), "joined": now,
+		"admitted_by": r.Fingerprint(), "joined": now, "devices": []string{req.Device},
 	})
 	if err != nil {
 		a.Err = err

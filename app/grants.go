@@ -34,8 +34,8 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 			return u, err
 		}
 	}
-	if _, ok := r.Member(r.Fingerprint()); !ok {
-		return u, nil // not admitted yet: nothing to grant or create
+	if m, ok := r.Member(r.Fingerprint()); !ok || !m.Active() {
+		return u, nil // not admitted (yet), or no longer: nothing to grant or create
 	}
 	if err := s.learnClinicName(ctx, r); err != nil {
 		return u, err

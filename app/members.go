@@ -32,7 +32,9 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: no staff member with key %s", ErrInvalidInput, fp)
-	case !m.Active():
+	case m.Revoked():
+		// An entry that is not admitted (its token admitted someone else
+		// first) may still be revoked, so it never stands later.
 		return fmt.Errorf("%w: %s was revoked already", ErrInvalidInput, m.Name)
 	case fp == r.Fingerprint():
 		return fmt.Errorf("%w: you cannot revoke yourself; ask another administrator", ErrInvalidInput)
