@@ -182,14 +182,29 @@ func (r *Replica) judgeDirectory(ctx context.Context, tx *store.Tx) (bool, error
 		}
 	}
 	progress := false
-	for fp, displaced := range r.judgeTokens() {
+	flipped := r.judgeTokens()
+	for fp := range dirty {
+		if _, ok := flipped[fp]; ok {
+			continue
+		}
+		// Displaced already, and its entry changed (or this workstation
+		// opened a profile that may have applied its events before this
+		// rule existed): refused again, which changes nothing when nothing
+		// of theirs is applied.
+		swept, err := r.refuseNotAdmitted(ctx, tx, fp)
+		if err != nil {
+			return progress, err
+		}
+		progress = progress || swept
+	}
+	for fp, displaced := range flipped {
 		progress = true
 		for d := range r.claims[fp].devices {
 			devices[d] = true
 		}
 		var err error
 		if displaced {
-			err = r.refuseNotAdmitted(ctx, tx, fp)
+			_, err = r.refuseNotAdmitted(ctx, tx, fp)
 		} else {
 			err = r.judgeAgain(ctx, tx, fp, ruleToken, "the member's entry stands for its token again: judged again")
 		}
@@ -215,13 +230,15 @@ func notAdmitted(m Member) string {
 
 // refuseNotAdmitted refuses every event of fp that this workstation applied
 // or sealed (public keys and enrollment requests aside, which no member
-// entry is needed for): their entry does not stand.
-func (r *Replica) refuseNotAdmitted(ctx context.Context, tx *store.Tx, fp string) error {
+// entry is needed for), when their entry does not stand.
+func (r *Replica) refuseNotAdmitted(ctx context.Context, tx *store.Tx, fp string) (bool, error) {
 	r.state.RLock()
-	m := r.members[fp]
+	m, ok := r.members[fp]
 	r.state.RUnlock()
-	_, err := r.refuseFrom(ctx, tx, fp, nil, refused(ruleToken, "%s", notAdmitted(m)))
-	return err
+	if !ok || m.TokenTakenBy == "" {
+		return false, nil
+	}
+	return r.refuseFrom(ctx, tx, fp, nil, refused(ruleToken, "%s", notAdmitted(m)))
 }
 
 // refuseFrom refuses, on each device of fp, the events after heads[device]

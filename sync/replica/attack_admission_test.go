@@ -141,6 +141,14 @@ func TestAttackTwoEntriesOneToken(t *testing.T) {
 	if d := cronyFirst.snapshot().diff(genuineFirst.snapshot()); d != "" {
 		t.Errorf("the two orders disagree:\n%s", d)
 	}
+	// Opened again, the workstation still knows who the token admitted.
+	again, err := Open(ctx, cronyFirst.r.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := again.Member(crony.p.fp()); m.Active() || m.TokenTakenBy != genuine.p.fp() {
+		t.Errorf("after opening again the crony is %+v, want not admitted", m)
+	}
 	// The crony's own workstation, once it hears, writes nothing more.
 	crony.apply(cronyFirst.everything()...)
 	if _, err := crony.r.Append(ctx, Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,

@@ -172,6 +172,11 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 	}
 	r.judgeTokens()
+	for fp, m := range r.members {
+		if m.TokenTakenBy != "" {
+			r.dirty[fp] = true // judged again at the first write: see judgeDirectory
+		}
+	}
 	held, err := tx.EntitiesOfKind(ctx, KindKeyHeld, -1, 0)
 	if err != nil {
 		return fmt.Errorf("replica: load acknowledged keys: %w", err)
