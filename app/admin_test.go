@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -164,7 +165,7 @@ func TestRecoveryKeyMustBeSignedByAnAdministrator(t *testing.T) {
 	k, _ := rr.Key(roles.Directory)
 	f := newRecoveryForger(t, c.recep, c.admin)
 	fields, _ := json.Marshal(map[string]any{"admins": []string{c.admin.Fingerprint(), c.recep.Fingerprint()}})
-	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
+	f.sign(t, records.KindRecovery, string(roles.Directory), entityRecovery, k, fields)
 	f.send(t, everyone...)
 	if err := SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -162,7 +163,7 @@ func TestRoleBoundaryIsCryptographic(t *testing.T) {
 		if e.Header.Entity == n.ID {
 			clinical = e
 		}
-		if e.Header.Entity == p.ID && e.Header.Kind == kindPatient {
+		if e.Header.Entity == p.ID && e.Header.Kind == records.KindPatient {
 			frontdesk = e
 		}
 	}

@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
-
-const kindAppointment = "appointment"
 
 // Appointment statuses.
 const (
@@ -23,57 +22,11 @@ const (
 )
 
 // Appointment is a booking of a patient with a physician (front-desk scope).
-type Appointment struct {
-	ID        string
-	Patient   string // patient entity id
-	Physician string // physician's fingerprint
-	Start     time.Time
-	Minutes   int
-	Reason    string
-	Status    string // booked, arrived, cancelled, no-show
-
-	// Overbooked is set when the desk booked it on purpose over another
-	// appointment or outside working hours; it is shown everywhere.
-	Overbooked bool
-	// Conflict is computed when a day is read: it overlaps another
-	// appointment of the same physician and neither was overbooked (two
-	// workstations booked the same time without having seen each other).
-	Conflict     bool
-	CancelReason string
-	Arrived      time.Time // when checked in
-	Series       string    // id of the recurring series, "" for a single appointment
-	PatientName  string    // "Family, Given", filled when a day is read
-	PatientMRN   string    // filled when a day is read
-}
-
-// End is when the appointment ends.
-func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
+type Appointment = records.Appointment
 
 // occupies reports whether the appointment takes its time in the
 // physician's calendar (cancelled and missed ones leave it free).
-func (a Appointment) occupies() bool { return a.Status == StatusBooked || a.Status == StatusArrived }
-
-func appointmentFromState(id string, st replica.State) Appointment {
-	a := Appointment{ID: id, Patient: st.String("patient"), Physician: st.String("physician"),
-		Reason: st.String("reason"), Status: st.String("status"), CancelReason: st.String("cancel_reason"),
-		Series: st.String("series")}
-	a.Start, _ = time.Parse(time.RFC3339, st.String("start"))
-	st.Get("minutes", &a.Minutes)       //nolint:errcheck // missing reads as zero
-	st.Get("overbooked", &a.Overbooked) //nolint:errcheck
-	var ms int64
-	if ok, _ := st.Get("arrived_at", &ms); ok && ms > 0 {
-		a.Arrived = time.UnixMilli(ms)
-	}
-	return a
-}
-
-// appointmentFields are the fields a booking writes; the start is written
-// in the clinic's zone, so its date is the clinic's day (the calendar's
-// blind-index term).
-func appointmentFields(a Appointment, zone *time.Location) map[string]any {
-	return map[string]any{"patient": a.Patient, "physician": a.Physician, "start": a.Start.In(zone).Format(time.RFC3339),
-		"minutes": a.Minutes, "reason": a.Reason, "status": a.Status, "overbooked": a.Overbooked}
-}
+func occupies(a Appointment) bool { return a.Status == StatusBooked || a.Status == StatusArrived }
 
 // checkAppointment checks what any booking needs, before the slot rules.
 func (s *Session) checkAppointment(ctx context.Context, r *replica.Replica, a Appointment) (Appointment, error) {
@@ -115,16 +68,22 @@ func (s *Session) Book(ctx context.Context, a Appointment) (Appointment, error) 
 		}
 	}
 	a.ID, a.Status, a.Series, a.Start = crypto.NewEventID(), StatusBooked, "", a.Start.In(zone)
-	kv := appointmentFields(a, zone)
-	kv["booked_by"], kv["booked_at"] = r.Fingerprint(), s.env.Now().UnixMilli()
-	fields, err := replica.F(kv)
+	a.BookedBy, a.BookedAt = r.Fingerprint(), s.env.Now()
+	fields, err := newBooking(a).Fields()
 	if err != nil {
 		return Appointment{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: kindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
 		return Appointment{}, fmt.Errorf("app: book: %w", err)
 	}
 	return a, nil
+}
+
+// newBooking is the record a booking of a writes: what the desk chose and
+// who booked it when, nothing else the caller's value may carry.
+func newBooking(a Appointment) Appointment {
+	return Appointment{Patient: a.Patient, Physician: a.Physician, Start: a.Start, Minutes: a.Minutes, Reason: a.Reason,
+		Status: a.Status, Overbooked: a.Overbooked, Series: a.Series, Repeat: a.Repeat, BookedBy: a.BookedBy, BookedAt: a.BookedAt}
 }
 
 // checkSlot applies the booking rules to a, against the physician's other
@@ -138,7 +97,7 @@ func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 	// An appointment lasts at most 8 hours: one that overlaps a starts on
 	// a's day, the day before, or (past midnight) the day a ends.
 	first, last := a.Start.In(zone), a.End().In(zone).Format("2006-01-02")
-	for d := wallClock(first.Year(), first.Month(), first.Day()-1, 12*60, zone); d.Format("2006-01-02") <= last; d = d.AddDate(0, 0, 1) {
+	for d := records.WallClock(first.Year(), first.Month(), first.Day()-1, 12*60, zone); d.Format("2006-01-02") <= last; d = d.AddDate(0, 0, 1) {
 		day, err := s.physicianDay(ctx, r, a.Physician, d.Format("2006-01-02"))
 		if err != nil {
 			return err
@@ -166,7 +125,7 @@ func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 // physicianDay returns a physician's appointments whose start falls on
 // date (YYYY-MM-DD, the clinic's day), unsorted, without names.
 func (s *Session) physicianDay(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "day", Value: physician + "/" + date})
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.DayTerm(physician, date))
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +139,8 @@ func (s *Session) appointmentsByID(ctx context.Context, r *replica.Replica, ids 
 	}
 	out := make([]Appointment, 0, len(rows))
 	for _, e := range rows {
-		if e.Kind == kindAppointment {
-			out = append(out, appointmentFromState(e.ID, e.State))
+		if e.Kind == records.KindAppointment {
+			out = append(out, records.AppointmentFromState(e.ID, e.State))
 		}
 	}
 	return out, nil
@@ -199,8 +158,8 @@ func (s *Session) withNames(ctx context.Context, r *replica.Replica, as []Appoin
 	}
 	names := map[string]Patient{}
 	for _, e := range rows {
-		if e.Kind == kindPatient {
-			names[e.ID] = patientFromState(e.ID, e.State)
+		if e.Kind == records.KindPatient {
+			names[e.ID] = records.PatientFromState(e.ID, e.State)
 		}
 	}
 	for i := range as {
@@ -251,10 +210,10 @@ func (s *Session) Appointment(ctx context.Context, id string) (Appointment, erro
 
 func (s *Session) appointment(ctx context.Context, r *replica.Replica, id string) (Appointment, error) {
 	kind, st, err := r.Entity(ctx, id)
-	if err != nil || kind != kindAppointment {
+	if err != nil || kind != records.KindAppointment {
 		return Appointment{}, fmt.Errorf("%w: no appointment %s", replica.ErrNotFound, id)
 	}
-	a := appointmentFromState(id, st)
+	a := records.AppointmentFromState(id, st)
 	as := []Appointment{a}
 	if err := s.withNames(ctx, r, as); err != nil {
 		return Appointment{}, err
@@ -268,7 +227,7 @@ func (s *Session) PatientAppointments(ctx context.Context, patient string) ([]Ap
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "patient", Value: patient})
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.PatientTerm(patient))
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +240,10 @@ func (s *Session) PatientAppointments(ctx context.Context, patient string) ([]Ap
 }
 
 // change writes some fields of an appointment after checking the action
-// and that its status allows it.
+// and that its status allows it: edit changes the appointment and names
+// the fields it changed.
 func (s *Session) change(ctx context.Context, action roles.Action, id string, allowed func(Appointment) error,
-	kv func(*replica.Replica, Appointment) (map[string]any, error)) (Appointment, error) {
+	edit func(*replica.Replica, *Appointment) ([]string, error)) (Appointment, error) {
 	r, err := s.can(action)
 	if err != nil {
 		return Appointment{}, err
@@ -295,15 +255,15 @@ func (s *Session) change(ctx context.Context, action roles.Action, id string, al
 	if err := allowed(a); err != nil {
 		return Appointment{}, err
 	}
-	m, err := kv(r, a)
+	names, err := edit(r, &a)
 	if err != nil {
 		return Appointment{}, err
 	}
-	fields, err := replica.F(m)
+	fields, err := records.Some(a, names...)
 	if err != nil {
 		return Appointment{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: id, Kind: kindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: id, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
 		return Appointment{}, fmt.Errorf("app: change appointment: %w", err)
 	}
 	return s.appointment(ctx, r, id)
@@ -323,19 +283,19 @@ func mustBe(what string, statuses ...string) func(Appointment) error {
 // Reschedule moves an appointment to another start and length, under the
 // same rules as Book (overbook says the desk does it on purpose).
 func (s *Session) Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (Appointment, error) {
-	return s.change(ctx, roles.BookAppointment, id, mustBe("moved", StatusBooked), func(r *replica.Replica, a Appointment) (map[string]any, error) {
+	return s.change(ctx, roles.BookAppointment, id, mustBe("moved", StatusBooked), func(r *replica.Replica, a *Appointment) ([]string, error) {
 		zone := s.clinicZone(ctx, r)
 		a.Start, a.Minutes, a.Overbooked = start.In(zone), minutes, overbook
-		a, err := s.checkAppointment(ctx, r, a)
+		checked, err := s.checkAppointment(ctx, r, *a)
 		if err != nil {
 			return nil, err
 		}
 		if !overbook {
-			if err := s.checkSlot(ctx, r, zone, a, nil); err != nil {
+			if err := s.checkSlot(ctx, r, zone, checked, nil); err != nil {
 				return nil, err
 			}
 		}
-		return map[string]any{"start": a.Start.Format(time.RFC3339), "minutes": a.Minutes, "overbooked": overbook}, nil
+		return []string{records.AppointmentStart, records.AppointmentMinutes, records.AppointmentOverbooked}, nil
 	})
 }
 
@@ -350,27 +310,38 @@ func checkCancelReason(reason string) (string, error) {
 	return reason, nil
 }
 
+// cancelFields are the fields a cancellation writes.
+var cancelFields = []string{records.AppointmentStatus, records.AppointmentCancelReason, records.AppointmentCancelledAt}
+
+// cancel marks a cancelled at now, for reason.
+func cancel(a *Appointment, reason string, now time.Time) {
+	a.Status, a.CancelReason, a.CancelledAt = StatusCancelled, reason, now
+}
+
 // Cancel cancels an appointment, with the reason the desk was given.
 func (s *Session) Cancel(ctx context.Context, id, reason string) (Appointment, error) {
 	reason, err := checkCancelReason(reason)
 	if err != nil {
 		return Appointment{}, err
 	}
-	return s.change(ctx, roles.CancelAppointment, id, mustBe("cancelled", StatusBooked, StatusNoShow), func(r *replica.Replica, _ Appointment) (map[string]any, error) {
-		return map[string]any{"status": StatusCancelled, "cancel_reason": reason, "cancelled_at": s.env.Now().UnixMilli()}, nil
+	return s.change(ctx, roles.CancelAppointment, id, mustBe("cancelled", StatusBooked, StatusNoShow), func(_ *replica.Replica, a *Appointment) ([]string, error) {
+		cancel(a, reason, s.env.Now())
+		return cancelFields, nil
 	})
 }
 
 // CheckIn marks the patient of an appointment as arrived.
 func (s *Session) CheckIn(ctx context.Context, id string) (Appointment, error) {
-	return s.change(ctx, roles.CheckInPatient, id, mustBe("checked in", StatusBooked, StatusNoShow), func(*replica.Replica, Appointment) (map[string]any, error) {
-		return map[string]any{"status": StatusArrived, "arrived_at": s.env.Now().UnixMilli()}, nil
+	return s.change(ctx, roles.CheckInPatient, id, mustBe("checked in", StatusBooked, StatusNoShow), func(_ *replica.Replica, a *Appointment) ([]string, error) {
+		a.Status, a.Arrived = StatusArrived, s.env.Now()
+		return []string{records.AppointmentStatus, records.AppointmentArrivedAt}, nil
 	})
 }
 
 // MarkNoShow records that the patient did not come.
 func (s *Session) MarkNoShow(ctx context.Context, id string) (Appointment, error) {
-	return s.change(ctx, roles.CheckInPatient, id, mustBe("marked as a no-show", StatusBooked), func(*replica.Replica, Appointment) (map[string]any, error) {
-		return map[string]any{"status": StatusNoShow}, nil
+	return s.change(ctx, roles.CheckInPatient, id, mustBe("marked as a no-show", StatusBooked), func(_ *replica.Replica, a *Appointment) ([]string, error) {
+		a.Status = StatusNoShow
+		return []string{records.AppointmentStatus}, nil
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/internal/keyringtest"
 	"github.com/medihaven/medihaven/roles"
@@ -587,7 +588,7 @@ func TestAttackLockDuringWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := r.Entities(ctx, kindPatient)
+	ps, err := r.Entities(ctx, records.KindPatient)
 	if err != nil {
 		t.Fatalf("a record written around the lock does not open: %v", err)
 	}

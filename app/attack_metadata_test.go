@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
@@ -139,14 +140,14 @@ func TestAttackPatientIDsOutOfClearHeaders(t *testing.T) {
 					if leak := leaks([]byte(v)); leak != "" {
 						t.Errorf("%s: header %s of a %s event carries %q", s.StaffName(), name, env.Header.Kind, leak)
 					}
-					if strings.Contains(v, p.ID) && !(name == "entity" && env.Header.Kind == kindPatient) {
+					if strings.Contains(v, p.ID) && !(name == "entity" && env.Header.Kind == records.KindPatient) {
 						t.Errorf("%s: header %s of a %s event names the patient's id", s.StaffName(), name, env.Header.Kind)
 					}
 				}
 				if leak := leaks(e.Raw); leak != "" {
 					t.Errorf("%s: the bytes of a %s event carry %q", s.StaffName(), env.Header.Kind, leak)
 				}
-				if env.Header.Kind != kindPatient && bytes.Contains(e.Raw, []byte(p.ID)) {
+				if env.Header.Kind != records.KindPatient && bytes.Contains(e.Raw, []byte(p.ID)) {
 					t.Errorf("%s: the bytes of a %s event carry the patient's id", s.StaffName(), env.Header.Kind)
 				}
 				return nil
@@ -159,8 +160,8 @@ func TestAttackPatientIDsOutOfClearHeaders(t *testing.T) {
 			t.Fatalf("%s holds no envelopes", s.StaffName())
 		}
 	}
-	for _, k := range []string{kindAudit, kindAppointment, kindEncounter, kindNote, kindAddendum, kindVitals, kindProblem,
-		kindAllergy, kindMedication, kindPrescription, kindRxCancel} {
+	for _, k := range []string{kindAudit, records.KindAppointment, records.KindEncounter, records.KindNote, records.KindAddendum, records.KindVitals, records.KindProblem,
+		records.KindAllergy, records.KindMedication, records.KindPrescription, records.KindRxCancel} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s event was checked", k)
 		}

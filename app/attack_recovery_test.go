@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -241,7 +242,7 @@ func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to 
 		t.Fatal("no directory key")
 	}
 	f := newRecoveryForger(t, s, to[0])
-	f.sign(t, kindRecovery, string(roles.Directory), entityRecovery, k, fields)
+	f.sign(t, records.KindRecovery, string(roles.Directory), entityRecovery, k, fields)
 	f.send(t, to...)
 }
 
@@ -393,7 +394,7 @@ func TestAttackSingleAdministratorCannotRecoverAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	fields, _ := replica.F(map[string]any{"from": ben.Fingerprint(), "to": ar.Fingerprint(), "shares": base64.StdEncoding.EncodeToString(sealed)})
-	if _, err := ar.Append(ctx, replica.Change{Entity: releaseEntity(ben.Fingerprint(), ar.Fingerprint()), Kind: kindRecoveryRelease, Scope: roles.Admin, Fields: fields}); err != nil {
+	if _, err := ar.Append(ctx, replica.Change{Entity: releaseEntity(ben.Fingerprint(), ar.Fingerprint()), Kind: records.KindRecoveryRelease, Scope: roles.Admin, Fields: fields}); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)

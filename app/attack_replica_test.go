@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -576,13 +577,13 @@ func TestAppKindsAreInTheRolesTable(t *testing.T) {
 		t.Errorf("found only %d kinds written with constants: the scan no longer finds the app's writes", checked)
 	}
 	// Kinds chosen at run time: chart records and imported records.
-	for _, kind := range []string{kindProblem, kindAllergy, kindMedication, kindVitals, kindEncounter, kindNote, kindAddendum} {
+	for _, kind := range []string{records.KindProblem, records.KindAllergy, records.KindMedication, records.KindVitals, records.KindEncounter, records.KindNote, records.KindAddendum} {
 		if k, ok := roles.KindOf(kind); !ok || k.Scope != roles.Clinical {
 			t.Errorf("chart kind %s: %+v, %v", kind, k, ok)
 		}
 	}
-	if k, ok := roles.KindOf(kindPatient); !ok || k.Scope != roles.FrontDesk {
-		t.Errorf("kind %s: %+v, %v", kindPatient, k, ok)
+	if k, ok := roles.KindOf(records.KindPatient); !ok || k.Scope != roles.FrontDesk {
+		t.Errorf("kind %s: %+v, %v", records.KindPatient, k, ok)
 	}
 	for _, raw := range []struct{ kind, scope string }{{kindAudit, scopeAudit}, {kindRecoveryEscrow, scopeRecovery}, {kindRecoveryHandover, scopeRecovery}} {
 		if k, ok := roles.KindOf(raw.kind); !ok || !k.Raw || string(k.Scope) != raw.scope {

@@ -16,6 +16,7 @@ import (
 	gocid "github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/ipfs"
@@ -164,7 +165,7 @@ func bookingsArrive(t testing.TB, c *netClinic) (patient string, arrived <-chan 
 	ch := make(chan string, 1024)
 	c.phys.OnChange(func(cs []replica.Changed) {
 		for _, x := range cs {
-			if x.Kind == kindAppointment {
+			if x.Kind == records.KindAppointment {
 				select {
 				case ch <- x.ID:
 				default:
@@ -296,7 +297,7 @@ func TestAttackLongChainOfLargePacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := rr.Append(ctx, replica.Change{Entity: newID(16), Kind: kindPatient, Scope: roles.FrontDesk, Fields: f}); err != nil {
+		if _, err := rr.Append(ctx, replica.Change{Entity: newID(16), Kind: records.KindPatient, Scope: roles.FrontDesk, Fields: f}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -456,7 +457,7 @@ func TestAttackOwnChainSquat(t *testing.T) {
 		return err
 	})
 	payload, _ := json.Marshal(map[string]string{"family": "Squatted"})
-	h := crypto.Header{ID: crypto.NewEventID(), Entity: newID(16), Kind: kindPatient, Scope: string(roles.Directory), Epoch: 0,
+	h := crypto.Header{ID: crypto.NewEventID(), Entity: newID(16), Kind: records.KindPatient, Scope: string(roles.Directory), Epoch: 0,
 		Author: ra.Fingerprint(), Device: rp.Device(), Seq: victim.Seq, Lamport: victim.Lamport, Prev: prevHash, Time: time.Now().UnixMilli()}
 	env, err := crypto.SealRaw(h, payload, ra.Identity())
 	if err != nil {

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -47,14 +47,10 @@ type AuditEntry struct {
 
 func (s *Session) auditKey(r *replica.Replica) (*crypto.PublicKey, error) {
 	kind, st, err := r.Entity(context.Background(), entityClinic)
-	if err != nil || kind != "clinic" {
+	if err != nil || kind != records.KindClinic {
 		return nil, fmt.Errorf("app: the clinic's audit key has not arrived on this workstation yet")
 	}
-	raw, err := base64.StdEncoding.DecodeString(st.String("audit_pub"))
-	if err != nil {
-		return nil, fmt.Errorf("app: audit key: %w", err)
-	}
-	return crypto.ParsePublicKey(raw)
+	return crypto.ParsePublicKey(records.ClinicFromState(st).AuditPub)
 }
 
 // auditEvent returns a batch step that records rec, encrypted to the audit key.
@@ -99,11 +95,11 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 		return nil, err
 	}
 	kind, st, err := r.Entity(ctx, entityAuditKey)
-	if err != nil || kind != "audit-key" {
+	if err != nil || kind != records.KindAuditKey {
 		return nil, fmt.Errorf("app: the audit key has not arrived on this workstation yet")
 	}
-	locked, _ := base64.StdEncoding.DecodeString(st.String("locked"))
-	auditID, err := crypto.UnlockIdentity(locked, []byte(st.String("pass")))
+	key := records.AuditKeyFromState(st)
+	auditID, err := crypto.UnlockIdentity(key.Locked, []byte(key.Pass))
 	if err != nil {
 		return nil, fmt.Errorf("app: open the audit key: %w", err)
 	}

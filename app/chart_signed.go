@@ -1,10 +1,11 @@
 package app
 
 import (
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -42,31 +43,36 @@ func signDoc(r *replica.Replica, kind string, v any) (doc []byte, sig []byte, er
 	return doc, sig, nil
 }
 
-// signedFields are the state fields of a signed record: doc, sig and the
-// plain fields readers filter on (patient...).
-func signedFields(doc, sig []byte, plain map[string]any) (replica.Fields, error) {
-	kv := map[string]any{"doc": string(doc), "sig": base64.StdEncoding.EncodeToString(sig)}
-	for k, v := range plain {
-		kv[k] = v
+// signedChange signs v as the canonical document of the record id of kind
+// and returns the change that writes it, beside the plain fields of plain
+// that readers filter on (patient...).
+func signedChange(r *replica.Replica, id, kind string, v any, plain records.Signed) (replica.Change, error) {
+	doc, sig, err := signDoc(r, kind, v)
+	if err != nil {
+		return replica.Change{}, err
 	}
-	return replica.F(kv)
+	plain.ID, plain.Doc, plain.Sig = id, doc, sig
+	fields, err := plain.Fields()
+	if err != nil {
+		return replica.Change{}, err
+	}
+	return replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields}, nil
 }
 
-// openDoc decodes a signed record's doc into v and returns its raw bytes
-// and signature.
-func openDoc(st replica.State, v any) (doc, sig []byte, err error) {
-	doc = []byte(st.String("doc"))
-	if len(doc) == 0 {
-		return nil, nil, fmt.Errorf("app: the record has no signed content")
+// openDoc reads the signed record id, decodes its doc into v and returns
+// the record (its plain fields are read even when the content is not).
+func openDoc(id string, st replica.State, v any) (records.Signed, error) {
+	s, readErr := records.SignedFromState(id, st)
+	if errors.Is(readErr, records.ErrNoSignedContent) {
+		return s, fmt.Errorf("app: the record has no signed content")
 	}
-	if err := json.Unmarshal(doc, v); err != nil {
-		return nil, nil, fmt.Errorf("app: the record's signed content is unreadable: %w", err)
+	if err := json.Unmarshal(s.Doc, v); err != nil {
+		return s, fmt.Errorf("app: the record's signed content is unreadable: %w", err)
 	}
-	sig, err = base64.StdEncoding.DecodeString(st.String("sig"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("app: the record's signature is unreadable: %w", err)
+	if readErr != nil {
+		return s, fmt.Errorf("app: the record's signature is unreadable: %w", readErr)
 	}
-	return doc, sig, nil
+	return s, nil
 }
 
 // verifyDoc checks that author, a physician of the directory, signed doc.

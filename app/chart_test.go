@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -152,7 +153,7 @@ func TestRecordsRejectBadInput(t *testing.T) {
 	r, _ := c.phys.Replica()
 	count := func() int {
 		n := 0
-		for _, k := range []string{kindVitals, kindNote, kindProblem, kindAllergy, kindPrescription} {
+		for _, k := range []string{records.KindVitals, records.KindNote, records.KindProblem, records.KindAllergy, records.KindPrescription} {
 			rows, _ := r.Entities(ctx, k)
 			n += len(rows)
 		}
@@ -227,7 +228,7 @@ func TestSignedRecordsNeverChange(t *testing.T) {
 	// A rogue client rewrites the note's content and the prescription's
 	// directions with later events of the same entities.
 	r, _ := c.phys.Replica()
-	for id, kind := range map[string]string{n.ID: kindNote, rx.ID: kindPrescription} {
+	for id, kind := range map[string]string{n.ID: records.KindNote, rx.ID: records.KindPrescription} {
 		_, st, err := r.Entity(ctx, id)
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -72,17 +72,17 @@ func (s *Session) createAuditKey(ctx context.Context, clinic string) error {
 		return fmt.Errorf("app: audit key: %w", err)
 	}
 	defer id.Clear()
-	pub, err := replica.F(map[string]any{"name": clinic, "audit_pub": base64.StdEncoding.EncodeToString(id.Public().Bytes())})
+	pub, err := records.Clinic{Name: clinic, AuditPub: id.Public().Bytes()}.Fields()
 	if err != nil {
 		return err
 	}
-	if _, err := s.rep.Append(ctx, replica.Change{Entity: entityClinic, Kind: "clinic", Scope: roles.Directory, Fields: pub}); err != nil {
+	if _, err := s.rep.Append(ctx, replica.Change{Entity: entityClinic, Kind: records.KindClinic, Scope: roles.Directory, Fields: pub}); err != nil {
 		return err
 	}
-	priv, err := replica.F(map[string]any{"locked": base64.StdEncoding.EncodeToString(locked), "pass": string(pass)})
+	priv, err := records.AuditKey{Locked: locked, Pass: string(pass)}.Fields()
 	if err != nil {
 		return err
 	}
-	_, err = s.rep.Append(ctx, replica.Change{Entity: entityAuditKey, Kind: "audit-key", Scope: roles.Admin, Fields: priv})
+	_, err = s.rep.Append(ctx, replica.Change{Entity: entityAuditKey, Kind: records.KindAuditKey, Scope: roles.Admin, Fields: priv})
 	return err
 }

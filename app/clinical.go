@@ -7,17 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-)
-
-// Kinds of clinical records (clinical scope: physicians only).
-const (
-	kindNote         = "note"
-	kindAddendum     = "addendum"
-	kindPrescription = "prescription"
-	kindRxCancel     = "rx-cancel"
 )
 
 // Note is a signed SOAP note of one encounter. Once signed it never
@@ -101,17 +94,12 @@ func (s *Session) WriteNote(ctx context.Context, n Note) (Note, error) {
 	if _, err := s.Patient(ctx, n.Patient); err != nil {
 		return Note{}, err
 	}
-	n.ID, n.Author, n.Time = crypto.NewEventID(), r.Fingerprint(), s.env.Now()
-	doc, sig, err := signDoc(r, kindNote, noteDoc{ID: n.ID, Patient: n.Patient, Encounter: n.Encounter, Author: n.Author,
-		Time: n.Time.UnixMilli(), Subjective: n.Subjective, Objective: n.Objective, Assessment: n.Assessment, Plan: n.Plan})
+	n.ID, n.Author, n.Time, n.Origin = crypto.NewEventID(), r.Fingerprint(), s.env.Now(), Origin{}
+	ch, err := noteChange(r, n)
 	if err != nil {
 		return Note{}, err
 	}
-	fields, err := signedFields(doc, sig, map[string]any{"patient": n.Patient, "encounter": n.Encounter})
-	if err != nil {
-		return Note{}, err
-	}
-	if _, err := r.Append(ctx, replica.Change{Entity: n.ID, Kind: kindNote, Scope: roles.Clinical, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, ch); err != nil {
 		return Note{}, fmt.Errorf("app: write note: %w", err)
 	}
 	n.AuthorName, n.Verified = memberName(r, n.Author), true
@@ -133,39 +121,51 @@ func (s *Session) AddAddendum(ctx context.Context, of, text string) (Addendum, e
 		return Addendum{}, fmt.Errorf("%w: the addendum is longer than %d characters", ErrInvalidInput, maxText)
 	}
 	kind, st, err := r.Entity(ctx, of)
-	if err != nil || (kind != kindNote && kind != kindPrescription) {
+	if err != nil || (kind != records.KindNote && kind != records.KindPrescription) {
 		return Addendum{}, fmt.Errorf("%w: an addendum amends a signed note or prescription", ErrInvalidInput)
 	}
-	a := Addendum{ID: crypto.NewEventID(), Of: of, Patient: st.String("patient"), Author: r.Fingerprint(), Time: s.env.Now(), Text: text}
-	doc, sig, err := signDoc(r, kindAddendum, addendumDoc{ID: a.ID, Of: of, Patient: a.Patient, Author: a.Author,
-		Time: a.Time.UnixMilli(), Text: text})
+	target, _ := records.SignedFromState(of, st) // its patient, whatever its content
+	a := Addendum{ID: crypto.NewEventID(), Of: of, Patient: target.Patient, Author: r.Fingerprint(), Time: s.env.Now(), Text: text}
+	ch, err := addendumChange(r, a)
 	if err != nil {
 		return Addendum{}, err
 	}
-	fields, err := signedFields(doc, sig, map[string]any{"patient": a.Patient, "of": of})
-	if err != nil {
-		return Addendum{}, err
-	}
-	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: kindAddendum, Scope: roles.Clinical, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, ch); err != nil {
 		return Addendum{}, fmt.Errorf("app: add addendum: %w", err)
 	}
 	a.AuthorName, a.Verified = memberName(r, a.Author), true
 	return a, nil
 }
 
+// noteChange is the change that writes note n (its id, patient,
+// encounter, author, time and SOAP text, and its origin when imported),
+// signed with r's identity.
+func noteChange(r *replica.Replica, n Note) (replica.Change, error) {
+	return signedChange(r, n.ID, records.KindNote, noteDoc{ID: n.ID, Patient: n.Patient, Encounter: n.Encounter, Author: n.Author,
+		Time: n.Time.UnixMilli(), Subjective: n.Subjective, Objective: n.Objective, Assessment: n.Assessment, Plan: n.Plan},
+		records.Signed{Patient: n.Patient, Encounter: n.Encounter, Origin: n.Origin})
+}
+
+// addendumChange is the change that writes addendum a, signed with r's
+// identity.
+func addendumChange(r *replica.Replica, a Addendum) (replica.Change, error) {
+	return signedChange(r, a.ID, records.KindAddendum, addendumDoc{ID: a.ID, Of: a.Of, Patient: a.Patient, Author: a.Author,
+		Time: a.Time.UnixMilli(), Text: a.Text}, records.Signed{Patient: a.Patient, Of: a.Of, Origin: a.Origin})
+}
+
 func noteFromState(r *replica.Replica, id string, st replica.State) Note {
 	var d noteDoc
-	doc, sig, err := openDoc(st, &d)
+	s, err := openDoc(id, st, &d)
 	if err != nil {
-		return Note{ID: id, Patient: st.String("patient"), Problem: err.Error(), Origin: originFromState(st)}
+		return Note{ID: id, Patient: s.Patient, Problem: err.Error(), Origin: s.Origin}
 	}
 	n := Note{ID: id, Patient: d.Patient, Encounter: d.Encounter, Author: d.Author, AuthorName: memberName(r, d.Author),
 		Time: time.UnixMilli(d.Time), Subjective: d.Subjective, Objective: d.Objective, Assessment: d.Assessment, Plan: d.Plan,
-		Origin: originFromState(st)}
-	switch err := verifyDoc(r, kindNote, d.Author, doc, sig); {
+		Origin: s.Origin}
+	switch err := verifyDoc(r, records.KindNote, d.Author, s.Doc, s.Sig); {
 	case err != nil:
 		n.Problem = err.Error()
-	case d.ID != id || d.Patient != st.String("patient"):
+	case d.ID != id || d.Patient != s.Patient:
 		n.Problem = "the signed note belongs to another record"
 	default:
 		n.Verified = true
@@ -175,13 +175,13 @@ func noteFromState(r *replica.Replica, id string, st replica.State) Note {
 
 func addendumFromState(r *replica.Replica, id string, st replica.State) Addendum {
 	var d addendumDoc
-	doc, sig, err := openDoc(st, &d)
+	s, err := openDoc(id, st, &d)
 	if err != nil {
-		return Addendum{ID: id, Of: st.String("of"), Text: "(unreadable addendum)", Origin: originFromState(st)}
+		return Addendum{ID: id, Of: s.Of, Text: "(unreadable addendum)", Origin: s.Origin}
 	}
 	a := Addendum{ID: id, Of: d.Of, Patient: d.Patient, Author: d.Author, AuthorName: memberName(r, d.Author),
-		Time: time.UnixMilli(d.Time), Text: d.Text, Origin: originFromState(st)}
-	a.Verified = verifyDoc(r, kindAddendum, d.Author, doc, sig) == nil && d.ID == id && d.Of == st.String("of")
+		Time: time.UnixMilli(d.Time), Text: d.Text, Origin: s.Origin}
+	a.Verified = verifyDoc(r, records.KindAddendum, d.Author, s.Doc, s.Sig) == nil && d.ID == id && d.Of == s.Of
 	return a
 }
 
@@ -218,7 +218,7 @@ func AgeAt(birth string, now time.Time) int {
 
 // patientRecords returns the clinical records of kinds about patient, by kind.
 func patientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
-	ids, err := r.Search(ctx, roles.Clinical, -1, replica.Term{Field: "patient", Value: patient})
+	ids, err := r.Search(ctx, roles.Clinical, -1, records.PatientTerm(patient))
 	if err != nil {
 		return nil, fmt.Errorf("app: find the patient's records: %w", err)
 	}
@@ -232,7 +232,7 @@ func patientRecords(ctx context.Context, r *replica.Replica, patient string, kin
 	}
 	out := map[string][]replica.EntityState{}
 	for _, e := range rows {
-		if want[e.Kind] && e.State.String("patient") == patient {
+		if want[e.Kind] && records.PatientOf(e.State) == patient {
 			out[e.Kind] = append(out[e.Kind], e)
 		}
 	}
@@ -281,14 +281,14 @@ func (s *Session) RefreshChart(ctx context.Context, c Chart) (Chart, error) {
 // chart reads a patient's chart without auditing (the caller audits).
 func (s *Session) chart(ctx context.Context, r *replica.Replica, p Patient) (Chart, error) {
 	now := s.env.Now()
-	recs, err := patientRecords(ctx, r, p.ID, kindProblem, kindAllergy, kindMedication, kindVitals, kindEncounter,
-		kindNote, kindAddendum, kindPrescription)
+	recs, err := patientRecords(ctx, r, p.ID, records.KindProblem, records.KindAllergy, records.KindMedication,
+		records.KindVitals, records.KindEncounter, records.KindNote, records.KindAddendum, records.KindPrescription)
 	if err != nil {
 		return Chart{}, err
 	}
 	c := Chart{Patient: p, Age: AgeAt(p.Birth, now)}
-	for _, e := range recs[kindProblem] {
-		c.Problems = append(c.Problems, problemFromState(e.ID, e.State))
+	for _, e := range recs[records.KindProblem] {
+		c.Problems = append(c.Problems, records.ProblemFromState(e.ID, e.State))
 	}
 	sort.SliceStable(c.Problems, func(i, j int) bool {
 		if a, b := c.Problems[i].Status == ProblemActive, c.Problems[j].Status == ProblemActive; a != b {
@@ -296,20 +296,20 @@ func (s *Session) chart(ctx context.Context, r *replica.Replica, p Patient) (Cha
 		}
 		return c.Problems[i].Noted.After(c.Problems[j].Noted)
 	})
-	for _, e := range recs[kindAllergy] {
-		if a := allergyFromState(e.ID, e.State); a.Status != AllergyEnteredInError {
+	for _, e := range recs[records.KindAllergy] {
+		if a := records.AllergyFromState(e.ID, e.State); a.Status != AllergyEnteredInError {
 			c.Allergies = append(c.Allergies, a)
 		}
 	}
 	sort.Slice(c.Allergies, func(i, j int) bool { return c.Allergies[i].Substance < c.Allergies[j].Substance })
-	for _, e := range recs[kindMedication] {
-		if m := medicationFromState(e.ID, e.State); m.Status == MedicationActive {
+	for _, e := range recs[records.KindMedication] {
+		if m := records.MedicationFromState(e.ID, e.State); m.Status == MedicationActive {
 			c.Medications = append(c.Medications, m)
 		}
 	}
 	sort.Slice(c.Medications, func(i, j int) bool { return c.Medications[i].Name < c.Medications[j].Name })
-	for _, e := range recs[kindVitals] {
-		c.Vitals = append(c.Vitals, vitalsFromState(e.ID, e.State))
+	for _, e := range recs[records.KindVitals] {
+		c.Vitals = append(c.Vitals, records.VitalsFromState(e.ID, e.State))
 	}
 	sort.Slice(c.Vitals, func(i, j int) bool { return c.Vitals[i].Time.Before(c.Vitals[j].Time) })
 	height := 0.0
@@ -319,19 +319,19 @@ func (s *Session) chart(ctx context.Context, r *replica.Replica, p Patient) (Cha
 		}
 		c.Vitals[i].BMI = BMIOf(c.Vitals[i].WeightKg, height)
 	}
-	for _, e := range recs[kindEncounter] {
-		c.Encounters = append(c.Encounters, encounterFromState(e.ID, e.State))
+	for _, e := range recs[records.KindEncounter] {
+		c.Encounters = append(c.Encounters, records.EncounterFromState(e.ID, e.State))
 	}
 	sort.Slice(c.Encounters, func(i, j int) bool { return c.Encounters[i].Start.After(c.Encounters[j].Start) })
 	addenda := map[string][]Addendum{}
-	for _, e := range recs[kindAddendum] {
+	for _, e := range recs[records.KindAddendum] {
 		a := addendumFromState(r, e.ID, e.State)
 		addenda[a.Of] = append(addenda[a.Of], a)
 	}
 	for _, as := range addenda {
 		sort.Slice(as, func(i, j int) bool { return as[i].Time.Before(as[j].Time) })
 	}
-	for _, e := range recs[kindNote] {
+	for _, e := range recs[records.KindNote] {
 		n := noteFromState(r, e.ID, e.State)
 		n.Addenda = addenda[n.ID]
 		c.Notes = append(c.Notes, n)
@@ -341,7 +341,7 @@ func (s *Session) chart(ctx context.Context, r *replica.Replica, p Patient) (Cha
 	if err != nil {
 		return Chart{}, err
 	}
-	for _, e := range recs[kindPrescription] {
+	for _, e := range recs[records.KindPrescription] {
 		rx := prescriptionFromState(r, s.prof.ClinicID, e.ID, e.State, cancels)
 		rx.Addenda = addenda[rx.ID]
 		c.Prescriptions = append(c.Prescriptions, rx)

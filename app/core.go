@@ -15,8 +15,10 @@ import (
 // finds here, on top of the session's own use cases, what it needs to read
 // and write records itself: the replica once the role policy allows an
 // action, the clock, the clinic's zone, the reads whose audit is the
-// caller's, a record's fields as the clinic's own code writes them, and an
-// audit record that joins the batch it records. Nothing here is for the UI.
+// caller's, the registration and signed records as the clinic's own code
+// makes them, and an audit record that joins the batch it records. The
+// typed records and their fields are app/records. Nothing here is for the
+// UI.
 
 // Core is a logged-in session as a domain package uses it: the session's
 // use cases (Patient, SearchPatients, Audit...) and the methods below.
@@ -79,28 +81,12 @@ func (c Core) AuditInBatch(r *replica.Replica, b *replica.Batch, rec AuditRecord
 // log's own FHIR export writes it.
 func (c Core) AuditEventFHIR(e AuditEntry) fhir.AuditEvent { return c.auditEventFHIR(e) }
 
-// The kinds of the records a domain package reads or writes by kind.
-const (
-	KindPatient     = kindPatient
-	KindAppointment = kindAppointment
-	KindEncounter   = kindEncounter
-	KindProblem     = kindProblem
-	KindAllergy     = kindAllergy
-	KindMedication  = kindMedication
-	KindVitals      = kindVitals
-)
-
 // MaxText is the longest text a note or addendum holds.
 const MaxText = maxText
 
-// PatientFromState reads a patient record.
-func PatientFromState(id string, st replica.State) Patient { return patientFromState(id, st) }
-
-// MedicationFromState reads a recorded medication.
-func MedicationFromState(id string, st replica.State) Medication { return medicationFromState(id, st) }
-
 // PatientRecords returns the stored clinical records of kinds about a
-// patient, by kind: for what the typed records do not carry (yet).
+// patient, by kind, for what a chart leaves out (stopped medications);
+// records.XFromState reads them.
 func PatientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
 	return patientRecords(ctx, r, patient, kinds...)
 }
@@ -111,37 +97,15 @@ func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, 
 	return registerInto(ctx, r, b, p, now, taken)
 }
 
-// AppointmentFields are the fields of a booking of a: its start in the
-// clinic's zone (the calendar's day).
-func AppointmentFields(a Appointment, zone *time.Location) map[string]any {
-	return appointmentFields(a, zone)
-}
-
 // SignedNote is the change that writes note n (its id, patient,
-// encounter, author, time and SOAP text), signed with r's identity, with
-// plain fields beside the signed document.
-func SignedNote(r *replica.Replica, n Note, plain map[string]any) (replica.Change, error) {
-	return signedChange(r, n.ID, kindNote, noteDoc{ID: n.ID, Patient: n.Patient, Encounter: n.Encounter, Author: n.Author,
-		Time: n.Time.UnixMilli(), Subjective: n.Subjective, Objective: n.Objective, Assessment: n.Assessment, Plan: n.Plan}, plain)
-}
+// encounter, author, time and SOAP text, and its origin when imported),
+// signed with r's identity.
+func SignedNote(r *replica.Replica, n Note) (replica.Change, error) { return noteChange(r, n) }
 
-// SignedAddendum is the change that writes addendum a, signed with r's
-// identity, with plain fields beside the signed document.
-func SignedAddendum(r *replica.Replica, a Addendum, plain map[string]any) (replica.Change, error) {
-	return signedChange(r, a.ID, kindAddendum, addendumDoc{ID: a.ID, Of: a.Of, Patient: a.Patient, Author: a.Author,
-		Time: a.Time.UnixMilli(), Text: a.Text}, plain)
-}
-
-func signedChange(r *replica.Replica, id, kind string, doc any, plain map[string]any) (replica.Change, error) {
-	raw, sig, err := signDoc(r, kind, doc)
-	if err != nil {
-		return replica.Change{}, err
-	}
-	fields, err := signedFields(raw, sig, plain)
-	if err != nil {
-		return replica.Change{}, err
-	}
-	return replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields}, nil
+// SignedAddendum is the change that writes addendum a (and its origin
+// when imported), signed with r's identity.
+func SignedAddendum(r *replica.Replica, a Addendum) (replica.Change, error) {
+	return addendumChange(r, a)
 }
 
 // CheckDate accepts "", YYYY, YYYY-MM or YYYY-MM-DD not after now; what
@@ -150,12 +114,6 @@ func CheckDate(what, date string, now time.Time) error { return checkDate(what, 
 
 // SortAppointments sorts appointments by start, then id.
 func SortAppointments(as []Appointment) { sortAppointments(as) }
-
-// WallClock is the time minutes after midnight of the date (y, m, d) in
-// zone, as the clinic's clocks show it on a daylight-saving day too.
-func WallClock(y int, m time.Month, d, minutes int, zone *time.Location) time.Time {
-	return wallClock(y, m, d, minutes, zone)
-}
 
 // MemberName is a staff member's name, or "staff" and the start of their
 // fingerprint when the directory does not know them.

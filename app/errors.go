@@ -1,6 +1,10 @@
 package app
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/medihaven/medihaven/app/records"
+)
 
 // Errors callers match with errors.Is. Each message says what happened in
 // plain words; the wrapping adds what to do.
@@ -12,7 +16,7 @@ var (
 	ErrLocked          = errors.New("app: the workstation is locked")
 	ErrRevoked         = errors.New("app: your access to this clinic was revoked")
 	ErrNotAdmitted     = errors.New("app: not admitted yet")
-	ErrInvalidInput    = errors.New("app: invalid input")
+	ErrInvalidInput    = records.ErrInvalidInput // "app: invalid input", shared with the records' own checks
 
 	ErrTokenMalformed = errors.New("app: registration token is malformed")
 	ErrTokenExpired   = errors.New("app: registration token has expired")

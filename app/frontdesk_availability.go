@@ -4,23 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // the clinic's time zone must resolve on workstations without a zone database
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // Front-desk settings and availability are entities of the front-desk
 // scope, so every receptionist and physician workstation sees the same
-// hours. Each weekday and each day off is a field of its own: two desks
-// editing different days at once both keep their change.
+// hours (records.Availability).
 const (
-	kindAvailability   = "availability"
-	kindDeskSettings   = "desk-settings"
 	deskSettingsEntity = "desk-settings:clinic"
 	availabilityPrefix = "availability:"
 )
@@ -30,144 +26,38 @@ const DefaultSlotMinutes = 15
 
 // Hours is one stretch of working time on a day, in minutes after the
 // local midnight of the clinic's time zone (From inclusive, To exclusive).
-type Hours struct {
-	From, To int
-}
-
-func hhmm(m int) string { return fmt.Sprintf("%02d:%02d", m/60, m%60) }
-
-func (h Hours) String() string { return hhmm(h.From) + "-" + hhmm(h.To) }
+type Hours = records.Hours
 
 // FormatHours writes a day's hours as ParseHours reads them.
-func FormatHours(hs []Hours) string {
-	parts := make([]string, len(hs))
-	for i, h := range hs {
-		parts[i] = h.String()
-	}
-	return strings.Join(parts, ", ")
-}
-
-func parseClock(s string) (int, bool) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok {
-		return 0, false
-	}
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || len(m) != 2 || len(h) == 0 || len(h) > 2 || hh < 0 || mm < 0 || mm > 59 || hh > 24 || hh == 24 && mm != 0 {
-		return 0, false
-	}
-	return hh*60 + mm, true
-}
+func FormatHours(hs []Hours) string { return records.FormatHours(hs) }
 
 // ParseHours reads a day's working hours as a person types them:
 // "08:00-12:00, 13:30-17:00". Empty means the physician does not work
 // that day. Stretches must not overlap; they are returned in order.
-func ParseHours(s string) ([]Hours, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	var out []Hours
-	for _, part := range strings.Split(s, ",") {
-		from, to, ok := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
-		f, ok1 := parseClock(from)
-		t, ok2 := parseClock(to)
-		if !ok || !ok1 || !ok2 {
-			return nil, fmt.Errorf("%w: working hours %q should look like 08:00-12:00, 13:00-17:00", ErrInvalidInput, strings.TrimSpace(part))
-		}
-		if t <= f {
-			return nil, fmt.Errorf("%w: working hours %s end before they start", ErrInvalidInput, strings.TrimSpace(part))
-		}
-		out = append(out, Hours{f, t})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].From < out[j].From })
-	for i := 1; i < len(out); i++ {
-		if out[i].From < out[i-1].To {
-			return nil, fmt.Errorf("%w: working hours %s and %s overlap", ErrInvalidInput, out[i-1], out[i])
-		}
-	}
-	return out, nil
-}
+func ParseHours(s string) ([]Hours, error) { return records.ParseHours(s) }
 
 // Availability is when a physician can be booked.
-type Availability struct {
-	Physician   string
-	SlotMinutes int        // length of one bookable slot (default 15)
-	Week        [7][]Hours // working hours by time.Weekday (Sunday first)
-	DaysOff     []string   // YYYY-MM-DD, in order
-	// Set is false until working hours were ever recorded: then no time is
-	// refused as outside working hours, only overlaps are.
-	Set bool
-}
-
-// dayOff reports whether the local date of day is a day off.
-func (av Availability) dayOff(date string) bool {
-	i := sort.SearchStrings(av.DaysOff, date)
-	return i < len(av.DaysOff) && av.DaysOff[i] == date
-}
+type Availability = records.Availability
 
 // Interval is a stretch of time.
-type Interval struct {
-	Start, End time.Time
-}
+type Interval = records.Interval
 
-// wallClock is the wall-clock time minutes after local midnight of date (y, m, d)
-// in zone. time.Date normalises, so on a day of a daylight-saving change
-// a wall-clock time is placed where the clocks of the clinic say it is.
-func wallClock(y int, m time.Month, d, minutes int, zone *time.Location) time.Time {
-	return time.Date(y, m, d, minutes/60, minutes%60, 0, 0, zone)
-}
-
-// WorkingHours returns the physician's working stretches on the local
-// date of day in zone (none on a day off).
-func (av Availability) WorkingHours(day time.Time, zone *time.Location) []Interval {
-	day = day.In(zone)
-	if av.dayOff(day.Format("2006-01-02")) {
-		return nil
-	}
-	y, m, d := day.Date()
-	var out []Interval
-	for _, h := range av.Week[day.Weekday()] {
-		out = append(out, Interval{wallClock(y, m, d, h.From, zone), wallClock(y, m, d, h.To, zone)})
-	}
-	return out
-}
-
-func (av Availability) slotMinutes() int {
+func slotMinutes(av Availability) int {
 	if av.SlotMinutes <= 0 {
 		return DefaultSlotMinutes
 	}
 	return av.SlotMinutes
 }
 
-func availabilityFromState(fp string, st replica.State) Availability {
-	av := Availability{Physician: fp, Set: true}
-	st.Get("slot", &av.SlotMinutes) //nolint:errcheck // missing reads as the default
-	for d := range av.Week {
-		av.Week[d], _ = ParseHours(st.String(fmt.Sprintf("week/%d", d))) // written by SetAvailability, parsed before
-	}
-	for _, name := range st.Fields() {
-		var off bool
-		if date, ok := strings.CutPrefix(name, "off/"); ok {
-			if found, _ := st.Get(name, &off); found && off {
-				av.DaysOff = append(av.DaysOff, date)
-			}
-		}
-	}
-	sort.Strings(av.DaysOff)
-	return av
-}
-
 func (s *Session) availability(ctx context.Context, r *replica.Replica, fp string) (Availability, error) {
 	kind, st, err := r.Entity(ctx, availabilityPrefix+fp)
-	if errors.Is(err, replica.ErrNotFound) || err == nil && kind != kindAvailability {
+	if errors.Is(err, replica.ErrNotFound) || err == nil && kind != records.KindAvailability {
 		return Availability{Physician: fp, SlotMinutes: DefaultSlotMinutes}, nil
 	}
 	if err != nil {
 		return Availability{}, err
 	}
-	return availabilityFromState(fp, st), nil
+	return records.AvailabilityFromState(fp, st), nil
 }
 
 // Availability returns a physician's working hours, slot length and days
@@ -204,7 +94,6 @@ func (s *Session) SetAvailability(ctx context.Context, av Availability) error {
 	if av.SlotMinutes < 5 || av.SlotMinutes > 240 {
 		return fmt.Errorf("%w: a slot lasts between 5 minutes and 4 hours", ErrInvalidInput)
 	}
-	kv := map[string]any{"physician": av.Physician, "slot": av.SlotMinutes}
 	for d, hs := range av.Week {
 		// Re-read what is written, so a stored week always parses.
 		if _, err := ParseHours(FormatHours(hs)); err != nil {
@@ -215,13 +104,13 @@ func (s *Session) SetAvailability(ctx context.Context, av Availability) error {
 				return fmt.Errorf("%w: %s hours %s are not within one day", ErrInvalidInput, time.Weekday(d), h)
 			}
 		}
-		kv[fmt.Sprintf("week/%d", d)] = FormatHours(hs)
 	}
-	fields, err := replica.F(kv)
+	// Days off are kept: another desk may be changing them.
+	fields, err := records.Some(av, records.AvailabilityHours()...)
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + av.Physician, Kind: kindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + av.Physician, Kind: records.KindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
 		return fmt.Errorf("app: set availability: %w", err)
 	}
 	return nil
@@ -237,14 +126,19 @@ func (s *Session) SetDayOff(ctx context.Context, physician, date string, off boo
 	if _, err := s.checkPhysician(r, physician); err != nil {
 		return err
 	}
-	if e := checkDeskDate("day", "day off", date); e != nil {
+	if e := records.CheckDay("day", "day off", date); e != nil {
 		return e
 	}
-	fields, err := replica.F(map[string]any{"physician": physician, "off/" + date: off})
+	av := Availability{Physician: physician}
+	if off {
+		av.DaysOff = []string{date}
+	}
+	// A working day again clears the day's field (null reads as not off).
+	fields, err := records.Some(av, records.AvailabilityPhysician, records.AvailabilityOff(date))
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + physician, Kind: kindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + physician, Kind: records.KindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
 		return fmt.Errorf("app: set day off: %w", err)
 	}
 	return nil
@@ -254,10 +148,11 @@ func (s *Session) SetDayOff(ctx context.Context, physician, date string, off boo
 // or this computer's.
 func (s *Session) clinicZone(ctx context.Context, r *replica.Replica) *time.Location {
 	kind, st, err := r.Entity(ctx, deskSettingsEntity)
-	if err != nil || kind != kindDeskSettings {
+	if err != nil || kind != records.KindDeskSettings {
 		return time.Local
 	}
-	if loc, err := time.LoadLocation(st.String("zone")); err == nil && st.String("zone") != "" {
+	zone := records.DeskSettingsFromState(st).Zone
+	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
 		return loc
 	}
 	return time.Local
@@ -283,11 +178,11 @@ func (s *Session) SetClinicZone(ctx context.Context, name string) error {
 	if _, err := time.LoadLocation(name); err != nil || name == "" || strings.EqualFold(name, "local") {
 		return fmt.Errorf("%w: %q is not a time zone name like Europe/Berlin or America/New_York", ErrInvalidInput, name)
 	}
-	fields, err := replica.F(map[string]any{"zone": name})
+	fields, err := records.DeskSettings{Zone: name}.Fields()
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: deskSettingsEntity, Kind: kindDeskSettings, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: deskSettingsEntity, Kind: records.KindDeskSettings, Scope: roles.FrontDesk, Fields: fields}); err != nil {
 		return fmt.Errorf("app: set the clinic's time zone: %w", err)
 	}
 	return nil

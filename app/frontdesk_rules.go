@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -62,12 +63,12 @@ func checkBooking(av Availability, zone *time.Location, a Appointment, around []
 			inside = inside || !start.Before(h.Start) && !end.After(h.End)
 		}
 		if !inside {
-			return &BookingError{Start: start, End: end, DayOff: av.dayOff(start.Format("2006-01-02")), err: ErrOutsideHours}
+			return &BookingError{Start: start, End: end, DayOff: av.DayOff(start.Format("2006-01-02")), err: ErrOutsideHours}
 		}
 	}
 	sortAppointments(around)
 	for _, o := range around {
-		if o.occupies() && o.Physician == a.Physician && o.Start.Before(end) && start.Before(o.End()) {
+		if occupies(o) && o.Physician == a.Physician && o.Start.Before(end) && start.Before(o.End()) {
 			o.Start = o.Start.In(zone)
 			return &BookingError{Start: start, End: end, With: o, err: ErrSlotTaken}
 		}
@@ -83,7 +84,7 @@ func markConflicts(as []Appointment) {
 	for i := range as {
 		for j := i + 1; j < len(as); j++ {
 			a, b := as[i], as[j]
-			if !a.occupies() || !b.occupies() || a.Physician != b.Physician || a.Overbooked || b.Overbooked {
+			if !occupies(a) || !occupies(b) || a.Physician != b.Physician || a.Overbooked || b.Overbooked {
 				continue
 			}
 			if a.Start.Before(b.End()) && b.Start.Before(a.End()) {
@@ -120,7 +121,7 @@ type PhysicianDay struct {
 }
 
 // defaultDay is what a physician's day shows when their hours are not set.
-var defaultDay = []Hours{{8 * 60, 18 * 60}}
+var defaultDay = []Hours{{From: 8 * 60, To: 18 * 60}}
 
 // daySlots lays out a physician's day: slot-long rows through each working
 // stretch (by wall clock, so a day of a daylight-saving change has the
@@ -131,17 +132,17 @@ func daySlots(av Availability, zone *time.Location, day time.Time, as []Appointm
 	hours := av.WorkingHours(day, zone)
 	if !av.Set {
 		for _, h := range defaultDay {
-			hours = append(hours, Interval{wallClock(y, m, d, h.From, zone), wallClock(y, m, d, h.To, zone)})
+			hours = append(hours, Interval{Start: records.WallClock(y, m, d, h.From, zone), End: records.WallClock(y, m, d, h.To, zone)})
 		}
 	}
-	step := av.slotMinutes()
+	step := slotMinutes(av)
 	var slots []Slot
 	for _, h := range hours {
 		from := h.Start.In(zone)
 		base := from.Hour()*60 + from.Minute()
 		for k := 0; ; k++ {
-			start := wallClock(y, m, d, base+k*step, zone)
-			end := wallClock(y, m, d, base+(k+1)*step, zone)
+			start := records.WallClock(y, m, d, base+k*step, zone)
+			end := records.WallClock(y, m, d, base+(k+1)*step, zone)
 			if !start.Before(h.End) {
 				break
 			}
@@ -155,7 +156,7 @@ func daySlots(av Availability, zone *time.Location, day time.Time, as []Appointm
 		}
 	}
 	for _, a := range as {
-		if !a.occupies() {
+		if !occupies(a) {
 			continue
 		}
 		placed := false
@@ -207,7 +208,7 @@ func (s *Session) DaySchedule(ctx context.Context, physicians []string, day time
 		sortAppointments(as)
 		markConflicts(as)
 		out = append(out, PhysicianDay{Physician: Physician{Fingerprint: fp, Name: m.Name}, Availability: av,
-			DayOff: av.dayOff(date), Slots: daySlots(av, zone, day, as), Appointments: as})
+			DayOff: av.DayOff(date), Slots: daySlots(av, zone, day, as), Appointments: as})
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -48,7 +49,7 @@ func (rc Recurrence) Starts(first time.Time, zone *time.Location) ([]time.Time, 
 	minutes := first.Hour()*60 + first.Minute()
 	var out []time.Time
 	for i := 0; rc.Count == 0 || i < rc.Count; i++ {
-		t := wallClock(y, m, d+7*rc.EveryWeeks*i, minutes, zone)
+		t := records.WallClock(y, m, d+7*rc.EveryWeeks*i, minutes, zone)
 		if last != "" && t.Format("2006-01-02") > last {
 			break
 		}
@@ -97,23 +98,23 @@ func (s *Session) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	}
 	series := crypto.NewEventID()
 	out := make([]Appointment, 0, len(starts))
+	repeat := fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(starts))
 	for _, t := range starts {
 		o := a
-		o.ID, o.Start, o.Status, o.Series = crypto.NewEventID(), t, StatusBooked, series
+		o.ID, o.Start, o.Status, o.Series, o.Repeat = crypto.NewEventID(), t, StatusBooked, series, repeat
+		o.BookedBy, o.BookedAt = r.Fingerprint(), s.env.Now()
 		out = append(out, o)
 	}
-	return out, s.writeSeries(ctx, r, zone, out, a.Overbooked, nil, func(o Appointment) map[string]any {
-		kv := appointmentFields(o, zone)
-		kv["series"], kv["booked_by"], kv["booked_at"] = series, r.Fingerprint(), s.env.Now().UnixMilli()
-		kv["repeat"] = fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(out))
-		return kv
+	return out, s.writeSeries(ctx, r, zone, out, a.Overbooked, nil, func(o Appointment) (replica.Fields, error) {
+		o.Start = o.Start.In(zone)
+		return newBooking(o).Fields()
 	})
 }
 
 // writeSeries checks every appointment against the rules (unless
 // overbook), then writes fields(o) of each in one batch.
 func (s *Session) writeSeries(ctx context.Context, r *replica.Replica, zone *time.Location, as []Appointment, overbook bool,
-	skip map[string]bool, fields func(Appointment) map[string]any) error {
+	skip map[string]bool, fields func(Appointment) (replica.Fields, error)) error {
 	if !overbook {
 		var refused []*BookingError
 		for _, o := range as {
@@ -132,11 +133,11 @@ func (s *Session) writeSeries(ctx context.Context, r *replica.Replica, zone *tim
 	}
 	b := r.Batch()
 	for _, o := range as {
-		f, err := replica.F(fields(o))
+		f, err := fields(o)
 		if err != nil {
 			return err
 		}
-		b.Append(replica.Change{Entity: o.ID, Kind: kindAppointment, Scope: roles.FrontDesk, Fields: f})
+		b.Append(replica.Change{Entity: o.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
 	}
 	if _, err := b.Commit(ctx); err != nil {
 		return fmt.Errorf("app: recurring appointments: %w", err)
@@ -168,7 +169,7 @@ func (s *Session) restOfSeries(ctx context.Context, r *replica.Replica, id strin
 }
 
 func (s *Session) seriesAppointments(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, replica.Term{Field: "series", Value: series})
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.SeriesTerm(series))
 	if err != nil {
 		return nil, err
 	}
@@ -205,9 +206,10 @@ func (s *Session) CancelSeries(ctx context.Context, id, reason string) (int, err
 	if err != nil {
 		return 0, err
 	}
-	now := s.env.Now().UnixMilli()
-	err = s.writeSeries(ctx, r, nil, rest, true, nil, func(Appointment) map[string]any {
-		return map[string]any{"status": StatusCancelled, "cancel_reason": reason, "cancelled_at": now}
+	now := s.env.Now()
+	err = s.writeSeries(ctx, r, nil, rest, true, nil, func(o Appointment) (replica.Fields, error) {
+		cancel(&o, reason, now)
+		return records.Some(o, cancelFields...)
 	})
 	if err != nil {
 		return 0, err
@@ -244,15 +246,15 @@ func (s *Session) RescheduleSeries(ctx context.Context, id string, start time.Ti
 	for _, o := range rest {
 		skip[o.ID] = true
 		t := o.Start.In(zone)
-		o.Start = wallClock(t.Year(), t.Month(), t.Day()+days, clockMin, zone)
+		o.Start = records.WallClock(t.Year(), t.Month(), t.Day()+days, clockMin, zone)
 		o.Minutes, o.Overbooked = minutes, overbook
 		if _, err := s.checkAppointment(ctx, r, o); err != nil {
 			return nil, err
 		}
 		moved = append(moved, o)
 	}
-	err = s.writeSeries(ctx, r, zone, moved, overbook, skip, func(o Appointment) map[string]any {
-		return map[string]any{"start": o.Start.Format(time.RFC3339), "minutes": o.Minutes, "overbooked": overbook}
+	err = s.writeSeries(ctx, r, zone, moved, overbook, skip, func(o Appointment) (replica.Fields, error) {
+		return records.Some(o, records.AppointmentStart, records.AppointmentMinutes, records.AppointmentOverbooked)
 	})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
@@ -151,13 +152,14 @@ func (s *Session) learnClinicName(ctx context.Context, r *replica.Replica) error
 		return nil
 	}
 	kind, st, err := r.Entity(ctx, entityClinic)
-	if err != nil || kind != "clinic" || st.String("name") == "" {
+	name := records.ClinicFromState(st).Name
+	if err != nil || kind != records.KindClinic || name == "" {
 		return nil // not arrived yet
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.prof
-	p.Clinic = st.String("name")
+	p.Clinic = name
 	if err := p.write(); err != nil {
 		return err
 	}

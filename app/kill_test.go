@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -168,7 +169,7 @@ func TestKilledWorkstationConverges(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.View(ctx, func(tx *store.Tx) error {
-		holds, err = tx.CountEntities(ctx, kindPatient)
+		holds, err = tx.CountEntities(ctx, records.KindPatient)
 		return err
 	})
 	db.Close()
@@ -178,7 +179,7 @@ func TestKilledWorkstationConverges(t *testing.T) {
 	rp, _ := c.phys.Replica()
 	defer func() {
 		if t.Failed() {
-			ps, _ := rp.Entities(ctx, kindPatient)
+			ps, _ := rp.Entities(ctx, records.KindPatient)
 			counts := map[store.EnvelopeState]int{}
 			var reasons []string
 			rp.DB().View(ctx, func(tx *store.Tx) error {
@@ -193,7 +194,7 @@ func TestKilledWorkstationConverges(t *testing.T) {
 		}
 	}()
 	waitFor(t, fmt.Sprintf("the physician to hold all %d patients", holds), 60*time.Second, func() bool {
-		ps, err := rp.Entities(ctx, kindPatient)
+		ps, err := rp.Entities(ctx, records.KindPatient)
 		return err == nil && len(ps) == holds
 	})
 	t.Logf("%d patients committed across 5 kills; converged", holds)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -37,7 +38,6 @@ const (
 	firstLockout    = 30 * time.Second
 	longestLockout  = 30 * time.Minute
 	entitySecurity  = "5ec0000000000000000000000000005e" // directory: the security settings
-	kindSecurity    = "security"
 	minIdleLock     = time.Minute
 	maxIdleLock     = 8 * time.Hour
 	minMaxAttempts  = 3
@@ -101,13 +101,11 @@ func securitySettings(ctx context.Context, r *replica.Replica) (SecuritySettings
 		if err != nil {
 			continue
 		}
-		var f struct {
-			IdleMinutes int `json:"idle_minutes"`
-			MaxAttempts int `json:"max_attempts"`
-		}
-		if json.Unmarshal(plain, &f) != nil {
+		var fields replica.Fields
+		if json.Unmarshal(plain, &fields) != nil {
 			continue
 		}
+		f := records.SecurityFromState(records.StateOf(fields))
 		c := SecuritySettings{IdleLock: time.Duration(f.IdleMinutes) * time.Minute, MaxAttempts: f.MaxAttempts}
 		if c.Check() == nil {
 			return c, nil
@@ -130,11 +128,11 @@ func (s *Session) SetSecuritySettings(ctx context.Context, c SecuritySettings) e
 	if err := c.Check(); err != nil {
 		return err
 	}
-	fields, err := replica.F(map[string]any{"idle_minutes": int(c.IdleLock / time.Minute), "max_attempts": c.MaxAttempts})
+	fields, err := records.Security{IdleMinutes: int(c.IdleLock / time.Minute), MaxAttempts: c.MaxAttempts}.Fields()
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: entitySecurity, Kind: kindSecurity, Scope: roles.Directory, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: entitySecurity, Kind: records.KindSecurity, Scope: roles.Directory, Fields: fields}); err != nil {
 		return fmt.Errorf("app: save the security settings: %w", err)
 	}
 	s.rememberLockout(ctx, r)

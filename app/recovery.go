@@ -54,7 +54,6 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -62,6 +61,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -69,8 +69,6 @@ import (
 // Entities and kinds of the recovery scheme.
 const (
 	entityRecovery       = "7ec0e700000000000000000000007ec0" // directory: the split in force
-	kindRecovery         = "recovery"
-	kindRecoveryRelease  = "recovery-release"
 	kindRecoveryEscrow   = "recovery-escrow"
 	kindRecoveryHandover = "recovery-handover"
 	scopeRecovery        = "recovery" // raw events: sealed to named keys, not a data scope
@@ -145,22 +143,17 @@ func (u *untrusted) Unwrap() error { return ErrRecoveryUntrusted }
 // superseded, ErrNoRecovery when there is none.
 func readRecovery(ctx context.Context, r *replica.Replica) (recoveryPolicy, error) {
 	kind, st, err := r.Entity(ctx, entityRecovery)
-	if errors.Is(err, replica.ErrNotFound) || err == nil && kind != kindRecovery {
+	if errors.Is(err, replica.ErrNotFound) || err == nil && kind != records.KindRecovery {
 		return recoveryPolicy{}, ErrNoRecovery
 	}
 	if err != nil {
 		return recoveryPolicy{}, err
 	}
-	var p recoveryPolicy
-	var at int64
-	st.Get("threshold", &p.threshold) //nolint:errcheck // missing reads as zero, refused below
-	st.Get("admins", &p.admins)       //nolint:errcheck
-	st.Get("set_at", &at)             //nolint:errcheck
-	p.id, p.setBy, p.setAt = st.String("id"), st.String("set_by"), time.UnixMilli(at)
-	sig, err := base64.StdEncoding.DecodeString(st.String("sig"))
+	rec := records.RecoveryFromState(st) // a missing field reads as zero, refused below
+	p := recoveryPolicy{id: rec.ID, threshold: rec.Threshold, admins: rec.Admins, setBy: rec.SetBy, setAt: rec.SetAt}
 	m, isMember := r.Member(p.setBy)
 	signer, known := r.PublicKey(p.setBy)
-	if err != nil || !isMember || m.Role != roles.Administrator || !known || signer.Verify(p.signed(), sig) != nil {
+	if len(rec.Sig) == 0 || !isMember || m.Role != roles.Administrator || !known || signer.Verify(p.signed(), rec.Sig) != nil {
 		return recoveryPolicy{}, &untrusted{reason: "the recorded recovery is not signed by an administrator of the clinic", forged: true}
 	}
 	if !m.Active() {
@@ -235,12 +228,11 @@ func (s *Session) SplitRecoveryKey(ctx context.Context, threshold int) (Recovery
 	if err != nil {
 		return RecoveryStatus{}, fmt.Errorf("app: sign the recovery: %w", err)
 	}
-	fields, err := replica.F(map[string]any{"id": p.id, "threshold": threshold, "admins": admins,
-		"set_by": p.setBy, "set_at": p.setAt.UnixMilli(), "sig": base64.StdEncoding.EncodeToString(sig)})
+	fields, err := records.Recovery{ID: p.id, Threshold: threshold, Admins: admins, SetBy: p.setBy, SetAt: p.setAt, Sig: sig}.Fields()
 	if err != nil {
 		return RecoveryStatus{}, err
 	}
-	b := r.Batch().Append(replica.Change{Entity: entityRecovery, Kind: kindRecovery, Scope: roles.Directory, Fields: fields})
+	b := r.Batch().Append(replica.Change{Entity: entityRecovery, Kind: records.KindRecovery, Scope: roles.Directory, Fields: fields})
 	if err := s.auditEvent(r, b, AuditRecord{Action: "recovery.split", Entity: entityRecovery,
 		Detail: fmt.Sprintf("set up recovery: %d of %d administrators needed", threshold, len(admins))}); err != nil {
 		return RecoveryStatus{}, err

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -70,11 +71,11 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 	if err != nil {
 		return fmt.Errorf("app: seal the recovery shares: %w", err)
 	}
-	fields, err := replica.F(map[string]any{"from": r.Fingerprint(), "to": to, "shares": base64.StdEncoding.EncodeToString(sealed)})
+	fields, err := records.RecoveryRelease{From: r.Fingerprint(), To: to, Shares: sealed}.Fields()
 	if err != nil {
 		return err
 	}
-	batch := r.Batch().Append(replica.Change{Entity: releaseEntity(r.Fingerprint(), to), Kind: kindRecoveryRelease, Scope: roles.Admin, Fields: fields})
+	batch := r.Batch().Append(replica.Change{Entity: releaseEntity(r.Fingerprint(), to), Kind: records.KindRecoveryRelease, Scope: roles.Admin, Fields: fields})
 	if err := s.auditEvent(r, batch, AuditRecord{Action: "recovery.release", Entity: entityRecovery,
 		Detail: fmt.Sprintf("released recovery shares of %d escrowed keys to %s", released, m.Name)}); err != nil {
 		return err
@@ -90,23 +91,20 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 // A revoked administrator's release never counts.
 func (s *Session) releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
 	out := map[string]map[string][]byte{}
-	rows, err := r.Entities(ctx, kindRecoveryRelease)
+	rows, err := r.Entities(ctx, records.KindRecoveryRelease)
 	if err != nil {
 		return out
 	}
 	for _, e := range rows {
-		from := e.State.String("from")
+		rel := records.RecoveryReleaseFromState(e.ID, e.State)
+		from := rel.From
 		m, ok := r.Member(from)
 		pub, known := r.PublicKey(from)
-		if e.State.String("to") != r.Fingerprint() || from == r.Fingerprint() || !ok || !known ||
-			!m.Active() || m.Role != roles.Administrator || e.ID != releaseEntity(from, r.Fingerprint()) {
+		if rel.To != r.Fingerprint() || from == r.Fingerprint() || !ok || !known ||
+			!m.Active() || m.Role != roles.Administrator || e.ID != releaseEntity(from, r.Fingerprint()) || len(rel.Shares) == 0 {
 			continue
 		}
-		sealed, err := base64.StdEncoding.DecodeString(e.State.String("shares"))
-		if err != nil {
-			continue
-		}
-		plain, err := r.Identity().Decrypt(sealed, pub) // signed by from, or refused
+		plain, err := r.Identity().Decrypt(rel.Shares, pub) // signed by from, or refused
 		if err != nil {
 			continue
 		}

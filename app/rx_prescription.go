@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -163,7 +164,7 @@ func (e *OverrideError) Unwrap() error { return ErrOverrideNeeded }
 // verificationCode is the short code printed on a prescription: 50 bits of
 // the SHA-256 of its signed content, in base32 as XXXXX-XXXXX.
 func verificationCode(doc []byte) string {
-	h := sha256.Sum256(signedInput(kindPrescription, doc))
+	h := sha256.Sum256(signedInput(records.KindPrescription, doc))
 	c := base32.StdEncoding.EncodeToString(h[:])[:10]
 	return c[:5] + "-" + c[5:]
 }
@@ -350,16 +351,16 @@ func (s *Session) Prescribe(ctx context.Context, p Prescription) (Prescription, 
 		PatientName: strings.TrimSpace(pat.Given + " " + pat.Family), PatientBirth: pat.Birth, PatientMRN: pat.MRN,
 		Prescriber: r.Fingerprint(), PrescriberName: memberName(r, r.Fingerprint()), Time: now.UnixMilli(),
 		Encounter: p.Encounter, Renews: p.Renews, Items: items, Overrides: warnings}
-	doc, sig, err := signDoc(r, kindPrescription, d)
+	doc, sig, err := signDoc(r, records.KindPrescription, d)
 	if err != nil {
 		return Prescription{}, err
 	}
 	code := verificationCode(doc)
-	fields, err := signedFields(doc, sig, map[string]any{"patient": pat.ID, "code": code})
+	fields, err := records.Signed{ID: d.ID, Doc: doc, Sig: sig, Patient: pat.ID, Code: code}.Fields()
 	if err != nil {
 		return Prescription{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: d.ID, Kind: kindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: d.ID, Kind: records.KindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
 		return Prescription{}, fmt.Errorf("app: prescribe: %w", err)
 	}
 	return rxFromDoc(d, code, true), nil
@@ -379,15 +380,15 @@ func rxFromDoc(d rxDoc, code string, verified bool) Prescription {
 
 func prescriptionFromState(r *replica.Replica, clinicID, id string, st replica.State, cancels map[string]RxCancellation) Prescription {
 	var d rxDoc
-	doc, sig, err := openDoc(st, &d)
+	s, err := openDoc(id, st, &d)
 	if err != nil {
-		return Prescription{ID: id, Patient: st.String("patient"), Status: RxActive, Problem: err.Error()}
+		return Prescription{ID: id, Patient: s.Patient, Status: RxActive, Problem: err.Error()}
 	}
-	p := rxFromDoc(d, verificationCode(doc), false)
-	switch err := verifyDoc(r, kindPrescription, d.Prescriber, doc, sig); {
+	p := rxFromDoc(d, verificationCode(s.Doc), false)
+	switch err := verifyDoc(r, records.KindPrescription, d.Prescriber, s.Doc, s.Sig); {
 	case err != nil:
 		p.Problem = err.Error()
-	case d.ID != id || d.Patient != st.String("patient") || d.ClinicID != clinicID:
+	case d.ID != id || d.Patient != s.Patient || d.ClinicID != clinicID:
 		p.Problem = "the signed prescription belongs to another record"
 	default:
 		p.Verified = true
@@ -400,18 +401,18 @@ func prescriptionFromState(r *replica.Replica, clinicID, id string, st replica.S
 
 // rxCancellations returns the signed cancellations by prescription id.
 func rxCancellations(ctx context.Context, r *replica.Replica) (map[string]RxCancellation, error) {
-	rows, err := r.Entities(ctx, kindRxCancel)
+	rows, err := r.Entities(ctx, records.KindRxCancel)
 	if err != nil {
 		return nil, fmt.Errorf("app: read cancellations: %w", err)
 	}
 	out := map[string]RxCancellation{}
 	for _, e := range rows {
 		var d rxCancelDoc
-		doc, sig, err := openDoc(e.State, &d)
+		s, err := openDoc(e.ID, e.State, &d)
 		if err != nil || d.ID != e.ID {
 			continue
 		}
-		if verifyDoc(r, kindRxCancel, d.Author, doc, sig) != nil {
+		if verifyDoc(r, records.KindRxCancel, d.Author, s.Doc, s.Sig) != nil {
 			continue // an unsigned cancellation cancels nothing
 		}
 		c := RxCancellation{Author: d.Author, AuthorName: memberName(r, d.Author), Time: time.UnixMilli(d.Time), Reason: d.Reason, Verified: true}
@@ -429,7 +430,7 @@ func (s *Session) Prescription(ctx context.Context, id string) (Prescription, er
 		return Prescription{}, err
 	}
 	kind, st, err := r.Entity(ctx, id)
-	if err != nil || kind != kindPrescription {
+	if err != nil || kind != records.KindPrescription {
 		return Prescription{}, fmt.Errorf("%w: no prescription %s on this workstation", ErrInvalidInput, id)
 	}
 	cancels, err := rxCancellations(ctx, r)
@@ -437,12 +438,12 @@ func (s *Session) Prescription(ctx context.Context, id string) (Prescription, er
 		return Prescription{}, err
 	}
 	p := prescriptionFromState(r, s.prof.ClinicID, id, st, cancels)
-	rows, err := r.Entities(ctx, kindAddendum)
+	rows, err := r.Entities(ctx, records.KindAddendum)
 	if err != nil {
 		return Prescription{}, err
 	}
 	for _, e := range rows {
-		if e.State.String("of") == id {
+		if a, _ := records.SignedFromState(e.ID, e.State); a.Of == id {
 			p.Addenda = append(p.Addenda, addendumFromState(r, e.ID, e.State))
 		}
 	}
@@ -469,15 +470,11 @@ func (s *Session) CancelPrescription(ctx context.Context, id, reason string) err
 		return fmt.Errorf("%w: the prescription was already cancelled on %s", ErrInvalidInput, p.Cancellation.Time.Format("2 Jan 2006"))
 	}
 	d := rxCancelDoc{ID: crypto.NewEventID(), Of: id, Author: r.Fingerprint(), Time: s.env.Now().UnixMilli(), Reason: reason}
-	doc, sig, err := signDoc(r, kindRxCancel, d)
+	ch, err := signedChange(r, d.ID, records.KindRxCancel, d, records.Signed{Patient: p.Patient, Of: id})
 	if err != nil {
 		return err
 	}
-	fields, err := signedFields(doc, sig, map[string]any{"patient": p.Patient, "of": id})
-	if err != nil {
-		return err
-	}
-	if _, err := r.Append(ctx, replica.Change{Entity: d.ID, Kind: kindRxCancel, Scope: roles.Clinical, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, ch); err != nil {
 		return fmt.Errorf("app: cancel prescription: %w", err)
 	}
 	return nil
@@ -507,7 +504,7 @@ func (s *Session) RecentPrescriptions(ctx context.Context, limit int) ([]Prescri
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.Entities(ctx, kindPrescription)
+	rows, err := r.Entities(ctx, records.KindPrescription)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -32,7 +33,7 @@ func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescrip
 	if len(want) != 11 {
 		return Prescription{}, fmt.Errorf("%w: a verification code has 10 letters and digits, like ABCDE-23456", ErrInvalidInput)
 	}
-	rows, err := r.Entities(ctx, kindPrescription)
+	rows, err := r.Entities(ctx, records.KindPrescription)
 	if err != nil {
 		return Prescription{}, err
 	}
@@ -41,7 +42,7 @@ func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescrip
 		return Prescription{}, err
 	}
 	for _, e := range rows {
-		if e.State.String("code") != want {
+		if rx, _ := records.SignedFromState(e.ID, e.State); rx.Code != want {
 			continue
 		}
 		p := prescriptionFromState(r, s.prof.ClinicID, e.ID, e.State, cancels)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -201,7 +202,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	rep, err := replica.Open(ctx, replica.Params{
 		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: *dk, Clinic: s.prof.ClinicID,
-		Anchors: s.prof.Anchors, Index: indexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
+		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
 	})
 	if err != nil {
 		db.Close()

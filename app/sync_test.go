@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -91,7 +92,7 @@ func TestAnyOrderSameState(t *testing.T) {
 		p := patients[rng.IntN(len(patients))]
 		r, _ := s.Replica()
 		f, _ := replica.F(map[string]any{"phone": fmt.Sprintf("555%04d", i), []string{"given", "email"}[rng.IntN(2)]: fmt.Sprintf("v%d", i)})
-		if _, err := r.Append(ctx, replica.Change{Entity: p.ID, Kind: kindPatient, Scope: "frontdesk", Fields: f}); err != nil {
+		if _, err := r.Append(ctx, replica.Change{Entity: p.ID, Kind: records.KindPatient, Scope: "frontdesk", Fields: f}); err != nil {
 			t.Fatal(err)
 		}
 		if i%7 == 0 {
@@ -145,7 +146,7 @@ func TestAnyOrderSameState(t *testing.T) {
 		if err != nil || rep.New != 0 || rep.Rejected != 0 {
 			t.Fatalf("re-apply: %+v %v", rep, err)
 		}
-		got := snapshot(t, s, kindPatient, kindNote)
+		got := snapshot(t, s, records.KindPatient, records.KindNote)
 		s.Close()
 		if trial == 0 {
 			want = got

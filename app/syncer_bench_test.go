@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkPropagation(b *testing.B) {
 	arrived := make(chan string, 1024)
 	c.phys.OnChange(func(cs []replica.Changed) {
 		for _, ch := range cs {
-			if ch.Kind == kindAppointment {
+			if ch.Kind == records.KindAppointment {
 				arrived <- ch.ID
 			}
 		}

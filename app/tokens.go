@@ -2,11 +2,11 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -69,14 +69,12 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	if _, err := randRead(t.Secret[:]); err != nil {
 		return crypto.Token{}, err
 	}
-	fields, err := replica.F(map[string]any{
-		"role": role, "status": TokenActive, "issued_by": r.Fingerprint(), "issued": now.UnixMilli(),
-		"expires": t.Expires.UnixMilli(), "secret": base64.StdEncoding.EncodeToString(t.Secret[:]),
-	})
+	fields, err := records.Token{Role: role, Status: TokenActive, IssuedBy: r.Fingerprint(), Issued: now,
+		Expires: t.Expires, Secret: t.Secret[:]}.Fields()
 	if err != nil {
 		return crypto.Token{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: t.ID, Kind: "token", Scope: roles.Admin, Fields: fields}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: t.ID, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
 		return crypto.Token{}, fmt.Errorf("app: record token: %w", err)
 	}
 	return t, nil
@@ -88,7 +86,7 @@ func (s *Session) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.Entities(ctx, "token")
+	rows, err := r.Entities(ctx, records.KindToken)
 	if err != nil {
 		return nil, err
 	}
@@ -102,17 +100,9 @@ func (s *Session) Tokens(ctx context.Context) ([]TokenInfo, error) {
 }
 
 func tokenFromState(id string, st replica.State, now time.Time) TokenInfo {
-	var issued, expires, usedAt int64
-	st.Get("issued", &issued)   //nolint:errcheck // missing reads as zero
-	st.Get("expires", &expires) //nolint:errcheck
-	st.Get("used_at", &usedAt)  //nolint:errcheck
-	secret, _ := base64.StdEncoding.DecodeString(st.String("secret"))
-	t := TokenInfo{ID: id, Role: roles.Role(st.String("role")), Status: st.String("status"),
-		IssuedBy: st.String("issued_by"), Issued: time.UnixMilli(issued), Expires: time.UnixMilli(expires),
-		UsedBy: st.String("used_by"), secret: secret}
-	if usedAt > 0 {
-		t.UsedAt = time.UnixMilli(usedAt)
-	}
+	rec := records.TokenFromState(id, st)
+	t := TokenInfo{ID: id, Role: rec.Role, Status: rec.Status, IssuedBy: rec.IssuedBy, Issued: rec.Issued,
+		Expires: rec.Expires, UsedBy: rec.UsedBy, UsedAt: rec.UsedAt, secret: rec.Secret}
 	// Revoked wins over used wins over expired: a revoke is deliberate.
 	switch {
 	case t.Status == TokenRevoked:
@@ -128,7 +118,7 @@ func tokenFromState(id string, st replica.State, now time.Time) TokenInfo {
 
 func (s *Session) token(ctx context.Context, r *replica.Replica, id string) (TokenInfo, error) {
 	kind, st, err := r.Entity(ctx, id)
-	if err != nil || kind != "token" {
+	if err != nil || kind != records.KindToken {
 		return TokenInfo{}, fmt.Errorf("%w: no token %s", ErrTokenUnknown, id)
 	}
 	return withIssuer(r, tokenFromState(id, st, s.env.Now())), nil
@@ -163,10 +153,11 @@ func (s *Session) RevokeToken(ctx context.Context, id string) error {
 	case TokenUsed:
 		return fmt.Errorf("%w: revoke the member who joined with it instead", ErrTokenUsed)
 	}
-	fields, err := replica.F(map[string]any{"status": TokenRevoked, "revoked_by": r.Fingerprint(), "revoked": s.env.Now().UnixMilli()})
+	fields, err := records.Some(records.Token{Status: TokenRevoked, RevokedBy: r.Fingerprint(), Revoked: s.env.Now()},
+		records.TokenStatus, records.TokenRevokedBy, records.TokenRevoked)
 	if err != nil {
 		return err
 	}
-	_, err = r.Append(ctx, replica.Change{Entity: id, Kind: "token", Scope: roles.Admin, Fields: fields})
+	_, err = r.Append(ctx, replica.Change{Entity: id, Kind: records.KindToken, Scope: roles.Admin, Fields: fields})
 	return err
 }

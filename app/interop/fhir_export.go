@@ -13,6 +13,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -177,13 +178,13 @@ func (s *Service) exportedPatients(ctx context.Context, r *replica.Replica, pati
 		}
 		return []app.Patient{p}, nil
 	}
-	rows, err := r.Entities(ctx, app.KindPatient)
+	rows, err := r.Entities(ctx, records.KindPatient)
 	if err != nil {
 		return nil, fmt.Errorf("app: FHIR export: %w", err)
 	}
 	out := make([]app.Patient, 0, len(rows))
 	for _, e := range rows {
-		out = append(out, app.PatientFromState(e.ID, e.State))
+		out = append(out, records.PatientFromState(e.ID, e.State))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].MRN < out[j].MRN })
 	return out, nil
@@ -223,11 +224,7 @@ func (x *fhirExporter) patient(ctx context.Context, p app.Patient, clinical bool
 			return a < b
 		})
 	}()
-	_, pst, err := x.r.Entity(ctx, p.ID)
-	if err != nil {
-		return fmt.Errorf("app: FHIR export: %w", err)
-	}
-	if err := x.add("Patient", p.ID, x.patientResource(p, pst)); err != nil {
+	if err := x.add("Patient", p.ID, x.patientResource(p)); err != nil {
 		return err
 	}
 	pref := x.ref("Patient", p.ID)
@@ -236,16 +233,8 @@ func (x *fhirExporter) patient(ctx context.Context, p app.Patient, clinical bool
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(appts))
 	for _, a := range appts {
-		ids = append(ids, a.ID)
-	}
-	states, err := x.states(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, a := range appts {
-		if err := x.add("Appointment", a.ID, x.appointment(a, pref, states[a.ID].String("attribution"))); err != nil {
+		if err := x.add("Appointment", a.ID, x.appointment(a, pref, a.Attribution)); err != nil {
 			return err
 		}
 	}
@@ -264,27 +253,13 @@ func entryKey(e fhir.BundleEntry) string {
 	return fmt.Sprintf("%02d %s", typeOrder[head.ResourceType], head.ID)
 }
 
-func (x *fhirExporter) states(ctx context.Context, ids []string) (map[string]replica.State, error) {
-	rows, err := x.r.EntitiesByID(ctx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("app: FHIR export: %w", err)
-	}
-	out := make(map[string]replica.State, len(rows))
-	for _, e := range rows {
-		out[e.ID] = e.State
-	}
-	return out, nil
-}
-
 func (x *fhirExporter) mrnSystem() string { return "urn:medihaven:clinic:" + x.clinic + ":mrn" }
 
-func (x *fhirExporter) patientResource(p app.Patient, st replica.State) fhir.Patient {
+func (x *fhirExporter) patientResource(p app.Patient) fhir.Patient {
 	mr := concept("", coding(sysIDType, "MR", "Medical record number"))
 	official, old := fhir.IdentifierUseOfficial, fhir.IdentifierUseOld
 	ids := []fhir.Identifier{{Use: &official, Type: mr, System: str(x.mrnSystem()), Value: str(p.MRN)}}
-	var former []string
-	st.Get("former_ids", &former) //nolint:errcheck // none when missing
-	for _, f := range former {
+	for _, f := range p.FormerIDs {
 		system, value, _ := strings.Cut(f, "|")
 		ids = append(ids, fhir.Identifier{Use: &old, Type: mr, System: str(system), Value: str(value)})
 	}

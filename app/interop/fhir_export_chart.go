@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,7 +12,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
-	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 // The export of a patient's clinical records, for a workstation that
@@ -24,18 +25,11 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 	if err != nil {
 		return err
 	}
-	// Recorded medications (stopped ones too, and what an imported
-	// MedicationRequest kept) and who recorded the vitals are not in the
-	// chart's records: they are read as stored.
-	recs, err := app.PatientRecords(ctx, x.r, p.ID, app.KindMedication, app.KindVitals)
+	// Recorded medications, stopped ones too, are not all in the chart:
+	// they are read as stored.
+	recs, err := app.PatientRecords(ctx, x.r, p.ID, records.KindMedication)
 	if err != nil {
 		return err
-	}
-	st := map[string]replica.State{}
-	for _, rows := range recs {
-		for _, e := range rows {
-			st[e.ID] = e.State
-		}
 	}
 	encounters := map[string]bool{}
 	for _, e := range c.Encounters {
@@ -62,8 +56,8 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 			return err
 		}
 	}
-	for _, e := range recs[app.KindMedication] {
-		typ, res, err := x.medication(app.MedicationFromState(e.ID, e.State), e.State, pref, encRef)
+	for _, e := range recs[records.KindMedication] {
+		typ, res, err := x.medication(records.MedicationFromState(e.ID, e.State), pref, encRef)
 		if err != nil {
 			return err
 		}
@@ -83,7 +77,7 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 		}
 	}
 	for _, v := range c.Vitals {
-		for _, o := range x.vitals(v, pref, encRef(v.Encounter), x.by(st[v.ID].String("recorded_by"), v.Attribution)) {
+		for _, o := range x.vitals(v, pref, encRef(v.Encounter), x.by(v.RecordedBy, v.Attribution)) {
 			if err := x.add("Observation", *o.Id, o); err != nil {
 				return err
 			}
@@ -168,27 +162,32 @@ func (x *fhirExporter) allergy(a app.Allergy, pref *fhir.Reference, attribution 
 
 // medication is a recorded medication: a MedicationStatement, or the
 // MedicationRequest it was imported from (kept with its dosage as given).
-func (x *fhirExporter) medication(m app.Medication, st replica.State, pref *fhir.Reference,
+func (x *fhirExporter) medication(m app.Medication, pref *fhir.Reference,
 	encRef func(string) *fhir.Reference) (string, any, error) {
-	attribution := st.String("attribution")
-	if st.String("intent") != "" {
-		out := fhir.MedicationRequest{Id: str(m.ID), Status: st.String("rx_status"), Intent: st.String("intent"),
-			MedicationCodeableConcept: *concept(m.Name), Subject: *pref, Encounter: encRef(st.String("encounter"))}
-		if a := st.String("authored"); a != "" {
-			out.AuthoredOn = str(a)
+	attribution := m.Attribution
+	if rq := m.Request; rq != nil {
+		out := fhir.MedicationRequest{Id: str(m.ID), Status: rq.Status, Intent: rq.Intent,
+			MedicationCodeableConcept: *concept(m.Name), Subject: *pref, Encounter: encRef(m.Encounter)}
+		if rq.Authored != "" {
+			out.AuthoredOn = str(rq.Authored)
 		}
 		if attribution != "" {
 			out.Requester = &fhir.Reference{Display: str(attribution)}
 		}
-		if r := st.String("status_reason"); r != "" {
-			out.StatusReason = concept(r)
+		if rq.StatusReason != "" {
+			out.StatusReason = concept(rq.StatusReason)
 		}
 		for _, f := range []struct {
 			name string
+			raw  json.RawMessage
 			v    any
-		}{{"dosage", &out.DosageInstruction}, {"dispense", &out.DispenseRequest}, {"notes", &out.Note}} {
-			if _, err := st.Get(f.name, f.v); err != nil {
-				return "", nil, fmt.Errorf("app: FHIR export of medication %s: %w", m.ID, err)
+		}{{records.RequestDosage, rq.Dosage, &out.DosageInstruction}, {records.RequestDispense, rq.Dispense, &out.DispenseRequest},
+			{records.RequestNotes, rq.Notes, &out.Note}} {
+			if f.raw == nil {
+				continue
+			}
+			if err := json.Unmarshal(f.raw, f.v); err != nil {
+				return "", nil, fmt.Errorf("app: FHIR export of medication %s: field %s: %w", m.ID, f.name, err)
 			}
 		}
 		return "MedicationRequest", out, nil
@@ -198,13 +197,13 @@ func (x *fhirExporter) medication(m app.Medication, st replica.State, pref *fhir
 		status = "stopped"
 	}
 	out := fhir.MedicationStatement{Id: str(m.ID), Status: status, MedicationCodeableConcept: *concept(m.Name), Subject: *pref}
-	if m.Since != "" || st.String("stopped") != "" {
+	if m.Since != "" || m.Stopped != "" {
 		out.EffectivePeriod = &fhir.Period{}
 		if m.Since != "" {
 			out.EffectivePeriod.Start = str(m.Since)
 		}
-		if s := st.String("stopped"); s != "" {
-			out.EffectivePeriod.End = str(s)
+		if m.Stopped != "" {
+			out.EffectivePeriod.End = str(m.Stopped)
 		}
 	}
 	if m.Dose != "" {

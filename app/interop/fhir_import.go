@@ -12,6 +12,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -332,22 +333,27 @@ func (x *fhirImporter) skip(e *bundleEntry, why string) {
 	x.skipped = append(x.skipped, fmt.Sprintf("Entry %d (%s) was left out: %s.", e.n, e.typ, why))
 }
 
-// append adds one change to the batch.
-func (x *fhirImporter) append(b *replica.Batch, id, kind string, scope roles.Scope, kv map[string]any) error {
-	fields, err := replica.F(kv)
+// append adds one change to the batch, writing fields (a record's Fields).
+func (x *fhirImporter) append(b *replica.Batch, id, kind string, scope roles.Scope, fields func() (replica.Fields, error)) error {
+	f, err := fields()
 	if err != nil {
 		return err
 	}
-	b.Append(replica.Change{Entity: id, Kind: kind, Scope: scope, Fields: fields})
+	b.Append(replica.Change{Entity: id, Kind: kind, Scope: scope, Fields: f})
 	return nil
 }
 
-// record plans a clinical record about patient pe, written with kv.
-func (x *fhirImporter) record(e, pe *bundleEntry, kind string, kv func() map[string]any) {
+// record plans a clinical record about patient pe: rec makes it for the
+// patient's record id.
+func (x *fhirImporter) record(e, pe *bundleEntry, kind string, rec func(patient string) records.Record) {
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
-		m := kv()
-		m["patient"], m["imported"] = pe.entity, x.now.UnixMilli()
-		return x.append(b, e.entity, kind, roles.Clinical, m)
+		return x.append(b, e.entity, kind, roles.Clinical, rec(pe.entity).Fields)
 	})
+}
+
+// origin is the origin of a record imported now, written by attribution
+// at the other clinic.
+func (x *fhirImporter) origin(attribution string) app.Origin {
+	return app.Origin{Attribution: attribution, Imported: x.now}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -220,10 +221,8 @@ func (x *fhirImporter) vitalsSteps() error {
 		id := set.first.entity
 		x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 			v := set.v
-			return x.append(b, id, app.KindVitals, roles.Clinical, map[string]any{"patient": set.patient.entity,
-				"encounter": entity(set.encounter), "time": v.Time.UnixMilli(), "systolic": v.Systolic, "diastolic": v.Diastolic,
-				"pulse": v.Pulse, "temp": v.TempC, "resp": v.Resp, "spo2": v.SpO2, "weight": v.WeightKg, "height": v.HeightCm,
-				"recorded_by": x.r.Fingerprint(), "attribution": set.attribution, "imported": x.now.UnixMilli()})
+			v.Patient, v.Encounter, v.RecordedBy, v.Origin = set.patient.entity, entity(set.encounter), x.r.Fingerprint(), x.origin(set.attribution)
+			return x.append(b, id, records.KindVitals, roles.Clinical, v.Fields)
 		})
 	}
 	return nil
@@ -351,8 +350,7 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 				return fmt.Errorf("entry %d (Composition): the note it amends is left out", e.n)
 			}
 			ch, err := app.SignedAddendum(x.r, app.Addendum{ID: e.entity, Of: target.entity, Patient: pe.entity,
-				Author: x.r.Fingerprint(), Time: at, Text: text}, map[string]any{"patient": pe.entity, "of": target.entity,
-				"attribution": attribution, "imported": x.now.UnixMilli()})
+				Author: x.r.Fingerprint(), Time: at, Text: text, Origin: x.origin(attribution)})
 			if err != nil {
 				return err
 			}
@@ -368,9 +366,8 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 	}
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
-		n.Patient, n.Encounter, n.Author = pe.entity, entity(enc), x.r.Fingerprint()
-		ch, err := app.SignedNote(x.r, n, map[string]any{"patient": n.Patient, "encounter": n.Encounter,
-			"attribution": attribution, "imported": x.now.UnixMilli()})
+		n.Patient, n.Encounter, n.Author, n.Origin = pe.entity, entity(enc), x.r.Fingerprint(), x.origin(attribution)
+		ch, err := app.SignedNote(x.r, n)
 		if err != nil {
 			return err
 		}

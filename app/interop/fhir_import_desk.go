@@ -10,6 +10,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -171,7 +172,9 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 		if len(former) == 0 {
 			return nil
 		}
-		return x.append(b, np.ID, app.KindPatient, roles.FrontDesk, map[string]any{"former_ids": former})
+		return x.append(b, np.ID, records.KindPatient, roles.FrontDesk, func() (replica.Fields, error) {
+			return records.Some(app.Patient{FormerIDs: former}, records.PatientFormerIDs)
+		})
 	})
 	return nil
 }
@@ -247,17 +250,14 @@ func (x *fhirImporter) appointment(e *bundleEntry) error {
 	if len(reason) > 300 {
 		return e.errf("the reason is longer than 300 characters")
 	}
-	ap := app.Appointment{Physician: "", Start: start, Minutes: minutes, Reason: reason, Status: fhirAppointmentStatus[a.Status.Code()]}
-	cancel := conceptText(a.CancelationReason)
+	// The start is written in the clinic's zone: its date is the calendar's day.
+	ap := app.Appointment{Physician: "", Start: start.In(x.zone), Minutes: minutes, Reason: reason,
+		Status: fhirAppointmentStatus[a.Status.Code()], CancelReason: conceptText(a.CancelationReason),
+		Origin: app.Origin{Attribution: attribution}}
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
-		ap.Patient = pe.entity
-		kv := app.AppointmentFields(ap, x.zone)
-		kv["attribution"], kv["booked_by"], kv["booked_at"] = attribution, x.r.Fingerprint(), x.now.UnixMilli()
-		if cancel != "" {
-			kv["cancel_reason"] = cancel
-		}
-		return x.append(b, e.entity, app.KindAppointment, roles.FrontDesk, kv)
+		ap.Patient, ap.BookedBy, ap.BookedAt = pe.entity, x.r.Fingerprint(), x.now
+		return x.append(b, e.entity, records.KindAppointment, roles.FrontDesk, ap.Fields)
 	})
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 // The import of the plain clinical records: encounters, conditions,
@@ -58,12 +59,8 @@ func (x *fhirImporter) encounter(e *bundleEntry) error {
 	if len(en.ReasonCode) > 0 {
 		reason = conceptText(&en.ReasonCode[0])
 	}
-	x.record(e, pe, app.KindEncounter, func() map[string]any {
-		kv := map[string]any{"appointment": "", "physician": "", "start": start.UnixMilli(), "reason": reason, "attribution": attribution}
-		if appt != nil {
-			kv["appointment"] = appt.entity
-		}
-		return kv
+	x.record(e, pe, records.KindEncounter, func(patient string) records.Record {
+		return app.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason, Origin: x.origin(attribution)}
 	})
 	return nil
 }
@@ -122,9 +119,10 @@ func (x *fhirImporter) condition(e *bundleEntry) error {
 	if err != nil {
 		return err
 	}
-	x.record(e, pe, app.KindProblem, func() map[string]any {
-		return map[string]any{"name": strings.Join(strings.Fields(name), " "), "status": p.Status, "onset": p.Onset,
-			"resolved": p.Resolved, "noted": noted.UnixMilli(), "attribution": attribution}
+	p.Name, p.Noted, p.Origin = strings.Join(strings.Fields(name), " "), noted, x.origin(attribution)
+	x.record(e, pe, records.KindProblem, func(patient string) records.Record {
+		p.Patient = patient
+		return p
 	})
 	return nil
 }
@@ -199,9 +197,9 @@ func (x *fhirImporter) allergy(e *bundleEntry) error {
 	if err != nil {
 		return err
 	}
-	x.record(e, pe, app.KindAllergy, func() map[string]any {
-		return map[string]any{"substance": strings.Join(strings.Fields(substance), " "), "reaction": reaction, "severity": severity,
-			"status": app.AllergyActive, "noted": noted.UnixMilli(), "attribution": attribution}
+	x.record(e, pe, records.KindAllergy, func(patient string) records.Record {
+		return app.Allergy{Patient: patient, Substance: strings.Join(strings.Fields(substance), " "), Reaction: reaction,
+			Severity: severity, Status: app.AllergyActive, Noted: noted, Origin: x.origin(attribution)}
 	})
 	return nil
 }
@@ -216,6 +214,15 @@ func medicationName(e *bundleEntry, m map[string]json.RawMessage, c fhir.Codeabl
 		return "", e.errf("medicationCodeableConcept missing")
 	}
 	return name, nil
+}
+
+// keptJSON is a FHIR element kept as JSON in a record (nil when absent).
+func keptJSON(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil, err
+	}
+	return b, nil
 }
 
 var rxStatuses = map[string]string{"active": app.MedicationActive, "on-hold": app.MedicationActive, "draft": app.MedicationActive,
@@ -265,11 +272,19 @@ func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
 			dose = append(dose, t)
 		}
 	}
-	x.record(e, pe, app.KindMedication, func() map[string]any {
-		return map[string]any{"name": name, "dose": strings.Join(dose, "; "), "since": since, "status": rxStatuses[mr.Status],
-			"attribution": attribution, "intent": mr.Intent, "rx_status": mr.Status, "authored": strOr(mr.AuthoredOn),
-			"dosage": mr.DosageInstruction, "dispense": mr.DispenseRequest, "notes": mr.Note,
-			"status_reason": conceptText(mr.StatusReason), "encounter": entity(enc)}
+	rq := &records.MedicationRequest{Intent: mr.Intent, Status: mr.Status, Authored: strOr(mr.AuthoredOn),
+		StatusReason: conceptText(mr.StatusReason)}
+	for _, f := range []struct {
+		to *json.RawMessage
+		v  any
+	}{{&rq.Dosage, mr.DosageInstruction}, {&rq.Dispense, mr.DispenseRequest}, {&rq.Notes, mr.Note}} {
+		if *f.to, err = keptJSON(f.v); err != nil {
+			return err
+		}
+	}
+	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
+		return app.Medication{Patient: patient, Name: name, Dose: strings.Join(dose, "; "), Since: since,
+			Status: rxStatuses[mr.Status], Encounter: entity(enc), Request: rq, Origin: x.origin(attribution)}
 	})
 	return nil
 }
@@ -321,12 +336,9 @@ func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
 	if len(ms.Dosage) > 0 {
 		dose = strings.TrimSpace(strOr(ms.Dosage[0].Text))
 	}
-	x.record(e, pe, app.KindMedication, func() map[string]any {
-		kv := map[string]any{"name": name, "dose": dose, "since": since, "status": statementStatuses[ms.Status], "attribution": attribution}
-		if stopped != "" {
-			kv["stopped"] = stopped
-		}
-		return kv
+	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
+		return app.Medication{Patient: patient, Name: name, Dose: dose, Since: since, Status: statementStatuses[ms.Status],
+			Stopped: stopped, Origin: x.origin(attribution)}
 	})
 	return nil
 }

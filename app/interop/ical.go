@@ -11,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -81,7 +82,7 @@ func (s *Service) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 	cal := icsCalendar{Clinic: s.c.Clinic(), ClinicID: s.c.Profile().ClinicID, Physician: m.Name, Zone: zone,
 		Now: s.c.Now(), Detail: o.Detail, Weeks: map[string]int{}}
 	seen := map[string]bool{}
-	for d := from; d.Before(to); d = app.WallClock(d.Year(), d.Month(), d.Day()+1, 0, zone) {
+	for d := from; d.Before(to); d = records.WallClock(d.Year(), d.Month(), d.Day()+1, 0, zone) {
 		day, err := s.c.PhysicianDay(ctx, r, o.Physician, d.Format("2006-01-02"))
 		if err != nil {
 			return 0, err
@@ -148,12 +149,10 @@ func (s *Service) addICSSeries(ctx context.Context, r *replica.Replica, cal *ics
 		}
 	}
 	weeks := 1
-	if _, st, err := r.Entity(ctx, a.ID); err == nil {
-		// BookSeries writes "every N week(s), M appointments".
-		var n int
-		if _, err := fmt.Sscanf(st.String("repeat"), "every %d week", &n); err == nil && n >= 1 && n <= 52 {
-			weeks = n
-		}
+	// BookSeries writes "every N week(s), M appointments".
+	var n int
+	if _, err := fmt.Sscanf(a.Repeat, "every %d week", &n); err == nil && n >= 1 && n <= 52 {
+		weeks = n
 	}
 	cal.Series = append(cal.Series, mine)
 	cal.Weeks[a.Series] = weeks
@@ -164,14 +163,14 @@ func (s *Service) addICSSeries(ctx context.Context, r *replica.Replica, cal *ics
 func icsRange(from, to, now time.Time, zone *time.Location) (time.Time, time.Time, error) {
 	day := func(t time.Time) time.Time {
 		t = t.In(zone)
-		return app.WallClock(t.Year(), t.Month(), t.Day(), 0, zone)
+		return records.WallClock(t.Year(), t.Month(), t.Day(), 0, zone)
 	}
 	if from.IsZero() {
 		from = now
 	}
 	from = day(from)
 	if to.IsZero() {
-		to = app.WallClock(from.Year(), from.Month(), from.Day()+icsDefaultDays, 0, zone)
+		to = records.WallClock(from.Year(), from.Month(), from.Day()+icsDefaultDays, 0, zone)
 	}
 	to = day(to)
 	switch {

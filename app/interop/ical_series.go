@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 // A weekly series is written as one event with a rule. Medihaven keeps a
@@ -59,7 +60,7 @@ func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(
 		}
 	}
 	instance := func(k int) time.Time {
-		return app.WallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
+		return records.WallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
 	}
 	at := map[int]app.Appointment{}
 	var moved []app.Appointment

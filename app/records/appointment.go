@@ -1,0 +1,88 @@
+package records
+
+import (
+	"time"
+
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Fields of an appointment (front-desk scope). A booking writes the
+// patient, physician, start, minutes, reason, status and overbooked, and
+// who booked it when; later events write the status and what goes with it.
+const (
+	AppointmentPatient      = FieldPatient
+	AppointmentPhysician    = "physician"
+	AppointmentStart        = "start" // RFC 3339 in the clinic's zone: its date is the clinic's day
+	AppointmentMinutes      = "minutes"
+	AppointmentReason       = "reason"
+	AppointmentStatus       = "status"
+	AppointmentOverbooked   = "overbooked"
+	AppointmentBookedBy     = "booked_by"
+	AppointmentBookedAt     = "booked_at" // unix ms
+	AppointmentSeries       = "series"
+	AppointmentRepeat       = "repeat" // "every N week(s), M appointments"
+	AppointmentCancelReason = "cancel_reason"
+	AppointmentCancelledAt  = "cancelled_at" // unix ms
+	AppointmentArrivedAt    = "arrived_at"   // unix ms
+)
+
+// Appointment is a booking of a patient with a physician (front-desk scope).
+type Appointment struct {
+	ID        string
+	Patient   string // patient entity id
+	Physician string // physician's fingerprint
+	// Start is written as it is given, in its location: the booking puts
+	// it in the clinic's zone, whose date is the calendar's day.
+	Start   time.Time
+	Minutes int
+	Reason  string
+	Status  string // booked, arrived, cancelled, no-show
+
+	// Overbooked is set when the desk booked it on purpose over another
+	// appointment or outside working hours; it is shown everywhere.
+	Overbooked bool
+	// Conflict is computed when a day is read: it overlaps another
+	// appointment of the same physician and neither was overbooked (two
+	// workstations booked the same time without having seen each other).
+	Conflict     bool
+	CancelReason string
+	CancelledAt  time.Time
+	Arrived      time.Time // when checked in
+	Series       string    // id of the recurring series, "" for a single appointment
+	Repeat       string    // how the series repeats, as booked: "every 2 week(s), 6 appointments"
+	BookedBy     string    // fingerprint of who booked it
+	BookedAt     time.Time
+	PatientName  string // "Family, Given", filled when a day is read
+	PatientMRN   string // filled when a day is read
+	Origin              // set on an appointment imported from another clinic
+}
+
+// End is when the appointment ends.
+func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
+
+// AppointmentFromState reads an appointment (without the patient's name).
+func AppointmentFromState(id string, st replica.State) Appointment {
+	a := Appointment{ID: id, Patient: st.String(AppointmentPatient), Physician: st.String(AppointmentPhysician),
+		Minutes: get[int](st, AppointmentMinutes), Reason: st.String(AppointmentReason), Status: st.String(AppointmentStatus),
+		Overbooked: get[bool](st, AppointmentOverbooked), CancelReason: st.String(AppointmentCancelReason),
+		CancelledAt: msTime(st, AppointmentCancelledAt), Arrived: msTime(st, AppointmentArrivedAt),
+		Series: st.String(AppointmentSeries), Repeat: st.String(AppointmentRepeat),
+		BookedBy: st.String(AppointmentBookedBy), BookedAt: msTime(st, AppointmentBookedAt), Origin: originFromState(st)}
+	a.Start, _ = time.Parse(time.RFC3339, st.String(AppointmentStart))
+	return a
+}
+
+// Fields are the fields of a booking and of what happened to it since.
+func (a Appointment) Fields() (replica.Fields, error) {
+	e := enc{AppointmentPatient: a.Patient, AppointmentPhysician: a.Physician, AppointmentStart: a.Start.Format(time.RFC3339),
+		AppointmentMinutes: a.Minutes, AppointmentReason: a.Reason, AppointmentStatus: a.Status, AppointmentOverbooked: a.Overbooked}
+	e.str(AppointmentBookedBy, a.BookedBy)
+	e.ms(AppointmentBookedAt, a.BookedAt)
+	e.str(AppointmentSeries, a.Series)
+	e.str(AppointmentRepeat, a.Repeat)
+	e.str(AppointmentCancelReason, a.CancelReason)
+	e.ms(AppointmentCancelledAt, a.CancelledAt)
+	e.ms(AppointmentArrivedAt, a.Arrived)
+	e.origin(a.Origin)
+	return e.fields()
+}

@@ -1,0 +1,92 @@
+package records
+
+import (
+	"time"
+
+	"github.com/medihaven/medihaven/sync/replica"
+)
+
+// Fields of a patient record (front-desk scope). A registration writes
+// every field but the former ids; an edit writes the fields it changed.
+const (
+	PatientMRN            = "mrn"
+	PatientFamily         = "family"
+	PatientGiven          = "given"
+	PatientBirth          = "birth"
+	PatientSex            = "sex"
+	PatientPhone          = "phone"
+	PatientEmail          = "email"
+	PatientAddress        = "address"
+	PatientInsurance      = "insurance"
+	PatientEmergencyName  = "emergency_name"
+	PatientEmergencyPhone = "emergency_phone"
+	PatientConsent        = "consent"
+	PatientConsentDate    = "consent_date"
+	PatientRegistered     = "registered" // unix ms
+	PatientFormerIDs      = "former_ids" // "system|value" of the record numbers another clinic gave (a FHIR import)
+)
+
+// PatientEdits are the fields of a patient the front desk edits (not the
+// MRN nor the registration date, which never change).
+var PatientEdits = []string{PatientFamily, PatientGiven, PatientBirth, PatientSex, PatientPhone, PatientEmail,
+	PatientAddress, PatientInsurance, PatientEmergencyName, PatientEmergencyPhone, PatientConsent, PatientConsentDate}
+
+// Patient is a patient's demographics (front-desk scope).
+type Patient struct {
+	ID     string
+	MRN    string // medical record number, assigned at registration (MH and 7 digits)
+	Family string
+	Given  string
+	Birth  string // YYYY-MM-DD
+	Sex    string // female, male, other, unknown ("" reads as unknown)
+	Phone  string
+	Email  string
+
+	Address        string
+	Insurance      string // insurance id
+	EmergencyName  string // emergency contact
+	EmergencyPhone string
+	// Consent to data sharing, and the day it was given (YYYY-MM-DD); the
+	// day is set to today when consent is given without one.
+	Consent     bool
+	ConsentDate string
+	Registered  time.Time
+	// FormerIDs are the record numbers other clinics gave the patient, as
+	// "system|value", kept from a FHIR import.
+	FormerIDs []string
+}
+
+// Name is the patient's name as lists show it: "Family, Given".
+func (p Patient) Name() string {
+	switch {
+	case p.Family == "":
+		return p.Given
+	case p.Given == "":
+		return p.Family
+	}
+	return p.Family + ", " + p.Given
+}
+
+// PatientFromState reads a patient record.
+func PatientFromState(id string, st replica.State) Patient {
+	return Patient{ID: id, MRN: st.String(PatientMRN), Family: st.String(PatientFamily), Given: st.String(PatientGiven),
+		Birth: st.String(PatientBirth), Sex: st.String(PatientSex), Phone: st.String(PatientPhone),
+		Email: st.String(PatientEmail), Address: st.String(PatientAddress), Insurance: st.String(PatientInsurance),
+		EmergencyName: st.String(PatientEmergencyName), EmergencyPhone: st.String(PatientEmergencyPhone),
+		Consent: get[bool](st, PatientConsent), ConsentDate: st.String(PatientConsentDate),
+		Registered: msTime(st, PatientRegistered), FormerIDs: get[[]string](st, PatientFormerIDs)}
+}
+
+// Fields are the fields of a patient's registration.
+func (p Patient) Fields() (replica.Fields, error) {
+	e := enc{PatientFamily: p.Family, PatientGiven: p.Given, PatientBirth: p.Birth, PatientSex: p.Sex,
+		PatientPhone: p.Phone, PatientEmail: p.Email, PatientAddress: p.Address, PatientInsurance: p.Insurance,
+		PatientEmergencyName: p.EmergencyName, PatientEmergencyPhone: p.EmergencyPhone,
+		PatientConsent: p.Consent, PatientConsentDate: p.ConsentDate}
+	e.str(PatientMRN, p.MRN)
+	e.ms(PatientRegistered, p.Registered)
+	if len(p.FormerIDs) > 0 {
+		e[PatientFormerIDs] = p.FormerIDs
+	}
+	return e.fields()
+}
