@@ -244,8 +244,8 @@ func (y *Syncer) settle(l *lane, res fetchResult) {
 
 // pickHead chooses the next head to fetch: from a lane not busy, devices
 // this workstation knows first, then heads said by their device's own
-// account, fresh before retried, the lane served longest ago first; the
-// newest head of the lane. A retry waits on peers: only when slowOK.
+// account, fresh before retried, the lane served longest ago first, the
+// shorter chain first; the newest head of the lane. A retry waits on peers: only when slowOK.
 func pickHead(lanes map[string]*lane, now time.Time, slowOK bool) (string, *headTry) {
 	var bestDevice string
 	var best *headTry
@@ -260,10 +260,15 @@ func pickHead(lanes map[string]*lane, now time.Time, slowOK bool) (string, *head
 			return h.own
 		case (h.tries == 0) != (best.tries == 0):
 			return h.tries == 0
+		case l == bestLane:
+			return h.Seq > best.Seq // the newest: its walk covers the older
 		case !l.served.Equal(bestLane.served):
 			return l.served.Before(bestLane.served)
 		default:
-			return h.Seq > best.Seq
+			// The shorter chain first: administrators' short chains carry
+			// the directory, admissions and grants that let a newcomer
+			// apply the long ones (issue 17).
+			return h.Seq < best.Seq
 		}
 	}
 	for device, l := range lanes {

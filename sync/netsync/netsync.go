@@ -103,6 +103,8 @@ type Syncer struct {
 
 	// Pack bytes held by the fetch workers now, and the most ever.
 	packBytes, peakPackBytes atomic.Int64
+	// What the catch-up did (Counts).
+	fetches, handed, fresh, skipped, stale atomic.Int64
 
 	mu         sync.Mutex
 	status     Status

@@ -113,6 +113,7 @@ func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, er
 		if err != nil {
 			return p, err
 		}
+		y.fetches.Add(1)
 		m.hold(s, &p, int64(len(b)))
 		return p, nil
 	}
@@ -128,6 +129,9 @@ func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
 	}
 	a := h.Announcement
 	if done, err := y.holds(r, a); err != nil || done {
+		if done {
+			y.stale.Add(1)
+		}
 		return 0, false, err
 	}
 	altered := false
@@ -185,14 +189,35 @@ func (y *Syncer) holds(r *replica.Replica, a replica.Announcement) (bool, error)
 			return err
 		}
 		var err error
-		have, err = accepted(y.ctx, tx, a.Device, a.Seq)
+		have, err = stored(y.ctx, tx, a.Device, a.Seq, a.Hash)
 		return err
 	})
 	return have, err
 }
 
+// stored reports whether this workstation holds device's event seq (with
+// hash, unless hash is ""), in any state, and every event before it: a
+// walk back stops there, and a head that says no more is stale. Pending
+// events count: a newcomer holds most of the clinic pending until its
+// admission, and walking its whole chain again for every older head the
+// sync room replays cost it minutes (issue 17).
+func stored(ctx context.Context, tx *store.Tx, device string, seq uint64, hash string) (bool, error) {
+	e, err := tx.EnvelopeAt(ctx, device, seq)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	case hash != "" && e.Hash != hash:
+		return false, nil
+	case e.State != store.Pending:
+		return true, nil // verified: so is the chain below it
+	}
+	return tx.ChainStored(ctx, device, seq)
+}
+
 // walk goes back from the pack cid through a's device's chain until it
-// reaches what this workstation holds, the chain's start, or walkSegment
+// reaches what this workstation stores (pending or not), the chain's start, or walkSegment
 // packs; then rest is the CID where it stopped. next is the From of the
 // newer pack that named cid (0: cid is a's head). Packs stay in memory
 // as far as m allows. bad reports a block that is not the pack it should
@@ -228,7 +253,7 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 		stop := p.From <= 1 || p.Prev == ""
 		if !stop {
 			if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
-				stop, err = accepted(y.ctx, tx, a.Device, p.From-1)
+				stop, err = stored(y.ctx, tx, a.Device, p.From-1, "")
 				return err
 			}); err != nil {
 				return steps, "", false, err
@@ -260,6 +285,8 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		if err != nil {
 			return err
 		}
+		y.handed.Add(int64(len(batch)))
+		y.fresh.Add(int64(rep.New))
 		*changed = *changed || rep.New > 0 || rep.Applied > 0
 		for j := range rep.Problems {
 			altered = altered || rep.Problems[j].Altered
@@ -297,7 +324,12 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 			}
 		}
 		own, foreign := y.ownEnvelopes(s)
-		batch = append(batch, own...)
+		fresh, err := y.notStored(r, a.Device, s, own)
+		if err != nil {
+			return altered, err
+		}
+		left -= len(own) - len(fresh)
+		batch = append(batch, fresh...)
 		inBatch = append(inBatch, s)
 		left -= foreign
 		if len(batch) >= applyChunk {

@@ -339,104 +339,6 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 	return nil
 }
 
-// settle applies pending envelopes until no more progress is made. A key
-// that arrives turns the envelopes kept sealed for its scope pending again.
-func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
-	// What this settle decided, so the next event of a chain need not read
-	// its predecessor back from the store.
-	r.settled = map[chainPlace]store.Envelope{}
-	r.revoked, r.undone = map[string]bool{}, nil
-	defer func() { r.settled, r.revoked, r.undone = nil, nil, nil }()
-	for {
-		rows, err := tx.EnvelopesInState(ctx, store.Pending, -1)
-		if err != nil {
-			return fmt.Errorf("replica: pending envelopes: %w", err)
-		}
-		progress := false
-		r.requeued = false
-		reopen := map[string]bool{}
-		for _, row := range rows {
-			v, err := r.try(ctx, tx, row)
-			if err != nil {
-				return err
-			}
-			if v.newKey != "" {
-				reopen[v.newKey] = true
-			}
-			if v.state == altered {
-				if err := tx.DiscardPending(ctx, row.ID); err != nil {
-					return err
-				}
-				delete(r.settled, chainPlace{row.Device, row.Seq})
-				progress = true
-				rep.Rejected++
-				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq,
-					Reason: v.reason + " (not kept: the genuine event is asked for again)", Altered: true})
-				continue
-			}
-			if v.state == store.Pending {
-				if v.reason != row.Reason {
-					if err := tx.SetEnvelopeState(ctx, row.ID, store.Pending, v.reason); err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if err := r.setState(ctx, tx, row, v); err != nil {
-				return err
-			}
-			progress = true
-			switch v.state {
-			case store.Applied, store.Sealed:
-				if err := r.vouch(ctx, tx, row); err != nil {
-					return err
-				}
-				if v.state == store.Applied {
-					rep.Applied++
-				} else {
-					rep.Sealed++
-				}
-			case store.Rejected:
-				rep.Rejected++
-				rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
-			}
-		}
-		swept, err := r.sweepRevoked(ctx, tx)
-		if err != nil {
-			return err
-		}
-		judged, err := r.judgeDirectory(ctx, tx)
-		if err != nil {
-			return err
-		}
-		progress = progress || swept || judged || r.requeued
-		if len(reopen) > 0 {
-			sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)
-			if err != nil {
-				return err
-			}
-			for _, row := range sealed {
-				if reopen[row.Scope] {
-					if err := tx.SetEnvelopeState(ctx, row.ID, store.Pending, "key arrived"); err != nil {
-						return err
-					}
-					rep.Sealed--
-					progress = true
-				}
-			}
-		}
-		if !progress {
-			rep.Pending = len(rows)
-			if rep.Sealed < 0 {
-				rep.Sealed = 0
-			}
-			rep.Rejected += len(r.undone)
-			rep.Problems = append(rep.Problems, r.undone...)
-			return nil
-		}
-	}
-}
-
 // vouch records what an applied or sealed envelope establishes beyond its
 // record: the clock moves (verified envelopes only), and a device's first
 // event names the member it belongs to.
@@ -486,11 +388,11 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		prev, err := r.previous(ctx, tx, h)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return pending("waiting for event %d of this device", h.Seq-1), nil
+			return pending(store.ChainWait+"%d of this device", h.Seq-1), nil
 		case err != nil:
 			return verdict{}, fmt.Errorf("replica: chain: %w", err)
 		case prev.State == store.Pending:
-			return pending("waiting for event %d of this device to be applied", h.Seq-1), nil
+			return pending(store.ChainWait+"%d of this device to be applied", h.Seq-1), nil
 		case prev.Author != h.Author:
 			return notKept(fmt.Sprintf("signed by %s, but device %s belongs to %s", short(h.Author), short(h.Device), short(prev.Author))), nil
 		case prev.State == store.Rejected && prev.Rule == "":

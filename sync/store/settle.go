@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Settling pending envelopes by index (migrations/0003_settle.sql): a
+// catch-up of a hundred thousand envelopes must not read every pending one
+// again for each one it applies.
+
+// ChainWait begins the reason of a pending envelope that waits for the one
+// before it in its device's chain: it is woken when that one settles, so
+// Fronts leaves it out. The replica writes such reasons; 0003_settle.sql
+// spells the same words.
+const ChainWait = "waiting for event "
+
+// Cursor is a place in Fronts' order (Lamport, device, seq); the zero
+// Cursor is before the first.
+type Cursor struct {
+	Lamport uint64
+	Device  string
+	Seq     uint64
+}
+
+// Of returns the cursor at e.
+func Of(e Envelope) Cursor { return Cursor{e.Lamport, e.Device, e.Seq} }
+
+// Fronts returns pending envelopes that do not wait for the one before
+// them in their chain (their reason does not begin with ChainWait: just
+// received, waiting for their author, a record's first event or the clock,
+// or sent back to be judged again), after c in Lamport order (then device,
+// then seq), at most limit of them.
+func (tx *Tx) Fronts(ctx context.Context, c Cursor, limit int) ([]Envelope, error) {
+	lamport, err := dbInt("fronts: lamport", c.Lamport)
+	if err != nil {
+		return nil, err
+	}
+	seq, err := dbInt("fronts: seq", c.Seq)
+	if err != nil {
+		return nil, err
+	}
+	return tx.envelopeList(ctx, "pending fronts",
+		`SELECT `+envelopeColumns+` FROM envelopes
+		WHERE state = 0 AND reason NOT LIKE 'waiting for event %' AND (lamport, device, seq) > (?, ?, ?)
+		ORDER BY lamport, device, seq LIMIT ?`, lamport, c.Device, seq, sqlLimit(limit))
+}
+
+// PendingRun returns device's pending envelopes from seq on while they
+// follow one another without a gap, in chain order, at most limit.
+func (tx *Tx) PendingRun(ctx context.Context, device string, seq uint64, limit int) ([]Envelope, error) {
+	from, err := dbInt("pending run: seq", seq)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.envelopeList(ctx, fmt.Sprintf("pending envelopes of %s from %d", device, seq),
+		`SELECT `+envelopeColumns+` FROM envelopes WHERE state = 0 AND device = ? AND seq >= ?
+		ORDER BY seq LIMIT ?`, device, from, sqlLimit(limit))
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		if rows[i].Seq != seq+uint64(i) {
+			return rows[:i], nil
+		}
+	}
+	return rows, nil
+}
+
+// CountPending returns how many envelopes are pending.
+func (tx *Tx) CountPending(ctx context.Context) (int, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes WHERE state = 0`).Scan(&n)
+	return n, wrap("count pending envelopes", err)
+}
+
+// Reopen turns the envelopes kept sealed for any of scopes pending again,
+// with reason (a key for them arrived), and returns how many.
+func (tx *Tx) Reopen(ctx context.Context, reason string, scopes ...string) (int, error) {
+	if len(scopes) == 0 {
+		return 0, nil
+	}
+	args := []any{reason}
+	for _, s := range scopes {
+		args = append(args, s)
+	}
+	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = 0, reason = ?
+		WHERE state = 2 AND scope IN (?`+strings.Repeat(`, ?`, len(scopes)-1)+`)`, args...)
+	if err != nil {
+		return 0, wrap("reopen sealed envelopes", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("reopen sealed envelopes", err)
+}
+
+// StoredHashes returns the hashes of device's envelopes from..to that are
+// stored (in any state), by seq: what a catch-up need not hand over again.
+func (tx *Tx) StoredHashes(ctx context.Context, device string, from, to uint64) (map[uint64]string, error) {
+	lo, err := dbInt("stored hashes: from", from)
+	if err != nil {
+		return nil, err
+	}
+	hi, err := dbInt("stored hashes: to", to)
+	if err != nil {
+		return nil, err
+	}
+	const op = "stored hashes"
+	rows, err := tx.tx.QueryContext(ctx, `SELECT seq, hash FROM envelopes WHERE device = ? AND seq BETWEEN ? AND ?`, device, lo, hi)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	out := map[uint64]string{}
+	for rows.Next() {
+		var seq uint64
+		var hash string
+		if err := rows.Scan(&seq, &hash); err != nil {
+			return nil, wrap(op, err)
+		}
+		out[seq] = hash
+	}
+	return out, wrap(op, rows.Err())
+}
+
+// ChainStored reports whether device's envelopes 1..seq are all stored, in
+// any state: a walk back through its chain may stop there.
+func (tx *Tx) ChainStored(ctx context.Context, device string, seq uint64) (bool, error) {
+	top, err := dbInt("chain stored: seq", seq)
+	if err != nil {
+		return false, err
+	}
+	var n int64
+	err = tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes WHERE device = ? AND seq BETWEEN 1 AND ?`, device, top).Scan(&n)
+	return n == top, wrap("chain stored", err)
+}
