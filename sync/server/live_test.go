@@ -92,16 +92,20 @@ func TestRegistrationNeedsAnInvite(t *testing.T) {
 		t.Fatalf("registration without an invite: %v, want the server's refusal", err)
 	}
 	// The workstations' own client (sync/xmpp with Register, as the demo
-	// uses it) gets no account either: mellium carries on to log in
-	// after an optional feature fails, so the refusal shows as ErrAuth.
+	// uses it) gets no account either, and says that an invite is needed.
 	_, err = mhxmpp.Dial(ctx, mhxmpp.Config{JID: "stranger@" + c.Domain, Password: "pw-stranger",
 		Addr: c.XMPPAddr(), TLS: pinnedTLS(res), Register: true}, nil)
-	if !errors.Is(err, mhxmpp.ErrAuth) && !errors.Is(err, mhxmpp.ErrRegister) {
-		t.Fatalf("sync/xmpp registration without an invite: %v, want a refusal", err)
+	if !errors.Is(err, mhxmpp.ErrInvite) {
+		t.Fatalf("sync/xmpp registration without an invite: %v, want ErrInvite", err)
 	}
-	// A wrong invite is refused too.
+	// A wrong invite is refused too, by both.
 	if err := registerWithInvite(ctx, res, "stranger", "pw-stranger", "made-up-token"); err == nil || !strings.Contains(err.Error(), "invalid or expired") {
 		t.Errorf("registration with a made-up invite: %v", err)
+	}
+	_, err = mhxmpp.Dial(ctx, mhxmpp.Config{JID: "stranger@" + c.Domain, Password: "pw-stranger",
+		Addr: c.XMPPAddr(), TLS: pinnedTLS(res), Invite: "made-up-token"}, nil)
+	if !errors.Is(err, mhxmpp.ErrInvite) {
+		t.Fatalf("sync/xmpp registration with a made-up invite: %v, want ErrInvite", err)
 	}
 
 	// With an invite from the server, the same client registers, logs in
@@ -596,6 +600,39 @@ func TestAdminInviteMakesAccountInvites(t *testing.T) {
 	}
 	if err := registerWithInvite(ctx, res, "newcomer-device", "pw-new", invite); err != nil {
 		t.Fatalf("registration with the administrator's invite: %v", err)
+	}
+
+	// The same through sync/xmpp, as workstations do it: the founder's
+	// workstation registers with the server's admin invite, asks for an
+	// account invite, the newcomer's registers with it (Config.Invite),
+	// and a second use of it is refused with ErrInvite.
+	token, _, err = server.Invite(ctx, res.Dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(user, invite string) mhxmpp.Config {
+		return mhxmpp.Config{JID: user + "@" + res.Config.Domain, Password: "pw-" + user, Addr: res.Config.XMPPAddr(),
+			TLS: pinnedTLS(res), Invite: invite}
+	}
+	founder, err := mhxmpp.Dial(ctx, cfg("founder-device", token), nil)
+	if err != nil {
+		t.Fatalf("the founder's workstation registers with the admin invite: %v", err)
+	}
+	defer founder.Close()
+	inv, err := founder.CreateAccountInvite(ctx)
+	if err != nil || inv.Token == "" || inv.Expires.Before(time.Now()) {
+		t.Fatalf("CreateAccountInvite = %+v, %v", inv, err)
+	}
+	joiner, err := mhxmpp.Dial(ctx, cfg("joiner-device", inv.Token), nil)
+	if err != nil {
+		t.Fatalf("the newcomer registers with the account invite: %v", err)
+	}
+	if _, err := joiner.CreateAccountInvite(ctx); !errors.Is(err, mhxmpp.ErrNoInviteRight) {
+		t.Errorf("an ordinary workstation's account made an invite: %v, want ErrNoInviteRight", err)
+	}
+	joiner.Close()
+	if _, err := mhxmpp.Dial(ctx, cfg("thief-device", inv.Token), nil); !errors.Is(err, mhxmpp.ErrInvite) {
+		t.Errorf("a used invite: %v, want ErrInvite", err)
 	}
 
 	token, _, err = server.Invite(ctx, res.Dir, false)

@@ -51,7 +51,12 @@
 // reader's delayed acknowledgement, about 40 ms.
 //
 // Config.Register does in-band registration (XEP-0077), for loopback tests
-// only; a clinic's server registers newcomers with invites.
+// only; a clinic's server registers newcomers with invites: Config.Invite
+// presents one (XEP-0401 preauth, urn:xmpp:pars:0) before registering, and
+// a refusal is ErrInvite (none given, used, expired) or ErrRegister, never
+// a misleading ErrAuth. An account with the server's admin role makes
+// one-time account invites with CreateAccountInvite (the ad-hoc command
+// urn:xmpp:invite#create-account).
 //
 // It carries only ciphertext and identifiers; it must not see keys or
 // plaintext patient data, and never logs message bodies or passwords.

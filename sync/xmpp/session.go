@@ -32,6 +32,10 @@ var (
 	ErrUnavailable = errors.New("xmpp: cannot reach the chat server; check the network and that the server is running")
 	// ErrRegister means in-band account registration failed.
 	ErrRegister = errors.New("xmpp: the chat server did not create the account")
+	// ErrInvite means the chat server makes accounts only with a valid
+	// invite, and the one given (if any) was refused: used already,
+	// expired, or never made on this server.
+	ErrInvite = errors.New("xmpp: the chat server refused the invite: it was used already, has expired, or is not from this server")
 	// ErrBadAddress means a string is not a valid XMPP address (JID).
 	ErrBadAddress = errors.New("xmpp: not a valid chat address")
 	// ErrTooLarge means a message body is larger than MaxBody.
@@ -75,6 +79,11 @@ type Config struct {
 	// before logging in; an account that already exists is logged in to.
 	// For loopback tests only: a clinic's server registers with invites.
 	Register bool
+	// Invite is an account invite of the server (the token of its
+	// xmpp:DOMAIN?register;preauth=TOKEN URI, XEP-0401): presented before
+	// in-band registration, which it implies. Prosody refuses an account
+	// without one when registration is by invite only (ErrInvite).
+	Invite string
 	// OnPresence, if not nil, is called with the presence of the other
 	// occupants of joined rooms (and of contacts, if any), in arrival
 	// order, from a goroutine of the session's own, like onMessage.
@@ -229,10 +238,11 @@ func connect(ctx context.Context, cfg Config) (*xmpp.Session, net.Conn, error) {
 	}
 	features := []xmpp.StreamFeature{xmpp.StartTLS(tlsCfg)}
 	var reg registration
-	if cfg.Register {
-		features = append(features, reg.feature(addr.Localpart(), cfg.Password))
+	register := cfg.Register || cfg.Invite != ""
+	if register {
+		features = append(features, reg.feature(addr.Localpart(), cfg.Password, cfg.Invite))
 	}
-	features = append(features, login(cfg.Password, cfg.Register, &reg), xmpp.BindResource())
+	features = append(features, login(cfg.Password, register, &reg), xmpp.BindResource())
 	xs, err := xmpp.NewClientSession(ctx, addr, conn, features...)
 	if err != nil {
 		conn.Close()
@@ -433,6 +443,11 @@ func login(password string, register bool, reg *registration) xmpp.StreamFeature
 	feature := xmpp.SASL("", password, sasl.ScramSha256, sasl.ScramSha1, sasl.Plain)
 	negotiate := feature.Negotiate
 	feature.Negotiate = func(ctx context.Context, s *xmpp.Session, data any) (xmpp.SessionState, io.ReadWriter, error) {
+		if reg.err != nil {
+			// mellium went on after the registration failed; trying the
+			// password would only hide why.
+			return 0, nil, reg.err
+		}
 		mask, rw, err := negotiate(ctx, s, data)
 		switch {
 		case err == nil || brokenConnection(ctx, err):
@@ -462,7 +477,7 @@ func setupError(ctx context.Context, addr string, err error) error {
 		invalid   x509.CertificateInvalidError
 	)
 	switch {
-	case errors.Is(err, ErrAuth), errors.Is(err, ErrRegister):
+	case errors.Is(err, ErrAuth), errors.Is(err, ErrRegister), errors.Is(err, ErrInvite):
 		return err
 	case errors.As(err, &verify), errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid):
 		return fmt.Errorf("%w: %w", ErrTLS, err)
