@@ -76,6 +76,48 @@ func NewIdentity(name string, passphrase []byte) (id *Identity, locked []byte, e
 	return id, locked, nil
 }
 
+// NewStaffIdentity is NewIdentity for a staff member: the key's user id
+// carries their name and role, "Dr Ana Souza (Medihaven physician)", so a
+// GnuPG keyring holding the clinic's keys tells them apart. Brackets and
+// control characters, which a user id cannot hold, become spaces.
+func NewStaffIdentity(name, role string, passphrase []byte) (id *Identity, locked []byte, err error) {
+	if len(passphrase) == 0 {
+		return nil, nil, ErrEmptyPassphrase
+	}
+	name = userIDText(name, maxStaffNameLen)
+	if name == "" {
+		name = "Medihaven staff"
+	}
+	comment := ""
+	if role = userIDText(role, 32); role != "" {
+		comment = "Medihaven " + role
+	}
+	if id, err = generateIdentityWith(name, comment, time.Now()); err != nil {
+		return nil, nil, err
+	}
+	if locked, err = id.Lock(passphrase); err != nil {
+		id.Clear()
+		return nil, nil, err
+	}
+	return id, locked, nil
+}
+
+// userIDText is s with what a user id cannot hold as spaces, folded, at
+// most max bytes.
+func userIDText(s string, max int) string {
+	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if strings.ContainsRune("()<>", r) || unicode.IsControl(r) || !utf8.ValidRune(r) {
+			return ' '
+		}
+		return r
+	}, s)), " ")
+	for len(s) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return strings.TrimSpace(s)
+}
+
 // GenerateIdentity creates a new key for the staff member called name and
 // returns it unlocked only: it exists in memory until Lock stores a copy.
 // NewIdentity does both at once; this is for callers who lock later (after
@@ -87,6 +129,11 @@ func GenerateIdentity(name string) (*Identity, error) {
 // generateIdentity makes a new unlocked identity whose keys say they were
 // created keyBackdate before now.
 func generateIdentity(name string, now time.Time) (*Identity, error) {
+	return generateIdentityWith(name, "", now)
+}
+
+// generateIdentityWith is generateIdentity with a user id comment.
+func generateIdentityWith(name, comment string, now time.Time) (*Identity, error) {
 	if err := checkStaffName(name); err != nil {
 		return nil, err
 	}
@@ -100,7 +147,7 @@ func generateIdentity(name string, now time.Time) (*Identity, error) {
 		DefaultCipher:          packet.CipherAES256,
 		DefaultCompressionAlgo: packet.CompressionZLIB,
 	}
-	entity, err := openpgp.NewEntity(name, "", "", cfg)
+	entity, err := openpgp.NewEntity(name, comment, "", cfg)
 	if err != nil {
 		return nil, fmt.Errorf("crypto: creating a staff key: %w", err)
 	}
