@@ -110,6 +110,9 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		return nil, err
 	}
 	r.onChange = nil // nothing changed: this is how the store was
+	if err := r.indexAgain(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -418,21 +421,6 @@ func (r *Replica) Tokens(scope roles.Scope, terms ...Term) ([][]byte, bool) {
 		out[i] = ik.Token(string(scope)+"/"+t.Field, t.Value)
 	}
 	return out, true
-}
-
-// Search returns the ids of entities of scope carrying every term.
-func (r *Replica) Search(ctx context.Context, scope roles.Scope, limit int, terms ...Term) ([]string, error) {
-	tokens, ok := r.Tokens(scope, terms...)
-	if !ok {
-		return nil, fmt.Errorf("%w %s", ErrNoKey, scope)
-	}
-	var ids []string
-	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		var err error
-		ids, err = tx.Lookup(ctx, tokens, limit)
-		return err
-	})
-	return ids, err
 }
 
 // Entity returns an entity's kind and decrypted current state.

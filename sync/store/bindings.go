@@ -109,8 +109,8 @@ func (tx *Tx) DevicesOf(ctx context.Context, author string) ([]string, error) {
 // events after some of them were refused.
 func (tx *Tx) DeleteEntity(ctx context.Context, id string) error {
 	op := "delete entity " + id
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, id); err != nil {
-		return wrap(op, err)
+	if err := tx.dropIndex(ctx, id); err != nil {
+		return err
 	}
 	_, err := tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE id = ?`, id)
 	return wrap(op, err)

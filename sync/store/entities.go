@@ -84,3 +84,24 @@ func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 	err := row.Scan(&e.ID, &e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
 	return e, err
 }
+
+// EntitiesAfter returns the entities whose ID comes after after ("" for
+// the first), in ID order, at most limit: every entity, a page at a time.
+func (tx *Tx) EntitiesAfter(ctx context.Context, after string, limit int) ([]Entity, error) {
+	const op = "entities"
+	rows, err := tx.tx.QueryContext(ctx,
+		`SELECT `+entityColumns+` FROM entities WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var list []Entity
+	for rows.Next() {
+		e, err := scanEntity(rows)
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		list = append(list, e)
+	}
+	return list, wrap(op, rows.Err())
+}

@@ -1,122 +1,254 @@
 package store
 
 import (
-	"bytes"
 	"cmp"
 	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
 	"slices"
-	"sort"
 	"strings"
 )
 
 // Blind-index tokens are keyed HMACs (16 bytes from crypto) of normalised
 // search terms; only a holder of the scope's key can compute one, so the
-// store can match them without learning the terms.
+// store can match them without learning the terms. It keeps the first 64
+// bits of each (migrations/0004_postings.sql): two terms may then share a
+// token, one time in 2^64, so whoever searches checks what it decrypts.
 const (
 	// MaxTokenSize is the longest token the index accepts.
 	MaxTokenSize = 64
 	// MaxLookupTokens is the most tokens one Lookup may combine.
 	MaxLookupTokens = 64
+	// MetaReindex is set when the index must be written again from the
+	// records (the schema changed how tokens are kept); the replica does
+	// it on open and deletes it.
+	MetaReindex = "store/reindex"
 )
+
+// tokenInt is the part of a token the index keeps: its first 64 bits.
+func tokenInt(t []byte) int64 {
+	var b [8]byte
+	copy(b[:], t)
+	return int64(binary.BigEndian.Uint64(b[:]))
+}
+
+// tokenSet returns the distinct truncated tokens, in order.
+func tokenSet(tokens [][]byte) []int64 {
+	out := make([]int64, 0, len(tokens))
+	for _, t := range tokens {
+		out = append(out, tokenInt(t))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func packTokens(ts []int64) []byte {
+	b := make([]byte, 8*len(ts))
+	for i, t := range ts {
+		binary.BigEndian.PutUint64(b[8*i:], uint64(t))
+	}
+	return b
+}
+
+func unpackTokens(b []byte) []int64 {
+	out := make([]int64, len(b)/8)
+	for i := range out {
+		out[i] = int64(binary.BigEndian.Uint64(b[8*i:]))
+	}
+	return out
+}
+
+// posting is one (token, entity number) row.
+type posting struct{ token, entity int64 }
 
 // SetIndex replaces the tokens that point at entity with tokens
 // (duplicates are stored once; none removes the entity from the index).
 func (tx *Tx) SetIndex(ctx context.Context, entity string, tokens [][]byte) error {
-	op := "set index of " + entity
-	if entity == "" {
-		return invalid("set index: empty entity id")
+	return tx.SetIndexes(ctx, map[string][][]byte{entity: tokens})
+}
+
+// SetIndexes replaces the tokens of many entities at once (a catch-up):
+// only the postings that change are written, the new ones in token order,
+// many per statement, so the index grows by appending rather than by
+// random inserts.
+func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) error {
+	var add, drop []posting
+	for entity, tokens := range byEntity {
+		op := "set index of " + entity
+		if entity == "" {
+			return invalid("set index: empty entity id")
+		}
+		if err := checkTokens(op, tokens); err != nil {
+			return err
+		}
+		n, old, err := tx.entityTokens(ctx, entity, len(tokens) > 0)
+		if err != nil {
+			return wrap(op, err)
+		}
+		if n == 0 {
+			continue // not indexed, and nothing to index
+		}
+		now := tokenSet(tokens)
+		for _, t := range old {
+			if _, found := slices.BinarySearch(now, t); !found {
+				drop = append(drop, posting{t, n})
+			}
+		}
+		for _, t := range now {
+			if _, found := slices.BinarySearch(old, t); !found {
+				add = append(add, posting{t, n})
+			}
+		}
+		if len(now) == 0 {
+			_, err = tx.tx.ExecContext(ctx, `DELETE FROM entity_tokens WHERE entity = ?`, n)
+		} else if !slices.Equal(old, now) {
+			_, err = tx.tx.ExecContext(ctx, `INSERT INTO entity_tokens (entity, tokens) VALUES (?, ?)
+				ON CONFLICT (entity) DO UPDATE SET tokens = excluded.tokens`, n, packTokens(now))
+		}
+		if err != nil {
+			return wrap(op, err)
+		}
 	}
-	if err := checkTokens(op, tokens); err != nil {
+	byToken := func(a, b posting) int {
+		return cmp.Or(cmp.Compare(a.token, b.token), cmp.Compare(a.entity, b.entity))
+	}
+	slices.SortFunc(drop, byToken)
+	slices.SortFunc(add, byToken)
+	if err := tx.postings(ctx, `DELETE FROM postings WHERE (token, entity) IN (VALUES `, `)`, drop); err != nil {
 		return err
 	}
-	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, entity); err != nil {
-		return wrap(op, err)
-	}
-	if len(tokens) == 0 {
-		return nil
-	}
-	// One statement for all of the entity's tokens: each statement costs a
-	// round trip through cgo, which dominated indexing one token at a time.
-	var q strings.Builder
-	q.WriteString(`INSERT INTO tokens (token, entity) VALUES `)
-	args := make([]any, 0, 2*len(tokens))
-	for i, t := range tokens {
-		if i > 0 {
-			q.WriteString(", ")
+	return tx.postings(ctx, `INSERT INTO postings (token, entity) VALUES `, ` ON CONFLICT DO NOTHING`, add)
+}
+
+// postings runs head (?, ?), (?, ?)... tail over ps, many per statement.
+func (tx *Tx) postings(ctx context.Context, head, tail string, ps []posting) error {
+	const perStatement = 400 // well under SQLite's limit of bound variables
+	for start := 0; start < len(ps); start += perStatement {
+		chunk := ps[start:min(start+perStatement, len(ps))]
+		var q strings.Builder
+		q.WriteString(head)
+		args := make([]any, 0, 2*len(chunk))
+		for i, p := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, p.token, p.entity)
 		}
-		q.WriteString("(?, ?)")
-		args = append(args, t, entity)
-	}
-	q.WriteString(` ON CONFLICT DO NOTHING`)
-	if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return wrap(op, err)
+		q.WriteString(tail)
+		if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return wrap("set indexes", err)
+		}
 	}
 	return nil
 }
 
+// entityTokens returns entity's number (numbering it when create) and the
+// tokens it carries now; 0 when it carries none and create is false.
+func (tx *Tx) entityTokens(ctx context.Context, entity string, create bool) (int64, []int64, error) {
+	var n int64
+	var b []byte
+	err := tx.tx.QueryRowContext(ctx, `SELECT e.n, coalesce(t.tokens, x'') FROM entity_numbers e
+		LEFT JOIN entity_tokens t ON t.entity = e.n WHERE e.id = ?`, entity).Scan(&n, &b)
+	switch {
+	case err == nil:
+		return n, unpackTokens(b), nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, nil, err
+	case !create:
+		return 0, nil, nil
+	}
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, entity)
+	if err != nil {
+		return 0, nil, err
+	}
+	n, err = res.LastInsertId()
+	return n, nil, err
+}
+
 // Lookup returns the ids of the entities that carry every one of tokens,
-// in id order, at most limit of them (0 or less: all).
+// in the order they were first indexed, at most limit of them (0 or less:
+// all).
 func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string, error) {
+	ids, _, err := tx.LookupAfter(ctx, tokens, "", limit)
+	return ids, err
+}
+
+// LookupAfter is Lookup from after on: the page of results that follows
+// the one ending with entity after ("" for the first page). next is the
+// entity to ask after for the page after this one ("" when there is none).
+func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, limit int) (ids []string, next string, err error) {
 	const op = "lookup"
 	switch {
 	case len(tokens) == 0:
-		return nil, invalid("lookup: no search tokens")
+		return nil, "", invalid("lookup: no search tokens")
 	case len(tokens) > MaxLookupTokens:
-		return nil, invalid("lookup: %d search tokens, at most %d", len(tokens), MaxLookupTokens)
+		return nil, "", invalid("lookup: %d search tokens, at most %d", len(tokens), MaxLookupTokens)
 	}
 	if err := checkTokens(op, tokens); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	tokens, err := tx.rarestFirst(ctx, tokens)
-	if err != nil || len(tokens) == 0 {
-		return nil, err
+	list, err := tx.rarestFirst(ctx, tokenSet(tokens))
+	if err != nil || len(list) == 0 {
+		return nil, "", err
 	}
-	// Walk the rarest token's entities in id order (the primary key's
+	var from int64
+	if after != "" {
+		if err := tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, after).Scan(&from); err != nil {
+			return nil, "", wrap(op, err)
+		}
+	}
+	// Walk the rarest token's entities in number order (the primary key's
 	// order) and keep those that carry every other token: one index probe
-	// per other token, rarest first, so most entities drop out at the
-	// first probe; LIMIT stops the walk early.
+	// per other token, rarest first, so most entities drop out at the first
+	// probe; LIMIT stops the walk early.
 	var query strings.Builder
-	query.WriteString(`SELECT t.entity FROM tokens t WHERE t.token = ?`)
-	args := make([]any, 0, len(tokens)+1)
-	args = append(args, tokens[0])
-	for _, t := range tokens[1:] {
-		query.WriteString(` AND EXISTS (SELECT 1 FROM tokens WHERE token = ? AND entity = t.entity)`)
+	query.WriteString(`SELECT e.id FROM postings t JOIN entity_numbers e ON e.n = t.entity WHERE t.token = ? AND t.entity > ?`)
+	args := make([]any, 0, len(list)+2)
+	args = append(args, list[0], from)
+	for _, t := range list[1:] {
+		query.WriteString(` AND EXISTS (SELECT 1 FROM postings WHERE token = ? AND entity = t.entity)`)
 		args = append(args, t)
 	}
 	query.WriteString(` ORDER BY t.entity LIMIT ?`)
-	args = append(args, sqlLimit(limit))
-
+	if limit > 0 {
+		args = append(args, limit+1) // one more: is there a next page?
+	} else {
+		args = append(args, -1)
+	}
 	rows, err := tx.tx.QueryContext(ctx, query.String(), args...)
 	if err != nil {
-		return nil, wrap(op, err)
+		return nil, "", wrap(op, err)
 	}
 	defer rows.Close()
-	var ids []string
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(op, err)
+			return nil, "", wrap(op, err)
 		}
 		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrap(op, err)
+		return nil, "", wrap(op, err)
 	}
-	return ids, nil
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+		next = ids[limit-1]
+	}
+	return ids, next, nil
 }
 
-// rarestFirst returns tokens without duplicates, rarest first (the one
-// carried by the fewest entities), or none when one of them is carried by
-// no entity at all. Lookup's walk costs one step per entity of the first
-// token, whatever the others are.
-func (tx *Tx) rarestFirst(ctx context.Context, tokens [][]byte) ([][]byte, error) {
-	counts := make(map[string]int, len(tokens))
+// rarestFirst returns tokens rarest first (the one carried by the fewest
+// entities), or none when one of them is carried by no entity at all.
+// Lookup's walk costs one step per entity of the first token, whatever the
+// others are.
+func (tx *Tx) rarestFirst(ctx context.Context, tokens []int64) ([]int64, error) {
+	counts := make(map[int64]int, len(tokens))
 	args := make([]any, 0, len(tokens))
 	for _, t := range tokens {
-		if _, dup := counts[string(t)]; !dup {
-			counts[string(t)] = 0
-			args = append(args, t)
-		}
+		counts[t] = 0
+		args = append(args, t)
 	}
 	rows, err := tx.tx.QueryContext(ctx,
 		`SELECT token, n FROM token_counts WHERE token IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
@@ -125,29 +257,23 @@ func (tx *Tx) rarestFirst(ctx context.Context, tokens [][]byte) ([][]byte, error
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t []byte
+		var t int64
 		var n int
 		if err := rows.Scan(&t, &n); err != nil {
 			return nil, wrap("lookup: count tokens", err)
 		}
-		counts[string(t)] = n
+		counts[t] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("lookup: count tokens", err)
 	}
-	list := make([][]byte, 0, len(counts))
-	for t, n := range counts {
+	for _, n := range counts {
 		if n == 0 {
 			return nil, nil
 		}
-		list = append(list, []byte(t))
 	}
-	slices.SortFunc(list, func(a, b []byte) int {
-		if c := cmp.Compare(counts[string(a)], counts[string(b)]); c != 0 {
-			return c
-		}
-		return bytes.Compare(a, b)
-	})
+	list := slices.Clone(tokens)
+	slices.SortFunc(list, func(a, b int64) int { return cmp.Or(cmp.Compare(counts[a], counts[b]), cmp.Compare(a, b)) })
 	return list, nil
 }
 
@@ -160,54 +286,7 @@ func checkTokens(op string, tokens [][]byte) error {
 	return nil
 }
 
-// SetIndexes replaces the tokens of many entities at once (a catch-up):
-// the same as SetIndex for each, but the new tokens are written in token
-// order, many per statement, so the index's B-trees grow by appending
-// rather than by random inserts.
-func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) error {
-	type pair struct {
-		token  []byte
-		entity string
-	}
-	var pairs []pair
-	for entity, tokens := range byEntity {
-		op := "set index of " + entity
-		if entity == "" {
-			return invalid("set index: empty entity id")
-		}
-		if err := checkTokens(op, tokens); err != nil {
-			return err
-		}
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM tokens WHERE entity = ?`, entity); err != nil {
-			return wrap(op, err)
-		}
-		for _, t := range tokens {
-			pairs = append(pairs, pair{t, entity})
-		}
-	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if c := bytes.Compare(pairs[i].token, pairs[j].token); c != 0 {
-			return c < 0
-		}
-		return pairs[i].entity < pairs[j].entity
-	})
-	const perStatement = 400 // well under SQLite's limit of bound variables
-	for start := 0; start < len(pairs); start += perStatement {
-		chunk := pairs[start:min(start+perStatement, len(pairs))]
-		var q strings.Builder
-		q.WriteString(`INSERT INTO tokens (token, entity) VALUES `)
-		args := make([]any, 0, 2*len(chunk))
-		for i, p := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(?, ?)")
-			args = append(args, p.token, p.entity)
-		}
-		q.WriteString(` ON CONFLICT DO NOTHING`)
-		if _, err := tx.tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return wrap("set indexes", err)
-		}
-	}
-	return nil
+// dropIndex removes entity from the index.
+func (tx *Tx) dropIndex(ctx context.Context, entity string) error {
+	return tx.SetIndexes(ctx, map[string][][]byte{entity: nil})
 }

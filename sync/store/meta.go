@@ -24,3 +24,9 @@ func (tx *Tx) SetMeta(ctx context.Context, key string, value []byte) error {
 		key, blob(value))
 	return wrap("set meta "+key, err)
 }
+
+// DeleteMeta removes the setting under key (an unknown key is no error).
+func (tx *Tx) DeleteMeta(ctx context.Context, key string) error {
+	_, err := tx.tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, key)
+	return wrap("delete meta "+key, err)
+}
