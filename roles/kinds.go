@@ -60,6 +60,12 @@ func init() {
 		{Name: "encounter", Scope: Clinical, Create: clinical, Change: clinical},
 		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical},
 		{Name: "rx-cancel", Scope: Clinical, Create: clinical, Change: clinical},
+		// Imported from other systems (FHIR): results, procedures,
+		// immunizations and diagnostic reports.
+		{Name: "result", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "procedure", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "immunization", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "report", Scope: Clinical, Create: clinical, Change: clinical},
 		// Directory: administrators write the staff list and the clinic's
 		// public records; every member acknowledges the keys it holds.
 		{Name: "member", Scope: Directory, Create: admins, Change: admins},
