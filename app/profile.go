@@ -15,12 +15,16 @@ import (
 )
 
 // Profile is one workstation profile: a folder holding the encrypted store
-// and profile.json, which names the clinic and where its keys live. Nothing
-// in it names a patient or a staff member.
+// and profile.json, which names the clinic, where its keys live and whose
+// workstation it is. Nothing in it names a patient.
 type Profile struct {
-	Dir      string `json:"-"`
-	ID       string `json:"id"`        // random, names the keyring entries
-	Clinic   string `json:"clinic"`    // clinic name, for the login screen
+	Dir    string `json:"-"`
+	ID     string `json:"id"`     // random, names the keyring entries
+	Clinic string `json:"clinic"` // clinic name, for the login screen
+	// Staff is the name of the staff member whose workstation this is, so
+	// the login screen names the person and nobody types it. It names a
+	// colleague, never a patient (Session.NoteStaffName writes it).
+	Staff    string `json:"staff,omitempty"`
 	ClinicID string `json:"clinic_id"` // the founder's fingerprint starts with it
 	Device   string `json:"device"`
 	Keystore string `json:"keystore"` // "os" or "file"
