@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -10,6 +12,9 @@ import (
 type Profile struct {
 	Dir    string // profile folder
 	Clinic string // clinic name shown on the login screen
+	// Staff is the name of the staff member whose workstation it is, ""
+	// when the profile does not say (then the login form asks for it).
+	Staff string
 }
 
 // Backend is what the login screen needs.
@@ -40,4 +45,8 @@ type Options struct {
 	Profile   string // preselected profile dir (may be empty)
 	StaffName string // prefilled staff name (demo), may be empty
 	Theme     string // "light", "dark" or "" (system)
+	// Started, if set, runs on a goroutine of its own once the window is
+	// shown: a tool that drives the window (internal/uipreview -tour)
+	// reaches the workstation through it, calling it through fyne.Do.
+	Started func(ws *Workstation, w fyne.Window)
 }

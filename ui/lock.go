@@ -5,6 +5,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // lockScreen hides the shell while the staff member's keys are locked.
@@ -72,7 +74,7 @@ func (ws *Workstation) submitUnlock(ls *lockScreen) {
 			}
 			if err != nil {
 				ls.busy.set(false)
-				say(ls.message, err.Error())
+				say(ls.message, kit.ErrorText(err))
 				ws.win.Canvas().Focus(ls.pass)
 				return
 			}

@@ -10,11 +10,13 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // errNoSession stands in for a Backend that returned neither a session nor
 // an error.
-var errNoSession = errors.New("ui: the login returned no session; please try again")
+var errNoSession = errors.New("The login did not open the workstation; please try again")
 
 // loginWidth is the width of the login column.
 const loginWidth = 460
@@ -26,7 +28,9 @@ type loginScreen struct {
 	options  []string // the clinic Select's options, one per profile
 
 	clinic  *widget.Select // nil unless there are several profiles
-	staff   *widget.Entry
+	form    *widget.Form
+	staff   *widget.Entry // asked for when the profile does not name its person
+	person  *widget.Label // the profile's staff member otherwise
 	pass    *widget.Entry
 	submit  *widget.Button
 	message *widget.Label // errors, in plain words
@@ -51,7 +55,7 @@ func (ws *Workstation) showLogin(staffName, message string) {
 			switch {
 			case err != nil:
 				ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
-					staffName, paragraph(err.Error()))
+					staffName, paragraph(kit.ErrorText(err)))
 			case len(profiles) == 0:
 				ws.showNoForm(ls, "No clinic on this computer yet", staffName, noProfileHelp()...)
 			default:
@@ -102,12 +106,14 @@ func (ws *Workstation) showNoForm(ls *loginScreen, title, staffName string, body
 	ws.show(loginPage(card), ls, nil, nil)
 }
 
-// showForm shows the login form for the given profiles.
+// showForm shows the login form for the given profiles. A profile that
+// names its staff member shows the name instead of asking for it.
 func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, message string) {
 	ls.profiles = profiles
 	ls.staff = widget.NewEntry()
 	ls.staff.SetPlaceHolder("Your name as the clinic knows it")
 	ls.staff.SetText(staffName)
+	ls.person = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	ls.pass = widget.NewPasswordEntry()
 	ls.pass.SetPlaceHolder("Passphrase")
 	ls.message = newMessage(widget.DangerImportance)
@@ -118,11 +124,13 @@ func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, 
 
 	var clinic fyne.CanvasObject
 	inputs := []fyne.Disableable{ls.staff, ls.pass, ls.submit}
+	ls.options = profileOptions(profiles)
 	if len(profiles) == 1 {
-		clinic = widget.NewLabelWithStyle(profiles[0].Clinic, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l := widget.NewLabelWithStyle(profiles[0].Clinic, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		l.Wrapping = fyne.TextWrapWord
+		clinic = l
 	} else {
-		ls.options = profileOptions(profiles)
-		ls.clinic = widget.NewSelect(ls.options, nil)
+		ls.clinic = widget.NewSelect(ls.options, func(string) { ws.showPerson(ls) })
 		ls.clinic.PlaceHolder = "Choose your clinic"
 		for i, p := range profiles {
 			if p.Dir == ws.opts.Profile {
@@ -134,52 +142,74 @@ func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, 
 	}
 	ls.busy = newBusy(inputs...)
 
-	form := widget.NewForm(
-		widget.NewFormItem("Clinic", clinic),
-		widget.NewFormItem("Staff name", ls.staff),
-		widget.NewFormItem("Passphrase", ls.pass),
-	)
+	ls.form = widget.NewForm(widget.NewFormItem("Clinic", clinic))
 	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
-		form,
+		ls.form,
 		ls.message,
 		container.NewBorder(nil, nil, nil, ls.submit, ls.busy.activity),
 	)))
 	ws.show(loginPage(card), ls, nil, nil)
+	ws.showPerson(ls)
 	say(ls.message, message)
-	if ls.staff.Text == "" {
+}
+
+// showPerson fills the form below the clinic for the chosen profile: the
+// staff member's name when the profile says whose it is, else a field for
+// it; then the passphrase, which gets the focus when the name is known.
+func (ws *Workstation) showPerson(ls *loginScreen) {
+	if ls.form == nil {
+		return
+	}
+	who := fyne.CanvasObject(ls.staff)
+	staff := ""
+	if i := ls.chosen(); i >= 0 {
+		staff = ls.profiles[i].Staff
+	}
+	if staff != "" {
+		ls.person.SetText(staff)
+		who = ls.person
+	}
+	ls.form.Items = append(ls.form.Items[:1],
+		widget.NewFormItem("Staff member", who),
+		widget.NewFormItem("Passphrase", ls.pass))
+	ls.form.Refresh()
+	if staff == "" && ls.staff.Text == "" {
 		ws.win.Canvas().Focus(ls.staff)
 	} else {
 		ws.win.Canvas().Focus(ls.pass)
 	}
 }
 
-// profileOptions names each profile by its clinic, adding the folder where
-// two clinics share a name.
+// profileOptions names each profile by its clinic and staff member,
+// adding the folder where two would read the same.
 func profileOptions(profiles []Profile) []string {
-	count := map[string]int{}
-	for _, p := range profiles {
-		count[p.Clinic]++
-	}
 	options := make([]string, len(profiles))
+	count := map[string]int{}
 	for i, p := range profiles {
 		options[i] = p.Clinic
-		if p.Clinic == "" || count[p.Clinic] > 1 {
-			options[i] = fmt.Sprintf("%s (%s)", p.Clinic, p.Dir)
+		if p.Staff != "" {
+			options[i] += " · " + p.Staff
+		}
+		count[options[i]]++
+	}
+	for i, p := range profiles {
+		if p.Clinic == "" || count[options[i]] > 1 {
+			options[i] = fmt.Sprintf("%s (%s)", options[i], p.Dir)
 		}
 	}
 	return options
 }
 
-// profileDir returns the folder of the chosen profile.
-func (ls *loginScreen) profileDir() (string, bool) {
+// chosen is the index of the chosen profile, -1 for none.
+func (ls *loginScreen) chosen() int {
 	if ls.clinic == nil {
-		return ls.profiles[0].Dir, true
+		return 0
 	}
 	i := ls.clinic.SelectedIndex()
 	if i < 0 || i >= len(ls.profiles) {
-		return "", false
+		return -1
 	}
-	return ls.profiles[i].Dir, true
+	return i
 }
 
 // submitLogin checks the form and runs the login off the UI goroutine.
@@ -187,13 +217,18 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 	if ls.submit.Disabled() {
 		return // a login is already under way
 	}
-	dir, ok := ls.profileDir()
-	name := strings.TrimSpace(ls.staff.Text)
-	switch {
-	case !ok:
+	i := ls.chosen()
+	if i < 0 {
 		say(ls.message, "Choose your clinic.")
 		return
-	case name == "":
+	}
+	dir, named := ls.profiles[i].Dir, ls.profiles[i].Staff != ""
+	name := strings.TrimSpace(ls.staff.Text)
+	if named {
+		name = "" // the profile says whose it is: nothing to check it against
+	}
+	switch {
+	case name == "" && !named:
 		say(ls.message, "Enter your staff name.")
 		ws.win.Canvas().Focus(ls.staff)
 		return
@@ -219,7 +254,7 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 			if err != nil {
 				if ws.login == ls {
 					ls.busy.set(false)
-					say(ls.message, err.Error())
+					say(ls.message, kit.ErrorText(err))
 					ws.win.Canvas().Focus(ls.pass)
 				}
 				return

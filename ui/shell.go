@@ -35,6 +35,7 @@ type shellScreen struct {
 	current      int // index in sections of the section on show, -1 for none
 	page         *fyne.Container
 	heading      *widget.Label
+	scroll       *container.Scroll // the page; each section opens at its top
 
 	connection, waiting *widget.Label
 	catching            *widget.ProgressBarInfinite
@@ -135,8 +136,11 @@ func (ws *Workstation) showShell(s Session) {
 	sh.heading = newHeading("")
 	sh.heading.Alignment = fyne.TextAlignLeading
 	sh.page = container.NewVBox()
-	body := newBackdrop(colorNamePage, container.NewVScroll(
-		container.New(layout.NewCustomPaddedLayout(12, 12, 20, 20), container.NewVBox(sh.heading, sh.page))))
+	// Both ways: a screen wider than the window scrolls sideways rather
+	// than widening the window past the screen (1024×768 must work).
+	sh.scroll = container.NewScroll(
+		container.New(layout.NewCustomPaddedLayout(12, 12, 20, 20), container.NewVBox(sh.heading, sh.page)))
+	body := newBackdrop(colorNamePage, sh.scroll)
 
 	sh.connection = widget.NewLabel("Offline")
 	sh.waiting = widget.NewLabel("")
@@ -199,6 +203,7 @@ func (sh *shellScreen) open(i int) {
 	sec := sh.sections[i]
 	sh.current = i
 	sh.heading.SetText(sec.title)
+	defer sh.scroll.ScrollToTop()
 	if build := screens[sh.session.Role()][sec.title]; build != nil {
 		if screen := build(sh.session, sh.win); screen != nil {
 			sh.page.Objects = []fyne.CanvasObject{screen}

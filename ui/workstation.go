@@ -160,6 +160,9 @@ func Run(b Backend, o Options) error {
 	w.SetMaster()
 	w.Resize(defaultSize)
 	w.CenterOnScreen()
+	if o.Started != nil {
+		a.Lifecycle().SetOnStarted(func() { go o.Started(ws, w) })
+	}
 	w.ShowAndRun()
 	return ws.Close()
 }

@@ -15,8 +15,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"fyne.io/fyne/v2"
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui"
@@ -103,6 +107,11 @@ func main() {
 	theme := flag.String("theme", "", `"light", "dark" or empty to follow the system`)
 	profiles := flag.Int("profiles", len(clinics), fmt.Sprintf("how many demo clinic profiles to offer, 0 to %d", len(clinics)))
 	delay := flag.Duration("delay", 300*time.Millisecond, "how long a login or unlock takes")
+	demo := flag.String("demo", "", "open the real profiles in this folder (a `medihaven demo` clinic) instead of the made-up ones")
+	profile := flag.String("profile", "", "with -demo: the profile folder to preselect")
+	tourDir := flag.String("tour", "", "log in with -passphrase, open every section at every -sizes, write screenshots to this folder and quit")
+	pass := flag.String("passphrase", passphrase, "with -tour: the passphrase to log in with")
+	sizeList := flag.String("sizes", "1024x768,1920x1080", "with -tour: window sizes, WxH separated by commas")
 	flag.Parse()
 
 	if *profiles < 0 || *profiles > len(clinics) {
@@ -121,9 +130,46 @@ func main() {
 	if *profiles > 0 {
 		o.Profile = clinics[0].Dir
 	}
-	b := backend{profiles: clinics[:*profiles], delay: *delay}
+	var b ui.Backend = backend{profiles: clinics[:*profiles], delay: *delay}
+	if *demo != "" {
+		b, o.Profile = demoBackend{dir: *demo}, *profile
+	}
+	if *tourDir != "" {
+		sizes, err := parseSizes(*sizeList)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "uipreview:", err)
+			os.Exit(2)
+		}
+		prefix := filepath.Base(o.Profile)
+		if *role != "" {
+			prefix = *role
+		}
+		o.Started = tour(*tourDir, *pass, prefix+"-"+themeName(*theme), sizes)
+	}
 	if err := ui.Run(b, o); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// parseSizes reads "1024x768,1920x1080".
+func parseSizes(list string) ([]fyne.Size, error) {
+	var out []fyne.Size
+	for _, f := range strings.Split(list, ",") {
+		w, h, ok := strings.Cut(strings.TrimSpace(f), "x")
+		wi, err1 := strconv.Atoi(w)
+		hi, err2 := strconv.Atoi(h)
+		if !ok || err1 != nil || err2 != nil || wi <= 0 || hi <= 0 {
+			return nil, fmt.Errorf("-sizes: %q is not WIDTHxHEIGHT", f)
+		}
+		out = append(out, fyne.NewSize(float32(wi), float32(hi)))
+	}
+	return out, nil
+}
+
+func themeName(t string) string {
+	if t == "" {
+		return "system"
+	}
+	return t
 }

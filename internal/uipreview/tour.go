@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui"
+)
+
+// demoBackend opens the real profiles of a clinic folder (the demo clinic
+// of `make run`, made with `medihaven demo`), without the network sync.
+type demoBackend struct{ dir string }
+
+func (b demoBackend) Profiles(context.Context) ([]ui.Profile, error) {
+	var out []ui.Profile
+	for _, p := range app.ListProfiles(b.dir) {
+		out = append(out, ui.Profile{Dir: p.Dir, Clinic: p.Clinic, Staff: p.Staff})
+	}
+	return out, nil
+}
+
+func (b demoBackend) Login(ctx context.Context, dir, name string, pass []byte) (ui.Session, error) {
+	return app.Login(ctx, app.Env{}, dir, name, pass)
+}
+
+// tour logs in with the passphrase, then opens every section at every
+// size, writes a screenshot of each to dir and prints the width each
+// screen asks for; it closes the window at the end. A screen that asks for
+// more than the window has widens the window: it is named on stderr.
+func tour(dir, passphrase, prefix string, sizes []fyne.Size) func(*ui.Workstation, fyne.Window) {
+	return func(ws *ui.Workstation, w fyne.Window) {
+		defer fyne.Do(w.Close)
+		if !waitFor(func() bool { return ws.LogIn("", passphrase) }) {
+			fmt.Fprintln(os.Stderr, "tour: no login form")
+			return
+		}
+		var sections []string
+		if !waitFor(func() bool { sections = ws.Sections(); return len(sections) > 0 }) {
+			fmt.Fprintln(os.Stderr, "tour: the login did not open the shell")
+			return
+		}
+		for _, size := range sizes {
+			fyne.DoAndWait(func() { w.Resize(size) })
+			for _, title := range sections {
+				fyne.DoAndWait(func() { ws.Open(title) })
+				time.Sleep(1500 * time.Millisecond) // the screen's loads land
+				var min, got fyne.Size
+				fyne.DoAndWait(func() {
+					min, got = w.Content().MinSize(), w.Canvas().Size()
+					name := fmt.Sprintf("%s-%s-%dx%d.png", prefix, strings.ReplaceAll(strings.ToLower(title), " ", "-"), int(size.Width), int(size.Height))
+					if err := writePNG(filepath.Join(dir, name), w); err != nil {
+						fmt.Fprintln(os.Stderr, "tour:", err)
+					}
+				})
+				fmt.Printf("%-22s %4.0fx%-4.0f asks %4.0f wide, window %4.0f\n", title, size.Width, size.Height, min.Width, got.Width)
+				if min.Width > size.Width {
+					fmt.Fprintf(os.Stderr, "tour: %s asks for %.0f px at %.0f: the window widens\n", title, min.Width, size.Width)
+				}
+			}
+		}
+	}
+}
+
+// waitFor tries f on the UI goroutine every 200 ms for up to a minute.
+func waitFor(f func() bool) bool {
+	for i := 0; i < 300; i++ {
+		ok := false
+		fyne.DoAndWait(func() { ok = f() })
+		if ok {
+			return true
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return false
+}
+
+func writePNG(path string, w fyne.Window) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,46 @@
+package ui
+
+// Sections lists the titles of the navigation of the shell on show, none
+// while no one is logged in or the keys are locked. With Open it lets a
+// tool walk every screen (internal/uipreview -tour) and the keyboard jump
+// to Help.
+func (ws *Workstation) Sections() []string {
+	if ws.shell == nil {
+		return nil
+	}
+	titles := make([]string, len(ws.shell.sections))
+	for i, sec := range ws.shell.sections {
+		titles[i] = sec.title
+	}
+	return titles
+}
+
+// Open shows the section titled title in the shell on show, scrolled to
+// its top, and reports whether there was one to show.
+func (ws *Workstation) Open(title string) bool {
+	if ws.shell == nil {
+		return false
+	}
+	for i, sec := range ws.shell.sections {
+		if sec.title == title {
+			ws.shell.nav.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+// LogIn fills the login form on show with a staff name and passphrase
+// and submits it, as a person would; false when no form is on show.
+func (ws *Workstation) LogIn(staffName, passphrase string) bool {
+	ls := ws.login
+	if ls == nil || ls.pass == nil {
+		return false
+	}
+	if ls.staff != nil {
+		ls.staff.SetText(staffName)
+	}
+	ls.pass.SetText(passphrase)
+	ws.submitLogin(ls)
+	return true
+}
