@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/app/cli"
 	"github.com/medihaven/medihaven/internal/harden"
 	"github.com/medihaven/medihaven/ui"
@@ -100,7 +101,7 @@ func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.S
 	if !ok {
 		return s, nil
 	}
-	y, err := s.StartSync(context.Background(), cfg)
+	y, err := s.StartSync(context.Background(), cfg, chat.New(s.Core()).SyncHooks())
 	if err != nil {
 		s.Close()
 		return nil, errors.New(cli.Plain(err))

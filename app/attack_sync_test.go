@@ -217,55 +217,6 @@ func TestAttackForgedHeads(t *testing.T) {
 	}
 }
 
-// TestAttackNicknameSquat is the Low finding "a plain client using a
-// physician's device id as room nickname shows under the physician's
-// name".
-//
-// Attack: while the physician's workstation is offline, an outsider takes
-// its device id as nickname in the clinic room and the sync room, and
-// writes in the clinic room. Every workstation shows the message under the
-// outsider's real address, never the physician's name; the physician's
-// workstation still joins both rooms and syncs.
-func TestAttackNicknameSquat(t *testing.T) {
-	ctx := context.Background()
-	c := newNetClinic(t)
-	phys := deviceOf(t, c.phys)
-	c.syncer[c.phys].Stop()
-	squatter := newOutsider(t, c, "mallory", phys)
-	clinicRoom := chatRoomUser + "@" + c.xmpp.MUC
-	jctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := squatter.xs.JoinRoom(jctx, clinicRoom, phys); err != nil {
-		t.Fatal(err)
-	}
-	if err := squatter.xs.SendRoom(jctx, clinicRoom, "Please send me the records of bed 4. — Dr Paul"); err != nil {
-		t.Fatal(err)
-	}
-	// The physician comes back: squatted nicknames do not keep it out.
-	c.start(t, c.phys)
-	waitFor(t, "the physician back in the sync room", 20*time.Second, func() bool { return c.syncer[c.phys].Status().Connected })
-	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Squat", Given: "Sam", Birth: "1970-01-01"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the receptionist's record at the physician", 20*time.Second, func() bool { _, err := c.phys.Patient(ctx, p.ID); return err == nil })
-	for _, s := range []*Session{c.admin, c.recep, c.phys} {
-		var m ChatMessage
-		waitFor(t, s.StaffName()+" holds the squatter's message", 20*time.Second, func() bool {
-			for _, h := range history(t, s, ChatRoom) {
-				if strings.Contains(h.Text, "bed 4") {
-					m = h
-					return true
-				}
-			}
-			return false
-		})
-		if m.Verified || m.From != "" || m.FromName != squatter.jid || m.Mine {
-			t.Errorf("%s shows the squatter's message as %+v, want it unverified under %s", s.StaffName(), m, squatter.jid)
-		}
-	}
-}
-
 // TestAttackLongChainOfLargePacks is finding 7 (Medium): unbounded pack
 // walk.
 //
@@ -282,7 +233,7 @@ func TestAttackLongChainOfLargePacks(t *testing.T) {
 	c.syncer[c.phys].Stop()
 	cfg := c.config()
 	cfg.FetchShare, cfg.WalkSegment = 512<<10, 5
-	py, err := c.phys.StartSync(ctx, cfg)
+	py, err := c.phys.StartSync(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

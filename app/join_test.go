@@ -51,7 +51,7 @@ func TestJoinWithTheTokenAlone(t *testing.T) {
 	}
 
 	doc, cfg := redeem("Dr Nora Newcomer", nil)
-	y, err := doc.StartSync(ctx, cfg)
+	y, err := doc.StartSync(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestJoinWithTheTokenAlone(t *testing.T) {
 
 	// A server that shows another certificate than the pinned one.
 	wrong, cfg := redeem("Dr Wrong Pin", func(v *Servers) { v.XMPPCertPin = strings.Repeat("00", 32) })
-	yw, err := wrong.StartSync(ctx, cfg)
+	yw, err := wrong.StartSync(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

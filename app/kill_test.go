@@ -51,7 +51,7 @@ func runChild(c childSpec) int {
 		fmt.Println("login:", err)
 		return 2
 	}
-	y, err := s.StartSync(ctx, c.Config)
+	y, err := s.StartSync(ctx, c.Config, nil)
 	if err != nil {
 		fmt.Println("sync:", err)
 		return 2

@@ -52,8 +52,6 @@ type Session struct {
 
 	mu     sync.Mutex
 	hooks  hooks
-	chatMu sync.Mutex
-	chat   *chatLink // the chat's link to the running sync (chat.go)
 	db     *store.DB
 	rep    *replica.Replica
 	locked bool
@@ -64,6 +62,10 @@ type Session struct {
 	// which Lock takes too.
 	dkMu sync.Mutex
 	dk   *crypto.DeviceKey
+
+	// parts is what domain packages keep for the session (core_chat.go).
+	partsMu sync.Mutex
+	parts   map[string]Part
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -454,7 +456,7 @@ func (s *Session) takeStore() (wipe func()) {
 	s.dk = nil
 	s.dkMu.Unlock()
 	return func() {
-		s.forgetChat() // the opened chat history leaves memory too (chat_store.go)
+		s.forgetParts() // the chat's opened history leaves memory too
 		if db != nil {
 			db.Close()
 		}

@@ -12,7 +12,7 @@ import (
 // The network sync (sync/netsync) runs for a logged-in session: the
 // session starts it, and it stops with Stop. It gets what it needs of the
 // workstation through workstation below, and carries the staff chat
-// (staffChat, chat_receive.go).
+// (app/chat) through the hooks the caller passes.
 
 // SyncConfig says how a workstation reaches the clinic's services.
 type SyncConfig = netsync.Config
@@ -28,11 +28,12 @@ type Syncer = netsync.Syncer
 const secretXMPP = "sync/xmpp-password"
 
 // StartSync connects the session to the clinic's Kubo and Prosody and keeps
-// it in sync until Stop; the staff chat rides on it. It returns at once;
-// connection trouble shows in Status and is retried. Incomplete or wrong
-// settings give an error wrapping netsync.ErrInvalidConfig.
-func (s *Session) StartSync(ctx context.Context, cfg SyncConfig) (*Syncer, error) {
-	y, err := netsync.Start(ctx, cfg, workstation{s}, staffChat{s})
+// it in sync until Stop; the staff chat rides on it through chat (the
+// session's chat.New(s.Core()).SyncHooks(); nil: no chat). It returns at
+// once; connection trouble shows in Status and is retried. Incomplete or
+// wrong settings give an error wrapping netsync.ErrInvalidConfig.
+func (s *Session) StartSync(ctx context.Context, cfg SyncConfig, chat netsync.Chat) (*Syncer, error) {
+	y, err := netsync.Start(ctx, cfg, workstation{s}, chat)
 	if err != nil {
 		return nil, err
 	}

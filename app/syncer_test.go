@@ -31,7 +31,7 @@ func (c *netClinic) config() SyncConfig {
 
 func (c *netClinic) start(t testing.TB, s *Session) {
 	t.Helper()
-	y, err := s.StartSync(context.Background(), c.config())
+	y, err := s.StartSync(context.Background(), c.config(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appchat "github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -94,7 +95,7 @@ type fakeSession struct {
 
 	// The staff chat (ui/chat) of a chatSession: its conversations and
 	// who listens.
-	convs     []app.Conversation
+	convs     []appchat.Conversation
 	listeners map[int]func([]app.Changed)
 	nextID    int
 	reads     []string // conversations marked read
@@ -105,7 +106,7 @@ type chatSession struct{ *fakeSession }
 
 // setConversations replaces the chat's conversations and tells the
 // listeners, as a message arriving does.
-func (s *fakeSession) setConversations(convs []app.Conversation, scope string) {
+func (s *fakeSession) setConversations(convs []appchat.Conversation, scope string) {
 	s.mu.Lock()
 	s.convs = convs
 	fns := make([]func([]app.Changed), 0, len(s.listeners))
@@ -114,7 +115,7 @@ func (s *fakeSession) setConversations(convs []app.Conversation, scope string) {
 	}
 	s.mu.Unlock()
 	for _, fn := range fns {
-		fn([]app.Changed{{Kind: app.KindChat, Scope: scope}})
+		fn([]app.Changed{{Kind: appchat.Kind, Scope: scope}})
 	}
 }
 
@@ -124,39 +125,39 @@ func (s *fakeSession) listening() int {
 	return len(s.listeners)
 }
 
-func (s chatSession) Conversations(context.Context) ([]app.Conversation, error) {
+func (s chatSession) Conversations(context.Context) ([]appchat.Conversation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.locked {
 		return nil, app.ErrLocked
 	}
-	return append([]app.Conversation(nil), s.convs...), nil
+	return append([]appchat.Conversation(nil), s.convs...), nil
 }
 
-func (s chatSession) ChatHistory(_ context.Context, conv string) ([]app.ChatMessage, error) {
+func (s chatSession) History(_ context.Context, conv string) ([]appchat.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.convs {
 		if c.ID == conv && c.Last != nil {
-			return []app.ChatMessage{*c.Last}, nil
+			return []appchat.Message{*c.Last}, nil
 		}
 	}
 	return nil, nil
 }
 
-func (s chatSession) MarkChatRead(_ context.Context, conv string) error {
+func (s chatSession) MarkRead(_ context.Context, conv string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads = append(s.reads, conv)
 	return nil
 }
 
-func (s chatSession) SendChat(_ context.Context, conv, text, mrn string) (app.ChatMessage, error) {
-	return app.ChatMessage{Conversation: conv, Text: text, MRN: mrn, Mine: true}, nil
+func (s chatSession) Send(_ context.Context, conv, text, mrn string) (appchat.Message, error) {
+	return appchat.Message{Conversation: conv, Text: text, MRN: mrn, Mine: true}, nil
 }
 
-func (s chatSession) SetChatAway(context.Context, bool) error { return nil }
-func (s chatSession) ChatOnline() bool                        { return true }
+func (s chatSession) SetAway(context.Context, bool) error { return nil }
+func (s chatSession) Online() bool                        { return true }
 
 func (s chatSession) OnChange(fn func([]app.Changed)) (stop func()) {
 	s.mu.Lock()

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	appchat "github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -274,28 +274,28 @@ func TestChatWatchOnEveryScreen(t *testing.T) {
 		t.Fatalf("Chat is section %d, %d on show: the test needs another screen on show", chatAt, sh.current)
 	}
 	now := time.Now()
-	old := &app.ChatMessage{ID: "m1", From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: "Morning", Verified: true, At: now.Add(-time.Hour)}
-	s.setConversations([]app.Conversation{
-		{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
-		{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: app.PresenceOnline, Unread: 1, Last: old},
-	}, app.ChatReceived)
+	old := &appchat.Message{ID: "m1", From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: "Morning", Verified: true, At: now.Add(-time.Hour)}
+	s.setConversations([]appchat.Conversation{
+		{ID: appchat.Room, Title: "Clinic room", Presence: appchat.PresenceOnline},
+		{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: appchat.PresenceOnline, Unread: 1, Last: old},
+	}, appchat.Received)
 	h.wait()
 	if got := navBadge(t, sh, chatAt); got != "1" {
 		t.Errorf("badge on Chat = %q, want 1 (what was unread at login)", got)
 	}
 
 	const secret = "Mrs Hollingsworth-Pratt is in room 2"
-	fresh := func(id, text, mrn string, verified bool, unread int) []app.Conversation {
-		m := &app.ChatMessage{ID: id, From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: text, MRN: mrn, Verified: verified, At: time.Now()}
-		return []app.Conversation{
-			{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
-			{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: app.PresenceAway, Unread: unread, Last: m},
+	fresh := func(id, text, mrn string, verified bool, unread int) []appchat.Conversation {
+		m := &appchat.Message{ID: id, From: "fp-clara", FromName: "Dr. Clara Nguyen", Text: text, MRN: mrn, Verified: verified, At: time.Now()}
+		return []appchat.Conversation{
+			{ID: appchat.Room, Title: "Clinic room", Presence: appchat.PresenceOnline},
+			{ID: "fp-clara", Title: "Dr. Clara Nguyen", Role: roles.Physician, Presence: appchat.PresenceAway, Unread: unread, Last: m},
 		}
 	}
 	tests := []struct {
 		name          string
 		focused, chat bool
-		convs         []app.Conversation
+		convs         []appchat.Conversation
 		want          *fyne.Notification // nil: none
 		badge         string
 	}{
@@ -321,7 +321,7 @@ func TestChatWatchOnEveryScreen(t *testing.T) {
 			h.wait()
 			sh.focused.Store(tt.focused)
 			test.AssertNotificationSent(t, tt.want, func() {
-				s.setConversations(tt.convs, app.ChatReceived)
+				s.setConversations(tt.convs, appchat.Received)
 				h.wait()
 			})
 			if got := navBadge(t, sh, chatAt); got != tt.badge {
@@ -337,7 +337,7 @@ func TestChatWatchOnEveryScreen(t *testing.T) {
 	if s.listening() >= listening {
 		t.Errorf("%d change listeners after logging out, %d before", s.listening(), listening)
 	}
-	s.setConversations(fresh("m7", secret, "", true, 1), app.ChatReceived) // nothing to update: no panic
+	s.setConversations(fresh("m7", secret, "", true, 1), appchat.Received) // nothing to update: no panic
 	h.wait()
 }
 

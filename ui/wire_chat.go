@@ -9,10 +9,10 @@ import (
 // the unread count on "Chat" and desktop notifications, on every screen.
 func init() {
 	for _, role := range []roles.Role{roles.Administrator, roles.Receptionist, roles.Physician} {
-		register(role, "Chat", screenOf[staffchat.Chat](staffchat.New))
+		register(role, "Chat", screenOf[staffchat.Session](staffchat.New))
 	}
 	watches["Chat"] = func(s Session, env WatchEnv) func() {
-		c, ok := s.(staffchat.Chat)
+		c, ok := staffchat.Of(s)
 		if !ok {
 			return nil
 		}

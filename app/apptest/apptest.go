@@ -62,8 +62,22 @@ func (c *Clinic) All() []*app.Session { return []*app.Session{c.Admin, c.Recep, 
 // their sessions when the test ends.
 func NewClinic(t testing.TB) *Clinic {
 	t.Helper()
-	ctx := context.Background()
 	env, clk := Env()
+	return newClinic(t, env, clk)
+}
+
+// NewLiveClinic is NewClinic on the real clock (Clock is nil), for tests
+// over the network, whose servers have their own clocks.
+func NewLiveClinic(t testing.TB) *Clinic {
+	t.Helper()
+	env, _ := Env()
+	env.Now = time.Now
+	return newClinic(t, env, nil)
+}
+
+func newClinic(t testing.TB, env app.Env, clk *Clock) *Clinic {
+	t.Helper()
+	ctx := context.Background()
 	c := &Clinic{Env: env, Clock: clk, Dir: t.TempDir()}
 	var err error
 	c.Admin, err = app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(c.Dir, "admin"), Clinic: "Test Clinic",

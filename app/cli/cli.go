@@ -117,7 +117,7 @@ func Run(ctx context.Context, g Global, args []string, io IO) int {
 // Plain drops the package prefixes from an error chain, for people.
 func Plain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"app: ", "crypto: ", "replica: ", "store: ", "roles: ", "netsync: "} {
+	for _, p := range []string{"app: ", "chat: ", "crypto: ", "replica: ", "store: ", "roles: ", "netsync: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return s

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chat"
 )
 
 // The demo's staff chat: a few messages written on each workstation. They
@@ -29,7 +30,7 @@ func init() {
 			text string
 			mrn  string
 		}{
-			{dc.Admin, app.ChatRoom, "Good morning everyone. The fire drill is at 11:30; please finish or pause consultations by then.", ""},
+			{dc.Admin, chat.Room, "Good morning everyone. The fire drill is at 11:30; please finish or pause consultations by then.", ""},
 			{dc.Reception, phys.Fingerprint(), "Your 9:30 has arrived and is in the waiting room.", mrn},
 			{dc.Reception, phys.Fingerprint(), "The lab called: results for this patient will be ready after lunch.", ""},
 			{phys, dc.Reception.Fingerprint(), "Thanks, I'll call them in after my current patient.", ""},
@@ -40,10 +41,10 @@ func init() {
 				to   string
 				text string
 				mrn  string
-			}{dc.Physicians[1], app.ChatRoom, "I can cover the 14:00 walk-ins today.", ""})
+			}{dc.Physicians[1], chat.Room, "I can cover the 14:00 walk-ins today.", ""})
 		}
 		for _, m := range msgs {
-			if _, err := m.from.SendChat(ctx, m.to, m.text, m.mrn); err != nil {
+			if _, err := chat.New(m.from.Core()).Send(ctx, m.to, m.text, m.mrn); err != nil {
 				return fmt.Errorf("demo chat: %w", err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -100,7 +101,7 @@ func cmdSync(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 			ctx, cancel = context.WithTimeout(ctx, *d)
 			defer cancel()
 		}
-		y, err := s.StartSync(ctx, cfg)
+		y, err := s.StartSync(ctx, cfg, chat.New(s.Core()).SyncHooks())
 		if err != nil {
 			return err
 		}

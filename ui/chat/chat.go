@@ -17,25 +17,57 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appchat "github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// Chat is what the panel needs of a logged-in session.
-type Chat interface {
+// Session is what the panel needs of the logged-in session itself.
+type Session interface {
 	StaffName() string
-	Conversations(ctx context.Context) ([]app.Conversation, error)
-	ChatHistory(ctx context.Context, conversation string) ([]app.ChatMessage, error)
-	MarkChatRead(ctx context.Context, conversation string) error
-	SendChat(ctx context.Context, conversation, text, mrn string) (app.ChatMessage, error)
-	SetChatAway(ctx context.Context, away bool) error
-	ChatOnline() bool
 	OnChange(fn func([]app.Changed)) (stop func())
 }
 
-// PatientLookup is what a session offers when its role may look patients
-// up (receptionists, physicians): the patient an MRN names.
+// Service is what the panel needs of the session's chat (app/chat).
+type Service interface {
+	Conversations(ctx context.Context) ([]appchat.Conversation, error)
+	History(ctx context.Context, conversation string) ([]appchat.Message, error)
+	MarkRead(ctx context.Context, conversation string) error
+	Send(ctx context.Context, conversation, text, mrn string) (appchat.Message, error)
+	SetAway(ctx context.Context, away bool) error
+	Online() bool
+}
+
+// Chat is a session with its chat.
+type Chat interface {
+	Session
+	Service
+}
+
+// Of is the chat of a session: the session itself when it serves Chat (a
+// test's fake), else the session with its chat (appchat.Of); false when
+// it has none.
+func Of(s any) (Chat, bool) {
+	if c, ok := s.(Chat); ok {
+		return c, true
+	}
+	se, ok := s.(Session)
+	if !ok {
+		return nil, false
+	}
+	svc, ok := appchat.Of(s)
+	if !ok {
+		return nil, false
+	}
+	return struct {
+		Session
+		*appchat.Service
+	}{se, svc}, true
+}
+
+// PatientLookup is what a chat offers when its session's role may look
+// patients up (receptionists, physicians): the patient an MRN names.
 type PatientLookup interface {
-	ChatPatient(ctx context.Context, mrn string) (app.Patient, error)
+	Patient(ctx context.Context, mrn string) (app.Patient, error)
 }
 
 // ChartReader is what a physician's session offers: opening a chart
@@ -51,12 +83,13 @@ const timeout = 20 * time.Second
 // goroutine only.
 type panel struct {
 	c          Chat
+	s          any // the session, for what a role may do beyond the chat (ChartReader)
 	win        fyne.Window
 	background func(func())
 
-	convs    []app.Conversation
+	convs    []appchat.Conversation
 	open     string // conversation shown
-	messages []app.ChatMessage
+	messages []appchat.Message
 	online   bool // connected to the chat server, at the last refresh
 
 	list     *widget.List
@@ -71,15 +104,21 @@ type panel struct {
 	problem  *widget.Label
 }
 
-// New builds the chat panel for a session.
-func New(c Chat, w fyne.Window) fyne.CanvasObject {
-	return newPanel(c, w, func(f func()) { go f() })
+// New builds the chat panel for a session, or returns nil when the
+// session has no chat (Of).
+func New(s Session, w fyne.Window) fyne.CanvasObject {
+	c, ok := Of(s)
+	if !ok {
+		return nil
+	}
+	return newPanel(c, s, w, func(f func()) { go f() })
 }
 
-// newPanel builds the panel; background runs use cases off the UI
-// goroutine (tests run them in place, so nothing races the test).
-func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject {
-	p := &panel{c: c, win: w, open: app.ChatRoom, background: background}
+// newPanel builds the panel of chat c of session s; background runs use
+// cases off the UI goroutine (tests run them in place, so nothing races
+// the test).
+func newPanel(c Chat, s any, w fyne.Window, background func(func())) fyne.CanvasObject {
+	p := &panel{c: c, s: s, win: w, open: appchat.Room, background: background}
 	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.convs) && p.convs[i].ID != p.open {
@@ -97,7 +136,7 @@ func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject 
 	p.status = widget.NewLabel("")
 	p.status.Wrapping = fyne.TextWrapWord
 	p.away = widget.NewCheck("Show me as away", func(on bool) {
-		p.run(func(ctx context.Context) error { return c.SetChatAway(ctx, on) }, nil)
+		p.run(func(ctx context.Context) error { return c.SetAway(ctx, on) }, nil)
 	})
 	p.text = widget.NewMultiLineEntry()
 	p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
@@ -140,7 +179,7 @@ func newPanel(c Chat, w fyne.Window, background func(func())) fyne.CanvasObject 
 		p.refresh()
 		return c.OnChange(func(ch []app.Changed) {
 			for _, x := range ch {
-				if x.Kind == app.KindChat {
+				if x.Kind == appchat.Kind {
 					fyne.Do(p.refresh)
 					return
 				}
@@ -177,7 +216,7 @@ func (p *panel) showProblem(err error) {
 // plain is an error as a person reads it: without the package prefixes.
 func plain(err error) string {
 	s := err.Error()
-	for _, prefix := range []string{"app: ", "xmpp: ", "crypto: ", "replica: "} {
+	for _, prefix := range []string{"app: ", "chat: ", "xmpp: ", "crypto: ", "replica: "} {
 		s = strings.ReplaceAll(s, prefix, "")
 	}
 	if s != "" {
@@ -188,8 +227,8 @@ func plain(err error) string {
 
 // refresh reloads the conversations and the open one's messages.
 func (p *panel) refresh() {
-	var convs []app.Conversation
-	var msgs []app.ChatMessage
+	var convs []appchat.Conversation
+	var msgs []appchat.Message
 	open := p.open
 	online := false
 	p.run(func(ctx context.Context) error {
@@ -197,8 +236,8 @@ func (p *panel) refresh() {
 		if convs, err = p.c.Conversations(ctx); err != nil {
 			return err
 		}
-		online = p.c.ChatOnline()
-		msgs, err = p.c.ChatHistory(ctx, open)
+		online = p.c.Online()
+		msgs, err = p.c.History(ctx, open)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -228,10 +267,10 @@ func (p *panel) refresh() {
 
 func (p *panel) loadMessages() {
 	open := p.open
-	var msgs []app.ChatMessage
+	var msgs []appchat.Message
 	p.run(func(ctx context.Context) error {
 		var err error
-		msgs, err = p.c.ChatHistory(ctx, open)
+		msgs, err = p.c.History(ctx, open)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -245,7 +284,7 @@ func (p *panel) loadMessages() {
 }
 
 // showMessages shows the open conversation and marks it read.
-func (p *panel) showMessages(msgs []app.ChatMessage) {
+func (p *panel) showMessages(msgs []appchat.Message) {
 	p.messages = msgs
 	p.msgs.Refresh()
 	if len(msgs) > 0 {
@@ -259,7 +298,7 @@ func (p *panel) showMessages(msgs []app.ChatMessage) {
 		p.subtitle.SetText(describe(c))
 		if c.Unread > 0 {
 			id := c.ID
-			p.run(func(ctx context.Context) error { return p.c.MarkChatRead(ctx, id) }, nil)
+			p.run(func(ctx context.Context) error { return p.c.MarkRead(ctx, id) }, nil)
 		}
 	}
 	external := strings.HasPrefix(p.open, "xmpp:")
@@ -276,9 +315,9 @@ func (p *panel) showMessages(msgs []app.ChatMessage) {
 	}
 }
 
-func describe(c app.Conversation) string {
+func describe(c appchat.Conversation) string {
 	switch {
-	case c.ID == app.ChatRoom:
+	case c.ID == appchat.Room:
 		return "Everyone on the staff"
 	case strings.HasPrefix(c.ID, "xmpp:"):
 		return "Outside the staff directory"
@@ -300,11 +339,11 @@ func (p *panel) sendMessage() {
 	}
 	p.send.Disable()
 	p.run(func(ctx context.Context) error {
-		_, err := p.c.SendChat(ctx, conv, text, mrn)
+		_, err := p.c.Send(ctx, conv, text, mrn)
 		return err
 	}, func(err error) {
 		p.send.Enable()
-		if err != nil && !errors.Is(err, app.ErrChatOffline) {
+		if err != nil && !errors.Is(err, appchat.ErrOffline) {
 			p.showProblem(err)
 			return
 		}
@@ -345,9 +384,9 @@ func (p *panel) updateConvRow(i widget.ListItemID, o fyne.CanvasObject) {
 	name.SetText(title)
 	name.Refresh() // the style may change with the same text
 	switch c.Presence {
-	case app.PresenceOnline:
+	case appchat.PresenceOnline:
 		dot.FillColor = theme.Color(theme.ColorNameSuccess)
-	case app.PresenceAway:
+	case appchat.PresenceAway:
 		dot.FillColor = theme.Color(theme.ColorNameWarning)
 	default:
 		dot.FillColor = theme.Color(theme.ColorNameDisabled)
@@ -455,7 +494,7 @@ func (p *panel) showPatient(mrn string) {
 	var pt app.Patient
 	p.run(func(ctx context.Context) error {
 		var err error
-		pt, err = look.ChatPatient(ctx, mrn)
+		pt, err = look.Patient(ctx, mrn)
 		return err
 	}, func(err error) {
 		if err != nil {
@@ -463,14 +502,14 @@ func (p *panel) showPatient(mrn string) {
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
-		chart, canChart := p.c.(ChartReader)
+		reader, canChart := p.s.(ChartReader)
 		if !canChart {
 			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
 			return
 		}
 		d := dialog.NewCustomConfirm("Patient "+mrn, "Open chart", "Close", info, func(open bool) {
 			if open {
-				p.openChart(chart, pt)
+				p.openChart(reader, pt)
 			}
 		}, p.win)
 		d.Show()

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appchat "github.com/medihaven/medihaven/app/chat"
 )
 
 // fakeChat is a session's chat with one colleague and the room.
@@ -22,35 +23,35 @@ type fakeChat struct {
 }
 
 func (f *fakeChat) StaffName() string { return "Rita Reception" }
-func (f *fakeChat) Conversations(context.Context) ([]app.Conversation, error) {
-	return []app.Conversation{
-		{ID: app.ChatRoom, Title: "Clinic room", Presence: app.PresenceOnline},
-		{ID: "f1", Title: "Dr Paul Physician", Role: "physician", Presence: app.PresenceOnline, Unread: 1},
+func (f *fakeChat) Conversations(context.Context) ([]appchat.Conversation, error) {
+	return []appchat.Conversation{
+		{ID: appchat.Room, Title: "Clinic room", Presence: appchat.PresenceOnline},
+		{ID: "f1", Title: "Dr Paul Physician", Role: "physician", Presence: appchat.PresenceOnline, Unread: 1},
 	}, nil
 }
-func (f *fakeChat) ChatHistory(_ context.Context, conv string) ([]app.ChatMessage, error) {
+func (f *fakeChat) History(_ context.Context, conv string) ([]appchat.Message, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := []app.ChatMessage{
+	out := []appchat.Message{
 		{ID: "1", Conversation: conv, From: "f1", FromName: "Dr Paul Physician", Text: "Room 3 is free", Verified: true, At: time.Now()},
 		{ID: "2", Conversation: conv, FromName: "mallory@clinic.test", Text: "Send me the records", Problem: "not signed by a staff key", At: time.Now()},
 		{ID: "3", Conversation: conv, Mine: true, Text: "For the locum", Verified: true, Queued: true, WaitingFor: "Dr Lena Locum", At: time.Now()},
 		{ID: "4", Conversation: conv, Mine: true, Text: "Delivered", Verified: true, At: time.Now()},
 	}
 	for i, s := range f.sent {
-		out = append(out, app.ChatMessage{ID: "s" + string(rune('a'+i)), Conversation: conv, Mine: true, Text: s, Verified: true, At: time.Now()})
+		out = append(out, appchat.Message{ID: "s" + string(rune('a'+i)), Conversation: conv, Mine: true, Text: s, Verified: true, At: time.Now()})
 	}
 	return out, nil
 }
-func (f *fakeChat) MarkChatRead(context.Context, string) error { return nil }
-func (f *fakeChat) SendChat(_ context.Context, conv, text, mrn string) (app.ChatMessage, error) {
+func (f *fakeChat) MarkRead(context.Context, string) error { return nil }
+func (f *fakeChat) Send(_ context.Context, conv, text, mrn string) (appchat.Message, error) {
 	f.mu.Lock()
 	f.sent = append(f.sent, text)
 	f.mu.Unlock()
-	return app.ChatMessage{Conversation: conv, Text: text, Mine: true}, nil
+	return appchat.Message{Conversation: conv, Text: text, Mine: true}, nil
 }
-func (f *fakeChat) SetChatAway(context.Context, bool) error    { return nil }
-func (f *fakeChat) ChatOnline() bool                           { return true }
+func (f *fakeChat) SetAway(context.Context, bool) error        { return nil }
+func (f *fakeChat) Online() bool                               { return true }
 func (f *fakeChat) OnChange(func([]app.Changed)) (stop func()) { return func() {} }
 
 // walk visits every object under o.
@@ -109,7 +110,7 @@ func TestChatPanel(t *testing.T) {
 	w := a.NewWindow("chat")
 	w.Resize(fyne.NewSize(1100, 700))
 	f := &fakeChat{}
-	content := newPanel(f, w, func(f func()) { f() })
+	content := newPanel(f, f, w, func(f func()) { f() })
 	w.SetContent(content)
 	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
 	shown := texts(content)
@@ -153,18 +154,18 @@ func TestChatPanel(t *testing.T) {
 // there is one, and never the text.
 func TestNotice(t *testing.T) {
 	const text = "Mrs Quennell-Ashby is asking for her results"
-	msg := func(verified bool, mrn string) *app.ChatMessage {
-		return &app.ChatMessage{ID: "1", FromName: "Rita Reception", Text: text, MRN: mrn, Verified: verified}
+	msg := func(verified bool, mrn string) *appchat.Message {
+		return &appchat.Message{ID: "1", FromName: "Rita Reception", Text: text, MRN: mrn, Verified: verified}
 	}
 	for _, tc := range []struct {
 		name        string
-		c           app.Conversation
+		c           appchat.Conversation
 		title, body string
 	}{
-		{"one to one", app.Conversation{ID: "fp", Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception", "New message"},
-		{"about a patient", app.Conversation{ID: "fp", Unread: 3, Last: msg(true, "MH0000042")}, "Medihaven — Rita Reception", "New message about patient MH0000042 (3 unread)"},
-		{"room", app.Conversation{ID: app.ChatRoom, Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception in the clinic room", "New message"},
-		{"unverified", app.Conversation{ID: "xmpp:x@y", Unread: 1, Last: msg(false, "")}, "Medihaven — Rita Reception", "New unverified message: its sender could not be checked"},
+		{"one to one", appchat.Conversation{ID: "fp", Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception", "New message"},
+		{"about a patient", appchat.Conversation{ID: "fp", Unread: 3, Last: msg(true, "MH0000042")}, "Medihaven — Rita Reception", "New message about patient MH0000042 (3 unread)"},
+		{"room", appchat.Conversation{ID: appchat.Room, Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception in the clinic room", "New message"},
+		{"unverified", appchat.Conversation{ID: "xmpp:x@y", Unread: 1, Last: msg(false, "")}, "Medihaven — Rita Reception", "New unverified message: its sender could not be checked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := Notice(tc.c)

@@ -5,8 +5,9 @@
 // that can refer to a patient by MRN, and a desktop notification for a
 // message that arrives while the window is not focused.
 //
-// It consumes the narrow interface Chat, a subset of *app.Session, and
-// must not touch keys, SQL or the network: encryption, signatures, the
-// queue while offline and the archive are the app package's. Use cases run
+// It consumes the narrow interface Chat: of the session, its name and
+// change feed; of the session's chat (app/chat, found with Of), the use
+// cases. It must not touch keys, SQL or the network: encryption,
+// signatures, the queue while offline and the archive are app/chat's. Use cases run
 // off the UI goroutine; results come back through fyne.Do.
 package chat

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/medihaven/medihaven/app"
+	appchat "github.com/medihaven/medihaven/app/chat"
 )
 
 // WatchEnv is what a Watch needs of the shell around it. Every function is
@@ -64,7 +65,7 @@ func Watch(c Chat, env WatchEnv) (stop func()) {
 	w.refresh(true)
 	stopFeed := c.OnChange(func(ch []app.Changed) {
 		for _, x := range ch {
-			if x.Kind == app.KindChat {
+			if x.Kind == appchat.Kind {
 				fyne.Do(func() { w.refresh(false) })
 				return
 			}
@@ -115,9 +116,9 @@ func (w *watcher) refresh(first bool) {
 
 // show updates the badge and notifies of the conversations whose newest
 // message is new since the last look.
-func (w *watcher) show(convs []app.Conversation, first bool) {
+func (w *watcher) show(convs []appchat.Conversation, first bool) {
 	unread := 0
-	var fresh []app.Conversation
+	var fresh []appchat.Conversation
 	for _, c := range convs {
 		unread += c.Unread
 		if c.Last == nil {
@@ -148,10 +149,10 @@ func (w *watcher) show(convs []app.Conversation, first bool) {
 
 // Notice is the desktop notification of a conversation's newest message:
 // who wrote and where, never what.
-func Notice(c app.Conversation) *fyne.Notification {
+func Notice(c appchat.Conversation) *fyne.Notification {
 	m := c.Last
 	title := "Medihaven — " + m.FromName
-	if c.ID == app.ChatRoom {
+	if c.ID == appchat.Room {
 		title += " in the clinic room"
 	}
 	body := "New message"

@@ -1,4 +1,4 @@
-package app
+package chat
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // the device key, each bound to its name. Names carry hashes and ids only:
 // who wrote what, and to whom, is inside the sealed values.
 const (
-	secretChatMessage = "chat/m/"    // + hash of the message's key: storedChat
+	secretMessage     = "chat/m/"    // + hash of the message's key: storedChat
 	secretChatQueue   = "chat/q/"    // + zero-padded queue time + id: chatQueued
 	secretChatRead    = "chat/read/" // + hash of the conversation: newest read time (ms)
 	secretChatArchive = "chat/mam/"  // + "own" or "room": last archive id read
@@ -30,7 +30,7 @@ const (
 
 // storedChat is one message as kept in the local history.
 type storedChat struct {
-	ChatMessage
+	Message
 	Key string `json:"key"` // what tells duplicates apart
 }
 
@@ -71,7 +71,7 @@ func sealJSON(dk crypto.DeviceKey, name string, v any) ([]byte, error) {
 func openJSON(dk crypto.DeviceKey, name string, sealed []byte, v any) error {
 	plain, err := dk.Open(sealed, []byte(name))
 	if err != nil {
-		return fmt.Errorf("app: chat history %s cannot be opened with this workstation's device key: %w", name, err)
+		return fmt.Errorf("chat: chat history %s cannot be opened with this workstation's device key: %w", name, err)
 	}
 	return json.Unmarshal(plain, v)
 }
@@ -107,12 +107,12 @@ type chatCache struct {
 
 // cached returns the link's cache for r, loading it when missing or made
 // for another replica. Callers hold l.histMu.
-func (s *Session) cached(ctx context.Context, l *chatLink, r *replica.Replica) (*chatCache, error) {
+func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*chatCache, error) {
 	if l.hist != nil && l.hist.rep == r {
 		return l.hist, nil
 	}
 	l.hist = nil
-	dk := s.deviceKey()
+	dk := s.c.DeviceKey()
 	c := &chatCache{rep: r, msgs: map[string]storedChat{}, queue: map[string]chatQueued{}, reads: map[string]int64{}}
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		err := openEach(ctx, tx, dk, secretChatQueue, func(name string, q chatQueued) {
@@ -122,7 +122,7 @@ func (s *Session) cached(ctx context.Context, l *chatLink, r *replica.Replica) (
 		if err != nil {
 			return err
 		}
-		err = openEach(ctx, tx, dk, secretChatMessage, func(_ string, m storedChat) {
+		err = openEach(ctx, tx, dk, secretMessage, func(_ string, m storedChat) {
 			m.Queued, m.WaitingFor = false, "" // the queue says it
 			c.msgs[m.Key] = m
 		})
@@ -141,10 +141,10 @@ func (s *Session) cached(ctx context.Context, l *chatLink, r *replica.Replica) (
 }
 
 // forgetChat drops the opened history from memory: the session locks.
-func (s *Session) forgetChat() {
-	s.chatMu.Lock()
-	l := s.chat
-	s.chatMu.Unlock()
+func (s *Service) forgetChat() {
+	s.mu.Lock()
+	l := s.l
+	s.mu.Unlock()
 	if l == nil {
 		return
 	}
@@ -154,8 +154,8 @@ func (s *Session) forgetChat() {
 }
 
 // withCache runs f with the session's chat cache, loaded if need be.
-func (s *Session) withCache(ctx context.Context, r *replica.Replica, f func(c *chatCache) error) error {
-	l := s.chatLink()
+func (s *Service) withCache(ctx context.Context, r *replica.Replica, f func(c *chatCache) error) error {
+	l := s.link()
 	l.histMu.Lock()
 	defer l.histMu.Unlock()
 	c, err := s.cached(ctx, l, r)
@@ -167,10 +167,10 @@ func (s *Session) withCache(ctx context.Context, r *replica.Replica, f func(c *c
 
 // chatHistory returns every kept message, oldest first. A message of
 // this workstation's is Queued while its queue entry exists.
-func (s *Session) chatHistory(ctx context.Context, r *replica.Replica) ([]ChatMessage, error) {
-	var out []ChatMessage
+func (s *Service) chatHistory(ctx context.Context, r *replica.Replica) ([]Message, error) {
+	var out []Message
 	err := s.withCache(ctx, r, func(c *chatCache) error {
-		out = make([]ChatMessage, 0, len(c.msgs))
+		out = make([]Message, 0, len(c.msgs))
 		for key, m := range c.msgs {
 			if q, ok := c.queue[key]; ok {
 				m.Queued = true
@@ -178,7 +178,7 @@ func (s *Session) chatHistory(ctx context.Context, r *replica.Replica) ([]ChatMe
 					m.WaitingFor = waitingFor(r, m.Conversation)
 				}
 			}
-			out = append(out, m.ChatMessage)
+			out = append(out, m.Message)
 		}
 		return nil
 	})
@@ -204,12 +204,12 @@ func chatKey(from, id string) string { return "p:" + from + ":" + id }
 // queueChat keeps a new message of this workstation's and, if q is not
 // nil, its queue entry, in one transaction. Its id is new, so nothing is
 // looked up first.
-func (s *Session) queueChat(ctx context.Context, r *replica.Replica, m ChatMessage, q *chatQueued) error {
-	dk := s.deviceKey()
+func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, q *chatQueued) error {
+	dk := s.c.DeviceKey()
 	key := chatKey(m.From, m.ID)
-	name := hashName(secretChatMessage, key)
+	name := hashName(secretMessage, key)
 	m.Queued, m.WaitingFor = false, "" // the queue entry says it
-	stored := storedChat{ChatMessage: m, Key: key}
+	stored := storedChat{Message: m, Key: key}
 	sealedMsg, err := sealJSON(dk, name, stored)
 	if err != nil {
 		return err
@@ -247,7 +247,7 @@ func (s *Session) queueChat(ctx context.Context, r *replica.Replica, m ChatMessa
 // not wait for the disk. Should the write fail, the message leaves the
 // cache again; the server's archive still holds it and the next
 // connection reads it back (recoverChat).
-func (s *Session) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat, shown func()) (bool, error) {
+func (s *Service) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat, shown func()) (bool, error) {
 	fresh := false
 	err := s.withCache(ctx, r, func(c *chatCache) error {
 		if _, ok := c.msgs[m.Key]; !ok {
@@ -259,8 +259,8 @@ func (s *Session) keepChatNew(ctx context.Context, r *replica.Replica, m storedC
 		return false, err
 	}
 	shown()
-	dk := s.deviceKey()
-	name := hashName(secretChatMessage, m.Key)
+	dk := s.c.DeviceKey()
+	name := hashName(secretMessage, m.Key)
 	sealed, err := sealJSON(dk, name, m)
 	if err == nil {
 		err = r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
@@ -273,7 +273,7 @@ func (s *Session) keepChatNew(ctx context.Context, r *replica.Replica, m storedC
 }
 
 // chatQueue returns the messages waiting to be sent, oldest first.
-func (s *Session) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueued, error) {
+func (s *Service) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueued, error) {
 	var out []chatQueued
 	err := s.withCache(ctx, r, func(c *chatCache) error {
 		for _, q := range c.queue {
@@ -287,7 +287,7 @@ func (s *Session) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueu
 
 // queuedState reports whether q is still queued, and whether the server
 // refused it.
-func (s *Session) queuedState(ctx context.Context, r *replica.Replica, q chatQueued) (queued, refused bool) {
+func (s *Service) queuedState(ctx context.Context, r *replica.Replica, q chatQueued) (queued, refused bool) {
 	s.withCache(ctx, r, func(c *chatCache) error { //nolint:errcheck // unknown: shown queued
 		q, queued = c.queue[q.Key]
 		refused = queued && q.Refused
@@ -302,7 +302,7 @@ type chatReadMark struct {
 	At           int64  `json:"at"` // newest message read, unix ms
 }
 
-func (s *Session) chatReadMarks(ctx context.Context, r *replica.Replica) (map[string]int64, error) {
+func (s *Service) chatReadMarks(ctx context.Context, r *replica.Replica) (map[string]int64, error) {
 	out := map[string]int64{}
 	err := s.withCache(ctx, r, func(c *chatCache) error {
 		for k, v := range c.reads {
@@ -313,8 +313,8 @@ func (s *Session) chatReadMarks(ctx context.Context, r *replica.Replica) (map[st
 	return out, err
 }
 
-func (s *Session) putChatReadMark(ctx context.Context, r *replica.Replica, conversation string, at int64) error {
-	dk := s.deviceKey()
+func (s *Service) putChatReadMark(ctx context.Context, r *replica.Replica, conversation string, at int64) error {
+	dk := s.c.DeviceKey()
 	name := hashName(secretChatRead, conversation)
 	sealed, err := sealJSON(dk, name, chatReadMark{Conversation: conversation, At: at})
 	if err != nil {
@@ -331,8 +331,8 @@ func (s *Session) putChatReadMark(ctx context.Context, r *replica.Replica, conve
 
 // archiveMark is how far this workstation read an archive ("own" or
 // "room").
-func (s *Session) archiveMark(ctx context.Context, r *replica.Replica, archive string) (string, error) {
-	dk := s.deviceKey()
+func (s *Service) archiveMark(ctx context.Context, r *replica.Replica, archive string) (string, error) {
+	dk := s.c.DeviceKey()
 	name := secretChatArchive + archive
 	var last string
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
@@ -348,8 +348,8 @@ func (s *Session) archiveMark(ctx context.Context, r *replica.Replica, archive s
 	return last, err
 }
 
-func (s *Session) putArchiveMark(ctx context.Context, r *replica.Replica, archive, last string) error {
-	dk := s.deviceKey()
+func (s *Service) putArchiveMark(ctx context.Context, r *replica.Replica, archive, last string) error {
+	dk := s.c.DeviceKey()
 	name := secretChatArchive + archive
 	sealed, err := sealJSON(dk, name, last)
 	if err != nil {
@@ -370,7 +370,7 @@ func sendQueued(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session, e chat
 	}
 	for _, to := range targets {
 		if err := xs.SendMessage(ctx, xmppOutgoing(to, e)); err != nil {
-			return fmt.Errorf("%w: %w", ErrChatOffline, err)
+			return fmt.Errorf("%w: %w", ErrOffline, err)
 		}
 	}
 	return nil
@@ -381,12 +381,12 @@ func sendQueued(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session, e chat
 // Messages the server refused (their recipient's workstation has never
 // connected) go again only when retryRefused. It stops at the first
 // failure: the rest waits for the next connection.
-func (s *Session) flushChat(ctx context.Context, retryRefused bool) (int, error) {
-	r, err := s.live()
+func (s *Service) flushChat(ctx context.Context, retryRefused bool) (int, error) {
+	r, err := s.c.Replica()
 	if err != nil {
 		return 0, err
 	}
-	l := s.chatLink()
+	l := s.link()
 	l.flushing.Lock()
 	y, xs, err := l.liveXMPP()
 	if err != nil {
@@ -430,8 +430,8 @@ const confirmWait = 10 * time.Second
 // accounts do not exist yet). Without an answer it returns an error and
 // the messages stay queued, to go again with the next message or
 // connection.
-func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []chatQueued) (took, refused []chatQueued, err error) {
-	l := s.chatLink()
+func (s *Service) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []chatQueued) (took, refused []chatQueued, err error) {
+	l := s.link()
 	pctx, cancel := context.WithTimeout(ctx, confirmWait)
 	err = xs.Ping(pctx)
 	cancel()
@@ -439,7 +439,7 @@ func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []cha
 		l.mu.Lock()
 		l.pending = true
 		l.mu.Unlock()
-		return nil, nil, fmt.Errorf("%w: %w", ErrChatOffline, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrOffline, err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -448,7 +448,7 @@ func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []cha
 			delete(l.waiting, d)
 		}
 		if e.Room {
-			delete(l.waiting, ChatRoom)
+			delete(l.waiting, Room)
 		}
 		by := xs.Refused(e.ID)
 		if len(by) == 0 {
@@ -459,7 +459,7 @@ func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []cha
 		for _, addr := range by {
 			device, _, _ := strings.Cut(addr, "@")
 			if e.Room {
-				device = ChatRoom
+				device = Room
 			} else {
 				e.Devices = append(e.Devices, device)
 			}
@@ -473,12 +473,12 @@ func (s *Session) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []cha
 // confirmChat waits for the server's answer to queued messages sent
 // again, then takes out of the queue those it took and keeps the others
 // marked refused, in one transaction. It reports how many it took.
-func (s *Session) confirmChat(ctx context.Context, r *replica.Replica, xs *xmpp.Session, sent []chatQueued) (int, error) {
+func (s *Service) confirmChat(ctx context.Context, r *replica.Replica, xs *xmpp.Session, sent []chatQueued) (int, error) {
 	took, refused, err := s.serverAnswer(ctx, xs, sent)
 	if err != nil {
 		return 0, err
 	}
-	dk := s.deviceKey()
+	dk := s.c.DeviceKey()
 	err = s.withCache(ctx, r, func(c *chatCache) error {
 		err := r.DB().Update(ctx, func(tx *store.Tx) error {
 			return settleQueue(ctx, tx, dk, took, refused)
@@ -495,9 +495,9 @@ func (s *Session) confirmChat(ctx context.Context, r *replica.Replica, xs *xmpp.
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("app: note which messages the server took: %w", err)
+		return 0, fmt.Errorf("chat: note which messages the server took: %w", err)
 	}
-	s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	return len(took), nil
 }
 

@@ -1,4 +1,4 @@
-package app
+package chat
 
 import (
 	"bytes"
@@ -11,15 +11,47 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/store"
-	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
-// history returns s's messages in conversation, failing the test on error.
-func history(t testing.TB, s *Session, conversation string) []ChatMessage {
+// netClinic is the test clinic on the real clock, its workstations
+// syncing, each with its chat, over a real Kubo and a real Prosody.
+type netClinic struct {
+	*apptest.Clinic
+	*apptest.Net
+}
+
+// clinicOnNet is the clinic and its servers, no sync started yet: every
+// workstation knows the others, none has connected.
+func clinicOnNet(t testing.TB) *netClinic {
 	t.Helper()
-	h, err := s.ChatHistory(context.Background(), conversation)
+	c := &netClinic{apptest.NewLiveClinic(t), apptest.NewNet(t)}
+	c.Chat = func(s *app.Session) netsync.Chat { return New(s.Core()).SyncHooks() }
+	return c
+}
+
+// newNetClinic starts the syncs of the administrator, the receptionist
+// and the first physician; the second physician's workstation has not
+// connected yet.
+func newNetClinic(t testing.TB) *netClinic {
+	t.Helper()
+	c := clinicOnNet(t)
+	for _, s := range []*app.Session{c.Admin, c.Recep, c.Phys} {
+		c.Start(t, s)
+	}
+	return c
+}
+
+var waitFor = apptest.WaitFor
+
+// history returns s's messages in conversation, failing the test on error.
+func history(t testing.TB, s *app.Session, conversation string) []Message {
+	t.Helper()
+	h, err := New(s.Core()).History(context.Background(), conversation)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +60,9 @@ func history(t testing.TB, s *Session, conversation string) []ChatMessage {
 
 // waitChat waits until s holds a message with text in conversation and
 // returns it; it fails if the text is there more than once.
-func waitChat(t testing.TB, s *Session, conversation, text string) ChatMessage {
+func waitChat(t testing.TB, s *app.Session, conversation, text string) Message {
 	t.Helper()
-	var found []ChatMessage
+	var found []Message
 	waitFor(t, s.StaffName()+" receiving "+text, 20*time.Second, func() bool {
 		found = found[:0]
 		for _, m := range history(t, s, conversation) {
@@ -46,9 +78,9 @@ func waitChat(t testing.TB, s *Session, conversation, text string) ChatMessage {
 	return found[0]
 }
 
-func sendChat(t testing.TB, s *Session, conversation, text, mrn string) ChatMessage {
+func sendChat(t testing.TB, s *app.Session, conversation, text, mrn string) Message {
 	t.Helper()
-	m, err := s.SendChat(context.Background(), conversation, text, mrn)
+	m, err := New(s.Core()).Send(context.Background(), conversation, text, mrn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,12 +88,13 @@ func sendChat(t testing.TB, s *Session, conversation, text, mrn string) ChatMess
 }
 
 // waitOnline waits until s's chat is connected and in the clinic room.
-func waitOnline(t testing.TB, c *netClinic, ss ...*Session) {
+func waitOnline(t testing.TB, ss ...*app.Session) {
 	t.Helper()
 	for _, s := range ss {
 		waitFor(t, s.StaffName()+" online in the chat", 20*time.Second, func() bool {
-			cs, err := s.Conversations(context.Background())
-			return err == nil && s.ChatOnline() && cs[0].Presence == PresenceOnline
+			c := New(s.Core())
+			cs, err := c.Conversations(context.Background())
+			return err == nil && c.Online() && cs[0].Presence == PresenceOnline
 		})
 	}
 }
@@ -70,8 +103,8 @@ func TestChatNetwork(t *testing.T) {
 	ctx := context.Background()
 	c := newNetClinic(t)
 	top := t // syncers restarted in subtests live until the whole test ends
-	recep, phys, admin := c.recep, c.phys, c.admin
-	waitOnline(t, c, recep, phys, admin)
+	recep, phys, admin := c.Recep, c.Phys, c.Admin
+	waitOnline(t, recep, phys, admin)
 	var secrets []string // texts that must never reach the server in clear
 
 	t.Run("one to one, both ways", func(t *testing.T) {
@@ -93,7 +126,7 @@ func TestChatNetwork(t *testing.T) {
 			t.Errorf("receptionist received %+v", back)
 		}
 		// Unread counts and marking read.
-		cs, err := phys.Conversations(ctx)
+		cs, err := New(phys.Core()).Conversations(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,10 +135,10 @@ func TestChatNetwork(t *testing.T) {
 				t.Errorf("physician's conversation with reception: %+v", cv)
 			}
 		}
-		if err := phys.MarkChatRead(ctx, recep.Fingerprint()); err != nil {
+		if err := New(phys.Core()).MarkRead(ctx, recep.Fingerprint()); err != nil {
 			t.Fatal(err)
 		}
-		cs, _ = phys.Conversations(ctx)
+		cs, _ = New(phys.Core()).Conversations(ctx)
 		for _, cv := range cs {
 			if cv.Unread != 0 {
 				t.Errorf("after reading: %s has %d unread", cv.Title, cv.Unread)
@@ -116,33 +149,33 @@ func TestChatNetwork(t *testing.T) {
 	t.Run("clinic room", func(t *testing.T) {
 		text := "Staff meeting at noon about the Zyzzyva audit"
 		secrets = append(secrets, text)
-		sendChat(t, admin, ChatRoom, text, "")
-		for _, s := range []*Session{recep, phys, admin} {
-			m := waitChat(t, s, ChatRoom, text)
+		sendChat(t, admin, Room, text, "")
+		for _, s := range []*app.Session{recep, phys, admin} {
+			m := waitChat(t, s, Room, text)
 			if !m.Verified || m.From != admin.Fingerprint() || m.Mine != (s == admin) {
 				t.Errorf("%s: room message %+v", s.StaffName(), m)
 			}
 		}
 		answer := "Noted, the Zyzzyva folder is ready"
 		secrets = append(secrets, answer)
-		sendChat(t, phys, ChatRoom, answer, "")
-		waitChat(t, admin, ChatRoom, answer)
-		waitChat(t, recep, ChatRoom, answer)
+		sendChat(t, phys, Room, answer, "")
+		waitChat(t, admin, Room, answer)
+		waitChat(t, recep, Room, answer)
 	})
 
 	t.Run("presence", func(t *testing.T) {
-		if err := phys.SetChatAway(ctx, true); err != nil {
+		if err := New(phys.Core()).SetAway(ctx, true); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "physician shown away", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceAway })
-		if err := phys.SetChatAway(ctx, false); err != nil {
+		if err := New(phys.Core()).SetAway(ctx, false); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, "physician shown online", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceOnline })
 	})
 
 	t.Run("offline delivery and queue", func(t *testing.T) {
-		c.syncer[phys].Stop()
+		c.Syncers[phys].Stop()
 		waitFor(t, "physician shown offline", 10*time.Second, func() bool { return presenceOf(t, recep, phys.Fingerprint()) == PresenceOffline })
 		toAbsent := "While you were out: Pemberton called"
 		fromAbsent := "Written offline: renew the Pemberton order"
@@ -152,13 +185,13 @@ func TestChatNetwork(t *testing.T) {
 		if !queued.Queued {
 			t.Errorf("a message written offline is not queued: %+v", queued)
 		}
-		if n, _ := phys.ChatWaiting(ctx); n != 1 {
+		if n, _ := New(phys.Core()).Waiting(ctx); n != 1 {
 			t.Errorf("%d messages waiting, want 1", n)
 		}
-		c.start(top, phys)
+		c.Start(top, phys)
 		waitChat(t, phys, recep.Fingerprint(), toAbsent)
 		waitChat(t, recep, phys.Fingerprint(), fromAbsent)
-		waitFor(t, "the queue empty", 10*time.Second, func() bool { n, _ := phys.ChatWaiting(ctx); return n == 0 })
+		waitFor(t, "the queue empty", 10*time.Second, func() bool { n, _ := New(phys.Core()).Waiting(ctx); return n == 0 })
 		for _, m := range history(t, phys, recep.Fingerprint()) {
 			if m.Queued {
 				t.Errorf("still marked queued after sending: %+v", m)
@@ -167,26 +200,26 @@ func TestChatNetwork(t *testing.T) {
 	})
 
 	t.Run("server restart", func(t *testing.T) {
-		c.xmpp.Stop(t)
-		waitFor(t, "chat offline", 10*time.Second, func() bool { return !recep.ChatOnline() })
+		c.XMPP.Stop(t)
+		waitFor(t, "chat offline", 10*time.Second, func() bool { return !New(recep.Core()).Online() })
 		during := "Sent while the server was down: Ozymandias file"
 		secrets = append(secrets, during)
-		m := sendChat(t, recep, ChatRoom, during, "")
+		m := sendChat(t, recep, Room, during, "")
 		if !m.Queued {
 			t.Errorf("not queued while the server is down: %+v", m)
 		}
-		c.xmpp.Start(t)
-		waitOnline(t, c, recep, phys)
-		for _, s := range []*Session{phys, admin, recep} {
-			waitChat(t, s, ChatRoom, during)
+		c.XMPP.Start(t)
+		waitOnline(t, recep, phys)
+		for _, s := range []*app.Session{phys, admin, recep} {
+			waitChat(t, s, Room, during)
 		}
 		after := "After the restart: all well"
 		sendChat(t, phys, recep.Fingerprint(), after, "")
 		waitChat(t, recep, phys.Fingerprint(), after)
 		// Nothing lost or duplicated anywhere.
-		for _, s := range []*Session{phys, recep} {
+		for _, s := range []*app.Session{phys, recep} {
 			seen := map[string]bool{}
-			for _, conv := range []string{ChatRoom, recep.Fingerprint(), phys.Fingerprint()} {
+			for _, conv := range []string{Room, recep.Fingerprint(), phys.Fingerprint()} {
 				for _, m := range history(t, s, conv) {
 					if seen[m.Conversation+m.Text] {
 						t.Errorf("%s holds %q twice", s.StaffName(), m.Text)
@@ -198,24 +231,24 @@ func TestChatNetwork(t *testing.T) {
 	})
 
 	t.Run("plain message from an ordinary client", func(t *testing.T) {
-		addr := c.xmpp.Register(t, "outsider", "outsider-password")
-		out, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: "outsider-password", Addr: c.xmpp.Addr, TLS: c.xmpp.TLSConfig()}, nil)
+		addr := c.XMPP.Register(t, "outsider", "outsider-password")
+		out, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: "outsider-password", Addr: c.XMPP.Addr, TLS: c.XMPP.TLSConfig()}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer out.Close()
 		rp, _ := phys.Replica()
-		to := rp.Device() + "@" + c.xmpp.Domain
+		to := rp.Device() + "@" + c.XMPP.Domain
 		if err := out.Send(ctx, to, "hello, this is the lab"); err != nil {
 			t.Fatal(err)
 		}
 		// A message in Medihaven's wire form that no staff key signed.
-		if err := out.Send(ctx, to, chatWire+"bm90IGEgcGdwIG1lc3NhZ2U="); err != nil {
+		if err := out.Send(ctx, to, wire+"bm90IGEgcGdwIG1lc3NhZ2U="); err != nil {
 			t.Fatal(err)
 		}
-		conv := plainPrefix + "outsider@" + c.xmpp.Domain
+		conv := plainPrefix + "outsider@" + c.XMPP.Domain
 		m := waitChat(t, phys, conv, "hello, this is the lab")
-		if m.Verified || m.Problem != problemPlain || m.From != "" || m.FromName != "outsider@"+c.xmpp.Domain {
+		if m.Verified || m.Problem != problemPlain || m.From != "" || m.FromName != "outsider@"+c.XMPP.Domain {
 			t.Errorf("plain message shown as %+v", m)
 		}
 		waitFor(t, "the forged message kept", 10*time.Second, func() bool { return len(history(t, phys, conv)) == 2 })
@@ -224,7 +257,7 @@ func TestChatNetwork(t *testing.T) {
 				t.Errorf("verified: %+v", m)
 			}
 		}
-		cs, _ := phys.Conversations(ctx)
+		cs, _ := New(phys.Core()).Conversations(ctx)
 		if last := cs[len(cs)-1]; last.ID != conv || last.Unread != 2 {
 			t.Errorf("outsider's conversation: %+v", last)
 		}
@@ -232,10 +265,10 @@ func TestChatNetwork(t *testing.T) {
 
 	t.Run("history recovered from the archive", func(t *testing.T) {
 		before := map[string]int{}
-		for _, conv := range []string{ChatRoom, recep.Fingerprint()} {
+		for _, conv := range []string{Room, recep.Fingerprint()} {
 			before[conv] = len(history(t, phys, conv))
 		}
-		c.syncer[phys].Stop()
+		c.Syncers[phys].Stop()
 		// A new workstation of the same account: no local history at all.
 		r, _ := phys.Replica()
 		err := r.DB().Update(ctx, func(tx *store.Tx) error {
@@ -250,10 +283,10 @@ func TestChatNetwork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h := history(t, phys, ChatRoom); len(h) != 0 {
+		if h := history(t, phys, Room); len(h) != 0 {
 			t.Fatalf("history not wiped: %d", len(h))
 		}
-		c.start(top, phys)
+		c.Start(top, phys)
 		for conv, n := range before {
 			waitFor(t, "history recovered", 20*time.Second, func() bool { return len(history(t, phys, conv)) == n })
 			for _, m := range history(t, phys, conv) {
@@ -269,7 +302,7 @@ func TestChatNetwork(t *testing.T) {
 	})
 
 	t.Run("no plaintext on the server", func(t *testing.T) {
-		err := filepath.WalkDir(c.xmpp.DataDir, func(path string, d fs.DirEntry, err error) error {
+		err := filepath.WalkDir(c.XMPP.DataDir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
@@ -291,7 +324,7 @@ func TestChatNetwork(t *testing.T) {
 		}
 		// The archive does hold the messages, as ciphertext.
 		found := false
-		filepath.WalkDir(c.xmpp.DataDir, func(path string, d fs.DirEntry, err error) error {
+		filepath.WalkDir(c.XMPP.DataDir, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && strings.Contains(path, "archive") {
 				b, _ := os.ReadFile(path)
 				found = found || bytes.Contains(b, []byte("mh1chat "))
@@ -303,7 +336,7 @@ func TestChatNetwork(t *testing.T) {
 		}
 	})
 
-	for s, y := range c.syncer {
+	for s, y := range c.Syncers {
 		if ps := y.Problems(); len(ps) > 0 {
 			t.Errorf("%s: sync problems: %v", s.StaffName(), ps)
 		}
@@ -316,20 +349,18 @@ func TestChatNetwork(t *testing.T) {
 // as waiting for them, and reaches them exactly once when they connect.
 func TestChatToWorkstationNeverConnected(t *testing.T) {
 	ctx := context.Background()
-	local := newClinic(t) // every workstation knows the others, none has connected yet
-	c := &netClinic{kubo: synctest.StartKubo(t), xmpp: synctest.StartProsody(t), syncer: map[*Session]*Syncer{},
-		admin: local.admin, recep: local.recep, phys: local.phys}
-	recep, phys, absent := local.recep, local.phys, local.phys2
-	c.start(t, recep)
-	c.start(t, phys)
-	waitOnline(t, c, recep, phys)
+	c := clinicOnNet(t)
+	recep, phys, absent := c.Recep, c.Phys, c.Phys2
+	c.Start(t, recep)
+	c.Start(t, phys)
+	waitOnline(t, recep, phys)
 
 	text := "Lab results for MH0054321 are in; Flibbertigibbet on line 2"
 	m := sendChat(t, recep, absent.Fingerprint(), text, "MH0054321")
 	if !m.Queued || m.WaitingFor != absent.StaffName() {
 		t.Errorf("a message the server refused: Queued %v, WaitingFor %q; want queued, waiting for %s", m.Queued, m.WaitingFor, absent.StaffName())
 	}
-	if n, _ := recep.ChatWaiting(ctx); n != 1 {
+	if n, _ := New(recep.Core()).Waiting(ctx); n != 1 {
 		t.Errorf("%d messages waiting, want 1", n)
 	}
 	// Others are not held up by it.
@@ -341,27 +372,27 @@ func TestChatToWorkstationNeverConnected(t *testing.T) {
 		t.Errorf("reception's history with the absent colleague: %+v", h)
 	}
 
-	c.start(t, absent) // its first connection: the account is created
+	c.Start(t, absent) // its first connection: the account is created
 	got := waitChat(t, absent, recep.Fingerprint(), text)
 	if !got.Verified || got.MRN != "MH0054321" {
 		t.Errorf("received %+v", got)
 	}
-	waitFor(t, "reception's queue empty", 10*time.Second, func() bool { n, _ := recep.ChatWaiting(ctx); return n == 0 })
+	waitFor(t, "reception's queue empty", 10*time.Second, func() bool { n, _ := New(recep.Core()).Waiting(ctx); return n == 0 })
 	if h := history(t, recep, absent.Fingerprint()); len(h) != 1 || h[0].Queued || h[0].WaitingFor != "" {
 		t.Errorf("after delivery, reception's history: %+v", h)
 	}
 	// Exactly once, also after a reconnection reads the archive again.
-	c.syncer[absent].Stop()
-	c.start(t, absent)
-	waitOnline(t, c, absent)
+	c.Syncers[absent].Stop()
+	c.Start(t, absent)
+	waitOnline(t, absent)
 	sendChat(t, absent, recep.Fingerprint(), "Thanks, got it", "")
 	waitChat(t, recep, absent.Fingerprint(), "Thanks, got it")
 	waitChat(t, absent, recep.Fingerprint(), text)
 }
 
-func presenceOf(t testing.TB, s *Session, fp string) string {
+func presenceOf(t testing.TB, s *app.Session, fp string) string {
 	t.Helper()
-	cs, err := s.Conversations(context.Background())
+	cs, err := New(s.Core()).Conversations(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,29 +409,29 @@ func presenceOf(t testing.TB, s *Session, fp string) string {
 // messages still queued shown so.
 func TestChatHistoryAcrossLock(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t) // no chat server: messages wait
+	c := apptest.NewClinic(t) // no chat server: messages wait
 	text := "Call the Fotheringay family back"
-	m := sendChat(t, c.recep, c.phys.Fingerprint(), text, "")
+	m := sendChat(t, c.Recep, c.Phys.Fingerprint(), text, "")
 	if !m.Queued || m.WaitingFor != "" {
 		t.Errorf("written offline: %+v", m)
 	}
-	if h := history(t, c.recep, c.phys.Fingerprint()); len(h) != 1 || !h[0].Queued {
+	if h := history(t, c.Recep, c.Phys.Fingerprint()); len(h) != 1 || !h[0].Queued {
 		t.Fatalf("history before locking: %+v", h)
 	}
-	c.recep.Lock()
-	if l := c.recep.chatLink(); l.hist != nil {
+	c.Recep.Lock()
+	if l := New(c.Recep.Core()).link(); l.hist != nil {
 		t.Error("the opened chat history is still in memory after locking")
 	}
-	if _, err := c.recep.ChatHistory(ctx, c.phys.Fingerprint()); !errors.Is(err, ErrLocked) {
-		t.Errorf("ChatHistory while locked: %v, want ErrLocked", err)
+	if _, err := New(c.Recep.Core()).History(ctx, c.Phys.Fingerprint()); !errors.Is(err, app.ErrLocked) {
+		t.Errorf("History while locked: %v, want ErrLocked", err)
 	}
-	if err := c.recep.Unlock(ctx, []byte(testPass)); err != nil {
+	if err := c.Recep.Unlock(ctx, []byte(apptest.Passphrase)); err != nil {
 		t.Fatal(err)
 	}
-	if h := history(t, c.recep, c.phys.Fingerprint()); len(h) != 1 || h[0].Text != text || !h[0].Queued {
+	if h := history(t, c.Recep, c.Phys.Fingerprint()); len(h) != 1 || h[0].Text != text || !h[0].Queued {
 		t.Errorf("history after unlocking: %+v", h)
 	}
-	if n, _ := c.recep.ChatWaiting(ctx); n != 1 {
+	if n, _ := New(c.Recep.Core()).Waiting(ctx); n != 1 {
 		t.Errorf("%d waiting after unlocking, want 1", n)
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package chat
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -19,19 +20,19 @@ import (
 // the app, so that both see the same machine load; it reports the p50 and
 // p99 of each and their ratio (target: app within 1.5x of raw).
 //
-//	go test ./app -run X -bench ChatRoundTrip -benchtime 500x -count 6
+//	go test ./app/chat -run X -bench ChatRoundTrip -benchtime 500x -count 6
 func BenchmarkChatRoundTrip(b *testing.B) {
 	ctx := context.Background()
 	c := newNetClinic(b)
-	recep, phys := c.recep, c.phys
-	waitOnline(b, c, recep, phys)
+	recep, phys := c.Recep, c.Phys
+	waitOnline(b, recep, phys)
 	text := strings.Repeat("a", 200)
 
 	// Raw: two bare mellium sessions, the second echoing what it gets.
 	in := make(chan xmpp.Message, 16)
 	dial := func(user string, on func(xmpp.Message)) *xmpp.Session {
-		addr := c.xmpp.Register(b, user, user+"-password")
-		s, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: user + "-password", Addr: c.xmpp.Addr, TLS: c.xmpp.TLSConfig()}, on)
+		addr := c.XMPP.Register(b, user, user+"-password")
+		s, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: user + "-password", Addr: c.XMPP.Addr, TLS: c.XMPP.TLSConfig()}, on)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -49,7 +50,7 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 	body := strings.Repeat("b", 1200)
 	raw := func() time.Duration {
 		start := time.Now()
-		if err := alice.Send(ctx, "raw-bob@"+c.xmpp.Domain, body); err != nil {
+		if err := alice.Send(ctx, "raw-bob@"+c.XMPP.Domain, body); err != nil {
 			b.Fatal(err)
 		}
 		select {
@@ -62,11 +63,11 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 
 	// App: the physician answers every message from reception.
 	back := make(chan struct{}, 16)
-	stopEcho := phys.OnChange(func(cs []Changed) {
+	stopEcho := phys.OnChange(func(cs []app.Changed) {
 		for _, ch := range cs {
-			if ch.Kind == KindChat && ch.Scope == ChatReceived && ch.ID == recep.Fingerprint() {
+			if ch.Kind == Kind && ch.Scope == Received && ch.ID == recep.Fingerprint() {
 				go func() {
-					if _, err := phys.SendChat(ctx, recep.Fingerprint(), "re: "+text, ""); err != nil {
+					if _, err := New(phys.Core()).Send(ctx, recep.Fingerprint(), "re: "+text, ""); err != nil {
 						b.Error(err)
 					}
 				}()
@@ -74,9 +75,9 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 		}
 	})
 	defer stopEcho()
-	stopBack := recep.OnChange(func(cs []Changed) {
+	stopBack := recep.OnChange(func(cs []app.Changed) {
 		for _, ch := range cs {
-			if ch.Kind == KindChat && ch.Scope == ChatReceived && ch.ID == phys.Fingerprint() {
+			if ch.Kind == Kind && ch.Scope == Received && ch.ID == phys.Fingerprint() {
 				back <- struct{}{}
 			}
 		}
@@ -84,7 +85,7 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 	defer stopBack()
 	viaApp := func() time.Duration {
 		start := time.Now()
-		if _, err := recep.SendChat(ctx, phys.Fingerprint(), text, ""); err != nil {
+		if _, err := New(recep.Core()).Send(ctx, phys.Fingerprint(), text, ""); err != nil {
 			b.Fatal(err)
 		}
 		select {

@@ -1,4 +1,4 @@
-package app
+package chat
 
 import (
 	"context"
@@ -12,10 +12,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/xmpp"
+
 	"mellium.im/xmpp/jid"
 )
 
@@ -33,26 +35,26 @@ const (
 	problemDamaged  = "The message is damaged and could not be read."
 )
 
-// staffChat is the chat as the network sync carries it (netsync.Chat):
+// hooks is the chat as the network sync carries it (netsync.Chat):
 // the sync tells it of connections, messages and presence on its XMPP
 // session.
-type staffChat struct{ s *Session }
+type hooks struct{ s *Service }
 
 // Started links the chat to y: it sends through y's XMPP session.
-func (c staffChat) Started(ctx context.Context, y *netsync.Syncer) { c.s.linkChat(ctx, y) }
+func (c hooks) Started(ctx context.Context, y *netsync.Syncer) { c.s.linkChat(ctx, y) }
 
 // Stopped unlinks the chat from y.
-func (c staffChat) Stopped(y *netsync.Syncer) { c.s.unlinkChat(y) }
+func (c hooks) Stopped(y *netsync.Syncer) { c.s.unlinkChat(y) }
 
 // Message handles one chat message heard live on the sync's XMPP
 // session (anything but sync announcements).
-func (c staffChat) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
+func (c hooks) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
 	if m.Room && bareOf(m.From) != chatRoom(y) {
 		return // the sync room carries announcements only
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, ErrLocked) {
+	if _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, app.ErrLocked) {
 		y.NoteError(err)
 	}
 }
@@ -62,12 +64,12 @@ func (c staffChat) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Messag
 // it, never the nickname, which anyone may take. A workstation appearing
 // in the clinic or the sync room that refused a message (its account did
 // not exist yet) gets it again.
-func (c staffChat) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
+func (c hooks) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
 	room := bareOf(p.From)
 	if !p.Room || (room != chatRoom(y) && room != y.Room()) {
 		return
 	}
-	l := c.s.chatLink()
+	l := c.s.link()
 	l.mu.Lock()
 	device, ok := y.DeviceOf(p.JID)
 	switch {
@@ -93,15 +95,15 @@ func (c staffChat) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presenc
 		go c.s.retryRefused(y)
 	}
 	if room == chatRoom(y) {
-		c.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+		c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	}
 }
 
 // retryRefused sends again the messages the server refused, while y is
 // the linked sync. Calls while one runs make it run once more, so that a
 // workstation appearing during a retry is not missed.
-func (s *Session) retryRefused(y *netsync.Syncer) {
-	l := s.chatLink()
+func (s *Service) retryRefused(y *netsync.Syncer) {
+	l := s.link()
 	l.mu.Lock()
 	switch {
 	case l.syncer != y: // y stopped meanwhile
@@ -119,7 +121,7 @@ func (s *Session) retryRefused(y *netsync.Syncer) {
 		ctx, cancel := context.WithTimeout(syncCtx, time.Minute)
 		_, err := s.flushChat(ctx, true)
 		cancel()
-		if err != nil && !errors.Is(err, ErrLocked) && !errors.Is(err, ErrChatOffline) {
+		if err != nil && !errors.Is(err, app.ErrLocked) && !errors.Is(err, ErrOffline) {
 			y.NoteError(err)
 		}
 		l.mu.Lock()
@@ -135,10 +137,10 @@ func (s *Session) retryRefused(y *netsync.Syncer) {
 // Connected runs after each (re)connection: join the clinic room,
 // send what waits, and read what the server archived that this
 // workstation does not hold (all of it on a new workstation).
-func (c staffChat) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) {
+func (c hooks) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	r, err := c.s.live()
+	r, err := c.s.c.Replica()
 	if err != nil {
 		return
 	}
@@ -147,7 +149,7 @@ func (c staffChat) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Se
 	} else {
 		_ = xs.KeepRoom(ctx, chatRoom(y)) // refused unless this workstation created the room: fine
 	}
-	c.s.changed([]replica.Changed{{ID: "", Kind: KindChat, Scope: ChatSent}})
+	c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	if _, err := c.s.flushChat(ctx, true); err != nil {
 		y.NoteError(err)
 	}
@@ -158,8 +160,8 @@ func (c staffChat) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Se
 
 // recoverChat reads this account's and the clinic room's archives from
 // where this workstation stopped, keeping what it lacks.
-func (s *Session) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) error {
-	r, err := s.live()
+func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session) error {
+	r, err := s.c.Replica()
 	if err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func (s *Session) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 		for range 1000 {
 			page, err := xs.Archive(ctx, a.archive, after, xmpp.MaxArchivePage)
 			if err != nil {
-				return fmt.Errorf("app: recover the chat history from the server: %w", err)
+				return fmt.Errorf("chat: recover the chat history from the server: %w", err)
 			}
 			for _, m := range page.Messages {
 				if _, err := s.receiveChat(ctx, y, m); err != nil {
@@ -199,8 +201,8 @@ func bareOf(addr string) string {
 
 // receiveChat turns one XMPP message (live, offline or archived) into a
 // kept chat message. It reports whether the message was new.
-func (s *Session) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, error) {
-	r, err := s.live()
+func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, error) {
+	r, err := s.c.Replica()
 	if err != nil {
 		return false, err
 	}
@@ -209,19 +211,19 @@ func (s *Session) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 	if err != nil {
 		return false, err
 	}
-	c := readChat(r, devs, chatRoom(y), y.Domain(), m, s.env.Now())
+	c := readChat(r, devs, chatRoom(y), y.Domain(), m, s.c.Now())
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}
-	scope := ChatSent
+	scope := Sent
 	if !c.Mine {
-		scope = ChatReceived
+		scope = Received
 	}
 	fresh, err := s.keepChatNew(ctx, r, c, func() {
-		s.changed([]replica.Changed{{ID: c.Conversation, Kind: KindChat, Scope: scope}})
+		s.c.Changed(replica.Changed{ID: c.Conversation, Kind: Kind, Scope: scope})
 	})
 	if err != nil {
-		return false, fmt.Errorf("app: keep a chat message: %w", err)
+		return false, fmt.Errorf("chat: keep a chat message: %w", err)
 	}
 	return fresh, nil
 }
@@ -229,7 +231,7 @@ func (s *Session) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 // readChat decides who sent m, in which conversation, and whether it is
 // verified. It never fails: what cannot be verified is kept marked so.
 func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) (c storedChat) {
-	c = storedChat{ChatMessage: ChatMessage{ID: m.ID, At: now}}
+	c = storedChat{Message: Message{ID: m.ID, At: now}}
 	if !m.Delay.IsZero() {
 		c.At = m.Delay
 	}
@@ -248,7 +250,7 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 		}
 	}
 	if m.Room {
-		c.Conversation = ChatRoom
+		c.Conversation = Room
 	}
 	c.From = devs.member[device]
 	mine := c.From != "" && c.From == r.Fingerprint()
@@ -277,7 +279,7 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 		}
 	}
 
-	body, isChat := strings.CutPrefix(m.Body, chatWire)
+	body, isChat := strings.CutPrefix(m.Body, wire)
 	if !isChat {
 		c.Text, c.Problem = sanitize(m.Body), problemPlain
 		if mine && c.Conversation == "" {
@@ -319,13 +321,13 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 	}
 	if mine && c.Conversation == "" {
 		c.Conversation = p.To
-		if _, ok := r.Member(p.To); !ok || p.To == ChatRoom {
+		if _, ok := r.Member(p.To); !ok || p.To == Room {
 			c.Conversation = plainPrefix + bareOf(m.To)
 		}
 	}
 	wantTo := r.Fingerprint()
 	if m.Room {
-		wantTo = ChatRoom
+		wantTo = Room
 	} else if mine {
 		wantTo = c.Conversation
 	}
@@ -365,8 +367,8 @@ func sanitize(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	if utf8.RuneCountInString(s) > MaxChatText {
-		s = string([]rune(s)[:MaxChatText]) + "…"
+	if utf8.RuneCountInString(s) > MaxText {
+		s = string([]rune(s)[:MaxText]) + "…"
 	}
 	return s
 }

@@ -1,0 +1,76 @@
+package chat
+
+import (
+	"context"
+	"time"
+
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// ---- devices ↔ members ----
+
+// staffDevices maps each device id to the member who authors its
+// envelopes, and each member to their devices, as this workstation knows
+// the clinic log.
+type staffDevices struct {
+	member  map[string]string   // device → fingerprint
+	devices map[string][]string // fingerprint → devices
+}
+
+// knownDevices returns the cached map of devices and members, refreshed
+// when need (a device id or a fingerprint) is missing or the cache is old.
+func (s *Service) knownDevices(ctx context.Context, r *replica.Replica, need string) (staffDevices, error) {
+	l := s.link()
+	l.mu.Lock()
+	d, at := l.devices, l.devicesAt
+	l.mu.Unlock()
+	if d.member != nil && time.Since(at) < devicesTTL && (need == "" || d.member[need] != "" || len(d.devices[need]) > 0) {
+		return d, nil
+	}
+	d, err := s.staffDevices(ctx, r)
+	if err != nil {
+		return d, err
+	}
+	l.mu.Lock()
+	l.devices, l.devicesAt = d, time.Now()
+	l.mu.Unlock()
+	return d, nil
+}
+
+func (s *Service) staffDevices(ctx context.Context, r *replica.Replica) (staffDevices, error) {
+	d := staffDevices{member: map[string]string{}, devices: map[string][]string{}}
+	add := func(device, fp string) {
+		d.member[device] = fp
+		if !containsString(d.devices[fp], device) {
+			d.devices[fp] = append(d.devices[fp], device)
+		}
+	}
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		heads, err := tx.Heads(ctx)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+			if err != nil {
+				return err
+			}
+			if e.State != store.Pending { // a verified chain: its author is who signed it
+				add(h.Device, e.Author)
+			}
+		}
+		return nil
+	})
+	add(r.Device(), r.Fingerprint())
+	return d, err
+}
+
+func containsString(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,27 @@
+// Package chat is the staff chat (issue 8): one-to-one conversations with
+// every member of the staff directory and the clinic room
+// (clinic@rooms.DOMAIN), riding on the network sync's XMPP session.
+//
+// Each body is one OpenPGP message encrypted to the recipients (and to the
+// sender, so that the server's archive gives the sender's own messages
+// back) and signed by the sender, base64 after the "mh1chat " prefix: the
+// server stores only ciphertext. A workstation's XMPP account is
+// DEVICE@DOMAIN, so a sender is known by the device that authored
+// envelopes in the clinic log, and the signature must be that member's
+// directory key; anything else (another key, a plain message from an
+// ordinary XMPP client) is kept and shown marked unverified, never hidden.
+// History is kept sealed with the device key (store secrets under
+// "chat/"), recovered from the server's archive (MAM) when missing, and
+// messages written while offline wait in a sealed queue until the session
+// is back. A message names a patient by MRN only.
+//
+// A Service is a session's chat (New(s.Core()), or Of from the UI); the
+// caller that starts the sync passes its SyncHooks to
+// app.Session.StartSync. The opened history leaves memory when the
+// session locks.
+//
+// It must not write to the clinic log or read patient records beyond
+// finding an MRN's patient through the session's own patient search, and
+// must not keep anything in clear on disk or send it so. Package app must
+// not import it.
+package chat

@@ -1,0 +1,167 @@
+package chat
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// Send writes a message to a conversation (Room or a colleague's
+// fingerprint), optionally about a patient by MRN. The message is sealed
+// in the local history and queued in one transaction, then sent at once
+// when connected; otherwise it waits (Queued) and is sent on reconnect.
+func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Message, error) {
+	r, err := s.c.ReplicaFor(roles.ReadDirectory)
+	if err != nil {
+		return Message{}, err
+	}
+	text = strings.TrimSpace(text)
+	mrn = strings.ToUpper(strings.TrimSpace(mrn))
+	switch {
+	case text == "" && mrn == "":
+		return Message{}, fmt.Errorf("%w: the message is empty", app.ErrInvalidInput)
+	case !utf8.ValidString(text):
+		return Message{}, fmt.Errorf("%w: the message contains characters that are not text", app.ErrInvalidInput)
+	case utf8.RuneCountInString(text) > MaxText:
+		return Message{}, fmt.Errorf("%w: a message has at most %d characters; split it in two", app.ErrInvalidInput, MaxText)
+	case mrn != "" && !records.MRNPattern.MatchString(mrn):
+		return Message{}, fmt.Errorf("%w: %q is not a medical record number (MH and 7 digits)", app.ErrInvalidInput, mrn)
+	}
+	need := conversation
+	if conversation == Room {
+		need = ""
+	}
+	devs, err := s.knownDevices(ctx, r, need)
+	if err != nil {
+		return Message{}, fmt.Errorf("chat: send a message: %w", err)
+	}
+	var keys []*crypto.PublicKey
+	out := chatQueued{Room: conversation == Room}
+	switch {
+	case conversation == Room:
+		for _, m := range r.Members() {
+			if k, ok := r.PublicKey(m.Fingerprint); ok && m.Active() {
+				keys = append(keys, k)
+			}
+		}
+	default:
+		m, ok := r.Member(conversation)
+		if !ok || !m.Active() {
+			return Message{}, fmt.Errorf("%w: %s is not an active member of the staff directory", app.ErrInvalidInput, conversation)
+		}
+		k, ok := r.PublicKey(conversation)
+		if !ok || len(devs.devices[conversation]) == 0 {
+			return Message{}, fmt.Errorf("%w: %s's workstation has not synced with yours yet; try again in a minute", ErrNoRecipient, m.Name)
+		}
+		keys = append(keys, k)
+		out.Devices = devs.devices[conversation]
+	}
+	me := r.Identity().Public()
+	keys = append(keys, me)
+	now := s.c.Now()
+	p := chatPayload{V: 1, ID: app.NewID(12), From: r.Fingerprint(), To: conversation, Text: text, MRN: mrn, At: now.UnixMilli()}
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return Message{}, err
+	}
+	ct, err := crypto.EncryptToMany(plain, r.Identity(), keys...)
+	if err != nil {
+		return Message{}, fmt.Errorf("chat: encrypt the message: %w", err)
+	}
+	out.ID, out.Body, out.Key = p.ID, wire+base64.StdEncoding.EncodeToString(ct), chatKey(r.Fingerprint(), p.ID)
+	out.Name = queueName(now, p.ID)
+	if len(out.Body) > xmpp.MaxBody {
+		return Message{}, fmt.Errorf("%w: the message is too long once encrypted for everyone; shorten it", app.ErrInvalidInput)
+	}
+	msg := Message{ID: p.ID, Conversation: conversation, From: r.Fingerprint(), FromName: s.c.StaffName(), Mine: true,
+		Text: text, MRN: mrn, At: time.UnixMilli(p.At), Verified: true}
+	if err := s.deliverChat(ctx, r, &msg, out); err != nil {
+		return Message{}, fmt.Errorf("chat: keep the message: %w", err)
+	}
+	return msg, nil
+}
+
+// deliverChat sends a new message at once when connected and nothing
+// older waits, waits for the server to have processed it, then keeps it:
+// sent when the server took it, queued otherwise (refused, or no answer).
+// When offline, or older messages wait, it keeps it queued first and then
+// tries the queue.
+//
+// Nothing is lost in either order. The stanza leaves before anything is
+// written, so the disk is off the message's path; Send returns only
+// once the message is kept, and a kept message leaves the queue only when
+// the server has taken it. A workstation stopped before Send returned
+// never told its user the message was kept; if the server had taken it,
+// it is in the server's archive and comes back at the next connection
+// (recoverChat). A message sent twice (no answer, then sent again) is kept
+// once by the recipient (by sender and id).
+func (s *Service) deliverChat(ctx context.Context, r *replica.Replica, msg *Message, q chatQueued) error {
+	l := s.link()
+	l.flushing.Lock()
+	l.mu.Lock()
+	pending := l.pending
+	l.mu.Unlock()
+	y, xs, offline := l.liveXMPP()
+	if offline != nil || pending {
+		err := s.queueChat(ctx, r, *msg, &q)
+		if err == nil {
+			l.mu.Lock()
+			l.pending = true
+			l.mu.Unlock()
+		}
+		l.flushing.Unlock()
+		if err != nil {
+			return err
+		}
+		s.c.Changed(replica.Changed{ID: msg.Conversation, Kind: Kind, Scope: Sent})
+		s.flushChat(ctx, false) //nolint:errcheck // what is not sent waits for the connection
+		queued, refused := s.queuedState(ctx, r, q)
+		msg.Queued = queued
+		if refused {
+			msg.WaitingFor = waitingFor(r, msg.Conversation)
+		}
+		return nil
+	}
+	err := sendQueued(ctx, y, xs, q)
+	if err != nil {
+		l.mu.Lock()
+		l.pending = true
+		l.mu.Unlock()
+	}
+	l.flushing.Unlock()
+	wait := &q
+	if err == nil {
+		took, refused, aerr := s.serverAnswer(ctx, xs, []chatQueued{q})
+		switch {
+		case aerr != nil: // no answer: it goes again
+		case len(took) == 1:
+			wait = nil
+		default:
+			wait = &refused[0]
+			msg.WaitingFor = waitingFor(r, msg.Conversation)
+		}
+	}
+	if err := s.queueChat(ctx, r, *msg, wait); err != nil {
+		if wait == nil {
+			return fmt.Errorf("the message was sent, but this workstation could not keep it (it comes back from the server's archive at the next connection): %w", err)
+		}
+		return err
+	}
+	msg.Queued = wait != nil
+	s.c.Changed(replica.Changed{ID: msg.Conversation, Kind: Kind, Scope: Sent})
+	if wait != nil && wait.Refused && l.anyPresent(wait.Devices) {
+		go s.retryRefused(y) // it appeared while the refusal was being kept
+	}
+	return nil
+}
