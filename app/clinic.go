@@ -18,6 +18,12 @@ type NewClinic struct {
 	Passphrase []byte
 	Keystore   string // KeystoreOS (default) or KeystoreFile
 	Servers    Servers
+	// ServerInvite is the administrator account invite of the clinic's
+	// XMPP server (`medihaven server invite --admin`, or StartLocalServers):
+	// the founder's workstation makes its account with it, and may then
+	// make account invites for newcomers' tokens. Needed when Servers are
+	// set and the server makes accounts only with an invite.
+	ServerInvite string
 }
 
 // Entity ids of the clinic's own records.
@@ -38,7 +44,17 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// With the server's administrator invite, the servers are checked and
+	// the founder's account made before anything is kept.
+	_, online := c.Servers.config()
+	online = online && c.ServerInvite != ""
+	if online {
+		if err := checkIPFS(ctx, c.Servers); err != nil {
+			return nil, err
+		}
+	}
 	p := Profile{Clinic: name, Keystore: c.Keystore, Servers: c.Servers}
+	p.Servers.InviteOnly = p.Servers.InviteOnly || online
 	who := me{Name: admin, Role: roles.Administrator}
 	return newProfile(ctx, env, c.Dir, p, c.Passphrase, who, nil, func(s *Session) error {
 		for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
@@ -57,7 +73,13 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 		if _, err := s.rep.Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: fields}); err != nil {
 			return err
 		}
-		return s.createAuditKey(ctx, name)
+		if err := s.createAuditKey(ctx, name); err != nil {
+			return err
+		}
+		if online {
+			return s.registerAccount(ctx, c.Servers, c.ServerInvite)
+		}
+		return nil
 	})
 }
 

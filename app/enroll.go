@@ -41,28 +41,48 @@ func ParseToken(s string, now func() time.Time) (crypto.Token, error) {
 
 // Redeem creates a newcomer's workstation profile from a registration token:
 // a fresh identity, and an enrollment request bound to the token's secret,
-// waiting for an administrator's workstation to admit it.
+// waiting for an administrator to approve it. It does not contact the
+// clinic's servers (Join does).
 func Redeem(ctx context.Context, env Env, r Redemption) (*Session, error) {
 	env = env.defaults()
 	t, err := ParseToken(r.Token, env.Now)
 	if err != nil {
 		return nil, err
 	}
+	return redeem(ctx, env, r, t, nil)
+}
+
+// tokenServers are the clinic's servers as a token names them.
+func tokenServers(t crypto.Token) Servers {
+	return Servers{IPFS: t.IPFS, IPFSSecret: t.IPFSSecret, XMPP: t.XMPP, Domain: t.Domain, Desk: t.Desk,
+		XMPPCertPin: t.XMPPCertPin, OpenRegistration: t.OpenRegistration, InviteOnly: t.Invite != ""}
+}
+
+// redeem makes the newcomer's profile for token t; then, when not nil,
+// online runs last (a failure removes the profile).
+func redeem(ctx context.Context, env Env, r Redemption, t crypto.Token, online func(*Session) error) (*Session, error) {
 	name, err := checkName("name", r.Name)
 	if err != nil {
 		return nil, err
 	}
 	role := roles.Role(t.Role)
-	p := Profile{ClinicID: t.Clinic, Keystore: r.Keystore, Servers: Servers{IPFS: t.IPFS, XMPP: t.XMPP, Domain: t.Domain,
-		XMPPCertPin: t.XMPPCertPin, OpenRegistration: t.OpenRegistration}}
+	p := Profile{ClinicID: t.Clinic, Keystore: r.Keystore, Servers: tokenServers(t)}
 	who := me{Name: name, Role: role, Token: t.ID}
 	return newProfile(ctx, env, r.Dir, p, r.Passphrase, who, []string{t.Issuer}, func(s *Session) error {
 		fields, err := boundRequest(t, name, role, s.rep.Fingerprint(), s.prof.Device)
 		if err != nil {
 			return err
 		}
-		_, err = s.rep.Enroll(ctx, t.ID, crypto.TokenKey(t.Secret[:]), fields)
-		return err
+		if _, err = s.rep.Enroll(ctx, t.ID, crypto.TokenKey(t.Secret[:]), fields); err != nil {
+			return err
+		}
+		if err := s.keepJoinCode(ctx, t); err != nil {
+			return err
+		}
+		if online != nil {
+			return online(s)
+		}
+		return nil
 	})
 }
 
@@ -144,7 +164,8 @@ type Admission struct {
 }
 
 // Admit admits every enrollment request that arrived for an active token
-// this administrator issued: a countersigned directory entry, the token
+// this administrator issued without the need for approval (a demo or test
+// clinic; see approval.go): a countersigned directory entry, the token
 // marked used, and the directory keys granted; the entry names the
 // newcomer's workstation, so nobody else's events can take its device.
 // Only the issuer's workstation admits, so two administrators never admit
@@ -152,20 +173,46 @@ type Admission struct {
 // (ErrAwaitingIssuer), and when the issuer was revoked their tokens count
 // as revoked. A request that is not bound to its signer
 // (ErrEnrollmentCopied), or for a revoked, used, expired or unknown token,
-// is refused with its reason, and nothing is written for it. Requests are taken in one order on every workstation:
-// Lamport clock, then device, then sequence.
+// is refused with its reason, and nothing is written for it; one whose
+// token needs approval waits (ErrNeedsApproval) for Approve. Requests are
+// taken in one order on every workstation: Lamport clock, then device,
+// then sequence.
 func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 	r, err := s.can(roles.AdmitStaff)
 	if err != nil {
 		return nil, err
 	}
+	requests, err := s.requests(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []Admission
+	for _, e := range requests {
+		a, t, req := s.judge(ctx, r, e)
+		if a.Err == nil {
+			if err := s.writeAdmission(ctx, r, e, t, req); err != nil {
+				a.Err = err
+			}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// requests are the enrollment requests not admitted yet, in (Lamport,
+// device, seq) order.
+func (s *Session) requests(ctx context.Context, r *replica.Replica) ([]store.Envelope, error) {
 	var requests []store.Envelope
-	err = r.DB().View(ctx, func(tx *store.Tx) error {
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		rows, err := tx.EnvelopesInState(ctx, store.Applied, -1)
 		for _, e := range rows {
-			if e.Kind == replica.KindEnroll {
-				requests = append(requests, e)
+			if e.Kind != replica.KindEnroll {
+				continue
 			}
+			if m, ok := r.Member(e.Author); ok && m.Token == e.Entity {
+				continue // admitted already
+			}
+			requests = append(requests, e)
 		}
 		return err
 	})
@@ -182,34 +229,28 @@ func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 		}
 		return a.Seq < b.Seq
 	})
-	var out []Admission
-	for _, e := range requests {
-		if m, ok := r.Member(e.Author); ok && m.Token == e.Entity {
-			continue // admitted already
-		}
-		a := s.admit(ctx, r, e)
-		out = append(out, a)
-	}
-	return out, nil
+	return requests, nil
 }
 
-func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelope) Admission {
-	a := Admission{Token: e.Entity, Fingerprint: e.Author}
+// judge checks one enrollment request against its token and the rules of
+// admission; a.Err nil means this workstation may admit it now.
+func (s *Session) judge(ctx context.Context, r *replica.Replica, e store.Envelope) (a Admission, t TokenInfo, req enrollRequest) {
+	a = Admission{Token: e.Entity, Fingerprint: e.Author}
 	t, err := s.token(ctx, r, e.Entity)
 	if err != nil {
 		a.Err = err
-		return a
+		return a, t, req
 	}
 	env, err := crypto.ParseEnvelope(e.Raw)
 	if err != nil {
 		a.Err = fmt.Errorf("%w: enrollment damaged: %w", ErrTokenMalformed, err)
-		return a
+		return a, t, req
 	}
-	req, err := checkBoundRequest(env, t.ID, t.secret)
+	req, err = checkBoundRequest(env, t.ID, t.secret)
 	a.Name, a.Role = req.Name, req.Role
 	if err != nil {
 		a.Err = err
-		return a
+		return a, t, req
 	}
 	switch t.Status {
 	case TokenRevoked:
@@ -224,21 +265,26 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		a.Err = fmt.Errorf("%w: issue a new token", ErrTokenExpired)
 	}
 	if a.Err != nil {
-		return a
+		return a, t, req
 	}
-	if t.IssuedBy != r.Fingerprint() {
+	switch {
+	case t.IssuedBy != r.Fingerprint():
 		a.Err = fmt.Errorf("%w, %s: only their workstation admits it (when it next syncs), so one token admits one newcomer",
 			ErrAwaitingIssuer, s.memberName(r, t.IssuedBy))
-		return a
-	}
-	if req.Role != t.Role {
+	case req.Role != t.Role:
 		a.Err = fmt.Errorf("%w: the enrollment asks for another role than the token grants", ErrTokenUnknown)
-		return a
+	default:
+		if _, err := checkName("name", req.Name); err != nil {
+			a.Err = err
+		} else if needsApproval(ctx, r, t.ID) {
+			a.Err = fmt.Errorf("%w: compare the code on %s's screen, then approve", ErrNeedsApproval, req.Name)
+		}
 	}
-	if _, err := checkName("name", req.Name); err != nil {
-		a.Err = err
-		return a
-	}
+	return a, t, req
+}
+
+// writeAdmission writes the admission of request e for token t.
+func (s *Session) writeAdmission(ctx context.Context, r *replica.Replica, e store.Envelope, t TokenInfo, req enrollRequest) error {
 	now := s.env.Now().UnixMilli()
 	// The entry names the workstation the request came from (and was bound
 	// to): every workstation gives that device to the newcomer, whoever
@@ -248,13 +294,11 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		"admitted_by": r.Fingerprint(), "joined": now, "devices": []string{req.Device},
 	})
 	if err != nil {
-		a.Err = err
-		return a
+		return err
 	}
 	used, err := replica.F(map[string]any{"used_by": e.Author, "used_at": now})
 	if err != nil {
-		a.Err = err
-		return a
+		return err
 	}
 	// The directory entry, the token's use and the directory keys: together or not at all.
 	b := r.Batch().
@@ -264,9 +308,9 @@ func (s *Session) admit(ctx context.Context, r *replica.Replica, e store.Envelop
 		b.Grant(k, e.Author)
 	}
 	if _, err := b.Commit(ctx); err != nil {
-		a.Err = fmt.Errorf("app: admit %s: %w", req.Name, err)
+		return fmt.Errorf("app: admit %s: %w", req.Name, err)
 	}
-	return a
+	return nil
 }
 
 // memberName names a member by their directory name, or by the start of

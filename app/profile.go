@@ -36,7 +36,14 @@ type Profile struct {
 
 // Servers are the clinic's network services.
 type Servers struct {
-	IPFS   string `json:"ipfs,omitempty"`   // Kubo API address
+	IPFS string `json:"ipfs,omitempty"` // Kubo API address
+	// IPFSSecret is the Kubo API's bearer secret, "" when it asks none.
+	// It opens the clinic's node to this workstation (ciphertext and the
+	// clear headers only): the profile file is readable by its owner only.
+	IPFSSecret string `json:"ipfs_secret,omitempty"`
+	// Desk is the clinic server's join desk (host:port), where tokens'
+	// short codes resolve and newcomers learn whether they were refused.
+	Desk   string `json:"desk,omitempty"`
 	XMPP   string `json:"xmpp,omitempty"`   // host:port
 	Domain string `json:"domain,omitempty"` // XMPP domain
 	// XMPPCert pins the XMPP server's self-signed certificate (PEM); empty
@@ -49,6 +56,10 @@ type Servers struct {
 	// OpenRegistration lets the workstation create its XMPP account
 	// in-band: for a demo or test server on loopback only.
 	OpenRegistration bool `json:"open_registration,omitempty"`
+	// InviteOnly: the XMPP server makes accounts only with an invite (a
+	// clinic's server from `medihaven server`): every token carries an
+	// account invite, and its newcomer waits for approval.
+	InviteOnly bool `json:"invite_only,omitempty"`
 }
 
 // SyncConfig is the network sync configuration of the profile's servers;
@@ -59,7 +70,7 @@ func (p Profile) SyncConfig() (SyncConfig, bool) {
 	if v.IPFS == "" || v.XMPP == "" || v.Domain == "" {
 		return SyncConfig{}, false
 	}
-	return SyncConfig{IPFS: v.IPFS, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
+	return SyncConfig{IPFS: v.IPFS, IPFSSecret: v.IPFSSecret, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
 		CertPin: v.XMPPCertPin, Register: v.OpenRegistration}, true
 }
 

@@ -62,17 +62,27 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	now := s.env.Now().UTC()
 	t := crypto.Token{
 		ID: newID(8), Clinic: s.prof.ClinicID, Role: string(role), Issuer: r.Fingerprint(),
-		Expires: now.Add(ttl).Truncate(time.Second), IPFS: s.prof.Servers.IPFS,
-		XMPP: s.prof.Servers.XMPP, Domain: s.prof.Servers.Domain,
+		Expires: now.Add(ttl).Truncate(time.Second), IPFS: s.prof.Servers.IPFS, IPFSSecret: s.prof.Servers.IPFSSecret,
+		XMPP: s.prof.Servers.XMPP, Domain: s.prof.Servers.Domain, Desk: s.prof.Servers.Desk,
 		XMPPCertPin: s.prof.Servers.certPin(), OpenRegistration: s.prof.Servers.OpenRegistration,
 	}
 	if _, err := randRead(t.Secret[:]); err != nil {
+		return crypto.Token{}, err
+	}
+	// The newcomer's XMPP account invite, from the clinic's server, before
+	// anything is written: no server, no token.
+	if t.Invite, err = s.accountInvite(ctx); err != nil {
 		return crypto.Token{}, err
 	}
 	fields, err := records.Token{Role: role, Status: TokenActive, IssuedBy: r.Fingerprint(), Issued: now,
 		Expires: t.Expires, Secret: t.Secret[:]}.Fields()
 	if err != nil {
 		return crypto.Token{}, err
+	}
+	if t.Invite != "" {
+		// A real clinic's token: its newcomer waits for approval
+		// (approval.go).
+		fields[tokenApproval] = []byte(`"` + approvalCompare + `"`)
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: t.ID, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
 		return crypto.Token{}, fmt.Errorf("app: record token: %w", err)

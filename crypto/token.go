@@ -12,7 +12,7 @@
 //	version (1 byte) = 1; total length (2 bytes)
 //	ID (8 bytes); Clinic (16 bytes); Issuer (1-byte length, 20 or 32 bytes)
 //	Expires (8 bytes, unix seconds); Secret (32 bytes)
-//	Role, IPFS, XMPP, Domain, Invite (each 1-byte length + ASCII)
+//	Role, IPFS, XMPP, Domain, Invite, IPFSSecret, Desk (each 1-byte length + ASCII)
 //	XMPP certificate pin (1-byte length: 0, or 32 bytes of SHA-256)
 //	flags (1 byte): bit 0, the XMPP server lets a workstation create its
 //	account in-band (a demo or loopback server)
@@ -50,6 +50,13 @@ type Token struct {
 	XMPP    string    // clinic XMPP server host:port; may be empty
 	Domain  string    // XMPP domain; may be empty
 	Invite  string    // XMPP pre-authenticated account invite; may be empty
+	// IPFSSecret is the bearer secret of the clinic's Kubo API ("" when
+	// it asks none): the token is the only way it reaches a newcomer.
+	IPFSSecret string
+	// Desk is the clinic server's join desk, host:port, where the token's
+	// short code resolves and where a newcomer asks whether it was
+	// approved; may be empty.
+	Desk string
 	// XMPPCertPin is the SHA-256 of the XMPP server's certificate (64
 	// lowercase hex), for a server with a self-signed certificate; "" when
 	// the system's certificate authorities vouch for it.
@@ -128,6 +135,10 @@ func (t Token) Check() error {
 		reason = "the XMPP domain is not printable ASCII without spaces"
 	case !isPrintable(t.Invite, maxTokenField):
 		reason = "the invite is not printable ASCII without spaces"
+	case !isPrintable(t.IPFSSecret, maxTokenField):
+		reason = "the IPFS secret is not printable ASCII without spaces"
+	case !isHostPort(t.Desk):
+		reason = "the join desk is not host:port"
 	case t.XMPPCertPin != "" && !isLowerHex(t.XMPPCertPin, 64):
 		reason = "the certificate pin is not 64 lowercase hex digits"
 	default:
@@ -167,7 +178,7 @@ func (t Token) MarshalBinary() ([]byte, error) {
 	b = append(b, issuer...)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.Expires.Unix()))
 	b = append(b, t.Secret[:]...)
-	for _, s := range []string{t.Role, t.IPFS, t.XMPP, t.Domain, t.Invite} {
+	for _, s := range []string{t.Role, t.IPFS, t.XMPP, t.Domain, t.Invite, t.IPFSSecret, t.Desk} {
 		b = appendStr8(b, s)
 	}
 	pin, _ := hex.DecodeString(t.XMPPCertPin)
@@ -289,7 +300,7 @@ func decodeToken(b []byte) (Token, error) {
 	}
 	t.Expires = time.Unix(int64(d.u64()), 0).UTC()
 	copy(t.Secret[:], d.bytes(len(t.Secret)))
-	for _, f := range []*string{&t.Role, &t.IPFS, &t.XMPP, &t.Domain, &t.Invite} {
+	for _, f := range []*string{&t.Role, &t.IPFS, &t.XMPP, &t.Domain, &t.Invite, &t.IPFSSecret, &t.Desk} {
 		*f = d.str8()
 	}
 	if n := d.u8(); n > 0 {

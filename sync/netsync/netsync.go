@@ -16,9 +16,12 @@ import (
 
 // Config says how a workstation reaches the clinic's services.
 type Config struct {
-	IPFS     string // Kubo API address (multiaddr or host:port)
-	XMPPAddr string // host:port
-	Domain   string // XMPP domain; the sync room is sync@rooms.DOMAIN
+	IPFS string // Kubo API address (multiaddr or host:port)
+	// IPFSSecret is the Kubo API's bearer secret ("" when it asks none):
+	// `medihaven server init` protects the API with one (issue 16).
+	IPFSSecret string
+	XMPPAddr   string // host:port
+	Domain     string // XMPP domain; the sync room is sync@rooms.DOMAIN
 	// PinnedCert is the XMPP server's certificate (PEM) when it is
 	// self-signed: only it is trusted. Empty: the system's CAs verify it.
 	PinnedCert []byte
@@ -158,7 +161,7 @@ func Start(ctx context.Context, cfg Config, ws Workstation, chat Chat) (*Syncer,
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS), ctx: ctx, cancel: cancel,
+	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret)), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), heard: make(chan heardHead, 1024), again: make(chan struct{}, 1),
 		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
 		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}

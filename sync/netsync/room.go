@@ -25,8 +25,11 @@ import (
 // sync@rooms.DOMAIN.
 const RoomUser = "sync"
 
-// tlsConfig is how the XMPP server's certificate is checked: against the
-// pinned certificate or its SHA-256, or the system's authorities.
+// TLSConfig is how the XMPP server's certificate is checked: against the
+// pinned certificate or its SHA-256, or the system's authorities. A
+// newcomer's workstation uses it to make its account before it syncs.
+func TLSConfig(cfg Config) (*tls.Config, error) { return tlsConfig(cfg) }
+
 func tlsConfig(cfg Config) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: cfg.Domain, MinVersion: tls.VersionTLS12}
 	switch {
