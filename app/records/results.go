@@ -150,6 +150,7 @@ const (
 	ResultPatient        = FieldPatient
 	ResultEncounter      = "encounter"
 	ResultCategory       = "category" // vital-signs, laboratory
+	ResultCategories     = "categories"
 	ResultStatus         = "status"
 	ResultCode           = "code"
 	ResultEffective      = "effective" // FHIR dateTime as given
@@ -167,8 +168,9 @@ type Result struct {
 	ID             string
 	Patient        string
 	Encounter      string
-	Category       string // "vital-signs", "laboratory"
-	Status         string // final, amended, corrected, preliminary
+	Category       string    // "vital-signs", "laboratory"
+	Categories     []Concept // the categories as given, codes and texts
+	Status         string    // final, amended, corrected, preliminary
 	Code           Concept
 	Effective      string // when measured, as written ("2009-10-26T06:44:52-04:00")
 	Issued         string
@@ -215,6 +217,9 @@ func (r Result) Fields() (replica.Fields, error) {
 	if len(r.Ranges) > 0 {
 		e[ResultRanges] = r.Ranges
 	}
+	if len(r.Categories) > 0 {
+		e[ResultCategories] = r.Categories
+	}
 	if len(r.Interpretation) > 0 {
 		e[ResultInterpretation] = r.Interpretation
 	}
@@ -228,7 +233,8 @@ func (r Result) Fields() (replica.Fields, error) {
 // ResultFromState reads a result.
 func ResultFromState(id string, st replica.State) Result {
 	return Result{ID: id, Patient: st.String(ResultPatient), Encounter: st.String(ResultEncounter),
-		Category: st.String(ResultCategory), Status: st.String(ResultStatus), Code: get[Concept](st, ResultCode),
+		Category: st.String(ResultCategory), Categories: get[[]Concept](st, ResultCategories), Status: st.String(ResultStatus),
+		Code:      get[Concept](st, ResultCode),
 		Effective: st.String(ResultEffective), Issued: st.String(ResultIssued), Value: get[Value](st, ResultValue),
 		Ranges: get[[]Range](st, ResultRanges), Interpretation: get[[]Concept](st, ResultInterpretation),
 		Components: get[[]Component](st, ResultComponents), Note: st.String(ResultNote), Origin: originFromState(st)}

@@ -26,10 +26,11 @@ func TestImportedKindsRoundTrip(t *testing.T) {
 		read func(replica.State) Record
 	}{
 		{KindResult, Result{ID: "r1", Patient: "p1", Encounter: "e1", Category: "vital-signs", Status: "final",
-			Code: loinc("9279-1", "Respiratory rate"), Effective: "2009-10-26T06:44:52-04:00", Issued: "2009-10-26T06:44:52.558-04:00",
+			Categories: []Concept{{Codings: []Coding{{System: "http://terminology.hl7.org/CodeSystem/observation-category", Code: "vital-signs"}}}},
+			Code:       loinc("9279-1", "Respiratory rate"), Effective: "2009-10-26T06:44:52-04:00", Issued: "2009-10-26T06:44:52.558-04:00",
 			Value: Value{Quantity: q("30.654", "/min")}, Ranges: []Range{{Low: q("12", "/min"), High: q("20", "/min")}},
 			Interpretation: []Concept{{Codings: []Coding{{System: "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", Code: "H"}}}},
-			Components: []Component{{Code: loinc("8480-6", "Systolic"), Value: Value{Quantity: q("136", "mm[Hg]")}}}, Note: "repeat",
+			Components:     []Component{{Code: loinc("8480-6", "Systolic"), Value: Value{Quantity: q("136", "mm[Hg]")}}}, Note: "repeat",
 			Origin: origin}, func(st replica.State) Record { return ResultFromState("r1", st) }},
 		{KindProcedure, Procedure{ID: "r1", Patient: "p1", Status: "completed", Code: Concept{Codings: []Coding{{System: "http://snomed.info/sct", Code: "73761001"}}},
 			Start: "2012-01-26T13:13:18-05:00", End: "2012-01-26T13:52:24-05:00", Reasons: []Concept{{Text: "screening"}}, Origin: origin},
