@@ -164,6 +164,10 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 	envs := make([]*crypto.Envelope, 0, len(b.drafts))
 	seq, prev, lamport := r.mySeq, r.myHash, r.lamport
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		// Indexed once, at the end, for each entity's final state, in
+		// token order (writeIndex).
+		r.reindex = map[string][][]byte{}
+		defer func() { r.reindex = nil }()
 		now := r.now().UnixMilli()
 		for _, d := range b.drafts {
 			// Refuse rather than wrap: a clock or sequence past its bound
@@ -203,8 +207,10 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		}
 		// A directory entry this workstation wrote decides between
 		// entries and devices like one that arrived (admission.go).
-		_, err := r.judgeDirectory(ctx, tx)
-		return err
+		if _, err := r.judgeDirectory(ctx, tx); err != nil {
+			return err
+		}
+		return r.writeIndex(ctx, tx)
 	})
 	if err != nil {
 		r.reload(ctx)

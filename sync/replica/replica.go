@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -504,15 +503,15 @@ func (r *Replica) openState(e store.Entity) (State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s cannot be opened with this workstation's device key: %w", e.ID, err)
 	}
-	st := State{}
-	if err := json.Unmarshal(plain, &st); err != nil {
+	st, err := decodeState(plain)
+	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s: %w", e.ID, err)
 	}
 	return st, nil
 }
 
 func (r *Replica) sealState(id string, st State) ([]byte, error) {
-	plain, err := json.Marshal(st)
+	plain, err := encodeState(st)
 	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s: %w", id, err)
 	}

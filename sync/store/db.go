@@ -18,8 +18,8 @@ import (
 // timeout instead of SQLITE_BUSY, immediate write transactions so two
 // writers queue at BEGIN instead of failing at their first write.
 const (
-	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768"
-	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384"
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
 )
 
 // DB is one workstation profile's database: a single writer connection and
@@ -184,4 +184,12 @@ func changedOne(res sql.Result, err error) error {
 		return sql.ErrNoRows
 	}
 	return nil
+}
+
+// Size returns the bytes the database's pages take (what the file holds
+// once its write-ahead log is checkpointed), less its free pages.
+func (db *DB) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.readers.QueryRowContext(ctx, `SELECT (SELECT page_count - freelist_count FROM pragma_page_count, pragma_freelist_count) * (SELECT page_size FROM pragma_page_size)`).Scan(&n)
+	return n, wrap("size", err)
 }

@@ -46,3 +46,17 @@ func TestMeta(t *testing.T) {
 		return nil
 	})
 }
+
+func TestSize(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	before, err := db.Size(ctx)
+	if err != nil || before <= 0 {
+		t.Fatalf("Size = %d, %v", before, err)
+	}
+	update(t, db, func(tx *Tx) error { return tx.SetMeta(ctx, "big", make([]byte, 64<<10)) })
+	after, err := db.Size(ctx)
+	if err != nil || after < before+64<<10 {
+		t.Errorf("Size after 64 KiB = %d (before %d), %v", after, before, err)
+	}
+}
