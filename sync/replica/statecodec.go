@@ -1,8 +1,10 @@
 package replica
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // How an entity's state is kept at rest (sealed with the device key). The
@@ -20,35 +22,71 @@ type compactState struct {
 	F map[string][]json.RawMessage `json:"f"`
 }
 
+// compactPrefix begins every compact state (encodeState writes "d"
+// first); a first-form state begins with a field name and a cell object.
+const compactPrefix = `{"d":[`
+
+// encodeState writes st in the compact form, by hand: encoding/json
+// checks every raw value again, and this runs for every record a
+// catch-up touches. The values came out of json.Unmarshal (a payload or
+// a stored state), so they are valid JSON.
 func encodeState(st State) ([]byte, error) {
-	c := compactState{D: []string{}, F: make(map[string][]json.RawMessage, len(st))}
 	index := map[string]int{}
+	var devices []string
+	size := 32
 	for name, cell := range st {
-		i, ok := index[cell.D]
-		if !ok {
-			i = len(c.D)
-			index[cell.D] = i
-			c.D = append(c.D, cell.D)
+		if _, ok := index[cell.D]; !ok {
+			index[cell.D] = len(devices)
+			devices = append(devices, cell.D)
 		}
-		v := cell.V
-		if len(v) == 0 {
-			v = json.RawMessage("null")
-		}
-		c.F[name] = []json.RawMessage{v, json.RawMessage(fmt.Sprint(cell.L)), json.RawMessage(fmt.Sprint(i))}
+		size += len(name) + len(cell.V) + 32
 	}
-	return json.Marshal(c)
+	b := make([]byte, 0, size+40*len(devices))
+	b = append(b, compactPrefix...)
+	for i, d := range devices {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		q, err := json.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, q...)
+	}
+	b = append(b, `],"f":{`...)
+	first := true
+	for name, cell := range st {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		q, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, q...)
+		b = append(b, ':', '[')
+		if len(cell.V) == 0 {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, cell.V...)
+		}
+		b = append(b, ',')
+		b = strconv.AppendUint(b, cell.L, 10)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(index[cell.D]), 10)
+		b = append(b, ']')
+	}
+	return append(b, '}', '}'), nil
 }
 
 func decodeState(plain []byte) (State, error) {
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(plain, &probe); err != nil {
-		return nil, err
-	}
-	_, hasD := probe["d"]
-	_, hasF := probe["f"]
-	if !hasD || !hasF || len(probe) != 2 || !isList(probe["d"]) {
+	if !bytes.HasPrefix(plain, []byte(compactPrefix)) {
 		st := State{} // the first form
-		return st, json.Unmarshal(plain, &st)
+		if err := json.Unmarshal(plain, &st); err != nil {
+			return nil, err
+		}
+		return st, nil
 	}
 	var c compactState
 	if err := json.Unmarshal(plain, &c); err != nil {
@@ -64,19 +102,4 @@ func decodeState(plain []byte) (State, error) {
 		st[name] = Cell{V: cell[0], L: l, D: c.D[i]}
 	}
 	return st, nil
-}
-
-// isList reports whether raw is a JSON array: a first-form state whose
-// fields happen to be named d and f holds cells (objects) under them.
-func isList(raw json.RawMessage) bool {
-	for _, b := range raw {
-		switch b {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '[':
-			return true
-		}
-		return false
-	}
-	return false
 }
