@@ -36,6 +36,7 @@ type shellScreen struct {
 	page         *fyne.Container
 	heading      *widget.Label
 	scroll       *container.Scroll // the page; each section opens at its top
+	compact      bool              // the navigation shows icons only (navlayout.go)
 
 	connection, waiting *widget.Label
 	catching            *widget.ProgressBarInfinite
@@ -126,7 +127,9 @@ func (ws *Workstation) showShell(s Session) {
 			row := o.(*fyne.Container)
 			left := row.Objects[0].(*fyne.Container)
 			left.Objects[0].(*widget.Icon).SetResource(theme.Icon(sh.sections[i].icon))
-			left.Objects[1].(*widget.Label).SetText(sh.sections[i].title)
+			title := left.Objects[1].(*widget.Label)
+			title.SetText(sh.sections[i].title)
+			title.Hidden = sh.compact
 			kit.SetCount(row.Objects[1].(*fyne.Container), sh.badges[i])
 		},
 	)
@@ -159,9 +162,9 @@ func (ws *Workstation) showShell(s Session) {
 	sh.content = newActivityArea(container.NewBorder( // idle auto-lock: pointer activity (idle.go)
 		topBar,
 		statusBar,
-		container.New(columnLayout(navWidth), container.NewPadded(sh.nav)),
 		nil,
-		body,
+		nil,
+		container.New(shellBody{sh}, container.NewPadded(sh.nav), body),
 	), func() {
 		if sh.idle != nil {
 			sh.idle.touch()

@@ -31,16 +31,26 @@ func (ws *Workstation) Open(title string) bool {
 }
 
 // LogIn fills the login form on show with a staff name and passphrase
-// and submits it, as a person would; false when no form is on show.
+// and submits it, as a person would (an empty name keeps the form's);
+// false when no form is on show.
 func (ws *Workstation) LogIn(staffName, passphrase string) bool {
 	ls := ws.login
 	if ls == nil || ls.pass == nil {
 		return false
 	}
-	if ls.staff != nil {
+	if staffName != "" {
 		ls.staff.SetText(staffName)
 	}
 	ls.pass.SetText(passphrase)
 	ws.submitLogin(ls)
 	return true
+}
+
+// PageMinWidth is the width the section on show asks for; wider than the
+// page, it scrolls sideways (internal/uipreview -tour reports it).
+func (ws *Workstation) PageMinWidth() float32 {
+	if ws.shell == nil {
+		return 0
+	}
+	return ws.shell.page.MinSize().Width
 }

@@ -111,6 +111,7 @@ func main() {
 	profile := flag.String("profile", "", "with -demo: the profile folder to preselect")
 	tourDir := flag.String("tour", "", "log in with -passphrase, open every section at every -sizes, write screenshots to this folder and quit")
 	pass := flag.String("passphrase", passphrase, "with -tour: the passphrase to log in with")
+	staffName := flag.String("staff", "", "prefill this staff name (with -demo: the profile's person, when it does not name them)")
 	sizeList := flag.String("sizes", "1024x768,1920x1080", "with -tour: window sizes, WxH separated by commas")
 	flag.Parse()
 
@@ -133,6 +134,9 @@ func main() {
 	var b ui.Backend = backend{profiles: clinics[:*profiles], delay: *delay}
 	if *demo != "" {
 		b, o.Profile = demoBackend{dir: *demo}, *profile
+	}
+	if *staffName != "" {
+		o.StaffName = *staffName
 	}
 	if *tourDir != "" {
 		sizes, err := parseSizes(*sizeList)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -53,14 +55,13 @@ func tour(dir, passphrase, prefix string, sizes []fyne.Size) func(*ui.Workstatio
 				fyne.DoAndWait(func() { ws.Open(title) })
 				time.Sleep(1500 * time.Millisecond) // the screen's loads land
 				var min, got fyne.Size
-				fyne.DoAndWait(func() {
-					min, got = w.Content().MinSize(), w.Canvas().Size()
-					name := fmt.Sprintf("%s-%s-%dx%d.png", prefix, strings.ReplaceAll(strings.ToLower(title), " ", "-"), int(size.Width), int(size.Height))
-					if err := writePNG(filepath.Join(dir, name), w); err != nil {
-						fmt.Fprintln(os.Stderr, "tour:", err)
-					}
-				})
-				fmt.Printf("%-22s %4.0fx%-4.0f asks %4.0f wide, window %4.0f\n", title, size.Width, size.Height, min.Width, got.Width)
+				var page float32
+				fyne.DoAndWait(func() { min, got, page = w.Content().MinSize(), w.Canvas().Size(), ws.PageMinWidth() })
+				name := fmt.Sprintf("%s-%s-%dx%d.png", prefix, strings.ReplaceAll(strings.ToLower(title), " ", "-"), int(size.Width), int(size.Height))
+				if err := shoot(filepath.Join(dir, name), w); err != nil {
+					fmt.Fprintln(os.Stderr, "tour:", err)
+				}
+				fmt.Printf("%-20s %4.0fx%-4.0f window asks %4.0f, is %4.0f; page asks %4.0f\n", title, size.Width, size.Height, min.Width, got.Width, page)
 				if min.Width > size.Width {
 					fmt.Fprintf(os.Stderr, "tour: %s asks for %.0f px at %.0f: the window widens\n", title, min.Width, size.Width)
 				}
@@ -80,6 +81,32 @@ func waitFor(f func() bool) bool {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return false
+}
+
+// shoot writes a screenshot of the window: taken by the X server
+// (xdotool finds the window, ImageMagick's import takes it), which shows
+// what a person sees; Fyne's own capture where those tools are missing.
+func shoot(path string, w fyne.Window) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if _, err := exec.LookPath("import"); err == nil {
+		id, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Medihaven").Output()
+		if err != nil {
+			return fmt.Errorf("xdotool found no window: %w", err)
+		}
+		ids := strings.Fields(string(id))
+		if len(ids) == 0 {
+			return errors.New("xdotool found no window")
+		}
+		if out, err := exec.Command("import", "-window", ids[0], path).CombinedOutput(); err != nil {
+			return fmt.Errorf("import: %w: %s", err, out)
+		}
+		return nil
+	}
+	var err error
+	fyne.DoAndWait(func() { err = writePNG(path, w) })
+	return err
 }
 
 func writePNG(path string, w fyne.Window) error {
