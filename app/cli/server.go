@@ -58,6 +58,7 @@ func cmdServerInit(ctx context.Context, args []string, io IO) error {
 	xmppPort := fs.Int("xmpp-port", server.DefaultXMPPPort, "Prosody's client port")
 	apiPort := fs.Int("api-port", server.DefaultAPIPort, "Kubo's RPC API port")
 	swarmPort := fs.Int("swarm-port", server.DefaultSwarmPort, "Kubo's swarm port (0: any free port)")
+	deskPort := fs.Int("desk-port", server.DefaultDeskPort, "the join desk's port, where tokens' short codes resolve (0: no desk)")
 	apiAuth := fs.Bool("api-auth", true, "protect the Kubo API with a secret (false: loopback demo only)")
 	openReg := fs.Bool("open-registration", false, "let anyone make an XMPP account without an invite (loopback demo only)")
 	force := fs.Bool("force", false, "replace an existing configuration (the old one is kept aside)")
@@ -75,9 +76,12 @@ func cmdServerInit(ctx context.Context, args []string, io IO) error {
 		return err
 	}
 	o := server.Options{Domain: *domain, Dir: d, Listen: *listen, XMPPPort: *xmppPort, APIPort: *apiPort,
-		SwarmPort: *swarmPort, NoAPIAuth: !*apiAuth, OpenRegistration: *openReg, Force: *force, Now: io.Now}
+		SwarmPort: *swarmPort, DeskPort: *deskPort, NoAPIAuth: !*apiAuth, OpenRegistration: *openReg, Force: *force, Now: io.Now}
 	if *swarmPort == 0 {
 		o.SwarmPort = -1
+	}
+	if *deskPort == 0 {
+		o.DeskPort = -1
 	}
 	res, err := server.Init(ctx, o)
 	if err != nil {
@@ -104,6 +108,9 @@ func cmdServerInit(ctx context.Context, args []string, io IO) error {
 		swarm = "any free port on " + c.Listen
 	}
 	fmt.Fprintf(out, "  Kubo swarm:       %s, private network (key in %s)\n", swarm, filepath.Join(res.Dir, server.DirKubo, "swarm.key"))
+	if c.DeskPort != 0 {
+		fmt.Fprintf(out, "  Join desk:        %s (tokens' short codes resolve here)\n", c.DeskAddr())
+	}
 	fmt.Fprintf(out, "  XMPP certificate SHA-256 pin: %s\n", c.CertPin)
 	fmt.Fprintf(out, "    (also in %s; the certificate is %s, valid until %s)\n",
 		filepath.Join(res.Dir, server.FileCertPin), filepath.Join(res.Dir, server.FileCert), c.CertUntil.Format("2006-01-02"))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/medihaven/medihaven/crypto"
 	"net"
 	"os"
 	"path/filepath"
@@ -44,6 +45,7 @@ const (
 	DefaultXMPPPort  = 5222
 	DefaultAPIPort   = 5001
 	DefaultSwarmPort = 4001
+	DefaultDeskPort  = crypto.DefaultDeskPort // the join desk (desk.go)
 )
 
 // Retention and limits written into the configuration, stated once.
@@ -73,9 +75,10 @@ type Options struct {
 	// Use the server's LAN address for a clinic whose workstations are
 	// other computers.
 	Listen string
-	// Ports: 0 means the default (5222, 5001, 4001). SwarmPort -1 lets
-	// Kubo pick a free port at each start (a node nobody connects to).
-	XMPPPort, APIPort, SwarmPort int
+	// Ports: 0 means the default (5222, 5001, 4001, 5290). SwarmPort -1
+	// lets Kubo pick a free port at each start (a node nobody connects
+	// to); DeskPort -1 runs no join desk.
+	XMPPPort, APIPort, SwarmPort, DeskPort int
 	// NoAPIAuth leaves the Kubo API without a secret: loopback demo only.
 	NoAPIAuth bool
 	// OpenRegistration lets anyone create an XMPP account in-band:
@@ -99,6 +102,7 @@ type Config struct {
 	XMPPPort  int    `json:"xmpp_port"`
 	APIPort   int    `json:"api_port"`
 	SwarmPort int    `json:"swarm_port"` // 0: any free port
+	DeskPort  int    `json:"desk_port"`  // the join desk; 0: none
 	APIAuth   bool   `json:"api_auth"`
 	// OpenRegistration: in-band registration without an invite (loopback demo).
 	OpenRegistration bool `json:"open_registration"`
@@ -113,6 +117,14 @@ const configVersion = 1
 // XMPPAddr is Prosody's client address, host:port.
 func (c Config) XMPPAddr() string {
 	return net.JoinHostPort(c.Listen, strconv.Itoa(c.XMPPPort))
+}
+
+// DeskAddr is the join desk's address, host:port; "" when there is none.
+func (c Config) DeskAddr() string {
+	if c.DeskPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(c.Listen, strconv.Itoa(c.DeskPort))
 }
 
 // APIAddr is Kubo's RPC API address as a multiaddr.
@@ -195,6 +207,7 @@ func (o Options) config(now time.Time) (Config, error) {
 		XMPPPort:         o.XMPPPort,
 		APIPort:          o.APIPort,
 		SwarmPort:        o.SwarmPort,
+		DeskPort:         o.DeskPort,
 		APIAuth:          !o.NoAPIAuth,
 		OpenRegistration: o.OpenRegistration,
 		Created:          now.UTC().Truncate(time.Second),
@@ -218,6 +231,12 @@ func (o Options) config(now time.Time) (Config, error) {
 	case -1:
 		c.SwarmPort = 0
 	}
+	switch c.DeskPort {
+	case 0:
+		c.DeskPort = DefaultDeskPort
+	case -1:
+		c.DeskPort = 0
+	}
 	return c, c.check()
 }
 
@@ -233,13 +252,15 @@ func (c Config) check() error {
 		name string
 		port int
 		zero bool
-	}{{"--xmpp-port", c.XMPPPort, false}, {"--api-port", c.APIPort, false}, {"--swarm-port", c.SwarmPort, true}} {
+	}{{"--xmpp-port", c.XMPPPort, false}, {"--api-port", c.APIPort, false}, {"--swarm-port", c.SwarmPort, true},
+		{"--desk-port", c.DeskPort, true}} {
 		if p.port < 0 || p.port > 65535 || (p.port == 0 && !p.zero) {
 			return fmt.Errorf("%w: %s %d is not a TCP port", ErrInvalid, p.name, p.port)
 		}
 	}
-	if c.XMPPPort == c.APIPort || c.XMPPPort == c.SwarmPort || c.APIPort == c.SwarmPort {
-		return fmt.Errorf("%w: the XMPP, Kubo API and swarm ports must differ", ErrInvalid)
+	if c.XMPPPort == c.APIPort || c.XMPPPort == c.SwarmPort || c.APIPort == c.SwarmPort ||
+		(c.DeskPort != 0 && (c.DeskPort == c.XMPPPort || c.DeskPort == c.APIPort || c.DeskPort == c.SwarmPort)) {
+		return fmt.Errorf("%w: the XMPP, Kubo API, swarm and join desk ports must differ", ErrInvalid)
 	}
 	if !isLoopback(c.Listen) {
 		if c.OpenRegistration {

@@ -30,6 +30,8 @@
 //     collection on (it never removes pinned blocks, and workstations pin
 //     everything they put).
 //   - logs/: where Run appends each daemon's output.
+//   - desk.json (once Run's join desk takes a deposit): tokens sealed
+//     under their short codes, and their states (desk.go).
 //
 // Two loopback-demo switches exist, refused unless Listen is a loopback
 // address: OpenRegistration (anyone may create an account in-band, as
@@ -46,6 +48,11 @@
 // Making the rooms members-only needs the administrator's workstation to
 // add each admitted device's account as a member (and remove it on
 // revocation).
+//
+// Run also serves the join desk (desk.go, port 5290 unless --desk-port),
+// a small HTTP service where a registration token's short code resolves
+// to the token sealed under it, and where a newcomer learns that its
+// request was refused; only holders of the Kubo API secret may deposit.
 //
 // Run starts `prosody --config FILE -F` and `ipfs daemon --enable-gc` (Kubo
 // from RunOptions.IPFSBin, $MEDIHAVEN_IPFS_BIN or PATH), each in its own

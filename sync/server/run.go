@@ -171,6 +171,20 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			return nil, err
 		}
 	}
+	if c := cfg; c.DeskPort != 0 {
+		d, err := openDesk(dir, secret, time.Now)
+		if err == nil {
+			var l net.Listener
+			if l, err = net.Listen("tcp", c.DeskAddr()); err == nil {
+				s.wg.Add(1)
+				go func() { defer s.wg.Done(); serveDesk(sctx, d, l) }()
+			}
+		}
+		if err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("server: the join desk: %w", err)
+		}
+	}
 	s.wg.Add(2)
 	go s.keep(s.prosody)
 	go s.keep(s.kubo)
@@ -221,6 +235,9 @@ func (s *Supervisor) printAddresses() {
 	}
 	s.logf("Kubo API on %s (%s), swarm on %s, private network (pid %d)", c.APIAddr(), auth, swarm, k)
 	s.logf("XMPP certificate SHA-256 pin %s (%s)", c.CertPin, filepath.Join(s.dir, FileCertPin))
+	if c.DeskPort != 0 {
+		s.logf("join desk (tokens' short codes) on %s", c.DeskAddr())
+	}
 	if c.OpenRegistration {
 		s.logf("in-band registration is OPEN (loopback demo)")
 	}
@@ -324,7 +341,8 @@ func portsFree(c Config) error {
 		what string
 		port int
 		flag string
-	}{{"XMPP (Prosody)", c.XMPPPort, "--xmpp-port"}, {"Kubo API", c.APIPort, "--api-port"}, {"Kubo swarm", c.SwarmPort, "--swarm-port"}} {
+	}{{"XMPP (Prosody)", c.XMPPPort, "--xmpp-port"}, {"Kubo API", c.APIPort, "--api-port"}, {"Kubo swarm", c.SwarmPort, "--swarm-port"},
+		{"join desk", c.DeskPort, "--desk-port"}} {
 		if p.port == 0 {
 			continue
 		}

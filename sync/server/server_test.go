@@ -58,6 +58,7 @@ func initServer(t testing.TB, mod func(*server.Options)) server.Result {
 		XMPPPort:  freePort(t),
 		APIPort:   freePort(t),
 		SwarmPort: -1,
+		DeskPort:  freePort(t),
 		IPFSBin:   ipfsBin(t),
 	}
 	if mod != nil {

@@ -1,0 +1,289 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// The join desk is a small HTTP service the supervisor runs beside Prosody
+// and Kubo, on the same address: it is where a registration token's short
+// code resolves (crypto.ShortCode) and where a newcomer learns that its
+// request was refused. It holds only what administrators' workstations
+// deposit: each token sealed under its code's key (the desk cannot open
+// it), filed under an id derived from that key, with the token's id, its
+// expiry and its state. Writing needs the Kubo API secret (every admitted
+// workstation has it; what it writes is sealed anyway); reading needs the
+// code's id (128 bits derived from the code's key, not guessable) or the
+// token id (which is in clear envelope headers already, and tells only
+// whether the token waits, was used, revoked, refused or expired).
+//
+//	PUT /v1/code/ID    {"token": TOKENID, "expires": UNIX, "sealed": BASE64}   (bearer secret)
+//	GET /v1/code/ID    200 {"sealed": ...}; 410 {"state": "used"|"revoked"|"refused"|"expired"}; 404
+//	PUT /v1/state/TOKENID {"state": "used"|"revoked"|"refused"}                 (bearer secret)
+//	GET /v1/state/TOKENID 200 {"state": "active"|"used"|"revoked"|"refused"|"expired"}; 404
+
+// Desk limits.
+const (
+	deskMaxBody    = 8 << 10
+	deskMaxSealed  = 4 << 10
+	deskMaxEntries = 2000
+	deskMaxTTL     = 31 * 24 * time.Hour
+	deskKeepAfter  = 7 * 24 * time.Hour // how long an expired entry still answers "expired"
+	deskFile       = "desk.json"
+)
+
+// Desk states of a deposited token.
+const (
+	DeskActive  = "active"
+	DeskUsed    = "used"
+	DeskRevoked = "revoked"
+	DeskRefused = "refused"
+	DeskExpired = "expired"
+)
+
+type deskEntry struct {
+	Token   string `json:"token"`
+	Expires int64  `json:"expires"`
+	Sealed  []byte `json:"sealed,omitempty"`
+	State   string `json:"state,omitempty"` // "" while active
+}
+
+// desk serves the join desk of one server directory.
+type desk struct {
+	file   string
+	secret string // bearer secret for writes; "" asks none (loopback demo)
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*deskEntry // by code id
+}
+
+func openDesk(dir, secret string, now func() time.Time) (*desk, error) {
+	d := &desk{file: filepath.Join(dir, deskFile), secret: secret, now: now, entries: map[string]*deskEntry{}}
+	b, err := os.ReadFile(d.file)
+	if errors.Is(err, os.ErrNotExist) {
+		return d, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &d.entries)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("server: the join desk's file %s is damaged (%w): move it aside to start an empty desk", d.file, err)
+	}
+	return d, nil
+}
+
+func (d *desk) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/code/{id}", d.putCode)
+	mux.HandleFunc("GET /v1/code/{id}", d.getCode)
+	mux.HandleFunc("PUT /v1/state/{token}", d.putState)
+	mux.HandleFunc("GET /v1/state/{token}", d.getState)
+	return mux
+}
+
+func reply(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func replyError(w http.ResponseWriter, status int, msg string) {
+	reply(w, status, map[string]string{"error": msg})
+}
+
+// authorized checks the bearer secret in constant time.
+func (d *desk) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if d.secret == "" {
+		return true
+	}
+	got := r.Header.Get("Authorization")
+	if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+d.secret)) == 1 {
+		return true
+	}
+	replyError(w, http.StatusForbidden, "the join desk takes deposits only from the clinic's workstations")
+	return false
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, deskMaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		replyError(w, http.StatusBadRequest, "not a valid request")
+		return false
+	}
+	return true
+}
+
+// state is an entry's state now.
+func (d *desk) state(e *deskEntry) string {
+	switch {
+	case e.State != "":
+		return e.State
+	case d.now().Unix() >= e.Expires:
+		return DeskExpired
+	}
+	return DeskActive
+}
+
+func (d *desk) putCode(w http.ResponseWriter, r *http.Request) {
+	if !d.authorized(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	var in struct {
+		Token   string `json:"token"`
+		Expires int64  `json:"expires"`
+		Sealed  []byte `json:"sealed"`
+	}
+	if !isHex(id, 32) || !readJSON(w, r, &in) {
+		replyError(w, http.StatusBadRequest, "not a valid deposit")
+		return
+	}
+	now := d.now()
+	switch {
+	case !isHex(in.Token, 16), len(in.Sealed) == 0, len(in.Sealed) > deskMaxSealed,
+		in.Expires <= now.Unix(), in.Expires > now.Add(deskMaxTTL).Unix():
+		replyError(w, http.StatusBadRequest, "not a valid deposit")
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sweep()
+	if _, ok := d.entries[id]; ok {
+		replyError(w, http.StatusConflict, "a token is filed under this code already")
+		return
+	}
+	if len(d.entries) >= deskMaxEntries {
+		replyError(w, http.StatusInsufficientStorage, "the join desk is full; revoke unused tokens")
+		return
+	}
+	d.entries[id] = &deskEntry{Token: in.Token, Expires: in.Expires, Sealed: in.Sealed}
+	if err := d.save(); err != nil {
+		delete(d.entries, id)
+		replyError(w, http.StatusInternalServerError, "the join desk cannot keep it")
+		return
+	}
+	reply(w, http.StatusCreated, map[string]string{"state": DeskActive})
+}
+
+func (d *desk) getCode(w http.ResponseWriter, r *http.Request) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.entries[r.PathValue("id")]
+	if !ok {
+		replyError(w, http.StatusNotFound, "no token is filed under this code")
+		return
+	}
+	if st := d.state(e); st != DeskActive {
+		reply(w, http.StatusGone, map[string]string{"state": st})
+		return
+	}
+	reply(w, http.StatusOK, map[string][]byte{"sealed": e.Sealed})
+}
+
+func (d *desk) putState(w http.ResponseWriter, r *http.Request) {
+	if !d.authorized(w, r) {
+		return
+	}
+	var in struct {
+		State string `json:"state"`
+	}
+	if !readJSON(w, r, &in) {
+		return
+	}
+	if in.State != DeskUsed && in.State != DeskRevoked && in.State != DeskRefused {
+		replyError(w, http.StatusBadRequest, "not a state a token can be put in")
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	found := false
+	for _, e := range d.entries {
+		if e.Token == r.PathValue("token") {
+			e.State, e.Sealed, found = in.State, nil, true
+		}
+	}
+	if !found {
+		replyError(w, http.StatusNotFound, "no token with this id was deposited")
+		return
+	}
+	if err := d.save(); err != nil {
+		replyError(w, http.StatusInternalServerError, "the join desk cannot keep it")
+		return
+	}
+	reply(w, http.StatusOK, map[string]string{"state": in.State})
+}
+
+func (d *desk) getState(w http.ResponseWriter, r *http.Request) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, e := range d.entries {
+		if e.Token == r.PathValue("token") {
+			reply(w, http.StatusOK, map[string]string{"state": d.state(e)})
+			return
+		}
+	}
+	replyError(w, http.StatusNotFound, "no token with this id was deposited")
+}
+
+// sweep forgets entries expired for longer than deskKeepAfter. Callers
+// hold d.mu.
+func (d *desk) sweep() {
+	limit := d.now().Add(-deskKeepAfter).Unix()
+	for id, e := range d.entries {
+		if e.Expires < limit {
+			delete(d.entries, id)
+		}
+	}
+}
+
+// save writes the entries atomically, readable by the server's user only.
+// Callers hold d.mu.
+func (d *desk) save() error {
+	b, err := json.Marshal(d.entries)
+	if err != nil {
+		return err
+	}
+	tmp := d.file + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, d.file)
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// serveDesk runs the join desk on addr until ctx ends.
+func serveDesk(ctx context.Context, d *desk, l net.Listener) {
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	_ = srv.Serve(l) // ends with ErrServerClosed at shutdown
+}
