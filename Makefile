@@ -169,6 +169,20 @@ bench: deps
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
 	$(GO_CACHES) dbus-run-session -- go test -run='^$$' -bench=. -benchmem -count=1 ./...
 
+# bench-scale (issue 17, not part of make test): a clinic-decade on replicas
+# (seeding, profile bytes, search, a newcomer's apply, a 10,000-event
+# catch-up), then a newcomer's join over a real Kubo and Prosody.
+SCALE_PATIENTS ?= 100000
+SCALE_VISITS ?= 9
+SCALEHOME := $(RUNDIR)/scalehome
+bench-scale: deps
+	go run ./app/cli/benchscale -patients $(SCALE_PATIENTS) -visits $(SCALE_VISITS)
+	@rm -rf $(SCALEHOME); mkdir -p $(SCALEHOME)/{config,data,cache,runtime}; chmod 700 $(SCALEHOME)/runtime
+	HOME=$(SCALEHOME) XDG_CONFIG_HOME=$(SCALEHOME)/config XDG_DATA_HOME=$(SCALEHOME)/data \
+	XDG_CACHE_HOME=$(SCALEHOME)/cache XDG_RUNTIME_DIR=$(SCALEHOME)/runtime \
+	MEDIHAVEN_BENCH_JOIN=$(SCALE_PATIENTS) MEDIHAVEN_BENCH_VISITS=1 \
+	$(GO_CACHES) dbus-run-session -- go test -run TestJoinOverTheNetwork -count=1 -timeout 120m -v ./app/cli/benchscale
+
 clean:
 	rm -rf bin .run dist
 

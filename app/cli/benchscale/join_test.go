@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+	"github.com/medihaven/medihaven/sync/synctest"
+)
+
+// station runs a workstation's network sync.
+type station struct{ w *ws }
+
+func (s station) Replica() (*replica.Replica, error) { return s.w.r, nil }
+func (s station) Upkeep(context.Context) error       { return nil }
+func (s station) XMPPPassword(context.Context) (string, error) {
+	return "pw-" + s.w.r.Device(), nil
+}
+
+// TestJoinOverTheNetwork times issue 17's join: a clinic of
+// MEDIHAVEN_BENCH_JOIN patients (each with MEDIHAVEN_BENCH_VISITS
+// appointments, default 1) has pushed everything to a real Kubo and
+// announced it in a real Prosody's sync room; a new receptionist, admitted
+// and granted before it starts (as the clinic side does in about a
+// second), joins: how long until search works, and until everything is
+// applied. `make bench-scale` runs it; without the variable it is skipped.
+func TestJoinOverTheNetwork(t *testing.T) {
+	patients, _ := strconv.Atoi(os.Getenv("MEDIHAVEN_BENCH_JOIN"))
+	if patients <= 0 {
+		t.Skip("set MEDIHAVEN_BENCH_JOIN to a number of patients (make bench-scale)")
+	}
+	visits := 1
+	if v, err := strconv.Atoi(os.Getenv("MEDIHAVEN_BENCH_VISITS")); err == nil {
+		visits = v
+	}
+	ctx := context.Background()
+	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
+	cfg := netsync.Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	dir := t.TempDir()
+	c, err := newClinic(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	events, err := seed(ctx, c, patients, visits, rand.New(rand.NewPCG(1, 42)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("seeded %d events in %s", events, time.Since(start).Round(time.Second))
+	newcomer, err := open(ctx, dir, "newcomer", c.newID, c.id, c.admin.r.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admit(ctx, c, newcomer); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	var clinic []*netsync.Syncer
+	for _, w := range []*ws{c.admin, c.doc, c.desk} {
+		y, err := netsync.Start(ctx, cfg, station{w}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer y.Stop()
+		clinic = append(clinic, y)
+	}
+	for _, y := range clinic {
+		waitUntil(t, "the clinic's envelopes pushed", 30*time.Minute, func() bool {
+			st := y.Status()
+			return st.Waiting == 0 && st.Announced > 0
+		})
+	}
+	t.Logf("the clinic pushed its envelopes to Kubo in %s", time.Since(start).Round(time.Second))
+	_, rss0 := rssKB()
+	start = time.Now()
+	y, err := netsync.Start(ctx, cfg, station{newcomer}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer y.Stop()
+	probe := records.QueryTerms(family[0] + " " + given[0])
+	var usable time.Duration
+	top := func(w *ws) uint64 {
+		var n uint64
+		_ = w.db.View(ctx, func(tx *store.Tx) error {
+			e, err := tx.Heads(ctx)
+			for _, h := range e {
+				if h.Device == c.desk.r.Device() {
+					n = h.Seq
+				}
+			}
+			return err
+		})
+		return n
+	}
+	want := top(c.desk)
+	waitUntil(t, "the newcomer applies the clinic", 60*time.Minute, func() bool {
+		if usable == 0 && newcomer.r.Holds(roles.FrontDesk) {
+			if found, _, err := newcomer.r.Find(ctx, roles.FrontDesk, "", 12, probe...); err == nil && len(found) > 0 {
+				usable = time.Since(start)
+			}
+		}
+		return top(newcomer) == want && usable > 0
+	})
+	done := time.Since(start)
+	waitUntil(t, "the newcomer's sync idle", time.Minute, func() bool { st := y.Status(); return !st.CatchingUp && st.Behind == 0 })
+	_, rss1 := rssKB()
+	cn := y.Counts()
+	t.Logf("join of %d patients, %d events: search works after %s, everything applied after %s (%.0f envelopes/s); counts %+v; process peak RSS %d -> %d MB",
+		patients, events, usable.Round(100*time.Millisecond), done.Round(100*time.Millisecond), float64(cn.New)/done.Seconds(), cn, rss0>>10, rss1>>10)
+	if ps := y.Problems(); len(ps) > 0 {
+		t.Logf("%d problems, first %s", len(ps), ps[0])
+	}
+	if cn.Handed != cn.New || cn.Skipped > 0 {
+		t.Errorf("envelopes handed to the replica again: %+v", cn)
+	}
+}
+
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

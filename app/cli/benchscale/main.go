@@ -1,0 +1,401 @@
+// Command benchscale seeds a clinic on replicas alone (no window, no
+// network) with the demo's repeating name distribution and measures what
+// issue 17 asks of a clinic-decade: seeding rate, profile bytes per
+// patient, name search percentiles, and the rate at which a new
+// receptionist workstation applies the clinic's envelopes (its join,
+// without the network), and a catch-up of 10,000 events.
+//
+//	go run ./app/cli/benchscale -patients 100000 -visits 9
+//
+// `make bench-scale` runs it. It writes only under -dir (a temporary
+// folder by default, removed at the end).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// The demo's names (app/cli/demo.go): 40 family names and 40 given names,
+// so at 100,000 patients each family name is shared by 2,500 of them and
+// each family+given pair by about 60, as names repeat in a real town.
+var (
+	given   = []string{"Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Mateo", "Isabella", "Lucas", "Mia", "Levi", "Amelia", "Ezra", "Harper", "Asher", "Evelyn", "Leo", "Luna", "Kai", "Zoe", "Omar", "Priya", "Chen", "Fatima", "Ivan", "Aiko", "Kofi", "Ingrid", "Tomás", "Yara", "Ravi", "Nadia", "Hugo", "Leila", "Mikael", "Sara", "Diego", "Hana", "Felix"}
+	family  = []string{"Smith", "Johnson", "Garcia", "Brown", "Martinez", "Nguyen", "Kim", "Patel", "Müller", "Rossi", "Kowalski", "Okafor", "Haddad", "Silva", "Andersen", "Dubois", "Novak", "Tanaka", "Ivanova", "O'Brien", "Fischer", "Moreau", "Costa", "Jensen", "Yilmaz", "Khan", "Santos", "Schmidt", "Lopez", "Wright", "Hughes", "Kaur", "Nakamura", "Petrov", "Hoffmann", "Bianchi", "Larsen", "Mendes", "Abebe", "Ferreira"}
+	reasons = []string{"Follow-up", "Annual check-up", "Cough and fever", "Blood pressure review", "Back pain", "Vaccination", "Medication review"}
+)
+
+func main() {
+	patients := flag.Int("patients", 100000, "patients to register")
+	visits := flag.Int("visits", 9, "appointments per patient over ten years")
+	rounds := flag.Int("rounds", 300, "searches per measure")
+	dir := flag.String("dir", "", "folder for the profiles (default: a temporary one, removed)")
+	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	flag.Parse()
+	if *cpu != "" {
+		f, err := os.Create(*cpu)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchscale:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(context.Background(), *patients, *visits, *rounds, *dir); err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "benchscale:", err)
+		os.Exit(1)
+	}
+}
+
+// ws is one workstation: a replica on its own profile database.
+type ws struct {
+	r    *replica.Replica
+	db   *store.DB
+	path string
+}
+
+func open(ctx context.Context, dir, name string, id *crypto.Identity, clinic string, anchors ...string) (*ws, error) {
+	path := filepath.Join(dir, name+".db")
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := crypto.NewDeviceKey()
+	if err != nil {
+		return nil, err
+	}
+	r, err := replica.Open(ctx, replica.Params{DB: db, Device: crypto.NewEventID(), Identity: id, DeviceKey: dk, Clinic: clinic,
+		Anchors: anchors, Index: records.IndexTerms})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.PublishKey(ctx); err != nil {
+		return nil, err
+	}
+	return &ws{r: r, db: db, path: path}, nil
+}
+
+// send applies the envelopes of from's own chain that to lacks, in
+// chunks as a catch-up does, and returns how many and how long.
+func send(ctx context.Context, from, to *ws) (int, time.Duration, error) {
+	var seq uint64
+	heads, err := to.r.Heads(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, h := range heads {
+		if h.Device == from.r.Device() {
+			seq = h.Seq
+		}
+	}
+	start, n := time.Now(), 0
+	for {
+		raws, err := from.r.EnvelopesAfter(ctx, from.r.Device(), seq, 5000)
+		if err != nil || len(raws) == 0 {
+			return n, time.Since(start), err
+		}
+		if _, err := to.r.Apply(ctx, raws); err != nil {
+			return n, time.Since(start), err
+		}
+		n += len(raws)
+		seq += uint64(len(raws))
+	}
+}
+
+func exchange(ctx context.Context, all ...*ws) error {
+	for _, a := range all {
+		for _, b := range all {
+			if a != b {
+				if _, _, err := send(ctx, a, b); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func member(ctx context.Context, by *ws, fp, name string, role roles.Role) error {
+	f, err := replica.F(map[string]any{"name": name, "role": role, "status": replica.StatusActive})
+	if err != nil {
+		return err
+	}
+	_, err = by.r.Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: f})
+	return err
+}
+
+func grant(ctx context.Context, by *ws, scope roles.Scope, to string) error {
+	k, ok := by.r.Key(scope)
+	if !ok {
+		return fmt.Errorf("no %s key to grant", scope)
+	}
+	_, err := by.r.Grant(ctx, k, to)
+	return err
+}
+
+// clinic is an administrator, a receptionist, a physician, and a newcomer
+// receptionist admitted after the seeding.
+type clinic struct {
+	admin, desk, doc *ws
+	deskID, newID    *crypto.Identity
+	id               string
+}
+
+var names = []string{"Alex Morgan", "Rosa Delgado", "Dr. Amara Okafor", "Nia Newcomer"}
+
+func newClinic(ctx context.Context, dir string) (*clinic, error) {
+	ids := make([]*crypto.Identity, 4)
+	for i, n := range names {
+		id, err := crypto.GenerateIdentity(n)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	c := &clinic{id: ids[0].Fingerprint()[:32], deskID: ids[1], newID: ids[3]}
+	var err error
+	if c.admin, err = open(ctx, dir, "admin", ids[0], c.id); err != nil {
+		return nil, err
+	}
+	for _, s := range []roles.Scope{roles.Directory, roles.Admin} {
+		if _, err := c.admin.r.NewEpoch(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := member(ctx, c.admin, ids[0].Fingerprint(), "Alex Morgan", roles.Administrator); err != nil {
+		return nil, err
+	}
+	if c.desk, err = open(ctx, dir, "reception", ids[1], c.id, ids[0].Fingerprint()); err != nil {
+		return nil, err
+	}
+	if c.doc, err = open(ctx, dir, "physician", ids[2], c.id, ids[0].Fingerprint()); err != nil {
+		return nil, err
+	}
+	if err := exchange(ctx, c.admin, c.desk, c.doc); err != nil {
+		return nil, err
+	}
+	for i, role := range []roles.Role{roles.Receptionist, roles.Physician} {
+		if err := member(ctx, c.admin, ids[i+1].Fingerprint(), names[i+1], role); err != nil {
+			return nil, err
+		}
+		if err := grant(ctx, c.admin, roles.Directory, ids[i+1].Fingerprint()); err != nil {
+			return nil, err
+		}
+	}
+	if err := exchange(ctx, c.admin, c.desk, c.doc); err != nil {
+		return nil, err
+	}
+	for _, s := range []roles.Scope{roles.FrontDesk, roles.Clinical} {
+		if _, err := c.doc.r.NewEpoch(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	if err := grant(ctx, c.doc, roles.FrontDesk, ids[1].Fingerprint()); err != nil {
+		return nil, err
+	}
+	return c, exchange(ctx, c.admin, c.desk, c.doc)
+}
+
+// seed registers n patients and books visits appointments for each over
+// ten years, a batch of 2,000 events per transaction; it returns the
+// events written.
+func seed(ctx context.Context, c *clinic, n, visits int, rng *rand.Rand) (int, error) {
+	physician := c.doc.r.Fingerprint()
+	decade := time.Now().AddDate(-10, 0, 0).Truncate(24 * time.Hour)
+	events := 0
+	b := c.desk.r.Batch()
+	flush := func() error {
+		if b.Len() == 0 {
+			return nil
+		}
+		envs, err := b.Commit(ctx)
+		events += len(envs)
+		b = c.desk.r.Batch()
+		return err
+	}
+	for i := range n {
+		p := records.Patient{ID: crypto.NewEventID(), MRN: fmt.Sprintf("MH%07d", i+1),
+			Family: family[rng.IntN(len(family))], Given: given[rng.IntN(len(given))],
+			Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
+			Sex:   []string{"female", "male"}[rng.IntN(2)], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000))}
+		f, err := p.Fields()
+		if err != nil {
+			return events, err
+		}
+		b.Append(replica.Change{Entity: p.ID, Kind: records.KindPatient, Scope: roles.FrontDesk, Fields: f})
+		for range visits {
+			start := decade.Add(time.Duration(rng.IntN(3650*24*4)) * 15 * time.Minute)
+			a := records.Appointment{Patient: p.ID, Physician: physician, Start: start, Minutes: 15,
+				Reason: reasons[rng.IntN(len(reasons))], Status: "booked"}
+			f, err := a.Fields()
+			if err != nil {
+				return events, err
+			}
+			b.Append(replica.Change{Entity: crypto.NewEventID(), Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
+		}
+		if b.Len() >= 2000 {
+			if err := flush(); err != nil {
+				return events, err
+			}
+		}
+	}
+	return events, flush()
+}
+
+// admit admits and grants the newcomer on the clinic's workstations, as
+// their upkeep does when its request arrives.
+func admit(ctx context.Context, c *clinic, newcomer *ws) error {
+	for _, to := range []*ws{c.admin, c.desk} {
+		if _, _, err := send(ctx, newcomer, to); err != nil {
+			return err
+		}
+	}
+	if err := member(ctx, c.admin, c.newID.Fingerprint(), names[3], roles.Receptionist); err != nil {
+		return err
+	}
+	if err := grant(ctx, c.admin, roles.Directory, c.newID.Fingerprint()); err != nil {
+		return err
+	}
+	if _, _, err := send(ctx, c.admin, c.desk); err != nil {
+		return err
+	}
+	return grant(ctx, c.desk, roles.FrontDesk, c.newID.Fingerprint())
+}
+
+// percentiles returns p50 and p99 of ds.
+func percentiles(ds []time.Duration) (time.Duration, time.Duration) {
+	slices.Sort(ds)
+	return ds[len(ds)/2], ds[len(ds)*99/100]
+}
+
+func search(ctx context.Context, s *ws, rounds int, query func(*rand.Rand) string) (p50, p99 time.Duration, found int, err error) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	ds := make([]time.Duration, 0, rounds)
+	for range rounds {
+		terms := records.QueryTerms(query(rng))
+		start := time.Now()
+		got, _, err := s.r.Find(ctx, roles.FrontDesk, "", 50, terms...)
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		ds = append(ds, time.Since(start))
+		found += len(got)
+	}
+	p50, p99 = percentiles(ds)
+	return p50, p99, found / rounds, nil
+}
+
+// rssKB returns this process's resident memory now and at its peak, in KB.
+func rssKB() (now, peak int) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		fmt.Sscanf(line, "VmRSS: %d kB", &now)  //nolint:errcheck // other lines do not match
+		fmt.Sscanf(line, "VmHWM: %d kB", &peak) //nolint:errcheck
+	}
+	return now, peak
+}
+
+func run(ctx context.Context, patients, visits, rounds int, dir string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "benchscale-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("benchscale: %d patients, %d visits each, %s, %d CPUs, %s, %s\n", patients, visits, runtime.GOOS+"/"+runtime.GOARCH,
+		runtime.NumCPU(), host, time.Now().UTC().Format(time.RFC3339))
+	c, err := newClinic(ctx, dir)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	events, err := seed(ctx, c, patients, visits, rand.New(rand.NewPCG(1, 42)))
+	if err != nil {
+		return err
+	}
+	seeding := time.Since(start)
+	row := func(what, value, goal string) { fmt.Printf("| %s | %s | %s |\n", what, value, goal) }
+	fmt.Println("| measure | value | goal |\n|---|---|---|")
+	row("seeding (reception's workstation)", fmt.Sprintf("%d events in %s (%.0f/s)", events, seeding.Round(time.Second), float64(events)/seeding.Seconds()), "clinic-decade ≤ 10 min")
+	size, err := c.desk.db.Size(ctx)
+	if err != nil {
+		return err
+	}
+	row("profile on disk, reception", fmt.Sprintf("%.2f KB per patient, %.0f bytes per event (%d MB)", float64(size)/float64(patients)/1024,
+		float64(size)/float64(events), size>>20), "≤ 2.5 KB per patient")
+	for _, m := range []struct {
+		what  string
+		query func(*rand.Rand) string
+		goal  string
+	}{
+		{"name search, surname + given name", func(r *rand.Rand) string {
+			return family[r.IntN(len(family))] + " " + given[r.IntN(len(given))]
+		}, "p99 ≤ 10 ms"},
+		{"3-letter surname prefix", func(r *rand.Rand) string { return family[r.IntN(len(family))][:3] }, "p99 ≤ 5 ms"},
+	} {
+		p50, p99, found, err := search(ctx, c.desk, rounds, m.query)
+		if err != nil {
+			return err
+		}
+		row(m.what, fmt.Sprintf("p50 %s, p99 %s (%d found per search, first page of 50)", p50.Round(10*time.Microsecond), p99.Round(10*time.Microsecond), found), m.goal)
+	}
+	// A new receptionist: admitted and granted, then catches up with
+	// everything, as the network would hand it over.
+	newcomer, err := open(ctx, dir, "newcomer", c.newID, c.id, c.admin.r.Fingerprint())
+	if err != nil {
+		return err
+	}
+	if err := admit(ctx, c, newcomer); err != nil {
+		return err
+	}
+	start = time.Now()
+	total := 0
+	for _, from := range []*ws{c.admin, c.doc, c.desk} {
+		n, _, err := send(ctx, from, newcomer)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	join := time.Since(start)
+	if !newcomer.r.Holds(roles.FrontDesk) {
+		return fmt.Errorf("the newcomer was not granted the front desk")
+	}
+	row("new receptionist applies the clinic (replica only, no network)", fmt.Sprintf("%d envelopes in %s (%.0f/s)", total, join.Round(100*time.Millisecond), float64(total)/join.Seconds()), "join ≤ 60 s, ≥ 10,000/s")
+	// Catch-up: 10,000 new events on reception, applied by the newcomer.
+	if _, err := seed(ctx, c, 1000, 9, rand.New(rand.NewPCG(3, 3))); err != nil {
+		return err
+	}
+	n, took, err := send(ctx, c.desk, newcomer)
+	if err != nil {
+		return err
+	}
+	row("catch-up of 10,000 events (replica only)", fmt.Sprintf("%d in %s (%.0f/s)", n, took.Round(10*time.Millisecond), float64(n)/took.Seconds()), "≤ 2.5 s")
+	_, peak := rssKB()
+	row("peak RSS of this process (five workstations)", fmt.Sprintf("%d MB", peak>>10), "≤ 150 MB per workstation")
+	return nil
+}
