@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,7 +155,11 @@ func (s *Session) Approve(ctx context.Context, fp, code string) error {
 		if a.Err != nil && !errors.Is(a.Err, ErrNeedsApproval) {
 			return a.Err
 		}
-		return s.writeAdmission(ctx, r, e, t, req)
+		if err := s.writeAdmission(ctx, r, e, t, req); err != nil {
+			return err
+		}
+		s.tellDesk(ctx, t.ID, deskUsed)
+		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrNoRequest, short(fp))
 }
@@ -167,7 +172,11 @@ func (s *Session) Refuse(ctx context.Context, fp string) error {
 	if err != nil {
 		return err
 	}
-	return s.RevokeToken(ctx, j.Token)
+	if err := s.RevokeToken(ctx, j.Token); err != nil {
+		return err
+	}
+	s.tellDesk(ctx, j.Token, deskRefused)
+	return nil
 }
 
 func (s *Session) waitingFrom(ctx context.Context, fp string) (Joiner, error) {
@@ -215,25 +224,34 @@ type JoinStatus struct {
 // secrets.
 const secretJoinCode = "join/code"
 
-// keepJoinCode keeps the comparison code of this newcomer's request.
+// joinRecord is what a newcomer's workstation keeps of its request.
+type joinRecord struct {
+	Code  string `json:"code"`
+	Token string `json:"token"`
+}
+
+// keepJoinCode keeps the comparison code and token id of this newcomer's
+// request.
 func (s *Session) keepJoinCode(ctx context.Context, t crypto.Token) error {
-	code := ComparisonCode(t.Secret[:], t.ID, s.rep.Fingerprint())
-	sealed, err := s.deviceKey().Seal([]byte(code), []byte(secretJoinCode))
+	b, err := json.Marshal(joinRecord{Code: ComparisonCode(t.Secret[:], t.ID, s.rep.Fingerprint()), Token: t.ID})
+	if err != nil {
+		return err
+	}
+	sealed, err := s.deviceKey().Seal(b, []byte(secretJoinCode))
 	if err != nil {
 		return err
 	}
 	return s.rep.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretJoinCode, sealed) })
 }
 
-// ComparisonCode returns the code this newcomer's screen shows for its
-// request; "" for a workstation that did not join with a token (the
-// founder's).
-func (s *Session) ComparisonCode(ctx context.Context) (string, error) {
+// joinRecord reads what keepJoinCode kept; zero for a workstation that did
+// not join with a token (the founder's).
+func (s *Session) joinRecord(ctx context.Context) (joinRecord, error) {
+	var rec joinRecord
 	r, err := s.live()
 	if err != nil {
-		return "", err
+		return rec, err
 	}
-	var code []byte
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		sealed, err := tx.Secret(ctx, secretJoinCode)
 		if errors.Is(err, store.ErrNotFound) {
@@ -242,10 +260,21 @@ func (s *Session) ComparisonCode(ctx context.Context) (string, error) {
 		if err != nil {
 			return err
 		}
-		code, err = s.deviceKey().Open(sealed, []byte(secretJoinCode))
-		return err
+		plain, err := s.deviceKey().Open(sealed, []byte(secretJoinCode))
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(plain, &rec)
 	})
-	return string(code), err
+	return rec, err
+}
+
+// ComparisonCode returns the code this newcomer's screen shows for its
+// request ("123 456"); "" for a workstation that did not join with a
+// token (the founder's).
+func (s *Session) ComparisonCode(ctx context.Context) (string, error) {
+	rec, err := s.joinRecord(ctx)
+	return rec.Code, err
 }
 
 // JoinStatus says whether this workstation's request to join was approved.
@@ -254,15 +283,20 @@ func (s *Session) JoinStatus(ctx context.Context) (JoinStatus, error) {
 	if err != nil {
 		return JoinStatus{}, err
 	}
-	code, err := s.ComparisonCode(ctx)
+	rec, err := s.joinRecord(ctx)
 	if err != nil {
 		return JoinStatus{}, err
 	}
-	st := JoinStatus{Code: code}
+	st := JoinStatus{Code: rec.Code}
 	m, ok := r.Member(r.Fingerprint())
 	switch {
 	case !ok:
 		st.State = JoinWaiting
+		if rec.Token != "" {
+			// The clinic's join desk knows whether the token was refused,
+			// revoked or ran out; the directory cannot say before admission.
+			st.State, st.Reason = s.deskVerdict(ctx, rec.Token)
+		}
 	case m.Revoked():
 		st.State = JoinRefused
 		st.Reason = "Your access to this clinic was revoked: speak to your administrator."

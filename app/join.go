@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/store"
@@ -32,8 +33,9 @@ var (
 // joinTimeout bounds each network check of Join.
 const joinTimeout = 20 * time.Second
 
-// Join redeems a registration token on a new workstation, as Redeem does,
-// and when the token names the clinic's servers it checks them before it
+// Join redeems a registration token on a new workstation, as Redeem does
+// (the whole token, or its short code, which it resolves at the clinic's
+// join desk), and when the token names the clinic's servers it checks them before it
 // keeps anything: the Kubo node answers to the token's API secret, and the
 // XMPP server (with the pinned certificate) makes this workstation's
 // account with the token's one-time invite. The account's password is
@@ -44,14 +46,14 @@ const joinTimeout = 20 * time.Second
 // do not answer (ErrServersUnreachable) or refuse (ErrServersRefused).
 func Join(ctx context.Context, env Env, r Redemption) (*Session, error) {
 	env = env.defaults()
-	t, err := ParseToken(r.Token, env.Now)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := checkName("name", r.Name); err != nil {
 		return nil, err
 	}
 	if err := checkPassphrase(r.Passphrase); err != nil {
+		return nil, err
+	}
+	t, err := joinToken(ctx, r.Token, env.Now)
+	if err != nil {
 		return nil, err
 	}
 	v := tokenServers(t)
@@ -66,6 +68,20 @@ func Join(ctx context.Context, env Env, r Redemption) (*Session, error) {
 		}
 		return s.registerAccount(ctx, v, t.Invite)
 	})
+}
+
+// joinToken reads a token as the newcomer gave it: a short code is
+// resolved at the clinic's join desk, a whole token parsed; either is
+// then checked for its role and expiry.
+func joinToken(ctx context.Context, text string, now func() time.Time) (crypto.Token, error) {
+	if !crypto.IsShortCode(text) {
+		return ParseToken(text, now)
+	}
+	t, err := resolveShortCode(ctx, text)
+	if err != nil {
+		return crypto.Token{}, err
+	}
+	return ParseToken(t.String(), now)
 }
 
 // config is the sync configuration of v, false when v names no servers.

@@ -91,7 +91,14 @@ func TestJoinARealClinic(t *testing.T) {
 	if tok.Invite == "" || tok.IPFSSecret == "" || len(tok.XMPPCertPin) != 64 || tok.OpenRegistration {
 		t.Fatalf("the token carries invite %q, secret %q, pin %q, open %v", tok.Invite, tok.IPFSSecret, tok.XMPPCertPin, tok.OpenRegistration)
 	}
-	doc, err := Join(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "doc"), Token: tok.String(), Name: "Dr Nora Newcomer",
+	code, err := c.admin.Deposit(ctx, tok)
+	if err != nil {
+		t.Fatalf("Deposit: %v", err)
+	}
+	t.Logf("short code %s", code)
+	// Read over the phone: lower case, spaces for dashes.
+	spoken := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+	doc, err := Join(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "doc"), Token: spoken, Name: "Dr Nora Newcomer",
 		Passphrase: []byte(testPass)})
 	if err != nil {
 		t.Fatalf("Join: %v", err)
@@ -140,6 +147,48 @@ func TestJoinARealClinic(t *testing.T) {
 	if w, _ := c.admin.Waiting(ctx); len(w) != 0 {
 		t.Errorf("still waiting after approval: %+v", w)
 	}
+	if _, err := joinToken(ctx, code, time.Now); !errors.Is(err, ErrTokenUsed) {
+		t.Errorf("the short code of a used token: %v, want ErrTokenUsed", err)
+	}
+
+	// A request the administrator refuses: the newcomer's screen says so,
+	// and the code resolves no more.
+	tok, err = c.admin.IssueToken(ctx, roles.Receptionist, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err = c.admin.Deposit(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd, err := Join(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "odd"), Token: code, Name: "Oddly Unexpected",
+		Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { odd.Close() })
+	c.start(t, odd)
+	waitFor(t, "the second request waiting", 30*time.Second, func() bool {
+		w, err := c.admin.Waiting(ctx)
+		if err != nil || len(w) != 1 {
+			return false
+		}
+		j = w[0]
+		return true
+	})
+	if err := c.admin.Refuse(ctx, j.Fingerprint); err != nil {
+		t.Fatalf("Refuse: %v", err)
+	}
+	st, err = odd.JoinStatus(ctx)
+	if err != nil || st.State != JoinRefused || !strings.Contains(st.Reason, "refused") {
+		t.Errorf("the refused newcomer's status: %+v, %v", st, err)
+	}
+	if _, err := joinToken(ctx, code, time.Now); !errors.Is(err, ErrTokenRevoked) {
+		t.Errorf("the short code of a refused token: %v, want ErrTokenRevoked", err)
+	}
+	if w, _ := c.admin.Waiting(ctx); len(w) != 0 {
+		t.Errorf("still waiting after refusal: %+v", w)
+	}
 }
 
 func mustReplica(t *testing.T, s *Session) *replica.Replica {
@@ -171,13 +220,31 @@ func TestJoinRefusesBadTokens(t *testing.T) {
 	}
 	first.Close()
 	closed := synctest.UnusedAddr(t)
+	deposit := func(tok crypto.Token) string {
+		code, err := c.admin.Deposit(ctx, tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
+	revoked := func(tok crypto.Token) string {
+		code := deposit(tok)
+		if err := c.admin.RevokeToken(ctx, tok.ID); err != nil {
+			t.Fatal(err)
+		}
+		return code
+	}
 	cases := map[string]struct {
 		token string
 		want  error
 		words string
 	}{
-		"typo": {strings.Replace(issue().String(), "A", "B", 1), ErrTokenMalformed, "mistyped"},
-		"used": {used.String(), ErrTokenUsed, "used already"},
+		"typo":                          {strings.Replace(issue().String(), "A", "B", 1), ErrTokenMalformed, "mistyped"},
+		"short code typo":               {mistype(t, deposit(issue())), ErrTokenMalformed, "mistyped"},
+		"short code never deposited":    {neverDeposited(t, c.servers.Servers.Desk), ErrTokenUnknown, "no token waits"},
+		"short code of a revoked token": {revoked(issue()), ErrTokenRevoked, "new one"},
+		"join desk unreachable":         {neverDeposited(t, closed), ErrServersUnreachable, "does not answer"},
+		"used":                          {used.String(), ErrTokenUsed, "used already"},
 		"another clinic's server": {edit(issue(), func(t *crypto.Token) { t.XMPPCertPin = strings.Repeat("ab", 32) }),
 			ErrTokenClinic, "not the one the token names"},
 		"wrong API secret": {edit(issue(), func(t *crypto.Token) { t.IPFSSecret = strings.Repeat("0", 64) }),
@@ -213,6 +280,30 @@ func TestJoinRefusesBadTokens(t *testing.T) {
 func edit(t crypto.Token, f func(*crypto.Token)) string {
 	f(&t)
 	return t.String()
+}
+
+// mistype changes one character of a short code.
+func mistype(t *testing.T, code string) string {
+	t.Helper()
+	b := []byte(code)
+	i := len(b) - 3
+	if b[i] == 'A' {
+		b[i] = 'C'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}
+
+// neverDeposited is a well-formed short code for the desk at addr under
+// which nothing was deposited.
+func neverDeposited(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := crypto.NewShortCode(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.String()
 }
 
 func portOf(addr string) string {

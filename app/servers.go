@@ -34,10 +34,10 @@ type LocalSetup struct {
 	// when Dir holds no configuration yet.
 	Domain string
 	// Listen is the address other workstations reach this computer on
-	// ("" means 127.0.0.1: this computer only). XMPPPort and APIPort: 0
-	// means the defaults.
-	Listen            string
-	XMPPPort, APIPort int
+	// ("" means 127.0.0.1: this computer only).
+	Listen string
+	// Ports: 0 means the defaults (5222, 5001, 5290).
+	XMPPPort, APIPort, DeskPort int
 	// IPFSBin is the Kubo binary ("" means $MEDIHAVEN_IPFS_BIN or PATH).
 	IPFSBin string
 	// Out receives the supervisor's status lines; nil discards them.
@@ -58,7 +58,7 @@ func StartLocalServers(ctx context.Context, o LocalSetup) (*LocalServers, error)
 	}
 	if _, err := server.Load(dir); errors.Is(err, server.ErrNoConfig) {
 		_, err = server.Init(ctx, server.Options{Domain: o.Domain, Dir: dir, Listen: o.Listen, XMPPPort: o.XMPPPort,
-			APIPort: o.APIPort, SwarmPort: -1, IPFSBin: o.IPFSBin})
+			APIPort: o.APIPort, DeskPort: o.DeskPort, SwarmPort: -1, IPFSBin: o.IPFSBin})
 		if err != nil {
 			return nil, fmt.Errorf("the clinic's servers: %w", err)
 		}
@@ -96,6 +96,6 @@ func ServersOf(dir string) (Servers, error) {
 	if err != nil {
 		return Servers{}, err
 	}
-	return Servers{IPFS: c.APIAddr(), IPFSSecret: secret, XMPP: c.XMPPAddr(), Domain: c.Domain, XMPPCertPin: c.CertPin,
+	return Servers{IPFS: c.APIAddr(), IPFSSecret: secret, XMPP: c.XMPPAddr(), Domain: c.Domain, Desk: c.DeskAddr(), XMPPCertPin: c.CertPin,
 		OpenRegistration: c.OpenRegistration, InviteOnly: !c.OpenRegistration}, nil
 }

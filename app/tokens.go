@@ -168,6 +168,9 @@ func (s *Session) RevokeToken(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = r.Append(ctx, replica.Change{Entity: id, Kind: records.KindToken, Scope: roles.Admin, Fields: fields})
-	return err
+	if _, err = r.Append(ctx, replica.Change{Entity: id, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
+		return err
+	}
+	s.tellDesk(ctx, id, deskRevoked)
+	return nil
 }
