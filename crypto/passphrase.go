@@ -28,3 +28,14 @@ func EncryptWithPassphrase(data, passphrase []byte, name string, modTime time.Ti
 	}
 	return msg.GetBinary(), nil
 }
+
+// DecryptWithPassphrase opens a message made by EncryptWithPassphrase (or
+// any OpenPGP message to a passphrase). A wrong passphrase, or a message
+// that is not one, gives ErrWrongPassphrase.
+func DecryptWithPassphrase(msg, passphrase []byte) ([]byte, error) {
+	plain, err := pgp.DecryptMessageWithPassword(pgp.NewPGPMessage(msg), passphrase)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or the file is not a Medihaven backup)", ErrWrongPassphrase)
+	}
+	return plain.GetBinary(), nil
+}

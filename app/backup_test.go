@@ -1,0 +1,90 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// TestBackupAndRestore backs up a workstation while it works and restores
+// it on a "new computer" (an empty folder and a keystore that never held
+// its keys): the restored profile logs in with the passphrase, every
+// chain verifies, and it holds the same log and keys as the original.
+func TestBackupAndRestore(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	file := filepath.Join(t.TempDir(), "phys.mhbackup")
+	if err := c.phys.BackupTo(ctx, file, []byte("not the passphrase")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("a backup to another passphrase: %v", err)
+	}
+	if err := c.phys.BackupTo(ctx, file, []byte(testPass)); err != nil {
+		t.Fatalf("BackupTo: %v", err)
+	}
+	if err := c.phys.BackupTo(ctx, file, []byte(testPass)); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("a backup over an existing file: %v", err)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"Dr Paul Physician", "Test Clinic", c.phys.Profile().Device} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the backup file shows %q in clear", secret)
+		}
+	}
+
+	fresh, _ := testEnv(t) // the new computer's keystore
+	dir := filepath.Join(t.TempDir(), "restored")
+	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte("wrong passphrase")}); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("Restore with a wrong passphrase: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed restore left %s behind", dir)
+	}
+	damaged := filepath.Join(t.TempDir(), "damaged")
+	raw[len(raw)/2] ^= 0x40
+	if err := os.WriteFile(damaged, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(ctx, fresh, Restoration{File: damaged, Dir: dir, Passphrase: []byte(testPass)}); err == nil {
+		t.Fatal("a damaged backup was restored")
+	}
+
+	s, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	defer s.Close()
+	if s.StaffName() != "Dr Paul Physician" || s.Profile().Device != c.phys.Profile().Device || s.Profile().ID == c.phys.Profile().ID {
+		t.Errorf("restored %q device %s id %s", s.StaffName(), s.Profile().Device, s.Profile().ID)
+	}
+	r, _ := s.live()
+	orig, _ := c.phys.live()
+	if problems, err := r.Verify(ctx); err != nil || len(problems) != 0 {
+		t.Fatalf("Verify the restored log: %v, %v", problems, err)
+	}
+	count := func(s *Session) (n int) {
+		rr, _ := s.live()
+		rr.DB().View(ctx, func(tx *store.Tx) error { //nolint:errcheck
+			return tx.EachEnvelope(ctx, func(store.Envelope) error { n++; return nil })
+		})
+		return n
+	}
+	if a, b := count(c.phys), count(s); a != b || a == 0 {
+		t.Errorf("envelopes: original %d, restored %d", a, b)
+	}
+	for _, scope := range []roles.Scope{roles.Directory, roles.FrontDesk, roles.Clinical} {
+		if !orig.Holds(scope) || !r.Holds(scope) {
+			t.Errorf("scope %s held: original %v, restored %v", scope, orig.Holds(scope), r.Holds(scope))
+		}
+	}
+	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(testPass)}); !errors.Is(err, ErrProfileExists) {
+		t.Errorf("a restore over a profile: %v", err)
+	}
+}
