@@ -1,6 +1,6 @@
 package assets
 
-import _ "embed" // for the embedded files below
+import "embed"
 
 // IconPNG is the application icon: a white cross on a teal rounded square,
 // 512x512 PNG. The ui package wraps it in a Fyne resource; this package
@@ -24,3 +24,11 @@ var (
 	//go:embed formulary/SOURCE.md
 	FormularySource []byte
 )
+
+// FormularyFS holds the formulary tables that app/prescribing/drugs
+// parses: formulary/classes.tsv, drugs.tsv, interactions.tsv,
+// cross_reactivity.tsv and sources.tsv (sources and licences in
+// formulary/SOURCE.md).
+//
+//go:embed formulary/*.tsv
+var FormularyFS embed.FS

@@ -1,0 +1,196 @@
+package drugs
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// fold is how names are compared: lower case, accents and punctuation
+// dropped (a hyphen, slash or plus becomes a space, "st john's" reads
+// "st johns"), the words "and" and "with" left out, and the British and
+// American spellings made one (ph→f, ae→e, oe→e, y→i: "sulphamethoxazole",
+// "amoxycillin", "oestradiol"). A decimal point between digits is kept.
+func fold(s string) string {
+	return strings.Join(foldWords(s), " ")
+}
+
+func foldWords(s string) []string {
+	rs := []rune(strings.ToLower(s))
+	var b strings.Builder
+	for i, r := range rs {
+		switch {
+		case r == '.' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1]):
+			b.WriteRune(r)
+		case r == '\'' || r == '’':
+		case r == '%':
+			b.WriteString(" % ")
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(plain(r))
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	words := strings.Fields(b.String())
+	out := words[:0]
+	for _, w := range words {
+		if w == "and" || w == "with" {
+			continue
+		}
+		out = append(out, spelling.Replace(w))
+	}
+	return out
+}
+
+var spelling = strings.NewReplacer("ph", "f", "ae", "e", "oe", "e", "y", "i")
+
+// plain drops the accent of the letters drug names are written with in
+// European languages ("amoxicilline", "céfalexine").
+func plain(r rune) rune {
+	switch r {
+	case 'à', 'á', 'â', 'ä', 'ã', 'å':
+		return 'a'
+	case 'é', 'è', 'ê', 'ë':
+		return 'e'
+	case 'í', 'ì', 'î', 'ï':
+		return 'i'
+	case 'ó', 'ò', 'ô', 'ö', 'õ':
+		return 'o'
+	case 'ú', 'ù', 'û', 'ü':
+		return 'u'
+	case 'ç':
+		return 'c'
+	case 'ñ':
+		return 'n'
+	}
+	return r
+}
+
+// Words a person writes around a drug's name that say nothing about it:
+// skipped before the name ("tab. amoxicillin") and, for allergies and
+// classes, anywhere ("allergy to penicillins", "sulfa drugs").
+var (
+	leading = set("tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "inj", "injection",
+		"oral", "po", "iv", "im", "sc", "mr", "sr", "xl", "er", "the", "a", "an", "rx", "mg", "mcg", "g", "ml")
+	filler = set("allergy", "allergies", "allergic", "to", "intolerance", "intolerant", "drug", "drugs", "medication",
+		"medications", "medicine", "medicines", "class", "group", "family", "type", "reaction", "sensitivity", "all", "any")
+)
+
+func set(words ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range words {
+		m[fold(w)] = true
+	}
+	return m
+}
+
+// longest returns the index of the longest run of words, starting at
+// words[0], that index holds, and how many words it took.
+func longest[V any](index map[string]V, words []string) (V, int) {
+	var zero V
+	for n := len(words); n > 0; n-- {
+		if v, ok := index[strings.Join(words[:n], " ")]; ok {
+			return v, n
+		}
+	}
+	return zero, 0
+}
+
+// lookupDrug finds the drug free text names: its whole text, else the
+// longest name the text starts with once leading form words and numbers
+// are skipped ("Tab. Lithium carbonate 400 mg MR" → lithium).
+func (f *Formulary) lookupDrug(words []string) (int, bool) {
+	if len(words) == 0 {
+		return 0, false
+	}
+	if i, ok := f.drugKey[strings.Join(words, " ")]; ok {
+		return i, true
+	}
+	for len(words) > 0 {
+		if i, n := longest(f.drugKey, words); n > 0 {
+			return i, true
+		}
+		if !leading[words[0]] && !isNumber(words[0]) {
+			return 0, false
+		}
+		words = words[1:]
+	}
+	return 0, false
+}
+
+// lookupClass finds the class free text names, after dropping filler
+// words and, failing that, a plural "s" ("penicillins", "NSAIDs").
+func (f *Formulary) lookupClass(words []string) (string, bool) {
+	var kept []string
+	for _, w := range words {
+		if !filler[w] {
+			kept = append(kept, w)
+		}
+	}
+	for _, try := range [][]string{words, kept, singular(kept)} {
+		if len(try) == 0 {
+			continue
+		}
+		if c, ok := f.classKey[strings.Join(try, " ")]; ok {
+			return c, true
+		}
+		if c, n := longest(f.classKey, try); n > 0 {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// singular drops a plural "s" from each word ("beta blockers").
+func singular(words []string) []string {
+	out := make([]string, len(words))
+	for i, w := range words {
+		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is") {
+			w = w[:len(w)-1]
+		}
+		out[i] = w
+	}
+	return out
+}
+
+func isNumber(w string) bool {
+	for _, r := range w {
+		if !unicode.IsDigit(r) && r != '.' {
+			return false
+		}
+	}
+	return w != ""
+}
+
+// searchKey is one name a drug may be typed as, for Search.
+type searchKey struct {
+	key  string // folded
+	name string // as written in the formulary
+	drug int
+	rank int // 0 the generic name, 1 a salt or synonym, 2 a later word of a name
+}
+
+// buildSearch sorts every name of every prescribable drug, and every
+// later word of a name ("clavulanic acid" in "amoxicillin + clavulanic
+// acid"), so Search is a binary search.
+func (f *Formulary) buildSearch() {
+	for i, d := range f.drugs {
+		if len(d.Forms) == 0 {
+			continue
+		}
+		for j, n := range append(append([]string{d.Name}, d.Salts...), d.Synonyms...) {
+			rank := 1
+			if j == 0 {
+				rank = 0
+			}
+			words := foldWords(n)
+			f.search = append(f.search, searchKey{strings.Join(words, " "), n, i, rank})
+			for w := 1; w < len(words); w++ {
+				f.search = append(f.search, searchKey{strings.Join(words[w:], " "), n, i, 2})
+			}
+		}
+	}
+	sort.Slice(f.search, func(a, b int) bool { return f.search[a].key < f.search[b].key })
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
