@@ -31,7 +31,9 @@ func Of(e Envelope) Cursor { return Cursor{e.Lamport, e.Device, e.Seq} }
 // them in their chain (their reason does not begin with ChainWait: just
 // received, waiting for their author, a record's first event or the clock,
 // or sent back to be judged again), after c in Lamport order (then device,
-// then seq), at most limit of them.
+// then seq), at most limit of them. The planner left to itself walks every
+// pending envelope by envelopes_state; the partial index holds the fronts
+// only.
 func (tx *Tx) Fronts(ctx context.Context, c Cursor, limit int) ([]Envelope, error) {
 	lamport, err := dbInt("fronts: lamport", c.Lamport)
 	if err != nil {
@@ -42,7 +44,7 @@ func (tx *Tx) Fronts(ctx context.Context, c Cursor, limit int) ([]Envelope, erro
 		return nil, err
 	}
 	return tx.envelopeList(ctx, "pending fronts",
-		`SELECT `+envelopeColumns+` FROM envelopes
+		`SELECT `+envelopeColumns+` FROM envelopes INDEXED BY envelopes_fronts
 		WHERE state = 0 AND reason NOT LIKE 'waiting for event %' AND (lamport, device, seq) > (?, ?, ?)
 		ORDER BY lamport, device, seq LIMIT ?`, lamport, c.Device, seq, sqlLimit(limit))
 }
