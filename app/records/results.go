@@ -3,6 +3,7 @@ package records
 import (
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -406,3 +407,15 @@ const (
 	// formulary: the prescribing checks cannot see it ("not checked").
 	MedicationUnchecked = "unchecked"
 )
+
+// FHIRTime reads a FHIR instant, dateTime or date as it was written
+// ("2009-10-26T06:44:52-04:00", "2009-10-26", "2009-10", "2009"); false
+// when it is none of them.
+func FHIRTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02", "2006-01", "2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}

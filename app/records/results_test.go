@@ -73,3 +73,18 @@ func TestResultText(t *testing.T) {
 		t.Error("a normal result is flagged")
 	}
 }
+
+func TestFHIRTime(t *testing.T) {
+	for s, want := range map[string]string{
+		"2009-10-26T06:44:52-04:00": "2009-10-26T10:44:52Z", "2009-10-26T06:44:52.558-04:00": "2009-10-26T10:44:52Z",
+		"2009-10-26": "2009-10-26T00:00:00Z", "2009-10": "2009-10-01T00:00:00Z", "2009": "2009-01-01T00:00:00Z",
+	} {
+		got, ok := FHIRTime(s)
+		if !ok || got.UTC().Truncate(time.Second).Format(time.RFC3339) != want {
+			t.Errorf("FHIRTime(%q) = %v, %v; want %s", s, got, ok, want)
+		}
+	}
+	if _, ok := FHIRTime("yesterday"); ok {
+		t.Error("yesterday is a time")
+	}
+}
