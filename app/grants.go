@@ -35,14 +35,18 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 			return u, err
 		}
 	}
-	if m, ok := r.Member(r.Fingerprint()); !ok || !m.Active() {
+	m, ok := r.Member(r.Fingerprint())
+	if !ok || !m.Active() {
 		return u, nil // not admitted (yet), or no longer: nothing to grant or create
 	}
+	// The directory's role, which an administrator may have changed since
+	// this session began (ChangeRole): the keys follow it at once.
+	role := m.Role
 	if err := s.learnClinicName(ctx, r); err != nil {
 		return u, err
 	}
-	for _, scope := range s.role.Scopes() {
-		created, err := s.createScope(ctx, r, scope)
+	for _, scope := range role.Scopes() {
+		created, err := s.createScope(ctx, r, role, scope)
 		if err != nil {
 			return u, err
 		}
@@ -65,7 +69,7 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	}
 	u.Granted += acked
 	b := r.Batch()
-	for _, scope := range s.role.Scopes() {
+	for _, scope := range role.Scopes() {
 		for _, m := range r.Members() {
 			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(scope) {
 				continue
@@ -94,8 +98,8 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 // createScope makes the first key of a scope this role creates, when this
 // workstation holds none and no trace of the scope exists in the clinic's
 // log (no grant, no data): then nobody holds it yet.
-func (s *Session) createScope(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
-	if r.Holds(scope) || !s.role.Creates(scope) {
+func (s *Session) createScope(ctx context.Context, r *replica.Replica, role roles.Role, scope roles.Scope) (bool, error) {
+	if r.Holds(scope) || !role.Creates(scope) {
 		return false, nil
 	}
 	seen := false
@@ -130,6 +134,9 @@ func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Sc
 		if !m.Active() && (m.Role.Holds(scope) || sharesRecovery(m, scope)) {
 			revoked++
 		}
+		// A member whose role changed away from the scope (members.go)
+		// counts like a revocation.
+		revoked += scopesLost(ctx, r, m.Fingerprint, scope)
 	}
 	rotated := false
 	for gen := k.Epoch >> 16; gen <= revoked; gen++ {
