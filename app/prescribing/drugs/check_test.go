@@ -101,7 +101,7 @@ var interactionCases = []check{
 	// Anticoagulants.
 	{"warfarin and an NSAID", "ibuprofen", "", "warfarin", "anticoag-nsaid", Major},
 	{"apixaban and naproxen", "naproxen", "", "Eliquis 5 mg", "anticoag-nsaid", Major},
-	{"warfarin and aspirin", "aspirin", "", "warfarin 3 mg", "anticoag-nsaid", Major},
+	{"warfarin and aspirin", "aspirin", "", "warfarin 3 mg", "anticoag-antiplatelet", Major},
 	{"rivaroxaban and clopidogrel", "clopidogrel", "", "rivaroxaban", "anticoag-antiplatelet", Major},
 	{"warfarin and clarithromycin", "clarithromycin", "", "Coumadin", "vka-macrolide", Major},
 	{"warfarin and fluconazole", "fluconazole", "", "warfarin", "vka-azole", Major},
@@ -173,6 +173,8 @@ var interactionCases = []check{
 	{"levothyroxine and ferrous sulfate", "ferrous sulphate", "", "levothyroxine", "levothyroxine-cation", Moderate},
 	{"tamoxifen and paroxetine", "paroxetine", "", "tamoxifen", "tamoxifen-cyp2d6", Major},
 	{"co-codamol and paracetamol", "co-codamol", "", "paracetamol 1 g", RuleDuplicate, Major},
+	{"iron recorded as a class", "ciprofloxacin", "", "iron tablets", "chelation-fq", Moderate},
+	{"potassium citrate recorded by name", "lisinopril", "", "potassium citrate", "k-sparing-raas", Major},
 	// No finding.
 	{"paracetamol and warfarin", "paracetamol", "", "warfarin", "", 0},
 	{"amoxicillin and metformin", "amoxicillin", "", "metformin", "", 0},
@@ -256,5 +258,32 @@ func TestFindingsMostSevereFirstOnePerEffect(t *testing.T) {
 			t.Errorf("two findings for %s", key)
 		}
 		effects[key] = true
+	}
+}
+
+// Every rule of the tables can fire: each side names at least one drug
+// of the formulary, and the two sides are not only one and the same drug.
+func TestNoDeadRules(t *testing.T) {
+	f := mustLoad(t)
+	members := func(side []string) map[string]bool {
+		out := map[string]bool{}
+		for _, d := range f.Drugs() {
+			if matchSide(member{d.Name, d.in, d.parts}, side) != "" {
+				out[d.Name] = true
+			}
+		}
+		return out
+	}
+	for _, r := range append(f.Rules(), f.cross...) {
+		a, b := members(r.First), members(r.Second)
+		pair := false
+		for x := range a {
+			for y := range b {
+				pair = pair || x != y
+			}
+		}
+		if !pair {
+			t.Errorf("rule %s matches no pair of drugs (%d and %d members)", r.ID, len(a), len(b))
+		}
 	}
 }

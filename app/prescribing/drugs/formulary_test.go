@@ -245,3 +245,21 @@ func TestSourceStatesLicence(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	f := mustLoad(t)
+	tests := []struct{ text, want string }{
+		{"amoxicilin 500mg", "amoxicillin"},
+		{"Warfarine", "warfarin"},
+		{"seretide", "fluticasone + salmeterol"},
+		{"metformine", "metformin"},
+		{"grandma's herbal tea", ""},
+		{"abc", ""},
+	}
+	for _, tt := range tests {
+		got := f.Suggest(tt.text, 3)
+		if tt.want == "" && len(got) != 0 || tt.want != "" && (len(got) == 0 || got[0] != tt.want) {
+			t.Errorf("Suggest(%q) = %v, want %q first", tt.text, got, tt.want)
+		}
+	}
+}

@@ -53,6 +53,7 @@ func FuzzLookup(f *testing.F) {
 		fm.Resolve(s)
 		fm.Search(s, 10)
 		fm.Product(s)
+		fm.Suggest(s, 3)
 		fm.Check(warfarin, []string{s}, []string{s})
 	})
 }

@@ -194,3 +194,73 @@ func (f *Formulary) buildSearch() {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// Suggest returns up to n drug names close in spelling to text that the
+// formulary does not know ("amoxicilin" → amoxicillin), for a "did you
+// mean" beside a "not checked" line. It never resolves anything: a near
+// name may be another drug (hydroxyzine, hydralazine).
+func (f *Formulary) Suggest(text string, n int) []string {
+	var words []string
+	for _, w := range foldWords(text) {
+		if unicode.IsDigit(rune(w[0])) || len(words) == 3 {
+			break
+		}
+		words = append(words, w)
+	}
+	q := strings.Join(words, " ")
+	if len(q) < 4 || n <= 0 {
+		return nil
+	}
+	limit := 1
+	if len(q) >= 7 {
+		limit = 2
+	}
+	type near struct {
+		name string
+		dist int
+	}
+	var found []near
+	seen := map[string]bool{}
+	for key, i := range f.drugKey {
+		if d := len(key) - len(q); d > limit || d < -limit {
+			continue
+		}
+		name := f.drugs[i].Name
+		if dist := editDistance(q, key); dist <= limit && !seen[name] {
+			seen[name] = true
+			found = append(found, near{name, dist})
+		}
+	}
+	sort.Slice(found, func(a, b int) bool {
+		if found[a].dist != found[b].dist {
+			return found[a].dist < found[b].dist
+		}
+		return found[a].name < found[b].name
+	})
+	var out []string
+	for i := 0; i < len(found) && i < n; i++ {
+		out = append(out, found[i].name)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
