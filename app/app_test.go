@@ -142,7 +142,7 @@ func TestRoleBoundaryIsCryptographic(t *testing.T) {
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatal(err)
 	}
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Subjective: "secret clinical words"})
+	n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Subjective: "secret clinical words"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,10 +191,10 @@ func TestRoleBoundaryIsCryptographic(t *testing.T) {
 		t.Error("the entitled members cannot open their data")
 	}
 	// The receptionist keeps the note as ciphertext, and cannot read charts.
-	if _, err := c.recep.OpenChart(ctx, p.ID); !errors.Is(err, roles.ErrForbidden) {
+	if _, err := clin(c.recep).OpenChart(ctx, p.ID); !errors.Is(err, roles.ErrForbidden) {
 		t.Errorf("receptionist OpenChart: %v, want ErrForbidden", err)
 	}
-	chart, err := c.phys2.OpenChart(ctx, p.ID)
+	chart, err := clin(c.phys2).OpenChart(ctx, p.ID)
 	if err != nil || len(chart.Notes) != 1 || chart.Notes[0].Subjective != "secret clinical words" {
 		t.Errorf("second physician's chart: %+v, %v", chart, err)
 	}
@@ -210,7 +210,7 @@ func TestChartReadIsAudited(t *testing.T) {
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.OpenChart(ctx, p.ID); err != nil {
+	if _, err := clin(c.phys).OpenChart(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := SyncLocal(ctx, c.all()...); err != nil {

@@ -555,7 +555,7 @@ func TestAttackDeviceIdCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
-	n, err := newcomer.WriteNote(ctx, Note{Patient: p.ID, Plan: "the newcomer's first note"})
+	n, err := clin(newcomer).WriteNote(ctx, Note{Patient: p.ID, Plan: "the newcomer's first note"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestAttackDeviceIdCopied(t *testing.T) {
 		}
 	}
 	for _, s := range []*Session{squatFirst, genuineFirst} {
-		chart, err := s.OpenChart(ctx, p.ID)
+		chart, err := clin(s).OpenChart(ctx, p.ID)
 		if err != nil || len(chart.Notes) != 1 || chart.Notes[0].ID != n.ID {
 			t.Errorf("%s sees notes %+v (%v), want the newcomer's", s.StaffName(), chart.Notes, err)
 		}

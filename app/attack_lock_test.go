@@ -125,7 +125,6 @@ var lockedSafe = map[string]bool{
 	"Lock": true, "Unlock": true, "Close": true,
 	"StaffName": true, "Role": true, "Clinic": true, "Profile": true, "Fingerprint": true,
 	"IdleLockAfter": true, "OnChange": true,
-	"Formulary": true, // the drug list bundled with the program: public
 }
 
 // validSamples are arguments that pass the input checks some use cases make
@@ -195,7 +194,10 @@ func TestAttackLockedSessionRefusesEveryUseCase(t *testing.T) {
 	if len(wrong) > 0 {
 		t.Errorf("%d of %d use cases of a locked session did not answer ErrLocked:\n%s", len(wrong), checked, strings.Join(wrong, "\n"))
 	}
-	if checked < 50 {
+	// The domain packages' use cases are checked beside them (app/chart's
+	// TestLockedSessionRefusesEveryChartUseCase for the chart and
+	// prescribing).
+	if checked < 25 {
 		t.Errorf("only %d use cases were found by reflection", checked)
 	}
 	h.checkWiped(t)
@@ -203,7 +205,7 @@ func TestAttackLockedSessionRefusesEveryUseCase(t *testing.T) {
 	if err := c.phys.Unlock(ctx, []byte("not the passphrase")); !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("Unlock with a wrong passphrase: %v, want ErrWrongPassphrase", err)
 	}
-	if _, err := c.phys.OpenChart(ctx, p.ID); !errors.Is(err, ErrLocked) {
+	if _, err := clin(c.phys).OpenChart(ctx, p.ID); !errors.Is(err, ErrLocked) {
 		t.Errorf("OpenChart after a wrong passphrase: %v, want ErrLocked", err)
 	}
 	h.checkWiped(t)
@@ -211,11 +213,11 @@ func TestAttackLockedSessionRefusesEveryUseCase(t *testing.T) {
 	if err := c.phys.Unlock(ctx, []byte(testPass)); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := c.phys.OpenChart(ctx, p.ID)
+	ch, err := clin(c.phys).OpenChart(ctx, p.ID)
 	if err != nil || ch.Patient.Family != "Lockwood" {
 		t.Fatalf("OpenChart after Unlock: %+v, %v", ch.Patient, err)
 	}
-	if _, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Subjective: "Seen after unlocking."}); err != nil {
+	if _, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Subjective: "Seen after unlocking."}); err != nil {
 		t.Errorf("WriteNote after Unlock: %v", err)
 	}
 }

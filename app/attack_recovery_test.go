@@ -89,7 +89,7 @@ func recoveryClinic(t *testing.T) (c *clinic, ben, cleo *Session, everyone []*Se
 func note(t *testing.T, s *Session, patient, text string) *crypto.Envelope {
 	t.Helper()
 	ctx := context.Background()
-	n, err := s.WriteNote(ctx, Note{Patient: patient, Assessment: text})
+	n, err := clin(s).WriteNote(ctx, Note{Patient: patient, Assessment: text})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -231,7 +231,7 @@ func TestAttackForeignKindAllergy(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, c.all()...)
-	a, err := c.phys.AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "penicillin", Reaction: "anaphylaxis", Severity: "severe"})
+	a, err := clin(c.phys).AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "penicillin", Reaction: "anaphylaxis", Severity: "severe"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestAttackForeignKindAllergy(t *testing.T) {
 	for _, env := range envs {
 		refusedOn(t, env, c.admin, c.phys, c.phys2)
 	}
-	chart, err := c.phys2.OpenChart(ctx, p.ID)
+	chart, err := clin(c.phys2).OpenChart(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,12 +359,12 @@ func TestAttackChainSlotSquat(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, c.all()...)
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Plan: "genuine next event"})
+	n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: "genuine next event"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, c.all()...)
-	chart, err := c.phys2.OpenChart(ctx, p.ID)
+	chart, err := clin(c.phys2).OpenChart(ctx, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,13 +394,13 @@ func TestAttackRevocationOrder(t *testing.T) {
 	if err := c.admin.RevokeMember(ctx, c.phys2.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
-	late, err := c.phys2.WriteNote(ctx, Note{Patient: p.ID, Plan: "after revocation"})
+	late, err := clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "after revocation"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	changed := p
 	changed.Family = "After"
-	if _, err := c.phys2.UpdatePatient(ctx, changed); err != nil {
+	if err := updatePatient(ctx, c.phys2, changed); err != nil {
 		t.Fatal(err)
 	}
 	deliver(t, c.admin, c.recep) // the revocation first
@@ -431,7 +431,7 @@ func TestAttackGarbageGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, c.all()...)
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Plan: "read me"})
+	n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: "read me"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +460,7 @@ func TestAttackGarbageGrant(t *testing.T) {
 	if !rep(t, newcomer).Holds(roles.Clinical) {
 		t.Fatal("nobody granted the newcomer the real clinical key")
 	}
-	chart, err := newcomer.OpenChart(ctx, p.ID)
+	chart, err := clin(newcomer).OpenChart(ctx, p.ID)
 	if err != nil || len(chart.Notes) != 1 || chart.Notes[0].ID != n.ID {
 		t.Errorf("the newcomer reads notes %+v, %v", chart.Notes, err)
 	}

@@ -42,33 +42,10 @@ func (c Core) Zone(ctx context.Context, r *replica.Replica) *time.Location {
 	return c.clinicZone(ctx, r)
 }
 
-// Chart reads a patient's chart without an audit record: the caller
-// audits what it does with the chart (an export, a patient's copy).
-func (c Core) Chart(ctx context.Context, r *replica.Replica, p Patient) (Chart, error) {
-	return c.chart(ctx, r, p)
-}
-
 // CheckPhysician returns the directory entry of fingerprint fp when it is
 // an active physician's, else an ErrInvalidInput.
 func (c Core) CheckPhysician(r *replica.Replica, fp string) (replica.Member, error) {
 	return c.checkPhysician(r, fp)
-}
-
-// PhysicianDay returns a physician's appointments that start on date
-// (YYYY-MM-DD, the clinic's day), unsorted and without patients' names.
-func (c Core) PhysicianDay(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
-	return c.physicianDay(ctx, r, physician, date)
-}
-
-// Series returns every appointment of a recurring series, by time,
-// cancelled ones too, without patients' names.
-func (c Core) Series(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
-	return c.seriesAppointments(ctx, r, series)
-}
-
-// WithNames fills in the patients' names and MRNs of appointments.
-func (c Core) WithNames(ctx context.Context, r *replica.Replica, as []Appointment) error {
-	return c.withNames(ctx, r, as)
 }
 
 // AuditInBatch adds an audit record to batch b, so that it is written
@@ -81,39 +58,15 @@ func (c Core) AuditInBatch(r *replica.Replica, b *replica.Batch, rec AuditRecord
 // log's own FHIR export writes it.
 func (c Core) AuditEventFHIR(e AuditEntry) fhir.AuditEvent { return c.auditEventFHIR(e) }
 
-// MaxText is the longest text a note or addendum holds.
-const MaxText = maxText
-
-// PatientRecords returns the stored clinical records of kinds about a
-// patient, by kind, for what a chart leaves out (stopped medications);
-// records.XFromState reads them.
-func PatientRecords(ctx context.Context, r *replica.Replica, patient string, kinds ...string) (map[string][]replica.EntityState, error) {
-	return patientRecords(ctx, r, patient, kinds...)
-}
-
 // RegisterInBatch adds the registration of a valid patient to batch b: a
 // new record id, an MRN that is free and none of taken, registered at now.
 func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, p Patient, now time.Time, taken map[string]bool) (Patient, error) {
 	return registerInto(ctx, r, b, p, now, taken)
 }
 
-// SignedNote is the change that writes note n (its id, patient,
-// encounter, author, time and SOAP text, and its origin when imported),
-// signed with r's identity.
-func SignedNote(r *replica.Replica, n Note) (replica.Change, error) { return noteChange(r, n) }
-
-// SignedAddendum is the change that writes addendum a (and its origin
-// when imported), signed with r's identity.
-func SignedAddendum(r *replica.Replica, a Addendum) (replica.Change, error) {
-	return addendumChange(r, a)
-}
-
 // CheckDate accepts "", YYYY, YYYY-MM or YYYY-MM-DD not after now; what
 // names the date in the error.
 func CheckDate(what, date string, now time.Time) error { return checkDate(what, date, now) }
-
-// SortAppointments sorts appointments by start, then id.
-func SortAppointments(as []Appointment) { sortAppointments(as) }
 
 // MemberName is a staff member's name, or "staff" and the start of their
 // fingerprint when the directory does not know them.

@@ -77,10 +77,10 @@ func TestOnlyCiphertextLeaves(t *testing.T) {
 	c := newNetClinic(t)
 	ps := registerN(t, c.recep, "Quetzalcoatl", 5)
 	waitFor(t, "patients at the physician", 20*time.Second, func() bool { return seesAll(c.phys, ps) })
-	if _, err := c.phys.WriteNote(ctx, Note{Patient: ps[0].ID, Subjective: "Xylophonic tremor since Tuesday"}); err != nil {
+	if _, err := clin(c.phys).WriteNote(ctx, Note{Patient: ps[0].ID, Subjective: "Xylophonic tremor since Tuesday"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.Book(ctx, Appointment{Patient: ps[1].ID, Physician: c.phys.Fingerprint(), Start: time.Now().Add(time.Hour), Minutes: 15, Reason: "Gallimaufry review"}); err != nil {
+	if _, err := book(ctx, c.recep, Appointment{Patient: ps[1].ID, Physician: c.phys.Fingerprint(), Start: time.Now().Add(time.Hour), Minutes: 15, Reason: "Gallimaufry review"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, y := range c.syncer {

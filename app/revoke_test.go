@@ -30,7 +30,7 @@ func TestRevokedMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The revoked physician, not yet aware, keeps writing.
-	late, err := c.phys2.WriteNote(ctx, Note{Patient: p.ID, Plan: "written after revocation"})
+	late, err := clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "written after revocation"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestRevokedMember(t *testing.T) {
 		}
 	}
 	// Remaining members read what is written after the revocation.
-	n, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Plan: "after revocation"})
+	n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: "after revocation"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestRevokedMember(t *testing.T) {
 	if _, _, err := r2.Entity(ctx, n.ID); !errors.Is(err, replica.ErrNotFound) {
 		t.Errorf("revoked member read a note written after the revocation: %v", err)
 	}
-	if _, err := c.phys2.WriteNote(ctx, Note{Patient: p.ID, Plan: "x"}); !errors.Is(err, ErrRevoked) {
+	if _, err := clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "x"}); !errors.Is(err, ErrRevoked) {
 		t.Errorf("revoked member writes: %v, want ErrRevoked", err)
 	}
 	dir := c.phys2.Profile().Dir

@@ -96,7 +96,7 @@ func TestAnyOrderSameState(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%7 == 0 {
-			if _, err := c.phys.WriteNote(ctx, Note{Patient: p.ID, Plan: fmt.Sprint("plan ", i)}); err != nil {
+			if _, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: fmt.Sprint("plan ", i)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -17,7 +18,7 @@ import (
 // patient search as a receptionist types it, a physician's calendar day,
 // and the envelope crypto every change pays. It only reads: opening a
 // chart writes an audit record, so charts are measured by
-// `go test -bench OpenChart ./app` instead.
+// `go test -bench OpenChart ./app/chart` instead.
 func cmdBench(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	fs := newFlags("bench")
 	rounds := fs.Int("rounds", 200, "measurements per row")
@@ -132,13 +133,14 @@ func benchSearch(ctx context.Context, s *app.Session, n int) ([]benchRow, error)
 
 // benchCalendar opens each physician's day over the coming weeks.
 func benchCalendar(ctx context.Context, s *app.Session, n int) ([]benchRow, error) {
-	docs, err := s.Physicians()
+	desk := frontdesk.New(s.Core())
+	docs, err := desk.Physicians()
 	if err != nil || len(docs) == 0 {
 		return nil, err
 	}
 	today := time.Now()
 	r, err := timeIt("calendar: one physician's day", n, func(i int) error {
-		_, err := s.Calendar(ctx, docs[i%len(docs)].Fingerprint, today.AddDate(0, 0, i%28))
+		_, err := desk.Calendar(ctx, docs[i%len(docs)].Fingerprint, today.AddDate(0, 0, i%28))
 		return err
 	})
 	if err != nil {

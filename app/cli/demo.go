@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -143,7 +146,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 			p := ps[x.i-first]
 			if x.reason != "" {
 				slot := day.Add(time.Duration(x.i/len(physicians)%32) * 15 * time.Minute)
-				if _, err := reception.Book(ctx, app.Appointment{Patient: p.ID, Physician: physicians[x.i%len(physicians)], Start: slot,
+				if _, err := frontdesk.New(reception.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: physicians[x.i%len(physicians)], Start: slot,
 					Minutes: 15, Reason: x.reason}); err != nil {
 					return err
 				}
@@ -151,11 +154,11 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 			// Clinical notes for the first patients only: a demo of 100,000
 			// patients needs its charts, not 10,000 of them.
 			if x.drug != "" && x.i < 2000 {
-				if _, err := phys.WriteNote(ctx, app.Note{Patient: p.ID, Subjective: "Feels well overall.",
+				if _, err := chart.New(phys.Core()).WriteNote(ctx, chart.Note{Patient: p.ID, Subjective: "Feels well overall.",
 					Objective: "BP 128/82, pulse 72.", Assessment: "Stable.", Plan: "Review in 6 months."}); err != nil {
 					return err
 				}
-				if _, err := phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Drug: x.drug,
+				if _, err := prescribing.New(phys.Core()).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Drug: x.drug,
 					Dose: "1 tablet", Frequency: "twice daily", Days: 7}); err != nil {
 					return err
 				}

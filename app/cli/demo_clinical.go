@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/prescribing"
 )
 
 func init() { demoSeeders = append(demoSeeders, seedClinical) }
@@ -27,7 +30,7 @@ var (
 		{"Hypothyroidism", "2016", "levothyroxine 50 mcg tablet", "1 tablet before breakfast"},
 		{"Atrial fibrillation", "2021-03", "warfarin 1 mg tablet", "as per INR clinic"},
 	}
-	demoAllergies = []app.Allergy{
+	demoAllergies = []chart.Allergy{
 		{Substance: "Penicillin", Reaction: "hives", Severity: "moderate"},
 		{Substance: "Sulfa", Reaction: "rash", Severity: "mild"},
 		{Substance: "Aspirin", Reaction: "bronchospasm", Severity: "severe"},
@@ -45,7 +48,7 @@ func seedClinical(ctx context.Context, dc DemoClinic) error {
 	today := time.Now()
 	seen := map[string]bool{}
 	for _, phys := range dc.Physicians {
-		booked, err := phys.Calendar(ctx, phys.Fingerprint(), dc.VisitDay)
+		booked, err := frontdesk.New(phys.Core()).Calendar(ctx, phys.Fingerprint(), dc.VisitDay)
 		if err != nil {
 			return fmt.Errorf("demo charts: %w", err)
 		}
@@ -72,27 +75,27 @@ func seedChart(ctx context.Context, phys *app.Session, a app.Appointment, n int,
 		}
 	}
 	for _, c := range conds {
-		if _, err := phys.AddProblem(ctx, app.Problem{Patient: pid, Name: c.name, Onset: c.onset}); err != nil {
+		if _, err := chart.New(phys.Core()).AddProblem(ctx, chart.Problem{Patient: pid, Name: c.name, Onset: c.onset}); err != nil {
 			return err
 		}
-		if _, err := phys.AddMedication(ctx, app.Medication{Patient: pid, Name: c.drug, Dose: c.dose, Since: c.onset}); err != nil {
+		if _, err := chart.New(phys.Core()).AddMedication(ctx, chart.Medication{Patient: pid, Name: c.drug, Dose: c.dose, Since: c.onset}); err != nil {
 			return err
 		}
 	}
 	if n%3 == 0 {
-		p, err := phys.AddProblem(ctx, app.Problem{Patient: pid, Name: "Community-acquired pneumonia", Onset: "2023-01"})
+		p, err := chart.New(phys.Core()).AddProblem(ctx, chart.Problem{Patient: pid, Name: "Community-acquired pneumonia", Onset: "2023-01"})
 		if err != nil {
 			return err
 		}
-		if err := phys.SetProblemStatus(ctx, p.ID, app.ProblemResolved, "2023-02-10"); err != nil {
+		if err := chart.New(phys.Core()).SetProblemStatus(ctx, p.ID, chart.ProblemResolved, "2023-02-10"); err != nil {
 			return err
 		}
 	}
-	var allergy *app.Allergy
+	var allergy *chart.Allergy
 	if n%2 == 0 {
 		al := demoAllergies[(n/2)%len(demoAllergies)]
 		al.Patient = pid
-		if _, err := phys.AddAllergy(ctx, al); err != nil {
+		if _, err := chart.New(phys.Core()).AddAllergy(ctx, al); err != nil {
 			return err
 		}
 		allergy = &al
@@ -103,37 +106,37 @@ func seedChart(ctx context.Context, phys *app.Session, a app.Appointment, n int,
 	weight := float64(58 + intN(40))
 	sys, dia := 150+intN(15), 92+intN(8)
 	for i := 6; i >= 0; i-- {
-		v := app.Vitals{Patient: pid, Time: now.AddDate(0, -5*i, -intN(10)), Systolic: sys - (6-i)*3 + intN(6), Diastolic: dia - (6-i)*2 + intN(4),
+		v := chart.Vitals{Patient: pid, Time: now.AddDate(0, -5*i, -intN(10)), Systolic: sys - (6-i)*3 + intN(6), Diastolic: dia - (6-i)*2 + intN(4),
 			Pulse: 64 + intN(20), TempC: 36.4 + float64(intN(6))/10, Resp: 12 + intN(6), SpO2: 95 + intN(5),
 			WeightKg: weight + float64((6-i)*intN(3)) - float64(intN(2)), HeightCm: 0}
 		if i == 6 {
 			v.HeightCm = height
 		}
-		if _, err := phys.RecordVitals(ctx, v); err != nil {
+		if _, err := chart.New(phys.Core()).RecordVitals(ctx, v); err != nil {
 			return err
 		}
 	}
-	if _, err := phys.WriteNote(ctx, app.Note{Patient: pid,
+	if _, err := chart.New(phys.Core()).WriteNote(ctx, chart.Note{Patient: pid,
 		Subjective: "Here for " + a.Reason + ". Taking medication as prescribed; no new complaints.",
 		Objective:  "Alert, well. Heart sounds normal, chest clear.",
 		Assessment: conds[0].name + ", stable.",
 		Plan:       "Continue current treatment. Review in three months with blood tests."}); err != nil {
 		return err
 	}
-	rx := app.Prescription{Patient: pid, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily", Days: 7,
+	rx := prescribing.Prescription{Patient: pid, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily", Days: 7,
 		Instructions: "Complete the course."}
 	if allergy == nil || allergy.Substance != "Penicillin" {
-		rx = app.Prescription{Patient: pid, Drug: "paracetamol 500 mg", Dose: "2 tablets", Frequency: "up to four times daily", Days: 5,
+		rx = prescribing.Prescription{Patient: pid, Drug: "paracetamol 500 mg", Dose: "2 tablets", Frequency: "up to four times daily", Days: 5,
 			Instructions: "No more than 8 tablets in 24 hours."}
 	}
-	_, err := phys.Prescribe(ctx, rx)
-	var oe *app.OverrideError
+	_, err := prescribing.New(phys.Core()).Prescribe(ctx, rx)
+	var oe *prescribing.OverrideError
 	if errors.As(err, &oe) {
 		rx.Overrides = oe.Warnings
 		for i := range rx.Overrides {
 			rx.Overrides[i].Reason = "Childhood rash only; tolerated amoxicillin in 2021 without reaction."
 		}
-		_, err = phys.Prescribe(ctx, rx)
+		_, err = prescribing.New(phys.Core()).Prescribe(ctx, rx)
 	}
 	return err
 }

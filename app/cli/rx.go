@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/prescribing"
 )
 
 // cmdVerifyRx checks a printed prescription's verification code against
@@ -27,8 +28,8 @@ func cmdVerifyRx(ctx context.Context, env app.Env, g Global, args []string, io I
 		return err
 	}
 	defer s.Close()
-	p, err := s.VerifyPrescription(ctx, fs.Arg(0))
-	if errors.Is(err, app.ErrRxSignature) {
+	p, err := prescribing.New(s.Core()).VerifyPrescription(ctx, fs.Arg(0))
+	if errors.Is(err, prescribing.ErrRxSignature) {
 		fmt.Fprintf(io.Stdout, "BAD  %s: the signature does not match the prescription\n", p.Code)
 		return err
 	}
@@ -40,7 +41,7 @@ func cmdVerifyRx(ctx context.Context, env app.Env, g Global, args []string, io I
 	for i, it := range p.Items {
 		fmt.Fprintf(io.Stdout, "  %d. %s: %s; quantity %s; refills %d\n", i+1, it.Drug, it.Directions(), it.Quantity, it.Refills)
 	}
-	if p.Status == app.RxCancelled {
+	if p.Status == prescribing.RxCancelled {
 		fmt.Fprintf(io.Stdout, "CANCELLED on %s by %s: %s\n", p.Cancellation.Time.Format("2 Jan 2006"), p.Cancellation.AuthorName, p.Cancellation.Reason)
 		return fmt.Errorf("prescription %s was cancelled: do not dispense it", p.Code)
 	}

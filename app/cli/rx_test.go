@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/prescribing"
 )
 
 func TestVerifyRx(t *testing.T) {
@@ -19,13 +20,13 @@ func TestVerifyRx(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rxs, err := s.RecentPrescriptions(context.Background(), 0)
+	rxs, err := prescribing.New(s.Core()).RecentPrescriptions(context.Background(), 0)
 	if err != nil || len(rxs) == 0 {
 		s.Close()
 		t.Fatalf("the demo physician signed no prescriptions: %v", err)
 	}
 	code := rxs[0].Code
-	if err := s.CancelPrescription(context.Background(), rxs[len(rxs)-1].ID, "Dose changed"); err != nil {
+	if err := prescribing.New(s.Core()).CancelPrescription(context.Background(), rxs[len(rxs)-1].ID, "Dose changed"); err != nil {
 		t.Fatal(err)
 	}
 	cancelled := rxs[len(rxs)-1].Code

@@ -5,15 +5,27 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/prescribing"
 )
 
-// staff is a staff member's session with its interop service.
+// staff is a staff member's session with its interop service, chart and
+// prescribing.
 type staff struct {
 	*app.Session
 	*Service
+	*charts
+	*prescriptions
 }
 
-func staffOf(s *app.Session) staff { return staff{s, New(s.Core())} }
+type (
+	charts        = chart.Service
+	prescriptions = prescribing.Service
+)
+
+func staffOf(s *app.Session) staff {
+	return staff{s, New(s.Core()), chart.New(s.Core()), prescribing.New(s.Core())}
+}
 
 // clinic is apptest's clinic, each member with their interop service.
 type clinic struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 )
 
@@ -21,13 +22,13 @@ import (
 
 // chart adds a patient's clinical records.
 func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Reference) error {
-	c, err := x.s.c.Chart(ctx, x.r, p)
+	c, err := chart.New(x.s.c).ReadUnaudited(ctx, x.r, p)
 	if err != nil {
 		return err
 	}
 	// Recorded medications, stopped ones too, are not all in the chart:
 	// they are read as stored.
-	recs, err := app.PatientRecords(ctx, x.r, p.ID, records.KindMedication)
+	recs, err := chart.PatientRecords(ctx, x.r, p.ID, records.KindMedication)
 	if err != nil {
 		return err
 	}
@@ -46,21 +47,33 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 			return err
 		}
 	}
+	codes, err := importedCodes(ctx, x.r, p.ID)
+	if err != nil {
+		return err
+	}
 	for _, pr := range c.Problems {
-		if err := x.add("Condition", pr.ID, x.condition(pr, pref, pr.Attribution)); err != nil {
+		cond := x.condition(pr, pref, pr.Attribution)
+		cond.Code = withCodings(cond.Code, codes[pr.ID])
+		if err := x.add("Condition", pr.ID, cond); err != nil {
 			return err
 		}
 	}
 	for _, a := range c.Allergies {
-		if err := x.add("AllergyIntolerance", a.ID, x.allergy(a, pref, a.Attribution)); err != nil {
+		al := x.allergy(a, pref, a.Attribution)
+		al.Code = withCodings(al.Code, codes[a.ID])
+		if err := x.add("AllergyIntolerance", a.ID, al); err != nil {
 			return err
 		}
+	}
+	if err := x.outsideRecords(ctx, p, pref, encRef); err != nil {
+		return err
 	}
 	for _, e := range recs[records.KindMedication] {
 		typ, res, err := x.medication(records.MedicationFromState(e.ID, e.State), pref, encRef)
 		if err != nil {
 			return err
 		}
+		res = medicationCodes(res, records.CodesFromState(e.State))
 		if err := x.add(typ, e.ID, res); err != nil {
 			return err
 		}
@@ -103,7 +116,7 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 	return nil
 }
 
-func (x *fhirExporter) encounter(e app.Encounter, pref *fhir.Reference, attribution string) fhir.Encounter {
+func (x *fhirExporter) encounter(e chart.Encounter, pref *fhir.Reference, attribution string) fhir.Encounter {
 	y, m, d := x.now.In(x.zone).Date()
 	status := fhir.EncounterStatusFinished
 	if !e.Start.Before(time.Date(y, m, d, 0, 0, 0, 0, x.zone)) {
@@ -123,7 +136,7 @@ func (x *fhirExporter) encounter(e app.Encounter, pref *fhir.Reference, attribut
 	return out
 }
 
-func (x *fhirExporter) condition(p app.Problem, pref *fhir.Reference, attribution string) fhir.Condition {
+func (x *fhirExporter) condition(p chart.Problem, pref *fhir.Reference, attribution string) fhir.Condition {
 	out := fhir.Condition{Id: str(p.ID), Subject: *pref, Code: concept(p.Name),
 		ClinicalStatus:     concept("", coding(sysCondClin, p.Status, "")),
 		VerificationStatus: concept("", coding(sysCondVer, "confirmed", "")),
@@ -141,7 +154,7 @@ func (x *fhirExporter) condition(p app.Problem, pref *fhir.Reference, attributio
 	return out
 }
 
-func (x *fhirExporter) allergy(a app.Allergy, pref *fhir.Reference, attribution string) fhir.AllergyIntolerance {
+func (x *fhirExporter) allergy(a chart.Allergy, pref *fhir.Reference, attribution string) fhir.AllergyIntolerance {
 	out := fhir.AllergyIntolerance{Id: str(a.ID), Patient: *pref, Code: concept(a.Substance),
 		ClinicalStatus:     concept("", coding(sysAllergyClin, "active", "Active")),
 		VerificationStatus: concept("", coding(sysAllergyVer, "confirmed", "Confirmed")),
@@ -162,7 +175,7 @@ func (x *fhirExporter) allergy(a app.Allergy, pref *fhir.Reference, attribution 
 
 // medication is a recorded medication: a MedicationStatement, or the
 // MedicationRequest it was imported from (kept with its dosage as given).
-func (x *fhirExporter) medication(m app.Medication, pref *fhir.Reference,
+func (x *fhirExporter) medication(m chart.Medication, pref *fhir.Reference,
 	encRef func(string) *fhir.Reference) (string, any, error) {
 	attribution := m.Attribution
 	if rq := m.Request; rq != nil {
@@ -193,7 +206,7 @@ func (x *fhirExporter) medication(m app.Medication, pref *fhir.Reference,
 		return "MedicationRequest", out, nil
 	}
 	status := "active"
-	if m.Status == app.MedicationStopped {
+	if m.Status == chart.MedicationStopped {
 		status = "stopped"
 	}
 	out := fhir.MedicationStatement{Id: str(m.ID), Status: status, MedicationCodeableConcept: *concept(m.Name), Subject: *pref}
@@ -269,11 +282,11 @@ func rxTiming(freq string, days int) *fhir.Timing {
 }
 
 // prescription is drug i of a signed prescription.
-func (x *fhirExporter) prescription(rx app.Prescription, i int, pref *fhir.Reference, encRef func(string) *fhir.Reference) fhir.MedicationRequest {
+func (x *fhirExporter) prescription(rx chart.Prescription, i int, pref *fhir.Reference, encRef func(string) *fhir.Reference) fhir.MedicationRequest {
 	it := rx.Items[i]
 	status := "completed"
 	switch {
-	case rx.Status == app.RxCancelled:
+	case rx.Status == chart.RxCancelled:
 		status = "cancelled"
 	case rx.Running(x.now):
 		status = "active"
@@ -332,7 +345,7 @@ func quantity(v float64, unit string) *fhir.Quantity {
 }
 
 // vitals are the Observations of one set of measurements.
-func (x *fhirExporter) vitals(v app.Vitals, pref, enc, performer *fhir.Reference) []fhir.Observation {
+func (x *fhirExporter) vitals(v chart.Vitals, pref, enc, performer *fhir.Reference) []fhir.Observation {
 	cat := []fhir.CodeableConcept{*concept("", coding(sysObsCategory, "vital-signs", "Vital Signs"))}
 	obs := func(suffix string, code fhir.CodeableConcept) fhir.Observation {
 		o := fhir.Observation{Id: str(v.ID + "-" + suffix), Status: fhir.ObservationStatusFinal, Category: cat, Code: code,
@@ -382,7 +395,7 @@ func progressNote() fhir.CodeableConcept {
 	return *concept("Progress note", coding(sysLOINC, loincProgressNote, "Progress note"))
 }
 
-func (x *fhirExporter) note(n app.Note, pref, enc *fhir.Reference, attribution string) fhir.Composition {
+func (x *fhirExporter) note(n chart.Note, pref, enc *fhir.Reference, attribution string) fhir.Composition {
 	out := fhir.Composition{Id: str(n.ID), Status: fhir.CompositionStatusFinal, Type: progressNote(), Subject: pref,
 		Encounter: enc, Date: fhirInstant(n.Time), Author: []fhir.Reference{*x.by(n.Author, attribution)}, Title: "Progress note"}
 	if attribution == "" {
@@ -401,7 +414,7 @@ func (x *fhirExporter) note(n app.Note, pref, enc *fhir.Reference, attribution s
 	return out
 }
 
-func (x *fhirExporter) addendum(a app.Addendum, n app.Note, pref *fhir.Reference, attribution string) fhir.Composition {
+func (x *fhirExporter) addendum(a chart.Addendum, n chart.Note, pref *fhir.Reference, attribution string) fhir.Composition {
 	out := fhir.Composition{Id: str(a.ID), Status: fhir.CompositionStatusFinal, Type: progressNote(), Subject: pref,
 		Date: fhirInstant(a.Time), Author: []fhir.Reference{*x.by(a.Author, attribution)}, Title: "Addendum",
 		RelatesTo: []fhir.CompositionRelatesTo{{Code: fhir.DocumentRelationshipTypeAppends, TargetReference: *x.ref("Composition", n.ID)}},
@@ -412,4 +425,18 @@ func (x *fhirExporter) addendum(a app.Addendum, n app.Note, pref *fhir.Reference
 		out.Attester = []fhir.CompositionAttester{{Mode: fhir.CompositionAttestationModeLegal, Time: &t, Party: x.staffRef(a.Author)}}
 	}
 	return out
+}
+
+// medicationCodes gives an exported medication the codes (RxNorm) it was
+// imported with.
+func medicationCodes(res any, cs []records.Coding) any {
+	switch m := res.(type) {
+	case fhir.MedicationRequest:
+		withCodings(&m.MedicationCodeableConcept, cs)
+		return m
+	case fhir.MedicationStatement:
+		withCodings(&m.MedicationCodeableConcept, cs)
+		return m
+	}
+	return res
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -86,6 +87,8 @@ type bundleEntry struct {
 	raw     json.RawMessage
 	entity  string // the record it becomes here
 	name    string // a Practitioner's name
+	leftOut bool   // a type Medihaven does not keep
+	med     *fhir.CodeableConcept
 }
 
 func (e *bundleEntry) errf(format string, a ...any) error {
@@ -96,87 +99,123 @@ func (e *bundleEntry) errf(format string, a ...any) error {
 type importStep func(ctx context.Context, b *replica.Batch) error
 
 type fhirImporter struct {
-	s       *Service
-	r       *replica.Replica
-	now     time.Time
-	zone    *time.Location
-	entries []*bundleEntry
-	byRef   map[string]*bundleEntry
-	seen    map[string]int // patients of the bundle by name and birth date
-	first   []importStep   // patients
-	then    []importStep   // what refers to them
-	vitals  map[string]*vitalsSet
-	order   []string // vitals sets in bundle order
-	taken   map[string]bool
-	added   []app.Patient
-	sum     FHIRImport
-	skipped []string
+	s        *Service
+	r        *replica.Replica
+	now      time.Time
+	zone     *time.Location
+	entries  []*bundleEntry
+	byRef    map[string]*bundleEntry
+	seen     map[string]int            // patients of the bundle by name and birth date
+	first    []importStep              // patients
+	then     []importStep              // what refers to them
+	byIdent  map[string][]*bundleEntry // conditional references: "Type?identifier=system|value"
+	taken    map[string]bool
+	added    []app.Patient
+	sum      FHIRImport
+	skipped  []string
+	progress func(done, total int)
 }
 
 // importActions is what a workstation must be allowed to do to import
 // each resource type; Practitioners need nothing (they are kept as names).
+// A Medication is read into the MedicationRequests and statements that
+// name it. Every other type is left out and counted in the summary.
 var importActions = map[string]roles.Action{
 	"Patient": roles.RegisterPatient, "Practitioner": "", "Appointment": roles.BookAppointment,
 	"Encounter": roles.WriteNote, "Observation": roles.RecordVitals, "Condition": roles.EditProblems,
 	"AllergyIntolerance": roles.EditAllergies, "MedicationRequest": roles.Prescribe,
-	"MedicationStatement": roles.Prescribe, "Composition": roles.WriteNote,
+	"MedicationStatement": roles.Prescribe, "Composition": roles.WriteNote, "Procedure": roles.WriteNote,
+	"Immunization": roles.WriteNote, "DiagnosticReport": roles.RecordVitals, "Medication": "",
 }
-
-const importedTypes = "Patient, Practitioner, Appointment, Encounter, Observation, Condition, AllergyIntolerance, " +
-	"MedicationRequest, MedicationStatement and Composition"
 
 // ImportFHIR reads a FHIR R4 Bundle (a patient transferring from another
 // clinic, or another Medihaven clinic's export) and writes all of it or
 // nothing. A bad bundle gets a *BundleError naming the entry, its resource
 // type and the element.
 func (s *Service) ImportFHIR(ctx context.Context, rd io.Reader) (FHIRImport, error) {
-	r, err := s.c.Replica()
+	return s.ImportFHIRProgress(ctx, rd, nil)
+}
+
+// PreviewFHIR reads and checks a bundle as ImportFHIR does and says what
+// an import would keep and leave out, writing nothing.
+func (s *Service) PreviewFHIR(ctx context.Context, rd io.Reader) (FHIRImport, error) {
+	x, err := s.prepare(ctx, rd, nil)
 	if err != nil {
 		return FHIRImport{}, err
 	}
-	raw, err := io.ReadAll(io.LimitReader(rd, fhirMaxBytes+1))
+	x.sum.Notes = append(x.sum.Notes, x.skipped...)
+	return x.sum, nil
+}
+
+// ImportFHIRProgress is ImportFHIR telling progress how far it is (done
+// of total steps; progress may be nil). The steps are the bundle's
+// entries, checked, then the records written.
+func (s *Service) ImportFHIRProgress(ctx context.Context, rd io.Reader, progress func(done, total int)) (FHIRImport, error) {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	x, err := s.prepare(ctx, rd, progress)
 	if err != nil {
-		return FHIRImport{}, fmt.Errorf("app: read the FHIR bundle: %w", err)
-	}
-	if len(raw) > fhirMaxBytes {
-		return FHIRImport{}, bundleErrf("the file is larger than %d MiB; export one bundle per patient instead", fhirMaxBytes>>20)
-	}
-	x := &fhirImporter{s: s, r: r, now: s.c.Now(), zone: s.c.Zone(ctx, r), byRef: map[string]*bundleEntry{},
-		seen: map[string]int{}, vitals: map[string]*vitalsSet{}, taken: map[string]bool{},
-		sum: FHIRImport{Resources: map[string]int{}}}
-	if err := x.parse(raw); err != nil {
 		return FHIRImport{}, err
 	}
-	if err := x.check(ctx); err != nil {
-		return FHIRImport{}, err
-	}
+	r := x.r
 	if len(x.first)+len(x.then) == 0 {
 		x.sum.Notes = append(x.sum.Notes, x.skipped...)
 		return x.sum, nil
 	}
 	b := r.Batch()
-	for _, step := range append(x.first, x.then...) {
+	steps := append(x.first, x.then...)
+	total := len(x.entries) + len(steps) + 1
+	for i, step := range steps {
 		if err := ctx.Err(); err != nil {
 			return FHIRImport{}, err
 		}
 		if err := step(ctx, b); err != nil {
-			return FHIRImport{}, fmt.Errorf("app: import: %w; nothing was imported", err)
+			return FHIRImport{}, fmt.Errorf("import: %w; nothing was imported", err)
 		}
+		progress(len(x.entries)+i+1, total)
 	}
 	for _, p := range x.added {
 		if err := s.c.AuditInBatch(r, b, app.AuditRecord{Action: "fhir.import", Entity: p.ID, Patient: p.MRN,
 			Detail: fmt.Sprintf("FHIR import of %d records", x.sum.Total)}); err != nil {
-			return FHIRImport{}, fmt.Errorf("app: the import could not be audited, so nothing was imported: %w", err)
+			return FHIRImport{}, fmt.Errorf("the import could not be audited, so nothing was imported: %w", err)
 		}
 	}
 	if _, err := b.Commit(ctx); err != nil {
-		return FHIRImport{}, fmt.Errorf("app: import: %w; nothing was imported", err)
+		return FHIRImport{}, fmt.Errorf("import: %w; nothing was imported", err)
 	}
+	progress(total, total)
 	for _, p := range x.added {
 		x.sum.Notes = append(x.sum.Notes, fmt.Sprintf("%s registered as %s.", p.Name(), p.MRN))
 	}
 	x.sum.Notes = append(x.sum.Notes, x.skipped...)
 	return x.sum, nil
+}
+
+// prepare reads and checks a bundle and plans its writes.
+func (s *Service) prepare(ctx context.Context, rd io.Reader, progress func(done, total int)) (*fhirImporter, error) {
+	r, err := s.c.Replica()
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(io.LimitReader(rd, fhirMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the FHIR bundle: %w", err)
+	}
+	if len(raw) > fhirMaxBytes {
+		return nil, bundleErrf("the file is larger than %d MiB; export one bundle per patient instead", fhirMaxBytes>>20)
+	}
+	x := &fhirImporter{s: s, r: r, now: s.c.Now(), zone: s.c.Zone(ctx, r), byRef: map[string]*bundleEntry{},
+		byIdent: map[string][]*bundleEntry{}, seen: map[string]int{}, taken: map[string]bool{},
+		sum: FHIRImport{Resources: map[string]int{}, LeftOut: map[string]int{}}, progress: progress}
+	if err := x.parse(raw); err != nil {
+		return nil, err
+	}
+	if err := x.check(ctx); err != nil {
+		return nil, err
+	}
+	x.summarize()
+	return x, nil
 }
 
 // parse reads the bundle and indexes its entries by fullUrl and Type/id.
@@ -209,9 +248,10 @@ func (x *fhirImporter) parse(raw []byte) error {
 		return bundleErrf("Bundle: %s", err)
 	}
 	switch bundle.Type {
-	case fhir.BundleTypeCollection, fhir.BundleTypeTransaction, fhir.BundleTypeBatch, fhir.BundleTypeDocument:
+	case fhir.BundleTypeCollection, fhir.BundleTypeTransaction, fhir.BundleTypeBatch, fhir.BundleTypeDocument,
+		fhir.BundleTypeSearchset:
 	default:
-		return bundleErrf("Bundle.type %s cannot be imported (collection, transaction, batch or document can)", bundle.Type.Code())
+		return bundleErrf("Bundle.type %s cannot be imported (collection, transaction, batch, searchset or document can)", bundle.Type.Code())
 	}
 	if len(top.Entry) > fhirMaxEntries {
 		return bundleErrf("the bundle has %d entries, more than the %d an import takes; export one bundle per patient instead", len(top.Entry), fhirMaxEntries)
@@ -221,6 +261,10 @@ func (x *fhirImporter) parse(raw []byte) error {
 		var head struct {
 			ResourceType string  `json:"resourceType"`
 			ID           *string `json:"id"`
+			Identifier   []struct {
+				System *string `json:"system"`
+				Value  *string `json:"value"`
+			} `json:"identifier"`
 		}
 		if len(te.Resource) == 0 || string(te.Resource) == "null" {
 			return e.errf("resource missing")
@@ -233,9 +277,18 @@ func (x *fhirImporter) parse(raw []byte) error {
 			return e.errf("resourceType missing")
 		}
 		if _, ok := importActions[e.typ]; !ok {
-			return e.errf("Medihaven does not import %s resources; it imports %s", e.typ, importedTypes)
+			e.leftOut = true
 		}
 		e.id = strOr(head.ID)
+		for _, id := range head.Identifier {
+			if v := strOr(id.Value); v != "" {
+				k := e.typ + "?identifier=" + v
+				if sys := strOr(id.System); sys != "" {
+					k = e.typ + "?identifier=" + sys + "|" + v
+				}
+				x.byIdent[k] = append(x.byIdent[k], e)
+			}
+		}
 		keys := []string{}
 		if te.FullURL != nil && *te.FullURL != "" {
 			keys = append(keys, *te.FullURL)
@@ -259,7 +312,7 @@ func (x *fhirImporter) parse(raw []byte) error {
 func (x *fhirImporter) check(ctx context.Context) error {
 	for _, e := range x.entries {
 		a := importActions[e.typ]
-		if a == "" {
+		if a == "" || e.leftOut {
 			continue
 		}
 		if _, err := x.s.c.ReplicaFor(a); err != nil {
@@ -275,16 +328,27 @@ func (x *fhirImporter) check(ctx context.Context) error {
 		}
 	}
 	// Practitioners and patients first: the others refer to them.
-	rank := map[string]int{"Practitioner": 0, "Patient": 1, "Appointment": 2, "Encounter": 3, "Composition": 5}
+	rank := map[string]int{"Practitioner": 0, "Medication": 0, "Patient": 1, "Appointment": 2, "Encounter": 3,
+		"Observation": 4, "DiagnosticReport": 5, "Composition": 6}
 	ordered := append([]*bundleEntry(nil), x.entries...)
 	sort.SliceStable(ordered, func(i, j int) bool { return rankOf(rank, ordered[i].typ) < rankOf(rank, ordered[j].typ) })
 	for _, e := range ordered {
-		if e.typ != "Patient" {
+		if e.typ != "Patient" && !e.leftOut {
 			e.entity = crypto.NewEventID()
 		}
 	}
-	for _, e := range ordered {
+	for i, e := range ordered {
 		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if x.progress != nil {
+			x.progress(i, len(ordered)*2)
+		}
+		if e.leftOut {
+			x.sum.LeftOut[e.typ]++
+			continue
+		}
+		if err := x.references(e); err != nil {
 			return err
 		}
 		var err error
@@ -309,12 +373,20 @@ func (x *fhirImporter) check(ctx context.Context) error {
 			err = x.medicationStatement(e)
 		case "Composition":
 			err = x.composition(e)
+		case "Procedure":
+			err = x.procedure(e)
+		case "Immunization":
+			err = x.immunization(e)
+		case "DiagnosticReport":
+			err = x.report(e)
+		case "Medication":
+			err = x.medicationResource(e)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	return x.vitalsSteps()
+	return nil
 }
 
 func rankOf(rank map[string]int, typ string) int {
@@ -330,6 +402,8 @@ func (x *fhirImporter) count(e *bundleEntry) {
 }
 
 func (x *fhirImporter) skip(e *bundleEntry, why string) {
+	e.entity = ""
+	x.sum.LeftOut[e.typ]++
 	x.skipped = append(x.skipped, fmt.Sprintf("Entry %d (%s) was left out: %s.", e.n, e.typ, why))
 }
 
@@ -354,6 +428,6 @@ func (x *fhirImporter) record(e, pe *bundleEntry, kind string, rec func(patient 
 
 // origin is the origin of a record imported now, written by attribution
 // at the other clinic.
-func (x *fhirImporter) origin(attribution string) app.Origin {
-	return app.Origin{Attribution: attribution, Imported: x.now}
+func (x *fhirImporter) origin(attribution string) chart.Origin {
+	return chart.Origin{Attribution: attribution, Imported: x.now}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -151,7 +153,7 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 		return e.errf("the bundle holds this patient twice (entries %d and %d)", o, e.n)
 	}
 	x.seen[key] = e.n
-	dups, err := x.s.c.LikelyDuplicates(ctx, p)
+	dups, err := x.s.desk().LikelyDuplicates(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -180,9 +182,9 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 }
 
 var fhirAppointmentStatus = map[string]string{
-	"proposed": app.StatusBooked, "pending": app.StatusBooked, "booked": app.StatusBooked, "waitlist": app.StatusBooked,
-	"arrived": app.StatusArrived, "checked-in": app.StatusArrived, "fulfilled": app.StatusArrived,
-	"cancelled": app.StatusCancelled, "noshow": app.StatusNoShow,
+	"proposed": frontdesk.StatusBooked, "pending": frontdesk.StatusBooked, "booked": frontdesk.StatusBooked, "waitlist": frontdesk.StatusBooked,
+	"arrived": frontdesk.StatusArrived, "checked-in": frontdesk.StatusArrived, "fulfilled": frontdesk.StatusArrived,
+	"cancelled": frontdesk.StatusCancelled, "noshow": frontdesk.StatusNoShow,
 }
 
 func (x *fhirImporter) appointment(e *bundleEntry) error {
@@ -251,9 +253,9 @@ func (x *fhirImporter) appointment(e *bundleEntry) error {
 		return e.errf("the reason is longer than 300 characters")
 	}
 	// The start is written in the clinic's zone: its date is the calendar's day.
-	ap := app.Appointment{Physician: "", Start: start.In(x.zone), Minutes: minutes, Reason: reason,
+	ap := frontdesk.Appointment{Physician: "", Start: start.In(x.zone), Minutes: minutes, Reason: reason,
 		Status: fhirAppointmentStatus[a.Status.Code()], CancelReason: conceptText(a.CancelationReason),
-		Origin: app.Origin{Attribution: attribution}}
+		Origin: chart.Origin{Attribution: attribution}}
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 		ap.Patient, ap.BookedBy, ap.BookedAt = pe.entity, x.r.Fingerprint(), x.now

@@ -10,7 +10,9 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // The import of the plain clinical records: encounters, conditions,
@@ -60,7 +62,7 @@ func (x *fhirImporter) encounter(e *bundleEntry) error {
 		reason = conceptText(&en.ReasonCode[0])
 	}
 	x.record(e, pe, records.KindEncounter, func(patient string) records.Record {
-		return app.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason, Origin: x.origin(attribution)}
+		return chart.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason, Origin: x.origin(attribution)}
 	})
 	return nil
 }
@@ -95,20 +97,20 @@ func (x *fhirImporter) condition(e *bundleEntry) error {
 	if name == "" {
 		return e.errf("code missing: name the problem in code.text or a coding's display")
 	}
-	var p app.Problem
+	var p chart.Problem
 	if p.Onset, err = x.date(e, "onsetDateTime", c.OnsetDateTime); err != nil {
 		return err
 	}
 	if p.Resolved, err = x.date(e, "abatementDateTime", c.AbatementDateTime); err != nil {
 		return err
 	}
-	p.Status = app.ProblemActive
+	p.Status = chart.ProblemActive
 	switch firstCode(c.ClinicalStatus, sysCondClin) {
 	case "inactive", "remission", "resolved":
-		p.Status = app.ProblemResolved
+		p.Status = chart.ProblemResolved
 	case "":
 		if p.Resolved != "" {
-			p.Status = app.ProblemResolved
+			p.Status = chart.ProblemResolved
 		}
 	}
 	noted, err := x.recorded(e, c.RecordedDate)
@@ -122,7 +124,7 @@ func (x *fhirImporter) condition(e *bundleEntry) error {
 	p.Name, p.Noted, p.Origin = strings.Join(strings.Fields(name), " "), noted, x.origin(attribution)
 	x.record(e, pe, records.KindProblem, func(patient string) records.Record {
 		p.Patient = patient
-		return p
+		return withCodes(p, c.Code, nil)
 	})
 	return nil
 }
@@ -198,18 +200,27 @@ func (x *fhirImporter) allergy(e *bundleEntry) error {
 		return err
 	}
 	x.record(e, pe, records.KindAllergy, func(patient string) records.Record {
-		return app.Allergy{Patient: patient, Substance: strings.Join(strings.Fields(substance), " "), Reaction: reaction,
-			Severity: severity, Status: app.AllergyActive, Noted: noted, Origin: x.origin(attribution)}
+		return withCodes(chart.Allergy{Patient: patient, Substance: strings.Join(strings.Fields(substance), " "), Reaction: reaction,
+			Severity: severity, Status: chart.AllergyActive, Noted: noted, Origin: x.origin(attribution)}, a.Code, nil)
 	})
 	return nil
 }
 
-// medicationName is the drug a medication resource names.
-func medicationName(e *bundleEntry, m map[string]json.RawMessage, c fhir.CodeableConcept) (string, error) {
-	if _, ok := m["medicationReference"]; ok && len(bytes.TrimSpace(m["medicationReference"])) > 2 {
-		return "", e.errf("medicationReference is not supported: name the drug in medicationCodeableConcept")
+// medicationName is the drug a medication resource names, in
+// medicationCodeableConcept or in the Medication its medicationReference
+// points to; c is set to the drug's codes.
+func (x *fhirImporter) medicationName(e *bundleEntry, m map[string]json.RawMessage, c *fhir.CodeableConcept, ref *fhir.Reference) (string, error) {
+	if _, ok := m["medicationReference"]; ok && len(bytes.TrimSpace(m["medicationReference"])) > 2 && ref != nil {
+		t, err := x.resolve(e, "medicationReference", ref, "Medication")
+		if err != nil {
+			return "", err
+		}
+		if t == nil || t.med == nil {
+			return "", e.errf("medicationReference names no Medication of this bundle")
+		}
+		*c = *t.med
 	}
-	name := strings.Join(strings.Fields(conceptText(&c)), " ")
+	name := strings.Join(strings.Fields(conceptText(c)), " ")
 	if name == "" {
 		return "", e.errf("medicationCodeableConcept missing")
 	}
@@ -225,8 +236,8 @@ func keptJSON(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-var rxStatuses = map[string]string{"active": app.MedicationActive, "on-hold": app.MedicationActive, "draft": app.MedicationActive,
-	"cancelled": app.MedicationStopped, "completed": app.MedicationStopped, "stopped": app.MedicationStopped, "unknown": app.MedicationStopped}
+var rxStatuses = map[string]string{"active": chart.MedicationActive, "on-hold": chart.MedicationActive, "draft": chart.MedicationActive,
+	"cancelled": chart.MedicationStopped, "completed": chart.MedicationStopped, "stopped": chart.MedicationStopped, "unknown": chart.MedicationStopped}
 
 func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
 	var mr fhir.MedicationRequest
@@ -250,7 +261,7 @@ func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
 	if err != nil {
 		return err
 	}
-	name, err := medicationName(e, m, mr.MedicationCodeableConcept)
+	name, err := x.medicationName(e, m, &mr.MedicationCodeableConcept, &mr.MedicationReference)
 	if err != nil {
 		return err
 	}
@@ -283,14 +294,15 @@ func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
 		}
 	}
 	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
-		return app.Medication{Patient: patient, Name: name, Dose: strings.Join(dose, "; "), Since: since,
-			Status: rxStatuses[mr.Status], Encounter: entity(enc), Request: rq, Origin: x.origin(attribution)}
+		return withCodes(chart.Medication{Patient: patient, Name: name, Dose: strings.Join(dose, "; "), Since: since,
+			Status: rxStatuses[mr.Status], Encounter: entity(enc), Request: rq, Origin: x.origin(attribution)},
+			&mr.MedicationCodeableConcept, unchecked())
 	})
 	return nil
 }
 
-var statementStatuses = map[string]string{"active": app.MedicationActive, "intended": app.MedicationActive, "on-hold": app.MedicationActive,
-	"completed": app.MedicationStopped, "stopped": app.MedicationStopped, "not-taken": app.MedicationStopped, "unknown": app.MedicationActive}
+var statementStatuses = map[string]string{"active": chart.MedicationActive, "intended": chart.MedicationActive, "on-hold": chart.MedicationActive,
+	"completed": chart.MedicationStopped, "stopped": chart.MedicationStopped, "not-taken": chart.MedicationStopped, "unknown": chart.MedicationActive}
 
 func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
 	var ms fhir.MedicationStatement
@@ -312,7 +324,7 @@ func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
 	if err != nil {
 		return err
 	}
-	name, err := medicationName(e, m, ms.MedicationCodeableConcept)
+	name, err := x.medicationName(e, m, &ms.MedicationCodeableConcept, &ms.MedicationReference)
 	if err != nil {
 		return err
 	}
@@ -337,8 +349,50 @@ func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
 		dose = strings.TrimSpace(strOr(ms.Dosage[0].Text))
 	}
 	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
-		return app.Medication{Patient: patient, Name: name, Dose: dose, Since: since, Status: statementStatuses[ms.Status],
-			Stopped: stopped, Origin: x.origin(attribution)}
+		return withCodes(chart.Medication{Patient: patient, Name: name, Dose: dose, Since: since, Status: statementStatuses[ms.Status],
+			Stopped: stopped, Origin: x.origin(attribution)}, &ms.MedicationCodeableConcept, unchecked())
 	})
 	return nil
+}
+
+// coded is a record written with the codes it was imported with (and any
+// other extra fields), beside the fields of its own type: later edits
+// write only the fields they change, so the codes stay.
+type coded struct {
+	rec   records.Record
+	extra map[string]any
+}
+
+func (c coded) Fields() (replica.Fields, error) {
+	f, err := c.rec.Fields()
+	if err != nil {
+		return nil, err
+	}
+	more, err := replica.F(c.extra)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range more {
+		f[k] = v
+	}
+	return f, nil
+}
+
+// withCodes adds the codings of c (SNOMED CT, ICD-10, RxNorm... as they
+// came) and extra fields to a record.
+func withCodes(rec records.Record, c *fhir.CodeableConcept, extra map[string]any) records.Record {
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	if cs := toConcept(c).Codings; len(cs) > 0 {
+		extra[records.FieldCodes] = cs
+	}
+	return coded{rec: rec, extra: extra}
+}
+
+// unchecked flags an imported medication for the prescribing checks.
+// Until the formulary can match a drug by its RxNorm code, every imported
+// medication is kept as its text and shown as not checked.
+func unchecked() map[string]any {
+	return map[string]any{records.MedicationUnchecked: true}
 }

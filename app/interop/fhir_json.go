@@ -13,7 +13,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 )
 
 // FHIR R4 JSON helpers shared by the export and the import: the codes
@@ -52,15 +52,15 @@ var noteSections = []struct{ code, title string }{
 	{loincSubjective, "Subjective"}, {loincObjective, "Objective"}, {loincAssessment, "Assessment"}, {loincPlan, "Plan"},
 }
 
-// vitalSign is one measurement of an app.Vitals set as a LOINC-coded
+// vitalSign is one measurement of an chart.Vitals set as a LOINC-coded
 // Observation with a UCUM unit. get and set read and write the Vitals
 // field; units lists the UCUM units accepted on import with the factor to
 // Medihaven's unit (the first is the one exported).
 type vitalSign struct {
 	code, display, suffix string
 	units                 []unitFactor
-	get                   func(app.Vitals) float64
-	set                   func(*app.Vitals, float64)
+	get                   func(chart.Vitals) float64
+	set                   func(*chart.Vitals, float64)
 }
 
 type unitFactor struct {
@@ -82,17 +82,17 @@ var mmHg = []unitFactor{{"mm[Hg]", 1, 0}}
 
 var vitalSigns = []vitalSign{
 	{"8867-4", "Heart rate", "hr", []unitFactor{{"/min", 1, 0}},
-		func(v app.Vitals) float64 { return float64(v.Pulse) }, func(v *app.Vitals, x float64) { v.Pulse = roundInt(x) }},
+		func(v chart.Vitals) float64 { return float64(v.Pulse) }, func(v *chart.Vitals, x float64) { v.Pulse = roundInt(x) }},
 	{"9279-1", "Respiratory rate", "rr", []unitFactor{{"/min", 1, 0}},
-		func(v app.Vitals) float64 { return float64(v.Resp) }, func(v *app.Vitals, x float64) { v.Resp = roundInt(x) }},
+		func(v chart.Vitals) float64 { return float64(v.Resp) }, func(v *chart.Vitals, x float64) { v.Resp = roundInt(x) }},
 	{"8310-5", "Body temperature", "temp", []unitFactor{{"Cel", 1, 0}, {"[degF]", 5.0 / 9, -32 * 5.0 / 9}},
-		func(v app.Vitals) float64 { return v.TempC }, func(v *app.Vitals, x float64) { v.TempC = round1(x) }},
+		func(v chart.Vitals) float64 { return v.TempC }, func(v *chart.Vitals, x float64) { v.TempC = round1(x) }},
 	{"59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", "spo2", []unitFactor{{"%", 1, 0}},
-		func(v app.Vitals) float64 { return float64(v.SpO2) }, func(v *app.Vitals, x float64) { v.SpO2 = roundInt(x) }},
+		func(v chart.Vitals) float64 { return float64(v.SpO2) }, func(v *chart.Vitals, x float64) { v.SpO2 = roundInt(x) }},
 	{"29463-7", "Body weight", "weight", []unitFactor{{"kg", 1, 0}, {"g", 0.001, 0}, {"[lb_av]", 0.45359237, 0}},
-		func(v app.Vitals) float64 { return v.WeightKg }, func(v *app.Vitals, x float64) { v.WeightKg = round1(x) }},
+		func(v chart.Vitals) float64 { return v.WeightKg }, func(v *chart.Vitals, x float64) { v.WeightKg = round1(x) }},
 	{"8302-2", "Body height", "height", []unitFactor{{"cm", 1, 0}, {"m", 100, 0}, {"[in_i]", 2.54, 0}},
-		func(v app.Vitals) float64 { return v.HeightCm }, func(v *app.Vitals, x float64) { v.HeightCm = round1(x) }},
+		func(v chart.Vitals) float64 { return v.HeightCm }, func(v *chart.Vitals, x float64) { v.HeightCm = round1(x) }},
 }
 
 func roundInt(x float64) int { return int(x + 0.5) }

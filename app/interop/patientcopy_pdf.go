@@ -10,6 +10,8 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -24,9 +26,9 @@ type copySummary struct {
 	Patient      app.Patient
 	Printed      time.Time
 	Zone         *time.Location
-	Clinical     bool      // the chart is included
-	Chart        app.Chart // when Clinical
-	Appointments []app.Appointment
+	Clinical     bool        // the chart is included
+	Chart        chart.Chart // when Clinical
+	Appointments []frontdesk.Appointment
 	Physicians   map[string]string // fingerprint → name
 }
 
@@ -45,11 +47,11 @@ func (s *Service) patientSummary(ctx context.Context, p app.Patient) (copySummar
 		return copySummary{}, err
 	}
 	sum := copySummary{Clinic: s.c.Clinic(), Patient: p, Printed: s.c.Now(), Zone: s.c.Zone(ctx, r), Physicians: map[string]string{}}
-	if sum.Appointments, err = s.c.PatientAppointments(ctx, p.ID); err != nil {
+	if sum.Appointments, err = s.desk().PatientAppointments(ctx, p.ID); err != nil {
 		return copySummary{}, err
 	}
 	if s.c.Role().Can(roles.ReadChart) && r.Holds(roles.Clinical) {
-		if sum.Chart, err = s.c.Chart(ctx, r, p); err != nil {
+		if sum.Chart, err = chart.New(s.c).ReadUnaudited(ctx, r, p); err != nil {
 			return copySummary{}, err
 		}
 		sum.Clinical = true
@@ -205,7 +207,7 @@ func renderSummary(c copySummary) ([]byte, error) {
 	sh.header(c.Clinic, "Health record summary", c.Printed)
 	sh.field("Name", name)
 	born := app.PrintedDate(p.Birth)
-	if age := app.AgeAt(p.Birth, c.Printed); age >= 0 {
+	if age := chart.AgeAt(p.Birth, c.Printed); age >= 0 {
 		born += fmt.Sprintf(" (%d years)", age)
 	}
 	sh.field("Born", born)
@@ -245,8 +247,8 @@ func renderSummary(c copySummary) ([]byte, error) {
 			with = "a physician"
 		}
 		head := fmt.Sprintf("%s, %d minutes with %s", a.Start.In(c.Zone).Format("Mon 2 Jan 2006, 15:04"), a.Minutes, with)
-		status := map[string]string{app.StatusBooked: "Booked", app.StatusArrived: "Attended", app.StatusCancelled: "Cancelled",
-			app.StatusNoShow: "Missed"}[a.Status]
+		status := map[string]string{frontdesk.StatusBooked: "Booked", frontdesk.StatusArrived: "Attended", frontdesk.StatusCancelled: "Cancelled",
+			frontdesk.StatusNoShow: "Missed"}[a.Status]
 		if a.Reason != "" {
 			status += ". Reason: " + a.Reason
 		}
@@ -264,7 +266,7 @@ func summaryChart(sh *sheet, c copySummary) {
 	}
 	for _, p := range ch.Problems {
 		line := "Active"
-		if p.Status == app.ProblemResolved {
+		if p.Status == chart.ProblemResolved {
 			line = "Resolved"
 			if p.Resolved != "" {
 				line += " " + app.PrintedDate(p.Resolved)
@@ -318,7 +320,7 @@ func summaryChart(sh *sheet, c copySummary) {
 			lines = append(lines, fmt.Sprintf("%s: %s. Quantity %s, refills %d.", it.Drug, it.Directions(), it.Quantity, it.Refills))
 		}
 		status := "Verification code " + rx.Code
-		if rx.Status == app.RxCancelled {
+		if rx.Status == chart.RxCancelled {
 			status = "Cancelled. " + status
 		}
 		lines = append(lines, status)
@@ -346,7 +348,7 @@ func partialDate(s string) string {
 	return app.PrintedDate(s)
 }
 
-func vitalsLine(v app.Vitals) string {
+func vitalsLine(v chart.Vitals) string {
 	var parts []string
 	add := func(ok bool, f string, a ...any) {
 		if ok {

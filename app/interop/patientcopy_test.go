@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
@@ -31,7 +32,7 @@ func chartedVisit(t *testing.T) (*clinic, app.Patient) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := c.phys.WriteNote(ctx, app.Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days", Objective: "Tonsillar exudate",
+	n, err := c.phys.WriteNote(ctx, chart.Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days", Objective: "Tonsillar exudate",
 		Assessment: "Streptococcal pharyngitis", Plan: "Antibiotic, fluids"})
 	if err != nil {
 		t.Fatal(err)
@@ -39,20 +40,20 @@ func chartedVisit(t *testing.T) (*clinic, app.Patient) {
 	if _, err := c.phys.AddAddendum(ctx, n.ID, "Rapid strep test positive."); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.RecordVitals(ctx, app.Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
+	if _, err := c.phys.RecordVitals(ctx, chart.Vitals{Patient: p.ID, Encounter: enc.ID, Systolic: 132, Diastolic: 84, Pulse: 88,
 		TempC: 38.4, WeightKg: 70, HeightCm: 165}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddProblem(ctx, app.Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"}); err != nil {
+	if _, err := c.phys.AddProblem(ctx, chart.Problem{Patient: p.ID, Name: "Hypertension", Onset: "2019-04"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "Sulfonamides", Reaction: "hives", Severity: "moderate"}); err != nil {
+	if _, err := c.phys.AddAllergy(ctx, chart.Allergy{Patient: p.ID, Substance: "Sulfonamides", Reaction: "hives", Severity: "moderate"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.AddMedication(ctx, app.Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily"}); err != nil {
+	if _, err := c.phys.AddMedication(ctx, chart.Medication{Patient: p.ID, Name: "amlodipine 5 mg tablet", Dose: "1 tablet once daily"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.phys.Prescribe(ctx, app.Prescription{Patient: p.ID, Encounter: enc.ID, Items: []app.RxItem{{DrugID: "amoxicillin|500_mg|capsule",
+	if _, err := c.phys.Prescribe(ctx, chart.Prescription{Patient: p.ID, Encounter: enc.ID, Items: []chart.RxItem{{DrugID: "amoxicillin|500_mg|capsule",
 		Dose: "1", Frequency: "three times daily", Days: 7, Quantity: "21 capsules"}}}); err != nil {
 		t.Fatal(err)
 	}

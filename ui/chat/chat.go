@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	appchat "github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -73,7 +74,7 @@ type PatientLookup interface {
 // ChartReader is what a physician's session offers: opening a chart
 // (audited).
 type ChartReader interface {
-	OpenChart(ctx context.Context, patientID string) (app.Chart, error)
+	OpenChart(ctx context.Context, patientID string) (chart.Chart, error)
 }
 
 // timeout bounds each use case the panel runs.
@@ -502,7 +503,7 @@ func (p *panel) showPatient(mrn string) {
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
-		reader, canChart := p.s.(ChartReader)
+		reader, canChart := kit.ChartOf[ChartReader](p.s)
 		if !canChart {
 			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
 			return
@@ -517,7 +518,7 @@ func (p *panel) showPatient(mrn string) {
 }
 
 func (p *panel) openChart(r ChartReader, pt app.Patient) {
-	var ch app.Chart
+	var ch chart.Chart
 	p.run(func(ctx context.Context) error {
 		var err error
 		ch, err = r.OpenChart(ctx, pt.ID)

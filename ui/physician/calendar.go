@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -291,7 +292,7 @@ func (cs *calendarScreen) open(a app.Appointment) {
 		return
 	}
 	cs.opening = true
-	var enc app.Encounter
+	var enc chart.Encounter
 	var err error
 	cs.do(func(ctx context.Context) { enc, err = cs.c.StartEncounter(ctx, a.ID) }, func() {
 		cs.opening = false

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -27,8 +28,8 @@ const (
 type chartView struct {
 	*screen
 	patientID string
-	encounter *app.Encounter // the visit opened from the calendar, if any
-	chart     app.Chart
+	encounter *chart.Encounter // the visit opened from the calendar, if any
+	chart     chart.Chart
 	loaded    bool
 	stop      func()
 
@@ -40,6 +41,7 @@ type chartView struct {
 	timeline                    *fyne.Container
 	vitalsCharts, vitalsTable   *fyne.Container
 	rxList                      *fyne.Container
+	results                     *fyne.Container // imported results (results.go)
 
 	notes *noteForm
 	vf    *vitalsForm
@@ -52,7 +54,7 @@ type chartView struct {
 
 // newChartView opens a patient's chart (an audited read) with a back
 // button labelled back; enc is the visit in progress, if any.
-func (s *screen) newChartView(patientID string, enc *app.Encounter, back string, onBack func()) *chartView {
+func (s *screen) newChartView(patientID string, enc *chart.Encounter, back string, onBack func()) *chartView {
 	v := &chartView{screen: s, patientID: patientID, encounter: enc}
 	v.name = bold("Opening the chart…")
 	v.name.SizeName = theme.SizeNameSubHeadingText
@@ -83,6 +85,7 @@ func (s *screen) newChartView(patientID string, enc *app.Encounter, back string,
 		container.NewTabItemWithIcon(tabNotes, theme.DocumentCreateIcon(), container.NewVScroll(v.notesTab())),
 		container.NewTabItemWithIcon(tabVitals, theme.ViewFullScreenIcon(), container.NewVScroll(v.vitalsTab())),
 		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), container.NewVScroll(v.rxTab())),
+		container.NewTabItemWithIcon(tabResults, theme.StorageIcon(), container.NewVScroll(v.resultsTab())),
 	)
 	if enc != nil {
 		v.tabs.SelectIndex(1) // a visit starts with its note
@@ -110,7 +113,7 @@ func (v *chartView) close() {
 
 // open reads the chart for the first time: the read is audited.
 func (v *chartView) open() {
-	var c app.Chart
+	var c chart.Chart
 	var err error
 	v.do(func(ctx context.Context) { c, err = v.c.OpenChart(ctx, v.patientID) }, func() {
 		if err != nil {
@@ -127,7 +130,7 @@ func (v *chartView) refresh() {
 	if !v.loaded || v.stop == nil {
 		return
 	}
-	var c app.Chart
+	var c chart.Chart
 	var err error
 	old := v.chart
 	v.do(func(ctx context.Context) { c, err = v.c.RefreshChart(ctx, old) }, func() {
@@ -140,7 +143,7 @@ func (v *chartView) refresh() {
 }
 
 // show draws a chart.
-func (v *chartView) show(c app.Chart) {
+func (v *chartView) show(c chart.Chart) {
 	v.chart, v.loaded = c, true
 	v.copyBtn.Enable()
 	v.fhirBtn.Enable()
@@ -176,6 +179,7 @@ func (v *chartView) show(c app.Chart) {
 	v.showTimeline()
 	v.showVitals()
 	v.showPrescriptions()
+	v.showResults()
 }
 
 func birth(ymd string) string {
@@ -187,7 +191,7 @@ func birth(ymd string) string {
 	return ymd
 }
 
-func allergyText(a app.Allergy) string {
+func allergyText(a chart.Allergy) string {
 	var d []string
 	if a.Reaction != "" {
 		d = append(d, a.Reaction)
@@ -237,7 +241,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	pOnset.SetPlaceHolder("Onset YYYY-MM-DD, YYYY-MM or YYYY")
 	pfb := newFeedback()
 	addProblem := widget.NewButtonWithIcon("Add problem", theme.ContentAddIcon(), func() {
-		pr := app.Problem{Patient: v.patientID, Name: pName.Text, Onset: strings.TrimSpace(pOnset.Text)}
+		pr := chart.Problem{Patient: v.patientID, Name: pName.Text, Onset: strings.TrimSpace(pOnset.Text)}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddProblem(ctx, pr); return err },
 			"Problem added.", pfb, func() { pName.SetText(""); pOnset.SetText("") })
 	})
@@ -248,11 +252,11 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	aSub, aReact := widget.NewEntry(), widget.NewEntry()
 	aSub.SetPlaceHolder("Substance or drug class, e.g. penicillin")
 	aReact.SetPlaceHolder("Reaction, e.g. hives")
-	aSev := widget.NewSelect(app.AllergySeverities, nil)
+	aSev := widget.NewSelect(chart.AllergySeverities, nil)
 	aSev.PlaceHolder = "Severity"
 	afb := newFeedback()
 	addAllergy := widget.NewButtonWithIcon("Add allergy", theme.ContentAddIcon(), func() {
-		al := app.Allergy{Patient: v.patientID, Substance: aSub.Text, Reaction: aReact.Text, Severity: aSev.Selected}
+		al := chart.Allergy{Patient: v.patientID, Substance: aSub.Text, Reaction: aReact.Text, Severity: aSev.Selected}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddAllergy(ctx, al); return err },
 			"Allergy recorded: prescriptions are checked against it.", afb, func() { aSub.SetText(""); aReact.SetText(""); aSev.ClearSelected() })
 	})
@@ -266,7 +270,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	mSince.SetPlaceHolder("Since YYYY-MM")
 	mfb := newFeedback()
 	addMed := widget.NewButtonWithIcon("Add medication", theme.ContentAddIcon(), func() {
-		m := app.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: strings.TrimSpace(mSince.Text)}
+		m := chart.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: strings.TrimSpace(mSince.Text)}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddMedication(ctx, m); return err },
 			"Medication added.", mfb, func() { mName.SetText(""); mDose.SetText(""); mSince.SetText("") })
 	})
@@ -290,16 +294,16 @@ func (v *chartView) showSummary() {
 		}
 		var btn *widget.Button
 		label := wrapped(text)
-		if p.Status == app.ProblemResolved {
+		if p.Status == chart.ProblemResolved {
 			label.SetText(text + " · resolved " + p.Resolved)
 			label.Importance = widget.LowImportance
 			btn = widget.NewButton("Reactivate", func() {
-				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, app.ProblemActive, "") }, "Problem active again.", v.status, nil)
+				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, chart.ProblemActive, "") }, "Problem active again.", v.status, nil)
 			})
 		} else {
 			label.TextStyle.Bold = true
 			btn = widget.NewButton("Resolve", func() {
-				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, app.ProblemResolved, "") }, "Problem resolved today.", v.status, nil)
+				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, chart.ProblemResolved, "") }, "Problem resolved today.", v.status, nil)
 			})
 		}
 		status := widget.NewLabel(p.Status)

@@ -9,16 +9,21 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/interop"
+	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// Clinic is what the physician's screens need: the session's use cases
-// and its interop service.
+// Clinic is what the physician's screens need: the session's use cases,
+// its chart and prescribing, its front desk and its interop service.
 type Clinic interface {
 	Session
+	Charts
+	Prescribing
 	Interop
+	Days
 }
 
 // Session is what the physician's screens need of a logged-in session.
@@ -27,30 +32,36 @@ type Session interface {
 	Fingerprint() string
 	OnChange(fn func([]app.Changed)) (stop func())
 
-	Calendar(ctx context.Context, physician string, day time.Time) ([]app.Appointment, error)
 	SearchPatients(ctx context.Context, query string, limit int) ([]app.Patient, error)
+}
 
-	OpenChart(ctx context.Context, patientID string) (app.Chart, error)
-	RefreshChart(ctx context.Context, c app.Chart) (app.Chart, error)
-	StartEncounter(ctx context.Context, appointmentID string) (app.Encounter, error)
-	WriteNote(ctx context.Context, n app.Note) (app.Note, error)
-	AddAddendum(ctx context.Context, of, text string) (app.Addendum, error)
-	RecordVitals(ctx context.Context, v app.Vitals) (app.Vitals, error)
-	AddProblem(ctx context.Context, p app.Problem) (app.Problem, error)
+// Charts is what they need of the session's chart (app/chart).
+type Charts interface {
+	OpenChart(ctx context.Context, patientID string) (chart.Chart, error)
+	RefreshChart(ctx context.Context, c chart.Chart) (chart.Chart, error)
+	StartEncounter(ctx context.Context, appointmentID string) (chart.Encounter, error)
+	WriteNote(ctx context.Context, n chart.Note) (chart.Note, error)
+	AddAddendum(ctx context.Context, of, text string) (chart.Addendum, error)
+	RecordVitals(ctx context.Context, v chart.Vitals) (chart.Vitals, error)
+	AddProblem(ctx context.Context, p chart.Problem) (chart.Problem, error)
 	SetProblemStatus(ctx context.Context, id, status, date string) error
-	AddAllergy(ctx context.Context, a app.Allergy) (app.Allergy, error)
+	AddAllergy(ctx context.Context, a chart.Allergy) (chart.Allergy, error)
 	RemoveAllergy(ctx context.Context, id string) error
-	AddMedication(ctx context.Context, m app.Medication) (app.Medication, error)
+	AddMedication(ctx context.Context, m chart.Medication) (chart.Medication, error)
 	StopMedication(ctx context.Context, id string) error
+}
 
-	Formulary() (*app.Formulary, error)
-	CheckPrescription(ctx context.Context, p app.Prescription) ([]app.Warning, error)
-	Prescribe(ctx context.Context, p app.Prescription) (app.Prescription, error)
+// Prescribing is what they need of the session's prescribing
+// (app/prescribing).
+type Prescribing interface {
+	Formulary() (*prescribing.Formulary, error)
+	CheckPrescription(ctx context.Context, p prescribing.Prescription) ([]prescribing.Warning, error)
+	Prescribe(ctx context.Context, p prescribing.Prescription) (prescribing.Prescription, error)
 	CancelPrescription(ctx context.Context, id, reason string) error
-	RenewPrescription(ctx context.Context, id string, overrides []app.Warning) (app.Prescription, error)
+	RenewPrescription(ctx context.Context, id string, overrides []prescribing.Warning) (prescribing.Prescription, error)
 	PrescriptionPDF(ctx context.Context, id string) ([]byte, error)
-	RecentPrescriptions(ctx context.Context, limit int) ([]app.Prescription, error)
-	VerifyPrescription(ctx context.Context, code string) (app.Prescription, error)
+	RecentPrescriptions(ctx context.Context, limit int) ([]prescribing.Prescription, error)
+	VerifyPrescription(ctx context.Context, code string) (prescribing.Prescription, error)
 }
 
 // Interop is what they need of the session's interop service
@@ -58,16 +69,31 @@ type Session interface {
 type Interop interface {
 	ExportCalendarICS(ctx context.Context, w io.Writer, o interop.ICSOptions) (int, error)
 	kit.Transfers
+	kit.FHIRPreviewer
+	OutsideRecords(ctx context.Context, patientID string) (interop.Outside, error)
 }
 
-// clinicOf is a session with its interop service (kit.InteropOf), or
-// false when it has none.
+// Days is what they need of the session's front desk (app/frontdesk):
+// the physician's own days.
+type Days interface {
+	Calendar(ctx context.Context, physician string, day time.Time) ([]app.Appointment, error)
+}
+
+// clinicOf is a session with its chart (kit.ChartOf), prescribing
+// (kit.PrescribingOf), front desk (kit.FrontDeskOf) and interop service
+// (kit.InteropOf), or false when it lacks one.
 func clinicOf(s Session) (Clinic, bool) {
+	ch, okChart := kit.ChartOf[Charts](s)
+	rx, okRx := kit.PrescribingOf[Prescribing](s)
 	x, ok := kit.InteropOf[Interop](s)
+	d, okDays := kit.FrontDeskOf[Days](s)
 	return struct {
 		Session
+		Charts
+		Prescribing
 		Interop
-	}{s, x}, ok
+		Days
+	}{s, ch, rx, x, d}, ok && okDays && okChart && okRx
 }
 
 // build is a screen of a session, or nil (the shell's placeholder) when

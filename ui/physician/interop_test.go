@@ -14,7 +14,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/interop"
+	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -22,6 +25,9 @@ import (
 // recorded and answered in memory; the rest is the real session.
 type interopFake struct {
 	Session
+	Charts
+	Prescribing
+	Days
 	ics       []interop.ICSOptions
 	fhir      []string // patients exported ("" the clinic)
 	imported  []string // bundles read
@@ -57,6 +63,30 @@ func (f *interopFake) ImportFHIR(_ context.Context, r io.Reader) (interop.FHIRIm
 		Notes: []string{"The other clinic's practitioner Dr Jones was kept as a name."}}, nil
 }
 
+func (f *interopFake) PreviewFHIR(_ context.Context, r io.Reader) (interop.FHIRImport, error) {
+	if _, err := io.ReadAll(r); err != nil {
+		return interop.FHIRImport{}, err
+	}
+	if f.importErr != nil {
+		return interop.FHIRImport{}, f.importErr
+	}
+	return interop.FHIRImport{Resources: map[string]int{"Patient": 1, "AllergyIntolerance": 1, "Condition": 2}, Total: 4,
+		LeftOut: map[string]int{"Claim": 3}, LeftOutTotal: 3}, nil
+}
+
+func (f *interopFake) ImportFHIRProgress(ctx context.Context, r io.Reader, progress func(done, total int)) (interop.FHIRImport, error) {
+	progress(1, 2)
+	got, err := f.ImportFHIR(ctx, r)
+	if err == nil {
+		progress(2, 2)
+	}
+	return got, err
+}
+
+func (f *interopFake) OutsideRecords(ctx context.Context, patientID string) (interop.Outside, error) {
+	return interop.Outside{}, nil
+}
+
 func (f *interopFake) HandOutPatientCopy(_ context.Context, patientID string) (interop.PatientCopy, error) {
 	f.copies = append(f.copies, patientID)
 	if f.copyErr != nil {
@@ -73,7 +103,8 @@ type saved struct{ name, data string }
 // with the save and open dialogs replaced.
 func interopScreen(t *testing.T, c *testClinic) (*screen, *interopFake, *[]saved, *string) {
 	t.Helper()
-	f := &interopFake{Session: c.phys}
+	f := &interopFake{Session: c.phys, Charts: chart.New(c.phys.Core()), Prescribing: prescribing.New(c.phys.Core()),
+		Days: frontdesk.New(c.phys.Core())}
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1200, 800))
 	s := newScreen(f, w)
@@ -235,14 +266,33 @@ func TestImportAndExportTransfers(t *testing.T) {
 	if !strings.Contains(msg, `Entry 0 (Patient): birthDate "1961-13-45" is not a date`) || !strings.Contains(msg, "nothing of it was written") {
 		t.Errorf("import error shown %q", msg)
 	}
-	if len(f.imported) != 1 || f.imported[0] != *bundle || f.written != 0 {
-		t.Errorf("the import read %q and wrote %d", f.imported, f.written)
+	if len(f.imported) != 0 || f.written != 0 {
+		t.Errorf("a bundle the preview refused was imported: %q, wrote %d", f.imported, f.written)
 	}
 	kittest.TapDialog(t, s.win, "Close")
 
-	// A good bundle: the summary, counts and notes.
+	// A good bundle: first what it holds, then, on Import, the summary,
+	// counts and notes.
 	f.importErr = nil
 	test.Tap(button(t, fi.stack, "Import transfer (FHIR)…"))
+	msg = kittest.Dialog(s.win)
+	for _, want := range []string{"This bundle holds 1 patient, 3 records Medihaven keeps and 3 it leaves out.", "Kept", "Left out", "Claim"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("preview lacks %q: %q", want, msg)
+		}
+	}
+	if len(f.imported) != 0 {
+		t.Fatal("the preview imported")
+	}
+	kittest.TapDialog(t, s.win, "Cancel")
+	if len(f.imported) != 0 {
+		t.Fatal("a cancelled preview imported")
+	}
+	test.Tap(button(t, fi.stack, "Import transfer (FHIR)…"))
+	kittest.TapDialog(t, s.win, "Import")
+	if len(f.imported) != 1 || f.imported[0] != *bundle {
+		t.Errorf("the import read %q", f.imported)
+	}
 	msg = kittest.Dialog(s.win)
 	for _, want := range []string{"4 resources imported from transfer.json", "AllergyIntolerance", "Dr Jones was kept as a name"} {
 		if !strings.Contains(msg, want) {

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 )
 
 // noteForm writes a SOAP note; signing makes it final.
@@ -38,7 +38,7 @@ func (v *chartView) newNoteForm() *noteForm {
 		fb: newFeedback(),
 	}
 	f.sign = widget.NewButtonWithIcon("Sign note", theme.ConfirmIcon(), func() {
-		n := app.Note{Patient: v.patientID, Subjective: f.s.Text, Objective: f.o.Text, Assessment: f.a.Text, Plan: f.p.Text}
+		n := chart.Note{Patient: v.patientID, Subjective: f.s.Text, Objective: f.o.Text, Assessment: f.a.Text, Plan: f.p.Text}
 		if v.encounter != nil {
 			n.Encounter = v.encounter.ID
 		}
@@ -71,8 +71,8 @@ func (v *chartView) showTimeline() {
 	c := v.chart
 	v.timeline.Objects = nil
 	type entry struct {
-		enc   *app.Encounter
-		notes []app.Note
+		enc   *chart.Encounter
+		notes []chart.Note
 		when  int64
 	}
 	byEnc := map[string]*entry{}
@@ -87,7 +87,7 @@ func (v *chartView) showTimeline() {
 			e.notes = append(e.notes, n)
 			continue
 		}
-		entries = append(entries, &entry{notes: []app.Note{n}, when: n.Time.UnixMilli()})
+		entries = append(entries, &entry{notes: []chart.Note{n}, when: n.Time.UnixMilli()})
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].when > entries[j].when })
 	if len(entries) == 0 {
@@ -114,7 +114,7 @@ func (v *chartView) showTimeline() {
 }
 
 // noteCard shows one signed note with its addenda and a way to add one.
-func (v *chartView) noteCard(n app.Note) fyne.CanvasObject {
+func (v *chartView) noteCard(n chart.Note) fyne.CanvasObject {
 	rows := container.NewVBox()
 	for _, part := range []struct{ label, text string }{
 		{"S", n.Subjective}, {"O", n.Objective}, {"A", n.Assessment}, {"P", n.Plan},

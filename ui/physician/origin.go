@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 )
 
 // A record imported from another clinic is signed or written here by the
@@ -20,7 +20,7 @@ import (
 // "Imported — written by Dr Maria Rossi (other clinic); imported by Dr
 // Amara Okafor on 22 Nov 2026". verb is what the author did ("written",
 // "recorded", "measured"); importer, when not "", who imported it.
-func origin(o app.Origin, verb, importer string) string {
+func origin(o chart.Origin, verb, importer string) string {
 	if !o.IsImported() {
 		return ""
 	}
@@ -47,7 +47,7 @@ func caption(text string) *widget.Label {
 }
 
 // addendumText is one addendum as the chart lists it.
-func addendumText(a app.Addendum) string {
+func addendumText(a chart.Addendum) string {
 	who := a.AuthorName
 	if a.IsImported() {
 		by := a.Attribution
@@ -61,7 +61,7 @@ func addendumText(a app.Addendum) string {
 
 // withOrigin puts an imported record's origin, small, close under its row;
 // the clinic's own records keep their row alone.
-func withOrigin(row fyne.CanvasObject, o app.Origin, verb string) fyne.CanvasObject {
+func withOrigin(row fyne.CanvasObject, o chart.Origin, verb string) fyne.CanvasObject {
 	text := origin(o, verb, "")
 	if text == "" {
 		return row

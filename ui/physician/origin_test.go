@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/interop"
 )
 
@@ -44,7 +45,7 @@ func TestChartShowsImportedOrigin(t *testing.T) {
 	test.NewTempApp(t)
 	c := newTestClinic(t)
 	p := importTransfer(t, c)
-	if _, err := c.phys.WriteNote(context.Background(), app.Note{Patient: p.ID, Subjective: "Seen here after the transfer."}); err != nil {
+	if _, err := chart.New(c.phys.Core()).WriteNote(context.Background(), chart.Note{Patient: p.ID, Subjective: "Seen here after the transfer."}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -69,8 +70,9 @@ func TestChartShowsImportedOrigin(t *testing.T) {
 		{v.problems, "Imported — recorded by Dr Maria Rossi (other clinic); imported 2 Nov 2026"},
 		{v.allergyList, "Imported — recorded by Dr Maria Rossi (other clinic)"},
 		{v.meds, "Imported — recorded by Dr Maria Rossi (other clinic)"},
-		{v.vitalsTable, "3 Mar 2026 *"},
-		{v.vitalsTable, "* Imported — measured by Dr Maria Rossi (other clinic); imported 2 Nov 2026"},
+		{v.results, "3 Mar 2026"}, // measurements of another clinic are its results, as written
+		{v.results, "68.2 kg"},
+		{v.results, "Imported — measured by Dr Maria Rossi (other clinic); imported 2 Nov 2026"},
 	}
 	for _, tt := range tests {
 		if !hasLabel(tt.where, tt.want) {

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/prescribing"
 )
 
 var (
@@ -25,9 +25,9 @@ var (
 // directions, the checks' warnings with a reason for each, and signing.
 type rxForm struct {
 	v         *chartView
-	formulary *app.Formulary
+	formulary *prescribing.Formulary
 	drug      *widget.SelectEntry
-	chosen    *app.Drug
+	chosen    *prescribing.Drug
 	dose      *widget.Entry
 	unit      *widget.Entry
 	route     *widget.Select
@@ -39,10 +39,10 @@ type rxForm struct {
 	add       *widget.Button
 	sign      *widget.Button
 
-	items    []app.RxItem
+	items    []prescribing.RxItem
 	renews   string
 	itemList *fyne.Container
-	warnings []app.Warning
+	warnings []prescribing.Warning
 	reasons  map[string]*widget.Entry // by Warning.Key, kept across checks
 	warnBox  *fyne.Container
 	fb       feedback
@@ -132,14 +132,14 @@ func (f *rxForm) drugTyped(text string) {
 
 // showPreview warns as soon as a drug is chosen, before it is added: the
 // same checks signing runs, against the chart on screen.
-func (f *rxForm) showPreview(d app.Drug) {
+func (f *rxForm) showPreview(d prescribing.Drug) {
 	c := f.v.chart
-	var taking []app.Taking
+	var taking []prescribing.Taking
 	for _, m := range c.Medications {
-		taking = append(taking, app.Taking{Name: m.Name, Source: "current medication"})
+		taking = append(taking, prescribing.Taking{Name: m.Name, Source: "current medication"})
 	}
 	for _, it := range f.items {
-		taking = append(taking, app.Taking{Name: it.Generic, Source: "on this prescription"})
+		taking = append(taking, prescribing.Taking{Name: it.Generic, Source: "on this prescription"})
 	}
 	ws := append(f.formulary.CheckAllergies(d, c.Allergies), f.formulary.CheckInteractions(d, taking)...)
 	if len(ws) == 0 {
@@ -171,16 +171,16 @@ func (f *rxForm) suggestQuantity() {
 }
 
 // item reads the drug being edited.
-func (f *rxForm) item() (app.RxItem, error) {
+func (f *rxForm) item() (prescribing.RxItem, error) {
 	if f.chosen == nil {
-		return app.RxItem{}, errors.New("choose a drug from the formulary list (type part of its name)")
+		return prescribing.RxItem{}, errors.New("choose a drug from the formulary list (type part of its name)")
 	}
 	days, err := strconv.Atoi(strings.TrimSpace(f.days.Text))
 	if err != nil {
-		return app.RxItem{}, fmt.Errorf("the duration %q is not a number of days", f.days.Text)
+		return prescribing.RxItem{}, fmt.Errorf("the duration %q is not a number of days", f.days.Text)
 	}
 	refills, _ := strconv.Atoi(f.refills.Selected)
-	return app.RxItem{DrugID: f.chosen.ID, Dose: f.dose.Text, Unit: f.unit.Text, Route: f.route.Selected, Frequency: f.freq.Text,
+	return prescribing.RxItem{DrugID: f.chosen.ID, Dose: f.dose.Text, Unit: f.unit.Text, Route: f.route.Selected, Frequency: f.freq.Text,
 		Days: days, Quantity: strings.TrimSpace(strings.TrimSuffix(f.quantity.Text, "(suggested)")), Refills: refills,
 		Instructions: f.instr.Text}, nil
 }
@@ -204,8 +204,8 @@ func (f *rxForm) addItem() {
 	f.check()
 }
 
-func (f *rxForm) prescription() app.Prescription {
-	p := app.Prescription{Patient: f.v.patientID, Items: f.items, Renews: f.renews}
+func (f *rxForm) prescription() prescribing.Prescription {
+	p := prescribing.Prescription{Patient: f.v.patientID, Items: f.items, Renews: f.renews}
 	if f.v.encounter != nil {
 		p.Encounter = f.v.encounter.ID
 	}
@@ -225,7 +225,7 @@ func (f *rxForm) check() {
 		return
 	}
 	p := f.prescription()
-	var ws []app.Warning
+	var ws []prescribing.Warning
 	var err error
 	f.v.do(func(ctx context.Context) { ws, err = f.v.c.CheckPrescription(ctx, p) }, func() {
 		if err != nil {
@@ -236,7 +236,7 @@ func (f *rxForm) check() {
 	})
 }
 
-func (f *rxForm) showWarnings(ws []app.Warning) {
+func (f *rxForm) showWarnings(ws []prescribing.Warning) {
 	f.warnings = ws
 	f.warnBox.Objects = nil
 	if len(ws) > 0 {
@@ -252,7 +252,7 @@ func (f *rxForm) showWarnings(ws []app.Warning) {
 			f.reasons[w.Key()] = e
 		}
 		kind := "Allergy"
-		if w.Kind == app.WarnInteraction {
+		if w.Kind == prescribing.WarnInteraction {
 			kind = "Interaction"
 		}
 		msg := wrapped(fmt.Sprintf("%s (%s): %s", kind, w.Severity, w.Message))
@@ -285,7 +285,7 @@ func (f *rxForm) showItems() {
 				drug = d.Label()
 			}
 		}
-		text := fmt.Sprintf("%d. %s — %s; quantity %s; refills %d", i+1, drug, (app.RxItem{Dose: it.Dose, Unit: it.Unit, Route: it.Route,
+		text := fmt.Sprintf("%d. %s — %s; quantity %s; refills %d", i+1, drug, (prescribing.RxItem{Dose: it.Dose, Unit: it.Unit, Route: it.Route,
 			Frequency: it.Frequency, Days: it.Days}).Directions(), orDash(it.Quantity), it.Refills)
 		if it.Instructions != "" {
 			text += ". " + it.Instructions
@@ -308,10 +308,10 @@ func (f *rxForm) signRx() {
 		}
 	}
 	p := f.prescription()
-	var signed app.Prescription
+	var signed prescribing.Prescription
 	var err error
 	f.v.do(func(ctx context.Context) { signed, err = f.v.c.Prescribe(ctx, p) }, func() {
-		var oe *app.OverrideError
+		var oe *prescribing.OverrideError
 		if errors.As(err, &oe) {
 			f.showWarnings(append(f.warnings[:0:0], mergeWarnings(f.warnings, oe.Warnings)...))
 			f.fb.fail(errors.New("each warning needs a reason before the prescription can be signed"))
@@ -331,10 +331,10 @@ func (f *rxForm) signRx() {
 }
 
 // mergeWarnings keeps the shown warnings and adds any new ones.
-func mergeWarnings(shown, missing []app.Warning) []app.Warning {
+func mergeWarnings(shown, missing []prescribing.Warning) []prescribing.Warning {
 	seen := map[string]bool{}
-	var out []app.Warning
-	for _, w := range append(append([]app.Warning(nil), shown...), missing...) {
+	var out []prescribing.Warning
+	for _, w := range append(append([]prescribing.Warning(nil), shown...), missing...) {
 		if !seen[w.Key()] {
 			seen[w.Key()] = true
 			out = append(out, w)
@@ -343,7 +343,7 @@ func mergeWarnings(shown, missing []app.Warning) []app.Warning {
 	return out
 }
 
-func (f *rxForm) showSigned(p app.Prescription) {
+func (f *rxForm) showSigned(p prescribing.Prescription) {
 	f.signed.Objects = []fyne.CanvasObject{widget.NewCard("Signed", "", container.NewVBox(
 		wrapped(fmt.Sprintf("%s · verification code %s", strings.Join(drugNames(p), ", "), p.Code)),
 		container.NewHBox(f.v.pdfButton(p)),
@@ -351,7 +351,7 @@ func (f *rxForm) showSigned(p app.Prescription) {
 	f.signed.Refresh()
 }
 
-func drugNames(p app.Prescription) []string {
+func drugNames(p prescribing.Prescription) []string {
 	var out []string
 	for _, it := range p.Items {
 		out = append(out, it.Drug)
@@ -361,8 +361,8 @@ func drugNames(p app.Prescription) []string {
 
 // renew loads a prescription's drugs into the form, to be checked and
 // signed again as a renewal.
-func (f *rxForm) renew(p app.Prescription) {
-	f.items, f.renews = append([]app.RxItem(nil), p.Items...), p.ID
+func (f *rxForm) renew(p prescribing.Prescription) {
+	f.items, f.renews = append([]prescribing.RxItem(nil), p.Items...), p.ID
 	f.showItems()
 	f.check()
 	f.fb.ok("The drugs are in the form above: check the warnings, then sign the renewal.")
@@ -399,7 +399,7 @@ func (v *chartView) showPrescriptions() {
 	v.rxList.Refresh()
 }
 
-func (v *chartView) rxCard(p app.Prescription) fyne.CanvasObject {
+func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 	rows := container.NewVBox()
 	for i, it := range p.Items {
 		l := wrapped(fmt.Sprintf("%d. %s — %s; quantity %s; refills %d", i+1, it.Drug, it.Directions(), it.Quantity, it.Refills))
@@ -419,7 +419,7 @@ func (v *chartView) rxCard(p app.Prescription) fyne.CanvasObject {
 		rows.Add(wrapped(addendumText(a)))
 	}
 	status := "Active"
-	if p.Status == app.RxCancelled {
+	if p.Status == prescribing.RxCancelled {
 		status = fmt.Sprintf("Cancelled %s by %s: %s", p.Cancellation.Time.Local().Format("2 Jan 2006"), p.Cancellation.AuthorName, p.Cancellation.Reason)
 		l := wrapped(status)
 		l.Importance = widget.DangerImportance
@@ -451,7 +451,7 @@ func (v *chartView) rxCard(p app.Prescription) fyne.CanvasObject {
 }
 
 // pdfButton renders the prescription as PDF and offers to save it.
-func (v *chartView) pdfButton(p app.Prescription) *widget.Button {
+func (v *chartView) pdfButton(p prescribing.Prescription) *widget.Button {
 	return widget.NewButtonWithIcon("Save PDF…", theme.DocumentSaveIcon(), func() {
 		var data []byte
 		var err error

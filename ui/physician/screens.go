@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -132,13 +133,13 @@ func (ps *prescriptionsScreen) content() fyne.CanvasObject {
 
 func (ps *prescriptionsScreen) verify() {
 	code := ps.code.Text
-	var p app.Prescription
+	var p prescribing.Prescription
 	var err error
 	ps.do(func(ctx context.Context) { p, err = ps.c.VerifyPrescription(ctx, code) }, func() {
 		switch {
 		case err != nil:
 			ps.result.fail(err)
-		case p.Status == app.RxCancelled:
+		case p.Status == prescribing.RxCancelled:
 			ps.result.fail(fmt.Errorf("the prescription %s is authentic but was cancelled on %s (%s): do not dispense it",
 				p.Code, p.Cancellation.Time.Local().Format("2 Jan 2006"), p.Cancellation.Reason))
 		default:
@@ -148,7 +149,7 @@ func (ps *prescriptionsScreen) verify() {
 	})
 }
 
-func joinDrugs(p app.Prescription) string {
+func joinDrugs(p prescribing.Prescription) string {
 	s := ""
 	for i, it := range p.Items {
 		if i > 0 {
@@ -160,7 +161,7 @@ func joinDrugs(p app.Prescription) string {
 }
 
 func (ps *prescriptionsScreen) loadRecent() {
-	var rxs []app.Prescription
+	var rxs []prescribing.Prescription
 	var err error
 	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15) }, func() {
 		ps.recent.Objects = nil
@@ -171,12 +172,12 @@ func (ps *prescriptionsScreen) loadRecent() {
 		}
 		for _, p := range rxs {
 			st := "active"
-			if p.Status == app.RxCancelled {
+			if p.Status == prescribing.RxCancelled {
 				st = "cancelled"
 			}
 			l := wrapped(fmt.Sprintf("%s · %s · MRN %s · %s · code %s · %s", p.Time.Local().Format("2 Jan 2006"), p.PatientName,
 				p.PatientMRN, joinNames(p), p.Code, st))
-			if p.Status == app.RxCancelled {
+			if p.Status == prescribing.RxCancelled {
 				l.Importance = widget.LowImportance
 			}
 			ps.recent.Add(l)
@@ -185,7 +186,7 @@ func (ps *prescriptionsScreen) loadRecent() {
 	})
 }
 
-func joinNames(p app.Prescription) string {
+func joinNames(p prescribing.Prescription) string {
 	s := ""
 	for i, it := range p.Items {
 		if i > 0 {

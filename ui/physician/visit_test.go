@@ -15,15 +15,20 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/interop"
+	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
 
-// The session and its interop service serve every physician screen.
+// The session and its services serve every physician screen.
 var (
-	_ Session = (*app.Session)(nil)
-	_ Interop = (*interop.Service)(nil)
+	_ Session     = (*app.Session)(nil)
+	_ Charts      = (*chart.Service)(nil)
+	_ Prescribing = (*prescribing.Service)(nil)
+	_ Interop     = (*interop.Service)(nil)
 )
 
 const pass = "correct horse battery"
@@ -78,12 +83,12 @@ func newTestClinic(t *testing.T) *testClinic {
 	return c
 }
 
-// clinicOfTest is a session with its interop service.
+// clinicOfTest is a session with its services.
 func clinicOfTest(t *testing.T, s Session) Clinic {
 	t.Helper()
 	c, ok := clinicOf(s)
 	if !ok {
-		t.Fatal("the session has no interop service")
+		t.Fatal("the session lacks a service")
 	}
 	return c
 }
@@ -103,7 +108,7 @@ func (c *testClinic) book(t *testing.T, family string, at time.Time) (app.Patien
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: at, Minutes: 20, Reason: "Sore throat"})
+	a, err := frontdesk.New(c.recep.Core()).Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: at, Minutes: 20, Reason: "Sore throat"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +167,7 @@ func TestFullVisit(t *testing.T) {
 	ctx := context.Background()
 	c := newTestClinic(t)
 	p, _ := c.book(t, "Chartwell", c.now.Add(time.Hour))
-	if _, err := c.phys.AddAllergy(ctx, app.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
+	if _, err := chart.New(c.phys.Core()).AddAllergy(ctx, chart.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -256,7 +261,7 @@ func TestFullVisit(t *testing.T) {
 		t.Errorf("quantity suggested %q", f.quantity.Text)
 	}
 	test.Tap(f.add)
-	if len(f.warnings) != 1 || f.warnings[0].Kind != app.WarnAllergy || !hasLabel(f.warnBox, "penicillin") {
+	if len(f.warnings) != 1 || f.warnings[0].Kind != prescribing.WarnAllergy || !hasLabel(f.warnBox, "penicillin") {
 		t.Fatalf("warnings %+v", f.warnings)
 	}
 	test.Tap(f.sign)

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 )
 
 // vitalsForm records one set of measurements.
@@ -66,8 +66,8 @@ func (f *vitalsForm) clear() {
 }
 
 // read parses the form; an empty field is "not measured".
-func (f *vitalsForm) read() (app.Vitals, error) {
-	var v app.Vitals
+func (f *vitalsForm) read() (chart.Vitals, error) {
+	var v chart.Vitals
 	ints := []struct {
 		name string
 		e    *widget.Entry
@@ -107,7 +107,7 @@ func (f *vitalsForm) showBMI(lastHeight float64) {
 	if h == 0 && lastHeight > 0 {
 		h, note = lastHeight, fmt.Sprintf(" (last height %g cm)", lastHeight)
 	}
-	if b := app.BMIOf(w, h); b > 0 && b < 200 {
+	if b := chart.BMIOf(w, h); b > 0 && b < 200 {
 		f.bmi.SetText(fmt.Sprintf("BMI %.1f%s", b, note))
 		return
 	}
@@ -159,7 +159,7 @@ func (v *chartView) showVitals() {
 		v.vitalsTable.Refresh()
 		return
 	}
-	pick := func(f func(app.Vitals) float64) []trendPoint {
+	pick := func(f func(chart.Vitals) float64) []trendPoint {
 		var out []trendPoint
 		for _, x := range vs {
 			if y := f(x); y > 0 {
@@ -170,13 +170,13 @@ func (v *chartView) showVitals() {
 	}
 	charts := []*trendChart{
 		newTrendChart("Blood pressure", "mmHg", [2]float64{90, 140},
-			trendSeries{"systolic", 0, pick(func(x app.Vitals) float64 { return float64(x.Systolic) })},
-			trendSeries{"diastolic", 1, pick(func(x app.Vitals) float64 { return float64(x.Diastolic) })}),
-		newTrendChart("Pulse", "/min", [2]float64{60, 100}, trendSeries{"pulse", 0, pick(func(x app.Vitals) float64 { return float64(x.Pulse) })}),
-		newTrendChart("Weight", "kg", [2]float64{}, trendSeries{"weight", 0, pick(func(x app.Vitals) float64 { return x.WeightKg })}),
-		newTrendChart("BMI", "kg/m²", [2]float64{18.5, 25}, trendSeries{"BMI", 0, pick(func(x app.Vitals) float64 { return x.BMI })}),
-		newTrendChart("Temperature", "°C", [2]float64{36.1, 37.5}, trendSeries{"temperature", 0, pick(func(x app.Vitals) float64 { return x.TempC })}),
-		newTrendChart("SpO2", "%", [2]float64{95, 100}, trendSeries{"SpO2", 0, pick(func(x app.Vitals) float64 { return float64(x.SpO2) })}),
+			trendSeries{"systolic", 0, pick(func(x chart.Vitals) float64 { return float64(x.Systolic) })},
+			trendSeries{"diastolic", 1, pick(func(x chart.Vitals) float64 { return float64(x.Diastolic) })}),
+		newTrendChart("Pulse", "/min", [2]float64{60, 100}, trendSeries{"pulse", 0, pick(func(x chart.Vitals) float64 { return float64(x.Pulse) })}),
+		newTrendChart("Weight", "kg", [2]float64{}, trendSeries{"weight", 0, pick(func(x chart.Vitals) float64 { return x.WeightKg })}),
+		newTrendChart("BMI", "kg/m²", [2]float64{18.5, 25}, trendSeries{"BMI", 0, pick(func(x chart.Vitals) float64 { return x.BMI })}),
+		newTrendChart("Temperature", "°C", [2]float64{36.1, 37.5}, trendSeries{"temperature", 0, pick(func(x chart.Vitals) float64 { return x.TempC })}),
+		newTrendChart("SpO2", "%", [2]float64{95, 100}, trendSeries{"SpO2", 0, pick(func(x chart.Vitals) float64 { return float64(x.SpO2) })}),
 	}
 	for _, c := range charts {
 		v.vitalsCharts.Add(c)

@@ -1,12 +1,14 @@
-package app
+package chart
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -65,32 +67,18 @@ func BMIOf(weightKg, heightCm float64) float64 {
 	return math.Round(weightKg/(m*m)*10) / 10
 }
 
-// checkDate accepts an empty string, YYYY, YYYY-MM or YYYY-MM-DD not in the
-// future.
-func checkDate(what, s string, now time.Time) error {
-	if s == "" {
-		return nil
-	}
-	for _, layout := range []string{"2006-01-02", "2006-01", "2006"} {
-		if t, err := time.Parse(layout, s); err == nil && len(s) == len(layout) {
-			if t.After(now) {
-				return fmt.Errorf("%w: the %s %s is in the future", ErrInvalidInput, what, s)
-			}
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: the %s %q is not a date (write YYYY-MM-DD, YYYY-MM or YYYY)", ErrInvalidInput, what, s)
-}
+// norm lower-cases and collapses spaces: how names are compared.
+func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
 // record writes one change of a clinical record about a patient: all of
 // rec, or only the fields named.
-func (s *Session) record(ctx context.Context, a roles.Action, patient, id, kind string, rec records.Record, names ...string) error {
-	r, err := s.can(a)
+func (s *Service) record(ctx context.Context, a roles.Action, patient, id, kind string, rec records.Record, names ...string) error {
+	r, err := s.c.ReplicaFor(a)
 	if err != nil {
 		return err
 	}
 	if patient != "" {
-		if _, err := s.Patient(ctx, patient); err != nil {
+		if _, err := s.c.Patient(ctx, patient); err != nil {
 			return err
 		}
 	}
@@ -109,36 +97,36 @@ func (s *Session) record(ctx context.Context, a roles.Action, patient, id, kind 
 
 // existing returns the state of a clinical record of kind, or an error a
 // physician understands.
-func (s *Session) existing(ctx context.Context, id, kind, what string) (replica.State, error) {
-	r, err := s.can(roles.ReadChart)
+func (s *Service) existing(ctx context.Context, id, kind, what string) (replica.State, error) {
+	r, err := s.c.ReplicaFor(roles.ReadChart)
 	if err != nil {
 		return nil, err
 	}
 	k, st, err := r.Entity(ctx, id)
 	if err != nil || k != kind {
-		return nil, fmt.Errorf("%w: no %s %s on this workstation", ErrInvalidInput, what, id)
+		return nil, fmt.Errorf("%w: no %s %s on this workstation", app.ErrInvalidInput, what, id)
 	}
 	return st, nil
 }
 
 // AddProblem adds a problem to a patient's list, active unless its status
 // says resolved.
-func (s *Session) AddProblem(ctx context.Context, p Problem) (Problem, error) {
+func (s *Service) AddProblem(ctx context.Context, p Problem) (Problem, error) {
 	p.Name = strings.Join(strings.Fields(p.Name), " ")
 	if p.Name == "" {
-		return Problem{}, fmt.Errorf("%w: name the problem", ErrInvalidInput)
+		return Problem{}, fmt.Errorf("%w: name the problem", app.ErrInvalidInput)
 	}
 	if p.Status == "" {
 		p.Status = ProblemActive
 	}
 	if p.Status != ProblemActive && p.Status != ProblemResolved {
-		return Problem{}, fmt.Errorf("%w: a problem is active or resolved", ErrInvalidInput)
+		return Problem{}, fmt.Errorf("%w: a problem is active or resolved", app.ErrInvalidInput)
 	}
-	now := s.env.Now()
-	if err := checkDate("onset", p.Onset, now); err != nil {
+	now := s.c.Now()
+	if err := app.CheckDate("onset", p.Onset, now); err != nil {
 		return Problem{}, err
 	}
-	if err := checkDate("resolution date", p.Resolved, now); err != nil {
+	if err := app.CheckDate("resolution date", p.Resolved, now); err != nil {
 		return Problem{}, err
 	}
 	p.ID, p.Noted, p.Origin = crypto.NewEventID(), now, Origin{}
@@ -150,23 +138,23 @@ func (s *Session) AddProblem(ctx context.Context, p Problem) (Problem, error) {
 
 // SetProblemStatus marks a problem resolved (on date, YYYY-MM-DD; today when
 // empty) or active again.
-func (s *Session) SetProblemStatus(ctx context.Context, id, status, date string) error {
+func (s *Service) SetProblemStatus(ctx context.Context, id, status, date string) error {
 	if _, err := s.existing(ctx, id, records.KindProblem, "problem"); err != nil {
 		return err
 	}
-	now := s.env.Now()
+	now := s.c.Now()
 	switch status {
 	case ProblemResolved:
 		if date == "" {
 			date = now.Format("2006-01-02")
 		}
-		if err := checkDate("resolution date", date, now); err != nil {
+		if err := app.CheckDate("resolution date", date, now); err != nil {
 			return err
 		}
 	case ProblemActive:
 		date = ""
 	default:
-		return fmt.Errorf("%w: a problem is active or resolved", ErrInvalidInput)
+		return fmt.Errorf("%w: a problem is active or resolved", app.ErrInvalidInput)
 	}
 	return s.record(ctx, roles.EditProblems, "", id, records.KindProblem, Problem{Status: status, Resolved: date},
 		records.ProblemStatus, records.ProblemResolved)
@@ -174,17 +162,17 @@ func (s *Session) SetProblemStatus(ctx context.Context, id, status, date string)
 
 // AddAllergy records an allergy. The substance may be a drug, a drug class
 // or anything else; prescriptions are checked against it.
-func (s *Session) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
+func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 	a.Substance = strings.Join(strings.Fields(a.Substance), " ")
 	a.Reaction = strings.TrimSpace(a.Reaction)
 	if a.Substance == "" {
-		return Allergy{}, fmt.Errorf("%w: name the substance the patient is allergic to", ErrInvalidInput)
+		return Allergy{}, fmt.Errorf("%w: name the substance the patient is allergic to", app.ErrInvalidInput)
 	}
 	a.Severity = norm(a.Severity)
-	if !contains(AllergySeverities, a.Severity) {
-		return Allergy{}, fmt.Errorf("%w: choose a severity: mild, moderate or severe", ErrInvalidInput)
+	if !slices.Contains(AllergySeverities, a.Severity) {
+		return Allergy{}, fmt.Errorf("%w: choose a severity: mild, moderate or severe", app.ErrInvalidInput)
 	}
-	a.ID, a.Status, a.Noted, a.Origin = crypto.NewEventID(), AllergyActive, s.env.Now(), Origin{}
+	a.ID, a.Status, a.Noted, a.Origin = crypto.NewEventID(), AllergyActive, s.c.Now(), Origin{}
 	if err := s.record(ctx, roles.EditAllergies, a.Patient, a.ID, records.KindAllergy, a); err != nil {
 		return Allergy{}, err
 	}
@@ -193,7 +181,7 @@ func (s *Session) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 
 // RemoveAllergy marks an allergy as entered in error. It stays in the
 // record's history; checks no longer use it.
-func (s *Session) RemoveAllergy(ctx context.Context, id string) error {
+func (s *Service) RemoveAllergy(ctx context.Context, id string) error {
 	if _, err := s.existing(ctx, id, records.KindAllergy, "allergy"); err != nil {
 		return err
 	}
@@ -201,12 +189,12 @@ func (s *Session) RemoveAllergy(ctx context.Context, id string) error {
 }
 
 // AddMedication records a drug the patient takes that was started elsewhere.
-func (s *Session) AddMedication(ctx context.Context, m Medication) (Medication, error) {
+func (s *Service) AddMedication(ctx context.Context, m Medication) (Medication, error) {
 	m.Name = strings.Join(strings.Fields(m.Name), " ")
 	if m.Name == "" {
-		return Medication{}, fmt.Errorf("%w: name the medication", ErrInvalidInput)
+		return Medication{}, fmt.Errorf("%w: name the medication", app.ErrInvalidInput)
 	}
-	if err := checkDate("start date", m.Since, s.env.Now()); err != nil {
+	if err := app.CheckDate("start date", m.Since, s.c.Now()); err != nil {
 		return Medication{}, err
 	}
 	m.ID, m.Status = crypto.NewEventID(), MedicationActive
@@ -218,31 +206,31 @@ func (s *Session) AddMedication(ctx context.Context, m Medication) (Medication, 
 }
 
 // StopMedication marks a recorded medication as stopped.
-func (s *Session) StopMedication(ctx context.Context, id string) error {
+func (s *Service) StopMedication(ctx context.Context, id string) error {
 	if _, err := s.existing(ctx, id, records.KindMedication, "recorded medication"); err != nil {
 		return err
 	}
 	return s.record(ctx, roles.Prescribe, "", id, records.KindMedication,
-		Medication{Status: MedicationStopped, Stopped: s.env.Now().Format("2006-01-02")}, records.MedicationStatus, records.MedicationStopped)
+		Medication{Status: MedicationStopped, Stopped: s.c.Now().Format("2006-01-02")}, records.MedicationStatus, records.MedicationStopped)
 }
 
 // RecordVitals records one set of measurements, taken now or, when v.Time
 // is set, at that earlier time (a reading brought from home or another
 // clinic).
-func (s *Session) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
+func (s *Service) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
 	if err := v.Validate(); err != nil {
 		return Vitals{}, err
 	}
-	now := s.env.Now()
+	now := s.c.Now()
 	switch {
 	case v.Time.IsZero():
 		v.Time = now
 	case v.Time.After(now.Add(5 * time.Minute)):
-		return Vitals{}, fmt.Errorf("%w: the measurement time is in the future", ErrInvalidInput)
+		return Vitals{}, fmt.Errorf("%w: the measurement time is in the future", app.ErrInvalidInput)
 	case v.Time.Before(now.AddDate(-130, 0, 0)):
-		return Vitals{}, fmt.Errorf("%w: the measurement time is impossible", ErrInvalidInput)
+		return Vitals{}, fmt.Errorf("%w: the measurement time is impossible", app.ErrInvalidInput)
 	}
-	v.ID, v.RecordedBy, v.Origin = crypto.NewEventID(), s.Fingerprint(), Origin{}
+	v.ID, v.RecordedBy, v.Origin = crypto.NewEventID(), s.c.Fingerprint(), Origin{}
 	if err := s.record(ctx, roles.RecordVitals, v.Patient, v.ID, records.KindVitals, v); err != nil {
 		return Vitals{}, err
 	}
@@ -253,18 +241,18 @@ func (s *Session) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
 // StartEncounter opens an appointment: it starts the visit's encounter (or
 // returns the one already started for it) so notes and vitals of the visit
 // belong together.
-func (s *Session) StartEncounter(ctx context.Context, appointmentID string) (Encounter, error) {
-	r, err := s.can(roles.WriteNote)
+func (s *Service) StartEncounter(ctx context.Context, appointmentID string) (Encounter, error) {
+	r, err := s.c.ReplicaFor(roles.WriteNote)
 	if err != nil {
 		return Encounter{}, err
 	}
 	kind, st, err := r.Entity(ctx, appointmentID)
 	if err != nil || kind != records.KindAppointment {
-		return Encounter{}, fmt.Errorf("%w: the appointment is not on this workstation (yet)", ErrInvalidInput)
+		return Encounter{}, fmt.Errorf("%w: the appointment is not on this workstation (yet)", app.ErrInvalidInput)
 	}
 	a := records.AppointmentFromState(appointmentID, st)
 	if a.Status == "cancelled" {
-		return Encounter{}, fmt.Errorf("%w: the appointment was cancelled; ask the front desk to book it again", ErrInvalidInput)
+		return Encounter{}, fmt.Errorf("%w: the appointment was cancelled; ask the front desk to book it again", app.ErrInvalidInput)
 	}
 	encs, err := r.Entities(ctx, records.KindEncounter)
 	if err != nil {
@@ -276,7 +264,7 @@ func (s *Session) StartEncounter(ctx context.Context, appointmentID string) (Enc
 		}
 	}
 	en := Encounter{ID: crypto.NewEventID(), Patient: a.Patient, Appointment: a.ID, Physician: r.Fingerprint(),
-		Start: s.env.Now(), Reason: a.Reason}
+		Start: s.c.Now(), Reason: a.Reason}
 	if err := s.record(ctx, roles.WriteNote, a.Patient, en.ID, records.KindEncounter, en); err != nil {
 		return Encounter{}, err
 	}

@@ -1,9 +1,10 @@
-package app
+package prescribing
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/assets"
 )
 
@@ -24,24 +25,24 @@ func TestAllergyCheck(t *testing.T) {
 	tests := []struct {
 		name      string
 		drug      string
-		allergies []Allergy
+		allergies []chart.Allergy
 		want      string // a word of the warning's message; "" means no warning
 	}{
-		{"same substance", "amoxicillin 500 mg", []Allergy{{Substance: "Amoxicillin", Reaction: "rash"}}, "allergic to Amoxicillin"},
-		{"class named", "amoxicillin 500 mg", []Allergy{{Substance: "penicillin", Reaction: "anaphylaxis"}}, "is a penicillin"},
-		{"class plural alias", "flucloxacillin", []Allergy{{Substance: "Penicillins"}}, "is a penicillin"},
-		{"another drug of the class", "phenoxymethylpenicillin", []Allergy{{Substance: "amoxicillin"}}, "like amoxicillin"},
-		{"part of a combination", "trimethoprim-sulfamethoxazole", []Allergy{{Substance: "trimethoprim"}}, "allergic to trimethoprim"},
-		{"sulfa alias", "trimethoprim-sulfamethoxazole", []Allergy{{Substance: "sulfa", Reaction: "hives"}}, "sulfonamide antibiotic"},
-		{"cross-reactivity", "cefalexin", []Allergy{{Substance: "penicillin"}}, "cross-reactivity"},
-		{"aspirin and NSAIDs", "ibuprofen", []Allergy{{Substance: "aspirin", Reaction: "bronchospasm"}}, "cross-reactivity"},
-		{"alias of a generic", "paracetamol", []Allergy{{Substance: "acetaminophen"}}, "allergic to acetaminophen"},
-		{"unrelated drug", "atorvastatin", []Allergy{{Substance: "penicillin"}}, ""},
-		{"unrelated substance", "amoxicillin 500 mg", []Allergy{{Substance: "latex"}, {Substance: "peanuts"}}, ""},
-		{"entered in error", "amoxicillin 500 mg", []Allergy{{Substance: "amoxicillin", Status: AllergyEnteredInError}}, ""},
-		{"macrolide vs penicillin", "clarithromycin", []Allergy{{Substance: "penicillin"}}, ""},
+		{"same substance", "amoxicillin 500 mg", []chart.Allergy{{Substance: "Amoxicillin", Reaction: "rash"}}, "allergic to Amoxicillin"},
+		{"class named", "amoxicillin 500 mg", []chart.Allergy{{Substance: "penicillin", Reaction: "anaphylaxis"}}, "is a penicillin"},
+		{"class plural alias", "flucloxacillin", []chart.Allergy{{Substance: "Penicillins"}}, "is a penicillin"},
+		{"another drug of the class", "phenoxymethylpenicillin", []chart.Allergy{{Substance: "amoxicillin"}}, "like amoxicillin"},
+		{"part of a combination", "trimethoprim-sulfamethoxazole", []chart.Allergy{{Substance: "trimethoprim"}}, "allergic to trimethoprim"},
+		{"sulfa alias", "trimethoprim-sulfamethoxazole", []chart.Allergy{{Substance: "sulfa", Reaction: "hives"}}, "sulfonamide antibiotic"},
+		{"cross-reactivity", "cefalexin", []chart.Allergy{{Substance: "penicillin"}}, "cross-reactivity"},
+		{"aspirin and NSAIDs", "ibuprofen", []chart.Allergy{{Substance: "aspirin", Reaction: "bronchospasm"}}, "cross-reactivity"},
+		{"alias of a generic", "paracetamol", []chart.Allergy{{Substance: "acetaminophen"}}, "allergic to acetaminophen"},
+		{"unrelated drug", "atorvastatin", []chart.Allergy{{Substance: "penicillin"}}, ""},
+		{"unrelated substance", "amoxicillin 500 mg", []chart.Allergy{{Substance: "latex"}, {Substance: "peanuts"}}, ""},
+		{"entered in error", "amoxicillin 500 mg", []chart.Allergy{{Substance: "amoxicillin", Status: chart.AllergyEnteredInError}}, ""},
+		{"macrolide vs penicillin", "clarithromycin", []chart.Allergy{{Substance: "penicillin"}}, ""},
 		{"no allergies", "amoxicillin 500 mg", nil, ""},
-		{"trimethoprim alone vs sulfa", "trimethoprim 200 mg", []Allergy{{Substance: "sulfa"}}, ""},
+		{"trimethoprim alone vs sulfa", "trimethoprim 200 mg", []chart.Allergy{{Substance: "sulfa"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +160,7 @@ func FuzzParseFormulary(f *testing.F) {
 			return
 		}
 		for _, d := range fm.Drugs() {
-			fm.CheckAllergies(d, []Allergy{{Substance: d.Class}, {Substance: d.Generic}})
+			fm.CheckAllergies(d, []chart.Allergy{{Substance: d.Class}, {Substance: d.Generic}})
 			fm.CheckInteractions(d, []Taking{{Name: d.Generic}, {Name: "x"}})
 		}
 	})

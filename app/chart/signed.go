@@ -1,4 +1,4 @@
-package app
+package chart
 
 import (
 	"encoding/json"
@@ -25,29 +25,29 @@ import (
 // shows as an unverified record, never as a silent change. Corrections are
 // addenda pointing to the record.
 
-// signedInput is what a signature of a record of kind covers.
-func signedInput(kind string, doc []byte) []byte {
+// SignedInput is what a signature of a record of kind covers.
+func SignedInput(kind string, doc []byte) []byte {
 	return append([]byte("medihaven/"+kind+"/v1\n"), doc...)
 }
 
-// signDoc encodes v canonically and signs it with the session's identity.
-func signDoc(r *replica.Replica, kind string, v any) (doc []byte, sig []byte, err error) {
+// SignDoc encodes v canonically (JSON) and signs it with r's identity.
+func SignDoc(r *replica.Replica, kind string, v any) (doc []byte, sig []byte, err error) {
 	doc, err = json.Marshal(v)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: encode %s: %w", kind, err)
 	}
-	sig, err = r.Identity().Sign(signedInput(kind, doc))
+	sig, err = r.Identity().Sign(SignedInput(kind, doc))
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: sign %s: %w", kind, err)
 	}
 	return doc, sig, nil
 }
 
-// signedChange signs v as the canonical document of the record id of kind
+// SignedChange signs v as the canonical document of the record id of kind
 // and returns the change that writes it, beside the plain fields of plain
 // that readers filter on (patient...).
-func signedChange(r *replica.Replica, id, kind string, v any, plain records.Signed) (replica.Change, error) {
-	doc, sig, err := signDoc(r, kind, v)
+func SignedChange(r *replica.Replica, id, kind string, v any, plain records.Signed) (replica.Change, error) {
+	doc, sig, err := SignDoc(r, kind, v)
 	if err != nil {
 		return replica.Change{}, err
 	}
@@ -59,9 +59,9 @@ func signedChange(r *replica.Replica, id, kind string, v any, plain records.Sign
 	return replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields}, nil
 }
 
-// openDoc reads the signed record id, decodes its doc into v and returns
+// OpenDoc reads the signed record id, decodes its doc into v and returns
 // the record (its plain fields are read even when the content is not).
-func openDoc(id string, st replica.State, v any) (records.Signed, error) {
+func OpenDoc(id string, st replica.State, v any) (records.Signed, error) {
 	s, readErr := records.SignedFromState(id, st)
 	if errors.Is(readErr, records.ErrNoSignedContent) {
 		return s, fmt.Errorf("app: the record has no signed content")
@@ -75,8 +75,8 @@ func openDoc(id string, st replica.State, v any) (records.Signed, error) {
 	return s, nil
 }
 
-// verifyDoc checks that author, a physician of the directory, signed doc.
-func verifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
+// VerifyDoc checks that author, a physician of the directory, signed doc.
+func VerifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
 	m, ok := r.Member(author)
 	if !ok || m.Role != roles.Physician {
 		return fmt.Errorf("app: the signer is not a physician of this clinic")
@@ -85,19 +85,8 @@ func verifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
 	if !ok {
 		return fmt.Errorf("app: the signer's key has not arrived on this workstation yet")
 	}
-	if err := pub.Verify(signedInput(kind, doc), sig); err != nil {
+	if err := pub.Verify(SignedInput(kind, doc), sig); err != nil {
 		return fmt.Errorf("app: the signature does not match the record: %w", err)
 	}
 	return nil
-}
-
-// memberName returns a staff member's name, or a short fingerprint.
-func memberName(r *replica.Replica, fp string) string {
-	if m, ok := r.Member(fp); ok && m.Name != "" {
-		return m.Name
-	}
-	if len(fp) > 8 {
-		return "staff " + fp[:8]
-	}
-	return fp
 }

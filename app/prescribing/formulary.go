@@ -1,4 +1,4 @@
-package app
+package prescribing
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/assets"
 )
 
@@ -156,7 +157,7 @@ var bundledFormulary = sync.OnceValues(func() (*Formulary, error) {
 func BundledFormulary() (*Formulary, error) { return bundledFormulary() }
 
 // Formulary returns the formulary prescriptions are chosen from.
-func (s *Session) Formulary() (*Formulary, error) { return bundledFormulary() }
+func (s *Service) Formulary() (*Formulary, error) { return bundledFormulary() }
 
 // Drugs lists every drug, by generic name.
 func (f *Formulary) Drugs() []Drug { return append([]Drug(nil), f.drugs...) }
@@ -225,27 +226,16 @@ func sameStrength(rest, strength string) bool {
 	return given != "" && (strings.HasPrefix(rest, strength) || strings.HasPrefix(strength, given))
 }
 
+// Warning is one finding of the checks run before a prescription is
+// signed, kept in the signed prescription with the prescriber's reason
+// (chart.Warning).
+type Warning = chart.Warning
+
 // Warning kinds.
 const (
 	WarnAllergy     = "allergy"
 	WarnInteraction = "interaction"
 )
-
-// Warning is one finding of the checks run before a prescription is
-// signed. Signing needs a Reason for each: the physician's override, kept
-// in the signed prescription.
-type Warning struct {
-	Kind     string `json:"kind"`     // WarnAllergy or WarnInteraction
-	Drug     string `json:"drug"`     // the prescribed drug's label
-	With     string `json:"with"`     // the allergy, or the other drug
-	Severity string `json:"severity"` // allergy: the recorded severity; interaction: major or moderate
-	Message  string `json:"message"`  // what the physician reads
-	Reason   string `json:"reason,omitempty"`
-}
-
-// Key identifies a warning across re-checks, so an override reason given
-// once stays with its warning.
-func (w Warning) Key() string { return w.Kind + "|" + norm(w.Drug) + "|" + norm(w.With) }
 
 // Taking is a drug a patient already takes (or is prescribed alongside),
 // as the interaction check sees it.
@@ -277,11 +267,11 @@ func (f *Formulary) classOfName(name string) (generic, class string, ok bool) {
 // patient with the given allergies: a match by substance (the generic name,
 // or one of its parts for a combination), by drug class (an allergy to the
 // class, or to another drug of the same class), or a known cross-reactivity.
-func (f *Formulary) CheckAllergies(drug Drug, allergies []Allergy) []Warning {
+func (f *Formulary) CheckAllergies(drug Drug, allergies []chart.Allergy) []Warning {
 	var out []Warning
 	parts := strings.Split(drug.Generic, "-")
 	for _, a := range allergies {
-		if a.Status == AllergyEnteredInError {
+		if a.Status == chart.AllergyEnteredInError {
 			continue
 		}
 		sub := norm(a.Substance)

@@ -1,15 +1,15 @@
-package app
+package prescribing
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -24,20 +24,20 @@ var (
 // belongs to and checks its prescriber's signature with their key from the
 // directory. A cancelled prescription is returned with its status; a
 // prescription whose signature fails is returned with ErrRxSignature.
-func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescription, error) {
-	r, err := s.can(roles.ReadChart)
+func (s *Service) VerifyPrescription(ctx context.Context, code string) (Prescription, error) {
+	r, err := s.c.ReplicaFor(roles.ReadChart)
 	if err != nil {
 		return Prescription{}, err
 	}
 	want := NormalizeCode(code)
 	if len(want) != 11 {
-		return Prescription{}, fmt.Errorf("%w: a verification code has 10 letters and digits, like ABCDE-23456", ErrInvalidInput)
+		return Prescription{}, fmt.Errorf("%w: a verification code has 10 letters and digits, like ABCDE-23456", app.ErrInvalidInput)
 	}
 	rows, err := r.Entities(ctx, records.KindPrescription)
 	if err != nil {
 		return Prescription{}, err
 	}
-	cancels, err := rxCancellations(ctx, r)
+	cancels, err := chart.Cancellations(ctx, r)
 	if err != nil {
 		return Prescription{}, err
 	}
@@ -45,7 +45,7 @@ func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescrip
 		if rx, _ := records.SignedFromState(e.ID, e.State); rx.Code != want {
 			continue
 		}
-		p := prescriptionFromState(r, s.prof.ClinicID, e.ID, e.State, cancels)
+		p := chart.PrescriptionFromState(r, s.c.Profile().ClinicID, e.ID, e.State, cancels)
 		if p.Code != want || !p.Verified {
 			return p, fmt.Errorf("%w: do not dispense it; call the prescriber (%s)", ErrRxSignature, p.Problem)
 		}
@@ -56,7 +56,7 @@ func (s *Session) VerifyPrescription(ctx context.Context, code string) (Prescrip
 
 // PrescriptionPDF renders a signed, uncancelled prescription as a printable
 // A5 PDF: clinic, prescriber, patient, drugs, date and verification code.
-func (s *Session) PrescriptionPDF(ctx context.Context, id string) ([]byte, error) {
+func (s *Service) PrescriptionPDF(ctx context.Context, id string) ([]byte, error) {
 	p, err := s.Prescription(ctx, id)
 	if err != nil {
 		return nil, err
@@ -64,8 +64,8 @@ func (s *Session) PrescriptionPDF(ctx context.Context, id string) ([]byte, error
 	if !p.Verified {
 		return nil, fmt.Errorf("%w: it cannot be printed (%s)", ErrRxSignature, p.Problem)
 	}
-	if p.Status == RxCancelled {
-		return nil, fmt.Errorf("%w: the prescription was cancelled, so it cannot be printed", ErrInvalidInput)
+	if p.Status == chart.RxCancelled {
+		return nil, fmt.Errorf("%w: the prescription was cancelled, so it cannot be printed", app.ErrInvalidInput)
 	}
 	return RenderPrescription(p)
 }
@@ -92,7 +92,7 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		pdf.SetTextColor(90, 90, 90)
 		pdf.MultiCell(inner, 3.4, tr(fmt.Sprintf("Signed electronically by %s with OpenPGP key %s. "+
 			"Check it: enter the verification code in Medihaven, or run \"medihaven verify-rx %s\". "+
-			"Drug data: Medihaven demo formulary, not for clinical use.", p.PrescriberName, spacedFingerprint(p.Prescriber), p.Code)), "", "L", false)
+			"Drug data: Medihaven demo formulary, not for clinical use.", p.PrescriberName, app.SpacedFingerprint(p.Prescriber), p.Code)), "", "L", false)
 		pdf.SetY(-8)
 		pdf.CellFormat(inner, 3, fmt.Sprintf("Page %d", pdf.PageNo()), "", 0, "R", false, 0, "")
 	})
@@ -121,7 +121,7 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		pdf.MultiCell(inner-26, 5, tr(value), "", "L", false)
 	}
 	field("Patient", p.PatientName)
-	field("Born", fmt.Sprintf("%s    MRN %s", printedDate(p.PatientBirth), p.PatientMRN))
+	field("Born", fmt.Sprintf("%s    MRN %s", app.PrintedDate(p.PatientBirth), p.PatientMRN))
 	field("Prescriber", p.PrescriberName)
 	if p.Renews != "" {
 		field("Renewal", "continues an earlier prescription")
@@ -136,7 +136,7 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		pdf.MultiCell(inner, 5.5, tr(fmt.Sprintf("%d. %s", i+1, it.Drug)), "", "L", false)
 		pdf.SetFont("Helvetica", "", 10)
 		pdf.SetX(17)
-		pdf.MultiCell(inner-5, 5, tr(capitalise(it.Directions())+"."), "", "L", false)
+		pdf.MultiCell(inner-5, 5, tr(app.Capitalise(it.Directions())+"."), "", "L", false)
 		pdf.SetX(17)
 		pdf.MultiCell(inner-5, 5, tr(fmt.Sprintf("Quantity: %s.   Refills: %d.", it.Quantity, it.Refills)), "", "L", false)
 		if it.Instructions != "" {
@@ -168,30 +168,4 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		return nil, fmt.Errorf("app: write the prescription PDF: %w", err)
 	}
 	return buf.Bytes(), nil
-}
-
-func printedDate(ymd string) string {
-	if t, err := time.Parse("2006-01-02", ymd); err == nil {
-		return t.Format("2 Jan 2006")
-	}
-	return ymd
-}
-
-func capitalise(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// spacedFingerprint groups a fingerprint in fours, as GnuPG shows it.
-func spacedFingerprint(fp string) string {
-	var b strings.Builder
-	for i, c := range strings.ToUpper(fp) {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -1,0 +1,83 @@
+package prescribing_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/prescribing"
+)
+
+// ps is the prescribing of a session.
+func ps(s *app.Session) *prescribing.Service { return prescribing.New(s.Core()) }
+
+func TestPrescriptionVerifyCancelRenewPrint(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	rx, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{
+		{DrugID: "amlodipine|5_mg|tablet", Dose: "1", Frequency: "once daily", Days: 30, Quantity: "30 tablets", Refills: 2,
+			Instructions: "Take in the morning."},
+		{DrugID: "paracetamol|500_mg|tablet", Dose: "2", Frequency: "up to four times daily", Days: 5, Quantity: "40 tablets"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	// Another physician's workstation checks the printed code.
+	got, err := ps(c.Phys2).VerifyPrescription(ctx, strings.ToLower(strings.ReplaceAll(rx.Code, "-", " ")))
+	if err != nil || got.ID != rx.ID || got.Status != prescribing.RxActive || len(got.Items) != 2 {
+		t.Fatalf("VerifyPrescription: %+v %v", got, err)
+	}
+	for _, bad := range []string{"", "AAAAA-AAAAA", "not a code"} {
+		if _, err := ps(c.Phys2).VerifyPrescription(ctx, bad); err == nil {
+			t.Errorf("code %q verified", bad)
+		}
+	}
+	pdf, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID)
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("PDF: %v", err)
+	}
+	if tool, err := exec.LookPath("pdftoppm"); err == nil {
+		dir := t.TempDir()
+		in := filepath.Join(dir, "rx.pdf")
+		os.WriteFile(in, pdf, 0o600) //nolint:errcheck // read back next
+		if out, err := exec.Command(tool, "-png", "-r", "50", in, filepath.Join(dir, "rx")).CombinedOutput(); err != nil {
+			t.Fatalf("pdftoppm: %v %s", err, out)
+		}
+		if m, _ := filepath.Glob(filepath.Join(dir, "rx*.png")); len(m) != 1 {
+			t.Errorf("pdftoppm made %d pages, want 1", len(m))
+		}
+	}
+	renewed, err := ps(c.Phys).RenewPrescription(ctx, rx.ID, nil)
+	if err != nil || renewed.Renews != rx.ID || renewed.Code == rx.Code {
+		t.Fatalf("renew: %+v %v", renewed, err)
+	}
+	if err := ps(c.Phys).CancelPrescription(ctx, rx.ID, ""); err == nil {
+		t.Error("cancelled without a reason")
+	}
+	if err := ps(c.Phys).CancelPrescription(ctx, rx.ID, "Replaced by the renewal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps(c.Phys).CancelPrescription(ctx, rx.ID, "again"); err == nil {
+		t.Error("cancelled twice")
+	}
+	got, err = ps(c.Phys).VerifyPrescription(ctx, rx.Code)
+	if err != nil || got.Status != prescribing.RxCancelled || got.Cancellation.Reason != "Replaced by the renewal" {
+		t.Errorf("verify a cancelled prescription: %+v %v", got, err)
+	}
+	if _, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID); err == nil {
+		t.Error("printed a cancelled prescription")
+	}
+	if _, err := ps(c.Phys).RenewPrescription(ctx, rx.ID, nil); err == nil {
+		t.Error("renewed a cancelled prescription")
+	}
+}
