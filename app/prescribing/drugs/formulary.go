@@ -58,6 +58,12 @@ func (d Drug) Is(name string) bool { return name == d.Name || d.in[name] }
 // "amoxicillin 500 mg capsule".
 func (d Drug) Label(f Form) string { return d.Name + " " + f.Strength + " " + f.Form }
 
+// ProductID is the stable key of one dose form of d, as prescriptions
+// record it: generic, strength and form ("amoxicillin|500_mg|capsule").
+func (d Drug) ProductID(f Form) string {
+	return strings.ReplaceAll(d.Name+"|"+f.Strength+"|"+f.Form, " ", "_")
+}
+
 // Prescribable reports whether d has a dose form of its own (an
 // ingredient such as clavulanic acid is only prescribed in combination).
 func (d Drug) Prescribable() bool { return len(d.Forms) > 0 }
@@ -81,6 +87,7 @@ type Formulary struct {
 	classKey map[string]string // folded class name or synonym -> class
 	drugKey  map[string]int    // folded name, salt or synonym -> drug
 	byATC    map[string][]int
+	products map[string][2]int          // ProductID -> drug, form
 	classIn  map[string]map[string]bool // class -> what every drug of it is (the class and its parents at least)
 	search   []searchKey
 	rules    []Rule // interactions
@@ -250,6 +257,16 @@ func (f *Formulary) Search(prefix string, n int) []Suggestion {
 	return out
 }
 
+// ProductByID returns the drug and dose form of a ProductID.
+func (f *Formulary) ProductByID(id string) (Drug, Form, bool) {
+	p, ok := f.products[id]
+	if !ok {
+		return Drug{}, Form{}, false
+	}
+	d := f.drugs[p[0]]
+	return d, d.Forms[p[1]], true
+}
+
 // Product returns the drug and dose form a label names ("amoxicillin 500
 // mg capsule", "Augmentin 875/125"): the form whose strength, and then
 // whose form name, the text mentions; a zero Form when it names none.
@@ -258,11 +275,11 @@ func (f *Formulary) Product(label string) (Drug, Form, bool) {
 	if !ok {
 		return Drug{}, Form{}, false
 	}
-	text := " " + fold(label) + " "
+	text := " " + units(label) + " "
 	best, score := Form{}, 0
 	for _, fm := range d.Forms {
 		s := 0
-		if strings.Contains(text, " "+fold(fm.Strength)+" ") {
+		if strings.Contains(text, " "+units(fm.Strength)+" ") {
 			s += 2
 		}
 		if strings.Contains(text, " "+fold(fm.Form)+" ") {
@@ -273,4 +290,19 @@ func (f *Formulary) Product(label string) (Drug, Form, bool) {
 		}
 	}
 	return d, best, true
+}
+
+// units folds a strength so that the ways of writing a unit compare equal
+// ("500 micrograms", "500 mcg", "500 µg"; "100 units/mL", "100 IU/mL").
+func units(s string) string {
+	words := foldWords(strings.ReplaceAll(s, "µg", " mcg"))
+	for i, w := range words {
+		switch w {
+		case "micrograms", "microgram", "ug":
+			words[i] = "mcg"
+		case "units", "unit":
+			words[i] = "iu"
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -169,6 +169,13 @@ func TestProduct(t *testing.T) {
 	if got := d.Label(fm); got != "amoxicillin 500 mg capsule" {
 		t.Errorf("Label = %q", got)
 	}
+	back, bfm, ok := f.ProductByID(d.ProductID(fm))
+	if id := d.ProductID(fm); id != "amoxicillin|500_mg|capsule" || !ok || back.Name != d.Name || bfm != fm {
+		t.Errorf("ProductID %q does not come back: %s %+v %v", id, back.Name, bfm, ok)
+	}
+	if _, fm, ok := f.Product("Colchicine 500 mcg tablet"); !ok || fm.Strength != "500 micrograms" {
+		t.Errorf("mcg and micrograms are one unit: %+v", fm)
+	}
 	if _, fm, ok := f.Product("amoxicillin"); !ok || fm != (Form{}) {
 		t.Errorf("a name alone names no form: %+v %v", fm, ok)
 	}
@@ -211,6 +218,7 @@ func TestParseRejects(t *testing.T) {
 		{"form without route", "drugs.tsv", "capsule 500 mg (oral)", "capsule 500 mg"},
 		{"form without strength", "drugs.tsv", "capsule 500 mg (oral)", "capsule (oral)"},
 		{"synonym of two drugs", "drugs.tsv", "\tadvil\t", "\tamoxil\t"},
+		{"dose form twice", "drugs.tsv", "capsule 500 mg (oral)", "capsule 500 mg (oral); capsule 500 mg (rectal)"},
 		{"unknown component", "drugs.tsv", "amoxil\t-", "amoxil\tclavulanate"},
 		{"bad eml", "drugs.tsv", "\tcore\t", "\tessential\t"},
 		{"class loop", "classes.tsv", "antibacterial\tclass\t-", "antibacterial\tclass\tpenicillin"},

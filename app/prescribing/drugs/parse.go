@@ -166,6 +166,7 @@ func Parse(t Tables) (*Formulary, error) {
 		classKey: map[string]string{},
 		drugKey:  map[string]int{},
 		byATC:    map[string][]int{},
+		products: map[string][2]int{},
 		sources:  map[string]string{},
 	}
 	steps := []func(Tables) error{f.parseSources, f.parseClasses, f.parseDrugs, f.parseInteractions, f.parseCross}
@@ -367,6 +368,13 @@ func (f *Formulary) addDrug(d Drug) error {
 	}
 	for _, code := range d.ATC {
 		f.byATC[code] = append(f.byATC[code], i)
+	}
+	for j, fm := range d.Forms {
+		id := d.ProductID(fm)
+		if _, dup := f.products[id]; dup {
+			return fmt.Errorf("%s lists the dose form %s %s twice", d.Name, fm.Strength, fm.Form)
+		}
+		f.products[id] = [2]int{i, j}
 	}
 	f.drugs = append(f.drugs, d)
 	return nil
