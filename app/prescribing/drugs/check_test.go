@@ -116,6 +116,8 @@ var interactionCases = []check{
 	{"phenelzine and sertraline", "sertraline", "", "phenelzine", "maoi-serotonergic", Contraindicated},
 	{"linezolid and citalopram", "linezolid", "", "citalopram", "maoi-serotonergic", Contraindicated},
 	{"MAOI and pseudoephedrine", "pseudoephedrine", "", "tranylcypromine", "maoi-sympathomimetic", Contraindicated},
+	{"rasagiline and sertraline", "sertraline", "", "rasagiline", "maob-serotonergic", Major},
+	{"moclobemide and sumatriptan", "sumatriptan", "", "moclobemide", "maoi-triptan", Contraindicated},
 	{"sertraline and St John's wort", "sertraline", "", "St. John's Wort", "serotonergic-duplicate", Moderate},
 	{"fluoxetine and lithium", "fluoxetine", "", "lithium", "serotonergic-duplicate", Moderate},
 	// QT.
@@ -220,8 +222,7 @@ func TestChecks(t *testing.T) {
 			if fd.Message == "" || fd.Why == "" || fd.Drug != d.Name || fd.Matched == "" {
 				t.Errorf("finding %+v lacks its message, reason or names", fd)
 			}
-			if fd.Rule != RuleSubstance && fd.Rule != RuleComponent && fd.Rule != RuleClass && fd.Rule != RuleFamily &&
-				fd.Rule != RuleDuplicate && len(fd.Sources) == 0 {
+			if len(fd.Sources) == 0 || fd.Source() == "" {
 				t.Errorf("finding of rule %s names no source", fd.Rule)
 			}
 		})

@@ -51,6 +51,9 @@ const (
 	RuleDuplicate = "duplicate" // the drug and a current medication share an ingredient
 )
 
+// sourceChart is the source of the findings no table row makes.
+const sourceChart = "The patient's recorded allergies and medications, matched by the formulary's names, components and classes (assets/formulary)"
+
 // Finding is one result of a check: which drug met which allergy or
 // medication, how, how serious it is and on whose authority.
 type Finding struct {
@@ -201,6 +204,7 @@ func (f *Formulary) allergyFinding(d Drug, drug member, r Resolved) (Finding, bo
 	}
 	if ok {
 		fd.Message = fmt.Sprintf("Allergy: %s (recorded as %q).", fd.Why, r.Input)
+		fd.Sources = []string{sourceChart}
 		return fd, true
 	}
 	// Cross-reactivity: the most severe row, first in file order on a tie.
@@ -298,7 +302,8 @@ func duplicate(d Drug, r Resolved) (Finding, bool) {
 				return Finding{Kind: FindingInteraction, Drug: d.Name, Input: r.Input, Matched: r.Drug.Name,
 					Severity: Major, Rule: RuleDuplicate, Effect: "duplicate therapy",
 					Why:     fmt.Sprintf("%s and %s both contain %s", d.Name, r.Drug.Name, a),
-					Message: fmt.Sprintf("The patient already takes %s in %q: risk of a double dose.", a, r.Input)}, true
+					Message: fmt.Sprintf("The patient already takes %s in %q: risk of a double dose.", a, r.Input),
+					Sources: []string{sourceChart}}, true
 			}
 		}
 	}
