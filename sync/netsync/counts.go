@@ -15,12 +15,13 @@ type Counts struct {
 	New     int64 // of those, not stored before
 	Skipped int64 // envelopes of fetched packs already stored: not handed again
 	Stale   int64 // heads that named nothing this workstation does not store
+	Heard   int64 // heads heard in the sync room (believed or not)
 }
 
 // Counts returns what the catch-up did so far.
 func (y *Syncer) Counts() Counts {
 	return Counts{Fetches: y.fetches.Load(), Handed: y.handed.Load(), New: y.fresh.Load(),
-		Skipped: y.skipped.Load(), Stale: y.stale.Load()}
+		Skipped: y.skipped.Load(), Stale: y.stale.Load(), Heard: y.heardN.Load()}
 }
 
 // notStored returns the envelopes of own (of step s of device's chain)

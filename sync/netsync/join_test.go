@@ -26,6 +26,13 @@ func (s netStation) XMPPPassword(context.Context) (string, error) {
 
 func openNetStation(t *testing.T, id *crypto.Identity, clinic string) netStation {
 	t.Helper()
+	return openNetStationWith(t, replica.Params{Identity: id, Clinic: clinic})
+}
+
+// openNetStationWith opens a workstation with p (its store, device and
+// device key made here) and publishes its key.
+func openNetStationWith(t *testing.T, p replica.Params) netStation {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "medihaven.db"))
 	if err != nil {
@@ -36,7 +43,8 @@ func openNetStation(t *testing.T, id *crypto.Identity, clinic string) netStation
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := replica.Open(ctx, replica.Params{DB: db, Device: crypto.NewEventID(), Identity: id, DeviceKey: dk, Clinic: clinic})
+	p.DB, p.Device, p.DeviceKey = db, crypto.NewEventID(), dk
+	r, err := replica.Open(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ type Syncer struct {
 	// Pack bytes held by the fetch workers now, and the most ever.
 	packBytes, peakPackBytes atomic.Int64
 	// What the catch-up did (Counts).
-	fetches, handed, fresh, skipped, stale atomic.Int64
+	fetches, handed, fresh, skipped, stale, heardN atomic.Int64
 
 	mu         sync.Mutex
 	status     Status

@@ -211,6 +211,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	if !ok {
 		return // the sync room carries nothing else
 	}
+	y.heardN.Add(1)
 	own := fromWorkstation && device == a.Device
 	if !own && !y.ownDevice(a.Device) {
 		// Only a device's own account speaks for it. (A head of this

@@ -1,0 +1,140 @@
+package netsync
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/synctest"
+)
+
+// TestManyWorkstations is issue 17's thirty workstations: MEDIHAVEN_BENCH_STATIONS
+// workstations (of one member, so no admission is needed) on a real Kubo
+// and Prosody all write at once; each change must cost each workstation
+// O(1) heads heard and packs fetched, and reach the others fast (the
+// propagation percentiles are logged; the goal is p99 ≤ 250 ms). `make
+// bench-scale` runs it with 30; without the variable it is skipped.
+func TestManyWorkstations(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("MEDIHAVEN_BENCH_STATIONS"))
+	if n < 2 {
+		t.Skip("set MEDIHAVEN_BENCH_STATIONS to a number of workstations (make bench-scale)")
+	}
+	const rounds = 4
+	ctx := context.Background()
+	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
+	cfg := Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	id, err := crypto.GenerateIdentity("Ada Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	written := map[string]time.Time{} // entity -> when it was written
+	var lags []time.Duration
+	stations := make([]netStation, n)
+	for i := range stations {
+		stations[i] = openNetStationWith(t, replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()},
+			OnChange: func(cs []replica.Changed) {
+				now := time.Now()
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range cs {
+					if at, ok := written[c.ID]; ok && c.Kind == "token" {
+						lags = append(lags, now.Sub(at))
+					}
+				}
+			}})
+	}
+	first := stations[0].r
+	for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
+		if _, err := first.NewEpoch(ctx, scope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry, err := replica.F(map[string]any{"name": "Ada Admin", "role": roles.Administrator, "status": replica.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Append(ctx, replica.Change{Entity: id.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := first.Key(roles.Admin)
+	if _, err := first.Grant(ctx, k, id.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	syncers := make([]*Syncer, n)
+	for i, s := range stations {
+		if syncers[i], err = Start(ctx, cfg, s, nil); err != nil {
+			t.Fatal(err)
+		}
+		defer syncers[i].Stop()
+	}
+	for _, s := range stations {
+		waitUntil(t, "every workstation holds the key", 2*time.Minute, func() bool { return s.r.Holds(roles.Admin) })
+	}
+	time.Sleep(2 * time.Second) // the joining's hellos and heads settle
+	before := make([]Counts, n)
+	for i, y := range syncers {
+		before[i] = y.Counts()
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, s := range stations {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * time.Second / time.Duration(n)) // spread over a second
+			for r := range rounds {
+				f, _ := replica.F(map[string]any{"note": fmt.Sprint(i, "/", r)})
+				entity := crypto.NewEventID()
+				mu.Lock()
+				written[entity] = time.Now()
+				mu.Unlock()
+				if _, err := s.r.Append(ctx, replica.Change{Entity: entity, Kind: "token", Scope: roles.Admin, Fields: f}); err != nil {
+					t.Error(err)
+					return
+				}
+				syncers[i].Kick()
+				time.Sleep(time.Second)
+			}
+		}()
+	}
+	wg.Wait()
+	changes := n * rounds
+	waitUntil(t, "every change everywhere", 5*time.Minute, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(lags) >= changes*n // each change lands on every workstation (its writer too)
+	})
+	took := time.Since(start)
+	mu.Lock()
+	var remote []time.Duration
+	for _, l := range lags {
+		if l > time.Millisecond { // the writer's own apply is immediate
+			remote = append(remote, l)
+		}
+	}
+	mu.Unlock()
+	slices.Sort(remote)
+	var heard, fetches int64
+	for i, y := range syncers {
+		c := y.Counts()
+		heard += c.Heard - before[i].Heard
+		fetches += c.Fetches - before[i].Fetches
+	}
+	others := float64(changes * (n - 1))
+	t.Logf("%d workstations, %d changes in %s: propagation p50 %s, p99 %s, max %s; per change and workstation %.2f heads heard, %.2f packs fetched",
+		n, changes, took.Round(time.Millisecond), remote[len(remote)/2].Round(time.Millisecond), remote[len(remote)*99/100].Round(time.Millisecond),
+		remote[len(remote)-1].Round(time.Millisecond), float64(heard)/others, float64(fetches)/others)
+	if float64(fetches)/others > 2 {
+		t.Errorf("%.2f packs fetched per change per workstation: want O(1)", float64(fetches)/others)
+	}
+}
