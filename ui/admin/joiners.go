@@ -1,0 +1,155 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// JoinDesk is what the list of newcomers waiting to join needs of a
+// session (app.Session): their requests, and approving or refusing one.
+type JoinDesk interface {
+	Changes
+	Waiting(ctx context.Context) ([]app.Joiner, error)
+	Approve(ctx context.Context, fingerprint, code string) error
+	Refuse(ctx context.Context, fingerprint string) error
+}
+
+// RoleDesk is what changing a member's role needs of a session.
+type RoleDesk interface {
+	ChangeRole(ctx context.Context, fingerprint string, role roles.Role) error
+}
+
+var (
+	_ JoinDesk = (*app.Session)(nil)
+	_ RoleDesk = (*app.Session)(nil)
+)
+
+// waitingList shows the newcomers waiting for approval above the
+// directory: name, the role their token offers, their key and the
+// comparison code their own screen shows. Approving asks for the code as
+// the newcomer reads it; refusing asks first, in red.
+type waitingList struct {
+	d    JoinDesk
+	win  fyne.Window
+	box  *fyne.Container
+	card *fyne.Container
+}
+
+// newWaiting builds the list; it hides itself while nobody waits.
+func newWaiting(d JoinDesk, w fyne.Window) *waitingList {
+	l := &waitingList{d: d, win: w, box: container.NewVBox()}
+	title := widget.NewLabelWithStyle("Waiting to join", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	hint := newNote("Ask each newcomer to read the six-digit code on their own screen, and approve only when it is the code shown here.")
+	hint.Importance = widget.LowImportance
+	l.card = container.NewVBox(title, hint, l.box, widget.NewSeparator())
+	l.card.Hide()
+	l.refresh()
+	return l
+}
+
+func (l *waitingList) content() fyne.CanvasObject {
+	return kit.Live(l.card, func() func() {
+		return liveRefresh(l.d, map[string]bool{"enroll": true, "member": true, "token": true}, l.refresh)
+	})
+}
+
+func (l *waitingList) refresh() {
+	background(l.d.Waiting, func(js []app.Joiner, err error) {
+		l.box.RemoveAll()
+		if err != nil {
+			l.box.Add(newNote("The requests to join cannot be read: " + kit.ErrorText(err)))
+			l.card.Show()
+			return
+		}
+		for _, j := range js {
+			l.box.Add(l.row(j))
+		}
+		if len(js) == 0 {
+			l.card.Hide()
+		} else {
+			l.card.Show()
+		}
+		l.card.Refresh()
+	})
+}
+
+func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
+	name := widget.NewLabelWithStyle(j.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.Truncation = fyne.TextTruncateEllipsis
+	role := widget.NewLabel("as " + j.Role.Title())
+	key := widget.NewLabelWithStyle("Key "+appadmin.ShortFingerprint(j.Fingerprint), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	code := widget.NewLabelWithStyle(j.Code, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
+	code.SizeName = theme.SizeNameSubHeadingText
+	refuse := widget.NewButtonWithIcon("Refuse…", theme.CancelIcon(), func() { l.confirmRefuse(j) })
+	refuse.Importance = widget.DangerImportance
+	var action fyne.CanvasObject
+	if j.Err == nil {
+		approve := widget.NewButtonWithIcon("Approve…", theme.ConfirmIcon(), func() { l.askCode(j) })
+		approve.Importance = widget.HighImportance
+		action = container.NewHBox(approve, refuse)
+	} else {
+		why := newNote(kit.ErrorText(j.Err))
+		why.Importance = widget.WarningImportance
+		action = container.NewHBox(refuse)
+		return container.NewVBox(container.NewBorder(nil, nil, nil, action,
+			container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(140, 0, role), key)), why)
+	}
+	left := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(140, 0, role), key)
+	return container.NewBorder(nil, nil, nil, container.NewHBox(kit.AtLeast(110, 0, code), action), left)
+}
+
+// askCode asks for the code the newcomer reads from their screen, and
+// approves when it matches.
+func (l *waitingList) askCode(j app.Joiner) {
+	entry := widget.NewEntry()
+	entry.SetPlaceHolder("123 456")
+	msg := newNote(fmt.Sprintf("Ask %s to read the code on their screen, and type it here. "+
+		"They join as %s and get the keys of that role.", j.Name, j.Role.Title()))
+	form := container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Their code", entry)))
+	d := dialog.NewCustomConfirm("Approve "+j.Name+"?", "Approve", "Cancel", kit.AtLeast(420, 0, form), func(ok bool) {
+		if !ok {
+			return
+		}
+		typed := entry.Text
+		background(func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, l.d.Approve(ctx, j.Fingerprint, typed)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("%s was not approved: %s", j.Name, kit.ErrorText(err)), l.win)
+			}
+			l.refresh()
+		})
+	}, l.win)
+	d.Show()
+	l.win.Canvas().Focus(entry)
+}
+
+func (l *waitingList) confirmRefuse(j app.Joiner) {
+	msg := newNote(fmt.Sprintf("%s's request is refused and the token they used is revoked, so nobody can join with it. "+
+		"Their screen says so. If they should join after all, issue them a new token.", j.Name))
+	d := dialog.NewCustomConfirm("Refuse "+j.Name+"?", "Refuse and revoke the token", "Cancel", kit.AtLeast(420, 0, msg), func(ok bool) {
+		if !ok {
+			return
+		}
+		background(func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, l.d.Refuse(ctx, j.Fingerprint)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("%s's request was not refused: %s", j.Name, kit.ErrorText(err)), l.win)
+			}
+			l.refresh()
+		})
+	}, l.win)
+	d.Show()
+}

@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/roles"
+)
+
+type fakeJoinDesk struct {
+	mu      sync.Mutex
+	waiting []app.Joiner
+	did     []string
+	stop    func()
+}
+
+func (f *fakeJoinDesk) OnChange(func([]Changed)) func() { return func() {} }
+
+func (f *fakeJoinDesk) Waiting(context.Context) ([]app.Joiner, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]app.Joiner(nil), f.waiting...), nil
+}
+
+func (f *fakeJoinDesk) Approve(_ context.Context, fp, code string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.did = append(f.did, "approve "+fp+" "+code)
+	if strings.ReplaceAll(code, " ", "") != "123456" {
+		return app.ErrCodeMismatch
+	}
+	f.waiting = nil
+	return nil
+}
+
+func (f *fakeJoinDesk) Refuse(_ context.Context, fp string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.did = append(f.did, "refuse "+fp)
+	f.waiting = nil
+	return nil
+}
+
+func (f *fakeJoinDesk) done() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.did, "; ")
+}
+
+// TestWaitingListApproveAndRefuse: a waiting newcomer shows with role, key
+// and comparison code; approving asks for the code they read, a wrong one
+// is said plainly; refusing is red and asks first.
+func TestWaitingListApproveAndRefuse(t *testing.T) {
+	nora := app.Joiner{Token: "0123456789abcdef", Name: "Dr Nora Newcomer", Role: roles.Physician,
+		Fingerprint: "cccc111122223333444455556666777788889999", Code: "123 456"}
+	f := &fakeJoinDesk{waiting: []app.Joiner{nora}}
+	var l *waitingList
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject {
+		l = newWaiting(f, w)
+		return l.content()
+	})
+	eventually(t, "the newcomer listed", func() bool {
+		s := texts(w.Content())
+		return l.card.Visible() && strings.Contains(s, "Dr Nora Newcomer") && strings.Contains(s, "123 456") &&
+			strings.Contains(s, "as Physician") && strings.Contains(s, "cccc 1111 2222 3333")
+	})
+	refuse := findButton(w.Content(), "Refuse…")
+	if refuse == nil || refuse.Importance != widget.DangerImportance {
+		t.Fatalf("the refuse button is not red: %+v", refuse)
+	}
+
+	locked(func() { test.Tap(findButton(w.Content(), "Approve…")) })
+	locked(func() {
+		test.Type(w.Canvas().Focused(), "654 321")
+		confirm(t, w, "Approve")
+	})
+	eventually(t, "a wrong code said plainly", func() bool {
+		top := w.Canvas().Overlays().Top()
+		return top != nil && strings.Contains(texts(top), "comparison code does not match")
+	})
+	if got := f.done(); got != "approve "+nora.Fingerprint+" 654 321" {
+		t.Fatalf("asked the session: %s", got)
+	}
+	locked(func() { w.Canvas().Overlays().Top().(interface{ Hide() }).Hide() })
+
+	locked(func() { test.Tap(findButton(w.Content(), "Refuse…")) })
+	locked(func() { confirm(t, w, "Refuse and revoke the token") })
+	eventually(t, "the list empty and hidden after refusing", func() bool { return !l.card.Visible() })
+	if got := f.done(); !strings.HasSuffix(got, "refuse "+nora.Fingerprint) {
+		t.Errorf("asked the session: %s", got)
+	}
+}
