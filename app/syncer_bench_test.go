@@ -35,7 +35,7 @@ func BenchmarkPropagation(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		a, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: day.Add(time.Duration(i) * 15 * time.Minute), Minutes: 15})
+		a, err := book(ctx, c.recep, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: day.Add(time.Duration(i) * 15 * time.Minute), Minutes: 15})
 		if err != nil {
 			b.Fatal(err)
 		}

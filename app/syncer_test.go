@@ -110,11 +110,11 @@ func TestNetworkEnrollmentAndBooking(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
-	if _, err := c.recep.Book(ctx, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: start, Minutes: 15, Reason: "check-up"}); err != nil {
+	if _, err := book(ctx, c.recep, Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: start, Minutes: 15, Reason: "check-up"}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the booking in the physician's calendar", 20*time.Second, func() bool {
-		cal, err := c.phys.Calendar(ctx, c.phys.Fingerprint(), start)
+		cal, err := dayOf(ctx, c.phys, c.phys.Fingerprint(), start)
 		return err == nil && len(cal) == 1 && cal[0].Patient == p.ID
 	})
 	for s, y := range c.syncer {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 )
 
 func init() { demoSeeders = append(demoSeeders, seedFrontDesk) }
@@ -30,8 +31,8 @@ var demoCancelReasons = []string{"Patient called: feeling better", "Patient is t
 // weekly physiotherapy series, and today's earlier patients arrived, a
 // no-show and a cancellation.
 func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
-	desk := dc.Reception
-	zone, err := desk.ClinicZone(ctx)
+	desk := frontdesk.New(dc.Reception.Core())
+	zone, err := dc.Reception.ClinicZone(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,11 +40,11 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, zone)
 	for i, s := range dc.Physicians {
 		h := demoHours[i%len(demoHours)]
-		hours, err := app.ParseHours(h.text)
+		hours, err := frontdesk.ParseHours(h.text)
 		if err != nil {
 			return err
 		}
-		av := app.Availability{Physician: s.Fingerprint(), SlotMinutes: h.slot}
+		av := frontdesk.Availability{Physician: s.Fingerprint(), SlotMinutes: h.slot}
 		for _, d := range h.days {
 			av.Week[d] = hours
 		}
@@ -58,7 +59,7 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	}
 	var patients []app.Patient
 	for _, f := range demoFamily {
-		found, err := desk.SearchPatients(ctx, f, 12)
+		found, err := dc.Reception.SearchPatients(ctx, f, 12)
 		if err != nil {
 			return err
 		}
@@ -82,9 +83,9 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 				if !sl.Free() || dc.Rand.IntN(100) >= 65 {
 					continue
 				}
-				a, err := desk.Book(ctx, app.Appointment{Patient: pick().ID, Physician: pd.Physician.Fingerprint, Start: sl.Start,
+				a, err := desk.Book(ctx, frontdesk.Appointment{Patient: pick().ID, Physician: pd.Physician.Fingerprint, Start: sl.Start,
 					Minutes: int(sl.End.Sub(sl.Start) / time.Minute), Reason: demoVisits[dc.Rand.IntN(len(demoVisits))]})
-				if errors.Is(err, app.ErrSlotTaken) {
+				if errors.Is(err, frontdesk.ErrSlotTaken) {
 					continue
 				}
 				if err != nil {
@@ -115,8 +116,8 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	// A weekly physiotherapy follow-up over lunch, overbooked on purpose.
 	if len(fps) > 0 {
 		first := time.Date(today.Year(), today.Month(), today.Day()+1, 12, 15, 0, 0, zone)
-		if _, err := desk.BookSeries(ctx, app.Appointment{Patient: pick().ID, Physician: fps[0], Start: first, Minutes: 15,
-			Reason: "Physiotherapy follow-up", Overbooked: true}, app.Recurrence{EveryWeeks: 1, Count: 8}); err != nil {
+		if _, err := desk.BookSeries(ctx, frontdesk.Appointment{Patient: pick().ID, Physician: fps[0], Start: first, Minutes: 15,
+			Reason: "Physiotherapy follow-up", Overbooked: true}, frontdesk.Recurrence{EveryWeeks: 1, Count: 8}); err != nil {
 			return fmt.Errorf("demo series: %w", err)
 		}
 	}

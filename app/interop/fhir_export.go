@@ -13,6 +13,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -229,7 +230,7 @@ func (x *fhirExporter) patient(ctx context.Context, p app.Patient, clinical bool
 	}
 	pref := x.ref("Patient", p.ID)
 	pref.Display = str(p.Name())
-	appts, err := x.s.c.PatientAppointments(ctx, p.ID)
+	appts, err := x.s.desk().PatientAppointments(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -304,11 +305,11 @@ func (x *fhirExporter) patientResource(p app.Patient) fhir.Patient {
 
 // appointmentStatus maps Medihaven's appointment statuses to FHIR's.
 var appointmentStatus = map[string]fhir.AppointmentStatus{
-	app.StatusBooked: fhir.AppointmentStatusBooked, app.StatusArrived: fhir.AppointmentStatusArrived,
-	app.StatusCancelled: fhir.AppointmentStatusCancelled, app.StatusNoShow: fhir.AppointmentStatusNoshow,
+	frontdesk.StatusBooked: fhir.AppointmentStatusBooked, frontdesk.StatusArrived: fhir.AppointmentStatusArrived,
+	frontdesk.StatusCancelled: fhir.AppointmentStatusCancelled, frontdesk.StatusNoShow: fhir.AppointmentStatusNoshow,
 }
 
-func (x *fhirExporter) appointment(a app.Appointment, patient *fhir.Reference, attribution string) fhir.Appointment {
+func (x *fhirExporter) appointment(a frontdesk.Appointment, patient *fhir.Reference, attribution string) fhir.Appointment {
 	out := fhir.Appointment{Id: str(a.ID), Status: appointmentStatus[a.Status],
 		Start: str(a.Start.In(x.zone).Format(time.RFC3339)), End: str(a.End().In(x.zone).Format(time.RFC3339)),
 		MinutesDuration: &a.Minutes,

@@ -11,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -83,7 +84,7 @@ func (s *Service) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 		Now: s.c.Now(), Detail: o.Detail, Weeks: map[string]int{}}
 	seen := map[string]bool{}
 	for d := from; d.Before(to); d = records.WallClock(d.Year(), d.Month(), d.Day()+1, 0, zone) {
-		day, err := s.c.PhysicianDay(ctx, r, o.Physician, d.Format("2006-01-02"))
+		day, err := frontdesk.AppointmentsOn(ctx, r, o.Physician, d.Format("2006-01-02"))
 		if err != nil {
 			return 0, err
 		}
@@ -99,17 +100,17 @@ func (s *Service) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 			}
 		}
 	}
-	app.SortAppointments(cal.Singles)
+	frontdesk.SortAppointments(cal.Singles)
 	sort.Slice(cal.Series, func(i, j int) bool { return cal.Series[i][0].Start.Before(cal.Series[j][0].Start) })
 	if o.Detail > ICSBusy {
-		all := append([]app.Appointment(nil), cal.Singles...)
+		all := append([]frontdesk.Appointment(nil), cal.Singles...)
 		for _, ss := range cal.Series {
 			all = append(all, ss...)
 		}
-		if err := s.c.WithNames(ctx, r, all); err != nil {
+		if err := frontdesk.WithNames(ctx, r, all); err != nil {
 			return 0, err
 		}
-		named := map[string]app.Appointment{}
+		named := map[string]frontdesk.Appointment{}
 		for _, a := range all {
 			named[a.ID] = a
 		}
@@ -137,12 +138,12 @@ func (s *Service) ExportCalendarICS(ctx context.Context, w io.Writer, o ICSOptio
 
 // addICSSeries adds the whole series of a (all its appointments with the
 // same physician, cancelled ones too) and how many weeks it repeats by.
-func (s *Service) addICSSeries(ctx context.Context, r *replica.Replica, cal *icsCalendar, a app.Appointment) error {
-	all, err := s.c.Series(ctx, r, a.Series)
+func (s *Service) addICSSeries(ctx context.Context, r *replica.Replica, cal *icsCalendar, a frontdesk.Appointment) error {
+	all, err := frontdesk.Series(ctx, r, a.Series)
 	if err != nil {
 		return err
 	}
-	var mine []app.Appointment
+	var mine []frontdesk.Appointment
 	for _, o := range all {
 		if o.Physician == a.Physician {
 			mine = append(mine, o)
@@ -188,9 +189,9 @@ type icsCalendar struct {
 	Zone                        *time.Location
 	Now                         time.Time // DTSTAMP
 	Detail                      ICSDetail
-	Singles                     []app.Appointment
-	Series                      [][]app.Appointment // each by time, one series each
-	Weeks                       map[string]int      // series id → repeats every N weeks
+	Singles                     []frontdesk.Appointment
+	Series                      [][]frontdesk.Appointment // each by time, one series each
+	Weeks                       map[string]int            // series id → repeats every N weeks
 }
 
 func (c icsCalendar) appointments() int {
@@ -250,7 +251,7 @@ func (c icsCalendar) build() *ics.Calendar {
 		}
 		return t.In(c.Zone).Format("20060102T150405"), []ics.PropertyParameter{ics.WithTZID(tzid)}
 	}
-	event := func(uid string, a app.Appointment, status ics.ObjectStatus) *ics.VEvent {
+	event := func(uid string, a frontdesk.Appointment, status ics.ObjectStatus) *ics.VEvent {
 		e := cal.AddEvent(uid)
 		e.SetDtStampTime(c.Now)
 		v, p := at(a.Start)
@@ -271,7 +272,7 @@ func (c icsCalendar) build() *ics.Calendar {
 	}
 	for _, a := range c.Singles {
 		status := ics.ObjectStatusConfirmed
-		if a.Status == app.StatusCancelled {
+		if a.Status == frontdesk.StatusCancelled {
 			status = ics.ObjectStatusCancelled
 		}
 		event(c.uid(a.ID), a, status)
@@ -312,7 +313,7 @@ func (c icsCalendar) uid(id string) string {
 // icsText is an event's text at the chosen detail: never clinical.
 type icsText struct{ Summary, Description string }
 
-func (c icsCalendar) text(a app.Appointment) icsText {
+func (c icsCalendar) text(a frontdesk.Appointment) icsText {
 	given, family := splitName(a.PatientName)
 	switch c.Detail {
 	case ICSInitials:

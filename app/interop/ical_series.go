@@ -4,7 +4,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/records"
 )
 
@@ -18,12 +18,12 @@ import (
 
 // seriesPlan is a series as iCalendar describes it.
 type seriesPlan struct {
-	Master    app.Appointment // text and ids of the event
-	Start     time.Time       // DTSTART: the rule's first instance
-	Minutes   int             // length of an instance
-	Weeks     int             // INTERVAL
-	Count     int             // COUNT: instances from Start, EXDATEs included
-	Last      time.Time       // end of the last instance
+	Master    frontdesk.Appointment // text and ids of the event
+	Start     time.Time             // DTSTART: the rule's first instance
+	Minutes   int                   // length of an instance
+	Weeks     int                   // INTERVAL
+	Count     int                   // COUNT: instances from Start, EXDATEs included
+	Last      time.Time             // end of the last instance
 	Exdates   []time.Time
 	Overrides []seriesOverride
 	Cancelled bool // every appointment of the series is cancelled
@@ -32,13 +32,13 @@ type seriesPlan struct {
 // seriesOverride is one appointment that differs from its instance.
 type seriesOverride struct {
 	Instance    time.Time // RECURRENCE-ID
-	Appointment app.Appointment
+	Appointment frontdesk.Appointment
 }
 
 // planSeries reads a series' rule back from its appointments (by time),
 // which repeat every weeks weeks in zone; text tells whether an
 // appointment's event text differs from the master's.
-func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(app.Appointment) icsText) seriesPlan {
+func planSeries(as []frontdesk.Appointment, weeks int, zone *time.Location, text func(frontdesk.Appointment) icsText) seriesPlan {
 	if weeks < 1 {
 		weeks = 1
 	}
@@ -51,7 +51,7 @@ func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(
 	for _, c := range as {
 		n := 0
 		for _, a := range as {
-			if a.Status != app.StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
+			if a.Status != frontdesk.StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
 				n++
 			}
 		}
@@ -62,8 +62,8 @@ func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(
 	instance := func(k int) time.Time {
 		return records.WallClock(anchor.Year(), anchor.Month(), anchor.Day()+step*k, clock(anchor), zone)
 	}
-	at := map[int]app.Appointment{}
-	var moved []app.Appointment
+	at := map[int]frontdesk.Appointment{}
+	var moved []frontdesk.Appointment
 	for _, a := range as {
 		d := dayDiff(anchor, a.Start, zone)
 		k := d / step
@@ -100,7 +100,7 @@ func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(
 	lengths := map[int]int{}
 	for k := kmin; k <= kmax; k++ {
 		a, ok := at[k]
-		if !ok || a.Status == app.StatusCancelled {
+		if !ok || a.Status == frontdesk.StatusCancelled {
 			continue
 		}
 		if p.Cancelled {
@@ -123,7 +123,7 @@ func planSeries(as []app.Appointment, weeks int, zone *time.Location, text func(
 	for k := kmin; k <= kmax; k++ {
 		a, ok := at[k]
 		switch {
-		case !ok || a.Status == app.StatusCancelled:
+		case !ok || a.Status == frontdesk.StatusCancelled:
 			p.Exdates = append(p.Exdates, instance(k))
 		case !a.Start.Equal(instance(k)) || a.Minutes != p.Minutes || text(a) != master:
 			p.Overrides = append(p.Overrides, seriesOverride{Instance: instance(k), Appointment: a})

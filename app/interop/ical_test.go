@@ -15,6 +15,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/frontdesk"
 )
 
 // writeICS serialises a calendar built from c.
@@ -170,11 +171,11 @@ func expandICS(t *testing.T, text string) []icsEvent {
 
 // wantEvents is what the appointments should show as: the cancelled ones
 // of a series are gone, a cancelled single stays, marked CANCELLED.
-func wantEvents(singles []app.Appointment, series [][]app.Appointment, summary func(app.Appointment) string) []icsEvent {
+func wantEvents(singles []frontdesk.Appointment, series [][]frontdesk.Appointment, summary func(frontdesk.Appointment) string) []icsEvent {
 	var out []icsEvent
-	add := func(a app.Appointment) {
+	add := func(a frontdesk.Appointment) {
 		st := "CONFIRMED"
-		if a.Status == app.StatusCancelled {
+		if a.Status == frontdesk.StatusCancelled {
 			st = "CANCELLED"
 		}
 		out = append(out, icsEvent{Start: a.Start, End: a.End(), Summary: summary(a), Status: st})
@@ -185,10 +186,10 @@ func wantEvents(singles []app.Appointment, series [][]app.Appointment, summary f
 	for _, ss := range series {
 		allCancelled := true
 		for _, a := range ss {
-			allCancelled = allCancelled && a.Status == app.StatusCancelled
+			allCancelled = allCancelled && a.Status == frontdesk.StatusCancelled
 		}
 		for _, a := range ss {
-			if a.Status != app.StatusCancelled || allCancelled {
+			if a.Status != frontdesk.StatusCancelled || allCancelled {
 				add(a)
 			}
 		}
@@ -211,35 +212,35 @@ func sameEvents(t *testing.T, got, want []icsEvent) {
 func TestICSSeriesRules(t *testing.T) {
 	loc := apptest.Zone(t, "Europe/Berlin")
 	at := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, loc) }
-	appt := func(id string, start time.Time, minutes int, status string) app.Appointment {
-		return app.Appointment{ID: id, Series: "S1", Patient: "p1", Physician: "f", Start: start, Minutes: minutes, Status: status,
+	appt := func(id string, start time.Time, minutes int, status string) frontdesk.Appointment {
+		return frontdesk.Appointment{ID: id, Series: "S1", Patient: "p1", Physician: "f", Start: start, Minutes: minutes, Status: status,
 			PatientName: "Booker, Bea", PatientMRN: "MH0000001", Reason: "Physiotherapy"}
 	}
-	weekly := func(n, weeks int, from time.Time) []app.Appointment {
-		var out []app.Appointment
+	weekly := func(n, weeks int, from time.Time) []frontdesk.Appointment {
+		var out []frontdesk.Appointment
 		for i := 0; i < n; i++ {
-			out = append(out, appt(fmt.Sprint("a", i), from.AddDate(0, 0, 7*weeks*i), 15, app.StatusBooked))
+			out = append(out, appt(fmt.Sprint("a", i), from.AddDate(0, 0, 7*weeks*i), 15, frontdesk.StatusBooked))
 		}
 		return out
 	}
 	tests := []struct {
 		name   string
 		weeks  int
-		as     func() []app.Appointment
+		as     func() []frontdesk.Appointment
 		want   []string // lines of the export (unfolded) that must be there
 		reject []string // and must not
 	}{
-		{"weekly across the end of summer time", 1, func() []app.Appointment { return weekly(4, 1, at(10, 13, 9, 0)) },
+		{"weekly across the end of summer time", 1, func() []frontdesk.Appointment { return weekly(4, 1, at(10, 13, 9, 0)) },
 			[]string{"RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=4", "DTSTART;TZID=Europe/Berlin:20261013T090000",
 				"DTEND;TZID=Europe/Berlin:20261013T091500", "STATUS:CONFIRMED"},
 			[]string{"EXDATE", "RECURRENCE-ID"}},
-		{"every two weeks, one cancelled", 2, func() []app.Appointment {
+		{"every two weeks, one cancelled", 2, func() []frontdesk.Appointment {
 			as := weekly(5, 2, at(3, 2, 14, 30))
-			as[2].Status = app.StatusCancelled
+			as[2].Status = frontdesk.StatusCancelled
 			return as
 		}, []string{"RRULE:FREQ=WEEKLY;INTERVAL=2;COUNT=5", "EXDATE;TZID=Europe/Berlin:20260330T143000"},
 			[]string{"RECURRENCE-ID"}},
-		{"one moved, one longer", 1, func() []app.Appointment {
+		{"one moved, one longer", 1, func() []frontdesk.Appointment {
 			as := weekly(4, 1, at(11, 3, 9, 0))
 			as[1].Start = at(11, 11, 16, 0)
 			as[3].Minutes = 30
@@ -248,12 +249,12 @@ func TestICSSeriesRules(t *testing.T) {
 			"DTSTART;TZID=Europe/Berlin:20261111T160000", "RECURRENCE-ID;TZID=Europe/Berlin:20261124T090000",
 			"DTEND;TZID=Europe/Berlin:20261124T093000"},
 			[]string{"EXDATE"}},
-		{"the first cancelled", 1, func() []app.Appointment {
+		{"the first cancelled", 1, func() []frontdesk.Appointment {
 			as := weekly(3, 1, at(11, 3, 9, 0))
-			as[0].Status = app.StatusCancelled
+			as[0].Status = frontdesk.StatusCancelled
 			return as
 		}, []string{"DTSTART;TZID=Europe/Berlin:20261103T090000", "EXDATE;TZID=Europe/Berlin:20261103T090000"}, nil},
-		{"the rest moved to Thursdays and then cancelled", 1, func() []app.Appointment {
+		{"the rest moved to Thursdays and then cancelled", 1, func() []frontdesk.Appointment {
 			// TestRecurringSeries' story: the second moved by two hours,
 			// the fourth to the sixth to Thursdays 10:00, the last two cancelled.
 			as := weekly(6, 1, at(10, 13, 9, 0))
@@ -261,15 +262,15 @@ func TestICSSeriesRules(t *testing.T) {
 			for i, d := range []int{5, 12, 19} {
 				as[3+i].Start, as[3+i].Minutes = at(11, d, 10, 0), 30
 			}
-			as[4].Status, as[5].Status = app.StatusCancelled, app.StatusCancelled
+			as[4].Status, as[5].Status = frontdesk.StatusCancelled, frontdesk.StatusCancelled
 			return as
 		}, []string{"DTSTART;TZID=Europe/Berlin:20261013T090000", "RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=6",
 			"RECURRENCE-ID;TZID=Europe/Berlin:20261020T090000", "RECURRENCE-ID;TZID=Europe/Berlin:20261103T090000",
 			"EXDATE;TZID=Europe/Berlin:20261110T090000", "EXDATE;TZID=Europe/Berlin:20261117T090000"}, nil},
-		{"all cancelled", 1, func() []app.Appointment {
+		{"all cancelled", 1, func() []frontdesk.Appointment {
 			as := weekly(3, 1, at(11, 3, 9, 0))
 			for i := range as {
-				as[i].Status = app.StatusCancelled
+				as[i].Status = frontdesk.StatusCancelled
 			}
 			return as
 		}, []string{"RRULE:FREQ=WEEKLY;INTERVAL=1;COUNT=3", "STATUS:CANCELLED"}, []string{"EXDATE", "RECURRENCE-ID"}},
@@ -278,7 +279,7 @@ func TestICSSeriesRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			as := tt.as()
 			c := icsCalendar{Clinic: "Test Clinic", ClinicID: "c0ffee", Physician: "Dr P", Zone: loc, Now: at(1, 1, 0, 0),
-				Detail: ICSBusy, Series: [][]app.Appointment{as}, Weeks: map[string]int{"S1": tt.weeks}}
+				Detail: ICSBusy, Series: [][]frontdesk.Appointment{as}, Weeks: map[string]int{"S1": tt.weeks}}
 			out := writeICS(t, c)
 			lines := strings.Join(unfold(out), "\n")
 			for _, w := range tt.want {
@@ -294,7 +295,7 @@ func TestICSSeriesRules(t *testing.T) {
 			if n := strings.Count(lines, "UID:S1@c0ffee.medihaven\n"); n != 1+strings.Count(lines, "RECURRENCE-ID") {
 				t.Errorf("%d events carry the series' UID", n)
 			}
-			sameEvents(t, expandICS(t, out), wantEvents(nil, [][]app.Appointment{as}, func(app.Appointment) string { return "Appointment" }))
+			sameEvents(t, expandICS(t, out), wantEvents(nil, [][]frontdesk.Appointment{as}, func(frontdesk.Appointment) string { return "Appointment" }))
 		})
 	}
 }
@@ -303,10 +304,10 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 	loc := apptest.Zone(t, "Europe/Berlin")
 	start := time.Date(2026, 11, 2, 10, 0, 0, 0, loc)
 	reason := "Cough, fever; since Monday\nback pain \\ stiffness — übel " + strings.Repeat("é", 60)
-	a := app.Appointment{ID: "A1", Patient: "p", Physician: "f", Start: start, Minutes: 20, Status: app.StatusBooked, Reason: reason,
+	a := frontdesk.Appointment{ID: "A1", Patient: "p", Physician: "f", Start: start, Minutes: 20, Status: frontdesk.StatusBooked, Reason: reason,
 		PatientName: "O'Brien-Núñez, Mary Jane", PatientMRN: "MH0012345"}
 	cancelled := a
-	cancelled.ID, cancelled.Start, cancelled.Status = "A2", start.Add(time.Hour), app.StatusCancelled
+	cancelled.ID, cancelled.Start, cancelled.Status = "A2", start.Add(time.Hour), frontdesk.StatusCancelled
 	tests := []struct {
 		detail   ICSDetail
 		summary  string
@@ -321,7 +322,7 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.detail.String(), func(t *testing.T) {
 			c := icsCalendar{Clinic: "Riverside, Family; Practice", ClinicID: "c0ffee", Physician: "Dr Amara Okafor", Zone: loc,
-				Now: start, Detail: tt.detail, Singles: []app.Appointment{a, cancelled}}
+				Now: start, Detail: tt.detail, Singles: []frontdesk.Appointment{a, cancelled}}
 			out := writeICS(t, c)
 			lines := unfold(out)
 			text := strings.Join(lines, "\n") + "\n"
@@ -348,7 +349,7 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 					t.Errorf("missing %q", w)
 				}
 			}
-			want := wantEvents([]app.Appointment{a, cancelled}, nil, func(app.Appointment) string { return tt.summary })
+			want := wantEvents([]frontdesk.Appointment{a, cancelled}, nil, func(frontdesk.Appointment) string { return tt.summary })
 			sameEvents(t, expandICS(t, out), want)
 			// The description survives folding and escaping whole.
 			if tt.detail == ICSFull {
@@ -368,10 +369,10 @@ func TestICSTextDetailEscapingAndFolding(t *testing.T) {
 func TestICSTimeZone(t *testing.T) {
 	loc := apptest.Zone(t, "Europe/Berlin")
 	start := time.Date(2026, 3, 23, 9, 0, 0, 0, loc)
-	a := app.Appointment{ID: "A", Start: start, Minutes: 15, Status: app.StatusBooked}
+	a := frontdesk.Appointment{ID: "A", Start: start, Minutes: 15, Status: frontdesk.StatusBooked}
 	b := a
 	b.ID, b.Start = "B", start.AddDate(0, 7, 0) // 23 October: summer time ends on the 25th
-	out := writeICS(t, icsCalendar{Zone: loc, Now: start, Singles: []app.Appointment{a, b}})
+	out := writeICS(t, icsCalendar{Zone: loc, Now: start, Singles: []frontdesk.Appointment{a, b}})
 	text := strings.Join(unfold(out), "\n")
 	// In effect on 23 March: standard time since October 2025; then summer
 	// time from 29 March 02:00, standard again from 25 October 03:00.
@@ -387,7 +388,7 @@ func TestICSTimeZone(t *testing.T) {
 	}
 	// A clinic in UTC writes UTC times and no VTIMEZONE.
 	a.Start = time.Date(2026, 3, 23, 9, 0, 0, 0, time.UTC)
-	out = writeICS(t, icsCalendar{Zone: time.UTC, Now: start, Singles: []app.Appointment{a}})
+	out = writeICS(t, icsCalendar{Zone: time.UTC, Now: start, Singles: []frontdesk.Appointment{a}})
 	if strings.Contains(out, "VTIMEZONE") || !strings.Contains(out, "DTSTART:20260323T090000Z\r\n") {
 		t.Errorf("UTC clinic:\n%s", out)
 	}
@@ -397,7 +398,7 @@ func TestICSTimeZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Start = time.Date(2026, 3, 23, 9, 0, 0, 0, tokyo)
-	out = strings.Join(unfold(writeICS(t, icsCalendar{Zone: tokyo, Now: start, Singles: []app.Appointment{a}})), "\n")
+	out = strings.Join(unfold(writeICS(t, icsCalendar{Zone: tokyo, Now: start, Singles: []frontdesk.Appointment{a}})), "\n")
 	if !strings.Contains(out, "BEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0900\nTZOFFSETTO:+0900\nTZNAME:JST\nEND:STANDARD") {
 		t.Errorf("Tokyo:\n%s", out)
 	}
@@ -443,35 +444,35 @@ func TestExportCalendarICS(t *testing.T) {
 	p, loc := c.FrontDesk(t)
 	fp := c.phys.Fingerprint()
 	at := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, loc) }
-	single, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 2, 10, 0), Minutes: 15, Reason: "Blood pressure, review"})
+	single, err := frontdesk.New(c.recep.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 2, 10, 0), Minutes: 15, Reason: "Blood pressure, review"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 3, 11, 0), Minutes: 15})
+	gone, err := frontdesk.New(c.recep.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: fp, Start: at(11, 3, 11, 0), Minutes: 15})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.Cancel(ctx, gone.ID, "patient called"); err != nil {
+	if _, err := frontdesk.New(c.recep.Core()).Cancel(ctx, gone.ID, "patient called"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys2.Fingerprint(), Start: at(11, 2, 10, 0), Minutes: 15, Overbooked: true}); err != nil {
+	if _, err := frontdesk.New(c.recep.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.phys2.Fingerprint(), Start: at(11, 2, 10, 0), Minutes: 15, Overbooked: true}); err != nil {
 		t.Fatal(err)
 	}
-	as, err := c.recep.BookSeries(ctx, app.Appointment{Patient: p.ID, Physician: fp, Start: at(10, 13, 9, 0), Minutes: 15, Reason: "Physiotherapy"},
-		app.Recurrence{EveryWeeks: 1, Count: 6})
+	as, err := frontdesk.New(c.recep.Core()).BookSeries(ctx, frontdesk.Appointment{Patient: p.ID, Physician: fp, Start: at(10, 13, 9, 0), Minutes: 15, Reason: "Physiotherapy"},
+		frontdesk.Recurrence{EveryWeeks: 1, Count: 6})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.Reschedule(ctx, as[1].ID, at(10, 20, 11, 0), 15, false); err != nil {
+	if _, err := frontdesk.New(c.recep.Core()).Reschedule(ctx, as[1].ID, at(10, 20, 11, 0), 15, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.RescheduleSeries(ctx, as[3].ID, at(11, 5, 10, 0), 30, false); err != nil {
+	if _, err := frontdesk.New(c.recep.Core()).RescheduleSeries(ctx, as[3].ID, at(11, 5, 10, 0), 30, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.recep.CancelSeries(ctx, as[4].ID, "Treatment finished early"); err != nil {
+	if _, err := frontdesk.New(c.recep.Core()).CancelSeries(ctx, as[4].ID, "Treatment finished early"); err != nil {
 		t.Fatal(err)
 	}
-	series, err := c.recep.SeriesAppointments(ctx, as[0].Series)
+	series, err := frontdesk.New(c.recep.Core()).SeriesAppointments(ctx, as[0].Series)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,9 +508,9 @@ func TestExportCalendarICS(t *testing.T) {
 			t.Errorf("%d appointments exported, want %d", n, 2+len(series))
 		}
 		checkFolding(t, b.String())
-		wantSingles := []app.Appointment{single, gone}
-		wantSingles[1].Status = app.StatusCancelled
-		sameEvents(t, expandICS(t, b.String()), wantEvents(wantSingles, [][]app.Appointment{series}, func(app.Appointment) string { return tt.summary }))
+		wantSingles := []frontdesk.Appointment{single, gone}
+		wantSingles[1].Status = frontdesk.StatusCancelled
+		sameEvents(t, expandICS(t, b.String()), wantEvents(wantSingles, [][]frontdesk.Appointment{series}, func(frontdesk.Appointment) string { return tt.summary }))
 		if strings.Contains(b.String(), "Physiotherapy") != (tt.detail == ICSFull) {
 			t.Errorf("the reason at detail %s:\n%s", tt.detail, b.String())
 		}
@@ -549,8 +550,8 @@ func FuzzICSText(f *testing.F) {
 		if !utf8.ValidString(name) || !utf8.ValidString(reason) || strings.ContainsAny(name+reason, "\r\x00") {
 			t.Skip() // names and reasons are valid UTF-8 text (checked at registration)
 		}
-		a := app.Appointment{ID: "A", Start: time.Date(2026, 11, 2, 10, 0, 0, 0, loc), Minutes: 15, Status: app.StatusBooked, PatientName: name, Reason: reason}
-		c := icsCalendar{Zone: loc, Now: a.Start, Detail: ICSFull, Singles: []app.Appointment{a}}
+		a := frontdesk.Appointment{ID: "A", Start: time.Date(2026, 11, 2, 10, 0, 0, 0, loc), Minutes: 15, Status: frontdesk.StatusBooked, PatientName: name, Reason: reason}
+		c := icsCalendar{Zone: loc, Now: a.Start, Detail: ICSFull, Singles: []frontdesk.Appointment{a}}
 		var b bytes.Buffer
 		if err := c.write(&b); err != nil {
 			t.Fatal(err)

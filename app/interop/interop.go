@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/frontdesk"
 )
 
 // Service is the interoperability of one logged-in session: its exports
@@ -82,3 +83,7 @@ type PatientCopy struct {
 	Clinical    bool
 	HandedOutBy string // the staff member's name
 }
+
+// desk is the front desk of the same session, for the appointments and
+// the duplicate check an export or import shares with it.
+func (s *Service) desk() *frontdesk.Service { return frontdesk.New(s.c) }

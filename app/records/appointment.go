@@ -26,6 +26,14 @@ const (
 	AppointmentArrivedAt    = "arrived_at"   // unix ms
 )
 
+// The values of an appointment's status.
+const (
+	StatusBooked    = "booked"
+	StatusArrived   = "arrived" // checked in at the desk
+	StatusCancelled = "cancelled"
+	StatusNoShow    = "no-show"
+)
+
 // Appointment is a booking of a patient with a physician (front-desk scope).
 type Appointment struct {
 	ID        string

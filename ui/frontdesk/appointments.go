@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -32,10 +33,10 @@ type appointmentsScreen struct {
 	prev, next *widget.Button
 	today      *widget.Button
 	who        *widget.CheckGroup
-	physicians []app.Physician
+	physicians []desk.Physician
 	columns    *fyne.Container
 	status     *widget.Label
-	schedule   []app.PhysicianDay
+	schedule   []desk.PhysicianDay
 
 	panel   *fyne.Container
 	booking *bookingForm
@@ -44,7 +45,10 @@ type appointmentsScreen struct {
 
 // NewAppointments builds the Appointments screen.
 func NewAppointments(s Session, w fyne.Window) fyne.CanvasObject {
-	e, _ := newEnv(s, w)
+	e, ok := newEnv(s, w)
+	if !ok {
+		return nil
+	}
 	return newAppointments(e).content()
 }
 
@@ -134,9 +138,9 @@ func (s *appointmentsScreen) refresh() {
 		s.columns.Refresh()
 		return
 	}
-	do(s.env, func(ctx context.Context) ([]app.PhysicianDay, error) {
+	do(s.env, func(ctx context.Context) ([]desk.PhysicianDay, error) {
 		return s.d.DaySchedule(ctx, fps, day)
-	}, func(days []app.PhysicianDay, err error) {
+	}, func(days []desk.PhysicianDay, err error) {
 		if err != nil {
 			s.status.SetText("The calendar cannot be read: " + kit.ErrorText(err))
 			return
@@ -172,7 +176,7 @@ func (s *appointmentsScreen) refresh() {
 }
 
 // column draws one physician's day.
-func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
+func (s *appointmentsScreen) column(pd desk.PhysicianDay) fyne.CanvasObject {
 	free, taken := 0, 0
 	for _, sl := range pd.Slots {
 		if sl.Free() {
@@ -180,7 +184,7 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 		}
 	}
 	for _, a := range pd.Appointments {
-		if a.Status != app.StatusCancelled {
+		if a.Status != desk.StatusCancelled {
 			taken++
 		}
 	}
@@ -194,7 +198,7 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 	case len(pd.Availability.Week[s.day.Weekday()]) == 0:
 		hours = "Not working on " + s.day.Weekday().String() + "s"
 	default:
-		hours = app.FormatHours(pd.Availability.Week[s.day.Weekday()])
+		hours = desk.FormatHours(pd.Availability.Week[s.day.Weekday()])
 	}
 	sub := widget.NewLabel(fmt.Sprintf("%s\n%d-min slots · %d booked · %d free", hours, pd.Availability.SlotMinutes, taken, free))
 	sub.Importance = widget.LowImportance
@@ -229,7 +233,7 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 	}
 	var cancelled []string
 	for _, a := range pd.Appointments {
-		if a.Status == app.StatusCancelled {
+		if a.Status == desk.StatusCancelled {
 			cancelled = append(cancelled, a.Start.In(s.zone).Format("15:04")+" "+short(a.PatientName, 20))
 		}
 	}
@@ -241,13 +245,13 @@ func (s *appointmentsScreen) column(pd app.PhysicianDay) fyne.CanvasObject {
 	return container.NewVBox(rows...)
 }
 
-func importanceOf(a app.Appointment) widget.Importance {
+func importanceOf(a desk.Appointment) widget.Importance {
 	switch {
 	case a.Conflict:
 		return widget.DangerImportance
 	case a.Overbooked:
 		return widget.WarningImportance
-	case a.Status == app.StatusArrived:
+	case a.Status == desk.StatusArrived:
 		return widget.SuccessImportance
 	}
 	return widget.MediumImportance
@@ -278,7 +282,7 @@ var repeatChoices = []string{"Does not repeat", "Every week", "Every 2 weeks", "
 // bookingForm books a patient into a slot.
 type bookingForm struct {
 	s         *appointmentsScreen
-	physician app.Physician
+	physician desk.Physician
 	patient   app.Patient
 
 	heading        *widget.Label
@@ -375,7 +379,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 }
 
 // start opens the form on a slot.
-func (f *bookingForm) start(p app.Physician, start time.Time, minutes int) {
+func (f *bookingForm) start(p desk.Physician, start time.Time, minutes int) {
 	f.physician = p
 	f.physicianNames.SetSelected(p.Name)
 	start = start.In(f.s.zone)
@@ -433,27 +437,27 @@ func (f *bookingForm) say(text string, imp widget.Importance) {
 
 // appointment reads the form into an appointment and, if it repeats, a
 // recurrence; ok false says what is wrong.
-func (f *bookingForm) appointment() (app.Appointment, *app.Recurrence, bool) {
+func (f *bookingForm) appointment() (desk.Appointment, *desk.Recurrence, bool) {
 	day, ok := parseDay(f.dayE.Text, f.s.zone)
 	if !ok {
 		f.say("Write the day as YYYY-MM-DD.", widget.DangerImportance)
-		return app.Appointment{}, nil, false
+		return desk.Appointment{}, nil, false
 	}
 	start, ok := parseClock(day, f.startE.Text)
 	if !ok {
 		f.say("Write the start as HH:MM, e.g. 09:30.", widget.DangerImportance)
-		return app.Appointment{}, nil, false
+		return desk.Appointment{}, nil, false
 	}
 	minutes, err := strconv.Atoi(strings.TrimSpace(f.minutesE.Text))
 	if err != nil || minutes <= 0 {
 		f.say("Write how many minutes the appointment lasts, e.g. 15.", widget.DangerImportance)
-		return app.Appointment{}, nil, false
+		return desk.Appointment{}, nil, false
 	}
 	if f.patient.ID == "" {
 		f.say("Find and choose the patient first.", widget.DangerImportance)
-		return app.Appointment{}, nil, false
+		return desk.Appointment{}, nil, false
 	}
-	a := app.Appointment{Patient: f.patient.ID, Physician: f.physician.Fingerprint, Start: start, Minutes: minutes,
+	a := desk.Appointment{Patient: f.patient.ID, Physician: f.physician.Fingerprint, Start: start, Minutes: minutes,
 		Reason: f.reason.Text, Overbooked: f.overbook.Checked}
 	i := 0
 	for n, c := range repeatChoices {
@@ -464,17 +468,17 @@ func (f *bookingForm) appointment() (app.Appointment, *app.Recurrence, bool) {
 	if i == 0 {
 		return a, nil, true
 	}
-	rc := &app.Recurrence{EveryWeeks: i}
+	rc := &desk.Recurrence{EveryWeeks: i}
 	if t := strings.TrimSpace(f.times.Text); t != "" {
 		if rc.Count, err = strconv.Atoi(t); err != nil || rc.Count < 1 {
 			f.say("Write how many times it repeats as a number, e.g. 6.", widget.DangerImportance)
-			return app.Appointment{}, nil, false
+			return desk.Appointment{}, nil, false
 		}
 	}
 	if u := strings.TrimSpace(f.until.Text); u != "" {
 		if rc.Until, ok = parseDay(u, f.s.zone); !ok {
 			f.say("Write the last day as YYYY-MM-DD.", widget.DangerImportance)
-			return app.Appointment{}, nil, false
+			return desk.Appointment{}, nil, false
 		}
 	}
 	return a, rc, true
@@ -516,7 +520,7 @@ func (f *bookingForm) submit() {
 type appointmentPanel struct {
 	s  *appointmentsScreen
 	id string
-	a  app.Appointment
+	a  desk.Appointment
 
 	heading, info         *widget.Label
 	checkIn, noShow       *widget.Button
@@ -585,7 +589,7 @@ func (p *appointmentPanel) reload() {
 }
 
 func (p *appointmentPanel) fill(entries bool) {
-	var a app.Appointment
+	var a desk.Appointment
 	found := false
 	for _, pd := range p.s.schedule {
 		for _, x := range pd.Appointments {
@@ -617,11 +621,11 @@ func (p *appointmentPanel) fill(entries bool) {
 		p.startE.SetText(start.Format("15:04"))
 		p.minE.SetText(strconv.Itoa(a.Minutes))
 	}
-	booked := a.Status == app.StatusBooked
-	setEnabled(p.checkIn, booked || a.Status == app.StatusNoShow)
+	booked := a.Status == desk.StatusBooked
+	setEnabled(p.checkIn, booked || a.Status == desk.StatusNoShow)
 	setEnabled(p.noShow, booked)
 	setEnabled(p.move, booked)
-	setEnabled(p.cancel, booked || a.Status == app.StatusNoShow)
+	setEnabled(p.cancel, booked || a.Status == desk.StatusNoShow)
 	if a.Series != "" {
 		p.moveSeries.Show()
 		p.cancelSeries.Show()

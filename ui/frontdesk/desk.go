@@ -13,55 +13,68 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// Desk is what the front desk's screens need: the session's front-desk
-// use cases and, of its interop service, the transfers of records.
+// Desk is what the front desk's screens need: the session's core reads,
+// its front-desk service (app/frontdesk) and, of its interop service, the
+// transfers of records.
 type Desk interface {
 	Session
+	Bookings
 	kit.Transfers
 }
 
-// Session is what the front desk's screens need of a logged-in session:
-// the front-desk use cases of *app.Session, nothing clinical.
+// Session is what the front desk's screens need of a logged-in session
+// itself: the change feed, the clinic's zone and reading patients.
 type Session interface {
 	OnChange(fn func([]app.Changed)) (stop func())
 	ClinicZone(ctx context.Context) (*time.Location, error)
-
 	SearchPatients(ctx context.Context, query string, limit int) ([]app.Patient, error)
 	Patient(ctx context.Context, id string) (app.Patient, error)
-	Register(ctx context.Context, p app.Patient, notADuplicate bool) (app.Patient, error)
-	UpdatePatient(ctx context.Context, p app.Patient) (app.Patient, error)
-	PatientHistory(ctx context.Context, id string) ([]app.PatientChange, error)
-	PatientAppointments(ctx context.Context, patient string) ([]app.Appointment, error)
-
-	Physicians() ([]app.Physician, error)
-	Availability(ctx context.Context, physician string) (app.Availability, error)
-	SetAvailability(ctx context.Context, av app.Availability) error
-	SetDayOff(ctx context.Context, physician, date string, off bool) error
-	DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]app.PhysicianDay, error)
-	FrontDeskDay(ctx context.Context, day time.Time) (app.DeskDay, error)
-	Book(ctx context.Context, a app.Appointment) (app.Appointment, error)
-	BookSeries(ctx context.Context, a app.Appointment, rc app.Recurrence) ([]app.Appointment, error)
-	Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (app.Appointment, error)
-	RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]app.Appointment, error)
-	Cancel(ctx context.Context, id, reason string) (app.Appointment, error)
-	CancelSeries(ctx context.Context, id, reason string) (int, error)
-	CheckIn(ctx context.Context, id string) (app.Appointment, error)
-	MarkNoShow(ctx context.Context, id string) (app.Appointment, error)
 }
 
-var _ Session = (*app.Session)(nil)
+// Bookings is what they need of the session's front desk (app/frontdesk):
+// registration, appointments, working hours and the day's list.
+type Bookings interface {
+	Register(ctx context.Context, p app.Patient, notADuplicate bool) (app.Patient, error)
+	UpdatePatient(ctx context.Context, p app.Patient) (app.Patient, error)
+	PatientHistory(ctx context.Context, id string) ([]desk.PatientChange, error)
+	PatientAppointments(ctx context.Context, patient string) ([]desk.Appointment, error)
 
-// deskOf is a session with its interop service (kit.InteropOf), or false
-// when it has none.
+	Physicians() ([]desk.Physician, error)
+	Availability(ctx context.Context, physician string) (desk.Availability, error)
+	SetAvailability(ctx context.Context, av desk.Availability) error
+	SetDayOff(ctx context.Context, physician, date string, off bool) error
+	DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]desk.PhysicianDay, error)
+	FrontDeskDay(ctx context.Context, day time.Time) (desk.DeskDay, error)
+	Book(ctx context.Context, a desk.Appointment) (desk.Appointment, error)
+	BookSeries(ctx context.Context, a desk.Appointment, rc desk.Recurrence) ([]desk.Appointment, error)
+	Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (desk.Appointment, error)
+	RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]desk.Appointment, error)
+	Cancel(ctx context.Context, id, reason string) (desk.Appointment, error)
+	CancelSeries(ctx context.Context, id, reason string) (int, error)
+	CheckIn(ctx context.Context, id string) (desk.Appointment, error)
+	MarkNoShow(ctx context.Context, id string) (desk.Appointment, error)
+}
+
+var (
+	_ Session  = (*app.Session)(nil)
+	_ Bookings = (*desk.Service)(nil)
+)
+
+// deskOf is a session with its front desk (kit.FrontDeskOf) and its
+// interop service (kit.InteropOf); false when it has no front desk.
+// Transfers is nil when it has no interop service.
 func deskOf(s Session) (Desk, bool) {
-	x, ok := kit.InteropOf[kit.Transfers](s)
+	b, ok := kit.FrontDeskOf[Bookings](s)
+	x, _ := kit.InteropOf[kit.Transfers](s)
 	return struct {
 		Session
+		Bookings
 		kit.Transfers
-	}{s, x}, ok
+	}{s, b, x}, ok
 }
 
 // env is what every screen shares: the desk, the window, the clock, and
@@ -74,13 +87,17 @@ type env struct {
 	// save and open replace the file dialogs (tests); nil: Fyne's dialogs.
 	save kit.Saver
 	open kit.Opener
+	// transfers is set when the session has an interop service (the
+	// screens that move records in and out need it).
+	transfers bool
 }
 
 // newEnv is the screens' env of a session; false when the session has no
-// interop service (the screens that move records in and out need it).
+// front desk (the shell then shows its placeholder).
 func newEnv(s Session, w fyne.Window) (env, bool) {
 	d, ok := deskOf(s)
-	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }}, ok
+	_, transfers := kit.InteropOf[kit.Transfers](s)
+	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }, transfers: transfers}, ok
 }
 
 // do runs work off the UI goroutine with a deadline, then done on it.
@@ -106,7 +123,7 @@ func (e env) zone() *time.Location {
 // isRefusal reports whether err is a booking rule the desk may overrule
 // by overbooking.
 func isRefusal(err error) bool {
-	return errors.Is(err, app.ErrSlotTaken) || errors.Is(err, app.ErrOutsideHours)
+	return errors.Is(err, desk.ErrSlotTaken) || errors.Is(err, desk.ErrOutsideHours)
 }
 
 // note is a wrapping label for messages and hints.
@@ -153,14 +170,14 @@ func parseDay(s string, zone *time.Location) (time.Time, bool) {
 }
 
 // statusText is how a list shows an appointment's status.
-func statusText(a app.Appointment) string {
+func statusText(a desk.Appointment) string {
 	var tags []string
 	switch a.Status {
-	case app.StatusArrived:
+	case desk.StatusArrived:
 		tags = append(tags, "Checked in "+a.Arrived.In(a.Start.Location()).Format("15:04"))
-	case app.StatusCancelled:
+	case desk.StatusCancelled:
 		tags = append(tags, "Cancelled: "+a.CancelReason)
-	case app.StatusNoShow:
+	case desk.StatusNoShow:
 		tags = append(tags, "No-show")
 	}
 	if a.Overbooked {

@@ -9,10 +9,12 @@
 // record exports as FHIR or is handed to the patient as their own copy
 // on IPFS; a transfer is imported from a FHIR bundle.
 //
-// Every screen declares what it consumes through Desk (Session, a subset of
-// *app.Session's methods, and Interop, of the session's interop service
-// from app/interop), and is wired into the shell by ui/wire_frontdesk.go.
-// It must not import package ui (an import cycle), reach clinical data,
-// or touch SQL, keys or the network: the use cases of package app do, off
-// the UI goroutine, and their results come back through fyne.Do.
+// Every screen declares what it consumes through Desk: Session (the few
+// reads of *app.Session itself), Bookings (of the session's front desk,
+// app/frontdesk, found with kit.FrontDeskOf) and kit.Transfers (of its
+// interop service, app/interop), and is wired into the shell by
+// ui/wire_frontdesk.go. It must not import package ui (an import cycle),
+// reach clinical data, or touch SQL, keys or the network: the use cases
+// of app and app/frontdesk do, off the UI goroutine, and their results
+// come back through fyne.Do.
 package frontdesk

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -24,7 +25,7 @@ var testNow = time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
 // clinic builds a real clinic in a temporary folder (keys in memory): an
 // administrator, a receptionist and two physicians, the first working
 // weekdays 08:00-12:00 in 15-minute slots, in Europe/Berlin.
-func clinic(t *testing.T) (recep *app.Session, phys []app.Physician) {
+func clinic(t *testing.T) (recep realDesk, phys []desk.Physician) {
 	t.Helper()
 	ctx := context.Background()
 	var mu sync.Mutex
@@ -65,21 +66,28 @@ func clinic(t *testing.T) (recep *app.Session, phys []app.Physician) {
 	if err := app.SyncLocal(ctx, all...); err != nil {
 		t.Fatal(err)
 	}
-	recep = all[1]
+	recep = realDesk{all[1], desk.New(all[1].Core())}
 	if err := recep.SetClinicZone(ctx, "Europe/Berlin"); err != nil {
 		t.Fatal(err)
 	}
 	if phys, err = recep.Physicians(); err != nil || len(phys) != 2 {
 		t.Fatal(phys, err)
 	}
-	av := app.Availability{Physician: phys[0].Fingerprint, SlotMinutes: 15}
+	av := desk.Availability{Physician: phys[0].Fingerprint, SlotMinutes: 15}
 	for d := time.Monday; d <= time.Friday; d++ {
-		av.Week[d] = []app.Hours{{From: 8 * 60, To: 12 * 60}}
+		av.Week[d] = []desk.Hours{{From: 8 * 60, To: 12 * 60}}
 	}
 	if err := recep.SetAvailability(ctx, av); err != nil {
 		t.Fatal(err)
 	}
 	return recep, phys
+}
+
+// realDesk is a real session with its front desk, as the screens find
+// them (kit.FrontDeskOf).
+type realDesk struct {
+	*app.Session
+	*desk.Service
 }
 
 // inPlace runs the screens' work on the test's goroutine.
@@ -328,11 +336,11 @@ func TestBookRescheduleDoubleBookCheckInCancel(t *testing.T) {
 	defer tw.Close()
 	today := newToday(inPlace(recep, tw))
 	tw.SetContent(today.content())
-	if today.day.Counts[app.Arrived] != 1 || today.day.Counts[app.Cancelled] != 1 || len(today.rows) != 2 {
+	if today.day.Counts[desk.Arrived] != 1 || today.day.Counts[desk.Cancelled] != 1 || len(today.rows) != 2 {
 		t.Errorf("today: %v, %d rows", today.day.Counts, len(today.rows))
 	}
-	if !strings.Contains(today.counts[app.Arrived].Text, "Arrived: 1") {
-		t.Errorf("the arrived count shows %q", today.counts[app.Arrived].Text)
+	if !strings.Contains(today.counts[desk.Arrived].Text, "Arrived: 1") {
+		t.Errorf("the arrived count shows %q", today.counts[desk.Arrived].Text)
 	}
 }
 
@@ -360,14 +368,14 @@ func TestBookASeriesAndTodayChecksIn(t *testing.T) {
 	defer tw.Close()
 	today := newToday(inPlace(recep, tw))
 	tw.SetContent(today.content())
-	if len(today.rows) != 1 || today.rows[0].State != app.Expected {
+	if len(today.rows) != 1 || today.rows[0].State != desk.Expected {
 		t.Fatalf("today: %+v", today.rows)
 	}
 	if _, err := recep.CheckIn(ctx, today.rows[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	today.refresh()
-	if today.day.Counts[app.Arrived] != 1 || today.day.Counts[app.Expected] != 0 {
+	if today.day.Counts[desk.Arrived] != 1 || today.day.Counts[desk.Expected] != 0 {
 		t.Errorf("after check-in: %v", today.day.Counts)
 	}
 }

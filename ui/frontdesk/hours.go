@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -20,7 +20,7 @@ import (
 // off: what the booking view offers as free slots.
 type hoursScreen struct {
 	env
-	physicians []app.Physician
+	physicians []desk.Physician
 	who        *widget.Select
 	days       [7]*widget.Entry // by time.Weekday
 	slot       *widget.Entry
@@ -28,7 +28,7 @@ type hoursScreen struct {
 	off        *fyne.Container
 	status     *widget.Label
 	save       *widget.Button
-	current    app.Availability
+	current    desk.Availability
 }
 
 // weekOrder lists the weekdays as a clinic reads a week, Monday first.
@@ -36,7 +36,10 @@ var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.T
 
 // NewHours is the "Working hours" screen.
 func NewHours(s Session, w fyne.Window) fyne.CanvasObject {
-	e, _ := newEnv(s, w)
+	e, ok := newEnv(s, w)
+	if !ok {
+		return nil
+	}
 	return newHours(e).content()
 }
 
@@ -102,15 +105,15 @@ func (s *hoursScreen) load() {
 	if fp == "" {
 		return
 	}
-	do(s.env, func(ctx context.Context) (app.Availability, error) { return s.d.Availability(ctx, fp) },
-		func(av app.Availability, err error) {
+	do(s.env, func(ctx context.Context) (desk.Availability, error) { return s.d.Availability(ctx, fp) },
+		func(av desk.Availability, err error) {
 			if err != nil {
 				s.status.SetText(kit.ErrorText(err))
 				return
 			}
 			s.current = av
 			for _, wd := range weekOrder {
-				s.days[wd].SetText(app.FormatHours(av.Week[wd]))
+				s.days[wd].SetText(desk.FormatHours(av.Week[wd]))
 			}
 			s.slot.SetText(strconv.Itoa(av.SlotMinutes))
 			s.showDaysOff(av.DaysOff)
@@ -142,7 +145,7 @@ func (s *hoursScreen) store() {
 	av := s.current
 	av.Physician = fp
 	for _, wd := range weekOrder {
-		hs, err := app.ParseHours(s.days[wd].Text)
+		hs, err := desk.ParseHours(s.days[wd].Text)
 		if err != nil {
 			s.status.SetText(fmt.Sprintf("%s: %s", wd, kit.ErrorText(err)))
 			return

@@ -18,7 +18,7 @@ import (
 // interopDesk is a receptionist's session whose interoperability calls
 // are recorded and answered in memory; the rest is the real session.
 type interopDesk struct {
-	Session
+	realDesk
 	fhir      []string
 	bundles   []string
 	importErr error
@@ -58,7 +58,7 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &interopDesk{Session: recep}
+	d := &interopDesk{realDesk: recep}
 	w := test.NewWindow(nil)
 	defer w.Close()
 	w.Resize(fyne.NewSize(1100, 900))

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -39,7 +40,7 @@ type patientsScreen struct {
 // the patient's record (or a new registration) on the right.
 func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 	e, ok := newEnv(s, w)
-	if !ok {
+	if !ok || !e.transfers {
 		return nil
 	}
 	return newPatients(e).content()
@@ -200,7 +201,7 @@ func newPatientForm(e env) *patientForm {
 		var input fyne.CanvasObject
 		switch ff.key {
 		case "sex":
-			f.sex = widget.NewSelect(app.Sexes, func(string) { f.touched("sex") })
+			f.sex = widget.NewSelect(desk.Sexes, func(string) { f.touched("sex") })
 			input = f.sex
 		case "consent":
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
@@ -288,8 +289,8 @@ func (f *patientForm) startNew(query string) {
 func (f *patientForm) open(id string) {
 	type record struct {
 		p       app.Patient
-		appts   []app.Appointment
-		history []app.PatientChange
+		appts   []desk.Appointment
+		history []desk.PatientChange
 	}
 	do(f.env, func(ctx context.Context) (record, error) {
 		var r record
@@ -389,8 +390,8 @@ func (f *patientForm) submit(notADuplicate bool) {
 		return f.d.Register(ctx, p, notADuplicate)
 	}, func(saved app.Patient, err error) {
 		f.save.Enable()
-		var dup *app.DuplicateError
-		var fe *app.FieldError
+		var dup *desk.DuplicateError
+		var fe *desk.FieldError
 		switch {
 		case errors.As(err, &dup):
 			f.showDuplicates(dup.Candidates)
@@ -446,7 +447,7 @@ func orDash(s string) string {
 }
 
 // showExtra lists an open record's appointments and history.
-func (f *patientForm) showExtra(appts []app.Appointment, history []app.PatientChange) {
+func (f *patientForm) showExtra(appts []desk.Appointment, history []desk.PatientChange) {
 	objs := []fyne.CanvasObject{widget.NewSeparator(), bold("Appointments")}
 	if len(appts) == 0 {
 		objs = append(objs, note("None booked."))
@@ -473,10 +474,10 @@ func (f *patientForm) showExtra(appts []app.Appointment, history []app.PatientCh
 				continue
 			}
 			if h.Fields[k] == "" {
-				parts = append(parts, app.PatientFieldLabels[k]+" cleared")
+				parts = append(parts, desk.PatientFieldLabels[k]+" cleared")
 				continue
 			}
-			parts = append(parts, fmt.Sprintf("%s: %s", orText(app.PatientFieldLabels[k], k), h.Fields[k]))
+			parts = append(parts, fmt.Sprintf("%s: %s", orText(desk.PatientFieldLabels[k], k), h.Fields[k]))
 		}
 		what := "Changed "
 		if i == 0 {

@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -20,29 +20,32 @@ type todayScreen struct {
 	env
 	zone    *time.Location
 	title   *widget.Label
-	counts  map[app.DeskState]*widget.Label
+	counts  map[desk.DeskState]*widget.Label
 	status  *widget.Label
 	list    *widget.List
-	rows    []app.DeskRow
-	day     app.DeskDay
+	rows    []desk.DeskRow
+	day     desk.DeskDay
 	showAll *widget.Check
 }
 
 // stateLabels name the desk states as the list shows them.
-var stateLabels = map[app.DeskState]string{app.Expected: "Expected", app.Late: "Late", app.Arrived: "Arrived",
-	app.NoShow: "No-show", app.Cancelled: "Cancelled"}
+var stateLabels = map[desk.DeskState]string{desk.Expected: "Expected", desk.Late: "Late", desk.Arrived: "Arrived",
+	desk.NoShow: "No-show", desk.Cancelled: "Cancelled"}
 
 // NewToday builds the Today screen.
 func NewToday(s Session, w fyne.Window) fyne.CanvasObject {
-	e, _ := newEnv(s, w)
+	e, ok := newEnv(s, w)
+	if !ok {
+		return nil
+	}
 	return newToday(e).content()
 }
 
 func newToday(e env) *todayScreen {
-	s := &todayScreen{env: e, zone: e.zone(), counts: map[app.DeskState]*widget.Label{}}
+	s := &todayScreen{env: e, zone: e.zone(), counts: map[desk.DeskState]*widget.Label{}}
 	s.title = bold("")
 	s.title.SizeName = theme.SizeNameSubHeadingText
-	for _, st := range app.DeskStates {
+	for _, st := range desk.DeskStates {
 		l := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		l.Importance = stateImportance(st)
 		s.counts[st] = l
@@ -58,7 +61,7 @@ func newToday(e env) *todayScreen {
 
 func (s *todayScreen) content() fyne.CanvasObject {
 	var chips []fyne.CanvasObject
-	for _, st := range app.DeskStates {
+	for _, st := range desk.DeskStates {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
 	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
@@ -81,15 +84,15 @@ func (s *todayScreen) content() fyne.CanvasObject {
 	})
 }
 
-func stateImportance(st app.DeskState) widget.Importance {
+func stateImportance(st desk.DeskState) widget.Importance {
 	switch st {
-	case app.Late:
+	case desk.Late:
 		return widget.WarningImportance
-	case app.Arrived:
+	case desk.Arrived:
 		return widget.SuccessImportance
-	case app.NoShow:
+	case desk.NoShow:
 		return widget.DangerImportance
-	case app.Cancelled:
+	case desk.Cancelled:
 		return widget.LowImportance
 	}
 	return widget.MediumImportance
@@ -126,10 +129,10 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	state.Refresh()
 	center.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s (%s)", r.PatientName, r.PatientMRN))
 	what := r.PhysicianName + " · " + orText(r.Reason, "no reason given")
-	if r.State == app.Arrived {
+	if r.State == desk.Arrived {
 		what += " · in at " + r.Arrived.In(s.zone).Format("15:04")
 	}
-	if r.State == app.Cancelled {
+	if r.State == desk.Cancelled {
 		what += " · " + r.CancelReason
 	}
 	center.Objects[1].(*widget.Label).SetText(what)
@@ -137,8 +140,8 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	id := r.ID
 	in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
 	no.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
-	setEnabled(in, r.State == app.Expected || r.State == app.Late || r.State == app.NoShow)
-	setEnabled(no, r.State == app.Late || r.State == app.Expected)
+	setEnabled(in, r.State == desk.Expected || r.State == desk.Late || r.State == desk.NoShow)
+	setEnabled(no, r.State == desk.Late || r.State == desk.Expected)
 }
 
 func (s *todayScreen) act(work func(context.Context) error) {
@@ -153,14 +156,14 @@ func (s *todayScreen) act(work func(context.Context) error) {
 
 func (s *todayScreen) refresh() {
 	now := s.now()
-	do(s.env, func(ctx context.Context) (app.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day app.DeskDay, err error) {
+	do(s.env, func(ctx context.Context) (desk.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day desk.DeskDay, err error) {
 		if err != nil {
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}
 		s.day = day
 		s.title.SetText(dayTitle(day.Day))
-		for _, st := range app.DeskStates {
+		for _, st := range desk.DeskStates {
 			s.counts[st].SetText(fmt.Sprintf("%s: %d", stateLabels[st], day.Counts[st]))
 		}
 		s.status.SetText(fmt.Sprintf("%d appointments today · updated %s", len(day.Rows), now.In(s.zone).Format("15:04")))
@@ -172,7 +175,7 @@ func (s *todayScreen) refresh() {
 func (s *todayScreen) filter() {
 	s.rows = s.rows[:0]
 	for _, r := range s.day.Rows {
-		if s.showAll.Checked || r.State == app.Expected || r.State == app.Late {
+		if s.showAll.Checked || r.State == desk.Expected || r.State == desk.Late {
 			s.rows = append(s.rows, r)
 		}
 	}

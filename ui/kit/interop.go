@@ -38,17 +38,7 @@ type Transfers interface {
 // InteropOf is the interop service of a session as the interface I a
 // role's screens consume: the session itself when it serves I (a test's
 // fake), else the service of the app's session behind it (interop.Of).
-func InteropOf[I any](s any) (I, bool) {
-	if x, ok := s.(I); ok {
-		return x, true
-	}
-	if svc, ok := interop.Of(s); ok {
-		x, ok := any(svc).(I)
-		return x, ok
-	}
-	var none I
-	return none, false
-}
+func InteropOf[I any](s any) (I, bool) { return serviceOf[I](s, interop.Of) }
 
 // dialogWidth keeps the wrapped text of these dialogs readable.
 const dialogWidth = 480
@@ -140,7 +130,7 @@ func ErrorText(err error) string {
 			s = s[:i]
 		}
 	}
-	for _, p := range []string{"app: invalid input: ", "app: ", "replica: ", "roles: ", "store: ", "crypto: ", "ipfs: "} {
+	for _, p := range []string{"app: invalid input: ", "app: ", "frontdesk: ", "replica: ", "roles: ", "store: ", "crypto: ", "ipfs: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	if r := []rune(s); len(r) > 0 && r[0] >= 'a' && r[0] <= 'z' {

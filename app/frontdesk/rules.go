@@ -1,4 +1,4 @@
-package app
+package frontdesk
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 
 // Errors of the booking rules, wrapped by *BookingError.
 var (
-	ErrSlotTaken    = errors.New("app: the physician already has an appointment at that time")
-	ErrOutsideHours = errors.New("app: the physician does not work at that time")
+	ErrSlotTaken    = errors.New("frontdesk: the physician already has an appointment at that time")
+	ErrOutsideHours = errors.New("frontdesk: the physician does not work at that time")
 )
 
 // BookingError says why a time cannot be booked: another appointment of
@@ -66,7 +66,7 @@ func checkBooking(av Availability, zone *time.Location, a Appointment, around []
 			return &BookingError{Start: start, End: end, DayOff: av.DayOff(start.Format("2006-01-02")), err: ErrOutsideHours}
 		}
 	}
-	sortAppointments(around)
+	SortAppointments(around)
 	for _, o := range around {
 		if occupies(o) && o.Physician == a.Physician && o.Start.Before(end) && start.Before(o.End()) {
 			o.Start = o.Start.In(zone)
@@ -177,35 +177,35 @@ func daySlots(av Availability, zone *time.Location, day time.Time, as []Appointm
 // DaySchedule returns the days of several physicians side by side: their
 // slots, free and taken, and their appointments, for the date of day in
 // the clinic's time zone.
-func (s *Session) DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]PhysicianDay, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]PhysicianDay, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return nil, err
 	}
-	zone := s.clinicZone(ctx, r)
+	zone := s.c.Zone(ctx, r)
 	day = day.In(zone)
 	date := day.Format("2006-01-02")
 	out := make([]PhysicianDay, 0, len(physicians))
 	for _, fp := range physicians {
-		m, err := s.checkPhysician(r, fp)
+		m, err := s.c.CheckPhysician(r, fp)
 		if err != nil {
 			return nil, err
 		}
-		av, err := s.availability(ctx, r, fp)
+		av, err := availability(ctx, r, fp)
 		if err != nil {
 			return nil, err
 		}
-		as, err := s.physicianDay(ctx, r, fp, date)
+		as, err := AppointmentsOn(ctx, r, fp, date)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.withNames(ctx, r, as); err != nil {
+		if err := WithNames(ctx, r, as); err != nil {
 			return nil, err
 		}
 		for i := range as {
 			as[i].Start = as[i].Start.In(zone)
 		}
-		sortAppointments(as)
+		SortAppointments(as)
 		markConflicts(as)
 		out = append(out, PhysicianDay{Physician: Physician{Fingerprint: fp, Name: m.Name}, Availability: av,
 			DayOff: av.DayOff(date), Slots: daySlots(av, zone, day, as), Appointments: as})

@@ -1,4 +1,4 @@
-package app
+package frontdesk
 
 import (
 	"context"
@@ -6,20 +6,17 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	_ "time/tzdata" // the clinic's time zone must resolve on workstations without a zone database
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
-// Front-desk settings and availability are entities of the front-desk
-// scope, so every receptionist and physician workstation sees the same
-// hours (records.Availability).
-const (
-	deskSettingsEntity = "desk-settings:clinic"
-	availabilityPrefix = "availability:"
-)
+// A physician's availability is an entity of the front-desk scope, so
+// every receptionist and physician workstation sees the same hours
+// (records.Availability); so are the desk's settings (app.DeskSettingsEntity).
+const availabilityPrefix = "availability:"
 
 // DefaultSlotMinutes is a physician's slot length until one is set.
 const DefaultSlotMinutes = 15
@@ -49,7 +46,7 @@ func slotMinutes(av Availability) int {
 	return av.SlotMinutes
 }
 
-func (s *Session) availability(ctx context.Context, r *replica.Replica, fp string) (Availability, error) {
+func availability(ctx context.Context, r *replica.Replica, fp string) (Availability, error) {
 	kind, st, err := r.Entity(ctx, availabilityPrefix+fp)
 	if errors.Is(err, replica.ErrNotFound) || err == nil && kind != records.KindAvailability {
 		return Availability{Physician: fp, SlotMinutes: DefaultSlotMinutes}, nil
@@ -62,37 +59,29 @@ func (s *Session) availability(ctx context.Context, r *replica.Replica, fp strin
 
 // Availability returns a physician's working hours, slot length and days
 // off.
-func (s *Session) Availability(ctx context.Context, physician string) (Availability, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) Availability(ctx context.Context, physician string) (Availability, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return Availability{}, err
 	}
-	return s.availability(ctx, r, physician)
-}
-
-func (s *Session) checkPhysician(r *replica.Replica, fp string) (replica.Member, error) {
-	m, ok := r.Member(fp)
-	if !ok || m.Role != roles.Physician || !m.Active() {
-		return replica.Member{}, fmt.Errorf("%w: choose an active physician", ErrInvalidInput)
-	}
-	return m, nil
+	return availability(ctx, r, physician)
 }
 
 // SetAvailability records a physician's weekly working hours and slot
 // length (days off are kept; see SetDayOff).
-func (s *Session) SetAvailability(ctx context.Context, av Availability) error {
-	r, err := s.can(roles.EditAvailability)
+func (s *Service) SetAvailability(ctx context.Context, av Availability) error {
+	r, err := s.c.ReplicaFor(roles.EditAvailability)
 	if err != nil {
 		return err
 	}
-	if _, err := s.checkPhysician(r, av.Physician); err != nil {
+	if _, err := s.c.CheckPhysician(r, av.Physician); err != nil {
 		return err
 	}
 	if av.SlotMinutes == 0 {
 		av.SlotMinutes = DefaultSlotMinutes
 	}
 	if av.SlotMinutes < 5 || av.SlotMinutes > 240 {
-		return fmt.Errorf("%w: a slot lasts between 5 minutes and 4 hours", ErrInvalidInput)
+		return fmt.Errorf("%w: a slot lasts between 5 minutes and 4 hours", app.ErrInvalidInput)
 	}
 	for d, hs := range av.Week {
 		// Re-read what is written, so a stored week always parses.
@@ -101,7 +90,7 @@ func (s *Session) SetAvailability(ctx context.Context, av Availability) error {
 		}
 		for _, h := range hs {
 			if h.From < 0 || h.To > 24*60 {
-				return fmt.Errorf("%w: %s hours %s are not within one day", ErrInvalidInput, time.Weekday(d), h)
+				return fmt.Errorf("%w: %s hours %s are not within one day", app.ErrInvalidInput, time.Weekday(d), h)
 			}
 		}
 	}
@@ -111,19 +100,19 @@ func (s *Session) SetAvailability(ctx context.Context, av Availability) error {
 		return err
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + av.Physician, Kind: records.KindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return fmt.Errorf("app: set availability: %w", err)
+		return fmt.Errorf("frontdesk: set availability: %w", err)
 	}
 	return nil
 }
 
 // SetDayOff marks a day (YYYY-MM-DD) as a physician's day off, or, with
 // off false, as a working day again.
-func (s *Session) SetDayOff(ctx context.Context, physician, date string, off bool) error {
-	r, err := s.can(roles.EditAvailability)
+func (s *Service) SetDayOff(ctx context.Context, physician, date string, off bool) error {
+	r, err := s.c.ReplicaFor(roles.EditAvailability)
 	if err != nil {
 		return err
 	}
-	if _, err := s.checkPhysician(r, physician); err != nil {
+	if _, err := s.c.CheckPhysician(r, physician); err != nil {
 		return err
 	}
 	if e := records.CheckDay("day", "day off", date); e != nil {
@@ -139,51 +128,28 @@ func (s *Session) SetDayOff(ctx context.Context, physician, date string, off boo
 		return err
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: availabilityPrefix + physician, Kind: records.KindAvailability, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return fmt.Errorf("app: set day off: %w", err)
+		return fmt.Errorf("frontdesk: set day off: %w", err)
 	}
 	return nil
 }
 
-// clinicZone is the clinic's time zone: the one set for the front desk,
-// or this computer's.
-func (s *Session) clinicZone(ctx context.Context, r *replica.Replica) *time.Location {
-	kind, st, err := r.Entity(ctx, deskSettingsEntity)
-	if err != nil || kind != records.KindDeskSettings {
-		return time.Local
-	}
-	zone := records.DeskSettingsFromState(st).Zone
-	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
-		return loc
-	}
-	return time.Local
-}
-
-// ClinicZone is the time zone the clinic's hours and appointments are in.
-func (s *Session) ClinicZone(ctx context.Context) (*time.Location, error) {
-	r, err := s.can(roles.ReadCalendar)
-	if err != nil {
-		return nil, err
-	}
-	return s.clinicZone(ctx, r), nil
-}
-
 // SetClinicZone sets the clinic's time zone by its IANA name
 // ("Europe/Berlin", "America/New_York").
-func (s *Session) SetClinicZone(ctx context.Context, name string) error {
-	r, err := s.can(roles.EditAvailability)
+func (s *Service) SetClinicZone(ctx context.Context, name string) error {
+	r, err := s.c.ReplicaFor(roles.EditAvailability)
 	if err != nil {
 		return err
 	}
 	name = strings.TrimSpace(name)
 	if _, err := time.LoadLocation(name); err != nil || name == "" || strings.EqualFold(name, "local") {
-		return fmt.Errorf("%w: %q is not a time zone name like Europe/Berlin or America/New_York", ErrInvalidInput, name)
+		return fmt.Errorf("%w: %q is not a time zone name like Europe/Berlin or America/New_York", app.ErrInvalidInput, name)
 	}
 	fields, err := records.DeskSettings{Zone: name}.Fields()
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: deskSettingsEntity, Kind: records.KindDeskSettings, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return fmt.Errorf("app: set the clinic's time zone: %w", err)
+	if _, err := r.Append(ctx, replica.Change{Entity: app.DeskSettingsEntity, Kind: records.KindDeskSettings, Scope: roles.FrontDesk, Fields: fields}); err != nil {
+		return fmt.Errorf("frontdesk: set the clinic's time zone: %w", err)
 	}
 	return nil
 }
@@ -195,8 +161,8 @@ type Physician struct {
 }
 
 // Physicians lists the clinic's active physicians by name.
-func (s *Session) Physicians() ([]Physician, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) Physicians() ([]Physician, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package app
+package frontdesk
 
 import (
 	"context"
@@ -59,15 +59,15 @@ type DeskDay struct {
 // FrontDeskDay returns every appointment of the clinic on the date of day
 // (in the clinic's zone), with each one's state now: expected, late,
 // arrived, no-show or cancelled, and how many of each.
-func (s *Session) FrontDeskDay(ctx context.Context, day time.Time) (DeskDay, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) FrontDeskDay(ctx context.Context, day time.Time) (DeskDay, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return DeskDay{}, err
 	}
-	zone := s.clinicZone(ctx, r)
+	zone := s.c.Zone(ctx, r)
 	day = day.In(zone)
 	date := day.Format("2006-01-02")
-	now := s.env.Now()
+	now := s.c.Now()
 	out := DeskDay{Day: time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, zone), Counts: map[DeskState]int{}}
 	var all []Appointment
 	names := map[string]string{}
@@ -76,17 +76,17 @@ func (s *Session) FrontDeskDay(ctx context.Context, day time.Time) (DeskDay, err
 			continue
 		}
 		names[m.Fingerprint] = m.Name
-		as, err := s.physicianDay(ctx, r, m.Fingerprint, date)
+		as, err := AppointmentsOn(ctx, r, m.Fingerprint, date)
 		if err != nil {
 			return DeskDay{}, err
 		}
 		markConflicts(as)
 		all = append(all, as...)
 	}
-	if err := s.withNames(ctx, r, all); err != nil {
+	if err := WithNames(ctx, r, all); err != nil {
 		return DeskDay{}, err
 	}
-	sortAppointments(all)
+	SortAppointments(all)
 	for _, a := range all {
 		a.Start = a.Start.In(zone)
 		row := DeskRow{Appointment: a, PhysicianName: names[a.Physician], State: stateAt(a, now)}

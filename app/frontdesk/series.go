@@ -1,4 +1,4 @@
-package app
+package frontdesk
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -31,18 +32,18 @@ type Recurrence struct {
 func (rc Recurrence) Starts(first time.Time, zone *time.Location) ([]time.Time, error) {
 	switch {
 	case rc.EveryWeeks < 1 || rc.EveryWeeks > 52:
-		return nil, fmt.Errorf("%w: repeat every 1 to 52 weeks", ErrInvalidInput)
+		return nil, fmt.Errorf("%w: repeat every 1 to 52 weeks", app.ErrInvalidInput)
 	case rc.Count < 0 || rc.Count > MaxOccurrences:
-		return nil, fmt.Errorf("%w: a series has at most %d appointments", ErrInvalidInput, MaxOccurrences)
+		return nil, fmt.Errorf("%w: a series has at most %d appointments", app.ErrInvalidInput, MaxOccurrences)
 	case rc.Count == 0 && rc.Until.IsZero():
-		return nil, fmt.Errorf("%w: say until when the appointment repeats, or how many times", ErrInvalidInput)
+		return nil, fmt.Errorf("%w: say until when the appointment repeats, or how many times", app.ErrInvalidInput)
 	}
 	first = first.In(zone)
 	var last string
 	if !rc.Until.IsZero() {
 		last = rc.Until.Format("2006-01-02")
 		if last < first.Format("2006-01-02") {
-			return nil, fmt.Errorf("%w: the series ends (%s) before its first appointment", ErrInvalidInput, last)
+			return nil, fmt.Errorf("%w: the series ends (%s) before its first appointment", app.ErrInvalidInput, last)
 		}
 	}
 	y, m, d := first.Date()
@@ -54,7 +55,7 @@ func (rc Recurrence) Starts(first time.Time, zone *time.Location) ([]time.Time, 
 			break
 		}
 		if len(out) == MaxOccurrences {
-			return nil, fmt.Errorf("%w: a series has at most %d appointments: choose an earlier last day", ErrInvalidInput, MaxOccurrences)
+			return nil, fmt.Errorf("%w: a series has at most %d appointments: choose an earlier last day", app.ErrInvalidInput, MaxOccurrences)
 		}
 		out = append(out, t)
 	}
@@ -83,15 +84,15 @@ func (e *SeriesError) Unwrap() error { return e.Refused[0] }
 // repeats. Every appointment of the series obeys the booking rules (or
 // a.Overbooked books them all on purpose); all of them are booked in one
 // transaction, or, with a *SeriesError naming the refused ones, none.
-func (s *Session) BookSeries(ctx context.Context, a Appointment, rc Recurrence) ([]Appointment, error) {
-	r, err := s.can(roles.BookAppointment)
+func (s *Service) BookSeries(ctx context.Context, a Appointment, rc Recurrence) ([]Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.BookAppointment)
 	if err != nil {
 		return nil, err
 	}
 	if a, err = s.checkAppointment(ctx, r, a); err != nil {
 		return nil, err
 	}
-	zone := s.clinicZone(ctx, r)
+	zone := s.c.Zone(ctx, r)
 	starts, err := rc.Starts(a.Start, zone)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (s *Session) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	for _, t := range starts {
 		o := a
 		o.ID, o.Start, o.Status, o.Series, o.Repeat = crypto.NewEventID(), t, StatusBooked, series, repeat
-		o.BookedBy, o.BookedAt = r.Fingerprint(), s.env.Now()
+		o.BookedBy, o.BookedAt = r.Fingerprint(), s.c.Now()
 		out = append(out, o)
 	}
 	return out, s.writeSeries(ctx, r, zone, out, a.Overbooked, nil, func(o Appointment) (replica.Fields, error) {
@@ -113,7 +114,7 @@ func (s *Session) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 
 // writeSeries checks every appointment against the rules (unless
 // overbook), then writes fields(o) of each in one batch.
-func (s *Session) writeSeries(ctx context.Context, r *replica.Replica, zone *time.Location, as []Appointment, overbook bool,
+func (s *Service) writeSeries(ctx context.Context, r *replica.Replica, zone *time.Location, as []Appointment, overbook bool,
 	skip map[string]bool, fields func(Appointment) (replica.Fields, error)) error {
 	if !overbook {
 		var refused []*BookingError
@@ -140,22 +141,22 @@ func (s *Session) writeSeries(ctx context.Context, r *replica.Replica, zone *tim
 		b.Append(replica.Change{Entity: o.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
 	}
 	if _, err := b.Commit(ctx); err != nil {
-		return fmt.Errorf("app: recurring appointments: %w", err)
+		return fmt.Errorf("frontdesk: recurring appointments: %w", err)
 	}
 	return nil
 }
 
 // restOfSeries returns the booked appointments of the series of id that
 // start at or after it, by time, id first.
-func (s *Session) restOfSeries(ctx context.Context, r *replica.Replica, id string) (Appointment, []Appointment, error) {
-	a, err := s.appointment(ctx, r, id)
+func (s *Service) restOfSeries(ctx context.Context, r *replica.Replica, id string) (Appointment, []Appointment, error) {
+	a, err := appointment(ctx, r, id)
 	if err != nil {
 		return Appointment{}, nil, err
 	}
 	if a.Series == "" {
 		return a, []Appointment{a}, nil
 	}
-	all, err := s.seriesAppointments(ctx, r, a.Series)
+	all, err := Series(ctx, r, a.Series)
 	if err != nil {
 		return Appointment{}, nil, err
 	}
@@ -168,34 +169,27 @@ func (s *Session) restOfSeries(ctx context.Context, r *replica.Replica, id strin
 	return a, rest, nil
 }
 
-func (s *Session) seriesAppointments(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.SeriesTerm(series))
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.appointmentsByID(ctx, r, ids)
-	if err != nil {
-		return nil, err
-	}
-	sortAppointments(out)
-	return out, nil
+// Series returns every appointment of a recurring series as r reads
+// them, by time, cancelled ones too, without patients' names.
+func Series(ctx context.Context, r *replica.Replica, series string) ([]Appointment, error) {
+	return appointmentsWith(ctx, r, records.SeriesTerm(series))
 }
 
 // SeriesAppointments returns every appointment of a recurring series, by
 // time, cancelled ones too.
-func (s *Session) SeriesAppointments(ctx context.Context, series string) ([]Appointment, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) SeriesAppointments(ctx context.Context, series string) ([]Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return nil, err
 	}
-	return s.seriesAppointments(ctx, r, series)
+	return Series(ctx, r, series)
 }
 
 // CancelSeries cancels the appointment id and every later booked
 // appointment of its series, with one reason, in one transaction. It
 // returns how many were cancelled.
-func (s *Session) CancelSeries(ctx context.Context, id, reason string) (int, error) {
-	r, err := s.can(roles.CancelAppointment)
+func (s *Service) CancelSeries(ctx context.Context, id, reason string) (int, error) {
+	r, err := s.c.ReplicaFor(roles.CancelAppointment)
 	if err != nil {
 		return 0, err
 	}
@@ -206,7 +200,7 @@ func (s *Session) CancelSeries(ctx context.Context, id, reason string) (int, err
 	if err != nil {
 		return 0, err
 	}
-	now := s.env.Now()
+	now := s.c.Now()
 	err = s.writeSeries(ctx, r, nil, rest, true, nil, func(o Appointment) (replica.Fields, error) {
 		cancel(&o, reason, now)
 		return records.Some(o, cancelFields...)
@@ -221,8 +215,8 @@ func (s *Session) CancelSeries(ctx context.Context, id, reason string) (int, err
 // every later booked appointment of its series by the same number of days
 // to the same wall-clock time, in one transaction, under the booking
 // rules (or overbooked on purpose).
-func (s *Session) RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]Appointment, error) {
-	r, err := s.can(roles.BookAppointment)
+func (s *Service) RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.BookAppointment)
 	if err != nil {
 		return nil, err
 	}
@@ -231,9 +225,9 @@ func (s *Session) RescheduleSeries(ctx context.Context, id string, start time.Ti
 		return nil, err
 	}
 	if a.Status != StatusBooked {
-		return nil, fmt.Errorf("%w: this appointment is %s, so it cannot be moved", ErrInvalidInput, a.Status)
+		return nil, fmt.Errorf("%w: this appointment is %s, so it cannot be moved", app.ErrInvalidInput, a.Status)
 	}
-	zone := s.clinicZone(ctx, r)
+	zone := s.c.Zone(ctx, r)
 	start = start.In(zone)
 	from := a.Start.In(zone)
 	// Whole days between the two dates, counted on the calendar (a day of

@@ -1,4 +1,4 @@
-package app
+package frontdesk
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -15,10 +16,10 @@ import (
 
 // Appointment statuses.
 const (
-	StatusBooked    = "booked"
-	StatusArrived   = "arrived" // checked in at the desk
-	StatusCancelled = "cancelled"
-	StatusNoShow    = "no-show"
+	StatusBooked    = records.StatusBooked
+	StatusArrived   = records.StatusArrived // checked in at the desk
+	StatusCancelled = records.StatusCancelled
+	StatusNoShow    = records.StatusNoShow
 )
 
 // Appointment is a booking of a patient with a physician (front-desk scope).
@@ -29,22 +30,22 @@ type Appointment = records.Appointment
 func occupies(a Appointment) bool { return a.Status == StatusBooked || a.Status == StatusArrived }
 
 // checkAppointment checks what any booking needs, before the slot rules.
-func (s *Session) checkAppointment(ctx context.Context, r *replica.Replica, a Appointment) (Appointment, error) {
-	if _, err := s.checkPhysician(r, a.Physician); err != nil {
+func (s *Service) checkAppointment(ctx context.Context, r *replica.Replica, a Appointment) (Appointment, error) {
+	if _, err := s.c.CheckPhysician(r, a.Physician); err != nil {
 		return a, err
 	}
 	if a.Minutes <= 0 || a.Minutes > 8*60 {
-		return a, fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", ErrInvalidInput)
+		return a, fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", app.ErrInvalidInput)
 	}
 	if a.Start.IsZero() {
-		return a, fmt.Errorf("%w: choose a start time", ErrInvalidInput)
+		return a, fmt.Errorf("%w: choose a start time", app.ErrInvalidInput)
 	}
 	a.Reason = strings.Join(strings.Fields(a.Reason), " ")
 	if len(a.Reason) > 300 {
-		return a, fmt.Errorf("%w: the reason is longer than 300 characters", ErrInvalidInput)
+		return a, fmt.Errorf("%w: the reason is longer than 300 characters", app.ErrInvalidInput)
 	}
-	if _, err := s.Patient(ctx, a.Patient); err != nil {
-		return a, fmt.Errorf("%w: choose a registered patient", ErrInvalidInput)
+	if _, err := s.c.Patient(ctx, a.Patient); err != nil {
+		return a, fmt.Errorf("%w: choose a registered patient", app.ErrInvalidInput)
 	}
 	return a, nil
 }
@@ -53,28 +54,28 @@ func (s *Session) checkAppointment(ctx context.Context, r *replica.Replica, a Ap
 // appointment of the physician, falls outside their working hours or on a
 // day off is refused with a *BookingError, unless a.Overbooked says the
 // desk books it on purpose.
-func (s *Session) Book(ctx context.Context, a Appointment) (Appointment, error) {
-	r, err := s.can(roles.BookAppointment)
+func (s *Service) Book(ctx context.Context, a Appointment) (Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.BookAppointment)
 	if err != nil {
 		return Appointment{}, err
 	}
 	if a, err = s.checkAppointment(ctx, r, a); err != nil {
 		return Appointment{}, err
 	}
-	zone := s.clinicZone(ctx, r)
+	zone := s.c.Zone(ctx, r)
 	if !a.Overbooked {
 		if err := s.checkSlot(ctx, r, zone, a, nil); err != nil {
 			return Appointment{}, err
 		}
 	}
 	a.ID, a.Status, a.Series, a.Start = crypto.NewEventID(), StatusBooked, "", a.Start.In(zone)
-	a.BookedBy, a.BookedAt = r.Fingerprint(), s.env.Now()
+	a.BookedBy, a.BookedAt = r.Fingerprint(), s.c.Now()
 	fields, err := newBooking(a).Fields()
 	if err != nil {
 		return Appointment{}, err
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return Appointment{}, fmt.Errorf("app: book: %w", err)
+		return Appointment{}, fmt.Errorf("frontdesk: book: %w", err)
 	}
 	return a, nil
 }
@@ -88,8 +89,8 @@ func newBooking(a Appointment) Appointment {
 
 // checkSlot applies the booking rules to a, against the physician's other
 // appointments around it (those in skip excepted: a series being moved).
-func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.Location, a Appointment, skip map[string]bool) error {
-	av, err := s.availability(ctx, r, a.Physician)
+func (s *Service) checkSlot(ctx context.Context, r *replica.Replica, zone *time.Location, a Appointment, skip map[string]bool) error {
+	av, err := availability(ctx, r, a.Physician)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 	// a's day, the day before, or (past midnight) the day a ends.
 	first, last := a.Start.In(zone), a.End().In(zone).Format("2006-01-02")
 	for d := records.WallClock(first.Year(), first.Month(), first.Day()-1, 12*60, zone); d.Format("2006-01-02") <= last; d = d.AddDate(0, 0, 1) {
-		day, err := s.physicianDay(ctx, r, a.Physician, d.Format("2006-01-02"))
+		day, err := AppointmentsOn(ctx, r, a.Physician, d.Format("2006-01-02"))
 		if err != nil {
 			return err
 		}
@@ -113,7 +114,7 @@ func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 			err.physician = m.Name
 		}
 		if err.With.Patient != "" {
-			if p, perr := s.Patient(ctx, err.With.Patient); perr == nil {
+			if p, perr := s.c.Patient(ctx, err.With.Patient); perr == nil {
 				err.With.PatientName = p.Name()
 			}
 		}
@@ -122,17 +123,18 @@ func (s *Session) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 	return nil
 }
 
-// physicianDay returns a physician's appointments whose start falls on
-// date (YYYY-MM-DD, the clinic's day), unsorted, without names.
-func (s *Session) physicianDay(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
+// AppointmentsOn returns a physician's appointments whose start falls on
+// date (YYYY-MM-DD, the clinic's day), unsorted, without patients' names,
+// as r reads them (the caller has checked the action).
+func AppointmentsOn(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
 	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.DayTerm(physician, date))
 	if err != nil {
 		return nil, err
 	}
-	return s.appointmentsByID(ctx, r, ids)
+	return appointmentsByID(ctx, r, ids)
 }
 
-func (s *Session) appointmentsByID(ctx context.Context, r *replica.Replica, ids []string) ([]Appointment, error) {
+func appointmentsByID(ctx context.Context, r *replica.Replica, ids []string) ([]Appointment, error) {
 	rows, err := r.EntitiesByID(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -146,8 +148,8 @@ func (s *Session) appointmentsByID(ctx context.Context, r *replica.Replica, ids 
 	return out, nil
 }
 
-// withNames fills the patients' names and MRNs of appointments.
-func (s *Session) withNames(ctx context.Context, r *replica.Replica, as []Appointment) error {
+// WithNames fills the patients' names and MRNs of appointments.
+func WithNames(ctx context.Context, r *replica.Replica, as []Appointment) error {
 	ids := make([]string, 0, len(as))
 	for _, a := range as {
 		ids = append(ids, a.Patient)
@@ -173,24 +175,25 @@ func (s *Session) withNames(ctx context.Context, r *replica.Replica, as []Appoin
 // Calendar returns a physician's appointments on one day (the date of day
 // as written in its location), by time, with conflicts marked and the
 // patients' names filled.
-func (s *Session) Calendar(ctx context.Context, physician string, day time.Time) ([]Appointment, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) Calendar(ctx context.Context, physician string, day time.Time) ([]Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.physicianDay(ctx, r, physician, day.Format("2006-01-02"))
+	out, err := AppointmentsOn(ctx, r, physician, day.Format("2006-01-02"))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.withNames(ctx, r, out); err != nil {
+	if err := WithNames(ctx, r, out); err != nil {
 		return nil, err
 	}
-	sortAppointments(out)
+	SortAppointments(out)
 	markConflicts(out)
 	return out, nil
 }
 
-func sortAppointments(as []Appointment) {
+// SortAppointments sorts appointments by start, then id.
+func SortAppointments(as []Appointment) {
 	sort.SliceStable(as, func(i, j int) bool {
 		if !as[i].Start.Equal(as[j].Start) {
 			return as[i].Start.Before(as[j].Start)
@@ -200,55 +203,61 @@ func sortAppointments(as []Appointment) {
 }
 
 // Appointment returns one appointment.
-func (s *Session) Appointment(ctx context.Context, id string) (Appointment, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) Appointment(ctx context.Context, id string) (Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return Appointment{}, err
 	}
-	return s.appointment(ctx, r, id)
+	return appointment(ctx, r, id)
 }
 
-func (s *Session) appointment(ctx context.Context, r *replica.Replica, id string) (Appointment, error) {
+func appointment(ctx context.Context, r *replica.Replica, id string) (Appointment, error) {
 	kind, st, err := r.Entity(ctx, id)
 	if err != nil || kind != records.KindAppointment {
 		return Appointment{}, fmt.Errorf("%w: no appointment %s", replica.ErrNotFound, id)
 	}
 	a := records.AppointmentFromState(id, st)
 	as := []Appointment{a}
-	if err := s.withNames(ctx, r, as); err != nil {
+	if err := WithNames(ctx, r, as); err != nil {
 		return Appointment{}, err
 	}
 	return as[0], nil
 }
 
 // PatientAppointments returns a patient's appointments, by time.
-func (s *Session) PatientAppointments(ctx context.Context, patient string) ([]Appointment, error) {
-	r, err := s.can(roles.ReadCalendar)
+func (s *Service) PatientAppointments(ctx context.Context, patient string) ([]Appointment, error) {
+	r, err := s.c.ReplicaFor(roles.ReadCalendar)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.PatientTerm(patient))
+	return appointmentsWith(ctx, r, records.PatientTerm(patient))
+}
+
+// appointmentsWith returns the appointments the blind index finds under
+// term, by time, without patients' names.
+func appointmentsWith(ctx context.Context, r *replica.Replica, term replica.Term) ([]Appointment, error) {
+	ids, err := r.Search(ctx, roles.FrontDesk, -1, term)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.appointmentsByID(ctx, r, ids)
+	out, err := appointmentsByID(ctx, r, ids)
 	if err != nil {
 		return nil, err
 	}
-	sortAppointments(out)
+	SortAppointments(out)
 	return out, nil
 }
 
 // change writes some fields of an appointment after checking the action
 // and that its status allows it: edit changes the appointment and names
 // the fields it changed.
-func (s *Session) change(ctx context.Context, action roles.Action, id string, allowed func(Appointment) error,
+func (s *Service) change(ctx context.Context, action roles.Action, id string, allowed func(Appointment) error,
 	edit func(*replica.Replica, *Appointment) ([]string, error)) (Appointment, error) {
-	r, err := s.can(action)
+	r, err := s.c.ReplicaFor(action)
 	if err != nil {
 		return Appointment{}, err
 	}
-	a, err := s.appointment(ctx, r, id)
+	a, err := appointment(ctx, r, id)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -264,9 +273,9 @@ func (s *Session) change(ctx context.Context, action roles.Action, id string, al
 		return Appointment{}, err
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: id, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: fields}); err != nil {
-		return Appointment{}, fmt.Errorf("app: change appointment: %w", err)
+		return Appointment{}, fmt.Errorf("frontdesk: change appointment: %w", err)
 	}
-	return s.appointment(ctx, r, id)
+	return appointment(ctx, r, id)
 }
 
 func mustBe(what string, statuses ...string) func(Appointment) error {
@@ -276,15 +285,15 @@ func mustBe(what string, statuses ...string) func(Appointment) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%w: this appointment is %s, so it cannot be %s", ErrInvalidInput, a.Status, what)
+		return fmt.Errorf("%w: this appointment is %s, so it cannot be %s", app.ErrInvalidInput, a.Status, what)
 	}
 }
 
 // Reschedule moves an appointment to another start and length, under the
 // same rules as Book (overbook says the desk does it on purpose).
-func (s *Session) Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (Appointment, error) {
+func (s *Service) Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (Appointment, error) {
 	return s.change(ctx, roles.BookAppointment, id, mustBe("moved", StatusBooked), func(r *replica.Replica, a *Appointment) ([]string, error) {
-		zone := s.clinicZone(ctx, r)
+		zone := s.c.Zone(ctx, r)
 		a.Start, a.Minutes, a.Overbooked = start.In(zone), minutes, overbook
 		checked, err := s.checkAppointment(ctx, r, *a)
 		if err != nil {
@@ -303,9 +312,9 @@ func checkCancelReason(reason string) (string, error) {
 	reason = strings.Join(strings.Fields(reason), " ")
 	switch {
 	case reason == "":
-		return "", fmt.Errorf("%w: say why the appointment is cancelled (e.g. \"patient called, unwell\")", ErrInvalidInput)
+		return "", fmt.Errorf("%w: say why the appointment is cancelled (e.g. \"patient called, unwell\")", app.ErrInvalidInput)
 	case len(reason) > 300:
-		return "", fmt.Errorf("%w: the cancellation reason is longer than 300 characters", ErrInvalidInput)
+		return "", fmt.Errorf("%w: the cancellation reason is longer than 300 characters", app.ErrInvalidInput)
 	}
 	return reason, nil
 }
@@ -319,27 +328,27 @@ func cancel(a *Appointment, reason string, now time.Time) {
 }
 
 // Cancel cancels an appointment, with the reason the desk was given.
-func (s *Session) Cancel(ctx context.Context, id, reason string) (Appointment, error) {
+func (s *Service) Cancel(ctx context.Context, id, reason string) (Appointment, error) {
 	reason, err := checkCancelReason(reason)
 	if err != nil {
 		return Appointment{}, err
 	}
 	return s.change(ctx, roles.CancelAppointment, id, mustBe("cancelled", StatusBooked, StatusNoShow), func(_ *replica.Replica, a *Appointment) ([]string, error) {
-		cancel(a, reason, s.env.Now())
+		cancel(a, reason, s.c.Now())
 		return cancelFields, nil
 	})
 }
 
 // CheckIn marks the patient of an appointment as arrived.
-func (s *Session) CheckIn(ctx context.Context, id string) (Appointment, error) {
+func (s *Service) CheckIn(ctx context.Context, id string) (Appointment, error) {
 	return s.change(ctx, roles.CheckInPatient, id, mustBe("checked in", StatusBooked, StatusNoShow), func(_ *replica.Replica, a *Appointment) ([]string, error) {
-		a.Status, a.Arrived = StatusArrived, s.env.Now()
+		a.Status, a.Arrived = StatusArrived, s.c.Now()
 		return []string{records.AppointmentStatus, records.AppointmentArrivedAt}, nil
 	})
 }
 
 // MarkNoShow records that the patient did not come.
-func (s *Session) MarkNoShow(ctx context.Context, id string) (Appointment, error) {
+func (s *Service) MarkNoShow(ctx context.Context, id string) (Appointment, error) {
 	return s.change(ctx, roles.CheckInPatient, id, mustBe("marked as a no-show", StatusBooked), func(_ *replica.Replica, a *Appointment) ([]string, error) {
 		a.Status = StatusNoShow
 		return []string{records.AppointmentStatus}, nil
