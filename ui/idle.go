@@ -29,22 +29,31 @@ var idleCheck = 5 * time.Second
 // widget takes it (activityArea), and, sampled every few seconds, a change of
 // the focused widget or of a focused entry's text or cursor (typing).
 type idleWatch struct {
-	mu   sync.Mutex
-	last time.Time
-	sig  string
-	now  func() time.Time
+	mu    sync.Mutex
+	last  time.Time
+	after time.Duration // lock after this long without input
+	sig   string
+	now   func() time.Time
+}
+
+// setAfter changes how long the workstation may stay without input.
+func (iw *idleWatch) setAfter(d time.Duration) {
+	iw.mu.Lock()
+	iw.after = d
+	iw.mu.Unlock()
+}
+
+// due reports whether the workstation has been idle long enough to lock.
+func (iw *idleWatch) due() bool {
+	iw.mu.Lock()
+	defer iw.mu.Unlock()
+	return iw.now().Sub(iw.last) >= iw.after
 }
 
 func (iw *idleWatch) touch() {
 	iw.mu.Lock()
 	iw.last = iw.now()
 	iw.mu.Unlock()
-}
-
-func (iw *idleWatch) idleFor() time.Duration {
-	iw.mu.Lock()
-	defer iw.mu.Unlock()
-	return iw.now().Sub(iw.last)
 }
 
 // sample notes typing and focus changes since the last sample.
@@ -65,8 +74,7 @@ func (iw *idleWatch) sample(c fyne.Canvas) {
 // watchIdle starts the idle lock of a shell on show. It ends when another
 // screen replaces the shell (lock, log out).
 func (ws *Workstation) watchIdle(sh *shellScreen) {
-	after := defaultIdleLock
-	iw := &idleWatch{now: time.Now}
+	iw := &idleWatch{now: time.Now, after: ws.idleLimit(sh.clinicIdle)}
 	iw.touch()
 	sh.idle = iw
 	c := ws.win.Canvas()
@@ -74,12 +82,21 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 		dc.SetOnKeyDown(func(*fyne.KeyEvent) { iw.touch() })
 	}
 	c.SetOnTypedRune(func(rune) { iw.touch() })
-	c.SetOnTypedKey(func(*fyne.KeyEvent) { iw.touch() })
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		iw.touch()
+		ws.typedKey(ev) // F1, Esc (keys.go)
+	})
 	go func() {
 		if p, ok := sh.session.(IdleLocking); ok {
 			ctx, cancel := context.WithTimeout(ws.ctx, 10*time.Second)
 			if d := p.IdleLockAfter(ctx); d > 0 {
-				fyne.Do(func() { after = d })
+				fyne.Do(func() {
+					sh.clinicIdle = d
+					iw.setAfter(ws.idleLimit(d))
+					if sh.settings != nil {
+						sh.settings.showIdle(ws, sh)
+					}
+				})
 			}
 			cancel()
 		}
@@ -93,7 +110,7 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 					return
 				}
 				iw.sample(c)
-				if iw.idleFor() >= after {
+				if iw.due() {
 					ws.lockShell(sh)
 					done <- true
 					return

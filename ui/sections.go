@@ -14,6 +14,9 @@ type section struct {
 	// coming says what the screen will do. It is shown on the section's
 	// placeholder until the screen exists, so nobody mistakes it for data.
 	coming string
+	// own builds the shell's own screens (Settings, Help), which need the
+	// workstation rather than only the session.
+	own func(ws *Workstation, sh *shellScreen) fyne.CanvasObject
 }
 
 // Screen builds the content of one section for a logged-in session. The
@@ -49,40 +52,48 @@ func register(role roles.Role, title string, screen Screen) {
 }
 
 // chat is in every role's navigation.
-var chat = section{"Chat", theme.IconNameMailCompose,
-	"Messages with colleagues and the clinic room, encrypted end to end, delivered when they come back online."}
+var chat = section{title: "Chat", icon: theme.IconNameMailCompose,
+	coming: "Messages with colleagues and the clinic room, encrypted end to end, delivered when they come back online."}
+
+// Settings and Help close every role's navigation.
+var (
+	settingsSection = section{title: "Settings", icon: theme.IconNameSettings,
+		own: func(ws *Workstation, sh *shellScreen) fyne.CanvasObject { return ws.newSettings(sh) }}
+	helpSection = section{title: "Help", icon: theme.IconNameHelp,
+		own: func(ws *Workstation, sh *shellScreen) fyne.CanvasObject { return newHelp(sh.session.Role()) }}
+)
 
 // sectionsOf is each role's navigation, in the order the shell lists it.
 var sectionsOf = map[roles.Role][]section{
 	roles.Administrator: {
-		{"Registration tokens", theme.IconNameLogin,
-			"Issue a one-time token (with a QR code) that lets a new staff member's workstation join the clinic, see which are still open, and revoke them."},
-		{"Staff directory", theme.IconNameAccount,
-			"Everyone on the clinic's staff with their role; admit new workstations and revoke access when someone leaves."},
-		{"Audit log", theme.IconNameHistory,
-			"Who opened or changed which record and when, with a check that no entry was altered or removed."},
-		{"Security", theme.IconNameSettings,
-			"Idle lock, passphrase lockout and the clinic recovery key shared among administrators."},
-		chat,
+		{title: "Registration tokens", icon: theme.IconNameLogin,
+			coming: "Issue a one-time token (with a QR code) that lets a new staff member's workstation join the clinic, see which are still open, and revoke them."},
+		{title: "Staff directory", icon: theme.IconNameAccount,
+			coming: "Everyone on the clinic's staff with their role; admit new workstations and revoke access when someone leaves."},
+		{title: "Audit log", icon: theme.IconNameHistory,
+			coming: "Who opened or changed which record and when, with a check that no entry was altered or removed."},
+		{title: "Security", icon: theme.IconNameVisibilityOff,
+			coming: "Idle lock, passphrase lockout and the clinic recovery key shared among administrators."},
+		chat, settingsSection, helpSection,
 	},
 	roles.Receptionist: {
-		{"Today", theme.IconNameHome,
-			"Today's appointments across the clinic, with check-in as patients arrive."},
-		{"Patients", theme.IconNameAccount,
-			"Find a patient by name, birth date or phone, register new patients and update their details."},
-		{"Appointments", theme.IconNameCalendar,
-			"Book, move and cancel appointments in each physician's calendar; overlaps are shown, never hidden."},
-		{"Working hours", theme.IconNameHistory,
-			"Each physician's working hours, slot length and days off, which the booking view offers as free slots."},
-		chat,
+		{title: "Today", icon: theme.IconNameHome,
+			coming: "Today's appointments across the clinic, with check-in as patients arrive."},
+		{title: "Patients", icon: theme.IconNameAccount,
+			coming: "Find a patient by name, birth date or phone, register new patients and update their details."},
+		{title: "Appointments", icon: theme.IconNameCalendar,
+			coming: "Book, move and cancel appointments in each physician's calendar; overlaps are shown, never hidden."},
+		{title: "Working hours", icon: theme.IconNameHistory,
+			coming: "Each physician's working hours, slot length and days off, which the booking view offers as free slots."},
+		chat, settingsSection, helpSection,
 	},
 	roles.Physician: {
-		{"Calendar", theme.IconNameCalendar,
-			"Your appointments by day and week; opening one starts the visit and opens the chart."},
-		{"Patients", theme.IconNameAccount,
-			"Patient charts: problems, allergies, medications, signed SOAP notes and vitals with trends."},
-		{"Prescriptions", theme.IconNameDocument,
-			"Write, check and sign e-prescriptions, print them as PDF, and check a printed verification code."},
-		chat,
+		{title: "Calendar", icon: theme.IconNameCalendar,
+			coming: "Your appointments by day and week; opening one starts the visit and opens the chart."},
+		{title: "Patients", icon: theme.IconNameAccount,
+			coming: "Patient charts: problems, allergies, medications, signed SOAP notes and vitals with trends."},
+		{title: "Prescriptions", icon: theme.IconNameDocument,
+			coming: "Write, check and sign e-prescriptions, print them as PDF, and check a printed verification code."},
+		chat, settingsSection, helpSection,
 	},
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -24,6 +25,7 @@ const (
 // shellScreen is what a logged-in staff member works in: a top bar, the
 // role's navigation, the chosen section and a status bar.
 type shellScreen struct {
+	ws       *Workstation
 	win      fyne.Window
 	session  Session
 	sections []section
@@ -39,11 +41,14 @@ type shellScreen struct {
 	compact      bool              // the navigation shows icons only (navlayout.go)
 
 	connection, waiting *widget.Label
+	why                 *syncWhy // the sync's problem in words (syncstatus.go)
 	catching            *widget.ProgressBarInfinite
 	behind              *widget.Label
 	stopSync            func()
 
-	idle *idleWatch // idle auto-lock (idle.go)
+	idle       *idleWatch      // idle auto-lock (idle.go)
+	clinicIdle time.Duration   // the clinic's longest idle time before the lock
+	settings   *settingsScreen // the Settings section, once built
 
 	badges      []int       // per section: the count shown next to its title, 0 for none
 	stopWatches []func()    // of the sections' watches
@@ -102,7 +107,7 @@ func (sh *shellScreen) setBadge(i, n int) {
 // showShell builds the shell for a logged-in session and shows it.
 func (ws *Workstation) showShell(s Session) {
 	role := s.Role()
-	sh := &shellScreen{win: ws.win, session: s, sections: sectionsOf[role], current: -1}
+	sh := &shellScreen{ws: ws, win: ws.win, session: s, sections: sectionsOf[role], current: -1, clinicIdle: defaultIdleLock}
 	sh.badges = make([]int, len(sh.sections))
 	ws.win.SetTitle(fmt.Sprintf("%s — %s", ws.opts.Title, s.Clinic()))
 
@@ -146,12 +151,13 @@ func (ws *Workstation) showShell(s Session) {
 	body := newBackdrop(colorNamePage, sh.scroll)
 
 	sh.connection = widget.NewLabel("Offline")
+	sh.why = newSyncWhy(sh.win)
 	sh.waiting = widget.NewLabel("")
 	sh.catching = widget.NewProgressBarInfinite()
 	sh.behind = widget.NewLabel("")
 	sh.setSync(SyncStatus{})
 	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), container.NewHBox(
-		widget.NewIcon(theme.ComputerIcon()), sh.connection, widget.NewSeparator(), sh.waiting,
+		widget.NewIcon(theme.ComputerIcon()), sh.connection, sh.why.btn, widget.NewSeparator(), sh.waiting,
 		container.New(columnLayout(160), sh.catching), sh.behind))
 	if src, ok := s.(SyncSource); ok {
 		sh.stopSync = src.OnSyncStatus(func(st SyncStatus) { fyne.Do(func() { sh.setSync(st) }) })
@@ -186,8 +192,8 @@ var lockShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.Ke
 // showShellScreen shows a built shell, with its keyboard shortcut.
 func (ws *Workstation) showShellScreen(sh *shellScreen) {
 	ws.show(sh.content, nil, sh, nil)
-	ws.win.Canvas().AddShortcut(lockShortcut, ws.typedLockShortcut)
-	ws.watchIdle(sh) // idle auto-lock (idle.go)
+	ws.addShellKeys() // keys.go
+	ws.watchIdle(sh)  // idle auto-lock (idle.go)
 }
 
 // typedLockShortcut locks the shell on show, if any.
@@ -207,6 +213,11 @@ func (sh *shellScreen) open(i int) {
 	sh.current = i
 	sh.heading.SetText(sec.title)
 	defer sh.scroll.ScrollToTop()
+	if sec.own != nil {
+		sh.page.Objects = []fyne.CanvasObject{sec.own(sh.ws, sh)}
+		sh.page.Refresh()
+		return
+	}
 	if build := screens[sh.session.Role()][sec.title]; build != nil {
 		if screen := build(sh.session, sh.win); screen != nil {
 			sh.page.Objects = []fyne.CanvasObject{screen}
@@ -246,6 +257,7 @@ func (sh *shellScreen) setSync(st SyncStatus) {
 	default:
 		sh.connection.SetText("Offline")
 	}
+	sh.why.set(st.Problem)
 	sh.waiting.SetText(fmt.Sprintf("Changes waiting to send: %d", st.Waiting))
 	if st.CatchingUp {
 		sh.catching.Show()

@@ -79,6 +79,7 @@ func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())
 	}
 	w.SetTitle(o.Title)
 	w.SetPadded(false) // the screens pad themselves; the page tone reaches the edges
+	loadPreferences()  // settings.go
 	ws.showLogin(o.StaffName, "")
 	return ws
 }
@@ -133,7 +134,7 @@ func (ws *Workstation) show(content fyne.CanvasObject, login *loginScreen, shell
 		ws.waiting.Stop()
 		ws.waiting = nil
 	}
-	ws.win.Canvas().RemoveShortcut(lockShortcut)
+	ws.removeShellKeys()
 	ws.login, ws.shell, ws.locked = login, shell, locked
 	ws.win.SetContent(content)
 }
@@ -141,8 +142,7 @@ func (ws *Workstation) show(content fyne.CanvasObject, login *loginScreen, shell
 // Run creates the Fyne app, opens the main window with the login screen and
 // blocks until the window is closed. It then logs out whoever is logged in.
 func Run(b Backend, o Options) error {
-	th, err := newTheme(o.Theme)
-	if err != nil {
+	if _, err := newTheme(o.Theme); err != nil {
 		return err
 	}
 	// Metadata set here rather than read from FyneApp.toml, which a plain
@@ -153,6 +153,11 @@ func Run(b Backend, o Options) error {
 	})
 	a := app.NewWithID(appID)
 	a.SetIcon(iconResource)
+	// The theme chosen in Settings, unless the command line forces one.
+	th, err := newTheme(a.Preferences().StringWithFallback(prefTheme, o.Theme))
+	if o.Theme != "" || err != nil {
+		th, _ = newTheme(o.Theme)
+	}
 	a.Settings().SetTheme(th)
 
 	w := a.NewWindow(o.Title)
