@@ -118,11 +118,8 @@ type syncedSession struct {
 
 func (s syncedSession) OnSyncStatus(fn func(ui.SyncStatus)) (stop func()) {
 	return s.syncer.OnStatus(func(st app.SyncStatus) {
-		problem := st.LastError
-		if st.Forked != "" { // someone writes in this workstation's own chain: that before all else
-			problem = st.Forked
-		}
-		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind, Problem: problem})
+		// In words; someone writing in this workstation's own chain before all else.
+		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind, Problem: cli.SyncProblem(st)})
 	})
 }
 

@@ -143,7 +143,7 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 		return nil, err
 	}
 
-	id, locked, err := crypto.NewIdentity("Medihaven staff", passphrase)
+	id, locked, err := crypto.NewStaffIdentity(who.Name, string(who.Role), passphrase)
 	if err != nil {
 		return fail(fmt.Errorf("app: create identity: %w", err))
 	}

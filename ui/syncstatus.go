@@ -1,5 +1,13 @@
 package ui
 
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
 // SyncStatus is what the status bar shows about the network sync.
 type SyncStatus struct {
 	Connected  bool   // in touch with the clinic's chat server
@@ -14,4 +22,59 @@ type SyncStatus struct {
 // goroutine.
 type SyncSource interface {
 	OnSyncStatus(fn func(SyncStatus)) (stop func())
+}
+
+// syncWhy is the status bar's "Why?" button: shown while the sync has a
+// problem, it tells it in plain words (the words `medihaven sync run`
+// prints), so a workstation that stays offline says why.
+type syncWhy struct {
+	btn     *widget.Button
+	problem string
+}
+
+func newSyncWhy(win fyne.Window) *syncWhy {
+	w := &syncWhy{}
+	w.btn = widget.NewButtonWithIcon("Why?", theme.InfoIcon(), func() {
+		msg := widget.NewLabel(w.problem)
+		msg.Wrapping = fyne.TextWrapWord
+		hint := widget.NewLabel("Changes are kept on this workstation and sent when the clinic's servers answer again. " +
+			"If this stays, tell your clinic's administrator what it says.")
+		hint.Wrapping = fyne.TextWrapWord
+		hint.Importance = widget.LowImportance
+		body := container.NewVBox(msg, hint)
+		d := dialog.NewCustom("Why the sync is not working", "Close", container.New(minWidth{440}, body), win)
+		d.Show()
+	})
+	w.btn.Importance = widget.LowImportance
+	w.btn.Hide()
+	return w
+}
+
+// set shows the button while there is a problem.
+func (w *syncWhy) set(problem string) {
+	w.problem = problem
+	if problem == "" {
+		w.btn.Hide()
+		return
+	}
+	w.btn.Show()
+}
+
+// minWidth lays its objects out stacked, at least w wide.
+type minWidth struct{ w float32 }
+
+func (m minWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	s := fyne.NewSize(m.w, 0)
+	for _, o := range objs {
+		s = s.Max(o.MinSize())
+	}
+	s.Width = max(s.Width, m.w)
+	return s
+}
+
+func (m minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
 }

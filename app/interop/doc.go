@@ -3,9 +3,19 @@
 // only by an explicit act of a staff member.
 //
 //   - FHIR R4 JSON: a patient's record or the whole clinic as a Bundle
-//     (ExportFHIR, PatientBundle), and a transfer from another clinic read
-//     in whole or not at all (ImportFHIR; a broken bundle gets a
-//     *BundleError naming the entry and the element).
+//     (ExportFHIR, PatientBundle), and a transfer from another clinic or
+//     system (ImportFHIR; PreviewFHIR says first what it would keep and
+//     leave out, ImportFHIRProgress reports its progress). A transaction,
+//     batch, collection, searchset or document bundle is read whole: what
+//     Medihaven keeps is written all or nothing (a broken kept entry gets a
+//     *BundleError naming the entry, its type and the element), what it
+//     does not keep (claims, billing, care plans...) is counted and left
+//     out. References resolve inside the bundle (urn:uuid, Type/id, and
+//     conditional ones by identifier); a literal reference to nothing is
+//     refused wherever it stands. Results, procedures, immunizations and
+//     reports are kept as they came (codes with their system, decimals as
+//     written: OutsideRecords reads them for the chart), so export, import
+//     and export again give the same clinical content.
 //   - iCalendar (RFC 5545): a physician's calendar, weekly series as rules,
 //     in the clinic's zone, busy only unless the physician asks for more
 //     (ExportCalendarICS).

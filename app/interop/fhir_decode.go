@@ -138,20 +138,19 @@ func (x *fhirImporter) decode(e *bundleEntry, v any) (map[string]json.RawMessage
 	return m, nil
 }
 
-// resolve finds the entry a reference points to (nil when the reference
-// names no resource, only a display text).
+// resolve finds the entry a reference Medihaven follows points to (nil
+// when the reference names no resource, only a display text). It must be
+// an entry of the bundle, of type want, that is kept.
 func (x *fhirImporter) resolve(e *bundleEntry, field string, ref *fhir.Reference, want string) (*bundleEntry, error) {
 	if ref == nil || ref.Reference == nil {
 		return nil, nil
 	}
-	s := *ref.Reference
-	t, ok := x.byRef[s]
-	if parts := strings.Split(s, "/"); !ok && len(parts) >= 2 {
-		t, ok = x.byRef[parts[len(parts)-2]+"/"+parts[len(parts)-1]]
-	}
+	t, err := x.target(e, field, *ref.Reference)
 	switch {
-	case !ok:
-		return nil, e.errf("%s %q points to no resource of this bundle", field, s)
+	case err != nil:
+		return nil, err
+	case t == nil:
+		return nil, e.errf("%s %q points to no resource of this bundle", field, *ref.Reference)
 	case t.typ != want:
 		return nil, e.errf("%s points to a %s (entry %d), not a %s", field, t.typ, t.n, want)
 	case t.entity == "" && t.typ != "Patient":
@@ -169,18 +168,20 @@ func (x *fhirImporter) subject(e *bundleEntry, field string, ref *fhir.Reference
 }
 
 // attribution is the name of who wrote a record: the Practitioner it
-// refers to, or the reference's display text.
+// refers to, or the reference's display text. (references has checked
+// that every reference points where it may.)
 func (x *fhirImporter) attribution(e *bundleEntry, field string, refs ...*fhir.Reference) (string, error) {
 	for _, ref := range refs {
 		if ref == nil {
 			continue
 		}
 		if ref.Reference != nil {
-			if t, ok := x.byRef[*ref.Reference]; ok && t.typ == "Practitioner" {
-				return t.name, nil
+			t, err := x.target(e, field, *ref.Reference)
+			if err != nil {
+				return "", err
 			}
-			if _, ok := x.byRef[*ref.Reference]; !ok {
-				return "", e.errf("%s %q points to no resource of this bundle", field, *ref.Reference)
+			if t != nil && t.typ == "Practitioner" && t.name != "" {
+				return t.name, nil
 			}
 		}
 		if d := strings.TrimSpace(strOr(ref.Display)); d != "" {

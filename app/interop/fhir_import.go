@@ -20,11 +20,12 @@ import (
 )
 
 // An import reads the whole bundle and checks every entry before it writes
-// anything: each resource must decode into the FHIR R4 models (unknown
-// elements and wrong types refused), be a type Medihaven keeps, carry what
-// Medihaven needs, refer only to resources of the same bundle, and be one
-// this workstation's keys may write. Then everything is written in one
-// batch (one SQLite transaction), with one audit record per patient.
+// anything: each resource Medihaven keeps must decode into the FHIR R4
+// models (unknown elements and wrong types refused), carry what Medihaven
+// needs, refer only to resources of the same bundle, and be one this
+// workstation's keys may write. Then everything is written in one batch
+// (one SQLite transaction), with one audit record per patient. Entries of
+// the types Medihaven does not keep are counted and left out.
 //
 // What a bundle becomes here:
 //   - Patients are registered with a new MRN; the other clinic's MRN is kept
@@ -32,15 +33,22 @@ import (
 //     MRN of this clinic, or the same name and birth date, or phone) is
 //     refused, naming the registered patient: records are never merged.
 //   - Practitioners of another clinic are not staff here: their names are
-//     kept as attribution text on the records they wrote.
+//     kept as attribution text on the records they wrote (found through a
+//     literal or conditional reference, or the reference's display).
 //   - Appointments and encounters keep their times and status, attributed
 //     to the other clinic's physician (they are in no calendar here).
-//   - Observations of one patient at one time (and encounter) make one set
-//     of vitals; BMI is recomputed from weight and height.
+//   - Observations of the vital-signs and laboratory categories become
+//     results as written (codes, decimal values, units, reference ranges,
+//     interpretation); a vital sign no person can have is refused. Other
+//     categories (surveys, exams, social history) are left out.
+//   - Procedures, Immunizations and DiagnosticReports (grouping their
+//     results, or a report's plain text) are kept as they came.
 //   - Conditions, allergies and MedicationStatements become problems,
-//     allergies and recorded medications; a MedicationRequest becomes a
-//     recorded medication that keeps its dosage, dispense and status as
-//     given (it is not a prescription of this clinic).
+//     allergies and recorded medications with their codes (SNOMED CT,
+//     ICD-10, RxNorm); a MedicationRequest becomes a recorded medication
+//     that keeps its dosage, dispense and status as given (it is not a
+//     prescription of this clinic). A medication is matched to the
+//     formulary by name, else flagged as not checked.
 //   - Compositions (SOAP progress notes, addenda) become signed notes: the
 //     importing physician signs that this is the text received, and the
 //     author's name is kept as attribution.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/prescribing/drugs"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -296,7 +297,7 @@ func (x *fhirImporter) medicationRequest(e *bundleEntry) error {
 	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
 		return withCodes(chart.Medication{Patient: patient, Name: name, Dose: strings.Join(dose, "; "), Since: since,
 			Status: rxStatuses[mr.Status], Encounter: entity(enc), Request: rq, Origin: x.origin(attribution)},
-			&mr.MedicationCodeableConcept, unchecked())
+			&mr.MedicationCodeableConcept, unchecked(name))
 	})
 	return nil
 }
@@ -350,7 +351,7 @@ func (x *fhirImporter) medicationStatement(e *bundleEntry) error {
 	}
 	x.record(e, pe, records.KindMedication, func(patient string) records.Record {
 		return withCodes(chart.Medication{Patient: patient, Name: name, Dose: dose, Since: since, Status: statementStatuses[ms.Status],
-			Stopped: stopped, Origin: x.origin(attribution)}, &ms.MedicationCodeableConcept, unchecked())
+			Stopped: stopped, Origin: x.origin(attribution)}, &ms.MedicationCodeableConcept, unchecked(name))
 	})
 	return nil
 }
@@ -390,9 +391,16 @@ func withCodes(rec records.Record, c *fhir.CodeableConcept, extra map[string]any
 	return coded{rec: rec, extra: extra}
 }
 
-// unchecked flags an imported medication for the prescribing checks.
-// Until the formulary can match a drug by its RxNorm code, every imported
-// medication is kept as its text and shown as not checked.
-func unchecked() map[string]any {
+// unchecked says whether an imported medication is one the formulary
+// knows (the prescribing checks see it by its name) or is kept as free text
+// and shown as not checked. The RxNorm code is kept beside it.
+func unchecked(name string) map[string]any {
+	f, err := drugs.Load()
+	if err != nil {
+		return map[string]any{records.MedicationUnchecked: true}
+	}
+	if r := f.Resolve(name); r.Found() {
+		return map[string]any{records.MedicationUnchecked: false, records.MedicationFormulary: r.Name()}
+	}
 	return map[string]any{records.MedicationUnchecked: true}
 }

@@ -37,10 +37,15 @@ type FHIRExport struct {
 	Notes []string
 }
 
-// FHIRImport says what an import of a FHIR R4 Bundle wrote.
+// FHIRImport says what an import of a FHIR R4 Bundle wrote (or, from
+// PreviewFHIR, would write).
 type FHIRImport struct {
 	Resources map[string]int // resource type → how many were written
 	Total     int
+	// LeftOut counts the entries Medihaven does not keep, by resource type
+	// ("Claim", "Observation (survey)"); LeftOutTotal adds them up.
+	LeftOut      map[string]int
+	LeftOutTotal int
 	// Notes are plain sentences for the person importing, e.g. that the
 	// other clinic's practitioners were kept as names.
 	Notes []string

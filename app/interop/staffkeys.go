@@ -13,9 +13,10 @@ import (
 // ExportStaffKeys writes the armored OpenPGP public keys of the staff
 // directory (fingerprint "" for every active member, else that member
 // only), one "-----BEGIN PGP PUBLIC KEY BLOCK-----" block each, each after
-// a line naming the member, role and fingerprint (the keys' own user ids
-// name nobody). GnuPG and other OpenPGP tools import the file whole. It
-// returns how many keys it wrote.
+// a line naming the member, role and fingerprint (the user id of a key
+// made since issue 19 names them too, "Dr Ana Souza (Medihaven physician)";
+// older keys keep "Medihaven staff"). GnuPG and other OpenPGP tools import
+// the file whole. It returns how many keys it wrote.
 func (s *Service) ExportStaffKeys(ctx context.Context, w io.Writer, fingerprint string) (int, error) {
 	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {

@@ -406,6 +406,9 @@ const (
 	// MedicationUnchecked is true when the drug could not be matched to the
 	// formulary: the prescribing checks cannot see it ("not checked").
 	MedicationUnchecked = "unchecked"
+	// MedicationFormulary is the formulary's name for the drug when it
+	// could be matched.
+	MedicationFormulary = "formulary"
 )
 
 // FHIRTime reads a FHIR instant, dateTime or date as it was written

@@ -185,7 +185,7 @@ func (v *chartView) interopButtons() fyne.CanvasObject {
 func (s *screen) transfers() fyne.CanvasObject {
 	var imp, exp *widget.Button
 	imp = widget.NewButtonWithIcon("Import transfer (FHIR)…", theme.DownloadIcon(), func() {
-		s.files.ImportFHIR(imp, s.c.ImportFHIR)
+		s.files.ImportFHIRPreviewed(imp, s.c)
 	})
 	exp = widget.NewButtonWithIcon("Export clinic (FHIR)…", theme.UploadIcon(), func() {
 		s.files.Export(kit.ExportFHIR("", "", exp, s.c.ExportFHIR))

@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// The status bar's "Why?" shows while the sync has a problem and tells it
+// in words when tapped.
+func TestSyncWhyTellsTheProblem(t *testing.T) {
+	test.NewTempApp(t)
+	win := test.NewTempWindow(t, widget.NewLabel(""))
+	win.Resize(fyne.NewSize(900, 600))
+	w := newSyncWhy(win)
+	win.SetContent(w.btn)
+	if w.btn.Visible() {
+		t.Fatal("Why? shows without a problem")
+	}
+	const problem = "The chat server refused the account name or password"
+	w.set(problem)
+	if !w.btn.Visible() {
+		t.Fatal("Why? hidden while there is a problem")
+	}
+	test.Tap(w.btn)
+	top := win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog")
+	}
+	var texts []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok {
+			texts = append(texts, l.Text)
+		}
+		if c, ok := o.(interface{ Objects() []fyne.CanvasObject }); ok {
+			for _, x := range c.Objects() {
+				walk(x)
+			}
+		}
+		if c, ok := o.(*fyne.Container); ok {
+			for _, x := range c.Objects {
+				walk(x)
+			}
+		}
+		if w, ok := o.(fyne.Widget); ok {
+			for _, x := range test.WidgetRenderer(w).Objects() {
+				walk(x)
+			}
+		}
+	}
+	walk(top)
+	if all := strings.Join(texts, "\n"); !strings.Contains(all, problem) || !strings.Contains(all, "tell your clinic's administrator") {
+		t.Errorf("the dialog says %q", all)
+	}
+	w.set("")
+	if w.btn.Visible() {
+		t.Error("Why? stays once the problem is gone")
+	}
+}
