@@ -166,18 +166,20 @@ func (f *Formulary) AllergyConflicts(d Drug, allergies []string) (findings []Fin
 	return findings, unchecked
 }
 
-// resolveAll resolves free-text inputs, leaving out blank ones and
+// resolveAll resolves free-text inputs (each may name several things, see
+// ResolveAll), leaving out blank ones and
 // listing those that name nothing. For medications a non-drug allergen's
 // name names nothing either: "fish oil" is no fish allergy.
 func (f *Formulary) resolveAll(inputs []string, medications bool) (known []Resolved, unchecked []string) {
 	for _, in := range inputs {
-		r := f.Resolve(in)
-		switch {
-		case r.Input == "":
-		case !r.Found() || medications && r.Class == NonDrugAllergen:
-			unchecked = append(unchecked, r.Input)
-		default:
-			known = append(known, r)
+		for _, r := range f.ResolveAll(in) {
+			switch {
+			case r.Input == "":
+			case !r.Found() || medications && r.Class == NonDrugAllergen:
+				unchecked = append(unchecked, r.Input)
+			default:
+				known = append(known, r)
+			}
 		}
 	}
 	return known, unchecked

@@ -131,13 +131,13 @@ func (f *Formulary) Source(key string) string { return f.sources[key] }
 // ("Augmentin 625mg", "amoxycillin", "lithium carbonate 400 mg MR"), or an
 // ATC code that belongs to one drug only.
 func (f *Formulary) Lookup(text string) (Drug, bool) {
-	if code := strings.ToUpper(strings.TrimSpace(text)); atcPattern.MatchString(code) {
-		if ds := f.byATC[code]; len(ds) == 1 {
-			return f.drugs[ds[0]], true
+	if i, code, ok := f.atc(text); code {
+		if !ok {
+			return Drug{}, false
 		}
-		return Drug{}, false
+		return f.drugs[i], true
 	}
-	i, ok := f.lookupDrug(foldWords(text))
+	i, _, ok := f.lookupDrug(foldWords(text))
 	if !ok {
 		return Drug{}, false
 	}
@@ -186,28 +186,49 @@ func NotChecked(input string) string {
 // with (an ATC code of one drug counts as its name).
 func (f *Formulary) Resolve(text string) Resolved {
 	r := Resolved{Input: strings.TrimSpace(text)}
-	words := foldWords(text)
-	if len(words) == 0 {
+	if i, code, ok := f.atc(text); code {
+		if ok {
+			r.Drug = &f.drugs[i]
+		}
 		return r
 	}
-	whole := strings.Join(words, " ")
-	if i, ok := f.drugKey[whole]; ok {
-		r.Drug = &f.drugs[i]
-		return r
-	}
-	if c, ok := f.classKey[whole]; ok {
-		r.Class = c
-		return r
-	}
-	if d, ok := f.Lookup(text); ok {
-		i := f.drugKey[fold(d.Name)]
-		r.Drug = &f.drugs[i]
-		return r
-	}
-	if c, ok := f.lookupClass(words); ok {
-		r.Class = c
+	if m, ok := f.matchWords(foldWords(text)); ok {
+		f.fill(&r, m)
 	}
 	return r
+}
+
+// ResolveAll is Resolve for text that may name several drugs or classes
+// in a row ("penicillin, sulfa", "vitamin D and calcium"): after each name
+// it skips doses, form words and filler and resolves what follows, as
+// long as that names something. The first result has the whole text as
+// Input, the later ones the words that named them. Text naming nothing
+// gives one Resolved that is not Found.
+func (f *Formulary) ResolveAll(text string) []Resolved {
+	first := f.Resolve(text)
+	words := foldWords(text)
+	m, ok := f.matchWords(words)
+	if !ok || !first.Found() {
+		return []Resolved{first}
+	}
+	out := []Resolved{first}
+	for rest := noise(words[m.end:]); len(rest) > 0; rest = noise(rest[m.end:]) {
+		if m, ok = f.matchWords(rest); !ok {
+			break
+		}
+		r := Resolved{Input: strings.Join(rest[:m.end], " ")}
+		f.fill(&r, m)
+		out = append(out, r)
+	}
+	return out
+}
+
+func (f *Formulary) fill(r *Resolved, m match) {
+	if m.drug >= 0 {
+		r.Drug = &f.drugs[m.drug]
+	} else {
+		r.Class = m.class
+	}
 }
 
 // Suggestion is one drug offered while a name is typed.

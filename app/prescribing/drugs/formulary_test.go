@@ -271,3 +271,40 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveAll(t *testing.T) {
+	f := mustLoad(t)
+	tests := []struct {
+		text string
+		want []string // names found, in order; "?" for not found
+	}{
+		{"penicillin, sulfa", []string{"penicillin", "sulfonamide antibiotic"}},
+		{"Penicillin; Sulpha drugs; codeine (vomiting)", []string{"penicillin", "sulfonamide antibiotic", "codeine"}},
+		{"vitamin D and calcium", []string{"colecalciferol", "calcium supplement"}},
+		{"Lithium carbonate 400 mg MR tablets, one at night", []string{"lithium"}},
+		{"Augmentin 625mg tds", []string{"amoxicillin + clavulanic acid"}},
+		{"amoxicillin and clavulanic acid", []string{"amoxicillin + clavulanic acid"}},
+		{"aspirin - rash", []string{"aspirin"}},
+		{"Salbutamol inh prn, beclometasone 2 puffs bd", []string{"salbutamol", "beclometasone"}},
+		{"zapoxiflam", []string{"?"}},
+		{"J01CA04", []string{"amoxicillin"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, r := range f.ResolveAll(tt.text) {
+			if r.Found() {
+				got = append(got, r.Name())
+			} else {
+				got = append(got, "?")
+			}
+		}
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("ResolveAll(%q) = %q, want %q", tt.text, got, tt.want)
+		}
+	}
+	// A second allergy in one field is checked, not dropped.
+	got, _ := f.AllergyConflicts(mustLookup(t, f, "co-trimoxazole"), []string{"penicillin, sulfa"})
+	if len(got) != 1 || got[0].Matched != "sulfonamide antibiotic" || got[0].Input != "sulfa" {
+		t.Errorf("findings %+v, want the sulfa allergy of the list", got)
+	}
+}

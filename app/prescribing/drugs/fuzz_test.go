@@ -51,6 +51,7 @@ func FuzzLookup(f *testing.F) {
 			}
 		}
 		fm.Resolve(s)
+		fm.ResolveAll(s)
 		fm.Search(s, 10)
 		fm.Product(s)
 		fm.Suggest(s, 3)

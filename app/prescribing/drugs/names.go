@@ -71,7 +71,10 @@ func plain(r rune) rune {
 // classes, anywhere ("allergy to penicillins", "sulfa drugs").
 var (
 	leading = set("tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "inj", "injection",
-		"oral", "po", "iv", "im", "sc", "mr", "sr", "xl", "er", "the", "a", "an", "rx", "mg", "mcg", "g", "ml")
+		"oral", "po", "iv", "im", "sc", "mr", "sr", "xl", "er", "the", "a", "an", "rx", "mg", "mcg", "g", "ml",
+		"inh", "inhaler", "puff", "puffs", "cream", "ointment", "drops", "spray", "patch", "susp", "syrup",
+		"od", "bd", "bid", "tds", "tid", "qds", "qid", "prn", "nocte", "mane", "daily", "weekly", "stat",
+		"units", "iu", "mmol", "x", "one", "two", "at", "night", "morning")
 	filler = set("allergy", "allergies", "allergic", "to", "intolerance", "intolerant", "drug", "drugs", "medication",
 		"medications", "medicine", "medicines", "class", "group", "family", "type", "reaction", "sensitivity", "all", "any")
 )
@@ -98,47 +101,100 @@ func longest[V any](index map[string]V, words []string) (V, int) {
 
 // lookupDrug finds the drug free text names: its whole text, else the
 // longest name the text starts with once leading form words and numbers
-// are skipped ("Tab. Lithium carbonate 400 mg MR" → lithium).
-func (f *Formulary) lookupDrug(words []string) (int, bool) {
-	if len(words) == 0 {
-		return 0, false
+// are skipped ("Tab. Lithium carbonate 400 mg MR" → lithium). end is the
+// index of the first word after the name.
+func (f *Formulary) lookupDrug(words []string) (i, end int, ok bool) {
+	if i, ok := f.drugKey[strings.Join(words, " ")]; ok && len(words) > 0 {
+		return i, len(words), true
 	}
-	if i, ok := f.drugKey[strings.Join(words, " ")]; ok {
-		return i, true
-	}
-	for len(words) > 0 {
-		if i, n := longest(f.drugKey, words); n > 0 {
-			return i, true
+	for skip := 0; skip < len(words); skip++ {
+		if i, n := longest(f.drugKey, words[skip:]); n > 0 {
+			return i, skip + n, true
 		}
-		if !leading[words[0]] && !isNumber(words[0]) {
-			return 0, false
+		if !leading[words[skip]] && !isNumber(words[skip]) {
+			break
 		}
-		words = words[1:]
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // lookupClass finds the class free text names, after dropping filler
-// words and, failing that, a plural "s" ("penicillins", "NSAIDs").
-func (f *Formulary) lookupClass(words []string) (string, bool) {
+// words and, failing that, a plural "s" ("penicillins", "NSAIDs"). end
+// is the index of the first word after the name.
+func (f *Formulary) lookupClass(words []string) (class string, end int, ok bool) {
 	var kept []string
-	for _, w := range words {
+	var at []int // index in words of each kept word
+	for i, w := range words {
 		if !filler[w] {
-			kept = append(kept, w)
+			kept, at = append(kept, w), append(at, i)
 		}
 	}
-	for _, try := range [][]string{words, kept, singular(kept)} {
-		if len(try) == 0 {
-			continue
-		}
-		if c, ok := f.classKey[strings.Join(try, " ")]; ok {
-			return c, true
-		}
-		if c, n := longest(f.classKey, try); n > 0 {
-			return c, true
+	all := make([]int, len(words))
+	for i := range all {
+		all[i] = i
+	}
+	for _, try := range []struct {
+		words []string
+		at    []int
+	}{{words, all}, {kept, at}, {singular(kept), at}} {
+		if c, n := longest(f.classKey, try.words); n > 0 {
+			return c, try.at[n-1] + 1, true
 		}
 	}
-	return "", false
+	return "", 0, false
+}
+
+// match is what a run of words names, and the index of the first word
+// after the name.
+type match struct {
+	drug  int // -1 for a class
+	class string
+	end   int
+}
+
+// matchWords says what words name: a drug's whole name, a class's, then
+// the longest drug name and the longest class name the words start with.
+func (f *Formulary) matchWords(words []string) (match, bool) {
+	if len(words) == 0 {
+		return match{}, false
+	}
+	whole := strings.Join(words, " ")
+	if i, ok := f.drugKey[whole]; ok {
+		return match{drug: i, end: len(words)}, true
+	}
+	if c, ok := f.classKey[whole]; ok {
+		return match{drug: -1, class: c, end: len(words)}, true
+	}
+	if i, end, ok := f.lookupDrug(words); ok {
+		return match{drug: i, end: end}, true
+	}
+	if c, end, ok := f.lookupClass(words); ok {
+		return match{drug: -1, class: c, end: end}, true
+	}
+	return match{}, false
+}
+
+// atc returns the drug whose ATC code text is, if it is a code (checked
+// before folding, which would change "D10AE01"); ok is false for a code
+// no drug or several drugs have.
+func (f *Formulary) atc(text string) (i int, code, ok bool) {
+	c := strings.ToUpper(strings.TrimSpace(text))
+	if !atcPattern.MatchString(c) {
+		return 0, false, false
+	}
+	if ds := f.byATC[c]; len(ds) == 1 {
+		return ds[0], true, true
+	}
+	return 0, true, false
+}
+
+// noise drops the words before a further name in a list: numbers,
+// dose-form words and filler ("400 mg", "tablets", "allergy to").
+func noise(words []string) []string {
+	for len(words) > 0 && (isNumber(words[0]) || leading[words[0]] || filler[words[0]]) {
+		words = words[1:]
+	}
+	return words
 }
 
 // singular drops a plural "s" from each word ("beta blockers").
