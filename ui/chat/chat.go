@@ -100,6 +100,8 @@ type panel struct {
 	status   *widget.Label
 	away     *widget.Check
 	text     *widget.Entry
+	field    *composer // the widget of text, in the layout (it takes Ctrl+Enter)
+	shown    bool      // the first conversation was chosen (the one with unread messages)
 	mrn      *widget.Entry
 	send     *widget.Button
 	problem  *widget.Label
@@ -139,9 +141,9 @@ func newPanel(c Chat, s any, w fyne.Window, background func(func())) fyne.Canvas
 	p.away = widget.NewCheck("Show me as away", func(on bool) {
 		p.run(func(ctx context.Context) error { return c.SetAway(ctx, on) }, nil)
 	})
-	p.text = widget.NewMultiLineEntry()
+	p.field = newComposer(p.sendMessage) // compose.go: Ctrl+Enter sends
+	p.text = &p.field.Entry
 	p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
-	p.text.Wrapping = fyne.TextWrapWord
 	p.text.SetMinRowsVisible(2)
 	p.mrn = widget.NewEntry()
 	p.mrn.SetPlaceHolder("Patient MRN (optional)")
@@ -163,7 +165,7 @@ func newPanel(c Chat, s any, w fyne.Window, background func(func())) fyne.Canvas
 		nil, nil, nil, p.list)
 	composer := container.NewBorder(nil, nil, nil,
 		container.NewVBox(container.New(layout.NewGridWrapLayout(fyne.NewSize(200, p.mrn.MinSize().Height)), p.mrn), p.send),
-		p.text)
+		p.field)
 	// The shell gives a screen its minimum height: ask for room to read.
 	room := canvas.NewRectangle(color.Transparent)
 	room.SetMinSize(fyne.NewSize(420, 420))
@@ -230,12 +232,15 @@ func plain(err error) string {
 func (p *panel) refresh() {
 	var convs []appchat.Conversation
 	var msgs []appchat.Message
-	open := p.open
+	open, first := p.open, !p.shown
 	online := false
 	p.run(func(ctx context.Context) error {
 		var err error
 		if convs, err = p.c.Conversations(ctx); err != nil {
 			return err
+		}
+		if first { // opened from the unread badge: the conversation with the unread message
+			open = unreadFirst(convs, open)
 		}
 		online = p.c.Online()
 		msgs, err = p.c.History(ctx, open)
@@ -244,6 +249,9 @@ func (p *panel) refresh() {
 		if err != nil {
 			p.showProblem(err)
 			return
+		}
+		if first && !p.shown {
+			p.shown, p.open = true, open
 		}
 		p.convs = convs
 		p.online = online
@@ -264,6 +272,26 @@ func (p *panel) refresh() {
 			p.status.Show()
 		}
 	})
+}
+
+// unreadFirst is the conversation whose unread message is the newest, or
+// open when nothing is unread.
+func unreadFirst(convs []appchat.Conversation, open string) string {
+	var newest time.Time
+	found := false
+	for _, c := range convs {
+		if c.Unread == 0 {
+			continue
+		}
+		var at time.Time
+		if c.Last != nil {
+			at = c.Last.At
+		}
+		if !found || at.After(newest) {
+			open, newest, found = c.ID, at, true
+		}
+	}
+	return open
 }
 
 func (p *panel) loadMessages() {

@@ -123,23 +123,22 @@ func TestChatPanel(t *testing.T) {
 			t.Errorf("the panel does not show %q:\n%s", want, shown)
 		}
 	}
-	var entry *widget.Entry
+	var field *composer
 	var send *widget.Button
 	walk(content, func(o fyne.CanvasObject) {
 		switch x := o.(type) {
-		case *widget.Entry:
-			if x.MultiLine {
-				entry = x
-			}
+		case *composer:
+			field = x
 		case *widget.Button:
 			if x.Text == "Send" {
 				send = x
 			}
 		}
 	})
-	if entry == nil || send == nil {
+	if field == nil || send == nil {
 		t.Fatal("no message field or Send button")
 	}
+	entry := &field.Entry
 	test.Type(entry, "Patient in room 2 is ready")
 	test.Tap(send)
 	eventually(t, "the message sent", func() bool {
@@ -148,6 +147,17 @@ func TestChatPanel(t *testing.T) {
 		return len(f.sent) == 1 && f.sent[0] == "Patient in room 2 is ready"
 	})
 	eventually(t, "the field cleared", func() bool { return entry.Text == "" })
+
+	// Ctrl+Enter sends, as the hint says; Enter alone writes a new line.
+	test.Type(entry, "Room 4")
+	field.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	test.Type(entry, "is free")
+	field.TypedShortcut(sendShortcut)
+	eventually(t, "the message sent with Ctrl+Enter", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.sent) == 2 && f.sent[1] == "Room 4\nis free"
+	})
 }
 
 // TestNotice: a notification says who wrote and where, with the MRN when

@@ -1,0 +1,42 @@
+package chat
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// composer is the message field: Enter starts a new line, Ctrl+Enter (as
+// its hint says) sends; Shift+Enter sends too, as in any Fyne field.
+type composer struct {
+	widget.Entry
+	send func()
+}
+
+func newComposer(send func()) *composer {
+	c := &composer{send: send}
+	c.MultiLine = true
+	c.Wrapping = fyne.TextWrapWord
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// TypedShortcut is part of fyne.Shortcutable: Ctrl+Enter sends, other
+// shortcuts (copy, paste, undo) are the field's.
+func (c *composer) TypedShortcut(s fyne.Shortcut) {
+	if isSendShortcut(s) {
+		if !c.Disabled() {
+			c.send()
+		}
+		return
+	}
+	c.Entry.TypedShortcut(s)
+}
+
+// sendShortcut is Ctrl+Enter (Cmd+Enter on a Mac).
+var sendShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
+
+func isSendShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	return ok && (cs.KeyName == fyne.KeyReturn || cs.KeyName == fyne.KeyEnter) && cs.Modifier == fyne.KeyModifierShortcutDefault
+}

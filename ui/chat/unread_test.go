@@ -1,0 +1,55 @@
+package chat
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	appchat "github.com/medihaven/medihaven/app/chat"
+)
+
+func TestUnreadFirst(t *testing.T) {
+	now := time.Now()
+	msg := func(at time.Time) *appchat.Message { return &appchat.Message{At: at} }
+	for _, tt := range []struct {
+		name  string
+		convs []appchat.Conversation
+		want  string
+	}{
+		{"nothing unread", []appchat.Conversation{{ID: appchat.Room}, {ID: "a", Last: msg(now)}}, appchat.Room},
+		{"one unread", []appchat.Conversation{{ID: appchat.Room}, {ID: "a", Unread: 2, Last: msg(now)}}, "a"},
+		{"the newest unread", []appchat.Conversation{{ID: appchat.Room, Unread: 1, Last: msg(now.Add(-time.Hour))},
+			{ID: "a", Unread: 1, Last: msg(now)}, {ID: "b", Unread: 3, Last: msg(now.Add(-time.Minute))}}, "a"},
+		{"unread without a last message", []appchat.Conversation{{ID: appchat.Room}, {ID: "a", Unread: 1}}, "a"},
+	} {
+		if got := unreadFirst(tt.convs, appchat.Room); got != tt.want {
+			t.Errorf("%s: opens %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestPanelOpensTheUnreadConversation: Chat, opened from its badge,
+// shows the conversation with the unread message, not the clinic room.
+func TestPanelOpensTheUnreadConversation(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := a.NewWindow("chat")
+	w.Resize(fyne.NewSize(1100, 700))
+	f := &fakeChat{}
+	content := newPanel(f, f, w, func(f func()) { f() })
+	w.SetContent(content)
+	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
+	title := ""
+	walk(content, func(o fyne.CanvasObject) {
+		if l, ok := o.(*widget.Label); ok && l.SizeName == theme.SizeNameSubHeadingText {
+			title = l.Text
+		}
+	})
+	if title != "Dr Paul Physician" {
+		t.Errorf("the panel opens on %q, want the conversation with the unread message", title)
+	}
+}
