@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // cmdSettings shows and sets the clinic servers this workstation uses:
@@ -182,17 +183,34 @@ func cmdSync(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 }
 
 func printSyncStatus(ctx context.Context, s *app.Session, io IO) error {
-	st, err := s.LogStatus(ctx)
+	r, err := s.Replica()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Stdout, "Changes waiting to be sent: %d\n", st.Waiting)
+	var waiting int
+	var counts map[store.EnvelopeState]int
+	var heads []store.Head
+	err = r.DB().View(ctx, func(tx *store.Tx) error {
+		var err error
+		if waiting, err = tx.OutboxLen(ctx); err != nil {
+			return err
+		}
+		if counts, err = tx.CountEnvelopes(ctx); err != nil {
+			return err
+		}
+		heads, err = tx.Heads(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Changes waiting to be sent: %d\n", waiting)
 	fmt.Fprintf(io.Stdout, "Events: %d applied, %d kept sealed (no key here), %d waiting, %d refused\n",
-		st.Applied, st.Sealed, st.Pending, st.Rejected)
+		counts[store.Applied], counts[store.Sealed], counts[store.Pending], counts[store.Rejected])
 	fmt.Fprintln(io.Stdout, "Devices:")
-	for _, h := range st.Devices {
+	for _, h := range heads {
 		me := ""
-		if h.Mine {
+		if h.Device == r.Device() {
 			me = "  (this workstation)"
 		}
 		fmt.Fprintf(io.Stdout, "  %s  up to event %d%s\n", h.Device, h.Seq, me)
