@@ -46,12 +46,15 @@ type waitingList struct {
 	card *fyne.Container
 }
 
+// NewWaiting builds the list of newcomers waiting to join; it hides itself
+// while nobody waits.
+func NewWaiting(d JoinDesk, w fyne.Window) fyne.CanvasObject { return newWaiting(d, w).content() }
+
 // newWaiting builds the list; it hides itself while nobody waits.
 func newWaiting(d JoinDesk, w fyne.Window) *waitingList {
 	l := &waitingList{d: d, win: w, box: container.NewVBox()}
 	title := widget.NewLabelWithStyle("Waiting to join", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	hint := newNote("Ask each newcomer to read the six-digit code on their own screen, and approve only when it is the code shown here.")
-	hint.Importance = widget.LowImportance
 	l.card = container.NewVBox(title, hint, l.box, widget.NewSeparator())
 	l.card.Hide()
 	l.refresh()
