@@ -80,7 +80,10 @@ var allergyCases = []check{
 	{"sulfa and sulfasalazine", "sulfasalazine", "sulfa", "", "sulfa-sulfasalazine", Major},
 	{"other opioid group", "fentanyl", "morphine", "", "opioid-phen", Minor},
 	{"ACE inhibitor and sacubitril", "Entresto", "ramipril", "", "acei-arni", Contraindicated},
+	{"contrast dye", "iohexol", "contrast dye", "", RuleClass, Contraindicated},
+	{"local anaesthetics", "tetracaine", "local anaesthetics", "", RuleClass, Contraindicated},
 	// No warning.
+	{"amide and ester anaesthetics", "tetracaine", "lidocaine", "", "", 0},
 	{"sulfa and furosemide (Strom 2003)", "furosemide", "sulfa", "", "", 0},
 	{"sulfa and a thiazide", "hydrochlorothiazide", "sulfonamides", "", "", 0},
 	{"sulfa and a sulfonylurea", "gliclazide", "sulfa drugs", "", "", 0},
@@ -180,7 +183,12 @@ var interactionCases = []check{
 	{"co-codamol and paracetamol", "co-codamol", "", "paracetamol 1 g", RuleDuplicate, Major},
 	{"iron recorded as a class", "ciprofloxacin", "", "iron tablets", "chelation-fq", Moderate},
 	{"potassium citrate recorded by name", "lisinopril", "", "potassium citrate", "k-sparing-raas", Major},
+	{"MMR and azathioprine", "MMR", "", "azathioprine 50 mg", "live-vaccine-immunosuppressant", Contraindicated},
+	{"yellow fever vaccine and prednisolone", "Stamaril", "", "prednisolone 40 mg", "live-vaccine-immunosuppressant", Contraindicated},
+	{"alteplase and warfarin", "alteplase", "", "warfarin", "thrombolytic-antithrombotic", Major},
+	{"rifampicin combination and the pill", "Rifinah", "", "desogestrel", "inducer-contraceptive", Major},
 	// No finding.
+	{"inactivated influenza vaccine and azathioprine", "flu vaccine", "", "azathioprine", "", 0},
 	{"paracetamol and warfarin", "paracetamol", "", "warfarin", "", 0},
 	{"amoxicillin and metformin", "amoxicillin", "", "metformin", "", 0},
 	{"azithromycin and simvastatin", "azithromycin", "", "simvastatin", "", 0},
