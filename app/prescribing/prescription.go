@@ -122,7 +122,7 @@ func (s *Service) CheckPrescription(ctx context.Context, p Prescription) ([]Warn
 	if err != nil {
 		return nil, err
 	}
-	f, err := bundledFormulary()
+	f, err := BundledFormulary()
 	if err != nil {
 		return nil, err
 	}
@@ -152,14 +152,19 @@ func checkItems(f *Formulary, items []RxItem, c chart.Chart, renews string, over
 		taking = append(taking, Taking{Name: m.Name, Source: "current medication"})
 	}
 	var out []Warning
+	seen := map[string]bool{}
 	for i, it := range items {
 		d, _ := f.Drug(it.DrugID)
 		others := append([]Taking(nil), taking...)
 		for _, o := range items[:i] {
 			others = append(others, Taking{Name: o.Generic, Source: "on this prescription"})
 		}
-		out = append(out, f.CheckAllergies(d, c.Allergies)...)
-		out = append(out, f.CheckInteractions(d, others)...)
+		for _, w := range f.Check(d, c.Allergies, others) {
+			if !seen[w.Key()] { // an allergy the formulary does not know is one warning, whatever the drugs
+				seen[w.Key()] = true
+				out = append(out, w)
+			}
+		}
 	}
 	reasons := map[string]string{}
 	for _, o := range overrides {
@@ -179,7 +184,7 @@ func (s *Service) Prescribe(ctx context.Context, p Prescription) (Prescription, 
 	if err != nil {
 		return Prescription{}, err
 	}
-	f, err := bundledFormulary()
+	f, err := BundledFormulary()
 	if err != nil {
 		return Prescription{}, err
 	}

@@ -3,6 +3,7 @@ package prescribing_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/prescribing"
 )
 
@@ -79,5 +81,41 @@ func TestPrescriptionVerifyCancelRenewPrint(t *testing.T) {
 	}
 	if _, err := ps(c.Phys).RenewPrescription(ctx, rx.ID, nil); err == nil {
 		t.Error("renewed a cancelled prescription")
+	}
+}
+
+// TestNotCheckedNeedsConfirmation: a current medication the formulary
+// does not know is never skipped in silence. Checking shows it as not
+// checked, signing refuses until the prescriber confirms they checked it
+// (an *OverrideError naming it), and the confirmation is signed with the
+// prescription like an override.
+func TestNotCheckedNeedsConfirmation(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	if _, err := chart.New(c.Phys.Core()).AddMedication(ctx, chart.Medication{Patient: p.ID, Name: "Grandma's herbal tea", Dose: "a cup daily"}); err != nil {
+		t.Fatal(err)
+	}
+	rx := prescribing.Prescription{Patient: p.ID, Drug: "ibuprofen 400 mg", Dose: "1 tablet", Frequency: "three times daily", Days: 5}
+	ws, err := ps(c.Phys).CheckPrescription(ctx, rx)
+	if err != nil || len(ws) != 1 || ws[0].Kind != prescribing.WarnNotChecked ||
+		!strings.Contains(ws[0].Message, "Grandma's herbal tea is not in the formulary") {
+		t.Fatalf("CheckPrescription: %+v %v, want one not-checked warning", ws, err)
+	}
+	_, err = ps(c.Phys).Prescribe(ctx, rx)
+	var oe *prescribing.OverrideError
+	if !errors.As(err, &oe) || len(oe.Warnings) != 1 || oe.Warnings[0].Kind != prescribing.WarnNotChecked {
+		t.Fatalf("Prescribe without the confirmation: %v", err)
+	}
+	ws[0].Reason = "Checked with the pharmacist: no interaction known."
+	rx.Overrides = ws
+	signed, err := ps(c.Phys).Prescribe(ctx, rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ps(c.Phys).Prescription(ctx, signed.ID)
+	if err != nil || !got.Verified || len(got.Overrides) != 1 || got.Overrides[0].Kind != prescribing.WarnNotChecked ||
+		got.Overrides[0].Reason != ws[0].Reason {
+		t.Errorf("signed prescription keeps %+v (%v), want the confirmation", got.Overrides, err)
 	}
 }

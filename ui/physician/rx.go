@@ -44,6 +44,8 @@ type rxForm struct {
 	itemList *fyne.Container
 	warnings []prescribing.Warning
 	reasons  map[string]*widget.Entry // by Warning.Key, kept across checks
+	confirms map[string]*widget.Check // not-checked warnings confirmed, by Warning.Key
+	suggest  *fyne.Container          // drugs offered while a name is typed
 	warnBox  *fyne.Container
 	fb       feedback
 	signed   *fyne.Container
@@ -52,7 +54,8 @@ type rxForm struct {
 }
 
 func (v *chartView) newRxForm() *rxForm {
-	f := &rxForm{v: v, reasons: map[string]*widget.Entry{}, fb: newFeedback(), preview: wrapped("")}
+	f := &rxForm{v: v, reasons: map[string]*widget.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
+		preview: wrapped(""), suggest: container.NewVBox()}
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
 	f.formulary, _ = v.c.Formulary()
@@ -102,6 +105,9 @@ func (f *rxForm) labels(q string) []string {
 	for _, d := range f.formulary.Search(q, 40) {
 		out = append(out, d.Label())
 	}
+	if len(out) == 0 {
+		out = []string{} // the list opens empty rather than stale
+	}
 	return out
 }
 
@@ -123,11 +129,40 @@ func (f *rxForm) drugTyped(text string) {
 			f.route.SetSelected(d.Route)
 			f.suggestQuantity()
 			f.showPreview(d)
+			f.showSuggestions("")
 			return
 		}
 	}
 	f.preview.Hide()
 	f.drug.SetOptions(f.labels(text))
+	f.showSuggestions(text)
+}
+
+// maxSuggestions is how many drugs are offered under the name as it is
+// typed.
+const maxSuggestions = 6
+
+// showSuggestions offers, under the drug's name while it is typed, the
+// products whose name, brand or salt starts with it; tapping one chooses
+// it.
+func (f *rxForm) showSuggestions(text string) {
+	f.suggest.Objects = nil
+	if f.formulary != nil && len(strings.TrimSpace(text)) >= 2 {
+		for _, d := range f.formulary.Search(text, maxSuggestions) {
+			label := d.Label()
+			if d.Matched != "" {
+				label += " (" + d.Matched + ")"
+			}
+			b := widget.NewButton(label, func() { f.drug.SetText(d.Label()) })
+			b.Alignment = widget.ButtonAlignLeading
+			b.Importance = widget.LowImportance
+			f.suggest.Add(b)
+		}
+		if len(f.suggest.Objects) == 0 {
+			f.suggest.Add(quiet(fmt.Sprintf("No drug of the formulary starts with %q.", strings.TrimSpace(text))))
+		}
+	}
+	f.suggest.Refresh()
 }
 
 // showPreview warns as soon as a drug is chosen, before it is added: the
@@ -141,7 +176,7 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 	for _, it := range f.items {
 		taking = append(taking, prescribing.Taking{Name: it.Generic, Source: "on this prescription"})
 	}
-	ws := append(f.formulary.CheckAllergies(d, c.Allergies), f.formulary.CheckInteractions(d, taking)...)
+	ws := f.formulary.Check(d, c.Allergies, taking)
 	if len(ws) == 0 {
 		f.preview.Hide()
 		return
@@ -213,6 +248,9 @@ func (f *rxForm) prescription() prescribing.Prescription {
 		if e := f.reasons[w.Key()]; e != nil {
 			w.Reason = e.Text
 		}
+		if c := f.confirms[w.Key()]; c != nil && c.Checked {
+			w.Reason = notCheckedConfirmation(w)
+		}
 		p.Overrides = append(p.Overrides, w)
 	}
 	return p
@@ -240,11 +278,16 @@ func (f *rxForm) showWarnings(ws []prescribing.Warning) {
 	f.warnings = ws
 	f.warnBox.Objects = nil
 	if len(ws) > 0 {
-		head := wrapped(fmt.Sprintf("%d warning(s). Change the prescription, or give a reason for each to go ahead; the reasons are kept with the signed prescription.", len(ws)))
+		head := wrapped(fmt.Sprintf("%d warning(s). Change the prescription, or give a reason for each (or confirm what was not checked) to go ahead; "+
+			"the reasons are kept with the signed prescription.", len(ws)))
 		head.Importance = widget.WarningImportance
 		f.warnBox.Add(head)
 	}
 	for _, w := range ws {
+		if w.Kind == prescribing.WarnNotChecked {
+			f.warnBox.Add(f.notChecked(w))
+			continue
+		}
 		e := f.reasons[w.Key()]
 		if e == nil {
 			e = widget.NewEntry()
@@ -262,6 +305,29 @@ func (f *rxForm) showWarnings(ws []prescribing.Warning) {
 			container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, msg), e)))
 	}
 	f.warnBox.Refresh()
+}
+
+// notChecked shows an allergy or medication the formulary does not know:
+// no check spoke for it, so signing needs the prescriber to confirm they
+// checked it themselves (the confirmation is signed with the
+// prescription).
+func (f *rxForm) notChecked(w prescribing.Warning) fyne.CanvasObject {
+	c := f.confirms[w.Key()]
+	if c == nil {
+		c = widget.NewCheck(fmt.Sprintf("I checked %s against this prescription myself", w.With), nil)
+		f.confirms[w.Key()] = c
+	}
+	msg := wrapped(w.Message)
+	msg.Importance = widget.WarningImportance
+	msg.TextStyle.Bold = true
+	return widget.NewCard("", "", container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.QuestionIcon()), nil, msg), c))
+}
+
+// notCheckedConfirmation is the reason signed for a confirmed not-checked
+// warning.
+func notCheckedConfirmation(w prescribing.Warning) string {
+	return fmt.Sprintf("The prescriber confirmed they checked %s themselves.", w.With)
 }
 
 func (f *rxForm) showItems() {
@@ -314,14 +380,14 @@ func (f *rxForm) signRx() {
 		var oe *prescribing.OverrideError
 		if errors.As(err, &oe) {
 			f.showWarnings(append(f.warnings[:0:0], mergeWarnings(f.warnings, oe.Warnings)...))
-			f.fb.fail(errors.New("each warning needs a reason before the prescription can be signed"))
+			f.fb.fail(errors.New("each warning needs a reason, and each item not checked your confirmation, before the prescription can be signed"))
 			return
 		}
 		if err != nil {
 			f.fb.fail(err)
 			return
 		}
-		f.items, f.renews, f.reasons = nil, "", map[string]*widget.Entry{}
+		f.items, f.renews, f.reasons, f.confirms = nil, "", map[string]*widget.Entry{}, map[string]*widget.Check{}
 		f.showItems()
 		f.showWarnings(nil)
 		f.fb.ok(fmt.Sprintf("Prescription signed. Verification code %s.", signed.Code))
@@ -371,13 +437,14 @@ func (f *rxForm) renew(p prescribing.Prescription) {
 func (v *chartView) rxTab() fyne.CanvasObject {
 	f := v.rx
 	grid := container.NewVBox(
-		container.NewGridWithColumns(2, captioned("Drug (generic name, strength, form)", f.drug),
+		container.NewGridWithColumns(2, captioned("Drug (generic name or brand, strength, form)", f.drug),
 			container.NewGridWithColumns(2, captioned("Dose", f.dose), captioned("Unit", f.unit))),
+		f.suggest,
 		f.preview,
 		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
 			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
-	form := widget.NewCard("New prescription", "Drugs come from the bundled demo formulary (not for clinical use).", container.NewVBox(
+	form := widget.NewCard("New prescription", "Drugs come from the bundled formulary (assets/formulary; have it reviewed before clinical use).", container.NewVBox(
 		f.itemList,
 		grid,
 		container.NewHBox(f.add),
@@ -411,6 +478,9 @@ func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 	}
 	for _, w := range p.Overrides {
 		l := wrapped(fmt.Sprintf("Warning overridden: %s Reason: %s", w.Message, w.Reason))
+		if w.Kind == prescribing.WarnNotChecked {
+			l.SetText(fmt.Sprintf("%s %s", w.Message, w.Reason))
+		}
 		l.Importance = widget.WarningImportance
 		rows.Add(l)
 	}

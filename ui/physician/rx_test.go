@@ -1,0 +1,73 @@
+package physician
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/prescribing"
+)
+
+// TestPrescribeSuggestsAndNeverSkipsSilently: drugs are offered while the
+// name is typed (a brand finds its generic), and a current medication the
+// formulary does not know shows as "not checked" in the panel; signing
+// waits for the physician's confirmation, which is signed with the
+// prescription.
+func TestPrescribeSuggestsAndNeverSkipsSilently(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Herbalist", c.now.Add(time.Hour))
+	if _, err := chart.New(c.phys.Core()).AddMedication(context.Background(),
+		chart.Medication{Patient: p.ID, Name: "Grandma's herbal tea", Dose: "a cup daily"}); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	v := s.newChartView(p.ID, nil, "Back", func() {})
+	w.SetContent(v.content)
+	if !v.loaded {
+		t.Fatalf("the chart did not open: %q", v.status.Text)
+	}
+	f := v.rx
+
+	// Suggestions while typing, before any list is opened.
+	f.drug.SetText("Nurofen")
+	test.Tap(button(t, f.suggest, "ibuprofen 400 mg tablet (Nurofen)"))
+	if f.chosen == nil || f.chosen.Generic != "ibuprofen" || len(f.suggest.Objects) != 0 {
+		t.Fatalf("tapping the suggestion did not choose it: %+v", f.chosen)
+	}
+	if !f.preview.Visible() || !strings.Contains(f.preview.Text, "Grandma's herbal tea is not in the formulary") {
+		t.Errorf("the preview does not say what was not checked: %q", f.preview.Text)
+	}
+	f.dose.SetText("1")
+	f.freq.SetText("three times daily")
+	f.days.SetText("5")
+	test.Tap(f.add)
+	if len(f.warnings) != 1 || f.warnings[0].Kind != prescribing.WarnNotChecked ||
+		!hasLabel(f.warnBox, "Not checked: Grandma's herbal tea is not in the formulary") {
+		t.Fatalf("warnings %+v", f.warnings)
+	}
+	test.Tap(f.sign)
+	if len(v.chart.Prescriptions) != 0 || !strings.Contains(f.fb.Text, "confirmation") {
+		t.Fatalf("signed without the confirmation: %q", f.fb.Text)
+	}
+	f.confirms[f.warnings[0].Key()].SetChecked(true)
+	test.Tap(f.sign)
+	if len(v.chart.Prescriptions) != 1 {
+		t.Fatalf("not signed: %q", f.fb.Text)
+	}
+	if o := v.chart.Prescriptions[0].Overrides; len(o) != 1 || !strings.Contains(o[0].Reason, "confirmed they checked Grandma's herbal tea") {
+		t.Errorf("signed overrides %+v", o)
+	}
+	if !hasLabel(v.rxList, "Grandma's herbal tea is not in the formulary") {
+		t.Error("the signed prescription does not show what was confirmed")
+	}
+}
