@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
@@ -14,6 +16,9 @@ import (
 type NewClinic struct {
 	Dir        string // profile folder of the founding administrator
 	Clinic     string // the clinic's name
+	Address    string // optional, for the clinic's record
+	Phone      string // optional
+	Zone       string // the clinic's IANA time zone ("Europe/Berlin"); "" for none
 	Admin      string // the founding administrator's name
 	Passphrase []byte
 	Keystore   string // KeystoreOS (default) or KeystoreFile
@@ -44,6 +49,11 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Zone != "" {
+		if _, err := time.LoadLocation(c.Zone); err != nil || strings.EqualFold(c.Zone, "local") {
+			return nil, fmt.Errorf("%w: %q is not a time zone name like Europe/Berlin or America/New_York", ErrInvalidInput, c.Zone)
+		}
+	}
 	// With the server's administrator invite, the servers are checked and
 	// the founder's account made before anything is kept.
 	_, online := c.Servers.config()
@@ -73,7 +83,8 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 		if _, err := s.rep.Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: fields}); err != nil {
 			return err
 		}
-		if err := s.createAuditKey(ctx, name); err != nil {
+		if err := s.createAuditKey(ctx, records.Clinic{Name: name, Address: strings.TrimSpace(c.Address),
+			Phone: strings.TrimSpace(c.Phone), Zone: c.Zone}); err != nil {
 			return err
 		}
 		if online {
@@ -87,14 +98,15 @@ func CreateClinic(ctx context.Context, env Env, c NewClinic) (*Session, error) {
 // to its public half (kept in the directory), only administrators hold the
 // private half (kept in the admin scope). So a physician's chart read is
 // audited without the physician holding the admin key.
-func (s *Session) createAuditKey(ctx context.Context, clinic string) error {
+func (s *Session) createAuditKey(ctx context.Context, clinic records.Clinic) error {
 	pass := []byte(newID(32))
 	id, locked, err := crypto.NewIdentity("Medihaven audit", pass)
 	if err != nil {
 		return fmt.Errorf("app: audit key: %w", err)
 	}
 	defer id.Clear()
-	pub, err := records.Clinic{Name: clinic, AuditPub: id.Public().Bytes()}.Fields()
+	clinic.AuditPub = id.Public().Bytes()
+	pub, err := clinic.Fields()
 	if err != nil {
 		return err
 	}

@@ -27,23 +27,36 @@ func toB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 const (
 	ClinicName     = "name"
 	ClinicAuditPub = "audit_pub" // the audit key's public half
+	ClinicAddress  = "address"
+	ClinicPhone    = "phone"
+	ClinicZone     = "zone" // IANA time zone name, as the founder gave it
 )
 
-// Clinic is the clinic's public record: its name and the public half of
-// the audit key every member encrypts audit records to.
+// Clinic is the clinic's public record: its name, address, phone and time
+// zone as the founder gave them, and the public half of the audit key
+// every member encrypts audit records to.
 type Clinic struct {
 	Name     string
 	AuditPub []byte // OpenPGP public key
+	Address  string
+	Phone    string
+	Zone     string
 }
 
 // ClinicFromState reads the clinic's public record.
 func ClinicFromState(st replica.State) Clinic {
-	return Clinic{Name: st.String(ClinicName), AuditPub: b64(st, ClinicAuditPub)}
+	return Clinic{Name: st.String(ClinicName), AuditPub: b64(st, ClinicAuditPub),
+		Address: st.String(ClinicAddress), Phone: st.String(ClinicPhone), Zone: st.String(ClinicZone)}
 }
 
-// Fields are the fields of the clinic's public record.
+// Fields are the fields of the clinic's public record (the optional ones
+// left out when empty).
 func (c Clinic) Fields() (replica.Fields, error) {
-	return enc{ClinicName: c.Name, ClinicAuditPub: toB64(c.AuditPub)}.fields()
+	e := enc{ClinicName: c.Name, ClinicAuditPub: toB64(c.AuditPub)}
+	e.str(ClinicAddress, c.Address)
+	e.str(ClinicPhone, c.Phone)
+	e.str(ClinicZone, c.Zone)
+	return e.fields()
 }
 
 // Fields of the clinic's security settings (directory scope).
