@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
-	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -91,7 +90,7 @@ func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
 	name := widget.NewLabelWithStyle(j.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
 	role := widget.NewLabel("as " + j.Role.Title())
-	key := widget.NewLabelWithStyle("Key "+appadmin.ShortFingerprint(j.Fingerprint), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	key := widget.NewLabelWithStyle("Key "+groupsOf4(j.Fingerprint, 16), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	code := widget.NewLabelWithStyle(j.Code, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	code.SizeName = theme.SizeNameSubHeadingText
 	refuse := widget.NewButtonWithIcon("Refuse…", theme.CancelIcon(), func() { l.confirmRefuse(j) })
@@ -155,4 +154,57 @@ func (l *waitingList) confirmRefuse(j app.Joiner) {
 		})
 	}, l.win)
 	d.Show()
+}
+
+// roleHolder is the member whose role changes.
+type roleHolder struct {
+	Fingerprint, Name string
+	Role              roles.Role
+}
+
+// changeRole asks which role to give member m, says what changes with it,
+// and changes it; done runs after (on the UI goroutine).
+func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
+	var titles []string
+	byTitle := map[string]roles.Role{}
+	for _, r := range roles.All {
+		if r != m.Role {
+			titles = append(titles, r.Title())
+			byTitle[r.Title()] = r
+		}
+	}
+	pick := widget.NewRadioGroup(titles, nil)
+	pick.Required = true
+	msg := newNote(fmt.Sprintf("%s is %s now. With another role their workstation gets that role's keys; "+
+		"the keys of what they no longer do are replaced by new ones they do not get (as when revoking), "+
+		"so they keep only what they could read before. Their screens change when they next unlock.", m.Name, m.Role.Title()))
+	body := container.NewVBox(msg, pick)
+	dlg := dialog.NewCustomConfirm("Change "+m.Name+"'s role?", "Change role", "Cancel", kit.AtLeast(440, 0, body), func(ok bool) {
+		role, chosen := byTitle[pick.Selected]
+		if !ok || !chosen {
+			return
+		}
+		background(func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, d.ChangeRole(ctx, m.Fingerprint, role)
+		}, func(_ struct{}, err error) {
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("%s's role was not changed: %s", m.Name, kit.ErrorText(err)), w)
+			}
+			done()
+		})
+	}, w)
+	dlg.Show()
+}
+
+// groupsOf4 is the start of a fingerprint (n hex digits) in groups of
+// four, as the newcomer's own screen shows it.
+func groupsOf4(fp string, n int) string {
+	var out []byte
+	for i := 0; i < len(fp) && i < n; i++ {
+		if i > 0 && i%4 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, fp[i])
+	}
+	return string(out)
 }

@@ -97,3 +97,44 @@ func TestWaitingListApproveAndRefuse(t *testing.T) {
 		t.Errorf("asked the session: %s", got)
 	}
 }
+
+type fakeRoleDesk struct {
+	mu  sync.Mutex
+	got string
+}
+
+func (f *fakeRoleDesk) ChangeRole(_ context.Context, fp string, role roles.Role) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = fp + " " + string(role)
+	return nil
+}
+
+func TestChangeRoleDialog(t *testing.T) {
+	f := &fakeRoleDesk{}
+	m := roleHolder{Fingerprint: "bbbb000000000000000000000000000000000000", Name: "Rita Reception", Role: roles.Receptionist}
+	done := make(chan struct{}, 1)
+	w := newWindow(t, func(fyne.Window) fyne.CanvasObject { return widget.NewLabel("directory") })
+	locked(func() { changeRole(f, m, w, func() { done <- struct{}{} }) })
+	var top fyne.CanvasObject
+	locked(func() { top = w.Canvas().Overlays().Top() })
+	if s := lockedTexts(top); !strings.Contains(s, "Rita Reception is Receptionist now") || strings.Contains(s, "\nReceptionist\n") {
+		t.Fatalf("the dialog says %q", s)
+	}
+	locked(func() {
+		var radio *widget.RadioGroup
+		walk(top, func(o fyne.CanvasObject) {
+			if r, ok := o.(*widget.RadioGroup); ok {
+				radio = r
+			}
+		})
+		radio.SetSelected("Physician")
+		confirm(t, w, "Change role")
+	})
+	<-done
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.got != m.Fingerprint+" physician" {
+		t.Errorf("ChangeRole(%s)", f.got)
+	}
+}
