@@ -9,21 +9,11 @@ import "embed"
 //go:embed icon.png
 var IconPNG []byte
 
-// Formulary files: the demo formulary of common primary-care drugs, the
-// table of clinically important interacting pairs and the allergy aliases
-// and cross-reactivities (CSV, see formulary/SOURCE.md: CC0, written for
-// Medihaven, a demo dataset not for clinical use). The app package parses
-// them; this package only carries the bytes.
-var (
-	//go:embed formulary/drugs.csv
-	FormularyDrugs []byte
-	//go:embed formulary/interactions.csv
-	FormularyInteractions []byte
-	//go:embed formulary/allergy.csv
-	FormularyAllergy []byte
-	//go:embed formulary/SOURCE.md
-	FormularySource []byte
-)
+// FormularySource is formulary/SOURCE.md: the sources and licences of
+// the formulary tables.
+//
+//go:embed formulary/SOURCE.md
+var FormularySource []byte
 
 // FormularyFS holds the formulary tables that app/prescribing/drugs
 // parses: formulary/classes.tsv, drugs.tsv, interactions.tsv,

@@ -1,6 +1,6 @@
 // Package assets embeds the files Medihaven ships: the application icon
-// and bundled data such as the demo formulary (formulary/, CC0, see
-// formulary/SOURCE.md).
+// and bundled data such as the formulary tables that app/prescribing/drugs
+// reads (formulary/, CC0, sources in formulary/SOURCE.md).
 //
 // It holds data only, no logic, and imports no GUI toolkit, so headless
 // commands and tests can use it without cgo. Callers must treat the
