@@ -100,8 +100,8 @@ func (s *Service) WriteNote(ctx context.Context, n Note) (Note, error) {
 	if err != nil {
 		return Note{}, err
 	}
-	if _, err := r.Append(ctx, ch); err != nil {
-		return Note{}, fmt.Errorf("app: write note: %w", err)
+	if err := s.Commit(ctx, r, n.Patient, ActionNote, "signed a note", ch); err != nil {
+		return Note{}, err
 	}
 	n.AuthorName, n.Verified = app.MemberName(r, n.Author), true
 	return n, nil
@@ -131,8 +131,8 @@ func (s *Service) AddAddendum(ctx context.Context, of, text string) (Addendum, e
 	if err != nil {
 		return Addendum{}, err
 	}
-	if _, err := r.Append(ctx, ch); err != nil {
-		return Addendum{}, fmt.Errorf("app: add addendum: %w", err)
+	if err := s.Commit(ctx, r, a.Patient, ActionAddendum, "signed an addendum", ch); err != nil {
+		return Addendum{}, err
 	}
 	a.AuthorName, a.Verified = app.MemberName(r, a.Author), true
 	return a, nil

@@ -70,17 +70,23 @@ func BMIOf(weightKg, heightCm float64) float64 {
 // norm lower-cases and collapses spaces: how names are compared.
 func norm(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
-// record writes one change of a clinical record about a patient: all of
-// rec, or only the fields named.
-func (s *Service) record(ctx context.Context, a roles.Action, patient, id, kind string, rec records.Record, names ...string) error {
-	r, err := s.c.ReplicaFor(a)
+// edit is one change of a clinical record about a patient, with what the
+// audit log says of it.
+type edit struct {
+	action  roles.Action // the role policy's action
+	patient string       // the patient's record id
+	id      string       // the record's
+	kind    string
+	audit   string // the audit action (ActionProblem...)
+	detail  string // what was done, in plain words: "recorded an allergy"
+}
+
+// record writes e: all of rec, or only the fields named, with its audit
+// record.
+func (s *Service) record(ctx context.Context, e edit, rec records.Record, names ...string) error {
+	r, err := s.c.ReplicaFor(e.action)
 	if err != nil {
 		return err
-	}
-	if patient != "" {
-		if _, err := s.c.Patient(ctx, patient); err != nil {
-			return err
-		}
 	}
 	fields, err := rec.Fields()
 	if len(names) > 0 {
@@ -89,10 +95,7 @@ func (s *Service) record(ctx context.Context, a roles.Action, patient, id, kind 
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: id, Kind: kind, Scope: roles.Clinical, Fields: fields}); err != nil {
-		return fmt.Errorf("app: record %s: %w", kind, err)
-	}
-	return nil
+	return s.Commit(ctx, r, e.patient, e.audit, e.detail, replica.Change{Entity: e.id, Kind: e.kind, Scope: roles.Clinical, Fields: fields})
 }
 
 // existing returns the state of a clinical record of kind, or an error a
@@ -130,7 +133,7 @@ func (s *Service) AddProblem(ctx context.Context, p Problem) (Problem, error) {
 		return Problem{}, err
 	}
 	p.ID, p.Noted, p.Origin = crypto.NewEventID(), now, Origin{}
-	if err := s.record(ctx, roles.EditProblems, p.Patient, p.ID, records.KindProblem, p); err != nil {
+	if err := s.record(ctx, edit{roles.EditProblems, p.Patient, p.ID, records.KindProblem, ActionProblem, "recorded a problem"}, p); err != nil {
 		return Problem{}, err
 	}
 	return p, nil
@@ -139,7 +142,8 @@ func (s *Service) AddProblem(ctx context.Context, p Problem) (Problem, error) {
 // SetProblemStatus marks a problem resolved (on date, YYYY-MM-DD; today when
 // empty) or active again.
 func (s *Service) SetProblemStatus(ctx context.Context, id, status, date string) error {
-	if _, err := s.existing(ctx, id, records.KindProblem, "problem"); err != nil {
+	st, err := s.existing(ctx, id, records.KindProblem, "problem")
+	if err != nil {
 		return err
 	}
 	now := s.c.Now()
@@ -156,7 +160,8 @@ func (s *Service) SetProblemStatus(ctx context.Context, id, status, date string)
 	default:
 		return fmt.Errorf("%w: a problem is active or resolved", app.ErrInvalidInput)
 	}
-	return s.record(ctx, roles.EditProblems, "", id, records.KindProblem, Problem{Status: status, Resolved: date},
+	return s.record(ctx, edit{roles.EditProblems, records.PatientOf(st), id, records.KindProblem, ActionProblem, "marked a problem " + status},
+		Problem{Status: status, Resolved: date},
 		records.ProblemStatus, records.ProblemResolved)
 }
 
@@ -173,7 +178,7 @@ func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 		return Allergy{}, fmt.Errorf("%w: choose a severity: mild, moderate or severe", app.ErrInvalidInput)
 	}
 	a.ID, a.Status, a.Noted, a.Origin = crypto.NewEventID(), AllergyActive, s.c.Now(), Origin{}
-	if err := s.record(ctx, roles.EditAllergies, a.Patient, a.ID, records.KindAllergy, a); err != nil {
+	if err := s.record(ctx, edit{roles.EditAllergies, a.Patient, a.ID, records.KindAllergy, ActionAllergy, "recorded an allergy"}, a); err != nil {
 		return Allergy{}, err
 	}
 	return a, nil
@@ -182,10 +187,12 @@ func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 // RemoveAllergy marks an allergy as entered in error. It stays in the
 // record's history; checks no longer use it.
 func (s *Service) RemoveAllergy(ctx context.Context, id string) error {
-	if _, err := s.existing(ctx, id, records.KindAllergy, "allergy"); err != nil {
+	st, err := s.existing(ctx, id, records.KindAllergy, "allergy")
+	if err != nil {
 		return err
 	}
-	return s.record(ctx, roles.EditAllergies, "", id, records.KindAllergy, Allergy{Status: AllergyEnteredInError}, records.AllergyStatus)
+	return s.record(ctx, edit{roles.EditAllergies, records.PatientOf(st), id, records.KindAllergy, ActionAllergy, "marked an allergy entered in error"},
+		Allergy{Status: AllergyEnteredInError}, records.AllergyStatus)
 }
 
 // AddMedication records a drug the patient takes that was started elsewhere.
@@ -199,7 +206,7 @@ func (s *Service) AddMedication(ctx context.Context, m Medication) (Medication, 
 	}
 	m.ID, m.Status = crypto.NewEventID(), MedicationActive
 	rec := Medication{Patient: m.Patient, Name: m.Name, Dose: strings.TrimSpace(m.Dose), Since: m.Since, Status: m.Status}
-	if err := s.record(ctx, roles.Prescribe, m.Patient, m.ID, records.KindMedication, rec); err != nil {
+	if err := s.record(ctx, edit{roles.Prescribe, m.Patient, m.ID, records.KindMedication, ActionMedication, "recorded a medication"}, rec); err != nil {
 		return Medication{}, err
 	}
 	return m, nil
@@ -207,10 +214,11 @@ func (s *Service) AddMedication(ctx context.Context, m Medication) (Medication, 
 
 // StopMedication marks a recorded medication as stopped.
 func (s *Service) StopMedication(ctx context.Context, id string) error {
-	if _, err := s.existing(ctx, id, records.KindMedication, "recorded medication"); err != nil {
+	st, err := s.existing(ctx, id, records.KindMedication, "recorded medication")
+	if err != nil {
 		return err
 	}
-	return s.record(ctx, roles.Prescribe, "", id, records.KindMedication,
+	return s.record(ctx, edit{roles.Prescribe, records.PatientOf(st), id, records.KindMedication, ActionMedication, "stopped a medication"},
 		Medication{Status: MedicationStopped, Stopped: s.c.Now().Format("2006-01-02")}, records.MedicationStatus, records.MedicationStopped)
 }
 
@@ -231,7 +239,7 @@ func (s *Service) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
 		return Vitals{}, fmt.Errorf("%w: the measurement time is impossible", app.ErrInvalidInput)
 	}
 	v.ID, v.RecordedBy, v.Origin = crypto.NewEventID(), s.c.Fingerprint(), Origin{}
-	if err := s.record(ctx, roles.RecordVitals, v.Patient, v.ID, records.KindVitals, v); err != nil {
+	if err := s.record(ctx, edit{roles.RecordVitals, v.Patient, v.ID, records.KindVitals, ActionVitals, "recorded vitals"}, v); err != nil {
 		return Vitals{}, err
 	}
 	v.BMI = BMIOf(v.WeightKg, v.HeightCm)
@@ -265,7 +273,7 @@ func (s *Service) StartEncounter(ctx context.Context, appointmentID string) (Enc
 	}
 	en := Encounter{ID: crypto.NewEventID(), Patient: a.Patient, Appointment: a.ID, Physician: r.Fingerprint(),
 		Start: s.c.Now(), Reason: a.Reason}
-	if err := s.record(ctx, roles.WriteNote, a.Patient, en.ID, records.KindEncounter, en); err != nil {
+	if err := s.record(ctx, edit{roles.WriteNote, a.Patient, en.ID, records.KindEncounter, ActionVisitStart, "started a visit"}, en); err != nil {
 		return Encounter{}, err
 	}
 	return en, nil

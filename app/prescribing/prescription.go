@@ -224,8 +224,9 @@ func (s *Service) Prescribe(ctx context.Context, p Prescription) (Prescription, 
 	if err != nil {
 		return Prescription{}, err
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: d.ID, Kind: records.KindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
-		return Prescription{}, fmt.Errorf("app: prescribe: %w", err)
+	if err := chart.New(s.c).Commit(ctx, r, pat.ID, chart.ActionPrescription, signedDetail(warnings),
+		replica.Change{Entity: d.ID, Kind: records.KindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
+		return Prescription{}, err
 	}
 	return chart.FromDoc(d, code, true), nil
 }
@@ -281,10 +282,7 @@ func (s *Service) CancelPrescription(ctx context.Context, id, reason string) err
 	if err != nil {
 		return err
 	}
-	if _, err := r.Append(ctx, ch); err != nil {
-		return fmt.Errorf("app: cancel prescription: %w", err)
-	}
-	return nil
+	return chart.New(s.c).Commit(ctx, r, p.Patient, chart.ActionRxCancel, "cancelled a prescription", ch)
 }
 
 // RenewPrescription signs a new prescription with the same drugs and
@@ -330,4 +328,26 @@ func (s *Service) RecentPrescriptions(ctx context.Context, limit int) ([]Prescri
 		out = out[:limit]
 	}
 	return out, nil
+}
+
+// signedDetail is what the audit log says of a signed prescription: the
+// overrides and confirmations it carries, by count (their content is
+// clinical).
+func signedDetail(ws []Warning) string {
+	over, confirmed := 0, 0
+	for _, w := range ws {
+		if w.Kind == WarnNotChecked {
+			confirmed++
+		} else {
+			over++
+		}
+	}
+	d := "signed a prescription"
+	if over > 0 {
+		d += fmt.Sprintf(", %d warning(s) overridden", over)
+	}
+	if confirmed > 0 {
+		d += fmt.Sprintf(", %d item(s) not checked confirmed by the prescriber", confirmed)
+	}
+	return d
 }
