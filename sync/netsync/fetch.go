@@ -128,7 +128,7 @@ func (y *Syncer) fetchLoop() {
 		y.update(func(st *Status) {
 			st.CatchingUp = busy > 0
 			if busy == 0 {
-				st.Behind = 0
+				st.Behind, st.Left = 0, 0
 			}
 		})
 		if busy < FetchWorkers {
@@ -343,8 +343,27 @@ func (y *Syncer) setBehind(device string, n int) {
 	for _, b := range y.behind {
 		sum += b
 	}
+	var left time.Duration
+	if y.rate > 0 {
+		left = time.Duration(float64(sum) / y.rate * float64(time.Second)).Round(time.Second)
+	}
 	y.mu.Unlock()
-	y.update(func(st *Status) { st.Behind = sum })
+	y.update(func(st *Status) { st.Behind, st.Left = sum, left })
+}
+
+// applied notes that n envelopes were applied in took, for Status.Left.
+func (y *Syncer) applied(n int, took time.Duration) {
+	if n <= 0 || took <= 0 {
+		return
+	}
+	r := float64(n) / took.Seconds()
+	y.mu.Lock()
+	if y.rate == 0 {
+		y.rate = r
+	} else {
+		y.rate = 0.7*y.rate + 0.3*r
+	}
+	y.mu.Unlock()
 }
 
 // maintainLoop runs the workstation's upkeep (admissions, grants, rotations)

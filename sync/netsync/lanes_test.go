@@ -58,3 +58,24 @@ func TestPickHead(t *testing.T) {
 		t.Errorf("timeouts %v %v, retries %v %v", netTimeout(1), netTimeout(10), retryAfter(1), retryAfter(9))
 	}
 }
+
+// TestLeft: the status says how long the catch-up takes at the rate
+// envelopes were applied lately.
+func TestLeft(t *testing.T) {
+	y := &Syncer{behind: map[string]int{}}
+	y.setBehind("d1", 5000)
+	if st := y.Status(); st.Behind != 5000 || st.Left != 0 {
+		t.Errorf("before any apply: %+v", st)
+	}
+	y.applied(2000, time.Second)
+	y.setBehind("d1", 3000)
+	y.setBehind("d2", 1000)
+	if st := y.Status(); st.Behind != 4000 || st.Left != 2*time.Second {
+		t.Errorf("4,000 behind at 2,000/s: %+v", st)
+	}
+	y.applied(1000, time.Second) // slower lately: 0.7*2000 + 0.3*1000
+	y.setBehind("d2", 0)
+	if st := y.Status(); st.Left != 2*time.Second {
+		t.Errorf("3,000 behind at 1,700/s: %+v", st)
+	}
+}

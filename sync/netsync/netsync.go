@@ -47,10 +47,14 @@ type Status struct {
 	IPFSUp     bool // the last call to Kubo worked
 	Waiting    int  // changes waiting to be sent
 	CatchingUp bool
-	Behind     int    // envelopes known to exist and not yet fetched
-	Problems   int    // envelopes or packs refused so far
-	Announced  uint64 // sequence of this workstation's head last announced
-	LastError  string
+	Behind     int // envelopes known to exist and not yet fetched
+	// Left estimates how long the catch-up of Behind takes at the rate
+	// envelopes were applied lately (0 while unknown): the progress bar
+	// says it.
+	Left      time.Duration
+	Problems  int    // envelopes or packs refused so far
+	Announced uint64 // sequence of this workstation's head last announced
+	LastError string
 	// Refused counts sync messages not believed: a head, want or hello
 	// not said by the XMPP account of a workstation (a head: of the
 	// device it names). They are dropped, never an error.
@@ -119,6 +123,7 @@ type Syncer struct {
 	answered   map[string]time.Time // when we last answered a requester's want
 	repacks    []repack             // packs recently sent again
 	behind     map[string]int       // by device: events known and not yet applied
+	rate       float64              // envelopes applied per second lately (a moving average)
 	onStatus   map[int]func(Status)
 	listener   int
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/ipfs"
@@ -281,10 +282,12 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		if len(batch) == 0 {
 			return nil
 		}
+		start := time.Now()
 		rep, err := r.Apply(y.ctx, batch)
 		if err != nil {
 			return err
 		}
+		y.applied(len(batch), time.Since(start))
 		y.handed.Add(int64(len(batch)))
 		y.fresh.Add(int64(rep.New))
 		*changed = *changed || rep.New > 0 || rep.Applied > 0
