@@ -390,3 +390,50 @@ func TestConcurrentBookingsAreKeptAsConflict(t *testing.T) {
 		}
 	}
 }
+
+// The desk is asked before a patient is booked twice the same day or at
+// overlapping times; cancelled appointments and other patients do not
+// count.
+func TestPatientClashes(t *testing.T) {
+	ctx := context.Background()
+	c, p, loc := frontDesk(t)
+	d := desk(c.Recep)
+	other, err := d.Register(ctx, frontdesk.Patient{Family: "Other", Given: "Olga", Birth: "1980-01-01"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, loc) }
+	ten, err := d.Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: at(3, 10, 0), Minutes: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, err := d.Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: at(3, 14, 0), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Cancel(ctx, gone.ID, "Patient called"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Book(ctx, frontdesk.Appointment{Patient: other.ID, Physician: c.Phys.Fingerprint(), Start: at(3, 11, 0), Minutes: 15}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		a    frontdesk.Appointment
+		want int
+	}{
+		{"same day, later", frontdesk.Appointment{Patient: p.ID, Physician: c.Phys2.Fingerprint(), Start: at(3, 16, 0), Minutes: 15}, 1},
+		{"overlapping, other physician", frontdesk.Appointment{Patient: p.ID, Physician: c.Phys2.Fingerprint(), Start: at(3, 10, 15), Minutes: 15}, 1},
+		{"the next day", frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: at(4, 10, 0), Minutes: 15}, 0},
+		{"another patient", frontdesk.Appointment{Patient: other.ID, Physician: c.Phys2.Fingerprint(), Start: at(3, 10, 0), Minutes: 15}, 1},
+		{"itself, moved", frontdesk.Appointment{ID: ten.ID, Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: at(3, 10, 30), Minutes: 15}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := d.PatientClashes(ctx, tt.a)
+			if err != nil || len(got) != tt.want {
+				t.Fatalf("%d clashes (%v), %v; want %d", len(got), got, err, tt.want)
+			}
+		})
+	}
+}

@@ -95,7 +95,8 @@ func markConflicts(as []Appointment) {
 }
 
 // Slot is one row of a physician's day: a bookable slot of their working
-// hours, or the time of an appointment outside them.
+// hours, or the time of an appointment that starts outside them. Each
+// appointment is in every slot it overlaps, and starts in exactly one.
 type Slot struct {
 	Start, End time.Time
 	// Working is true within the physician's working hours (always, for a
@@ -106,6 +107,17 @@ type Slot struct {
 
 // Free reports whether the slot can be booked without overbooking.
 func (sl Slot) Free() bool { return sl.Working && len(sl.Appointments) == 0 }
+
+// Starts reports whether a starts within the slot; an appointment of the
+// slot that does not start there began in an earlier one and continues.
+func (sl Slot) Starts(a Appointment) bool { return !a.Start.Before(sl.Start) && a.Start.Before(sl.End) }
+
+// OffGrid reports whether a starts within a working slot but not at its
+// start: it was booked at a time off the physician's slot grid (another
+// slot length, a move, another desk), and is shown at its own time.
+func (sl Slot) OffGrid(a Appointment) bool {
+	return sl.Working && sl.Starts(a) && !a.Start.Equal(sl.Start)
+}
 
 // PhysicianDay is one physician's day as the front desk books it.
 type PhysicianDay struct {
@@ -159,14 +171,14 @@ func daySlots(av Availability, zone *time.Location, day time.Time, as []Appointm
 		if !occupies(a) {
 			continue
 		}
-		placed := false
+		started := false
 		for i := range slots {
 			if a.Start.Before(slots[i].End) && slots[i].Start.Before(a.End()) {
 				slots[i].Appointments = append(slots[i].Appointments, a)
-				placed = true
+				started = started || slots[i].Starts(a)
 			}
 		}
-		if !placed {
+		if !started { // outside the working hours, or starting before them
 			slots = append(slots, Slot{Start: a.Start.In(zone), End: a.End().In(zone), Appointments: []Appointment{a}})
 		}
 	}

@@ -204,3 +204,47 @@ func TestMarkConflicts(t *testing.T) {
 		})
 	}
 }
+
+// Every appointment starts in exactly one row of the day, at its own time:
+// on the grid, off it (marked), before the hours or after them.
+func TestDaySlotsPlaceEachAppointmentWhereItStarts(t *testing.T) {
+	loc := berlin(t)
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 2, h, m, 0, 0, loc) } // a Monday
+	av := Availability{Set: true, SlotMinutes: 20}
+	av.Week[time.Monday] = []Hours{{From: 8 * 60, To: 12 * 60}}
+	tests := []struct {
+		name    string
+		a       Appointment
+		row     string // the start of the row it starts in
+		working bool
+		offGrid bool
+		rows    int // rows it is in
+	}{
+		{"on the grid", Appointment{ID: "a", Start: at(9, 0), Minutes: 20}, "09:00", true, false, 1},
+		{"off the grid", Appointment{ID: "a", Start: at(9, 15), Minutes: 15}, "09:00", true, true, 2},
+		{"before the hours", Appointment{ID: "a", Start: at(7, 50), Minutes: 20}, "07:50", false, false, 2},
+		{"after the hours", Appointment{ID: "a", Start: at(12, 30), Minutes: 15}, "12:30", false, false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.a.Status = StatusBooked
+			starts, in := 0, 0
+			for _, sl := range daySlots(av, loc, at(12, 0), []Appointment{tt.a}) {
+				for _, a := range sl.Appointments {
+					in++
+					if !sl.Starts(a) {
+						continue
+					}
+					starts++
+					if sl.Start.Format("15:04") != tt.row || sl.Working != tt.working || sl.OffGrid(a) != tt.offGrid {
+						t.Errorf("starts in the %s row (working %v, off-grid %v), want %s (%v, %v)",
+							sl.Start.Format("15:04"), sl.Working, sl.OffGrid(a), tt.row, tt.working, tt.offGrid)
+					}
+				}
+			}
+			if starts != 1 || in != tt.rows {
+				t.Errorf("starts in %d rows and is in %d, want 1 and %d", starts, in, tt.rows)
+			}
+		})
+	}
+}

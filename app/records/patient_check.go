@@ -69,6 +69,9 @@ func checkPhone(field, label, v string) *FieldError {
 	return nil
 }
 
+// MinBirthYear is the earliest year a birth date may be in.
+const MinBirthYear = 1900
+
 // Check lists every problem of a patient's demographics, one per field,
 // in the order a form shows the fields.
 func (p Patient) Check(now time.Time) []FieldError {
@@ -78,27 +81,28 @@ func (p Patient) Check(now time.Time) []FieldError {
 			out = append(out, *e)
 		}
 	}
-	for _, f := range []struct{ key, label, v string }{{PatientFamily, "family name", p.Family}, {PatientGiven, "given names", p.Given}} {
+	// Messages name the field as the form labels it, with the verb agreeing.
+	for _, f := range []struct{ key, label, is, v string }{{PatientFamily, "Family name", "is", p.Family}, {PatientGiven, "Given names", "are", p.Given}} {
 		switch v := strings.TrimSpace(f.v); {
 		case v == "":
-			add(&FieldError{f.key, fmt.Sprintf("the %s is required", f.label)})
+			add(&FieldError{f.key, fmt.Sprintf("%s %s required", f.label, f.is)})
 		case len(v) > 100:
-			add(&FieldError{f.key, fmt.Sprintf("the %s is longer than 100 characters", f.label)})
+			add(&FieldError{f.key, fmt.Sprintf("%s %s longer than 100 characters", f.label, f.is)})
 		case crypto.Normalize(v) == "":
-			add(&FieldError{f.key, fmt.Sprintf("the %s needs at least one letter", f.label)})
+			add(&FieldError{f.key, fmt.Sprintf("%s %s no letter", f.label, map[string]string{"is": "has", "are": "have"}[f.is])})
 		}
 	}
 	birth := strings.TrimSpace(p.Birth)
 	switch {
 	case birth == "":
-		add(&FieldError{PatientBirth, "the birth date is required (YYYY-MM-DD)"})
+		add(&FieldError{PatientBirth, "Birth date is required"})
 	default:
 		if e := CheckDay(PatientBirth, "birth date", birth); e != nil {
 			add(e)
 		} else if b, _ := time.Parse("2006-01-02", birth); b.After(now) {
-			add(&FieldError{PatientBirth, fmt.Sprintf("birth date %s is in the future", birth)})
-		} else if b.Year() < now.Year()-130 {
-			add(&FieldError{PatientBirth, fmt.Sprintf("birth date %s is more than 130 years ago", birth)})
+			add(&FieldError{PatientBirth, fmt.Sprintf("Birth date %s is in the future: check the year", birth)})
+		} else if b.Year() < MinBirthYear {
+			add(&FieldError{PatientBirth, fmt.Sprintf("Birth date %s is before %d: check the year", birth, MinBirthYear)})
 		}
 	}
 	if s := strings.ToLower(strings.TrimSpace(p.Sex)); s != "" {

@@ -50,6 +50,7 @@ type Bookings interface {
 	DaySchedule(ctx context.Context, physicians []string, day time.Time) ([]desk.PhysicianDay, error)
 	FrontDeskDay(ctx context.Context, day time.Time) (desk.DeskDay, error)
 	Book(ctx context.Context, a desk.Appointment) (desk.Appointment, error)
+	PatientClashes(ctx context.Context, a desk.Appointment) ([]desk.Appointment, error)
 	BookSeries(ctx context.Context, a desk.Appointment, rc desk.Recurrence) ([]desk.Appointment, error)
 	Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (desk.Appointment, error)
 	RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]desk.Appointment, error)
@@ -87,6 +88,9 @@ type env struct {
 	// save and open replace the file dialogs (tests); nil: Fyne's dialogs.
 	save kit.Saver
 	open kit.Opener
+	// confirm, when set, answers the desk's questions (tests); nil: a
+	// dialog asks.
+	confirm func(title, question string, yes func())
 	// transfers is set when the session has an interop service (the
 	// screens that move records in and out need it).
 	transfers bool

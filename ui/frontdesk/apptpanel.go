@@ -1,0 +1,203 @@
+package frontdesk
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// appointmentPanel shows one appointment with what the desk can do to it.
+type appointmentPanel struct {
+	s  *appointmentsScreen
+	id string
+	a  desk.Appointment
+
+	heading, info         *widget.Label
+	checkIn, noShow       *widget.Button
+	dayE, startE, minE    *widget.Entry
+	overbook, moveSeries  *widget.Check
+	move                  *widget.Button
+	reason                *widget.Entry
+	cancelSeries          *widget.Check
+	cancel                *widget.Button
+	message               *widget.Label
+	content               fyne.CanvasObject
+	moveBox, cancelBox    *fyne.Container
+	seriesMove, seriesCan fyne.CanvasObject
+}
+
+func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
+	p := &appointmentPanel{s: s}
+	p.heading = bold("")
+	p.heading.Wrapping = fyne.TextWrapWord
+	p.info = note("")
+	p.checkIn = widget.NewButtonWithIcon("Check in", theme.ConfirmIcon(), func() {
+		p.act("Checked in.", func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, p.id); return err })
+	})
+	p.checkIn.Importance = widget.HighImportance
+	p.noShow = widget.NewButton("No-show", func() {
+		p.act("Marked as a no-show.", func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, p.id); return err })
+	})
+	p.dayE, p.startE, p.minE = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	p.overbook = widget.NewCheck("Overbook on purpose", nil)
+	p.moveSeries = widget.NewCheck("Also move the later ones of the series", nil)
+	p.move = widget.NewButtonWithIcon("Move", theme.MailForwardIcon(), p.reschedule)
+	p.reason = widget.NewEntry()
+	p.reason.SetPlaceHolder("Why is it cancelled? (required)")
+	p.cancelSeries = widget.NewCheck("Also cancel the later ones of the series", nil)
+	p.cancel = widget.NewButtonWithIcon("Cancel appointment", theme.CancelIcon(), p.cancelIt)
+	p.cancel.Importance = widget.DangerImportance
+	p.message = note("")
+	p.message.Hide()
+	p.moveBox = container.NewVBox(bold("Reschedule"), container.New(layout.NewFormLayout(),
+		widget.NewLabel("Day"), p.dayE, widget.NewLabel("Start"), p.startE, widget.NewLabel("Minutes"), p.minE),
+		p.overbook, p.moveSeries, p.move)
+	p.cancelBox = container.NewVBox(bold("Cancel"), p.reason, p.cancelSeries, p.cancel)
+	close := widget.NewButton("Close", s.showHint)
+	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.noShow),
+		widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
+	return p
+}
+
+// open shows appointment id.
+func (p *appointmentPanel) open(id string) {
+	p.id = id
+	p.message.Hide()
+	p.reason.SetText("")
+	p.overbook.SetChecked(false)
+	p.moveSeries.SetChecked(false)
+	p.cancelSeries.SetChecked(false)
+	p.fill(true)
+	p.s.showPanel(p.content)
+}
+
+// reload redraws the open appointment after the day changed.
+func (p *appointmentPanel) reload() {
+	if p.id != "" && len(p.s.panel.Objects) > 0 && p.s.panel.Objects[0] == p.content {
+		p.fill(false)
+	}
+}
+
+func (p *appointmentPanel) fill(entries bool) {
+	var a desk.Appointment
+	found := false
+	for _, pd := range p.s.schedule {
+		for _, x := range pd.Appointments {
+			if x.ID == p.id {
+				a, found = x, true
+			}
+		}
+	}
+	if !found {
+		return
+	}
+	p.a = a
+	physician := ""
+	for _, ph := range p.s.physicians {
+		if ph.Fingerprint == a.Physician {
+			physician = ph.Name
+		}
+	}
+	start := a.Start.In(p.s.zone)
+	p.heading.SetText(fmt.Sprintf("%s (%s)", a.PatientName, a.PatientMRN))
+	info := fmt.Sprintf("%s, %s–%s with %s\nReason: %s", start.Format("Mon 2 Jan"), start.Format("15:04"),
+		a.End().In(p.s.zone).Format("15:04"), physician, orText(a.Reason, "—"))
+	if st := statusText(a); st != "" {
+		info += "\n" + st
+	}
+	p.info.SetText(info)
+	if entries {
+		p.dayE.SetText(start.Format("2006-01-02"))
+		p.startE.SetText(start.Format("15:04"))
+		p.minE.SetText(strconv.Itoa(a.Minutes))
+	}
+	booked := a.Status == desk.StatusBooked
+	setEnabled(p.checkIn, booked || a.Status == desk.StatusNoShow)
+	setEnabled(p.noShow, booked)
+	setEnabled(p.move, booked)
+	setEnabled(p.cancel, booked || a.Status == desk.StatusNoShow)
+	if a.Series != "" {
+		p.moveSeries.Show()
+		p.cancelSeries.Show()
+	} else {
+		p.moveSeries.Hide()
+		p.cancelSeries.Hide()
+	}
+}
+
+func setEnabled(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+func (p *appointmentPanel) say(text string, imp widget.Importance) {
+	p.message.SetText(text)
+	p.message.Importance = imp
+	p.message.Show()
+	p.message.Refresh()
+}
+
+// act runs one change of the appointment and says how it went.
+func (p *appointmentPanel) act(done string, work func(context.Context) error) {
+	do(p.s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
+		switch {
+		case isRefusal(err):
+			p.say(kit.ErrorText(err)+".\n\nTick “Overbook on purpose” to move it anyway.", widget.WarningImportance)
+		case err != nil:
+			p.say(kit.ErrorText(err), widget.DangerImportance)
+		default:
+			p.say(done, widget.SuccessImportance)
+			p.s.refresh()
+		}
+	})
+}
+
+func (p *appointmentPanel) reschedule() {
+	day, ok := parseDay(p.dayE.Text, p.s.zone)
+	start, ok2 := parseClock(day, p.startE.Text)
+	minutes, err := strconv.Atoi(strings.TrimSpace(p.minE.Text))
+	if !ok || !ok2 || err != nil {
+		p.say("Write the day as YYYY-MM-DD, the start as HH:MM and the minutes as a number.", widget.DangerImportance)
+		return
+	}
+	series, over := p.moveSeries.Visible() && p.moveSeries.Checked, p.overbook.Checked
+	p.act("Moved to "+start.Format("Mon 2 Jan at 15:04")+".", func(ctx context.Context) error {
+		if series {
+			_, err := p.s.d.RescheduleSeries(ctx, p.id, start, minutes, over)
+			return err
+		}
+		_, err := p.s.d.Reschedule(ctx, p.id, start, minutes, over)
+		return err
+	})
+}
+
+func (p *appointmentPanel) cancelIt() {
+	reason := p.reason.Text
+	if strings.TrimSpace(reason) == "" {
+		p.say("Say why it is cancelled first (e.g. “patient called, unwell”).", widget.DangerImportance)
+		p.s.win.Canvas().Focus(p.reason)
+		return
+	}
+	series := p.cancelSeries.Visible() && p.cancelSeries.Checked
+	p.act("Cancelled.", func(ctx context.Context) error {
+		if series {
+			_, err := p.s.d.CancelSeries(ctx, p.id, reason)
+			return err
+		}
+		_, err := p.s.d.Cancel(ctx, p.id, reason)
+		return err
+	})
+}

@@ -1,0 +1,180 @@
+package frontdesk
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
+)
+
+// buttons lists every button under o.
+func buttons(o fyne.CanvasObject) []*widget.Button {
+	var out []*widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Button:
+			out = append(out, x)
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case *widget.Card:
+			walk(x.Content)
+		}
+	}
+	walk(o)
+	return out
+}
+
+// A physician with 20-minute slots who has a booking at 09:15: the grid
+// shows it at 09:15, marked off-grid, continuing into the 09:20 slot with
+// an icon, never as a second "09:00"; slots that have begun offer nothing.
+func TestGridShowsRealStartTimes(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	av, err := recep.Availability(ctx, phys[0].Fingerprint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	av.SlotMinutes = 20
+	if err := recep.SetAvailability(ctx, av); err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := recep.ClinicZone(ctx)
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 2, h, m, 0, 0, zone) }
+	for _, b := range []struct {
+		family string
+		start  time.Time
+	}{{"Booker", at(9, 0)}, {"Carlsen", at(9, 15)}} {
+		p, err := recep.Register(ctx, app.Patient{Family: b.family, Given: "Test", Birth: "1970-07-07"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := recep.Book(ctx, desk.Appointment{Patient: p.ID, Physician: phys[0].Fingerprint, Start: b.start, Minutes: 15}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newAppointments(inPlace(recep, w)) // it is 09:00 in Berlin
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1200, 1400))
+	rows := map[string]*widget.Button{}
+	for _, b := range buttons(s.columns.Objects[0]) {
+		rows[b.Text] = b
+		if strings.Contains(b.Text, "(cont.)") || strings.ContainsRune(b.Text, '↳') {
+			t.Errorf("row %q uses a glyph the bundled font lacks", b.Text)
+		}
+	}
+	want := []struct {
+		text     string
+		icon     bool
+		disabled bool
+	}{
+		{"08:20   Past", false, true},
+		{"09:00   Booker, Test", false, false},
+		{"09:15   Carlsen, Test  · off-grid", false, false},
+		{"09:20   Carlsen, Test until 09:30", true, false},
+		{"09:40   Free", true, false},
+	}
+	for _, tt := range want {
+		b, ok := rows[tt.text]
+		if !ok {
+			t.Errorf("no row %q among %v", tt.text, keys(rows))
+			continue
+		}
+		if (b.Icon != nil) != tt.icon || b.Disabled() != tt.disabled {
+			t.Errorf("row %q: icon %v, disabled %v", tt.text, b.Icon != nil, b.Disabled())
+		}
+	}
+	if _, ok := rows["09:00   Carlsen, Test"]; ok {
+		t.Error("the 09:15 appointment is shown at 09:00")
+	}
+}
+
+func keys(m map[string]*widget.Button) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Booking a patient who is already booked that day, or a time that has
+// passed, asks first; "Go back" books nothing.
+func TestBookingAsksBeforeSamePatientTwiceOrPast(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := recep.ClinicZone(ctx)
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 2, h, m, 0, 0, zone) }
+	if _, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint, Start: at(10, 0), Minutes: 15}); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newAppointments(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1200, 1400))
+	var asked []string
+	answer := false
+	s.env.confirm = func(title, question string, yes func()) {
+		asked = append(asked, title+": "+question)
+		if answer {
+			yes()
+		}
+	}
+	booked := func() int {
+		as, err := recep.PatientAppointments(ctx, bea.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(as)
+	}
+	tests := []struct {
+		name      string
+		physician desk.Physician
+		start     time.Time
+		want      []string // in what is asked, in order
+	}{
+		{"same day, other physician", phys[1], at(11, 0), []string{"Same patient twice?", "already booked on the same day", "10:00–10:15 with Dr Paul Okafor"}},
+		{"overlapping, other physician", phys[1], at(10, 5), []string{"at an overlapping time", "(at the same time)"}},
+		{"in the past", phys[1], at(8, 30), []string{"Book in the past?", "it is now 09:00", "Same patient twice?"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, yes := range []bool{false, true} {
+				asked, answer = nil, yes
+				before := booked()
+				s.booking.start(tt.physician, tt.start, 15)
+				typeInto(s.booking.query, "booker")
+				test.Tap(s.booking.book)
+				all, want := strings.Join(asked, "\n"), tt.want
+				if !yes {
+					want = want[:1] // "Go back" asks nothing more
+				}
+				for _, w := range want {
+					if !strings.Contains(all, w) {
+						t.Errorf("answer %v: asked %q, want %q in it", yes, all, w)
+					}
+				}
+				if got, want := booked()-before, map[bool]int{false: 0, true: 1}[yes]; got != want {
+					t.Errorf("answer %v: %d booked, want %d", yes, got, want)
+				}
+			}
+		})
+	}
+}
