@@ -13,6 +13,13 @@
 //	y.Kick() // after an append: push now
 //	y.Stop()
 //
+// A walk back stops at the first event this workstation stores, pending
+// or not, with its chain whole below it, and a head it stores is stale:
+// a newcomer holding the clinic pending until its admission never walks
+// it again for each older head the room replays (issue 17; Counts says
+// what the catch-up fetched and handed over). Lanes of shorter chains go
+// first (administrators': the directory, admissions, grants).
+//
 // Announcements are hints, not commands: a head counts only when said by
 // the XMPP account of the device it names, fetches run in bounded lanes
 // per device and give up, a walk back through a chain holds a bounded

@@ -12,6 +12,12 @@
 // callers match ErrNotFound, ErrFork and the other sentinels with
 // errors.Is and never see SQL.
 //
+// Built for a clinic-decade (issue 17): blind-index tokens are kept as
+// their first 64 bits against numbered entities (index.go), lookups start
+// from the rarest token and come a page at a time; pending envelopes are
+// found by partial indexes (settle.go: the fronts, a device's pending run,
+// the sealed of a scope), never by reading every one of them.
+//
 // It stores only bytes sealed elsewhere and identifiers that name nobody
 // (random hex ids, key fingerprints, scope names, token hashes). It must
 // not hold keys, decrypt, verify signatures, decide merges, or store
