@@ -249,8 +249,6 @@ func (f *Formulary) buildSearch() {
 	sort.Slice(f.search, func(a, b int) bool { return f.search[a].key < f.search[b].key })
 }
 
-func sortStrings(s []string) { sort.Strings(s) }
-
 // Suggest returns up to n drug names close in spelling to text that the
 // formulary does not know ("amoxicilin" → amoxicillin), for a "did you
 // mean" beside a "not checked" line. It never resolves anything: a near

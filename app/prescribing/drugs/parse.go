@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"maps"
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -423,7 +424,7 @@ func (f *Formulary) closeDrug(i int, state map[int]int) error {
 			d.Classes = append(d.Classes, k)
 		}
 	}
-	sortStrings(d.Classes)
+	sort.Strings(d.Classes)
 	state[i] = 2
 	return nil
 }
