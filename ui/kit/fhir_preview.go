@@ -34,17 +34,8 @@ const maxBundleBytes = 50<<20 + 1
 // out: …; import?"). On Import it imports with a progress bar and shows
 // the summary; a broken bundle is refused before anything is asked.
 func (f Files) ImportFHIRPreviewed(btn *widget.Button, p FHIRPreviewer) {
-	f.Open([]string{".json"}, func(name string, r io.ReadCloser, err error) {
-		if err != nil {
-			f.Tell("Import transfer (FHIR)", "The file cannot be read, and nothing was imported.\n\n"+ErrorText(err), widget.DangerImportance)
-			return
-		}
-		if r == nil {
-			return
-		}
-		if btn != nil {
-			btn.Disable()
-		}
+	f.openBundle(btn, func(name string, r io.ReadCloser) {
+		var err error
 		checking := dialog.NewProgressInfinite("Import transfer (FHIR)", "Checking "+name+"…", f.Win)
 		checking.Show()
 		var raw []byte
@@ -74,6 +65,24 @@ func (f Files) ImportFHIRPreviewed(btn *widget.Button, p FHIRPreviewer) {
 				f.importWithProgress(name, raw, btn, p)
 			})
 		})
+	})
+}
+
+// openBundle asks for a FHIR bundle's file and hands it to read, with btn
+// (which may be nil) disabled; a file that cannot be opened is said.
+func (f Files) openBundle(btn *widget.Button, read func(name string, r io.ReadCloser)) {
+	f.Open([]string{".json"}, func(name string, r io.ReadCloser, err error) {
+		if err != nil {
+			f.Tell("Import transfer (FHIR)", "The file cannot be read, and nothing was imported.\n\n"+ErrorText(err), widget.DangerImportance)
+			return
+		}
+		if r == nil {
+			return
+		}
+		if btn != nil {
+			btn.Disable()
+		}
+		read(name, r)
 	})
 }
 

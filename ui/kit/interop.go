@@ -241,17 +241,8 @@ func ExportFHIR(patientID, mrn string, btn *widget.Button, export func(ctx conte
 // the error naming the entry and field and that nothing was written. btn
 // is disabled meanwhile; it may be nil.
 func (f Files) ImportFHIR(btn *widget.Button, imp func(ctx context.Context, r io.Reader) (interop.FHIRImport, error)) {
-	f.Open([]string{".json"}, func(name string, r io.ReadCloser, err error) {
-		if err != nil {
-			f.Tell("Import transfer (FHIR)", "The file cannot be read, and nothing was imported.\n\n"+ErrorText(err), widget.DangerImportance)
-			return
-		}
-		if r == nil {
-			return
-		}
-		if btn != nil {
-			btn.Disable()
-		}
+	f.openBundle(btn, func(name string, r io.ReadCloser) {
+		var err error
 		progress := dialog.NewProgressInfinite("Import transfer (FHIR)", "Checking and importing "+name+"…", f.Win)
 		progress.Show()
 		var got interop.FHIRImport
