@@ -67,25 +67,23 @@ func gui(g cli.Global) error {
 	if _, err := app.ReadProfile(g.Profile); err == nil {
 		opts.Profile = g.Profile
 	}
-	return ui.Run(backend{dirs: []string{g.Profile, filepath.Dir(g.Profile)}}, opts)
+	b := backend{dirs: []string{g.Profile, filepath.Dir(g.Profile)}, g: g, servers: new(localServers)}
+	defer b.servers.stop() // the clinic's servers this window started (firstrun.go)
+	return ui.Run(b, opts)
 }
 
-// backend adapts package app to the narrow interface the UI consumes.
-type backend struct{ dirs []string }
+// backend adapts package app to the narrow interface the UI consumes;
+// firstrun.go adds creating and joining a clinic (ui.Founding).
+type backend struct {
+	dirs    []string
+	g       cli.Global
+	servers *localServers
+}
 
 func (b backend) Profiles(context.Context) ([]ui.Profile, error) {
-	profiles := app.ListProfiles(b.dirs...)
-	count := map[string]int{}
-	for _, p := range profiles {
-		count[p.Clinic]++
-	}
 	var out []ui.Profile
-	for _, p := range profiles {
-		label := p.Clinic
-		if count[p.Clinic] > 1 { // several workstations of one clinic here (the demo): tell them apart
-			label += " — " + filepath.Base(p.Dir)
-		}
-		out = append(out, ui.Profile{Dir: p.Dir, Clinic: label})
+	for _, p := range app.ListProfiles(b.dirs...) {
+		out = append(out, ui.Profile{Dir: p.Dir, Clinic: p.Clinic, Staff: p.Staff})
 	}
 	return out, nil
 }
@@ -97,6 +95,13 @@ func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.S
 	if err != nil {
 		return nil, errors.New(cli.Plain(err))
 	}
+	s.NoteStaffName() //nolint:errcheck // best effort: the login screen then asks for the name
+	return b.open(s)
+}
+
+// open starts the network sync of a session whose profile names the
+// clinic's servers, for the session's lifetime.
+func (b backend) open(s *app.Session) (ui.Session, error) {
 	cfg, ok := s.Profile().SyncConfig()
 	if !ok {
 		return s, nil

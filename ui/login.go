@@ -57,6 +57,10 @@ func (ws *Workstation) showLogin(staffName, message string) {
 				ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
 					staffName, paragraph(kit.ErrorText(err)))
 			case len(profiles) == 0:
+				if f, ok := ws.backend.(Founding); ok {
+					ws.showWelcome(ls, f) // firstrun.go
+					return
+				}
 				ws.showNoForm(ls, "No clinic on this computer yet", staffName, noProfileHelp()...)
 			default:
 				ws.showForm(ls, profiles, staffName, message)
