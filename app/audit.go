@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+
+	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
@@ -133,4 +136,60 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
 	return out, err
+}
+
+// Describe says in plain words what an audit entry records.
+func (e AuditEntry) Describe() string {
+	if !e.Readable {
+		return "audit record that cannot be opened on this workstation"
+	}
+	switch a := e.Record.Action; {
+	case a == "chart.read":
+		return "opened a chart"
+	case strings.HasPrefix(a, "change."):
+		kind := strings.TrimPrefix(a, "change.")
+		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+			return "changed an " + kind + " record"
+		}
+		return "changed a " + kind + " record"
+	default:
+		if e.Record.Detail != "" {
+			return e.Record.Detail
+		}
+		return a
+	}
+}
+
+// auditEventFHIR maps one audit entry to a FHIR R4 AuditEvent (the audit
+// export and the clinic's FHIR export share it).
+func (s *Session) auditEventFHIR(e AuditEntry) fhir.AuditEvent {
+	system := "http://terminology.hl7.org/CodeSystem/audit-event-type"
+	action, code, display := fhir.AuditEventActionR, "rest", "RESTful Operation"
+	if e.Kind != kindAudit {
+		action = fhir.AuditEventActionU
+	}
+	ev := fhir.AuditEvent{
+		Id:       str(e.Event),
+		Type:     fhir.Coding{System: &system, Code: &code, Display: &display},
+		Subtype:  []fhir.Coding{{System: str("urn:medihaven:action"), Code: str(e.Record.Action), Display: str(e.Describe())}},
+		Action:   &action,
+		Recorded: e.Time.UTC().Format(time.RFC3339Nano),
+		Agent: []fhir.AuditEventAgent{{
+			Who: &fhir.Reference{
+				Identifier: &fhir.Identifier{System: str("urn:medihaven:staff-key"), Value: str(e.Author)},
+				Display:    str(e.Name)},
+			Requestor: true,
+		}},
+		Source: fhir.AuditEventSource{Site: str(s.prof.Clinic), Observer: fhir.Reference{
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:workstation"), Value: str(e.Device)}}},
+	}
+	if e.Record.Entity != "" {
+		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:record"), Value: str(e.Record.Entity)}}})
+	}
+	if e.Record.Patient != "" {
+		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{Type: str("Patient"),
+			Identifier: &fhir.Identifier{System: str("urn:medihaven:mrn"), Value: str(e.Record.Patient)}}})
+	}
+	return ev
 }

@@ -7,8 +7,8 @@ import (
 
 // The administrator's screens (ui/admin).
 func init() {
-	register(roles.Administrator, "Registration tokens", screenOf[admin.TokenDesk](admin.NewTokens))
-	register(roles.Administrator, "Staff directory", screenOf[admin.DirectoryDesk](admin.NewDirectory))
-	register(roles.Administrator, "Audit log", screenOf[admin.AuditDesk](admin.NewAudit))
-	register(roles.Administrator, "Security", screenOf[admin.SecurityDesk](admin.NewSecurity))
+	register(roles.Administrator, "Registration tokens", screenOf[admin.TokenSession](admin.NewTokens))
+	register(roles.Administrator, "Staff directory", screenOf[admin.DirectorySession](admin.NewDirectory))
+	register(roles.Administrator, "Audit log", screenOf[admin.Changes](admin.NewAudit))
+	register(roles.Administrator, "Security", screenOf[admin.SecuritySession](admin.NewSecurity))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -114,7 +115,7 @@ func findMember(s *app.Session, query string, role roles.Role) (replica.Member, 
 	}
 	var names []string
 	for _, m := range append(exact, part...) {
-		names = append(names, fmt.Sprintf("%s (%s)", m.Name, app.ShortFingerprint(m.Fingerprint)))
+		names = append(names, fmt.Sprintf("%s (%s)", m.Name, admin.ShortFingerprint(m.Fingerprint)))
 	}
 	return replica.Member{}, fmt.Errorf("%q names more than one %s: %s; give the full name or the key fingerprint", query, what, strings.Join(names, ", "))
 }

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
@@ -24,9 +25,9 @@ import (
 type fakeDesk struct {
 	mu       sync.Mutex
 	tokens   []app.TokenInfo
-	staff    []app.StaffMember
+	staff    []appadmin.StaffMember
 	audit    []app.AuditEntry
-	filters  []app.AuditFilter
+	filters  []appadmin.AuditFilter
 	listener func([]Changed)
 	n        int
 	keys     []string // fingerprints whose keys were exported ("" everyone)
@@ -34,7 +35,7 @@ type fakeDesk struct {
 
 func newFakeDesk() *fakeDesk {
 	now := time.Now()
-	return &fakeDesk{staff: []app.StaffMember{
+	return &fakeDesk{staff: []appadmin.StaffMember{
 		{Fingerprint: "aaaa000000000000000000000000000000000000", Name: "Ada Admin", Role: roles.Administrator, Active: true, Joined: now.Add(-48 * time.Hour), LastSeen: now},
 		{Fingerprint: "bbbb000000000000000000000000000000000000", Name: "Rita Reception", Role: roles.Receptionist, Active: true, Token: "0123456789abcdef", AdmittedBy: "Ada Admin", Joined: now.Add(-24 * time.Hour), LastSeen: now.Add(-time.Hour)},
 	}}
@@ -85,10 +86,10 @@ func (f *fakeDesk) RevokeToken(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *fakeDesk) StaffDirectory(context.Context) ([]app.StaffMember, error) {
+func (f *fakeDesk) StaffDirectory(context.Context) ([]appadmin.StaffMember, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]app.StaffMember(nil), f.staff...), nil
+	return append([]appadmin.StaffMember(nil), f.staff...), nil
 }
 
 func (f *fakeDesk) RevokeMember(_ context.Context, fp string) error {
@@ -105,7 +106,7 @@ func (f *fakeDesk) RevokeMember(_ context.Context, fp string) error {
 
 func (f *fakeDesk) Fingerprint() string { return "aaaa000000000000000000000000000000000000" }
 
-func (f *fakeDesk) SearchAudit(_ context.Context, flt app.AuditFilter) ([]app.AuditEntry, error) {
+func (f *fakeDesk) SearchAudit(_ context.Context, flt appadmin.AuditFilter) ([]app.AuditEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.filters = append(f.filters, flt)
@@ -118,8 +119,8 @@ func (f *fakeDesk) SearchAudit(_ context.Context, flt app.AuditFilter) ([]app.Au
 	return out, nil
 }
 
-func (f *fakeDesk) VerifyLog(context.Context) (app.Verification, error) {
-	return app.Verification{Events: 12, Devices: 2}, nil
+func (f *fakeDesk) VerifyLog(context.Context) (appadmin.Verification, error) {
+	return appadmin.Verification{Events: 12, Devices: 2}, nil
 }
 
 func (f *fakeDesk) ExportStaffKeys(_ context.Context, w io.Writer, fp string) (int, error) {
@@ -138,8 +139,10 @@ func (f *fakeDesk) ExportStaffKeys(_ context.Context, w io.Writer, fp string) (i
 	return n, nil
 }
 
-func (f *fakeDesk) ExportAuditCSV(context.Context, io.Writer, app.AuditFilter) error  { return nil }
-func (f *fakeDesk) ExportAuditFHIR(context.Context, io.Writer, app.AuditFilter) error { return nil }
+func (f *fakeDesk) ExportAuditCSV(context.Context, io.Writer, appadmin.AuditFilter) error { return nil }
+func (f *fakeDesk) ExportAuditFHIR(context.Context, io.Writer, appadmin.AuditFilter) error {
+	return nil
+}
 
 // locked runs fn as the UI goroutine would: one callback at a time.
 func locked(fn func()) {

@@ -14,16 +14,18 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// AuditDesk is what the audit log screen needs.
+// AuditDesk is what the audit log screen needs: the session's change
+// feed and its administration views.
 type AuditDesk interface {
 	Changes
-	SearchAudit(ctx context.Context, f app.AuditFilter) ([]app.AuditEntry, error)
-	VerifyLog(ctx context.Context) (app.Verification, error)
-	ExportAuditCSV(ctx context.Context, w io.Writer, f app.AuditFilter) error
-	ExportAuditFHIR(ctx context.Context, w io.Writer, f app.AuditFilter) error
+	SearchAudit(ctx context.Context, f appadmin.AuditFilter) ([]app.AuditEntry, error)
+	VerifyLog(ctx context.Context) (appadmin.Verification, error)
+	ExportAuditCSV(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
+	ExportAuditFHIR(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
 }
 
 // shownEntries caps the rows drawn; the export always has them all.
@@ -43,9 +45,17 @@ type auditScreen struct {
 // NewAudit builds the audit log: who did what, to which patient (by MRN),
 // when and from which workstation; filters by person, patient and dates;
 // a button that verifies every chain and says the result plainly; export
-// as CSV or as a FHIR R4 AuditEvent bundle.
-func NewAudit(d AuditDesk, w fyne.Window) fyne.CanvasObject {
-	s := &auditScreen{d: d, win: w}
+// as CSV or as a FHIR R4 AuditEvent bundle. A session without
+// administration views gets no screen (nil).
+func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
+	v, ok := viewsOf(c)
+	if !ok {
+		return nil
+	}
+	s := &auditScreen{d: struct {
+		Changes
+		Views
+	}{c, v}, win: w}
 	s.person = widget.NewEntry()
 	s.person.SetPlaceHolder("Name or key")
 	s.patient = widget.NewEntry()
@@ -88,7 +98,7 @@ func NewAudit(d AuditDesk, w fyne.Window) fyne.CanvasObject {
 		container.NewVBox(filters, actions, s.verdict, s.status, header), nil, nil, nil,
 		kit.AtLeast(0, 380, s.list))
 	s.refresh()
-	return kit.Live(content, func() func() { return liveRefresh(d, nil, s.refresh) })
+	return kit.Live(content, func() func() { return liveRefresh(c, nil, s.refresh) })
 }
 
 func bold(text string) *widget.Label {
@@ -96,8 +106,8 @@ func bold(text string) *widget.Label {
 }
 
 // filter reads the filter fields; dates are local days, the end day included.
-func (s *auditScreen) filter() (app.AuditFilter, error) {
-	f := app.AuditFilter{Person: s.person.Text, Patient: s.patient.Text}
+func (s *auditScreen) filter() (appadmin.AuditFilter, error) {
+	f := appadmin.AuditFilter{Person: s.person.Text, Patient: s.patient.Text}
 	day := func(what, text string) (time.Time, error) {
 		text = strings.TrimSpace(text)
 		if text == "" {
@@ -183,7 +193,7 @@ func (s *auditScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	left.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(when(e.Time))
 	name := e.Name
 	if name == "" {
-		name = app.ShortFingerprint(e.Author)
+		name = appadmin.ShortFingerprint(e.Author)
 	}
 	left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(name)
 	patient := e.Record.Patient
@@ -207,7 +217,7 @@ func (s *auditScreen) runVerify() {
 	s.verdict.SetText("Checking every workstation's chain…")
 	s.verdict.Importance = widget.MediumImportance
 	s.verdict.Show()
-	background(s.d.VerifyLog, func(v app.Verification, err error) {
+	background(s.d.VerifyLog, func(v appadmin.Verification, err error) {
 		s.verify.Enable()
 		switch {
 		case err != nil:
@@ -269,7 +279,7 @@ func (s *auditScreen) export(ext string) {
 
 // shortDevice is the first eight hex digits of a workstation id, in two groups.
 func shortDevice(id string) string {
-	s := app.ShortFingerprint(id)
+	s := appadmin.ShortFingerprint(id)
 	if len(s) > 9 {
 		s = s[:9]
 	}

@@ -12,15 +12,20 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // DirectoryDesk is what the staff directory screen needs of a session.
 type DirectoryDesk interface {
+	DirectorySession
+	StaffDirectory(ctx context.Context) ([]appadmin.StaffMember, error)
+}
+
+// DirectorySession is what it needs of the session itself.
+type DirectorySession interface {
 	Changes
-	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
 	RevokeMember(ctx context.Context, fingerprint string) error
 	Fingerprint() string
 }
@@ -37,7 +42,7 @@ type directoryScreen struct {
 	d      DirectoryDesk
 	keys   KeyExport
 	win    fyne.Window
-	rows   []app.StaffMember
+	rows   []appadmin.StaffMember
 	list   *widget.List
 	status *widget.Label
 	now    func() time.Time
@@ -51,11 +56,16 @@ type directoryScreen struct {
 // seen; revoking a member asks for confirmation first.
 // Public keys export as armored OpenPGP, all or one member's.
 // A session without an interop service gets no screen (nil).
-func NewDirectory(d DirectoryDesk, w fyne.Window) fyne.CanvasObject {
-	keys, ok := kit.InteropOf[KeyExport](d)
-	if !ok {
+func NewDirectory(ds DirectorySession, w fyne.Window) fyne.CanvasObject {
+	keys, ok := kit.InteropOf[KeyExport](ds)
+	v, hasViews := viewsOf(ds)
+	if !ok || !hasViews {
 		return nil
 	}
+	d := struct {
+		DirectorySession
+		Views
+	}{ds, v}
 	return newDirectory(d, keys, w).content()
 }
 
@@ -78,7 +88,7 @@ func (s *directoryScreen) content() fyne.CanvasObject {
 }
 
 func (s *directoryScreen) refresh() {
-	background(s.d.StaffDirectory, func(rows []app.StaffMember, err error) {
+	background(s.d.StaffDirectory, func(rows []appadmin.StaffMember, err error) {
 		if err != nil {
 			s.status.SetText("The directory cannot be read: " + kit.ErrorText(err))
 			return
@@ -138,7 +148,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		status.Importance = widget.DangerImportance
 	}
 	status.Refresh()
-	top.Objects[3].(*widget.Label).SetText(app.ShortFingerprint(m.Fingerprint))
+	top.Objects[3].(*widget.Label).SetText(appadmin.ShortFingerprint(m.Fingerprint))
 	joined := bottom.Objects[0].(*widget.Label)
 	switch {
 	case !m.Active:
@@ -157,7 +167,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-func (s *directoryScreen) confirmRevoke(m app.StaffMember) {
+func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 	msg := newNote(fmt.Sprintf("%s (%s) will be locked out of the clinic on every workstation: "+
 		"anything their workstation writes from now on is refused, and every key they held is replaced by a new one they do not get. "+
 		"This cannot be undone; to come back they need a new registration token.", m.Name, m.Role.Title()))

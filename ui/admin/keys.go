@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -19,7 +19,7 @@ func run(work func(context.Context), done func()) {
 
 // exportKeys saves the armored OpenPGP public keys of one member, or of
 // everyone when m is nil, for standard tools (gpg --import).
-func (s *directoryScreen) exportKeys(m *app.StaffMember) {
+func (s *directoryScreen) exportKeys(m *appadmin.StaffMember) {
 	fp, file, btn := "", "staff-public-keys.asc", s.allKeys
 	if m != nil {
 		fp, btn = m.Fingerprint, nil

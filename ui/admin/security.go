@@ -13,11 +13,19 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // SecurityDesk is what the security screen needs.
 type SecurityDesk interface {
+	SecuritySession
+	StaffDirectory(ctx context.Context) ([]appadmin.StaffMember, error)
+}
+
+// SecuritySession is what it needs of the session itself: the settings
+// and the recovery are the clinic core's.
+type SecuritySession interface {
 	Changes
 	SecuritySettings(ctx context.Context) (app.SecuritySettings, error)
 	SetSecuritySettings(ctx context.Context, c app.SecuritySettings) error
@@ -25,7 +33,6 @@ type SecurityDesk interface {
 	SplitRecoveryKey(ctx context.Context, threshold int) (app.RecoveryStatus, error)
 	ReleaseRecoveryShare(ctx context.Context, to string) error
 	RecoverScopes(ctx context.Context, to string) (app.Recovery, error)
-	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
 	Fingerprint() string
 }
 
@@ -39,15 +46,22 @@ type securityScreen struct {
 	recovery          *widget.Label
 	threshold         *widget.Entry
 	admins, receivers *widget.Select
-	staff             []app.StaffMember
+	staff             []appadmin.StaffMember
 }
 
 // NewSecurity builds the security screen: idle lock and passphrase lockout
 // for every workstation, and the clinic recovery key (split among the
 // administrators; release a share; recover the clinical keys for a new
 // physician).
-func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
-	s := &securityScreen{d: d, win: w}
+func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
+	v, ok := viewsOf(ss)
+	if !ok {
+		return nil
+	}
+	s := &securityScreen{d: struct {
+		SecuritySession
+		Views
+	}{ss, v}, win: w}
 	s.idle = widget.NewEntry()
 	s.attempts = widget.NewEntry()
 	s.saved = newNote("")
@@ -77,7 +91,7 @@ func NewSecurity(d SecurityDesk, w fyne.Window) fyne.CanvasObject {
 		container.NewHBox(widget.NewLabel("Recover for"), kit.AtLeast(260, 0, s.receivers), recover)))
 	s.refresh()
 	return kit.Live(container.NewVBox(settings, recovery), func() func() {
-		return liveRefresh(d, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
+		return liveRefresh(ss, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
 	})
 }
 
@@ -85,7 +99,7 @@ func (s *securityScreen) refresh() {
 	type state struct {
 		c     app.SecuritySettings
 		r     app.RecoveryStatus
-		staff []app.StaffMember
+		staff []appadmin.StaffMember
 	}
 	background(func(ctx context.Context) (state, error) {
 		var st state
@@ -111,7 +125,7 @@ func (s *securityScreen) refresh() {
 			if !m.Active || m.Fingerprint == s.d.Fingerprint() {
 				continue
 			}
-			label := fmt.Sprintf("%s (%s)", m.Name, app.ShortFingerprint(m.Fingerprint)[:9])
+			label := fmt.Sprintf("%s (%s)", m.Name, appadmin.ShortFingerprint(m.Fingerprint)[:9])
 			if m.Role == "administrator" {
 				admins = append(admins, label)
 			} else {
@@ -134,7 +148,7 @@ func (s *securityScreen) refresh() {
 
 func (s *securityScreen) pick(sel *widget.Select) string {
 	for _, m := range s.staff {
-		if sel.Selected == fmt.Sprintf("%s (%s)", m.Name, app.ShortFingerprint(m.Fingerprint)[:9]) {
+		if sel.Selected == fmt.Sprintf("%s (%s)", m.Name, appadmin.ShortFingerprint(m.Fingerprint)[:9]) {
 			return m.Fingerprint
 		}
 	}

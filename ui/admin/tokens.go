@@ -15,6 +15,7 @@ import (
 	"rsc.io/qr"
 
 	"github.com/medihaven/medihaven/app"
+	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -24,11 +25,16 @@ type Changed = app.Changed
 
 // TokenDesk is what the registration tokens screen needs.
 type TokenDesk interface {
+	TokenSession
+	StaffDirectory(ctx context.Context) ([]appadmin.StaffMember, error)
+}
+
+// TokenSession is what it needs of the session itself.
+type TokenSession interface {
 	Changes
 	IssueRegistrationToken(ctx context.Context, role roles.Role, ttl time.Duration) (app.IssuedToken, error)
 	Tokens(ctx context.Context) ([]app.TokenInfo, error)
 	RevokeToken(ctx context.Context, id string) error
-	StaffDirectory(ctx context.Context) ([]app.StaffMember, error)
 }
 
 // validities are the lifetimes offered for a new token.
@@ -65,8 +71,15 @@ type tokensScreen struct {
 // NewTokens builds the registration tokens screen: issue a token for a role
 // with an expiry, shown as text and as a QR code with a copy button; the
 // list of tokens with their status; revoke an unused one.
-func NewTokens(d TokenDesk, w fyne.Window) fyne.CanvasObject {
-	s := &tokensScreen{d: d, win: w, names: map[string]string{}}
+func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
+	v, ok := viewsOf(ts)
+	if !ok {
+		return nil
+	}
+	s := &tokensScreen{d: struct {
+		TokenSession
+		Views
+	}{ts, v}, win: w, names: map[string]string{}}
 	roleNames := make([]string, len(issuable))
 	for i, r := range issuable {
 		roleNames[i] = r.Title()
@@ -116,7 +129,7 @@ func NewTokens(d TokenDesk, w fyne.Window) fyne.CanvasObject {
 	content := container.NewVBox(issueCard, listCard)
 	s.refresh()
 	return kit.Live(content, func() func() {
-		return liveRefresh(d, map[string]bool{"token": true, "member": true}, s.refresh)
+		return liveRefresh(ts, map[string]bool{"token": true, "member": true}, s.refresh)
 	})
 }
 
@@ -234,7 +247,7 @@ func (s *tokensScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case app.TokenUsed:
 		who := s.names[t.UsedBy]
 		if who == "" {
-			who = app.ShortFingerprint(t.UsedBy)
+			who = appadmin.ShortFingerprint(t.UsedBy)
 		}
 		detail.SetText(fmt.Sprintf("used by %s on %s", who, when(t.UsedAt)))
 	case app.TokenExpired:

@@ -1,4 +1,4 @@
-package app
+package admin
 
 import (
 	"context"
@@ -43,14 +43,14 @@ func ShortFingerprint(fp string) string {
 // StaffDirectory lists the clinic's staff with what an administrator needs
 // to run the membership: role, key, when and by which token they joined,
 // and when their workstation was last heard of.
-func (s *Session) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
-	r, err := s.can(roles.ReadDirectory)
+func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
+	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
 		return nil, err
 	}
 	seen, err := lastSeen(ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("app: staff directory: %w", err)
+		return nil, fmt.Errorf("admin: staff directory: %w", err)
 	}
 	nameOf := func(fp string) string {
 		if m, ok := r.Member(fp); ok {

@@ -1,4 +1,4 @@
-package app
+package admin
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
@@ -25,7 +26,7 @@ type AuditFilter struct {
 }
 
 // Match reports whether entry e passes the filter.
-func (f AuditFilter) Match(e AuditEntry) bool {
+func (f AuditFilter) Match(e app.AuditEntry) bool {
 	if p := strings.ToLower(strings.TrimSpace(f.Person)); p != "" &&
 		!strings.Contains(strings.ToLower(e.Name), p) && !strings.HasPrefix(e.Author, strings.ReplaceAll(p, " ", "")) {
 		return false
@@ -45,11 +46,11 @@ func (f AuditFilter) Match(e AuditEntry) bool {
 func normMRN(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), "")) }
 
 // SearchAudit returns the audit entries matching f, newest first.
-func (s *Session) SearchAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (s *Service) SearchAudit(ctx context.Context, f AuditFilter) ([]app.AuditEntry, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
-		return nil, fmt.Errorf("%w: the end date is before the start date", ErrInvalidInput)
+		return nil, fmt.Errorf("%w: the end date is before the start date", app.ErrInvalidInput)
 	}
-	all, err := s.AuditLog(ctx)
+	all, err := s.c.AuditLog(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -62,28 +63,6 @@ func (s *Session) SearchAudit(ctx context.Context, f AuditFilter) ([]AuditEntry,
 	return out, nil
 }
 
-// Describe says in plain words what an audit entry records.
-func (e AuditEntry) Describe() string {
-	if !e.Readable {
-		return "audit record that cannot be opened on this workstation"
-	}
-	switch a := e.Record.Action; {
-	case a == "chart.read":
-		return "opened a chart"
-	case strings.HasPrefix(a, "change."):
-		kind := strings.TrimPrefix(a, "change.")
-		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
-			return "changed an " + kind + " record"
-		}
-		return "changed a " + kind + " record"
-	default:
-		if e.Record.Detail != "" {
-			return e.Record.Detail
-		}
-		return a
-	}
-}
-
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
@@ -94,7 +73,7 @@ func csvSafe(s string) string {
 
 // ExportAuditCSV writes the entries matching f as CSV (one header line,
 // then one line per entry, newest first).
-func (s *Session) ExportAuditCSV(ctx context.Context, w io.Writer, f AuditFilter) error {
+func (s *Service) ExportAuditCSV(ctx context.Context, w io.Writer, f AuditFilter) error {
 	entries, err := s.SearchAudit(ctx, f)
 	if err != nil {
 		return err
@@ -107,69 +86,35 @@ func (s *Session) ExportAuditCSV(ctx context.Context, w io.Writer, f AuditFilter
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return fmt.Errorf("app: write the audit export: %w", err)
+		return fmt.Errorf("admin: write the audit export: %w", err)
 	}
 	return nil
 }
 
 // ExportAuditFHIR writes the entries matching f as a FHIR R4 Bundle
 // (type collection) of AuditEvent resources.
-func (s *Session) ExportAuditFHIR(ctx context.Context, w io.Writer, f AuditFilter) error {
+func (s *Service) ExportAuditFHIR(ctx context.Context, w io.Writer, f AuditFilter) error {
 	entries, err := s.SearchAudit(ctx, f)
 	if err != nil {
 		return err
 	}
-	clinic := "urn:medihaven:clinic:" + s.prof.ClinicID
+	clinic := "urn:medihaven:clinic:" + s.c.Profile().ClinicID
 	// No Bundle.total: FHIR allows it only on search results and history.
-	b := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: str(s.env.Now().UTC().Format(time.RFC3339))}
+	b := fhir.Bundle{Type: fhir.BundleTypeCollection, Timestamp: str(s.c.Now().UTC().Format(time.RFC3339))}
 	for _, e := range entries {
-		ev := s.auditEventFHIR(e)
+		ev := s.c.AuditEventFHIR(e)
 		raw, err := ev.MarshalJSON()
 		if err != nil {
-			return fmt.Errorf("app: audit export: %w", err)
+			return fmt.Errorf("admin: audit export: %w", err)
 		}
 		b.Entry = append(b.Entry, fhir.BundleEntry{FullUrl: str(clinic + ":audit:" + e.Event), Resource: raw})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	if err := enc.Encode(b); err != nil {
-		return fmt.Errorf("app: write the audit export: %w", err)
+		return fmt.Errorf("admin: write the audit export: %w", err)
 	}
 	return nil
-}
-
-// auditEventFHIR maps one audit entry to a FHIR R4 AuditEvent (the audit
-// export and the clinic's FHIR export share it).
-func (s *Session) auditEventFHIR(e AuditEntry) fhir.AuditEvent {
-	system := "http://terminology.hl7.org/CodeSystem/audit-event-type"
-	action, code, display := fhir.AuditEventActionR, "rest", "RESTful Operation"
-	if e.Kind != kindAudit {
-		action = fhir.AuditEventActionU
-	}
-	ev := fhir.AuditEvent{
-		Id:       str(e.Event),
-		Type:     fhir.Coding{System: &system, Code: &code, Display: &display},
-		Subtype:  []fhir.Coding{{System: str("urn:medihaven:action"), Code: str(e.Record.Action), Display: str(e.Describe())}},
-		Action:   &action,
-		Recorded: e.Time.UTC().Format(time.RFC3339Nano),
-		Agent: []fhir.AuditEventAgent{{
-			Who: &fhir.Reference{
-				Identifier: &fhir.Identifier{System: str("urn:medihaven:staff-key"), Value: str(e.Author)},
-				Display:    str(e.Name)},
-			Requestor: true,
-		}},
-		Source: fhir.AuditEventSource{Site: str(s.prof.Clinic), Observer: fhir.Reference{
-			Identifier: &fhir.Identifier{System: str("urn:medihaven:workstation"), Value: str(e.Device)}}},
-	}
-	if e.Record.Entity != "" {
-		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{
-			Identifier: &fhir.Identifier{System: str("urn:medihaven:record"), Value: str(e.Record.Entity)}}})
-	}
-	if e.Record.Patient != "" {
-		ev.Entity = append(ev.Entity, fhir.AuditEventEntity{What: &fhir.Reference{Type: str("Patient"),
-			Identifier: &fhir.Identifier{System: str("urn:medihaven:mrn"), Value: str(e.Record.Patient)}}})
-	}
-	return ev
 }
 
 // Verification is the outcome of checking every chain on this workstation.
@@ -194,8 +139,8 @@ func (v Verification) Summary() string {
 // VerifyLog walks every device's chain: each event must be whole, follow its
 // predecessor and carry a valid signature. Administrators run it from the
 // audit screen.
-func (s *Session) VerifyLog(ctx context.Context) (Verification, error) {
-	r, err := s.can(roles.ReadAudit)
+func (s *Service) VerifyLog(ctx context.Context) (Verification, error) {
+	r, err := s.c.ReplicaFor(roles.ReadAudit)
 	if err != nil {
 		return Verification{}, err
 	}
@@ -212,10 +157,13 @@ func (s *Session) VerifyLog(ctx context.Context) (Verification, error) {
 		return nil
 	})
 	if err != nil {
-		return v, fmt.Errorf("app: verify: %w", err)
+		return v, fmt.Errorf("admin: verify: %w", err)
 	}
 	if v.Problems, err = r.Verify(ctx); err != nil {
-		return v, fmt.Errorf("app: verify: %w", err)
+		return v, fmt.Errorf("admin: verify: %w", err)
 	}
 	return v, nil
 }
+
+// str points to a copy of v, for the optional fields of the FHIR models.
+func str(v string) *string { return &v }

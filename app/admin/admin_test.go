@@ -1,0 +1,174 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/roles"
+)
+
+func TestStaffDirectoryDetails(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	c.Clock.Add(time.Hour)
+	if err := c.Admin.RevokeMember(ctx, c.Phys2.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	staff, err := New(c.Admin.Core()).StaffDirectory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(staff) != 4 {
+		t.Fatalf("%d members, want 4", len(staff))
+	}
+	for _, m := range staff {
+		switch m.Name {
+		case "Ada Admin":
+			if m.Token != "" || !m.Active || m.LastSeen.IsZero() {
+				t.Errorf("founder: %+v", m)
+			}
+		case "Dr Petra Second":
+			if m.Active || m.Revoked.IsZero() || m.RevokedBy != "Ada Admin" {
+				t.Errorf("revoked member: %+v", m)
+			}
+		default:
+			if m.Token == "" || m.AdmittedBy != "Ada Admin" || m.Joined.IsZero() || m.LastSeen.IsZero() {
+				t.Errorf("%s: %+v", m.Name, m)
+			}
+		}
+	}
+	if got := ShortFingerprint("0123456789abcdef0123"); got != "0123 4567 89ab cdef" {
+		t.Errorf("ShortFingerprint = %q", got)
+	}
+}
+
+func TestAuditSearchAndExport(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	const mrn = "MH0012345"
+	c.Clock.Add(24 * time.Hour)
+	// A chart read as the chart writes it (the audit drop box of the core).
+	if err := c.Phys2.Audit(ctx, app.AuditRecord{Action: "chart.read", Entity: "patient-1", Patient: mrn}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	admin := New(c.Admin.Core())
+	day2 := time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		f    AuditFilter
+		want func(app.AuditEntry) bool
+		min  int
+	}{
+		{"by patient", AuditFilter{Patient: " " + strings.ToLower(mrn)}, func(e app.AuditEntry) bool { return e.Record.Patient == mrn }, 1},
+		{"by person", AuditFilter{Person: "petra"}, func(e app.AuditEntry) bool { return e.Name == "Dr Petra Second" }, 1},
+		{"by fingerprint", AuditFilter{Person: c.Recep.Fingerprint()[:8]}, func(e app.AuditEntry) bool { return e.Name == "Rita Reception" }, 1},
+		{"from the second day", AuditFilter{From: day2}, func(e app.AuditEntry) bool { return !e.Time.Before(day2) }, 1},
+		{"before the second day", AuditFilter{To: day2}, func(e app.AuditEntry) bool { return e.Time.Before(day2) }, 5},
+		{"nobody", AuditFilter{Person: "zzz"}, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := admin.SearchAudit(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) < tt.min || tt.want == nil && len(got) != 0 {
+				t.Fatalf("%d entries, want at least %d", len(got), tt.min)
+			}
+			for _, e := range got {
+				if !tt.want(e) {
+					t.Errorf("entry does not match: %+v", e)
+				}
+			}
+		})
+	}
+	if _, err := admin.SearchAudit(ctx, AuditFilter{From: day2, To: day2.Add(-time.Hour)}); !errors.Is(err, app.ErrInvalidInput) {
+		t.Errorf("reversed range: %v", err)
+	}
+	var buf bytes.Buffer
+	if err := admin.ExportAuditCSV(ctx, &buf, AuditFilter{Patient: mrn}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][7] != mrn || rows[1][1] != "Dr Petra Second" || rows[1][5] != "opened a chart" {
+		t.Fatalf("CSV: %q %v", rows, err)
+	}
+	buf.Reset()
+	if err := admin.ExportAuditFHIR(ctx, &buf, AuditFilter{Patient: mrn}); err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct {
+		ResourceType string
+		Type         string
+		Total        *int // absent: only search results and history carry it
+		Entry        []struct {
+			Resource struct {
+				ResourceType string
+				Recorded     string
+				Agent        []struct{ Who struct{ Display string } }
+				Entity       []struct {
+					What struct{ Identifier struct{ Value string } }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(buf.Bytes(), &bundle); err != nil {
+		t.Fatal(err)
+	}
+	if bundle.ResourceType != "Bundle" || bundle.Type != "collection" || bundle.Total != nil || len(bundle.Entry) != 1 {
+		t.Fatalf("bundle: %s", buf.String())
+	}
+	ev := bundle.Entry[0].Resource
+	if ev.ResourceType != "AuditEvent" || ev.Agent[0].Who.Display != "Dr Petra Second" || ev.Entity[len(ev.Entity)-1].What.Identifier.Value != mrn {
+		t.Errorf("audit event: %+v", ev)
+	}
+	if _, err := New(c.Recep.Core()).SearchAudit(ctx, AuditFilter{}); !errors.Is(err, roles.ErrForbidden) {
+		t.Errorf("receptionist searches the audit: %v", err)
+	}
+	if got := csvSafe("=HYPERLINK()"); got != "'=HYPERLINK()" {
+		t.Errorf("csvSafe = %q", got)
+	}
+}
+
+func TestVerifyLogReportsPlainly(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	v, err := New(c.Admin.Core()).VerifyLog(ctx)
+	if err != nil || !v.Intact() || v.Devices != 4 || v.Events == 0 || !strings.HasPrefix(v.Summary(), "Intact") {
+		t.Fatalf("VerifyLog = %+v, %v", v, err)
+	}
+	if _, err := New(c.Phys.Core()).VerifyLog(ctx); !errors.Is(err, roles.ErrForbidden) {
+		t.Errorf("physician verifies: %v", err)
+	}
+}
+
+// TestLockedAdminRefuses: the views of a locked session answer ErrLocked
+// (issue 13, finding 11).
+func TestLockedAdminRefuses(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	admin := New(c.Admin.Core())
+	c.Admin.Lock()
+	for name, call := range map[string]func() error{
+		"StaffDirectory":  func() error { _, err := admin.StaffDirectory(ctx); return err },
+		"SearchAudit":     func() error { _, err := admin.SearchAudit(ctx, AuditFilter{}); return err },
+		"VerifyLog":       func() error { _, err := admin.VerifyLog(ctx); return err },
+		"ExportAuditCSV":  func() error { return admin.ExportAuditCSV(ctx, &bytes.Buffer{}, AuditFilter{}) },
+		"ExportAuditFHIR": func() error { return admin.ExportAuditFHIR(ctx, &bytes.Buffer{}, AuditFilter{}) },
+	} {
+		if err := call(); !errors.Is(err, app.ErrLocked) {
+			t.Errorf("%s while locked: %v, want ErrLocked", name, err)
+		}
+	}
+}
