@@ -2,6 +2,7 @@ package drugs
 
 import (
 	"fmt"
+	mathbits "math/bits"
 	"sort"
 	"strings"
 )
@@ -257,7 +258,8 @@ func (f *Formulary) Interactions(d Drug, current []string) (findings []Finding, 
 			findings = append(findings, fd)
 		}
 		best := map[string]int{} // effect -> index in findings
-		for _, rule := range f.rules {
+		for _, ri := range f.candidates(drug, other) {
+			rule := f.rules[ri]
 			fd, ok := f.interaction(d, drug, r, other, rule)
 			if !ok {
 				continue
@@ -274,6 +276,47 @@ func (f *Formulary) Interactions(d Drug, current []string) (findings []Finding, 
 	}
 	sortFindings(findings)
 	return findings, unchecked
+}
+
+// candidates returns, in file order, the rules that may match the pair:
+// one side holds a and the other b, from the sides each was found on at
+// parse time (a bit a rule), so a check tests few rules.
+func (f *Formulary) candidates(a, b member) []int {
+	sa, sb := f.sidesOf(a), f.sidesOf(b)
+	var out []int
+	for w := range sa[0] {
+		bits := sa[0][w]&sb[1][w] | sa[1][w]&sb[0][w]
+		for bits != 0 {
+			out = append(out, w*64+mathbits.TrailingZeros64(bits))
+			bits &= bits - 1
+		}
+	}
+	return out
+}
+
+// sidesOf returns the rules m is on the first and on the second side of.
+func (f *Formulary) sidesOf(m member) [2][]uint64 {
+	if m.name != "" {
+		if s, ok := f.drugSides[m.name]; ok {
+			return s
+		}
+	}
+	return f.ruleSides(m)
+}
+
+// ruleSides computes which rules m is on either side of.
+func (f *Formulary) ruleSides(m member) [2][]uint64 {
+	n := (len(f.rules) + 63) / 64
+	s := [2][]uint64{make([]uint64, n), make([]uint64, n)}
+	for i, rule := range f.rules {
+		if matchSide(m, rule.First) != "" {
+			s[0][i/64] |= 1 << (i % 64)
+		}
+		if matchSide(m, rule.Second) != "" {
+			s[1][i/64] |= 1 << (i % 64)
+		}
+	}
+	return s
 }
 
 // interaction applies one rule to the pair, either way round.

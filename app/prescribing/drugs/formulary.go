@@ -91,8 +91,11 @@ type Formulary struct {
 	classIn  map[string]map[string]bool // class -> what every drug of it is (the class and its parents at least)
 	search   []searchKey
 	rules    []Rule // interactions
-	cross    []Rule // allergy cross-reactivity
-	sources  map[string]string
+	// drugSides holds, for each drug, the rules it is on the first and
+	// the second side of (ruleSides), so Interactions tests few rules.
+	drugSides map[string][2][]uint64
+	cross     []Rule // allergy cross-reactivity
+	sources   map[string]string
 }
 
 var bundled = sync.OnceValues(func() (*Formulary, error) {

@@ -176,6 +176,10 @@ func Parse(t Tables) (*Formulary, error) {
 			return nil, err
 		}
 	}
+	f.drugSides = map[string][2][]uint64{}
+	for _, d := range f.drugs {
+		f.drugSides[d.Name] = f.ruleSides(member{d.Name, d.in, d.parts})
+	}
 	f.buildSearch()
 	return f, nil
 }
