@@ -42,8 +42,12 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 		}
 		return x.ref("Encounter", id)
 	}
+	details, err := encounterDetails(ctx, x.r, p.ID)
+	if err != nil {
+		return err
+	}
 	for _, e := range c.Encounters {
-		if err := x.add("Encounter", e.ID, x.encounter(e, pref, e.Attribution)); err != nil {
+		if err := x.add("Encounter", e.ID, withDetails(x.encounter(e, pref, e.Attribution), details[e.ID])); err != nil {
 			return err
 		}
 	}

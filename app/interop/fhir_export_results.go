@@ -270,6 +270,31 @@ func importedCodes(ctx context.Context, r *replica.Replica, patient string) (map
 	return out, nil
 }
 
+// encounterDetails are the types and class encounters were imported
+// with, by record id.
+func encounterDetails(ctx context.Context, r *replica.Replica, patient string) (map[string]records.EncounterDetails, error) {
+	recs, err := chart.PatientRecords(ctx, r, patient, records.KindEncounter)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]records.EncounterDetails{}
+	for _, e := range recs[records.KindEncounter] {
+		out[e.ID] = records.EncounterDetailsFromState(e.State)
+	}
+	return out, nil
+}
+
+// withDetails gives an exported encounter what it was imported with.
+func withDetails(out fhir.Encounter, d records.EncounterDetails) fhir.Encounter {
+	if len(d.Types) > 0 {
+		out.Type = fromConcepts(d.Types)
+	}
+	if d.Class.Code != "" {
+		out.Class = fhir.Coding{Code: str(d.Class.Code), System: optStr(d.Class.System), Display: optStr(d.Class.Display)}
+	}
+	return out
+}
+
 // withCodings gives a concept the codings a record was imported with.
 func withCodings(c *fhir.CodeableConcept, cs []records.Coding) *fhir.CodeableConcept {
 	if len(cs) == 0 || c == nil {

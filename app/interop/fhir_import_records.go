@@ -62,8 +62,16 @@ func (x *fhirImporter) encounter(e *bundleEntry) error {
 	if len(en.ReasonCode) > 0 {
 		reason = conceptText(&en.ReasonCode[0])
 	}
+	extra := map[string]any{}
+	if types := toConcepts(en.Type); len(types) > 0 {
+		extra[records.EncounterTypes] = types
+	}
+	if c := en.Class; strOr(c.Code) != "" {
+		extra[records.EncounterClass] = records.Coding{System: strOr(c.System), Code: strOr(c.Code), Display: strOr(c.Display)}
+	}
 	x.record(e, pe, records.KindEncounter, func(patient string) records.Record {
-		return chart.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason, Origin: x.origin(attribution)}
+		return coded{rec: chart.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason,
+			Origin: x.origin(attribution)}, extra: extra}
 	})
 	return nil
 }

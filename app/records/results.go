@@ -422,3 +422,22 @@ func FHIRTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Fields an imported encounter keeps beside its own (chart.go): the
+// visit's types and class, as the other system wrote them.
+const (
+	EncounterTypes = "types" // []Concept
+	EncounterClass = "class" // Coding
+)
+
+// EncounterDetails is what an imported encounter keeps beside its own
+// fields.
+type EncounterDetails struct {
+	Types []Concept
+	Class Coding
+}
+
+// EncounterDetailsFromState reads them.
+func EncounterDetailsFromState(st replica.State) EncounterDetails {
+	return EncounterDetails{Types: get[[]Concept](st, EncounterTypes), Class: get[Coding](st, EncounterClass)}
+}

@@ -88,3 +88,15 @@ func TestFHIRTime(t *testing.T) {
 		t.Error("yesterday is a time")
 	}
 }
+
+func TestEncounterDetailsRoundTrip(t *testing.T) {
+	d := EncounterDetails{Types: []Concept{{Codings: []Coding{{System: "http://snomed.info/sct", Code: "162673000"}}, Text: "General examination"}},
+		Class: Coding{System: "http://terminology.hl7.org/CodeSystem/v3-ActCode", Code: "AMB"}}
+	f, err := replica.F(map[string]any{EncounterTypes: d.Types, EncounterClass: d.Class})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := EncounterDetailsFromState(StateOf(f)); !reflect.DeepEqual(got, d) {
+		t.Errorf("read back %+v, want %+v", got, d)
+	}
+}
