@@ -53,13 +53,12 @@ func NewAppointments(s Session, w fyne.Window) fyne.CanvasObject {
 func newAppointments(e env) *appointmentsScreen {
 	s := &appointmentsScreen{env: e, zone: e.zone()}
 	s.day = dateOnly(s.now(), s.zone)
-	s.dayEntry = widget.NewEntry()
-	s.dayEntry.SetPlaceHolder("YYYY-MM-DD")
+	s.dayEntry = newDateField("")
 	s.dayEntry.OnSubmitted = func(text string) {
 		if d, ok := parseDay(text, s.zone); ok {
 			s.show(d)
 		} else {
-			s.status.SetText(fmt.Sprintf("%q is not a day: write it as YYYY-MM-DD.", text))
+			s.status.SetText(fmt.Sprintf("%q is not a day: write it %s.", text, howToWrite()))
 		}
 	}
 	s.dayTitle = bold("")
@@ -113,7 +112,7 @@ func legendItem(text string, imp widget.Importance, disabled ...bool) fyne.Canva
 // show switches to day.
 func (s *appointmentsScreen) show(day time.Time) {
 	s.day = dateOnly(day, s.zone)
-	s.dayEntry.SetText(s.day.Format("2006-01-02"))
+	s.dayEntry.SetText(dayText(s.day))
 	s.dayTitle.SetText(dayTitle(s.day))
 	s.refresh()
 }

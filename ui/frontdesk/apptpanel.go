@@ -48,7 +48,7 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 	p.noShow = widget.NewButton("No-show", func() {
 		p.act("Marked as a no-show.", func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, p.id); return err })
 	})
-	p.dayE, p.startE, p.minE = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	p.dayE, p.startE, p.minE = newDateField(""), widget.NewEntry(), widget.NewEntry()
 	p.overbook = widget.NewCheck("Overbook on purpose", nil)
 	p.moveSeries = widget.NewCheck("Also move the later ones of the series", nil)
 	p.move = widget.NewButtonWithIcon("Move", theme.MailForwardIcon(), p.reschedule)
@@ -117,7 +117,7 @@ func (p *appointmentPanel) fill(entries bool) {
 	}
 	p.info.SetText(info)
 	if entries {
-		p.dayE.SetText(start.Format("2006-01-02"))
+		p.dayE.SetText(dayText(start))
 		p.startE.SetText(start.Format("15:04"))
 		p.minE.SetText(strconv.Itoa(a.Minutes))
 	}
@@ -170,7 +170,7 @@ func (p *appointmentPanel) reschedule() {
 	start, ok2 := parseClock(day, p.startE.Text)
 	minutes, err := strconv.Atoi(strings.TrimSpace(p.minE.Text))
 	if !ok || !ok2 || err != nil {
-		p.say("Write the day as YYYY-MM-DD, the start as HH:MM and the minutes as a number.", widget.DangerImportance)
+		p.say("Write the day "+howToWrite()+", the start as HH:MM and the minutes as a number.", widget.DangerImportance)
 		return
 	}
 	series, over := p.moveSeries.Visible() && p.moveSeries.Checked, p.overbook.Checked

@@ -58,7 +58,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		return l
 	}, func(i widget.ListItemID, o fyne.CanvasObject) {
 		p := f.found[i]
-		o.(*widget.Label).SetText(fmt.Sprintf("%s — born %s, %s", p.Name(), p.Birth, p.MRN))
+		o.(*widget.Label).SetText(fmt.Sprintf("%s — born %s, %s", p.Name(), isoText(p.Birth), p.MRN))
 	})
 	f.matches.OnSelected = func(i widget.ListItemID) {
 		if i >= 0 && i < len(f.found) {
@@ -78,14 +78,12 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 			}
 		}
 	})
-	f.dayE, f.startE, f.minutesE = widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	f.dayE.SetPlaceHolder("YYYY-MM-DD")
+	f.dayE, f.startE, f.minutesE = newDateField(""), widget.NewEntry(), widget.NewEntry()
 	f.startE.SetPlaceHolder("HH:MM")
 	f.reason = widget.NewEntry()
 	f.reason.SetPlaceHolder("Reason for the visit")
-	f.times, f.until = widget.NewEntry(), widget.NewEntry()
+	f.times, f.until = widget.NewEntry(), newDateField("(last day)")
 	f.times.SetPlaceHolder("how many times")
-	f.until.SetPlaceHolder("or until YYYY-MM-DD")
 	f.repeat = widget.NewSelect(repeatChoices, func(c string) {
 		if c == repeatChoices[0] {
 			f.times.Disable()
@@ -126,7 +124,7 @@ func (f *bookingForm) start(p desk.Physician, start time.Time, minutes int) {
 	f.physicianNames.SetSelected(p.Name)
 	start = start.In(f.s.zone)
 	f.heading.SetText("Book with " + p.Name) // day and time are in the form, where the desk may change them
-	f.dayE.SetText(start.Format("2006-01-02"))
+	f.dayE.SetText(dayText(start))
 	f.startE.SetText(start.Format("15:04"))
 	f.minutesE.SetText(strconv.Itoa(minutes))
 	f.reason.SetText("")
@@ -141,7 +139,7 @@ func (f *bookingForm) start(p desk.Physician, start time.Time, minutes int) {
 
 func (f *bookingForm) choose(p app.Patient) {
 	f.patient = p
-	f.chosen.SetText(fmt.Sprintf("Patient: %s, born %s (%s)", p.Name(), p.Birth, p.MRN))
+	f.chosen.SetText(fmt.Sprintf("Patient: %s, born %s (%s)", p.Name(), isoText(p.Birth), p.MRN))
 	f.chosen.Importance = widget.SuccessImportance
 	f.chosen.Refresh()
 }
@@ -156,7 +154,7 @@ func (f *bookingForm) search() {
 		return
 	}
 	do(f.s.env, func(ctx context.Context) ([]app.Patient, error) {
-		return f.s.d.SearchPatients(ctx, q, 20)
+		return f.s.d.SearchPatients(ctx, searchText(q), 20)
 	}, func(ps []app.Patient, err error) {
 		if seq != f.seq {
 			return
@@ -182,7 +180,7 @@ func (f *bookingForm) say(text string, imp widget.Importance) {
 func (f *bookingForm) appointment() (desk.Appointment, *desk.Recurrence, bool) {
 	day, ok := parseDay(f.dayE.Text, f.s.zone)
 	if !ok {
-		f.say("Write the day as YYYY-MM-DD.", widget.DangerImportance)
+		f.say("Write the day "+howToWrite()+".", widget.DangerImportance)
 		return desk.Appointment{}, nil, false
 	}
 	start, ok := parseClock(day, f.startE.Text)
@@ -219,7 +217,7 @@ func (f *bookingForm) appointment() (desk.Appointment, *desk.Recurrence, bool) {
 	}
 	if u := strings.TrimSpace(f.until.Text); u != "" {
 		if rc.Until, ok = parseDay(u, f.s.zone); !ok {
-			f.say("Write the last day as YYYY-MM-DD.", widget.DangerImportance)
+			f.say("Write the last day "+howToWrite()+".", widget.DangerImportance)
 			return desk.Appointment{}, nil, false
 		}
 	}

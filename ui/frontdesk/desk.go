@@ -167,12 +167,6 @@ func parseClock(day time.Time, s string) (time.Time, bool) {
 	return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, day.Location()), true
 }
 
-// parseDay reads YYYY-MM-DD in zone.
-func parseDay(s string, zone *time.Location) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), zone)
-	return t, err == nil
-}
-
 // statusText is how a list shows an appointment's status.
 func statusText(a desk.Appointment) string {
 	var tags []string

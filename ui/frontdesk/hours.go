@@ -55,8 +55,7 @@ func newHours(e env) *hoursScreen {
 	s.slot.SetPlaceHolder("15")
 	s.save = widget.NewButtonWithIcon("Save working hours", theme.DocumentSaveIcon(), s.store)
 	s.save.Importance = widget.HighImportance
-	s.dayOff = widget.NewEntry()
-	s.dayOff.SetPlaceHolder("YYYY-MM-DD")
+	s.dayOff = newDateField("")
 	s.off = container.NewVBox()
 	if ps, err := e.d.Physicians(); err == nil {
 		s.physicians = ps
@@ -80,7 +79,14 @@ func (s *hoursScreen) content() fyne.CanvasObject {
 		form.Append(wd.String(), kit.AtLeast(420, 0, s.days[wd]))
 	}
 	form.Append("Slot length", container.NewHBox(kit.AtLeast(80, 0, s.slot), widget.NewLabel("minutes")))
-	addOff := widget.NewButtonWithIcon("Add day off", theme.ContentAddIcon(), func() { s.setDayOff(s.dayOff.Text, true) })
+	addOff := widget.NewButtonWithIcon("Add day off", theme.ContentAddIcon(), func() {
+		d, ok := parseDay(s.dayOff.Text, time.UTC)
+		if !ok {
+			s.status.SetText(fmt.Sprintf("%q is not a day: write it %s.", s.dayOff.Text, howToWrite()))
+			return
+		}
+		s.setDayOff(d.Format("2006-01-02"), true)
+	})
 	return container.NewVBox(
 		container.NewHBox(widget.NewLabel("Physician:"), kit.AtLeast(260, 0, s.who)),
 		note("Hours are in the clinic's time zone. Separate periods with a comma; leave a day empty when the physician does not work."),
@@ -124,7 +130,7 @@ func (s *hoursScreen) showDaysOff(days []string) {
 	rows := make([]fyne.CanvasObject, 0, len(days))
 	for _, d := range days {
 		d := d
-		rows = append(rows, container.NewHBox(widget.NewLabel(d),
+		rows = append(rows, container.NewHBox(widget.NewLabel(isoText(d)),
 			widget.NewButtonWithIcon("Remove", theme.ContentRemoveIcon(), func() { s.setDayOff(d, false) })))
 	}
 	if len(rows) == 0 {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -49,7 +51,7 @@ func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 func newPatients(e env) *patientsScreen {
 	s := &patientsScreen{env: e}
 	s.query = widget.NewEntry()
-	s.query.SetPlaceHolder("Name, birth date (YYYY-MM-DD), phone or MRN")
+	s.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	s.query.OnChanged = func(string) { s.search() }
 	s.found = widget.NewLabel("Type the first letters of a name, a birth date, a phone number or an MRN.")
 	s.found.Importance = widget.LowImportance
@@ -94,11 +96,28 @@ func (s *patientsScreen) content() fyne.CanvasObject {
 
 // patientLine is the second line of a search result.
 func patientLine(p app.Patient) string {
-	parts := []string{"born " + p.Birth, p.MRN}
+	parts := []string{"born " + isoText(p.Birth), p.MRN}
 	if p.Phone != "" {
 		parts = append(parts, p.Phone)
 	}
 	return strings.Join(parts, " · ")
+}
+
+// reDateShape matches what looks like a date (digits in three parts).
+var reDateShape = regexp.MustCompile(`^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$`)
+
+// searchText is a search as the index reads it: a date typed in the
+// workstation's format becomes YYYY-MM-DD.
+func searchText(q string) string {
+	words := strings.Fields(q)
+	for i, w := range words {
+		if strings.ContainsAny(w, "/.-") {
+			if t, ok := parseDay(w, time.UTC); ok {
+				words[i] = t.Format("2006-01-02")
+			}
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // refresh repeats the search and reloads the open record after a change.
@@ -120,7 +139,7 @@ func (s *patientsScreen) search() {
 		return
 	}
 	do(s.env, func(ctx context.Context) ([]app.Patient, error) {
-		return s.d.SearchPatients(ctx, q, searchLimit)
+		return s.d.SearchPatients(ctx, searchText(q), searchLimit)
 	}, func(ps []app.Patient, err error) {
 		if seq != s.seq {
 			return // a newer search is on its way
@@ -154,12 +173,16 @@ type patientForm struct {
 	heading *widget.Label
 	sub     *widget.Label
 	entries map[string]*widget.Entry
-	errs    map[string]*widget.Label
-	sex     *widget.Select
-	consent *widget.Check
-	save    *widget.Button
-	clear   *widget.Button
-	message *widget.Label
+	// labels name the fields; one turns red while its field is wrong, and
+	// problems (by field) are listed in the message, whose space is kept,
+	// so the form never moves under the pointer.
+	labels   map[string]*widget.Label
+	problems map[string]string
+	sex      *widget.Select
+	consent  *widget.Check
+	save     *widget.Button
+	clear    *widget.Button
+	message  *widget.Label
 	// copyBtn and fhirBtn hand out or export an open record.
 	copyBtn, fhirBtn *widget.Button
 
@@ -168,6 +191,7 @@ type patientForm struct {
 	anyway     *widget.Button
 
 	extra   *fyne.Container // appointments and history of an open record
+	scroll  *container.Scroll
 	content fyne.CanvasObject
 	onSaved func(app.Patient)
 }
@@ -176,7 +200,7 @@ type patientForm struct {
 var formFields = []struct{ key, label, hint string }{
 	{"family", "Family name *", ""},
 	{"given", "Given names *", ""},
-	{"birth", "Birth date *", "YYYY-MM-DD"},
+	{"birth", "Birth date *", ""},
 	{"sex", "Sex", ""},
 	{"phone", "Phone", "+1 555 123 4567"},
 	{"email", "Email", "name@example.org"},
@@ -185,11 +209,11 @@ var formFields = []struct{ key, label, hint string }{
 	{"emergency_name", "Emergency contact", "Name and relation"},
 	{"emergency_phone", "Emergency phone", ""},
 	{"consent", "Data sharing", ""},
-	{"consent_date", "Consent given on", "YYYY-MM-DD (today if empty)"},
+	{"consent_date", "Consent given on", "(today if empty)"},
 }
 
 func newPatientForm(e env) *patientForm {
-	f := &patientForm{env: e, entries: map[string]*widget.Entry{}, errs: map[string]*widget.Label{}}
+	f := &patientForm{env: e, entries: map[string]*widget.Entry{}, labels: map[string]*widget.Label{}, problems: map[string]string{}}
 	f.heading = bold("")
 	f.heading.SizeName = theme.SizeNameSubHeadingText
 	f.sub = widget.NewLabel("")
@@ -208,11 +232,16 @@ func newPatientForm(e env) *patientForm {
 			input = f.consent
 		default:
 			en := widget.NewEntry()
+			if ff.key == "birth" || ff.key == "consent_date" {
+				en = newDateField(ff.hint)
+			}
 			if ff.key == "address" {
 				en = widget.NewMultiLineEntry()
 				en.SetMinRowsVisible(2)
 			}
-			en.SetPlaceHolder(ff.hint)
+			if en.PlaceHolder == "" {
+				en.SetPlaceHolder(ff.hint)
+			}
 			key := ff.key
 			en.OnChanged = func(string) { f.touched(key) }
 			if ff.key != "address" {
@@ -221,19 +250,15 @@ func newPatientForm(e env) *patientForm {
 			f.entries[ff.key] = en
 			input = en
 		}
-		msg := widget.NewLabel("")
-		msg.Importance = widget.DangerImportance
-		msg.Wrapping = fyne.TextWrapWord
-		msg.Hide()
-		f.errs[ff.key] = msg
-		grid.Add(widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{}))
-		grid.Add(container.NewVBox(input, msg))
+		label := widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{})
+		f.labels[ff.key] = label
+		grid.Add(label)
+		grid.Add(input)
 	}
 	f.save = widget.NewButtonWithIcon("Register", theme.DocumentSaveIcon(), func() { f.submit(false) })
 	f.save.Importance = widget.HighImportance
 	f.clear = widget.NewButton("Clear the form", func() { f.startNew("") })
 	f.message = note("")
-	f.message.Hide()
 	f.anyway = widget.NewButton("Not the same person: register anyway", func() { f.submit(true) })
 	f.anyway.Importance = widget.WarningImportance
 	f.dupBox = container.NewVBox()
@@ -242,18 +267,58 @@ func newPatientForm(e env) *patientForm {
 	// The buttons and the form's message sit at the top, where they are
 	// seen without scrolling; Enter in any field saves too.
 	f.copyBtn, f.fhirBtn = f.interopButtons()
+	// The message keeps room for four lines, shown or not.
+	msgRoom := kit.AtLeast(0, 4*theme.TextSize()*1.35+2*theme.InnerPadding(), f.message)
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
-		container.NewBorder(nil, nil, nil, container.NewHBox(f.copyBtn, f.fhirBtn), f.sub), f.message, f.dupBox, grid, f.extra)
-	f.content = widget.NewCard("", "", container.NewPadded(card))
+		container.NewBorder(nil, nil, nil, container.NewHBox(f.copyBtn, f.fhirBtn), f.sub), msgRoom, f.dupBox, grid, f.extra)
+	f.scroll = container.NewVScroll(widget.NewCard("", "", container.NewPadded(card)))
+	f.content = f.scroll
 	f.startNew("")
 	return f
 }
 
-// touched clears a field's message once the receptionist changes it.
+// touched clears a field's problem once the receptionist changes it; the
+// message goes once every problem is.
 func (f *patientForm) touched(key string) {
 	f.dirty = true
-	if m := f.errs[key]; m != nil && m.Visible() {
-		m.Hide()
+	if _, ok := f.problems[key]; ok {
+		delete(f.problems, key)
+		f.showProblems()
+	}
+}
+
+// setProblems marks the fields of problems (field → text) and lists them.
+func (f *patientForm) setProblems(problems map[string]string) {
+	f.problems = problems
+	f.showProblems()
+}
+
+// showProblems colours the labels of the fields with a problem and lists
+// the problems in the message, or clears it when there are none left.
+func (f *patientForm) showProblems() {
+	var lines []string
+	for _, ff := range formFields {
+		l := f.labels[ff.key]
+		imp := widget.MediumImportance
+		if p, ok := f.problems[ff.key]; ok {
+			imp = widget.DangerImportance
+			lines = append(lines, "• "+p)
+		}
+		if l.Importance != imp {
+			l.Importance = imp
+			l.Refresh()
+		}
+	}
+	switch {
+	case len(lines) == 0 && f.message.Importance == widget.DangerImportance:
+		f.say("", widget.MediumImportance)
+	case len(lines) == 1:
+		f.say("Please correct the field marked in red:\n"+lines[0], widget.DangerImportance)
+	case len(lines) > 1:
+		if len(lines) > 3 { // the message keeps room for four lines
+			lines = append(lines[:2], fmt.Sprintf("• and %d more", len(lines)-2))
+		}
+		f.say(fmt.Sprintf("Please correct the %d fields marked in red:\n%s", len(f.problems), strings.Join(lines, "\n")), widget.DangerImportance)
 	}
 }
 
@@ -315,7 +380,7 @@ func (f *patientForm) open(id string) {
 		if !r.p.Registered.IsZero() {
 			reg = ", registered " + r.p.Registered.Format("2 Jan 2006")
 		}
-		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, r.p.Birth, reg))
+		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, isoText(r.p.Birth), reg))
 		f.save.SetText("Save changes")
 		f.clear.Hide()
 		f.copyBtn.Show()
@@ -326,9 +391,9 @@ func (f *patientForm) open(id string) {
 }
 
 func (f *patientForm) fill(p app.Patient) {
-	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": p.Birth, "phone": p.Phone, "email": p.Email,
+	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": isoText(p.Birth), "phone": p.Phone, "email": p.Email,
 		"address": p.Address, "insurance": p.Insurance, "emergency_name": p.EmergencyName,
-		"emergency_phone": p.EmergencyPhone, "consent_date": p.ConsentDate}
+		"emergency_phone": p.EmergencyPhone, "consent_date": isoText(p.ConsentDate)}
 	for k, en := range f.entries {
 		en.SetText(vals[k])
 	}
@@ -338,47 +403,58 @@ func (f *patientForm) fill(p app.Patient) {
 		f.sex.SetSelected(p.Sex)
 	}
 	f.consent.SetChecked(p.Consent)
-	for _, m := range f.errs {
-		m.Hide()
-	}
-	f.message.Hide()
+	f.setProblems(map[string]string{})
+	f.say("", widget.MediumImportance)
 	f.duplicates = nil
 	f.dupBox.Hide()
+	f.scroll.ScrollToTop()
 }
 
-// patient is what the form holds.
-func (f *patientForm) patient() app.Patient {
+// patient is what the form holds, its dates as YYYY-MM-DD, and the
+// problems of dates that are not dates in the workstation's format.
+func (f *patientForm) patient() (app.Patient, map[string]string) {
 	v := func(k string) string { return f.entries[k].Text }
+	problems := map[string]string{}
+	date := func(k, label string) string {
+		text := strings.TrimSpace(v(k))
+		if text == "" {
+			return ""
+		}
+		t, ok := parseDay(text, time.UTC)
+		switch {
+		case !ok && reDateShape.MatchString(text):
+			problems[k] = fmt.Sprintf("%s %s does not exist on the calendar", label, text)
+			return text
+		case !ok:
+			problems[k] = fmt.Sprintf("%s %q is not a date: write it %s", label, text, howToWrite())
+			return text
+		}
+		return t.Format("2006-01-02")
+	}
 	p := f.orig
-	p.Family, p.Given, p.Birth, p.Sex = v("family"), v("given"), v("birth"), f.sex.Selected
+	p.Family, p.Given, p.Birth, p.Sex = v("family"), v("given"), date("birth", "Birth date"), f.sex.Selected
 	p.Phone, p.Email, p.Address, p.Insurance = v("phone"), v("email"), v("address"), v("insurance")
 	p.EmergencyName, p.EmergencyPhone = v("emergency_name"), v("emergency_phone")
-	p.Consent, p.ConsentDate = f.consent.Checked, v("consent_date")
-	return p
+	p.Consent, p.ConsentDate = f.consent.Checked, date("consent_date", "Consent date")
+	return p, problems
 }
 
 func (f *patientForm) say(text string, imp widget.Importance) {
-	f.message.SetText(text)
 	f.message.Importance = imp
-	f.message.Show()
-	f.message.Refresh()
+	f.message.SetText(text)
 }
 
 // submit checks the form in place, then registers or saves. notADuplicate
 // is the receptionist's answer to the duplicate warning.
 func (f *patientForm) submit(notADuplicate bool) {
-	p := f.patient()
-	for _, m := range f.errs {
-		m.Hide()
-	}
-	if problems := p.Check(f.now()); len(problems) > 0 {
-		for _, pr := range problems {
-			if m := f.errs[pr.Field]; m != nil {
-				m.SetText(kit.ErrorText(errors.New(pr.Problem)))
-				m.Show()
-			}
+	p, problems := f.patient()
+	for _, pr := range p.Check(f.now()) {
+		if _, ok := problems[pr.Field]; !ok {
+			problems[pr.Field] = kit.ErrorText(errors.New(pr.Problem))
 		}
-		f.say(fmt.Sprintf("Please correct the %d field(s) marked in red.", len(problems)), widget.DangerImportance)
+	}
+	if len(problems) > 0 {
+		f.setProblems(problems)
 		return
 	}
 	editing := f.id != ""
@@ -396,10 +472,8 @@ func (f *patientForm) submit(notADuplicate bool) {
 		case errors.As(err, &dup):
 			f.showDuplicates(dup.Candidates)
 			f.say("Nothing was saved yet.", widget.WarningImportance)
-		case errors.As(err, &fe) && f.errs[fe.Field] != nil:
-			f.errs[fe.Field].SetText(kit.ErrorText(err))
-			f.errs[fe.Field].Show()
-			f.say("Please correct the field marked in red.", widget.DangerImportance)
+		case errors.As(err, &fe) && f.labels[fe.Field] != nil:
+			f.setProblems(map[string]string{fe.Field: kit.ErrorText(err)})
 		case err != nil:
 			f.say("Not saved: "+kit.ErrorText(err), widget.DangerImportance)
 		default:
@@ -428,7 +502,7 @@ func (f *patientForm) showDuplicates(ps []app.Patient) {
 	objs := []fyne.CanvasObject{warn, note("Same name and birth date, or same phone, as:")}
 	for _, p := range ps {
 		p := p
-		link := widget.NewButtonWithIcon(fmt.Sprintf("Open %s — %s, born %s, %s", p.Name(), p.MRN, p.Birth, orDash(p.Phone)),
+		link := widget.NewButtonWithIcon(fmt.Sprintf("Open %s — %s, born %s, %s", p.Name(), p.MRN, isoText(p.Birth), orDash(p.Phone)),
 			theme.NavigateNextIcon(), func() { f.open(p.ID) })
 		link.Alignment = widget.ButtonAlignLeading
 		objs = append(objs, link)

@@ -1,0 +1,71 @@
+package frontdesk
+
+import (
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// Dates are typed and shown in the workstation's date format (kit, chosen
+// in Settings: 15/03/1990, 03/15/1990 or 1990-03-15) and picked from a
+// calendar; the records keep YYYY-MM-DD.
+
+// newDateField is an entry for a date in the workstation's format, with a
+// calendar button that picks one. hint follows the format's placeholder.
+func newDateField(hint string) *widget.Entry {
+	en := widget.NewEntry()
+	en.SetPlaceHolder(strings.TrimSpace(kit.CurrentDateFormat().Placeholder() + " " + hint))
+	var pop *widget.PopUp
+	pick := widget.NewButtonWithIcon("", theme.CalendarIcon(), func() {
+		c := fyne.CurrentApp().Driver().CanvasForObject(en)
+		if c == nil {
+			return
+		}
+		shown := time.Now()
+		if t, err := kit.ParseDate(en.Text, time.Local); err == nil {
+			shown = t
+		}
+		cal := widget.NewCalendar(shown, func(t time.Time) {
+			en.SetText(kit.FormatDate(t))
+			if pop != nil {
+				pop.Hide()
+			}
+		})
+		pop = widget.NewPopUp(cal, c)
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(en)
+		pop.ShowAtPosition(pos.Add(fyne.NewPos(0, en.Size().Height)))
+	})
+	pick.Importance = widget.LowImportance
+	en.ActionItem = pick
+	return en
+}
+
+// dayText is a date as the desk reads it, in the workstation's format.
+func dayText(t time.Time) string { return kit.FormatDate(t) }
+
+// isoText is a stored YYYY-MM-DD date in the workstation's format; other
+// text (a partial date from an import) is shown as it is.
+func isoText(ymd string) string {
+	if t, err := time.Parse("2006-01-02", ymd); err == nil {
+		return kit.FormatDate(t)
+	}
+	return ymd
+}
+
+// parseDay reads a date typed in the workstation's format (or as
+// YYYY-MM-DD), at midnight in zone.
+func parseDay(s string, zone *time.Location) (time.Time, bool) {
+	t, err := kit.ParseDate(s, zone)
+	return t, err == nil
+}
+
+// howToWrite says how to write a date: "as DD/MM/YYYY, e.g. 15/03/1990".
+func howToWrite() string {
+	f := kit.CurrentDateFormat()
+	return "as " + f.Placeholder() + ", e.g. " + f.Example()
+}
