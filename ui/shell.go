@@ -41,7 +41,8 @@ type shellScreen struct {
 	compact      bool              // the navigation shows icons only (navlayout.go)
 
 	connection, waiting *widget.Label
-	why                 *syncWhy // the sync's problem in words (syncstatus.go)
+	why                 *syncWhy        // the sync's problem in words (syncstatus.go)
+	statusRow           *fyne.Container // laid out again when its texts change
 	catching            *widget.ProgressBarInfinite
 	behind              *widget.Label
 	stopSync            func()
@@ -156,9 +157,10 @@ func (ws *Workstation) showShell(s Session) {
 	sh.catching = widget.NewProgressBarInfinite()
 	sh.behind = widget.NewLabel("")
 	sh.setSync(SyncStatus{})
-	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), container.NewHBox(
+	sh.statusRow = container.NewHBox(
 		widget.NewIcon(theme.ComputerIcon()), sh.connection, sh.why.btn, widget.NewSeparator(), sh.waiting,
-		container.New(columnLayout(160), sh.catching), sh.behind))
+		container.New(columnLayout(160), sh.catching), sh.behind)
+	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), sh.statusRow)
 	if src, ok := s.(SyncSource); ok {
 		sh.stopSync = src.OnSyncStatus(func(st SyncStatus) { fyne.Do(func() { sh.setSync(st) }) })
 	}
@@ -272,6 +274,9 @@ func (sh *shellScreen) setSync(st SyncStatus) {
 		sh.catching.Stop()
 		sh.catching.Hide()
 		sh.behind.Hide()
+	}
+	if sh.statusRow != nil {
+		sh.statusRow.Refresh() // texts of other widths, Why? shown or hidden
 	}
 }
 

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"image/png"
+	"os"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/roles"
 )
 
 // The status bar's "Why?" shows while the sync has a problem and tells it
@@ -59,5 +63,30 @@ func TestSyncWhyTellsTheProblem(t *testing.T) {
 	w.set("")
 	if w.btn.Visible() {
 		t.Error("Why? stays once the problem is gone")
+	}
+}
+
+// The shell's status bar shows Why? while the sync reports a problem.
+func TestShellSaysWhyTheSyncFails(t *testing.T) {
+	b := newFakeBackend()
+	h := newHarness(t, b, Options{})
+	h.login(staffOf(t, b, roles.Physician), rightPassphrase)
+	sh := h.mustShell()
+	if sh.why.btn.Visible() {
+		t.Fatal("Why? shows while the sync has no problem")
+	}
+	sh.setSync(SyncStatus{Problem: "The chat server refused the account name or password"})
+	if !sh.why.btn.Visible() || sh.connection.Text != "Offline — retrying" {
+		t.Fatalf("status bar: %q, Why? visible %v", sh.connection.Text, sh.why.btn.Visible())
+	}
+	test.Tap(sh.why.btn)
+	if top := h.w.Canvas().Overlays().Top(); top == nil || !strings.Contains(renderedText(top), "refused the account") {
+		t.Error("Why? does not tell the problem")
+	}
+	if os.Getenv("F19SHOT") != "" {
+		h.w.Resize(fyne.NewSize(1280, 800))
+		f, _ := os.Create(os.Getenv("F19SHOT"))
+		png.Encode(f, h.w.Canvas().Capture())
+		f.Close()
 	}
 }
