@@ -59,8 +59,12 @@ func (b backend) KeyStorage(context.Context) ui.KeyStorage {
 		return ui.KeyStorage{Keyring: true, Where: "Your keys will be kept in this computer's keyring, " +
 			"locked with your passphrase. Nobody can use them without it, so keep it safe."}
 	}
-	return ui.KeyStorage{Where: "No keyring is running on this computer, so your keys will be kept in a file " +
-		"in the workstation's folder, locked with your passphrase. Nobody can open it without the passphrase, so keep it safe."}
+	why := "No keyring is running on this computer, so your"
+	if b.g.Keystore == app.KeystoreFile {
+		why = "As this computer is set up (keystore: file), your"
+	}
+	return ui.KeyStorage{Where: why + " keys will be kept in a file in the workstation's folder, " +
+		"locked with your passphrase. Nobody can open it without the passphrase, so keep it safe."}
 }
 
 // newDir is the folder for a new profile: --profile when it holds none,

@@ -42,7 +42,7 @@ type windowCase struct {
 //
 // It runs internal/uipreview (a demo backend in memory) through every
 // screen and role, and the real binary on an empty profile folder, which
-// must show the "no clinic on this computer" login screen.
+// must offer to create or join a clinic, and shows both forms.
 func TestWindowOnXvfb(t *testing.T) {
 	for _, tool := range []string{"Xvfb", "xdotool", "import", "dbus-run-session"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -80,8 +80,15 @@ func TestWindowOnXvfb(t *testing.T) {
 		if err := os.MkdirAll(empty, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		cases = append(cases, windowCase{name: "medihaven-no-profile", prog: "medihaven",
-			args: []string{"--profile", empty}, env: []string{"MEDIHAVEN_THEME=light"}})
+		// A computer with no clinic: the first run offers to create or
+		// join one (Tab reaches "Create a clinic", then "Join a clinic").
+		firstRun := []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file"}
+		cases = append(cases,
+			windowCase{name: "medihaven-no-profile", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun},
+			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+				keys: [][]string{{"key", "Tab"}, {"key", "space"}}},
+			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
 	for _, c := range cases {

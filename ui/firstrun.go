@@ -88,7 +88,7 @@ func (ws *Workstation) showWelcome(ls *loginScreen, f Founding) {
 		heading("Welcome to Medihaven"),
 		paragraph("There is no clinic on this computer yet."),
 		paragraph("Create a clinic if you are setting Medihaven up for your practice: you become its first administrator."),
-		paragraph("Join a clinic if your administrator gave you a registration token (a code or a QR image)."),
+		paragraph("Join a clinic if your administrator gave you a registration token (a short code, or the whole token)."),
 		container.NewGridWithColumns(2, create, join),
 	)))
 	ws.show(loginPage(card), ls, nil, nil)
