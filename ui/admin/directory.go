@@ -49,6 +49,10 @@ type directoryScreen struct {
 	// files saves exported keys (a dialog); tests replace its Save.
 	files   kit.Files
 	allKeys *widget.Button
+	// join and role are the session's approvals and role changes; nil
+	// when it offers none (a test's fake).
+	join JoinDesk
+	role RoleDesk
 }
 
 // NewDirectory builds the staff directory: everyone with role, key
@@ -66,7 +70,10 @@ func NewDirectory(ds DirectorySession, w fyne.Window) fyne.CanvasObject {
 		DirectorySession
 		Views
 	}{ds, v}
-	return newDirectory(d, keys, w).content()
+	s := newDirectory(d, keys, w)
+	s.join, _ = ds.(JoinDesk)
+	s.role, _ = ds.(RoleDesk)
+	return s.content()
 }
 
 func newDirectory(d DirectoryDesk, keys KeyExport, w fyne.Window) *directoryScreen {
@@ -81,7 +88,11 @@ func newDirectory(d DirectoryDesk, keys KeyExport, w fyne.Window) *directoryScre
 func (s *directoryScreen) content() fyne.CanvasObject {
 	hint := newNote("Compare the key with the one shown on the person's own workstation (Settings) before trusting what they sign. Revoking someone locks their workstation out and moves every key they held to a new epoch.")
 	hint.Importance = widget.LowImportance
-	content := container.NewBorder(container.NewBorder(nil, nil, nil, s.allKeys, s.status), hint, nil, nil, kit.AtLeast(0, 420, s.list))
+	top := container.NewBorder(nil, nil, nil, s.allKeys, s.status)
+	if s.join != nil {
+		top = container.NewVBox(NewWaiting(s.join, s.win), top)
+	}
+	content := container.NewBorder(top, hint, nil, nil, kit.AtLeast(0, 420, s.list))
 	return kit.Live(content, func() func() {
 		return liveRefresh(s.d, map[string]bool{"member": true}, s.refresh)
 	})
@@ -115,13 +126,15 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	joined.Truncation = fyne.TextTruncateEllipsis
 	seen := widget.NewLabel("")
 	keyBtn := widget.NewButtonWithIcon("Key", theme.DocumentSaveIcon(), nil)
+	roleBtn := widget.NewButtonWithIcon("Role…", theme.AccountIcon(), nil)
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
+	revoke.Importance = widget.DangerImportance
 	top := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(120, 0, role), kit.AtLeast(80, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
 	// The buttons keep their width when Revoke is hidden, so every Key
 	// button lines up.
-	w := keyBtn.MinSize().Width + revoke.MinSize().Width + theme.Padding()
-	buttons := container.NewCenter(kit.AtLeast(w, 0, container.NewHBox(keyBtn, revoke)))
+	w := keyBtn.MinSize().Width + roleBtn.MinSize().Width + revoke.MinSize().Width + 2*theme.Padding()
+	buttons := container.NewCenter(kit.AtLeast(w, 0, container.NewHBox(keyBtn, roleBtn, revoke)))
 	return container.NewBorder(nil, nil, nil, buttons, container.NewVBox(top, bottom))
 }
 
@@ -133,7 +146,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	c := o.(*fyne.Container)
 	body := c.Objects[0].(*fyne.Container)
 	buttons := c.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container).Objects[0].(*fyne.Container)
-	keyBtn, revoke := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
+	keyBtn, roleBtn, revoke := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button), buttons.Objects[2].(*widget.Button)
 	keyBtn.OnTapped = func() { s.exportKeys(&m) }
 	top := body.Objects[0].(*fyne.Container)
 	bottom := body.Objects[1].(*fyne.Container)
@@ -159,11 +172,21 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		joined.SetText(fmt.Sprintf("Joined %s with token %s, admitted by %s", when(m.Joined), m.Token, m.AdmittedBy))
 	}
 	bottom.Objects[1].(*widget.Label).SetText("Last seen " + ago(m.LastSeen, s.now()))
+	rd, canChange := s.role, s.role != nil
 	if m.Active && m.Fingerprint != s.d.Fingerprint() {
 		revoke.Show()
 		revoke.OnTapped = func() { s.confirmRevoke(m) }
+		if canChange {
+			roleBtn.Show()
+			roleBtn.OnTapped = func() {
+				changeRole(rd, roleHolder{Fingerprint: m.Fingerprint, Name: m.Name, Role: m.Role}, s.win, s.refresh)
+			}
+		}
 	} else {
 		revoke.Hide()
+	}
+	if !canChange || !m.Active || m.Fingerprint == s.d.Fingerprint() {
+		roleBtn.Hide()
 	}
 }
 
@@ -185,5 +208,6 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 			s.refresh()
 		})
 	}, s.win)
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }

@@ -153,6 +153,7 @@ func (l *waitingList) confirmRefuse(j app.Joiner) {
 			l.refresh()
 		})
 	}, l.win)
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
 

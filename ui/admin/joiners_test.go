@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -137,4 +138,81 @@ func TestChangeRoleDialog(t *testing.T) {
 	if f.got != m.Fingerprint+" physician" {
 		t.Errorf("ChangeRole(%s)", f.got)
 	}
+}
+
+// fullDesk is the administrator's fake session with approvals and role
+// changes, as app.Session has them.
+type fullDesk struct {
+	*fakeDesk
+	join *fakeJoinDesk
+	role *fakeRoleDesk
+}
+
+func (f fullDesk) Waiting(ctx context.Context) ([]app.Joiner, error) { return f.join.Waiting(ctx) }
+func (f fullDesk) Approve(ctx context.Context, fp, code string) error {
+	return f.join.Approve(ctx, fp, code)
+}
+func (f fullDesk) Refuse(ctx context.Context, fp string) error { return f.join.Refuse(ctx, fp) }
+func (f fullDesk) ChangeRole(ctx context.Context, fp string, r roles.Role) error {
+	return f.role.ChangeRole(ctx, fp, r)
+}
+
+// TestDirectoryWaitingAndRoles: the directory shows who waits to join
+// above the staff, and a Role… button next to the red Revoke of every
+// other active member.
+func TestDirectoryWaitingAndRoles(t *testing.T) {
+	d := fullDesk{fakeDesk: newFakeDesk(), role: &fakeRoleDesk{}, join: &fakeJoinDesk{waiting: []app.Joiner{{Token: "0123456789abcdef",
+		Name: "Dr Nora Newcomer", Role: roles.Physician, Fingerprint: "cccc111122223333444455556666777788889999", Code: "123 456"}}}}
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the waiting newcomer and the staff", func() bool {
+		got := texts(s)
+		return strings.Contains(got, "Waiting to join") && strings.Contains(got, "Dr Nora Newcomer") &&
+			strings.Contains(got, "2 staff members")
+	})
+	var roleButtons, redRevokes int
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Visible() {
+			switch {
+			case b.Text == "Role…":
+				roleButtons++
+			case b.Text == "Revoke" && b.Importance == widget.DangerImportance:
+				redRevokes++
+			}
+		}
+	})
+	if roleButtons != 1 || redRevokes != 1 {
+		t.Errorf("%d Role… buttons and %d red Revoke buttons, want 1 and 1 (not for oneself)", roleButtons, redRevokes)
+	}
+	locked(func() { test.Tap(findButton(s, "Role…")) })
+	if top := w.Canvas().Overlays().Top(); top == nil || !strings.Contains(lockedTexts(top), "Change Rita Reception's role?") {
+		t.Fatal("no role dialog")
+	}
+}
+
+// shortDesk issues tokens with a short code, as a clinic with a join desk.
+type shortDesk struct{ *fakeDesk }
+
+func (d shortDesk) IssueRegistrationToken(ctx context.Context, role roles.Role, ttl time.Duration) (app.IssuedToken, error) {
+	t, err := d.fakeDesk.IssueRegistrationToken(ctx, role, ttl)
+	t.Short = "MH2-EHAK-QAIK-PRWJ-YJKB-YANJ-MFZT-WSPQ"
+	return t, err
+}
+
+// TestTokenShowsShortCode: an issued token shows its short code (and the
+// whole token), and the Revoke buttons are red.
+func TestTokenShowsShortCode(t *testing.T) {
+	d := shortDesk{newFakeDesk()}
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewTokens(d, w); return s })
+	eventually(t, "the screen", func() bool { return strings.Contains(texts(s), "No token issued yet.") })
+	locked(func() { test.Tap(findButton(s, "Issue token")) })
+	eventually(t, "the short code", func() bool {
+		got := texts(s)
+		return strings.Contains(got, "MH2-EHAK-QAIK-PRWJ-YJKB-YANJ-MFZT-WSPQ") && strings.Contains(got, "The whole token")
+	})
+	eventually(t, "a red Revoke", func() bool {
+		b := findButton(s, "Revoke")
+		return b != nil && b.Importance == widget.DangerImportance
+	})
 }

@@ -61,6 +61,9 @@ type tokensScreen struct {
 	text      *widget.Entry
 	copy      *widget.Button
 	resultFor *widget.Label
+	short     *widget.Label // the short code, when the servers have a join desk
+	copyShort *widget.Button
+	shortMsg  *widget.Label
 
 	list   *widget.List
 	rows   []app.TokenInfo
@@ -110,11 +113,20 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
-	hint := newNote("Give it to the newcomer only: on their workstation they run `medihaven enroll --token TOKEN --name \"THEIR NAME\"` " +
-		"(joining from the login window is not built yet). It works once.")
-	hint.Importance = widget.LowImportance
+	s.short = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	s.short.SizeName = theme.SizeNameSubHeadingText
+	s.short.Wrapping = fyne.TextWrapBreak
+	s.copyShort = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(s.short.Text)
+		s.copyShort.SetText("Copied")
+	})
+	s.shortMsg = newNote("")
+	hint := newNote("Give it to the newcomer only. On their computer they choose \"Join a clinic\" and type the short code " +
+		"(read it in groups of four; case and dashes do not matter), scan the QR code, or paste the whole token. " +
+		"It works once; you then approve them in the Staff directory after comparing the code their screen shows.")
 	s.result = container.NewBorder(nil, nil, s.qr, nil,
-		container.NewVBox(s.resultFor, s.text, container.NewHBox(s.copy), hint))
+		container.NewVBox(s.resultFor, container.NewBorder(nil, nil, nil, s.copyShort, s.short), s.shortMsg,
+			widget.NewLabel("The whole token:"), s.text, container.NewHBox(s.copy), hint))
 	s.result.Hide()
 
 	form := container.NewHBox(widget.NewLabel("Role"), kit.AtLeast(170, 0, s.role),
@@ -165,9 +177,28 @@ func (s *tokensScreen) issueToken() {
 	})
 }
 
-// show puts an issued token on screen as a QR code and as text.
+// show puts an issued token on screen: its short code and a QR code of
+// it (of the whole token when there is no short code), and the whole
+// token as text.
 func (s *tokensScreen) show(t app.IssuedToken) {
-	if code, err := qr.Encode(t.Text, qr.M); err == nil {
+	inQR := t.Text
+	s.shortMsg.Hide()
+	if t.Short != "" {
+		inQR = t.Short
+		s.short.SetText(t.Short)
+		s.copyShort.SetText("Copy code")
+		s.short.Show()
+		s.copyShort.Show()
+	} else {
+		s.short.Hide()
+		s.copyShort.Hide()
+		if t.ShortErr != nil {
+			s.shortMsg.SetText("No short code this time (" + kit.ErrorText(t.ShortErr) + "); give the whole token below.")
+			s.shortMsg.Importance = widget.WarningImportance
+			s.shortMsg.Show()
+		}
+	}
+	if code, err := qr.Encode(inQR, qr.M); err == nil {
 		code.Scale = 4
 		s.qr.Resource = fyne.NewStaticResource("token-"+t.ID+".png", code.PNG())
 		s.qr.Image = nil
@@ -224,6 +255,7 @@ func (s *tokensScreen) newRow() fyne.CanvasObject {
 	detail := widget.NewLabel("")
 	detail.Truncation = fyne.TextTruncateEllipsis
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
+	revoke.Importance = widget.DangerImportance
 	return container.NewBorder(nil, nil,
 		container.NewHBox(kit.AtLeast(130, 0, role), kit.AtLeast(90, 0, status)),
 		revoke, detail)
@@ -307,6 +339,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			s.refresh()
 		})
 	}, s.win)
+	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
 
