@@ -183,8 +183,9 @@ type patientForm struct {
 	save     *widget.Button
 	clear    *widget.Button
 	message  *widget.Label
-	// copyBtn and fhirBtn hand out or export an open record.
-	copyBtn, fhirBtn *widget.Button
+	// copyBtn and fhirBtn hand out or export an open record; bookBtn
+	// books its patient.
+	copyBtn, fhirBtn, bookBtn *widget.Button
 
 	dupBox     *fyne.Container
 	duplicates []app.Patient
@@ -192,6 +193,7 @@ type patientForm struct {
 
 	extra   *fyne.Container // appointments and history of an open record
 	scroll  *container.Scroll
+	quick   *quickBooking // the last booking opened, for tests
 	content fyne.CanvasObject
 	onSaved func(app.Patient)
 }
@@ -267,10 +269,11 @@ func newPatientForm(e env) *patientForm {
 	// The buttons and the form's message sit at the top, where they are
 	// seen without scrolling; Enter in any field saves too.
 	f.copyBtn, f.fhirBtn = f.interopButtons()
+	f.bookBtn = widget.NewButtonWithIcon("Book appointment…", theme.ContentAddIcon(), f.bookAppointment)
 	// The message keeps room for four lines, shown or not.
 	msgRoom := kit.AtLeast(0, 4*theme.TextSize()*1.35+2*theme.InnerPadding(), f.message)
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
-		container.NewBorder(nil, nil, nil, container.NewHBox(f.copyBtn, f.fhirBtn), f.sub), msgRoom, f.dupBox, grid, f.extra)
+		container.NewBorder(nil, nil, nil, container.NewHBox(f.bookBtn, f.copyBtn, f.fhirBtn), f.sub), msgRoom, f.dupBox, grid, f.extra)
 	f.scroll = container.NewVScroll(widget.NewCard("", "", container.NewPadded(card)))
 	f.content = f.scroll
 	f.startNew("")
@@ -344,6 +347,7 @@ func (f *patientForm) startNew(query string) {
 	f.clear.Show()
 	f.copyBtn.Hide()
 	f.fhirBtn.Hide()
+	f.bookBtn.Hide()
 	f.extra.Objects = nil
 	f.extra.Refresh()
 	f.dirty = false
@@ -385,6 +389,7 @@ func (f *patientForm) open(id string) {
 		f.clear.Hide()
 		f.copyBtn.Show()
 		f.fhirBtn.Show()
+		f.bookBtn.Show()
 		f.showExtra(r.appts, r.history)
 		f.dirty = false
 	})
@@ -491,6 +496,19 @@ func (f *patientForm) submit(notADuplicate bool) {
 			}
 		}
 	})
+}
+
+// bookAppointment books the open record's patient (quickBooking).
+func (f *patientForm) bookAppointment() {
+	q := newQuickBooking(f.env, f.orig)
+	id := f.id
+	q.booked = func() {
+		if f.id == id && !f.dirty {
+			f.open(id)
+		}
+	}
+	f.quick = q
+	q.show()
 }
 
 // showDuplicates warns that the patient may be registered already, with
