@@ -107,6 +107,11 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
+	for _, s := range sessions { // the login screen names each workstation's person
+		if err := s.NoteStaffName(); err != nil {
+			return err
+		}
+	}
 	reception, phys := sessions[1], sessions[2]
 	var physicians []string
 	for _, s := range sessions[2:] {
