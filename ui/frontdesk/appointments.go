@@ -39,6 +39,11 @@ type appointmentsScreen struct {
 	panel   *fyne.Container
 	booking *bookingForm
 	detail  *appointmentPanel
+
+	// The week view shows one physician's week (week.go).
+	mode   *widget.RadioGroup
+	weekOf *widget.Select
+	whoRow *fyne.Container
 }
 
 // NewAppointments builds the Appointments screen.
@@ -63,8 +68,8 @@ func newAppointments(e env) *appointmentsScreen {
 	}
 	s.dayTitle = bold("")
 	s.dayTitle.SizeName = theme.SizeNameSubHeadingText
-	s.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { s.show(s.day.AddDate(0, 0, -1)) })
-	s.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { s.show(s.day.AddDate(0, 0, 1)) })
+	s.prev = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { s.show(s.day.AddDate(0, 0, -s.step())) })
+	s.next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { s.show(s.day.AddDate(0, 0, s.step())) })
 	s.today = widget.NewButton("Today", func() { s.show(dateOnly(s.now(), s.zone)) })
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
@@ -81,6 +86,7 @@ func newAppointments(e env) *appointmentsScreen {
 	s.who = widget.NewCheckGroup(names, func([]string) { s.refresh() })
 	s.who.Horizontal = true
 	s.who.Selected = append([]string(nil), names...)
+	s.newWeekView(names)
 	s.booking = newBookingForm(s)
 	s.detail = newAppointmentPanel(s)
 	s.panel = container.NewStack()
@@ -94,9 +100,10 @@ func (s *appointmentsScreen) content() fyne.CanvasObject {
 	legend := container.NewHBox(legendItem("Free", widget.LowImportance), legendItem("Booked", widget.MediumImportance),
 		legendItem("Checked in", widget.SuccessImportance), legendItem("Overbooked", widget.WarningImportance),
 		legendItem("Conflict", widget.DangerImportance), legendItem("Past", widget.LowImportance, true))
-	top := container.NewVBox(nav, container.NewHBox(widget.NewLabel("Physicians:"), s.who), legend, s.status)
+	top := container.NewVBox(nav, s.whoRow, legend, s.status)
 	right := kit.AtLeast(panelWidth, 0, s.panel)
-	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), s.columns)
+	// The days scroll rather than widen the window.
+	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), container.NewScroll(s.columns))
 	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "appointment", "availability", "patient"))
 }
 
@@ -114,6 +121,9 @@ func (s *appointmentsScreen) show(day time.Time) {
 	s.day = dateOnly(day, s.zone)
 	s.dayEntry.SetText(dayText(s.day))
 	s.dayTitle.SetText(dayTitle(s.day))
+	if s.weekly() {
+		s.dayTitle.SetText("Week of " + dayTitle(weekStart(s.day)))
+	}
 	s.refresh()
 }
 
@@ -131,6 +141,10 @@ func (s *appointmentsScreen) chosen() []string {
 }
 
 func (s *appointmentsScreen) refresh() {
+	if s.weekly() {
+		s.refreshWeek()
+		return
+	}
 	fps, day := s.chosen(), s.day
 	if len(fps) == 0 {
 		s.schedule = nil
@@ -152,7 +166,7 @@ func (s *appointmentsScreen) refresh() {
 		conflicts := 0
 		cols := make([]fyne.CanvasObject, 0, len(days))
 		for _, pd := range days {
-			cols = append(cols, s.column(pd))
+			cols = append(cols, s.column(pd, pd.Physician.Name, day))
 			for _, a := range pd.Appointments {
 				if a.Conflict {
 					conflicts++
@@ -175,8 +189,9 @@ func (s *appointmentsScreen) refresh() {
 	})
 }
 
-// column draws one physician's day.
-func (s *appointmentsScreen) column(pd desk.PhysicianDay) fyne.CanvasObject {
+// column draws one physician's day under title (their name, or the day in
+// the week view).
+func (s *appointmentsScreen) column(pd desk.PhysicianDay, title string, day time.Time) fyne.CanvasObject {
 	free, taken := 0, 0
 	for _, sl := range pd.Slots {
 		if sl.Free() {
@@ -188,17 +203,17 @@ func (s *appointmentsScreen) column(pd desk.PhysicianDay) fyne.CanvasObject {
 			taken++
 		}
 	}
-	name := bold(pd.Physician.Name)
+	name := bold(title)
 	var hours string
 	switch {
 	case pd.DayOff:
 		hours = "Day off"
 	case !pd.Availability.Set:
 		hours = "Hours not set: any time bookable"
-	case len(pd.Availability.Week[s.day.Weekday()]) == 0:
-		hours = "Not working on " + s.day.Weekday().String() + "s"
+	case len(pd.Availability.Week[day.Weekday()]) == 0:
+		hours = "Not working on " + day.Weekday().String() + "s"
 	default:
-		hours = desk.FormatHours(pd.Availability.Week[s.day.Weekday()])
+		hours = desk.FormatHours(pd.Availability.Week[day.Weekday()])
 	}
 	sub := widget.NewLabel(fmt.Sprintf("%s\n%d-min slots · %d booked · %d free", hours, pd.Availability.SlotMinutes, taken, free))
 	sub.Importance = widget.LowImportance
@@ -252,8 +267,12 @@ func (s *appointmentsScreen) freeRow(p desk.Physician, sl desk.Slot, now time.Ti
 // and as a continuation, with an icon, in the later slots it fills.
 func (s *appointmentsScreen) appointmentRow(sl desk.Slot, a desk.Appointment) fyne.CanvasObject {
 	var b *widget.Button
+	n := 22 // the week view's seven columns are narrower
+	if s.weekly() {
+		n = 12
+	}
 	if sl.Starts(a) {
-		label := a.Start.In(s.zone).Format("15:04") + "   " + short(a.PatientName, 22)
+		label := a.Start.In(s.zone).Format("15:04") + "   " + short(a.PatientName, n)
 		switch {
 		case sl.OffGrid(a):
 			label += "  · off-grid"
@@ -262,7 +281,7 @@ func (s *appointmentsScreen) appointmentRow(sl desk.Slot, a desk.Appointment) fy
 		}
 		b = widget.NewButton(label, func() { s.detail.open(a.ID) })
 	} else {
-		label := sl.Start.In(s.zone).Format("15:04") + "   " + short(a.PatientName, 16) + " until " + a.End().In(s.zone).Format("15:04")
+		label := sl.Start.In(s.zone).Format("15:04") + "   " + short(a.PatientName, n-6) + " until " + a.End().In(s.zone).Format("15:04")
 		b = widget.NewButtonWithIcon(label, theme.MoreVerticalIcon(), func() { s.detail.open(a.ID) })
 	}
 	b.Alignment = widget.ButtonAlignLeading

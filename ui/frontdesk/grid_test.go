@@ -178,3 +178,66 @@ func TestBookingAsksBeforeSamePatientTwiceOrPast(t *testing.T) {
 		})
 	}
 }
+
+// The week view shows one physician's Monday to Sunday, a column a day,
+// and the arrows move by a week.
+func TestWeekOfOnePhysician(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := recep.ClinicZone(ctx)
+	for _, day := range []int{3, 10} { // Tuesdays
+		start := time.Date(2026, 11, day, 10, 0, 0, 0, zone)
+		if _, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint, Start: start, Minutes: 15}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newAppointments(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1280, 800))
+	s.show(time.Date(2026, 11, 5, 0, 0, 0, 0, zone)) // a Thursday
+	s.mode.SetSelected(weekView)
+	s.weekOf.SetSelected(phys[0].Name)
+	if len(s.columns.Objects) != 7 || s.dayTitle.Text != "Week of Monday 2 November 2026" {
+		t.Fatalf("%d columns, title %q", len(s.columns.Objects), s.dayTitle.Text)
+	}
+	for i, want := range []string{"Mon 2 Nov", "Tue 3 Nov", "Wed 4 Nov", "Thu 5 Nov", "Fri 6 Nov", "Sat 7 Nov", "Sun 8 Nov"} {
+		if got := s.columns.Objects[i].(*fyne.Container).Objects[0].(*widget.Label).Text; got != want {
+			t.Errorf("column %d is %q, want %q", i, got, want)
+		}
+	}
+	if _, ok := findButton(s.columns.Objects[1], "10:00   Booker, Bea"); !ok {
+		t.Error("Tuesday's appointment is not in its column")
+	}
+	sat := s.columns.Objects[5].(*fyne.Container).Objects[1].(*widget.Label).Text
+	if !strings.Contains(sat, "Not working on Saturdays") {
+		t.Errorf("Saturday says %q", sat)
+	}
+	test.Tap(s.next)
+	if s.dayTitle.Text != "Week of Monday 9 November 2026" {
+		t.Fatalf("next week: %q", s.dayTitle.Text)
+	}
+	if _, ok := findButton(s.columns.Objects[1], "10:00   Booker, Bea"); !ok {
+		t.Error("next Tuesday's appointment is not shown")
+	}
+	s.mode.SetSelected(dayView)
+	if len(s.columns.Objects) != 2 {
+		t.Errorf("back to the day view: %d columns, want both physicians", len(s.columns.Objects))
+	}
+}
+
+// findButton finds a button whose text starts with prefix under o.
+func findButton(o fyne.CanvasObject, prefix string) (*widget.Button, bool) {
+	for _, b := range buttons(o) {
+		if strings.HasPrefix(b.Text, prefix) {
+			return b, true
+		}
+	}
+	return nil, false
+}
