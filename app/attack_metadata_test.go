@@ -58,7 +58,7 @@ func TestAttackPatientIDsOutOfClearHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	phys := c.phys
-	enc, err := clin(phys).StartEncounter(ctx, appt.ID)
+	enc, err := clin(phys).StartVisit(ctx, appt.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}

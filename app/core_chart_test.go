@@ -54,7 +54,7 @@ type Prescription struct {
 // Clinical is the chart and prescribing of one session, as the core's
 // tests use them.
 type Clinical interface {
-	StartEncounter(ctx context.Context, appointmentID string) (Encounter, error)
+	StartVisit(ctx context.Context, appointmentID string, anotherDay bool) (Encounter, error)
 	WriteNote(ctx context.Context, n Note) (Note, error)
 	AddAddendum(ctx context.Context, of, text string) (string, error)
 	RecordVitals(ctx context.Context, v Vitals) (Vitals, error)

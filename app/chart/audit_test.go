@@ -27,7 +27,7 @@ func TestEveryChartChangeIsAudited(t *testing.T) {
 	if _, err := ch.OpenChart(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	enc, err := ch.StartEncounter(ctx, a.ID)
+	enc, err := ch.StartVisit(ctx, a.ID, true)
 	must(err)
 	pr, err := ch.AddProblem(ctx, chart.Problem{Patient: p.ID, Name: "Hypertension"})
 	must(err)

@@ -33,11 +33,11 @@ func ps(s *app.Session) *prescribing.Service { return prescribing.New(s.Core()) 
 func TestChartRecordsAVisit(t *testing.T) {
 	ctx := context.Background()
 	c, p, a := visit(t)
-	enc, err := cs(c.Phys).StartEncounter(ctx, a.ID)
+	enc, err := cs(c.Phys).StartVisit(ctx, a.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := cs(c.Phys).StartEncounter(ctx, a.ID)
+	again, err := cs(c.Phys).StartVisit(ctx, a.ID, true)
 	if err != nil || again.ID != enc.ID {
 		t.Fatalf("opening the appointment again started another encounter: %v %v", again.ID, err)
 	}

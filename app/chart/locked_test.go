@@ -62,7 +62,7 @@ func TestLockedSessionRefusesEveryChartUseCase(t *testing.T) {
 					args = append(args, reflect.ValueOf(cctx))
 				case samples[in] != nil:
 					args = append(args, reflect.ValueOf(samples[in]))
-				case in.Kind() == reflect.String && name == "StartEncounter":
+				case in.Kind() == reflect.String && name == "StartVisit":
 					args = append(args, reflect.ValueOf(a.ID))
 				case in.Kind() == reflect.String:
 					args = append(args, reflect.ValueOf(p.ID).Convert(in)) // a real patient id where one is asked

@@ -245,36 +245,3 @@ func (s *Service) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
 	v.BMI = BMIOf(v.WeightKg, v.HeightCm)
 	return v, nil
 }
-
-// StartEncounter opens an appointment: it starts the visit's encounter (or
-// returns the one already started for it) so notes and vitals of the visit
-// belong together.
-func (s *Service) StartEncounter(ctx context.Context, appointmentID string) (Encounter, error) {
-	r, err := s.c.ReplicaFor(roles.WriteNote)
-	if err != nil {
-		return Encounter{}, err
-	}
-	kind, st, err := r.Entity(ctx, appointmentID)
-	if err != nil || kind != records.KindAppointment {
-		return Encounter{}, fmt.Errorf("%w: the appointment is not on this workstation (yet)", app.ErrInvalidInput)
-	}
-	a := records.AppointmentFromState(appointmentID, st)
-	if a.Status == "cancelled" {
-		return Encounter{}, fmt.Errorf("%w: the appointment was cancelled; ask the front desk to book it again", app.ErrInvalidInput)
-	}
-	encs, err := r.Entities(ctx, records.KindEncounter)
-	if err != nil {
-		return Encounter{}, err
-	}
-	for _, e := range encs {
-		if en := records.EncounterFromState(e.ID, e.State); en.Appointment == appointmentID {
-			return en, nil
-		}
-	}
-	en := Encounter{ID: crypto.NewEventID(), Patient: a.Patient, Appointment: a.ID, Physician: r.Fingerprint(),
-		Start: s.c.Now(), Reason: a.Reason}
-	if err := s.record(ctx, edit{roles.WriteNote, a.Patient, en.ID, records.KindEncounter, ActionVisitStart, "started a visit"}, en); err != nil {
-		return Encounter{}, err
-	}
-	return en, nil
-}

@@ -307,6 +307,7 @@ func (x *fhirExporter) patientResource(p app.Patient) fhir.Patient {
 var appointmentStatus = map[string]fhir.AppointmentStatus{
 	frontdesk.StatusBooked: fhir.AppointmentStatusBooked, frontdesk.StatusArrived: fhir.AppointmentStatusArrived,
 	frontdesk.StatusCancelled: fhir.AppointmentStatusCancelled, frontdesk.StatusNoShow: fhir.AppointmentStatusNoshow,
+	records.StatusInVisit: fhir.AppointmentStatusArrived, records.StatusSeen: fhir.AppointmentStatusFulfilled,
 }
 
 func (x *fhirExporter) appointment(a frontdesk.Appointment, patient *fhir.Reference, attribution string) fhir.Appointment {

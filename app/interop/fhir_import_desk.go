@@ -183,7 +183,7 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 
 var fhirAppointmentStatus = map[string]string{
 	"proposed": frontdesk.StatusBooked, "pending": frontdesk.StatusBooked, "booked": frontdesk.StatusBooked, "waitlist": frontdesk.StatusBooked,
-	"arrived": frontdesk.StatusArrived, "checked-in": frontdesk.StatusArrived, "fulfilled": frontdesk.StatusArrived,
+	"arrived": frontdesk.StatusArrived, "checked-in": frontdesk.StatusArrived, "fulfilled": records.StatusSeen,
 	"cancelled": frontdesk.StatusCancelled, "noshow": frontdesk.StatusNoShow,
 }
 

@@ -52,7 +52,7 @@ func fhirClinic(t *testing.T) (*clinic, []app.Patient) {
 	_, err = frontdesk.New(c.recep.Core()).Cancel(ctx, b.ID, "patient called, unwell")
 	must(err)
 	must(app.SyncLocal(ctx, c.All()...))
-	enc, err := c.phys.StartEncounter(ctx, a.ID)
+	enc, err := c.phys.StartVisit(ctx, a.ID, true)
 	must(err)
 	n, err := c.phys.WriteNote(ctx, chart.Note{Patient: p.ID, Encounter: enc.ID, Subjective: "Sore throat 3 days.\nNo cough.",
 		Objective: "Tonsillar exudate <2 cm> & fever", Assessment: "Streptococcal pharyngitis", Plan: "Antibiotic"})

@@ -12,6 +12,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -248,7 +249,7 @@ func renderSummary(c copySummary) ([]byte, error) {
 		}
 		head := fmt.Sprintf("%s, %d minutes with %s", a.Start.In(c.Zone).Format("Mon 2 Jan 2006, 15:04"), a.Minutes, with)
 		status := map[string]string{frontdesk.StatusBooked: "Booked", frontdesk.StatusArrived: "Attended", frontdesk.StatusCancelled: "Cancelled",
-			frontdesk.StatusNoShow: "Missed"}[a.Status]
+			frontdesk.StatusNoShow: "Missed", records.StatusInVisit: "Attended", records.StatusSeen: "Attended"}[a.Status]
 		if a.Reason != "" {
 			status += ". Reason: " + a.Reason
 		}

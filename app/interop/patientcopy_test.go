@@ -28,7 +28,7 @@ func chartedVisit(t *testing.T) (*clinic, app.Patient) {
 	ctx := context.Background()
 	c := newClinic(t)
 	p, a := c.Visit(t)
-	enc, err := c.phys.StartEncounter(ctx, a.ID)
+	enc, err := c.phys.StartVisit(ctx, a.ID, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,10 @@ const (
 	StatusArrived   = "arrived" // checked in at the desk
 	StatusCancelled = "cancelled"
 	StatusNoShow    = "no-show"
+	// StatusInVisit: the physician started the visit (Start visit), and
+	// StatusSeen: finished it (app/chart writes both).
+	StatusInVisit = "in-visit"
+	StatusSeen    = "seen"
 )
 
 // Appointment is a booking of a patient with a physician (front-desk scope).

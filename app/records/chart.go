@@ -255,7 +255,8 @@ const (
 	EncounterPatient     = FieldPatient
 	EncounterAppointment = "appointment"
 	EncounterPhysician   = "physician"
-	EncounterStart       = "start" // unix ms
+	EncounterStart       = "start"    // unix ms
+	EncounterFinished    = "finished" // unix ms, when the physician finished the visit
 	EncounterReason      = "reason"
 )
 
@@ -266,6 +267,7 @@ type Encounter struct {
 	Appointment string
 	Physician   string // fingerprint
 	Start       time.Time
+	End         time.Time // zero while the visit is open
 	Reason      string
 	Origin
 }
@@ -275,6 +277,7 @@ func (en Encounter) Fields() (replica.Fields, error) {
 	e := enc{EncounterPatient: en.Patient, EncounterAppointment: en.Appointment, EncounterPhysician: en.Physician,
 		EncounterReason: en.Reason}
 	e.ms(EncounterStart, en.Start)
+	e.ms(EncounterFinished, en.End)
 	e.origin(en.Origin)
 	return e.fields()
 }
@@ -282,6 +285,6 @@ func (en Encounter) Fields() (replica.Fields, error) {
 // EncounterFromState reads an encounter.
 func EncounterFromState(id string, st replica.State) Encounter {
 	return Encounter{ID: id, Patient: st.String(EncounterPatient), Appointment: st.String(EncounterAppointment),
-		Physician: st.String(EncounterPhysician), Start: msTime(st, EncounterStart), Reason: st.String(EncounterReason),
+		Physician: st.String(EncounterPhysician), Start: msTime(st, EncounterStart), End: msTime(st, EncounterFinished), Reason: st.String(EncounterReason),
 		Origin: originFromState(st)}
 }

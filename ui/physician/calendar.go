@@ -38,7 +38,7 @@ func startOfWeek(t time.Time) time.Time {
 }
 
 // calendarScreen shows the physician's own appointments by day or week;
-// opening one starts the visit and shows the chart in its place.
+// opening one shows the chart in its place (Start visit is there).
 type calendarScreen struct {
 	*screen
 	view      string
@@ -59,7 +59,7 @@ type calendarScreen struct {
 
 // NewCalendar builds the physician's calendar: day and week views of
 // their own appointments with status; today, previous, next, go to date.
-// Opening an appointment starts the encounter and opens the chart. A
+// Opening an appointment opens the chart, where Start visit starts it. A
 // booking made at the front desk appears as soon as it syncs.
 func NewCalendar(s Session, w fyne.Window) fyne.CanvasObject {
 	return build(s, w, func(sc *screen) fyne.CanvasObject { return newCalendar(sc).stack })
@@ -174,23 +174,29 @@ func (cs *calendarScreen) load() {
 	})
 }
 
-// statusText says an appointment's status in the clinic's words, with the
-// importance it is drawn with.
-func statusText(a app.Appointment) (string, widget.Importance) {
-	switch {
-	case a.Conflict:
+// statusText says what became of an appointment at now in the clinic's
+// words (chart.VisitState), with the importance it is drawn with.
+func statusText(a app.Appointment, now time.Time) (string, widget.Importance) {
+	if a.Conflict && a.Status != app.StatusCancelled {
 		return "Overlaps another appointment", widget.WarningImportance
-	case a.Status == app.StatusArrived:
+	}
+	switch st := chart.VisitState(a, now); st {
+	case "Arrived":
 		if !a.Arrived.IsZero() {
 			return "Arrived " + a.Arrived.Local().Format("15:04"), widget.SuccessImportance
 		}
-		return "Arrived", widget.SuccessImportance
-	case a.Status == app.StatusCancelled:
-		return "Cancelled", widget.LowImportance
-	case a.Status == app.StatusNoShow:
-		return "No-show", widget.LowImportance
+		return st, widget.SuccessImportance
+	case "In visit":
+		return st, widget.HighImportance
+	case "Seen":
+		return st, widget.SuccessImportance
+	case "Cancelled", "No-show":
+		return st, widget.LowImportance
+	case "Not seen":
+		return st, widget.WarningImportance
+	default:
+		return st, widget.MediumImportance
 	}
-	return "Booked", widget.MediumImportance
 }
 
 func patientName(a app.Appointment) string {
@@ -211,7 +217,7 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 		when := bold(fmt.Sprintf("%s–%s", a.Start.Local().Format("15:04"), a.End().Local().Format("15:04")))
 		who := bold(patientName(a))
 		detail := widget.NewLabel(fmt.Sprintf("MRN %s · %s", orDash(a.PatientMRN), orDash(a.Reason)))
-		st, imp := statusText(a)
+		st, imp := statusText(a, cs.now())
 		status := widget.NewLabel(st)
 		status.Importance = imp
 		open := widget.NewButtonWithIcon("Open chart", theme.FolderOpenIcon(), func() { cs.open(a) })
@@ -248,7 +254,7 @@ func (cs *calendarScreen) drawWeek(days []time.Time) {
 		}
 		cols.Add(col)
 	}
-	legend := quiet("Today's date is in colour. A green tick: arrived · an orange mark: overlaps another appointment · greyed: cancelled or no-show. Tap an appointment to open the chart and start the visit.")
+	legend := quiet("Today's date is in colour. A green tick: arrived · an orange mark: overlaps another appointment · greyed: cancelled or no-show. Tap an appointment to open the chart; start the visit there.")
 	cs.body.Add(legend)
 	cs.body.Add(cols)
 	cs.body.Refresh()
@@ -257,7 +263,7 @@ func (cs *calendarScreen) drawWeek(days []time.Time) {
 // chip is one appointment in a week column: its time and patient, cut
 // to the column's width, coloured by status; tapping it opens the chart.
 func (cs *calendarScreen) chip(a app.Appointment) fyne.CanvasObject {
-	_, imp := statusText(a)
+	_, imp := statusText(a, cs.now())
 	b := widget.NewButton("", func() { cs.open(a) })
 	if a.Status == app.StatusCancelled || a.Status == app.StatusNoShow {
 		b.Disable()
@@ -286,27 +292,20 @@ func shortName(n string) string {
 	return fmt.Sprintf("%s, %s.", fam, string([]rune(given)[:1]))
 }
 
-// open starts the visit of an appointment and shows the patient's chart.
+// open shows the patient's chart of an appointment, with Start visit:
+// opening starts nothing.
 func (cs *calendarScreen) open(a app.Appointment) {
 	if cs.opening {
 		return
 	}
 	cs.opening = true
-	var enc chart.Encounter
-	var err error
-	cs.do(func(ctx context.Context) { enc, err = cs.c.StartEncounter(ctx, a.ID) }, func() {
-		cs.opening = false
-		if err != nil {
-			cs.fb.fail(err)
-			return
-		}
-		cs.chart = cs.newChartView(a.Patient, &enc, "Back to calendar", func() {
-			cs.chart = nil
-			cs.stack.Objects = []fyne.CanvasObject{cs.calendar}
-			cs.stack.Refresh()
-			cs.load()
-		})
-		cs.stack.Objects = []fyne.CanvasObject{cs.chart.content}
+	defer func() { cs.opening = false }()
+	cs.chart = cs.newChartView(a.Patient, &a, "Back to calendar", func() {
+		cs.chart = nil
+		cs.stack.Objects = []fyne.CanvasObject{cs.calendar}
 		cs.stack.Refresh()
+		cs.load()
 	})
+	cs.stack.Objects = []fyne.CanvasObject{cs.chart.content}
+	cs.stack.Refresh()
 }

@@ -28,12 +28,14 @@ const (
 type chartView struct {
 	*screen
 	patientID string
-	encounter *chart.Encounter // the visit opened from the calendar, if any
+	appt      *app.Appointment // the appointment the chart was opened from, if any
+	encounter *chart.Encounter // the patient's visit in progress, if any
 	chart     chart.Chart
 	loaded    bool
 	stop      func()
 
 	name, facts, allergies, visit *widget.Label
+	visitBtns                     *fyne.Container // Start visit or Finish visit
 	status                        feedback
 	tabs                          *container.AppTabs
 
@@ -53,15 +55,17 @@ type chartView struct {
 }
 
 // newChartView opens a patient's chart (an audited read) with a back
-// button labelled back; enc is the visit in progress, if any.
-func (s *screen) newChartView(patientID string, enc *chart.Encounter, back string, onBack func()) *chartView {
-	v := &chartView{screen: s, patientID: patientID, encounter: enc}
+// button labelled back; appt is the appointment it was opened from, if
+// any. Opening starts no visit: the physician chooses Start visit.
+func (s *screen) newChartView(patientID string, appt *app.Appointment, back string, onBack func()) *chartView {
+	v := &chartView{screen: s, patientID: patientID, appt: appt}
 	v.name = bold("Opening the chart…")
 	v.name.SizeName = theme.SizeNameSubHeadingText
 	v.facts = widget.NewLabel("")
 	v.allergies = wrapped("")
 	v.visit = wrapped("")
 	v.visit.Hide()
+	v.visitBtns = container.NewHBox()
 	v.status = newFeedback()
 
 	backBtn := widget.NewButtonWithIcon(back, theme.NavigateBackIcon(), func() {
@@ -70,7 +74,8 @@ func (s *screen) newChartView(patientID string, enc *chart.Encounter, back strin
 	})
 	header := widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, v.name, backBtn, v.facts),
-		container.NewBorder(nil, nil, nil, v.interopButtons(), v.allergies), v.visit))
+		container.NewBorder(nil, nil, nil, v.interopButtons(), v.allergies),
+		container.NewBorder(nil, nil, nil, v.visitBtns, v.visit)))
 
 	v.problems, v.allergyList, v.meds = container.NewVBox(), container.NewVBox(), container.NewVBox()
 	v.timeline = container.NewVBox()
@@ -87,9 +92,6 @@ func (s *screen) newChartView(patientID string, enc *chart.Encounter, back strin
 		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), container.NewVScroll(v.rxTab())),
 		container.NewTabItemWithIcon(tabResults, theme.StorageIcon(), container.NewVScroll(v.resultsTab())),
 	)
-	if enc != nil {
-		v.tabs.SelectIndex(1) // a visit starts with its note
-	}
 	body := container.NewBorder(container.NewVBox(header, v.status), nil, nil, nil, v.tabs)
 	v.content = kit.Live(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
 		return func() { v.close() }
@@ -169,12 +171,7 @@ func (v *chartView) show(c chart.Chart) {
 		v.allergies.Importance = widget.DangerImportance
 		v.allergies.SetText("⚠ Allergies: " + strings.Join(parts, "; "))
 	}
-	if v.encounter != nil {
-		v.visit.SetText(fmt.Sprintf("Visit in progress since %s — %s. Notes, vitals and prescriptions written now belong to it.",
-			v.encounter.Start.Local().Format("15:04"), orDash(v.encounter.Reason)))
-		v.visit.Importance = widget.HighImportance
-		v.visit.Show()
-	}
+	v.showVisit()
 	v.showSummary()
 	v.showTimeline()
 	v.showVitals()

@@ -39,7 +39,8 @@ type Session interface {
 type Charts interface {
 	OpenChart(ctx context.Context, patientID string) (chart.Chart, error)
 	RefreshChart(ctx context.Context, c chart.Chart) (chart.Chart, error)
-	StartEncounter(ctx context.Context, appointmentID string) (chart.Encounter, error)
+	StartVisit(ctx context.Context, appointmentID string, anotherDay bool) (chart.Encounter, error)
+	FinishVisit(ctx context.Context, encounterID string) (chart.Encounter, error)
 	WriteNote(ctx context.Context, n chart.Note) (chart.Note, error)
 	AddAddendum(ctx context.Context, of, text string) (chart.Addendum, error)
 	RecordVitals(ctx context.Context, v chart.Vitals) (chart.Vitals, error)

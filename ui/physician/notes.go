@@ -4,21 +4,28 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
-// noteForm writes a SOAP note; signing makes it final.
+// noteForm writes a SOAP note; signing makes it final, so it shows what
+// will be signed and asks once.
 type noteForm struct {
+	v          *chartView
 	s, o, a, p *widget.Entry
 	sign       *widget.Button
 	fb         feedback
+	card       *widget.Card
+	confirm    *dialog.ConfirmDialog // the signing confirmation last shown
 }
 
 func soapEntry(placeholder string) *widget.Entry {
@@ -31,38 +38,88 @@ func soapEntry(placeholder string) *widget.Entry {
 
 func (v *chartView) newNoteForm() *noteForm {
 	f := &noteForm{
+		v:  v,
 		s:  soapEntry("Subjective: what the patient reports"),
 		o:  soapEntry("Objective: examination and results"),
 		a:  soapEntry("Assessment: diagnosis or impression"),
 		p:  soapEntry("Plan: treatment, tests, follow-up"),
 		fb: newFeedback(),
 	}
-	f.sign = widget.NewButtonWithIcon("Sign note", theme.ConfirmIcon(), func() {
-		n := chart.Note{Patient: v.patientID, Subjective: f.s.Text, Objective: f.o.Text, Assessment: f.a.Text, Plan: f.p.Text}
-		if v.encounter != nil {
-			n.Encounter = v.encounter.ID
-		}
-		v.act(func(ctx context.Context) error { _, err := v.c.WriteNote(ctx, n); return err },
-			"Note signed. It can no longer change: add an addendum to correct it.", f.fb, func() {
-				for _, e := range []*widget.Entry{f.s, f.o, f.a, f.p} {
-					e.SetText("")
-				}
-			})
-	})
+	f.sign = widget.NewButtonWithIcon("Sign note…", theme.ConfirmIcon(), f.askToSign)
 	f.sign.Importance = widget.HighImportance
 	return f
 }
 
+// note is the note as typed.
+func (f *noteForm) note() chart.Note {
+	n := chart.Note{Patient: f.v.patientID, Subjective: f.s.Text, Objective: f.o.Text, Assessment: f.a.Text, Plan: f.p.Text}
+	if f.v.encounter != nil {
+		n.Encounter = f.v.encounter.ID
+	}
+	return n
+}
+
+// askToSign shows what will be signed and asks once: a signed note never
+// changes.
+func (f *noteForm) askToSign() {
+	n := f.note()
+	if strings.TrimSpace(n.Subjective+n.Objective+n.Assessment+n.Plan) == "" {
+		f.signNote(n) // the use case says what is missing
+		return
+	}
+	body := container.NewVBox()
+	for _, sec := range []struct{ name, text string }{{"Subjective", n.Subjective}, {"Objective", n.Objective},
+		{"Assessment", n.Assessment}, {"Plan", n.Plan}} {
+		if strings.TrimSpace(sec.text) != "" {
+			body.Add(bold(sec.name))
+			body.Add(wrapped(strings.TrimSpace(sec.text)))
+		}
+	}
+	where := "It is not linked to a visit: it belongs to the chart."
+	if f.v.encounter != nil {
+		where = fmt.Sprintf("It belongs to the visit started at %s.", f.v.encounter.Start.Local().Format("15:04"))
+	}
+	warn := wrapped(fmt.Sprintf("Signed by %s with your key. %s Once signed it never changes; corrections are addenda.", f.v.c.StaffName(), where))
+	warn.Importance = widget.WarningImportance
+	content := container.NewBorder(nil, warn, nil, nil, container.NewVScroll(body))
+	f.confirm = dialog.NewCustomConfirm("Sign this note?", "Sign note", "Keep editing",
+		kit.AtLeast(520, 320, content), func(ok bool) {
+			if ok {
+				f.signNote(n)
+			}
+		}, f.v.win)
+	f.confirm.Show()
+}
+
+// signNote signs n.
+func (f *noteForm) signNote(n chart.Note) {
+	f.v.act(func(ctx context.Context) error { _, err := f.v.c.WriteNote(ctx, n); return err },
+		"Note signed. It can no longer change: add an addendum to correct it.", f.fb, func() {
+			for _, e := range []*widget.Entry{f.s, f.o, f.a, f.p} {
+				e.SetText("")
+			}
+		})
+}
+
+// title names the note after the visit it will belong to.
+func (f *noteForm) title() {
+	if f.card == nil {
+		return
+	}
+	if f.v.encounter != nil {
+		f.card.SetTitle("SOAP note for this visit")
+	} else {
+		f.card.SetTitle("New SOAP note (no visit open: it belongs to the chart)")
+	}
+}
+
 func (v *chartView) notesTab() fyne.CanvasObject {
 	f := v.notes
-	title := "New SOAP note"
-	if v.encounter != nil {
-		title = "SOAP note for this visit"
-	}
-	form := widget.NewCard(title, "Signed notes never change; corrections are addenda.", container.NewVBox(
+	f.card = widget.NewCard("", "Signed notes never change; corrections are addenda.", container.NewVBox(
 		container.NewGridWithColumns(2, f.s, f.o, f.a, f.p),
 		container.NewBorder(nil, nil, nil, f.sign, f.fb.Label)))
-	return container.NewVBox(form, bold("Encounters"), v.timeline)
+	f.title()
+	return container.NewVBox(f.card, bold("Encounters"), v.timeline)
 }
 
 // showTimeline draws the encounters, newest first, each with its notes;

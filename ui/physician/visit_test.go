@@ -157,6 +157,52 @@ func button(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
 	return b
 }
 
+// inDialog returns the first object of the dialog on top of w that
+// matches, looking into every widget's renderer.
+func inDialog[T fyne.CanvasObject](w fyne.Window, match func(T) bool) (T, bool) {
+	var walk func(o fyne.CanvasObject) (T, bool)
+	walk = func(o fyne.CanvasObject) (T, bool) {
+		var zero T
+		if t, ok := o.(T); ok && match(t) {
+			return t, true
+		}
+		var children []fyne.CanvasObject
+		switch x := o.(type) {
+		case *fyne.Container:
+			children = x.Objects
+		case fyne.Widget:
+			children = test.WidgetRenderer(x).Objects()
+		}
+		for _, c := range children {
+			if t, ok := walk(c); ok {
+				return t, true
+			}
+		}
+		return zero, false
+	}
+	var zero T
+	if top := w.Canvas().Overlays().Top(); top != nil {
+		return walk(top)
+	}
+	return zero, false
+}
+
+// dialogSays reports whether the dialog on top of w shows text.
+func dialogSays(w fyne.Window, text string) bool {
+	_, ok := inDialog(w, func(l *widget.Label) bool { return strings.Contains(l.Text, text) })
+	return ok
+}
+
+// tapDialog taps the button labelled text of the dialog on top of w.
+func tapDialog(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	b, ok := inDialog(w, func(b *widget.Button) bool { return b.Text == text })
+	if !ok {
+		t.Fatalf("no dialog button %q", text)
+	}
+	test.Tap(b)
+}
+
 func hasLabel(o fyne.CanvasObject, part string) bool {
 	_, ok := find(o, func(l *widget.Label) bool { return l.Visible() && strings.Contains(l.Text, part) })
 	return ok
@@ -196,8 +242,8 @@ func TestFullVisit(t *testing.T) {
 	}
 	cs.viewPick.SetSelected(viewDay)
 
-	// Open the appointment: the visit starts and the chart opens, its
-	// header naming the allergy.
+	// Open the appointment: the chart opens, its header naming the
+	// allergy, and no visit starts until Start visit.
 	test.Tap(button(t, cs.stack, "Open chart"))
 	v := cs.chart
 	if v == nil || !v.loaded {
@@ -206,8 +252,12 @@ func TestFullVisit(t *testing.T) {
 	if !strings.Contains(v.name.Text, "Chartwell") || !strings.Contains(v.facts.Text, "65 years") || !strings.Contains(v.allergies.Text, "Penicillin") {
 		t.Errorf("header: %q %q %q", v.name.Text, v.facts.Text, v.allergies.Text)
 	}
-	if v.encounter == nil || !v.visit.Visible() {
-		t.Fatal("no visit in progress")
+	if v.encounter != nil || len(v.chart.Encounters) != 0 {
+		t.Fatal("opening the chart started a visit")
+	}
+	test.Tap(button(t, v.content, "Start visit"))
+	if v.encounter == nil || !v.visit.Visible() || !strings.Contains(v.visit.Text, "In visit since") {
+		t.Fatalf("no visit in progress: %q", v.status.Text)
 	}
 
 	// A SOAP note, signed.
@@ -216,6 +266,10 @@ func TestFullVisit(t *testing.T) {
 	v.notes.a.SetText("Streptococcal pharyngitis likely.")
 	v.notes.p.SetText("Antibiotic for 7 days; review if not better.")
 	test.Tap(v.notes.sign)
+	if len(v.chart.Notes) != 0 || !dialogSays(w, "Streptococcal pharyngitis likely.") {
+		t.Fatal("signing did not first show what will be signed")
+	}
+	tapDialog(t, w, "Sign note")
 	if len(v.chart.Notes) != 1 || v.chart.Notes[0].Encounter != v.encounter.ID || !v.chart.Notes[0].Verified {
 		t.Fatalf("note not signed: %q %+v", v.notes.fb.Text, v.chart.Notes)
 	}

@@ -1,0 +1,77 @@
+package physician
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// TestVisitFlow: a visit starts only with Start visit (tomorrow's after a
+// confirmation that says so), the calendar shows "In visit" while it runs
+// and "Seen" once finished, and a past appointment with no visit reads
+// "Not seen", not "Booked".
+func TestVisitFlow(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	c.book(t, "Past", c.now.Add(-3*time.Hour))
+	c.book(t, "Today", c.now.Add(time.Hour))
+	c.book(t, "Tomorrow", c.now.Add(25*time.Hour))
+
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	cs := newCalendar(s)
+	w.SetContent(container.NewVScroll(cs.stack))
+	row := func(name string) *fyne.Container {
+		t.Helper()
+		r, ok := find(cs.stack, func(b *fyne.Container) bool { return hasLabel(b, name+", Cora") && len(b.Objects) == 3 })
+		if !ok {
+			t.Fatalf("no calendar row of %s", name)
+		}
+		return r
+	}
+	if !hasLabel(row("Past"), "Not seen") || !hasLabel(row("Today"), "Booked") {
+		t.Fatal("a past appointment without a visit does not read Not seen")
+	}
+
+	// Today's: Start visit, In visit on the calendar, Finish visit, Seen.
+	test.Tap(button(t, row("Today"), "Open chart"))
+	v := cs.chart
+	test.Tap(button(t, v.content, "Start visit"))
+	if v.encounter == nil {
+		t.Fatalf("no visit started: %q", v.status.Text)
+	}
+	test.Tap(button(t, v.content, "Back to calendar"))
+	if !hasLabel(row("Today"), "In visit") {
+		t.Error("the calendar does not show the visit in progress")
+	}
+	test.Tap(button(t, row("Today"), "Open chart"))
+	v = cs.chart
+	test.Tap(button(t, v.content, "Finish visit"))
+	if v.encounter != nil || !strings.Contains(v.status.Text, "Seen") {
+		t.Fatalf("the visit did not finish: %q", v.status.Text)
+	}
+	test.Tap(button(t, v.content, "Back to calendar"))
+	if !hasLabel(row("Today"), "Seen") {
+		t.Error("the calendar does not show the finished visit as Seen")
+	}
+
+	// Tomorrow's: a confirmation that says so, then the visit, dated today.
+	cs.step(1)
+	test.Tap(button(t, row("Tomorrow"), "Open chart"))
+	v = cs.chart
+	test.Tap(button(t, v.content, "Start visit"))
+	if v.encounter != nil || !dialogSays(w, "not today") {
+		t.Fatal("tomorrow's visit started without asking")
+	}
+	tapDialog(t, w, "Start visit today")
+	if v.encounter == nil || !v.encounter.Start.Equal(c.now) {
+		t.Fatalf("tomorrow's visit after confirming: %+v %q", v.encounter, v.status.Text)
+	}
+}
