@@ -142,11 +142,9 @@ func (s *Session) SearchPatients(ctx context.Context, query string, limit int) (
 	if len(terms) == 0 {
 		return nil, nil
 	}
-	ids, err := r.Search(ctx, roles.FrontDesk, limit, terms...)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := r.EntitiesByID(ctx, ids)
+	// Find opens each record once and drops false matches of the compact
+	// index (issue 17).
+	rows, _, err := r.Find(ctx, roles.FrontDesk, "", limit, terms...)
 	if err != nil {
 		return nil, err
 	}

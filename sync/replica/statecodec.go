@@ -88,18 +88,151 @@ func decodeState(plain []byte) (State, error) {
 		}
 		return st, nil
 	}
-	var c compactState
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, err
-	}
-	st := make(State, len(c.F))
-	for name, cell := range c.F {
-		var l uint64
-		var i int
-		if len(cell) != 3 || json.Unmarshal(cell[1], &l) != nil || json.Unmarshal(cell[2], &i) != nil || i < 0 || i >= len(c.D) {
-			return nil, fmt.Errorf("malformed field %s", name)
+	// By hand, as encodeState writes it: encoding/json took a third of a
+	// name search's time here.
+	sc := scanner{b: plain, i: len(compactPrefix)}
+	var devices []string
+	for !sc.eat(']') {
+		if len(devices) > 0 && !sc.eat(',') {
+			return nil, sc.fail("a device")
 		}
-		st[name] = Cell{V: cell[0], L: l, D: c.D[i]}
+		d, ok := sc.str()
+		if !ok {
+			return nil, sc.fail("a device")
+		}
+		devices = append(devices, d)
+	}
+	if !sc.lit(`,"f":{`) {
+		return nil, sc.fail("the fields")
+	}
+	st := State{}
+	for !sc.eat('}') {
+		if len(st) > 0 && !sc.eat(',') {
+			return nil, sc.fail("a field")
+		}
+		name, ok := sc.str()
+		if !ok || !sc.eat(':') || !sc.eat('[') {
+			return nil, sc.fail("a field")
+		}
+		v, ok := sc.value()
+		if !ok || !sc.eat(',') {
+			return nil, sc.fail("field " + name)
+		}
+		l, ok := sc.uint()
+		if !ok || !sc.eat(',') {
+			return nil, sc.fail("field " + name)
+		}
+		d, ok := sc.uint()
+		if !ok || d >= uint64(len(devices)) || !sc.eat(']') {
+			return nil, sc.fail("field " + name)
+		}
+		st[name] = Cell{V: v, L: l, D: devices[d]}
+	}
+	if !sc.eat('}') || sc.i != len(sc.b) {
+		return nil, sc.fail("the end")
 	}
 	return st, nil
+}
+
+// scanner reads the compact state form: JSON without white space.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (s *scanner) fail(what string) error {
+	return fmt.Errorf("malformed state at byte %d: %s", s.i, what)
+}
+
+func (s *scanner) eat(c byte) bool {
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) lit(l string) bool {
+	if bytes.HasPrefix(s.b[s.i:], []byte(l)) {
+		s.i += len(l)
+		return true
+	}
+	return false
+}
+
+// strEnd returns the index just past the JSON string starting at i.
+func (s *scanner) strEnd(i int) (int, bool) {
+	if i >= len(s.b) || s.b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(s.b); i++ {
+		switch s.b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+func (s *scanner) str() (string, bool) {
+	end, ok := s.strEnd(s.i)
+	if !ok {
+		return "", false
+	}
+	raw := s.b[s.i:end]
+	s.i = end
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), true
+	}
+	var v string
+	return v, json.Unmarshal(raw, &v) == nil
+}
+
+func (s *scanner) uint() (uint64, bool) {
+	start := s.i
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		s.i++
+	}
+	v, err := strconv.ParseUint(string(s.b[start:s.i]), 10, 64)
+	return v, err == nil
+}
+
+// value returns the JSON value at the scanner (a copy), which ends at a
+// comma or bracket of the cell around it.
+func (s *scanner) value() (json.RawMessage, bool) {
+	start, depth := s.i, 0
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; c {
+		case '"':
+			end, ok := s.strEnd(s.i)
+			if !ok {
+				return nil, false
+			}
+			s.i = end
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return s.done(start)
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return s.done(start)
+			}
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+func (s *scanner) done(start int) (json.RawMessage, bool) {
+	v := s.b[start:s.i]
+	if len(v) == 0 || !json.Valid(v) {
+		return nil, false
+	}
+	return append(json.RawMessage(nil), v...), true
 }

@@ -1,9 +1,11 @@
 package replica
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestStateAtRest: the compact form round-trips, names each device once,
@@ -47,4 +49,42 @@ func TestStateAtRest(t *testing.T) {
 			t.Errorf("%s opened", bad)
 		}
 	}
+}
+
+// FuzzStateAtRest: any state round-trips through the compact form, and
+// no bytes make decodeState panic.
+func FuzzStateAtRest(f *testing.F) {
+	f.Add("family", `"Garc\"ía"`, uint64(3), "d1", "given", `["a",{"b":[1,2]}]`, []byte(`{"d":["x"],"f":{"a":[1,2,0]}}`))
+	f.Add("", `null`, uint64(0), "", "x,y]", `-1.5e3`, []byte(`{"d":[`))
+	f.Fuzz(func(t *testing.T, n1, v1 string, l uint64, d1, n2, v2 string, raw []byte) {
+		decodeState(raw) //nolint:errcheck // must not panic
+		st := State{}
+		for _, c := range []struct{ name, v, d string }{{n1, v1, d1}, {n2, v2, d1 + "2"}} {
+			if !json.Valid([]byte(c.v)) || !utf8.ValidString(c.name) || !utf8.ValidString(c.d) {
+				continue // what json.Unmarshal gives holds valid UTF-8 only
+			}
+			var compact bytes.Buffer
+			if json.Compact(&compact, []byte(c.v)) != nil {
+				continue
+			}
+			st[c.name] = Cell{V: compact.Bytes(), L: l, D: c.d}
+		}
+		b, err := encodeState(st)
+		if err != nil {
+			return // a name JSON cannot hold
+		}
+		got, err := decodeState(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if len(got) != len(st) {
+			t.Fatalf("%s: %v, want %v", b, got, st)
+		}
+		for name, c := range st {
+			g := got[name]
+			if g.L != c.L || g.D != c.D || !bytes.Equal(g.V, c.V) {
+				t.Fatalf("%s: field %q %+v, want %+v", b, name, g, c)
+			}
+		}
+	})
 }
