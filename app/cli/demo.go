@@ -10,7 +10,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
-	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/prescribing"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -41,11 +40,18 @@ type DemoClinic struct {
 	Rand             *rand.Rand
 	Patients         int       // how many patients were asked for
 	VisitDay         time.Time // the day the demo's visits are booked (today, or Monday at a weekend)
+	// Visits are the patients to see on VisitDay, with whom and why; the
+	// front desk's seeder books them into their physician's free slots.
+	Visits []DemoVisit
 }
 
-// demoSeeders add each domain's demo data (availability, vitals, chat...):
-// a file per domain appends to it in an init function, so domains do not
-// edit one another's code. They run in file-name order, then every
+// DemoVisit is a visit the demo books on its visit day.
+type DemoVisit struct{ Patient, Physician, Reason string }
+
+// demoSeeders add each domain's demo data (vitals, chat...): a file per
+// domain appends to it in an init function, so domains do not edit one
+// another's code. They run in file-name order, after the front desk's
+// (seedFrontDesk: hours and bookings, which the others read), then every
 // workstation syncs.
 var demoSeeders []func(context.Context, DemoClinic) error
 
@@ -135,6 +141,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	const batchSize = 1000
 	batch := make([]app.Patient, 0, batchSize)
 	var extras []extra
+	var visits []DemoVisit
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -150,11 +157,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		for _, x := range extras {
 			p := ps[x.i-first]
 			if x.reason != "" {
-				slot := day.Add(time.Duration(x.i/len(physicians)%32) * 15 * time.Minute)
-				if _, err := frontdesk.New(reception.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: physicians[x.i%len(physicians)], Start: slot,
-					Minutes: 15, Reason: x.reason}); err != nil {
-					return err
-				}
+				visits = append(visits, DemoVisit{Patient: p.ID, Physician: physicians[x.i%len(physicians)], Reason: x.reason})
 			}
 			// Clinical notes for the first patients only: a demo of 100,000
 			// patients needs its charts, not 10,000 of them.
@@ -198,8 +201,8 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
-	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day}
-	for _, seed := range demoSeeders {
+	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day, Visits: visits}
+	for _, seed := range append([]func(context.Context, DemoClinic) error{seedFrontDesk}, demoSeeders...) {
 		if err := seed(ctx, dc); err != nil {
 			return err
 		}

@@ -10,8 +10,6 @@ import (
 	"github.com/medihaven/medihaven/app/frontdesk"
 )
 
-func init() { demoSeeders = append(demoSeeders, seedFrontDesk) }
-
 // demoHours are the demo physicians' weeks: the first works Monday to
 // Friday in 15-minute slots, the second Monday to Thursday in 20-minute
 // slots and has a day off next week.
@@ -26,10 +24,12 @@ var demoHours = []struct {
 
 var demoCancelReasons = []string{"Patient called: feeling better", "Patient is travelling", "Rebooked by phone", "Clash with work"}
 
-// seedFrontDesk gives the demo physicians working hours and books a
-// realistic week: most slots of today and the next six days taken, a
-// weekly physiotherapy series, and today's earlier patients arrived, a
-// no-show and a cancellation.
+// seedFrontDesk gives the demo physicians working hours, books the visit
+// day's visits into each physician's own free slots, then a realistic
+// week: most slots of today and the next six days taken, a weekly
+// physiotherapy series, and today's earlier patients arrived, a no-show
+// and a cancellation. Every booking follows the booking rules: on each
+// physician's slot grid, within their hours.
 func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	desk := frontdesk.New(dc.Reception.Core())
 	zone, err := dc.Reception.ClinicZone(ctx)
@@ -57,6 +57,9 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 			}
 		}
 	}
+	if err := bookDemoVisits(ctx, desk, dc, zone); err != nil {
+		return err
+	}
 	var patients []app.Patient
 	for _, f := range demoFamily {
 		found, err := dc.Reception.SearchPatients(ctx, f, 12)
@@ -72,6 +75,18 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	fps := make([]string, len(dc.Physicians))
 	for i, s := range dc.Physicians {
 		fps[i] = s.Fingerprint()
+	}
+	// A weekly physiotherapy follow-up at 16:00 on the next working day,
+	// on the first physician's grid, booked before the week fills up.
+	if len(fps) > 0 {
+		first := time.Date(today.Year(), today.Month(), today.Day()+1, 16, 0, 0, 0, zone)
+		for first.Weekday() == time.Saturday || first.Weekday() == time.Sunday {
+			first = first.AddDate(0, 0, 1)
+		}
+		if _, err := desk.BookSeries(ctx, frontdesk.Appointment{Patient: pick().ID, Physician: fps[0], Start: first, Minutes: 15,
+			Reason: "Physiotherapy follow-up"}, frontdesk.Recurrence{EveryWeeks: 1, Count: 8}); err != nil {
+			return fmt.Errorf("demo series: %w", err)
+		}
 	}
 	for d := 0; d < 7; d++ {
 		day, err := desk.DaySchedule(ctx, fps, today.AddDate(0, 0, d))
@@ -113,12 +128,46 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 			}
 		}
 	}
-	// A weekly physiotherapy follow-up over lunch, overbooked on purpose.
-	if len(fps) > 0 {
-		first := time.Date(today.Year(), today.Month(), today.Day()+1, 12, 15, 0, 0, zone)
-		if _, err := desk.BookSeries(ctx, frontdesk.Appointment{Patient: pick().ID, Physician: fps[0], Start: first, Minutes: 15,
-			Reason: "Physiotherapy follow-up", Overbooked: true}, frontdesk.Recurrence{EveryWeeks: 1, Count: 8}); err != nil {
-			return fmt.Errorf("demo series: %w", err)
+	return nil
+}
+
+// bookDemoVisits books dc.Visits on the visit day, each into the next free
+// slot of its physician (or, when that physician does not work that day,
+// of one who does).
+func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic, zone *time.Location) error {
+	day := time.Date(dc.VisitDay.Year(), dc.VisitDay.Month(), dc.VisitDay.Day(), 12, 0, 0, 0, zone)
+	free := map[string][]frontdesk.Slot{}
+	var working []string
+	for _, s := range dc.Physicians {
+		pd, err := desk.DaySchedule(ctx, []string{s.Fingerprint()}, day)
+		if err != nil {
+			return err
+		}
+		for _, sl := range pd[0].Slots {
+			if sl.Free() {
+				free[s.Fingerprint()] = append(free[s.Fingerprint()], sl)
+			}
+		}
+		if len(free[s.Fingerprint()]) > 0 {
+			working = append(working, s.Fingerprint())
+		}
+	}
+	for i, v := range dc.Visits {
+		fp := v.Physician
+		if len(free[fp]) == 0 {
+			if len(working) == 0 {
+				return nil
+			}
+			fp = working[i%len(working)]
+			if len(free[fp]) == 0 {
+				continue
+			}
+		}
+		sl := free[fp][0]
+		free[fp] = free[fp][1:]
+		if _, err := desk.Book(ctx, frontdesk.Appointment{Patient: v.Patient, Physician: fp, Start: sl.Start,
+			Minutes: int(sl.End.Sub(sl.Start) / time.Minute), Reason: v.Reason}); err != nil {
+			return fmt.Errorf("demo visit: %w", err)
 		}
 	}
 	return nil
