@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"slices"
 	"text/tabwriter"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/frontdesk"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -49,11 +47,11 @@ func cmdBench(ctx context.Context, env app.Env, g Global, args []string, io IO) 
 		}
 		rows = append(rows, r...)
 	}
-	r, err := benchCrypto(*rounds)
+	seal, open, err := app.MeasureEnvelopes(*rounds)
 	if err != nil {
-		return err
+		return fmt.Errorf("bench: %w", err)
 	}
-	rows = append(rows, r...)
+	rows = append(rows, benchRow{"envelope: seal 1 KiB (encrypt + sign)", seal}, benchRow{"envelope: verify + open 1 KiB", open})
 
 	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "what\tn\tp50\tp99\tmax\t")
@@ -147,52 +145,6 @@ func benchCalendar(ctx context.Context, s *app.Session, n int) ([]benchRow, erro
 		return nil, err
 	}
 	return []benchRow{r}, nil
-}
-
-// benchCrypto seals and opens a 1 KiB change with keys made for the run,
-// never the profile's.
-func benchCrypto(n int) ([]benchRow, error) {
-	id, _, err := crypto.NewIdentity("bench", []byte("bench only"))
-	if err != nil {
-		return nil, fmt.Errorf("bench: make a key: %w", err)
-	}
-	k, err := crypto.NewScopeKey("clinical", 1)
-	if err != nil {
-		return nil, fmt.Errorf("bench: make a scope key: %w", err)
-	}
-	payload := make([]byte, 1024)
-	rand.Read(payload)
-	var raw []byte
-	header := func(i int) crypto.Header {
-		return crypto.Header{ID: crypto.NewEventID(), Entity: "bench", Kind: "note", Scope: k.Scope, Epoch: k.Epoch,
-			Author: id.Fingerprint(), Device: "00000000000000000000000000000001", Seq: 1, Lamport: uint64(i + 1), Time: time.Now().UnixMilli()}
-	}
-	seal, err := timeIt("envelope: seal 1 KiB (encrypt + sign)", n, func(i int) error {
-		e, err := crypto.Seal(header(i), payload, k, id)
-		if err == nil {
-			raw = e.Raw
-		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	pub := id.Public()
-	open, err := timeIt("envelope: verify + open 1 KiB", n, func(int) error {
-		e, err := crypto.ParseEnvelope(raw)
-		if err != nil {
-			return err
-		}
-		if err := e.Verify(pub); err != nil {
-			return err
-		}
-		_, err = e.Open(k)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return []benchRow{seal, open}, nil
 }
 
 // prefix is the first n runes of s.

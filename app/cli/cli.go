@@ -361,16 +361,12 @@ func cmdVerify(ctx context.Context, env app.Env, g Global, args []string, io IO)
 		return err
 	}
 	defer s.Close()
-	r, err := s.Replica()
-	if err != nil {
-		return err
-	}
-	problems, err := r.Verify(ctx)
+	problems, err := s.CheckChains(ctx)
 	if err != nil {
 		return err
 	}
 	for _, p := range problems {
-		fmt.Fprintln(io.Stdout, "BAD  "+p.String())
+		fmt.Fprintln(io.Stdout, "BAD  "+p)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%d bad event(s): the log of %s is not intact", len(problems), g.Profile)

@@ -12,7 +12,6 @@ import (
 	"github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/roles"
-	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // cmdExportICS: medihaven export ics --physician NAME [--from DATE --to DATE] > calendar.ics
@@ -40,7 +39,7 @@ func cmdExportICS(ctx context.Context, env app.Env, g Global, args []string, io 
 		return err
 	}
 	defer s.Close()
-	m, err := findMember(s, *name, roles.Physician)
+	m, err := findMember(ctx, s, *name, roles.Physician)
 	if err != nil {
 		return err
 	}
@@ -81,17 +80,17 @@ func cliDay(flag, v string, zone *time.Location) (time.Time, error) {
 // findMember finds an active staff member by name (case and spacing
 // ignored; a unique part of the name is enough) or key fingerprint, of
 // role when role is not "".
-func findMember(s *app.Session, query string, role roles.Role) (replica.Member, error) {
-	members, err := s.Directory()
+func findMember(ctx context.Context, s *app.Session, query string, role roles.Role) (admin.StaffMember, error) {
+	members, err := admin.New(s.Core()).StaffDirectory(ctx)
 	if err != nil {
-		return replica.Member{}, err
+		return admin.StaffMember{}, err
 	}
 	norm := func(v string) string { return strings.ToLower(strings.Join(strings.Fields(v), " ")) }
 	q := norm(query)
 	fp := strings.ReplaceAll(q, " ", "")
-	var exact, part []replica.Member
+	var exact, part []admin.StaffMember
 	for _, m := range members {
-		if !m.Active() || (role != "" && m.Role != role) {
+		if !m.Active || (role != "" && m.Role != role) {
 			continue
 		}
 		switch {
@@ -111,13 +110,13 @@ func findMember(s *app.Session, query string, role roles.Role) (replica.Member, 
 	case len(exact) == 0 && len(part) == 1:
 		return part[0], nil
 	case len(exact)+len(part) == 0:
-		return replica.Member{}, fmt.Errorf("no active %s named %q in the directory on this workstation", what, query)
+		return admin.StaffMember{}, fmt.Errorf("no active %s named %q in the directory on this workstation", what, query)
 	}
 	var names []string
 	for _, m := range append(exact, part...) {
 		names = append(names, fmt.Sprintf("%s (%s)", m.Name, admin.ShortFingerprint(m.Fingerprint)))
 	}
-	return replica.Member{}, fmt.Errorf("%q names more than one %s: %s; give the full name or the key fingerprint", query, what, strings.Join(names, ", "))
+	return admin.StaffMember{}, fmt.Errorf("%q names more than one %s: %s; give the full name or the key fingerprint", query, what, strings.Join(names, ", "))
 }
 
 // patientByMRN returns the id of the patient with a medical record number
@@ -153,7 +152,7 @@ func cmdExportKeys(ctx context.Context, env app.Env, g Global, args []string, io
 	defer s.Close()
 	fp := ""
 	if strings.TrimSpace(*name) != "" {
-		m, err := findMember(s, *name, "")
+		m, err := findMember(ctx, s, *name, "")
 		if err != nil {
 			return err
 		}

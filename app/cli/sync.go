@@ -13,7 +13,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chat"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // cmdSettings shows and sets the clinic servers this workstation uses:
@@ -183,34 +182,17 @@ func cmdSync(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 }
 
 func printSyncStatus(ctx context.Context, s *app.Session, io IO) error {
-	r, err := s.Replica()
+	st, err := s.LogStatus(ctx)
 	if err != nil {
 		return err
 	}
-	var waiting int
-	var counts map[store.EnvelopeState]int
-	var heads []store.Head
-	err = r.DB().View(ctx, func(tx *store.Tx) error {
-		var err error
-		if waiting, err = tx.OutboxLen(ctx); err != nil {
-			return err
-		}
-		if counts, err = tx.CountEnvelopes(ctx); err != nil {
-			return err
-		}
-		heads, err = tx.Heads(ctx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(io.Stdout, "Changes waiting to be sent: %d\n", waiting)
+	fmt.Fprintf(io.Stdout, "Changes waiting to be sent: %d\n", st.Waiting)
 	fmt.Fprintf(io.Stdout, "Events: %d applied, %d kept sealed (no key here), %d waiting, %d refused\n",
-		counts[store.Applied], counts[store.Sealed], counts[store.Pending], counts[store.Rejected])
+		st.Applied, st.Sealed, st.Pending, st.Rejected)
 	fmt.Fprintln(io.Stdout, "Devices:")
-	for _, h := range heads {
+	for _, h := range st.Devices {
 		me := ""
-		if h.Device == r.Device() {
+		if h.Mine {
 			me = "  (this workstation)"
 		}
 		fmt.Fprintf(io.Stdout, "  %s  up to event %d%s\n", h.Device, h.Seq, me)

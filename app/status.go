@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// What the headless tool shows of this workstation's own log, for any
+// member: the CLI reads it here rather than from the store or the replica.
+
+// LogStatus is what this workstation holds of the clinic log.
+type LogStatus struct {
+	Waiting  int // changes waiting to be sent
+	Applied  int // events applied
+	Sealed   int // events kept sealed: this workstation holds no key for them
+	Pending  int // events waiting for what comes before them
+	Rejected int // events refused
+	Devices  []DeviceHead
+}
+
+// DeviceHead is how far this workstation holds one device's chain.
+type DeviceHead struct {
+	Device string
+	Seq    uint64
+	Mine   bool // this workstation's own chain
+}
+
+// LogStatus counts the events this workstation holds, by state, and the
+// changes waiting to be sent, with every device's head.
+func (s *Session) LogStatus(ctx context.Context) (LogStatus, error) {
+	r, err := s.live()
+	if err != nil {
+		return LogStatus{}, err
+	}
+	var st LogStatus
+	err = r.DB().View(ctx, func(tx *store.Tx) error {
+		var err error
+		if st.Waiting, err = tx.OutboxLen(ctx); err != nil {
+			return err
+		}
+		counts, err := tx.CountEnvelopes(ctx)
+		if err != nil {
+			return err
+		}
+		st.Applied, st.Sealed, st.Pending, st.Rejected = counts[store.Applied], counts[store.Sealed], counts[store.Pending], counts[store.Rejected]
+		heads, err := tx.Heads(ctx)
+		for _, h := range heads {
+			st.Devices = append(st.Devices, DeviceHead{Device: h.Device, Seq: h.Seq, Mine: h.Device == r.Device()})
+		}
+		return err
+	})
+	if err != nil {
+		return LogStatus{}, fmt.Errorf("app: read this workstation's log: %w", err)
+	}
+	return st, nil
+}
+
+// CheckChains walks every device's chain this workstation holds: each
+// event must be whole, follow its predecessor and carry a valid
+// signature. It returns what is wrong, one line each, or nothing.
+func (s *Session) CheckChains(ctx context.Context) ([]string, error) {
+	r, err := s.live()
+	if err != nil {
+		return nil, err
+	}
+	problems, err := r.Verify(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("app: check the log: %w", err)
+	}
+	out := make([]string, len(problems))
+	for i, p := range problems {
+		out[i] = p.String()
+	}
+	return out, nil
+}
+
+// MeasureEnvelopes seals a 1 KiB change n times (encrypt and sign), then
+// verifies and opens it n times, with keys made for the run, never a
+// profile's, and returns how long each took: what every change costs.
+func MeasureEnvelopes(n int) (seal, open []time.Duration, err error) {
+	id, _, err := crypto.NewIdentity("bench", []byte("bench only"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: make a key: %w", err)
+	}
+	k, err := crypto.NewScopeKey("clinical", 1)
+	if err != nil {
+		return nil, nil, fmt.Errorf("app: make a scope key: %w", err)
+	}
+	payload := make([]byte, 1024)
+	rand.Read(payload)
+	var raw []byte
+	for i := range n {
+		h := crypto.Header{ID: crypto.NewEventID(), Entity: "bench", Kind: "note", Scope: k.Scope, Epoch: k.Epoch,
+			Author: id.Fingerprint(), Device: "00000000000000000000000000000001", Seq: 1, Lamport: uint64(i + 1), Time: time.Now().UnixMilli()}
+		start := time.Now()
+		e, err := crypto.Seal(h, payload, k, id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: seal: %w", err)
+		}
+		seal, raw = append(seal, time.Since(start)), e.Raw
+	}
+	pub := id.Public()
+	for range n {
+		start := time.Now()
+		e, err := crypto.ParseEnvelope(raw)
+		if err == nil {
+			err = e.Verify(pub)
+		}
+		if err == nil {
+			_, err = e.Open(k)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("app: verify and open: %w", err)
+		}
+		open = append(open, time.Since(start))
+	}
+	return seal, open, nil
+}
