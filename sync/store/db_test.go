@@ -280,7 +280,7 @@ func TestUpdateKeepsNothingWhenFnFails(t *testing.T) {
 // assertEmpty checks that no table holds a row.
 func assertEmpty(t *testing.T, db *DB) {
 	t.Helper()
-	for _, table := range []string{"meta", "envelopes", "heads", "entities", "entity_numbers", "postings", "entity_tokens", "token_counts", "outbox", "secrets"} {
+	for _, table := range []string{"meta", "envelopes", "heads", "entities", "entity_numbers", "postings", "entity_tokens", "outbox", "secrets"} {
 		var n int
 		if err := db.readers.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
 			t.Fatal(err)

@@ -239,38 +239,26 @@ func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, li
 	return ids, next, nil
 }
 
+// countCap bounds the postings counted per token: beyond it, which list
+// is shorter matters little next to the walk over it.
+const countCap = 5000
+
 // rarestFirst returns tokens rarest first (the one carried by the fewest
-// entities), or none when one of them is carried by no entity at all.
-// Lookup's walk costs one step per entity of the first token, whatever the
-// others are.
+// entities, counted up to countCap), or none when one of them is carried
+// by no entity at all. Lookup's walk costs one step per entity of the
+// first token, whatever the others are.
 func (tx *Tx) rarestFirst(ctx context.Context, tokens []int64) ([]int64, error) {
 	counts := make(map[int64]int, len(tokens))
-	args := make([]any, 0, len(tokens))
 	for _, t := range tokens {
-		counts[t] = 0
-		args = append(args, t)
-	}
-	rows, err := tx.tx.QueryContext(ctx,
-		`SELECT token, n FROM token_counts WHERE token IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
-	if err != nil {
-		return nil, wrap("lookup: count tokens", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t int64
 		var n int
-		if err := rows.Scan(&t, &n); err != nil {
+		err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM postings WHERE token = ? LIMIT ?)`, t, countCap).Scan(&n)
+		if err != nil {
 			return nil, wrap("lookup: count tokens", err)
 		}
-		counts[t] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap("lookup: count tokens", err)
-	}
-	for _, n := range counts {
 		if n == 0 {
 			return nil, nil
 		}
+		counts[t] = n
 	}
 	list := slices.Clone(tokens)
 	slices.SortFunc(list, func(a, b int64) int { return cmp.Or(cmp.Compare(counts[a], counts[b]), cmp.Compare(a, b)) })
