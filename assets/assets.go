@@ -9,6 +9,12 @@ import "embed"
 //go:embed icon.png
 var IconPNG []byte
 
+// VitalRanges is vitals/ranges.tsv: the reference ranges of vital signs by
+// age that app/chart flags readings with (sources in vitals/SOURCE.md).
+//
+//go:embed vitals/ranges.tsv
+var VitalRanges []byte
+
 // FormularySource is formulary/SOURCE.md: the sources and licences of
 // the formulary tables.
 //

@@ -35,6 +35,7 @@ type chartView struct {
 	stop      func()
 
 	name, facts, allergies, visit *widget.Label
+	vitalsFlags                   *widget.Label   // the latest reading's values outside their usual range
 	visitBtns                     *fyne.Container // Start visit or Finish visit
 	status                        feedback
 	tabs                          *container.AppTabs
@@ -65,6 +66,8 @@ func (s *screen) newChartView(patientID string, appt *app.Appointment, back stri
 	v.allergies = wrapped("")
 	v.visit = wrapped("")
 	v.visit.Hide()
+	v.vitalsFlags = wrapped("")
+	v.vitalsFlags.Hide()
 	v.visitBtns = container.NewHBox()
 	v.status = newFeedback()
 
@@ -74,7 +77,7 @@ func (s *screen) newChartView(patientID string, appt *app.Appointment, back stri
 	})
 	header := widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, v.name, backBtn, v.facts),
-		container.NewBorder(nil, nil, nil, v.interopButtons(), v.allergies),
+		container.NewBorder(nil, nil, nil, v.interopButtons(), v.allergies), v.vitalsFlags,
 		container.NewBorder(nil, nil, nil, v.visitBtns, v.visit)))
 
 	v.problems, v.allergyList, v.meds = container.NewVBox(), container.NewVBox(), container.NewVBox()

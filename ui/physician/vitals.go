@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -23,8 +24,10 @@ import (
 type vitalsForm struct {
 	sys, dia, pulse, temp, resp, spo2, weight, height *widget.Entry
 	bmi                                               *widget.Label
+	flags                                             *widget.Label // the values as entered outside their usual range
 	record                                            *widget.Button
 	fb                                                feedback
+	critical                                          *dialog.ConfirmDialog // the confirmation of a critical value last shown
 }
 
 func numEntry(placeholder string) *widget.Entry {
@@ -36,9 +39,11 @@ func numEntry(placeholder string) *widget.Entry {
 func (v *chartView) newVitalsForm() *vitalsForm {
 	f := &vitalsForm{sys: numEntry("Systolic"), dia: numEntry("Diastolic"), pulse: numEntry("/min"), temp: numEntry("°C"),
 		resp: numEntry("/min"), spo2: numEntry("%"), weight: numEntry("kg"), height: numEntry("cm"),
-		bmi: widget.NewLabel("BMI —"), fb: newFeedback()}
-	f.weight.OnChanged = func(string) { f.showBMI(v.lastHeight()) }
-	f.height.OnChanged = f.weight.OnChanged
+		bmi: widget.NewLabel("BMI —"), flags: wrapped(""), fb: newFeedback()}
+	f.flags.Hide()
+	for _, e := range f.entries() {
+		e.OnChanged = func(string) { f.showBMI(v.lastHeight()); f.showFlags(v) }
+	}
 	f.record = widget.NewButtonWithIcon("Record vitals", theme.ConfirmIcon(), func() {
 		vs, err := f.read()
 		if err != nil {
@@ -49,10 +54,79 @@ func (v *chartView) newVitalsForm() *vitalsForm {
 		if v.encounter != nil {
 			vs.Encounter = v.encounter.ID
 		}
-		v.act(func(ctx context.Context) error { _, err := v.c.RecordVitals(ctx, vs); return err }, "Vitals recorded.", f.fb, f.clear)
+		save := func() {
+			v.act(func(ctx context.Context) error { _, err := v.c.RecordVitals(ctx, vs); return err }, "Vitals recorded.", f.fb, f.clear)
+		}
+		var critical []string
+		for _, fl := range f.assess(v, vs) {
+			if fl.Critical() {
+				critical = append(critical, "• "+fl.String())
+			}
+		}
+		if len(critical) == 0 {
+			save()
+			return
+		}
+		f.critical = dialog.NewConfirm("Critical value: check before saving",
+			strings.Join(critical, "\n")+"\n\nIs this what you measured? Act on it now if it is.", func(ok bool) {
+				if ok {
+					save()
+				}
+			}, v.win)
+		f.critical.SetConfirmText("Save the reading")
+		f.critical.SetDismissText("Correct it")
+		f.critical.Show()
 	})
 	f.record.Importance = widget.HighImportance
 	return f
+}
+
+// assess flags a reading for the patient on screen (its BMI from the last
+// height when none was measured).
+func (f *vitalsForm) assess(v *chartView, vs chart.Vitals) []chart.Flag {
+	h := vs.HeightCm
+	if h == 0 {
+		h = v.lastHeight()
+	}
+	vs.BMI = chart.BMIOf(vs.WeightKg, h)
+	return chart.AssessVitals(vs, v.chart.Age)
+}
+
+// showFlags says, as the values are typed, which are outside their usual
+// range for the patient's age, and which are critical.
+func (f *vitalsForm) showFlags(v *chartView) {
+	vs, err := f.read()
+	var lines []string
+	critical := false
+	if err == nil {
+		for _, fl := range f.assess(v, vs) {
+			lines = append(lines, flagMark(fl)+" "+fl.String())
+			critical = critical || fl.Critical()
+		}
+	}
+	if len(lines) == 0 {
+		f.flags.Hide()
+		return
+	}
+	f.flags.Importance = widget.WarningImportance
+	if critical {
+		f.flags.Importance = widget.DangerImportance
+	}
+	f.flags.SetText(strings.Join(lines, "\n"))
+	f.flags.Show()
+}
+
+// flagMark is the sign of a flag: ▲ above, ▼ below, doubled when critical.
+func flagMark(f chart.Flag) string {
+	switch f.Level {
+	case chart.CriticalHigh:
+		return "▲▲"
+	case chart.CriticalLow:
+		return "▼▼"
+	case chart.High:
+		return "▲"
+	}
+	return "▼"
 }
 
 func (f *vitalsForm) entries() []*widget.Entry {
@@ -134,9 +208,10 @@ func (v *chartView) vitalsTab() fyne.CanvasObject {
 			field("Systolic mmHg", f.sys), field("Diastolic mmHg", f.dia), field("Pulse /min", f.pulse),
 			field("Temp °C", f.temp), field("Resp. /min", f.resp), field("SpO2 %", f.spo2),
 			field("Weight kg", f.weight), field("Height cm", f.height)),
+		f.flags,
 		container.NewBorder(nil, nil, f.bmi, f.record, f.fb.Label))
-	return container.NewVBox(widget.NewCard("", "", form), bold("Trends (shaded: the usual range)"), v.vitalsCharts,
-		bold("Latest readings"), v.vitalsTable)
+	return container.NewVBox(widget.NewCard("", "", form), bold("Trends (shaded: the usual range for the patient's age; red: outside it)"),
+		v.vitalsCharts, bold("Latest readings (▲ above, ▼ below the usual range; doubled: critical)"), v.vitalsTable)
 }
 
 // captioned puts a small caption above a field, which stays readable once
@@ -147,8 +222,41 @@ func captioned(label string, o fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewBorder(l, nil, nil, nil, o)
 }
 
+// latestFlags says, for the chart's header, which values of the latest
+// reading are outside their usual range ("" when none).
+func (v *chartView) latestFlags() (string, widget.Importance) {
+	vs := v.chart.Vitals
+	if len(vs) == 0 {
+		return "", widget.MediumImportance
+	}
+	last := vs[len(vs)-1]
+	var parts []string
+	imp := widget.WarningImportance
+	for _, f := range chart.AssessVitals(last, v.chart.Age) {
+		n := f.String()
+		if i := strings.Index(n, " (usual"); i > 0 {
+			n = n[:i]
+		}
+		parts = append(parts, flagMark(f)+" "+n)
+		if f.Critical() {
+			imp = widget.DangerImportance
+		}
+	}
+	if len(parts) == 0 {
+		return "", imp
+	}
+	return fmt.Sprintf("Latest vitals, %s: %s", last.Time.Local().Format("2 Jan 2006 15:04"), strings.Join(parts, "; ")), imp
+}
+
 // showVitals draws the trend charts and the latest readings.
 func (v *chartView) showVitals() {
+	if text, imp := v.latestFlags(); text != "" {
+		v.vitalsFlags.Importance = imp
+		v.vitalsFlags.SetText(text)
+		v.vitalsFlags.Show()
+	} else {
+		v.vitalsFlags.Hide()
+	}
 	vs := v.chart.Vitals
 	v.vf.showBMI(v.lastHeight())
 	v.vitalsCharts.Objects = nil
@@ -159,24 +267,42 @@ func (v *chartView) showVitals() {
 		v.vitalsTable.Refresh()
 		return
 	}
-	pick := func(f func(chart.Vitals) float64) []trendPoint {
+	age := v.chart.Age
+	flagged := make([]map[string]chart.Flag, len(vs)) // by measure, per reading
+	for i, x := range vs {
+		flagged[i] = map[string]chart.Flag{}
+		for _, f := range chart.AssessVitals(x, age) {
+			flagged[i][f.Measure] = f
+		}
+	}
+	pick := func(measure string, f func(chart.Vitals) float64) []trendPoint {
 		var out []trendPoint
-		for _, x := range vs {
+		for i, x := range vs {
 			if y := f(x); y > 0 {
-				out = append(out, trendPoint{x.Time, y})
+				_, flag := flagged[i][measure]
+				out = append(out, trendPoint{x.Time, y, flag})
 			}
 		}
 		return out
 	}
+	band := func(measure string) [2]float64 {
+		if r, ok := chart.RangeFor(measure, age); ok {
+			return [2]float64{r.Low, r.High}
+		}
+		return [2]float64{}
+	}
 	charts := []*trendChart{
-		newTrendChart("Blood pressure", "mmHg", [2]float64{90, 140},
-			trendSeries{"systolic", 0, pick(func(x chart.Vitals) float64 { return float64(x.Systolic) })},
-			trendSeries{"diastolic", 1, pick(func(x chart.Vitals) float64 { return float64(x.Diastolic) })}),
-		newTrendChart("Pulse", "/min", [2]float64{60, 100}, trendSeries{"pulse", 0, pick(func(x chart.Vitals) float64 { return float64(x.Pulse) })}),
-		newTrendChart("Weight", "kg", [2]float64{}, trendSeries{"weight", 0, pick(func(x chart.Vitals) float64 { return x.WeightKg })}),
-		newTrendChart("BMI", "kg/m²", [2]float64{18.5, 25}, trendSeries{"BMI", 0, pick(func(x chart.Vitals) float64 { return x.BMI })}),
-		newTrendChart("Temperature", "°C", [2]float64{36.1, 37.5}, trendSeries{"temperature", 0, pick(func(x chart.Vitals) float64 { return x.TempC })}),
-		newTrendChart("SpO2", "%", [2]float64{95, 100}, trendSeries{"SpO2", 0, pick(func(x chart.Vitals) float64 { return float64(x.SpO2) })}),
+		newTrendChart("Blood pressure", "mmHg", band(chart.MeasureSystolic),
+			trendSeries{"systolic", 0, pick(chart.MeasureSystolic, func(x chart.Vitals) float64 { return float64(x.Systolic) })},
+			trendSeries{"diastolic", 1, pick(chart.MeasureDiastolic, func(x chart.Vitals) float64 { return float64(x.Diastolic) })}),
+		newTrendChart("Pulse", "/min", band(chart.MeasurePulse), trendSeries{"pulse", 0,
+			pick(chart.MeasurePulse, func(x chart.Vitals) float64 { return float64(x.Pulse) })}),
+		newTrendChart("Weight", "kg", [2]float64{}, trendSeries{"weight", 0, pick("", func(x chart.Vitals) float64 { return x.WeightKg })}),
+		newTrendChart("BMI", "kg/m²", band(chart.MeasureBMI), trendSeries{"BMI", 0, pick(chart.MeasureBMI, func(x chart.Vitals) float64 { return x.BMI })}),
+		newTrendChart("Temperature", "°C", band(chart.MeasureTemp), trendSeries{"temperature", 0,
+			pick(chart.MeasureTemp, func(x chart.Vitals) float64 { return x.TempC })}),
+		newTrendChart("SpO2", "%", band(chart.MeasureSpO2), trendSeries{"SpO2", 0,
+			pick(chart.MeasureSpO2, func(x chart.Vitals) float64 { return float64(x.SpO2) })}),
 	}
 	for _, c := range charts {
 		v.vitalsCharts.Add(c)
@@ -184,33 +310,52 @@ func (v *chartView) showVitals() {
 	v.vitalsCharts.Refresh()
 
 	grid := container.NewGridWithColumns(8)
-	for _, h := range []string{"Date", "BP", "Pulse", "Temp", "RR", "SpO2", "Weight", "BMI"} {
+	for _, h := range []string{"Date and time", "BP", "Pulse", "Temp", "RR", "SpO2", "Weight", "BMI"} {
 		grid.Add(bold(h))
-	}
-	num := func(x float64, f string) string {
-		if x <= 0 {
-			return "—"
-		}
-		return fmt.Sprintf(f, x)
 	}
 	var imported []string // origin of the readings marked *, each once
 	for i := len(vs) - 1; i >= 0 && i >= len(vs)-8; i-- {
-		x := vs[i]
+		x, fl := vs[i], flagged[i]
+		cell := func(text string, measures ...string) *widget.Label {
+			l := widget.NewLabel(text)
+			for _, m := range measures {
+				if f, ok := fl[m]; ok {
+					l.SetText(l.Text + " " + flagMark(f))
+					if l.Importance != widget.DangerImportance {
+						l.Importance = widget.WarningImportance
+					}
+					if f.Critical() {
+						l.Importance = widget.DangerImportance
+					}
+				}
+			}
+			return l
+		}
+		num := func(x float64, f string) string {
+			if x <= 0 {
+				return "—"
+			}
+			return fmt.Sprintf(f, x)
+		}
 		bp := "—"
 		if x.Systolic > 0 {
 			bp = fmt.Sprintf("%d/%d", x.Systolic, x.Diastolic)
 		}
-		date := x.Time.Local().Format("2 Jan 2006")
+		date := x.Time.Local().Format("2 Jan 2006 15:04")
 		if o := origin(x.Origin, "measured", ""); o != "" {
 			date += " *"
 			if !slices.Contains(imported, o) {
 				imported = append(imported, o)
 			}
 		}
-		for _, s := range []string{date, bp, num(float64(x.Pulse), "%.0f"), num(x.TempC, "%.1f °C"),
-			num(float64(x.Resp), "%.0f"), num(float64(x.SpO2), "%.0f %%"), num(x.WeightKg, "%.1f kg"), num(x.BMI, "%.1f")} {
-			grid.Add(widget.NewLabel(s))
-		}
+		grid.Add(widget.NewLabel(date))
+		grid.Add(cell(bp, chart.MeasureSystolic, chart.MeasureDiastolic))
+		grid.Add(cell(num(float64(x.Pulse), "%.0f"), chart.MeasurePulse))
+		grid.Add(cell(num(x.TempC, "%.1f °C"), chart.MeasureTemp))
+		grid.Add(cell(num(float64(x.Resp), "%.0f"), chart.MeasureResp))
+		grid.Add(cell(num(float64(x.SpO2), "%.0f %%"), chart.MeasureSpO2))
+		grid.Add(cell(num(x.WeightKg, "%.1f kg")))
+		grid.Add(cell(num(x.BMI, "%.1f"), chart.MeasureBMI))
 	}
 	v.vitalsTable.Add(grid)
 	for _, o := range imported {
@@ -221,8 +366,9 @@ func (v *chartView) showVitals() {
 
 // trendPoint is one measurement in time.
 type trendPoint struct {
-	t time.Time
-	v float64
+	t    time.Time
+	v    float64
+	flag bool // outside the usual range for the patient's age
 }
 
 // trendSeries is one line of a trend chart; tone 0 is the theme's primary
@@ -334,6 +480,9 @@ func (r *trendRenderer) build() {
 				ls = append(ls, l)
 			}
 			d := canvas.NewCircle(r.color(s.tone))
+			if p.flag {
+				d.FillColor = theme.Color(theme.ColorNameError)
+			}
 			ds = append(ds, d)
 		}
 		r.lines, r.dots = append(r.lines, ls), append(r.dots, ds)
@@ -363,8 +512,15 @@ func (r *trendRenderer) build() {
 	}
 	r.title.Text = title
 	r.yMax.Text, r.yMin.Text = trimFloat(r.hi-pad), trimFloat(r.lo+pad)
-	if !first {
-		r.xFirst.Text, r.xLast.Text = r.t0.Local().Format("Jan 2006"), r.t1.Local().Format("Jan 2006")
+	if r.yMax.Text == r.yMin.Text { // one value: one label
+		r.yMin.Text = ""
+	}
+	switch {
+	case first:
+	case r.t0.Equal(r.t1): // one reading: its date and time, under it
+		r.xFirst.Text = r.t0.Local().Format("2 Jan 2006 15:04")
+	default:
+		r.xFirst.Text, r.xLast.Text = r.t0.Local().Format("2 Jan 2006"), r.t1.Local().Format("2 Jan 2006")
 	}
 }
 
@@ -410,12 +566,19 @@ func (r *trendRenderer) Layout(size fyne.Size) {
 	r.yMax.Move(fyne.NewPos(pad, y(r.hi-(r.hi-r.lo)/11)-6))
 	r.yMin.Move(fyne.NewPos(pad, y(r.lo+(r.hi-r.lo)/11)-6))
 	r.xFirst.Move(fyne.NewPos(left, top+plotH+4))
+	if r.t0.Equal(r.t1) {
+		r.xFirst.Move(fyne.NewPos(left+plotW/2-r.xFirst.MinSize().Width/2, top+plotH+4))
+	}
 	r.xLast.Move(fyne.NewPos(left+plotW-r.xLast.MinSize().Width, top+plotH+4))
 	for si, s := range r.c.series {
 		for i, p := range s.points {
 			d := r.dots[si][i]
-			d.Resize(fyne.NewSize(6, 6))
-			d.Move(fyne.NewPos(x(p.t)-3, y(p.v)-3))
+			size := float32(6)
+			if p.flag {
+				size = 9
+			}
+			d.Resize(fyne.NewSize(size, size))
+			d.Move(fyne.NewPos(x(p.t)-size/2, y(p.v)-size/2))
 			if i > 0 {
 				l := r.lines[si][i-1]
 				l.Position1 = fyne.NewPos(x(s.points[i-1].t), y(s.points[i-1].v))
