@@ -144,11 +144,14 @@ func (ws *Workstation) showShell(s Session) {
 
 	sh.heading = newHeading("")
 	sh.heading.Alignment = fyne.TextAlignLeading
-	sh.page = container.NewVBox()
+	// The section fills the page's height, so a screen with a list or a
+	// grid gets the room a large window has (a short screen keeps its own
+	// height at the top).
+	sh.page = container.NewStack()
 	// Both ways: a screen wider than the window scrolls sideways rather
 	// than widening the window past the screen (1024×768 must work).
 	sh.scroll = container.NewScroll(
-		container.New(layout.NewCustomPaddedLayout(12, 12, 20, 20), container.NewVBox(sh.heading, sh.page)))
+		container.New(layout.NewCustomPaddedLayout(12, 12, 20, 20), container.NewBorder(sh.heading, nil, nil, nil, sh.page)))
 	body := newBackdrop(colorNamePage, sh.scroll)
 
 	sh.connection = widget.NewLabel("Offline")

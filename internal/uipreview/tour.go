@@ -50,6 +50,7 @@ func tour(dir, passphrase, prefix string, sizes []fyne.Size) func(*ui.Workstatio
 			return
 		}
 		for _, size := range sizes {
+			moveToCorner() // a centred window could not grow past the screen's edge
 			fyne.DoAndWait(func() { w.Resize(size) })
 			for _, title := range sections {
 				fyne.DoAndWait(func() { ws.Open(title) })
@@ -81,6 +82,17 @@ func waitFor(f func() bool) bool {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return false
+}
+
+// moveToCorner moves the window to the screen's top left corner, where
+// xdotool is installed.
+func moveToCorner() {
+	if id, err := exec.Command("xdotool", "search", "--onlyvisible", "--name", "^Medihaven").Output(); err == nil {
+		if ids := strings.Fields(string(id)); len(ids) > 0 {
+			_ = exec.Command("xdotool", "windowmove", ids[0], "0", "0").Run()
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
 }
 
 // shoot writes a screenshot of the window: taken by the X server
