@@ -126,10 +126,10 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	joined.Truncation = fyne.TextTruncateEllipsis
 	seen := widget.NewLabel("")
 	keyBtn := widget.NewButtonWithIcon("Key", theme.DocumentSaveIcon(), nil)
-	roleBtn := widget.NewButtonWithIcon("Role…", theme.AccountIcon(), nil)
+	roleBtn := widget.NewButton("Role…", nil)
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 	revoke.Importance = widget.DangerImportance
-	top := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(120, 0, role), kit.AtLeast(80, 0, status), key)
+	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(110, 0, role), kit.AtLeast(70, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
 	// The buttons keep their width when Revoke is hidden, so every Key
 	// button lines up.

@@ -105,10 +105,10 @@ func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
 		why.Importance = widget.WarningImportance
 		action = container.NewHBox(refuse)
 		return container.NewVBox(container.NewBorder(nil, nil, nil, action,
-			container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(140, 0, role), key)), why)
+			container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(120, 0, role), key)), why)
 	}
-	left := container.NewHBox(kit.AtLeast(220, 0, name), kit.AtLeast(140, 0, role), key)
-	return container.NewBorder(nil, nil, nil, container.NewHBox(kit.AtLeast(110, 0, code), action), left)
+	left := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(120, 0, role), key)
+	return container.NewBorder(nil, nil, nil, container.NewHBox(kit.AtLeast(90, 0, code), action), left)
 }
 
 // askCode asks for the code the newcomer reads from their screen, and
