@@ -97,6 +97,25 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		return rep, err
 	}
 	r.flush()
+	// A key that opened a long history, or an admission that let it
+	// through, settles in transactions of settleBudget decisions: memory
+	// and the write-ahead log stay bounded, and what is applied shows.
+	for r.more {
+		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+			r.reindex = map[string][][]byte{}
+			defer func() { r.reindex = nil }()
+			if err := r.settle(ctx, tx, &rep); err != nil {
+				return err
+			}
+			return r.writeIndex(ctx, tx)
+		})
+		if err != nil {
+			r.more = false
+			r.reload(ctx)
+			return rep, err
+		}
+		r.flush()
+	}
 	return rep, nil
 }
 

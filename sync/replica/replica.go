@@ -86,6 +86,8 @@ type Replica struct {
 	dirty    map[string]bool               // under mu: directory entries changed since judged
 	undone   []Problem                     // during settle: applied events refused afterwards
 	requeued bool                          // during settle: an event was sent back to pending
+	budget   int                           // during settle: decisions left in this transaction
+	more     bool                          // settle stopped at its budget: another transaction goes on
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

@@ -28,7 +28,14 @@ import (
 const (
 	frontPage = 1024 // fronts read at a time
 	runPage   = 512  // envelopes of a run read (and verified at once) at a time
+	// turnReason marks the next envelope of a run that settle left at its
+	// budget: a front, so the next transaction takes it up.
+	turnReason = "its turn comes in the next transaction"
 )
+
+// settleBudget is how many envelopes one transaction settles at most (a
+// variable: tests make it small).
+var settleBudget = 20000
 
 // settle applies pending envelopes until no more progress is made. A key
 // that arrives turns the envelopes kept sealed for its scope pending again.
@@ -38,6 +45,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone = map[string]bool{}, nil
 	defer func() { r.settled, r.revoked, r.undone = nil, nil, nil }()
+	r.budget, r.more = settleBudget, false
 	for {
 		progress := false
 		r.requeued = false
@@ -55,6 +63,10 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			at = store.Of(rows[len(rows)-1])
 			r.preverify(rows)
 			for _, row := range rows {
+				if r.budget <= 0 {
+					r.more = true
+					break
+				}
 				if done[chainPlace{row.Device, row.Seq}] {
 					continue
 				}
@@ -63,6 +75,9 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 					return err
 				}
 				progress = progress || moved
+			}
+			if r.more {
+				break
 			}
 		}
 		swept, err := r.sweepRevoked(ctx, tx)
@@ -86,7 +101,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			rep.Sealed -= n
 			progress = progress || n > 0
 		}
-		if !progress {
+		if !progress || r.more {
 			n, err := tx.CountPending(ctx)
 			if err != nil {
 				return err
@@ -113,6 +128,7 @@ func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelop
 			return moved, err
 		}
 		moved = true
+		r.budget--
 		done[chainPlace{row.Device, row.Seq}] = true
 		if !kept {
 			return moved, nil // not kept: the next waits for the genuine one
@@ -128,6 +144,11 @@ func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelop
 			r.preverify(run)
 		}
 		row, run = run[0], run[1:]
+		if r.budget <= 0 {
+			// Left for the next transaction, as a front.
+			r.more = true
+			return moved, tx.SetEnvelopeState(ctx, row.ID, store.Pending, turnReason)
+		}
 	}
 }
 
