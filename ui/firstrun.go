@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -247,21 +248,38 @@ func (ws *Workstation) submitCreate(cf *createForm, f Founding) {
 		return
 	}
 	c.Passphrase = []byte(cf.pass.Text)
-	say(cf.message, "")
-	cf.busy.set(true)
-	ws.background(func() {
-		s, err := f.CreateClinic(ws.ctx, c)
+	var s Session
+	ws.submitForm(cf.busy, cf.message, func() error {
+		var err error
+		s, err = f.CreateClinic(ws.ctx, c)
 		clear(c.Passphrase)
 		if err == nil && !ws.adopt(s) {
+			return errClosed
+		}
+		return err
+	}, func() { ws.showShell(s) })
+}
+
+// errClosed means the window closed while a form's work ran.
+var errClosed = errors.New("the window closed")
+
+// submitForm runs a first-run form's work off the UI goroutine with the
+// form busy, then shows its error in plain words, or calls done.
+func (ws *Workstation) submitForm(b busy, message *widget.Label, work func() error, done func()) {
+	say(message, "")
+	b.set(true)
+	ws.background(func() {
+		err := work()
+		if errors.Is(err, errClosed) {
 			return
 		}
 		fyne.Do(func() {
-			cf.busy.set(false)
+			b.set(false)
 			if err != nil {
-				say(cf.message, kit.ErrorText(err))
+				say(message, kit.ErrorText(err))
 				return
 			}
-			ws.showShell(s)
+			done()
 		})
 	})
 }

@@ -92,20 +92,13 @@ func (ws *Workstation) submitJoin(jf *joinForm, f Founding) {
 		return
 	}
 	j.Passphrase = []byte(jf.pass.Text)
-	say(jf.message, "")
-	jf.busy.set(true)
-	ws.background(func() {
-		w, err := f.Join(ws.ctx, j)
+	var w Joining
+	ws.submitForm(jf.busy, jf.message, func() error {
+		var err error
+		w, err = f.Join(ws.ctx, j)
 		clear(j.Passphrase)
-		fyne.Do(func() {
-			jf.busy.set(false)
-			if err != nil {
-				say(jf.message, kit.ErrorText(err))
-				return
-			}
-			ws.showWaitingForApproval(w)
-		})
-	})
+		return err
+	}, func() { ws.showWaitingForApproval(w) })
 }
 
 // approvalScreen is the newcomer's wait for an administrator.

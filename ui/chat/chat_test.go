@@ -106,13 +106,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // TestChatPanel: the panel shows the conversation, marks a message from an
 // unknown sender as unverified, and sends what is typed.
 func TestChatPanel(t *testing.T) {
-	a := test.NewTempApp(t)
-	w := a.NewWindow("chat")
-	w.Resize(fyne.NewSize(1100, 700))
-	f := &fakeChat{}
-	content := newPanel(f, f, w, func(f func()) { f() })
-	w.SetContent(content)
-	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
+	content, f := openPanel(t)
 	shown := texts(content)
 	for _, want := range []string{
 		"Unverified", // a message not signed by a staff key

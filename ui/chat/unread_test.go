@@ -36,13 +36,7 @@ func TestUnreadFirst(t *testing.T) {
 // TestPanelOpensTheUnreadConversation: Chat, opened from its badge,
 // shows the conversation with the unread message, not the clinic room.
 func TestPanelOpensTheUnreadConversation(t *testing.T) {
-	a := test.NewTempApp(t)
-	w := a.NewWindow("chat")
-	w.Resize(fyne.NewSize(1100, 700))
-	f := &fakeChat{}
-	content := newPanel(f, f, w, func(f func()) { f() })
-	w.SetContent(content)
-	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
+	content, _ := openPanel(t)
 	title := ""
 	walk(content, func(o fyne.CanvasObject) {
 		if l, ok := o.(*widget.Label); ok && l.SizeName == theme.SizeNameSubHeadingText {
@@ -52,4 +46,18 @@ func TestPanelOpensTheUnreadConversation(t *testing.T) {
 	if title != "Dr Paul Physician" {
 		t.Errorf("the panel opens on %q, want the conversation with the unread message", title)
 	}
+}
+
+// openPanel shows the chat panel on a fake chat in a test window and
+// waits for its history.
+func openPanel(t *testing.T) (fyne.CanvasObject, *fakeChat) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	w := a.NewWindow("chat")
+	w.Resize(fyne.NewSize(1100, 700))
+	f := &fakeChat{}
+	content := newPanel(f, f, w, func(f func()) { f() })
+	w.SetContent(content)
+	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
+	return content, f
 }
