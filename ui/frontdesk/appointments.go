@@ -96,14 +96,14 @@ func newAppointments(e env) *appointmentsScreen {
 }
 
 func (s *appointmentsScreen) content() fyne.CanvasObject {
-	nav := container.NewHBox(s.prev, kit.AtLeast(130, 0, s.dayEntry), s.next, s.today, s.dayTitle)
+	nav := container.NewHBox(s.prev, kit.AtLeast(170, 0, s.dayEntry), s.next, s.today, s.dayTitle)
 	legend := container.NewHBox(legendItem("Free", widget.LowImportance), legendItem("Booked", widget.MediumImportance),
 		legendItem("Checked in", widget.SuccessImportance), legendItem("Overbooked", widget.WarningImportance),
 		legendItem("Conflict", widget.DangerImportance), legendItem("Past", widget.LowImportance, true))
 	top := container.NewVBox(nav, s.whoRow, legend, s.status)
 	right := kit.AtLeast(panelWidth, 0, s.panel)
 	// The days scroll rather than widen the window.
-	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), container.NewScroll(s.columns))
+	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), container.NewHScroll(s.columns))
 	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "appointment", "availability", "patient"))
 }
 

@@ -148,7 +148,7 @@ func TestRegisterFindAndWarnOfDuplicates(t *testing.T) {
 	typeInto(f.entries["email"], "marta@")
 	test.Tap(f.save)
 	for _, k := range []string{"family", "birth", "email"} {
-		if f.problems[k] == "" || f.labels[k].Importance != widget.DangerImportance || !strings.Contains(f.message.Text, f.problems[k]) {
+		if f.problems[k] == "" || f.labels[k].Importance != widget.DangerImportance || !strings.Contains(f.message.Text, "Please correct the fields in red") {
 			t.Errorf("%s is not marked: %q", k, f.problems[k])
 		}
 	}

@@ -221,7 +221,7 @@ func newPatientForm(e env) *patientForm {
 	f.sub = widget.NewLabel("")
 	f.sub.Importance = widget.LowImportance
 	f.sub.Wrapping = fyne.TextWrapWord
-	f.heading.Wrapping = fyne.TextWrapWord
+	f.heading.Truncation = fyne.TextTruncateEllipsis // one line: the buttons beside it keep their height
 	grid := container.New(layout.NewFormLayout())
 	for _, ff := range formFields {
 		var input fyne.CanvasObject
@@ -270,8 +270,8 @@ func newPatientForm(e env) *patientForm {
 	// seen without scrolling; Enter in any field saves too.
 	f.copyBtn, f.fhirBtn = f.interopButtons()
 	f.bookBtn = widget.NewButtonWithIcon("Book appointment…", theme.ContentAddIcon(), f.bookAppointment)
-	// The message keeps room for four lines, shown or not.
-	msgRoom := kit.AtLeast(0, 4*theme.TextSize()*1.35+2*theme.InnerPadding(), f.message)
+	// The message keeps room for two lines, shown or not.
+	msgRoom := kit.AtLeast(0, 2*theme.TextSize()*1.4+2*theme.InnerPadding(), f.message)
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
 		container.NewBorder(nil, nil, nil, container.NewHBox(f.bookBtn, f.copyBtn, f.fhirBtn), f.sub), msgRoom, f.dupBox, grid, f.extra)
 	f.scroll = container.NewVScroll(widget.NewCard("", "", container.NewPadded(card)))
@@ -305,7 +305,7 @@ func (f *patientForm) showProblems() {
 		imp := widget.MediumImportance
 		if p, ok := f.problems[ff.key]; ok {
 			imp = widget.DangerImportance
-			lines = append(lines, "• "+p)
+			lines = append(lines, strings.TrimSuffix(p, "."))
 		}
 		if l.Importance != imp {
 			l.Importance = imp
@@ -315,13 +315,11 @@ func (f *patientForm) showProblems() {
 	switch {
 	case len(lines) == 0 && f.message.Importance == widget.DangerImportance:
 		f.say("", widget.MediumImportance)
-	case len(lines) == 1:
-		f.say("Please correct the field marked in red:\n"+lines[0], widget.DangerImportance)
-	case len(lines) > 1:
-		if len(lines) > 3 { // the message keeps room for four lines
-			lines = append(lines[:2], fmt.Sprintf("• and %d more", len(lines)-2))
+	case len(lines) > 0:
+		if len(lines) > 2 { // the message keeps room for two lines
+			lines = append(lines[:2], fmt.Sprintf("and %d more", len(lines)-2))
 		}
-		f.say(fmt.Sprintf("Please correct the %d fields marked in red:\n%s", len(f.problems), strings.Join(lines, "\n")), widget.DangerImportance)
+		f.say("Please correct the fields in red: "+strings.Join(lines, " · ")+".", widget.DangerImportance)
 	}
 }
 

@@ -35,7 +35,7 @@ func (s *appointmentsScreen) newWeekView(names []string) {
 		s.weekOf.Selected = names[0]
 	}
 	whoDay := container.NewHBox(widget.NewLabel("Physicians:"), s.who)
-	whoWeek := container.NewHBox(widget.NewLabel("Physician:"), s.weekOf)
+	whoWeek := container.NewHBox(widget.NewLabel("Physician:"), kit.AtLeast(240, 0, s.weekOf))
 	whoWeek.Hide()
 	s.mode = widget.NewRadioGroup([]string{dayView, weekView}, func(v string) {
 		if v == weekView {
