@@ -9,7 +9,7 @@ import (
 )
 
 // The chart and prescribing as the core's tests use them (see
-// core_chart_test.go): this package may import them, package app may not.
+// clinical_link_test.go): this package may import them, package app may not.
 func init() {
 	app.ClinicalOf = func(s *app.Session) app.Clinical {
 		return clinical{chart.New(s.Core()), prescribing.New(s.Core())}

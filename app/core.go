@@ -2,31 +2,52 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
 	"time"
+	_ "time/tzdata" // the clinic's time zone must resolve on workstations without a zone database
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
-// The clinic core as the domain packages beside app see it (issue 18;
-// app/interop is the first). A domain package gets a session's Core and
-// finds here, on top of the session's own use cases, what it needs to read
-// and write records itself: the replica once the role policy allows an
-// action, the clock, the clinic's zone, the reads whose audit is the
-// caller's, the registration and signed records as the clinic's own code
-// makes them, and an audit record that joins the batch it records. The
-// typed records and their fields are app/records. Nothing here is for the
-// UI.
+// The clinic core as the domain packages beside app see it (issue 18):
+// app/frontdesk, app/chart, app/prescribing, app/chat, app/admin and
+// app/interop each build a Service on a session's Core and find here, on
+// top of the session's own use cases, what they need to read and write
+// records themselves: the replica once the role policy allows an action,
+// the clock and the clinic's zone, a record's history, the audit drop box
+// (a record that joins the batch it records), a patient's registration as
+// the clinic's own code makes it, the change feed, the device key for
+// what stays on this workstation, and state of their own that lives as
+// long as the session (Part). The typed records and their fields are
+// app/records; how dates, names and fingerprints are written is words.go.
+// Nothing here is for the UI.
 
 // Core is a logged-in session as a domain package uses it: the session's
-// use cases (Patient, SearchPatients, Audit...) and the methods below.
+// use cases (SearchPatients, Audit...) and the methods below.
 type Core struct{ *Session }
 
 // Core returns the session as domain packages use it, e.g.
 // interop.New(s.Core()).
 func (s *Session) Core() Core { return Core{s} }
+
+// CoreOf is the Core of s when s is a *Session or holds one embedded (as
+// the GUI's synced session does): how a domain package's Of finds its
+// session behind the interfaces the UI sees.
+func CoreOf(s any) (Core, bool) {
+	c, ok := s.(interface{ Core() Core })
+	if !ok {
+		return Core{}, false
+	}
+	return c.Core(), true
+}
 
 // ReplicaFor returns the replica when the staff member may do a: the
 // session is unlocked, their access is not revoked, their role allows a
@@ -36,17 +57,57 @@ func (c Core) ReplicaFor(a roles.Action) (*replica.Replica, error) { return c.ca
 // Now is the session's clock.
 func (c Core) Now() time.Time { return c.env.Now() }
 
-// Zone is the clinic's time zone, read with r whatever the role (the
-// front desk sets it; this computer's zone until it does).
-func (c Core) Zone(ctx context.Context, r *replica.Replica) *time.Location {
-	return c.clinicZone(ctx, r)
+// NewID is n random bytes in hex, for ids that must not collide.
+func NewID(n int) string { return newID(n) }
+
+// DeviceKey is the workstation's device key while the session is
+// unlocked (a zero key otherwise), for what a domain package keeps sealed
+// on this workstation only (the chat's history).
+func (c Core) DeviceKey() crypto.DeviceKey { return c.deviceKey() }
+
+// Changed tells the change feed's listeners (the open screens) of ch.
+func (c Core) Changed(ch ...replica.Changed) { c.changed(ch) }
+
+// ---- state a domain package keeps for a session ----
+
+// Part is what a domain package keeps for one session beyond the clinic
+// log (the chat's link to the running sync and its opened history).
+type Part interface {
+	// Forget drops what the part holds in memory of the clinic's data:
+	// the session locks or closes. It must not wait on disk or network.
+	Forget()
 }
 
-// CheckPhysician returns the directory entry of fingerprint fp when it is
-// an active physician's, else an ErrInvalidInput.
-func (c Core) CheckPhysician(r *replica.Replica, fp string) (replica.Member, error) {
-	return c.checkPhysician(r, fp)
+// Part returns the session's part named name, made with make on first
+// use, so that every caller of a session gets the same one.
+func (c Core) Part(name string, make func() Part) Part {
+	c.partsMu.Lock()
+	defer c.partsMu.Unlock()
+	if p, ok := c.parts[name]; ok {
+		return p
+	}
+	if c.parts == nil {
+		c.parts = map[string]Part{}
+	}
+	p := make()
+	c.parts[name] = p
+	return p
 }
+
+// forgetParts tells every part that the session locks or closes.
+func (s *Session) forgetParts() {
+	s.partsMu.Lock()
+	ps := make([]Part, 0, len(s.parts))
+	for _, p := range s.parts {
+		ps = append(ps, p)
+	}
+	s.partsMu.Unlock()
+	for _, p := range ps {
+		p.Forget()
+	}
+}
+
+// ---- the audit drop box ----
 
 // AuditInBatch adds an audit record to batch b, so that it is written
 // with what it records or not at all.
@@ -54,9 +115,11 @@ func (c Core) AuditInBatch(r *replica.Replica, b *replica.Batch, rec AuditRecord
 	return c.auditEvent(r, b, rec)
 }
 
-// AuditEventFHIR is an audit entry as a FHIR R4 AuditEvent, as the audit
-// log's own FHIR export writes it.
+// AuditEventFHIR is an audit entry as a FHIR R4 AuditEvent (the audit
+// log's export, app/admin, and the clinic's FHIR export, app/interop).
 func (c Core) AuditEventFHIR(e AuditEntry) fhir.AuditEvent { return c.auditEventFHIR(e) }
+
+// ---- reads and writes the front desk shares ----
 
 // RegisterInBatch adds the registration of a valid patient to batch b: a
 // new record id, an MRN that is free and none of taken, registered at now.
@@ -64,24 +127,112 @@ func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, 
 	return registerInto(ctx, r, b, p, now, taken)
 }
 
-// CheckDate accepts "", YYYY, YYYY-MM or YYYY-MM-DD not after now; what
-// names the date in the error.
-func CheckDate(what, date string, now time.Time) error { return checkDate(what, date, now) }
+// DeskSettingsEntity is the entity of the front desk's settings (the
+// clinic's time zone), of the front-desk scope.
+const DeskSettingsEntity = "desk-settings:clinic"
 
-// MemberName is a staff member's name, or "staff" and the start of their
-// fingerprint when the directory does not know them.
-func MemberName(r *replica.Replica, fp string) string { return memberName(r, fp) }
+// Appointment is a booking of a patient with a physician (front-desk
+// scope); the front desk (app/frontdesk) books them. Kept here for the
+// physician's screens, which read their calendar through it.
+type Appointment = records.Appointment
 
-// SpacedFingerprint groups a fingerprint in fours, as GnuPG shows it.
-func SpacedFingerprint(fp string) string { return spacedFingerprint(fp) }
+// Appointment statuses, as app/frontdesk names them; kept here for the
+// physician's screens until they import app/frontdesk.
+const (
+	StatusBooked    = records.StatusBooked
+	StatusArrived   = records.StatusArrived
+	StatusCancelled = records.StatusCancelled
+	StatusNoShow    = records.StatusNoShow
+)
 
-// PrintedDate writes a YYYY-MM-DD date as a printed page does ("2 Jan
-// 2006"); other text is kept as it is.
-func PrintedDate(ymd string) string { return printedDate(ymd) }
+// clinicZone is the clinic's time zone: the one set for the front desk,
+// or this computer's.
+func (s *Session) clinicZone(ctx context.Context, r *replica.Replica) *time.Location {
+	kind, st, err := r.Entity(ctx, DeskSettingsEntity)
+	if err != nil || kind != records.KindDeskSettings {
+		return time.Local
+	}
+	zone := records.DeskSettingsFromState(st).Zone
+	if loc, err := time.LoadLocation(zone); err == nil && zone != "" {
+		return loc
+	}
+	return time.Local
+}
 
-// Capitalise upper-cases the first letter.
-func Capitalise(s string) string { return capitalise(s) }
+// Zone is the clinic's time zone, read with r whatever the role (the
+// front desk sets it; this computer's zone until it does).
+func (c Core) Zone(ctx context.Context, r *replica.Replica) *time.Location {
+	return c.clinicZone(ctx, r)
+}
 
-// str points to a copy of v, for the optional fields of the FHIR models
-// (the audit's FHIR export).
-func str(v string) *string { return &v }
+// ClinicZone is the time zone the clinic's hours and appointments are in.
+func (s *Session) ClinicZone(ctx context.Context) (*time.Location, error) {
+	r, err := s.can(roles.ReadCalendar)
+	if err != nil {
+		return nil, err
+	}
+	return s.clinicZone(ctx, r), nil
+}
+
+// CheckPhysician returns the directory entry of fingerprint fp when it is
+// an active physician's, else an ErrInvalidInput.
+func (c Core) CheckPhysician(r *replica.Replica, fp string) (replica.Member, error) {
+	m, ok := r.Member(fp)
+	if !ok || m.Role != roles.Physician || !m.Active() {
+		return replica.Member{}, fmt.Errorf("%w: choose an active physician", ErrInvalidInput)
+	}
+	return m, nil
+}
+
+// Event is one applied event of a record as it was written: when, by
+// whom (their key's fingerprint), and the fields it wrote.
+type Event struct {
+	Time   time.Time
+	Author string
+	Fields map[string]json.RawMessage
+}
+
+// History returns the applied events of the record id of kind in scope,
+// oldest first ((Lamport, device) order), from every workstation, opened
+// with the scope keys r holds (an event of an epoch it lacks is left out).
+func (c Core) History(ctx context.Context, r *replica.Replica, scope roles.Scope, kind, id string) ([]Event, error) {
+	var rows []store.Envelope
+	if err := r.DB().View(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.EnvelopesForEntity(ctx, id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	keys := map[uint32]crypto.ScopeKey{}
+	for _, k := range r.Keys(scope) {
+		keys[k.Epoch] = k
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Lamport != rows[j].Lamport {
+			return rows[i].Lamport < rows[j].Lamport
+		}
+		return rows[i].Device < rows[j].Device
+	})
+	var out []Event
+	for _, row := range rows {
+		k, ok := keys[row.Epoch]
+		if row.State != store.Applied || row.Kind != kind || !ok {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			return nil, err
+		}
+		plain, err := env.Open(k)
+		if err != nil {
+			return nil, err
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(plain, &fields); err != nil {
+			return nil, err
+		}
+		out = append(out, Event{Time: time.UnixMilli(row.Time), Author: row.Author, Fields: fields})
+	}
+	return out, nil
+}

@@ -63,7 +63,7 @@ type Session struct {
 	dkMu sync.Mutex
 	dk   *crypto.DeviceKey
 
-	// parts is what domain packages keep for the session (core_chat.go).
+	// parts is what domain packages keep for the session (core.go).
 	partsMu sync.Mutex
 	parts   map[string]Part
 }

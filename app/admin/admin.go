@@ -14,9 +14,9 @@ func New(c app.Core) *Service { return &Service{c: c} }
 // one embedded (as the GUI's synced session does); the UI, which sees a
 // session only through interfaces, finds the service this way.
 func Of(s any) (*Service, bool) {
-	c, ok := s.(interface{ Core() app.Core })
+	c, ok := app.CoreOf(s)
 	if !ok {
 		return nil, false
 	}
-	return New(c.Core()), true
+	return New(c), true
 }

@@ -115,11 +115,11 @@ func New(c app.Core) *Service {
 // the GUI's synced session does); the UI, which sees a session only
 // through interfaces, finds the chat this way.
 func Of(s any) (*Service, bool) {
-	c, ok := s.(interface{ Core() app.Core })
+	c, ok := app.CoreOf(s)
 	if !ok {
 		return nil, false
 	}
-	return New(c.Core()), true
+	return New(c), true
 }
 
 // SyncHooks is the chat as the network sync carries it: pass it to
