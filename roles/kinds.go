@@ -70,6 +70,7 @@ func init() {
 		// public records; every member acknowledges the keys it holds.
 		{Name: "member", Scope: Directory, Create: admins, Change: admins},
 		{Name: "clinic", Scope: Directory, Create: admins, Change: admins},
+		{Name: "licence", Scope: Directory, Create: admins, Change: admins}, // a physician's licence number, printed on prescriptions
 		{Name: "security", Scope: Directory, Create: admins, Change: admins},
 		{Name: "recovery", Scope: Directory, Create: admins, Change: admins},
 		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone},

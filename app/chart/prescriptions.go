@@ -91,6 +91,9 @@ type Prescription struct {
 	// PatientName, PatientBirth and PatientMRN are as signed (and printed).
 	PatientName, PatientBirth, PatientMRN string
 	Clinic                                string
+	// ClinicAddress, ClinicPhone and PrescriberLicence are as signed: what
+	// an administrator had set when it was signed ("" when nothing was).
+	ClinicAddress, ClinicPhone, PrescriberLicence string
 
 	// Drug, Dose, Frequency, Days and Instructions are a shorthand for a
 	// one-drug prescription (Drug a formulary label, "Amoxicillin 500 mg"),
@@ -138,6 +141,10 @@ type RxDoc struct {
 	Renews         string    `json:"renews,omitempty"`
 	Items          []RxItem  `json:"items"`
 	Overrides      []Warning `json:"overrides,omitempty"`
+	// Printed since issue 14; absent from earlier prescriptions.
+	ClinicAddress     string `json:"clinic_address,omitempty"`
+	ClinicPhone       string `json:"clinic_phone,omitempty"`
+	PrescriberLicence string `json:"prescriber_licence,omitempty"`
 }
 
 // RxCancelDoc is a cancellation's canonical, signed encoding.
@@ -162,7 +169,8 @@ func FromDoc(d RxDoc, code string, verified bool) Prescription {
 	p := Prescription{ID: d.ID, Patient: d.Patient, Prescriber: d.Prescriber, PrescriberName: d.PrescriberName,
 		Time: time.UnixMilli(d.Time), Encounter: d.Encounter, Items: d.Items, Overrides: d.Overrides, Renews: d.Renews,
 		Code: code, Status: RxActive, Verified: verified, PatientName: d.PatientName, PatientBirth: d.PatientBirth,
-		PatientMRN: d.PatientMRN, Clinic: d.Clinic}
+		PatientMRN: d.PatientMRN, Clinic: d.Clinic, ClinicAddress: d.ClinicAddress, ClinicPhone: d.ClinicPhone,
+		PrescriberLicence: d.PrescriberLicence}
 	if len(d.Items) > 0 {
 		it := d.Items[0]
 		p.Drug, p.Dose, p.Frequency, p.Days, p.Instructions = it.Drug, strings.TrimSpace(it.Dose+" "+it.Unit), it.Frequency, it.Days, it.Instructions

@@ -46,11 +46,17 @@ Commands:
   enroll --token TOKEN --name NAME    join a clinic with a registration token
   demo --patients N                   create a demo clinic (profiles under --profile)
   verify                              check every chain and envelope of the profile
-  settings [--ipfs ADDR] [--xmpp HOST:PORT] [--domain D] [--xmpp-cert FILE]
-                                      show or change where the clinic's Kubo and XMPP servers are
-  sync status                         changes waiting, devices and heads known
+  settings [--ipfs ADDR] [--ipfs-secret-file FILE] [--desk HOST:PORT] [--xmpp HOST:PORT] [--domain D]
+           [--xmpp-cert FILE | --xmpp-cert-pin SHA256] [--open-registration yes|no]
+                                      show or change the clinic servers a registration token sets
+  sync status [--wait DURATION]       changes waiting, devices and heads known, and whether the servers answer (or why not)
   sync run [--for DURATION]           sync with the clinic's servers until interrupted
   verify-rx CODE                      check a printed prescription's code against its signature
+  rx pdf CODE --out FILE              write the printable PDF of a prescription (physician)
+  rx licence --physician NAME --number N
+                                      a physician's licence number, printed on prescriptions (administrator)
+  rx clinic-contact --address A --phone P
+                                      the clinic's address and phone, printed on prescriptions (administrator)
   export fhir [--patient MRN]         write a FHIR R4 Bundle (one patient or the whole clinic) to standard output
   import fhir FILE                    import a FHIR R4 Bundle (all of it or nothing)
   export ics --physician NAME [--from DATE] [--to DATE] [--detail busy|initials|full]
@@ -156,6 +162,8 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdSync(ctx, env, g, args[1:], io)
 	case "verify-rx":
 		return cmdVerifyRx(ctx, env, g, args[1:], io)
+	case "rx":
+		return cmdRx(ctx, env, g, args[1:], io)
 	case "export":
 		if len(args) < 2 {
 			return fmt.Errorf("%w: export needs fhir, ics or keys", ErrUsage)

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/roles"
 )
 
 // cmdVerifyRx checks a printed prescription's verification code against
@@ -46,5 +49,113 @@ func cmdVerifyRx(ctx context.Context, env app.Env, g Global, args []string, io I
 		return fmt.Errorf("prescription %s was cancelled: do not dispense it", p.Code)
 	}
 	fmt.Fprintln(io.Stdout, "OK   the prescriber's signature matches")
+	return nil
+}
+
+// cmdRx runs the prescription commands a script needs: the printable PDF
+// of a prescription by its verification code (a physician's workstation),
+// and what a prescription prints of its prescriber and clinic (an
+// administrator's).
+func cmdRx(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: rx needs pdf, licence or clinic-contact", ErrUsage)
+	}
+	switch args[0] {
+	case "pdf":
+		return cmdRxPDF(ctx, env, g, args[1:], io)
+	case "licence":
+		return cmdRxLicence(ctx, env, g, args[1:], io)
+	case "clinic-contact":
+		return cmdRxClinicContact(ctx, env, g, args[1:], io)
+	}
+	return fmt.Errorf("%w: unknown rx command %q (pdf, licence or clinic-contact)", ErrUsage, args[0])
+}
+
+// cmdRxPDF writes the PDF of the prescription a verification code names,
+// the same the Print and Save PDF buttons make; a prescription whose
+// signature fails or that was cancelled is refused.
+func cmdRxPDF(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("rx pdf")
+	out := fs.String("out", "", "the PDF file to write")
+	code := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		code, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if code == "" && fs.NArg() == 1 {
+		code = fs.Arg(0)
+	}
+	if code == "" || *out == "" {
+		return fmt.Errorf("%w: rx pdf needs the verification code and --out FILE, like: rx pdf ABCDE-23456 --out rx.pdf", ErrUsage)
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	rx := prescribing.New(s.Core())
+	p, err := rx.VerifyPrescription(ctx, code)
+	if err != nil {
+		return err
+	}
+	data, err := rx.PrescriptionPDF(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, data, 0o600); err != nil {
+		return fmt.Errorf("the PDF could not be written: %w", err)
+	}
+	fmt.Fprintf(io.Stdout, "Prescription %s written to %s\n", p.Code, *out)
+	return nil
+}
+
+// cmdRxLicence records a physician's licence or registration number,
+// printed on their prescriptions.
+func cmdRxLicence(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("rx licence")
+	who := fs.String("physician", "", "the physician's name or key fingerprint")
+	number := fs.String("number", "", "the licence or registration number (empty: remove it)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *who == "" {
+		return fmt.Errorf("%w: rx licence needs --physician NAME and --number NUMBER", ErrUsage)
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	m, err := findMember(ctx, s, *who, roles.Physician)
+	if err != nil {
+		return err
+	}
+	if err := s.SetLicence(ctx, m.Fingerprint, *number); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Licence number of %s: %s\n", m.Name, orNone(strings.TrimSpace(*number)))
+	return nil
+}
+
+// cmdRxClinicContact records the clinic's address and phone, printed on
+// prescriptions.
+func cmdRxClinicContact(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	fs := newFlags("rx clinic-contact")
+	address := fs.String("address", "", "the clinic's postal address, on one line")
+	phone := fs.String("phone", "", "the clinic's phone number")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.SetClinicContact(ctx, *address, *phone); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Clinic address: %s\nClinic phone: %s\n", orNone(strings.TrimSpace(*address)), orNone(strings.TrimSpace(*phone)))
 	return nil
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +48,23 @@ func TestVerifyRx(t *testing.T) {
 		{"no code", phys, []string{"verify-rx"}, 2, "", "verification code"},
 		{"receptionist", filepath.Join(dir, "reception"), []string{"verify-rx", code}, 1, "", "receptionist cannot"},
 	}
+	pdf := filepath.Join(t.TempDir(), "rx.pdf")
+	tests = append(tests, []struct {
+		name, profile string
+		args          []string
+		exit          int
+		out, err      string
+	}{
+		{"licence by the administrator", filepath.Join(dir, "admin"), []string{"rx", "licence", "--physician", "Okafor", "--number", "GMC 7654321"}, 0,
+			"GMC 7654321", ""},
+		{"licence by a physician", phys, []string{"rx", "licence", "--physician", "Okafor", "--number", "x"}, 1, "", "physician cannot"},
+		{"clinic contact", filepath.Join(dir, "admin"), []string{"rx", "clinic-contact", "--address", "12 Harbour Road", "--phone", "+44 20 7946 0000"}, 0,
+			"12 Harbour Road", ""},
+		{"pdf", phys, []string{"rx", "pdf", code, "--out", pdf}, 0, "written to " + pdf, ""},
+		{"pdf of a cancelled one", phys, []string{"rx", "pdf", cancelled, "--out", pdf + ".x"}, 1, "", "cancelled"},
+		{"pdf without --out", phys, []string{"rx", "pdf", code}, 2, "", "--out FILE"},
+		{"rx alone", phys, []string{"rx"}, 2, "", "pdf, licence or clinic-contact"},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exit, out, errs := run(t, tt.profile, "", tt.args...)
@@ -53,5 +72,11 @@ func TestVerifyRx(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", exit, out, errs, tt.exit, tt.out, tt.err)
 			}
 		})
+	}
+	if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+		t.Errorf("rx pdf wrote no PDF: %v", err)
+	}
+	if _, err := os.Stat(pdf + ".x"); err == nil {
+		t.Error("rx pdf wrote a cancelled prescription")
 	}
 }

@@ -215,6 +215,8 @@ func (s *Service) Prescribe(ctx context.Context, p Prescription) (Prescription, 
 		PatientName: strings.TrimSpace(pat.Given + " " + pat.Family), PatientBirth: pat.Birth, PatientMRN: pat.MRN,
 		Prescriber: r.Fingerprint(), PrescriberName: app.MemberName(r, r.Fingerprint()), Time: now.UnixMilli(),
 		Encounter: p.Encounter, Renews: p.Renews, Items: items, Overrides: warnings}
+	clinic := s.c.ClinicRecord(ctx, r)
+	d.ClinicAddress, d.ClinicPhone, d.PrescriberLicence = clinic.Address, clinic.Phone, s.c.Licence(ctx, r, r.Fingerprint())
 	doc, sig, err := chart.SignDoc(r, records.KindPrescription, d)
 	if err != nil {
 		return Prescription{}, err

@@ -119,3 +119,68 @@ func TestNotCheckedNeedsConfirmation(t *testing.T) {
 		t.Errorf("signed prescription keeps %+v (%v), want the confirmation", got.Overrides, err)
 	}
 }
+
+func TestQuantityInWords(t *testing.T) {
+	for q, want := range map[string]string{
+		"21 capsules": "21 (twenty-one) capsules", "1 inhaler": "1 (one) inhaler", "100 tablets": "100 (one hundred) tablets",
+		"105 mL": "105 (one hundred and five) mL", "2000 units": "2000 (two thousand) units", "1250 mg": "1250 (one thousand two hundred and fifty) mg",
+		"7 days' supply": "7 (seven) days' supply", "one box": "one box", "": "",
+	} {
+		if got := prescribing.QuantityInWords(q); got != want {
+			t.Errorf("QuantityInWords(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+// TestPrescriptionPDFSaysWhatAPharmacistNeeds: the printed prescription
+// carries the clinic's address and phone and the prescriber's licence
+// number as an administrator set them, the patient, each drug with its
+// directions and its quantity in words and figures, the verification code
+// and a signature line.
+func TestPrescriptionPDFSaysWhatAPharmacistNeeds(t *testing.T) {
+	pdftotext, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	if err := c.Admin.SetClinicContact(ctx, "12 Harbour Road, Portside PS1 4AB", "+44 20 7946 0000"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Admin.SetLicence(ctx, c.Phys.Fingerprint(), "GMC 7654321"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Recep.SetLicence(ctx, c.Phys.Fingerprint(), "forged"); err == nil {
+		t.Error("a receptionist set a licence number")
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	rx, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{{DrugID: "amoxicillin|500_mg|capsule",
+		Dose: "1", Frequency: "three times daily", Days: 7, Quantity: "21 capsules"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "rx.pdf")
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", in, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(out)), " ")
+	for _, want := range []string{"Test Clinic", "12 Harbour Road, Portside PS1 4AB", "Phone +44 20 7946 0000",
+		"Dr Paul Physician, physician, licence no. GMC 7654321", "Chartwell", "14 Mar 1961", p.MRN,
+		"amoxicillin 500 mg capsule", "1 capsule by mouth three times daily for 7 days", "Quantity: 21 (twenty-one) capsules",
+		"Refills: 0 (zero)", rx.Code, "Signature of Dr Paul Physician"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF does not say %q:\n%s", want, text)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/go-pdf/fpdf"
 
@@ -102,6 +104,19 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 	pdf.SetTextColor(0, 105, 110)
 	pdf.SetFont("Helvetica", "B", 15)
 	pdf.CellFormat(inner, 7, tr(p.Clinic), "", 1, "L", false, 0, "")
+	pdf.SetTextColor(60, 60, 60)
+	pdf.SetFont("Helvetica", "", 8.5)
+	var contact []string
+	if p.ClinicAddress != "" {
+		contact = append(contact, p.ClinicAddress)
+	}
+	if p.ClinicPhone != "" {
+		contact = append(contact, "Phone "+p.ClinicPhone)
+	}
+	if len(contact) == 0 {
+		contact = []string{"Address and phone not set by the clinic's administrator"}
+	}
+	pdf.MultiCell(inner, 4, tr(strings.Join(contact, "  ·  ")), "", "L", false)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetFont("Helvetica", "", 10)
 	pdf.CellFormat(inner/2, 6, "Prescription", "", 0, "L", false, 0, "")
@@ -122,7 +137,11 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 	}
 	field("Patient", p.PatientName)
 	field("Born", fmt.Sprintf("%s    MRN %s", app.PrintedDate(p.PatientBirth), p.PatientMRN))
-	field("Prescriber", p.PrescriberName)
+	licence := "licence no. " + p.PrescriberLicence
+	if p.PrescriberLicence == "" {
+		licence = "licence no. not recorded"
+	}
+	field("Prescriber", fmt.Sprintf("%s, physician, %s", p.PrescriberName, licence))
 	if p.Renews != "" {
 		field("Renewal", "continues an earlier prescription")
 	}
@@ -138,7 +157,7 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		pdf.SetX(17)
 		pdf.MultiCell(inner-5, 5, tr(app.Capitalise(it.Directions())+"."), "", "L", false)
 		pdf.SetX(17)
-		pdf.MultiCell(inner-5, 5, tr(fmt.Sprintf("Quantity: %s.   Refills: %d.", it.Quantity, it.Refills)), "", "L", false)
+		pdf.MultiCell(inner-5, 5, tr(fmt.Sprintf("Quantity: %s.   Refills: %s.", QuantityInWords(it.Quantity), countInWords(it.Refills))), "", "L", false)
 		if it.Instructions != "" {
 			pdf.SetFont("Helvetica", "I", 10)
 			pdf.SetX(17)
@@ -160,6 +179,16 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 	pdf.SetFont("Courier", "B", 16)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.CellFormat(inner-8, 8, p.Code, "", 1, "L", false, 0, "")
+
+	// The prescriber's signature line, for a wet signature where one is
+	// required beside the electronic one.
+	pdf.Ln(10)
+	pdf.SetDrawColor(120, 120, 120)
+	pdf.Line(12, pdf.GetY(), 12+inner*0.6, pdf.GetY())
+	pdf.Ln(1)
+	pdf.SetFont("Helvetica", "", 8)
+	pdf.SetTextColor(60, 60, 60)
+	pdf.CellFormat(inner, 4, tr(fmt.Sprintf("Signature of %s", p.PrescriberName)), "", 1, "L", false, 0, "")
 	if err := pdf.Error(); err != nil {
 		return nil, fmt.Errorf("app: lay out the prescription: %w", err)
 	}
@@ -168,4 +197,57 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		return nil, fmt.Errorf("app: write the prescription PDF: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// QuantityInWords writes the number a quantity starts with in words and
+// figures, as a pharmacist expects it on paper: "21 capsules" reads "21
+// (twenty-one) capsules". A quantity that does not start with a whole
+// number is kept as written.
+func QuantityInWords(q string) string {
+	f := strings.Fields(q)
+	if len(f) == 0 {
+		return q
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 0 || n > 9999 {
+		return q
+	}
+	return strings.Join(append([]string{fmt.Sprintf("%d (%s)", n, numberWords(n))}, f[1:]...), " ")
+}
+
+// countInWords writes a small count in figures and words: "2 (two)".
+func countInWords(n int) string { return fmt.Sprintf("%d (%s)", n, numberWords(n)) }
+
+var (
+	ones = []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+		"thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+	tens = []string{"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+)
+
+// numberWords writes 0 to 9999 in English words: "one hundred and five".
+func numberWords(n int) string {
+	switch {
+	case n < 20:
+		return ones[n]
+	case n < 100:
+		if n%10 == 0 {
+			return tens[n/10]
+		}
+		return tens[n/10] + "-" + ones[n%10]
+	case n < 1000:
+		if n%100 == 0 {
+			return ones[n/100] + " hundred"
+		}
+		return ones[n/100] + " hundred and " + numberWords(n%100)
+	default:
+		w := numberWords(n/1000) + " thousand"
+		switch r := n % 1000; {
+		case r == 0:
+		case r < 100:
+			w += " and " + numberWords(r)
+		default:
+			w += " " + numberWords(r)
+		}
+		return w
+	}
 }

@@ -122,10 +122,12 @@ type screen struct {
 	// its Save and Open.
 	files kit.Files
 	now   func() time.Time
+	// print sends a kept PDF to the printer (lp); tests replace it.
+	print printer
 }
 
 func newScreen(c Clinic, w fyne.Window) *screen {
-	s := &screen{c: c, win: w, now: time.Now}
+	s := &screen{c: c, win: w, now: time.Now, print: lp}
 	s.savePDF = s.saveWithDialog
 	s.files = kit.NewFiles(w, s.do)
 	return s

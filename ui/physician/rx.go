@@ -412,7 +412,7 @@ func mergeWarnings(shown, missing []prescribing.Warning) []prescribing.Warning {
 func (f *rxForm) showSigned(p prescribing.Prescription) {
 	f.signed.Objects = []fyne.CanvasObject{widget.NewCard("Signed", "", container.NewVBox(
 		wrapped(fmt.Sprintf("%s · verification code %s", strings.Join(drugNames(p), ", "), p.Code)),
-		container.NewHBox(f.v.pdfButton(p)),
+		container.NewHBox(f.v.printButton(p), f.v.pdfButton(p)),
 	))}
 	f.signed.Refresh()
 }
@@ -509,7 +509,7 @@ func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 		renew := widget.NewButtonWithIcon("Renew", theme.ViewRefreshIcon(), func() {
 			v.rx.renew(p)
 		})
-		rows.Add(container.NewHBox(v.pdfButton(p), renew, cancelBtn))
+		rows.Add(container.NewHBox(v.printButton(p), v.pdfButton(p), renew, cancelBtn))
 		rows.Add(cancelForm)
 	}
 	rows.Add(v.addendumRow(p.ID))

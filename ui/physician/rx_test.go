@@ -2,6 +2,9 @@ package physician
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +72,48 @@ func TestPrescribeSuggestsAndNeverSkipsSilently(t *testing.T) {
 	}
 	if !hasLabel(v.rxList, "Grandma's herbal tea is not in the formulary") {
 		t.Error("the signed prescription does not show what was confirmed")
+	}
+}
+
+// TestPrintKeepsThePDF: Print… keeps the prescription's PDF in the
+// Documents/Medihaven folder and sends that file to the printer (lp); when
+// printing fails the physician is told where the file is.
+func TestPrintKeepsThePDF(t *testing.T) {
+	test.NewTempApp(t)
+	docs := t.TempDir()
+	t.Setenv("XDG_DOCUMENTS_DIR", docs)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Printer", c.now.Add(time.Hour))
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	var printed []string
+	var fail error
+	s.print = func(_ context.Context, path string) error { printed = append(printed, path); return fail }
+	v := s.newChartView(p.ID, nil, "Back", func() {})
+	w.SetContent(v.content)
+	f := v.rx
+	f.drug.SetText("paracetamol 500 mg tablet")
+	f.dose.SetText("1")
+	f.freq.SetText("four times daily")
+	f.days.SetText("3")
+	test.Tap(f.sign)
+	if len(v.chart.Prescriptions) != 1 {
+		t.Fatalf("not signed: %q", f.fb.Text)
+	}
+	code := v.chart.Prescriptions[0].Code
+	test.Tap(button(t, f.signed, "Print…"))
+	want := filepath.Join(docs, "Medihaven", "prescription-"+code+".pdf")
+	if len(printed) != 1 || printed[0] != want || !strings.Contains(v.status.Text, want) {
+		t.Fatalf("printed %v, status %q; want %s", printed, v.status.Text, want)
+	}
+	if b, err := os.ReadFile(want); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+		t.Fatalf("the PDF is not kept: %v", err)
+	}
+	fail = errors.New("no printer is set up")
+	test.Tap(button(t, f.signed, "Print…"))
+	if v.status.Importance != widget.DangerImportance || !strings.Contains(v.status.Text, "saved as "+want) {
+		t.Errorf("a failed print says %q", v.status.Text)
 	}
 }
