@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -88,3 +89,32 @@ func TestDesk(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// FuzzDesk sends the desk arbitrary request bodies and paths: it answers
+// every one without failing, and keeps nothing it refused.
+func FuzzDesk(f *testing.F) {
+	f.Add("PUT", "/v1/code/"+strings.Repeat("ab", 16), `{"token":"0123456789abcdef","expires":1900000000,"sealed":"c2VhbGVk"}`)
+	f.Add("PUT", "/v1/state/0123456789abcdef", `{"state":"refused"}`)
+	f.Add("GET", "/v1/code/"+strings.Repeat("ab", 16), "")
+	f.Add("PUT", "/v1/code/x", `{"sealed":"!!"}`)
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, method, path, body string) {
+		if _, err := url.ParseRequestURI(path); err != nil || !strings.HasPrefix(path, "/") ||
+			strings.ContainsAny(path, " ?#") || (method != "GET" && method != "PUT") {
+			return
+		}
+		d, err := openDesk(t.TempDir(), "", func() time.Time { return now })
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		d.handler().ServeHTTP(rec, req)
+		if rec.Code >= 500 && rec.Code != http.StatusInsufficientStorage {
+			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
+		}
+		if rec.Code != http.StatusCreated && len(d.entries) != 0 {
+			t.Fatalf("kept an entry after %d", rec.Code)
+		}
+	})
+}
