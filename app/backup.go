@@ -251,6 +251,13 @@ func readBackup(file string, passphrase []byte) (map[string][]byte, backupManife
 	if err != nil {
 		return nil, manifest, nil, fmt.Errorf("%w: %w", ErrWrongPassphrase, err)
 	}
+	return parseBackup(plain)
+}
+
+// parseBackup reads the parts of a decrypted backup: the tar of the
+// manifest, the keys and the database, nothing else.
+func parseBackup(plain []byte) (map[string][]byte, backupManifest, map[string][]byte, error) {
+	var manifest backupManifest
 	files := map[string][]byte{}
 	tr := tar.NewReader(bytes.NewReader(plain))
 	for {

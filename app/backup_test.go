@@ -1,11 +1,13 @@
 package app
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -87,4 +89,33 @@ func TestBackupAndRestore(t *testing.T) {
 	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(testPass)}); !errors.Is(err, ErrProfileExists) {
 		t.Errorf("a restore over a profile: %v", err)
 	}
+}
+
+// FuzzParseBackup: any decrypted archive is read or refused with
+// ErrBackup, never half-read.
+func FuzzParseBackup(f *testing.F) {
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for name, data := range map[string]string{
+		backupManifestFile: `{"version":1,"profile":{"id":"x","device":"d","clinic_id":"c"}}`,
+		backupKeys:         `{"identity":"aWQ=","device":"ZGV2"}`,
+		storeFile:          "SQLite format 3\x00",
+	} {
+		addTar(tw, name, strings.NewReader(data), int64(len(data))) //nolint:errcheck
+	}
+	tw.Close()
+	f.Add(b.Bytes())
+	f.Add([]byte("not a tar"))
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		files, m, keys, err := parseBackup(plain)
+		if err != nil {
+			if !errors.Is(err, ErrBackup) {
+				t.Fatalf("error %v is not ErrBackup", err)
+			}
+			return
+		}
+		if len(files[storeFile]) == 0 || len(keys[nameIdentity]) == 0 || m.Profile.Device == "" {
+			t.Fatalf("accepted an incomplete backup: %v %v %+v", files, keys, m)
+		}
+	})
 }
