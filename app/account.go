@@ -19,6 +19,11 @@ import (
 // The device and scope keys do not change: they are wrapped to the
 // identity, not to the passphrase.
 func (s *Session) ChangePassphrase(ctx context.Context, old, next []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rep == nil {
+		return fmt.Errorf("%w: unlock it with your passphrase first", ErrLocked)
+	}
 	if len(old) == 0 {
 		return fmt.Errorf("%w: enter your current passphrase", ErrInvalidInput)
 	}
@@ -27,11 +32,6 @@ func (s *Session) ChangePassphrase(ctx context.Context, old, next []byte) error 
 	}
 	if bytes.Equal(old, next) {
 		return fmt.Errorf("%w: the new passphrase is the same as the current one; choose another", ErrInvalidInput)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.rep == nil {
-		return fmt.Errorf("%w: unlock it with your passphrase first", ErrLocked)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

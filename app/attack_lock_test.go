@@ -125,6 +125,9 @@ var lockedSafe = map[string]bool{
 	"Lock": true, "Unlock": true, "Close": true,
 	"StaffName": true, "Role": true, "Clinic": true, "Profile": true, "Fingerprint": true,
 	"IdleLockAfter": true, "OnChange": true,
+	// The staff name the login screen shows is already in the clear
+	// profile; writing it needs no key.
+	"NoteStaffName": true,
 }
 
 // validSamples are arguments that pass the input checks some use cases make
