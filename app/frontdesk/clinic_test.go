@@ -437,3 +437,50 @@ func TestPatientClashes(t *testing.T) {
 		})
 	}
 }
+
+// Once the clinic's country is set, phone numbers are kept in E.164, a
+// number that cannot be dialled is refused on its field, and a number
+// typed before (in the national form) is still found as a duplicate.
+func TestPhonesInE164OnceTheCountryIsSet(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	d := desk(c.Recep)
+	before, err := d.Register(ctx, frontdesk.Patient{Family: "Early", Given: "Erik", Birth: "1960-01-01", Phone: "030 5550 7777"}, false)
+	if err != nil || before.Phone != "030 5550 7777" {
+		t.Fatalf("before the country: %q, %v", before.Phone, err)
+	}
+	if _, ok, err := d.ClinicCountry(ctx); ok || err != nil {
+		t.Fatalf("a country before one is set (%v)", err)
+	}
+	if err := d.SetClinicCountry(ctx, "Atlantis"); !errors.Is(err, app.ErrInvalidInput) {
+		t.Errorf("an unknown country: %v", err)
+	}
+	if err := d.SetClinicCountry(ctx, "de"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetClinicZone(ctx, "Europe/Berlin"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := d.ClinicCountry(ctx); !ok || err != nil || got.Code != "DE" {
+		t.Fatalf("country %+v, %v, %v; setting the zone must keep it", got, ok, err)
+	}
+	p, err := d.Register(ctx, frontdesk.Patient{Family: "Later", Given: "Lena", Birth: "1970-01-01", Phone: "030 1234 5678",
+		EmergencyPhone: "+44 20 7946 0958"}, false)
+	if err != nil || p.Phone != "+493012345678" || p.EmergencyPhone != "+442079460958" {
+		t.Fatalf("registered %q / %q, %v", p.Phone, p.EmergencyPhone, err)
+	}
+	_, err = d.Register(ctx, frontdesk.Patient{Family: "Other", Given: "Otto", Birth: "1980-01-01", Phone: "+49 0 12"}, false)
+	var fe *frontdesk.FieldError
+	if !errors.As(err, &fe) || fe.Field != "phone" {
+		t.Errorf("an undiallable phone: %v", err)
+	}
+	_, err = d.Register(ctx, frontdesk.Patient{Family: "Someone", Given: "Else", Birth: "1990-01-01", Phone: "+49 30 5550 7777"}, false)
+	var de *frontdesk.DuplicateError
+	if !errors.As(err, &de) || len(de.Candidates) != 1 || de.Candidates[0].ID != before.ID {
+		t.Errorf("the same phone typed before the country was set: %v", err)
+	}
+	found, err := c.Recep.SearchPatients(ctx, "3012345678", 5)
+	if err != nil || len(found) != 1 || found[0].ID != p.ID {
+		t.Errorf("search by the national number: %v, %v", found, err)
+	}
+}

@@ -64,10 +64,14 @@ var PatientFieldLabels = map[string]string{
 // *DuplicateError listing them; once the receptionist has checked that the
 // newcomer is someone else, they register again with notADuplicate.
 func (s *Service) Register(ctx context.Context, p Patient, notADuplicate bool) (Patient, error) {
-	if _, err := s.c.ReplicaFor(roles.RegisterPatient); err != nil {
+	r, err := s.c.ReplicaFor(roles.RegisterPatient)
+	if err != nil {
 		return Patient{}, err
 	}
 	if err := p.Validate(s.c.Now()); err != nil {
+		return Patient{}, err
+	}
+	if p, err = withE164(ctx, r, p); err != nil {
 		return Patient{}, err
 	}
 	if !notADuplicate {
@@ -97,6 +101,9 @@ func (s *Service) UpdatePatient(ctx context.Context, p Patient) (Patient, error)
 	}
 	now := s.c.Now()
 	if err := p.Validate(now); err != nil {
+		return Patient{}, err
+	}
+	if p, err = withE164(ctx, r, p); err != nil {
 		return Patient{}, err
 	}
 	p = app.TidyPatient(p, now)
@@ -133,8 +140,13 @@ func (s *Service) LikelyDuplicates(ctx context.Context, p Patient) ([]Patient, e
 		}
 		ids = append(ids, found...)
 	}
-	if d := records.Digits(p.Phone); len(d) >= 6 {
-		found, err := r.Search(ctx, roles.FrontDesk, 50, records.PhoneTerm(d))
+	// A phone matches written either way (national or E.164): by the
+	// digits after the trunk prefix or country code, which the index
+	// holds as a suffix of either.
+	country, _ := clinicCountry(ctx, r)
+	phone := NationalDigits(p.Phone, country)
+	if len(phone) >= 6 {
+		found, err := r.Search(ctx, roles.FrontDesk, 50, records.PhoneTerm(phone))
 		if err != nil {
 			return nil, err
 		}
@@ -152,7 +164,7 @@ func (s *Service) LikelyDuplicates(ctx context.Context, p Patient) ([]Patient, e
 		seen[e.ID] = true
 		c := records.PatientFromState(e.ID, e.State)
 		sameName := crypto.Normalize(c.Family) == family && crypto.Normalize(c.Given) == given && c.Birth == strings.TrimSpace(p.Birth)
-		samePhone := len(records.Digits(p.Phone)) >= 6 && records.Digits(c.Phone) == records.Digits(p.Phone)
+		samePhone := len(phone) >= 6 && NationalDigits(c.Phone, country) == phone
 		if sameName || samePhone {
 			out = append(out, c)
 		}

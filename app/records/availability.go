@@ -171,19 +171,29 @@ func (av Availability) Fields() (replica.Fields, error) {
 	return e.fields()
 }
 
-// DeskZone is the field of the front desk's settings that names the
-// clinic's time zone (IANA, "Europe/Berlin").
-const DeskZone = "zone"
+// Fields of the front desk's settings: the clinic's time zone (IANA,
+// "Europe/Berlin") and country (ISO 3166 alpha-2, "DE"), by which phone
+// numbers are kept in E.164.
+const (
+	DeskZone    = "zone"
+	DeskCountry = "country"
+)
 
 // DeskSettings are the front desk's settings for the whole clinic.
 type DeskSettings struct {
-	Zone string // IANA name; "" until set
+	Zone    string // IANA name; "" until set
+	Country string // ISO 3166 alpha-2; "" until set
 }
 
 // DeskSettingsFromState reads the front desk's settings.
 func DeskSettingsFromState(st replica.State) DeskSettings {
-	return DeskSettings{Zone: st.String(DeskZone)}
+	return DeskSettings{Zone: st.String(DeskZone), Country: st.String(DeskCountry)}
 }
 
-// Fields are the fields of the front desk's settings.
-func (d DeskSettings) Fields() (replica.Fields, error) { return enc{DeskZone: d.Zone}.fields() }
+// Fields are the fields of the front desk's settings (the country left
+// out when empty: setting the zone does not clear it).
+func (d DeskSettings) Fields() (replica.Fields, error) {
+	e := enc{DeskZone: d.Zone}
+	e.str(DeskCountry, d.Country)
+	return e.fields()
+}

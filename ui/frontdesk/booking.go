@@ -146,6 +146,7 @@ func (f *bookingForm) choose(p app.Patient) {
 
 func (f *bookingForm) search() {
 	q := strings.TrimSpace(f.query.Text)
+	c, _ := f.s.country()
 	f.seq++
 	seq := f.seq
 	if q == "" {
@@ -154,7 +155,7 @@ func (f *bookingForm) search() {
 		return
 	}
 	do(f.s.env, func(ctx context.Context) ([]app.Patient, error) {
-		return f.s.d.SearchPatients(ctx, searchText(q), 20)
+		return f.s.d.SearchPatients(ctx, searchText(q, c), 20)
 	}, func(ps []app.Patient, err error) {
 		if seq != f.seq {
 			return

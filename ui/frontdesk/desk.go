@@ -51,6 +51,8 @@ type Bookings interface {
 	FrontDeskDay(ctx context.Context, day time.Time) (desk.DeskDay, error)
 	Book(ctx context.Context, a desk.Appointment) (desk.Appointment, error)
 	PatientClashes(ctx context.Context, a desk.Appointment) ([]desk.Appointment, error)
+	ClinicCountry(ctx context.Context) (desk.Country, bool, error)
+	SetClinicCountry(ctx context.Context, code string) error
 	BookSeries(ctx context.Context, a desk.Appointment, rc desk.Recurrence) ([]desk.Appointment, error)
 	Reschedule(ctx context.Context, id string, start time.Time, minutes int, overbook bool) (desk.Appointment, error)
 	RescheduleSeries(ctx context.Context, id string, start time.Time, minutes int, overbook bool) ([]desk.Appointment, error)

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -113,9 +114,45 @@ func TestDateFormats(t *testing.T) {
 			if got := f.entries["birth"].Text; got != tt.shown {
 				t.Errorf("the open record shows %q, want %q", got, tt.shown)
 			}
-			if got := searchText("Datum " + tt.shown); !strings.HasSuffix(got, p.Birth) {
+			if got := searchText("Datum "+tt.shown, desk.Country{}); !strings.HasSuffix(got, p.Birth) {
 				t.Errorf("a search for %q reads %q", tt.shown, got)
 			}
 		})
+	}
+}
+
+// With the clinic's country set, a phone typed in the national form is
+// kept in E.164, shown as the country dials it, and found when searched
+// for either way.
+func TestPhoneInTheClinicsCountry(t *testing.T) {
+	test.NewTempApp(t)
+	recep, _ := clinic(t)
+	if err := recep.SetClinicCountry(context.Background(), "DE"); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newPatients(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1280, 800))
+	test.Tap(s.newButton)
+	f := s.form
+	typeInto(f.entries["family"], "Fernsprech")
+	typeInto(f.entries["given"], "Fritz")
+	typeInto(f.entries["birth"], "1970-01-01")
+	typeInto(f.entries["phone"], "030 5550 7777")
+	test.Tap(f.save)
+	p, err := recep.Patient(context.Background(), f.id)
+	if err != nil || p.Phone != "+493055507777" {
+		t.Fatalf("stored %q, %v", p.Phone, err)
+	}
+	if got := f.entries["phone"].Text; got != "030 5550 7777" {
+		t.Errorf("shown as %q", got)
+	}
+	for _, q := range []string{"030 5550 7777", "+49 30 5550 7777", "3055507777"} {
+		typeInto(s.query, q)
+		if len(s.rows) != 1 || s.rows[0].ID != p.ID || !strings.Contains(patientLine(s.rows[0], s.country), "030 5550 7777") {
+			t.Errorf("search %q: %v", q, s.rows)
+		}
 	}
 }

@@ -92,8 +92,10 @@ func (s *hoursScreen) content() fyne.CanvasObject {
 		note("Hours are in the clinic's time zone. Separate periods with a comma; leave a day empty when the physician does not work."),
 		form, container.NewHBox(s.save), s.status,
 		bold("Days off"),
-		container.NewHBox(kit.AtLeast(140, 0, s.dayOff), addOff),
+		container.NewHBox(kit.AtLeast(170, 0, s.dayOff), addOff),
 		s.off,
+		widget.NewSeparator(),
+		countryChooser(s.env),
 	)
 }
 

@@ -33,6 +33,7 @@ type patientsScreen struct {
 	rows    []app.Patient
 	seq     int // the newest search; older answers are dropped
 
+	country   desk.Country // the clinic's, for phone numbers
 	newButton *widget.Button
 	importBtn *widget.Button
 	form      *patientForm
@@ -50,6 +51,7 @@ func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 
 func newPatients(e env) *patientsScreen {
 	s := &patientsScreen{env: e}
+	s.country, _ = e.country()
 	s.query = widget.NewEntry()
 	s.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	s.query.OnChanged = func(string) { s.search() }
@@ -67,7 +69,7 @@ func newPatients(e env) *patientsScreen {
 		p := s.rows[i]
 		box := o.(*fyne.Container)
 		box.Objects[0].(*widget.Label).SetText(p.Name())
-		box.Objects[1].(*widget.Label).SetText(patientLine(p))
+		box.Objects[1].(*widget.Label).SetText(patientLine(p, s.country))
 	})
 	s.results.OnSelected = func(i widget.ListItemID) {
 		if i >= 0 && i < len(s.rows) {
@@ -91,24 +93,32 @@ func (s *patientsScreen) content() fyne.CanvasObject {
 	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, kit.AtLeast(380, 520, s.results))
 	body := container.NewBorder(nil, nil, kit.AtLeast(380, 0, left), nil, s.form.content)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.importBtn, s.newButton), s.query)
-	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient"))
+	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient", "desk-settings"))
 }
 
 // patientLine is the second line of a search result.
-func patientLine(p app.Patient) string {
+func patientLine(p app.Patient, c desk.Country) string {
 	parts := []string{"born " + isoText(p.Birth), p.MRN}
 	if p.Phone != "" {
-		parts = append(parts, p.Phone)
+		parts = append(parts, localPhone(p.Phone, c))
 	}
 	return strings.Join(parts, " · ")
 }
+
+// rePhoneQuery matches a search that is a phone number.
+var rePhoneQuery = regexp.MustCompile(`^\s*\+?[0-9 ()-]{7,}\s*$`)
 
 // reDateShape matches what looks like a date (digits in three parts).
 var reDateShape = regexp.MustCompile(`^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$`)
 
 // searchText is a search as the index reads it: a date typed in the
-// workstation's format becomes YYYY-MM-DD.
-func searchText(q string) string {
+// workstation's format becomes YYYY-MM-DD, and a phone number the digits
+// after its trunk prefix or country code (c's), which find it written
+// either way.
+func searchText(q string, c desk.Country) string {
+	if rePhoneQuery.MatchString(q) && c.Calling != "" {
+		return desk.NationalDigits(q, c)
+	}
 	words := strings.Fields(q)
 	for i, w := range words {
 		if strings.ContainsAny(w, "/.-") {
@@ -122,6 +132,7 @@ func searchText(q string) string {
 
 // refresh repeats the search and reloads the open record after a change.
 func (s *patientsScreen) refresh() {
+	s.country, _ = s.env.country()
 	s.search()
 	if s.form.id != "" && !s.form.dirty {
 		s.form.open(s.form.id)
@@ -139,7 +150,7 @@ func (s *patientsScreen) search() {
 		return
 	}
 	do(s.env, func(ctx context.Context) ([]app.Patient, error) {
-		return s.d.SearchPatients(ctx, searchText(q), searchLimit)
+		return s.d.SearchPatients(ctx, searchText(q, s.country), searchLimit)
 	}, func(ps []app.Patient, err error) {
 		if seq != s.seq {
 			return // a newer search is on its way
@@ -394,9 +405,10 @@ func (f *patientForm) open(id string) {
 }
 
 func (f *patientForm) fill(p app.Patient) {
-	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": isoText(p.Birth), "phone": p.Phone, "email": p.Email,
+	c, _ := f.country()
+	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": isoText(p.Birth), "phone": localPhone(p.Phone, c), "email": p.Email,
 		"address": p.Address, "insurance": p.Insurance, "emergency_name": p.EmergencyName,
-		"emergency_phone": p.EmergencyPhone, "consent_date": isoText(p.ConsentDate)}
+		"emergency_phone": localPhone(p.EmergencyPhone, c), "consent_date": isoText(p.ConsentDate)}
 	for k, en := range f.entries {
 		en.SetText(vals[k])
 	}
