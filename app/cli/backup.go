@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/sync/server"
 )
 
 // `medihaven backup --out FILE` and `medihaven restore --in FILE` (issue
@@ -58,4 +59,19 @@ func cmdRestore(ctx context.Context, env app.Env, g Global, args []string, io IO
 	fmt.Fprintf(io.Stdout, "Restored %s's workstation of %s into %s; every chain verified.\n"+
 		"Use it instead of the old computer, never beside it.\n", s.StaffName(), s.Clinic(), g.Profile)
 	return nil
+}
+
+// localServers reads the servers of the server folder dir (server init)
+// and makes an administrator account invite for the founder.
+func localServers(ctx context.Context, dir string) (app.Servers, string, error) {
+	d, err := serverDir(dir)
+	if err != nil {
+		return app.Servers{}, "", err
+	}
+	v, err := app.ServersOf(d)
+	if err != nil {
+		return app.Servers{}, "", err
+	}
+	invite, _, err := server.Invite(ctx, d, true)
+	return v, invite, err
 }

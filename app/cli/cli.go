@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -38,12 +39,16 @@ const usage = `Usage: medihaven [--profile DIR] [--keystore os|file] COMMAND [fl
 With no command, opens the desktop application.
 
 Commands:
-  init --clinic NAME --admin NAME     create a clinic and its first administrator
-  token issue --role ROLE [--expires DURATION]
-                                      issue a registration token (prints only the token)
+  init --clinic NAME --admin NAME [--server-dir DIR]
+                                      create a clinic and its first administrator (with the clinic's
+                                      servers of server init, run on this computer)
+  token issue --role ROLE [--expires DURATION] [--short]
+                                      issue a registration token (prints only the token, or its short code)
   token list                          list registration tokens
   token revoke ID                     revoke an unused token
-  enroll --token TOKEN --name NAME    join a clinic with a registration token
+  enroll --token TOKEN --name NAME    join a clinic with a registration token or its short code (MH2-...)
+  backup --out FILE                   write this workstation's encrypted backup (opens with your passphrase)
+  restore --in FILE                   make the profile (--profile) from a backup, on a new computer
   demo --patients N                   create a demo clinic (profiles under --profile)
   verify                              check every chain and envelope of the profile
   settings [--ipfs ADDR] [--ipfs-secret-file FILE] [--desk HOST:PORT] [--xmpp HOST:PORT] [--domain D]
@@ -152,6 +157,10 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return fmt.Errorf("%w: unknown token command %q", ErrUsage, args[1])
 	case "enroll":
 		return cmdEnroll(ctx, env, g, args[1:], io)
+	case "backup":
+		return cmdBackup(ctx, env, g, args[1:], io)
+	case "restore":
+		return cmdRestore(ctx, env, g, args[1:], io)
 	case "demo":
 		return cmdDemo(ctx, env, g, args[1:], io)
 	case "verify":
@@ -243,18 +252,27 @@ func cmdInit(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	ipfsAddr := fs.String("ipfs", "", "clinic Kubo API address")
 	xmppAddr := fs.String("xmpp", "", "clinic XMPP server host:port")
 	domain := fs.String("domain", "", "clinic XMPP domain")
+	serverDir := fs.String("server-dir", "", "the clinic's servers' folder (server init), running on this computer")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *clinic == "" || *admin == "" {
 		return fmt.Errorf("%w: init needs --clinic NAME and --admin NAME", ErrUsage)
 	}
+	nc := app.NewClinic{Dir: g.Profile, Clinic: *clinic, Admin: *admin, Keystore: g.Keystore,
+		Servers: app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}}
+	if *serverDir != "" {
+		var err error
+		if nc.Servers, nc.ServerInvite, err = localServers(ctx, *serverDir); err != nil {
+			return err
+		}
+	}
 	p, err := passphrase(io)
 	if err != nil {
 		return err
 	}
-	s, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: g.Profile, Clinic: *clinic, Admin: *admin, Passphrase: p,
-		Keystore: g.Keystore, Servers: app.Servers{IPFS: *ipfsAddr, XMPP: *xmppAddr, Domain: *domain}})
+	nc.Passphrase = p
+	s, err := app.CreateClinic(ctx, env, nc)
 	if err != nil {
 		return err
 	}
@@ -267,6 +285,7 @@ func cmdTokenIssue(ctx context.Context, env app.Env, g Global, args []string, io
 	fs := newFlags("token issue")
 	roleName := fs.String("role", "", "administrator, receptionist or physician")
 	expires := fs.Duration("expires", app.DefaultTokenTTL, "how long the token stays valid, e.g. 24h")
+	short := fs.Bool("short", false, "print the short code (left at the clinic's join desk) instead of the whole token")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -282,6 +301,14 @@ func cmdTokenIssue(ctx context.Context, env app.Env, g Global, args []string, io
 	t, err := s.IssueToken(ctx, role, *expires)
 	if err != nil {
 		return err
+	}
+	if *short {
+		code, err := s.Deposit(ctx, t)
+		if err != nil {
+			return fmt.Errorf("%w (the whole token still works: %s)", err, t.String())
+		}
+		fmt.Fprintln(io.Stdout, code)
+		return nil
 	}
 	fmt.Fprintln(io.Stdout, t.String())
 	return nil
@@ -343,20 +370,26 @@ func cmdEnroll(ctx context.Context, env app.Env, g Global, args []string, io IO)
 	if *token == "" || *name == "" {
 		return fmt.Errorf("%w: enroll needs --token TOKEN and --name NAME", ErrUsage)
 	}
-	if _, err := app.ParseToken(*token, env.Now); err != nil {
-		return err // before asking for a passphrase
+	if !crypto.IsShortCode(*token) {
+		if _, err := app.ParseToken(*token, env.Now); err != nil {
+			return err // before asking for a passphrase
+		}
 	}
 	p, err := passphrase(io)
 	if err != nil {
 		return err
 	}
-	s, err := app.Redeem(ctx, env, app.Redemption{Dir: g.Profile, Token: *token, Name: *name, Passphrase: p, Keystore: g.Keystore})
+	s, err := app.Join(ctx, env, app.Redemption{Dir: g.Profile, Token: *token, Name: *name, Passphrase: p, Keystore: g.Keystore})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 	fmt.Fprintf(io.Stdout, "Enrollment of %s as %s written to %s; an administrator's workstation admits it when it next syncs.\n",
 		s.StaffName(), s.Role(), g.Profile)
+	if code, err := s.ComparisonCode(ctx); err == nil && code != "" && s.Profile().Servers.InviteOnly {
+		fmt.Fprintf(io.Stdout, "The administrator approves it after comparing this code with the one their screen shows: %s\n"+
+			"Run `medihaven sync run` so the request reaches them.\n", code)
+	}
 	return nil
 }
 
