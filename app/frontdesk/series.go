@@ -74,7 +74,11 @@ func (e *SeriesError) Error() string {
 		msgs = append(msgs, b.Error())
 	}
 	n := len(e.Refused)
-	return fmt.Sprintf("%d appointment(s) of the series cannot be booked, so none was: %s", n, strings.Join(msgs, "; "))
+	what := fmt.Sprintf("%d appointments of the series cannot be booked, so none was", n)
+	if n == 1 {
+		what = "1 appointment of the series cannot be booked, so none was"
+	}
+	return what + ": " + strings.Join(msgs, "; ")
 }
 
 // Unwrap gives the rule broken by the first refused appointment.
@@ -99,6 +103,7 @@ func (s *Service) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	}
 	series := crypto.NewEventID()
 	out := make([]Appointment, 0, len(starts))
+	// Kept as written since the first version: app/interop reads it back.
 	repeat := fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(starts))
 	for _, t := range starts {
 		o := a
