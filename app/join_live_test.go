@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
@@ -25,7 +26,7 @@ type realClinic struct {
 	dir     string
 	servers *LocalServers
 	admin   *Session
-	sync    *Syncer
+	sync    *netsync.Syncer
 }
 
 func newRealClinic(t *testing.T) *realClinic {
@@ -44,7 +45,7 @@ func newRealClinic(t *testing.T) *realClinic {
 	env.Now = time.Now // the servers keep real time
 	c := &realClinic{env: env, dir: t.TempDir()}
 	c.servers, err = StartLocalServers(ctx, LocalSetup{Dir: filepath.Join(c.dir, "server"), Domain: "clinic.test",
-		XMPPPort: port(), APIPort: port(), IPFSBin: bin})
+		XMPPPort: port(), APIPort: port(), DeskPort: port(), IPFSBin: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func newRealClinic(t *testing.T) *realClinic {
 	return c
 }
 
-func (c *realClinic) start(t *testing.T, s *Session) *Syncer {
+func (c *realClinic) start(t *testing.T, s *Session) *netsync.Syncer {
 	t.Helper()
 	cfg, ok := s.Profile().SyncConfig()
 	if !ok || cfg.IPFSSecret == "" || cfg.Register {
