@@ -63,7 +63,7 @@ Commands:
   rx clinic-contact --address A --phone P
                                       the clinic's address and phone, printed on prescriptions (administrator)
   export fhir [--patient MRN]         write a FHIR R4 Bundle (one patient or the whole clinic) to standard output
-  import fhir FILE                    import a FHIR R4 Bundle (all of it or nothing)
+  import fhir [--preview] FILE        import a FHIR R4 Bundle: what Medihaven keeps, all or nothing (--preview: say what, write nothing)
   export ics --physician NAME [--from DATE] [--to DATE] [--detail busy|initials|full]
                                       write a physician's calendar as iCalendar
   export keys [--name NAME]           write staff public keys (armored OpenPGP)

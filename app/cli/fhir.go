@@ -45,9 +45,13 @@ func cmdExportFHIR(ctx context.Context, env app.Env, g Global, args []string, io
 	return nil
 }
 
-// cmdImportFHIR: medihaven import fhir FILE
+// cmdImportFHIR: medihaven import fhir [--preview] FILE
+//
+// With --preview it says what the bundle holds for Medihaven (what it would
+// keep and leave out) and writes nothing.
 func cmdImportFHIR(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	fs := newFlags("import fhir")
+	preview := fs.Bool("preview", false, "say what an import would keep and leave out, and write nothing")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -64,7 +68,17 @@ func cmdImportFHIR(ctx context.Context, env app.Env, g Global, args []string, io
 		return err
 	}
 	defer s.Close()
-	sum, err := interop.New(s.Core()).ImportFHIR(ctx, f)
+	x := interop.New(s.Core())
+	if *preview {
+		sum, err := x.PreviewFHIR(ctx, f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(io.Stdout, sum.Summary())
+		fmt.Fprintf(io.Stdout, "Kept: %s\nNothing was imported (--preview).\n", counts(sum.Resources))
+		return nil
+	}
+	sum, err := x.ImportFHIR(ctx, f)
 	if err != nil {
 		return err
 	}

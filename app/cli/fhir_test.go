@@ -40,7 +40,16 @@ func TestFHIRCommands(t *testing.T) {
 	if err := os.WriteFile(file, []byte(bundle), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs := run(t, filepath.Join(to, "physician"), "", "import", "fhir", file)
+	// First what it holds, writing nothing.
+	unchanged := listing(t, to)
+	code, out, errs := run(t, filepath.Join(to, "physician"), "", "import", "fhir", "--preview", file)
+	if code != 0 || !strings.Contains(out, "This bundle holds 20 patients, ") || !strings.Contains(out, "Nothing was imported (--preview).") {
+		t.Fatalf("import fhir --preview: %d %q %q", code, out, errs)
+	}
+	if after := listing(t, to); after != unchanged {
+		t.Errorf("the preview changed the profile:\n%s\n%s", unchanged, after)
+	}
+	code, out, errs = run(t, filepath.Join(to, "physician"), "", "import", "fhir", file)
 	if code != 0 || !strings.Contains(out, "Imported") || !strings.Contains(out, "Patient 20") || !strings.Contains(out, "registered as MH") {
 		t.Fatalf("import fhir: %d %q %q", code, out, errs)
 	}
