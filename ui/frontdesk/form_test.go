@@ -19,11 +19,7 @@ import (
 func TestRegistrationFormKeepsItsLayout(t *testing.T) {
 	test.NewTempApp(t)
 	recep, _ := clinic(t)
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := newPatients(inPlace(recep, w))
-	w.SetContent(s.content())
-	w.Resize(fyne.NewSize(1280, 800))
+	s := onPatients(t, recep)
 	test.Tap(s.newButton)
 	f := s.form
 	d := fyne.CurrentApp().Driver()
@@ -86,11 +82,7 @@ func TestDateFormats(t *testing.T) {
 		t.Run(string(tt.format)+" "+tt.typed, func(t *testing.T) {
 			kit.SetDateFormat(tt.format)
 			defer kit.SetDateFormat(kit.YearMonthDay)
-			w := test.NewWindow(nil)
-			defer w.Close()
-			s := newPatients(inPlace(recep, w))
-			w.SetContent(s.content())
-			w.Resize(fyne.NewSize(1280, 800))
+			s := onPatients(t, recep)
 			test.Tap(s.newButton)
 			f := s.form
 			typeInto(f.entries["family"], "Datum")
@@ -130,11 +122,7 @@ func TestPhoneInTheClinicsCountry(t *testing.T) {
 	if err := recep.SetClinicCountry(context.Background(), "DE"); err != nil {
 		t.Fatal(err)
 	}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := newPatients(inPlace(recep, w))
-	w.SetContent(s.content())
-	w.Resize(fyne.NewSize(1280, 800))
+	s := onPatients(t, recep)
 	test.Tap(s.newButton)
 	f := s.form
 	typeInto(f.entries["family"], "Fernsprech")
@@ -155,4 +143,25 @@ func TestPhoneInTheClinicsCountry(t *testing.T) {
 			t.Errorf("search %q: %v", q, s.rows)
 		}
 	}
+}
+
+// onPatients is the Patients screen of recep in a 1280x800 window that
+// closes when the test ends, its work done in place.
+func onPatients(t *testing.T, recep realDesk) *patientsScreen {
+	w := test.NewWindow(nil)
+	t.Cleanup(w.Close)
+	s := newPatients(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1280, 800))
+	return s
+}
+
+// onAppointments is the Appointments screen of recep, likewise.
+func onAppointments(t *testing.T, recep realDesk) *appointmentsScreen {
+	w := test.NewWindow(nil)
+	t.Cleanup(w.Close)
+	s := newAppointments(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1280, 1400))
+	return s
 }

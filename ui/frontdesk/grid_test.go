@@ -63,11 +63,7 @@ func TestGridShowsRealStartTimes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := newAppointments(inPlace(recep, w)) // it is 09:00 in Berlin
-	w.SetContent(s.content())
-	w.Resize(fyne.NewSize(1200, 1400))
+	s := onAppointments(t, recep) // it is 09:00 in Berlin
 	rows := map[string]*widget.Button{}
 	for _, b := range buttons(s.columns.Objects[0]) {
 		rows[b.Text] = b
@@ -112,23 +108,13 @@ func keys(m map[string]*widget.Button) []string {
 // Booking a patient who is already booked that day, or a time that has
 // passed, asks first; "Go back" books nothing.
 func TestBookingAsksBeforeSamePatientTwiceOrPast(t *testing.T) {
-	test.NewTempApp(t)
-	recep, phys := clinic(t)
+	recep, phys, bea, zone := withBea(t)
 	ctx := context.Background()
-	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zone, _ := recep.ClinicZone(ctx)
 	at := func(h, m int) time.Time { return time.Date(2026, 11, 2, h, m, 0, 0, zone) }
 	if _, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint, Start: at(10, 0), Minutes: 15}); err != nil {
 		t.Fatal(err)
 	}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := newAppointments(inPlace(recep, w))
-	w.SetContent(s.content())
-	w.Resize(fyne.NewSize(1200, 1400))
+	s := onAppointments(t, recep)
 	var asked []string
 	answer := false
 	s.env.confirm = func(title, question string, yes func()) {
@@ -182,25 +168,15 @@ func TestBookingAsksBeforeSamePatientTwiceOrPast(t *testing.T) {
 // The week view shows one physician's Monday to Sunday, a column a day,
 // and the arrows move by a week.
 func TestWeekOfOnePhysician(t *testing.T) {
-	test.NewTempApp(t)
-	recep, phys := clinic(t)
+	recep, phys, bea, zone := withBea(t)
 	ctx := context.Background()
-	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zone, _ := recep.ClinicZone(ctx)
 	for _, day := range []int{3, 10} { // Tuesdays
 		start := time.Date(2026, 11, day, 10, 0, 0, 0, zone)
 		if _, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint, Start: start, Minutes: 15}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w := test.NewWindow(nil)
-	defer w.Close()
-	s := newAppointments(inPlace(recep, w))
-	w.SetContent(s.content())
-	w.Resize(fyne.NewSize(1280, 800))
+	s := onAppointments(t, recep)
 	s.show(time.Date(2026, 11, 5, 0, 0, 0, 0, zone)) // a Thursday
 	s.mode.SetSelected(weekView)
 	s.weekOf.SetSelected(phys[0].Name)
@@ -240,4 +216,17 @@ func findButton(o fyne.CanvasObject, prefix string) (*widget.Button, bool) {
 		}
 	}
 	return nil, false
+}
+
+// withBea is the test clinic with one patient, Bea Booker, and its zone.
+func withBea(t *testing.T) (realDesk, []desk.Physician, app.Patient, *time.Location) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	bea, err := recep.Register(ctx, app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone, _ := recep.ClinicZone(ctx)
+	return recep, phys, bea, zone
 }
