@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -200,21 +201,32 @@ func (s *Session) Admit(ctx context.Context) ([]Admission, error) {
 }
 
 // requests are the enrollment requests not admitted yet, in (Lamport,
-// device, seq) order.
+// device, seq) order. An enrollment's entity is its token's id, so only
+// the envelopes of the clinic's tokens are read, never the whole log; a
+// request for a token whose record has not arrived waits for it.
 func (s *Session) requests(ctx context.Context, r *replica.Replica) ([]store.Envelope, error) {
+	tokens, err := r.Entities(ctx, records.KindToken)
+	if err != nil {
+		return nil, err
+	}
 	var requests []store.Envelope
-	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.EnvelopesInState(ctx, store.Applied, -1)
-		for _, e := range rows {
-			if e.Kind != replica.KindEnroll {
-				continue
+	err = r.DB().View(ctx, func(tx *store.Tx) error {
+		for _, t := range tokens {
+			rows, err := tx.EnvelopesForEntity(ctx, t.ID)
+			if err != nil {
+				return err
 			}
-			if m, ok := r.Member(e.Author); ok && m.Token == e.Entity {
-				continue // admitted already
+			for _, e := range rows {
+				if e.Kind != replica.KindEnroll || e.State != store.Applied {
+					continue
+				}
+				if m, ok := r.Member(e.Author); ok && m.Token == e.Entity {
+					continue // admitted already
+				}
+				requests = append(requests, e)
 			}
-			requests = append(requests, e)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
