@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,11 +46,26 @@ func (it RxItem) Directions() string {
 	if w, ok := routeWords[norm(route)]; ok {
 		route = w
 	}
-	s := strings.TrimSpace(strings.Join(strings.Fields(it.Dose+" "+it.Unit+" "+route+" "+it.Frequency), " "))
+	s := strings.TrimSpace(strings.Join(strings.Fields(it.Dose+" "+doseUnit(it.Dose, it.Unit)+" "+route+" "+it.Frequency), " "))
 	if it.Days > 0 {
 		s += fmt.Sprintf(" for %d day%s", it.Days, plural(it.Days))
 	}
 	return s
+}
+
+// measures are units written the same for one or many.
+var measures = map[string]bool{"mg": true, "g": true, "mcg": true, "µg": true, "ml": true, "l": true, "units": true, "unit": true,
+	"iu": true, "drops": true, "%": true}
+
+// doseUnit writes a countable form in the plural for a dose above one:
+// "2 tablets", "2 puffs", but "500 mg".
+func doseUnit(dose, unit string) string {
+	n, err := strconv.ParseFloat(strings.TrimSpace(dose), 64)
+	u := strings.TrimSpace(unit)
+	if err != nil || n <= 1 || u == "" || strings.Contains(u, " ") || strings.HasSuffix(u, "s") || measures[strings.ToLower(u)] {
+		return u
+	}
+	return u + "s"
 }
 
 func plural(n int) string {

@@ -94,7 +94,7 @@ func RenderPrescription(p Prescription) ([]byte, error) {
 		pdf.SetTextColor(90, 90, 90)
 		pdf.MultiCell(inner, 3.4, tr(fmt.Sprintf("Signed electronically by %s with OpenPGP key %s. "+
 			"Check it: enter the verification code in Medihaven, or run \"medihaven verify-rx %s\". "+
-			"Drug data: Medihaven demo formulary, not for clinical use.", p.PrescriberName, app.SpacedFingerprint(p.Prescriber), p.Code)), "", "L", false)
+			"Drug data: the Medihaven formulary (see its sources); the clinic reviews it before clinical use.", p.PrescriberName, app.SpacedFingerprint(p.Prescriber), p.Code)), "", "L", false)
 		pdf.SetY(-8)
 		pdf.CellFormat(inner, 3, fmt.Sprintf("Page %d", pdf.PageNo()), "", 0, "R", false, 0, "")
 	})

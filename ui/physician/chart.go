@@ -43,6 +43,8 @@ type chartView struct {
 	problems, allergyList, meds *fyne.Container
 	timeline                    *fyne.Container
 	vitalsCharts, vitalsTable   *fyne.Container
+	vitalsScroll                *container.Scroll // the Vitals tab, laid out again when the form's flags change
+	rxScroll                    *container.Scroll // the Prescriptions tab, laid out again when the form grows
 	rxList                      *fyne.Container
 	results                     *fyne.Container // imported results (results.go)
 
@@ -88,11 +90,13 @@ func (s *screen) newChartView(patientID string, appt *app.Appointment, back stri
 	v.vf = v.newVitalsForm()
 	v.rx = v.newRxForm()
 
+	v.vitalsScroll = container.NewVScroll(v.vitalsTab())
+	v.rxScroll = container.NewVScroll(v.rxTab())
 	v.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon(tabSummary, theme.ListIcon(), container.NewVScroll(v.summaryTab())),
 		container.NewTabItemWithIcon(tabNotes, theme.DocumentCreateIcon(), container.NewVScroll(v.notesTab())),
-		container.NewTabItemWithIcon(tabVitals, theme.ViewFullScreenIcon(), container.NewVScroll(v.vitalsTab())),
-		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), container.NewVScroll(v.rxTab())),
+		container.NewTabItemWithIcon(tabVitals, theme.ViewFullScreenIcon(), v.vitalsScroll),
+		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), v.rxScroll),
 		container.NewTabItemWithIcon(tabResults, theme.StorageIcon(), container.NewVScroll(v.resultsTab())),
 	)
 	body := container.NewBorder(container.NewVBox(header, v.status), nil, nil, nil, v.tabs)

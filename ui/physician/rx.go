@@ -163,6 +163,7 @@ func (f *rxForm) showSuggestions(text string) {
 		}
 	}
 	f.suggest.Refresh()
+	f.relayout()
 }
 
 // showPreview warns as soon as a drug is chosen, before it is added: the
@@ -305,6 +306,15 @@ func (f *rxForm) showWarnings(ws []prescribing.Warning) {
 			container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, msg), e)))
 	}
 	f.warnBox.Refresh()
+	f.relayout()
+}
+
+// relayout lays the Prescriptions tab out again after the form grew or
+// shrank (warnings, drugs, suggestions), so nothing overlaps.
+func (f *rxForm) relayout() {
+	if f.v.rxScroll != nil {
+		f.v.rxScroll.Refresh()
+	}
 }
 
 // notChecked shows an allergy or medication the formulary does not know:
@@ -361,6 +371,7 @@ func (f *rxForm) showItems() {
 		f.itemList.Add(container.NewBorder(nil, nil, nil, rm, l))
 	}
 	f.itemList.Refresh()
+	f.relayout()
 }
 
 // signRx checks once more and signs; every warning needs a reason.

@@ -36,8 +36,8 @@ const pass = "correct horse battery"
 // testClinic is a clinic with a receptionist and a physician on one
 // machine, keys in memory, and a clock fixed on a Monday morning.
 type testClinic struct {
-	recep, phys *app.Session
-	now         time.Time
+	admin, recep, phys *app.Session
+	now                time.Time
 }
 
 func newTestClinic(t *testing.T) *testClinic {
@@ -70,7 +70,7 @@ func newTestClinic(t *testing.T) *testClinic {
 		}
 		return s
 	}
-	c := &testClinic{recep: join("Rita Reception", roles.Receptionist), phys: join("Dr Paul Physician", roles.Physician), now: now}
+	c := &testClinic{admin: admin, recep: join("Rita Reception", roles.Receptionist), phys: join("Dr Paul Physician", roles.Physician), now: now}
 	all := []*app.Session{admin, c.recep, c.phys}
 	if err := app.SyncLocal(ctx, all...); err != nil {
 		t.Fatal(err)

@@ -28,6 +28,7 @@ type vitalsForm struct {
 	record                                            *widget.Button
 	fb                                                feedback
 	critical                                          *dialog.ConfirmDialog // the confirmation of a critical value last shown
+	box                                               *fyne.Container       // the form, laid out again when the flags change
 }
 
 func numEntry(placeholder string) *widget.Entry {
@@ -104,6 +105,14 @@ func (f *vitalsForm) showFlags(v *chartView) {
 			critical = critical || fl.Critical()
 		}
 	}
+	defer func() {
+		if f.box != nil {
+			f.box.Refresh()
+		}
+		if v.vitalsScroll != nil {
+			v.vitalsScroll.Refresh()
+		}
+	}()
 	if len(lines) == 0 {
 		f.flags.Hide()
 		return
@@ -210,6 +219,7 @@ func (v *chartView) vitalsTab() fyne.CanvasObject {
 			field("Weight kg", f.weight), field("Height cm", f.height)),
 		f.flags,
 		container.NewBorder(nil, nil, f.bmi, f.record, f.fb.Label))
+	f.box = form
 	return container.NewVBox(widget.NewCard("", "", form), bold("Trends (shaded: the usual range for the patient's age; red: outside it)"),
 		v.vitalsCharts, bold("Latest readings (▲ above, ▼ below the usual range; doubled: critical)"), v.vitalsTable)
 }
