@@ -60,7 +60,7 @@ func (s *Service) SearchAudit(ctx context.Context, f AuditFilter) ([]app.AuditEn
 			out = append(out, e)
 		}
 	}
-	return out, nil
+	return GroupKeyBookkeeping(out), nil
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
