@@ -197,6 +197,7 @@ type patientForm struct {
 	// copyBtn and fhirBtn hand out or export an open record; bookBtn
 	// books its patient.
 	copyBtn, fhirBtn, bookBtn *widget.Button
+	actions                   *fyne.Container
 
 	dupBox     *fyne.Container
 	duplicates []app.Patient
@@ -281,10 +282,13 @@ func newPatientForm(e env) *patientForm {
 	// seen without scrolling; Enter in any field saves too.
 	f.copyBtn, f.fhirBtn = f.interopButtons()
 	f.bookBtn = widget.NewButtonWithIcon("Book appointment…", theme.ContentAddIcon(), f.bookAppointment)
+	// An open record's actions have a row of their own, under its
+	// MRN and birth date, so neither squeezes the other at 1024 px.
+	f.actions = container.NewHBox(f.bookBtn, f.copyBtn, f.fhirBtn)
 	// The message keeps room for two lines, shown or not.
 	msgRoom := kit.AtLeast(0, 2*theme.TextSize()*1.4+2*theme.InnerPadding(), f.message)
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
-		container.NewBorder(nil, nil, nil, container.NewHBox(f.bookBtn, f.copyBtn, f.fhirBtn), f.sub), msgRoom, f.dupBox, grid, f.extra)
+		f.sub, f.actions, msgRoom, f.dupBox, grid, f.extra)
 	f.scroll = container.NewVScroll(widget.NewCard("", "", container.NewPadded(card)))
 	f.content = f.scroll
 	f.startNew("")
@@ -357,6 +361,7 @@ func (f *patientForm) startNew(query string) {
 	f.copyBtn.Hide()
 	f.fhirBtn.Hide()
 	f.bookBtn.Hide()
+	f.actions.Hide()
 	f.extra.Objects = nil
 	f.extra.Refresh()
 	f.dirty = false
@@ -399,6 +404,7 @@ func (f *patientForm) open(id string) {
 		f.copyBtn.Show()
 		f.fhirBtn.Show()
 		f.bookBtn.Show()
+		f.actions.Show()
 		f.showExtra(r.appts, r.history)
 		f.dirty = false
 	})
