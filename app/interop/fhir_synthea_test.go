@@ -173,6 +173,23 @@ func TestImportSyntheaBundles(t *testing.T) {
 				t.Errorf("Hydrochlorothiazide 25 MG Oral Tablet was not matched to the formulary: %v", matched)
 			}
 			t.Logf("matched to the formulary: %v", matched)
+			// What the chart's Results tab reads: newest first, coded records
+			// with their checks.
+			o, err := c.phys.OutsideRecords(ctx, found[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(o.Results) != 56 || len(o.Procedures) != 3 || len(o.Reports) != 41 || o.Results[0].Effective < o.Results[55].Effective {
+				t.Errorf("outside records: %d results (first %s, last %s), %d procedures, %d reports", len(o.Results),
+					o.Results[0].Effective, o.Results[len(o.Results)-1].Effective, len(o.Procedures), len(o.Reports))
+			}
+			kinds := map[string]int{}
+			for _, cd := range o.Coded {
+				kinds[cd.Kind]++
+			}
+			if kinds[records.KindProblem] != 21 || kinds[records.KindMedication] != 12 {
+				t.Errorf("coded records by kind: %v", kinds)
+			}
 			for _, e := range recs[records.KindEncounter] {
 				if en := records.EncounterFromState(e.ID, e.State); en.Attribution == "" {
 					t.Errorf("encounter %s lost its practitioner's name", e.ID)

@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
@@ -17,11 +18,24 @@ type Outside struct {
 	Procedures    []records.Procedure
 	Immunizations []records.Immunization
 	Reports       []records.Report
+	// Coded are the problems, allergies and medications imported with
+	// codes, or matched (or not) to the formulary.
+	Coded []Coded
+}
+
+// Coded is a problem, allergy or medication as imported: its codes and,
+// for a medication, what the prescribing checks make of it.
+type Coded struct {
+	Kind      string // records.KindProblem, KindAllergy or KindMedication
+	Name      string
+	Codes     []records.Coding
+	Formulary string // the formulary's name for a medication it matched
+	Unchecked bool   // a medication the formulary does not know: not checked
 }
 
 // Empty reports whether nothing was imported for the patient.
 func (o Outside) Empty() bool {
-	return len(o.Results)+len(o.Procedures)+len(o.Immunizations)+len(o.Reports) == 0
+	return len(o.Results)+len(o.Procedures)+len(o.Immunizations)+len(o.Reports)+len(o.Coded) == 0
 }
 
 // OutsideRecords reads a patient's imported results, procedures,
@@ -50,6 +64,31 @@ func (s *Service) OutsideRecords(ctx context.Context, patientID string) (Outside
 	for _, e := range recs[records.KindReport] {
 		o.Reports = append(o.Reports, records.ReportFromState(e.ID, e.State))
 	}
+	coded, err := chart.PatientRecords(ctx, r, patientID, records.KindProblem, records.KindAllergy, records.KindMedication)
+	if err != nil {
+		return Outside{}, err
+	}
+	for _, kind := range []string{records.KindProblem, records.KindAllergy, records.KindMedication} {
+		for _, e := range coded[kind] {
+			c := Coded{Kind: kind, Name: e.State.String(records.ProblemName), Codes: records.CodesFromState(e.State),
+				Formulary: e.State.String(records.MedicationFormulary)}
+			if kind == records.KindAllergy {
+				c.Name = e.State.String(records.AllergySubstance)
+			}
+			e.State.Get(records.MedicationUnchecked, &c.Unchecked) //nolint:errcheck // absent or not a bool: not flagged
+			if len(c.Codes) > 0 || c.Formulary != "" || c.Unchecked {
+				o.Coded = append(o.Coded, c)
+			}
+		}
+	}
+	rank := map[string]int{records.KindProblem: 0, records.KindAllergy: 1, records.KindMedication: 2}
+	sort.SliceStable(o.Coded, func(i, j int) bool {
+		a, b := o.Coded[i], o.Coded[j]
+		if a.Kind != b.Kind {
+			return rank[a.Kind] < rank[b.Kind]
+		}
+		return strings.ToLower(a.Name) < strings.ToLower(b.Name)
+	})
 	// FHIR dateTimes of one offset sort as text; across offsets the
 	// instant decides.
 	newest := func(a, b string) bool {

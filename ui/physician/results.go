@@ -102,6 +102,23 @@ func resultsContent(o interop.Outside) []fyne.CanvasObject {
 		}
 		out = append(out, listCard(fmt.Sprintf("Immunizations (%d)", len(o.Immunizations)), "", rows, len(o.Immunizations), origins, "given"))
 	}
+	if len(o.Coded) > 0 {
+		rows := [][]fyne.CanvasObject{{head("Record"), head("Name"), head("Codes"), head("Prescribing checks"), head("")}}
+		for _, c := range o.Coded {
+			checks := cell("")
+			switch {
+			case c.Unchecked:
+				checks.SetText("not checked")
+				checks.Importance = widget.DangerImportance
+			case c.Formulary != "":
+				checks.SetText("checked as " + c.Formulary)
+			}
+			rows = append(rows, []fyne.CanvasObject{cell(c.Kind), cell(c.Name), cell(codesText(c.Codes)), checks, cell("")})
+		}
+		out = append(out, listCard(fmt.Sprintf("Coded records (%d)", len(o.Coded)),
+			"Problems, allergies and medications with the codes they came with. A medication the formulary does not know is not checked for interactions or allergies.",
+			rows, len(o.Coded), nil, "", 110, 0, 210, 260, 10))
+	}
 	if n := len(o.Reports); n > 0 {
 		var lines []string
 		for i, r := range o.Reports {
@@ -111,7 +128,7 @@ func resultsContent(o interop.Outside) []fyne.CanvasObject {
 			}
 			what := r.Code.Name()
 			if len(r.Results) > 0 {
-				what += fmt.Sprintf(" — %d results", len(r.Results))
+				what += " — " + kit.Count(len(r.Results), "result", "results")
 			}
 			lines = append(lines, fhirDay(r.Effective)+"  "+what)
 		}
@@ -164,12 +181,15 @@ func resultRow(r records.Result, name, value string) []fyne.CanvasObject {
 
 // listCard lays rows out in a five-column grid under a title, with the
 // origins of the records under it (each different one once, at most 3).
-func listCard(title, sub string, rows [][]fyne.CanvasObject, total int, origins []chart.Origin, verb string) fyne.CanvasObject {
+func listCard(title, sub string, rows [][]fyne.CanvasObject, total int, origins []chart.Origin, verb string, widths ...float32) fyne.CanvasObject {
 	var cells []fyne.CanvasObject
 	for _, r := range rows {
 		cells = append(cells, r...)
 	}
-	grid := container.New(&resultColumns{widths: []float32{110, 0, 230, 170, 50}}, cells...)
+	if len(widths) == 0 {
+		widths = []float32{110, 0, 230, 170, 50}
+	}
+	grid := container.New(&resultColumns{widths: widths}, cells...)
 	body := []fyne.CanvasObject{grid}
 	seen := map[string]bool{}
 	for _, o := range origins {
@@ -256,4 +276,23 @@ func (l *resultColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 		y += rh
 	}
+}
+
+// codeSystems names the code systems a physician knows.
+var codeSystems = map[string]string{
+	"http://snomed.info/sct": "SNOMED CT", "http://hl7.org/fhir/sid/icd-10": "ICD-10", "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+	"http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm", "http://loinc.org": "LOINC", "http://hl7.org/fhir/sid/cvx": "CVX",
+}
+
+// codesText is "SNOMED CT 15777000, ICD-10 R73.03".
+func codesText(cs []records.Coding) string {
+	var parts []string
+	for _, c := range cs {
+		sys := codeSystems[c.System]
+		if sys == "" {
+			sys = c.System
+		}
+		parts = append(parts, strings.TrimSpace(sys+" "+c.Code))
+	}
+	return orDash(strings.Join(parts, ", "))
 }
