@@ -216,3 +216,18 @@ func TestTokenShowsShortCode(t *testing.T) {
 		return b != nil && b.Importance == widget.DangerImportance
 	})
 }
+
+// TestTokenListSaysWhoAsked: an open token someone asked to join with
+// says so, and where to approve them.
+func TestTokenListSaysWhoAsked(t *testing.T) {
+	base := newFakeDesk()
+	tok, _ := base.IssueRegistrationToken(context.Background(), roles.Physician, time.Hour)
+	d := fullDesk{fakeDesk: base, role: &fakeRoleDesk{}, join: &fakeJoinDesk{waiting: []app.Joiner{{Token: tok.ID,
+		Name: "Dr Nora Newcomer", Role: roles.Physician, Fingerprint: "cccc111122223333444455556666777788889999", Code: "123 456"}}}}
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewTokens(d, w); return s })
+	eventually(t, "the token marked as asked", func() bool {
+		got := texts(s)
+		return strings.Contains(got, "Asked") && strings.Contains(got, "Dr Nora Newcomer waits for approval in the Staff directory")
+	})
+}

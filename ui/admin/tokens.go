@@ -65,10 +65,14 @@ type tokensScreen struct {
 	copyShort *widget.Button
 	shortMsg  *widget.Label
 
-	list   *widget.List
-	rows   []app.TokenInfo
-	names  map[string]string
-	status *widget.Label
+	list  *widget.List
+	rows  []app.TokenInfo
+	names map[string]string
+	// waiting names, by token id, who asked to join with an open token
+	// and waits for approval (from the session's JoinDesk, when it has one).
+	join    JoinDesk
+	waiting map[string]string
+	status  *widget.Label
 }
 
 // NewTokens builds the registration tokens screen: issue a token for a role
@@ -83,6 +87,7 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 		TokenSession
 		Views
 	}{ts, v}, win: w, names: map[string]string{}}
+	s.join, _ = ts.(JoinDesk)
 	roleNames := make([]string, len(issuable))
 	for i, r := range issuable {
 		roleNames[i] = r.Title()
@@ -141,7 +146,7 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	content := container.NewVBox(issueCard, listCard)
 	s.refresh()
 	return kit.Live(content, func() func() {
-		return liveRefresh(ts, map[string]bool{"token": true, "member": true}, s.refresh)
+		return liveRefresh(ts, map[string]bool{"token": true, "member": true, "enroll": true}, s.refresh)
 	})
 }
 
@@ -226,6 +231,15 @@ func (s *tokensScreen) refresh() {
 			}
 			onUI(func() { s.names = names })
 		}
+		if s.join != nil {
+			if js, err := s.join.Waiting(ctx); err == nil {
+				waiting := map[string]string{}
+				for _, j := range js {
+					waiting[j.Token] = j.Name
+				}
+				onUI(func() { s.waiting = waiting })
+			}
+		}
 		return rows, nil
 	}, func(rows []app.TokenInfo, err error) {
 		if err != nil {
@@ -274,6 +288,11 @@ func (s *tokensScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	status := left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
 	status.SetText(statusWords(t.Status))
 	status.Importance = statusImportance(t.Status)
+	who, asked := s.waiting[t.ID]
+	if asked && t.Status == app.TokenActive {
+		status.SetText("Asked")
+		status.Importance = widget.WarningImportance
+	}
 	status.Refresh()
 	switch t.Status {
 	case app.TokenUsed:
@@ -286,6 +305,12 @@ func (s *tokensScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		detail.SetText("expired " + when(t.Expires) + " · issued " + when(t.Issued))
 	case app.TokenRevoked:
 		detail.SetText("issued " + when(t.Issued) + " · revoked")
+	case app.TokenActive:
+		if asked {
+			detail.SetText(who + " waits for approval in the Staff directory · valid until " + when(t.Expires))
+		} else {
+			detail.SetText("issued " + when(t.Issued) + " · valid until " + when(t.Expires))
+		}
 	default:
 		detail.SetText("issued " + when(t.Issued) + " · valid until " + when(t.Expires))
 	}
