@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,15 +29,7 @@ func TestPrescribeSuggestsAndNeverSkipsSilently(t *testing.T) {
 		chart.Medication{Patient: p.ID, Name: "Grandma's herbal tea", Dose: "a cup daily"}); err != nil {
 		t.Fatal(err)
 	}
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	v := s.newChartView(p.ID, nil, "Back", func() {})
-	w.SetContent(v.content)
-	if !v.loaded {
-		t.Fatalf("the chart did not open: %q", v.status.Text)
-	}
+	v, _, _ := openChart(t, c, p.ID)
 	f := v.rx
 
 	// Suggestions while typing, before any list is opened.
@@ -84,15 +75,10 @@ func TestPrintKeepsThePDF(t *testing.T) {
 	t.Setenv("XDG_DOCUMENTS_DIR", docs)
 	c := newTestClinic(t)
 	p, _ := c.book(t, "Printer", c.now.Add(time.Hour))
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
+	v, s, _ := openChart(t, c, p.ID)
 	var printed []string
 	var fail error
 	s.print = func(_ context.Context, path string) error { printed = append(printed, path); return fail }
-	v := s.newChartView(p.ID, nil, "Back", func() {})
-	w.SetContent(v.content)
 	f := v.rx
 	f.drug.SetText("paracetamol 500 mg tablet")
 	f.dose.SetText("1")

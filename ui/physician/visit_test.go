@@ -193,6 +193,22 @@ func dialogSays(w fyne.Window, text string) bool {
 	return ok
 }
 
+// openChart shows the chart of patientID on a 1200x800 test window, the
+// screen's work running in place on the clinic's clock.
+func openChart(t *testing.T, c *testClinic, patientID string) (*chartView, *screen, fyne.Window) {
+	t.Helper()
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	v := s.newChartView(patientID, nil, "Back", func() {})
+	w.SetContent(v.content)
+	if !v.loaded {
+		t.Fatalf("the chart did not open: %q", v.status.Text)
+	}
+	return v, s, w
+}
+
 // tapDialog taps the button labelled text of the dialog on top of w.
 func tapDialog(t *testing.T, w fyne.Window, text string) {
 	t.Helper()

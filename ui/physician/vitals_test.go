@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -18,12 +17,7 @@ func TestVitalsFlagged(t *testing.T) {
 	test.NewTempApp(t)
 	c := newTestClinic(t)
 	p, _ := c.book(t, "Oxley", c.now.Add(time.Hour)) // born 1961: 65 years
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	v := s.newChartView(p.ID, nil, "Back", func() {})
-	w.SetContent(v.content)
+	v, _, w := openChart(t, c, p.ID)
 	f := v.vf
 
 	// A usual reading: no flag, saved at once.
