@@ -303,3 +303,22 @@ func importedResults(t *testing.T, s staff, patient string) []records.Result {
 	}
 	return out
 }
+
+// BenchmarkPreviewSynthea reads and checks a real Synthea bundle (314
+// entries, 824 KB) as an import does before it writes: the part of an
+// import that grows with the bundle.
+func BenchmarkPreviewSynthea(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "synthea", "gerlach374-uscore7.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := newClinic(b)
+	ctx := context.Background()
+	b.SetBytes(int64(len(raw)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.phys.PreviewFHIR(ctx, bytes.NewReader(raw)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
