@@ -187,12 +187,18 @@ func runWindow(t *testing.T, prog string, c windowCase) []byte {
 // itself (-displayfd), and stops it when the test ends.
 func startXvfb(t *testing.T) string {
 	t.Helper()
+	return startXvfbSized(t, screenWidth, screenHeight)
+}
+
+// startXvfbSized is startXvfb with a screen of the given size.
+func startXvfbSized(t *testing.T, width, height int) string {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0",
-		fmt.Sprintf("%dx%dx24", screenWidth, screenHeight), "-nolisten", "tcp")
+		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,9 @@ func (ws *Workstation) showWaitingForApproval(w Joining) {
 		container.NewHBox(as.cancel),
 	)))
 	ws.show(firstRunPage(card), nil, nil, nil)
+	// The code in the title too: it shows on the taskbar while the
+	// person waits in another window.
+	ws.win.SetTitle(fmt.Sprintf("%s — waiting for approval, code %s", ws.opts.Title, w.Code()))
 	activity.Start()
 	ws.waiting = activity
 	ws.pollApproval(w, as)
