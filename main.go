@@ -17,6 +17,7 @@ import (
 	"github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/app/cli"
 	"github.com/medihaven/medihaven/internal/harden"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/ui"
 )
 
@@ -118,11 +119,11 @@ func (b backend) open(s *app.Session) (ui.Session, error) {
 // keeps every method of app.Session, so the role screens find them.
 type syncedSession struct {
 	*app.Session
-	syncer *app.Syncer
+	syncer *netsync.Syncer
 }
 
 func (s syncedSession) OnSyncStatus(fn func(ui.SyncStatus)) (stop func()) {
-	return s.syncer.OnStatus(func(st app.SyncStatus) {
+	return s.syncer.OnStatus(func(st netsync.Status) {
 		// In words; someone writing in this workstation's own chain before all else.
 		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind, Problem: cli.SyncProblem(st)})
 	})

@@ -85,7 +85,7 @@ func joinToken(ctx context.Context, text string, now func() time.Time) (crypto.T
 }
 
 // config is the sync configuration of v, false when v names no servers.
-func (v Servers) config() (SyncConfig, bool) {
+func (v Servers) config() (netsync.Config, bool) {
 	return Profile{Servers: v}.SyncConfig()
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
 )
 
 // TestJoinWithTheTokenAlone: a newcomer's workstation needs nothing but the
@@ -22,7 +23,7 @@ func TestJoinWithTheTokenAlone(t *testing.T) {
 		XMPPCert: string(c.xmpp.CertPEM), OpenRegistration: true}); err != nil {
 		t.Fatal(err)
 	}
-	redeem := func(name string, edit func(*Servers)) (*Session, SyncConfig) {
+	redeem := func(name string, edit func(*Servers)) (*Session, netsync.Config) {
 		tok, err := c.admin.IssueToken(ctx, roles.Physician, time.Hour)
 		if err != nil {
 			t.Fatal(err)

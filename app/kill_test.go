@@ -16,6 +16,7 @@ import (
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -27,7 +28,7 @@ const childEnv = "MEDIHAVEN_TEST_CHILD"
 type childSpec struct {
 	Dir    string
 	Run    int
-	Config SyncConfig
+	Config netsync.Config
 	Final  bool
 }
 

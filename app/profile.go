@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/netsync"
 )
 
 // Profile is one workstation profile: a folder holding the encrypted store
@@ -65,12 +66,12 @@ type Servers struct {
 // SyncConfig is the network sync configuration of the profile's servers;
 // false when the profile names no servers (a workstation that stays
 // offline).
-func (p Profile) SyncConfig() (SyncConfig, bool) {
+func (p Profile) SyncConfig() (netsync.Config, bool) {
 	v := p.Servers
 	if v.IPFS == "" || v.XMPP == "" || v.Domain == "" {
-		return SyncConfig{}, false
+		return netsync.Config{}, false
 	}
-	return SyncConfig{IPFS: v.IPFS, IPFSSecret: v.IPFSSecret, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
+	return netsync.Config{IPFS: v.IPFS, IPFSSecret: v.IPFSSecret, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
 		CertPin: v.XMPPCertPin, Register: v.OpenRegistration}, true
 }
 

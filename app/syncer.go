@@ -14,15 +14,6 @@ import (
 // workstation through workstation below, and carries the staff chat
 // (app/chat) through the hooks the caller passes.
 
-// SyncConfig says how a workstation reaches the clinic's services.
-type SyncConfig = netsync.Config
-
-// SyncStatus is what the status bar shows of the sync.
-type SyncStatus = netsync.Status
-
-// Syncer runs a session's network sync until Stop.
-type Syncer = netsync.Syncer
-
 // secretXMPP names the workstation's XMPP password among its sealed
 // secrets.
 const secretXMPP = "sync/xmpp-password"
@@ -32,7 +23,7 @@ const secretXMPP = "sync/xmpp-password"
 // session's chat.New(s.Core()).SyncHooks(); nil: no chat). It returns at
 // once; connection trouble shows in Status and is retried. Incomplete or
 // wrong settings give an error wrapping netsync.ErrInvalidConfig.
-func (s *Session) StartSync(ctx context.Context, cfg SyncConfig, chat netsync.Chat) (*Syncer, error) {
+func (s *Session) StartSync(ctx context.Context, cfg netsync.Config, chat netsync.Chat) (*netsync.Syncer, error) {
 	y, err := netsync.Start(ctx, cfg, workstation{s}, chat)
 	if err != nil {
 		return nil, err

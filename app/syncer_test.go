@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
 
@@ -21,11 +22,11 @@ type netClinic struct {
 	admin  *Session
 	recep  *Session
 	phys   *Session
-	syncer map[*Session]*Syncer
+	syncer map[*Session]*netsync.Syncer
 }
 
-func (c *netClinic) config() SyncConfig {
-	return SyncConfig{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, PinnedCert: c.xmpp.CertPEM, Register: true,
+func (c *netClinic) config() netsync.Config {
+	return netsync.Config{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, PinnedCert: c.xmpp.CertPEM, Register: true,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
 }
 
@@ -58,7 +59,7 @@ func newNetClinic(t testing.TB) *netClinic {
 	ctx := context.Background()
 	env, clk := testEnv(t)
 	c := &netClinic{env: env, clock: clk, dir: t.TempDir(), kubo: synctest.StartKubo(t), xmpp: synctest.StartProsody(t),
-		syncer: map[*Session]*Syncer{}}
+		syncer: map[*Session]*netsync.Syncer{}}
 	c.env.Now = time.Now // the network has its own clocks
 	var err error
 	c.admin, err = CreateClinic(ctx, c.env, NewClinic{Dir: filepath.Join(c.dir, "admin"), Clinic: "Net Clinic", Admin: "Ada Admin",

@@ -15,7 +15,7 @@ import (
 type Net struct {
 	Kubo    *synctest.Kubo
 	XMPP    *synctest.Prosody
-	Syncers map[*app.Session]*app.Syncer // the newest sync of each session
+	Syncers map[*app.Session]*netsync.Syncer // the newest sync of each session
 	// Chat gives the chat hooks a session's sync carries (nil: none).
 	Chat func(*app.Session) netsync.Chat
 }
@@ -23,12 +23,12 @@ type Net struct {
 // NewNet starts Kubo and Prosody; they stop when the test ends.
 func NewNet(t testing.TB) *Net {
 	t.Helper()
-	return &Net{Kubo: synctest.StartKubo(t), XMPP: synctest.StartProsody(t), Syncers: map[*app.Session]*app.Syncer{}}
+	return &Net{Kubo: synctest.StartKubo(t), XMPP: synctest.StartProsody(t), Syncers: map[*app.Session]*netsync.Syncer{}}
 }
 
 // Config is how a workstation reaches the servers, retrying fast.
-func (n *Net) Config() app.SyncConfig {
-	return app.SyncConfig{IPFS: n.Kubo.API, XMPPAddr: n.XMPP.Addr, Domain: n.XMPP.Domain, PinnedCert: n.XMPP.CertPEM,
+func (n *Net) Config() netsync.Config {
+	return netsync.Config{IPFS: n.Kubo.API, XMPPAddr: n.XMPP.Addr, Domain: n.XMPP.Domain, PinnedCert: n.XMPP.CertPEM,
 		Register: true, MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/sync/netsync"
 )
 
 // cmdSettings shows and sets the clinic servers this workstation uses:
@@ -160,7 +161,7 @@ func cmdSync(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 			return err
 		}
 		said := ""
-		stop := y.OnStatus(func(st app.SyncStatus) {
+		stop := y.OnStatus(func(st netsync.Status) {
 			state := "offline"
 			if st.Connected {
 				state = "connected"
@@ -204,7 +205,7 @@ func printSyncStatus(ctx context.Context, s *app.Session, io IO) error {
 // there is none: that someone writes in this workstation's own chain
 // before anything else, then the last error (the chat server refusing the
 // account, Kubo out of reach...) without package prefixes.
-func SyncProblem(st app.SyncStatus) string {
+func SyncProblem(st netsync.Status) string {
 	p := st.LastError
 	if st.Forked != "" {
 		p = st.Forked
@@ -242,12 +243,12 @@ func printNetwork(ctx context.Context, s *app.Session, wait time.Duration, io IO
 	defer cancel()
 	y, err := s.StartSync(ctx, cfg, chat.New(s.Core()).SyncHooks())
 	if err != nil {
-		fmt.Fprintf(io.Stdout, "Network: offline: %s\n", SyncProblem(app.SyncStatus{LastError: err.Error()}))
+		fmt.Fprintf(io.Stdout, "Network: offline: %s\n", SyncProblem(netsync.Status{LastError: err.Error()}))
 		return nil
 	}
 	defer y.Stop()
-	done := make(chan app.SyncStatus, 1)
-	stop := y.OnStatus(func(st app.SyncStatus) {
+	done := make(chan netsync.Status, 1)
+	stop := y.OnStatus(func(st netsync.Status) {
 		if st.Connected || st.LastError != "" || st.Forked != "" {
 			select {
 			case done <- st:

@@ -5,18 +5,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/sync/netsync"
 )
 
 func TestSyncProblemWords(t *testing.T) {
 	tests := []struct {
-		st   app.SyncStatus
+		st   netsync.Status
 		want string
 	}{
-		{app.SyncStatus{}, ""},
-		{app.SyncStatus{LastError: "xmpp: the chat server refused the account name or password"}, "The chat server refused the account name or password"},
-		{app.SyncStatus{LastError: "app: ipfs: the clinic's IPFS node (Kubo) is not reachable"}, "The clinic's IPFS node (Kubo) is not reachable"},
-		{app.SyncStatus{LastError: "netsync: x", Forked: "someone writes in this workstation's chain"}, "Someone writes in this workstation's chain"},
+		{netsync.Status{}, ""},
+		{netsync.Status{LastError: "xmpp: the chat server refused the account name or password"}, "The chat server refused the account name or password"},
+		{netsync.Status{LastError: "app: ipfs: the clinic's IPFS node (Kubo) is not reachable"}, "The clinic's IPFS node (Kubo) is not reachable"},
+		{netsync.Status{LastError: "netsync: x", Forked: "someone writes in this workstation's chain"}, "Someone writes in this workstation's chain"},
 	}
 	for _, tt := range tests {
 		if got := SyncProblem(tt.st); got != tt.want {
