@@ -176,7 +176,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 	}
 	pick := widget.NewRadioGroup(titles, nil)
 	pick.Required = true
-	msg := newNote(fmt.Sprintf("%s is %s now. With another role their workstation gets that role's keys; "+
+	msg := newNote(fmt.Sprintf("%s's role is %s. With another role their workstation gets that role's keys; "+
 		"the keys of what they no longer do are replaced by new ones they do not get (as when revoking), "+
 		"so they keep only what they could read before. Their screens change when they next unlock.", m.Name, m.Role.Title()))
 	body := container.NewVBox(msg, pick)

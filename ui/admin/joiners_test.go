@@ -119,7 +119,7 @@ func TestChangeRoleDialog(t *testing.T) {
 	locked(func() { changeRole(f, m, w, func() { done <- struct{}{} }) })
 	var top fyne.CanvasObject
 	locked(func() { top = w.Canvas().Overlays().Top() })
-	if s := lockedTexts(top); !strings.Contains(s, "Rita Reception is Receptionist now") || strings.Contains(s, "\nReceptionist\n") {
+	if s := lockedTexts(top); !strings.Contains(s, "Rita Reception's role is Receptionist") || strings.Contains(s, "\nReceptionist\n") {
 		t.Fatalf("the dialog says %q", s)
 	}
 	locked(func() {
