@@ -50,9 +50,9 @@ type DemoVisit struct{ Patient, Physician, Reason string }
 
 // demoSeeders add each domain's demo data (vitals, chat...): a file per
 // domain appends to it in an init function, so domains do not edit one
-// another's code. They run in file-name order, after the front desk's
-// (seedFrontDesk: hours and bookings, which the others read), then every
-// workstation syncs.
+// another's code. They run in file-name order, after the clinic's time
+// zone (seedClinicZone) and the front desk's (seedFrontDesk: hours and
+// bookings, which the others read), then every workstation syncs.
 var demoSeeders []func(context.Context, DemoClinic) error
 
 func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
@@ -202,7 +202,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		return err
 	}
 	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day, Visits: visits}
-	for _, seed := range append([]func(context.Context, DemoClinic) error{seedFrontDesk}, demoSeeders...) {
+	for _, seed := range append([]func(context.Context, DemoClinic) error{seedClinicZone, seedFrontDesk}, demoSeeders...) {
 		if err := seed(ctx, dc); err != nil {
 			return err
 		}

@@ -10,10 +10,9 @@ import (
 	"github.com/medihaven/medihaven/app/frontdesk"
 )
 
-// The demo clinic names its time zone before anything is booked, so every
-// workstation shows the same times whatever its own computer's zone. (This
-// file's name sorts before the other seeders'.)
-func init() { demoSeeders = append(demoSeeders, seedClinicZone) }
+// The demo clinic names its time zone before anything is booked (cmdDemo
+// runs seedClinicZone first), so every workstation shows the same times
+// whatever its own computer's zone.
 
 // demoZoneDefault is the demo clinic's zone when this computer's is not
 // known by name.
