@@ -1,12 +1,3 @@
-// Command uipreview opens Medihaven's window on a demo backend held in
-// memory, to look at the screens without a clinic profile: three made-up
-// clinics, one staff member per role, passphrase "demo". It holds no keys
-// and no patient data, and is not shipped.
-//
-//	go run ./internal/uipreview -role physician -theme dark
-//
-// With -role the staff name is prefilled, so typing the passphrase and Enter
-// opens that role's shell; Ctrl+L then locks it.
 package main
 
 import (
