@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -179,6 +180,10 @@ func statusText(a desk.Appointment) string {
 		tags = append(tags, "Cancelled: "+a.CancelReason)
 	case desk.StatusNoShow:
 		tags = append(tags, "No-show")
+	case chart.StatusInVisit: // the physician started the visit (app/chart)
+		tags = append(tags, "In visit")
+	case chart.StatusSeen:
+		tags = append(tags, "Seen")
 	}
 	if a.Overbooked {
 		tags = append(tags, "Overbooked")
