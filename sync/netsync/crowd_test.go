@@ -13,7 +13,6 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/synctest"
 )
 
 // TestManyWorkstations is issue 17's thirty workstations: MEDIHAVEN_BENCH_STATIONS
@@ -34,9 +33,7 @@ func TestManyWorkstations(t *testing.T) {
 		every = d
 	}
 	ctx := context.Background()
-	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
-	cfg := Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	cfg := realServers(t)
 	id, err := crypto.GenerateIdentity("Ada Admin")
 	if err != nil {
 		t.Fatal(err)
@@ -44,9 +41,9 @@ func TestManyWorkstations(t *testing.T) {
 	var mu sync.Mutex
 	written := map[string]time.Time{} // entity -> when it was written
 	var lags []time.Duration
-	stations := make([]netStation, n)
+	stations := make([]station, n)
 	for i := range stations {
-		stations[i] = openNetStationWith(t, replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()},
+		stations[i] = openNetStation(t, replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()},
 			OnChange: func(cs []replica.Changed) {
 				now := time.Now()
 				mu.Lock()
@@ -59,18 +56,7 @@ func TestManyWorkstations(t *testing.T) {
 			}})
 	}
 	first := stations[0].r
-	for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
-		if _, err := first.NewEpoch(ctx, scope); err != nil {
-			t.Fatal(err)
-		}
-	}
-	entry, err := replica.F(map[string]any{"name": "Ada Admin", "role": roles.Administrator, "status": replica.StatusActive})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := first.Append(ctx, replica.Change{Entity: id.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
-		t.Fatal(err)
-	}
+	founding(t, stations[0], id)
 	k, _ := first.Key(roles.Admin)
 	if _, err := first.Grant(ctx, k, id.Fingerprint()); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package netsync
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,48 +13,46 @@ import (
 	"github.com/medihaven/medihaven/sync/synctest"
 )
 
-// netStation is a workstation on the real servers: its own store and
-// replica, its XMPP account made on first connect.
-type netStation struct{ r *replica.Replica }
-
-func (s netStation) Replica() (*replica.Replica, error) { return s.r, nil }
-func (s netStation) Upkeep(context.Context) error       { return nil }
-func (s netStation) XMPPPassword(context.Context) (string, error) {
-	return "pw-" + s.r.Device(), nil
-}
-
-func openNetStation(t *testing.T, id *crypto.Identity, clinic string) netStation {
+// openNetStation opens a workstation for the real servers and publishes
+// its key.
+func openNetStation(t *testing.T, p replica.Params) station {
 	t.Helper()
-	return openNetStationWith(t, replica.Params{Identity: id, Clinic: clinic})
+	s := openStation(t, p)
+	if _, err := s.r.PublishKey(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
-// openNetStationWith opens a workstation with p (its store, device and
-// device key made here) and publishes its key.
-func openNetStationWith(t *testing.T, p replica.Params) netStation {
+// realServers starts a real Kubo and Prosody on loopback for the test and
+// returns how a workstation reaches them, retrying fast.
+func realServers(t *testing.T) Config {
+	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
+	return Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+}
+
+// founding makes s's member the clinic's founder: the directory and admin
+// keys, and its own directory entry.
+func founding(t *testing.T, s station, id *crypto.Identity) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "medihaven.db"))
+	for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
+		if _, err := s.r.NewEpoch(ctx, scope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry, err := replica.F(map[string]any{"name": "Ada Admin", "role": roles.Administrator, "status": replica.StatusActive})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	dk, err := crypto.NewDeviceKey()
-	if err != nil {
+	if _, err := s.r.Append(ctx, replica.Change{Entity: id.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
 		t.Fatal(err)
 	}
-	p.DB, p.Device, p.DeviceKey = db, crypto.NewEventID(), dk
-	r, err := replica.Open(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.PublishKey(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return netStation{r}
 }
 
 // storedOf counts the envelopes of device s stores, in any state.
-func storedOf(t *testing.T, s netStation, device string) uint64 {
+func storedOf(t *testing.T, s station, device string) uint64 {
 	t.Helper()
 	ctx := context.Background()
 	var n uint64
@@ -84,9 +81,7 @@ func TestJoinStoresEachEnvelopeOnce(t *testing.T) {
 		t.Skip("starts Kubo and Prosody")
 	}
 	ctx := context.Background()
-	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
-	cfg := Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	cfg := realServers(t)
 	founderID, err := crypto.GenerateIdentity("Ada Admin")
 	if err != nil {
 		t.Fatal(err)
@@ -95,19 +90,8 @@ func TestJoinStoresEachEnvelopeOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	founder := openNetStation(t, founderID, founderID.Fingerprint()[:32])
-	for _, scope := range []roles.Scope{roles.Directory, roles.Admin} {
-		if _, err := founder.r.NewEpoch(ctx, scope); err != nil {
-			t.Fatal(err)
-		}
-	}
-	entry, err := replica.F(map[string]any{"name": "Ada Admin", "role": roles.Administrator, "status": replica.StatusActive})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := founder.r.Append(ctx, replica.Change{Entity: founderID.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
-		t.Fatal(err)
-	}
+	founder := openNetStation(t, replica.Params{Identity: founderID, Clinic: founderID.Fingerprint()[:32]})
+	founding(t, founder, founderID)
 	yf, err := Start(ctx, cfg, founder, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +122,7 @@ func TestJoinStoresEachEnvelopeOnce(t *testing.T) {
 	for range 6 {
 		write(300)
 	}
-	newcomer := openNetStation(t, newcomerID, "another-clinic")
+	newcomer := openNetStation(t, replica.Params{Identity: newcomerID, Clinic: "another-clinic"})
 	yn, err := Start(ctx, cfg, newcomer, nil)
 	if err != nil {
 		t.Fatal(err)

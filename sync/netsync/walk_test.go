@@ -12,15 +12,17 @@ import (
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// station is one workstation's replica of the founder's clinic, on a
-// store of its own, without the network.
+// station is one workstation: a replica on a store of its own; its XMPP
+// account (for tests on the real servers) is made on first connect.
 type station struct{ r *replica.Replica }
 
 func (s station) Replica() (*replica.Replica, error)           { return s.r, nil }
 func (s station) Upkeep(context.Context) error                 { return nil }
-func (s station) XMPPPassword(context.Context) (string, error) { return "", errors.New("no XMPP here") }
+func (s station) XMPPPassword(context.Context) (string, error) { return "pw-" + s.r.Device(), nil }
 
-func newStation(t *testing.T, founder *crypto.Identity) station {
+// openStation opens a workstation with p: its store, device and device
+// key are made here. It publishes no key yet.
+func openStation(t *testing.T, p replica.Params) station {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "medihaven.db"))
@@ -32,12 +34,17 @@ func newStation(t *testing.T, founder *crypto.Identity) station {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := replica.Open(ctx, replica.Params{DB: db, Device: crypto.NewEventID(), Identity: founder, DeviceKey: dk,
-		Clinic: founder.Fingerprint()[:32]})
+	p.DB, p.Device, p.DeviceKey = db, crypto.NewEventID(), dk
+	r, err := replica.Open(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return station{r}
+}
+
+func newStation(t *testing.T, founder *crypto.Identity) station {
+	t.Helper()
+	return openStation(t, replica.Params{Identity: founder, Clinic: founder.Fingerprint()[:32]})
 }
 
 // TestPackCarriesItsOwnDeviceOnly: a member's modified software puts an

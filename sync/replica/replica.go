@@ -478,22 +478,33 @@ func (r *Replica) EntitiesByID(ctx context.Context, ids []string) ([]EntityState
 	out := make([]EntityState, 0, len(ids))
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		for _, id := range ids {
-			e, err := tx.Entity(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
+			e, ok, err := r.openIn(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			st, err := r.openState(e)
-			if err != nil {
-				return err
+			if ok {
+				out = append(out, e)
 			}
-			out = append(out, EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// openIn reads and opens one entity in tx; false when it is unknown.
+func (r *Replica) openIn(ctx context.Context, tx *store.Tx, id string) (EntityState, bool, error) {
+	e, err := tx.Entity(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return EntityState{}, false, nil
+	}
+	if err != nil {
+		return EntityState{}, false, err
+	}
+	st, err := r.openState(e)
+	if err != nil {
+		return EntityState{}, false, err
+	}
+	return EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st}, true, nil
 }
 
 func (r *Replica) openState(e store.Entity) (State, error) {

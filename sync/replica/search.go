@@ -45,19 +45,12 @@ func (r *Replica) Find(ctx context.Context, scope roles.Scope, after string, lim
 		}
 		next = n
 		for _, id := range ids {
-			e, err := tx.Entity(ctx, id)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
+			e, ok, err := r.openIn(ctx, tx, id)
 			if err != nil {
 				return err
 			}
-			st, err := r.openState(e)
-			if err != nil {
-				return err
-			}
-			if r.carries(e.Kind, st, terms) {
-				out = append(out, EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st})
+			if ok && r.carries(e.Kind, e.State, terms) {
+				out = append(out, e)
 			}
 		}
 		return nil

@@ -44,10 +44,13 @@ func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {
 // ID so that pages follow each other: at most limit (0 or less: all),
 // after skipping offset.
 func (tx *Tx) EntitiesOfKind(ctx context.Context, kind string, limit, offset int) ([]Entity, error) {
-	op := "entities of kind " + kind
-	rows, err := tx.tx.QueryContext(ctx,
+	return tx.entityList(ctx, "entities of kind "+kind,
 		`SELECT `+entityColumns+` FROM entities WHERE kind = ? ORDER BY id LIMIT ? OFFSET ?`,
 		kind, sqlLimit(limit), max(offset, 0))
+}
+
+func (tx *Tx) entityList(ctx context.Context, op, query string, args ...any) ([]Entity, error) {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, wrap(op, err)
 	}
@@ -60,10 +63,7 @@ func (tx *Tx) EntitiesOfKind(ctx context.Context, kind string, limit, offset int
 		}
 		list = append(list, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(op, err)
-	}
-	return list, nil
+	return list, wrap(op, rows.Err())
 }
 
 // CountEntities returns how many entities of a kind are stored; an empty
@@ -88,20 +88,6 @@ func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 // EntitiesAfter returns the entities whose ID comes after after ("" for
 // the first), in ID order, at most limit: every entity, a page at a time.
 func (tx *Tx) EntitiesAfter(ctx context.Context, after string, limit int) ([]Entity, error) {
-	const op = "entities"
-	rows, err := tx.tx.QueryContext(ctx,
+	return tx.entityList(ctx, "entities",
 		`SELECT `+entityColumns+` FROM entities WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	defer rows.Close()
-	var list []Entity
-	for rows.Next() {
-		e, err := scanEntity(rows)
-		if err != nil {
-			return nil, wrap(op, err)
-		}
-		list = append(list, e)
-	}
-	return list, wrap(op, rows.Err())
 }
