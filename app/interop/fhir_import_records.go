@@ -198,7 +198,9 @@ func (x *fhirImporter) allergy(e *bundleEntry) error {
 		severity = map[string]string{"low": "mild", "high": "severe"}[a.Criticality.Code()]
 	}
 	if severity == "" {
-		return e.errf("reaction.severity missing (mild, moderate or severe)")
+		// FHIR does not require it, and an allergy matters to the
+		// prescribing checks whatever its severity: kept, and said.
+		x.skipped = append(x.skipped, fmt.Sprintf("Entry %d (AllergyIntolerance): %s was recorded without a severity (the bundle gives none).", e.n, substance))
 	}
 	noted, err := x.recorded(e, a.RecordedDate)
 	if err != nil {

@@ -37,7 +37,8 @@ const (
 func TestFHIRImportReferences(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
-	good := bundleOf(refPatient, refPractitioner, refEncounter, refLab, refImmunization, refClaim, refClaim)
+	noSeverity := `{"resourceType":"AllergyIntolerance","code":{"text":"Peanut"},"patient":{"reference":"Patient/p1"}}`
+	good := bundleOf(refPatient, refPractitioner, refEncounter, refLab, refImmunization, refClaim, refClaim, noSeverity)
 	searchset := strings.Replace(good, `"type":"collection"`, `"type":"searchset"`, 1)
 	sum, err := c.phys.ImportFHIR(ctx, strings.NewReader(searchset))
 	if err != nil {
@@ -47,7 +48,8 @@ func TestFHIRImportReferences(t *testing.T) {
 		sum.LeftOut["Claim"] != 2 || sum.LeftOutTotal != 2 {
 		t.Errorf("summary %+v", sum)
 	}
-	if !strings.Contains(strings.Join(sum.Notes, " "), "Left out, as Medihaven does not keep them: 2 Claim.") {
+	if notes := strings.Join(sum.Notes, " "); !strings.Contains(notes, "Left out, as Medihaven does not keep them: 2 Claim.") ||
+		!strings.Contains(notes, "Peanut was recorded without a severity") || sum.Resources["AllergyIntolerance"] != 1 {
 		t.Errorf("notes %q", sum.Notes)
 	}
 	found, err := c.phys.SearchPatients(ctx, "Refs", 1)
