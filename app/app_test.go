@@ -4,45 +4,26 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/roles"
 )
 
 const testPass = "correct horse battery"
 
 // clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+type clock = testkit.Clock
 
 // testEnv keeps every profile's keys in memory, one keystore per profile,
 // as the OS keyring would.
 func testEnv(t testing.TB) (Env, *clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	var mu sync.Mutex
-	stores := map[string]crypto.Keystore{}
-	return Env{Now: c.Now, OpenKeystore: func(p Profile, _ []byte) (crypto.Keystore, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stores[p.ID] == nil {
-			stores[p.ID] = crypto.NewMemoryKeystore()
-		}
-		return stores[p.ID], nil
-	}}, c
+	c, keys := testkit.NewClock(), testkit.Keystores()
+	return Env{Now: c.Now, OpenKeystore: func(p Profile, _ []byte) (crypto.Keystore, error) { return keys(p.ID), nil }}, c
 }
 
 type clinic struct {

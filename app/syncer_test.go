@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/synctest"
@@ -25,10 +26,7 @@ type netClinic struct {
 	syncer map[*Session]*netsync.Syncer
 }
 
-func (c *netClinic) config() netsync.Config {
-	return netsync.Config{IPFS: c.kubo.API, XMPPAddr: c.xmpp.Addr, Domain: c.xmpp.Domain, PinnedCert: c.xmpp.CertPEM, Register: true,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
-}
+func (c *netClinic) config() netsync.Config { return testkit.SyncConfig(c.kubo, c.xmpp) }
 
 func (c *netClinic) start(t testing.TB, s *Session) {
 	t.Helper()
@@ -40,16 +38,7 @@ func (c *netClinic) start(t testing.TB, s *Session) {
 	t.Cleanup(y.Stop)
 }
 
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = synctest.WaitFor
 
 // newNetClinic creates an administrator, then a receptionist and a physician
 // who redeem tokens on their own workstations; enrollment, admission and

@@ -3,53 +3,30 @@ package apptest
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/roles"
 )
 
 // Passphrase is every test member's passphrase.
 const Passphrase = "correct horse battery"
 
-// Clock is a settable clock; it starts on Monday 2 November 2026, 09:00 UTC.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Add moves the clock on by d.
-func (c *Clock) Add(d time.Duration) { c.Set(c.Now().Add(d)) }
-
-// Set sets the clock to t.
-func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
-
-// Env is an app.Env on a Clock whose profiles keep their keys in memory.
-func Env() (app.Env, *Clock) {
-	c := &Clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	var mu sync.Mutex
-	stores := map[string]crypto.Keystore{}
-	return app.Env{Now: c.Now, OpenKeystore: func(p app.Profile, _ []byte) (crypto.Keystore, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stores[p.ID] == nil {
-			stores[p.ID] = crypto.NewMemoryKeystore()
-		}
-		return stores[p.ID], nil
-	}}, c
+// Env is an app.Env on a settable clock (Monday 2 November 2026, 09:00
+// UTC) whose profiles keep their keys in memory.
+func Env() (app.Env, *testkit.Clock) {
+	c, keys := testkit.NewClock(), testkit.Keystores()
+	return app.Env{Now: c.Now, OpenKeystore: func(p app.Profile, _ []byte) (crypto.Keystore, error) { return keys(p.ID), nil }}, c
 }
 
 // Clinic is a test clinic: "Test Clinic", with "Ada Admin", "Rita
 // Reception", "Dr Paul Physician" and "Dr Petra Second".
 type Clinic struct {
 	Env   app.Env
-	Clock *Clock
+	Clock *testkit.Clock
 	Dir   string // the folder of the profiles
 
 	Admin, Recep, Phys, Phys2 *app.Session
@@ -75,7 +52,7 @@ func NewLiveClinic(t testing.TB) *Clinic {
 	return newClinic(t, env, nil)
 }
 
-func newClinic(t testing.TB, env app.Env, clk *Clock) *Clinic {
+func newClinic(t testing.TB, env app.Env, clk *testkit.Clock) *Clinic {
 	t.Helper()
 	ctx := context.Background()
 	c := &Clinic{Env: env, Clock: clk, Dir: t.TempDir()}

@@ -3,9 +3,9 @@ package apptest
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
@@ -28,8 +28,7 @@ func NewNet(t testing.TB) *Net {
 
 // Config is how a workstation reaches the servers, retrying fast.
 func (n *Net) Config() netsync.Config {
-	return netsync.Config{IPFS: n.Kubo.API, XMPPAddr: n.XMPP.Addr, Domain: n.XMPP.Domain, PinnedCert: n.XMPP.CertPEM,
-		Register: true, MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	return testkit.SyncConfig(n.Kubo, n.XMPP)
 }
 
 // Start starts s's network sync; it stops when the test ends (or
@@ -50,13 +49,4 @@ func (n *Net) Start(t testing.TB, s *app.Session) {
 
 // WaitFor polls cond every 20 ms until it holds, failing the test after
 // timeout.
-func WaitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var WaitFor = synctest.WaitFor

@@ -139,13 +139,5 @@ func TestJoinOverTheNetwork(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// waitUntil polls cond until it holds or the test fails at timeout.
+var waitUntil = synctest.WaitFor
