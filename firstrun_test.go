@@ -141,7 +141,7 @@ func TestClinicAdoptedThroughTheWindow(t *testing.T) {
 	calendar := frontdesk.New(phys.Core())
 	apptest.WaitFor(t, "the appointment in the physician's calendar", 90*time.Second, func() bool {
 		as, err := calendar.Calendar(ctx, physFP, start)
-		return err == nil && slices.ContainsFunc(as, func(x app.Appointment) bool { return x.ID == a.ID })
+		return err == nil && slices.ContainsFunc(as, func(x frontdesk.Appointment) bool { return x.ID == a.ID })
 	})
 
 	for folder, want := range map[string]string{"admin": "Alex Morgan", "reception": "Rosa Delgado", "physician": "Dr. Amara Okafor"} {

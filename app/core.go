@@ -131,20 +131,6 @@ func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, 
 // clinic's time zone), of the front-desk scope.
 const DeskSettingsEntity = "desk-settings:clinic"
 
-// Appointment is a booking of a patient with a physician (front-desk
-// scope); the front desk (app/frontdesk) books them. Kept here for the
-// physician's screens, which read their calendar through it.
-type Appointment = records.Appointment
-
-// Appointment statuses, as app/frontdesk names them; kept here for the
-// physician's screens until they import app/frontdesk.
-const (
-	StatusBooked    = records.StatusBooked
-	StatusArrived   = records.StatusArrived
-	StatusCancelled = records.StatusCancelled
-	StatusNoShow    = records.StatusNoShow
-)
-
 // clinicZone is the clinic's time zone: the one set for the front desk,
 // or this computer's.
 func (s *Session) clinicZone(ctx context.Context, r *replica.Replica) *time.Location {

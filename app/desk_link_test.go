@@ -16,6 +16,15 @@ import (
 // changes the front desk writes, without its booking rules (its own tests
 // are beside it).
 
+// Appointment is a booking as the front desk writes it.
+type Appointment = records.Appointment
+
+// Appointment statuses as the front desk writes them.
+const (
+	StatusBooked  = records.StatusBooked
+	StatusArrived = records.StatusArrived
+)
+
 // deskWrite appends fields of a front-desk record as the front desk does,
 // when the session may do action.
 func deskWrite(ctx context.Context, s *Session, action roles.Action, entity, kind string, fields replica.Fields) error {

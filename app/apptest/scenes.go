@@ -13,14 +13,14 @@ import (
 
 // Visit registers a patient, Cora Chartwell, and books her with the first
 // physician an hour from now.
-func (c *Clinic) Visit(t testing.TB) (app.Patient, app.Appointment) {
+func (c *Clinic) Visit(t testing.TB) (app.Patient, frontdesk.Appointment) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Chartwell", Given: "Cora", Birth: "1961-03-14", Sex: "female"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := frontdesk.New(c.Recep.Core()).Book(ctx, app.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: c.Clock.Now().Add(time.Hour),
+	a, err := frontdesk.New(c.Recep.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(), Start: c.Clock.Now().Add(time.Hour),
 		Minutes: 20, Reason: "Sore throat"})
 	if err != nil {
 		t.Fatal(err)

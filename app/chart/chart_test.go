@@ -17,7 +17,7 @@ import (
 )
 
 // visit is a clinic with one patient booked with the first physician.
-func visit(t *testing.T) (*apptest.Clinic, app.Patient, app.Appointment) {
+func visit(t *testing.T) (*apptest.Clinic, app.Patient, records.Appointment) {
 	t.Helper()
 	c := apptest.NewClinic(t)
 	p, a := c.Visit(t)

@@ -92,7 +92,7 @@ func TestVisitStartsOnlyOnPurpose(t *testing.T) {
 	}
 
 	// Tomorrow's appointment: not without the physician's confirmation.
-	tomorrow, err := frontdesk.New(c.Recep.Core()).Book(ctx, app.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(),
+	tomorrow, err := frontdesk.New(c.Recep.Core()).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(),
 		Start: c.Clock.Now().Add(24 * time.Hour), Minutes: 15, Reason: "Review"})
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func seedClinical(ctx context.Context, dc DemoClinic) error {
 	return nil
 }
 
-func seedChart(ctx context.Context, phys *app.Session, a app.Appointment, n int, intN func(int) int, now time.Time) error {
+func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, n int, intN func(int) int, now time.Time) error {
 	pid := a.Patient
 	var conds []demoCondition
 	for _, i := range []int{n % len(demoConditions), intN(len(demoConditions))} {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -51,7 +52,7 @@ type calendarScreen struct {
 	stack     *fyne.Container
 	calendar  fyne.CanvasObject
 	chart     *chartView
-	days      map[string][]app.Appointment
+	days      map[string][]records.Appointment
 	opening   bool
 	exportBtn *widget.Button
 	ics       *icsDialog // the calendar export dialog last opened
@@ -149,12 +150,12 @@ func (cs *calendarScreen) load() {
 	} else {
 		cs.title.SetText(fmt.Sprintf("Week of %s – %s", days[0].Format("2 Jan"), days[6].Format("2 Jan 2006")))
 	}
-	got := map[string][]app.Appointment{}
+	got := map[string][]records.Appointment{}
 	var err error
 	me := cs.c.Fingerprint()
 	cs.do(func(ctx context.Context) {
 		for _, d := range days {
-			var as []app.Appointment
+			var as []records.Appointment
 			if as, err = cs.c.Calendar(ctx, me, d); err != nil {
 				return
 			}
@@ -176,8 +177,8 @@ func (cs *calendarScreen) load() {
 
 // statusText says what became of an appointment at now in the clinic's
 // words (chart.VisitState), with the importance it is drawn with.
-func statusText(a app.Appointment, now time.Time) (string, widget.Importance) {
-	if a.Conflict && a.Status != app.StatusCancelled {
+func statusText(a records.Appointment, now time.Time) (string, widget.Importance) {
+	if a.Conflict && a.Status != records.StatusCancelled {
 		return "Overlaps another appointment", widget.WarningImportance
 	}
 	switch st := chart.VisitState(a, now); st {
@@ -199,7 +200,7 @@ func statusText(a app.Appointment, now time.Time) (string, widget.Importance) {
 	}
 }
 
-func patientName(a app.Appointment) string {
+func patientName(a records.Appointment) string {
 	if a.PatientName != "" {
 		return a.PatientName
 	}
@@ -222,7 +223,7 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 		status.Importance = imp
 		open := widget.NewButtonWithIcon("Open chart", theme.FolderOpenIcon(), func() { cs.open(a) })
 		open.Importance = widget.HighImportance
-		if a.Status == app.StatusCancelled {
+		if a.Status == records.StatusCancelled {
 			open.Disable()
 		}
 		row := container.NewBorder(nil, nil, kit.AtLeast(110, 0, when), container.NewHBox(status, open),
@@ -262,10 +263,10 @@ func (cs *calendarScreen) drawWeek(days []time.Time) {
 
 // chip is one appointment in a week column: its time and patient, cut
 // to the column's width, coloured by status; tapping it opens the chart.
-func (cs *calendarScreen) chip(a app.Appointment) fyne.CanvasObject {
+func (cs *calendarScreen) chip(a records.Appointment) fyne.CanvasObject {
 	_, imp := statusText(a, cs.now())
 	b := widget.NewButton("", func() { cs.open(a) })
-	if a.Status == app.StatusCancelled || a.Status == app.StatusNoShow {
+	if a.Status == records.StatusCancelled || a.Status == records.StatusNoShow {
 		b.Disable()
 	}
 	l := widget.NewLabel(fmt.Sprintf("%s %s", a.Start.Local().Format("15:04"), shortName(patientName(a))))
@@ -294,7 +295,7 @@ func shortName(n string) string {
 
 // open shows the patient's chart of an appointment, with Start visit:
 // opening starts nothing.
-func (cs *calendarScreen) open(a app.Appointment) {
+func (cs *calendarScreen) open(a records.Appointment) {
 	if cs.opening {
 		return
 	}

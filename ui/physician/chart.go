@@ -12,6 +12,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -28,8 +29,8 @@ const (
 type chartView struct {
 	*screen
 	patientID string
-	appt      *app.Appointment // the appointment the chart was opened from, if any
-	encounter *chart.Encounter // the patient's visit in progress, if any
+	appt      *records.Appointment // the appointment the chart was opened from, if any
+	encounter *chart.Encounter     // the patient's visit in progress, if any
 	chart     chart.Chart
 	loaded    bool
 	stop      func()
@@ -60,7 +61,7 @@ type chartView struct {
 // newChartView opens a patient's chart (an audited read) with a back
 // button labelled back; appt is the appointment it was opened from, if
 // any. Opening starts no visit: the physician chooses Start visit.
-func (s *screen) newChartView(patientID string, appt *app.Appointment, back string, onBack func()) *chartView {
+func (s *screen) newChartView(patientID string, appt *records.Appointment, back string, onBack func()) *chartView {
 	v := &chartView{screen: s, patientID: patientID, appt: appt}
 	v.name = bold("Opening the chart…")
 	v.name.SizeName = theme.SizeNameSubHeadingText

@@ -12,6 +12,7 @@ import (
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -77,7 +78,7 @@ type Interop interface {
 // Days is what they need of the session's front desk (app/frontdesk):
 // the physician's own days.
 type Days interface {
-	Calendar(ctx context.Context, physician string, day time.Time) ([]app.Appointment, error)
+	Calendar(ctx context.Context, physician string, day time.Time) ([]records.Appointment, error)
 }
 
 // clinicOf is a session with its chart (kit.ChartOf), prescribing

@@ -9,8 +9,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 // The visit bar under a chart's header: the visit in progress with Finish
@@ -34,7 +34,7 @@ func (v *chartView) showVisit() {
 		finish := widget.NewButtonWithIcon("Finish visit", theme.ConfirmIcon(), v.finishVisit)
 		v.visitBtns.Add(finish)
 		v.visit.Show()
-	case v.appt != nil && v.appt.Status != app.StatusCancelled && v.appt.Status != chart.StatusSeen && !v.visitDone():
+	case v.appt != nil && v.appt.Status != records.StatusCancelled && v.appt.Status != chart.StatusSeen && !v.visitDone():
 		a := v.appt
 		v.visit.SetText(fmt.Sprintf("Appointment %s %s–%s · %s · %s. No visit is open: what you write now belongs to the chart.",
 			a.Start.Local().Format("Mon 2 Jan"), a.Start.Local().Format("15:04"), a.End().Local().Format("15:04"),

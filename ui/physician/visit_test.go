@@ -19,6 +19,7 @@ import (
 	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -101,14 +102,14 @@ func (c *testClinic) sync(t *testing.T) {
 }
 
 // book registers a patient and books them with the physician.
-func (c *testClinic) book(t *testing.T, family string, at time.Time) (app.Patient, app.Appointment) {
+func (c *testClinic) book(t *testing.T, family string, at time.Time) (app.Patient, records.Appointment) {
 	t.Helper()
 	ctx := context.Background()
 	p, err := c.recep.RegisterPatient(ctx, app.Patient{Family: family, Given: "Cora", Birth: "1961-03-14", Sex: "female"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := frontdesk.New(c.recep.Core()).Book(ctx, app.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: at, Minutes: 20, Reason: "Sore throat"})
+	a, err := frontdesk.New(c.recep.Core()).Book(ctx, records.Appointment{Patient: p.ID, Physician: c.phys.Fingerprint(), Start: at, Minutes: 20, Reason: "Sore throat"})
 	if err != nil {
 		t.Fatal(err)
 	}
