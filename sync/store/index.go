@@ -239,29 +239,39 @@ func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, li
 	return ids, next, nil
 }
 
-// countCap bounds the postings counted per token: beyond it, which list
-// is shorter matters little next to the walk over it.
-const countCap = 5000
+// countCaps bound the postings counted per token: first a few, which is
+// enough when one token is rare (a family name, a birth date, a phone);
+// more only when every token is common, where which list is shorter
+// matters little next to the walk over it.
+var countCaps = []int{64, 5000}
 
 // rarestFirst returns tokens rarest first (the one carried by the fewest
-// entities, counted up to countCap), or none when one of them is carried
-// by no entity at all. Lookup's walk costs one step per entity of the
-// first token, whatever the others are.
+// entities, counted up to a cap), or none when one of them is carried by
+// no entity at all. Lookup's walk costs one step per entity of the first
+// token, whatever the others are.
 func (tx *Tx) rarestFirst(ctx context.Context, tokens []int64) ([]int64, error) {
 	counts := make(map[int64]int, len(tokens))
-	for _, t := range tokens {
-		var n int
-		err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM postings WHERE token = ? LIMIT ?)`, t, countCap).Scan(&n)
-		if err != nil {
-			return nil, wrap("lookup: count tokens", err)
-		}
-		if n == 0 {
-			return nil, nil
-		}
-		counts[t] = n
-	}
 	list := slices.Clone(tokens)
-	slices.SortFunc(list, func(a, b int64) int { return cmp.Or(cmp.Compare(counts[a], counts[b]), cmp.Compare(a, b)) })
+	for _, limit := range countCaps {
+		if len(tokens) == 1 {
+			limit = 1 // only whether it is carried at all
+		}
+		for _, t := range tokens {
+			var n int
+			err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM postings WHERE token = ? LIMIT ?)`, t, limit).Scan(&n)
+			if err != nil {
+				return nil, wrap("lookup: count tokens", err)
+			}
+			if n == 0 {
+				return nil, nil
+			}
+			counts[t] = n
+		}
+		slices.SortFunc(list, func(a, b int64) int { return cmp.Or(cmp.Compare(counts[a], counts[b]), cmp.Compare(a, b)) })
+		if counts[list[0]] < limit || len(tokens) == 1 {
+			break
+		}
+	}
 	return list, nil
 }
 
