@@ -178,3 +178,22 @@ func (j *joining) Cancel() error {
 	}
 	return nil
 }
+
+// waitingSession is the session of a workstation that logged in while
+// its request to join still waits (ui.AwaitingApproval).
+type waitingSession struct {
+	ui.Session
+	j *joining
+}
+
+func (w waitingSession) AwaitingApproval() ui.Joining { return w.j }
+
+// awaiting wraps a logged-in session whose request to join is not
+// approved yet, so the window shows the waiting screen again.
+func awaiting(ctx context.Context, s *app.Session, us ui.Session) ui.Session {
+	st, err := s.JoinStatus(ctx)
+	if err != nil || st.State == app.JoinApproved || st.Code == "" {
+		return us
+	}
+	return waitingSession{us, &joining{s: s, ui: us, dir: s.Profile().Dir, code: st.Code}}
+}

@@ -97,7 +97,11 @@ func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.S
 		return nil, errors.New(cli.Plain(err))
 	}
 	s.NoteStaffName() //nolint:errcheck // best effort: the login screen then asks for the name
-	return b.open(s)
+	us, err := b.open(s)
+	if err != nil {
+		return nil, err
+	}
+	return awaiting(ctx, s, us), nil // firstrun.go: a request to join still waiting
 }
 
 // open starts the network sync of a session whose profile names the

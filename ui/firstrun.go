@@ -77,6 +77,14 @@ type Joining interface {
 	Cancel() error
 }
 
+// AwaitingApproval is a logged-in session whose workstation still waits
+// for an administrator to approve it (the window was closed while it
+// waited): the login shows the waiting screen again, not the shell.
+type AwaitingApproval interface {
+	// AwaitingApproval is the request under way, nil once approved.
+	AwaitingApproval() Joining
+}
+
 // firstRunWidth is the width of the first-run forms.
 const firstRunWidth = 560
 

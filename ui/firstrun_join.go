@@ -121,6 +121,7 @@ func (ws *Workstation) showWaitingForApproval(w Joining) {
 	activity := widget.NewActivity()
 	as.cancel = widget.NewButtonWithIcon("Cancel and start again", theme.CancelIcon(), func() {
 		as.refused = true
+		ws.release() // the request's session, if the login had adopted it
 		ws.background(func() {
 			err := w.Cancel()
 			fyne.Do(func() {

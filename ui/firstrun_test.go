@@ -230,3 +230,43 @@ func messageText(o fyne.CanvasObject) string {
 	}
 	return ""
 }
+
+// waitingBackend logs in to a workstation whose request to join still
+// waits for approval.
+type waitingBackend struct{ *fakeFounder }
+
+type waitingSession struct {
+	*fakeSession
+	j Joining
+}
+
+func (w waitingSession) AwaitingApproval() Joining { return w.j }
+
+func (b waitingBackend) Login(_ context.Context, dir, name string, pass []byte) (Session, error) {
+	s := &fakeSession{name: "Rosa Delgado", role: roles.Receptionist, clinic: "Riverside Family Practice"}
+	return waitingSession{s, fakeJoining{b.fakeFounder, s}}, nil
+}
+
+// TestLoginWhileStillWaiting: a newcomer who closed the window while
+// waiting logs in again to the waiting screen, which moves on by itself.
+func TestLoginWhileStillWaiting(t *testing.T) {
+	joinPoll = time.Millisecond
+	t.Cleanup(func() { joinPoll = 3 * time.Second })
+	b := newFakeBackend()
+	b.profiles = []Profile{{Dir: "/p/reception", Clinic: "Riverside Family Practice", Staff: "Rosa Delgado"}}
+	f := &fakeFounder{fakeBackend: b, statuses: []string{"wait", "approved"}}
+	test.NewTempApp(t).Settings().SetTheme(clinicTheme{})
+	h := &harness{t: t, b: b, w: test.NewTempWindow(t, nil)}
+	h.ws = newWorkstation(h.w, waitingBackend{f}, Options{}, h.background)
+	t.Cleanup(func() { h.wait(); h.ws.Close(); h.wait() })
+	h.wait()
+	test.Type(h.ws.login.pass, rightPassphrase)
+	test.Tap(h.ws.login.submit)
+	h.wait()
+	if f.asked < 2 {
+		t.Fatalf("the waiting screen asked %d times", f.asked)
+	}
+	if sh := h.mustShell(); sh.session.StaffName() != "Rosa Delgado" {
+		t.Errorf("shell of %q", sh.session.StaffName())
+	}
+}

@@ -265,6 +265,12 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 			}
 			ls.busy.set(false)
 			ws.opts.Profile, ws.opts.StaffName = dir, s.StaffName()
+			if aw, ok := s.(AwaitingApproval); ok {
+				if j := aw.AwaitingApproval(); j != nil {
+					ws.showWaitingForApproval(j) // firstrun_join.go: still waiting to join
+					return
+				}
+			}
 			ws.showShell(s)
 		})
 	})
