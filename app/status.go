@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// What the headless tool shows of this workstation's own log, for any
-// member: the CLI reads it here rather than from the store or the replica.
+// What this workstation holds of the clinic log, for any member: the CLI
+// and the domain packages read it here rather than from the store.
 
 // LogStatus is what this workstation holds of the clinic log.
 type LogStatus struct {
@@ -120,4 +121,38 @@ func MeasureEnvelopes(n int) (seal, open []time.Duration, err error) {
 		open = append(open, time.Since(start))
 	}
 	return seal, open, nil
+}
+
+// Head is the newest event this workstation holds of one device's chain:
+// whose chain it is and when that event was written.
+type Head struct {
+	Device string
+	Seq    uint64
+	Author string    // the fingerprint that signed it
+	Time   time.Time // when it was written
+	// Verified: the chain up to it is checked, so its author is who signs
+	// that device's events (a pending one may be anyone's claim).
+	Verified bool
+}
+
+// Heads returns the newest event of every device's chain r holds (the
+// staff directory's "last seen", which member a chat account's device
+// belongs to, how many events the chains' check walks).
+func (c Core) Heads(ctx context.Context, r *replica.Replica) ([]Head, error) {
+	var out []Head
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		heads, err := tx.Heads(ctx)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+			if err != nil {
+				return err
+			}
+			out = append(out, Head{Device: h.Device, Seq: h.Seq, Author: e.Author, Time: time.UnixMilli(e.Time), Verified: e.State != store.Pending})
+		}
+		return nil
+	})
+	return out, err
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // AuditFilter narrows the audit log. Zero fields match everything.
@@ -145,17 +144,11 @@ func (s *Service) VerifyLog(ctx context.Context) (Verification, error) {
 		return Verification{}, err
 	}
 	var v Verification
-	err = r.DB().View(ctx, func(tx *store.Tx) error {
-		heads, err := tx.Heads(ctx)
-		if err != nil {
-			return err
-		}
-		v.Devices = len(heads)
-		for _, h := range heads {
-			v.Events += int(h.Seq)
-		}
-		return nil
-	})
+	heads, err := s.c.Heads(ctx, r)
+	v.Devices = len(heads)
+	for _, h := range heads {
+		v.Events += int(h.Seq)
+	}
 	if err != nil {
 		return v, fmt.Errorf("admin: verify: %w", err)
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // StaffMember is one line of the administrator's staff directory.
@@ -48,7 +47,7 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 	if err != nil {
 		return nil, err
 	}
-	seen, err := lastSeen(ctx, r)
+	seen, err := s.lastSeen(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("admin: staff directory: %w", err)
 	}
@@ -89,23 +88,13 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 
 // lastSeen returns, per author, the time of the newest event of any of
 // their devices: each device's head is written by the device's owner.
-func lastSeen(ctx context.Context, r *replica.Replica) (map[string]time.Time, error) {
+func (s *Service) lastSeen(ctx context.Context, r *replica.Replica) (map[string]time.Time, error) {
+	heads, err := s.c.Heads(ctx, r)
 	out := map[string]time.Time{}
-	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		heads, err := tx.Heads(ctx)
-		if err != nil {
-			return err
+	for _, h := range heads {
+		if h.Time.After(out[h.Author]) {
+			out[h.Author] = h.Time
 		}
-		for _, h := range heads {
-			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
-			if err != nil {
-				return err
-			}
-			if t := time.UnixMilli(e.Time); t.After(out[e.Author]) {
-				out[e.Author] = t
-			}
-		}
-		return nil
-	})
+	}
 	return out, err
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // ---- devices ↔ members ----
@@ -46,22 +45,12 @@ func (s *Service) staffDevices(ctx context.Context, r *replica.Replica) (staffDe
 			d.devices[fp] = append(d.devices[fp], device)
 		}
 	}
-	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		heads, err := tx.Heads(ctx)
-		if err != nil {
-			return err
+	heads, err := s.c.Heads(ctx, r)
+	for _, h := range heads {
+		if h.Verified { // a verified chain: its author is who signed it
+			add(h.Device, h.Author)
 		}
-		for _, h := range heads {
-			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
-			if err != nil {
-				return err
-			}
-			if e.State != store.Pending { // a verified chain: its author is who signed it
-				add(h.Device, e.Author)
-			}
-		}
-		return nil
-	})
+	}
 	add(r.Device(), r.Fingerprint())
 	return d, err
 }
