@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,10 +29,28 @@ func TestVerifyRx(t *testing.T) {
 		t.Fatalf("the demo physician signed no prescriptions: %v", err)
 	}
 	code := rxs[0].Code
-	if err := prescribing.New(s.Core()).CancelPrescription(context.Background(), rxs[len(rxs)-1].ID, "Dose changed"); err != nil {
+	// A prescription of its own to cancel, so the valid one stays valid
+	// however many the demo signed.
+	rx := prescribing.Prescription{Patient: rxs[0].Patient, Drug: "paracetamol 500 mg", Dose: "2 tablets",
+		Frequency: "up to four times daily", Days: 3}
+	extra, err := prescribing.New(s.Core()).Prescribe(context.Background(), rx)
+	var oe *prescribing.OverrideError
+	if errors.As(err, &oe) {
+		rx.Overrides = oe.Warnings
+		for i := range rx.Overrides {
+			rx.Overrides[i].Reason = "Checked with the patient."
+		}
+		extra, err = prescribing.New(s.Core()).Prescribe(context.Background(), rx)
+	}
+	if err != nil {
+		s.Close()
 		t.Fatal(err)
 	}
-	cancelled := rxs[len(rxs)-1].Code
+	if err := prescribing.New(s.Core()).CancelPrescription(context.Background(), extra.ID, "Dose changed"); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	cancelled := extra.Code
 	s.Close()
 
 	tests := []struct {
