@@ -24,7 +24,15 @@ import (
 type Desk interface {
 	Session
 	Bookings
+	Interop
+}
+
+// Interop is what they need of the session's interop service
+// (app/interop): the transfers of records, and the preview of a transfer
+// in before it is imported.
+type Interop interface {
 	kit.Transfers
+	kit.FHIRPreviewer
 }
 
 // Session is what the front desk's screens need of a logged-in session
@@ -70,14 +78,14 @@ var (
 
 // deskOf is a session with its front desk (kit.FrontDeskOf) and its
 // interop service (kit.InteropOf); false when it has no front desk.
-// Transfers is nil when it has no interop service.
+// Interop is nil when it has no interop service.
 func deskOf(s Session) (Desk, bool) {
 	b, ok := kit.FrontDeskOf[Bookings](s)
-	x, _ := kit.InteropOf[kit.Transfers](s)
+	x, _ := kit.InteropOf[Interop](s)
 	return struct {
 		Session
 		Bookings
-		kit.Transfers
+		Interop
 	}{s, b, x}, ok
 }
 
@@ -103,7 +111,7 @@ type env struct {
 // front desk (the shell then shows its placeholder).
 func newEnv(s Session, w fyne.Window) (env, bool) {
 	d, ok := deskOf(s)
-	_, transfers := kit.InteropOf[kit.Transfers](s)
+	_, transfers := kit.InteropOf[Interop](s)
 	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }, transfers: transfers}, ok
 }
 

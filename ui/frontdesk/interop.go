@@ -30,11 +30,13 @@ func (e env) files() kit.Files {
 	return f
 }
 
-// importButton is the Patients screen's "Import transfer (FHIR)…".
+// importButton is the Patients screen's "Import transfer (FHIR)…": it
+// shows first what the bundle would keep and leave out, and imports only
+// when asked, with a progress bar (kit.Files.ImportFHIRPreviewed).
 func (s *patientsScreen) importButton() *widget.Button {
 	var b *widget.Button
 	b = widget.NewButtonWithIcon("Import transfer (FHIR)…", theme.DownloadIcon(), func() {
-		s.files().ImportFHIR(b, s.d.ImportFHIR)
+		s.files().ImportFHIRPreviewed(b, s.d)
 	})
 	return b
 }

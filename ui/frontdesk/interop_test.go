@@ -22,6 +22,7 @@ type interopDesk struct {
 	fhir      []string
 	bundles   []string
 	importErr error
+	previews  int
 	written   int
 	copies    []string
 }
@@ -43,6 +44,27 @@ func (d *interopDesk) ImportFHIR(_ context.Context, r io.Reader) (interop.FHIRIm
 	}
 	d.written++
 	return interop.FHIRImport{Resources: map[string]int{"Patient": 1}, Total: 1}, nil
+}
+
+func (d *interopDesk) PreviewFHIR(_ context.Context, r io.Reader) (interop.FHIRImport, error) {
+	if _, err := io.ReadAll(r); err != nil {
+		return interop.FHIRImport{}, err
+	}
+	d.previews++
+	if d.importErr != nil {
+		return interop.FHIRImport{}, d.importErr
+	}
+	return interop.FHIRImport{Resources: map[string]int{"Patient": 1, "Encounter": 2}, Total: 3,
+		LeftOut: map[string]int{"Claim": 2, "ExplanationOfBenefit": 2}, LeftOutTotal: 4}, nil
+}
+
+func (d *interopDesk) ImportFHIRProgress(ctx context.Context, r io.Reader, progress func(done, total int)) (interop.FHIRImport, error) {
+	progress(1, 2)
+	got, err := d.ImportFHIR(ctx, r)
+	if err == nil {
+		progress(2, 2)
+	}
+	return got, err
 }
 
 func (d *interopDesk) HandOutPatientCopy(_ context.Context, patientID string) (interop.PatientCopy, error) {
@@ -117,20 +139,37 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 		t.Errorf("the dialog stayed open: %q", kittest.Dialog(w))
 	}
 
-	// A transfer in: refused with the field named, then accepted.
+	// A transfer in: a broken one is refused by the preview with the field
+	// named; a good one is shown first (kept, left out) and imported only
+	// on Import.
 	bundle = `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]}`
 	d.importErr = errors.New("app: invalid input: entry 1 (Patient): name is missing: a patient needs a family or given name")
 	test.Tap(s.importBtn)
 	if msg := kittest.Dialog(w); !strings.Contains(msg, "Entry 1 (Patient): name is missing") || !strings.Contains(msg, "nothing of it was written") {
 		t.Errorf("import error %q", msg)
 	}
-	if d.written != 0 || len(d.bundles) != 1 || d.bundles[0] != bundle || s.importBtn.Disabled() {
-		t.Errorf("written %d, read %q", d.written, d.bundles)
+	if d.written != 0 || d.previews != 1 || len(d.bundles) != 0 || s.importBtn.Disabled() {
+		t.Errorf("written %d, previews %d, imported %q", d.written, d.previews, d.bundles)
 	}
 	kittest.TapDialog(t, w, "Close")
 	d.importErr = nil
 	test.Tap(s.importBtn)
+	msg := kittest.Dialog(w)
+	for _, want := range []string{"This bundle holds 1 patient, 2 records Medihaven keeps and 4 it leaves out.", "Kept", "Left out", "ExplanationOfBenefit"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("preview lacks %q: %q", want, msg)
+		}
+	}
+	kittest.TapDialog(t, w, "Cancel")
+	if len(d.bundles) != 0 || s.importBtn.Disabled() {
+		t.Fatalf("a cancelled preview imported %q (button disabled %v)", d.bundles, s.importBtn.Disabled())
+	}
+	test.Tap(s.importBtn)
+	kittest.TapDialog(t, w, "Import")
 	if msg := kittest.Dialog(w); !strings.Contains(msg, "1 resource imported from transfer.json") || d.written != 1 {
 		t.Errorf("import summary %q", msg)
+	}
+	if len(d.bundles) != 1 || d.bundles[0] != bundle || d.previews != 3 {
+		t.Errorf("imported %q after %d previews", d.bundles, d.previews)
 	}
 }

@@ -3,8 +3,10 @@ package frontdesk
 import (
 	"context"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,8 +93,36 @@ func TestScreenshots(t *testing.T) {
 		ps.form.quick.who.SetSelected(phys[0].Name)
 		shoot(w, "book-from-record")
 		w.Close()
+
+		// The preview of a transfer in the desk may import, and a real
+		// Synthea bundle, which only a physician may (refused up front).
+		for name, bundle := range map[string]string{"import-preview": deskBundle, "import-refused": ""} {
+			w = test.NewWindow(nil)
+			e := inPlace(recep, w)
+			e.open = func(_ []string, done func(string, io.ReadCloser, error)) {
+				if bundle != "" {
+					done("transfer.json", io.NopCloser(strings.NewReader(bundle)), nil)
+					return
+				}
+				f, err := os.Open(filepath.Join("..", "..", "app", "interop", "testdata", "synthea", "gerlach374-2023.json"))
+				done("gerlach374-2023.json", f, err)
+			}
+			ps = newPatients(e)
+			w.SetContent(ps.content())
+			test.Tap(ps.importBtn)
+			shoot(w, name)
+			w.Close()
+		}
 	}
 }
+
+// deskBundle is a transfer a receptionist may import: the patient, and
+// the billing the clinic does not keep.
+const deskBundle = `{"resourceType":"Bundle","type":"collection","entry":[
+{"fullUrl":"urn:uuid:6f1c2b1e-0d7a-4c1e-9a57-0c1f3e2b9d01","resource":{"resourceType":"Patient","name":[{"family":"Lindqvist","given":["Märta"]}],"gender":"female","birthDate":"1984-02-27"}},
+{"resource":{"resourceType":"Claim","status":"active","patient":{"reference":"urn:uuid:6f1c2b1e-0d7a-4c1e-9a57-0c1f3e2b9d01"}}},
+{"resource":{"resourceType":"Claim","status":"active","patient":{"reference":"urn:uuid:6f1c2b1e-0d7a-4c1e-9a57-0c1f3e2b9d01"}}},
+{"resource":{"resourceType":"ExplanationOfBenefit","status":"active","patient":{"reference":"urn:uuid:6f1c2b1e-0d7a-4c1e-9a57-0c1f3e2b9d01"}}}]}`
 
 func sizeName(s fyne.Size) string {
 	return map[float32]string{1024: "1024x768", 1280: "1280x800"}[s.Width]
