@@ -123,11 +123,14 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 func (x *fhirExporter) encounter(e chart.Encounter, pref *fhir.Reference, attribution string) fhir.Encounter {
 	y, m, d := x.now.In(x.zone).Date()
 	status := fhir.EncounterStatusFinished
-	if !e.Start.Before(time.Date(y, m, d, 0, 0, 0, 0, x.zone)) {
+	if e.End.IsZero() && !e.Start.Before(time.Date(y, m, d, 0, 0, 0, 0, x.zone)) {
 		status = fhir.EncounterStatusInProgress
 	}
 	out := fhir.Encounter{Id: str(e.ID), Status: status, Class: coding(sysActCode, "AMB", "ambulatory"), Subject: pref,
 		Period: &fhir.Period{Start: str(fhirInstant(e.Start))}}
+	if !e.End.IsZero() {
+		out.Period.End = str(fhirInstant(e.End))
+	}
 	if who := x.by(e.Physician, attribution); who != nil {
 		out.Participant = []fhir.EncounterParticipant{{Individual: who}}
 	}

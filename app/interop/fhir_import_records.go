@@ -44,6 +44,15 @@ func (x *fhirImporter) encounter(e *bundleEntry) error {
 	if err != nil {
 		return err
 	}
+	var end time.Time
+	if en.Period.End != nil {
+		if end, err = when(e, "period.end", *en.Period.End); err != nil {
+			return err
+		}
+		if end.Before(start) {
+			return e.errf("period.end %q is before period.start %q: the visit must end after it starts", *en.Period.End, *en.Period.Start)
+		}
+	}
 	var appt *bundleEntry
 	for i := range en.Appointment {
 		if appt, err = x.resolve(e, fmt.Sprintf("appointment[%d]", i), &en.Appointment[i], "Appointment"); err != nil {
@@ -70,7 +79,7 @@ func (x *fhirImporter) encounter(e *bundleEntry) error {
 		extra[records.EncounterClass] = records.Coding{System: strOr(c.System), Code: strOr(c.Code), Display: strOr(c.Display)}
 	}
 	x.record(e, pe, records.KindEncounter, func(patient string) records.Record {
-		return coded{rec: chart.Encounter{Patient: patient, Appointment: entity(appt), Start: start, Reason: reason,
+		return coded{rec: chart.Encounter{Patient: patient, Appointment: entity(appt), Start: start, End: end, Reason: reason,
 			Origin: x.origin(attribution)}, extra: extra}
 	})
 	return nil

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
@@ -227,6 +228,38 @@ func TestSyntheaExportReimport(t *testing.T) {
 			}
 		}
 		t.Errorf("%d resources, then %d", len(a), len(b))
+	}
+
+	// Every encounter keeps the time it ended, as Synthea wrote it.
+	ends := func(bundle []byte) []string {
+		var bd struct {
+			Entry []struct {
+				Resource struct {
+					ResourceType string
+					Period       struct{ Start, End string }
+				} `json:"resource"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(bundle, &bd); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range bd.Entry {
+			if e.Resource.ResourceType != "Encounter" {
+				continue
+			}
+			start, err1 := time.Parse(time.RFC3339, e.Resource.Period.Start)
+			end, err2 := time.Parse(time.RFC3339, e.Resource.Period.End)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("encounter period %+v: %v %v", e.Resource.Period, err1, err2)
+			}
+			out = append(out, start.UTC().Format(time.RFC3339)+" "+end.UTC().Format(time.RFC3339))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if in, out := ends(raw), ends(first); len(in) != 37 || strings.Join(in, "\n") != strings.Join(out, "\n") {
+		t.Errorf("encounter periods changed on export: %d in, %d out\nin:  %.200q\nout: %.200q", len(in), len(out), in, out)
 	}
 
 	// Every vital sign and laboratory value, as Synthea wrote it.
