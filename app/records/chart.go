@@ -61,6 +61,7 @@ type Problem struct {
 	Onset    string // YYYY-MM-DD, YYYY-MM or YYYY; may be empty
 	Resolved string // YYYY-MM-DD when resolved
 	Noted    time.Time
+	Codes    []Coding // as imported (SNOMED CT, ICD-10 ...; FieldCodes); none for a problem written here
 	Origin
 }
 
@@ -68,6 +69,9 @@ type Problem struct {
 func (p Problem) Fields() (replica.Fields, error) {
 	e := enc{ProblemPatient: p.Patient, ProblemName: p.Name, ProblemStatus: p.Status, ProblemOnset: p.Onset,
 		ProblemResolved: p.Resolved}
+	if len(p.Codes) > 0 {
+		e[FieldCodes] = p.Codes
+	}
 	e.ms(ProblemNoted, p.Noted)
 	e.origin(p.Origin)
 	return e.fields()
@@ -77,7 +81,7 @@ func (p Problem) Fields() (replica.Fields, error) {
 func ProblemFromState(id string, st replica.State) Problem {
 	return Problem{ID: id, Patient: st.String(ProblemPatient), Name: st.String(ProblemName), Status: st.String(ProblemStatus),
 		Onset: st.String(ProblemOnset), Resolved: st.String(ProblemResolved), Noted: msTime(st, ProblemNoted),
-		Origin: originFromState(st)}
+		Codes: CodesFromState(st), Origin: originFromState(st)}
 }
 
 // Fields of an allergy.

@@ -39,7 +39,7 @@ var kinds = []struct {
 	{KindDeskSettings, DeskSettings{Zone: "Europe/Berlin"},
 		func(st replica.State) Record { return DeskSettingsFromState(st) }},
 	{KindProblem, Problem{ID: "r1", Patient: "p1", Name: "Type 2 diabetes", Status: "resolved", Onset: "2019-05", Resolved: "2026-01-02",
-		Noted: ms(1_700_000_000_000), Origin: origin},
+		Noted: ms(1_700_000_000_000), Codes: []Coding{{System: "http://snomed.info/sct", Code: "44054006", Display: "Diabetes mellitus type 2"}}, Origin: origin},
 		func(st replica.State) Record { return ProblemFromState("r1", st) }},
 	{KindAllergy, Allergy{ID: "r1", Patient: "p1", Substance: "penicillin", Reaction: "rash", Severity: "moderate", Status: "active",
 		Noted: ms(1_700_000_000_000), Origin: origin},

@@ -297,6 +297,9 @@ func (v *chartView) showSummary() {
 		if p.Onset != "" {
 			text += " · since " + p.Onset
 		}
+		if len(p.Codes) > 0 {
+			text += " · " + codesText(p.Codes)
+		}
 		var btn *widget.Button
 		label := wrapped(text)
 		if p.Status == chart.ProblemResolved {

@@ -17,7 +17,7 @@ import (
 // from a real Synthea bundle: the Results tab lists the results as
 // written (a blood pressure systolic first), the coded problems and
 // medications with what the prescribing checks make of them, and the
-// reports.
+// reports; the Summary's problem list shows the problems' codes too.
 func TestResultsTabShowsImportedRecords(t *testing.T) {
 	test.NewTempApp(t)
 	c := newTestClinic(t)
@@ -39,6 +39,10 @@ func TestResultsTabShowsImportedRecords(t *testing.T) {
 	s.inline, s.now = true, func() time.Time { return c.now }
 	v := s.newChartView(found[0].ID, nil, "Back", func() {})
 	w.SetContent(v.content)
+	// The Summary's problem list shows the codes a problem came with.
+	if !hasLabel(v.problems, "Prediabetes") || !hasLabel(v.problems, "SNOMED CT 15777000") {
+		t.Error("the Summary's problem list does not show the imported problem with its SNOMED CT code")
+	}
 	v.tabs.SelectIndex(4)
 	for _, want := range []string{"Results (56)", "41.957 Cel", "136/49 mm[Hg]", "Respiratory pathogens DNA and RNA panel", "9 results", "Procedures (3)", "Colonoscopy",
 		"SNOMED CT 15777000", "RxNorm 310798", "checked as hydrochlorothiazide", "not checked", "Reports (41)"} {
