@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -75,12 +76,13 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 		}
 		s.refresh()
 	})
-	filters := container.NewHBox(
-		widget.NewLabel("Person"), kit.AtLeast(170, 0, s.person),
-		widget.NewLabel("Patient"), kit.AtLeast(120, 0, s.patient),
-		widget.NewLabel("From"), kit.AtLeast(125, 0, s.from),
-		widget.NewLabel("To"), kit.AtLeast(125, 0, s.to),
-		s.search, clearBtn)
+	// The filters wrap onto a second row in a narrow window (1024 px).
+	filters := container.New(layout.NewRowWrapLayout(),
+		container.NewHBox(widget.NewLabel("Person"), kit.AtLeast(170, 0, s.person)),
+		container.NewHBox(widget.NewLabel("Patient"), kit.AtLeast(120, 0, s.patient)),
+		container.NewHBox(widget.NewLabel("From"), kit.AtLeast(125, 0, s.from)),
+		container.NewHBox(widget.NewLabel("To"), kit.AtLeast(125, 0, s.to)),
+		container.NewHBox(s.search, clearBtn))
 
 	s.verify = widget.NewButtonWithIcon("Verify every chain", theme.ConfirmIcon(), s.runVerify)
 	s.verdict = newNote("")

@@ -92,7 +92,7 @@ func (s *directoryScreen) content() fyne.CanvasObject {
 	if s.join != nil {
 		top = container.NewVBox(NewWaiting(s.join, s.win), top)
 	}
-	content := container.NewBorder(top, hint, nil, nil, kit.AtLeast(0, 420, s.list))
+	content := container.NewBorder(top, hint, nil, nil, kit.AtLeast(0, 300, s.list))
 	return kit.Live(content, func() func() {
 		return liveRefresh(s.d, map[string]bool{"member": true}, s.refresh)
 	})

@@ -41,8 +41,16 @@ type liveRenderer struct {
 	stop func()
 }
 
-func (r *liveRenderer) Layout(s fyne.Size)           { r.l.content.Resize(s) }
-func (r *liveRenderer) MinSize() fyne.Size           { return r.l.content.MinSize() }
+func (r *liveRenderer) Layout(s fyne.Size) { r.l.content.Resize(s) }
+
+// MinSize is nothing while the content hides itself (a list shown only
+// when it has rows), so it leaves no blank space above what follows.
+func (r *liveRenderer) MinSize() fyne.Size {
+	if !r.l.content.Visible() {
+		return fyne.Size{}
+	}
+	return r.l.content.MinSize()
+}
 func (r *liveRenderer) Refresh()                     { r.l.content.Refresh() }
 func (r *liveRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.l.content} }
 func (r *liveRenderer) Destroy() {
