@@ -86,3 +86,24 @@ func (s *Session) SetClinicContact(ctx context.Context, address, phone string) e
 	}
 	return nil
 }
+
+// ClinicContact is the clinic's address and phone as an administrator
+// recorded them ("" for either not set).
+func (s *Session) ClinicContact(ctx context.Context) (address, phone string, err error) {
+	r, err := s.live()
+	if err != nil {
+		return "", "", err
+	}
+	c := s.Core().ClinicRecord(ctx, r)
+	return c.Address, c.Phone, nil
+}
+
+// LicenceOf is the licence or registration number recorded for the
+// member fp, or "".
+func (s *Session) LicenceOf(ctx context.Context, fp string) (string, error) {
+	r, err := s.live()
+	if err != nil {
+		return "", err
+	}
+	return s.Core().Licence(ctx, r, fp), nil
+}

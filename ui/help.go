@@ -31,6 +31,7 @@ var guides = map[roles.Role][]struct{ title, text string }{
 		{"Someone leaves", "In Staff directory, revoke their access. Their workstation can no longer read new records."},
 		{"Checking who did what", "The Audit log lists who opened or changed which record and when; Verify checks that no entry was altered or removed."},
 		{"Security", "Set how soon idle workstations lock and how many wrong passphrases pause the login, and keep the clinic recovery key shared among administrators."},
+		{"Clinic", "Set the clinic's address and phone and each physician's licence number; every printed prescription carries them."},
 	},
 }
 

@@ -18,7 +18,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 		role     roles.Role
 		sections []string
 	}{
-		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Chat", "Settings", "Help"}},
+		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Clinic", "Chat", "Settings", "Help"}},
 		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Working hours", "Chat", "Settings", "Help"}},
 		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Chat", "Settings", "Help"}},
 	}

@@ -74,6 +74,8 @@ var sectionsOf = map[roles.Role][]section{
 			coming: "Who opened or changed which record and when, with a check that no entry was altered or removed."},
 		{title: "Security", icon: theme.IconNameVisibilityOff,
 			coming: "Idle lock, passphrase lockout and the clinic recovery key shared among administrators."},
+		{title: "Clinic", icon: theme.IconNameHome,
+			coming: "The clinic's address and phone and each physician's licence number, printed on prescriptions."},
 		chat, settingsSection, helpSection,
 	},
 	roles.Receptionist: {

@@ -11,4 +11,5 @@ func init() {
 	register(roles.Administrator, "Staff directory", screenOf[admin.DirectorySession](admin.NewDirectory))
 	register(roles.Administrator, "Audit log", screenOf[admin.Changes](admin.NewAudit))
 	register(roles.Administrator, "Security", screenOf[admin.SecuritySession](admin.NewSecurity))
+	register(roles.Administrator, "Clinic", screenOf[admin.ClinicSession](admin.NewClinic))
 }
