@@ -18,7 +18,7 @@
 //     and export again give the same clinical content.
 //   - iCalendar (RFC 5545): a physician's calendar, weekly series as rules,
 //     in the clinic's zone, busy only unless the physician asks for more
-//     (ExportCalendarICS).
+//     (ExportCalendarICS; the format is app/interop/ical).
 //   - A patient's own copy: the FHIR bundle and a readable PDF, each an
 //     OpenPGP message to a passphrase printed on the handout, in a folder
 //     on the clinic's IPFS node (HandOutPatientCopy).

@@ -5,6 +5,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/interop/ical"
 )
 
 // Service is the interoperability of one logged-in session: its exports
@@ -59,16 +60,17 @@ type ICSOptions struct {
 	Detail ICSDetail
 }
 
-// ICSDetail is how much an exported calendar event says about the visit.
-type ICSDetail int
+// ICSDetail is how much an exported calendar event says about the visit
+// (ical.Detail).
+type ICSDetail = ical.Detail
 
 const (
 	// ICSBusy says only "Appointment": no patient, no reason.
-	ICSBusy ICSDetail = iota
+	ICSBusy = ical.Busy
 	// ICSInitials adds the patient's initials and MRN.
-	ICSInitials
+	ICSInitials = ical.Initials
 	// ICSFull adds the patient's name and the visit's reason.
-	ICSFull
+	ICSFull = ical.Full
 )
 
 // PatientCopy is a patient's own copy of their record, encrypted to a

@@ -1,4 +1,4 @@
-package interop
+package ical
 
 import (
 	"math"
@@ -38,7 +38,7 @@ type seriesOverride struct {
 // planSeries reads a series' rule back from its appointments (by time),
 // which repeat every weeks weeks in zone; text tells whether an
 // appointment's event text differs from the master's.
-func planSeries(as []frontdesk.Appointment, weeks int, zone *time.Location, text func(frontdesk.Appointment) icsText) seriesPlan {
+func planSeries(as []frontdesk.Appointment, weeks int, zone *time.Location, text func(frontdesk.Appointment) Text) seriesPlan {
 	if weeks < 1 {
 		weeks = 1
 	}
