@@ -51,6 +51,7 @@ type settingsScreen struct {
 	changed                *widget.Label // success, in plain words
 	message                *widget.Label // errors
 	busy                   busy
+	backup                 *backupCard // nil when the session makes no backups
 }
 
 // newSettings builds the Settings screen of a shell.
@@ -122,6 +123,9 @@ func (ws *Workstation) newSettings(sh *shellScreen) fyne.CanvasObject {
 	}
 	if pc, ok := sh.session.(PassphraseChanging); ok {
 		cards = append(cards, st.passphraseCard(ws, pc))
+	}
+	if b, ok := sh.session.(BackingUp); ok {
+		cards = append(cards, st.newBackupCard(ws, b, ws.win))
 	}
 	return container.NewHBox(container.New(columnLayout(settingsWidth), container.NewVBox(cards...)))
 }
