@@ -65,7 +65,9 @@ func Normalize(term string) string {
 	var b strings.Builder
 	b.Grow(len(term))
 	space := true // at the start, or just wrote a space
-	for _, r := range norm.NFKD.String(term) {
+	// Invalid UTF-8 (never in a stored name) is a separator: left in, it
+	// keeps the normaliser from decomposing the letter after it.
+	for _, r := range norm.NFKD.String(strings.ToValidUTF8(term, " ")) {
 		switch {
 		case unicode.Is(unicode.Mn, r), r == '\'', r == '\u2019', r == '\u02bc', r == '`':
 			continue
