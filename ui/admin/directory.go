@@ -111,7 +111,7 @@ func (s *directoryScreen) refresh() {
 				active++
 			}
 		}
-		s.status.SetText(fmt.Sprintf("%d staff members, %d with access", len(rows), active))
+		s.status.SetText(fmt.Sprintf("%s, %d with access", kit.Count(len(rows), "staff member", "staff members"), active))
 		s.list.Refresh()
 	})
 }
