@@ -99,3 +99,28 @@ func FuzzNormalizeCode(f *testing.F) {
 		}
 	})
 }
+
+// Two findings of one pair (pimozide with clarithromycin: QT prolongation
+// and CYP3A4 inhibition) share one override, and both are on screen:
+// the second joins the first rather than being dropped.
+func TestSecondFindingOfAPairIsShown(t *testing.T) {
+	f, err := BundledFormulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := mustDrug(t, f, "pimozide")
+	c := chart.Chart{Medications: []chart.Medication{{Name: "clarithromycin"}}}
+	separate := f.Check(d, nil, []Taking{{Name: "clarithromycin", Source: "current medication"}})
+	if len(separate) < 2 {
+		t.Fatalf("the formulary gives %d findings for pimozide with clarithromycin, want 2 or more", len(separate))
+	}
+	ws := checkItems(f, []RxItem{{DrugID: d.ID, Generic: d.Generic}}, c, "", nil)
+	if len(ws) != 1 {
+		t.Fatalf("got %d warnings, want the pair's findings as one (one override): %+v", len(ws), ws)
+	}
+	for _, s := range separate {
+		if !strings.Contains(ws[0].Message, s.Message) {
+			t.Errorf("the warning does not say %q; it says %q", s.Message, ws[0].Message)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/prescribing/drugs"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -152,7 +153,7 @@ func checkItems(f *Formulary, items []RxItem, c chart.Chart, renews string, over
 		taking = append(taking, Taking{Name: m.Name, Source: "current medication"})
 	}
 	var out []Warning
-	seen := map[string]bool{}
+	at := map[string]int{} // warning key → its place in out
 	for i, it := range items {
 		d, _ := f.Drug(it.DrugID)
 		others := append([]Taking(nil), taking...)
@@ -160,9 +161,21 @@ func checkItems(f *Formulary, items []RxItem, c chart.Chart, renews string, over
 			others = append(others, Taking{Name: o.Generic, Source: "on this prescription"})
 		}
 		for _, w := range f.Check(d, c.Allergies, others) {
-			if !seen[w.Key()] { // an allergy the formulary does not know is one warning, whatever the drugs
-				seen[w.Key()] = true
+			j, ok := at[w.Key()]
+			if !ok {
+				at[w.Key()] = len(out)
 				out = append(out, w)
+				continue
+			}
+			// One override covers one key, so a second finding of the
+			// same pair (another effect) joins the first, shown whole,
+			// never dropped; an allergy the formulary does not know is
+			// one warning whatever the drugs (the same message).
+			if !strings.Contains(out[j].Message, w.Message) {
+				out[j].Message += " Also: " + w.Message
+			}
+			if severityRank(w.Severity) > severityRank(out[j].Severity) {
+				out[j].Severity = w.Severity
 			}
 		}
 	}
@@ -174,6 +187,16 @@ func checkItems(f *Formulary, items []RxItem, c chart.Chart, renews string, over
 		out[i].Reason = reasons[out[i].Key()]
 	}
 	return out
+}
+
+// severityRank orders the severities of warnings (0 for an allergy's
+// recorded severity or "unknown", which drugs does not rank).
+func severityRank(s string) drugs.Severity {
+	v, err := drugs.ParseSeverity(s)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // Prescribe checks and signs a prescription. When a check warns, every
