@@ -73,7 +73,7 @@ var sectionsOf = map[roles.Role][]section{
 		{title: "Audit log", icon: theme.IconNameHistory,
 			coming: "Who opened or changed which record and when, with a check that no entry was altered or removed."},
 		{title: "Security", icon: theme.IconNameVisibilityOff,
-			coming: "Idle lock, passphrase lockout and the clinic recovery key shared among administrators."},
+			coming: "Idle lock, passphrase lockout and key recovery shared among administrators (no one of them holds it alone)."},
 		{title: "Clinic", icon: theme.IconNameHome,
 			coming: "The clinic's address and phone and each physician's licence number, printed on prescriptions."},
 		chat, settingsSection, helpSection,
@@ -91,7 +91,7 @@ var sectionsOf = map[roles.Role][]section{
 	},
 	roles.Physician: {
 		{title: "Calendar", icon: theme.IconNameCalendar,
-			coming: "Your appointments by day and week; opening one starts the visit and opens the chart."},
+			coming: "Your appointments by day and week; open one to see the chart, and start the visit when the patient is with you."},
 		{title: "Patients", icon: theme.IconNameAccount,
 			coming: "Patient charts: problems, allergies, medications, signed SOAP notes and vitals with trends."},
 		{title: "Prescriptions", icon: theme.IconNameDocument,
