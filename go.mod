@@ -9,6 +9,7 @@ require (
 	github.com/ipfs/boxo v0.12.0
 	github.com/ipfs/go-cid v0.4.1
 	github.com/ipfs/go-ipfs-api v0.7.0
+	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/multiformats/go-multihash v0.2.3
 	github.com/zalando/go-keyring v0.2.8
@@ -18,6 +19,8 @@ require (
 	mellium.im/xmlstream v0.15.4
 	mellium.im/xmpp v0.22.0
 )
+
+require golang.org/x/xerrors v0.0.0-20220907171357-04be3eba64a2 // indirect
 
 require (
 	fyne.io/systray v1.12.3-0.20260810170012-af4e8e793ec4 // indirect
