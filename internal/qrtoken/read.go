@@ -1,0 +1,100 @@
+package qrtoken
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // photos
+	_ "image/png"  // screenshots
+	"strings"
+
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/medihaven/medihaven/crypto"
+)
+
+// Errors, each a sentence a person can act on.
+var (
+	ErrNotAPicture = errors.New("this file is not a picture Medihaven can read: choose a PNG or JPEG image of the token's QR code")
+	ErrTooLarge    = errors.New("this picture is too large to read: take a screenshot of the QR code alone, or a smaller photo")
+	ErrNoQRCode    = errors.New("no QR code could be read in this picture: choose a sharp, straight picture of the whole QR code from the token screen, or type the short code")
+	ErrNotAToken   = errors.New("the QR code in this picture is not a Medihaven registration token: ask your administrator for the token screen's QR code")
+)
+
+// Limits on what is decoded: a 48-megapixel photo is larger than most
+// phones take; a file over 32 MB is not a screenshot or a photo of one.
+const (
+	maxFile   = 32 << 20
+	maxPixels = 48_000_000
+)
+
+// Read reads the QR code in a PNG or JPEG picture and returns the
+// registration token or short code it holds, as its text form.
+func Read(data []byte) (string, error) {
+	text, err := Text(data)
+	if err != nil {
+		return "", err
+	}
+	text = strings.TrimSpace(text)
+	if crypto.IsShortCode(text) {
+		if _, err := crypto.ParseShortCode(text); err != nil {
+			return "", fmt.Errorf("%w (%w)", ErrNotAToken, err)
+		}
+		return text, nil
+	}
+	if _, err := crypto.ParseToken(text); err != nil {
+		return "", fmt.Errorf("%w (%w)", ErrNotAToken, err)
+	}
+	return text, nil
+}
+
+// Text reads the QR code in a PNG or JPEG picture and returns its text,
+// whatever it says.
+func Text(data []byte) (text string, err error) {
+	if len(data) > maxFile {
+		return "", ErrTooLarge
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w (%w)", ErrNotAPicture, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/cfg.Height {
+		return "", ErrTooLarge
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("%w (%w)", ErrNotAPicture, err)
+	}
+	// The decoder is a port of ZXing: a picture nobody made for it must
+	// not take the window down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", fmt.Errorf("%w (the decoder stopped: %v)", ErrNoQRCode, r)
+		}
+	}()
+	return decode(img)
+}
+
+// decode tries the picture as it is, then inverted (light modules on a
+// dark ground, as a dark-themed copy of the code would be).
+func decode(img image.Image) (string, error) {
+	src := gozxing.NewLuminanceSourceFromImage(img)
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	var first error
+	for _, s := range []gozxing.LuminanceSource{src, gozxing.NewInvertedLuminanceSource(src)} {
+		bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(s))
+		if err != nil {
+			return "", fmt.Errorf("%w (%w)", ErrNoQRCode, err)
+		}
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+		if err == nil {
+			return res.GetText(), nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return "", fmt.Errorf("%w (%w)", ErrNoQRCode, first)
+}
