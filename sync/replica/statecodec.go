@@ -15,31 +15,69 @@ import (
 //
 //	{"d":["DEVICE",...],"f":{"family":[VALUE,LAMPORT,DEVICEINDEX],...}}
 //
-// openState reads both forms; sealState writes the compact one.
+// Most records are written by one event, or changed by few: every field
+// then carries the same clock. The shared form gives that clock once (the
+// Lamport clock "l" and the first device) and the fields that carry it
+// as plain values; only the others are cells:
+//
+//	{"d":["DEVICE",...],"l":LAMPORT,"v":{"family":VALUE,...},"f":{...}}
+//
+// decodeState reads all three forms; encodeState writes the shared one
+// (the compact one for a record without fields).
 
 type compactState struct {
 	D []string                     `json:"d"`
 	F map[string][]json.RawMessage `json:"f"`
 }
 
-// compactPrefix begins every compact state (encodeState writes "d"
-// first); a first-form state begins with a field name and a cell object.
+// compactPrefix begins every compact or shared state (encodeState writes
+// "d" first); a first-form state begins with a field name and a cell
+// object.
 const compactPrefix = `{"d":[`
 
-// encodeState writes st in the compact form, by hand: encoding/json
+// clock is the Lamport clock and device a cell was written at.
+type clock struct {
+	l uint64
+	d string
+}
+
+// commonClock returns the clock most fields of st carry (the earliest of
+// equals, so the choice does not depend on map order).
+func commonClock(st State) clock {
+	counts := make(map[clock]int, 2)
+	var best clock
+	n := 0
+	for _, c := range st {
+		k := clock{c.L, c.D}
+		counts[k]++
+		if m := counts[k]; m > n || m == n && (k.l < best.l || k.l == best.l && k.d < best.d) {
+			best, n = k, m
+		}
+	}
+	return best
+}
+
+// encodeState writes st in the shared form, by hand: encoding/json
 // checks every raw value again, and this runs for every record a
 // catch-up touches. The values came out of json.Unmarshal (a payload or
 // a stored state), so they are valid JSON.
 func encodeState(st State) ([]byte, error) {
+	shared := commonClock(st)
 	index := map[string]int{}
 	var devices []string
-	size := 32
+	if len(st) > 0 {
+		index[shared.d], devices = 0, []string{shared.d}
+	}
+	size := 48
 	for name, cell := range st {
 		if _, ok := index[cell.D]; !ok {
 			index[cell.D] = len(devices)
 			devices = append(devices, cell.D)
 		}
-		size += len(name) + len(cell.V) + 32
+		size += len(name) + len(cell.V) + 8
+		if cell.L != shared.l || cell.D != shared.d {
+			size += 24
+		}
 	}
 	b := make([]byte, 0, size+40*len(devices))
 	b = append(b, compactPrefix...)
@@ -53,24 +91,38 @@ func encodeState(st State) ([]byte, error) {
 		}
 		b = append(b, q...)
 	}
-	b = append(b, `],"f":{`...)
+	b = append(b, ']')
+	if len(st) > 0 {
+		b = append(b, `,"l":`...)
+		b = strconv.AppendUint(b, shared.l, 10)
+		b = append(b, `,"v":{`...)
+		first := true
+		for name, cell := range st {
+			if cell.L != shared.l || cell.D != shared.d {
+				continue
+			}
+			var err error
+			if b, err = appendField(b, !first, name); err != nil {
+				return nil, err
+			}
+			first = false
+			b = appendValue(b, cell.V)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"f":{`...)
 	first := true
 	for name, cell := range st {
-		if !first {
-			b = append(b, ',')
+		if len(st) > 0 && cell.L == shared.l && cell.D == shared.d {
+			continue
 		}
-		first = false
-		q, err := json.Marshal(name)
-		if err != nil {
+		var err error
+		if b, err = appendField(b, !first, name); err != nil {
 			return nil, err
 		}
-		b = append(b, q...)
-		b = append(b, ':', '[')
-		if len(cell.V) == 0 {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, cell.V...)
-		}
+		first = false
+		b = append(b, '[')
+		b = appendValue(b, cell.V)
 		b = append(b, ',')
 		b = strconv.AppendUint(b, cell.L, 10)
 		b = append(b, ',')
@@ -78,6 +130,25 @@ func encodeState(st State) ([]byte, error) {
 		b = append(b, ']')
 	}
 	return append(b, '}', '}'), nil
+}
+
+// appendField appends a field's name and colon, after a comma when sep.
+func appendField(b []byte, sep bool, name string) ([]byte, error) {
+	if sep {
+		b = append(b, ',')
+	}
+	q, err := json.Marshal(name)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(b, q...), ':'), nil
+}
+
+func appendValue(b []byte, v json.RawMessage) []byte {
+	if len(v) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, v...)
 }
 
 func decodeState(plain []byte) (State, error) {
@@ -102,17 +173,38 @@ func decodeState(plain []byte) (State, error) {
 		}
 		devices = append(devices, d)
 	}
+	st := State{}
+	if sc.lit(`,"l":`) { // the shared form
+		l, ok := sc.uint()
+		if !ok || len(devices) == 0 || !sc.lit(`,"v":{`) {
+			return nil, sc.fail("the shared clock")
+		}
+		for !sc.eat('}') {
+			name, ok := sc.name(len(st) > 0)
+			if !ok {
+				return nil, sc.fail("a field")
+			}
+			if _, dup := st[name]; dup {
+				return nil, sc.fail("field " + name + " twice")
+			}
+			v, ok := sc.value()
+			if !ok {
+				return nil, sc.fail("field " + name)
+			}
+			st[name] = Cell{V: v, L: l, D: devices[0]}
+		}
+	}
 	if !sc.lit(`,"f":{`) {
 		return nil, sc.fail("the fields")
 	}
-	st := State{}
+	shared := len(st)
 	for !sc.eat('}') {
-		if len(st) > 0 && !sc.eat(',') {
+		name, ok := sc.name(len(st) > shared)
+		if !ok || !sc.eat('[') {
 			return nil, sc.fail("a field")
 		}
-		name, ok := sc.str()
-		if !ok || !sc.eat(':') || !sc.eat('[') {
-			return nil, sc.fail("a field")
+		if _, dup := st[name]; dup {
+			return nil, sc.fail("field " + name + " twice")
 		}
 		v, ok := sc.value()
 		if !ok || !sc.eat(',') {
@@ -188,6 +280,15 @@ func (s *scanner) str() (string, bool) {
 	}
 	var v string
 	return v, json.Unmarshal(raw, &v) == nil
+}
+
+// name reads a field's name and its colon, after a comma when sep.
+func (s *scanner) name(sep bool) (string, bool) {
+	if sep && !s.eat(',') {
+		return "", false
+	}
+	name, ok := s.str()
+	return name, ok && s.eat(':')
 }
 
 func (s *scanner) uint() (uint64, bool) {

@@ -8,8 +8,9 @@ import (
 	"unicode/utf8"
 )
 
-// TestStateAtRest: the compact form round-trips, names each device once,
-// and a state kept in the first form (before issue 17) still opens.
+// TestStateAtRest: the shared form round-trips, names each device once
+// and the clock most fields carry once, and states kept in the first form
+// (before issue 17) and the compact form still open.
 func TestStateAtRest(t *testing.T) {
 	dev1, dev2 := "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
 	tests := []struct {
@@ -20,6 +21,9 @@ func TestStateAtRest(t *testing.T) {
 		{"one device", State{"family": {V: json.RawMessage(`"Garcia"`), L: 7, D: dev1}, "given": {V: json.RawMessage(`"Ava"`), L: 7, D: dev1}}},
 		{"two devices, a cleared field", State{"phone": {V: json.RawMessage(`null`), L: 9, D: dev2}, "birth": {V: json.RawMessage(`"1980-02-03"`), L: 3, D: dev1}}},
 		{"fields named d and f", State{"d": {V: json.RawMessage(`[1]`), L: 1, D: dev1}, "f": {V: json.RawMessage(`{}`), L: 2, D: dev2}}},
+		{"fields named l and v", State{"l": {V: json.RawMessage(`{"v":1}`), L: 4, D: dev1}, "v": {V: json.RawMessage(`"}"`), L: 4, D: dev1}}},
+		{"edited by another device", State{"family": {V: json.RawMessage(`"Garcia"`), L: 7, D: dev1}, "given": {V: json.RawMessage(`"Ava"`), L: 7, D: dev1},
+			"phone": {V: json.RawMessage(`"+1 555"`), L: 12, D: dev2}, "birth": {V: json.RawMessage(`null`), L: 12, D: dev1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,11 +44,21 @@ func TestStateAtRest(t *testing.T) {
 				t.Errorf("first form: %s gives %v, %v; want %v", old, got, err, tt.st)
 			}
 			if len(tt.st) > 1 && len(b) >= len(old) {
-				t.Errorf("compact form %d bytes, first form %d", len(b), len(old))
+				t.Errorf("shared form %d bytes, first form %d", len(b), len(old))
+			}
+			if n := bytes.Count(b, []byte(dev1)); n > 1 {
+				t.Errorf("%s names device %s %d times", b, dev1, n)
 			}
 		})
 	}
-	for _, bad := range []string{`[]`, `{"d":["x"],"f":{"a":[1,2]}}`, `{"d":["x"],"f":{"a":[1,2,5]}}`, `{"d":["x"],"f":{"a":[1,-1,0]}}`} {
+	compact := `{"d":["x","y"],"f":{"a":[1,2,0],"b":["c",3,1]}}`
+	want := State{"a": {V: json.RawMessage(`1`), L: 2, D: "x"}, "b": {V: json.RawMessage(`"c"`), L: 3, D: "y"}}
+	if got, err := decodeState([]byte(compact)); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("compact form %s gives %v, %v; want %v", compact, got, err, want)
+	}
+	for _, bad := range []string{`[]`, `{"d":["x"],"f":{"a":[1,2]}}`, `{"d":["x"],"f":{"a":[1,2,5]}}`, `{"d":["x"],"f":{"a":[1,-1,0]}}`,
+		`{"d":[],"l":1,"v":{"a":1},"f":{}}`, `{"d":["x"],"l":1,"v":{"a":1,"a":2},"f":{}}`, `{"d":["x"],"l":1,"v":{"a":1},"f":{"a":[1,2,0]}}`,
+		`{"d":["x"],"l":1,"v":{"a"},"f":{}}`, `{"d":["x"],"l":1,"v":{"a":1,},"f":{}}`, `{"d":["x"],"l":-1,"v":{},"f":{}}`, `{"d":["x"],"l":1,"v":{"a":1}}`} {
 		if _, err := decodeState([]byte(bad)); err == nil {
 			t.Errorf("%s opened", bad)
 		}
@@ -56,6 +70,7 @@ func TestStateAtRest(t *testing.T) {
 func FuzzStateAtRest(f *testing.F) {
 	f.Add("family", `"Garc\"ía"`, uint64(3), "d1", "given", `["a",{"b":[1,2]}]`, []byte(`{"d":["x"],"f":{"a":[1,2,0]}}`))
 	f.Add("", `null`, uint64(0), "", "x,y]", `-1.5e3`, []byte(`{"d":[`))
+	f.Add("l", `{"v":[1]}`, uint64(9), "dev", "v", `"}"`, []byte(`{"d":["x"],"l":3,"v":{"a":"}","b":[1]},"f":{"c":[null,2,0]}}`))
 	f.Fuzz(func(t *testing.T, n1, v1 string, l uint64, d1, n2, v2 string, raw []byte) {
 		decodeState(raw) //nolint:errcheck // must not panic
 		st := State{}
