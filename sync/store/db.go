@@ -67,8 +67,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	uri := "file:" + (&url.URL{Path: abs}).EscapedPath()
 	// Look before writing anything: a file that is not ours must not be
 	// switched to WAL or migrated.
-	if err := identify(ctx, uri+"?"+readerParams); err != nil {
+	fresh, err := identify(ctx, uri+"?"+readerParams)
+	if err != nil {
 		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if fresh {
+		if err := setPageSize(ctx, uri+"?_busy_timeout=5000"); err != nil {
+			return nil, wrap("open "+path, err)
+		}
 	}
 
 	db := &DB{path: abs}
@@ -84,6 +90,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, wrap("open "+path, err)
 	}
 	return db, nil
+}
+
+// pageSize is the page size of a new profile database. Envelope rows are
+// about 1.1 KB: a 4 KB page holds three and leaves a fifth of itself
+// empty, an 8 KB page holds seven (issue 17: 200 bytes less per patient).
+// SQLite fixes the page size when it writes the file's first page, and a
+// file in WAL mode cannot change it, so profiles made before keep theirs.
+const pageSize = 8192
+
+// setPageSize gives a new, empty database file its page size, before the
+// writer's connection turns it to WAL mode.
+func setPageSize(ctx context.Context, dsn string) error {
+	conn, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", pageSize))
+	return err
 }
 
 // openPool opens a connection pool of at most n connections and checks

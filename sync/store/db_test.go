@@ -139,6 +139,43 @@ func TestReopenKeepsDataAndVersion(t *testing.T) {
 	}
 }
 
+// TestPageSize: a new profile is made with 8 KB pages, in WAL mode; one
+// made before with 4 KB pages keeps them and opens.
+func TestPageSize(t *testing.T) {
+	ctx := t.Context()
+	pageOf := func(db *DB) (size int, mode string) {
+		t.Helper()
+		if err := db.writer.QueryRowContext(ctx, `SELECT page_size, journal_mode FROM pragma_page_size, pragma_journal_mode`).Scan(&size, &mode); err != nil {
+			t.Fatal(err)
+		}
+		return size, mode
+	}
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := sqliteFile(t, `PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; `+ms[0].script+`; PRAGMA user_version = 1`)
+	for _, tt := range []struct {
+		name, path string
+		want       int
+	}{
+		{"new", filepath.Join(t.TempDir(), "new.db"), pageSize},
+		{"made with 4 KB pages", old, 4096},
+	} {
+		for round := range 2 {
+			db, err := Open(ctx, tt.path)
+			if err != nil {
+				t.Fatalf("%s, open %d: %v", tt.name, round, err)
+			}
+			if size, mode := pageOf(db); size != tt.want || mode != "wal" {
+				t.Errorf("%s, open %d: page size %d in %s mode, want %d in wal", tt.name, round, size, mode, tt.want)
+			}
+			update(t, db, func(tx *Tx) error { return tx.SetMeta(ctx, "k", []byte("v")) })
+			db.Close()
+		}
+	}
+}
+
 // sqliteFile makes a SQLite file by running script on it.
 func sqliteFile(t *testing.T, script string) string {
 	t.Helper()

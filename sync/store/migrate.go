@@ -78,7 +78,7 @@ func readIdentity(ctx context.Context, q interface {
 // an empty database, or ours at a version it knows.
 func (id identity) check(known int) error {
 	switch {
-	case id.appID == 0 && id.version == 0 && id.objects == 0:
+	case id.empty():
 		return nil // a new, empty file
 	case id.appID != applicationID:
 		return ErrNotStore
@@ -89,23 +89,26 @@ func (id identity) check(known int) error {
 }
 
 // identify checks, without writing anything, that the file at dsn is one
-// Open may migrate and use.
-func identify(ctx context.Context, dsn string) error {
+// Open may migrate and use, and reports whether it is new (empty).
+func identify(ctx context.Context, dsn string) (fresh bool, err error) {
 	ms, err := migrations()
 	if err != nil {
-		return err
+		return false, err
 	}
 	probe, err := sql.Open("sqlite3", dsn)
 	if err != nil {
-		return wrap("identify", err)
+		return false, wrap("identify", err)
 	}
 	defer probe.Close()
 	id, err := readIdentity(ctx, probe)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return id.check(len(ms))
+	return id.empty(), id.check(len(ms))
 }
+
+// empty reports whether the file holds nothing yet.
+func (id identity) empty() bool { return id.appID == 0 && id.version == 0 && id.objects == 0 }
 
 // migrate applies every script the file lacks, each in its own transaction
 // together with the user_version that records it, so a crash leaves the
