@@ -80,6 +80,18 @@ func TestGnuPGInterop(t *testing.T) {
 		t.Fatalf("gpg decrypted %q, want %q", got, data)
 	}
 
+	// Chat messages to the same recipients share a session key
+	// (sessions.go); each is still a whole message GnuPG opens and verifies.
+	for i := range 2 {
+		chat, err := EncryptToMany(data, id, id.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gpg(chat, append(loopback, "--decrypt")...); !bytes.Equal(got, data) {
+			t.Fatalf("chat message %d: gpg decrypted %q, want %q", i, got, data)
+		}
+	}
+
 	fromGnuPG := gpg(data, append(loopback, "--sign", "--encrypt", "--recipient", id.Fingerprint())...)
 	got, err := id.Decrypt(fromGnuPG, id.Public())
 	if err != nil || !bytes.Equal(got, data) {

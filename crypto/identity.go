@@ -55,6 +55,7 @@ type Identity struct {
 	mu   sync.RWMutex
 	key  *pgp.Key     // unlocked; nil after Clear
 	ring *pgp.KeyRing // holds key; nil after Clear
+	sess sessions     // session keys of recent messages (sessions.go)
 }
 
 // NewIdentity creates a new key for the staff member called name and
@@ -364,6 +365,7 @@ func (id *Identity) Clear() {
 		id.ring.ClearPrivateParams()
 	}
 	id.ring, id.key = nil, nil
+	id.sess.clear()
 }
 
 // decryptFrom opens msg, reading at most limit bytes of plaintext, and

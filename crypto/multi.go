@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"time"
 
 	pgp "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
@@ -20,7 +21,8 @@ const MaxRecipients = 256
 
 // EncryptToMany encrypts plain to every key in to and signs it with signer,
 // as one binary OpenPGP message (one session key wrapped to each
-// recipient) that each of them, and GnuPG, can open.
+// recipient) that each of them, and GnuPG, can open. Messages to the same
+// set of recipients share a session key for a while (sessions.go).
 func EncryptToMany(plain []byte, signer *Identity, to ...*PublicKey) ([]byte, error) {
 	switch {
 	case signer == nil:
@@ -53,11 +55,15 @@ func EncryptToMany(plain []byte, signer *Identity, to ...*PublicKey) ([]byte, er
 	}
 	var out []byte
 	err = signer.unlocked(func(_ *pgp.Key, signRing *pgp.KeyRing) error {
-		msg, err := ring.Encrypt(pgp.NewPlainMessage(plain), signRing)
+		sk, packets, err := signer.sess.outgoing(recipientSet(to), ring, time.Now())
 		if err != nil {
 			return fmt.Errorf("crypto: encrypting a message: %w", err)
 		}
-		out = msg.GetBinary()
+		data, err := sk.EncryptAndSign(pgp.NewPlainMessage(plain), signRing)
+		if err != nil {
+			return fmt.Errorf("crypto: encrypting a message: %w", err)
+		}
+		out = append(bytes.Clone(packets), data...)
 		return nil
 	})
 	return out, err
@@ -88,7 +94,17 @@ func (id *Identity) OpenSigned(msg []byte, from *PublicKey) (Opened, error) {
 	}
 	var out Opened
 	err := id.unlocked(func(_ *pgp.Key, ring *pgp.KeyRing) error {
-		r, err := ring.DecryptStream(bytes.NewReader(msg), verify, 0)
+		split, err := pgp.NewPGPMessage(msg).SplitMessage()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCannotOpen, err)
+		}
+		sk, err := id.sess.incoming(split.KeyPacket, func() (*pgp.SessionKey, error) {
+			return ring.DecryptSessionKey(split.KeyPacket)
+		})
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrCannotOpen, err)
+		}
+		r, err := sk.DecryptStream(bytes.NewReader(split.DataPacket), verify, 0)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrCannotOpen, err)
 		}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	pgp "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
 
 func TestEncryptToMany(t *testing.T) {
@@ -85,4 +87,99 @@ func FuzzOpenSigned(f *testing.F) {
 			t.Fatalf("verified a forged message: %q", got.Plain)
 		}
 	})
+}
+
+// TestMessagesShareASessionKey: messages to one set of recipients reuse a
+// session key (its wrapped copies are the same bytes), a new set gets a
+// new one, every message opens on its own at a workstation that never saw
+// the earlier ones, and a locked identity forgets them all.
+func TestMessagesShareASessionKey(t *testing.T) {
+	bob, carol := testIdentity(t, "Bob"), testIdentity(t, "Carol")
+	sender, _, err := NewIdentity("Sender", []byte("sender passphrase"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPackets := func(msg []byte) []byte {
+		t.Helper()
+		split, err := pgp.NewPGPMessage(msg).SplitMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return split.KeyPacket
+	}
+	seal := func(text string, to ...*PublicKey) []byte {
+		t.Helper()
+		msg, err := EncryptToMany([]byte(text), sender, to...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	first := seal("first", bob.Public(), sender.Public())
+	second := seal("second", sender.Public(), bob.Public(), bob.Public()) // same set, other order
+	other := seal("to a new set", bob.Public(), carol.Public(), sender.Public())
+	if !bytes.Equal(keyPackets(first), keyPackets(second)) {
+		t.Error("two messages to the same recipients wrapped two session keys")
+	}
+	if bytes.Equal(keyPackets(first), keyPackets(other)) {
+		t.Error("a new set of recipients reused the old set's session key")
+	}
+	if bytes.Equal(first[len(keyPackets(first)):], second[len(keyPackets(second)):]) {
+		t.Error("two messages have the same encrypted data")
+	}
+	for _, tc := range []struct {
+		reader *Identity
+		msg    []byte
+		want   string
+	}{
+		{bob, second, "second"}, // before the first: nothing remembered yet
+		{bob, first, "first"},
+		{carol, other, "to a new set"},
+		{sender, first, "first"},
+	} {
+		got, err := tc.reader.OpenSigned(tc.msg, sender.Public())
+		if err != nil || got.Signature != nil || string(got.Plain) != tc.want {
+			t.Errorf("OpenSigned = (%q, %v, %v), want %q verified", got.Plain, got.Signature, err, tc.want)
+		}
+	}
+	if _, err := carol.OpenSigned(first, sender.Public()); !errors.Is(err, ErrCannotOpen) {
+		t.Errorf("a colleague outside the set opened the message: %v", err)
+	}
+	// Data sealed under a remembered key but sent with another message's
+	// key packets does not open.
+	spliced := append(bytes.Clone(keyPackets(first)), other[len(keyPackets(other)):]...)
+	if _, err := bob.OpenSigned(spliced, sender.Public()); !errors.Is(err, ErrCannotOpen) {
+		t.Errorf("spliced message: %v, want ErrCannotOpen", err)
+	}
+
+	sender.Clear()
+	if len(sender.sess.in) != 0 || len(sender.sess.out) != 0 {
+		t.Errorf("a cleared identity still remembers %d + %d session keys", len(sender.sess.in), len(sender.sess.out))
+	}
+	if _, err := EncryptToMany([]byte("after lock"), sender, bob.Public()); !errors.Is(err, ErrCleared) {
+		t.Errorf("EncryptToMany after Clear = %v, want ErrCleared", err)
+	}
+}
+
+func BenchmarkEncryptToManyTwo(b *testing.B) {
+	alice, bob := testIdentity(b, "Alice"), testIdentity(b, "Bob")
+	plain := make([]byte, 300)
+	for b.Loop() {
+		if _, err := EncryptToMany(plain, alice, bob.Public(), alice.Public()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkOpenSigned(b *testing.B) {
+	alice, bob := testIdentity(b, "Alice"), testIdentity(b, "Bob")
+	msg, err := EncryptToMany(make([]byte, 300), alice, bob.Public(), alice.Public())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if o, err := bob.OpenSigned(msg, alice.Public()); err != nil || o.Signature != nil {
+			b.Fatal(err, o.Signature)
+		}
+	}
 }
