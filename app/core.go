@@ -3,7 +3,10 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"time"
 	_ "time/tzdata" // the clinic's time zone must resolve on workstations without a zone database
@@ -26,8 +29,11 @@ import (
 // (a record that joins the batch it records), a patient's registration as
 // the clinic's own code makes it, the change feed, the device key for
 // what stays on this workstation, and state of their own that lives as
-// long as the session (Part). The typed records and their fields are
-// app/records; how dates, names and fingerprints are written is words.go.
+// long as the session (Part). app/backup finds the keystore's entries and
+// a profile's install (KeystoreEntries, InstallProfile), since only app
+// touches the keystore and writes profiles. The typed records and their
+// fields are app/records; how dates, names and fingerprints are written is
+// words.go.
 // Nothing here is for the UI.
 
 // Core is a logged-in session as a domain package uses it: the session's
@@ -221,4 +227,122 @@ func (c Core) History(ctx context.Context, r *replica.Replica, scope roles.Scope
 		out = append(out, Event{Time: time.UnixMilli(row.Time), Author: row.Author, Fields: fields})
 	}
 	return out, nil
+}
+
+// ---- a workstation's backup and restore (app/backup) ----
+
+// KeystoreEntries are a workstation's two keystore entries as they are
+// kept: the identity locked by the passphrase and the device key wrapped
+// to the identity. Neither opens without the passphrase.
+type KeystoreEntries struct {
+	Identity []byte `json:"identity"`
+	Device   []byte `json:"device"`
+}
+
+// KeystoreEntries reads this workstation's keystore entries once
+// passphrase proves to be the member's own: app/backup puts them in the
+// backup, which only app can read from the keystore.
+func (c Core) KeystoreEntries(passphrase []byte) (KeystoreEntries, error) {
+	var k KeystoreEntries
+	ks, err := c.env.OpenKeystore(c.Profile(), passphrase)
+	if errors.Is(err, crypto.ErrWrongPassphrase) {
+		return k, fmt.Errorf("%w: check it and try again", ErrWrongPassphrase)
+	}
+	if err != nil {
+		return k, err
+	}
+	defer crypto.CloseKeystore(ks)
+	if k.Identity, err = ks.Get(nameIdentity); err == nil {
+		k.Device, err = ks.Get(nameDevice)
+	}
+	if err != nil {
+		return k, fmt.Errorf("%w: %w", errKeyMissing, err)
+	}
+	id, err := crypto.UnlockIdentity(k.Identity, passphrase)
+	if err != nil {
+		return k, fmt.Errorf("%w: the backup is encrypted to your own passphrase; check it and try again", ErrWrongPassphrase)
+	}
+	id.Clear()
+	return k, nil
+}
+
+// Installation is a workstation's profile, keys and database from
+// elsewhere (a backup), to install in Dir, which must hold no profile.
+type Installation struct {
+	Dir        string
+	Profile    Profile
+	Keys       KeystoreEntries
+	Database   []byte // the SQLite database, as a backup holds it
+	Passphrase []byte
+}
+
+// InstallProfile installs in under a new profile id (its own keystore
+// entries, even beside the old profile), logs in with the passphrase and
+// runs check; any failure, check's too, removes what it made. It is how
+// app/backup restores, since only app writes profiles and the keystore.
+func InstallProfile(ctx context.Context, env Env, in Installation, check func(*Session) error) (*Session, error) {
+	env = env.defaults()
+	if _, err := os.Stat(filepath.Join(in.Dir, profileFile)); err == nil {
+		return nil, fmt.Errorf("%w: %s (restore into an empty folder)", ErrProfileExists, in.Dir)
+	}
+	if len(in.Keys.Identity) == 0 || len(in.Keys.Device) == 0 || len(in.Database) == 0 {
+		return nil, fmt.Errorf("%w: the keys or the database are missing", ErrInvalidInput)
+	}
+	p := in.Profile
+	p.ID, p.Dir = newID(16), in.Dir
+	_, err := os.Stat(in.Dir)
+	created := errors.Is(err, os.ErrNotExist)
+	var ks crypto.Keystore
+	fail := func(err error) (*Session, error) {
+		removeProfile(in.Dir, created, ks)
+		if ks != nil {
+			crypto.CloseKeystore(ks)
+		}
+		return nil, err
+	}
+	if err := os.MkdirAll(in.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: restore: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(in.Dir, storeFile), in.Database, 0o600); err != nil {
+		return fail(fmt.Errorf("app: restore: %w", err))
+	}
+	if ks, err = env.OpenKeystore(p, in.Passphrase); err != nil {
+		return fail(err)
+	}
+	for name, entry := range map[string][]byte{nameIdentity: in.Keys.Identity, nameDevice: in.Keys.Device} {
+		if err := ks.Set(name, entry); err != nil {
+			return fail(fmt.Errorf("app: restore the keys into the keystore: %w", err))
+		}
+	}
+	crypto.CloseKeystore(ks)
+	if err := p.write(); err != nil {
+		return fail(err)
+	}
+	s, err := Login(ctx, env, in.Dir, "", in.Passphrase)
+	if err == nil {
+		if err = check(s); err != nil {
+			s.Close()
+		}
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// removeProfile removes what a failed profile's making left: its entries
+// in ks (when not nil) and the folder dir when it was created, else the
+// profile's files in it.
+func removeProfile(dir string, created bool, ks crypto.Keystore) {
+	if ks != nil {
+		ks.Delete(nameIdentity) //nolint:errcheck // best effort clean-up
+		ks.Delete(nameDevice)   //nolint:errcheck
+	}
+	if created {
+		os.RemoveAll(dir)
+		return
+	}
+	for _, f := range []string{storeFile, storeFile + "-wal", storeFile + "-shm", keysFile, profileFile} {
+		os.Remove(filepath.Join(dir, f))
+	}
 }

@@ -8,7 +8,7 @@
 // the join desk under a short code; Join checks the servers and leaves
 // nothing behind on failure; JoinStatus and ComparisonCode on the
 // newcomer's side, Waiting, Approve and Refuse on the administrator's;
-// ChangeRole; BackupTo and Restore.
+// ChangeRole. A workstation's backup and restore are app/backup's.
 // The UI and the headless commands call it; it calls roles, crypto, store
 // and the replica, and reads and writes records through their typed form
 // in app/records.

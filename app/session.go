@@ -129,17 +129,7 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 	s := &Session{env: env, name: who.Name, role: who.Role}
 	fail := func(err error) (*Session, error) {
 		s.closeStore()
-		if ks != nil {
-			ks.Delete(nameIdentity) //nolint:errcheck // best effort clean-up
-			ks.Delete(nameDevice)   //nolint:errcheck
-		}
-		if created {
-			os.RemoveAll(dir)
-		} else {
-			for _, f := range []string{storeFile, storeFile + "-wal", storeFile + "-shm", keysFile, profileFile} {
-				os.Remove(filepath.Join(dir, f))
-			}
-		}
+		removeProfile(dir, created, ks) // core.go
 		return nil, err
 	}
 

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app/backup"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -21,6 +22,21 @@ import (
 // workstation, which opens only with the member's passphrase (issue 16).
 type BackingUp interface {
 	BackupTo(ctx context.Context, out string, passphrase []byte) error
+}
+
+var _ BackingUp = (*backup.Service)(nil)
+
+// backingUpOf is the backup of a session: the session itself when it
+// serves BackingUp (a test's fake), else app/backup's of the app's
+// session behind it.
+func backingUpOf(s any) (BackingUp, bool) {
+	if b, ok := s.(BackingUp); ok {
+		return b, true
+	}
+	if b, ok := backup.Of(s); ok {
+		return b, true
+	}
+	return nil, false
 }
 
 // backupSaver asks where a backup goes (a save dialog) and gives a writer

@@ -124,7 +124,7 @@ func (ws *Workstation) newSettings(sh *shellScreen) fyne.CanvasObject {
 	if pc, ok := sh.session.(PassphraseChanging); ok {
 		cards = append(cards, st.passphraseCard(ws, pc))
 	}
-	if b, ok := sh.session.(BackingUp); ok {
+	if b, ok := backingUpOf(sh.session); ok {
 		cards = append(cards, st.newBackupCard(ws, b, ws.win))
 	}
 	return container.NewHBox(container.New(columnLayout(settingsWidth), container.NewVBox(cards...)))

@@ -5,11 +5,12 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/backup"
 	"github.com/medihaven/medihaven/sync/server"
 )
 
 // `medihaven backup --out FILE` and `medihaven restore --in FILE` (issue
-// 16): one encrypted file per workstation (app/backup.go), opened only by
+// 16): one encrypted file per workstation (app/backup), opened only by
 // the member's passphrase.
 
 func cmdBackup(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
@@ -30,7 +31,7 @@ func cmdBackup(ctx context.Context, env app.Env, g Global, args []string, io IO)
 		return err
 	}
 	defer s.Close()
-	if err := s.BackupTo(ctx, *out, p); err != nil {
+	if err := backup.New(s.Core()).BackupTo(ctx, *out, p); err != nil {
 		return err
 	}
 	fmt.Fprintf(io.Stdout, "Backed up this workstation (%s, %s) to %s; it opens only with your passphrase.\n",
@@ -51,7 +52,7 @@ func cmdRestore(ctx context.Context, env app.Env, g Global, args []string, io IO
 	if err != nil {
 		return err
 	}
-	s, err := app.Restore(ctx, env, app.Restoration{File: *in, Dir: g.Profile, Passphrase: p, Keystore: g.Keystore})
+	s, err := backup.Restore(ctx, env, backup.Restoration{File: *in, Dir: g.Profile, Passphrase: p, Keystore: g.Keystore})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package app
+package backup
 
 import (
 	"archive/tar"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -20,30 +22,31 @@ import (
 // chain verifies, and it holds the same log and keys as the original.
 func TestBackupAndRestore(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
+	c := apptest.NewClinic(t)
+	svc := New(c.Phys.Core())
 	file := filepath.Join(t.TempDir(), "phys.mhbackup")
-	if err := c.phys.BackupTo(ctx, file, []byte("not the passphrase")); !errors.Is(err, ErrWrongPassphrase) {
+	if err := svc.BackupTo(ctx, file, []byte("not the passphrase")); !errors.Is(err, app.ErrWrongPassphrase) {
 		t.Fatalf("a backup to another passphrase: %v", err)
 	}
-	if err := c.phys.BackupTo(ctx, file, []byte(testPass)); err != nil {
+	if err := svc.BackupTo(ctx, file, []byte(apptest.Passphrase)); err != nil {
 		t.Fatalf("BackupTo: %v", err)
 	}
-	if err := c.phys.BackupTo(ctx, file, []byte(testPass)); !errors.Is(err, ErrInvalidInput) {
+	if err := svc.BackupTo(ctx, file, []byte(apptest.Passphrase)); !errors.Is(err, app.ErrInvalidInput) {
 		t.Errorf("a backup over an existing file: %v", err)
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"Dr Paul Physician", "Test Clinic", c.phys.Profile().Device} {
+	for _, secret := range []string{"Dr Paul Physician", "Test Clinic", c.Phys.Profile().Device} {
 		if bytes.Contains(raw, []byte(secret)) {
 			t.Errorf("the backup file shows %q in clear", secret)
 		}
 	}
 
-	fresh, _ := testEnv(t) // the new computer's keystore
+	fresh, _ := apptest.Env() // the new computer's keystore
 	dir := filepath.Join(t.TempDir(), "restored")
-	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte("wrong passphrase")}); !errors.Is(err, ErrWrongPassphrase) {
+	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte("wrong passphrase")}); !errors.Is(err, app.ErrWrongPassphrase) {
 		t.Fatalf("Restore with a wrong passphrase: %v", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
@@ -54,31 +57,31 @@ func TestBackupAndRestore(t *testing.T) {
 	if err := os.WriteFile(damaged, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Restore(ctx, fresh, Restoration{File: damaged, Dir: dir, Passphrase: []byte(testPass)}); err == nil {
+	if _, err := Restore(ctx, fresh, Restoration{File: damaged, Dir: dir, Passphrase: []byte(apptest.Passphrase)}); err == nil {
 		t.Fatal("a damaged backup was restored")
 	}
 
-	s, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(testPass)})
+	s, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(apptest.Passphrase)})
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
 	defer s.Close()
-	if s.StaffName() != "Dr Paul Physician" || s.Profile().Device != c.phys.Profile().Device || s.Profile().ID == c.phys.Profile().ID {
+	if s.StaffName() != "Dr Paul Physician" || s.Profile().Device != c.Phys.Profile().Device || s.Profile().ID == c.Phys.Profile().ID {
 		t.Errorf("restored %q device %s id %s", s.StaffName(), s.Profile().Device, s.Profile().ID)
 	}
-	r, _ := s.live()
-	orig, _ := c.phys.live()
+	r, _ := s.Replica()
+	orig, _ := c.Phys.Replica()
 	if problems, err := r.Verify(ctx); err != nil || len(problems) != 0 {
 		t.Fatalf("Verify the restored log: %v, %v", problems, err)
 	}
-	count := func(s *Session) (n int) {
-		rr, _ := s.live()
+	count := func(s *app.Session) (n int) {
+		rr, _ := s.Replica()
 		rr.DB().View(ctx, func(tx *store.Tx) error { //nolint:errcheck
 			return tx.EachEnvelope(ctx, func(store.Envelope) error { n++; return nil })
 		})
 		return n
 	}
-	if a, b := count(c.phys), count(s); a != b || a == 0 {
+	if a, b := count(c.Phys), count(s); a != b || a == 0 {
 		t.Errorf("envelopes: original %d, restored %d", a, b)
 	}
 	for _, scope := range []roles.Scope{roles.Directory, roles.FrontDesk, roles.Clinical} {
@@ -86,20 +89,20 @@ func TestBackupAndRestore(t *testing.T) {
 			t.Errorf("scope %s held: original %v, restored %v", scope, orig.Holds(scope), r.Holds(scope))
 		}
 	}
-	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(testPass)}); !errors.Is(err, ErrProfileExists) {
+	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(apptest.Passphrase)}); !errors.Is(err, app.ErrProfileExists) {
 		t.Errorf("a restore over a profile: %v", err)
 	}
 }
 
-// FuzzParseBackup: any decrypted archive is read or refused with
-// ErrBackup, never half-read.
-func FuzzParseBackup(f *testing.F) {
+// FuzzParse: any decrypted archive is read or refused with ErrDamaged,
+// never half-read.
+func FuzzParse(f *testing.F) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
 	for name, data := range map[string]string{
-		backupManifestFile: `{"version":1,"profile":{"id":"x","device":"d","clinic_id":"c"}}`,
-		backupKeys:         `{"identity":"aWQ=","device":"ZGV2"}`,
-		storeFile:          "SQLite format 3\x00",
+		manifestPart: `{"version":1,"profile":{"id":"x","device":"d","clinic_id":"c"}}`,
+		keysPart:     `{"identity":"aWQ=","device":"ZGV2"}`,
+		databasePart: "SQLite format 3\x00",
 	} {
 		addTar(tw, name, strings.NewReader(data), int64(len(data))) //nolint:errcheck
 	}
@@ -107,15 +110,15 @@ func FuzzParseBackup(f *testing.F) {
 	f.Add(b.Bytes())
 	f.Add([]byte("not a tar"))
 	f.Fuzz(func(t *testing.T, plain []byte) {
-		files, m, keys, err := parseBackup(plain)
+		ps, err := parse(plain)
 		if err != nil {
-			if !errors.Is(err, ErrBackup) {
-				t.Fatalf("error %v is not ErrBackup", err)
+			if !errors.Is(err, ErrDamaged) {
+				t.Fatalf("error %v is not ErrDamaged", err)
 			}
 			return
 		}
-		if len(files[storeFile]) == 0 || len(keys[nameIdentity]) == 0 || m.Profile.Device == "" {
-			t.Fatalf("accepted an incomplete backup: %v %v %+v", files, keys, m)
+		if len(ps.database) == 0 || len(ps.keys.Identity) == 0 || len(ps.keys.Device) == 0 || ps.manifest.Profile.Device == "" {
+			t.Fatalf("accepted an incomplete backup: %+v", ps)
 		}
 	})
 }
