@@ -29,7 +29,7 @@ func (r *Replica) rebind(ctx context.Context, tx *store.Tx, entity string, winne
 			if !isRecordKind(row.Kind) || !isClaim(row) {
 				continue
 			}
-			c := claim{Entity: entity, Kind: row.Kind, Scope: row.Scope, Event: row.ID, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
+			c := claim{Entity: entity, Kind: row.Kind, Scope: row.Scope, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
 			pick := &fallback
 			if r.mayCreate(row) {
 				pick = &best

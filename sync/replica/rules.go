@@ -170,7 +170,7 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 type claim = store.Binding
 
 func claimOf(h crypto.Header) claim {
-	return claim{Entity: h.Entity, Kind: h.Kind, Scope: h.Scope, Event: h.ID, Lamport: h.Lamport, Device: h.Device, Seq: h.Seq}
+	return claim{Entity: h.Entity, Kind: h.Kind, Scope: h.Scope, Lamport: h.Lamport, Device: h.Device, Seq: h.Seq}
 }
 
 // beats reports whether claim a wins over b: the kind of higher precedence

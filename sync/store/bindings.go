@@ -2,38 +2,53 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
 // Binding fixes the kind and scope of one record (entity): every event
-// that names the entity with another kind or scope is refused. Event,
-// Lamport, Device and Seq name the claim that decided it, so a better
-// claim arriving later can be recognised (sync/replica decides which wins).
+// that names the entity with another kind or scope is refused. Lamport,
+// Device and Seq name the claim that decided it (Device and Seq name its
+// event), so a better claim arriving later can be recognised
+// (sync/replica decides which wins).
 type Binding struct {
 	Entity  string
 	Kind    string
 	Scope   string
-	Event   string
 	Lamport uint64
 	Device  string
 	Seq     uint64
 }
 
-const bindingColumns = `entity, kind, scope, event, lamport, device, seq`
+// A binding's row is keyed by the entity's number; its kind, scope and
+// device are numbered names (names.go).
+const bindingSelect = `SELECT k.name, s.name, b.lamport, d.name, b.seq
+	FROM bindings b JOIN names k ON k.n = b.kind JOIN names s ON s.n = b.scope JOIN names d ON d.n = b.device
+	WHERE b.entity = ?`
 
 // Binding returns the binding of entity, or ErrNotFound.
 func (tx *Tx) Binding(ctx context.Context, entity string) (Binding, error) {
-	var b Binding
-	err := tx.tx.QueryRowContext(ctx, `SELECT `+bindingColumns+` FROM bindings WHERE entity = ?`, entity).
-		Scan(&b.Entity, &b.Kind, &b.Scope, &b.Event, &b.Lamport, &b.Device, &b.Seq)
-	return b, wrap("binding of "+entity, err)
+	op := "binding of " + entity
+	b := Binding{Entity: entity}
+	n, err := tx.entityNumber(ctx, entity, false)
+	if err != nil {
+		return Binding{}, wrap(op, err)
+	}
+	if n == 0 {
+		return Binding{}, wrap(op, sql.ErrNoRows)
+	}
+	err = tx.tx.QueryRowContext(ctx, bindingSelect, n).Scan(&b.Kind, &b.Scope, &b.Lamport, &b.Device, &b.Seq)
+	if err != nil {
+		return Binding{}, wrap(op, err)
+	}
+	return b, nil
 }
 
 // PutBinding stores b, replacing the entity's binding.
 func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 	op := "put binding of " + b.Entity
-	if b.Entity == "" || b.Kind == "" || b.Event == "" {
-		return invalid("put binding: entity, kind and event are required")
+	if b.Entity == "" || b.Kind == "" || b.Device == "" {
+		return invalid("put binding: entity, kind and device are required")
 	}
 	lamport, err := dbInt(op+": lamport", b.Lamport)
 	if err != nil {
@@ -43,16 +58,29 @@ func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO bindings (`+bindingColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope, event = excluded.event,
+	n, err := tx.entityNumber(ctx, b.Entity, true)
+	if err != nil {
+		return wrap(op, err)
+	}
+	var num [3]int64
+	for i, name := range []string{b.Kind, b.Scope, b.Device} {
+		if num[i], err = tx.nameNumber(ctx, name, true); err != nil {
+			return err
+		}
+	}
+	_, err = tx.tx.ExecContext(ctx, `INSERT INTO bindings (entity, kind, scope, lamport, device, seq) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
 			lamport = excluded.lamport, device = excluded.device, seq = excluded.seq`,
-		b.Entity, b.Kind, b.Scope, b.Event, lamport, b.Device, seq)
+		n, num[0], num[1], lamport, num[2], seq)
 	return wrap(op, err)
 }
 
 // DeleteBinding removes the binding of entity (none is no error).
 func (tx *Tx) DeleteBinding(ctx context.Context, entity string) error {
-	_, err := tx.tx.ExecContext(ctx, `DELETE FROM bindings WHERE entity = ?`, entity)
+	n, err := tx.entityNumber(ctx, entity, false)
+	if err == nil && n != 0 {
+		_, err = tx.tx.ExecContext(ctx, `DELETE FROM bindings WHERE entity = ?`, n)
+	}
 	return wrap("delete binding of "+entity, err)
 }
 
@@ -112,7 +140,10 @@ func (tx *Tx) DeleteEntity(ctx context.Context, id string) error {
 	if err := tx.dropIndex(ctx, id); err != nil {
 		return err
 	}
-	_, err := tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE id = ?`, id)
+	n, err := tx.entityNumber(ctx, id, false)
+	if err == nil && n != 0 {
+		_, err = tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE n = ?`, n)
+	}
 	return wrap(op, err)
 }
 

@@ -29,6 +29,7 @@ type DB struct {
 	path    string
 	writer  *sql.DB
 	readers *sql.DB
+	names   names // numbers of kinds, scopes and devices (names.go)
 }
 
 // Tx is one transaction, from Update (read-write) or View (read-only). It
@@ -36,6 +37,13 @@ type DB struct {
 // View's Tx fails with ErrReadOnly.
 type Tx struct {
 	tx *sql.Tx
+	// names is the database's cache of numbered names; learned holds the
+	// names this transaction numbered, kept in the cache once it commits.
+	names   *names
+	learned map[string]int64
+	// entities holds the entity numbers this transaction looked up or
+	// gave (entities.go): a record's number is read once per transaction.
+	entities map[string]int64
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -143,16 +151,16 @@ func (db *DB) Path() string { return db.path }
 // error is returned as it is. Write transactions run one at a time; fn must
 // not call Update itself, and a View inside it does not see its writes.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.writer, "update", fn)
+	return run(ctx, db.writer, &db.names, "update", fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent
 // snapshot of the database, and never waits for a writer.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.readers, "view", fn)
+	return run(ctx, db.readers, &db.names, "view", fn)
 }
 
-func run(ctx context.Context, pool *sql.DB, op string, fn func(tx *Tx) error) error {
+func run(ctx context.Context, pool *sql.DB, cache *names, op string, fn func(tx *Tx) error) error {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
@@ -164,11 +172,16 @@ func run(ctx context.Context, pool *sql.DB, op string, fn func(tx *Tx) error) er
 			tx.Rollback() //nolint:errcheck // fn's error or panic is the one to report
 		}
 	}()
-	if err := fn(&Tx{tx: tx}); err != nil {
+	t := &Tx{tx: tx, names: cache}
+	if err := fn(t); err != nil {
 		return err
 	}
 	committing = true
-	return wrap(op+": commit", tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return wrap(op+": commit", err)
+	}
+	cache.keep(t.learned)
+	return nil
 }
 
 // dbInt converts a uint64 counter to SQLite's signed 64-bit integer.

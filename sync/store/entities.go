@@ -14,28 +14,44 @@ type Entity struct {
 	Updated int64  // unix milliseconds
 }
 
-const entityColumns = `id, kind, scope, state, lamport, updated`
+// An entity's row is keyed by its number, its kind and scope are numbered
+// names (names.go): the id is kept once, in entity_numbers.
+const entitySelect = `SELECT i.id, k.name, s.name, e.state, e.lamport, e.updated
+	FROM entities e JOIN entity_numbers i ON i.n = e.n JOIN names k ON k.n = e.kind JOIN names s ON s.n = e.scope`
 
 // PutEntity stores e, replacing the entity with the same ID.
 func (tx *Tx) PutEntity(ctx context.Context, e Entity) error {
+	op := "put entity " + e.ID
 	if e.ID == "" || e.Kind == "" {
 		return invalid("put entity: id and kind are required")
 	}
-	lamport, err := dbInt("put entity "+e.ID+": lamport", e.Lamport)
+	lamport, err := dbInt(op+": lamport", e.Lamport)
+	if err != nil {
+		return err
+	}
+	n, err := tx.entityNumber(ctx, e.ID, true)
+	if err != nil {
+		return wrap(op, err)
+	}
+	kind, err := tx.nameNumber(ctx, e.Kind, true)
+	if err != nil {
+		return err
+	}
+	scope, err := tx.nameNumber(ctx, e.Scope, true)
 	if err != nil {
 		return err
 	}
 	_, err = tx.tx.ExecContext(ctx,
-		`INSERT INTO entities (`+entityColumns+`) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
+		`INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (n) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
 			state = excluded.state, lamport = excluded.lamport, updated = excluded.updated`,
-		e.ID, e.Kind, e.Scope, blob(e.State), lamport, e.Updated)
-	return wrap("put entity "+e.ID, err)
+		n, kind, scope, blob(e.State), lamport, e.Updated)
+	return wrap(op, err)
 }
 
 // Entity returns the entity with this id, or ErrNotFound.
 func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {
-	row := tx.tx.QueryRowContext(ctx, `SELECT `+entityColumns+` FROM entities WHERE id = ?`, id)
+	row := tx.tx.QueryRowContext(ctx, entitySelect+` WHERE i.id = ?`, id)
 	e, err := scanEntity(row)
 	return e, wrap("entity "+id, err)
 }
@@ -44,9 +60,13 @@ func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {
 // ID so that pages follow each other: at most limit (0 or less: all),
 // after skipping offset.
 func (tx *Tx) EntitiesOfKind(ctx context.Context, kind string, limit, offset int) ([]Entity, error) {
-	return tx.entityList(ctx, "entities of kind "+kind,
-		`SELECT `+entityColumns+` FROM entities WHERE kind = ? ORDER BY id LIMIT ? OFFSET ?`,
-		kind, sqlLimit(limit), max(offset, 0))
+	op := "entities of kind " + kind
+	k, err := tx.nameNumber(ctx, kind, false)
+	if err != nil || k == 0 {
+		return nil, err
+	}
+	return tx.entityList(ctx, op, entitySelect+` WHERE e.kind = ? ORDER BY i.id LIMIT ? OFFSET ?`,
+		k, sqlLimit(limit), max(offset, 0))
 }
 
 func (tx *Tx) entityList(ctx context.Context, op, query string, args ...any) ([]Entity, error) {
@@ -69,7 +89,7 @@ func (tx *Tx) entityList(ctx context.Context, op, query string, args ...any) ([]
 // CountEntities returns how many entities of a kind are stored; an empty
 // kind counts them all.
 func (tx *Tx) CountEntities(ctx context.Context, kind string) (int, error) {
-	query, args := `SELECT count(*) FROM entities WHERE kind = ?`, []any{kind}
+	query, args := `SELECT count(*) FROM entities WHERE kind = (SELECT n FROM names WHERE name = ?)`, []any{kind}
 	if kind == "" {
 		query, args = `SELECT count(*) FROM entities`, nil
 	}
@@ -78,7 +98,7 @@ func (tx *Tx) CountEntities(ctx context.Context, kind string) (int, error) {
 	return n, wrap("count entities "+kind, err)
 }
 
-// scanEntity reads one row selected with entityColumns.
+// scanEntity reads one row selected with entitySelect.
 func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 	var e Entity
 	err := row.Scan(&e.ID, &e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
@@ -88,6 +108,5 @@ func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 // EntitiesAfter returns the entities whose ID comes after after ("" for
 // the first), in ID order, at most limit: every entity, a page at a time.
 func (tx *Tx) EntitiesAfter(ctx context.Context, after string, limit int) ([]Entity, error) {
-	return tx.entityList(ctx, "entities",
-		`SELECT `+entityColumns+` FROM entities WHERE id > ? ORDER BY id LIMIT ?`, after, sqlLimit(limit))
+	return tx.entityList(ctx, "entities", entitySelect+` WHERE i.id > ? ORDER BY i.id LIMIT ?`, after, sqlLimit(limit))
 }

@@ -576,7 +576,7 @@ func TestHeadsFollowState(t *testing.T) {
 func TestBindingsAndDevices(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
-	b := Binding{Entity: "e1", Kind: "patient", Scope: "frontdesk", Event: "ev", Lamport: 7, Device: "d", Seq: 2}
+	b := Binding{Entity: "e1", Kind: "patient", Scope: "frontdesk", Lamport: 7, Device: "d", Seq: 2}
 	update(t, db, func(tx *Tx) error {
 		if _, err := tx.Binding(ctx, "e1"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("binding of an unknown entity: %v", err)

@@ -86,7 +86,7 @@ func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) erro
 		if err != nil {
 			return wrap(op, err)
 		}
-		if n == 0 {
+		if n == 0 || len(old) == 0 && len(tokens) == 0 {
 			continue // not indexed, and nothing to index
 		}
 		now := tokenSet(tokens)
@@ -145,26 +145,18 @@ func (tx *Tx) postings(ctx context.Context, head, tail string, ps []posting) err
 }
 
 // entityTokens returns entity's number (numbering it when create) and the
-// tokens it carries now; 0 when it carries none and create is false.
+// tokens it carries now; 0 when it has no number and create is false.
 func (tx *Tx) entityTokens(ctx context.Context, entity string, create bool) (int64, []int64, error) {
-	var n int64
+	n, err := tx.entityNumber(ctx, entity, create)
+	if err != nil || n == 0 {
+		return 0, nil, err
+	}
 	var b []byte
-	err := tx.tx.QueryRowContext(ctx, `SELECT e.n, coalesce(t.tokens, x'') FROM entity_numbers e
-		LEFT JOIN entity_tokens t ON t.entity = e.n WHERE e.id = ?`, entity).Scan(&n, &b)
-	switch {
-	case err == nil:
-		return n, unpackTokens(b), nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return 0, nil, err
-	case !create:
-		return 0, nil, nil
-	}
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, entity)
-	if err != nil {
+	err = tx.tx.QueryRowContext(ctx, `SELECT tokens FROM entity_tokens WHERE entity = ?`, n).Scan(&b)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, err
 	}
-	n, err = res.LastInsertId()
-	return n, nil, err
+	return n, unpackTokens(b), nil
 }
 
 // Lookup returns the ids of the entities that carry every one of tokens,

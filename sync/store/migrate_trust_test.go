@@ -58,8 +58,8 @@ func TestMigrationTrustBackfills(t *testing.T) {
 	defer db.Close()
 	view(t, db, func(tx *Tx) error {
 		for _, want := range []Binding{
-			{Entity: "p1", Kind: "patient", Scope: "frontdesk", Event: patient.ID, Lamport: 2, Device: "a", Seq: 2},
-			{Entity: "n1", Kind: "note", Scope: "clinical", Event: note.ID, Lamport: 3, Device: "a", Seq: 3},
+			{Entity: "p1", Kind: "patient", Scope: "frontdesk", Lamport: 2, Device: "a", Seq: 2},
+			{Entity: "n1", Kind: "note", Scope: "clinical", Lamport: 3, Device: "a", Seq: 3},
 		} {
 			got, err := tx.Binding(context.Background(), want.Entity)
 			if err != nil || got != want {

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"database/sql"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestMigrationNumbersRecords: a profile made before migration 0006 keeps
+// its records' states, bindings and index once they are kept by number:
+// records with and without index terms, a binding of a record known only
+// sealed, and a record indexed before keeps its number.
+func TestMigrationNumbersRecords(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scripts []string
+	for _, m := range ms[:5] {
+		scripts = append(scripts, m.script)
+	}
+	if _, err := raw.Exec(strings.Join(scripts, ";\n") + `;
+		PRAGMA user_version = 5;
+		INSERT INTO entities (id, kind, scope, state, lamport, updated) VALUES
+			('p2', 'patient', 'frontdesk', x'02', 7, 1700),
+			('p1', 'patient', 'frontdesk', x'01', 5, 1600),
+			('m1', 'member', 'directory', x'03', 2, 1500);
+		INSERT INTO bindings (entity, kind, scope, event, lamport, device, seq) VALUES
+			('p1', 'patient', 'frontdesk', 'ev1', 5, 'dev-a', 3),
+			('n1', 'note', 'clinical', 'ev2', 6, 'dev-b', 1);
+		INSERT INTO entity_numbers (n, id) VALUES (1, 'p2');
+		INSERT INTO postings (token, entity) VALUES (42, 1);
+		INSERT INTO entity_tokens (entity, tokens) VALUES (1, x'000000000000002a');`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	view(t, db, func(tx *Tx) error {
+		for _, want := range []Entity{
+			{ID: "p1", Kind: "patient", Scope: "frontdesk", State: []byte{1}, Lamport: 5, Updated: 1600},
+			{ID: "p2", Kind: "patient", Scope: "frontdesk", State: []byte{2}, Lamport: 7, Updated: 1700},
+			{ID: "m1", Kind: "member", Scope: "directory", State: []byte{3}, Lamport: 2, Updated: 1500},
+		} {
+			if got, err := tx.Entity(ctx, want.ID); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("entity %s: %+v, %v; want %+v", want.ID, got, err, want)
+			}
+		}
+		patients, err := tx.EntitiesOfKind(ctx, "patient", 0, 0)
+		if err != nil || len(patients) != 2 || patients[0].ID != "p1" || patients[1].ID != "p2" {
+			t.Errorf("patients %+v, %v; want p1 and p2, in id order", patients, err)
+		}
+		if n, err := tx.CountEntities(ctx, "member"); n != 1 || err != nil {
+			t.Errorf("%d members, %v", n, err)
+		}
+		for _, want := range []Binding{
+			{Entity: "p1", Kind: "patient", Scope: "frontdesk", Lamport: 5, Device: "dev-a", Seq: 3},
+			{Entity: "n1", Kind: "note", Scope: "clinical", Lamport: 6, Device: "dev-b", Seq: 1},
+		} {
+			if got, err := tx.Binding(ctx, want.Entity); err != nil || got != want {
+				t.Errorf("binding %+v, %v; want %+v", got, err, want)
+			}
+		}
+		if n, err := tx.entityNumber(ctx, "p2", false); n != 1 || err != nil {
+			t.Errorf("p2 is number %d, %v; want the 1 it was indexed with", n, err)
+		}
+		var ids []string
+		rows, err := tx.tx.QueryContext(ctx, `SELECT e.id FROM postings t JOIN entity_numbers e ON e.n = t.entity WHERE t.token = 42`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		if !reflect.DeepEqual(ids, []string{"p2"}) {
+			t.Errorf("token 42 points at %v, want p2", ids)
+		}
+		return rows.Err()
+	})
+}
+
+// TestEntitiesAndBindingsByNumber: states and bindings written after the
+// migration read back, a rolled-back transaction's names and numbers are
+// not kept, and deleting a state leaves the record's binding.
+func TestEntitiesAndBindingsByNumber(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	failure := errTest("rolled back")
+	err := db.Update(ctx, func(tx *Tx) error {
+		if err := tx.PutEntity(ctx, Entity{ID: "gone", Kind: "kind-rolled-back", Scope: "s", State: []byte{9}}); err != nil {
+			return err
+		}
+		return failure
+	})
+	if err != failure {
+		t.Fatalf("Update: %v", err)
+	}
+	if _, ok := db.names.get("kind-rolled-back"); ok {
+		t.Error("a name numbered by a rolled-back transaction is cached")
+	}
+	e := Entity{ID: "p1", Kind: "patient", Scope: "frontdesk", State: []byte{1, 2}, Lamport: 3, Updated: 4}
+	b := Binding{Entity: "p1", Kind: "patient", Scope: "frontdesk", Lamport: 3, Device: "dev", Seq: 1}
+	update(t, db, func(tx *Tx) error {
+		if err := tx.PutEntity(ctx, Entity{ID: "x", Kind: "kind-rolled-back", Scope: "s", State: []byte{8}}); err != nil {
+			return err
+		}
+		if err := tx.PutEntity(ctx, e); err != nil {
+			return err
+		}
+		return tx.PutBinding(ctx, b)
+	})
+	update(t, db, func(tx *Tx) error {
+		if got, err := tx.Entity(ctx, "x"); err != nil || got.Kind != "kind-rolled-back" {
+			t.Errorf("entity x: %+v, %v", got, err)
+		}
+		if _, err := tx.Entity(ctx, "gone"); err == nil {
+			t.Error("the rolled-back entity is stored")
+		}
+		if got, err := tx.Entity(ctx, "p1"); err != nil || !reflect.DeepEqual(got, e) {
+			t.Errorf("entity p1: %+v, %v; want %+v", got, err, e)
+		}
+		if err := tx.DeleteEntity(ctx, "p1"); err != nil {
+			return err
+		}
+		if got, err := tx.Binding(ctx, "p1"); err != nil || got != b {
+			t.Errorf("binding after the state was deleted: %+v, %v; want %+v", got, err, b)
+		}
+		return nil
+	})
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// Names the store keeps in many rows (record kinds, scopes, device ids)
+// are kept once, in the names table, and referred to by number
+// (migrations/0006_numbered.sql): a binding names its kind, scope and
+// device in three small integers instead of about 50 bytes of text.
+// Numbers are only ever added, never changed or reused, so a number read
+// once stays true for the life of the file.
+
+// names caches the numbers of names committed to the database.
+type names struct {
+	mu   sync.RWMutex
+	nums map[string]int64
+}
+
+func (c *names) get(name string) (int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n, ok := c.nums[name]
+	return n, ok
+}
+
+// keep adds the names a committed transaction numbered.
+func (c *names) keep(learned map[string]int64) {
+	if len(learned) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nums == nil {
+		c.nums = make(map[string]int64, len(learned))
+	}
+	for name, n := range learned {
+		c.nums[name] = n
+	}
+}
+
+// nameNumber returns the number of name, numbering it when create (a
+// write transaction); 0 when it has none and create is false.
+func (tx *Tx) nameNumber(ctx context.Context, name string, create bool) (int64, error) {
+	if n, ok := tx.names.get(name); ok {
+		return n, nil
+	}
+	if n, ok := tx.learned[name]; ok {
+		return n, nil
+	}
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT n FROM names WHERE name = ?`, name).Scan(&n)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && create:
+		res, err := tx.tx.ExecContext(ctx, `INSERT INTO names (name) VALUES (?)`, name)
+		if err != nil {
+			return 0, wrap("number "+name, err)
+		}
+		if n, err = res.LastInsertId(); err != nil {
+			return 0, wrap("number "+name, err)
+		}
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, wrap("number of "+name, err)
+	}
+	if tx.learned == nil {
+		tx.learned = map[string]int64{}
+	}
+	tx.learned[name] = n
+	return n, nil
+}
+
+// entityNumber returns the number of the entity id, numbering it when
+// create (a write transaction); 0 when it has none and create is false.
+// Every record the store holds anything of (state, binding, index terms)
+// has a number (table entity_numbers).
+func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, error) {
+	if n, ok := tx.entities[id]; ok {
+		return n, nil
+	}
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, id).Scan(&n)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && create:
+		res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, id)
+		if err != nil {
+			return 0, err
+		}
+		if n, err = res.LastInsertId(); err != nil {
+			return 0, err
+		}
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	}
+	if tx.entities == nil {
+		tx.entities = map[string]int64{}
+	}
+	tx.entities[id] = n
+	return n, nil
+}
