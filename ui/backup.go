@@ -33,10 +33,8 @@ func backingUpOf(s any) (BackingUp, bool) {
 	if b, ok := s.(BackingUp); ok {
 		return b, true
 	}
-	if b, ok := backup.Of(s); ok {
-		return b, true
-	}
-	return nil, false
+	b, ok := backup.Of(s)
+	return b, ok
 }
 
 // backupSaver asks where a backup goes (a save dialog) and gives a writer
