@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -158,7 +159,7 @@ func (s *Session) Approve(ctx context.Context, fp, code string) error {
 		if err := s.writeAdmission(ctx, r, e, t, req); err != nil {
 			return err
 		}
-		s.tellDesk(ctx, t.ID, deskUsed)
+		s.tellDesk(ctx, t.ID, joindesk.Used)
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrNoRequest, short(fp))
@@ -175,7 +176,7 @@ func (s *Session) Refuse(ctx context.Context, fp string) error {
 	if err := s.RevokeToken(ctx, j.Token); err != nil {
 		return err
 	}
-	s.tellDesk(ctx, j.Token, deskRefused)
+	s.tellDesk(ctx, j.Token, joindesk.Refused)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/ipfs"
+	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -77,9 +78,9 @@ func joinToken(ctx context.Context, text string, now func() time.Time) (crypto.T
 	if !crypto.IsShortCode(text) {
 		return ParseToken(text, now)
 	}
-	t, err := resolveShortCode(ctx, text)
+	t, err := joindesk.Resolve(ctx, text)
 	if err != nil {
-		return crypto.Token{}, err
+		return crypto.Token{}, deskError(err)
 	}
 	return ParseToken(t.String(), now)
 }

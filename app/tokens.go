@@ -9,6 +9,7 @@ import (
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -171,6 +172,6 @@ func (s *Session) RevokeToken(ctx context.Context, id string) error {
 	if _, err = r.Append(ctx, replica.Change{Entity: id, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
 		return err
 	}
-	s.tellDesk(ctx, id, deskRevoked)
+	s.tellDesk(ctx, id, joindesk.Revoked)
 	return nil
 }

@@ -83,6 +83,17 @@ func openDesk(dir, secret string, now func() time.Time) (*desk, error) {
 	return d, nil
 }
 
+// DeskHandler is the join desk of the server folder dir (writes need
+// secret unless it is ""), for tests of its client, sync/joindesk; Run
+// serves it.
+func DeskHandler(dir, secret string, now func() time.Time) (http.Handler, error) {
+	d, err := openDesk(dir, secret, now)
+	if err != nil {
+		return nil, err
+	}
+	return d.handler(), nil
+}
+
 func (d *desk) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /v1/code/{id}", d.putCode)

@@ -1,0 +1,175 @@
+package joindesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+)
+
+// Timeout bounds each call to the join desk.
+const Timeout = 10 * time.Second
+
+// States of a deposited token, as the desk keeps them.
+const (
+	Active  = "active"
+	Used    = "used"
+	Revoked = "revoked"
+	Refused = "refused"
+	Expired = "expired"
+)
+
+// Errors of the join desk.
+var (
+	ErrUnreachable = errors.New("the clinic's join desk does not answer")
+	ErrAnswer      = errors.New("the clinic's server gave an answer that is not the join desk's")
+	ErrNotTaken    = errors.New("the join desk did not take the token")
+	ErrNoCode      = errors.New("no token waits under this code at the clinic's server")
+	ErrBadCode     = errors.New("the short code is mistyped")
+	// A token the desk holds that can no longer be used (Gone).
+	ErrUsed    = errors.New("the token was used already")
+	ErrExpired = errors.New("the token has expired")
+	ErrRefused = errors.New("an administrator refused the request made with the token")
+	ErrRevoked = errors.New("the token was revoked")
+)
+
+// Gone is the error of a token in state, which can no longer be used.
+func Gone(state string) error {
+	switch state {
+	case Used:
+		return ErrUsed
+	case Expired:
+		return ErrExpired
+	case Refused:
+		return ErrRefused
+	}
+	return ErrRevoked
+}
+
+// Deposit leaves token t at the join desk at addr (with the bearer
+// secret), sealed under a fresh short code, and returns the code.
+func Deposit(ctx context.Context, addr, secret string, t crypto.Token) (string, error) {
+	code, err := crypto.NewShortCode(addr)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := code.Seal(t)
+	if err != nil {
+		return "", err
+	}
+	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/code/"+code.ID(),
+		map[string]any{"token": t.ID, "expires": t.Expires.Unix(), "sealed": sealed})
+	if err != nil {
+		return "", err
+	}
+	if status != http.StatusCreated {
+		return "", fmt.Errorf("%w (%d: %s)", ErrNotTaken, status, field(out, "error"))
+	}
+	return code.String(), nil
+}
+
+// Resolve fetches and opens the token the short code text stands for, at
+// the desk the code names.
+func Resolve(ctx context.Context, text string) (crypto.Token, error) {
+	code, err := crypto.ParseShortCode(text)
+	if err != nil {
+		return crypto.Token{}, fmt.Errorf("%w: %w", ErrBadCode, err)
+	}
+	status, out, err := call(ctx, code.Desk, "", http.MethodGet, "/v1/code/"+code.ID(), nil)
+	if err != nil {
+		return crypto.Token{}, err
+	}
+	switch status {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return crypto.Token{}, ErrNoCode
+	case http.StatusGone:
+		return crypto.Token{}, Gone(field(out, "state"))
+	default:
+		return crypto.Token{}, fmt.Errorf("%w: it answered %d", ErrAnswer, status)
+	}
+	var sealed []byte
+	if err := json.Unmarshal(out["sealed"], &sealed); err != nil {
+		return crypto.Token{}, fmt.Errorf("%w: its token cannot be read", ErrAnswer)
+	}
+	t, err := code.Open(sealed)
+	if err != nil {
+		return crypto.Token{}, fmt.Errorf("%w: %w", ErrBadCode, err)
+	}
+	return t, nil
+}
+
+// Tell records state (Used, Revoked or Refused) as token tokenID's at
+// the desk at addr.
+func Tell(ctx context.Context, addr, secret, tokenID, state string) error {
+	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/state/"+tokenID, map[string]string{"state": state})
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("%w: it answered %d: %s", ErrAnswer, status, field(out, "error"))
+	}
+	return err
+}
+
+// StateOf asks the desk at addr for token tokenID's state; ErrNoCode when
+// the desk holds no such token.
+func StateOf(ctx context.Context, addr, tokenID string) (string, error) {
+	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil)
+	switch {
+	case err != nil:
+		return "", err
+	case status == http.StatusNotFound:
+		return "", ErrNoCode
+	case status != http.StatusOK:
+		return "", fmt.Errorf("%w: it answered %d", ErrAnswer, status)
+	}
+	return field(out, "state"), nil
+}
+
+// call makes one call to the join desk at addr; secret, when not empty,
+// is sent as the bearer secret. It returns the status and the decoded
+// answer.
+func call(ctx context.Context, addr, secret, method, path string, in any) (int, map[string]json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return 0, nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	u := url.URL{Scheme: "http", Host: addr, Path: path}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return 0, nil, err
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	// The desk is on the clinic's network: never through a proxy.
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%w at %s; check that this computer is on the clinic's network and that the "+
+			"server is running, then try again: %w", ErrUnreachable, addr, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<10)).Decode(&out); err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%w at %s", ErrAnswer, addr)
+	}
+	return resp.StatusCode, out, nil
+}
+
+func field(m map[string]json.RawMessage, name string) string {
+	var s string
+	_ = json.Unmarshal(m[name], &s)
+	return s
+}

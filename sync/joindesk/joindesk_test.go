@@ -1,0 +1,101 @@
+package joindesk_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/joindesk"
+	"github.com/medihaven/medihaven/sync/server"
+)
+
+// TestDeskRoundTrip deposits a token at sync/server's own join desk,
+// resolves its short code, follows its state, and checks each refusal's
+// error: a wrong secret, an unknown or mistyped code, a token used,
+// refused or revoked, and a desk that does not answer.
+func TestDeskRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	h, err := server.DeskHandler(t.TempDir(), "s3cret", time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	issue := func() crypto.Token {
+		tok, err := crypto.NewToken(strings.Repeat("ab", 16), "physician", strings.Repeat("cd", 20), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok.Desk = addr
+		return tok
+	}
+
+	tok := issue()
+	if _, err := joindesk.Deposit(ctx, addr, "guess", tok); !errors.Is(err, joindesk.ErrNotTaken) {
+		t.Errorf("a deposit with a wrong secret: %v", err)
+	}
+	code, err := joindesk.Deposit(ctx, addr, "s3cret", tok)
+	if err != nil {
+		t.Fatalf("Deposit: %v", err)
+	}
+	got, err := joindesk.Resolve(ctx, code)
+	if err != nil || got.String() != tok.String() {
+		t.Fatalf("Resolve = %v, %v", got.ID, err)
+	}
+	if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != joindesk.Active || err != nil {
+		t.Errorf("state %q, %v", st, err)
+	}
+	if err := joindesk.Tell(ctx, addr, "", tok.ID, joindesk.Used); !errors.Is(err, joindesk.ErrAnswer) {
+		t.Errorf("a state told without the secret: %v", err)
+	}
+
+	for _, tc := range []struct{ state string }{{joindesk.Used}, {joindesk.Refused}, {joindesk.Revoked}} {
+		tok := issue()
+		code, err := joindesk.Deposit(ctx, addr, "s3cret", tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, tc.state); err != nil {
+			t.Fatalf("Tell %s: %v", tc.state, err)
+		}
+		if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != tc.state || err != nil {
+			t.Errorf("state %q, %v; want %s", st, err, tc.state)
+		}
+		if _, err := joindesk.Resolve(ctx, code); !errors.Is(err, joindesk.Gone(tc.state)) {
+			t.Errorf("resolving a token %s: %v", tc.state, err)
+		}
+	}
+
+	unknown, _ := crypto.NewShortCode(addr)
+	if _, err := joindesk.Resolve(ctx, unknown.String()); !errors.Is(err, joindesk.ErrNoCode) {
+		t.Errorf("an unknown code: %v", err)
+	}
+	if _, err := joindesk.StateOf(ctx, addr, strings.Repeat("0", 16)); !errors.Is(err, joindesk.ErrNoCode) {
+		t.Errorf("the state of an unknown token: %v", err)
+	}
+	mistyped := []byte(code)
+	mistyped[len(mistyped)-2] ^= 1
+	if _, err := joindesk.Resolve(ctx, string(mistyped)); !errors.Is(err, joindesk.ErrBadCode) {
+		t.Errorf("a mistyped code: %v", err)
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	if _, err := joindesk.Deposit(ctx, closed, "s3cret", issue()); !errors.Is(err, joindesk.ErrUnreachable) ||
+		!strings.Contains(err.Error(), "check that this computer is on the clinic's network") {
+		t.Errorf("a desk that does not answer: %v", err)
+	}
+	if _, err := joindesk.StateOf(ctx, closed, tok.ID); !errors.Is(err, joindesk.ErrUnreachable) {
+		t.Errorf("a desk that does not answer: %v", err)
+	}
+}
