@@ -3,13 +3,13 @@ package netsync
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
+	"github.com/medihaven/medihaven/sync/synctest"
 )
 
 // station is one workstation: a replica on a store of its own; its XMPP
@@ -24,18 +24,9 @@ func (s station) XMPPPassword(context.Context) (string, error) { return "pw-" + 
 // key are made here. It publishes no key yet.
 func openStation(t *testing.T, p replica.Params) station {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "medihaven.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	dk, err := crypto.NewDeviceKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.DB, p.Device, p.DeviceKey = db, crypto.NewEventID(), dk
-	r, err := replica.Open(ctx, p)
+	w := synctest.NewWorkstation(t)
+	p.DB, p.Device, p.DeviceKey = w.DB, w.Device, w.DeviceKey
+	r, err := replica.Open(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
+	"github.com/medihaven/medihaven/sync/synctest"
 )
 
 // person is a staff member: one key, any number of workstations.
@@ -51,23 +51,14 @@ type station struct {
 // prefix) with a fresh store; it publishes no key yet.
 func open(t testing.TB, p *person, clinic string, anchors ...string) *station {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "medihaven.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	dk, err := crypto.NewDeviceKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := synctest.NewWorkstation(t)
 	now := time.UnixMilli(1_800_000_000_000)
-	r, err := Open(ctx, Params{DB: db, Device: crypto.NewEventID(), Identity: p.id, DeviceKey: dk, Clinic: clinic,
-		Anchors: anchors, Now: func() time.Time { now = now.Add(time.Millisecond); return now }})
+	r, err := Open(context.Background(), Params{DB: w.DB, Device: w.Device, Identity: p.id, DeviceKey: w.DeviceKey,
+		Clinic: clinic, Anchors: anchors, Now: func() time.Time { now = now.Add(time.Millisecond); return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &station{t: t, p: p, r: r, db: db}
+	return &station{t: t, p: p, r: r, db: w.DB}
 }
 
 // join is open plus the device's first event: its public key.

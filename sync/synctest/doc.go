@@ -19,6 +19,9 @@
 // Kubo.API again). Kubo nodes know no peers until Kubo.Connect.
 // UnusedAddr gives an address where nothing listens, for tests of a server
 // that cannot be reached.
+// NewWorkstation gives a fresh store, device id and device key for a
+// test's replica, without app (sync/replica's and sync/netsync's small
+// clinics).
 //
 // Kubo comes from $MEDIHAVEN_IPFS_BIN or the repository's .tools/ipfs,
 // Prosody and prosodyctl from PATH; `make deps` installs both. Tests fail,
