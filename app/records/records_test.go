@@ -210,3 +210,61 @@ func TestIndexTermsAreWhatSearchAsks(t *testing.T) {
 		t.Errorf("the clinic's record is indexed as %v", got)
 	}
 }
+
+// TestPairTerms: a patient is indexed with a pair term for every two words
+// of their names of three letters or more, and a search asks for one when
+// its two words must start two different words of the names; whatever it
+// asks, the patient it looks for carries it.
+func TestPairTerms(t *testing.T) {
+	pair := func(v string) replica.Term { return replica.Term{Field: TermPair, Value: v} }
+	tests := []struct {
+		family, given string
+		pairs         []replica.Term
+		queries       map[string]*replica.Term // query: the pair it asks for (nil: none)
+	}{
+		{"Okafor", "Ada Ngozi", []replica.Term{pair("ada oka"), pair("ngo oka"), pair("ada ngo")}, map[string]*replica.Term{
+			"Okafor Ada": ptr(pair("ada oka")), "ada okafor": ptr(pair("ada oka")), "ngoz okaf 1984-03-27": ptr(pair("ngo oka")),
+			"oka ad": nil, "oka": nil, "okafor oka": nil, "oka okafor": nil,
+		}},
+		{"van der Berg", "Li", []replica.Term{pair("der van"), pair("ber van"), pair("ber der")}, map[string]*replica.Term{
+			"berg van": ptr(pair("ber van")), "van li": nil, "der berg": ptr(pair("ber der")), "va de be": nil,
+		}},
+		{"Müller", "Ölaf", []replica.Term{pair("mul ola")}, map[string]*replica.Term{"MULLER olaf": ptr(pair("mul ola"))}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.family, func(t *testing.T) {
+			f, err := Patient{ID: "p", Family: tt.family, Given: tt.given, Birth: "1984-03-27"}.Fields()
+			if err != nil {
+				t.Fatal(err)
+			}
+			terms := IndexTerms(KindPatient, StateOf(f))
+			var got []replica.Term
+			for _, term := range terms {
+				if term.Field == TermPair {
+					got = append(got, term)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.pairs) {
+				t.Errorf("pair terms %v, want %v", got, tt.pairs)
+			}
+			for q, want := range tt.queries {
+				asked := QueryTerms(q)
+				hasTerms(t, terms, asked...)
+				var pairs []replica.Term
+				for _, term := range asked {
+					if term.Field == TermPair {
+						pairs = append(pairs, term)
+					}
+				}
+				switch {
+				case want == nil && len(pairs) > 0:
+					t.Errorf("%q asks for %v, want no pair", q, pairs)
+				case want != nil && !reflect.DeepEqual(pairs, []replica.Term{*want}):
+					t.Errorf("%q asks for %v, want %v", q, pairs, *want)
+				}
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
@@ -82,8 +83,10 @@ func (r *Replica) indexAgain(ctx context.Context) error {
 	if r.p.Index == nil {
 		return nil
 	}
+	var kinds []string // nil: every kind
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.Meta(ctx, store.MetaReindex)
+		v, err := tx.Meta(ctx, store.MetaReindex)
+		kinds = store.ReindexKinds(v)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -107,7 +110,7 @@ func (r *Replica) indexAgain(ctx context.Context) error {
 		after = rows[len(rows)-1].ID
 		byEntity := map[string][][]byte{}
 		for _, e := range rows {
-			if !roles.Scope(e.Scope).Valid() {
+			if !roles.Scope(e.Scope).Valid() || kinds != nil && !slices.Contains(kinds, e.Kind) {
 				continue
 			}
 			st, err := r.openState(e)

@@ -101,4 +101,27 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 	if err := s.db.View(ctx, func(tx *store.Tx) error { _, err := tx.Meta(ctx, store.MetaReindex); return err }); err == nil {
 		t.Error("the store still asks to be indexed again")
 	}
+
+	// What one kind's records are indexed by changed: only that kind's
+	// records are indexed again.
+	for _, step := range []struct {
+		kinds string
+		want  int
+	}{{"member,key", 0}, {"member,token", 3}} {
+		err := s.db.Update(ctx, func(tx *store.Tx) error {
+			empty := map[string][][]byte{}
+			for id := range ids {
+				empty[id] = nil
+			}
+			if err := tx.SetIndexes(ctx, empty); err != nil {
+				return err
+			}
+			return tx.SetMeta(ctx, store.MetaReindex, []byte(step.kinds))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reopen()
+		find("indexed again for "+step.kinds, step.want)
+	}
 }

@@ -21,10 +21,21 @@ const (
 	// MaxLookupTokens is the most tokens one Lookup may combine.
 	MaxLookupTokens = 64
 	// MetaReindex is set when the index must be written again from the
-	// records (the schema changed how tokens are kept); the replica does
-	// it on open and deletes it.
+	// records (the schema changed how tokens are kept, or what a kind's
+	// records are indexed by); the replica does it on open and deletes
+	// it. Its value names the kinds to index again (ReindexKinds).
 	MetaReindex = "store/reindex"
 )
+
+// ReindexKinds reads MetaReindex's value: the kinds whose records must be
+// indexed again, separated by commas, or nil for every record (the single
+// byte 1).
+func ReindexKinds(value []byte) []string {
+	if len(value) == 0 || len(value) == 1 && value[0] == 1 {
+		return nil
+	}
+	return strings.Split(string(value), ",")
+}
 
 // tokenInt is the part of a token the index keeps: its first 64 bits.
 func tokenInt(t []byte) int64 {

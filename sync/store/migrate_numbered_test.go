@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -149,3 +151,63 @@ func TestEntitiesAndBindingsByNumber(t *testing.T) {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
+
+// TestMigrationAsksPatientsIndexedAgain: migration 0007 asks for the
+// patients to be indexed again (their pair terms), only when there are
+// patients, and keeps a request to index every record.
+func TestMigrationAsksPatientsIndexedAgain(t *testing.T) {
+	ctx := t.Context()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scripts []string
+	for _, m := range ms[:6] {
+		scripts = append(scripts, m.script)
+	}
+	tests := []struct {
+		name, rows string
+		want       []byte // nil: not asked
+	}{
+		{"patients", `INSERT INTO names (n, name) VALUES (1, 'patient'), (2, 'frontdesk');
+			INSERT INTO entity_numbers (n, id) VALUES (1, 'p1');
+			INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (1, 1, 2, x'01', 1, 1)`, []byte("patient")},
+		{"no patients", `INSERT INTO names (n, name) VALUES (1, 'member'), (2, 'directory');
+			INSERT INTO entity_numbers (n, id) VALUES (1, 'm1');
+			INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (1, 1, 2, x'01', 1, 1)`, nil},
+		{"every record asked already", `INSERT INTO names (n, name) VALUES (1, 'patient'), (2, 'frontdesk');
+			INSERT INTO entity_numbers (n, id) VALUES (1, 'p1');
+			INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (1, 1, 2, x'01', 1, 1);
+			INSERT INTO meta (key, value) VALUES ('store/reindex', x'01')`, []byte{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "old.db")
+			raw, err := sql.Open("sqlite3", "file:"+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := raw.Exec(strings.Join(scripts, ";\n") + ";\nPRAGMA user_version = 6;\n" + tt.rows); err != nil {
+				t.Fatal(err)
+			}
+			raw.Close()
+			db, err := Open(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			view(t, db, func(tx *Tx) error {
+				got, err := tx.Meta(ctx, MetaReindex)
+				if tt.want == nil && !errors.Is(err, ErrNotFound) || tt.want != nil && (err != nil || !bytes.Equal(got, tt.want)) {
+					t.Errorf("meta %s = %q, %v; want %q", MetaReindex, got, err, tt.want)
+				}
+				return nil
+			})
+		})
+	}
+	for value, want := range map[string][]string{"\x01": nil, "": nil, "patient": {"patient"}, "patient,note": {"patient", "note"}} {
+		if got := ReindexKinds([]byte(value)); !reflect.DeepEqual(got, want) {
+			t.Errorf("ReindexKinds(%q) = %q, want %q", value, got, want)
+		}
+	}
+}
