@@ -41,7 +41,7 @@ func TestAttackNicknameSquat(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { squatter.Close() })
-	clinicRoom := roomUser + "@" + c.XMPP.MUC
+	clinicRoom := netsync.ChatRoomUser + "@" + c.XMPP.MUC
 	for _, room := range []string{netsync.RoomUser + "@" + c.XMPP.MUC, clinicRoom} {
 		if err := squatter.JoinRoom(jctx, room, phys); err != nil {
 			t.Fatal(err)

@@ -36,7 +36,6 @@ const (
 	// MaxText is the longest message, in characters.
 	MaxText = 4000
 
-	roomUser    = "clinic"
 	wire        = "mh1chat "
 	plainPrefix = "xmpp:" // conversation id of an address outside the directory
 )
@@ -212,9 +211,6 @@ func (s *Service) unlinkChat(y *netsync.Syncer) {
 		s.l = nil
 	}
 }
-
-// chatRoom is the clinic room's address on y's server.
-func chatRoom(y *netsync.Syncer) string { return roomUser + "@rooms." + y.Domain() }
 
 // liveXMPP returns the linked sync's XMPP session, or ErrOffline.
 func (l *link) liveXMPP() (*netsync.Syncer, *xmpp.Session, error) {

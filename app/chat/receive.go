@@ -49,7 +49,7 @@ func (c hooks) Stopped(y *netsync.Syncer) { c.s.unlinkChat(y) }
 // Message handles one chat message heard live on the sync's XMPP
 // session (anything but sync announcements).
 func (c hooks) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
-	if m.Room && bareOf(m.From) != chatRoom(y) {
+	if m.Room && bareOf(m.From) != y.ChatRoom() {
 		return // the sync room carries announcements only
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -66,7 +66,7 @@ func (c hooks) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
 // not exist yet) gets it again.
 func (c hooks) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
 	room := bareOf(p.From)
-	if !p.Room || (room != chatRoom(y) && room != y.Room()) {
+	if !p.Room || (room != y.ChatRoom() && room != y.Room()) {
 		return
 	}
 	l := c.s.link()
@@ -86,7 +86,7 @@ func (c hooks) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
 		return
 	}
 	mine := l.syncer == y
-	if mine && room == chatRoom(y) {
+	if mine && room == y.ChatRoom() {
 		l.presence[device] = p.Show
 	}
 	retry := mine && p.Show != PresenceOffline && l.waiting[device]
@@ -94,7 +94,7 @@ func (c hooks) Presence(_ context.Context, y *netsync.Syncer, p xmpp.Presence) {
 	if retry {
 		go c.s.retryRefused(y)
 	}
-	if room == chatRoom(y) {
+	if room == y.ChatRoom() {
 		c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	}
 }
@@ -144,10 +144,10 @@ func (c hooks) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Sessio
 	if err != nil {
 		return
 	}
-	if err := netsync.JoinRoom(ctx, xs, chatRoom(y), r.Device()); err != nil {
+	if err := netsync.JoinRoom(ctx, xs, y.ChatRoom(), r.Device()); err != nil {
 		y.NoteError(err)
 	} else {
-		_ = xs.KeepRoom(ctx, chatRoom(y)) // refused unless this workstation created the room: fine
+		_ = xs.KeepRoom(ctx, y.ChatRoom()) // refused unless this workstation created the room: fine
 	}
 	c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	if _, err := c.s.flushChat(ctx, true); err != nil {
@@ -165,7 +165,7 @@ func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 	if err != nil {
 		return err
 	}
-	for _, a := range []struct{ mark, archive string }{{"own", ""}, {"room", chatRoom(y)}} {
+	for _, a := range []struct{ mark, archive string }{{"own", ""}, {"room", y.ChatRoom()}} {
 		after, err := s.archiveMark(ctx, r, a.mark)
 		if err != nil {
 			return err
@@ -211,7 +211,7 @@ func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 	if err != nil {
 		return false, err
 	}
-	c := readChat(r, devs, chatRoom(y), y.Domain(), m, s.c.Now())
+	c := readChat(r, devs, y.ChatRoom(), y.Domain(), m, s.c.Now())
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}

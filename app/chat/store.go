@@ -361,7 +361,7 @@ func (s *Service) putArchiveMark(ctx context.Context, r *replica.Replica, archiv
 // sendQueued hands one message to the server: to the clinic room, or to
 // each of the recipient's workstations.
 func sendQueued(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session, e chatQueued) error {
-	targets := []string{chatRoom(y)}
+	targets := []string{y.ChatRoom()}
 	if !e.Room {
 		targets = targets[:0]
 		for _, d := range e.Devices {

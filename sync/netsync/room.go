@@ -21,9 +21,13 @@ import (
 
 // The sync room: connect, join, hear and say heads, hellos and wants.
 
-// RoomUser is the sync room's name on the clinic's room service:
-// sync@rooms.DOMAIN.
-const RoomUser = "sync"
+// The rooms on the clinic's room service, rooms.DOMAIN (sync/server's
+// Prosody makes both): the sync room, sync@rooms.DOMAIN, and the staff
+// chat's room, clinic@rooms.DOMAIN (app/chat).
+const (
+	RoomUser     = "sync"
+	ChatRoomUser = "clinic"
+)
 
 // TLSConfig is how the XMPP server's certificate is checked: against the
 // pinned certificate or its SHA-256, or the system's authorities. A
@@ -60,6 +64,9 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 }
 
 func (y *Syncer) room() string { return RoomUser + "@rooms." + y.cfg.Domain }
+
+// ChatRoom is the staff chat room's address (clinic@rooms.DOMAIN).
+func (y *Syncer) ChatRoom() string { return ChatRoomUser + "@rooms." + y.cfg.Domain }
 
 // ---- XMPP: connect, join, announce, reconnect ----
 
