@@ -2,12 +2,10 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 	_ "time/tzdata" // the clinic's time zone must resolve on workstations without a zone database
 
@@ -17,24 +15,23 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // The clinic core as the domain packages beside app see it (issue 18):
 // app/frontdesk, app/chart, app/prescribing, app/chat, app/admin and
 // app/interop each build a Service on a session's Core and find here, on
 // top of the session's own use cases, what they need to read and write
-// records themselves: the replica once the role policy allows an action,
-// the clock and the clinic's zone, a record's history, the audit drop box
-// (a record that joins the batch it records), a patient's registration as
-// the clinic's own code makes it, the change feed, the device key for
-// what stays on this workstation, and state of their own that lives as
-// long as the session (Part). app/backup finds the keystore's entries and
-// a profile's install (KeystoreEntries, InstallProfile), since only app
-// touches the keystore and writes profiles. The typed records and their
-// fields are app/records; how dates, names and fingerprints are written is
-// words.go.
-// Nothing here is for the UI.
+// records themselves: the replica once the role policy allows an action
+// (a record's history is the replica's: Replica.History), the clock and
+// the clinic's zone, the audit drop box (a record that joins the batch it
+// records), a patient's registration as the clinic's own code makes it,
+// the change feed, the device key for what stays on this workstation, and
+// state of their own that lives as long as the session (Part). app/backup
+// finds the keystore's entries and a profile's install (KeystoreEntries,
+// InstallProfile), since only app touches the keystore and writes
+// profiles. The typed records and their fields are app/records; how dates,
+// names and fingerprints are written is words.go. Nothing here is for the
+// UI.
 
 // Core is a logged-in session as a domain package uses it: the session's
 // use cases (SearchPatients, Audit...) and the methods below.
@@ -174,59 +171,6 @@ func (c Core) CheckPhysician(r *replica.Replica, fp string) (replica.Member, err
 		return replica.Member{}, fmt.Errorf("%w: choose an active physician", ErrInvalidInput)
 	}
 	return m, nil
-}
-
-// Event is one applied event of a record as it was written: when, by
-// whom (their key's fingerprint), and the fields it wrote.
-type Event struct {
-	Time   time.Time
-	Author string
-	Fields map[string]json.RawMessage
-}
-
-// History returns the applied events of the record id of kind in scope,
-// oldest first ((Lamport, device) order), from every workstation, opened
-// with the scope keys r holds (an event of an epoch it lacks is left out).
-func (c Core) History(ctx context.Context, r *replica.Replica, scope roles.Scope, kind, id string) ([]Event, error) {
-	var rows []store.Envelope
-	if err := r.DB().View(ctx, func(tx *store.Tx) error {
-		var err error
-		rows, err = tx.EnvelopesForEntity(ctx, id)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	keys := map[uint32]crypto.ScopeKey{}
-	for _, k := range r.Keys(scope) {
-		keys[k.Epoch] = k
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].Lamport != rows[j].Lamport {
-			return rows[i].Lamport < rows[j].Lamport
-		}
-		return rows[i].Device < rows[j].Device
-	})
-	var out []Event
-	for _, row := range rows {
-		k, ok := keys[row.Epoch]
-		if row.State != store.Applied || row.Kind != kind || !ok {
-			continue
-		}
-		env, err := crypto.ParseEnvelope(row.Raw)
-		if err != nil {
-			return nil, err
-		}
-		plain, err := env.Open(k)
-		if err != nil {
-			return nil, err
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(plain, &fields); err != nil {
-			return nil, err
-		}
-		out = append(out, Event{Time: time.UnixMilli(row.Time), Author: row.Author, Fields: fields})
-	}
-	return out, nil
 }
 
 // ---- a workstation's backup and restore (app/backup) ----

@@ -191,7 +191,7 @@ func (s *Service) PatientHistory(ctx context.Context, id string) ([]PatientChang
 	if _, err := s.c.Patient(ctx, id); err != nil {
 		return nil, err
 	}
-	events, err := s.c.History(ctx, r, roles.FrontDesk, records.KindPatient, id)
+	events, err := r.History(ctx, roles.FrontDesk, records.KindPatient, id)
 	if err != nil {
 		return nil, fmt.Errorf("frontdesk: patient history: %w", err)
 	}
