@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -111,34 +110,20 @@ func checkIPFS(ctx context.Context, v Servers) error {
 // demo server), and keeps the password sealed for the sync.
 func (s *Session) registerAccount(ctx context.Context, v Servers, invite string) error {
 	cfg, _ := v.config()
-	tc, err := netsync.TLSConfig(cfg)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrTokenMalformed, err)
-	}
-	if verify := tc.VerifyPeerCertificate; verify != nil {
-		// Tell a certificate that is not the pinned one from other failures.
-		tc.VerifyPeerCertificate = func(raw [][]byte, chains [][]*x509.Certificate) error {
-			if err := verify(raw, chains); err != nil {
-				return fmt.Errorf("%w: %w", xmpp.ErrTLS, err)
-			}
-			return nil
-		}
-	}
 	pass := newID(24)
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: s.prof.Device + "@" + v.Domain, Password: pass, Addr: v.XMPP, TLS: tc,
-		Register: v.OpenRegistration, Invite: invite}, nil)
-	if err != nil {
+	if err := netsync.Register(ctx, cfg, s.prof.Device, pass, invite); err != nil {
 		return accountError(v, err)
 	}
-	xs.Close()
 	return s.keepXMPPPassword(ctx, pass)
 }
 
 // accountError says in plain words why the XMPP server made no account.
 func accountError(v Servers, err error) error {
 	switch {
+	case errors.Is(err, netsync.ErrInvalidConfig):
+		return fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	case errors.Is(err, xmpp.ErrInvite):
 		return fmt.Errorf("%w: the clinic's chat server did not accept this token's invite: the token was used already, "+
 			"was revoked, or has expired; ask your administrator for a new one: %w", ErrTokenUsed, err)
@@ -171,28 +156,19 @@ func (s *Session) accountInvite(ctx context.Context) (string, error) {
 	if !online || !v.InviteOnly {
 		return "", nil
 	}
-	tc, err := netsync.TLSConfig(cfg)
-	if err != nil {
-		return "", err
-	}
 	pass, err := workstation{s}.XMPPPassword(ctx)
 	if err != nil {
 		return "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: s.prof.Device + "@" + v.Domain, Password: pass, Addr: v.XMPP, TLS: tc}, nil)
-	if err != nil {
-		if errors.Is(err, xmpp.ErrUnavailable) {
-			return "", fmt.Errorf("%w: a token needs an account invite from the clinic's chat server at %s, which does not "+
-				"answer; try again when it runs: %w", ErrServersUnreachable, v.XMPP, err)
-		}
-		return "", fmt.Errorf("%w: the clinic's chat server at %s: %w", ErrServersRefused, v.XMPP, err)
+	inv, err := netsync.AccountInvite(ctx, cfg, s.prof.Device, pass)
+	switch {
+	case err == nil:
+		return inv, nil
+	case errors.Is(err, xmpp.ErrUnavailable):
+		return "", fmt.Errorf("%w: a token needs an account invite from the clinic's chat server at %s, which does not "+
+			"answer; try again when it runs: %w", ErrServersUnreachable, v.XMPP, err)
 	}
-	defer xs.Close()
-	inv, err := xs.CreateAccountInvite(ctx)
-	if err != nil {
-		return "", fmt.Errorf("%w: the clinic's chat server made no account invite for the token: %w", ErrServersRefused, err)
-	}
-	return inv.Token, nil
+	return "", fmt.Errorf("%w: the clinic's chat server at %s made no account invite for the token: %w", ErrServersRefused, v.XMPP, err)
 }

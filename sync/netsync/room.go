@@ -29,11 +29,8 @@ const (
 	ChatRoomUser = "clinic"
 )
 
-// TLSConfig is how the XMPP server's certificate is checked: against the
-// pinned certificate or its SHA-256, or the system's authorities. A
-// newcomer's workstation uses it to make its account before it syncs.
-func TLSConfig(cfg Config) (*tls.Config, error) { return tlsConfig(cfg) }
-
+// tlsConfig is how the XMPP server's certificate is checked: against the
+// pinned certificate or its SHA-256, or the system's authorities.
 func tlsConfig(cfg Config) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: cfg.Domain, MinVersion: tls.VersionTLS12}
 	switch {
