@@ -88,7 +88,9 @@ func TestWindowOnXvfb(t *testing.T) {
 			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "space"}}},
 			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
-				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
+				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
+			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty},
+				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
 	for _, c := range cases {

@@ -1,7 +1,10 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/internal/qrtoken"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -21,7 +25,7 @@ var joinPoll = 3 * time.Second
 // joinForm is "Join a clinic".
 type joinForm struct {
 	token, name, pass, confirm *widget.Entry
-	paste, join, back          *widget.Button
+	paste, picture, join, back *widget.Button
 	message                    *widget.Label
 	busy                       busy
 }
@@ -36,6 +40,7 @@ func (ws *Workstation) showJoin(f Founding) {
 	jf.paste = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), func() {
 		jf.token.SetText(strings.TrimSpace(ws.win.Clipboard().Content()))
 	})
+	jf.picture = widget.NewButtonWithIcon("QR image…", theme.FileImageIcon(), func() { ws.openQRPicture(jf) })
 	jf.name = widget.NewEntry()
 	jf.name.SetPlaceHolder("Your name as colleagues know it")
 	jf.pass = widget.NewPasswordEntry()
@@ -48,13 +53,14 @@ func (ws *Workstation) showJoin(f Founding) {
 	jf.join = widget.NewButtonWithIcon("Join the clinic", theme.LoginIcon(), func() { ws.submitJoin(jf, f) })
 	jf.join.Importance = widget.HighImportance
 	jf.back = widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), func() { ws.showLogin("", "") })
-	jf.busy = newBusy(jf.token, jf.paste, jf.name, jf.pass, jf.confirm, jf.join, jf.back)
+	jf.busy = newBusy(jf.token, jf.paste, jf.picture, jf.name, jf.pass, jf.confirm, jf.join, jf.back)
 	jf.confirm.OnSubmitted = func(string) { ws.submitJoin(jf, f) }
 
 	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
 		heading("Join a clinic"),
-		paragraph("Your administrator gave you a registration token: paste it, or type its short code."),
-		container.NewBorder(nil, nil, nil, container.NewVBox(jf.paste), jf.token),
+		paragraph("Your administrator gave you a registration token: paste it, type its short code, "+
+			"or open a screenshot or photo of its QR code."),
+		container.NewBorder(nil, nil, nil, container.NewVBox(jf.paste, jf.picture), jf.token),
 		widget.NewForm(
 			widget.NewFormItem("Your name", jf.name),
 			widget.NewFormItem("Passphrase", jf.pass),
@@ -203,4 +209,62 @@ func systemZone() string {
 		return strings.TrimSpace(string(b))
 	}
 	return ""
+}
+
+// openPicture asks for a picture of a token's QR code (Fyne's open
+// dialog); tests replace it.
+var openPicture = kit.OpenDialog
+
+// pictureTypes are the pictures "QR image…" offers.
+var pictureTypes = []string{".png", ".jpg", ".jpeg"}
+
+// openQRPicture reads the token from a screenshot or photo of its QR
+// code into the token field, off the UI goroutine.
+func (ws *Workstation) openQRPicture(jf *joinForm) {
+	openPicture(ws.win)(pictureTypes, func(_ string, r io.ReadCloser, err error) {
+		if err != nil {
+			say(jf.message, "The picture could not be opened: "+kit.ErrorText(err))
+			return
+		}
+		if r == nil {
+			return // the person cancelled
+		}
+		say(jf.message, "")
+		jf.busy.set(true)
+		ws.background(func() {
+			text, err := readQRPicture(r)
+			fyne.Do(func() {
+				jf.busy.set(false)
+				if err != nil {
+					say(jf.message, err.Error())
+					return
+				}
+				jf.token.SetText(text)
+				if jf.name.Text == "" {
+					ws.win.Canvas().Focus(jf.name)
+				}
+			})
+		})
+	})
+}
+
+// readQRPicture reads and closes a picture of a token's QR code. Its
+// error is a sentence for the person; the details go to the log.
+func readQRPicture(r io.ReadCloser) (string, error) {
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, qrtoken.MaxFile+1))
+	if err != nil {
+		return "", fmt.Errorf("The picture could not be read: %s", kit.ErrorText(err))
+	}
+	text, err := qrtoken.Read(data)
+	if err != nil {
+		log.Printf("medihaven: QR image: %v", err)
+		for _, plain := range []error{qrtoken.ErrNotAPicture, qrtoken.ErrTooLarge, qrtoken.ErrNoQRCode, qrtoken.ErrNotAToken} {
+			if errors.Is(err, plain) {
+				return "", errors.New(kit.ErrorText(plain))
+			}
+		}
+		return "", errors.New(kit.ErrorText(err))
+	}
+	return text, nil
 }

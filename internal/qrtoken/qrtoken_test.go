@@ -153,7 +153,7 @@ func TestReadRefusesInPlainWords(t *testing.T) {
 		{"another QR code", hello, ErrNotAToken},
 		{"a short code with a wrong checksum", mistyped, ErrNotAToken},
 		{"a header claiming 100000x100000 pixels", pngOfSize(t, 100000, 100000), ErrTooLarge},
-		{"a file over 32 MB", make([]byte, maxFile+1), ErrTooLarge},
+		{"a file over 32 MB", make([]byte, MaxFile+1), ErrTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := Read(c.data)

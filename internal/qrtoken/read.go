@@ -24,9 +24,9 @@ var (
 )
 
 // Limits on what is decoded: a 48-megapixel photo is larger than most
-// phones take; a file over 32 MB is not a screenshot or a photo of one.
+// phones take; a file over MaxFile bytes is not a screenshot or a photo.
 const (
-	maxFile   = 32 << 20
+	MaxFile   = 32 << 20
 	maxPixels = 48_000_000
 )
 
@@ -53,7 +53,7 @@ func Read(data []byte) (string, error) {
 // Text reads the QR code in a PNG or JPEG picture and returns its text,
 // whatever it says.
 func Text(data []byte) (text string, err error) {
-	if len(data) > maxFile {
+	if len(data) > MaxFile {
 		return "", ErrTooLarge
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
