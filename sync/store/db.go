@@ -42,8 +42,12 @@ type Tx struct {
 	names   *names
 	learned map[string]int64
 	// entities holds the entity numbers this transaction looked up or
-	// gave (entities.go): a record's number is read once per transaction.
+	// gave (names.go): a record's number is read once per transaction.
 	entities map[string]int64
+	// fresh holds the numbers this transaction gave, and what their
+	// records do not have yet (noState, noTokens): a new record's state
+	// and index terms are not looked for.
+	fresh map[int64]uint8
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"database/sql"
+)
 
 // Entity is the current state of one patient, appointment, note or other
 // record, sealed by the app with the device key; the store sees only its
@@ -46,14 +49,31 @@ func (tx *Tx) PutEntity(ctx context.Context, e Entity) error {
 		ON CONFLICT (n) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
 			state = excluded.state, lamport = excluded.lamport, updated = excluded.updated`,
 		n, kind, scope, blob(e.State), lamport, e.Updated)
-	return wrap(op, err)
+	if err != nil {
+		return wrap(op, err)
+	}
+	tx.has(n, noState)
+	return nil
 }
 
 // Entity returns the entity with this id, or ErrNotFound.
 func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {
-	row := tx.tx.QueryRowContext(ctx, entitySelect+` WHERE i.id = ?`, id)
-	e, err := scanEntity(row)
-	return e, wrap("entity "+id, err)
+	op := "entity " + id
+	n, err := tx.entityNumber(ctx, id, false)
+	if err != nil {
+		return Entity{}, wrap(op, err)
+	}
+	if n == 0 || tx.lacks(n, noState) {
+		return Entity{}, wrap(op, sql.ErrNoRows)
+	}
+	e := Entity{ID: id}
+	err = tx.tx.QueryRowContext(ctx, `SELECT k.name, s.name, e.state, e.lamport, e.updated
+		FROM entities e JOIN names k ON k.n = e.kind JOIN names s ON s.n = e.scope WHERE e.n = ?`, n).
+		Scan(&e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
+	if err != nil {
+		return Entity{}, wrap(op, err)
+	}
+	return e, nil
 }
 
 // EntitiesOfKind returns one page of the entities of a kind, ordered by

@@ -116,6 +116,7 @@ func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) erro
 		} else if !slices.Equal(old, now) {
 			_, err = tx.tx.ExecContext(ctx, `INSERT INTO entity_tokens (entity, tokens) VALUES (?, ?)
 				ON CONFLICT (entity) DO UPDATE SET tokens = excluded.tokens`, n, packTokens(now))
+			tx.has(n, noTokens)
 		}
 		if err != nil {
 			return wrap(op, err)
@@ -159,8 +160,8 @@ func (tx *Tx) postings(ctx context.Context, head, tail string, ps []posting) err
 // tokens it carries now; 0 when it has no number and create is false.
 func (tx *Tx) entityTokens(ctx context.Context, entity string, create bool) (int64, []int64, error) {
 	n, err := tx.entityNumber(ctx, entity, create)
-	if err != nil || n == 0 {
-		return 0, nil, err
+	if err != nil || n == 0 || tx.lacks(n, noTokens) {
+		return n, nil, err
 	}
 	var b []byte
 	err = tx.tx.QueryRowContext(ctx, `SELECT tokens FROM entity_tokens WHERE entity = ?`, n).Scan(&b)

@@ -77,13 +77,23 @@ func (tx *Tx) nameNumber(ctx context.Context, name string, create bool) (int64, 
 // entityNumber returns the number of the entity id, numbering it when
 // create (a write transaction); 0 when it has none and create is false.
 // Every record the store holds anything of (state, binding, index terms)
-// has a number (table entity_numbers).
+// has a number (table entity_numbers). Numbers are only added, and only
+// here, so what one transaction found (a number, or none) holds for the
+// rest of it: a new record's binding, state and index look it up once.
 func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, error) {
-	if n, ok := tx.entities[id]; ok {
+	n, known := tx.entities[id]
+	if known && (n != 0 || !create) {
 		return n, nil
 	}
-	var n int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, id).Scan(&n)
+	if tx.entities == nil {
+		tx.entities = map[string]int64{}
+	}
+	var err error
+	if !known {
+		err = tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, id).Scan(&n)
+	} else {
+		err = sql.ErrNoRows
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && create:
 		res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, id)
@@ -93,14 +103,31 @@ func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, 
 		if n, err = res.LastInsertId(); err != nil {
 			return 0, err
 		}
+		if tx.fresh == nil {
+			tx.fresh = map[int64]uint8{}
+		}
+		tx.fresh[n] = noState | noTokens
 	case errors.Is(err, sql.ErrNoRows):
-		return 0, nil
+		n = 0
 	case err != nil:
 		return 0, err
 	}
-	if tx.entities == nil {
-		tx.entities = map[string]int64{}
-	}
 	tx.entities[id] = n
 	return n, nil
+}
+
+// What a record numbered in this transaction does not have yet.
+const (
+	noState  = 1 << iota // no row in entities
+	noTokens             // no row in entity_tokens
+)
+
+// lacks reports whether the record numbered n is known to lack what.
+func (tx *Tx) lacks(n int64, what uint8) bool { return tx.fresh[n]&what != 0 }
+
+// has records that the record numbered n now has what.
+func (tx *Tx) has(n int64, what uint8) {
+	if tx.fresh[n]&what != 0 {
+		tx.fresh[n] &^= what
+	}
 }
