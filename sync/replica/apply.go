@@ -58,13 +58,20 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	rep := Report{Received: len(raws)}
 	checked := r.check(raws)
 	// Envelopes whose signature was checked on arrival, so settle need not
-	// parse and verify them again.
-	verified := map[string]*crypto.Envelope{}
-	r.verified, r.owners = verified, map[string]string{}
-	defer func() { r.verified, r.owners = nil, nil }()
+	// parse and verify them again, and the payloads opened with them.
+	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
+	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
+	defer func() { r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil }()
+	for i := range checked {
+		if checked[i].fields != nil {
+			r.opened[checked[i].env] = checked[i].fields
+		}
+	}
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		r.reindex = map[string][][]byte{}
-		defer func() { r.reindex = nil }()
+		defer r.begin()()
+		if err := r.sealedToOpen(ctx, tx); err != nil {
+			return err
+		}
 		held, err := r.arrive(ctx, tx, checked, &rep)
 		if err != nil {
 			return err
@@ -94,14 +101,14 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		r.reload(ctx)
 		return rep, err
 	}
+	r.looked = true
 	r.flush()
 	// A key that opened a long history, or an admission that let it
 	// through, settles in transactions of settleBudget decisions: memory
 	// and the write-ahead log stay bounded, and what is applied shows.
 	for r.more {
 		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-			r.reindex = map[string][][]byte{}
-			defer func() { r.reindex = nil }()
+			defer r.begin()()
 			if err := r.settle(ctx, tx, &rep); err != nil {
 				return err
 			}
@@ -115,6 +122,15 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		r.flush()
 	}
 	return rep, nil
+}
+
+// begin readies what one transaction of an Apply keeps in memory (what it
+// decided, whom it revoked, what it indexes), and returns what forgets it.
+func (r *Replica) begin() func() {
+	r.reindex = map[string][][]byte{}
+	r.settled = map[chainPlace]store.Envelope{}
+	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
+	return func() { r.reindex, r.settled, r.revoked, r.undone, r.tails = nil, nil, nil, nil, nil }
 }
 
 // writeIndex writes the blind-index tokens of the entities an Apply
@@ -346,18 +362,18 @@ func pubFromState(st State) (*crypto.PublicKey, error) {
 
 // applyContent applies an envelope that is verified and authorised. It
 // returns Sealed when this workstation holds no key for it.
-func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, string, error) {
+func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, keyRef, error) {
 	h := env.Header
 	switch h.Kind {
 	case KindKey:
 		pub, b64, err := pubFromPayload(env.Ciphertext)
 		if err != nil {
-			return 0, "", err
+			return 0, keyRef{}, err
 		}
 		r.state.Lock()
 		r.pubkeys[h.Author] = pub
 		r.state.Unlock()
-		return store.Applied, "", r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
+		return store.Applied, keyRef{}, r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
 	case KindGrant:
 		if h.Device == r.p.Device {
 			// Ours: counts as granted while the recipient has not yet
@@ -368,44 +384,65 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 			r.state.Unlock()
 		}
 		if h.Entity != r.fp {
-			return store.Applied, "", nil
+			return store.Applied, keyRef{}, nil
 		}
 		r.state.RLock()
 		from := r.pubkeys[h.Author]
 		_, have := r.keys[h.Scope][h.Epoch]
 		r.state.RUnlock()
 		if have {
-			return store.Applied, "", nil
+			return store.Applied, keyRef{}, nil
 		}
 		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, from)
 		if err != nil {
-			return 0, "", badContent{"grant cannot be opened: " + err.Error()}
+			return 0, keyRef{}, badContent{"grant cannot be opened: " + err.Error()}
 		}
 		if k.Scope != h.Scope || k.Epoch != h.Epoch {
-			return 0, "", badContent{"grant carries another key than its header names"}
+			return 0, keyRef{}, badContent{"grant carries another key than its header names"}
 		}
 		if err := r.keepKey(ctx, tx, k); err != nil {
-			return 0, "", err
+			return 0, keyRef{}, err
 		}
-		return store.Applied, k.Scope, nil
+		return store.Applied, keyRef{k.Scope, k.Epoch}, nil
 	case KindEnroll:
-		return store.Applied, "", nil // opened by the administrators' use case, with the token's key
+		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
 	}
 	r.state.RLock()
 	k, ok := r.keys[h.Scope][h.Epoch]
 	r.state.RUnlock()
 	if !ok {
-		return store.Sealed, "", nil
+		return store.Sealed, keyRef{}, nil
 	}
+	fields, opened := r.opened[env]
+	if opened {
+		delete(r.opened, env) // opened on arrival, on every core (check)
+	} else {
+		var err error
+		if fields, err = openFields(env, k); err != nil {
+			return 0, keyRef{}, err
+		}
+	}
+	return store.Applied, keyRef{}, r.mergeEntity(ctx, tx, h, fields)
+}
+
+// keyRef names one epoch of a scope's key.
+type keyRef struct {
+	scope string
+	epoch uint32
+}
+
+// openFields opens an envelope's payload with its scope key k: the fields
+// the change writes. What does not open, or is no change, is badContent.
+func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	plain, err := env.Open(k)
 	if err != nil {
-		return 0, "", badContent{"payload cannot be opened with its scope key: " + err.Error()}
+		return nil, badContent{"payload cannot be opened with its scope key: " + err.Error()}
 	}
 	var fields Fields
 	if err := json.Unmarshal(plain, &fields); err != nil {
-		return 0, "", badContent{"payload is not a change"}
+		return nil, badContent{"payload is not a change"}
 	}
-	return store.Applied, "", r.mergeEntity(ctx, tx, h, fields)
+	return fields, nil
 }
 
 const keyEntityPrefix = "key/"

@@ -9,17 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// arrive stores envelopes as pending, each in its device's chain, unless
-// they cannot be kept: malformed or badly signed, or written into this
-// workstation's own chain (reported); signed by another than the device's
-// owner, or in a place another envelope holds (returned, with why in
-// held, to try again once settled).
+// arrive stores envelopes, each in its device's chain, unless they cannot
+// be kept: malformed or badly signed, or written into this workstation's
+// own chain (reported); signed by another than the device's owner, or in a
+// place another envelope holds (returned, with why in held, to try again
+// once settled). An envelope new to this workstation whose predecessor is
+// settled is judged at once and written once, with its verdict (decide);
+// the others are stored pending, for settle.
 func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, rep *Report) (held []arrival, err error) {
 	for _, c := range checked {
 		if c.problem != nil {
@@ -55,6 +58,20 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, r
 		if c.verified {
 			r.verified[env.Header.ID] = env
 		}
+		h := env.Header
+		placed, err := tx.Placed(ctx, h.ID, h.Device, h.Seq)
+		if err != nil {
+			return nil, fmt.Errorf("replica: store envelope: %w", err)
+		}
+		if !placed {
+			done, err := r.decide(ctx, tx, env, rep)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				continue
+			}
+		}
 		inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 		if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
 			// A verified envelope claims the id or chain place of one that
@@ -76,7 +93,86 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, r
 			rep.New++
 		}
 	}
-	return held, nil
+	return held, r.wake(ctx, tx)
+}
+
+// decide judges an envelope no other holds the place of before it is
+// stored, and stores it once with its verdict (issue 17: storing it
+// pending, then writing it again with its state, was half the cost of a
+// catch-up). The same rules judge it as settle would (try): its device's
+// chain up to it is settled, or its predecessor waits and so does it. It
+// reports false, having stored nothing, when its predecessor is not
+// stored: it waits as a front for settle.
+func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope, rep *Report) (bool, error) {
+	h := env.Header
+	row := rowOf(env, store.Pending, "received")
+	if h.Seq > 1 {
+		prev, err := r.previous(ctx, tx, h)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("replica: chain: %w", err)
+		}
+		prev.Raw = nil
+		r.settled[chainPlace{prev.Device, prev.Seq}] = prev // what try reads next
+	}
+	v, err := r.try(ctx, tx, row)
+	if err != nil {
+		return false, err
+	}
+	if v.newKey.scope != "" {
+		r.keysIn[v.newKey] = true
+	}
+	if v.state != store.Pending {
+		delete(r.verified, row.ID)
+	}
+	if v.state == altered {
+		rep.Rejected++
+		rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq,
+			Reason: v.reason + " (not kept: the genuine event is asked for again)", Altered: true})
+		return true, nil
+	}
+	row.State, row.Reason, row.Rule = v.state, v.reason, ruleOf(v)
+	if _, err := tx.PutEnvelope(ctx, row); err != nil {
+		return false, fmt.Errorf("replica: store envelope: %w", err)
+	}
+	rep.New++
+	row.Raw = nil
+	r.settled[chainPlace{row.Device, row.Seq}] = row
+	if v.state == store.Pending {
+		return true, nil
+	}
+	r.tails[row.Device] = max(r.tails[row.Device], row.Seq)
+	return true, r.count(ctx, tx, row, v, rep)
+}
+
+// ruleOf is the rule a verdict names, kept only with a rejection.
+func ruleOf(v verdict) string {
+	if v.state != store.Rejected {
+		return ""
+	}
+	return v.rule
+}
+
+// wake turns the stored envelope after the last one each device settled
+// on arrival into a front, when it waits for that one: it was stored
+// before its predecessor arrived (settle wakes the runs it settles
+// itself).
+func (r *Replica) wake(ctx context.Context, tx *store.Tx) error {
+	for device, seq := range r.tails {
+		delete(r.tails, device)
+		run, err := tx.PendingRun(ctx, device, seq+1, 1)
+		if err != nil {
+			return fmt.Errorf("replica: pending envelopes of a device: %w", err)
+		}
+		if len(run) == 1 && strings.HasPrefix(run[0].Reason, store.ChainWait) {
+			if err := r.setState(ctx, tx, run[0], verdict{state: store.Pending, reason: "the event before it arrived"}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // altered is try's verdict on an envelope whose bytes do not verify: they
@@ -95,51 +191,113 @@ type chainPlace struct {
 type arrival struct {
 	env      *crypto.Envelope
 	verified bool     // signed by a key this workstation knows
+	fields   Fields   // verified, and opened with a scope key held here
 	problem  *Problem // malformed or badly signed: refused
 	held     *Problem // not kept on its first try, and why
 }
 
 // check parses every envelope and verifies the signatures it can (the
 // author's key is known) before any of them takes its place in a chain, so
-// altered bytes never block the genuine ones. Verifying is the costly part
-// of a catch-up, so it runs on every core.
+// altered bytes never block the genuine ones, and opens the payloads of
+// those it verified with the scope keys held here (applyContent merges
+// them, when the rules let them through). Verifying and opening are the
+// costly part of a catch-up, so they run on every core.
 func (r *Replica) check(raws [][]byte) []arrival {
 	out := make([]arrival, len(raws))
+	onEveryCore(len(raws), 64, func(i int) {
+		env, err := crypto.ParseEnvelope(raws[i])
+		if err != nil {
+			out[i].problem = &Problem{Event: "?", Reason: "malformed envelope: " + err.Error(), Altered: true}
+			return
+		}
+		out[i].env = env
+	})
 	r.state.RLock()
 	keys := make(map[string]*crypto.PublicKey, len(r.pubkeys))
 	for fp, k := range r.pubkeys {
 		keys[fp] = k
 	}
+	scopeKeys := r.scopeKeys()
 	r.state.RUnlock()
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(raws)/64))
+	// The public keys this batch brings verify the rest of it too: a key
+	// is named by its fingerprint, so it is the key the rules will know
+	// its author by once its event is applied (until then try holds the
+	// envelope pending whatever its signature).
+	for _, a := range out {
+		if a.env == nil || a.env.Header.Kind != KindKey || keys[a.env.Header.Author] != nil {
+			continue
+		}
+		if pub, _, err := pubFromPayload(a.env.Ciphertext); err == nil && pub.Fingerprint() == a.env.Header.Author {
+			keys[a.env.Header.Author] = pub
+		}
+	}
+	onEveryCore(len(raws), 64, func(i int) {
+		env := out[i].env
+		if env == nil || env.Header.Kind == KindKey {
+			return
+		}
+		pub, known := keys[env.Header.Author]
+		if !known {
+			return
+		}
+		if err := env.Verify(pub); err != nil {
+			p := problemOf(env.Header, "signature does not verify: "+err.Error())
+			p.Altered = true
+			out[i].problem = &p
+			return
+		}
+		out[i].verified = true
+		out[i].fields = openAhead(env, scopeKeys)
+	})
+	return out
+}
+
+// onEveryCore calls fn for 0..n-1 on up to GOMAXPROCS goroutines, one for
+// every per items at least, and returns when all calls have.
+func onEveryCore(n, per int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/per))
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := range workers {
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for i := w; i < len(raws); i += workers {
-				env, err := crypto.ParseEnvelope(raws[i])
-				if err != nil {
-					out[i].problem = &Problem{Event: "?", Reason: "malformed envelope: " + err.Error(), Altered: true}
-					continue
-				}
-				out[i].env = env
-				pub, known := keys[env.Header.Author]
-				if !known || env.Header.Kind == KindKey {
-					continue
-				}
-				if err := env.Verify(pub); err != nil {
-					p := problemOf(env.Header, "signature does not verify: "+err.Error())
-					p.Altered = true
-					out[i].problem = &p
-					continue
-				}
-				out[i].verified = true
+			for i := w; i < n; i += workers {
+				fn(i)
 			}
-		}(w)
+		}()
 	}
 	wg.Wait()
+}
+
+// scopeKeys copies the scope keys held, by scope and epoch; the caller
+// holds r.state.
+func (r *Replica) scopeKeys() map[keyRef]crypto.ScopeKey {
+	out := map[keyRef]crypto.ScopeKey{}
+	for scope, epochs := range r.keys {
+		for epoch, k := range epochs {
+			out[keyRef{scope, epoch}] = k
+		}
+	}
 	return out
+}
+
+// openAhead opens a verified envelope's payload, when it is a change of a
+// record sealed with a scope key held here: nil for anything else
+// (applyContent opens it, or finds why not, as it would have).
+func openAhead(env *crypto.Envelope, keys map[keyRef]crypto.ScopeKey) Fields {
+	switch env.Header.Kind {
+	case KindKey, KindGrant, KindEnroll:
+		return nil
+	}
+	k, ok := keys[keyRef{env.Header.Scope, env.Header.Epoch}]
+	if !ok {
+		return nil
+	}
+	f, err := openFields(env, k)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (bool, error) {
@@ -161,6 +319,7 @@ func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *cryp
 		if err := tx.DiscardPending(ctx, old.ID); err != nil {
 			return false, err
 		}
+		delete(r.settled, chainPlace{old.Device, old.Seq})
 	}
 	return tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 }

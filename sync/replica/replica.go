@@ -88,6 +88,11 @@ type Replica struct {
 	requeued bool                          // during settle: an event was sent back to pending
 	budget   int                           // during settle: decisions left in this transaction
 	more     bool                          // settle stopped at its budget: another transaction goes on
+	opened   map[*crypto.Envelope]Fields   // during Apply: payloads opened on arrival
+	keysIn   map[keyRef]bool               // during Apply: keys that arrived, whose sealed envelopes settle opens
+	unseal   map[keyRef]store.Cursor       // during Apply: sealed envelopes being opened, and where
+	tails    map[string]uint64             // during a transaction: device -> last seq judged on arrival
+	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

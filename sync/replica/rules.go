@@ -100,7 +100,7 @@ type verdict struct {
 	state  store.EnvelopeState
 	rule   string // a rule of policy, for a rejection that keeps the chain whole
 	reason string
-	newKey string // a scope whose key this envelope delivered
+	newKey keyRef // the scope key this envelope delivered
 }
 
 func pending(format string, args ...any) verdict {

@@ -3,8 +3,6 @@ package replica
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -14,6 +12,10 @@ import (
 // (issue 17: a newcomer holding 90,000 envelopes pending until its
 // admission slowed from 1 s to 3.5 s per 5,000 applied, because each Apply
 // read every pending envelope again).
+//
+// Most envelopes never wait: one whose predecessor is settled is judged on
+// arrival and stored once with its verdict (arrive.go, decide). Those left
+// pending wait for their predecessor, their author or a clock.
 //
 // A pending envelope that waits for the one before it in its device's
 // chain (its reason begins with store.ChainWait) can move only when that
@@ -37,19 +39,13 @@ const (
 // variable: tests make it small).
 var settleBudget = 20000
 
-// settle applies pending envelopes until no more progress is made. A key
-// that arrives turns the envelopes kept sealed for its scope pending again.
+// settle applies pending envelopes until no more progress is made, and
+// opens the envelopes kept sealed for a key that arrived (unseal.go).
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
-	// What this settle decided, so the next event of a chain need not read
-	// its predecessor back from the store.
-	r.settled = map[chainPlace]store.Envelope{}
-	r.revoked, r.undone = map[string]bool{}, nil
-	defer func() { r.settled, r.revoked, r.undone = nil, nil, nil }()
 	r.budget, r.more = settleBudget, false
 	for {
 		progress := false
 		r.requeued = false
-		reopen := map[string]bool{}
 		done := map[chainPlace]bool{} // decided in this round
 		var at store.Cursor
 		for {
@@ -70,7 +66,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 				if done[chainPlace{row.Device, row.Seq}] {
 					continue
 				}
-				moved, err := r.settleRun(ctx, tx, row, rep, reopen, done)
+				moved, err := r.settleRun(ctx, tx, row, rep, done)
 				if err != nil {
 					return err
 				}
@@ -89,17 +85,12 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			return err
 		}
 		progress = progress || swept || judged || r.requeued
-		if len(reopen) > 0 {
-			scopes := make([]string, 0, len(reopen))
-			for s := range reopen {
-				scopes = append(scopes, s)
-			}
-			n, err := tx.Reopen(ctx, "key arrived", scopes...)
+		if !r.more {
+			opened, err := r.openSealed(ctx, tx, rep)
 			if err != nil {
 				return err
 			}
-			rep.Sealed -= n
-			progress = progress || n > 0
+			progress = progress || opened
 		}
 		if !progress || r.more {
 			n, err := tx.CountPending(ctx)
@@ -112,6 +103,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			}
 			rep.Rejected += len(r.undone)
 			rep.Problems = append(rep.Problems, r.undone...)
+			r.undone = nil
 			return nil
 		}
 	}
@@ -119,11 +111,11 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 
 // settleRun tries row, and while each settles, the next pending envelope
 // of its device's chain. It reports whether any of them left pending.
-func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelope, rep *Report, reopen map[string]bool, done map[chainPlace]bool) (bool, error) {
+func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelope, rep *Report, done map[chainPlace]bool) (bool, error) {
 	moved := false
 	var run []store.Envelope
 	for {
-		decided, kept, err := r.settleOne(ctx, tx, row, rep, reopen)
+		decided, kept, err := r.settleOne(ctx, tx, row, rep)
 		if err != nil || !decided {
 			return moved, err
 		}
@@ -154,13 +146,13 @@ func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelop
 
 // settleOne tries one pending envelope and records the verdict. decided
 // reports whether it left pending; kept whether it is still stored.
-func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelope, rep *Report, reopen map[string]bool) (decided, kept bool, err error) {
+func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelope, rep *Report) (decided, kept bool, err error) {
 	v, err := r.try(ctx, tx, row)
 	if err != nil {
 		return false, false, err
 	}
-	if v.newKey != "" {
-		reopen[v.newKey] = true
+	if v.newKey.scope != "" {
+		r.keysIn[v.newKey] = true
 	}
 	if v.state != store.Pending {
 		delete(r.verified, row.ID)
@@ -186,10 +178,16 @@ func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelop
 	if err := r.setState(ctx, tx, row, v); err != nil {
 		return false, false, err
 	}
+	return true, true, r.count(ctx, tx, row, v, rep)
+}
+
+// count vouches for an envelope just settled (applied, sealed or
+// rejected) and counts it in rep.
+func (r *Replica) count(ctx context.Context, tx *store.Tx, row store.Envelope, v verdict, rep *Report) error {
 	switch v.state {
 	case store.Applied, store.Sealed:
 		if err := r.vouch(ctx, tx, row); err != nil {
-			return false, false, err
+			return err
 		}
 		if v.state == store.Applied {
 			rep.Applied++
@@ -200,7 +198,7 @@ func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelop
 		rep.Rejected++
 		rep.Problems = append(rep.Problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
 	}
-	return true, true, nil
+	return nil
 }
 
 // preverify parses and verifies, on every core, the envelopes of rows
@@ -225,22 +223,13 @@ func (r *Replica) preverify(rows []store.Envelope) {
 		return
 	}
 	envs := make([]*crypto.Envelope, len(todo))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(todo)/32))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(todo); i += workers {
-				env, err := crypto.ParseEnvelope(todo[i].Raw)
-				if err != nil || env.Header.Author != todo[i].Author || env.Verify(keys[i]) != nil {
-					continue
-				}
-				envs[i] = env
-			}
-		}()
-	}
-	wg.Wait()
+	onEveryCore(len(todo), 32, func(i int) {
+		env, err := crypto.ParseEnvelope(todo[i].Raw)
+		if err != nil || env.Header.Author != todo[i].Author || env.Verify(keys[i]) != nil {
+			return
+		}
+		envs[i] = env
+	})
 	for i, env := range envs {
 		if env != nil {
 			r.verified[todo[i].ID] = env

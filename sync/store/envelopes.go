@@ -113,6 +113,20 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 	return false, tx.explainClash(ctx, e, seq)
 }
 
+// Placed reports whether an envelope with this id, or one at this place
+// in device's chain, is stored: an envelope that is neither can be judged
+// before it is stored, and written once with its verdict.
+func (tx *Tx) Placed(ctx context.Context, id, device string, seq uint64) (bool, error) {
+	at, err := dbInt("placed: seq", seq)
+	if err != nil {
+		return false, err
+	}
+	var placed bool
+	err = tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE id = ?)
+		OR EXISTS (SELECT 1 FROM envelopes WHERE device = ? AND seq = ?)`, id, device, at).Scan(&placed)
+	return placed, wrap("placed "+id, err)
+}
+
 // explainClash says why e was not inserted: it is already stored (nil),
 // its ID is taken by other bytes (ErrConflict), or its place in its
 // device's chain is taken by another envelope (ErrFork).

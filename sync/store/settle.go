@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // Settling pending envelopes by index (migrations/0003_settle.sql): a
@@ -77,23 +76,35 @@ func (tx *Tx) CountPending(ctx context.Context) (int, error) {
 	return n, wrap("count pending envelopes", err)
 }
 
-// Reopen turns the envelopes kept sealed for any of scopes pending again,
-// with reason (a key for them arrived), and returns how many.
-func (tx *Tx) Reopen(ctx context.Context, reason string, scopes ...string) (int, error) {
-	if len(scopes) == 0 {
-		return 0, nil
-	}
-	args := []any{reason}
-	for _, s := range scopes {
-		args = append(args, s)
-	}
-	res, err := tx.tx.ExecContext(ctx, `UPDATE envelopes SET state = 0, reason = ?
-		WHERE state = 2 AND scope IN (?`+strings.Repeat(`, ?`, len(scopes)-1)+`)`, args...)
+// Sealed returns envelopes kept sealed of scope's epoch (a key for them
+// arrived), each device's newest first, before c in that order (the zero
+// Cursor: from the top), at most limit: the replica opens them where they
+// lie, a page at a time, rather than judging them all again. Newest first,
+// so that the records a person looks for today show first while a long
+// history is opened.
+func (tx *Tx) Sealed(ctx context.Context, scope string, epoch uint32, c Cursor, limit int) ([]Envelope, error) {
+	seq, err := dbInt("sealed: seq", c.Seq)
 	if err != nil {
-		return 0, wrap("reopen sealed envelopes", err)
+		return nil, err
 	}
-	n, err := res.RowsAffected()
-	return int(n), wrap("reopen sealed envelopes", err)
+	if c.Device == "" {
+		return tx.envelopeList(ctx, "sealed envelopes of "+scope,
+			`SELECT `+envelopeColumns+` FROM envelopes INDEXED BY envelopes_sealed
+			WHERE state = 2 AND scope = ? AND epoch = ?
+			ORDER BY device DESC, seq DESC LIMIT ?`, scope, epoch, sqlLimit(limit))
+	}
+	return tx.envelopeList(ctx, "sealed envelopes of "+scope,
+		`SELECT `+envelopeColumns+` FROM envelopes INDEXED BY envelopes_sealed
+		WHERE state = 2 AND scope = ? AND epoch = ? AND (device, seq) < (?, ?)
+		ORDER BY device DESC, seq DESC LIMIT ?`, scope, epoch, c.Device, seq, sqlLimit(limit))
+}
+
+// AnySealed reports whether an envelope of scope's epoch is kept sealed.
+func (tx *Tx) AnySealed(ctx context.Context, scope string, epoch uint32) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM envelopes INDEXED BY envelopes_sealed
+		WHERE state = 2 AND scope = ? AND epoch = ? LIMIT 1)`, scope, epoch).Scan(&n)
+	return n > 0, wrap("any sealed of "+scope, err)
 }
 
 // StoredHashes returns the hashes of device's envelopes from..to that are

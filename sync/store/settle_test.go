@@ -7,8 +7,9 @@ import (
 
 // TestSettleQueries: the fronts are the pending envelopes that do not wait
 // for their predecessor, found in Lamport order a page at a time; a pending
-// run stops at a gap; sealed envelopes reopen by scope; a chain counts as
-// stored when every seq up to it is, pending or not.
+// run stops at a gap; sealed envelopes of a scope's epoch come newest first
+// a page at a time; a chain counts as stored when every seq up to it is,
+// pending or not; an id or a place taken counts as placed.
 func TestSettleQueries(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -23,24 +24,17 @@ func TestSettleQueries(t *testing.T) {
 	gap := testEnvelope("d1", 8) // 7 is missing
 	d2 := testEnvelope("d2", 1)
 	d2.State, d2.Scope = Sealed, "clinical"
+	d2b := testEnvelope("d2", 2)
+	d2b.State, d2b.Scope = Sealed, "clinical"
+	d2c := testEnvelope("d2", 3)
+	d2c.State, d2c.Scope, d2c.Epoch = Sealed, "clinical", 2
 	d3 := testEnvelope("d3", 1)
 	d3.Reason, d3.Lamport = "author's public key not known yet", 0
-	putEnvelopes(t, db, append(envs, gap, d2, d3)...)
+	putEnvelopes(t, db, append(envs, gap, d2, d2b, d2c, d3)...)
 	update(t, db, func(tx *Tx) error { return tx.SetEnvelopeState(ctx, envs[0].ID, Applied, "") })
 
 	view(t, db, func(tx *Tx) error {
-		var got []string
-		for at := (Cursor{}); ; {
-			page, err := tx.Fronts(ctx, at, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page) == 0 {
-				break
-			}
-			at = Of(page[0])
-			got = append(got, page[0].ID)
-		}
+		got := pages(t, func(at Cursor) ([]Envelope, error) { return tx.Fronts(ctx, at, 1) })
 		if want := []string{d3.ID, envs[1].ID, gap.ID}; !reflect.DeepEqual(got, want) {
 			t.Errorf("fronts %v, want %v (d3 at Lamport 0, d1/2, the gap's d1/8)", got, want)
 		}
@@ -68,17 +62,47 @@ func TestSettleQueries(t *testing.T) {
 		}
 		return nil
 	})
-	update(t, db, func(tx *Tx) error {
-		if n, err := tx.Reopen(ctx, "key arrived", "frontdesk"); err != nil || n != 0 {
-			t.Errorf("reopened %d of frontdesk, %v", n, err)
+	view(t, db, func(tx *Tx) error {
+		got := pages(t, func(at Cursor) ([]Envelope, error) { return tx.Sealed(ctx, "clinical", 1, at, 1) })
+		if want := []string{d2b.ID, d2.ID}; !reflect.DeepEqual(got, want) {
+			t.Errorf("sealed of clinical/1 %v, want %v (newest first, not epoch 2)", got, want)
 		}
-		if n, err := tx.Reopen(ctx, "key arrived", "clinical", "admin"); err != nil || n != 1 {
-			t.Errorf("reopened %d of clinical, %v", n, err)
+		for _, tt := range []struct {
+			scope string
+			epoch uint32
+			want  bool
+		}{{"clinical", 1, true}, {"clinical", 2, true}, {"clinical", 3, false}, {"frontdesk", 1, false}} {
+			if got, err := tx.AnySealed(ctx, tt.scope, tt.epoch); err != nil || got != tt.want {
+				t.Errorf("AnySealed(%s, %d) = %v, %v", tt.scope, tt.epoch, got, err)
+			}
 		}
-		e, err := tx.Envelope(ctx, d2.ID)
-		if err != nil || e.State != Pending || e.Reason != "key arrived" {
-			t.Errorf("reopened envelope %v %q, %v", e.State, e.Reason, err)
+		for _, tt := range []struct {
+			id, device string
+			seq        uint64
+			want       bool
+		}{{d3.ID, "elsewhere", 9, true}, {"new", "d1", 8, true}, {"new", "d1", 7, false}, {"new", "d9", 1, false}} {
+			if got, err := tx.Placed(ctx, tt.id, tt.device, tt.seq); err != nil || got != tt.want {
+				t.Errorf("Placed(%s, %s, %d) = %v, %v", tt.id, tt.device, tt.seq, got, err)
+			}
 		}
 		return nil
 	})
+}
+
+// pages reads a query page by page of one envelope from the zero Cursor
+// and returns the ids in order.
+func pages(t *testing.T, page func(Cursor) ([]Envelope, error)) []string {
+	t.Helper()
+	var got []string
+	for at := (Cursor{}); ; {
+		rows, err := page(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			return got
+		}
+		at = Of(rows[0])
+		got = append(got, rows[0].ID)
+	}
 }

@@ -1,0 +1,124 @@
+package replica
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Opening what was kept sealed once its key arrives (issue 17). A
+// workstation that holds no key of a scope verifies that scope's
+// envelopes, judges them by every rule and keeps them sealed. When a grant
+// brings the key (a newcomer's front-desk grant comes at the end of the
+// granting workstation's chain, after everything it wrote), those
+// envelopes need only what the key adds: their payload opened and merged
+// into their records. Every rule that could change a verdict later
+// (revocation, a displaced entry, a record's kind settled again, a device
+// given to its rightful owner) treats sealed envelopes as it treats
+// applied ones, so a sealed envelope stands as it was judged; merging is
+// order-free, so they are opened newest first, a page at a time on every
+// core, in transactions of settleBudget: the newest records show first
+// while a long history opens. An envelope whose payload does not open is
+// refused as it would have been (ruleContent).
+
+// sealedToOpen notes the keys held here for which envelopes are still
+// kept sealed: a key that arrived in an Apply cut short (the program
+// ended between its transactions). Looked for at the first Apply after
+// Open only.
+func (r *Replica) sealedToOpen(ctx context.Context, tx *store.Tx) error {
+	if r.looked {
+		return nil
+	}
+	r.state.RLock()
+	keys := r.scopeKeys()
+	r.state.RUnlock()
+	for ref := range keys {
+		any, err := tx.AnySealed(ctx, ref.scope, ref.epoch)
+		if err != nil {
+			return fmt.Errorf("replica: sealed envelopes: %w", err)
+		}
+		if any {
+			r.keysIn[ref] = true
+		}
+	}
+	return nil
+}
+
+// openSealed opens the envelopes kept sealed for the keys that arrived,
+// within the transaction's budget (r.more when it stopped there), and
+// reports whether it opened any.
+func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bool, error) {
+	for ref := range r.keysIn {
+		if _, ok := r.unseal[ref]; !ok {
+			r.unseal[ref] = store.Cursor{}
+		}
+		delete(r.keysIn, ref)
+	}
+	opened := false
+	for ref, at := range r.unseal {
+		r.state.RLock()
+		k, ok := r.keys[ref.scope][ref.epoch]
+		r.state.RUnlock()
+		for ok {
+			if r.budget <= 0 {
+				r.more = true
+				return opened, nil
+			}
+			rows, err := tx.Sealed(ctx, ref.scope, ref.epoch, at, min(runPage, r.budget))
+			if err != nil {
+				return opened, fmt.Errorf("replica: sealed envelopes: %w", err)
+			}
+			if len(rows) == 0 {
+				break
+			}
+			at = store.Of(rows[len(rows)-1])
+			r.unseal[ref] = at
+			for _, o := range openRows(rows, k) {
+				v := verdict{state: store.Applied}
+				switch {
+				case o.err != nil:
+					v = refused(ruleContent, "%s", o.err.Error()) // reported by setState
+				default:
+					if err := r.mergeEntity(ctx, tx, o.env.Header, o.fields); err != nil {
+						return opened, err
+					}
+					rep.Applied++
+				}
+				if err := r.setState(ctx, tx, o.row, v); err != nil {
+					return opened, err
+				}
+				rep.Sealed--
+				r.budget--
+				opened = true
+			}
+		}
+		delete(r.unseal, ref)
+	}
+	return opened, nil
+}
+
+// opening is one sealed envelope opened with its key.
+type opening struct {
+	row    store.Envelope
+	env    *crypto.Envelope
+	fields Fields
+	err    error // why it does not open (badContent), or its bytes broke
+}
+
+// openRows parses and opens rows with k on every core.
+func openRows(rows []store.Envelope, k crypto.ScopeKey) []opening {
+	out := make([]opening, len(rows))
+	onEveryCore(len(rows), 32, func(i int) {
+		out[i].row = rows[i]
+		env, err := crypto.ParseEnvelope(rows[i].Raw)
+		if err != nil {
+			out[i].err = badContent{"stored bytes are not a valid envelope: " + err.Error()}
+			return
+		}
+		out[i].env = env
+		out[i].fields, out[i].err = openFields(env, k)
+	})
+	return out
+}
