@@ -169,24 +169,33 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		r.reindex = map[string][][]byte{}
 		defer func() { r.reindex = nil }()
 		now := r.now().UnixMilli()
-		for _, d := range b.drafts {
+		heads := make([]crypto.Header, len(b.drafts))
+		for i, d := range b.drafts {
 			// Refuse rather than wrap: a clock or sequence past its bound
 			// would make every other workstation refuse the event.
 			if lamport >= ClockCeiling || seq >= math.MaxInt64 {
 				return fmt.Errorf("replica: this workstation's clock (%d) or sequence (%d) cannot advance any further; tell an administrator", lamport, seq)
 			}
 			seq, lamport = seq+1, lamport+1
-			h := crypto.Header{
+			heads[i] = crypto.Header{
 				ID: crypto.NewEventID(), Entity: d.entity, Kind: d.kind, Scope: d.scope, Epoch: d.epoch,
-				Author: r.fp, Device: r.p.Device, Seq: seq, Lamport: lamport, Prev: prev, Time: now,
+				Author: r.fp, Device: r.p.Device, Seq: seq, Lamport: lamport, Time: now,
 			}
+		}
+		// Sealed on another core meanwhile, in chain order (sealChain).
+		sealed, stop := sealChain(b.drafts, heads, prev)
+		defer stop()
+		for _, h := range heads {
+			// Checked before it is stored, after the events before it
+			// are applied (a batch may admit a member, then act on it).
 			if err := r.mayAppend(ctx, tx, h); err != nil {
 				return err
 			}
-			env, err := d.seal(h)
-			if err != nil {
-				return fmt.Errorf("replica: seal %s: %w", d.kind, err)
+			s := <-sealed
+			if s.err != nil {
+				return s.err
 			}
+			env := s.env
 			row := rowOf(env, store.Applied, "")
 			if _, err := tx.PutEnvelope(ctx, row); err != nil {
 				return fmt.Errorf("replica: append: %w", err)
@@ -194,7 +203,7 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 			if _, _, err := r.applyContent(ctx, tx, env); err != nil {
 				return err
 			}
-			if seq == 1 {
+			if h.Seq == 1 {
 				if err := tx.PutDevice(ctx, h.Device, h.Author); err != nil {
 					return fmt.Errorf("replica: append: %w", err)
 				}
@@ -222,6 +231,49 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		r.p.OnAppend()
 	}
 	return envs, nil
+}
+
+// sealedEvent is one event sealChain sealed, or why it could not.
+type sealedEvent struct {
+	env *crypto.Envelope
+	err error
+}
+
+// sealChain seals drafts with their headers on a goroutine of its own,
+// each chained to the one before (prev is the hash of the event before
+// the first), and hands them over in order: signing is a third of an
+// append's work and needs nothing of the transaction, so it runs on the
+// other core while the events before are checked, stored and applied.
+// stop ends it and waits for it, whatever was taken.
+func sealChain(drafts []draft, heads []crypto.Header, prev string) (<-chan sealedEvent, func()) {
+	out := make(chan sealedEvent, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(out)
+		for i, d := range drafts {
+			h := heads[i]
+			h.Prev = prev
+			env, err := d.seal(h)
+			if err != nil {
+				err = fmt.Errorf("replica: seal %s: %w", d.kind, err)
+			}
+			select {
+			case out <- sealedEvent{env, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+			prev = env.Hash()
+		}
+	}()
+	return out, func() {
+		close(done)
+		for range out {
+			// drained until the goroutine ends
+		}
+	}
 }
 
 // mayAppend checks this workstation's own event by the rules every other
