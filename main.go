@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"syscall"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/app/cli"
@@ -46,7 +48,7 @@ func main() {
 	if len(rest) > 0 && rest[0] != "gui" {
 		os.Exit(cli.Run(ctx, g, rest, io))
 	}
-	if err := gui(g); err != nil {
+	if err := gui(ctx, g); err != nil {
 		fmt.Fprintln(os.Stderr, "medihaven:", err)
 		os.Exit(1)
 	}
@@ -62,9 +64,14 @@ func version() string {
 }
 
 // gui opens the window on the profiles in --profile (and its sub-folders,
-// as the demo clinic lays them out).
-func gui(g cli.Global) error {
+// as the demo clinic lays them out). SIGTERM or an interrupt (ctx) closes
+// it as its close button does, logging out.
+func gui(ctx context.Context, g cli.Global) error {
 	opts := ui.Options{Theme: os.Getenv("MEDIHAVEN_THEME"), StaffName: os.Getenv("MEDIHAVEN_STAFF")}
+	opts.Started = func(_ *ui.Workstation, w fyne.Window) {
+		<-ctx.Done()
+		fyne.Do(w.Close)
+	}
 	if _, err := app.ReadProfile(g.Profile); err == nil {
 		opts.Profile = g.Profile
 	}

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/internal/marks"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -155,6 +156,7 @@ func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, 
 	ws.show(loginPage(card), ls, nil, nil)
 	ws.showPerson(ls)
 	say(ls.message, message)
+	ws.probe.arm("login-form")
 }
 
 // showPerson fills the form below the clinic for the chosen profile: the
@@ -245,9 +247,11 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 	ls.pass.SetText("")
 	say(ls.message, "")
 	ls.busy.set(true)
+	marks.Mark("login-submit")
 	ws.background(func() {
 		s, err := ws.backend.Login(ws.ctx, dir, name, pass)
 		clear(pass)
+		marks.Mark("login-done")
 		if err == nil && s == nil {
 			err = errNoSession
 		}

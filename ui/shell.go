@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/internal/marks"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -110,6 +111,7 @@ func (ws *Workstation) showShell(s Session) {
 	role := s.Role()
 	sh := &shellScreen{ws: ws, win: ws.win, session: s, sections: sectionsOf[role], current: -1, clinicIdle: defaultIdleLock}
 	sh.badges = make([]int, len(sh.sections))
+	ws.awaitHome(sh)
 	ws.win.SetTitle(fmt.Sprintf("%s — %s", ws.opts.Title, s.Clinic()))
 
 	clinic := widget.NewLabelWithStyle(s.Clinic(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -188,6 +190,23 @@ func (ws *Workstation) showShell(s Session) {
 	}
 	sh.startWatches(ws.background)
 	ws.showShellScreen(sh)
+	ws.probe.arm("shell")
+}
+
+// awaitHome writes the "home" mark (MEDIHAVEN_TRACE) when the first
+// section's screen has shown its data (marks.Shown) and the frame with it
+// is drawn.
+func (ws *Workstation) awaitHome(sh *shellScreen) {
+	if ws.probe == nil || len(sh.sections) == 0 {
+		return
+	}
+	home := sh.sections[0].title
+	marks.OnShown(func(screen string) {
+		if screen == home {
+			marks.OnShown(nil)
+			ws.probe.arm("home")
+		}
+	})
 }
 
 // lockShortcut locks the workstation from the keyboard (Ctrl+L, or Cmd+L

@@ -58,6 +58,7 @@ type Workstation struct {
 	locked *lockScreen
 
 	waiting *widget.Activity // the turning indicator of a wait on show, if any
+	probe   *drawnProbe      // marks frames drawn, only under MEDIHAVEN_TRACE (drawn.go)
 }
 
 // NewWorkstation shows the login screen in w and returns the workstation.
@@ -75,12 +76,13 @@ func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())
 	ctx, cancel := context.WithCancel(context.Background())
 	ws := &Workstation{
 		win: w, backend: b, opts: o, ctx: ctx, cancel: cancel,
-		background: background,
+		background: background, probe: newDrawnProbe(),
 	}
 	w.SetTitle(o.Title)
 	w.SetPadded(false) // the screens pad themselves; the page tone reaches the edges
 	loadPreferences()  // settings.go
 	ws.showLogin(o.StaffName, "")
+	ws.probe.arm("first-frame")
 	return ws
 }
 
@@ -136,7 +138,7 @@ func (ws *Workstation) show(content fyne.CanvasObject, login *loginScreen, shell
 	}
 	ws.removeShellKeys()
 	ws.login, ws.shell, ws.locked = login, shell, locked
-	ws.win.SetContent(content)
+	ws.win.SetContent(ws.probe.wrap(content))
 }
 
 // Run creates the Fyne app, opens the main window with the login screen and

@@ -18,6 +18,9 @@ import (
 // chart writes an audit record, so charts are measured by
 // `go test -bench OpenChart ./app/chart` instead.
 func cmdBench(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	if len(args) > 0 && args[0] == "window" {
+		return cmdBenchWindow(ctx, g, args[1:], io) // benchwindow.go
+	}
 	fs := newFlags("bench")
 	rounds := fs.Int("rounds", 200, "measurements per row")
 	if err := parse(fs, args); err != nil {

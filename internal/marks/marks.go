@@ -1,0 +1,142 @@
+package marks
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Env is the environment variable naming the file the marks go to.
+const Env = "MEDIHAVEN_TRACE"
+
+var (
+	out     io.Writer // nil: marks are off
+	outOnce sync.Once
+	mu      sync.Mutex
+	shown   atomic.Pointer[func(string)]
+)
+
+func sink() io.Writer {
+	outOnce.Do(func() {
+		switch path := os.Getenv(Env); path {
+		case "":
+		case "-":
+			out = os.Stderr
+		default:
+			f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "medihaven: %s: %v\n", Env, err)
+				return
+			}
+			out = f // open for the process's life: marks come until it ends
+		}
+	})
+	return out
+}
+
+// Enabled reports whether marks are written.
+func Enabled() bool { return sink() != nil }
+
+// Mark writes the moment name (a fixed word such as "login-form") with
+// the process's age and memory; nothing when marks are off.
+func Mark(name string) {
+	w := sink()
+	if w == nil {
+		return
+	}
+	now := time.Now()
+	st := Read()
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Fprintf(w, "mark %s age_ms=%d rss_kb=%d hwm_kb=%d unix_ns=%d\n", name, st.AgeMillis, st.RSSKB, st.HWMKB, now.UnixNano())
+}
+
+// Stat is what a mark says about the process.
+type Stat struct {
+	AgeMillis int64 // since the process started (10 ms resolution), -1 unknown
+	RSSKB     int64 // resident memory now (VmRSS)
+	HWMKB     int64 // the most it was resident (VmHWM)
+}
+
+// Read reads the process's age and memory from /proc (zeros elsewhere).
+func Read() Stat {
+	st := Stat{AgeMillis: age()}
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return st
+	}
+	s := bufio.NewScanner(bytes.NewReader(data))
+	for s.Scan() {
+		k, v, ok := strings.Cut(s.Text(), ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			st.RSSKB = n
+		case "VmHWM":
+			st.HWMKB = n
+		}
+	}
+	return st
+}
+
+// age is the process's age in milliseconds from /proc/self/stat's start
+// time and /proc/uptime (clock ticks of 10 ms), -1 when unknown.
+func age() int64 {
+	stat, err1 := os.ReadFile("/proc/self/stat")
+	up, err2 := os.ReadFile("/proc/uptime")
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	// The command name (field 2) may hold spaces: count after its ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 20 {
+		return -1
+	}
+	ticks, err := strconv.ParseInt(f[19], 10, 64) // field 22: starttime
+	if err != nil {
+		return -1
+	}
+	upf := strings.Fields(string(up))
+	if len(upf) == 0 {
+		return -1
+	}
+	secs, err := strconv.ParseFloat(upf[0], 64)
+	if err != nil {
+		return -1
+	}
+	const hz = 100 // USER_HZ, 100 on every Linux the app runs on
+	return int64(secs*1000) - ticks*1000/hz
+}
+
+// OnShown sets what Shown calls (the shell, while it waits for its home
+// screen); nil stops it.
+func OnShown(f func(screen string)) {
+	if f == nil {
+		shown.Store(nil)
+		return
+	}
+	shown.Store(&f)
+}
+
+// Shown is called by a screen, on the UI goroutine, once the data it
+// loaded is in its widgets (screen is the section's title). It does
+// nothing unless the shell waits for it.
+func Shown(screen string) {
+	if f := shown.Load(); f != nil {
+		(*f)(screen)
+	}
+}
