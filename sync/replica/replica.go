@@ -201,19 +201,23 @@ func (r *Replica) load(tx *store.Tx) error {
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
 		return err
 	}
-	mine, err := tx.EnvelopesAfter(ctx, r.p.Device, 0, -1)
-	if err != nil {
-		return err
-	}
-	for _, e := range mine {
-		if e.Kind == KindGrant {
+	// This workstation's grants (a grant is about its recipient, a
+	// member) and the tip of its chain, by index: opening must not read
+	// the whole chain (a front desk's is a clinic's every patient).
+	for fp := range r.members {
+		grants, err := tx.AboutFrom(ctx, fp, r.p.Device, KindGrant)
+		if err != nil {
+			return err
+		}
+		for _, e := range grants {
 			r.markGranted(e.Entity, e.Scope, e.Epoch)
 		}
 	}
-	if n := len(mine); n > 0 {
-		r.mySeq, r.myHash = mine[n-1].Seq, mine[n-1].Hash
+	tip, ok, err := tx.ChainTip(ctx, r.p.Device)
+	if ok {
+		r.mySeq, r.myHash = tip.Seq, tip.Hash
 	}
-	return nil
+	return err
 }
 
 // Fingerprint is the logged-in member's key fingerprint.
