@@ -56,23 +56,22 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rep := Report{Received: len(raws)}
+	// Signatures are checked and payloads opened on every core while the
+	// envelopes checked before are stored (a pipeline: arrive waits for
+	// each page).
 	checked := r.check(raws)
+	defer checked.stop()
 	// Envelopes whose signature was checked on arrival, so settle need not
 	// parse and verify them again, and the payloads opened with them.
 	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
 	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
 	defer func() { r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil }()
-	for i := range checked {
-		if checked[i].fields != nil {
-			r.opened[checked[i].env] = checked[i].fields
-		}
-	}
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		defer r.begin()()
 		if err := r.sealedToOpen(ctx, tx); err != nil {
 			return err
 		}
-		held, err := r.arrive(ctx, tx, checked, &rep)
+		held, err := r.arrive(ctx, tx, checked.out, checked.wait, &rep)
 		if err != nil {
 			return err
 		}
@@ -84,7 +83,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 			// forgery waiting there was not kept) or given their device to
 			// their author (a directory entry naming it arrived with
 			// them): they try once more.
-			if held, err = r.arrive(ctx, tx, held, &rep); err != nil {
+			if held, err = r.arrive(ctx, tx, held, nil, &rep); err != nil {
 				return err
 			}
 			if err := r.settle(ctx, tx, &rep); err != nil {

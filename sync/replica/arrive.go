@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -23,8 +24,15 @@ import (
 // once settled). An envelope new to this workstation whose predecessor is
 // settled is judged at once and written once, with its verdict (decide);
 // the others are stored pending, for settle.
-func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, rep *Report) (held []arrival, err error) {
-	for _, c := range checked {
+func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, wait func(i int), rep *Report) (held []arrival, err error) {
+	for i := range checked {
+		if wait != nil {
+			wait(i)
+		}
+		c := checked[i]
+		if c.fields != nil {
+			r.opened[c.env] = c.fields
+		}
 		if c.problem != nil {
 			rep.Rejected++
 			rep.Problems = append(rep.Problems, *c.problem)
@@ -196,14 +204,33 @@ type arrival struct {
 	held     *Problem // not kept on its first try, and why
 }
 
+// checking is the arrivals of an Apply, checked page by page on every core.
+type checking struct {
+	out   []arrival
+	ready []chan struct{} // closed when its page of out is checked
+	done  sync.WaitGroup
+}
+
+// checkPage is how many envelopes a worker checks at a time: arrive
+// stores a page while the next ones are checked.
+const checkPage = 128
+
+// wait returns when arrival i is checked.
+func (c *checking) wait(i int) { <-c.ready[i/checkPage] }
+
+// stop returns when every worker has ended.
+func (c *checking) stop() { c.done.Wait() }
+
 // check parses every envelope and verifies the signatures it can (the
 // author's key is known) before any of them takes its place in a chain, so
 // altered bytes never block the genuine ones, and opens the payloads of
 // those it verified with the scope keys held here (applyContent merges
 // them, when the rules let them through). Verifying and opening are the
-// costly part of a catch-up, so they run on every core.
-func (r *Replica) check(raws [][]byte) []arrival {
-	out := make([]arrival, len(raws))
+// costly part of a catch-up, so they run on every core, page by page in
+// order, while arrive stores what is checked (wait).
+func (r *Replica) check(raws [][]byte) *checking {
+	c := &checking{out: make([]arrival, len(raws)), ready: make([]chan struct{}, (len(raws)+checkPage-1)/checkPage)}
+	out := c.out
 	onEveryCore(len(raws), 64, func(i int) {
 		env, err := crypto.ParseEnvelope(raws[i])
 		if err != nil {
@@ -231,7 +258,7 @@ func (r *Replica) check(raws [][]byte) []arrival {
 			keys[a.env.Header.Author] = pub
 		}
 	}
-	onEveryCore(len(raws), 64, func(i int) {
+	checkOne := func(i int) {
 		env := out[i].env
 		if env == nil || env.Header.Kind == KindKey {
 			return
@@ -248,8 +275,25 @@ func (r *Replica) check(raws [][]byte) []arrival {
 		}
 		out[i].verified = true
 		out[i].fields = openAhead(env, scopeKeys)
-	})
-	return out
+	}
+	var next atomic.Int64
+	for i := range c.ready {
+		c.ready[i] = make(chan struct{})
+	}
+	for range min(runtime.GOMAXPROCS(0), len(c.ready)) {
+		c.done.Add(1)
+		go func() {
+			defer c.done.Done()
+			// Pages are taken in order, so the first ones are ready first.
+			for p := int(next.Add(1) - 1); p < len(c.ready); p = int(next.Add(1) - 1) {
+				for i := p * checkPage; i < min(len(out), (p+1)*checkPage); i++ {
+					checkOne(i)
+				}
+				close(c.ready[p])
+			}
+		}()
+	}
+	return c
 }
 
 // onEveryCore calls fn for 0..n-1 on up to GOMAXPROCS goroutines, one for
