@@ -283,11 +283,14 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 			return nil
 		}
 		start := time.Now()
+		stop := y.watchOpening(r)
 		rep, err := r.Apply(y.ctx, batch)
+		stop()
 		if err != nil {
 			return err
 		}
-		y.applied(len(batch), time.Since(start))
+		// An Apply whose key opened a long history did more than its batch.
+		y.applied(max(len(batch), rep.Applied+rep.Sealed+rep.Rejected), time.Since(start))
 		y.handed.Add(int64(len(batch)))
 		y.fresh.Add(int64(rep.New))
 		*changed = *changed || rep.New > 0 || rep.Applied > 0
@@ -342,6 +345,43 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		}
 	}
 	return altered, flush()
+}
+
+// openingLane is the lane of setBehind that counts the envelopes kept
+// sealed that a key which arrived is opening (no device has this id).
+const openingLane = "opening"
+
+// watchOpening keeps the status right while an Apply runs long: a key that
+// arrived (a newcomer's grant, at the end of a long chain) opens every
+// envelope kept sealed for it, in transactions, and that is the rest of the
+// catch-up. Every second it counts what is left to open, and how fast it
+// goes, for Status.Behind and Left. stop ends it.
+func (y *Syncer) watchOpening(r *replica.Replica) (stop func()) {
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		last, at := r.Opening(), time.Now()
+		for {
+			select {
+			case <-done:
+				y.setBehind(openingLane, 0)
+				return
+			case <-y.ctx.Done():
+				return
+			case now := <-tick.C:
+				left := r.Opening()
+				if left < last {
+					y.applied(last-left, now.Sub(at))
+				}
+				last, at = left, now
+				y.setBehind(openingLane, left)
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
 }
 
 // ownEnvelopes returns the envelopes of the pack in s that are of the

@@ -65,7 +65,10 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	// parse and verify them again, and the payloads opened with them.
 	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
 	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
-	defer func() { r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil }()
+	defer func() {
+		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
+		r.opening.Store(0)
+	}()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		defer r.begin()()
 		if err := r.sealedToOpen(ctx, tx); err != nil {

@@ -20,11 +20,7 @@ import (
 func TestAttackGarbageGrant(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
-	newcomer := newPerson(t, "Nora Newcomer", roles.Physician)
-	sNew := join(t, newcomer, c.id, c.admin.fp())
-	c.sAdmin.apply(sNew.own()...)
-	c.sAdmin.admit(newcomer)
-	c.sAdmin.grant(roles.Directory, newcomer)
+	newcomer, sNew := c.admitted(t, "Nora Newcomer", roles.Physician)
 	exchange(t, append(c.stations(), sNew)...)
 
 	k, _ := c.sPh2.r.Key(roles.Clinical)

@@ -126,6 +126,19 @@ func newClinic(t testing.TB) *clinic {
 	return c
 }
 
+// admitted is a newcomer's workstation with its key published, admitted
+// by the founder and granted the directory key (on the founder's
+// workstation only: the caller hands it on).
+func (c *clinic) admitted(t testing.TB, name string, role roles.Role) (*person, *station) {
+	t.Helper()
+	p := newPerson(t, name, role)
+	s := join(t, p, c.id, c.admin.fp())
+	c.sAdmin.apply(s.own()...)
+	c.sAdmin.admit(p)
+	c.sAdmin.grant(roles.Directory, p)
+	return p, s
+}
+
 // admit writes p's directory entry.
 func (s *station) admit(p *person) {
 	s.t.Helper()

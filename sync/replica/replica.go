@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -93,6 +94,7 @@ type Replica struct {
 	unseal   map[keyRef]store.Cursor       // during Apply: sealed envelopes being opened, and where
 	tails    map[string]uint64             // during a transaction: device -> last seq judged on arrival
 	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
+	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

@@ -52,10 +52,20 @@ func (r *Replica) sealedToOpen(ctx context.Context, tx *store.Tx) error {
 func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bool, error) {
 	for ref := range r.keysIn {
 		if _, ok := r.unseal[ref]; !ok {
+			n, err := tx.CountSealed(ctx, ref.scope, ref.epoch)
+			if err != nil {
+				return false, fmt.Errorf("replica: sealed envelopes: %w", err)
+			}
 			r.unseal[ref] = store.Cursor{}
+			r.opening.Add(int64(n))
 		}
 		delete(r.keysIn, ref)
 	}
+	defer func() {
+		if len(r.unseal) == 0 {
+			r.opening.Store(0)
+		}
+	}()
 	opened := false
 	for ref, at := range r.unseal {
 		r.state.RLock()
@@ -91,6 +101,7 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 				}
 				rep.Sealed--
 				r.budget--
+				r.opening.Add(-1)
 				opened = true
 			}
 		}
@@ -98,6 +109,11 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 	}
 	return opened, nil
 }
+
+// Opening is how many envelopes kept sealed are still to be opened with a
+// key that arrived (0 when none): the last part of a catch-up, which the
+// status bar counts. Safe to call while an Apply runs.
+func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0)) }
 
 // opening is one sealed envelope opened with its key.
 type opening struct {

@@ -99,6 +99,14 @@ func (tx *Tx) Sealed(ctx context.Context, scope string, epoch uint32, c Cursor, 
 		ORDER BY device DESC, seq DESC LIMIT ?`, scope, epoch, c.Device, seq, sqlLimit(limit))
 }
 
+// CountSealed returns how many envelopes of scope's epoch are kept sealed.
+func (tx *Tx) CountSealed(ctx context.Context, scope string, epoch uint32) (int, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes INDEXED BY envelopes_sealed
+		WHERE state = 2 AND scope = ? AND epoch = ?`, scope, epoch).Scan(&n)
+	return n, wrap("count sealed of "+scope, err)
+}
+
 // AnySealed reports whether an envelope of scope's epoch is kept sealed.
 func (tx *Tx) AnySealed(ctx context.Context, scope string, epoch uint32) (bool, error) {
 	var n int

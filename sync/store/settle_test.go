@@ -75,6 +75,9 @@ func TestSettleQueries(t *testing.T) {
 			if got, err := tx.AnySealed(ctx, tt.scope, tt.epoch); err != nil || got != tt.want {
 				t.Errorf("AnySealed(%s, %d) = %v, %v", tt.scope, tt.epoch, got, err)
 			}
+			if n, err := tx.CountSealed(ctx, tt.scope, tt.epoch); err != nil || (n > 0) != tt.want {
+				t.Errorf("CountSealed(%s, %d) = %d, %v", tt.scope, tt.epoch, n, err)
+			}
 		}
 		for _, tt := range []struct {
 			id, device string

@@ -115,7 +115,18 @@ func TestJoinOverTheNetwork(t *testing.T) {
 		})
 		return ok
 	}
+	// What the status bar said was left, once a second, to hold against
+	// how long it took.
+	type said struct {
+		at, left time.Duration
+		behind   int
+	}
+	var saids []said
 	waitUntil(t, "the newcomer applies the clinic", 60*time.Minute, func() bool {
+		if at := time.Since(start); len(saids) == 0 || at-saids[len(saids)-1].at >= time.Second {
+			st := y.Status()
+			saids = append(saids, said{at, st.Left, st.Behind})
+		}
 		if usable == 0 && newcomer.r.Holds(roles.FrontDesk) {
 			if found, _, err := newcomer.r.Find(ctx, roles.FrontDesk, "", 12, probe...); err == nil && len(found) > 0 {
 				usable = time.Since(start)
@@ -131,6 +142,16 @@ func TestJoinOverTheNetwork(t *testing.T) {
 	cn := y.Counts()
 	t.Logf("join of %d patients, %d events: search works after %s, everything applied after %s (%.0f envelopes/s); counts %+v; process peak RSS %d -> %d MB",
 		patients, events, usable.Round(100*time.Millisecond), done.Round(100*time.Millisecond), float64(cn.New)/done.Seconds(), cn, rss0>>10, rss1>>10)
+	for _, f := range []float64{0.25, 0.5, 0.75} {
+		// At a quarter, half and three quarters of the way: the end the
+		// status bar foresaw then.
+		for _, sd := range saids {
+			if sd.at >= time.Duration(float64(done)*f) && sd.left > 0 {
+				t.Logf("after %s: %d behind, %s left said, %s left in fact", sd.at.Round(time.Second), sd.behind, sd.left, (done - sd.at).Round(time.Second))
+				break
+			}
+		}
+	}
 	if ps := y.Problems(); len(ps) > 0 {
 		t.Logf("%d problems, first %s", len(ps), ps[0])
 	}

@@ -1,0 +1,84 @@
+package replica
+
+import (
+	"context"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// TestKeyOpensWhatWasSealed: a newcomer stores a receptionist's records
+// sealed until her grant, at the end of the receptionist's chain, brings
+// the front-desk key; then they open where they lie, in transactions of the
+// settle budget, each applied once. A key held while envelopes of its epoch
+// are still sealed (the program ended between those transactions) opens
+// them at the next Apply after the replica is opened again.
+func TestKeyOpensWhatWasSealed(t *testing.T) {
+	defer func(b int) { settleBudget = b }(settleBudget)
+	settleBudget = 2
+	ctx := context.Background()
+	c := newClinic(t)
+	nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
+	exchange(t, c.sAdmin, c.sRecep)
+	var patients []string
+	for _, family := range []string{"One", "Two", "Three", "Four", "Five"} {
+		env := c.sRecep.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": family})})
+		patients = append(patients, env.Header.Entity)
+	}
+	c.sRecep.grant(roles.FrontDesk, nia)
+	recep := c.sRecep.own()
+	n.apply(c.sAdmin.own()...)
+	n.apply(recep[:len(recep)-1]...)
+	for _, id := range patients {
+		if _, _, err := n.r.Entity(ctx, id); err == nil {
+			t.Fatalf("patient %s open before the key arrived", id)
+		}
+	}
+	sealed := func() int {
+		var counts map[store.EnvelopeState]int
+		if err := n.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			counts, err = tx.CountEnvelopes(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return counts[store.Sealed]
+	}
+	if got := sealed(); got < len(patients) {
+		t.Fatalf("%d envelopes sealed before the key, want at least %d", got, len(patients))
+	}
+	rep := n.apply(recep[len(recep)-1])
+	if got := sealed(); got != 0 || rep.Applied != len(patients)+1 || rep.Sealed != 0 || n.r.Opening() != 0 {
+		t.Errorf("after the grant: %d sealed, report %+v, %d opening; want every patient applied once", got, rep, n.r.Opening())
+	}
+	for i, id := range patients {
+		if _, st, err := n.r.Entity(ctx, id); err != nil || st.String("family") == "" {
+			t.Errorf("patient %d after the grant: %v %v", i, st, err)
+		}
+	}
+
+	// A key held while its envelopes are still sealed: an observer that
+	// stored the receptionist's records sealed, then was given the key
+	// behind the replica's back, as if the Apply that brought it ended.
+	o := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+	o.holdKeys(c.sAdmin, roles.Directory)
+	o.apply(c.sAdmin.own()...)
+	o.apply(recep...)
+	o.holdKeys(c.sRecep, roles.FrontDesk)
+	again, err := Open(ctx, o.r.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.r = again
+	if rep := o.apply(); rep.Applied != len(patients) {
+		t.Errorf("the first Apply after opening applied %d, want the %d sealed patients", rep.Applied, len(patients))
+	}
+	for i, id := range patients {
+		if _, st, err := o.r.Entity(ctx, id); err != nil || st.String("family") == "" {
+			t.Errorf("observer's patient %d: %v %v", i, st, err)
+		}
+	}
+}
