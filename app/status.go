@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -80,47 +79,10 @@ func (s *Session) CheckChains(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// MeasureEnvelopes seals a 1 KiB change n times (encrypt and sign), then
-// verifies and opens it n times, with keys made for the run, never a
-// profile's, and returns how long each took: what every change costs.
+// MeasureEnvelopes is what sealing and opening one change costs on this
+// computer (crypto.MeasureEnvelopes), for `medihaven bench`.
 func MeasureEnvelopes(n int) (seal, open []time.Duration, err error) {
-	id, _, err := crypto.NewIdentity("bench", []byte("bench only"))
-	if err != nil {
-		return nil, nil, fmt.Errorf("app: make a key: %w", err)
-	}
-	k, err := crypto.NewScopeKey("clinical", 1)
-	if err != nil {
-		return nil, nil, fmt.Errorf("app: make a scope key: %w", err)
-	}
-	payload := make([]byte, 1024)
-	rand.Read(payload)
-	var raw []byte
-	for i := range n {
-		h := crypto.Header{ID: crypto.NewEventID(), Entity: "bench", Kind: "note", Scope: k.Scope, Epoch: k.Epoch,
-			Author: id.Fingerprint(), Device: "00000000000000000000000000000001", Seq: 1, Lamport: uint64(i + 1), Time: time.Now().UnixMilli()}
-		start := time.Now()
-		e, err := crypto.Seal(h, payload, k, id)
-		if err != nil {
-			return nil, nil, fmt.Errorf("app: seal: %w", err)
-		}
-		seal, raw = append(seal, time.Since(start)), e.Raw
-	}
-	pub := id.Public()
-	for range n {
-		start := time.Now()
-		e, err := crypto.ParseEnvelope(raw)
-		if err == nil {
-			err = e.Verify(pub)
-		}
-		if err == nil {
-			_, err = e.Open(k)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("app: verify and open: %w", err)
-		}
-		open = append(open, time.Since(start))
-	}
-	return seal, open, nil
+	return crypto.MeasureEnvelopes(n)
 }
 
 // Head is the newest event this workstation holds of one device's chain:
