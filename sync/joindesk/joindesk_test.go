@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,4 +100,44 @@ func TestDeskRoundTrip(t *testing.T) {
 	if _, err := joindesk.StateOf(ctx, closed, tok.ID); !errors.Is(err, joindesk.ErrUnreachable) {
 		t.Errorf("a desk that does not answer: %v", err)
 	}
+}
+
+// FuzzResolveAnswer: whatever a server at a short code's address answers
+// (any status, any body), Resolve returns a token only when it opens under
+// the code, and otherwise one of the desk's errors; it never panics.
+func FuzzResolveAnswer(f *testing.F) {
+	var mu sync.Mutex
+	var status int
+	var body []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+		w.Write(body) //nolint:errcheck
+	}))
+	f.Cleanup(srv.Close)
+	code, err := crypto.NewShortCode(srv.Listener.Addr().String())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint16(0), []byte(`{"sealed":"c2VhbGVk"}`))
+	f.Add(uint16(210), []byte(`{"state":"refused"}`))
+	f.Add(uint16(204), []byte(`{}`))
+	f.Add(uint16(0), []byte("not json"))
+	f.Add(uint16(300), []byte(`{"error":"busy"}`))
+	f.Fuzz(func(t *testing.T, s uint16, answer []byte) {
+		mu.Lock()
+		status, body = 200+int(s)%400, answer
+		mu.Unlock()
+		tok, err := joindesk.Resolve(context.Background(), code.String())
+		switch {
+		case err == nil && tok.ID == "":
+			t.Fatal("an empty token resolved")
+		case err == nil:
+		case !errors.Is(err, joindesk.ErrAnswer) && !errors.Is(err, joindesk.ErrNoCode) && !errors.Is(err, joindesk.ErrBadCode) &&
+			!errors.Is(err, joindesk.ErrUsed) && !errors.Is(err, joindesk.ErrExpired) && !errors.Is(err, joindesk.ErrRefused) &&
+			!errors.Is(err, joindesk.ErrRevoked):
+			t.Fatalf("an answer gave %v", err)
+		}
+	})
 }
