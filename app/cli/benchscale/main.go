@@ -41,7 +41,12 @@ var (
 	reasons = []string{"Follow-up", "Annual check-up", "Cough and fever", "Blood pressure review", "Back pain", "Vaccination", "Medication review"}
 )
 
+// seedBatch is how many events the seeding appends per transaction (flag
+// -batch).
+var seedBatch = 10000
+
 func main() {
+	flag.IntVar(&seedBatch, "batch", seedBatch, "events appended per transaction while seeding")
 	patients := flag.Int("patients", 100000, "patients to register")
 	visits := flag.Int("visits", 9, "appointments per patient over ten years")
 	rounds := flag.Int("rounds", 300, "searches per measure")
@@ -217,7 +222,7 @@ func newClinic(ctx context.Context, dir string) (*clinic, error) {
 }
 
 // seed registers n patients and books visits appointments for each over
-// ten years, a batch of 2,000 events per transaction; it returns the
+// ten years, seedBatch events per transaction; it returns the
 // events written.
 func seed(ctx context.Context, c *clinic, n, visits int, rng *rand.Rand) (int, error) {
 	physician := c.doc.r.Fingerprint()
@@ -253,7 +258,7 @@ func seed(ctx context.Context, c *clinic, n, visits int, rng *rand.Rand) (int, e
 			}
 			b.Append(replica.Change{Entity: crypto.NewEventID(), Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
 		}
-		if b.Len() >= 2000 {
+		if b.Len() >= seedBatch {
 			if err := flush(); err != nil {
 				return events, err
 			}
