@@ -85,15 +85,15 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 			}
 			at = store.Of(rows[len(rows)-1])
 			r.unseal[ref] = at
-			for _, o := range openRows(rows, k) {
+			opens := openRows(rows, k)
+			if err := r.foldAll(ctx, tx, opens); err != nil {
+				return opened, err
+			}
+			for _, o := range opens {
 				v := verdict{state: store.Applied}
-				switch {
-				case o.err != nil:
+				if o.err != nil {
 					v = refused(ruleContent, "%s", o.err.Error()) // reported by setState
-				default:
-					if err := r.mergeEntity(ctx, tx, o.env.Header, o.fields); err != nil {
-						return opened, err
-					}
+				} else {
 					rep.Applied++
 				}
 				if err := r.setState(ctx, tx, o.row, v); err != nil {
@@ -114,6 +114,44 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 // key that arrived (0 when none): the last part of a catch-up, which the
 // status bar counts. Safe to call while an Apply runs.
 func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0)) }
+
+// foldAll merges the opened envelopes of a page into their records: each
+// record read once, the records folded on every core, then kept in the
+// order they were first named.
+func (r *Replica) foldAll(ctx context.Context, tx *store.Tx, opens []opening) error {
+	var order []*merge
+	changes := map[string]int{} // record id -> its place in order
+	var hs [][]crypto.Header
+	var fs [][]Fields
+	for _, o := range opens {
+		if o.err != nil {
+			continue
+		}
+		id := recordID(o.env.Header)
+		i, ok := changes[id]
+		if !ok {
+			m, err := r.readRecord(ctx, tx, o.env.Header)
+			if err != nil {
+				return err
+			}
+			i = len(order)
+			changes[id] = i
+			order, hs, fs = append(order, m), append(hs, nil), append(fs, nil)
+		}
+		hs[i], fs[i] = append(hs[i], o.env.Header), append(fs[i], o.fields)
+	}
+	errs := make([]error, len(order))
+	onEveryCore(len(order), 16, func(i int) { errs[i] = r.fold(order[i], hs[i], fs[i]) })
+	for i, m := range order {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := r.keep(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // opening is one sealed envelope opened with its key.
 type opening struct {

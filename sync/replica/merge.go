@@ -1,0 +1,135 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Merging changes into a record's sealed state, in three steps: read the
+// record (the store, one at a time), fold the changes in (open, merge,
+// seal, index terms: no store, so many records fold at once on every core
+// when a key opens a long history), and keep it (the store, and what the
+// replica knows of members and held keys).
+
+// merge is one record on its way through: as stored (or its id, kind and
+// scope, when new) and its state once the changes are folded in.
+type merge struct {
+	rec     store.Entity
+	found   bool // rec is stored
+	st      State
+	changed bool
+	tokens  [][]byte
+	indexed bool // tokens are the record's index terms
+}
+
+// recordID is the record an event changes: a member's key and directory
+// entry are both named by the fingerprint, and kept as two records.
+func recordID(h crypto.Header) string {
+	if h.Kind == KindKey {
+		return keyEntityPrefix + h.Entity
+	}
+	return h.Entity
+}
+
+// readRecord reads the record h changes.
+func (r *Replica) readRecord(ctx context.Context, tx *store.Tx, h crypto.Header) (*merge, error) {
+	id := recordID(h)
+	rec, err := tx.Entity(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &merge{rec: store.Entity{ID: id, Kind: h.Kind, Scope: h.Scope}}, nil
+	case err != nil:
+		return nil, fmt.Errorf("replica: entity: %w", err)
+	}
+	return &merge{rec: rec, found: true}, nil
+}
+
+// fold merges the fields each header wrote into m's record, in order, then
+// seals the state and finds its index tokens. It touches no store.
+func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
+	m.st = State{}
+	if m.found {
+		st, err := r.openState(m.rec)
+		if err != nil {
+			return err
+		}
+		m.st = st
+	}
+	var last crypto.Header
+	for i, h := range hs {
+		if !m.st.Merge(fs[i], h.Lamport, h.Device) {
+			continue
+		}
+		m.changed, last = true, h
+		m.rec.Lamport = max(m.rec.Lamport, h.Lamport)
+		m.rec.Updated = max(m.rec.Updated, h.Time) // whatever order they come in
+	}
+	if !m.changed {
+		return nil
+	}
+	sealed, err := r.sealState(m.rec.ID, m.st)
+	if err != nil {
+		return err
+	}
+	m.rec.State = sealed
+	if r.p.Index != nil && roles.Scope(last.Scope).Valid() {
+		m.tokens, m.indexed = r.Tokens(roles.Scope(last.Scope), r.p.Index(m.rec.Kind, m.st)...)
+	}
+	return nil
+}
+
+// keep stores a folded record, its index tokens (within an Apply: once,
+// at the end, for its final state), and what the replica keeps in memory
+// of members and held keys.
+func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
+	if !m.changed {
+		return nil
+	}
+	id := m.rec.ID
+	if err := tx.PutEntity(ctx, m.rec); err != nil {
+		return fmt.Errorf("replica: entity: %w", err)
+	}
+	if m.indexed {
+		if r.reindex != nil {
+			r.reindex[id] = m.tokens
+		} else if err := tx.SetIndex(ctx, id, m.tokens); err != nil {
+			return fmt.Errorf("replica: index: %w", err)
+		}
+	}
+	r.state.Lock()
+	defer r.state.Unlock()
+	switch m.rec.Kind {
+	case KindMember:
+		mem := memberFromState(id, m.st)
+		// Whether the entry stands for its token is judged again once
+		// this round of settle is done (judgeDirectory).
+		mem.TokenTakenBy = r.members[id].TokenTakenBy
+		r.members[id] = mem
+		r.dirty[id] = true
+		if mem.Revoked() && r.revoked != nil {
+			r.revoked[id] = true // settle sweeps what they wrote after
+		}
+	case KindKeyHeld:
+		r.held[strings.TrimPrefix(id, heldEntityPrefix)] = heldFromState(m.st)
+	}
+	r.onChange = append(r.onChange, Changed{ID: id, Kind: m.rec.Kind, Scope: m.rec.Scope})
+	return nil
+}
+
+// mergeEntity merges fields into an entity's sealed state and re-indexes it.
+func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header, fields Fields) error {
+	m, err := r.readRecord(ctx, tx, h)
+	if err != nil {
+		return err
+	}
+	if err := r.fold(m, []crypto.Header{h}, []Fields{fields}); err != nil {
+		return err
+	}
+	return r.keep(ctx, tx, m)
+}
