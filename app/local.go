@@ -55,35 +55,5 @@ func pull(ctx context.Context, dst, src *Session) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	have := map[string]uint64{}
-	heads, err := dr.Heads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	for _, h := range heads {
-		have[h.Device] = h.Seq
-	}
-	theirs, err := sr.Heads(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var raws [][]byte
-	for _, h := range theirs {
-		if h.Seq <= have[h.Device] {
-			continue
-		}
-		more, err := sr.EnvelopesAfter(ctx, h.Device, have[h.Device], -1)
-		if err != nil {
-			return 0, err
-		}
-		raws = append(raws, more...)
-	}
-	if len(raws) == 0 {
-		return 0, nil
-	}
-	rep, err := dr.Apply(ctx, raws)
-	if err != nil {
-		return 0, err
-	}
-	return rep.New, nil
+	return dr.PullFrom(ctx, sr)
 }
