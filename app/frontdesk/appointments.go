@@ -127,25 +127,29 @@ func (s *Service) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 // date (YYYY-MM-DD, the clinic's day), unsorted, without patients' names,
 // as r reads them (the caller has checked the action).
 func AppointmentsOn(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, records.DayTerm(physician, date))
-	if err != nil {
-		return nil, err
-	}
-	return appointmentsByID(ctx, r, ids)
+	return appointmentsFound(ctx, r, records.DayTerm(physician, date))
 }
 
-func appointmentsByID(ctx context.Context, r *replica.Replica, ids []string) ([]Appointment, error) {
-	rows, err := r.EntitiesByID(ctx, ids)
+// appointmentsFound returns the appointments the blind index finds under
+// term, each read and opened once (Find hands over what it decrypted to
+// check the term: reading them again by id would open each twice).
+func appointmentsFound(ctx context.Context, r *replica.Replica, term replica.Term) ([]Appointment, error) {
+	rows, _, err := r.Find(ctx, roles.FrontDesk, "", -1, term)
 	if err != nil {
 		return nil, err
 	}
+	return appointmentsOf(rows), nil
+}
+
+// appointmentsOf keeps the appointments of rows.
+func appointmentsOf(rows []replica.EntityState) []Appointment {
 	out := make([]Appointment, 0, len(rows))
 	for _, e := range rows {
 		if e.Kind == records.KindAppointment {
 			out = append(out, records.AppointmentFromState(e.ID, e.State))
 		}
 	}
-	return out, nil
+	return out
 }
 
 // WithNames fills the patients' names and MRNs of appointments.
@@ -236,11 +240,7 @@ func (s *Service) PatientAppointments(ctx context.Context, patient string) ([]Ap
 // appointmentsWith returns the appointments the blind index finds under
 // term, by time, without patients' names.
 func appointmentsWith(ctx context.Context, r *replica.Replica, term replica.Term) ([]Appointment, error) {
-	ids, err := r.Search(ctx, roles.FrontDesk, -1, term)
-	if err != nil {
-		return nil, err
-	}
-	out, err := appointmentsByID(ctx, r, ids)
+	out, err := appointmentsFound(ctx, r, term)
 	if err != nil {
 		return nil, err
 	}
