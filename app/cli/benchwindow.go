@@ -102,14 +102,16 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 		rows = append(rows, row)
 	}
 	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "profile\truns\tcold start\t(in process)\tlogin\tlogin → shell\tlogin → home\tRSS at home\tRSS +2 s\tpeak RSS\t")
+	fmt.Fprintln(tw, "profile\truns\tcold start\t(in process)\tlogin\tlogin → shell\tlogin → home\tRSS: login form\thome\t+2 s\tpeak\thome: anon\tfiles\tGo\tGo heap\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, len(r.runs),
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, len(r.runs),
 			r.ms(func(m windowMeasure) float64 { return m.cold }), r.ms(func(m windowMeasure) float64 { return m.coldAge }),
 			r.ms(func(m windowMeasure) float64 { return m.login }), r.ms(func(m windowMeasure) float64 { return m.shell }),
 			r.ms(func(m windowMeasure) float64 { return m.home }),
-			r.mb(func(m windowMeasure) float64 { return m.rssHome }), r.mb(func(m windowMeasure) float64 { return m.rssLater }),
-			r.mb(func(m windowMeasure) float64 { return m.peak }))
+			r.mb(func(m windowMeasure) float64 { return m.rssForm }), r.mb(func(m windowMeasure) float64 { return m.rssHome }),
+			r.mb(func(m windowMeasure) float64 { return m.rssLater }), r.mb(func(m windowMeasure) float64 { return m.peak }),
+			r.mb(func(m windowMeasure) float64 { return m.anon }), r.mb(func(m windowMeasure) float64 { return m.files }),
+			r.mb(func(m windowMeasure) float64 { return m.goMem }), r.mb(func(m windowMeasure) float64 { return m.heap }))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -129,7 +131,8 @@ type windowRun struct {
 // windowMeasure is one window's numbers: milliseconds and kilobytes.
 type windowMeasure struct {
 	cold, coldAge, login, shell, home float64
-	rssHome, rssLater, peak           float64
+	rssForm, rssHome, rssLater, peak  float64
+	anon, files, goMem, heap          float64 // at home
 }
 
 type windowRow struct {
@@ -209,7 +212,9 @@ func (w windowRun) run(ctx context.Context, profile, dir, shot string) (windowMe
 	submit := marks["login-submit"]
 	since := func(name string) float64 { return float64(marks[name].unixNS-submit.unixNS) / 1e6 }
 	m.login, m.shell, m.home = since("login-done"), since("shell"), since("home")
-	m.rssHome = float64(marks["home"].rssKB)
+	h := marks["home"]
+	m.rssForm, m.rssHome = float64(form.rssKB), float64(h.rssKB)
+	m.anon, m.files, m.goMem, m.heap = float64(h.anonKB), float64(h.fileKB), float64(h.goKB), float64(h.heapKB)
 	time.Sleep(2 * time.Second)
 	rss, peak := processMemory(cmd.Process.Pid)
 	m.rssLater, m.peak = float64(rss), float64(peak)
@@ -227,7 +232,8 @@ func (w windowRun) run(ctx context.Context, profile, dir, shot string) (windowMe
 
 // traceMark is one line of a MEDIHAVEN_TRACE file (internal/marks).
 type traceMark struct {
-	ageMS, rssKB, hwmKB, unixNS int64
+	ageMS, rssKB, hwmKB, unixNS  int64
+	anonKB, fileKB, goKB, heapKB int64
 }
 
 // parseMarks reads the marks of a trace file by name (the first of each).
@@ -258,6 +264,14 @@ func parseMarks(data []byte) map[string]traceMark {
 				m.hwmKB = n
 			case "unix_ns":
 				m.unixNS = n
+			case "anon_kb":
+				m.anonKB = n
+			case "file_kb":
+				m.fileKB = n
+			case "go_kb":
+				m.goKB = n
+			case "heap_kb":
+				m.heapKB = n
 			}
 		}
 		out[f[1]] = m

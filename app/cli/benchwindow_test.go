@@ -9,7 +9,8 @@ func TestParseMarks(t *testing.T) {
 	}{
 		{"empty", "", map[string]traceMark{}},
 		{"two", "mark login-form age_ms=412 rss_kb=61234 hwm_kb=61300 unix_ns=17\nmark home age_ms=900 rss_kb=9 hwm_kb=10 unix_ns=18\n",
-			map[string]traceMark{"login-form": {412, 61234, 61300, 17}, "home": {900, 9, 10, 18}}},
+			map[string]traceMark{"login-form": {ageMS: 412, rssKB: 61234, hwmKB: 61300, unixNS: 17}, "home": {ageMS: 900, rssKB: 9, hwmKB: 10, unixNS: 18}}},
+		{"memory", "mark home anon_kb=1 file_kb=2 go_kb=3 heap_kb=4\n", map[string]traceMark{"home": {anonKB: 1, fileKB: 2, goKB: 3, heapKB: 4}}},
 		{"first of a name counts", "mark home unix_ns=1\nmark home unix_ns=2\n", map[string]traceMark{"home": {unixNS: 1}}},
 		{"other lines and bad numbers are skipped", "medihaven: warning\nmark\nmark shell rss_kb=x unix_ns=5 junk\n",
 			map[string]traceMark{"shell": {unixNS: 5}}},

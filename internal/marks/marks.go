@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +18,38 @@ import (
 
 // Env is the environment variable naming the file the marks go to.
 const Env = "MEDIHAVEN_TRACE"
+
+// HeapEnv names a file for a heap profile (pprof) taken at the "home"
+// mark, to see what the memory after login is made of.
+const HeapEnv = "MEDIHAVEN_TRACE_HEAP"
+
+// CPUEnv names a file for a CPU profile (pprof) of the cold start: from
+// this package's init to the "login-form" mark.
+const CPUEnv = "MEDIHAVEN_TRACE_CPU"
+
+var cpuFile *os.File
+
+func init() {
+	if path := os.Getenv(CPUEnv); path != "" && os.Getenv(Env) != "" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			cpuFile = f
+		}
+	}
+}
+
+func writeHeap(path string) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "medihaven: %s: %v\n", HeapEnv, err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "medihaven: %s: %v\n", HeapEnv, err)
+	}
+}
 
 var (
 	out     io.Writer // nil: marks are off
@@ -55,7 +90,16 @@ func Mark(name string) {
 	st := Read()
 	mu.Lock()
 	defer mu.Unlock()
-	fmt.Fprintf(w, "mark %s age_ms=%d rss_kb=%d hwm_kb=%d unix_ns=%d\n", name, st.AgeMillis, st.RSSKB, st.HWMKB, now.UnixNano())
+	if cpuFile != nil && name == "login-form" {
+		pprof.StopCPUProfile()
+		cpuFile.Close()
+		cpuFile = nil
+	}
+	if path := os.Getenv(HeapEnv); path != "" && name == "home" {
+		writeHeap(path)
+	}
+	fmt.Fprintf(w, "mark %s age_ms=%d rss_kb=%d hwm_kb=%d anon_kb=%d file_kb=%d go_kb=%d heap_kb=%d unix_ns=%d\n",
+		name, st.AgeMillis, st.RSSKB, st.HWMKB, st.AnonKB, st.FileKB, st.GoKB, st.HeapKB, now.UnixNano())
 }
 
 // Stat is what a mark says about the process.
@@ -63,11 +107,20 @@ type Stat struct {
 	AgeMillis int64 // since the process started (10 ms resolution), -1 unknown
 	RSSKB     int64 // resident memory now (VmRSS)
 	HWMKB     int64 // the most it was resident (VmHWM)
+	AnonKB    int64 // of RSSKB: anonymous memory (heaps: Go's, C's, the GL driver's)
+	FileKB    int64 // of RSSKB: mapped files (the binary, shared libraries)
+	GoKB      int64 // memory the Go runtime has mapped (runtime/metrics)
+	HeapKB    int64 // of GoKB: live and unswept heap objects
 }
 
 // Read reads the process's age and memory from /proc (zeros elsewhere).
 func Read() Stat {
 	st := Stat{AgeMillis: age()}
+	ms := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(ms)
+	if ms[0].Value.Kind() == metrics.KindUint64 && ms[1].Value.Kind() == metrics.KindUint64 {
+		st.GoKB, st.HeapKB = int64(ms[0].Value.Uint64()/1024), int64(ms[1].Value.Uint64()/1024)
+	}
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return st
@@ -84,6 +137,10 @@ func Read() Stat {
 			st.RSSKB = n
 		case "VmHWM":
 			st.HWMKB = n
+		case "RssAnon":
+			st.AnonKB = n
+		case "RssFile":
+			st.FileKB = n
 		}
 	}
 	return st
