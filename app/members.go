@@ -72,6 +72,7 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 		return fmt.Errorf("app: revoke %s: %w", m.Name, err)
 	}
 	_, err = s.Maintain(ctx)
+	s.logServerAdmins(ctx) // the chat server's right to invite follows (serveradmins.go)
 	return err
 }
 
@@ -125,6 +126,7 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
 	}
 	_, err = s.Maintain(ctx)
+	s.logServerAdmins(ctx) // the chat server's right to invite follows (serveradmins.go)
 	return err
 }
 

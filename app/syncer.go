@@ -39,11 +39,14 @@ type workstation struct{ s *Session }
 // Replica returns the session's replica, or ErrLocked.
 func (w workstation) Replica() (*replica.Replica, error) { return w.s.live() }
 
-// Upkeep runs Maintain; a locked session has none to run.
+// Upkeep runs Maintain, and on an administrator's workstation gives the
+// clinic's administrators the chat server's right to invite
+// (serveradmins.go); a locked session has none to run.
 func (w workstation) Upkeep(ctx context.Context) error {
 	if _, err := w.s.Maintain(ctx); err != nil && !errors.Is(err, ErrLocked) {
 		return err
 	}
+	w.s.logServerAdmins(ctx)
 	return nil
 }
 

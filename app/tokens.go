@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // Token statuses as the administrator's list shows them.
@@ -72,7 +74,11 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	}
 	// The newcomer's XMPP account invite, from the clinic's server, before
 	// anything is written: no server, no token.
-	if t.Invite, err = s.accountInvite(ctx); err != nil {
+	if t.Invite, err = s.accountInvite(ctx); errors.Is(err, xmpp.ErrNoInviteRight) {
+		return crypto.Token{}, fmt.Errorf("%w: the chat server does not let this workstation invite newcomers yet. "+
+			"Another administrator's workstation gives it that right once it is online and has seen that you are an "+
+			"administrator; try again in a few minutes: %w", ErrServersRefused, err)
+	} else if err != nil {
 		return crypto.Token{}, err
 	}
 	fields, err := records.Token{Role: role, Status: TokenActive, IssuedBy: r.Fingerprint(), Issued: now,

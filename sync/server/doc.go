@@ -23,6 +23,13 @@
 //     (real JIDs shown to occupants, no room locking, rooms created only by
 //     the server's own accounts), MAM for one year, c2s limited to 1 MB/s per
 //     client, listening on the Listen address only.
+//   - prosody/plugins/mod_medihaven_admins.lua (rewritten on every start):
+//     an ad-hoc command by which an account with Prosody's administrator
+//     role, the only kind that may create account invites, gives that
+//     role to another account or takes it away. The founder's account has
+//     it from `server invite --admin`; administrators' workstations keep
+//     it in step with the clinic's directory (app/serveradmins.go), so
+//     every active administrator, and nobody else, can issue tokens.
 //   - kubo/: a Kubo repository on a private network (a swarm.key from
 //     crypto/rand), no bootstrap peers, routing and mDNS off, telemetry off,
 //     no gateway, the RPC API on the Listen address protected by

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	_ "embed" // the Prosody module
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -86,10 +87,18 @@ allow_user_invites = false
 {{- end}}
 invite_expiry = {{.InviteExpiry}}
 
+-- Administrators: accounts with the role prosody:admin, which alone may
+-- create account invites. The first administrator's account gets it from
+-- ` + "`medihaven server invite --admin`" + `; mod_medihaven_admins (plugins/)
+-- lets an administrator's workstation give it to, and take it from, the
+-- other members' accounts as the clinic's directory says.
+plugin_paths = { {{lua .PluginDir}} }
+
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix";
 	"register"; "invites"; "invites_adhoc"; "invites_register";
 	"mam"; "smacks"; "carbons"; "offline"; "pep"; "limits";
+	"medihaven_admins";
 }
 
 -- Message archives (MAM): kept {{.Retention}}, and at most {{.ItemLimit}} messages per
@@ -127,7 +136,7 @@ Component {{lua .MUC}} "muc"
 
 // prosodyFiles are the paths of Prosody's files inside a server directory.
 type prosodyFiles struct {
-	dir, config, data, certs, certFile, keyFile, pidFile string
+	dir, config, data, certs, certFile, keyFile, pidFile, plugins string
 }
 
 func prosodyPaths(dir, domain string) prosodyFiles {
@@ -141,6 +150,7 @@ func prosodyPaths(dir, domain string) prosodyFiles {
 		certFile: filepath.Join(certs, domain+".crt"),
 		keyFile:  filepath.Join(certs, domain+".key"),
 		pidFile:  filepath.Join(p, "prosody.pid"),
+		plugins:  filepath.Join(p, "plugins"),
 	}
 }
 
@@ -149,7 +159,7 @@ func prosodyPaths(dir, domain string) prosodyFiles {
 // returns the certificate PEM and sets c.CertPin and c.CertUntil.
 func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 	at, to := prosodyPaths(tmp, c.Domain), prosodyPaths(final, c.Domain)
-	for _, d := range []string{at.dir, at.data, at.certs} {
+	for _, d := range []string{at.dir, at.data, at.certs, at.plugins} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
 		}
@@ -180,6 +190,7 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 		"Burst":            c2sBurst,
 		"Domain":           c.Domain,
 		"MUC":              c.MUC,
+		"PluginDir":        to.plugins,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: Prosody configuration: %w", err)
@@ -187,7 +198,31 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 	if err := os.WriteFile(at.config, []byte(b.String()), 0o600); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if err := writePlugins(tmp, c.Domain); err != nil {
+		return nil, err
+	}
 	return certPEM, nil
+}
+
+// adminsModule is mod_medihaven_admins, Prosody's part of making every
+// active administrator of the clinic, and nobody else, able to create
+// account invites.
+//
+//go:embed mod_medihaven_admins.lua
+var adminsModule []byte
+
+// writePlugins writes the clinic's own Prosody modules into dir's plugin
+// folder: at init, and again on every start so that a server folder made
+// by an older Medihaven runs the current module.
+func writePlugins(dir, domain string) error {
+	p := prosodyPaths(dir, domain).plugins
+	if err := os.MkdirAll(p, 0o700); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
 }
 
 // selfSigned writes a fresh self-signed ECDSA P-256 certificate for names

@@ -114,6 +114,9 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 	if err != nil {
 		return nil, err
 	}
+	if err := writePlugins(dir, cfg.Domain); err != nil {
+		return nil, err
+	}
 	prosodyBin := opts.ProsodyBin
 	if prosodyBin == "" {
 		prosodyBin = "prosody"
