@@ -13,7 +13,8 @@ import (
 )
 
 // backupPages is how many pages one step of an online backup copies
-// before the context is checked again (4 KiB pages: 4 MiB a step).
+// before the context is checked again (8 MiB a step with the 8 KiB pages
+// of a new profile, 4 MiB with the 4 KiB pages of one made before).
 const backupPages = 1024
 
 // Backup writes a consistent copy of the database to the new file dest

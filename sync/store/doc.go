@@ -12,9 +12,12 @@
 // callers match ErrNotFound, ErrFork and the other sentinels with
 // errors.Is and never see SQL.
 //
-// Built for a clinic-decade (issue 17): blind-index tokens are kept as
-// their first 64 bits against numbered entities (index.go), lookups start
-// from the rarest token and come a page at a time; pending envelopes are
+// Built for a clinic-decade (issue 17): a new file has 8 KiB pages; every
+// record has a number, and its state, binding and index postings are kept
+// by that number, with kinds, scopes and devices as numbered names
+// (names.go); blind-index tokens are kept as their first 64 bits
+// (index.go), lookups start from the rarest token and come a page at a
+// time; pending envelopes are
 // found by partial indexes (settle.go: the fronts, a device's pending run,
 // the sealed of a scope), never by reading every one of them.
 //
