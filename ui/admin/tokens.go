@@ -12,11 +12,11 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"rsc.io/qr"
 
 	"github.com/medihaven/medihaven/app"
 	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/internal/marks"
+	"github.com/medihaven/medihaven/internal/qrtoken"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -204,9 +204,8 @@ func (s *tokensScreen) show(t app.IssuedToken) {
 			s.shortMsg.Show()
 		}
 	}
-	if code, err := qr.Encode(inQR, qr.M); err == nil {
-		code.Scale = 4
-		s.qr.Resource = fyne.NewStaticResource("token-"+t.ID+".png", code.PNG())
+	if png, err := qrtoken.PNG(inQR); err == nil { // the picture "Join a clinic" reads back
+		s.qr.Resource = fyne.NewStaticResource("token-"+t.ID+".png", png)
 		s.qr.Image = nil
 		s.qr.Show()
 	} else {
