@@ -80,19 +80,23 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 	find("after a collision", 3)
 
 	// The schema changed: the index is gone and must be written again.
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		empty := map[string][][]byte{}
-		for id := range ids {
-			empty[id] = nil
+	emptied := func(reindex []byte) {
+		t.Helper()
+		err := s.db.Update(ctx, func(tx *store.Tx) error {
+			empty := map[string][][]byte{}
+			for id := range ids {
+				empty[id] = nil
+			}
+			if err := tx.SetIndexes(ctx, empty); err != nil {
+				return err
+			}
+			return tx.SetMeta(ctx, store.MetaReindex, reindex)
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if err := tx.SetIndexes(ctx, empty); err != nil {
-			return err
-		}
-		return tx.SetMeta(ctx, store.MetaReindex, []byte{1})
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	emptied([]byte{1})
 	if got, err := s.r.Search(ctx, roles.Admin, 0, alpha); err != nil || len(got) != 0 {
 		t.Fatalf("index emptied, yet found %v, %v", got, err)
 	}
@@ -108,19 +112,7 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 		kinds string
 		want  int
 	}{{"member,key", 0}, {"member,token", 3}} {
-		err := s.db.Update(ctx, func(tx *store.Tx) error {
-			empty := map[string][][]byte{}
-			for id := range ids {
-				empty[id] = nil
-			}
-			if err := tx.SetIndexes(ctx, empty); err != nil {
-				return err
-			}
-			return tx.SetMeta(ctx, store.MetaReindex, []byte(step.kinds))
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		emptied([]byte(step.kinds))
 		reopen()
 		find("indexed again for "+step.kinds, step.want)
 	}
