@@ -129,15 +129,18 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 // begin readies what one transaction of an Apply keeps in memory (what it
 // decided, whom it revoked, what it indexes), and returns what forgets it.
 func (r *Replica) begin() func() {
-	r.reindex = map[string][][]byte{}
+	r.reindex, r.folds = map[string][][]byte{}, &folds{}
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
-	return func() { r.reindex, r.settled, r.revoked, r.undone, r.tails = nil, nil, nil, nil, nil }
+	return func() { r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails = nil, nil, nil, nil, nil, nil }
 }
 
 // writeIndex writes the blind-index tokens of the entities an Apply
 // changed, each once, for its final state.
 func (r *Replica) writeIndex(ctx context.Context, tx *store.Tx) error {
+	if err := r.flushFolds(ctx, tx); err != nil {
+		return err
+	}
 	if len(r.reindex) == 0 {
 		return nil
 	}
@@ -423,6 +426,9 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		if fields, err = openFields(env, k); err != nil {
 			return 0, keyRef{}, err
 		}
+	}
+	if r.later(h, fields) {
+		return store.Applied, keyRef{}, nil
 	}
 	return store.Applied, keyRef{}, r.mergeEntity(ctx, tx, h, fields)
 }

@@ -122,6 +122,69 @@ func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
 	return nil
 }
 
+// foldChanges merges the fields each header wrote into their records: each
+// record read once, the records folded on every core, then kept in the
+// order they were first named.
+func (r *Replica) foldChanges(ctx context.Context, tx *store.Tx, headers []crypto.Header, fields []Fields) error {
+	var order []*merge
+	at := map[string]int{} // record id -> its place in order
+	var hs [][]crypto.Header
+	var fs [][]Fields
+	for j, h := range headers {
+		id := recordID(h)
+		i, ok := at[id]
+		if !ok {
+			m, err := r.readRecord(ctx, tx, h)
+			if err != nil {
+				return err
+			}
+			i = len(order)
+			at[id] = i
+			order, hs, fs = append(order, m), append(hs, nil), append(fs, nil)
+		}
+		hs[i], fs[i] = append(hs[i], h), append(fs[i], fields[j])
+	}
+	errs := make([]error, len(order))
+	onEveryCore(len(order), 16, func(i int) { errs[i] = r.fold(order[i], hs[i], fs[i]) })
+	for i, m := range order {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if err := r.keep(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// folds is what an Apply's transaction merges later, at once: changes of
+// records that no rule reads (not the directory's members, not held keys),
+// folded on every core when the transaction ends or a record is rebuilt.
+type folds struct {
+	headers []crypto.Header
+	fields  []Fields
+}
+
+// later reports whether h's change of a record may wait for flushFolds,
+// and queues it then.
+func (r *Replica) later(h crypto.Header, fields Fields) bool {
+	if r.folds == nil || h.Kind == KindMember || h.Kind == KindKeyHeld || !isRecordKind(h.Kind) {
+		return false
+	}
+	r.folds.headers, r.folds.fields = append(r.folds.headers, h), append(r.folds.fields, fields)
+	return true
+}
+
+// flushFolds merges the changes queued by later.
+func (r *Replica) flushFolds(ctx context.Context, tx *store.Tx) error {
+	if r.folds == nil || len(r.folds.headers) == 0 {
+		return nil
+	}
+	hs, fs := r.folds.headers, r.folds.fields
+	r.folds.headers, r.folds.fields = nil, nil
+	return r.foldChanges(ctx, tx, hs, fs)
+}
+
 // mergeEntity merges fields into an entity's sealed state and re-indexes it.
 func (r *Replica) mergeEntity(ctx context.Context, tx *store.Tx, h crypto.Header, fields Fields) error {
 	m, err := r.readRecord(ctx, tx, h)

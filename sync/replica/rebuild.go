@@ -104,6 +104,9 @@ func (r *Replica) mayCreate(row store.Envelope) bool {
 // is order-free, so their order does not matter), after some of its events
 // were refused. A record with no applied event left is removed.
 func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) error {
+	if err := r.flushFolds(ctx, tx); err != nil {
+		return err
+	}
 	rows, err := tx.EnvelopesForEntity(ctx, id)
 	if err != nil {
 		return fmt.Errorf("replica: events of %s: %w", id, err)

@@ -95,6 +95,7 @@ type Replica struct {
 	tails    map[string]uint64             // during a transaction: device -> last seq judged on arrival
 	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
 	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
+	folds    *folds                        // during an Apply's transaction: record changes merged at its end
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

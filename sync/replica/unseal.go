@@ -115,42 +115,16 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 // status bar counts. Safe to call while an Apply runs.
 func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0)) }
 
-// foldAll merges the opened envelopes of a page into their records: each
-// record read once, the records folded on every core, then kept in the
-// order they were first named.
+// foldAll merges the opened envelopes of a page into their records.
 func (r *Replica) foldAll(ctx context.Context, tx *store.Tx, opens []opening) error {
-	var order []*merge
-	changes := map[string]int{} // record id -> its place in order
-	var hs [][]crypto.Header
-	var fs [][]Fields
+	var hs []crypto.Header
+	var fs []Fields
 	for _, o := range opens {
-		if o.err != nil {
-			continue
-		}
-		id := recordID(o.env.Header)
-		i, ok := changes[id]
-		if !ok {
-			m, err := r.readRecord(ctx, tx, o.env.Header)
-			if err != nil {
-				return err
-			}
-			i = len(order)
-			changes[id] = i
-			order, hs, fs = append(order, m), append(hs, nil), append(fs, nil)
-		}
-		hs[i], fs[i] = append(hs[i], o.env.Header), append(fs[i], o.fields)
-	}
-	errs := make([]error, len(order))
-	onEveryCore(len(order), 16, func(i int) { errs[i] = r.fold(order[i], hs[i], fs[i]) })
-	for i, m := range order {
-		if errs[i] != nil {
-			return errs[i]
-		}
-		if err := r.keep(ctx, tx, m); err != nil {
-			return err
+		if o.err == nil {
+			hs, fs = append(hs, o.env.Header), append(fs, o.fields)
 		}
 	}
-	return nil
+	return r.foldChanges(ctx, tx, hs, fs)
 }
 
 // opening is one sealed envelope opened with its key.
