@@ -354,8 +354,9 @@ const openingLane = "opening"
 // watchOpening keeps the status right while an Apply runs long: a key that
 // arrived (a newcomer's grant, at the end of a long chain) opens every
 // envelope kept sealed for it, in transactions, and that is the rest of the
-// catch-up. Every second it counts what is left to open, and how fast it
-// goes, for Status.Behind and Left. stop ends it.
+// catch-up. Every second it counts what is left to open (and what waits
+// sealed for a key this member is to get), and how fast it goes, for
+// Status.Behind and Left. stop ends it.
 func (y *Syncer) watchOpening(r *replica.Replica) (stop func()) {
 	done := make(chan struct{})
 	ended := make(chan struct{})
@@ -367,7 +368,8 @@ func (y *Syncer) watchOpening(r *replica.Replica) (stop func()) {
 		for {
 			select {
 			case <-done:
-				y.setBehind(openingLane, 0)
+				// What stays sealed until a key arrives is still to do.
+				y.setBehind(openingLane, r.Opening())
 				return
 			case <-y.ctx.Done():
 				return

@@ -96,6 +96,8 @@ type Replica struct {
 	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
 	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
 	folds    *folds                        // during an Apply's transaction: record changes merged at its end
+	awaiting map[string]int64              // under mu: envelopes sealed here for a scope whose key is to come
+	awaited  atomic.Int64                  // their sum (Opening)
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

@@ -193,6 +193,7 @@ func (r *Replica) count(ctx context.Context, tx *store.Tx, row store.Envelope, v
 			rep.Applied++
 		} else {
 			rep.Sealed++
+			r.awaitKey(row.Scope)
 		}
 	case store.Rejected:
 		rep.Rejected++

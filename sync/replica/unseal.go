@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -58,6 +59,8 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 			}
 			r.unseal[ref] = store.Cursor{}
 			r.opening.Add(int64(n))
+			r.awaited.Add(-r.awaiting[ref.scope])
+			delete(r.awaiting, ref.scope)
 		}
 		delete(r.keysIn, ref)
 	}
@@ -110,10 +113,29 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 	return opened, nil
 }
 
-// Opening is how many envelopes kept sealed are still to be opened with a
-// key that arrived (0 when none): the last part of a catch-up, which the
+// Opening is how many envelopes kept sealed are still to be opened: with a
+// key that arrived, and for a scope this member's role holds whose key has
+// not arrived yet (0 when none): the last part of a catch-up, which the
 // status bar counts. Safe to call while an Apply runs.
-func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0)) }
+func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0) + max(r.awaited.Load(), 0)) }
+
+// awaitKey counts an envelope kept sealed for a scope this member's role
+// holds: its key is still to come (a newcomer's grant comes at the end of
+// the granting workstation's chain), and then it is opened. Opening counts
+// it meanwhile, so the status bar's estimate covers the opening too.
+func (r *Replica) awaitKey(scope string) {
+	r.state.RLock()
+	m, ok := r.members[r.fp]
+	r.state.RUnlock()
+	if !ok || !m.Role.Holds(roles.Scope(scope)) {
+		return
+	}
+	if r.awaiting == nil {
+		r.awaiting = map[string]int64{}
+	}
+	r.awaiting[scope]++
+	r.awaited.Add(1)
+}
 
 // foldAll merges the opened envelopes of a page into their records.
 func (r *Replica) foldAll(ctx context.Context, tx *store.Tx, opens []opening) error {

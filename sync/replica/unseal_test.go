@@ -47,8 +47,9 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 		}
 		return counts[store.Sealed]
 	}
-	if got := sealed(); got < len(patients) {
-		t.Fatalf("%d envelopes sealed before the key, want at least %d", got, len(patients))
+	if got := sealed(); got < len(patients) || n.r.Opening() != got {
+		t.Fatalf("%d envelopes sealed before the key, %d of them counted as still to open; want at least %d, all counted",
+			got, n.r.Opening(), len(patients))
 	}
 	rep := n.apply(recep[len(recep)-1])
 	if got := sealed(); got != 0 || rep.Applied != len(patients)+1 || rep.Sealed != 0 || n.r.Opening() != 0 {
