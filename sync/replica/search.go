@@ -40,18 +40,18 @@ func (r *Replica) Find(ctx context.Context, scope roles.Scope, after string, lim
 	var out []EntityState
 	var next string
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		ids, n, err := tx.LookupAfter(ctx, tokens, after, limit)
+		found, n, err := tx.LookupEntities(ctx, tokens, after, limit)
 		if err != nil {
 			return err
 		}
 		next = n
-		for _, id := range ids {
-			e, ok, err := r.openIn(ctx, tx, id)
+		for _, e := range found {
+			st, err := r.openState(e)
 			if err != nil {
 				return err
 			}
-			if ok && r.carries(e.Kind, e.State, terms) {
-				out = append(out, e)
+			if r.carries(e.Kind, st, terms) {
+				out = append(out, EntityState{ID: e.ID, Kind: e.Kind, Scope: e.Scope, Lamport: e.Lamport, State: st})
 			}
 		}
 		return nil

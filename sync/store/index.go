@@ -183,24 +183,68 @@ func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string,
 // the one ending with entity after ("" for the first page). next is the
 // entity to ask after for the page after this one ("" when there is none).
 func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, limit int) (ids []string, next string, err error) {
+	err = tx.lookup(ctx, tokens, after, limit, `SELECT e.id FROM postings t JOIN entity_numbers e ON e.n = t.entity`,
+		func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			ids = append(ids, id)
+			return err
+		})
+	if err != nil {
+		return nil, "", err
+	}
+	if limit > 0 && len(ids) > limit {
+		ids = ids[:limit]
+		next = ids[limit-1]
+	}
+	return ids, next, nil
+}
+
+// LookupEntities is LookupAfter returning the entities found, state and
+// all, in the same walk: a search that opens what it found reads each
+// record once, by number.
+func (tx *Tx) LookupEntities(ctx context.Context, tokens [][]byte, after string, limit int) (found []Entity, next string, err error) {
+	err = tx.lookup(ctx, tokens, after, limit, `SELECT e.id, k.name, s.name, x.state, x.lamport, x.updated
+		FROM postings t JOIN entity_numbers e ON e.n = t.entity JOIN entities x ON x.n = t.entity
+		JOIN names k ON k.n = x.kind JOIN names s ON s.n = x.scope`,
+		func(rows *sql.Rows) error {
+			e, err := scanEntity(rows)
+			found = append(found, e)
+			return err
+		})
+	if err != nil {
+		return nil, "", err
+	}
+	if limit > 0 && len(found) > limit {
+		found = found[:limit]
+		next = found[limit-1].ID
+	}
+	return found, next, nil
+}
+
+// lookup walks the entities that carry every one of tokens, after the
+// entity after, at most limit+1 of them (one more: is there a next page?),
+// selecting them with head (postings t, entity_numbers e) and handing
+// each row to scan.
+func (tx *Tx) lookup(ctx context.Context, tokens [][]byte, after string, limit int, head string, scan func(*sql.Rows) error) error {
 	const op = "lookup"
 	switch {
 	case len(tokens) == 0:
-		return nil, "", invalid("lookup: no search tokens")
+		return invalid("lookup: no search tokens")
 	case len(tokens) > MaxLookupTokens:
-		return nil, "", invalid("lookup: %d search tokens, at most %d", len(tokens), MaxLookupTokens)
+		return invalid("lookup: %d search tokens, at most %d", len(tokens), MaxLookupTokens)
 	}
 	if err := checkTokens(op, tokens); err != nil {
-		return nil, "", err
+		return err
 	}
 	list, err := tx.rarestFirst(ctx, tokenSet(tokens))
 	if err != nil || len(list) == 0 {
-		return nil, "", err
+		return err
 	}
 	var from int64
 	if after != "" {
 		if err := tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, after).Scan(&from); err != nil {
-			return nil, "", wrap(op, err)
+			return wrap(op, err)
 		}
 	}
 	// Walk the rarest token's entities in number order (the primary key's
@@ -208,7 +252,7 @@ func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, li
 	// per other token, rarest first, so most entities drop out at the first
 	// probe; LIMIT stops the walk early.
 	var query strings.Builder
-	query.WriteString(`SELECT e.id FROM postings t JOIN entity_numbers e ON e.n = t.entity WHERE t.token = ? AND t.entity > ?`)
+	query.WriteString(head + ` WHERE t.token = ? AND t.entity > ?`)
 	args := make([]any, 0, len(list)+2)
 	args = append(args, list[0], from)
 	for _, t := range list[1:] {
@@ -217,30 +261,21 @@ func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, li
 	}
 	query.WriteString(` ORDER BY t.entity LIMIT ?`)
 	if limit > 0 {
-		args = append(args, limit+1) // one more: is there a next page?
+		args = append(args, limit+1)
 	} else {
 		args = append(args, -1)
 	}
 	rows, err := tx.tx.QueryContext(ctx, query.String(), args...)
 	if err != nil {
-		return nil, "", wrap(op, err)
+		return wrap(op, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, "", wrap(op, err)
+		if err := scan(rows); err != nil {
+			return wrap(op, err)
 		}
-		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", wrap(op, err)
-	}
-	if limit > 0 && len(ids) > limit {
-		ids = ids[:limit]
-		next = ids[limit-1]
-	}
-	return ids, next, nil
+	return wrap(op, rows.Err())
 }
 
 // countCaps bound the postings counted per token: first a few, which is

@@ -49,7 +49,16 @@ func TestLookup(t *testing.T) {
 			}
 		}
 		// Replacing p4's tokens drops the old ones.
-		return tx.SetIndex(ctx, "p4", toks("name:bro", "name:brown", "name:bro"))
+		if err := tx.SetIndex(ctx, "p4", toks("name:bro", "name:brown", "name:bro")); err != nil {
+			return err
+		}
+		// Every record but p2 has a state (LookupEntities finds those).
+		for i, id := range []string{"p1", "p3", "p4"} {
+			if err := tx.PutEntity(ctx, Entity{ID: id, Kind: "patient", Scope: "frontdesk", State: []byte(id), Lamport: uint64(i)}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	tests := []struct {
 		name  string
@@ -73,6 +82,48 @@ func TestLookup(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("%s: Lookup(%v) = %v, %v; want %v", tt.name, tt.terms, got, err, tt.want)
 			}
+			if tt.limit != 0 {
+				continue // pages: below
+			}
+			var withState []string
+			for _, id := range tt.want {
+				if id != "p2" {
+					withState = append(withState, id)
+				}
+			}
+			found, _, err := tx.LookupEntities(ctx, toks(tt.terms...), "", 0)
+			var ids []string
+			for _, e := range found {
+				ids = append(ids, e.ID)
+				if string(e.State) != e.ID || e.Kind != "patient" || e.Scope != "frontdesk" {
+					t.Errorf("%s: LookupEntities gives %+v", tt.name, e)
+				}
+			}
+			if err != nil || !reflect.DeepEqual(ids, withState) {
+				t.Errorf("%s: LookupEntities(%v) = %v, %v; want %v", tt.name, tt.terms, ids, err, withState)
+			}
+		}
+		return nil
+	})
+
+	view(t, db, func(tx *Tx) error { // a page at a time
+		var pages [][]string
+		for after, n := "", 0; n < 4; n++ {
+			found, next, err := tx.LookupEntities(ctx, toks("name:smi"), after, 1)
+			if err != nil {
+				return err
+			}
+			var page []string
+			for _, e := range found {
+				page = append(page, e.ID)
+			}
+			pages = append(pages, page)
+			if after = next; next == "" {
+				break
+			}
+		}
+		if want := [][]string{{"p1"}, {"p3"}}; !reflect.DeepEqual(pages, want) {
+			t.Errorf("pages of one: %v, want %v", pages, want)
 		}
 		return nil
 	})
