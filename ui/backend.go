@@ -49,4 +49,6 @@ type Options struct {
 	// shown: a tool that drives the window (internal/uipreview -tour)
 	// reaches the workstation through it, calling it through fyne.Do.
 	Started func(ws *Workstation, w fyne.Window)
+
+	listed <-chan listing // Run's listing of the profiles, made while the window is
 }

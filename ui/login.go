@@ -42,32 +42,64 @@ type loginScreen struct {
 
 // showLogin shows the login screen: first a short wait while the profiles
 // are listed, then the form. staffName prefills the form; message, if not
-// empty, is shown as an error under it.
+// empty, is shown as an error under it. When Run listed the profiles while
+// the window was being made (listed), the form comes at once, without the
+// wait's extra frame.
 func (ws *Workstation) showLogin(staffName, message string) {
 	ls := &loginScreen{}
 	ws.win.SetTitle(ws.opts.Title)
+	if pre := ws.listed; pre != nil {
+		ws.listed = nil
+		select {
+		case l := <-pre:
+			ws.showProfiles(ls, l.profiles, l.err, staffName, message)
+			return
+		default: // not there yet: wait for it as for a listing of our own
+		}
+		ws.showWaiting("Looking for clinic profiles on this computer…", ls)
+		ws.background(func() {
+			l := <-pre
+			fyne.Do(func() {
+				if ws.login == ls {
+					ws.showProfiles(ls, l.profiles, l.err, staffName, message)
+				}
+			})
+		})
+		return
+	}
 	ws.showWaiting("Looking for clinic profiles on this computer…", ls)
 	ws.background(func() {
 		profiles, err := ws.backend.Profiles(ws.ctx)
 		fyne.Do(func() {
-			if ws.login != ls {
-				return
-			}
-			switch {
-			case err != nil:
-				ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
-					staffName, paragraph(kit.ErrorText(err)))
-			case len(profiles) == 0:
-				if f, ok := ws.backend.(Founding); ok {
-					ws.showWelcome(ls, f) // firstrun.go
-					return
-				}
-				ws.showNoForm(ls, "No clinic on this computer yet", staffName, noProfileHelp()...)
-			default:
-				ws.showForm(ls, profiles, staffName, message)
+			if ws.login == ls {
+				ws.showProfiles(ls, profiles, err, staffName, message)
 			}
 		})
 	})
+}
+
+// listing is the backend's list of profiles, or why there is none.
+type listing struct {
+	profiles []Profile
+	err      error
+}
+
+// showProfiles shows the login form for the profiles listed, or says why
+// there is none (the first run offers to create or join a clinic).
+func (ws *Workstation) showProfiles(ls *loginScreen, profiles []Profile, err error, staffName, message string) {
+	switch {
+	case err != nil:
+		ws.showNoForm(ls, "Medihaven could not list the clinic profiles on this computer",
+			staffName, paragraph(kit.ErrorText(err)))
+	case len(profiles) == 0:
+		if f, ok := ws.backend.(Founding); ok {
+			ws.showWelcome(ls, f) // firstrun.go
+			return
+		}
+		ws.showNoForm(ls, "No clinic on this computer yet", staffName, noProfileHelp()...)
+	default:
+		ws.showForm(ls, profiles, staffName, message)
+	}
 }
 
 // noProfileHelp tells a person with no clinic profile what to do.

@@ -59,6 +59,9 @@ type Workstation struct {
 
 	waiting *widget.Activity // the turning indicator of a wait on show, if any
 	probe   *drawnProbe      // marks frames drawn, only under MEDIHAVEN_TRACE (drawn.go)
+	// listed, when Run listed the profiles while it made the window, brings
+	// that listing to the first login screen (nil afterwards).
+	listed <-chan listing
 }
 
 // NewWorkstation shows the login screen in w and returns the workstation.
@@ -76,7 +79,7 @@ func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())
 	ctx, cancel := context.WithCancel(context.Background())
 	ws := &Workstation{
 		win: w, backend: b, opts: o, ctx: ctx, cancel: cancel,
-		background: background, probe: newDrawnProbe(),
+		background: background, probe: newDrawnProbe(), listed: o.listed,
 	}
 	w.SetTitle(o.Title)
 	w.SetPadded(false) // the screens pad themselves; the page tone reaches the edges
@@ -147,6 +150,13 @@ func Run(b Backend, o Options) error {
 	if _, err := newTheme(o.Theme); err != nil {
 		return err
 	}
+	// The profiles are listed (files on disk) while the window is made
+	// (the display, OpenGL): the login form is then the first screen.
+	listed := make(chan listing, 1)
+	go func() {
+		ps, err := b.Profiles(context.Background())
+		listed <- listing{ps, err}
+	}()
 	// Metadata set here rather than read from FyneApp.toml, which a plain
 	// `go build` binary does not find; it opts into fyne.Do threading.
 	app.SetMetadata(fyne.AppMetadata{
@@ -163,6 +173,7 @@ func Run(b Backend, o Options) error {
 	a.Settings().SetTheme(th)
 
 	w := a.NewWindow(o.Title)
+	o.listed = listed
 	ws := NewWorkstation(w, b, o)
 	w.SetMaster()
 	w.Resize(defaultSize)
