@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/cli"
@@ -17,28 +16,6 @@ import (
 
 // The window's first run (ui.Founding): create a clinic, or join one with
 // a registration token, on a computer with no profile yet.
-
-// localServers are the clinic's servers this window started ("Run the
-// clinic's servers on this computer"); they stop when the window closes.
-type localServers struct {
-	mu  sync.Mutex
-	run []*app.LocalServers
-}
-
-func (l *localServers) add(s *app.LocalServers) {
-	l.mu.Lock()
-	l.run = append(l.run, s)
-	l.mu.Unlock()
-}
-
-func (l *localServers) stop() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, s := range l.run {
-		s.Stop()
-	}
-	l.run = nil
-}
 
 // keystore is where a new profile keeps its keys: as --keystore (or
 // MEDIHAVEN_KEYSTORE) says, else the OS keyring when one answers, else a

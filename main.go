@@ -124,12 +124,13 @@ func (b backend) open(s *app.Session) (ui.Session, error) {
 	if !ok {
 		return s, nil
 	}
+	b.servers.resume(s.Profile()) // servershere.go: the clinic's servers, when this computer keeps them
 	y, err := s.StartSync(context.Background(), cfg, chat.New(s.Core()).SyncHooks())
 	if err != nil {
 		s.Close()
 		return nil, errors.New(cli.Plain(err))
 	}
-	return syncedSession{s, y}, nil
+	return syncedSession{s, y, b.servers}, nil
 }
 
 // syncedSession is a session whose network sync runs while it is open. It
@@ -137,6 +138,7 @@ func (b backend) open(s *app.Session) (ui.Session, error) {
 type syncedSession struct {
 	*app.Session
 	syncer *netsync.Syncer
+	here   *localServers // the clinic's servers this window runs (servershere.go)
 }
 
 func (s syncedSession) OnSyncStatus(fn func(ui.SyncStatus)) (stop func()) {

@@ -42,6 +42,10 @@ type LocalSetup struct {
 	IPFSBin string
 	// Out receives the supervisor's status lines; nil discards them.
 	Out io.Writer
+	// NoAdminInvite: the clinic exists already (its administrator's
+	// workstation starts its servers again), so no administrator account
+	// invite is made.
+	NoAdminInvite bool
 }
 
 // StartLocalServers writes the clinic's server configuration when Dir
@@ -73,16 +77,38 @@ func StartLocalServers(ctx context.Context, o LocalSetup) (*LocalServers, error)
 	if err != nil {
 		return nil, fmt.Errorf("start the clinic's servers: %w", err)
 	}
-	invite, _, err := server.Invite(ctx, dir, true)
-	if err != nil {
+	l := &LocalServers{Servers: v, Dir: dir, sup: sup}
+	if o.NoAdminInvite {
+		return l, nil
+	}
+	if l.AdminInvite, _, err = server.Invite(ctx, dir, true); err != nil {
 		sup.Stop()
 		return nil, fmt.Errorf("make the administrator's account invite: %w", err)
 	}
-	return &LocalServers{Servers: v, AdminInvite: invite, Dir: dir, sup: sup}, nil
+	return l, nil
 }
 
 // Stop stops the servers (SIGTERM, then SIGKILL after a grace period).
 func (l *LocalServers) Stop() { l.sup.Stop() }
+
+// PIDs are the process ids of Prosody and Kubo, 0 for one not running.
+func (l *LocalServers) PIDs() (prosody, kubo int) { return l.sup.PIDs() }
+
+// ServersHere returns the server folder on this computer (the default
+// one) when it holds the clinic's servers the profile names, so that this
+// workstation may run them; ok is false when it does not.
+func ServersHere(p Profile) (dir string, ok bool) {
+	dir, err := server.DefaultDir()
+	if err != nil || p.Servers.XMPP == "" {
+		return "", false
+	}
+	v, err := ServersOf(dir)
+	if err != nil {
+		return "", false
+	}
+	same := v.XMPP == p.Servers.XMPP && v.IPFS == p.Servers.IPFS && v.Domain == p.Servers.Domain
+	return dir, same
+}
 
 // ServersOf reads what a profile needs to use the clinic's servers
 // configured in the server directory dir: addresses, the Kubo API secret,

@@ -47,6 +47,7 @@ type clinicScreen struct {
 	saved          *widget.Label
 	licences       *fyne.Container
 	status         *widget.Label
+	servers        *serversCard // nil unless this computer keeps the clinic's servers
 }
 
 // NewClinic builds the Clinic screen: the clinic's address and phone and
@@ -62,6 +63,7 @@ func NewClinic(c ClinicSession, w fyne.Window) fyne.CanvasObject {
 		ClinicSession
 		Views
 	}{c, v})
+	s.servers = newServersCard(c)
 	return kit.Live(s.content(), func() func() {
 		return liveRefresh(c, map[string]bool{"clinic": true, "licence": true, "member": true}, s.refresh)
 	})
@@ -94,7 +96,11 @@ func (s *clinicScreen) content() fyne.CanvasObject {
 	lhint := newNote("Each physician's licence or registration number, printed under their name on their prescriptions. Leave it empty to print none.")
 	lhint.Importance = widget.LowImportance
 	licences := widget.NewCard("Physicians' licence numbers", "", container.NewVBox(lhint, s.status, s.licences))
-	return container.NewVScroll(kit.AtLeast(0, 0, container.NewVBox(contact, licences)))
+	column := container.NewVBox(contact, licences)
+	if s.servers != nil {
+		column.Objects = append([]fyne.CanvasObject{s.servers.object()}, column.Objects...)
+	}
+	return container.NewVScroll(kit.AtLeast(0, 0, column))
 }
 
 // maxChars checks an entry's length.
