@@ -251,6 +251,11 @@ func sealChain(drafts []draft, heads []crypto.Header, prev string) (<-chan seale
 	go func() {
 		defer close(out)
 		for i, d := range drafts {
+			select {
+			case <-done: // the transaction ended: seal no more
+				return
+			default:
+			}
 			h := heads[i]
 			h.Prev = prev
 			env, err := d.seal(h)
