@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/cli"
+	"github.com/medihaven/medihaven/sync/server"
+	"github.com/medihaven/medihaven/sync/synctest"
+	"github.com/medihaven/medihaven/ui"
+)
+
+// TestServersHereOnXvfb: the administrator's computer keeps the clinic's
+// servers (the clinic was made with "Run the clinic's servers on this
+// computer", then Medihaven closed). Opening Medihaven in a real window and
+// logging in starts them again; the Clinic screen says they run and where.
+// When the window's program ends, no process of the server folder is
+// left. With MEDIHAVEN_SCREENSHOTS=DIR the screenshot is copied to DIR.
+func TestServersHereOnXvfb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the clinic's servers and a window")
+	}
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "dbus-run-session", "prosody"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make deps)", tool)
+		}
+	}
+	ipfs, err := synctest.IPFSBinary()
+	if err != nil {
+		t.Skip(err)
+	}
+	bin := filepath.Join(t.TempDir(), "medihaven")
+	build(t, bin, ".")
+	ctx := context.Background()
+	home := t.TempDir()
+	data := filepath.Join(home, ".local", "share")
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DATA_HOME", data)
+	t.Setenv("MEDIHAVEN_IPFS_BIN", ipfs)
+	dir, err := server.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := func() int {
+		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	if _, err := server.Init(ctx, server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: port(), APIPort: port(),
+		DeskPort: port(), SwarmPort: -1, IPFSBin: ipfs}); err != nil {
+		t.Fatal(err)
+	}
+	const pass = "correct horse battery staple"
+	profile := filepath.Join(home, "admin")
+	servers := new(localServers)
+	b := backend{g: cli.Global{Profile: profile, Keystore: app.KeystoreFile}, servers: servers}
+	s, err := b.CreateClinic(ctx, ui.NewClinic{Clinic: "Riverside Family Practice", Zone: "Europe/London", Admin: "Alex Morgan",
+		Passphrase: []byte(pass), Servers: ui.RunServersHere, Domain: "clinic.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	servers.stop()
+
+	// Runs after the window's program has been stopped (cleanups run last
+	// first).
+	t.Cleanup(func() {
+		time.Sleep(500 * time.Millisecond)
+		if out, _ := exec.Command("ps", "-eo", "pid,args").Output(); strings.Contains(string(out), dir) {
+			t.Errorf("a process of the server folder outlived the window:\n%s", out)
+		}
+	})
+	shot := runWindow(t, bin, windowCase{name: "clinic-servers-here", args: []string{"--profile", profile},
+		env: []string{"HOME=" + home, "XDG_DATA_HOME=" + data, "MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_THEME=light",
+			"MEDIHAVEN_IPFS_BIN=" + ipfs},
+		keys: [][]string{{"type", "--delay", "30", pass}, {"key", "Return"}, {"sleep", "6"},
+			{"mousemove", "86", "252"}, {"click", "1"}, {"sleep", "2"}},
+		title: "Riverside Family Practice"})
+	if d := os.Getenv("MEDIHAVEN_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "clinic-servers-here.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
