@@ -345,10 +345,39 @@ func (y *Syncer) setBehind(device string, n int) {
 	}
 	var left time.Duration
 	if y.rate > 0 {
-		left = time.Duration(float64(sum) / y.rate * float64(time.Second)).Round(time.Second)
+		// What waits sealed is opened at its own rate: until one is
+		// measured, openFaster times the rate of storing (measured on this
+		// machine: no signature to check, merged on every core).
+		opening := y.behind[openingLane]
+		openRate := y.openRate
+		if openRate == 0 {
+			openRate = openFaster * y.rate
+		}
+		secs := float64(sum-opening)/y.rate + float64(opening)/openRate
+		left = time.Duration(secs * float64(time.Second)).Round(time.Second)
 	}
 	y.mu.Unlock()
 	y.update(func(st *Status) { st.Behind, st.Left = sum, left })
+}
+
+// openFaster is how much faster envelopes kept sealed are opened, once
+// their key arrives, than envelopes are fetched, checked and stored (a
+// join of 100,000 patients: 200,000 stored in about 3.5 min, opened in 49 s).
+const openFaster = 4
+
+// opened notes that n envelopes kept sealed were opened in took.
+func (y *Syncer) opened(n int, took time.Duration) {
+	if n <= 0 || took <= 0 {
+		return
+	}
+	r := float64(n) / took.Seconds()
+	y.mu.Lock()
+	if y.openRate == 0 {
+		y.openRate = r
+	} else {
+		y.openRate = 0.7*y.openRate + 0.3*r
+	}
+	y.mu.Unlock()
 }
 
 // applied notes that n envelopes were applied in took, for Status.Left.

@@ -124,6 +124,7 @@ type Syncer struct {
 	repacks    []repack             // packs recently sent again
 	behind     map[string]int       // by device: events known and not yet applied
 	rate       float64              // envelopes applied per second lately (a moving average)
+	openRate   float64              // envelopes kept sealed opened per second lately, once a key arrived
 	onStatus   map[int]func(Status)
 	listener   int
 }

@@ -285,12 +285,11 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		start := time.Now()
 		stop := y.watchOpening(r)
 		rep, err := r.Apply(y.ctx, batch)
-		stop()
+		opening := stop() // the time spent opening what a key opened: not this batch's
 		if err != nil {
 			return err
 		}
-		// An Apply whose key opened a long history did more than its batch.
-		y.applied(max(len(batch), rep.Applied+rep.Sealed+rep.Rejected), time.Since(start))
+		y.applied(len(batch), time.Since(start)-opening)
 		y.handed.Add(int64(len(batch)))
 		y.fresh.Add(int64(rep.New))
 		*changed = *changed || rep.New > 0 || rep.Applied > 0
@@ -357,11 +356,12 @@ const openingLane = "opening"
 // catch-up. Every second it counts what is left to open (and what waits
 // sealed for a key this member is to get), and how fast it goes, for
 // Status.Behind and Left. stop ends it.
-func (y *Syncer) watchOpening(r *replica.Replica) (stop func()) {
+func (y *Syncer) watchOpening(r *replica.Replica) (stop func() (opening time.Duration)) {
 	done := make(chan struct{})
-	ended := make(chan struct{})
+	ended := make(chan time.Duration, 1)
 	go func() {
-		defer close(ended)
+		var spent time.Duration // in seconds when envelopes were opened
+		defer func() { ended <- spent }()
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		last, at := r.Opening(), time.Now()
@@ -376,14 +376,15 @@ func (y *Syncer) watchOpening(r *replica.Replica) (stop func()) {
 			case now := <-tick.C:
 				left := r.Opening()
 				if left < last {
-					y.applied(last-left, now.Sub(at))
+					y.opened(last-left, now.Sub(at))
+					spent += now.Sub(at)
 				}
 				last, at = left, now
 				y.setBehind(openingLane, left)
 			}
 		}
 	}()
-	return func() { close(done); <-ended }
+	return func() time.Duration { close(done); return <-ended }
 }
 
 // ownEnvelopes returns the envelopes of the pack in s that are of the
