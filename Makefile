@@ -172,11 +172,12 @@ bench: deps
 
 # bench-scale (issue 17, not part of make test): a clinic-decade on replicas
 # (seeding, profile bytes, search, a newcomer's apply, a 10,000-event
-# catch-up), then a newcomer's join over a real Kubo and Prosody.
+# catch-up), then a newcomer's join over a real Kubo and Prosody, thirty
+# workstations, and the real window (medihaven bench window under Xvfb).
 SCALE_PATIENTS ?= 100000
 SCALE_VISITS ?= 9
 SCALEHOME := $(RUNDIR)/scalehome
-bench-scale: deps
+bench-scale: deps build
 	go run ./app/cli/benchscale -patients $(SCALE_PATIENTS) -visits $(SCALE_VISITS)
 	@rm -rf $(SCALEHOME); mkdir -p $(SCALEHOME)/{config,data,cache,runtime}; chmod 700 $(SCALEHOME)/runtime
 	HOME=$(SCALEHOME) XDG_CONFIG_HOME=$(SCALEHOME)/config XDG_DATA_HOME=$(SCALEHOME)/data \
@@ -186,6 +187,10 @@ bench-scale: deps
 	HOME=$(SCALEHOME) XDG_CONFIG_HOME=$(SCALEHOME)/config XDG_DATA_HOME=$(SCALEHOME)/data \
 	XDG_CACHE_HOME=$(SCALEHOME)/cache XDG_RUNTIME_DIR=$(SCALEHOME)/runtime MEDIHAVEN_BENCH_STATIONS=30 \
 	$(GO_CACHES) dbus-run-session -- go test -run TestManyWorkstations -count=1 -timeout 30m -v ./sync/netsync
+	@# The real window: a demo clinic of SCALE_PATIENTS patients, then each role's cold start, login → home and RSS under Xvfb.
+	@rm -rf $(RUNDIR)/scalewindow; \
+	MEDIHAVEN_KEYSTORE=file MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow demo --patients $(SCALE_PATIENTS) && \
+	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow bench window --runs 5 --shots $(RUNDIR)/scalewindow-shots
 
 clean:
 	rm -rf bin .run dist
