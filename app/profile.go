@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Profile is one workstation profile: a folder holding the encrypted store
@@ -40,7 +42,10 @@ type Servers struct {
 	IPFS string `json:"ipfs,omitempty"` // Kubo API address
 	// IPFSSecret is the Kubo API's bearer secret, "" when it asks none.
 	// It opens the clinic's node to this workstation (ciphertext and the
-	// clear headers only): the profile file is readable by its owner only.
+	// clear headers only), so like the workstation's other secrets it is
+	// kept sealed with the device key in the store (sealServerSecret) and
+	// known only to a logged-in session: profile.json never holds it.
+	// (Profiles written before hold it in clear until their next login.)
 	IPFSSecret string `json:"ipfs_secret,omitempty"`
 	// Desk is the clinic server's join desk (host:port), where tokens'
 	// short codes resolve and newcomers learn whether they were refused.
@@ -132,6 +137,7 @@ func ReadProfile(dir string) (Profile, error) {
 }
 
 func (p Profile) write() error {
+	p.Servers.IPFSSecret = "" // sealed in the store instead (sealServerSecret)
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err
@@ -219,5 +225,52 @@ func (s *Session) SetServers(v Servers) error {
 		return err
 	}
 	s.prof = p
+	// A store write of a few bytes; the settings screen and `medihaven
+	// sync` call this without a context.
+	return s.sealServerSecret(context.Background())
+}
+
+// secretIPFS names the Kubo API secret among the workstation's sealed
+// secrets.
+const secretIPFS = "sync/ipfs-api-secret"
+
+// sealServerSecret keeps the Kubo API secret sealed with the device key,
+// once the session has it (open): a secret the profile brought in memory
+// (a new workstation's, a changed one, or one an older profile.json kept
+// in clear) is sealed into the store, and such a profile.json is written
+// again without it; otherwise the sealed one is opened into the profile.
+func (s *Session) sealServerSecret(ctx context.Context) error {
+	dk := s.deviceKey()
+	var stored string
+	err := s.db.View(ctx, func(tx *store.Tx) error {
+		sealed, err := tx.Secret(ctx, secretIPFS)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		plain, err := dk.Open(sealed, []byte(secretIPFS))
+		stored = string(plain)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("app: open the clinic's storage secret: %w", err)
+	}
+	secret := s.prof.Servers.IPFSSecret
+	if secret == "" || secret == stored {
+		s.prof.Servers.IPFSSecret = stored
+		return nil
+	}
+	sealed, err := dk.Seal([]byte(secret), []byte(secretIPFS))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretIPFS, sealed) }); err != nil {
+		return fmt.Errorf("app: keep the clinic's storage secret: %w", err)
+	}
+	if onDisk, err := ReadProfile(s.prof.Dir); err == nil && onDisk.Servers.IPFSSecret != "" {
+		return s.prof.write() // an older profile: its clear copy goes
+	}
 	return nil
 }

@@ -206,7 +206,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.dk = dk
 	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
-	return nil
+	return s.sealServerSecret(ctx) // profile.go: the Kubo API secret, sealed
 }
 
 func (s *Session) remember(ctx context.Context, who me) error {
