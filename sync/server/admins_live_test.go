@@ -2,7 +2,11 @@ package server_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -15,9 +19,41 @@ import (
 // it to a second administrator's account with mod_medihaven_admins, which
 // may then make account invites and pass the role on or take it back; an
 // ordinary account can neither make an invite nor give itself the role;
-// an account the server does not have is said to be missing.
+// an account the server does not have is said to be missing. A server
+// folder an older Medihaven wrote (its configuration loads no such module)
+// is brought up to date when it starts.
 func TestAdministratorsGiveTheInviteRight(t *testing.T) {
-	res, _ := startServer(t, nil)
+	t.Run("new folder", func(t *testing.T) {
+		res, _ := startServer(t, nil)
+		administratorsGiveTheInviteRight(t, res)
+	})
+	t.Run("older folder", func(t *testing.T) {
+		res := initServer(t, nil)
+		config := filepath.Join(res.Dir, server.DirProsody, "prosody.cfg.lua")
+		b, err := os.ReadFile(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		older := strings.ReplaceAll(string(b), `"medihaven_admins";`, "")
+		if older == string(b) {
+			t.Fatal("the configuration does not load mod_medihaven_admins")
+		}
+		if err := os.WriteFile(config, []byte(older), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(res.Dir, server.DirProsody, "plugins")); err != nil {
+			t.Fatal(err)
+		}
+		s, err := server.Start(testContext(t), res.Dir, server.RunOptions{IPFSBin: ipfsBin(t), StopGrace: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Stop)
+		administratorsGiveTheInviteRight(t, res)
+	})
+}
+
+func administratorsGiveTheInviteRight(t *testing.T, res server.Result) {
 	ctx := testContext(t)
 	dial := func(user string, admin bool) *mhxmpp.Session {
 		t.Helper()

@@ -23,7 +23,9 @@
 //     (real JIDs shown to occupants, no room locking, rooms created only by
 //     the server's own accounts), MAM for one year, c2s limited to 1 MB/s per
 //     client, listening on the Listen address only.
-//   - prosody/plugins/mod_medihaven_admins.lua (rewritten on every start):
+//   - prosody/plugins/mod_medihaven_admins.lua (rewritten on every start,
+//     and a configuration an older Medihaven wrote without it is written
+//     again from server.json):
 //     an ad-hoc command by which an account with Prosody's administrator
 //     role, the only kind that may create account invites, gives that
 //     role to another account or takes it away. The founder's account has

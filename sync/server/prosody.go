@@ -158,7 +158,7 @@ func prosodyPaths(dir, domain string) prosodyFiles {
 // folder into tmp, with the paths the files will have under final. It
 // returns the certificate PEM and sets c.CertPin and c.CertUntil.
 func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
-	at, to := prosodyPaths(tmp, c.Domain), prosodyPaths(final, c.Domain)
+	at := prosodyPaths(tmp, c.Domain)
 	for _, d := range []string{at.dir, at.data, at.certs, at.plugins} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return nil, fmt.Errorf("server: %w", err)
@@ -170,8 +170,25 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 	}
 	sum := sha256.Sum256(der)
 	c.CertPin, c.CertUntil = hex.EncodeToString(sum[:]), until
+	text, err := prosodyConfigText(final, *c)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(at.config, []byte(text), 0o600); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if err := writePlugins(tmp, c.Domain); err != nil {
+		return nil, err
+	}
+	return certPEM, nil
+}
+
+// prosodyConfigText is Prosody's configuration for the server folder dir
+// and configuration c.
+func prosodyConfigText(dir string, c Config) (string, error) {
+	to := prosodyPaths(dir, c.Domain)
 	var b strings.Builder
-	err = prosodyTemplate.Execute(&b, map[string]any{
+	err := prosodyTemplate.Execute(&b, map[string]any{
 		"Created":          c.Created.Format(time.RFC3339),
 		"RunAsRoot":        os.Geteuid() == 0,
 		"PidFile":          to.pidFile,
@@ -193,15 +210,9 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 		"PluginDir":        to.plugins,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("server: Prosody configuration: %w", err)
+		return "", fmt.Errorf("server: Prosody configuration: %w", err)
 	}
-	if err := os.WriteFile(at.config, []byte(b.String()), 0o600); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	if err := writePlugins(tmp, c.Domain); err != nil {
-		return nil, err
-	}
-	return certPEM, nil
+	return b.String(), nil
 }
 
 // adminsModule is mod_medihaven_admins, Prosody's part of making every
@@ -211,9 +222,34 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 //go:embed mod_medihaven_admins.lua
 var adminsModule []byte
 
+// upgradeProsody brings a server folder an older Medihaven wrote up to
+// date before a start: the clinic's own Prosody modules are written again,
+// and a configuration that does not load them is written again from
+// server.json (it holds every choice the configuration is made of).
+func upgradeProsody(dir string, c Config) error {
+	if err := writePlugins(dir, c.Domain); err != nil {
+		return err
+	}
+	file := prosodyPaths(dir, c.Domain).config
+	old, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if strings.Contains(string(old), `"medihaven_admins"`) {
+		return nil
+	}
+	text, err := prosodyConfigText(dir, c)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
 // writePlugins writes the clinic's own Prosody modules into dir's plugin
-// folder: at init, and again on every start so that a server folder made
-// by an older Medihaven runs the current module.
+// folder.
 func writePlugins(dir, domain string) error {
 	p := prosodyPaths(dir, domain).plugins
 	if err := os.MkdirAll(p, 0o700); err != nil {

@@ -114,7 +114,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 	if err != nil {
 		return nil, err
 	}
-	if err := writePlugins(dir, cfg.Domain); err != nil {
+	if err := upgradeProsody(dir, cfg); err != nil {
 		return nil, err
 	}
 	prosodyBin := opts.ProsodyBin
