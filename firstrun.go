@@ -89,7 +89,7 @@ func (b backend) CreateClinic(ctx context.Context, c ui.NewClinic) (ui.Session, 
 		}
 		nc.Servers, nc.ServerInvite = v, invite
 	}
-	s, err := app.CreateClinic(ctx, app.Env{}, nc)
+	s, err := app.CreateClinic(ctx, cli.Env(nil), nc)
 	if err != nil {
 		if started != nil {
 			started.Stop()
@@ -105,7 +105,7 @@ func (b backend) CreateClinic(ctx context.Context, c ui.NewClinic) (ui.Session, 
 
 func (b backend) Join(ctx context.Context, j ui.JoinRequest) (ui.Joining, error) {
 	dir := b.newDir()
-	s, err := app.Join(ctx, app.Env{}, app.Redemption{Dir: dir, Token: j.Token, Name: j.Name, Passphrase: j.Passphrase, Keystore: b.keystore()})
+	s, err := app.Join(ctx, cli.Env(nil), app.Redemption{Dir: dir, Token: j.Token, Name: j.Name, Passphrase: j.Passphrase, Keystore: b.keystore()})
 	if err != nil {
 		return nil, errors.New(cli.Plain(err))
 	}

@@ -100,7 +100,7 @@ func (b backend) Profiles(context.Context) ([]ui.Profile, error) {
 // Login logs in and, when the profile names the clinic's servers, starts
 // the network sync for the session's lifetime.
 func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.Session, error) {
-	s, err := app.Login(ctx, app.Env{}, dir, name, pass)
+	s, err := app.Login(ctx, cli.Env(nil), dir, name, pass)
 	if err != nil {
 		return nil, errors.New(cli.Plain(err))
 	}

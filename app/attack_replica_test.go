@@ -585,7 +585,7 @@ func TestAppKindsAreInTheRolesTable(t *testing.T) {
 	if k, ok := roles.KindOf(records.KindPatient); !ok || k.Scope != roles.FrontDesk {
 		t.Errorf("kind %s: %+v, %v", records.KindPatient, k, ok)
 	}
-	for _, raw := range []struct{ kind, scope string }{{kindAudit, scopeAudit}, {kindRecoveryEscrow, scopeRecovery}, {kindRecoveryHandover, scopeRecovery}} {
+	for _, raw := range []struct{ kind, scope string }{{kindAudit, scopeAudit}} {
 		if k, ok := roles.KindOf(raw.kind); !ok || !k.Raw || string(k.Scope) != raw.scope {
 			t.Errorf("raw kind %s in %s: %+v, %v", raw.kind, raw.scope, k, ok)
 		}

@@ -110,6 +110,20 @@ func (s *Session) forgetParts() {
 	}
 }
 
+// ---- upkeep a domain package runs (app/recovery) ----
+
+// UpkeepStep is a domain package's share of a workstation's upkeep: the
+// session's Maintain runs each step of its Env.Upkeep, after the grants,
+// with the session's replica r, whatever the member's role. It returns how
+// many changes it made. app/recovery's Upkeep escrows keys for recovery
+// and takes the keys administrators recovered for this member.
+type UpkeepStep func(ctx context.Context, c Core, r *replica.Replica) (int, error)
+
+// RecoverableScopes are the scopes whose keys app/recovery escrows.
+// Revoking an administrator, who may hold shares of them, starts a new
+// epoch of each (grants.go rotate).
+func RecoverableScopes() []roles.Scope { return []roles.Scope{roles.Clinical, roles.FrontDesk} }
+
 // ---- the audit drop box ----
 
 // AuditInBatch adds an audit record to batch b, so that it is written

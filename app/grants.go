@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
@@ -88,11 +89,16 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if _, err := b.Commit(ctx); err != nil {
 		return u, fmt.Errorf("app: grant keys: %w", err)
 	}
-	// Recovery (app/recovery.go): escrow keys to the clinic's recovery key,
-	// take keys administrators recovered for this member.
-	n, err := s.recoveryUpkeep(ctx, r)
-	u.Granted += n
-	return u, err
+	// The domain packages' upkeep (app/recovery: escrow keys, take keys
+	// administrators recovered for this member).
+	for _, step := range s.env.Upkeep {
+		n, err := step(ctx, s.Core(), r)
+		u.Granted += n
+		if err != nil {
+			return u, err
+		}
+	}
+	return u, nil
 }
 
 // createScope makes the first key of a scope this role creates, when this
@@ -130,8 +136,8 @@ func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Sc
 	revoked := uint32(0)
 	for _, m := range r.Members() {
 		// A revoked administrator may hold recovery shares of the
-		// clinical and front-desk keys (app/recovery.go).
-		if !m.Active() && (m.Role.Holds(scope) || sharesRecovery(m, scope)) {
+		// clinical and front-desk keys (app/recovery).
+		if !m.Active() && (m.Role.Holds(scope) || m.Role == roles.Administrator && slices.Contains(RecoverableScopes(), scope)) {
 			revoked++
 		}
 		// A member whose role changed away from the scope (members.go)

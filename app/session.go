@@ -27,6 +27,7 @@ type Env struct {
 	OpenKeystore KeystoreOpener
 	Now          func() time.Time
 	OnChange     func([]replica.Changed)
+	Upkeep       []UpkeepStep // domain packages' upkeep (core.go), e.g. recovery.Upkeep
 }
 
 func (e Env) defaults() Env {

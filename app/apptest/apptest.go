@@ -43,6 +43,15 @@ func NewClinic(t testing.TB) *Clinic {
 	return newClinic(t, env, clk)
 }
 
+// NewClinicWith is NewClinic whose workstations also run steps at their
+// upkeep: a domain package's own (recovery.Upkeep), in its tests.
+func NewClinicWith(t testing.TB, steps ...app.UpkeepStep) *Clinic {
+	t.Helper()
+	env, clk := Env()
+	env.Upkeep = steps
+	return newClinic(t, env, clk)
+}
+
 // NewLiveClinic is NewClinic on the real clock (Clock is nil), for tests
 // over the network, whose servers have their own clocks.
 func NewLiveClinic(t testing.TB) *Clinic {
@@ -69,25 +78,38 @@ func newClinic(t testing.TB, env app.Env, clk *testkit.Clock) *Clinic {
 			}
 		}
 	})
-	join := func(name string, role roles.Role) *app.Session {
-		tok, err := c.Admin.IssueToken(ctx, role, time.Hour)
-		if err != nil {
-			t.Fatalf("IssueToken: %v", err)
-		}
-		s, err := app.Redeem(ctx, env, app.Redemption{Dir: filepath.Join(c.Dir, name), Token: tok.String(), Name: name,
-			Passphrase: []byte(Passphrase)})
-		if err != nil {
-			t.Fatalf("Redeem %s: %v", name, err)
-		}
-		return s
-	}
-	c.Recep = join("Rita Reception", roles.Receptionist)
-	c.Phys = join("Dr Paul Physician", roles.Physician)
-	c.Phys2 = join("Dr Petra Second", roles.Physician)
+	c.Recep = c.redeem(t, "Rita Reception", roles.Receptionist)
+	c.Phys = c.redeem(t, "Dr Paul Physician", roles.Physician)
+	c.Phys2 = c.redeem(t, "Dr Petra Second", roles.Physician)
 	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
 	}
 	return c
+}
+
+// Join makes a new member of the clinic: the administrator issues a token
+// for role and name's workstation redeems it. The session closes when the
+// test ends.
+func (c *Clinic) Join(t testing.TB, name string, role roles.Role) *app.Session {
+	t.Helper()
+	s := c.redeem(t, name, role)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (c *Clinic) redeem(t testing.TB, name string, role roles.Role) *app.Session {
+	t.Helper()
+	ctx := context.Background()
+	tok, err := c.Admin.IssueToken(ctx, role, time.Hour)
+	if err != nil {
+		t.Fatalf("IssueToken: %v", err)
+	}
+	s, err := app.Redeem(ctx, c.Env, app.Redemption{Dir: filepath.Join(c.Dir, name), Token: tok.String(), Name: name,
+		Passphrase: []byte(Passphrase)})
+	if err != nil {
+		t.Fatalf("Redeem %s: %v", name, err)
+	}
+	return s
 }
 
 // Zone loads the time zone named (an IANA name like "Europe/Berlin").

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/recovery"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -127,10 +128,18 @@ func Run(ctx context.Context, g Global, args []string, io IO) int {
 	return 1
 }
 
+// Env is how the sessions this program opens are set up, on the clock now
+// (nil: the real one): the domain packages' upkeep runs in each, so that
+// every workstation escrows its keys for recovery and takes the keys
+// administrators recovered for it (app/recovery).
+func Env(now func() time.Time) app.Env {
+	return app.Env{Now: now, Upkeep: []app.UpkeepStep{recovery.Upkeep}}
+}
+
 // Plain drops the package prefixes from an error chain, for people.
 func Plain(err error) string {
 	s := err.Error()
-	for _, p := range []string{"app: ", "chat: ", "crypto: ", "replica: ", "store: ", "roles: ", "netsync: "} {
+	for _, p := range []string{"app: ", "chat: ", "crypto: ", "replica: ", "store: ", "roles: ", "netsync: ", "recovery: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return s
@@ -140,7 +149,7 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w: no command", ErrUsage)
 	}
-	env := app.Env{Now: io.Now}
+	env := Env(io.Now)
 	switch args[0] {
 	case "init":
 		return cmdInit(ctx, env, g, args[1:], io)

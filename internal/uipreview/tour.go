@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/cli"
 	"github.com/medihaven/medihaven/ui"
 )
 
@@ -30,7 +31,7 @@ func (b demoBackend) Profiles(context.Context) ([]ui.Profile, error) {
 }
 
 func (b demoBackend) Login(ctx context.Context, dir, name string, pass []byte) (ui.Session, error) {
-	return app.Login(ctx, app.Env{}, dir, name, pass)
+	return app.Login(ctx, cli.Env(nil), dir, name, pass)
 }
 
 // tour logs in with the passphrase, then opens every section at every

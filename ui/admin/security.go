@@ -14,6 +14,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	appadmin "github.com/medihaven/medihaven/app/admin"
+	"github.com/medihaven/medihaven/app/recovery"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -24,20 +25,40 @@ type SecurityDesk interface {
 }
 
 // SecuritySession is what it needs of the session itself: the settings
-// and the recovery are the clinic core's.
+// are the clinic core's.
 type SecuritySession interface {
 	Changes
 	SecuritySettings(ctx context.Context) (app.SecuritySettings, error)
 	SetSecuritySettings(ctx context.Context, c app.SecuritySettings) error
-	RecoveryStatus(ctx context.Context) (app.RecoveryStatus, error)
-	SplitRecoveryKey(ctx context.Context, threshold int) (app.RecoveryStatus, error)
-	ReleaseRecoveryShare(ctx context.Context, to string) error
-	RecoverScopes(ctx context.Context, to string) (app.Recovery, error)
 	Fingerprint() string
+}
+
+// Recovery is what the security screen needs of the clinic's recovery
+// (app/recovery).
+type Recovery interface {
+	Status(ctx context.Context) (recovery.Status, error)
+	Split(ctx context.Context, threshold int) (recovery.Status, error)
+	Release(ctx context.Context, to string) error
+	Recover(ctx context.Context, to string) (recovery.Handover, error)
+}
+
+var _ Recovery = (*recovery.Service)(nil)
+
+// recoveryOf is the recovery of a session: the session's own when it
+// serves Recovery (a test's fake), else app/recovery's (recovery.Of).
+func recoveryOf(s any) (Recovery, bool) {
+	if r, ok := s.(Recovery); ok {
+		return r, true
+	}
+	if svc, ok := recovery.Of(s); ok {
+		return svc, true
+	}
+	return nil, false
 }
 
 type securityScreen struct {
 	d   SecurityDesk
+	rec Recovery
 	win fyne.Window
 
 	idle, attempts *widget.Entry
@@ -55,13 +76,14 @@ type securityScreen struct {
 // physician).
 func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 	v, ok := viewsOf(ss)
-	if !ok {
+	rec, ok2 := recoveryOf(ss)
+	if !ok || !ok2 {
 		return nil
 	}
 	s := &securityScreen{d: struct {
 		SecuritySession
 		Views
-	}{ss, v}, win: w}
+	}{ss, v}, rec: rec, win: w}
 	s.idle = widget.NewEntry()
 	s.attempts = widget.NewEntry()
 	s.saved = newNote("")
@@ -83,14 +105,14 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 	s.receivers = widget.NewSelect(nil, nil)
 	s.receivers.PlaceHolder = "Physician or receptionist"
 	recover := widget.NewButton("Recover keys", s.recoverKeys)
-	recovery := widget.NewCard("Recovery key", "", container.NewVBox(
+	recoveryCard := widget.NewCard("Recovery key", "", container.NewVBox(
 		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. Each key is split among the administrators by the workstations that hold it: no administrator can recover alone, and none ever holds patient keys. Revoking an administrator means setting recovery up again."),
 		s.recovery,
 		container.NewHBox(widget.NewLabel("Administrators needed"), kit.AtLeast(60, 0, s.threshold), split),
 		container.NewHBox(widget.NewLabel("Release my share to"), kit.AtLeast(220, 0, s.admins), release),
 		container.NewHBox(widget.NewLabel("Recover for"), kit.AtLeast(260, 0, s.receivers), recover)))
 	s.refresh()
-	return kit.Live(container.NewVBox(settings, recovery), func() func() {
+	return kit.Live(container.NewVBox(settings, recoveryCard), func() func() {
 		return liveRefresh(ss, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
 	})
 }
@@ -98,7 +120,7 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 func (s *securityScreen) refresh() {
 	type state struct {
 		c     app.SecuritySettings
-		r     app.RecoveryStatus
+		r     recovery.Status
 		staff []appadmin.StaffMember
 	}
 	background(func(ctx context.Context) (state, error) {
@@ -110,7 +132,7 @@ func (s *securityScreen) refresh() {
 		if st.staff, err = s.d.StaffDirectory(ctx); err != nil {
 			return st, err
 		}
-		st.r, err = s.d.RecoveryStatus(ctx)
+		st.r, err = s.rec.Status(ctx)
 		return st, err
 	}, func(st state, err error) {
 		if err != nil {
@@ -178,7 +200,7 @@ func (s *securityScreen) split() {
 		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.d.SplitRecoveryKey(ctx, k); return err }, s.done("Recovery is set up. The physicians' and receptionists' workstations escrow their keys at their next sync."))
+	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. The physicians' and receptionists' workstations escrow their keys at their next sync."))
 }
 
 func (s *securityScreen) release() {
@@ -187,7 +209,7 @@ func (s *securityScreen) release() {
 		dialog.ShowError(fmt.Errorf("choose the administrator who coordinates the recovery"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { return s.d.ReleaseRecoveryShare(ctx, to) }, s.done("Your shares were released."))
+	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done("Your shares were released."))
 }
 
 func (s *securityScreen) recoverKeys() {
@@ -199,7 +221,7 @@ func (s *securityScreen) recoverKeys() {
 	dialog.ShowConfirm("Recover the keys?", "The clinic's patient keys will be handed to "+s.receivers.Selected+
 		". This is recorded in the audit log.", func(ok bool) {
 		if ok {
-			s.do(func(ctx context.Context) error { _, err := s.d.RecoverScopes(ctx, to); return err },
+			s.do(func(ctx context.Context) error { _, err := s.rec.Recover(ctx, to); return err },
 				s.done("The keys were handed over; they arrive at that workstation's next sync."))
 		}
 	}, s.win)

@@ -130,7 +130,7 @@ func ErrorText(err error) string {
 			s = s[:i]
 		}
 	}
-	for _, p := range []string{"app: invalid input: ", "app: ", "frontdesk: ", "replica: ", "roles: ", "store: ", "crypto: ", "ipfs: "} {
+	for _, p := range []string{"app: invalid input: ", "app: ", "frontdesk: ", "recovery: ", "replica: ", "roles: ", "store: ", "crypto: ", "ipfs: "} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	if r := []rune(s); len(r) > 0 && r[0] >= 'a' && r[0] <= 'z' {

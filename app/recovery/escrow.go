@@ -1,8 +1,8 @@
-package app
+package recovery
 
 // Escrow: each holder of a recoverable key splits it among the
 // administrators of the split in force and seals one share to each (see
-// recovery.go for the design).
+// doc.go for the design).
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -58,7 +59,7 @@ func shareLabel(policy, scope string, epoch uint32) string {
 func (e escrow) parseShare(plain []byte) (crypto.Share, error) {
 	label := shareLabel(e.Policy, e.Scope, e.Epoch)
 	if !strings.HasPrefix(string(plain), label) {
-		return crypto.Share{}, fmt.Errorf("app: a recovery share belongs to another key")
+		return crypto.Share{}, fmt.Errorf("recovery: a recovery share belongs to another key")
 	}
 	sh, err := crypto.ParseShare(plain[len(label):])
 	if err != nil {
@@ -66,27 +67,31 @@ func (e escrow) parseShare(plain []byte) (crypto.Share, error) {
 	}
 	if sh.Threshold < minRecoveryThreshold {
 		clear(sh.Y)
-		return crypto.Share{}, fmt.Errorf("app: a recovery share that one administrator could use alone is not trusted")
+		return crypto.Share{}, fmt.Errorf("recovery: a recovery share that one administrator could use alone is not trusted")
 	}
 	return sh, nil
 }
 
-// recoveryUpkeep is this workstation's share of the recovery work, run by
-// Maintain: escrow the keys it holds to the split in force, and take keys
-// administrators recovered for this member.
-func (s *Session) recoveryUpkeep(ctx context.Context, r *replica.Replica) (int, error) {
-	n, err := s.escrow(ctx, r)
+// Upkeep is this workstation's share of the recovery work, an
+// app.UpkeepStep that the clinic core's upkeep (Session.Maintain) runs
+// with the session's replica r: escrow the keys it holds to the split in
+// force, and take keys administrators recovered for this member. It
+// returns how many changes it made.
+func Upkeep(ctx context.Context, c app.Core, r *replica.Replica) (int, error) {
+	n, err := escrowKeys(ctx, r)
 	if err != nil {
 		return n, err
 	}
-	m, err := s.claimRecovered(ctx, r)
+	m, err := claimRecovered(ctx, c.Role(), r)
 	return n + m, err
 }
 
-// escrow splits every epoch of the recoverable scopes this workstation
+var _ app.UpkeepStep = Upkeep
+
+// escrowKeys splits every epoch of the recoverable scopes this workstation
 // holds among the administrators of the split in force, unless this member
 // did already. A split that is not trusted gets nothing.
-func (s *Session) escrow(ctx context.Context, r *replica.Replica) (int, error) {
+func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 	var keys []crypto.ScopeKey
 	for _, scope := range recoverable {
 		keys = append(keys, r.Keys(scope)...)
@@ -125,23 +130,23 @@ func (s *Session) escrow(ctx context.Context, r *replica.Replica) (int, error) {
 	}
 	b := r.Batch()
 	for _, k := range todo {
-		payload, err := s.splitKey(r, p, k)
+		payload, err := splitKey(r, p, k)
 		if err != nil {
 			return 0, err
 		}
 		b.Raw(kindRecoveryEscrow, scopeRecovery, escrowEntity(p.id, k.Scope, k.Epoch), payload)
 	}
 	if _, err := b.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("app: escrow keys for recovery: %w", err)
+		return 0, fmt.Errorf("recovery: escrow keys for recovery: %w", err)
 	}
 	return len(todo), nil
 }
 
 // splitKey splits k among p's administrators and seals each share to one.
-func (s *Session) splitKey(r *replica.Replica, p recoveryPolicy, k crypto.ScopeKey) ([]byte, error) {
+func splitKey(r *replica.Replica, p recoveryPolicy, k crypto.ScopeKey) ([]byte, error) {
 	parts, err := crypto.SplitSecret(k.Secret[:], p.threshold, len(p.admins))
 	if err != nil {
-		return nil, fmt.Errorf("app: split a key for recovery: %w", err)
+		return nil, fmt.Errorf("recovery: split a key for recovery: %w", err)
 	}
 	defer func() {
 		for _, sh := range parts {
@@ -153,7 +158,7 @@ func (s *Session) splitKey(r *replica.Replica, p recoveryPolicy, k crypto.ScopeK
 	for i, fp := range p.admins {
 		pub, ok := r.PublicKey(fp)
 		if !ok {
-			return nil, fmt.Errorf("app: the key of an administrator who shares the recovery is unknown here: sync and try again")
+			return nil, fmt.Errorf("recovery: the key of an administrator who shares the recovery is unknown here: sync and try again")
 		}
 		raw, err := parts[i].MarshalBinary()
 		if err != nil {
@@ -164,7 +169,7 @@ func (s *Session) splitKey(r *replica.Replica, p recoveryPolicy, k crypto.ScopeK
 		clear(raw)
 		clear(plain)
 		if err != nil {
-			return nil, fmt.Errorf("app: seal a recovery share: %w", err)
+			return nil, fmt.Errorf("recovery: seal a recovery share: %w", err)
 		}
 		body.Shares[fp] = base64.StdEncoding.EncodeToString(sealed)
 	}
@@ -203,7 +208,7 @@ func escrowsFor(ctx context.Context, r *replica.Replica, fp string) ([]escrow, e
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("app: read escrowed keys: %w", err)
+		return nil, fmt.Errorf("recovery: read escrowed keys: %w", err)
 	}
 	return out, nil
 }
@@ -218,15 +223,15 @@ func ownShare(r *replica.Replica, e escrow) ([]byte, error) {
 func shareOf(r *replica.Replica, e escrow, me *crypto.Identity, fp string) ([]byte, error) {
 	sealed, err := base64.StdEncoding.DecodeString(e.Shares[fp])
 	if err != nil || len(sealed) == 0 {
-		return nil, fmt.Errorf("app: no recovery share of this key is sealed to you")
+		return nil, fmt.Errorf("recovery: no recovery share of this key is sealed to you")
 	}
 	from, ok := r.PublicKey(e.author)
 	if !ok {
-		return nil, fmt.Errorf("app: the key of the member who escrowed a key is unknown here")
+		return nil, fmt.Errorf("recovery: the key of the member who escrowed a key is unknown here")
 	}
 	plain, err := me.Decrypt(sealed, from)
 	if err != nil {
-		return nil, fmt.Errorf("app: open a recovery share: %w", err)
+		return nil, fmt.Errorf("recovery: open a recovery share: %w", err)
 	}
 	return plain, nil
 }
@@ -247,7 +252,7 @@ type handoverGrant struct {
 // A key is taken only if an escrow written by a holder of its scope commits
 // to it: an administrator cannot hand a physician a key of their own making
 // (which new records would then be written under).
-func (s *Session) claimRecovered(ctx context.Context, r *replica.Replica) (int, error) {
+func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (int, error) {
 	var rows []store.Envelope
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		all, err := tx.EnvelopesForEntity(ctx, handoverEntity(r.Fingerprint()))
@@ -286,7 +291,7 @@ func (s *Session) claimRecovered(ctx context.Context, r *replica.Replica) (int, 
 					continue
 				}
 				k, err := crypto.OpenGrant(sealed, r.Identity(), pub)
-				if err != nil || held[k.String()] || !s.role.Holds(roles.Scope(k.Scope)) {
+				if err != nil || held[k.String()] || !role.Holds(roles.Scope(k.Scope)) {
 					continue
 				}
 				esc, err := tx.Envelope(ctx, g.Escrow)
@@ -314,7 +319,7 @@ func (s *Session) claimRecovered(ctx context.Context, r *replica.Replica) (int, 
 	}
 	n := b.Len()
 	if _, err := b.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("app: take the recovered keys: %w", err)
+		return 0, fmt.Errorf("recovery: take the recovered keys: %w", err)
 	}
 	// Records kept sealed for lack of these keys are opened now.
 	err = r.DB().Update(ctx, func(tx *store.Tx) error {
@@ -332,10 +337,10 @@ func (s *Session) claimRecovered(ctx context.Context, r *replica.Replica) (int, 
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("app: open records with the recovered keys: %w", err)
+		return n, fmt.Errorf("recovery: open records with the recovered keys: %w", err)
 	}
 	if _, err := r.Apply(ctx, nil); err != nil {
-		return n, fmt.Errorf("app: open records with the recovered keys: %w", err)
+		return n, fmt.Errorf("recovery: open records with the recovered keys: %w", err)
 	}
 	return n, nil
 }

@@ -1,8 +1,8 @@
-package app
+package recovery
 
 // Release and recover: administrators hand their shares to one coordinator,
 // whose workstation rebuilds the escrowed keys and hands them to an
-// entitled member (see recovery.go for the design).
+// entitled member (see doc.go for the design).
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -22,13 +23,13 @@ func releaseEntity(from, to string) string {
 	return "recovery-release:" + from[:min(16, len(from))] + ":" + to[:min(16, len(to))]
 }
 
-// ReleaseRecoveryShare hands this administrator's shares of every escrowed
+// Release hands this administrator's shares of every escrowed
 // key to the administrator to (fingerprint) who coordinates a recovery:
 // they are sealed to that administrator's key, in one release that replaces
 // an earlier one to them. Shares escrowed later need a new release. The
 // release is audited.
-func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
-	r, err := s.can(roles.SplitRecover)
+func (s *Service) Release(ctx context.Context, to string) error {
+	r, err := s.c.ReplicaFor(roles.SplitRecover)
 	if err != nil {
 		return err
 	}
@@ -36,9 +37,9 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 	pub, known := r.PublicKey(to)
 	switch {
 	case !ok || !known || !m.Active() || m.Role != roles.Administrator:
-		return fmt.Errorf("%w: shares can only be released to an active administrator", ErrInvalidInput)
+		return fmt.Errorf("%w: shares can only be released to an active administrator", app.ErrInvalidInput)
 	case to == r.Fingerprint():
-		return fmt.Errorf("%w: your own shares are used already; release them to the administrator who coordinates the recovery", ErrInvalidInput)
+		return fmt.Errorf("%w: your own shares are used already; release them to the administrator who coordinates the recovery", app.ErrInvalidInput)
 	}
 	escrows, err := escrowsFor(ctx, r, r.Fingerprint())
 	if err != nil {
@@ -69,19 +70,19 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 	sealed, err := pub.Encrypt(bundle, r.Identity())
 	clear(bundle)
 	if err != nil {
-		return fmt.Errorf("app: seal the recovery shares: %w", err)
+		return fmt.Errorf("recovery: seal the recovery shares: %w", err)
 	}
 	fields, err := records.RecoveryRelease{From: r.Fingerprint(), To: to, Shares: sealed}.Fields()
 	if err != nil {
 		return err
 	}
 	batch := r.Batch().Append(replica.Change{Entity: releaseEntity(r.Fingerprint(), to), Kind: records.KindRecoveryRelease, Scope: roles.Admin, Fields: fields})
-	if err := s.auditEvent(r, batch, AuditRecord{Action: "recovery.release", Entity: entityRecovery,
+	if err := s.c.AuditInBatch(r, batch, app.AuditRecord{Action: "recovery.release", Entity: entityRecovery,
 		Detail: fmt.Sprintf("released recovery shares of %d escrowed keys to %s", released, m.Name)}); err != nil {
 		return err
 	}
 	if _, err := batch.Commit(ctx); err != nil {
-		return fmt.Errorf("app: release the recovery shares: %w", err)
+		return fmt.Errorf("recovery: release the recovery shares: %w", err)
 	}
 	return nil
 }
@@ -89,7 +90,7 @@ func (s *Session) ReleaseRecoveryShare(ctx context.Context, to string) error {
 // releasedToMe opens every release to this administrator from another
 // active administrator: administrator → escrow event id → labelled share.
 // A revoked administrator's release never counts.
-func (s *Session) releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
+func releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
 	out := map[string]map[string][]byte{}
 	rows, err := r.Entities(ctx, records.KindRecoveryRelease)
 	if err != nil {
@@ -125,8 +126,8 @@ func (s *Session) releasedToMe(ctx context.Context, r *replica.Replica) map[stri
 	return out
 }
 
-// Recovery is what RecoverScopes did.
-type Recovery struct {
+// Handover is what Recover did.
+type Handover struct {
 	To     string        // the member's name who received the keys
 	Scopes []roles.Scope // scopes recovered
 	Epochs int           // epoch keys handed over
@@ -138,31 +139,31 @@ type recovered struct {
 	escrow string
 }
 
-// RecoverScopes combines, for every escrowed key, this administrator's share
+// Recover combines, for every escrowed key, this administrator's share
 // with the shares other active administrators released to them, checks each
 // rebuilt key against its escrow, and grants those the member to (a
 // physician or a receptionist, fingerprint) is entitled to. Their
 // workstation takes the keys at its next upkeep. The recovery is audited.
-func (s *Session) RecoverScopes(ctx context.Context, to string) (Recovery, error) {
-	r, err := s.can(roles.SplitRecover)
+func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
+	r, err := s.c.ReplicaFor(roles.SplitRecover)
 	if err != nil {
-		return Recovery{}, err
+		return Handover{}, err
 	}
 	m, ok := r.Member(to)
 	toPub, known := r.PublicKey(to)
 	if !ok || !known || !m.Active() || !(m.Role.Holds(roles.Clinical) || m.Role.Holds(roles.FrontDesk)) {
-		return Recovery{}, fmt.Errorf("%w: recovered keys can only go to an active physician or receptionist", ErrInvalidInput)
+		return Handover{}, fmt.Errorf("%w: recovered keys can only go to an active physician or receptionist", app.ErrInvalidInput)
 	}
-	keys, admins, err := s.rebuildKeys(ctx, r)
+	keys, admins, err := rebuildKeys(ctx, r)
 	defer func() {
 		for i := range keys {
 			clear(keys[i].key.Secret[:])
 		}
 	}()
 	if err != nil {
-		return Recovery{}, err
+		return Handover{}, err
 	}
-	out := Recovery{To: m.Name}
+	out := Handover{To: m.Name}
 	var grants []handoverGrant
 	seen := map[roles.Scope]bool{}
 	for _, k := range keys {
@@ -172,7 +173,7 @@ func (s *Session) RecoverScopes(ctx context.Context, to string) (Recovery, error
 		}
 		sealed, err := crypto.SealGrant(k.key, toPub, r.Identity())
 		if err != nil {
-			return Recovery{}, fmt.Errorf("app: hand over a recovered key: %w", err)
+			return Handover{}, fmt.Errorf("recovery: hand over a recovered key: %w", err)
 		}
 		grants = append(grants, handoverGrant{Escrow: k.escrow, Grant: base64.StdEncoding.EncodeToString(sealed)})
 		if !seen[scope] {
@@ -181,25 +182,25 @@ func (s *Session) RecoverScopes(ctx context.Context, to string) (Recovery, error
 		}
 	}
 	if len(grants) == 0 {
-		return Recovery{}, fmt.Errorf("app: no key of a %s was escrowed for recovery yet: nothing to recover", m.Role)
+		return Handover{}, fmt.Errorf("recovery: no key of a %s was escrowed for recovery yet: nothing to recover", m.Role)
 	}
 	out.Epochs = len(grants)
 	payload, err := json.Marshal(map[string]any{"grants": grants})
 	if err != nil {
-		return Recovery{}, err
+		return Handover{}, err
 	}
 	b := r.Batch().Raw(kindRecoveryHandover, scopeRecovery, handoverEntity(to), payload)
 	names := make([]string, len(out.Scopes))
 	for i, sc := range out.Scopes {
 		names[i] = string(sc)
 	}
-	if err := s.auditEvent(r, b, AuditRecord{Action: "recovery.recover", Entity: entityRecovery,
+	if err := s.c.AuditInBatch(r, b, app.AuditRecord{Action: "recovery.recover", Entity: entityRecovery,
 		Detail: fmt.Sprintf("recovered the %s keys (%d epochs) with %d administrators and handed them to %s",
 			strings.Join(names, " and "), out.Epochs, admins, m.Name)}); err != nil {
-		return Recovery{}, err
+		return Handover{}, err
 	}
 	if _, err := b.Commit(ctx); err != nil {
-		return Recovery{}, fmt.Errorf("app: record the recovery: %w", err)
+		return Handover{}, fmt.Errorf("recovery: record the recovery: %w", err)
 	}
 	return out, nil
 }
@@ -207,12 +208,12 @@ func (s *Session) RecoverScopes(ctx context.Context, to string) (Recovery, error
 // rebuildKeys rebuilds every escrowed key for which this administrator holds
 // enough shares (own and released), one per key, and says how many
 // administrators' shares were at hand.
-func (s *Session) rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, error) {
+func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, error) {
 	escrows, err := escrowsFor(ctx, r, "")
 	if err != nil {
 		return nil, 0, err
 	}
-	released := s.releasedToMe(ctx, r)
+	released := releasedToMe(ctx, r)
 	defer func() {
 		for _, got := range released {
 			for _, b := range got {

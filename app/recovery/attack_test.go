@@ -1,4 +1,4 @@
-package app
+package recovery
 
 // Attack tests of issue 13, finding 5: a revoked administrator keeps
 // reading through recovery. The attackers here are administrators (or a
@@ -16,96 +16,34 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
-
-func mustSync(t *testing.T, ss ...*Session) {
-	t.Helper()
-	if err := SyncLocal(context.Background(), ss...); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// deliver hands every envelope from's store holds to each of to, as the
-// network would: a stale or modified workstation's events reach everyone.
-func deliver(t *testing.T, from *Session, to ...*Session) {
-	t.Helper()
-	ctx := context.Background()
-	fr, err := from.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raws, err := fr.Everything(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range to {
-		r, _ := s.Replica()
-		if _, err := r.Apply(ctx, raws); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func without(ss []*Session, drop *Session) []*Session {
-	return slices.DeleteFunc(slices.Clone(ss), func(s *Session) bool { return s == drop })
-}
-
-func rep(t *testing.T, s *Session) *replica.Replica {
-	t.Helper()
-	r, err := s.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // recoveryClinic is the test clinic with three administrators (Ada, Ben,
 // Cleo), recovery set up two of three by Ada, a patient, and every key
 // escrowed.
-func recoveryClinic(t *testing.T) (c *clinic, ben, cleo *Session, everyone []*Session, patient string) {
+func recoveryClinic(t *testing.T) (c *apptest.Clinic, ben, cleo *app.Session, everyone []*app.Session, patient string) {
 	t.Helper()
 	ctx := context.Background()
 	c = newClinic(t)
-	ben = c.join(t, "Ben Admin", roles.Administrator)
-	cleo = c.join(t, "Cleo Admin", roles.Administrator)
-	everyone = append(c.all(), ben, cleo)
+	ben = c.Join(t, "Ben Admin", roles.Administrator)
+	cleo = c.Join(t, "Cleo Admin", roles.Administrator)
+	everyone = append(c.All(), ben, cleo)
 	mustSync(t, everyone...)
-	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Escrow", Given: "Erin", Birth: "1961-02-03"})
+	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Escrow", Given: "Erin", Birth: "1961-02-03"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.admin.SplitRecoveryKey(ctx, 2); err != nil {
+	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
 	return c, ben, cleo, everyone, p.ID
-}
-
-func note(t *testing.T, s *Session, patient, text string) *crypto.Envelope {
-	t.Helper()
-	ctx := context.Background()
-	n, err := clin(s).WriteNote(ctx, Note{Patient: patient, Assessment: text})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var env *crypto.Envelope
-	err = rep(t, s).DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.EnvelopesForEntity(ctx, n.ID)
-		if err != nil || len(rows) == 0 {
-			return errors.Join(err, errors.New("the note's envelope is not in the store"))
-		}
-		env, err = crypto.ParseEnvelope(rows[0].Raw)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env
 }
 
 // pooledKeys is what the holders of identities (fingerprint → identity)
@@ -142,22 +80,11 @@ func pooledKeys(t *testing.T, r *replica.Replica, holders map[string]*crypto.Ide
 	return out
 }
 
-func opens(keys []crypto.ScopeKey, env *crypto.Envelope) bool {
-	for _, k := range keys {
-		if k.Scope == env.Header.Scope && k.Epoch == env.Header.Epoch {
-			if _, err := env.Open(k); err == nil {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // recoveryForger is a member's modified software on a device of its own:
 // it signs whatever it likes with the member's key, whatever the rules its
 // own replica would enforce on an append.
 type recoveryForger struct {
-	s       *Session
+	s       *app.Session
 	device  string
 	seq     uint64
 	prev    string
@@ -168,7 +95,7 @@ type recoveryForger struct {
 // newRecoveryForger starts the device, which administrator admin adds to
 // the member's directory entry (sent with the forger's events), with the
 // member's public key as its first event as every device does.
-func newRecoveryForger(t *testing.T, s, admin *Session) *recoveryForger {
+func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 	t.Helper()
 	f := &recoveryForger{s: s, device: crypto.NewEventID()}
 	f.envs = append(f.envs, addDevice(t, admin, rep(t, s).Fingerprint(), f.device))
@@ -193,7 +120,7 @@ func (f *recoveryForger) sign(t *testing.T, kind, scope, entity string, k crypto
 	f.seq++
 	f.lamport++
 	h := crypto.Header{ID: crypto.NewEventID(), Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
-		Device: f.device, Seq: f.seq, Lamport: f.lamport, Prev: f.prev, Time: f.s.env.Now().UnixMilli()}
+		Device: f.device, Seq: f.seq, Lamport: f.lamport, Prev: f.prev, Time: f.s.Core().Now().UnixMilli()}
 	var env *crypto.Envelope
 	var err error
 	if k.Scope == "" {
@@ -209,7 +136,7 @@ func (f *recoveryForger) sign(t *testing.T, kind, scope, entity string, k crypto
 }
 
 // send hands the forger's events to each workstation, as the network would.
-func (f *recoveryForger) send(t *testing.T, to ...*Session) {
+func (f *recoveryForger) send(t *testing.T, to ...*app.Session) {
 	t.Helper()
 	raws := make([][]byte, len(f.envs))
 	for i, e := range f.envs {
@@ -225,12 +152,12 @@ func (f *recoveryForger) send(t *testing.T, to ...*Session) {
 // forgeRecovery has s's modified software write a recovery record signed
 // with s's own key, and hands it to every workstation of to (the first an
 // administrator's).
-func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to ...*Session) {
+func forgeRecovery(t *testing.T, s *app.Session, threshold int, admins []string, to ...*app.Session) {
 	t.Helper()
 	r := rep(t, s)
 	slices.Sort(admins)
-	p := recoveryPolicy{id: newID(16), threshold: threshold, admins: admins, setBy: r.Fingerprint(),
-		setAt: time.UnixMilli(s.env.Now().UnixMilli())}
+	p := recoveryPolicy{id: app.NewID(16), threshold: threshold, admins: admins, setBy: r.Fingerprint(),
+		setAt: time.UnixMilli(s.Core().Now().UnixMilli())}
 	sig, err := r.Identity().Sign(p.signed())
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +173,7 @@ func forgeRecovery(t *testing.T, s *Session, threshold int, admins []string, to 
 	f.send(t, to...)
 }
 
-func escrowCount(t *testing.T, s *Session) int {
+func escrowCount(t *testing.T, s *app.Session) int {
 	t.Helper()
 	es, err := escrowsFor(context.Background(), rep(t, s), "")
 	if err != nil {
@@ -265,21 +192,21 @@ func escrowCount(t *testing.T, s *Session) int {
 func TestAttackRevokedAdministratorCannotRecoverLaterRecords(t *testing.T) {
 	ctx := context.Background()
 	c, ben, cleo, everyone, patient := recoveryClinic(t)
-	before := note(t, c.phys, patient, "written while Cleo was an administrator")
+	before := note(t, c.Phys, patient, "written while Cleo was an administrator")
 	mustSync(t, everyone...)
 	cleoR := rep(t, cleo)
 	cleoID, cleoFP := cleoR.Identity(), cleoR.Fingerprint()
-	if err := c.admin.RevokeMember(ctx, cleoFP); err != nil {
+	if err := c.Admin.RevokeMember(ctx, cleoFP); err != nil {
 		t.Fatal(err)
 	}
 	honest := without(everyone, cleo)
 	mustSync(t, honest...)
-	after := note(t, c.phys, patient, "written after Cleo was revoked")
+	after := note(t, c.Phys, patient, "written after Cleo was revoked")
 	mustSync(t, honest...)
 	if after.Header.Epoch == before.Header.Epoch {
 		t.Errorf("revoking an administrator started no new clinical epoch (%d)", after.Header.Epoch)
 	}
-	ar := rep(t, c.admin)
+	ar := rep(t, c.Admin)
 	check := func(when string) {
 		t.Helper()
 		if alone := pooledKeys(t, ar, map[string]*crypto.Identity{cleoFP: cleoID}); opens(alone, before) || opens(alone, after) {
@@ -297,7 +224,7 @@ func TestAttackRevokedAdministratorCannotRecoverLaterRecords(t *testing.T) {
 	check("before a new split")
 	// The remaining administrators set up recovery again: the new epoch is
 	// escrowed to them only, and still out of Cleo's reach.
-	if _, err := c.admin.SplitRecoveryKey(ctx, 2); err != nil {
+	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, honest...)
@@ -308,16 +235,16 @@ func TestAttackRevokedAdministratorCannotRecoverLaterRecords(t *testing.T) {
 	}
 	// Cleo's stale workstation releases her shares to Ada after her
 	// revocation: no honest workstation counts them.
-	if err := cleo.ReleaseRecoveryShare(ctx, c.admin.Fingerprint()); err != nil {
+	if err := New(cleo.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	deliver(t, cleo, honest...)
-	if st, err := c.admin.RecoveryStatus(ctx); err != nil || st.Released != 1 {
+	if st, err := New(c.Admin.Core()).Status(ctx); err != nil || st.Released != 1 {
 		t.Errorf("Ada's shares at hand after Cleo's release: %+v %v, want 1", st, err)
 	}
-	newcomer := c.join(t, "Dr Nadia New", roles.Physician)
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
 	mustSync(t, append(honest, newcomer)...)
-	if _, err := c.admin.RecoverScopes(ctx, newcomer.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
+	if _, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
 		t.Errorf("Ada recovers with a revoked administrator's release: %v, want ErrTooFewShares", err)
 	}
 }
@@ -328,22 +255,22 @@ func TestAttackRevokedAdministratorCannotRecoverLaterRecords(t *testing.T) {
 func TestAttackRecoveryThresholdOneRefused(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
-	if _, err := c.admin.SplitRecoveryKey(ctx, 1); !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "second administrator") {
+	if _, err := New(c.Admin.Core()).Split(ctx, 1); !errors.Is(err, app.ErrInvalidInput) || !strings.Contains(err.Error(), "second administrator") {
 		t.Errorf("recovery in a clinic of one administrator: %v", err)
 	}
-	if st, err := c.admin.RecoveryStatus(ctx); err != nil || st.Admins != 1 || !strings.Contains(st.Reason, "add a second administrator") {
+	if st, err := New(c.Admin.Core()).Status(ctx); err != nil || st.Admins != 1 || !strings.Contains(st.Reason, "add a second administrator") {
 		t.Errorf("status with one administrator: %+v %v", st, err)
 	}
-	ben := c.join(t, "Ben Admin", roles.Administrator)
-	everyone := append(c.all(), ben)
+	ben := c.Join(t, "Ben Admin", roles.Administrator)
+	everyone := append(c.All(), ben)
 	mustSync(t, everyone...)
 	for _, k := range []int{-1, 0, 1} {
-		if _, err := c.admin.SplitRecoveryKey(ctx, k); !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "at least two") {
+		if _, err := New(c.Admin.Core()).Split(ctx, k); !errors.Is(err, app.ErrInvalidInput) || !strings.Contains(err.Error(), "at least two") {
 			t.Errorf("threshold %d: %v, want a refusal", k, err)
 		}
 	}
 	// Ada's modified software signs a one-of-two record herself.
-	forgeRecovery(t, c.admin, 1, []string{c.admin.Fingerprint(), ben.Fingerprint()}, everyone...)
+	forgeRecovery(t, c.Admin, 1, []string{c.Admin.Fingerprint(), ben.Fingerprint()}, everyone...)
 	mustSync(t, everyone...)
 	for _, s := range everyone {
 		var u *untrusted
@@ -354,7 +281,7 @@ func TestAttackRecoveryThresholdOneRefused(t *testing.T) {
 			t.Errorf("%s holds %d escrows to a one-of-two recovery", s.StaffName(), n)
 		}
 	}
-	if st, _ := ben.RecoveryStatus(ctx); st.Set || !st.NeedsNewSplit {
+	if st, _ := New(ben.Core()).Status(ctx); st.Set || !st.NeedsNewSplit {
 		t.Errorf("Ben's status with a one-of-two record: %+v", st)
 	}
 }
@@ -367,13 +294,13 @@ func TestAttackRecoveryThresholdOneRefused(t *testing.T) {
 func TestAttackSingleAdministratorCannotRecoverAlone(t *testing.T) {
 	ctx := context.Background()
 	c, ben, _, everyone, patient := recoveryClinic(t)
-	env := note(t, c.phys, patient, "only physicians read this")
+	env := note(t, c.Phys, patient, "only physicians read this")
 	mustSync(t, everyone...)
-	ar := rep(t, c.admin)
+	ar := rep(t, c.Admin)
 	if keys := pooledKeys(t, ar, map[string]*crypto.Identity{ar.Fingerprint(): ar.Identity()}); opens(keys, env) {
 		t.Error("Ada's own shares open a clinical record")
 	}
-	if _, err := c.admin.RecoverScopes(ctx, c.phys2.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
+	if _, err := New(c.Admin.Core()).Recover(ctx, c.Phys2.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
 		t.Errorf("Ada recovers alone: %v, want ErrTooFewShares", err)
 	}
 	// A release in Ben's name, sealed by Ada's key.
@@ -398,10 +325,10 @@ func TestAttackSingleAdministratorCannotRecoverAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
-	if st, _ := c.admin.RecoveryStatus(ctx); st.Released != 1 {
+	if st, _ := New(c.Admin.Core()).Status(ctx); st.Released != 1 {
 		t.Errorf("a release forged in Ben's name counts: %d shares at hand", st.Released)
 	}
-	if _, err := c.admin.RecoverScopes(ctx, c.phys2.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
+	if _, err := New(c.Admin.Core()).Recover(ctx, c.Phys2.Fingerprint()); !errors.Is(err, crypto.ErrTooFewShares) {
 		t.Errorf("Ada recovers with a forged release: %v, want ErrTooFewShares", err)
 	}
 	// A key of Ada's making, handed over against a genuine escrow.
@@ -415,22 +342,22 @@ func TestAttackSingleAdministratorCannotRecoverAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	physPub, _ := ar.PublicKey(c.phys.Fingerprint())
+	physPub, _ := ar.PublicKey(c.Phys.Fingerprint())
 	grant, err := crypto.SealGrant(fake, physPub, ar.Identity())
 	if err != nil {
 		t.Fatal(err)
 	}
 	payload, _ := json.Marshal(map[string]any{"grants": []handoverGrant{{Escrow: clinicalEscrow, Grant: base64.StdEncoding.EncodeToString(grant)}}})
-	if _, err := ar.Batch().Raw(kindRecoveryHandover, scopeRecovery, handoverEntity(c.phys.Fingerprint()), payload).Commit(ctx); err != nil {
+	if _, err := ar.Batch().Raw(kindRecoveryHandover, scopeRecovery, handoverEntity(c.Phys.Fingerprint()), payload).Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
-	for _, k := range rep(t, c.phys).Keys(roles.Clinical) {
+	for _, k := range rep(t, c.Phys).Keys(roles.Clinical) {
 		if k.Epoch == fake.Epoch {
 			t.Fatal("the physician took a clinical key an administrator made up")
 		}
 	}
-	if later := note(t, c.phys, patient, "after the planted key"); later.Header.Epoch == fake.Epoch {
+	if later := note(t, c.Phys, patient, "after the planted key"); later.Header.Epoch == fake.Epoch {
 		t.Error("a new note is written under the administrator's key")
 	}
 }
@@ -442,15 +369,15 @@ func TestAttackSingleAdministratorCannotRecoverAlone(t *testing.T) {
 func TestAttackAdminRevocationDemandsNewSplit(t *testing.T) {
 	ctx := context.Background()
 	c, ben, cleo, everyone, _ := recoveryClinic(t)
-	old, err := readRecovery(ctx, rep(t, c.admin))
+	old, err := readRecovery(ctx, rep(t, c.Admin))
 	if err != nil {
 		t.Fatal(err)
 	}
-	escrowed := escrowCount(t, c.admin)
+	escrowed := escrowCount(t, c.Admin)
 	if escrowed == 0 {
 		t.Fatal("nothing was escrowed")
 	}
-	if err := c.admin.RevokeMember(ctx, ben.Fingerprint()); err != nil {
+	if err := c.Admin.RevokeMember(ctx, ben.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	honest := without(everyone, ben)
@@ -461,25 +388,25 @@ func TestAttackAdminRevocationDemandsNewSplit(t *testing.T) {
 			t.Errorf("%s still trusts the split Ben shares: %v", s.StaffName(), err)
 		}
 	}
-	for _, a := range []*Session{c.admin, cleo} {
-		st, err := a.RecoveryStatus(ctx)
+	for _, a := range []*app.Session{c.Admin, cleo} {
+		st, err := New(a.Core()).Status(ctx)
 		if err != nil || st.Set || !st.NeedsNewSplit || !strings.Contains(st.Reason, "Set up recovery again") {
 			t.Errorf("%s's status after Ben's revocation: %+v %v", a.StaffName(), st, err)
 		}
 	}
-	if n := escrowCount(t, c.admin); n != escrowed {
+	if n := escrowCount(t, c.Admin); n != escrowed {
 		t.Errorf("%d escrows after the revocation, want the %d of before: keys went to a split a revoked administrator shares", n, escrowed)
 	}
-	if _, err := c.admin.SplitRecoveryKey(ctx, 2); err != nil {
+	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, honest...)
-	now, err := readRecovery(ctx, rep(t, c.admin))
+	now, err := readRecovery(ctx, rep(t, c.Admin))
 	if err != nil || slices.Contains(now.admins, ben.Fingerprint()) || len(now.admins) != 2 {
 		t.Fatalf("the new split: %+v %v", now, err)
 	}
-	escrows, _ := escrowsFor(ctx, rep(t, c.admin), "")
-	for _, holder := range []*Session{c.phys, c.phys2, c.recep} {
+	escrows, _ := escrowsFor(ctx, rep(t, c.Admin), "")
+	for _, holder := range []*app.Session{c.Phys, c.Phys2, c.Recep} {
 		for _, scope := range holder.Role().Scopes() {
 			if !slices.Contains(recoverable, scope) {
 				continue
@@ -513,10 +440,10 @@ func TestAttackAdminRevocationDemandsNewSplit(t *testing.T) {
 func TestAttackRecoveryRecordByNonAdminOrRevokedAdminIgnored(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
-	ben := c.join(t, "Ben Admin", roles.Administrator)
-	everyone := append(c.all(), ben)
+	ben := c.Join(t, "Ben Admin", roles.Administrator)
+	everyone := append(c.All(), ben)
 	mustSync(t, everyone...)
-	forgeRecovery(t, c.recep, 2, []string{c.admin.Fingerprint(), c.recep.Fingerprint()}, everyone...)
+	forgeRecovery(t, c.Recep, 2, []string{c.Admin.Fingerprint(), c.Recep.Fingerprint()}, everyone...)
 	mustSync(t, everyone...)
 	for _, s := range everyone {
 		if p, err := readRecovery(ctx, rep(t, s)); err == nil {
@@ -527,34 +454,34 @@ func TestAttackRecoveryRecordByNonAdminOrRevokedAdminIgnored(t *testing.T) {
 		}
 	}
 	// Ben sets recovery up, then is revoked.
-	if _, err := ben.SplitRecoveryKey(ctx, 2); err != nil {
+	if _, err := New(ben.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
-	escrowed := escrowCount(t, c.admin)
+	escrowed := escrowCount(t, c.Admin)
 	if escrowed == 0 {
 		t.Fatal("nothing escrowed to Ben's genuine split")
 	}
-	if err := c.admin.RevokeMember(ctx, ben.Fingerprint()); err != nil {
+	if err := c.Admin.RevokeMember(ctx, ben.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	honest := without(everyone, ben)
 	mustSync(t, honest...)
 	// His stale workstation, unaware, sets recovery up once more.
-	if _, err := ben.SplitRecoveryKey(ctx, 2); err != nil {
+	if _, err := New(ben.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	deliver(t, ben, honest...)
 	mustSync(t, honest...)
 	for _, s := range honest {
-		if p, err := readRecovery(ctx, rep(t, s)); !errors.Is(err, ErrRecoveryUntrusted) {
+		if p, err := readRecovery(ctx, rep(t, s)); !errors.Is(err, ErrUntrusted) {
 			t.Errorf("%s trusts a record of a revoked administrator: %+v %v", s.StaffName(), p, err)
 		}
 		if n := escrowCount(t, s); n != escrowed {
 			t.Errorf("%s holds %d escrows, want the %d from before Ben's revocation", s.StaffName(), n, escrowed)
 		}
 	}
-	if st, _ := c.admin.RecoveryStatus(ctx); st.Set || !st.NeedsNewSplit {
+	if st, _ := New(c.Admin.Core()).Status(ctx); st.Set || !st.NeedsNewSplit {
 		t.Errorf("Ada's status: %+v", st)
 	}
 }
