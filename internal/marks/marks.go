@@ -24,7 +24,8 @@ const Env = "MEDIHAVEN_TRACE"
 const HeapEnv = "MEDIHAVEN_TRACE_HEAP"
 
 // CPUEnv names a file for a CPU profile (pprof) of the cold start: from
-// this package's init to the "login-form" mark.
+// this package's init to the "login-form" mark, or to the mark named by
+// MEDIHAVEN_TRACE_CPU_UNTIL (e.g. "home": the login too).
 const CPUEnv = "MEDIHAVEN_TRACE_CPU"
 
 var cpuFile *os.File
@@ -90,7 +91,7 @@ func Mark(name string) {
 	st := Read()
 	mu.Lock()
 	defer mu.Unlock()
-	if cpuFile != nil && name == "login-form" {
+	if until := os.Getenv(CPUEnv + "_UNTIL"); cpuFile != nil && (name == until || until == "" && name == "login-form") {
 		pprof.StopCPUProfile()
 		cpuFile.Close()
 		cpuFile = nil
