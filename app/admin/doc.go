@@ -10,8 +10,7 @@
 // It must not hold or handle keys, and it writes nothing: the audit drop
 // box (app.Core.AuditInBatch, Session.Audit) and reading the sealed audit
 // records (Session.AuditLog, which needs the audit key) stay in app, and
-// so do registration tokens, admission, revocation, the security settings
-// (the login-time lockout's own record) and recovery (its escrow runs in
-// every workstation's upkeep and its release and recovery handle key
-// shares). Package app must not import it.
+// so do registration tokens, admission, revocation and the security
+// settings (the login-time lockout's own record). Recovery, which handles
+// key shares, is app/recovery's. Package app must not import it.
 package admin

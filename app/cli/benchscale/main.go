@@ -1,14 +1,3 @@
-// Command benchscale seeds a clinic on replicas alone (no window, no
-// network) with the demo's repeating name distribution and measures what
-// issue 17 asks of a clinic-decade: seeding rate, profile bytes per
-// patient, name search percentiles, and the rate at which a new
-// receptionist workstation applies the clinic's envelopes (its join,
-// without the network), and a catch-up of 10,000 events.
-//
-//	go run ./app/cli/benchscale -patients 100000 -visits 9
-//
-// `make bench-scale` runs it. It writes only under -dir (a temporary
-// folder by default, removed at the end).
 package main
 
 import (
