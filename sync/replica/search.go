@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
@@ -77,8 +76,10 @@ func (r *Replica) carries(kind string, st State, terms []Term) bool {
 	return true
 }
 
-// indexAgain writes the blind index again from every record, when the store
-// asks for it (store.MetaReindex: the schema changed how tokens are kept).
+// indexAgain writes the blind index again from every record, or from the
+// records of the kinds it names, when the store asks for it
+// (store.MetaReindex: the schema changed how tokens are kept, or what a
+// kind's records are indexed by).
 func (r *Replica) indexAgain(ctx context.Context) error {
 	if r.p.Index == nil {
 		return nil
@@ -96,34 +97,52 @@ func (r *Replica) indexAgain(ctx context.Context) error {
 		return fmt.Errorf("replica: index: %w", err)
 	}
 	const page = 2000
-	for after := ""; ; {
-		var rows []store.Entity
-		if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-			rows, err = tx.EntitiesAfter(ctx, after, page)
-			return err
-		}); err != nil {
-			return fmt.Errorf("replica: index: %w", err)
-		}
-		if len(rows) == 0 {
-			break
-		}
-		after = rows[len(rows)-1].ID
-		byEntity := map[string][][]byte{}
-		for _, e := range rows {
-			if !roles.Scope(e.Scope).Valid() || kinds != nil && !slices.Contains(kinds, e.Kind) {
-				continue
+	every := kinds == nil
+	if every {
+		kinds = []string{""}
+	}
+	for _, kind := range kinds {
+		for after := ""; ; {
+			var rows []store.Entity
+			if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+				if every {
+					rows, err = tx.EntitiesAfter(ctx, after, page)
+				} else {
+					rows, err = tx.EntitiesOfKindAfter(ctx, kind, after, page)
+				}
+				return err
+			}); err != nil {
+				return fmt.Errorf("replica: index: %w", err)
 			}
-			st, err := r.openState(e)
-			if err != nil {
+			if len(rows) == 0 {
+				break
+			}
+			after = rows[len(rows)-1].ID
+			if err := r.indexRows(ctx, rows); err != nil {
 				return err
 			}
-			if tokens, ok := r.Tokens(roles.Scope(e.Scope), r.p.Index(e.Kind, st)...); ok {
-				byEntity[e.ID] = tokens
-			}
-		}
-		if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetIndexes(ctx, byEntity) }); err != nil {
-			return fmt.Errorf("replica: index: %w", err)
 		}
 	}
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error { return tx.DeleteMeta(ctx, store.MetaReindex) })
+}
+
+// indexRows writes the index of one page of records again.
+func (r *Replica) indexRows(ctx context.Context, rows []store.Entity) error {
+	byEntity := map[string][][]byte{}
+	for _, e := range rows {
+		if !roles.Scope(e.Scope).Valid() {
+			continue
+		}
+		st, err := r.openState(e)
+		if err != nil {
+			return err
+		}
+		if tokens, ok := r.Tokens(roles.Scope(e.Scope), r.p.Index(e.Kind, st)...); ok {
+			byEntity[e.ID] = tokens
+		}
+	}
+	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetIndexes(ctx, byEntity) }); err != nil {
+		return fmt.Errorf("replica: index: %w", err)
+	}
+	return nil
 }

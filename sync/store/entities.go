@@ -130,3 +130,21 @@ func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 func (tx *Tx) EntitiesAfter(ctx context.Context, after string, limit int) ([]Entity, error) {
 	return tx.entityList(ctx, "entities", entitySelect+` WHERE i.id > ? ORDER BY i.id LIMIT ?`, after, sqlLimit(limit))
 }
+
+// EntitiesOfKindAfter returns the entities of a kind in the order they
+// were first stored, after the entity after ("" for the first), at most
+// limit: one kind's records a page at a time, reading no other record.
+func (tx *Tx) EntitiesOfKindAfter(ctx context.Context, kind, after string, limit int) ([]Entity, error) {
+	op := "entities of kind " + kind
+	k, err := tx.nameNumber(ctx, kind, false)
+	if err != nil || k == 0 {
+		return nil, err
+	}
+	var from int64
+	if after != "" {
+		if from, err = tx.entityNumber(ctx, after, false); err != nil {
+			return nil, wrap(op, err)
+		}
+	}
+	return tx.entityList(ctx, op, entitySelect+` WHERE e.kind = ? AND e.n > ? ORDER BY e.n LIMIT ?`, k, from, sqlLimit(limit))
+}

@@ -187,3 +187,41 @@ func TestMigrationAsksPatientsIndexedAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestEntitiesOfKindAfter: one kind's records come a page at a time in
+// the order they were first stored, and no record of another kind.
+func TestEntitiesOfKindAfter(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	update(t, db, func(tx *Tx) error {
+		for _, e := range []Entity{{ID: "p9", Kind: "patient"}, {ID: "m1", Kind: "member"}, {ID: "p1", Kind: "patient"}, {ID: "p5", Kind: "patient"}} {
+			if err := tx.PutEntity(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, func(tx *Tx) error {
+		var got []string
+		for after, n := "", 0; n < 5; n++ {
+			page, err := tx.EntitiesOfKindAfter(ctx, "patient", after, 2)
+			if err != nil {
+				return err
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				got = append(got, e.ID)
+			}
+			after = page[len(page)-1].ID
+		}
+		if want := []string{"p9", "p1", "p5"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("patients %v, want %v", got, want)
+		}
+		if none, err := tx.EntitiesOfKindAfter(ctx, "note", "", 2); err != nil || len(none) != 0 {
+			t.Errorf("notes %v, %v; want none", none, err)
+		}
+		return nil
+	})
+}
