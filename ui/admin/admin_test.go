@@ -253,7 +253,7 @@ func TestIssueListAndRevokeTokens(t *testing.T) {
 		t.Errorf("clipboard holds %q", got)
 	}
 	eventually(t, "the token in the list", func() bool {
-		return strings.Contains(texts(s), "1 tokens, 1 still open") && strings.Contains(texts(s), "Open")
+		return strings.Contains(texts(s), "1 token, 1 still open") && strings.Contains(texts(s), "Open")
 	})
 
 	// Revoke it, confirming in the dialog.

@@ -257,7 +257,7 @@ func (s *tokensScreen) refresh() {
 		case len(rows) == 0:
 			s.status.SetText("No token issued yet.")
 		default:
-			s.status.SetText(fmt.Sprintf("%d tokens, %d still open", len(rows), active))
+			s.status.SetText(fmt.Sprintf("%s, %d still open", kit.Count(len(rows), "token", "tokens"), active))
 		}
 		s.list.Refresh()
 		marks.Shown("Registration tokens") // the window benchmark's home mark (internal/marks)

@@ -1,0 +1,115 @@
+package admin
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/recovery"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// TestSecurityScreenRecovery drives the security screen on a real
+// clinic's administrator (app/recovery found through recovery.Of): the
+// screen says no recovery is set up, refuses a threshold above the
+// administrators in plain words, then sets recovery up two of two and
+// says so; after the physicians' workstations escrowed their keys, Ada
+// releases her shares to Ben, whose screen counts two at hand.
+func TestSecurityScreenRecovery(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinicWith(t, recovery.Upkeep)
+	ben := c.Join(t, "Ben Admin", roles.Administrator)
+	everyone := append(c.All(), ben)
+	if err := app.SyncLocal(ctx, everyone...); err != nil {
+		t.Fatal(err)
+	}
+	var ada fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { ada = NewSecurity(c.Admin, w); return ada })
+	if ada == nil {
+		t.Fatal("the security screen does not take an *app.Session")
+	}
+	eventually(t, "no recovery yet", func() bool { return strings.Contains(texts(ada), "No recovery yet") })
+
+	steps := []struct {
+		threshold, want string
+	}{
+		{"3", "must be between 2 and 2"},
+		{"2", "Recovery is set up."},
+	}
+	for _, st := range steps {
+		locked(func() {
+			entryNear(ada, "Administrators needed").SetText(st.threshold)
+			test.Tap(findButton(ada, "Set up recovery"))
+		})
+		eventually(t, "the answer to "+st.threshold, func() bool {
+			top := w.Canvas().Overlays().Top()
+			return top != nil && strings.Contains(texts(top), st.want)
+		})
+		locked(func() {
+			if msg := texts(w.Canvas().Overlays().Top()); strings.Contains(msg, "recovery: ") || strings.Contains(msg, "app: ") {
+				t.Errorf("the dialog shows a package prefix: %q", msg)
+			}
+			w.Canvas().Overlays().Top().Hide()
+			w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
+		})
+	}
+	eventually(t, "the split", func() bool {
+		return strings.Contains(texts(ada), "by Ada Admin: 2 of 2 administrators needed. Shares at hand on this workstation: 1.")
+	})
+
+	if err := app.SyncLocal(ctx, everyone...); err != nil { // the physicians escrow their keys
+		t.Fatal(err)
+	}
+	locked(func() {
+		sel := selectAfter(t, ada, "Release my share to")
+		for _, o := range sel.Options {
+			if strings.HasPrefix(o, "Ben Admin") {
+				sel.SetSelected(o)
+			}
+		}
+		test.Tap(findButton(ada, "Release my share"))
+	})
+	eventually(t, "the release", func() bool {
+		top := w.Canvas().Overlays().Top()
+		return top != nil && strings.Contains(texts(top), "Your shares were released.")
+	})
+	if err := app.SyncLocal(ctx, everyone...); err != nil {
+		t.Fatal(err)
+	}
+	var bens fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { bens = NewSecurity(ben, w); return bens })
+	eventually(t, "Ben's shares at hand", func() bool {
+		return strings.Contains(texts(bens), "Shares at hand on this workstation: 2.")
+	})
+}
+
+// selectAfter is the drop-down that follows the label text in its row.
+func selectAfter(t *testing.T, o fyne.CanvasObject, text string) *widget.Select {
+	t.Helper()
+	var s *widget.Select
+	afterLabel(o, text, func(x fyne.CanvasObject) bool { s, _ = x.(*widget.Select); return s != nil })
+	if s == nil {
+		t.Fatalf("no drop-down after %q", text)
+	}
+	return s
+}
+
+// afterLabel walks o from the label text on, until found says it found
+// what it looks for.
+func afterLabel(o fyne.CanvasObject, text string, found func(fyne.CanvasObject) bool) {
+	seen, done := false, false
+	walk(o, func(x fyne.CanvasObject) {
+		if l, ok := x.(*widget.Label); ok && l.Text == text {
+			seen = true
+		}
+		if seen && !done {
+			done = found(x)
+		}
+	})
+}
