@@ -39,32 +39,8 @@ func TestRunTheServersHereFromTheWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the clinic's servers")
 	}
-	bin, err := synctest.IPFSBinary()
-	if err != nil {
-		t.Skip(err)
-	}
 	ctx := context.Background()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
-	t.Setenv("MEDIHAVEN_IPFS_BIN", bin)
-	dir, err := server.DefaultDir()
-	if err != nil || !strings.HasPrefix(dir, home) {
-		t.Fatalf("the default server folder %q (%v) is not in the fresh HOME", dir, err)
-	}
-	// Free ports rather than the defaults, which another program of this
-	// machine may hold: written as `medihaven server init --xmpp-port …`
-	// would, and used as it is.
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
-	if _, err := server.Init(ctx, server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: port(), APIPort: port(),
-		DeskPort: port(), SwarmPort: -1, IPFSBin: bin}); err != nil {
-		t.Fatal(err)
-	}
-
+	home, dir, _ := serverFolderInFreshHome(t)
 	servers := new(localServers)
 	t.Cleanup(servers.stop)
 	b := backend{g: cli.Global{Profile: filepath.Join(home, "admin"), Keystore: app.KeystoreFile}, servers: servers}
@@ -150,6 +126,37 @@ func TestRunTheServersHereFromTheWindow(t *testing.T) {
 	if out, _ := exec.Command("ps", "-eo", "pid,args").Output(); strings.Contains(string(out), dir) {
 		t.Errorf("a process of the server folder remains:\n%s", out)
 	}
+}
+
+// serverFolderInFreshHome points HOME (and XDG_DATA_HOME) at a new folder
+// and writes the clinic's server configuration into its default server
+// folder, on free ports rather than the defaults, which another program
+// of this machine may hold (as `medihaven server init --xmpp-port …`
+// would; a configuration there is used as it is). It returns the home,
+// the server folder and the Kubo binary, also in $MEDIHAVEN_IPFS_BIN.
+func serverFolderInFreshHome(t *testing.T) (home, dir, ipfs string) {
+	t.Helper()
+	ipfs, err := synctest.IPFSBinary()
+	if err != nil {
+		t.Skip(err)
+	}
+	home = t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
+	t.Setenv("MEDIHAVEN_IPFS_BIN", ipfs)
+	if dir, err = server.DefaultDir(); err != nil || !strings.HasPrefix(dir, home) {
+		t.Fatalf("the default server folder %q (%v) is not in the fresh HOME", dir, err)
+	}
+	port := func() int {
+		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
+		n, _ := strconv.Atoi(p)
+		return n
+	}
+	if _, err := server.Init(context.Background(), server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: port(),
+		APIPort: port(), DeskPort: port(), SwarmPort: -1, IPFSBin: ipfs}); err != nil {
+		t.Fatal(err)
+	}
+	return home, dir, ipfs
 }
 
 // listed reports whether ps lists process pid (a zombie counts: nobody

@@ -2,19 +2,15 @@ package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/cli"
-	"github.com/medihaven/medihaven/sync/server"
-	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/ui"
 )
 
@@ -33,31 +29,11 @@ func TestServersHereOnXvfb(t *testing.T) {
 			t.Skipf("%s is not installed (make deps)", tool)
 		}
 	}
-	ipfs, err := synctest.IPFSBinary()
-	if err != nil {
-		t.Skip(err)
-	}
+	home, dir, ipfs := serverFolderInFreshHome(t)
+	data := filepath.Join(home, ".local", "share")
 	bin := filepath.Join(t.TempDir(), "medihaven")
 	build(t, bin, ".")
 	ctx := context.Background()
-	home := t.TempDir()
-	data := filepath.Join(home, ".local", "share")
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_DATA_HOME", data)
-	t.Setenv("MEDIHAVEN_IPFS_BIN", ipfs)
-	dir, err := server.DefaultDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
-	if _, err := server.Init(ctx, server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: port(), APIPort: port(),
-		DeskPort: port(), SwarmPort: -1, IPFSBin: ipfs}); err != nil {
-		t.Fatal(err)
-	}
 	const pass = "correct horse battery staple"
 	profile := filepath.Join(home, "admin")
 	servers := new(localServers)
