@@ -320,6 +320,9 @@ func TestAttackLongChainOfLargePacks(t *testing.T) {
 			return true
 		})
 	}
+	// The walk lets its packs go once Apply returns, a moment after the
+	// envelopes show as held.
+	waitFor(t, "the physician's walk to let its packs go", 5*time.Second, func() bool { now, _ := py.PackBytes(); return now == 0 })
 	now, peak := py.PackBytes()
 	bound := netsync.FetchWorkers * cfg.FetchShare
 	t.Logf("chain of %d packs, %d bytes; the physician held at most %d bytes of packs (bound %d)", len(envs), total, peak, bound)
