@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -104,11 +103,6 @@ func (b backend) Login(ctx context.Context, dir, name string, pass []byte) (ui.S
 	if err != nil {
 		return nil, errors.New(cli.Plain(err))
 	}
-	// Unlocking the keys leaves their key derivation's memory behind (the
-	// file keystore's Argon2 alone takes 64 MiB): give it back to the
-	// system now rather than some minutes later, while the home screen is
-	// built. Off this goroutine, so the login does not wait for it.
-	go debug.FreeOSMemory()
 	s.NoteStaffName() //nolint:errcheck // best effort: the login screen then asks for the name
 	us, err := b.open(s)
 	if err != nil {

@@ -68,6 +68,9 @@ func (ws *Workstation) submitUnlock(ls *lockScreen) {
 	ws.background(func() {
 		err := s.Unlock(ws.ctx, pass)
 		clear(pass)
+		if err == nil {
+			releaseKeyMemory()
+		}
 		fyne.Do(func() {
 			if ws.locked != ls {
 				return

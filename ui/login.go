@@ -290,6 +290,9 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 		if err == nil && !ws.adopt(s) {
 			return
 		}
+		if err == nil {
+			releaseKeyMemory()
+		}
 		fyne.Do(func() {
 			if err != nil {
 				if ws.login == ls {

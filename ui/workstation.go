@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -88,6 +89,12 @@ func newWorkstation(w fyne.Window, b Backend, o Options, background func(func())
 	ws.probe.arm("first-frame")
 	return ws
 }
+
+// releaseKeyMemory gives back to the system the memory a passphrase's key
+// derivation left behind (the file keystore's Argon2 alone takes 64 MiB),
+// now rather than minutes later when Go would. Called once a login or an
+// unlock succeeded; it runs beside the screen being built, not before it.
+func releaseKeyMemory() { go debug.FreeOSMemory() }
 
 // Close cancels work under way, waits for a log-out under way and logs the
 // staff member out, if anyone is logged in. It is safe to call from any
