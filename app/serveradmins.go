@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
@@ -28,6 +29,9 @@ import (
 // (sync/server/mod_medihaven_admins.lua) obeys only accounts that have the
 // role already, so a receptionist's workstation can neither make an
 // invite nor give itself the right to.
+
+// serverAdminsWait bounds one round of keepServerAdmins.
+const serverAdminsWait = 8 * time.Second
 
 // serverAdmins is what a session remembers of the role it last set on
 // the server: the wanted roles, as text, once the server took them.
@@ -104,8 +108,11 @@ func wantedText(want map[string]bool) string {
 }
 
 // logServerAdmins runs keepServerAdmins and logs what went wrong: it is
-// upkeep, which the next round retries.
+// upkeep, which the next round retries. A server that does not answer
+// holds up a revocation at most serverAdminsWait.
 func (s *Session) logServerAdmins(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, serverAdminsWait)
+	defer cancel()
 	if err := s.keepServerAdmins(ctx); err != nil && !errors.Is(err, ErrLocked) {
 		log.Printf("medihaven: %v", err)
 	}
