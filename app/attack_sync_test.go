@@ -321,16 +321,14 @@ func TestAttackLongChainOfLargePacks(t *testing.T) {
 		})
 	}
 	// The walk lets its packs go once Apply returns, a moment after the
-	// envelopes show as held.
+	// envelopes show as held. (Read once: a later announcement may start a
+	// fetch that holds a pack again.)
 	waitFor(t, "the physician's walk to let its packs go", 5*time.Second, func() bool { now, _ := py.PackBytes(); return now == 0 })
-	now, peak := py.PackBytes()
+	_, peak := py.PackBytes()
 	bound := netsync.FetchWorkers * cfg.FetchShare
 	t.Logf("chain of %d packs, %d bytes; the physician held at most %d bytes of packs (bound %d)", len(envs), total, peak, bound)
 	if peak > bound || peak > int64(total)/4 {
 		t.Errorf("the physician held %d bytes of packs at once; bound %d, chain %d", peak, bound, total)
-	}
-	if now != 0 {
-		t.Errorf("%d bytes of packs still counted as held after the walk", now)
 	}
 }
 
