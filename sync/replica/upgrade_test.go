@@ -11,10 +11,11 @@ import (
 )
 
 // downgrade turns a profile back into schema 5, as a Medihaven before
-// store 0006 kept it: records and bindings by id with their kinds, scopes
-// and devices in words, a binding naming its event, and an index made by
-// an older list of terms (the patients' postings gone).
+// store 0006 kept it: records and bindings by id (in text) with their
+// kinds, scopes and devices in words, a binding naming its event, and an
+// index made by an older list of terms (the patients' postings gone).
 const downgrade = `
+UPDATE entity_numbers SET id = lower(hex(id)) WHERE typeof(id) = 'blob';
 CREATE TABLE old_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, scope TEXT NOT NULL, state BLOB NOT NULL,
 	lamport INTEGER NOT NULL, updated INTEGER NOT NULL);
 INSERT INTO old_entities SELECT i.id, k.name, s.name, e.state, e.lamport, e.updated

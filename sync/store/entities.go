@@ -121,14 +121,16 @@ func (tx *Tx) CountEntities(ctx context.Context, kind string) (int, error) {
 // scanEntity reads one row selected with entitySelect.
 func scanEntity(row interface{ Scan(...any) error }) (Entity, error) {
 	var e Entity
-	err := row.Scan(&e.ID, &e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
+	var id idColumn
+	err := row.Scan(&id, &e.Kind, &e.Scope, &e.State, &e.Lamport, &e.Updated)
+	e.ID = string(id)
 	return e, err
 }
 
 // EntitiesAfter returns the entities whose ID comes after after ("" for
 // the first), in ID order, at most limit: every entity, a page at a time.
 func (tx *Tx) EntitiesAfter(ctx context.Context, after string, limit int) ([]Entity, error) {
-	return tx.entityList(ctx, "entities", entitySelect+` WHERE i.id > ? ORDER BY i.id LIMIT ?`, after, sqlLimit(limit))
+	return tx.entityList(ctx, "entities", entitySelect+` WHERE i.id > ? ORDER BY i.id LIMIT ?`, idKey(after), sqlLimit(limit))
 }
 
 // EntitiesOfKindAfter returns the entities of a kind in the order they

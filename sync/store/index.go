@@ -185,9 +185,9 @@ func (tx *Tx) Lookup(ctx context.Context, tokens [][]byte, limit int) ([]string,
 func (tx *Tx) LookupAfter(ctx context.Context, tokens [][]byte, after string, limit int) (ids []string, next string, err error) {
 	err = tx.lookup(ctx, tokens, after, limit, `SELECT e.id FROM postings t JOIN entity_numbers e ON e.n = t.entity`,
 		func(rows *sql.Rows) error {
-			var id string
+			var id idColumn
 			err := rows.Scan(&id)
-			ids = append(ids, id)
+			ids = append(ids, string(id))
 			return err
 		})
 	if err != nil {
@@ -243,8 +243,8 @@ func (tx *Tx) lookup(ctx context.Context, tokens [][]byte, after string, limit i
 	}
 	var from int64
 	if after != "" {
-		if err := tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, after).Scan(&from); err != nil {
-			return wrap(op, err)
+		if from, err = tx.entityNumber(ctx, after, false); err != nil || from == 0 {
+			return wrap(op, cmp.Or(err, sql.ErrNoRows))
 		}
 	}
 	// Walk the rarest token's entities in number order (the primary key's

@@ -225,3 +225,80 @@ func TestEntitiesOfKindAfter(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEntityIDsKeptAsBytes: an id in lowercase hex is kept as its bytes,
+// any other as text, and each comes back exactly: by id, in a lookup, in
+// pages of every entity (text ids first, then the others in order); a
+// profile made before store 0008 has its hex ids turned into bytes.
+func TestEntityIDsKeptAsBytes(t *testing.T) {
+	ctx := t.Context()
+	hexID, fingerprint := "00ff00ff00ff00ff00ff00ff00ff00ff", "0123456789abcdef0123456789abcdef01234567"
+	ids := []string{hexID, fingerprint, "ABCDEF", "abc", "key/" + fingerprint, "0g"}
+	kept := map[string]string{hexID: "blob", fingerprint: "blob", "ABCDEF": "text", "abc": "text", "key/" + fingerprint: "text", "0g": "text"}
+	check := func(t *testing.T, db *DB) {
+		t.Helper()
+		view(t, db, func(tx *Tx) error {
+			for _, id := range ids {
+				if e, err := tx.Entity(ctx, id); err != nil || e.ID != id {
+					t.Errorf("entity %s: %+v, %v", id, e, err)
+				}
+				var typ string
+				if err := tx.tx.QueryRowContext(ctx, `SELECT typeof(id) FROM entity_numbers WHERE id = ?`, idKey(id)).Scan(&typ); err != nil || typ != kept[id] {
+					t.Errorf("id %s kept as %s, %v; want %s", id, typ, err, kept[id])
+				}
+			}
+			var got []string
+			for after := ""; ; {
+				page, err := tx.EntitiesAfter(ctx, after, 2)
+				if err != nil || len(page) == 0 {
+					break
+				}
+				for _, e := range page {
+					got = append(got, e.ID)
+				}
+				after = page[len(page)-1].ID
+			}
+			want := []string{"0g", "ABCDEF", "abc", "key/" + fingerprint, hexID, fingerprint}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("every entity, two a page: %v, want %v", got, want)
+			}
+			found, err := tx.Lookup(ctx, [][]byte{[]byte("token")}, 0)
+			if err != nil || !reflect.DeepEqual(found, ids) {
+				t.Errorf("lookup %v, %v; want %v", found, err, ids)
+			}
+			return nil
+		})
+	}
+	t.Run("new", func(t *testing.T) {
+		db := openTest(t)
+		update(t, db, func(tx *Tx) error {
+			for _, id := range ids {
+				if err := tx.PutEntity(ctx, Entity{ID: id, Kind: "k"}); err != nil {
+					return err
+				}
+				if err := tx.SetIndex(ctx, id, [][]byte{[]byte("token")}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		check(t, db)
+	})
+	t.Run("made before", func(t *testing.T) {
+		rows := `INSERT INTO names (n, name) VALUES (1, 'k'), (2, '');
+			INSERT INTO postings (token, entity) VALUES `
+		for i := range ids {
+			if i > 0 {
+				rows += ", "
+			}
+			rows += fmt.Sprintf("(%d, %d)", tokenInt([]byte("token")), i+1)
+		}
+		rows += ";\n"
+		for i, id := range ids {
+			rows += fmt.Sprintf(`INSERT INTO entity_numbers (n, id) VALUES (%d, '%s');
+				INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (%d, 1, 2, x'', 0, 0);
+				INSERT INTO entity_tokens (entity, tokens) VALUES (%d, x'%x');`, i+1, id, i+1, i+1, packTokens([]int64{tokenInt([]byte("token"))}))
+		}
+		check(t, openOld(t, 7, rows))
+	})
+}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -90,13 +93,13 @@ func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, 
 	}
 	var err error
 	if !known {
-		err = tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, id).Scan(&n)
+		err = tx.tx.QueryRowContext(ctx, `SELECT n FROM entity_numbers WHERE id = ?`, idKey(id)).Scan(&n)
 	} else {
 		err = sql.ErrNoRows
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && create:
-		res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, id)
+		res, err := tx.tx.ExecContext(ctx, `INSERT INTO entity_numbers (id) VALUES (?)`, idKey(id))
 		if err != nil {
 			return 0, err
 		}
@@ -114,6 +117,38 @@ func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, 
 	}
 	tx.entities[id] = n
 	return n, nil
+}
+
+// idKey is how entity_numbers keeps an entity id (store 0008): the bytes
+// of an id written in lowercase hex of even length (a random event id's
+// 32 characters, a fingerprint's 40) as a BLOB of half its length, any
+// other id as its text. An id in that form is always kept as bytes, so
+// each id has one key and idColumn gives it back exactly. Keys order as
+// their ids do, except that every text id comes before every BLOB.
+func idKey(id string) any {
+	if len(id) == 0 || len(id)%2 != 0 || strings.IndexFunc(id, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) >= 0 {
+		return id
+	}
+	b, err := hex.DecodeString(id)
+	if err != nil {
+		return id
+	}
+	return b
+}
+
+// idColumn scans an entity id kept by idKey.
+type idColumn string
+
+func (c *idColumn) Scan(src any) error {
+	switch v := src.(type) {
+	case []byte:
+		*c = idColumn(hex.EncodeToString(v))
+	case string:
+		*c = idColumn(v)
+	default:
+		return fmt.Errorf("entity id of type %T", src)
+	}
+	return nil
 }
 
 // What a record numbered in this transaction does not have yet.
