@@ -196,11 +196,25 @@ func read(file string, passphrase []byte) (parts, error) {
 	if err != nil {
 		return parts{}, fmt.Errorf("the backup cannot be read: %w", err)
 	}
+	if !sealedToPassphrase(sealed) {
+		return parts{}, fmt.Errorf("%w: it is not an encrypted backup; choose the file that "+
+			"'Back up this workstation' or medihaven backup wrote on the old computer", ErrDamaged)
+	}
 	plain, err := crypto.DecryptWithPassphrase(sealed, passphrase)
-	if err != nil {
-		return parts{}, fmt.Errorf("%w: %w", app.ErrWrongPassphrase, err)
+	if err != nil { // the message cannot tell a wrong passphrase from damage
+		return parts{}, fmt.Errorf("%w: this passphrase does not open the backup; type the one you logged in with "+
+			"on the old computer (check Caps Lock), or try another copy of the backup if this one may be damaged", app.ErrWrongPassphrase)
 	}
 	return parse(plain)
+}
+
+// sealedToPassphrase reports whether data starts as a backup does: an
+// OpenPGP message whose first packet is a passphrase's key (tag 3), in
+// the new packet format (0xC3, what BackupTo writes) or the old one with a
+// definite length (0x8C-0x8E, what GnuPG writes). Anything else is not a
+// backup at all, whatever the passphrase.
+func sealedToPassphrase(data []byte) bool {
+	return len(data) > 0 && (data[0] == 0xC3 || data[0] >= 0x8C && data[0] <= 0x8E)
 }
 
 // parse reads the parts of a decrypted backup: the tar of the manifest,

@@ -61,6 +61,14 @@ func TestBackupAndRestore(t *testing.T) {
 		t.Fatal("a damaged backup was restored")
 	}
 
+	notBackup := filepath.Join(t.TempDir(), "photo.png")
+	if err := os.WriteFile(notBackup, []byte("\x89PNG\r\n\x1a\n not a backup"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(ctx, fresh, Restoration{File: notBackup, Dir: dir, Passphrase: []byte(apptest.Passphrase)}); !errors.Is(err, ErrDamaged) {
+		t.Fatalf("Restore of a file that is no backup: %v", err)
+	}
+
 	s, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(apptest.Passphrase)})
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
