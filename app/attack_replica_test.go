@@ -22,6 +22,7 @@ import (
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
@@ -67,20 +68,7 @@ func hostileDevice(t *testing.T, c *clinic, s *Session, also ...*Session) *hosti
 // event.
 func addDevice(t *testing.T, admin *Session, member, device string) *crypto.Envelope {
 	t.Helper()
-	r := rep(t, admin)
-	m, ok := r.Member(member)
-	if !ok {
-		t.Fatalf("%s is not in the directory", short(member))
-	}
-	devices, err := replica.F(map[string]any{"devices": append(m.Devices, device)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := r.Append(context.Background(), replica.Change{Entity: member, Kind: replica.KindMember, Scope: roles.Directory, Fields: devices})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env
+	return testkit.AddDevice(t, rep(t, admin), member, device)
 }
 
 // header is the next header of the chain, at clock lamport (0: the next).

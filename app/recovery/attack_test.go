@@ -20,6 +20,7 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/testkit"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -98,7 +99,7 @@ type recoveryForger struct {
 func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 	t.Helper()
 	f := &recoveryForger{s: s, device: crypto.NewEventID()}
-	f.envs = append(f.envs, addDevice(t, admin, rep(t, s).Fingerprint(), f.device))
+	f.envs = append(f.envs, testkit.AddDevice(t, rep(t, admin), rep(t, s).Fingerprint(), f.device))
 	heads, err := rep(t, s).Heads(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ package recovery
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
@@ -13,9 +12,7 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/crypto"
-	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // newClinic is the test clinic (app/apptest) whose workstations run the
@@ -57,7 +54,8 @@ func without(ss []*app.Session, drop *app.Session) []*app.Session {
 	return slices.DeleteFunc(slices.Clone(ss), func(s *app.Session) bool { return s == drop })
 }
 
-// note has physician s write a note on patient and returns its envelope.
+// note has physician s write a note on patient and returns its envelope,
+// as the clinic's log holds it.
 func note(t *testing.T, s *app.Session, patient, text string) *crypto.Envelope {
 	t.Helper()
 	ctx := context.Background()
@@ -65,19 +63,17 @@ func note(t *testing.T, s *app.Session, patient, text string) *crypto.Envelope {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var env *crypto.Envelope
-	err = rep(t, s).DB().View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.EnvelopesForEntity(ctx, n.ID)
-		if err != nil || len(rows) == 0 {
-			return errors.Join(err, errors.New("the note's envelope is not in the store"))
-		}
-		env, err = crypto.ParseEnvelope(rows[0].Raw)
-		return err
-	})
+	raws, err := rep(t, s).Everything(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return env
+	for _, raw := range raws {
+		if env, err := crypto.ParseEnvelope(raw); err == nil && env.Header.Entity == n.ID {
+			return env
+		}
+	}
+	t.Fatalf("the note's envelope is not in the log")
+	return nil
 }
 
 // opens reports whether one of keys opens env.
@@ -89,24 +85,4 @@ func opens(keys []crypto.ScopeKey, env *crypto.Envelope) bool {
 		_, err := env.Open(k)
 		return err == nil
 	})
-}
-
-// addDevice has administrator admin add device to member's directory
-// entry, as a member's new workstation is added.
-func addDevice(t *testing.T, admin *app.Session, member, device string) *crypto.Envelope {
-	t.Helper()
-	r := rep(t, admin)
-	m, ok := r.Member(member)
-	if !ok {
-		t.Fatalf("%s is not in the directory", member)
-	}
-	devices, err := replica.F(map[string]any{"devices": append(m.Devices, device)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env, err := r.Append(context.Background(), replica.Change{Entity: member, Kind: replica.KindMember, Scope: roles.Directory, Fields: devices})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env
 }

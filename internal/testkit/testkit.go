@@ -1,11 +1,15 @@
 package testkit
 
 import (
+	"context"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/synctest"
 )
 
@@ -47,4 +51,25 @@ func Keystores() func(profile string) crypto.Keystore {
 func SyncConfig(k *synctest.Kubo, p *synctest.Prosody) netsync.Config {
 	return netsync.Config{IPFS: k.API, XMPPAddr: p.Addr, Domain: p.Domain, PinnedCert: p.CertPEM, Register: true,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+}
+
+// AddDevice has the administrator whose replica is r add device to
+// member's directory entry, as a member's new workstation is added (the
+// attack tests' devices of a member's own making), and returns its
+// envelope.
+func AddDevice(t testing.TB, r *replica.Replica, member, device string) *crypto.Envelope {
+	t.Helper()
+	m, ok := r.Member(member)
+	if !ok {
+		t.Fatalf("%s is not in the directory", member)
+	}
+	devices, err := replica.F(map[string]any{"devices": append(m.Devices, device)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := r.Append(context.Background(), replica.Change{Entity: member, Kind: replica.KindMember, Scope: roles.Directory, Fields: devices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
