@@ -8,14 +8,16 @@ import (
 	"path/filepath"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/backup"
 	"github.com/medihaven/medihaven/app/cli"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/server"
 	"github.com/medihaven/medihaven/ui"
 )
 
-// The window's first run (ui.Founding): create a clinic, or join one with
-// a registration token, on a computer with no profile yet.
+// The window's first run (ui.Founding): create a clinic, join one with
+// a registration token, or restore a backup (ui.Restoring), on a computer
+// with no profile yet.
 
 // keystore is where a new profile keeps its keys: as --keystore (or
 // MEDIHAVEN_KEYSTORE) says, else the OS keyring when one answers, else a
@@ -118,6 +120,18 @@ func (b backend) Join(ctx context.Context, j ui.JoinRequest) (ui.Joining, error)
 		return nil, err
 	}
 	return &joining{s: s, ui: us, dir: dir, code: code}, nil
+}
+
+// Restore makes this computer's workstation from a backup of the old
+// computer's (ui.Restoring), keeping its keys where this computer keeps a
+// new profile's; app/backup removes whatever a failed restore made.
+func (b backend) Restore(ctx context.Context, r ui.RestoreRequest) (ui.Session, error) {
+	s, err := backup.Restore(ctx, cli.Env(nil), backup.Restoration{File: r.File, Dir: b.newDir(), Passphrase: r.Passphrase, Keystore: b.keystore()})
+	if err != nil {
+		return nil, errors.New(cli.Plain(err))
+	}
+	s.NoteStaffName() //nolint:errcheck // best effort
+	return b.open(s)
 }
 
 // joining is a newcomer's workstation waiting for approval, its sync

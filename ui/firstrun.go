@@ -93,13 +93,19 @@ func (ws *Workstation) showWelcome(ls *loginScreen, f Founding) {
 	create := widget.NewButtonWithIcon("Create a clinic", theme.ContentAddIcon(), func() { ws.showCreate(f) })
 	create.Importance = widget.HighImportance
 	join := widget.NewButtonWithIcon("Join a clinic", theme.LoginIcon(), func() { ws.showJoin(f) })
-	card := widget.NewCard("", "", container.NewPadded(container.NewVBox(
+	body := container.NewVBox(
 		heading("Welcome to Medihaven"),
 		paragraph("There is no clinic on this computer yet."),
 		paragraph("Create a clinic if you are setting Medihaven up for your practice: you become its first administrator."),
 		paragraph("Join a clinic if your administrator gave you a registration token (a short code, or the whole token)."),
 		container.NewGridWithColumns(2, create, join),
-	)))
+	)
+	if r, ok := f.(Restoring); ok { // firstrun_restore.go
+		restore := widget.NewButtonWithIcon("Restore from a backup", theme.HistoryIcon(), func() { ws.showRestore(f, r) })
+		body.Add(paragraph("Restore from a backup if this computer replaces one that had Medihaven: you need its backup file and your passphrase."))
+		body.Add(container.NewHBox(restore))
+	}
+	card := widget.NewCard("", "", container.NewPadded(body))
 	ws.show(loginPage(card), ls, nil, nil)
 }
 
