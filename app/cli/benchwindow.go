@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/internal/marks"
 )
 
 // cmdBenchWindow measures the real window (issue 17): for each profile of
@@ -196,11 +197,11 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		}
 		return m, err
 	}
-	marks, err := waitMark(ctx, trace, "login-form", w.timeout)
+	seen, err := waitMark(ctx, trace, "login-form", w.timeout)
 	if err != nil {
 		return fail(err)
 	}
-	form := marks["login-form"]
+	form := seen["login-form"]
 	m.cold = float64(form.unixNS-start.UnixNano()) / 1e6
 	m.coldAge = float64(form.ageMS)
 	// The form is drawn; the keys go to the window once X shows it.
@@ -220,18 +221,18 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	if msg, err := enter.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("xdotool key: %w: %s", err, msg))
 	}
-	if marks, err = waitMark(ctx, trace, "home", w.timeout); err != nil {
+	if seen, err = waitMark(ctx, trace, "home", w.timeout); err != nil {
 		return fail(err)
 	}
-	submit := marks["login-submit"]
-	since := func(name string) float64 { return float64(marks[name].unixNS-submit.unixNS) / 1e6 }
+	submit := seen["login-submit"]
+	since := func(name string) float64 { return float64(seen[name].unixNS-submit.unixNS) / 1e6 }
 	m.login, m.shell, m.home = since("login-done"), since("shell"), since("home")
-	h := marks["home"]
+	h := seen["home"]
 	m.rssForm, m.rssHome = float64(form.rssKB), float64(h.rssKB)
 	m.anon, m.files, m.goMem, m.heap = float64(h.anonKB), float64(h.fileKB), float64(h.goKB), float64(h.heapKB)
 	time.Sleep(2 * time.Second)
-	rss, peak := processMemory(cmd.Process.Pid)
-	m.rssLater, m.peak = float64(rss), float64(peak)
+	later := marks.Of(strconv.Itoa(cmd.Process.Pid))
+	m.rssLater, m.peak = float64(later.RSSKB), float64(later.HWMKB)
 	if shot != "" {
 		if err := os.MkdirAll(filepath.Dir(shot), 0o755); err != nil {
 			return m, err
@@ -298,12 +299,12 @@ func waitMark(ctx context.Context, trace, name string, timeout time.Duration) (m
 	deadline := time.Now().Add(timeout)
 	for {
 		data, _ := os.ReadFile(trace)
-		marks := parseMarks(data)
-		if _, ok := marks[name]; ok {
-			return marks, nil
+		got := parseMarks(data)
+		if _, ok := got[name]; ok {
+			return got, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no %q mark in %s after %s (marks so far: %s)", name, timeout, trace, strings.TrimSpace(string(data)))
+			return nil, fmt.Errorf("no %q mark in %s after %s (marks so far: %s)", name, trace, timeout, strings.TrimSpace(string(data)))
 		}
 		select {
 		case <-ctx.Done():
@@ -311,25 +312,6 @@ func waitMark(ctx context.Context, trace, name string, timeout time.Duration) (m
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// processMemory is a process's resident and peak resident memory in KB.
-func processMemory(pid int) (rss, peak int64) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		k, v, _ := strings.Cut(line, ":")
-		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-		switch k {
-		case "VmRSS":
-			rss = n
-		case "VmHWM":
-			peak = n
-		}
-	}
-	return rss, peak
 }
 
 // startXvfb starts a 1280x800 virtual X server on a display it picks

@@ -116,13 +116,22 @@ type Stat struct {
 
 // Read reads the process's age and memory from /proc (zeros elsewhere).
 func Read() Stat {
-	st := Stat{AgeMillis: age()}
+	st := Of("self")
+	st.AgeMillis = age()
 	ms := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(ms)
 	if ms[0].Value.Kind() == metrics.KindUint64 && ms[1].Value.Kind() == metrics.KindUint64 {
 		st.GoKB, st.HeapKB = int64(ms[0].Value.Uint64()/1024), int64(ms[1].Value.Uint64()/1024)
 	}
-	data, err := os.ReadFile("/proc/self/status")
+	return st
+}
+
+// Of reads the memory of process pid ("self", or a number) from
+// /proc/PID/status: RSS, peak RSS, anonymous and file pages. Age and Go's
+// own numbers are left unknown (-1 and 0).
+func Of(pid string) Stat {
+	st := Stat{AgeMillis: -1}
+	data, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return st
 	}

@@ -20,6 +20,21 @@ func TestRead(t *testing.T) {
 	}
 }
 
+func TestOf(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	for _, c := range []struct {
+		pid  string
+		some bool
+	}{{"self", true}, {"0", false}, {"not-a-pid", false}} {
+		st := Of(c.pid)
+		if got := st.RSSKB > 0 && st.FileKB > 0 && st.AnonKB > 0; got != c.some {
+			t.Errorf("Of(%q) = %+v", c.pid, st)
+		}
+	}
+}
+
 func TestShownCallsTheHookUntilStopped(t *testing.T) {
 	var got []string
 	OnShown(func(s string) { got = append(got, s) })

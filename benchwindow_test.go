@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestBenchWindow runs `medihaven bench window` as make bench-scale does,
+// on a small demo clinic: each role's real window under Xvfb, logged in
+// with xdotool. Every profile gets a row of numbers (the login form and
+// the home screen were drawn: the marks came), and each home screenshot
+// is a full screen that is not blank.
+func TestBenchWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens three real windows")
+	}
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "dbus-daemon"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: run make deps", tool)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "medihaven")
+	build(t, bin, ".")
+	clinic := filepath.Join(t.TempDir(), "clinic")
+	shots := t.TempDir()
+	env := append(os.Environ(), "MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_PASSPHRASE=bench-window-pass")
+	demo := exec.Command(bin, "--profile", clinic, "demo", "--patients", "40")
+	demo.Env = env
+	if out, err := demo.CombinedOutput(); err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	// One window per home screen there is (the second physician's is the first's).
+	cmd := exec.Command(bin, "--profile", clinic, "bench", "window", "--runs", "1", "--shots", shots, "--theme", "dark",
+		"--only", "admin,reception,physician")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("bench window: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+	row := regexp.MustCompile(`(?m)^\s*(admin|reception|physician|physician2)\s+1\s+\d+ ms\s+\d+ ms\s+\d+ ms\s+\d+ ms\s+\d+ ms\s+\d+ ms\s+\d+ MB`)
+	found := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(out), -1) {
+		found[m[1]] = true
+	}
+	for _, p := range []string{"admin", "reception", "physician"} {
+		if !found[p] {
+			t.Errorf("no row of numbers for %s", p)
+		}
+		data, err := os.ReadFile(filepath.Join(shots, "home-"+p+"-dark.png"))
+		if err != nil {
+			t.Errorf("no screenshot of %s's home: %v", p, err)
+			continue
+		}
+		img := decode(t, data)
+		if b := img.Bounds(); b.Dx() != screenWidth || b.Dy() != screenHeight {
+			t.Errorf("%s's screenshot is %dx%d", p, b.Dx(), b.Dy())
+		}
+		if err := notBlank(img); err != nil {
+			t.Errorf("%s's home: %v", p, err)
+		}
+	}
+	if strings.Contains(string(out), "panic:") {
+		t.Errorf("a window panicked:\n%s", out)
+	}
+}
