@@ -16,6 +16,9 @@
 //     patient data. A passphrase leaves its entry field as soon as it is
 //     submitted and its bytes are zeroed once the backend has used them
 //     (the entry's own string cannot be wiped; Go strings are immutable).
+//   - Under MEDIHAVEN_TRACE (the window benchmark, internal/marks) the
+//     shell writes when the login form and the home screen are drawn, with
+//     the process's memory: fixed names and numbers, never data.
 //   - A role's navigation is data (sectionsOf), not code. Sections whose
 //     screens do not exist yet say so plainly and never show made-up data.
 //
