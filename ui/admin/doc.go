@@ -5,8 +5,10 @@
 // key split among administrators).
 //
 // Each screen declares the narrow interface it consumes, a subset of
-// *app.Session's methods (and of its interop service from app/interop for
-// the key export), so tests drive it with a fake. It must not import
+// *app.Session's methods (and of the domain services behind it: app/admin
+// for the directory and audit views, app/interop for the key export,
+// app/recovery for the security screen's recovery), so tests drive it with
+// a fake. It must not import
 // package ui (the shell wires it in ui/wire_admin.go), and never touches
 // SQL, keys or the network: use cases run off the UI goroutine and their
 // results come back through fyne.Do.
