@@ -90,7 +90,17 @@ func TestWindowOnXvfb(t *testing.T) {
 			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
 			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty},
-				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
+				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
+			// "Restore from a backup" is the third button.
+			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
+			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}, {"sleep", "0.5"}, {"key", "space"}}},
+			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty},
+				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"},
+					{"key", "space"}, {"sleep", "0.5"}, {"key", "Tab"}, {"type", "--delay", "30", "guess"}, {"key", "Return"}}},
+			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty},
+				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
 	for _, c := range cases {

@@ -61,7 +61,7 @@ func (ws *Workstation) showRestore(f Founding, r Restoring) {
 	rf.chosen.Wrapping = fyne.TextWrapBreak
 	rf.choose = widget.NewButtonWithIcon("Choose the backup file…", theme.FolderOpenIcon(), func() { ws.chooseBackup(rf) })
 	rf.pass = widget.NewPasswordEntry()
-	rf.pass.SetPlaceHolder("The passphrase you logged in with on the old computer")
+	rf.pass.SetPlaceHolder("Your passphrase from the old computer")
 	keys := paragraph("")
 	warning := paragraph(restoreWarning)
 	warning.Importance = widget.WarningImportance
@@ -90,7 +90,9 @@ func (ws *Workstation) showRestore(f Founding, r Restoring) {
 		container.NewBorder(nil, nil, rf.back, rf.restore, rf.busy.activity),
 	)))
 	ws.show(firstRunPage(card), nil, nil, nil)
-	ws.win.Canvas().Focus(rf.pass)
+	// The file first; and the space that pressed "Restore from a backup"
+	// must not land in the passphrase.
+	ws.win.Canvas().Focus(rf.choose)
 	ws.background(func() {
 		k := f.KeyStorage(ws.ctx)
 		fyne.Do(func() { keys.SetText(k.Where) })
@@ -151,7 +153,7 @@ func (ws *Workstation) submitRestore(rf *restoreForm, r Restoring) {
 // backup is read where it lies (it may be gigabytes), so only a file on
 // this computer's disks will do.
 func backupFileDialog(w fyne.Window, done func(string, error)) {
-	dialog.ShowFileOpen(func(f fyne.URIReadCloser, err error) {
+	d := dialog.NewFileOpen(func(f fyne.URIReadCloser, err error) {
 		if err != nil || f == nil {
 			done("", err)
 			return
@@ -163,4 +165,8 @@ func backupFileDialog(w fyne.Window, done func(string, error)) {
 		}
 		done(f.URI().Path(), nil)
 	}, w)
+	d.Show()
+	// Larger than its smallest, so that file names show whole (and within
+	// a 1024x768 window); a file dialog resizes only once shown.
+	d.Resize(fyne.NewSize(860, 560))
 }

@@ -78,7 +78,7 @@ func TestRestoreFromABackupInTheWindow(t *testing.T) {
 			t.Errorf("the form does not say %q:\n%s", want, text)
 		}
 	}
-	pass := entriesByHint(h.w.Content())["The passphrase you logged in with on the old computer"]
+	pass := entriesByHint(h.w.Content())["Your passphrase from the old computer"]
 	var replaces *widget.Check
 	for _, o := range test.LaidOutObjects(h.w.Content()) {
 		if c, ok := o.(*widget.Check); ok && c.Text == "This computer replaces the old one" {
