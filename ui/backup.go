@@ -58,7 +58,7 @@ func (st *settingsScreen) newBackupCard(ws *Workstation, b BackingUp, w fyne.Win
 	c.pass.SetPlaceHolder("Your passphrase")
 	c.button = widget.NewButtonWithIcon("Back up this workstation…", theme.DocumentSaveIcon(), func() { c.start(ws, b) })
 	c.pass.OnSubmitted = func(string) { c.start(ws, b) }
-	note := paragraph("Writes every record and key of this workstation to one encrypted file. Keep it away from the computer; it opens only with your passphrase (medihaven restore).")
+	note := paragraph("Writes every record and key of this workstation to one encrypted file. Keep it away from the computer; it opens only with your passphrase. On a new computer, choose Restore from a backup on Medihaven's first screen.")
 	note.Importance = widget.LowImportance
 	return widget.NewCard("Backup", "", container.NewVBox(
 		widget.NewForm(widget.NewFormItem("Passphrase", c.pass)),
