@@ -1,5 +1,3 @@
-// Command medihaven is the clinic records desktop application. With no
-// command it opens the window; with one it runs headless (see app/cli).
 package main
 
 import (
