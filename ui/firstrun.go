@@ -200,10 +200,7 @@ func (ws *Workstation) showCreate(f Founding) {
 	cf.showServerFields()
 	ws.show(firstRunPage(card), nil, nil, nil)
 	ws.win.Canvas().Focus(cf.clinic)
-	ws.background(func() {
-		k := f.KeyStorage(ws.ctx)
-		fyne.Do(func() { keys.SetText(k.Where) })
-	})
+	ws.sayKeyStorage(f, keys)
 }
 
 func (cf *createForm) showServerFields() {
@@ -215,6 +212,15 @@ func (cf *createForm) showServerFields() {
 	case serverChoices[UseServersHere]:
 		cf.serverDir.Show()
 	}
+}
+
+// sayKeyStorage writes in l where a new workstation's keys would live,
+// asked off the UI goroutine.
+func (ws *Workstation) sayKeyStorage(f Founding, l *widget.Label) {
+	ws.background(func() {
+		k := f.KeyStorage(ws.ctx)
+		fyne.Do(func() { l.SetText(k.Where) })
+	})
 }
 
 // checkPassphrases says what is wrong with a new passphrase and its

@@ -73,10 +73,7 @@ func (ws *Workstation) showJoin(f Founding) {
 	)))
 	ws.show(firstRunPage(card), nil, nil, nil)
 	ws.win.Canvas().Focus(jf.token)
-	ws.background(func() {
-		k := f.KeyStorage(ws.ctx)
-		fyne.Do(func() { keys.SetText(k.Where) })
-	})
+	ws.sayKeyStorage(f, keys)
 }
 
 // submitJoin checks the form and joins off the UI goroutine.

@@ -93,10 +93,7 @@ func (ws *Workstation) showRestore(f Founding, r Restoring) {
 	// The file first; and the space that pressed "Restore from a backup"
 	// must not land in the passphrase.
 	ws.win.Canvas().Focus(rf.choose)
-	ws.background(func() {
-		k := f.KeyStorage(ws.ctx)
-		fyne.Do(func() { keys.SetText(k.Where) })
-	})
+	ws.sayKeyStorage(f, keys)
 }
 
 // chooseBackup asks for the backup file and shows the one chosen.
