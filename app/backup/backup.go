@@ -140,8 +140,10 @@ type Restoration struct {
 // Restore makes a workstation profile from a backup in r.Dir, logs in
 // with the passphrase and verifies every device's chain in the restored
 // log; a problem anywhere, or a wrong passphrase, removes what it made.
-// Use the restored workstation in place of the old one, never beside it:
-// both would write in one device's chain.
+// The profile is marked restored (replica.MarkRestored): until it writes,
+// the events the old computer wrote after the backup are taken as the
+// rest of its chain. Use the restored workstation in place of the old one,
+// never beside it: both would write in one device's chain.
 func Restore(ctx context.Context, env app.Env, r Restoration) (*app.Session, error) {
 	if _, err := app.ReadProfile(r.Dir); err == nil {
 		return nil, fmt.Errorf("%w: %s (restore into an empty folder)", app.ErrProfileExists, r.Dir)
@@ -164,7 +166,12 @@ func Restore(ctx context.Context, env app.Env, r Restoration) (*app.Session, err
 		if err == nil && len(problems) > 0 {
 			err = fmt.Errorf("%w: the restored log has %d problems, the first: %s", ErrDamaged, len(problems), describe(problems[0]))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		// What the old computer wrote after the backup is the rest of
+		// this chain: kept until this workstation writes (sync/replica).
+		return rep.MarkRestored(ctx)
 	})
 }
 

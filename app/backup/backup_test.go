@@ -82,6 +82,12 @@ func TestBackupAndRestore(t *testing.T) {
 	if problems, err := r.Verify(ctx); err != nil || len(problems) != 0 {
 		t.Fatalf("Verify the restored log: %v, %v", problems, err)
 	}
+	if _, ok := orig.Restored(); ok {
+		t.Error("the backed-up workstation is marked restored")
+	}
+	if at, ok := r.Restored(); !ok || at == 0 {
+		t.Errorf("the restored workstation's mark: at %d, %v; want its chain's tip", at, ok)
+	}
 	count := func(s *app.Session) (n int) {
 		rr, _ := s.Replica()
 		rr.DB().View(ctx, func(tx *store.Tx) error { //nolint:errcheck

@@ -161,6 +161,9 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 	r := b.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.mayWrite(); err != nil { // restored.go
+		return nil, err
+	}
 	envs := make([]*crypto.Envelope, 0, len(b.drafts))
 	seq, prev, lamport := r.mySeq, r.myHash, r.lamport
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
@@ -219,6 +222,9 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		if _, err := r.judgeDirectory(ctx, tx); err != nil {
 			return err
 		}
+		if err := r.wrote(ctx, tx); err != nil {
+			return err
+		}
 		return r.writeIndex(ctx, tx)
 	})
 	if err != nil {
@@ -226,6 +232,7 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		return nil, err
 	}
 	r.mySeq, r.myHash, r.lamport = seq, prev, lamport
+	r.restored = false // its chain is its own from now on (restored.go)
 	r.flush()
 	if r.p.OnAppend != nil {
 		r.p.OnAppend()
@@ -333,6 +340,7 @@ func (r *Replica) reload(ctx context.Context) {
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.claims, r.dirty = fresh.claims, fresh.dirty
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
+	r.restored, r.restoredAt = fresh.restored, fresh.restoredAt
 	r.onChange = nil
 	r.state.Unlock()
 }

@@ -97,6 +97,9 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 				rep.Problems = append(rep.Problems, *c.held)
 			}
 		}
+		if err := r.followRestored(ctx, tx); err != nil {
+			return err
+		}
 		return r.writeIndex(ctx, tx)
 	})
 	if err != nil {
@@ -112,6 +115,9 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 			defer r.begin()()
 			if err := r.settle(ctx, tx, &rep); err != nil {
+				return err
+			}
+			if err := r.followRestored(ctx, tx); err != nil {
 				return err
 			}
 			return r.writeIndex(ctx, tx)

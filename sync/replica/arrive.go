@@ -40,7 +40,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		}
 		env := c.env
 		if env.Header.Device == r.p.Device {
-			p, err := r.ownDevice(ctx, tx, env)
+			p, extends, err := r.ownDevice(ctx, tx, env)
 			if err != nil {
 				return nil, err
 			}
@@ -48,7 +48,9 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 				rep.Rejected++
 				rep.Problems = append(rep.Problems, *p)
 			}
-			continue
+			if !extends {
+				continue
+			}
 		}
 		why, err := r.deviceRefuses(ctx, tx, env.Header)
 		if err != nil {
@@ -373,17 +375,23 @@ func problemOf(h crypto.Header, reason string) Problem {
 }
 
 // ownDevice handles an envelope of this workstation's own device that came
-// back from the network: the same bytes as ours are nothing new; anything
-// else is someone writing into this workstation's chain, never kept, and
-// reported so a person can act.
-func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (*Problem, error) {
+// back from the network: the same bytes as ours are nothing new; after a
+// restore, the old computer's continuation of the chain is kept as any
+// device's event (extends; restored.go); anything else is someone writing
+// into this workstation's chain, never kept, and reported so a person can
+// act.
+func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (_ *Problem, extends bool, _ error) {
 	h := env.Header
 	mine, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
 	switch {
 	case err == nil && mine.Hash == env.Hash():
-		return nil, nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return nil, fmt.Errorf("replica: own chain: %w", err)
+		return nil, false, nil
+	case errors.Is(err, store.ErrNotFound):
+		if extends, err := r.extendsRestored(ctx, tx, env); err != nil || extends {
+			return nil, extends, err
+		}
+	case err != nil:
+		return nil, false, fmt.Errorf("replica: own chain: %w", err)
 	}
 	who := "this workstation's own key"
 	if h.Author != r.fp {
@@ -392,7 +400,7 @@ func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envel
 	p := problemOf(h, fmt.Sprintf("someone else wrote event %d into this workstation's own chain, signed with %s: it was not kept. "+
 		"If this workstation did not write it, its profile or key may have been copied, or a member's software forges events: tell an administrator", h.Seq, who))
 	p.OwnDevice = true
-	return &p, nil
+	return &p, false, nil
 }
 
 // ownerOf returns the member a device belongs to ("" while unknown),

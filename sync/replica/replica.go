@@ -98,6 +98,12 @@ type Replica struct {
 	folds    *folds                        // during an Apply's transaction: record changes merged at its end
 	awaiting map[string]int64              // under mu: envelopes sealed here for a scope whose key is to come
 	awaited  atomic.Int64                  // their sum (Opening)
+
+	// Under mu: restored from a backup and written nothing since, at
+	// which tip, and why its writes are held meanwhile (restored.go).
+	restored   bool
+	restoredAt uint64
+	hold       error
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -222,7 +228,10 @@ func (r *Replica) load(tx *store.Tx) error {
 	if ok {
 		r.mySeq, r.myHash = tip.Seq, tip.Hash
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return r.loadRestored(ctx, tx)
 }
 
 // Fingerprint is the logged-in member's key fingerprint.
