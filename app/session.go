@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medihaven/medihaven/app/records"
@@ -67,6 +68,9 @@ type Session struct {
 	// parts is what domain packages keep for the session (core.go).
 	partsMu sync.Mutex
 	parts   map[string]Part
+
+	// caughtUp: the sync's first catch-up is done (restored.go).
+	caughtUp atomic.Bool
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -207,6 +211,8 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.dk = dk
 	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
+	// A restored workstation's writes wait for its first catch-up.
+	s.holdRestored(rep, false)
 	return s.sealServerSecret(ctx) // profile.go: the Kubo API secret, sealed
 }
 

@@ -29,6 +29,7 @@ func (s *Session) StartSync(ctx context.Context, cfg netsync.Config, chat netsyn
 		return nil, err
 	}
 	s.onAppend(y.Kick)
+	s.syncRestored(y) // restored.go
 	return y, nil
 }
 

@@ -171,7 +171,7 @@ func Restore(ctx context.Context, env app.Env, r Restoration) (*app.Session, err
 		}
 		// What the old computer wrote after the backup is the rest of
 		// this chain: kept until this workstation writes (sync/replica).
-		return rep.MarkRestored(ctx)
+		return s.MarkRestored(ctx)
 	})
 }
 

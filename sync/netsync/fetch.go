@@ -125,6 +125,7 @@ func (y *Syncer) fetchLoop() {
 			}
 			jobs <- *h
 		}
+		y.round.queued.Store(heads(lanes)) // caughtup.go
 		y.update(func(st *Status) {
 			st.CatchingUp = busy > 0
 			if busy == 0 {

@@ -47,7 +47,11 @@ type Status struct {
 	IPFSUp     bool // the last call to Kubo worked
 	Waiting    int  // changes waiting to be sent
 	CatchingUp bool
-	Behind     int // envelopes known to exist and not yet fetched
+	// CaughtUp is set once the first catch-up after joining the sync room
+	// is done: every head heard was fetched (or given up), and the room
+	// stayed quiet for a moment (caughtup.go). It stays set.
+	CaughtUp bool
+	Behind   int // envelopes known to exist and not yet fetched
 	// Left estimates how long the catch-up of Behind takes at the rate
 	// envelopes were applied lately (0 while unknown): the progress bar
 	// says it.
@@ -110,6 +114,8 @@ type Syncer struct {
 
 	// Pack bytes held by the fetch workers now, and the most ever.
 	packBytes, peakPackBytes atomic.Int64
+	// The first catch-up after joining (Status.CaughtUp).
+	round firstRound
 	// What the catch-up did (Counts).
 	fetches, handed, fresh, skipped, stale, heardN atomic.Int64
 

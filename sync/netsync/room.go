@@ -85,6 +85,8 @@ func (y *Syncer) connectLoop() {
 		y.update(func(st *Status) { st.Connected = true })
 		y.announce()
 		y.hello(xs)
+		// The first catch-up's end (Status.CaughtUp; caughtup.go).
+		y.watchFirstRound()
 		if y.chat != nil { // chat (issue 8): room, queue, archive
 			y.wg.Add(1)
 			go func() { defer y.wg.Done(); y.chat.Connected(y.ctx, y, xs) }()

@@ -1,0 +1,64 @@
+package netsync
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// The first catch-up after connecting (Status.CaughtUp): a workstation
+// restored from a backup writes nothing until it has fetched what the old
+// computer wrote after the backup (issue 16; app holds its writes).
+
+// caughtUpQuiet is how long the sync room must bring no new head, with
+// nothing left to fetch, after this workstation said hello, before its
+// first catch-up counts as done: the room replays its history on joining,
+// and the workstations online answer the hello within helloGap.
+const caughtUpQuiet = 3 * helloGap
+
+// firstRound watches the first catch-up after joining the sync room and
+// sets Status.CaughtUp when it is done; it runs once per Syncer.
+type firstRound struct {
+	started atomic.Bool
+	queued  atomic.Int64 // heads waiting in the fetch lanes (fetchLoop)
+}
+
+// heads counts the heads waiting in lanes.
+func heads(lanes map[string]*lane) int64 {
+	n := 0
+	for _, l := range lanes {
+		n += len(l.heads)
+	}
+	return int64(n)
+}
+
+// watchFirstRound starts watching the first catch-up, after the first
+// hello: it is done once the room has brought no new head for
+// caughtUpQuiet, none waits to be fetched and no fetch runs.
+func (y *Syncer) watchFirstRound() {
+	if y.round.started.Swap(true) {
+		return
+	}
+	y.wg.Add(1)
+	go func() {
+		defer y.wg.Done()
+		tick := time.NewTicker(caughtUpQuiet / 10)
+		defer tick.Stop()
+		heard, since := y.heardN.Load(), time.Now()
+		for {
+			select {
+			case <-y.ctx.Done():
+				return
+			case <-tick.C:
+			}
+			st := y.Status()
+			if n := y.heardN.Load(); n != heard || st.CatchingUp || len(y.heard) > 0 || y.round.queued.Load() > 0 || !st.Connected {
+				heard, since = n, time.Now()
+				continue
+			}
+			if time.Since(since) >= caughtUpQuiet {
+				y.update(func(st *Status) { st.CaughtUp = true })
+				return
+			}
+		}
+	}()
+}
