@@ -185,3 +185,29 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestEveryCodeRoundTrips: the drawing reads back for the code that the
+// earlier encoder (rsc.io/qr) drew with error correction that did not
+// check, and for many random short codes and whole tokens.
+func TestEveryCodeRoundTrips(t *testing.T) {
+	codes := []string{"MH2-EF7Q-AAAB-GS7N-VGSR-ZJKH-EMNC-NUAA"}
+	for range 1000 {
+		c, err := crypto.NewShortCode("127.0.0.1:5290")
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, c.String())
+	}
+	for _, text := range texts(t) {
+		codes = append(codes, text)
+	}
+	for _, text := range codes {
+		drawn, err := PNG(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Text(drawn); err != nil || got != text {
+			t.Errorf("%s: read back (%q, %v)", text, got, err)
+		}
+	}
+}

@@ -78,22 +78,31 @@ func Text(data []byte) (text string, err error) {
 }
 
 // decode tries the picture as it is, then inverted (light modules on a
-// dark ground, as a dark-themed copy of the code would be).
+// dark ground, as a dark-themed copy of the code would be); each with two
+// binarizers, and as a photo and as a pure drawing. ZXing's finder can
+// misjudge a perfectly sharp drawing whose data happens to look like a
+// finder pattern (about one short code in 200 as drawn by PNG), which the
+// pure-drawing reading does not; a photo needs the finder.
 func decode(img image.Image) (string, error) {
 	src := gozxing.NewLuminanceSourceFromImage(img)
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	photo := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	pure := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true, gozxing.DecodeHintType_PURE_BARCODE: true}
 	var first error
 	for _, s := range []gozxing.LuminanceSource{src, gozxing.NewInvertedLuminanceSource(src)} {
-		bmp, err := gozxing.NewBinaryBitmap(gozxing.NewHybridBinarizer(s))
-		if err != nil {
-			return "", fmt.Errorf("%w (%w)", ErrNoQRCode, err)
-		}
-		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-		if err == nil {
-			return res.GetText(), nil
-		}
-		if first == nil {
-			first = err
+		for _, b := range []gozxing.Binarizer{gozxing.NewHybridBinarizer(s), gozxing.NewGlobalHistgramBinarizer(s)} {
+			bmp, err := gozxing.NewBinaryBitmap(b)
+			if err != nil {
+				return "", fmt.Errorf("%w (%w)", ErrNoQRCode, err)
+			}
+			for _, hints := range []map[gozxing.DecodeHintType]any{photo, pure} {
+				res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+				if err == nil {
+					return res.GetText(), nil
+				}
+				if first == nil {
+					first = err
+				}
+			}
 		}
 	}
 	return "", fmt.Errorf("%w (%w)", ErrNoQRCode, first)
