@@ -202,8 +202,8 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		return fail(err)
 	}
 	form := seen["login-form"]
-	m.cold = float64(form.unixNS-start.UnixNano()) / 1e6
-	m.coldAge = float64(form.ageMS)
+	m.cold = float64(form.UnixNS-start.UnixNano()) / 1e6
+	m.coldAge = float64(form.AgeMillis)
 	// The form is drawn; the keys go to the window once X shows it.
 	shown := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "Medihaven")
 	shown.Env = append(os.Environ(), "DISPLAY="+w.display)
@@ -225,11 +225,11 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		return fail(err)
 	}
 	submit := seen["login-submit"]
-	since := func(name string) float64 { return float64(seen[name].unixNS-submit.unixNS) / 1e6 }
+	since := func(name string) float64 { return float64(seen[name].UnixNS-submit.UnixNS) / 1e6 }
 	m.login, m.shell, m.home = since("login-done"), since("shell"), since("home")
 	h := seen["home"]
-	m.rssForm, m.rssHome = float64(form.rssKB), float64(h.rssKB)
-	m.anon, m.files, m.goMem, m.heap = float64(h.anonKB), float64(h.fileKB), float64(h.goKB), float64(h.heapKB)
+	m.rssForm, m.rssHome = float64(form.RSSKB), float64(h.RSSKB)
+	m.anon, m.files, m.goMem, m.heap = float64(h.AnonKB), float64(h.FileKB), float64(h.GoKB), float64(h.HeapKB)
 	time.Sleep(2 * time.Second)
 	later := marks.Of(strconv.Itoa(cmd.Process.Pid))
 	m.rssLater, m.peak = float64(later.RSSKB), float64(later.HWMKB)
@@ -245,61 +245,12 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	return m, nil
 }
 
-// traceMark is one line of a MEDIHAVEN_TRACE file (internal/marks).
-type traceMark struct {
-	ageMS, rssKB, hwmKB, unixNS  int64
-	anonKB, fileKB, goKB, heapKB int64
-}
-
-// parseMarks reads the marks of a trace file by name (the first of each).
-func parseMarks(data []byte) map[string]traceMark {
-	out := map[string]traceMark{}
-	s := bufio.NewScanner(bytes.NewReader(data))
-	for s.Scan() {
-		f := strings.Fields(s.Text())
-		if len(f) < 2 || f[0] != "mark" {
-			continue
-		}
-		if _, seen := out[f[1]]; seen {
-			continue
-		}
-		var m traceMark
-		for _, kv := range f[2:] {
-			k, v, _ := strings.Cut(kv, "=")
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				continue
-			}
-			switch k {
-			case "age_ms":
-				m.ageMS = n
-			case "rss_kb":
-				m.rssKB = n
-			case "hwm_kb":
-				m.hwmKB = n
-			case "unix_ns":
-				m.unixNS = n
-			case "anon_kb":
-				m.anonKB = n
-			case "file_kb":
-				m.fileKB = n
-			case "go_kb":
-				m.goKB = n
-			case "heap_kb":
-				m.heapKB = n
-			}
-		}
-		out[f[1]] = m
-	}
-	return out
-}
-
 // waitMark polls the trace file until it holds the mark name.
-func waitMark(ctx context.Context, trace, name string, timeout time.Duration) (map[string]traceMark, error) {
+func waitMark(ctx context.Context, trace, name string, timeout time.Duration) (map[string]marks.Line, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		data, _ := os.ReadFile(trace)
-		got := parseMarks(data)
+		got := marks.Parse(data)
 		if _, ok := got[name]; ok {
 			return got, nil
 		}

@@ -99,8 +99,70 @@ func Mark(name string) {
 	if path := os.Getenv(HeapEnv); path != "" && name == "home" {
 		writeHeap(path)
 	}
-	fmt.Fprintf(w, "mark %s age_ms=%d rss_kb=%d hwm_kb=%d anon_kb=%d file_kb=%d go_kb=%d heap_kb=%d unix_ns=%d\n",
-		name, st.AgeMillis, st.RSSKB, st.HWMKB, st.AnonKB, st.FileKB, st.GoKB, st.HeapKB, now.UnixNano())
+	w.Write(format(name, Line{Stat: st, UnixNS: now.UnixNano()})) //nolint:errcheck // a trace is best effort
+}
+
+// format is the line Mark writes for a mark.
+func format(name string, l Line) []byte {
+	b := []byte("mark " + name)
+	for _, k := range keys {
+		b = fmt.Appendf(b, " %s=%d", k.name, *k.of(&l))
+	}
+	return append(b, '\n')
+}
+
+// Line is one mark as Parse reads it back from a trace.
+type Line struct {
+	Stat
+	UnixNS int64 // when it was written
+}
+
+// keys are a mark line's fields in the order Mark writes them; Parse
+// reads the same list.
+var keys = []struct {
+	name string
+	of   func(*Line) *int64
+}{
+	{"age_ms", func(l *Line) *int64 { return &l.AgeMillis }},
+	{"rss_kb", func(l *Line) *int64 { return &l.RSSKB }},
+	{"hwm_kb", func(l *Line) *int64 { return &l.HWMKB }},
+	{"anon_kb", func(l *Line) *int64 { return &l.AnonKB }},
+	{"file_kb", func(l *Line) *int64 { return &l.FileKB }},
+	{"go_kb", func(l *Line) *int64 { return &l.GoKB }},
+	{"heap_kb", func(l *Line) *int64 { return &l.HeapKB }},
+	{"unix_ns", func(l *Line) *int64 { return &l.UnixNS }},
+}
+
+// Parse reads the marks of a trace by name (the first of each name).
+// Other lines, unknown fields and bad numbers are skipped, so a trace
+// that is still being written, or cut short, reads as far as it goes.
+func Parse(data []byte) map[string]Line {
+	out := map[string]Line{}
+	s := bufio.NewScanner(bytes.NewReader(data))
+	for s.Scan() {
+		f := strings.Fields(s.Text())
+		if len(f) < 2 || f[0] != "mark" {
+			continue
+		}
+		if _, seen := out[f[1]]; seen {
+			continue
+		}
+		var l Line
+		for _, kv := range f[2:] {
+			k, v, _ := strings.Cut(kv, "=")
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			for _, key := range keys {
+				if key.name == k {
+					*key.of(&l) = n
+				}
+			}
+		}
+		out[f[1]] = l
+	}
+	return out
 }
 
 // Stat is what a mark says about the process.
