@@ -34,28 +34,14 @@ func EncryptToMany(plain []byte, signer *Identity, to ...*PublicKey) ([]byte, er
 	case len(plain) > MaxMessageSize:
 		return nil, fmt.Errorf("crypto: a message is at most %d bytes; this one is %d", MaxMessageSize, len(plain))
 	}
-	ring, err := pgp.NewKeyRing(nil)
-	if err != nil {
-		return nil, fmt.Errorf("crypto: encrypting a message: %w", err)
-	}
-	seen := map[string]bool{}
 	for _, p := range to {
 		if p == nil {
 			return nil, fmt.Errorf("crypto: encrypting a message: a recipient key is missing")
 		}
-		if seen[p.fingerprint] {
-			continue
-		}
-		seen[p.fingerprint] = true
-		for _, k := range p.ring.GetKeys() {
-			if err := ring.AddKey(k); err != nil {
-				return nil, fmt.Errorf("crypto: encrypting to %s: %w", p.fingerprint, err)
-			}
-		}
 	}
 	var out []byte
-	err = signer.unlocked(func(_ *pgp.Key, signRing *pgp.KeyRing) error {
-		sk, packets, err := signer.sess.outgoing(recipientSet(to), ring, time.Now())
+	err := signer.unlocked(func(_ *pgp.Key, signRing *pgp.KeyRing) error {
+		sk, packets, err := signer.sess.outgoing(recipientSet(to), func() (*pgp.KeyRing, error) { return recipientRing(to) }, time.Now())
 		if err != nil {
 			return fmt.Errorf("crypto: encrypting a message: %w", err)
 		}
@@ -67,6 +53,27 @@ func EncryptToMany(plain []byte, signer *Identity, to ...*PublicKey) ([]byte, er
 		return nil
 	})
 	return out, err
+}
+
+// recipientRing is one key ring of the keys in to, each once.
+func recipientRing(to []*PublicKey) (*pgp.KeyRing, error) {
+	ring, err := pgp.NewKeyRing(nil)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, p := range to {
+		if seen[p.fingerprint] {
+			continue
+		}
+		seen[p.fingerprint] = true
+		for _, k := range p.ring.GetKeys() {
+			if err := ring.AddKey(k); err != nil {
+				return nil, fmt.Errorf("crypto: encrypting to %s: %w", p.fingerprint, err)
+			}
+		}
+	}
+	return ring, nil
 }
 
 // Opened is a message opened by OpenSigned.

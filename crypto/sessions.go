@@ -61,9 +61,9 @@ func recipientSet(to []*PublicKey) string {
 }
 
 // outgoing returns the session key and key packets for a message to the
-// keys of ring (whose set is set), wrapping a new key when there is none
-// yet, or the one there is has served long enough.
-func (s *sessions) outgoing(set string, ring *pgp.KeyRing, now time.Time) (*pgp.SessionKey, []byte, error) {
+// recipients named by set, wrapping a new key to the keys of ring() when
+// there is none yet, or the one there is has served long enough.
+func (s *sessions) outgoing(set string, ring func() (*pgp.KeyRing, error), now time.Time) (*pgp.SessionKey, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if o := s.out[set]; o != nil && o.uses < sessionUses && now.Sub(o.made) < sessionAge && now.After(o.made.Add(-time.Minute)) {
@@ -74,7 +74,11 @@ func (s *sessions) outgoing(set string, ring *pgp.KeyRing, now time.Time) (*pgp.
 	if err != nil {
 		return nil, nil, err
 	}
-	packets, err := ring.EncryptSessionKey(key)
+	keys, err := ring()
+	if err != nil {
+		return nil, nil, err
+	}
+	packets, err := keys.EncryptSessionKey(key)
 	if err != nil {
 		key.Clear()
 		return nil, nil, err
