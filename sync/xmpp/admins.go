@@ -43,7 +43,9 @@ func (s *Session) SetServerAdmin(ctx context.Context, account jid.JID, admin boo
 	var answer struct {
 		Status string `xml:"status,attr"`
 	}
-	err := s.xs.UnmarshalIQElement(ctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: s.xs.LocalAddr().Domain()}, &answer)
+	mctx, done := call(ctx)
+	err := s.xs.UnmarshalIQElement(mctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: s.xs.LocalAddr().Domain()}, &answer)
+	done()
 	switch {
 	case errors.Is(err, stanza.Error{Condition: stanza.Forbidden}), errors.Is(err, stanza.Error{Condition: stanza.NotAuthorized}):
 		return fmt.Errorf("%w: %w", ErrNotServerAdmin, err)

@@ -83,7 +83,9 @@ func (s *Session) Archive(ctx context.Context, archive, after string, max int) (
 	if archive != "" {
 		iq.To = to
 	}
-	resp, err := s.xs.SendIQ(ctx, iq.Wrap(query))
+	mctx, done := call(ctx)
+	resp, err := s.xs.SendIQ(mctx, iq.Wrap(query))
+	done()
 	if err != nil {
 		return ArchivePage{}, fmt.Errorf("xmpp: read the archive of %s: %w", to, err)
 	}

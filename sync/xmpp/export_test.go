@@ -27,5 +27,5 @@ func SendRoomWith(ctx context.Context, s *Session, room, body, extra string) err
 		xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}}),
 		rawTokens{xml.NewDecoder(strings.NewReader(extra))},
 	)
-	return s.xs.Send(ctx, stanza.Message{To: addr.Bare(), Type: stanza.GroupChatMessage}.Wrap(payload))
+	return s.write(ctx, stanza.Message{To: addr.Bare(), Type: stanza.GroupChatMessage}.Wrap(payload))
 }

@@ -53,7 +53,9 @@ func (s *Session) CreateAccountInvite(ctx context.Context) (AccountInvite, error
 		} `xml:"jabber:x:data x"`
 	}
 	domain := s.xs.LocalAddr().Domain()
-	err := s.xs.UnmarshalIQElement(ctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: domain}, &answer)
+	mctx, done := call(ctx)
+	err := s.xs.UnmarshalIQElement(mctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: domain}, &answer)
+	done()
 	switch {
 	case errors.Is(err, stanza.Error{Condition: stanza.Forbidden}), errors.Is(err, stanza.Error{Condition: stanza.NotAuthorized}):
 		return AccountInvite{}, fmt.Errorf("%w: %w", ErrNoInviteRight, err)

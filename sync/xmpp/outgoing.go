@@ -67,7 +67,9 @@ func (s *Session) KeepRoom(ctx context.Context, room string) error {
 		field("muc#roomconfig_whois", "anyone"),
 	), xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "submit"}}})
 	query := xmlstream.Wrap(form, xml.StartElement{Name: xml.Name{Space: nsMUCOwner, Local: "query"}})
-	resp, err := s.xs.SendIQ(ctx, stanza.IQ{Type: stanza.SetIQ, To: addr.Bare()}.Wrap(query))
+	mctx, done := call(ctx)
+	resp, err := s.xs.SendIQ(mctx, stanza.IQ{Type: stanza.SetIQ, To: addr.Bare()}.Wrap(query))
+	done()
 	if err != nil {
 		return fmt.Errorf("xmpp: configure room %s: %w", addr.Bare(), err)
 	}

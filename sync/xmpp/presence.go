@@ -124,7 +124,7 @@ func (s *Session) SetAway(ctx context.Context, away bool) error {
 	if away {
 		show = xmlstream.Wrap(xmlstream.Token(xml.CharData("away")), xml.StartElement{Name: xml.Name{Local: "show"}})
 	}
-	if err := s.xs.Send(ctx, stanza.Presence{}.Wrap(show)); err != nil {
+	if err := s.write(ctx, stanza.Presence{}.Wrap(show)); err != nil {
 		return fmt.Errorf("xmpp: set presence: %w", err)
 	}
 	s.roomsMu.Lock()
@@ -138,7 +138,7 @@ func (s *Session) SetAway(ctx context.Context, away bool) error {
 		if away {
 			show = xmlstream.Wrap(xmlstream.Token(xml.CharData("away")), xml.StartElement{Name: xml.Name{Local: "show"}})
 		}
-		if err := s.xs.Send(ctx, stanza.Presence{To: o}.Wrap(show)); err != nil {
+		if err := s.write(ctx, stanza.Presence{To: o}.Wrap(show)); err != nil {
 			return fmt.Errorf("xmpp: set presence in %s: %w", o.Bare(), err)
 		}
 	}

@@ -39,7 +39,7 @@ func (s *Session) JoinRoom(ctx context.Context, room, nick string) error {
 	}()
 
 	join := stanza.Presence{To: occupant}.Wrap(xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsMUC, Local: "x"}}))
-	if err := s.xs.Send(ctx, join); err != nil {
+	if err := s.write(ctx, join); err != nil {
 		return fmt.Errorf("xmpp: join room %s: %w", addr.Bare(), err)
 	}
 	select {

@@ -200,7 +200,7 @@ func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, e
 	// to this session live: wait for that, so that a message sent after
 	// Dial returns is never stored as offline.
 	presence := stanza.Presence{ID: s.presenceID}
-	if err := xs.Send(ctx, presence.Wrap(nil)); err != nil {
+	if err := s.write(ctx, presence.Wrap(nil)); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("xmpp: send presence: %w", err)
 	}
@@ -231,8 +231,10 @@ func connect(ctx context.Context, cfg Config) (*xmpp.Session, net.Conn, error) {
 		tlsCfg.ServerName = addr.Domainpart()
 	}
 
+	mctx, done := call(ctx)
+	defer done()
 	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "tcp", cfg.Addr)
+	conn, err := dialer.DialContext(mctx, "tcp", cfg.Addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
@@ -243,7 +245,7 @@ func connect(ctx context.Context, cfg Config) (*xmpp.Session, net.Conn, error) {
 		features = append(features, reg.feature(addr.Localpart(), cfg.Password, cfg.Invite))
 	}
 	features = append(features, login(cfg.Password, register, &reg), xmpp.BindResource())
-	xs, err := xmpp.NewClientSession(ctx, addr, conn, features...)
+	xs, err := xmpp.NewClientSession(mctx, addr, conn, features...)
 	if err != nil {
 		conn.Close()
 		return nil, nil, setupError(ctx, cfg.Addr, err)
@@ -341,7 +343,7 @@ func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, 
 	}
 	msg := stanza.Message{To: to, Type: typ, ID: id}
 	payload := xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}})
-	if err := s.xs.Send(ctx, msg.Wrap(payload)); err != nil {
+	if err := s.write(ctx, msg.Wrap(payload)); err != nil {
 		return fmt.Errorf("xmpp: send to %s: %w", to, err)
 	}
 	return nil
@@ -361,7 +363,9 @@ func (s *Session) Ping(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	err := ping.Send(ctx, s.xs, s.xs.LocalAddr().Domain())
+	mctx, done := call(ctx)
+	err := ping.Send(mctx, s.xs, s.xs.LocalAddr().Domain())
+	done()
 	select {
 	case <-s.done:
 		return s.err

@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -401,5 +403,51 @@ func TestPingDoesNotDelayTheNextMessage(t *testing.T) {
 	t.Logf("round trips with a ping: median %v, slowest %v", rtts[len(rtts)/2], rtts[len(rtts)-1])
 	if median := rtts[len(rtts)/2]; median > 25*time.Millisecond {
 		t.Errorf("a message and ping take %v (median) to echo: the answer to the ping holds the next stanza back", median)
+	}
+}
+
+// TestManyQuickSends sends room messages as fast as a flood, from several
+// goroutines, each with its own short-lived context cancelled as soon as
+// the send returns (the usual defer cancel()). mellium broke a write under
+// way when it noticed a finished call's cancelled context late (CI: "write
+// tcp …: i/o timeout", then every later write); no send may fail.
+func TestManyQuickSends(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	s := connect(t, p, "flood", nil)
+	room := "quick@" + p.MUC
+	if err := s.JoinRoom(ctx, room, "flood"); err != nil {
+		t.Fatal(err)
+	}
+	const senders, each = 8, 150
+	errs := make(chan error, senders*each)
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				errs <- s.SendRoom(sctx, room, fmt.Sprintf("want %d %d", g, i))
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if err != nil {
+			if failed == 0 {
+				t.Error(err)
+			}
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d sends failed", failed, senders*each)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("the session after the flood: %v", err)
 	}
 }
