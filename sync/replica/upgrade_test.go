@@ -13,7 +13,8 @@ import (
 // downgrade turns a profile back into schema 5, as a Medihaven before
 // store 0006 kept it: records and bindings by id (in text) with their
 // kinds, scopes and devices in words, a binding naming its event, and an
-// index made by an older list of terms (the patients' postings gone).
+// index made by an older list of terms (the patients' postings gone), and
+// the envelopes indexed by state (before store 0009).
 const downgrade = `
 UPDATE entity_numbers SET id = lower(hex(id)) WHERE typeof(id) = 'blob';
 CREATE TABLE old_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, scope TEXT NOT NULL, state BLOB NOT NULL,
@@ -35,6 +36,8 @@ DELETE FROM postings WHERE entity IN (SELECT i.n FROM entity_numbers i JOIN enti
 DELETE FROM entity_tokens WHERE entity IN (SELECT i.n FROM entity_numbers i JOIN entities e ON e.id = i.id WHERE e.kind = 'patient');
 DELETE FROM entity_numbers WHERE n NOT IN (SELECT entity FROM entity_tokens);
 DELETE FROM meta WHERE key = 'store/reindex';
+DROP INDEX envelopes_rejected;
+CREATE INDEX envelopes_state ON envelopes (state, lamport, device, seq);
 PRAGMA user_version = 5;`
 
 // TestUpgradedProfile: a workstation whose profile was made before store

@@ -203,15 +203,19 @@ func (tx *Tx) EnvelopeAt(ctx context.Context, device string, seq uint64) (Envelo
 }
 
 // EnvelopesInState returns envelopes in state s, in Lamport order (then
-// device, then seq), at most limit of them (0 or less: all).
+// device, then seq), at most limit of them (0 or less: all). Pending,
+// sealed and rejected envelopes are found by their partial indexes
+// (0003, 0009); applied ones, most of a profile, by reading every
+// envelope.
 func (tx *Tx) EnvelopesInState(ctx context.Context, s EnvelopeState, limit int) ([]Envelope, error) {
 	if !s.valid() {
 		return nil, invalid("envelopes in state: unknown state %d", int(s))
 	}
-	return tx.envelopeList(ctx, "envelopes "+s.String(),
-		`SELECT `+envelopeColumns+` FROM envelopes WHERE state = ?
-		ORDER BY lamport, device, seq LIMIT ?`, s, sqlLimit(limit))
+	return tx.envelopeList(ctx, "envelopes "+s.String(), inStateQuery, s, sqlLimit(limit))
 }
+
+const inStateQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = ?
+	ORDER BY lamport, device, seq LIMIT ?`
 
 // EnvelopesAfter returns device's envelopes with a sequence number above
 // seq, in order, at most limit of them (0 or less: all): what a peer that
@@ -263,34 +267,36 @@ func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
 
 // MaxLamport returns the highest Lamport clock of any applied or sealed
 // envelope, or 0 when there is none. Pending and rejected envelopes never
-// count: an unverified clock must not move this workstation's.
+// count: an unverified clock must not move this workstation's. The
+// Lamport index is read from the top down to the first applied or sealed
+// envelope (only envelopes held back or refused lie above it).
 func (tx *Tx) MaxLamport(ctx context.Context) (uint64, error) {
 	var max uint64
-	err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(m), 0) FROM (
-		SELECT max(lamport) AS m FROM envelopes WHERE state = ?
-		UNION ALL SELECT max(lamport) FROM envelopes WHERE state = ?)`, Applied, Sealed).Scan(&max)
+	err := tx.tx.QueryRowContext(ctx, maxLamportQuery, Applied, Sealed).Scan(&max)
 	return max, wrap("max lamport", err)
 }
 
+const maxLamportQuery = `SELECT coalesce((SELECT lamport FROM envelopes INDEXED BY envelopes_lamport
+	WHERE state IN (?, ?) ORDER BY lamport DESC LIMIT 1), 0)`
+
 // CountEnvelopes returns how many envelopes are in each state; every state
-// is in the map, with 0 when none is in it.
+// is in the map, with 0 when none is in it. Pending, sealed and rejected
+// envelopes are counted in their partial indexes, applied ones as the rest
+// of the whole.
 func (tx *Tx) CountEnvelopes(ctx context.Context) (map[EnvelopeState]int, error) {
-	counts := map[EnvelopeState]int{Pending: 0, Applied: 0, Sealed: 0, Rejected: 0}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT state, count(*) FROM envelopes GROUP BY state`)
+	var all, pending, sealed, rejected int
+	err := tx.tx.QueryRowContext(ctx, countEnvelopesQuery).Scan(&all, &pending, &sealed, &rejected)
 	if err != nil {
 		return nil, wrap("count envelopes", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var s EnvelopeState
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, wrap("count envelopes", err)
-		}
-		counts[s] = n
-	}
-	return counts, wrap("count envelopes", rows.Err())
+	return map[EnvelopeState]int{Pending: pending, Applied: all - pending - sealed - rejected, Sealed: sealed, Rejected: rejected}, nil
 }
+
+const countEnvelopesQuery = `SELECT
+	(SELECT count(*) FROM envelopes),
+	(SELECT count(*) FROM envelopes INDEXED BY envelopes_pending WHERE state = 0),
+	(SELECT count(*) FROM envelopes INDEXED BY envelopes_sealed WHERE state = 2),
+	(SELECT count(*) FROM envelopes INDEXED BY envelopes_rejected WHERE state = 3)`
 
 func (tx *Tx) envelopeList(ctx context.Context, op, query string, args ...any) ([]Envelope, error) {
 	var list []Envelope

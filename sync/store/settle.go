@@ -30,8 +30,7 @@ func Of(e Envelope) Cursor { return Cursor{e.Lamport, e.Device, e.Seq} }
 // them in their chain (their reason does not begin with ChainWait: just
 // received, waiting for their author, a record's first event or the clock,
 // or sent back to be judged again), after c in Lamport order (then device,
-// then seq), at most limit of them. The planner left to itself walks every
-// pending envelope by envelopes_state; the partial index holds the fronts
+// then seq), at most limit of them. The partial index holds the fronts
 // only.
 func (tx *Tx) Fronts(ctx context.Context, c Cursor, limit int) ([]Envelope, error) {
 	lamport, err := dbInt("fronts: lamport", c.Lamport)
@@ -55,9 +54,7 @@ func (tx *Tx) PendingRun(ctx context.Context, device string, seq uint64, limit i
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.envelopeList(ctx, fmt.Sprintf("pending envelopes of %s from %d", device, seq),
-		`SELECT `+envelopeColumns+` FROM envelopes WHERE state = 0 AND device = ? AND seq >= ?
-		ORDER BY seq LIMIT ?`, device, from, sqlLimit(limit))
+	rows, err := tx.envelopeList(ctx, fmt.Sprintf("pending envelopes of %s from %d", device, seq), pendingRunQuery, device, from, sqlLimit(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -69,10 +66,15 @@ func (tx *Tx) PendingRun(ctx context.Context, device string, seq uint64, limit i
 	return rows, nil
 }
 
+const pendingRunQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = 0 AND device = ? AND seq >= ?
+	ORDER BY seq LIMIT ?`
+
+const countPendingQuery = `SELECT count(*) FROM envelopes INDEXED BY envelopes_pending WHERE state = 0`
+
 // CountPending returns how many envelopes are pending.
 func (tx *Tx) CountPending(ctx context.Context) (int, error) {
 	var n int
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes WHERE state = 0`).Scan(&n)
+	err := tx.tx.QueryRowContext(ctx, countPendingQuery).Scan(&n)
 	return n, wrap("count pending envelopes", err)
 }
 

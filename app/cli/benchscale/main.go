@@ -30,6 +30,10 @@ var (
 	reasons = []string{"Follow-up", "Annual check-up", "Cough and fever", "Blood pressure review", "Back pain", "Vaccination", "Medication review"}
 )
 
+// applyProfile names the file for a CPU profile of the newcomer's apply
+// alone (flag -applyprofile): the seeding before it is left out.
+var applyProfile string
+
 // seedBatch is how many events the seeding appends per transaction (flag
 // -batch).
 var seedBatch = 10000
@@ -42,6 +46,7 @@ func main() {
 	dir := flag.String("dir", "", "folder for the profiles (default: a temporary one, removed)")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	joins := flag.Bool("join", true, "measure a newcomer's apply and a catch-up too")
+	flag.StringVar(&applyProfile, "applyprofile", "", "write a CPU profile of the newcomer's apply alone to this file")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -421,6 +426,10 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	if err := admit(ctx, c, newcomer); err != nil {
 		return err
 	}
+	stop, err := profileApply()
+	if err != nil {
+		return err
+	}
 	start = time.Now()
 	total := 0
 	for _, from := range []*ws{c.admin, c.doc, c.desk} {
@@ -431,6 +440,7 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 		total += n
 	}
 	join := time.Since(start)
+	stop()
 	if !newcomer.r.Holds(roles.FrontDesk) {
 		return fmt.Errorf("the newcomer was not granted the front desk")
 	}
@@ -447,4 +457,25 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	_, peak := rssKB()
 	row("peak RSS of this process (five workstations)", fmt.Sprintf("%d MB", peak>>10), "≤ 150 MB per workstation")
 	return nil
+}
+
+// profileApply starts the CPU profile of the newcomer's apply when
+// -applyprofile asks for one, and returns what stops it.
+func profileApply() (stop func(), err error) {
+	if applyProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(applyProfile)
+	if err != nil {
+		return nil, err
+	}
+	pprof.StopCPUProfile() // -cpuprofile's, if any: one profile at a time
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
