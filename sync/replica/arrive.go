@@ -144,7 +144,9 @@ func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope
 		return true, nil
 	}
 	row.State, row.Reason, row.Rule = v.state, v.reason, ruleOf(v)
-	if _, err := tx.PutEnvelope(ctx, row); err != nil {
+	// Written with the next ones, a page per statement: the store reads
+	// it as stored meanwhile, and settle's view has it.
+	if err := tx.AddEnvelope(ctx, row); err != nil {
 		return false, fmt.Errorf("replica: store envelope: %w", err)
 	}
 	rep.New++

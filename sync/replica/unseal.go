@@ -92,25 +92,47 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 			if err := r.foldAll(ctx, tx, opens); err != nil {
 				return opened, err
 			}
-			for _, o := range opens {
-				v := verdict{state: store.Applied}
-				if o.err != nil {
-					v = refused(ruleContent, "%s", o.err.Error()) // reported by setState
-				} else {
-					rep.Applied++
-				}
-				if err := r.setState(ctx, tx, o.row, v); err != nil {
-					return opened, err
-				}
-				rep.Sealed--
-				r.budget--
-				r.opening.Add(-1)
-				opened = true
+			if err := r.setOpened(ctx, tx, opens, rep); err != nil {
+				return opened, err
 			}
+			opened = true
 		}
 		delete(r.unseal, ref)
 	}
 	return opened, nil
+}
+
+// setOpened records what opening a page of sealed envelopes made of them:
+// applied, all with one statement a page (store.SetStates), or refused,
+// one by one, when the payload does not open (reported by setState).
+func (r *Replica) setOpened(ctx context.Context, tx *store.Tx, opens []opening, rep *Report) error {
+	ids := make([]string, 0, len(opens))
+	for _, o := range opens {
+		if o.err == nil {
+			ids = append(ids, o.row.ID)
+		}
+	}
+	if err := tx.SetStates(ctx, ids, store.Applied, ""); err != nil {
+		return fmt.Errorf("replica: envelope state: %w", err)
+	}
+	for _, o := range opens {
+		if o.err != nil {
+			if err := r.setState(ctx, tx, o.row, refused(ruleContent, "%s", o.err.Error())); err != nil {
+				return err
+			}
+		} else {
+			rep.Applied++
+			if r.settled != nil {
+				row := o.row
+				row.State, row.Reason, row.Rule, row.Raw = store.Applied, "", "", nil
+				r.settled[chainPlace{row.Device, row.Seq}] = row
+			}
+		}
+		rep.Sealed--
+		r.budget--
+		r.opening.Add(-1)
+	}
+	return nil
 }
 
 // Opening is how many envelopes kept sealed are still to be opened: with a

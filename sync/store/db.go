@@ -48,6 +48,8 @@ type Tx struct {
 	// records do not have yet (noState, noTokens): a new record's state
 	// and index terms are not looked for.
 	fresh map[int64]uint8
+	// adding holds the new envelopes AddEnvelope has not written yet.
+	adding adding
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -178,6 +180,9 @@ func run(ctx context.Context, pool *sql.DB, cache *names, op string, fn func(tx 
 	}()
 	t := &Tx{tx: tx, names: cache}
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.writeAdded(ctx); err != nil {
 		return err
 	}
 	committing = true

@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // EnvelopeState says what this workstation made of an envelope.
@@ -81,45 +83,167 @@ const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, a
 // (Device, Seq) already taken fails with ErrFork; a different Hash under
 // an ID already taken fails with ErrConflict. Nothing is stored then.
 func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err error) {
-	switch {
-	case e.ID == "" || e.Device == "" || e.Hash == "":
-		return false, invalid("put envelope: id, device and hash are required")
-	case len(e.Raw) == 0:
-		return false, invalid("put envelope %s: no bytes", e.ID)
-	case !e.State.valid():
-		return false, invalid("put envelope %s: unknown state %d", e.ID, int(e.State))
-	}
-	seq, err := dbInt("put envelope: seq", e.Seq)
-	if err != nil {
+	if err := tx.writeAdded(ctx); err != nil {
 		return false, err
 	}
-	lamport, err := dbInt("put envelope: lamport", e.Lamport)
+	args, err := envelopeArgs(nil, e)
 	if err != nil {
 		return false, err
 	}
 	op := "put envelope " + e.ID
-	res, err := tx.tx.ExecContext(ctx,
-		`INSERT INTO envelopes (`+envelopeColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-		e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
-		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason, ruleOf(e.State, e.Rule))
+	res, err := tx.tx.ExecContext(ctx, putEnvelopeQuery, args...)
 	if err != nil {
 		return false, wrap(op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return n == 1, wrap(op, err)
 	}
+	seq, _ := dbInt("put envelope: seq", e.Seq) // checked by envelopeArgs
 	return false, tx.explainClash(ctx, e, seq)
 }
 
+// addPages are how many envelopes writeAdded writes with one statement,
+// the most first: each statement on the envelope table pays for a
+// statement journal (its triggers write the heads too: SQLite copies every
+// page the statement changes, in case it must undo it), so a page of rows
+// pays once. One statement for each size is prepared and kept.
+var addPages = [...]int{64, 16, 4, 1}
+
+var putEnvelopeQuery = insertEnvelopes(1) + ` ON CONFLICT DO NOTHING`
+
+// inserts holds the INSERT of each of addPages' sizes.
+var inserts = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = insertEnvelopes(n)
+	}
+	return m
+}()
+
+// AddEnvelope stores e, an envelope that is new: neither its ID nor its
+// place in its device's chain is stored, nor held here (the caller asked
+// Placed). It is written with the ones added after it, a page per
+// statement; every other use of the envelopes in this transaction, and its
+// commit, writes what is held first, so e reads as stored at once. An
+// envelope that is not new fails when it is written: in this call, a later
+// one of this transaction, or its commit.
+func (tx *Tx) AddEnvelope(ctx context.Context, e Envelope) error {
+	if _, _, err := checkEnvelope(e); err != nil {
+		return err
+	}
+	a := &tx.adding
+	if a.ids == nil {
+		a.ids, a.at = map[string]bool{}, map[place]bool{}
+	}
+	a.rows = append(a.rows, e)
+	a.ids[e.ID], a.at[place{e.Device, e.Seq}] = true, true
+	if len(a.rows) < addPages[0] {
+		return nil
+	}
+	return tx.writeAdded(ctx)
+}
+
+// adding is what AddEnvelope holds of a transaction's new envelopes until
+// they are written.
+type adding struct {
+	rows []Envelope
+	ids  map[string]bool
+	at   map[place]bool
+	err  error // a write that failed: the transaction cannot commit
+}
+
+// place is an envelope's place in its device's chain.
+type place struct {
+	device string
+	seq    uint64
+}
+
+// writeAdded writes the envelopes AddEnvelope holds, a page per statement.
+// Once a write failed, it fails again, so the transaction never commits
+// without them.
+func (tx *Tx) writeAdded(ctx context.Context) error {
+	a := &tx.adding
+	es := a.rows
+	if a.err != nil || len(es) == 0 {
+		return a.err
+	}
+	a.rows = a.rows[:0]
+	clear(a.ids)
+	clear(a.at)
+	args := make([]any, 0, len(envelopeArgsOf)*addPages[0])
+	for len(es) > 0 {
+		n := addPages[0]
+		for _, size := range addPages {
+			if n = size; size <= len(es) {
+				break
+			}
+		}
+		args = args[:0]
+		for _, e := range es[:n] {
+			var err error
+			if args, err = envelopeArgs(args, e); err != nil {
+				a.err = err
+				return err
+			}
+		}
+		if _, err := tx.tx.ExecContext(ctx, inserts[n], args...); err != nil {
+			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
+			return a.err
+		}
+		es = es[n:]
+	}
+	return nil
+}
+
+// envelopeArgsOf names the values envelopeArgs gives for each envelope,
+// in envelopeColumns' order.
+var envelopeArgsOf = strings.Split(envelopeColumns, ", ")
+
+// insertEnvelopes is the INSERT of n envelopes' rows.
+func insertEnvelopes(n int) string {
+	row := "(" + strings.Repeat("?, ", len(envelopeArgsOf)-1) + "?)"
+	return `INSERT INTO envelopes (` + envelopeColumns + `) VALUES ` + strings.Repeat(row+", ", n-1) + row
+}
+
+// checkEnvelope checks that e can be stored, and returns its seq and
+// Lamport clock as the store keeps them.
+func checkEnvelope(e Envelope) (seq, lamport int64, err error) {
+	switch {
+	case e.ID == "" || e.Device == "" || e.Hash == "":
+		return 0, 0, invalid("put envelope: id, device and hash are required")
+	case len(e.Raw) == 0:
+		return 0, 0, invalid("put envelope %s: no bytes", e.ID)
+	case !e.State.valid():
+		return 0, 0, invalid("put envelope %s: unknown state %d", e.ID, int(e.State))
+	}
+	if seq, err = dbInt("put envelope: seq", e.Seq); err != nil {
+		return 0, 0, err
+	}
+	lamport, err = dbInt("put envelope: lamport", e.Lamport)
+	return seq, lamport, err
+}
+
+// envelopeArgs checks e and appends its row's values to args.
+func envelopeArgs(args []any, e Envelope) ([]any, error) {
+	seq, lamport, err := checkEnvelope(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
+		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason, ruleOf(e.State, e.Rule)), nil
+}
+
 // Placed reports whether an envelope with this id, or one at this place
-// in device's chain, is stored: an envelope that is neither can be judged
-// before it is stored, and written once with its verdict.
+// in device's chain, is stored (or held by AddEnvelope): an envelope that
+// is neither can be judged before it is stored, and written once with its
+// verdict.
 func (tx *Tx) Placed(ctx context.Context, id, device string, seq uint64) (bool, error) {
 	at, err := dbInt("placed: seq", seq)
 	if err != nil {
 		return false, err
+	}
+	if tx.adding.ids[id] || tx.adding.at[place{device, seq}] {
+		return true, nil
 	}
 	var placed bool
 	err = tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE id = ?)
@@ -157,6 +281,9 @@ func (tx *Tx) explainClash(ctx context.Context, e Envelope, seq int64) error {
 // the device's chain (no rule); Refuse records one of policy. It returns
 // ErrNotFound for an unknown id.
 func (tx *Tx) SetEnvelopeState(ctx context.Context, id string, s EnvelopeState, reason string) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	if !s.valid() {
 		return invalid("set envelope %s state: unknown state %d", id, int(s))
 	}
@@ -164,10 +291,59 @@ func (tx *Tx) SetEnvelopeState(ctx context.Context, id string, s EnvelopeState, 
 	return wrap("set envelope "+id+" state", changedOne(res, err))
 }
 
+// SetStates records the same state and reason for the envelopes with
+// these ids, as SetEnvelopeState does for one, a page per statement (each
+// statement on the envelope table pays for a statement journal; see
+// addPages). It returns ErrNotFound when an id is unknown: the
+// transaction is then to be given up.
+func (tx *Tx) SetStates(ctx context.Context, ids []string, s EnvelopeState, reason string) error {
+	if !s.valid() {
+		return invalid("set envelope states: unknown state %d", int(s))
+	}
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
+	args := make([]any, 0, 2+addPages[0])
+	for len(ids) > 0 {
+		n := addPages[0]
+		for _, size := range addPages {
+			if n = size; size <= len(ids) {
+				break
+			}
+		}
+		args = append(args[:0], s, reason)
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		op := fmt.Sprintf("set the state of envelopes %s…", ids[0])
+		res, err := tx.tx.ExecContext(ctx, setStates[n], args...)
+		if err != nil {
+			return wrap(op, err)
+		}
+		if changed, err := res.RowsAffected(); err != nil || changed != int64(n) {
+			return wrap(op, cmp.Or(err, sql.ErrNoRows))
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// setStates holds SetStates' UPDATE for each of addPages' sizes.
+var setStates = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = `UPDATE envelopes SET state = ?, reason = ?, rule = '' WHERE id IN (` + strings.Repeat("?, ", n-1) + `?)`
+	}
+	return m
+}()
+
 // Refuse rejects an envelope by a rule of policy (rule names it, reason
 // says it for people): the envelope keeps its place in its device's chain.
 // It returns ErrNotFound for an unknown id.
 func (tx *Tx) Refuse(ctx context.Context, id, rule, reason string) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	if rule == "" {
 		return invalid("refuse envelope %s: no rule named", id)
 	}
@@ -185,6 +361,9 @@ func ruleOf(s EnvelopeState, rule string) string {
 
 // Envelope returns the envelope with this id, or ErrNotFound.
 func (tx *Tx) Envelope(ctx context.Context, id string) (Envelope, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return Envelope{}, err
+	}
 	row := tx.tx.QueryRowContext(ctx, `SELECT `+envelopeColumns+` FROM envelopes WHERE id = ?`, id)
 	e, err := scanEnvelope(row)
 	return e, wrap("envelope "+id, err)
@@ -192,6 +371,9 @@ func (tx *Tx) Envelope(ctx context.Context, id string) (Envelope, error) {
 
 // EnvelopeAt returns the envelope at seq in device's chain, or ErrNotFound.
 func (tx *Tx) EnvelopeAt(ctx context.Context, device string, seq uint64) (Envelope, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return Envelope{}, err
+	}
 	op := fmt.Sprintf("envelope at %s seq %d", device, seq)
 	if seq > math.MaxInt64 {
 		return Envelope{}, wrap(op, sql.ErrNoRows)
@@ -249,6 +431,9 @@ func (tx *Tx) EachEnvelope(ctx context.Context, fn func(Envelope) error) error {
 // by device: what this workstation would vouch for. Pending and rejected
 // envelopes never count, so an unverified envelope far ahead is no head.
 func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := tx.tx.QueryContext(ctx, `SELECT device, seq, hash, lamport FROM heads ORDER BY device`)
 	if err != nil {
 		return nil, wrap("heads", err)
@@ -271,6 +456,9 @@ func (tx *Tx) Heads(ctx context.Context) ([]Head, error) {
 // Lamport index is read from the top down to the first applied or sealed
 // envelope (only envelopes held back or refused lie above it).
 func (tx *Tx) MaxLamport(ctx context.Context) (uint64, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
 	var max uint64
 	err := tx.tx.QueryRowContext(ctx, maxLamportQuery, Applied, Sealed).Scan(&max)
 	return max, wrap("max lamport", err)
@@ -284,6 +472,9 @@ const maxLamportQuery = `SELECT coalesce((SELECT lamport FROM envelopes INDEXED 
 // envelopes are counted in their partial indexes, applied ones as the rest
 // of the whole.
 func (tx *Tx) CountEnvelopes(ctx context.Context) (map[EnvelopeState]int, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
 	var all, pending, sealed, rejected int
 	err := tx.tx.QueryRowContext(ctx, countEnvelopesQuery).Scan(&all, &pending, &sealed, &rejected)
 	if err != nil {
@@ -311,6 +502,9 @@ func (tx *Tx) envelopeList(ctx context.Context, op, query string, args ...any) (
 }
 
 func (tx *Tx) eachEnvelope(ctx context.Context, op string, fn func(Envelope) error, query string, args ...any) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	rows, err := tx.tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return wrap(op, err)
@@ -340,6 +534,9 @@ func scanEnvelope(row interface{ Scan(...any) error }) (Envelope, error) {
 // for a verified envelope that claims its id or its place in the chain.
 // Any other envelope is kept: ErrInvalid.
 func (tx *Tx) DiscardPending(ctx context.Context, id string) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	res, err := tx.tx.ExecContext(ctx, `DELETE FROM envelopes WHERE id = ? AND state = ?`, id, Pending)
 	if err != nil {
 		return wrap("discard pending envelope "+id, err)
@@ -357,6 +554,9 @@ func (tx *Tx) DiscardPending(ctx context.Context, id string) error {
 // event, and the device's head falls back to the highest envelope left.
 // The caller undoes what the envelope changed.
 func (tx *Tx) DropEnvelope(ctx context.Context, id string) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	op := "drop envelope " + id
 	// Back to pending first: only a pending envelope may be deleted (the
 	// envelopes_kept trigger), and leaving applied or sealed withdraws the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -664,4 +665,153 @@ func TestDropEnvelope(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestAddEnvelopes: new envelopes added in every number a catch-up
+// hands over are written a page per statement, and read as stored at once
+// in the same transaction (Placed without writing them, everything else
+// after); each is readable after the commit and counted in its device's
+// head. One that is already stored, or added twice, fails the
+// transaction; an envelope without bytes is refused when added.
+func TestAddEnvelopes(t *testing.T) {
+	ctx := t.Context()
+	for _, c := range []struct {
+		name    string
+		n       int
+		clash   int // index of an envelope that repeats the first one's id (0: none)
+		invalid int // index of an envelope without bytes (0: none)
+	}{
+		{"one", 1, 0, 0},
+		{"a few", 7, 0, 0},
+		{"a page", 64, 0, 0},
+		{"pages and the rest", 151, 0, 0},
+		{"a repeated id", 70, 69, 0},
+		{"a repeated id in the last page", 70, 3, 0},
+		{"an envelope without bytes", 70, 0, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openTest(t)
+			es := make([]Envelope, c.n)
+			for i := range es {
+				es[i] = testEnvelope("dev1", uint64(i+1))
+				es[i].State = Applied
+			}
+			if c.clash > 0 {
+				es[c.clash].ID = es[0].ID
+			}
+			if c.invalid > 0 {
+				es[c.invalid].Raw = nil
+			}
+			err := db.Update(ctx, func(tx *Tx) error {
+				for _, e := range es {
+					if err := tx.AddEnvelope(ctx, e); err != nil {
+						return err
+					}
+				}
+				last := es[c.n-1]
+				if placed, err := tx.Placed(ctx, "elsewhere", last.Device, last.Seq); err != nil || !placed {
+					t.Errorf("the last one added is not placed: %v, %v", placed, err)
+				}
+				if got, err := tx.EnvelopeAt(ctx, last.Device, last.Seq); (err != nil || got.ID != last.ID) && c.clash == 0 {
+					t.Errorf("the last one added reads %+v, %v", got, err)
+				}
+				return nil
+			})
+			switch {
+			case c.invalid > 0 && !errors.Is(err, ErrInvalid):
+				t.Fatalf("err %v, want ErrInvalid", err)
+			case c.clash > 0 && err == nil:
+				t.Fatal("a repeated id was stored")
+			case c.clash == 0 && c.invalid == 0 && err != nil:
+				t.Fatal(err)
+			}
+			view(t, db, func(tx *Tx) error {
+				counts, err := tx.CountEnvelopes(ctx)
+				if err != nil {
+					return err
+				}
+				heads, err := tx.Heads(ctx)
+				if err != nil {
+					return err
+				}
+				if c.clash > 0 || c.invalid > 0 {
+					if counts[Applied] != 0 || len(heads) != 0 {
+						t.Errorf("after a failed transaction: %v, heads %v; want nothing kept", counts, heads)
+					}
+					return nil
+				}
+				if counts[Applied] != c.n || len(heads) != 1 || heads[0].Seq != uint64(c.n) {
+					t.Errorf("counts %v, heads %+v; want %d applied, head at %d", counts, heads, c.n, c.n)
+				}
+				for _, want := range []Envelope{es[0], es[c.n-1]} {
+					got, err := tx.Envelope(ctx, want.ID)
+					if err != nil || got.Hash != want.Hash || !bytes.Equal(got.Raw, want.Raw) || got.State != Applied {
+						t.Errorf("envelope %s: %+v, %v", want.ID, got, err)
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// TestSetStates: the envelopes named get the state and reason, a page per
+// statement, whatever their number; an unknown id or state is refused.
+func TestSetStates(t *testing.T) {
+	ctx := t.Context()
+	for _, c := range []struct {
+		name  string
+		n     int  // envelopes whose state is set, of 100 stored sealed
+		bogus bool // one more id that is not stored
+		state EnvelopeState
+		want  error
+	}{
+		{"none", 0, false, Applied, nil},
+		{"one", 1, false, Applied, nil},
+		{"pages and the rest", 91, false, Applied, nil},
+		{"an unknown id", 70, true, Applied, ErrNotFound},
+		{"an unknown state", 3, false, EnvelopeState(9), ErrInvalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			db := openTest(t)
+			var ids []string
+			update(t, db, func(tx *Tx) error {
+				for i := range 100 {
+					e := testEnvelope("dev1", uint64(i+1))
+					e.State = Sealed
+					if err := tx.AddEnvelope(ctx, e); err != nil {
+						return err
+					}
+					if i < c.n {
+						ids = append(ids, e.ID)
+					}
+				}
+				return nil
+			})
+			if c.bogus {
+				ids = append(ids, "not-stored")
+			}
+			err := db.Update(ctx, func(tx *Tx) error { return tx.SetStates(ctx, ids, c.state, "opened") })
+			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+				t.Fatalf("err %v, want %v", err, c.want)
+			}
+			view(t, db, func(tx *Tx) error {
+				counts, err := tx.CountEnvelopes(ctx)
+				want := map[EnvelopeState]int{Sealed: 100 - c.n, Applied: c.n}
+				if c.want != nil {
+					want = map[EnvelopeState]int{Sealed: 100}
+				}
+				if err != nil || counts[Sealed] != want[Sealed] || counts[Applied] != want[Applied] {
+					t.Errorf("counts %v, %v; want %v", counts, err, want)
+				}
+				if c.n > 0 && c.want == nil {
+					got, err := tx.Envelope(ctx, ids[c.n-1])
+					if err != nil || got.State != c.state || got.Reason != "opened" {
+						t.Errorf("envelope %s: %v %q, %v", ids[c.n-1], got.State, got.Reason, err)
+					}
+				}
+				return nil
+			})
+		})
+	}
 }

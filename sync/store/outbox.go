@@ -16,6 +16,9 @@ type OutboxItem struct {
 // again while it waits changes nothing; an envelope that is not stored
 // gives ErrNotFound.
 func (tx *Tx) Enqueue(ctx context.Context, envelopeID string, now int64) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
 	op := "enqueue " + envelopeID
 	res, err := tx.tx.ExecContext(ctx,
 		`INSERT INTO outbox (envelope, next_attempt)

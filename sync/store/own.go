@@ -16,6 +16,9 @@ type Tip struct {
 // its state; false when the store holds none. One indexed read (device,
 // seq): a workstation opening its own chain must not read all of it.
 func (tx *Tx) ChainTip(ctx context.Context, device string) (Tip, bool, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return Tip{}, false, err
+	}
 	var t Tip
 	var seq int64
 	err := tx.tx.QueryRowContext(ctx, `SELECT seq, hash FROM envelopes WHERE device = ? ORDER BY seq DESC LIMIT 1`, device).

@@ -73,6 +73,9 @@ const countPendingQuery = `SELECT count(*) FROM envelopes INDEXED BY envelopes_p
 
 // CountPending returns how many envelopes are pending.
 func (tx *Tx) CountPending(ctx context.Context) (int, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, countPendingQuery).Scan(&n)
 	return n, wrap("count pending envelopes", err)
@@ -103,6 +106,9 @@ func (tx *Tx) Sealed(ctx context.Context, scope string, epoch uint32, c Cursor, 
 
 // CountSealed returns how many envelopes of scope's epoch are kept sealed.
 func (tx *Tx) CountSealed(ctx context.Context, scope string, epoch uint32) (int, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes INDEXED BY envelopes_sealed
 		WHERE state = 2 AND scope = ? AND epoch = ?`, scope, epoch).Scan(&n)
@@ -111,6 +117,9 @@ func (tx *Tx) CountSealed(ctx context.Context, scope string, epoch uint32) (int,
 
 // AnySealed reports whether an envelope of scope's epoch is kept sealed.
 func (tx *Tx) AnySealed(ctx context.Context, scope string, epoch uint32) (bool, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return false, err
+	}
 	var n int
 	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM envelopes INDEXED BY envelopes_sealed
 		WHERE state = 2 AND scope = ? AND epoch = ? LIMIT 1)`, scope, epoch).Scan(&n)
@@ -120,6 +129,9 @@ func (tx *Tx) AnySealed(ctx context.Context, scope string, epoch uint32) (bool, 
 // StoredHashes returns the hashes of device's envelopes from..to that are
 // stored (in any state), by seq: what a catch-up need not hand over again.
 func (tx *Tx) StoredHashes(ctx context.Context, device string, from, to uint64) (map[uint64]string, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
 	lo, err := dbInt("stored hashes: from", from)
 	if err != nil {
 		return nil, err
@@ -149,6 +161,9 @@ func (tx *Tx) StoredHashes(ctx context.Context, device string, from, to uint64) 
 // ChainStored reports whether device's envelopes 1..seq are all stored, in
 // any state: a walk back through its chain may stop there.
 func (tx *Tx) ChainStored(ctx context.Context, device string, seq uint64) (bool, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return false, err
+	}
 	top, err := dbInt("chain stored: seq", seq)
 	if err != nil {
 		return false, err
