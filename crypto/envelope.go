@@ -303,11 +303,7 @@ func (e *Envelope) Verify(author *PublicKey) error {
 	if f.header != e.Header || !bytes.Equal(f.ciphertext, e.Ciphertext) || !bytes.Equal(f.signature, e.Signature) {
 		return fmt.Errorf("%w: the envelope's fields differ from its raw bytes", ErrMalformed)
 	}
-	signed := e.Raw[:f.signedLen]
-	if err := author.verifyWithContext(signed, f.signature, pgp.NewVerificationContext(envelopeContext, true, 0)); err != nil {
-		return err
-	}
-	return checkCanonicalSignature(f.signature, signed)
+	return author.verifyEnvelopeSignature(e.Raw[:f.signedLen], f.signature)
 }
 
 // Open decrypts the payload with k. A key for another scope or epoch, a
