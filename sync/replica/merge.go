@@ -130,13 +130,21 @@ func (r *Replica) foldChanges(ctx context.Context, tx *store.Tx, headers []crypt
 	at := map[string]int{} // record id -> its place in order
 	var hs [][]crypto.Header
 	var fs [][]Fields
+	ids := make([]string, 0, len(headers))
+	for _, h := range headers {
+		ids = append(ids, recordID(h))
+	}
+	stored, err := tx.Entities(ctx, ids) // a page of records per read
+	if err != nil {
+		return fmt.Errorf("replica: entities: %w", err)
+	}
 	for j, h := range headers {
-		id := recordID(h)
+		id := ids[j]
 		i, ok := at[id]
 		if !ok {
-			m, err := r.readRecord(ctx, tx, h)
-			if err != nil {
-				return err
+			m := &merge{rec: store.Entity{ID: id, Kind: h.Kind, Scope: h.Scope}}
+			if rec, found := stored[id]; found {
+				m = &merge{rec: rec, found: true}
 			}
 			i = len(order)
 			at[id] = i

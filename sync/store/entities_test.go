@@ -105,3 +105,55 @@ func TestEntitiesOfKind(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEntitiesByPage: Entities finds, more than a page at a time, the
+// stored records (ids in hex or not), leaves out a record known only by
+// its binding and one the store has never seen, and what it learned holds
+// in the same transaction: the bound record has no state, the unknown one
+// can be stored.
+func TestEntitiesByPage(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	var stored []Entity
+	update(t, db, func(tx *Tx) error {
+		for i := range 70 {
+			e := Entity{ID: fmt.Sprintf("%032x", i+1), Kind: "patient", Scope: "frontdesk", State: []byte{byte(i)}, Lamport: uint64(i), Updated: int64(i)}
+			if i == 5 {
+				e.ID = "key/frontdesk" // not hex
+			}
+			if err := tx.PutEntity(ctx, e); err != nil {
+				return err
+			}
+			stored = append(stored, e)
+		}
+		return tx.PutBinding(ctx, Binding{Entity: "bound-only", Kind: "note", Scope: "clinical", Lamport: 1, Device: "d1", Seq: 1})
+	})
+	update(t, db, func(tx *Tx) error {
+		ids := []string{"bound-only", "never-seen"}
+		for _, e := range stored {
+			ids = append(ids, e.ID)
+		}
+		got, err := tx.Entities(ctx, ids)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(stored) {
+			t.Errorf("%d entities found, want %d", len(got), len(stored))
+		}
+		for _, want := range stored {
+			if e, ok := got[want.ID]; !ok || !reflect.DeepEqual(e, want) {
+				t.Errorf("entity %s: %+v, %v; want %+v", want.ID, e, ok, want)
+			}
+		}
+		if _, err := tx.Entity(ctx, "bound-only"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a record known by its binding only: %v, want ErrNotFound", err)
+		}
+		return tx.PutEntity(ctx, Entity{ID: "never-seen", Kind: "patient", Scope: "frontdesk", State: []byte{1}})
+	})
+	view(t, db, func(tx *Tx) error {
+		if e, err := tx.Entity(ctx, "never-seen"); err != nil || e.Kind != "patient" {
+			t.Errorf("the record stored after Entities: %+v, %v", e, err)
+		}
+		return nil
+	})
+}
