@@ -156,8 +156,9 @@ func (tx *Tx) EntitiesOfKindAfter(ctx context.Context, kind, after string, limit
 // Entities returns the stored entities with these ids, by id (an id with
 // no state is left out), reading a page of them per statement: a catch-up
 // merges thousands of records at once, and one read each was a sixth of
-// its work. What it learns of each id (its number, or that it has none
-// or no state yet) serves the rest of the transaction, as Entity's does.
+// its work. What it learns of each id (its number, or that it has none,
+// no state or no index terms yet) serves the rest of the transaction, as
+// Entity's does.
 func (tx *Tx) Entities(ctx context.Context, ids []string) (map[string]Entity, error) {
 	out := make(map[string]Entity, len(ids))
 	ask := make([]string, 0, len(ids))
@@ -204,15 +205,25 @@ func (tx *Tx) readEntities(ctx context.Context, n int, args []any, out map[strin
 		var kind, scope sql.NullString
 		var lamport, updated sql.NullInt64
 		var state []byte
-		if err := rows.Scan(&id, &num, &kind, &scope, &state, &lamport, &updated); err != nil {
+		var tokens bool
+		if err := rows.Scan(&id, &num, &kind, &scope, &state, &lamport, &updated, &tokens); err != nil {
 			return err
 		}
 		tx.entities[string(id)] = num
+		var lacks uint8
 		if !kind.Valid {
+			lacks |= noState
+		}
+		if !tokens {
+			lacks |= noTokens // SetIndexes need not read them
+		}
+		if lacks != 0 {
 			if tx.fresh == nil {
 				tx.fresh = map[int64]uint8{}
 			}
-			tx.fresh[num] |= noState
+			tx.fresh[num] |= lacks
+		}
+		if !kind.Valid {
 			continue
 		}
 		out[string(id)] = Entity{ID: string(id), Kind: kind.String, Scope: scope.String, State: state,
@@ -226,7 +237,8 @@ func (tx *Tx) readEntities(ctx context.Context, n int, args []any, out map[strin
 var entitiesIn = func() map[int]string {
 	m := map[int]string{}
 	for _, n := range addPages {
-		m[n] = `SELECT i.id, i.n, k.name, s.name, e.state, e.lamport, e.updated
+		m[n] = `SELECT i.id, i.n, k.name, s.name, e.state, e.lamport, e.updated,
+				EXISTS (SELECT 1 FROM entity_tokens t WHERE t.entity = i.n)
 			FROM entity_numbers i LEFT JOIN entities e ON e.n = i.n
 			LEFT JOIN names k ON k.n = e.kind LEFT JOIN names s ON s.n = e.scope
 			WHERE i.id IN (` + strings.Repeat("?, ", n-1) + `?)`

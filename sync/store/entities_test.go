@@ -110,7 +110,8 @@ func TestEntitiesOfKind(t *testing.T) {
 // stored records (ids in hex or not), leaves out a record known only by
 // its binding and one the store has never seen, and what it learned holds
 // in the same transaction: the bound record has no state, the unknown one
-// can be stored.
+// can be stored, and records with and without index terms are indexed
+// anew.
 func TestEntitiesByPage(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -125,6 +126,9 @@ func TestEntitiesByPage(t *testing.T) {
 				return err
 			}
 			stored = append(stored, e)
+		}
+		if err := tx.SetIndex(ctx, stored[0].ID, toks("okafor", "amara")); err != nil {
+			return err
 		}
 		return tx.PutBinding(ctx, Binding{Entity: "bound-only", Kind: "note", Scope: "clinical", Lamport: 1, Device: "d1", Seq: 1})
 	})
@@ -148,11 +152,21 @@ func TestEntitiesByPage(t *testing.T) {
 		if _, err := tx.Entity(ctx, "bound-only"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("a record known by its binding only: %v, want ErrNotFound", err)
 		}
+		// One record had index terms, the others none: both are indexed
+		// anew as they were before.
+		if err := tx.SetIndexes(ctx, map[string][][]byte{stored[0].ID: toks("amara", "lagos"), stored[1].ID: toks("okafor")}); err != nil {
+			return err
+		}
 		return tx.PutEntity(ctx, Entity{ID: "never-seen", Kind: "patient", Scope: "frontdesk", State: []byte{1}})
 	})
 	view(t, db, func(tx *Tx) error {
 		if e, err := tx.Entity(ctx, "never-seen"); err != nil || e.Kind != "patient" {
 			t.Errorf("the record stored after Entities: %+v, %v", e, err)
+		}
+		for term, want := range map[string][]string{"okafor": {stored[1].ID}, "amara": {stored[0].ID}, "lagos": {stored[0].ID}} {
+			if got, err := tx.Lookup(ctx, toks(term), 0); err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("lookup %s: %v, %v; want %v", term, got, err, want)
+			}
 		}
 		return nil
 	})
