@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -117,5 +118,63 @@ func TestAttackPendingHeadFarAhead(t *testing.T) {
 	}
 	if st, _ := s.state(squat.Header.ID); st != -1 {
 		t.Errorf("the squat far ahead in another member's chain is %v, want not kept", st)
+	}
+}
+
+// TestAttackBadSignatureInsideAChain: a member's modified software writes
+// an event that does not verify into its own chain and follows it with
+// events that do, each naming the one before by hash, so the chain's
+// head vouches for it: once claiming another member as its author (the
+// administrator; it keeps the receptionist's signature), once with its own
+// signature broken. No honest workstation keeps it, however well signed
+// the events after it are: they wait for the genuine event, and what came
+// before stays applied. (This is why a verified head does not stand in
+// for the signatures below it: issue 17.)
+func TestAttackBadSignatureInsideAChain(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		bad  func(t *testing.T, c *clinic, env *crypto.Envelope) []byte
+		why  string
+	}{
+		{"another author", func(t *testing.T, c *clinic, env *crypto.Envelope) []byte {
+			return claimAuthor(t, env, c.admin.fp())
+		}, "signature does not verify"},
+		{"its own signature broken", func(t *testing.T, c *clinic, env *crypto.Envelope) []byte {
+			raw := bytes.Clone(env.Raw)
+			raw[len(raw)-5] ^= 0x01
+			return raw
+		}, "signature does not verify"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newClinic(t)
+			s := c.sRecep
+			patient := func(family string) forged {
+				return forged{Entity: crypto.NewEventID(), Kind: "patient", Scope: "frontdesk", Fields: fields(t, map[string]any{"family": family})}
+			}
+			before := s.forge(patient("Before"))
+			bad, err := crypto.ParseEnvelope(tt.bad(t, c, s.forge(patient("Bad"))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.r.myHash = bad.Hash() // the next events name the bad one
+			after := []*crypto.Envelope{s.forge(patient("After")), s.forge(patient("Head"))}
+			for _, w := range []*station{c.sAdmin, c.sPhys} {
+				rep := w.apply(raws(append([]*crypto.Envelope{before, bad}, after...)...)...)
+				if rep.Rejected != 1 || !strings.Contains(rep.Problems[0].Reason, tt.why) {
+					t.Errorf("%s: %+v, want the bad event refused (%s)", w.p.name, rep, tt.why)
+				}
+				if st, reason := w.state(before.Header.ID); st != store.Applied && st != store.Sealed {
+					t.Errorf("%s: the event before is %v (%s), want applied (or sealed)", w.p.name, st, reason)
+				}
+				if st, _ := w.state(bad.Header.ID); st == store.Applied || st == store.Sealed {
+					t.Errorf("%s: the bad event is %v", w.p.name, st)
+				}
+				for _, env := range after {
+					if st, _ := w.state(env.Header.ID); st == store.Applied || st == store.Sealed {
+						t.Errorf("%s: an event after the bad one is %v, want it waiting", w.p.name, st)
+					}
+				}
+			}
+		})
 	}
 }
