@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -47,9 +48,26 @@ func TestBenchWindow(t *testing.T) {
 	for _, m := range row.FindAllStringSubmatch(string(out), -1) {
 		found[m[1]] = true
 	}
+	// And what each window's memory is made of: seven sizes, the parts
+	// adding up to about the whole.
+	parts := regexp.MustCompile(`(?m)^\s*(admin|reception|physician)\s+(\d+) MB\s+(\d+) MB\s+(\d+) MB\s+(\d+) MB\s+(\d+) MB\s+(\d+) MB\s+(\d+) MB\s*$`)
+	split := map[string]bool{}
+	for _, m := range parts.FindAllStringSubmatch(string(out), -1) {
+		n := make([]int, 7)
+		for i := range n {
+			n[i], _ = strconv.Atoi(m[i+2])
+		}
+		if sum := n[1] + n[2] + n[3] + n[4] + n[5]; sum < n[0]-3 || sum > n[0]+3 || n[1] == 0 || n[5] == 0 {
+			t.Errorf("%s's memory by mapping does not add up: %v", m[1], n)
+		}
+		split[m[1]] = true
+	}
 	for _, p := range []string{"admin", "reception", "physician"} {
 		if !found[p] {
 			t.Errorf("no row of numbers for %s", p)
+		}
+		if !split[p] {
+			t.Errorf("no row of memory by mapping for %s", p)
 		}
 		data, err := os.ReadFile(filepath.Join(shots, "home-"+p+"-dark.png"))
 		if err != nil {

@@ -8,6 +8,12 @@
 //
 //	mark login-form age_ms=412 rss_kb=61234 hwm_kb=61234 unix_ns=1796000000000000000
 //
+// ResidentOf tells what a process's resident memory is made of, by
+// mapping (the program, the OpenGL driver, libraries, C's heap, anonymous
+// memory), for the benchmark to report Medihaven's own memory apart from
+// the software renderer's under Xvfb. MEDIHAVEN_TRACE_HEAP adds a heap
+// profile at the home mark, sampled finely.
+//
 // It must not write anything else: no patient data, no names, no keys,
 // only the fixed names of moments and numbers about the process.
 package marks

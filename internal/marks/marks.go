@@ -31,6 +31,11 @@ const CPUEnv = "MEDIHAVEN_TRACE_CPU"
 var cpuFile *os.File
 
 func init() {
+	if os.Getenv(HeapEnv) != "" && os.Getenv(Env) != "" {
+		// Every 4 KiB allocated is sampled (Go's default: 512 KiB), so the
+		// profile at home counts each font parsed, not one in a hundred.
+		runtime.MemProfileRate = 4096
+	}
 	if path := os.Getenv(CPUEnv); path != "" && os.Getenv(Env) != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err == nil && pprof.StartCPUProfile(f) == nil {
@@ -172,7 +177,7 @@ type Stat struct {
 	HWMKB     int64 // the most it was resident (VmHWM)
 	AnonKB    int64 // of RSSKB: anonymous memory (heaps: Go's, C's, the GL driver's)
 	FileKB    int64 // of RSSKB: mapped files (the binary, shared libraries)
-	GoKB      int64 // memory the Go runtime has mapped (runtime/metrics)
+	GoKB      int64 // memory the Go runtime holds: mapped, less the heap it gave back to the system (runtime/metrics)
 	HeapKB    int64 // of GoKB: live and unswept heap objects
 }
 
@@ -180,11 +185,16 @@ type Stat struct {
 func Read() Stat {
 	st := Of("self")
 	st.AgeMillis = age()
-	ms := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	ms := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(ms)
-	if ms[0].Value.Kind() == metrics.KindUint64 && ms[1].Value.Kind() == metrics.KindUint64 {
-		st.GoKB, st.HeapKB = int64(ms[0].Value.Uint64()/1024), int64(ms[1].Value.Uint64()/1024)
+	for _, m := range ms {
+		if m.Value.Kind() != metrics.KindUint64 {
+			return st
+		}
 	}
+	st.GoKB = int64(ms[0].Value.Uint64()-ms[1].Value.Uint64()) / 1024
+	st.HeapKB = int64(ms[2].Value.Uint64() / 1024)
 	return st
 }
 
