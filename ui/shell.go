@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/internal/marks"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -54,6 +53,7 @@ type shellScreen struct {
 
 	badges      []int       // per section: the count shown next to its title, 0 for none
 	stopWatches []func()    // of the sections' watches
+	stopHome    func()      // of awaitHome's wait for the home screen
 	focused     atomic.Bool // the window has the input focus
 }
 
@@ -193,21 +193,21 @@ func (ws *Workstation) showShell(s Session) {
 	ws.probe.arm("shell")
 }
 
-// awaitHome writes the "home" mark (MEDIHAVEN_TRACE) when the first
-// section's screen has shown its data (marks.Shown) and the frame with it
-// is drawn.
+// awaitHome waits for the first section's screen to show its data
+// (marks.Shown): then the "home" mark (MEDIHAVEN_TRACE) is written when
+// the frame with it is drawn, and the memory building it left behind is
+// given back (memory.go). A screen that never says so gets its memory
+// given back after homeFallback.
 func (ws *Workstation) awaitHome(sh *shellScreen) {
-	if ws.probe == nil || len(sh.sections) == 0 {
+	if len(sh.sections) == 0 {
 		return
 	}
-	home := sh.sections[0].title
-	marks.OnShown(func(screen string) {
-		if screen == home {
-			marks.OnShown(nil)
-			ws.probe.arm("home")
-		}
-	})
+	sh.stopHome = homeShown(sh.sections[0].title, homeFallback, func() { ws.probe.arm("home") }, releaseSettled)
 }
+
+// homeFallback is how long after the shell is shown the memory is given
+// back when its home screen does not say it has shown its data.
+const homeFallback = 5 * time.Second
 
 // lockShortcut locks the workstation from the keyboard (Ctrl+L, or Cmd+L
 // on a Mac), for a staff member stepping away from the desk.
@@ -312,6 +312,10 @@ func (sh *shellScreen) stop() {
 		stop()
 	}
 	sh.stopWatches = nil
+	if sh.stopHome != nil {
+		sh.stopHome()
+		sh.stopHome = nil
+	}
 }
 
 // lockShell locks the session's keys and shows the lock screen.

@@ -119,9 +119,10 @@ func say(l *widget.Label, text string) {
 	}
 }
 
-// newAppIcon returns the application icon at the given size.
+// newAppIcon returns the application icon at the given size (memory.go:
+// one small copy shared by every icon shown).
 func newAppIcon(size float32) *canvas.Image {
-	img := canvas.NewImageFromResource(iconResource)
+	img := canvas.NewImageFromImage(appIconImage())
 	img.FillMode = canvas.ImageFillContain
 	img.SetMinSize(fyne.NewSquareSize(size))
 	return img
