@@ -144,9 +144,17 @@ type link struct {
 	occupants map[string]string
 	flushing  sync.Mutex // one send or flush of the queue at a time, so order holds
 	// pending is false only when the queue is known to hold nothing but
-	// refused messages, so that a message may go straight out without
+	// refused messages and messages sent on this connection that await
+	// their confirmation, so that a message may go straight out without
 	// reading the queue first.
 	pending bool
+	// unconfirmed are the messages sent on confirmXS (of confirmY) since
+	// the last confirmation; confirmTimer, while set, runs the next one
+	// (outbox.go).
+	unconfirmed  []chatQueued
+	confirmXS    *xmpp.Session
+	confirmY     *netsync.Syncer
+	confirmTimer *time.Timer
 	// waiting holds the devices (and "room") that refused a queued
 	// message: their presence sends it again.
 	waiting map[string]bool

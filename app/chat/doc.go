@@ -11,9 +11,11 @@
 // directory key; anything else (another key, a plain message from an
 // ordinary XMPP client) is kept and shown marked unverified, never hidden.
 // History is kept sealed with the device key (store secrets under
-// "chat/"), recovered from the server's archive (MAM) when missing, and
-// messages written while offline wait in a sealed queue until the session
-// is back. A message names a patient by MRN only.
+// "chat/"), recovered from the server's archive (MAM) when missing. A
+// message of this workstation's stays in a sealed queue until the server
+// has taken it (outbox.go: one ping, shortly after, confirms every
+// message sent meanwhile); messages written while offline wait there
+// until the session is back. A message names a patient by MRN only.
 //
 // A Service is a session's chat (New(s.Core()), or Of from the UI); the
 // caller that starts the sync passes its SyncHooks to

@@ -356,18 +356,25 @@ func TestChatToWorkstationNeverConnected(t *testing.T) {
 	waitOnline(t, recep, phys)
 
 	text := "Lab results for MH0054321 are in; Flibbertigibbet on line 2"
-	m := sendChat(t, recep, absent.Fingerprint(), text, "MH0054321")
-	if !m.Queued || m.WaitingFor != absent.StaffName() {
-		t.Errorf("a message the server refused: Queued %v, WaitingFor %q; want queued, waiting for %s", m.Queued, m.WaitingFor, absent.StaffName())
+	if m := sendChat(t, recep, absent.Fingerprint(), text, "MH0054321"); !m.Queued {
+		t.Errorf("a message just sent is shown sent before the server answered: %+v", m)
+	}
+	waitFor(t, "the refusal noted", 10*time.Second, func() bool {
+		h := history(t, recep, absent.Fingerprint())
+		return len(h) == 1 && h[0].WaitingFor != ""
+	})
+	if h := history(t, recep, absent.Fingerprint()); !h[0].Queued || h[0].WaitingFor != absent.StaffName() {
+		t.Errorf("a message the server refused: Queued %v, WaitingFor %q; want queued, waiting for %s", h[0].Queued, h[0].WaitingFor, absent.StaffName())
 	}
 	if n, _ := New(recep.Core()).Waiting(ctx); n != 1 {
 		t.Errorf("%d messages waiting, want 1", n)
 	}
 	// Others are not held up by it.
-	if other := sendChat(t, recep, phys.Fingerprint(), "Room 3 is free", ""); other.Queued {
-		t.Errorf("a message to a connected colleague is queued: %+v", other)
-	}
+	sendChat(t, recep, phys.Fingerprint(), "Room 3 is free", "")
 	waitChat(t, phys, recep.Fingerprint(), "Room 3 is free")
+	waitFor(t, "the message to a connected colleague shown sent", 10*time.Second, func() bool {
+		return !queuedIn(t, recep, phys.Fingerprint(), "Room 3 is free")
+	})
 	if h := history(t, recep, absent.Fingerprint()); len(h) != 1 || !h[0].Queued || h[0].WaitingFor != absent.StaffName() {
 		t.Errorf("reception's history with the absent colleague: %+v", h)
 	}

@@ -119,7 +119,7 @@ func (s *Service) retryRefused(y *netsync.Syncer) {
 	l.mu.Unlock()
 	for {
 		ctx, cancel := context.WithTimeout(syncCtx, time.Minute)
-		_, err := s.flushChat(ctx, true)
+		err := s.flushChat(ctx, true)
 		cancel()
 		if err != nil && !errors.Is(err, app.ErrLocked) && !errors.Is(err, ErrOffline) {
 			y.NoteError(err)
@@ -150,7 +150,7 @@ func (c hooks) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Sessio
 		_ = xs.KeepRoom(ctx, y.ChatRoom()) // refused unless this workstation created the room: fine
 	}
 	c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
-	if _, err := c.s.flushChat(ctx, true); err != nil {
+	if err := c.s.flushChat(ctx, true); err != nil {
 		y.NoteError(err)
 	}
 	if err := c.s.recoverChat(ctx, y, xs); err != nil {

@@ -18,9 +18,12 @@ import (
 )
 
 // Send writes a message to a conversation (Room or a colleague's
-// fingerprint), optionally about a patient by MRN. The message is sealed
-// in the local history and queued in one transaction, then sent at once
-// when connected; otherwise it waits (Queued) and is sent on reconnect.
+// fingerprint), optionally about a patient by MRN. The message goes out
+// at once when connected and is kept sealed in the local history and
+// queued in one transaction; it returns Queued ("Sending…") and leaves the
+// queue (a change of Scope Sent) when the server's answer to the next
+// confirmation says the server took it. Offline, it waits queued and is
+// sent on reconnect.
 func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Message, error) {
 	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
@@ -93,19 +96,19 @@ func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Mes
 }
 
 // deliverChat sends a new message at once when connected and nothing
-// older waits, waits for the server to have processed it, then keeps it:
-// sent when the server took it, queued otherwise (refused, or no answer).
-// When offline, or older messages wait, it keeps it queued first and then
-// tries the queue.
+// older waits, and keeps it queued; the server's answer to the next
+// confirmation (outbox.go) takes it out of the queue, and only then is it
+// shown as sent. When offline, or older messages wait, it keeps it queued
+// first and then tries the queue.
 //
 // Nothing is lost in either order. The stanza leaves before anything is
-// written, so the disk is off the message's path; Send returns only
-// once the message is kept, and a kept message leaves the queue only when
-// the server has taken it. A workstation stopped before Send returned
-// never told its user the message was kept; if the server had taken it,
-// it is in the server's archive and comes back at the next connection
-// (recoverChat). A message sent twice (no answer, then sent again) is kept
-// once by the recipient (by sender and id).
+// written, so the disk is off the message's path; Send returns only once
+// the message is kept, and a kept message leaves the queue only when the
+// server has taken it. A workstation stopped before Send returned never
+// told its user the message was kept; if the server had taken it, it is
+// in the server's archive and comes back at the next connection
+// (recoverChat). A message sent twice (no answer, then sent again) is
+// kept once by the recipient (by sender and id).
 func (s *Service) deliverChat(ctx context.Context, r *replica.Replica, msg *Message, q chatQueued) error {
 	l := s.link()
 	l.flushing.Lock()
@@ -126,42 +129,26 @@ func (s *Service) deliverChat(ctx context.Context, r *replica.Replica, msg *Mess
 		}
 		s.c.Changed(replica.Changed{ID: msg.Conversation, Kind: Kind, Scope: Sent})
 		s.flushChat(ctx, false) //nolint:errcheck // what is not sent waits for the connection
-		queued, refused := s.queuedState(ctx, r, q)
-		msg.Queued = queued
-		if refused {
-			msg.WaitingFor = waitingFor(r, msg.Conversation)
-		}
+		msg.Queued = true
 		return nil
 	}
-	err := sendQueued(ctx, y, xs, q)
-	if err != nil {
+	sendErr := sendQueued(ctx, y, xs, q)
+	if sendErr != nil {
 		l.mu.Lock()
 		l.pending = true
 		l.mu.Unlock()
 	}
 	l.flushing.Unlock()
-	wait := &q
-	if err == nil {
-		took, refused, aerr := s.serverAnswer(ctx, xs, []chatQueued{q})
-		switch {
-		case aerr != nil: // no answer: it goes again
-		case len(took) == 1:
-			wait = nil
-		default:
-			wait = &refused[0]
-			msg.WaitingFor = waitingFor(r, msg.Conversation)
-		}
-	}
-	if err := s.queueChat(ctx, r, *msg, wait); err != nil {
-		if wait == nil {
+	if err := s.queueChat(ctx, r, *msg, &q); err != nil {
+		if sendErr == nil {
 			return fmt.Errorf("the message was sent, but this workstation could not keep it (it comes back from the server's archive at the next connection): %w", err)
 		}
 		return err
 	}
-	msg.Queued = wait != nil
+	msg.Queued = true
 	s.c.Changed(replica.Changed{ID: msg.Conversation, Kind: Kind, Scope: Sent})
-	if wait != nil && wait.Refused && l.anyPresent(wait.Devices) {
-		go s.retryRefused(y) // it appeared while the refusal was being kept
+	if sendErr == nil {
+		s.awaitConfirm(l, y, xs, q)
 	}
 	return nil
 }

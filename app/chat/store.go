@@ -8,14 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
-	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
-	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // The chat's local history, queue and marks are store secrets sealed with
@@ -285,17 +282,6 @@ func (s *Service) chatQueue(ctx context.Context, r *replica.Replica) ([]chatQueu
 	return out, err
 }
 
-// queuedState reports whether q is still queued, and whether the server
-// refused it.
-func (s *Service) queuedState(ctx context.Context, r *replica.Replica, q chatQueued) (queued, refused bool) {
-	s.withCache(ctx, r, func(c *chatCache) error { //nolint:errcheck // unknown: shown queued
-		q, queued = c.queue[q.Key]
-		refused = queued && q.Refused
-		return nil
-	})
-	return queued, refused
-}
-
 // chatReadMark is how far a conversation was read.
 type chatReadMark struct {
 	Conversation string `json:"c"`
@@ -356,167 +342,4 @@ func (s *Service) putArchiveMark(ctx context.Context, r *replica.Replica, archiv
 		return err
 	}
 	return r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
-}
-
-// sendQueued hands one message to the server: to the clinic room, or to
-// each of the recipient's workstations.
-func sendQueued(ctx context.Context, y *netsync.Syncer, xs *xmpp.Session, e chatQueued) error {
-	targets := []string{y.ChatRoom()}
-	if !e.Room {
-		targets = targets[:0]
-		for _, d := range e.Devices {
-			targets = append(targets, d+"@"+y.Domain())
-		}
-	}
-	for _, to := range targets {
-		if err := xs.SendMessage(ctx, xmppOutgoing(to, e)); err != nil {
-			return fmt.Errorf("%w: %w", ErrOffline, err)
-		}
-	}
-	return nil
-}
-
-// flushChat sends what waits in the queue through the linked sync's XMPP
-// session, oldest first, and reports how many messages the server took.
-// Messages the server refused (their recipient's workstation has never
-// connected) go again only when retryRefused. It stops at the first
-// failure: the rest waits for the next connection.
-func (s *Service) flushChat(ctx context.Context, retryRefused bool) (int, error) {
-	r, err := s.c.Replica()
-	if err != nil {
-		return 0, err
-	}
-	l := s.link()
-	l.flushing.Lock()
-	y, xs, err := l.liveXMPP()
-	if err != nil {
-		l.flushing.Unlock()
-		return 0, err
-	}
-	q, err := s.chatQueue(ctx, r)
-	if err != nil {
-		l.flushing.Unlock()
-		return 0, err
-	}
-	var sent []chatQueued
-	for _, e := range q {
-		if e.Refused && !retryRefused {
-			continue
-		}
-		if err = sendQueued(ctx, y, xs, e); err != nil {
-			break
-		}
-		sent = append(sent, e)
-	}
-	if err == nil {
-		l.mu.Lock()
-		l.pending = false
-		l.mu.Unlock()
-	}
-	l.flushing.Unlock()
-	if len(sent) == 0 {
-		return 0, err
-	}
-	took, cerr := s.confirmChat(ctx, r, xs, sent)
-	return took, errors.Join(err, cerr)
-}
-
-// confirmWait bounds the wait for the server's answer to a ping.
-const confirmWait = 10 * time.Second
-
-// serverAnswer waits until the server has processed the messages sent (a
-// ping: it answers in order) and sorts them into those it took and those
-// it refused, marked Refused with the devices that refused them (their
-// accounts do not exist yet). Without an answer it returns an error and
-// the messages stay queued, to go again with the next message or
-// connection.
-func (s *Service) serverAnswer(ctx context.Context, xs *xmpp.Session, sent []chatQueued) (took, refused []chatQueued, err error) {
-	l := s.link()
-	pctx, cancel := context.WithTimeout(ctx, confirmWait)
-	err = xs.Ping(pctx)
-	cancel()
-	if err != nil {
-		l.mu.Lock()
-		l.pending = true
-		l.mu.Unlock()
-		return nil, nil, fmt.Errorf("%w: %w", ErrOffline, err)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range sent {
-		for _, d := range e.Devices {
-			delete(l.waiting, d)
-		}
-		if e.Room {
-			delete(l.waiting, Room)
-		}
-		by := xs.Refused(e.ID)
-		if len(by) == 0 {
-			took = append(took, e)
-			continue
-		}
-		e.Refused, e.Devices = true, nil
-		for _, addr := range by {
-			device, _, _ := strings.Cut(addr, "@")
-			if e.Room {
-				device = Room
-			} else {
-				e.Devices = append(e.Devices, device)
-			}
-			l.waiting[device] = true
-		}
-		refused = append(refused, e)
-	}
-	return took, refused, nil
-}
-
-// confirmChat waits for the server's answer to queued messages sent
-// again, then takes out of the queue those it took and keeps the others
-// marked refused, in one transaction. It reports how many it took.
-func (s *Service) confirmChat(ctx context.Context, r *replica.Replica, xs *xmpp.Session, sent []chatQueued) (int, error) {
-	took, refused, err := s.serverAnswer(ctx, xs, sent)
-	if err != nil {
-		return 0, err
-	}
-	dk := s.c.DeviceKey()
-	err = s.withCache(ctx, r, func(c *chatCache) error {
-		err := r.DB().Update(ctx, func(tx *store.Tx) error {
-			return settleQueue(ctx, tx, dk, took, refused)
-		})
-		if err != nil {
-			return err
-		}
-		for _, e := range took {
-			delete(c.queue, e.Key)
-		}
-		for _, e := range refused {
-			c.queue[e.Key] = e
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("chat: note which messages the server took: %w", err)
-	}
-	s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
-	return len(took), nil
-}
-
-// settleQueue takes out of the queue the messages the server took and
-// keeps those it refused, marked so.
-func settleQueue(ctx context.Context, tx *store.Tx, dk crypto.DeviceKey, took, refused []chatQueued) error {
-	for _, e := range took {
-		if err := tx.DeleteSecret(ctx, e.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-	}
-	for _, e := range refused {
-		sealed, err := sealJSON(dk, e.Name, e)
-		if err != nil {
-			return err
-		}
-		if err := tx.PutSecret(ctx, e.Name, sealed); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -20,3 +20,13 @@ func signalGroup(pid int, kill bool) {
 	}
 	_ = syscall.Kill(-pid, sig)
 }
+
+// pauseGroup stops (SIGSTOP) or continues (SIGCONT) the process group led
+// by pid.
+func pauseGroup(pid int, pause bool) {
+	sig := syscall.SIGCONT
+	if pause {
+		sig = syscall.SIGSTOP
+	}
+	_ = syscall.Kill(-pid, sig)
+}

@@ -220,6 +220,38 @@ func (p *Prosody) stop() {
 	}
 }
 
+// Pause stops the server's process (SIGSTOP): it keeps its connections
+// and reads, answers and stores nothing until Resume, or until Crash.
+func (p *Prosody) Pause(t testing.TB) {
+	t.Helper()
+	if p.proc == nil {
+		t.Fatal("synctest: Prosody is not running")
+	}
+	pauseGroup(p.proc.cmd.Process.Pid, true)
+}
+
+// Resume lets a paused server go on (SIGCONT).
+func (p *Prosody) Resume(t testing.TB) {
+	t.Helper()
+	if p.proc == nil {
+		t.Fatal("synctest: Prosody is not running")
+	}
+	pauseGroup(p.proc.cmd.Process.Pid, false)
+}
+
+// Crash kills the server at once (SIGKILL), paused or not, as a power cut
+// would: what it had read but not processed is lost. Start starts it
+// again on the same data.
+func (p *Prosody) Crash(t testing.TB) {
+	t.Helper()
+	if p.proc == nil {
+		t.Fatal("synctest: Prosody is not running")
+	}
+	signalGroup(p.proc.cmd.Process.Pid, true)
+	<-p.proc.exited
+	p.proc = nil
+}
+
 // Start starts the server again on the same configuration, data and port.
 func (p *Prosody) Start(t testing.TB) {
 	t.Helper()
