@@ -173,12 +173,7 @@ func (tx *Tx) Entities(ctx context.Context, ids []string) (map[string]Entity, er
 	}
 	args := make([]any, 0, addPages[0])
 	for len(ask) > 0 {
-		n := addPages[0]
-		for _, size := range addPages {
-			if n = size; size <= len(ask) {
-				break
-			}
-		}
+		n := pageOf(len(ask))
 		args = args[:0]
 		for _, id := range ask[:n] {
 			args = append(args, idKey(id))

@@ -111,6 +111,17 @@ var addPages = [...]int{64, 16, 4, 1}
 
 var putEnvelopeQuery = insertEnvelopes(1) + ` ON CONFLICT DO NOTHING`
 
+// pageOf is how many of n rows go into the next statement: the largest of
+// addPages that n reaches.
+func pageOf(n int) int {
+	for _, size := range addPages {
+		if size <= n {
+			return size
+		}
+	}
+	return 1
+}
+
 // inserts holds the INSERT of each of addPages' sizes.
 var inserts = func() map[int]string {
 	m := map[int]string{}
@@ -172,12 +183,7 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 	clear(a.at)
 	args := make([]any, 0, len(envelopeArgsOf)*addPages[0])
 	for len(es) > 0 {
-		n := addPages[0]
-		for _, size := range addPages {
-			if n = size; size <= len(es) {
-				break
-			}
-		}
+		n := pageOf(len(es))
 		args = args[:0]
 		for _, e := range es[:n] {
 			var err error
@@ -305,12 +311,7 @@ func (tx *Tx) SetStates(ctx context.Context, ids []string, s EnvelopeState, reas
 	}
 	args := make([]any, 0, 2+addPages[0])
 	for len(ids) > 0 {
-		n := addPages[0]
-		for _, size := range addPages {
-			if n = size; size <= len(ids) {
-				break
-			}
-		}
+		n := pageOf(len(ids))
 		args = append(args[:0], s, reason)
 		for _, id := range ids[:n] {
 			args = append(args, id)
