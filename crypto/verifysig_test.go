@@ -158,3 +158,31 @@ func BenchmarkVerifyEnvelope(b *testing.B) {
 		})
 	}
 }
+
+// FuzzVerifyOnePassAsTwo: whatever bytes stand as an envelope's signature
+// packet, the one-pass check and the two passes agree (and neither
+// panics).
+func FuzzVerifyOnePassAsTwo(f *testing.F) {
+	alice := testIdentity(f, "Alice")
+	k := testScopeKey(f, "frontdesk", 1)
+	env, err := Seal(testHeader(alice, k), []byte("appointment"), k, alice)
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, err := alice.Sign(env.Raw[:len(env.Raw)-len(env.Signature)-2])
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(env.Signature)
+	f.Add(plain)
+	f.Fuzz(func(t *testing.T, sig []byte) {
+		if len(sig) == 0 || len(sig) > maxSignatureSize {
+			return // not an envelope's: ParseEnvelope refuses it
+		}
+		forged := assemble(t, env.Header, env.Ciphertext, func([]byte) []byte { return sig })
+		one, two := forged.Verify(alice.Public()), verifyTwoPass(forged, alice.Public())
+		if (one == nil) != (two == nil) {
+			t.Fatalf("one pass %v, two passes %v", one, two)
+		}
+	})
+}
