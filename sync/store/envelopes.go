@@ -298,7 +298,8 @@ func (tx *Tx) SetEnvelopeState(ctx context.Context, id string, s EnvelopeState, 
 }
 
 // SetStates records the same state and reason for the envelopes with
-// these ids, as SetEnvelopeState does for one, a page per statement (each
+// these ids (each named once), as SetEnvelopeState does for one, a page
+// per statement (each
 // statement on the envelope table pays for a statement journal; see
 // addPages). It returns ErrNotFound when an id is unknown: the
 // transaction is then to be given up.
