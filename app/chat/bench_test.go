@@ -20,9 +20,10 @@ import (
 // the app, so that both see the same machine load; it reports the p50 and
 // p99 of each and their ratio (target: app within 1.3x of raw), and the
 // p50 of the time until reception's message shows as sent (the server's
-// answer to the confirming ping, outbox.go). Each iteration waits for both
-// workstations' confirmations before the next, so that they run beside
-// neither round trip.
+// answer to the confirming ping, outbox.go). Each round trip starts 8 ms
+// after the last one's work ended, both workstations' confirmations
+// included, so that these run beside neither round trip and both kinds
+// of round trip follow the same pause.
 //
 //	go test ./app/chat -run X -bench ChatRoundTrip -benchtime 300x -count 5
 func BenchmarkChatRoundTrip(b *testing.B) {
@@ -132,15 +133,19 @@ func BenchmarkChatRoundTrip(b *testing.B) {
 		viaApp()
 	}
 	var raws, apps, sents []time.Duration
+	// Each round trip starts the same quiet time after the last one's
+	// work ended (the raw echo's, or both workstations' confirmations): a
+	// round trip after a longer pause is slower, so both get the same.
+	// After 1 ms the raw echo still depended on what ran before it (slower
+	// after the app's confirmations than after the old code's round trip);
+	// after 8 ms it did not.
+	const pause = 8 * time.Millisecond
 	for b.Loop() {
 		raws = append(raws, raw())
-		time.Sleep(time.Millisecond) // let the last echo's bookkeeping finish
-		start := time.Now()
+		time.Sleep(pause)
 		echo, sent := viaApp()
 		apps, sents = append(apps, echo), append(sents, sent)
-		// The same pace whatever the confirmations take (the raw round
-		// trip is slower after a longer pause): 12 ms per app round trip.
-		time.Sleep(max(time.Millisecond, time.Until(start.Add(12*time.Millisecond))))
+		time.Sleep(pause)
 	}
 	b.StopTimer()
 	rawP50, rawP99 := percentiles(raws)
