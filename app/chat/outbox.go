@@ -79,11 +79,11 @@ func (s *Service) confirmSent(l *link) {
 	batch, xs, y, syncCtx := l.unconfirmed, l.confirmXS, l.confirmY, l.syncCtx
 	l.unconfirmed, l.confirmTimer = nil, nil
 	l.mu.Unlock()
-	if len(batch) == 0 || syncCtx == nil {
+	if len(batch) == 0 {
 		return
 	}
 	r, err := s.c.Replica()
-	if err != nil {
+	if err != nil || syncCtx == nil {
 		l.mu.Lock()
 		l.pending = true
 		l.mu.Unlock()
