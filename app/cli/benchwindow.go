@@ -26,8 +26,8 @@ import (
 // waits for the login form to be drawn (cold start), types the passphrase
 // (MEDIHAVEN_PASSPHRASE, or standard input) and Enter with xdotool, and
 // waits for the role's home screen to be drawn with its data (login →
-// home); it reads the process's resident memory then and two seconds
-// later. Each profile runs --runs times; the table shows medians.
+// home); it reads the process's resident memory then and again after --later
+// (2 s by default). Each profile runs --runs times; the table shows medians.
 func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	fs := newFlags("bench window")
 	runs := fs.Int("runs", 3, "windows opened per profile")
@@ -35,6 +35,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	theme := fs.String("theme", "light", `"light" or "dark"`)
 	only := fs.String("only", "", "profile folder names to measure, separated by commas (default: all)")
 	wait := fs.Duration("timeout", 2*time.Minute, "how long to wait for the login form, then for the home screen")
+	later := fs.Duration("later", 2*time.Second, "how long after home the memory is read again (a minute shows the steady state)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +86,8 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	}
 	defer stopBus()
 
-	w := windowRun{exe: exe, display: display, bus: bus, theme: *theme, pass: pass, timeout: *wait}
+	w := windowRun{exe: exe, display: display, bus: bus, theme: *theme, pass: pass, timeout: *wait, later: *later}
+	at := "+" + later.String()
 	var rows []windowRow
 	for _, p := range profiles {
 		row := windowRow{name: filepath.Base(p.Dir)}
@@ -106,7 +108,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 		rows = append(rows, row)
 	}
 	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "profile\truns\tfirst start\tcold start\t(in process)\tlogin\tlogin → shell\tlogin → home\tRSS: login form\thome\t+2 s\tpeak\thome: anon\tfiles\tGo\tGo heap\t")
+	fmt.Fprintln(tw, "profile\truns\tfirst start\tcold start\t(in process)\tlogin\tlogin → shell\tlogin → home\tRSS: login form\thome\t"+at+"\tpeak\thome: anon\tfiles\tGo\tGo heap\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%d\t%.0f ms\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, len(r.runs),
 			r.runs[0].cold, r.ms(func(m windowMeasure) float64 { return m.cold }), r.ms(func(m windowMeasure) float64 { return m.coldAge }),
@@ -120,10 +122,10 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	// What the resident memory at +2 s is made of: the program's own, and
+	// What the resident memory later is made of: the program's own, and
 	// what the OpenGL driver brings (under Xvfb, Mesa's llvmpipe).
 	fmt.Fprintln(io.Stdout)
-	fmt.Fprintln(tw, "profile\tRSS at +2 s\tbinary\tGL driver\tother libraries\tC heap\tother anonymous\tof it, Go\t")
+	fmt.Fprintln(tw, "profile\tRSS at "+at+"\tbinary\tGL driver\tother libraries\tC heap\tother anonymous\tof it, Go\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name,
 			r.mb(func(m windowMeasure) float64 { return float64(m.res.TotalKB()) }),
@@ -140,7 +142,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	_, err = fmt.Fprintln(io.Stdout, "Medians of the runs after the first. First start: the first run, with empty caches (Fyne's, the system font index).\n"+
 		"Cold start: the process started to the login form drawn (measured outside; inside, from /proc in 10 ms steps).\n"+
 		"Login: Enter to the passphrase checked and the store opened. Login → home: Enter to the home screen drawn with its data.\n"+
-		"By mapping (/proc/PID/smaps, 2 s after home): GL driver is Mesa's files and the frame shared with the X server;\n"+
+		"By mapping (/proc/PID/smaps, --later after home): GL driver is Mesa's files and the frame shared with the X server;\n"+
 		"Go is what its runtime holds (heap, stacks, tables) once the window gave back what building home left (the settled mark).")
 	return err
 }
@@ -149,7 +151,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 type windowRun struct {
 	exe, display, bus, theme string
 	pass                     []byte
-	timeout                  time.Duration
+	timeout, later           time.Duration
 }
 
 // windowMeasure is one window's numbers: milliseconds and kilobytes.
@@ -157,8 +159,8 @@ type windowMeasure struct {
 	cold, coldAge, login, shell, home float64
 	rssForm, rssHome, rssLater, peak  float64
 	anon, files, goMem, heap          float64        // at home
-	res                               marks.Resident // 2 s after home, by mapping
-	goLater                           float64        // Go's at +2 s when known, else at home
+	res                               marks.Resident // --later after home, by mapping
+	goLater                           float64        // Go's once settled when known, else at home
 }
 
 type windowRow struct {
@@ -251,7 +253,7 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	h := seen["home"]
 	m.rssForm, m.rssHome = float64(form.RSSKB), float64(h.RSSKB)
 	m.anon, m.files, m.goMem, m.heap = float64(h.AnonKB), float64(h.FileKB), float64(h.GoKB), float64(h.HeapKB)
-	time.Sleep(2 * time.Second)
+	time.Sleep(w.later)
 	pid := strconv.Itoa(cmd.Process.Pid)
 	later := marks.Of(pid)
 	m.rssLater, m.peak = float64(later.RSSKB), float64(later.HWMKB)
