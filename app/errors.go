@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/medihaven/medihaven/app/records"
 )
@@ -25,3 +26,41 @@ var (
 	ErrTokenUnknown   = errors.New("app: registration token is unknown to this clinic")
 	ErrTokenClinic    = errors.New("app: registration token belongs to another clinic")
 )
+
+// packagePrefixes mark where an error passed through a package; they are
+// for the log, not for people. Longest first where one begins another.
+var packagePrefixes = []string{"app: invalid input: ", "app: ", "chat: ", "crypto: ", "frontdesk: ", "ipfs: ",
+	"netsync: ", "recovery: ", "replica: ", "roles: ", "store: "}
+
+// Plain is an error's text for people: the package prefixes dropped
+// where one starts the text or a link of the chain (after ": "), never
+// where the word is part of a sentence ("app: open the workstation's
+// store: store: this profile…" reads "open the workstation's store: this
+// profile…").
+func Plain(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i == 0 || strings.HasSuffix(s[:i], ": ") {
+			if p := prefixAt(s[i:]); p != "" {
+				i += len(p)
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+func prefixAt(s string) string {
+	for _, p := range packagePrefixes {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	return ""
+}

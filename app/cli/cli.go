@@ -137,13 +137,7 @@ func Env(now func() time.Time) app.Env {
 }
 
 // Plain drops the package prefixes from an error chain, for people.
-func Plain(err error) string {
-	s := err.Error()
-	for _, p := range []string{"app: ", "chat: ", "crypto: ", "replica: ", "store: ", "roles: ", "netsync: ", "recovery: "} {
-		s = strings.ReplaceAll(s, p, "")
-	}
-	return s
-}
+func Plain(err error) string { return app.Plain(err) }
 
 func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 	if len(args) == 0 {

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/interop"
 )
 
@@ -123,15 +124,12 @@ func ErrorText(err error) string {
 	if err == nil {
 		return ""
 	}
-	s := err.Error()
+	s := app.Plain(err)
 	for _, t := range technical {
 		if i := strings.Index(s, t); i > 0 {
 			log.Printf("medihaven: %v", err)
 			s = s[:i]
 		}
-	}
-	for _, p := range []string{"app: invalid input: ", "app: ", "frontdesk: ", "recovery: ", "replica: ", "roles: ", "store: ", "crypto: ", "ipfs: "} {
-		s = strings.ReplaceAll(s, p, "")
 	}
 	if r := []rune(s); len(r) > 0 && r[0] >= 'a' && r[0] <= 'z' {
 		r[0] -= 'a' - 'A'
