@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,11 @@ var (
 // alone (flag -applyprofile): the seeding before it is left out.
 var applyProfile string
 
+// applyTrace names the file for an execution trace of the newcomer's apply
+// alone (flag -applytrace): where its wall time goes, goroutine by
+// goroutine (go tool trace).
+var applyTrace string
+
 // seedBatch is how many events the seeding appends per transaction (flag
 // -batch).
 var seedBatch = 10000
@@ -47,6 +53,7 @@ func main() {
 	cpu := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	joins := flag.Bool("join", true, "measure a newcomer's apply and a catch-up too")
 	flag.StringVar(&applyProfile, "applyprofile", "", "write a CPU profile of the newcomer's apply alone to this file")
+	flag.StringVar(&applyTrace, "applytrace", "", "write an execution trace of the newcomer's apply alone to this file")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -462,8 +469,9 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 // profileApply starts the CPU profile of the newcomer's apply when
 // -applyprofile asks for one, and returns what stops it.
 func profileApply() (stop func(), err error) {
-	if applyProfile == "" {
-		return func() {}, nil
+	stopTrace, err := traceApply()
+	if err != nil || applyProfile == "" {
+		return stopTrace, err
 	}
 	f, err := os.Create(applyProfile)
 	if err != nil {
@@ -472,10 +480,32 @@ func profileApply() (stop func(), err error) {
 	pprof.StopCPUProfile() // -cpuprofile's, if any: one profile at a time
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
+		stopTrace()
 		return nil, err
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+		stopTrace()
+	}, nil
+}
+
+// traceApply starts the execution trace of the newcomer's apply when
+// -applytrace asks for one, and returns what stops it.
+func traceApply() (stop func(), err error) {
+	if applyTrace == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(applyTrace)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}, nil
 }
