@@ -42,9 +42,14 @@ func (s *Session) holdRestored(rep *replica.Replica, syncing bool) {
 	if _, restored := rep.Restored(); !restored || s.caughtUp.Load() {
 		return
 	}
-	if _, servers := s.prof.SyncConfig(); servers || syncing {
-		rep.HoldWrites(ErrRestoredFetching)
+	// A starting sync needs no look at the profile (SetServers may be
+	// writing it meanwhile).
+	if !syncing {
+		if _, servers := s.prof.SyncConfig(); !servers {
+			return
+		}
 	}
+	rep.HoldWrites(ErrRestoredFetching)
 }
 
 // syncRestored holds a restored workstation's writes until y's first

@@ -213,7 +213,13 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.db, s.rep, s.locked = db, rep, false
 	// A restored workstation's writes wait for its first catch-up.
 	s.holdRestored(rep, false)
-	return s.sealServerSecret(ctx) // profile.go: the Kubo API secret, sealed
+	// profile.go: the Kubo API secret, sealed. A failure leaves the
+	// session locked, as every other failure of open does.
+	if err := s.sealServerSecret(ctx); err != nil {
+		s.closeStore()
+		return err
+	}
+	return nil
 }
 
 func (s *Session) remember(ctx context.Context, who me) error {
@@ -439,7 +445,13 @@ func (s *Session) Close() error {
 	return nil
 }
 
-func (s *Session) closeStore() { s.takeStore()() }
+// closeStore closes the store and wipes the keys after a failure (callers
+// hold s.mu or own s alone): the session is locked, so that Unlock tries
+// again rather than report an unlocked session without a store.
+func (s *Session) closeStore() {
+	s.takeStore()()
+	s.locked = true
+}
 
 // takeStore takes the store, the replica and the device key out of the
 // session (callers hold s.mu or own s alone) and returns the function that
