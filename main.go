@@ -74,7 +74,7 @@ func gui(ctx context.Context, g cli.Global) error {
 		opts.Profile = g.Profile
 	}
 	b := backend{dirs: []string{g.Profile, filepath.Dir(g.Profile)}, g: g, servers: new(localServers)}
-	defer b.servers.stop() // the clinic's servers this window started (firstrun.go)
+	defer b.servers.stop() // the clinic's servers this window started (servershere.go)
 	return ui.Run(b, opts)
 }
 

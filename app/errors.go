@@ -29,8 +29,8 @@ var (
 
 // packagePrefixes mark where an error passed through a package; they are
 // for the log, not for people. Longest first where one begins another.
-var packagePrefixes = []string{"app: invalid input: ", "app: ", "chat: ", "crypto: ", "frontdesk: ", "ipfs: ",
-	"netsync: ", "recovery: ", "replica: ", "roles: ", "store: "}
+var packagePrefixes = []string{"app: invalid input: ", "app: ", "admin: ", "chat: ", "crypto: ", "frontdesk: ", "ipfs: ",
+	"netsync: ", "recovery: ", "replica: ", "roles: ", "server: ", "store: ", "xmpp: "}
 
 // Plain is an error's text for people: the package prefixes dropped
 // where one starts the text or a link of the chain (after ": "), never

@@ -48,7 +48,11 @@ type serversCard struct {
 // clinic's servers or this computer does not keep them.
 func newServersCard(c any) *serversCard {
 	h, ok := c.(ServersHere)
-	if !ok || !h.LocalServers().Here {
+	if !ok {
+		return nil
+	}
+	st := h.LocalServers()
+	if !st.Here {
 		return nil
 	}
 	s := &serversCard{h: h, state: newNote(""), note: newNote(""), failed: newNote("")}
@@ -59,13 +63,12 @@ func newServersCard(c any) *serversCard {
 	s.stop = widget.NewButtonWithIcon("Stop the servers", theme.MediaStopIcon(), s.halt)
 	s.stop.Importance = widget.DangerImportance
 	s.card = widget.NewCard("The clinic's servers", "", container.NewVBox(s.state, s.note, container.NewHBox(s.start, s.stop), s.failed))
-	s.show()
+	s.show(st)
 	return s
 }
 
 // show says what runs where.
-func (s *serversCard) show() {
-	st := s.h.LocalServers()
+func (s *serversCard) show(st LocalServers) {
 	s.failed.Hide()
 	if st.Running {
 		s.state.SetText("Running on this computer: the chat server on " + st.Chat + ", the record store on " + st.Storage +
@@ -90,7 +93,7 @@ func (s *serversCard) run() {
 	background(func(ctx context.Context) (struct{}, error) { return struct{}{}, s.h.StartLocalServers(ctx) },
 		func(_ struct{}, err error) {
 			s.start.Enable()
-			s.show()
+			s.show(s.h.LocalServers())
 			if err != nil {
 				s.failed.SetText("The servers did not start: " + kit.ErrorText(err))
 				s.failed.Show()
@@ -103,7 +106,7 @@ func (s *serversCard) halt() {
 	background(func(context.Context) (struct{}, error) { s.h.StopLocalServers(); return struct{}{}, nil },
 		func(struct{}, error) {
 			s.stop.Enable()
-			s.show()
+			s.show(s.h.LocalServers())
 		})
 }
 

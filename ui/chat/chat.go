@@ -212,20 +212,8 @@ func (p *panel) showProblem(err error) {
 		p.problem.Hide()
 		return
 	}
-	p.problem.SetText(plain(err))
+	p.problem.SetText(kit.ErrorText(err))
 	p.problem.Show()
-}
-
-// plain is an error as a person reads it: without the package prefixes.
-func plain(err error) string {
-	s := err.Error()
-	for _, prefix := range []string{"app: ", "chat: ", "xmpp: ", "crypto: ", "replica: "} {
-		s = strings.ReplaceAll(s, prefix, "")
-	}
-	if s != "" {
-		s = strings.ToUpper(s[:1]) + s[1:]
-	}
-	return s
 }
 
 // refresh reloads the conversations and the open one's messages.
@@ -527,7 +515,7 @@ func (p *panel) showPatient(mrn string) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			dialog.ShowInformation("Patient "+mrn, plain(err), p.win)
+			dialog.ShowInformation("Patient "+mrn, kit.ErrorText(err), p.win)
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
@@ -553,7 +541,7 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			dialog.ShowError(errors.New(plain(err)), p.win)
+			dialog.ShowError(errors.New(kit.ErrorText(err)), p.win)
 			return
 		}
 		var b strings.Builder
