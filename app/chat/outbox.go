@@ -95,8 +95,18 @@ func (s *Service) confirmSent(l *link) {
 	if err != nil && !errors.Is(err, app.ErrLocked) && !errors.Is(err, ErrOffline) {
 		y.NoteError(err)
 	}
+	// A message refused on its first sending goes again when its
+	// recipient appeared meanwhile; one refused again waits for the next
+	// presence (retryRefused) — never a resend per confirmation, which a
+	// full offline store or a peer answering with errors would loop.
+	again := make(map[string]bool)
+	for _, e := range batch {
+		if e.Refused {
+			again[e.Key] = true
+		}
+	}
 	for _, e := range refused {
-		if l.anyPresent(e.Devices) {
+		if !again[e.Key] && l.anyPresent(e.Devices) {
 			go s.retryRefused(y) // it appeared while the refusal was being kept
 			break
 		}

@@ -32,8 +32,11 @@ func heads(lanes map[string]*lane) int64 {
 }
 
 // watchFirstRound starts watching the first catch-up, after the first
-// hello: it is done once the room has brought no new head for
-// caughtUpQuiet, none waits to be fetched and no fetch runs.
+// hello: it is done once nothing new was stored for caughtUpQuiet, no
+// announcement waits to be read, none waits to be fetched and no fetch
+// runs. Announcements of heads already held (every workstation
+// re-announces its own) and refused ones do not count: with twenty
+// workstations, or a stranger posting, the room is never quiet.
 func (y *Syncer) watchFirstRound() {
 	if y.round.started.Swap(true) {
 		return
@@ -43,7 +46,7 @@ func (y *Syncer) watchFirstRound() {
 		defer y.wg.Done()
 		tick := time.NewTicker(caughtUpQuiet / 10)
 		defer tick.Stop()
-		heard, since := y.heardN.Load(), time.Now()
+		stored, since := y.fresh.Load(), time.Now()
 		for {
 			select {
 			case <-y.ctx.Done():
@@ -51,8 +54,8 @@ func (y *Syncer) watchFirstRound() {
 			case <-tick.C:
 			}
 			st := y.Status()
-			if n := y.heardN.Load(); n != heard || st.CatchingUp || len(y.heard) > 0 || y.round.queued.Load() > 0 || !st.Connected {
-				heard, since = n, time.Now()
+			if n := y.fresh.Load(); n != stored || st.CatchingUp || len(y.heard) > 0 || y.round.queued.Load() > 0 || !st.Connected {
+				stored, since = n, time.Now()
 				continue
 			}
 			if time.Since(since) >= caughtUpQuiet {
