@@ -40,7 +40,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		}
 		env := c.env
 		if env.Header.Device == r.p.Device {
-			p, extends, err := r.ownDevice(ctx, tx, env)
+			p, extends, err := r.ownDevice(ctx, tx, env, c.verified)
 			if err != nil {
 				return nil, err
 			}
@@ -381,15 +381,15 @@ func problemOf(h crypto.Header, reason string) Problem {
 // restore, the old computer's continuation of the chain is kept as any
 // device's event (extends; restored.go); anything else is someone writing
 // into this workstation's chain, never kept, and reported so a person can
-// act.
-func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (_ *Problem, extends bool, _ error) {
+// act. verified says check already verified env's signature.
+func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envelope, verified bool) (_ *Problem, extends bool, _ error) {
 	h := env.Header
 	mine, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
 	switch {
 	case err == nil && mine.Hash == env.Hash():
 		return nil, false, nil
 	case errors.Is(err, store.ErrNotFound):
-		if extends, err := r.extendsRestored(ctx, tx, env); err != nil || extends {
+		if extends, err := r.extendsRestored(ctx, tx, env, verified); err != nil || extends {
 			return nil, extends, err
 		}
 	case err != nil:

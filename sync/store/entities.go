@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -146,8 +147,9 @@ func (tx *Tx) EntitiesOfKindAfter(ctx context.Context, kind, after string, limit
 	}
 	var from int64
 	if after != "" {
-		if from, err = tx.entityNumber(ctx, after, false); err != nil {
-			return nil, wrap(op, err)
+		// An unknown after would start the pages again (LookupAfter alike).
+		if from, err = tx.entityNumber(ctx, after, false); err != nil || from == 0 {
+			return nil, wrap(op, cmp.Or(err, sql.ErrNoRows))
 		}
 	}
 	return tx.entityList(ctx, op, entitySelect+` WHERE e.kind = ? AND e.n > ? ORDER BY e.n LIMIT ?`, k, from, sqlLimit(limit))
