@@ -24,6 +24,7 @@ import (
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/ui"
 	uiadmin "github.com/medihaven/medihaven/ui/admin"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestRunTheServersHereFromTheWindow: on a computer with a fresh HOME the
@@ -85,13 +86,19 @@ func TestRunTheServersHereFromTheWindow(t *testing.T) {
 
 	test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
-	w.SetContent(uiadmin.NewClinic(admin, w))
-	w.Resize(fyne.NewSize(1000, 800))
+	// Everything the test draws, taps and reads runs under kit.Locked: the
+	// screen's background loads come back on other goroutines with Fyne's
+	// test driver, and two text measurements at once crash Fyne's shaper.
+	kit.Locked(func() {
+		w.SetContent(uiadmin.NewClinic(admin, w))
+		w.Resize(fyne.NewSize(1000, 800))
+	})
 	st := admin.LocalServers()
 	says := func(what string, parts ...string) {
 		t.Helper()
 		apptest.WaitFor(t, what, 30*time.Second, func() bool {
-			text := shownText(w.Content())
+			var text string
+			kit.Locked(func() { text = shownText(w.Content()) })
 			for _, p := range parts {
 				if !strings.Contains(text, p) {
 					return false
@@ -102,14 +109,15 @@ func TestRunTheServersHereFromTheWindow(t *testing.T) {
 	}
 	says("the Clinic screen saying where the servers run", "Running on this computer", st.Chat, st.Storage, st.Desk, dir)
 
-	test.Tap(findButton(t, w, "Stop the servers"))
+	tap := func(text string) { kit.Locked(func() { test.Tap(findButton(t, w, text)) }) }
+	tap("Stop the servers")
 	says("the Clinic screen saying the servers stopped", "Not running")
 	for _, pid := range first {
 		if listed(t, pid) {
 			t.Errorf("process %d still runs after Stop", pid)
 		}
 	}
-	test.Tap(findButton(t, w, "Run the clinic's servers on this computer"))
+	tap("Run the clinic's servers on this computer")
 	says("the Clinic screen saying the servers run again", "Running on this computer")
 	again := pids()
 	if len(again) != 2 || !listed(t, again[0]) || !listed(t, again[1]) {

@@ -18,6 +18,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -145,11 +146,7 @@ func (f *fakeDesk) ExportAuditFHIR(context.Context, io.Writer, appadmin.AuditFil
 }
 
 // locked runs fn as the UI goroutine would: one callback at a time.
-func locked(fn func()) {
-	uiMu.Lock()
-	defer uiMu.Unlock()
-	fn()
-}
+func locked(fn func()) { kit.Locked(fn) }
 
 func lockedWalk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) { locked(func() { walk(o, fn) }) }
 
@@ -164,7 +161,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		ok := make(chan bool, 1)
-		fyne.DoAndWait(func() { uiMu.Lock(); defer uiMu.Unlock(); ok <- cond() })
+		fyne.DoAndWait(func() { kit.Locked(func() { ok <- cond() }) })
 		if <-ok {
 			return
 		}

@@ -3,11 +3,12 @@ package admin
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // Changes is the change feed every screen listens to, to refresh live.
@@ -15,19 +16,8 @@ type Changes interface {
 	OnChange(fn func([]Changed)) (stop func())
 }
 
-// uiMu serialises the callbacks of this package on the UI goroutine. With
-// the real driver fyne.Do already runs them one at a time; Fyne's test
-// driver runs them on the calling goroutine, and this keeps tests honest.
-var uiMu sync.Mutex
-
-// onUI runs fn on the UI goroutine, one callback at a time.
-func onUI(fn func()) {
-	fyne.Do(func() {
-		uiMu.Lock()
-		defer uiMu.Unlock()
-		fn()
-	})
-}
+// onUI runs fn on the UI goroutine, one callback at a time (kit.OnUI).
+func onUI(fn func()) { kit.OnUI(fn) }
 
 // background runs work off the UI goroutine and done back on it.
 func background[T any](work func(context.Context) (T, error), done func(T, error)) {

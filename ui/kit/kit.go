@@ -73,7 +73,7 @@ func OnChanges(f Feed, refresh func(), kinds ...string) func() (stop func()) {
 			for _, c := range ch {
 				for _, k := range kinds {
 					if c.Kind == k {
-						fyne.Do(refresh)
+						OnUI(refresh)
 						return
 					}
 				}
