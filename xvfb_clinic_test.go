@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -53,7 +52,7 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 		"--xmpp-port", port(), "--api-port", port(), "--desk-port", port(), "--swarm-port", "0").CombinedOutput(); err != nil {
 		t.Fatalf("server init: %v\n%s", err, out)
 	}
-	var serverLog bytes.Buffer
+	var serverLog lockedBuffer
 	srv := exec.Command(bin, "server", "run", "--dir", serverDir)
 	srv.Stdout, srv.Stderr = &serverLog, &serverLog
 	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -125,7 +124,7 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 	const pass = "correct horse battery staple"
 	open := func(name string, left int) string {
 		t.Helper()
-		var stderr bytes.Buffer
+		var stderr lockedBuffer
 		dir := filepath.Join(root, name)
 		startApp(t, display, dir, &stderr, bin, windowCase{args: []string{"--profile", filepath.Join(dir, "profile")},
 			env: []string{"MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_THEME=light"}})

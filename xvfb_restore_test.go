@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -52,7 +51,7 @@ func TestRestoreOnXvfb(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	display := startXvfb(t)
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	profile := filepath.Join(home, "profiles", "workstation")
 	startApp(t, display, dir, &stderr, bin, windowCase{args: []string{"--profile", profile},
 		env: []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file"}})

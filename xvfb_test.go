@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -137,7 +138,7 @@ func runWindow(t *testing.T, prog string, c windowCase) []byte {
 	defer cancel()
 	display := startXvfb(t)
 	dir := t.TempDir()
-	var stderr bytes.Buffer
+	var stderr lockedBuffer
 	startApp(t, display, dir, &stderr, prog, c)
 	defer func() {
 		if t.Failed() {
@@ -212,7 +213,7 @@ func startXvfbSized(t *testing.T, width, height int) string {
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0",
 		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
-	var log bytes.Buffer
+	var log lockedBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -247,7 +248,7 @@ func startXvfbSized(t *testing.T, width, height int) string {
 // startApp runs the program under its own session bus, with its own home
 // and XDG folders under dir, on the given display; it is stopped (with the
 // bus) when the test ends.
-func startApp(t *testing.T, display, dir string, stderr *bytes.Buffer, prog string, c windowCase) {
+func startApp(t *testing.T, display, dir string, stderr *lockedBuffer, prog string, c windowCase) {
 	t.Helper()
 	home := filepath.Join(dir, "home")
 	env := []string{
@@ -378,4 +379,23 @@ func difference(a, b image.Image) float64 {
 		}
 	}
 	return float64(changed) / float64(bounds.Dx()*bounds.Dy())
+}
+
+// lockedBuffer is a child process's output, read by the test while the
+// child still writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
