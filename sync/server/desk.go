@@ -267,11 +267,7 @@ func (d *desk) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := d.file + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, d.file)
+	return writeFile(d.file, b, 0o600)
 }
 
 func isHex(s string, n int) bool {

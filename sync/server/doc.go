@@ -42,6 +42,12 @@
 //   - desk.json (once Run's join desk takes a deposit): tokens sealed
 //     under their short codes, and their states (desk.go).
 //
+// Every file the package writes (configurations, certificate, keys, the
+// join desk's deposits, the systemd unit) is written whole or not at all:
+// into a temporary file beside it, flushed to disk, then renamed over it
+// (atomic.go), so a crash or a full disk mid-write never leaves Prosody a
+// half-written configuration it refuses at its next start.
+//
 // Two loopback-demo switches exist, refused unless Listen is a loopback
 // address: OpenRegistration (anyone may create an account in-band, as
 // `medihaven demo` does for its profiles) and APIAuth false (the Kubo API

@@ -99,8 +99,8 @@ func Init(ctx context.Context, o Options) (Result, error) {
 	}
 	files[FileConfig] = append(cfg, '\n')
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), b, 0o600); err != nil {
-			return res, fmt.Errorf("server: %w", err)
+		if err := writeFile(filepath.Join(tmp, name), b, 0o600); err != nil {
+			return res, err
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -107,11 +107,11 @@ func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret string, e
 	if err != nil {
 		return "", fmt.Errorf("server: Kubo config: %w", err)
 	}
-	if err := os.WriteFile(cfgFile, out, 0o600); err != nil {
-		return "", fmt.Errorf("server: write Kubo config: %w", err)
+	if err := writeFile(cfgFile, out, 0o600); err != nil {
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(repo, swarmKeyFile), newSwarmKey(), 0o600); err != nil {
-		return "", fmt.Errorf("server: write swarm key: %w", err)
+	if err := writeFile(filepath.Join(repo, swarmKeyFile), newSwarmKey(), 0o600); err != nil {
+		return "", err
 	}
 	return secret, nil
 }

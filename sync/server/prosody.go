@@ -174,8 +174,8 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(at.config, []byte(text), 0o600); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+	if err := writeFile(at.config, []byte(text), 0o600); err != nil {
+		return nil, err
 	}
 	if err := writePlugins(tmp, c.Domain); err != nil {
 		return nil, err
@@ -242,10 +242,7 @@ func upgradeProsody(dir string, c Config) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	return nil
+	return writeFile(file, []byte(text), 0o600)
 }
 
 // writePlugins writes the clinic's own Prosody modules into dir's plugin
@@ -255,10 +252,7 @@ func writePlugins(dir, domain string) error {
 	if err := os.MkdirAll(p, 0o700); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600); err != nil {
-		return fmt.Errorf("server: %w", err)
-	}
-	return nil
+	return writeFile(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600)
 }
 
 // selfSigned writes a fresh self-signed ECDSA P-256 certificate for names
@@ -294,12 +288,12 @@ func selfSigned(certFile, keyFile string, now time.Time, names ...string) (certP
 		return nil, nil, time.Time{}, fmt.Errorf("server: encode certificate key: %w", err)
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: write certificate: %w", err)
+	if err := writeFile(certFile, certPEM, 0o600); err != nil {
+		return nil, nil, time.Time{}, err
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: write certificate key: %w", err)
+	if err := writeFile(keyFile, keyPEM, 0o600); err != nil {
+		return nil, nil, time.Time{}, err
 	}
 	return certPEM, der, until, nil
 }

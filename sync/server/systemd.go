@@ -76,23 +76,11 @@ func InstallSystemd(u Unit, outDir string, force bool) (string, error) {
 		return "", fmt.Errorf("server: %w", err)
 	}
 	path := filepath.Join(outDir, UnitName)
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o644)
-	if os.IsExist(err) {
+	if _, err := os.Lstat(path); err == nil && !force {
 		return "", fmt.Errorf("server: %s exists; pass --force to replace it", path)
 	}
-	if err != nil {
-		return "", fmt.Errorf("server: %w", err)
-	}
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
-		return "", fmt.Errorf("server: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("server: %w", err)
+	if err := writeFile(path, []byte(text), 0o644); err != nil {
+		return "", err
 	}
 	return path, nil
 }
