@@ -358,6 +358,9 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 			return false, fmt.Errorf("replica: drop a squat: %w", err)
 		}
 		delete(r.settled, chainPlace{row.Device, row.Seq})
+		if row.State == store.Sealed {
+			r.recount = true // no longer awaits a key (countAwaited)
+		}
 		if row.State != store.Applied && row.State != store.Sealed {
 			continue
 		}

@@ -232,7 +232,9 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		return nil, err
 	}
 	r.mySeq, r.myHash, r.lamport = seq, prev, lamport
+	r.mark.Lock()
 	r.restored = false // its chain is its own from now on (restored.go)
+	r.mark.Unlock()
 	r.flush()
 	if r.p.OnAppend != nil {
 		r.p.OnAppend()
@@ -340,9 +342,13 @@ func (r *Replica) reload(ctx context.Context) {
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.claims, r.dirty = fresh.claims, fresh.dirty
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
-	r.restored, r.restoredAt = fresh.restored, fresh.restoredAt
 	r.onChange = nil
 	r.state.Unlock()
+	r.mark.Lock()
+	r.restored, r.restoredAt = fresh.restored, fresh.restoredAt
+	r.mark.Unlock()
+	r.awaited.Store(fresh.awaited.Load()) // what the store holds, not what a transaction rolled back counted
+	r.recount = false
 }
 
 func (r *Replica) flush() {

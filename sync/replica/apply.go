@@ -106,6 +106,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		r.reload(ctx)
 		return rep, err
 	}
+	defer r.recountAwaited(ctx)
 	r.looked = true
 	r.flush()
 	// A key that opened a long history, or an admission that let it
@@ -171,6 +172,9 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 		return fmt.Errorf("replica: envelope state: %w", err)
 	}
 	was := row.State
+	if was == store.Sealed || v.state == store.Sealed {
+		r.recount = true
+	}
 	row.State, row.Reason, row.Rule, row.Raw = v.state, v.reason, "", nil
 	if v.state == store.Rejected {
 		row.Rule = v.rule

@@ -112,6 +112,9 @@ func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
 		mem.TokenTakenBy = r.members[id].TokenTakenBy
 		r.members[id] = mem
 		r.dirty[id] = true
+		if id == r.fp {
+			r.recount = true // the scopes this member's role holds may change (countAwaited)
+		}
 		if mem.Revoked() && r.revoked != nil {
 			r.revoked[id] = true // settle sweeps what they wrote after
 		}

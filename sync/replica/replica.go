@@ -96,11 +96,14 @@ type Replica struct {
 	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
 	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
 	folds    *folds                        // during an Apply's transaction: record changes merged at its end
-	awaiting map[string]int64              // under mu: envelopes sealed here for a scope whose key is to come
-	awaited  atomic.Int64                  // their sum (Opening)
+	awaited  atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
+	recount  bool                          // under mu: an Apply changed what awaited counts
 
-	// Under mu: restored from a backup and written nothing since, at
-	// which tip, and why its writes are held meanwhile (restored.go).
+	// Restored from a backup and written nothing since, at which tip
+	// (written holding both mu and mark, read holding either), and why
+	// its writes are held meanwhile (under mark): restored.go. The status
+	// bar reads the mark (Restored) without waiting for a long Apply.
+	mark       sync.Mutex
 	restored   bool
 	restoredAt uint64
 	hold       error
@@ -231,6 +234,11 @@ func (r *Replica) load(tx *store.Tx) error {
 	if err != nil {
 		return err
 	}
+	awaited, err := r.countAwaited(ctx, tx)
+	if err != nil {
+		return err
+	}
+	r.awaited.Store(awaited)
 	return r.loadRestored(ctx, tx)
 }
 

@@ -40,15 +40,18 @@ func (r *Replica) MarkRestored(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replica: mark the workstation restored: %w", err)
 	}
+	r.mark.Lock()
 	r.restored, r.restoredAt = true, r.mySeq
+	r.mark.Unlock()
 	return nil
 }
 
 // Restored reports whether this workstation was restored from a backup and
 // has written nothing since, and the seq of its chain's tip at the restore.
+// It does not wait for an Apply or a write under way.
 func (r *Replica) Restored() (at uint64, ok bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mark.Lock()
+	defer r.mark.Unlock()
 	return r.restoredAt, r.restored
 }
 
@@ -56,13 +59,16 @@ func (r *Replica) Restored() (at uint64, ok bool) {
 // (ErrRestoredFetching) until HoldWrites(nil): its caller releases it once
 // the sync has fetched what the clinic's servers hold. It holds nothing
 // once the workstation has written since its restore.
+// It does not wait for an Apply under way; a write that starts after it
+// returns is held.
 func (r *Replica) HoldWrites(why error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mark.Lock()
+	defer r.mark.Unlock()
 	r.hold = why
 }
 
-// loadRestored reads the restore mark.
+// loadRestored reads the restore mark, into a replica being opened (no
+// other goroutine has it yet).
 func (r *Replica) loadRestored(ctx context.Context, tx *store.Tx) error {
 	v, err := tx.Meta(ctx, MetaRestored)
 	if errors.Is(err, store.ErrNotFound) {
@@ -83,6 +89,8 @@ func (r *Replica) loadRestored(ctx context.Context, tx *store.Tx) error {
 // mayWrite refuses a write while a restored workstation's writes are held;
 // the caller holds r.mu.
 func (r *Replica) mayWrite() error {
+	r.mark.Lock()
+	defer r.mark.Unlock()
 	if r.restored && r.hold != nil {
 		return r.hold
 	}

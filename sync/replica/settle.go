@@ -193,7 +193,7 @@ func (r *Replica) count(ctx context.Context, tx *store.Tx, row store.Envelope, v
 			rep.Applied++
 		} else {
 			rep.Sealed++
-			r.awaitKey(row.Scope)
+			r.recount = true // awaits its key when this member's role holds its scope (countAwaited)
 		}
 	case store.Rejected:
 		rep.Rejected++

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/medihaven/medihaven/crypto"
-	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -59,8 +58,10 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 			}
 			r.unseal[ref] = store.Cursor{}
 			r.opening.Add(int64(n))
-			r.awaited.Add(-r.awaiting[ref.scope])
-			delete(r.awaiting, ref.scope)
+			// Counted as awaited until now: counted as opening meanwhile,
+			// and the store is counted again after the Apply.
+			r.awaited.Store(max(r.awaited.Load()-int64(n), 0))
+			r.recount = true
 		}
 		delete(r.keysIn, ref)
 	}
@@ -141,22 +142,48 @@ func (r *Replica) setOpened(ctx context.Context, tx *store.Tx, opens []opening, 
 // status bar counts. Safe to call while an Apply runs.
 func (r *Replica) Opening() int { return int(max(r.opening.Load(), 0) + max(r.awaited.Load(), 0)) }
 
-// awaitKey counts an envelope kept sealed for a scope this member's role
-// holds: its key is still to come (a newcomer's grant comes at the end of
-// the granting workstation's chain), and then it is opened. Opening counts
-// it meanwhile, so the status bar's estimate covers the opening too.
-func (r *Replica) awaitKey(scope string) {
+// countAwaited counts, as the store holds them, the envelopes kept sealed
+// for a scope this member's role holds: their key is still to come (a
+// newcomer's grant comes at the end of the granting workstation's chain),
+// or came in an Apply cut short and opens them at the next one
+// (sealedToOpen). Opening counts them, so the status bar's estimate covers
+// the opening too. Read from the partial index of sealed envelopes alone.
+func (r *Replica) countAwaited(ctx context.Context, tx *store.Tx) (int64, error) {
 	r.state.RLock()
 	m, ok := r.members[r.fp]
 	r.state.RUnlock()
-	if !ok || !m.Role.Holds(roles.Scope(scope)) {
+	if !ok {
+		return 0, nil
+	}
+	var n int64
+	for _, scope := range m.Role.Scopes() {
+		c, err := tx.CountSealedIn(ctx, string(scope))
+		if err != nil {
+			return 0, fmt.Errorf("replica: sealed envelopes: %w", err)
+		}
+		n += int64(c)
+	}
+	return n, nil
+}
+
+// recountAwaited counts the awaited envelopes again (countAwaited) after
+// an Apply that sealed, opened or refused sealed envelopes, or changed this
+// member's role: what a transaction that rolled back counted never shows,
+// and a role that no longer holds a scope no longer waits for its key.
+func (r *Replica) recountAwaited(ctx context.Context) {
+	if !r.recount {
 		return
 	}
-	if r.awaiting == nil {
-		r.awaiting = map[string]int64{}
+	r.recount = false
+	var n int64
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		n, err = r.countAwaited(ctx, tx)
+		return err
+	})
+	if err == nil {
+		r.awaited.Store(n)
 	}
-	r.awaiting[scope]++
-	r.awaited.Add(1)
 }
 
 // foldAll merges the opened envelopes of a page into their records.

@@ -2,6 +2,9 @@ package replica
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -81,5 +84,86 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 		if _, st, err := o.r.Entity(ctx, id); err != nil || st.String("family") == "" {
 			t.Errorf("observer's patient %d: %v %v", i, st, err)
 		}
+	}
+}
+
+// TestOpeningCountsWhatIsStored: the envelopes kept sealed for a scope
+// the member's role holds count in Opening (the status bar's "behind") as
+// the store holds them. An Apply whose transaction fails (the disk
+// refuses a write at its commit) counts nothing, and tried again counts
+// each once; the replica opened again on the profile counts them; a role
+// that no longer holds the scope waits for no key, and given back waits
+// again; the key opens every one and Opening is 0.
+func TestOpeningCountsWhatIsStored(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
+	exchange(t, c.sAdmin, c.sRecep)
+	for i := range 20 {
+		c.sRecep.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+			Fields: fields(t, map[string]any{"family": fmt.Sprint("Family", i)})})
+	}
+	c.sRecep.grant(roles.FrontDesk, nia)
+	recep := c.sRecep.own()
+	n.apply(c.sAdmin.own()...)
+	sealed := func() int {
+		t.Helper()
+		var counts map[store.EnvelopeState]int
+		if err := n.db.View(ctx, func(tx *store.Tx) error {
+			var err error
+			counts, err = tx.CountEnvelopes(ctx)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return counts[store.Sealed]
+	}
+	disk, err := sql.Open("sqlite3", n.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer disk.Close()
+	last := len(recep) - 2 // the seq of the last patient
+	if _, err := disk.ExecContext(ctx, fmt.Sprintf(`CREATE TRIGGER test_disk_refuses BEFORE INSERT ON envelopes
+		WHEN NEW.device = '%s' AND NEW.seq = %d BEGIN SELECT RAISE(ABORT, 'the disk refuses'); END`, c.sRecep.r.Device(), last)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.r.Apply(ctx, recep[:len(recep)-1]); err == nil || !strings.Contains(err.Error(), "the disk refuses") {
+		t.Fatalf("Apply with the disk refusing: %v", err)
+	}
+	if got, opening := sealed(), n.r.Opening(); got != 0 || opening != 0 {
+		t.Fatalf("after the failed Apply: %d sealed, %d counted as still to open; want 0 and 0", got, opening)
+	}
+	if _, err := disk.ExecContext(ctx, `DROP TRIGGER test_disk_refuses`); err != nil {
+		t.Fatal(err)
+	}
+	n.apply(recep[:len(recep)-1]...)
+	if got, opening := sealed(), n.r.Opening(); got < 20 || opening != got {
+		t.Fatalf("tried again: %d sealed, %d counted as still to open; want at least 20, each counted once", got, opening)
+	}
+	again, err := Open(ctx, n.r.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, opening := sealed(), again.Opening(); opening != got {
+		t.Fatalf("opened again: %d sealed, %d counted as still to open", got, opening)
+	}
+	role := func(r roles.Role) {
+		t.Helper()
+		env := c.sAdmin.append(Change{Entity: nia.fp(), Kind: KindMember, Scope: roles.Directory,
+			Fields: fields(t, map[string]any{"role": r})})
+		n.apply(env.Raw)
+	}
+	role(roles.Administrator)
+	if got, opening := sealed(), n.r.Opening(); got < 20 || opening != 0 {
+		t.Fatalf("the role holds no front-desk key: %d sealed, %d counted as still to open; want 0 counted", got, opening)
+	}
+	role(roles.Receptionist)
+	if got, opening := sealed(), n.r.Opening(); got < 20 || opening != got {
+		t.Fatalf("the role given back: %d sealed, %d counted as still to open", got, opening)
+	}
+	n.apply(recep[len(recep)-1])
+	if got, opening := sealed(), n.r.Opening(); got != 0 || opening != 0 {
+		t.Fatalf("after the grant: %d sealed, %d counted as still to open; want 0 and 0", got, opening)
 	}
 }

@@ -24,6 +24,7 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"max lamport", maxLamportQuery, []any{Applied, Sealed}, []string{"SCAN envelopes USING INDEX envelopes_lamport"}},
 		{"count by state", countEnvelopesQuery, nil, []string{"COVERING INDEX envelopes_pending", "COVERING INDEX envelopes_sealed", "COVERING INDEX envelopes_rejected"}},
 		{"count pending", countPendingQuery, nil, []string{"COVERING INDEX envelopes_pending"}},
+		{"count sealed of a scope", countSealedInQuery, []any{"frontdesk"}, []string{"COVERING INDEX envelopes_sealed"}},
 		{"pending", inStateQuery, []any{Pending, 10}, []string{"INDEX envelopes_pending"}},
 		{"sealed", inStateQuery, []any{Sealed, 10}, []string{"INDEX envelopes_sealed"}},
 		{"rejected", inStateQuery, []any{Rejected, 10}, []string{"INDEX envelopes_rejected"}},

@@ -115,6 +115,19 @@ func (tx *Tx) CountSealed(ctx context.Context, scope string, epoch uint32) (int,
 	return n, wrap("count sealed of "+scope, err)
 }
 
+// CountSealedIn returns how many envelopes of scope are kept sealed, of
+// every epoch: read from the partial index of sealed envelopes alone.
+func (tx *Tx) CountSealedIn(ctx context.Context, scope string) (int, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
+	var n int
+	err := tx.tx.QueryRowContext(ctx, countSealedInQuery, scope).Scan(&n)
+	return n, wrap("count sealed of "+scope, err)
+}
+
+const countSealedInQuery = `SELECT count(*) FROM envelopes INDEXED BY envelopes_sealed WHERE state = 2 AND scope = ?`
+
 // AnySealed reports whether an envelope of scope's epoch is kept sealed.
 func (tx *Tx) AnySealed(ctx context.Context, scope string, epoch uint32) (bool, error) {
 	if err := tx.writeAdded(ctx); err != nil {
