@@ -1,6 +1,15 @@
 package server
 
-import "syscall"
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+)
 
 func supported() error { return nil }
 
@@ -13,3 +22,61 @@ func sysProcAttr() *syscall.SysProcAttr {
 
 // signalGroup sends sig to the process group led by pid.
 func signalGroup(pid int, sig syscall.Signal) { _ = syscall.Kill(-pid, sig) }
+
+// runnerOf says what runs the Prosody whose configuration is config: its
+// parent is the supervisor, a `medihaven server run` (maybe the system
+// service's) or a Medihaven window. /proc tells, for processes this user
+// may see.
+func runnerOf(config string) Runner {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return RunByUnknown
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || !slices.Contains(procArgs(pid), config) {
+			continue
+		}
+		parent := procParent(pid)
+		if parent <= 1 {
+			continue
+		}
+		if cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", parent)); err == nil && strings.Contains(string(cg), "/"+UnitName) {
+			return RunByService
+		}
+		args := procArgs(parent)
+		if i := slices.Index(args, "server"); i >= 0 && i+1 < len(args) && args[i+1] == "run" {
+			return RunByCommand
+		}
+		if len(args) > 0 && filepath.Base(args[0]) == "medihaven" {
+			return RunByWindow
+		}
+		return RunByUnknown
+	}
+	return RunByUnknown
+}
+
+// procArgs is a process's command line.
+func procArgs(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+}
+
+// procParent is a process's parent's id (0 when unknown).
+func procParent(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ppid …; comm may hold spaces and parentheses.
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}

@@ -14,3 +14,5 @@ func supported() error {
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 func signalGroup(int, syscall.Signal) {}
+
+func runnerOf(string) Runner { return RunByUnknown }

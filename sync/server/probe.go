@@ -1,0 +1,177 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Answer is what answers on one of the clinic's server addresses.
+type Answer int
+
+const (
+	// Silent: nothing answers there.
+	Silent Answer = iota
+	// Ours: the server of this folder answers (Prosody for the clinic's
+	// domain; the Kubo node of this folder's repository).
+	Ours
+	// Foreign: another program holds the address (another service, or
+	// another clinic's server).
+	Foreign
+)
+
+// Runner is what runs the clinic's servers on this computer.
+type Runner int
+
+const (
+	// RunByUnknown: nothing runs them, or this computer does not tell.
+	RunByUnknown Runner = iota
+	// RunByService: the system service (`server install-systemd`).
+	RunByService
+	// RunByCommand: `medihaven server run`, in a terminal or a script.
+	RunByCommand
+	// RunByWindow: a Medihaven window ("Run the clinic's servers on this
+	// computer").
+	RunByWindow
+)
+
+// Probe is what answers on the addresses of the servers a folder
+// configures, and what runs them.
+type Probe struct {
+	// Chat is Prosody's client address; Storage is Kubo's API.
+	Chat, Storage Answer
+	// RunBy is what runs Prosody with this folder's configuration.
+	RunBy Runner
+	// Unit is the systemd service installed for this folder ("" when
+	// none): `systemctl stop Unit` stops the servers it runs.
+	Unit string
+}
+
+// probeTimeout bounds each address's answer.
+const probeTimeout = time.Second
+
+// ProbeServers asks the configured addresses of the servers in dir what
+// answers there (each within a second, or until ctx ends). It dials only
+// those addresses (the configuration's Listen address), logs in nowhere,
+// and sends the Kubo API secret only to the configured API address.
+func ProbeServers(ctx context.Context, dir string) (Probe, error) {
+	c, err := Load(dir)
+	if err != nil {
+		return Probe{}, err
+	}
+	var p Probe
+	p.Chat = probeProsody(ctx, c)
+	secret := ""
+	if c.APIAuth {
+		if secret, err = APISecret(dir); err != nil {
+			return Probe{}, err
+		}
+	}
+	p.Storage = probeKubo(ctx, c, secret, peerID(dir))
+	p.RunBy = runnerOf(prosodyPaths(dir, c.Domain).config)
+	p.Unit = unitFor(dir)
+	return p, nil
+}
+
+// probeProsody opens an XMPP stream to the clinic's domain: the clinic's
+// Prosody answers from that domain; anything else is another program.
+func probeProsody(ctx context.Context, c Config) Answer {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	conn, err := new(net.Dialer).DialContext(ctx, "tcp", c.XMPPAddr())
+	if err != nil {
+		return Silent
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	_ = conn.SetDeadline(deadline)
+	open := fmt.Sprintf("<?xml version='1.0'?><stream:stream to='%s' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>", c.Domain)
+	if _, err := io.WriteString(conn, open); err != nil {
+		return Foreign
+	}
+	var got []byte
+	buf := make([]byte, 1024)
+	for len(got) < 8<<10 && !bytes.Contains(got, []byte("<stream:features")) && !bytes.Contains(got, []byte("</stream:stream>")) {
+		n, err := conn.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	_, _ = io.WriteString(conn, "</stream:stream>")
+	s := string(got)
+	from := strings.Contains(s, "from='"+c.Domain+"'") || strings.Contains(s, `from="`+c.Domain+`"`)
+	if from && strings.Contains(s, "<stream:features") && !strings.Contains(s, "host-unknown") {
+		return Ours
+	}
+	return Foreign
+}
+
+// probeKubo asks the API which node it is: the clinic's Kubo takes the
+// secret and names this folder's node.
+func probeKubo(ctx context.Context, c Config, secret, peer string) Answer {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	url := "http://" + net.JoinHostPort(c.Listen, fmt.Sprint(c.APIPort)) + "/api/v0/id"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	if err != nil {
+		return Foreign
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	client := http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	resp, err := client.Do(req)
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
+		return Silent
+	} else if err != nil {
+		return Foreign
+	}
+	defer resp.Body.Close()
+	var id struct{ ID string }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&id) != nil ||
+		peer == "" || id.ID != peer {
+		return Foreign
+	}
+	return Ours
+}
+
+// peerID is the node id of the Kubo repository in dir ("" if unreadable).
+func peerID(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, DirKubo, "config"))
+	if err != nil {
+		return ""
+	}
+	var cfg struct{ Identity struct{ PeerID string } }
+	if json.Unmarshal(b, &cfg) != nil {
+		return ""
+	}
+	return cfg.Identity.PeerID
+}
+
+// unitDirs are where an installed systemd service is looked for.
+var unitDirs = []string{"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+
+// unitFor is the name of the systemd service installed for the server
+// folder dir, or "".
+func unitFor(dir string) string {
+	for _, d := range unitDirs {
+		b, err := os.ReadFile(filepath.Join(d, UnitName))
+		if err != nil {
+			continue
+		}
+		if bytes.Contains(b, []byte("--dir \""+strings.ReplaceAll(dir, "%", "%%")+"\"")) {
+			return strings.TrimSuffix(UnitName, ".service")
+		}
+	}
+	return ""
+}
