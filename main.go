@@ -116,7 +116,7 @@ func (b backend) open(s *app.Session) (ui.Session, error) {
 	if !ok {
 		return s, nil
 	}
-	b.servers.resume(s.Profile()) // servershere.go: the clinic's servers, when this computer keeps them
+	b.servers.resume(s.Profile(), func() {}) // servershere.go: the clinic's servers, when this computer keeps them
 	y, err := s.StartSync(context.Background(), cfg, chat.New(s.Core()).SyncHooks())
 	if err != nil {
 		s.Close()

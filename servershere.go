@@ -17,14 +17,34 @@ import (
 
 // The clinic's servers on the administrator's computer ("Run the clinic's
 // servers on this computer"): Prosody and Kubo under the supervisor of
-// `medihaven server run`, started by this window, stopped by PID when it
-// closes or when the administrator stops them on the Clinic screen.
+// `medihaven server run`, started by this window, stopped by PID when it closes or when the
+// administrator stops them on the Clinic screen. The Clinic screen also
+// tells servers this window did not start (the system service, `medihaven
+// server run`, another window) by asking their addresses.
 
-// localServers are the clinic's servers this window runs.
+// errClosed: the window closed, nothing more starts.
+var errClosed = errors.New("Medihaven is closing")
+
+// localServers are the clinic's servers this window runs or starts.
 type localServers struct {
-	mu     sync.Mutex
-	run    []*app.LocalServers
-	closed bool // the window closed: whatever starts now stops at once
+	mu       sync.Mutex
+	run      []*app.LocalServers
+	starting map[string]*pending // by folder
+	failed   map[string]error    // the last start's failure, by folder
+	closed   bool                // the window closed: nothing starts any more
+	ctx      context.Context     // the servers' lifetime, ended by stop
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // starts under way
+
+	// start starts the servers of a folder until ctx ends or Stop; nil
+	// means app.StartLocalServers (tests make it slow).
+	start func(ctx context.Context, dir string) (*app.LocalServers, error)
+}
+
+// pending is a start under way.
+type pending struct {
+	done chan struct{}
+	err  error // set before done closes
 }
 
 // add keeps s running until stop, or stops it when the window has closed.
@@ -38,11 +58,16 @@ func (l *localServers) add(s *app.LocalServers) {
 	l.run = append(l.run, s)
 }
 
-// stop stops every server this window runs; the window closes.
+// stop ends the starts under way and stops every server this window runs;
+// the window closes. No process of the servers outlives it.
 func (l *localServers) stop() {
 	l.mu.Lock()
 	l.closed = true
+	if l.cancel != nil {
+		l.cancel()
+	}
 	l.mu.Unlock()
+	l.wg.Wait()
 	l.stopDir("")
 }
 
@@ -68,6 +93,11 @@ func (l *localServers) stopDir(dir string) {
 func (l *localServers) running(dir string) *app.LocalServers {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.find(dir)
+}
+
+// find is running; callers hold l.mu.
+func (l *localServers) find(dir string) *app.LocalServers {
 	for _, s := range l.run {
 		if s.Dir == dir {
 			return s
@@ -76,58 +106,157 @@ func (l *localServers) running(dir string) *app.LocalServers {
 	return nil
 }
 
-// startDir starts the servers of folder dir, unless this window runs them.
-func (l *localServers) startDir(ctx context.Context, dir string) error {
-	if l.running(dir) != nil {
+// startDir starts the servers of folder dir, unless this window runs
+// them; a start already under way is waited for. The servers live until
+// stopDir or stop, not as long as any request to start them.
+func (l *localServers) startDir(dir string) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return errClosed
+	}
+	if l.find(dir) != nil {
+		l.mu.Unlock()
 		return nil
 	}
-	// The servers live until stopped, not as long as the request to start
-	// them (StartLocalServers stops them when its context ends).
-	s, err := app.StartLocalServers(context.WithoutCancel(ctx), app.LocalSetup{Dir: dir, IPFSBin: os.Getenv("MEDIHAVEN_IPFS_BIN"), NoAdminInvite: true})
-	if err != nil {
-		return err
+	if p := l.starting[dir]; p != nil {
+		l.mu.Unlock()
+		<-p.done
+		return p.err
 	}
-	l.add(s)
-	return nil
+	if l.ctx == nil {
+		l.ctx, l.cancel = context.WithCancel(context.Background())
+	}
+	if l.starting == nil {
+		l.starting, l.failed = map[string]*pending{}, map[string]error{}
+	}
+	p := &pending{done: make(chan struct{})}
+	l.starting[dir] = p
+	ctx, start := l.ctx, l.start
+	l.wg.Add(1)
+	l.mu.Unlock()
+	defer l.wg.Done()
+
+	if start == nil {
+		start = func(ctx context.Context, dir string) (*app.LocalServers, error) {
+			return app.StartLocalServers(ctx, app.LocalSetup{Dir: dir, IPFSBin: os.Getenv("MEDIHAVEN_IPFS_BIN"), NoAdminInvite: true})
+		}
+	}
+	s, err := start(ctx, dir)
+	l.mu.Lock()
+	closed := l.closed
+	switch {
+	case err == nil && !closed:
+		l.run = append(l.run, s)
+		delete(l.failed, dir)
+	case err == nil: // the window closed meanwhile
+		err = errClosed
+	case errors.Is(err, server.ErrPortBusy) || closed:
+		delete(l.failed, dir) // something else runs them, or nothing should
+	default:
+		l.failed[dir] = err
+	}
+	delete(l.starting, dir)
+	p.err = err
+	close(p.done)
+	l.mu.Unlock()
+	if s != nil && closed {
+		s.Stop()
+	}
+	return err
 }
 
 // resume starts the clinic's servers when this computer keeps the ones
 // profile p names and nothing runs them yet, so that the administrator's
-// computer serves the clinic again whenever Medihaven opens on it. Busy
-// ports mean something else runs them (`medihaven server run`, another
-// window): nothing to do.
-func (l *localServers) resume(p app.Profile) {
+// computer serves the clinic again whenever Medihaven opens on it; ready
+// runs once they answer. Busy ports mean something else runs them
+// (`medihaven server run`, the system service, another window): nothing
+// to do. A start that fails is logged and shown on the Clinic screen.
+func (l *localServers) resume(p app.Profile, ready func()) {
 	dir, ok := app.ServersHere(p)
 	if !ok {
 		return
 	}
-	err := l.startDir(context.Background(), dir)
-	if err != nil && !errors.Is(err, server.ErrPortBusy) {
-		log.Printf("medihaven: the clinic's servers on this computer: %v", err)
+	err := l.startDir(dir)
+	switch {
+	case err == nil:
+		ready()
+	case !errors.Is(err, server.ErrPortBusy) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled):
+		log.Printf("medihaven: the clinic's servers on this computer did not start: %v", err)
 	}
 }
 
-// LocalServers says whether this computer keeps the clinic's servers, and
-// where they answer (uiadmin.ServersHere).
+// state is what this window knows of the servers of folder dir without
+// asking their addresses.
+func (l *localServers) state(dir string) (uiadmin.ServersState, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	failed := ""
+	if err := l.failed[dir]; err != nil {
+		failed = cli.Plain(err)
+	}
+	switch {
+	case l.find(dir) != nil:
+		return uiadmin.ServersRunHere, failed
+	case l.starting[dir] != nil:
+		return uiadmin.ServersStarting, failed
+	}
+	return uiadmin.ServersUnchecked, failed
+}
+
+// LocalServers says whether this computer keeps the clinic's servers,
+// whether this window runs them, and where they answer
+// (uiadmin.ServersHere).
 func (s syncedSession) LocalServers() uiadmin.LocalServers {
 	dir, ok := app.ServersHere(s.Profile())
 	if !ok || s.here == nil {
 		return uiadmin.LocalServers{}
 	}
-	st := uiadmin.LocalServers{Here: true, Running: s.here.running(dir) != nil, Dir: dir}
+	st := uiadmin.LocalServers{Here: true, Dir: dir}
+	st.State, st.Failed = s.here.state(dir)
 	if c, err := server.Load(dir); err == nil {
 		st.Chat, st.Storage, st.Desk = c.XMPPAddr(), net.JoinHostPort(c.Listen, strconv.Itoa(c.APIPort)), c.DeskAddr()
 	}
 	return st
 }
 
+// CheckLocalServers is LocalServers and, unless this window runs or starts
+// them, what answers on their addresses and what runs them.
+func (s syncedSession) CheckLocalServers(ctx context.Context) uiadmin.LocalServers {
+	st := s.LocalServers()
+	if !st.Here || st.State != uiadmin.ServersUnchecked {
+		return st
+	}
+	p, err := server.ProbeServers(ctx, st.Dir)
+	if err != nil {
+		st.State, st.Failed = uiadmin.ServersDown, cli.Plain(err)
+		return st
+	}
+	answer := map[server.Answer]uiadmin.Answer{server.Silent: uiadmin.NoAnswer, server.Ours: uiadmin.Answers, server.Foreign: uiadmin.OtherProgram}
+	st.ChatAnswer, st.StorageAnswer = answer[p.Chat], answer[p.Storage]
+	st.RunBy = map[server.Runner]uiadmin.Runner{server.RunByService: uiadmin.RunnerService, server.RunByCommand: uiadmin.RunnerCommand,
+		server.RunByWindow: uiadmin.RunnerWindow}[p.RunBy]
+	st.Unit = p.Unit
+	switch {
+	case p.Chat == server.Ours && p.Storage == server.Ours:
+		st.State = uiadmin.ServersRunOutside
+	case p.Chat == server.Foreign || p.Storage == server.Foreign:
+		st.State = uiadmin.ServersPortsTaken
+	case p.Chat == server.Ours || p.Storage == server.Ours:
+		st.State = uiadmin.ServersPartly
+	default:
+		st.State = uiadmin.ServersDown
+	}
+	return st
+}
+
 // StartLocalServers starts the clinic's servers this computer keeps.
-func (s syncedSession) StartLocalServers(ctx context.Context) error {
+func (s syncedSession) StartLocalServers(context.Context) error {
 	dir, ok := app.ServersHere(s.Profile())
 	if !ok || s.here == nil {
 		return errors.New("This computer does not keep the clinic's servers")
 	}
-	if err := s.here.startDir(ctx, dir); err != nil {
+	if err := s.here.startDir(dir); err != nil {
 		return errors.New(cli.Plain(err))
 	}
 	s.syncer.Kick()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -26,6 +27,19 @@ import (
 	uiadmin "github.com/medihaven/medihaven/ui/admin"
 	"github.com/medihaven/medihaven/ui/kit"
 )
+
+// asCLI makes the test binary run as medihaven itself (TestMain), so
+// that a test runs `medihaven server run` as a process of its own without
+// building the binary.
+const asCLI = "MEDIHAVEN_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asCLI) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // TestRunTheServersHereFromTheWindow: on a computer with a fresh HOME the
 // administrator creates the clinic with "Run the clinic's servers on this
