@@ -60,8 +60,13 @@ func runChild(c childSpec) int {
 	if c.Final {
 		// Stay until every change is on IPFS and the head announced.
 		r, _ := s.Replica()
+		deadline := time.Now().Add(2 * time.Minute)
 		for {
 			st := y.Status()
+			if time.Now().After(deadline) {
+				fmt.Printf("not done after 2 minutes: %+v\n", st)
+				return 2
+			}
 			heads, _ := r.Heads(ctx)
 			var mine uint64
 			for _, h := range heads {

@@ -32,6 +32,7 @@ func (y *Syncer) pushLoop() {
 			continue // more may wait
 		default:
 			attempt = 0
+			y.checkIPFS()
 		}
 		select {
 		case <-y.ctx.Done():
@@ -40,6 +41,26 @@ func (y *Syncer) pushLoop() {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// checkIPFS asks the clinic's IPFS node whether it answers while this
+// workstation has nothing to push and has not heard from it yet: a
+// workstation whose changes all went out before it last stopped, and
+// which fetches nothing new, would otherwise never learn that the node is
+// up (Status.IPFSUp stays false).
+func (y *Syncer) checkIPFS() {
+	if y.Status().IPFSUp {
+		return
+	}
+	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
+	defer cancel()
+	if err := y.ipf.Ping(ctx); err != nil {
+		if y.ctx.Err() == nil {
+			y.update(func(st *Status) { st.LastError = err.Error() })
+		}
+		return
+	}
+	y.update(func(st *Status) { st.IPFSUp = true })
 }
 
 // push sends one pack of waiting envelopes; it returns how many it sent.
