@@ -116,12 +116,15 @@ func (b backend) open(s *app.Session) (ui.Session, error) {
 	if !ok {
 		return s, nil
 	}
-	b.servers.resume(s.Profile(), func() {}) // servershere.go: the clinic's servers, when this computer keeps them
 	y, err := s.StartSync(context.Background(), cfg, chat.New(s.Core()).SyncHooks())
 	if err != nil {
 		s.Close()
 		return nil, errors.New(cli.Plain(err))
 	}
+	// servershere.go: the clinic's servers, when this computer keeps them,
+	// start in the background; the sync retries until they answer, and is
+	// told at once when they do.
+	b.servers.resume(s.Profile(), y.Kick)
 	return syncedSession{s, y, b.servers}, nil
 }
 

@@ -17,7 +17,8 @@ import (
 
 // The clinic's servers on the administrator's computer ("Run the clinic's
 // servers on this computer"): Prosody and Kubo under the supervisor of
-// `medihaven server run`, started by this window, stopped by PID when it closes or when the
+// `medihaven server run`, started by this window (in the background when
+// the administrator logs in), stopped by PID when it closes or when the
 // administrator stops them on the Clinic screen. The Clinic screen also
 // tells servers this window did not start (the system service, `medihaven
 // server run`, another window) by asking their addresses.
@@ -166,24 +167,27 @@ func (l *localServers) startDir(dir string) error {
 	return err
 }
 
-// resume starts the clinic's servers when this computer keeps the ones
-// profile p names and nothing runs them yet, so that the administrator's
-// computer serves the clinic again whenever Medihaven opens on it; ready
-// runs once they answer. Busy ports mean something else runs them
-// (`medihaven server run`, the system service, another window): nothing
-// to do. A start that fails is logged and shown on the Clinic screen.
+// resume starts, in the background, the clinic's servers when this
+// computer keeps the ones profile p names, so that the administrator's
+// computer serves the clinic again whenever Medihaven opens on it; the
+// login does not wait for them. ready runs once they answer. Busy ports
+// mean something else runs them (`medihaven server run`, the system
+// service, another window): nothing to do. A start that fails is logged
+// and shown on the Clinic screen.
 func (l *localServers) resume(p app.Profile, ready func()) {
 	dir, ok := app.ServersHere(p)
 	if !ok {
 		return
 	}
-	err := l.startDir(dir)
-	switch {
-	case err == nil:
-		ready()
-	case !errors.Is(err, server.ErrPortBusy) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled):
-		log.Printf("medihaven: the clinic's servers on this computer did not start: %v", err)
-	}
+	go func() {
+		err := l.startDir(dir)
+		switch {
+		case err == nil:
+			ready()
+		case !errors.Is(err, server.ErrPortBusy) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled):
+			log.Printf("medihaven: the clinic's servers on this computer did not start: %v", err)
+		}
+	}()
 }
 
 // state is what this window knows of the servers of folder dir without

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"os"
 	"os/exec"
@@ -230,4 +233,104 @@ func TestServersCardTellsWhatRunsOutside(t *testing.T) {
 			t.Errorf("process %d still runs after the window closed", pid)
 		}
 	}
+}
+
+// TestLoginDoesNotWaitForTheServers: logging in on the computer that keeps
+// the clinic's servers starts them in the background. With their start
+// held, Login returns (the home screen does not wait for Prosody and
+// Kubo) and the card says they are starting; released, they run, the card
+// says so and the workstation syncs through them. A start that fails is
+// logged and shown on the card. A window closed in the middle of a start
+// leaves no process behind.
+func TestLoginDoesNotWaitForTheServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the clinic's servers")
+	}
+	dir, profile := clinicKeepingItsServers(t)
+	realStart := func(ctx context.Context, dir string) (*app.LocalServers, error) {
+		return app.StartLocalServers(ctx, app.LocalSetup{Dir: dir, IPFSBin: os.Getenv("MEDIHAVEN_IPFS_BIN"), NoAdminInvite: true})
+	}
+
+	t.Run("held start", func(t *testing.T) {
+		release, entered := make(chan struct{}), make(chan struct{}, 1)
+		servers := &localServers{start: func(ctx context.Context, dir string) (*app.LocalServers, error) {
+			entered <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return realStart(ctx, dir)
+		}}
+		t.Cleanup(servers.stop)
+		type result struct {
+			s   syncedSession
+			err error
+		}
+		logged := make(chan result, 1)
+		go func() { s, err := login(profile, servers); logged <- result{s, err} }()
+		var admin syncedSession
+		select {
+		case r := <-logged:
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			admin = r.s
+			t.Cleanup(func() { admin.Close() })
+		case <-time.After(2 * time.Minute):
+			close(release)
+			t.Fatal("Login waited for the servers' start")
+		}
+		<-entered
+		if st := admin.LocalServers(); st.State != uiadmin.ServersStarting {
+			t.Errorf("while the start is held the state is %v, want starting", st.State)
+		}
+		w := clinicScreen(t, admin)
+		shows(t, w, "the card saying they are starting", "Starting the chat server and the record store…")
+		close(release)
+		shows(t, w, "the card saying they run", "Running on this computer, started by this window")
+		apptest.WaitFor(t, "the workstation syncing through them", 60*time.Second, func() bool { return admin.syncer.Status().Connected })
+		ls := servers.running(dir)
+		p, k := ls.PIDs()
+		servers.stop()
+		for _, pid := range []int{p, k} {
+			if listed(t, pid) {
+				t.Errorf("process %d still runs after the window closed", pid)
+			}
+		}
+	})
+
+	t.Run("failed start", func(t *testing.T) {
+		var logs lockedBuffer
+		log.SetOutput(&logs)
+		t.Cleanup(func() { log.SetOutput(os.Stderr) })
+		servers := &localServers{start: func(context.Context, string) (*app.LocalServers, error) {
+			return nil, errors.New("server: start Prosody: exec: \"prosody\": permission denied")
+		}}
+		t.Cleanup(servers.stop)
+		admin := logIn(t, profile, servers)
+		w := clinicScreen(t, admin)
+		shows(t, w, "the card showing the failed start", "Not running.", "The servers did not start: start Prosody: exec: \"prosody\": permission denied")
+		if !strings.Contains(logs.String(), "did not start: server: start Prosody") {
+			t.Errorf("the failure was not logged: %q", logs.String())
+		}
+	})
+
+	t.Run("window closed mid-start", func(t *testing.T) {
+		entered := make(chan struct{}, 1)
+		servers := &localServers{start: func(ctx context.Context, dir string) (*app.LocalServers, error) {
+			entered <- struct{}{}
+			return realStart(ctx, dir)
+		}}
+		logIn(t, profile, servers)
+		<-entered
+		time.Sleep(300 * time.Millisecond) // Prosody is starting
+		servers.stop()
+		if servers.running(dir) != nil {
+			t.Error("servers run after the window closed")
+		}
+		if out, _ := exec.Command("ps", "-eo", "pid,args").Output(); bytes.Contains(out, []byte(dir)) {
+			t.Errorf("a process of the server folder outlived the window:\n%s", out)
+		}
+	})
 }
