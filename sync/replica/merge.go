@@ -129,10 +129,6 @@ func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
 // record read once, the records folded on every core, then kept in the
 // order they were first named.
 func (r *Replica) foldChanges(ctx context.Context, tx *store.Tx, headers []crypto.Header, fields []Fields) error {
-	var order []*merge
-	at := map[string]int{} // record id -> its place in order
-	var hs [][]crypto.Header
-	var fs [][]Fields
 	ids := make([]string, 0, len(headers))
 	for _, h := range headers {
 		ids = append(ids, recordID(h))
@@ -141,26 +137,64 @@ func (r *Replica) foldChanges(ctx context.Context, tx *store.Tx, headers []crypt
 	if err != nil {
 		return fmt.Errorf("replica: entities: %w", err)
 	}
+	g, _ := groupChanges(headers, fields, stored, nil, nil)
+	if err := r.foldGroup(g); err != nil {
+		return err
+	}
+	return r.keepAll(ctx, tx, g.order)
+}
+
+// grouped is a page of changes grouped by record, in the order the
+// records were first named: hs[i] and fs[i] change order[i].
+type grouped struct {
+	order []*merge
+	hs    [][]crypto.Header
+	fs    [][]Fields
+}
+
+// groupChanges groups changes by record. A record is as before holds it
+// (folded from the page before, not yet kept), else as stored holds it,
+// else new. asked names the records stored was read for (nil: all of
+// them); ok is false when a change names another (it must be grouped
+// again once the store has it).
+func groupChanges(headers []crypto.Header, fields []Fields, stored map[string]store.Entity, asked map[string]bool, before map[string]*merge) (g grouped, ok bool) {
+	at := map[string]int{} // record id -> its place in order
 	for j, h := range headers {
-		id := ids[j]
-		i, ok := at[id]
-		if !ok {
+		id := recordID(h)
+		i, seen := at[id]
+		if !seen {
 			m := &merge{rec: store.Entity{ID: id, Kind: h.Kind, Scope: h.Scope}}
-			if rec, found := stored[id]; found {
+			if b, was := before[id]; was {
+				m = &merge{rec: b.rec, found: b.found || b.changed}
+			} else if asked != nil && !asked[id] {
+				return grouped{}, false
+			} else if rec, found := stored[id]; found {
 				m = &merge{rec: rec, found: true}
 			}
-			i = len(order)
+			i = len(g.order)
 			at[id] = i
-			order, hs, fs = append(order, m), append(hs, nil), append(fs, nil)
+			g.order, g.hs, g.fs = append(g.order, m), append(g.hs, nil), append(g.fs, nil)
 		}
-		hs[i], fs[i] = append(hs[i], h), append(fs[i], fields[j])
+		g.hs[i], g.fs[i] = append(g.hs[i], h), append(g.fs[i], fields[j])
 	}
-	errs := make([]error, len(order))
-	onEveryCore(len(order), 16, func(i int) { errs[i] = r.fold(order[i], hs[i], fs[i]) })
-	for i, m := range order {
-		if errs[i] != nil {
-			return errs[i]
+	return g, true
+}
+
+// foldGroup folds every record of g on every core.
+func (r *Replica) foldGroup(g grouped) error {
+	errs := make([]error, len(g.order))
+	onEveryCore(len(g.order), 16, func(i int) { errs[i] = r.fold(g.order[i], g.hs[i], g.fs[i]) })
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// keepAll keeps folded records in order.
+func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) error {
+	for _, m := range order {
 		if err := r.keep(ctx, tx, m); err != nil {
 			return err
 		}

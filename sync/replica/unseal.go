@@ -19,7 +19,8 @@ import (
 // given to its rightful owner) treats sealed envelopes as it treats
 // applied ones, so a sealed envelope stands as it was judged; merging is
 // order-free, so they are opened newest first, a page at a time on every
-// core, in transactions of settleBudget: the newest records show first
+// core (the next page while the one before is written: openPages), in
+// transactions of settleBudget: the newest records show first
 // while a long history opens. An envelope whose payload does not open is
 // refused as it would have been (ruleContent).
 
@@ -75,32 +76,131 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 		r.state.RLock()
 		k, ok := r.keys[ref.scope][ref.epoch]
 		r.state.RUnlock()
-		for ok {
-			if r.budget <= 0 {
-				r.more = true
-				return opened, nil
-			}
-			rows, err := tx.Sealed(ctx, ref.scope, ref.epoch, at, min(runPage, r.budget))
-			if err != nil {
-				return opened, fmt.Errorf("replica: sealed envelopes: %w", err)
-			}
-			if len(rows) == 0 {
-				break
-			}
-			at = store.Of(rows[len(rows)-1])
-			r.unseal[ref] = at
-			opens := openRows(rows, k)
-			if err := r.foldAll(ctx, tx, opens); err != nil {
+		if ok {
+			more, err := r.openPages(ctx, tx, ref, k, at, rep)
+			opened = opened || more
+			if err != nil || r.more {
 				return opened, err
 			}
-			if err := r.setOpened(ctx, tx, opens, rep); err != nil {
-				return opened, err
-			}
-			opened = true
 		}
 		delete(r.unseal, ref)
 	}
 	return opened, nil
+}
+
+// openPage is how many sealed envelopes are opened at a time (a variable:
+// tests make it small).
+var openPage = runPage
+
+// openPages opens the envelopes kept sealed for ref after at, a page at a
+// time within the transaction's budget (r.more when it stopped there), and
+// reports whether it opened any. A pipeline of two pages: while one page
+// is written (its records kept, its envelopes marked applied: the store,
+// one at a time), the next one is opened and folded on the other cores.
+// The next page's records are read before the page before it is kept:
+// those it shares with that page are taken as folded there (groupChanges),
+// so every change is merged in order into what the one before it left.
+func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, rep *Report) (opened bool, err error) {
+	var cur, next *sealedPage
+	defer func() {
+		// Never leave a page on the workers when returning early.
+		for _, p := range []*sealedPage{cur, next} {
+			if p != nil {
+				<-p.ready
+			}
+		}
+	}()
+	for {
+		if cur == nil {
+			if r.budget <= 0 {
+				r.more = true
+				return opened, nil
+			}
+			if cur, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, r.budget), nil); err != nil || cur == nil {
+				return opened, err
+			}
+			r.unseal[ref] = at
+		}
+		<-cur.ready
+		if cur.err != nil {
+			return opened, cur.err
+		}
+		if left := r.budget - len(cur.opens); cur.folded && left > 0 {
+			if next, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, left), cur.merges()); err != nil {
+				return opened, err
+			}
+			r.unseal[ref] = at
+		}
+		if cur.folded {
+			err = r.keepAll(ctx, tx, cur.g.order)
+		} else {
+			err = r.foldAll(ctx, tx, cur.opens) // a record the page names was not read ahead
+		}
+		if err != nil {
+			return opened, err
+		}
+		if err := r.setOpened(ctx, tx, cur.opens, rep); err != nil {
+			return opened, err
+		}
+		opened = true
+		cur, next = next, nil // nil: the next page (or none) is read above
+	}
+}
+
+// sealedPage is a page of sealed envelopes on its way: opened with its
+// key and folded into its records on the workers (ready is closed then).
+type sealedPage struct {
+	opens  []opening
+	g      grouped
+	folded bool // g is folded; false: it is folded in order, when kept
+	err    error
+	ready  chan struct{}
+}
+
+// merges returns the records the page folded, by id.
+func (p *sealedPage) merges() map[string]*merge {
+	out := make(map[string]*merge, len(p.g.order))
+	for _, m := range p.g.order {
+		out[m.rec.ID] = m
+	}
+	return out
+}
+
+// readSealed reads the next page of envelopes kept sealed for ref after
+// at, and the stored records they change but before does not hold, and
+// opens and folds the page on the workers. It returns nil when none is
+// left.
+func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, limit int, before map[string]*merge) (*sealedPage, store.Cursor, error) {
+	rows, err := tx.Sealed(ctx, ref.scope, ref.epoch, at, limit)
+	if err != nil {
+		return nil, at, fmt.Errorf("replica: sealed envelopes: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, at, nil
+	}
+	asked := make(map[string]bool, len(rows))
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		id := recordID(crypto.Header{Kind: row.Kind, Entity: row.Entity})
+		if before[id] == nil && !asked[id] {
+			asked[id] = true
+			ids = append(ids, id)
+		}
+	}
+	stored, err := tx.Entities(ctx, ids)
+	if err != nil {
+		return nil, at, fmt.Errorf("replica: entities: %w", err)
+	}
+	p := &sealedPage{ready: make(chan struct{})}
+	go func() {
+		defer close(p.ready)
+		p.opens = openRows(rows, k)
+		hs, fs := changesOf(p.opens)
+		if p.g, p.folded = groupChanges(hs, fs, stored, asked, before); p.folded {
+			p.err = r.foldGroup(p.g)
+		}
+	}()
+	return p, store.Of(rows[len(rows)-1]), nil
 }
 
 // setOpened records what opening a page of sealed envelopes made of them:
@@ -188,6 +288,12 @@ func (r *Replica) recountAwaited(ctx context.Context) {
 
 // foldAll merges the opened envelopes of a page into their records.
 func (r *Replica) foldAll(ctx context.Context, tx *store.Tx, opens []opening) error {
+	hs, fs := changesOf(opens)
+	return r.foldChanges(ctx, tx, hs, fs)
+}
+
+// changesOf returns the headers and fields of the envelopes that opened.
+func changesOf(opens []opening) ([]crypto.Header, []Fields) {
 	var hs []crypto.Header
 	var fs []Fields
 	for _, o := range opens {
@@ -195,7 +301,7 @@ func (r *Replica) foldAll(ctx context.Context, tx *store.Tx, opens []opening) er
 			hs, fs = append(hs, o.env.Header), append(fs, o.fields)
 		}
 	}
-	return r.foldChanges(ctx, tx, hs, fs)
+	return hs, fs
 }
 
 // opening is one sealed envelope opened with its key.

@@ -87,6 +87,58 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 	}
 }
 
+// TestSealedPagesFoldInOrder: the envelopes kept sealed open a page at a
+// time, the next page opened and folded while the one before is written;
+// records changed on both pages (and on pages further apart) end as on
+// the workstation that wrote them, whatever the pages and the budget.
+func TestSealedPagesFoldInOrder(t *testing.T) {
+	defer func(b, p int) { settleBudget, openPage = b, p }(settleBudget, openPage)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name         string
+		budget, page int
+	}{
+		{"pages of 4", 20000, 4},
+		{"pages of 3, budget 7", 7, 3},
+		{"pages of 1", 20000, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			settleBudget, openPage = tc.budget, tc.page
+			c := newClinic(t)
+			nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
+			exchange(t, c.sAdmin, c.sRecep)
+			patients := make([]string, 5)
+			for i := range patients {
+				patients[i] = crypto.NewEventID()
+			}
+			for round, field := range []string{"family", "given", "family", "phone"} {
+				for i, id := range patients {
+					c.sRecep.append(Change{Entity: id, Kind: "patient", Scope: roles.FrontDesk,
+						Fields: fields(t, map[string]any{field: field + string(rune('A'+i)) + string(rune('0'+round))})})
+				}
+			}
+			c.sRecep.grant(roles.FrontDesk, nia)
+			n.apply(c.sAdmin.own()...)
+			n.apply(c.sRecep.own()...)
+			for i, id := range patients {
+				_, want, err := c.sRecep.r.Entity(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, got, err := n.r.Entity(ctx, id)
+				if err != nil {
+					t.Fatalf("patient %d: %v", i, err)
+				}
+				for _, f := range []string{"family", "given", "phone"} {
+					if got.String(f) != want.String(f) || got.String(f) == "" {
+						t.Errorf("patient %d %s: %q, want %q", i, f, got.String(f), want.String(f))
+					}
+				}
+			}
+		})
+	}
+}
+
 // TestOpeningCountsWhatIsStored: the envelopes kept sealed for a scope
 // the member's role holds count in Opening (the status bar's "behind") as
 // the store holds them. An Apply whose transaction fails (the disk
