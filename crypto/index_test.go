@@ -2,6 +2,8 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"slices"
 	"testing"
 )
@@ -100,5 +102,35 @@ func TestIndexToken(t *testing.T) {
 	}
 	if s := k.String() + k.GoString(); bytes.Contains([]byte(s), k[:4]) {
 		t.Fatal("String shows the key")
+	}
+}
+
+// TestTokenerIsToken: a Tokener used for many tokens in a row gives each
+// the token of its definition, HMAC-SHA256(key, field 0x00
+// Normalize(term)) truncated, as a fresh HMAC would.
+func TestTokenerIsToken(t *testing.T) {
+	k := DeriveIndexKey(testScopeKey(t, "frontdesk", 1))
+	tk := k.Tokener()
+	var kept [][]byte
+	for _, tt := range []struct{ field, term string }{
+		{"frontdesk/name", "Souza"},
+		{"frontdesk/name", ""},
+		{"frontdesk/name", "José  María"},
+		{"", "Souza"},
+		{"frontdesk/phone", "+1 555 010 2233"},
+		{"frontdesk/name", "Souza"},
+		{"frontdesk/birth", "1970-01-01 and a term longer than one block of SHA-256, so the state is more than the key's"},
+	} {
+		mac := hmac.New(sha256.New, k[:])
+		mac.Write([]byte(tt.field + "\x00" + Normalize(tt.term)))
+		want := mac.Sum(nil)[:IndexTokenSize]
+		got := tk.Token(tt.field, tt.term)
+		if !bytes.Equal(got, want) || !bytes.Equal(k.Token(tt.field, tt.term), want) {
+			t.Fatalf("%q %q: Tokener %x, Token %x, want %x", tt.field, tt.term, got, k.Token(tt.field, tt.term), want)
+		}
+		kept = append(kept, got)
+	}
+	if !bytes.Equal(kept[0], kept[5]) || len(kept[0]) != IndexTokenSize || cap(kept[0]) != IndexTokenSize {
+		t.Fatalf("a token is not its own 16 bytes: %x, cap %d", kept[0], cap(kept[0]))
 	}
 }

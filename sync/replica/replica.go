@@ -449,8 +449,9 @@ func (r *Replica) Tokens(scope roles.Scope, terms ...Term) ([][]byte, bool) {
 		return nil, false
 	}
 	out := make([][]byte, len(terms))
+	tk := ik.Tokener()
 	for i, t := range terms {
-		out[i] = ik.Token(string(scope)+"/"+t.Field, t.Value)
+		out[i] = tk.Token(string(scope)+"/"+t.Field, t.Value)
 	}
 	return out, true
 }
