@@ -29,6 +29,11 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		if wait != nil {
 			wait(i)
 		}
+		if i%checkPage == 0 {
+			if err := readBindings(ctx, tx, checked[i:min(i+checkPage, len(checked))]); err != nil {
+				return nil, err
+			}
+		}
 		c := checked[i]
 		if c.fields != nil {
 			r.opened[c.env] = c.fields
@@ -104,6 +109,23 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		}
 	}
 	return held, r.wake(ctx, tx)
+}
+
+// readBindings reads the bindings of the records a page of arrivals
+// changes, with one statement for many (store.ReadBindings): the binding
+// rule (rules.go, bind) then finds them, or that there is none, without a
+// read each.
+func readBindings(ctx context.Context, tx *store.Tx, page []arrival) error {
+	ids := make([]string, 0, len(page))
+	for _, c := range page {
+		if c.env != nil && c.problem == nil && isRecordKind(c.env.Header.Kind) {
+			ids = append(ids, c.env.Header.Entity)
+		}
+	}
+	if err := tx.ReadBindings(ctx, ids); err != nil {
+		return fmt.Errorf("replica: bindings: %w", err)
+	}
+	return nil
 }
 
 // decide judges an envelope no other holds the place of before it is

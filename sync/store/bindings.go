@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // Binding fixes the kind and scope of one record (entity): every event
@@ -29,6 +30,12 @@ const bindingSelect = `SELECT k.name, s.name, b.lamport, d.name, b.seq
 // Binding returns the binding of entity, or ErrNotFound.
 func (tx *Tx) Binding(ctx context.Context, entity string) (Binding, error) {
 	op := "binding of " + entity
+	if b, read := tx.bindings[entity]; read {
+		if b.Entity == "" {
+			return Binding{}, wrap(op, sql.ErrNoRows)
+		}
+		return b, nil
+	}
 	b := Binding{Entity: entity}
 	n, err := tx.entityNumber(ctx, entity, false)
 	if err != nil {
@@ -72,11 +79,93 @@ func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 		ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
 			lamport = excluded.lamport, device = excluded.device, seq = excluded.seq`,
 		n, num[0], num[1], lamport, num[2], seq)
-	return wrap(op, err)
+	if err != nil {
+		return wrap(op, err)
+	}
+	if tx.bindings != nil {
+		tx.bindings[b.Entity] = b
+	}
+	return nil
 }
+
+// ReadBindings reads the bindings of these entities a page per statement
+// (issue 17: a catch-up looked each record's binding up on its own, and
+// found none for most); Binding then answers from what it read for the
+// rest of the transaction, and each entity's number is known
+// (entityNumber).
+func (tx *Tx) ReadBindings(ctx context.Context, entities []string) error {
+	if tx.bindings == nil {
+		tx.bindings = map[string]Binding{}
+	}
+	if tx.entities == nil {
+		tx.entities = map[string]int64{}
+	}
+	ask := make([]string, 0, len(entities))
+	for _, id := range entities {
+		if _, read := tx.bindings[id]; !read {
+			tx.bindings[id] = Binding{} // none, unless read below
+			ask = append(ask, id)
+		}
+	}
+	args := make([]any, 0, addPages[0])
+	for len(ask) > 0 {
+		n := pageOf(len(ask))
+		args = args[:0]
+		for _, id := range ask[:n] {
+			args = append(args, idKey(id))
+			if _, known := tx.entities[id]; !known {
+				tx.entities[id] = 0 // unless numbered below
+			}
+		}
+		if err := tx.readBindings(ctx, bindingsIn[n], args); err != nil {
+			return wrap(fmt.Sprintf("bindings of %s…", ask[0]), err)
+		}
+		ask = ask[n:]
+	}
+	return nil
+}
+
+// readBindings reads one page of ReadBindings.
+func (tx *Tx) readBindings(ctx context.Context, query string, args []any) error {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id idColumn
+		var num int64
+		var kind, scope, device sql.NullString
+		var lamport, seq sql.NullInt64
+		if err := rows.Scan(&id, &num, &kind, &scope, &lamport, &device, &seq); err != nil {
+			return err
+		}
+		tx.entities[string(id)] = num
+		if kind.Valid {
+			tx.bindings[string(id)] = Binding{Entity: string(id), Kind: kind.String, Scope: scope.String,
+				Lamport: uint64(lamport.Int64), Device: device.String, Seq: uint64(seq.Int64)}
+		}
+	}
+	return rows.Err()
+}
+
+// bindingsIn holds ReadBindings' query for each of addPages' sizes.
+var bindingsIn = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = `SELECT i.id, i.n, k.name, s.name, b.lamport, d.name, b.seq
+			FROM entity_numbers i LEFT JOIN bindings b ON b.entity = i.n
+			LEFT JOIN names k ON k.n = b.kind LEFT JOIN names s ON s.n = b.scope LEFT JOIN names d ON d.n = b.device
+			WHERE i.id IN (` + strings.Repeat("?, ", n-1) + `?)`
+	}
+	return m
+}()
 
 // DeleteBinding removes the binding of entity (none is no error).
 func (tx *Tx) DeleteBinding(ctx context.Context, entity string) error {
+	if tx.bindings != nil {
+		tx.bindings[entity] = Binding{}
+	}
 	n, err := tx.entityNumber(ctx, entity, false)
 	if err == nil && n != 0 {
 		_, err = tx.tx.ExecContext(ctx, `DELETE FROM bindings WHERE entity = ?`, n)

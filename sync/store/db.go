@@ -50,6 +50,9 @@ type Tx struct {
 	fresh map[int64]uint8
 	// adding holds the new envelopes AddEnvelope has not written yet.
 	adding adding
+	// bindings holds the bindings ReadBindings read and this transaction
+	// wrote, by entity (a zero Binding: none).
+	bindings map[string]Binding
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
