@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -174,4 +175,39 @@ func unitFor(dir string) string {
 		}
 	}
 	return ""
+}
+
+// String says what runs the servers, for people.
+func (r Runner) String() string {
+	switch r {
+	case RunByService:
+		return "as the system service"
+	case RunByCommand:
+		return "in `medihaven server run`"
+	case RunByWindow:
+		return "in a Medihaven window"
+	}
+	return "started elsewhere"
+}
+
+// alreadyRunning turns a busy port into "they run already" when the
+// clinic's own servers of dir answer on their addresses.
+func alreadyRunning(ctx context.Context, dir string, busy error) error {
+	if !errors.Is(busy, ErrPortBusy) {
+		return busy
+	}
+	p, err := ProbeServers(ctx, dir)
+	if err != nil || p.Chat != Ours || p.Storage != Ours {
+		return busy
+	}
+	how := "stop them where they run"
+	switch {
+	case p.RunBy == RunByService || p.RunBy == RunByUnknown && p.Unit != "":
+		how = "systemctl stop " + cmp.Or(p.Unit, "medihaven-server") + " stops them"
+	case p.RunBy == RunByCommand:
+		how = "Ctrl+C where it runs stops them"
+	case p.RunBy == RunByWindow:
+		how = "closing that window stops them"
+	}
+	return fmt.Errorf("%w: the clinic's servers of %s already run on this computer, %v (%s)", ErrPortBusy, dir, p.RunBy, how)
 }

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,6 +91,12 @@ func TestProbeServers(t *testing.T) {
 	})
 	if p.RunBy != server.RunByCommand {
 		t.Errorf("run by %v, want `medihaven server run` (%v)", p.RunBy, server.RunByCommand)
+	}
+	// A second start says they run already, and where, rather than that
+	// a port is taken.
+	if _, err := server.Start(ctx, res.Dir, server.RunOptions{IPFSBin: ipfsBin(t)}); !errors.Is(err, server.ErrPortBusy) ||
+		!strings.Contains(err.Error(), "already run on this computer, in `medihaven server run` (Ctrl+C where it runs stops them)") {
+		t.Errorf("a second start: %v", err)
 	}
 
 	other := initServer(t, func(o *server.Options) {

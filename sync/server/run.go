@@ -75,9 +75,9 @@ func Run(ctx context.Context, dir string, opts RunOptions) error {
 	}
 	s.printAddresses()
 	<-ctx.Done()
-	s.logf("stopping Prosody and Kubo")
+	s.logf("stopping the chat server and the record store…")
 	s.Stop()
-	s.logf("stopped")
+	s.logf("stopped: other workstations cannot sync or join until the servers run again")
 	return nil
 }
 
@@ -140,7 +140,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 		}
 	}
 	if err := portsFree(cfg); err != nil {
-		return nil, err
+		return nil, alreadyRunning(ctx, dir, err)
 	}
 	logs := filepath.Join(dir, DirLogs)
 	if err := os.MkdirAll(logs, 0o700); err != nil {
@@ -227,24 +227,26 @@ func (s *Supervisor) logf(format string, args ...any) {
 func (s *Supervisor) printAddresses() {
 	c := s.cfg
 	p, k := s.PIDs()
-	s.logf("Prosody (XMPP) on %s for %s, rooms on %s (pid %d)", c.XMPPAddr(), c.Domain, c.MUC, p)
+	s.logf("the clinic's servers are running on this computer:")
+	s.logf("  chat server (Prosody, XMPP) on %s for %s, rooms on %s (pid %d)", c.XMPPAddr(), c.Domain, c.MUC, p)
 	auth := "no secret: loopback demo"
 	if c.APIAuth {
-		auth = "bearer secret in " + filepath.Join(s.dir, FileAPISecret)
+		auth = "secret in " + filepath.Join(s.dir, FileAPISecret)
 	}
 	swarm := c.SwarmAddr()
 	if c.SwarmPort == 0 {
 		swarm = "a free port on " + c.Listen
 	}
-	s.logf("Kubo API on %s (%s), swarm on %s, private network (pid %d)", c.APIAddr(), auth, swarm, k)
-	s.logf("XMPP certificate SHA-256 pin %s (%s)", c.CertPin, filepath.Join(s.dir, FileCertPin))
+	s.logf("  record store (Kubo, IPFS) API on %s (%s), swarm on %s, private network (pid %d)", c.APIAddr(), auth, swarm, k)
 	if c.DeskPort != 0 {
-		s.logf("join desk (tokens' short codes) on %s", c.DeskAddr())
+		s.logf("  join desk (where tokens' short codes resolve) on %s", c.DeskAddr())
 	}
+	s.logf("  chat server certificate SHA-256 pin %s (%s)", c.CertPin, filepath.Join(s.dir, FileCertPin))
 	if c.OpenRegistration {
-		s.logf("in-band registration is OPEN (loopback demo)")
+		s.logf("  anyone may make a chat account: registration is OPEN (loopback demo)")
 	}
-	s.logf("logs in %s; stop with Ctrl-C or SIGTERM", filepath.Join(s.dir, DirLogs))
+	s.logf("keep this running while the clinic works: workstations sync and join through it; a server that stops is restarted")
+	s.logf("press Ctrl+C (or send SIGTERM) to stop both; logs in %s", filepath.Join(s.dir, DirLogs))
 }
 
 // keep restarts d whenever it dies, with backoff, until the supervisor
