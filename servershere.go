@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log"
 	"net"
-	"os"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/medihaven/medihaven/app"
@@ -140,7 +140,9 @@ func (l *localServers) startDir(dir string) error {
 
 	if start == nil {
 		start = func(ctx context.Context, dir string) (*app.LocalServers, error) {
-			return app.StartLocalServers(ctx, app.LocalSetup{Dir: dir, IPFSBin: os.Getenv("MEDIHAVEN_IPFS_BIN"), NoAdminInvite: true})
+			// Kubo from $MEDIHAVEN_IPFS_BIN or PATH, checked before anything
+			// starts (server.FindIPFS says plainly what is missing).
+			return app.StartLocalServers(ctx, app.LocalSetup{Dir: dir, NoAdminInvite: true})
 		}
 	}
 	s, err := start(ctx, dir)
@@ -197,7 +199,8 @@ func (l *localServers) state(dir string) (uiadmin.ServersState, string) {
 	defer l.mu.Unlock()
 	failed := ""
 	if err := l.failed[dir]; err != nil {
-		failed = cli.Plain(err)
+		// The card says "The servers did not start: …" already.
+		failed = strings.TrimPrefix(cli.Plain(err), "start the clinic's servers: ")
 	}
 	switch {
 	case l.find(dir) != nil:

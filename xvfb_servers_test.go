@@ -69,3 +69,49 @@ func TestServersHereOnXvfb(t *testing.T) {
 		}
 	}
 }
+
+// TestServersCardOnXvfb shows the Clinic screen's card about the clinic's
+// servers in the real window and theme, light and dark, when they run
+// outside the window (`medihaven server run`) and when this window's start
+// of them failed (a Kubo binary that is not there), and copies the
+// screenshots to MEDIHAVEN_SCREENSHOTS (skipped without: the words are
+// checked by TestServersCardTellsWhatRunsOutside and
+// TestLoginDoesNotWaitForTheServers).
+func TestServersCardOnXvfb(t *testing.T) {
+	shots := os.Getenv("MEDIHAVEN_SCREENSHOTS")
+	if testing.Short() || shots == "" {
+		t.Skip("set MEDIHAVEN_SCREENSHOTS to a folder to look at the card in the real window")
+	}
+	for _, tool := range []string{"Xvfb", "xdotool", "import", "dbus-run-session", "prosody"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (make deps)", tool)
+		}
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir, profile := clinicKeepingItsServers(t)
+	home := filepath.Dir(profile)
+	ipfs := os.Getenv("MEDIHAVEN_IPFS_BIN")
+	bin := filepath.Join(t.TempDir(), "medihaven")
+	build(t, bin, ".")
+	window := func(name, theme, kubo string) {
+		shot := runWindow(t, bin, windowCase{name: name, args: []string{"--profile", profile},
+			env: []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"), "MEDIHAVEN_KEYSTORE=file",
+				"MEDIHAVEN_THEME=" + theme, "MEDIHAVEN_IPFS_BIN=" + kubo},
+			keys: [][]string{{"type", "--delay", "30", adminPass}, {"key", "Return"}, {"sleep", "6"},
+				{"mousemove", "86", "252"}, {"click", "1"}, {"sleep", "3"}},
+			title: "Riverside Family Practice"})
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, theme := range []string{"light", "dark"} {
+		window("clinic-servers-failed-"+theme, theme, filepath.Join(t.TempDir(), "no-such-ipfs"))
+	}
+	stop := serverRun(t, dir)
+	for _, theme := range []string{"light", "dark"} {
+		window("clinic-servers-outside-"+theme, theme, ipfs)
+	}
+	stop()
+}
