@@ -5,9 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,23 +201,16 @@ func TestServersCardTellsWhatRunsOutside(t *testing.T) {
 	tap("Check again")
 	shows(t, w, "the card saying nothing runs", "Not running. Other workstations cannot sync or join until they run again.")
 
+	// A web server on the chat port.
 	chat, err := net.Listen("tcp", st.Chat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			conn, err := chat.Accept()
-			if err != nil {
-				return
-			}
-			io.WriteString(conn, "HTTP/1.0 400 Bad Request\r\n\r\n")
-			conn.Close()
-		}
-	}()
+	web := &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: time.Second}
+	go web.Serve(chat)
 	tap("Check again")
 	shows(t, w, "the card naming the program on the chat port", "Not running: another program holds the chat server's port ("+st.Chat+")")
-	chat.Close()
+	web.Close()
 	tap("Check again")
 	shows(t, w, "the card saying nothing runs again", "Not running.")
 	tap("Run the clinic's servers on this computer")
