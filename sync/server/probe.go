@@ -109,8 +109,15 @@ func probeProsody(ctx context.Context, c Config) Answer {
 		}
 	}
 	_, _ = io.WriteString(conn, "</stream:stream>")
+	return greeting(got, c.Domain)
+}
+
+// greeting is what the first bytes a server sent after a stream to domain
+// was opened say of it: the clinic's Prosody opens its stream from that
+// domain and offers its features; anything else is another program.
+func greeting(got []byte, domain string) Answer {
 	s := string(got)
-	from := strings.Contains(s, "from='"+c.Domain+"'") || strings.Contains(s, `from="`+c.Domain+`"`)
+	from := strings.Contains(s, "from='"+domain+"'") || strings.Contains(s, `from="`+domain+`"`)
 	if from && strings.Contains(s, "<stream:features") && !strings.Contains(s, "host-unknown") {
 		return Ours
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,42 @@ func TestUnitFor(t *testing.T) {
 		}
 		if got := unitFor(dir); got != c.want {
 			t.Errorf("a unit for %s: %q, want %q", c.unitDir, got, c.want)
+		}
+	}
+}
+
+// FuzzGreeting: whatever a program on the chat port answers, the probe
+// neither panics nor takes it for the clinic's Prosody unless it opens its
+// stream from the clinic's domain with its features.
+func FuzzGreeting(f *testing.F) {
+	f.Add([]byte(prosodyHello), "clinic.test")
+	f.Add([]byte("SSH-2.0-OpenSSH_9.6\r\n"), "clinic.test")
+	f.Add([]byte("<?xml version='1.0'?><stream:stream from='clinic.test'><stream:error><host-unknown/></stream:error></stream:stream>"), "clinic.test")
+	f.Fuzz(func(t *testing.T, got []byte, domain string) {
+		a := greeting(got, domain)
+		if a == Ours && !strings.Contains(string(got), "<stream:features") {
+			t.Errorf("%q taken for the clinic's Prosody", got)
+		}
+	})
+}
+
+const prosodyHello = "<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xml:lang='en' id='5e1' from='clinic.test' version='1.0' xmlns='jabber:client'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>"
+
+// TestGreeting: the clinic's Prosody, another clinic's, and other programs.
+func TestGreeting(t *testing.T) {
+	for _, c := range []struct {
+		got, domain string
+		want        Answer
+	}{
+		{prosodyHello, "clinic.test", Ours},
+		{strings.ReplaceAll(prosodyHello, "'", `"`), "clinic.test", Ours},
+		{prosodyHello, "other.test", Foreign},
+		{"<?xml version='1.0'?><stream:stream from='clinic.test'><stream:error><host-unknown/></stream:error>", "clinic.test", Foreign},
+		{"HTTP/1.0 400 Bad Request\r\n\r\n", "clinic.test", Foreign},
+		{"", "clinic.test", Foreign},
+	} {
+		if got := greeting([]byte(c.got), c.domain); got != c.want {
+			t.Errorf("greeting(%.40q, %s) = %v, want %v", c.got, c.domain, got, c.want)
 		}
 	}
 }

@@ -268,7 +268,7 @@ func (s *serversCard) run() {
 	}, func(st LocalServers, err error) {
 		s.start.Enable()
 		s.show(st)
-		if err != nil {
+		if err != nil && st.State != ServersRunOutside { // started meanwhile elsewhere: the card says so
 			s.fail(kit.ErrorText(err))
 		}
 	})
