@@ -243,7 +243,7 @@ func (s syncedSession) CheckLocalServers(ctx context.Context) uiadmin.LocalServe
 	st.ChatAnswer, st.StorageAnswer = answer[p.Chat], answer[p.Storage]
 	st.RunBy = map[server.Runner]uiadmin.Runner{server.RunByService: uiadmin.RunnerService, server.RunByCommand: uiadmin.RunnerCommand,
 		server.RunByWindow: uiadmin.RunnerWindow}[p.RunBy]
-	st.Unit = p.Unit
+	st.Unit, st.ChatHolder, st.StorageHolder = p.Unit, p.ChatHolder, p.StorageHolder
 	switch {
 	case p.Chat == server.Ours && p.Storage == server.Ours:
 		st.State = uiadmin.ServersRunOutside

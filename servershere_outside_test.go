@@ -209,7 +209,7 @@ func TestServersCardTellsWhatRunsOutside(t *testing.T) {
 	web := &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: time.Second}
 	go web.Serve(chat)
 	tap("Check again")
-	shows(t, w, "the card naming the program on the chat port", "Not running: another program holds the chat server's port ("+st.Chat+")")
+	shows(t, w, "the card naming the program on the chat port", "Not running: the chat server's port ("+st.Chat+") is held by another program (medihaven.test)")
 	web.Close()
 	tap("Check again")
 	shows(t, w, "the card saying nothing runs again", "Not running.")

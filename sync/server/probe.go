@@ -55,6 +55,9 @@ type Probe struct {
 	// Unit is the systemd service installed for this folder ("" when
 	// none): `systemctl stop Unit` stops the servers it runs.
 	Unit string
+	// ChatHolder and StorageHolder name the program that holds the port
+	// of a Foreign answer, when this computer tells ("" otherwise).
+	ChatHolder, StorageHolder string
 }
 
 // probeTimeout bounds each address's answer.
@@ -80,6 +83,12 @@ func ProbeServers(ctx context.Context, dir string) (Probe, error) {
 	p.Storage = probeKubo(ctx, c, secret, peerID(dir))
 	p.RunBy = runnerOf(prosodyPaths(dir, c.Domain).config)
 	p.Unit = unitFor(dir)
+	if p.Chat == Foreign {
+		p.ChatHolder = holderOf(c.XMPPPort)
+	}
+	if p.Storage == Foreign {
+		p.StorageHolder = holderOf(c.APIPort)
+	}
 	return p, nil
 }
 

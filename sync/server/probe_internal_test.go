@@ -70,3 +70,26 @@ func TestGreeting(t *testing.T) {
 		}
 	}
 }
+
+// TestListening: the sockets a /proc/net/tcp table shows listening on a
+// port (hexadecimal, state 0A), IPv4 and IPv6.
+func TestListening(t *testing.T) {
+	const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1466 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 51234 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1466 0100007F:C0B6 01 00000000:00000000 00:00000000 00000000  1000        0 51299 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:1389 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 777 1 0000000000000000 100 0 0 10 0
+   3: garbage
+`
+	const tcp6 = `  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:1466 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 88 1 0000000000000000 100 0 0 10 0
+`
+	for _, c := range []struct {
+		table string
+		port  int
+		want  string
+	}{{tcp, 5222, "51234"}, {tcp, 5001, "777"}, {tcp, 5290, ""}, {tcp6, 5222, "88"}, {"", 5222, ""}} {
+		if got := strings.Join(listening(c.table, c.port), ","); got != c.want {
+			t.Errorf("port %d: %q, want %q", c.port, got, c.want)
+		}
+	}
+}

@@ -80,3 +80,58 @@ func procParent(pid int) int {
 	n, _ := strconv.Atoi(f[1])
 	return n
 }
+
+// holderOf names the program listening on TCP port port of this computer
+// ("" when /proc does not tell, e.g. another user's process).
+func holderOf(port int) string {
+	inodes := map[string]bool{}
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, inode := range listening(string(b), port) {
+			inodes["socket:["+inode+"]"] = true
+		}
+	}
+	if len(inodes) == 0 {
+		return ""
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return ""
+	}
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		fds, err := os.ReadDir(filepath.Join("/proc", p.Name(), "fd"))
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			if link, err := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name())); err == nil && inodes[link] {
+				comm, _ := os.ReadFile(filepath.Join("/proc", p.Name(), "comm"))
+				return strings.TrimSpace(string(comm))
+			}
+		}
+	}
+	return ""
+}
+
+// listening returns the inodes of the sockets a /proc/net/tcp table shows
+// listening on port.
+func listening(table string, port int) []string {
+	var out []string
+	for _, line := range strings.Split(table, "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+			continue
+		}
+		i := strings.LastIndexByte(f[1], ':')
+		if p, err := strconv.ParseUint(f[1][i+1:], 16, 16); err == nil && int(p) == port {
+			out = append(out, f[9])
+		}
+	}
+	return out
+}

@@ -16,3 +16,5 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 func signalGroup(int, syscall.Signal) {}
 
 func runnerOf(string) Runner { return RunByUnknown }
+
+func holderOf(int) string { return "" }

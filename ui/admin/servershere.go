@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -95,6 +96,9 @@ type LocalServers struct {
 	RunBy Runner
 	// Unit is the system service installed for them ("" when none).
 	Unit string
+	// ChatHolder and StorageHolder name the other program that holds a
+	// port of theirs, when this computer tells.
+	ChatHolder, StorageHolder string
 	// Failed is why this window's last start of them failed ("" when it
 	// did not).
 	Failed string
@@ -191,7 +195,7 @@ func (s *serversCard) show(st LocalServers) {
 		state = "Only partly running: " + up + ", " + down + " does not."
 		note = "Other workstations cannot sync until both answer. They may be restarting; if this stays, look at the logs in " + st.Dir + "/logs."
 	case ServersPortsTaken:
-		state = "Not running: another program holds " + takenPorts(st) + "."
+		state = "Not running: " + takenPorts(st) + "."
 		note = "Other workstations cannot sync or join through this computer until that program stops, or until whoever set up this computer moves the servers to other ports (medihaven server init --force)." + folder
 	default: // ServersDown
 		state, start = "Not running. Other workstations cannot sync or join until they run again.", true
@@ -241,17 +245,22 @@ func outsideNote(st LocalServers) string {
 	return "This window cannot stop them. To stop them, close the Medihaven window that runs them, or press Ctrl+C where `medihaven server run` runs."
 }
 
-// takenPorts names the servers' ports another program holds.
+// takenPorts says which of the servers' ports another program holds.
 func takenPorts(st LocalServers) string {
-	chat, storage := "the chat server's port ("+st.Chat+")", "the record store's port ("+st.Storage+")"
-	switch {
-	case st.ChatAnswer == OtherProgram && st.StorageAnswer == OtherProgram:
-		return chat + " and " + storage
-	case st.ChatAnswer == OtherProgram:
-		return chat
-	default:
-		return storage
+	held := func(what, addr, by string) string {
+		if by != "" {
+			by = " (" + by + ")"
+		}
+		return what + "'s port (" + addr + ") is held by another program" + by
 	}
+	var parts []string
+	if st.ChatAnswer == OtherProgram {
+		parts = append(parts, held("the chat server", st.Chat, st.ChatHolder))
+	}
+	if st.StorageAnswer == OtherProgram {
+		parts = append(parts, held("the record store", st.Storage, st.StorageHolder))
+	}
+	return strings.Join(parts, ", and ")
 }
 
 func (s *serversCard) fail(why string) {

@@ -114,9 +114,14 @@ var serverCases = []struct {
 	}, []string{"Only partly running: the chat server answers on 127.0.0.1:5222, the record store on 127.0.0.1:5001 does not.", "/logs"},
 		[]string{"Check again"}},
 	{"ports-taken", ServersUnchecked, func(s LocalServers) LocalServers {
-		s.State, s.ChatAnswer = ServersPortsTaken, OtherProgram
+		s.State, s.ChatAnswer, s.ChatHolder = ServersPortsTaken, OtherProgram, "nginx"
 		return s
-	}, []string{"Not running: another program holds the chat server's port (127.0.0.1:5222).", "until that program stops"},
+	}, []string{"Not running: the chat server's port (127.0.0.1:5222) is held by another program (nginx).", "until that program stops"},
+		[]string{"Check again"}},
+	{"ports-taken-both", ServersUnchecked, func(s LocalServers) LocalServers {
+		s.State, s.ChatAnswer, s.StorageAnswer, s.StorageHolder = ServersPortsTaken, OtherProgram, OtherProgram, "python3"
+		return s
+	}, []string{"Not running: the chat server's port (127.0.0.1:5222) is held by another program, and the record store's port (127.0.0.1:5001) is held by another program (python3)."},
 		[]string{"Check again"}},
 	{"down", ServersUnchecked, func(s LocalServers) LocalServers { s.State = ServersDown; return s },
 		[]string{"Not running. Other workstations cannot sync or join until they run again.", "They are set up in /home/alex"},
