@@ -55,6 +55,10 @@ func (p Problem) String() string {
 func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(raws) >= bulkEnvelopes {
+		r.raiseGC()
+	}
+	defer r.restoreGC()
 	rep := Report{Received: len(raws)}
 	// Signatures are checked and payloads opened on every core while the
 	// envelopes checked before are stored (a pipeline: arrive waits for

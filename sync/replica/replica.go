@@ -98,6 +98,7 @@ type Replica struct {
 	folds    *folds                        // during an Apply's transaction: record changes merged at its end
 	awaited  atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
 	recount  bool                          // under mu: an Apply changed what awaited counts
+	raised   bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
 
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why

@@ -58,6 +58,9 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 				return false, fmt.Errorf("replica: sealed envelopes: %w", err)
 			}
 			r.unseal[ref] = store.Cursor{}
+			if n >= bulkEnvelopes {
+				r.raiseGC()
+			}
 			r.opening.Add(int64(n))
 			// Counted as awaited until now: counted as opening meanwhile,
 			// and the store is counted again after the Apply.

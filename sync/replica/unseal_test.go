@@ -39,17 +39,7 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 			t.Fatalf("patient %s open before the key arrived", id)
 		}
 	}
-	sealed := func() int {
-		var counts map[store.EnvelopeState]int
-		if err := n.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			counts, err = tx.CountEnvelopes(ctx)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return counts[store.Sealed]
-	}
+	sealed := func() int { return n.count(store.Sealed) }
 	if got := sealed(); got < len(patients) || n.r.Opening() != got {
 		t.Fatalf("%d envelopes sealed before the key, %d of them counted as still to open; want at least %d, all counted",
 			got, n.r.Opening(), len(patients))
@@ -158,18 +148,7 @@ func TestOpeningCountsWhatIsStored(t *testing.T) {
 	c.sRecep.grant(roles.FrontDesk, nia)
 	recep := c.sRecep.own()
 	n.apply(c.sAdmin.own()...)
-	sealed := func() int {
-		t.Helper()
-		var counts map[store.EnvelopeState]int
-		if err := n.db.View(ctx, func(tx *store.Tx) error {
-			var err error
-			counts, err = tx.CountEnvelopes(ctx)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return counts[store.Sealed]
-	}
+	sealed := func() int { return n.count(store.Sealed) }
 	disk, err := sql.Open("sqlite3", n.db.Path())
 	if err != nil {
 		t.Fatal(err)
@@ -218,4 +197,18 @@ func TestOpeningCountsWhatIsStored(t *testing.T) {
 	if got, opening := sealed(), n.r.Opening(); got != 0 || opening != 0 {
 		t.Fatalf("after the grant: %d sealed, %d counted as still to open; want 0 and 0", got, opening)
 	}
+}
+
+// count returns how many envelopes s stores in state.
+func (s *station) count(state store.EnvelopeState) int {
+	s.t.Helper()
+	var counts map[store.EnvelopeState]int
+	if err := s.db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		counts, err = tx.CountEnvelopes(context.Background())
+		return err
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+	return counts[state]
 }
