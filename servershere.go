@@ -154,7 +154,7 @@ func (l *localServers) startDir(dir string) error {
 		delete(l.failed, dir)
 	case err == nil: // the window closed meanwhile
 		err = errClosed
-	case errors.Is(err, server.ErrPortBusy) || closed:
+	case errors.Is(err, server.ErrRunning) || closed:
 		delete(l.failed, dir) // something else runs them, or nothing should
 	default:
 		l.failed[dir] = err
@@ -172,10 +172,11 @@ func (l *localServers) startDir(dir string) error {
 // resume starts, in the background, the clinic's servers when this
 // computer keeps the ones profile p names, so that the administrator's
 // computer serves the clinic again whenever Medihaven opens on it; the
-// login does not wait for them. ready runs once they answer. Busy ports
-// mean something else runs them (`medihaven server run`, the system
-// service, another window): nothing to do. A start that fails is logged
-// and shown on the Clinic screen.
+// login does not wait for them. ready runs once they answer. The clinic's
+// own servers answering already means something else runs them
+// (`medihaven server run`, the system service, another window): nothing
+// to do. A start that fails, a port held by another program included, is
+// logged and shown on the Clinic screen.
 func (l *localServers) resume(p app.Profile, ready func()) {
 	dir, ok := app.ServersHere(p)
 	if !ok {
@@ -186,10 +187,16 @@ func (l *localServers) resume(p app.Profile, ready func()) {
 		switch {
 		case err == nil:
 			ready()
-		case !errors.Is(err, server.ErrPortBusy) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled):
+		case !errors.Is(err, server.ErrRunning) && !errors.Is(err, errClosed) && !errors.Is(err, context.Canceled):
 			log.Printf("medihaven: the clinic's servers on this computer did not start: %v", err)
 		}
 	}()
+}
+
+// notStarted is why the servers did not start, for the card, which says
+// "The servers did not start: …" already.
+func notStarted(err error) string {
+	return strings.TrimPrefix(cli.Plain(err), "start the clinic's servers: ")
 }
 
 // state is what this window knows of the servers of folder dir without
@@ -199,8 +206,7 @@ func (l *localServers) state(dir string) (uiadmin.ServersState, string) {
 	defer l.mu.Unlock()
 	failed := ""
 	if err := l.failed[dir]; err != nil {
-		// The card says "The servers did not start: …" already.
-		failed = strings.TrimPrefix(cli.Plain(err), "start the clinic's servers: ")
+		failed = notStarted(err)
 	}
 	switch {
 	case l.find(dir) != nil:
@@ -264,7 +270,7 @@ func (s syncedSession) StartLocalServers(context.Context) error {
 		return errors.New("This computer does not keep the clinic's servers")
 	}
 	if err := s.here.startDir(dir); err != nil {
-		return errors.New(cli.Plain(err))
+		return errors.New(notStarted(err))
 	}
 	s.syncer.Kick()
 	return nil

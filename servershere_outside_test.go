@@ -327,3 +327,19 @@ func TestLoginDoesNotWaitForTheServers(t *testing.T) {
 		}
 	})
 }
+
+// TestNotStarted: the card says "The servers did not start: " itself, so
+// the reason it shows does not say it again, whichever way it came.
+func TestNotStarted(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("start the clinic's servers: %w", errors.New("a server program is not installed: Prosody")), "a server program is not installed: Prosody"},
+		{errors.New("prosody exited"), "prosody exited"},
+	} {
+		if got := notStarted(tc.err); !strings.EqualFold(got, tc.want) {
+			t.Errorf("notStarted(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

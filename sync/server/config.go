@@ -25,6 +25,10 @@ var (
 	ErrNotInstalled = errors.New("server: a server program is not installed")
 	// ErrPortBusy means a port the servers need is taken.
 	ErrPortBusy = errors.New("server: a port the clinic's servers need is in use")
+	// ErrRunning means the ports are busy because the clinic's own servers
+	// of that folder already answer on them (run by `medihaven server
+	// run`, the system service or another window): nothing to start.
+	ErrRunning = fmt.Errorf("%w: the clinic's servers", ErrPortBusy)
 )
 
 // Files and folders inside a server directory.

@@ -81,7 +81,9 @@ func ProbeServers(ctx context.Context, dir string) (Probe, error) {
 		}
 	}
 	p.Storage = probeKubo(ctx, c, secret, peerID(dir))
-	p.RunBy = runnerOf(prosodyPaths(dir, c.Domain).config)
+	if p.Chat == Ours { // what runs them matters only when they are the clinic's
+		p.RunBy = runnerOf(prosodyPaths(dir, c.Domain).config)
+	}
 	p.Unit = unitFor(dir)
 	if p.Chat == Foreign {
 		p.ChatHolder = holderOf(c.XMPPPort)
@@ -225,5 +227,5 @@ func alreadyRunning(ctx context.Context, dir string, busy error) error {
 	case p.RunBy == RunByWindow:
 		how = "closing that window stops them"
 	}
-	return fmt.Errorf("%w: the clinic's servers of %s already run on this computer, %v (%s)", ErrPortBusy, dir, p.RunBy, how)
+	return fmt.Errorf("%w of %s already run on this computer, %v (%s)", ErrRunning, dir, p.RunBy, how)
 }
