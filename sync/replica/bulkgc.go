@@ -13,15 +13,21 @@ import (
 // milliseconds and marked during 18% of a newcomer's apply (issue 17).
 // While an Apply has at least bulkEnvelopes to apply or to open, the
 // collector's target is raised (bulkGCPercent) under a memory limit of
-// what the process holds when it starts plus bulkHeadroom (or plus as
-// much again, when it holds more: never less room than Go's default
-// target gives), so the peak stays bounded; both are given back when the
-// last such Apply of the process ends (Applies of several replicas in one
-// process, as in tests, share one raise). Nothing else in Medihaven sets
+// what the process needs when it starts (its live heap and what Go holds
+// besides the heap) plus bulkHeadroom (or plus the live heap again, when
+// that is larger: never less room than Go's default target gives), so the
+// peak stays bounded and does not creep up over consecutive Applies;
+// both are given back when the last such Apply of the process ends
+// (Applies of several replicas in one process, as in tests, share one
+// raise). Nothing else in Medihaven sets
 // them. benchscale, a newcomer applying 20,000 patients and their
-// appointments, four rounds back to back (13:22 UTC, load 2.6-4.6): 6.6 s
-// mean -> 4.7 s with 64 MiB of headroom, the same with 128 MiB; peak RSS
-// of its five workstations 182-197 -> 219-236 MB (253-269 with 128 MiB).
+// appointments, back to back (13:53 UTC, load 1.5-1.7): 4.3/4.1 s ->
+// 4.0/3.8 s (3.8/3.6 in the next pair), CPU 157-164 -> 139-150 us an
+// envelope, peak RSS of its five workstations 182-192 -> 176-185 MB
+// (128 MiB of headroom: no faster, 239-249 MB). The 100k join over Kubo
+// and Prosody (TestJoinOverTheNetwork): the test process's peak 313 ->
+// 359 MB before, 282 -> 321 MB with it (a limit on what Go held, garbage
+// included, crept up over consecutive Applies: 443 MB).
 
 const (
 	bulkEnvelopes = 1000
@@ -51,8 +57,8 @@ func (r *Replica) raiseGC() {
 		return
 	}
 	bulk.limit = debug.SetMemoryLimit(-1)
-	held := heldByGo()
-	debug.SetMemoryLimit(min(bulk.limit, held+max(bulkHeadroom, min(held, math.MaxInt64/4))))
+	needed, live := neededByGo()
+	debug.SetMemoryLimit(min(bulk.limit, needed+max(bulkHeadroom, live)))
 	bulk.percent = debug.SetGCPercent(bulkGCPercent)
 }
 
@@ -72,14 +78,27 @@ func (r *Replica) restoreGC() {
 	debug.SetMemoryLimit(bulk.limit)
 }
 
-// heldByGo is the memory the Go runtime holds now, as its memory limit
-// counts it: what it mapped less what it gave back to the system.
-func heldByGo() int64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(sample)
-	if sample[0].Value.Kind() != metrics.KindUint64 || sample[1].Value.Kind() != metrics.KindUint64 {
-		return math.MaxInt64 / 2 // not known: no limit of its own
+// neededByGo is the memory the Go runtime needs now, as its memory limit
+// counts it: the heap the last collection found live and everything Go
+// holds besides the heap (goroutine stacks, its own structures); and the
+// live heap alone. Both at most a quarter of the int64 range (unknown:
+// that, so no limit of its own).
+func neededByGo() (needed, live int64) {
+	names := []string{"/memory/classes/total:bytes", "/gc/heap/live:bytes", "/memory/classes/heap/objects:bytes",
+		"/memory/classes/heap/unused:bytes", "/memory/classes/heap/free:bytes", "/memory/classes/heap/released:bytes"}
+	sample := make([]metrics.Sample, len(names))
+	for i, n := range names {
+		sample[i].Name = n
 	}
-	held := sample[0].Value.Uint64() - min(sample[1].Value.Uint64(), sample[0].Value.Uint64())
-	return int64(min(held, math.MaxInt64/2))
+	metrics.Read(sample)
+	const most = math.MaxInt64 / 4
+	v := make([]uint64, len(sample))
+	for i, m := range sample {
+		if m.Value.Kind() != metrics.KindUint64 {
+			return most, most
+		}
+		v[i] = m.Value.Uint64()
+	}
+	total, heap := v[0], v[2]+v[3]+v[4]+v[5]
+	return int64(min(total-min(heap, total)+v[1], most)), int64(min(v[1], most))
 }
