@@ -277,15 +277,18 @@ func (r *Replica) recountAwaited(ctx context.Context) {
 	if !r.recount {
 		return
 	}
-	r.recount = false
+	// What it counts is committed: a sync that stops meanwhile (its
+	// context cancelled) must not leave the count wrong.
+	ctx = context.WithoutCancel(ctx)
 	var n int64
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
 		n, err = r.countAwaited(ctx, tx)
 		return err
 	})
-	if err == nil {
+	if err == nil { // else the next Apply counts again
 		r.awaited.Store(n)
+		r.recount = false
 	}
 }
 

@@ -541,6 +541,7 @@ func heapProfile(name, suffix string) error {
 		return err
 	}
 	defer f.Close()
+	runtime.GC() // the profile counts up to the last collection (pprof's advice)
 	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
