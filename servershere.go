@@ -242,7 +242,7 @@ func (s syncedSession) CheckLocalServers(ctx context.Context) uiadmin.LocalServe
 	}
 	p, err := server.ProbeServers(ctx, st.Dir)
 	if err != nil {
-		st.State, st.Failed = uiadmin.ServersDown, cli.Plain(err)
+		st.State, st.Unasked = uiadmin.ServersDown, cli.Plain(err)
 		return st
 	}
 	answer := map[server.Answer]uiadmin.Answer{server.Silent: uiadmin.NoAnswer, server.Ours: uiadmin.Answers, server.Foreign: uiadmin.OtherProgram}

@@ -102,6 +102,9 @@ type LocalServers struct {
 	// Failed is why this window's last start of them failed ("" when it
 	// did not).
 	Failed string
+	// Unasked is why their addresses could not be asked (their folder or
+	// its secret unreadable; "" when they were).
+	Unasked string
 }
 
 // serversCard is "The clinic's servers" on the Clinic screen.
@@ -221,6 +224,10 @@ func (s *serversCard) show(st LocalServers) {
 	s.failed.Hide()
 	if st.Failed != "" && st.State != ServersRunHere && st.State != ServersStarting && st.State != ServersRunOutside {
 		s.fail(st.Failed)
+	}
+	if st.Unasked != "" {
+		s.failed.SetText("Could not check whether they run: " + st.Unasked)
+		s.failed.Show()
 	}
 }
 

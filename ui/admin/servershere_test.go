@@ -113,6 +113,11 @@ var serverCases = []struct {
 		return s
 	}, []string{"Only partly running: the chat server answers on 127.0.0.1:5222, the record store on 127.0.0.1:5001 does not.", "/logs"},
 		[]string{"Check again"}},
+	{"unasked", ServersUnchecked, func(s LocalServers) LocalServers {
+		s.State, s.Unasked = ServersDown, "the server folder's secret is unreadable"
+		return s
+	}, []string{"Could not check whether they run: the server folder's secret is unreadable"},
+		[]string{"Run the clinic's servers on this computer", "Check again"}},
 	{"ports-taken", ServersUnchecked, func(s LocalServers) LocalServers {
 		s.State, s.ChatAnswer, s.ChatHolder = ServersPortsTaken, OtherProgram, "nginx"
 		return s
