@@ -107,22 +107,17 @@ func (tx *Tx) ReadBindings(ctx context.Context, entities []string) error {
 			ask = append(ask, id)
 		}
 	}
-	args := make([]any, 0, addPages[0])
-	for len(ask) > 0 {
-		n := pageOf(len(ask))
-		args = args[:0]
-		for _, id := range ask[:n] {
-			args = append(args, idKey(id))
+	return byKeyPages(ask, func(page []string, args []any) error {
+		for _, id := range page {
 			if _, known := tx.entities[id]; !known {
 				tx.entities[id] = 0 // unless numbered below
 			}
 		}
-		if err := tx.readBindings(ctx, bindingsIn[n], args); err != nil {
-			return wrap(fmt.Sprintf("bindings of %s…", ask[0]), err)
+		if err := tx.readBindings(ctx, bindingsIn[len(page)], args); err != nil {
+			return wrap(fmt.Sprintf("bindings of %s…", page[0]), err)
 		}
-		ask = ask[n:]
-	}
-	return nil
+		return nil
+	})
 }
 
 // readBindings reads one page of ReadBindings.

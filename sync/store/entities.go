@@ -173,20 +173,37 @@ func (tx *Tx) Entities(ctx context.Context, ids []string) (map[string]Entity, er
 	if tx.entities == nil {
 		tx.entities = map[string]int64{}
 	}
-	args := make([]any, 0, addPages[0])
-	for len(ask) > 0 {
-		n := pageOf(len(ask))
-		args = args[:0]
-		for _, id := range ask[:n] {
-			args = append(args, idKey(id))
+	err := byKeyPages(ask, func(page []string, args []any) error {
+		for _, id := range page {
 			tx.entities[id] = 0 // unless it is found below
 		}
-		if err := tx.readEntities(ctx, n, args, out); err != nil {
-			return nil, wrap(fmt.Sprintf("entities %s…", ask[0]), err)
+		if err := tx.readEntities(ctx, len(page), args, out); err != nil {
+			return wrap(fmt.Sprintf("entities %s…", page[0]), err)
 		}
-		ask = ask[n:]
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// byKeyPages calls read for ids a statement's page at a time (pageOf),
+// with the page's ids and their keys (idKey) as the statement's arguments.
+func byKeyPages(ids []string, read func(page []string, args []any) error) error {
+	args := make([]any, 0, addPages[0])
+	for len(ids) > 0 {
+		n := pageOf(len(ids))
+		args = args[:0]
+		for _, id := range ids[:n] {
+			args = append(args, idKey(id))
+		}
+		if err := read(ids[:n], args); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 // readEntities reads the n entities whose keys are args into out.
