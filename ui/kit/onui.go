@@ -14,7 +14,11 @@ import (
 // outside its own lock).
 var uiMu sync.Mutex
 
-// OnUI runs fn on the UI goroutine, one callback at a time.
+// OnUI runs fn on the UI goroutine, one callback at a time. ui/admin's
+// background results and OnChanges' refreshes go through it; the other
+// packages' fyne.Do calls do not yet (none of their tests draws while
+// such a callback may run). With the real driver a nested OnUI is queued,
+// not run, so fn may call OnUI.
 func OnUI(fn func()) {
 	fyne.Do(func() { Locked(fn) })
 }
