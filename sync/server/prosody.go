@@ -1,22 +1,17 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	_ "embed" // the Prosody module
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/prosodyconf"
 )
 
 // certValidity is how long the generated XMPP certificate is valid.
@@ -31,7 +26,7 @@ const inviteExpiry = 7 * 24 * time.Hour
 
 // prosodyTemplate is the clinic's Prosody configuration. Every value comes
 // from a checked Config or a path quoted with lua.
-var prosodyTemplate = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": luaString}).Parse(`-- The clinic's Prosody (XMPP) server, written by ` + "`medihaven server init`" + ` on {{.Created}}.
+var prosodyTemplate = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": prosodyconf.LuaString}).Parse(`-- The clinic's Prosody (XMPP) server, written by ` + "`medihaven server init`" + ` on {{.Created}}.
 -- ` + "`medihaven server run`" + ` starts it (prosody --config THIS -F). Do not edit it by
 -- hand: run ` + "`medihaven server init --force`" + ` with other options instead.
 {{- if .RunAsRoot}}
@@ -255,65 +250,20 @@ func writePlugins(dir, domain string) error {
 	return writeFile(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600)
 }
 
-// selfSigned writes a fresh self-signed ECDSA P-256 certificate for names
-// and its key as PEM files (the key readable by its owner only), and
-// returns the certificate as PEM and DER and its expiry.
+// selfSigned writes a fresh self-signed certificate for names and its key
+// as PEM files (the key readable by its owner only), and returns the
+// certificate as PEM and DER and its expiry.
 func selfSigned(certFile, keyFile string, now time.Time, names ...string) (certPEM, der []byte, until time.Time, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: certificate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: certificate serial: %w", err)
-	}
 	until = now.Add(certValidity).UTC().Truncate(time.Second)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: names[0], Organization: []string{"Medihaven clinic server"}},
-		DNSNames:              names,
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              until,
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	c, err := prosodyconf.SelfSigned(now, until, "Medihaven clinic server", names...)
 	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: create certificate: %w", err)
+		return nil, nil, time.Time{}, fmt.Errorf("server: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, time.Time{}, fmt.Errorf("server: encode certificate key: %w", err)
-	}
-	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := writeFile(certFile, certPEM, 0o600); err != nil {
+	if err := writeFile(certFile, c.CertPEM, 0o600); err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := writeFile(keyFile, keyPEM, 0o600); err != nil {
+	if err := writeFile(keyFile, c.KeyPEM, 0o600); err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	return certPEM, der, until, nil
-}
-
-// luaString quotes s as a Lua string literal (Lua strings are bytes: only
-// the quote, backslash and control characters need escaping).
-func luaString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+	return c.CertPEM, c.DER, until, nil
 }

@@ -58,16 +58,3 @@ func FuzzHostPort(f *testing.F) {
 		_, _ = hostPort(s) // must not panic
 	})
 }
-
-func TestLuaString(t *testing.T) {
-	for in, want := range map[string]string{
-		"/tmp/x":          `"/tmp/x"`,
-		`a"b\c`:           `"a\"b\\c"`,
-		"line\nbreak":     `"line\010break"`,
-		"clinic-ü/Praxis": `"clinic-ü/Praxis"`,
-	} {
-		if got := luaString(in); got != want {
-			t.Errorf("luaString(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

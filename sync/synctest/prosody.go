@@ -2,16 +2,10 @@ package synctest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +15,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/prosodyconf"
 )
 
 // Prosody is a real Prosody XMPP server on loopback with its own
@@ -50,7 +46,7 @@ type Prosody struct {
 // required, in-band registration open (loopback tests only; a clinic's
 // server uses invites), rate limits raised far above Prosody's sample 10
 // kB/s so that timing reflects the code under test.
-var prosodyConfig = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": luaString}).Parse(`
+var prosodyConfig = template.Must(template.New("prosody").Funcs(template.FuncMap{"lua": prosodyconf.LuaString}).Parse(`
 run_as_root = true
 daemonize = false
 pidfile = {{lua .PidFile}}
@@ -286,66 +282,21 @@ func (p *Prosody) TLSConfig() *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: p.Domain, MinVersion: tls.VersionTLS12}
 }
 
-// writeSelfSigned writes a fresh self-signed ECDSA certificate for names and
-// its key as PEM files, and returns the certificate PEM.
+// writeSelfSigned writes a fresh self-signed certificate for names and its
+// key as PEM files, and returns the certificate PEM.
 func writeSelfSigned(certFile, keyFile string, names ...string) ([]byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("synctest: certificate key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		return nil, fmt.Errorf("synctest: certificate serial: %w", err)
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(7 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	c, err := prosodyconf.SelfSigned(now, now.Add(7*24*time.Hour), "", names...)
 	if err != nil {
-		return nil, fmt.Errorf("synctest: create certificate: %w", err)
+		return nil, fmt.Errorf("synctest: %w", err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, fmt.Errorf("synctest: encode certificate key: %w", err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+	if err := os.WriteFile(certFile, c.CertPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("synctest: write certificate: %w", err)
 	}
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+	if err := os.WriteFile(keyFile, c.KeyPEM, 0o600); err != nil {
 		return nil, fmt.Errorf("synctest: write certificate key: %w", err)
 	}
-	return certPEM, nil
-}
-
-// luaString quotes s as a Lua string literal (Lua strings are bytes: only
-// the quote, backslash and control characters need escaping).
-func luaString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, "\\%03d", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+	return c.CertPEM, nil
 }
 
 // readFrom returns the file's content after offset.
