@@ -12,6 +12,7 @@ import (
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/atomicfile"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
@@ -165,11 +166,7 @@ func (l lockout) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, lockoutFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, lockoutFile))
+	return atomicfile.Write(filepath.Join(dir, lockoutFile), b, 0o600)
 }
 
 // delay is how long the login stays shut after failures wrong passphrases:

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/atomicfile"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -142,12 +143,8 @@ func (p Profile) write() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(p.Dir, profileFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("app: write profile: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(p.Dir, profileFile)); err != nil {
-		return fmt.Errorf("app: write profile: %w", err)
+	if err := atomicfile.Write(filepath.Join(p.Dir, profileFile), b, 0o600); err != nil {
+		return fmt.Errorf("app: profile: %w", err)
 	}
 	return nil
 }

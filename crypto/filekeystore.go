@@ -31,6 +31,8 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/medihaven/medihaven/internal/atomicfile"
 )
 
 const (
@@ -228,45 +230,8 @@ func (f *fileKeystore) save(secrets map[string][]byte) error {
 	if len(out) > maxKeystoreFile {
 		return fmt.Errorf("crypto: the keystore file would exceed %d bytes; store smaller secrets", maxKeystoreFile)
 	}
-	if err := writeFileAtomic(f.path, out); err != nil {
+	if err := atomicfile.Write(f.path, out, 0o600); err != nil {
 		return fmt.Errorf("crypto: saving the keystore file: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to a temporary file beside path with mode
-// 0600, syncs it, renames it over path and syncs the folder, so a crash
-// leaves either the old file or the new one.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // best effort: not every file system syncs folders
-		d.Close()
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/atomicfile"
 )
 
 // The join desk is a small HTTP service the supervisor runs beside Prosody
@@ -267,7 +269,7 @@ func (d *desk) save() error {
 	if err != nil {
 		return err
 	}
-	return writeFile(d.file, b, 0o600)
+	return atomicfile.Write(d.file, b, 0o600)
 }
 
 func isHex(s string, n int) bool {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/atomicfile"
 )
 
 // Result is what Init wrote.
@@ -99,7 +101,7 @@ func Init(ctx context.Context, o Options) (Result, error) {
 	}
 	files[FileConfig] = append(cfg, '\n')
 	for name, b := range files {
-		if err := writeFile(filepath.Join(tmp, name), b, 0o600); err != nil {
+		if err := atomicfile.Write(filepath.Join(tmp, name), b, 0o600); err != nil {
 			return res, err
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/medihaven/medihaven/internal/atomicfile"
 )
 
 // FindIPFS finds the Kubo binary: $MEDIHAVEN_IPFS_BIN if set, else `ipfs`
@@ -107,10 +109,10 @@ func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret string, e
 	if err != nil {
 		return "", fmt.Errorf("server: Kubo config: %w", err)
 	}
-	if err := writeFile(cfgFile, out, 0o600); err != nil {
+	if err := atomicfile.Write(cfgFile, out, 0o600); err != nil {
 		return "", err
 	}
-	if err := writeFile(filepath.Join(repo, swarmKeyFile), newSwarmKey(), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(repo, swarmKeyFile), newSwarmKey(), 0o600); err != nil {
 		return "", err
 	}
 	return secret, nil

@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/medihaven/medihaven/internal/atomicfile"
 	"github.com/medihaven/medihaven/internal/prosodyconf"
 )
 
@@ -169,7 +170,7 @@ func writeProsody(tmp, final string, c *Config, now time.Time) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFile(at.config, []byte(text), 0o600); err != nil {
+	if err := atomicfile.Write(at.config, []byte(text), 0o600); err != nil {
 		return nil, err
 	}
 	if err := writePlugins(tmp, c.Domain); err != nil {
@@ -237,7 +238,7 @@ func upgradeProsody(dir string, c Config) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(file, []byte(text), 0o600)
+	return atomicfile.Write(file, []byte(text), 0o600)
 }
 
 // writePlugins writes the clinic's own Prosody modules into dir's plugin
@@ -247,7 +248,7 @@ func writePlugins(dir, domain string) error {
 	if err := os.MkdirAll(p, 0o700); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	return writeFile(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600)
+	return atomicfile.Write(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600)
 }
 
 // selfSigned writes a fresh self-signed certificate for names and its key
@@ -259,10 +260,10 @@ func selfSigned(certFile, keyFile string, now time.Time, names ...string) (certP
 	if err != nil {
 		return nil, nil, time.Time{}, fmt.Errorf("server: %w", err)
 	}
-	if err := writeFile(certFile, c.CertPEM, 0o600); err != nil {
+	if err := atomicfile.Write(certFile, c.CertPEM, 0o600); err != nil {
 		return nil, nil, time.Time{}, err
 	}
-	if err := writeFile(keyFile, c.KeyPEM, 0o600); err != nil {
+	if err := atomicfile.Write(keyFile, c.KeyPEM, 0o600); err != nil {
 		return nil, nil, time.Time{}, err
 	}
 	return c.CertPEM, c.DER, until, nil

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/medihaven/medihaven/internal/atomicfile"
 )
 
 // UnitName is the file name InstallSystemd writes.
@@ -79,7 +81,7 @@ func InstallSystemd(u Unit, outDir string, force bool) (string, error) {
 	if _, err := os.Lstat(path); err == nil && !force {
 		return "", fmt.Errorf("server: %s exists; pass --force to replace it", path)
 	}
-	if err := writeFile(path, []byte(text), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(text), 0o644); err != nil {
 		return "", err
 	}
 	return path, nil

@@ -1,4 +1,4 @@
-package server
+package atomicfile
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// TestWriteFileAtomically: a configuration file is replaced whole or not
+// TestWriteFuncIsAtomic: a configuration file is replaced whole or not
 // at all. A write that fails half-way (an injected writer error, as a full
-// disk gives), a flush refused, or a folder the server cannot write leaves
+// disk gives), a flush refused, or a folder that cannot be written leaves
 // the old file byte for byte with its mode, and no temporary file beside
 // it; a write that succeeds leaves the new bytes with mode 0600 whatever
 // the old file's mode was.
-func TestWriteFileAtomically(t *testing.T) {
+func TestWriteFuncIsAtomic(t *testing.T) {
 	const old, next = "-- the old configuration\nc2s_ports = { 5222 }\n", "-- the new configuration\nc2s_ports = { 5223 }\n"
 	half := func(w io.Writer) error {
 		if _, err := io.WriteString(w, next[:len(next)/2]); err != nil {
@@ -31,7 +31,7 @@ func TestWriteFileAtomically(t *testing.T) {
 	}{
 		{name: "replaces the file", write: whole},
 		{name: "a writer error half-way", write: half, fails: true},
-		{name: "a folder the server cannot write", write: whole, readOnly: true, fails: true},
+		{name: "a folder that cannot be written", write: whole, readOnly: true, fails: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.readOnly && os.Geteuid() == 0 {
@@ -48,9 +48,9 @@ func TestWriteFileAtomically(t *testing.T) {
 				}
 				t.Cleanup(func() { os.Chmod(dir, 0o700) })
 			}
-			err := writeAtomic(path, 0o600, c.write)
+			err := WriteFunc(path, 0o600, c.write)
 			if (err != nil) != c.fails {
-				t.Fatalf("writeAtomic: %v (fails: %v)", err, c.fails)
+				t.Fatalf("WriteFunc: %v (fails: %v)", err, c.fails)
 			}
 			want, mode := next, os.FileMode(0o600)
 			if c.fails {
@@ -74,18 +74,18 @@ func TestWriteFileAtomically(t *testing.T) {
 	}
 }
 
-// TestWriteFileNewFile: writeFile makes a file that did not exist, with
+// TestWriteNewFile: writeFile makes a file that did not exist, with
 // the mode asked for (the umask does not widen or narrow it).
-func TestWriteFileNewFile(t *testing.T) {
+func TestWriteNewFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "desk.json")
-	if err := writeFile(path, []byte("{}"), 0o600); err != nil {
+	if err := Write(path, []byte("{}"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(path)
 	if err != nil || info.Mode().Perm() != 0o600 || info.Size() != 2 {
 		t.Fatalf("stat %v %v", info, err)
 	}
-	if err := writeFile(filepath.Join(t.TempDir(), "missing", "x"), nil, 0o600); err == nil {
+	if err := Write(filepath.Join(t.TempDir(), "missing", "x"), nil, 0o600); err == nil {
 		t.Fatal("a file in a missing folder was written")
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package atomicfile
 
 import (
 	"fmt"
@@ -7,31 +7,31 @@ import (
 	"path/filepath"
 )
 
-// writeFile writes data to path atomically, readable as perm: a crash or a
-// full disk in the middle leaves the old file as it was (Prosody refuses a
-// half-written configuration at its next start) and no temporary file.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	return writeAtomic(path, perm, func(w io.Writer) error {
+// Write writes data to path atomically, readable as perm: a crash or a
+// full disk in the middle leaves the old file as it was and no temporary
+// file.
+func Write(path string, data []byte, perm os.FileMode) error {
+	return WriteFunc(path, perm, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
-// writeAtomic writes a new file beside path with write, flushes it to disk
+// WriteFunc writes a new file beside path with write, flushes it to disk
 // and renames it over path; on any error the temporary file is removed and
 // path is left alone.
-func writeAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+func WriteFunc(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("server: write %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
 		if err != nil {
 			f.Close() // a second Close only reports that it is closed
 			os.Remove(tmp)
-			err = fmt.Errorf("server: write %s: %w", path, err)
+			err = fmt.Errorf("write %s: %w", path, err)
 		}
 	}()
 	if err := f.Chmod(perm); err != nil {
