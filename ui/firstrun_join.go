@@ -127,7 +127,7 @@ func (ws *Workstation) showWaitingForApproval(w Joining) {
 		ws.release() // the request's session, if the login had adopted it
 		ws.background(func() {
 			err := w.Cancel()
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				msg := ""
 				if err != nil {
 					msg = kit.ErrorText(err)
@@ -160,7 +160,7 @@ func (ws *Workstation) pollApproval(w Joining, as *approvalScreen) {
 		for {
 			approved, refused, err := w.Status(ws.ctx)
 			stop := false
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				switch {
 				case as.refused || ws.ctx.Err() != nil:
 					stop = true
@@ -230,7 +230,7 @@ func (ws *Workstation) openQRPicture(jf *joinForm) {
 		jf.busy.set(true)
 		ws.background(func() {
 			text, err := readQRPicture(r)
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				jf.busy.set(false)
 				if err != nil {
 					say(jf.message, err.Error())

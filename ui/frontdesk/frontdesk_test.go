@@ -96,7 +96,7 @@ type realDesk struct {
 // inPlace runs the screens' work on the test's goroutine.
 func inPlace(s Session, w fyne.Window) env {
 	d, _ := deskOf(s)
-	return env{d: d, win: w, now: func() time.Time { return testNow }, run: func(f func()) { f() }}
+	return env{d: d, win: w, now: func() time.Time { return testNow }, inline: true}
 }
 
 func typeInto(e *widget.Entry, text string) {
