@@ -159,8 +159,11 @@ func (ws *Workstation) pollApproval(w Joining, as *approvalScreen) {
 	ws.background(func() {
 		for {
 			approved, refused, err := w.Status(ws.ctx)
-			stop := false
+			// The real driver runs the callback later, on the UI
+			// goroutine: its answer comes back on decided.
+			decided := make(chan bool, 1)
 			kit.OnUI(func() {
+				stop := false
 				switch {
 				case as.refused || ws.ctx.Err() != nil:
 					stop = true
@@ -178,9 +181,15 @@ func (ws *Workstation) pollApproval(w Joining, as *approvalScreen) {
 						ws.showShell(s)
 					}
 				}
+				decided <- stop
 			})
-			if stop {
+			select {
+			case <-ws.ctx.Done():
 				return
+			case stop := <-decided:
+				if stop {
+					return
+				}
 			}
 			select {
 			case <-ws.ctx.Done():
