@@ -108,7 +108,12 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 	go func() {
 		t := time.NewTicker(idleCheck)
 		defer t.Stop()
-		for range t.C {
+		for {
+			select {
+			case <-ws.ctx.Done():
+				return // the workstation closed
+			case <-t.C:
+			}
 			done := make(chan bool, 1)
 			kit.OnUI(func() {
 				if ws.shell != sh || sh.idle != iw {
