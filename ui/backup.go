@@ -88,7 +88,7 @@ func (c *backupCard) start(ws *Workstation, b BackingUp) {
 		ws.background(func() {
 			err := writeBackup(ws.ctx, b, w, pass)
 			clear(pass)
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				c.button.Enable()
 				say(c.done, "")
 				if err != nil {

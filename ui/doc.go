@@ -10,7 +10,7 @@
 // Rules it keeps:
 //   - Work that waits on disk or the network (listing profiles, logging in,
 //     unlocking, logging out) runs off the UI goroutine; its results come
-//     back through fyne.Do, and widgets are changed nowhere else.
+//     back through kit.OnUI, and widgets are changed nowhere else.
 //   - Errors from the backend are shown as they are: they are written for
 //     the person at the desk. Nothing is logged, least of all passphrases or
 //     patient data. A passphrase leaves its entry field as soon as it is

@@ -219,7 +219,7 @@ func (cf *createForm) showServerFields() {
 func (ws *Workstation) sayKeyStorage(f Founding, l *widget.Label) {
 	ws.background(func() {
 		k := f.KeyStorage(ws.ctx)
-		fyne.Do(func() { l.SetText(k.Where) })
+		kit.OnUI(func() { l.SetText(k.Where) })
 	})
 }
 
@@ -293,7 +293,7 @@ func (ws *Workstation) submitForm(b busy, message *widget.Label, work func() err
 		if errors.Is(err, errClosed) {
 			return
 		}
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			b.set(false)
 			if err != nil {
 				say(message, kit.ErrorText(err))

@@ -127,7 +127,7 @@ func (ws *Workstation) showWaitingForApproval(w Joining) {
 		ws.release() // the request's session, if the login had adopted it
 		ws.background(func() {
 			err := w.Cancel()
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				msg := ""
 				if err != nil {
 					msg = kit.ErrorText(err)
@@ -159,8 +159,11 @@ func (ws *Workstation) pollApproval(w Joining, as *approvalScreen) {
 	ws.background(func() {
 		for {
 			approved, refused, err := w.Status(ws.ctx)
-			stop := false
-			fyne.Do(func() {
+			// The real driver runs the callback later, on the UI
+			// goroutine: its answer comes back on decided.
+			decided := make(chan bool, 1)
+			kit.OnUI(func() {
+				stop := false
 				switch {
 				case as.refused || ws.ctx.Err() != nil:
 					stop = true
@@ -178,9 +181,15 @@ func (ws *Workstation) pollApproval(w Joining, as *approvalScreen) {
 						ws.showShell(s)
 					}
 				}
+				decided <- stop
 			})
-			if stop {
+			select {
+			case <-ws.ctx.Done():
 				return
+			case stop := <-decided:
+				if stop {
+					return
+				}
 			}
 			select {
 			case <-ws.ctx.Done():
@@ -230,7 +239,7 @@ func (ws *Workstation) openQRPicture(jf *joinForm) {
 		jf.busy.set(true)
 		ws.background(func() {
 			text, err := readQRPicture(r)
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				jf.busy.set(false)
 				if err != nil {
 					say(jf.message, err.Error())

@@ -138,7 +138,7 @@ func (ws *Workstation) submitRestore(rf *restoreForm, r Restoring) {
 		var err error
 		s, err = r.Restore(ws.ctx, req)
 		clear(req.Passphrase)
-		fyne.Do(func() { say(rf.working, "") })
+		kit.OnUI(func() { say(rf.working, "") })
 		if err == nil && !ws.adopt(s) {
 			return errClosed
 		}

@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // IdleLocking is a session that says after how long without input its
@@ -93,7 +95,7 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 			ctx, cancel := context.WithTimeout(ws.ctx, 10*time.Second)
 			defer cancel()
 			if d := p.IdleLockAfter(ctx); d > 0 {
-				fyne.Do(func() {
+				kit.OnUI(func() {
 					sh.clinicIdle = d
 					iw.setAfter(ws.idleLimit(d))
 					if sh.settings != nil {
@@ -106,9 +108,14 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 	go func() {
 		t := time.NewTicker(idleCheck)
 		defer t.Stop()
-		for range t.C {
+		for {
+			select {
+			case <-ws.ctx.Done():
+				return // the workstation closed
+			case <-t.C:
+			}
 			done := make(chan bool, 1)
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				if ws.shell != sh || sh.idle != iw {
 					done <- true
 					return

@@ -71,7 +71,7 @@ func (ws *Workstation) submitUnlock(ls *lockScreen) {
 		if err == nil {
 			releaseKeyMemory()
 		}
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			if ws.locked != ls {
 				return
 			}

@@ -59,7 +59,7 @@ func (ws *Workstation) showLogin(staffName, message string) {
 		ws.showWaiting("Looking for clinic profiles on this computer…", ls)
 		ws.background(func() {
 			l := <-pre
-			fyne.Do(func() {
+			kit.OnUI(func() {
 				if ws.login == ls {
 					ws.showProfiles(ls, l.profiles, l.err, staffName, message)
 				}
@@ -70,7 +70,7 @@ func (ws *Workstation) showLogin(staffName, message string) {
 	ws.showWaiting("Looking for clinic profiles on this computer…", ls)
 	ws.background(func() {
 		profiles, err := ws.backend.Profiles(ws.ctx)
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			if ws.login == ls {
 				ws.showProfiles(ls, profiles, err, staffName, message)
 			}
@@ -293,7 +293,7 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 		if err == nil {
 			releaseKeyMemory()
 		}
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			if err != nil {
 				if ws.login == ls {
 					ls.busy.set(false)

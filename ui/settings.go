@@ -240,7 +240,7 @@ func (st *settingsScreen) submit(ws *Workstation, pc PassphraseChanging) {
 		err := pc.ChangePassphrase(ws.ctx, old, next)
 		clear(old)
 		clear(next)
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			st.busy.set(false)
 			if err != nil {
 				say(st.message, kit.ErrorText(err))

@@ -164,12 +164,13 @@ func TestPassphraseStrength(t *testing.T) {
 	}
 }
 
-// waitUntil runs the UI's background work until cond holds (2 s at most).
+// waitUntil waits until cond holds (10 s at most), reading as the UI
+// goroutine would (kit.Locked): background work may call back meanwhile.
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 1000; i++ {
 		ok := false
-		fyne.DoAndWait(func() { ok = cond() })
+		kit.Locked(func() { ok = cond() })
 		if ok {
 			return
 		}

@@ -167,7 +167,7 @@ func (ws *Workstation) showShell(s Session) {
 		container.New(columnLayout(160), sh.catching), sh.behind)
 	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), sh.statusRow)
 	if src, ok := s.(SyncSource); ok {
-		sh.stopSync = src.OnSyncStatus(func(st SyncStatus) { fyne.Do(func() { sh.setSync(st) }) })
+		sh.stopSync = sh.followSync(src)
 	}
 
 	// The page's tone sets it apart from the bars and the navigation, so
@@ -338,7 +338,7 @@ func (ws *Workstation) logout(sh *shellScreen) {
 	ws.background(func() {
 		err := s.Close()
 		ws.closing.Done()
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			msg := ""
 			if err != nil {
 				msg = "Logging out did not finish cleanly: " + err.Error()

@@ -1,11 +1,15 @@
 package ui
 
 import (
+	"sync"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // SyncStatus is what the status bar shows about the network sync.
@@ -22,6 +26,28 @@ type SyncStatus struct {
 // goroutine.
 type SyncSource interface {
 	OnSyncStatus(fn func(SyncStatus)) (stop func())
+}
+
+// followSync shows src's status in the status bar until stop is called.
+// The status comes on the sync's goroutines and once on this one as the
+// shell subscribes (netsync says where it stands at once); the shell
+// opens from a login's callback, under kit.OnUI's lock, which is not
+// reentrant. So every status reaches the UI from a goroutine of its own,
+// and each shows the latest one: none is shown after a newer one.
+func (sh *shellScreen) followSync(src SyncSource) (stop func()) {
+	var mu sync.Mutex
+	var latest SyncStatus
+	return src.OnSyncStatus(func(st SyncStatus) {
+		mu.Lock()
+		latest = st
+		mu.Unlock()
+		go kit.OnUI(func() {
+			mu.Lock()
+			st := latest
+			mu.Unlock()
+			sh.setSync(st)
+		})
+	})
 }
 
 // syncWhy is the status bar's "Why?" button: shown while the sync has a

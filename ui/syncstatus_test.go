@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"fmt"
 	"image/png"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // The status bar's "Why?" shows while the sync has a problem and tells it
@@ -89,4 +92,73 @@ func TestShellSaysWhyTheSyncFails(t *testing.T) {
 		png.Encode(f, h.w.Canvas().Capture())
 		f.Close()
 	}
+}
+
+// syncingSession is a fakeSession whose sync reports as netsync's does:
+// where it stands at once, on the subscriber's goroutine, then each change
+// on the reporter's.
+type syncingSession struct {
+	*fakeSession
+	mu     sync.Mutex
+	status SyncStatus
+	fn     func(SyncStatus)
+}
+
+func (s *syncingSession) OnSyncStatus(fn func(SyncStatus)) (stop func()) {
+	s.mu.Lock()
+	s.fn = fn
+	st := s.status
+	s.mu.Unlock()
+	fn(st)
+	return func() {
+		s.mu.Lock()
+		s.fn = nil
+		s.mu.Unlock()
+	}
+}
+
+func (s *syncingSession) report(st SyncStatus) {
+	s.mu.Lock()
+	s.status = st
+	fn := s.fn
+	s.mu.Unlock()
+	if fn != nil {
+		fn(st)
+	}
+}
+
+// The shell opens from a login's callback, under kit.OnUI's lock, and
+// the sync reports at once as the shell subscribes: the status still
+// shows (the shell does not wait for the lock it holds), and of statuses
+// reported one after the other on the sync's goroutine the last one
+// stays on show.
+func TestShellShowsTheSyncStatus(t *testing.T) {
+	b := newFakeBackend()
+	h := newHarness(t, b, Options{})
+	s := &syncingSession{
+		fakeSession: &fakeSession{name: "Dr. Clara Nguyen", role: roles.Physician, clinic: "Riverside"},
+		status:      SyncStatus{Connected: true, Waiting: 3},
+	}
+	var sh *shellScreen
+	kit.OnUI(func() { // as a login's callback opens it
+		if h.ws.adopt(s) {
+			h.ws.showShell(s)
+			sh = h.ws.shell
+		}
+	})
+	if sh == nil {
+		t.Fatal("the shell did not open")
+	}
+	shows := func(connection, waiting string) func() bool { // read under kit.Locked (waitUntil)
+		return func() bool { return sh.connection.Text == connection && sh.waiting.Text == waiting }
+	}
+	waitUntil(t, shows("Connected", "Changes waiting to send: 3"))
+
+	const last = 40
+	go func() {
+		for i := 1; i <= last; i++ {
+			s.report(SyncStatus{Waiting: i, Problem: "The chat server does not answer"})
+		}
+	}()
+	waitUntil(t, shows("Offline — retrying", fmt.Sprintf("Changes waiting to send: %d", last)))
 }

@@ -42,7 +42,7 @@ type Workstation struct {
 	cancel context.CancelFunc
 
 	// background runs work that waits on disk or the network off the UI
-	// goroutine; results come back through fyne.Do. Tests replace it to
+	// goroutine; results come back through kit.OnUI. Tests replace it to
 	// wait for that work.
 	background func(func())
 

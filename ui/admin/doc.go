@@ -11,5 +11,5 @@
 // a fake. It must not import
 // package ui (the shell wires it in ui/wire_admin.go), and never touches
 // SQL, keys or the network: use cases run off the UI goroutine and their
-// results come back through fyne.Do.
+// results come back through kit.OnUI.
 package admin

@@ -83,10 +83,10 @@ const timeout = 20 * time.Second
 // panel is the chat screen's state; every field is touched on the UI
 // goroutine only.
 type panel struct {
-	c          Chat
-	s          any // the session, for what a role may do beyond the chat (ChartReader)
-	win        fyne.Window
-	background func(func())
+	c      Chat
+	s      any // the session, for what a role may do beyond the chat (ChartReader)
+	win    fyne.Window
+	inline bool // work and its results run in place (tests)
 
 	convs    []appchat.Conversation
 	open     string // conversation shown
@@ -114,14 +114,14 @@ func New(s Session, w fyne.Window) fyne.CanvasObject {
 	if !ok {
 		return nil
 	}
-	return newPanel(c, s, w, func(f func()) { go f() })
+	return newPanel(c, s, w, false)
 }
 
-// newPanel builds the panel of chat c of session s; background runs use
-// cases off the UI goroutine (tests run them in place, so nothing races
-// the test).
-func newPanel(c Chat, s any, w fyne.Window, background func(func())) fyne.CanvasObject {
-	p := &panel{c: c, s: s, win: w, open: appchat.Room, background: background}
+// newPanel builds the panel of chat c of session s; use cases run off the
+// UI goroutine, or in place when inline (tests, so nothing races the
+// test).
+func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
+	p := &panel{c: c, s: s, win: w, open: appchat.Room, inline: inline}
 	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.convs) && p.convs[i].ID != p.open {
@@ -180,30 +180,20 @@ func newPanel(c Chat, s any, w fyne.Window, background func(func())) fyne.Canvas
 	// every screen (Watch).
 	return kit.Live(split, func() func() {
 		p.refresh()
-		return c.OnChange(func(ch []app.Changed) {
-			for _, x := range ch {
-				if x.Kind == appchat.Kind {
-					fyne.Do(p.refresh)
-					return
-				}
-			}
-		})
+		return kit.OnChanges(c, p.refresh, appchat.Kind)()
 	})
 }
 
-// run does work off the UI goroutine, then done on it.
+// run does work off the UI goroutine, then done on it (kit.Background);
+// with no done, a failure is shown.
 func (p *panel) run(work func(ctx context.Context) error, done func(error)) {
-	p.background(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		err := work(ctx)
-		fyne.Do(func() {
-			if done != nil {
-				done(err)
-			} else if err != nil {
-				p.showProblem(err)
-			}
-		})
+	var err error
+	kit.Background(p.inline, timeout, func(ctx context.Context) { err = work(ctx) }, func() {
+		if done != nil {
+			done(err)
+		} else if err != nil {
+			p.showProblem(err)
+		}
 	})
 }
 

@@ -8,6 +8,6 @@
 // It consumes the narrow interface Chat: of the session, its name and
 // change feed; of the session's chat (app/chat, found with Of), the use
 // cases. It must not touch keys, SQL or the network: encryption,
-// signatures, the queue while offline and the archive are app/chat's. Use cases run
-// off the UI goroutine; results come back through fyne.Do.
+// signatures, the queue while offline and the archive are app/chat's. Use
+// cases run off the UI goroutine; results come back through kit.OnUI.
 package chat

@@ -56,7 +56,7 @@ func openPanel(t *testing.T) (fyne.CanvasObject, *fakeChat) {
 	w := a.NewWindow("chat")
 	w.Resize(fyne.NewSize(1100, 700))
 	f := &fakeChat{}
-	content := newPanel(f, f, w, func(f func()) { f() })
+	content := newPanel(f, f, w, true)
 	w.SetContent(content)
 	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
 	return content, f

@@ -8,8 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 
-	"github.com/medihaven/medihaven/app"
 	appchat "github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // WatchEnv is what a Watch needs of the shell around it. Every function is
@@ -63,14 +63,7 @@ func Watch(c Chat, env WatchEnv) (stop func()) {
 	}
 	w := &watcher{c: c, env: env, started: env.Now(), last: map[string]string{}}
 	w.refresh(true)
-	stopFeed := c.OnChange(func(ch []app.Changed) {
-		for _, x := range ch {
-			if x.Kind == appchat.Kind {
-				fyne.Do(func() { w.refresh(false) })
-				return
-			}
-		}
-	})
+	stopFeed := kit.OnChanges(c, func() { w.refresh(false) }, appchat.Kind)()
 	return func() {
 		stopFeed()
 		w.mu.Lock()
@@ -96,7 +89,7 @@ func (w *watcher) refresh(first bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		convs, err := w.c.Conversations(ctx)
 		cancel()
-		fyne.Do(func() {
+		kit.OnUI(func() {
 			w.mu.Lock()
 			stopped, again := w.stopped, w.again
 			w.busy, w.again = false, false

@@ -95,7 +95,10 @@ type env struct {
 	d   Desk
 	win fyne.Window
 	now func() time.Time
-	run func(func())
+	// inline runs work and done on the calling goroutine (tests);
+	// otherwise work runs in a goroutine and done comes back through
+	// kit.OnUI.
+	inline bool
 	// save and open replace the file dialogs (tests); nil: Fyne's dialogs.
 	save kit.Saver
 	open kit.Opener
@@ -112,17 +115,15 @@ type env struct {
 func newEnv(s Session, w fyne.Window) (env, bool) {
 	d, ok := deskOf(s)
 	_, transfers := kit.InteropOf[Interop](s)
-	return env{d: d, win: w, now: time.Now, run: func(f func()) { go f() }, transfers: transfers}, ok
+	return env{d: d, win: w, now: time.Now, transfers: transfers}, ok
 }
 
-// do runs work off the UI goroutine with a deadline, then done on it.
+// do runs work off the UI goroutine with a deadline, then done on it
+// (kit.Background).
 func do[T any](e env, work func(context.Context) (T, error), done func(T, error)) {
-	e.run(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		v, err := work(ctx)
-		fyne.Do(func() { done(v, err) })
-	})
+	var v T
+	var err error
+	kit.Background(e.inline, 30*time.Second, func(ctx context.Context) { v, err = work(ctx) }, func() { done(v, err) })
 }
 
 // zone asks for the clinic's time zone (the computer's when it cannot).

@@ -16,5 +16,5 @@
 // ui/wire_frontdesk.go. It must not import package ui (an import cycle),
 // reach clinical data, or touch SQL, keys or the network: the use cases
 // of app and app/frontdesk do, off the UI goroutine, and their results
-// come back through fyne.Do.
+// come back through kit.OnUI.
 package frontdesk

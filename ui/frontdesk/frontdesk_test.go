@@ -17,6 +17,7 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // testNow is the clinic's clock in these tests: Monday 2 November 2026,
@@ -96,7 +97,7 @@ type realDesk struct {
 // inPlace runs the screens' work on the test's goroutine.
 func inPlace(s Session, w fyne.Window) env {
 	d, _ := deskOf(s)
-	return env{d: d, win: w, now: func() time.Time { return testNow }, run: func(f func()) { f() }}
+	return env{d: d, win: w, now: func() time.Time { return testNow }, inline: true}
 }
 
 func typeInto(e *widget.Entry, text string) {
@@ -336,7 +337,7 @@ func TestBookRescheduleDoubleBookCheckInCancel(t *testing.T) {
 
 	// Today's list counts them.
 	tw := test.NewWindow(nil)
-	defer tw.Close()
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
 	today := newToday(inPlace(recep, tw))
 	tw.SetContent(today.content())
 	if today.day.Counts[desk.Arrived] != 1 || today.day.Counts[desk.Cancelled] != 1 || len(today.rows) != 2 {
@@ -368,7 +369,7 @@ func TestBookASeriesAndTodayChecksIn(t *testing.T) {
 		t.Fatalf("series: %q", b.message.Text)
 	}
 	tw := test.NewWindow(nil)
-	defer tw.Close()
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
 	today := newToday(inPlace(recep, tw))
 	tw.SetContent(today.content())
 	if len(today.rows) != 1 || today.rows[0].State != desk.Expected {

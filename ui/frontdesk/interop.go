@@ -15,7 +15,7 @@ import (
 // in (FHIR), a patient's record as FHIR, and the patient's own copy.
 
 // files is how the desk's screens meet files: work runs like every other
-// of the desk's (env.run), and tests replace the dialogs.
+// of the desk's (do), and tests replace the dialogs.
 func (e env) files() kit.Files {
 	f := kit.NewFiles(e.win, func(work func(context.Context), done func()) {
 		do(e, func(ctx context.Context) (struct{}, error) { work(ctx); return struct{}{}, nil },

@@ -75,7 +75,7 @@ func (s *todayScreen) content() fyne.CanvasObject {
 			for {
 				select {
 				case <-tick.C:
-					fyne.Do(s.refresh)
+					kit.OnUI(s.refresh)
 				case <-done:
 					return
 				}

@@ -144,7 +144,7 @@ func (f Files) importWithProgress(name string, raw []byte, btn *widget.Button, p
 		got, err = p.ImportFHIRProgress(ctx, bytes.NewReader(raw), func(done, total int) {
 			if total > 0 {
 				v := float64(done) / float64(total)
-				fyne.Do(func() { bar.SetValue(v) })
+				OnUI(func() { bar.SetValue(v) })
 			}
 		})
 	}, func() {

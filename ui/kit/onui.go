@@ -1,7 +1,9 @@
 package kit
 
 import (
+	"context"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 )
@@ -14,11 +16,13 @@ import (
 // outside its own lock).
 var uiMu sync.Mutex
 
-// OnUI runs fn on the UI goroutine, one callback at a time. ui/admin's
-// background results and OnChanges' refreshes go through it; the other
-// packages' fyne.Do calls do not yet (none of their tests draws while
-// such a callback may run). With the real driver a nested OnUI is queued,
-// not run, so fn may call OnUI.
+// OnUI runs fn on the UI goroutine, one callback at a time: every callback
+// that comes back from background work to touch widgets goes through it.
+// The real driver queues a nested OnUI; Fyne's test driver runs it in
+// place, where it waits for ever for the lock its caller holds. So what
+// may be called inside a callback (and hear back at once, as netsync's
+// OnStatus does) hands over from a goroutine of its own, and screens under
+// test run their work in place, done without OnUI (Background's inline).
 func OnUI(fn func()) {
 	fyne.Do(func() { Locked(fn) })
 }
@@ -30,4 +34,25 @@ func Locked(fn func()) {
 	uiMu.Lock()
 	defer uiMu.Unlock()
 	fn()
+}
+
+// Background runs work on a goroutine of its own with a deadline of d,
+// then done on the UI goroutine through OnUI. Inline (tests) runs both in
+// place instead, done without OnUI: nothing then races the test, and done
+// never waits for the lock of a callback it runs inside.
+func Background(inline bool, d time.Duration, work func(ctx context.Context), done func()) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		work(ctx)
+	}
+	if inline {
+		run()
+		done()
+		return
+	}
+	go func() {
+		run()
+		OnUI(done)
+	}()
 }

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/internal/marks"
@@ -95,13 +94,9 @@ func newCalendar(s *screen) *calendarScreen {
 	cs.body = container.NewVBox()
 	head := container.NewBorder(nil, nil, nil, cs.exportBtn, cs.title)
 	cs.calendar = kit.Live(container.NewVBox(bar, head, cs.fb.Label, cs.body), func() func() {
-		return s.c.OnChange(func(ch []app.Changed) {
-			if clinicalChange(ch) {
-				fyne.Do(func() {
-					if cs.chart == nil {
-						cs.load()
-					}
-				})
+		return s.onClinicalChange(func() {
+			if cs.chart == nil {
+				cs.load()
 			}
 		})
 	})

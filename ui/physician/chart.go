@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/ui/kit"
@@ -104,11 +103,7 @@ func (s *screen) newChartView(patientID string, appt *records.Appointment, back 
 	v.content = kit.Live(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
 		return func() { v.close() }
 	})
-	v.stop = s.c.OnChange(func(ch []app.Changed) {
-		if clinicalChange(ch) {
-			fyne.Do(v.refresh)
-		}
-	})
+	v.stop = s.onClinicalChange(v.refresh)
 	v.open()
 	return v
 }

@@ -113,8 +113,9 @@ func build(s Session, w fyne.Window, content func(*screen) fyne.CanvasObject) fy
 type screen struct {
 	c   Clinic
 	win fyne.Window
-	// inline runs work on the calling goroutine (tests); otherwise work
-	// runs in a goroutine and done comes back through fyne.Do.
+	// inline runs work and done on the calling goroutine (tests);
+	// otherwise work runs in a goroutine and done comes back through
+	// kit.OnUI.
 	inline bool
 	// savePDF offers the bytes to the physician (a save dialog); tests
 	// replace it.
@@ -134,22 +135,19 @@ func newScreen(c Clinic, w fyne.Window) *screen {
 	return s
 }
 
-// do runs work off the UI goroutine, then done on it.
+// do runs work off the UI goroutine, then done on it (kit.Background).
 func (s *screen) do(work func(ctx context.Context), done func()) {
-	run := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		work(ctx)
-	}
-	if s.inline {
-		run()
-		done()
-		return
-	}
-	go func() {
-		run()
-		fyne.Do(done)
-	}()
+	kit.Background(s.inline, time.Minute, work, done)
+}
+
+// onClinicalChange calls refresh on the UI goroutine (kit.OnUI) after
+// every change that may alter what a physician's screen shows, until stop.
+func (s *screen) onClinicalChange(refresh func()) (stop func()) {
+	return s.c.OnChange(func(ch []app.Changed) {
+		if clinicalChange(ch) {
+			kit.OnUI(refresh)
+		}
+	})
 }
 
 // clinicalChange reports whether a change may alter what a physician's

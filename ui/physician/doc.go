@@ -12,5 +12,5 @@
 // from app/interop) and builds Fyne objects from it. It must not import
 // package ui (the shell imports it), and it never touches SQL, keys or the
 // network: every read and write goes through Clinic, off the UI goroutine,
-// and widgets are updated with fyne.Do.
+// and widgets are updated through kit.OnUI.
 package physician

@@ -123,11 +123,7 @@ func (ps *prescriptionsScreen) content() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), ps.verify), ps.code), ps.result.Label))
 	recent := widget.NewCard("Your recent prescriptions", "", ps.recent)
 	return kit.Live(container.NewVBox(ps.finder.stack, verify, recent), func() func() {
-		return ps.c.OnChange(func(ch []app.Changed) {
-			if clinicalChange(ch) {
-				fyne.Do(ps.loadRecent)
-			}
-		})
+		return ps.onClinicalChange(ps.loadRecent)
 	})
 }
 

@@ -27,6 +27,23 @@ func Walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 	}
 }
 
+// Close closes w and destroys the renderers of what it shows, as the
+// real driver does when it closes a window and Fyne's test driver does
+// not: a screen's live subscriptions and timers (kit.Live) end with the
+// test instead of calling back into the tests after it.
+func Close(w fyne.Window) {
+	var widgets []fyne.Widget
+	Walk(w.Content(), func(o fyne.CanvasObject) {
+		if x, ok := o.(fyne.Widget); ok {
+			widgets = append(widgets, x)
+		}
+	})
+	for _, x := range widgets {
+		test.WidgetRenderer(x).Destroy()
+	}
+	w.Close()
+}
+
 // Texts is the text of the visible labels under o, one a line.
 func Texts(o fyne.CanvasObject) string {
 	var b strings.Builder

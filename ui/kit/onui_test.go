@@ -1,0 +1,46 @@
+package kit
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// TestBackground: work gets a deadline; done runs under OnUI's lock when
+// the work ran on a goroutine of its own, and in place without the lock
+// when inline (tests), before Background returns.
+func TestBackground(t *testing.T) {
+	test.NewTempApp(t)
+	for _, tt := range []struct {
+		name   string
+		inline bool
+	}{
+		{"on a goroutine", false},
+		{"inline", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var deadline bool
+			locked := make(chan bool, 1)
+			Background(tt.inline, time.Minute, func(ctx context.Context) {
+				_, deadline = ctx.Deadline()
+			}, func() {
+				free := uiMu.TryLock()
+				if free {
+					uiMu.Unlock()
+				}
+				locked <- !free
+			})
+			if tt.inline && len(locked) == 0 {
+				t.Fatal("inline: done had not run when Background returned")
+			}
+			if got := <-locked; got == tt.inline {
+				t.Errorf("done ran with OnUI's lock held: %v, want %v", got, !tt.inline)
+			}
+			if !deadline {
+				t.Error("the work had no deadline")
+			}
+		})
+	}
+}
