@@ -47,6 +47,10 @@ var applyTrace string
 // shows what the apply allocated.
 var applyMemProfile string
 
+// keepDir names the folder where -keep writes what the newcomer's apply
+// needs, to run it again with -replay (replay.go).
+var keepDir string
+
 // seedBatch is how many events the seeding appends per transaction (flag
 // -batch).
 var seedBatch = 10000
@@ -62,6 +66,8 @@ func main() {
 	flag.StringVar(&applyProfile, "applyprofile", "", "write a CPU profile of the newcomer's apply alone to this file")
 	flag.StringVar(&applyTrace, "applytrace", "", "write an execution trace of the newcomer's apply alone to this file")
 	flag.StringVar(&applyMemProfile, "applymemprofile", "", "write heap profiles before (NAME.before) and after (NAME) the newcomer's apply")
+	flag.StringVar(&keepDir, "keep", "", "write the newcomer's profile, keys and envelopes to this folder, to run its apply again with -replay")
+	replay := flag.String("replay", "", "run only the newcomer's apply that -keep wrote to this folder")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -74,7 +80,11 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(context.Background(), *patients, *visits, *rounds, *dir, *joins); err != nil {
+	do := func() error { return run(context.Background(), *patients, *visits, *rounds, *dir, *joins) }
+	if *replay != "" {
+		do = func() error { return replayIn(context.Background(), *replay, *dir) }
+	}
+	if err := do(); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchscale:", err)
 		os.Exit(1)
@@ -440,6 +450,11 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	}
 	if err := admit(ctx, c, newcomer); err != nil {
 		return err
+	}
+	if keepDir != "" {
+		if err := keepApply(ctx, keepDir, newcomer, c.newID, c.admin, c.doc, c.desk); err != nil {
+			return err
+		}
 	}
 	stop, err := profileApply()
 	if err != nil {
