@@ -50,6 +50,8 @@ type Tx struct {
 	fresh map[int64]uint8
 	// adding holds the new envelopes AddEnvelope has not written yet.
 	adding adding
+	// unplaced holds what ReadPlaced found not stored, for Placed.
+	unplaced unplaced
 	// bindings holds the bindings ReadBindings read and this transaction
 	// wrote, by entity (a zero Binding: none).
 	bindings map[string]Binding

@@ -29,6 +29,8 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"sealed", inStateQuery, []any{Sealed, 10}, []string{"INDEX envelopes_sealed"}},
 		{"rejected", inStateQuery, []any{Rejected, 10}, []string{"INDEX envelopes_rejected"}},
 		{"pending run", pendingRunQuery, []any{"d1", 1, 10}, []string{"INDEX"}},
+		{"placed, by id", placedIn[64], make([]any, 64), []string{"COVERING INDEX sqlite_autoindex_envelopes_1"}},
+		{"placed, by place", placedAtQuery, []any{"d1", 1, 10}, []string{"COVERING INDEX sqlite_autoindex_envelopes_2"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.writer.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
