@@ -145,7 +145,8 @@ func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) erro
 // postings runs head (?, ?), (?, ?)... tail over ps, many per statement.
 func (tx *Tx) postings(ctx context.Context, head, tail string, ps []posting) error {
 	const perStatement = 400 // well under SQLite's limit of bound variables
-	var full string // the statement of a whole chunk, the same for each
+	// The statement of a whole chunk, the same for each.
+	var full string
 	args := make([]any, 0, 2*min(perStatement, len(ps)))
 	for start := 0; start < len(ps); start += perStatement {
 		chunk := ps[start:min(start+perStatement, len(ps))]
