@@ -191,7 +191,7 @@ func replayApply(ctx context.Context, dir, work string) error {
 	if err != nil {
 		return err
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0, io0 := time.Now(), cpuTime(), readFileIO()
 	total := 0
 	for {
 		raws, err := readChunk(in)
@@ -208,14 +208,14 @@ func replayApply(ctx context.Context, dir, work string) error {
 		}
 		total += len(raws)
 	}
-	took, cpu := time.Since(start), cpuTime()-cpu0
+	took, cpu, io := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total)
 	stop()
 	if !r.Holds(roles.FrontDesk) {
 		return fmt.Errorf("the newcomer was not granted the front desk")
 	}
 	_, peak := rssKB()
-	fmt.Printf("| new receptionist applies the clinic (replica only, no network; replayed from %s) | %d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores); peak RSS %d MB | ≥ 10,000/s |\n",
-		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total), peak>>10)
+	fmt.Printf("| new receptionist applies the clinic (replica only, no network; replayed from %s) | %d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores; %s); peak RSS %d MB | ≥ 10,000/s |\n",
+		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total), io, peak>>10)
 	return nil
 }
 
