@@ -532,10 +532,11 @@ func (tx *Tx) EnvelopesAfter(ctx context.Context, device string, seq uint64, lim
 // EnvelopesForEntity returns every envelope about one entity in Lamport
 // order (then device, then seq): the order in which they are applied.
 func (tx *Tx) EnvelopesForEntity(ctx context.Context, entity string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, "envelopes for "+entity,
-		`SELECT `+envelopeColumns+` FROM envelopes WHERE entity = ?
-		ORDER BY lamport, device, seq`, entity)
+	return tx.envelopeList(ctx, "envelopes for "+entity, forEntityQuery, entity)
 }
+
+const forEntityQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ?
+	ORDER BY lamport, device, seq`
 
 // EachEnvelope calls fn with every envelope, by device then seq, without
 // holding them all in memory; it stops at fn's first error and returns it.
