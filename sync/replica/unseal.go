@@ -135,7 +135,7 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 			r.unseal[ref] = at
 		}
 		if cur.folded {
-			err = r.keepAll(ctx, tx, cur.g.order)
+			err = r.keepOldestFirst(ctx, tx, cur.g.order)
 		} else {
 			err = r.foldAll(ctx, tx, cur.opens) // a record the page names was not read ahead
 		}
@@ -148,6 +148,23 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 		opened = true
 		cur, next = next, nil // nil: the next page (or none) is read above
 	}
+}
+
+// keepOldestFirst keeps the folded records of a sealed page in the
+// reverse of the order the page named them (newest first). A record's
+// number is given as its first event arrives, and SQLite fills the pages
+// of the records' table when numbers come in ascending order: in
+// descending order each split left a page half empty (a newcomer's
+// records took 667 bytes each instead of 370, and the opening wrote them
+// through the write-ahead log). The records of a page are distinct, so
+// the order they are kept in changes nothing else.
+func (r *Replica) keepOldestFirst(ctx context.Context, tx *store.Tx, order []*merge) error {
+	for i := len(order) - 1; i >= 0; i-- {
+		if err := r.keep(ctx, tx, order[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sealedPage is a page of sealed envelopes on its way: opened with its
