@@ -274,7 +274,8 @@ type Spot struct {
 // in their device's chain), with a statement per 64 ids and one per device
 // (issue 17: a catch-up asked Placed one envelope at a time, two index
 // probes each, and found none); Placed then answers for those it found
-// neither of without reading, until one of them is stored.
+// neither of without reading, until one of them is stored. Only the last
+// read is kept (a page of arrivals at a time).
 func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) error {
 	if err := tx.writeAdded(ctx); err != nil {
 		return err
@@ -283,6 +284,8 @@ func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) error {
 	if u.ids == nil {
 		u.ids, u.at = map[string]bool{}, map[place]bool{}
 	}
+	clear(u.ids)
+	clear(u.at)
 	ids := make([]string, 0, len(spots))
 	seqs := map[string][2]int64{} // device -> the lowest and highest seq asked
 	for _, s := range spots {

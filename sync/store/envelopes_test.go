@@ -760,7 +760,8 @@ func TestAddEnvelopes(t *testing.T) {
 // devices): stored by id, stored at its place under another id, neither
 // (then without a read), and, once stored in the same transaction by
 // AddEnvelope (written or still held) or PutEnvelope, placed; an envelope
-// the read did not ask about is read on its own.
+// the read did not ask about is read on its own, and a second read
+// replaces the first.
 func TestReadPlaced(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -824,6 +825,19 @@ func TestReadPlaced(t *testing.T) {
 		}
 		if placed, err := tx.Placed(ctx, fresh[100].ID, fresh[100].Device, fresh[100].Seq); err != nil || placed {
 			t.Errorf("new, not stored: placed %v, %v", placed, err)
+		}
+		// A second read replaces the first: what it asks is answered
+		// (by reading or not), the rest is read again.
+		if err := tx.ReadPlaced(ctx, spots(stored[1], fresh[150])); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			e    Envelope
+			want bool
+		}{{stored[1], true}, {fresh[150], false}, {fresh[100], false}, {fresh[0], true}} {
+			if placed, err := tx.Placed(ctx, c.e.ID, c.e.Device, c.e.Seq); err != nil || placed != c.want {
+				t.Errorf("after a second read, %s/%d: placed %v, %v; want %v", c.e.Device, c.e.Seq, placed, err, c.want)
+			}
 		}
 		return nil
 	})
