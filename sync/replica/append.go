@@ -348,7 +348,7 @@ func (r *Replica) reload(ctx context.Context) {
 	r.restored, r.restoredAt = fresh.restored, fresh.restoredAt
 	r.mark.Unlock()
 	r.awaited.Store(fresh.awaited.Load()) // what the store holds, not what a transaction rolled back counted
-	r.recount = false
+	r.recount, r.sealedIn = false, nil
 }
 
 func (r *Replica) flush() {

@@ -60,6 +60,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	}
 	defer r.restoreGC()
 	rep := Report{Received: len(raws)}
+	r.sealedIn = nil // what an Apply that failed counted
 	// Signatures are checked and payloads opened on every core while the
 	// envelopes checked before are stored (a pipeline: arrive waits for
 	// each page).

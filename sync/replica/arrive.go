@@ -30,7 +30,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			wait(i)
 		}
 		if i%checkPage == 0 {
-			if err := readBindings(ctx, tx, checked[i:min(i+checkPage, len(checked))]); err != nil {
+			if err := readPage(ctx, tx, checked[i:min(i+checkPage, len(checked))]); err != nil {
 				return nil, err
 			}
 		}
@@ -111,16 +111,26 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 	return held, r.wake(ctx, tx)
 }
 
-// readBindings reads the bindings of the records a page of arrivals
-// changes, with one statement for many (store.ReadBindings): the binding
-// rule (rules.go, bind) then finds them, or that there is none, without a
-// read each.
-func readBindings(ctx context.Context, tx *store.Tx, page []arrival) error {
+// readPage reads what arrive asks of each envelope of a page of arrivals
+// with one statement for many: whether it is stored (store.ReadPlaced:
+// Placed then answers without a read each) and the bindings of the
+// records it changes (store.ReadBindings: the binding rule, rules.go
+// bind, then finds them, or that there is none).
+func readPage(ctx context.Context, tx *store.Tx, page []arrival) error {
 	ids := make([]string, 0, len(page))
+	spots := make([]store.Spot, 0, len(page))
 	for _, c := range page {
-		if c.env != nil && c.problem == nil && isRecordKind(c.env.Header.Kind) {
-			ids = append(ids, c.env.Header.Entity)
+		if c.env == nil || c.problem != nil {
+			continue
 		}
+		h := c.env.Header
+		spots = append(spots, store.Spot{ID: h.ID, Device: h.Device, Seq: h.Seq})
+		if isRecordKind(h.Kind) {
+			ids = append(ids, h.Entity)
+		}
+	}
+	if err := tx.ReadPlaced(ctx, spots); err != nil {
+		return fmt.Errorf("replica: store envelope: %w", err)
 	}
 	if err := tx.ReadBindings(ctx, ids); err != nil {
 		return fmt.Errorf("replica: bindings: %w", err)

@@ -97,7 +97,8 @@ type Replica struct {
 	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
 	folds    *folds                        // during an Apply's transaction: record changes merged at its end
 	awaited  atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
-	recount  bool                          // under mu: an Apply changed what awaited counts
+	recount  bool                          // under mu: an Apply changed what awaited counts, beyond sealedIn
+	sealedIn map[string]int64              // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
 	raised   bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
 
 	// Restored from a backup and written nothing since, at which tip

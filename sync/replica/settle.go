@@ -193,7 +193,12 @@ func (r *Replica) count(ctx context.Context, tx *store.Tx, row store.Envelope, v
 			rep.Applied++
 		} else {
 			rep.Sealed++
-			r.recount = true // awaits its key when this member's role holds its scope (countAwaited)
+			// Awaits its key when this member's role holds its scope
+			// (countAwaited): added to the count once committed.
+			if r.sealedIn == nil {
+				r.sealedIn = map[string]int64{}
+			}
+			r.sealedIn[row.Scope]++
 		}
 	case store.Rejected:
 		rep.Rejected++

@@ -191,6 +191,34 @@ func sqliteFile(t *testing.T, script string) string {
 	return path
 }
 
+// TestWriterKeepsTempFilesInMemory: the writer's connection keeps its
+// temporary files, statement journals among them, in memory
+// (temp_store = 2, MEMORY), also after the pool makes it again; the
+// readers keep SQLite's default (0).
+func TestWriterKeepsTempFilesInMemory(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	tempStore := func(pool *sql.DB) int {
+		t.Helper()
+		var n int
+		if err := pool.QueryRowContext(ctx, `PRAGMA temp_store`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := tempStore(db.writer); got != 2 {
+		t.Errorf("writer: temp_store %d, want 2 (memory)", got)
+	}
+	db.writer.SetMaxIdleConns(0) // the next use opens a new connection
+	db.writer.SetMaxIdleConns(1)
+	if got := tempStore(db.writer); got != 2 {
+		t.Errorf("writer's new connection: temp_store %d, want 2 (memory)", got)
+	}
+	if got := tempStore(db.readers); got != 0 {
+		t.Errorf("readers: temp_store %d, want 0 (SQLite's default)", got)
+	}
+}
+
 func TestOpenRefusesForeignFiles(t *testing.T) {
 	textFile := func(t *testing.T) string {
 		path := filepath.Join(t.TempDir(), "notes.txt")

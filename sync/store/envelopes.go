@@ -91,6 +91,7 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 		return false, err
 	}
 	op := "put envelope " + e.ID
+	tx.unplaced.stored(e)
 	res, err := tx.tx.ExecContext(ctx, putEnvelopeQuery, args...)
 	if err != nil {
 		return false, wrap(op, err)
@@ -142,6 +143,7 @@ func (tx *Tx) AddEnvelope(ctx context.Context, e Envelope) error {
 	if _, _, err := checkEnvelope(e); err != nil {
 		return err
 	}
+	tx.unplaced.stored(e)
 	a := &tx.adding
 	if a.ids == nil {
 		a.ids, a.at = map[string]bool{}, map[place]bool{}
@@ -251,10 +253,127 @@ func (tx *Tx) Placed(ctx context.Context, id, device string, seq uint64) (bool, 
 	if tx.adding.ids[id] || tx.adding.at[place{device, seq}] {
 		return true, nil
 	}
+	if tx.unplaced.ids[id] && tx.unplaced.at[place{device, seq}] {
+		return false, nil // ReadPlaced found neither, and neither was stored since
+	}
 	var placed bool
 	err = tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE id = ?)
 		OR EXISTS (SELECT 1 FROM envelopes WHERE device = ? AND seq = ?)`, id, device, at).Scan(&placed)
 	return placed, wrap("placed "+id, err)
+}
+
+// Spot names an envelope by its id and by its place in its device's
+// chain: what Placed asks of it.
+type Spot struct {
+	ID     string
+	Device string
+	Seq    uint64
+}
+
+// ReadPlaced reads whether these envelopes are stored (by id, and by place
+// in their device's chain), with a statement per 64 ids and one per device
+// (issue 17: a catch-up asked Placed one envelope at a time, two index
+// probes each, and found none); Placed then answers for those it found
+// neither of without reading, until one of them is stored. Only the last
+// read is kept (a page of arrivals at a time).
+func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) error {
+	if err := tx.writeAdded(ctx); err != nil {
+		return err
+	}
+	u := &tx.unplaced
+	if u.ids == nil {
+		u.ids, u.at = map[string]bool{}, map[place]bool{}
+	}
+	clear(u.ids)
+	clear(u.at)
+	ids := make([]string, 0, len(spots))
+	seqs := map[string][2]int64{} // device -> the lowest and highest seq asked
+	for _, s := range spots {
+		seq, err := dbInt("read placed: seq", s.Seq)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, s.ID)
+		r, seen := seqs[s.Device]
+		if !seen {
+			r = [2]int64{seq, seq}
+		}
+		seqs[s.Device] = [2]int64{min(r[0], seq), max(r[1], seq)}
+		u.ids[s.ID], u.at[place{s.Device, s.Seq}] = true, true
+	}
+	const op = "read placed envelopes"
+	args := make([]any, 0, addPages[0])
+	for len(ids) > 0 {
+		n := pageOf(len(ids))
+		args = args[:0]
+		for _, id := range ids[:n] {
+			args = append(args, id)
+		}
+		err := tx.eachRow(ctx, placedIn[n], args, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			delete(u.ids, id)
+			return err
+		})
+		if err != nil {
+			return wrap(op, err)
+		}
+		ids = ids[n:]
+	}
+	for device, r := range seqs {
+		err := tx.eachRow(ctx, placedAtQuery, []any{device, r[0], r[1]},
+			func(rows *sql.Rows) error {
+				var seq uint64
+				err := rows.Scan(&seq)
+				delete(u.at, place{device, seq})
+				return err
+			})
+		if err != nil {
+			return wrap(op, err)
+		}
+	}
+	return nil
+}
+
+// unplaced is what ReadPlaced found not stored: ids and places in a
+// device's chain. Storing an envelope takes its id and place out.
+type unplaced struct {
+	ids map[string]bool
+	at  map[place]bool
+}
+
+// stored notes that e is stored (or held to be): Placed must read again.
+func (u *unplaced) stored(e Envelope) {
+	if u.ids != nil {
+		delete(u.ids, e.ID)
+		delete(u.at, place{e.Device, e.Seq})
+	}
+}
+
+const placedAtQuery = `SELECT seq FROM envelopes WHERE device = ? AND seq BETWEEN ? AND ?`
+
+// placedIn holds ReadPlaced's query of ids for each of addPages' sizes.
+var placedIn = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = `SELECT id FROM envelopes WHERE id IN (` + strings.Repeat("?, ", n-1) + `?)`
+	}
+	return m
+}()
+
+// eachRow runs query and calls fn for each row it returns.
+func (tx *Tx) eachRow(ctx context.Context, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // explainClash says why e was not inserted: it is already stored (nil),
@@ -416,10 +535,11 @@ func (tx *Tx) EnvelopesAfter(ctx context.Context, device string, seq uint64, lim
 // EnvelopesForEntity returns every envelope about one entity in Lamport
 // order (then device, then seq): the order in which they are applied.
 func (tx *Tx) EnvelopesForEntity(ctx context.Context, entity string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, "envelopes for "+entity,
-		`SELECT `+envelopeColumns+` FROM envelopes WHERE entity = ?
-		ORDER BY lamport, device, seq`, entity)
+	return tx.envelopeList(ctx, "envelopes for "+entity, forEntityQuery, entity)
 }
+
+const forEntityQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ?
+	ORDER BY lamport, device, seq`
 
 // EachEnvelope calls fn with every envelope, by device then seq, without
 // holding them all in memory; it stops at fn's first error and returns it.

@@ -755,6 +755,94 @@ func TestAddEnvelopes(t *testing.T) {
 	}
 }
 
+// TestReadPlaced: after ReadPlaced, Placed answers as it does without it
+// for every envelope of a page (more than one statement's worth, two
+// devices): stored by id, stored at its place under another id, neither
+// (then without a read), and, once stored in the same transaction by
+// AddEnvelope (written or still held) or PutEnvelope, placed; an envelope
+// the read did not ask about is read on its own, and a second read
+// replaces the first.
+func TestReadPlaced(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	var stored []Envelope
+	for seq := uint64(1); seq <= 40; seq++ {
+		stored = append(stored, testEnvelope("dev1", seq))
+	}
+	putEnvelopes(t, db, stored...)
+	elsewhere := testEnvelope("dev1", 5)
+	elsewhere.ID = hexOf("id", "other", 5) // another id at a stored place
+	var fresh []Envelope
+	for seq := uint64(41); seq <= 140; seq++ {
+		fresh = append(fresh, testEnvelope("dev1", seq), testEnvelope("dev2", seq))
+	}
+	spots := func(es ...Envelope) []Spot {
+		var out []Spot
+		for _, e := range es {
+			out = append(out, Spot{ID: e.ID, Device: e.Device, Seq: e.Seq})
+		}
+		return out
+	}
+	update(t, db, func(tx *Tx) error {
+		page := append(append([]Envelope{stored[0], stored[39], elsewhere}, fresh[:150]...), fresh[150:]...)
+		if err := tx.ReadPlaced(ctx, spots(page...)); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			name string
+			e    Envelope
+			want bool
+		}{
+			{"stored", stored[0], true},
+			{"stored, the last", stored[39], true},
+			{"another id at a stored place", elsewhere, true},
+			{"new", fresh[0], false},
+			{"new, another device", fresh[1], false},
+			{"new, the last", fresh[199], false},
+			{"not asked about, stored", stored[20], true},
+		} {
+			if placed, err := tx.Placed(ctx, c.e.ID, c.e.Device, c.e.Seq); err != nil || placed != c.want {
+				t.Errorf("%s: placed %v, %v; want %v", c.name, placed, err, c.want)
+			}
+		}
+		for _, e := range fresh[:70] { // a page written, the rest held
+			e.State = Applied
+			if err := tx.AddEnvelope(ctx, e); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.PutEnvelope(ctx, fresh[199]); err != nil {
+			return err
+		}
+		for _, e := range []Envelope{fresh[0], fresh[69], fresh[199]} {
+			if placed, err := tx.Placed(ctx, e.ID, e.Device, e.Seq); err != nil || !placed {
+				t.Errorf("%s/%d stored after the read: placed %v, %v", e.Device, e.Seq, placed, err)
+			}
+			other := hexOf("id", "another", e.Seq) // its place, under another id
+			if placed, err := tx.Placed(ctx, other, e.Device, e.Seq); err != nil || !placed {
+				t.Errorf("the place of %s/%d, stored after the read: placed %v, %v", e.Device, e.Seq, placed, err)
+			}
+		}
+		if placed, err := tx.Placed(ctx, fresh[100].ID, fresh[100].Device, fresh[100].Seq); err != nil || placed {
+			t.Errorf("new, not stored: placed %v, %v", placed, err)
+		}
+		// A second read replaces the first: what it asks is answered
+		// (by reading or not), the rest is read again.
+		if err := tx.ReadPlaced(ctx, spots(stored[1], fresh[150])); err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			e    Envelope
+			want bool
+		}{{stored[1], true}, {fresh[150], false}, {fresh[100], false}, {fresh[0], true}} {
+			if placed, err := tx.Placed(ctx, c.e.ID, c.e.Device, c.e.Seq); err != nil || placed != c.want {
+				t.Errorf("after a second read, %s/%d: placed %v, %v; want %v", c.e.Device, c.e.Seq, placed, err, c.want)
+			}
+		}
+		return nil
+	})
+}
+
 // TestSetStates: the envelopes named get the state and reason, a page per
 // statement, whatever their number; an unknown id or state is refused.
 func TestSetStates(t *testing.T) {

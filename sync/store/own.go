@@ -37,9 +37,10 @@ func (tx *Tx) ChainTip(ctx context.Context, device string) (Tip, bool, error) {
 // in seq order, through the entity index: e.g. the key grants one
 // workstation wrote to one member, without reading its whole chain.
 func (tx *Tx) AboutFrom(ctx context.Context, entity, device, kind string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, kind+" envelopes of "+device+" about "+entity,
-		// The unary + keeps SQLite on the entity index: by (device, seq)
-		// it would read the device's whole chain.
-		`SELECT `+envelopeColumns+` FROM envelopes WHERE entity = ? AND +device = ? AND +kind = ?
-		ORDER BY seq`, entity, device, kind)
+	return tx.envelopeList(ctx, kind+" envelopes of "+device+" about "+entity, aboutFromQuery, entity, device, kind)
 }
+
+// The unary + keeps SQLite on the entity index: by (device, seq) it would
+// read the device's whole chain.
+const aboutFromQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ? AND +device = ? AND +kind = ?
+	ORDER BY seq`

@@ -29,6 +29,10 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"sealed", inStateQuery, []any{Sealed, 10}, []string{"INDEX envelopes_sealed"}},
 		{"rejected", inStateQuery, []any{Rejected, 10}, []string{"INDEX envelopes_rejected"}},
 		{"pending run", pendingRunQuery, []any{"d1", 1, 10}, []string{"INDEX"}},
+		{"a record's envelopes", forEntityQuery, []any{"x"}, []string{"INDEX envelopes_entity"}},
+		{"a device's envelopes about a record", aboutFromQuery, []any{"x", "d1", "grant"}, []string{"INDEX envelopes_entity"}},
+		{"placed, by id", placedIn[64], make([]any, 64), []string{"COVERING INDEX sqlite_autoindex_envelopes_1"}},
+		{"placed, by place", placedAtQuery, []any{"d1", 1, 10}, []string{"COVERING INDEX sqlite_autoindex_envelopes_2"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.writer.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
@@ -89,6 +93,49 @@ func TestMigrationFewerEnvelopeIndexes(t *testing.T) {
 		rejected, err := tx.EnvelopesInState(ctx, Rejected, 0)
 		if err != nil || len(rejected) != 1 || rejected[0].ID != "e3" {
 			t.Errorf("rejected %+v, %v; want e3", rejected, err)
+		}
+		return nil
+	})
+}
+
+// TestMigrationSlimEntityIndex: a profile made before 0010 has its index
+// of envelopes by entity made again on the entity alone, and still finds
+// a record's envelopes in Lamport order (then device, then seq) and a
+// device's envelopes about a record in seq order.
+func TestMigrationSlimEntityIndex(t *testing.T) {
+	ctx := t.Context()
+	db := openOld(t, 9, `
+		INSERT INTO envelopes (id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw, state, reason, rule) VALUES
+			('e1', 'd1', 1, 3, 'x', 'patient', 'frontdesk', 1, 'a', '', 'h1', 1, x'01', 1, '', ''),
+			('e2', 'd2', 1, 9, 'x', 'patient', 'frontdesk', 1, 'b', '', 'h2', 1, x'02', 1, '', ''),
+			('e3', 'd1', 2, 50, 'y', 'grant', 'frontdesk', 1, 'a', 'h1', 'h3', 1, x'03', 1, '', ''),
+			('e4', 'd1', 3, 7, 'x', 'patient', 'frontdesk', 1, 'a', 'h3', 'h4', 1, x'04', 1, '', ''),
+			('e5', 'd1', 4, 60, 'y', 'grant', 'frontdesk', 1, 'a', 'h4', 'h5', 1, x'05', 1, '', ''),
+			('e6', 'd2', 2, 7, 'x', 'patient', 'frontdesk', 1, 'b', 'h2', 'h6', 1, x'06', 1, '', '');`)
+	view(t, db, func(tx *Tx) error {
+		var columns []string
+		rows, err := tx.tx.QueryContext(ctx, `SELECT name FROM pragma_index_info('envelopes_entity') ORDER BY seqno`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				return err
+			}
+			columns = append(columns, c)
+		}
+		if !reflect.DeepEqual(columns, []string{"entity"}) {
+			t.Errorf("envelopes_entity indexes %v; want the entity alone", columns)
+		}
+		x, err := tx.EnvelopesForEntity(ctx, "x")
+		if got, want := ids(x), []string{"e1", "e4", "e6", "e2"}; err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("envelopes of x: %v, %v; want %v (Lamport, then device, then seq)", got, err, want)
+		}
+		grants, err := tx.AboutFrom(ctx, "y", "d1", "grant")
+		if got, want := ids(grants), []string{"e3", "e5"}; err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("grants of d1 about y: %v, %v; want %v", got, err, want)
 		}
 		return nil
 	})

@@ -47,6 +47,10 @@ var applyTrace string
 // shows what the apply allocated.
 var applyMemProfile string
 
+// keepDir names the folder where -keep writes what the newcomer's apply
+// needs, to run it again with -replay (replay.go).
+var keepDir string
+
 // seedBatch is how many events the seeding appends per transaction (flag
 // -batch).
 var seedBatch = 10000
@@ -62,6 +66,8 @@ func main() {
 	flag.StringVar(&applyProfile, "applyprofile", "", "write a CPU profile of the newcomer's apply alone to this file")
 	flag.StringVar(&applyTrace, "applytrace", "", "write an execution trace of the newcomer's apply alone to this file")
 	flag.StringVar(&applyMemProfile, "applymemprofile", "", "write heap profiles before (NAME.before) and after (NAME) the newcomer's apply")
+	flag.StringVar(&keepDir, "keep", "", "write the newcomer's profile, keys and envelopes to this folder, to run its apply again with -replay")
+	replay := flag.String("replay", "", "run only the newcomer's apply that -keep wrote to this folder")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -74,7 +80,11 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(context.Background(), *patients, *visits, *rounds, *dir, *joins); err != nil {
+	do := func() error { return run(context.Background(), *patients, *visits, *rounds, *dir, *joins) }
+	if *replay != "" {
+		do = func() error { return replayIn(context.Background(), *replay, *dir) }
+	}
+	if err := do(); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchscale:", err)
 		os.Exit(1)
@@ -441,11 +451,16 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	if err := admit(ctx, c, newcomer); err != nil {
 		return err
 	}
+	if keepDir != "" {
+		if err := keepApply(ctx, keepDir, newcomer, c.newID, c.admin, c.doc, c.desk); err != nil {
+			return err
+		}
+	}
 	stop, err := profileApply()
 	if err != nil {
 		return err
 	}
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0, io0 := time.Now(), cpuTime(), readFileIO()
 	total := 0
 	for _, from := range []*ws{c.admin, c.doc, c.desk} {
 		n, _, err := send(ctx, from, newcomer)
@@ -454,13 +469,13 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 		}
 		total += n
 	}
-	join, cpu := time.Since(start), cpuTime()-cpu0
+	join, cpu, io := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total)
 	stop()
 	if !newcomer.r.Holds(roles.FrontDesk) {
 		return fmt.Errorf("the newcomer was not granted the front desk")
 	}
-	row("new receptionist applies the clinic (replica only, no network)", fmt.Sprintf("%d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores)", total, join.Round(100*time.Millisecond), float64(total)/join.Seconds(),
-		float64(cpu.Microseconds())/float64(total)), "join ≤ 60 s, ≥ 10,000/s")
+	row("new receptionist applies the clinic (replica only, no network)", fmt.Sprintf("%d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores; %s)", total, join.Round(100*time.Millisecond), float64(total)/join.Seconds(),
+		float64(cpu.Microseconds())/float64(total), io), "join ≤ 60 s, ≥ 10,000/s")
 	// Catch-up: 10,000 new events on reception, applied by the newcomer.
 	if _, err := seed(ctx, c, 1000, 9, rand.New(rand.NewPCG(3, 3))); err != nil {
 		return err
@@ -473,6 +488,37 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	_, peak := rssKB()
 	row("peak RSS of this process (five workstations)", fmt.Sprintf("%d MB", peak>>10), "≤ 150 MB per workstation")
 	return nil
+}
+
+// fileIO is what this process read and wrote through system calls so far
+// (/proc/self/io): the calls and their bytes, what SQLite's page reads,
+// write-ahead log and checkpoints cost. Unlike time, it does not depend on
+// the machine's load.
+type fileIO struct{ reads, writes, readBytes, writeBytes int64 }
+
+func readFileIO() fileIO {
+	var io fileIO
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return io
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		fmt.Sscanf(line, "rchar: %d", &io.readBytes)  //nolint:errcheck // other lines do not match
+		fmt.Sscanf(line, "wchar: %d", &io.writeBytes) //nolint:errcheck
+		fmt.Sscanf(line, "syscr: %d", &io.reads)      //nolint:errcheck
+		fmt.Sscanf(line, "syscw: %d", &io.writes)     //nolint:errcheck
+	}
+	return io
+}
+
+// perEnvelope says what the system calls since before cost each of n
+// envelopes.
+func (before fileIO) perEnvelope(n int) string {
+	now := readFileIO()
+	f := float64(max(n, 1))
+	return fmt.Sprintf("I/O each: %.1f reads of %.1f KB, %.1f writes of %.1f KB",
+		float64(now.reads-before.reads)/f, float64(now.readBytes-before.readBytes)/f/1024,
+		float64(now.writes-before.writes)/f, float64(now.writeBytes-before.writeBytes)/f/1024)
 }
 
 // cpuTime is the CPU time this process used so far, on every core: what

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Keeping a newcomer's apply to run it again (flags -keep and -replay):
+// seeding a clinic of 100,000 patients takes minutes, the apply measured
+// after it seconds, and a change to the apply path is measured back to
+// back with the code before it several times. -keep DIR writes, once the
+// newcomer is admitted, its profile, its keys and the envelopes the apply
+// hands it, in the chunks it hands them; -replay DIR applies them again on
+// a copy of that profile and prints the apply's row alone. The chunks are
+// read from the file one at a time, as the clinic's stores hand them over
+// in a full run (a replay spends no CPU reading the clinic's stores, so
+// compare replays with replays).
+
+// kept is what -keep writes of the newcomer beside its profile.
+type kept struct {
+	Device    string   `json:"device"`
+	DeviceKey string   `json:"deviceKey"` // hex; a throwaway key of a benchmark clinic
+	Clinic    string   `json:"clinic"`
+	Anchors   []string `json:"anchors"`
+	Identity  []byte   `json:"identity"` // locked with keptPassphrase
+}
+
+// keptPassphrase locks the newcomer's throwaway key in a -keep folder.
+var keptPassphrase = []byte("benchscale")
+
+// keepApply writes to dir what replayApply needs: the newcomer's profile
+// and keys, and the chunks of envelopes each of from hands it (as send
+// would: after what it holds of their chains, 5,000 at a time).
+func keepApply(ctx context.Context, dir string, newcomer *ws, id *crypto.Identity, from ...*ws) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := newcomer.db.Backup(ctx, filepath.Join(dir, "newcomer.db")); err != nil {
+		return err
+	}
+	locked, err := id.Lock(keptPassphrase)
+	if err != nil {
+		return err
+	}
+	k := kept{Device: newcomer.p.Device, DeviceKey: hex.EncodeToString(newcomer.p.DeviceKey[:]),
+		Clinic: newcomer.p.Clinic, Anchors: newcomer.p.Anchors, Identity: locked}
+	b, err := json.Marshal(k)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "newcomer.json"), b, 0o600); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "chunks"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	heads, err := newcomer.r.Heads(ctx)
+	if err != nil {
+		return err
+	}
+	for _, src := range from {
+		var seq uint64
+		for _, h := range heads {
+			if h.Device == src.r.Device() {
+				seq = h.Seq
+			}
+		}
+		for {
+			raws, err := src.r.EnvelopesAfter(ctx, src.r.Device(), seq, 5000)
+			if err != nil {
+				return err
+			}
+			if len(raws) == 0 {
+				break
+			}
+			if err := writeChunk(w, raws); err != nil {
+				return err
+			}
+			seq += uint64(len(raws))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writeChunk writes one chunk: its count, then each envelope's length and
+// bytes.
+func writeChunk(w io.Writer, raws [][]byte) error {
+	if err := binary.Write(w, binary.LittleEndian, uint32(len(raws))); err != nil {
+		return err
+	}
+	for _, raw := range raws {
+		if err := binary.Write(w, binary.LittleEndian, uint32(len(raw))); err != nil {
+			return err
+		}
+		if _, err := w.Write(raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChunk reads the next chunk, or io.EOF after the last.
+func readChunk(r io.Reader) ([][]byte, error) {
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil {
+		return nil, err
+	}
+	raws := make([][]byte, n)
+	for i := range raws {
+		var size uint32
+		if err := binary.Read(r, binary.LittleEndian, &size); err != nil {
+			return nil, err
+		}
+		raws[i] = make([]byte, size)
+		if _, err := io.ReadFull(r, raws[i]); err != nil {
+			return nil, err
+		}
+	}
+	return raws, nil
+}
+
+// replayApply applies what keepApply wrote to dir on a copy of the
+// newcomer's profile (in work) and prints the apply's row.
+func replayApply(ctx context.Context, dir, work string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "newcomer.json"))
+	if err != nil {
+		return fmt.Errorf("%w (run with -keep %s first)", err, dir)
+	}
+	var k kept
+	if err := json.Unmarshal(b, &k); err != nil {
+		return err
+	}
+	id, err := crypto.UnlockIdentity(k.Identity, keptPassphrase)
+	if err != nil {
+		return err
+	}
+	raw, err := hex.DecodeString(k.DeviceKey)
+	if err != nil {
+		return err
+	}
+	dk, err := crypto.DeviceKeyFromBytes(raw)
+	if err != nil {
+		return err
+	}
+	profile, err := os.ReadFile(filepath.Join(dir, "newcomer.db"))
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(work, "newcomer.db")
+	if err := os.WriteFile(path, profile, 0o600); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
+		Anchors: k.Anchors, Index: records.IndexTerms})
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(filepath.Join(dir, "chunks"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	in := bufio.NewReaderSize(f, 1<<20)
+	stop, err := profileApply()
+	if err != nil {
+		return err
+	}
+	start, cpu0, io0 := time.Now(), cpuTime(), readFileIO()
+	total := 0
+	for {
+		raws, err := readChunk(in)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			stop()
+			return err
+		}
+		if _, err := r.Apply(ctx, raws); err != nil {
+			stop()
+			return err
+		}
+		total += len(raws)
+	}
+	took, cpu, io := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total)
+	stop()
+	if !r.Holds(roles.FrontDesk) {
+		return fmt.Errorf("the newcomer was not granted the front desk")
+	}
+	_, peak := rssKB()
+	fmt.Printf("| new receptionist applies the clinic (replica only, no network; replayed from %s) | %d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores; %s); peak RSS %d MB | ≥ 10,000/s |\n",
+		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total), io, peak>>10)
+	return nil
+}
+
+// replayIn replays the apply kept in dir with its copy of the profile in
+// work (default: a temporary folder, removed).
+func replayIn(ctx context.Context, dir, work string) error {
+	if work == "" {
+		tmp, err := os.MkdirTemp("", "benchscale-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		work = tmp
+	}
+	return replayApply(ctx, dir, work)
+}
