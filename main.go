@@ -65,6 +65,7 @@ func version() string {
 // as the demo clinic lays them out). SIGTERM or an interrupt (ctx) closes
 // it as its close button does, logging out.
 func gui(ctx context.Context, g cli.Global) error {
+	windowGC(os.Getenv) // windowgc.go
 	opts := ui.Options{Theme: os.Getenv("MEDIHAVEN_THEME"), StaffName: os.Getenv("MEDIHAVEN_STAFF")}
 	opts.Started = func(_ *ui.Workstation, w fyne.Window) {
 		<-ctx.Done()

@@ -37,3 +37,37 @@ func TestBench(t *testing.T) {
 		t.Error("an administrator's workstation searched patients")
 	}
 }
+
+// TestWindowEnv: bench window's --env takes NAME=VALUE settings, in order,
+// and refuses anything else before a window opens.
+func TestWindowEnv(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   []string
+		want string // String() after the good ones; "error" when one is refused
+	}{
+		{"none", nil, ""},
+		{"two, in order", []string{"GOGC=50", "GLIBC_TUNABLES=glibc.malloc.arena_max=1"}, "GOGC=50 GLIBC_TUNABLES=glibc.malloc.arena_max=1"},
+		{"an empty value", []string{"MEDIHAVEN_TRACE_HEAP="}, "MEDIHAVEN_TRACE_HEAP="},
+		{"no '='", []string{"GOGC"}, "error"},
+		{"no name", []string{"=50"}, "error"},
+		{"a space in the name", []string{"GO GC=50"}, "error"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var e windowEnv
+			got := ""
+			for _, v := range c.in {
+				if err := e.Set(v); err != nil {
+					got = "error"
+					break
+				}
+			}
+			if got == "" {
+				got = e.String()
+			}
+			if got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}

@@ -36,6 +36,8 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	only := fs.String("only", "", "profile folder names to measure, separated by commas (default: all)")
 	wait := fs.Duration("timeout", 2*time.Minute, "how long to wait for the login form, then for the home screen")
 	later := fs.Duration("later", 2*time.Second, "how long after home the memory is read again (a minute shows the steady state)")
+	var env windowEnv
+	fs.Var(&env, "env", "NAME=VALUE added to the window's environment, to measure a setting (e.g. GLIBC_TUNABLES, GOGC, MEDIHAVEN_TRACE_HEAP); repeatable")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -86,7 +88,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	}
 	defer stopBus()
 
-	w := windowRun{exe: exe, display: display, bus: bus, theme: *theme, pass: pass, timeout: *wait, later: *later}
+	w := windowRun{exe: exe, display: display, bus: bus, theme: *theme, pass: pass, timeout: *wait, later: *later, env: env}
 	at := "+" + later.String()
 	var rows []windowRow
 	for _, p := range profiles {
@@ -152,6 +154,21 @@ type windowRun struct {
 	exe, display, bus, theme string
 	pass                     []byte
 	timeout, later           time.Duration
+	env                      windowEnv // added to the window's environment
+}
+
+// windowEnv is the --env flag: NAME=VALUE settings for the window, to
+// compare one setting against none with the same binary.
+type windowEnv []string
+
+func (e *windowEnv) String() string { return strings.Join(*e, " ") }
+
+func (e *windowEnv) Set(v string) error {
+	if name, _, ok := strings.Cut(v, "="); !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("--env wants NAME=VALUE, not %q", v)
+	}
+	*e = append(*e, v)
+	return nil
 }
 
 // windowMeasure is one window's numbers: milliseconds and kilobytes.
@@ -206,6 +223,7 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"), "XDG_RUNTIME_DIR=" + filepath.Join(dir, "runtime"),
 		"DBUS_SESSION_BUS_ADDRESS=" + w.bus, "MEDIHAVEN_THEME=" + w.theme, "MEDIHAVEN_TRACE=" + trace,
 	}
+	cmd.Env = append(cmd.Env, w.env...) // later entries win
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
