@@ -19,8 +19,8 @@ import (
 // peak stays bounded and does not creep up over consecutive Applies;
 // both are given back when the last such Apply of the process ends
 // (Applies of several replicas in one process, as in tests, share one
-// raise). Nothing else in Medihaven sets
-// them. benchscale, a newcomer applying 20,000 patients and their
+// raise). The target given back is the one found (the window sets 50,
+// windowgc.go); nothing else in Medihaven sets the limit. benchscale, a newcomer applying 20,000 patients and their
 // appointments, back to back (13:53 UTC, load 1.5-1.7): 4.3/4.1 s ->
 // 4.0/3.8 s (3.8/3.6 in the next pair), CPU 157-164 -> 139-150 us an
 // envelope, peak RSS of its five workstations 182-192 -> 176-185 MB
