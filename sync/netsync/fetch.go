@@ -323,6 +323,7 @@ func (y *Syncer) knownDevice(device string) bool {
 
 // fetchHead fetches one head and asks again for what arrived altered.
 func (y *Syncer) fetchHead(h headTry) (changed bool, err error) {
+	y.mark(stagePicked, h.Device, h.Seq, h.Seq)
 	want, changed, err := y.catchUp(h)
 	if want > 0 && !y.ownDevice(h.Device) {
 		y.askAgain(replica.Want{Device: h.Device, Seq: want})

@@ -39,6 +39,10 @@ type Config struct {
 	// 16 MiB and 4096; tests set them low).
 	FetchShare  int64
 	WalkSegment int
+
+	// onStage, when set, is told when a change reaches each stage on its
+	// way (stages.go): tests only.
+	onStage func(s stage, device string, seq uint64)
 }
 
 // Status is what the status bar shows.

@@ -115,6 +115,7 @@ func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, er
 			return p, err
 		}
 		y.fetches.Add(1)
+		y.mark(stageFetched, p.Device, p.From, p.To)
 		m.hold(s, &p, int64(len(b)))
 		return p, nil
 	}
@@ -281,6 +282,9 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		for _, s := range inBatch {
+			y.mark(stageApplying, a.Device, s.from, s.to)
 		}
 		start := time.Now()
 		stop := y.watchOpening(r)
