@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ import (
 // propagation percentiles are logged; the goal is p99 ≤ 250 ms). Each
 // writes every MEDIHAVEN_BENCH_WRITE_EVERY (default 1s), MEDIHAVEN_BENCH_ROUNDS
 // times (default 4). `make bench-scale` runs it with 30; without the
-// variable it is skipped. It logs where the time went: the delay split by
+// variable it is skipped. MEDIHAVEN_BENCH_CPUPROFILE names a file for a
+// CPU profile of the writing (not the set-up). It logs where the time went: the delay split by
 // stage (written, pushed, announced, heard, picked by a fetch worker,
 // fetched, handed to Apply, applied) and the CPU the test process, Kubo
 // and Prosody used per change.
@@ -77,6 +79,17 @@ func TestManyWorkstations(t *testing.T) {
 	for i, y := range syncers {
 		before[i] = y.Counts()
 	}
+	if path := os.Getenv("MEDIHAVEN_BENCH_CPUPROFILE"); path != "" { // the writing alone, not the set-up
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cpu0, servers0 := processCPU(), childrenCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -107,16 +120,20 @@ func TestManyWorkstations(t *testing.T) {
 	})
 	took := time.Since(start)
 	cpu, servers := processCPU()-cpu0, childrenCPU()
-	var heard, fetches int64
+	pprof.StopCPUProfile()
+	var heard, fetches, handed, applies int64
 	for i, y := range syncers {
 		c := y.Counts()
 		heard += c.Heard - before[i].Heard
 		fetches += c.Fetches - before[i].Fetches
+		handed += c.Handed - before[i].Handed
+		applies += c.Applies - before[i].Applies
 	}
 	others := float64(changes * (n - 1))
 	remote := trace.lags()
 	t.Logf("%d workstations each writing every %s, %d rounds, %d changes in %s: propagation p50 %s, p99 %s, max %s; per change and workstation %.2f heads heard, %.2f packs fetched",
 		n, every, rounds, changes, took.Round(time.Millisecond), pct(remote, 50), pct(remote, 99), pct(remote, 100), float64(heard)/others, float64(fetches)/others)
+	t.Logf("%d Applies on the workstations, %.2f envelopes each", applies, float64(handed)/float64(max(applies, 1)))
 	line := fmt.Sprintf("CPU: test process %.2f s (%.0f µs a change applied on a workstation)", cpu.Seconds(), float64(cpu.Microseconds())/others)
 	for name, d := range servers {
 		d -= servers0[name]
