@@ -16,12 +16,15 @@ type Counts struct {
 	Skipped int64 // envelopes of fetched packs already stored: not handed again
 	Stale   int64 // heads that named nothing this workstation does not store
 	Heard   int64 // heads heard in the sync room (believed or not)
+	// Applies counts the replica's Apply calls: heads heard while busy
+	// are applied together, several in one (together.go).
+	Applies int64
 }
 
 // Counts returns what the catch-up did so far.
 func (y *Syncer) Counts() Counts {
 	return Counts{Fetches: y.fetches.Load(), Handed: y.handed.Load(), New: y.fresh.Load(),
-		Skipped: y.skipped.Load(), Stale: y.stale.Load(), Heard: y.heardN.Load()}
+		Skipped: y.skipped.Load(), Stale: y.stale.Load(), Heard: y.heardN.Load(), Applies: y.applies.Load()}
 }
 
 // notStored returns the envelopes of own (of step s of device's chain)
@@ -35,8 +38,17 @@ func (y *Syncer) notStored(r *replica.Replica, device string, s *walkStep, own [
 		have, err = tx.StoredHashes(y.ctx, device, s.from, s.to)
 		return err
 	})
-	if err != nil || len(have) == 0 {
-		return own, err
+	if err != nil {
+		return nil, err
+	}
+	return y.freshOf(own, have), nil
+}
+
+// freshOf returns the envelopes of own whose seq and hash are not among
+// have (what this workstation stores of their device's chain there).
+func (y *Syncer) freshOf(own [][]byte, have map[uint64]string) [][]byte {
+	if len(have) == 0 {
+		return own
 	}
 	fresh := own[:0:0]
 	for _, raw := range own {
@@ -47,5 +59,5 @@ func (y *Syncer) notStored(r *replica.Replica, device string, s *walkStep, own [
 		fresh = append(fresh, raw)
 	}
 	y.skipped.Add(int64(len(own) - len(fresh)))
-	return fresh, nil
+	return fresh
 }

@@ -91,16 +91,18 @@ type fetchResult struct {
 // fetchLoop hands heard heads to a pool of workers, lane by lane.
 func (y *Syncer) fetchLoop() {
 	defer y.wg.Done()
-	jobs := make(chan headTry, FetchWorkers)
-	results := make(chan fetchResult, FetchWorkers)
+	jobs := make(chan []headTry, FetchWorkers)
+	results := make(chan []fetchResult, FetchWorkers)
 	defer close(jobs)
 	for range FetchWorkers {
 		y.wg.Add(1)
 		go func() {
 			defer y.wg.Done()
-			for h := range jobs {
-				changed, err := y.fetchHead(h)
-				results <- fetchResult{h: h, changed: changed, err: err}
+			for hs := range jobs {
+				for _, h := range hs {
+					y.mark(stagePicked, h.Device, h.Seq, h.Seq)
+				}
+				results <- y.fetchTogether(hs) // together.go
 			}
 		}()
 	}
@@ -112,18 +114,29 @@ func (y *Syncer) fetchLoop() {
 	for {
 		now := time.Now()
 		for busy < FetchWorkers {
-			device, h := pickHead(lanes, now, slow < slowWorkers)
-			if h == nil {
+			// A worker takes a retry alone, or every fresh head waiting
+			// in a lane not busy (up to jobHeads): heads heard while the
+			// workers were busy are fetched and applied together.
+			var job []headTry
+			for len(job) < jobHeads {
+				device, h := pickHead(lanes, now, len(job) == 0 && slow < slowWorkers)
+				if h == nil {
+					break
+				}
+				l := lanes[device]
+				l.busy, l.slow, l.served = true, h.tries > 0, now
+				delete(l.heads, h.CID)
+				job = append(job, *h)
+				if l.slow {
+					slow++
+					break
+				}
+			}
+			if len(job) == 0 {
 				break
 			}
-			l := lanes[device]
-			l.busy, l.slow, l.served = true, h.tries > 0, now
-			delete(l.heads, h.CID)
 			busy++
-			if l.slow {
-				slow++
-			}
-			jobs <- *h
+			jobs <- job
 		}
 		y.round.queued.Store(heads(lanes)) // caughtup.go
 		y.update(func(st *Status) {
@@ -151,21 +164,25 @@ func (y *Syncer) fetchLoop() {
 					break drain
 				}
 			}
-		case res := <-results:
+		case done := <-results:
 			busy--
-			l := lanes[res.h.Device]
-			if l.slow {
-				slow--
-			}
-			l.busy, l.slow = false, false
-			y.settle(l, res)
-			if len(l.heads) == 0 && !l.busy {
-				delete(lanes, res.h.Device)
+			changed := false
+			for _, res := range done {
+				l := lanes[res.h.Device]
+				if l.slow {
+					slow--
+				}
+				l.busy, l.slow = false, false
+				y.settle(l, res)
+				if len(l.heads) == 0 && !l.busy {
+					delete(lanes, res.h.Device)
+				}
+				changed = changed || res.changed
 			}
 			// Upkeep after what changed here, and now and then anyway
 			// (as every re-announcement did before), but not after every
 			// head that brought nothing: a flood of them would keep it busy.
-			if res.changed || time.Since(maintained) >= reannounceGap {
+			if changed || time.Since(maintained) >= reannounceGap {
 				maintained = time.Now()
 				select {
 				case y.maint <- struct{}{}:
@@ -307,8 +324,12 @@ func nextDue(lanes map[string]*lane, now time.Time, slowOK bool) time.Duration {
 }
 
 // knownDevice reports whether this workstation holds a verified event of
-// device.
+// device. Once known, a device stays known (kept in memory): lanes come
+// and go with every head, and this read came with each.
 func (y *Syncer) knownDevice(device string) bool {
+	if _, ok := y.known.Load(device); ok {
+		return true
+	}
 	r, err := y.ws.Replica()
 	if err != nil {
 		return false
@@ -318,12 +339,21 @@ func (y *Syncer) knownDevice(device string) bool {
 		ok, err = accepted(y.ctx, tx, device, 1)
 		return err
 	})
+	if ok {
+		y.known.Store(device, true)
+	}
 	return ok
 }
 
 // fetchHead fetches one head and asks again for what arrived altered.
 func (y *Syncer) fetchHead(h headTry) (changed bool, err error) {
-	want, changed, err := y.catchUp(h)
+	return y.fetchHeadFrom(h, nil)
+}
+
+// fetchHeadFrom is fetchHead with the head's pack already read (nil: not
+// yet); the walk takes it over.
+func (y *Syncer) fetchHeadFrom(h headTry, first *fetchedPack) (changed bool, err error) {
+	want, changed, err := y.catchUp(h, first)
 	if want > 0 && !y.ownDevice(h.Device) {
 		y.askAgain(replica.Want{Device: h.Device, Seq: want})
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// 16 MiB and 4096; tests set them low).
 	FetchShare  int64
 	WalkSegment int
+
+	// onStage, when set, is told when a change reaches each stage on its
+	// way (stages.go): tests only.
+	onStage func(s stage, device string, seq uint64)
 }
 
 // Status is what the status bar shows.
@@ -108,6 +112,7 @@ type Syncer struct {
 	again  chan struct{} // re-announce soon: a workstation we had not heard of spoke
 	maint  chan struct{} // run the upkeep: fetched events were applied
 	peers  sync.Map      // device ids heard in the room
+	known  sync.Map      // devices this workstation holds verified events of (knownDevice)
 	// resend wakes resendLoop: a workstation asked for this device's
 	// events again from resendFrom (mh1 want; resend.go).
 	resend chan struct{}
@@ -117,7 +122,7 @@ type Syncer struct {
 	// The first catch-up after joining (Status.CaughtUp).
 	round firstRound
 	// What the catch-up did (Counts).
-	fetches, handed, fresh, skipped, stale, heardN atomic.Int64
+	fetches, handed, fresh, skipped, stale, heardN, applies atomic.Int64
 
 	mu         sync.Mutex
 	status     Status

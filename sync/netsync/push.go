@@ -147,6 +147,7 @@ func (y *Syncer) push() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	y.mark(stagePushed, p.Device, p.From, p.To)
 	y.mu.Lock()
 	y.pushed = append(y.pushed, cid)
 	y.mu.Unlock()

@@ -218,6 +218,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		return // the sync room carries nothing else
 	}
 	y.heardN.Add(1)
+	y.mark(stageHeard, a.Device, a.Seq, a.Seq)
 	own := fromWorkstation && device == a.Device
 	if !own && !y.ownDevice(a.Device) {
 		// Only a device's own account speaks for it. (A head of this
@@ -306,6 +307,7 @@ func (y *Syncer) announce() {
 		return // nothing pushed yet
 	}
 	if y.say(a.String()) {
+		y.mark(stageAnnounced, a.Device, a.Seq, a.Seq)
 		y.update(func(st *Status) { st.Announced = a.Seq })
 	}
 }

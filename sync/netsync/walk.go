@@ -115,6 +115,7 @@ func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, er
 			return p, err
 		}
 		y.fetches.Add(1)
+		y.mark(stageFetched, p.Device, p.From, p.To)
 		m.hold(s, &p, int64(len(b)))
 		return p, nil
 	}
@@ -123,7 +124,8 @@ func (y *Syncer) fetchPack(s *walkStep, tries int, m *packMem) (replica.Pack, er
 // catchUp fetches what a head says exists and applies it, oldest first.
 // It returns the seq of the device to ask for again when some of its
 // events arrived altered (0 when nothing is missing).
-func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
+// first, when not nil, is the head's pack, already read.
+func (y *Syncer) catchUp(h headTry, first *fetchedPack) (want uint64, changed bool, err error) {
 	r, err := y.ws.Replica()
 	if err != nil {
 		return 0, false, nil
@@ -153,7 +155,8 @@ func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
 	stack := []segment{{cid: a.CID}}
 	for len(stack) > 0 {
 		top := &stack[len(stack)-1]
-		steps, rest, bad, err := y.walk(r, a, top.cid, top.next, h.tries, m)
+		steps, rest, bad, err := y.walk(r, a, top.cid, top.next, h.tries, m, first)
+		first = nil
 		if err != nil {
 			return 0, changed, err
 		}
@@ -181,19 +184,23 @@ func (y *Syncer) catchUp(h headTry) (want uint64, changed bool, err error) {
 func (y *Syncer) holds(r *replica.Replica, a replica.Announcement) (bool, error) {
 	var have bool
 	err := r.DB().View(y.ctx, func(tx *store.Tx) error {
-		if a.Device == r.Device() {
-			e, err := tx.EnvelopeAt(y.ctx, a.Device, a.Seq)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			have = err == nil && e.Hash == a.Hash && e.State != store.Pending
-			return err
-		}
 		var err error
-		have, err = stored(y.ctx, tx, a.Device, a.Seq, a.Hash)
+		have, err = holdsIn(y.ctx, tx, r, a)
 		return err
 	})
 	return have, err
+}
+
+// holdsIn is holds inside a transaction.
+func holdsIn(ctx context.Context, tx *store.Tx, r *replica.Replica, a replica.Announcement) (bool, error) {
+	if a.Device == r.Device() {
+		e, err := tx.EnvelopeAt(ctx, a.Device, a.Seq)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return err == nil && e.Hash == a.Hash && e.State != store.Pending, err
+	}
+	return stored(ctx, tx, a.Device, a.Seq, a.Hash)
 }
 
 // stored reports whether this workstation holds device's event seq (with
@@ -221,25 +228,30 @@ func stored(ctx context.Context, tx *store.Tx, device string, seq uint64, hash s
 // reaches what this workstation stores (pending or not), the chain's start, or walkSegment
 // packs; then rest is the CID where it stopped. next is the From of the
 // newer pack that named cid (0: cid is a's head). Packs stay in memory
-// as far as m allows. bad reports a block that is not the pack it should
-// be: the walk stops there and the device is asked for it again.
-func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, next uint64, tries int, m *packMem) (steps []*walkStep, rest string, bad bool, err error) {
+// as far as m allows; first, when not nil, is the pack cid already read,
+// which the walk takes over. bad reports a block that is not the pack it
+// should be: the walk stops there and the device is asked for it again.
+func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, next uint64, tries int, m *packMem, first *fetchedPack) (steps []*walkStep, rest string, bad bool, err error) {
 	for cid != "" {
 		if len(steps) >= y.walkSegment() {
 			return steps, cid, false, nil
 		}
 		s := &walkStep{cid: cid}
-		p, err := y.fetchPack(s, tries, m)
+		var p replica.Pack
+		var err error
+		if first != nil && first.step.cid == cid {
+			p = *first.step.pack
+			m.hold(s, first.step.pack, first.size)
+			first = nil
+		} else {
+			p, err = y.fetchPack(s, tries, m)
+		}
 		switch {
 		case errors.Is(err, replica.ErrMalformedPack):
 		case err != nil:
 			return steps, "", false, err
-		case p.Device != a.Device:
-			err = errors.New("a pack of another device")
-		case next == 0 && (a.Seq < p.From || a.Seq > p.To):
-			err = fmt.Errorf("the pack holds events %d..%d, not the announced %d", p.From, p.To, a.Seq)
-		case next != 0 && p.To+1 != next:
-			err = fmt.Errorf("the pack holds events %d..%d, not those before %d", p.From, p.To, next)
+		default:
+			err = packFits(p, a, next)
 		}
 		if err != nil {
 			// These bytes will not change: apply what was fetched and ask
@@ -268,6 +280,21 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 	return steps, "", false, nil
 }
 
+// packFits says why pack p is not the pack of a's device that a walk
+// back from a expects, nil when it is: the one holding a.Seq (next 0), or
+// the one ending just before next.
+func packFits(p replica.Pack, a replica.Announcement, next uint64) error {
+	switch {
+	case p.Device != a.Device:
+		return errors.New("a pack of another device")
+	case next == 0 && (a.Seq < p.From || a.Seq > p.To):
+		return fmt.Errorf("the pack holds events %d..%d, not the announced %d", p.From, p.To, a.Seq)
+	case next != 0 && p.To+1 != next:
+		return fmt.Errorf("the pack holds events %d..%d, not those before %d", p.From, p.To, next)
+	}
+	return nil
+}
+
 // applySteps applies the packs of a walk (newest first in steps), oldest
 // first, a few thousand envelopes per Apply, fetching again the packs
 // not kept in memory.
@@ -282,25 +309,15 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		if len(batch) == 0 {
 			return nil
 		}
-		start := time.Now()
-		stop := y.watchOpening(r)
-		rep, err := r.Apply(y.ctx, batch)
-		opening := stop() // the time spent opening what a key opened: not this batch's
+		for _, s := range inBatch {
+			y.mark(stageApplying, a.Device, s.from, s.to)
+		}
+		bad, ch, err := y.applyRaws(r, batch, a.Device)
 		if err != nil {
 			return err
 		}
-		y.applied(len(batch), time.Since(start)-opening)
-		y.handed.Add(int64(len(batch)))
-		y.fresh.Add(int64(rep.New))
-		*changed = *changed || rep.New > 0 || rep.Applied > 0
-		for j := range rep.Problems {
-			altered = altered || rep.Problems[j].Altered
-			if rep.Problems[j].Device == "" { // bytes that did not even parse
-				rep.Problems[j].Device = a.Device
-				rep.Problems[j].Reason += " (in a pack fetched from IPFS: its bytes were altered)"
-			}
-		}
-		y.report(rep.Problems...)
+		altered = altered || len(bad) > 0
+		*changed = *changed || ch
 		left -= len(batch)
 		y.setBehind(a.Device, left)
 		for _, s := range inBatch {
@@ -328,7 +345,7 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 				return altered, err
 			}
 		}
-		own, foreign := y.ownEnvelopes(s)
+		own, foreign, _ := y.ownEnvelopes(s)
 		fresh, err := y.notStored(r, a.Device, s, own)
 		if err != nil {
 			return altered, err
@@ -388,18 +405,22 @@ func (y *Syncer) watchOpening(r *replica.Replica) (stop func() (opening time.Dur
 }
 
 // ownEnvelopes returns the envelopes of the pack in s that are of the
-// pack's device, and how many others it dropped. A pack carries a run of
-// its own device's chain and nothing else: an envelope of another device
-// (a member's modified software may carry others' envelopes, genuine or
-// forged, in its own pack) is not applied and is reported refused, as a
-// problem of the pack's device at the place it took in the pack. Bytes
-// that do not parse are left to Apply, which reports them as altered.
-func (y *Syncer) ownEnvelopes(s *walkStep) (own [][]byte, foreign int) {
+// pack's device, how many others it dropped and how many did not parse.
+// A pack carries a run of its own device's chain and nothing else: an
+// envelope of another device (a member's modified software may carry
+// others' envelopes, genuine or forged, in its own pack) is not applied
+// and is reported refused, as a problem of the pack's device at the place
+// it took in the pack. Bytes that do not parse are left to Apply, which
+// reports them as altered.
+func (y *Syncer) ownEnvelopes(s *walkStep) (own [][]byte, foreign, unparsed int) {
 	p := s.pack
 	own = make([][]byte, 0, len(p.Envelopes))
 	var refused []replica.Problem
 	for i, raw := range p.Envelopes {
 		e, err := crypto.ParseEnvelope(raw)
+		if err != nil {
+			unparsed++
+		}
 		if err != nil || e.Header.Device == p.Device {
 			own = append(own, raw)
 			continue
@@ -409,7 +430,41 @@ func (y *Syncer) ownEnvelopes(s *walkStep) (own [][]byte, foreign int) {
 				s.cid, e.Header.Device, e.Header.Seq)})
 	}
 	y.report(refused...)
-	return own, len(refused)
+	return own, len(refused), unparsed
+}
+
+// applyRaws hands raws to the replica's Apply and notes what it did: the
+// counts, the rate, the problems (bytes that did not even parse are of
+// device, the device of the pack they came in). It returns the devices
+// of the envelopes that arrived altered, and whether anything was stored
+// or applied.
+func (y *Syncer) applyRaws(r *replica.Replica, raws [][]byte, device string) (altered map[string]bool, changed bool, err error) {
+	start := time.Now()
+	stop := y.watchOpening(r)
+	rep, err := r.Apply(y.ctx, raws)
+	y.applies.Add(1)
+	opening := stop() // the time spent opening what a key opened: not this batch's
+	if err != nil {
+		return nil, false, err
+	}
+	y.applied(len(raws), time.Since(start)-opening)
+	y.handed.Add(int64(len(raws)))
+	y.fresh.Add(int64(rep.New))
+	for j := range rep.Problems {
+		p := &rep.Problems[j]
+		if p.Device == "" { // bytes that did not even parse
+			p.Device = device
+			p.Reason += " (in a pack fetched from IPFS: its bytes were altered)"
+		}
+		if p.Altered {
+			if altered == nil {
+				altered = map[string]bool{}
+			}
+			altered[p.Device] = true
+		}
+	}
+	y.report(rep.Problems...)
+	return altered, rep.New > 0 || rep.Applied > 0, nil
 }
 
 func (y *Syncer) fetchShare() int64 {
