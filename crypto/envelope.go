@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	pgp "github.com/ProtonMail/gopenpgp/v2/crypto"
 )
@@ -114,6 +115,10 @@ func (h Header) Check() error {
 		reason = "a device's first event has no previous hash"
 	case h.Seq > 1 && !isLowerHex(h.Prev, 64):
 		reason = "the previous hash is not 64 lowercase hex digits"
+	case h.Seq > math.MaxInt64:
+		reason = "the sequence number is larger than a store can hold"
+	case h.Lamport > math.MaxInt64:
+		reason = "the Lamport clock is larger than a store can hold"
 	case h.Time < 0:
 		reason = "the time is before 1970"
 	default:

@@ -257,6 +257,8 @@ func TestSealRefuses(t *testing.T) {
 		{"first event with prev", func(h *Header) { h.Prev = strings.Repeat("a", 64) }, alice, 1, ErrMalformed},
 		{"later event without prev", func(h *Header) { h.Seq = 2 }, alice, 1, ErrMalformed},
 		{"negative time", func(h *Header) { h.Time = -1 }, alice, 1, ErrMalformed},
+		{"sequence past what a store holds", func(h *Header) { h.Seq = 1 << 63; h.Prev = strings.Repeat("a", 64) }, alice, 1, ErrMalformed},
+		{"clock past what a store holds", func(h *Header) { h.Lamport = 1 << 63 }, alice, 1, ErrMalformed},
 		{"payload too large", func(h *Header) {}, alice, MaxPayloadSize + 1, nil},
 	}
 	for _, tt := range tests {
@@ -358,6 +360,12 @@ func TestParseEnvelopeMalformed(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := env.Raw
+	h := testHeader(alice, k)
+	h.Seq, h.Prev = 2, strings.Repeat("a", 64)
+	later, err := Seal(h, []byte("x"), k, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f, err := parseFrame(good)
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +391,8 @@ func TestParseEnvelopeMalformed(t *testing.T) {
 		{"empty ciphertext", withCT(nil)},
 		{"no signature", append(bytes.Clone(good[:f.signedLen]), 0, 0)},
 		{"too large", make([]byte, MaxEnvelopeSize+1)},
+		{"sequence past what a store holds", withHighBit(later.Raw, seqOffset(later.Header))},
+		{"clock past what a store holds", withHighBit(good, seqOffset(env.Header)+8)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,6 +401,20 @@ func TestParseEnvelopeMalformed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seqOffset is where h's sequence number starts in its envelope's raw
+// bytes (the clock's 8 bytes follow it).
+func seqOffset(h Header) int {
+	return len(envelopeMagic) + 2 + 1 + len(h.ID) + 1 + len(h.Entity) + 1 + len(h.Kind) + 1 + len(h.Scope) + 4 +
+		1 + len(h.Author) + 1 + len(h.Device)
+}
+
+// withHighBit returns raw with the top bit of the byte at i set.
+func withHighBit(raw []byte, i int) []byte {
+	b := bytes.Clone(raw)
+	b[i] |= 0x80
+	return b
 }
 
 func TestNewEventID(t *testing.T) {

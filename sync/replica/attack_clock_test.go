@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"strings"
@@ -122,4 +123,37 @@ func TestCatchUpAcrossClockWindows(t *testing.T) {
 func (s *station) writesEnv(t *testing.T) *crypto.Envelope {
 	t.Helper()
 	return s.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": "F"})})
+}
+
+// TestAttackNumbersPastTheStore: a member's modified software signs an
+// envelope whose sequence number or Lamport clock is 2^63 or more, which
+// no store can hold. Each is refused as malformed on its own; the genuine
+// envelopes of the same Apply are applied (such a number used to fail the
+// whole Apply, so every catch-up that held it was tried again for ever).
+func TestAttackNumbersPastTheStore(t *testing.T) {
+	c := newClinic(t)
+	env, err := c.sRecep.r.Append(context.Background(), Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Genuine"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := env.Header
+	seqAt := len("MHE1") + 2 + 1 + len(h.ID) + 1 + len(h.Entity) + 1 + len(h.Kind) + 1 + len(h.Scope) + 4 + 1 + len(h.Author) + 1 + len(h.Device)
+	for _, tt := range []struct {
+		name string
+		at   int
+	}{{"sequence number", seqAt}, {"Lamport clock", seqAt + 8}} {
+		t.Run(tt.name, func(t *testing.T) {
+			huge := bytes.Clone(env.Raw)
+			huge[tt.at] |= 0x80
+			s := c.sPhys
+			rep := s.apply(huge, env.Raw) // fails the test if the Apply fails
+			if st, _ := s.state(h.ID); st != store.Applied {
+				t.Errorf("the genuine envelope is %v, want applied", st)
+			}
+			if len(rep.Problems) != 1 || !rep.Problems[0].Altered || !strings.Contains(rep.Problems[0].Reason, "larger than a store can hold") {
+				t.Errorf("problems %+v, want the %s refused as malformed", rep.Problems, tt.name)
+			}
+		})
+	}
 }
