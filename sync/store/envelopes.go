@@ -276,7 +276,8 @@ type Spot struct {
 // probes each, and found none); Placed then answers for those it found
 // neither of without reading, until one of them is stored. Only the last
 // read is kept (a page of arrivals at a time).
-func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) error {
+// A read that fails keeps nothing: Placed then reads for itself.
+func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) (err error) {
 	if err := tx.writeAdded(ctx); err != nil {
 		return err
 	}
@@ -286,6 +287,12 @@ func (tx *Tx) ReadPlaced(ctx context.Context, spots []Spot) error {
 	}
 	clear(u.ids)
 	clear(u.at)
+	defer func() {
+		if err != nil {
+			clear(u.ids)
+			clear(u.at)
+		}
+	}()
 	ids := make([]string, 0, len(spots))
 	seqs := map[string][2]int64{} // device -> the lowest and highest seq asked
 	for _, s := range spots {

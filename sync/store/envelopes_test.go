@@ -903,3 +903,23 @@ func TestSetStates(t *testing.T) {
 		})
 	}
 }
+
+// TestReadPlacedFailedKeepsNothing: a read of places that fails (here a
+// sequence number no store can hold) leaves Placed reading for itself, so
+// a stored envelope asked about before the failure is still found.
+func TestReadPlacedFailedKeepsNothing(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	stored := testEnvelope("dev1", 1)
+	putEnvelopes(t, db, stored)
+	update(t, db, func(tx *Tx) error {
+		err := tx.ReadPlaced(ctx, []Spot{{ID: stored.ID, Device: stored.Device, Seq: stored.Seq}, {ID: hexOf("id", "huge", 1), Device: "dev1", Seq: 1 << 63}})
+		if err == nil {
+			t.Error("a sequence number of 2^63 was read")
+		}
+		if placed, err := tx.Placed(ctx, stored.ID, stored.Device, stored.Seq); err != nil || !placed {
+			t.Errorf("after a failed read the stored envelope is placed %v, %v; want true", placed, err)
+		}
+		return nil
+	})
+}
