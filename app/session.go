@@ -525,7 +525,7 @@ type Changed = replica.Changed
 
 // OnChange calls fn after each commit with the entities that changed, local
 // or from the network, until stop is called. fn runs on the committing
-// goroutine: keep it short, and the UI hops to its own with fyne.Do.
+// goroutine: keep it short, and the UI hops to its own with kit.OnUI.
 func (s *Session) OnChange(fn func([]Changed)) (stop func()) {
 	s.hooks.mu.Lock()
 	defer s.hooks.mu.Unlock()

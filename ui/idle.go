@@ -128,8 +128,13 @@ func (ws *Workstation) watchIdle(sh *shellScreen) {
 				}
 				done <- false
 			})
-			if <-done {
-				return
+			select {
+			case stop := <-done:
+				if stop {
+					return
+				}
+			case <-ws.ctx.Done():
+				return // closing: the driver may drop the queued check
 			}
 		}
 	}()

@@ -37,17 +37,26 @@ type SyncSource interface {
 func (sh *shellScreen) followSync(src SyncSource) (stop func()) {
 	var mu sync.Mutex
 	var latest SyncStatus
-	return src.OnSyncStatus(func(st SyncStatus) {
+	var stopped bool // a hand-over still on its way shows nothing then
+	unsubscribe := src.OnSyncStatus(func(st SyncStatus) {
 		mu.Lock()
 		latest = st
 		mu.Unlock()
 		go kit.OnUI(func() {
 			mu.Lock()
-			st := latest
+			st, stopped := latest, stopped
 			mu.Unlock()
-			sh.setSync(st)
+			if !stopped {
+				sh.setSync(st)
+			}
 		})
 	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		unsubscribe()
+	}
 }
 
 // syncWhy is the status bar's "Why?" button: shown while the sync has a

@@ -516,7 +516,7 @@ func readFileIO() fileIO {
 func (before fileIO) perEnvelope(n int) string {
 	now := readFileIO()
 	f := float64(max(n, 1))
-	return fmt.Sprintf("I/O each: %.1f reads of %.1f KB, %.1f writes of %.1f KB",
+	return fmt.Sprintf("I/O an envelope: %.1f reads (%.1f KB), %.1f writes (%.1f KB)",
 		float64(now.reads-before.reads)/f, float64(now.readBytes-before.readBytes)/f/1024,
 		float64(now.writes-before.writes)/f, float64(now.writeBytes-before.writeBytes)/f/1024)
 }
