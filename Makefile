@@ -202,6 +202,16 @@ bench-scale: deps build
 	XDG_CACHE_HOME=$(SCALEHOME)/cache XDG_RUNTIME_DIR=$(SCALEHOME)/runtime MEDIHAVEN_BENCH_STATIONS=30 \
 	$(GO_CACHES) dbus-run-session -- go test -run TestManyWorkstations -count=1 -timeout 30m -v ./sync/netsync
 	@# The real window: a demo clinic of SCALE_PATIENTS patients, then each role's cold start, login → home and RSS under Xvfb.
+	@# First as clinic workstations keep their keys: in the OS keyring (gnome-keyring's Secret Service, in
+	@# scalewindow-keyring, which bench window serves on its own bus); then with the file keystore (Argon2id at login).
+	@rm -rf $(RUNDIR)/scalewindow-os $(RUNDIR)/scalewindow-keyring; mkdir -p $(RUNDIR)/scalewindow-keyring/{home,data,runtime}; \
+	chmod 700 $(RUNDIR)/scalewindow-keyring/runtime; \
+	HOME=$(RUNDIR)/scalewindow-keyring/home XDG_DATA_HOME=$(RUNDIR)/scalewindow-keyring/data \
+	XDG_RUNTIME_DIR=$(RUNDIR)/scalewindow-keyring/runtime MEDIHAVEN_PASSPHRASE=bench-passphrase dbus-run-session -- sh -c \
+	  'echo -n "$$MEDIHAVEN_PASSPHRASE" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$$0" --profile "$$1" demo --patients "$$2"' \
+	  $(BIN) $(RUNDIR)/scalewindow-os $(SCALE_PATIENTS) && \
+	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow-os bench window --runs 5 \
+	  --keyring $(RUNDIR)/scalewindow-keyring/data --shots $(RUNDIR)/scalewindow-os-shots
 	@rm -rf $(RUNDIR)/scalewindow; \
 	MEDIHAVEN_KEYSTORE=file MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow demo --patients $(SCALE_PATIENTS) && \
 	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow bench window --runs 5 --shots $(RUNDIR)/scalewindow-shots

@@ -28,6 +28,11 @@ import (
 // waits for the role's home screen to be drawn with its data (login →
 // home); it reads the process's resident memory then and again after --later
 // (2 s by default). Each profile runs --runs times; the table shows medians.
+// Profiles that keep their keys in the OS keyring (as clinic workstations
+// do) need --keyring: the folder whose keyrings/ holds them (the
+// XDG_DATA_HOME `medihaven demo` ran with under gnome-keyring); bench
+// window then runs gnome-keyring's Secret Service on its own session bus,
+// on a copy of it, unlocked with the same passphrase.
 func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	fs := newFlags("bench window")
 	runs := fs.Int("runs", 3, "windows opened per profile")
@@ -36,6 +41,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	only := fs.String("only", "", "profile folder names to measure, separated by commas (default: all)")
 	wait := fs.Duration("timeout", 2*time.Minute, "how long to wait for the login form, then for the home screen")
 	later := fs.Duration("later", 2*time.Second, "how long after home the memory is read again (a minute shows the steady state)")
+	keyring := fs.String("keyring", "", "folder whose keyrings/ holds the profiles' keys in the OS keyring (the XDG_DATA_HOME the demo ran with under gnome-keyring)")
 	var env windowEnv
 	fs.Var(&env, "env", "NAME=VALUE added to the window's environment, to measure a setting (e.g. GLIBC_TUNABLES, GOGC, MEDIHAVEN_TRACE_HEAP); repeatable")
 	if err := parse(fs, args); err != nil {
@@ -72,6 +78,10 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 	if len(profiles) == 0 {
 		return fmt.Errorf("%w: no profile in %s (make one with: medihaven --profile %s demo)", ErrUsage, g.Profile, g.Profile)
 	}
+	keys := keystoreKinds(profiles)
+	if strings.Contains(keys, "OS keyring") && *keyring == "" {
+		return fmt.Errorf("%w: the profiles in %s keep their keys in the OS keyring: give --keyring, the XDG_DATA_HOME the demo ran with under gnome-keyring", ErrUsage, g.Profile)
+	}
 	scratch, err := os.MkdirTemp("", "medihaven-bench-window-")
 	if err != nil {
 		return err
@@ -87,6 +97,13 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 		return err
 	}
 	defer stopBus()
+	if *keyring != "" {
+		stopKeyring, err := startKeyring(ctx, bus, *keyring, filepath.Join(scratch, "keyring"), pass)
+		if err != nil {
+			return err
+		}
+		defer stopKeyring()
+	}
 
 	w := windowRun{exe: exe, display: display, bus: bus, theme: *theme, pass: pass, timeout: *wait, later: *later, env: env}
 	at := "+" + later.String()
@@ -109,6 +126,7 @@ func cmdBenchWindow(ctx context.Context, g Global, args []string, io IO) error {
 		}
 		rows = append(rows, row)
 	}
+	fmt.Fprintf(io.Stdout, "Keys: %s.\n", keys)
 	tw := tabwriter.NewWriter(io.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "profile\truns\tfirst start\tcold start\t(in process)\tlogin\tlogin → shell\tlogin → home\tRSS: login form\thome\t"+at+"\tpeak\thome: anon\tfiles\tGo\tGo heap\t")
 	for _, r := range rows {
@@ -344,6 +362,81 @@ func startXvfb(ctx context.Context) (string, func(), error) {
 	case <-time.After(20 * time.Second):
 		stop()
 		return "", nil, errors.New("Xvfb did not report a display in 20 s")
+	}
+}
+
+// keystoreKinds says where the profiles keep their keys, in words.
+func keystoreKinds(profiles []app.Profile) string {
+	var kinds []string
+	for _, p := range profiles {
+		k := "the OS keyring (Secret Service)"
+		if p.Keystore == app.KeystoreFile {
+			k = "the passphrase-protected file (Argon2id, 64 MiB, at login)"
+		}
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	return strings.Join(kinds, " and ")
+}
+
+// startKeyring starts gnome-keyring's Secret Service on the session bus at
+// bus, on a copy (in dir) of the keyrings in src/keyrings, so the demo's
+// stay as they are, unlocked with pass. It returns once the bus names the
+// service, and how to stop it.
+func startKeyring(ctx context.Context, bus, src, dir string, pass []byte) (func(), error) {
+	if _, err := exec.LookPath("gnome-keyring-daemon"); err != nil {
+		return nil, fmt.Errorf("--keyring needs gnome-keyring-daemon (make deps installs it): %w", err)
+	}
+	from := filepath.Join(src, "keyrings")
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		return nil, fmt.Errorf("--keyring: %w", err)
+	}
+	to := filepath.Join(dir, "data", "keyrings")
+	for _, d := range []string{to, filepath.Join(dir, "home"), filepath.Join(dir, "runtime")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(from, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("--keyring: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, "gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "LANG=en_US.UTF-8", "HOME=" + filepath.Join(dir, "home"),
+		"XDG_DATA_HOME=" + filepath.Join(dir, "data"), "XDG_RUNTIME_DIR=" + filepath.Join(dir, "runtime"),
+		"DBUS_SESSION_BUS_ADDRESS=" + bus,
+	}
+	cmd.Stdin = bytes.NewReader(pass) // --unlock reads the keyring's password there
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting gnome-keyring-daemon: %w", err)
+	}
+	stop := func() { stopProcess(cmd) }
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		owner := exec.CommandContext(ctx, "dbus-send", "--bus="+bus, "--print-reply", "--dest=org.freedesktop.DBus",
+			"/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets")
+		if reply, err := owner.Output(); err == nil && strings.Contains(string(reply), "boolean true") {
+			return stop, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stop()
+			return nil, fmt.Errorf("gnome-keyring-daemon did not offer the Secret Service in 20 s (it wrote: %q)", strings.TrimSpace(out.String()))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -70,7 +70,7 @@ Commands:
   export keys [--name NAME]           write staff public keys (armored OpenPGP)
   handout --patient MRN --out FILE    put a patient's own encrypted copy on IPFS and write the handout PDF
   bench [--rounds N]                  measure search, chart, calendar and crypto on this profile (reads only)
-  bench window [--runs N] [--shots DIR] [--theme T] [--only a,b]
+  bench window [--runs N] [--shots DIR] [--theme T] [--only a,b] [--keyring DIR]
                                       the real window under Xvfb on each profile of a clinic folder: cold start, login → home, memory
   server init --domain DOMAIN [--dir DIR] [--listen IP] [--force]
                                       write the clinic's Prosody and Kubo configuration (invite-only, TLS, private network)
