@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -18,10 +19,12 @@ import (
 // Connection settings: WAL so readers never wait for the writer, a busy
 // timeout instead of SQLITE_BUSY, immediate write transactions so two
 // writers queue at BEGIN instead of failing at their first write.
-const (
-	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128"
-	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
-)
+// The writer's page cache is writerCacheKiB (bulk.go: larger during bulk
+// writes).
+var writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-" +
+	strconv.Itoa(writerCacheKiB) + "&_stmt_cache_size=128"
+
+const readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
 
 // DB is one workstation profile's database: a single writer connection and
 // a pool of read-only connections on the same file. It is safe for
@@ -56,6 +59,8 @@ type Tx struct {
 	// bindings holds the bindings ReadBindings read and this transaction
 	// wrote, by entity (a zero Binding: none).
 	bindings map[string]Binding
+	// view: a View's transaction, on a reader.
+	view bool
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -139,9 +144,11 @@ func setPageSize(ctx context.Context, dsn string) error {
 // journal past 64 KiB to a temporary file: a catch-up's statements of 64
 // envelopes wrote most of their pages there, 14 of the 21 KB written an
 // envelope in benchscale's newcomer apply at 10,000 patients. In memory a
-// statement's journal lives until the statement ends (a few MB).
+// statement's journal lives until the statement ends (a few MB). The
+// write-ahead log's file is cut back to walSizeLimit once a checkpoint
+// has emptied it (bulk.go lets it grow during bulk writes).
 var writerDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+	_, err := c.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d", walSizeLimit), nil)
 	return err
 }}
 
@@ -204,7 +211,7 @@ func run(ctx context.Context, pool *sql.DB, cache *names, op string, fn func(tx 
 			tx.Rollback() //nolint:errcheck // fn's error or panic is the one to report
 		}
 	}()
-	t := &Tx{tx: tx, names: cache}
+	t := &Tx{tx: tx, names: cache, view: op == "view"}
 	if err := fn(t); err != nil {
 		return err
 	}
