@@ -59,7 +59,11 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		r.raiseGC()
 	}
 	defer r.restoreGC()
-	defer func() { err = errors.Join(err, r.endBulk(ctx)) }()
+	defer func() {
+		if end := r.endBulk(ctx); end != nil {
+			err = errors.Join(err, end)
+		}
+	}()
 	rep := Report{Received: len(raws)}
 	r.sealedIn = nil // what an Apply that failed counted
 	// Signatures are checked and payloads opened on every core while the
