@@ -109,8 +109,8 @@ func neededByGo() (needed, live int64) {
 	return int64(min(total-min(heap, total)+v[1], most)), int64(min(v[1], most))
 }
 
-// bulk readies the store's writer for bulk writes (store.Tx.Bulk: a
-// larger page cache, fewer checkpoints) in tx, once an Apply raised the
+// bulk readies the store's writer for bulk writes (store.Tx.Bulk: fewer
+// checkpoints of its log) in tx, once an Apply raised the
 // collector's target (the same measure of a bulk: thousands of envelopes
 // to apply or to open); the Apply gives it back when it ends (endBulk),
 // on every path.

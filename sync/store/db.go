@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -19,12 +18,10 @@ import (
 // Connection settings: WAL so readers never wait for the writer, a busy
 // timeout instead of SQLITE_BUSY, immediate write transactions so two
 // writers queue at BEGIN instead of failing at their first write.
-// The writer's page cache is writerCacheKiB (bulk.go: larger during bulk
-// writes).
-var writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-" +
-	strconv.Itoa(writerCacheKiB) + "&_stmt_cache_size=128"
-
-const readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
+const (
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
+)
 
 // DB is one workstation profile's database: a single writer connection and
 // a pool of read-only connections on the same file. It is safe for
