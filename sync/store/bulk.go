@@ -17,7 +17,7 @@ import (
 // before a commit checkpoints it. benchscale's newcomer at 100,000
 // patients (200,012 envelopes, its 40 Applies of 5,000 back to back, the
 // last checkpoint counted): 2.4 writes (12.5 KB) and 1.7 reads (14.2 KB)
-// an envelope -> 1.9 (9.1 KB) and 1.3 (10.8 KB), peak RSS unchanged. A
+// an envelope -> 2.0 (9.6 KB) and 1.3 (11.3 KB), peak RSS unchanged. A
 // larger writer's cache during bulk writes (64 MiB instead of 32) read
 // 3.4 KB an envelope less from the file (served from the system's cache)
 // for 35-60 MB more peak RSS: not kept.
