@@ -52,13 +52,18 @@ func (p Problem) String() string {
 // pending; one this workstation holds no key for is verified and kept as
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
-func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
+func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(raws) >= bulkEnvelopes {
 		r.raiseGC()
 	}
 	defer r.restoreGC()
+	defer func() {
+		if end := r.endBulk(ctx); end != nil {
+			err = errors.Join(err, end)
+		}
+	}()
 	rep := Report{Received: len(raws)}
 	r.sealedIn = nil // what an Apply that failed counted
 	// Signatures are checked and payloads opened on every core while the
@@ -74,8 +79,11 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
 		r.opening.Store(0)
 	}()
-	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+	err = r.p.DB.Update(ctx, func(tx *store.Tx) error {
 		defer r.begin()()
+		if err := r.bulk(ctx, tx); err != nil {
+			return err
+		}
 		if err := r.sealedToOpen(ctx, tx); err != nil {
 			return err
 		}
@@ -120,6 +128,9 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	for r.more {
 		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
 			defer r.begin()()
+			if err := r.bulk(ctx, tx); err != nil {
+				return err
+			}
 			if err := r.settle(ctx, tx, &rep); err != nil {
 				return err
 			}

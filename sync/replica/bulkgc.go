@@ -1,10 +1,15 @@
 package replica
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
+
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // A catch-up or a join applies thousands of envelopes, and each allocates
@@ -33,6 +38,7 @@ const (
 	bulkEnvelopes = 1000
 	bulkGCPercent = 400
 	bulkHeadroom  = 64 << 20
+	bulkTidy      = time.Second
 )
 
 var bulk struct {
@@ -101,4 +107,43 @@ func neededByGo() (needed, live int64) {
 	}
 	total, heap := v[0], v[2]+v[3]+v[4]+v[5]
 	return int64(min(total-min(heap, total)+v[1], most)), int64(min(v[1], most))
+}
+
+// bulk readies the store's writer for bulk writes (store.Tx.Bulk: fewer
+// checkpoints of its log) in tx, once an Apply raised the
+// collector's target (the same measure of a bulk: thousands of envelopes
+// to apply or to open); the Apply gives it back when it ends (endBulk),
+// on every path.
+func (r *Replica) bulk(ctx context.Context, tx *store.Tx) error {
+	if !r.raised || r.bulked {
+		return nil
+	}
+	if r.tidy != nil {
+		r.tidy.Stop()
+	}
+	if err := tx.Bulk(ctx); err != nil {
+		return fmt.Errorf("replica: %w", err)
+	}
+	r.bulked = true
+	return nil
+}
+
+// endBulk gives the store's writer back what bulk changed, even when the
+// Apply's context was cancelled. The write-ahead log the bulk left is
+// checkpointed bulkTidy later, unless another bulk Apply began (a
+// catch-up hands its envelopes in many Applies: each would copy the same
+// index pages to the file again), so the first write after a catch-up
+// does not wait for it. That checkpoint is housekeeping: if it fails, the
+// next commit checkpoints.
+func (r *Replica) endBulk(ctx context.Context) error {
+	if !r.bulked {
+		return nil
+	}
+	r.bulked = false
+	if err := r.p.DB.EndBulk(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("replica: %w", err)
+	}
+	db := r.p.DB
+	r.tidy = time.AfterFunc(bulkTidy, func() { _ = db.Checkpoint(context.Background()) })
+	return nil
 }

@@ -100,6 +100,8 @@ type Replica struct {
 	recount  bool                          // under mu: an Apply changed what awaited counts, beyond sealedIn
 	sealedIn map[string]int64              // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
 	raised   bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
+	bulked   bool                          // under mu: this Apply readied the store for bulk writes (bulkgc.go)
+	tidy     *time.Timer                   // under mu: checkpoints the log a bulk left (endBulk)
 
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why

@@ -60,6 +60,9 @@ func (r *Replica) openSealed(ctx context.Context, tx *store.Tx, rep *Report) (bo
 			r.unseal[ref] = store.Cursor{}
 			if n >= bulkEnvelopes {
 				r.raiseGC()
+				if err := r.bulk(ctx, tx); err != nil {
+					return false, err
+				}
 			}
 			r.opening.Add(int64(n))
 			// Counted as awaited until now: counted as opening meanwhile,

@@ -56,6 +56,8 @@ type Tx struct {
 	// bindings holds the bindings ReadBindings read and this transaction
 	// wrote, by entity (a zero Binding: none).
 	bindings map[string]Binding
+	// view: a View's transaction, on a reader.
+	view bool
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -139,9 +141,11 @@ func setPageSize(ctx context.Context, dsn string) error {
 // journal past 64 KiB to a temporary file: a catch-up's statements of 64
 // envelopes wrote most of their pages there, 14 of the 21 KB written an
 // envelope in benchscale's newcomer apply at 10,000 patients. In memory a
-// statement's journal lives until the statement ends (a few MB).
+// statement's journal lives until the statement ends (a few MB). The
+// write-ahead log's file is cut back to walSizeLimit once a checkpoint
+// has emptied it (bulk.go lets it grow during bulk writes).
 var writerDriver = &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+	_, err := c.Exec(fmt.Sprintf("PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d", walSizeLimit), nil)
 	return err
 }}
 
@@ -204,7 +208,7 @@ func run(ctx context.Context, pool *sql.DB, cache *names, op string, fn func(tx 
 			tx.Rollback() //nolint:errcheck // fn's error or panic is the one to report
 		}
 	}()
-	t := &Tx{tx: tx, names: cache}
+	t := &Tx{tx: tx, names: cache, view: op == "view"}
 	if err := fn(t); err != nil {
 		return err
 	}
