@@ -119,7 +119,10 @@ VirtualHost {{lua .Domain}}
 -- in. Occupants see each other's real JIDs: a workstation believes a sync
 -- announcement only from the account of the device it names. Members-only
 -- is off: in Prosody 0.12 the first workstation to join owns the room and
--- nobody affiliates the others, so they would be refused.
+-- nobody affiliates the others, so they would be refused. Rooms are
+-- archived (MAM) unless their own configuration says otherwise: the clinic
+-- room's creator keeps its archive (a workstation recovers the staff chat
+-- from it), the sync room's turns it off (nobody reads it back).
 Component {{lua .MUC}} "muc"
 	modules_enabled = { "muc_mam" }
 	restrict_room_creation = "local"

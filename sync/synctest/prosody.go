@@ -87,7 +87,8 @@ Component {{lua .MUC}} "muc"
 	muc_room_locking = false
 	-- Occupants see each other's real JIDs (whois = anyone): a workstation
 	-- believes a sync announcement of a device only from that device's
-	-- own account, whatever nickname it uses.
+	-- own account, whatever nickname it uses. Rooms are archived unless
+	-- configured otherwise (the sync room's creator turns it off).
 	muc_room_default_public_jids = true
 `))
 

@@ -31,7 +31,8 @@
 // page (XEP-0313) so a workstation can recover missing history;
 // Config.OnPresence reports room occupants online, away or offline, and
 // SetAway changes this session's; KeepRoom makes a room its creator owns
-// persist (and keep its archive) when empty.
+// persist (and keep its archive) when empty, UnarchiveRoom makes one
+// archive nothing (the sync room: nobody reads its archive).
 //
 // Who sent a message is Message.Sender, the account as the server says
 // it, never what the sender claims: the bare From of a one-to-one message;

@@ -50,6 +50,26 @@ const (
 // and Presence.JID are known). A room owned by someone else refuses; that
 // is not a fault of the caller's.
 func (s *Session) KeepRoom(ctx context.Context, room string) error {
+	return s.configureRoom(ctx, room, "to be kept",
+		"muc#roomconfig_persistentroom", "1",
+		"muc#roomconfig_enablearchiving", "1",
+		"muc#roomconfig_whois", "anyone")
+}
+
+// UnarchiveRoom asks a room this session owns (it created it) not to
+// archive what is said in it (XEP-0313's muc#roomconfig_enablearchiving):
+// for a room whose history nobody reads from the archive, where Prosody
+// would otherwise write every message to disk. The room still replays its
+// last messages, held in memory, to those who join. A room owned by
+// someone else refuses; that is not a fault of the caller's.
+func (s *Session) UnarchiveRoom(ctx context.Context, room string) error {
+	return s.configureRoom(ctx, room, "to stop archiving", "muc#roomconfig_enablearchiving", "0")
+}
+
+// configureRoom submits the room configuration form (XEP-0045 owner use
+// case) with the given fields, name and value in turn; fields not named
+// keep their values. what says what was asked, for the error.
+func (s *Session) configureRoom(ctx context.Context, room, what string, fields ...string) error {
 	addr, err := jid.Parse(room)
 	if err != nil {
 		return fmt.Errorf("%w: room %q", ErrBadAddress, room)
@@ -60,12 +80,12 @@ func (s *Session) KeepRoom(ctx context.Context, room string) error {
 			xml.StartElement{Name: xml.Name{Local: "field"}, Attr: []xml.Attr{{Name: xml.Name{Local: "var"}, Value: name}}},
 		)
 	}
-	form := xmlstream.Wrap(xmlstream.MultiReader(
-		field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"),
-		field("muc#roomconfig_persistentroom", "1"),
-		field("muc#roomconfig_enablearchiving", "1"),
-		field("muc#roomconfig_whois", "anyone"),
-	), xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "submit"}}})
+	set := []xml.TokenReader{field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig")}
+	for i := 0; i+1 < len(fields); i += 2 {
+		set = append(set, field(fields[i], fields[i+1]))
+	}
+	form := xmlstream.Wrap(xmlstream.MultiReader(set...),
+		xml.StartElement{Name: xml.Name{Space: nsData, Local: "x"}, Attr: []xml.Attr{{Name: xml.Name{Local: "type"}, Value: "submit"}}})
 	query := xmlstream.Wrap(form, xml.StartElement{Name: xml.Name{Space: nsMUCOwner, Local: "query"}})
 	mctx, done := call(ctx)
 	resp, err := s.xs.SendIQ(mctx, stanza.IQ{Type: stanza.SetIQ, To: addr.Bare()}.Wrap(query))
@@ -82,7 +102,7 @@ func (s *Session) KeepRoom(ctx context.Context, room string) error {
 		return fmt.Errorf("xmpp: configure room %s: %w", addr.Bare(), err)
 	}
 	if answer.Type == stanza.ErrorIQ {
-		return fmt.Errorf("xmpp: room %s refused to be kept: %w", addr.Bare(), answer.Err)
+		return fmt.Errorf("xmpp: room %s refused %s: %w", addr.Bare(), what, answer.Err)
 	}
 	return nil
 }
