@@ -52,6 +52,12 @@ func (c hooks) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
 	if m.Room && bareOf(m.From) != y.ChatRoom() {
 		return // the sync room carries announcements only
 	}
+	if m.Replayed {
+		// The room's history on joining names no sender (it may be the
+		// speaker's own claim); Connected reads the same messages from
+		// the room's archive, where the room names them.
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, app.ErrLocked) {

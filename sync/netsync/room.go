@@ -196,7 +196,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	}
 	if m.Body == helloBody {
 		switch {
-		case !m.Delay.IsZero(): // said before this workstation joined
+		case m.Replayed: // said before this workstation joined
 		case fromWorkstation && y.ownDevice(device): // our own, reflected
 		case !fromWorkstation:
 			refuse()
@@ -210,7 +210,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	}
 	if w, ok := replica.ParseWant(m.Body); ok {
 		switch {
-		case !m.Delay.IsZero(): // asked before: not replayed from the room's history
+		case m.Replayed: // asked before this workstation joined: not asked again
 		case !fromWorkstation:
 			refuse()
 		default:
@@ -222,18 +222,18 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	if !ok {
 		return // the sync room carries nothing else
 	}
+	own := fromWorkstation && device == a.Device
+	if !own && !y.ownDevice(a.Device) && m.Replayed {
+		// History the room replays names nobody (xmpp.Message.Replayed:
+		// from the room's memory it carries only the speaker's own
+		// claim): nothing to believe, and no sign of a misconfigured
+		// room. The workstations online answer this one's hello with
+		// their heads.
+		return
+	}
 	y.heardN.Add(1)
 	y.mark(stageHeard, a.Device, a.Seq, a.Seq)
-	own := fromWorkstation && device == a.Device
 	if !own && !y.ownDevice(a.Device) {
-		if !m.Delay.IsZero() && m.Sender == "" {
-			// History the room replays from memory does not say who
-			// spoke (Prosody keeps the real address only in its archive,
-			// and the sync room keeps none): nothing to believe, and no
-			// sign of a misconfigured room. The workstations online
-			// answer this one's hello with their heads.
-			return
-		}
 		// Only a device's own account speaks for it. (A head of this
 		// workstation's own device said by another account is kept: it
 		// may show that someone writes in its chain.)

@@ -37,10 +37,13 @@
 // Who sent a message is Message.Sender, the account as the server says
 // it, never what the sender claims: the bare From of a one-to-one message;
 // for a room message, the occupant's real JID from the room's presence
-// (kept per nickname in stream order) or, for history the room replays,
-// from the one <x/> the room adds. It needs a room that tells real JIDs
-// (whois = anyone: Prosody's muc_room_default_public_jids, and KeepRoom
-// asks for it); a nickname proves nothing, anyone may take a free one.
+// (kept per nickname in stream order) or, for a message read from the
+// room's archive, from the one <x/> the room adds there. History the room
+// replays to a joiner (Message.Replayed) names nobody: from the room's
+// memory it carries only what the speaker wrote. It needs a room that
+// tells real JIDs (whois = anyone: Prosody's muc_room_default_public_jids,
+// and KeepRoom asks for it); a nickname proves nothing, anyone may take a
+// free one.
 //
 // A message the server does not take comes back as an error stanza with
 // its id (Prosody refuses one to an account that does not exist yet);

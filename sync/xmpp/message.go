@@ -30,7 +30,14 @@ func (s *Session) receive(r xmlstream.TokenReadEncoder, start *xml.StartElement)
 			s.archived(msg)
 			return nil
 		}
-		if msg.Room && !msg.replayed {
+		switch {
+		case msg.Room && msg.Replayed:
+			// The room's history for a joiner: from its archive with
+			// the room's own <x/>, or from memory with only the <x/> the
+			// speaker wrote (Prosody adds its own to the archived copy
+			// alone). Which it was does not show, so nobody is named.
+			msg.Sender = ""
+		case msg.Room:
 			// Live: whoever holds the nickname now, as the room's
 			// presence said; an <x/> in the message is the sender's own
 			// claim (Prosody passes it through) and is not believed.
@@ -104,6 +111,7 @@ func decodeArchived(w wireMessage) (Message, bool) {
 		return Message{}, false
 	}
 	msg.StanzaID = w.Result.ID
+	msg.Replayed = false // read from the archive, not replayed on joining
 	if at, err := time.Parse(time.RFC3339Nano, w.Result.Forwarded.Delay.Stamp); err == nil {
 		msg.Delay = at.UTC()
 	}
@@ -139,12 +147,13 @@ func fromWire(w wireMessage) (Message, bool) {
 	}
 	if msg.Room {
 		// A room replays its history with a delay of its own (the room
-		// strips any an occupant sends in its name) and, when it tells
-		// real JIDs, one <x/> naming the sender. The sender may add an
-		// <x/> of its own: then there are two, and neither is believed.
+		// strips any an occupant sends in its name). Its archive names
+		// the sender in one <x/> when the room tells real JIDs; the
+		// sender may add an <x/> of its own: then there are two, and
+		// neither is believed (receive names nobody on a replay).
 		for _, delay := range w.Delays {
 			if delay.From != "" && delay.From == w.From.Bare().String() {
-				msg.replayed = true
+				msg.Replayed = true
 			}
 		}
 		if len(w.MUCUser) == 1 {

@@ -116,15 +116,21 @@ type Message struct {
 	// server says it, never as the sender claims: for a one-to-one
 	// message the bare From (the server stamps it); for a room message the
 	// occupant's real JID, from the room's presence of that occupant for a
-	// live message, or from the room's own <x/> on a message it replays
-	// from its history or archive. Empty when the room does not tell real
-	// JIDs (an anonymous room) or tells it ambiguously. A nickname says
-	// nothing about who speaks: anyone may take any free nickname.
+	// live message, or from the room's own <x/> on a message read from
+	// the room's archive (Archive). Empty on a message the room replays to
+	// a joiner (Replayed): that history may come from the room's memory,
+	// where Prosody keeps the <x/> the speaker wrote and not its own, so
+	// an <x/> there proves nothing. Empty too when the room does not tell
+	// real JIDs (an anonymous room) or tells it ambiguously. A nickname
+	// says nothing about who speaks: anyone may take any free nickname.
 	Sender string
+	// Replayed reports a room message the room replays from its history
+	// to this session as it joins (its delay is the room's): said before
+	// this session was in the room, by nobody this session can name.
+	Replayed bool
 
 	archiveQuery string // the archive query this message answers, if any
 	archiveFrom  string // who forwarded it: the archive's owner
-	replayed     bool   // a room message the room replays from its history
 }
 
 // Session is one workstation's logged-in XMPP session. Its methods are safe

@@ -4,12 +4,15 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/sync/synctest"
+	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // TestUnarchiveRoom: a room its creator unarchives keeps nothing in the
 // server's archive, yet still replays its last messages to a late joiner,
 // from memory: without the real sender (Prosody keeps it only in the
-// archive), so Sender is empty. Only the room's owner may ask.
+// archive), so Sender is empty, also when the speaker wrote an <x/>
+// naming someone else (review of session 7: from memory that <x/> is the
+// only one). Only the room's owner may ask.
 func TestUnarchiveRoom(t *testing.T) {
 	p := synctest.StartProsody(t)
 	ctx := testContext(t)
@@ -29,7 +32,17 @@ func TestUnarchiveRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := alice.Ping(ctx); err != nil {
+	mallory := connect(t, p, "mallory", nil)
+	if err := mallory.JoinRoom(ctx, room, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	const forged = "mh1 head claimed by alice"
+	if err := xmpp.SendRoomWith(ctx, mallory, room, forged,
+		`<x xmlns="http://jabber.org/protocol/muc#user"><item jid="alice@clinic.test/ws"/></x>`); err != nil {
+		t.Fatal(err)
+	}
+	sent = append(sent, forged)
+	if err := mallory.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := bob.JoinRoom(ctx, room, "bob"); err != nil {
@@ -37,7 +50,7 @@ func TestUnarchiveRoom(t *testing.T) {
 	}
 	for _, body := range sent {
 		m := bobIn.next(t)
-		if m.Body != body || m.Delay.IsZero() || !m.Room || m.Sender != "" {
+		if m.Body != body || m.Delay.IsZero() || !m.Replayed || !m.Room || m.Sender != "" {
 			t.Errorf("late joiner received %+v, want %q from the room's history, delayed, said by nobody known", m, body)
 		}
 	}
