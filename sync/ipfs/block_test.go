@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"testing"
 
+	gocid "github.com/ipfs/go-cid"
 	shell "github.com/ipfs/go-ipfs-api"
+	"github.com/multiformats/go-multihash"
 
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/synctest"
@@ -109,5 +111,36 @@ func TestGetWhatAddStored(t *testing.T) {
 				t.Errorf("Get with max one byte short: no error")
 			}
 		})
+	}
+}
+
+// TestCheckRawCID: Put refuses a CID the node answered that is not the
+// raw SHA2-256 block of the bytes it was given (a node that ignored an
+// option), and takes the one that is.
+func TestCheckRawCID(t *testing.T) {
+	data := []byte("a pack")
+	sum, err := multihash.Sum(data, multihash.SHA2_256, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := multihash.Sum([]byte("another pack"), multihash.SHA2_256, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		id   string
+		ok   bool
+	}{
+		{"raw, sha2-256", gocid.NewCidV1(gocid.Raw, sum).String(), true},
+		{"dag-pb codec", gocid.NewCidV1(gocid.DagProtobuf, sum).String(), false},
+		{"CIDv0", gocid.NewCidV0(sum).String(), false},
+		{"other bytes", gocid.NewCidV1(gocid.Raw, other).String(), false},
+		{"not a CID", "hello", false},
+	} {
+		err := ipfs.CheckRawCID(c.id, data)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }

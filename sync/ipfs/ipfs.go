@@ -14,6 +14,7 @@ import (
 	files "github.com/ipfs/boxo/files"
 	gocid "github.com/ipfs/go-cid"
 	shell "github.com/ipfs/go-ipfs-api"
+	"github.com/multiformats/go-multihash"
 )
 
 var (
@@ -106,6 +107,10 @@ func New(api string, opts ...Option) *Client {
 // is a single raw block, which Put stores with block/put.
 const rawBlockMax = 256 << 10
 
+// minKubo is the oldest Kubo whose block/put takes --cid-codec and --pin
+// as Put uses them (--cid-codec came in go-ipfs 0.13, kubo#8568).
+const minKubo = "v0.13.0"
+
 // Put stores data on the node, pinned so that garbage collection keeps it,
 // and returns its CID. Blocks are CIDv1 with raw leaves and SHA2-256, as
 // `ipfs add --cid-version 1 --raw-leaves` makes them: data up to the chunk
@@ -142,7 +147,29 @@ func (c *Client) Put(ctx context.Context, data []byte) (string, error) {
 	if err := CheckCID(out.Hash); err != nil {
 		return "", fmt.Errorf("ipfs: put: node answered with %w", err)
 	}
+	if len(data) <= rawBlockMax {
+		// The CID of a raw block is known here: a node that ignored an
+		// option (an older Kubo, a proxy) must not have it announced.
+		if err := checkRawCID(out.Hash, data); err != nil {
+			return "", err
+		}
+	}
 	return out.Hash, nil
+}
+
+// checkRawCID reports an error unless id is the CIDv1 of data as one raw
+// block hashed with SHA2-256.
+func checkRawCID(id string, data []byte) error {
+	sum, err := multihash.Sum(data, multihash.SHA2_256, -1)
+	if err != nil {
+		return fmt.Errorf("ipfs: put: hash the block: %w", err)
+	}
+	got, err := gocid.Decode(id)
+	if err != nil || !got.Equals(gocid.NewCidV1(gocid.Raw, sum)) {
+		return fmt.Errorf("ipfs: put: the node stored the block as %s, not as the raw SHA2-256 block asked for: "+
+			"use Kubo %s or later (make kubo builds it)", id, minKubo)
+	}
+	return nil
 }
 
 // Get fetches the block (or file DAG) with the given CID, from the node or

@@ -36,8 +36,14 @@ const (
 // Bulk readies the writer for the bulk writes of a long catch-up: fewer
 // checkpoints, until EndBulk. It is called in an Update's transaction (a
 // View's fails with ErrReadOnly) and holds for the writer's connection,
-// for the transactions after it too; a commit is as durable as before,
-// and readers see what they saw.
+// for the transactions after it too. Readers see what they saw. The
+// writer syncs the log to the disk only when it checkpoints
+// (synchronous=NORMAL), so a power cut (not a crash of the app) during
+// bulk writes can roll back up to bulkCheckpointPages of committed
+// transactions where it could roll back up to walCheckpointPages before:
+// never a half-written one, and what a catch-up loses so is fetched
+// again. A commit that is not bulk after EndBulk checkpoints what the
+// bulk left (a save right after a catch-up waits for that copy).
 func (tx *Tx) Bulk(ctx context.Context) error {
 	if tx.view {
 		return ErrReadOnly
