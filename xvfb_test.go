@@ -77,35 +77,43 @@ func TestWindowOnXvfb(t *testing.T) {
 	}
 	if _, err := os.Stat("main.go"); err == nil {
 		build(t, filepath.Join(bin, "medihaven"), ".")
-		empty := filepath.Join(t.TempDir(), "profiles", "none")
-		if err := os.MkdirAll(empty, 0o700); err != nil {
-			t.Fatal(err)
+		// An empty profile folder of its own for each case (they run side
+		// by side).
+		empty := func() string {
+			dir := filepath.Join(t.TempDir(), "profiles", "none")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return dir
 		}
 		// A computer with no clinic: the first run offers to create or
 		// join one (Tab reaches "Create a clinic", then "Join a clinic").
 		firstRun := []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file"}
 		cases = append(cases,
-			windowCase{name: "medihaven-no-profile", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun},
-			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "medihaven-no-profile", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun},
+			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
 			// "Restore from a backup" is the third button.
-			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}, {"sleep", "0.5"}, {"key", "space"}}},
-			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"},
 					{"key", "space"}, {"sleep", "0.5"}, {"key", "Tab"}, {"type", "--delay", "30", "guess"}, {"key", "Return"}}},
-			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
+	// Each case has its own X server, session bus and folders, and waits on
+	// what it sees: two at a time (-parallel) overlap their waits.
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			if c.prog == "" {
 				c.prog = "uipreview"
 			}
