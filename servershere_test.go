@@ -38,7 +38,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBuilds()
+	os.Exit(code)
 }
 
 // TestRunTheServersHereFromTheWindow: on a computer with a fresh HOME the

@@ -77,35 +77,43 @@ func TestWindowOnXvfb(t *testing.T) {
 	}
 	if _, err := os.Stat("main.go"); err == nil {
 		build(t, filepath.Join(bin, "medihaven"), ".")
-		empty := filepath.Join(t.TempDir(), "profiles", "none")
-		if err := os.MkdirAll(empty, 0o700); err != nil {
-			t.Fatal(err)
+		// An empty profile folder of its own for each case (they run side
+		// by side).
+		empty := func() string {
+			dir := filepath.Join(t.TempDir(), "profiles", "none")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return dir
 		}
 		// A computer with no clinic: the first run offers to create or
 		// join one (Tab reaches "Create a clinic", then "Join a clinic").
 		firstRun := []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file"}
 		cases = append(cases,
-			windowCase{name: "medihaven-no-profile", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun},
-			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "medihaven-no-profile", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun},
+			windowCase{name: "first-run-create", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-join", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-join-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
 			// "Restore from a backup" is the third button.
-			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
-			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty}, env: firstRun,
+			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}, {"sleep", "0.5"}, {"key", "space"}}},
-			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"},
 					{"key", "space"}, {"sleep", "0.5"}, {"key", "Tab"}, {"type", "--delay", "30", "guess"}, {"key", "Return"}}},
-			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty},
+			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
+	// Each case has its own X server, session bus and folders, and waits on
+	// what it sees: two at a time (-parallel) overlap their waits.
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			if c.prog == "" {
 				c.prog = "uipreview"
 			}
@@ -122,13 +130,70 @@ func TestWindowOnXvfb(t *testing.T) {
 	}
 }
 
-// build compiles a Go package of this module into out.
+// build puts a binary of a Go package of this module at out. Each package
+// is built once per test run (linking the cgo and Fyne binary takes
+// seconds of CPU, and six tests start the same medihaven) and linked or
+// copied to out.
 func build(t *testing.T, out, pkg string) {
 	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+	builds.Lock()
+	b := builds.m[pkg]
+	if b == nil {
+		b = new(builtBinary)
+		builds.m[pkg] = b
 	}
+	builds.Unlock()
+	b.once.Do(func() {
+		dir, err := os.MkdirTemp("", "medihaven-build-")
+		if err != nil {
+			b.err = err
+			return
+		}
+		builds.Lock()
+		builds.dirs = append(builds.dirs, dir)
+		builds.Unlock()
+		b.path = filepath.Join(dir, filepath.Base(out))
+		cmd := exec.Command("go", "build", "-o", b.path, pkg)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %w\n%s", pkg, err, msg)
+		}
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	if err := os.Link(b.path, out); err != nil {
+		data, err := os.ReadFile(b.path)
+		if err == nil {
+			err = os.WriteFile(out, data, 0o755)
+		}
+		if err != nil {
+			t.Fatalf("copying the built %s: %v", pkg, err)
+		}
+	}
+}
+
+// builtBinary is one package's binary, built by the first test that asks.
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// builds holds this run's binaries; TestMain removes their folders.
+var builds = struct {
+	sync.Mutex
+	m    map[string]*builtBinary
+	dirs []string
+}{m: map[string]*builtBinary{}}
+
+// removeBuilds deletes the folders build made.
+func removeBuilds() {
+	builds.Lock()
+	defer builds.Unlock()
+	for _, d := range builds.dirs {
+		os.RemoveAll(d)
+	}
+	builds.dirs = nil
 }
 
 // runWindow starts a virtual X server and the program on it, runs the
