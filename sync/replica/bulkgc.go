@@ -39,6 +39,9 @@ const (
 	bulkGCPercent = 400
 	bulkHeadroom  = 64 << 20
 	bulkTidy      = time.Second
+	// bulkTidyTimeout bounds the checkpoint run bulkTidy after a bulk
+	// Apply (endBulk); a later commit checkpoints what it left.
+	bulkTidyTimeout = time.Minute
 )
 
 var bulk struct {
@@ -144,6 +147,10 @@ func (r *Replica) endBulk(ctx context.Context) error {
 		return fmt.Errorf("replica: %w", err)
 	}
 	db := r.p.DB
-	r.tidy = time.AfterFunc(bulkTidy, func() { _ = db.Checkpoint(context.Background()) })
+	r.tidy = time.AfterFunc(bulkTidy, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), bulkTidyTimeout)
+		defer cancel()
+		_ = db.Checkpoint(ctx)
+	})
 	return nil
 }

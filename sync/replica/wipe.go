@@ -13,6 +13,9 @@ func (r *Replica) Wipe() {
 	defer r.mu.Unlock()
 	r.state.Lock()
 	defer r.state.Unlock()
+	if r.tidy != nil {
+		r.tidy.Stop() // the store is closed: nothing left to checkpoint
+	}
 	r.p.DeviceKey.Wipe()
 	for scope, epochs := range r.keys {
 		for epoch := range epochs {
