@@ -68,13 +68,30 @@ func IsolatedEnv(t *testing.T, extra ...string) []string {
 }
 
 // RunInner runs cmd (this test binary running the test named inner) and
-// fails t unless inner ran and passed.
+// fails t unless inner ran and passed. The child writes to a file, not a
+// pipe: a keyring daemon the session started may outlive it for a moment
+// still holding its output, and a pipe would make Wait wait for that
+// daemon (it did, past a WaitDelay of 10 s, on a loaded machine) where
+// the test is over. What is left in the child's process group when it
+// ends is stopped.
 func RunInner(t *testing.T, inner string, cmd *exec.Cmd) {
 	t.Helper()
-	cmd.WaitDelay = 10 * time.Second // a daemon holding our pipes must not hang the test
+	log, err := os.CreateTemp(t.TempDir(), "inner-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	out, err := cmd.CombinedOutput()
+	err = cmd.Run()
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // ESRCH when nothing is left
+	}
+	out, rerr := os.ReadFile(log.Name())
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
 	if err != nil || !strings.Contains(string(out), "--- PASS: "+inner) {
 		t.Fatalf("%s in a child process: %v\n%s", inner, err, out)
 	}
