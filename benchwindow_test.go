@@ -19,8 +19,6 @@ func TestBenchWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens three real windows")
 	}
-	// Its own folders and X servers: it runs beside TestWindowOnXvfb's cases.
-	t.Parallel()
 	for _, tool := range []string{"Xvfb", "xdotool", "import", "dbus-daemon"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed: run make deps", tool)

@@ -151,6 +151,7 @@ func (c *Client) Put(ctx context.Context, data []byte) (string, error) {
 		// The CID of a raw block is known here: a node that ignored an
 		// option (an older Kubo, a proxy) must not have it announced.
 		if err := checkRawCID(out.Hash, data); err != nil {
+			_ = c.Unpin(ctx, out.Hash) // not announced: nothing should keep it
 			return "", err
 		}
 	}
