@@ -23,6 +23,11 @@
 //     (real JIDs shown to occupants, no room locking, rooms created only by
 //     the server's own accounts), MAM for one year, c2s limited to 1 MB/s per
 //     client, listening on the Listen address only.
+//   - prosody/plugins/mod_medihaven_rooms.lua (internal/prosodyconf;
+//     rewritten on every start like the next): sync@ and clinic@ are
+//     configured by the server when made and whenever someone joins, and
+//     no client, their creator included, may reconfigure, destroy, ban,
+//     kick or register nicknames in them.
 //   - prosody/plugins/mod_medihaven_admins.lua (rewritten on every start,
 //     and a configuration an older Medihaven wrote without it is written
 //     again from server.json):

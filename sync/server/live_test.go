@@ -128,6 +128,11 @@ func TestRegistrationNeedsAnInvite(t *testing.T) {
 	if err := s.JoinRoom(ctx, "sync@"+c.MUC, "device-a"); err != nil {
 		t.Fatalf("join the sync room: %v", err)
 	}
+	// It created the room, so Prosody made it the owner; the server's
+	// mod_medihaven_rooms still lets it change nothing.
+	if err := s.UnarchiveRoom(ctx, "sync@"+c.MUC); err == nil || !strings.Contains(err.Error(), "configured by its server") {
+		t.Errorf("the sync room's creator reconfigured it: %v (is mod_medihaven_rooms loaded?)", err)
+	}
 
 	// An invite makes one account.
 	if err := registerWithInvite(ctx, res, "device-b", "pw-b", token); err == nil {
@@ -532,7 +537,8 @@ func TestRunRefusesBusyPortAndMissingBinary(t *testing.T) {
 // TestMembersOnlyWouldShutOutWorkstations backs the choice documented in
 // the package: with Prosody 0.12's members-only rooms, the first
 // workstation to join owns the room and the next one is refused, because
-// nobody makes it a member.
+// nobody makes it a member. (The clinic's own rooms are pinned open by
+// mod_medihaven_rooms whatever the defaults say, so the test uses another.)
 func TestMembersOnlyWouldShutOutWorkstations(t *testing.T) {
 	res := initServer(t, nil)
 	cfgFile := filepath.Join(res.Dir, "prosody", "prosody.cfg.lua")
@@ -563,7 +569,7 @@ func TestMembersOnlyWouldShutOutWorkstations(t *testing.T) {
 		defer xs.Close()
 		sessions = append(sessions, xs)
 	}
-	room := "sync@" + res.Config.MUC
+	room := "lab@" + res.Config.MUC
 	if err := sessions[0].JoinRoom(ctx, room, "device-a"); err != nil {
 		t.Fatalf("the first workstation: %v", err)
 	}

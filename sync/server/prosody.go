@@ -119,12 +119,13 @@ VirtualHost {{lua .Domain}}
 -- in. Occupants see each other's real JIDs: a workstation believes a sync
 -- announcement only from the account of the device it names. Members-only
 -- is off: in Prosody 0.12 the first workstation to join owns the room and
--- nobody affiliates the others, so they would be refused. Rooms are
--- archived (MAM) unless their own configuration says otherwise: the clinic
--- room's creator keeps its archive (a workstation recovers the staff chat
--- from it), the sync room's turns it off (nobody reads it back).
+-- nobody affiliates the others, so they would be refused. Both rooms are
+-- configured by mod_medihaven_rooms (plugins/), not by the workstation that
+-- happens to create them: real JIDs, persistent, no password, clinic@
+-- archived (staff chat is recovered from it), sync@ not (nobody reads it
+-- back); no client may reconfigure, destroy, ban or kick in them.
 Component {{lua .MUC}} "muc"
-	modules_enabled = { "muc_mam" }
+	modules_enabled = { "muc_mam", {{lua .RoomsModule}} }
 	restrict_room_creation = "local"
 	muc_room_locking = false
 	muc_room_default_public = false
@@ -207,6 +208,7 @@ func prosodyConfigText(dir string, c Config) (string, error) {
 		"Domain":           c.Domain,
 		"MUC":              c.MUC,
 		"PluginDir":        to.plugins,
+		"RoomsModule":      prosodyconf.RoomsModule,
 	})
 	if err != nil {
 		return "", fmt.Errorf("server: Prosody configuration: %w", err)
@@ -234,7 +236,7 @@ func upgradeProsody(dir string, c Config) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if strings.Contains(string(old), `"medihaven_admins"`) {
+	if strings.Contains(string(old), `"medihaven_admins"`) && strings.Contains(string(old), `"`+prosodyconf.RoomsModule+`"`) {
 		return nil
 	}
 	text, err := prosodyConfigText(dir, c)
@@ -251,7 +253,10 @@ func writePlugins(dir, domain string) error {
 	if err := os.MkdirAll(p, 0o700); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	return atomicfile.Write(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600)
+	if err := atomicfile.Write(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600); err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(p, "mod_"+prosodyconf.RoomsModule+".lua"), prosodyconf.RoomsModuleSource, 0o600)
 }
 
 // selfSigned writes a fresh self-signed certificate for names and its key

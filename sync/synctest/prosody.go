@@ -71,6 +71,7 @@ allow_registration = true
 registration_invite_only = false
 min_seconds_between_registrations = 0
 
+plugin_paths = { {{lua .PluginDir}} } -- mod_medihaven_rooms
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "register"; "mam"; "smacks";
 	"carbons"; "offline"; "pep"; "ping"; "invites"; "invites_adhoc"; "invites_register";
@@ -83,12 +84,15 @@ limits = {
 VirtualHost {{lua .Domain}}
 
 Component {{lua .MUC}} "muc"
-	modules_enabled = { "muc_mam" }
+	-- The clinic's rooms (sync@, clinic@) are configured by the server's
+	-- own module, as on a clinic's server (sync/server): real JIDs shown,
+	-- clinic@ archived, sync@ not, and no client may change them. Other
+	-- rooms (tests of sync/xmpp) take Prosody's defaults: archived, and
+	-- occupants see each other's real JIDs (whois = anyone), so a
+	-- workstation believes a sync announcement of a device only from that
+	-- device's own account, whatever nickname it uses.
+	modules_enabled = { "muc_mam", {{lua .RoomsModule}} }
 	muc_room_locking = false
-	-- Occupants see each other's real JIDs (whois = anyone): a workstation
-	-- believes a sync announcement of a device only from that device's
-	-- own account, whatever nickname it uses. Rooms are archived unless
-	-- configured otherwise (the sync room's creator turns it off).
 	muc_room_default_public_jids = true
 `))
 
@@ -117,6 +121,13 @@ func StartProsody(t testing.TB) *Prosody {
 	if err := os.Mkdir(certDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plugins, "mod_"+prosodyconf.RoomsModule+".lua"), prosodyconf.RoomsModuleSource, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	certFile, keyFile := filepath.Join(certDir, p.Domain+".crt"), filepath.Join(certDir, p.Domain+".key")
 	var err error
 	if p.CertPEM, err = writeSelfSigned(certFile, keyFile, p.Domain, p.MUC); err != nil {
@@ -135,6 +146,7 @@ func StartProsody(t testing.TB) *Prosody {
 		err = prosodyConfig.Execute(&cfg, map[string]any{
 			"PidFile": filepath.Join(dir, "prosody.pid"), "DataDir": p.DataDir, "CertDir": certDir, "CertFile": certFile, "KeyFile": keyFile,
 			"Port": port, "Domain": p.Domain, "MUC": p.MUC,
+			"PluginDir": plugins, "RoomsModule": prosodyconf.RoomsModule,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -56,7 +56,7 @@ func TestArchive(t *testing.T) {
 	}
 
 	// A room's archive, kept when the room empties.
-	room := "clinic@" + p.MUC
+	room := "archived@" + p.MUC
 	if err := alice.JoinRoom(ctx, room, "alice"); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestArchive(t *testing.T) {
 func TestPresence(t *testing.T) {
 	p := synctest.StartProsody(t)
 	ctx := testContext(t)
-	room := "clinic@" + p.MUC
+	room := "archived@" + p.MUC
 	seen := make(chan xmpp.Presence, 100)
 	jid := p.Register(t, "alice", "alice-password")
 	cfg := config(p, jid, "alice-password")

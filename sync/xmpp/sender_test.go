@@ -16,7 +16,7 @@ import (
 func TestSender(t *testing.T) {
 	p := synctest.StartProsody(t)
 	ctx := testContext(t)
-	room := "sync@" + p.MUC
+	room := "announce@" + p.MUC
 	aliceIn, bobIn := newInbox(), newInbox()
 	alice := connect(t, p, "alice", aliceIn.receive)
 	if err := alice.JoinRoom(ctx, room, "alice"); err != nil {

@@ -16,7 +16,7 @@ import (
 func TestUnarchiveRoom(t *testing.T) {
 	p := synctest.StartProsody(t)
 	ctx := testContext(t)
-	room := "sync@" + p.MUC
+	room := "quiet@" + p.MUC
 	alice := connect(t, p, "alice", nil)
 	bobIn := newInbox()
 	bob := connect(t, p, "bob", bobIn.receive)
