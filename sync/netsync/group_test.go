@@ -104,7 +104,27 @@ func TestApplyGrouped(t *testing.T) {
 	if c := y.Counts(); c.Applies != 1 {
 		t.Errorf("%d Applies, want the three batches in one", c.Applies)
 	}
-	for _, s := range stations {
+	appliedAll(t, here, stations...)
+
+	// Nobody applying: a batch goes at once, alone.
+	fourth := openNetStation(t, params)
+	if _, changed, err := y.applyGrouped(here.r, chainOf(t, fourth), nil); err != nil || !changed {
+		t.Errorf("a batch alone: changed %v, %v", changed, err)
+	}
+	if c := y.Counts(); c.Applies != 2 {
+		t.Errorf("%d Applies, want 2", c.Applies)
+	}
+	if n := len(y.group.queued); n != 0 {
+		t.Errorf("%d batches left queued", n)
+	}
+}
+
+// appliedAll checks that here stores envelopes of every device of from
+// and holds none pending or rejected.
+func appliedAll(t *testing.T, here station, from ...station) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range from {
 		if n := storedOf(t, here, s.r.Device()); n == 0 {
 			t.Errorf("device %s: nothing stored", s.r.Device()[:8])
 		}
@@ -119,18 +139,6 @@ func TestApplyGrouped(t *testing.T) {
 	}
 	if states[store.Pending] != 0 || states[store.Rejected] != 0 {
 		t.Errorf("envelopes by state %v: want every one applied", states)
-	}
-
-	// Nobody applying: a batch goes at once, alone.
-	fourth := openNetStation(t, params)
-	if _, changed, err := y.applyGrouped(here.r, chainOf(t, fourth), nil); err != nil || !changed {
-		t.Errorf("a batch alone: changed %v, %v", changed, err)
-	}
-	if c := y.Counts(); c.Applies != 2 {
-		t.Errorf("%d Applies, want 2", c.Applies)
-	}
-	if n := len(y.group.queued); n != 0 {
-		t.Errorf("%d batches left queued", n)
 	}
 }
 
