@@ -18,10 +18,12 @@ import (
 // the lock first waits, at most groupWait, for the other workers still
 // reading packs of fresh heads from the node (a few ms), so that heads
 // heard a few ms apart are applied together too; with no other worker
-// reading, or other batches queued already, it applies at once. An Apply's fixed cost is about
-// 430 µs of CPU, each envelope about 250 µs (TestZZApplyCost, one to
-// eight envelopes an Apply), and a quiet workstation of thirty all
-// writing applied 1.1-1.2 envelopes an Apply.
+// reading, or other batches queued already, it applies at once. An
+// Apply's fixed cost is about 430 µs of CPU (its commit writes whole
+// pages), each envelope about 250 µs (one to eight envelopes an Apply,
+// measured in session 8, notes/h-sync31), and a quiet workstation of
+// thirty all writing applied 1.1-1.2 envelopes an Apply.
+//
 // Every envelope is still verified and judged by the replica, as in any
 // Apply; an error of the Apply (the store, the lock) is every batch's in
 // it, as it was every head's in a worker's batch before.
