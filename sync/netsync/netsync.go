@@ -123,6 +123,8 @@ type Syncer struct {
 	round firstRound
 	// What the catch-up did (Counts).
 	fetches, handed, fresh, skipped, stale, heardN, applies atomic.Int64
+	// Fresh heads' batches waiting to be applied together (group.go).
+	group groupApply
 
 	mu         sync.Mutex
 	status     Status

@@ -51,6 +51,8 @@ func (y *Syncer) fetchTogether(hs []headTry) []fetchResult {
 	if err != nil {
 		return out // locked: the heads come again
 	}
+	c := y.group.expect() // group.go
+	defer c.arrived()
 	var alone []int // caught up one by one, afterwards
 	live, err := y.notHeld(r, hs, &alone)
 	if err != nil {
@@ -69,7 +71,8 @@ func (y *Syncer) fetchTogether(hs []headTry) []fetchResult {
 			}
 		}
 	}
-	y.applyTogether(r, hs, packs, batch, out)
+	y.applyTogether(r, hs, packs, batch, out, c)
+	c.arrived() // what follows is applied alone
 	for _, i := range batch {
 		y.inflight(-packs[i].size)
 	}
@@ -232,7 +235,7 @@ func (y *Syncer) following(r *replica.Replica, hs []headTry, packs []*fetchedPac
 // applyTogether applies the packs of heads batch, at most about
 // applyChunk envelopes per Apply, and notes each head's outcome in out;
 // a device whose envelopes arrived altered is asked for them again.
-func (y *Syncer) applyTogether(r *replica.Replica, hs []headTry, packs []*fetchedPack, batch []int, out []fetchResult) {
+func (y *Syncer) applyTogether(r *replica.Replica, hs []headTry, packs []*fetchedPack, batch []int, out []fetchResult, c *coming) {
 	var raws [][]byte
 	var in []int
 	flush := func() {
@@ -246,7 +249,7 @@ func (y *Syncer) applyTogether(r *replica.Replica, hs []headTry, packs []*fetche
 		var changed bool
 		var err error
 		if len(raws) > 0 {
-			altered, changed, err = y.applyRaws(r, raws, "")
+			altered, changed, err = y.applyGrouped(r, raws, c) // group.go
 		}
 		for _, i := range in {
 			out[i].changed, out[i].err = changed, err

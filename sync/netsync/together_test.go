@@ -86,22 +86,7 @@ func TestHeadsTogether(t *testing.T) {
 	if c.Fetches != 4 || c.Applies != 2 {
 		t.Errorf("%d packs fetched and %d Applies, want 4 and 2", c.Fetches, c.Applies)
 	}
-	for _, s := range []station{founder, second, third} {
-		if n := storedOf(t, here, s.r.Device()); n == 0 {
-			t.Errorf("device %s: nothing stored", s.r.Device()[:8])
-		}
-	}
-	var states map[store.EnvelopeState]int
-	if err := here.r.DB().View(ctx, func(tx *store.Tx) error {
-		var err error
-		states, err = tx.CountEnvelopes(ctx)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if states[store.Pending] != 0 || states[store.Rejected] != 0 {
-		t.Errorf("envelopes by state %v: want every one applied", states)
-	}
+	appliedAll(t, here, founder, second, third)
 	// Heads held already are stale: nothing fetched, nothing applied.
 	for _, res := range y.fetchTogether([]headTry{founded, later}) {
 		if res.err != nil || res.changed {
