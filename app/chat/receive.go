@@ -150,10 +150,10 @@ func (c hooks) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Sessio
 	if err != nil {
 		return
 	}
+	// The room keeps its archive and shows real JIDs by the server's
+	// configuration (sync/server's mod_medihaven_rooms), not this one's.
 	if err := netsync.JoinRoom(ctx, xs, y.ChatRoom(), r.Device()); err != nil {
 		y.NoteError(err)
-	} else {
-		_ = xs.KeepRoom(ctx, y.ChatRoom()) // refused unless this workstation created the room: fine
 	}
 	c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})
 	if err := c.s.flushChat(ctx, true); err != nil {

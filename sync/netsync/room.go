@@ -151,11 +151,8 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 		xs.Close()
 		return nil, fmt.Errorf("netsync: join the sync room: %w", err)
 	}
-	// Nobody reads the sync room's archive (a joiner says hello; the room
-	// replays its last messages from memory), and Prosody would write every
-	// announcement to it: the workstation that created the room turns that
-	// off before anything is said. The others are refused, which is fine.
-	_ = xs.UnarchiveRoom(ctx, y.room())
+	// The room keeps no archive (nobody reads it back: a joiner says hello)
+	// by the server's configuration (sync/server's mod_medihaven_rooms).
 	return xs, nil
 }
 

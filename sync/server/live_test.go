@@ -129,9 +129,22 @@ func TestRegistrationNeedsAnInvite(t *testing.T) {
 		t.Fatalf("join the sync room: %v", err)
 	}
 	// It created the room, so Prosody made it the owner; the server's
-	// mod_medihaven_rooms still lets it change nothing.
-	if err := s.UnarchiveRoom(ctx, "sync@"+c.MUC); err == nil || !strings.Contains(err.Error(), "configured by its server") {
-		t.Errorf("the sync room's creator reconfigured it: %v (is mod_medihaven_rooms loaded?)", err)
+	// mod_medihaven_rooms lets no client change it (sync/xmpp's
+	// TestClinicRoomsBelongToTheServer tries everything as the owner).
+	token2, _, err := server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := registerSession(ctx, res, "device-c", "pw-c", token2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go other.Serve(nil) //nolint:errcheck // ends with the test
+	destroy := xmlstream.Wrap(xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Local: "destroy"}}),
+		xml.StartElement{Name: xml.Name{Space: "http://jabber.org/protocol/muc#owner", Local: "query"}})
+	if answer, err := iqAnswer(ctx, other, destroy, "sync@"+c.MUC); err != nil || !strings.Contains(answer, "configured by its server") {
+		t.Errorf("destroying the sync room: %s, %v; want the refusal of mod_medihaven_rooms (is it loaded?)", answer, err)
 	}
 
 	// An invite makes one account.
@@ -664,7 +677,21 @@ var preauthRe = regexp.MustCompile(`preauth=([A-Za-z0-9_-]+)`)
 func createAccountInvite(ctx context.Context, xs *xmpp.Session, domain string) (string, error) {
 	cmd := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: "http://jabber.org/protocol/commands", Local: "command"},
 		Attr: []xml.Attr{{Name: xml.Name{Local: "node"}, Value: "urn:xmpp:invite#create-account"}, {Name: xml.Name{Local: "action"}, Value: "execute"}}})
-	r, err := xs.SendIQElement(ctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: jid.MustParse(domain)})
+	answer, err := iqAnswer(ctx, xs, cmd, domain)
+	if err != nil {
+		return "", err
+	}
+	m := preauthRe.FindStringSubmatch(answer)
+	if m == nil {
+		return "", fmt.Errorf("no invite in the answer: %s", answer)
+	}
+	return m[1], nil
+}
+
+// iqAnswer sends a set IQ with payload to to and returns the answer as
+// XML text, whether a result or an error.
+func iqAnswer(ctx context.Context, xs *xmpp.Session, payload xml.TokenReader, to string) (string, error) {
+	r, err := xs.SendIQElement(ctx, payload, stanza.IQ{Type: stanza.SetIQ, To: jid.MustParse(to)})
 	if err != nil {
 		return "", err
 	}
@@ -677,9 +704,5 @@ func createAccountInvite(ctx context.Context, xs *xmpp.Session, domain string) (
 	if err := e.Flush(); err != nil {
 		return "", err
 	}
-	m := preauthRe.FindStringSubmatch(answer.String())
-	if m == nil {
-		return "", fmt.Errorf("no invite in the answer: %s", answer.String())
-	}
-	return m[1], nil
+	return answer.String(), nil
 }

@@ -60,7 +60,7 @@ func TestArchive(t *testing.T) {
 	if err := alice.JoinRoom(ctx, room, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.KeepRoom(ctx, room); err != nil {
+	if err := xmpp.KeepRoom(ctx, alice, room); err != nil {
 		t.Fatal(err)
 	}
 	if err := alice.SendMessage(ctx, xmpp.Outgoing{To: room, Room: true, ID: "r1", Body: "room one"}); err != nil {

@@ -30,9 +30,8 @@
 // live and in Archive, which reads an account's or a room's archive page by
 // page (XEP-0313) so a workstation can recover missing history;
 // Config.OnPresence reports room occupants online, away or offline, and
-// SetAway changes this session's; KeepRoom makes a room its creator owns
-// persist (and keep its archive) when empty, UnarchiveRoom makes one
-// archive nothing (the sync room: nobody reads its archive).
+// SetAway changes this session's. Rooms are configured by the clinic's
+// server (sync/server's mod_medihaven_rooms), never by a workstation.
 //
 // Who sent a message is Message.Sender, the account as the server says
 // it, never what the sender claims: the bare From of a one-to-one message;
@@ -41,9 +40,8 @@
 // room's archive, from the one <x/> the room adds there. History the room
 // replays to a joiner (Message.Replayed) names nobody: from the room's
 // memory it carries only what the speaker wrote. It needs a room that
-// tells real JIDs (whois = anyone: Prosody's muc_room_default_public_jids,
-// and KeepRoom asks for it); a nickname proves nothing, anyone may take a
-// free one.
+// tells real JIDs (whois = anyone: the clinic's server pins it); a
+// nickname proves nothing, anyone may take a free one.
 //
 // A message the server does not take comes back as an error stanza with
 // its id (Prosody refuses one to an account that does not exist yet);

@@ -53,9 +53,9 @@ func TestClinicRoomsBelongToTheServer(t *testing.T) {
 				}},
 				{"archive on or off", func() error {
 					if tc.archived {
-						return mallory.UnarchiveRoom(ctx, tc.room)
+						return xmpp.UnarchiveRoom(ctx, mallory, tc.room)
 					}
-					return mallory.KeepRoom(ctx, tc.room)
+					return xmpp.KeepRoom(ctx, mallory, tc.room)
 				}},
 				{"ban", func() error {
 					return xmpp.SetIQ(ctx, mallory, tc.room, `<query xmlns="`+admin+`"><item affiliation="outcast" jid="`+aliceJID+`"/></query>`)

@@ -22,7 +22,7 @@ func TestSender(t *testing.T) {
 	if err := alice.JoinRoom(ctx, room, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.KeepRoom(ctx, room); err != nil { // archive the room
+	if err := xmpp.KeepRoom(ctx, alice, room); err != nil { // archive the room
 		t.Fatal(err)
 	}
 	bob := connect(t, p, "bob", bobIn.receive)

@@ -23,7 +23,7 @@ func TestUnarchiveRoom(t *testing.T) {
 	if err := alice.JoinRoom(ctx, room, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if err := alice.UnarchiveRoom(ctx, room); err != nil {
+	if err := xmpp.UnarchiveRoom(ctx, alice, room); err != nil {
 		t.Fatalf("the room's creator: %v", err)
 	}
 	sent := []string{"mh1 hello", "head one"}
@@ -54,7 +54,7 @@ func TestUnarchiveRoom(t *testing.T) {
 			t.Errorf("late joiner received %+v, want %q from the room's history, delayed, said by nobody known", m, body)
 		}
 	}
-	if err := bob.UnarchiveRoom(ctx, room); err == nil {
+	if err := xmpp.UnarchiveRoom(ctx, bob, room); err == nil {
 		t.Error("an occupant who does not own the room: no refusal")
 	}
 	page, err := bob.Archive(ctx, room, "", 10)
