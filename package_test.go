@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"debug/elf"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -11,12 +13,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The packaging tests check what `make package` wrote to dist/. They need
 // the package built first, so they run only with MEDIHAVEN_DIST set: `make
-// package-test` (which `make test` runs when CI=true) builds dist/ and sets
-// it. A plain `go test ./...` skips them instead of packaging (35-50 s).
+// package-test` builds dist/ and sets it; `make test` with CI=true builds
+// it beside the tests and sets MEDIHAVEN_DIST_DONE too, a file the build
+// writes its exit status to when it ends, which they wait for. A plain
+// `go test ./...` skips them instead of packaging (35-50 s).
 
 // dlopened are the libraries GLFW 3.4 (inside Fyne) loads at run time for
 // its X11 and Wayland back-ends and EGL; they are not in the binary's
@@ -236,6 +241,7 @@ func TestPackageTarball(t *testing.T) {
 }
 
 // packageDist is the dist folder `make package` wrote, or skips the test.
+// With MEDIHAVEN_DIST_DONE it first waits for that build to end.
 func packageDist(t *testing.T) string {
 	t.Helper()
 	dist := os.Getenv("MEDIHAVEN_DIST")
@@ -247,7 +253,33 @@ func packageDist(t *testing.T) string {
 			t.Fatalf("%s is not installed: run make deps (desktop-file-utils, dpkg)", tool)
 		}
 	}
+	if done := os.Getenv("MEDIHAVEN_DIST_DONE"); done != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		status, err := waitFile(ctx, done)
+		if err != nil {
+			t.Fatalf("make package did not end: %v", err)
+		}
+		if status != "0" {
+			log, _ := os.ReadFile(filepath.Join(filepath.Dir(done), "package.log"))
+			t.Fatalf("make package failed (exit status %s):\n%s", status, log)
+		}
+	}
 	return dist
+}
+
+// waitFile waits for the file at path to hold a line and returns it.
+func waitFile(ctx context.Context, path string) (string, error) {
+	for {
+		if b, err := os.ReadFile(path); err == nil && bytes.HasSuffix(b, []byte("\n")) {
+			return strings.TrimSpace(string(b)), nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("waiting for %s: %w", path, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // fyneAppMetadata reads the [Details] keys of FyneApp.toml.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"image"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/marks"
 )
 
 // TestJoinInTheWindowOnXvfb is issue 16's path in real windows: the
@@ -81,14 +84,65 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	pause := func(d time.Duration) { time.Sleep(d) }
+	// Each step waits for the window to show what the next one is for
+	// (what it draws, its title, the marks it writes), not fixed pauses.
+	// grab is a picture of the window, or of the part r of it.
+	grab := func(win string, r image.Rectangle) image.Image {
+		t.Helper()
+		args := []string{"-window", win}
+		if !r.Empty() {
+			args = append(args, "-crop", fmt.Sprintf("%dx%d+%d+%d", r.Dx(), r.Dy(), r.Min.X, r.Min.Y))
+		}
+		cmd := exec.CommandContext(ctx, "import", append(args, "png:-")...)
+		cmd.Env = append(os.Environ(), "DISPLAY="+display)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("import: %v", err)
+		}
+		return decode(t, out)
+	}
+	whole := image.Rectangle{}
+	around := func(px, py int) image.Rectangle { return image.Rect(px-24, py-10, px+24, py+10) }
+	// drawn waits until the window draws something new in r (or anywhere)
+	// from ref, the picture of it before, and returns the new picture;
+	// after d it carries on as before this waited (it was a fixed pause),
+	// saying so when say.
+	drawn := func(win string, ref image.Image, r image.Rectangle, d time.Duration, say bool) image.Image {
+		t.Helper()
+		end := time.Now().Add(d)
+		for {
+			img := grab(win, r)
+			if difference(ref, img) > 0.02 {
+				return img
+			}
+			if time.Now().After(end) {
+				if say {
+					t.Logf("the window drew nothing new at %v in %s; going on", r, d)
+				}
+				return img
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// click clicks at (px, py) in the window. The keys and clicks after it
+	// reach the window after it and are handled in turn: a field clicked
+	// has the focus for the keys typed next, a dialog a button opens is
+	// there for the next click.
 	click := func(win string, px, py int) {
+		x("mousemove", "--window", win, fmt.Sprint(px), fmt.Sprint(py), "click", "1")
+	}
+	// clickDrawn is click for what changes the screen's layout (a choice
+	// that shows more fields): it waits for the pointer's hover, then for
+	// the click, to be drawn there, so the scrolling after it scrolls the
+	// new layout.
+	clickDrawn := func(win string, px, py int) {
+		t.Helper()
+		at := around(px, py)
+		ref := grab(win, at)
 		x("mousemove", "--window", win, fmt.Sprint(px), fmt.Sprint(py))
-		pause(300 * time.Millisecond)
-		x("mousedown", "1")
-		pause(100 * time.Millisecond)
-		x("mouseup", "1")
-		pause(500 * time.Millisecond)
+		ref = drawn(win, ref, at, time.Second, false)
+		x("click", "1")
+		drawn(win, ref, at, 5*time.Second, true)
 	}
 	typeIn := func(win, text string) {
 		x("windowfocus", "--sync", win)
@@ -106,8 +160,24 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 			if time.Now().After(end) {
 				t.Fatalf("the window's title is %q, not %q, after %s", title(win), part, d)
 			}
-			pause(300 * time.Millisecond)
+			time.Sleep(100 * time.Millisecond)
 		}
+	}
+	// colour is the commonest colour of a picture: a button's fill.
+	colour := func(img image.Image) [3]uint32 {
+		count := map[[3]uint32]int{}
+		var most [3]uint32
+		r := img.Bounds()
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			for x := r.Min.X; x < r.Max.X; x++ {
+				cr, cg, cb, _ := img.At(x, y).RGBA()
+				c := [3]uint32{cr, cg, cb}
+				if count[c]++; count[c] > count[most] {
+					most = c
+				}
+			}
+		}
+		return most
 	}
 	shot := func(win, name string) {
 		dir := os.Getenv("MEDIHAVEN_SCREENSHOTS")
@@ -122,27 +192,31 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 		}
 	}
 	const pass = "correct horse battery staple"
-	open := func(name string, left int) string {
+	open := func(name string, left int) (win, trace string) {
 		t.Helper()
 		var stderr lockedBuffer
 		dir := filepath.Join(root, name)
+		trace = filepath.Join(dir, "trace")
 		startApp(t, display, dir, &stderr, bin, windowCase{args: []string{"--profile", filepath.Join(dir, "profile")},
-			env: []string{"MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_THEME=light"}})
+			env: []string{"MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_THEME=light", marks.Env + "=" + trace}})
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("%s's window wrote:\n%s", name, stderr.String())
 			}
 		})
-		win := strings.Fields(x("search", "--sync", "--onlyvisible", "--name", "^Medihaven$"))[0]
+		win = strings.Fields(x("search", "--sync", "--onlyvisible", "--name", "^Medihaven$"))[0]
 		x("windowmove", "--sync", win, fmt.Sprint(left), "0")
-		pause(2 * time.Second) // the first paint
-		return win
+		if _, err := marks.Wait(ctx, trace, "first-frame"); err != nil {
+			t.Fatalf("%s's window did not draw its first frame: %v", name, err)
+		}
+		return win, trace
 	}
 
 	// The administrator creates the clinic on the servers.
-	admin := open("admin", 0)
+	admin, adminTrace := open("admin", 0)
+	ref := grab(admin, whole)
 	key(admin, "Tab", "space") // Create a clinic
-	pause(time.Second)
+	drawn(admin, ref, whole, 10*time.Second, true)
 	typeIn(admin, "Riverside Family Practice")
 	click(admin, 690, 361)
 	typeIn(admin, "Alex Morgan")
@@ -154,7 +228,7 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 	for range 10 {
 		x("click", "5") // scroll to the servers
 	}
-	click(admin, 386, 729) // Use the servers already running on this computer
+	clickDrawn(admin, 386, 729) // Use the servers already running on this computer
 	x("mousemove", "--window", admin, "640", "600")
 	for range 5 {
 		x("click", "5")
@@ -164,17 +238,23 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 	shot(admin, "e2e-create")
 	click(admin, 828, 772) // Create the clinic
 	waitTitle(admin, "Riverside Family Practice", 60*time.Second)
+	if _, err := marks.Wait(ctx, adminTrace, "home"); err != nil {
+		t.Fatalf("the administrator's home screen was not drawn: %v", err)
+	}
 
 	// A token for a receptionist; its short code to the clipboard.
+	primary := colour(grab(admin, around(779, 200))) // Issue token's fill, as the Approve… button's
+	ref = grab(admin, around(1194, 286))
 	click(admin, 779, 200) // Issue token
-	pause(3 * time.Second)
+	drawn(admin, ref, around(1194, 286), 60*time.Second, true)
 	shot(admin, "e2e-token")
 	click(admin, 1194, 286) // Copy code
 
 	// The newcomer pastes it on their own computer and waits.
-	desk := open("reception", 1300)
+	desk, deskTrace := open("reception", 1300)
+	ref = grab(desk, whole)
 	key(desk, "Tab", "Tab", "space") // Join a clinic
-	pause(time.Second)
+	drawn(desk, ref, whole, 10*time.Second, true)
 	click(desk, 868, 321) // Paste
 	click(desk, 690, 405)
 	typeIn(desk, "Rosa Delgado")
@@ -189,15 +269,21 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 
 	// The administrator approves with the code the newcomer reads.
 	click(admin, 86, 125) // Staff directory
-	pause(5 * time.Second)
+	// The request to join is listed: its Approve… button is drawn.
+	for end := time.Now().Add(60 * time.Second); colour(grab(admin, around(1085, 232))) != primary; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("no Approve… button in the Staff directory after 60 s")
+		}
+	}
 	shot(admin, "e2e-directory")
 	click(admin, 1085, 232) // Approve…
-	pause(time.Second)
-	click(admin, 690, 440) // Their code
+	click(admin, 690, 440)  // Their code
 	typeIn(admin, code)
 	click(admin, 694, 482) // Approve
 	waitTitle(desk, "Riverside Family Practice", 90*time.Second)
-	pause(2 * time.Second)
+	if _, err := marks.Wait(ctx, deskTrace, "home"); err != nil {
+		t.Fatalf("the receptionist's home screen was not drawn: %v", err)
+	}
 	shot(desk, "e2e-approved")
 	shot(admin, "e2e-admin-after")
 }

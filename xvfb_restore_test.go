@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/marks"
 )
 
 // TestRestoreOnXvfb restores a workstation in the real window: a clinic
@@ -53,8 +55,9 @@ func TestRestoreOnXvfb(t *testing.T) {
 	display := startXvfb(t)
 	var stderr lockedBuffer
 	profile := filepath.Join(home, "profiles", "workstation")
+	trace := filepath.Join(dir, "trace")
 	startApp(t, display, dir, &stderr, bin, windowCase{args: []string{"--profile", profile},
-		env: []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file"}})
+		env: []string{"MEDIHAVEN_THEME=light", "MEDIHAVEN_KEYSTORE=file", marks.Env + "=" + trace}})
 	defer func() {
 		if t.Failed() {
 			t.Logf("medihaven wrote:\n%s", stderr.String())
@@ -69,21 +72,39 @@ func TestRestoreOnXvfb(t *testing.T) {
 		}
 	}
 	x("search", "--sync", "--onlyvisible", "--name", "Medihaven")
-	screenshot(ctx, t, display, dir, func(img image.Image) error { return notBlank(img) })
+	if _, err := marks.Wait(ctx, trace, "first-frame"); err != nil {
+		t.Fatalf("the window did not draw its first frame: %v", err)
+	}
+	// Each step waits for the screen to show what the next one is for:
+	// ref is the screen before, changed waits until the part of it at
+	// (x, y), or the whole screen, is drawn anew.
+	ref := decode(t, screenshot(ctx, t, display, dir, func(img image.Image) error { return notBlank(img) }))
+	changed := func(what string, at image.Rectangle) {
+		t.Helper()
+		shot := screenshot(ctx, t, display, dir, func(img image.Image) error {
+			if d := differenceIn(ref, img, at); d < 0.02 {
+				return fmt.Errorf("%s is not drawn (%.1f%% of its pixels changed)", what, 100*d)
+			}
+			return nil
+		})
+		ref = decode(t, shot)
+	}
+	screen := image.Rect(0, 0, screenWidth, screenHeight)
 	// "Restore from a backup" (the third button), then "Choose the backup
 	// file…", which has the focus: the open dialog shows the home folder.
 	for _, k := range []string{"Tab", "Tab", "Tab", "space"} {
 		x("key", k)
 	}
-	time.Sleep(500 * time.Millisecond)
+	changed("the restore form", screen)
 	x("key", "space")
-	time.Sleep(time.Second)
+	changed("the open dialog", screen)
 	// The dialog (860x560, centred) lists "(Parent)" then the backup: click
-	// the backup, then Open.
+	// the backup (it is chosen after the double-click delay), then Open,
+	// once it is enabled.
 	x("mousemove", "527", "260", "click", "1")
-	time.Sleep(300 * time.Millisecond)
+	changed("the enabled Open button", image.Rect(1031-30, 658-10, 1031+30, 658+10))
 	x("mousemove", "1031", "658", "click", "1")
-	time.Sleep(500 * time.Millisecond)
+	changed("the form without the dialog", screen)
 	// The passphrase has the focus once a file is chosen; the box is next.
 	x("type", "--delay", "30", pass)
 	x("key", "Tab")
@@ -97,7 +118,9 @@ func TestRestoreOnXvfb(t *testing.T) {
 		saveShot(t, "restore-failed", shot)
 		t.Fatalf("the restored workstation's home did not open: %v\n%s", err, out)
 	}
-	time.Sleep(time.Second)
+	if _, err := marks.Wait(ctx, trace, "home"); err != nil {
+		t.Fatalf("the restored workstation's home screen was not drawn: %v", err)
+	}
 	saveShot(t, "restore-home", screenshot(ctx, t, display, dir, func(img image.Image) error { return notBlank(img) }))
 	if p := filepath.Join(profile, "profile.json"); !exists(p) {
 		t.Errorf("no restored profile at %s", p)

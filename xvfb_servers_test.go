@@ -57,7 +57,7 @@ func TestServersHereOnXvfb(t *testing.T) {
 	shot := runWindow(t, bin, windowCase{name: "clinic-servers-here", args: []string{"--profile", profile},
 		env: []string{"HOME=" + home, "XDG_DATA_HOME=" + data, "MEDIHAVEN_KEYSTORE=file", "MEDIHAVEN_THEME=light",
 			"MEDIHAVEN_IPFS_BIN=" + ipfs},
-		keys: [][]string{{"type", "--delay", "30", pass}, {"key", "Return"}, {"sleep", "6"},
+		keys: [][]string{{"type", "--delay", "30", pass}, {"key", "Return"}, {"mark", "home"},
 			{"mousemove", "86", "252"}, {"click", "1"}, {"sleep", "2"}},
 		title: "Riverside Family Practice"})
 	if d := os.Getenv("MEDIHAVEN_SCREENSHOTS"); d != "" {
@@ -99,7 +99,7 @@ func TestServersCardOnXvfb(t *testing.T) {
 		shot := runWindow(t, bin, windowCase{name: name, args: []string{"--profile", profile},
 			env: []string{"HOME=" + home, "XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"), "MEDIHAVEN_KEYSTORE=file",
 				"MEDIHAVEN_THEME=" + theme, "MEDIHAVEN_IPFS_BIN=" + kubo},
-			keys: [][]string{{"type", "--delay", "30", adminPass}, {"key", "Return"}, {"sleep", "6"},
+			keys: [][]string{{"type", "--delay", "30", adminPass}, {"key", "Return"}, {"mark", "home"},
 				{"mousemove", "86", "252"}, {"click", "1"}, {"sleep", "3"}},
 			title: "Riverside Family Practice"})
 		if err := os.WriteFile(filepath.Join(shots, name+".png"), shot, 0o644); err != nil {

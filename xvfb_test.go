@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/marks"
 )
 
 // screen is the virtual screen the window is shown on.
@@ -29,7 +31,10 @@ type windowCase struct {
 	args []string // program arguments
 	env  []string // extra environment
 	// keys are xdotool commands run one after the other once the window
-	// shows, e.g. {"type", "demo"} or {"key", "Return"}.
+	// shows, e.g. {"type", "demo"} or {"key", "Return"}, or waits on the
+	// window: {"mark", "shell"} for a mark it writes (internal/marks, e.g.
+	// once the shell is drawn), {"changed"} for a screen that differs from
+	// the first one drawn.
 	keys [][]string
 	// title, if set, is a window title (regular expression) to wait for
 	// after the keys: proof that the keys reached the app.
@@ -69,7 +74,7 @@ func TestWindowOnXvfb(t *testing.T) {
 		{name: "shell-physician-dark", args: []string{"-theme", "dark", "-role", "physician"},
 			keys: logIn, title: "Riverside Family Practice"},
 		{name: "locked", args: []string{"-theme", "light", "-role", "physician"},
-			keys:  append(append([][]string{}, logIn...), []string{"sleep", "1"}, []string{"key", "ctrl+l"}),
+			keys:  append(append([][]string{}, logIn...), []string{"mark", "shell"}, []string{"key", "ctrl+l"}),
 			title: "Riverside Family Practice"},
 	}
 	if testing.Short() {
@@ -101,19 +106,17 @@ func TestWindowOnXvfb(t *testing.T) {
 			windowCase{name: "first-run-restore", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
 				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}},
 			windowCase{name: "first-run-restore-dialog", prog: "medihaven", args: []string{"--profile", empty()}, env: firstRun,
-				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}, {"sleep", "0.5"}, {"key", "space"}}},
+				keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}, {"changed"}, {"key", "space"}}},
 			windowCase{name: "first-run-restore-refused-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"},
-					{"key", "space"}, {"sleep", "0.5"}, {"key", "Tab"}, {"type", "--delay", "30", "guess"}, {"key", "Return"}}},
+					{"key", "space"}, {"changed"}, {"key", "Tab"}, {"type", "--delay", "30", "guess"}, {"key", "Return"}}},
 			windowCase{name: "first-run-restore-dark", prog: "medihaven", args: []string{"--profile", empty()},
 				env: []string{"MEDIHAVEN_THEME=dark", "MEDIHAVEN_KEYSTORE=file"}, keys: [][]string{{"key", "Tab"}, {"key", "Tab"}, {"key", "Tab"}, {"key", "space"}}})
 	}
 
 	// Each case has its own X server, session bus and folders. They run one
-	// after another: some type after a fixed pause (0.5 s for a dialog),
-	// which two windows drawn in software at once on two cores can miss
-	// (review of session 7; they gained little side by side, being
-	// CPU-bound).
+	// after another: side by side they gained little, being CPU-bound
+	// (llvmpipe draws in software; session 7).
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if c.prog == "" {
@@ -199,12 +202,16 @@ func removeBuilds() {
 }
 
 // runWindow starts a virtual X server and the program on it, runs the
-// case's keys and returns the final screenshot, checked.
+// case's keys and returns the final screenshot, checked. The program
+// writes its marks (internal/marks) to a trace, so that the keys go to it
+// once it has drawn what they are for, not after fixed pauses.
 func runWindow(t *testing.T, prog string, c windowCase) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	display := startXvfb(t)
 	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace")
+	c.env = append(c.env[:len(c.env):len(c.env)], marks.Env+"="+trace)
 	var stderr lockedBuffer
 	startApp(t, display, dir, &stderr, prog, c)
 	defer func() {
@@ -224,27 +231,16 @@ func runWindow(t *testing.T, prog string, c windowCase) []byte {
 	if err := x("search", "--sync", "--onlyvisible", "--name", "Medihaven"); err != nil {
 		t.Fatalf("the window did not show on display %s: %v", display, err)
 	}
-	// The first paint follows the mapping; wait for a screen that is not blank.
+	// The first paint follows the mapping: the window marks it; then the
+	// screen must not be blank.
+	if _, err := marks.Wait(ctx, trace, "first-frame"); err != nil {
+		t.Fatalf("the window did not draw its first frame: %v", err)
+	}
 	first := screenshot(ctx, t, display, dir, func(img image.Image) error { return notBlank(img) })
 	last := first
 	if len(c.keys) > 0 {
-		for _, k := range c.keys {
-			if k[0] == "sleep" {
-				d, _ := strconv.ParseFloat(k[1], 64)
-				time.Sleep(time.Duration(d * float64(time.Second)))
-				continue
-			}
-			if err := x(k...); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if c.title != "" {
-			if err := x("search", "--sync", "--onlyvisible", "--name", c.title); err != nil {
-				t.Fatalf("no window titled %q after the keys: %v", c.title, err)
-			}
-		}
 		before := decode(t, first)
-		last = screenshot(ctx, t, display, dir, func(img image.Image) error {
+		changed := func(img image.Image) error {
 			if err := notBlank(img); err != nil {
 				return err
 			}
@@ -252,7 +248,30 @@ func runWindow(t *testing.T, prog string, c windowCase) []byte {
 				return fmt.Errorf("the screen did not change after the keys (%.3f%% of pixels differ)", 100*changed)
 			}
 			return nil
-		})
+		}
+		for _, k := range c.keys {
+			switch k[0] {
+			case "sleep":
+				d, _ := strconv.ParseFloat(k[1], 64)
+				time.Sleep(time.Duration(d * float64(time.Second)))
+			case "mark":
+				if _, err := marks.Wait(ctx, trace, k[1]); err != nil {
+					t.Fatalf("waiting for the window: %v", err)
+				}
+			case "changed":
+				screenshot(ctx, t, display, dir, changed)
+			default:
+				if err := x(k...); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if c.title != "" {
+			if err := x("search", "--sync", "--onlyvisible", "--name", c.title); err != nil {
+				t.Fatalf("no window titled %q after the keys: %v", c.title, err)
+			}
+		}
+		last = screenshot(ctx, t, display, dir, changed)
 	}
 	if err := os.WriteFile(filepath.Join(dir, c.name+".png"), last, 0o644); err != nil {
 		t.Fatal(err)
@@ -368,16 +387,21 @@ func stop(t *testing.T, pid int, group bool, cmd *exec.Cmd) {
 }
 
 // screenshot takes screenshots of the whole screen until one passes check
-// (or the context ends) and returns it as PNG.
+// (or the context ends) and returns it as PNG. The first is taken at once,
+// the next ones a quarter of a second apart.
 func screenshot(ctx context.Context, t *testing.T, display, dir string, check func(image.Image) error) []byte {
 	t.Helper()
 	path := filepath.Join(dir, "shot.png")
 	var last error
-	for {
+	for i := 0; ; i++ {
+		wait := 250 * time.Millisecond
+		if i == 0 {
+			wait = 0
+		}
 		select {
 		case <-ctx.Done():
 			t.Fatalf("no good screenshot before the deadline: %v", last)
-		case <-time.After(700 * time.Millisecond):
+		case <-time.After(wait):
 		}
 		cmd := exec.CommandContext(ctx, "import", "-display", display, "-window", "root", path)
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -431,8 +455,17 @@ func notBlank(img image.Image) error {
 
 // difference returns the fraction of pixels that differ between a and b.
 func difference(a, b image.Image) float64 {
-	bounds := a.Bounds()
-	if bounds != b.Bounds() {
+	if a.Bounds() != b.Bounds() {
+		return 1
+	}
+	return differenceIn(a, b, a.Bounds())
+}
+
+// differenceIn returns the fraction of the pixels of bounds (within both
+// images) that differ between a and b.
+func differenceIn(a, b image.Image, bounds image.Rectangle) float64 {
+	bounds = bounds.Intersect(a.Bounds()).Intersect(b.Bounds())
+	if bounds.Empty() {
 		return 1
 	}
 	changed := 0
