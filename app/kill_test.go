@@ -136,28 +136,36 @@ func TestKilledWorkstationConverges(t *testing.T) {
 	committed := 0
 	for run := 0; run < 5; run++ {
 		cmd, lines := child(run, false)
-		// Let it get admitted and write for a while, then kill it mid-flight.
+		// Let it log in (the first run: be admitted and granted) and
+		// start writing, write for a while, then kill it mid-flight. The
+		// while starts at its first commit, not at its start: on a loaded
+		// machine the login alone can outlast a fixed pause.
 		wait := time.Duration(300+rng.IntN(700)) * time.Millisecond
-		if run == 0 {
-			wait += 2 * time.Second // admission and grants
-		}
-		deadline := time.After(wait)
-		done := make(chan int)
+		first, ended := make(chan struct{}), make(chan struct{})
+		n := 0
 		go func() {
-			n := 0
+			defer close(ended)
 			for lines.Scan() {
 				if strings.HasPrefix(lines.Text(), "committed") {
+					if n == 0 {
+						close(first)
+					}
 					n++
 				} else {
 					t.Log("child:", lines.Text())
 				}
 			}
-			done <- n
 		}()
-		<-deadline
+		select {
+		case <-first:
+		case <-ended: // it stopped by itself: the check below says so
+		case <-time.After(time.Minute):
+		}
+		time.Sleep(wait)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		committed += <-done
+		<-ended
+		committed += n
 	}
 	if committed == 0 {
 		t.Fatal("the child never committed anything")

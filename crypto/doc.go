@@ -22,6 +22,9 @@
 //   - keystore.go, filekeystore.go: where a workstation keeps its secrets:
 //     the OS keyring, or, only when asked, a passphrase-protected file.
 //   - token.go: the registration token, one checksummed string.
+//   - kdfcost.go: the S2K and Argon2id work of keys made here: the real
+//     costs, except in programs built by go test (cheap keys for tests;
+//     unlocking reads the key's own parameters either way).
 //
 // Policy is enforced by who holds which key: a workstation without the
 // clinical key cannot open a clinical envelope, whatever the code above

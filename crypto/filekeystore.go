@@ -38,10 +38,7 @@ import (
 const (
 	fileKeystoreMagic = "MHF1"
 
-	fileKDFPasses = 3
-	fileKDFMemory = 64 << 10 // KiB
-	fileKDFLanes  = 4
-	fileSaltSize  = 16
+	fileSaltSize = 16
 
 	// fileHeaderSize is magic, parameters and salt.
 	fileHeaderSize = len(fileKeystoreMagic) + 4 + 4 + 1 + fileSaltSize
@@ -101,24 +98,33 @@ func createFileKeystore(path string, passphrase []byte) (Keystore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("crypto: creating the keystore folder: %w", err)
 	}
-	header := make([]byte, 0, fileHeaderSize)
-	header = append(header, fileKeystoreMagic...)
-	header = binary.BigEndian.AppendUint32(header, fileKDFPasses)
-	header = binary.BigEndian.AppendUint32(header, fileKDFMemory)
-	header = append(header, fileKDFLanes)
-	salt := make([]byte, fileSaltSize)
-	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+).
-	header = append(header, salt...)
+	header, key := newFileKey(passphrase)
 	ks := &fileKeystore{
 		path:    path,
 		header:  header,
-		key:     argon2.IDKey(passphrase, salt, fileKDFPasses, fileKDFMemory, fileKDFLanes, 32),
+		key:     key,
 		secrets: make(map[string][]byte),
 	}
 	if err := ks.save(ks.secrets); err != nil {
 		return nil, err
 	}
 	return ks, nil
+}
+
+// newFileKey returns the header of a new keystore file (magic, the
+// Argon2id settings of newKeyKDF, a fresh salt) and the key derived from
+// passphrase under it.
+func newFileKey(passphrase []byte) (header, key []byte) {
+	c := newKeyKDF
+	header = make([]byte, 0, fileHeaderSize)
+	header = append(header, fileKeystoreMagic...)
+	header = binary.BigEndian.AppendUint32(header, c.passes)
+	header = binary.BigEndian.AppendUint32(header, c.memory)
+	header = append(header, c.lanes)
+	salt := make([]byte, fileSaltSize)
+	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+).
+	header = append(header, salt...)
+	return header, argon2.IDKey(passphrase, salt, c.passes, c.memory, c.lanes, 32)
 }
 
 // fileKDF holds the Argon2id settings read from a file.

@@ -34,11 +34,6 @@ const (
 	// "from the future" and refuse to encrypt to it.
 	keyBackdate = 24 * time.Hour
 
-	// lockS2KCount is the number of bytes the S2K hashes to turn a
-	// passphrase into the key that locks the private key: the OpenPGP
-	// maximum: about 0.25 s on one idle core, measured.
-	lockS2KCount = 65011712
-
 	// maxSubkeys bounds the subkeys of a key we accept, which bounds the
 	// S2K work a crafted locked key could ask for.
 	maxSubkeys = 8
@@ -337,7 +332,7 @@ func lockKey(key *pgp.Key, passphrase []byte) ([]byte, error) {
 		S2KConfig: &s2k.Config{
 			S2KMode:  s2k.IteratedSaltedS2K,
 			Hash:     stdcrypto.SHA256,
-			S2KCount: lockS2KCount,
+			S2KCount: newKeyKDF.s2kCount, // kdfcost.go
 		},
 	}
 	if err := packet.EncryptPrivateKeys(secrets, passphrase, cfg); err != nil {

@@ -5,13 +5,7 @@
 
 package crypto
 
-import (
-	"crypto/rand"
-	"encoding/binary"
-	"fmt"
-
-	"golang.org/x/crypto/argon2"
-)
+import "fmt"
 
 // RekeyFileKeystore opens the keystore file at path with old, sets the
 // secrets in set (e.g. the identity locked with the new passphrase), and
@@ -38,15 +32,7 @@ func RekeyFileKeystore(path string, old, next []byte, set map[string][]byte) err
 		wipe(f.secrets[name])
 		f.secrets[name] = append([]byte(nil), secret...)
 	}
-	header := make([]byte, 0, fileHeaderSize)
-	header = append(header, fileKeystoreMagic...)
-	header = binary.BigEndian.AppendUint32(header, fileKDFPasses)
-	header = binary.BigEndian.AppendUint32(header, fileKDFMemory)
-	header = append(header, fileKDFLanes)
-	salt := make([]byte, fileSaltSize)
-	_, _ = rand.Read(salt) // crypto/rand.Read never fails (Go 1.24+).
-	header = append(header, salt...)
 	wipe(f.key)
-	f.header, f.key = header, argon2.IDKey(next, salt, fileKDFPasses, fileKDFMemory, fileKDFLanes, 32)
+	f.header, f.key = newFileKey(next)
 	return f.save(f.secrets)
 }

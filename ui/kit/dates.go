@@ -1,127 +1,46 @@
 package kit
 
 import (
-	"fmt"
-	"os"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/dates"
 )
 
+// The screens' dates are written and read by internal/dates (no Fyne in
+// it, so its fuzz target builds small); these are its names here.
+
 // DateFormat is how this workstation writes and reads dates: a Go time
-// layout. The person chooses it in Settings; until then it follows the
-// system's locale (SystemDateFormat).
-type DateFormat string
+// layout (dates.DateFormat).
+type DateFormat = dates.DateFormat
 
 // The date formats offered in Settings.
 const (
-	DayMonthYear DateFormat = "02/01/2006" // 15/03/1990
-	MonthDayYear DateFormat = "01/02/2006" // 03/15/1990
-	YearMonthDay DateFormat = "2006-01-02" // 1990-03-15
+	DayMonthYear = dates.DayMonthYear // 15/03/1990
+	MonthDayYear = dates.MonthDayYear // 03/15/1990
+	YearMonthDay = dates.YearMonthDay // 1990-03-15
 )
 
 // DateFormats lists the formats offered, in the order Settings shows them.
-var DateFormats = []DateFormat{DayMonthYear, MonthDayYear, YearMonthDay}
-
-var (
-	dateMu     sync.RWMutex
-	dateFormat DateFormat // "" until set: the system's
-)
+var DateFormats = dates.DateFormats
 
 // SetDateFormat makes f the format every screen uses from now on; an
 // unknown format (or "") goes back to the system's.
-func SetDateFormat(f DateFormat) {
-	if !f.known() {
-		f = ""
-	}
-	dateMu.Lock()
-	dateFormat = f
-	dateMu.Unlock()
-}
+func SetDateFormat(f DateFormat) { dates.SetDateFormat(f) }
 
 // CurrentDateFormat is the format set in Settings, or the system's.
-func CurrentDateFormat() DateFormat {
-	dateMu.RLock()
-	f := dateFormat
-	dateMu.RUnlock()
-	if f == "" {
-		return SystemDateFormat()
-	}
-	return f
-}
+func CurrentDateFormat() DateFormat { return dates.CurrentDateFormat() }
 
-// DateLayout is the Go time layout of the current date format, for the
-// forms: time.Parse(kit.DateLayout(), text).
-func DateLayout() string { return string(CurrentDateFormat()) }
+// DateLayout is the Go time layout of the current date format.
+func DateLayout() string { return dates.DateLayout() }
 
 // FormatDate writes t's date in the current format.
-func FormatDate(t time.Time) string { return t.Format(DateLayout()) }
+func FormatDate(t time.Time) string { return dates.FormatDate(t) }
 
-// ParseDate reads a date typed in the current format (or as 1990-03-15,
-// which cannot be mistaken), at midnight in loc. Its error says how to
-// write the date.
+// ParseDate reads a date typed in the current format (or as 1990-03-15),
+// at midnight in loc; its error says how to write the date.
 func ParseDate(text string, loc *time.Location) (time.Time, error) {
-	text = strings.TrimSpace(text)
-	for _, layout := range []string{DateLayout(), string(YearMonthDay)} {
-		if t, err := time.ParseInLocation(layout, text, loc); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("%q is not a date: write it as %s", text, CurrentDateFormat().Example())
+	return dates.ParseDate(text, loc)
 }
 
-// Example is 15 March 1990 written in the format: "15/03/1990".
-func (f DateFormat) Example() string {
-	return time.Date(1990, 3, 15, 0, 0, 0, 0, time.UTC).Format(string(f))
-}
-
-// Placeholder is the format spelled out for an empty field: "DD/MM/YYYY".
-func (f DateFormat) Placeholder() string {
-	return strings.NewReplacer("2006", "YYYY", "01", "MM", "02", "DD").Replace(string(f))
-}
-
-func (f DateFormat) known() bool {
-	for _, k := range DateFormats {
-		if f == k {
-			return true
-		}
-	}
-	return false
-}
-
-// SystemDateFormat is the format the system's locale (LC_ALL, LC_TIME or
-// LANG) writes dates in: month first for the United States and a few
-// others, year first where the locale does (and for C/POSIX), day first
-// elsewhere.
-func SystemDateFormat() DateFormat {
-	return dateFormatOf(localeName(os.Getenv))
-}
-
-func localeName(getenv func(string) string) string {
-	for _, v := range []string{"LC_ALL", "LC_TIME", "LANG"} {
-		if s := getenv(v); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// dateFormatOf maps a locale name such as "en_US.UTF-8" to its format.
-func dateFormatOf(locale string) DateFormat {
-	locale, _, _ = strings.Cut(locale, ".")
-	locale, _, _ = strings.Cut(locale, "@")
-	lang, region, _ := strings.Cut(locale, "_")
-	switch {
-	case locale == "" || locale == "C" || locale == "POSIX":
-		return YearMonthDay
-	case region == "US" || region == "PH" || region == "FM" || region == "MH" || region == "PW":
-		return MonthDayYear
-	case region == "CA" && lang == "en":
-		return YearMonthDay
-	}
-	switch lang {
-	case "sv", "lt", "hu", "ja", "zh", "ko", "mn", "eo":
-		return YearMonthDay
-	}
-	return DayMonthYear
-}
+// SystemDateFormat is the format the system's locale writes dates in.
+func SystemDateFormat() DateFormat { return dates.SystemDateFormat() }
