@@ -79,7 +79,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
 		r.opening.Store(0)
 	}()
-	err = r.p.DB.Update(ctx, func(tx *store.Tx) error {
+	err = r.p.DB.UpdateRefetchable(ctx, func(tx *store.Tx) error {
 		defer r.begin()()
 		if err := r.bulk(ctx, tx); err != nil {
 			return err
@@ -126,7 +126,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 	// through, settles in transactions of settleBudget decisions: memory
 	// and the write-ahead log stay bounded, and what is applied shows.
 	for r.more {
-		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		err := r.p.DB.UpdateRefetchable(ctx, func(tx *store.Tx) error {
 			defer r.begin()()
 			if err := r.bulk(ctx, tx); err != nil {
 				return err

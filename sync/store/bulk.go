@@ -34,12 +34,12 @@ const (
 )
 
 // Bulk readies the writer for the bulk writes of a long catch-up: fewer
-// checkpoints, until EndBulk. It is called in an Update's transaction (a
-// View's fails with ErrReadOnly) and holds for the writer's connection,
-// for the transactions after it too. Readers see what they saw. The
-// writer syncs the log to the disk only when it checkpoints
-// (synchronous=NORMAL), so a power cut (not a crash of the app) during
-// bulk writes can roll back up to bulkCheckpointPages of committed
+// checkpoints, until EndBulk. It is called in an UpdateRefetchable's
+// transaction (a View's fails with ErrReadOnly) and holds for the
+// writer's connection, for the transactions after it too. Readers see
+// what they saw. Refetchable commits reach the disk only at a checkpoint
+// or the next Update's commit, so a power cut (not a crash of the app)
+// during bulk writes can roll back up to bulkCheckpointPages of committed
 // transactions where it could roll back up to walCheckpointPages before:
 // never a half-written one, and what a catch-up loses so is fetched
 // again. A commit that is not bulk after EndBulk checkpoints what the

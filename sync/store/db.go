@@ -17,9 +17,11 @@ import (
 
 // Connection settings: WAL so readers never wait for the writer, a busy
 // timeout instead of SQLITE_BUSY, immediate write transactions so two
-// writers queue at BEGIN instead of failing at their first write.
+// writers queue at BEGIN instead of failing at their first write, and a
+// commit on the disk before it returns (synchronous=FULL) unless the
+// transaction's writes can be fetched again (UpdateRefetchable).
 const (
-	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128"
+	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=FULL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128"
 	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
 )
 
@@ -31,7 +33,20 @@ type DB struct {
 	writer  *sql.DB
 	readers *sql.DB
 	names   names // numbers of kinds, scopes and devices (names.go)
+	// synchronous is the writer connection's setting (syncDurable or
+	// syncRefetchable; "" when unknown), read and set only while holding
+	// that one connection.
+	synchronous string
 }
+
+// The writer's synchronous settings: FULL syncs the write-ahead log at
+// every commit; NORMAL only at checkpoints, so a power cut (not a crash
+// of the app) may roll back the commits since the last sync, never half
+// of one.
+const (
+	syncDurable     = "FULL"
+	syncRefetchable = "NORMAL"
+)
 
 // Tx is one transaction, from Update (read-write) or View (read-only). It
 // is valid only inside the function it was given to; a write through a
@@ -99,7 +114,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 
-	db := &DB{path: abs}
+	db := &DB{path: abs, synchronous: syncDurable}
 	if db.writer, err = openPool(ctx, writerDriver, uri+"?"+writerParams, 1); err != nil {
 		return nil, wrap("open "+path, err)
 	}
@@ -186,18 +201,53 @@ func (db *DB) Path() string { return db.path }
 // If fn returns an error (or panics) nothing it wrote is kept, and that
 // error is returned as it is. Write transactions run one at a time; fn must
 // not call Update itself, and a View inside it does not see its writes.
+//
+// The commit is on the disk when Update returns, a power cut included:
+// what a workstation writes itself (its own events, the keys it made, its
+// chat queue, its settings) exists nowhere else until it is pushed, and a
+// chain that lost events it had already pushed would fork.
 func (db *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.writer, &db.names, "update", fn)
+	return db.update(ctx, syncDurable, fn)
+}
+
+// UpdateRefetchable is Update for writes that can be fetched again:
+// others' envelopes applied from IPFS, and what applying them derives.
+// Its commit is in the write-ahead log when it returns but reaches the
+// disk only at the next checkpoint or Update (synchronous=NORMAL), which
+// spares a catch-up a disk flush per Apply: a power cut, not a crash of
+// the app, may roll back such commits since then, never half of one, and
+// the workstation fetches what they held again.
+func (db *DB) UpdateRefetchable(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.update(ctx, syncRefetchable, fn)
+}
+
+// update runs fn in a write transaction on the writer's connection, set
+// to the synchronous setting level first (outside a transaction: SQLite
+// refuses to change it inside one).
+func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) error {
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return wrap("update: begin", err)
+	}
+	defer conn.Close()
+	if db.synchronous != level {
+		db.synchronous = "" // unknown until the setting is made
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+			return wrap("update: begin", err)
+		}
+		db.synchronous = level
+	}
+	return run(ctx, conn.BeginTx, &db.names, "update", fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent
 // snapshot of the database, and never waits for a writer.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.readers, &db.names, "view", fn)
+	return run(ctx, db.readers.BeginTx, &db.names, "view", fn)
 }
 
-func run(ctx context.Context, pool *sql.DB, cache *names, op string, fn func(tx *Tx) error) error {
-	tx, err := pool.BeginTx(ctx, nil)
+func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, fn func(tx *Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
 	}
