@@ -271,6 +271,7 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	}
 	seen, err := waitMark(ctx, trace, "login-form", w.timeout)
 	if err != nil {
+		quit(cmd, 5*time.Second)
 		return fail(err)
 	}
 	form := seen["login-form"]
@@ -294,6 +295,7 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		return fail(fmt.Errorf("xdotool key: %w: %s", err, msg))
 	}
 	if seen, err = waitMark(ctx, trace, "home", w.timeout); err != nil {
+		quit(cmd, 5*time.Second)
 		return fail(err)
 	}
 	submit := seen["login-submit"]
@@ -469,6 +471,20 @@ func startBus(ctx context.Context) (string, func(), error) {
 		return "", nil, fmt.Errorf("dbus-daemon gave no address: %w", err)
 	}
 	return strings.TrimSpace(line), func() { stopProcess(cmd) }, nil
+}
+
+// quit asks a window that stalled for its goroutines' stacks (Go prints
+// them on SIGQUIT, then exits) and waits up to wait for it to end, so the
+// error shows where it stopped (a window has stalled after login-done
+// under load, session 8).
+func quit(cmd *exec.Cmd, wait time.Duration) {
+	_ = cmd.Process.Signal(syscall.SIGQUIT)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(wait):
+	}
 }
 
 // stopProcess ends a process bench window started (its group, when it
