@@ -9,10 +9,6 @@ import (
 	"runtime/pprof"
 )
 
-// HeapProfiling reports whether this binary can write MEDIHAVEN_TRACE_HEAP's
-// profile: only when built with -tags heapprofile (see heap_off.go).
-const HeapProfiling = true
-
 func init() {
 	if os.Getenv(HeapEnv) != "" && os.Getenv(Env) != "" {
 		// Every 4 KiB allocated is sampled (Go's default: 512 KiB), so the
@@ -21,6 +17,8 @@ func init() {
 	}
 }
 
+// writeHeap writes MEDIHAVEN_TRACE_HEAP's profile (built with -tags
+// heapprofile; heap_off.go says why only then).
 func writeHeap(path string) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
