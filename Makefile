@@ -228,6 +228,8 @@ bench-scale: deps build
 	XDG_CACHE_HOME=$(SCALEHOME)/cache XDG_RUNTIME_DIR=$(SCALEHOME)/runtime MEDIHAVEN_BENCH_STATIONS=30 \
 	$(GO_CACHES) dbus-run-session -- go test -run TestManyWorkstations -count=1 -timeout 30m -v ./sync/netsync
 	@# The real window: a demo clinic of SCALE_PATIENTS patients, then each role's cold start, login → home and RSS under Xvfb.
+	@# Each role's first run starts with empty caches (Mesa's shader cache too), as after installing; the medians are of
+	@# the runs after it, which start with what it left, as a workstation does every day after.
 	@# First as clinic workstations keep their keys: in the OS keyring (gnome-keyring's Secret Service, in
 	@# scalewindow-keyring, which bench window serves on its own bus); then with the file keystore (Argon2id at login).
 	@rm -rf $(RUNDIR)/scalewindow-os $(RUNDIR)/scalewindow-keyring; mkdir -p $(RUNDIR)/scalewindow-keyring/{home,data,runtime}; \

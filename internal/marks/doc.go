@@ -12,7 +12,9 @@
 // mapping (the program, the OpenGL driver, libraries, C's heap, anonymous
 // memory), for the benchmark to report Medihaven's own memory apart from
 // the software renderer's under Xvfb. MEDIHAVEN_TRACE_HEAP adds a heap
-// profile at the home mark, sampled finely.
+// profile at the home mark, sampled finely, in a binary built with -tags
+// heapprofile; without the tag the linker leaves Go's heap sampling out
+// of the program (heap_off.go says why).
 //
 // It must not write anything else: no patient data, no names, no keys,
 // only the fixed names of moments and numbers about the process.

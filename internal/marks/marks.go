@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
@@ -31,29 +30,11 @@ const CPUEnv = "MEDIHAVEN_TRACE_CPU"
 var cpuFile *os.File
 
 func init() {
-	if os.Getenv(HeapEnv) != "" && os.Getenv(Env) != "" {
-		// Every 4 KiB allocated is sampled (Go's default: 512 KiB), so the
-		// profile at home counts each font parsed, not one in a hundred.
-		runtime.MemProfileRate = 4096
-	}
 	if path := os.Getenv(CPUEnv); path != "" && os.Getenv(Env) != "" {
 		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err == nil && pprof.StartCPUProfile(f) == nil {
 			cpuFile = f
 		}
-	}
-}
-
-func writeHeap(path string) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "medihaven: %s: %v\n", HeapEnv, err)
-		return
-	}
-	defer f.Close()
-	runtime.GC()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		fmt.Fprintf(os.Stderr, "medihaven: %s: %v\n", HeapEnv, err)
 	}
 }
 

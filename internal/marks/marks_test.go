@@ -2,6 +2,8 @@ package marks
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -54,4 +56,37 @@ func TestMarkIsOffWithoutTheVariable(t *testing.T) {
 		t.Error("marks on without " + Env)
 	}
 	Mark("nothing") // must not panic or write
+}
+
+// TestHeapSamplingLinkedOut builds a program that uses marks: without
+// -tags heapprofile nothing in it reads Go's heap profile, so the linker
+// turns the runtime's heap sampling off (MemProfileRate 0 from the start, as
+// GODEBUG=memprofilerate=0 does) and the window keeps no profiler buckets;
+// with the tag, MEDIHAVEN_TRACE_HEAP's profile can be written and Go's
+// default rate stays.
+func TestHeapSamplingLinkedOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	for _, c := range []struct{ tags, rate string }{
+		{"", "0"},
+		{"heapprofile", "524288"},
+	} {
+		t.Run("tags="+c.tags, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "heapoff")
+			build := exec.Command("go", "build", "-tags", c.tags, "-o", bin, "./testdata/heapoff")
+			if out, err := build.CombinedOutput(); err != nil {
+				t.Fatalf("go build: %v\n%s", err, out)
+			}
+			run := exec.Command(bin)
+			run.Env = append(os.Environ(), "GODEBUG=", Env+"=", HeapEnv+"=")
+			out, err := run.Output()
+			if err != nil {
+				t.Fatalf("heapoff: %v", err)
+			}
+			if got := strings.TrimSpace(string(out)); got != c.rate {
+				t.Errorf("MemProfileRate %s, want %s", got, c.rate)
+			}
+		})
+	}
 }
