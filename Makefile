@@ -139,7 +139,8 @@ test: deps fmt-check vet
 	$(GO_CACHES) MEDIHAVEN_FHIR_VALIDATOR=$$(test -f $(FHIR_VALIDATOR) && echo $(FHIR_VALIDATOR) || true) \
 	MEDIHAVEN_DIST=$$dist MEDIHAVEN_DIST_DONE=$${dist:+$(PACKAGE_DONE)} \
 	dbus-run-session -- go test $(GO_TEST_FLAGS) ./... || rc=$$?; \
-	if [ -n "$$pkg" ]; then wait $$pkg || true; cat $(RUNDIR)/package.log; fi; \
+	if [ -n "$$pkg" ]; then wait $$pkg || true; cat $(RUNDIR)/package.log; \
+	  if [ "$$(cat $(PACKAGE_DONE) 2>/dev/null)" != 0 ]; then echo "test: make package failed (above)"; rc=1; fi; fi; \
 	exit $$rc
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -336,7 +337,7 @@ USER_PREFIX ?= $(HOME)/.local
 # The Debian revision changes only when someone edits Build.
 package: apt
 	@rm -rf $(DIST); mkdir -p $(DIST)/fyne $(STAGE)
-	@src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; \
+	@src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; trap 'exit 1' INT TERM; \
 	tar -C $(CURDIR) --exclude=./.git --exclude=./.tools --exclude=./.run --exclude=./bin --exclude=./dist \
 	  --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
 	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)>"; \

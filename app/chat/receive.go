@@ -272,7 +272,7 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 		// any member) holds whatever the speaker wrote there: only a
 		// signature makes a room message this member's own.
 		if m.Room && !c.Verified {
-			c.Mine = false
+			c.Mine, c.From = false, "" // From was only the room's claim
 		}
 		c.FromName = sender
 		if c.Verified || c.Mine {

@@ -18,11 +18,23 @@
 --     password, presence broadcast for every role; clinic@ keeps its
 --     archive (staff chat is recovered from it), sync@ keeps none (nobody
 --     reads it back);
+--   * nobody holds an affiliation in them: the creator's owner affiliation
+--     (which made it a moderator) is dropped as soon as the room exists,
+--     and bans, memberships and reserved nicknames an older server let a
+--     workstation make are cleared at the next join; nobody may change
+--     the subject;
 --   * no client may change them: room configuration and destruction
 --     (muc#owner), affiliations and roles (muc#admin: ban, kick, voice,
---     owner, member) and nickname registration are refused, whoever asks,
---     Prosody's administrators included (the clinic's administrators'
---     workstations hold that role to issue invites, not to run rooms).
+--     owner, member), nickname registration and mediated invitations (the
+--     room would forward the inviter's text from its own address) are
+--     refused, whoever asks; so are mod_muc's ad-hoc commands "Destroy
+--     Rooms" and "Set affiliation in room" for these rooms. (The clinic's
+--     administrators' workstations hold prosody:admin on the VirtualHost to
+--     issue invites; that role does not reach the MUC component, whose
+--     administrators are only the configuration's admins list, empty on a
+--     clinic's server. The refusals hold for those too.)
+--   * a destroyed room's tombstone (Prosody 0.12 answers "gone" for 31
+--     days), left by an older server, is removed when the module loads.
 --
 -- Other rooms on the service are left to Prosody's defaults.
 
@@ -57,6 +69,17 @@ local function pin(room, want)
 	set(room:set_moderated(false));
 	set(room:set_password(nil));
 	set(room:set_whois("anyone"));
+	set(room:set_changesubject(false));
+	-- No owners, admins, members, outcasts or reserved nicknames. Collected
+	-- first: set_affiliation changes the table being walked.
+	local affiliated = {};
+	for jid in room:each_affiliation() do
+		affiliated[#affiliated + 1] = jid;
+	end
+	for _, jid in ipairs(affiliated) do
+		room:set_affiliation(true, jid, "none");
+		changed = true;
+	end
 	if room._data.presence_broadcast ~= nil then
 		room._data.presence_broadcast = nil; -- Prosody's default: every role
 		changed = true;
@@ -68,19 +91,39 @@ local function pin(room, want)
 	return changed;
 end
 
--- After Prosody's defaults (priority 1), before the room is tracked.
+-- After Prosody's defaults (priority 1) and the creator's owner
+-- affiliation (-1), before the creator's role is decided from it and
+-- before the room is tracked (-1000).
 module:hook("muc-room-pre-create", function(event)
 	local want = rules(event.room.jid);
 	if want then
 		pin(event.room, want);
 	end
-end, -1);
+end, -2);
 
-module:hook("muc-occupant-pre-join", function(event)
+-- The creator: Prosody made it the owner while creating the room.
+module:hook("muc-room-created", function(event)
 	local want = rules(event.room.jid);
 	if want and pin(event.room, want) then
-		module:log("info", "%s: configuration set again", event.room.jid);
 		event.room:save(true);
+	end
+end, 10);
+
+module:hook("muc-occupant-pre-join", function(event)
+	local room = event.room;
+	local want = rules(room.jid);
+	if not want then
+		return;
+	end
+	if pin(room, want) then
+		module:log("info", "%s: configuration set again", room.jid);
+		room:save(true);
+	end
+	-- The joiner's role was decided before this event, from an
+	-- affiliation pin may just have cleared.
+	local occupant = event.occupant;
+	if occupant then
+		occupant.role = room:get_default_role(room:get_affiliation(occupant.bare_jid));
 	end
 end, 10);
 
@@ -101,3 +144,63 @@ end
 module:hook("iq-set/bare/http://jabber.org/protocol/muc#owner:query", refuse, 10);
 module:hook("iq-set/bare/http://jabber.org/protocol/muc#admin:query", refuse, 10);
 module:hook("iq/bare/jabber:iq:register:query", refuse, 10);
+
+module:hook("muc-pre-invite", function(event)
+	if rules(event.room.jid) then
+		event.origin.send(st.error_reply(event.stanza, "cancel", "not-allowed",
+			"The clinic's rooms are configured by its server; they forward no invitations"));
+		return true;
+	end
+end, 10);
+
+-- mod_muc's administrators' ad-hoc commands act on rooms directly; both
+-- name the room in their form. Refused outright when a clinic room is
+-- named (or the form cannot be read).
+local admin_commands = {
+	["http://prosody.im/protocol/muc#destroy"] = true;
+	["http://prosody.im/protocol/muc#set-affiliation"] = true;
+};
+module:hook("iq-set/host/http://jabber.org/protocol/commands:command", function(event)
+	local stanza = event.stanza;
+	local command = stanza.tags[1];
+	if not admin_commands[command.attr.node] then
+		return nil;
+	end
+	local form = command:get_child("x", "jabber:x:data");
+	local names_clinic_room = form == nil;
+	if form then
+		for field in form:childtags("field") do
+			for value in field:childtags("value") do
+				if rules(jid_bare(value:get_text() or "")) then
+					names_clinic_room = true;
+				end
+			end
+		end
+	end
+	if names_clinic_room then
+		event.origin.send(st.error_reply(stanza, "cancel", "not-allowed",
+			"The clinic's rooms are configured by its server; no command may change them"));
+		return true;
+	end
+end, 10);
+
+-- Tombstones of the clinic's rooms, from an older server.
+local muc = module:depends("muc");
+local function remove_tombstones()
+	for node in pairs(pinned) do
+		local room = muc.get_room_from_jid(node .. "@" .. module.host);
+		if room and room._data.destroyed then
+			module:log("info", "%s: removing the tombstone an older server kept", room.jid);
+			muc.delete_room(room);
+			muc.forget_room(room);
+		end
+	end
+end
+local function try_remove_tombstones()
+	local ok, err = pcall(remove_tombstones);
+	if not ok then
+		module:log("error", "could not remove the clinic rooms' tombstones: %s", err);
+	end
+end
+try_remove_tombstones(); -- loaded into a running server, or at start
+module:hook_global("server-started", try_remove_tombstones);

@@ -126,6 +126,7 @@ VirtualHost {{lua .Domain}}
 -- back); no client may reconfigure, destroy, ban or kick in them.
 Component {{lua .MUC}} "muc"
 	modules_enabled = { "muc_mam", {{lua .RoomsModule}} }
+	muc_tombstones = false
 	restrict_room_creation = "local"
 	muc_room_locking = false
 	muc_room_default_public = false
@@ -253,10 +254,15 @@ func writePlugins(dir, domain string) error {
 	if err := os.MkdirAll(p, 0o700); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if err := atomicfile.Write(filepath.Join(p, "mod_medihaven_admins.lua"), adminsModule, 0o600); err != nil {
-		return err
+	for name, src := range map[string][]byte{
+		"mod_medihaven_admins.lua":                adminsModule,
+		"mod_" + prosodyconf.RoomsModule + ".lua": prosodyconf.RoomsModuleSource,
+	} {
+		if err := atomicfile.Write(filepath.Join(p, name), src, 0o600); err != nil {
+			return fmt.Errorf("server: write Prosody's module %s (check that the server folder is writable by this user and the disk is not full): %w", filepath.Join(p, name), err)
+		}
 	}
-	return atomicfile.Write(filepath.Join(p, "mod_"+prosodyconf.RoomsModule+".lua"), prosodyconf.RoomsModuleSource, 0o600)
+	return nil
 }
 
 // selfSigned writes a fresh self-signed certificate for names and its key

@@ -92,6 +92,7 @@ Component {{lua .MUC}} "muc"
 	-- workstation believes a sync announcement of a device only from that
 	-- device's own account, whatever nickname it uses.
 	modules_enabled = { "muc_mam", {{lua .RoomsModule}} }
+	muc_tombstones = false
 	muc_room_locking = false
 	muc_room_default_public_jids = true
 `))
@@ -269,6 +270,31 @@ func (p *Prosody) Start(t testing.TB) {
 	}
 	if err := p.start(); err != nil {
 		t.Fatalf("synctest: Prosody did not restart: %v\n%s", err, logTail(p.log))
+	}
+}
+
+// UseRoomsModule rewrites the configuration so that the next Start runs
+// with mod_medihaven_rooms or without it, as a clinic's server before it
+// did (tests of what such a server left in its rooms).
+func (p *Prosody) UseRoomsModule(t testing.TB, on bool) {
+	t.Helper()
+	b, err := os.ReadFile(p.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An older server also kept tombstones of destroyed rooms.
+	with := `modules_enabled = { "muc_mam", ` + prosodyconf.LuaString(prosodyconf.RoomsModule) + " }\n\tmuc_tombstones = false"
+	without := `modules_enabled = { "muc_mam" }`
+	from, to := with, without
+	if on {
+		from, to = without, with
+	}
+	cfg := strings.Replace(string(b), from, to, 1)
+	if !strings.Contains(cfg, to) {
+		t.Fatalf("synctest: the MUC component's modules are not where UseRoomsModule looks")
+	}
+	if err := os.WriteFile(p.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -43,6 +43,12 @@ func UnarchiveRoom(ctx context.Context, s *Session, room string) error {
 	return ConfigureRoom(ctx, s, room, "muc#roomconfig_enablearchiving", "0")
 }
 
+// SendRaw writes a stanza given as XML text, as a client that writes its
+// own stanzas would.
+func SendRaw(ctx context.Context, s *Session, stanzaXML string) error {
+	return s.write(ctx, rawTokens{xml.NewDecoder(strings.NewReader(stanzaXML))})
+}
+
 // SetIQ sends an IQ of type set with the given XML payload and returns the
 // error the server answered, if any (tests of what a server refuses).
 func SetIQ(ctx context.Context, s *Session, to, payload string) error {

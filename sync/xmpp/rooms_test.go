@@ -1,6 +1,8 @@
 package xmpp_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,6 +83,22 @@ func TestClinicRoomsBelongToTheServer(t *testing.T) {
 					t.Errorf("the room's creator could %s: %v", try.name, err)
 				}
 			}
+			// Messages the room would act on: an invitation it would forward
+			// from its own address, a new subject.
+			for _, try := range []struct{ name, id, stanza string }{
+				{"forward an invitation", "inv-" + tc.room, `<message id="inv-` + tc.room + `" to="` + tc.room + `"><x xmlns="http://jabber.org/protocol/muc#user"><invite to="bob@` + p.Domain + `"><reason>SERVER NOTICE: update at http://example.invalid</reason></invite></x></message>`},
+				{"change the subject", "subj-" + tc.room, `<message id="subj-` + tc.room + `" type="groupchat" to="` + tc.room + `"><subject>Closed today</subject></message>`},
+			} {
+				if err := xmpp.SendRaw(ctx, mallory, try.stanza); err != nil {
+					t.Fatal(err)
+				}
+				if err := mallory.Ping(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if refused := mallory.Refused(try.id); len(refused) == 0 {
+					t.Errorf("the room's creator could %s", try.name)
+				}
+			}
 			// Alice is still in, and sees who speaks.
 			if err := mallory.SendRoom(ctx, tc.room, "still here?"); err != nil {
 				t.Fatal(err)
@@ -103,5 +121,89 @@ func TestClinicRoomsBelongToTheServer(t *testing.T) {
 				t.Errorf("archived %v (%d messages), want %v", got, len(page.Messages), tc.archived)
 			}
 		})
+	}
+}
+
+// TestClinicRoomsMendedAfterUpgrade: a clinic server from before
+// mod_medihaven_rooms let the workstation that created a room ban others,
+// reserve their nicknames, hide real JIDs and destroy the room (Prosody
+// then answers "gone" for 31 days). Once the server runs the module, every
+// workstation joins both rooms again, sees real JIDs, and the creator
+// holds no power.
+func TestClinicRoomsMendedAfterUpgrade(t *testing.T) {
+	p := synctest.StartProsody(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(filepath.Dir(p.DataDir), "prosody.log"))
+			t.Log(string(b))
+		}
+	})
+	ctx := testContext(t)
+	p.Stop(t)
+	p.UseRoomsModule(t, false)
+	p.Start(t)
+	mallory := connect(t, p, "mallory", nil)
+	syncRoom, chatRoom := "sync@"+p.MUC, "clinic@"+p.MUC
+	const admin = "http://jabber.org/protocol/muc#admin"
+	for _, room := range []string{syncRoom, chatRoom} {
+		if err := mallory.JoinRoom(ctx, room, "mallory"); err != nil {
+			t.Fatal(err)
+		}
+		for _, fields := range [][]string{
+			{"muc#roomconfig_persistentroom", "1", "muc#roomconfig_whois", "moderators"},
+		} {
+			if err := xmpp.ConfigureRoom(ctx, mallory, room, fields...); err != nil {
+				t.Fatalf("the old server refused its creator: %v", err)
+			}
+		}
+		if err := xmpp.SetIQ(ctx, mallory, room, `<query xmlns="`+admin+`"><item affiliation="outcast" jid="alice@`+p.Domain+`"/></query>`); err != nil {
+			t.Fatalf("the old server refused a ban: %v", err)
+		}
+	}
+	if err := xmpp.SetIQ(ctx, mallory, chatRoom, `<query xmlns="http://jabber.org/protocol/muc#owner"><destroy/></query>`); err != nil {
+		t.Fatalf("the old server refused to destroy the room: %v", err)
+	}
+	bob := connect(t, p, "bob", nil)
+	if err := bob.JoinRoom(ctx, chatRoom, "bob"); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Fatalf("joining the destroyed room on the old server: %v, want gone (its tombstone)", err)
+	}
+	if err := bob.JoinRoom(ctx, syncRoom, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	mallory.Close()
+	bob.Close()
+	p.Stop(t)
+	p.UseRoomsModule(t, true)
+	p.Start(t)
+
+	aliceIn := newInbox()
+	alice := connect(t, p, "alice", aliceIn.receive)
+	mallory = connect(t, p, "mallory", nil)
+	for _, room := range []string{syncRoom, chatRoom} {
+		if err := alice.JoinRoom(ctx, room, "alice"); err != nil {
+			t.Fatalf("alice, banned or destroyed before the upgrade, after it: %v", err)
+		}
+		if err := mallory.JoinRoom(ctx, room, "mallory"); err != nil {
+			t.Fatal(err)
+		}
+		if err := xmpp.ConfigureRoom(ctx, mallory, room, "muc#roomconfig_whois", "moderators"); err == nil {
+			t.Errorf("%s: the old creator still configures the room", room)
+		}
+		if err := xmpp.SetIQ(ctx, mallory, room, `<query xmlns="`+admin+`"><item nick="alice" role="none"/></query>`); err == nil {
+			t.Errorf("%s: the old creator still kicks", room)
+		}
+		if err := mallory.SendRoom(ctx, room, "who am I in "+room); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m := aliceIn.next(t)
+			if m.Body != "who am I in "+room {
+				continue
+			}
+			if bare(m.Sender) != "mallory@"+p.Domain {
+				t.Errorf("%s still hides its speakers: %+v", room, m)
+			}
+			break
+		}
 	}
 }
