@@ -296,8 +296,10 @@ func startXvfbSized(t *testing.T, width, height int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// -r: no autorepeat, or a key xdotool is held up between pressing and
+	// releasing on a loaded machine is typed twice (as bench window, app/cli).
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0",
-		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp")
+		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-r")
 	cmd.ExtraFiles = []*os.File{w}
 	var log lockedBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log

@@ -287,6 +287,11 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 		if err == nil && s == nil {
 			err = errNoSession
 		}
+		if err != nil {
+			// The window benchmark stops waiting for home at once, and
+			// says why (a mistyped passphrase looked like a hang, session 8).
+			marks.Fail("login-failed", kit.ErrorText(err))
+		}
 		if err == nil && !ws.adopt(s) {
 			return
 		}

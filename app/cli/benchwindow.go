@@ -269,7 +269,7 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 		}
 		return m, err
 	}
-	seen, err := waitMark(ctx, trace, "login-form", w.timeout)
+	seen, err := waitMark(ctx, trace, w.timeout, "login-form")
 	if err != nil {
 		quit(cmd, 5*time.Second)
 		return fail(err)
@@ -294,9 +294,15 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	if msg, err := enter.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("xdotool key: %w: %s", err, msg))
 	}
-	if seen, err = waitMark(ctx, trace, "home", w.timeout); err != nil {
+	if seen, err = waitMark(ctx, trace, w.timeout, "home", "login-failed"); err != nil {
 		quit(cmd, 5*time.Second)
 		return fail(err)
+	}
+	if _, failed := seen["login-failed"]; failed {
+		data, _ := os.ReadFile(trace)
+		stopProcess(cmd) // before its output is read
+		return fail(fmt.Errorf("the window did not log in: %q (is MEDIHAVEN_PASSPHRASE this profile's passphrase?)",
+			marks.Why(data, "login-failed")))
 	}
 	submit := seen["login-submit"]
 	since := func(name string) float64 { return float64(seen[name].UnixNS-submit.UnixNS) / 1e6 }
@@ -326,17 +332,19 @@ func (w windowRun) run(ctx context.Context, profile, dir string, i int, shot str
 	return m, nil
 }
 
-// waitMark polls the trace file until it holds the mark name.
-func waitMark(ctx context.Context, trace, name string, timeout time.Duration) (map[string]marks.Line, error) {
+// waitMark polls the trace file until it holds one of the marks names.
+func waitMark(ctx context.Context, trace string, timeout time.Duration, names ...string) (map[string]marks.Line, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		data, _ := os.ReadFile(trace)
 		got := marks.Parse(data)
-		if _, ok := got[name]; ok {
-			return got, nil
+		for _, name := range names {
+			if _, ok := got[name]; ok {
+				return got, nil
+			}
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no %q mark in %s after %s (marks so far: %s)", name, trace, timeout, strings.TrimSpace(string(data)))
+			return nil, fmt.Errorf("no %q mark in %s after %s (marks so far: %s)", names[0], trace, timeout, strings.TrimSpace(string(data)))
 		}
 		select {
 		case <-ctx.Done():
@@ -354,7 +362,12 @@ func startXvfb(ctx context.Context) (string, func(), error) {
 		return "", nil, err
 	}
 	defer r.Close()
-	cmd := exec.CommandContext(ctx, "Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	// -r: no autorepeat. xdotool presses and releases each key of the
+	// passphrase; on a loaded machine it can be held up more than the
+	// 660 ms after which X repeats the key held down, and the window got
+	// a letter twice: a wrong passphrase, no home for two minutes
+	// (session 8).
+	cmd := exec.CommandContext(ctx, "Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-r")
 	cmd.ExtraFiles = []*os.File{w}
 	err = cmd.Start()
 	w.Close()

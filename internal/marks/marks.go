@@ -89,6 +89,32 @@ func Mark(name string) {
 }
 
 // format is the line Mark writes for a mark.
+// Fail writes the mark name, then why on a line of its own ("why NAME
+// text"), for a moment that ends what the window benchmark waits for (a
+// login that failed): the benchmark stops waiting and tells why. why is
+// written in the clear, so it must hold no patient data.
+func Fail(name, why string) {
+	w := sink()
+	if w == nil {
+		return
+	}
+	Mark(name)
+	mu.Lock()
+	defer mu.Unlock()
+	w.Write([]byte("why " + name + " " + strings.Join(strings.Fields(why), " ") + "\n")) //nolint:errcheck // a trace is best effort
+}
+
+// Why returns what Fail wrote with the mark name in data, "" if nothing.
+func Why(data []byte, name string) string {
+	prefix := "why " + name + " "
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
 func format(name string, l Line) []byte {
 	b := []byte("mark " + name)
 	for _, k := range keys {

@@ -37,3 +37,26 @@ func TestParseReadsWhatMarkWrites(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+func TestWhy(t *testing.T) {
+	trace := "mark login-submit unix_ns=1\nmark login-done unix_ns=2\nmark login-failed unix_ns=3\n" +
+		"why login-failed Wrong passphrase: check it and try again\n"
+	for _, c := range []struct {
+		name, trace, mark, want string
+	}{
+		{"written", trace, "login-failed", "Wrong passphrase: check it and try again"},
+		{"another mark's", trace, "login-done", ""},
+		{"none", "", "login-failed", ""},
+		{"cut short while written", "why login-failed Wrong pass", "login-failed", "Wrong pass"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Why([]byte(c.trace), c.mark); got != c.want {
+				t.Errorf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+	// Parse skips the line: it is no mark.
+	if got := Parse([]byte(trace)); len(got) != 3 {
+		t.Errorf("Parse read %d marks, want 3: %v", len(got), got)
+	}
+}
