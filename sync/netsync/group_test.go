@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -61,13 +60,7 @@ func TestTakeGroup(t *testing.T) {
 // applying is applied at once. Real SQLite, no servers.
 func TestApplyGrouped(t *testing.T) {
 	ctx := context.Background()
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	founder, second, third, here := openNetStation(t, params), openNetStation(t, params), openNetStation(t, params), openNetStation(t, params)
-	founding(t, founder, id)
+	params, founder, second, third, here := fourStations(t)
 	y := &Syncer{ws: here, ctx: ctx, cfg: Config{MinBackoff: 1, MaxBackoff: 1},
 		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
 

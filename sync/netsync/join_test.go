@@ -34,6 +34,20 @@ func realServers(t *testing.T) Config {
 
 // founding makes s's member the clinic's founder: the directory and admin
 // keys, and its own directory entry.
+// fourStations opens four workstations of one clinic, the first of them
+// its founder's; params opens more.
+func fourStations(t *testing.T) (params replica.Params, founder, second, third, here station) {
+	t.Helper()
+	id, err := crypto.GenerateIdentity("Ada Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params = replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
+	founder, second, third, here = openNetStation(t, params), openNetStation(t, params), openNetStation(t, params), openNetStation(t, params)
+	founding(t, founder, id)
+	return params, founder, second, third, here
+}
+
 func founding(t *testing.T, s station, id *crypto.Identity) {
 	t.Helper()
 	ctx := context.Background()

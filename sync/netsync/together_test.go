@@ -25,13 +25,7 @@ func TestHeadsTogether(t *testing.T) {
 	}
 	ctx := context.Background()
 	kubo := synctest.StartKubo(t)
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	founder, second, third, here := openNetStation(t, params), openNetStation(t, params), openNetStation(t, params), openNetStation(t, params)
-	founding(t, founder, id)
+	_, founder, second, third, here := fourStations(t)
 	syncer := func(s station) *Syncer {
 		return &Syncer{ws: s, ipf: ipfs.New(kubo.API), ctx: ctx, cfg: Config{MinBackoff: 1, MaxBackoff: 1},
 			asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
