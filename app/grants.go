@@ -124,29 +124,44 @@ func (s *Session) createScope(ctx context.Context, r *replica.Replica, role role
 	return err == nil, err
 }
 
-// rotate starts a new epoch of scope when a member who held it has been
-// revoked since the newest epoch this workstation holds, and grants it to
-// the remaining members. The generation of the newest epoch must exceed the
-// number of such revocations.
+// rotate starts a new epoch of scope when every key of it this
+// workstation holds could be known to a member who may no longer read the
+// scope: one revoked, or moved to a role without it (replica.RetireExposed
+// decides from the grant headers, key-held records and directory every
+// workstation has, not from epoch numbers a member could choose). The
+// remaining members get it from Maintain's grant pass.
+//
+// A revoked administrator may hold recovery shares of the clinical and
+// front-desk keys (app/recovery), escrowed to the split that named her:
+// those scopes also start a new generation for each administrator revoked
+// since (counted, as shares leave no grant header). An administrator's role
+// cannot make clinical or front-desk epochs, so she cannot number one
+// past that count; a physician who could is already trusted with the keys.
 func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
-	k, ok := r.Key(scope)
-	if !ok {
+	if !r.Holds(scope) {
 		return false, nil
 	}
-	revoked := uint32(0)
-	for _, m := range r.Members() {
-		// A revoked administrator may hold recovery shares of the
-		// clinical and front-desk keys (app/recovery).
-		if !m.Active() && (m.Role.Holds(scope) || m.Role == roles.Administrator && slices.Contains(RecoverableScopes(), scope)) {
-			revoked++
-		}
-		// A member whose role changed away from the scope (members.go)
-		// counts like a revocation.
-		revoked += scopesLost(ctx, r, m.Fingerprint, scope)
+	fresh, err := r.RetireExposed(ctx, scope)
+	if err != nil {
+		return false, err
 	}
 	rotated := false
-	for gen := k.Epoch >> 16; gen <= revoked; gen++ {
-		// Granted to the remaining members by Maintain's grant pass.
+	if !fresh {
+		if _, err := r.NewEpoch(ctx, scope); err != nil {
+			return false, err
+		}
+		rotated = true
+	}
+	if !slices.Contains(RecoverableScopes(), scope) {
+		return rotated, nil
+	}
+	formerAdmins := uint32(0)
+	for _, m := range r.Members() {
+		if !m.Active() && m.Role == roles.Administrator {
+			formerAdmins++
+		}
+	}
+	for k, _ := r.Key(scope); k.Epoch>>16 <= formerAdmins; k, _ = r.Key(scope) {
 		if _, err := r.NewEpoch(ctx, scope); err != nil {
 			return rotated, err
 		}

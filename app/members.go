@@ -141,21 +141,6 @@ func roleChanges(ctx context.Context, r *replica.Replica, fp string) ([]roleChan
 	return changes, nil
 }
 
-// scopesLost counts the changes of a member's role that took scope away.
-func scopesLost(ctx context.Context, r *replica.Replica, fp string, scope roles.Scope) uint32 {
-	changes, err := roleChanges(ctx, r, fp)
-	if err != nil {
-		return 0
-	}
-	n := uint32(0)
-	for _, c := range changes {
-		if c.From.Holds(scope) && !c.To.Holds(scope) {
-			n++
-		}
-	}
-	return n
-}
-
 func roleWord(r roles.Role) string {
 	switch r {
 	case roles.Administrator:

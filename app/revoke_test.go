@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -98,4 +99,120 @@ func TestRevokedMember(t *testing.T) {
 	if _, err := Login(ctx, c.env, dir, "", []byte(testPass)); !errors.Is(err, ErrRevoked) {
 		t.Errorf("revoked member logs in: %v, want ErrRevoked", err)
 	}
+}
+
+// TestPlantedEpochOutlivesNoOne: Attack (session 9, finding 1): a
+// physician who expects to be revoked or moved to the front desk first
+// starts a clinical epoch herself (one call of modified software; her own
+// upkeep grants it to every physician), so that rotation, which compared
+// the newest epoch's generation with a count of revocations, saw nothing
+// to do. Every note written after she lost the scope opened with her key.
+// Now the others retire every epoch she could know, and she reads nothing
+// written afterwards.
+func TestPlantedEpochOutlivesNoOne(t *testing.T) {
+	cases := []struct {
+		name  string
+		top   bool // she numbers hers with the highest generation
+		loses func(ctx context.Context, c *clinic, fp string) error
+	}{
+		{"revoked", false, func(ctx context.Context, c *clinic, fp string) error { return c.admin.RevokeMember(ctx, fp) }},
+		{"made a receptionist", false, func(ctx context.Context, c *clinic, fp string) error {
+			return c.admin.ChangeRole(ctx, fp, roles.Receptionist)
+		}},
+		{"revoked, top generation", true, func(ctx context.Context, c *clinic, fp string) error { return c.admin.RevokeMember(ctx, fp) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newClinic(t)
+			p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Before", Given: "Leaving", Birth: "1960-02-03"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := SyncLocal(ctx, c.all()...); err != nil {
+				t.Fatal(err)
+			}
+			r1, _ := c.phys.Replica()
+			r2, _ := c.phys2.Replica()
+			planted, err := plantEpoch(ctx, r2, tc.top, c.phys.Fingerprint())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := SyncLocal(ctx, c.all()...); err != nil { // her own Maintain grants it
+				t.Fatal(err)
+			}
+			if k, _ := r1.Key(roles.Clinical); k.Epoch != planted {
+				t.Fatalf("the planted epoch %#x is not the colleague's newest (%#x)", planted, k.Epoch)
+			}
+			if err := tc.loses(ctx, c, c.phys2.Fingerprint()); err != nil {
+				t.Fatal(err)
+			}
+			if err := SyncLocal(ctx, c.admin, c.recep, c.phys); err != nil {
+				t.Fatal(err)
+			}
+			if k, _ := r1.Key(roles.Clinical); k.Epoch == planted || r1.Retired(roles.Clinical, k.Epoch) {
+				t.Fatalf("new clinical writes use %#x (planted %#x)", k.Epoch, planted)
+			}
+			n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: "written after she left"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := SyncLocal(ctx, c.admin, c.recep, c.phys); err != nil {
+				t.Fatal(err)
+			}
+			// Her workstation (modified software ignores ErrRevoked) pulls.
+			if _, err := pull(ctx, c.phys2, c.phys); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := r2.Entity(ctx, n.ID); !errors.Is(err, replica.ErrNotFound) {
+				t.Errorf("she reads a note written after she lost the clinical scope: %v", err)
+			}
+			if _, err := clin(c.phys).OpenChart(ctx, p.ID); err != nil {
+				t.Errorf("the remaining physician's chart: %v", err)
+			}
+		})
+	}
+}
+
+// plantEpoch is a hostile workstation making a clinical epoch: the next
+// generation (NewEpoch: one call of modified software, her own upkeep
+// grants it), or the top one (granted by hand to herself and to to).
+func plantEpoch(ctx context.Context, r *replica.Replica, top bool, to string) (uint32, error) {
+	if !top {
+		k, err := r.NewEpoch(ctx, roles.Clinical)
+		return k.Epoch, err
+	}
+	k, err := crypto.NewScopeKey(string(roles.Clinical), 0xFFFF<<16|7)
+	if err != nil {
+		return 0, err
+	}
+	for _, fp := range []string{r.Fingerprint(), to} {
+		if _, err := r.Grant(ctx, k, fp); err != nil {
+			return 0, err
+		}
+	}
+	return k.Epoch, nil
+}
+
+// TestDemotedSessionCannotWrite: a physician made a receptionist while
+// logged in cannot go on writing notes (every other workstation refuses
+// them, so her work would be lost without a word); the error says why.
+func TestDemotedSessionCannotWrite(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Role", Given: "Change", Birth: "1970-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.admin.ChangeRole(ctx, c.phys2.Fingerprint(), roles.Receptionist); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncLocal(ctx, c.all()...); err != nil {
+		t.Fatal(err)
+	}
+	_, err = clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "after the role change"})
+	if !errors.Is(err, roles.ErrForbidden) {
+		t.Fatalf("a demoted physician writes a note: %v, want roles.ErrForbidden", err)
+	}
+	t.Log(err)
 }

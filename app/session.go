@@ -497,10 +497,19 @@ func (s *Session) can(a roles.Action) (*replica.Replica, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m, ok := r.Member(r.Fingerprint()); ok && !m.Active() {
-		return nil, fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
+	// The directory's role, which an administrator may have changed since
+	// login: what the other workstations will judge this write by.
+	role := s.role
+	if m, ok := r.Member(r.Fingerprint()); ok {
+		if !m.Active() {
+			return nil, fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
+		}
+		role = m.Role
 	}
-	if err := s.role.Check(a); err != nil {
+	if err := role.Check(a); err != nil {
+		if role != s.role {
+			return nil, fmt.Errorf("%w: an administrator has made you %s; log out and in again", err, roleWord(role))
+		}
 		return nil, err
 	}
 	if !r.Holds(a.Needs()) {

@@ -22,6 +22,8 @@ var (
 	ErrNoKey     = errors.New("replica: this workstation holds no key for that scope")
 	ErrForbidden = errors.New("replica: not allowed")
 	ErrNotFound  = errors.New("replica: not found")
+	// ErrNoEpoch: a scope's key numbers are used up (65,535 generations).
+	ErrNoEpoch = errors.New("replica: no new key generation is left for this scope")
 )
 
 // Term is one normalised search term of an entity, indexed under a field
@@ -111,6 +113,13 @@ type Replica struct {
 	restored   bool
 	restoredAt uint64
 	hold       error
+
+	// Keys a former member could know (retire.go): by scope, the retired
+	// epochs (under state); what RetireExposed last read the grant headers
+	// for (under state); key grants applied since Open.
+	retired         map[string]map[uint32]bool
+	exposureChecked map[string]string
+	grantsSeen      atomic.Int64
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -125,7 +134,8 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
-		claims: map[string]entryClaims{}, dirty: map[string]bool{}}
+		claims: map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{},
+		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
 	}
@@ -165,6 +175,9 @@ func (r *Replica) load(tx *store.Tx) error {
 		r.putKeyMem(k)
 	}
 	if err := r.loadIndexKeys(ctx, tx); err != nil {
+		return err
+	}
+	if err := r.loadRetired(ctx, tx); err != nil {
 		return err
 	}
 	keys, err := tx.EntitiesOfKind(ctx, KindKey, -1, 0)
@@ -340,10 +353,19 @@ func (r *Replica) markGranted(recipient, scope string, epoch uint32) {
 	r.granted[recipient][scope][epoch] = true
 }
 
+// maxGeneration is the highest generation an epoch number holds (its top
+// 16 bits).
+const maxGeneration = 0xFFFF
+
+// newestKey is the key new writes of scope use: the highest epoch this
+// workstation holds that is not retired (retire.go).
 func (r *Replica) newestKey(scope string) (crypto.ScopeKey, bool) {
 	var best crypto.ScopeKey
 	found := false
 	for _, k := range r.keys[scope] {
+		if r.retired[scope][k.Epoch] {
+			continue
+		}
 		if !found || k.Epoch > best.Epoch {
 			best, found = k, true
 		}
@@ -359,22 +381,39 @@ func (r *Replica) putKeyMem(k crypto.ScopeKey) {
 }
 
 // NewEpoch makes a fresh key for scope one generation after the newest this
-// workstation holds (the first generation when it holds none), keeps it, and
-// returns it. The caller grants it to the scope's other members.
+// workstation holds for new writes (the first generation when it holds
+// none, or only retired ones), keeps it, and returns it. The caller grants
+// it to the scope's other members.
 func (r *Replica) NewEpoch(ctx context.Context, scope roles.Scope) (crypto.ScopeKey, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.state.RLock()
+	// One generation past every key held; past the newest unretired one
+	// when that would run out of numbers (a member numbered hers last).
 	gen := uint32(1)
 	if k, ok := r.newestKey(string(scope)); ok {
 		gen = epochGeneration(k.Epoch) + 1
 	}
-	r.state.RUnlock()
-	var b [2]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return crypto.ScopeKey{}, fmt.Errorf("replica: new epoch: %w", err)
+	held := r.keys[string(scope)]
+	for e := range held {
+		if g := epochGeneration(e) + 1; g > gen && g <= maxGeneration {
+			gen = g
+		}
 	}
-	k, err := crypto.NewScopeKey(string(scope), gen<<16|uint32(binary.BigEndian.Uint16(b[:])))
+	epoch := uint32(0)
+	for range 8 { // a number this workstation holds no key of
+		var b [2]byte
+		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+).
+		if e := gen<<16 | uint32(binary.BigEndian.Uint16(b[:])); held[e].Scope == "" {
+			epoch = e
+			break
+		}
+	}
+	r.state.RUnlock()
+	if gen > maxGeneration || epoch == 0 {
+		return crypto.ScopeKey{}, fmt.Errorf("replica: new epoch of %s after generation %d: %w", scope, gen-1, ErrNoEpoch)
+	}
+	k, err := crypto.NewScopeKey(string(scope), epoch)
 	if err != nil {
 		return crypto.ScopeKey{}, fmt.Errorf("replica: new epoch: %w", err)
 	}
@@ -407,14 +446,15 @@ func (r *Replica) ensureIndexKey(ctx context.Context, tx *store.Tx, scope string
 	if _, ok := r.index[scope]; ok {
 		return nil
 	}
-	k, ok := r.newestKey(scope)
+	var k crypto.ScopeKey
+	ok := false
+	for _, o := range r.keys[scope] { // the first epoch held, retired or not
+		if !ok || o.Epoch < k.Epoch {
+			k, ok = o, true
+		}
+	}
 	if !ok {
 		return nil
-	}
-	for _, o := range r.keys[scope] {
-		if o.Epoch < k.Epoch {
-			k = o
-		}
 	}
 	if err := tx.SetMeta(ctx, "index-epoch/"+scope, []byte(fmt.Sprint(k.Epoch))); err != nil {
 		return fmt.Errorf("replica: index key: %w", err)

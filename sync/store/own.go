@@ -44,3 +44,36 @@ func (tx *Tx) AboutFrom(ctx context.Context, entity, device, kind string) ([]Env
 // read the device's whole chain.
 const aboutFromQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ? AND +device = ? AND +kind = ?
 	ORDER BY seq`
+
+// GrantAbout is what a key grant's clear header says: who wrote it, which
+// scope epoch it carries, and whether it was applied.
+type GrantAbout struct {
+	Author string
+	Scope  string
+	Epoch  uint32
+	State  EnvelopeState
+}
+
+// GrantsAbout returns the headers of every key grant addressed to member
+// (a grant is about its recipient), through the entity index.
+func (tx *Tx) GrantsAbout(ctx context.Context, member string) ([]GrantAbout, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := tx.tx.QueryContext(ctx, grantsAboutQuery, member)
+	if err != nil {
+		return nil, wrap("key grants to "+member, err)
+	}
+	defer rows.Close()
+	var out []GrantAbout
+	for rows.Next() {
+		var g GrantAbout
+		if err := rows.Scan(&g.Author, &g.Scope, &g.Epoch, &g.State); err != nil {
+			return nil, wrap("key grants to "+member, err)
+		}
+		out = append(out, g)
+	}
+	return out, wrap("key grants to "+member, rows.Err())
+}
+
+const grantsAboutQuery = `SELECT author, scope, epoch, state FROM envelopes WHERE entity = ? AND +kind = 'grant'`

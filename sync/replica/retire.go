@@ -1,0 +1,176 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Retired keys. A scope's epoch key is no longer used for new writes once
+// a member who may not read the scope now (revoked, or moved to a role
+// without it) could know it: she wrote a grant of it (she made it, or
+// passed it on), a grant of it was addressed to her and applied, or her
+// key-held record names it. It is still kept and granted, to read what was
+// written with it.
+//
+// The decision reads only the set of applied events (grant headers, the
+// directory, key-held records), never the order they came in or an epoch's
+// number: a member who expects to be revoked cannot make an epoch outlive
+// her by numbering it high, and workstations that hold the same events
+// retire the same keys. Retiring only grows: a key once exposed stays so.
+
+// retiredMeta is the store meta key listing scope's retired epochs.
+func retiredMeta(scope string) string { return "retired-epochs/" + scope }
+
+// loadRetired reads the retired epochs of every scope this workstation
+// holds keys of.
+func (r *Replica) loadRetired(ctx context.Context, tx *store.Tx) error {
+	r.retired = map[string]map[uint32]bool{}
+	for scope := range r.keys {
+		v, err := tx.Meta(ctx, retiredMeta(scope))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("replica: retired keys of %s: %w", scope, err)
+		}
+		for _, f := range strings.Fields(string(v)) {
+			e, err := strconv.ParseUint(f, 10, 32)
+			if err != nil {
+				return fmt.Errorf("replica: retired keys of %s: %w", scope, err)
+			}
+			r.retire(scope, uint32(e))
+		}
+	}
+	return nil
+}
+
+func (r *Replica) retire(scope string, epoch uint32) {
+	if r.retired[scope] == nil {
+		r.retired[scope] = map[uint32]bool{}
+	}
+	r.retired[scope][epoch] = true
+}
+
+// Retired reports whether epoch of scope is retired (see RetireExposed).
+func (r *Replica) Retired(scope roles.Scope, epoch uint32) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.retired[string(scope)][epoch]
+}
+
+// RetireExposed retires every epoch key of scope this workstation holds
+// that a member who may not read scope now could know, and reports
+// whether a key of scope is left for new writes (none: the caller starts
+// a new epoch, NewEpoch, and grants it to the scope's members).
+func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh bool, err error) {
+	s := string(scope)
+	r.state.RLock()
+	outsiders := map[string]bool{}
+	var members []string
+	for fp, m := range r.members {
+		members = append(members, fp)
+		if !m.Active() || !m.Role.Holds(scope) {
+			outsiders[fp] = true
+		}
+	}
+	exposed := map[uint32]bool{}
+	live := 0
+	for e := range r.keys[s] {
+		if r.retired[s][e] {
+			continue
+		}
+		live++
+		for o := range outsiders {
+			if r.held[o][heldField(s, e)] {
+				exposed[e] = true
+			}
+		}
+	}
+	// The grant headers are read again only when grants were applied, the
+	// directory's outsiders changed or keys arrived since the last look.
+	sort.Strings(members)
+	var names []string
+	for _, fp := range members {
+		if outsiders[fp] {
+			names = append(names, fp)
+		}
+	}
+	stamp := fmt.Sprint(r.grantsSeen.Load(), names, len(r.keys[s]))
+	checked := r.exposureChecked[s] == stamp
+	r.state.RUnlock()
+	if len(outsiders) > 0 && len(exposed) < live && !checked {
+		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+			for _, fp := range members {
+				grants, err := tx.GrantsAbout(ctx, fp)
+				if err != nil {
+					return err
+				}
+				for _, g := range grants {
+					if g.Scope == s && g.State == store.Applied && (outsiders[fp] || outsiders[g.Author]) {
+						exposed[g.Epoch] = true
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return false, fmt.Errorf("replica: which keys of %s a former member knows: %w", s, err)
+		}
+	}
+	r.state.Lock()
+	var add []uint32
+	for e := range exposed {
+		if _, held := r.keys[s][e]; held && !r.retired[s][e] {
+			add = append(add, e)
+		}
+	}
+	r.state.Unlock()
+	if len(add) > 0 {
+		if err := r.keepRetired(ctx, s, add); err != nil {
+			return false, err
+		}
+	}
+	r.state.Lock()
+	defer r.state.Unlock()
+	_, fresh = r.newestKey(s)
+	r.exposureChecked[s] = stamp
+	return fresh, nil
+}
+
+// keepRetired adds epochs to scope's retired keys, in the store first.
+func (r *Replica) keepRetired(ctx context.Context, scope string, epochs []uint32) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.RLock()
+	all := slices.Clone(epochs)
+	for e := range r.retired[scope] {
+		all = append(all, e)
+	}
+	r.state.RUnlock()
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	all = slices.Compact(all)
+	words := make([]string, len(all))
+	for i, e := range all {
+		words[i] = strconv.FormatUint(uint64(e), 10)
+	}
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.SetMeta(ctx, retiredMeta(scope), []byte(strings.Join(words, " ")))
+	})
+	if err != nil {
+		return fmt.Errorf("replica: retire keys of %s: %w", scope, err)
+	}
+	r.state.Lock()
+	for _, e := range epochs {
+		r.retire(scope, e)
+	}
+	r.state.Unlock()
+	return nil
+}
