@@ -159,7 +159,7 @@ func (s *Session) Approve(ctx context.Context, fp, code string) error {
 		if err := s.writeAdmission(ctx, r, e, t, req); err != nil {
 			return err
 		}
-		s.tellDesk(ctx, t.ID, joindesk.Used)
+		s.tellDesk(ctx, t, joindesk.Used)
 		return nil
 	}
 	return fmt.Errorf("%w: %s", ErrNoRequest, short(fp))
@@ -173,10 +173,11 @@ func (s *Session) Refuse(ctx context.Context, fp string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.RevokeToken(ctx, j.Token); err != nil {
+	t, err := s.revokeToken(ctx, j.Token)
+	if err != nil {
 		return err
 	}
-	s.tellDesk(ctx, j.Token, joindesk.Refused)
+	s.tellDesk(ctx, t, joindesk.Refused)
 	return nil
 }
 

@@ -66,12 +66,15 @@ func (s *Session) Deposit(ctx context.Context, t crypto.Token) (string, error) {
 	return code, nil
 }
 
-// tellDesk records a token's new state at the join desk, when the
-// profile names one. The clinic's log is what counts: the desk only tells
-// newcomers early, so a desk that does not answer is not an error.
-func (s *Session) tellDesk(ctx context.Context, tokenID, state string) {
+// tellDesk records token t's new state at the join desk, when the
+// profile names one, with the token's desk key (derived from its secret,
+// which every administrator holds in the token's record, so any of them
+// may tell, after any restart). The clinic's log is what counts: the desk
+// only tells newcomers early, so a desk that does not answer is not an
+// error.
+func (s *Session) tellDesk(ctx context.Context, t TokenInfo, state string) {
 	if v := s.Profile().Servers; v.Desk != "" {
-		_ = joindesk.Tell(ctx, v.Desk, v.IPFSSecret, tokenID, state)
+		_ = joindesk.Tell(ctx, v.Desk, v.IPFSSecret, t.ID, joindesk.WriteKey(t.secret, t.ID), state)
 	}
 }
 

@@ -156,28 +156,38 @@ func withIssuer(r *replica.Replica, t TokenInfo) TokenInfo {
 
 // RevokeToken revokes an unused registration token.
 func (s *Session) RevokeToken(ctx context.Context, id string) error {
-	r, err := s.can(roles.RevokeToken)
+	t, err := s.revokeToken(ctx, id)
 	if err != nil {
 		return err
+	}
+	s.tellDesk(ctx, t, joindesk.Revoked)
+	return nil
+}
+
+// revokeToken is RevokeToken without telling the join desk; it returns
+// the token as it was.
+func (s *Session) revokeToken(ctx context.Context, id string) (TokenInfo, error) {
+	r, err := s.can(roles.RevokeToken)
+	if err != nil {
+		return TokenInfo{}, err
 	}
 	t, err := s.token(ctx, r, id)
 	if err != nil {
-		return err
+		return TokenInfo{}, err
 	}
 	switch t.Status {
 	case TokenRevoked:
-		return fmt.Errorf("%w: it was revoked already", ErrTokenRevoked)
+		return TokenInfo{}, fmt.Errorf("%w: it was revoked already", ErrTokenRevoked)
 	case TokenUsed:
-		return fmt.Errorf("%w: revoke the member who joined with it instead", ErrTokenUsed)
+		return TokenInfo{}, fmt.Errorf("%w: revoke the member who joined with it instead", ErrTokenUsed)
 	}
 	fields, err := records.Some(records.Token{Status: TokenRevoked, RevokedBy: r.Fingerprint(), Revoked: s.env.Now()},
 		records.TokenStatus, records.TokenRevokedBy, records.TokenRevoked)
 	if err != nil {
-		return err
+		return TokenInfo{}, err
 	}
 	if _, err = r.Append(ctx, replica.Change{Entity: id, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
-		return err
+		return TokenInfo{}, err
 	}
-	s.tellDesk(ctx, id, joindesk.Revoked)
-	return nil
+	return t, nil
 }

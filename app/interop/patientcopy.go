@@ -37,8 +37,8 @@ const handOutTimeout = 2 * time.Minute
 
 // HandOutPatientCopy makes a patient's own copy of their record, puts it
 // on IPFS (pinned) and returns the handout to print. The handout is
-// audited; when the audit cannot be written the copy is unpinned and the
-// handout not given.
+// audited; when the audit cannot be written the handout is not given (the
+// copy, sealed under a passphrase nobody saw, stays on the node).
 func (s *Service) HandOutPatientCopy(ctx context.Context, patientID string) (PatientCopy, error) {
 	if _, err := s.c.ReplicaFor(roles.HandOutPatientCopy); err != nil {
 		return PatientCopy{}, err
@@ -51,7 +51,7 @@ func (s *Service) HandOutPatientCopy(ctx context.Context, patientID string) (Pat
 	if err != nil {
 		return PatientCopy{}, err
 	}
-	client := ipfs.New(api)
+	client := ipfs.New(api, ipfs.WithBearer(s.c.Profile().Servers.IPFSSecret))
 	ctx, cancel := context.WithTimeout(ctx, handOutTimeout)
 	defer cancel()
 	if err := client.Ping(ctx); err != nil {
@@ -92,7 +92,10 @@ func (s *Service) HandOutPatientCopy(ctx context.Context, patientID string) (Pat
 	rec := app.AuditRecord{Action: "hand-out-copy", Entity: p.ID, Patient: p.MRN,
 		Detail: fmt.Sprintf("patient's own copy (%s) on IPFS as %s", sum.holds(), cid)}
 	if err := s.c.Audit(ctx, rec); err != nil {
-		client.Unpin(context.WithoutCancel(ctx), cid) //nolint:errcheck // best effort: the copy is sealed anyway
+		// The copy stays pinned on the clinic's node (a workstation's
+		// secret does not reach pin/rm): nothing is lost, for it is sealed
+		// under a passphrase that was never shown and is forgotten here,
+		// and its CID is given to nobody.
 		return PatientCopy{}, fmt.Errorf("app: the handout could not be audited, so it was not given: %w", err)
 	}
 	pc := PatientCopy{Patient: p.ID, MRN: p.MRN, CID: cid, Passphrase: pass, Created: now,

@@ -149,9 +149,11 @@ func (c *Client) Put(ctx context.Context, data []byte) (string, error) {
 	}
 	if len(data) <= rawBlockMax {
 		// The CID of a raw block is known here: a node that ignored an
-		// option (an older Kubo, a proxy) must not have it announced.
+		// option (an older Kubo, a proxy) must not have it announced. The
+		// block stays pinned there: a workstation's secret does not reach
+		// pin/rm (sync/server), and nothing is lost, for it is sealed
+		// bytes under a CID nobody is told; the operator may unpin it.
 		if err := checkRawCID(out.Hash, data); err != nil {
-			_ = c.Unpin(ctx, out.Hash) // not announced: nothing should keep it
 			return "", err
 		}
 	}
@@ -239,23 +241,6 @@ func (c *Client) Ping(ctx context.Context) error {
 			return fmt.Errorf("ipfs: ping: %w", ErrForbidden)
 		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return nil
-}
-
-// Unpin lets the node's garbage collector remove the block with the given
-// CID (and, for a DAG, the blocks under it). Unpinning a block that is not
-// pinned is not an error.
-func (c *Client) Unpin(ctx context.Context, cid string) error {
-	if err := CheckCID(cid); err != nil {
-		return err
-	}
-	err := c.sh.Request("pin/rm", cid).Option("recursive", true).Exec(ctx, nil)
-	if err != nil && kuboSays(err, "not pinned") {
-		return nil
-	}
-	if err != nil {
-		return fail(ctx, "unpin "+cid, err)
 	}
 	return nil
 }

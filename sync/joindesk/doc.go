@@ -8,7 +8,7 @@
 //
 //	code, err := joindesk.Deposit(ctx, addr, secret, token) // "MH2-…", read to the newcomer
 //	token, err := joindesk.Resolve(ctx, code)               // on the newcomer's workstation
-//	err = joindesk.Tell(ctx, addr, secret, token.ID, joindesk.Used)
+//	err = joindesk.Tell(ctx, addr, secret, token.ID, joindesk.WriteKey(token.Secret[:], token.ID), joindesk.Used)
 //	state, err := joindesk.StateOf(ctx, addr, token.ID)
 //
 // Every call has a deadline (Timeout) and never goes through a proxy.

@@ -3,6 +3,9 @@ package joindesk
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,8 +67,10 @@ func Deposit(ctx context.Context, addr, secret string, t crypto.Token) (string, 
 	if err != nil {
 		return "", err
 	}
+	hash := sha256.Sum256([]byte(WriteKey(t.Secret[:], t.ID)))
 	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/code/"+code.ID(),
-		map[string]any{"token": t.ID, "expires": t.Expires.Unix(), "sealed": sealed})
+		map[string]any{"token": t.ID, "expires": t.Expires.Unix(), "sealed": sealed},
+		http.Header{headerWriteHash: {hex.EncodeToString(hash[:])}})
 	if err != nil {
 		return "", err
 	}
@@ -82,7 +87,7 @@ func Resolve(ctx context.Context, text string) (crypto.Token, error) {
 	if err != nil {
 		return crypto.Token{}, fmt.Errorf("%w: %w", ErrBadCode, err)
 	}
-	status, out, err := call(ctx, code.Desk, "", http.MethodGet, "/v1/code/"+code.ID(), nil)
+	status, out, err := call(ctx, code.Desk, "", http.MethodGet, "/v1/code/"+code.ID(), nil, nil)
 	if err != nil {
 		return crypto.Token{}, err
 	}
@@ -107,19 +112,41 @@ func Resolve(ctx context.Context, text string) (crypto.Token, error) {
 }
 
 // Tell records state (Used, Revoked or Refused) as token tokenID's at
-// the desk at addr.
-func Tell(ctx context.Context, addr, secret, tokenID, state string) error {
-	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/state/"+tokenID, map[string]string{"state": state})
+// the desk at addr; writeKey is the token's desk key (WriteKey), which the
+// desk asks of every state change of a token deposited with it.
+func Tell(ctx context.Context, addr, secret, tokenID, writeKey, state string) error {
+	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/state/"+tokenID, map[string]string{"state": state},
+		http.Header{headerWriteKey: {writeKey}})
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("%w: it answered %d: %s", ErrAnswer, status, field(out, "error"))
 	}
 	return err
 }
 
+// WriteKey is the desk key of the token with id tokenID and one-time
+// secret tokenSecret: an HMAC-SHA256 under the secret, 64 hex digits.
+// Deposit leaves its SHA-256 with the token, and Tell shows it, so that
+// only who holds the token (its administrators, in the admin scope, and
+// its newcomer) can change the token's state at the desk, not every
+// holder of the Kubo API secret. It is derived, so it needs no keeping:
+// every administrator's workstation has it after any restart.
+func WriteKey(tokenSecret []byte, tokenID string) string {
+	m := hmac.New(sha256.New, tokenSecret)
+	m.Write([]byte("medihaven join desk write key\x00" + tokenID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// The join desk's headers for a token's desk key (sync/server's
+// HeaderWriteHash and HeaderWriteKey; this package imports only crypto).
+const (
+	headerWriteHash = "Medihaven-Write-Hash"
+	headerWriteKey  = "Medihaven-Write-Key"
+)
+
 // StateOf asks the desk at addr for token tokenID's state; ErrNoCode when
 // the desk holds no such token.
 func StateOf(ctx context.Context, addr, tokenID string) (string, error) {
-	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil)
+	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil, nil)
 	switch {
 	case err != nil:
 		return "", err
@@ -132,9 +159,9 @@ func StateOf(ctx context.Context, addr, tokenID string) (string, error) {
 }
 
 // call makes one call to the join desk at addr; secret, when not empty,
-// is sent as the bearer secret. It returns the status and the decoded
-// answer.
-func call(ctx context.Context, addr, secret, method, path string, in any) (int, map[string]json.RawMessage, error) {
+// is sent as the bearer secret, and header's fields too. It returns the
+// status and the decoded answer.
+func call(ctx context.Context, addr, secret, method, path string, in any, header http.Header) (int, map[string]json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	var body io.Reader
@@ -149,6 +176,9 @@ func call(ctx context.Context, addr, secret, method, path string, in any) (int, 
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return 0, nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)

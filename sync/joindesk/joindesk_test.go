@@ -53,8 +53,17 @@ func TestDeskRoundTrip(t *testing.T) {
 	if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != joindesk.Active || err != nil {
 		t.Errorf("state %q, %v", st, err)
 	}
-	if err := joindesk.Tell(ctx, addr, "", tok.ID, joindesk.Used); !errors.Is(err, joindesk.ErrAnswer) {
+	key := joindesk.WriteKey(tok.Secret[:], tok.ID)
+	if err := joindesk.Tell(ctx, addr, "", tok.ID, key, joindesk.Used); !errors.Is(err, joindesk.ErrAnswer) {
 		t.Errorf("a state told without the secret: %v", err)
+	}
+	// Another member's workstation has the secret but not the token.
+	other := issue()
+	if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(other.Secret[:], tok.ID), joindesk.Refused); !errors.Is(err, joindesk.ErrAnswer) {
+		t.Errorf("a state told with another token's key: %v", err)
+	}
+	if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != joindesk.Active || err != nil {
+		t.Errorf("state after a refusal without the token's key %q, %v", st, err)
 	}
 
 	for _, tc := range []struct{ state string }{{joindesk.Used}, {joindesk.Refused}, {joindesk.Revoked}} {
@@ -63,7 +72,7 @@ func TestDeskRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, tc.state); err != nil {
+		if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(tok.Secret[:], tok.ID), tc.state); err != nil {
 			t.Fatalf("Tell %s: %v", tc.state, err)
 		}
 		if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != tc.state || err != nil {

@@ -36,13 +36,17 @@ const (
 	FileConfig    = "server.json"
 	FileCert      = "xmpp-cert.pem"    // the XMPP server's certificate (public)
 	FileCertPin   = "xmpp-cert.sha256" // its SHA-256 pin, 64 hex digits and a newline
-	FileAPISecret = "kubo-api-secret"  // the Kubo API bearer secret (keep private)
+	FileAPISecret = "kubo-api-secret"  // the workstations' Kubo API bearer secret (keep private)
 	DirProsody    = "prosody"
 	DirKubo       = "kubo"
 	DirLogs       = "logs"
 	prosodyConfig = "prosody.cfg.lua"
 	swarmKeyFile  = "swarm.key"
 )
+
+// FileAPIServerSecret is the server's own Kubo API bearer secret, for the
+// whole API (the probe, the operator); it never leaves the server folder.
+const FileAPIServerSecret = "kubo-api-server-secret"
 
 // Default ports.
 const (
@@ -189,15 +193,24 @@ func Load(dir string) (Config, error) {
 	return c, nil
 }
 
-// APISecret reads the Kubo API bearer secret of the server in dir; "" when
-// the API asks for none.
-func APISecret(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, FileAPISecret))
+// APISecret reads the workstations' Kubo API bearer secret of the server
+// in dir; "" when the API asks for none. It reaches only the commands
+// workstations use (block/put, block/get, add, cat, version).
+func APISecret(dir string) (string, error) { return readSecret(dir, FileAPISecret) }
+
+// ServerAPISecret reads the server's own Kubo API bearer secret in dir,
+// which reaches the whole API; "" when there is none (the API asks for
+// none, or an older Medihaven wrote the folder and the server has not
+// started since: Start makes it).
+func ServerAPISecret(dir string) (string, error) { return readSecret(dir, FileAPIServerSecret) }
+
+func readSecret(dir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("server: read the Kubo API secret: %w", err)
+		return "", fmt.Errorf("server: read the Kubo API secret %s: %w", filepath.Join(dir, name), err)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,15 +26,28 @@ import (
 // request was refused. It holds only what administrators' workstations
 // deposit: each token sealed under its code's key (the desk cannot open
 // it), filed under an id derived from that key, with the token's id, its
-// expiry and its state. Writing needs the Kubo API secret (every admitted
-// workstation has it; what it writes is sealed anyway); reading needs the
-// code's id (128 bits derived from the code's key, not guessable) or the
-// token id (which is in clear envelope headers already, and tells only
-// whether the token waits, was used, revoked, refused or expired).
+// expiry and its state. Writing needs the workstations' Kubo API secret
+// (every admitted workstation has it, and a revoked member keeps it; what
+// it writes is sealed anyway), so the desk does not trust it alone:
 //
-//	PUT /v1/code/ID    {"token": TOKENID, "expires": UNIX, "sealed": BASE64}   (bearer secret)
+//   - A deposit names the SHA-256 of the token's desk key (joindesk.WriteKey,
+//     an HMAC under the token's secret, which only the administrators, in
+//     the admin scope, and the newcomer hold), and a state change for that
+//     token must show the key. Every deposit of one token names the same
+//     hash. A deposit an older workstation made names none: its state
+//     changes need the secret only, as before.
+//   - One address (one workstation; an IPv6 /64) keeps at most
+//     deskMaxPerSource deposits at a time, so one member cannot fill the
+//     desk; the desk as a whole keeps deskMaxEntries.
+//
+// Reading needs the code's id (128 bits derived from the code's key, not
+// guessable) or the token id (which is in clear envelope headers already,
+// and tells only whether the token waits, was used, revoked, refused or
+// expired).
+//
+//	PUT /v1/code/ID    {"token": TOKENID, "expires": UNIX, "sealed": BASE64}   (bearer secret; Medihaven-Write-Hash: HEX)
 //	GET /v1/code/ID    200 {"sealed": ...}; 410 {"state": "used"|"revoked"|"refused"|"expired"}; 404
-//	PUT /v1/state/TOKENID {"state": "used"|"revoked"|"refused"}                 (bearer secret)
+//	PUT /v1/state/TOKENID {"state": "used"|"revoked"|"refused"}                 (bearer secret; Medihaven-Write-Key: HEX)
 //	GET /v1/state/TOKENID 200 {"state": "active"|"used"|"revoked"|"refused"|"expired"}; 404
 
 // Desk limits.
@@ -39,9 +55,20 @@ const (
 	deskMaxBody    = 8 << 10
 	deskMaxSealed  = 4 << 10
 	deskMaxEntries = 2000
-	deskMaxTTL     = 31 * 24 * time.Hour
-	deskKeepAfter  = 7 * 24 * time.Hour // how long an expired entry still answers "expired"
-	deskFile       = "desk.json"
+	// deskMaxPerSource bounds the entries one address keeps: a clinic
+	// issues a few tokens a week, each kept until a week after it expires.
+	deskMaxPerSource = 100
+	deskMaxTTL       = 31 * 24 * time.Hour
+	deskKeepAfter    = 7 * 24 * time.Hour // how long an expired entry still answers "expired"
+	deskFile         = "desk.json"
+)
+
+// The headers that carry a token's desk key (joindesk.WriteKey): its
+// SHA-256 with a deposit, the key itself with a state change. Headers, not
+// fields, so that a desk older than them takes the call as before.
+const (
+	HeaderWriteHash = "Medihaven-Write-Hash"
+	HeaderWriteKey  = "Medihaven-Write-Key"
 )
 
 // Desk states of a deposited token.
@@ -58,6 +85,12 @@ type deskEntry struct {
 	Expires int64  `json:"expires"`
 	Sealed  []byte `json:"sealed,omitempty"`
 	State   string `json:"state,omitempty"` // "" while active
+	// WriteHash is the SHA-256 (hex) of the token's desk key; "" for a
+	// deposit an older workstation made.
+	WriteHash string `json:"write_hash,omitempty"`
+	// From is the depositor's address (deskSource); "" for a deposit an
+	// older desk took.
+	From string `json:"from,omitempty"`
 }
 
 // desk serves the join desk of one server directory.
@@ -160,8 +193,11 @@ func (d *desk) putCode(w http.ResponseWriter, r *http.Request) {
 		Expires int64  `json:"expires"`
 		Sealed  []byte `json:"sealed"`
 	}
-	if !isHex(id, 32) || !readJSON(w, r, &in) {
+	if !isHex(id, 32) {
 		replyError(w, http.StatusBadRequest, "not a valid deposit")
+		return
+	}
+	if !readJSON(w, r, &in) {
 		return
 	}
 	now := d.now()
@@ -171,6 +207,12 @@ func (d *desk) putCode(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusBadRequest, "not a valid deposit")
 		return
 	}
+	hash := r.Header.Get(HeaderWriteHash)
+	if hash != "" && !isHex(hash, 64) {
+		replyError(w, http.StatusBadRequest, "not a valid deposit")
+		return
+	}
+	from := deskSource(r)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sweep()
@@ -178,11 +220,26 @@ func (d *desk) putCode(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusConflict, "a token is filed under this code already")
 		return
 	}
+	mine := 0
+	for _, e := range d.entries {
+		if e.Token == in.Token && e.WriteHash != hash {
+			replyError(w, http.StatusConflict, "this token was deposited with another key")
+			return
+		}
+		if from != "" && e.From == from {
+			mine++
+		}
+	}
+	if mine >= deskMaxPerSource {
+		replyError(w, http.StatusTooManyRequests, fmt.Sprintf("this workstation keeps %d tokens at the join desk already; "+
+			"revoke unused ones, or wait until they expire", mine))
+		return
+	}
 	if len(d.entries) >= deskMaxEntries {
 		replyError(w, http.StatusInsufficientStorage, "the join desk is full; revoke unused tokens")
 		return
 	}
-	d.entries[id] = &deskEntry{Token: in.Token, Expires: in.Expires, Sealed: in.Sealed}
+	d.entries[id] = &deskEntry{Token: in.Token, Expires: in.Expires, Sealed: in.Sealed, WriteHash: hash, From: from}
 	if err := d.save(); err != nil {
 		delete(d.entries, id)
 		replyError(w, http.StatusInternalServerError, "the join desk cannot keep it")
@@ -220,17 +277,33 @@ func (d *desk) putState(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusBadRequest, "not a state a token can be put in")
 		return
 	}
+	key := sha256.Sum256([]byte(r.Header.Get(HeaderWriteKey)))
+	shown := hex.EncodeToString(key[:])
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var mine []*deskEntry
 	found := false
 	for _, e := range d.entries {
-		if e.Token == r.PathValue("token") {
-			e.State, e.Sealed, found = in.State, nil, true
+		if e.Token != r.PathValue("token") {
+			continue
+		}
+		found = true
+		// A deposit an older workstation made names no key: the secret
+		// alone changes its state, as it did.
+		if e.WriteHash == "" || subtle.ConstantTimeCompare([]byte(e.WriteHash), []byte(shown)) == 1 {
+			mine = append(mine, e)
 		}
 	}
-	if !found {
+	switch {
+	case !found:
 		replyError(w, http.StatusNotFound, "no token with this id was deposited")
 		return
+	case len(mine) == 0:
+		replyError(w, http.StatusForbidden, "only the workstations of the administrators who hold this token may change its state")
+		return
+	}
+	for _, e := range mine {
+		e.State, e.Sealed = in.State, nil
 	}
 	if err := d.save(); err != nil {
 		replyError(w, http.StatusInternalServerError, "the join desk cannot keep it")
@@ -270,6 +343,21 @@ func (d *desk) save() error {
 		return err
 	}
 	return atomicfile.Write(d.file, b, 0o600)
+}
+
+// deskSource is who deposits, for deskMaxPerSource: the request's IP
+// address, an IPv6 address's /64 (one host may hold a whole /64).
+func deskSource(r *http.Request) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	a := ap.Addr().Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 func isHex(s string, n int) bool {

@@ -40,9 +40,15 @@
 //   - kubo/: a Kubo repository on a private network (a swarm.key from
 //     crypto/rand), no bootstrap peers, routing and mDNS off, telemetry off,
 //     no gateway, the RPC API on the Listen address protected by
-//     API.Authorizations with a bearer secret (kubo-api-secret), garbage
-//     collection on (it never removes pinned blocks, and workstations pin
-//     everything they put).
+//     API.Authorizations with two bearer secrets: the workstations'
+//     (kubo-api-secret, which every member's workstation holds and a
+//     revoked member keeps) reaches only block/put, block/get, add, cat
+//     and version; the server's own (kubo-api-server-secret, which never
+//     leaves the folder) reaches the whole API, for the probe and the
+//     operator. A configuration an older Medihaven wrote, whose one
+//     secret reached the whole API, is written again at the next start.
+//     Garbage collection is on (it never removes pinned blocks, and
+//     workstations pin everything they put).
 //   - logs/: where Run appends each daemon's output.
 //   - desk.json (once Run's join desk takes a deposit): tokens sealed
 //     under their short codes, and their states (desk.go).
@@ -82,5 +88,5 @@
 // SIGKILL after a grace period) when its context ends.
 //
 // The package never sees patient data or the keys of members: it handles
-// only the servers' own certificate, swarm key and API secret.
+// only the servers' own certificate, swarm key and API secrets.
 package server

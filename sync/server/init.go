@@ -84,7 +84,7 @@ func Init(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	secret, err := writeKubo(ctx, bin, tmp, c)
+	secret, own, err := writeKubo(ctx, bin, tmp, c)
 	if err != nil {
 		return res, err
 	}
@@ -94,6 +94,7 @@ func Init(ctx context.Context, o Options) (Result, error) {
 	}
 	if secret != "" {
 		files[FileAPISecret] = []byte(secret + "\n")
+		files[FileAPIServerSecret] = []byte(own + "\n")
 	}
 	cfg, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

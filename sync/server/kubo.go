@@ -40,12 +40,29 @@ func kuboEnv(repo string) []string {
 		"LIBP2P_FORCE_PNET=1", "LIBP2P_TCP_MUX=false")
 }
 
-// apiAuthName names the one API.Authorizations entry.
-const apiAuthName = "medihaven"
+// The API.Authorizations entries. Kubo matches AllowedPaths as prefixes
+// of the request's path, and answers /api/v0/version to every secret.
+const (
+	// apiAuthName is the workstations' entry (FileAPISecret): every
+	// member's workstation holds that secret, and a revoked member keeps
+	// it, so it reaches only workstationPaths.
+	apiAuthName = "medihaven"
+	// apiAuthServerName is the server's own entry (FileAPIServerSecret),
+	// for the whole API: the server's probe and its operator. The secret
+	// never leaves the server folder.
+	apiAuthServerName = "medihaven-server"
+)
+
+// workstationPaths are the RPC commands a workstation uses (sync/ipfs):
+// block/put and add store (pinned), block/get and cat fetch; Ping is
+// version. Nothing else: no pin/rm, repo/gc, shutdown, config, key or id.
+// No other Kubo command's path starts with one of these.
+var workstationPaths = []string{"/api/v0/block/put", "/api/v0/block/get", "/api/v0/add", "/api/v0/cat"}
 
 // writeKubo creates the Kubo repository in tmp/kubo and configures it for
-// c; with c.APIAuth it returns the API's bearer secret.
-func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret string, err error) {
+// c; with c.APIAuth it returns the workstations' and the server's own API
+// secrets.
+func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret, own string, err error) {
 	repo := filepath.Join(tmp, DirKubo)
 	// The test profile: API, gateway and swarm on loopback, no bootstrap
 	// peers, no mDNS, no AutoConf, no AutoTLS, no NAT port mapping; the
@@ -53,29 +70,14 @@ func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret string, e
 	cmd := exec.CommandContext(ctx, bin, "init", "--profile=test", "--empty-repo")
 	cmd.Env = kuboEnv(repo)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("server: ipfs init: %w: %s", err, bytes.TrimSpace(out))
+		return "", "", fmt.Errorf("server: ipfs init: %w: %s", err, bytes.TrimSpace(out))
 	}
 	cfgFile := filepath.Join(repo, "config")
-	b, err := os.ReadFile(cfgFile)
+	cfg, err := readKuboConfig(cfgFile)
 	if err != nil {
-		return "", fmt.Errorf("server: read Kubo config: %w", err)
+		return "", "", err
 	}
-	var cfg map[string]any
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		return "", fmt.Errorf("server: Kubo config: %w", err)
-	}
-	set := func(value any, path ...string) {
-		m := cfg
-		for _, k := range path[:len(path)-1] {
-			next, ok := m[k].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				m[k] = next
-			}
-			m = next
-		}
-		m[path[len(path)-1]] = value
-	}
+	set := func(value any, path ...string) { setPath(cfg, value, path...) }
 	set(c.APIAddr(), "Addresses", "API")
 	set([]string{}, "Addresses", "Gateway") // no HTTP gateway
 	set([]string{c.SwarmAddr()}, "Addresses", "Swarm")
@@ -97,31 +99,121 @@ func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret string, e
 	// blocks, once the store passes 90% of StorageMax.
 	set("1h", "Datastore", "GCPeriod")
 	if c.APIAuth {
-		raw := make([]byte, 32)
-		_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+).
-		secret = hex.EncodeToString(raw)
-		set(map[string]any{apiAuthName: map[string]any{
-			"AuthSecret":   "bearer:" + secret,
-			"AllowedPaths": []string{"/api/v0"},
-		}}, "API", "Authorizations")
+		secret, own = newSecret(), newSecret()
+		authorizeAPI(cfg, secret, own)
 	}
-	out, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("server: Kubo config: %w", err)
-	}
-	if err := atomicfile.Write(cfgFile, out, 0o600); err != nil {
-		return "", err
+	if err := writeKuboConfig(cfgFile, cfg); err != nil {
+		return "", "", err
 	}
 	if err := atomicfile.Write(filepath.Join(repo, swarmKeyFile), newSwarmKey(), 0o600); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return secret, nil
+	return secret, own, nil
+}
+
+// authorizeAPI sets the workstations' and the server's own entries of
+// cfg's API.Authorizations; an entry an operator added stays.
+func authorizeAPI(cfg map[string]any, secret, own string) {
+	setPath(cfg, map[string]any{"AuthSecret": "bearer:" + secret, "AllowedPaths": workstationPaths},
+		"API", "Authorizations", apiAuthName)
+	setPath(cfg, map[string]any{"AuthSecret": "bearer:" + own, "AllowedPaths": []string{"/api/v0"}},
+		"API", "Authorizations", apiAuthServerName)
+}
+
+// upgradeKubo brings the Kubo configuration of a server folder an older
+// Medihaven wrote up to date before a start (Kubo reads it only when it
+// starts): an older one let the workstations' secret reach the whole API
+// ("/api/v0") and had no secret of the server's own. The server's secret
+// is made once and kept in FileAPIServerSecret; the configuration is
+// written again only when its authorizations differ.
+func upgradeKubo(dir string, c Config) error {
+	if !c.APIAuth {
+		return nil
+	}
+	secret, err := APISecret(dir)
+	if err != nil {
+		return err
+	}
+	if secret == "" {
+		return fmt.Errorf("server: %s is missing: the Kubo API needs it; write a new configuration with `server init --force`", filepath.Join(dir, FileAPISecret))
+	}
+	own, err := ServerAPISecret(dir)
+	if err != nil {
+		return err
+	}
+	if own == "" {
+		own = newSecret()
+		if err := atomicfile.Write(filepath.Join(dir, FileAPIServerSecret), []byte(own+"\n"), 0o600); err != nil {
+			return fmt.Errorf("server: write the server's own Kubo API secret (check that the server folder is writable by this user and the disk is not full): %w", err)
+		}
+	}
+	cfgFile := filepath.Join(dir, DirKubo, "config")
+	cfg, err := readKuboConfig(cfgFile)
+	if err != nil {
+		return err
+	}
+	before, err := json.Marshal(cfg["API"])
+	if err != nil {
+		return fmt.Errorf("server: Kubo config: %w", err)
+	}
+	authorizeAPI(cfg, secret, own)
+	after, err := json.Marshal(cfg["API"])
+	if err != nil {
+		return fmt.Errorf("server: Kubo config: %w", err)
+	}
+	if bytes.Equal(before, after) {
+		return nil
+	}
+	return writeKuboConfig(cfgFile, cfg)
+}
+
+// readKuboConfig reads a Kubo configuration as JSON; numbers stay as
+// written.
+func readKuboConfig(file string) (map[string]any, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("server: read Kubo config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var cfg map[string]any
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("server: Kubo config %s is damaged: %w", file, err)
+	}
+	return cfg, nil
+}
+
+func writeKuboConfig(file string, cfg map[string]any) error {
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("server: Kubo config: %w", err)
+	}
+	return atomicfile.Write(file, out, 0o600)
+}
+
+// setPath sets cfg's value at path, making the objects on the way.
+func setPath(cfg map[string]any, value any, path ...string) {
+	m := cfg
+	for _, k := range path[:len(path)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	m[path[len(path)-1]] = value
+}
+
+// newSecret is 32 random bytes as 64 hex digits.
+func newSecret() string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+).
+	return hex.EncodeToString(raw)
 }
 
 // newSwarmKey is a fresh libp2p pre-shared key (PSK v1, base16): only
 // nodes holding it can connect to the clinic's node.
 func newSwarmKey() []byte {
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw) // crypto/rand.Read never fails (Go 1.24+).
-	return []byte("/key/swarm/psk/1.0.0/\n/base16/\n" + hex.EncodeToString(raw) + "\n")
+	return []byte("/key/swarm/psk/1.0.0/\n/base16/\n" + newSecret() + "\n")
 }

@@ -340,7 +340,8 @@ func TestKuboAPISecret(t *testing.T) {
 	}
 
 	// No gateway listens: the API port is the node's only HTTP.
-	status, body := kuboCall(t, api, secret, "config", "Addresses.Gateway")
+	own, _ := server.ServerAPISecret(res.Dir)
+	status, body := kuboCall(t, api, own, "config", "Addresses.Gateway")
 	if status != http.StatusOK || !strings.Contains(string(body), `"Value":[]`) {
 		t.Errorf("Addresses.Gateway: %d %s", status, body)
 	}
@@ -348,7 +349,7 @@ func TestKuboAPISecret(t *testing.T) {
 
 func TestKuboPrivateNetwork(t *testing.T) {
 	res, _ := startServer(t, nil)
-	secret, _ := server.APISecret(res.Dir)
+	secret, _ := server.ServerAPISecret(res.Dir) // swarm commands: the server's own
 	api := res.Config.APIAddr()
 	ours := swarmAddr(t, api, secret)
 
@@ -368,7 +369,7 @@ func TestKuboPrivateNetwork(t *testing.T) {
 	// A node holding the clinic's swarm key connects (a second server of
 	// the clinic, e.g. a backup copy).
 	friend, _ := startServerWithKey(t, filepath.Join(res.Dir, "kubo", "swarm.key"))
-	friendSecret, _ := server.APISecret(friend.Dir)
+	friendSecret, _ := server.ServerAPISecret(friend.Dir)
 	if status, body := kuboCall(t, friend.Config.APIAddr(), friendSecret, "swarm/connect", ours); status != http.StatusOK {
 		t.Errorf("a node with the swarm key could not connect: %d %s", status, body)
 	}

@@ -66,7 +66,8 @@ const probeTimeout = time.Second
 // ProbeServers asks the configured addresses of the servers in dir what
 // answers there (each within a second, or until ctx ends). It dials only
 // those addresses (the configuration's Listen address), logs in nowhere,
-// and sends the Kubo API secret only to the configured API address.
+// and sends the server's own Kubo API secret only to the configured API
+// address.
 func ProbeServers(ctx context.Context, dir string) (Probe, error) {
 	c, err := Load(dir)
 	if err != nil {
@@ -76,7 +77,13 @@ func ProbeServers(ctx context.Context, dir string) (Probe, error) {
 	p.Chat = probeProsody(ctx, c)
 	secret := ""
 	if c.APIAuth {
-		if secret, err = APISecret(dir); err != nil {
+		// The server's own secret reaches /api/v0/id; a folder an older
+		// Medihaven wrote has none until its next start, and its running
+		// Kubo still lets the workstations' secret reach everything.
+		if secret, err = ServerAPISecret(dir); err == nil && secret == "" {
+			secret, err = APISecret(dir)
+		}
+		if err != nil {
 			return Probe{}, err
 		}
 	}

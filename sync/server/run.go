@@ -130,17 +130,17 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			return nil, err
 		}
 	}
-	secret := ""
-	if cfg.APIAuth {
-		if secret, err = APISecret(dir); err != nil {
-			return nil, err
-		}
-		if secret == "" {
-			return nil, fmt.Errorf("server: %s is missing: the Kubo API needs it; write a new configuration with `server init --force`", filepath.Join(dir, FileAPISecret))
-		}
-	}
 	if err := portsFree(cfg); err != nil {
 		return nil, alreadyRunning(ctx, dir, err)
+	}
+	// Only now: Kubo reads its configuration when it starts, and none of
+	// this folder's runs.
+	if err := upgradeKubo(dir, cfg); err != nil {
+		return nil, err
+	}
+	secret, err := APISecret(dir)
+	if err != nil {
+		return nil, err
 	}
 	logs := filepath.Join(dir, DirLogs)
 	if err := os.MkdirAll(logs, 0o700); err != nil {
@@ -231,7 +231,8 @@ func (s *Supervisor) printAddresses() {
 	s.logf("  chat server (Prosody, XMPP) on %s for %s, rooms on %s (pid %d)", c.XMPPAddr(), c.Domain, c.MUC, p)
 	auth := "no secret: loopback demo"
 	if c.APIAuth {
-		auth = "secret in " + filepath.Join(s.dir, FileAPISecret)
+		auth = "workstations' secret in " + filepath.Join(s.dir, FileAPISecret) + ", the server's own (whole API) in " +
+			filepath.Join(s.dir, FileAPIServerSecret)
 	}
 	swarm := c.SwarmAddr()
 	if c.SwarmPort == 0 {

@@ -157,7 +157,11 @@ func TestInitWritesConfiguration(t *testing.T) {
 	if len(secret) != 64 {
 		t.Errorf("API secret %q is not 64 hex digits", secret)
 	}
-	auth := kubo.API.Authorizations["medihaven"]
+	own := strings.TrimSpace(readFile(t, filepath.Join(dir, server.FileAPIServerSecret)))
+	if len(own) != 64 || own == secret {
+		t.Errorf("the server's own API secret %q is not 64 hex digits of its own", own)
+	}
+	auth, ownAuth := kubo.API.Authorizations["medihaven"], kubo.API.Authorizations["medihaven-server"]
 	switch {
 	case kubo.Addresses.API != c.APIAddr():
 		t.Errorf("Addresses.API = %q, want %q", kubo.Addresses.API, c.APIAddr())
@@ -167,7 +171,8 @@ func TestInitWritesConfiguration(t *testing.T) {
 		t.Errorf("Addresses.Swarm = %v", kubo.Addresses.Swarm)
 	case len(kubo.Bootstrap) != 0 || kubo.Routing.Type != "none" || kubo.Discovery.MDNS.Enabled:
 		t.Errorf("bootstrap %v, routing %q, mDNS %v", kubo.Bootstrap, kubo.Routing.Type, kubo.Discovery.MDNS.Enabled)
-	case auth.AuthSecret != "bearer:"+secret || len(auth.AllowedPaths) != 1 || auth.AllowedPaths[0] != "/api/v0":
+	case auth.AuthSecret != "bearer:"+secret || strings.Join(auth.AllowedPaths, " ") != "/api/v0/block/put /api/v0/block/get /api/v0/add /api/v0/cat",
+		ownAuth.AuthSecret != "bearer:"+own || len(ownAuth.AllowedPaths) != 1 || ownAuth.AllowedPaths[0] != "/api/v0":
 		t.Errorf("API.Authorizations = %+v", kubo.API.Authorizations)
 	case kubo.Plugins.Plugins["telemetry"].Config["Mode"] != "off":
 		t.Errorf("telemetry plugin config %+v", kubo.Plugins.Plugins)
@@ -180,7 +185,7 @@ func TestInitWritesConfiguration(t *testing.T) {
 	}
 
 	// Secrets are the owner's only; nothing is left beside the folder.
-	for _, name := range []string{server.FileAPISecret, "kubo/swarm.key", "prosody/certs/clinic.test.key", "server.json"} {
+	for _, name := range []string{server.FileAPISecret, server.FileAPIServerSecret, "kubo/swarm.key", "prosody/certs/clinic.test.key", "server.json"} {
 		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
