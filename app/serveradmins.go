@@ -51,7 +51,8 @@ func (a *serverAdmins) Forget() {
 // member's, when this is an administrator's workstation on an
 // invite-only server and the directory changed since it last did.
 func (s *Session) keepServerAdmins(ctx context.Context) error {
-	v := s.prof.Servers
+	prof := s.Profile() // a copy: the settings screen may change it meanwhile
+	v := prof.Servers
 	cfg, online := v.config()
 	if !online || !v.InviteOnly {
 		return nil
@@ -71,7 +72,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 			want[d] = want[d] || (m.Active() && m.Role == roles.Administrator)
 		}
 	}
-	delete(want, s.prof.Device) // this workstation's own role is not its to change
+	delete(want, prof.Device) // this workstation's own role is not its to change
 	text := wantedText(want)
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
@@ -85,7 +86,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	if err := netsync.SetServerAdmins(ctx, cfg, s.prof.Device, pass, want); err != nil {
+	if err := netsync.SetServerAdmins(ctx, cfg, prof.Device, pass, want); err != nil {
 		if errors.Is(err, xmpp.ErrNotServerAdmin) {
 			// Not given the role yet: another administrator's workstation
 			// does it at its next upkeep.

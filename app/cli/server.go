@@ -100,7 +100,8 @@ func cmdServerInit(ctx context.Context, args []string, io IO) error {
 	fmt.Fprintf(out, "  XMPP (Prosody):   %s, domain %s, rooms on %s; %s\n", c.XMPPAddr(), c.Domain, c.MUC, accounts)
 	api := "no secret (loopback demo)"
 	if c.APIAuth {
-		api = "secret in " + filepath.Join(res.Dir, server.FileAPISecret)
+		api = "the workstations' secret in " + filepath.Join(res.Dir, server.FileAPISecret) +
+			" (blocks and files only), the server's own in " + filepath.Join(res.Dir, server.FileAPIServerSecret) + " (whole API; never hand it out)"
 	}
 	fmt.Fprintf(out, "  Kubo (IPFS) API:  %s, %s\n", c.APIAddr(), api)
 	swarm := c.SwarmAddr()
