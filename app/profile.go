@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,6 +136,25 @@ func ReadProfile(dir string) (Profile, error) {
 	}
 	p.Dir = dir
 	return p, nil
+}
+
+// oldTempFiles are the temporary files through which Medihaven before
+// internal/atomicfile wrote the profile and the login lockout, under fixed
+// names beside them. A crash between the write and the rename left one
+// behind that nothing reads (an old profile.json.tmp may hold the Kubo
+// API secret in clear, as profile.json once did).
+var oldTempFiles = []string{profileFile + ".tmp", lockoutFile + ".tmp"}
+
+// removeOldTempFiles deletes oldTempFiles from the profile folder dir;
+// one that is not there is no error.
+func removeOldTempFiles(dir string) error {
+	var errs []error
+	for _, name := range oldTempFiles {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (p Profile) write() error {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,6 +254,9 @@ func Login(ctx context.Context, env Env, dir, staffName string, passphrase []byt
 	p, err := ReadProfile(dir)
 	if err != nil {
 		return nil, err
+	}
+	if err := removeOldTempFiles(p.Dir); err != nil {
+		log.Printf("medihaven: old temporary files left in the profile folder: %v", err)
 	}
 	s := &Session{env: env, prof: p}
 	if err := s.guardedUnlock(ctx, passphrase); err != nil { // lockout.go

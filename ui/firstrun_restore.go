@@ -94,6 +94,7 @@ func (ws *Workstation) showRestore(f Founding, r Restoring) {
 	// must not land in the passphrase.
 	ws.win.Canvas().Focus(rf.choose)
 	ws.sayKeyStorage(f, keys)
+	ws.probe.arm("restore-form") // the window tests wait for it (internal/marks)
 }
 
 // chooseBackup asks for the backup file and shows the one chosen.
@@ -111,6 +112,7 @@ func (ws *Workstation) chooseBackup(rf *restoreForm) {
 		rf.chosen.SetText(path)
 		ws.win.Canvas().Focus(rf.pass)
 	})
+	ws.probe.arm("backup-file-dialog") // the window tests wait for it (internal/marks)
 }
 
 // submitRestore checks the form and restores off the UI goroutine.

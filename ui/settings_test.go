@@ -14,6 +14,7 @@ import (
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // passSession is a fake session whose passphrase can be changed and
@@ -164,17 +165,9 @@ func TestPassphraseStrength(t *testing.T) {
 	}
 }
 
-// waitUntil waits until cond holds (10 s at most), reading as the UI
-// goroutine would (kit.Locked): background work may call back meanwhile.
+// waitUntil waits until cond holds, reading as the UI goroutine would
+// (kittest.Eventually).
 func waitUntil(t *testing.T, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 1000; i++ {
-		ok := false
-		kit.Locked(func() { ok = cond() })
-		if ok {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("timed out")
+	kittest.Eventually(t, "the screen", cond)
 }

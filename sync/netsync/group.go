@@ -25,8 +25,10 @@ import (
 // thirty all writing applied 1.1-1.2 envelopes an Apply.
 //
 // Every envelope is still verified and judged by the replica, as in any
-// Apply; an error of the Apply (the store, the lock) is every batch's in
-// it, as it was every head's in a worker's batch before.
+// Apply. An error of a group's Apply (the store refused what it wrote)
+// may be one batch's fault only: then each batch of the group is applied
+// alone, once, in queue order, and gets its own outcome, so that one bad
+// batch does not fail the good ones beside it.
 
 // groupWait bounds how long a batch waits for the batches of other
 // workers still reading packs.
@@ -39,6 +41,7 @@ type groupApply struct {
 	queued []*groupBatch
 	coming int           // workers reading packs whose batch is not queued yet
 	wake   chan struct{} // closed when coming goes down
+	wait   time.Duration // awaitComing's bound; 0: groupWait (tests set it)
 }
 
 // coming is a worker's note that it reads packs of fresh heads whose
@@ -76,6 +79,10 @@ func (c *coming) arrived() {
 // awaitComing waits, while the next group would be one batch alone,
 // until no other worker is reading packs, or groupWait has passed.
 func (g *groupApply) awaitComing() {
+	bound := g.wait
+	if bound == 0 {
+		bound = groupWait
+	}
 	var timeout <-chan time.Time
 	for {
 		g.qmu.Lock()
@@ -89,7 +96,7 @@ func (g *groupApply) awaitComing() {
 		wake := g.wake
 		g.qmu.Unlock()
 		if timeout == nil {
-			t := time.NewTimer(groupWait)
+			t := time.NewTimer(bound)
 			defer t.Stop()
 			timeout = t.C
 		}
@@ -130,12 +137,27 @@ func (y *Syncer) applyGrouped(r *replica.Replica, raws [][]byte, c *coming) (alt
 		g.qmu.Lock()
 		group, all := g.take()
 		g.qmu.Unlock()
-		altered, changed, err := y.applyRaws(group[0].r, all, "")
-		for _, o := range group {
-			o.altered, o.changed, o.err, o.done = altered, changed, err, true
-		}
+		y.applyGroup(group, all)
 	}
 	return b.altered, b.changed, b.err
+}
+
+// applyGroup applies the batches of group (all, their envelopes) in one
+// Apply and sets each one's outcome. If that Apply fails and the group
+// has more than one batch, each is applied alone, once. Called with the
+// apply lock held.
+func (y *Syncer) applyGroup(group []*groupBatch, all [][]byte) {
+	altered, changed, err := y.applyRaws(group[0].r, all, "")
+	if err != nil && len(group) > 1 && y.ctx.Err() == nil {
+		for _, o := range group {
+			o.altered, o.changed, o.err = y.applyRaws(o.r, o.raws, "")
+			o.done = true
+		}
+		return
+	}
+	for _, o := range group {
+		o.altered, o.changed, o.err, o.done = altered, changed, err, true
+	}
 }
 
 // take removes from the queue the batches of the next group and returns

@@ -27,7 +27,11 @@ func openNetStation(t *testing.T, p replica.Params) station {
 // realServers starts a real Kubo and Prosody on loopback for the test and
 // returns how a workstation reaches them, retrying fast.
 func realServers(t *testing.T) Config {
-	kubo, xs := synctest.StartKubo(t), synctest.StartProsody(t)
+	return serversConfig(synctest.StartKubo(t), synctest.StartProsody(t))
+}
+
+// serversConfig is how a workstation reaches kubo and xs, retrying fast.
+func serversConfig(kubo *synctest.Kubo, xs *synctest.Prosody) Config {
 	return Config{IPFS: kubo.API, XMPPAddr: xs.Addr, Domain: xs.Domain, PinnedCert: xs.CertPEM, Register: true,
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
 }

@@ -153,7 +153,40 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	}
 	// The room keeps no archive (nobody reads it back: a joiner says hello)
 	// by the server's configuration (sync/server's mod_medihaven_rooms).
+	y.checkRooms(ctx, xs)
 	return xs, nil
+}
+
+// ServerOutdated is the status (Status.LastError) of a workstation whose
+// XMPP server keeps the clinic's rooms as Prosody does by default, not as
+// `medihaven server` configures them (mod_medihaven_rooms): a server not
+// yet upgraded. Its clinic room is not kept, its sync room is archived.
+const ServerOutdated = "The clinic's server needs updating: run `medihaven server` on it again"
+
+// checkRooms asks the server, once per join, what the clinic's rooms are
+// (disco#info) and says ServerOutdated in the status unless the sync room
+// is persistent and non-anonymous and the clinic room persistent. It
+// never configures a room: only the server does. A clinic room not made
+// yet (the chat makes it when it first joins) is looked at next time.
+func (y *Syncer) checkRooms(ctx context.Context, xs *xmpp.Session) {
+	for _, want := range []struct {
+		room     string
+		features []string
+	}{
+		{y.room(), []string{"muc_persistent", "muc_nonanonymous"}},
+		{y.ChatRoom(), []string{"muc_persistent"}},
+	} {
+		have, err := xs.Features(ctx, want.room)
+		if err != nil {
+			continue // not made yet, or no answer: the next join asks again
+		}
+		for _, f := range want.features {
+			if !have[f] {
+				y.update(func(st *Status) { st.LastError = ServerOutdated })
+				return
+			}
+		}
+	}
 }
 
 // JoinRoom joins a room under the device id as nickname, or, when someone

@@ -25,8 +25,7 @@ func TestSyncRoomNotArchived(t *testing.T) {
 	}
 	ctx := context.Background()
 	kubo, p := synctest.StartKubo(t), synctest.StartProsody(t)
-	cfg := Config{IPFS: kubo.API, XMPPAddr: p.Addr, Domain: p.Domain, PinnedCert: p.CertPEM, Register: true,
-		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second}
+	cfg := serversConfig(kubo, p)
 	id, err := crypto.GenerateIdentity("Ada Admin")
 	if err != nil {
 		t.Fatal(err)

@@ -158,16 +158,7 @@ func lockedTexts(o fyne.CanvasObject) (s string) {
 // eventually waits for cond, which runs on the UI goroutine.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		ok := make(chan bool, 1)
-		fyne.DoAndWait(func() { kit.Locked(func() { ok <- cond() }) })
-		if <-ok {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	kittest.Eventually(t, what, cond)
 }
 
 // findButton, walk and texts look into what a screen draws (kittest).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	appchat "github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // fakeChat is a session's chat with one colleague and the room.
@@ -96,11 +97,7 @@ func texts(o fyne.CanvasObject) string {
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	kittest.Eventually(t, what, cond)
 }
 
 // TestChatPanel: the panel shows the conversation, marks a message from an

@@ -3,11 +3,38 @@ package kittest
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
+
+// WaitBound is how long Eventually waits: far longer than a screen takes
+// to load, even under -race on a machine at load 30 (a test waits that
+// long only when it fails).
+const WaitBound = time.Minute
+
+// Eventually waits until cond holds, reading it as the UI goroutine would
+// (kit.Locked: background work may call back meanwhile), and fails the
+// test after WaitBound. cond must not take kit's lock itself.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(WaitBound)
+	for {
+		ok := false
+		kit.Locked(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", WaitBound, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // Walk visits o and everything drawn under it, widgets' renderers too.
 func Walk(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
