@@ -217,7 +217,7 @@ func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 		return false, err
 	}
 	device, _ := y.DeviceOf(m.Sender)
-	devs, err := s.knownDevices(ctx, r, device)
+	devs, err := s.senderDevices(ctx, r, device)
 	if err != nil {
 		return false, err
 	}
