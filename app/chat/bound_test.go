@@ -335,3 +335,49 @@ func loadavg() string {
 	b, _ := os.ReadFile("/proc/loadavg")
 	return strings.TrimSpace(string(b))
 }
+
+// TestWaitingWritesReachDisk: received messages wait in memory for their
+// batch; whatever ends the wait writes them: the next batch, the
+// archive's mark (in the same transaction, never before them), the
+// session locking.
+func TestWaitingWritesReachDisk(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(*floodClinic) error
+	}{
+		{"write", func(f *floodClinic) error { return f.s.writeChat(context.Background(), f.phys, nil) }},
+		{"archive mark", func(f *floodClinic) error {
+			return f.s.putArchiveMark(context.Background(), f.phys, "own", "last-id")
+		}},
+		{"lock", func(f *floodClinic) error { f.s.forgetChat(); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFloodClinic(t)
+			ctx := context.Background()
+			const n = 50
+			// Held as the batch in flight would hold them: no writer runs.
+			err := f.s.withCache(ctx, f.phys, func(c *chatCache) error {
+				c.writing = true
+				for i := range n {
+					cm := readChat(f.phys, f.devs, testRoom, testDomain, f.verified(t, i), time.Now())
+					if _, _, err := c.admit(cm, time.Now()); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.storedMessages(t); got != 0 {
+				t.Fatalf("%d on disk before the write", got)
+			}
+			if err := tc.write(f); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.storedMessages(t); got != n {
+				t.Errorf("%d of %d on disk", got, n)
+			}
+		})
+	}
+}

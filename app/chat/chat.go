@@ -211,19 +211,27 @@ func (s *Service) linkChat(ctx context.Context, y *netsync.Syncer) {
 	l.mu.Unlock()
 }
 
-// unlinkChat forgets y when its sync stops.
+// unlinkChat forgets y when its sync stops, once what y received is
+// written.
 func (s *Service) unlinkChat(y *netsync.Syncer) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.l == nil {
+	l := s.l
+	s.mu.Unlock()
+	if l == nil {
 		return
 	}
-	s.l.mu.Lock()
-	mine := s.l.syncer == y
-	s.l.mu.Unlock()
-	if mine {
+	l.mu.Lock()
+	mine := l.syncer == y
+	l.mu.Unlock()
+	if !mine {
+		return
+	}
+	s.drain(l)
+	s.mu.Lock()
+	if s.l == l {
 		s.l = nil
 	}
+	s.mu.Unlock()
 }
 
 // liveXMPP returns the linked sync's XMPP session, or ErrOffline.

@@ -171,14 +171,17 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 }
 
 // forgetChat drops the opened history from memory: the session locks.
-// What waits to be written is written first.
 func (s *Service) forgetChat() {
 	s.mu.Lock()
 	l := s.l
 	s.mu.Unlock()
-	if l == nil {
-		return
+	if l != nil {
+		s.drain(l)
 	}
+}
+
+// drain writes what waits in l's cache, and drops the cache.
+func (s *Service) drain(l *link) {
 	l.histMu.Lock()
 	c := l.hist
 	l.hist = nil
