@@ -9,7 +9,6 @@ import (
 
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/sync/store"
-	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // TestAttackChatFlood (sec-s9 finding 4) over a real Prosody: an account
@@ -29,12 +28,7 @@ func TestAttackChatFlood(t *testing.T) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	addr := c.XMPP.Register(t, "mallory", "mallory-password")
-	mallory, err := xmpp.Dial(dctx, xmpp.Config{JID: addr, Password: "mallory-password", Addr: c.XMPP.Addr, TLS: c.XMPP.TLSConfig()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mallory.Close() })
+	mallory, _ := outsider(dctx, t, c, "mallory")
 
 	const n, colleague, kept = 1500, 30, 200
 	body := strings.Repeat("x", 900) // ~1 kB a stanza: 1,000 a second under the server's limit

@@ -1,9 +1,11 @@
 package xmpp_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -16,7 +18,10 @@ import (
 // middle of the burst, are all delivered, and the newest chat survives.
 func TestInboxFloodLive(t *testing.T) {
 	p := synctest.StartProsody(t)
-	ctx := testContext(t)
+	// Thousands of stanzas: longer than one message's wait (under -race
+	// and a loaded machine, half a minute).
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	room := "sync@" + p.MUC
 	mallory := connect(t, p, "mallory", nil)
 	alice := connect(t, p, "alice", nil)

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-
 	appchat "github.com/medihaven/medihaven/app/chat"
 )
 
@@ -47,14 +44,8 @@ func (f *strangerChat) History(_ context.Context, conv string) ([]appchat.Messag
 // unverified like the messages around it. CHAT_PNG=file.png saves the
 // screen.
 func TestChatPanelNotKept(t *testing.T) {
-	a := test.NewTempApp(t)
-	w := a.NewWindow("chat")
-	w.Resize(fyne.NewSize(1100, 700))
-	f := &strangerChat{}
-	content := newPanel(f, f, w, true)
-	w.SetContent(content)
 	// The conversation with unread messages is the one shown first.
-	eventually(t, "the stranger's conversation", func() bool { return strings.Contains(texts(content), "Now, please") })
+	content, w := showPanel(t, &strangerChat{}, "Now, please")
 	shown := texts(content)
 	for _, want := range []string{"312 more messages from this address were not kept.", "Only the newest 200", "Unverified"} {
 		if !strings.Contains(shown, want) {
