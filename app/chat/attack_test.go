@@ -12,7 +12,6 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/sync/netsync"
-	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // TestAttackNicknameSquat is the Low finding "a plain client using a
@@ -35,12 +34,7 @@ func TestAttackNicknameSquat(t *testing.T) {
 	c.Syncers[c.Phys].Stop()
 	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	addr := c.XMPP.Register(t, "mallory", "mallory-password")
-	squatter, err := xmpp.Dial(jctx, xmpp.Config{JID: addr, Password: "mallory-password", Addr: c.XMPP.Addr, TLS: c.XMPP.TLSConfig()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { squatter.Close() })
+	squatter, addr := outsider(jctx, t, c, "mallory")
 	clinicRoom := netsync.ChatRoomUser + "@" + c.XMPP.MUC
 	for _, room := range []string{netsync.RoomUser + "@" + c.XMPP.MUC, clinicRoom} {
 		if err := squatter.JoinRoom(jctx, room, phys); err != nil {

@@ -73,6 +73,10 @@ type Message struct {
 	Queued     bool
 	WaitingFor string
 	Unread     bool
+	// NotKept, when not 0, makes this a line rather than a message: that
+	// many more messages of FromName that could not be verified were not
+	// kept (only the newest are); Text says so.
+	NotKept int
 }
 
 // Conversation is one entry of the chat's list.
@@ -168,7 +172,9 @@ type link struct {
 	devicesAt time.Time
 
 	histMu sync.Mutex // guards hist, and orders writes of the history with it
-	hist   *chatCache // the local history, opened (chat_store.go)
+	hist   *chatCache // the local history, opened (store.go)
+	// writeMu is held while received messages are written (write.go).
+	writeMu sync.Mutex
 }
 
 const devicesTTL = 30 * time.Second
@@ -205,19 +211,27 @@ func (s *Service) linkChat(ctx context.Context, y *netsync.Syncer) {
 	l.mu.Unlock()
 }
 
-// unlinkChat forgets y when its sync stops.
+// unlinkChat forgets y when its sync stops, once what y received is
+// written.
 func (s *Service) unlinkChat(y *netsync.Syncer) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.l == nil {
+	l := s.l
+	s.mu.Unlock()
+	if l == nil {
 		return
 	}
-	s.l.mu.Lock()
-	mine := s.l.syncer == y
-	s.l.mu.Unlock()
-	if mine {
+	l.mu.Lock()
+	mine := l.syncer == y
+	l.mu.Unlock()
+	if !mine {
+		return
+	}
+	s.drain(l)
+	s.mu.Lock()
+	if s.l == l {
 		s.l = nil
 	}
+	s.mu.Unlock()
 }
 
 // liveXMPP returns the linked sync's XMPP session, or ErrOffline.

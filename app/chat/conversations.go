@@ -120,7 +120,18 @@ func (s *Service) History(ctx context.Context, conversation string) ([]Message, 
 			out = append(out, m)
 		}
 	}
-	return out, nil
+	// Where unverified messages were not kept (bound.go), a line says how
+	// many, before the oldest kept of their sender.
+	var lines []Message
+	err = s.withCache(ctx, r, func(c *chatCache) error {
+		lines = c.notKeptLines(conversation)
+		return nil
+	})
+	if len(lines) > 0 {
+		out = append(out, lines...)
+		sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	}
+	return out, err
 }
 
 // MarkRead marks every message of a conversation as read.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // ---- devices ↔ members ----
@@ -35,6 +36,29 @@ func (s *Service) knownDevices(ctx context.Context, r *replica.Replica, need str
 	l.devices, l.devicesAt = d, time.Now()
 	l.mu.Unlock()
 	return d, nil
+}
+
+// senderDevices is knownDevices for a message from device. A device of
+// which this workstation holds no chain (a stranger's account, however
+// many messages it sends) costs one query, not a reading of every chain's
+// head: the cache is refreshed only for a device that has one.
+func (s *Service) senderDevices(ctx context.Context, r *replica.Replica, device string) (staffDevices, error) {
+	l := s.link()
+	l.mu.Lock()
+	d, at := l.devices, l.devicesAt
+	l.mu.Unlock()
+	if device != "" && d.member != nil && time.Since(at) < devicesTTL && d.member[device] == "" {
+		var held []store.Envelope
+		err := r.DB().View(ctx, func(tx *store.Tx) error {
+			var err error
+			held, err = tx.EnvelopesAfter(ctx, device, 0, 1)
+			return err
+		})
+		if err != nil || len(held) == 0 {
+			return d, err
+		}
+	}
+	return s.knownDevices(ctx, r, device)
 }
 
 func (s *Service) staffDevices(ctx context.Context, r *replica.Replica) (staffDevices, error) {

@@ -9,7 +9,10 @@
 // DEVICE@DOMAIN, so a sender is known by the device that authored
 // envelopes in the clinic log, and the signature must be that member's
 // directory key; anything else (another key, a plain message from an
-// ordinary XMPP client) is kept and shown marked unverified, never hidden.
+// ordinary XMPP client) is kept and shown marked unverified, never hidden,
+// within a bound (bound.go): of one address the newest 200 in a
+// conversation, and a line saying how many more were not kept. Received
+// messages are written in batches (write.go).
 // History is kept sealed with the device key (store secrets under
 // "chat/"), recovered from the server's archive (MAM) when missing. A
 // message of this workstation's stays in a sealed queue until the server

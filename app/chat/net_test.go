@@ -48,6 +48,20 @@ func newNetClinic(t testing.TB) *netClinic {
 
 var waitFor = apptest.WaitFor
 
+// outsider logs in to the clinic's chat server with a plain XMPP client,
+// as an account user outside the staff directory made there; it returns
+// the session and the account's address.
+func outsider(ctx context.Context, t testing.TB, c *netClinic, user string) (*xmpp.Session, string) {
+	t.Helper()
+	addr := c.XMPP.Register(t, user, user+"-password")
+	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: addr, Password: user + "-password", Addr: c.XMPP.Addr, TLS: c.XMPP.TLSConfig()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { xs.Close() })
+	return xs, addr
+}
+
 // history returns s's messages in conversation, failing the test on error.
 func history(t testing.TB, s *app.Session, conversation string) []Message {
 	t.Helper()

@@ -25,6 +25,10 @@ func xmppOutgoing(to string, q chatQueued) xmpp.Outgoing {
 	return xmpp.Outgoing{To: to, Room: q.Room, ID: q.ID, Body: q.Body}
 }
 
+// accountNotKnown follows the nickname of a room message whose sender's
+// account the room did not tell.
+const accountNotKnown = " (account not known)"
+
 // Why a message is shown unverified, in the words the chat panel shows.
 const (
 	problemPlain    = "Not encrypted or signed: sent from an ordinary chat program, not from a Medihaven workstation."
@@ -206,14 +210,14 @@ func bareOf(addr string) string {
 }
 
 // receiveChat turns one XMPP message (live, offline or archived) into a
-// kept chat message. It reports whether the message was new.
+// kept chat message. It reports whether the message was new and kept.
 func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, error) {
 	r, err := s.c.Replica()
 	if err != nil {
 		return false, err
 	}
 	device, _ := y.DeviceOf(m.Sender)
-	devs, err := s.knownDevices(ctx, r, device)
+	devs, err := s.senderDevices(ctx, r, device)
 	if err != nil {
 		return false, err
 	}
@@ -221,17 +225,18 @@ func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}
-	scope := Sent
-	if !c.Mine {
-		scope = Received
-	}
-	fresh, err := s.keepChatNew(ctx, r, c, func() {
-		s.c.Changed(replica.Changed{ID: c.Conversation, Kind: Kind, Scope: scope})
-	})
+	kept, changed, err := s.keepChatNew(ctx, r, c)
 	if err != nil {
 		return false, fmt.Errorf("chat: keep a chat message: %w", err)
 	}
-	return fresh, nil
+	if changed {
+		scope := Sent // only the line of what was not kept changed: nothing to notify
+		if kept && !c.Mine {
+			scope = Received
+		}
+		s.c.Changed(replica.Changed{ID: c.Conversation, Kind: Kind, Scope: scope})
+	}
+	return kept, nil
 }
 
 // readChat decides who sent m, in which conversation, and whether it is
@@ -252,7 +257,7 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 	if sender == "" {
 		sender = bareOf(m.From)
 		if m.Room {
-			sender = m.From + " (account not known)"
+			sender = m.From + accountNotKnown
 		}
 	}
 	if m.Room {

@@ -95,11 +95,20 @@ func openEach[T any](ctx context.Context, tx *store.Tx, dk crypto.DeviceKey, pre
 // and a conversation's messages cost no decryption and no disk read. The
 // store stays the record: every change is written there, and the cache
 // follows; it is loaded again for another replica (after a lock).
+// Received messages are in the cache at once and written in batches
+// (write.go): unwritten holds what waits.
 type chatCache struct {
 	rep   *replica.Replica
+	dk    crypto.DeviceKey
 	msgs  map[string]storedChat // by key
 	queue map[string]chatQueued // by message key
 	reads map[string]int64      // conversation → newest message read (ms)
+	idx   unverifiedIndex       // the bound on unverified messages (bound.go)
+	// unwritten are the store's changes not written yet, by secret name:
+	// a sealed value, or nil to delete it. writing is set while a
+	// goroutine writes them.
+	unwritten map[string][]byte
+	writing   bool
 }
 
 // cached returns the link's cache for r, loading it when missing or made
@@ -109,8 +118,12 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 		return l.hist, nil
 	}
 	l.hist = nil
+	// What an earlier cache is writing is on disk before this one reads.
+	l.writeMu.Lock()
+	l.writeMu.Unlock() //nolint:staticcheck // a wait, not a critical section
 	dk := s.c.DeviceKey()
-	c := &chatCache{rep: r, msgs: map[string]storedChat{}, queue: map[string]chatQueued{}, reads: map[string]int64{}}
+	c := &chatCache{rep: r, dk: dk, msgs: map[string]storedChat{}, queue: map[string]chatQueued{}, reads: map[string]int64{},
+		idx: newUnverifiedIndex(), unwritten: map[string][]byte{}}
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		err := openEach(ctx, tx, dk, secretChatQueue, func(name string, q chatQueued) {
 			q.Name = name
@@ -126,12 +139,32 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 		if err != nil {
 			return err
 		}
+		err = openEach(ctx, tx, dk, secretNotKept, func(_ string, n notKept) {
+			n.index()
+			c.idx.notKept[sender{n.Conversation, n.Address}] = &n
+		})
+		if err != nil {
+			return err
+		}
 		return openEach(ctx, tx, dk, secretChatRead, func(_ string, mark chatReadMark) {
 			c.reads[mark.Conversation] = mark.At
 		})
 	})
 	if err != nil {
 		return nil, err
+	}
+	// A profile that kept more unverified messages than the bound (before
+	// it, or from a flood) keeps the newest: the rest leaves the disk now.
+	c.index(s.c.Now())
+	if w, err := c.take(nil); err != nil || len(w) > 0 {
+		if err == nil {
+			l.writeMu.Lock()
+			err = commit(ctx, r, w)
+			l.writeMu.Unlock()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("chat: drop the oldest unverified messages beyond what is kept: %w", err)
+		}
 	}
 	l.hist = c
 	return c, nil
@@ -142,12 +175,29 @@ func (s *Service) forgetChat() {
 	s.mu.Lock()
 	l := s.l
 	s.mu.Unlock()
-	if l == nil {
+	if l != nil {
+		s.drain(l)
+	}
+}
+
+// drain writes what waits in l's cache, and drops the cache.
+func (s *Service) drain(l *link) {
+	l.histMu.Lock()
+	c := l.hist
+	l.hist = nil
+	if c == nil {
+		l.histMu.Unlock()
 		return
 	}
-	l.histMu.Lock()
-	l.hist = nil
+	w, err := c.take(nil)
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
 	l.histMu.Unlock()
+	if err == nil && len(w) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		commit(ctx, c.rep, w) //nolint:errcheck // what is lost, the server's archive gives back at the next connection
+	}
 }
 
 // withCache runs f with the session's chat cache, loaded if need be.
@@ -239,34 +289,25 @@ func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, 
 }
 
 // keepChatNew keeps a received message unless one with the same key is
-// kept already, and reports whether it was new. A new message is in the
-// cache, and shown is called, before it is written: the change feed does
-// not wait for the disk. Should the write fail, the message leaves the
-// cache again; the server's archive still holds it and the next
-// connection reads it back (recoverChat).
-func (s *Service) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat, shown func()) (bool, error) {
-	fresh := false
-	err := s.withCache(ctx, r, func(c *chatCache) error {
-		if _, ok := c.msgs[m.Key]; !ok {
-			c.msgs[m.Key], fresh = m, true
+// kept already, or it is beyond the bound on unverified messages
+// (bound.go). kept reports that it is new and kept; changed that what its
+// conversation shows changed (it, or the line of what was not kept).
+// The message is in the cache at once, and written with the next batch
+// (write.go): the change feed does not wait for the disk.
+func (s *Service) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat) (kept, changed bool, err error) {
+	l := s.link()
+	var start *chatCache
+	err = s.withCache(ctx, r, func(c *chatCache) error {
+		kept, changed, err = c.admit(m, s.c.Now())
+		if len(c.unwritten) > 0 && !c.writing {
+			c.writing, start = true, c
 		}
-		return nil
+		return err
 	})
-	if err != nil || !fresh {
-		return false, err
+	if start != nil {
+		go s.writeReceived(context.WithoutCancel(ctx), l, start)
 	}
-	shown()
-	dk := s.c.DeviceKey()
-	name := hashName(secretMessage, m.Key)
-	sealed, err := sealJSON(dk, name, m)
-	if err == nil {
-		err = r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
-	}
-	if err != nil {
-		s.withCache(ctx, r, func(c *chatCache) error { delete(c.msgs, m.Key); return nil }) //nolint:errcheck // only the cache
-		return true, err
-	}
-	return true, nil
+	return kept, changed, err
 }
 
 // chatQueue returns the messages waiting to be sent, oldest first.
@@ -334,6 +375,8 @@ func (s *Service) archiveMark(ctx context.Context, r *replica.Replica, archive s
 	return last, err
 }
 
+// putArchiveMark notes how far an archive was read, in one transaction
+// with the messages received and not written yet: never before them.
 func (s *Service) putArchiveMark(ctx context.Context, r *replica.Replica, archive, last string) error {
 	dk := s.c.DeviceKey()
 	name := secretChatArchive + archive
@@ -341,5 +384,5 @@ func (s *Service) putArchiveMark(ctx context.Context, r *replica.Replica, archiv
 	if err != nil {
 		return err
 	}
-	return r.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
+	return s.writeChat(ctx, r, map[string][]byte{name: sealed})
 }

@@ -143,7 +143,7 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
 	defer cancel()
 	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Device() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
-		TLS: y.tls, Register: y.cfg.Register, OnPresence: y.presence}, y.onMessage)
+		TLS: y.tls, Register: y.cfg.Register, OnPresence: y.presence, Keep: y.inSyncRoom}, y.onMessage)
 	if err != nil {
 		return nil, fmt.Errorf("netsync: connect to the clinic's chat server: %w", err)
 	}
@@ -205,10 +205,14 @@ func JoinRoom(ctx context.Context, xs *xmpp.Session, room, device string) error 
 // workstation sends it when it (re)joins, having perhaps missed some.
 const helloBody = "mh1 hello"
 
+// inSyncRoom reports a message of the sync room: the XMPP session never
+// drops these when a flood of chat fills its queue (xmpp.MaxInbox).
+func (y *Syncer) inSyncRoom(m xmpp.Message) bool { return m.Room && bareOf(m.From) == y.room() }
+
 // onMessage sorts what the XMPP session hears: sync messages in the sync
 // room, staff chat everywhere else.
 func (y *Syncer) onMessage(m xmpp.Message) {
-	if !m.Room || bareOf(m.From) != y.room() {
+	if !y.inSyncRoom(m) {
 		if y.chat != nil {
 			y.chat.Message(y.ctx, y, m) // chat (issue 8)
 		}

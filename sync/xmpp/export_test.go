@@ -29,3 +29,11 @@ func SendRoomWith(ctx context.Context, s *Session, room, body, extra string) err
 	)
 	return s.write(ctx, stanza.Message{To: addr.Bare(), Type: stanza.GroupChatMessage}.Wrap(payload))
 }
+
+// InboxLen reports how many received messages and bytes of bodies wait
+// for the session's onMessage.
+func InboxLen(s *Session) (n, bytes int) {
+	s.inbox.mu.Lock()
+	defer s.inbox.mu.Unlock()
+	return len(s.inbox.queue), s.inbox.bytes
+}

@@ -3,6 +3,7 @@ package xmpp
 import (
 	"encoding/xml"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmlstream"
@@ -181,15 +182,34 @@ func fromWire(w wireMessage) (Message, bool) {
 	return msg, true
 }
 
+// The bound on what a session holds for onMessage that onMessage has not
+// taken yet. Beyond it the oldest messages are dropped (Config.Keep's
+// excepted) down to three quarters of it, so that a burst from anyone
+// with an account on the server cannot grow a workstation's memory while
+// onMessage falls behind. What is dropped here the server still has in
+// its archive (XEP-0313) when it archived it.
+const (
+	MaxInbox      = 5000    // messages
+	MaxInboxBytes = 4 << 20 // bytes of bodies
+)
+
 // inbox hands received messages (or presence) to the caller's function on
 // a goroutine of its own, in order, so that reading the stream never waits
-// for the caller.
+// for the caller. An inbox made with a bound holds at most max items and
+// maxBytes of their size: beyond either it drops the oldest items that
+// keep does not claim.
 type inbox[T any] struct {
 	mu      sync.Mutex
 	queue   []T
+	bytes   int // size of what queue holds
 	closed  bool
 	wake    chan struct{}
 	deliver func(T)
+
+	max, maxBytes int          // 0: no bound
+	size          func(T) int  // an item's share of maxBytes
+	keep          func(T) bool // items never dropped
+	dropped       atomic.Int64 // items dropped so far
 }
 
 func newInbox[T any](deliver func(T)) *inbox[T] {
@@ -200,14 +220,49 @@ func newInbox[T any](deliver func(T)) *inbox[T] {
 	return b
 }
 
+// newMessageInbox is the inbox of received messages: bounded by MaxInbox
+// and MaxInboxBytes, keep's messages never dropped.
+func newMessageInbox(deliver func(Message), keep func(Message) bool) *inbox[Message] {
+	b := newInbox(deliver)
+	b.max, b.maxBytes = MaxInbox, MaxInboxBytes
+	b.size = func(m Message) int { return len(m.Body) }
+	b.keep = keep
+	return b
+}
+
 func (b *inbox[T]) push(m T) {
 	if b.deliver == nil {
 		return
 	}
 	b.mu.Lock()
 	b.queue = append(b.queue, m)
+	if b.max > 0 {
+		b.bytes += b.size(m)
+		if len(b.queue) > b.max || b.bytes > b.maxBytes {
+			b.trim()
+		}
+	}
 	b.mu.Unlock()
 	b.signal()
+}
+
+// trim drops the oldest items keep does not claim until the queue holds at
+// most three quarters of its bound (or nothing more can be dropped): one
+// pass for a quarter of the bound's pushes. Callers hold b.mu.
+func (b *inbox[T]) trim() {
+	wantN, wantBytes := b.max*3/4, b.maxBytes*3/4
+	n, kept := len(b.queue), b.queue[:0]
+	for _, m := range b.queue {
+		if (n > wantN || b.bytes > wantBytes) && (b.keep == nil || !b.keep(m)) {
+			n--
+			b.bytes -= b.size(m)
+			b.dropped.Add(1)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	clear(b.queue[len(kept):]) // let the dropped items go
+	b.queue = kept
 }
 
 // close lets the delivery goroutine end once the queue is empty.
@@ -229,7 +284,7 @@ func (b *inbox[T]) run() {
 	for range b.wake {
 		b.mu.Lock()
 		batch, closed := b.queue, b.closed
-		b.queue = nil
+		b.queue, b.bytes = nil, 0
 		b.mu.Unlock()
 		for _, m := range batch {
 			b.deliver(m)

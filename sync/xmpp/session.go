@@ -88,6 +88,11 @@ type Config struct {
 	// occupants of joined rooms (and of contacts, if any), in arrival
 	// order, from a goroutine of the session's own, like onMessage.
 	OnPresence func(Presence)
+	// Keep, if not nil, names the received messages that are never
+	// dropped when more than MaxInbox messages (or MaxInboxBytes of
+	// bodies) wait for onMessage (a sync room's announcements); the oldest
+	// of the others are dropped then, and counted (Dropped).
+	Keep func(Message) bool
 }
 
 // Message is one chat message received.
@@ -177,7 +182,8 @@ type Session struct {
 // message with a body, in arrival order, one at a time, from a goroutine of
 // the session's own. The session keeps reading while onMessage runs, so a
 // slow onMessage delays only itself; onMessage may call the session's
-// methods.
+// methods. What waits for it is bounded (MaxInbox, MaxInboxBytes): beyond
+// that the oldest messages Config.Keep does not claim are dropped.
 func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, error) {
 	xs, conn, err := connect(ctx, cfg)
 	if err != nil {
@@ -190,7 +196,7 @@ func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, e
 		occupant:   make(map[string]jid.JID),
 		joining:    make(map[string]chan error),
 		realJID:    make(map[string]string),
-		inbox:      newInbox(onMessage),
+		inbox:      newMessageInbox(onMessage, cfg.Keep),
 		presence:   newInbox(cfg.OnPresence),
 		queries:    make(map[string]*archiveQuery),
 		presenceID: rand.Text(),
@@ -409,6 +415,11 @@ func (s *Session) JID() string {
 func (s *Session) Done() <-chan struct{} {
 	return s.done
 }
+
+// Dropped reports how many received messages the session dropped
+// because more than MaxInbox (or MaxInboxBytes of bodies) waited for
+// onMessage. The server's archive still has those it archived.
+func (s *Session) Dropped() int64 { return s.inbox.dropped.Load() }
 
 // Err returns nil while the session runs; after Done is closed, ErrClosed
 // if Close ended it, otherwise an error wrapping ErrDisconnected.

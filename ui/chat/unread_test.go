@@ -52,12 +52,20 @@ func TestPanelOpensTheUnreadConversation(t *testing.T) {
 // waits for its history.
 func openPanel(t *testing.T) (fyne.CanvasObject, *fakeChat) {
 	t.Helper()
+	f := &fakeChat{}
+	content, _ := showPanel(t, f, "Room 3 is free")
+	return content, f
+}
+
+// showPanel shows the chat panel on c in a test window and waits until
+// it shows text.
+func showPanel(t *testing.T, c Chat, text string) (fyne.CanvasObject, fyne.Window) {
+	t.Helper()
 	a := test.NewTempApp(t)
 	w := a.NewWindow("chat")
 	w.Resize(fyne.NewSize(1100, 700))
-	f := &fakeChat{}
-	content := newPanel(f, f, w, true)
+	content := newPanel(c, c, w, true)
 	w.SetContent(content)
-	eventually(t, "the history", func() bool { return strings.Contains(texts(content), "Room 3 is free") })
-	return content, f
+	eventually(t, "the panel showing "+text, func() bool { return strings.Contains(texts(content), text) })
+	return content, w
 }
