@@ -176,7 +176,8 @@ func (v *chartView) saveButton(p prescribing.Prescription) *widget.Button {
 }
 
 // saveAsPDF asks where to save the prescription, then makes its PDF
-// (audited as saved) and writes it there. Nothing is made or audited when
+// (audited as saved) and writes it there, and says where in the status
+// line and in a dialog (as an export does). Nothing is made or audited when
 // the physician cancels; when the audit or the write fails, the file the
 // dialog made is removed.
 func (v *chartView) saveAsPDF(p prescribing.Prescription) {
@@ -190,7 +191,14 @@ func (v *chartView) saveAsPDF(p prescribing.Prescription) {
 		}
 		v.do(func(ctx context.Context) {
 			var data []byte
-			if data, err = v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave); err == nil {
+			if w.URI().Scheme() == "file" {
+				// Fyne's writer made it with the umask's mode (often 0644).
+				err = os.Chmod(w.URI().Path(), 0o600)
+			}
+			if err == nil {
+				data, err = v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
+			}
+			if err == nil {
 				_, err = w.Write(data)
 			}
 			if cerr := w.Close(); err == nil {
@@ -201,10 +209,14 @@ func (v *chartView) saveAsPDF(p prescribing.Prescription) {
 			}
 		}, func() {
 			if err != nil {
-				v.status.fail(fmt.Errorf("the prescription was not saved: %w", err))
+				err = fmt.Errorf("the prescription was not saved: %w", err)
+				v.status.fail(err)
+				v.files.Tell("Save as PDF", kit.ErrorText(err), widget.DangerImportance)
 				return
 			}
-			v.status.ok("Prescription saved as " + w.URI().Path() + ". The file is not encrypted: keep it where only you can read it, and delete it once it has served.")
+			msg := "Prescription saved as " + w.URI().Path() + ". The file is not encrypted: keep it where only you can read it, and delete it once it has served."
+			v.status.ok(msg)
+			v.files.Tell("Save as PDF", msg, widget.SuccessImportance)
 		})
 	})
 }

@@ -202,12 +202,16 @@ func TestPrintKeepsNoCopy(t *testing.T) {
 		test.Tap(button(t, f.signed, "Print"))
 		tapDialog(t, w, "Save as PDF…")
 		want := filepath.Join(chosen, "prescription-"+code+".pdf")
+		if fi, err := os.Stat(want); err != nil || fi.Mode() != 0o600 {
+			t.Errorf("%s: the saved file's mode is %v (%v), want 0600", tc.name, fi.Mode(), err)
+		}
 		if b, err := os.ReadFile(want); err != nil || !strings.HasPrefix(string(b), "%PDF-") || len(asked) != 1 || asked[0] != filepath.Base(want) {
 			t.Fatalf("%s: not saved where chosen (asked %q): %v", tc.name, asked, err)
 		}
-		if !strings.Contains(v.status.Text, "saved as "+want) || !strings.Contains(v.status.Text, "not encrypted") {
+		if !strings.Contains(v.status.Text, "saved as "+want) || !strings.Contains(v.status.Text, "not encrypted") || !dialogSays(w, "saved as "+want) {
 			t.Errorf("%s: the save says %q", tc.name, v.status.Text)
 		}
+		tapDialog(t, w, "OK")
 		os.Remove(want) //nolint:errcheck // the next case saves again
 		asked = nil
 	}
