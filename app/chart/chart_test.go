@@ -255,7 +255,7 @@ func TestSignedRecordsNeverChange(t *testing.T) {
 	if _, err := ps(c.Phys).VerifyPrescription(ctx, rx.Code); !errors.Is(err, prescribing.ErrRxSignature) {
 		t.Errorf("VerifyPrescription of an altered prescription: %v", err)
 	}
-	if _, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID); !errors.Is(err, prescribing.ErrRxSignature) {
+	if _, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID, prescribing.PDFPrint); !errors.Is(err, prescribing.ErrRxSignature) {
 		t.Errorf("PDF of an altered prescription: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func cmdRx(ctx context.Context, env app.Env, g Global, args []string, io IO) err
 }
 
 // cmdRxPDF writes the PDF of the prescription a verification code names,
-// the same the Print and Save PDF buttons make; a prescription whose
+// the same the Print and Save as PDF… buttons make (audited as saved); a prescription whose
 // signature fails or that was cancelled is refused.
 func cmdRxPDF(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	fs := newFlags("rx pdf")
@@ -100,7 +100,7 @@ func cmdRxPDF(ctx context.Context, env app.Env, g Global, args []string, io IO) 
 	if err != nil {
 		return err
 	}
-	data, err := rx.PrescriptionPDF(ctx, p.ID)
+	data, err := rx.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
 	if err != nil {
 		return err
 	}

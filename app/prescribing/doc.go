@@ -3,7 +3,7 @@
 // interaction checks run before signing, signed prescriptions with a
 // reason kept for every warning overridden, their signed cancellation and
 // renewal, the check of a printed verification code, and the printable
-// PDF.
+// PDF, each one audited as printed or saved.
 //
 // A prescription is a signed record of the chart (chart.Prescription):
 // once signed it never changes, and the chart shows it. A Service is built

@@ -44,7 +44,7 @@ func TestPrescriptionVerifyCancelRenewPrint(t *testing.T) {
 			t.Errorf("code %q verified", bad)
 		}
 	}
-	pdf, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID)
+	pdf, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID, prescribing.PDFPrint)
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("PDF: %v", err)
 	}
@@ -76,7 +76,7 @@ func TestPrescriptionVerifyCancelRenewPrint(t *testing.T) {
 	if err != nil || got.Status != prescribing.RxCancelled || got.Cancellation.Reason != "Replaced by the renewal" {
 		t.Errorf("verify a cancelled prescription: %+v %v", got, err)
 	}
-	if _, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID); err == nil {
+	if _, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID, prescribing.PDFPrint); err == nil {
 		t.Error("printed a cancelled prescription")
 	}
 	if _, err := ps(c.Phys).RenewPrescription(ctx, rx.ID, nil); err == nil {
@@ -162,7 +162,7 @@ func TestPrescriptionPDFSaysWhatAPharmacistNeeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID)
+	data, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID, prescribing.PDFPrint)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +182,55 @@ func TestPrescriptionPDFSaysWhatAPharmacistNeeds(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF does not say %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestPrintAndSaveAreAudited: each PDF of a prescription is audited as
+// what it is for (printed or saved), with who, which prescription and
+// the patient's MRN, and the administrator's audit log lists both; a use
+// that is neither gives no PDF and no record.
+func TestPrintAndSaveAreAudited(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	rx, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{
+		{DrugID: "paracetamol|500_mg|tablet", Dose: "1", Frequency: "four times daily", Days: 3, Quantity: "12 tablets"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		use     prescribing.PDFUse
+		wantErr bool
+	}{{prescribing.PDFPrint, false}, {prescribing.PDFSave, false}, {0, true}} {
+		pdf, err := ps(c.Phys).PrescriptionPDF(ctx, rx.ID, tc.use)
+		if tc.wantErr != (err != nil) || tc.wantErr != (pdf == nil) {
+			t.Errorf("use %d: %d bytes, %v", tc.use, len(pdf), err)
+		}
+	}
+	if err := app.SyncLocal(ctx, c.Admin, c.Phys); err != nil {
+		t.Fatal(err)
+	}
+	log, err := c.Admin.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]app.AuditEntry{}
+	for _, e := range log {
+		if strings.HasPrefix(e.Record.Action, "rx.") {
+			if _, twice := got[e.Record.Action]; twice {
+				t.Errorf("%s audited twice", e.Record.Action)
+			}
+			got[e.Record.Action] = e
+		}
+	}
+	for action, says := range map[string]string{"rx.print": "printed prescription " + rx.Code,
+		"rx.save": "saved prescription " + rx.Code + " as a PDF file (unencrypted)"} {
+		e, ok := got[action]
+		if !ok || e.Author != c.Phys.Fingerprint() || e.Record.Entity != rx.ID || e.Record.Patient != p.MRN || e.Describe() != says {
+			t.Errorf("%s: %+v (found %v), want by the physician, of %s, MRN %s, saying %q", action, e, ok, rx.ID, p.MRN, says)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("audited %d uses, want 2", len(got))
 	}
 }

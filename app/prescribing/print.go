@@ -56,9 +56,42 @@ func (s *Service) VerifyPrescription(ctx context.Context, code string) (Prescrip
 	return Prescription{}, fmt.Errorf("%w %s on this workstation: check the code, or sync and try again", ErrRxUnknown, want)
 }
 
+// PDFUse is what a prescription's PDF is made for. Each use is audited,
+// as a chart's opening is: who, which prescription, which patient (by
+// MRN), printed or saved.
+type PDFUse int
+
+const (
+	// PDFPrint is for the printer: the PDF is kept nowhere.
+	PDFPrint PDFUse = iota + 1
+	// PDFSave is for a file where the physician chose, unencrypted.
+	PDFSave
+)
+
+// audit is the audit record of one use of prescription p's PDF. It
+// carries what every audit record does (the record, the patient's MRN),
+// sealed to the clinic's audit key like them.
+func (u PDFUse) audit(p Prescription) (app.AuditRecord, error) {
+	rec := app.AuditRecord{Entity: p.ID, Patient: p.PatientMRN}
+	switch u {
+	case PDFPrint:
+		rec.Action, rec.Detail = "rx.print", "printed prescription "+p.Code
+	case PDFSave:
+		rec.Action, rec.Detail = "rx.save", "saved prescription "+p.Code+" as a PDF file (unencrypted)"
+	default:
+		return rec, fmt.Errorf("%w: say whether the prescription's PDF is printed or saved", app.ErrInvalidInput)
+	}
+	return rec, nil
+}
+
 // PrescriptionPDF renders a signed, uncancelled prescription as a printable
 // A5 PDF: clinic, prescriber, patient, drugs, date and verification code.
-func (s *Service) PrescriptionPDF(ctx context.Context, id string) ([]byte, error) {
+// The use is audited before the PDF is returned; when the audit record
+// cannot be written, no PDF is given. So a print that then fails, or a
+// file that is then not written, still shows in the audit trail: it
+// records that the prescription left the app's keeping, not the
+// printer's verdict.
+func (s *Service) PrescriptionPDF(ctx context.Context, id string, use PDFUse) ([]byte, error) {
 	p, err := s.Prescription(ctx, id)
 	if err != nil {
 		return nil, err
@@ -69,7 +102,19 @@ func (s *Service) PrescriptionPDF(ctx context.Context, id string) ([]byte, error
 	if p.Status == chart.RxCancelled {
 		return nil, fmt.Errorf("%w: the prescription was cancelled, so it cannot be printed", app.ErrInvalidInput)
 	}
-	return RenderPrescription(p)
+	rec, err := use.audit(p)
+	if err != nil {
+		return nil, err
+	}
+	data, err := RenderPrescription(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.c.Audit(ctx, rec); err != nil {
+		return nil, fmt.Errorf("app: the %s could not be audited, so no PDF was made: try again, or ask the administrator to check this workstation: %w",
+			strings.TrimPrefix(rec.Action, "rx."), err)
+	}
+	return data, nil
 }
 
 // RenderPrescription lays out a prescription as PDF. Its dates are fixed

@@ -73,11 +73,30 @@ func NewFiles(w fyne.Window, run Runner) Files {
 	return Files{Win: w, Run: run, Save: SaveDialog(w), Open: OpenDialog(w)}
 }
 
-// SaveDialog is a Saver that asks with Fyne's file save dialog, offering
-// files with the suggested name's extension.
+// SaveChooser asks the person where to save a file under a suggested
+// name (a save dialog). done gets the chosen place, open for writing (the
+// receiver closes it), or nil and nil when the person cancelled.
+type SaveChooser func(name string, done func(w fyne.URIWriteCloser, err error))
+
+// ChooseSaveDialog is a SaveChooser that asks with Fyne's file save
+// dialog, offering files with the suggested name's extension.
+func ChooseSaveDialog(w fyne.Window) SaveChooser {
+	return func(name string, done func(fyne.URIWriteCloser, error)) {
+		d := dialog.NewFileSave(done, w)
+		d.SetFileName(name)
+		if ext := filepath.Ext(name); ext != "" {
+			d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
+		}
+		d.Show()
+	}
+}
+
+// SaveDialog is a Saver that asks with Fyne's file save dialog
+// (ChooseSaveDialog).
 func SaveDialog(w fyne.Window) Saver {
+	choose := ChooseSaveDialog(w)
 	return func(name string, data []byte, done func(string, error)) {
-		d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+		choose(name, func(f fyne.URIWriteCloser, err error) {
 			if err != nil || f == nil {
 				done("", err)
 				return
@@ -87,12 +106,7 @@ func SaveDialog(w fyne.Window) Saver {
 				err = cerr
 			}
 			done(f.URI().Path(), err)
-		}, w)
-		d.SetFileName(name)
-		if ext := filepath.Ext(name); ext != "" {
-			d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
-		}
-		d.Show()
+		})
 	}
 }
 

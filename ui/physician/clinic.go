@@ -61,7 +61,7 @@ type Prescribing interface {
 	Prescribe(ctx context.Context, p prescribing.Prescription) (prescribing.Prescription, error)
 	CancelPrescription(ctx context.Context, id, reason string) error
 	RenewPrescription(ctx context.Context, id string, overrides []prescribing.Warning) (prescribing.Prescription, error)
-	PrescriptionPDF(ctx context.Context, id string) ([]byte, error)
+	PrescriptionPDF(ctx context.Context, id string, use prescribing.PDFUse) ([]byte, error)
 	RecentPrescriptions(ctx context.Context, limit int) ([]prescribing.Prescription, error)
 	VerifyPrescription(ctx context.Context, code string) (prescribing.Prescription, error)
 }
@@ -117,20 +117,23 @@ type screen struct {
 	// otherwise work runs in a goroutine and done comes back through
 	// kit.OnUI.
 	inline bool
-	// savePDF offers the bytes to the physician (a save dialog); tests
-	// replace it.
-	savePDF func(name string, data []byte, done func(error))
+	// chooseSave asks the physician where to save a file (a save
+	// dialog); tests replace it.
+	chooseSave kit.SaveChooser
 	// files saves exports and opens imports (dialogs); tests replace
 	// its Save and Open.
 	files kit.Files
 	now   func() time.Time
-	// print sends a kept PDF to the printer (lp); tests replace it.
+	// print sends a PDF file to the printer (lp); tests replace it.
 	print printer
 }
 
+// newScreen is a physician's screen; making one (at login) also removes
+// what a crashed print left behind (sweepSpool).
 func newScreen(c Clinic, w fyne.Window) *screen {
+	sweepSpool(spoolBase(), time.Now())
 	s := &screen{c: c, win: w, now: time.Now, print: lp}
-	s.savePDF = s.saveWithDialog
+	s.chooseSave = kit.ChooseSaveDialog(w)
 	s.files = kit.NewFiles(w, s.do)
 	return s
 }

@@ -2,7 +2,8 @@
 // week of their own appointments), patient charts (problems, allergies,
 // medications, the timeline of signed SOAP notes, vitals with trend
 // charts) and e-prescriptions (formulary picker, allergy and interaction
-// warnings with override reasons, signing, PDF, cancel and renew), and
+// warnings with override reasons, signing, printing that keeps no copy
+// and Save as PDF… (print.go), cancel and renew), and
 // the ways records leave and enter: the calendar as iCalendar (busy only
 // unless the physician chooses more), a chart as FHIR or as the patient's
 // own copy on IPFS, and a transfer imported from a FHIR bundle.

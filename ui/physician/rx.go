@@ -423,7 +423,7 @@ func mergeWarnings(shown, missing []prescribing.Warning) []prescribing.Warning {
 func (f *rxForm) showSigned(p prescribing.Prescription) {
 	f.signed.Objects = []fyne.CanvasObject{widget.NewCard("Signed", "", container.NewVBox(
 		wrapped(fmt.Sprintf("%s · verification code %s", strings.Join(drugNames(p), ", "), p.Code)),
-		container.NewHBox(f.v.printButton(p), f.v.pdfButton(p)),
+		container.NewHBox(f.v.printButton(p), f.v.saveButton(p)),
 	))}
 	f.signed.Refresh()
 }
@@ -520,7 +520,7 @@ func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 		renew := widget.NewButtonWithIcon("Renew", theme.ViewRefreshIcon(), func() {
 			v.rx.renew(p)
 		})
-		rows.Add(container.NewHBox(v.printButton(p), v.pdfButton(p), renew, cancelBtn))
+		rows.Add(container.NewHBox(v.printButton(p), v.saveButton(p), renew, cancelBtn))
 		rows.Add(cancelForm)
 	}
 	rows.Add(v.addendumRow(p.ID))
@@ -529,35 +529,4 @@ func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 		sub += " · renewal"
 	}
 	return widget.NewCard(p.Time.Local().Format("2 Jan 2006"), sub, rows)
-}
-
-// pdfButton renders the prescription as PDF and offers to save it.
-func (v *chartView) pdfButton(p prescribing.Prescription) *widget.Button {
-	return widget.NewButtonWithIcon("Save PDF…", theme.DocumentSaveIcon(), func() {
-		var data []byte
-		var err error
-		v.do(func(ctx context.Context) { data, err = v.c.PrescriptionPDF(ctx, p.ID) }, func() {
-			if err != nil {
-				v.status.fail(err)
-				return
-			}
-			v.savePDF("prescription-"+p.Code+".pdf", data, func(err error) {
-				if err != nil {
-					v.status.fail(err)
-					return
-				}
-				v.status.ok("Prescription PDF saved: print it for the patient.")
-			})
-		})
-	})
-}
-
-// saveWithDialog asks where to save a file and writes it there; done is
-// not called when the physician cancels.
-func (s *screen) saveWithDialog(name string, data []byte, done func(error)) {
-	s.files.Save(name, data, func(where string, err error) {
-		if err != nil || where != "" {
-			done(err)
-		}
-	})
 }

@@ -1,17 +1,23 @@
 package physician
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/prescribing"
 )
@@ -66,19 +72,57 @@ func TestPrescribeSuggestsAndNeverSkipsSilently(t *testing.T) {
 	}
 }
 
-// TestPrintKeepsThePDF: Print… keeps the prescription's PDF in the
-// Documents/Medihaven folder and sends that file to the printer (lp); when
-// printing fails the physician is told where the file is.
-func TestPrintKeepsThePDF(t *testing.T) {
+// saveIn is a save dialog that answers dir/name (or cancels, with dir
+// ""); the names asked for are appended to asked.
+func saveIn(dir string, asked *[]string) func(string, func(fyne.URIWriteCloser, error)) {
+	return func(name string, done func(fyne.URIWriteCloser, error)) {
+		*asked = append(*asked, name)
+		if dir == "" {
+			done(nil, nil)
+			return
+		}
+		done(storage.Writer(storage.NewFileURI(filepath.Join(dir, name))))
+	}
+}
+
+// leftovers lists what is in dir (names; folders end in "/").
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			rel += "/"
+		}
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestPrintKeepsNoCopy: Print hands lp a 0600 file in a 0700 folder of
+// the user's runtime folder, and nothing is left there once lp returns,
+// whether it printed, refused or was cancelled; a failed print offers
+// Save as PDF…, which writes where the physician chose. Each print and
+// save is in the administrator's audit log, and no file under HOME, the
+// runtime folder or the temporary folder holds the prescription.
+func TestPrintKeepsNoCopy(t *testing.T) {
 	test.NewTempApp(t)
-	docs := t.TempDir()
-	t.Setenv("XDG_DOCUMENTS_DIR", docs)
+	home, runtime, tmp, chosen := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_RUNTIME_DIR", runtime)
+	t.Setenv("TMPDIR", tmp)
 	c := newTestClinic(t)
-	p, _ := c.book(t, "Printer", c.now.Add(time.Hour))
-	v, s, _ := openChart(t, c, p.ID)
-	var printed []string
-	var fail error
-	s.print = func(_ context.Context, path string) error { printed = append(printed, path); return fail }
+	p, _ := c.book(t, "Quillfeather", c.now.Add(time.Hour))
+	v, s, w := openChart(t, c, p.ID)
+	var asked []string
+	s.chooseSave = saveIn(chosen, &asked)
 	f := v.rx
 	f.drug.SetText("paracetamol 500 mg tablet")
 	f.dose.SetText("1")
@@ -89,17 +133,145 @@ func TestPrintKeepsThePDF(t *testing.T) {
 		t.Fatalf("not signed: %q", f.fb.Text)
 	}
 	code := v.chart.Prescriptions[0].Code
-	test.Tap(button(t, f.signed, "Print…"))
-	want := filepath.Join(docs, "Medihaven", "prescription-"+code+".pdf")
-	if len(printed) != 1 || printed[0] != want || !strings.Contains(v.status.Text, want) {
-		t.Fatalf("printed %v, status %q; want %s", printed, v.status.Text, want)
+
+	// A crash's leftovers: a stale folder of ours goes at the next print;
+	// a fresh one (a print under way), another name, or another file stay.
+	stale := filepath.Join(runtime, "medihaven-print-1")
+	for _, d := range []string{stale, filepath.Join(runtime, "medihaven-print-2"), filepath.Join(runtime, "medihaven-print-3"), filepath.Join(runtime, "other")} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if b, err := os.ReadFile(want); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
-		t.Fatalf("the PDF is not kept: %v", err)
+	for _, f := range []string{"medihaven-print-1/prescription.pdf", "medihaven-print-2/prescription.pdf", "medihaven-print-3/notes.txt", "other/prescription.pdf"} {
+		if err := os.WriteFile(filepath.Join(runtime, f), []byte("%PDF-"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
-	fail = errors.New("no printer is set up")
-	test.Tap(button(t, f.signed, "Print…"))
-	if v.status.Importance != widget.DangerImportance || !strings.Contains(v.status.Text, "saved as "+want) {
-		t.Errorf("a failed print says %q", v.status.Text)
+	long := c.now.Add(-time.Hour)
+	for _, d := range []string{stale, filepath.Join(runtime, "medihaven-print-3"), filepath.Join(runtime, "other")} {
+		if err := os.Chtimes(d, long, long); err != nil {
+			t.Fatal(err)
+		}
 	}
+	keep := []string{"medihaven-print-2/", "medihaven-print-2/prescription.pdf", "medihaven-print-3/", "medihaven-print-3/notes.txt", "other/", "other/prescription.pdf"}
+
+	for _, tc := range []struct {
+		name string
+		fail error
+		want widget.Importance
+		says string
+	}{
+		{"printed", nil, widget.SuccessImportance, "No copy is kept on this computer."},
+		{"refused", errors.New("the printer refused it (no paper): check the printer and try again"), widget.DangerImportance, "not printed: the printer refused it (no paper)"},
+		{"cancelled", context.Canceled, widget.DangerImportance, "not printed"},
+	} {
+		var calls int
+		s.print = func(ctx context.Context, path string) error {
+			calls++
+			if dir := filepath.Dir(filepath.Dir(path)); dir != runtime {
+				t.Errorf("%s: printed from %s, want a folder in %s", tc.name, path, runtime)
+			}
+			for p, mode := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700 | os.ModeDir} {
+				if fi, err := os.Lstat(p); err != nil || fi.Mode() != mode {
+					t.Errorf("%s: %s while printing: %v %v, want %v", tc.name, p, fi.Mode(), err, mode)
+				}
+			}
+			if b, err := os.ReadFile(path); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
+				t.Errorf("%s: lp was given no PDF: %v", tc.name, err)
+			}
+			return tc.fail
+		}
+		test.Tap(button(t, f.signed, "Print"))
+		if calls != 1 || v.status.Importance != tc.want || !strings.Contains(v.status.Text, tc.says) {
+			t.Errorf("%s: %d prints, status %q", tc.name, calls, v.status.Text)
+		}
+		if got := leftovers(t, runtime); strings.Join(got, " ") != strings.Join(keep, " ") {
+			t.Errorf("%s: left in the runtime folder %q, want %q", tc.name, got, keep)
+		}
+		if tc.fail == nil {
+			continue
+		}
+		// The offer to save instead, refused then taken.
+		if !dialogSays(w, "Save it as a PDF instead?") {
+			t.Fatalf("%s: no offer to save as a PDF", tc.name)
+		}
+		tapDialog(t, w, "Close")
+		if len(asked) != 0 {
+			t.Fatalf("%s: closing the offer asked where to save", tc.name)
+		}
+		test.Tap(button(t, f.signed, "Print"))
+		tapDialog(t, w, "Save as PDF…")
+		want := filepath.Join(chosen, "prescription-"+code+".pdf")
+		if fi, err := os.Stat(want); err != nil || fi.Mode() != 0o600 {
+			t.Errorf("%s: the saved file's mode is %v (%v), want 0600", tc.name, fi.Mode(), err)
+		}
+		if b, err := os.ReadFile(want); err != nil || !strings.HasPrefix(string(b), "%PDF-") || len(asked) != 1 || asked[0] != filepath.Base(want) {
+			t.Fatalf("%s: not saved where chosen (asked %q): %v", tc.name, asked, err)
+		}
+		if !strings.Contains(v.status.Text, "saved as "+want) || !strings.Contains(v.status.Text, "not encrypted") || !dialogSays(w, "saved as "+want) {
+			t.Errorf("%s: the save says %q", tc.name, v.status.Text)
+		}
+		tapDialog(t, w, "OK")
+		os.Remove(want) //nolint:errcheck // the next case saves again
+		asked = nil
+	}
+
+	// Save as PDF… on its own; a cancelled dialog saves and audits nothing.
+	test.Tap(button(t, f.signed, "Save as PDF…"))
+	if _, err := os.Stat(filepath.Join(chosen, "prescription-"+code+".pdf")); err != nil {
+		t.Fatalf("Save as PDF… wrote nothing where chosen: %v (%q)", err, v.status.Text)
+	}
+	s.chooseSave = saveIn("", &asked)
+	test.Tap(button(t, f.signed, "Save as PDF…"))
+
+	// The audit trail: five prints (one printed, two refused, two
+	// cancelled), three saves (two offered, one chosen).
+	if err := app.SyncLocal(context.Background(), c.admin, c.phys); err != nil {
+		t.Fatal(err)
+	}
+	log, err := c.admin.AuditLog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, e := range log {
+		if strings.HasPrefix(e.Record.Action, "rx.") && e.Record.Entity == v.chart.Prescriptions[0].ID && e.Record.Patient == p.MRN && e.Author == c.phys.Fingerprint() {
+			got[e.Describe()]++
+		}
+	}
+	if want := map[string]int{"printed prescription " + code: 5, "saved prescription " + code + " as a PDF file (unencrypted)": 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("audited %v, want %v", got, want)
+	}
+
+	// Nothing under HOME, the runtime or the temporary folder, nor in the
+	// workstations' own folders, holds the prescription: no PDF, no file
+	// naming the patient or the code (the folder the physician chose and
+	// the test's own planted leftovers aside).
+	planted := map[string]bool{}
+	for _, k := range keep {
+		planted[filepath.Join(runtime, k)] = true
+	}
+	root := filepath.Dir(home)                                                 // the test's folders, the clinic's among them
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error { //nolint:errcheck // errors are reported inside
+		switch {
+		case err != nil:
+			t.Error(err)
+			return nil
+		case path == chosen:
+			return filepath.SkipDir
+		case d.IsDir() || planted[path]:
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		for _, word := range []string{"Quillfeather", code, "%PDF-"} {
+			if bytes.Contains(b, []byte(word)) {
+				t.Errorf("%s holds %q", path, word)
+			}
+		}
+		return nil
+	})
 }

@@ -157,7 +157,7 @@ func shots(t *testing.T, dir, variant string) {
 			t.Fatal(err)
 		}
 	}
-	data, err := rx.PrescriptionPDF(ctx, signed.ID)
+	data, err := rx.PrescriptionPDF(ctx, signed.ID, prescribing.PDFSave)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package physician
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -238,8 +239,9 @@ func TestFullVisit(t *testing.T) {
 	w.Resize(fyne.NewSize(1200, 800))
 	s := newScreen(clinicOfTest(t, c.phys), w)
 	s.inline, s.now = true, func() time.Time { return c.now }
-	var saved []byte
-	s.savePDF = func(name string, data []byte, done func(error)) { saved = data; done(nil) }
+	saveDir := t.TempDir()
+	var asked []string
+	s.chooseSave = saveIn(saveDir, &asked)
 	cs := newCalendar(s)
 	w.SetContent(container.NewVScroll(cs.stack))
 
@@ -356,8 +358,8 @@ func TestFullVisit(t *testing.T) {
 	}
 
 	// The PDF.
-	test.Tap(button(t, f.signed, "Save PDF…"))
-	if !bytes.HasPrefix(saved, []byte("%PDF-")) {
+	test.Tap(button(t, f.signed, "Save as PDF…"))
+	if saved, _ := os.ReadFile(filepath.Join(saveDir, "prescription-"+rx.Code+".pdf")); !bytes.HasPrefix(saved, []byte("%PDF-")) {
 		t.Fatalf("no PDF saved: %q", v.status.Text)
 	}
 
