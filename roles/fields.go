@@ -1,10 +1,14 @@
 package roles
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,7 +26,10 @@ import (
 //
 // The lists hold every name any version of Medihaven wrote for the kind,
 // those no version writes any more included ("former"): a newcomer to an
-// old clinic replays every old event, and each must still apply.
+// old clinic replays every old event, and each must still apply. Never
+// remove a name. A name added here is refused by workstations of older
+// versions until they are updated; they then judge again what they
+// refused (FieldsVersion).
 
 // MaxEventFields is the most fields one event of a record may write. No
 // kind with fixed names has as many; it bounds the kinds whose names are
@@ -97,6 +104,33 @@ func (k Kind) CheckFields(names iter.Seq[string]) error {
 		}
 	}
 	return nil
+}
+
+// fieldsRevision is raised when what a Keyed family's Key accepts changes
+// (FieldsVersion sees the names and bounds, not the functions).
+const fieldsRevision = 1
+
+// FieldsVersion names the declarations of every kind: it changes whenever
+// a name, a family or a bound does. A workstation that finds its store was
+// judged under another version judges again what the rule decides
+// (replica's mendFields): a version that declares a new field applies the
+// events an older one refused for it.
+func FieldsVersion() string { return fieldsVersion() }
+
+// fieldsVersion is computed once, after init filled the kinds table.
+var fieldsVersion = sync.OnceValue(declarationsHash)
+
+func declarationsHash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "revision %d, at most %d\n", fieldsRevision, MaxEventFields)
+	for _, k := range Kinds() {
+		fmt.Fprintf(h, "%s %q", k.Name, slices.Sorted(slices.Values(k.Fields)))
+		for _, f := range k.Keyed {
+			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)
+		}
+		fmt.Fprintln(h)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // The field lists of the kinds table (kinds.go).

@@ -97,3 +97,18 @@ func BenchmarkCheckFields(b *testing.B) {
 		}
 	}
 }
+
+// TestFieldsVersion: the version names the declarations, so a change to
+// any of them makes workstations judge their stores again.
+func TestFieldsVersion(t *testing.T) {
+	v := FieldsVersion()
+	if len(v) != 16 || v != FieldsVersion() {
+		t.Fatalf("FieldsVersion() = %q", v)
+	}
+	k := kinds["desk-settings"]
+	kinds["desk-settings"] = Kind{Name: k.Name, Scope: k.Scope, Create: k.Create, Change: k.Change, Fields: append(slices.Clone(k.Fields), "currency")}
+	defer func() { kinds["desk-settings"] = k }()
+	if declarationsHash() == v {
+		t.Error("a new field leaves the version as it was")
+	}
+}

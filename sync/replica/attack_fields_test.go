@@ -121,7 +121,8 @@ func TestAttackRecordBloat(t *testing.T) {
 // one. Opened by this version, it refuses those events
 // once, as every workstation of this version does, and rebuilds the
 // records from the rest: the junk is gone from the record and from memory,
-// the honest fields stay.
+// the honest fields stay. An event a version that declared fewer fields
+// refused is judged again, and applies.
 func TestFieldsRuleMendsAnOlderWorkstation(t *testing.T) {
 	c := newClinic(t)
 	ctx := context.Background()
@@ -138,10 +139,19 @@ func TestFieldsRuleMendsAnOlderWorkstation(t *testing.T) {
 	daysOff := c.sRecep.forge(forged{Entity: availability, Kind: "availability", Scope: "frontdesk",
 		Fields: Fields{"off/2026-12-30": json.RawMessage("true"), "off/2026-12-31": json.RawMessage("true")}})
 	bloats := []*crypto.Envelope{held, onPatient, daysOff}
-	// As the older version did: stored, applied, merged.
+	// A field a version that declared fewer refused, this one declares.
+	phone := c.sRecep.forge(forged{Entity: patient.Header.Entity, Kind: "patient", Scope: "frontdesk",
+		Fields: Fields{"phone": json.RawMessage(`"+49 30 1234567"`)}})
+	// As the older versions did: stored, applied, merged; or refused.
 	s := c.sPhys
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		defer s.r.begin()()
+		if _, err := tx.PutEnvelope(ctx, rowOf(phone, store.Applied, "")); err != nil {
+			return err
+		}
+		if err := tx.Refuse(ctx, phone.Header.ID, ruleContent, fieldsReason(errors.New(`patient records have no field "phone"`))); err != nil {
+			return err
+		}
 		for _, env := range bloats {
 			if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
 				return err
@@ -187,19 +197,24 @@ func TestFieldsRuleMendsAnOlderWorkstation(t *testing.T) {
 	if !s.r.Acknowledged(c.recep.fp(), roles.FrontDesk, c.sRecep.r.Keys(roles.FrontDesk)[0].Epoch) {
 		t.Error("her honest acknowledgement was lost in the rebuild")
 	}
+	// The event refused for a field this version declares is judged again.
+	s.apply()
+	if st, reason := s.state(phone.Header.ID); st != store.Applied {
+		t.Errorf("the event refused for a field now declared is %v (%s)", st, reason)
+	}
 	_, st, err := s.r.Entity(ctx, patient.Header.Entity)
-	if err != nil || st.String("family") != "Okafor" || st.String("given") != "" || len(st) > 20 {
+	if err != nil || st.String("family") != "Okafor" || st.String("given") != "" || st.String("phone") == "" || len(st) > 20 {
 		t.Errorf("the patient after the upgrade: %v, %v", st, err)
 	}
 	// The same as a workstation that had the rule all along.
-	c.sPh2.apply(raws(bloats...)...)
+	c.sPh2.apply(raws(append(bloats, phone)...)...)
 	if diff := s.snapshot().diff(c.sPh2.snapshot()); diff != "" {
 		t.Errorf("the mended workstation and one of this version differ: %s", diff)
 	}
 	// Done once: opening again judges nothing.
 	err = s.db.View(ctx, func(tx *store.Tx) error {
 		v, err := tx.Meta(ctx, metaFieldsRule)
-		if err == nil && string(v) != fieldsRuleVersion {
+		if err == nil && string(v) != roles.FieldsVersion() {
 			err = fmt.Errorf("mark %q", v)
 		}
 		return err

@@ -10,15 +10,17 @@ package replica
 // sealed and judges it when the key comes (unseal.go), as it does for a
 // payload that does not open (ruleContent).
 //
-// Workstations of an older version applied such events without the rule:
-// mendFields refuses them once, when the store is first opened by this
-// version, and rebuilds the records they touched.
+// Workstations of an older version applied such events without the rule,
+// or refused events for fields this version declares: mendFields judges
+// again once, when the store is first opened by a version whose
+// declarations differ.
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
@@ -34,30 +36,33 @@ func checkFields(kind string, f Fields) error {
 	return k.CheckFields(maps.Keys(f))
 }
 
-// metaFieldsRule is the store meta key that says the records were judged
-// by the fields rule (mendFields); its value is fieldsRuleVersion.
-const (
-	metaFieldsRule    = "replica/fields-rule"
-	fieldsRuleVersion = "1"
-)
+// metaFieldsRule is the store meta key that names the declarations
+// (roles.FieldsVersion) this store's events were judged by (mendFields).
+const metaFieldsRule = "replica/fields-rule"
 
-// mendFields judges again, once per store, the events an older version
-// applied without the fields rule. Only records holding a name their kind
-// does not declare, or more names than one event may write, can hold such
-// an event: their applied events are judged again, those the rule refuses
-// are refused (ruleContent, as on every workstation of this version), and
-// the records are rebuilt from the rest.
+// mendFields judges again, once per version of the declarations, what an
+// older version decided. Records holding a name their kind does not
+// declare, or more names than one event may write, may hold an event that
+// version applied and this one refuses: their applied events are judged
+// again, those refused are refused (ruleContent, as on every workstation
+// of this version) and the records rebuilt. Events a version refused for
+// their fields are judged again from the start (pending): this version may
+// declare what they write.
 func (r *Replica) mendFields(ctx context.Context) error {
+	version := roles.FieldsVersion()
 	done := false
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		v, err := tx.Meta(ctx, metaFieldsRule)
-		done = err == nil && string(v) == fieldsRuleVersion
+		done = err == nil && string(v) == version
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		return err
 	})
 	if err != nil || done {
+		return err
+	}
+	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.retryFields(ctx, tx) }); err != nil {
 		return err
 	}
 	suspects, err := r.overgrown(ctx)
@@ -73,8 +78,26 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	r.onChange = nil // nobody listens yet: this is how the store now is
 	r.state.Unlock()
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.SetMeta(ctx, metaFieldsRule, []byte(fieldsRuleVersion))
+		return tx.SetMeta(ctx, metaFieldsRule, []byte(version))
 	})
+}
+
+// retryFields sends the events refused for their fields back to be judged
+// again at the next Apply.
+func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
+	defer r.begin()()
+	rows, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
+	if err != nil {
+		return fmt.Errorf("replica: refused envelopes: %w", err)
+	}
+	for _, row := range rows {
+		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) {
+			if err := r.setState(ctx, tx, row, pending("the fields each kind may write changed: judged again")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // overgrown returns the records whose state could hold an event the
@@ -153,4 +176,6 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 func refusedFields(bad error) verdict { return refused(ruleContent, "%s", fieldsReason(bad)) }
 
 // fieldsReason is the reason a change the fields rule refuses is refused.
-func fieldsReason(bad error) string { return "payload is no change of its kind: " + bad.Error() }
+func fieldsReason(bad error) string { return fieldsPrefix + bad.Error() }
+
+const fieldsPrefix = "payload is no change of its kind: "
