@@ -242,9 +242,9 @@ func TestAttackLongChainOfLargePacks(t *testing.T) {
 
 	c.syncer[c.recep].Stop()
 	rr, _ := c.recep.Replica()
-	note := strings.Repeat("lorem ipsum dolor sit amet ", 200<<10/27)
+	address := strings.Repeat("lorem ipsum dolor sit amet ", 200<<10/27) // large, in a field a patient has
 	for i := range 40 {
-		f, err := replica.F(map[string]any{"family": "Large" + strconv.Itoa(i), "note": note})
+		f, err := replica.F(map[string]any{"family": "Large" + strconv.Itoa(i), "address": address})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,11 @@ type Kind struct {
 	// Raw records are sealed by the writer to one key (Scope is AuditTrail
 	// or RecoveryEscrow): kept as ciphertext, never merged into a record.
 	Raw bool
+	// Fields and Keyed are the names of the fields an event of this kind
+	// may write (fields.go): Fields by name, Keyed by a prefix and a key.
+	// A raw kind has none: its payload is never merged.
+	Fields []string
+	Keyed  []Keyed
 }
 
 var (
@@ -46,39 +51,72 @@ var kinds = map[string]Kind{}
 func init() {
 	for _, k := range []Kind{
 		// Front desk: receptionists and physicians.
-		{Name: "patient", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
-		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
-		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
-		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk},
+		{Name: "patient", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
+			Fields: []string{"mrn", "family", "given", "birth", "sex", "phone", "email", "address", "insurance",
+				"emergency_name", "emergency_phone", "consent", "consent_date", "registered", "former_ids"}},
+		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
+			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
+				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin)},
+		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
+			Fields: fields([]string{"physician", "slot"}, weekdays), Keyed: daysOff},
+		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk, Fields: []string{"zone", "country"}},
 		// Clinical: physicians only.
-		{Name: "note", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "addendum", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "problem", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "allergy", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "medication", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "vitals", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "encounter", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "rx-cancel", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "note", Scope: Clinical, Create: clinical, Change: clinical,
+			// Former: notes before they were signed.
+			Fields: fields(signed, []string{"author", "time", "subjective", "objective", "assessment", "plan"})},
+		{Name: "addendum", Scope: Clinical, Create: clinical, Change: clinical, Fields: signed},
+		{Name: "problem", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "name", "status", "onset", "resolved", "noted", "codes"}, origin)},
+		{Name: "allergy", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "substance", "reaction", "severity", "status", "noted", "codes"}, origin)},
+		{Name: "medication", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "name", "dose", "since", "status", "stopped", "encounter",
+				"intent", "rx_status", "authored", "status_reason", "dosage", "dispense", "notes",
+				"codes", "unchecked", "formulary"}, origin)},
+		{Name: "vitals", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "encounter", "time", "systolic", "diastolic", "pulse", "temp", "resp",
+				"spo2", "weight", "height", "recorded_by"}, origin)},
+		{Name: "encounter", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "appointment", "physician", "start", "finished", "reason", "types", "class"}, origin)},
+		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical,
+			// Former: prescriptions before they were signed.
+			Fields: fields(signed, []string{"prescriber", "time", "drug", "dose", "frequency", "days", "instructions"})},
+		{Name: "rx-cancel", Scope: Clinical, Create: clinical, Change: clinical, Fields: signed},
 		// Imported from other systems (FHIR): results, procedures,
 		// immunizations and diagnostic reports.
-		{Name: "result", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "procedure", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "immunization", Scope: Clinical, Create: clinical, Change: clinical},
-		{Name: "report", Scope: Clinical, Create: clinical, Change: clinical},
+		{Name: "result", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "encounter", "category", "categories", "status", "code", "effective", "issued",
+				"value", "range", "interpretation", "components", "note"}, origin)},
+		{Name: "procedure", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "encounter", "status", "code", "start", "end", "reason"}, origin)},
+		{Name: "immunization", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "encounter", "status", "vaccine", "date", "lot", "primary"}, origin)},
+		{Name: "report", Scope: Clinical, Create: clinical, Change: clinical,
+			Fields: fields([]string{"patient", "encounter", "status", "category", "code", "effective", "issued", "results",
+				"conclusion", "forms"}, origin)},
 		// Directory: administrators write the staff list and the clinic's
 		// public records; every member acknowledges the keys it holds.
-		{Name: "member", Scope: Directory, Create: admins, Change: admins},
-		{Name: "clinic", Scope: Directory, Create: admins, Change: admins},
-		{Name: "licence", Scope: Directory, Create: admins, Change: admins}, // a physician's licence number, printed on prescriptions
-		{Name: "security", Scope: Directory, Create: admins, Change: admins},
-		{Name: "recovery", Scope: Directory, Create: admins, Change: admins},
-		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone},
+		{Name: "member", Scope: Directory, Create: admins, Change: admins,
+			Fields: []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads",
+				"revoked_by", "revoked", "role_changes"}},
+		{Name: "clinic", Scope: Directory, Create: admins, Change: admins,
+			Fields: []string{"name", "audit_pub", "address", "phone", "zone"}},
+		{Name: "licence", Scope: Directory, Create: admins, Change: admins, // a physician's licence number, printed on prescriptions
+			Fields: []string{"member", "number"}},
+		{Name: "security", Scope: Directory, Create: admins, Change: admins, Fields: []string{"idle_minutes", "max_attempts"}},
+		{Name: "recovery", Scope: Directory, Create: admins, Change: admins,
+			// Former: pub and shares, of the split of a recovery key.
+			Fields: []string{"id", "threshold", "admins", "set_by", "set_at", "sig", "pub", "shares"}},
+		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone, Keyed: heldKeys},
 		// Admin: token secrets, the audit key's private half, recovery
 		// shares released to a coordinating administrator.
-		{Name: "token", Scope: Admin, Create: admins, Change: admins},
-		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins},
-		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins},
+		{Name: "token", Scope: Admin, Create: admins, Change: admins,
+			Fields: []string{"role", "status", "issued_by", "issued", "expires", "secret", "used_by", "used_at",
+				"revoked_by", "revoked", "approval"}},
+		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins, Fields: []string{"locked", "pass"}},
+		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins,
+			// Former: recovery and share, of a released share of a recovery key.
+			Fields: []string{"from", "to", "shares", "recovery", "share"}},
 		// Raw: every member audits; holders of the front-desk and clinical
 		// keys escrow them to the administrators; administrators hand
 		// recovered keys over.

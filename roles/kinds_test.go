@@ -14,6 +14,8 @@ func TestKindsTable(t *testing.T) {
 			t.Errorf("kind %s in scope %q, which no key exists for", k.Name, k.Scope)
 		case len(k.Create) == 0 || len(k.Change) == 0:
 			t.Errorf("kind %s: nobody may write it", k.Name)
+		case k.Raw != (len(k.Fields) == 0 && len(k.Keyed) == 0):
+			t.Errorf("kind %s (raw %v) declares %d fields: a record kind declares its fields, a raw kind none", k.Name, k.Raw, len(k.Fields)+len(k.Keyed))
 		}
 		for _, r := range append(append([]Role(nil), k.Create...), k.Change...) {
 			if !r.Valid() {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestDemoLeavesNoPlaintext seeds a demo clinic and greps every byte of every
@@ -80,6 +83,21 @@ func TestDemoLeavesNoPlaintext(t *testing.T) {
 	for _, p := range []string{"admin", "reception", "physician", "physician2"} {
 		if code, out, errs := run(t, filepath.Join(dir, p), "", "verify"); code != 0 {
 			t.Errorf("verify %s: %q %q", p, out, errs)
+		}
+		// No workstation refused anything the demo wrote (the fields rule,
+		// or any other).
+		db, err := store.Open(context.Background(), filepath.Join(dir, p, "medihaven.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var count map[store.EnvelopeState]int
+		err = db.View(context.Background(), func(tx *store.Tx) error {
+			count, err = tx.CountEnvelopes(context.Background())
+			return err
+		})
+		db.Close()
+		if err != nil || count[store.Rejected] != 0 || count[store.Applied] == 0 {
+			t.Errorf("%s's workstation: %v envelopes by state (rejected is %d), %v", p, count, store.Rejected, err)
 		}
 	}
 }

@@ -11,7 +11,11 @@
 // fields work on the same records: Fields writes only the fields the
 // struct knows (a field a newer version added is never overwritten), an
 // optional field left zero is not written at all, and an event that
-// changes part of a record writes only those fields (Some, Changed).
+// changes part of a record writes only those fields (Some, Changed). The
+// roles table declares every field name a kind may have (roles/fields.go),
+// and every workstation refuses an event that writes another: a field
+// added here is declared there too, and workstations of older versions
+// refuse events that write it until they are updated.
 //
 // It must not check roles, read or write the replica, or know who is
 // logged in: it turns values into fields and back, and checks only what a

@@ -82,12 +82,18 @@ var kinds = []struct {
 func TestEveryKindRoundTrips(t *testing.T) {
 	for _, k := range kinds {
 		t.Run(k.kind, func(t *testing.T) {
-			if _, ok := roles.KindOf(k.kind); !ok {
+			kind, ok := roles.KindOf(k.kind)
+			if !ok {
 				t.Fatalf("kind %s is not in the roles table", k.kind)
 			}
 			f, err := k.rec.Fields()
 			if err != nil {
 				t.Fatal(err)
+			}
+			for name := range f {
+				if !kind.Declares(name) {
+					t.Errorf("%s records have no field %s in the roles table: every workstation would refuse it", k.kind, name)
+				}
 			}
 			if got := k.read(StateOf(f)); !reflect.DeepEqual(got, k.rec) {
 				t.Errorf("read back\n%#v\nwant\n%#v", got, k.rec)
@@ -268,3 +274,28 @@ func TestPairTerms(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestFieldsTheAppWritesAreDeclared: the fields written beside a record's
+// own (an import's codes, an encounter's types) and the licence's are
+// declared in the roles table, so every workstation applies them.
+func TestFieldsTheAppWritesAreDeclared(t *testing.T) {
+	for _, c := range []struct {
+		kind  string
+		names []string
+	}{
+		{KindProblem, []string{FieldCodes}},
+		{KindAllergy, []string{FieldCodes}},
+		{KindMedication, []string{FieldCodes, MedicationUnchecked, MedicationFormulary}},
+		{KindEncounter, []string{EncounterTypes, EncounterClass}},
+		{KindLicence, []string{LicenceMember, LicenceNumber}},
+		{KindPatient, PatientEdits},
+		{KindAvailability, AvailabilityHours()},
+		{KindAvailability, []string{AvailabilityPhysician, AvailabilityOff("2026-12-24")}}, // SetDayOff
+		{KindDeskSettings, []string{DeskZone, DeskCountry}},
+	} {
+		k, _ := roles.KindOf(c.kind)
+		if err := k.CheckFields(slices.Values(c.names)); err != nil {
+			t.Errorf("%s %v: %v", c.kind, c.names, err)
+		}
+	}
+}

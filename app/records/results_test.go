@@ -2,6 +2,7 @@ package records
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"testing"
 	"time"
@@ -52,6 +53,9 @@ func TestImportedKindsRoundTrip(t *testing.T) {
 			f, err := tt.rec.Fields()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if err := k.CheckFields(maps.Keys(f)); err != nil {
+				t.Errorf("every workstation would refuse it: %v", err)
 			}
 			if got := tt.read(StateOf(f)); !reflect.DeepEqual(got, tt.rec) {
 				t.Errorf("read back\n%#v\nwant\n%#v", got, tt.rec)

@@ -99,7 +99,7 @@ func TestManyWorkstations(t *testing.T) {
 			defer wg.Done()
 			time.Sleep(time.Duration(i) * every / time.Duration(n)) // spread over the interval
 			for r := range rounds {
-				f, _ := replica.F(map[string]any{"note": fmt.Sprint(i, "/", r)})
+				f, _ := replica.F(map[string]any{"status": fmt.Sprint(i, "/", r)})
 				entity := crypto.NewEventID()
 				at := time.Now()
 				env, err := s.r.Append(ctx, replica.Change{Entity: entity, Kind: "token", Scope: roles.Admin, Fields: f})

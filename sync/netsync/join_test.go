@@ -120,7 +120,7 @@ func TestJoinStoresEachEnvelopeOnce(t *testing.T) {
 		t.Helper()
 		b := founder.r.Batch()
 		for i := range n {
-			f, err := replica.F(map[string]any{"note": fmt.Sprint(i)})
+			f, err := replica.F(map[string]any{"status": fmt.Sprint(i)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -59,7 +59,7 @@ func TestHeadsTogether(t *testing.T) {
 		return headTry{heardHead: heardHead{Announcement: a, own: true}}
 	}
 	founded := push(founder)
-	f, _ := replica.F(map[string]any{"note": "later"})
+	f, _ := replica.F(map[string]any{"status": "later"})
 	if _, err := founder.r.Append(ctx, replica.Change{Entity: crypto.NewEventID(), Kind: "token", Scope: roles.Admin, Fields: f}); err != nil {
 		t.Fatal(err)
 	}

@@ -98,6 +98,10 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = err
 		return b
 	}
+	if err := checkFields(c.Kind, c.Fields); err != nil {
+		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		return b
+	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
 	b.r.state.RUnlock()

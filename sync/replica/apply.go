@@ -467,7 +467,8 @@ type keyRef struct {
 }
 
 // openFields opens an envelope's payload with its scope key k: the fields
-// the change writes. What does not open, or is no change, is badContent.
+// the change writes. What does not open, or is no change (of its kind:
+// checkFields), is badContent.
 func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	plain, err := env.Open(k)
 	if err != nil {
@@ -476,6 +477,9 @@ func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	var fields Fields
 	if err := json.Unmarshal(plain, &fields); err != nil {
 		return nil, badContent{"payload is not a change"}
+	}
+	if err := checkFields(env.Header.Kind, fields); err != nil {
+		return nil, badContent{fieldsReason(err)}
 	}
 	return fields, nil
 }

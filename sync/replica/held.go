@@ -3,6 +3,8 @@ package replica
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/medihaven/medihaven/roles"
@@ -44,7 +46,16 @@ func (r *Replica) AcknowledgeKeys(ctx context.Context) (int, error) {
 	if !ok || !m.Active() || !dir || len(fields) == 0 {
 		return 0, nil
 	}
-	if _, err := r.Append(ctx, Change{Entity: HeldEntity(r.fp), Kind: KindKeyHeld, Scope: roles.Directory, Fields: fields}); err != nil {
+	// One event writes at most roles.MaxEventFields of them (the fields rule).
+	b := r.Batch()
+	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(fields)), roles.MaxEventFields) {
+		f := Fields{}
+		for _, name := range chunk {
+			f[name] = fields[name]
+		}
+		b.Append(Change{Entity: HeldEntity(r.fp), Kind: KindKeyHeld, Scope: roles.Directory, Fields: f})
+	}
+	if _, err := b.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("replica: acknowledge the keys this workstation holds: %w", err)
 	}
 	return len(fields), nil

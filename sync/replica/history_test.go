@@ -16,7 +16,7 @@ func TestHistory(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
 	id := crypto.NewEventID()
-	field := func(v string) Fields { return Fields{"name": json.RawMessage(`"` + v + `"`)} }
+	field := func(v string) Fields { return Fields{"family": json.RawMessage(`"` + v + `"`)} }
 	c.sRecep.append(Change{Entity: id, Kind: "patient", Scope: roles.FrontDesk, Fields: field("Ann")})
 	exchange(t, c.stations()...)
 	c.sPhys.append(Change{Entity: id, Kind: "patient", Scope: roles.FrontDesk, Fields: field("Anne")})
@@ -40,7 +40,7 @@ func TestHistory(t *testing.T) {
 		var names []string
 		for _, e := range events {
 			var n string
-			_ = json.Unmarshal(e.Fields["name"], &n)
+			_ = json.Unmarshal(e.Fields["family"], &n)
 			names = append(names, n)
 		}
 		if len(names) != len(tc.names) || (len(names) == 2 && (names[0] != "Ann" || names[1] != "Anne")) {

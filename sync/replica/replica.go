@@ -147,6 +147,9 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	if err := r.indexAgain(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.mendFields(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

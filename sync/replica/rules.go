@@ -33,6 +33,9 @@ package replica
 //   - Binding: a record's kind and scope are fixed by its winning claim
 //     (see claim.beats); an event of another kind or scope never touches
 //     it. Ids "held:FINGERPRINT" belong to that member's key-held record.
+//   - Fields: a change writes only field names its kind declares, at most
+//     roles.MaxEventFields of them (fields.go); judged from the payload,
+//     so where it opens (ruleContent).
 
 import (
 	"context"

@@ -18,7 +18,7 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 	ctx := context.Background()
 	admin := newPerson(t, "Ada Admin", roles.Administrator)
 	s := join(t, admin, admin.fp()[:32])
-	index := func(_ string, st State) []Term { return []Term{{Field: "note", Value: st.String("note")}} }
+	index := func(_ string, st State) []Term { return []Term{{Field: "status", Value: st.String("status")}} }
 	reopen := func() { // the same profile, opened again
 		t.Helper()
 		p := s.r.p
@@ -39,10 +39,10 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 	ids := map[string]string{}
 	for _, note := range []string{"alpha", "beta", "alpha", "alpha"} {
 		id := crypto.NewEventID()
-		s.append(Change{Entity: id, Kind: "token", Scope: roles.Admin, Fields: fields(t, map[string]any{"note": note})})
+		s.append(Change{Entity: id, Kind: "token", Scope: roles.Admin, Fields: fields(t, map[string]any{"status": note})})
 		ids[id] = note
 	}
-	alpha := Term{Field: "note", Value: "alpha"}
+	alpha := Term{Field: "status", Value: "alpha"}
 	find := func(what string, want int) {
 		t.Helper()
 		var got []string
@@ -69,7 +69,7 @@ func TestFindChecksWhatItDecrypts(t *testing.T) {
 	find("indexed on write", 3)
 
 	// A collision: the beta record carries alpha's token too.
-	tokens, _ := s.r.Tokens(roles.Admin, alpha, Term{Field: "note", Value: "beta"})
+	tokens, _ := s.r.Tokens(roles.Admin, alpha, Term{Field: "status", Value: "beta"})
 	for id, note := range ids {
 		if note == "beta" {
 			if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.SetIndex(ctx, id, tokens) }); err != nil {

@@ -1,0 +1,192 @@
+package roles
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The fields of a record. Every workstation merges a record's events field
+// by field and keeps the whole record sealed as one state, so what one
+// record may hold must be bounded by its kind, not by its writer: a
+// member's modified software could otherwise write thousands of names into
+// a record every member may change (its own key-held record, a patient,
+// the front desk's settings), and every workstation would re-seal all of
+// them for each later change. Each kind declares the names an event of it
+// may write, and an event may write at most MaxEventFields of them. Both
+// are judged for each event alone, by the writer before it signs and by
+// every workstation that applies it, so the verdict does not depend on
+// which events arrived first.
+//
+// The lists hold every name any version of Medihaven wrote for the kind,
+// those no version writes any more included ("former"): a newcomer to an
+// old clinic replays every old event, and each must still apply. Never
+// remove a name. A name added here is refused by workstations of older
+// versions until they are updated; they then judge again what they
+// refused (FieldsVersion).
+
+// MaxEventFields is the most fields one event of a record may write. No
+// kind with fixed names has as many; it bounds the kinds whose names are
+// keys (a member's acknowledged key epochs: a newcomer acknowledges every
+// epoch it was granted at once), where a family sets no tighter bound.
+const MaxEventFields = 256
+
+// Keyed is a family of field names that are keys by design: Prefix, then a
+// key that Key accepts. Key accepts a bounded set (a calendar date, an
+// epoch number), so the family is bounded too. PerEvent, when set, is the
+// most names of the family one event may write (else MaxEventFields).
+type Keyed struct {
+	Prefix   string
+	Key      func(string) bool
+	PerEvent int
+}
+
+// Declares reports whether an event of kind k may write the field name.
+func (k Kind) Declares(name string) bool { return k.family(name) != undeclared }
+
+const (
+	undeclared = -2
+	byName     = -1
+)
+
+// family is the index in k.Keyed of the family of name, byName for a
+// name k.Fields lists, undeclared for any other.
+func (k Kind) family(name string) int {
+	for _, f := range k.Fields {
+		if f == name {
+			return byName
+		}
+	}
+	for i, f := range k.Keyed {
+		if key, ok := strings.CutPrefix(name, f.Prefix); ok && f.Key(key) {
+			return i
+		}
+	}
+	return undeclared
+}
+
+// CheckFields returns why one event of kind k may not write the fields
+// names (nil when it may): more than MaxEventFields of them, more of a
+// keyed family than it allows, or a name the kind does not declare (the
+// first in order, so every workstation gives the same reason).
+func (k Kind) CheckFields(names iter.Seq[string]) error {
+	n, bad := 0, ""
+	keyed := make([]int, len(k.Keyed))
+	for name := range names {
+		if n++; n > MaxEventFields {
+			continue
+		}
+		switch i := k.family(name); {
+		case i == undeclared && (bad == "" || name < bad):
+			bad = name
+		case i >= 0:
+			keyed[i]++
+		}
+	}
+	if n > MaxEventFields {
+		return fmt.Errorf("one event writes %d fields of a %s record, more than the %d any event may write", n, k.Name, MaxEventFields)
+	}
+	if bad != "" {
+		if len(bad) > 48 {
+			bad = bad[:48] + "…"
+		}
+		return fmt.Errorf("%s records have no field %q", k.Name, bad)
+	}
+	for i, f := range k.Keyed {
+		if f.PerEvent > 0 && keyed[i] > f.PerEvent {
+			return fmt.Errorf("one event writes %d fields %s… of a %s record, more than the %d one event may", keyed[i], f.Prefix, k.Name, f.PerEvent)
+		}
+	}
+	return nil
+}
+
+// fieldsRevision is raised when what a Keyed family's Key accepts changes
+// (FieldsVersion sees the names and bounds, not the functions).
+const fieldsRevision = 1
+
+// FieldsVersion names the declarations of every kind: it changes whenever
+// a name, a family or a bound does. A workstation that finds its store was
+// judged under another version judges again what the rule decides
+// (replica's mendFields): a version that declares a new field applies the
+// events an older one refused for it.
+func FieldsVersion() string { return fieldsVersion() }
+
+// fieldsVersion is computed once, after init filled the kinds table.
+var fieldsVersion = sync.OnceValue(declarationsHash)
+
+func declarationsHash() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "revision %d, at most %d\n", fieldsRevision, MaxEventFields)
+	for _, k := range Kinds() {
+		fmt.Fprintf(h, "%s %q", k.Name, slices.Sorted(slices.Values(k.Fields)))
+		for _, f := range k.Keyed {
+			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)
+		}
+		fmt.Fprintln(h)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// The field lists of the kinds table (kinds.go).
+var (
+	// origin: where a record imported from another system came from.
+	origin = []string{"attribution", "imported"}
+	// signed: the signed records (a note, an addendum, a prescription, its
+	// cancellation): the signed document and its signature, beside what
+	// finds them.
+	signed = []string{"doc", "sig", "patient", "encounter", "of", "code", "attribution", "imported"}
+	// weekdays: a physician's working hours, one field a weekday.
+	weekdays = []string{"week/0", "week/1", "week/2", "week/3", "week/4", "week/5", "week/6"}
+)
+
+// fields joins lists of names.
+func fields(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// isDate accepts a calendar date written YYYY-MM-DD (any year a past
+// version accepted: the app checks a day off is on the calendar).
+func isDate(s string) bool {
+	for i, c := range []byte(s) {
+		if (i == 4 || i == 7) != (c == '-') || c != '-' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	if len(s) != len("2006-01-02") {
+		return false
+	}
+	_, err := time.Parse("2006-01-02", s)
+	return err == nil
+}
+
+// isEpoch accepts an epoch number as a key-held name writes it: a uint32
+// in decimal, without a sign or leading zeros.
+func isEpoch(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 32)
+	return err == nil && strconv.FormatUint(n, 10) == s
+}
+
+// daysOff: a physician's days off, "off/YYYY-MM-DD". Every version writes
+// one day off an event (the working hours write none), so one event may
+// write one: a record grows by a day off only for each event written to
+// it.
+var daysOff = []Keyed{{Prefix: "off/", Key: isDate, PerEvent: 1}}
+
+// heldKeys: a member's key-held record names "SCOPE/EPOCH" for each key
+// its workstation holds, of the four data scopes.
+var heldKeys = []Keyed{
+	{Prefix: string(Directory) + "/", Key: isEpoch},
+	{Prefix: string(FrontDesk) + "/", Key: isEpoch},
+	{Prefix: string(Clinical) + "/", Key: isEpoch},
+	{Prefix: string(Admin) + "/", Key: isEpoch},
+}

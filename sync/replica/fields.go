@@ -1,0 +1,181 @@
+package replica
+
+// fields.go holds the fields rule (rules.go): a change of a record writes
+// only field names its kind declares, and at most roles.MaxEventFields of
+// them (roles/fields.go), so what one record holds is bounded by its kind
+// and no member can make every workstation re-seal, and keep in memory, a
+// record grown without bound. Each event is judged alone, so the verdict
+// does not depend on the order events arrive in. Judging needs the
+// payload: a workstation that holds no key of the scope keeps the event
+// sealed and judges it when the key comes (unseal.go), as it does for a
+// payload that does not open (ruleContent).
+//
+// Workstations of an older version applied such events without the rule,
+// or refused events for fields this version declares: mendFields judges
+// again once, when the store is first opened by a version whose
+// declarations differ.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// checkFields applies the fields rule to a change of kind (nil for kinds
+// whose payload is not merged into a record: the kind rule judges those).
+func checkFields(kind string, f Fields) error {
+	k, ok := roles.KindOf(kind)
+	if !ok || k.Raw {
+		return nil
+	}
+	return k.CheckFields(maps.Keys(f))
+}
+
+// metaFieldsRule is the store meta key that names the declarations
+// (roles.FieldsVersion) this store's events were judged by (mendFields).
+const metaFieldsRule = "replica/fields-rule"
+
+// mendFields judges again, once per version of the declarations, what an
+// older version decided. Records holding a name their kind does not
+// declare, or more names than one event may write, may hold an event that
+// version applied and this one refuses: their applied events are judged
+// again, those refused are refused (ruleContent, as on every workstation
+// of this version) and the records rebuilt. Events a version refused for
+// their fields are judged again from the start (pending): this version may
+// declare what they write.
+func (r *Replica) mendFields(ctx context.Context) error {
+	version := roles.FieldsVersion()
+	done := false
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		v, err := tx.Meta(ctx, metaFieldsRule)
+		done = err == nil && string(v) == version
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || done {
+		return err
+	}
+	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.retryFields(ctx, tx) }); err != nil {
+		return err
+	}
+	suspects, err := r.overgrown(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range suspects {
+		if err := r.judgeFieldsAgain(ctx, id); err != nil {
+			return err
+		}
+	}
+	r.state.Lock()
+	r.onChange = nil // nobody listens yet: this is how the store now is
+	r.state.Unlock()
+	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		return tx.SetMeta(ctx, metaFieldsRule, []byte(version))
+	})
+}
+
+// retryFields sends the events refused for their fields back to be judged
+// again at the next Apply.
+func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
+	defer r.begin()()
+	rows, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
+	if err != nil {
+		return fmt.Errorf("replica: refused envelopes: %w", err)
+	}
+	for _, row := range rows {
+		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) {
+			if err := r.setState(ctx, tx, row, pending("the fields each kind may write changed: judged again")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// overgrown returns the records whose state could hold an event the
+// fields rule refuses.
+func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
+	const page = 2000
+	var out []string
+	for after := ""; ; {
+		var rows []store.Entity
+		if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+			var err error
+			rows, err = tx.EntitiesAfter(ctx, after, page)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("replica: records to judge by the fields rule: %w", err)
+		}
+		if len(rows) == 0 {
+			return out, nil
+		}
+		after = rows[len(rows)-1].ID
+		for _, e := range rows {
+			if !isRecordKind(e.Kind) {
+				continue
+			}
+			st, err := r.openState(e)
+			if err != nil {
+				return nil, err
+			}
+			// More names than one event may write, or one no event may.
+			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil {
+				out = append(out, e.ID)
+			}
+		}
+	}
+}
+
+// judgeFieldsAgain refuses the applied events of record id that the
+// fields rule refuses, and rebuilds the record from the rest.
+func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
+	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		defer r.begin()()
+		rows, err := tx.EnvelopesForEntity(ctx, id)
+		if err != nil {
+			return fmt.Errorf("replica: events of %s: %w", id, err)
+		}
+		refused := false
+		for _, row := range rows {
+			if row.State != store.Applied || !isRecordKind(row.Kind) {
+				continue
+			}
+			_, f, err := r.storedFields(row)
+			if err != nil {
+				return err
+			}
+			if bad := checkFields(row.Kind, f); bad != nil {
+				if err := r.setState(ctx, tx, row, refusedFields(bad)); err != nil {
+					return err
+				}
+				refused = true
+			}
+		}
+		if !refused {
+			return nil
+		}
+		if err := r.rebuildEntity(ctx, tx, id); err != nil {
+			return err
+		}
+		return r.writeIndex(ctx, tx)
+	})
+}
+
+// refusedFields is the verdict on a change the fields rule refuses: a
+// payload that is no change of its kind (ruleContent, which a workstation
+// without the key cannot see either, so the event still counts as a claim
+// on its record: isClaim).
+func refusedFields(bad error) verdict { return refused(ruleContent, "%s", fieldsReason(bad)) }
+
+// fieldsReason is the reason a change the fields rule refuses is refused.
+func fieldsReason(bad error) string { return fieldsPrefix + bad.Error() }
+
+const fieldsPrefix = "payload is no change of its kind: "
