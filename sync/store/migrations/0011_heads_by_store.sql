@@ -6,4 +6,4 @@
 -- trigger did, the store does: an envelope stored applied or sealed
 -- becomes its device's head when its seq is higher. The triggers on a
 -- change of state (envelopes_head_vouched, envelopes_head_withdrawn) stay.
-DROP TRIGGER envelopes_head;
+DROP TRIGGER IF EXISTS envelopes_head;
