@@ -88,13 +88,35 @@ func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
 // at the end, for its final state), and what the replica keeps in memory
 // of members and held keys.
 func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
+	return r.keepAll(ctx, tx, []*merge{m})
+}
+
+// keepAll keeps folded records in order (keep), their states written a
+// page per statement (store.PutEntities).
+func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) error {
+	recs := make([]store.Entity, 0, len(order))
+	for _, m := range order {
+		if m.changed {
+			recs = append(recs, m.rec)
+		}
+	}
+	if err := tx.PutEntities(ctx, recs); err != nil {
+		return fmt.Errorf("replica: entity: %w", err)
+	}
+	for _, m := range order {
+		if err := r.kept(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kept does what keep does once a changed record's state is stored.
+func (r *Replica) kept(ctx context.Context, tx *store.Tx, m *merge) error {
 	if !m.changed {
 		return nil
 	}
 	id := m.rec.ID
-	if err := tx.PutEntity(ctx, m.rec); err != nil {
-		return fmt.Errorf("replica: entity: %w", err)
-	}
 	if m.indexed {
 		if r.reindex != nil {
 			r.reindex[id] = m.tokens
@@ -186,16 +208,6 @@ func (r *Replica) foldGroup(g grouped) error {
 	onEveryCore(len(g.order), 16, func(i int) { errs[i] = r.fold(g.order[i], g.hs[i], g.fs[i]) })
 	for _, err := range errs {
 		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// keepAll keeps folded records in order.
-func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) error {
-	for _, m := range order {
-		if err := r.keep(ctx, tx, m); err != nil {
 			return err
 		}
 	}

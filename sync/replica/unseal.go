@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -162,12 +163,9 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 // through the write-ahead log). The records of a page are distinct, so
 // the order they are kept in changes nothing else.
 func (r *Replica) keepOldestFirst(ctx context.Context, tx *store.Tx, order []*merge) error {
-	for i := len(order) - 1; i >= 0; i-- {
-		if err := r.keep(ctx, tx, order[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	oldest := slices.Clone(order)
+	slices.Reverse(oldest)
+	return r.keepAll(ctx, tx, oldest)
 }
 
 // sealedPage is a page of sealed envelopes on its way: opened with its

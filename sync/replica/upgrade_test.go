@@ -14,8 +14,19 @@ import (
 // store 0006 kept it: records and bindings by id (in text) with their
 // kinds, scopes and devices in words, a binding naming its event, and an
 // index made by an older list of terms (the patients' postings gone), and
-// the envelopes indexed by state (before store 0009).
+// the envelopes indexed by state (before store 0009), their heads moved by
+// a trigger on insert (before store 0011).
 const downgrade = `
+CREATE TRIGGER envelopes_head
+AFTER INSERT ON envelopes
+WHEN NEW.state IN (1, 2)
+BEGIN
+	INSERT INTO heads (device, seq, hash, lamport)
+	VALUES (NEW.device, NEW.seq, NEW.hash, NEW.lamport)
+	ON CONFLICT (device) DO UPDATE
+		SET seq = excluded.seq, hash = excluded.hash, lamport = excluded.lamport
+		WHERE excluded.seq > heads.seq;
+END;
 UPDATE entity_numbers SET id = lower(hex(id)) WHERE typeof(id) = 'blob';
 CREATE TABLE old_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, scope TEXT NOT NULL, state BLOB NOT NULL,
 	lamport INTEGER NOT NULL, updated INTEGER NOT NULL);

@@ -27,37 +27,75 @@ const entitySelect = `SELECT i.id, k.name, s.name, e.state, e.lamport, e.updated
 
 // PutEntity stores e, replacing the entity with the same ID.
 func (tx *Tx) PutEntity(ctx context.Context, e Entity) error {
+	return tx.PutEntities(ctx, []Entity{e})
+}
+
+// PutEntities stores es in order, each replacing the entity with the same
+// ID, a page of rows per statement (issue 17: a catch-up keeps thousands
+// of records at once, and a statement each was a twentieth of the serial
+// store work of opening a newcomer's history).
+func (tx *Tx) PutEntities(ctx context.Context, es []Entity) error {
+	args := make([]any, 0, 6*min(len(es), addPages[0]))
+	nums := make([]int64, 0, min(len(es), addPages[0]))
+	for len(es) > 0 {
+		page := es[:pageOf(len(es))]
+		args, nums = args[:0], nums[:0]
+		for _, e := range page {
+			var n int64
+			var err error
+			if args, n, err = tx.entityRow(ctx, args, e); err != nil {
+				return err
+			}
+			nums = append(nums, n)
+		}
+		if _, err := tx.tx.ExecContext(ctx, putEntities[len(page)], args...); err != nil {
+			return wrap(fmt.Sprintf("put entities %s…", page[0].ID), err)
+		}
+		for _, n := range nums {
+			tx.has(n, noState)
+		}
+		es = es[len(page):]
+	}
+	return nil
+}
+
+// entityRow checks e and appends its row's values to args, numbering its
+// id, kind and scope when they have no number yet; n is its number.
+func (tx *Tx) entityRow(ctx context.Context, args []any, e Entity) (_ []any, n int64, _ error) {
 	op := "put entity " + e.ID
 	if e.ID == "" || e.Kind == "" {
-		return invalid("put entity: id and kind are required")
+		return nil, 0, invalid("put entity: id and kind are required")
 	}
 	lamport, err := dbInt(op+": lamport", e.Lamport)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	n, err := tx.entityNumber(ctx, e.ID, true)
+	n, err = tx.entityNumber(ctx, e.ID, true)
 	if err != nil {
-		return wrap(op, err)
+		return nil, 0, wrap(op, err)
 	}
 	kind, err := tx.nameNumber(ctx, e.Kind, true)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	scope, err := tx.nameNumber(ctx, e.Scope, true)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	_, err = tx.tx.ExecContext(ctx,
-		`INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (n) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
-			state = excluded.state, lamport = excluded.lamport, updated = excluded.updated`,
-		n, kind, scope, blob(e.State), lamport, e.Updated)
-	if err != nil {
-		return wrap(op, err)
-	}
-	tx.has(n, noState)
-	return nil
+	return append(args, n, kind, scope, blob(e.State), lamport, e.Updated), n, nil
 }
+
+// putEntities holds PutEntities' statement for each of addPages' sizes.
+var putEntities = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = `INSERT INTO entities (n, kind, scope, state, lamport, updated) VALUES ` +
+			strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?)
+			ON CONFLICT (n) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
+				state = excluded.state, lamport = excluded.lamport, updated = excluded.updated`
+	}
+	return m
+}()
 
 // Entity returns the entity with this id, or ErrNotFound.
 func (tx *Tx) Entity(ctx context.Context, id string) (Entity, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -97,6 +98,9 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 		return false, wrap(op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		if err == nil {
+			err = tx.moveHeads(ctx, []Envelope{e})
+		}
 		return n == 1, wrap(op, err)
 	}
 	seq, _ := dbInt("put envelope: seq", e.Seq) // checked by envelopeArgs
@@ -105,9 +109,10 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 
 // addPages are how many envelopes writeAdded writes with one statement,
 // the most first: each statement on the envelope table pays for a
-// statement journal (its triggers write the heads too: SQLite copies every
-// page the statement changes, in case it must undo it), so a page of rows
-// pays once. One statement for each size is prepared and kept.
+// statement journal (SQLite copies every page the statement changes, in
+// case a constraint makes it undo the rows it wrote), and moves the heads
+// of its devices once (moveHeads), so a page of rows pays once. One
+// statement for each size is prepared and kept.
 var addPages = [...]int{64, 16, 4, 1}
 
 var putEnvelopeQuery = insertEnvelopes(1) + ` ON CONFLICT DO NOTHING`
@@ -198,10 +203,49 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
 			return a.err
 		}
+		if err := tx.moveHeads(ctx, es[:n]); err != nil {
+			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
+			return a.err
+		}
 		es = es[n:]
 	}
 	return nil
 }
+
+// moveHeads makes the highest of the envelopes just stored applied or
+// sealed its device's head, when it is higher than the head (store 0011:
+// once per device and statement, where a trigger did it once per
+// envelope). Pending and rejected envelopes never move a head.
+func (tx *Tx) moveHeads(ctx context.Context, stored []Envelope) error {
+	var tops []*Envelope // the highest vouched envelope of each device, few
+	for i := range stored {
+		e := &stored[i]
+		if e.State != Applied && e.State != Sealed {
+			continue
+		}
+		j := slices.IndexFunc(tops, func(t *Envelope) bool { return t.Device == e.Device })
+		switch {
+		case j < 0:
+			tops = append(tops, e)
+		case e.Seq > tops[j].Seq:
+			tops[j] = e
+		}
+	}
+	for _, e := range tops {
+		seq, lamport, err := checkEnvelope(*e)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, moveHeadQuery, e.Device, seq, e.Hash, lamport); err != nil {
+			return fmt.Errorf("move the head of %s: %w", e.Device, err)
+		}
+	}
+	return nil
+}
+
+const moveHeadQuery = `INSERT INTO heads (device, seq, hash, lamport) VALUES (?, ?, ?, ?)
+	ON CONFLICT (device) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, lamport = excluded.lamport
+	WHERE excluded.seq > heads.seq`
 
 // envelopeArgsOf names the values envelopeArgs gives for each envelope,
 // in envelopeColumns' order.

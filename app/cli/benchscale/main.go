@@ -531,6 +531,18 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// threadCPU returns the CPU time of the calling thread (Linux; 0
+// elsewhere): with the goroutine locked to its thread, the CPU of that
+// goroutine and of the SQLite calls it makes, whatever else runs.
+func threadCPU() time.Duration {
+	const rusageThread = 1 // RUSAGE_THREAD
+	var ru syscall.Rusage
+	if runtime.GOOS != "linux" || syscall.Getrusage(rusageThread, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // profileApply starts what -applyprofile, -applytrace and
 // -applymemprofile ask for of the newcomer's apply, and returns what
 // stops them.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/medihaven/medihaven/app/records"
@@ -191,7 +192,12 @@ func replayApply(ctx context.Context, dir, work string) error {
 	if err != nil {
 		return err
 	}
-	start, cpu0, io0 := time.Now(), cpuTime(), readFileIO()
+	// The apply's serial part runs on this goroutine (the store's work,
+	// every rule in order): locked to its thread, its own CPU is counted
+	// apart from the workers' (load-robust, unlike the wall time).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, cpu0, io0, serial0 := time.Now(), cpuTime(), readFileIO(), threadCPU()
 	total := 0
 	for {
 		raws, err := readChunk(in)
@@ -214,14 +220,15 @@ func replayApply(ctx context.Context, dir, work string) error {
 		stop()
 		return err
 	}
-	took, cpu, io := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total)
+	took, cpu, io, serial := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total), threadCPU()-serial0
 	stop()
 	if !r.Holds(roles.FrontDesk) {
 		return fmt.Errorf("the newcomer was not granted the front desk")
 	}
 	_, peak := rssKB()
-	fmt.Printf("| new receptionist applies the clinic (replica only, no network; replayed from %s) | %d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores; %s); peak RSS %d MB | ≥ 10,000/s |\n",
-		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total), io, peak>>10)
+	fmt.Printf("| new receptionist applies the clinic (replica only, no network; replayed from %s) | %d envelopes in %s (%.0f/s; CPU %.0f µs each, all cores, %.1f µs on the applying goroutine; %s); peak RSS %d MB | ≥ 10,000/s |\n",
+		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total),
+		float64(serial.Nanoseconds())/1e3/float64(total), io, peak>>10)
 	return nil
 }
 
