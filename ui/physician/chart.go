@@ -99,7 +99,7 @@ func (s *screen) newChartView(patientID string, appt *records.Appointment, back 
 		container.NewTabItemWithIcon(tabPrescriptions, theme.DocumentIcon(), v.rxScroll),
 		container.NewTabItemWithIcon(tabResults, theme.StorageIcon(), container.NewVScroll(v.resultsTab())),
 	)
-	body := container.NewBorder(container.NewVBox(header, v.status), nil, nil, nil, v.tabs)
+	body := container.NewBorder(container.NewVBox(header, v.status.Label), nil, nil, nil, v.tabs)
 	v.content = kit.Live(container.New(windowHeight{win: s.win, chrome: 150, min: 520, minWidth: 760}, body), func() func() {
 		return func() { v.close() }
 	})

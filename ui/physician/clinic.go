@@ -164,7 +164,11 @@ func clinicalChange(ch []app.Changed) bool {
 	return false
 }
 
-// feedback is a label that says how the last action went.
+// feedback is a label that says how the last action went. Screens place
+// its Label, never the feedback itself: Fyne keys a widget's renderer by
+// the object it is given, so a placed wrapper gets a renderer of its own
+// that the window draws while SetText updates the label's (the chart's
+// status line kept drawing its first message that way).
 type feedback struct{ *widget.Label }
 
 func newFeedback() feedback {
