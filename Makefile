@@ -23,6 +23,22 @@ export LANG    ?= en_US.UTF-8
 export MEDIHAVEN_IPFS_BIN := $(IPFS)
 # CGO is required by go-sqlite3 and Fyne's GL driver.
 export CGO_ENABLED := 1
+# cgo's C flags are the ones `fyne package --release` builds the .deb's
+# binary with (fyne.io/tools v1.7.3 with gcc on Linux: -O3 and hardening),
+# for every build here: go vet, go test, fuzz-smoke, make build, Kubo. So
+# the release build reuses the compile the tests made of SQLite's C, GLFW's
+# C, std's net and everything above them, instead of compiling them again
+# with other flags (cgo's flags are part of every cgo package's cache key).
+# `make package` runs fyne without them (fyne adds its own to the
+# environment's). With other flags nothing breaks, the release build only
+# compiles the C again; when fyne.io/tools moves in .ci/tools/go.mod, see
+# its internal/commands/build.go and hardening_flags.go. To check: after a
+# make package, `go build -x -tags $(BUILD_TAGS),release,migrated_fynedo
+# -ldflags '-s -w' .` runs no cgo (a binary built with -trimpath does not
+# record its cgo flags).
+CGO_CFLAGS  ?= -O3 -pipe -D_FORTIFY_SOURCE=3 -fcf-protection -fstack-protector-strong
+CGO_LDFLAGS ?= -Wl,-z,relro,-z,now -Wl,--as-needed
+export CGO_CFLAGS CGO_LDFLAGS
 
 # Debian packages: C toolchain and headers for Fyne (GL, X11, Wayland),
 # Prosody, the Secret Service, Xvfb and what screenshots need.
@@ -43,7 +59,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
 BUILD_TAGS := no_emoji
 
 .PHONY: help deps apt kubo build run test test-go bench fuzz fuzz-smoke fmt-check vet clean fhir-validator fhir-validate \
-	package package-test install install-files uninstall
+	package package-test install install-files uninstall checks
 
 help:
 	@echo "make run    install what is missing, start local Kubo + Prosody, open the app on a demo clinic"
@@ -77,7 +93,9 @@ apt:
 # Kubo is not in Debian and `go install` is refused by the proxy, so build it
 # from its module source (own go.mod) into a per-user cache keyed by version,
 # and link it into the git-ignored tool folder. Rebuilt only when
-# KUBO_VERSION changes.
+# KUBO_VERSION changes. Built as Kubo's own Makefile offers (`make nofuse`):
+# without the FUSE mount (nofuse: we never mount), and without the symbol
+# table and DWARF (-s -w: a smaller, faster link).
 kubo: $(IPFS)
 
 $(IPFS): Makefile
@@ -88,7 +106,7 @@ $(IPFS): Makefile
 	  test -n "$$dir"; \
 	  src=$$(mktemp -d); cp -r "$$dir"/. "$$src"; chmod -R u+w "$$src"; \
 	  mkdir -p $(KUBO_CACHE); \
-	  (cd "$$src" && GOFLAGS= go build -trimpath -o $(KUBO_CACHE)/ipfs.tmp ./cmd/ipfs); \
+	  (cd "$$src" && GOFLAGS= go build -trimpath -tags nofuse -ldflags '-s -w' -o $(KUBO_CACHE)/ipfs.tmp ./cmd/ipfs); \
 	  mv $(KUBO_CACHE)/ipfs.tmp $(KUBO_CACHE)/ipfs; rm -rf "$$src"; \
 	fi
 	@ln -sf $(KUBO_CACHE)/ipfs $(IPFS)
@@ -101,7 +119,9 @@ TESTHOME := $(RUNDIR)/testhome
 # Resolved once, with the caller's HOME: the tests' own HOME must not move
 # Go's caches (a second module download into the test home).
 GO_CACHES := GOCACHE=$(shell go env GOCACHE) GOMODCACHE=$(shell go env GOMODCACHE)
-GO_TEST_FLAGS ?= -count=1 -timeout 15m
+# -ldflags=-w: the 38 test binaries are linked without DWARF (a panic still
+# names files and lines): app/cli's link 6.0 → 4.0 CPU-s.
+GO_TEST_FLAGS ?= -count=1 -timeout 15m -ldflags=-w
 
 build: $(BIN)
 
@@ -132,7 +152,15 @@ PACKAGE_DONE := $(RUNDIR)/package.done
 # exit status counted when go test ends.
 FUZZ_DONE := $(RUNDIR)/fuzz.done
 FUZZHOME := $(RUNDIR)/fuzzhome
-test: deps fmt-check vet
+# On a fresh machine Kubo's build (~80 s of module download, then ~450
+# CPU-s) and go vet (this module's download, then ~430 CPU-s, the compile
+# go test reuses) each leave a core idle much of their time: they run at
+# once, beside the FHIR validator's npm install and gofmt. A warm machine
+# has nothing of Kubo to do.
+checks: apt
+	@$(MAKE) --no-print-directory -j3 --output-sync=target kubo fhir-validator fmt-check vet
+
+test: checks
 	@$(FHIR_CHECK)
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
 	@pkg=""; dist=""; rm -f $(PACKAGE_DONE) $(FUZZ_DONE); \
@@ -198,15 +226,29 @@ fhir-validate:
 # (thousands of inputs or more, by the parser and the load): enough for a
 # parser that panics on short or truncated bytes to fail make test. Deep
 # bugs are `make fuzz`'s job (60 s each; FUZZ=FuzzX for one).
+#
+# The smoke instruments only this module's packages for coverage
+# (FUZZ_INSTRUMENT=module: plain `go test -c` with -d=libfuzzer for
+# $(module)/...), so every dependency is the compile go test ./... and go
+# vet already cached. `go test -fuzz` instruments every package (std,
+# go-crypto, sqlite3's C again): cold, that was a second compile of the
+# whole graph, ~500 CPU-s. In a 1 s run the narrow map is also the better
+# smoke: in 2 s a target the engine ran 1.3-4,300x more inputs (8x in all
+# 38; FuzzParsePublicKey 12 → 51,580), still guided by our parsers'
+# branches (44 new interesting inputs against 50). `make fuzz`
+# keeps the full instrumentation (FUZZ_INSTRUMENT=all): in long runs,
+# guidance from inside go-crypto, encoding/xml and the rest finds paths
+# our own branches cannot see.
 FUZZTIME ?= 60s
+FUZZ_INSTRUMENT ?= all
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s FUZZ_INSTRUMENT=module
 
 fuzz:
 	@rm -rf $(FUZZHOME); mkdir -p $(FUZZHOME)/{config,data,cache,runtime}; chmod 700 $(FUZZHOME)/runtime
 	HOME=$(FUZZHOME) XDG_CONFIG_HOME=$(FUZZHOME)/config XDG_DATA_HOME=$(FUZZHOME)/data \
 	XDG_CACHE_HOME=$(FUZZHOME)/cache XDG_RUNTIME_DIR=$(FUZZHOME)/runtime \
-	$(GO_CACHES) FUZZTIME=$(FUZZTIME) dbus-run-session -- .ci/fuzz
+	$(GO_CACHES) FUZZTIME=$(FUZZTIME) FUZZ_INSTRUMENT=$(FUZZ_INSTRUMENT) dbus-run-session -- .ci/fuzz
 
 bench: deps
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
@@ -336,7 +378,7 @@ DEB_MAINTAINER ?= Medihaven maintainers <maintainers@medihaven.invalid>
 USER_PREFIX ?= $(HOME)/.local
 
 # `fyne package --release` builds with -trimpath and -ldflags "-s -w" (and
-# Fyne's hardening CFLAGS) and writes the tar.xz; the .deb is laid out from
+# Fyne's hardening CFLAGS: CGO_CFLAGS above) and writes the tar.xz; the .deb is laid out from
 # it. It runs on a copy of the source (all but the build and tool
 # folders), never on this folder: it adds a Go file
 # to the package it builds and bumps Build in FyneApp.toml, which a go
@@ -349,7 +391,8 @@ package: apt
 	tar -C $(CURDIR) --exclude=./.git --exclude=./.tools --exclude=./.run --exclude=./bin --exclude=./dist \
 	  --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
 	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)>"; \
-	cd $(DIST) && XZ_OPT=-T0 $(GO_TOOL) fyne package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
+	fyne=$$($(GO_TOOL) -n fyne); \
+	cd $(DIST) && XZ_OPT=-T0 env -u CGO_CFLAGS -u CGO_LDFLAGS "$$fyne" package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
 	@mv "$(DIST)/$(APP_NAME).tar.xz" $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz
 	@tar -xJf $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz -C $(DIST)/fyne; \
 	bin=$$(find $(DIST)/fyne -path '*/bin/medihaven' -type f); test -n "$$bin"; usr=$${bin%/bin/medihaven}; \
