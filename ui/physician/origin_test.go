@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -49,15 +48,7 @@ func TestChartShowsImportedOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	v := s.newChartView(p.ID, nil, "Back", func() {})
-	w.SetContent(v.content)
-	if !v.loaded {
-		t.Fatalf("the chart did not open: %q", v.status.Text)
-	}
+	v, _ := openChartIn(t, c, p.ID, fyne.NewSize(1200, 800))
 
 	tests := []struct {
 		where fyne.CanvasObject

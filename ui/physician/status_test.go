@@ -51,15 +51,7 @@ func TestChartStatusDrawsLatestMessage(t *testing.T) {
 	test.NewTempApp(t)
 	c := newTestClinic(t)
 	p := importTransfer(t, c)
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1000, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	v := s.newChartView(p.ID, nil, "Back", func() {})
-	w.SetContent(v.content)
-	if !v.loaded {
-		t.Fatalf("the chart did not open: %q", v.status.Text)
-	}
+	v, w := openChartIn(t, c, p.ID, fyne.NewSize(1000, 800))
 
 	tests := []struct {
 		name  string
@@ -101,4 +93,20 @@ func text(t *canvas.Text) string {
 		return "nothing"
 	}
 	return t.Text
+}
+
+// openChartIn opens patient's chart as the physician, inline, in a test
+// window of size (returned too), and fails the test if it does not open.
+func openChartIn(t *testing.T, c *testClinic, patient string, size fyne.Size) (*chartView, fyne.Window) {
+	t.Helper()
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(size)
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	v := s.newChartView(patient, nil, "Back", func() {})
+	w.SetContent(v.content)
+	if !v.loaded {
+		t.Fatalf("the chart did not open: %q", v.status.Text)
+	}
+	return v, w
 }
