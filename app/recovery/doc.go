@@ -36,7 +36,9 @@
 //     scope commits to it, so an administrator cannot plant a key of their
 //     own. An administrator's role cannot hold clinical keys (every
 //     workstation rejects such a grant), so the keys always end with an
-//     entitled member.
+//     entitled member. The coordinator saw those keys whole, so that
+//     member's workstation retires them (replica.Retire: kept for reading,
+//     never used for new writes) and its next upkeep starts a new epoch.
 //
 // A revoked administrator keeps the shares they were sent, but: one share
 // opens nothing (k >= 2); honest workstations neither release to them nor

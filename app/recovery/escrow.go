@@ -321,6 +321,14 @@ func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (i
 	if _, err := b.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("recovery: take the recovered keys: %w", err)
 	}
+	// The coordinating administrator rebuilt these keys whole: they open
+	// what was written with them, and new writes go under a new epoch that
+	// no administrator ever saw (the next upkeep makes it).
+	for _, k := range found {
+		if err := r.Retire(ctx, roles.Scope(k.Scope), k.Epoch); err != nil {
+			return 0, fmt.Errorf("recovery: take the recovered keys: %w", err)
+		}
+	}
 	// Records kept sealed for lack of these keys are opened now.
 	err = r.DB().Update(ctx, func(tx *store.Tx) error {
 		sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)

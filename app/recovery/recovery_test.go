@@ -98,6 +98,21 @@ func TestRecoveryAfterEveryPhysicianKeyIsLost(t *testing.T) {
 	if len(ch.Notes) != 1 || ch.Notes[0].Assessment != "words only a physician reads" {
 		t.Fatalf("chart after recovery: %+v", ch.Notes)
 	}
+	// The coordinating administrator saw the recovered keys whole: they
+	// are retired, and new writes go under an epoch made after them.
+	rn, _ := newcomer.Replica()
+	if err := app.SyncLocal(ctx, alive...); err != nil {
+		t.Fatal(err)
+	}
+	retired := 0
+	for _, k := range rn.Keys(roles.Clinical) {
+		if rn.Retired(roles.Clinical, k.Epoch) {
+			retired++
+		}
+	}
+	if k, ok := rn.Key(roles.Clinical); !ok || retired == 0 || rn.Retired(roles.Clinical, k.Epoch) {
+		t.Errorf("after recovery new clinical writes use %#x (%d recovered keys retired)", k.Epoch, retired)
+	}
 	// The administrators still hold no patient key.
 	for _, a := range []*app.Session{c.Admin, admin2, admin3} {
 		r, _ := a.Replica()

@@ -145,6 +145,15 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 	return fresh, nil
 }
 
+// Retire retires epochs of scope on this workstation, for keys someone
+// outside the scope has seen whole although no grant header says so (the
+// administrator who coordinated a recovery rebuilt them): they are kept for
+// reading, never used for new writes. The next upkeep starts a new epoch
+// when no other key of scope is left.
+func (r *Replica) Retire(ctx context.Context, scope roles.Scope, epochs ...uint32) error {
+	return r.keepRetired(ctx, string(scope), epochs)
+}
+
 // keepRetired adds epochs to scope's retired keys, in the store first.
 func (r *Replica) keepRetired(ctx context.Context, scope string, epochs []uint32) error {
 	r.mu.Lock()
