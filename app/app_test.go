@@ -65,6 +65,10 @@ func newClinic(t testing.TB) *clinic {
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
 	}
+	confirmEachOther(t, c.phys, c.phys2)
+	if err := SyncLocal(ctx, c.all()...); err != nil {
+		t.Fatalf("SyncLocal: %v", err)
+	}
 	t.Cleanup(func() {
 		for _, s := range c.all() {
 			s.Close()
@@ -212,5 +216,19 @@ func TestChartReadIsAudited(t *testing.T) {
 	}
 	if _, err := c.phys.AuditLog(ctx); !errors.Is(err, roles.ErrForbidden) {
 		t.Errorf("physician AuditLog: %v, want ErrForbidden", err)
+	}
+}
+
+// confirmEachOther has two physicians confirm each other in person, as in
+// Colleagues: the clinical key passes between them at the next upkeep.
+func confirmEachOther(t testing.TB, a, b *Session) {
+	t.Helper()
+	ctx := context.Background()
+	code := ColleagueCode(a.Fingerprint(), b.Fingerprint())
+	if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
+		t.Fatalf("%s confirms %s: %v", a.StaffName(), b.StaffName(), err)
+	}
+	if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
+		t.Fatalf("%s confirms %s: %v", b.StaffName(), a.StaffName(), err)
 	}
 }

@@ -234,6 +234,11 @@ func TestAttackEnrollmentTransplant(t *testing.T) {
 					t.Errorf("%s: the outsider is in the directory: %+v", s.StaffName(), m)
 				}
 			}
+			// The clinical key follows once a physician confirmed her in person.
+			confirmEachOther(t, c.phys, newcomer)
+			if err := SyncLocal(ctx, append(honest, newcomer)...); err != nil {
+				t.Fatal(err)
+			}
 			r, _ := newcomer.Replica()
 			if !r.Holds(roles.Clinical) {
 				t.Error("the genuine newcomer was not granted the clinical key")
@@ -464,6 +469,11 @@ func TestAttackTwoAdmissionsOneToken(t *testing.T) {
 			t.Errorf("%s: the displaced member is %+v (%v), want not admitted: the token admitted %s", s.StaffName(), m, ok, short(stood.Fingerprint()))
 		}
 	}
+	confirmEachOther(t, c.phys, stood)
+	if err := c.phys.ConfirmColleague(ctx, displaced.Fingerprint(), ColleagueCode(c.phys.Fingerprint(), displaced.Fingerprint())); err == nil {
+		t.Error("a physician confirmed the member whose entry does not stand")
+	}
+	mustSync(t, everyone...)
 	if rep(t, displaced).Holds(roles.Clinical) {
 		t.Error("the member whose entry does not stand was granted the clinical key")
 	}
@@ -549,6 +559,8 @@ func TestAttackDeviceIdCopied(t *testing.T) {
 		t.Errorf("the entry names devices %v, want the enrollment's %s", m.Devices, short(device))
 	}
 	everyone := append(c.all(), newcomer)
+	mustSync(t, everyone...)
+	confirmEachOther(t, c.phys, newcomer)
 	mustSync(t, everyone...)
 	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Device", Given: "Dora", Birth: "1971-05-06"})
 	if err != nil {

@@ -442,6 +442,8 @@ func TestAttackGarbageGrant(t *testing.T) {
 	garbage := h.raw(t, replica.KindGrant, string(roles.Clinical), newcomer.Fingerprint(), k.Epoch, toHimself)
 	hand(t, []*crypto.Envelope{h.first, garbage}, append(c.all(), newcomer)...)
 	mustSync(t, append(c.all(), newcomer)...)
+	confirmEachOther(t, c.phys, newcomer)
+	mustSync(t, append(c.all(), newcomer)...)
 	if st, reason, _ := envelopeStateOf(t, newcomer, garbage.Header.ID); st != store.Rejected {
 		t.Errorf("the newcomer's workstation made %v (%s) of the garbage grant, want rejected", st, reason)
 	}

@@ -15,6 +15,9 @@ import (
 type Upkeep struct {
 	Admitted []Admission // administrators only
 	Granted  int         // grants written
+	// Confirmed: colleagues this physician confirmed at the upgrade to
+	// confirmations (colleagues.go), once.
+	Confirmed int
 	Created  []roles.Scope
 	Rotated  []roles.Scope
 }
@@ -22,7 +25,8 @@ type Upkeep struct {
 // Maintain does the key work that falls to this workstation after new
 // events arrived: an administrator admits enrollment requests; every
 // workstation grants the scope keys it holds to members entitled to them
-// who lack them, creates the first key of a scope its role creates when the
+// who lack them (the clinical key only to physicians confirmed in person:
+// colleagues.go), creates the first key of a scope its role creates when the
 // clinic has none, and starts a new epoch of a scope after a member who held
 // it was revoked. It is idempotent; run it after each sync.
 func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
@@ -44,6 +48,11 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	// this session began (ChangeRole): the keys follow it at once.
 	role := m.Role
 	if err := s.learnClinicName(ctx, r); err != nil {
+		return u, err
+	}
+	// Before any key is judged exposed: a profile from before colleagues'
+	// confirmations confirms those it shared the clinical key with.
+	if u.Confirmed, err = s.confirmFormerColleagues(ctx, r, role); err != nil {
 		return u, err
 	}
 	for _, scope := range role.Scopes() {
@@ -72,7 +81,9 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	b := r.Batch()
 	for _, scope := range role.Scopes() {
 		for _, m := range r.Members() {
-			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(scope) {
+			// Active, of a role holding scope and, for the clinical key,
+			// confirmed in person by colleagues (replica.MayGrant).
+			if m.Fingerprint == r.Fingerprint() || !r.MayGrant(scope, m.Fingerprint) {
 				continue
 			}
 			if _, ok := r.PublicKey(m.Fingerprint); !ok {

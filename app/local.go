@@ -36,7 +36,7 @@ func SyncLocal(ctx context.Context, sessions ...*Session) error {
 					changed++
 				}
 			}
-			changed += u.Granted + len(u.Created) + len(u.Rotated)
+			changed += u.Granted + u.Confirmed + len(u.Created) + len(u.Rotated)
 		}
 		if moved == 0 && changed == 0 {
 			return nil

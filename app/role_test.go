@@ -46,6 +46,15 @@ func TestChangeRole(t *testing.T) {
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatal(err)
 	}
+	// An administrator's word alone gives nobody the clinical key: the new
+	// physician holds it once a physician confirmed her in person.
+	if c.recep.rep.Holds(roles.Clinical) {
+		t.Fatal("the receptionist made a physician holds the clinical key before any physician confirmed her")
+	}
+	confirmEachOther(t, c.phys, c.recep)
+	if err := SyncLocal(ctx, c.all()...); err != nil {
+		t.Fatal(err)
+	}
 	after, _ := c.phys.rep.Key(roles.Clinical)
 	if after.Epoch>>16 <= before.Epoch>>16 {
 		t.Fatalf("no new clinical epoch after the physician left the role: %x -> %x", before.Epoch, after.Epoch)

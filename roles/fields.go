@@ -190,3 +190,21 @@ var heldKeys = []Keyed{
 	{Prefix: string(Clinical) + "/", Key: isEpoch},
 	{Prefix: string(Admin) + "/", Key: isEpoch},
 }
+
+// confirmedColleagues: a physician's confirmations record names
+// "member/FINGERPRINT" for each colleague she confirmed in person.
+var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}}
+
+// isFingerprint accepts a member's key fingerprint as the directory writes
+// it: an OpenPGP v4 (40) or v6 (64) fingerprint in lowercase hex.
+func isFingerprint(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

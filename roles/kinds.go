@@ -108,6 +108,10 @@ func init() {
 			// Former: pub and shares, of the split of a recovery key.
 			Fields: []string{"id", "threshold", "admins", "set_by", "set_at", "sig", "pub", "shares"}},
 		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone, Keyed: heldKeys},
+		// A physician's confirmations of colleagues she met in person
+		// (ConfirmedBy): the clinical key goes only to physicians so
+		// confirmed, never on an administrator's word alone.
+		{Name: "confirms", Scope: Directory, Create: clinical, Change: clinical, Keyed: confirmedColleagues},
 		// Admin: token secrets, the audit key's private half, recovery
 		// shares released to a coordinating administrator.
 		{Name: "token", Scope: Admin, Create: admins, Change: admins,

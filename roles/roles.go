@@ -124,3 +124,10 @@ func (r Role) Creates(s Scope) bool {
 	}
 	return false
 }
+
+// NeedsConfirmation reports whether the key of scope s goes to a member of
+// a role holding it only once colleagues holding it confirmed her in
+// person (the clinical key: an administrator admits physicians, but her
+// word alone must not hand anyone the clinical records). The other keys go
+// to every active member whose role holds them.
+func NeedsConfirmation(s Scope) bool { return s == Clinical }

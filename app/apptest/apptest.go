@@ -84,7 +84,25 @@ func newClinic(t testing.TB, env app.Env, clk *testkit.Clock) *Clinic {
 	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
 	}
+	c.Confirm(t, c.Phys, c.Phys2)
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatalf("SyncLocal: %v", err)
+	}
 	return c
+}
+
+// Confirm has two physicians confirm each other in person, as they do in
+// Colleagues: the clinical key passes between them at the next upkeep.
+func (c *Clinic) Confirm(t testing.TB, a, b *app.Session) {
+	t.Helper()
+	ctx := context.Background()
+	code := app.ColleagueCode(a.Fingerprint(), b.Fingerprint())
+	if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
+		t.Fatalf("%s confirms %s: %v", a.StaffName(), b.StaffName(), err)
+	}
+	if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
+		t.Fatalf("%s confirms %s: %v", b.StaffName(), a.StaffName(), err)
+	}
 }
 
 // Join makes a new member of the clinic: the administrator issues a token

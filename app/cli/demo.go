@@ -113,6 +113,22 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
+	// The demo's physicians met and confirmed each other, as colleagues
+	// do before the clinical key passes between them.
+	for i, a := range sessions[2:] {
+		for _, b := range sessions[3+i:] {
+			code := app.ColleagueCode(a.Fingerprint(), b.Fingerprint())
+			if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
+				return err
+			}
+			if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
+				return err
+			}
+		}
+	}
+	if err := app.SyncLocal(ctx, sessions...); err != nil {
+		return err
+	}
 	for _, s := range sessions { // the login screen names each workstation's person
 		if err := s.NoteStaffName(); err != nil {
 			return err

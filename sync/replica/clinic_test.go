@@ -113,6 +113,13 @@ func newClinic(t testing.TB) *clinic {
 			t.Fatal(err)
 		}
 	}
+	// The two physicians confirmed each other in person (confirm.go).
+	if err := c.sPhys.r.Confirm(ctx, c.phys2.fp()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.sPh2.r.Confirm(ctx, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
 	c.sPhys.grant(roles.FrontDesk, c.recep)
 	c.sPhys.grant(roles.FrontDesk, c.phys2)
 	c.sPhys.grant(roles.Clinical, c.phys2)

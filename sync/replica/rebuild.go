@@ -132,6 +132,9 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 	if old.Kind == KindKeyHeld {
 		delete(r.held, id[len(heldEntityPrefix):])
 	}
+	if old.Kind == KindConfirms {
+		delete(r.confirms, id[len(confirmsEntityPrefix):])
+	}
 	r.state.Unlock()
 	for _, row := range rows {
 		if row.State != store.Applied || !isRecordKind(row.Kind) {

@@ -75,6 +75,7 @@ type Replica struct {
 	members  map[string]Member
 	granted  map[string]map[string]map[uint32]bool // grants this device wrote: recipient -> scope -> epoch
 	held     map[string]map[string]bool            // member -> "scope/epoch" it acknowledged holding
+	confirms map[string]map[string]bool            // physician -> colleagues she confirmed in person (confirm.go)
 	anchors  map[string]bool
 	lamport  uint64
 	mySeq    uint64
@@ -134,6 +135,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
+		confirms: map[string]map[string]bool{},
 		claims: map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{},
 		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
@@ -230,6 +232,17 @@ func (r *Replica) load(tx *store.Tx) error {
 			return err
 		}
 		r.held[strings.TrimPrefix(e.ID, heldEntityPrefix)] = heldFromState(st)
+	}
+	confirms, err := tx.EntitiesOfKind(ctx, KindConfirms, -1, 0)
+	if err != nil {
+		return fmt.Errorf("replica: load confirmations: %w", err)
+	}
+	for _, e := range confirms {
+		st, err := r.openState(e)
+		if err != nil {
+			return err
+		}
+		r.confirms[strings.TrimPrefix(e.ID, confirmsEntityPrefix)] = confirmedFromState(st)
 	}
 	// The clock comes from verified envelopes only (applied or sealed).
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {

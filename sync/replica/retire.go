@@ -14,8 +14,8 @@ import (
 )
 
 // Retired keys. A scope's epoch key is no longer used for new writes once
-// a member who may not read the scope now (revoked, or moved to a role
-// without it) could know it: she wrote a grant of it (she made it, or
+// a member who may not read the scope now (revoked, moved to a role
+// without it, or never confirmed where the scope needs it) could know it: she wrote a grant of it (she made it, or
 // passed it on), a grant of it was addressed to her and applied, or her
 // key-held record names it. It is still kept and granted, to read what was
 // written with it.
@@ -73,11 +73,23 @@ func (r *Replica) Retired(scope roles.Scope, epoch uint32) bool {
 func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh bool, err error) {
 	s := string(scope)
 	r.state.RLock()
-	outsiders := map[string]bool{}
+	// Outsiders: former members, members of a role without the scope, and
+	// for a scope that needs confirmation the members nobody here
+	// confirmed (confirm.go). A former member's key-held claims count too
+	// (she held keys once); a stranger's do not (she never did, and may
+	// name any epoch to make every workstation start new ones).
+	outsiders, formers := map[string]bool{}, map[string]bool{}
+	var confirmed map[string]bool
+	if roles.NeedsConfirmation(scope) {
+		confirmed = r.confirmedLocked(scope)
+	}
 	var members []string
 	for fp, m := range r.members {
 		members = append(members, fp)
-		if !m.Active() || !m.Role.Holds(scope) {
+		switch {
+		case !m.Active() || !m.Role.Holds(scope):
+			outsiders[fp], formers[fp] = true, true
+		case confirmed != nil && !confirmed[fp]:
 			outsiders[fp] = true
 		}
 	}
@@ -88,7 +100,7 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 			continue
 		}
 		live++
-		for o := range outsiders {
+		for o := range formers {
 			if r.held[o][heldField(s, e)] {
 				exposed[e] = true
 			}

@@ -1,0 +1,137 @@
+package replica
+
+import (
+	"context"
+	"testing"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// TestConfirmationsRules: who may write a confirmations record, judged on
+// every workstation that applies it.
+func TestConfirmationsRules(t *testing.T) {
+	c := newClinic(t)
+	tests := []struct {
+		name   string
+		by     *station
+		entity string
+		want   store.EnvelopeState
+	}{
+		{"a physician, her own record", c.sPh2, ConfirmsEntity(c.phys2.fp()), store.Applied},
+		{"a physician, a colleague's record", c.sPh2, ConfirmsEntity(c.phys.fp()), store.Rejected},
+		{"a physician, any other id", c.sPh2, "confirms-not", store.Rejected},
+		{"a receptionist, her own record", c.sRecep, ConfirmsEntity(c.recep.fp()), store.Rejected},
+		{"an administrator, a physician's record", c.sAdmin, ConfirmsEntity(c.phys.fp()), store.Rejected},
+		{"an administrator, her own record", c.sAdmin, ConfirmsEntity(c.admin.fp()), store.Rejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := tt.by.forge(forged{Entity: tt.entity, Kind: KindConfirms, Scope: string(roles.Directory),
+				Fields: fields(t, map[string]any{"member/" + c.recep.fp(): true})})
+			c.sPhys.apply(env.Raw)
+			if st, reason := c.sPhys.state(env.Header.ID); st != tt.want {
+				t.Errorf("%s (%s), want %s", st, reason, tt.want)
+			}
+		})
+	}
+	// Another kind may not take a physician's confirmations id.
+	env := c.sPh2.forge(forged{Entity: ConfirmsEntity(c.phys2.fp()) + "x", Kind: KindKeyHeld, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"clinical/1": true})})
+	c.sPhys.apply(env.Raw)
+	if st, _ := c.sPhys.state(env.Header.ID); st != store.Rejected {
+		t.Errorf("a key-held record under a confirmations id: %s, want rejected", st)
+	}
+}
+
+// TestConfirmedReckoning: each workstation counts as confirmed itself and
+// whom confirmed colleagues confirmed, among active physicians; a grant
+// needs the newcomer's own confirmation of a confirmed colleague.
+func TestConfirmedReckoning(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	p3, s3 := c.admitted(t, "Tom Third", roles.Physician)
+	p4, s4 := c.admitted(t, "Una Fourth", roles.Physician)
+	all := append(c.stations(), s3, s4)
+	exchange(t, all...)
+	r1 := c.sPhys.r
+	check := func(step string, fp string, confirmed, grant bool) {
+		t.Helper()
+		if got := r1.Confirmed(roles.Clinical, fp); got != confirmed {
+			t.Errorf("%s: confirmed %v, want %v", step, got, confirmed)
+		}
+		if got := r1.MayGrant(roles.Clinical, fp); got != grant {
+			t.Errorf("%s: may grant %v, want %v", step, got, grant)
+		}
+	}
+	check("admitted only", p3.fp(), false, false)
+	if !r1.MayGrant(roles.FrontDesk, p3.fp()) {
+		t.Error("the front-desk key needs no confirmation")
+	}
+	// The third physician confirms the first: one way, nothing.
+	if err := s3.r.Confirm(ctx, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	check("she confirmed him", p3.fp(), false, false)
+	// The second physician (confirmed by the first) confirms her: now
+	// confirmed here, and she confirmed a confirmed colleague.
+	if err := c.sPh2.r.Confirm(ctx, p3.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	check("a colleague confirmed her", p3.fp(), true, true)
+	// The fourth: confirmed by the third, no confirmation of her own.
+	if err := s3.r.Confirm(ctx, p4.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	check("confirmed, confirms nobody", p4.fp(), true, false)
+	// The second physician is revoked: whom only she confirmed is no
+	// longer confirmed here, and neither is whom they confirmed.
+	c.revoke(c.phys2)
+	exchange(t, all...)
+	check("her confirmer revoked", p3.fp(), false, false)
+	check("two steps from a revoked confirmer", p4.fp(), false, false)
+	if u := r1.Unconfirmed(roles.Clinical); len(u) != 2 {
+		t.Errorf("unconfirmed %v, want the third and fourth", u)
+	}
+	if by := r1.ConfirmedBy(p3.fp()); len(by) != 1 || by[0] != c.phys2.fp() {
+		t.Errorf("ConfirmedBy %v", by)
+	}
+}
+
+// TestStrangersClaimsRetireNothing: a physician nobody confirmed may name
+// any epoch in her key-held record; that makes no workstation retire a key
+// (she would make them start new epochs at will). A grant she writes of a
+// key does (she knows it).
+func TestStrangersClaimsRetireNothing(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	_, s3 := c.admitted(t, "Sly Stranger", roles.Physician)
+	all := append(c.stations(), s3)
+	exchange(t, all...)
+	k, _ := c.sPhys.r.Key(roles.Clinical)
+	s3.forge(forged{Entity: HeldEntity(s3.p.fp()), Kind: KindKeyHeld, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{heldField(string(roles.Clinical), k.Epoch): true})})
+	exchange(t, all...)
+	fresh, err := c.sPhys.r.RetireExposed(ctx, roles.Clinical)
+	if err != nil || !fresh || c.sPhys.r.Retired(roles.Clinical, k.Epoch) {
+		t.Fatalf("a stranger's claim retired %#x (fresh %v, %v)", k.Epoch, fresh, err)
+	}
+	// Her own epoch, granted to him, is retired on his workstation.
+	mine, err := s3.r.NewEpoch(ctx, roles.Clinical)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s3.r.Grant(ctx, mine, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	if _, err := c.sPhys.r.RetireExposed(ctx, roles.Clinical); err != nil {
+		t.Fatal(err)
+	}
+	if !c.sPhys.r.Retired(roles.Clinical, mine.Epoch) || c.sPhys.r.Retired(roles.Clinical, k.Epoch) {
+		t.Errorf("retired: hers %v, the clinic's %v; want hers only", c.sPhys.r.Retired(roles.Clinical, mine.Epoch), c.sPhys.r.Retired(roles.Clinical, k.Epoch))
+	}
+}
