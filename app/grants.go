@@ -18,8 +18,8 @@ type Upkeep struct {
 	// Confirmed: colleagues this physician confirmed at the upgrade to
 	// confirmations (colleagues.go), once.
 	Confirmed int
-	Created  []roles.Scope
-	Rotated  []roles.Scope
+	Created   []roles.Scope
+	Rotated   []roles.Scope
 }
 
 // Maintain does the key work that falls to this workstation after new

@@ -136,7 +136,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
 		confirms: map[string]map[string]bool{},
-		claims: map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{},
+		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{},
 		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
