@@ -10,7 +10,8 @@ package replica
 //
 // Whom a workstation counts as confirmed is its own reckoning, from its
 // own member outwards: itself, everyone it confirmed, everyone those
-// confirmed, and so on, among active members whose role holds the scope.
+// confirmed, and so on; of those, the active members whose role holds the
+// scope.
 // No administrator, and no physician nobody confirmed, can enter that set
 // by writing records. A workstation grants the scope to a confirmed member
 // only once she has confirmed a confirmed member in turn, so a newcomer
@@ -102,23 +103,28 @@ func (r *Replica) Confirmed(scope roles.Scope, fp string) bool {
 }
 
 // confirmedLocked is this workstation's set of confirmed members of scope
-// (under state).
+// (under state): the active members of a role holding it that it reaches
+// from itself through confirmations. A confirmation stands after its
+// writer is revoked or leaves the role, as everything she wrote before
+// (revocation does not cascade; what she wrote after it is swept, so
+// never counts): a clinic whose senior physician leaves is not split.
 func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
-	in := map[string]bool{r.fp: true}
+	reached := map[string]bool{r.fp: true}
 	queue := []string{r.fp}
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]
-		if m, ok := r.members[by]; by != r.fp && (!ok || !m.Active() || !m.Role.Holds(scope)) {
-			continue // a former or other-role member's confirmations count for nothing
-		}
 		for fp := range r.confirms[by] {
-			m, ok := r.members[fp]
-			if in[fp] || !ok || !m.Active() || !m.Role.Holds(scope) {
-				continue
+			if _, ok := r.members[fp]; ok && !reached[fp] {
+				reached[fp] = true
+				queue = append(queue, fp)
 			}
+		}
+	}
+	in := map[string]bool{r.fp: true}
+	for fp := range reached {
+		if m := r.members[fp]; m.Active() && m.Role.Holds(scope) {
 			in[fp] = true
-			queue = append(queue, fp)
 		}
 	}
 	return in

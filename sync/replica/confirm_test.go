@@ -87,14 +87,24 @@ func TestConfirmedReckoning(t *testing.T) {
 	}
 	exchange(t, all...)
 	check("confirmed, confirms nobody", p4.fp(), true, false)
-	// The second physician is revoked: whom only she confirmed is no
-	// longer confirmed here, and neither is whom they confirmed.
+	// The second physician is revoked: what she confirmed before stands
+	// (revocation does not cascade), so the clinic is not split; she is
+	// no longer confirmed herself, and what she confirms after her
+	// revocation counts for nothing.
 	c.revoke(c.phys2)
 	exchange(t, all...)
-	check("her confirmer revoked", p3.fp(), false, false)
-	check("two steps from a revoked confirmer", p4.fp(), false, false)
-	if u := r1.Unconfirmed(roles.Clinical); len(u) != 2 {
-		t.Errorf("unconfirmed %v, want the third and fourth", u)
+	check("her confirmer revoked", p3.fp(), true, true)
+	check("two steps from a revoked confirmer", p4.fp(), true, false)
+	check("revoked", c.phys2.fp(), false, false)
+	p5, s5 := c.admitted(t, "Val Fifth", roles.Physician)
+	all = append(all, s5)
+	exchange(t, all...)
+	c.sPh2.forge(forged{Entity: ConfirmsEntity(c.phys2.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"member/" + p5.fp(): true})})
+	exchange(t, all...)
+	check("confirmed by a revoked physician after her revocation", p5.fp(), false, false)
+	if u := r1.Unconfirmed(roles.Clinical); len(u) != 1 || u[0] != p5.fp() {
+		t.Errorf("unconfirmed %v, want the fifth", u)
 	}
 	if by := r1.ConfirmedBy(p3.fp()); len(by) != 1 || by[0] != c.phys2.fp() {
 		t.Errorf("ConfirmedBy %v", by)
