@@ -58,6 +58,7 @@ Commands:
   sync status [--wait DURATION]       changes waiting, devices and heads known, and whether the servers answer (or why not)
   sync run [--for DURATION]           sync with the clinic's servers until interrupted
   verify-rx CODE                      check a printed prescription's code against its signature
+  colleague list | confirm NAME CODE  physicians: the code to compare with each colleague, and confirm one met in person
   rx pdf CODE --out FILE              write the printable PDF of a prescription (physician)
   rx licence --physician NAME --number N
                                       a physician's licence number, printed on prescriptions (administrator)
@@ -176,6 +177,8 @@ func dispatch(ctx context.Context, g Global, args []string, io IO) error {
 		return cmdSync(ctx, env, g, args[1:], io)
 	case "verify-rx":
 		return cmdVerifyRx(ctx, env, g, args[1:], io)
+	case "colleague":
+		return cmdColleague(ctx, env, g, args[1:], io)
 	case "rx":
 		return cmdRx(ctx, env, g, args[1:], io)
 	case "export":

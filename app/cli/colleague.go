@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/medihaven/medihaven/app"
+)
+
+// cmdColleague lists this physician's colleagues with the code both
+// screens show, and confirms one in person (the clinical key passes
+// between two physicians once each confirmed the other): the headless
+// form of the Colleagues screen, for a workstation enrolled with enroll.
+func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
+	if len(args) == 0 || (args[0] != "list" && args[0] != "confirm") {
+		return fmt.Errorf("%w: colleague needs list, or confirm NAME CODE", ErrUsage)
+	}
+	if args[0] == "confirm" && len(args) != 3 {
+		return fmt.Errorf("%w: colleague confirm needs the colleague's name (or key fingerprint) and the twelve-digit code her screen shows, in quotes", ErrUsage)
+	}
+	s, err := login(ctx, env, g, io)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	list, err := s.Colleagues()
+	if err != nil {
+		return err
+	}
+	if args[0] == "list" {
+		if len(list) == 0 {
+			fmt.Fprintln(io.Stdout, "No other physician in the clinic yet.")
+		}
+		for _, c := range list {
+			fmt.Fprintf(io.Stdout, "%s  %s  %s  %s\n", c.Code, c.Fingerprint[:16], c.Name, colleagueState(c))
+		}
+		if s.AwaitingColleague() {
+			fmt.Fprintln(io.Stdout, "Clinical records open once a colleague and you confirm each other: compare the code beside her name with her screen.")
+		}
+		return nil
+	}
+	q := strings.ToLower(strings.Join(strings.Fields(args[1]), " "))
+	var found []app.Colleague
+	for _, c := range list {
+		if strings.ToLower(c.Name) == q || c.Fingerprint == strings.ReplaceAll(q, " ", "") {
+			found = append(found, c)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return fmt.Errorf("%w: no physician colleague named %q (colleague list shows them)", app.ErrInvalidInput, args[1])
+	case 1:
+	default:
+		return fmt.Errorf("%w: %d colleagues are named %q: give the key fingerprint colleague list shows", app.ErrInvalidInput, len(found), args[1])
+	}
+	if err := s.ConfirmColleague(ctx, found[0].Fingerprint, args[2]); err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "Confirmed %s. The clinical key passes between you once she has confirmed you too (run sync to send it).\n", found[0].Name)
+	return nil
+}
+
+func colleagueState(c app.Colleague) string {
+	switch {
+	case c.YouConfirmed && c.ConfirmedYou:
+		return "you confirmed each other"
+	case c.YouConfirmed:
+		return "you confirmed her; she has not confirmed you yet"
+	case c.ConfirmedYou:
+		return "she confirmed you; confirm her once you compared codes"
+	case c.Confirmed:
+		return "confirmed by colleagues"
+	}
+	return "not confirmed"
+}
