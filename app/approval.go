@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -61,18 +60,8 @@ func ComparisonCode(secret []byte, tokenID, fingerprint string) string {
 	return fmt.Sprintf("%03d %03d", n/1000, n%1000)
 }
 
-// sameCode compares two codes as people type them (spaces, dashes).
-func sameCode(a, b string) bool {
-	digits := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, s)
-	}
-	return len(digits(a)) == 6 && hmac.Equal([]byte(digits(a)), []byte(digits(b)))
-}
+// sameCode compares two six-digit comparison codes as people type them.
+func sameCode(a, b string) bool { return sameDigits(a, b, 6) }
 
 // Joiner is a request to join as an administrator sees it.
 type Joiner struct {

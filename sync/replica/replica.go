@@ -222,27 +222,27 @@ func (r *Replica) load(tx *store.Tx) error {
 			r.dirty[fp] = true // judged again at the first write: see judgeDirectory
 		}
 	}
-	held, err := tx.EntitiesOfKind(ctx, KindKeyHeld, -1, 0)
-	if err != nil {
-		return fmt.Errorf("replica: load acknowledged keys: %w", err)
-	}
-	for _, e := range held {
-		st, err := r.openState(e)
+	// Members' own records: the keys each acknowledged holding, the
+	// colleagues each physician confirmed.
+	for _, own := range []struct {
+		kind, prefix, what string
+		into               map[string]map[string]bool
+		from               func(State) map[string]bool
+	}{
+		{KindKeyHeld, heldEntityPrefix, "acknowledged keys", r.held, heldFromState},
+		{KindConfirms, confirmsEntityPrefix, "confirmations", r.confirms, confirmedFromState},
+	} {
+		recs, err := tx.EntitiesOfKind(ctx, own.kind, -1, 0)
 		if err != nil {
-			return err
+			return fmt.Errorf("replica: load %s: %w", own.what, err)
 		}
-		r.held[strings.TrimPrefix(e.ID, heldEntityPrefix)] = heldFromState(st)
-	}
-	confirms, err := tx.EntitiesOfKind(ctx, KindConfirms, -1, 0)
-	if err != nil {
-		return fmt.Errorf("replica: load confirmations: %w", err)
-	}
-	for _, e := range confirms {
-		st, err := r.openState(e)
-		if err != nil {
-			return err
+		for _, e := range recs {
+			st, err := r.openState(e)
+			if err != nil {
+				return err
+			}
+			own.into[strings.TrimPrefix(e.ID, own.prefix)] = own.from(st)
 		}
-		r.confirms[strings.TrimPrefix(e.ID, confirmsEntityPrefix)] = confirmedFromState(st)
 	}
 	// The clock comes from verified envelopes only (applied or sealed).
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
