@@ -79,3 +79,38 @@ func boundedInbox(max, bytes int, keep func(Message) bool) *inbox[Message] {
 	b.size = func(m Message) int { return len(m.Body) }
 	return b
 }
+
+// TestPresenceInbox: presence waiting to be delivered is the latest of
+// each address, in the place its first one took; a flood of addresses is
+// bounded like messages.
+func TestPresenceInbox(t *testing.T) {
+	b := newPresenceInbox(nil)
+	b.deliver = func(Presence) {} // delivery never runs: everything waits
+	for i := range 100_000 {
+		b.push(Presence{From: fmt.Sprintf("room@muc.clinic/flood%d", i%3), Show: fmt.Sprint(i)})
+	}
+	b.push(Presence{From: "dr@clinic/desk", Show: "Away"})
+	b.push(Presence{From: "room@muc.clinic/flood0", Show: "Online"})
+	var got []string
+	size := 0
+	for _, p := range b.queue {
+		got = append(got, p.From+"="+p.Show)
+		size += b.size(p)
+	}
+	want := []string{"room@muc.clinic/flood0=Online", "room@muc.clinic/flood1=99997", "room@muc.clinic/flood2=99998", "dr@clinic/desk=Away"}
+	if !slices.Equal(got, want) || b.bytes != size {
+		t.Fatalf("holds %q (%d bytes, counted %d), want %q", got, size, b.bytes, want)
+	}
+	for i := range 3 * MaxInbox {
+		b.push(Presence{From: fmt.Sprintf("room@muc.clinic/nick%d", i), Show: "Online"})
+	}
+	if n := len(b.queue); n > MaxInbox || n < MaxInbox/2 || len(b.at) != n {
+		t.Fatalf("holds %d presences (%d addresses indexed) after a flood of new addresses, want at most %d", n, len(b.at), MaxInbox)
+	}
+	b.push(Presence{From: "dr@clinic/desk", Show: "Online"}) // dropped meanwhile: it comes back, once
+	b.push(Presence{From: "dr@clinic/desk", Show: "Away"})
+	last := b.queue[len(b.queue)-1]
+	if last.From != "dr@clinic/desk" || last.Show != "Away" || b.queue[len(b.queue)-2].From == "dr@clinic/desk" {
+		t.Errorf("the latest presence of an address is not the one waiting: %+v", b.queue[len(b.queue)-2:])
+	}
+}

@@ -210,6 +210,13 @@ type inbox[T any] struct {
 	size          func(T) int  // an item's share of maxBytes
 	keep          func(T) bool // items never dropped
 	dropped       atomic.Int64 // items dropped so far
+
+	// key, if set, names what an item is the latest word on (a
+	// presence: its sender): a new item replaces a waiting one of the
+	// same key in its place, so the queue holds one an address. at is
+	// where each key waits.
+	key func(T) string
+	at  map[string]int
 }
 
 func newInbox[T any](deliver func(T)) *inbox[T] {
@@ -217,6 +224,18 @@ func newInbox[T any](deliver func(T)) *inbox[T] {
 	if deliver != nil {
 		go b.run()
 	}
+	return b
+}
+
+// newPresenceInbox is the inbox of received presence: the latest of each
+// address only (an older one waiting is replaced in its place), and at
+// most MaxInbox addresses (a member who changes her room nickname in a
+// loop names a new address each time), the oldest dropped beyond it.
+func newPresenceInbox(deliver func(Presence)) *inbox[Presence] {
+	b := newInbox(deliver)
+	b.max, b.maxBytes = MaxInbox, MaxInboxBytes
+	b.size = func(p Presence) int { return len(p.From) + len(p.JID) + len(p.Show) }
+	b.key = func(p Presence) string { return p.From }
 	return b
 }
 
@@ -235,6 +254,20 @@ func (b *inbox[T]) push(m T) {
 		return
 	}
 	b.mu.Lock()
+	if b.key != nil {
+		k := b.key(m)
+		if i, ok := b.at[k]; ok {
+			b.bytes += b.size(m) - b.size(b.queue[i])
+			b.queue[i] = m
+			b.mu.Unlock()
+			b.signal()
+			return
+		}
+		if b.at == nil {
+			b.at = map[string]int{}
+		}
+		b.at[k] = len(b.queue)
+	}
 	b.queue = append(b.queue, m)
 	if b.max > 0 {
 		b.bytes += b.size(m)
@@ -263,6 +296,12 @@ func (b *inbox[T]) trim() {
 	}
 	clear(b.queue[len(kept):]) // let the dropped items go
 	b.queue = kept
+	if b.key != nil {
+		clear(b.at)
+		for i, m := range b.queue {
+			b.at[b.key(m)] = i
+		}
+	}
 }
 
 // close lets the delivery goroutine end once the queue is empty.
@@ -285,6 +324,7 @@ func (b *inbox[T]) run() {
 		b.mu.Lock()
 		batch, closed := b.queue, b.closed
 		b.queue, b.bytes = nil, 0
+		clear(b.at)
 		b.mu.Unlock()
 		for _, m := range batch {
 			b.deliver(m)

@@ -197,7 +197,7 @@ func Dial(ctx context.Context, cfg Config, onMessage func(Message)) (*Session, e
 		joining:    make(map[string]chan error),
 		realJID:    make(map[string]string),
 		inbox:      newMessageInbox(onMessage, cfg.Keep),
-		presence:   newInbox(cfg.OnPresence),
+		presence:   newPresenceInbox(cfg.OnPresence),
 		queries:    make(map[string]*archiveQuery),
 		presenceID: rand.Text(),
 		online:     make(chan struct{}),
