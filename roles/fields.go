@@ -192,15 +192,19 @@ var heldKeys = []Keyed{
 }
 
 // confirmedColleagues: a physician's confirmations record names
-// "member/FINGERPRINT" for each colleague she confirmed in person.
-var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}}
+// "member/FINGERPRINT" for each colleague she confirmed in person, and
+// "recovery/SPLIT" for each recovery split she approved to hold the
+// clinical key's shares.
+var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}, {Prefix: "recovery/", Key: isSplitID}}
+
+// isSplitID accepts a recovery split's id: 16 random bytes in lowercase hex.
+func isSplitID(s string) bool { return len(s) == 32 && isLowerHex(s) }
 
 // isFingerprint accepts a member's key fingerprint as the directory writes
 // it: an OpenPGP v4 (40) or v6 (64) fingerprint in lowercase hex.
-func isFingerprint(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
+func isFingerprint(s string) bool { return (len(s) == 40 || len(s) == 64) && isLowerHex(s) }
+
+func isLowerHex(s string) bool {
 	for _, c := range []byte(s) {
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false

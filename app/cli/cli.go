@@ -59,6 +59,8 @@ Commands:
   sync run [--for DURATION]           sync with the clinic's servers until interrupted
   verify-rx CODE                      check a printed prescription's code against its signature
   colleague list | confirm NAME CODE  physicians: the code to compare with each colleague, and confirm one met in person
+  colleague recovery | approve-recovery ID
+                                      physicians: the recovery's administrators, and approve it to hold the clinical key's shares
   rx pdf CODE --out FILE              write the printable PDF of a prescription (physician)
   rx licence --physician NAME --number N
                                       a physician's licence number, printed on prescriptions (administrator)

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/recovery"
 )
 
 // cmdColleague lists this physician's colleagues with the code both
@@ -13,8 +15,11 @@ import (
 // between two physicians once each confirmed the other): the headless
 // form of the Colleagues screen, for a workstation enrolled with enroll.
 func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "confirm") {
-		return fmt.Errorf("%w: colleague needs list, or confirm NAME CODE", ErrUsage)
+	if len(args) == 0 || !slices.Contains([]string{"list", "confirm", "recovery", "approve-recovery"}, args[0]) {
+		return fmt.Errorf("%w: colleague needs list, confirm NAME CODE, recovery or approve-recovery ID", ErrUsage)
+	}
+	if args[0] == "approve-recovery" && len(args) != 2 {
+		return fmt.Errorf("%w: colleague approve-recovery needs the recovery's id (colleague recovery shows it)", ErrUsage)
 	}
 	if args[0] == "confirm" && len(args) != 3 {
 		return fmt.Errorf("%w: colleague confirm needs the colleague's name (or key fingerprint) and the twelve-digit code her screen shows, in quotes", ErrUsage)
@@ -24,6 +29,9 @@ func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io 
 		return err
 	}
 	defer s.Close()
+	if args[0] == "recovery" || args[0] == "approve-recovery" {
+		return colleagueRecovery(ctx, s, args, io)
+	}
 	list, err := s.Colleagues()
 	if err != nil {
 		return err
@@ -73,4 +81,35 @@ func colleagueState(c app.Colleague) string {
 		return "confirmed by colleagues"
 	}
 	return "not confirmed"
+}
+
+// colleagueRecovery shows the recovery split in force and who approved it
+// to hold the clinical key's shares, or approves it.
+func colleagueRecovery(ctx context.Context, s *app.Session, args []string, io IO) error {
+	svc := recovery.New(s.Core())
+	if args[0] == "approve-recovery" {
+		if err := svc.ApproveClinical(ctx, args[1]); err != nil {
+			return err
+		}
+		fmt.Fprintln(io.Stdout, "Approved. The physicians' workstations escrow their clinical keys to it at their next sync (run sync to send it).")
+		return nil
+	}
+	a, err := svc.ClinicalApproval(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.Set {
+		fmt.Fprintln(io.Stdout, "No recovery is set up.")
+		return nil
+	}
+	fmt.Fprintf(io.Stdout, "Recovery %s, set up by %s: %d of these administrators together: %s\n", a.ID, a.SetBy, a.Threshold, strings.Join(a.Admins, ", "))
+	switch {
+	case a.You:
+		fmt.Fprintf(io.Stdout, "You approved it (approved by %s).\n", strings.Join(a.ApprovedBy, ", "))
+	case len(a.ApprovedBy) > 0:
+		fmt.Fprintf(io.Stdout, "Approved by %s.\n", strings.Join(a.ApprovedBy, ", "))
+	default:
+		fmt.Fprintln(io.Stdout, "Not approved: the clinical key is not escrowed to it. Approve it only if these are your clinic's administrators.")
+	}
+	return nil
 }

@@ -53,7 +53,10 @@ func TestColleague(t *testing.T) {
 		{"wrong code", []string{"colleague", "confirm", "dr. jonas lindqvist", "000 000 000 000"}, 1, "", "does not match"},
 		{"nobody of that name", []string{"colleague", "confirm", "Dr. Who", codeOf}, 1, "", "no physician colleague named"},
 		{"no code", []string{"colleague", "confirm", "Dr. Jonas Lindqvist"}, 2, "", "twelve-digit code"},
-		{"no subcommand", []string{"colleague"}, 2, "", "list, or confirm"},
+		{"no subcommand", []string{"colleague"}, 2, "", "list, confirm NAME CODE"},
+		{"recovery, none set up", []string{"colleague", "recovery"}, 0, "No recovery is set up", ""},
+		{"approve-recovery without an id", []string{"colleague", "approve-recovery"}, 2, "", "recovery's id"},
+		{"approve-recovery, none set up", []string{"colleague", "approve-recovery", "0123456789abcdef0123456789abcdef"}, 1, "", "no recovery is set up"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,7 @@ func recoveryClinic(t *testing.T) (c *apptest.Clinic, ben, cleo *app.Session, ev
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
+	approveSplit(t, c.Phys, everyone...)
 	return c, ben, cleo, everyone, p.ID
 }
 
@@ -229,6 +230,7 @@ func TestAttackRevokedAdministratorCannotRecoverLaterRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, honest...)
+	approveSplit(t, c.Phys, honest...)
 	check("after the new split")
 	benR := rep(t, ben)
 	if ok := pooledKeys(t, ar, map[string]*crypto.Identity{ar.Fingerprint(): ar.Identity(), benR.Fingerprint(): benR.Identity()}); !opens(ok, after) {
@@ -402,6 +404,7 @@ func TestAttackAdminRevocationDemandsNewSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustSync(t, honest...)
+	approveSplit(t, c.Phys, honest...)
 	now, err := readRecovery(ctx, rep(t, c.Admin))
 	if err != nil || slices.Contains(now.admins, ben.Fingerprint()) || len(now.admins) != 2 {
 		t.Fatalf("the new split: %+v %v", now, err)

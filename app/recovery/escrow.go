@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,6 +109,14 @@ func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 		// administrators' security screen says which.
 		return 0, nil
 	}
+	// The clinical key's shares go only to a split a physician this
+	// workstation counts as confirmed approved: which administrators
+	// exist is one administrator's word (she could admit a second of her
+	// own making and split between the two).
+	keys = slices.DeleteFunc(keys, func(k crypto.ScopeKey) bool {
+		scope := roles.Scope(k.Scope)
+		return roles.NeedsConfirmation(scope) && len(r.RecoveryApprovedBy(scope, p.id)) == 0
+	})
 	var todo []crypto.ScopeKey
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		for _, k := range keys {

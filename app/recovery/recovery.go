@@ -66,6 +66,10 @@ type Status struct {
 	SetAt     time.Time
 	Released  int // administrators whose shares are at hand on this workstation, own included
 	Admins    int // the clinic's active administrators
+	// ClinicalApprovedBy: physicians who approved the split to hold the
+	// clinical key's shares, by name (approve.go); none: only the front
+	// desk's keys are escrowed to it, and Reason says so.
+	ClinicalApprovedBy []string
 
 	// NeedsNewSplit: a split was recorded but is no longer trusted, so no
 	// key is escrowed until an administrator sets up recovery again.
@@ -234,6 +238,22 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 	st.ID, st.Threshold, st.Shares, st.SetAt, st.SetBy = p.id, p.threshold, len(p.admins), p.setAt, p.setBy
 	if m, ok := r.Member(p.setBy); ok {
 		st.SetBy = m.Name
+	}
+	if st.Set {
+		// An administrator's workstation reckons no physician confirmed
+		// (it confirms nobody): it names the active physicians who
+		// approved and whom another physician confirmed. The physicians'
+		// workstations decide for themselves whether to escrow.
+		for _, fp := range r.RecoveryApprovals(p.id) {
+			if m, ok := r.Member(fp); ok && m.Active() && m.Role.Holds(roles.Clinical) &&
+				slices.ContainsFunc(r.ConfirmedBy(fp), func(by string) bool { return by != fp }) {
+				st.ClinicalApprovedBy = append(st.ClinicalApprovedBy, nameOf(r, fp))
+			}
+		}
+		if len(st.ClinicalApprovedBy) == 0 {
+			st.Reason = strings.TrimSpace(st.Reason + " No physician has approved this recovery yet, so only the front desk's keys are escrowed to it: " +
+				"ask a physician to look at its administrators under Colleagues and approve it.")
+		}
 	}
 	if p.x(r.Fingerprint()) != 0 {
 		st.Released = 1

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
@@ -50,9 +51,13 @@ func TestRecoveryAfterEveryPhysicianKeyIsLost(t *testing.T) {
 	if !st.Set || st.Threshold != 2 || st.Shares != 3 {
 		t.Fatalf("status after split: %+v", st)
 	}
-	if err := app.SyncLocal(ctx, everyone...); err != nil { // physicians escrow their keys
+	if err := app.SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
+	if st, err := New(c.Admin.Core()).Status(ctx); err != nil || len(st.ClinicalApprovedBy) != 0 || !strings.Contains(st.Reason, "No physician has approved") {
+		t.Errorf("before a physician approves, the status says %+v (%v)", st, err)
+	}
+	approveSplit(t, c.Phys, everyone...) // physicians escrow their keys
 	// Every physician's workstation is lost.
 	c.Phys.Close()
 	c.Phys2.Close()
@@ -173,5 +178,71 @@ func TestRecoveryKeyMustBeSignedByAnAdministrator(t *testing.T) {
 		if err == nil && slices.Contains(p.admins, c.Recep.Fingerprint()) || errors.Is(err, ErrNoRecovery) {
 			t.Errorf("%s: a forged recovery is accepted: %v %v", s.StaffName(), p.admins, err)
 		}
+	}
+}
+
+// approveSplit has physician ph approve the split in force to hold the
+// clinical key's shares, as in Colleagues, and syncs: the physicians'
+// workstations escrow their clinical keys to it.
+func approveSplit(t *testing.T, ph *app.Session, sync ...*app.Session) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := New(ph.Core()).ClinicalApproval(ctx)
+	if err != nil || !a.Set {
+		t.Fatalf("%s sees no split to approve: %+v %v", ph.StaffName(), a, err)
+	}
+	if err := New(ph.Core()).ApproveClinical(ctx, a.ID); err != nil {
+		t.Fatalf("%s approves the split: %v", ph.StaffName(), err)
+	}
+	if err := app.SyncLocal(ctx, sync...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestApproveClinicalRefuses: only physicians approve, only the split in
+// force.
+func TestApproveClinicalRefuses(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	admin2 := c.Join(t, "Bea Admin", roles.Administrator)
+	everyone := append(c.All(), admin2)
+	mustSync(t, everyone...)
+	if a, err := New(c.Phys.Core()).ClinicalApproval(ctx); err != nil || a.Set {
+		t.Fatalf("before any split: %+v %v", a, err)
+	}
+	if err := New(c.Phys.Core()).ApproveClinical(ctx, strings.Repeat("a", 32)); !errors.Is(err, app.ErrInvalidInput) {
+		t.Errorf("approving with no split: %v, want ErrInvalidInput", err)
+	}
+	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	a, err := New(c.Phys.Core()).ClinicalApproval(ctx)
+	if err != nil || !a.Set || len(a.Admins) != 2 || a.SetBy != "Ada Admin" || a.You {
+		t.Fatalf("the split as a physician sees it: %+v %v", a, err)
+	}
+	tests := []struct {
+		name string
+		s    *app.Session
+		id   string
+		want error
+	}{
+		{"a receptionist", c.Recep, a.ID, roles.ErrForbidden},
+		{"an administrator", c.Admin, a.ID, roles.ErrForbidden},
+		{"another split", c.Phys, strings.Repeat("b", 32), ErrSplitChanged},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := New(tt.s.Core()).ApproveClinical(ctx, tt.id); !errors.Is(err, tt.want) {
+				t.Errorf("ApproveClinical: %v, want %v", err, tt.want)
+			}
+		})
+	}
+	approveSplit(t, c.Phys, everyone...)
+	if a, _ := New(c.Phys2.Core()).ClinicalApproval(ctx); len(a.ApprovedBy) != 1 || a.ApprovedBy[0] != c.Phys.StaffName() || a.You {
+		t.Errorf("the other physician sees %+v", a)
+	}
+	if st, _ := New(c.Admin.Core()).Status(ctx); len(st.ClinicalApprovedBy) != 1 || strings.Contains(st.Reason, "No physician") {
+		t.Errorf("the administrators' status after approval: %+v", st)
 	}
 }

@@ -36,17 +36,20 @@ const KindConfirms = "confirms"
 
 const (
 	confirmsEntityPrefix = "confirms:"
-	confirmsFieldPrefix  = "member/"
+	confirmsFieldPrefix  = "member/"   // a colleague confirmed
+	approvesFieldPrefix  = "recovery/" // a recovery split approved for the scope's shares
 )
 
 // ConfirmsEntity is the id of a physician's confirmations record.
 func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
+// confirmedFromState is what a confirmations record says: its field
+// names ("member/FINGERPRINT", "recovery/SPLIT") that are set.
 func confirmedFromState(st State) map[string]bool {
 	out := map[string]bool{}
 	for name, c := range st {
-		if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok && string(c.V) == "true" {
-			out[fp] = true
+		if string(c.V) == "true" {
+			out[name] = true
 		}
 	}
 	return out
@@ -55,27 +58,44 @@ func confirmedFromState(st State) map[string]bool {
 // Confirm records that this member confirmed the colleague with key
 // fingerprint fp in person. Confirming twice writes nothing.
 func (r *Replica) Confirm(ctx context.Context, fp string) error {
+	return r.writeConfirms(ctx, confirmsFieldPrefix+fp, "confirm colleague "+short(fp))
+}
+
+// ApproveRecovery records that this physician approved recovery split id
+// to hold shares of the keys of the scopes that need confirmation (the
+// clinical key): she knows its administrators (app/recovery escrows those
+// keys only to a split a confirmed physician approved).
+func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
+	return r.writeConfirms(ctx, approvesFieldPrefix+id, "approve recovery split "+short(id))
+}
+
+func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 	r.state.RLock()
-	done := r.confirms[r.fp][fp]
+	done := r.confirms[r.fp][field]
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
 	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
-		Fields: Fields{confirmsFieldPrefix + fp: mustJSON(true)}})
+		Fields: Fields{field: mustJSON(true)}})
 	if err != nil {
-		return fmt.Errorf("replica: confirm colleague %s: %w", short(fp), err)
+		return fmt.Errorf("replica: %s: %w", what, err)
 	}
 	return nil
 }
 
 // ConfirmedBy returns the members who confirmed fp (active or not), sorted.
 func (r *Replica) ConfirmedBy(fp string) []string {
+	return r.whoWrote(confirmsFieldPrefix + fp)
+}
+
+// whoWrote returns the members whose confirmations record names field.
+func (r *Replica) whoWrote(field string) []string {
 	r.state.RLock()
 	defer r.state.RUnlock()
 	var out []string
 	for by, set := range r.confirms {
-		if set[fp] {
+		if set[field] {
 			out = append(out, by)
 		}
 	}
@@ -87,7 +107,32 @@ func (r *Replica) ConfirmedBy(fp string) []string {
 func (r *Replica) Confirms(by, fp string) bool {
 	r.state.RLock()
 	defer r.state.RUnlock()
-	return r.confirms[by][fp]
+	return r.confirms[by][confirmsFieldPrefix+fp]
+}
+
+// RecoveryApprovals returns every member whose confirmations record
+// approves recovery split id, sorted, whoever she is (for display; what
+// counts is RecoveryApprovedBy).
+func (r *Replica) RecoveryApprovals(id string) []string { return r.whoWrote(approvesFieldPrefix + id) }
+
+// RecoveryApprovedBy returns the members this workstation counts as
+// confirmed for scope who approved recovery split id, sorted: for a scope
+// that needs no confirmation, nil (no approval is asked).
+func (r *Replica) RecoveryApprovedBy(scope roles.Scope, id string) []string {
+	if !roles.NeedsConfirmation(scope) {
+		return nil
+	}
+	all := r.whoWrote(approvesFieldPrefix + id)
+	r.state.RLock()
+	defer r.state.RUnlock()
+	in := r.confirmedLocked(scope)
+	var out []string
+	for _, fp := range all {
+		if in[fp] {
+			out = append(out, fp)
+		}
+	}
+	return out
 }
 
 // Confirmed reports whether this workstation counts fp as confirmed for
@@ -114,7 +159,11 @@ func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]
-		for fp := range r.confirms[by] {
+		for name := range r.confirms[by] {
+			fp, ok := strings.CutPrefix(name, confirmsFieldPrefix)
+			if !ok {
+				continue
+			}
 			if _, ok := r.members[fp]; ok && !reached[fp] {
 				reached[fp] = true
 				queue = append(queue, fp)
@@ -147,8 +196,8 @@ func (r *Replica) MayGrant(scope roles.Scope, fp string) bool {
 	if !in[fp] {
 		return false
 	}
-	for other := range r.confirms[fp] {
-		if other != fp && in[other] {
+	for name := range r.confirms[fp] {
+		if other, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok && other != fp && in[other] {
 			return true
 		}
 	}

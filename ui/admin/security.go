@@ -200,7 +200,7 @@ func (s *securityScreen) split() {
 		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. The physicians' and receptionists' workstations escrow their keys at their next sync."))
+	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. The receptionists' and physicians' workstations escrow the front desk's keys at their next sync, the clinical key's once a physician has approved its administrators under Colleagues."))
 }
 
 func (s *securityScreen) release() {
