@@ -25,9 +25,11 @@ var guides = map[roles.Role][]struct{ title, text string }{
 		{"Your day", "Calendar shows your appointments. Opening one starts the visit and opens the patient's chart."},
 		{"The chart", "Problems, allergies, medications, signed notes and vitals. A signed note cannot be changed: add a correction, which points to it."},
 		{"Prescriptions", "Write a prescription, check it against the patient's allergies and medications, sign it and print it. A drug that cannot be checked is shown as not checked, and signing asks you to confirm."},
+		{"Colleagues", "A new physician reads charts only once a physician who already does and they have confirmed each other in person. Meet, open Colleagues on both workstations, and compare the twelve-digit code beside each other's name; each then presses Confirm… and types the code the other's screen shows. If the codes differ, do not confirm: tell your administrator."},
 	},
 	roles.Administrator: {
 		{"A new colleague", "In Registration tokens, issue a token for the role they need and give it to them (the QR code or the text). When their workstation asks to join, compare the short code on both screens in Staff directory and approve."},
+		{"A new physician", "Admitting a physician does not open the charts to them: a physician colleague and the newcomer first confirm each other in person, in Colleagues on their own workstations. Staff directory shows who confirmed each physician, or that they are still waiting."},
 		{"Someone leaves", "In Staff directory, revoke their access. Their workstation can no longer read new records."},
 		{"Checking who did what", "The Audit log lists who opened or changed which record and when; Verify checks that no entry was altered or removed."},
 		{"Security", "Set how soon idle workstations lock and how many wrong passphrases pause the login, and keep the clinic recovery key shared among administrators."},

@@ -20,7 +20,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 	}{
 		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Clinic", "Chat", "Settings", "Help"}},
 		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Working hours", "Chat", "Settings", "Help"}},
-		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Chat", "Settings", "Help"}},
+		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Colleagues", "Chat", "Settings", "Help"}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.role), func(t *testing.T) {

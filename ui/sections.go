@@ -23,8 +23,9 @@ type section struct {
 // role's screens live in sub-packages (ui/frontdesk, ui/physician,
 // ui/admin, ui/chat) that declare the narrow interface they need; a Screen
 // type-asserts the session to it and returns nil when the session cannot
-// serve it, and the shell then shows the section's placeholder.
-type Screen func(s Session, w fyne.Window) fyne.CanvasObject
+// serve it, and the shell then shows the section's placeholder. open shows
+// another section of the shell by its title (a screen's link to another).
+type Screen func(s Session, w fyne.Window, open func(title string)) fyne.CanvasObject
 
 // screens holds the built screens by role and section title. Each role's
 // wiring file (wire_*.go) registers its screens in an init function.
@@ -34,12 +35,18 @@ var screens = map[roles.Role]map[string]Screen{}
 // is offered as the narrow interface T the screen consumes, and a session
 // that does not provide it gets the placeholder.
 func screenOf[T any](build func(T, fyne.Window) fyne.CanvasObject) Screen {
-	return func(s Session, w fyne.Window) fyne.CanvasObject {
+	return linkedScreenOf(func(t T, w fyne.Window, _ func(string)) fyne.CanvasObject { return build(t, w) })
+}
+
+// linkedScreenOf is screenOf for a screen that links to other sections:
+// build gets the shell's open.
+func linkedScreenOf[T any](build func(T, fyne.Window, func(title string)) fyne.CanvasObject) Screen {
+	return func(s Session, w fyne.Window, open func(string)) fyne.CanvasObject {
 		t, ok := s.(T)
 		if !ok {
 			return nil
 		}
-		return build(t, w)
+		return build(t, w, open)
 	}
 }
 
@@ -96,6 +103,8 @@ var sectionsOf = map[roles.Role][]section{
 			coming: "Patient charts: problems, allergies, medications, signed SOAP notes and vitals with trends."},
 		{title: "Prescriptions", icon: theme.IconNameDocument,
 			coming: "Write, check and sign e-prescriptions, print them as PDF, and check a printed verification code."},
+		{title: "Colleagues", icon: theme.IconNameConfirm,
+			coming: "The clinic's other physicians, each with a code to compare in person: a new physician reads charts once a colleague and she have confirmed each other."},
 		chat, settingsSection, helpSection,
 	},
 }

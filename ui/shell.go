@@ -243,7 +243,7 @@ func (sh *shellScreen) open(i int) {
 		return
 	}
 	if build := screens[sh.session.Role()][sec.title]; build != nil {
-		if screen := build(sh.session, sh.win); screen != nil {
+		if screen := build(sh.session, sh.win, func(title string) { sh.show(title) }); screen != nil {
 			sh.page.Objects = []fyne.CanvasObject{screen}
 			sh.page.Refresh()
 			return
@@ -258,6 +258,18 @@ func (sh *shellScreen) open(i int) {
 		container.NewHBox(container.New(columnLayout(placeholderWidth), card)),
 	}
 	sh.page.Refresh()
+}
+
+// show opens the section titled title, selected in the navigation, and
+// reports whether the shell has one.
+func (sh *shellScreen) show(title string) bool {
+	for i, sec := range sh.sections {
+		if sec.title == title {
+			sh.nav.Select(i)
+			return true
+		}
+	}
+	return false
 }
 
 // showNoSections explains a role the shell has no navigation for.

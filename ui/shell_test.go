@@ -260,7 +260,7 @@ func TestChatWatchOnEveryScreen(t *testing.T) {
 	// The panel itself is tested in ui/chat; here the section shows its
 	// placeholder, so that nothing but the shell runs.
 	panel := screens[roles.Receptionist]["Chat"]
-	screens[roles.Receptionist]["Chat"] = func(Session, fyne.Window) fyne.CanvasObject { return nil }
+	screens[roles.Receptionist]["Chat"] = func(Session, fyne.Window, func(string)) fyne.CanvasObject { return nil }
 	t.Cleanup(func() { screens[roles.Receptionist]["Chat"] = panel })
 	b := newFakeBackend()
 	b.chat = true
@@ -394,4 +394,29 @@ func visibleText(o fyne.CanvasObject) string {
 		}
 	}
 	return ""
+}
+
+// TestScreenOpensAnotherSection: a screen registered with linkedScreenOf
+// (the physician's Calendar and Patients, whose note leads to Colleagues)
+// opens another section of the shell through the open it is given.
+func TestScreenOpensAnotherSection(t *testing.T) {
+	calendar := screens[roles.Physician]["Calendar"]
+	screens[roles.Physician]["Calendar"] = linkedScreenOf(func(_ Session, _ fyne.Window, open func(string)) fyne.CanvasObject {
+		return widget.NewButton("Open Colleagues", func() { open("Colleagues") })
+	})
+	t.Cleanup(func() { screens[roles.Physician]["Calendar"] = calendar })
+	h := newHarness(t, newFakeBackend(), Options{})
+	h.login("Dr. Clara Nguyen", rightPassphrase)
+	sh := h.mustShell()
+	if sh.heading.Text != "Calendar" {
+		t.Fatalf("the shell opens on %q", sh.heading.Text)
+	}
+	b, ok := sh.page.Objects[0].(*widget.Button)
+	if !ok {
+		t.Fatalf("the page shows %T, not the test's screen", sh.page.Objects[0])
+	}
+	test.Tap(b)
+	if sh.heading.Text != "Colleagues" || sh.sections[sh.current].title != "Colleagues" {
+		t.Errorf("after Open Colleagues the shell shows %q", sh.heading.Text)
+	}
 }

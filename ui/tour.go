@@ -18,16 +18,7 @@ func (ws *Workstation) Sections() []string {
 // Open shows the section titled title in the shell on show, scrolled to
 // its top, and reports whether there was one to show.
 func (ws *Workstation) Open(title string) bool {
-	if ws.shell == nil {
-		return false
-	}
-	for i, sec := range ws.shell.sections {
-		if sec.title == title {
-			ws.shell.nav.Select(i)
-			return true
-		}
-	}
-	return false
+	return ws.shell != nil && ws.shell.show(title)
 }
 
 // LogIn fills the login form on show with a staff name and passphrase

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,43 @@ func TestStaffDirectoryDetails(t *testing.T) {
 	}
 	if got := ShortFingerprint("0123456789abcdef0123"); got != "0123 4567 89ab cdef" {
 		t.Errorf("ShortFingerprint = %q", got)
+	}
+}
+
+// TestStaffDirectoryConfirmations: the directory names who confirmed each
+// physician in person (apptest's Paul and Petra confirmed each other), and
+// nobody for a newcomer until a colleague does; other roles have none.
+func TestStaffDirectoryConfirmations(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	nora := c.Join(t, "Dr Nora New", roles.Physician)
+	if err := app.SyncLocal(ctx, append(c.All(), nora)...); err != nil {
+		t.Fatal(err)
+	}
+	// confirmations is "confirmed by / confirms" by member name.
+	confirmations := func() map[string]string {
+		t.Helper()
+		staff, err := New(c.Admin.Core()).StaffDirectory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, m := range staff {
+			out[m.Name] = strings.Join(m.ConfirmedBy, ",") + "/" + strings.Join(m.Confirms, ",")
+		}
+		return out
+	}
+	want := map[string]string{"Dr Paul Physician": "Dr Petra Second/Dr Petra Second", "Dr Petra Second": "Dr Paul Physician/Dr Paul Physician",
+		"Dr Nora New": "/", "Rita Reception": "/", "Ada Admin": "/"}
+	if got := confirmations(); !maps.Equal(got, want) {
+		t.Errorf("before Nora met anyone: %q, want %q", got, want)
+	}
+	c.Confirm(t, c.Phys, nora)
+	if err := app.SyncLocal(ctx, append(c.All(), nora)...); err != nil {
+		t.Fatal(err)
+	}
+	if got := confirmations()["Dr Nora New"]; got != "Dr Paul Physician/Dr Paul Physician" {
+		t.Errorf("after Paul and Nora confirmed each other: %q", got)
 	}
 }
 

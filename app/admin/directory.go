@@ -21,6 +21,11 @@ type StaffMember struct {
 	LastSeen    time.Time // time of their newest event this workstation holds; zero when none
 	Revoked     time.Time // zero while active
 	RevokedBy   string
+	// ConfirmedBy names, for a member whose role reads clinical records,
+	// the physicians who confirmed them in person, and Confirms those they
+	// confirmed (app/colleagues.go): the clinical key goes to a physician
+	// once a colleague who holds it and they have confirmed each other.
+	ConfirmedBy, Confirms []string
 }
 
 // ShortFingerprint groups the first 16 hex digits of a key fingerprint in
@@ -41,7 +46,8 @@ func ShortFingerprint(fp string) string {
 
 // StaffDirectory lists the clinic's staff with what an administrator needs
 // to run the membership: role, key, when and by which token they joined,
-// and when their workstation was last heard of.
+// when their workstation was last heard of, and who confirmed each
+// physician in person.
 func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
@@ -67,6 +73,16 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 		}
 		if m.AdmittedBy != "" {
 			sm.AdmittedBy = nameOf(m.AdmittedBy)
+		}
+		if m.Role.Holds(roles.Clinical) {
+			for _, by := range r.ConfirmedBy(m.Fingerprint) {
+				sm.ConfirmedBy = append(sm.ConfirmedBy, nameOf(by))
+			}
+			for _, o := range members {
+				if r.Confirms(m.Fingerprint, o.Fingerprint) {
+					sm.Confirms = append(sm.Confirms, o.Name)
+				}
+			}
 		}
 		if !m.Active() {
 			_, st, err := r.Entity(ctx, m.Fingerprint)

@@ -376,3 +376,40 @@ func TestExportStaffKeys(t *testing.T) {
 		return top != nil && strings.Contains(texts(top), "1 public key exported to /home/admin/Rita-Reception-bbbb0000.asc")
 	})
 }
+
+// TestDirectorySaysWhoConfirmedPhysicians: a physician's row says who
+// confirmed them in person, or that they wait for it; other roles say
+// nothing of it.
+func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
+	d := newFakeDesk()
+	now := time.Now()
+	d.staff = append(d.staff,
+		appadmin.StaffMember{Fingerprint: "cccc000000000000000000000000000000000000", Name: "Dr Paul Physician", Role: roles.Physician, Active: true,
+			Joined: now, LastSeen: now, ConfirmedBy: []string{"Dr Petra Second", "Dr Quinn Third"}, Confirms: []string{"Dr Quinn Third"}},
+		appadmin.StaffMember{Fingerprint: "dddd000000000000000000000000000000000000", Name: "Dr Nora New", Role: roles.Physician, Active: true,
+			Joined: now, LastSeen: now},
+		appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Dr Otto Half", Role: roles.Physician, Active: true,
+			Joined: now, LastSeen: now, ConfirmedBy: []string{"Dr Paul Physician"}})
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "5 staff members") })
+	got := lockedTexts(s)
+	for _, want := range []string{"Confirmed by Dr Petra Second and Dr Quinn Third\n", "Waiting for a physician to confirm them in person",
+		"Confirmed by Dr Paul Physician; they have yet to confirm that colleague in turn"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the directory does not say %q: %q", want, got)
+		}
+	}
+	if n := strings.Count(got, "Confirmed by") + strings.Count(got, "Waiting for"); n != 3 {
+		t.Errorf("%d lines speak of confirmation, want the 3 physicians': %q", n, got)
+	}
+
+	// Dr Nora New is the only physician left: nobody to wait for.
+	d.mu.Lock()
+	d.staff = append(d.staff[:2], d.staff[3])
+	d.mu.Unlock()
+	d.changed("member")
+	eventually(t, "the only physician", func() bool {
+		return strings.Contains(texts(s), "The clinic's only physician") && !strings.Contains(texts(s), "Waiting for a physician")
+	})
+}

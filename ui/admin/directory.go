@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +16,7 @@ import (
 
 	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/app/interop"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -53,6 +56,9 @@ type directoryScreen struct {
 	// when it offers none (a test's fake).
 	join JoinDesk
 	role RoleDesk
+	// shortRow and tallRow are the heights of a row without and with
+	// the line that says who confirmed a physician.
+	shortRow, tallRow float32
 }
 
 // NewDirectory builds the staff directory: everyone with role, key
@@ -80,6 +86,10 @@ func newDirectory(d DirectoryDesk, keys KeyExport, w fyne.Window) *directoryScre
 	s := &directoryScreen{d: d, keys: keys, win: w, now: time.Now, files: kit.NewFiles(w, run)}
 	s.status = widget.NewLabel("Loading…")
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
+	row := s.newRow()
+	s.shortRow = row.MinSize().Height
+	confirmLabel(row).Show()
+	s.tallRow = row.MinSize().Height
 	s.allKeys = widget.NewButtonWithIcon("Export public keys…", theme.DocumentSaveIcon(), func() { s.exportKeys(nil) })
 	s.refresh()
 	return s
@@ -94,7 +104,7 @@ func (s *directoryScreen) content() fyne.CanvasObject {
 	}
 	content := container.NewBorder(top, hint, nil, nil, kit.AtLeast(0, 300, s.list))
 	return kit.Live(content, func() func() {
-		return liveRefresh(s.d, map[string]bool{"member": true}, s.refresh)
+		return liveRefresh(s.d, map[string]bool{"member": true, "confirms": true}, s.refresh)
 	})
 }
 
@@ -106,9 +116,15 @@ func (s *directoryScreen) refresh() {
 		}
 		s.rows = rows
 		active := 0
-		for _, m := range rows {
+		for i, m := range rows {
 			if m.Active {
 				active++
+			}
+			// A physician's row has a line more: who confirmed them.
+			if line, _ := confirmLine(m, rows); line != "" {
+				s.list.SetItemHeight(i, s.tallRow)
+			} else {
+				s.list.SetItemHeight(i, s.shortRow)
 			}
 		}
 		s.status.SetText(fmt.Sprintf("%s, %d with access", kit.Count(len(rows), "staff member", "staff members"), active))
@@ -131,11 +147,54 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	revoke.Importance = widget.DangerImportance
 	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(110, 0, role), kit.AtLeast(70, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
+	confirmed := widget.NewLabel("")
+	confirmed.Truncation = fyne.TextTruncateEllipsis
+	confirmed.Hide()
 	// The buttons keep their width when Revoke is hidden, so every Key
 	// button lines up.
 	w := keyBtn.MinSize().Width + roleBtn.MinSize().Width + revoke.MinSize().Width + 2*theme.Padding()
 	buttons := container.NewCenter(kit.AtLeast(w, 0, container.NewHBox(keyBtn, roleBtn, revoke)))
-	return container.NewBorder(nil, nil, nil, buttons, container.NewVBox(top, bottom))
+	return container.NewBorder(nil, nil, nil, buttons, container.NewVBox(top, bottom, confirmed))
+}
+
+// confirmLabel is the line of a row made by newRow that says who
+// confirmed a physician.
+func confirmLabel(row fyne.CanvasObject) *widget.Label {
+	return row.(*fyne.Container).Objects[0].(*fyne.Container).Objects[2].(*widget.Label)
+}
+
+// confirmLine says who confirmed a physician in person, the clinical
+// records' condition (app/colleagues.go), whether they confirmed one of
+// them in turn, or that they wait for it, with
+// the importance it is drawn with; "" for a member who is not an active
+// physician. rows is the whole directory.
+func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, widget.Importance) {
+	if !m.Active || !m.Role.Holds(roles.Clinical) {
+		return "", widget.MediumImportance
+	}
+	if len(m.ConfirmedBy) > 0 {
+		line := "Confirmed by " + andList(m.ConfirmedBy)
+		for _, name := range m.ConfirmedBy {
+			if slices.Contains(m.Confirms, name) { // they confirmed each other: the key goes to them
+				return line, widget.SuccessImportance
+			}
+		}
+		return line + "; they have yet to confirm that colleague in turn", widget.WarningImportance
+	}
+	for _, o := range rows {
+		if o.Fingerprint != m.Fingerprint && o.Active && o.Role.Holds(roles.Clinical) {
+			return "Waiting for a physician to confirm them in person", widget.WarningImportance
+		}
+	}
+	return "The clinic's only physician: the next to join and they confirm each other in person", widget.LowImportance
+}
+
+// andList joins names as a sentence does: "A", "A and B", "A, B and C".
+func andList(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -172,6 +231,14 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		joined.SetText(fmt.Sprintf("Joined %s with token %s, admitted by %s", when(m.Joined), m.Token, m.AdmittedBy))
 	}
 	bottom.Objects[1].(*widget.Label).SetText("Last seen " + ago(m.LastSeen, s.now()))
+	confirmed := confirmLabel(o)
+	if line, imp := confirmLine(m, s.rows); line != "" {
+		confirmed.Importance = imp
+		confirmed.SetText(line)
+		confirmed.Show()
+	} else {
+		confirmed.Hide()
+	}
 	rd, canChange := s.role, s.role != nil
 	if m.Active && m.Fingerprint != s.d.Fingerprint() {
 		revoke.Show()

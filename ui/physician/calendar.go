@@ -61,9 +61,14 @@ type calendarScreen struct {
 // NewCalendar builds the physician's calendar: day and week views of
 // their own appointments with status; today, previous, next, go to date.
 // Opening an appointment opens the chart, where Start visit starts it. A
-// booking made at the front desk appears as soon as it syncs.
-func NewCalendar(s Session, w fyne.Window) fyne.CanvasObject {
-	return build(s, w, func(sc *screen) fyne.CanvasObject { return newCalendar(sc).stack })
+// booking made at the front desk appears as soon as it syncs. While the
+// physician waits for a colleague's confirmation a note above says so,
+// with a button that runs toColleagues (nil: none).
+func NewCalendar(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
+	return build(s, w, func(sc *screen) fyne.CanvasObject {
+		sc.toColleagues = toColleagues
+		return newCalendar(sc).stack
+	})
 }
 
 func newCalendar(s *screen) *calendarScreen {
@@ -93,7 +98,7 @@ func newCalendar(s *screen) *calendarScreen {
 	cs.exportBtn = widget.NewButtonWithIcon("Export calendar…", theme.DocumentSaveIcon(), cs.exportCalendar)
 	cs.body = container.NewVBox()
 	head := container.NewBorder(nil, nil, nil, cs.exportBtn, cs.title)
-	cs.calendar = kit.Live(container.NewVBox(bar, head, cs.fb.Label, cs.body), func() func() {
+	cs.calendar = kit.Live(container.NewVBox(s.awaitingNote(), bar, head, cs.fb.Label, cs.body), func() func() {
 		return s.onClinicalChange(func() {
 			if cs.chart == nil {
 				cs.load()

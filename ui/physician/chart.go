@@ -120,7 +120,7 @@ func (v *chartView) close() {
 func (v *chartView) open() {
 	var c chart.Chart
 	var err error
-	v.do(func(ctx context.Context) { c, err = v.c.OpenChart(ctx, v.patientID) }, func() {
+	v.do(func(ctx context.Context) { c, err = v.c.OpenChart(ctx, v.patientID); err = v.clinicalErr(err) }, func() {
 		if err != nil {
 			v.name.SetText("The chart cannot be opened")
 			v.status.fail(err)

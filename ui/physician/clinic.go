@@ -34,6 +34,16 @@ type Session interface {
 	OnChange(fn func([]app.Changed)) (stop func())
 
 	SearchPatients(ctx context.Context, query string, limit int) ([]app.Patient, error)
+	Colleagues
+}
+
+// Colleagues is what the Colleagues screen, and the note of a physician
+// who waits for a colleague's confirmation, need of the session
+// (app/colleagues.go).
+type Colleagues interface {
+	Colleagues() ([]app.Colleague, error)
+	ConfirmColleague(ctx context.Context, fingerprint, code string) error
+	AwaitingColleague() bool
 }
 
 // Charts is what they need of the session's chart (app/chart).
@@ -126,6 +136,9 @@ type screen struct {
 	now   func() time.Time
 	// print sends a PDF file to the printer (lp); tests replace it.
 	print printer
+	// toColleagues opens the Colleagues section (the shell's
+	// navigation); nil where the screen is not in a shell.
+	toColleagues func()
 }
 
 // newScreen is a physician's screen; making one (at login) also removes

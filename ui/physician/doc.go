@@ -3,7 +3,9 @@
 // medications, the timeline of signed SOAP notes, vitals with trend
 // charts) and e-prescriptions (formulary picker, allergy and interaction
 // warnings with override reasons, signing, printing that keeps no copy
-// and Save as PDF… (print.go), cancel and renew), and
+// and Save as PDF… (print.go), cancel and renew), the colleagues a
+// physician confirms in person before a newcomer reads charts
+// (colleagues.go, with the note Calendar and Patients show meanwhile), and
 // the ways records leave and enter: the calendar as iCalendar (busy only
 // unless the physician chooses more), a chart as FHIR or as the patient's
 // own copy on IPFS, and a transfer imported from a FHIR bundle.

@@ -2,6 +2,7 @@ package physician
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -77,15 +78,20 @@ func (f *finder) open(patientID string) {
 
 // NewPatients builds the physician's patient search; choosing a patient
 // opens the chart (an audited read) with its header always in view.
-// Below the search, patients transferring in or out.
-func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
-	return build(s, w, func(sc *screen) fyne.CanvasObject { return newPatients(sc).stack })
+// Below the search, patients transferring in or out. While the physician
+// waits for a colleague's confirmation a note above says so, with a button
+// that runs toColleagues (nil: none).
+func NewPatients(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
+	return build(s, w, func(sc *screen) fyne.CanvasObject {
+		sc.toColleagues = toColleagues
+		return newPatients(sc).stack
+	})
 }
 
 func newPatients(s *screen) *finder {
 	f := newFinder(s, "Find a patient",
 		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0)
-	f.search = container.NewVBox(f.search, s.transfers())
+	f.search = container.NewVBox(s.awaitingNote(), f.search, s.transfers())
 	f.stack.Objects = []fyne.CanvasObject{f.search}
 	return f
 }
@@ -159,9 +165,11 @@ func joinDrugs(p prescribing.Prescription) string {
 func (ps *prescriptionsScreen) loadRecent() {
 	var rxs []prescribing.Prescription
 	var err error
-	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15) }, func() {
+	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15); err = ps.clinicalErr(err) }, func() {
 		ps.recent.Objects = nil
-		if err != nil {
+		if errors.Is(err, errAwaiting) {
+			ps.recent.Add(wrapped(awaitingText))
+		} else if err != nil {
 			ps.recent.Add(wrapped("Your prescriptions cannot be read: " + kit.ErrorText(err)))
 		} else if len(rxs) == 0 {
 			ps.recent.Add(quiet("You have not signed any prescription yet."))

@@ -1,0 +1,168 @@
+package physician
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// newcomerScreen is a screen of a physician's session in a 1280x800 test
+// window, work run in place; toColleagues counts its taps.
+func newcomerScreen(t *testing.T, s *app.Session, c *apptest.Clinic, taps *int) (*screen, fyne.Window) {
+	t.Helper()
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1280, 800))
+	sc := newScreen(clinicOfTest(t, s), w)
+	sc.inline, sc.now = true, c.Clock.Now
+	sc.toColleagues = func() { *taps++ }
+	return sc, w
+}
+
+// awaitingShown reports whether o shows the note of a physician who waits
+// for a colleague's confirmation.
+func awaitingShown(o fyne.CanvasObject) bool {
+	_, ok := find(o, func(c *widget.Card) bool { return c.Visible() && hasLabel(c, "Clinical records open once") })
+	return ok
+}
+
+// colleagueRow is the row of the Colleagues screen that names name.
+func colleagueRow(t *testing.T, o fyne.CanvasObject, name string) *fyne.Container {
+	t.Helper()
+	row, ok := find(o, func(b *fyne.Container) bool {
+		_, hasButton := find(b, func(*widget.Button) bool { return true })
+		return len(b.Objects) == 2 && hasButton && hasLabel(b, name)
+	})
+	if !ok {
+		t.Fatalf("no row for %s", name)
+	}
+	return row
+}
+
+// TestColleaguesConfirmInPerson follows a new physician: the Calendar and
+// Patients say why no chart opens (and a chart says so too, not "holds no
+// key"); Colleagues lists Dr Paul Physician with the code both screens
+// show; a wrong code is refused in the dialog and nothing is written; the
+// right one confirms him; once he confirms her too and the workstations
+// sync, the note is gone and a chart opens.
+func TestColleaguesConfirmInPerson(t *testing.T) {
+	test.NewTempApp(t)
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	nora := c.Join(t, "Dr Nora New", roles.Physician)
+	all := append(c.All(), nora)
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	taps := 0
+	sc, calWin := newcomerScreen(t, nora, c, &taps)
+	cal := newCalendar(sc)
+	calWin.SetContent(container.NewVScroll(cal.stack))
+	if !awaitingShown(cal.stack) {
+		t.Fatal("the calendar of a physician nobody confirmed shows no note")
+	}
+	test.Tap(button(t, cal.stack, "Open Colleagues"))
+	if taps != 1 {
+		t.Errorf("Open Colleagues tapped %d times the shell's link, want 1", taps)
+	}
+	if pat := newPatients(sc); !awaitingShown(pat.stack) {
+		t.Error("the patients screen of a physician nobody confirmed shows no note")
+	}
+	v := sc.newChartView(p.ID, nil, "Back", func() {})
+	if v.loaded || v.status.Text != awaitingText {
+		t.Errorf("a chart opened by a physician nobody confirmed says %q, want %q", v.status.Text, awaitingText)
+	}
+	v.close()
+
+	colWin := test.NewTempWindow(t, widget.NewLabel(""))
+	colWin.Resize(fyne.NewSize(1280, 800))
+	csc := newScreen(clinicOfTest(t, nora), colWin)
+	csc.inline, csc.now = true, c.Clock.Now
+	col := newColleagues(csc)
+	colWin.SetContent(container.NewVScroll(col.content()))
+	code := app.ColleagueCode(nora.Fingerprint(), c.Phys.Fingerprint())
+	row := colleagueRow(t, col.list, "Dr Paul Physician")
+	if !hasLabel(row, code) || !hasLabel(row, "Not confirmed") {
+		t.Fatalf("Dr Paul Physician's row lacks the code %s or its status", code)
+	}
+	if !hasLabel(col.list, "Dr Petra Second") {
+		t.Error("Dr Petra Second is not listed")
+	}
+
+	test.Tap(button(t, row, "Confirm…"))
+	if !dialogSays(colWin, "Ask Dr Paul Physician to read the code beside your name") {
+		t.Fatal("the dialog does not say whom to ask for the code")
+	}
+	test.Type(col.ask.entry, "111 222 333 444")
+	test.Tap(col.ask.confirm)
+	if !col.ask.fb.Visible() || !strings.Contains(col.ask.fb.Text, "does not match") {
+		t.Errorf("a wrong code says %q", col.ask.fb.Text)
+	}
+	if colWin.Canvas().Overlays().Top() == nil {
+		t.Error("a wrong code closed the dialog")
+	}
+	if cs, _ := nora.Colleagues(); cs[0].YouConfirmed || cs[1].YouConfirmed {
+		t.Fatalf("a wrong code confirmed someone: %+v", cs)
+	}
+
+	col.ask.entry.SetText(strings.ReplaceAll(code, " ", "-"))
+	test.Tap(col.ask.confirm)
+	if top := colWin.Canvas().Overlays().Top(); top != nil {
+		t.Fatalf("the right code left the dialog open: %q", col.ask.fb.Text)
+	}
+	row = colleagueRow(t, col.list, "Dr Paul Physician")
+	if !hasLabel(row, "You confirmed them — they have not confirmed you yet") {
+		t.Error("Dr Paul Physician's row does not say she confirmed him")
+	}
+	if b := button(t, row, "Confirmed"); !b.Disabled() {
+		t.Error("Confirm is offered again for a colleague she confirmed")
+	}
+
+	// Dr Paul Physician, on his own workstation, confirms her; the
+	// workstations sync and the screens follow the change feed.
+	if err := c.Phys.ConfirmColleague(ctx, nora.Fingerprint(), code); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	if nora.AwaitingColleague() {
+		t.Fatal("she still waits after both confirmed each other")
+	}
+	kit.Locked(func() {
+		row = colleagueRow(t, col.list, "Dr Paul Physician")
+		if !hasLabel(row, "You confirmed each other") {
+			t.Error("the Colleagues screen did not follow his confirmation")
+		}
+		if awaitingShown(cal.stack) {
+			t.Error("the calendar still shows the note once she holds the key")
+		}
+	})
+	v = sc.newChartView(p.ID, nil, "Back", func() {})
+	defer v.close()
+	if !v.loaded {
+		t.Fatalf("the chart does not open once she was confirmed: %q", v.status.Text)
+	}
+}
+
+// TestAwaitingWords: once the newcomer and a colleague confirmed each
+// other, the note says the records come with that colleague's next sync.
+func TestAwaitingWords(t *testing.T) {
+	if got := awaitingWords(nil); got != awaitingText {
+		t.Errorf("nobody confirmed: %q", got)
+	}
+	got := awaitingWords([]app.Colleague{{Name: "Dr A", YouConfirmed: true}, {Name: "Dr B", YouConfirmed: true, ConfirmedYou: true}})
+	if !strings.Contains(got, "You and Dr B confirmed each other") {
+		t.Errorf("confirmed each other: %q", got)
+	}
+}
