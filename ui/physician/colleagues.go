@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/recovery"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -89,9 +90,11 @@ func (s *screen) awaitingNote() fyne.CanvasObject {
 // compare and who confirmed whom; Confirm… asks for the code.
 type colleaguesScreen struct {
 	*screen
-	list *fyne.Container
-	fb   feedback
-	ask  *codeDialog // the last Confirm… dialog opened
+	list     *fyne.Container
+	fb       feedback
+	ask      *codeDialog       // the last Confirm… dialog opened
+	rec      *recovery.Service // the key recovery card's, or nil
+	recovery *recoveryCard     // as content built it
 }
 
 // NewColleagues builds the Colleagues screen: why colleagues confirm each
@@ -99,11 +102,12 @@ type colleaguesScreen struct {
 // for the two of them, whether they confirmed each other, and Confirm….
 // A colleague's confirmation appears as soon as it syncs.
 func NewColleagues(s Session, w fyne.Window) fyne.CanvasObject {
-	return build(s, w, func(sc *screen) fyne.CanvasObject { return newColleagues(sc).content() })
+	rec, _ := recovery.Of(s) // nil on a session without recovery: no card
+	return build(s, w, func(sc *screen) fyne.CanvasObject { return newColleagues(sc, rec).content() })
 }
 
-func newColleagues(s *screen) *colleaguesScreen {
-	cs := &colleaguesScreen{screen: s, list: container.NewVBox(), fb: newFeedback()}
+func newColleagues(s *screen, rec *recovery.Service) *colleaguesScreen {
+	cs := &colleaguesScreen{screen: s, list: container.NewVBox(), fb: newFeedback(), rec: rec}
 	cs.load()
 	return cs
 }
@@ -115,11 +119,13 @@ func (cs *colleaguesScreen) content() fyne.CanvasObject {
 			"compare the code beside each other's name and confirm each other."),
 		quiet("Confirm only someone you have met in person. If the codes differ, do not confirm: tell your clinic's administrator.")))
 	list := widget.NewCard("Your colleagues", "", cs.list)
-	return kit.Live(container.NewVBox(why, cs.fb.Label, list), func() func() {
+	rec := newRecoveryCard(cs.screen, cs.rec)
+	cs.recovery = rec
+	return kit.Live(container.NewVBox(why, cs.fb.Label, list, rec.object()), func() func() {
 		return cs.c.OnChange(func(ch []app.Changed) {
 			for _, x := range ch {
-				if x.Scope == string(roles.Directory) { // members, confirmations, keys acknowledged
-					kit.OnUI(cs.load)
+				if x.Scope == string(roles.Directory) { // members, confirmations, keys acknowledged, the recovery
+					kit.OnUI(func() { cs.load(); rec.load() })
 					return
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/recovery"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -88,7 +89,7 @@ func TestColleaguesConfirmInPerson(t *testing.T) {
 	colWin.Resize(fyne.NewSize(1280, 800))
 	csc := newScreen(clinicOfTest(t, nora), colWin)
 	csc.inline, csc.now = true, c.Clock.Now
-	col := newColleagues(csc)
+	col := newColleagues(csc, nil)
 	colWin.SetContent(container.NewVScroll(col.content()))
 	code := app.ColleagueCode(nora.Fingerprint(), c.Phys.Fingerprint())
 	row := colleagueRow(t, col.list, "Dr Paul Physician")
@@ -164,5 +165,49 @@ func TestAwaitingWords(t *testing.T) {
 	got := awaitingWords([]app.Colleague{{Name: "Dr A", YouConfirmed: true}, {Name: "Dr B", YouConfirmed: true, ConfirmedYou: true}})
 	if !strings.Contains(got, "You and Dr B confirmed each other") {
 		t.Errorf("confirmed each other: %q", got)
+	}
+}
+
+// TestRecoveryCardApproves: with a recovery set up, Colleagues names its
+// administrators and says the clinical key is not kept for it; Approve…
+// asks, and approving says so (and the other physician sees who did).
+func TestRecoveryCardApproves(t *testing.T) {
+	test.NewTempApp(t)
+	ctx := context.Background()
+	c := apptest.NewClinicWith(t, recovery.Upkeep)
+	bea := c.Join(t, "Bea Admin", roles.Administrator)
+	all := append(c.All(), bea)
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recovery.New(c.Admin.Core()).Split(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	taps := 0
+	sc, w := newcomerScreen(t, c.Phys, c, &taps)
+	cs := newColleagues(sc, recovery.New(c.Phys.Core()))
+	w.SetContent(container.NewVScroll(cs.content()))
+	content := w.Content()
+	if !hasLabel(content, "Ada Admin, Bea Admin") || !hasLabel(content, "Not approved yet") {
+		t.Fatal("the key recovery card does not name the administrators or say it is not approved")
+	}
+	test.Tap(button(t, content, "Approve…"))
+	rc := cs.recovery
+	if w.Canvas().Overlays().Top() == nil || rc.asked == nil || !strings.Contains(rc.asked.Text, "Do you know Ada Admin, Bea Admin") {
+		t.Fatal("Approve… asks nothing")
+	}
+	test.Tap(rc.asking)
+	if !hasLabel(content, "You approved them.") {
+		t.Error("after approving, the card does not say so")
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	a, err := recovery.New(c.Phys2.Core()).ClinicalApproval(ctx)
+	if err != nil || len(a.ApprovedBy) != 1 || a.ApprovedBy[0] != c.Phys.StaffName() {
+		t.Errorf("the other physician sees %+v, %v", a, err)
 	}
 }
