@@ -219,12 +219,17 @@ const secretJoinCode = "join/code"
 type joinRecord struct {
 	Code  string `json:"code"`
 	Token string `json:"token"`
+	// DeskHash is the hash of the token's desk key (joindesk.WriteHash),
+	// which the join desk's answers about the token must name; "" in a
+	// record kept before it was.
+	DeskHash string `json:"desk_hash,omitempty"`
 }
 
 // keepJoinCode keeps the comparison code and token id of this newcomer's
-// request.
+// request, and the hash of the token's desk key, to ask the desk with.
 func (s *Session) keepJoinCode(ctx context.Context, t crypto.Token) error {
-	b, err := json.Marshal(joinRecord{Code: ComparisonCode(t.Secret[:], t.ID, s.rep.Fingerprint()), Token: t.ID})
+	b, err := json.Marshal(joinRecord{Code: ComparisonCode(t.Secret[:], t.ID, s.rep.Fingerprint()), Token: t.ID,
+		DeskHash: joindesk.WriteHash(t.Secret[:], t.ID)})
 	if err != nil {
 		return err
 	}
@@ -286,7 +291,7 @@ func (s *Session) JoinStatus(ctx context.Context) (JoinStatus, error) {
 		if rec.Token != "" {
 			// The clinic's join desk knows whether the token was refused,
 			// revoked or ran out; the directory cannot say before admission.
-			st.State, st.Reason = s.deskVerdict(ctx, rec.Token)
+			st.State, st.Reason = s.deskVerdict(ctx, rec.Token, rec.DeskHash)
 		}
 	case m.Revoked():
 		st.State = JoinRefused

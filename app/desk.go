@@ -78,15 +78,20 @@ func (s *Session) tellDesk(ctx context.Context, t TokenInfo, state string) {
 	}
 }
 
-// deskVerdict asks the join desk about this newcomer's token: refused,
+// deskVerdict asks the join desk about this newcomer's token (tokenID,
+// with writeHash the hash of its desk key, joindesk.WriteHash): refused,
 // revoked or expired make JoinRefused with the reason; anything else (the
-// desk knows nothing, or does not answer) leaves it waiting.
-func (s *Session) deskVerdict(ctx context.Context, tokenID string) (JoinState, string) {
+// desk knows nothing of the token under that hash, does not answer, or
+// answers for another hash) leaves it waiting. A request kept before the
+// hash was (writeHash "") does not ask: whoever holds the desk's bearer
+// secret can deposit the token's id and mark it refused, and without the
+// hash the answer cannot be told from hers, so it waits for the directory.
+func (s *Session) deskVerdict(ctx context.Context, tokenID, writeHash string) (JoinState, string) {
 	v := s.Profile().Servers
-	if v.Desk == "" {
+	if v.Desk == "" || writeHash == "" {
 		return JoinWaiting, ""
 	}
-	switch state, err := joindesk.StateOf(ctx, v.Desk, tokenID); {
+	switch state, err := joindesk.StateOf(ctx, v.Desk, tokenID, writeHash); {
 	case err == nil && (state == joindesk.Refused || state == joindesk.Revoked || state == joindesk.Expired):
 		return JoinRefused, Capitalise(strings.TrimPrefix(deskError(joindesk.Gone(state)).Error(), "app: ")) + "."
 	}

@@ -12,7 +12,8 @@ import (
 
 // TestGnuPGInterop: what leaves a workstation for a person is plain OpenPGP.
 // GnuPG imports our public key and verifies our signatures, imports our
-// locked private key with its passphrase, opens our messages, and we open
+// locked private key with its passphrase, opens our messages (and our
+// messages to a passphrase, at the identity's real S2K cost), and we open
 // its messages.
 func TestGnuPGInterop(t *testing.T) {
 	if _, err := exec.LookPath("gpg"); err != nil {
@@ -90,6 +91,23 @@ func TestGnuPGInterop(t *testing.T) {
 		if got := gpg(chat, append(loopback, "--decrypt")...); !bytes.Equal(got, data) {
 			t.Fatalf("chat message %d: gpg decrypted %q, want %q", i, got, data)
 		}
+	}
+
+	// A backup or a patient's copy: a message to a passphrase, its S2K as
+	// costly as the identity's real lock (sec-s10 finding 6).
+	saved := newKeyKDF
+	newKeyKDF = realKDF
+	backup, err := EncryptWithPassphrase(data, []byte(pass), "backup.tar", time.Now())
+	newKeyKDF = saved
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := gpg(backup, append(loopback, "--decrypt")...); !bytes.Equal(got, data) {
+		t.Fatalf("gpg decrypted the message to a passphrase as %q, want %q", got, data)
+	}
+	if got, err := DecryptWithPassphrase(gpg(data, append(loopback, "--symmetric", "--cipher-algo", "AES256")...), []byte(pass)); err != nil ||
+		!bytes.Equal(got, data) {
+		t.Fatalf("DecryptWithPassphrase of GnuPG's message to a passphrase = (%q, %v)", got, err)
 	}
 
 	fromGnuPG := gpg(data, append(loopback, "--sign", "--encrypt", "--recipient", id.Fingerprint())...)

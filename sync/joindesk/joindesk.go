@@ -67,10 +67,9 @@ func Deposit(ctx context.Context, addr, secret string, t crypto.Token) (string, 
 	if err != nil {
 		return "", err
 	}
-	hash := sha256.Sum256([]byte(WriteKey(t.Secret[:], t.ID)))
 	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/code/"+code.ID(),
 		map[string]any{"token": t.ID, "expires": t.Expires.Unix(), "sealed": sealed},
-		http.Header{headerWriteHash: {hex.EncodeToString(hash[:])}})
+		http.Header{headerWriteHash: {WriteHash(t.Secret[:], t.ID)}})
 	if err != nil {
 		return "", err
 	}
@@ -136,6 +135,15 @@ func WriteKey(tokenSecret []byte, tokenID string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// WriteHash is the SHA-256 (64 hex digits) of the token's desk key
+// (WriteKey): what Deposit leaves with the token, and what StateOf asks
+// and checks the desk's answer with. It lets nobody change the token's
+// state, so a newcomer may keep it.
+func WriteHash(tokenSecret []byte, tokenID string) string {
+	h := sha256.Sum256([]byte(WriteKey(tokenSecret, tokenID)))
+	return hex.EncodeToString(h[:])
+}
+
 // The join desk's headers for a token's desk key (sync/server's
 // HeaderWriteHash and HeaderWriteKey; this package imports only crypto).
 const (
@@ -143,10 +151,16 @@ const (
 	headerWriteKey  = "Medihaven-Write-Key"
 )
 
-// StateOf asks the desk at addr for token tokenID's state; ErrNoCode when
-// the desk holds no such token.
-func StateOf(ctx context.Context, addr, tokenID string) (string, error) {
-	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil, nil)
+// StateOf asks the desk at addr for the state of token tokenID as its
+// administrators left it: writeHash is the hash of the token's desk key
+// (WriteHash), which only who holds the token can derive. The desk keeps
+// apart what anyone else deposited under the token's id (any holder of
+// the bearer secret can, and mark it refused), and StateOf believes only
+// an answer that names writeHash: ErrNoCode when the desk holds no such
+// token under it, ErrAnswer when the answer is for another hash or none
+// (a desk older than the hash answers from any deposit of the token).
+func StateOf(ctx context.Context, addr, tokenID, writeHash string) (string, error) {
+	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil, http.Header{headerWriteHash: {writeHash}})
 	switch {
 	case err != nil:
 		return "", err
@@ -154,6 +168,8 @@ func StateOf(ctx context.Context, addr, tokenID string) (string, error) {
 		return "", ErrNoCode
 	case status != http.StatusOK:
 		return "", fmt.Errorf("%w: it answered %d", ErrAnswer, status)
+	case writeHash == "" || field(out, "write_hash") != writeHash:
+		return "", fmt.Errorf("%w: its answer is not for this token's key", ErrAnswer)
 	}
 	return field(out, "state"), nil
 }

@@ -50,7 +50,7 @@ func TestDeskRoundTrip(t *testing.T) {
 	if err != nil || got.String() != tok.String() {
 		t.Fatalf("Resolve = %v, %v", got.ID, err)
 	}
-	if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != joindesk.Active || err != nil {
+	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
 		t.Errorf("state %q, %v", st, err)
 	}
 	key := joindesk.WriteKey(tok.Secret[:], tok.ID)
@@ -62,8 +62,21 @@ func TestDeskRoundTrip(t *testing.T) {
 	if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(other.Secret[:], tok.ID), joindesk.Refused); !errors.Is(err, joindesk.ErrAnswer) {
 		t.Errorf("a state told with another token's key: %v", err)
 	}
-	if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != joindesk.Active || err != nil {
+	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
 		t.Errorf("state after a refusal without the token's key %q, %v", st, err)
+	}
+	// It deposits the token's id under a key of its own and refuses that:
+	// the newcomer, asking with its token's hash, is not told so.
+	squat := other
+	squat.ID = tok.ID
+	if _, err := joindesk.Deposit(ctx, addr, "s3cret", squat); err != nil {
+		t.Errorf("a second deposit of a token id under another key: %v", err)
+	}
+	if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(squat.Secret[:], tok.ID), joindesk.Refused); err != nil {
+		t.Errorf("a state told for one's own deposit: %v", err)
+	}
+	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
+		t.Errorf("state after a squatted refusal %q, %v", st, err)
 	}
 
 	for _, tc := range []struct{ state string }{{joindesk.Used}, {joindesk.Refused}, {joindesk.Revoked}} {
@@ -75,7 +88,7 @@ func TestDeskRoundTrip(t *testing.T) {
 		if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(tok.Secret[:], tok.ID), tc.state); err != nil {
 			t.Fatalf("Tell %s: %v", tc.state, err)
 		}
-		if st, err := joindesk.StateOf(ctx, addr, tok.ID); st != tc.state || err != nil {
+		if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != tc.state || err != nil {
 			t.Errorf("state %q, %v; want %s", st, err, tc.state)
 		}
 		if _, err := joindesk.Resolve(ctx, code); !errors.Is(err, joindesk.Gone(tc.state)) {
@@ -87,7 +100,7 @@ func TestDeskRoundTrip(t *testing.T) {
 	if _, err := joindesk.Resolve(ctx, unknown.String()); !errors.Is(err, joindesk.ErrNoCode) {
 		t.Errorf("an unknown code: %v", err)
 	}
-	if _, err := joindesk.StateOf(ctx, addr, strings.Repeat("0", 16)); !errors.Is(err, joindesk.ErrNoCode) {
+	if _, err := joindesk.StateOf(ctx, addr, strings.Repeat("0", 16), joindesk.WriteHash(tok.Secret[:], strings.Repeat("0", 16))); !errors.Is(err, joindesk.ErrNoCode) {
 		t.Errorf("the state of an unknown token: %v", err)
 	}
 	mistyped := []byte(code)
@@ -106,8 +119,41 @@ func TestDeskRoundTrip(t *testing.T) {
 		!strings.Contains(err.Error(), "check that this computer is on the clinic's network") {
 		t.Errorf("a desk that does not answer: %v", err)
 	}
-	if _, err := joindesk.StateOf(ctx, closed, tok.ID); !errors.Is(err, joindesk.ErrUnreachable) {
+	if _, err := joindesk.StateOf(ctx, closed, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); !errors.Is(err, joindesk.ErrUnreachable) {
 		t.Errorf("a desk that does not answer: %v", err)
+	}
+}
+
+// TestStateOfBelievesOnlyItsHash: a desk's answer about a token's state
+// counts only when it names the hash of the token's desk key, which the
+// newcomer derived from its token; a desk older than the hash answers
+// from whatever deposit of the token it finds (perhaps a member's).
+func TestStateOfBelievesOnlyItsHash(t *testing.T) {
+	const id = "0123456789abcdef"
+	hash := joindesk.WriteHash([]byte("the token's secret"), id)
+	for _, tc := range []struct {
+		name, answer, asked string
+		want                string
+		err                 error
+	}{
+		{"its own hash", `{"state":"refused","write_hash":"` + hash + `"}`, hash, joindesk.Refused, nil},
+		{"an older desk's answer", `{"state":"refused"}`, hash, "", joindesk.ErrAnswer},
+		{"another hash", `{"state":"refused","write_hash":"` + strings.Repeat("66", 32) + `"}`, hash, "", joindesk.ErrAnswer},
+		{"no hash to ask with", `{"state":"refused","write_hash":""}`, "", "", joindesk.ErrAnswer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if got := r.Header.Get("Medihaven-Write-Hash"); got != tc.asked {
+					t.Errorf("asked with hash %q, want %q", got, tc.asked)
+				}
+				w.Write([]byte(tc.answer)) //nolint:errcheck
+			}))
+			defer srv.Close()
+			st, err := joindesk.StateOf(context.Background(), srv.Listener.Addr().String(), id, tc.asked)
+			if st != tc.want || !errors.Is(err, tc.err) {
+				t.Errorf("StateOf = %q, %v; want %q, %v", st, err, tc.want, tc.err)
+			}
+		})
 	}
 }
 

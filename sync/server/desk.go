@@ -33,8 +33,11 @@ import (
 //   - A deposit names the SHA-256 of the token's desk key (joindesk.WriteKey,
 //     an HMAC under the token's secret, which only the administrators, in
 //     the admin scope, and the newcomer hold), and a state change for that
-//     token must show the key. Every deposit of one token names the same
-//     hash. A deposit an older workstation made names none: its state
+//     token must show the key. The desk keeps the deposits of one token by
+//     that hash: deposits under another hash (a member who saw the token
+//     id in a clear header and deposited junk under it first, with a key
+//     of her own) neither block the administrator's deposit nor share its
+//     state. A deposit an older workstation made names none: its state
 //     changes need the secret only, as before.
 //   - One address (one workstation; an IPv6 /64) keeps at most
 //     deskMaxPerSource deposits at a time, so one member cannot fill the
@@ -43,12 +46,17 @@ import (
 // Reading needs the code's id (128 bits derived from the code's key, not
 // guessable) or the token id (which is in clear envelope headers already,
 // and tells only whether the token waits, was used, revoked, refused or
-// expired).
+// expired). A token's state is asked with the hash of its desk key, which
+// the newcomer derives from the token it holds; the answer names the hash
+// it is for, and the newcomer believes it only when that is its own. A
+// question without a hash (an older newcomer's) is answered from deposits
+// that name none only.
 //
 //	PUT /v1/code/ID    {"token": TOKENID, "expires": UNIX, "sealed": BASE64}   (bearer secret; Medihaven-Write-Hash: HEX)
 //	GET /v1/code/ID    200 {"sealed": ...}; 410 {"state": "used"|"revoked"|"refused"|"expired"}; 404
 //	PUT /v1/state/TOKENID {"state": "used"|"revoked"|"refused"}                 (bearer secret; Medihaven-Write-Key: HEX)
-//	GET /v1/state/TOKENID 200 {"state": "active"|"used"|"revoked"|"refused"|"expired"}; 404
+//	GET /v1/state/TOKENID (Medihaven-Write-Hash: HEX)
+//	                   200 {"state": "active"|"used"|"revoked"|"refused"|"expired", "write_hash": HEX}; 404
 
 // Desk limits.
 const (
@@ -64,8 +72,9 @@ const (
 )
 
 // The headers that carry a token's desk key (joindesk.WriteKey): its
-// SHA-256 with a deposit, the key itself with a state change. Headers, not
-// fields, so that a desk older than them takes the call as before.
+// SHA-256 with a deposit and a question about its state, the key itself
+// with a state change. Headers, not fields, so that a desk older than them
+// takes the call as before.
 const (
 	HeaderWriteHash = "Medihaven-Write-Hash"
 	HeaderWriteKey  = "Medihaven-Write-Key"
@@ -220,12 +229,12 @@ func (d *desk) putCode(w http.ResponseWriter, r *http.Request) {
 		replyError(w, http.StatusConflict, "a token is filed under this code already")
 		return
 	}
+	// Another deposit of the token under another hash is kept beside it,
+	// not refused: refusing would let whoever deposits a token id first
+	// (any holder of the bearer secret) keep its administrator from
+	// depositing it. The per-address and total bounds below still hold.
 	mine := 0
 	for _, e := range d.entries {
-		if e.Token == in.Token && e.WriteHash != hash {
-			replyError(w, http.StatusConflict, "this token was deposited with another key")
-			return
-		}
 		if from != "" && e.From == from {
 			mine++
 		}
@@ -313,15 +322,40 @@ func (d *desk) putState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *desk) getState(w http.ResponseWriter, r *http.Request) {
+	hash := r.Header.Get(HeaderWriteHash)
+	if hash != "" && !isHex(hash, 64) {
+		replyError(w, http.StatusBadRequest, "not a valid question")
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var group []*deskEntry
 	for _, e := range d.entries {
-		if e.Token == r.PathValue("token") {
-			reply(w, http.StatusOK, map[string]string{"state": d.state(e)})
-			return
+		if e.Token == r.PathValue("token") && e.WriteHash == hash {
+			group = append(group, e)
 		}
 	}
-	replyError(w, http.StatusNotFound, "no token with this id was deposited")
+	if len(group) == 0 {
+		replyError(w, http.StatusNotFound, "no token with this id was deposited")
+		return
+	}
+	reply(w, http.StatusOK, map[string]string{"state": d.groupState(group), "write_hash": hash})
+}
+
+// groupState is the state of the deposits of one token under one hash: a
+// state one of them was put in (putState puts them all in it), else
+// active while one of them has not expired.
+func (d *desk) groupState(group []*deskEntry) string {
+	st := DeskExpired
+	for _, e := range group {
+		switch s := d.state(e); s {
+		case DeskUsed, DeskRevoked, DeskRefused:
+			return s
+		case DeskActive:
+			st = DeskActive
+		}
+	}
+	return st
 }
 
 // sweep forgets entries expired for longer than deskKeepAfter. Callers

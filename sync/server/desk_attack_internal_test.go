@@ -41,7 +41,8 @@ func writeHash(key string) string {
 // administrator's token refused (the newcomer's screen would say so): a
 // state change needs the token's desk key, whose hash came with the
 // deposit, and a second deposit of the token under the member's own key
-// is refused. (sec-s9 finding 5, TestSecDeskAnyMember.)
+// (or none) is kept apart, its state not the token's as the newcomer asks
+// it. (sec-s9 finding 5, TestSecDeskAnyMember.)
 func TestDeskStateNeedsTheTokensKey(t *testing.T) {
 	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 	d, err := openDesk(t.TempDir(), "s3cret", func() time.Time { return now })
@@ -65,8 +66,10 @@ func TestDeskStateNeedsTheTokensKey(t *testing.T) {
 		{"a member refuses it with her own key", member, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, strings.Repeat("66", 32)}, 403, DeskActive},
 		{"a member refuses it with the key's hash", member, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, writeHash(key)}, 403, DeskActive},
 		{"a member deposits the token again under her own key", member, "PUT", "/v1/code/" + strings.Repeat("cd", 16), deposit,
-			[]string{HeaderWriteHash, writeHash(strings.Repeat("66", 32))}, 409, DeskActive},
-		{"a member deposits the token again with no key", member, "PUT", "/v1/code/" + strings.Repeat("cd", 16), deposit, nil, 409, DeskActive},
+			[]string{HeaderWriteHash, writeHash(strings.Repeat("66", 32))}, 201, DeskActive},
+		{"and refuses it with her own key", member, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, strings.Repeat("66", 32)}, 200, DeskActive},
+		{"a member deposits the token again with no key", member, "PUT", "/v1/code/" + strings.Repeat("ce", 16), deposit, nil, 201, DeskActive},
+		{"and refuses it with the secret alone", member, "PUT", "/v1/state/" + tok, refuse, nil, 200, DeskActive},
 		{"a deposit with a malformed hash", member, "PUT", "/v1/code/" + strings.Repeat("ef", 16), deposit, []string{HeaderWriteHash, "xyz"}, 400, DeskActive},
 		{"the newcomer resolves the code", member, "GET", "/v1/code/" + code, "", nil, 200, DeskActive},
 		{"an administrator deposits it under a second code", admin, "PUT", "/v1/code/" + strings.Repeat("12", 16), deposit,
@@ -79,8 +82,10 @@ func TestDeskStateNeedsTheTokensKey(t *testing.T) {
 		if status != tc.want {
 			t.Errorf("%s: %d %v, want %d", tc.name, status, out, tc.want)
 		}
-		if _, st := deskCall(t, d, member, "GET", "/v1/state/"+tok, ""); st["state"] != tc.state {
-			t.Errorf("after %s the token is %v, want %s", tc.name, st["state"], tc.state)
+		// The newcomer asks with the hash of the key it derives from its token.
+		if _, st := deskCall(t, d, member, "GET", "/v1/state/"+tok, "", HeaderWriteHash, writeHash(key)); st["state"] != tc.state ||
+			st["write_hash"] != writeHash(key) {
+			t.Errorf("after %s the token is %v, want %s", tc.name, st, tc.state)
 		}
 	}
 }
@@ -178,5 +183,55 @@ func TestDeskKeepsOlderDeposits(t *testing.T) {
 	d.mu.Unlock()
 	if len(d.entries) != 0 {
 		t.Errorf("old entries a week past their expiry are kept: %d", len(d.entries))
+	}
+}
+
+// TestAttackDeskTokenSquat: token ids are in clear envelope headers (the
+// admin-scope "token" record is written before the deposit, and a token
+// given whole is never deposited at all). A member's workstation, which
+// holds the bearer secret, deposits junk under a token id it saw, with a
+// key of her own, before the administrator does, and marks it refused.
+// The newcomer, which asks with the hash of the key its token gives, is
+// not told "refused"; an older newcomer, which asks with no hash, is not
+// either; and the administrator's deposit is taken, and its refusal is
+// what the newcomer learns. (sec-s10 finding 5, TestSec10DeskTokenSquat.)
+func TestAttackDeskTokenSquat(t *testing.T) {
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	d, err := openDesk(t.TempDir(), "s3cret", func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	const admin, member, newcomer = "127.0.0.2:40000", "127.0.0.66:40000", "127.0.0.9:1"
+	tok := "0123456789abcdef" // seen in a clear header
+	mine, key := strings.Repeat("66", 32), strings.Repeat("5a", 32)
+	junk := fmt.Sprintf(`{"token":%q,"expires":%d,"sealed":"anVuaw=="}`, tok, now.Add(deskMaxTTL).Unix())
+	real := fmt.Sprintf(`{"token":%q,"expires":%d,"sealed":"c2VhbGVk"}`, tok, now.Add(time.Hour).Unix())
+	refuse := `{"state":"refused"}`
+	for _, tc := range []struct {
+		name, from, method, path, body string
+		hdr                            []string
+		want                           int
+		state                          string // the token's state as the newcomer asks it afterwards; "" none
+	}{
+		{"the member squats the token id", member, "PUT", "/v1/code/" + strings.Repeat("cd", 16), junk, []string{HeaderWriteHash, writeHash(mine)}, 201, ""},
+		{"and marks it refused", member, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, mine}, 200, ""},
+		{"an older newcomer asks with no hash", newcomer, "GET", "/v1/state/" + tok, "", nil, 404, ""},
+		{"the administrator deposits the token", admin, "PUT", "/v1/code/" + strings.Repeat("ab", 16), real, []string{HeaderWriteHash, writeHash(key)}, 201, DeskActive},
+		{"the member marks it refused again", member, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, mine}, 200, DeskActive},
+		{"the newcomer resolves its code", newcomer, "GET", "/v1/code/" + strings.Repeat("ab", 16), "", nil, 200, DeskActive},
+		{"a question with a malformed hash", newcomer, "GET", "/v1/state/" + tok, "", []string{HeaderWriteHash, "xyz"}, 400, DeskActive},
+		{"the administrator refuses it", admin, "PUT", "/v1/state/" + tok, refuse, []string{HeaderWriteKey, key}, 200, DeskRefused},
+	} {
+		status, out := deskCall(t, d, tc.from, tc.method, tc.path, tc.body, tc.hdr...)
+		if status != tc.want {
+			t.Errorf("%s: %d %v, want %d", tc.name, status, out, tc.want)
+		}
+		if _, out := deskCall(t, d, newcomer, "GET", "/v1/state/"+tok, ""); out["state"] == DeskRefused {
+			t.Errorf("after %s a newcomer who asks with no hash is told the token was refused", tc.name)
+		}
+		_, out = deskCall(t, d, newcomer, "GET", "/v1/state/"+tok, "", HeaderWriteHash, writeHash(key))
+		if got, _ := out["state"].(string); got != tc.state || (got != "" && out["write_hash"] != writeHash(key)) {
+			t.Errorf("after %s the newcomer is told %v, want %q for its own hash", tc.name, out, tc.state)
+		}
 	}
 }
