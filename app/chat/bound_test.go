@@ -269,9 +269,18 @@ func TestBoundOrderFree(t *testing.T) {
 		}
 		return strings.Join(out, " ")
 	}
-	want := outcome(ms, false)
-	if !strings.Contains(want, "33 more messages") {
-		t.Fatalf("in order: %.200s…", want)
+	sameInAnyOrder(t, ms, outcome, "33 more messages")
+}
+
+// sameInAnyOrder checks that outcome (what is kept and the lines of what
+// was not, after receiving ms in that order, twice if again) is the same
+// in order, shuffled, reversed and read twice; in order it must contain
+// want.
+func sameInAnyOrder[T any](t *testing.T, ms []T, outcome func(order []T, again bool) string, want string) {
+	t.Helper()
+	inOrder := outcome(ms, false)
+	if !strings.Contains(inOrder, want) {
+		t.Fatalf("in order: %.200s…", inOrder)
 	}
 	shuffled := slices.Clone(ms)
 	rand.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
@@ -283,9 +292,27 @@ func TestBoundOrderFree(t *testing.T) {
 		"read twice":     outcome(ms, true),
 		"shuffled twice": outcome(shuffled, true),
 	} {
-		if got != want {
-			t.Errorf("%s: the outcome differs from in order", name)
+		if got != inOrder {
+			t.Errorf("%s: the outcome differs from in order: %.80s…; in order: %.80s…", name, got, inOrder)
 		}
+	}
+}
+
+// writeAsBefore writes each value sealed under its name, as a version
+// before this one kept them.
+func (f *floodClinic) writeAsBefore(t testing.TB, values map[string]any) {
+	t.Helper()
+	dk := f.Phys.Core().DeviceKey()
+	w := map[string][]byte{}
+	for name, v := range values {
+		sealed, err := sealJSON(dk, name, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w[name] = sealed
+	}
+	if err := commit(context.Background(), f.phys, w); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -295,22 +322,13 @@ func TestBoundOrderFree(t *testing.T) {
 // the disk, and says how many were not kept.
 func TestBoundMendsOldProfile(t *testing.T) {
 	f := newFloodClinic(t)
-	ctx := context.Background()
 	// As the version before wrote them: each message its own secret.
-	dk := f.Phys.Core().DeviceKey()
-	w := map[string][]byte{}
+	old := map[string]any{}
 	for i := range 500 {
 		cm := readChat(f.phys, f.devs, testRoom, testDomain, plain("mallory@"+testDomain, i, false), time.Unix(int64(1e9+i), 0))
-		name := hashName(secretMessage, cm.Key)
-		sealed, err := sealJSON(dk, name, cm)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w[name] = sealed
+		old[hashName(secretMessage, cm.Key)] = cm
 	}
-	if err := commit(ctx, f.phys, w); err != nil {
-		t.Fatal(err)
-	}
+	f.writeAsBefore(t, old)
 	msgs, lines := f.conversation(t, plainPrefix+"mallory@"+testDomain)
 	if len(msgs) != maxUnverifiedPerSender || len(lines) != 1 || lines[0].NotKept != 500-maxUnverifiedPerSender ||
 		!strings.HasPrefix(msgs[0].Text, "plain 300 ") {

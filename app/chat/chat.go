@@ -35,6 +35,9 @@ const (
 	Room = "room"
 	// MaxText is the longest message, in characters.
 	MaxText = 4000
+	// maxWrittenAhead is how far after its arrival a message's signed
+	// time is believed (clocks differ a little); past it, Written is At.
+	maxWrittenAhead = 5 * time.Minute
 
 	wire        = "mh1chat "
 	plainPrefix = "xmpp:" // conversation id of an address outside the directory
@@ -61,7 +64,15 @@ type Message struct {
 	// MRN is the medical record number of the patient the message is
 	// about, if any: only the number travels, never the name.
 	MRN string
-	At  time.Time // when it was written (verified) or reached the server
+	// At is when the message reached the clinic's server (the archive's,
+	// the room's or the server's own stamp) or, live, this workstation;
+	// for this workstation's own, when it was written here. Never the
+	// sender's word: conversations are ordered, and read, by it.
+	At time.Time
+	// Written is when the sender's workstation says it wrote a verified
+	// message (its signed time), a detail to show; it is never more than
+	// maxWrittenAhead after At. Zero when unknown.
+	Written time.Time
 	// Verified reports that the sender's directory key signed exactly this
 	// message for this conversation. Otherwise Problem says why not.
 	Verified bool

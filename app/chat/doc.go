@@ -11,8 +11,13 @@
 // directory key; anything else (another key, a plain message from an
 // ordinary XMPP client) is kept and shown marked unverified, never hidden,
 // within a bound (bound.go): of one address the newest 200 in a
-// conversation, and a line saying how many more were not kept. Received
-// messages are written in batches (write.go).
+// conversation, and a line saying how many more were not kept. A
+// colleague's verified messages are bounded too, generously: the newest
+// 20,000 (50 MiB) of one colleague in one conversation. A message is
+// ordered and read by when it reached the server (the archive's or the
+// room's time, the server's offline stamp) or this workstation, never by
+// the time its sender signed, which is only shown as a detail (Written).
+// Received messages are written in batches (write.go).
 // History is kept sealed with the device key (store secrets under
 // "chat/"), recovered from the server's archive (MAM) when missing. A
 // message of this workstation's stays in a sealed queue until the server

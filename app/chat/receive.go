@@ -242,8 +242,11 @@ func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 // readChat decides who sent m, in which conversation, and whether it is
 // verified. It never fails: what cannot be verified is kept marked so.
 func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) (c storedChat) {
-	c = storedChat{Message: Message{ID: m.ID, At: now}}
-	if !m.Delay.IsZero() {
+	// When it reached the server (the xmpp session believes only the
+	// archive's, the room's or the server's own delay), never after it
+	// reached this workstation; the sender's signed time is only Written.
+	c = storedChat{Message: Message{ID: m.ID, At: now}, Bounded: true}
+	if !m.Delay.IsZero() && m.Delay.Before(now) {
 		c.At = m.Delay
 	}
 	// Who sent it: the account as the server says it (for the room, the
@@ -358,13 +361,24 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 		c.Problem = problemMismatch
 	default:
 		c.Verified = true
-		c.At = time.UnixMilli(p.At)
+		c.Written = writtenAt(p.At, c.At)
 		c.ID = p.ID
 		c.Key = "p:" + c.From + ":" + p.ID
 		return c
 	}
 	c.Key = plainKey(m)
 	return c
+}
+
+// writtenAt is a verified message's signed time (unix ms) as Written
+// shows it: at most maxWrittenAhead after the message's arrival (at),
+// else its arrival.
+func writtenAt(ms int64, at time.Time) time.Time {
+	w := time.UnixMilli(ms)
+	if w.After(at.Add(maxWrittenAhead)) {
+		return at
+	}
+	return w
 }
 
 // plainKey tells apart unverified messages: by the archive's id when the

@@ -88,7 +88,7 @@ func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Mes
 		return Message{}, fmt.Errorf("%w: the message is too long once encrypted for everyone; shorten it", app.ErrInvalidInput)
 	}
 	msg := Message{ID: p.ID, Conversation: conversation, From: r.Fingerprint(), FromName: s.c.StaffName(), Mine: true,
-		Text: text, MRN: mrn, At: time.UnixMilli(p.At), Verified: true}
+		Text: text, MRN: mrn, At: time.UnixMilli(p.At), Written: time.UnixMilli(p.At), Verified: true}
 	if err := s.deliverChat(ctx, r, &msg, out); err != nil {
 		return Message{}, fmt.Errorf("chat: keep the message: %w", err)
 	}

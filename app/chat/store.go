@@ -29,6 +29,10 @@ const (
 type storedChat struct {
 	Message
 	Key string `json:"key"` // what tells duplicates apart
+	// Bounded: At was bounded when it was kept (never the sender's word,
+	// never after arrival); a message kept before sec-s10 finding 3 is
+	// not, and mendTimes mends it once.
+	Bounded bool `json:"tb,omitempty"`
 }
 
 // chatQueued is a message waiting to be sent.
@@ -141,7 +145,7 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 		}
 		err = openEach(ctx, tx, dk, secretNotKept, func(_ string, n notKept) {
 			n.index()
-			c.idx.notKept[sender{n.Conversation, n.Address}] = &n
+			c.idx.notKept[sender{conversation: n.Conversation, address: n.Address, member: n.Member}] = &n
 		})
 		if err != nil {
 			return err
@@ -153,9 +157,15 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 	if err != nil {
 		return nil, err
 	}
-	// A profile that kept more unverified messages than the bound (before
-	// it, or from a flood) keeps the newest: the rest leaves the disk now.
-	c.index(s.c.Now())
+	now := s.c.Now()
+	// A profile that kept a message under its sender's time, dated ahead
+	// (before sec-s10 finding 3), shows it as arrived now, and no read
+	// mark past now; it keeps more messages than the bound (before it, or
+	// from a flood) keeps the newest: the rest leaves the disk now.
+	if err := c.mendTimes(now); err != nil {
+		return nil, fmt.Errorf("chat: mend the times of the chat history: %w", err)
+	}
+	c.index(now)
 	if w, err := c.take(nil); err != nil || len(w) > 0 {
 		if err == nil {
 			l.writeMu.Lock()
@@ -163,11 +173,35 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 			l.writeMu.Unlock()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("chat: drop the oldest unverified messages beyond what is kept: %w", err)
+			return nil, fmt.Errorf("chat: drop the oldest messages beyond what is kept: %w", err)
 		}
 	}
 	l.hist = c
 	return c, nil
+}
+
+// mendTimes brings what a profile kept before times were bounded (sec-s10
+// finding 3) within them: a message kept then dated after now is taken as
+// arrived now (it is written so with the next change, once: a clock that
+// is wrong at one login does not move what was kept since), and a read
+// mark past now is taken as now while the history is open.
+func (c *chatCache) mendTimes(now time.Time) error {
+	for _, m := range c.msgs {
+		if m.Bounded || !m.At.After(now) {
+			continue
+		}
+		m.At, m.Bounded = now, true
+		if m.Written.IsZero() || m.Written.After(now.Add(maxWrittenAhead)) {
+			m.Written = now
+		}
+		if err := c.put(m); err != nil { // c.msgs holds m now
+			return err
+		}
+	}
+	for conv, at := range c.reads {
+		c.reads[conv] = min(at, now.UnixMilli())
+	}
+	return nil
 }
 
 // forgetChat drops the opened history from memory: the session locks.
@@ -256,7 +290,7 @@ func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, 
 	key := chatKey(m.From, m.ID)
 	name := hashName(secretMessage, key)
 	m.Queued, m.WaitingFor = false, "" // the queue entry says it
-	stored := storedChat{Message: m, Key: key}
+	stored := storedChat{Message: m, Key: key, Bounded: true}
 	sealedMsg, err := sealJSON(dk, name, stored)
 	if err != nil {
 		return err

@@ -107,6 +107,9 @@ func decodeArchived(w wireMessage) (Message, bool) {
 	}
 	inner.Result = nil
 	inner.StanzaIDs = nil
+	// The archived message's own delays are whatever reached the archive,
+	// the sender's included: only the archive's time is believed.
+	inner.Delays = nil
 	msg, ok := fromWire(*inner)
 	if !ok {
 		return Message{}, false
@@ -171,15 +174,35 @@ func fromWire(w wireMessage) (Message, bool) {
 			break
 		}
 	}
-	// A message can carry several delays (a room's and a server's): the
-	// earliest is when it was first sent.
-	for _, delay := range w.Delays {
-		at, err := time.Parse(time.RFC3339Nano, delay.Stamp)
-		if err == nil && (msg.Delay.IsZero() || at.Before(msg.Delay)) {
-			msg.Delay = at.UTC()
+	msg.Delay = delayOf(w, msg.Room)
+	return msg, true
+}
+
+// delayOf is when the server took a message it delivers late: the stamp
+// of a delay that the room (on a room's history) or this account's own
+// server (on offline storage) added, never one the sender wrote, which
+// may say any time. A room strips delays in its name from what occupants
+// send (Prosody's muc-occupant-groupchat), so its own is the one left.
+// The server appends its offline stamp after whatever the sender wrote,
+// so of several in the server's name the last is believed. Zero when
+// none is believed: the message is live.
+func delayOf(w wireMessage, room bool) time.Time {
+	origin := w.To.Domainpart()
+	if room {
+		origin = w.From.Bare().String()
+	}
+	var delay time.Time
+	for _, d := range w.Delays {
+		if origin == "" || d.From != origin {
+			continue
+		}
+		if at, err := time.Parse(time.RFC3339Nano, d.Stamp); err == nil {
+			delay = at.UTC()
+		} else {
+			delay = time.Time{} // the server's last word is no time: none is believed
 		}
 	}
-	return msg, true
+	return delay
 }
 
 // The bound on what a session holds for onMessage that onMessage has not

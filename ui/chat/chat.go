@@ -437,7 +437,7 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 		name = "You"
 	}
 	who.SetText(name)
-	when.SetText(stamp(m.At))
+	when.SetText(rowTime(m))
 	switch {
 	case m.Queued && m.WaitingFor != "":
 		// The server refused it: their chat account does not exist yet.
@@ -479,6 +479,21 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 		patientRow.Show()
 	}
 	p.msgs.SetItemHeight(i, v.MinSize().Height)
+}
+
+// writtenApart is how far apart a message's arrival and the time its
+// sender's workstation says it wrote it must be for the row to show both.
+const writtenApart = 5 * time.Minute
+
+// rowTime is a message row's time: when it reached the server or this
+// workstation, which orders the conversation, and, when the sender's
+// own (signed) time is well apart from it (written while offline, or a
+// sender's clock that is wrong), that time as a detail.
+func rowTime(m appchat.Message) string {
+	if m.Written.IsZero() || m.At.Sub(m.Written).Abs() <= writtenApart {
+		return stamp(m.At)
+	}
+	return stamp(m.At) + " (written " + stamp(m.Written) + " by the sender's clock)"
 }
 
 func stamp(t time.Time) string {
