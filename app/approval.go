@@ -73,7 +73,7 @@ type Joiner struct {
 	Code        string    // the comparison code the newcomer's screen shows
 	Asked       time.Time // when the request was made
 	// Err is why this workstation cannot approve it (ErrAwaitingIssuer,
-	// ErrTwoRequests); nil when it can.
+	// ErrTwoRequests, ErrNameRefused); nil when it can.
 	Err error
 }
 
@@ -93,12 +93,13 @@ func (s *Session) Waiting(ctx context.Context) ([]Joiner, error) {
 	var out []Joiner
 	for _, e := range requests {
 		a, t, req := s.judge(ctx, r, e)
-		if a.Err != nil && !errors.Is(a.Err, ErrAwaitingIssuer) && !errors.Is(a.Err, ErrNeedsApproval) {
+		badName := errors.Is(a.Err, ErrNameRefused) // shown, so the administrator can refuse it and say why
+		if a.Err != nil && !errors.Is(a.Err, ErrAwaitingIssuer) && !errors.Is(a.Err, ErrNeedsApproval) && !badName {
 			continue // refused for good: revoked, used, expired, copied
 		}
-		j := Joiner{Token: t.ID, Name: req.Name, Role: req.Role, Fingerprint: e.Author, Device: e.Device,
+		j := Joiner{Token: t.ID, Name: a.Name, Role: req.Role, Fingerprint: e.Author, Device: e.Device,
 			Code: ComparisonCode(t.secret, t.ID, e.Author), Asked: time.UnixMilli(e.Time)}
-		if errors.Is(a.Err, ErrAwaitingIssuer) {
+		if errors.Is(a.Err, ErrAwaitingIssuer) || badName {
 			j.Err = a.Err
 		}
 		perToken[t.ID]++

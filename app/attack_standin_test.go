@@ -35,7 +35,7 @@ func TestAttackAdministratorsStandIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	standIn, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "stand-in"), Token: tok.String(),
-		Name: "Dr Paul Physician", Passphrase: []byte(testPass)}) // a colleague's name, to mislead
+		Name: "Dr Paul B. Physician", Passphrase: []byte(testPass)}) // like a colleague's name (the same is refused), to mislead
 	if err != nil {
 		t.Fatal(err)
 	}

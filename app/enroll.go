@@ -259,7 +259,8 @@ func (s *Session) judge(ctx context.Context, r *replica.Replica, e store.Envelop
 		return a, t, req
 	}
 	req, err = checkBoundRequest(env, t.ID, t.secret)
-	a.Name, a.Role = req.Name, req.Role
+	// Shown to the administrator before it is judged: hidden runes written out.
+	a.Name, a.Role = roles.VisibleName(req.Name), req.Role
 	if err != nil {
 		a.Err = err
 		return a, t, req
@@ -286,13 +287,51 @@ func (s *Session) judge(ctx context.Context, r *replica.Replica, e store.Envelop
 	case req.Role != t.Role:
 		a.Err = fmt.Errorf("%w: the enrollment asks for another role than the token grants", ErrTokenUnknown)
 	default:
-		if _, err := checkName("name", req.Name); err != nil {
+		name, err := admissibleName(r, req.Name)
+		switch {
+		case err != nil:
 			a.Err = err
-		} else if needsApproval(ctx, r, t.ID) {
-			a.Err = fmt.Errorf("%w: compare the code on %s's screen, then approve", ErrNeedsApproval, req.Name)
+		case needsApproval(ctx, r, t.ID):
+			a.Err = fmt.Errorf("%w: compare the code on %s's screen, then approve", ErrNeedsApproval, name)
+		}
+		if err == nil {
+			req.Name, a.Name = name, name // as the directory will hold it
 		}
 	}
 	return a, t, req
+}
+
+// ErrNameRefused means an enrollment request names the newcomer in a way
+// the directory cannot take: a name that could pass for an active
+// member's, or one holding characters that are not shown.
+var ErrNameRefused = errors.New("app: the newcomer's name cannot stand in the directory")
+
+// admissibleName is the name a newcomer's request gives, as the directory
+// will hold it, or why it is refused (ErrNameRefused): checkName's rule,
+// and no active member's name may read the same once folded
+// (roles.FoldName: compatibility forms, case, spaces), since screens show
+// a member by name alone. A revoked member's name may be taken again.
+//
+// The newcomer's own workstation checks only the first (Redeem): it reads
+// no directory before it is admitted. Only the admitting workstation
+// judges duplicates, and workstations applying the entry do not (they
+// judge the characters alone, sync/replica names.go): two administrators
+// may admit two newcomers of one name at the same time, and refusing
+// either on apply would depend on which arrived first.
+func admissibleName(r *replica.Replica, name string) (string, error) {
+	name, err := checkName("name", name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w; refuse the request and issue a new token", ErrNameRefused, err)
+	}
+	folded := roles.FoldName(name)
+	for _, m := range r.Members() {
+		if m.Active() && roles.FoldName(m.Name) == folded {
+			return "", fmt.Errorf("%w: %q reads the same as the name of %s, an active member (%s): refuse the request and issue a new token, "+
+				"and ask the newcomer to join under a name that tells them apart (add a middle initial, say)",
+				ErrNameRefused, name, roles.VisibleName(m.Name), roleWord(m.Role))
+		}
+	}
+	return name, nil
 }
 
 // writeAdmission writes the admission of request e for token t.

@@ -9,13 +9,19 @@ import (
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// Directory lists the clinic's staff.
+// Directory lists the clinic's staff. A name the directory took before
+// names were judged (roles.CheckPersonName) is shown with its hidden
+// runes written out (roles.VisibleName), so it cannot pass for another's.
 func (s *Session) Directory() ([]replica.Member, error) {
 	r, err := s.can(roles.ReadDirectory)
 	if err != nil {
 		return nil, err
 	}
-	return r.Members(), nil
+	ms := r.Members()
+	for i := range ms {
+		ms[i].Name = roles.VisibleName(ms[i].Name)
+	}
+	return ms, nil
 }
 
 // RevokeMember revokes a staff member: their later events are rejected on

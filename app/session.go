@@ -90,6 +90,11 @@ func newID(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// checkName is a name as a person typed it, white space folded (a tab or
+// a no-break space is one space), or why it cannot stand: empty, longer
+// than 120 bytes, or holding a character that is not shown or that
+// reorders the text around it (roles.CheckPersonName), since a name like
+// that could pass for a colleague's on every screen.
 func checkName(what, s string) (string, error) {
 	s = strings.Join(strings.Fields(s), " ")
 	switch {
@@ -97,6 +102,9 @@ func checkName(what, s string) (string, error) {
 		return "", fmt.Errorf("%w: the %s is empty", ErrInvalidInput, what)
 	case len(s) > 120:
 		return "", fmt.Errorf("%w: the %s is longer than 120 characters", ErrInvalidInput, what)
+	}
+	if err := roles.CheckPersonName(s); err != nil {
+		return "", fmt.Errorf("%w: the %s: %w", ErrInvalidInput, what, err)
 	}
 	return s, nil
 }
