@@ -37,6 +37,9 @@ package replica
 //   - Fields: a change writes only field names its kind declares, at most
 //     roles.MaxEventFields of them (fields.go); judged from the payload,
 //     so where it opens (ruleContent).
+//   - Names: a directory entry's name, written since the rule began, holds
+//     no character that is not shown or reorders text (names.go); judged
+//     where the payload opens (ruleContent).
 
 import (
 	"context"
