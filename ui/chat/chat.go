@@ -19,6 +19,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	appchat "github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -332,6 +333,28 @@ func describe(c appchat.Conversation) string {
 	return fmt.Sprintf("%s · %s", roleName(string(c.Role)), c.Presence)
 }
 
+// sender is how a message row names who wrote it. In the room a
+// colleague's verified message carries their role beside the name ("Rita
+// Reception · Receptionist"), as a 1:1 conversation's title does: a name
+// alone may be chosen to look like a colleague's, the role may not. A name
+// the directory took before names were judged has its hidden runes
+// written out (roles.VisibleName).
+func (p *panel) sender(m appchat.Message) string {
+	if m.Mine {
+		return "You"
+	}
+	name := roles.VisibleName(m.FromName)
+	if m.Conversation != appchat.Room || m.From == "" || !m.Verified {
+		return name
+	}
+	for _, c := range p.convs {
+		if c.ID == m.From && c.Role != "" {
+			return name + " · " + roleName(string(c.Role))
+		}
+	}
+	return name
+}
+
 func roleName(r string) string {
 	if r == "" {
 		return ""
@@ -432,11 +455,7 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	patientRow := v.Objects[2].(*fyne.Container)
 	patient := patientRow.Objects[0].(*widget.Button)
 
-	name := m.FromName
-	if m.Mine {
-		name = "You"
-	}
-	who.SetText(name)
+	who.SetText(p.sender(m))
 	when.SetText(rowTime(m))
 	switch {
 	case m.Queued && m.WaitingFor != "":
