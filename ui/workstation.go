@@ -148,7 +148,17 @@ func (ws *Workstation) show(content fyne.CanvasObject, login *loginScreen, shell
 	}
 	ws.removeShellKeys()
 	ws.login, ws.shell, ws.locked = login, shell, locked
+	c := ws.win.Canvas()
+	was := c.Focused()
 	ws.win.SetContent(ws.probe.wrap(content))
+	if was != nil && c.Focused() != was {
+		// Fyne's canvas drops the focused widget of the screen it replaces
+		// without telling it: an entry (the login's passphrase) then blinks
+		// its cursor off screen for the whole session, and each blink
+		// repaints the window (15-20% of a core while idle under Xvfb's
+		// software OpenGL, and the memory those frames take).
+		was.FocusLost()
+	}
 }
 
 // Run creates the Fyne app, opens the main window with the login screen and
