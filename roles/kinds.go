@@ -35,6 +35,10 @@ type Kind struct {
 	// A raw kind has none: its payload is never merged.
 	Fields []string
 	Keyed  []Keyed
+	// Author: fields that name who wrote the event (a fingerprint): an
+	// event that writes one must name its own author there, so nobody's
+	// software can put a colleague's name to what she recorded.
+	Author []string
 }
 
 var (
@@ -75,7 +79,7 @@ func init() {
 				"codes", "unchecked", "formulary"}, origin)},
 		{Name: "vitals", Scope: Clinical, Create: clinical, Change: clinical,
 			Fields: fields([]string{"patient", "encounter", "time", "systolic", "diastolic", "pulse", "temp", "resp",
-				"spo2", "weight", "height", "recorded_by"}, origin)},
+				"spo2", "weight", "height", "recorded_by"}, origin), Author: []string{"recorded_by"}},
 		{Name: "encounter", Scope: Clinical, Create: clinical, Change: clinical,
 			Fields: fields([]string{"patient", "appointment", "physician", "start", "finished", "reason", "types", "class"}, origin)},
 		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical,

@@ -469,7 +469,8 @@ type keyRef struct {
 // openFields opens an envelope's payload with its scope key k: the fields
 // the change writes. What does not open, or is no change (of its kind:
 // checkFields), or is a directory entry whose name breaks the name rule
-// (checkMemberName), is badContent.
+// (checkMemberName), or names another author where its kind names the
+// author (checkAuthorFields), is badContent.
 func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	plain, err := env.Open(k)
 	if err != nil {
@@ -483,6 +484,9 @@ func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 		return nil, badContent{fieldsReason(err)}
 	}
 	if err := checkMemberName(env.Header, fields); err != nil {
+		return nil, badContent{err.Error()}
+	}
+	if err := checkAuthorFields(env.Header, fields); err != nil {
 		return nil, badContent{err.Error()}
 	}
 	return fields, nil

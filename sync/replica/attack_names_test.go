@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -70,5 +71,39 @@ func TestAttackMemberNameOnApply(t *testing.T) {
 		if m, _ := s.r.Member(c.phys.fp()); roles.VisibleName(m.Name) != "Paul⟨U+200B⟩Physician" {
 			t.Errorf("%s: the entry's name is shown as %q", s.p.name, roles.VisibleName(m.Name))
 		}
+	}
+}
+
+// TestAttackVitalsRecordedByAColleague: Attack (session 10 review,
+// observation): a physician's modified software put a colleague's
+// fingerprint in a vitals set's recorded_by, and the chart and the FHIR
+// export named that colleague as who measured. Every workstation refuses
+// an event whose author field names someone else.
+func TestAttackVitalsRecordedByAColleague(t *testing.T) {
+	c := newClinic(t)
+	others := []*station{c.sRecep, c.sPh2, c.sAdmin}
+	for _, tc := range []struct {
+		what    string
+		fields  map[string]any
+		refused bool
+	}{
+		{"a colleague's name", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": c.phys2.fp()}, true},
+		{"no text", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": 7}, true},
+		{"her own", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": c.phys.fp()}, false},
+		{"none", map[string]any{"patient": "p1", "pulse": 71}, false},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			env := c.sPhys.forge(forged{Entity: crypto.NewEventID(), Kind: "vitals", Scope: string(roles.Clinical), Fields: fields(t, tc.fields)})
+			for _, s := range others {
+				s.apply(env.Raw)
+			}
+			if tc.refused {
+				wantRefused(t, env, "names someone other than its author", c.sPh2)
+				return
+			}
+			if st, why := c.sPh2.state(env.Header.ID); st != store.Applied {
+				t.Errorf("an honest vitals set is %v (%s)", st, why)
+			}
+		})
 	}
 }

@@ -54,3 +54,27 @@ func checkMemberName(h crypto.Header, f Fields) error {
 	}
 	return nil
 }
+
+// checkAuthorFields applies the author rule: an event that writes a field
+// its kind declares as naming the author (roles.Kind.Author: a vitals
+// set's recorded_by) names the event's own author there, so modified
+// software cannot put a colleague's name to what it recorded. Events
+// signed before the rule began are not judged (nameRuleSince, for the
+// reason given above for names).
+func checkAuthorFields(h crypto.Header, f Fields) error {
+	k, ok := roles.KindOf(h.Kind)
+	if !ok || h.Time < nameRuleSince {
+		return nil
+	}
+	for _, name := range k.Author {
+		raw, ok := f[name]
+		if !ok {
+			continue
+		}
+		var who string
+		if err := json.Unmarshal(raw, &who); err != nil || who != h.Author {
+			return fmt.Errorf("its %s names someone other than its author", name)
+		}
+	}
+	return nil
+}
