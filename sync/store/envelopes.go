@@ -741,3 +741,12 @@ func (tx *Tx) DropEnvelope(ctx context.Context, id string) error {
 	_, err = tx.tx.ExecContext(ctx, `DELETE FROM envelopes WHERE id = ?`, id)
 	return wrap(op, err)
 }
+
+// AnyInScope reports whether the store holds any envelope of scope, in
+// any state: whether someone in the clinic has used the scope's key (its
+// first grant, or data sealed with it). It stops at the first one.
+func (tx *Tx) AnyInScope(ctx context.Context, scope string) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE scope = ?)`, scope).Scan(&n)
+	return n == 1, wrap("envelopes of scope "+scope, err)
+}

@@ -923,3 +923,26 @@ func TestReadPlacedFailedKeepsNothing(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAnyInScope: whether the store holds an envelope of a scope.
+func TestAnyInScope(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	err := db.Update(ctx, func(tx *Tx) error {
+		_, err := tx.PutEnvelope(ctx, testEnvelope("dev1", 1))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		scope string
+		want  bool
+	}{{testEnvelope("dev1", 1).Scope, true}, {"clinical-not-here", false}} {
+		var got bool
+		err := db.View(ctx, func(tx *Tx) (err error) { got, err = tx.AnyInScope(ctx, tt.scope); return err })
+		if err != nil || got != tt.want {
+			t.Errorf("AnyInScope(%q) = %v, %v; want %v", tt.scope, got, err, tt.want)
+		}
+	}
+}
