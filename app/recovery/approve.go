@@ -48,12 +48,9 @@ func (s *Service) ClinicalApproval(ctx context.Context) (Approval, error) {
 		return Approval{}, fmt.Errorf("%w: only physicians approve who holds shares of the clinical key", roles.ErrForbidden)
 	}
 	p, err := readRecovery(ctx, r)
-	if errors.Is(err, ErrNoRecovery) || err != nil && p.id == "" {
-		return Approval{}, nil
-	}
 	var u *untrusted
-	if errors.As(err, &u) {
-		return Approval{}, nil // an administrator must set it up again: nothing to approve
+	if errors.Is(err, ErrNoRecovery) || errors.As(err, &u) {
+		return Approval{}, nil // none, or one an administrator must set up again: nothing to approve
 	}
 	if err != nil {
 		return Approval{}, err

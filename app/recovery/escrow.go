@@ -113,10 +113,11 @@ func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 	// workstation counts as confirmed approved: which administrators
 	// exist is one administrator's word (she could admit a second of her
 	// own making and split between the two).
-	keys = slices.DeleteFunc(keys, func(k crypto.ScopeKey) bool {
-		scope := roles.Scope(k.Scope)
-		return roles.NeedsConfirmation(scope) && len(r.RecoveryApprovedBy(scope, p.id)) == 0
-	})
+	approved := map[roles.Scope]bool{}
+	for _, scope := range recoverable {
+		approved[scope] = !roles.NeedsConfirmation(scope) || len(r.RecoveryApprovedBy(scope, p.id)) > 0
+	}
+	keys = slices.DeleteFunc(keys, func(k crypto.ScopeKey) bool { return !approved[roles.Scope(k.Scope)] })
 	var todo []crypto.ScopeKey
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		for _, k := range keys {
