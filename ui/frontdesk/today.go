@@ -18,6 +18,7 @@ import (
 // todayScreen is the desk's list of the day: who is expected, late,
 // arrived or missed, across every physician.
 type todayScreen struct {
+	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
 	zone    *time.Location
 	title   *widget.Label
@@ -157,7 +158,7 @@ func (s *todayScreen) act(work func(context.Context) error) {
 
 func (s *todayScreen) refresh() {
 	now := s.now()
-	do(s.env, func(ctx context.Context) (desk.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day desk.DeskDay, err error) {
+	do(s.env, func(ctx context.Context) (desk.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
 		if err != nil {
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
@@ -170,7 +171,7 @@ func (s *todayScreen) refresh() {
 		s.status.SetText(fmt.Sprintf("%d appointments today · updated %s", len(day.Rows), now.In(s.zone).Format("15:04")))
 		s.filter()
 		marks.Shown("Today") // the window benchmark's home mark (internal/marks)
-	})
+	}))
 }
 
 // filter shows every row, or only those the desk still waits for.
