@@ -418,24 +418,9 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		if h.Entity != r.fp {
 			return store.Applied, keyRef{}, nil
 		}
-		r.state.RLock()
-		from := r.pubkeys[h.Author]
-		_, have := r.keys[h.Scope][h.Epoch]
-		r.state.RUnlock()
-		if have {
-			return store.Applied, keyRef{}, nil
-		}
-		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, from)
-		if err != nil {
-			return 0, keyRef{}, badContent{"grant cannot be opened: " + err.Error()}
-		}
-		if k.Scope != h.Scope || k.Epoch != h.Epoch {
-			return 0, keyRef{}, badContent{"grant carries another key than its header names"}
-		}
-		if err := r.keepKey(ctx, tx, k); err != nil {
-			return 0, keyRef{}, err
-		}
-		return store.Applied, keyRef{k.Scope, k.Epoch}, nil
+		// Kept, or held aside while its author is not a colleague this
+		// workstation reached by confirmations (keysource.go).
+		return r.takeGrant(ctx, tx, env)
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
 	}

@@ -39,6 +39,14 @@ func TestAttackGarbageGrant(t *testing.T) {
 			t.Errorf("%s counts the newcomer as granted after a grant that does not open", s.p.name)
 		}
 	}
+	// They met and confirmed each other (a workstation takes the clinical
+	// key only from a colleague it reaches by confirmations).
+	if err := sNew.r.Confirm(ctx, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.sPhys.r.Confirm(ctx, newcomer.fp()); err != nil {
+		t.Fatal(err)
+	}
 	c.sPhys.grant(roles.Clinical, newcomer)
 	exchange(t, append(c.stations(), sNew)...)
 	if !sNew.r.Holds(roles.Clinical) {

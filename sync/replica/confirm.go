@@ -154,6 +154,20 @@ func (r *Replica) Confirmed(scope roles.Scope, fp string) bool {
 // (revocation does not cascade; what she wrote after it is swept, so
 // never counts): a clinic whose senior physician leaves is not split.
 func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
+	reached := r.reachedLocked()
+	in := map[string]bool{r.fp: true}
+	for fp := range reached {
+		if m := r.members[fp]; m.Active() && m.Role.Holds(scope) {
+			in[fp] = true
+		}
+	}
+	return in
+}
+
+// reachedLocked is every member this workstation reaches from itself
+// through confirmations (under state), whatever her status or role now:
+// the colleagues whose keys it takes (keysource.go).
+func (r *Replica) reachedLocked() map[string]bool {
 	reached := map[string]bool{r.fp: true}
 	queue := []string{r.fp}
 	for len(queue) > 0 {
@@ -170,13 +184,7 @@ func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
 			}
 		}
 	}
-	in := map[string]bool{r.fp: true}
-	for fp := range reached {
-		if m := r.members[fp]; m.Active() && m.Role.Holds(scope) {
-			in[fp] = true
-		}
-	}
-	return in
+	return reached
 }
 
 // MayGrant reports whether this workstation gives fp keys of scope: she is

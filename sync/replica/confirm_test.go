@@ -112,15 +112,14 @@ func TestConfirmedReckoning(t *testing.T) {
 }
 
 // TestStrangersClaimsRetireNothing: a physician nobody confirmed may name
-// any epoch in her key-held record; that makes no workstation retire a key
-// (she would make them start new epochs at will). A grant she writes of a
-// key does (she knows it).
+// any epoch in her key-held record or in a grant she writes; that makes no
+// workstation retire a key (she would make them start new epochs at will:
+// session 11 review, finding 4). An epoch of her own making, granted to a
+// colleague, waits aside there, unused (keysource.go); a grant of the
+// clinic's key addressed to her by a confirmed colleague does retire it.
 func TestStrangersClaimsRetireNothing(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	_, s3 := c.admitted(t, "Sly Stranger", roles.Physician)
-	all := append(c.stations(), s3)
-	exchange(t, all...)
+	c, s3, all := clinicWithStranger(t)
 	k, _ := c.sPhys.r.Key(roles.Clinical)
 	s3.forge(forged{Entity: HeldEntity(s3.p.fp()), Kind: KindKeyHeld, Scope: string(roles.Directory),
 		Fields: fields(t, map[string]any{heldField(string(roles.Clinical), k.Epoch): true})})
@@ -129,7 +128,8 @@ func TestStrangersClaimsRetireNothing(t *testing.T) {
 	if err != nil || !fresh || c.sPhys.r.Retired(roles.Clinical, k.Epoch) {
 		t.Fatalf("a stranger's claim retired %#x (fresh %v, %v)", k.Epoch, fresh, err)
 	}
-	// Her own epoch, granted to him, is retired on his workstation.
+	// Her own epoch, granted to him, and a made-up key under the clinic's
+	// epoch, granted to his colleague: neither is taken, nothing retires.
 	mine, err := s3.r.NewEpoch(ctx, roles.Clinical)
 	if err != nil {
 		t.Fatal(err)
@@ -137,11 +137,29 @@ func TestStrangersClaimsRetireNothing(t *testing.T) {
 	if _, err := s3.r.Grant(ctx, mine, c.phys.fp()); err != nil {
 		t.Fatal(err)
 	}
+	fake := s3.grantMadeUp(roles.Clinical, k.Epoch, c.phys2)
 	exchange(t, all...)
-	if _, err := c.sPhys.r.RetireExposed(ctx, roles.Clinical); err != nil {
+	for _, s := range []*station{c.sPhys, c.sPh2} {
+		fresh, err := s.r.RetireExposed(ctx, roles.Clinical)
+		if err != nil || !fresh || s.r.Retired(roles.Clinical, k.Epoch) {
+			t.Errorf("%s: a stranger's grant header retired %#x (fresh %v, %v)", s.p.name, k.Epoch, fresh, err)
+		}
+		for _, held := range s.r.Keys(roles.Clinical) {
+			if held.Epoch == mine.Epoch || held.Secret == fake.Secret {
+				t.Errorf("%s took the stranger's key of epoch %#x", s.p.name, held.Epoch)
+			}
+		}
+		if now, _ := s.r.Key(roles.Clinical); now.Epoch != k.Epoch {
+			t.Errorf("%s writes with %#x, want the clinic's %#x", s.p.name, now.Epoch, k.Epoch)
+		}
+	}
+	// A confirmed colleague's grant of the clinic's key to her: she knows
+	// it now, so it retires.
+	if _, err := c.sPhys.r.Grant(ctx, k, s3.p.fp()); err != nil {
 		t.Fatal(err)
 	}
-	if !c.sPhys.r.Retired(roles.Clinical, mine.Epoch) || c.sPhys.r.Retired(roles.Clinical, k.Epoch) {
-		t.Errorf("retired: hers %v, the clinic's %v; want hers only", c.sPhys.r.Retired(roles.Clinical, mine.Epoch), c.sPhys.r.Retired(roles.Clinical, k.Epoch))
+	exchange(t, all...)
+	if fresh, err := c.sPh2.r.RetireExposed(ctx, roles.Clinical); err != nil || fresh || !c.sPh2.r.Retired(roles.Clinical, k.Epoch) {
+		t.Errorf("the clinic's key granted to a stranger is not retired (fresh %v, %v)", fresh, err)
 	}
 }

@@ -121,6 +121,13 @@ type Replica struct {
 	retired         map[string]map[uint32]bool
 	exposureChecked map[string]string
 	grantsSeen      atomic.Int64
+
+	// Where keys of the scopes that need confirmation came from
+	// (keysource.go): by scope and epoch, the member whose grant carried
+	// it or this member (under state); the grants to this member whose
+	// author is not reached, by key (under mu).
+	source map[string]map[uint32]string
+	aside  map[keyRef]map[string]bool
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -243,6 +250,9 @@ func (r *Replica) load(tx *store.Tx) error {
 			}
 			own.into[strings.TrimPrefix(e.ID, own.prefix)] = own.from(st)
 		}
+	}
+	if err := r.loadKeySources(ctx, tx); err != nil {
+		return err
 	}
 	// The clock comes from verified envelopes only (applied or sealed).
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
@@ -374,12 +384,16 @@ func (r *Replica) markGranted(recipient, scope string, epoch uint32) {
 const maxGeneration = 0xFFFF
 
 // newestKey is the key new writes of scope use: the highest epoch this
-// workstation holds that is not retired (retire.go).
+// workstation holds that is not retired (retire.go) and, for a scope that
+// needs confirmation, was made here or granted by a member it counts as
+// confirmed now (keysource.go): a stranger's planted epoch, however high,
+// is never it.
 func (r *Replica) newestKey(scope string) (crypto.ScopeKey, bool) {
 	var best crypto.ScopeKey
 	found := false
+	writable := r.writableLocked(scope)
 	for _, k := range r.keys[scope] {
-		if r.retired[scope][k.Epoch] {
+		if r.retired[scope][k.Epoch] || !writable(k.Epoch) {
 			continue
 		}
 		if !found || k.Epoch > best.Epoch {
@@ -404,15 +418,18 @@ func (r *Replica) NewEpoch(ctx context.Context, scope roles.Scope) (crypto.Scope
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.state.RLock()
-	// One generation past every key held; past the newest unretired one
+	// One generation past every key held whose source new writes may use
+	// (a stranger's planted key, retired or not, does not push the
+	// clinic towards the last generation); past the newest unretired one
 	// when that would run out of numbers (a member numbered hers last).
 	gen := uint32(1)
 	if k, ok := r.newestKey(string(scope)); ok {
 		gen = epochGeneration(k.Epoch) + 1
 	}
 	held := r.keys[string(scope)]
+	writable := r.writableLocked(string(scope))
 	for e := range held {
-		if g := epochGeneration(e) + 1; g > gen && g <= maxGeneration {
+		if g := epochGeneration(e) + 1; g > gen && g <= maxGeneration && writable(e) {
 			gen = g
 		}
 	}
@@ -437,8 +454,23 @@ func (r *Replica) NewEpoch(ctx context.Context, scope roles.Scope) (crypto.Scope
 	return k, err
 }
 
-// keepKey stores a scope key sealed with the device key and makes it usable.
+// keepKey keeps a scope key made here (keepKeyFrom).
 func (r *Replica) keepKey(ctx context.Context, tx *store.Tx, k crypto.ScopeKey) error {
+	return r.keepKeyFrom(ctx, tx, k, r.fp)
+}
+
+// keepKeyFrom stores a scope key sealed with the device key and makes it
+// usable; for a scope that needs confirmation it also keeps its source
+// (keysource.go): the member whose grant carried it, or this member.
+func (r *Replica) keepKeyFrom(ctx context.Context, tx *store.Tx, k crypto.ScopeKey, from string) error {
+	if roles.NeedsConfirmation(roles.Scope(k.Scope)) {
+		if err := tx.SetMeta(ctx, keySourceMeta(k.Scope, k.Epoch), []byte(from)); err != nil {
+			return fmt.Errorf("replica: keep key: %w", err)
+		}
+		r.state.Lock()
+		r.setSource(k.Scope, k.Epoch, from)
+		r.state.Unlock()
+	}
 	name := fmt.Sprintf("scope/%s/%d", k.Scope, k.Epoch)
 	sealed, err := r.p.DeviceKey.Seal(k.Secret[:], []byte(name))
 	if err != nil {

@@ -15,16 +15,20 @@ import (
 
 // Retired keys. A scope's epoch key is no longer used for new writes once
 // a member who may not read the scope now (revoked, moved to a role
-// without it, or never confirmed where the scope needs it) could know it: she wrote a grant of it (she made it, or
-// passed it on), a grant of it was addressed to her and applied, or her
-// key-held record names it. It is still kept and granted, to read what was
-// written with it.
+// without it, or never confirmed where the scope needs it) could know it:
+// a grant of it was addressed to her (by someone not such a stranger) and
+// applied, this workstation took it from her, or, for a former member,
+// she wrote a grant of it (she made it, or passed it on) or her key-held
+// record names it. It is still kept and granted, to read what was written
+// with it.
 //
 // The decision reads only the set of applied events (grant headers, the
-// directory, key-held records), never the order they came in or an epoch's
-// number: a member who expects to be revoked cannot make an epoch outlive
-// her by numbering it high, and workstations that hold the same events
-// retire the same keys. Retiring only grows: a key once exposed stays so.
+// directory, key-held records, and the confirmations records that say
+// whom a key came from: keysource.go), never the order they came in or an
+// epoch's number: a member who expects to be revoked cannot make an epoch
+// outlive her by numbering it high, and workstations that hold the same
+// events retire the same keys. Retiring only grows: a key once exposed
+// stays so.
 
 // retiredMeta is the store meta key listing scope's retired epochs.
 func retiredMeta(scope string) string { return "retired-epochs/" + scope }
@@ -75,9 +79,14 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 	r.state.RLock()
 	// Outsiders: former members, members of a role without the scope, and
 	// for a scope that needs confirmation the members nobody here
-	// confirmed (confirm.go). A former member's key-held claims count too
-	// (she held keys once); a stranger's do not (she never did, and may
-	// name any epoch to make every workstation start new ones).
+	// confirmed (confirm.go): strangers. A former member's key-held claims
+	// and the grants she wrote count (she held keys once); a stranger's
+	// do not (she never did, and may name any epoch to make every
+	// workstation start new ones: session 11 review, finding 4). What a
+	// stranger could know came to her in a grant addressed to her from
+	// someone who is not a stranger, which counts; a key she made is
+	// never taken from her (keysource.go), and one held here from a
+	// source that is an outsider now counts as hers.
 	outsiders, formers := map[string]bool{}, map[string]bool{}
 	var confirmed map[string]bool
 	if roles.NeedsConfirmation(scope) {
@@ -100,6 +109,9 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 			continue
 		}
 		live++
+		if src := r.source[s][e]; src != "" && src != r.fp && outsiders[src] {
+			exposed[e] = true
+		}
 		for o := range formers {
 			if r.held[o][heldField(s, e)] {
 				exposed[e] = true
@@ -126,7 +138,8 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 					return err
 				}
 				for _, g := range grants {
-					if g.Scope == s && g.State == store.Applied && (outsiders[fp] || outsiders[g.Author]) {
+					stranger := outsiders[g.Author] && !formers[g.Author]
+					if g.Scope == s && g.State == store.Applied && ((outsiders[fp] && !stranger) || formers[g.Author]) {
 						exposed[g.Epoch] = true
 					}
 				}

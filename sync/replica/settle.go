@@ -84,7 +84,12 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		progress = progress || swept || judged || r.requeued
+		// Grants held aside whose author is now reached (keysource.go).
+		adopted, err := r.adoptAside(ctx, tx)
+		if err != nil {
+			return err
+		}
+		progress = progress || swept || judged || adopted || r.requeued
 		if !r.more {
 			opened, err := r.openSealed(ctx, tx, rep)
 			if err != nil {
