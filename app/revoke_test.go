@@ -216,3 +216,46 @@ func TestDemotedSessionCannotWrite(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// TestAttackAdministratorReinstatesARevokedPhysician: Attack (session 11
+// review, finding 2): a physician leaves (revoked: the clinical key
+// rotates). The administrator alone writes her directory entry "active"
+// again; her colleagues' old confirmations still named her key, so every
+// physician's workstation granted her the new clinical epochs. Now a
+// revocation is final: an entry that carries one reads as revoked
+// whatever its status field says later (replica.Member).
+func TestAttackAdministratorReinstatesARevokedPhysician(t *testing.T) {
+	ctx := context.Background()
+	c, p := clinicWithPatient(t)
+	leaver := joinPhysician(t, c, "Dr Lea Leaver")
+	everyone := append(c.all(), leaver)
+	mustSync(t, everyone...)
+	confirmEachOther(t, c.phys, leaver)
+	mustSync(t, everyone...)
+	if !rep(t, leaver).Holds(roles.Clinical) {
+		t.Fatal("setup: the confirmed physician holds no clinical key")
+	}
+	lfp := leaver.Fingerprint()
+	if err := c.admin.RevokeMember(ctx, lfp); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, without(everyone, leaver)...)
+	mustSync(t, without(everyone, leaver)...)
+	// The administrator's modified software: the entry active again.
+	ra := rep(t, c.admin)
+	if _, err := ra.Append(ctx, replica.Change{Entity: lfp, Kind: replica.KindMember, Scope: roles.Directory,
+		Fields: replica.Fields{"status": []byte(`"active"`)}}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	mustSync(t, everyone...)
+	if m, _ := rep(t, c.phys).Member(lfp); m.Active() {
+		t.Logf("Paul's workstation sees the leaver active again")
+	}
+	after := note(t, c.phys, p.ID, "written after Lea left")
+	mustSync(t, everyone...)
+	mustSync(t, everyone...)
+	if opens(rep(t, leaver).Keys(roles.Clinical), after) {
+		t.Error("a revoked physician, reinstated by the administrator alone, was granted the new clinical epoch and opens a note written after she left")
+	}
+}

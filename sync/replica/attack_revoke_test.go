@@ -95,3 +95,29 @@ func TestAttackRevocationOrder(t *testing.T) {
 		t.Errorf("the two orders disagree:\n%s", d)
 	}
 }
+
+// TestRevocationIsFinal: an administrator writes a revoked member's entry
+// "active" again (session 11 review, finding 2); every workstation still
+// reads her as revoked and refuses what she writes after her revocation.
+func TestRevocationIsFinal(t *testing.T) {
+	c := newClinic(t)
+	c.revoke(c.phys2)
+	exchange(t, c.stations()...)
+	c.sAdmin.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"status": StatusActive})})
+	exchange(t, c.stations()...)
+	late := c.sPh2.forge(forged{Entity: crypto.NewEventID(), Kind: "note", Scope: string(roles.Clinical),
+		Fields: fields(t, map[string]any{"plan": "after she left"})})
+	exchange(t, c.stations()...)
+	for _, s := range []*station{c.sAdmin, c.sRecep, c.sPhys} {
+		if m, _ := s.r.Member(c.phys2.fp()); m.Active() || !m.Revoked() {
+			t.Errorf("%s reads the reinstated entry as %q", s.p.name, m.Status)
+		}
+		if s.r.Confirmed(roles.Clinical, c.phys2.fp()) || s.r.MayGrant(roles.Clinical, c.phys2.fp()) {
+			t.Errorf("%s counts the reinstated physician as confirmed", s.p.name)
+		}
+		if st, _ := s.state(late.Header.ID); st != store.Rejected {
+			t.Errorf("%s: her note after the revocation is %v, want rejected", s.p.name, st)
+		}
+	}
+}

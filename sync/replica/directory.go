@@ -84,6 +84,22 @@ func memberFromState(fp string, st State) Member {
 	if m.Status == "" {
 		m.Status = StatusActive
 	}
+	// A revocation is final (session 11 review, finding 2): an entry that
+	// carries one (its revoked_heads field, written by every revocation)
+	// reads as revoked whatever its status says later, so an
+	// administrator cannot write a leaver "active" again and have her
+	// colleagues' old confirmations grant her the new clinical epochs.
+	// Re-joining takes a new token and a new key. Read from the entry's
+	// merged state, which every workstation folds alike from the same
+	// events: a later event only overwrites a field, never removes it, so
+	// the verdict does not depend on the order events came in (refusing
+	// an event that writes "active" would: where it came before the
+	// revocation it would have been applied). A revocation refused
+	// afterwards (its writer was revoked first) is folded out with its
+	// fields.
+	if _, revoked := st["revoked_heads"]; revoked {
+		m.Status = StatusRevoked
+	}
 	return m
 }
 
