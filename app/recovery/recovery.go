@@ -66,10 +66,19 @@ type Status struct {
 	SetAt     time.Time
 	Released  int // administrators whose shares are at hand on this workstation, own included
 	Admins    int // the clinic's active administrators
-	// ClinicalApprovedBy: physicians who approved the split to hold the
-	// clinical key's shares, by name (approve.go); none: only the front
-	// desk's keys are escrowed to it, and Reason says so.
-	ClinicalApprovedBy []string
+	// The clinical key, as the physicians' workstations handled it (an
+	// administrator's workstation confirms nobody, so it reports what
+	// theirs did rather than judge approvals itself), by name:
+	// ClinicalEscrowedBy: physicians whose workstations escrowed a
+	// clinical key to this split; ClinicalNotEscrowedBy: the other active
+	// physicians (their workstations hold no clinical key yet, or count no
+	// approving physician as confirmed); ClinicalApprovedBy: physicians
+	// who approved the split (approve.go) and whom an escrowing
+	// workstation counts as confirmed. No escrow: only the front desk's
+	// keys are escrowed to it, and Reason says so.
+	ClinicalEscrowedBy    []string
+	ClinicalNotEscrowedBy []string
+	ClinicalApprovedBy    []string
 
 	// NeedsNewSplit: a split was recorded but is no longer trusted, so no
 	// key is escrowed until an administrator sets up recovery again.
@@ -240,19 +249,13 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		st.SetBy = m.Name
 	}
 	if st.Set {
-		// An administrator's workstation reckons no physician confirmed
-		// (it confirms nobody): it names the active physicians who
-		// approved and whom another physician confirmed. The physicians'
-		// workstations decide for themselves whether to escrow.
-		for _, fp := range r.RecoveryApprovals(p.id) {
-			if m, ok := r.Member(fp); ok && m.Active() && m.Role.Holds(roles.Clinical) &&
-				slices.ContainsFunc(r.ConfirmedBy(fp), func(by string) bool { return by != fp }) {
-				st.ClinicalApprovedBy = append(st.ClinicalApprovedBy, nameOf(r, fp))
-			}
+		if err := clinicalEscrows(ctx, r, p, &st); err != nil {
+			return Status{}, err
 		}
-		if len(st.ClinicalApprovedBy) == 0 {
-			st.Reason = strings.TrimSpace(st.Reason + " No physician has approved this recovery yet, so only the front desk's keys are escrowed to it: " +
-				"ask a physician to look at its administrators under Colleagues and approve it.")
+		if len(st.ClinicalEscrowedBy) == 0 {
+			st.Reason = strings.TrimSpace(st.Reason + " No physician's workstation has escrowed the clinical key to this recovery, so the patients' clinical records " +
+				"cannot be recovered with it: only the front desk's keys are escrowed. Ask a physician to look at its administrators under Colleagues and approve it; " +
+				"the physicians' workstations escrow the clinical key at their next sync after that.")
 		}
 	}
 	if p.x(r.Fingerprint()) != 0 {
@@ -265,4 +268,77 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 // escrowEntity names the escrow of key k to split id by its holder.
 func escrowEntity(id, scope string, epoch uint32) string {
 	return "recovery:" + id + ":" + scope + ":" + strconv.FormatUint(uint64(epoch), 10)
+}
+
+// clinicalEscrows fills in st what the physicians' workstations did with
+// the clinical key for split p: who escrowed a share of it to exactly p's
+// administrators (an escrow under p's id to others was made for another
+// split signed under the same id), who did not, and which approvals of p
+// an escrowing workstation counts (its member reaches the approver
+// through confirmations, as replica's reckoning does). An approval alone
+// is a physician's word, which an unconfirmed physician can give too.
+func clinicalEscrows(ctx context.Context, r *replica.Replica, p recoveryPolicy, st *Status) error {
+	all, err := escrowsFor(ctx, r, "")
+	if err != nil {
+		return err
+	}
+	escrowed := map[string]bool{}
+	for _, e := range all {
+		if e.Policy == p.id && roles.NeedsConfirmation(roles.Scope(e.Scope)) && sharesTo(e, p.admins) {
+			escrowed[e.author] = true
+		}
+	}
+	members := r.Members()
+	slices.SortFunc(members, func(a, b replica.Member) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	approvers := r.RecoveryApprovals(p.approval())
+	counted := map[string]bool{}
+	for _, m := range members {
+		if !m.Active() || !m.Role.Holds(roles.Clinical) {
+			continue
+		}
+		if !escrowed[m.Fingerprint] {
+			st.ClinicalNotEscrowedBy = append(st.ClinicalNotEscrowedBy, nameOf(r, m.Fingerprint))
+			continue
+		}
+		st.ClinicalEscrowedBy = append(st.ClinicalEscrowedBy, nameOf(r, m.Fingerprint))
+		reached := reckoning(r, members, m.Fingerprint)
+		for _, fp := range approvers {
+			counted[fp] = counted[fp] || reached[fp]
+		}
+	}
+	for _, fp := range approvers {
+		if m, ok := r.Member(fp); ok && counted[fp] && m.Active() && m.Role.Holds(roles.Clinical) {
+			st.ClinicalApprovedBy = append(st.ClinicalApprovedBy, nameOf(r, fp))
+		}
+	}
+	return nil
+}
+
+// sharesTo reports whether escrow e sealed one share to each of admins and
+// to nobody else.
+func sharesTo(e escrow, admins []string) bool {
+	if len(e.Shares) != len(admins) {
+		return false
+	}
+	for _, fp := range admins {
+		if e.Shares[fp] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// reckoning is whom member from reaches through confirmations, herself
+// included: the members her workstation may count as confirmed.
+func reckoning(r *replica.Replica, members []replica.Member, from string) map[string]bool {
+	reached := map[string]bool{from: true}
+	for queue := []string{from}; len(queue) > 0; queue = queue[1:] {
+		for _, m := range members {
+			if !reached[m.Fingerprint] && r.Confirms(queue[0], m.Fingerprint) {
+				reached[m.Fingerprint] = true
+				queue = append(queue, m.Fingerprint)
+			}
+		}
+	}
+	return reached
 }

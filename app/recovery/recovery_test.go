@@ -54,7 +54,8 @@ func TestRecoveryAfterEveryPhysicianKeyIsLost(t *testing.T) {
 	if err := app.SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := New(c.Admin.Core()).Status(ctx); err != nil || len(st.ClinicalApprovedBy) != 0 || !strings.Contains(st.Reason, "No physician has approved") {
+	if st, err := New(c.Admin.Core()).Status(ctx); err != nil || len(st.ClinicalApprovedBy) != 0 || len(st.ClinicalEscrowedBy) != 0 ||
+		!strings.Contains(st.Reason, "cannot be recovered") {
 		t.Errorf("before a physician approves, the status says %+v (%v)", st, err)
 	}
 	approveSplit(t, c.Phys, everyone...) // physicians escrow their keys
@@ -242,7 +243,49 @@ func TestApproveClinicalRefuses(t *testing.T) {
 	if a, _ := New(c.Phys2.Core()).ClinicalApproval(ctx); len(a.ApprovedBy) != 1 || a.ApprovedBy[0] != c.Phys.StaffName() || a.You {
 		t.Errorf("the other physician sees %+v", a)
 	}
-	if st, _ := New(c.Admin.Core()).Status(ctx); len(st.ClinicalApprovedBy) != 1 || strings.Contains(st.Reason, "No physician") {
+	if st, _ := New(c.Admin.Core()).Status(ctx); len(st.ClinicalApprovedBy) != 1 || len(st.ClinicalEscrowedBy) != 2 ||
+		len(st.ClinicalNotEscrowedBy) != 0 || strings.Contains(st.Reason, "No physician") {
 		t.Errorf("the administrators' status after approval: %+v", st)
+	}
+}
+
+// TestApprovalByIDIsAskedAgain: an approval of the older form names the
+// split's id only, which an administrator can sign again over other
+// administrators; it no longer counts, no clinical key is escrowed for it,
+// and the physician is asked again (Again) until she approves the split's
+// content.
+func TestApprovalByIDIsAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	admin2 := c.Join(t, "Bea Admin", roles.Administrator)
+	everyone := append(c.All(), admin2)
+	mustSync(t, everyone...)
+	st, err := New(c.Admin.Core()).Split(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	if err := rep(t, c.Phys).ApproveRecovery(ctx, st.ID); err != nil { // as the older software did
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	mustSync(t, everyone...)
+	a, err := New(c.Phys.Core()).ClinicalApproval(ctx)
+	if err != nil || !a.Set || a.You || !a.Again || len(a.ApprovedBy) != 0 || a.ID == st.ID {
+		t.Fatalf("after an approval by id: %+v %v", a, err)
+	}
+	if st, _ := New(c.Admin.Core()).Status(ctx); len(st.ClinicalEscrowedBy) != 0 {
+		t.Errorf("a clinical key is escrowed to a split approved by id only: %+v", st)
+	}
+	if other, _ := New(c.Phys2.Core()).ClinicalApproval(ctx); other.Again {
+		t.Errorf("a physician who never approved is told she did: %+v", other)
+	}
+	approveSplit(t, c.Phys, everyone...)
+	mustSync(t, everyone...)
+	if a, _ := New(c.Phys.Core()).ClinicalApproval(ctx); !a.You || a.Again {
+		t.Errorf("after approving again: %+v", a)
+	}
+	if st, _ := New(c.Admin.Core()).Status(ctx); len(st.ClinicalEscrowedBy) != 2 || len(st.ClinicalApprovedBy) != 1 {
+		t.Errorf("after approving again, the administrators' status: %+v", st)
 	}
 }

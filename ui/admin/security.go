@@ -114,7 +114,12 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 		container.NewHBox(widget.NewLabel("Recover for"), kit.AtLeast(260, 0, s.receivers), recover)))
 	s.refresh()
 	return kit.Live(container.NewVBox(settings, recoveryCard), func() func() {
-		return liveRefresh(ss, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "member": true}, s.refresh)
+		// A physician's approval ("confirms") changes what the recovery
+		// says of the clinical key. The escrows that follow are raw events,
+		// which the change feed does not name: the screen says them when
+		// it is next drawn or another change comes.
+		return liveRefresh(ss, map[string]bool{"security": true, "recovery": true, "recovery-release": true, "confirms": true,
+			"member": true}, s.refresh)
 	})
 }
 
@@ -159,14 +164,33 @@ func (s *securityScreen) refresh() {
 		s.receivers.SetOptions(receivers)
 		switch {
 		case st.r.Set:
-			s.recovery.SetText(fmt.Sprintf("Set up %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d.",
-				when(st.r.SetAt), st.r.SetBy, st.r.Threshold, st.r.Shares, st.r.Released))
+			s.recovery.SetText(fmt.Sprintf("Set up %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d. %s",
+				when(st.r.SetAt), st.r.SetBy, st.r.Threshold, st.r.Shares, st.r.Released, clinicalWords(st.r)))
 		case st.r.NeedsNewSplit:
 			s.recovery.SetText(st.r.Reason)
 		default:
 			s.recovery.SetText(strings.TrimSpace("No recovery yet: set it up now, while the physicians' workstations can still escrow their keys. " + st.r.Reason))
 		}
 	})
+}
+
+// clinicalWords says what the physicians' workstations did with the
+// clinical key for the split in force: who escrowed it, whose approval
+// they count, who did not yet; or, when none did, that the clinical
+// records cannot be recovered with it (st.Reason).
+func clinicalWords(st recovery.Status) string {
+	if len(st.ClinicalEscrowedBy) == 0 {
+		return st.Reason
+	}
+	out := "The clinical key is escrowed to it by the workstations of " + strings.Join(st.ClinicalEscrowedBy, ", ")
+	if len(st.ClinicalApprovedBy) > 0 {
+		out += " (approved by " + strings.Join(st.ClinicalApprovedBy, ", ") + ")"
+	}
+	out += "."
+	if len(st.ClinicalNotEscrowedBy) > 0 {
+		out += " Not yet by " + strings.Join(st.ClinicalNotEscrowedBy, ", ") + ": a clinical key only their workstations hold cannot be recovered."
+	}
+	return strings.TrimSpace(out + " " + st.Reason)
 }
 
 func (s *securityScreen) pick(sel *widget.Select) string {

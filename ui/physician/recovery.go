@@ -73,7 +73,8 @@ func (rc *recoveryCard) load() {
 		}
 		rc.split = a
 		rc.text.SetText(fmt.Sprintf("If every physician's key were lost, %d of these administrators together could recover "+
-			"the patients' clinical records: %s (set up by %s).", a.Threshold, strings.Join(a.Admins, ", "), a.SetBy))
+			"the patients' clinical records (set up by %s):\n%s\nEach key must match the one that administrator's own Staff directory shows for her.",
+			a.Threshold, a.SetBy, adminLines(a.Admins)))
 		switch {
 		case a.You:
 			rc.status.SetText("You approved them.")
@@ -84,9 +85,17 @@ func (rc *recoveryCard) load() {
 			rc.status.SetText("Approved by " + strings.Join(a.ApprovedBy, ", ") + ".")
 			rc.status.Importance = widget.SuccessImportance
 			rc.approve.Hide()
+		case a.Again:
+			rc.status.SetText("Approve again: your earlier approval named only the recovery's number, which an administrator " +
+				"could reuse for other administrators, so it no longer counts and the clinical records' key is not kept for recovery. " +
+				"Check each name and key, then approve.")
+			rc.status.Importance = widget.WarningImportance
+			rc.approve.SetText("Approve…")
+			rc.approve.Enable()
+			rc.approve.Show()
 		default:
 			rc.status.SetText("Not approved yet: the clinical records' key is not kept for recovery. " +
-				"Approve only if these are your clinic's administrators.")
+				"Approve only if these are your clinic's administrators, each with the key shown.")
 			rc.status.Importance = widget.WarningImportance
 			rc.approve.SetText("Approve…")
 			rc.approve.Enable()
@@ -100,9 +109,10 @@ func (rc *recoveryCard) load() {
 // ask confirms the approval in a dialog that names the administrators.
 func (rc *recoveryCard) ask() {
 	a := rc.split
-	msg := wrapped(fmt.Sprintf("Do you know %s as your clinic's administrators? Once you approve, %d of them together "+
-		"could read patients' clinical records if every physician's key were lost. If a name is unknown to you, "+
-		"do not approve: tell a physician colleague.", strings.Join(a.Admins, ", "), a.Threshold))
+	msg := wrapped(fmt.Sprintf("Do you know these as your clinic's administrators, each with this key?\n%s\n"+
+		"Ask each to read you the key her own Staff directory shows for her: a look-alike name can hide another person. "+
+		"Once you approve, %d of them together could read patients' clinical records if every physician's key were lost. "+
+		"If a name or key is unknown to you, do not approve: tell a physician colleague.", adminLines(a.Admins), a.Threshold))
 	d := dialog.NewCustomWithoutButtons("Approve key recovery?", kit.AtLeast(460, 0, msg), rc.win)
 	yes := widget.NewButtonWithIcon("Approve", theme.ConfirmIcon(), func() {
 		d.Hide()
@@ -120,4 +130,10 @@ func (rc *recoveryCard) ask() {
 	d.SetButtons([]fyne.CanvasObject{widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), d.Hide), yes})
 	rc.asking, rc.asked = yes, msg
 	d.Show()
+}
+
+// adminLines lists a split's administrators, each with her key (as
+// recovery.Approval has them), one a line.
+func adminLines(admins []string) string {
+	return "• " + strings.Join(admins, "\n• ")
 }
