@@ -67,8 +67,8 @@ type Status struct {
 	Released  int // administrators whose shares are at hand on this workstation, own included
 	Admins    int // the clinic's active administrators
 	// ClinicalApprovedBy: physicians who approved the split to hold the
-	// clinical key's shares, by name (approve.go); none: only the front
-	// desk's keys are escrowed to it, and Reason says so.
+	// shares of the clinical and front-desk keys, by name (approve.go);
+	// none: no such key is escrowed to it, and Reason says so.
 	ClinicalApprovedBy []string
 
 	// NeedsNewSplit: a split was recorded but is no longer trusted, so no
@@ -246,12 +246,12 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		// workstations decide for themselves whether to escrow.
 		for _, fp := range r.RecoveryApprovals(p.id) {
 			if m, ok := r.Member(fp); ok && m.Active() && m.Role.Holds(roles.Clinical) &&
-				slices.ContainsFunc(r.ConfirmedBy(fp), func(by string) bool { return by != fp }) {
+				slices.ContainsFunc(r.ConfirmedBy(roles.Clinical, fp), func(by string) bool { return by != fp }) {
 				st.ClinicalApprovedBy = append(st.ClinicalApprovedBy, nameOf(r, fp))
 			}
 		}
 		if len(st.ClinicalApprovedBy) == 0 {
-			st.Reason = strings.TrimSpace(st.Reason + " No physician has approved this recovery yet, so only the front desk's keys are escrowed to it: " +
+			st.Reason = strings.TrimSpace(st.Reason + " No physician has approved this recovery yet, so no key of patients' records is escrowed to it: " +
 				"ask a physician to look at its administrators under Colleagues and approve it.")
 		}
 	}

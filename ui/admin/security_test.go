@@ -19,7 +19,8 @@ import (
 // clinic's administrator (app/recovery found through recovery.Of): the
 // screen says no recovery is set up, refuses a threshold above the
 // administrators in plain words, then sets recovery up two of two and
-// says so; after the physicians' workstations escrowed their keys, Ada
+// says so; after a physician approved it and the receptionists' and
+// physicians' workstations escrowed their keys, Ada
 // releases her shares to Ben, whose screen counts two at hand.
 func TestSecurityScreenRecovery(t *testing.T) {
 	ctx := context.Background()
@@ -63,7 +64,17 @@ func TestSecurityScreenRecovery(t *testing.T) {
 		return strings.Contains(texts(ada), "by Ada Admin: 2 of 2 administrators needed. Shares at hand on this workstation: 1.")
 	})
 
-	if err := app.SyncLocal(ctx, everyone...); err != nil { // the physicians escrow their keys
+	// A physician approves the split's administrators; the receptionists'
+	// and physicians' workstations then escrow their keys.
+	if err := app.SyncLocal(ctx, everyone...); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := recovery.New(c.Phys.Core()).ClinicalApproval(ctx); err != nil || !a.Set {
+		t.Fatalf("the physician sees no split: %+v %v", a, err)
+	} else if err := recovery.New(c.Phys.Core()).ApproveClinical(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, everyone...); err != nil {
 		t.Fatal(err)
 	}
 	locked(func() {
