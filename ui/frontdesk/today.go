@@ -12,6 +12,7 @@ import (
 
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/internal/marks"
+	"github.com/medihaven/medihaven/ui/colleagues"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -27,19 +28,36 @@ type todayScreen struct {
 	rows    []desk.DeskRow
 	day     desk.DeskDay
 	showAll *widget.Check
+	// waiting is the note of a receptionist who waits for a colleague's
+	// confirmation (ui/colleagues), or nil.
+	waiting fyne.CanvasObject
+}
+
+// waiting is what a receptionist who waits for a colleague's
+// confirmation reads on Today (colleagues.Note).
+var waiting = colleagues.Waiting{
+	Text: "Patients' details and appointments open once a colleague confirms you in person. " +
+		"Open Colleagues, compare codes with a receptionist or physician you have met, and confirm each other.",
+	Opens: "patients' details and appointments",
 }
 
 // stateLabels name the desk states as the list shows them.
 var stateLabels = map[desk.DeskState]string{desk.Expected: "Expected", desk.Late: "Late", desk.Arrived: "Arrived",
 	desk.NoShow: "No-show", desk.Cancelled: "Cancelled"}
 
-// NewToday builds the Today screen.
-func NewToday(s Session, w fyne.Window) fyne.CanvasObject {
+// NewToday builds the Today screen: the receptionist's home. While she
+// waits for a colleague's confirmation a note above says so, with a button
+// that runs toColleagues (nil: none).
+func NewToday(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
 	e, ok := newEnv(s, w)
 	if !ok {
 		return nil
 	}
-	return newToday(e).content()
+	t := newToday(e)
+	if cs, ok := s.(colleagues.Session); ok {
+		t.waiting = colleagues.Note(cs, e.run, waiting, toColleagues)
+	}
+	return t.content()
 }
 
 func newToday(e env) *todayScreen {
@@ -66,6 +84,9 @@ func (s *todayScreen) content() fyne.CanvasObject {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
 	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
+	if s.waiting != nil {
+		top.Objects = append([]fyne.CanvasObject{s.waiting}, top.Objects...)
+	}
 	return kit.Live(container.NewBorder(top, nil, nil, nil, kit.AtLeast(0, 520, s.list)), func() func() {
 		stop := kit.OnChanges(s.d, s.refresh, "appointment", "patient")()
 		// Patients turn late as the clock moves, without any change.
