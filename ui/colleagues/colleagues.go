@@ -144,7 +144,7 @@ func Counts(c app.Colleague) string {
 	if c.For == roles.Clinical {
 		return who + " · your confirmation counts for the charts and the front desk"
 	}
-	return who + " · your confirmation counts for the front desk (patients' details and appointments)"
+	return who + " · your confirmation counts for the front desk"
 }
 
 func (cs *Screen) row(c app.Colleague) fyne.CanvasObject {

@@ -29,8 +29,10 @@ type todayScreen struct {
 	day     desk.DeskDay
 	showAll *widget.Check
 	// waiting is the note of a receptionist who waits for a colleague's
-	// confirmation (ui/colleagues), or nil.
-	waiting fyne.CanvasObject
+	// confirmation (ui/colleagues), or nil; awaiting asks whether she
+	// still does (nil: the session cannot tell).
+	waiting  fyne.CanvasObject
+	awaiting func() bool
 }
 
 // waiting is what a receptionist who waits for a colleague's
@@ -55,7 +57,7 @@ func NewToday(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
 	}
 	t := newToday(e)
 	if cs, ok := s.(colleagues.Session); ok {
-		t.waiting = colleagues.Note(cs, e.run, waiting, toColleagues)
+		t.waiting, t.awaiting = colleagues.Note(cs, e.run, waiting, toColleagues), cs.AwaitingColleague
 	}
 	return t.content()
 }
@@ -71,6 +73,7 @@ func newToday(e env) *todayScreen {
 	}
 	s.status = widget.NewLabel("")
 	s.status.Importance = widget.LowImportance
+	s.status.Truncation = fyne.TextTruncateEllipsis
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	s.showAll = widget.NewCheck("Show arrived and cancelled too", func(bool) { s.filter() })
 	s.showAll.Checked = true
@@ -83,7 +86,9 @@ func (s *todayScreen) content() fyne.CanvasObject {
 	for _, st := range desk.DeskStates {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
-	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
+	// The status takes what the check leaves and is cut short rather than
+	// widen the page (a long reason would push the note off screen).
+	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewBorder(nil, nil, s.showAll, nil, s.status))
 	if s.waiting != nil {
 		top.Objects = append([]fyne.CanvasObject{s.waiting}, top.Objects...)
 	}
@@ -178,8 +183,17 @@ func (s *todayScreen) act(work func(context.Context) error) {
 
 func (s *todayScreen) refresh() {
 	now := s.now()
-	do(s.env, func(ctx context.Context) (desk.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, func(day desk.DeskDay, err error) {
-		if err != nil {
+	waits := false
+	do(s.env, func(ctx context.Context) (desk.DeskDay, error) {
+		day, err := s.d.FrontDeskDay(ctx, now)
+		waits = err != nil && s.awaiting != nil && s.awaiting()
+		return day, err
+	}, func(day desk.DeskDay, err error) {
+		switch {
+		case waits: // the note above says why and what to do
+			s.status.SetText("Today's list shows once a colleague has confirmed you.")
+			return
+		case err != nil:
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}
