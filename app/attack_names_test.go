@@ -55,6 +55,8 @@ func TestAttackDirectoryNamesCannotImpersonate(t *testing.T) {
 		{"Dr Paul Physician\ufeff", true},       // a byte order mark at the end
 		{"Dr Paul Phy\u00adsician", true},       // a soft hyphen
 		{"Rita Re\xffception", true},            // not UTF-8
+		{"Dr \u0420aul Physician", true},        // a Cyrillic "Р" in a Latin word
+		{"Dr Paul Phy\u0455ician", true},        // a Cyrillic "ѕ"
 	}
 	ss := []*Session{c.admin}
 	for i, h := range hostile {

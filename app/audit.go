@@ -126,7 +126,7 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 				pub, ok := r.PublicKey(e.Author)
 				if err == nil && ok {
 					if plain, err := auditID.Decrypt(env.Ciphertext, pub); err == nil && json.Unmarshal(plain, &a.Record) == nil {
-						a.Readable = true
+						a.Readable, a.Record = true, a.Record.shown()
 					}
 				}
 			}
@@ -136,6 +136,24 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
 	return out, err
+}
+
+// maxAuditText bounds each text of an audit record as the log shows it.
+const maxAuditText = 300
+
+// shown is the record as a screen, an export or a search may show it.
+// Its texts are the writer's own words (her software chose them, and
+// modified software may choose anything): each is cut to maxAuditText
+// runes and has its hidden runes written out (roles.VisibleName), so no
+// entry can reorder or hide the text around it in the log.
+func (rec AuditRecord) shown() AuditRecord {
+	for _, f := range []*string{&rec.Action, &rec.Entity, &rec.Patient, &rec.Detail} {
+		if r := []rune(*f); len(r) > maxAuditText {
+			*f = string(r[:maxAuditText]) + "…"
+		}
+		*f = roles.VisibleName(*f)
+	}
+	return rec
 }
 
 // Describe says in plain words what an audit entry records.

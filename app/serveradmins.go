@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -29,17 +31,30 @@ import (
 // (sync/server/mod_medihaven_admins.lua) obeys only accounts that have the
 // role already, so a receptionist's workstation can neither make an
 // invite nor give itself the right to.
+//
+// The same upkeep ends the server accounts of every device of every
+// revoked member (not of a member given another role): the module deletes
+// each account, and Prosody closes its live sessions at once, so the
+// revoked member's workstations leave the sync and chat rooms, see no
+// announcement and post no chat any more; their sync says
+// netsync.AccessEnded. Only on invite-only servers: on a loopback demo's
+// open registration a workstation would make its account again at its
+// next connect, so nothing is ended there. The Kubo API secret stays with
+// the revoked member's workstations: only the server's operator can make
+// a new one.
 
 // serverAdminsWait bounds one round of keepServerAdmins.
 const serverAdminsWait = 8 * time.Second
 
-// serverAdmins is what a session remembers of the role it last set on
-// the server: the wanted roles, as text, once the server took them.
+// serverAdmins is what a session remembers of what it last asked of the
+// server: the wanted roles and the accounts to end, as text, once the
+// server did it (or, for accounts, said it cannot: logged once).
 type serverAdmins struct {
 	mu   sync.Mutex
 	done string
 }
 
+// Forget drops what was asked, so the next upkeep asks again.
 func (a *serverAdmins) Forget() {
 	a.mu.Lock()
 	a.done = ""
@@ -48,8 +63,9 @@ func (a *serverAdmins) Forget() {
 
 // keepServerAdmins gives the server's administrator role to the devices of
 // the clinic's active administrators and takes it from every other
-// member's, when this is an administrator's workstation on an
-// invite-only server and the directory changed since it last did.
+// member's, then ends the accounts of revoked members' devices, when this
+// is an administrator's workstation on an invite-only server and the
+// directory changed since it last did.
 func (s *Session) keepServerAdmins(ctx context.Context) error {
 	prof := s.Profile() // a copy: the settings screen may change it meanwhile
 	v := prof.Servers
@@ -73,7 +89,8 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		}
 	}
 	delete(want, prof.Device) // this workstation's own role is not its to change
-	text := wantedText(want)
+	ended := endedDevices(r.Members(), prof.Device)
+	text := wantedText(want) + ";ended=" + strings.Join(ended, ",")
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -86,16 +103,58 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	if err := netsync.SetServerAdmins(ctx, cfg, prof.Device, pass, want); err != nil {
-		if errors.Is(err, xmpp.ErrNotServerAdmin) {
-			// Not given the role yet: another administrator's workstation
-			// does it at its next upkeep.
-			return nil
-		}
-		return fmt.Errorf("app: give the clinic's administrators the right to invite on the chat server: %w", err)
+	err = netsync.KeepServerAccounts(ctx, cfg, prof.Device, pass, want, ended)
+	switch {
+	case errors.Is(err, xmpp.ErrNotServerAdmin):
+		// Not given the role yet: another administrator's workstation
+		// does it at its next upkeep.
+		return nil
+	case errors.Is(err, xmpp.ErrNoServerCommand):
+		// The roles are set; the server runs an older module. Said once
+		// per change, not at every upkeep: restarting the server with
+		// this version's `medihaven server` (or a new change) asks again.
+		part.done = text
+		return fmt.Errorf("app: revoked members' workstations keep their chat accounts until the clinic's server runs a newer `medihaven server`: %w", err)
+	case err != nil:
+		return fmt.Errorf("app: keep the chat server's accounts in step with the staff directory (administrators may invite, revoked members are out): %w", err)
 	}
 	part.done = text
 	return nil
+}
+
+// endedDevices returns, sorted, the devices of revoked members whose
+// server accounts are to end: those their directory entries name, and
+// those their revocation stopped (RevokedHeads: an entry written before
+// devices were named names none), never a device an active member names,
+// nor own (this workstation's). A member given another role is not
+// revoked.
+func endedDevices(members []replica.Member, own string) []string {
+	active := map[string]bool{own: true}
+	for _, m := range members {
+		if m.Active() {
+			for _, d := range m.Devices {
+				active[d] = true
+			}
+		}
+	}
+	var ended []string
+	for _, m := range members {
+		if !m.Revoked() {
+			continue
+		}
+		devices := slices.Clone(m.Devices)
+		for d := range m.RevokedHeads {
+			devices = append(devices, d)
+		}
+		for _, d := range devices {
+			if !active[d] {
+				active[d] = true // once, if named twice
+				ended = append(ended, d)
+			}
+		}
+	}
+	sort.Strings(ended)
+	return ended
 }
 
 // wantedText is want in a canonical text form.

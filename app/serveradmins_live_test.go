@@ -13,8 +13,9 @@ import (
 )
 
 // joinAndApprove: a newcomer joins c with a token issuer issued for role,
-// and issuer's workstation approves them with their code.
-func (c *realClinic) joinAndApprove(t *testing.T, issuer *Session, role roles.Role, name, folder string) *Session {
+// and issuer's workstation approves them with their code. It returns the
+// newcomer's session and its running sync.
+func (c *realClinic) joinAndApprove(t *testing.T, issuer *Session, role roles.Role, name, folder string) (*Session, *netsync.Syncer) {
 	t.Helper()
 	ctx := context.Background()
 	tok, err := issuer.IssueToken(ctx, role, time.Hour)
@@ -26,7 +27,7 @@ func (c *realClinic) joinAndApprove(t *testing.T, issuer *Session, role roles.Ro
 		t.Fatalf("%s joins with %s's token: %v", name, issuer.StaffName(), err)
 	}
 	t.Cleanup(func() { s.Close() })
-	c.start(t, s)
+	y := c.start(t, s)
 	var j Joiner
 	waitFor(t, name+" waiting", 60*time.Second, func() bool {
 		w, err := issuer.Waiting(ctx)
@@ -44,7 +45,7 @@ func (c *realClinic) joinAndApprove(t *testing.T, issuer *Session, role roles.Ro
 		st, err := s.JoinStatus(ctx)
 		return err == nil && st.State == JoinApproved
 	})
-	return s
+	return s, y
 }
 
 // TestSecondAdministratorIssuesTokens: on the clinic's real invite-only
@@ -53,17 +54,19 @@ func (c *realClinic) joinAndApprove(t *testing.T, issuer *Session, role roles.Ro
 // to the clinic's active administrators) and a newcomer joins with one; a
 // receptionist's workstation can neither make an account invite nor give
 // itself the right; once the founder revokes the second administrator,
-// their workstation can make no invite any more.
+// their workstation can make no invite any more: its account lost the
+// server's administrator role, then ended (a revoked member's accounts
+// end; an administrator's are refused, so the role goes first).
 func TestSecondAdministratorIssuesTokens(t *testing.T) {
 	ctx := context.Background()
 	c := newRealClinic(t)
-	second := c.joinAndApprove(t, c.admin, roles.Administrator, "Bea Second", "second")
+	second, _ := c.joinAndApprove(t, c.admin, roles.Administrator, "Bea Second", "second")
 	var tok error
 	waitFor(t, "the second administrator issuing a token", 90*time.Second, func() bool {
 		_, tok = second.IssueToken(ctx, roles.Receptionist, time.Hour)
 		return tok == nil
 	})
-	reception := c.joinAndApprove(t, second, roles.Receptionist, "Rosa Reception", "reception")
+	reception, _ := c.joinAndApprove(t, second, roles.Receptionist, "Rosa Reception", "reception")
 
 	cfg, _ := reception.Profile().SyncConfig()
 	pass, err := workstation{reception}.XMPPPassword(ctx)
@@ -89,7 +92,58 @@ func TestSecondAdministratorIssuesTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := netsync.AccountInvite(ctx, scfg, second.Profile().Device, spass); !errors.Is(err, xmpp.ErrNoInviteRight) {
-		t.Errorf("the revoked administrator's workstation made an account invite: %v", err)
+	if _, err := netsync.AccountInvite(ctx, scfg, second.Profile().Device, spass); !errors.Is(err, xmpp.ErrAuth) {
+		t.Errorf("the revoked administrator's workstation: %v, want its account ended (ErrAuth)", err)
+	}
+}
+
+// TestRevokedMemberIsCutOff: on the clinic's real invite-only servers, once
+// an administrator revokes a member, her workstation's upkeep ends the
+// revoked member's chat account: the member's open session is closed at
+// once (out of the sync and chat rooms), her workstation can log in no
+// more and says so plainly; the other members' workstations, one of them
+// given another role meanwhile, keep their accounts and stay connected.
+func TestRevokedMemberIsCutOff(t *testing.T) {
+	ctx := context.Background()
+	c := newRealClinic(t)
+	reception, ry := c.joinAndApprove(t, c.admin, roles.Receptionist, "Rosa Reception", "reception")
+	leaving, ly := c.joinAndApprove(t, c.admin, roles.Receptionist, "Lena Leaving", "leaving")
+	moved, my := c.joinAndApprove(t, c.admin, roles.Receptionist, "Mo Moved", "moved")
+	for name, y := range map[string]*netsync.Syncer{"Rosa": ry, "Lena": ly, "Mo": my} {
+		waitFor(t, name+"'s workstation in the sync room", 60*time.Second, func() bool { return y.Status().Connected })
+	}
+	logIn := func(s *Session) error {
+		t.Helper()
+		cfg, _ := s.Profile().SyncConfig()
+		pass, err := workstation{s}.XMPPPassword(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return netsync.Register(ctx, cfg, s.Profile().Device, pass, "") // no invite: a login only
+	}
+
+	if err := c.admin.ChangeRole(ctx, moved.Fingerprint(), roles.Physician); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.admin.RevokeMember(ctx, leaving.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	// RevokeMember ran the administrator's upkeep of the server's accounts.
+	if err := logIn(leaving); !errors.Is(err, xmpp.ErrAuth) {
+		t.Fatalf("the revoked member's workstation logs in: %v, want ErrAuth", err)
+	}
+	waitFor(t, "the revoked member's workstation told its access ended", 30*time.Second, func() bool {
+		st := ly.Status()
+		return !st.Connected && st.LastError == netsync.AccessEnded
+	})
+	for _, s := range []*Session{c.admin, reception, moved} {
+		if err := logIn(s); err != nil {
+			t.Errorf("%s's workstation logs in after the revocation: %v", s.StaffName(), err)
+		}
+	}
+	for name, y := range map[string]*netsync.Syncer{"Ada": c.sync, "Rosa": ry, "Mo": my} {
+		if st := y.Status(); !st.Connected || st.LastError == netsync.AccessEnded {
+			t.Errorf("%s's workstation after the revocation: %+v", name, st)
+		}
 	}
 }

@@ -106,6 +106,9 @@ func checkName(what, s string) (string, error) {
 	if err := roles.CheckPersonName(s); err != nil {
 		return "", fmt.Errorf("%w: the %s: %w", ErrInvalidInput, what, err)
 	}
+	if err := roles.CheckNameScripts(s); err != nil {
+		return "", fmt.Errorf("%w: the %s: %w", ErrInvalidInput, what, err)
+	}
 	return s, nil
 }
 

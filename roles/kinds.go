@@ -35,9 +35,10 @@ type Kind struct {
 	// A raw kind has none: its payload is never merged.
 	Fields []string
 	Keyed  []Keyed
-	// Author: fields that name who wrote the event (a fingerprint): an
-	// event that writes one must name its own author there, so nobody's
-	// software can put a colleague's name to what she recorded.
+	// Author: fields that name who wrote the event (a fingerprint): every
+	// event of the kind writes each of them, naming its own author, so
+	// nobody's software can put a colleague's name to what she recorded,
+	// nor change values under a colleague's name.
 	Author []string
 }
 

@@ -13,6 +13,7 @@ package roles
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,13 +76,69 @@ func Hidden(r rune) bool {
 
 // FoldName is the form in which two names that read alike are equal:
 // compatibility characters decomposed (NFKC: a full-width or ligature
-// letter reads as the plain one), case folded, and every run of white
-// space one space, none at either end. Two members whose names fold alike
-// cannot be told apart on a screen.
+// letter reads as the plain one), Cyrillic and Greek letters drawn like
+// Latin ones read as those (lookalike), case folded, and every run of
+// white space one space, none at either end. Two members whose names fold
+// alike cannot be told apart on a screen.
 func FoldName(name string) string {
-	s := norm.NFKC.String(cases.Fold().String(norm.NFKC.String(name)))
+	s := strings.Map(func(r rune) rune {
+		if l, ok := lookalike[r]; ok {
+			return l
+		}
+		return r
+	}, norm.NFKC.String(name))
+	s = norm.NFKC.String(cases.Fold().String(s))
 	return strings.Join(strings.Fields(s), " ")
 }
+
+// lookalike maps the Cyrillic and Greek letters that most fonts draw like
+// a Latin letter (the commonest of Unicode's confusables, UTS #39) to that
+// letter, in both cases: "Dr Раul" (a Cyrillic "Р") reads as "Dr Paul".
+var lookalike = map[rune]rune{
+	// Cyrillic capitals and small letters.
+	'А': 'A', 'В': 'B', 'Е': 'E', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C', 'Т': 'T',
+	'У': 'Y', 'Х': 'X', 'Ѕ': 'S', 'І': 'I', 'Ј': 'J', 'Ԁ': 'D', 'Ԛ': 'Q', 'Ԝ': 'W', 'Ү': 'Y', 'Ӏ': 'I',
+	'а': 'a', 'в': 'b', 'е': 'e', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o', 'р': 'p', 'с': 'c', 'т': 't',
+	'у': 'y', 'х': 'x', 'ѕ': 's', 'і': 'i', 'ј': 'j', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ү': 'y', 'ӏ': 'l',
+	'һ': 'h', 'ɡ': 'g', 'ı': 'i',
+	// Greek capitals and small letters.
+	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O',
+	'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'ο': 'o', 'ν': 'v', 'ρ': 'p', 'ι': 'i', 'κ': 'k', 'υ': 'u',
+	'α': 'a', 'τ': 't',
+}
+
+// ErrNameScripts means a word of a name mixes letters of Latin, Greek and
+// Cyrillic.
+var ErrNameScripts = errors.New("roles: a word of the name mixes letters of different alphabets")
+
+// CheckNameScripts returns why name may not name a newcomer for the way
+// its letters are written (nil when it may): a word that mixes Latin,
+// Greek and Cyrillic letters, which no one's name does and which passes a
+// name off as another's ("Dr Аmara", its "А" Cyrillic). Words in
+// different alphabets may stand side by side. It is judged where a name
+// is chosen and where a newcomer is admitted, never on apply, so a rule
+// added here cannot split workstations that already took a name.
+func CheckNameScripts(name string) error {
+	for _, word := range strings.Fields(name) {
+		var seen []string
+		for _, r := range word {
+			for _, sc := range confusableScripts {
+				if unicode.Is(sc.table, r) && !slices.Contains(seen, sc.name) {
+					seen = append(seen, sc.name)
+				}
+			}
+		}
+		if len(seen) > 1 {
+			return fmt.Errorf("%w: %q has %s letters: type the name again on a keyboard of one alphabet", ErrNameScripts, word, strings.Join(seen, " and "))
+		}
+	}
+	return nil
+}
+
+var confusableScripts = []struct {
+	name  string
+	table *unicode.RangeTable
+}{{"Latin", unicode.Latin}, {"Greek", unicode.Greek}, {"Cyrillic", unicode.Cyrillic}}
 
 // VisibleName is name as a screen may show it: each hidden rune (Hidden)
 // written out as ⟨U+XXXX⟩, and bytes that are not UTF-8 as U+FFFD. A name

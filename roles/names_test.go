@@ -67,11 +67,16 @@ func TestFoldName(t *testing.T) {
 		{"Dr Paul Physician", "dr  paul PHYSICIAN", true},
 		{"Dr Paul Physician", " Dr Paul\u00a0Physician ", true},
 		{"Dr Paul Physician", "Ｄｒ Ｐａｕｌ Ｐｈｙｓｉｃｉａｎ", true},       // full-width
-		{"Dr Paul Physician", "Dr Paul Phy\u0455ician", false}, // a Cyrillic "ѕ": a homoglyph NFKC does not fold (a known limit)
-		{"Dr Paul Physifian", "Dr Paul Physi\ufb01an", true},   // the ligature "ﬁ"
-		{"Strauss", "STRAUß", true},                            // case folding, not just lowering
-		{"Émile", "E\u0301mile", true},                         // composed and decomposed
-		{"Dr Paul Physician", "Dr Paul B. Physician", false},   // a middle initial tells them apart
+		{"Dr Paul Physician", "Dr Paul Phy\u0455ician", true},  // a Cyrillic "ѕ"
+		{"Dr Amara Okafor", "Dr \u0410mara Okafor", true},      // a Cyrillic capital "А"
+		{"Dr Amara Okafor", "Dr Am\u03b1ra \u039fkafor", true}, // Greek "α" and "Ο"
+		{"Dr Amara Okafor", "DR АМАRА ОКАFОR", true},           // Cyrillic capitals
+		{"Иван Петров", "Иван Петров", true},
+		{"Иван Петров", "Иван Петрова", false},
+		{"Dr Paul Physifian", "Dr Paul Physi\ufb01an", true}, // the ligature "ﬁ"
+		{"Strauss", "STRAUß", true},                          // case folding, not just lowering
+		{"Émile", "E\u0301mile", true},                       // composed and decomposed
+		{"Dr Paul Physician", "Dr Paul B. Physician", false}, // a middle initial tells them apart
 		{"Dr Paul Physician", "Dr. Paul Physician", false},
 	} {
 		if got := FoldName(tc.a) == FoldName(tc.b); got != tc.same {
@@ -93,6 +98,29 @@ func TestVisibleName(t *testing.T) {
 		}
 		if err := CheckPersonName(VisibleName(tc.name)); err != nil {
 			t.Errorf("VisibleName(%q) still hides: %v", tc.name, err)
+		}
+	}
+}
+
+func TestCheckNameScripts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Dr Amara Okafor", true},
+		{"Иван Петров", true},
+		{"Ἀλέξανδρος Παπαδόπουλος", true},
+		{"Ivan Петров", true}, // words of two alphabets side by side
+		{"李小龍 Bruce Lee", true},
+		{"María-José Núñez", true},
+		{"Dr \u0410mara Okafor", false},   // Cyrillic "А" in a Latin word
+		{"Dr Amara Okaf\u03bfr", false},   // Greek "ο"
+		{"Dr Paul Phy\u0455ician", false}, // Cyrillic "ѕ"
+		{"Jean-Пьер", false},
+	} {
+		err := CheckNameScripts(tc.name)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrNameScripts)) {
+			t.Errorf("CheckNameScripts(%q) = %v, want ok %v", tc.name, err, tc.ok)
 		}
 	}
 }

@@ -211,3 +211,41 @@ func TestLockedAdminRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackAuditTextIsShownAsWritten: an audit record's texts are its
+// writer's words; modified software that hides or reorders text with
+// invisible runes, or writes pages of it, gets them written out and cut
+// in the administrator's log.
+func TestAttackAuditTextIsShownAsWritten(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	detail := "opened nothing \u202Edaer trahc" + strings.Repeat("x", 5000)
+	if err := c.Phys2.Audit(ctx, app.AuditRecord{Action: "custom\u200B", Entity: "e", Patient: "MH\u2066001", Detail: detail}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	log, err := c.Admin.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range log {
+		if !strings.HasPrefix(e.Record.Action, "custom") {
+			continue
+		}
+		found = true
+		for _, text := range []string{e.Record.Action, e.Record.Patient, e.Describe()} {
+			if strings.ContainsAny(text, "\u202E\u200B\u2066") {
+				t.Errorf("a hidden rune is shown as it is: %.80q", text)
+			}
+		}
+		if !strings.Contains(e.Describe(), "⟨U+202E⟩") || len([]rune(e.Describe())) > 400 {
+			t.Errorf("described as %.80q (%d runes)", e.Describe(), len([]rune(e.Describe())))
+		}
+	}
+	if !found {
+		t.Fatal("the record is not in the log")
+	}
+}

@@ -18,6 +18,21 @@ import (
 // device without an account on the server is passed over: it has no role
 // to lose, and gets one when asked again after it has made its account.
 func SetServerAdmins(ctx context.Context, cfg Config, device, password string, want map[string]bool) error {
+	return KeepServerAccounts(ctx, cfg, device, password, want, nil)
+}
+
+// KeepServerAccounts does what SetServerAdmins does with want, then ends
+// the accounts of the devices in ended (a revoked member's workstations):
+// the server deletes each and closes its live sessions, so the device is
+// out of the sync and chat rooms at once and can log in no more. An
+// account already gone counts as ended. Both go through one session of
+// this workstation's own account, which must have the server's
+// administrator role (else xmpp.ErrNotServerAdmin), the role first, so
+// that a revoked administrator's account, which the server refuses to end
+// while it has the role (xmpp.ErrServerAdminAccount), has lost it before.
+// A server whose module predates ending accounts gives
+// xmpp.ErrNoServerCommand once the roles are set.
+func KeepServerAccounts(ctx context.Context, cfg Config, device, password string, want map[string]bool, ended []string) error {
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return err
@@ -27,13 +42,29 @@ func SetServerAdmins(ctx context.Context, cfg Config, device, password string, w
 		return err
 	}
 	defer xs.Close()
-	for d, admin := range want {
-		account, err := jid.New(d, cfg.Domain, "")
+	account := func(d string) (jid.JID, error) {
+		a, err := jid.New(d, cfg.Domain, "")
 		if err != nil {
-			return fmt.Errorf("netsync: device %q: %w", d, err)
+			return a, fmt.Errorf("netsync: device %q: %w", d, err)
 		}
-		err = xs.SetServerAdmin(ctx, account, admin)
+		return a, nil
+	}
+	for d, admin := range want {
+		a, err := account(d)
+		if err != nil {
+			return err
+		}
+		err = xs.SetServerAdmin(ctx, a, admin)
 		if err != nil && !errors.Is(err, xmpp.ErrNoSuchAccount) {
+			return err
+		}
+	}
+	for _, d := range ended {
+		a, err := account(d)
+		if err != nil {
+			return err
+		}
+		if err := xs.RemoveServerAccount(ctx, a); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,10 @@
 // what it holds, and applies them. While Kubo or Prosody is down, work
 // goes on: the outbox keeps every unsent event and retries with backoff,
 // and every workstation says its head again when it (re)joins the room and
-// when another joins, so nobody depends on the room's history.
+// when another joins, so nobody depends on the room's history. A
+// workstation whose account the chat server refuses (a revoked member's,
+// which an administrator's workstation ended: KeepServerAccounts) says
+// AccessEnded and knocks again only every few minutes.
 //
 //	y, err := netsync.Start(ctx, cfg, workstation, chat)
 //	stop := y.OnStatus(func(st netsync.Status) { ... })

@@ -72,8 +72,14 @@ func (y *Syncer) connectLoop() {
 	for attempt := 0; y.ctx.Err() == nil; attempt++ {
 		xs, err := y.connect()
 		if err != nil {
+			wait := y.backoff(attempt)
+			if y.accessEnded(err) {
+				// Not a passing trouble: say it once, plainly, and knock
+				// again only now and then.
+				err, wait = errors.New(AccessEnded), endedRetry
+			}
 			y.update(func(st *Status) { st.Connected = false; st.LastError = err.Error() })
-			if !y.sleep(y.backoff(attempt)) {
+			if !y.sleep(wait) {
 				return
 			}
 			continue
@@ -155,6 +161,26 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	// by the server's configuration (sync/server's mod_medihaven_rooms).
 	y.checkRooms(ctx, xs)
 	return xs, nil
+}
+
+// AccessEnded is the status (Status.LastError) of a workstation whose
+// account the clinic's chat server refuses: an administrator's
+// workstation ended it (a member revoked: the server deletes each of her
+// devices' accounts, app/serveradmins.go), or, rarely, it was never made
+// or its password was lost. The sync then tries again only every
+// endedRetry, not with the backoff of a server out of reach.
+const AccessEnded = "This workstation's access to the clinic's server was ended; if that is a mistake, ask an administrator"
+
+// endedRetry is how often a workstation whose access was ended tries to
+// log in again.
+const endedRetry = 5 * time.Minute
+
+// accessEnded reports whether err, from connect, says the server refused
+// this workstation's account: its name or password (SASL not-authorized).
+// With in-band registration (a loopback demo) a deleted account is made
+// again at the next connect, so a refusal there is another trouble.
+func (y *Syncer) accessEnded(err error) bool {
+	return errors.Is(err, xmpp.ErrAuth) && !y.cfg.Register
 }
 
 // ServerOutdated is the status (Status.LastError) of a workstation whose

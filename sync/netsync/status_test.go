@@ -41,3 +41,38 @@ func TestIPFSUpWithNothingToPush(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestAccessEndedSaidPlainly: a workstation whose account the clinic's
+// server does not have (an administrator ended a revoked member's
+// accounts) says AccessEnded, not the chat server's refusal, and is not
+// connected; its next try waits endedRetry, not the backoff.
+func TestAccessEndedSaidPlainly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Kubo and Prosody")
+	}
+	cfg := realServers(t)
+	cfg.Register = false // as on an invite-only server: no account is made here
+	founder, err := crypto.GenerateIdentity("Ada Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := openStation(t, replica.Params{Identity: founder, Clinic: founder.Fingerprint()[:32]})
+	y, err := Start(context.Background(), cfg, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(y.Stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for st := y.Status(); st.LastError != AccessEnded; st = y.Status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("a workstation without an account: status %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := y.Status(); st.Connected {
+		t.Errorf("connected without an account: %+v", st)
+	}
+	if endedRetry < time.Minute {
+		t.Errorf("endedRetry %v: a workstation whose access ended knocks too often", endedRetry)
+	}
+}

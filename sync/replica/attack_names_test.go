@@ -90,7 +90,7 @@ func TestAttackVitalsRecordedByAColleague(t *testing.T) {
 		{"a colleague's name", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": c.phys2.fp()}, true},
 		{"no text", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": 7}, true},
 		{"her own", map[string]any{"patient": "p1", "pulse": 70, "recorded_by": c.phys.fp()}, false},
-		{"none", map[string]any{"patient": "p1", "pulse": 71}, false},
+		{"none", map[string]any{"patient": "p1", "pulse": 71}, true}, // honest software always names it (session 11, finding 8)
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			env := c.sPhys.forge(forged{Entity: crypto.NewEventID(), Kind: "vitals", Scope: string(roles.Clinical), Fields: fields(t, tc.fields)})
@@ -98,7 +98,7 @@ func TestAttackVitalsRecordedByAColleague(t *testing.T) {
 				s.apply(env.Raw)
 			}
 			if tc.refused {
-				wantRefused(t, env, "names someone other than its author", c.sPh2)
+				wantRefused(t, env, "its author", c.sPh2)
 				return
 			}
 			if st, why := c.sPh2.state(env.Header.ID); st != store.Applied {

@@ -217,6 +217,7 @@ type forged struct {
 	Device              string // another device's chain (its next slot): a squat
 	Seq                 uint64 // with Device
 	Prev                string // with Device
+	Time                int64  // the signed time, in unix ms (0: the station's now)
 }
 
 // forge signs f as s's member would with modified software. Written into
@@ -228,6 +229,9 @@ func (s *station) forge(f forged) *crypto.Envelope {
 	own := f.Device == ""
 	h := crypto.Header{ID: crypto.NewEventID(), Entity: f.Entity, Kind: f.Kind, Scope: f.Scope, Author: s.p.fp(),
 		Device: s.r.p.Device, Seq: s.r.mySeq + 1, Prev: s.r.myHash, Lamport: f.Lamport, Time: s.r.now().UnixMilli()}
+	if f.Time != 0 {
+		h.Time = f.Time
+	}
 	if !own {
 		h.Device, h.Seq, h.Prev = f.Device, f.Seq, f.Prev
 	}

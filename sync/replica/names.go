@@ -55,21 +55,25 @@ func checkMemberName(h crypto.Header, f Fields) error {
 	return nil
 }
 
-// checkAuthorFields applies the author rule: an event that writes a field
-// its kind declares as naming the author (roles.Kind.Author: a vitals
-// set's recorded_by) names the event's own author there, so modified
-// software cannot put a colleague's name to what it recorded. Events
-// signed before the rule began are not judged (nameRuleSince, for the
-// reason given above for names).
+// checkAuthorFields applies the author rule: every event of a kind that
+// declares fields naming its author (roles.Kind.Author: a vitals set's
+// recorded_by) writes each of them, naming the event's own author, so
+// modified software can neither put a colleague's name to what it
+// recorded nor change values a colleague's name stands by (a change names
+// who made it). Each event is judged alone, so the verdict does not
+// depend on the order events arrive in, and whatever time it was signed
+// at: the signed time is the signer's word (a date on the rule would let
+// her backdate past it), and honest software always wrote its own
+// fingerprint there, in the only event of a set it writes.
 func checkAuthorFields(h crypto.Header, f Fields) error {
 	k, ok := roles.KindOf(h.Kind)
-	if !ok || h.Time < nameRuleSince {
+	if !ok {
 		return nil
 	}
 	for _, name := range k.Author {
 		raw, ok := f[name]
 		if !ok {
-			continue
+			return fmt.Errorf("it does not name its author in %s", name)
 		}
 		var who string
 		if err := json.Unmarshal(raw, &who); err != nil || who != h.Author {

@@ -36,7 +36,17 @@
 //     role to another account or takes it away. The founder's account has
 //     it from `server invite --admin`; administrators' workstations keep
 //     it in step with the clinic's directory (app/serveradmins.go), so
-//     every active administrator, and nobody else, can issue tokens.
+//     every active administrator, and nobody else, can issue tokens. A
+//     second command ends a revoked member's accounts: the same upkeep
+//     takes the role from her devices' accounts, then deletes them
+//     (refused for an account that still has the role; logged with who
+//     asked), and Prosody 0.12's mod_c2s closes their live sessions on
+//     the deletion, so her workstations are out of sync@ and clinic@ at
+//     once and cannot log in again. Not of a member given another role,
+//     and nothing on an open-registration demo, where a workstation would
+//     register again. The workstations' Kubo secret (below) is not
+//     changed: a revoked member keeps it until the operator makes a new
+//     one and hands it to the others.
 //   - kubo/: a Kubo repository on a private network (a swarm.key from
 //     crypto/rand), no bootstrap peers, routing and mDNS off, telemetry off,
 //     no gateway, the RPC API on the Listen address protected by

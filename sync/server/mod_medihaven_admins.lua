@@ -1,5 +1,6 @@
 -- mod_medihaven_admins: an administrator of this server makes another of
--- its accounts an administrator, or no longer one. Written by `medihaven
+-- its accounts an administrator, or no longer one, and ends the accounts
+-- of revoked members' workstations. Written by `medihaven
 -- server` into the server folder; it is rewritten on every start, so do
 -- not edit it.
 --
@@ -18,13 +19,25 @@
 -- bare JID of this host with an account) and field "admin" (boolean).
 -- Prosody ends the sessions of an account whose roles change, so that
 -- account's workstation reconnects once (its sync does that by itself).
+--
+-- Ad-hoc command urn:medihaven:admins#remove, for administrators only,
+-- executed in one step with a submitted form: field "account" (a bare JID
+-- of this host). It deletes the account (usermanager.delete_user), which
+-- an administrator's workstation asks for every device of a member the
+-- clinic revoked: Prosody 0.12's mod_c2s ends the account's live sessions
+-- on the user-deleted event ("Account deleted"), so the workstation is out
+-- of the rooms at once and cannot log in again. An account already gone
+-- is completed (the workstations ask again after a restart); an account
+-- with the administrator role is refused (not-allowed): take the role
+-- first (#set), so that one administrator cannot end another's account by
+-- mistake or on purpose while the clinic's directory still names her one.
 
 local usermanager = require "core.usermanager";
 local dataforms = require "util.dataforms";
 local jid = require "util.jid";
 local adhoc_new = module:require "adhoc".new;
 
-local form = dataforms.new {
+local set_form = dataforms.new {
 	{ name = "FORM_TYPE"; type = "hidden"; value = "urn:medihaven:admins" };
 	{ name = "account"; type = "jid-single"; required = true };
 	{ name = "admin"; type = "boolean"; required = true };
@@ -34,17 +47,38 @@ local function refuse(condition, text)
 	return { status = "error"; error = { type = condition == "bad-request" and "modify" or "cancel"; condition = condition; text = text } };
 end
 
-local function set_admin(_, data)
+-- local_account splits a bare JID of this host into user and host; nil for
+-- anything else.
+local function local_account(address)
+	local user, host, resource = jid.split(jid.prep(address or "") or "");
+	if not user or host ~= module.host or resource then
+		return nil;
+	end
+	return user, host;
+end
+
+-- submitted reads the form submitted with a command: its fields and the
+-- account it names (user, host), or, as a fourth value, the refusal to
+-- answer with.
+local function submitted(form, data)
 	if not data.form then
-		return refuse("bad-request", "submit the form with the command");
+		return nil, nil, nil, refuse("bad-request", "submit the form with the command");
 	end
 	local fields, err = form:data(data.form);
 	if err then
-		return refuse("bad-request", "the form is incomplete");
+		return nil, nil, nil, refuse("bad-request", "the form is incomplete");
 	end
-	local user, host, resource = jid.split(jid.prep(fields.account) or "");
-	if not user or host ~= module.host or resource then
-		return refuse("bad-request", "not an account of this server");
+	local user, host = local_account(fields.account);
+	if not user then
+		return nil, nil, nil, refuse("bad-request", "not an account of this server");
+	end
+	return fields, user, host;
+end
+
+local function set_admin(_, data)
+	local fields, user, host, refusal = submitted(set_form, data);
+	if refusal then
+		return refusal;
 	end
 	if not usermanager.user_exists(user, host) then
 		return refuse("item-not-found", "no such account");
@@ -71,5 +105,33 @@ local function set_admin(_, data)
 	return { status = "completed" };
 end
 
+local remove_form = dataforms.new {
+	{ name = "FORM_TYPE"; type = "hidden"; value = "urn:medihaven:admins" };
+	{ name = "account"; type = "jid-single"; required = true };
+};
+
+local function remove_account(_, data)
+	local _, user, host, refusal = submitted(remove_form, data);
+	if refusal then
+		return refusal;
+	end
+	local account = user .. "@" .. host;
+	if not usermanager.user_exists(user, host) then
+		return { status = "completed" }; -- gone already: asked again after a restart
+	end
+	if usermanager.is_admin(account, host) then
+		return refuse("not-allowed", "the account is an administrator of this server: take that role from it first (urn:medihaven:admins#set)");
+	end
+	local ok, derr = usermanager.delete_user(user, host);
+	if not ok and usermanager.user_exists(user, host) then
+		module:log("error", "Could not delete the account %s: %s", account, derr);
+		return refuse("internal-server-error", "the account could not be deleted");
+	end
+	-- mod_c2s has closed the account's sessions on user-deleted.
+	module:log("info", "%s ended the account %s (a revoked member's workstation)", jid.bare(data.from), account);
+	return { status = "completed" };
+end
+
 module:depends("adhoc");
 module:provides("adhoc", adhoc_new("Make an account an administrator, or not", "urn:medihaven:admins#set", set_admin, "admin"));
+module:provides("adhoc", adhoc_new("End a revoked member's account", "urn:medihaven:admins#remove", remove_account, "admin"));

@@ -58,7 +58,11 @@
 // a refusal is ErrInvite (none given, used, expired) or ErrRegister, never
 // a misleading ErrAuth. An account with the server's admin role makes
 // one-time account invites with CreateAccountInvite (the ad-hoc command
-// urn:xmpp:invite#create-account).
+// urn:xmpp:invite#create-account), gives or takes that role with
+// SetServerAdmin and ends a revoked member's account with
+// RemoveServerAccount (the clinic server's own commands,
+// urn:medihaven:admins#set and #remove; ErrNoServerCommand on a server
+// that lacks them).
 //
 // It carries only ciphertext and identifiers; it must not see keys or
 // plaintext patient data, and never logs message bodies or passwords.

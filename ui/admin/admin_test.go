@@ -32,6 +32,9 @@ type fakeDesk struct {
 	listener func([]Changed)
 	n        int
 	keys     []string // fingerprints whose keys were exported ("" everyone)
+	// hold, when set, holds the next Tokens call, after it read the
+	// tokens, until it is closed: a slow load that finishes late.
+	hold chan struct{}
 }
 
 func newFakeDesk() *fakeDesk {
@@ -71,8 +74,13 @@ func (f *fakeDesk) IssueRegistrationToken(_ context.Context, role roles.Role, tt
 
 func (f *fakeDesk) Tokens(context.Context) ([]app.TokenInfo, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]app.TokenInfo(nil), f.tokens...), nil
+	rows, hold := append([]app.TokenInfo(nil), f.tokens...), f.hold
+	f.hold = nil
+	f.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	return rows, nil
 }
 
 func (f *fakeDesk) RevokeToken(_ context.Context, id string) error {
@@ -255,6 +263,44 @@ func TestIssueListAndRevokeTokens(t *testing.T) {
 			t.Error("a revoked token still offers Revoke")
 		}
 	})
+}
+
+// TestAnOlderLoadNeverDrawsOverANewerOne: a list load that started
+// before a change but finishes after the load the change started must not
+// put the old rows back (the screen would show a revoked token as open
+// until the next change).
+func TestAnOlderLoadNeverDrawsOverANewerOne(t *testing.T) {
+	d := newFakeDesk()
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewTokens(d, w); return s })
+	if _, err := d.IssueRegistrationToken(context.Background(), roles.Receptionist, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the open token", func() bool { return strings.Contains(texts(s), "1 token, 1 still open") })
+
+	hold := make(chan struct{})
+	d.mu.Lock()
+	d.hold = hold
+	d.mu.Unlock()
+	d.changed("token") // a load that reads the open token, then waits
+	for {
+		d.mu.Lock()
+		held := d.hold == nil
+		d.mu.Unlock()
+		if held {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	locked(func() { test.Tap(findButton(s, "Revoke")) })
+	locked(func() { confirm(t, w, "Revoke token") })
+	eventually(t, "the revoked token", func() bool { return strings.Contains(texts(s), "1 token, 0 still open") })
+
+	close(hold) // the older load finishes last
+	time.Sleep(200 * time.Millisecond)
+	if got := lockedTexts(s); !strings.Contains(got, "0 still open") || !strings.Contains(got, "Revoked") {
+		t.Errorf("an older load drew over the newer one: %q", got)
+	}
 }
 
 func TestRevokeMemberAsksFirst(t *testing.T) {

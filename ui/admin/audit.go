@@ -33,8 +33,9 @@ type AuditDesk interface {
 const shownEntries = 1000
 
 type auditScreen struct {
-	d   AuditDesk
-	win fyne.Window
+	loads kit.Newest // only the newest load draws (load)
+	d     AuditDesk
+	win   fyne.Window
 
 	person, patient, from, to *widget.Entry
 	search, verify            *widget.Button
@@ -143,7 +144,7 @@ func (s *auditScreen) refresh() {
 		return
 	}
 	s.search.Disable()
-	background(func(ctx context.Context) ([]app.AuditEntry, error) {
+	load(&s.loads, func(ctx context.Context) ([]app.AuditEntry, error) {
 		return s.d.SearchAudit(ctx, f)
 	}, func(rows []app.AuditEntry, err error) {
 		s.search.Enable()

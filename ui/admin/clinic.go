@@ -41,6 +41,7 @@ const (
 )
 
 type clinicScreen struct {
+	loads          kit.Newest // only the newest load draws (load)
 	d              ClinicDesk
 	address, phone *widget.Entry
 	save           *widget.Button
@@ -128,7 +129,7 @@ func phoneCheck(text string) error {
 }
 
 func (s *clinicScreen) refresh() {
-	background(func(ctx context.Context) (clinicState, error) { return readClinic(ctx, s.d) }, func(st clinicState, err error) {
+	load(&s.loads, func(ctx context.Context) (clinicState, error) { return readClinic(ctx, s.d) }, func(st clinicState, err error) {
 		if err != nil {
 			s.status.SetText("The clinic's details cannot be read: " + kit.ErrorText(err))
 			return

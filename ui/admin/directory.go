@@ -42,6 +42,7 @@ type KeyExport interface {
 var _ KeyExport = (*interop.Service)(nil)
 
 type directoryScreen struct {
+	loads  kit.Newest // only the newest load draws (load)
 	d      DirectoryDesk
 	keys   KeyExport
 	win    fyne.Window
@@ -109,7 +110,7 @@ func (s *directoryScreen) content() fyne.CanvasObject {
 }
 
 func (s *directoryScreen) refresh() {
-	background(s.d.StaffDirectory, func(rows []appadmin.StaffMember, err error) {
+	load(&s.loads, s.d.StaffDirectory, func(rows []appadmin.StaffMember, err error) {
 		if err != nil {
 			s.status.SetText("The directory cannot be read: " + kit.ErrorText(err))
 			return

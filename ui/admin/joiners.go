@@ -39,10 +39,11 @@ var (
 // comparison code their own screen shows. Approving asks for the code as
 // the newcomer reads it; refusing asks first, in red.
 type waitingList struct {
-	d    JoinDesk
-	win  fyne.Window
-	box  *fyne.Container
-	card *fyne.Container
+	loads kit.Newest // only the newest load draws (load)
+	d     JoinDesk
+	win   fyne.Window
+	box   *fyne.Container
+	card  *fyne.Container
 }
 
 // NewWaiting builds the list of newcomers waiting to join; it hides itself
@@ -67,7 +68,7 @@ func (l *waitingList) content() fyne.CanvasObject {
 }
 
 func (l *waitingList) refresh() {
-	background(l.d.Waiting, func(js []app.Joiner, err error) {
+	load(&l.loads, l.d.Waiting, func(js []app.Joiner, err error) {
 		l.box.RemoveAll()
 		if err != nil {
 			l.box.Add(newNote("The requests to join cannot be read: " + kit.ErrorText(err)))

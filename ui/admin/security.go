@@ -57,9 +57,10 @@ func recoveryOf(s any) (Recovery, bool) {
 }
 
 type securityScreen struct {
-	d   SecurityDesk
-	rec Recovery
-	win fyne.Window
+	loads kit.Newest // only the newest load draws (load)
+	d     SecurityDesk
+	rec   Recovery
+	win   fyne.Window
 
 	idle, attempts *widget.Entry
 	saved          *widget.Label
@@ -123,7 +124,7 @@ func (s *securityScreen) refresh() {
 		r     recovery.Status
 		staff []appadmin.StaffMember
 	}
-	background(func(ctx context.Context) (state, error) {
+	load(&s.loads, func(ctx context.Context) (state, error) {
 		var st state
 		var err error
 		if st.c, err = s.d.SecuritySettings(ctx); err != nil {

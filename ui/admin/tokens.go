@@ -50,8 +50,9 @@ var validities = []struct {
 var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
 
 type tokensScreen struct {
-	d   TokenDesk
-	win fyne.Window
+	loads kit.Newest // only the newest load draws (load)
+	d     TokenDesk
+	win   fyne.Window
 
 	role, validity *widget.Select
 	issue          *widget.Button
@@ -219,32 +220,42 @@ func (s *tokensScreen) show(t app.IssuedToken) {
 }
 
 func (s *tokensScreen) refresh() {
-	background(func(ctx context.Context) ([]app.TokenInfo, error) {
+	type loaded struct {
+		rows           []app.TokenInfo
+		names, waiting map[string]string
+	}
+	load(&s.loads, func(ctx context.Context) (loaded, error) {
 		rows, err := s.d.Tokens(ctx)
 		if err != nil {
-			return nil, err
+			return loaded{}, err
 		}
+		got := loaded{rows: rows} // names and waiting stay as shown when they cannot be read
 		if staff, err := s.d.StaffDirectory(ctx); err == nil {
-			names := map[string]string{}
+			got.names = map[string]string{}
 			for _, m := range staff {
-				names[m.Fingerprint] = m.Name
+				got.names[m.Fingerprint] = m.Name
 			}
-			onUI(func() { s.names = names })
 		}
 		if s.join != nil {
 			if js, err := s.join.Waiting(ctx); err == nil {
-				waiting := map[string]string{}
+				got.waiting = map[string]string{}
 				for _, j := range js {
-					waiting[j.Token] = j.Name
+					got.waiting[j.Token] = j.Name
 				}
-				onUI(func() { s.waiting = waiting })
 			}
 		}
-		return rows, nil
-	}, func(rows []app.TokenInfo, err error) {
+		return got, nil
+	}, func(got loaded, err error) {
 		if err != nil {
 			s.status.SetText("The tokens cannot be listed: " + kit.ErrorText(err))
 			return
+		}
+		rows := got.rows
+		if got.names != nil {
+			s.names = got.names
+		}
+		if got.waiting != nil {
+			s.waiting = got.waiting
 		}
 		s.rows = rows
 		active := 0

@@ -29,6 +29,12 @@ func background[T any](work func(context.Context) (T, error), done func(T, error
 	}()
 }
 
+// load is background for a screen's load of what it shows: of the loads
+// begun on l, only the newest draws (kit.Latest).
+func load[T any](l *kit.Newest, work func(context.Context) (T, error), done func(T, error)) {
+	background(work, kit.Latest(l, done))
+}
+
 // liveRefresh calls refresh (on the UI goroutine) after every change of
 // the given kinds until the object leaves the window; a nil kinds matches
 // every change.

@@ -84,10 +84,13 @@ const timeout = 20 * time.Second
 // panel is the chat screen's state; every field is touched on the UI
 // goroutine only.
 type panel struct {
-	c      Chat
-	s      any // the session, for what a role may do beyond the chat (ChartReader)
-	win    fyne.Window
-	inline bool // work and its results run in place (tests)
+	// Only the newest load draws (kit.Newest): of the conversations, and
+	// of the open conversation's messages.
+	convLoads, msgLoads kit.Newest
+	c                   Chat
+	s                   any // the session, for what a role may do beyond the chat (ChartReader)
+	win                 fyne.Window
+	inline              bool // work and its results run in place (tests)
 
 	convs    []appchat.Conversation
 	open     string // conversation shown
@@ -213,6 +216,7 @@ func (p *panel) refresh() {
 	var msgs []appchat.Message
 	open, first := p.open, !p.shown
 	online := false
+	newestConvs, newestMsgs := p.convLoads.Begin(), p.msgLoads.Begin()
 	p.run(func(ctx context.Context) error {
 		var err error
 		if convs, err = p.c.Conversations(ctx); err != nil {
@@ -232,25 +236,33 @@ func (p *panel) refresh() {
 		if first && !p.shown {
 			p.shown, p.open = true, open
 		}
-		p.convs = convs
-		p.online = online
-		p.list.Refresh()
-		for i, c := range convs {
-			if c.ID == p.open {
-				p.list.Select(i)
-			}
+		if newestConvs() { // else a later load draws the list
+			p.showConversations(convs, online)
 		}
-		if open == p.open {
+		if open == p.open && newestMsgs() {
 			p.showMessages(msgs)
 		}
-		if online {
-			p.status.SetText("")
-			p.status.Hide()
-		} else {
-			p.status.SetText("Not connected to the clinic's chat server: your messages wait on this workstation and are sent when the connection is back.")
-			p.status.Show()
-		}
 	})
+}
+
+// showConversations shows the list of conversations, the open one
+// selected, and whether the chat server is reached.
+func (p *panel) showConversations(convs []appchat.Conversation, online bool) {
+	p.convs = convs
+	p.online = online
+	p.list.Refresh()
+	for i, c := range convs {
+		if c.ID == p.open {
+			p.list.Select(i)
+		}
+	}
+	if online {
+		p.status.SetText("")
+		p.status.Hide()
+	} else {
+		p.status.SetText("Not connected to the clinic's chat server: your messages wait on this workstation and are sent when the connection is back.")
+		p.status.Show()
+	}
 }
 
 // unreadFirst is the conversation whose unread message is the newest, or
@@ -276,6 +288,7 @@ func unreadFirst(convs []appchat.Conversation, open string) string {
 func (p *panel) loadMessages() {
 	open := p.open
 	var msgs []appchat.Message
+	newest := p.msgLoads.Begin()
 	p.run(func(ctx context.Context) error {
 		var err error
 		msgs, err = p.c.History(ctx, open)
@@ -285,7 +298,7 @@ func (p *panel) loadMessages() {
 			p.showProblem(err)
 			return
 		}
-		if open == p.open {
+		if open == p.open && newest() {
 			p.showMessages(msgs)
 		}
 	})

@@ -22,6 +22,7 @@ const panelWidth = 320
 // appointmentsScreen shows several physicians' days side by side and books,
 // moves, cancels and checks in appointments.
 type appointmentsScreen struct {
+	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
 	zone *time.Location
 	day  time.Time // local midnight
@@ -147,6 +148,7 @@ func (s *appointmentsScreen) refresh() {
 	}
 	fps, day := s.chosen(), s.day
 	if len(fps) == 0 {
+		s.loads.Begin() // a load still on its way no longer draws
 		s.schedule = nil
 		s.columns.Objects = []fyne.CanvasObject{note("Tick one or more physicians to see their day.")}
 		s.columns.Refresh()
@@ -154,7 +156,7 @@ func (s *appointmentsScreen) refresh() {
 	}
 	do(s.env, func(ctx context.Context) ([]desk.PhysicianDay, error) {
 		return s.d.DaySchedule(ctx, fps, day)
-	}, func(days []desk.PhysicianDay, err error) {
+	}, kit.Latest(&s.loads, func(days []desk.PhysicianDay, err error) {
 		if err != nil {
 			s.status.SetText("The calendar cannot be read: " + kit.ErrorText(err))
 			return
@@ -186,7 +188,7 @@ func (s *appointmentsScreen) refresh() {
 		}
 		s.status.Refresh()
 		s.detail.reload()
-	})
+	}))
 }
 
 // column draws one physician's day under title (their name, or the day in

@@ -22,6 +22,7 @@ import (
 // screen: a physician, a day and one of that day's free times (those not
 // begun), a reason. It asks what the grid's booking asks (beforeBooking).
 type quickBooking struct {
+	loads      kit.Newest // only the newest load draws (kit.Latest)
 	e          env
 	patient    app.Patient
 	physicians []desk.Physician
@@ -99,12 +100,13 @@ func (q *quickBooking) loadTimes(tell bool) {
 	q.times.Options = nil
 	q.times.ClearSelected()
 	if !ok || !okDay {
+		q.loads.Begin() // a load still on its way no longer draws
 		q.times.Refresh()
 		return
 	}
 	do(q.e, func(ctx context.Context) ([]desk.PhysicianDay, error) {
 		return q.e.d.DaySchedule(ctx, []string{p.Fingerprint}, day)
-	}, func(days []desk.PhysicianDay, err error) {
+	}, kit.Latest(&q.loads, func(days []desk.PhysicianDay, err error) {
 		if err != nil || len(days) != 1 {
 			q.say("The day cannot be read: "+kit.ErrorText(err), widget.DangerImportance)
 			return
@@ -126,7 +128,7 @@ func (q *quickBooking) loadTimes(tell bool) {
 		default:
 			q.say(fmt.Sprintf("%s free on %s.", kit.Count(len(q.free), "time", "times"), dayTitle(day)), widget.LowImportance)
 		}
-	})
+	}))
 }
 
 // submit books the chosen time, after beforeBooking's questions.

@@ -19,6 +19,7 @@ import (
 // hoursScreen edits one physician's working hours, slot length and days
 // off: what the booking view offers as free slots.
 type hoursScreen struct {
+	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
 	physicians []desk.Physician
 	who        *widget.Select
@@ -111,10 +112,11 @@ func (s *hoursScreen) physician() string {
 func (s *hoursScreen) load() {
 	fp := s.physician()
 	if fp == "" {
+		s.loads.Begin() // a load still on its way no longer draws
 		return
 	}
 	do(s.env, func(ctx context.Context) (desk.Availability, error) { return s.d.Availability(ctx, fp) },
-		func(av desk.Availability, err error) {
+		kit.Latest(&s.loads, func(av desk.Availability, err error) {
 			if err != nil {
 				s.status.SetText(kit.ErrorText(err))
 				return
@@ -125,7 +127,7 @@ func (s *hoursScreen) load() {
 			}
 			s.slot.SetText(strconv.Itoa(av.SlotMinutes))
 			s.showDaysOff(av.DaysOff)
-		})
+		}))
 }
 
 func (s *hoursScreen) showDaysOff(days []string) {

@@ -19,6 +19,7 @@ import (
 // todayScreen is the desk's list of the day: who is expected, late,
 // arrived or missed, across every physician.
 type todayScreen struct {
+	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
 	zone    *time.Location
 	title   *widget.Label
@@ -188,7 +189,7 @@ func (s *todayScreen) refresh() {
 		day, err := s.d.FrontDeskDay(ctx, now)
 		waits = err != nil && s.awaiting != nil && s.awaiting()
 		return day, err
-	}, func(day desk.DeskDay, err error) {
+	}, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
 		switch {
 		case waits: // the note above says why and what to do
 			s.status.SetText("Today's list shows once a colleague has confirmed you.")
@@ -205,7 +206,7 @@ func (s *todayScreen) refresh() {
 		s.status.SetText(fmt.Sprintf("%d appointments today · updated %s", len(day.Rows), now.In(s.zone).Format("15:04")))
 		s.filter()
 		marks.Shown("Today") // the window benchmark's home mark (internal/marks)
-	})
+	}))
 }
 
 // filter shows every row, or only those the desk still waits for.

@@ -80,6 +80,7 @@ func (s *appointmentsScreen) refreshWeek() {
 		}
 	}
 	if fp == "" {
+		s.loads.Begin() // a load still on its way no longer draws
 		s.schedule = nil
 		s.columns.Objects = []fyne.CanvasObject{note("Choose a physician to see their week.")}
 		s.columns.Refresh()
@@ -96,7 +97,7 @@ func (s *appointmentsScreen) refreshWeek() {
 			week = append(week, day...)
 		}
 		return week, nil
-	}, func(week []desk.PhysicianDay, err error) {
+	}, kit.Latest(&s.loads, func(week []desk.PhysicianDay, err error) {
 		if err != nil {
 			s.status.SetText("The calendar cannot be read: " + kit.ErrorText(err))
 			return
@@ -123,5 +124,5 @@ func (s *appointmentsScreen) refreshWeek() {
 		s.status.Importance = widget.LowImportance
 		s.status.Refresh()
 		s.detail.reload()
-	})
+	}))
 }

@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -55,4 +56,29 @@ func Background(inline bool, d time.Duration, work func(ctx context.Context), do
 		run()
 		OnUI(done)
 	}()
+}
+
+// Newest tells a screen's newest load from older ones. Loads run off the
+// UI goroutine and may finish in any order: one that started before a
+// change (a token revoked, an appointment booked) can finish after the
+// load the change started, and must not draw the old rows back over the
+// new ones until the next change. The zero value is ready to use.
+type Newest struct{ n atomic.Uint64 }
+
+// Begin marks the start of a load. The func it returns reports, when the
+// load is done, whether it is still the newest: no load began since.
+func (l *Newest) Begin() (newest func() bool) {
+	n := l.n.Add(1)
+	return func() bool { return l.n.Load() == n }
+}
+
+// Latest wraps the done of a load begun now on l: it runs only if this is
+// still l's newest load when the work is done.
+func Latest[T any](l *Newest, done func(T, error)) func(T, error) {
+	newest := l.Begin()
+	return func(v T, err error) {
+		if newest() {
+			done(v, err)
+		}
+	}
 }

@@ -44,3 +44,23 @@ func TestBackground(t *testing.T) {
 		})
 	}
 }
+
+// TestLatestDrawsOnlyTheNewest: loads finish in any order; only the done
+// of the load begun last runs, whichever finishes first.
+func TestLatestDrawsOnlyTheNewest(t *testing.T) {
+	var l Newest
+	var drawn []int
+	draw := func(v int, _ error) { drawn = append(drawn, v) }
+	first, second := Latest(&l, draw), Latest(&l, draw)
+	second(2, nil)
+	first(1, nil) // the older load finishes last
+	if len(drawn) != 1 || drawn[0] != 2 {
+		t.Fatalf("drawn %v, want only the newest load's [2]", drawn)
+	}
+	third := Latest(&l, draw)
+	l.Begin() // a screen cleared: nothing in flight draws
+	third(3, nil)
+	if len(drawn) != 1 {
+		t.Fatalf("drawn %v after the screen was cleared", drawn)
+	}
+}

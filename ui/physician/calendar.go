@@ -41,6 +41,7 @@ func startOfWeek(t time.Time) time.Time {
 // calendarScreen shows the physician's own appointments by day or week;
 // opening one shows the chart in its place (Start visit is there).
 type calendarScreen struct {
+	loads kit.Newest // only the newest load draws
 	*screen
 	view      string
 	date      time.Time // the day shown, or a day of the week shown
@@ -154,6 +155,7 @@ func (cs *calendarScreen) load() {
 	got := map[string][]records.Appointment{}
 	var err error
 	me := cs.c.Fingerprint()
+	newest := cs.loads.Begin()
 	cs.do(func(ctx context.Context) {
 		for _, d := range days {
 			var as []records.Appointment
@@ -163,6 +165,9 @@ func (cs *calendarScreen) load() {
 			got[d.Format("2006-01-02")] = as
 		}
 	}, func() {
+		if !newest() {
+			return // a later load draws
+		}
 		if err != nil {
 			cs.fb.fail(err)
 			return

@@ -26,6 +26,7 @@ const (
 // chartView is one patient's chart: a header that always stays on screen
 // (name, age, sex, MRN, allergies) over tabs that scroll on their own.
 type chartView struct {
+	loads kit.Newest // only the newest load draws
 	*screen
 	patientID string
 	appt      *records.Appointment // the appointment the chart was opened from, if any
@@ -138,7 +139,11 @@ func (v *chartView) refresh() {
 	var c chart.Chart
 	var err error
 	old := v.chart
+	newest := v.loads.Begin()
 	v.do(func(ctx context.Context) { c, err = v.c.RefreshChart(ctx, old) }, func() {
+		if !newest() {
+			return // a later load draws
+		}
 		if err != nil {
 			v.status.fail(err)
 			return

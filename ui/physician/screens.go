@@ -99,6 +99,7 @@ func newPatients(s *screen) *finder {
 // prescriptionsScreen is the physician's prescribing desk: a patient to
 // prescribe for, their recent prescriptions, and a check of a printed code.
 type prescriptionsScreen struct {
+	loads kit.Newest // only the newest load draws
 	*screen
 	finder *finder
 	recent *fyne.Container
@@ -165,7 +166,11 @@ func joinDrugs(p prescribing.Prescription) string {
 func (ps *prescriptionsScreen) loadRecent() {
 	var rxs []prescribing.Prescription
 	var err error
+	newest := ps.loads.Begin()
 	ps.do(func(ctx context.Context) { rxs, err = ps.c.RecentPrescriptions(ctx, 15); err = ps.clinicalErr(err) }, func() {
+		if !newest() {
+			return // a later load draws
+		}
 		ps.recent.Objects = nil
 		if errors.Is(err, errAwaiting) {
 			ps.recent.Add(wrapped(awaitingText))
