@@ -227,6 +227,11 @@ func TestAttackAdministratorsStandInReceptionist(t *testing.T) {
 	if standIn.AwaitingColleague() {
 		t.Error("the confirmed receptionist's screen still says she waits")
 	}
+	// Her own reckoning includes whoever gave her the key: she retires
+	// none of the clinic's epochs.
+	if k, _ := rep(t, c.recep).Key(roles.FrontDesk); !s.Holds(roles.FrontDesk) || s.Retired(roles.FrontDesk, k.Epoch) {
+		t.Errorf("the newcomer retired the clinic's front-desk epoch %#x", k.Epoch)
+	}
 }
 
 // TestConfirmColleagueRefuses: wrong codes, oneself, non-physicians.

@@ -17,7 +17,12 @@ package replica
 // A "member/" field (and a recovery approval, "recovery/SPLIT") counts only
 // in the record of a member whose role holds the clinical scope: a
 // receptionist's software that writes one gains nothing on any workstation
-// (edge). Her own workstation refuses to write it (writeConfirms).
+// (edgeLocked). Her own workstation refuses to write it (writeConfirms).
+// It is judged here, where the reckoning reads the record, and not refused
+// on apply: the fields rule runs where the payload opens, in the apply
+// path, which knows the header but not the author's role. Judged by the
+// writer's role now, so a physician moved to the front desk no longer
+// vouches for physicians.
 //
 // Whom a workstation counts as confirmed for a scope is its own reckoning,
 // from its own member outwards: itself, everyone it confirmed for the
@@ -56,7 +61,7 @@ const (
 	approvesFieldPrefix  = "recovery/" // a recovery split approved for the scopes' shares
 )
 
-// ConfirmsEntity is the id of a physician's confirmations record.
+// ConfirmsEntity is the id of a member's confirmations record.
 func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
 // confirmedFromState is what a confirmations record says: its field
