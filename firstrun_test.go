@@ -115,6 +115,17 @@ func TestClinicAdoptedThroughTheWindow(t *testing.T) {
 	}
 	recep := join("Rosa Delgado", "reception", roles.Receptionist)
 	phys := join("Dr. Amara Okafor", "physician", roles.Physician)
+	// They meet and confirm each other in person, as every newcomer at
+	// the front desk does before its key passes between them.
+	for _, s := range []*app.Session{recep, phys} {
+		apptest.WaitFor(t, s.StaffName()+" sees her colleague", 60*time.Second, func() bool {
+			cs, err := s.Colleagues()
+			return err == nil && len(cs) == 1
+		})
+	}
+	if err := app.ConfirmEachOther(ctx, recep, phys); err != nil {
+		t.Fatal(err)
+	}
 
 	desk := frontdesk.New(recep.Core())
 	physFP := phys.Fingerprint()

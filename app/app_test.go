@@ -65,6 +65,7 @@ func newClinic(t testing.TB) *clinic {
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
 	}
+	confirmEachOther(t, c.recep, c.phys)
 	confirmEachOther(t, c.phys, c.phys2)
 	if err := SyncLocal(ctx, c.all()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
@@ -219,16 +220,12 @@ func TestChartReadIsAudited(t *testing.T) {
 	}
 }
 
-// confirmEachOther has two physicians confirm each other in person, as in
-// Colleagues: the clinical key passes between them at the next upkeep.
+// confirmEachOther has two members (physicians or receptionists) confirm
+// each other in person, as in Colleagues: the keys a confirmation counts
+// for pass between them at the next upkeep.
 func confirmEachOther(t testing.TB, a, b *Session) {
 	t.Helper()
-	ctx := context.Background()
-	code := ColleagueCode(a.Fingerprint(), b.Fingerprint())
-	if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
-		t.Fatalf("%s confirms %s: %v", a.StaffName(), b.StaffName(), err)
-	}
-	if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
-		t.Fatalf("%s confirms %s: %v", b.StaffName(), a.StaffName(), err)
+	if err := ConfirmEachOther(context.Background(), a, b); err != nil {
+		t.Fatal(err)
 	}
 }

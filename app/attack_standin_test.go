@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,7 +70,11 @@ func TestAttackAdministratorsStandIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	grantTo(t, s, planted, c.phys, c.phys2)
+	for _, ph := range []*Session{c.phys, c.phys2} {
+		if _, err := s.Grant(ctx, planted, ph.Fingerprint()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mustSync(t, everyone...)
 
 	if st, reason, _ := envelopeStateOf(t, c.phys2, forged.Header.ID); st != store.Rejected {
@@ -80,14 +85,8 @@ func TestAttackAdministratorsStandIn(t *testing.T) {
 		if r.MayGrant(roles.Clinical, s.Fingerprint()) || r.Confirmed(roles.Clinical, s.Fingerprint()) {
 			t.Errorf("%s counts the stand-in as a confirmed colleague", ph.StaffName())
 		}
-		if k, _ := r.Key(roles.Clinical); k.Epoch == planted.Epoch {
-			t.Errorf("%s writes new clinical records with the stand-in's epoch %#x", ph.StaffName(), planted.Epoch)
-		}
-		// Her grant waits aside, unused: nobody here reached her.
-		for _, k := range r.Keys(roles.Clinical) {
-			if k.Epoch == planted.Epoch {
-				t.Errorf("%s took the stand-in's planted epoch %#x", ph.StaffName(), planted.Epoch)
-			}
+		if k, _ := r.Key(roles.Clinical); k.Epoch == planted.Epoch || !r.Retired(roles.Clinical, planted.Epoch) {
+			t.Errorf("%s writes new clinical records with the stand-in's epoch %#x (newest %#x)", ph.StaffName(), planted.Epoch, k.Epoch)
 		}
 	}
 	n, err := clin(c.phys).WriteNote(ctx, Note{Patient: p.ID, Plan: "nothing for the stand-in"})
@@ -107,13 +106,131 @@ func TestAttackAdministratorsStandIn(t *testing.T) {
 		t.Errorf("the other physician's chart: %v", err)
 	}
 
-	// The same for a receptionist an administrator makes a physician.
+	// The same for a receptionist an administrator makes a physician,
+	// although a physician confirmed her in person for the front desk
+	// (newClinic): that confirmation is not one for the clinical key.
+	if !rep(t, c.phys).Confirms(roles.FrontDesk, c.phys.Fingerprint(), c.recep.Fingerprint()) {
+		t.Fatal("the receptionist was not confirmed for the front desk by a physician")
+	}
 	if err := c.admin.ChangeRole(ctx, c.recep.Fingerprint(), roles.Physician); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
 	if rep(t, c.recep).Holds(roles.Clinical) {
 		t.Error("a receptionist made a physician by the administrator alone holds the clinical key")
+	}
+	for _, ph := range []*Session{c.phys, c.phys2} {
+		if r := rep(t, ph); r.Confirmed(roles.Clinical, c.recep.Fingerprint()) || r.MayGrant(roles.Clinical, c.recep.Fingerprint()) {
+			t.Errorf("%s counts the desk-confirmed receptionist made a physician as a confirmed physician", ph.StaffName())
+		}
+	}
+}
+
+// TestAttackAdministratorsStandInReceptionist: Attack (known limit until
+// session 11): an administrator issues a receptionist's token and redeems
+// it herself, and the front desk's upkeep granted her stand-in the
+// front-desk key: every patient's demographics and appointments. Now the
+// front-desk key goes only to a member colleagues confirmed in person:
+// her one-way confirmations and a front-desk epoch of her own change
+// nothing, and a receptionist's modified software that writes a
+// physician's kind of confirmation ("member/") for a stand-in physician
+// gives that stand-in nothing on any workstation. A receptionist who met
+// her and confirmed her in person hands her the key.
+func TestAttackAdministratorsStandInReceptionist(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	standIn := c.join(t, "Rita B. Reception", roles.Receptionist)
+	standInPhys := c.join(t, "Dr Sam Stand-in", roles.Physician)
+	everyone := append(c.all(), standIn, standInPhys)
+	mustSync(t, everyone...)
+	s, sp := rep(t, standIn), rep(t, standInPhys)
+	if m, ok := rep(t, c.phys).Member(s.Fingerprint()); !ok || !m.Active() || m.Role != roles.Receptionist {
+		t.Fatalf("the stand-in was not admitted: %+v", m)
+	}
+	if s.Holds(roles.FrontDesk) || sp.Holds(roles.FrontDesk) {
+		t.Fatal("an administrator's stand-in holds the front-desk key: nobody confirmed her")
+	}
+	if !standIn.AwaitingColleague() {
+		t.Error("the stand-in's screen does not say she waits for a colleague's confirmation")
+	}
+
+	// She confirms the receptionist and a physician herself: one way only.
+	for _, o := range []*Session{c.recep, c.phys} {
+		if err := standIn.ConfirmColleague(ctx, o.Fingerprint(), ColleagueCode(s.Fingerprint(), o.Fingerprint())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// She plants a front-desk epoch of her own and grants it to them.
+	planted, err := s.NewEpoch(ctx, roles.FrontDesk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []*Session{c.recep, c.phys} {
+		if _, err := s.Grant(ctx, planted, o.Fingerprint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The receptionist's modified software confirms the stand-in
+	// physician the way only a physician may ("member/"), and he
+	// confirms her.
+	if _, err := rep(t, c.recep).Append(ctx, replica.Change{Entity: replica.ConfirmsEntity(c.recep.Fingerprint()),
+		Kind: replica.KindConfirms, Scope: roles.Directory, Fields: replica.Fields{"member/" + sp.Fingerprint(): []byte("true")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := standInPhys.ConfirmColleague(ctx, c.recep.Fingerprint(), ColleagueCode(sp.Fingerprint(), c.recep.Fingerprint())); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+
+	for _, o := range []*Session{c.recep, c.phys, c.phys2} {
+		r := rep(t, o)
+		if r.MayGrant(roles.FrontDesk, s.Fingerprint()) || r.Confirmed(roles.FrontDesk, s.Fingerprint()) {
+			t.Errorf("%s counts the stand-in receptionist as a confirmed colleague", o.StaffName())
+		}
+		if r.MayGrant(roles.FrontDesk, sp.Fingerprint()) || r.Confirmed(roles.FrontDesk, sp.Fingerprint()) || r.Confirmed(roles.Clinical, sp.Fingerprint()) {
+			t.Errorf("%s counts the stand-in physician a receptionist's member/ field names as confirmed", o.StaffName())
+		}
+		if k, _ := r.Key(roles.FrontDesk); k.Epoch == planted.Epoch || o != c.phys2 && !r.Retired(roles.FrontDesk, planted.Epoch) {
+			t.Errorf("%s writes new front-desk records with the stand-in's epoch %#x (newest %#x)", o.StaffName(), planted.Epoch, k.Epoch)
+		}
+	}
+	if sp.Holds(roles.Clinical) || sp.Holds(roles.FrontDesk) {
+		t.Error("the stand-in physician holds a key of patients' records")
+	}
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Quill", Given: "Yusuf", Birth: "1971-05-06", Phone: "+44 20 7946 0001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	for _, k := range s.Keys(roles.FrontDesk) {
+		if k.Epoch != planted.Epoch {
+			t.Errorf("the stand-in was granted front-desk epoch %#x", k.Epoch)
+		}
+	}
+	if _, err := standIn.Patient(ctx, p.ID); err == nil {
+		t.Error("the stand-in reads a patient's demographics")
+	}
+	if _, _, err := s.Entity(ctx, p.ID); !errors.Is(err, replica.ErrNotFound) {
+		t.Errorf("the stand-in holds a patient's record: %v", err)
+	}
+
+	// A receptionist met her in person and confirmed her, and she the
+	// receptionist: now she works at the front desk.
+	code := ColleagueCode(c.recep.Fingerprint(), s.Fingerprint())
+	if err := c.recep.ConfirmColleague(ctx, s.Fingerprint(), code); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	if got, err := standIn.Patient(ctx, p.ID); err != nil || got.Given != "Yusuf" {
+		t.Errorf("the receptionist confirmed in person does not read the patient: %+v %v", got, err)
+	}
+	if standIn.AwaitingColleague() {
+		t.Error("the confirmed receptionist's screen still says she waits")
+	}
+	// Her own reckoning includes whoever gave her the key: she retires
+	// none of the clinic's epochs.
+	if k, _ := rep(t, c.recep).Key(roles.FrontDesk); !s.Holds(roles.FrontDesk) || s.Retired(roles.FrontDesk, k.Epoch) {
+		t.Errorf("the newcomer retired the clinic's front-desk epoch %#x", k.Epoch)
 	}
 }
 
@@ -141,8 +258,8 @@ func TestConfirmColleagueRefuses(t *testing.T) {
 		{"wrong code", c.phys, c.phys2.Fingerprint(), string(wrong), ErrColleagueCode},
 		{"too short", c.phys, c.phys2.Fingerprint(), good[:7], ErrColleagueCode},
 		{"oneself", c.phys, c.phys.Fingerprint(), good, ErrInvalidInput},
-		{"a receptionist", c.phys, c.recep.Fingerprint(), ColleagueCode(c.phys.Fingerprint(), c.recep.Fingerprint()), ErrInvalidInput},
-		{"by a receptionist", c.recep, c.phys.Fingerprint(), ColleagueCode(c.recep.Fingerprint(), c.phys.Fingerprint()), roles.ErrForbidden},
+		{"an administrator", c.phys, c.admin.Fingerprint(), ColleagueCode(c.phys.Fingerprint(), c.admin.Fingerprint()), ErrInvalidInput},
+		{"by a receptionist, a wrong code", c.recep, c.phys.Fingerprint(), string(wrong), ErrColleagueCode},
 		{"by an administrator", c.admin, c.phys.Fingerprint(), ColleagueCode(c.admin.Fingerprint(), c.phys.Fingerprint()), roles.ErrForbidden},
 		{"no such member", c.phys, "00112233445566778899aabbccddeeff00112233", good, ErrInvalidInput},
 	}
@@ -159,9 +276,20 @@ func TestConfirmColleagueRefuses(t *testing.T) {
 		t.Fatalf("the code typed with dashes: %v", err)
 	}
 	list, err := c.phys.Colleagues()
-	if err != nil || len(list) != 1 || list[0].Fingerprint != c.phys2.Fingerprint() || !list[0].YouConfirmed ||
-		!list[0].ConfirmedYou || !list[0].Confirmed || list[0].Code != good {
+	if err != nil || len(list) != 2 || list[0].Fingerprint != c.phys2.Fingerprint() || !list[0].YouConfirmed ||
+		!list[0].ConfirmedYou || !list[0].Confirmed || list[0].Code != good || list[0].For != roles.Clinical {
 		t.Errorf("Colleagues: %+v, %v", list, err)
+	}
+	// Then the receptionists, whose confirmation counts for the front desk.
+	if len(list) == 2 && (list[1].Fingerprint != c.recep.Fingerprint() || list[1].For != roles.FrontDesk || !list[1].Confirmed) {
+		t.Errorf("Colleagues, the receptionist: %+v", list[1])
+	}
+	// A receptionist's list: receptionists first (none), then physicians.
+	if list, err := c.recep.Colleagues(); err != nil || len(list) != 2 || list[0].Role != roles.Physician || list[0].For != roles.FrontDesk {
+		t.Errorf("a receptionist's Colleagues: %+v, %v", list, err)
+	}
+	if _, err := c.admin.Colleagues(); !errors.Is(err, roles.ErrForbidden) || !strings.Contains(err.Error(), "administrators do not confirm colleagues") {
+		t.Errorf("an administrator's Colleagues: %v", err)
 	}
 }
 
@@ -188,43 +316,11 @@ func TestColleaguesOfAnOlderClinic(t *testing.T) {
 	// clinic above confirmed its two physicians; a third physician shows
 	// what an older clinic looks like: Paul's old software granted her.)
 	r1, r3 := rep(t, c.phys), rep(t, phys3)
-	for _, k := range r1.Keys(roles.Clinical) {
-		if _, err := r1.Grant(ctx, k, phys3.Fingerprint()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Her older software took it and acknowledged it, and everyone heard.
-	// (Today's takes no key from a physician it does not reach by
-	// confirmations: her older software's taking it is played by her
-	// granting it to herself.)
-	if _, err := pull(ctx, phys3, c.phys); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range r1.Keys(roles.Clinical) {
-		if _, err := r3.Grant(ctx, k, phys3.Fingerprint()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := r3.AcknowledgeKeys(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range everyone[:4] {
-		if _, err := pull(ctx, s, phys3); err != nil {
-			t.Fatal(err)
-		}
-	}
-	before, _ := r1.Key(roles.Clinical)
-	for _, s := range everyone {
-		err := rep(t, s).DB().Update(ctx, func(tx *store.Tx) error { return tx.DeleteMeta(ctx, colleaguesMeta) })
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustSync(t, everyone...)
+	before := olderSoftwareGranted(t, roles.Clinical, colleaguesMeta, c.phys, phys3, everyone)
 	if !r3.Holds(roles.Clinical) {
 		t.Fatal("the older software's grant did not reach the third physician")
 	}
-	if !r1.Confirms(c.phys.Fingerprint(), phys3.Fingerprint()) || !r1.Confirms(phys3.Fingerprint(), c.phys.Fingerprint()) {
+	if !r1.Confirms(roles.Clinical, c.phys.Fingerprint(), phys3.Fingerprint()) || !r1.Confirms(roles.Clinical, phys3.Fingerprint(), c.phys.Fingerprint()) {
 		t.Error("two physicians who shared the key did not confirm each other at the upgrade")
 	}
 	if after, _ := r1.Key(roles.Clinical); after.Epoch != before.Epoch {
@@ -248,7 +344,7 @@ func TestColleaguesOfAnOlderClinic(t *testing.T) {
 	t.Cleanup(func() { phys4.Close() })
 	everyone = append(everyone, phys4)
 	mustSync(t, everyone...)
-	if rep(t, phys4).Holds(roles.Clinical) || len(rep(t, phys4).ConfirmedBy(phys4.Fingerprint())) != 0 {
+	if rep(t, phys4).Holds(roles.Clinical) || len(rep(t, phys4).ConfirmedBy(roles.Clinical, phys4.Fingerprint())) != 0 {
 		t.Error("a physician admitted after the upgrade holds the clinical key without a colleague's confirmation")
 	}
 	confirmEachOther(t, phys3, phys4)
@@ -259,4 +355,99 @@ func TestColleaguesOfAnOlderClinic(t *testing.T) {
 	if !r1.MayGrant(roles.Clinical, phys4.Fingerprint()) {
 		t.Error("a colleague of a colleague is not confirmed on the first physician's workstation")
 	}
+}
+
+// TestDeskColleaguesOfAnOlderClinic: members who shared the front-desk key
+// before it needed confirmation confirm each other for the front desk at
+// their first upkeep after the upgrade, so nobody starts a new epoch or
+// loses a colleague; a receptionist admitted after it is not confirmed
+// that way.
+func TestDeskColleaguesOfAnOlderClinic(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	rosa := c.join(t, "Rosa Older", roles.Receptionist)
+	everyone := append(c.all(), rosa)
+	mustSync(t, everyone...)
+	// An older clinic: the physician's older software granted Rosa the
+	// front desk's keys without anyone confirming her.
+	r1, rr := rep(t, c.phys), rep(t, rosa)
+	before := olderSoftwareGranted(t, roles.FrontDesk, deskColleaguesMeta, c.phys, rosa, everyone)
+	if !rr.Holds(roles.FrontDesk) {
+		t.Fatal("the older software's grant did not reach the receptionist")
+	}
+	for _, s := range []*Session{c.recep, c.phys, c.phys2} {
+		if !r1.Confirms(roles.FrontDesk, s.Fingerprint(), rosa.Fingerprint()) || !r1.Confirms(roles.FrontDesk, rosa.Fingerprint(), s.Fingerprint()) {
+			t.Errorf("%s and the receptionist who shared the key did not confirm each other at the upgrade", s.StaffName())
+		}
+	}
+	if after, _ := r1.Key(roles.FrontDesk); after.Epoch != before.Epoch {
+		t.Errorf("the upgrade started a new front-desk epoch: %#x -> %#x", before.Epoch, after.Epoch)
+	}
+	for _, s := range everyone[1:] {
+		if u := rep(t, s).Unconfirmed(roles.FrontDesk); len(u) != 0 {
+			t.Errorf("%s counts %v as unconfirmed at the front desk after the upgrade", s.StaffName(), u)
+		}
+	}
+	p, err := rosa.RegisterPatient(ctx, Patient{Family: "Older", Given: "Olive", Birth: "1944-01-02"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	if _, err := c.recep.Patient(ctx, p.ID); err != nil {
+		t.Errorf("a colleague does not read the patient the older receptionist registered: %v", err)
+	}
+	// A receptionist admitted after the upgrade is not confirmed by it.
+	late := c.join(t, "Lara Later", roles.Receptionist)
+	mustSync(t, append(everyone, late)...)
+	if rep(t, late).Holds(roles.FrontDesk) || len(r1.ConfirmedBy(roles.FrontDesk, late.Fingerprint())) != 0 {
+		t.Error("a receptionist admitted after the upgrade was confirmed by it")
+	}
+}
+
+// olderSoftwareGranted makes an older clinic and upgrades it: granter's
+// older software granted newcomer every key of scope it holds, her older
+// software took them and acknowledged them and every workstation heard;
+// then no profile has the mark meta set, as none had before the version
+// that sets it, and every workstation syncs (its first upkeep since). It
+// returns the newest key of scope granter held before the upgrade.
+func olderSoftwareGranted(t *testing.T, scope roles.Scope, meta string, granter, newcomer *Session, everyone []*Session) crypto.ScopeKey {
+	t.Helper()
+	ctx := context.Background()
+	rg, rn := rep(t, granter), rep(t, newcomer)
+	for _, k := range rg.Keys(scope) {
+		if _, err := rg.Grant(ctx, k, newcomer.Fingerprint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pull(ctx, newcomer, granter); err != nil {
+		t.Fatal(err)
+	}
+	// Her older software took it. (Today's takes no key from a member it
+	// does not reach by confirmations: her older software's taking it is
+	// played by her granting it to herself.)
+	for _, k := range rg.Keys(scope) {
+		if _, err := rn.Grant(ctx, k, newcomer.Fingerprint()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rn.AcknowledgeKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range everyone {
+		if s == newcomer {
+			continue
+		}
+		if _, err := pull(ctx, s, newcomer); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := rg.Key(scope)
+	for _, s := range everyone {
+		err := rep(t, s).DB().Update(ctx, func(tx *store.Tx) error { return tx.DeleteMeta(ctx, meta) })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustSync(t, everyone...)
+	return before
 }

@@ -14,27 +14,34 @@ import (
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// Colleagues' confirmations. An administrator admits physicians, but the
-// clinical key goes to a new physician only once a physician who holds it
-// and the newcomer have confirmed each other in person: both open
-// Colleagues, compare the code shown beside the other's name and press
-// Confirm (replica/confirm.go says who counts as confirmed). So an
-// administrator who admits a stand-in of her own still reads no chart.
+// Colleagues' confirmations. An administrator admits physicians and
+// receptionists, but the keys patients' data is sealed with go to a
+// newcomer only once a colleague who holds them and the newcomer have
+// confirmed each other in person: both open Colleagues, compare the code
+// shown beside the other's name and press Confirm (replica/confirm.go says
+// who counts as confirmed, and for which key). So an administrator who
+// admits a stand-in of her own reads no chart and no patient's details.
 
 // ErrColleagueCode is returned when the code typed is not the code both
 // screens show for the two colleagues.
 var ErrColleagueCode = errors.New("app: the code does not match")
 
-// Colleague is another physician as this physician's workstation sees her.
+// Colleague is another physician or receptionist as this member's
+// workstation sees her.
 type Colleague struct {
 	Name        string
 	Fingerprint string
+	Role        roles.Role
+	// For is the widest key this pair's confirmation counts for: the
+	// clinical key (and with it the front desk's) between two physicians,
+	// else the front desk's.
+	For roles.Scope
 	// Code is what both screens show for this pair of colleagues: the
 	// two compare it before either presses Confirm.
 	Code string
-	// YouConfirmed: this physician confirmed her. ConfirmedYou: she
-	// confirmed this physician. Confirmed: this workstation counts her as
-	// confirmed (by this physician, or by someone this physician trusts).
+	// YouConfirmed: this member confirmed her (for For). ConfirmedYou: she
+	// confirmed this member. Confirmed: this workstation counts her as
+	// confirmed for For (by this member, or by someone this member trusts).
 	YouConfirmed, ConfirmedYou, Confirmed bool
 }
 
@@ -64,9 +71,10 @@ func sameDigits(a, b string, n int) bool {
 	return len(digits(a)) == n && hmac.Equal([]byte(digits(a)), []byte(digits(b)))
 }
 
-// physician returns the replica when this member is an active physician in
-// the directory (not only at login: an administrator may have changed it).
-func (s *Session) physician() (*replica.Replica, error) {
+// confirmer returns the replica when this member is an active physician
+// or receptionist in the directory (not only at login: an administrator
+// may have changed it).
+func (s *Session) confirmer() (*replica.Replica, error) {
 	r, err := s.live()
 	if err != nil {
 		return nil, err
@@ -77,40 +85,57 @@ func (s *Session) physician() (*replica.Replica, error) {
 		return nil, fmt.Errorf("%w: an administrator admits you first", ErrNotAdmitted)
 	case !m.Active():
 		return nil, fmt.Errorf("%w: speak to your clinic's administrator", ErrRevoked)
-	case !m.Role.Holds(roles.Clinical):
-		return nil, fmt.Errorf("%w: only physicians confirm colleagues", roles.ErrForbidden)
+	case !m.Role.Holds(roles.FrontDesk):
+		return nil, fmt.Errorf("%w: administrators do not confirm colleagues; physicians and receptionists confirm each other", roles.ErrForbidden)
 	case !r.Holds(roles.Directory):
 		return nil, fmt.Errorf("%w %s yet: a colleague who holds it grants it when their workstation next syncs", replica.ErrNoKey, roles.Directory)
 	}
 	return r, nil
 }
 
-// Colleagues lists the clinic's other active physicians with the code to
-// compare and who confirmed whom, by name.
+// confirmsFor is the widest key a confirmation between members of roles
+// a and b counts for.
+func confirmsFor(a, b roles.Role) roles.Scope {
+	if a.Holds(roles.Clinical) && b.Holds(roles.Clinical) {
+		return roles.Clinical
+	}
+	return roles.FrontDesk
+}
+
+// Colleagues lists the clinic's other active physicians and receptionists
+// (those of this member's role first) with the code to compare and who
+// confirmed whom, by name.
 func (s *Session) Colleagues() ([]Colleague, error) {
-	r, err := s.physician()
+	r, err := s.confirmer()
 	if err != nil {
 		return nil, err
 	}
 	me := r.Fingerprint()
-	var out []Colleague
+	mine, _ := r.Member(me)
+	var same, other []Colleague
 	for _, m := range r.Members() {
-		if m.Fingerprint == me || !m.Active() || !m.Role.Holds(roles.Clinical) {
+		if m.Fingerprint == me || !m.Active() || !m.Role.Holds(roles.FrontDesk) {
 			continue
 		}
-		out = append(out, Colleague{Name: m.Name, Fingerprint: m.Fingerprint, Code: ColleagueCode(me, m.Fingerprint),
-			YouConfirmed: r.Confirms(me, m.Fingerprint), ConfirmedYou: r.Confirms(m.Fingerprint, me),
-			Confirmed: r.Confirmed(roles.Clinical, m.Fingerprint)})
+		scope := confirmsFor(mine.Role, m.Role)
+		c := Colleague{Name: m.Name, Fingerprint: m.Fingerprint, Role: m.Role, For: scope, Code: ColleagueCode(me, m.Fingerprint),
+			YouConfirmed: r.Confirms(scope, me, m.Fingerprint), ConfirmedYou: r.Confirms(scope, m.Fingerprint, me),
+			Confirmed: r.Confirmed(scope, m.Fingerprint)}
+		if m.Role == mine.Role {
+			same = append(same, c)
+		} else {
+			other = append(other, c)
+		}
 	}
-	return out, nil
+	return append(same, other...), nil
 }
 
-// ConfirmColleague records that this physician met the physician with key
-// fingerprint fp and compared code with her: the clinical key passes
-// between them once both have confirmed each other (the grant follows
-// here at once, and on other workstations at their next upkeep).
+// ConfirmColleague records that this member met the physician or
+// receptionist with key fingerprint fp and compared code with her: the
+// keys pass between them once both have confirmed each other (the grant
+// follows here at once, and on other workstations at their next upkeep).
 func (s *Session) ConfirmColleague(ctx context.Context, fp, code string) error {
-	r, err := s.physician()
+	r, err := s.confirmer()
 	if err != nil {
 		return err
 	}
@@ -118,8 +143,8 @@ func (s *Session) ConfirmColleague(ctx context.Context, fp, code string) error {
 	switch {
 	case fp == r.Fingerprint():
 		return fmt.Errorf("%w: you cannot confirm yourself; a colleague confirms you", ErrInvalidInput)
-	case !ok || !m.Active() || !m.Role.Holds(roles.Clinical):
-		return fmt.Errorf("%w: no active physician with key %s", ErrInvalidInput, short(fp))
+	case !ok || !m.Active() || !m.Role.Holds(roles.FrontDesk):
+		return fmt.Errorf("%w: no active physician or receptionist with key %s", ErrInvalidInput, short(fp))
 	case !sameDigits(code, ColleagueCode(r.Fingerprint(), fp), 12):
 		return fmt.Errorf("%w: compare the twelve digits beside each other's name again; if they differ, do not confirm and tell your administrator", ErrColleagueCode)
 	}
@@ -132,17 +157,38 @@ func (s *Session) ConfirmColleague(ctx context.Context, fp, code string) error {
 	return nil
 }
 
-// AwaitingColleague reports whether this physician waits for a colleague's
-// confirmation: the clinic has clinical records or other physicians, and
-// this workstation holds no clinical key.
+// ConfirmEachOther has two members whose workstations run in this one
+// process confirm each other as if they had compared codes in person: the
+// demo clinic, tests and benchmarks, whose staff nobody meets.
+func ConfirmEachOther(ctx context.Context, a, b *Session) error {
+	code := ColleagueCode(a.Fingerprint(), b.Fingerprint())
+	if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
+		return fmt.Errorf("app: %s confirms %s: %w", a.StaffName(), b.StaffName(), err)
+	}
+	if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
+		return fmt.Errorf("app: %s confirms %s: %w", b.StaffName(), a.StaffName(), err)
+	}
+	return nil
+}
+
+// AwaitingColleague reports whether this member waits for a colleague's
+// confirmation: a key her role holds that needs one (the clinical key,
+// the front desk's) is held by other members, and not by this
+// workstation.
 func (s *Session) AwaitingColleague() bool {
-	r, err := s.physician()
-	if err != nil || r.Holds(roles.Clinical) {
+	r, err := s.confirmer()
+	if err != nil {
 		return false
 	}
-	for _, m := range r.Members() {
-		if m.Fingerprint != r.Fingerprint() && m.Active() && m.Role.Holds(roles.Clinical) {
-			return true
+	mine, _ := r.Member(r.Fingerprint())
+	for _, scope := range mine.Role.Scopes() {
+		if !roles.NeedsConfirmation(scope) || r.Holds(scope) {
+			continue
+		}
+		for _, m := range r.Members() {
+			if m.Fingerprint != r.Fingerprint() && m.Active() && m.Role.Holds(scope) {
+				return true
+			}
 		}
 	}
 	return false
@@ -152,14 +198,46 @@ func (s *Session) AwaitingColleague() bool {
 // written at the first upkeep of every profile. A profile that held the
 // clinical key before confirmations existed confirms, that once, every
 // colleague who acknowledged holding it or was granted it from here (they
-// were trusted with it then);
-// a profile new since confirms nobody on its own.
-const colleaguesMeta = "colleagues-confirmed"
+// were trusted with it then); a profile new since confirms nobody on its
+// own. deskColleaguesMeta is the same for the front-desk key, which
+// needs confirmation since a later version: a profile that held it then
+// confirms, for the front desk, every active holder it shared it with.
+const (
+	colleaguesMeta     = "colleagues-confirmed"
+	deskColleaguesMeta = "desk-colleagues-confirmed"
+)
 
+// confirmFormerColleagues confirms, once per key that needs confirmation,
+// the colleagues this profile shared the key with before it did, and
+// returns how many confirmations it wrote.
 func (s *Session) confirmFormerColleagues(ctx context.Context, r *replica.Replica, role roles.Role) (int, error) {
+	n := 0
+	for _, pass := range []struct {
+		meta    string
+		scope   roles.Scope
+		confirm func(context.Context, string) error
+	}{
+		{colleaguesMeta, roles.Clinical, r.Confirm},
+		{deskColleaguesMeta, roles.FrontDesk, r.ConfirmDesk},
+	} {
+		wrote, err := s.confirmFormerHolders(ctx, r, role, pass.meta, pass.scope, pass.confirm)
+		n += wrote
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// confirmFormerHolders is one pass of confirmFormerColleagues: unless meta
+// is set, confirm every active member of a role holding scope who
+// acknowledged holding a key of it this workstation holds, or was granted
+// one from here, and set meta.
+func (s *Session) confirmFormerHolders(ctx context.Context, r *replica.Replica, role roles.Role, meta string, scope roles.Scope,
+	confirm func(context.Context, string) error) (int, error) {
 	var done bool
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
-		_, err := tx.Meta(ctx, colleaguesMeta)
+		_, err := tx.Meta(ctx, meta)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -170,15 +248,15 @@ func (s *Session) confirmFormerColleagues(ctx context.Context, r *replica.Replic
 		return 0, err
 	}
 	n := 0
-	if role.Holds(roles.Clinical) && r.Holds(roles.Clinical) {
-		keys := r.Keys(roles.Clinical)
+	if role.Holds(scope) && r.Holds(scope) {
+		keys := r.Keys(scope)
 		for _, m := range r.Members() {
-			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(roles.Clinical) {
+			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(scope) || r.Confirms(scope, r.Fingerprint(), m.Fingerprint) {
 				continue
 			}
 			for _, k := range keys {
-				if r.Granted(m.Fingerprint, roles.Clinical, k.Epoch) { // she acknowledged it, or this workstation granted it
-					if err := r.Confirm(ctx, m.Fingerprint); err != nil {
+				if r.Granted(m.Fingerprint, scope, k.Epoch) { // she acknowledged it, or this workstation granted it
+					if err := confirm(ctx, m.Fingerprint); err != nil {
 						return n, err
 					}
 					n++
@@ -188,6 +266,6 @@ func (s *Session) confirmFormerColleagues(ctx context.Context, r *replica.Replic
 		}
 	}
 	return n, r.DB().Update(ctx, func(tx *store.Tx) error {
-		return tx.SetMeta(ctx, colleaguesMeta, []byte("1"))
+		return tx.SetMeta(ctx, meta, []byte("1"))
 	})
 }

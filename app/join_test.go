@@ -57,6 +57,7 @@ func TestJoinWithTheTokenAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(y.Stop)
+	c.confirm(t, c.phys, doc) // a physician and she meet and confirm each other
 	waitFor(t, "the newcomer admitted and granted over the network", 60*time.Second, func() bool {
 		r, err := doc.Replica()
 		return err == nil && r.Holds(roles.Clinical) && r.Holds(roles.FrontDesk)

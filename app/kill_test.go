@@ -113,6 +113,15 @@ func TestKilledWorkstationConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// She and the receptionist meet and confirm each other, so the front
+	// desk's key passes between them (her workstation sends hers on its
+	// first run).
+	y, err := s.StartSync(ctx, c.config(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.confirm(t, c.recep, s)
+	y.Stop()
 	s.Close()
 	self, err := os.Executable()
 	if err != nil {

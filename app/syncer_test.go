@@ -76,6 +76,7 @@ func newNetClinic(t testing.TB) *netClinic {
 	}
 	c.recep = join("Rita Reception", roles.Receptionist)
 	c.phys = join("Dr Paul Physician", roles.Physician)
+	c.confirm(t, c.recep, c.phys)
 	for _, s := range []*Session{c.recep, c.phys} {
 		s := s
 		waitFor(t, s.StaffName()+" admitted and granted", 30*time.Second, func() bool {
@@ -84,6 +85,27 @@ func newNetClinic(t testing.TB) *netClinic {
 		})
 	}
 	return c
+}
+
+// confirm waits until a's and b's workstations know both members and hold
+// the directory key, then has them confirm each other in person
+// (ConfirmEachOther): the front desk's key passes between them.
+func (c *netClinic) confirm(t testing.TB, a, b *Session) {
+	t.Helper()
+	for _, s := range []*Session{a, b} {
+		waitFor(t, s.StaffName()+" admitted", 30*time.Second, func() bool {
+			r, err := s.Replica()
+			if err != nil || !r.Holds(roles.Directory) {
+				return false
+			}
+			ma, okA := r.Member(a.Fingerprint())
+			mb, okB := r.Member(b.Fingerprint())
+			return okA && okB && ma.Active() && mb.Active()
+		})
+	}
+	if err := ConfirmEachOther(context.Background(), a, b); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestNetworkEnrollmentAndBooking(t *testing.T) {

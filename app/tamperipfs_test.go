@@ -96,7 +96,9 @@ func TestTamperedBlockOnIPFS(t *testing.T) {
 		t.Logf("late: members %d, directory %v, frontdesk %v, clinical %v, status %+v, pending %v",
 			len(r.Members()), r.Holds(roles.Directory), r.Holds(roles.FrontDesk), r.Holds(roles.Clinical), ly.Status(), pend)
 	}()
-	// Sync went on: the newcomer was admitted and granted.
+	// Sync went on: the newcomer was admitted, a physician and she
+	// confirmed each other, and she was granted.
+	c.confirm(t, c.phys, late)
 	waitFor(t, "the late physician admitted and granted", 60*time.Second, func() bool {
 		r, err := late.Replica()
 		return err == nil && r.Holds(roles.Clinical) && r.Holds(roles.FrontDesk)

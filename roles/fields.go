@@ -191,11 +191,13 @@ var heldKeys = []Keyed{
 	{Prefix: string(Admin) + "/", Key: isEpoch},
 }
 
-// confirmedColleagues: a physician's confirmations record names
-// "member/FINGERPRINT" for each colleague she confirmed in person, and
-// "recovery/SPLIT" for each recovery split she approved to hold the
-// clinical key's shares.
-var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}, {Prefix: "recovery/", Key: isSplitID}}
+// confirmedColleagues: a member's confirmations record names
+// "member/FINGERPRINT" for each physician a physician confirmed in person,
+// "desk/FINGERPRINT" for each colleague confirmed for the front desk only,
+// and "recovery/SPLIT" for each recovery split a physician approved to
+// hold the shares of the keys that need confirmation.
+var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}, {Prefix: "recovery/", Key: isSplitID},
+	{Prefix: "desk/", Key: isFingerprint}}
 
 // isSplitID accepts a recovery split's id: 16 random bytes in lowercase hex.
 func isSplitID(s string) bool { return len(s) == 32 && isLowerHex(s) }

@@ -113,10 +113,12 @@ func init() {
 			// Former: pub and shares, of the split of a recovery key.
 			Fields: []string{"id", "threshold", "admins", "set_by", "set_at", "sig", "pub", "shares"}},
 		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone, Keyed: heldKeys},
-		// A physician's confirmations of colleagues she met in person
-		// (ConfirmedBy): the clinical key goes only to physicians so
-		// confirmed, never on an administrator's word alone.
-		{Name: "confirms", Scope: Directory, Create: clinical, Change: clinical, Keyed: confirmedColleagues},
+		// A physician's or receptionist's confirmations of colleagues she
+		// met in person: the clinical and front-desk keys go only to
+		// members so confirmed, never on an administrator's word alone.
+		// A receptionist's "member/" and "recovery/" fields count for
+		// nothing (replica's confirm.go).
+		{Name: "confirms", Scope: Directory, Create: frontDesk, Change: frontDesk, Keyed: confirmedColleagues},
 		// Admin: token secrets, the audit key's private half, recovery
 		// shares released to a coordinating administrator.
 		{Name: "token", Scope: Admin, Create: admins, Change: admins,

@@ -127,7 +127,8 @@ func (r Role) Creates(s Scope) bool {
 
 // NeedsConfirmation reports whether the key of scope s goes to a member of
 // a role holding it only once colleagues holding it confirmed her in
-// person (the clinical key: an administrator admits physicians, but her
-// word alone must not hand anyone the clinical records). The other keys go
-// to every active member whose role holds them.
-func NeedsConfirmation(s Scope) bool { return s == Clinical }
+// person: the keys patients' data is sealed with, clinical and front desk
+// (an administrator admits physicians and receptionists, but her word
+// alone must not hand anyone the charts or the patients' demographics).
+// The other keys go to every active member whose role holds them.
+func NeedsConfirmation(s Scope) bool { return s == Clinical || s == FrontDesk }

@@ -19,7 +19,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 		sections []string
 	}{
 		{"Alice Moreau", roles.Administrator, []string{"Registration tokens", "Staff directory", "Audit log", "Security", "Clinic", "Chat", "Settings", "Help"}},
-		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Working hours", "Chat", "Settings", "Help"}},
+		{"Ben Okafor", roles.Receptionist, []string{"Today", "Patients", "Appointments", "Working hours", "Colleagues", "Chat", "Settings", "Help"}},
 		{"Dr. Clara Nguyen", roles.Physician, []string{"Calendar", "Patients", "Prescriptions", "Colleagues", "Chat", "Settings", "Help"}},
 	}
 	for _, tt := range tests {

@@ -94,6 +94,8 @@ var sectionsOf = map[roles.Role][]section{
 			coming: "Book, move and cancel appointments in each physician's calendar; overlaps are shown, never hidden."},
 		{title: "Working hours", icon: theme.IconNameHistory,
 			coming: "Each physician's working hours, slot length and days off, which the booking view offers as free slots."},
+		{title: "Colleagues", icon: theme.IconNameConfirm,
+			coming: "The clinic's physicians and receptionists, each with a code to compare in person: a new receptionist works with patients once a colleague and she have confirmed each other."},
 		chat, settingsSection, helpSection,
 	},
 	roles.Physician: {
@@ -104,7 +106,7 @@ var sectionsOf = map[roles.Role][]section{
 		{title: "Prescriptions", icon: theme.IconNameDocument,
 			coming: "Write, check and sign e-prescriptions, print them as PDF, and check a printed verification code."},
 		{title: "Colleagues", icon: theme.IconNameConfirm,
-			coming: "The clinic's other physicians, each with a code to compare in person: a new physician reads charts once a colleague and she have confirmed each other."},
+			coming: "The clinic's other physicians and its receptionists, each with a code to compare in person: a new physician reads charts once a colleague and she have confirmed each other."},
 		chat, settingsSection, helpSection,
 	},
 }

@@ -53,7 +53,8 @@ func TestStaffDirectoryDetails(t *testing.T) {
 
 // TestStaffDirectoryConfirmations: the directory names who confirmed each
 // physician in person (apptest's Paul and Petra confirmed each other), and
-// nobody for a newcomer until a colleague does; other roles have none.
+// each receptionist for the front desk (Rita and Paul), and nobody for a
+// newcomer until a colleague does; administrators have none.
 func TestStaffDirectoryConfirmations(t *testing.T) {
 	ctx := context.Background()
 	c := apptest.NewClinic(t)
@@ -75,7 +76,7 @@ func TestStaffDirectoryConfirmations(t *testing.T) {
 		return out
 	}
 	want := map[string]string{"Dr Paul Physician": "Dr Petra Second/Dr Petra Second", "Dr Petra Second": "Dr Paul Physician/Dr Paul Physician",
-		"Dr Nora New": "/", "Rita Reception": "/", "Ada Admin": "/"}
+		"Dr Nora New": "/", "Rita Reception": "Dr Paul Physician/Dr Paul Physician", "Ada Admin": "/"}
 	if got := confirmations(); !maps.Equal(got, want) {
 		t.Errorf("before Nora met anyone: %q, want %q", got, want)
 	}

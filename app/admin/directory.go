@@ -21,10 +21,12 @@ type StaffMember struct {
 	LastSeen    time.Time // time of their newest event this workstation holds; zero when none
 	Revoked     time.Time // zero while active
 	RevokedBy   string
-	// ConfirmedBy names, for a member whose role reads clinical records,
-	// the physicians who confirmed them in person, and Confirms those they
-	// confirmed (app/colleagues.go): the clinical key goes to a physician
-	// once a colleague who holds it and they have confirmed each other.
+	// ConfirmedBy names, for a physician or receptionist, the colleagues
+	// who confirmed them in person for the widest key their role holds
+	// (the clinical key for a physician, the front desk's for a
+	// receptionist), and Confirms those they confirmed for it
+	// (app/colleagues.go): the key goes to them once a colleague who
+	// holds it and they have confirmed each other.
 	ConfirmedBy, Confirms []string
 }
 
@@ -47,7 +49,7 @@ func ShortFingerprint(fp string) string {
 // StaffDirectory lists the clinic's staff with what an administrator needs
 // to run the membership: role, key, when and by which token they joined,
 // when their workstation was last heard of, and who confirmed each
-// physician in person.
+// physician and receptionist in person.
 func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
@@ -74,12 +76,12 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 		if m.AdmittedBy != "" {
 			sm.AdmittedBy = nameOf(m.AdmittedBy)
 		}
-		if m.Role.Holds(roles.Clinical) {
-			for _, by := range r.ConfirmedBy(m.Fingerprint) {
+		if scope, ok := confirmedFor(m.Role); ok {
+			for _, by := range r.ConfirmedBy(scope, m.Fingerprint) {
 				sm.ConfirmedBy = append(sm.ConfirmedBy, nameOf(by))
 			}
 			for _, o := range members {
-				if r.Confirms(m.Fingerprint, o.Fingerprint) {
+				if r.Confirms(scope, m.Fingerprint, o.Fingerprint) {
 					sm.Confirms = append(sm.Confirms, o.Name)
 				}
 			}
@@ -100,6 +102,17 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 		out = append(out, sm)
 	}
 	return out, nil
+}
+
+// confirmedFor is the widest key of role that goes only to members
+// colleagues confirmed in person: false for a role that holds none.
+func confirmedFor(role roles.Role) (roles.Scope, bool) {
+	for _, s := range []roles.Scope{roles.Clinical, roles.FrontDesk} {
+		if role.Holds(s) && roles.NeedsConfirmation(s) {
+			return s, true
+		}
+	}
+	return "", false
 }
 
 // lastSeen returns, per author, the time of the newest event of any of

@@ -84,6 +84,7 @@ func newClinic(t testing.TB, env app.Env, clk *testkit.Clock) *Clinic {
 	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
 	}
+	c.Confirm(t, c.Recep, c.Phys)
 	c.Confirm(t, c.Phys, c.Phys2)
 	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatalf("SyncLocal: %v", err)
@@ -91,17 +92,14 @@ func newClinic(t testing.TB, env app.Env, clk *testkit.Clock) *Clinic {
 	return c
 }
 
-// Confirm has two physicians confirm each other in person, as they do in
-// Colleagues: the clinical key passes between them at the next upkeep.
+// Confirm has two members (physicians or receptionists) confirm each other
+// in person, as they do in Colleagues: the keys the confirmation counts for
+// (the clinical key between physicians, else the front desk's) pass
+// between them at the next upkeep.
 func (c *Clinic) Confirm(t testing.TB, a, b *app.Session) {
 	t.Helper()
-	ctx := context.Background()
-	code := app.ColleagueCode(a.Fingerprint(), b.Fingerprint())
-	if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
-		t.Fatalf("%s confirms %s: %v", a.StaffName(), b.StaffName(), err)
-	}
-	if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
-		t.Fatalf("%s confirms %s: %v", b.StaffName(), a.StaffName(), err)
+	if err := app.ConfirmEachOther(context.Background(), a, b); err != nil {
+		t.Fatal(err)
 	}
 }
 

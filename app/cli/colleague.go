@@ -8,12 +8,14 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/recovery"
+	"github.com/medihaven/medihaven/roles"
 )
 
-// cmdColleague lists this physician's colleagues with the code both
-// screens show, and confirms one in person (the clinical key passes
-// between two physicians once each confirmed the other): the headless
-// form of the Colleagues screen, for a workstation enrolled with enroll.
+// cmdColleague lists this physician's or receptionist's colleagues with
+// the code both screens show, and confirms one in person (the clinical key
+// passes between two physicians once each confirmed the other, the front
+// desk's between any two of them): the headless form of the Colleagues
+// screen, for a workstation enrolled with enroll.
 func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
 	if len(args) == 0 || !slices.Contains([]string{"list", "confirm", "recovery", "approve-recovery"}, args[0]) {
 		return fmt.Errorf("%w: colleague needs list, confirm NAME CODE, recovery or approve-recovery ID", ErrUsage)
@@ -38,13 +40,13 @@ func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io 
 	}
 	if args[0] == "list" {
 		if len(list) == 0 {
-			fmt.Fprintln(io.Stdout, "No other physician in the clinic yet.")
+			fmt.Fprintln(io.Stdout, "No other physician or receptionist in the clinic yet.")
 		}
 		for _, c := range list {
-			fmt.Fprintf(io.Stdout, "%s  %s  %s  %s\n", c.Code, c.Fingerprint[:16], c.Name, colleagueState(c))
+			fmt.Fprintf(io.Stdout, "%s  %s  %s (%s)  %s, %s\n", c.Code, c.Fingerprint[:16], c.Name, c.Role, colleagueState(c), countsFor(c.For))
 		}
 		if s.AwaitingColleague() {
-			fmt.Fprintln(io.Stdout, "Clinical records open once a colleague and you confirm each other: compare the code beside her name with her screen.")
+			fmt.Fprintln(io.Stdout, "Patients' records open once a colleague and you confirm each other: compare the code beside her name with her screen.")
 		}
 		return nil
 	}
@@ -57,7 +59,7 @@ func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io 
 	}
 	switch len(found) {
 	case 0:
-		return fmt.Errorf("%w: no physician colleague named %q (colleague list shows them)", app.ErrInvalidInput, args[1])
+		return fmt.Errorf("%w: no physician or receptionist named %q (colleague list shows them)", app.ErrInvalidInput, args[1])
 	case 1:
 	default:
 		return fmt.Errorf("%w: %d colleagues are named %q: give the key fingerprint colleague list shows", app.ErrInvalidInput, len(found), args[1])
@@ -65,8 +67,17 @@ func cmdColleague(ctx context.Context, env app.Env, g Global, args []string, io 
 	if err := s.ConfirmColleague(ctx, found[0].Fingerprint, args[2]); err != nil {
 		return err
 	}
-	fmt.Fprintf(io.Stdout, "Confirmed %s. The clinical key passes between you once she has confirmed you too (run sync to send it).\n", found[0].Name)
+	fmt.Fprintf(io.Stdout, "Confirmed %s, %s. The key passes between you once she has confirmed you too (run sync to send it).\n",
+		found[0].Name, countsFor(found[0].For))
 	return nil
+}
+
+// countsFor says what a confirmation counts for.
+func countsFor(s roles.Scope) string {
+	if s == roles.Clinical {
+		return "for the clinical records and the front desk"
+	}
+	return "for the front desk"
 }
 
 func colleagueState(c app.Colleague) string {

@@ -51,7 +51,7 @@ func TestColleague(t *testing.T) {
 	}{
 		{"confirm again", []string{"colleague", "confirm", "Dr. Jonas Lindqvist", codeOf}, 0, "Confirmed Dr. Jonas Lindqvist", ""},
 		{"wrong code", []string{"colleague", "confirm", "dr. jonas lindqvist", "000 000 000 000"}, 1, "", "does not match"},
-		{"nobody of that name", []string{"colleague", "confirm", "Dr. Who", codeOf}, 1, "", "no physician colleague named"},
+		{"nobody of that name", []string{"colleague", "confirm", "Dr. Who", codeOf}, 1, "", "no physician or receptionist named"},
 		{"no code", []string{"colleague", "confirm", "Dr. Jonas Lindqvist"}, 2, "", "twelve-digit code"},
 		{"no subcommand", []string{"colleague"}, 2, "", "list, confirm NAME CODE"},
 		{"recovery, none set up", []string{"colleague", "recovery"}, 0, "No recovery is set up", ""},
@@ -66,8 +66,17 @@ func TestColleague(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errs := run(t, filepath.Join(dir, "reception"), "", "colleague", "list"); code != 1 || !strings.Contains(errs, "only physicians") {
-		t.Errorf("a receptionist's colleague list: %d %q", code, errs)
+	// The demo's receptionist and physicians confirmed each other, for
+	// the front desk.
+	code, out, errs = run(t, filepath.Join(dir, "reception"), "", "colleague", "list")
+	if code != 0 || !strings.Contains(out, "Dr. Jonas Lindqvist (physician)  you confirmed each other, for the front desk") {
+		t.Errorf("a receptionist's colleague list: %d %q %q", code, out, errs)
+	}
+	if strings.Contains(out, "Dr. Nia Third") {
+		t.Errorf("a receptionist's colleague list names a physician not admitted: %q", out)
+	}
+	if code, _, errs := run(t, filepath.Join(dir, "admin"), "", "colleague", "list"); code != 1 || !strings.Contains(errs, "administrators do not confirm colleagues") {
+		t.Errorf("an administrator's colleague list: %d %q", code, errs)
 	}
 	if code, _, errs := run(t, third, "", "colleague", "list"); code != 1 || !strings.Contains(errs, "admits you first") {
 		t.Errorf("a newcomer's colleague list before admission: %d %q", code, errs)

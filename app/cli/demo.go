@@ -113,15 +113,12 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
-	// The demo's physicians met and confirmed each other, as colleagues
-	// do before the clinical key passes between them.
-	for i, a := range sessions[2:] {
-		for _, b := range sessions[3+i:] {
-			code := app.ColleagueCode(a.Fingerprint(), b.Fingerprint())
-			if err := a.ConfirmColleague(ctx, b.Fingerprint(), code); err != nil {
-				return err
-			}
-			if err := b.ConfirmColleague(ctx, a.Fingerprint(), code); err != nil {
+	// The demo's receptionist and physicians met and confirmed each other,
+	// as colleagues do before the keys of patients' records pass between
+	// them (the front desk's to the receptionist, both to the physicians).
+	for i, a := range sessions[1:] {
+		for _, b := range sessions[2+i:] {
+			if err := app.ConfirmEachOther(ctx, a, b); err != nil {
 				return err
 			}
 		}

@@ -21,8 +21,11 @@ import (
 // escrowed only to a split that a physician approved (replica's
 // confirmations record, "recovery/APPROVAL"), one whom the escrowing
 // workstation counts as confirmed: a physician who knows who the clinic's
-// administrators are. The front-desk key's shares follow the split as
-// before.
+// administrators are. The front-desk key likewise (it too goes only to
+// colleagues confirmed in person): a receptionist's workstation escrows it
+// to a split a physician it counts as confirmed for the front desk
+// approved. Receptionists do not approve (replica counts a receptionist's
+// approval for nothing).
 //
 // An approval names the split's content, not its id
 // (recoveryPolicy.approval): the id is whatever the administrator's signed

@@ -457,11 +457,12 @@ func TestAttackRecoveryRecordByNonAdminOrRevokedAdminIgnored(t *testing.T) {
 			t.Errorf("%s holds %d escrows to a receptionist's record", s.StaffName(), n)
 		}
 	}
-	// Ben sets recovery up, then is revoked.
+	// Ben sets recovery up (a physician approves it), then is revoked.
 	if _, err := New(ben.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
+	approveSplit(t, c.Phys, everyone...)
 	escrowed := escrowCount(t, c.Admin)
 	if escrowed == 0 {
 		t.Fatal("nothing escrowed to Ben's genuine split")

@@ -109,12 +109,12 @@ func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 		// administrators' security screen says which.
 		return 0, nil
 	}
-	// The clinical key's shares go only to a split a physician this
-	// workstation counts as confirmed approved: which administrators
-	// exist is one administrator's word (she could admit a second of her
-	// own making and split between the two). The approval names the
-	// split's content, so a split re-signed under an approved id is not
-	// approved (approve.go).
+	// The clinical and front-desk keys' shares go only to a split a
+	// physician this workstation counts as confirmed approved: which
+	// administrators exist is one administrator's word (she could admit a
+	// second of her own making and split between the two). The approval
+	// names the split's content, so a split re-signed under an approved
+	// id is not approved (approve.go).
 	approved := map[roles.Scope]bool{}
 	for _, scope := range recoverable {
 		approved[scope] = !roles.NeedsConfirmation(scope) || len(r.RecoveryApprovedBy(scope, p.approval())) > 0

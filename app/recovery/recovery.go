@@ -74,8 +74,9 @@ type Status struct {
 	// physicians (their workstations hold no clinical key yet, or count no
 	// approving physician as confirmed); ClinicalApprovedBy: physicians
 	// who approved the split (approve.go) and whom an escrowing
-	// workstation counts as confirmed. No escrow: only the front desk's
-	// keys are escrowed to it, and Reason says so.
+	// workstation counts as confirmed. No escrow: no key of patients'
+	// records is escrowed to it (the front desk's waits for the same
+	// approval), and Reason says so.
 	ClinicalEscrowedBy    []string
 	ClinicalNotEscrowedBy []string
 	ClinicalApprovedBy    []string
@@ -254,7 +255,7 @@ func (s *Service) Status(ctx context.Context) (Status, error) {
 		}
 		if len(st.ClinicalEscrowedBy) == 0 {
 			st.Reason = strings.TrimSpace(st.Reason + " No physician's workstation has escrowed the clinical key to this recovery, so the patients' clinical records " +
-				"cannot be recovered with it: only the front desk's keys are escrowed. Ask a physician to look at its administrators under Colleagues and approve it; " +
+				"cannot be recovered with it, nor (until a physician approves) the front desk's. Ask a physician to look at its administrators under Colleagues and approve it; " +
 				"the physicians' workstations escrow the clinical key at their next sync after that.")
 		}
 	}
@@ -301,7 +302,7 @@ func clinicalEscrows(ctx context.Context, r *replica.Replica, p recoveryPolicy, 
 			continue
 		}
 		st.ClinicalEscrowedBy = append(st.ClinicalEscrowedBy, nameOf(r, m.Fingerprint))
-		reached := reckoning(r, members, m.Fingerprint)
+		reached := r.Reaches(roles.Clinical, m.Fingerprint)
 		for _, fp := range approvers {
 			counted[fp] = counted[fp] || reached[fp]
 		}
@@ -326,19 +327,4 @@ func sharesTo(e escrow, admins []string) bool {
 		}
 	}
 	return true
-}
-
-// reckoning is whom member from reaches through confirmations, herself
-// included: the members her workstation may count as confirmed.
-func reckoning(r *replica.Replica, members []replica.Member, from string) map[string]bool {
-	reached := map[string]bool{from: true}
-	for queue := []string{from}; len(queue) > 0; queue = queue[1:] {
-		for _, m := range members {
-			if !reached[m.Fingerprint] && r.Confirms(queue[0], m.Fingerprint) {
-				reached[m.Fingerprint] = true
-				queue = append(queue, m.Fingerprint)
-			}
-		}
-	}
-	return reached
 }

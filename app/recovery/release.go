@@ -58,7 +58,7 @@ func (s *Service) Release(ctx context.Context, to string) error {
 		clear(plain)
 	}
 	if len(shares) == 0 {
-		return fmt.Errorf("%w: no key has been escrowed to you yet: the receptionists' and physicians' workstations escrow their keys at their next sync after recovery is set up (the clinical key's once a physician approved it)",
+		return fmt.Errorf("%w: no key has been escrowed to you yet: the receptionists' and physicians' workstations escrow their keys at their next sync once a physician approved the recovery's administrators under Colleagues",
 			crypto.ErrTooFewShares)
 	}
 	released := len(shares)

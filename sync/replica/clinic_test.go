@@ -113,13 +113,10 @@ func newClinic(t testing.TB) *clinic {
 			t.Fatal(err)
 		}
 	}
-	// The two physicians confirmed each other in person (confirm.go).
-	if err := c.sPhys.r.Confirm(ctx, c.phys2.fp()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.sPh2.r.Confirm(ctx, c.phys.fp()); err != nil {
-		t.Fatal(err)
-	}
+	// The two physicians confirmed each other in person, and the first
+	// and the receptionist (confirm.go).
+	confirmEachOther(t, c.sPhys, c.sPh2)
+	confirmEachOther(t, c.sPhys, c.sRecep)
 	c.sPhys.grant(roles.FrontDesk, c.recep)
 	c.sPhys.grant(roles.FrontDesk, c.phys2)
 	c.sPhys.grant(roles.Clinical, c.phys2)
@@ -131,6 +128,20 @@ func newClinic(t testing.TB) *clinic {
 	}
 	exchange(t, c.stations()...)
 	return c
+}
+
+// confirmEachOther has the members of stations a and b confirm each other
+// in person (Replica.Confirm: for the clinical key between physicians,
+// else for the front desk), each on her own workstation.
+func confirmEachOther(t testing.TB, a, b *station) {
+	t.Helper()
+	ctx := context.Background()
+	if err := a.r.Confirm(ctx, b.p.fp()); err != nil {
+		t.Fatalf("%s confirms %s: %v", a.p.name, b.p.name, err)
+	}
+	if err := b.r.Confirm(ctx, a.p.fp()); err != nil {
+		t.Fatalf("%s confirms %s: %v", b.p.name, a.p.name, err)
+	}
 }
 
 // admitted is a newcomer's workstation with its key published, admitted

@@ -1,19 +1,38 @@
 package replica
 
 // Confirmed colleagues. An administrator admits members, so the keys of
-// most scopes follow her word; the clinical key must not, or an
-// administrator could admit a stand-in physician of her own and read every
-// chart. A scope that needs confirmation (roles.NeedsConfirmation) goes
-// only to members its holders confirmed in person: each physician keeps a
-// record "confirms:FINGERPRINT" (written by her alone, rules.go) naming
-// "member/FINGERPRINT" for each colleague she met and confirmed.
+// the directory and admin scopes follow her word; the keys patients' data
+// is sealed with (the clinical and front-desk keys, roles.NeedsConfirmation)
+// must not, or an administrator could admit a stand-in physician or
+// receptionist of her own and read every chart or every patient's address.
+// Those keys go only to members their holders confirmed in person: each
+// physician and receptionist keeps a record "confirms:FINGERPRINT" (written
+// by her alone, rules.go) naming each colleague she met and confirmed:
 //
-// Whom a workstation counts as confirmed is its own reckoning, from its
-// own member outwards: itself, everyone it confirmed, everyone those
-// confirmed, and so on; of those, the active members whose role holds the
-// scope.
-// No administrator, and no physician nobody confirmed, can enter that set
-// by writing records. A workstation grants the scope to a confirmed member
+//   - "member/FINGERPRINT": a physician confirmed a physician. It counts
+//     for the clinical key and the front desk's.
+//   - "desk/FINGERPRINT": confirmed for the front desk only (a physician
+//     confirmed a receptionist, or a receptionist anyone).
+//
+// A "member/" field (and a recovery approval, "recovery/SPLIT") counts only
+// in the record of a member whose role holds the clinical scope: a
+// receptionist's software that writes one gains nothing on any workstation
+// (edgeLocked). Her own workstation refuses to write it (writeConfirms).
+// It is judged here, where the reckoning reads the record, and not refused
+// on apply: the fields rule runs where the payload opens, in the apply
+// path, which knows the header but not the author's role. Judged by the
+// writer's role now, so a physician moved to the front desk no longer
+// vouches for physicians.
+//
+// Whom a workstation counts as confirmed for a scope is its own reckoning,
+// from its own member outwards: itself, everyone it confirmed for the
+// scope, everyone those confirmed for it, and so on; of those, the active
+// members whose role holds the scope. For the clinical scope only "member/"
+// fields are followed, so a receptionist the front desk confirmed whom an
+// administrator then makes a physician is still nobody's confirmed
+// physician.
+// No administrator, and nobody nobody confirmed, can enter that set by
+// writing records. A workstation grants the scope to a confirmed member
 // only once she has confirmed a confirmed member in turn, so a newcomer
 // holds the key only when her own reckoning already includes the
 // colleagues who gave it to her (she never takes their keys for a
@@ -29,22 +48,25 @@ import (
 	"github.com/medihaven/medihaven/roles"
 )
 
-// KindConfirms is a physician's record of the colleagues she confirmed in
+// KindConfirms is a member's record of the colleagues she confirmed in
 // person: a directory record "confirms:FINGERPRINT" whose fields are
-// "member/FINGERPRINT". Only that physician writes it.
+// "member/FINGERPRINT", "desk/FINGERPRINT" and "recovery/SPLIT" (see the
+// file comment). Only that member writes it.
 const KindConfirms = "confirms"
 
 const (
 	confirmsEntityPrefix = "confirms:"
-	confirmsFieldPrefix  = "member/"   // a colleague confirmed
-	approvesFieldPrefix  = "recovery/" // a recovery split approved for the scope's shares
+	confirmsFieldPrefix  = "member/"   // a physician confirmed: counts for every scope
+	deskFieldPrefix      = "desk/"     // a colleague confirmed for the front desk only
+	approvesFieldPrefix  = "recovery/" // a recovery split approved for the scopes' shares
 )
 
-// ConfirmsEntity is the id of a physician's confirmations record.
+// ConfirmsEntity is the id of a member's confirmations record.
 func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
 // confirmedFromState is what a confirmations record says: its field
-// names ("member/FINGERPRINT", "recovery/SPLIT") that are set.
+// names ("member/FINGERPRINT", "desk/FINGERPRINT", "recovery/SPLIT")
+// that are set.
 func confirmedFromState(st State) map[string]bool {
 	out := map[string]bool{}
 	for name, c := range st {
@@ -56,25 +78,46 @@ func confirmedFromState(st State) map[string]bool {
 }
 
 // Confirm records that this member confirmed the colleague with key
-// fingerprint fp in person. Confirming twice writes nothing.
+// fingerprint fp in person: for every scope both hold when both are
+// physicians ("member/"), else for the front desk ("desk/"). Confirming
+// twice writes nothing.
 func (r *Replica) Confirm(ctx context.Context, fp string) error {
-	return r.writeConfirms(ctx, confirmsFieldPrefix+fp, "confirm colleague "+short(fp))
+	r.state.RLock()
+	physicians := r.members[r.fp].Role.Holds(roles.Clinical) && r.members[fp].Role.Holds(roles.Clinical)
+	r.state.RUnlock()
+	if physicians {
+		return r.writeConfirms(ctx, confirmsFieldPrefix+fp, "confirm colleague "+short(fp))
+	}
+	return r.ConfirmDesk(ctx, fp)
+}
+
+// ConfirmDesk records that this member confirmed the colleague with key
+// fingerprint fp for the front desk ("desk/"), whatever their roles.
+func (r *Replica) ConfirmDesk(ctx context.Context, fp string) error {
+	return r.writeConfirms(ctx, deskFieldPrefix+fp, "confirm colleague "+short(fp)+" for the front desk")
 }
 
 // ApproveRecovery records that this physician approved recovery split id
 // to hold shares of the keys of the scopes that need confirmation (the
-// clinical key): she knows its administrators (app/recovery escrows those
-// keys only to a split a confirmed physician approved).
+// clinical and front-desk keys): she knows its administrators (app/recovery
+// escrows those keys only to a split a confirmed physician approved).
 func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
 	return r.writeConfirms(ctx, approvesFieldPrefix+id, "approve recovery split "+short(id))
 }
 
+// writeConfirms sets field in this member's confirmations record. Only a
+// physician writes what counts only from a physician ("member/",
+// "recovery/": see edgeLocked): every workstation would ignore it.
 func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 	r.state.RLock()
 	done := r.confirms[r.fp][field]
+	physician := r.members[r.fp].Role.Holds(roles.Clinical)
 	r.state.RUnlock()
 	if done {
 		return nil
+	}
+	if !physician && !strings.HasPrefix(field, deskFieldPrefix) {
+		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records or approves a recovery split", what, ErrForbidden)
 	}
 	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
 		Fields: Fields{field: mustJSON(true)}})
@@ -84,18 +127,49 @@ func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 	return nil
 }
 
-// ConfirmedBy returns the members who confirmed fp (active or not), sorted.
-func (r *Replica) ConfirmedBy(fp string) []string {
-	return r.whoWrote(confirmsFieldPrefix + fp)
+// edgeLocked reports whom field name of by's confirmations record confirms
+// for scope (under state): "desk/" fields count for the front desk,
+// "member/" fields for every scope, but only in the record of a member
+// whose role holds the clinical scope (a receptionist's software that
+// writes one gains nothing). Any other field confirms nobody.
+func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
+	if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok {
+		return fp, r.members[by].Role.Holds(roles.Clinical)
+	}
+	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
+		return fp, scope == roles.FrontDesk
+	}
+	return "", false
 }
 
-// whoWrote returns the members whose confirmations record names field.
-func (r *Replica) whoWrote(field string) []string {
+// confirmsLocked reports whether by confirmed fp for scope (under state).
+func (r *Replica) confirmsLocked(scope roles.Scope, by, fp string) bool {
+	for _, name := range [...]string{confirmsFieldPrefix + fp, deskFieldPrefix + fp} {
+		if r.confirms[by][name] {
+			if _, ok := r.edgeLocked(by, name, scope); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Confirms reports whether member by confirmed fp in a way that counts for
+// scope.
+func (r *Replica) Confirms(scope roles.Scope, by, fp string) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.confirmsLocked(scope, by, fp)
+}
+
+// ConfirmedBy returns the members who confirmed fp in a way that counts
+// for scope (active or not), sorted.
+func (r *Replica) ConfirmedBy(scope roles.Scope, fp string) []string {
 	r.state.RLock()
 	defer r.state.RUnlock()
 	var out []string
-	for by, set := range r.confirms {
-		if set[field] {
+	for by := range r.confirms {
+		if r.confirmsLocked(scope, by, fp) {
 			out = append(out, by)
 		}
 	}
@@ -103,32 +177,38 @@ func (r *Replica) whoWrote(field string) []string {
 	return out
 }
 
-// Confirms reports whether member by confirmed fp.
-func (r *Replica) Confirms(by, fp string) bool {
-	r.state.RLock()
-	defer r.state.RUnlock()
-	return r.confirms[by][confirmsFieldPrefix+fp]
-}
-
 // RecoveryApprovals returns every member whose confirmations record
 // approves recovery split id, sorted, whoever she is (for display; what
 // counts is RecoveryApprovedBy).
-func (r *Replica) RecoveryApprovals(id string) []string { return r.whoWrote(approvesFieldPrefix + id) }
+func (r *Replica) RecoveryApprovals(id string) []string {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	var out []string
+	for by, set := range r.confirms {
+		if set[approvesFieldPrefix+id] {
+			out = append(out, by)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
-// RecoveryApprovedBy returns the members this workstation counts as
+// RecoveryApprovedBy returns the physicians this workstation counts as
 // confirmed for scope who approved recovery split id, sorted: for a scope
-// that needs no confirmation, nil (no approval is asked).
+// that needs no confirmation, nil (no approval is asked). An approval in
+// the record of a member whose role does not hold the clinical scope
+// counts for nothing (edgeLocked).
 func (r *Replica) RecoveryApprovedBy(scope roles.Scope, id string) []string {
 	if !roles.NeedsConfirmation(scope) {
 		return nil
 	}
-	all := r.whoWrote(approvesFieldPrefix + id)
+	all := r.RecoveryApprovals(id)
 	r.state.RLock()
 	defer r.state.RUnlock()
 	in := r.confirmedLocked(scope)
 	var out []string
 	for _, fp := range all {
-		if in[fp] {
+		if in[fp] && r.members[fp].Role.Holds(roles.Clinical) {
 			out = append(out, fp)
 		}
 	}
@@ -149,12 +229,12 @@ func (r *Replica) Confirmed(scope roles.Scope, fp string) bool {
 
 // confirmedLocked is this workstation's set of confirmed members of scope
 // (under state): the active members of a role holding it that it reaches
-// from itself through confirmations. A confirmation stands after its
-// writer is revoked or leaves the role, as everything she wrote before
-// (revocation does not cascade; what she wrote after it is swept, so
-// never counts): a clinic whose senior physician leaves is not split.
+// from itself through confirmations that count for scope (edgeLocked). A
+// confirmation stands after its writer is revoked, as everything she wrote
+// before (revocation does not cascade; what she wrote after it is swept,
+// so never counts): a clinic whose senior physician leaves is not split.
 func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
-	reached := r.reachedLocked()
+	reached := r.reachedLocked(scope)
 	in := map[string]bool{r.fp: true}
 	for fp := range reached {
 		if m := r.members[fp]; m.Active() && m.Role.Holds(scope) {
@@ -165,16 +245,32 @@ func (r *Replica) confirmedLocked(scope roles.Scope) map[string]bool {
 }
 
 // reachedLocked is every member this workstation reaches from itself
-// through confirmations (under state), whatever her status or role now:
-// the colleagues whose keys it takes (keysource.go).
-func (r *Replica) reachedLocked() map[string]bool {
-	reached := map[string]bool{r.fp: true}
-	queue := []string{r.fp}
+// through the confirmations that count for scope (under state), whatever
+// her status or role now: the colleagues whose keys of scope it takes
+// (keysource.go).
+func (r *Replica) reachedLocked(scope roles.Scope) map[string]bool {
+	return r.reachLocked(scope, r.fp)
+}
+
+// Reaches returns every member that member from reaches through the
+// confirmations that count for scope, herself included: whom her
+// workstation may count as confirmed (it counts those whose role holds
+// scope and who are active). Every workstation reads the same
+// confirmations records, so any of them can tell.
+func (r *Replica) Reaches(scope roles.Scope, from string) map[string]bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.reachLocked(scope, from)
+}
+
+func (r *Replica) reachLocked(scope roles.Scope, from string) map[string]bool {
+	reached := map[string]bool{from: true}
+	queue := []string{from}
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]
 		for name := range r.confirms[by] {
-			fp, ok := strings.CutPrefix(name, confirmsFieldPrefix)
+			fp, ok := r.edgeLocked(by, name, scope)
 			if !ok {
 				continue
 			}
@@ -205,7 +301,7 @@ func (r *Replica) MayGrant(scope roles.Scope, fp string) bool {
 		return false
 	}
 	for name := range r.confirms[fp] {
-		if other, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok && other != fp && in[other] {
+		if other, ok := r.edgeLocked(fp, name, scope); ok && other != fp && in[other] {
 			return true
 		}
 	}

@@ -83,7 +83,9 @@ func (r *Replica) mendFields(ctx context.Context) error {
 }
 
 // retryFields sends the events refused for their fields back to be judged
-// again at the next Apply.
+// again at the next Apply, and receptionists' confirmations, which a
+// version from before they confirmed colleagues refused for the author's
+// role (the same version change declared their "desk/" fields).
 func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 	defer r.begin()()
 	rows, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
@@ -91,7 +93,7 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 		return fmt.Errorf("replica: refused envelopes: %w", err)
 	}
 	for _, row := range rows {
-		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) {
+		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) || row.Rule == ruleRole && row.Kind == KindConfirms {
 			if err := r.setState(ctx, tx, row, pending("the fields each kind may write changed: judged again")); err != nil {
 				return err
 			}

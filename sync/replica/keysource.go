@@ -105,7 +105,7 @@ func (r *Replica) takeGrant(ctx context.Context, tx *store.Tx, env *crypto.Envel
 	_, have := r.keys[h.Scope][h.Epoch]
 	var reached map[string]bool
 	if confirm {
-		reached = r.reachedLocked()
+		reached = r.reachedLocked(roles.Scope(h.Scope))
 		have = r.heldFrom(h.Scope, h.Epoch, reached)
 	}
 	r.state.RUnlock()
@@ -143,9 +143,14 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 		return false, err
 	}
 	r.state.RLock()
-	reached := r.reachedLocked()
+	reachedIn := r.reachedByScope()
 	due := map[keyRef]bool{}
+	pubs := map[string]*crypto.PublicKey{}
 	for ref, authors := range r.aside {
+		reached := reachedIn(ref.scope)
+		for fp := range reached {
+			pubs[fp] = r.pubkeys[fp]
+		}
 		if r.heldFrom(ref.scope, ref.epoch, reached) {
 			delete(r.aside, ref) // a reached colleague's key came meanwhile
 			continue
@@ -155,10 +160,6 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 				due[ref] = true
 			}
 		}
-	}
-	pubs := map[string]*crypto.PublicKey{}
-	for fp := range reached {
-		pubs[fp] = r.pubkeys[fp]
 	}
 	r.state.RUnlock()
 	if len(due) == 0 {
@@ -236,8 +237,9 @@ func (r *Replica) loadKeySources(ctx context.Context, tx *store.Tx) error {
 			authors[ref] = append(authors[ref], g.Author)
 		}
 	}
-	reached := r.reachedLocked()
+	reachedIn := r.reachedByScope()
 	for _, ref := range older {
+		reached := reachedIn(ref.scope)
 		from := authors[ref]
 		slices.Sort(from)
 		src := r.fp
@@ -250,7 +252,7 @@ func (r *Replica) loadKeySources(ctx context.Context, tx *store.Tx) error {
 		r.setSource(ref.scope, ref.epoch, src)
 	}
 	for ref, from := range authors {
-		if r.heldFrom(ref.scope, ref.epoch, reached) {
+		if r.heldFrom(ref.scope, ref.epoch, reachedIn(ref.scope)) {
 			continue
 		}
 		for _, a := range from {
@@ -258,4 +260,16 @@ func (r *Replica) loadKeySources(ctx context.Context, tx *store.Tx) error {
 		}
 	}
 	return nil
+}
+
+// reachedByScope returns reachedLocked for each scope, worked out once a
+// scope (under state).
+func (r *Replica) reachedByScope() func(scope string) map[string]bool {
+	by := map[string]map[string]bool{}
+	return func(scope string) map[string]bool {
+		if by[scope] == nil {
+			by[scope] = r.reachedLocked(roles.Scope(scope))
+		}
+		return by[scope]
+	}
 }

@@ -33,7 +33,9 @@ package replica
 //   - Binding: a record's kind and scope are fixed by its winning claim
 //     (see claim.beats); an event of another kind or scope never touches
 //     it. Ids "held:FINGERPRINT" belong to that member's key-held record,
-//     "confirms:FINGERPRINT" to that physician's confirmations.
+//     "confirms:FINGERPRINT" to that member's confirmations (a field
+//     that counts only from a physician counts for nothing from anyone
+//     else: confirm.go).
 //   - Fields: a change writes only field names its kind declares, at most
 //     roles.MaxEventFields of them (fields.go); judged from the payload,
 //     so where it opens (ruleContent).
@@ -165,9 +167,9 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 	case h.Kind != KindKeyHeld && strings.HasPrefix(h.Entity, heldEntityPrefix):
 		return refused(ruleKind, "record %s is reserved for a member's acknowledged keys", h.Entity), false, nil
 	case h.Kind == KindConfirms && h.Entity != ConfirmsEntity(h.Author):
-		return refused(ruleKind, "a physician writes only her own confirmations of colleagues"), false, nil
+		return refused(ruleKind, "a member writes only her own confirmations of colleagues"), false, nil
 	case h.Kind != KindConfirms && strings.HasPrefix(h.Entity, confirmsEntityPrefix):
-		return refused(ruleKind, "record %s is reserved for a physician's confirmations of colleagues", h.Entity), false, nil
+		return refused(ruleKind, "record %s is reserved for a member's confirmations of colleagues", h.Entity), false, nil
 	case !k.MayCreate(role) && !k.MayChange(role):
 		return refused(ruleRole, "a %s may not write %s records", role, h.Kind), false, nil
 	case k.Raw:

@@ -423,12 +423,13 @@ func TestExportStaffKeys(t *testing.T) {
 	})
 }
 
-// TestDirectorySaysWhoConfirmedPhysicians: a physician's row says who
-// confirmed them in person, or that they wait for it; other roles say
-// nothing of it.
+// TestDirectorySaysWhoConfirmedPhysicians: a physician's or
+// receptionist's row says who confirmed them in person, or that they wait
+// for it; administrators' rows say nothing of it.
 func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
 	d := newFakeDesk()
 	now := time.Now()
+	d.staff[1].ConfirmedBy, d.staff[1].Confirms = []string{"Dr Nora New"}, []string{"Dr Nora New"}
 	d.staff = append(d.staff,
 		appadmin.StaffMember{Fingerprint: "cccc000000000000000000000000000000000000", Name: "Dr Paul Physician", Role: roles.Physician, Active: true,
 			Joined: now, LastSeen: now, ConfirmedBy: []string{"Dr Petra Second", "Dr Quinn Third"}, Confirms: []string{"Dr Quinn Third"}},
@@ -441,13 +442,13 @@ func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
 	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "5 staff members") })
 	got := lockedTexts(s)
 	for _, want := range []string{"Confirmed by Dr Petra Second and Dr Quinn Third\n", "Waiting for a physician to confirm them in person",
-		"Confirmed by Dr Paul Physician; they have yet to confirm that colleague in turn"} {
+		"Confirmed by Dr Paul Physician; they have yet to confirm that colleague in turn", "Confirmed by Dr Nora New\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the directory does not say %q: %q", want, got)
 		}
 	}
-	if n := strings.Count(got, "Confirmed by") + strings.Count(got, "Waiting for"); n != 3 {
-		t.Errorf("%d lines speak of confirmation, want the 3 physicians': %q", n, got)
+	if n := strings.Count(got, "Confirmed by") + strings.Count(got, "Waiting for"); n != 4 {
+		t.Errorf("%d lines speak of confirmation, want the 3 physicians' and the receptionist's: %q", n, got)
 	}
 
 	// Dr Nora New is the only physician left: nobody to wait for.
@@ -457,5 +458,14 @@ func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
 	d.changed("member")
 	eventually(t, "the only physician", func() bool {
 		return strings.Contains(texts(s), "The clinic's only physician") && !strings.Contains(texts(s), "Waiting for a physician")
+	})
+	// A receptionist nobody confirmed waits for a receptionist or a
+	// physician.
+	d.mu.Lock()
+	d.staff[1].ConfirmedBy, d.staff[1].Confirms = nil, nil
+	d.mu.Unlock()
+	d.changed("member")
+	eventually(t, "the receptionist waiting", func() bool {
+		return strings.Contains(texts(s), "Waiting for a receptionist or physician to confirm them in person")
 	})
 }

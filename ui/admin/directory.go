@@ -159,18 +159,23 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 }
 
 // confirmLabel is the line of a row made by newRow that says who
-// confirmed a physician.
+// confirmed a physician or receptionist.
 func confirmLabel(row fyne.CanvasObject) *widget.Label {
 	return row.(*fyne.Container).Objects[0].(*fyne.Container).Objects[2].(*widget.Label)
 }
 
-// confirmLine says who confirmed a physician in person, the clinical
-// records' condition (app/colleagues.go), whether they confirmed one of
-// them in turn, or that they wait for it, with
-// the importance it is drawn with; "" for a member who is not an active
-// physician. rows is the whole directory.
+// confirmLine says who confirmed a physician or receptionist in person,
+// the condition of the clinical records for a physician and of the front
+// desk for a receptionist (app/colleagues.go), whether they confirmed one
+// of them in turn, or that they wait for it, with the importance it is
+// drawn with; "" for a member who is neither, or not active. rows is the
+// whole directory.
 func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, widget.Importance) {
-	if !m.Active || !m.Role.Holds(roles.Clinical) {
+	scope, confirmer, only := roles.Clinical, "a physician", "The clinic's only physician"
+	if !m.Role.Holds(roles.Clinical) {
+		scope, confirmer, only = roles.FrontDesk, "a receptionist or physician", "The clinic's only receptionist"
+	}
+	if !m.Active || !m.Role.Holds(scope) {
 		return "", widget.MediumImportance
 	}
 	if len(m.ConfirmedBy) > 0 {
@@ -183,11 +188,11 @@ func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, w
 		return line + "; they have yet to confirm that colleague in turn", widget.WarningImportance
 	}
 	for _, o := range rows {
-		if o.Fingerprint != m.Fingerprint && o.Active && o.Role.Holds(roles.Clinical) {
-			return "Waiting for a physician to confirm them in person", widget.WarningImportance
+		if o.Fingerprint != m.Fingerprint && o.Active && o.Role.Holds(scope) {
+			return "Waiting for " + confirmer + " to confirm them in person", widget.WarningImportance
 		}
 	}
-	return "The clinic's only physician: the next to join and they confirm each other in person", widget.LowImportance
+	return only + ": the next to join and they confirm each other in person", widget.LowImportance
 }
 
 // andList joins names as a sentence does: "A", "A and B", "A, B and C".

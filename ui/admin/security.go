@@ -225,7 +225,7 @@ func (s *securityScreen) split() {
 		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. The receptionists' and physicians' workstations escrow the front desk's keys at their next sync, the clinical key's once a physician has approved its administrators under Colleagues."))
+	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
 }
 
 func (s *securityScreen) release() {

@@ -126,6 +126,12 @@ func do[T any](e env, work func(context.Context) (T, error), done func(T, error)
 	kit.Background(e.inline, 30*time.Second, func(ctx context.Context) { v, err = work(ctx) }, func() { done(v, err) })
 }
 
+// run runs work off the UI goroutine with a deadline, then done on it
+// (kit.Background): the colleagues.Runner of the desk's screens.
+func (e env) run(work func(context.Context), done func()) {
+	kit.Background(e.inline, 30*time.Second, work, done)
+}
+
 // zone asks for the clinic's time zone (the computer's when it cannot).
 func (e env) zone() *time.Location {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

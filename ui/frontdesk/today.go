@@ -12,6 +12,7 @@ import (
 
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/internal/marks"
+	"github.com/medihaven/medihaven/ui/colleagues"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -28,19 +29,38 @@ type todayScreen struct {
 	rows    []desk.DeskRow
 	day     desk.DeskDay
 	showAll *widget.Check
+	// waiting is the note of a receptionist who waits for a colleague's
+	// confirmation (ui/colleagues), or nil; awaiting asks whether she
+	// still does (nil: the session cannot tell).
+	waiting  fyne.CanvasObject
+	awaiting func() bool
+}
+
+// waiting is what a receptionist who waits for a colleague's
+// confirmation reads on Today (colleagues.Note).
+var waiting = colleagues.Waiting{
+	Text: "Patients' details and appointments open once a colleague confirms you in person. " +
+		"Open Colleagues, compare codes with a receptionist or physician you have met, and confirm each other.",
+	Opens: "patients' details and appointments",
 }
 
 // stateLabels name the desk states as the list shows them.
 var stateLabels = map[desk.DeskState]string{desk.Expected: "Expected", desk.Late: "Late", desk.Arrived: "Arrived",
 	desk.NoShow: "No-show", desk.Cancelled: "Cancelled"}
 
-// NewToday builds the Today screen.
-func NewToday(s Session, w fyne.Window) fyne.CanvasObject {
+// NewToday builds the Today screen: the receptionist's home. While she
+// waits for a colleague's confirmation a note above says so, with a button
+// that runs toColleagues (nil: none).
+func NewToday(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
 	e, ok := newEnv(s, w)
 	if !ok {
 		return nil
 	}
-	return newToday(e).content()
+	t := newToday(e)
+	if cs, ok := s.(colleagues.Session); ok {
+		t.waiting, t.awaiting = colleagues.Note(cs, e.run, waiting, toColleagues), cs.AwaitingColleague
+	}
+	return t.content()
 }
 
 func newToday(e env) *todayScreen {
@@ -54,6 +74,7 @@ func newToday(e env) *todayScreen {
 	}
 	s.status = widget.NewLabel("")
 	s.status.Importance = widget.LowImportance
+	s.status.Truncation = fyne.TextTruncateEllipsis
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	s.showAll = widget.NewCheck("Show arrived and cancelled too", func(bool) { s.filter() })
 	s.showAll.Checked = true
@@ -66,7 +87,12 @@ func (s *todayScreen) content() fyne.CanvasObject {
 	for _, st := range desk.DeskStates {
 		chips = append(chips, tint(theme.ColorNameInputBackground, container.NewPadded(s.counts[st])))
 	}
-	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewHBox(s.showAll, s.status))
+	// The status takes what the check leaves and is cut short rather than
+	// widen the page (a long reason would push the note off screen).
+	top := container.NewVBox(s.title, container.NewGridWithColumns(len(chips), chips...), container.NewBorder(nil, nil, s.showAll, nil, s.status))
+	if s.waiting != nil {
+		top.Objects = append([]fyne.CanvasObject{s.waiting}, top.Objects...)
+	}
 	return kit.Live(container.NewBorder(top, nil, nil, nil, kit.AtLeast(0, 520, s.list)), func() func() {
 		stop := kit.OnChanges(s.d, s.refresh, "appointment", "patient")()
 		// Patients turn late as the clock moves, without any change.
@@ -158,8 +184,17 @@ func (s *todayScreen) act(work func(context.Context) error) {
 
 func (s *todayScreen) refresh() {
 	now := s.now()
-	do(s.env, func(ctx context.Context) (desk.DeskDay, error) { return s.d.FrontDeskDay(ctx, now) }, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
-		if err != nil {
+	waits := false
+	do(s.env, func(ctx context.Context) (desk.DeskDay, error) {
+		day, err := s.d.FrontDeskDay(ctx, now)
+		waits = err != nil && s.awaiting != nil && s.awaiting()
+		return day, err
+	}, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
+		switch {
+		case waits: // the note above says why and what to do
+			s.status.SetText("Today's list shows once a colleague has confirmed you.")
+			return
+		case err != nil:
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}

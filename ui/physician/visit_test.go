@@ -77,6 +77,14 @@ func newTestClinic(t *testing.T) *testClinic {
 	if err := app.SyncLocal(ctx, all...); err != nil {
 		t.Fatal(err)
 	}
+	// The receptionist and the physician met and confirmed each other:
+	// the front desk's key passes between them.
+	if err := app.ConfirmEachOther(ctx, c.recep, c.phys); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		for _, s := range all {
 			s.Close()

@@ -1,0 +1,66 @@
+package frontdesk
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
+)
+
+// TestTodaySaysANewcomerWaits: a receptionist nobody confirmed reads on
+// Today why no patient shows, with a way to Colleagues; once she and a
+// receptionist confirmed each other and the workstations synced, the note
+// is gone.
+func TestTodaySaysANewcomerWaits(t *testing.T) {
+	test.NewTempApp(t)
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	rosa := c.Join(t, "Rosa New", roles.Receptionist)
+	all := append(c.All(), rosa)
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1280, 800))
+	taps := 0
+	today := NewToday(realDesk{rosa, desk.New(rosa.Core())}, w, func() { taps++ })
+	w.SetContent(today)
+	kittest.Eventually(t, "the note of a receptionist who waits", func() bool { return noteShown(today) })
+	if got := kittest.Texts(today); !strings.Contains(got, "Patients' details and appointments open once a colleague confirms you in person") {
+		t.Errorf("Today says %q", got)
+	}
+	var open *widget.Button
+	kittest.Eventually(t, "Open Colleagues", func() bool { open = kittest.Button(today, "Open Colleagues"); return open != nil })
+	test.Tap(open)
+	if taps != 1 {
+		t.Errorf("Open Colleagues tapped %d times the shell's link, want 1", taps)
+	}
+	if err := app.ConfirmEachOther(ctx, c.Recep, rosa); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	kittest.Eventually(t, "the note gone once she holds the key", func() bool { return !noteShown(today) })
+
+}
+
+// noteShown reports whether a visible card under o holds the waiting note.
+func noteShown(o fyne.CanvasObject) bool {
+	shown := false
+	kittest.Walk(o, func(x fyne.CanvasObject) {
+		if c, ok := x.(*widget.Card); ok && c.Visible() && strings.Contains(kittest.Texts(c), "open once a colleague confirms you") {
+			shown = true
+		}
+	})
+	return shown
+}
