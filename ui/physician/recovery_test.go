@@ -45,8 +45,8 @@ func TestRecoveryCardShowsKeys(t *testing.T) {
 	}
 	taps := 0
 	sc, w := newcomerScreen(t, c.Phys, c, &taps)
-	cs := newColleagues(sc, recovery.New(c.Phys.Core()))
-	w.SetContent(container.NewVScroll(cs.content()))
+	rc := newRecoveryCard(sc, recovery.New(c.Phys.Core()))
+	w.SetContent(container.NewVScroll(newColleagues(sc, rc)))
 	content := w.Content()
 	keys := []string{appadmin.ShortFingerprint(c.Admin.Fingerprint()), appadmin.ShortFingerprint(bea.Fingerprint())}
 	for _, want := range append([]string{"Ada Admin (key ", "Bea Admin (key ", "Approve again", "no longer counts"}, keys...) {
@@ -55,7 +55,6 @@ func TestRecoveryCardShowsKeys(t *testing.T) {
 		}
 	}
 	test.Tap(button(t, content, "Approve…"))
-	rc := cs.recovery
 	if rc.asked == nil {
 		t.Fatal("Approve… asks nothing")
 	}
