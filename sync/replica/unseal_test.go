@@ -30,6 +30,8 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 		env := c.sRecep.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": family})})
 		patients = append(patients, env.Header.Entity)
 	}
+	n.apply(c.sAdmin.own()...)       // the directory key, to write her confirmations
+	confirmEachOther(t, c.sRecep, n) // the key goes only to a colleague met in person
 	c.sRecep.grant(roles.FrontDesk, nia)
 	recep := c.sRecep.own()
 	n.apply(c.sAdmin.own()...)
@@ -107,8 +109,9 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 						Fields: fields(t, map[string]any{field: field + string(rune('A'+i)) + string(rune('0'+round))})})
 				}
 			}
+			n.apply(c.sAdmin.own()...)       // the directory key, to write her confirmations
+			confirmEachOther(t, c.sRecep, n) // the key goes only to a colleague met in person
 			c.sRecep.grant(roles.FrontDesk, nia)
-			n.apply(c.sAdmin.own()...)
 			n.apply(c.sRecep.own()...)
 			for i, id := range patients {
 				_, want, err := c.sRecep.r.Entity(ctx, id)
@@ -145,6 +148,8 @@ func TestOpeningCountsWhatIsStored(t *testing.T) {
 		c.sRecep.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
 			Fields: fields(t, map[string]any{"family": fmt.Sprint("Family", i)})})
 	}
+	n.apply(c.sAdmin.own()...)       // the directory key, to write her confirmations
+	confirmEachOther(t, c.sRecep, n) // the key goes only to a colleague met in person
 	c.sRecep.grant(roles.FrontDesk, nia)
 	recep := c.sRecep.own()
 	n.apply(c.sAdmin.own()...)
