@@ -41,9 +41,6 @@ type DB struct {
 	// syncRefetchable; "" when unknown), read and set only while holding
 	// that one connection.
 	synchronous string
-	// behind checkpoints the write-ahead log during bulk writes, on a
-	// connection of its own, while the writer goes on (bulk.go).
-	behind behind
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -80,9 +77,6 @@ type Tx struct {
 	bindings map[string]Binding
 	// view: a View's transaction, on a reader.
 	view bool
-	// bulk: Bulk was called; once committed, the log is checkpointed
-	// behind the writer (bulk.go).
-	bulk bool
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -124,7 +118,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 
-	db := &DB{path: abs, synchronous: syncDurable, behind: behind{dsn: uri + "?" + behindParams}}
+	db := &DB{path: abs, synchronous: syncDurable}
 	if db.writer, err = openPool(ctx, writerDriver, uri+"?"+writerParams, 1); err != nil {
 		return nil, wrap("open "+path, err)
 	}
@@ -199,7 +193,6 @@ func openPool(ctx context.Context, d *sqlite3.SQLiteDriver, dsn string, n int) (
 // Close closes every connection. Transactions still running fail.
 func (db *DB) Close() error {
 	return errors.Join(
-		wrap("close checkpointer", db.behind.close()),
 		wrap("close readers", db.readers.Close()),
 		wrap("close writer", db.writer.Close()),
 	)
@@ -248,16 +241,7 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		}
 		db.synchronous = level
 	}
-	var bulk bool
-	err = run(ctx, conn.BeginTx, &db.names, "update", func(tx *Tx) error {
-		err := fn(tx)
-		bulk = tx.bulk
-		return err
-	})
-	if err == nil && bulk {
-		db.behind.start()
-	}
-	return err
+	return run(ctx, conn.BeginTx, &db.names, "update", fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent
