@@ -230,9 +230,13 @@ func (s *Session) confirmFormerColleagues(ctx context.Context, r *replica.Replic
 }
 
 // confirmFormerHolders is one pass of confirmFormerColleagues: unless meta
-// is set, confirm every active member of a role holding scope who
-// acknowledged holding a key of it this workstation holds, or was granted
-// one from here, and set meta.
+// is set, confirm every active member of a role holding scope to whom this
+// workstation granted a key of it, who granted this workstation the very
+// key it holds (replica.GaveKeys), or whom a colleague of those two kinds
+// or one it reaches by confirmations granted it, and set meta. A member's own
+// claim to hold a key counts for nothing here (session 11 review, finding
+// 5): a stand-in admitted before a profile's late upgrade (or its restore
+// from an older backup) could write one naming any epoch.
 func (s *Session) confirmFormerHolders(ctx context.Context, r *replica.Replica, role roles.Role, meta string, scope roles.Scope,
 	confirm func(context.Context, string) error) (int, error) {
 	var done bool
@@ -250,18 +254,33 @@ func (s *Session) confirmFormerHolders(ctx context.Context, r *replica.Replica, 
 	n := 0
 	if role.Holds(scope) && r.Holds(scope) {
 		keys := r.Keys(scope)
+		gave, err := r.GaveKeys(ctx, scope)
+		if err != nil {
+			return 0, err
+		}
+		reached := r.Reaches(scope, r.Fingerprint())
 		for _, m := range r.Members() {
 			if m.Fingerprint == r.Fingerprint() || !m.Active() || !m.Role.Holds(scope) || r.Confirms(scope, r.Fingerprint(), m.Fingerprint) {
 				continue
 			}
+			trusted := gave[m.Fingerprint]
 			for _, k := range keys {
-				if r.Granted(m.Fingerprint, scope, k.Epoch) { // she acknowledged it, or this workstation granted it
-					if err := confirm(ctx, m.Fingerprint); err != nil {
-						return n, err
-					}
-					n++
-					break
+				trusted = trusted || r.GrantedHere(m.Fingerprint, scope, k.Epoch)
+			}
+			if !trusted { // a colleague trusted here granted her the key
+				by, err := r.GrantAuthors(ctx, m.Fingerprint, scope)
+				if err != nil {
+					return n, err
 				}
+				for a := range by {
+					trusted = trusted || gave[a] || reached[a]
+				}
+			}
+			if trusted {
+				if err := confirm(ctx, m.Fingerprint); err != nil {
+					return n, err
+				}
+				n++
 			}
 		}
 	}

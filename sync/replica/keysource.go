@@ -273,3 +273,63 @@ func (r *Replica) reachedByScope() func(scope string) map[string]bool {
 		return by[scope]
 	}
 }
+
+// GaveKeys returns the members who granted this member a key of scope
+// that is the very key it holds of that epoch: they held the key itself,
+// so someone trusted them with it. Neither a member's own claim to hold a
+// key (her key-held record) nor a grant carrying a key of her own making
+// for a genuine epoch proves that. For the one-time confirmation of an
+// older profile's colleagues (app), never for taking keys.
+func (r *Replica) GaveKeys(ctx context.Context, scope roles.Scope) (map[string]bool, error) {
+	var rows []store.Envelope
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		var err error
+		rows, err = tx.EnvelopesForEntity(ctx, r.fp)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: who granted this member keys of %s: %w", scope, err)
+	}
+	r.state.RLock()
+	defer r.state.RUnlock()
+	out := map[string]bool{}
+	for _, row := range rows {
+		held, ok := r.keys[string(scope)][row.Epoch]
+		from := r.pubkeys[row.Author]
+		if row.Kind != KindGrant || row.State != store.Applied || row.Scope != string(scope) || !ok || from == nil || row.Author == r.fp {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			continue
+		}
+		if k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, from); err == nil && k == held {
+			out[row.Author] = true
+		}
+	}
+	return out, nil
+}
+
+// GrantAuthors returns the members whose grants of a key of scope to
+// recipient were applied here (each signed by its author: nobody writes
+// one in another's name). For the one-time confirmation of an older
+// profile's colleagues (app): a colleague this workstation trusts trusted
+// the recipient with the key.
+func (r *Replica) GrantAuthors(ctx context.Context, recipient string, scope roles.Scope) (map[string]bool, error) {
+	var grants []store.GrantAbout
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		var err error
+		grants, err = tx.GrantsAbout(ctx, recipient)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: who granted %s keys of %s: %w", short(recipient), scope, err)
+	}
+	out := map[string]bool{}
+	for _, g := range grants {
+		if g.State == store.Applied && g.Scope == string(scope) && g.Author != recipient {
+			out[g.Author] = true
+		}
+	}
+	return out, nil
+}

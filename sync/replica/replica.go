@@ -369,6 +369,14 @@ func (r *Replica) Granted(recipient string, scope roles.Scope, epoch uint32) boo
 	return r.held[recipient][heldField(string(scope), epoch)] || r.granted[recipient][string(scope)][epoch]
 }
 
+// GrantedHere reports whether this workstation itself granted recipient
+// epoch of scope (a grant in its own chain), whatever she claims.
+func (r *Replica) GrantedHere(recipient string, scope roles.Scope, epoch uint32) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.granted[recipient][string(scope)][epoch]
+}
+
 func (r *Replica) markGranted(recipient, scope string, epoch uint32) {
 	if r.granted[recipient] == nil {
 		r.granted[recipient] = map[string]map[uint32]bool{}
