@@ -118,7 +118,7 @@ func (s *Session) Colleagues() ([]Colleague, error) {
 			continue
 		}
 		scope := confirmsFor(mine.Role, m.Role)
-		c := Colleague{Name: m.Name, Fingerprint: m.Fingerprint, Role: m.Role, For: scope, Code: ColleagueCode(me, m.Fingerprint),
+		c := Colleague{Name: roles.VisibleName(m.Name), Fingerprint: m.Fingerprint, Role: m.Role, For: scope, Code: ColleagueCode(me, m.Fingerprint),
 			YouConfirmed: r.Confirms(scope, me, m.Fingerprint), ConfirmedYou: r.Confirms(scope, m.Fingerprint, me),
 			Confirmed: r.Confirmed(scope, m.Fingerprint)}
 		if m.Role == mine.Role {
@@ -148,11 +148,21 @@ func (s *Session) ConfirmColleague(ctx context.Context, fp, code string) error {
 	case !sameDigits(code, ColleagueCode(r.Fingerprint(), fp), 12):
 		return fmt.Errorf("%w: compare the twelve digits beside each other's name again; if they differ, do not confirm and tell your administrator", ErrColleagueCode)
 	}
+	// The code is ~40 bits: a key could be ground (at great cost) to show
+	// a colleague's code. Two colleagues showing the same code cannot be
+	// told apart by it, so neither is confirmed.
+	for _, other := range r.Members() {
+		if other.Fingerprint != fp && other.Fingerprint != r.Fingerprint() && other.Active() &&
+			ColleagueCode(r.Fingerprint(), other.Fingerprint) == ColleagueCode(r.Fingerprint(), fp) {
+			return fmt.Errorf("%w: %s shows the same code as %s, which no two honest keys do: do not confirm either, and tell your administrator",
+				ErrColleagueCode, roles.VisibleName(other.Name), roles.VisibleName(m.Name))
+		}
+	}
 	if err := r.Confirm(ctx, fp); err != nil {
 		return err
 	}
 	if _, err := s.Maintain(ctx); err != nil {
-		return fmt.Errorf("app: confirmed %s; the key goes at the next sync: %w", m.Name, err)
+		return fmt.Errorf("app: confirmed %s; the key goes at the next sync: %w", roles.VisibleName(m.Name), err)
 	}
 	return nil
 }
