@@ -47,6 +47,10 @@ func Note(s Session, do Runner, wt Waiting, open func()) fyne.CanvasObject {
 	}
 	card := widget.NewCard("", "", container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), button, text))
 	card.Hide()
+	// The card's own box: showing a hidden card redraws it, but only its
+	// container's refresh lays the page out again around it (else, shown
+	// after the page was laid out, it could keep no room at all).
+	box := container.NewVBox(card)
 	look := func() {
 		var waiting bool
 		var cs []app.Colleague
@@ -56,12 +60,16 @@ func Note(s Session, do Runner, wt Waiting, open func()) fyne.CanvasObject {
 			}
 		}, func() {
 			text.SetText(wt.Words(cs))
-			card.Hidden = !waiting
-			card.Refresh()
+			if waiting {
+				card.Show()
+			} else {
+				card.Hide()
+			}
+			box.Refresh()
 		})
 	}
 	look()
-	return kit.Live(card, func() func() {
+	return kit.Live(box, func() func() {
 		return s.OnChange(func([]app.Changed) { kit.OnUI(look) })
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -33,14 +34,16 @@ func TestTodaySaysANewcomerWaits(t *testing.T) {
 	w.Resize(fyne.NewSize(1280, 800))
 	taps := 0
 	today := NewToday(realDesk{rosa, desk.New(rosa.Core())}, w, func() { taps++ })
-	w.SetContent(today)
+	kit.Locked(func() { w.SetContent(today) })
 	kittest.Eventually(t, "the note of a receptionist who waits", func() bool { return noteShown(today) })
-	if got := kittest.Texts(today); !strings.Contains(got, "Patients' details and appointments open once a colleague confirms you in person") {
+	var got string
+	kit.Locked(func() { got = kittest.Texts(today) }) // the note's look may be measuring text meanwhile
+	if !strings.Contains(got, "Patients' details and appointments open once a colleague confirms you in person") {
 		t.Errorf("Today says %q", got)
 	}
 	var open *widget.Button
 	kittest.Eventually(t, "Open Colleagues", func() bool { open = kittest.Button(today, "Open Colleagues"); return open != nil })
-	test.Tap(open)
+	kit.Locked(func() { test.Tap(open) })
 	if taps != 1 {
 		t.Errorf("Open Colleagues tapped %d times the shell's link, want 1", taps)
 	}
