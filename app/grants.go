@@ -90,7 +90,10 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 				continue
 			}
 			for _, k := range r.Keys(scope) {
-				if !r.Granted(m.Fingerprint, scope, k.Epoch) {
+				// Only a key from a trusted source is handed on
+				// (replica.Trusted): one an older version kept from a
+				// stranger may not open what the epoch sealed.
+				if !r.Granted(m.Fingerprint, scope, k.Epoch) && r.Trusted(scope, k.Epoch) {
 					b.Grant(k, m.Fingerprint)
 				}
 			}

@@ -91,6 +91,18 @@ func (r *Replica) writableLocked(scope string) func(epoch uint32) bool {
 	return func(epoch uint32) bool { return r.heldFrom(scope, epoch, in) }
 }
 
+// Trusted reports whether this workstation holds epoch of scope from a
+// source it trusts now (writableLocked): made here, or taken from a
+// colleague it counts as confirmed. Only such keys are handed on to
+// colleagues (app's grant pass): a key an older version kept from a
+// stranger may not be the epoch's real key.
+func (r *Replica) Trusted(scope roles.Scope, epoch uint32) bool {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	_, held := r.keys[string(scope)][epoch]
+	return held && r.writableLocked(string(scope))(epoch)
+}
+
 // takeGrant applies a grant addressed to this member: it keeps the key
 // when its author is a source this workstation takes keys from, else it
 // holds the grant aside (see the file comment). A grant that does not
