@@ -68,7 +68,9 @@ func newToday(e env) *todayScreen {
 	s.title = bold("")
 	s.title.SizeName = theme.SizeNameSubHeadingText
 	for _, st := range desk.DeskStates {
-		l := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+		// A dash until the day is read (or while it cannot be: a newcomer
+		// waiting for a colleague's confirmation), not an empty box.
+		l := widget.NewLabelWithStyle(stateLabels[st]+": —", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 		l.Importance = stateImportance(st)
 		s.counts[st] = l
 	}
