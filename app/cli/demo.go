@@ -25,7 +25,20 @@ var demoStaff = []struct {
 	{"physician2", "Dr. Jonas Lindqvist", roles.Physician},
 }
 
+// demoPatient draws one demo patient. demoGiven alternates female and male
+// names, so a patient's recorded sex matches her given name (a physician
+// reading "Emma · male" stops trusting the demo).
+func demoPatient(rng *rand.Rand) app.Patient {
+	g := rng.IntN(len(demoGiven))
+	return app.Patient{
+		Given: demoGiven[g], Family: demoFamily[rng.IntN(len(demoFamily))],
+		Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
+		Sex:   []string{"female", "male"}[g%2], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000)),
+	}
+}
+
 var (
+	// Female and male given names alternate (demoPatient).
 	demoGiven  = []string{"Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "Mateo", "Isabella", "Lucas", "Mia", "Levi", "Amelia", "Ezra", "Harper", "Asher", "Evelyn", "Leo", "Luna", "Kai", "Zoe", "Omar", "Priya", "Chen", "Fatima", "Ivan", "Aiko", "Kofi", "Ingrid", "Tomás", "Yara", "Ravi", "Nadia", "Hugo", "Leila", "Mikael", "Sara", "Diego", "Hana", "Felix"}
 	demoFamily = []string{"Smith", "Johnson", "Garcia", "Brown", "Martinez", "Nguyen", "Kim", "Patel", "Müller", "Rossi", "Kowalski", "Okafor", "Haddad", "Silva", "Andersen", "Dubois", "Novak", "Tanaka", "Ivanova", "O'Brien", "Fischer", "Moreau", "Costa", "Jensen", "Yilmaz", "Khan", "Santos", "Schmidt", "Lopez", "Wright", "Hughes", "Kaur", "Nakamura", "Petrov", "Hoffmann", "Bianchi", "Larsen", "Mendes", "Abebe", "Ferreira"}
 	demoDrugs  = []string{"Amoxicillin 500 mg", "Lisinopril 10 mg", "Metformin 500 mg", "Atorvastatin 20 mg", "Ibuprofen 400 mg", "Omeprazole 20 mg", "Salbutamol 100 mcg"}
@@ -189,11 +202,7 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		return nil
 	}
 	for i := 0; i < *patients; i++ {
-		batch = append(batch, app.Patient{
-			Given: demoGiven[rng.IntN(len(demoGiven))], Family: demoFamily[rng.IntN(len(demoFamily))],
-			Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
-			Sex:   []string{"female", "male"}[rng.IntN(2)], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000)),
-		})
+		batch = append(batch, demoPatient(rng))
 		x := extra{i: i}
 		if i < 60 {
 			x.reason = demoVisits[rng.IntN(len(demoVisits))]

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,10 +35,10 @@ func TestDemoLeavesNoPlaintext(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 42))
 	var needles []string
 	for i := 0; i < n; i++ {
-		given, family := demoGiven[rng.IntN(len(demoGiven))], demoFamily[rng.IntN(len(demoFamily))]
-		birth := time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
-		rng.IntN(2)
-		phone := fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000))
+		p := demoPatient(rng)
+		if (p.Sex == "female") != slices.Contains([]string{"Olivia", "Emma", "Ava", "Sophia", "Isabella", "Mia", "Amelia", "Harper", "Evelyn", "Luna", "Zoe", "Priya", "Fatima", "Aiko", "Ingrid", "Yara", "Nadia", "Leila", "Sara", "Hana"}, p.Given) {
+			t.Errorf("demo patient %s %s is recorded %s", p.Given, p.Family, p.Sex)
+		}
 		if i < 60 {
 			rng.IntN(len(demoVisits))
 		}
@@ -45,7 +46,7 @@ func TestDemoLeavesNoPlaintext(t *testing.T) {
 			rng.IntN(len(demoDrugs))
 		}
 		if i < 50 {
-			needles = append(needles, given+" "+family, birth, phone)
+			needles = append(needles, p.Given+" "+p.Family, p.Birth, p.Phone)
 		}
 	}
 	needles = append(needles, "Feels well overall", "Review in 6 months", "Riverside Family Practice", "Rosa Delgado", "Okafor", "Amoxicillin")
