@@ -40,6 +40,11 @@ type Kind struct {
 	// nobody's software can put a colleague's name to what she recorded,
 	// nor change values under a colleague's name.
 	Author []string
+	// ByAuthor: fields that, where an event writes them, name its own
+	// author; an event may leave them out (an appointment's booked_by is
+	// written by the booking only, and no later change may put a
+	// colleague's name to it).
+	ByAuthor []string
 }
 
 var (
@@ -61,7 +66,8 @@ func init() {
 				"emergency_name", "emergency_phone", "consent", "consent_date", "registered", "former_ids"}},
 		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
-				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin)},
+				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin),
+			ByAuthor: []string{"booked_by"}},
 		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"physician", "slot"}, weekdays), Keyed: daysOff},
 		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk, Fields: []string{"zone", "country"}},

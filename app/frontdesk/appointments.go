@@ -168,10 +168,15 @@ func WithNames(ctx context.Context, r *replica.Replica, as []Appointment) error 
 			names[e.ID] = records.PatientFromState(e.ID, e.State)
 		}
 	}
+	staff := map[string]string{}
+	for _, m := range r.Members() {
+		staff[m.Fingerprint] = roles.VisibleName(m.Name)
+	}
 	for i := range as {
 		if p, ok := names[as[i].Patient]; ok {
 			as[i].PatientName, as[i].PatientMRN = p.Name(), p.MRN
 		}
+		as[i].BookedByName = staff[as[i].BookedBy]
 	}
 	return nil
 }

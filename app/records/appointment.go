@@ -66,6 +66,7 @@ type Appointment struct {
 	BookedAt     time.Time
 	PatientName  string // "Family, Given", filled when a day is read
 	PatientMRN   string // filled when a day is read
+	BookedByName string // who BookedBy is, as the directory names her: filled when a day is read
 	Origin              // set on an appointment imported from another clinic
 }
 

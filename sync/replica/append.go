@@ -102,6 +102,10 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
+	if err := checkAuthorFields(crypto.Header{Kind: c.Kind, Author: b.r.fp}, c.Fields); err != nil {
+		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		return b
+	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
 	b.r.state.RUnlock()

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -64,5 +65,47 @@ func TestAttackVitalsChangeNamesItsAuthor(t *testing.T) {
 	}
 	if string(state["systolic"].V) != "130" || string(state["recorded_by"].V) != `"`+c.phys.fp()+`"` {
 		t.Errorf("the set holds systolic %s recorded by %s, want 130 by the colleague who changed it", state["systolic"].V, state["recorded_by"].V)
+	}
+}
+
+// TestAttackBookingUnderAColleaguesName: an appointment's booked_by was
+// checked by nobody, so a receptionist's modified software could put a
+// colleague's name to a booking she made (or, by a later change, to any
+// booking), and the front desk shows who booked what. Where an event
+// writes booked_by it names its own author; a change that leaves it out
+// stands; her own workstation refuses to write the forgery too.
+func TestAttackBookingUnderAColleaguesName(t *testing.T) {
+	c := newClinic(t)
+	id := crypto.NewEventID()
+	booking, err := c.sRecep.r.Append(context.Background(), Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"patient": "p1", "status": "booked", "booked_by": c.recep.fp()})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sPhys.apply(booking.Raw)
+	if st, why := c.sPhys.state(booking.Header.ID); st != store.Applied {
+		t.Fatalf("an honest booking is %v (%s)", st, why)
+	}
+	for _, tc := range []struct {
+		name   string
+		entity string
+		f      map[string]any
+		apply  bool
+	}{
+		{"a booking under the physician's name", crypto.NewEventID(), map[string]any{"patient": "p1", "status": "booked", "booked_by": c.phys.fp()}, false},
+		{"a change putting the physician's name to it", id, map[string]any{"booked_by": c.phys.fp()}, false},
+		{"a booked_by that is no text", id, map[string]any{"booked_by": 7}, false},
+		{"a change leaving booked_by out", id, map[string]any{"status": "arrived"}, true},
+	} {
+		env := c.sRecep.forge(forged{Entity: tc.entity, Kind: "appointment", Scope: string(roles.FrontDesk), Fields: fields(t, tc.f)})
+		c.sPhys.apply(env.Raw)
+		if st, why := c.sPhys.state(env.Header.ID); (st == store.Applied) != tc.apply {
+			t.Errorf("%s: the event is %v (%s)", tc.name, st, why)
+		}
+	}
+	_, err = c.sRecep.r.Append(context.Background(), Change{Entity: crypto.NewEventID(), Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"patient": "p1", "booked_by": c.phys.fp()})})
+	if !errors.Is(err, ErrForbidden) {
+		t.Errorf("her own workstation wrote a booking under a colleague's name: %v", err)
 	}
 }

@@ -64,20 +64,36 @@ func checkMemberName(h crypto.Header, f Fields) error {
 // depend on the order events arrive in, and whatever time it was signed
 // at: the signed time is the signer's word (a date on the rule would let
 // her backdate past it), and honest software always wrote its own
-// fingerprint there, in the only event of a set it writes.
+// fingerprint there, in the only event of a set it writes. Fields a kind
+// names its author by only where they are written (roles.Kind.ByAuthor:
+// an appointment's booked_by) are judged the same way when an event
+// writes them: honest software has only ever written its own fingerprint
+// there, at the booking.
 func checkAuthorFields(h crypto.Header, f Fields) error {
 	k, ok := roles.KindOf(h.Kind)
 	if !ok {
 		return nil
 	}
+	namesAuthor := func(name string) error {
+		var who string
+		if err := json.Unmarshal(f[name], &who); err != nil || who != h.Author {
+			return fmt.Errorf("its %s names someone other than its author", name)
+		}
+		return nil
+	}
 	for _, name := range k.Author {
-		raw, ok := f[name]
-		if !ok {
+		if _, ok := f[name]; !ok {
 			return fmt.Errorf("it does not name its author in %s", name)
 		}
-		var who string
-		if err := json.Unmarshal(raw, &who); err != nil || who != h.Author {
-			return fmt.Errorf("its %s names someone other than its author", name)
+		if err := namesAuthor(name); err != nil {
+			return err
+		}
+	}
+	for _, name := range k.ByAuthor {
+		if _, ok := f[name]; ok {
+			if err := namesAuthor(name); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -115,6 +116,9 @@ func (p *appointmentPanel) fill(entries bool) {
 	if st := statusText(a); st != "" {
 		info += "\n" + st
 	}
+	if b := bookedText(a, p.s.zone); b != "" {
+		info += "\n" + b
+	}
 	p.info.SetText(info)
 	if entries {
 		p.dayE.SetText(dayText(start))
@@ -133,6 +137,21 @@ func (p *appointmentPanel) fill(entries bool) {
 		p.moveSeries.Hide()
 		p.cancelSeries.Hide()
 	}
+}
+
+// bookedText says who booked a and when, as far as it is known.
+func bookedText(a desk.Appointment, zone *time.Location) string {
+	when := ""
+	if !a.BookedAt.IsZero() {
+		when = " on " + a.BookedAt.In(zone).Format("Mon 2 Jan 2006 at 15:04")
+	}
+	switch {
+	case a.BookedByName != "":
+		return "Booked by " + a.BookedByName + when
+	case when != "":
+		return "Booked" + when
+	}
+	return ""
 }
 
 func setEnabled(b *widget.Button, on bool) {

@@ -296,6 +296,9 @@ func TestBookRescheduleDoubleBookCheckInCancel(t *testing.T) {
 	if !strings.Contains(p.heading.Text, "Booker, Bea") {
 		t.Fatalf("panel shows %q", p.heading.Text)
 	}
+	if !strings.Contains(p.info.Text, "Booked by Rita Reception on ") {
+		t.Errorf("the panel does not say who booked it: %q", p.info.Text)
+	}
 	typeInto(p.startE, "08:00")
 	typeInto(p.minE, "120")
 	test.Tap(p.move)
