@@ -85,7 +85,9 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 	want := map[string]bool{}
 	for _, m := range r.Members() {
 		for _, d := range m.Devices {
-			want[d] = want[d] || (m.Active() && m.Role == roles.Administrator)
+			if replica.ValidDevice(d) {
+				want[d] = want[d] || (m.Active() && m.Role == roles.Administrator)
+			}
 		}
 	}
 	delete(want, prof.Device) // this workstation's own role is not its to change
@@ -127,7 +129,10 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 // those their revocation stopped (RevokedHeads: an entry written before
 // devices were named names none), never a device an active member names,
 // nor own (this workstation's). A member given another role is not
-// revoked.
+// revoked. Only well-formed device ids count (replica.ValidDevice):
+// entries are an administrator's word, and a name the server would read
+// as another account (another case of an active member's device) or
+// cannot read at all must neither end that account nor stop the upkeep.
 func endedDevices(members []replica.Member, own string) []string {
 	active := map[string]bool{own: true}
 	for _, m := range members {
@@ -147,7 +152,7 @@ func endedDevices(members []replica.Member, own string) []string {
 			devices = append(devices, d)
 		}
 		for _, d := range devices {
-			if !active[d] {
+			if replica.ValidDevice(d) && !active[d] {
 				active[d] = true // once, if named twice
 				ended = append(ended, d)
 			}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -13,20 +14,27 @@ import (
 // their revocation), never of a member given another role, of a device an
 // active member names, or of this workstation's own.
 func TestEndedDevices(t *testing.T) {
+	dev := func(c string) string { return strings.Repeat(c, 32) } // a well-formed device id
+	ada, mo, lena, lena2, old, own := dev("a"), dev("b"), dev("c"), dev("d"), dev("e"), dev("f")
 	members := []replica.Member{
-		{Fingerprint: "ada", Role: roles.Administrator, Status: replica.StatusActive, Devices: []string{"dev-ada"}},
-		{Fingerprint: "mo", Role: roles.Physician, Status: replica.StatusActive, Devices: []string{"dev-mo"}}, // moved from reception
-		{Fingerprint: "lena", Role: roles.Receptionist, Status: replica.StatusRevoked, Devices: []string{"dev-lena", "dev-lena-2"},
-			RevokedHeads: map[string]uint64{"dev-lena": 7}},
-		{Fingerprint: "old", Role: roles.Physician, Status: replica.StatusRevoked, RevokedHeads: map[string]uint64{"dev-old": 3}},
-		{Fingerprint: "odd", Role: roles.Receptionist, Status: replica.StatusRevoked, Devices: []string{"dev-mo", "dev-own"}},
+		{Fingerprint: "ada", Role: roles.Administrator, Status: replica.StatusActive, Devices: []string{ada}},
+		{Fingerprint: "mo", Role: roles.Physician, Status: replica.StatusActive, Devices: []string{mo}}, // moved from reception
+		{Fingerprint: "lena", Role: roles.Receptionist, Status: replica.StatusRevoked, Devices: []string{lena, lena2},
+			RevokedHeads: map[string]uint64{lena: 7}},
+		{Fingerprint: "old", Role: roles.Physician, Status: replica.StatusRevoked, RevokedHeads: map[string]uint64{old: 3}},
+		{Fingerprint: "odd", Role: roles.Receptionist, Status: replica.StatusRevoked, Devices: []string{mo, own}},
+		// An administrator's entry naming what the server would read as
+		// Mo's account, or could not read at all: never ended, and the
+		// upkeep goes on (session 12 review, L1).
+		{Fingerprint: "forged", Role: roles.Receptionist, Status: replica.StatusRevoked,
+			Devices: []string{strings.ToUpper(mo), "not a device", "x@y/z"}, RevokedHeads: map[string]uint64{strings.ToUpper(ada): 1}},
 	}
-	got := endedDevices(members, "dev-own")
-	want := []string{"dev-lena", "dev-lena-2", "dev-old"}
+	got := endedDevices(members, own)
+	want := []string{lena, lena2, old}
 	if !slices.Equal(got, want) {
 		t.Errorf("endedDevices = %v, want %v", got, want)
 	}
-	if got := endedDevices(members[:2], "dev-ada"); len(got) != 0 {
+	if got := endedDevices(members[:2], ada); len(got) != 0 {
 		t.Errorf("nobody revoked: %v", got)
 	}
 }

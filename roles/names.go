@@ -104,7 +104,10 @@ var lookalike = map[rune]rune{
 	// Greek capitals and small letters.
 	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N', 'Ο': 'O',
 	'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'ο': 'o', 'ν': 'v', 'ρ': 'p', 'ι': 'i', 'κ': 'k', 'υ': 'u',
-	'α': 'a', 'τ': 't',
+	'α': 'a', 'τ': 't', 'ϳ': 'j', 'Ϳ': 'J', 'ω': 'w', 'γ': 'y', 'η': 'n',
+	// Cyrillic letters drawn like Latin in italics and many sans fonts
+	// (session 12 review, L5).
+	'п': 'n', 'г': 'r', 'ԍ': 'g', 'ѡ': 'w', 'Ԍ': 'G',
 }
 
 // ErrNameScripts means a word of a name mixes letters of Latin, Greek and

@@ -78,6 +78,8 @@ func TestFoldName(t *testing.T) {
 		{"Émile", "E\u0301mile", true},                       // composed and decomposed
 		{"Dr Paul Physician", "Dr Paul B. Physician", false}, // a middle initial tells them apart
 		{"Dr Paul Physician", "Dr. Paul Physician", false},
+		{"Dr Ian Wong", "Dr I\u03b1\u043f \u03c9ong", true}, // Greek "α", "ω", Cyrillic "п" (session 12 review, L5)
+		{"Dr Gary Cole", "Dr \u050ca\u0433y Cole", true},    // Cyrillic "Ԍ", "г"
 	} {
 		if got := FoldName(tc.a) == FoldName(tc.b); got != tc.same {
 			t.Errorf("FoldName(%q) == FoldName(%q): %v, want %v (%q, %q)", tc.a, tc.b, got, tc.same, FoldName(tc.a), FoldName(tc.b))
