@@ -1,0 +1,98 @@
+package replica
+
+// Session 12 hostile review (h-sec12): throw-away proofs, each failing on
+// main at the commit the review began.
+
+import (
+	"context"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// personBefore is a person whose fingerprint sorts before fp (a key made
+// again until it does: a few tries).
+func personBefore(t *testing.T, name string, role roles.Role, fp string) *person {
+	t.Helper()
+	for {
+		if p := newPerson(t, name, role); p.fp() < fp {
+			return p
+		}
+	}
+}
+
+// (c *clinic) admit p on a workstation of her own, handed the directory key.
+func (c *clinic) admitPerson(t *testing.T, p *person) *station {
+	t.Helper()
+	s := join(t, p, c.id, c.admin.fp())
+	c.sAdmin.apply(s.own()...)
+	c.sAdmin.admit(p)
+	c.sAdmin.grant(roles.Directory, p)
+	return s
+}
+
+// TestAttackS12AsideTakesDeskReachedStrangersKey: adoptAside gathers the
+// public keys of the members reached for every scope with a grant aside
+// into one map, then takes the first applied grant of a due clinical
+// epoch whose author is in that map: a physician the newcomer reaches
+// only for the front desk (a receptionist confirmed her in person) is
+// taken as the source of the clinical key. Her made-up key under the
+// clinic's genuine epoch replaces the confirmed colleague's grant, and the
+// newcomer cannot open the clinic's notes of that epoch.
+func TestAttackS12AsideTakesDeskReachedStrangersKey(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	sly := personBefore(t, "Sly Standin", roles.Physician, c.phys.fp())
+	sSly := c.admitPerson(t, sly)
+	xena := newPerson(t, "Xena Other", roles.Physician)
+	sX := c.admitPerson(t, xena)
+	nora := newPerson(t, "Nora Newcomer", roles.Physician)
+	sNora := c.admitPerson(t, nora)
+	all := append(c.stations(), sSly, sX, sNora)
+	exchange(t, all...)
+	// Rita met Sly at the desk and confirmed her for the front desk (a
+	// receptionist confirms anyone: desk/).
+	if err := c.sRecep.r.Confirm(ctx, sly.fp()); err != nil {
+		t.Fatal(err)
+	}
+	k, _ := c.sPhys.r.Key(roles.Clinical)
+	note := c.sPhys.append(Change{Entity: crypto.NewEventID(), Kind: "note", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"plan": "written under the clinic's epoch"})})
+	exchange(t, all...)
+	// Before Nora confirms anyone: Paul's grant of the clinic's key, Sly's
+	// made-up key under the same epoch, and Xena's front-desk epoch of her
+	// own all arrive and wait aside.
+	if _, err := c.sPhys.r.Grant(ctx, k, nora.fp()); err != nil {
+		t.Fatal(err)
+	}
+	fake := sSly.grantMadeUp(roles.Clinical, k.Epoch, nora)
+	xk, err := sX.r.NewEpoch(ctx, roles.FrontDesk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sX.r.Grant(ctx, xk, nora.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	if sNora.r.Holds(roles.Clinical) {
+		t.Fatal("setup: Nora took a key before she confirmed anyone")
+	}
+	// Nora confirms Paul in person: she reaches Paul and Pia for the
+	// clinical key, and through Rita, Sly for the front desk only.
+	if err := sNora.r.Confirm(ctx, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
+	sNora.apply()
+	if sNora.r.Confirmed(roles.Clinical, sly.fp()) || !sNora.r.Reaches(roles.FrontDesk, nora.fp())[sly.fp()] {
+		t.Fatal("setup: Sly should be reached for the front desk only")
+	}
+	for _, held := range sNora.r.Keys(roles.Clinical) {
+		if held.Epoch == k.Epoch && held.Secret == fake.Secret {
+			t.Errorf("Nora took Sly's made-up key for the clinic's epoch %#x (Sly is reached for the front desk only)", k.Epoch)
+		}
+	}
+	if _, _, err := sNora.r.Entity(ctx, note.Header.Entity); err != nil {
+		t.Errorf("Nora cannot open Paul's note of the clinic's epoch: %v", err)
+	}
+}
