@@ -96,3 +96,35 @@ func TestAttackS12AsideTakesDeskReachedStrangersKey(t *testing.T) {
 		t.Errorf("Nora cannot open Paul's note of the clinic's epoch: %v", err)
 	}
 }
+
+// TestAttackS12RevokedPhysiciansRoleRewriteSplitsClinic: a confirmation
+// stands after its writer is revoked, "so a clinic whose senior physician
+// leaves is not split" (confirm.go); but a "member/" field counts by its
+// writer's role now (edgeLocked), and nothing stops an administrator from
+// writing another role into a revoked member's entry. She does, and the
+// physicians the leaver alone connected no longer count each other as
+// confirmed: neither grants the other the clinic's new epochs.
+func TestAttackS12RevokedPhysiciansRoleRewriteSplitsClinic(t *testing.T) {
+	c := newClinic(t)
+	tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
+	all := append(c.stations(), sTom)
+	exchange(t, all...)
+	// Paul, the senior physician, met Pia and Tom; they met him.
+	confirmEachOther(t, c.sPhys, sTom)
+	exchange(t, all...)
+	if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) || !sTom.r.MayGrant(roles.Clinical, c.phys2.fp()) {
+		t.Fatal("setup: Pia and Tom should count each other through Paul")
+	}
+	c.revoke(c.phys)
+	exchange(t, all...)
+	if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
+		t.Fatal("setup: Paul's leaving split the clinic")
+	}
+	// The administrator writes another role into the leaver's entry.
+	c.sAdmin.append(Change{Entity: c.phys.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"role": roles.Administrator})})
+	exchange(t, all...)
+	if !c.sPh2.r.Confirmed(roles.Clinical, tom.fp()) || !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
+		t.Error("a role written into a revoked physician's entry split Pia and Tom: neither counts the other as confirmed")
+	}
+}
