@@ -128,3 +128,40 @@ func TestAttackS12RevokedPhysiciansRoleRewriteSplitsClinic(t *testing.T) {
 		t.Error("a role written into a revoked physician's entry split Pia and Tom: neither counts the other as confirmed")
 	}
 }
+
+// TestAttackS12ConfirmationOfAKeyNotYetAdmitted: a confirmation may name
+// any fingerprint, a member's or not (writeConfirms checks nothing; the
+// reckoning counts the edge once the key is admitted). A receptionist's
+// modified software confirms, for the front desk, a key of her own making
+// that nobody in the clinic has seen, so nothing on anyone's Colleagues
+// screen shows it. Later she is made an administrator (her front-desk
+// keys retire) and admits that key as a receptionist: the stand-in
+// confirms her back, and Paul's workstation, which reaches the stand-in
+// through the old confirmation, grants it the front desk's new epochs.
+func TestAttackS12ConfirmationOfAKeyNotYetAdmitted(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	puppet := newPerson(t, "Peggy Puppet", roles.Receptionist)
+	// Rita, still a trusted receptionist, confirms a key no member holds.
+	if err := c.sRecep.r.ConfirmDesk(ctx, puppet.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, c.stations()...)
+	// Rita becomes an administrator; as one she admits her puppet.
+	c.sAdmin.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"role": roles.Administrator})})
+	sPup := join(t, puppet, c.id, c.admin.fp())
+	all := append(c.stations(), sPup)
+	exchange(t, all...)
+	c.sAdmin.admit(puppet) // in the test the founder's hand writes what Rita's would
+	c.sAdmin.grant(roles.Directory, puppet)
+	exchange(t, all...)
+	// The puppet (a receptionist) confirms Rita back: desk/ counts from anyone.
+	if err := sPup.r.ConfirmDesk(ctx, c.recep.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	if c.sPhys.r.MayGrant(roles.FrontDesk, puppet.fp()) {
+		t.Error("Paul grants the front-desk key to a key Rita confirmed before anyone had seen it (she is an administrator now)")
+	}
+}
