@@ -165,3 +165,28 @@ func TestAttackS12ConfirmationOfAKeyNotYetAdmitted(t *testing.T) {
 		t.Error("Paul grants the front-desk key to a key Rita confirmed before anyone had seen it (she is an administrator now)")
 	}
 }
+
+// TestAttackS12WithdrawnConfirmationsSplitClinic: confirmations "only
+// grow (the app never writes one false)", but the reckoning reads the
+// record's merged state (confirmedFromState): a physician's modified
+// software that writes her confirmations false takes the edges out, and
+// the colleagues she alone connected stop counting each other: each
+// retires the keys the other was granted and starts epochs the other
+// never gets.
+func TestAttackS12WithdrawnConfirmationsSplitClinic(t *testing.T) {
+	c := newClinic(t)
+	tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
+	all := append(c.stations(), sTom)
+	exchange(t, all...)
+	confirmEachOther(t, c.sPhys, sTom)
+	exchange(t, all...)
+	if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
+		t.Fatal("setup: Pia should count Tom through Paul")
+	}
+	c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"member/" + c.phys2.fp(): false, "member/" + tom.fp(): false})})
+	exchange(t, all...)
+	if !c.sPh2.r.Confirmed(roles.Clinical, tom.fp()) || !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
+		t.Error("Paul's confirmations written false split Pia and Tom")
+	}
+}
