@@ -5,6 +5,7 @@ package replica
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -32,7 +33,7 @@ func (c *clinic) admitPerson(t *testing.T, p *person) *station {
 	return s
 }
 
-// TestAttackS12AsideTakesDeskReachedStrangersKey: adoptAside gathers the
+// TestAttackAsideTakesDeskReachedStrangersKey: adoptAside gathers the
 // public keys of the members reached for every scope with a grant aside
 // into one map, then takes the first applied grant of a due clinical
 // epoch whose author is in that map: a physician the newcomer reaches
@@ -40,7 +41,7 @@ func (c *clinic) admitPerson(t *testing.T, p *person) *station {
 // taken as the source of the clinical key. Her made-up key under the
 // clinic's genuine epoch replaces the confirmed colleague's grant, and the
 // newcomer cannot open the clinic's notes of that epoch.
-func TestAttackS12AsideTakesDeskReachedStrangersKey(t *testing.T) {
+func TestAttackAsideTakesDeskReachedStrangersKey(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
 	sly := personBefore(t, "Sly Standin", roles.Physician, c.phys.fp())
@@ -74,6 +75,14 @@ func TestAttackS12AsideTakesDeskReachedStrangersKey(t *testing.T) {
 	if _, err := sX.r.Grant(ctx, xk, nora.fp()); err != nil {
 		t.Fatal(err)
 	}
+	// Sly's front-desk epoch waits aside too: she will be reached for it.
+	dk, err := sSly.r.NewEpoch(ctx, roles.FrontDesk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sSly.r.Grant(ctx, dk, nora.fp()); err != nil {
+		t.Fatal(err)
+	}
 	exchange(t, all...)
 	if sNora.r.Holds(roles.Clinical) {
 		t.Fatal("setup: Nora took a key before she confirmed anyone")
@@ -94,6 +103,11 @@ func TestAttackS12AsideTakesDeskReachedStrangersKey(t *testing.T) {
 	}
 	if _, _, err := sNora.r.Entity(ctx, note.Header.Entity); err != nil {
 		t.Errorf("Nora cannot open Paul's note of the clinic's epoch: %v", err)
+	}
+	// The neighbouring case: for the front desk Sly is reached, so her
+	// grant of a front-desk epoch is taken from the aside.
+	if !slices.ContainsFunc(sNora.r.Keys(roles.FrontDesk), func(k crypto.ScopeKey) bool { return k == dk }) {
+		t.Errorf("Nora did not take Sly's front-desk epoch %#x (Sly is reached for the front desk)", dk.Epoch)
 	}
 }
 

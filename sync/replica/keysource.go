@@ -157,11 +157,14 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 	r.state.RLock()
 	reachedIn := r.reachedByScope()
 	due := map[keyRef]bool{}
-	pubs := map[string]*crypto.PublicKey{}
+	pubs := map[string]map[string]*crypto.PublicKey{} // by scope: only a colleague reached for it
 	for ref, authors := range r.aside {
 		reached := reachedIn(ref.scope)
-		for fp := range reached {
-			pubs[fp] = r.pubkeys[fp]
+		if pubs[ref.scope] == nil {
+			pubs[ref.scope] = map[string]*crypto.PublicKey{}
+			for fp := range reached {
+				pubs[ref.scope][fp] = r.pubkeys[fp]
+			}
 		}
 		if r.heldFrom(ref.scope, ref.epoch, reached) {
 			delete(r.aside, ref) // a reached colleague's key came meanwhile
@@ -189,14 +192,14 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 	took := false
 	for _, row := range rows {
 		ref := keyRef{row.Scope, row.Epoch}
-		if row.Kind != KindGrant || row.State != store.Applied || !due[ref] || pubs[row.Author] == nil {
+		if row.Kind != KindGrant || row.State != store.Applied || !due[ref] || pubs[ref.scope][row.Author] == nil {
 			continue
 		}
 		env, err := crypto.ParseEnvelope(row.Raw)
 		if err != nil {
 			continue // it was checked when it was applied: not this one
 		}
-		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, pubs[row.Author])
+		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, pubs[ref.scope][row.Author])
 		if err != nil || k.Scope != ref.scope || k.Epoch != ref.epoch {
 			continue
 		}
