@@ -22,7 +22,10 @@ package replica
 // on apply: the fields rule runs where the payload opens, in the apply
 // path, which knows the header but not the author's role. Judged by the
 // writer's role now, so a physician moved to the front desk no longer
-// vouches for physicians.
+// vouches for physicians; but a revoked member's "member/" fields count
+// whatever role her entry says, as she left them: an administrator can
+// write any role into a revoked entry, and would otherwise split the
+// physicians the leaver alone connected (session 12 review, F2).
 //
 // Whom a workstation counts as confirmed for a scope is its own reckoning,
 // from its own member outwards: itself, everyone it confirmed for the
@@ -131,10 +134,13 @@ func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 // for scope (under state): "desk/" fields count for the front desk,
 // "member/" fields for every scope, but only in the record of a member
 // whose role holds the clinical scope (a receptionist's software that
-// writes one gains nothing). Any other field confirms nobody.
+// writes one gains nothing) or who is revoked (her confirmations stand as
+// she left them; her later writes are swept). Any other field confirms
+// nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
 	if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok {
-		return fp, r.members[by].Role.Holds(roles.Clinical)
+		m := r.members[by]
+		return fp, m.Revoked() || m.Role.Holds(roles.Clinical)
 	}
 	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
 		return fp, scope == roles.FrontDesk
