@@ -5,11 +5,14 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // personBefore is a person whose fingerprint sorts before fp (a key made
@@ -209,27 +212,103 @@ func TestAttackS12ConfirmationOfAKeyNotYetAdmitted(t *testing.T) {
 	}
 }
 
-// TestAttackS12WithdrawnConfirmationsSplitClinic: confirmations "only
-// grow (the app never writes one false)", but the reckoning reads the
-// record's merged state (confirmedFromState): a physician's modified
-// software that writes her confirmations false takes the edges out, and
-// the colleagues she alone connected stop counting each other: each
-// retires the keys the other was granted and starts epochs the other
-// never gets.
-func TestAttackS12WithdrawnConfirmationsSplitClinic(t *testing.T) {
+// TestAttackWithdrawnConfirmationsSplitClinic: confirmations "only grow
+// (the app never writes one false)", but the reckoning read the record's
+// merged state (confirmedFromState): a physician's modified software that
+// wrote her confirmations false took the edges out, and the colleagues she
+// alone connected stopped counting each other (session 12 review, F4). A
+// confirms field is now only ever written true (roles.Keyed.Set): every
+// workstation refuses anything else on apply, and the writer's own
+// software before it signs.
+func TestAttackWithdrawnConfirmationsSplitClinic(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		value string
+	}{
+		{"false", "false"},
+		{"null", "null"},
+		{"a string", `"true"`},
+		{"a number", "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
+			all := append(c.stations(), sTom)
+			exchange(t, all...)
+			confirmEachOther(t, c.sPhys, sTom)
+			exchange(t, all...)
+			if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
+				t.Fatal("setup: Pia should count Tom through Paul")
+			}
+			v := json.RawMessage(tc.value)
+			withdraw := Fields{"member/" + c.phys2.fp(): v, "member/" + tom.fp(): v}
+			_, err := c.sPhys.r.Append(context.Background(), Change{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms,
+				Scope: roles.Directory, Fields: withdraw})
+			if !errors.Is(err, ErrForbidden) {
+				t.Errorf("Paul's own workstation wrote his confirmations %s: %v", tc.value, err)
+			}
+			env := c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+				Fields: withdraw})
+			exchange(t, all...)
+			wantRefused(t, env, "never withdrawn", c.sPh2, sTom, c.sAdmin)
+			if !c.sPh2.r.Confirmed(roles.Clinical, tom.fp()) || !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
+				t.Errorf("Paul's confirmations written %s split Pia and Tom", tc.value)
+			}
+		})
+	}
+}
+
+// TestWithdrawnConfirmationMendedOnUpgrade: a workstation of an older
+// version applied a physician's withdrawal (no rule then) and split from
+// her colleagues; opened by this version (the fields rule's version
+// changed), it refuses that event once and counts them again, as a
+// workstation that had the rule all along.
+func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
 	c := newClinic(t)
 	tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
 	all := append(c.stations(), sTom)
 	exchange(t, all...)
 	confirmEachOther(t, c.sPhys, sTom)
 	exchange(t, all...)
-	if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
-		t.Fatal("setup: Pia should count Tom through Paul")
+	env := c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+		Fields: Fields{"member/" + tom.fp(): json.RawMessage("false")}})
+	// As the older version did: stored, applied, merged.
+	s := c.sPh2
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
+			return err
+		}
+		k, _ := s.r.Key(roles.Directory)
+		plain, err := env.Open(k)
+		if err != nil {
+			return err
+		}
+		var f Fields
+		if err := json.Unmarshal(plain, &f); err != nil {
+			return err
+		}
+		if err := s.r.mergeEntity(ctx, tx, env.Header, f); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-		Fields: fields(t, map[string]any{"member/" + c.phys2.fp(): false, "member/" + tom.fp(): false})})
-	exchange(t, all...)
-	if !c.sPh2.r.Confirmed(roles.Clinical, tom.fp()) || !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
-		t.Error("Paul's confirmations written false split Pia and Tom")
+	if s.r.Confirmed(roles.Clinical, tom.fp()) {
+		t.Fatal("setup: the older workstation should have lost Tom")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, env, "never withdrawn", s)
+	if !s.r.Confirmed(roles.Clinical, tom.fp()) {
+		t.Error("after the upgrade Pia still does not count Tom")
+	}
+	sTom.apply(raws(env)...)
+	if !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
+		t.Error("Tom does not count Pia")
 	}
 }

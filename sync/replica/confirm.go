@@ -69,7 +69,10 @@ func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
 // confirmedFromState is what a confirmations record says: its field
 // names ("member/FINGERPRINT", "desk/FINGERPRINT", "recovery/SPLIT")
-// that are set.
+// that are set. None is ever unset: the fields rule refuses a confirms
+// field written as anything but true (roles.Keyed.Set), on apply and
+// before writing, so the record only grows whatever order its events
+// are merged in.
 func confirmedFromState(st State) map[string]bool {
 	out := map[string]bool{}
 	for name, c := range st {

@@ -34,10 +34,9 @@ import (
 // member folds alike), judged again at every settle round that has a
 // grant aside, after the records that arrived were merged; reached counts
 // former members too, so a colleague's grant that arrives after her
-// revocation is taken as one that came before it. Confirmations only grow
-// (the app never writes one false); where modified software withdraws
-// one, a key already taken stays for reading, but its source no longer
-// counts for writing (newestKey) and an outsider's knows it (retire.go).
+// revocation is taken as one that came before it. Confirmations only grow:
+// every workstation refuses a confirms field written otherwise than true
+// (roles.Keyed.Set; session 12 review, F4), so no member withdraws one.
 // So a stranger's key is never the newest (her planted epoch opens no
 // window before the upkeep), and her made-up key for a genuine epoch never
 // blinds a newcomer: the newcomer does not say she holds that epoch, so
