@@ -113,17 +113,28 @@ func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
 
 // writeConfirms sets field in this member's confirmations record. Only a
 // physician writes what counts only from a physician ("member/",
-// "recovery/": see edgeLocked): every workstation would ignore it.
+// "recovery/": see edgeLocked): every workstation would ignore it. A
+// colleague confirmed must be an admitted, active member here: nobody
+// confirms a key nobody has seen (session 12 review, F3; modified
+// software can still write one, see Known limits).
 func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 	r.state.RLock()
 	done := r.confirms[r.fp][field]
 	physician := r.members[r.fp].Role.Holds(roles.Clinical)
+	fp, colleague := strings.CutPrefix(field, confirmsFieldPrefix)
+	if !colleague {
+		fp, colleague = strings.CutPrefix(field, deskFieldPrefix)
+	}
+	m, member := r.members[fp]
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
 	if !physician && !strings.HasPrefix(field, deskFieldPrefix) {
 		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records or approves a recovery split", what, ErrForbidden)
+	}
+	if colleague && (!member || !m.Active()) {
+		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
 	}
 	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
 		Fields: Fields{field: mustJSON(true)}})
