@@ -3,6 +3,7 @@ package roles
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"slices"
@@ -41,10 +42,16 @@ const MaxEventFields = 256
 // key that Key accepts. Key accepts a bounded set (a calendar date, an
 // epoch number), so the family is bounded too. PerEvent, when set, is the
 // most names of the family one event may write (else MaxEventFields).
+//
+// Set marks a family whose fields are only ever set: every event writes
+// each of them as JSON true and never anything else, so a record of such
+// fields only grows, whatever order its events are merged in (a member's
+// confirmations: none is ever withdrawn, session 12 review, F4).
 type Keyed struct {
 	Prefix   string
 	Key      func(string) bool
 	PerEvent int
+	Set      bool
 }
 
 // Declares reports whether an event of kind k may write the field name.
@@ -106,6 +113,30 @@ func (k Kind) CheckFields(names iter.Seq[string]) error {
 	return nil
 }
 
+// CheckValues returns why one event of kind k may not write the values
+// fields holds (nil when it may): a field of a Set family written as
+// anything but JSON true (the first such name in order, so every
+// workstation gives the same reason).
+func (k Kind) CheckValues(fields map[string]json.RawMessage) error {
+	bad := ""
+	for name, v := range fields {
+		if i := k.family(name); i >= 0 && k.Keyed[i].Set && string(v) != "true" && (bad == "" || name < bad) {
+			bad = name
+		}
+	}
+	if bad != "" {
+		return fmt.Errorf("field %q of a %s record is only ever set true, never withdrawn", bad, k.Name)
+	}
+	return nil
+}
+
+// OnlyGrows reports whether k has a family whose fields are only ever set
+// (Keyed.Set): a record of it whose state shows only set fields may still
+// hold an event that wrote one otherwise, hidden under a later one.
+func (k Kind) OnlyGrows() bool {
+	return slices.ContainsFunc(k.Keyed, func(f Keyed) bool { return f.Set })
+}
+
 // fieldsRevision is raised when what a Keyed family's Key accepts changes
 // (FieldsVersion sees the names and bounds, not the functions).
 const fieldsRevision = 1
@@ -127,6 +158,9 @@ func declarationsHash() string {
 		fmt.Fprintf(h, "%s %q", k.Name, slices.Sorted(slices.Values(k.Fields)))
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)
+			if f.Set {
+				fmt.Fprint(h, "/set")
+			}
 		}
 		fmt.Fprintln(h)
 	}
@@ -196,8 +230,11 @@ var heldKeys = []Keyed{
 // "desk/FINGERPRINT" for each colleague confirmed for the front desk only,
 // and "recovery/SPLIT" for each recovery split a physician approved to
 // hold the shares of the keys that need confirmation.
-var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint}, {Prefix: "recovery/", Key: isSplitID},
-	{Prefix: "desk/", Key: isFingerprint}}
+// Each is only ever set (Keyed.Set): a confirmation or approval is never
+// withdrawn, or one physician could take every edge through her out of
+// everyone's reckoning at once and split the colleagues she connected.
+var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint, Set: true}, {Prefix: "recovery/", Key: isSplitID, Set: true},
+	{Prefix: "desk/", Key: isFingerprint, Set: true}}
 
 // isSplitID accepts a recovery split's id: 16 random bytes in lowercase hex.
 func isSplitID(s string) bool { return len(s) == 32 && isLowerHex(s) }

@@ -22,7 +22,10 @@ package replica
 // on apply: the fields rule runs where the payload opens, in the apply
 // path, which knows the header but not the author's role. Judged by the
 // writer's role now, so a physician moved to the front desk no longer
-// vouches for physicians.
+// vouches for physicians; but a revoked member's "member/" fields count
+// whatever role her entry says, as she left them: an administrator can
+// write any role into a revoked entry, and would otherwise split the
+// physicians the leaver alone connected (session 12 review, F2).
 //
 // Whom a workstation counts as confirmed for a scope is its own reckoning,
 // from its own member outwards: itself, everyone it confirmed for the
@@ -66,7 +69,10 @@ func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
 // confirmedFromState is what a confirmations record says: its field
 // names ("member/FINGERPRINT", "desk/FINGERPRINT", "recovery/SPLIT")
-// that are set.
+// that are set. None is ever unset: the fields rule refuses a confirms
+// field written as anything but true (roles.Keyed.Set), on apply and
+// before writing, so the record only grows whatever order its events
+// are merged in.
 func confirmedFromState(st State) map[string]bool {
 	out := map[string]bool{}
 	for name, c := range st {
@@ -107,17 +113,28 @@ func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
 
 // writeConfirms sets field in this member's confirmations record. Only a
 // physician writes what counts only from a physician ("member/",
-// "recovery/": see edgeLocked): every workstation would ignore it.
+// "recovery/": see edgeLocked): every workstation would ignore it. A
+// colleague confirmed must be an admitted, active member here: nobody
+// confirms a key nobody has seen (session 12 review, F3; modified
+// software can still write one, see Known limits).
 func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 	r.state.RLock()
 	done := r.confirms[r.fp][field]
 	physician := r.members[r.fp].Role.Holds(roles.Clinical)
+	fp, colleague := strings.CutPrefix(field, confirmsFieldPrefix)
+	if !colleague {
+		fp, colleague = strings.CutPrefix(field, deskFieldPrefix)
+	}
+	m, member := r.members[fp]
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
 	if !physician && !strings.HasPrefix(field, deskFieldPrefix) {
 		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records or approves a recovery split", what, ErrForbidden)
+	}
+	if colleague && (!member || !m.Active()) {
+		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
 	}
 	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
 		Fields: Fields{field: mustJSON(true)}})
@@ -131,10 +148,13 @@ func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 // for scope (under state): "desk/" fields count for the front desk,
 // "member/" fields for every scope, but only in the record of a member
 // whose role holds the clinical scope (a receptionist's software that
-// writes one gains nothing). Any other field confirms nobody.
+// writes one gains nothing) or who is revoked (her confirmations stand as
+// she left them; her later writes are swept). Any other field confirms
+// nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
 	if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok {
-		return fp, r.members[by].Role.Holds(roles.Clinical)
+		m := r.members[by]
+		return fp, m.Revoked() || m.Role.Holds(roles.Clinical)
 	}
 	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
 		return fp, scope == roles.FrontDesk

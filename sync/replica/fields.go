@@ -1,10 +1,12 @@
 package replica
 
 // fields.go holds the fields rule (rules.go): a change of a record writes
-// only field names its kind declares, and at most roles.MaxEventFields of
-// them (roles/fields.go), so what one record holds is bounded by its kind
-// and no member can make every workstation re-seal, and keep in memory, a
-// record grown without bound. Each event is judged alone, so the verdict
+// only field names its kind declares (roles/fields.go), and at most
+// roles.MaxEventFields of them, so what one record holds is bounded by its
+// kind and no member can make every workstation re-seal, and keep in
+// memory, a record grown without bound; and a field its kind only ever
+// sets (a confirmation: roles.Keyed.Set) is written true, so no member
+// withdraws one (session 12 review, F4). Each event is judged alone, so the verdict
 // does not depend on the order events arrive in. Judging needs the
 // payload: a workstation that holds no key of the scope keeps the event
 // sealed and judges it when the key comes (unseal.go), as it does for a
@@ -33,7 +35,10 @@ func checkFields(kind string, f Fields) error {
 	if !ok || k.Raw {
 		return nil
 	}
-	return k.CheckFields(maps.Keys(f))
+	if err := k.CheckFields(maps.Keys(f)); err != nil {
+		return err
+	}
+	return k.CheckValues(f)
 }
 
 // metaFieldsRule is the store meta key that names the declarations
@@ -128,8 +133,10 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			// More names than one event may write, or one no event may.
-			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil {
+			// More names than one event may write, or one no event may; or
+			// a kind whose fields are only ever set, where a field written
+			// otherwise may hide under a later event.
+			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() {
 				out = append(out, e.ID)
 			}
 		}

@@ -34,10 +34,9 @@ import (
 // member folds alike), judged again at every settle round that has a
 // grant aside, after the records that arrived were merged; reached counts
 // former members too, so a colleague's grant that arrives after her
-// revocation is taken as one that came before it. Confirmations only grow
-// (the app never writes one false); where modified software withdraws
-// one, a key already taken stays for reading, but its source no longer
-// counts for writing (newestKey) and an outsider's knows it (retire.go).
+// revocation is taken as one that came before it. Confirmations only grow:
+// every workstation refuses a confirms field written otherwise than true
+// (roles.Keyed.Set; session 12 review, F4), so no member withdraws one.
 // So a stranger's key is never the newest (her planted epoch opens no
 // window before the upkeep), and her made-up key for a genuine epoch never
 // blinds a newcomer: the newcomer does not say she holds that epoch, so
@@ -157,11 +156,14 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 	r.state.RLock()
 	reachedIn := r.reachedByScope()
 	due := map[keyRef]bool{}
-	pubs := map[string]*crypto.PublicKey{}
+	pubs := map[string]map[string]*crypto.PublicKey{} // by scope: only a colleague reached for it
 	for ref, authors := range r.aside {
 		reached := reachedIn(ref.scope)
-		for fp := range reached {
-			pubs[fp] = r.pubkeys[fp]
+		if pubs[ref.scope] == nil {
+			pubs[ref.scope] = map[string]*crypto.PublicKey{}
+			for fp := range reached {
+				pubs[ref.scope][fp] = r.pubkeys[fp]
+			}
 		}
 		if r.heldFrom(ref.scope, ref.epoch, reached) {
 			delete(r.aside, ref) // a reached colleague's key came meanwhile
@@ -189,14 +191,14 @@ func (r *Replica) adoptAside(ctx context.Context, tx *store.Tx) (bool, error) {
 	took := false
 	for _, row := range rows {
 		ref := keyRef{row.Scope, row.Epoch}
-		if row.Kind != KindGrant || row.State != store.Applied || !due[ref] || pubs[row.Author] == nil {
+		if row.Kind != KindGrant || row.State != store.Applied || !due[ref] || pubs[ref.scope][row.Author] == nil {
 			continue
 		}
 		env, err := crypto.ParseEnvelope(row.Raw)
 		if err != nil {
 			continue // it was checked when it was applied: not this one
 		}
-		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, pubs[row.Author])
+		k, err := crypto.OpenGrant(env.Ciphertext, r.p.Identity, pubs[ref.scope][row.Author])
 		if err != nil || k.Scope != ref.scope || k.Epoch != ref.epoch {
 			continue
 		}
