@@ -221,7 +221,6 @@ func TestConfirmNamesNoStranger(t *testing.T) {
 // the admitted entry, not the bare key (see the h-fixconfirm report and
 // ARCHITECTURE's Known limits).
 func TestAttackS12ConfirmationOfAKeyNotYetAdmitted(t *testing.T) {
-	t.Skip("session 12 review F3 is open: a confirmation names a bare key (Known limits)")
 	ctx := context.Background()
 	c := newClinic(t)
 	puppet := newPerson(t, "Peggy Puppet", roles.Receptionist)

@@ -157,7 +157,14 @@ func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) 
 		return fp, m.Revoked() || m.Role.Holds(roles.Clinical)
 	}
 	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
-		return fp, scope == roles.FrontDesk
+		// Like member/ above, a desk/ field counts while its writer's role
+		// holds the front desk, or once she is revoked (her confirmations
+		// stand then, so her leaving splits no one): a receptionist made
+		// an administrator vouches for nobody any more, or she could admit
+		// a stand-in she confirmed while she worked at the desk (session
+		// 12 review, F3).
+		m := r.members[by]
+		return fp, scope == roles.FrontDesk && (m.Revoked() || m.Role.Holds(roles.FrontDesk))
 	}
 	return "", false
 }
