@@ -88,6 +88,7 @@ func TestChangeRole(t *testing.T) {
 func TestChangeRoleRecordsHeads(t *testing.T) {
 	ctx := context.Background()
 	c, p := clinicWithPatient(t)
+	mustSync(t, c.all()...)
 	if _, err := clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "written while a physician"}); err != nil {
 		t.Fatal(err)
 	}
