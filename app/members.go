@@ -6,7 +6,6 @@ import (
 
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Directory lists the clinic's staff. A name the directory took before
@@ -47,23 +46,7 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 	}
 	// The last event accepted from each of the member's devices, as this
 	// workstation knows them: anything later is rejected everywhere.
-	heads := map[string]uint64{}
-	err = r.DB().View(ctx, func(tx *store.Tx) error {
-		hs, err := tx.Heads(ctx)
-		if err != nil {
-			return err
-		}
-		for _, h := range hs {
-			e, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
-			if err != nil {
-				return err
-			}
-			if e.Author == fp {
-				heads[h.Device] = h.Seq
-			}
-		}
-		return nil
-	})
+	heads, err := r.MemberHeads(ctx, fp)
 	if err != nil {
 		return fmt.Errorf("app: revoke: %w", err)
 	}
@@ -101,6 +84,12 @@ const fieldRoleChanges = "role_changes"
 // after a revocation: the member keeps what they could read before, never
 // what is written after. Their own workstation shows the new role's
 // screens from its next unlock.
+//
+// The entry also records the role they held and the last event of each
+// of their devices this workstation holds (replica.FieldRoleHeads): every
+// workstation judges what they wrote up to there by the former role, and
+// what this workstation had not seen yet (written offline, or not synced
+// here) by the new one.
 func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) error {
 	r, err := s.can(roles.RevokeStaff)
 	if err != nil {
@@ -118,13 +107,20 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return fmt.Errorf("%w: you cannot change your own role; ask another administrator", ErrInvalidInput)
 	case m.Role == role:
 		return fmt.Errorf("%w: %s is %s already", ErrInvalidInput, m.Name, roleWord(role))
+	case len(m.RoleHeads) >= replica.MaxRoleChanges:
+		return fmt.Errorf("%w: %s's role was changed %d times already; issue them a new token instead", ErrInvalidInput, m.Name, len(m.RoleHeads))
 	}
 	changes, err := roleChanges(ctx, r, fp)
 	if err != nil {
 		return err
 	}
 	changes = append(changes, roleChange{From: m.Role, To: role, By: r.Fingerprint(), At: s.env.Now().UnixMilli()})
-	fields, err := replica.F(map[string]any{"role": role, fieldRoleChanges: changes})
+	heads, err := r.MemberHeads(ctx, fp)
+	if err != nil {
+		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
+	}
+	held := append(m.RoleHeads[:len(m.RoleHeads):len(m.RoleHeads)], replica.RoleHeld{Role: m.Role, Heads: heads})
+	fields, err := replica.F(map[string]any{"role": role, fieldRoleChanges: changes, replica.FieldRoleHeads: held})
 	if err != nil {
 		return err
 	}

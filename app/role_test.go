@@ -80,3 +80,40 @@ func TestChangeRole(t *testing.T) {
 		t.Errorf("after unlock the promoted member's role is %s", c.recep.Role())
 	}
 }
+
+// TestChangeRoleRecordsHeads (session 12 review, finding 6): a change of
+// role records the role held before and the member's heads as the
+// administrator's workstation knows them, so every workstation judges
+// what she wrote before by her former role (replica.Member.RoleHeads).
+func TestChangeRoleRecordsHeads(t *testing.T) {
+	ctx := context.Background()
+	c, p := clinicWithPatient(t)
+	mustSync(t, c.all()...)
+	if _, err := clin(c.phys2).WriteNote(ctx, Note{Patient: p.ID, Plan: "written while a physician"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	dev := rep(t, c.phys2).Device()
+	own, err := rep(t, c.phys2).EnvelopesAfter(ctx, dev, 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := c.phys2.Fingerprint()
+	for i, to := range []roles.Role{roles.Receptionist, roles.Physician} {
+		if err := c.admin.ChangeRole(ctx, fp, to); err != nil {
+			t.Fatal(err)
+		}
+		mustSync(t, c.all()...)
+		m, _ := rep(t, c.phys).Member(fp)
+		if len(m.RoleHeads) != i+1 {
+			t.Fatalf("after change %d the entry records %d former roles: %+v", i+1, len(m.RoleHeads), m.RoleHeads)
+		}
+	}
+	m, _ := rep(t, c.phys).Member(fp)
+	if first := m.RoleHeads[0]; first.Role != roles.Physician || first.Heads[dev] < uint64(len(own)) {
+		t.Errorf("the first change records %s with heads %v, want physician with %s at %d or more", first.Role, first.Heads, dev, len(own))
+	}
+	if second := m.RoleHeads[1]; second.Role != roles.Receptionist {
+		t.Errorf("the second change records %s, want receptionist", second.Role)
+	}
+}

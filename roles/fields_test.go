@@ -52,7 +52,7 @@ func TestFieldsRule(t *testing.T) {
 		{"key-held", []string{"junk/00000001-00000002"}, "no field"},
 		{"key-held", many(MaxEventFields, epochs), ""},
 		{"key-held", many(MaxEventFields+1, epochs), "more than"},
-		{"member", []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads", "revoked_by", "revoked", "role_changes"}, ""},
+		{"member", []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads", "revoked_by", "revoked", "role_changes", "role_heads"}, ""},
 		{"member", []string{"name", "superuser"}, `no field "superuser"`},
 		{"recovery", []string{"id", "pub", "threshold", "shares", "set_by", "set_at", "sig", "admins"}, ""},
 		{"recovery-release", []string{"recovery", "from", "to", "share", "shares"}, ""},

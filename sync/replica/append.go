@@ -106,6 +106,10 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
+	if err := checkRoleHeads(crypto.Header{Kind: c.Kind}, c.Fields); err != nil {
+		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		return b
+	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
 	b.r.state.RUnlock()
@@ -349,7 +353,7 @@ func (r *Replica) reload(ctx context.Context) {
 	r.state.Lock()
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.confirms, r.source, r.aside = fresh.confirms, fresh.source, fresh.aside
-	r.claims, r.dirty = fresh.claims, fresh.dirty
+	r.claims, r.dirty, r.roleSeen = fresh.claims, fresh.dirty, fresh.roleSeen
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil
 	r.state.Unlock()

@@ -47,6 +47,12 @@ type Member struct {
 	// RevokedHeads is, for a revoked member, the last sequence accepted from
 	// each of their devices; anything later is rejected everywhere.
 	RevokedHeads map[string]uint64
+	// RoleHeads are the roles the member held before each change of her
+	// role, oldest first, with the last sequence of each of her devices
+	// seen at the change: her events at or below them are judged by that
+	// role (roleheads.go). Entries written before changes recorded them
+	// have none.
+	RoleHeads []RoleHeld
 	// Devices are the workstations the administrators' entry names as the
 	// member's (the device its enrollment request came from). When it
 	// names any, an event of another device is not the member's.
@@ -81,6 +87,7 @@ func memberFromState(fp string, st State) Member {
 	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
 	st.Get("devices", &m.Devices)            //nolint:errcheck
+	st.Get(FieldRoleHeads, &m.RoleHeads)     //nolint:errcheck // shape checked on apply (checkRoleHeads)
 	if m.Status == "" {
 		m.Status = StatusActive
 	}

@@ -88,6 +88,7 @@ type Replica struct {
 	owners   map[string]string             // during Apply: device -> owner, as read
 	claims   map[string]entryClaims        // under mu: what decides between directory entries
 	dirty    map[string]bool               // under mu: directory entries changed since judged
+	roleSeen map[string]string             // under mu: member -> the view of her entry her events' roles were judged by (roleheads.go)
 	undone   []Problem                     // during settle: applied events refused afterwards
 	requeued bool                          // during settle: an event was sent back to pending
 	budget   int                           // during settle: decisions left in this transaction
@@ -224,6 +225,7 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 	}
 	r.judgeTokens()
+	r.loadRoleViews()
 	for fp, m := range r.members {
 		if m.TokenTakenBy != "" {
 			r.dirty[fp] = true // judged again at the first write: see judgeDirectory

@@ -29,7 +29,9 @@ package replica
 //     an entry citing a registration token another entry cited first is
 //     not admitted (admission.go).
 //   - Kind: the kind is in the roles table, the header names the kind's
-//     scope, and the author's role may create or change that kind.
+//     scope, and the author's role may create or change that kind: the
+//     role she held when she wrote the event, as her directory entry's
+//     record of role changes fixes it (roleheads.go).
 //   - Binding: a record's kind and scope are fixed by its winning claim
 //     (see claim.beats); an event of another kind or scope never touches
 //     it. Ids "held:FINGERPRINT" belong to that member's key-held record,
@@ -149,10 +151,8 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 		}
 		return verdict{}, true, nil
 	case KindGrant:
-		if s := roles.Scope(h.Scope); !s.Valid() || !role.Holds(s) {
-			return refused(ruleRole, "a %s cannot grant the %s key", role, h.Scope), false, nil
-		}
-		return verdict{}, true, nil
+		v, ok := roleAllows(h, role)
+		return v, ok, nil
 	case KindKey:
 		return refused(ruleKind, "a public key is published only as the first event of a device"), false, nil
 	}
@@ -171,11 +171,28 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 	case h.Kind != KindConfirms && strings.HasPrefix(h.Entity, confirmsEntityPrefix):
 		return refused(ruleKind, "record %s is reserved for a member's confirmations of colleagues", h.Entity), false, nil
 	case !k.MayCreate(role) && !k.MayChange(role):
-		return refused(ruleRole, "a %s may not write %s records", role, h.Kind), false, nil
+		v, _ := roleAllows(h, role)
+		return v, false, nil
 	case k.Raw:
 		return verdict{}, true, nil
 	}
 	return r.bind(ctx, tx, h, k, role)
+}
+
+// roleAllows is the role rule alone: whether the author, acting in role,
+// may write an event of h's kind (a grant: of a scope the role holds). The
+// kind rule is policy's; an unknown kind passes here.
+func roleAllows(h crypto.Header, role roles.Role) (verdict, bool) {
+	if h.Kind == KindGrant {
+		if s := roles.Scope(h.Scope); !s.Valid() || !role.Holds(s) {
+			return refused(ruleRole, "a %s cannot grant the %s key", role, h.Scope), false
+		}
+		return verdict{}, true
+	}
+	if k, ok := roles.KindOf(h.Kind); ok && !k.MayCreate(role) && !k.MayChange(role) {
+		return refused(ruleRole, "a %s may not write %s records", role, h.Kind), false
+	}
+	return verdict{}, true
 }
 
 // claim is an event that may fix its record's kind and scope: verified,

@@ -80,6 +80,11 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		if err != nil {
 			return err
 		}
+		// Before judgeDirectory, which takes the changed entries.
+		roled, err := r.judgeRoles(ctx, tx)
+		if err != nil {
+			return err
+		}
 		judged, err := r.judgeDirectory(ctx, tx)
 		if err != nil {
 			return err
@@ -89,7 +94,7 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		if err != nil {
 			return err
 		}
-		progress = progress || swept || judged || adopted || r.requeued
+		progress = progress || swept || roled || judged || adopted || r.requeued
 		if !r.more {
 			opened, err := r.openSealed(ctx, tx, rep)
 			if err != nil {
