@@ -77,3 +77,44 @@ func TestAttackS12StandInsFirstKeyBlindsTheClinic(t *testing.T) {
 		t.Error("the receptionist, confirmed in person, holds no front-desk key: the stand-in's key came first")
 	}
 }
+
+// TestAttackS12FormerAdministratorEntriesForceEpochs: the key rotation
+// starts new epochs of the clinical and front-desk scopes until the
+// generation passes the number of inactive administrators in the
+// directory (grants.go rotate: one generation per former administrator).
+// An administrator writes directory entries of revoked administrators for
+// keys that never joined (cheap: one small event each); every physician's
+// and receptionist's upkeep then makes one epoch per entry, and grants
+// each to every colleague. 40 entries made 40 clinical epochs here; 65,535
+// would leave every workstation's upkeep failing with ErrNoEpoch before
+// its grant pass.
+func TestAttackS12FormerAdministratorEntriesForceEpochs(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	mustSync(t, c.all()...)
+	before := len(rep(t, c.phys).Keys(roles.Clinical))
+	ra := rep(t, c.admin)
+	b := ra.Batch()
+	for range 40 {
+		id, err := crypto.GenerateIdentity("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := replica.F(map[string]any{"name": "Former " + id.Fingerprint()[:6], "role": roles.Administrator,
+			"status": replica.StatusRevoked, "revoked_heads": map[string]uint64{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Append(replica.Change{Entity: id.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: f})
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	if _, err := c.phys.Maintain(ctx); err != nil {
+		t.Logf("Paul's upkeep: %v", err)
+	}
+	if after := len(rep(t, c.phys).Keys(roles.Clinical)); after-before > 2 {
+		t.Errorf("40 directory entries of former administrators nobody ever met made Paul's workstation start %d clinical epochs", after-before)
+	}
+}
