@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
@@ -55,6 +55,7 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if u.Confirmed, err = s.confirmFormerColleagues(ctx, r, role); err != nil {
 		return u, err
 	}
+	var rotateErr error
 	for _, scope := range role.Scopes() {
 		created, err := s.createScope(ctx, r, role, scope)
 		if err != nil {
@@ -63,9 +64,11 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 		if created {
 			u.Created = append(u.Created, scope)
 		}
+		// A key that cannot be rotated (ErrNoEpoch) must not stop the
+		// grant pass: colleagues still get the keys held.
 		rotated, err := s.rotate(ctx, r, scope)
-		if err != nil {
-			return u, err
+		if err != nil && rotateErr == nil {
+			rotateErr = fmt.Errorf("app: new %s key: %w", scope, err)
 		}
 		if rotated {
 			u.Rotated = append(u.Rotated, scope)
@@ -109,10 +112,10 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 		n, err := step(ctx, s.Core(), r)
 		u.Granted += n
 		if err != nil {
-			return u, err
+			return u, errors.Join(rotateErr, err)
 		}
 	}
-	return u, nil
+	return u, rotateErr
 }
 
 // createScope makes the first key of a scope this role creates, when this
@@ -142,45 +145,21 @@ func (s *Session) createScope(ctx context.Context, r *replica.Replica, role role
 // scope: one revoked, or moved to a role without it (replica.RetireExposed
 // decides from the grant headers, key-held records and directory every
 // workstation has, not from epoch numbers a member could choose). The
-// remaining members get it from Maintain's grant pass.
-//
-// A revoked administrator may hold recovery shares of the clinical and
-// front-desk keys (app/recovery), escrowed to the split that named her:
-// those scopes also start a new generation for each administrator revoked
-// since (counted, as shares leave no grant header). An administrator's role
-// cannot make clinical or front-desk epochs, so she cannot number one
-// past that count; a physician who could is already trusted with the keys.
+// remaining members get it from Maintain's grant pass. (A revoked
+// administrator's recovery shares leave no grant header: app/recovery's
+// upkeep starts new epochs of the scopes it escrows for her.)
 func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
 	if !r.Holds(scope) {
 		return false, nil
 	}
 	fresh, err := r.RetireExposed(ctx, scope)
-	if err != nil {
+	if err != nil || fresh {
 		return false, err
 	}
-	rotated := false
-	if !fresh {
-		if _, err := r.NewEpoch(ctx, scope); err != nil {
-			return false, err
-		}
-		rotated = true
+	if _, err := r.NewEpoch(ctx, scope); err != nil {
+		return false, err
 	}
-	if !slices.Contains(RecoverableScopes(), scope) {
-		return rotated, nil
-	}
-	formerAdmins := uint32(0)
-	for _, m := range r.Members() {
-		if !m.Active() && m.Role == roles.Administrator {
-			formerAdmins++
-		}
-	}
-	for k, _ := r.Key(scope); k.Epoch>>16 <= formerAdmins; k, _ = r.Key(scope) {
-		if _, err := r.NewEpoch(ctx, scope); err != nil {
-			return rotated, err
-		}
-		rotated = true
-	}
-	return rotated, nil
+	return true, nil
 }
 
 // learnClinicName keeps the clinic's name in a newcomer's profile once the

@@ -75,15 +75,21 @@ func (e escrow) parseShare(plain []byte) (crypto.Share, error) {
 
 // Upkeep is this workstation's share of the recovery work, an
 // app.UpkeepStep that the clinic core's upkeep (Session.Maintain) runs
-// with the session's replica r: escrow the keys it holds to the split in
-// force, and take keys administrators recovered for this member. It
-// returns how many changes it made.
+// with the session's replica r: start new epochs once an administrator
+// who shares the recovery left (rotate.go), escrow the keys it holds to
+// the split in force, and take keys administrators recovered for this
+// member. It returns how many changes it made.
 func Upkeep(ctx context.Context, c app.Core, r *replica.Replica) (int, error) {
-	n, err := escrowKeys(ctx, r)
+	n, err := rotateForFormerShareholders(ctx, r)
 	if err != nil {
 		return n, err
 	}
-	m, err := claimRecovered(ctx, c.Role(), r)
+	m, err := escrowKeys(ctx, r)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	m, err = claimRecovered(ctx, c.Role(), r)
 	return n + m, err
 }
 
@@ -120,6 +126,17 @@ func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 		approved[scope] = !roles.NeedsConfirmation(scope) || len(r.RecoveryApprovedBy(scope, p.approval())) > 0
 	}
 	keys = slices.DeleteFunc(keys, func(k crypto.ScopeKey) bool { return !approved[roles.Scope(k.Scope)] })
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	// Its administrators may hold shares of this workstation's keys from
+	// now on: once one of them leaves, new epochs start (rotate.go).
+	if _, err := shareholders(ctx, r); err != nil {
+		return 0, err
+	}
+	if err := addToSet(ctx, r, shareholdersMeta, p.admins...); err != nil {
+		return 0, err
+	}
 	var todo []crypto.ScopeKey
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		for _, k := range keys {
