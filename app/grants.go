@@ -120,24 +120,52 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 
 // createScope makes the first key of a scope this role creates, when this
 // workstation holds none and no trace of the scope exists in the clinic's
-// log (no grant, no data): then nobody holds it yet.
+// log (no grant, no data) by a member it could take the key from
+// (scopeTraced): then nobody it trusts holds it yet.
 func (s *Session) createScope(ctx context.Context, r *replica.Replica, role roles.Role, scope roles.Scope) (bool, error) {
 	if r.Holds(scope) || !role.Creates(scope) {
 		return false, nil
 	}
-	// A physician who waits for a colleague's confirmation runs this at
-	// every sync, in a clinic of millions of envelopes: one query that
-	// stops at the first envelope of the scope, not a read of them all.
-	var seen bool
-	err := r.DB().View(ctx, func(tx *store.Tx) (err error) {
-		seen, err = tx.AnyInScope(ctx, string(scope))
-		return err
-	})
+	seen, err := scopeTraced(ctx, r, scope)
 	if err != nil || seen {
 		return false, err
 	}
 	_, err = r.NewEpoch(ctx, scope)
 	return err == nil, err
+}
+
+// scopeTraced reports whether the clinic's log holds an envelope of scope
+// by a member whose key of it this workstation would take. For a scope
+// that needs confirmation, once this workstation reaches a colleague by
+// confirmations, only a trace by a member it reaches counts (replica.Reaches,
+// whatever her status now, as keysource takes grants): an unconfirmed
+// stand-in who wrote first holds a key nobody takes from her, and her trace
+// must not stop the clinic's confirmed members from making the first key
+// they share (session 12 review, finding 5). A workstation that reaches
+// nobody yet counts anyone's trace: it waits for a colleague's
+// confirmation rather than start a key of its own. A physician who waits
+// runs this at every sync, in a clinic of millions of envelopes: one query
+// that stops at the first envelope of the scope, then one per reached
+// member's device (store.AnyInScopeBy), not a read of them all.
+func scopeTraced(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
+	var seen bool
+	err := r.DB().View(ctx, func(tx *store.Tx) (err error) {
+		if seen, err = tx.AnyInScope(ctx, string(scope)); err != nil || !seen || !roles.NeedsConfirmation(scope) {
+			return err
+		}
+		reached := r.Reaches(scope, r.Fingerprint())
+		if len(reached) <= 1 {
+			return nil
+		}
+		by := map[string][]string{}
+		for fp := range reached {
+			m, _ := r.Member(fp)
+			by[fp] = m.Devices
+		}
+		seen, err = tx.AnyInScopeBy(ctx, string(scope), by)
+		return err
+	})
+	return seen, err
 }
 
 // rotate starts a new epoch of scope when every key of it this
