@@ -74,7 +74,8 @@ func addToSet(ctx context.Context, r *replica.Replica, key string, fps ...string
 
 // shareholders returns the administrators named in a split this workstation
 // escrowed keys to. A profile from before they were kept reads them once
-// from the escrows this member wrote.
+// from the escrows this member wrote (a read of the whole log), when it
+// first holds a recoverable key (an administrator's never does).
 func shareholders(ctx context.Context, r *replica.Replica) (map[string]bool, error) {
 	var set map[string]bool
 	var found bool
@@ -82,7 +83,7 @@ func shareholders(ctx context.Context, r *replica.Replica) (map[string]bool, err
 		set, found, err = readSet(ctx, tx, shareholdersMeta)
 		return err
 	})
-	if err != nil || found {
+	if err != nil || found || !slices.ContainsFunc(recoverable, r.Holds) {
 		return set, err
 	}
 	mine, err := escrowsBy(ctx, r, r.Fingerprint())
