@@ -135,17 +135,19 @@ func (s *Session) createScope(ctx context.Context, r *replica.Replica, role role
 }
 
 // scopeTraced reports whether the clinic's log holds an envelope of scope
-// by a member whose key of it this workstation would take. For a scope
+// by a member whose key of it this workstation would wait for. For a scope
 // that needs confirmation, once this workstation reaches a colleague by
-// confirmations, only a trace by a member it reaches counts (replica.Reaches,
-// whatever her status now, as keysource takes grants): an unconfirmed
-// stand-in who wrote first holds a key nobody takes from her, and her trace
-// must not stop the clinic's confirmed members from making the first key
-// they share (session 12 review, finding 5). A workstation that reaches
-// nobody yet counts anyone's trace: it waits for a colleague's
-// confirmation rather than start a key of its own. A physician who waits
-// runs this at every sync, in a clinic of millions of envelopes: one query
-// that stops at the first envelope of the scope, then one per reached
+// confirmations, a trace counts only when its author is a member it
+// reaches (replica.Reaches, whatever her status now, as keysource takes
+// grants) or one some member confirmed (vouched): an unconfirmed stand-in
+// who wrote first holds a key nobody takes from her, and her trace must not
+// stop the clinic's confirmed members from making the first key they share
+// (session 12 review, finding 5), while newcomers who confirmed only each
+// other still wait for the clinic's confirmed physicians rather than start
+// a key line of their own. A workstation that reaches nobody yet counts
+// anyone's trace: it waits for a colleague's confirmation. A physician who
+// waits runs this at every sync, in a clinic of millions of envelopes: one
+// query that stops at the first envelope of the scope, then one per counted
 // member's device (store.AnyInScopeBy), not a read of them all.
 func scopeTraced(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
 	var seen bool
@@ -153,19 +155,37 @@ func scopeTraced(ctx context.Context, r *replica.Replica, scope roles.Scope) (bo
 		if seen, err = tx.AnyInScope(ctx, string(scope)); err != nil || !seen || !roles.NeedsConfirmation(scope) {
 			return err
 		}
-		reached := r.Reaches(scope, r.Fingerprint())
-		if len(reached) <= 1 {
+		if len(r.Reaches(scope, r.Fingerprint())) <= 1 {
 			return nil
 		}
-		by := map[string][]string{}
-		for fp := range reached {
-			m, _ := r.Member(fp)
-			by[fp] = m.Devices
-		}
-		seen, err = tx.AnyInScopeBy(ctx, string(scope), by)
+		seen, err = tx.AnyInScopeBy(ctx, string(scope), vouched(r, scope))
 		return err
 	})
 	return seen, err
+}
+
+// vouched returns the members this workstation reaches by the
+// confirmations that count for scope, and those any member reaches (some
+// member confirmed them), with the devices their entries name.
+func vouched(r *replica.Replica, scope roles.Scope) map[string][]string {
+	by := map[string][]string{}
+	add := func(fp string) {
+		if _, ok := by[fp]; !ok {
+			m, _ := r.Member(fp)
+			by[fp] = m.Devices
+		}
+	}
+	for fp := range r.Reaches(scope, r.Fingerprint()) {
+		add(fp)
+	}
+	for _, m := range r.Members() {
+		for fp := range r.Reaches(scope, m.Fingerprint) {
+			if fp != m.Fingerprint {
+				add(fp)
+			}
+		}
+	}
+	return by
 }
 
 // rotate starts a new epoch of scope when every key of it this
