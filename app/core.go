@@ -120,8 +120,8 @@ func (s *Session) forgetParts() {
 type UpkeepStep func(ctx context.Context, c Core, r *replica.Replica) (int, error)
 
 // RecoverableScopes are the scopes whose keys app/recovery escrows.
-// Revoking an administrator, who may hold shares of them, starts a new
-// epoch of each (grants.go rotate).
+// Revoking an administrator who may hold shares of them starts a new epoch
+// of each (app/recovery's upkeep: rotate.go).
 func RecoverableScopes() []roles.Scope { return []roles.Scope{roles.Clinical, roles.FrontDesk} }
 
 // ---- the audit drop box ----

@@ -11,9 +11,9 @@
 // ChangeRole. A workstation's backup and restore are app/backup's.
 //
 // The clinic's recovery is app/recovery's (the split, escrow, releases,
-// the keys handed over). What stays here is the rule that revoking an
-// administrator, who may hold shares, starts a new epoch of each of
-// RecoverableScopes, and the upkeep that runs the domain packages' steps
+// the keys handed over, the new epochs of RecoverableScopes after an
+// administrator who may hold shares left). What stays here is
+// RecoverableScopes and the upkeep that runs the domain packages' steps
 // (Env.Upkeep, an UpkeepStep each: recovery.Upkeep escrows keys on every
 // workstation), so that app never imports a domain package.
 // The UI and the headless commands call it; it calls roles, crypto, store

@@ -2,8 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
@@ -55,6 +55,7 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if u.Confirmed, err = s.confirmFormerColleagues(ctx, r, role); err != nil {
 		return u, err
 	}
+	var rotateErr error
 	for _, scope := range role.Scopes() {
 		created, err := s.createScope(ctx, r, role, scope)
 		if err != nil {
@@ -63,9 +64,11 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 		if created {
 			u.Created = append(u.Created, scope)
 		}
+		// A key that cannot be rotated (ErrNoEpoch) must not stop the
+		// grant pass: colleagues still get the keys held.
 		rotated, err := s.rotate(ctx, r, scope)
-		if err != nil {
-			return u, err
+		if err != nil && rotateErr == nil {
+			rotateErr = fmt.Errorf("app: new %s key: %w", scope, err)
 		}
 		if rotated {
 			u.Rotated = append(u.Rotated, scope)
@@ -109,27 +112,21 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 		n, err := step(ctx, s.Core(), r)
 		u.Granted += n
 		if err != nil {
-			return u, err
+			return u, errors.Join(rotateErr, err)
 		}
 	}
-	return u, nil
+	return u, rotateErr
 }
 
 // createScope makes the first key of a scope this role creates, when this
 // workstation holds none and no trace of the scope exists in the clinic's
-// log (no grant, no data): then nobody holds it yet.
+// log (no grant, no data) by a member it could take the key from
+// (scopeTraced): then nobody it trusts holds it yet.
 func (s *Session) createScope(ctx context.Context, r *replica.Replica, role roles.Role, scope roles.Scope) (bool, error) {
 	if r.Holds(scope) || !role.Creates(scope) {
 		return false, nil
 	}
-	// A physician who waits for a colleague's confirmation runs this at
-	// every sync, in a clinic of millions of envelopes: one query that
-	// stops at the first envelope of the scope, not a read of them all.
-	var seen bool
-	err := r.DB().View(ctx, func(tx *store.Tx) (err error) {
-		seen, err = tx.AnyInScope(ctx, string(scope))
-		return err
-	})
+	seen, err := scopeTraced(ctx, r, scope)
 	if err != nil || seen {
 		return false, err
 	}
@@ -137,50 +134,80 @@ func (s *Session) createScope(ctx context.Context, r *replica.Replica, role role
 	return err == nil, err
 }
 
+// scopeTraced reports whether the clinic's log holds an envelope of scope
+// by a member whose key of it this workstation would wait for. For a scope
+// that needs confirmation, once this workstation reaches a colleague by
+// confirmations, a trace counts only when its author is a member it
+// reaches (replica.Reaches, whatever her status now, as keysource takes
+// grants) or one some member confirmed (vouched): an unconfirmed stand-in
+// who wrote first holds a key nobody takes from her, and her trace must not
+// stop the clinic's confirmed members from making the first key they share
+// (session 12 review, finding 5), while newcomers who confirmed only each
+// other still wait for the clinic's confirmed physicians rather than start
+// a key line of their own. A workstation that reaches nobody yet counts
+// anyone's trace: it waits for a colleague's confirmation. A physician who
+// waits runs this at every sync, in a clinic of millions of envelopes: one
+// query that stops at the first envelope of the scope, then one per counted
+// member's device (store.AnyInScopeBy), not a read of them all.
+func scopeTraced(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
+	var seen bool
+	err := r.DB().View(ctx, func(tx *store.Tx) (err error) {
+		if seen, err = tx.AnyInScope(ctx, string(scope)); err != nil || !seen || !roles.NeedsConfirmation(scope) {
+			return err
+		}
+		if len(r.Reaches(scope, r.Fingerprint())) <= 1 {
+			return nil
+		}
+		seen, err = tx.AnyInScopeBy(ctx, string(scope), vouched(r, scope))
+		return err
+	})
+	return seen, err
+}
+
+// vouched returns the members this workstation reaches by the
+// confirmations that count for scope, and those any member reaches (some
+// member confirmed them), with the devices their entries name.
+func vouched(r *replica.Replica, scope roles.Scope) map[string][]string {
+	by := map[string][]string{}
+	add := func(fp string) {
+		if _, ok := by[fp]; !ok {
+			m, _ := r.Member(fp)
+			by[fp] = m.Devices
+		}
+	}
+	for fp := range r.Reaches(scope, r.Fingerprint()) {
+		add(fp)
+	}
+	for _, m := range r.Members() {
+		for fp := range r.Reaches(scope, m.Fingerprint) {
+			if fp != m.Fingerprint {
+				add(fp)
+			}
+		}
+	}
+	return by
+}
+
 // rotate starts a new epoch of scope when every key of it this
 // workstation holds could be known to a member who may no longer read the
 // scope: one revoked, or moved to a role without it (replica.RetireExposed
 // decides from the grant headers, key-held records and directory every
 // workstation has, not from epoch numbers a member could choose). The
-// remaining members get it from Maintain's grant pass.
-//
-// A revoked administrator may hold recovery shares of the clinical and
-// front-desk keys (app/recovery), escrowed to the split that named her:
-// those scopes also start a new generation for each administrator revoked
-// since (counted, as shares leave no grant header). An administrator's role
-// cannot make clinical or front-desk epochs, so she cannot number one
-// past that count; a physician who could is already trusted with the keys.
+// remaining members get it from Maintain's grant pass. (A revoked
+// administrator's recovery shares leave no grant header: app/recovery's
+// upkeep starts new epochs of the scopes it escrows for her.)
 func (s *Session) rotate(ctx context.Context, r *replica.Replica, scope roles.Scope) (bool, error) {
 	if !r.Holds(scope) {
 		return false, nil
 	}
 	fresh, err := r.RetireExposed(ctx, scope)
-	if err != nil {
+	if err != nil || fresh {
 		return false, err
 	}
-	rotated := false
-	if !fresh {
-		if _, err := r.NewEpoch(ctx, scope); err != nil {
-			return false, err
-		}
-		rotated = true
+	if _, err := r.NewEpoch(ctx, scope); err != nil {
+		return false, err
 	}
-	if !slices.Contains(RecoverableScopes(), scope) {
-		return rotated, nil
-	}
-	formerAdmins := uint32(0)
-	for _, m := range r.Members() {
-		if !m.Active() && m.Role == roles.Administrator {
-			formerAdmins++
-		}
-	}
-	for k, _ := r.Key(scope); k.Epoch>>16 <= formerAdmins; k, _ = r.Key(scope) {
-		if _, err := r.NewEpoch(ctx, scope); err != nil {
-			return rotated, err
-		}
-		rotated = true
-	}
-	return rotated, nil
+	return true, nil
 }
 
 // learnClinicName keeps the clinic's name in a newcomer's profile once the

@@ -32,23 +32,28 @@
 //     count), checks each rebuilt key against its escrow's commitment, and
 //     re-grants the keys to a physician (or receptionist) of the
 //     administrators' choice ("recovery-handover"). That member's
-//     workstation takes a key only if an escrow written by a holder of the
-//     scope commits to it, so an administrator cannot plant a key of their
-//     own. An administrator's role cannot hold clinical keys (every
+//     workstation takes a key only if an escrow commits to it whose author
+//     it reaches by confirmations for the scope (or, reaching nobody, any
+//     holder's: read only, see escrowTrusted), so an administrator cannot
+//     plant a key of their own or of a stand-in's (session 12 review,
+//     finding 7). An administrator's role cannot hold clinical keys (every
 //     workstation rejects such a grant), so the keys always end with an
 //     entitled member. The coordinator saw those keys whole, so that
-//     member's workstation retires them (replica.Retire: kept for reading,
-//     never used for new writes) and its next upkeep starts a new epoch.
+//     member's workstation keeps them with the escrow's author as source,
+//     retired (kept for reading, never used for new writes) and never
+//     handed on (replica.KeepRecovered), and its next upkeep starts a new
+//     epoch.
 //
 // A revoked administrator keeps the shares they were sent, but: one share
 // opens nothing (k >= 2); honest workstations neither release to them nor
-// count their releases; and revoking an administrator starts a new epoch of
-// the clinical and front-desk scopes (app.RecoverableScopes, which the
-// clinic core's key rotation reads), escrowed only once the remaining
-// administrators set up recovery again, among themselves. So what a revoked
-// administrator kept opens, even with the help of another administrator,
-// only records written before the revocation, as a physician's revocation
-// also leaves its holder's old epochs behind.
+// count their releases; and revoking an administrator a split this
+// workstation escrowed to named starts, once, a new epoch of the clinical
+// and front-desk scopes (app.RecoverableScopes; rotate.go), escrowed only
+// once the remaining administrators set up recovery again, among
+// themselves. So what a revoked administrator kept opens, even with the
+// help of another administrator, only records written before the
+// revocation, as a physician's revocation also leaves its holder's old
+// epochs behind.
 //
 // The split, each release and the recovery are audit events.
 //

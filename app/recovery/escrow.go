@@ -75,15 +75,21 @@ func (e escrow) parseShare(plain []byte) (crypto.Share, error) {
 
 // Upkeep is this workstation's share of the recovery work, an
 // app.UpkeepStep that the clinic core's upkeep (Session.Maintain) runs
-// with the session's replica r: escrow the keys it holds to the split in
-// force, and take keys administrators recovered for this member. It
-// returns how many changes it made.
+// with the session's replica r: start new epochs once an administrator
+// who shares the recovery left (rotate.go), escrow the keys it holds to
+// the split in force, and take keys administrators recovered for this
+// member. It returns how many changes it made.
 func Upkeep(ctx context.Context, c app.Core, r *replica.Replica) (int, error) {
-	n, err := escrowKeys(ctx, r)
+	n, err := rotateForFormerShareholders(ctx, r)
 	if err != nil {
 		return n, err
 	}
-	m, err := claimRecovered(ctx, c.Role(), r)
+	m, err := escrowKeys(ctx, r)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	m, err = claimRecovered(ctx, c.Role(), r)
 	return n + m, err
 }
 
@@ -120,6 +126,17 @@ func escrowKeys(ctx context.Context, r *replica.Replica) (int, error) {
 		approved[scope] = !roles.NeedsConfirmation(scope) || len(r.RecoveryApprovedBy(scope, p.approval())) > 0
 	}
 	keys = slices.DeleteFunc(keys, func(k crypto.ScopeKey) bool { return !approved[roles.Scope(k.Scope)] })
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	// Its administrators may hold shares of this workstation's keys from
+	// now on: once one of them leaves, new epochs start (rotate.go).
+	if _, err := shareholders(ctx, r); err != nil {
+		return 0, err
+	}
+	if err := addToSet(ctx, r, shareholdersMeta, p.admins...); err != nil {
+		return 0, err
+	}
 	var todo []crypto.ScopeKey
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		for _, k := range keys {
@@ -258,12 +275,46 @@ type handoverGrant struct {
 	Grant  string `json:"grant"`
 }
 
-// claimRecovered takes the keys an administrator recovered for this member:
-// it grants each to itself (a grant by a holder of the scope, accepted by
-// every workstation) and opens the records it kept sealed for lack of them.
-// A key is taken only if an escrow written by a holder of its scope commits
-// to it: an administrator cannot hand a physician a key of their own making
-// (which new records would then be written under).
+// handedOver is a key handed over to this member and who escrowed it.
+type handedOver struct {
+	key  crypto.ScopeKey
+	from string
+}
+
+// escrowTrusted returns whether this workstation takes a recovered key of
+// scope escrowed by author: for a scope that needs confirmation, only from
+// a member it reaches by confirmations (whatever her status now), unless
+// it reaches nobody but itself there (a newcomer after the clinic lost
+// every holder's key, who has nobody's word but the administrators'). Such
+// a newcomer's keys from an author she does not reach stay as any key
+// from a stranger: read only, never written with (their source is not
+// confirmed), never handed on.
+func escrowTrusted(r *replica.Replica) func(scope roles.Scope, author string) bool {
+	reached := map[roles.Scope]map[string]bool{}
+	return func(scope roles.Scope, author string) bool {
+		if !roles.NeedsConfirmation(scope) {
+			return true
+		}
+		if reached[scope] == nil {
+			reached[scope] = r.Reaches(scope, r.Fingerprint())
+		}
+		return reached[scope][author] || len(reached[scope]) <= 1
+	}
+}
+
+// claimRecovered takes the keys an administrator recovered for this member
+// and opens the records it kept sealed for lack of them. A key is taken
+// only if an escrow written by a holder of its scope commits to it and, for
+// a scope that needs confirmation, one whose author this workstation
+// reaches by confirmations (escrowTrusted), as it takes granted keys
+// (replica/keysource.go): an administrator's stand-in, whom nobody
+// confirmed, can escrow a key of her own making, and the administrator
+// could hand that over (session 12 review, finding 7). The key is kept
+// with the escrow's author as its source, not granted to this member by
+// herself, retired (the coordinating administrator saw it whole: new
+// writes go under a new epoch, which the next upkeep makes) and never
+// handed on (replica.KeepRecovered): a colleague would take it without
+// knowing to retire it, and write with it.
 func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (int, error) {
 	var rows []store.Envelope
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
@@ -284,7 +335,8 @@ func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (i
 			held[k.String()] = true
 		}
 	}
-	var found []crypto.ScopeKey
+	var found []handedOver
+	trusted := escrowTrusted(r)
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		for _, e := range rows {
 			from, ok := r.Member(e.Author)
@@ -310,12 +362,13 @@ func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (i
 				if err != nil {
 					continue
 				}
-				if es, ok := readEscrow(r, esc); !ok || es.Scope != k.Scope || es.Epoch != k.Epoch ||
+				es, ok := readEscrow(r, esc)
+				if !ok || es.Scope != k.Scope || es.Epoch != k.Epoch || !trusted(roles.Scope(k.Scope), es.author) ||
 					subtle.ConstantTimeCompare([]byte(es.Commit), []byte(escrowCommit(k))) != 1 {
 					continue
 				}
 				held[k.String()] = true
-				found = append(found, k)
+				found = append(found, handedOver{k, es.author})
 			}
 		}
 		return nil
@@ -323,24 +376,14 @@ func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (i
 	if err != nil || len(found) == 0 {
 		return 0, err
 	}
-	b := r.Batch()
 	scopes := map[string]bool{}
-	for _, k := range found {
-		scopes[k.Scope] = true
-		b.Grant(k, r.Fingerprint())
-	}
-	n := b.Len()
-	if _, err := b.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("recovery: take the recovered keys: %w", err)
-	}
-	// The coordinating administrator rebuilt these keys whole: they open
-	// what was written with them, and new writes go under a new epoch that
-	// no administrator ever saw (the next upkeep makes it).
-	for _, k := range found {
-		if err := r.Retire(ctx, roles.Scope(k.Scope), k.Epoch); err != nil {
+	for _, f := range found {
+		scopes[f.key.Scope] = true
+		if err := r.KeepRecovered(ctx, f.from, f.key); err != nil {
 			return 0, fmt.Errorf("recovery: take the recovered keys: %w", err)
 		}
 	}
+	n := len(found)
 	// Records kept sealed for lack of these keys are opened now.
 	err = r.DB().Update(ctx, func(tx *store.Tx) error {
 		sealed, err := tx.EnvelopesInState(ctx, store.Sealed, -1)

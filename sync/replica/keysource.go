@@ -94,12 +94,13 @@ func (r *Replica) writableLocked(scope string) func(epoch uint32) bool {
 // source it trusts now (writableLocked): made here, or taken from a
 // colleague it counts as confirmed. Only such keys are handed on to
 // colleagues (app's grant pass): a key an older version kept from a
-// stranger may not be the epoch's real key.
+// stranger may not be the epoch's real key, and one an administrator saw
+// whole (KeepRecovered) is never handed on.
 func (r *Replica) Trusted(scope roles.Scope, epoch uint32) bool {
 	r.state.RLock()
 	defer r.state.RUnlock()
 	_, held := r.keys[string(scope)][epoch]
-	return held && r.writableLocked(string(scope))(epoch)
+	return held && !r.seen[string(scope)][epoch] && r.writableLocked(string(scope))(epoch)
 }
 
 // takeGrant applies a grant addressed to this member: it keeps the key

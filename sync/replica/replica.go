@@ -118,8 +118,11 @@ type Replica struct {
 
 	// Keys a former member could know (retire.go): by scope, the retired
 	// epochs (under state); what RetireExposed last read the grant headers
-	// for (under state); key grants applied since Open.
+	// for (under state); key grants applied since Open. Seen: the retired
+	// epochs someone outside the scope saw whole (KeepRecovered), never
+	// handed on.
 	retired         map[string]map[uint32]bool
+	seen            map[string]map[uint32]bool
 	exposureChecked map[string]string
 	grantsSeen      atomic.Int64
 
@@ -144,7 +147,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
 		confirms: map[string]map[string]bool{},
-		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{},
+		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
 		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -33,34 +34,46 @@ import (
 // retiredMeta is the store meta key listing scope's retired epochs.
 func retiredMeta(scope string) string { return "retired-epochs/" + scope }
 
-// loadRetired reads the retired epochs of every scope this workstation
-// holds keys of.
+// seenMeta is the store meta key listing scope's epochs someone outside
+// the scope saw whole (KeepRecovered).
+func seenMeta(scope string) string { return "seen-epochs/" + scope }
+
+// loadRetired reads the retired (and seen) epochs of every scope this
+// workstation holds keys of.
 func (r *Replica) loadRetired(ctx context.Context, tx *store.Tx) error {
-	r.retired = map[string]map[uint32]bool{}
+	r.retired, r.seen = map[string]map[uint32]bool{}, map[string]map[uint32]bool{}
 	for scope := range r.keys {
-		v, err := tx.Meta(ctx, retiredMeta(scope))
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("replica: retired keys of %s: %w", scope, err)
-		}
-		for _, f := range strings.Fields(string(v)) {
-			e, err := strconv.ParseUint(f, 10, 32)
+		for _, set := range []struct {
+			meta string
+			in   map[string]map[uint32]bool
+		}{{retiredMeta(scope), r.retired}, {seenMeta(scope), r.seen}} {
+			v, err := tx.Meta(ctx, set.meta)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("replica: retired keys of %s: %w", scope, err)
 			}
-			r.retire(scope, uint32(e))
+			for _, f := range strings.Fields(string(v)) {
+				e, err := strconv.ParseUint(f, 10, 32)
+				if err != nil {
+					return fmt.Errorf("replica: retired keys of %s: %w", scope, err)
+				}
+				addEpoch(set.in, scope, uint32(e))
+			}
 		}
 	}
 	return nil
 }
 
-func (r *Replica) retire(scope string, epoch uint32) {
-	if r.retired[scope] == nil {
-		r.retired[scope] = map[uint32]bool{}
+func (r *Replica) retire(scope string, epoch uint32) { addEpoch(r.retired, scope, epoch) }
+
+// addEpoch adds epoch of scope to set.
+func addEpoch(set map[string]map[uint32]bool, scope string, epoch uint32) {
+	if set[scope] == nil {
+		set[scope] = map[uint32]bool{}
 	}
-	r.retired[scope][epoch] = true
+	set[scope][epoch] = true
 }
 
 // Retired reports whether epoch of scope is retired (see RetireExposed).
@@ -170,22 +183,57 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 	return fresh, nil
 }
 
-// Retire retires epochs of scope on this workstation, for keys someone
-// outside the scope has seen whole although no grant header says so (the
-// administrator who coordinated a recovery rebuilt them): they are kept for
-// reading, never used for new writes. The next upkeep starts a new epoch
-// when no other key of scope is left.
-func (r *Replica) Retire(ctx context.Context, scope roles.Scope, epochs ...uint32) error {
-	return r.keepRetired(ctx, string(scope), epochs)
+// KeepRecovered keeps keys an administrator recovered for this member
+// (app/recovery), each with the member who escrowed it as its source
+// (from: keysource.go judges it as a grant of hers), and retires them: the
+// administrator who coordinated the recovery saw them whole although no
+// grant header says so. They are kept for reading, never used for new
+// writes (the next upkeep starts a new epoch when no other key of the
+// scope is left), and marked seen: this workstation never hands them on
+// (Trusted is false), so a key an administrator saw whole never reaches a
+// colleague who would not know to retire it and would write with it.
+func (r *Replica) KeepRecovered(ctx context.Context, from string, keys ...crypto.ScopeKey) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		for _, k := range keys {
+			if err := r.keepKeyFrom(ctx, tx, k, from); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("replica: keep recovered keys: %w", err)
+	}
+	by := map[string][]uint32{}
+	for _, k := range keys {
+		by[k.Scope] = append(by[k.Scope], k.Epoch)
+	}
+	for scope, epochs := range by {
+		if err := r.addEpochsLocked(ctx, seenMeta(scope), r.seen, scope, epochs); err != nil {
+			return err
+		}
+		if err := r.addEpochsLocked(ctx, retiredMeta(scope), r.retired, scope, epochs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // keepRetired adds epochs to scope's retired keys, in the store first.
 func (r *Replica) keepRetired(ctx context.Context, scope string, epochs []uint32) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.addEpochsLocked(ctx, retiredMeta(scope), r.retired, scope, epochs)
+}
+
+// addEpochsLocked adds epochs of scope to set, kept under meta in the
+// store first (under mu).
+func (r *Replica) addEpochsLocked(ctx context.Context, meta string, set map[string]map[uint32]bool, scope string, epochs []uint32) error {
 	r.state.RLock()
 	all := slices.Clone(epochs)
-	for e := range r.retired[scope] {
+	for e := range set[scope] {
 		all = append(all, e)
 	}
 	r.state.RUnlock()
@@ -196,14 +244,14 @@ func (r *Replica) keepRetired(ctx context.Context, scope string, epochs []uint32
 		words[i] = strconv.FormatUint(uint64(e), 10)
 	}
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.SetMeta(ctx, retiredMeta(scope), []byte(strings.Join(words, " ")))
+		return tx.SetMeta(ctx, meta, []byte(strings.Join(words, " ")))
 	})
 	if err != nil {
 		return fmt.Errorf("replica: retire keys of %s: %w", scope, err)
 	}
 	r.state.Lock()
 	for _, e := range epochs {
-		r.retire(scope, e)
+		addEpoch(set, scope, e)
 	}
 	r.state.Unlock()
 	return nil

@@ -742,6 +742,34 @@ func (tx *Tx) DropEnvelope(ctx context.Context, id string) error {
 	return wrap(op, err)
 }
 
+// AnyInScopeBy reports whether the store holds any envelope of scope, in
+// any state, written by one of the authors (fingerprint → the devices
+// her directory entry names). An author's devices are read through the
+// (device, seq) index, stopping at the first envelope of the scope; only
+// an author whose entry names no device (written before entries named
+// them) is looked for by author across the whole log.
+func (tx *Tx) AnyInScopeBy(ctx context.Context, scope string, authors map[string][]string) (bool, error) {
+	for author, devices := range authors {
+		for _, d := range devices {
+			var n int
+			err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE device = ? AND author = ? AND scope = ?)`,
+				d, author, scope).Scan(&n)
+			if err != nil || n == 1 {
+				return n == 1, wrap("envelopes of scope "+scope, err)
+			}
+		}
+		if len(devices) == 0 {
+			var n int
+			err := tx.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM envelopes WHERE author = ? AND scope = ?)`,
+				author, scope).Scan(&n)
+			if err != nil || n == 1 {
+				return n == 1, wrap("envelopes of scope "+scope, err)
+			}
+		}
+	}
+	return false, nil
+}
+
 // AnyInScope reports whether the store holds any envelope of scope, in
 // any state: whether someone in the clinic has used the scope's key (its
 // first grant, or data sealed with it). It stops at the first one.

@@ -946,3 +946,35 @@ func TestAnyInScope(t *testing.T) {
 		}
 	}
 }
+
+// TestAnyInScopeBy: whether the store holds an envelope of a scope by one
+// of some authors, looked up by their devices (or, for an author whose
+// entry names none, by author).
+func TestAnyInScopeBy(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	e := testEnvelope("dev1", 1) // frontdesk, by fingerprint-dev1
+	if err := db.Update(ctx, func(tx *Tx) error { _, err := tx.PutEnvelope(ctx, e); return err }); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		scope   string
+		authors map[string][]string
+		want    bool
+	}{
+		{"author by her device", e.Scope, map[string][]string{e.Author: {"dev1"}}, true},
+		{"author who names no device", e.Scope, map[string][]string{e.Author: nil}, true},
+		{"another scope", "clinical", map[string][]string{e.Author: {"dev1"}}, false},
+		{"another author", e.Scope, map[string][]string{"fingerprint-dev2": {"dev2"}, "fingerprint-dev3": nil}, false},
+		{"another author's device named", e.Scope, map[string][]string{"fingerprint-dev2": {"dev1"}}, false},
+		{"her other device", e.Scope, map[string][]string{e.Author: {"dev9"}}, false},
+		{"nobody", e.Scope, nil, false},
+	} {
+		var got bool
+		err := db.View(ctx, func(tx *Tx) (err error) { got, err = tx.AnyInScopeBy(ctx, tt.scope, tt.authors); return err })
+		if err != nil || got != tt.want {
+			t.Errorf("%s: AnyInScopeBy = %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+}
