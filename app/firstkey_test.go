@@ -296,3 +296,54 @@ func TestTheTurnPassesOnARevokedFirstMember(t *testing.T) {
 		})
 	}
 }
+
+// TestANewcomerOnTheNetworkWaitsForTheClinicsKey: over a real Kubo and
+// Prosody, a receptionist joins while the clinic's receptionist and
+// physician are offline, so her sync catches up with the administrator
+// alone and she sees none of the front-desk grants: she makes no key of
+// her own and her save says why. Once the receptionist is back and they
+// confirmed each other, she holds the clinic's key, and what she saves
+// the receptionist reads (before session 12 she made her own key at her
+// first upkeep).
+func TestANewcomerOnTheNetworkWaitsForTheClinicsKey(t *testing.T) {
+	ctx := context.Background()
+	c := newNetClinic(t)
+	clinics := epochsOf(t, roles.FrontDesk, c.recep, c.phys)
+	c.syncer[c.recep].Stop()
+	c.syncer[c.phys].Stop()
+	tok, err := c.admin.IssueToken(ctx, roles.Receptionist, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rosa, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, "rosa"), Token: tok.String(), Name: "Rosa New", Passphrase: []byte(testPass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rosa.Close() })
+	c.start(t, rosa)
+	rr, _ := rosa.Replica()
+	waitFor(t, "Rosa admitted and caught up", 60*time.Second, func() bool {
+		return rr.Holds(roles.Directory) && c.syncer[rosa].Status().CaughtUp
+	})
+	if _, err := rosa.Maintain(ctx); err != nil { // as the upkeep after the catch-up does
+		t.Fatal(err)
+	}
+	if rr.Holds(roles.FrontDesk) {
+		t.Fatal("the newcomer made a front-desk key of her own")
+	}
+	_, err = rosa.RegisterPatient(ctx, Patient{Family: "Firstday", Given: "Flora", Birth: "1990-03-04"})
+	if want := "This workstation has no front-desk key yet: a colleague who holds it must confirm you in person in Colleagues"; !errors.Is(err, replica.ErrNoKey) || !strings.HasPrefix(Plain(err), want) {
+		t.Fatalf("her save: %v, want %q", err, want)
+	}
+	c.start(t, c.recep)
+	c.confirm(t, c.recep, rosa)
+	waitFor(t, "the clinic's front-desk key at Rosa's", 60*time.Second, func() bool { return rr.Holds(roles.FrontDesk) })
+	if k, _ := rr.Key(roles.FrontDesk); !clinics[k.Epoch] {
+		t.Errorf("Rosa writes under epoch %#x, not the clinic's", k.Epoch)
+	}
+	p, err := rosa.RegisterPatient(ctx, Patient{Family: "Firstday", Given: "Flora", Birth: "1990-03-04"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Rosa's patient at the receptionist's", 60*time.Second, func() bool { return seesAll(c.recep, []Patient{p}) })
+}
