@@ -25,10 +25,12 @@ import (
 // FirstKeyMaker returns the fingerprint of the member whose workstation
 // makes the first key of scope when the clinic has none: of the active
 // members whose role creates it, the one admitted first. ok is false when
-// no active member's role creates scope.
+// no active member's role creates scope, and while a directory entry an
+// Apply merged is not judged yet.
 func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
-	r.mu.Lock() // the claims are the writers'
-	defer r.mu.Unlock()
+	// Under the state lock only (the copy judgeTokens keeps of the
+	// claims): a write refused for want of a key asks this, and the
+	// change feed's listeners may write while an Apply holds mu.
 	r.state.RLock()
 	defer r.state.RUnlock()
 	var first *claim
@@ -36,7 +38,14 @@ func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
 		if !e.Active() || !e.Role.Creates(scope) {
 			continue
 		}
-		if c := r.claims[m].token; !ok || admittedBefore(m, c, fp, first) {
+		c, judged := r.admitted[m]
+		if !judged {
+			// An entry merged in the transaction that runs, not judged
+			// yet: nobody is named until it is (making no key is the
+			// safe way to be wrong).
+			return "", false
+		}
+		if !ok || admittedBefore(m, c, fp, first) {
 			fp, first, ok = m, c, true
 		}
 	}

@@ -87,6 +87,7 @@ type Replica struct {
 	revoked  map[string]bool               // during settle: members revoked, to sweep
 	owners   map[string]string             // during Apply: device -> owner, as read
 	claims   map[string]entryClaims        // under mu: what decides between directory entries
+	admitted map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	dirty    map[string]bool               // under mu: directory entries changed since judged
 	undone   []Problem                     // during settle: applied events refused afterwards
 	requeued bool                          // during settle: an event was sent back to pending
