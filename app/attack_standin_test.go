@@ -378,6 +378,14 @@ func TestDeskColleaguesOfAnOlderClinic(t *testing.T) {
 	c := newClinic(t)
 	rosa := c.join(t, "Rosa Older", roles.Receptionist)
 	everyone := append(c.all(), rosa)
+	// An older clinic's founders each made a front-desk key of their own
+	// (versions before session 12 did at the first upkeep) and granted it
+	// to the others: every one of them was granted a key by a colleague.
+	for _, s := range []*Session{c.recep, c.phys, c.phys2} {
+		if _, err := rep(t, s).NewEpoch(ctx, roles.FrontDesk); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mustSync(t, everyone...)
 	// An older clinic: the physician's older software granted Rosa the
 	// front desk's keys without anyone confirming her.

@@ -26,9 +26,10 @@ type Upkeep struct {
 // events arrived: an administrator admits enrollment requests; every
 // workstation grants the scope keys it holds to members entitled to them
 // who lack them (the clinical key only to physicians confirmed in person:
-// colleagues.go), creates the first key of a scope its role creates when the
-// clinic has none, and starts a new epoch of a scope after a member who held
-// it was revoked. It is idempotent; run it after each sync.
+// colleagues.go), creates the first key of a scope when the directory
+// names this member to and the clinic has none (firstkey.go), and starts a
+// new epoch of a scope after a member who held it was revoked. It is
+// idempotent; run it after each sync.
 func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	var u Upkeep
 	r, err := s.live()
@@ -119,11 +120,13 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 }
 
 // createScope makes the first key of a scope this role creates, when this
-// workstation holds none and no trace of the scope exists in the clinic's
-// log (no grant, no data) by a member it could take the key from
-// (scopeTraced): then nobody it trusts holds it yet.
+// workstation holds none and the clinic has none yet as far as every
+// workstation can tell (firstkey.go, mayMakeFirstKey): this member is the
+// one the directory names to make it, and no trace of the scope exists in
+// the clinic's log (no grant, no data) by a member it could take the key
+// from (scopeTraced).
 func (s *Session) createScope(ctx context.Context, r *replica.Replica, role roles.Role, scope roles.Scope) (bool, error) {
-	if r.Holds(scope) || !role.Creates(scope) {
+	if r.Holds(scope) || !role.Creates(scope) || !s.mayMakeFirstKey(r, scope) {
 		return false, nil
 	}
 	seen, err := scopeTraced(ctx, r, scope)
@@ -178,12 +181,8 @@ func vouched(r *replica.Replica, scope roles.Scope) map[string][]string {
 	for fp := range r.Reaches(scope, r.Fingerprint()) {
 		add(fp)
 	}
-	for _, m := range r.Members() {
-		for fp := range r.Reaches(scope, m.Fingerprint) {
-			if fp != m.Fingerprint {
-				add(fp)
-			}
-		}
+	for fp := range r.Vouched(scope) {
+		add(fp)
 	}
 	return by
 }

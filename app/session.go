@@ -70,8 +70,9 @@ type Session struct {
 	partsMu sync.Mutex
 	parts   map[string]Part
 
-	// caughtUp: the sync's first catch-up is done (restored.go).
-	caughtUp atomic.Bool
+	// caughtUp: the sync's first catch-up is done (restored.go); syncing:
+	// a network sync was started (firstkey.go waits for that catch-up).
+	caughtUp, syncing atomic.Bool
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -528,7 +529,7 @@ func (s *Session) can(a roles.Action) (*replica.Replica, error) {
 		return nil, err
 	}
 	if !r.Holds(a.Needs()) {
-		return nil, fmt.Errorf("%w %s yet: a colleague who holds it grants it when their workstation next syncs", replica.ErrNoKey, a.Needs())
+		return nil, s.noKeyError(r, a.Needs()) // firstkey.go
 	}
 	return r, nil
 }

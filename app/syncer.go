@@ -24,8 +24,12 @@ const secretXMPP = "sync/xmpp-password"
 // once; connection trouble shows in Status and is retried. Incomplete or
 // wrong settings give an error wrapping netsync.ErrInvalidConfig.
 func (s *Session) StartSync(ctx context.Context, cfg netsync.Config, chat netsync.Chat) (*netsync.Syncer, error) {
+	// Before the sync's first upkeep: no first key until its first
+	// catch-up (firstkey.go).
+	s.syncing.Store(true)
 	y, err := netsync.Start(ctx, cfg, workstation{s}, chat)
 	if err != nil {
+		s.syncing.Store(false)
 		return nil, err
 	}
 	s.onAppend(y.Kick)

@@ -84,6 +84,12 @@ func newNetClinic(t testing.TB) *netClinic {
 			return err == nil && r.Holds(roles.FrontDesk) && len(r.Members()) == 3
 		})
 	}
+	// The first physician makes the clinical key once her sync has caught
+	// up (firstkey.go).
+	waitFor(t, "the physician's clinical key", 30*time.Second, func() bool {
+		r, err := c.phys.Replica()
+		return err == nil && r.Holds(roles.Clinical)
+	})
 	return c
 }
 

@@ -60,6 +60,12 @@ func (y *Syncer) watchFirstRound() {
 			}
 			if time.Since(since) >= caughtUpQuiet {
 				y.update(func(st *Status) { st.CaughtUp = true })
+				// The upkeep once more: a workstation makes a scope's
+				// first key only once it has caught up (app/firstkey.go).
+				select {
+				case y.maint <- struct{}{}:
+				default:
+				}
 				return
 			}
 		}

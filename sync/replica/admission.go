@@ -113,8 +113,10 @@ func (r *Replica) judgeTokens() map[string]bool {
 	r.state.Lock()
 	defer r.state.Unlock()
 	first := map[string]string{} // token -> the member whose entry cited it first
+	r.admitted = make(map[string]*claim, len(r.members))
 	for fp, m := range r.members {
 		c := r.claims[fp].token
+		r.admitted[fp] = c
 		if c == nil {
 			continue
 		}

@@ -87,6 +87,7 @@ type Replica struct {
 	revoked  map[string]bool               // during settle: members revoked, to sweep
 	owners   map[string]string             // during Apply: device -> owner, as read
 	claims   map[string]entryClaims        // under mu: what decides between directory entries
+	admitted map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	dirty    map[string]bool               // under mu: directory entries changed since judged
 	roleSeen map[string]string             // under mu: member -> the view of her entry her events' roles were judged by (roleheads.go)
 	undone   []Problem                     // during settle: applied events refused afterwards

@@ -68,6 +68,16 @@ func clinic(t *testing.T) (recep realDesk, phys []desk.Physician) {
 	if err := app.SyncLocal(ctx, all...); err != nil {
 		t.Fatal(err)
 	}
+	// The receptionist and the physicians met: the front-desk key, made by
+	// whichever of them was admitted first, reaches the others.
+	for _, p := range all[2:] {
+		if err := app.ConfirmEachOther(ctx, all[1], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
 	recep = realDesk{all[1], desk.New(all[1].Core())}
 	kit.SetDateFormat(kit.YearMonthDay) // the tests write dates so; TestDateFormats tries the others
 	t.Cleanup(func() { kit.SetDateFormat("") })

@@ -67,3 +67,31 @@ func noteShown(o fyne.CanvasObject) bool {
 	})
 	return shown
 }
+
+// TestANewcomersRegistrationSaysWhy: a receptionist nobody confirmed yet
+// fills in a new patient and presses Register: the form says the entry was
+// not saved and what to do (a colleague confirms her in Colleagues), and
+// keeps what she typed.
+func TestANewcomersRegistrationSaysWhy(t *testing.T) {
+	test.NewTempApp(t)
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	rosa := c.Join(t, "Rosa New", roles.Receptionist)
+	if err := app.SyncLocal(ctx, append(c.All(), rosa)...); err != nil {
+		t.Fatal(err)
+	}
+	s := onPatients(t, realDesk{rosa, desk.New(rosa.Core())})
+	test.Tap(s.newButton)
+	f := s.form
+	typeInto(f.entries["family"], "Firstday")
+	typeInto(f.entries["given"], "Flora")
+	typeInto(f.entries["birth"], "1990-03-04")
+	test.Tap(f.save)
+	want := "Not saved: This workstation has no front-desk key yet: a colleague who holds it must confirm you in person in Colleagues"
+	if got := f.message.Text; !strings.HasPrefix(got, want) {
+		t.Errorf("the form says %q, want %q…", got, want)
+	}
+	if got := f.entries["family"].Text; got != "Firstday" {
+		t.Errorf("the form lost what she typed: family %q", got)
+	}
+}
