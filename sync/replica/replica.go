@@ -433,17 +433,27 @@ func (r *Replica) NewEpoch(ctx context.Context, scope roles.Scope) (crypto.Scope
 	defer r.mu.Unlock()
 	r.state.RLock()
 	// One generation past every key held whose source new writes may use
-	// (a stranger's planted key, retired or not, does not push the
-	// clinic towards the last generation); past the newest unretired one
+	// or is reached (a stranger's planted key, retired or not, does not
+	// push the clinic towards the last generation); past the newest unretired one
 	// when that would run out of numbers (a member numbered hers last).
 	gen := uint32(1)
 	if k, ok := r.newestKey(string(scope)); ok {
 		gen = epochGeneration(k.Epoch) + 1
 	}
 	held := r.keys[string(scope)]
+	// Numbered past: keys new writes may use, and keys taken from a
+	// colleague this workstation reaches by confirmations whatever her
+	// role or status now: a physician who left the role made the key the
+	// clinic held, and the epoch that replaces it must be newer than it
+	// on every workstation (a stranger's key is still passed over).
 	writable := r.writableLocked(string(scope))
+	numbered := writable
+	if roles.NeedsConfirmation(scope) {
+		reached := r.reachedLocked(scope)
+		numbered = func(e uint32) bool { return writable(e) || r.heldFrom(string(scope), e, reached) }
+	}
 	for e := range held {
-		if g := epochGeneration(e) + 1; g > gen && g <= maxGeneration && writable(e) {
+		if g := epochGeneration(e) + 1; g > gen && g <= maxGeneration && numbered(e) {
 			gen = g
 		}
 	}
