@@ -313,10 +313,18 @@ func admit(ctx context.Context, c *clinic, newcomer *ws) error {
 	if _, _, err := send(ctx, c.admin, c.desk); err != nil {
 		return err
 	}
-	// The receptionist met the newcomer in person (the newcomer's own
-	// confirmation needs the directory key it has yet to sync; this
-	// harness grants directly, as the upkeep does once both confirmed).
+	// The receptionist and the newcomer met in person: each confirms the
+	// other (a key is taken only from a colleague confirmed, and the
+	// newcomer's confirmation needs the directory key, in the
+	// administrator's chain); the receptionist then grants, as upkeep
+	// does once both confirmed.
+	if _, _, err := send(ctx, c.admin, newcomer); err != nil {
+		return err
+	}
 	if err := c.desk.r.Confirm(ctx, c.newID.Fingerprint()); err != nil {
+		return err
+	}
+	if err := newcomer.r.Confirm(ctx, c.deskID.Fingerprint()); err != nil {
 		return err
 	}
 	return grant(ctx, c.desk, roles.FrontDesk, c.newID.Fingerprint())
