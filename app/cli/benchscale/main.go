@@ -68,6 +68,8 @@ func main() {
 	flag.StringVar(&applyMemProfile, "applymemprofile", "", "write heap profiles before (NAME.before) and after (NAME) the newcomer's apply")
 	flag.StringVar(&keepDir, "keep", "", "write the newcomer's profile, keys and envelopes to this folder, to run its apply again with -replay")
 	replay := flag.String("replay", "", "run only the newcomer's apply that -keep wrote to this folder")
+	flag.BoolVar(&upkeepGrants, "upkeep", false, "the physician's workstation grants the newcomer the front desk too, as upkeep does (its short chain brings the key before the receptionist's records); default: only the receptionist's, at the end of its chain")
+	flag.IntVar(&replayChunk, "apply", 0, "with -replay: envelopes handed to each Apply (0: the chunks as kept, 5,000 each)")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -327,7 +329,38 @@ func admit(ctx context.Context, c *clinic, newcomer *ws) error {
 	if err := newcomer.r.Confirm(ctx, c.deskID.Fingerprint()); err != nil {
 		return err
 	}
+	if upkeepGrants {
+		if err := upkeepGrant(ctx, c, newcomer); err != nil {
+			return err
+		}
+	}
 	return grant(ctx, c.desk, roles.FrontDesk, c.newID.Fingerprint())
+}
+
+// upkeepGrants: the physician's workstation grants the newcomer the front
+// desk too (flag -upkeep, MEDIHAVEN_BENCH_GRANTS=upkeep).
+var upkeepGrants bool
+
+// upkeepGrant has the physician's workstation grant the newcomer the front
+// desk, as every workstation that holds it does in upkeep
+// (app.Session.Maintain) once the two confirmed each other: the
+// physician's short chain brings the key before the receptionist's long
+// one (the sync's lanes of shorter chains go first), so the newcomer opens
+// each record as it arrives instead of keeping it sealed until the
+// receptionist's grant.
+func upkeepGrant(ctx context.Context, c *clinic, newcomer *ws) error {
+	for _, from := range []*ws{newcomer, c.admin} {
+		if _, _, err := send(ctx, from, c.doc); err != nil {
+			return err
+		}
+	}
+	if err := c.doc.r.Confirm(ctx, c.newID.Fingerprint()); err != nil {
+		return err
+	}
+	if err := newcomer.r.Confirm(ctx, c.doc.r.Fingerprint()); err != nil {
+		return err
+	}
+	return grant(ctx, c.doc, roles.FrontDesk, c.newID.Fingerprint())
 }
 
 // pushed empties w's outbox, as its sync does once the envelopes are on

@@ -141,6 +141,43 @@ func readChunk(r io.Reader) ([][]byte, error) {
 	return raws, nil
 }
 
+// replayChunk is how many envelopes a replay hands each Apply (flag
+// -apply): 0 hands the chunks as kept; more joins kept chunks (fewer,
+// larger transactions), fewer splits them.
+var replayChunk int
+
+// applies hands a replay's Applies their envelopes: the chunks as kept
+// (n 0), or n envelopes at a time of the chunks that follow one another.
+type applies struct {
+	r    *bufio.Reader
+	n    int
+	held [][]byte // read beyond the Apply handed
+}
+
+// next returns what the next Apply is handed (fewer than n after the last
+// chunk), or io.EOF after the last.
+func (a *applies) next() ([][]byte, error) {
+	if a.n <= 0 {
+		return readChunk(a.r)
+	}
+	for len(a.held) < a.n {
+		raws, err := readChunk(a.r)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		a.held = append(a.held, raws...)
+	}
+	if len(a.held) == 0 {
+		return nil, io.EOF
+	}
+	out := a.held[:min(a.n, len(a.held))]
+	a.held = a.held[len(out):]
+	return out, nil
+}
+
 // replayApply applies what keepApply wrote to dir on a copy of the
 // newcomer's profile (in work) and prints the apply's row.
 func replayApply(ctx context.Context, dir, work string) error {
@@ -187,7 +224,7 @@ func replayApply(ctx context.Context, dir, work string) error {
 		return err
 	}
 	defer f.Close()
-	in := bufio.NewReaderSize(f, 1<<20)
+	in := &applies{r: bufio.NewReaderSize(f, 1<<20), n: replayChunk}
 	stop, err := profileApply()
 	if err != nil {
 		return err
@@ -200,7 +237,7 @@ func replayApply(ctx context.Context, dir, work string) error {
 	start, cpu0, io0, serial0 := time.Now(), cpuTime(), readFileIO(), threadCPU()
 	total := 0
 	for {
-		raws, err := readChunk(in)
+		raws, err := in.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
