@@ -589,17 +589,8 @@ func (tx *Tx) EnvelopesForEntity(ctx context.Context, entity string) ([]Envelope
 	return tx.envelopeList(ctx, "envelopes for "+entity, forEntityQuery, entity)
 }
 
-const forEntityQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE ` + entityIs + `
+const forEntityQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ?
 	ORDER BY lamport, device, seq`
-
-// entityIs finds the envelopes about the record named by the query's
-// first parameter (?1) through the index by record (store 0012): its key
-// is a hex id's first 8 bytes, or an id in any other form itself, and the
-// id itself tells apart records whose keys are the same.
-const entityIs = entityKey + ` = coalesce(unhex(substr(?1, 1, 16)), ?1) AND entity = ?1`
-
-// entityKey is the expression the index by record keeps (store 0012).
-const entityKey = `coalesce(unhex(substr(entity, 1, 16)), entity)`
 
 // EachEnvelope calls fn with every envelope, by device then seq, without
 // holding them all in memory; it stops at fn's first error and returns it.

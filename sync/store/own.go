@@ -42,7 +42,7 @@ func (tx *Tx) AboutFrom(ctx context.Context, entity, device, kind string) ([]Env
 
 // The unary + keeps SQLite on the entity index: by (device, seq) it would
 // read the device's whole chain.
-const aboutFromQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE ` + entityIs + ` AND +device = ?2 AND +kind = ?3
+const aboutFromQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ? AND +device = ? AND +kind = ?
 	ORDER BY seq`
 
 // GrantAbout is what a key grant's clear header says: who wrote it, which
@@ -76,4 +76,4 @@ func (tx *Tx) GrantsAbout(ctx context.Context, member string) ([]GrantAbout, err
 	return out, wrap("key grants to "+member, rows.Err())
 }
 
-const grantsAboutQuery = `SELECT author, scope, epoch, state FROM envelopes WHERE ` + entityIs + ` AND +kind = 'grant'`
+const grantsAboutQuery = `SELECT author, scope, epoch, state FROM envelopes WHERE entity = ? AND +kind = 'grant'`
