@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -156,17 +154,7 @@ func TestAttackPlantedEpochDoesNotPushToLastGeneration(t *testing.T) {
 // token on her own workstation, and nobody confirmed her yet.
 func joinPhysician(t *testing.T, c *clinic, name string) *Session {
 	t.Helper()
-	ctx := context.Background()
-	tok, err := c.admin.IssueToken(ctx, roles.Physician, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, name), Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return c.redeem(t, name, roles.Physician)
 }
 
 // clinicWithPatient is a clinic with one patient registered.

@@ -2,9 +2,7 @@ package app
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/medihaven/medihaven/roles"
 )
@@ -25,19 +23,7 @@ func TestAttackOneWayConfirmationSplitsNoClinic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	join := func(name string) *Session {
-		tok, err := c.admin.IssueToken(ctx, roles.Physician, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, name), Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	nia, noor := join("Dr Nia New"), join("Dr Noor Newer")
+	nia, noor := joinPhysician(t, c, "Dr Nia New"), joinPhysician(t, c, "Dr Noor Newer")
 	everyone := append(c.all(), nia, noor)
 	mustSync(t, everyone...)
 	if err := c.phys.ConfirmColleague(ctx, nia.Fingerprint(), ColleagueCode(c.phys.Fingerprint(), nia.Fingerprint())); err != nil {
