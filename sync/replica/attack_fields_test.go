@@ -161,19 +161,7 @@ func TestFieldsRuleMendsAnOlderWorkstation(t *testing.T) {
 			return err
 		}
 		for _, env := range bloats {
-			if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
-				return err
-			}
-			k, _ := s.r.Key(roles.Scope(env.Header.Scope))
-			plain, err := env.Open(k)
-			if err != nil {
-				return err
-			}
-			var f Fields
-			if err := json.Unmarshal(plain, &f); err != nil {
-				return err
-			}
-			if err := s.r.mergeEntity(ctx, tx, env.Header, f); err != nil {
+			if err := s.applyUnjudged(ctx, tx, env); err != nil {
 				return err
 			}
 		}
@@ -255,4 +243,22 @@ func TestAcknowledgeManyKeys(t *testing.T) {
 	if rep.Rejected != 0 || !c.sAdmin.r.Acknowledged(c.phys.fp(), roles.Clinical, 3<<16|uint32(roles.MaxEventFields+9)) {
 		t.Errorf("the administrator's workstation: %+v", rep)
 	}
+}
+
+// applyUnjudged stores env as applied and merges its fields, as a version
+// before a rule did: no rule judges it.
+func (s *station) applyUnjudged(ctx context.Context, tx *store.Tx, env *crypto.Envelope) error {
+	if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
+		return err
+	}
+	k, _ := s.r.Key(roles.Scope(env.Header.Scope))
+	plain, err := env.Open(k)
+	if err != nil {
+		return err
+	}
+	var f Fields
+	if err := json.Unmarshal(plain, &f); err != nil {
+		return err
+	}
+	return s.r.mergeEntity(ctx, tx, env.Header, f)
 }

@@ -315,19 +315,7 @@ func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
 	s := c.sPh2
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		defer s.r.begin()()
-		if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
-			return err
-		}
-		k, _ := s.r.Key(roles.Directory)
-		plain, err := env.Open(k)
-		if err != nil {
-			return err
-		}
-		var f Fields
-		if err := json.Unmarshal(plain, &f); err != nil {
-			return err
-		}
-		if err := s.r.mergeEntity(ctx, tx, env.Header, f); err != nil {
+		if err := s.applyUnjudged(ctx, tx, env); err != nil {
 			return err
 		}
 		return tx.DeleteMeta(ctx, metaFieldsRule)
