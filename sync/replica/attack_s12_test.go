@@ -138,13 +138,8 @@ func TestAttackRevokedPhysiciansRoleRewriteSplitsClinic(t *testing.T) {
 		{"active, moved to the front desk", false, roles.Receptionist, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClinic(t)
-			tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
-			all := append(c.stations(), sTom)
-			exchange(t, all...)
 			// Paul, the senior physician, met Pia and Tom; they met him.
-			confirmEachOther(t, c.sPhys, sTom)
-			exchange(t, all...)
+			c, tom, sTom, all := clinicAroundPaul(t)
 			if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) || !sTom.r.MayGrant(roles.Clinical, c.phys2.fp()) {
 				t.Fatal("setup: Pia and Tom should count each other through Paul")
 			}
@@ -269,12 +264,7 @@ func TestAttackWithdrawnConfirmationsSplitClinic(t *testing.T) {
 		{"a number", "1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newClinic(t)
-			tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
-			all := append(c.stations(), sTom)
-			exchange(t, all...)
-			confirmEachOther(t, c.sPhys, sTom)
-			exchange(t, all...)
+			c, tom, sTom, all := clinicAroundPaul(t)
 			if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
 				t.Fatal("setup: Pia should count Tom through Paul")
 			}
@@ -303,12 +293,7 @@ func TestAttackWithdrawnConfirmationsSplitClinic(t *testing.T) {
 // workstation that had the rule all along.
 func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
-	all := append(c.stations(), sTom)
-	exchange(t, all...)
-	confirmEachOther(t, c.sPhys, sTom)
-	exchange(t, all...)
+	c, tom, sTom, _ := clinicAroundPaul(t)
 	env := c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
 		Fields: Fields{"member/" + tom.fp(): json.RawMessage("false")}})
 	// As the older version did: stored, applied, merged.
@@ -337,4 +322,18 @@ func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
 	if !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
 		t.Error("Tom does not count Pia")
 	}
+}
+
+// clinicAroundPaul is the test clinic with a third physician, Tom, whom
+// Paul confirmed as he confirmed Pia: Pia and Tom count each other only
+// through Paul. all is every station, Tom's included.
+func clinicAroundPaul(t *testing.T) (c *clinic, tom *person, sTom *station, all []*station) {
+	t.Helper()
+	c = newClinic(t)
+	tom, sTom = c.admitted(t, "Tom Third", roles.Physician)
+	all = append(c.stations(), sTom)
+	exchange(t, all...)
+	confirmEachOther(t, c.sPhys, sTom)
+	exchange(t, all...)
+	return c, tom, sTom, all
 }
