@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
@@ -56,6 +57,35 @@ type DemoClinic struct {
 	// Visits are the patients to see on VisitDay, with whom and why; the
 	// front desk's seeder books them into their physician's free slots.
 	Visits []DemoVisit
+	// Clock is every demo session's clock: a seeder sets it to the time a
+	// past event of today happened (a patient's arrival at 08:03, her
+	// visit), then back to now.
+	Clock *DemoClock
+}
+
+// DemoClock is the demo's clock: the real time unless a seeder set it.
+type DemoClock struct {
+	mu   sync.Mutex
+	real func() time.Time
+	at   time.Time
+}
+
+// Now is the set time, or the real one.
+func (c *DemoClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() {
+		return c.real()
+	}
+	return c.at
+}
+
+// At makes the demo's time t until At is called again; the zero time is
+// the real time again.
+func (c *DemoClock) At(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = t
 }
 
 // DemoVisit is a visit the demo books on its visit day.
@@ -65,7 +95,8 @@ type DemoVisit struct{ Patient, Physician, Reason string }
 // domain appends to it in an init function, so domains do not edit one
 // another's code. They run in file-name order, after the clinic's time
 // zone (seedClinicZone) and the front desk's (seedFrontDesk: hours and
-// bookings, which the others read), then every workstation syncs.
+// bookings, which the others read) and a sync that brings those to every
+// workstation; then every workstation syncs again.
 var demoSeeders []func(context.Context, DemoClinic) error
 
 func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) error {
@@ -96,6 +127,11 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 		return err
 	}
 	start := time.Now()
+	clock := &DemoClock{real: env.Now}
+	if clock.real == nil {
+		clock.real = time.Now
+	}
+	env.Now = clock.Now
 	admin, err := app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(g.Profile, "admin"), Clinic: "Riverside Family Practice",
 		Admin: "Alex Morgan", Passphrase: pass, Keystore: g.Keystore,
 		Servers: servers})
@@ -223,8 +259,18 @@ func cmdDemo(ctx context.Context, env app.Env, g Global, args []string, io IO) e
 	if err := app.SyncLocal(ctx, sessions...); err != nil {
 		return err
 	}
-	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day, Visits: visits}
-	for _, seed := range append([]func(context.Context, DemoClinic) error{seedClinicZone, seedFrontDesk}, demoSeeders...) {
+	dc := DemoClinic{Admin: admin, Reception: reception, Physicians: sessions[2:], Rand: rng, Patients: *patients, VisitDay: day, Visits: visits, Clock: clock}
+	for _, seed := range []func(context.Context, DemoClinic) error{seedClinicZone, seedFrontDesk} {
+		if err := seed(ctx, dc); err != nil {
+			return err
+		}
+	}
+	// The physicians' workstations see the day's bookings before the
+	// clinical seeders chart the booked patients.
+	if err := app.SyncLocal(ctx, sessions...); err != nil {
+		return err
+	}
+	for _, seed := range demoSeeders {
 		if err := seed(ctx, dc); err != nil {
 			return err
 		}

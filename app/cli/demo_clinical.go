@@ -42,7 +42,8 @@ var (
 // seedClinical gives the patients booked on the demo's visit day a chart: problems,
 // allergies, medications, two and a half years of vitals, a signed note
 // and a prescription (some with an allergy warning overridden, with the
-// reason kept).
+// reason kept). Those who arrived earlier today were seen: their visit
+// holds the note and prescription, dated when it happened.
 func seedClinical(ctx context.Context, dc DemoClinic) error {
 	rng := dc.Rand
 	today := time.Now()
@@ -57,12 +58,43 @@ func seedClinical(ctx context.Context, dc DemoClinic) error {
 				continue
 			}
 			seen[a.Patient] = true
+			if a.Status == frontdesk.StatusArrived && a.End().Before(today) {
+				// Seen this morning: the visit, its vitals, note and
+				// prescription are dated when it happened.
+				if err := seedPastVisit(ctx, dc.Clock, phys, a, n, rng.IntN); err != nil {
+					return fmt.Errorf("demo visit %d: %w", n, err)
+				}
+				continue
+			}
 			if err := seedChart(ctx, phys, a, n, rng.IntN, today); err != nil {
 				return fmt.Errorf("demo chart %d: %w", n, err)
 			}
 		}
 	}
 	return nil
+}
+
+// seedPastVisit is the visit of a patient who arrived earlier today: the
+// physician started it a few minutes after her time, charted it and
+// finished it before the slot ended.
+func seedPastVisit(ctx context.Context, clock *DemoClock, phys *app.Session, a frontdesk.Appointment, n int, intN func(int) int) error {
+	defer clock.At(time.Time{})
+	start := a.Start.Add(time.Duration(1+intN(4)) * time.Minute)
+	clock.At(start)
+	en, err := chart.New(phys.Core()).StartVisit(ctx, a.ID, false)
+	if err != nil {
+		return err
+	}
+	if err := seedChart(ctx, phys, a, n, intN, start.Add(2*time.Minute)); err != nil {
+		return err
+	}
+	end := a.End().Add(-time.Minute)
+	if end.Before(start.Add(5 * time.Minute)) {
+		end = start.Add(5 * time.Minute)
+	}
+	clock.At(end)
+	_, err = chart.New(phys.Core()).FinishVisit(ctx, en.ID)
+	return err
 }
 
 func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, n int, intN func(int) int, now time.Time) error {

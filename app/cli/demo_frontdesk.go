@@ -57,7 +57,7 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 			}
 		}
 	}
-	if err := bookDemoVisits(ctx, desk, dc, zone); err != nil {
+	if err := bookDemoVisits(ctx, desk, dc, zone, now); err != nil {
 		return err
 	}
 	var patients []app.Patient
@@ -118,7 +118,9 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 				case past && dc.Rand.IntN(12) == 0:
 					_, err = desk.MarkNoShow(ctx, a.ID)
 				case past:
+					dc.Clock.At(a.Start.Add(time.Duration(dc.Rand.IntN(15)-8) * time.Minute))
 					_, err = desk.CheckIn(ctx, a.ID)
+					dc.Clock.At(time.Time{})
 				case dc.Rand.IntN(15) == 0:
 					_, err = desk.Cancel(ctx, a.ID, demoCancelReasons[dc.Rand.IntN(len(demoCancelReasons))])
 				}
@@ -133,8 +135,12 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 
 // bookDemoVisits books dc.Visits on the visit day, each into the next free
 // slot of its physician (or, when that physician does not work that day,
-// of one who does).
-func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic, zone *time.Location) error {
+// of one who does). On a visit day that is today the slots still to come
+// are taken first, so a demo made in the afternoon still has its prepared
+// charts ahead; the visits whose time has passed had their patients
+// arrive around their time (one in twelve did not come), as a real
+// morning would, and the physician saw them (seedClinical).
+func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic, zone *time.Location, now time.Time) error {
 	day := time.Date(dc.VisitDay.Year(), dc.VisitDay.Month(), dc.VisitDay.Day(), 12, 0, 0, 0, zone)
 	free := map[string][]frontdesk.Slot{}
 	var working []string
@@ -143,11 +149,17 @@ func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic,
 		if err != nil {
 			return err
 		}
+		var ahead, past []frontdesk.Slot
 		for _, sl := range pd[0].Slots {
-			if sl.Free() {
-				free[s.Fingerprint()] = append(free[s.Fingerprint()], sl)
+			switch {
+			case !sl.Free():
+			case sl.Start.Before(now):
+				past = append(past, sl)
+			default:
+				ahead = append(ahead, sl)
 			}
 		}
+		free[s.Fingerprint()] = append(ahead, past...)
 		if len(free[s.Fingerprint()]) > 0 {
 			working = append(working, s.Fingerprint())
 		}
@@ -165,8 +177,22 @@ func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic,
 		}
 		sl := free[fp][0]
 		free[fp] = free[fp][1:]
-		if _, err := desk.Book(ctx, frontdesk.Appointment{Patient: v.Patient, Physician: fp, Start: sl.Start,
-			Minutes: int(sl.End.Sub(sl.Start) / time.Minute), Reason: v.Reason}); err != nil {
+		a, err := desk.Book(ctx, frontdesk.Appointment{Patient: v.Patient, Physician: fp, Start: sl.Start,
+			Minutes: int(sl.End.Sub(sl.Start) / time.Minute), Reason: v.Reason})
+		if err != nil {
+			return fmt.Errorf("demo visit: %w", err)
+		}
+		if !a.Start.Before(now.Add(-10 * time.Minute)) {
+			continue
+		}
+		if dc.Rand.IntN(12) == 0 {
+			_, err = desk.MarkNoShow(ctx, a.ID)
+		} else {
+			dc.Clock.At(a.Start.Add(time.Duration(dc.Rand.IntN(15)-8) * time.Minute)) // in a little early or late
+			_, err = desk.CheckIn(ctx, a.ID)
+			dc.Clock.At(time.Time{})
+		}
+		if err != nil {
 			return fmt.Errorf("demo visit: %w", err)
 		}
 	}

@@ -49,7 +49,7 @@ func TestDemoLeavesNoPlaintext(t *testing.T) {
 			needles = append(needles, p.Given+" "+p.Family, p.Birth, p.Phone)
 		}
 	}
-	needles = append(needles, "Feels well overall", "Review in 6 months", "Riverside Family Practice", "Rosa Delgado", "Okafor", "Amoxicillin")
+	needles = append(needles, "Feels well overall", "Review in 6 months", "Heart sounds normal", "Childhood rash only", "Complete the course", "Riverside Family Practice", "Rosa Delgado", "Okafor", "Amoxicillin")
 	var files int
 	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() {
