@@ -66,7 +66,7 @@ func seedClinical(ctx context.Context, dc DemoClinic) error {
 				}
 				continue
 			}
-			if err := seedChart(ctx, phys, a, n, rng.IntN, today); err != nil {
+			if err := seedChart(ctx, phys, a, "", n, rng.IntN, today); err != nil {
 				return fmt.Errorf("demo chart %d: %w", n, err)
 			}
 		}
@@ -85,7 +85,7 @@ func seedPastVisit(ctx context.Context, clock *DemoClock, phys *app.Session, a f
 	if err != nil {
 		return err
 	}
-	if err := seedChart(ctx, phys, a, n, intN, start.Add(2*time.Minute)); err != nil {
+	if err := seedChart(ctx, phys, a, en.ID, n, intN, start.Add(2*time.Minute)); err != nil {
 		return err
 	}
 	end := a.End().Add(-time.Minute)
@@ -97,7 +97,10 @@ func seedPastVisit(ctx context.Context, clock *DemoClock, phys *app.Session, a f
 	return err
 }
 
-func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, n int, intN func(int) int, now time.Time) error {
+// seedChart charts a booked patient; what today's visit recorded (the
+// newest vitals, the note, the prescription) belongs to encounter when
+// there is one.
+func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, encounter string, n int, intN func(int) int, now time.Time) error {
 	pid := a.Patient
 	var conds []demoCondition
 	for _, i := range []int{n % len(demoConditions), intN(len(demoConditions))} {
@@ -144,21 +147,24 @@ func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, 
 		if i == 6 {
 			v.HeightCm = height
 		}
+		if i == 0 && encounter != "" { // measured at the visit
+			v.Encounter, v.Time = encounter, now
+		}
 		if _, err := chart.New(phys.Core()).RecordVitals(ctx, v); err != nil {
 			return err
 		}
 	}
-	if _, err := chart.New(phys.Core()).WriteNote(ctx, chart.Note{Patient: pid,
+	if _, err := chart.New(phys.Core()).WriteNote(ctx, chart.Note{Patient: pid, Encounter: encounter,
 		Subjective: "Here for " + a.Reason + ". Taking medication as prescribed; no new complaints.",
 		Objective:  "Alert, well. Heart sounds normal, chest clear.",
 		Assessment: conds[0].name + ", stable.",
 		Plan:       "Continue current treatment. Review in three months with blood tests."}); err != nil {
 		return err
 	}
-	rx := prescribing.Prescription{Patient: pid, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily", Days: 7,
+	rx := prescribing.Prescription{Patient: pid, Encounter: encounter, Drug: "amoxicillin 500 mg", Dose: "1 capsule", Frequency: "three times daily", Days: 7,
 		Instructions: "Complete the course."}
 	if allergy == nil || allergy.Substance != "Penicillin" {
-		rx = prescribing.Prescription{Patient: pid, Drug: "paracetamol 500 mg", Dose: "2 tablets", Frequency: "up to four times daily", Days: 5,
+		rx = prescribing.Prescription{Patient: pid, Encounter: encounter, Drug: "paracetamol 500 mg", Dose: "2 tablets", Frequency: "up to four times daily", Days: 5,
 			Instructions: "No more than 8 tablets in 24 hours."}
 	}
 	_, err := prescribing.New(phys.Core()).Prescribe(ctx, rx)

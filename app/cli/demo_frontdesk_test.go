@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -88,8 +89,14 @@ func TestDemoBookingsFollowEachPhysiciansGrid(t *testing.T) {
 		if len(c.Notes) == 0 || len(c.Problems) == 0 || len(c.Vitals) == 0 {
 			t.Errorf("%s at %s: %d notes, %d problems, %d vitals", a.PatientName, a.Start.Format("15:04"), len(c.Notes), len(c.Problems), len(c.Vitals))
 		}
-		if a.End().Before(time.Now().Add(-10*time.Minute)) && a.Status != chart.StatusSeen {
+		if !a.End().Before(time.Now().Add(-10 * time.Minute)) {
+			continue
+		}
+		if a.Status != chart.StatusSeen {
 			t.Errorf("%s at %s is %q, not seen, though her time has passed", a.PatientName, a.Start.Format("15:04"), a.Status)
+		}
+		if len(c.Encounters) == 0 || !slices.ContainsFunc(c.Notes, func(n chart.Note) bool { return n.Encounter == c.Encounters[0].ID }) {
+			t.Errorf("%s at %s: no note of the visit (%d visits)", a.PatientName, a.Start.Format("15:04"), len(c.Encounters))
 		}
 	}
 }
