@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
@@ -155,7 +156,7 @@ func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, 
 		}
 	}
 	if _, err := chart.New(phys.Core()).WriteNote(ctx, chart.Note{Patient: pid, Encounter: encounter,
-		Subjective: "Here for " + a.Reason + ". Taking medication as prescribed; no new complaints.",
+		Subjective: "Here for " + strings.ToLower(a.Reason) + ". Taking medication as prescribed; no new complaints.",
 		Objective:  "Alert, well. Heart sounds normal, chest clear.",
 		Assessment: conds[0].name + ", stable.",
 		Plan:       "Continue current treatment. Review in three months with blood tests."}); err != nil {
