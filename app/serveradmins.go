@@ -91,7 +91,13 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		}
 	}
 	delete(want, prof.Device) // this workstation's own role is not its to change
-	ended := endedDevices(r.Members(), prof.Device)
+	ended := endedDevices(r.Members(), prof.Device, func(device string) string {
+		fp, err := r.DeviceAuthor(ctx, device)
+		if err != nil {
+			return "?" // unknown: nobody's to end
+		}
+		return fp
+	})
 	text := wantedText(want) + ";ended=" + strings.Join(ended, ",")
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
@@ -128,18 +134,24 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 // server accounts are to end: those their directory entries name, and
 // those their revocation stopped (RevokedHeads: an entry written before
 // devices were named names none), never a device an active member names,
-// nor own (this workstation's). A member given another role is not
-// revoked. Only well-formed device ids count (replica.ValidDevice):
-// entries are an administrator's word, and a name the server would read
-// as another account (another case of an active member's device) or
-// cannot read at all must neither end that account nor stop the upkeep.
-func endedDevices(members []replica.Member, own string) []string {
+// nor one whose events here are another member's who is not revoked
+// (authorOf: the chains' word, for entries that name no devices), nor own
+// (this workstation's). A member given another role is not revoked. Only
+// well-formed device ids count (replica.ValidDevice): entries are an
+// administrator's word, and a name the server would read as another
+// account (another case of an active member's device) or cannot read at
+// all must neither end that account nor stop the upkeep.
+func endedDevices(members []replica.Member, own string, authorOf func(device string) string) []string {
 	active := map[string]bool{own: true}
+	revoked := map[string]bool{}
 	for _, m := range members {
 		if m.Active() {
 			for _, d := range m.Devices {
 				active[d] = true
 			}
+		}
+		if m.Revoked() {
+			revoked[m.Fingerprint] = true
 		}
 	}
 	var ended []string
@@ -152,10 +164,14 @@ func endedDevices(members []replica.Member, own string) []string {
 			devices = append(devices, d)
 		}
 		for _, d := range devices {
-			if replica.ValidDevice(d) && !active[d] {
-				active[d] = true // once, if named twice
-				ended = append(ended, d)
+			if !replica.ValidDevice(d) || active[d] {
+				continue
 			}
+			active[d] = true // once, if named twice
+			if a := authorOf(d); a != "" && a != m.Fingerprint && !revoked[a] {
+				continue // a fake entry naming a colleague's workstation (session 13 review, O2)
+			}
+			ended = append(ended, d)
 		}
 	}
 	sort.Strings(ended)

@@ -33,6 +33,7 @@ package replica
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -329,6 +330,23 @@ func (r *Replica) rightfulOwner(device, cur string) string {
 		return ""
 	}
 	return cur
+}
+
+// DeviceAuthor is the member whose events device carries on this
+// workstation, "" when it carries none.
+func (r *Replica) DeviceAuthor(ctx context.Context, device string) (string, error) {
+	var fp string
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if fp, err = tx.DeviceOwner(ctx, device); errors.Is(err, store.ErrNotFound) {
+			fp, err = "", nil
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("replica: whose events device %s carries: %w", short(device), err)
+	}
+	return fp, nil
 }
 
 // settleDevice gives device to its rightful owner: every event of it
