@@ -52,19 +52,29 @@ func readSet(ctx context.Context, tx *store.Tx, key string) (set map[string]bool
 
 // addToSet adds fps to the fingerprint list kept under meta key.
 func addToSet(ctx context.Context, r *replica.Replica, key string, fps ...string) error {
+	return changeSet(ctx, r, key, fps, nil)
+}
+
+// changeSet adds add to, and takes drop from, the fingerprint list kept
+// under meta key.
+func changeSet(ctx context.Context, r *replica.Replica, key string, add, drop []string) error {
 	err := r.DB().Update(ctx, func(tx *store.Tx) error {
 		set, found, err := readSet(ctx, tx, key)
 		if err != nil {
 			return err
 		}
-		n := len(set)
-		for _, fp := range fps {
+		was := strings.Join(slices.Sorted(maps.Keys(set)), " ")
+		for _, fp := range add {
 			set[fp] = true
 		}
-		if found && len(set) == n {
+		for _, fp := range drop {
+			delete(set, fp)
+		}
+		now := strings.Join(slices.Sorted(maps.Keys(set)), " ")
+		if found && now == was {
 			return nil
 		}
-		return tx.SetMeta(ctx, key, []byte(strings.Join(slices.Sorted(maps.Keys(set)), " ")))
+		return tx.SetMeta(ctx, key, []byte(now))
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: remember who shares the recovery: %w", err)
@@ -106,7 +116,8 @@ func escrowsBy(ctx context.Context, r *replica.Replica, author string) ([]escrow
 
 // rotateForFormerShareholders starts one new epoch of each recoverable
 // scope this workstation holds when it first sees that an administrator a
-// split it escrowed to named is no longer an active administrator. It
+// split it escrowed to named is no longer an active administrator, and
+// again after each time it sees her made an administrator once more. It
 // returns how many epochs it started.
 func rotateForFormerShareholders(ctx context.Context, r *replica.Replica) (int, error) {
 	if m, ok := r.Member(r.Fingerprint()); !ok || !m.Active() {
@@ -124,14 +135,21 @@ func rotateForFormerShareholders(ctx context.Context, r *replica.Replica) (int, 
 	if err != nil {
 		return 0, err
 	}
-	var gone []string
+	var gone, back []string
 	for fp := range named {
-		if m, ok := r.Member(fp); ok && !done[fp] && (!m.Active() || m.Role != roles.Administrator) {
+		m, ok := r.Member(fp)
+		switch admin := ok && m.Active() && m.Role == roles.Administrator; {
+		case ok && !admin && !done[fp]:
 			gone = append(gone, fp)
+		case admin && done[fp]:
+			// Made an administrator again: her next departure rotates
+			// again (session 13 review, O1), since her shares of what
+			// was escrowed meanwhile would open it.
+			back = append(back, fp)
 		}
 	}
 	if len(gone) == 0 {
-		return 0, nil
+		return 0, changeSet(ctx, r, rotatedForMeta, nil, back)
 	}
 	n := 0
 	for _, scope := range recoverable {
@@ -143,5 +161,5 @@ func rotateForFormerShareholders(ctx context.Context, r *replica.Replica) (int, 
 		}
 		n++
 	}
-	return n, addToSet(ctx, r, rotatedForMeta, gone...)
+	return n, changeSet(ctx, r, rotatedForMeta, gone, back)
 }

@@ -31,6 +31,23 @@ func TestFormerShareholdersRotateOnce(t *testing.T) {
 			}
 			return c.cleo // her session must log in again
 		}, true},
+		{"shareholder moved away, back, and away again", func(t *testing.T, c *recoveryCase) *app.Session {
+			// The first move rotates; made an administrator again, her
+			// next move must rotate again (session 13 review, O1).
+			fp := rep(t, c.cleo).Fingerprint()
+			for _, role := range []roles.Role{roles.Receptionist, roles.Administrator} {
+				if err := c.Admin.ChangeRole(context.Background(), fp, role); err != nil {
+					t.Fatal(err)
+				}
+				mustSync(t, without(c.everyone, c.cleo)...)
+				mustSync(t, without(c.everyone, c.cleo)...)
+			}
+			c.before = len(rep(t, c.Phys).Keys(roles.Clinical))
+			if err := c.Admin.ChangeRole(context.Background(), fp, roles.Receptionist); err != nil {
+				t.Fatal(err)
+			}
+			return c.cleo
+		}, true},
 		{"administrator no split named revoked", func(t *testing.T, c *recoveryCase) *app.Session {
 			extra := c.Join(t, "Dora Admin", roles.Administrator)
 			c.everyone = append(c.everyone, extra)
