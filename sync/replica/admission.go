@@ -42,10 +42,23 @@ import (
 )
 
 // entryClaims is, for one member's entry, the first event that set what
-// the entry says now: its token, and each device it names.
+// the entry says now: its token, and each device it names; and the
+// entry's first event of all, her admission (confirm.go).
 type entryClaims struct {
-	token   *claim           // nil: the entry cites no token
-	devices map[string]claim // device -> the first event that named it
+	token     *claim           // nil: the entry cites no token
+	devices   map[string]claim // device -> the first event that named it
+	admission admission
+}
+
+// admission is the first applied event of a member's directory entry (by
+// Lamport, device, seq: the same on every workstation that applied the
+// same events), the event that admitted her: a confirmation counts for the
+// admission it names by hash (confirm.go), which nobody knows before an
+// administrator signs it. hash is "" for an entry none of whose events is
+// applied.
+type admission struct {
+	hash string
+	at   claim
 }
 
 // storedFields opens an applied envelope of a record kind with its scope
@@ -89,6 +102,9 @@ func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entr
 			return out, err
 		}
 		c := claimOf(env.Header)
+		if out.admission.hash == "" || before(c, out.admission.at) {
+			out.admission = admission{hash: row.Hash, at: c}
+		}
 		var token string
 		if json.Unmarshal(fields["token"], &token) == nil && token != "" && token == m.Token && (out.token == nil || before(c, *out.token)) {
 			out.token = &c
@@ -115,9 +131,11 @@ func (r *Replica) judgeTokens() map[string]bool {
 	defer r.state.Unlock()
 	first := map[string]string{} // token -> the member whose entry cited it first
 	r.admitted = make(map[string]*claim, len(r.members))
+	r.admissions = make(map[string]admission, len(r.members))
 	for fp, m := range r.members {
 		c := r.claims[fp].token
 		r.admitted[fp] = c
+		r.admissions[fp] = r.claims[fp].admission
 		if c == nil {
 			continue
 		}

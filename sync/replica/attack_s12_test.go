@@ -331,7 +331,7 @@ func TestAttackWithdrawnConfirmationsSplitClinic(t *testing.T) {
 				t.Fatal("setup: Pia should count Tom through Paul")
 			}
 			v := json.RawMessage(tc.value)
-			withdraw := Fields{"member/" + c.phys2.fp(): v, "member/" + tom.fp(): v}
+			withdraw := Fields{c.sPhys.confirmation("member/", c.phys2): v, c.sPhys.confirmation("member/", tom): v}
 			_, err := c.sPhys.r.Append(context.Background(), Change{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms,
 				Scope: roles.Directory, Fields: withdraw})
 			if !errors.Is(err, ErrForbidden) {
@@ -357,7 +357,7 @@ func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
 	ctx := context.Background()
 	c, tom, sTom, _ := clinicAroundPaul(t)
 	env := c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-		Fields: Fields{"member/" + tom.fp(): json.RawMessage("false")}})
+		Fields: Fields{c.sPhys.confirmation("member/", tom): json.RawMessage("false")}})
 	// As the older version did: stored, applied, merged.
 	s := c.sPh2
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -398,4 +398,12 @@ func clinicAroundPaul(t *testing.T) (c *clinic, tom *person, sTom *station, all 
 	confirmEachOther(t, c.sPhys, sTom)
 	exchange(t, all...)
 	return c, tom, sTom, all
+}
+
+// confirmation is the field s writes when it confirms p by prefix
+// ("member/", "desk/"): it names her admission.
+func (s *station) confirmation(prefix string, p *person) string {
+	s.r.state.RLock()
+	defer s.r.state.RUnlock()
+	return prefix + p.fp() + "/" + s.r.admissions[p.fp()].hash
 }

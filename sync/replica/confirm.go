@@ -67,20 +67,48 @@ const (
 // ConfirmsEntity is the id of a member's confirmations record.
 func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
-// confirmedFromState is what a confirmations record says: its field
-// names ("member/FINGERPRINT", "desk/FINGERPRINT", "recovery/SPLIT")
-// that are set. None is ever unset: the fields rule refuses a confirms
-// field written as anything but true (roles.Keyed.Set), on apply and
-// before writing, so the record only grows whatever order its events
-// are merged in.
-func confirmedFromState(st State) map[string]bool {
-	out := map[string]bool{}
+// confirmations is what a member's confirmations record says: each field
+// set ("member/FINGERPRINT/ADMISSION", "desk/FINGERPRINT/ADMISSION",
+// "recovery/SPLIT", and the older "member/FINGERPRINT" and
+// "desk/FINGERPRINT"), with the clock of the event that set it last. None
+// is ever unset: the fields rule refuses a confirms field written as
+// anything but true (roles.Keyed.Set), on apply and before writing, so the
+// record only grows whatever order its events are merged in.
+type confirmations struct {
+	set map[string]Cell
+	// bound: a field names a colleague's admission. The writer's
+	// software is of a version that writes them, and carried her older
+	// confirmations over in that form first (CarryConfirmations): her
+	// bare fields count no more (forAdmissionLocked).
+	bound bool
+}
+
+func confirmationsOf(st State) confirmations {
+	out := confirmations{set: map[string]Cell{}}
 	for name, c := range st {
-		if string(c.V) == "true" {
-			out[name] = true
+		if string(c.V) != "true" {
+			continue
+		}
+		out.set[name] = c
+		if _, _, adm, ok := colleagueField(name); ok && adm != "" {
+			out.bound = true
 		}
 	}
 	return out
+}
+
+// colleagueField splits a confirms field that names a colleague: its
+// prefix ("member/" or "desk/"), her fingerprint and the hash of the
+// admission it names ("" in the bare form older versions wrote). ok is
+// false for any other field.
+func colleagueField(name string) (prefix, fp, adm string, ok bool) {
+	for _, p := range [...]string{confirmsFieldPrefix, deskFieldPrefix} {
+		if rest, found := strings.CutPrefix(name, p); found {
+			fp, adm, _ = strings.Cut(rest, "/")
+			return p, fp, adm, true
+		}
+	}
+	return "", "", "", false
 }
 
 // Confirm records that this member confirmed the colleague with key
@@ -92,7 +120,7 @@ func (r *Replica) Confirm(ctx context.Context, fp string) error {
 	physicians := r.members[r.fp].Role.Holds(roles.Clinical) && r.members[fp].Role.Holds(roles.Clinical)
 	r.state.RUnlock()
 	if physicians {
-		return r.writeConfirms(ctx, confirmsFieldPrefix+fp, "confirm colleague "+short(fp))
+		return r.writeConfirms(ctx, confirmsFieldPrefix, fp, "confirm colleague "+short(fp))
 	}
 	return r.ConfirmDesk(ctx, fp)
 }
@@ -100,7 +128,7 @@ func (r *Replica) Confirm(ctx context.Context, fp string) error {
 // ConfirmDesk records that this member confirmed the colleague with key
 // fingerprint fp for the front desk ("desk/"), whatever their roles.
 func (r *Replica) ConfirmDesk(ctx context.Context, fp string) error {
-	return r.writeConfirms(ctx, deskFieldPrefix+fp, "confirm colleague "+short(fp)+" for the front desk")
+	return r.writeConfirms(ctx, deskFieldPrefix, fp, "confirm colleague "+short(fp)+" for the front desk")
 }
 
 // ApproveRecovery records that this physician approved recovery split id
@@ -108,40 +136,100 @@ func (r *Replica) ConfirmDesk(ctx context.Context, fp string) error {
 // clinical and front-desk keys): she knows its administrators (app/recovery
 // escrows those keys only to a split a confirmed physician approved).
 func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
-	return r.writeConfirms(ctx, approvesFieldPrefix+id, "approve recovery split "+short(id))
+	what := "approve recovery split " + short(id)
+	r.state.RLock()
+	_, done := r.confirms[r.fp].set[approvesFieldPrefix+id]
+	physician := r.members[r.fp].Role.Holds(roles.Clinical)
+	r.state.RUnlock()
+	switch {
+	case done:
+		return nil
+	case !physician:
+		return fmt.Errorf("replica: %s: %w: only a physician approves a recovery split", what, ErrForbidden)
+	}
+	return r.appendConfirms(ctx, []string{approvesFieldPrefix + id}, what)
 }
 
-// writeConfirms sets field in this member's confirmations record. Only a
-// physician writes what counts only from a physician ("member/",
-// "recovery/": see edgeLocked): every workstation would ignore it. A
-// colleague confirmed must be an admitted, active member here: nobody
-// confirms a key nobody has seen (session 12 review, F3; modified
-// software can still write one, see Known limits).
-func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
-	r.state.RLock()
-	done := r.confirms[r.fp][field]
-	physician := r.members[r.fp].Role.Holds(roles.Clinical)
-	fp, colleague := strings.CutPrefix(field, confirmsFieldPrefix)
-	if !colleague {
-		fp, colleague = strings.CutPrefix(field, deskFieldPrefix)
+// appendConfirms sets fields in this member's confirmations record.
+func (r *Replica) appendConfirms(ctx context.Context, fields []string, what string) error {
+	f := Fields{}
+	for _, name := range fields {
+		f[name] = mustJSON(true)
 	}
+	if _, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory, Fields: f}); err != nil {
+		return fmt.Errorf("replica: %s: %w", what, err)
+	}
+	return nil
+}
+
+// writeConfirms confirms the colleague with key fingerprint fp in this
+// member's confirmations record, by a field of prefix ("member/",
+// "desk/") naming her admission (the hash of her directory entry's first
+// event): it counts for that admission only, so a confirmation written
+// before an administrator admitted her never counts (session 12 review,
+// F3). Only a physician writes what counts only from a physician
+// ("member/": see edgeLocked): every workstation would ignore it. The
+// colleague must be an admitted, active member here: nobody confirms a
+// key nobody has seen, and no admission is known before. The member's
+// confirmations of the older form are carried over first
+// (CarryConfirmations): once her record names an admission, they count
+// no more.
+func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) error {
+	r.state.RLock()
+	physician := r.members[r.fp].Role.Holds(roles.Clinical)
 	m, member := r.members[fp]
+	adm := r.admissions[fp].hash
+	r.state.RUnlock()
+	switch {
+	case prefix != deskFieldPrefix && !physician:
+		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records", what, ErrForbidden)
+	case !member || !m.Active() || adm == "":
+		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
+	}
+	if _, err := r.CarryConfirmations(ctx); err != nil {
+		return fmt.Errorf("replica: %s: %w", what, err)
+	}
+	field := prefix + fp + "/" + adm
+	r.state.RLock()
+	_, done := r.confirms[r.fp].set[field]
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
-	if !physician && !strings.HasPrefix(field, deskFieldPrefix) {
-		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records or approves a recovery split", what, ErrForbidden)
+	return r.appendConfirms(ctx, []string{field}, what)
+}
+
+// CarryConfirmations writes this member's confirmations of the older form
+// ("member/FINGERPRINT", "desk/FINGERPRINT") again in the form that names
+// the colleague's admission, those that count now (forAdmissionLocked:
+// written after it), and returns how many it wrote: once, as the upkeep
+// after an upgrade runs it, and before any confirmation of the new form
+// (writeConfirms), since once her record names an admission her bare
+// fields count no more. A bare field that does not count (written before
+// the admission of the key it names, or naming a key nobody admitted here)
+// is not carried over: written again it would count.
+func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
+	r.state.RLock()
+	mine := r.confirms[r.fp]
+	var carry []string
+	for name := range mine.set {
+		prefix, fp, adm, ok := colleagueField(name)
+		if !ok || adm != "" || !r.forAdmissionLocked(r.fp, name, fp, adm) {
+			continue
+		}
+		bound := prefix + fp + "/" + r.admissions[fp].hash
+		if _, done := mine.set[bound]; !done {
+			carry = append(carry, bound)
+		}
 	}
-	if colleague && (!member || !m.Active()) {
-		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
+	r.state.RUnlock()
+	slices.Sort(carry)
+	for fields := range slices.Chunk(carry, roles.MaxEventFields) {
+		if err := r.appendConfirms(ctx, fields, "carry confirmations over"); err != nil {
+			return 0, err
+		}
 	}
-	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
-		Fields: Fields{field: mustJSON(true)}})
-	if err != nil {
-		return fmt.Errorf("replica: %s: %w", what, err)
-	}
-	return nil
+	return len(carry), nil
 }
 
 // edgeLocked reports whom field name of by's confirmations record confirms
@@ -149,30 +237,59 @@ func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 // "member/" fields for every scope, but only in the record of a member
 // whose role holds the clinical scope (a receptionist's software that
 // writes one gains nothing) or who is revoked (her confirmations stand as
-// she left them; her later writes are swept). Any other field confirms
-// nobody.
+// she left them; her later writes are swept); and only for the admission
+// of the colleague they name (forAdmissionLocked). Any other field
+// confirms nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
-	if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok {
-		m := r.members[by]
-		return fp, m.Revoked() || m.Role.Holds(roles.Clinical)
+	prefix, fp, adm, ok := colleagueField(name)
+	if !ok {
+		return "", false
 	}
-	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
-		// Like member/ above, a desk/ field counts while its writer's role
-		// holds the front desk, or once she is revoked (her confirmations
-		// stand then, so her leaving splits no one): a receptionist made
-		// an administrator vouches for nobody any more, or she could admit
-		// a stand-in she confirmed while she worked at the desk (session
-		// 12 review, F3).
-		m := r.members[by]
-		return fp, scope == roles.FrontDesk && (m.Revoked() || m.Role.Holds(roles.FrontDesk))
+	m := r.members[by]
+	if prefix == confirmsFieldPrefix && !m.Revoked() && !m.Role.Holds(roles.Clinical) {
+		return fp, false
 	}
-	return "", false
+	// Like member/ above, a desk/ field counts while its writer's role
+	// holds the front desk, or once she is revoked (her confirmations
+	// stand then, so her leaving splits no one): a receptionist made an
+	// administrator vouches for nobody any more, or she could admit a
+	// stand-in she confirmed while she worked at the desk (session 12
+	// review, F3).
+	if prefix == deskFieldPrefix && (scope != roles.FrontDesk || !m.Revoked() && !m.Role.Holds(roles.FrontDesk)) {
+		return fp, false
+	}
+	return fp, r.forAdmissionLocked(by, name, fp, adm)
+}
+
+// forAdmissionLocked reports whether by's field name, naming fp and the
+// admission adm, counts for fp's admission here (under state). A field
+// naming an admission counts when it is hers: the hash of her entry's
+// first event, which nobody could name before an administrator signed it.
+// A bare field (older versions) counts only in a record that names no
+// admission yet (its writer's software never carried it over), and only
+// when the event that set it comes after her admission in the clinic's
+// order (its Lamport clock is higher): an honest workstation confirms only
+// a member whose entry it applied, so its clock is past the entry's; a
+// confirmation written before the admission is below it, unless the
+// administrator who wrote the admission had not applied it (see Known
+// limits).
+func (r *Replica) forAdmissionLocked(by, name, fp, adm string) bool {
+	a := r.admissions[fp]
+	switch {
+	case a.hash == "":
+		return false
+	case adm != "":
+		return adm == a.hash
+	}
+	mine := r.confirms[by]
+	return !mine.bound && mine.set[name].L > a.at.Lamport
 }
 
 // confirmsLocked reports whether by confirmed fp for scope (under state).
 func (r *Replica) confirmsLocked(scope roles.Scope, by, fp string) bool {
-	for _, name := range [...]string{confirmsFieldPrefix + fp, deskFieldPrefix + fp} {
-		if r.confirms[by][name] {
+	adm := r.admissions[fp].hash
+	for _, name := range [...]string{confirmsFieldPrefix + fp + "/" + adm, deskFieldPrefix + fp + "/" + adm, confirmsFieldPrefix + fp, deskFieldPrefix + fp} {
+		if _, set := r.confirms[by].set[name]; set {
 			if _, ok := r.edgeLocked(by, name, scope); ok {
 				return true
 			}
@@ -211,8 +328,8 @@ func (r *Replica) RecoveryApprovals(id string) []string {
 	r.state.RLock()
 	defer r.state.RUnlock()
 	var out []string
-	for by, set := range r.confirms {
-		if set[approvesFieldPrefix+id] {
+	for by, c := range r.confirms {
+		if _, set := c.set[approvesFieldPrefix+id]; set {
 			out = append(out, by)
 		}
 	}
@@ -296,7 +413,7 @@ func (r *Replica) reachLocked(scope roles.Scope, from string) map[string]bool {
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]
-		for name := range r.confirms[by] {
+		for name := range r.confirms[by].set {
 			fp, ok := r.edgeLocked(by, name, scope)
 			if !ok {
 				continue
