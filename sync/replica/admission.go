@@ -43,22 +43,30 @@ import (
 
 // entryClaims is, for one member's entry, the first event that set what
 // the entry says now: its token, and each device it names; and the
-// entry's first event of all, her admission (confirm.go).
+// events of the entry, that admitted her (confirm.go).
 type entryClaims struct {
 	token     *claim           // nil: the entry cites no token
 	devices   map[string]claim // device -> the first event that named it
 	admission admission
 }
 
-// admission is the first applied event of a member's directory entry (by
-// Lamport, device, seq: the same on every workstation that applied the
-// same events), the event that admitted her: a confirmation counts for the
-// admission it names by hash (confirm.go), which nobody knows before an
-// administrator signs it. hash is "" for an entry none of whose events is
-// applied.
+// admission is what a member's directory entry says of her admission: an
+// administrator's signed events, which nobody can name before they are
+// written. A confirmation counts when it names one of them by its hash
+// (confirm.go).
 type admission struct {
+	// hash is the hash of the entry's first applied event (by Lamport,
+	// device, seq: the same on every workstation that applied the same
+	// events), at its place: what this workstation names when it confirms
+	// her, and what a confirmation of the older form must come after. ""
+	// for an entry none of whose events is applied.
 	hash string
 	at   claim
+	// events are the hashes of every applied event of the entry: a
+	// confirmation naming any of them was written after her admission
+	// (one that names a later change of the entry, or an earlier event
+	// another workstation saw first, counts the same).
+	events map[string]bool
 }
 
 // storedFields opens an applied envelope of a record kind with its scope
@@ -88,7 +96,7 @@ func (r *Replica) storedFields(row store.Envelope) (*crypto.Envelope, Fields, er
 // entryClaims reads the applied events of m's entry for the first that set
 // its token and the first that named each of its devices.
 func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entryClaims, error) {
-	out := entryClaims{devices: map[string]claim{}}
+	out := entryClaims{devices: map[string]claim{}, admission: admission{events: map[string]bool{}}}
 	rows, err := tx.EnvelopesForEntity(ctx, m.Fingerprint)
 	if err != nil {
 		return out, fmt.Errorf("replica: events of %s: %w", short(m.Fingerprint), err)
@@ -102,8 +110,9 @@ func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entr
 			return out, err
 		}
 		c := claimOf(env.Header)
+		out.admission.events[row.Hash] = true
 		if out.admission.hash == "" || before(c, out.admission.at) {
-			out.admission = admission{hash: row.Hash, at: c}
+			out.admission.hash, out.admission.at = row.Hash, c
 		}
 		var token string
 		if json.Unmarshal(fields["token"], &token) == nil && token != "" && token == m.Token && (out.token == nil || before(c, *out.token)) {

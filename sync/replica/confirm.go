@@ -189,14 +189,13 @@ func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) er
 	if _, err := r.CarryConfirmations(ctx); err != nil {
 		return fmt.Errorf("replica: %s: %w", what, err)
 	}
-	field := prefix + fp + "/" + adm
 	r.state.RLock()
-	_, done := r.confirms[r.fp].set[field]
+	done := len(r.namingLocked(r.fp, prefix, fp, false)) > 0
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
-	return r.appendConfirms(ctx, []string{field}, what)
+	return r.appendConfirms(ctx, []string{prefix + fp + "/" + adm}, what)
 }
 
 // CarryConfirmations writes this member's confirmations of the older form
@@ -217,9 +216,8 @@ func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
 		if !ok || adm != "" || !r.forAdmissionLocked(r.fp, name, fp, adm) {
 			continue
 		}
-		bound := prefix + fp + "/" + r.admissions[fp].hash
-		if _, done := mine.set[bound]; !done {
-			carry = append(carry, bound)
+		if len(r.namingLocked(r.fp, prefix, fp, false)) == 0 {
+			carry = append(carry, prefix+fp+"/"+r.admissions[fp].hash)
 		}
 	}
 	r.state.RUnlock()
@@ -263,8 +261,9 @@ func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) 
 
 // forAdmissionLocked reports whether by's field name, naming fp and the
 // admission adm, counts for fp's admission here (under state). A field
-// naming an admission counts when it is hers: the hash of her entry's
-// first event, which nobody could name before an administrator signed it.
+// naming an admission counts when it is hers: the hash of an event of her
+// directory entry, which nobody could name before an administrator signed
+// it.
 // A bare field (older versions) counts only in a record that names no
 // admission yet (its writer's software never carried it over), and only
 // when the event that set it comes after her admission in the clinic's
@@ -279,7 +278,7 @@ func (r *Replica) forAdmissionLocked(by, name, fp, adm string) bool {
 	case a.hash == "":
 		return false
 	case adm != "":
-		return adm == a.hash
+		return a.events[adm]
 	}
 	mine := r.confirms[by]
 	return !mine.bound && mine.set[name].L > a.at.Lamport
@@ -287,15 +286,31 @@ func (r *Replica) forAdmissionLocked(by, name, fp, adm string) bool {
 
 // confirmsLocked reports whether by confirmed fp for scope (under state).
 func (r *Replica) confirmsLocked(scope roles.Scope, by, fp string) bool {
-	adm := r.admissions[fp].hash
-	for _, name := range [...]string{confirmsFieldPrefix + fp + "/" + adm, deskFieldPrefix + fp + "/" + adm, confirmsFieldPrefix + fp, deskFieldPrefix + fp} {
-		if _, set := r.confirms[by].set[name]; set {
+	for _, prefix := range [...]string{confirmsFieldPrefix, deskFieldPrefix} {
+		for _, name := range r.namingLocked(by, prefix, fp, true) {
 			if _, ok := r.edgeLocked(by, name, scope); ok {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// namingLocked returns the fields of prefix set in by's confirmations
+// record that name fp and an event of her directory entry, and with bare
+// the field of the older form too (under state).
+func (r *Replica) namingLocked(by, prefix, fp string, bare bool) []string {
+	set := r.confirms[by].set
+	var out []string
+	if _, ok := set[prefix+fp]; ok && bare {
+		out = append(out, prefix+fp)
+	}
+	for adm := range r.admissions[fp].events {
+		if _, ok := set[prefix+fp+"/"+adm]; ok {
+			out = append(out, prefix+fp+"/"+adm)
+		}
+	}
+	return out
 }
 
 // Confirms reports whether member by confirmed fp in a way that counts for
