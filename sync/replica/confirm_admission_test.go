@@ -3,10 +3,12 @@ package replica
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -164,4 +166,45 @@ func (s *station) holdsField(id, name string) bool {
 		s.t.Fatal(err)
 	}
 	return string(st[name].V) == "true"
+}
+
+// TestOlderWorkstationTakesConfirmationsNamingAdmissions: a workstation of
+// the version before refused a confirmation naming an admission (its
+// fields rule knew the bare form only); opened by this version (the fields
+// rule's version changed) it judges that event again, applies it and
+// counts the colleague.
+func TestOlderWorkstationTakesConfirmationsNamingAdmissions(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	tom, sTom := c.admitted(t, "Tom Third", roles.Physician)
+	exchange(t, append(c.stations(), sTom)...)
+	if err := c.sPhys.r.Confirm(ctx, tom.fp()); err != nil {
+		t.Fatal(err)
+	}
+	own := c.sPhys.own()
+	env, err := crypto.ParseEnvelope(own[len(own)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.sPh2
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		if _, err := tx.PutEnvelope(ctx, rowOf(env, store.Applied, "")); err != nil {
+			return err
+		}
+		old := fmt.Errorf("confirms records have no field %q", c.sPhys.confirmation("member/", tom))
+		if err := tx.Refuse(ctx, env.Header.ID, ruleContent, fieldsReason(old)); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, reason := s.state(env.Header.ID); st != store.Applied || !s.r.Confirms(roles.Clinical, c.phys.fp(), tom.fp()) {
+		t.Errorf("after the upgrade Paul's confirmation of Tom is %v (%s), counted: %v", st, reason, s.r.Confirms(roles.Clinical, c.phys.fp(), tom.fp()))
+	}
 }
