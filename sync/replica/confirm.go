@@ -9,10 +9,23 @@ package replica
 // physician and receptionist keeps a record "confirms:FINGERPRINT" (written
 // by her alone, rules.go) naming each colleague she met and confirmed:
 //
-//   - "member/FINGERPRINT": a physician confirmed a physician. It counts
-//     for the clinical key and the front desk's.
-//   - "desk/FINGERPRINT": confirmed for the front desk only (a physician
-//     confirmed a receptionist, or a receptionist anyone).
+//   - "member/FINGERPRINT/ADMISSION": a physician confirmed a physician.
+//     It counts for the clinical key and the front desk's.
+//   - "desk/FINGERPRINT/ADMISSION": confirmed for the front desk only (a
+//     physician confirmed a receptionist, or a receptionist anyone).
+//
+// ADMISSION is the hash of an event of the colleague's directory entry
+// (admission.go): a confirmation counts only for the admission it names,
+// so one written before an administrator admitted the key counts on no
+// workstation, whatever happens to its writer or the key later (session
+// 12 review, F3: a member who confirmed a key of her own making in
+// advance, then left, gave the stand-in an administrator admitted later
+// the scope's new epochs). Older versions wrote the bare key
+// ("member/FINGERPRINT"); such a field counts only where its writer's
+// software never wrote the new form, and only when it was set after the
+// colleague's admission in the clinic's order of events
+// (forAdmissionLocked); the writer's own workstation carries those over
+// once (CarryConfirmations).
 //
 // A "member/" field (and a recovery approval, "recovery/SPLIT") counts only
 // in the record of a member whose role holds the clinical scope: a
@@ -53,8 +66,9 @@ import (
 
 // KindConfirms is a member's record of the colleagues she confirmed in
 // person: a directory record "confirms:FINGERPRINT" whose fields are
-// "member/FINGERPRINT", "desk/FINGERPRINT" and "recovery/SPLIT" (see the
-// file comment). Only that member writes it.
+// "member/FINGERPRINT/ADMISSION", "desk/FINGERPRINT/ADMISSION" and
+// "recovery/SPLIT" (see the file comment; older versions wrote
+// "member/FINGERPRINT" and "desk/FINGERPRINT"). Only that member writes it.
 const KindConfirms = "confirms"
 
 const (
