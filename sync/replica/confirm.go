@@ -226,8 +226,10 @@ func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
 	mine := r.confirms[r.fp]
 	var carry []string
 	for name := range mine.set {
+		// By the clock alone: once one carried field is in, the record
+		// names an admission, and an interrupted carry goes on.
 		prefix, fp, adm, ok := colleagueField(name)
-		if !ok || adm != "" || !r.forAdmissionLocked(r.fp, name, fp, adm) {
+		if !ok || adm != "" || !r.bareAfterLocked(r.fp, name, fp) {
 			continue
 		}
 		if len(r.namingLocked(r.fp, prefix, fp, false)) == 0 {
@@ -287,15 +289,17 @@ func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) 
 // administrator who wrote the admission had not applied it (see Known
 // limits).
 func (r *Replica) forAdmissionLocked(by, name, fp, adm string) bool {
-	a := r.admissions[fp]
-	switch {
-	case a.hash == "":
-		return false
-	case adm != "":
-		return a.events[adm]
+	if adm != "" {
+		return r.admissions[fp].events[adm]
 	}
-	mine := r.confirms[by]
-	return !mine.bound && mine.set[name].L > a.at.Lamport
+	return !r.confirms[by].bound && r.bareAfterLocked(by, name, fp)
+}
+
+// bareAfterLocked reports whether by's bare field name, naming fp, was set
+// after fp's admission by Lamport clock (under state).
+func (r *Replica) bareAfterLocked(by, name, fp string) bool {
+	a := r.admissions[fp]
+	return a.hash != "" && r.confirms[by].set[name].L > a.at.Lamport
 }
 
 // confirmsLocked reports whether by confirmed fp for scope (under state).

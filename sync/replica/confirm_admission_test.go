@@ -78,11 +78,13 @@ func TestOlderConfirmationsCarriedOver(t *testing.T) {
 		name    string
 		upgrade bool // Tom's workstation carries his confirmations over
 		revoke  bool // Tom leaves (before or after)
+		carried int  // of Tom's confirmations, carried over before (a carry interrupted)
 	}{
-		{"older records", false, false},
-		{"older records, their writer revoked", false, true},
-		{"carried over", true, false},
-		{"carried over, then revoked", true, true},
+		{"older records", false, false, 0},
+		{"older records, their writer revoked", false, true, 0},
+		{"carried over", true, false, 0},
+		{"carried over, then revoked", true, true, 0},
+		{"carried over after an interruption", true, false, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Tom, on an older version, confirmed Paul and Uma; Uma and Paul
@@ -112,7 +114,11 @@ func TestOlderConfirmationsCarriedOver(t *testing.T) {
 			bare(sYan, tom)
 			exchange(t, all...)
 			if tc.upgrade {
-				for _, want := range []int{2, 0} { // Paul and Uma, then nothing more
+				if tc.carried > 0 {
+					sTom.append(Change{Entity: ConfirmsEntity(tom.fp()), Kind: KindConfirms, Scope: roles.Directory,
+						Fields: Fields{sTom.confirmation("member/", c.phys): json.RawMessage("true")}})
+				}
+				for _, want := range []int{2 - tc.carried, 0} { // Paul and Uma, then nothing more
 					if n, err := sTom.r.CarryConfirmations(ctx); err != nil || n != want {
 						t.Fatalf("Tom carries over %d confirmations (%v), want %d", n, err, want)
 					}
