@@ -309,7 +309,7 @@ const guessedAdmission = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5e
 
 // TestAttackWithdrawnConfirmationsSplitClinic: confirmations "only grow
 // (the app never writes one false)", but the reckoning read the record's
-// merged state (confirmedFromState): a physician's modified software that
+// merged state (confirmationsOf): a physician's modified software that
 // wrote her confirmations false took the edges out, and the colleagues she
 // alone connected stopped counting each other (session 12 review, F4). A
 // confirms field is now only ever written true (roles.Keyed.Set): every
