@@ -189,11 +189,14 @@ func (r *Replica) appendConfirms(ctx context.Context, fields []string, what stri
 // (CarryConfirmations): once her record names an admission, they count
 // no more.
 func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) error {
-	r.state.RLock()
-	physician := r.members[r.fp].Role.Holds(roles.Clinical)
-	m, member := r.members[fp]
-	adm := r.admissions[fp].hash
-	r.state.RUnlock()
+	var physician, member bool
+	var m Member
+	var adm string
+	r.judged(func() {
+		physician = r.members[r.fp].Role.Holds(roles.Clinical)
+		m, member = r.members[fp]
+		adm = r.admissions[fp].hash
+	})
 	switch {
 	case prefix != deskFieldPrefix && !physician:
 		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records", what, ErrForbidden)
@@ -222,10 +225,32 @@ func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) er
 // the admission of the key it names, or naming a key nobody admitted here)
 // is not carried over: written again it would count.
 func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
-	r.state.RLock()
-	mine := r.confirms[r.fp]
 	var carry []string
-	for name := range mine.set {
+	r.judged(func() { carry = r.carryLocked() })
+	slices.Sort(carry)
+	for fields := range slices.Chunk(carry, roles.MaxEventFields) {
+		if err := r.appendConfirms(ctx, fields, "carry confirmations over"); err != nil {
+			return 0, err
+		}
+	}
+	return len(carry), nil
+}
+
+// judged runs f under the state lock once no Apply or Append is under way:
+// the directory entries an Apply merged are judged by then (their
+// admissions known: admission.go), though the member shows at once.
+func (r *Replica) judged(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.RLock()
+	defer r.state.RUnlock()
+	f()
+}
+
+// carryLocked returns the fields CarryConfirmations writes (under state).
+func (r *Replica) carryLocked() []string {
+	var carry []string
+	for name := range r.confirms[r.fp].set {
 		// By the clock alone: once one carried field is in, the record
 		// names an admission, and an interrupted carry goes on.
 		prefix, fp, adm, ok := colleagueField(name)
@@ -236,14 +261,7 @@ func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
 			carry = append(carry, prefix+fp+"/"+r.admissions[fp].hash)
 		}
 	}
-	r.state.RUnlock()
-	slices.Sort(carry)
-	for fields := range slices.Chunk(carry, roles.MaxEventFields) {
-		if err := r.appendConfirms(ctx, fields, "carry confirmations over"); err != nil {
-			return 0, err
-		}
-	}
-	return len(carry), nil
+	return carry
 }
 
 // edgeLocked reports whom field name of by's confirmations record confirms
