@@ -219,9 +219,19 @@ const (
 
 // confirmFormerColleagues confirms, once per key that needs confirmation,
 // the colleagues this profile shared the key with before it did, and
-// returns how many confirmations it wrote.
+// carries over the confirmations an older version wrote (a bare key) in
+// the form that names the colleague's admission (replica.CarryConfirmations;
+// a write of the new form would carry them first anyway); it returns how
+// many confirmations it wrote.
 func (s *Session) confirmFormerColleagues(ctx context.Context, r *replica.Replica, role roles.Role) (int, error) {
 	n := 0
+	if role.Holds(roles.FrontDesk) {
+		carried, err := r.CarryConfirmations(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("app: carry your confirmations of colleagues over: %w", err)
+		}
+		n += carried
+	}
 	for _, pass := range []struct {
 		meta    string
 		scope   roles.Scope

@@ -16,7 +16,9 @@ type Upkeep struct {
 	Admitted []Admission // administrators only
 	Granted  int         // grants written
 	// Confirmed: colleagues this physician confirmed at the upgrade to
-	// confirmations (colleagues.go), once.
+	// confirmations, and confirmations of an older version's form carried
+	// over in the form that names the colleague's admission
+	// (colleagues.go), once.
 	Confirmed int
 	Created   []roles.Scope
 	Rotated   []roles.Scope

@@ -139,7 +139,10 @@ func (k Kind) OnlyGrows() bool {
 
 // fieldsRevision is raised when what a Keyed family's Key accepts changes
 // (FieldsVersion sees the names and bounds, not the functions).
-const fieldsRevision = 1
+//
+// Revision 2: a confirmation names the admission it counts for
+// (isConfirmed).
+const fieldsRevision = 2
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -226,15 +229,26 @@ var heldKeys = []Keyed{
 }
 
 // confirmedColleagues: a member's confirmations record names
-// "member/FINGERPRINT" for each physician a physician confirmed in person,
-// "desk/FINGERPRINT" for each colleague confirmed for the front desk only,
+// "member/FINGERPRINT/ADMISSION" for each physician a physician confirmed
+// in person, "desk/FINGERPRINT/ADMISSION" for each colleague confirmed for
+// the front desk only (ADMISSION: the hash of the colleague's directory
+// entry's first event, so a confirmation counts for that admission only;
+// versions before it wrote "member/FINGERPRINT" and "desk/FINGERPRINT"),
 // and "recovery/SPLIT" for each recovery split a physician approved to
 // hold the shares of the keys that need confirmation.
 // Each is only ever set (Keyed.Set): a confirmation or approval is never
 // withdrawn, or one physician could take every edge through her out of
 // everyone's reckoning at once and split the colleagues she connected.
-var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isFingerprint, Set: true}, {Prefix: "recovery/", Key: isSplitID, Set: true},
-	{Prefix: "desk/", Key: isFingerprint, Set: true}}
+var confirmedColleagues = []Keyed{{Prefix: "member/", Key: isConfirmed, Set: true}, {Prefix: "recovery/", Key: isSplitID, Set: true},
+	{Prefix: "desk/", Key: isConfirmed, Set: true}}
+
+// isConfirmed accepts what a confirmation names: a fingerprint and the
+// hash of the admission it counts for (an event hash: 64 lowercase hex
+// digits), or a fingerprint alone (the form of older versions).
+func isConfirmed(s string) bool {
+	fp, admission, bound := strings.Cut(s, "/")
+	return isFingerprint(fp) && (!bound || len(admission) == 64 && isLowerHex(admission))
+}
 
 // isSplitID accepts a recovery split's id: 16 random bytes in lowercase hex.
 func isSplitID(s string) bool { return len(s) == 32 && isLowerHex(s) }

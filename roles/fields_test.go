@@ -112,3 +112,34 @@ func TestFieldsVersion(t *testing.T) {
 		t.Error("a new field leaves the version as it was")
 	}
 }
+
+// TestConfirmationNamesAdmission: a confirmations record declares a
+// colleague's key with the hash of her admission, or alone (the older
+// form); the declarations' version differs from session 12's, the last
+// whose fields rule knew the older form only, so its stores judge again
+// what they refused.
+func TestConfirmationNamesAdmission(t *testing.T) {
+	fp, adm := strings.Repeat("ab", 20), strings.Repeat("0f", 32)
+	k := kinds["confirms"]
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{"member/" + fp + "/" + adm, true},
+		{"desk/" + fp + "/" + adm, true},
+		{"member/" + fp, true},
+		{"desk/" + strings.Repeat("ab", 32) + "/" + adm, true},
+		{"member/" + fp + "/", false},
+		{"member/" + fp + "/" + adm[:62], false},
+		{"member/" + fp + "/" + strings.ToUpper(adm), false},
+		{"desk/" + fp + "/" + adm + "/" + adm, false},
+		{"recovery/" + strings.Repeat("ab", 16) + "/" + adm, false},
+	} {
+		if got := k.Declares(tc.name); got != tc.want {
+			t.Errorf("Declares(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if v := FieldsVersion(); v == "9f3376087bf801b7" {
+		t.Errorf("FieldsVersion() = %q, session 12's: its stores would not judge again what they refused", v)
+	}
+}

@@ -42,10 +42,31 @@ import (
 )
 
 // entryClaims is, for one member's entry, the first event that set what
-// the entry says now: its token, and each device it names.
+// the entry says now: its token, and each device it names; and the
+// events of the entry, that admitted her (confirm.go).
 type entryClaims struct {
-	token   *claim           // nil: the entry cites no token
-	devices map[string]claim // device -> the first event that named it
+	token     *claim           // nil: the entry cites no token
+	devices   map[string]claim // device -> the first event that named it
+	admission admission
+}
+
+// admission is what a member's directory entry says of her admission: an
+// administrator's signed events, which nobody can name before they are
+// written. A confirmation counts when it names one of them by its hash
+// (confirm.go).
+type admission struct {
+	// hash is the hash of the entry's first applied event (by Lamport,
+	// device, seq: the same on every workstation that applied the same
+	// events), at its place: what this workstation names when it confirms
+	// her, and what a confirmation of the older form must come after. ""
+	// for an entry none of whose events is applied.
+	hash string
+	at   claim
+	// events are the hashes of every applied event of the entry: a
+	// confirmation naming any of them was written after her admission
+	// (one that names a later change of the entry, or an earlier event
+	// another workstation saw first, counts the same).
+	events map[string]bool
 }
 
 // storedFields opens an applied envelope of a record kind with its scope
@@ -75,7 +96,7 @@ func (r *Replica) storedFields(row store.Envelope) (*crypto.Envelope, Fields, er
 // entryClaims reads the applied events of m's entry for the first that set
 // its token and the first that named each of its devices.
 func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entryClaims, error) {
-	out := entryClaims{devices: map[string]claim{}}
+	out := entryClaims{devices: map[string]claim{}, admission: admission{events: map[string]bool{}}}
 	rows, err := tx.EnvelopesForEntity(ctx, m.Fingerprint)
 	if err != nil {
 		return out, fmt.Errorf("replica: events of %s: %w", short(m.Fingerprint), err)
@@ -89,6 +110,10 @@ func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entr
 			return out, err
 		}
 		c := claimOf(env.Header)
+		out.admission.events[row.Hash] = true
+		if out.admission.hash == "" || before(c, out.admission.at) {
+			out.admission.hash, out.admission.at = row.Hash, c
+		}
 		var token string
 		if json.Unmarshal(fields["token"], &token) == nil && token != "" && token == m.Token && (out.token == nil || before(c, *out.token)) {
 			out.token = &c
@@ -115,9 +140,11 @@ func (r *Replica) judgeTokens() map[string]bool {
 	defer r.state.Unlock()
 	first := map[string]string{} // token -> the member whose entry cited it first
 	r.admitted = make(map[string]*claim, len(r.members))
+	r.admissions = make(map[string]admission, len(r.members))
 	for fp, m := range r.members {
 		c := r.claims[fp].token
 		r.admitted[fp] = c
+		r.admissions[fp] = r.claims[fp].admission
 		if c == nil {
 			continue
 		}

@@ -202,52 +202,114 @@ func TestConfirmNamesNoStranger(t *testing.T) {
 }
 
 // TestAttackS12ConfirmationOfAKeyNotYetAdmitted: a confirmation may name
-// any fingerprint, a member's or not (the reckoning counts the edge once
-// the key is admitted, whenever the confirmation was written). A
-// receptionist's modified software confirms, for the front desk, a key of
-// her own making that nobody in the clinic has seen, so nothing on anyone's
-// Colleagues screen shows it. Later she is made an administrator (her
-// front-desk keys retire) and admits that key as a receptionist: the
-// stand-in confirms her back, and Paul's workstation, which reaches the
-// stand-in through the old confirmation, grants it the front desk's new
-// epochs.
-//
-// Still open (session 12 review, F3): skipped until a confirmation names
-// the admitted entry, not the bare key (see the h-fixconfirm report and
-// ARCHITECTURE's Known limits).
+// any fingerprint, a member's or not, and the reckoning counted the edge
+// once the key was admitted, whenever the confirmation was written
+// (session 12 review, F3). A member's modified software confirms, while
+// she is trusted, a key of her own making that nobody in the clinic has
+// seen, so nothing on anyone's Colleagues screen shows it; she leaves (or
+// is made an administrator), an administrator admits that key, the
+// stand-in confirms her back, and a colleague who reaches her through the
+// old confirmation grants the stand-in the scope's new epochs. A
+// confirmation now names the admission it counts for (the entry's first
+// event, by its hash: unknown before the administrator signs it), and one
+// in the older form (a bare key) counts only after the admission in the
+// clinic's order of events (confirm.go): none of these counts, on any
+// workstation, whatever order the events came in.
 func TestAttackS12ConfirmationOfAKeyNotYetAdmitted(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	puppet := newPerson(t, "Peggy Puppet", roles.Receptionist)
-	// Rita, still a trusted receptionist, confirms a key no member holds:
-	// her own software refuses, so her modified software writes it.
-	if err := c.sRecep.r.ConfirmDesk(ctx, puppet.fp()); !errors.Is(err, ErrForbidden) {
-		t.Errorf("Rita's software confirmed a key no member holds: %v", err)
-	}
-	c.sRecep.forge(forged{Entity: ConfirmsEntity(c.recep.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-		Fields: Fields{"desk/" + puppet.fp(): json.RawMessage("true")}})
-	exchange(t, c.stations()...)
-	// Rita becomes an administrator; as one she admits her puppet.
-	c.changeRole(c.recep, roles.Administrator)
-	sPup := join(t, puppet, c.id, c.admin.fp())
-	all := append(c.stations(), sPup)
-	exchange(t, all...)
-	c.sAdmin.admit(puppet) // in the test the founder's hand writes what Rita's would
-	c.sAdmin.grant(roles.Directory, puppet)
-	exchange(t, all...)
-	// The puppet (a receptionist) confirms Rita back: desk/ counts from anyone.
-	if err := sPup.r.ConfirmDesk(ctx, c.recep.fp()); err != nil {
-		t.Fatal(err)
-	}
-	exchange(t, all...)
-	if c.sPhys.r.MayGrant(roles.FrontDesk, puppet.fp()) {
-		t.Error("Paul grants the front-desk key to a key Rita confirmed before anyone had seen it (she is an administrator now)")
+	for _, tc := range []struct {
+		name   string
+		role   roles.Role // the stand-in's, and so the scope she is after
+		leaves func(c *clinic, p *person)
+		field  func(fp string) string // what the leaver's software writes in advance
+		ahead  bool                   // written with its clock run as far ahead as any workstation takes
+	}{
+		{"receptionist, made an administrator", roles.Receptionist, func(c *clinic, p *person) { c.changeRole(p, roles.Administrator) },
+			func(fp string) string { return "desk/" + fp }, false},
+		{"receptionist, revoked", roles.Receptionist, func(c *clinic, p *person) { c.revoke(p) },
+			func(fp string) string { return "desk/" + fp }, false},
+		{"receptionist, revoked, clock run ahead", roles.Receptionist, func(c *clinic, p *person) { c.revoke(p) },
+			func(fp string) string { return "desk/" + fp }, true},
+		{"receptionist, revoked, an admission guessed", roles.Receptionist, func(c *clinic, p *person) { c.revoke(p) },
+			func(fp string) string { return "desk/" + fp + "/" + guessedAdmission }, false},
+		{"physician, revoked", roles.Physician, func(c *clinic, p *person) { c.revoke(p) },
+			func(fp string) string { return "member/" + fp }, false},
+		{"physician, revoked, an admission guessed", roles.Physician, func(c *clinic, p *person) { c.revoke(p) },
+			func(fp string) string { return "member/" + fp + "/" + guessedAdmission }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			scope, leaver, sLeaver, prefix := roles.FrontDesk, c.recep, c.sRecep, "desk/"
+			if tc.role == roles.Physician {
+				scope, leaver, sLeaver, prefix = roles.Clinical, c.phys, c.sPhys, "member/"
+			}
+			puppet := newPerson(t, "Peggy Puppet", tc.role)
+			// While trusted, the leaver confirms a key no member holds: her
+			// own software refuses, so her modified software writes it.
+			if err := sLeaver.r.Confirm(ctx, puppet.fp()); !errors.Is(err, ErrForbidden) {
+				t.Errorf("the leaver's software confirmed a key no member holds: %v", err)
+			}
+			f := forged{Entity: ConfirmsEntity(leaver.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+				Fields: Fields{tc.field(puppet.fp()): json.RawMessage("true")}}
+			if tc.ahead {
+				f.Lamport = sLeaver.r.lamport + ClockWindow
+			}
+			early := sLeaver.forge(f)
+			exchange(t, c.stations()...)
+			for _, s := range c.stations() {
+				// Applied everywhere: what makes it count is judged where it is read.
+				if st, reason := s.state(early.Header.ID); st != store.Applied {
+					t.Fatalf("setup: %s: the early confirmation is %v (%s)", s.p.name, st, reason)
+				}
+			}
+			tc.leaves(c, leaver)
+			exchange(t, c.stations()...)
+			// An administrator admits the stand-in; the stand-in confirms
+			// the leaver back (her software skips the check on a leaver).
+			sPup := c.admitPerson(t, puppet)
+			all := append(c.stations(), sPup)
+			exchange(t, all...)
+			sPup.forge(forged{Entity: ConfirmsEntity(puppet.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+				Fields: Fields{prefix + leaver.fp(): json.RawMessage("true")}})
+			exchange(t, all...)
+			// A workstation that came later, and took every event in the
+			// reverse order of the clinic's.
+			late := c.observer(t)
+			evs := slices.Clone(c.sAdmin.everything())
+			slices.Reverse(evs)
+			for range 4 {
+				late.apply(evs...)
+			}
+			late.apply(sPup.everything()...)
+			for _, s := range append(all, late) {
+				var through []string
+				for _, giver := range []*person{c.phys, c.phys2, c.recep} {
+					if s.r.Reaches(scope, giver.fp())[puppet.fp()] {
+						through = append(through, giver.name)
+					}
+				}
+				if len(through) > 0 {
+					t.Errorf("on %s's workstation %v reach the stand-in for the %s key through a confirmation written before her admission",
+						s.p.name, through, scope)
+				}
+				if s != sPup && s.r.MayGrant(scope, puppet.fp()) {
+					t.Errorf("%s's workstation grants the %s key to the stand-in", s.p.name, scope)
+				}
+			}
+			if sPup.r.Holds(scope) {
+				t.Errorf("the stand-in holds the %s key", scope)
+			}
+		})
 	}
 }
 
+// guessedAdmission is what a member who cannot know an admission's hash
+// names instead: any 64 hex digits.
+const guessedAdmission = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed"
+
 // TestAttackWithdrawnConfirmationsSplitClinic: confirmations "only grow
 // (the app never writes one false)", but the reckoning read the record's
-// merged state (confirmedFromState): a physician's modified software that
+// merged state (confirmationsOf): a physician's modified software that
 // wrote her confirmations false took the edges out, and the colleagues she
 // alone connected stopped counting each other (session 12 review, F4). A
 // confirms field is now only ever written true (roles.Keyed.Set): every
@@ -269,7 +331,7 @@ func TestAttackWithdrawnConfirmationsSplitClinic(t *testing.T) {
 				t.Fatal("setup: Pia should count Tom through Paul")
 			}
 			v := json.RawMessage(tc.value)
-			withdraw := Fields{"member/" + c.phys2.fp(): v, "member/" + tom.fp(): v}
+			withdraw := Fields{c.sPhys.confirmation("member/", c.phys2): v, c.sPhys.confirmation("member/", tom): v}
 			_, err := c.sPhys.r.Append(context.Background(), Change{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms,
 				Scope: roles.Directory, Fields: withdraw})
 			if !errors.Is(err, ErrForbidden) {
@@ -295,7 +357,7 @@ func TestWithdrawnConfirmationMendedOnUpgrade(t *testing.T) {
 	ctx := context.Background()
 	c, tom, sTom, _ := clinicAroundPaul(t)
 	env := c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-		Fields: Fields{"member/" + tom.fp(): json.RawMessage("false")}})
+		Fields: Fields{c.sPhys.confirmation("member/", tom): json.RawMessage("false")}})
 	// As the older version did: stored, applied, merged.
 	s := c.sPh2
 	err := s.db.Update(ctx, func(tx *store.Tx) error {
@@ -336,4 +398,12 @@ func clinicAroundPaul(t *testing.T) (c *clinic, tom *person, sTom *station, all 
 	confirmEachOther(t, c.sPhys, sTom)
 	exchange(t, all...)
 	return c, tom, sTom, all
+}
+
+// confirmation is the field s writes when it confirms p by prefix
+// ("member/", "desk/"): it names her admission.
+func (s *station) confirmation(prefix string, p *person) string {
+	s.r.state.RLock()
+	defer s.r.state.RUnlock()
+	return prefix + p.fp() + "/" + s.r.admissions[p.fp()].hash
 }

@@ -9,10 +9,23 @@ package replica
 // physician and receptionist keeps a record "confirms:FINGERPRINT" (written
 // by her alone, rules.go) naming each colleague she met and confirmed:
 //
-//   - "member/FINGERPRINT": a physician confirmed a physician. It counts
-//     for the clinical key and the front desk's.
-//   - "desk/FINGERPRINT": confirmed for the front desk only (a physician
-//     confirmed a receptionist, or a receptionist anyone).
+//   - "member/FINGERPRINT/ADMISSION": a physician confirmed a physician.
+//     It counts for the clinical key and the front desk's.
+//   - "desk/FINGERPRINT/ADMISSION": confirmed for the front desk only (a
+//     physician confirmed a receptionist, or a receptionist anyone).
+//
+// ADMISSION is the hash of an event of the colleague's directory entry
+// (admission.go): a confirmation counts only for the admission it names,
+// so one written before an administrator admitted the key counts on no
+// workstation, whatever happens to its writer or the key later (session
+// 12 review, F3: a member who confirmed a key of her own making in
+// advance, then left, gave the stand-in an administrator admitted later
+// the scope's new epochs). Older versions wrote the bare key
+// ("member/FINGERPRINT"); such a field counts only where its writer's
+// software never wrote the new form, and only when it was set after the
+// colleague's admission in the clinic's order of events
+// (forAdmissionLocked); the writer's own workstation carries those over
+// once (CarryConfirmations).
 //
 // A "member/" field (and a recovery approval, "recovery/SPLIT") counts only
 // in the record of a member whose role holds the clinical scope: a
@@ -53,8 +66,9 @@ import (
 
 // KindConfirms is a member's record of the colleagues she confirmed in
 // person: a directory record "confirms:FINGERPRINT" whose fields are
-// "member/FINGERPRINT", "desk/FINGERPRINT" and "recovery/SPLIT" (see the
-// file comment). Only that member writes it.
+// "member/FINGERPRINT/ADMISSION", "desk/FINGERPRINT/ADMISSION" and
+// "recovery/SPLIT" (see the file comment; older versions wrote
+// "member/FINGERPRINT" and "desk/FINGERPRINT"). Only that member writes it.
 const KindConfirms = "confirms"
 
 const (
@@ -67,20 +81,48 @@ const (
 // ConfirmsEntity is the id of a member's confirmations record.
 func ConfirmsEntity(fp string) string { return confirmsEntityPrefix + fp }
 
-// confirmedFromState is what a confirmations record says: its field
-// names ("member/FINGERPRINT", "desk/FINGERPRINT", "recovery/SPLIT")
-// that are set. None is ever unset: the fields rule refuses a confirms
-// field written as anything but true (roles.Keyed.Set), on apply and
-// before writing, so the record only grows whatever order its events
-// are merged in.
-func confirmedFromState(st State) map[string]bool {
-	out := map[string]bool{}
+// confirmations is what a member's confirmations record says: each field
+// set ("member/FINGERPRINT/ADMISSION", "desk/FINGERPRINT/ADMISSION",
+// "recovery/SPLIT", and the older "member/FINGERPRINT" and
+// "desk/FINGERPRINT"), with the clock of the event that set it last. None
+// is ever unset: the fields rule refuses a confirms field written as
+// anything but true (roles.Keyed.Set), on apply and before writing, so the
+// record only grows whatever order its events are merged in.
+type confirmations struct {
+	set map[string]Cell
+	// bound: a field names a colleague's admission. The writer's
+	// software is of a version that writes them, and carried her older
+	// confirmations over in that form first (CarryConfirmations): her
+	// bare fields count no more (forAdmissionLocked).
+	bound bool
+}
+
+func confirmationsOf(st State) confirmations {
+	out := confirmations{set: map[string]Cell{}}
 	for name, c := range st {
-		if string(c.V) == "true" {
-			out[name] = true
+		if string(c.V) != "true" {
+			continue
+		}
+		out.set[name] = c
+		if _, _, adm, ok := colleagueField(name); ok && adm != "" {
+			out.bound = true
 		}
 	}
 	return out
+}
+
+// colleagueField splits a confirms field that names a colleague: its
+// prefix ("member/" or "desk/"), her fingerprint and the hash of the
+// admission it names ("" in the bare form older versions wrote). ok is
+// false for any other field.
+func colleagueField(name string) (prefix, fp, adm string, ok bool) {
+	for _, p := range [...]string{confirmsFieldPrefix, deskFieldPrefix} {
+		if rest, found := strings.CutPrefix(name, p); found {
+			fp, adm, _ = strings.Cut(rest, "/")
+			return p, fp, adm, true
+		}
+	}
+	return "", "", "", false
 }
 
 // Confirm records that this member confirmed the colleague with key
@@ -92,7 +134,7 @@ func (r *Replica) Confirm(ctx context.Context, fp string) error {
 	physicians := r.members[r.fp].Role.Holds(roles.Clinical) && r.members[fp].Role.Holds(roles.Clinical)
 	r.state.RUnlock()
 	if physicians {
-		return r.writeConfirms(ctx, confirmsFieldPrefix+fp, "confirm colleague "+short(fp))
+		return r.writeConfirms(ctx, confirmsFieldPrefix, fp, "confirm colleague "+short(fp))
 	}
 	return r.ConfirmDesk(ctx, fp)
 }
@@ -100,7 +142,7 @@ func (r *Replica) Confirm(ctx context.Context, fp string) error {
 // ConfirmDesk records that this member confirmed the colleague with key
 // fingerprint fp for the front desk ("desk/"), whatever their roles.
 func (r *Replica) ConfirmDesk(ctx context.Context, fp string) error {
-	return r.writeConfirms(ctx, deskFieldPrefix+fp, "confirm colleague "+short(fp)+" for the front desk")
+	return r.writeConfirms(ctx, deskFieldPrefix, fp, "confirm colleague "+short(fp)+" for the front desk")
 }
 
 // ApproveRecovery records that this physician approved recovery split id
@@ -108,40 +150,118 @@ func (r *Replica) ConfirmDesk(ctx context.Context, fp string) error {
 // clinical and front-desk keys): she knows its administrators (app/recovery
 // escrows those keys only to a split a confirmed physician approved).
 func (r *Replica) ApproveRecovery(ctx context.Context, id string) error {
-	return r.writeConfirms(ctx, approvesFieldPrefix+id, "approve recovery split "+short(id))
+	what := "approve recovery split " + short(id)
+	r.state.RLock()
+	_, done := r.confirms[r.fp].set[approvesFieldPrefix+id]
+	physician := r.members[r.fp].Role.Holds(roles.Clinical)
+	r.state.RUnlock()
+	switch {
+	case done:
+		return nil
+	case !physician:
+		return fmt.Errorf("replica: %s: %w: only a physician approves a recovery split", what, ErrForbidden)
+	}
+	return r.appendConfirms(ctx, []string{approvesFieldPrefix + id}, what)
 }
 
-// writeConfirms sets field in this member's confirmations record. Only a
-// physician writes what counts only from a physician ("member/",
-// "recovery/": see edgeLocked): every workstation would ignore it. A
-// colleague confirmed must be an admitted, active member here: nobody
-// confirms a key nobody has seen (session 12 review, F3; modified
-// software can still write one, see Known limits).
-func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
-	r.state.RLock()
-	done := r.confirms[r.fp][field]
-	physician := r.members[r.fp].Role.Holds(roles.Clinical)
-	fp, colleague := strings.CutPrefix(field, confirmsFieldPrefix)
-	if !colleague {
-		fp, colleague = strings.CutPrefix(field, deskFieldPrefix)
+// appendConfirms sets fields in this member's confirmations record.
+func (r *Replica) appendConfirms(ctx context.Context, fields []string, what string) error {
+	f := Fields{}
+	for _, name := range fields {
+		f[name] = mustJSON(true)
 	}
-	m, member := r.members[fp]
+	if _, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory, Fields: f}); err != nil {
+		return fmt.Errorf("replica: %s: %w", what, err)
+	}
+	return nil
+}
+
+// writeConfirms confirms the colleague with key fingerprint fp in this
+// member's confirmations record, by a field of prefix ("member/",
+// "desk/") naming her admission (the hash of her directory entry's first
+// event): it counts for that admission only, so a confirmation written
+// before an administrator admitted her never counts (session 12 review,
+// F3). Only a physician writes what counts only from a physician
+// ("member/": see edgeLocked): every workstation would ignore it. The
+// colleague must be an admitted, active member here: nobody confirms a
+// key nobody has seen, and no admission is known before. The member's
+// confirmations of the older form are carried over first
+// (CarryConfirmations): once her record names an admission, they count
+// no more.
+func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) error {
+	var physician, member bool
+	var m Member
+	var adm string
+	r.judged(func() {
+		physician = r.members[r.fp].Role.Holds(roles.Clinical)
+		m, member = r.members[fp]
+		adm = r.admissions[fp].hash
+	})
+	switch {
+	case prefix != deskFieldPrefix && !physician:
+		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records", what, ErrForbidden)
+	case !member || !m.Active() || adm == "":
+		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
+	}
+	if _, err := r.CarryConfirmations(ctx); err != nil {
+		return fmt.Errorf("replica: %s: %w", what, err)
+	}
+	r.state.RLock()
+	done := len(r.namingLocked(r.fp, prefix, fp, false)) > 0
 	r.state.RUnlock()
 	if done {
 		return nil
 	}
-	if !physician && !strings.HasPrefix(field, deskFieldPrefix) {
-		return fmt.Errorf("replica: %s: %w: only a physician confirms a colleague for the clinical records or approves a recovery split", what, ErrForbidden)
+	return r.appendConfirms(ctx, []string{prefix + fp + "/" + adm}, what)
+}
+
+// CarryConfirmations writes this member's confirmations of the older form
+// ("member/FINGERPRINT", "desk/FINGERPRINT") again in the form that names
+// the colleague's admission, those that count now (forAdmissionLocked:
+// written after it), and returns how many it wrote: once, as the upkeep
+// after an upgrade runs it, and before any confirmation of the new form
+// (writeConfirms), since once her record names an admission her bare
+// fields count no more. A bare field that does not count (written before
+// the admission of the key it names, or naming a key nobody admitted here)
+// is not carried over: written again it would count.
+func (r *Replica) CarryConfirmations(ctx context.Context) (int, error) {
+	var carry []string
+	r.judged(func() { carry = r.carryLocked() })
+	slices.Sort(carry)
+	for fields := range slices.Chunk(carry, roles.MaxEventFields) {
+		if err := r.appendConfirms(ctx, fields, "carry confirmations over"); err != nil {
+			return 0, err
+		}
 	}
-	if colleague && (!member || !m.Active()) {
-		return fmt.Errorf("replica: %s: %w: no active member has that key here; wait until this workstation has synced her admission", what, ErrForbidden)
+	return len(carry), nil
+}
+
+// judged runs f under the state lock once no Apply or Append is under way:
+// the directory entries an Apply merged are judged by then (their
+// admissions known: admission.go), though the member shows at once.
+func (r *Replica) judged(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.RLock()
+	defer r.state.RUnlock()
+	f()
+}
+
+// carryLocked returns the fields CarryConfirmations writes (under state).
+func (r *Replica) carryLocked() []string {
+	var carry []string
+	for name := range r.confirms[r.fp].set {
+		// By the clock alone: once one carried field is in, the record
+		// names an admission, and an interrupted carry goes on.
+		prefix, fp, adm, ok := colleagueField(name)
+		if !ok || adm != "" || !r.bareAfterLocked(r.fp, name, fp) {
+			continue
+		}
+		if len(r.namingLocked(r.fp, prefix, fp, false)) == 0 {
+			carry = append(carry, prefix+fp+"/"+r.admissions[fp].hash)
+		}
 	}
-	_, err := r.Append(ctx, Change{Entity: ConfirmsEntity(r.fp), Kind: KindConfirms, Scope: roles.Directory,
-		Fields: Fields{field: mustJSON(true)}})
-	if err != nil {
-		return fmt.Errorf("replica: %s: %w", what, err)
-	}
-	return nil
+	return carry
 }
 
 // edgeLocked reports whom field name of by's confirmations record confirms
@@ -149,36 +269,84 @@ func (r *Replica) writeConfirms(ctx context.Context, field, what string) error {
 // "member/" fields for every scope, but only in the record of a member
 // whose role holds the clinical scope (a receptionist's software that
 // writes one gains nothing) or who is revoked (her confirmations stand as
-// she left them; her later writes are swept). Any other field confirms
-// nobody.
+// she left them; her later writes are swept); and only for the admission
+// of the colleague they name (forAdmissionLocked). Any other field
+// confirms nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
-	if fp, ok := strings.CutPrefix(name, confirmsFieldPrefix); ok {
-		m := r.members[by]
-		return fp, m.Revoked() || m.Role.Holds(roles.Clinical)
+	prefix, fp, adm, ok := colleagueField(name)
+	if !ok {
+		return "", false
 	}
-	if fp, ok := strings.CutPrefix(name, deskFieldPrefix); ok {
-		// Like member/ above, a desk/ field counts while its writer's role
-		// holds the front desk, or once she is revoked (her confirmations
-		// stand then, so her leaving splits no one): a receptionist made
-		// an administrator vouches for nobody any more, or she could admit
-		// a stand-in she confirmed while she worked at the desk (session
-		// 12 review, F3).
-		m := r.members[by]
-		return fp, scope == roles.FrontDesk && (m.Revoked() || m.Role.Holds(roles.FrontDesk))
+	m := r.members[by]
+	if prefix == confirmsFieldPrefix && !m.Revoked() && !m.Role.Holds(roles.Clinical) {
+		return fp, false
 	}
-	return "", false
+	// Like member/ above, a desk/ field counts while its writer's role
+	// holds the front desk, or once she is revoked (her confirmations
+	// stand then, so her leaving splits no one): a receptionist made an
+	// administrator vouches for nobody any more, or she could admit a
+	// stand-in she confirmed while she worked at the desk (session 12
+	// review, F3).
+	if prefix == deskFieldPrefix && (scope != roles.FrontDesk || !m.Revoked() && !m.Role.Holds(roles.FrontDesk)) {
+		return fp, false
+	}
+	return fp, r.forAdmissionLocked(by, name, fp, adm)
+}
+
+// forAdmissionLocked reports whether by's field name, naming fp and the
+// admission adm, counts for fp's admission here (under state). A field
+// naming an admission counts when it is hers: the hash of an event of her
+// directory entry, which nobody could name before an administrator signed
+// it.
+// A bare field (older versions) counts only in a record that names no
+// admission yet (its writer's software never carried it over), and only
+// when the event that set it comes after her admission in the clinic's
+// order (its Lamport clock is higher): an honest workstation confirms only
+// a member whose entry it applied, so its clock is past the entry's; a
+// confirmation written before the admission is below it, unless the
+// administrator who wrote the admission had not applied it (see Known
+// limits).
+func (r *Replica) forAdmissionLocked(by, name, fp, adm string) bool {
+	if adm != "" {
+		return r.admissions[fp].events[adm]
+	}
+	return !r.confirms[by].bound && r.bareAfterLocked(by, name, fp)
+}
+
+// bareAfterLocked reports whether by's bare field name, naming fp, was set
+// after fp's admission by Lamport clock (under state).
+func (r *Replica) bareAfterLocked(by, name, fp string) bool {
+	a := r.admissions[fp]
+	return a.hash != "" && r.confirms[by].set[name].L > a.at.Lamport
 }
 
 // confirmsLocked reports whether by confirmed fp for scope (under state).
 func (r *Replica) confirmsLocked(scope roles.Scope, by, fp string) bool {
-	for _, name := range [...]string{confirmsFieldPrefix + fp, deskFieldPrefix + fp} {
-		if r.confirms[by][name] {
+	for _, prefix := range [...]string{confirmsFieldPrefix, deskFieldPrefix} {
+		for _, name := range r.namingLocked(by, prefix, fp, true) {
 			if _, ok := r.edgeLocked(by, name, scope); ok {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// namingLocked returns the fields of prefix set in by's confirmations
+// record that name fp and an event of her directory entry, and with bare
+// the field of the older form too (under state).
+func (r *Replica) namingLocked(by, prefix, fp string, bare bool) []string {
+	set := r.confirms[by].set
+	var out []string
+	if _, ok := set[prefix+fp]; ok && bare {
+		out = append(out, prefix+fp)
+	}
+	for adm := range r.admissions[fp].events {
+		if _, ok := set[prefix+fp+"/"+adm]; ok {
+			out = append(out, prefix+fp+"/"+adm)
+		}
+	}
+	return out
 }
 
 // Confirms reports whether member by confirmed fp in a way that counts for
@@ -211,8 +379,8 @@ func (r *Replica) RecoveryApprovals(id string) []string {
 	r.state.RLock()
 	defer r.state.RUnlock()
 	var out []string
-	for by, set := range r.confirms {
-		if set[approvesFieldPrefix+id] {
+	for by, c := range r.confirms {
+		if _, set := c.set[approvesFieldPrefix+id]; set {
 			out = append(out, by)
 		}
 	}
@@ -296,7 +464,7 @@ func (r *Replica) reachLocked(scope roles.Scope, from string) map[string]bool {
 	for len(queue) > 0 {
 		by := queue[0]
 		queue = queue[1:]
-		for name := range r.confirms[by] {
+		for name := range r.confirms[by].set {
 			fp, ok := r.edgeLocked(by, name, scope)
 			if !ok {
 				continue

@@ -143,7 +143,7 @@ func (r *Replica) kept(ctx context.Context, tx *store.Tx, m *merge) error {
 	case KindKeyHeld:
 		r.held[strings.TrimPrefix(id, heldEntityPrefix)] = heldFromState(m.st)
 	case KindConfirms:
-		r.confirms[strings.TrimPrefix(id, confirmsEntityPrefix)] = confirmedFromState(m.st)
+		r.confirms[strings.TrimPrefix(id, confirmsEntityPrefix)] = confirmationsOf(m.st)
 	}
 	r.onChange = append(r.onChange, Changed{ID: id, Kind: m.rec.Kind, Scope: m.rec.Scope})
 	return nil

@@ -67,46 +67,47 @@ type Replica struct {
 	fp  string
 	now func() time.Time
 
-	mu       sync.Mutex // serialises writers
-	state    sync.RWMutex
-	keys     map[string]map[uint32]crypto.ScopeKey
-	index    map[string]crypto.IndexKey
-	pubkeys  map[string]*crypto.PublicKey
-	members  map[string]Member
-	granted  map[string]map[string]map[uint32]bool // grants this device wrote: recipient -> scope -> epoch
-	held     map[string]map[string]bool            // member -> "scope/epoch" it acknowledged holding
-	confirms map[string]map[string]bool            // physician -> colleagues she confirmed in person (confirm.go)
-	anchors  map[string]bool
-	lamport  uint64
-	mySeq    uint64
-	myHash   string
-	onChange []Changed
-	verified map[string]*crypto.Envelope   // during Apply, under mu
-	settled  map[chainPlace]store.Envelope // during settle, under mu
-	reindex  map[string][][]byte           // during Apply: entity -> tokens to write
-	revoked  map[string]bool               // during settle: members revoked, to sweep
-	owners   map[string]string             // during Apply: device -> owner, as read
-	claims   map[string]entryClaims        // under mu: what decides between directory entries
-	admitted map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
-	dirty    map[string]bool               // under mu: directory entries changed since judged
-	roleSeen map[string]string             // under mu: member -> the view of her entry her events' roles were judged by (roleheads.go)
-	undone   []Problem                     // during settle: applied events refused afterwards
-	requeued bool                          // during settle: an event was sent back to pending
-	budget   int                           // during settle: decisions left in this transaction
-	more     bool                          // settle stopped at its budget: another transaction goes on
-	opened   map[*crypto.Envelope]Fields   // during Apply: payloads opened on arrival
-	keysIn   map[keyRef]bool               // during Apply: keys that arrived, whose sealed envelopes settle opens
-	unseal   map[keyRef]store.Cursor       // during Apply: sealed envelopes being opened, and where
-	tails    map[string]uint64             // during a transaction: device -> last seq judged on arrival
-	looked   bool                          // under mu: sealed envelopes a held key opens were looked for
-	opening  atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
-	folds    *folds                        // during an Apply's transaction: record changes merged at its end
-	awaited  atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
-	recount  bool                          // under mu: an Apply changed what awaited counts, beyond sealedIn
-	sealedIn map[string]int64              // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
-	raised   bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
-	bulked   bool                          // under mu: this Apply readied the store for bulk writes (bulkgc.go)
-	tidy     *time.Timer                   // under mu: checkpoints the log a bulk left (endBulk)
+	mu         sync.Mutex // serialises writers
+	state      sync.RWMutex
+	keys       map[string]map[uint32]crypto.ScopeKey
+	index      map[string]crypto.IndexKey
+	pubkeys    map[string]*crypto.PublicKey
+	members    map[string]Member
+	granted    map[string]map[string]map[uint32]bool // grants this device wrote: recipient -> scope -> epoch
+	held       map[string]map[string]bool            // member -> "scope/epoch" it acknowledged holding
+	confirms   map[string]confirmations              // member -> colleagues she confirmed in person (confirm.go)
+	anchors    map[string]bool
+	lamport    uint64
+	mySeq      uint64
+	myHash     string
+	onChange   []Changed
+	verified   map[string]*crypto.Envelope   // during Apply, under mu
+	settled    map[chainPlace]store.Envelope // during settle, under mu
+	reindex    map[string][][]byte           // during Apply: entity -> tokens to write
+	revoked    map[string]bool               // during settle: members revoked, to sweep
+	owners     map[string]string             // during Apply: device -> owner, as read
+	claims     map[string]entryClaims        // under mu: what decides between directory entries
+	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
+	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
+	dirty      map[string]bool               // under mu: directory entries changed since judged
+	roleSeen   map[string]string             // under mu: member -> the view of her entry her events' roles were judged by (roleheads.go)
+	undone     []Problem                     // during settle: applied events refused afterwards
+	requeued   bool                          // during settle: an event was sent back to pending
+	budget     int                           // during settle: decisions left in this transaction
+	more       bool                          // settle stopped at its budget: another transaction goes on
+	opened     map[*crypto.Envelope]Fields   // during Apply: payloads opened on arrival
+	keysIn     map[keyRef]bool               // during Apply: keys that arrived, whose sealed envelopes settle opens
+	unseal     map[keyRef]store.Cursor       // during Apply: sealed envelopes being opened, and where
+	tails      map[string]uint64             // during a transaction: device -> last seq judged on arrival
+	looked     bool                          // under mu: sealed envelopes a held key opens were looked for
+	opening    atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
+	folds      *folds                        // during an Apply's transaction: record changes merged at its end
+	awaited    atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
+	recount    bool                          // under mu: an Apply changed what awaited counts, beyond sealedIn
+	sealedIn   map[string]int64              // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
+	raised     bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
+	bulked     bool                          // under mu: this Apply readied the store for bulk writes (bulkgc.go)
+	tidy       *time.Timer                   // under mu: checkpoints the log a bulk left (endBulk)
 
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why
@@ -147,7 +148,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
-		confirms: map[string]map[string]bool{},
+		confirms: map[string]confirmations{},
 		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
 		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
@@ -239,11 +240,10 @@ func (r *Replica) load(tx *store.Tx) error {
 	// colleagues each physician confirmed.
 	for _, own := range []struct {
 		kind, prefix, what string
-		into               map[string]map[string]bool
-		from               func(State) map[string]bool
+		into               func(string, State)
 	}{
-		{KindKeyHeld, heldEntityPrefix, "acknowledged keys", r.held, heldFromState},
-		{KindConfirms, confirmsEntityPrefix, "confirmations", r.confirms, confirmedFromState},
+		{KindKeyHeld, heldEntityPrefix, "acknowledged keys", func(fp string, st State) { r.held[fp] = heldFromState(st) }},
+		{KindConfirms, confirmsEntityPrefix, "confirmations", func(fp string, st State) { r.confirms[fp] = confirmationsOf(st) }},
 	} {
 		recs, err := tx.EntitiesOfKind(ctx, own.kind, -1, 0)
 		if err != nil {
@@ -254,7 +254,7 @@ func (r *Replica) load(tx *store.Tx) error {
 			if err != nil {
 				return err
 			}
-			own.into[strings.TrimPrefix(e.ID, own.prefix)] = own.from(st)
+			own.into(strings.TrimPrefix(e.ID, own.prefix), st)
 		}
 	}
 	if err := r.loadKeySources(ctx, tx); err != nil {
