@@ -106,7 +106,7 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
-	if err := checkRoleHeads(crypto.Header{Kind: c.Kind}, c.Fields); err != nil {
+	if err := checkRoleHeads(crypto.Header{Kind: c.Kind, Entity: c.Entity, Author: b.r.fp}, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}

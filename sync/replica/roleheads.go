@@ -67,8 +67,28 @@ func (m Member) roleAt(device string, seq uint64) roles.Role {
 // directory entry: a list of at most MaxRoleChanges changes, each naming
 // a role and at most MaxRoleDevices well-formed device ids.
 func checkRoleHeads(h crypto.Header, f Fields) error {
+	if h.Kind != KindMember {
+		return nil
+	}
+	// Nobody changes her own role (session 13 review, S3): an event that
+	// did would be judged by the role it writes, and its verdict would
+	// flip with its own effect. Only the founder's genesis entry names
+	// its own author's role, administrator, and an administrator may write
+	// it again unchanged.
+	if h.Entity == h.Author {
+		var role roles.Role
+		if _, ok := f[FieldRoleHeads]; ok {
+			return fmt.Errorf("a member does not record her own former roles")
+		}
+		if v, ok := f["role"]; ok && (json.Unmarshal(v, &role) != nil || role != roles.Administrator) {
+			return fmt.Errorf("a member does not change her own role")
+		}
+		if _, ok := f["revoked_heads"]; ok {
+			return fmt.Errorf("a member does not revoke herself")
+		}
+	}
 	raw, ok := f[FieldRoleHeads]
-	if h.Kind != KindMember || !ok {
+	if !ok {
 		return nil
 	}
 	var held []RoleHeld
