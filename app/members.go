@@ -126,7 +126,14 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 	write := map[string]any{"role": role, fieldRoleChanges: changes, replica.FieldRoleHeads: held}
 	// Every change, the ones recorded before (each written once: the
 	// first written stands) and this one.
-	history := append(m.Changes[:len(m.Changes):len(m.Changes)], replica.RoleChange{From: m.Role, To: role, Heads: heads})
+	history := m.Changes[:len(m.Changes):len(m.Changes)]
+	if len(history) == 0 && m.Admitted != "" && m.Admitted != m.Role {
+		// Changed by a version that recorded no change: that change
+		// first, covering nothing (what she wrote was judged by the role
+		// the entry names), so the history starts from her admission.
+		history = append(history, replica.RoleChange{From: m.Admitted, To: m.Role, Heads: map[string]uint64{}})
+	}
+	history = append(history, replica.RoleChange{From: m.Role, To: role, Heads: heads})
 	for i, c := range history {
 		write[replica.RoleChangeField(i+1)] = c
 	}

@@ -159,6 +159,16 @@ func TestAttackS13FormerPhysicianMadePhysicianAgain(t *testing.T) {
 			if c.sPhys.r.MayGrant(tc.scope, p.fp()) {
 				t.Errorf("Paul grants the %s key to %s, made %s again by an administrator: nobody confirmed her since she left the role", tc.scope, p.name, tc.role)
 			}
+			// What the clinic does: they confirm each other in person again.
+			pStation := c.sPh2
+			if p == c.recep {
+				pStation = c.sRecep
+			}
+			confirmEachOther(t, c.sPhys, pStation)
+			exchange(t, c.stations()...)
+			if !c.sPhys.r.MayGrant(tc.scope, p.fp()) {
+				t.Errorf("Paul and %s confirmed each other again and Paul still does not grant her the %s key", p.name, tc.scope)
+			}
 		})
 	}
 }

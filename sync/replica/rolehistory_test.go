@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -209,5 +210,48 @@ func TestRoleHistoryMendedOnUpgrade(t *testing.T) {
 	m, _ := s.r.Member(c.phys2.fp())
 	if m.Admitted != roles.Physician || m.Role != roles.Receptionist || len(m.Changes) != 1 || m.Changes[0].From != roles.Physician {
 		t.Errorf("after the upgrade Pia reads admitted %q, role %q, changes %+v; want physician, receptionist, one change", m.Admitted, m.Role, m.Changes)
+	}
+}
+
+// TestRoleChangeRejudgesOnlyWhatChanged (session 13 review, S6): a change
+// of role judges again only the events whose role at their place changed.
+// Rita, a receptionist with 3,000 patients, is made a physician: her
+// patients were written as a receptionist before and after, so Paul's
+// workstation re-applies none of them (the change costs a read of her
+// chain, far less than applying her history once); a change written
+// again over the first one takes no effect.
+func TestRoleChangeRejudgesOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	const records = 3000
+	b := c.sRecep.r.Batch()
+	for range records {
+		b.Append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+			Fields: fields(t, map[string]any{"family": "Family", "given": "Ann"})})
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.sPhys.apply(c.sRecep.everything()...)
+	c.sAdmin.apply(c.sRecep.everything()...)
+	once := time.Since(start) / 2
+	heads, err := c.sAdmin.r.MemberHeads(ctx, c.recep.fp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes time.Duration
+	for _, heads := range []map[string]uint64{heads, {}} { // the honest change, then one written over it
+		env := writeChange(t, c.sAdmin, c.recep, 1, RoleChange{From: roles.Receptionist, To: roles.Physician, Heads: heads}, true)
+		start := time.Now()
+		rep := c.sPhys.apply(env.Raw)
+		changes += time.Since(start)
+		if rep.Rejected > 0 || rep.Applied > 1 {
+			t.Errorf("the change made Paul refuse %d and apply %d events", rep.Rejected, rep.Applied)
+		}
+	}
+	t.Logf("applying %d records once: %v; a change of role and one written over it: %v", records, once, changes)
+	if changes > once/2 {
+		t.Errorf("two changes of role cost Paul's workstation %v, half of applying the receptionist's %d records once is %v", changes, records, once/2)
 	}
 }
