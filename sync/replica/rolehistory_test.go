@@ -255,3 +255,71 @@ func TestRoleChangeRejudgesOnlyWhatChanged(t *testing.T) {
 		t.Errorf("two changes of role cost Paul's workstation %v, half of applying the receptionist's %d records once is %v", changes, records, once/2)
 	}
 }
+
+// TestFakeIntermediateRoleGivesNoKey: what an administrator can still do
+// to a role history (Known limits), and why it gives no key (session 13
+// review, S1 with S2). Pia, a physician Paul confirmed, is made an
+// administrator (change 1). She admits Sly, a stand-in of her own, and
+// writes a confirmation of her (refused: an administrator's). Pam, a
+// puppet administrator Pia admitted, invents two changes, visible in Pia's
+// history: administrator -> physician just before the confirmation and
+// physician -> administrator covering it, so the confirmation is judged a
+// physician's and applied. But Pia "entered" the physician role after
+// Paul confirmed her, so his confirmation of her counts no more: once Pia
+// is revoked, Paul reaches nobody through her and grants Sly nothing.
+func TestFakeIntermediateRoleGivesNoKey(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	honestChange(t, c.sAdmin, c.phys2, 1, roles.Administrator)
+	exchange(t, c.stations()...)
+	sly := newPerson(t, "Sly Standin", roles.Physician)
+	sSly := join(t, sly, c.id, c.phys2.fp())
+	c.sPh2.apply(sSly.own()...)
+	c.sPh2.admit(sly)
+	c.sPh2.grant(roles.Directory, sly)
+	pam := newPerson(t, "Pam Puppet", roles.Administrator)
+	sPam := join(t, pam, c.id, c.phys2.fp())
+	c.sPh2.apply(sPam.own()...)
+	c.sPh2.admit(pam)
+	c.sPh2.grant(roles.Directory, pam)
+	all := append(c.stations(), sSly, sPam)
+	exchange(t, all...)
+	conf := c.sPh2.forge(forged{Entity: ConfirmsEntity(c.phys2.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+		Fields: Fields{confirmsFieldPrefix + sly.fp(): mustJSON(true)}})
+	exchange(t, all...)
+	pia, _ := sPam.r.Member(c.phys2.fp())
+	dev := c.sPh2.r.Device()
+	first := pia.Changes[0].Heads
+	before, at := map[string]uint64{dev: conf.Header.Seq - 1}, map[string]uint64{dev: conf.Header.Seq}
+	for d, s := range first {
+		before[d], at[d] = max(before[d], s), max(at[d], s)
+	}
+	// Her software sets its clock past the refused confirmation's, which
+	// her workstation did not count (a change covers only what was
+	// written before it).
+	sPam.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: conf.Header.Lamport + 5,
+		Fields: fields(t, map[string]any{
+			RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: before},
+			RoleChangeField(3): RoleChange{From: roles.Physician, To: roles.Administrator, Heads: at},
+			"role":             roles.Administrator})})
+	if err := sSly.r.Confirm(ctx, c.phys.fp()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	heads, err := c.sAdmin.r.MemberHeads(ctx, c.phys2.fp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sAdmin.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	exchange(t, all...)
+	m, _ := c.sPhys.r.Member(c.phys2.fp())
+	st, why := c.sPhys.state(conf.Header.ID)
+	t.Logf("Pia's history on Paul's workstation: %d changes, role %s; her confirmation of Sly: %v %s", len(m.Changes), m.Role, st, why)
+	if len(m.Changes) != 3 || !m.Revoked() {
+		t.Fatalf("setup: Pia's history reads %d changes, revoked %v", len(m.Changes), m.Revoked())
+	}
+	if c.sPhys.r.MayGrant(roles.Clinical, sly.fp()) {
+		t.Error("Paul grants the clinical key to Sly, whom nobody met: Pia's invented physician role made her confirmation count")
+	}
+}
