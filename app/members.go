@@ -85,11 +85,14 @@ const fieldRoleChanges = "role_changes"
 // what is written after. Their own workstation shows the new role's
 // screens from its next unlock.
 //
-// The entry also records the role they held and the last event of each
-// of their devices this workstation holds (replica.FieldRoleHeads): every
-// workstation judges what they wrote up to there by the former role, and
-// what this workstation had not seen yet (written offline, or not synced
-// here) by the new one.
+// The entry also records the change, its own field written once
+// (replica.RoleChangeField): the role they held, the new one, and the
+// last event of each of their devices this workstation holds. Every
+// workstation judges what they wrote up to there, before the change, by
+// the former role, and what this workstation had not seen yet (written
+// offline, or not synced here) by the new one. The changes an older
+// version recorded (replica.FieldRoleHeads) are carried over with it, and
+// that version's list is still written for its workstations.
 func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) error {
 	r, err := s.can(roles.RevokeStaff)
 	if err != nil {
@@ -107,8 +110,8 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return fmt.Errorf("%w: you cannot change your own role; ask another administrator", ErrInvalidInput)
 	case m.Role == role:
 		return fmt.Errorf("%w: %s is %s already", ErrInvalidInput, m.Name, roleWord(role))
-	case len(m.RoleHeads) >= replica.MaxRoleChanges:
-		return fmt.Errorf("%w: %s's role was changed %d times already; issue them a new token instead", ErrInvalidInput, m.Name, len(m.RoleHeads))
+	case len(m.Changes) >= replica.MaxRoleChanges:
+		return fmt.Errorf("%w: %s's role was changed %d times already; issue them a new token instead", ErrInvalidInput, m.Name, len(m.Changes))
 	}
 	changes, err := roleChanges(ctx, r, fp)
 	if err != nil {
@@ -120,7 +123,21 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
 	}
 	held := append(m.RoleHeads[:len(m.RoleHeads):len(m.RoleHeads)], replica.RoleHeld{Role: m.Role, Heads: heads})
-	fields, err := replica.F(map[string]any{"role": role, fieldRoleChanges: changes, replica.FieldRoleHeads: held})
+	write := map[string]any{"role": role, fieldRoleChanges: changes, replica.FieldRoleHeads: held}
+	// Every change, the ones recorded before (each written once: the
+	// first written stands) and this one.
+	history := m.Changes[:len(m.Changes):len(m.Changes)]
+	if len(history) == 0 && m.Admitted != "" && m.Admitted != m.Role {
+		// Changed by a version that recorded no change: that change
+		// first, covering nothing (what she wrote was judged by the role
+		// the entry names), so the history starts from her admission.
+		history = append(history, replica.RoleChange{From: m.Admitted, To: m.Role, Heads: map[string]uint64{}})
+	}
+	history = append(history, replica.RoleChange{From: m.Role, To: role, Heads: heads})
+	for i, c := range history {
+		write[replica.RoleChangeField(i+1)] = c
+	}
+	fields, err := replica.F(write)
 	if err != nil {
 		return err
 	}

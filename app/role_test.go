@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // TestChangeRole: an administrator changes a physician into a receptionist
@@ -115,5 +116,47 @@ func TestChangeRoleRecordsHeads(t *testing.T) {
 	}
 	if second := m.RoleHeads[1]; second.Role != roles.Receptionist {
 		t.Errorf("the second change records %s, want receptionist", second.Role)
+	}
+	// Each change its own field, written once (session 13 review): the
+	// history reads physician -> receptionist -> physician from the
+	// admission role on.
+	if len(m.Changes) != 2 || m.Admitted != roles.Physician || m.Changes[0].To != roles.Receptionist || m.Changes[1].To != roles.Physician {
+		t.Errorf("the history reads admitted %s, changes %+v", m.Admitted, m.Changes)
+	}
+	_, st, err := rep(t, c.phys).Entity(ctx, fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 2; n++ {
+		if _, ok := st[replica.RoleChangeField(n)]; !ok {
+			t.Errorf("the entry has no field %s", replica.RoleChangeField(n))
+		}
+	}
+}
+
+// TestChangeRoleAfterAnUnrecordedChange: a member whose role an older
+// version changed without recording the change (the role alone) is changed
+// again: the history records that change first, from the role she was
+// admitted with, so every workstation reads the new change (session 13
+// review: a history starts from the admission role).
+func TestChangeRoleAfterAnUnrecordedChange(t *testing.T) {
+	ctx := context.Background()
+	c, _ := clinicWithPatient(t)
+	fp := c.phys2.Fingerprint()
+	f, err := replica.F(map[string]any{"role": roles.Receptionist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rep(t, c.admin).Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: f}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	if err := c.admin.ChangeRole(ctx, fp, roles.Administrator); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	m, _ := rep(t, c.phys).Member(fp)
+	if m.Role != roles.Administrator || len(m.Changes) != 2 || m.Changes[0].From != roles.Physician || m.Changes[1].From != roles.Receptionist {
+		t.Errorf("Paul reads Pia as %s with changes %+v; want administrator, physician -> receptionist -> administrator", m.Role, m.Changes)
 	}
 }

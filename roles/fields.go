@@ -138,11 +138,13 @@ func (k Kind) OnlyGrows() bool {
 }
 
 // fieldsRevision is raised when what a Keyed family's Key accepts changes
-// (FieldsVersion sees the names and bounds, not the functions).
+// (FieldsVersion sees the names and bounds, not the functions), or when
+// the replica judges what a kind's fields say anew.
 //
 // Revision 2: a confirmation names the admission it counts for
-// (isConfirmed).
-const fieldsRevision = 2
+// (isConfirmed). Revision 3: a member's role history (replica's
+// roleheads.go, session 13 review S1-S7).
+const fieldsRevision = 3
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -226,6 +228,27 @@ var heldKeys = []Keyed{
 	{Prefix: string(FrontDesk) + "/", Key: isEpoch},
 	{Prefix: string(Clinical) + "/", Key: isEpoch},
 	{Prefix: string(Admin) + "/", Key: isEpoch},
+}
+
+// MaxRoleChanges is how many changes of role one directory entry records
+// (replica's roleheads.go).
+const MaxRoleChanges = 64
+
+// roleChanges: a member's directory entry records each change of her role
+// in its own field "role_change/N" (N from 1, at most MaxRoleChanges),
+// written once: the first written stands (replica's roleheads.go). An
+// administrator's workstation writes every change it knows at once (it
+// carries over the changes an older version recorded), so one event may
+// write all of them. "role_change/0" is the role the entry was admitted
+// with, which the replica keeps as the first "role" written; no event
+// writes it.
+var roleChanges = []Keyed{{Prefix: "role_change/", Key: isRoleChange, PerEvent: MaxRoleChanges + 1}}
+
+// isRoleChange accepts the number of a change of role: 0 to MaxRoleChanges,
+// in decimal without leading zeros.
+func isRoleChange(s string) bool {
+	n, err := strconv.ParseUint(s, 10, 8)
+	return err == nil && n <= MaxRoleChanges && strconv.FormatUint(n, 10) == s
 }
 
 // confirmedColleagues: a member's confirmations record names

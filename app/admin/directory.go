@@ -14,6 +14,10 @@ type StaffMember struct {
 	Fingerprint string
 	Name        string
 	Role        roles.Role
+	// FormerRoles are the roles the member held before, oldest first:
+	// her role history as every workstation reads it (replica's
+	// roleheads.go), shown so a change nobody remembers making is seen.
+	FormerRoles []roles.Role
 	Active      bool
 	Joined      time.Time // zero when unknown
 	Token       string    // the registration token they joined with ("" for the founder)
@@ -70,6 +74,9 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 	for _, m := range members {
 		sm := StaffMember{Fingerprint: m.Fingerprint, Name: m.Name, Role: m.Role, Active: m.Active(),
 			Token: m.Token, LastSeen: seen[m.Fingerprint]}
+		for _, c := range m.Changes {
+			sm.FormerRoles = append(sm.FormerRoles, c.From)
+		}
 		if m.Joined > 0 {
 			sm.Joined = time.UnixMilli(m.Joined)
 		}

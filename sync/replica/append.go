@@ -106,7 +106,7 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
-	if err := checkRoleHeads(crypto.Header{Kind: c.Kind}, c.Fields); err != nil {
+	if err := checkRoleFields(crypto.Header{Kind: c.Kind, Entity: c.Entity, Author: b.r.fp}, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
@@ -229,8 +229,13 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 			prev = env.Hash()
 			envs = append(envs, env)
 		}
-		// A directory entry this workstation wrote decides between
+		// A directory entry this workstation wrote judges its member's
+		// events by her role again (roleheads.go; what goes back to
+		// pending is settled at the next Apply) and decides between
 		// entries and devices like one that arrived (admission.go).
+		if _, err := r.judgeRoles(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := r.judgeDirectory(ctx, tx); err != nil {
 			return err
 		}

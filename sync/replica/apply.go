@@ -337,9 +337,9 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 		if h.Seq > m.RevokedHeads[h.Device] {
 			return "", ruleRevoked, "written after the author's membership was revoked", false
 		}
-		return m.roleAt(h.Device, h.Seq), "", "", true
+		return m.roleAt(h), "", "", true
 	case isMember:
-		return m.roleAt(h.Device, h.Seq), "", "", true // the role she held when she wrote it (roleheads.go)
+		return m.roleAt(h), "", "", true // the role she held when she wrote it (roleheads.go)
 	case genesis, r.anchors[h.Author]:
 		return roles.Administrator, "", "", true
 	}
@@ -455,8 +455,8 @@ type keyRef struct {
 // the change writes. What does not open, or is no change (of its kind:
 // checkFields), or is a directory entry whose name breaks the name rule
 // (checkMemberName), or names another author where its kind names the
-// author (checkAuthorFields), or records former roles out of shape
-// (checkRoleHeads), is badContent.
+// author (checkAuthorFields), or changes roles against the content rule
+// (checkRoleFields), is badContent.
 func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	plain, err := env.Open(k)
 	if err != nil {
@@ -475,7 +475,7 @@ func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	if err := checkAuthorFields(env.Header, fields); err != nil {
 		return nil, badContent{err.Error()}
 	}
-	if err := checkRoleHeads(env.Header, fields); err != nil {
+	if err := checkRoleFields(env.Header, fields); err != nil {
 		return nil, badContent{err.Error()}
 	}
 	return fields, nil

@@ -80,19 +80,43 @@ func TestAttackS12RoleChangeRefusesEarlierWritesOnLaterWorkstations(t *testing.T
 	}
 }
 
-// TestRoleChangeWithoutHeadsAsBefore: an entry whose role is written
-// without former roles (an older version's change) judges, as before, only
-// the events that arrive after it: nothing applied is refused.
-func TestRoleChangeWithoutHeadsAsBefore(t *testing.T) {
-	c := newClinic(t)
-	note := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "note", Scope: roles.Clinical,
-		Fields: fields(t, map[string]any{"plan": "written while a physician"})})
-	exchange(t, c.stations()...)
-	c.sAdmin.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(t, map[string]any{"role": roles.Receptionist})})
-	exchange(t, c.stations()...)
-	if st, reason := c.sPhys.state(note.Header.ID); st != store.Applied {
-		t.Errorf("Paul no longer keeps the note he applied: %s", reason)
+// TestRoleChangeWithoutHeadsJudgesAllByTheNewRole: an entry whose role is
+// written without a recorded change (an older version's change, or an
+// administrator's software that leaves it out: session 13 review, S4) is
+// judged by the role it names for every event of the member, and every
+// workstation judges again what it applied: Paul refuses the note he
+// applied, as a newcomer does (before, he kept it and the clinic split).
+// A leaver's entry is frozen by her revocation: a role written into it
+// afterwards takes no effect (session 13 review, S7).
+func TestRoleChangeWithoutHeadsJudgesAllByTheNewRole(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		revoke bool
+		kept   bool
+	}{
+		{name: "active"},
+		{name: "revoked first", revoke: true, kept: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			note := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "note", Scope: roles.Clinical,
+				Fields: fields(t, map[string]any{"plan": "written while a physician"})})
+			exchange(t, c.stations()...)
+			if tc.revoke {
+				c.revoke(c.phys2)
+				exchange(t, c.stations()...)
+			}
+			c.changeRole(c.phys2, roles.Receptionist)
+			exchange(t, c.stations()...)
+			if m, _ := c.sPhys.r.Member(c.phys2.fp()); tc.revoke && m.Role != roles.Physician {
+				t.Errorf("a role written after Pia's revocation took effect: %s", m.Role)
+			}
+			for _, s := range c.stations() {
+				if st, reason := s.state(note.Header.ID); (st != store.Rejected) != tc.kept {
+					t.Errorf("%s: note kept %v (%s), want %v", s.p.name, st != store.Rejected, reason, tc.kept)
+				}
+			}
+		})
 	}
 }
 

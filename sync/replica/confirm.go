@@ -207,7 +207,12 @@ func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) er
 		return fmt.Errorf("replica: %s: %w", what, err)
 	}
 	r.state.RLock()
-	done := len(r.namingLocked(r.fp, prefix, fp, false)) > 0
+	// Set, and after she last moved into a role holding a scope
+	// (sinceEnteredLocked): else it is written again, and counts.
+	entered, done := max(m.EnteredAt(roles.Clinical), m.EnteredAt(roles.FrontDesk)), false
+	for _, name := range r.namingLocked(r.fp, prefix, fp, false) {
+		done = done || r.confirms[r.fp].set[name].L > entered
+	}
 	r.state.RUnlock()
 	if done {
 		return nil
@@ -269,9 +274,10 @@ func (r *Replica) carryLocked() []string {
 // "member/" fields for every scope, but only in the record of a member
 // whose role holds the clinical scope (a receptionist's software that
 // writes one gains nothing) or who is revoked (her confirmations stand as
-// she left them; her later writes are swept); and only for the admission
-// of the colleague they name (forAdmissionLocked). Any other field
-// confirms nobody.
+// she left them; her later writes are swept); only for the admission
+// of the colleague they name (forAdmissionLocked); and only if set after
+// the colleague last moved into a role holding scope (sinceEnteredLocked).
+// Any other field confirms nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
 	prefix, fp, adm, ok := colleagueField(name)
 	if !ok {
@@ -290,7 +296,19 @@ func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) 
 	if prefix == deskFieldPrefix && (scope != roles.FrontDesk || !m.Revoked() && !m.Role.Holds(roles.FrontDesk)) {
 		return fp, false
 	}
-	return fp, r.forAdmissionLocked(by, name, fp, adm)
+	return fp, r.forAdmissionLocked(by, name, fp, adm) && r.sinceEnteredLocked(scope, by, name, fp)
+}
+
+// sinceEnteredLocked reports whether by's confirmation field name of fp
+// was set after fp last moved into a role holding scope (under state): a
+// confirmation vouches for the colleague in the role she held when she
+// was met, so one written before she left a role and was moved back into
+// it by an administrator counts for nothing (session 13 review, S2: her
+// colleagues confirm her again). Both clocks are read from merged records
+// (the field's cell, the change of role: Member.EnteredAt), so every
+// workstation decides alike, whatever order the events came in.
+func (r *Replica) sinceEnteredLocked(scope roles.Scope, by, name, fp string) bool {
+	return r.confirms[by].set[name].L > r.members[fp].EnteredAt(scope)
 }
 
 // forAdmissionLocked reports whether by's field name, naming fp and the

@@ -47,11 +47,21 @@ type Member struct {
 	// RevokedHeads is, for a revoked member, the last sequence accepted from
 	// each of their devices; anything later is rejected everywhere.
 	RevokedHeads map[string]uint64
-	// RoleHeads are the roles the member held before each change of her
-	// role, oldest first, with the last sequence of each of her devices
-	// seen at the change: her events at or below them are judged by that
-	// role (roleheads.go). Entries written before changes recorded them
-	// have none.
+	// Admitted is the role the entry was admitted with: the first role
+	// written into it ("" in a state kept by a version before session 13,
+	// until it is rebuilt).
+	Admitted roles.Role
+	// Changes is the member's role history, oldest first, as far as it is
+	// consistent (roleheads.go): Role is the last change's result.
+	// Entries whose role never changed, or changed before changes were
+	// recorded, have none.
+	Changes []RoleChange
+	// RoleLamport is the Lamport clock of the event that wrote the role
+	// the entry names.
+	RoleLamport uint64
+	// RoleHeads is Changes in session 12's form (the role left by each
+	// change, with its heads), which ChangeRole still writes for
+	// workstations of that version.
 	RoleHeads []RoleHeld
 	// Devices are the workstations the administrators' entry names as the
 	// member's (the device its enrollment request came from). When it
@@ -87,7 +97,30 @@ func memberFromState(fp string, st State) Member {
 	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
 	st.Get("devices", &m.Devices)            //nolint:errcheck
-	st.Get(FieldRoleHeads, &m.RoleHeads)     //nolint:errcheck // shape checked on apply (checkRoleHeads)
+	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
+	m.Changes = roleHistory(st, m.Admitted)
+	if revocation, revoked := st["revoked_heads"]; revoked {
+		// A revocation freezes the role history too (session 13 review,
+		// S7): no change written after it takes effect, so no
+		// administrator re-judges what a leaver wrote.
+		for i, c := range m.Changes {
+			if c.Lamport > revocation.L {
+				m.Changes = m.Changes[:i]
+				break
+			}
+		}
+		if len(m.Changes) == 0 && m.RoleLamport > revocation.L && m.Admitted != "" {
+			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L
+		}
+	}
+	if len(m.Changes) > 0 {
+		// A role written without a change takes no effect.
+		m.Role = m.Changes[len(m.Changes)-1].To
+		m.RoleLamport = m.Changes[len(m.Changes)-1].Lamport
+	}
+	for _, c := range m.Changes {
+		m.RoleHeads = append(m.RoleHeads, RoleHeld{Role: c.From, Heads: c.Heads})
+	}
 	if m.Status == "" {
 		m.Status = StatusActive
 	}

@@ -79,6 +79,9 @@ func (r *Replica) mendFields(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := r.mendRoles(ctx); err != nil {
+		return err
+	}
 	r.state.Lock()
 	r.onChange = nil // nobody listens yet: this is how the store now is
 	r.state.Unlock()
@@ -136,7 +139,9 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 			// More names than one event may write, or one no event may; or
 			// a kind whose fields are only ever set, where a field written
 			// otherwise may hide under a later event.
-			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() {
+			// Or a directory entry, whose events the role content rule
+			// judges (checkRoleFields).
+			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember {
 				out = append(out, e.ID)
 			}
 		}
@@ -157,12 +162,18 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 			if row.State != store.Applied || !isRecordKind(row.Kind) {
 				continue
 			}
-			_, f, err := r.storedFields(row)
+			env, f, err := r.storedFields(row)
 			if err != nil {
 				return err
 			}
-			if bad := checkFields(row.Kind, f); bad != nil {
-				if err := r.setState(ctx, tx, row, refusedFields(bad)); err != nil {
+			v, bad := verdict{}, checkFields(row.Kind, f)
+			if bad != nil {
+				v = refusedFields(bad)
+			} else if bad = checkRoleFields(env.Header, f); bad != nil {
+				v = verdict{state: store.Rejected, rule: ruleContent, reason: bad.Error()}
+			}
+			if bad != nil {
+				if err := r.setState(ctx, tx, row, v); err != nil {
 					return err
 				}
 				refused = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -63,7 +64,14 @@ func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
 	}
 	var last crypto.Header
 	for i, h := range hs {
-		if !m.st.Merge(fs[i], h.Lamport, h.Device) {
+		f := fs[i]
+		if v, ok := f["role"]; ok && m.rec.Kind == KindMember {
+			// The first role written is the one the entry was admitted
+			// with (roleheads.go): kept once, like a change of role.
+			f = maps.Clone(f)
+			f[admittedField] = v
+		}
+		if !m.st.Merge(f, h.Lamport, h.Device) {
 			continue
 		}
 		m.changed, last = true, h

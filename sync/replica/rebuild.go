@@ -96,7 +96,8 @@ func (r *Replica) mayCreate(row store.Envelope) bool {
 	r.state.RLock()
 	m, isMember := r.members[row.Author]
 	r.state.RUnlock()
-	role, _, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device, Seq: row.Seq}, m, isMember)
+	role, _, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device,
+		Seq: row.Seq, Lamport: row.Lamport}, m, isMember)
 	return ok && k.MayCreate(role)
 }
 

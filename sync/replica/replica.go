@@ -90,7 +90,7 @@ type Replica struct {
 	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
-	roleSeen   map[string]string             // under mu: member -> the view of her entry her events' roles were judged by (roleheads.go)
+	roleSeen   map[string]Member             // under mu: member -> the entry her events' roles were judged by (roleheads.go)
 	undone     []Problem                     // during settle: applied events refused afterwards
 	requeued   bool                          // during settle: an event was sent back to pending
 	budget     int                           // during settle: decisions left in this transaction

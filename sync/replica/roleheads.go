@@ -2,27 +2,50 @@ package replica
 
 // roleheads.go holds the role rule's memory of role changes (session 12
 // review, finding 6): an event is judged by the role its author held when
-// she wrote it, not by the role her directory entry names now. Each change
-// of role records, in the member's entry (field "role_heads"), the role
-// she held before and the last sequence of each of her devices the
-// administrator's workstation had seen when it changed the role
-// (RoleHeld). An event at or below the heads of a change is judged by the
-// role held before it; an event above the heads of every change, by the
-// role the entry names. Every workstation reads the same merged entry, so
-// the verdict does not depend on the order the events and the change
-// arrived in. Events of hers the administrator's workstation had not seen
-// when it changed the role are judged by the new role: a workstation that
-// applied them under the former role refuses them once it learns of the
-// change (judgeRoles), and one that refused them for her role judges them
-// again. Entries written before the field existed have none: their
-// members' events are judged by the role the entry names, as before.
+// she wrote it, not by the role her directory entry names now.
+//
+// A member's role history (session 13 review, S1-S7) is append-only and
+// read the same way by every workstation:
+//   - each change of role is its own field of her entry, "role_change/N"
+//     (N = 1, 2, ...; RoleChange: the role she left, the role she took,
+//     and the last sequence of each of her devices the administrator's
+//     workstation had seen), written once: the cell written first (by
+//     Lamport clock, then device) stands and no later event rewrites it
+//     (State.Merge), so the history is a function of the set of events,
+//     never of the order they came in;
+//   - "role_change/0" is the role the entry was admitted with: the first
+//     "role" ever written into it, kept by the replica itself (fold);
+//   - the history is read only as far as it is consistent (roleHistory):
+//     change 1 leaves the admission role, each next change leaves the role
+//     the one before took, a change takes another role, names at most
+//     MaxRoleDevices devices, and its heads never go back. The entry's
+//     role is the last change's result: a "role" written without a change
+//     into an entry that records one takes no effect;
+//   - a change covers an event of hers at or below its heads and written
+//     before it (a Lamport clock below the change event's): the heads of
+//     a change never reach events written after it, so no administrator
+//     labels the member's later writes by a role she left (S1, S5, S7).
+//     roleAt: the role left by the first change that covers the event,
+//     else the entry's role.
+//
+// Entries of session 12 recorded their changes in one rewritable list,
+// "role_heads" ([]RoleHeld), written with the role by the same event. It
+// is read as the history (legacyHistory) while the entry records no
+// change of its own, and only if the same event wrote it and the role and
+// it is consistent; the app's ChangeRole carries it over into
+// "role_change/N" fields at the next change. An entry with no history
+// (never changed, or changed by a version before session 12) is judged by
+// the role it names, and when that role changes every event of hers is
+// judged again by it, on every workstation alike (S4).
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -30,45 +53,231 @@ import (
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// FieldRoleHeads is the directory entry's field that records the member's
-// former roles ([]RoleHeld, oldest change first).
+// FieldRoleHeads is the field of session 12's directory entries that
+// recorded the member's former roles ([]RoleHeld, oldest change first):
+// still written, for workstations of that version, beside the changes.
 const FieldRoleHeads = "role_heads"
 
-// Bounds on the role_heads field, which administrators write: checked on
-// apply like its shape, so no entry makes every workstation hold and scan
-// a list grown without bound.
+// FieldRoleChange prefixes the fields of a directory entry that record
+// its changes of role: FieldRoleChange + N, N from 1 (RoleChangeField).
+const FieldRoleChange = "role_change/"
+
+// RoleChangeField is the field of change n of a member's role (n from 1;
+// 0 is the role she was admitted with).
+func RoleChangeField(n int) string { return FieldRoleChange + strconv.Itoa(n) }
+
+// admittedField keeps the role an entry was admitted with.
+var admittedField = RoleChangeField(0)
+
+// writtenOnce reports whether field name keeps the cell written first.
+func writtenOnce(name string) bool { return strings.HasPrefix(name, FieldRoleChange) }
+
+// Bounds on a member's role history, which administrators write: checked
+// on apply like its shape, so no entry makes every workstation hold and
+// scan a history grown without bound.
 const (
 	// MaxRoleChanges is how many changes of role one entry records.
-	MaxRoleChanges = 64
+	MaxRoleChanges = roles.MaxRoleChanges
 	// MaxRoleDevices is how many devices one change names.
 	MaxRoleDevices = 64
 )
 
 // RoleHeld is one role a member held before a change of role, and the last
-// sequence of each of her devices seen when the role changed: her events
-// at or below them were written in this role.
+// sequence of each of her devices seen when the role changed (session
+// 12's form, FieldRoleHeads).
 type RoleHeld struct {
 	Role  roles.Role        `json:"role"`
 	Heads map[string]uint64 `json:"heads"`
 }
 
-// roleAt is the role the member wrote the event at (device, seq) in: that
-// of the first change whose heads cover it, else the role the entry names.
-func (m Member) roleAt(device string, seq uint64) roles.Role {
-	for _, held := range m.RoleHeads {
-		if seq <= held.Heads[device] {
-			return held.Role
+// RoleChange is one change of a member's role: the role she left, the one
+// she took, and the last sequence of each of her devices seen when the
+// role changed. Lamport is the clock of the event that wrote it (not
+// written: its cell's).
+type RoleChange struct {
+	From    roles.Role        `json:"from"`
+	To      roles.Role        `json:"to"`
+	Heads   map[string]uint64 `json:"heads"`
+	Lamport uint64            `json:"-"`
+}
+
+// check applies the shape rule to one change.
+func (c RoleChange) check() error {
+	if !c.From.Valid() || !c.To.Valid() {
+		return fmt.Errorf("a change of role names no role: %q to %q", c.From, c.To)
+	}
+	if c.From == c.To {
+		return fmt.Errorf("a change of role keeps the role %s", c.From)
+	}
+	return checkHeads(c.Heads)
+}
+
+// checkHeads applies the shape rule to the heads of a change.
+func checkHeads(heads map[string]uint64) error {
+	if len(heads) > MaxRoleDevices {
+		return fmt.Errorf("a change of role names %d devices, more than %d", len(heads), MaxRoleDevices)
+	}
+	for d := range heads {
+		if !ValidDevice(d) {
+			return fmt.Errorf("a change of role names %q, which is no device", d)
+		}
+	}
+	return nil
+}
+
+// follows reports whether c may come after the changes before it, which
+// leave the member in role prev: it leaves prev, and its heads do not go
+// back on any device.
+func (c RoleChange) follows(prev roles.Role, before []RoleChange) bool {
+	if c.check() != nil || prev != "" && c.From != prev {
+		return false
+	}
+	if len(before) == 0 {
+		return true
+	}
+	for d, seq := range before[len(before)-1].Heads {
+		if c.Heads[d] < seq {
+			return false
+		}
+	}
+	return true
+}
+
+// covers reports whether the change covers an event: at or below its
+// heads, and written before it.
+func (c RoleChange) covers(h crypto.Header) bool {
+	return h.Seq <= c.Heads[h.Device] && h.Lamport < c.Lamport
+}
+
+// roleHistory reads a member's changes of role from her entry's merged
+// state, as far as they are consistent, starting from the role she was
+// admitted with (roleheads.go's file comment).
+func roleHistory(st State, admitted roles.Role) []RoleChange {
+	var out []RoleChange
+	prev := admitted
+	for n := 1; n <= MaxRoleChanges; n++ {
+		cell, ok := st[RoleChangeField(n)]
+		if !ok {
+			break
+		}
+		var c RoleChange
+		if json.Unmarshal(cell.V, &c) != nil || !c.follows(prev, out) {
+			break
+		}
+		c.Lamport = cell.L
+		out, prev = append(out, c), c.To
+	}
+	if len(out) > 0 {
+		return out
+	}
+	return legacyHistory(st, admitted)
+}
+
+// legacyHistory reads session 12's list of former roles as the history:
+// only when the event that wrote it also wrote the role the entry names
+// (the two cells were written by one event: same clock and device) and
+// the whole list is consistent. Each change takes the Lamport clock of
+// that event.
+func legacyHistory(st State, admitted roles.Role) []RoleChange {
+	list, ok := st[FieldRoleHeads]
+	role, named := st["role"]
+	if !ok || !named || list.L != role.L || list.D != role.D {
+		return nil
+	}
+	var held []RoleHeld
+	var now roles.Role
+	if json.Unmarshal(list.V, &held) != nil || json.Unmarshal(role.V, &now) != nil || len(held) > MaxRoleChanges {
+		return nil
+	}
+	out := make([]RoleChange, 0, len(held))
+	prev := admitted
+	for i, h := range held {
+		c := RoleChange{From: h.Role, To: now, Heads: h.Heads, Lamport: list.L}
+		if i+1 < len(held) {
+			c.To = held[i+1].Role
+		}
+		if !c.follows(prev, out) {
+			return nil
+		}
+		out, prev = append(out, c), c.To
+	}
+	return out
+}
+
+// roleAt is the role the member wrote the event h in: the role left by the
+// first change that covers it, else the role the entry names.
+func (m Member) roleAt(h crypto.Header) roles.Role {
+	for _, c := range m.Changes {
+		if c.covers(h) {
+			return c.From
 		}
 	}
 	return m.Role
 }
 
-// checkRoleHeads applies the shape rule to the role_heads field of a
-// directory entry: a list of at most MaxRoleChanges changes, each naming
-// a role and at most MaxRoleDevices well-formed device ids.
-func checkRoleHeads(h crypto.Header, f Fields) error {
+// EnteredAt is the Lamport clock of the event that last moved the member
+// into a role holding scope from one that does not (0: her history
+// records no such move). A colleague's confirmation of her written before
+// it counts for nothing (confirm.go, session 13 review S2).
+func (m Member) EnteredAt(scope roles.Scope) uint64 {
+	for i := len(m.Changes) - 1; i >= 0; i-- {
+		if c := m.Changes[i]; c.To.Holds(scope) && !c.From.Holds(scope) {
+			return c.Lamport
+		}
+	}
+	if len(m.Changes) == 0 && m.Admitted != "" && m.Role != m.Admitted && m.Role.Holds(scope) && !m.Admitted.Holds(scope) {
+		return m.RoleLamport // changed without a recorded change (an older version)
+	}
+	return 0
+}
+
+// checkRoleFields applies the content rule to the role fields of a
+// directory entry (per event, on apply and on Append):
+//   - nobody changes her own entry's role, history, former roles or
+//     revocation (session 13 review, S3): such an event would be judged by
+//     the role it writes, and its verdict would flip with its own effect.
+//     Only the founder's genesis entry names its own author's role,
+//     administrator, and an administrator may write it again unchanged;
+//   - no event writes the admission role (role_change/0): the replica keeps
+//     the first role written;
+//   - each change of role, and session 12's former roles, are in shape.
+func checkRoleFields(h crypto.Header, f Fields) error {
+	if h.Kind != KindMember {
+		return nil
+	}
+	changes := slices.Sorted(func(yield func(string) bool) {
+		for name := range maps.Keys(f) {
+			if strings.HasPrefix(name, FieldRoleChange) && !yield(name) {
+				return
+			}
+		}
+	})
+	if h.Entity == h.Author {
+		var role roles.Role
+		if _, ok := f[FieldRoleHeads]; ok || len(changes) > 0 {
+			return fmt.Errorf("a member does not record her own changes of role")
+		}
+		if v, ok := f["role"]; ok && (json.Unmarshal(v, &role) != nil || role != roles.Administrator) {
+			return fmt.Errorf("a member does not change her own role")
+		}
+		if _, ok := f["revoked_heads"]; ok {
+			return fmt.Errorf("a member does not revoke herself")
+		}
+	}
+	for _, name := range changes {
+		if name == admittedField {
+			return fmt.Errorf("the role a member was admitted with is the first role her entry names; no event writes it")
+		}
+		var c RoleChange
+		if err := json.Unmarshal(f[name], &c); err != nil {
+			return fmt.Errorf("a change of the member's role is malformed")
+		}
+		if err := c.check(); err != nil {
+			return err
+		}
+	}
 	raw, ok := f[FieldRoleHeads]
-	if h.Kind != KindMember || !ok {
+	if !ok {
 		return nil
 	}
 	var held []RoleHeld
@@ -82,39 +291,23 @@ func checkRoleHeads(h crypto.Header, f Fields) error {
 		if !c.Role.Valid() {
 			return fmt.Errorf("a former role of the member is no role: %q", c.Role)
 		}
-		if len(c.Heads) > MaxRoleDevices {
-			return fmt.Errorf("a change of role names %d devices, more than %d", len(c.Heads), MaxRoleDevices)
-		}
-		for d := range c.Heads {
-			if !ValidDevice(d) {
-				return fmt.Errorf("a change of role names %q, which is no device", d)
-			}
+		if err := checkHeads(c.Heads); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // roleView is what the verdicts on a member's events depend on in her
-// entry: the role it names and her former roles with their heads. An
-// entry that records no change of role (written before changes were
-// recorded, or by an older version) has none: a role written there
-// without its heads judges only the events that arrive after it, as
-// before, and nothing applied is judged again.
+// entry: the role it names and her changes of role.
 func roleView(m Member) string {
-	if len(m.RoleHeads) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(m.RoleHeads) // maps marshal in key order
-	return string(m.Role) + " " + string(b)
+	return fmt.Sprint(m.Role, " ", m.Changes) // fmt prints maps in key order
 }
 
 // loadRoleViews records, for every member, the view of her entry her
 // events were judged by (the store as it is: judged).
 func (r *Replica) loadRoleViews() {
-	r.roleSeen = make(map[string]string, len(r.members))
-	for fp, m := range r.members {
-		r.roleSeen[fp] = roleView(m)
-	}
+	r.roleSeen = maps.Clone(r.members)
 }
 
 // judgeRoles judges again the events of every member whose entry changed
@@ -133,14 +326,14 @@ func (r *Replica) judgeRoles(ctx context.Context, tx *store.Tx) (bool, error) {
 		}
 		was, seen := r.roleSeen[fp]
 		if !seen && (r.anchors[fp] || r.p.Clinic != "" && strings.HasPrefix(fp, r.p.Clinic)) {
-			seen = true // authorised as an administrator before her entry came
+			// Authorised as an administrator before her entry came.
+			seen, was = true, Member{Role: roles.Administrator}
 		}
-		now := roleView(m)
-		r.roleSeen[fp] = now
-		if !seen || was == now {
+		r.roleSeen[fp] = m
+		if !seen || roleView(was) == roleView(m) {
 			continue // nothing of hers was judged by a role before
 		}
-		did, err := r.rejudgeRole(ctx, tx, fp, m)
+		did, err := r.rejudgeRole(ctx, tx, fp, &was, m)
 		if err != nil {
 			return moved, err
 		}
@@ -149,8 +342,11 @@ func (r *Replica) judgeRoles(ctx context.Context, tx *store.Tx) (bool, error) {
 	return moved, nil
 }
 
-// rejudgeRole judges the events of member fp again by her entry m.
-func (r *Replica) rejudgeRole(ctx context.Context, tx *store.Tx, fp string, m Member) (bool, error) {
+// rejudgeRole judges the events of member fp again by her entry m: those
+// whose role at their place differs between was, the entry they were
+// judged by, and m (all of them when was is nil), so a change of role
+// re-applies or refuses only what it changed (session 13 review, S6).
+func (r *Replica) rejudgeRole(ctx context.Context, tx *store.Tx, fp string, was *Member, m Member) (bool, error) {
 	devices, err := tx.DevicesOf(ctx, fp)
 	if err != nil {
 		return false, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
@@ -167,7 +363,7 @@ func (r *Replica) rejudgeRole(ctx context.Context, tx *store.Tx, fp string, m Me
 				break
 			}
 			after = rows[len(rows)-1].Seq
-			did, ids, err := r.rejudgeRows(ctx, tx, fp, m, rows)
+			did, ids, err := r.rejudgeRows(ctx, tx, fp, was, m, rows)
 			if err != nil {
 				return moved, err
 			}
@@ -189,14 +385,18 @@ func (r *Replica) rejudgeRole(ctx context.Context, tx *store.Tx, fp string, m Me
 const rolePage = 2000
 
 // rejudgeRows judges rows, events of member fp's device, again by her
-// entry m. It returns the records whose kind must be settled again.
-func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, m Member, rows []store.Envelope) (moved bool, touched []string, err error) {
+// entry m where their role differs from was's (rejudgeRole). It returns
+// the records whose kind must be settled again.
+func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was *Member, m Member, rows []store.Envelope) (moved bool, touched []string, err error) {
 	for _, row := range rows {
 		if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll {
 			continue
 		}
 		h := crypto.Header{Kind: row.Kind, Scope: row.Scope, Entity: row.Entity, Author: row.Author,
 			Device: row.Device, Seq: row.Seq, Lamport: row.Lamport}
+		if was != nil && was.roleAt(h) == m.roleAt(h) {
+			continue // judged by the same role
+		}
 		role, _, _, ok := r.authorize(h, m, true)
 		switch {
 		case row.State == store.Rejected && row.Rule == ruleRole:
@@ -237,9 +437,10 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, m Me
 // workstation judged: its head (the last applied or sealed), then the
 // events after it refused by a rule that keeps the chain whole (a note
 // her role did not allow), which she wrote before too. What a revocation
-// (revoked_heads) and a change of role (FieldRoleHeads) record.
+// (revoked_heads) and a change of role (RoleChange) record.
 func (r *Replica) MemberHeads(ctx context.Context, fp string) (map[string]uint64, error) {
 	heads := map[string]uint64{}
+	var seen uint64 // the latest clock of the events they name
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		hs, err := tx.Heads(ctx)
 		if err != nil {
@@ -258,11 +459,12 @@ func (r *Replica) MemberHeads(ctx context.Context, fp string) (map[string]uint64
 				return err
 			}
 			seq := h.Seq
+			seen = max(seen, e.Lamport)
 			for _, t := range tail {
 				if t.Seq != seq+1 || t.State != store.Rejected || t.Rule == "" {
 					break
 				}
-				seq = t.Seq
+				seq, seen = t.Seq, max(seen, t.Lamport)
 			}
 			heads[h.Device] = seq
 		}
@@ -271,5 +473,59 @@ func (r *Replica) MemberHeads(ctx context.Context, fp string) (map[string]uint64
 	if err != nil {
 		return nil, fmt.Errorf("replica: heads of %s: %w", short(fp), err)
 	}
+	// The change or revocation this workstation writes next records them:
+	// its clock passes theirs, or its heads would not cover the refused
+	// ones (a change covers only events written before it: RoleChange).
+	r.mu.Lock()
+	r.lamport = max(r.lamport, seen)
+	r.mu.Unlock()
 	return heads, nil
+}
+
+// mendRoles reads every directory entry again by this version's role
+// history (run by mendFields once per version of the declarations): each
+// entry is rebuilt from its applied events, so it keeps the role it was
+// admitted with and reads its changes as this version does, and every
+// member's events are judged again by it. Whether an entry stands for its
+// token is kept as it was (judgeDirectory judges it again at the next
+// Apply).
+func (r *Replica) mendRoles(ctx context.Context) error {
+	r.state.RLock()
+	fps := slices.Sorted(maps.Keys(r.members))
+	taken := map[string]string{}
+	for fp, m := range r.members {
+		taken[fp] = m.TokenTakenBy
+	}
+	r.state.RUnlock()
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		defer r.begin()()
+		for _, fp := range fps {
+			if err := r.rebuildEntity(ctx, tx, fp); err != nil {
+				return err
+			}
+		}
+		r.state.Lock()
+		for fp, m := range r.members {
+			m.TokenTakenBy = taken[fp]
+			r.members[fp] = m
+		}
+		r.state.Unlock()
+		for _, fp := range fps {
+			r.state.RLock()
+			m, ok := r.members[fp]
+			r.state.RUnlock()
+			if !ok {
+				continue
+			}
+			if _, err := r.rejudgeRole(ctx, tx, fp, nil, m); err != nil {
+				return err
+			}
+		}
+		return r.writeIndex(ctx, tx)
+	})
+	if err != nil {
+		return fmt.Errorf("replica: judge the directory's role histories again: %w", err)
+	}
+	r.loadRoleViews()
+	return nil
 }

@@ -29,12 +29,14 @@ func (c Cell) newer(o Cell) bool {
 type State map[string]Cell
 
 // Merge applies fields written at (lamport, device) and reports whether
-// anything changed.
+// anything changed. A field written once (writtenOnce: a change of a
+// member's role) keeps the cell written first instead, by the same order,
+// so a later event never rewrites it, whatever order they arrive in.
 func (s State) Merge(fields map[string]json.RawMessage, lamport uint64, device string) bool {
 	changed := false
 	for name, v := range fields {
 		c := Cell{V: v, L: lamport, D: device}
-		if old, ok := s[name]; ok && !c.newer(old) {
+		if old, ok := s[name]; ok && (!writtenOnce(name) && !c.newer(old) || writtenOnce(name) && !old.newer(c)) {
 			continue
 		}
 		s[name] = c

@@ -469,3 +469,20 @@ func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
 		return strings.Contains(texts(s), "Waiting for a receptionist or physician to confirm them in person")
 	})
 }
+
+// TestRoleLine: the directory shows a member's former roles after her
+// role.
+func TestRoleLine(t *testing.T) {
+	for _, tc := range []struct {
+		m    appadmin.StaffMember
+		want string
+	}{
+		{appadmin.StaffMember{Role: roles.Physician}, "Physician"},
+		{appadmin.StaffMember{Role: roles.Physician, FormerRoles: []roles.Role{roles.Receptionist, roles.Administrator}},
+			"Physician (was Receptionist, then Administrator)"},
+	} {
+		if got := roleLine(tc.m); got != tc.want {
+			t.Errorf("roleLine(%+v) = %q, want %q", tc.m, got, tc.want)
+		}
+	}
+}

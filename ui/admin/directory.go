@@ -195,6 +195,19 @@ func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, w
 	return only + ": the next to join and they confirm each other in person", widget.LowImportance
 }
 
+// roleLine is a member's role, with the roles she held before: "Physician
+// (was Receptionist, then Administrator)".
+func roleLine(m appadmin.StaffMember) string {
+	if len(m.FormerRoles) == 0 {
+		return m.Role.Title()
+	}
+	was := make([]string, len(m.FormerRoles))
+	for i, r := range m.FormerRoles {
+		was[i] = r.Title()
+	}
+	return fmt.Sprintf("%s (was %s)", m.Role.Title(), strings.Join(was, ", then "))
+}
+
 // andList joins names as a sentence does: "A", "A and B", "A, B and C".
 func andList(names []string) string {
 	if len(names) == 1 {
@@ -216,7 +229,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	top := body.Objects[0].(*fyne.Container)
 	bottom := body.Objects[1].(*fyne.Container)
 	top.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(m.Name)
-	top.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(m.Role.Title())
+	top.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(roleLine(m))
 	status := top.Objects[2].(*fyne.Container).Objects[0].(*widget.Label)
 	if m.Active {
 		status.SetText("Active")
