@@ -52,10 +52,18 @@ func (p Problem) String() string {
 // pending; one this workstation holds no key for is verified and kept as
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
-func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
+func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(raws) >= bulkEnvelopes {
+	return r.apply(ctx, len(raws), func() *checking { return r.check(raws) }, func() {})
+}
+
+// apply is Apply of n envelopes, under r.mu: check starts their checking
+// on every core (or returns what began ahead: ahead.go), arrived is
+// called once they are stored, when what they brought (public keys,
+// grants) is known to the next batch's check.
+func (r *Replica) apply(ctx context.Context, n int, check func() *checking, arrived func()) (_ Report, err error) {
+	if n >= bulkEnvelopes {
 		r.raiseGC()
 	}
 	defer r.restoreGC()
@@ -64,19 +72,20 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 			err = errors.Join(err, end)
 		}
 	}()
-	rep := Report{Received: len(raws)}
+	rep := Report{Received: n}
 	r.sealedIn = nil // what an Apply that failed counted
 	// Signatures are checked and payloads opened on every core while the
 	// envelopes checked before are stored (a pipeline: arrive waits for
 	// each page).
-	checked := r.check(raws)
+	checked := check()
 	defer checked.stop()
+	r.openedWith = checked.keys
 	// Envelopes whose signature was checked on arrival, so settle need not
 	// parse and verify them again, and the payloads opened with them.
 	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
 	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
 	defer func() {
-		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
+		r.verified, r.owners, r.opened, r.openedWith, r.keysIn, r.unseal = nil, nil, nil, nil, nil, nil
 		r.opening.Store(0)
 	}()
 	err = r.p.DB.UpdateRefetchable(ctx, func(tx *store.Tx) error {
@@ -91,6 +100,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		if err != nil {
 			return err
 		}
+		arrived()
 		if err := r.settle(ctx, tx, &rep); err != nil {
 			return err
 		}
@@ -433,7 +443,12 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 	fields, opened := r.opened[env]
 	if opened {
 		delete(r.opened, env) // opened on arrival, on every core (check)
-	} else {
+	}
+	// A payload opened on arrival is used only if the key that opened it
+	// is the one held now: a batch checked ahead (ahead.go) took its keys
+	// before the Apply before it committed, and that Apply may have
+	// failed.
+	if !opened || r.openedWith[keyRef{h.Scope, h.Epoch}].Secret != k.Secret {
 		var err error
 		if fields, err = openFields(env, k); err != nil {
 			return 0, keyRef{}, err
