@@ -297,10 +297,7 @@ func packFits(p replica.Pack, a replica.Announcement, next uint64) error {
 
 // applySteps applies the packs of a walk (newest first in steps), oldest
 // first, a few thousand envelopes per Apply, fetching again the packs
-// not kept in memory. Each batch is handed to the replica (Ahead) before
-// the one before it is applied: its signatures are checked and its
-// payloads opened on the other cores while that one settles, writes its
-// index and commits on one (issue 17).
+// not kept in memory.
 func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []*walkStep, tries int, m *packMem, changed *bool) (altered bool, err error) {
 	var batch [][]byte
 	var inBatch []*walkStep
@@ -308,52 +305,26 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 	for _, s := range steps {
 		left += int(s.to - s.from + 1)
 	}
-	// handed is the batch handed to Ahead and not applied yet.
-	var handed *aheadBatch
-	defer func() {
-		if handed != nil {
-			handed.a.Drop()
-		}
-	}()
-	applyHanded := func() error {
-		h := handed
-		if h == nil {
+	flush := func() error {
+		if len(batch) == 0 {
 			return nil
 		}
-		handed = nil
-		for _, s := range h.steps {
+		for _, s := range inBatch {
 			y.mark(stageApplying, a.Device, s.from, s.to)
 		}
-		bad, ch, err := y.applyWith(r, h.n, a.Device, func() (replica.Report, error) { return r.ApplyAhead(y.ctx, h.a) })
+		bad, ch, err := y.applyRaws(r, batch, a.Device)
 		if err != nil {
 			return err
 		}
 		altered = altered || len(bad) > 0
 		*changed = *changed || ch
-		left -= h.n
+		left -= len(batch)
 		y.setBehind(a.Device, left)
-		for _, s := range h.steps {
+		for _, s := range inBatch {
 			m.release(s)
 		}
+		batch, inBatch = batch[:0], inBatch[:0]
 		return nil
-	}
-	// hand hands the batch gathered to Ahead and applies the one before.
-	hand := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		next := &aheadBatch{a: r.Ahead(batch), n: len(batch), steps: inBatch}
-		batch, inBatch = nil, nil
-		err := applyHanded()
-		handed = next
-		return err
-	}
-	// flush applies everything gathered.
-	flush := func() error {
-		if err := hand(); err != nil {
-			return err
-		}
-		return applyHanded()
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
 		s := steps[i]
@@ -384,20 +355,12 @@ func (y *Syncer) applySteps(r *replica.Replica, a replica.Announcement, steps []
 		inBatch = append(inBatch, s)
 		left -= foreign
 		if len(batch) >= applyChunk {
-			if err := hand(); err != nil {
+			if err := flush(); err != nil {
 				return altered, err
 			}
 		}
 	}
 	return altered, flush()
-}
-
-// aheadBatch is a batch of a walk handed to the replica's Ahead, and the
-// steps whose packs it holds.
-type aheadBatch struct {
-	a     *replica.Ahead
-	n     int
-	steps []*walkStep
 }
 
 // openingLane is the lane of setBehind that counts the envelopes kept
@@ -476,22 +439,16 @@ func (y *Syncer) ownEnvelopes(s *walkStep) (own [][]byte, foreign, unparsed int)
 // of the envelopes that arrived altered, and whether anything was stored
 // or applied.
 func (y *Syncer) applyRaws(r *replica.Replica, raws [][]byte, device string) (altered map[string]bool, changed bool, err error) {
-	return y.applyWith(r, len(raws), device, func() (replica.Report, error) { return r.Apply(y.ctx, raws) })
-}
-
-// applyWith is applyRaws of n envelopes that apply hands to the replica
-// (Apply, or ApplyAhead of a batch handed to Ahead).
-func (y *Syncer) applyWith(r *replica.Replica, n int, device string, apply func() (replica.Report, error)) (altered map[string]bool, changed bool, err error) {
 	start := time.Now()
 	stop := y.watchOpening(r)
-	rep, err := apply()
+	rep, err := r.Apply(y.ctx, raws)
 	y.applies.Add(1)
 	opening := stop() // the time spent opening what a key opened: not this batch's
 	if err != nil {
 		return nil, false, err
 	}
-	y.applied(n, time.Since(start)-opening)
-	y.handed.Add(int64(n))
+	y.applied(len(raws), time.Since(start)-opening)
+	y.handed.Add(int64(len(raws)))
 	y.fresh.Add(int64(rep.New))
 	for j := range rep.Problems {
 		p := &rep.Problems[j]

@@ -52,18 +52,10 @@ func (p Problem) String() string {
 // pending; one this workstation holds no key for is verified and kept as
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
-func (r *Replica) Apply(ctx context.Context, raws [][]byte) (Report, error) {
+func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.apply(ctx, len(raws), func() *checking { return r.check(raws) }, func() {})
-}
-
-// apply is Apply of n envelopes, under r.mu: check starts their checking
-// on every core (or returns what began ahead: ahead.go), arrived is
-// called once they are stored, when what they brought (public keys,
-// grants) is known to the next batch's check.
-func (r *Replica) apply(ctx context.Context, n int, check func() *checking, arrived func()) (_ Report, err error) {
-	if n >= bulkEnvelopes {
+	if len(raws) >= bulkEnvelopes {
 		r.raiseGC()
 	}
 	defer r.restoreGC()
@@ -72,20 +64,19 @@ func (r *Replica) apply(ctx context.Context, n int, check func() *checking, arri
 			err = errors.Join(err, end)
 		}
 	}()
-	rep := Report{Received: n}
+	rep := Report{Received: len(raws)}
 	r.sealedIn = nil // what an Apply that failed counted
 	// Signatures are checked and payloads opened on every core while the
 	// envelopes checked before are stored (a pipeline: arrive waits for
 	// each page).
-	checked := check()
+	checked := r.check(raws)
 	defer checked.stop()
-	r.openedWith = checked.keys
 	// Envelopes whose signature was checked on arrival, so settle need not
 	// parse and verify them again, and the payloads opened with them.
 	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
 	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
 	defer func() {
-		r.verified, r.owners, r.opened, r.openedWith, r.keysIn, r.unseal = nil, nil, nil, nil, nil, nil
+		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
 		r.opening.Store(0)
 	}()
 	err = r.p.DB.UpdateRefetchable(ctx, func(tx *store.Tx) error {
@@ -100,7 +91,6 @@ func (r *Replica) apply(ctx context.Context, n int, check func() *checking, arri
 		if err != nil {
 			return err
 		}
-		arrived()
 		if err := r.settle(ctx, tx, &rep); err != nil {
 			return err
 		}
@@ -443,12 +433,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 	fields, opened := r.opened[env]
 	if opened {
 		delete(r.opened, env) // opened on arrival, on every core (check)
-	}
-	// A payload opened on arrival is used only if the key that opened it
-	// is the one held now: a batch checked ahead (ahead.go) took its keys
-	// before the Apply before it committed, and that Apply may have
-	// failed.
-	if !opened || r.openedWith[keyRef{h.Scope, h.Epoch}].Secret != k.Secret {
+	} else {
 		var err error
 		if fields, err = openFields(env, k); err != nil {
 			return 0, keyRef{}, err

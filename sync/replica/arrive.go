@@ -243,8 +243,7 @@ type arrival struct {
 // checking is the arrivals of an Apply, checked page by page on every core.
 type checking struct {
 	out   []arrival
-	keys  map[keyRef]crypto.ScopeKey // the scope keys it opened payloads with
-	ready []chan struct{}            // closed when its page of out is checked
+	ready []chan struct{} // closed when its page of out is checked
 	done  sync.WaitGroup
 }
 
@@ -283,7 +282,6 @@ func (r *Replica) check(raws [][]byte) *checking {
 	}
 	scopeKeys := r.scopeKeys()
 	r.state.RUnlock()
-	c.keys = scopeKeys
 	// The public keys this batch brings verify the rest of it too: a key
 	// is named by its fingerprint, so it is the key the rules will know
 	// its author by once its event is applied (until then try holds the

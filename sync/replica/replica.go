@@ -108,14 +108,6 @@ type Replica struct {
 	bulked   bool                          // under mu: this Apply readied the store for bulk writes (bulkgc.go)
 	tidy     *time.Timer                   // under mu: checkpoints the log a bulk left (endBulk)
 
-	// Batches checked ahead of their Apply (ahead.go): the scope keys the
-	// payloads of the Apply under way were opened with (under mu), and
-	// what the next batch handed to Ahead waits for before its check
-	// (under aheadMu).
-	openedWith  map[keyRef]crypto.ScopeKey
-	aheadMu     sync.Mutex
-	lastArrived chan struct{}
-
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why
 	// its writes are held meanwhile (under mark): restored.go. The status

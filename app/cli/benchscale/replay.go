@@ -235,10 +235,21 @@ func replayApply(ctx context.Context, dir, work string) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	start, cpu0, io0, serial0 := time.Now(), cpuTime(), readFileIO(), threadCPU()
-	total, err := applyAll(ctx, r, in.next)
-	if err != nil {
-		stop()
-		return err
+	total := 0
+	for {
+		raws, err := in.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			stop()
+			return err
+		}
+		if _, err := r.Apply(ctx, raws); err != nil {
+			stop()
+			return err
+		}
+		total += len(raws)
 	}
 	// A bulk leaves its write-ahead log to be checkpointed later (store
 	// Bulk): counted here, as the code before checkpointed at each commit.
@@ -256,46 +267,6 @@ func replayApply(ctx context.Context, dir, work string) error {
 		dir, total, took.Round(100*time.Millisecond), float64(total)/took.Seconds(), float64(cpu.Microseconds())/float64(total),
 		float64(serial.Nanoseconds())/1e3/float64(total), io, peak>>10)
 	return nil
-}
-
-// applyAll applies what next hands (io.EOF after the last), batch after
-// batch, each handed to the replica's Ahead before the one before it is
-// applied, as netsync's walk does: its signatures are checked on the
-// other cores while that one is stored and committed. It returns how many
-// envelopes it applied.
-func applyAll(ctx context.Context, r *replica.Replica, next func() ([][]byte, error)) (int, error) {
-	var cur *replica.Ahead
-	defer func() {
-		if cur != nil {
-			cur.Drop()
-		}
-	}()
-	total, n := 0, 0
-	for {
-		raws, err := next()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return total, err
-		}
-		var ahead *replica.Ahead
-		if err == nil {
-			ahead = r.Ahead(raws)
-		}
-		if cur != nil {
-			_, err := r.ApplyAhead(ctx, cur)
-			cur = nil
-			if err != nil {
-				if ahead != nil {
-					ahead.Drop()
-				}
-				return total, err
-			}
-			total += n
-		}
-		if ahead == nil {
-			return total, nil
-		}
-		cur, n = ahead, len(raws)
-	}
 }
 
 // replayIn replays the apply kept in dir with its copy of the profile in
