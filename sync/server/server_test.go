@@ -36,29 +36,37 @@ func ipfsBin(t testing.TB) string {
 	return bin
 }
 
-// freePort is a free loopback TCP port (another process may take it before
-// the server binds it: tests accept that small race, as synctest does).
-func freePort(t testing.TB) int {
+// freePorts returns n distinct free loopback ports: each listener stays
+// open until all are chosen, so the kernel cannot hand one out twice (a
+// configuration with two equal ports is refused). Another process may
+// still take one before the server binds it: tests accept that small
+// race, as synctest does.
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // initServer writes a configuration on free loopback ports into a fresh
 // folder.
 func initServer(t testing.TB, mod func(*server.Options)) server.Result {
 	t.Helper()
+	ports := freePorts(t, 3)
 	o := server.Options{
 		Domain:    "clinic.test",
 		Dir:       filepath.Join(t.TempDir(), "server"),
-		XMPPPort:  freePort(t),
-		APIPort:   freePort(t),
+		XMPPPort:  ports[0],
+		APIPort:   ports[1],
 		SwarmPort: -1,
-		DeskPort:  freePort(t),
+		DeskPort:  ports[2],
 		IPFSBin:   ipfsBin(t),
 	}
 	if mod != nil {
