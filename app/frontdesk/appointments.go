@@ -26,8 +26,9 @@ const (
 type Appointment = records.Appointment
 
 // occupies reports whether the appointment takes its time in the
-// physician's calendar (cancelled and missed ones leave it free).
-func occupies(a Appointment) bool { return a.Status == StatusBooked || a.Status == StatusArrived }
+// physician's calendar: booked, arrived, in the visit or seen (app/chart
+// writes those two); cancelled and missed ones leave it free.
+func occupies(a Appointment) bool { return a.Status != StatusCancelled && a.Status != StatusNoShow }
 
 // checkAppointment checks what any booking needs, before the slot rules.
 func (s *Service) checkAppointment(ctx context.Context, r *replica.Replica, a Appointment) (Appointment, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 func berlin(t testing.TB) *time.Location {
@@ -37,6 +38,8 @@ func TestCheckBooking(t *testing.T) {
 		{ID: "c", Physician: "p1", Start: at(2, 11, 15), Minutes: 15, Status: StatusNoShow},
 		{ID: "d", Physician: "p2", Start: at(2, 9, 0), Minutes: 15, Status: StatusBooked},
 		{ID: "e", Physician: "p1", Start: at(2, 14, 0), Minutes: 15, Status: StatusArrived},
+		{ID: "f", Physician: "p1", Start: at(2, 14, 30), Minutes: 15, Status: records.StatusInVisit},
+		{ID: "g", Physician: "p1", Start: at(2, 15, 0), Minutes: 15, Status: records.StatusSeen},
 	}
 	tests := []struct {
 		name  string
@@ -54,6 +57,8 @@ func TestCheckBooking(t *testing.T) {
 		{"overlaps the end of another", testWeek("p1"), at(2, 10, 15), 30, ErrSlotTaken},
 		{"surrounds another", testWeek("p1"), at(2, 9, 45), 60, ErrSlotTaken},
 		{"overlaps an arrived patient", testWeek("p1"), at(2, 14, 0), 15, ErrSlotTaken},
+		{"the patient is with the physician", testWeek("p1"), at(2, 14, 30), 15, ErrSlotTaken},
+		{"the patient was seen", testWeek("p1"), at(2, 15, 0), 15, ErrSlotTaken},
 		{"a cancelled slot is free", testWeek("p1"), at(2, 11, 0), 15, nil},
 		{"a no-show slot is free", testWeek("p1"), at(2, 11, 15), 15, nil},
 		{"another physician's booking is no obstacle", testWeek("p1"), at(2, 9, 0), 15, nil},
@@ -86,6 +91,30 @@ func TestCheckBooking(t *testing.T) {
 				t.Errorf("message does not say what to do: %v", err)
 			}
 		})
+	}
+}
+
+// TestStateAt: a patient with the physician, or seen, counts as arrived at
+// the desk (never late, never to check in again).
+func TestStateAt(t *testing.T) {
+	start := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	later := start.Add(time.Hour)
+	for _, tc := range []struct {
+		status string
+		now    time.Time
+		want   DeskState
+	}{
+		{StatusBooked, start, Expected},
+		{StatusBooked, later, Late},
+		{StatusArrived, later, Arrived},
+		{records.StatusInVisit, later, Arrived},
+		{records.StatusSeen, later, Arrived},
+		{StatusNoShow, later, NoShow},
+		{StatusCancelled, later, Cancelled},
+	} {
+		if got := stateAt(Appointment{Start: start, Minutes: 15, Status: tc.status}, tc.now); got != tc.want {
+			t.Errorf("%s at %s: %s, want %s", tc.status, tc.now.Format("15:04"), got, tc.want)
+		}
 	}
 }
 

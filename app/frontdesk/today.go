@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -14,7 +15,7 @@ type DeskState string
 const (
 	Expected  DeskState = "expected"  // booked, not due yet
 	Late      DeskState = "late"      // booked, start passed by more than LateAfter, not checked in
-	Arrived   DeskState = "arrived"   // checked in
+	Arrived   DeskState = "arrived"   // checked in, with the physician, or seen
 	NoShow    DeskState = "no-show"   // marked as not come
 	Cancelled DeskState = "cancelled" // cancelled (listed, not counted as expected)
 )
@@ -29,7 +30,7 @@ const LateAfter = 5 * time.Minute
 // stateAt is the desk state of an appointment at time now.
 func stateAt(a Appointment, now time.Time) DeskState {
 	switch a.Status {
-	case StatusArrived:
+	case StatusArrived, records.StatusInVisit, records.StatusSeen:
 		return Arrived
 	case StatusNoShow:
 		return NoShow

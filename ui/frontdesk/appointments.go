@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app/chart"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -99,7 +100,7 @@ func newAppointments(e env) *appointmentsScreen {
 func (s *appointmentsScreen) content() fyne.CanvasObject {
 	nav := container.NewHBox(s.prev, kit.AtLeast(170, 0, s.dayEntry), s.next, s.today, s.dayTitle)
 	legend := container.NewHBox(legendItem("Free", widget.LowImportance), legendItem("Booked", widget.MediumImportance),
-		legendItem("Checked in", widget.SuccessImportance), legendItem("Overbooked", widget.WarningImportance),
+		legendItem("Checked in or seen", widget.SuccessImportance), legendItem("Overbooked", widget.WarningImportance),
 		legendItem("Conflict", widget.DangerImportance), legendItem("Past", widget.LowImportance, true))
 	top := container.NewVBox(nav, s.whoRow, legend, s.status)
 	right := kit.AtLeast(panelWidth, 0, s.panel)
@@ -297,7 +298,7 @@ func importanceOf(a desk.Appointment) widget.Importance {
 		return widget.DangerImportance
 	case a.Overbooked:
 		return widget.WarningImportance
-	case a.Status == desk.StatusArrived:
+	case a.Status == desk.StatusArrived, a.Status == chart.StatusInVisit, a.Status == chart.StatusSeen:
 		return widget.SuccessImportance
 	}
 	return widget.MediumImportance

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app/chart"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/internal/marks"
 	"github.com/medihaven/medihaven/ui/colleagues"
@@ -151,6 +152,12 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	left.Objects[0].(*widget.Label).SetText(r.Start.In(s.zone).Format("15:04"))
 	state := left.Objects[1].(*fyne.Container).Objects[0].(*widget.Label)
 	label := stateLabels[r.State]
+	switch r.Status { // arrived, as the desk counts them
+	case chart.StatusInVisit:
+		label = "In visit"
+	case chart.StatusSeen:
+		label = "Seen"
+	}
 	if r.Conflict {
 		label += " · conflict"
 	}
@@ -159,7 +166,7 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	state.Refresh()
 	center.Objects[0].(*widget.Label).SetText(fmt.Sprintf("%s (%s)", r.PatientName, r.PatientMRN))
 	what := r.PhysicianName + " · " + orText(r.Reason, "no reason given")
-	if r.State == desk.Arrived {
+	if r.State == desk.Arrived && !r.Arrived.IsZero() { // a visit may start without a check-in
 		what += " · in at " + r.Arrived.In(s.zone).Format("15:04")
 	}
 	if r.State == desk.Cancelled {
