@@ -45,6 +45,10 @@ type Kind struct {
 	// written by the booking only, and no later change may put a
 	// colleague's name to it).
 	ByAuthor []string
+	// Once: fields that keep the value written first (the earliest Lamport
+	// clock, then device), whatever order events arrive in: who booked an
+	// appointment and when stay the booking's, whoever writes them later.
+	Once []string
 }
 
 var (
@@ -67,7 +71,7 @@ func init() {
 		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
 				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin),
-			ByAuthor: []string{"booked_by"}},
+			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"}},
 		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"physician", "slot"}, weekdays), Keyed: daysOff},
 		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk, Fields: []string{"zone", "country"}},

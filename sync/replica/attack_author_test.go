@@ -108,4 +108,20 @@ func TestAttackBookingUnderAColleaguesName(t *testing.T) {
 	if !errors.Is(err, ErrForbidden) {
 		t.Errorf("her own workstation wrote a booking under a colleague's name: %v", err)
 	}
+	// Claiming a colleague's booking (session 13 review, O5): a later
+	// booked_by naming its own author is applied, but who booked it stays
+	// the booking's (roles.Kind.Once), on every workstation, whichever
+	// event arrives first.
+	claim, err := c.sPhys.r.Append(context.Background(), Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"booked_by": c.phys.fp(), "booked_at": 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.sPh2.apply(claim.Raw)
+	c.sPh2.apply(booking.Raw)
+	for _, s := range []*station{c.sPhys, c.sPh2} {
+		if _, st, err := s.r.Entity(context.Background(), id); err != nil || string(st["booked_by"].V) != `"`+c.recep.fp()+`"` {
+			t.Errorf("booked_by is %s (%v), want the receptionist who booked it", st["booked_by"].V, err)
+		}
+	}
 }

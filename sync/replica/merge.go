@@ -63,6 +63,7 @@ func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
 		m.st = st
 	}
 	var last crypto.Header
+	kind, _ := roles.KindOf(m.rec.Kind) // the replica's own kinds keep no field once
 	for i, h := range hs {
 		f := fs[i]
 		if v, ok := f["role"]; ok && m.rec.Kind == KindMember {
@@ -71,7 +72,7 @@ func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
 			f = maps.Clone(f)
 			f[admittedField] = v
 		}
-		if !m.st.Merge(f, h.Lamport, h.Device) {
+		if !m.st.MergeOnce(f, h.Lamport, h.Device, kind.Once) {
 			continue
 		}
 		m.changed, last = true, h

@@ -3,6 +3,7 @@ package replica
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -33,10 +34,17 @@ type State map[string]Cell
 // member's role) keeps the cell written first instead, by the same order,
 // so a later event never rewrites it, whatever order they arrive in.
 func (s State) Merge(fields map[string]json.RawMessage, lamport uint64, device string) bool {
+	return s.MergeOnce(fields, lamport, device, nil)
+}
+
+// MergeOnce is Merge where once also names fields that keep the cell
+// written first (a kind's roles.Kind.Once).
+func (s State) MergeOnce(fields map[string]json.RawMessage, lamport uint64, device string, once []string) bool {
 	changed := false
 	for name, v := range fields {
 		c := Cell{V: v, L: lamport, D: device}
-		if old, ok := s[name]; ok && (!writtenOnce(name) && !c.newer(old) || writtenOnce(name) && !old.newer(c)) {
+		first := writtenOnce(name) || slices.Contains(once, name)
+		if old, ok := s[name]; ok && (!first && !c.newer(old) || first && !old.newer(c)) {
 			continue
 		}
 		s[name] = c
