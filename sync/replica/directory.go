@@ -59,6 +59,10 @@ type Member struct {
 	// RoleLamport is the Lamport clock of the event that wrote the role
 	// the entry names.
 	RoleLamport uint64
+	// RoleWritten is the highest Lamport clock of any event that wrote
+	// "role" into the entry (recorded change or not), and AdmittedLamport
+	// the clock of the admission role kept (EnteredAt).
+	RoleWritten, AdmittedLamport uint64
 	// RoleHeads is Changes in session 12's form (the role left by each
 	// change, with its heads), which ChangeRole still writes for
 	// workstations of that version.
@@ -98,6 +102,7 @@ func memberFromState(fp string, st State) Member {
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
 	st.Get("devices", &m.Devices)            //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
+	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
 	m.Changes = roleHistory(st, m.Admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
 		// A revocation freezes the role history too (session 13 review,
@@ -111,6 +116,9 @@ func memberFromState(fp string, st State) Member {
 		}
 		if len(m.Changes) == 0 && m.RoleLamport > revocation.L && m.Admitted != "" {
 			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L
+		}
+		if m.RoleWritten > revocation.L {
+			m.RoleWritten = 0 // written after it: takes no effect (EnteredAt)
 		}
 	}
 	if len(m.Changes) > 0 {

@@ -216,19 +216,29 @@ func (m Member) roleAt(h crypto.Header) roles.Role {
 }
 
 // EnteredAt is the Lamport clock of the event that last moved the member
-// into a role holding scope from one that does not (0: her history
-// records no such move). A colleague's confirmation of her written before
-// it counts for nothing (confirm.go, session 13 review S2).
+// into a role holding scope from one that does not (0: none). A
+// colleague's confirmation of her written before it counts for nothing
+// (confirm.go, session 13 review S2). A role written outside the recorded
+// history — an older version's change, or an administrator's software
+// that leaves the change out or writes it with a lower clock than the
+// role — may have taken her out of the scope and back, so the last such
+// write counts as an entry too (session 13 second review, B1 and B4:
+// clocks are their writer's word, but the role's cell keeps the highest,
+// which a lower clock cannot undo).
 func (m Member) EnteredAt(scope roles.Scope) uint64 {
-	for i := len(m.Changes) - 1; i >= 0; i-- {
-		if c := m.Changes[i]; c.To.Holds(scope) && !c.From.Holds(scope) {
-			return c.Lamport
+	at, recorded := uint64(0), m.AdmittedLamport
+	for _, c := range m.Changes {
+		// A change comes after the ones before it, whatever clock its
+		// writer gave it (B1: a move back written with a clock of 1).
+		recorded = max(recorded, c.Lamport)
+		if c.To.Holds(scope) && !c.From.Holds(scope) {
+			at = recorded
 		}
 	}
-	if len(m.Changes) == 0 && m.Admitted != "" && m.Role != m.Admitted && m.Role.Holds(scope) && !m.Admitted.Holds(scope) {
-		return m.RoleLamport // changed without a recorded change (an older version)
+	if m.Role.Holds(scope) && m.RoleWritten > recorded {
+		at = max(at, m.RoleWritten)
 	}
-	return 0
+	return at
 }
 
 // checkRoleFields applies the content rule to the role fields of a
