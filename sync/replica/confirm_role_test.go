@@ -67,7 +67,12 @@ func TestConfirmsJudgedByTheRoleAtTheEvent(t *testing.T) {
 			c.sPhys.apply(w.own()...)
 			c.sRecep.apply(c.sAdmin.own()...)
 			exchange(t, c.stations()...)
-			for _, s := range []*station{c.sPhys, c.sRecep, c.sAdmin} {
+			// A newcomer who takes it all, her directory grant last,
+			// ends alike.
+			_, sNew := c.admitted(t, "Nora Newcomer", roles.Receptionist)
+			sNew.apply(c.sPh2.everything()...)
+			sNew.apply(c.sAdmin.everything()...)
+			for _, s := range []*station{c.sPhys, c.sRecep, c.sAdmin, sNew} {
 				if s == w {
 					continue // its own software wrote it (forge)
 				}
@@ -142,5 +147,29 @@ func TestConfirmsRoleRuleMendedOnUpgrade(t *testing.T) {
 	s.r.state.RUnlock()
 	if kept {
 		t.Error("Rita's record on Paul's workstation still holds her member/ field")
+	}
+}
+
+// TestConfirmsRoleRuleWhenUnsealed: a confirmation kept sealed (its
+// workstation held no key of its epoch) is judged by the role rule when
+// the key comes and it opens (unseal.go), as on apply.
+func TestConfirmsRoleRuleWhenUnsealed(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	if _, err := c.sAdmin.r.NewEpoch(ctx, roles.Directory); err != nil {
+		t.Fatal(err)
+	}
+	c.sAdmin.grant(roles.Directory, c.recep)
+	c.sRecep.apply(c.sAdmin.own()...)
+	conf := c.sRecep.forge(forged{Entity: ConfirmsEntity(c.recep.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
+		Fields: Fields{c.sRecep.confirmation(confirmsFieldPrefix, c.phys2): mustJSON(true)}})
+	c.sPhys.apply(c.sRecep.own()...)
+	if st, _ := c.sPhys.ruleOf(conf.Header.ID); st != store.Sealed {
+		t.Fatalf("setup: Rita's confirmation is %v on Paul's workstation, want sealed (no key of its epoch yet)", st)
+	}
+	c.sAdmin.grant(roles.Directory, c.phys)
+	c.sPhys.apply(c.sAdmin.own()...)
+	if st, rule := c.sPhys.ruleOf(conf.Header.ID); st != store.Rejected || rule != ruleRole {
+		t.Errorf("opened on Paul's workstation, Rita's member/ field is %v (rule %q); want refused by the role rule", st, rule)
 	}
 }
