@@ -138,9 +138,9 @@ func TestAttackAdministratorsStandIn(t *testing.T) {
 // front-desk key: every patient's demographics and appointments. Now the
 // front-desk key goes only to a member colleagues confirmed in person:
 // her one-way confirmations and a front-desk epoch of her own change
-// nothing, and a receptionist's modified software that writes a
-// physician's kind of confirmation ("member/") for a stand-in physician
-// gives that stand-in nothing on any workstation. A receptionist who met
+// nothing, and a receptionist's workstation does not write a physician's
+// kind of confirmation ("member/") for a stand-in physician (every
+// workstation refuses one her modified software writes). A receptionist who met
 // her and confirmed her in person hands her the key.
 func TestAttackAdministratorsStandInReceptionist(t *testing.T) {
 	ctx := context.Background()
@@ -176,12 +176,14 @@ func TestAttackAdministratorsStandInReceptionist(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The receptionist's modified software confirms the stand-in
-	// physician the way only a physician may ("member/"), and he
-	// confirms her.
+	// The receptionist's workstation refuses to confirm the stand-in
+	// physician the way only a physician may ("member/"); modified
+	// software that writes it anyway is refused on every workstation by
+	// the role she writes in (replica's TestConfirmsJudgedByTheRoleAtTheEvent,
+	// session 13 review B5). He confirms her.
 	if _, err := rep(t, c.recep).Append(ctx, replica.Change{Entity: replica.ConfirmsEntity(c.recep.Fingerprint()),
-		Kind: replica.KindConfirms, Scope: roles.Directory, Fields: replica.Fields{"member/" + sp.Fingerprint(): []byte("true")}}); err != nil {
-		t.Fatal(err)
+		Kind: replica.KindConfirms, Scope: roles.Directory, Fields: replica.Fields{"member/" + sp.Fingerprint(): []byte("true")}}); !errors.Is(err, replica.ErrForbidden) {
+		t.Fatalf("a receptionist's workstation writes a member/ field: %v; want ErrForbidden", err)
 	}
 	if err := standInPhys.ConfirmColleague(ctx, c.recep.Fingerprint(), ColleagueCode(sp.Fingerprint(), c.recep.Fingerprint())); err != nil {
 		t.Fatal(err)

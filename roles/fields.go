@@ -143,8 +143,11 @@ func (k Kind) OnlyGrows() bool {
 //
 // Revision 2: a confirmation names the admission it counts for
 // (isConfirmed). Revision 3: a member's role history (replica's
-// roleheads.go, session 13 review S1-S7).
-const fieldsRevision = 3
+// roleheads.go, session 13 review S1-S7). Revision 4: a confirms field
+// is refused when the role its writer held at the event does not hold
+// the scope it vouches for (replica's checkConfirmsRole, session 13
+// review B5).
+const fieldsRevision = 4
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

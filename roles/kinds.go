@@ -127,8 +127,9 @@ func init() {
 		// A physician's or receptionist's confirmations of colleagues she
 		// met in person: the clinical and front-desk keys go only to
 		// members so confirmed, never on an administrator's word alone.
-		// A receptionist's "member/" and "recovery/" fields count for
-		// nothing (replica's confirm.go).
+		// A field whose scope the role its writer held at the event
+		// does not hold is refused: a receptionist's "member/" and
+		// "recovery/" fields (replica's checkConfirmsRole).
 		{Name: "confirms", Scope: Directory, Create: frontDesk, Change: frontDesk, Keyed: confirmedColleagues},
 		// Admin: token secrets, the audit key's private half, recovery
 		// shares released to a coordinating administrator.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -112,7 +113,12 @@ func (b *Batch) Append(c Change) *Batch {
 	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
+	role := b.r.members[b.r.fp].Role // no change of role covers an event not yet written
 	b.r.state.RUnlock()
+	if err := checkConfirmsRole(c.Kind, role, c.Fields); err != nil {
+		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		return b
+	}
 	if !ok {
 		b.err = fmt.Errorf("%w %s: ask a colleague who holds it to grant it, or wait for the grant to arrive", ErrNoKey, c.Scope)
 		return b
@@ -203,7 +209,8 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		for _, h := range heads {
 			// Checked before it is stored, after the events before it
 			// are applied (a batch may admit a member, then act on it).
-			if err := r.mayAppend(ctx, tx, h); err != nil {
+			role, err := r.mayAppend(ctx, tx, h)
+			if err != nil {
 				return err
 			}
 			s := <-sealed
@@ -215,7 +222,10 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 			if _, err := tx.PutEnvelope(ctx, row); err != nil {
 				return fmt.Errorf("replica: append: %w", err)
 			}
-			if _, _, err := r.applyContent(ctx, tx, env); err != nil {
+			if _, _, err := r.applyContent(ctx, tx, env, role); err != nil {
+				if errors.As(err, new(badRole)) {
+					return fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+				}
 				return err
 			}
 			if h.Seq == 1 {
@@ -311,12 +321,14 @@ func sealChain(drafts []draft, heads []crypto.Header, prev string) (<-chan seale
 // workstation will check it by (rules.go), so it never writes what the
 // others refuse: a key only as a device's first event, a kind of the roles
 // table in its scope, written by a role that may, on a record of that kind.
-func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) error {
+// It returns the role the event is written in ("" before this member is
+// in the directory): applyContent judges the fields by it.
+func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) (roles.Role, error) {
 	if h.Kind == KindKey {
 		if h.Seq != 1 {
-			return fmt.Errorf("%w: a public key is published only as the first event of a device", ErrForbidden)
+			return "", fmt.Errorf("%w: a public key is published only as the first event of a device", ErrForbidden)
 		}
-		return nil
+		return "", nil
 	}
 	r.state.RLock()
 	m, isMember := r.members[r.fp]
@@ -324,21 +336,21 @@ func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) 
 	role, _, reason, ok := r.authorize(h, m, isMember)
 	if !ok {
 		if reason != "" {
-			return fmt.Errorf("%w: %s", ErrForbidden, reason)
+			return "", fmt.Errorf("%w: %s", ErrForbidden, reason)
 		}
 		// Not in the directory yet (a newcomer before admission): the
 		// others keep its events waiting until it is; only the kind can be
 		// checked here.
 		if h.Kind == KindGrant || h.Kind == KindEnroll {
-			return nil
+			return "", nil
 		}
-		return checkKind(h.Kind, h.Scope, !isRecordKind(h.Kind))
+		return "", checkKind(h.Kind, h.Scope, !isRecordKind(h.Kind))
 	}
 	v, ok, err := r.policy(ctx, tx, h, role)
 	if err != nil || ok {
-		return err
+		return role, err
 	}
-	return fmt.Errorf("%w: %s", ErrForbidden, v.reason)
+	return "", fmt.Errorf("%w: %s", ErrForbidden, v.reason)
 }
 
 func rowOf(e *crypto.Envelope, s store.EnvelopeState, reason string) store.Envelope {

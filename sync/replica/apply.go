@@ -283,7 +283,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		if h.Seq != 1 {
 			return refused(ruleKind, "a public key is published only as the first event of a device"), nil
 		}
-		st, _, err := r.applyContent(ctx, tx, env)
+		st, _, err := r.applyContent(ctx, tx, env, "")
 		return verdict{state: st}, err
 	}
 	r.state.RLock()
@@ -311,11 +311,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if v, ok, err := r.policy(ctx, tx, h, role); err != nil || !ok {
 		return v, err
 	}
-	st, newKey, err := r.applyContent(ctx, tx, env)
+	st, newKey, err := r.applyContent(ctx, tx, env, role)
 	if err != nil {
-		var bad badContent
-		if errors.As(err, &bad) {
-			return refused(ruleContent, "%s", bad.Error()), nil
+		if errors.As(err, new(badContent)) || errors.As(err, new(badRole)) {
+			return contentVerdict(err), nil
 		}
 		return verdict{}, err
 	}
@@ -349,6 +348,23 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 type badContent struct{ reason string }
 
 func (b badContent) Error() string { return b.reason }
+
+// badRole is a payload the author's role at the event may not write
+// (checkConfirmsRole): refused by the role rule (ruleRole), so judged
+// again when her history changes (judgeRoles).
+type badRole struct{ reason string }
+
+func (b badRole) Error() string { return b.reason }
+
+// contentVerdict is the verdict on an envelope whose payload applyContent
+// or an opening refused: by the role rule (badRole), else the content
+// rule.
+func contentVerdict(bad error) verdict {
+	if errors.As(bad, new(badRole)) {
+		return refused(ruleRole, "%s", bad.Error())
+	}
+	return refused(ruleContent, "%s", bad.Error())
+}
 
 // checkKey verifies a public-key event: self-signed by the key it carries,
 // which is its author's.
@@ -391,9 +407,10 @@ func pubFromState(st State) (*crypto.PublicKey, error) {
 	return crypto.ParsePublicKey(raw)
 }
 
-// applyContent applies an envelope that is verified and authorised. It
-// returns Sealed when this workstation holds no key for it.
-func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (store.EnvelopeState, keyRef, error) {
+// applyContent applies an envelope that is verified and authorised, its
+// author acting in role (roleAt). It returns Sealed when this workstation
+// holds no key for it.
+func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.Envelope, role roles.Role) (store.EnvelopeState, keyRef, error) {
 	h := env.Header
 	switch h.Kind {
 	case KindKey:
@@ -438,6 +455,9 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		if fields, err = openFields(env, k); err != nil {
 			return 0, keyRef{}, err
 		}
+	}
+	if err := checkConfirmsRole(h.Kind, role, fields); err != nil {
+		return 0, keyRef{}, err
 	}
 	if r.later(h, fields) {
 		return store.Applied, keyRef{}, nil

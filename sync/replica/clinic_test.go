@@ -421,14 +421,20 @@ func (a snapshot) diff(b snapshot) string {
 // state returns an envelope's state on s.
 func (s *station) state(id string) (store.EnvelopeState, string) {
 	s.t.Helper()
+	e, err := s.envelope(id)
+	if err != nil {
+		return -1, err.Error()
+	}
+	return e.State, e.Reason
+}
+
+// envelope returns an envelope as s stores it.
+func (s *station) envelope(id string) (store.Envelope, error) {
 	var e store.Envelope
 	err := s.db.View(context.Background(), func(tx *store.Tx) error {
 		var err error
 		e, err = tx.Envelope(context.Background(), id)
 		return err
 	})
-	if err != nil {
-		return -1, err.Error()
-	}
-	return e.State, e.Reason
+	return e, err
 }

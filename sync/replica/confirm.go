@@ -27,18 +27,26 @@ package replica
 // (forAdmissionLocked); the writer's own workstation carries those over
 // once (CarryConfirmations).
 //
-// A "member/" field (and a recovery approval, "recovery/SPLIT") counts only
-// in the record of a member whose role holds the clinical scope: a
-// receptionist's software that writes one gains nothing on any workstation
-// (edgeLocked). Her own workstation refuses to write it (writeConfirms).
-// It is judged here, where the reckoning reads the record, and not refused
-// on apply: the fields rule runs where the payload opens, in the apply
-// path, which knows the header but not the author's role. Judged by the
-// writer's role now, so a physician moved to the front desk no longer
-// vouches for physicians; but a revoked member's "member/" fields count
-// whatever role her entry says, as she left them: an administrator can
-// write any role into a revoked entry, and would otherwise split the
-// physicians the leaver alone connected (session 12 review, F2).
+// A "member/" field (and a recovery approval, "recovery/SPLIT") is written
+// only in a role holding the clinical scope, a "desk/" field only in one
+// holding the front desk's: on apply, on every workstation, an event of
+// the record writing one in a role that does not (the role its author held
+// at that event: roleAt, as authorize finds it) is refused by the role
+// rule (checkConfirmsRole), and judged again whenever her history changes
+// (judgeRoles), so the verdict does not depend on the order events
+// arrive in; her own workstation refuses to write it (Append). Before
+// session 13 (review B5) the field was judged only by the writer's role
+// now, and a revoked member's "member/" fields counted whatever role she
+// wrote them in: a physician moved to the front desk, or made an
+// administrator, confirmed a stand-in admitted after she left the
+// physicians and, once revoked, vouched for him.
+// The reckoning still judges by the writer's role now too, so a physician
+// moved to the front desk no longer vouches for physicians; but a revoked
+// member's fields count whatever role her entry says, as she left them:
+// an administrator can write any role into a revoked entry, and would
+// otherwise split the physicians the leaver alone connected (session 12
+// review, F2). Those are now only fields she wrote in a role holding
+// their scope.
 //
 // Whom a workstation counts as confirmed for a scope is its own reckoning,
 // from its own member outwards: itself, everyone it confirmed for the
@@ -57,6 +65,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -123,6 +132,50 @@ func colleagueField(name string) (prefix, fp, adm string, ok bool) {
 		}
 	}
 	return "", "", "", false
+}
+
+// confirmsScope is the scope a confirms field vouches for, which the role
+// its writer held when she wrote it must hold: the clinical scope for a
+// physician confirmed ("member/") and a recovery split approved
+// ("recovery/"), the front desk's for "desk/". ok is false for any other
+// field (the fields rule judges those).
+func confirmsScope(name string) (scope roles.Scope, ok bool) {
+	switch {
+	case strings.HasPrefix(name, confirmsFieldPrefix), strings.HasPrefix(name, approvesFieldPrefix):
+		return roles.Clinical, true
+	case strings.HasPrefix(name, deskFieldPrefix):
+		return roles.FrontDesk, true
+	}
+	return "", false
+}
+
+// checkConfirmsRole applies the role rule to the fields of an event of a
+// confirmations record written in role, the role its author held at that
+// event (roleAt, as authorize finds it): a field whose scope
+// (confirmsScope) the role does not hold is refused (session 13 review,
+// B5). Judged on apply, where the payload opens, on every workstation and
+// before writing, and again whenever the author's history changes
+// (judgeRoles: the verdict is ruleRole's), so it does not depend on the
+// order events arrive in.
+func checkConfirmsRole(kind string, role roles.Role, f Fields) error {
+	if kind != KindConfirms {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(f)) {
+		if scope, ok := confirmsScope(name); ok && !role.Holds(scope) {
+			return badRole{fmt.Sprintf("a %s vouches for nobody in the %s scope: only a member whose role holds it writes %q",
+				roleName(role), scope, name[:strings.IndexByte(name, '/')+1])}
+		}
+	}
+	return nil
+}
+
+// roleName names role in a reason ("newcomer" before she has one).
+func roleName(role roles.Role) string {
+	if role == "" {
+		return "newcomer"
+	}
+	return string(role)
 }
 
 // Confirm records that this member confirmed the colleague with key
@@ -255,12 +308,16 @@ func (r *Replica) judged(f func()) {
 // carryLocked returns the fields CarryConfirmations writes (under state).
 func (r *Replica) carryLocked() []string {
 	var carry []string
+	role := r.members[r.fp].Role
 	for name := range r.confirms[r.fp].set {
 		// By the clock alone: once one carried field is in, the record
 		// names an admission, and an interrupted carry goes on.
 		prefix, fp, adm, ok := colleagueField(name)
 		if !ok || adm != "" || !r.bareAfterLocked(r.fp, name, fp) {
 			continue
+		}
+		if scope, _ := confirmsScope(name); !role.Holds(scope) {
+			continue // her role now may not write it (checkConfirmsRole)
 		}
 		if len(r.namingLocked(r.fp, prefix, fp, false)) == 0 {
 			carry = append(carry, prefix+fp+"/"+r.admissions[fp].hash)
@@ -272,9 +329,10 @@ func (r *Replica) carryLocked() []string {
 // edgeLocked reports whom field name of by's confirmations record confirms
 // for scope (under state): "desk/" fields count for the front desk,
 // "member/" fields for every scope, but only in the record of a member
-// whose role holds the clinical scope (a receptionist's software that
-// writes one gains nothing) or who is revoked (her confirmations stand as
-// she left them; her later writes are swept); only for the admission
+// whose role holds the clinical scope (a physician moved to the desk
+// vouches for physicians no more) or who is revoked (her confirmations
+// stand as she left them, each written in a role holding its scope:
+// checkConfirmsRole; her later writes are swept); only for the admission
 // of the colleague they name (forAdmissionLocked); and only if set after
 // the colleague last moved into a role holding scope (sinceEnteredLocked).
 // Any other field confirms nobody.

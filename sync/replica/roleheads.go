@@ -391,6 +391,13 @@ func (r *Replica) rejudgeRole(ctx context.Context, tx *store.Tx, fp string, was 
 	return moved, nil
 }
 
+// headerOf is the header of a stored event as far as the role rules read
+// it (roleAt, authorize).
+func headerOf(row store.Envelope) crypto.Header {
+	return crypto.Header{Kind: row.Kind, Scope: row.Scope, Entity: row.Entity, Author: row.Author,
+		Device: row.Device, Seq: row.Seq, Lamport: row.Lamport}
+}
+
 // rolePage is how many of a member's events rejudgeRole reads at a time.
 const rolePage = 2000
 
@@ -402,8 +409,7 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 		if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll {
 			continue
 		}
-		h := crypto.Header{Kind: row.Kind, Scope: row.Scope, Entity: row.Entity, Author: row.Author,
-			Device: row.Device, Seq: row.Seq, Lamport: row.Lamport}
+		h := headerOf(row)
 		if was != nil && was.roleAt(h) == m.roleAt(h) {
 			continue // judged by the same role
 		}
@@ -416,6 +422,16 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 			continue // refused otherwise, or swept by its own rule
 		default:
 			v, allowed := roleAllows(h, role)
+			if allowed && row.Kind == KindConfirms && row.State == store.Applied {
+				// Her confirmations, by the role she wrote them in.
+				var f Fields
+				if _, f, err = r.storedFields(row); err != nil {
+					return moved, touched, err
+				}
+				if bad := checkConfirmsRole(row.Kind, role, f); bad != nil {
+					v, allowed = contentVerdict(bad), false
+				}
+			}
 			if !allowed {
 				err = r.setState(ctx, tx, row, v)
 				moved = true

@@ -35,9 +35,12 @@ package replica
 //   - Binding: a record's kind and scope are fixed by its winning claim
 //     (see claim.beats); an event of another kind or scope never touches
 //     it. Ids "held:FINGERPRINT" belong to that member's key-held record,
-//     "confirms:FINGERPRINT" to that member's confirmations (a field
-//     that counts only from a physician counts for nothing from anyone
-//     else: confirm.go).
+//     "confirms:FINGERPRINT" to that member's confirmations.
+//   - Confirmations: a confirms field that vouches for a scope (a
+//     physician confirmed, a recovery split approved: clinical; "desk/":
+//     the front desk) is written in a role holding that scope, the role
+//     the author held at the event; judged where the payload opens
+//     (checkConfirmsRole), refused by the role rule (ruleRole).
 //   - Fields: a change writes only field names its kind declares, at most
 //     roles.MaxEventFields of them (fields.go); judged from the payload,
 //     so where it opens (ruleContent).

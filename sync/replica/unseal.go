@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -212,16 +213,40 @@ func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k cr
 	if err != nil {
 		return nil, at, fmt.Errorf("replica: entities: %w", err)
 	}
+	roled := r.rolesAt(rows)
 	p := &sealedPage{ready: make(chan struct{})}
 	go func() {
 		defer close(p.ready)
 		p.opens = openRows(rows, k)
+		for i, o := range p.opens {
+			if role, ok := roled[o.row.ID]; ok && o.err == nil {
+				p.opens[i].err = checkConfirmsRole(o.row.Kind, role, o.fields)
+			}
+		}
 		hs, fs := changesOf(p.opens)
 		if p.g, p.folded = groupChanges(hs, fs, stored, asked, before); p.folded {
 			p.err = r.foldGroup(p.g)
 		}
 	}()
 	return p, store.Of(rows[len(rows)-1]), nil
+}
+
+// rolesAt returns, for the rows whose fields are judged by the role their
+// author held when she wrote them (a confirmations record's:
+// checkConfirmsRole), that role, by row id.
+func (r *Replica) rolesAt(rows []store.Envelope) map[string]roles.Role {
+	out := map[string]roles.Role{}
+	r.state.RLock()
+	defer r.state.RUnlock()
+	for _, row := range rows {
+		if row.Kind != KindConfirms {
+			continue
+		}
+		m, isMember := r.members[row.Author]
+		role, _, _, _ := r.authorize(headerOf(row), m, isMember)
+		out[row.ID] = role
+	}
+	return out
 }
 
 // setOpened records what opening a page of sealed envelopes made of them:
@@ -239,7 +264,7 @@ func (r *Replica) setOpened(ctx context.Context, tx *store.Tx, opens []opening, 
 	}
 	for _, o := range opens {
 		if o.err != nil {
-			if err := r.setState(ctx, tx, o.row, refused(ruleContent, "%s", o.err.Error())); err != nil {
+			if err := r.setState(ctx, tx, o.row, contentVerdict(o.err)); err != nil {
 				return err
 			}
 		} else {
