@@ -149,11 +149,17 @@ func confirmEachOther(t testing.TB, a, b *station) {
 // workstation only: the caller hands it on).
 func (c *clinic) admitted(t testing.TB, name string, role roles.Role) (*person, *station) {
 	t.Helper()
+	return c.admittedBy(t, c.sAdmin, name, role)
+}
+
+// admittedBy is admitted with by's member as the admitting administrator.
+func (c *clinic) admittedBy(t testing.TB, by *station, name string, role roles.Role) (*person, *station) {
+	t.Helper()
 	p := newPerson(t, name, role)
-	s := join(t, p, c.id, c.admin.fp())
-	c.sAdmin.apply(s.own()...)
-	c.sAdmin.admit(p)
-	c.sAdmin.grant(roles.Directory, p)
+	s := join(t, p, c.id, by.p.fp())
+	by.apply(s.own()...)
+	by.admit(p)
+	by.grant(roles.Directory, p)
 	return p, s
 }
 
