@@ -31,6 +31,25 @@ func (c *clinic) revoke(p *person) *crypto.Envelope {
 		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }
 
+// memberHeads is p's heads as s knows them, as app.ChangeRole and
+// app.RevokeMember name them (Replica.MemberHeads).
+func memberHeads(t testing.TB, s *station, p *person) map[string]uint64 {
+	t.Helper()
+	heads, err := s.r.MemberHeads(context.Background(), p.fp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return heads
+}
+
+// revokeAsTheAppDoes has the administrator revoke p, her heads by
+// MemberHeads, as app.RevokeMember does.
+func (c *clinic) revokeAsTheAppDoes(t testing.TB, p *person) {
+	t.Helper()
+	c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": memberHeads(t, c.sAdmin, p)})})
+}
+
 // TestAttackRevocationOrder: Attack (issue 13, finding 12): a physician is
 // revoked; her workstation, not yet aware (or on purpose), keeps writing: a
 // new note, a change to a note she wrote before, and a change to a

@@ -16,10 +16,7 @@ import (
 // and the role held before with p's heads as s knows them.
 func changeRole(t *testing.T, s *station, p *person, from, to roles.Role) {
 	t.Helper()
-	heads, err := s.r.MemberHeads(context.Background(), p.fp())
-	if err != nil {
-		t.Fatal(err)
-	}
+	heads := memberHeads(t, s, p)
 	s.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(t, map[string]any{"role": to, FieldRoleHeads: []RoleHeld{{Role: from, Heads: heads}}})})
 }

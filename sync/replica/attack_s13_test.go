@@ -89,12 +89,7 @@ func TestAttackS13RoleHeadsLegitimiseAnAdministratorsConfirmation(t *testing.T) 
 			exchange(t, all...)
 			// Pia leaves; an honest administrator revokes her, as the
 			// app's Revoke does (her heads by MemberHeads).
-			heads, err := c.sAdmin.r.MemberHeads(ctx, c.phys2.fp())
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.sAdmin.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
-				Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+			c.revokeAsTheAppDoes(t, c.phys2)
 			exchange(t, all...)
 			if pia, _ := c.sPhys.r.Member(c.phys2.fp()); !pia.Revoked() {
 				t.Fatal("setup: Pia is not revoked on Paul's workstation")
@@ -114,10 +109,7 @@ func TestAttackS13RoleHeadsLegitimiseAnAdministratorsConfirmation(t *testing.T) 
 // knows them appended.
 func changeRoleAgain(t *testing.T, s *station, p *person, to roles.Role) {
 	t.Helper()
-	heads, err := s.r.MemberHeads(context.Background(), p.fp())
-	if err != nil {
-		t.Fatal(err)
-	}
+	heads := memberHeads(t, s, p)
 	m, _ := s.r.Member(p.fp())
 	held := append(m.RoleHeads, RoleHeld{Role: m.Role, Heads: heads})
 	s.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,

@@ -39,10 +39,7 @@ func TestAttackS13bLowClockMoveBackKeepsOldConfirmations(t *testing.T) {
 			if c.sPhys.r.MayGrant(roles.Clinical, c.phys2.fp()) {
 				t.Fatal("setup: Paul still grants Pia the clinical key as an administrator")
 			}
-			heads, err := c.sAdmin.r.MemberHeads(context.Background(), c.phys2.fp())
-			if err != nil {
-				t.Fatal(err)
-			}
+			heads := memberHeads(t, c.sAdmin, c.phys2)
 			c.sAdmin.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: tc.lamport,
 				Fields: fields(t, map[string]any{RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: heads}})})
 			exchange(t, c.stations()...)

@@ -26,10 +26,7 @@ func writeChange(t *testing.T, s *station, p *person, n int, c RoleChange, withR
 // n from her role now, with her heads as s knows them.
 func honestChange(t *testing.T, s *station, p *person, n int, to roles.Role) {
 	t.Helper()
-	heads, err := s.r.MemberHeads(context.Background(), p.fp())
-	if err != nil {
-		t.Fatal(err)
-	}
+	heads := memberHeads(t, s, p)
 	m, _ := s.r.Member(p.fp())
 	writeChange(t, s, p, n, RoleChange{From: m.Role, To: to, Heads: heads}, true)
 }
@@ -236,10 +233,7 @@ func TestRoleChangeRejudgesOnlyWhatChanged(t *testing.T) {
 	c.sPhys.apply(c.sRecep.everything()...)
 	c.sAdmin.apply(c.sRecep.everything()...)
 	once := time.Since(start) / 2
-	heads, err := c.sAdmin.r.MemberHeads(ctx, c.recep.fp())
-	if err != nil {
-		t.Fatal(err)
-	}
+	heads := memberHeads(t, c.sAdmin, c.recep)
 	var changes time.Duration
 	for _, heads := range []map[string]uint64{heads, {}} { // the honest change, then one written over it
 		env := writeChange(t, c.sAdmin, c.recep, 1, RoleChange{From: roles.Receptionist, To: roles.Physician, Heads: heads}, true)
@@ -298,12 +292,7 @@ func TestFakeIntermediateRoleGivesNoKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	exchange(t, all...)
-	heads, err := c.sAdmin.r.MemberHeads(ctx, c.phys2.fp())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.sAdmin.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	c.revokeAsTheAppDoes(t, c.phys2)
 	exchange(t, all...)
 	m, _ := c.sPhys.r.Member(c.phys2.fp())
 	st, why := c.sPhys.state(conf.Header.ID)
