@@ -50,9 +50,11 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 	if err != nil {
 		return fmt.Errorf("app: revoke: %w", err)
 	}
+	// And how many changes of role it read in her entry: her history is
+	// read that far on every workstation, whatever is written later.
 	fields, err := replica.F(map[string]any{
 		"status": replica.StatusRevoked, "revoked_heads": heads, "revoked_by": r.Fingerprint(),
-		"revoked": s.env.Now().UnixMilli(),
+		"revoked": s.env.Now().UnixMilli(), replica.FieldRevokedChanges: len(m.Changes),
 	})
 	if err != nil {
 		return err
@@ -124,8 +126,9 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 	}
 	held := append(m.RoleHeads[:len(m.RoleHeads):len(m.RoleHeads)], replica.RoleHeld{Role: m.Role, Heads: heads})
 	write := map[string]any{"role": role, fieldRoleChanges: changes, replica.FieldRoleHeads: held}
-	// Every change, the ones recorded before (each written once: the
-	// first written stands) and this one.
+	// The changes the entry lacks: this one, and those an older version
+	// recorded only in its list. A change written again would only widen
+	// the reach every workstation judges it by (replica's rolecells.go).
 	history := m.Changes[:len(m.Changes):len(m.Changes)]
 	if len(history) == 0 && m.Admitted != "" && m.Admitted != m.Role {
 		// Changed by a version that recorded no change: that change
@@ -134,8 +137,14 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		history = append(history, replica.RoleChange{From: m.Admitted, To: m.Role, Heads: map[string]uint64{}})
 	}
 	history = append(history, replica.RoleChange{From: m.Role, To: role, Heads: heads})
+	recorded, err := r.RecordedChanges(ctx, fp)
+	if err != nil {
+		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
+	}
 	for i, c := range history {
-		write[replica.RoleChangeField(i+1)] = c
+		if i+1 > recorded {
+			write[replica.RoleChangeField(i+1)] = c
+		}
 	}
 	fields, err := replica.F(write)
 	if err != nil {

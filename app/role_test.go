@@ -132,6 +132,26 @@ func TestChangeRoleRecordsHeads(t *testing.T) {
 			t.Errorf("the entry has no field %s", replica.RoleChangeField(n))
 		}
 	}
+	// The second change wrote only change 2: a change written again
+	// would read as disputed (replica's rolecells.go, session 14).
+	if m.HistoryDisputed() {
+		t.Error("two honest changes read as a disputed history")
+	}
+	// A revocation records how many changes it read.
+	if err := c.admin.RevokeMember(ctx, fp); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	if _, st, err = rep(t, c.phys).Entity(ctx, fp); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if ok, err := st.Get(replica.FieldRevokedChanges, &n); !ok || err != nil || n != 2 {
+		t.Errorf("the revocation records %d changes (found %v, %v), want 2", n, ok, err)
+	}
+	if m, _ := rep(t, c.phys).Member(fp); len(m.Changes) != 2 || m.HistoryDisputed() {
+		t.Errorf("revoked, Pia's history reads %d changes, disputed %v", len(m.Changes), m.HistoryDisputed())
+	}
 }
 
 // TestChangeRoleAfterAnUnrecordedChange: a member whose role an older

@@ -146,8 +146,9 @@ func (k Kind) OnlyGrows() bool {
 // roleheads.go, session 13 review S1-S7). Revision 4: a confirms field
 // is refused when the role its writer held at the event does not hold
 // the scope it vouches for (replica's checkConfirmsRole, session 13
-// review B5).
-const fieldsRevision = 4
+// review B5). Revision 5: every change of role written is kept and
+// judged (replica's rolecells.go, second review B2, B3, B6, B7).
+const fieldsRevision = 5
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

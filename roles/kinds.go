@@ -113,7 +113,7 @@ func init() {
 		// public records; every member acknowledges the keys it holds.
 		{Name: "member", Scope: Directory, Create: admins, Change: admins,
 			Fields: []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads",
-				"revoked_by", "revoked", "role_changes", "role_heads"},
+				"revoked_by", "revoked", "revoked_changes", "role_changes", "role_heads"},
 			Keyed: roleChanges},
 		{Name: "clinic", Scope: Directory, Create: admins, Change: admins,
 			Fields: []string{"name", "audit_pub", "address", "phone", "zone"}},
@@ -197,6 +197,30 @@ func (k Kind) Precedence() int {
 		return 1
 	}
 	return 0
+}
+
+// Within reports whether everything role r may do, role o may do too:
+// write every kind r may create or change, and hold every scope r holds.
+// Where a workstation cannot tell which of two roles a member wrote an
+// event in, it judges the event by the role within the other, if one is
+// (replica's roleAt).
+func (r Role) Within(o Role) bool {
+	for _, k := range kinds {
+		if k.MayCreate(r) && !k.MayCreate(o) || k.MayChange(r) && !k.MayChange(o) {
+			return false
+		}
+	}
+	for _, s := range Scopes {
+		if r.Holds(s) && !o.Holds(s) {
+			return false
+		}
+	}
+	for _, a := range Actions {
+		if r.Can(a) && !o.Can(a) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasRole(rs []Role, r Role) bool {

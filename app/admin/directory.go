@@ -18,13 +18,17 @@ type StaffMember struct {
 	// her role history as every workstation reads it (replica's
 	// roleheads.go), shown so a change nobody remembers making is seen.
 	FormerRoles []roles.Role
-	Active      bool
-	Joined      time.Time // zero when unknown
-	Token       string    // the registration token they joined with ("" for the founder)
-	AdmittedBy  string    // the admitting administrator's name (or fingerprint when unknown)
-	LastSeen    time.Time // time of their newest event this workstation holds; zero when none
-	Revoked     time.Time // zero while active
-	RevokedBy   string
+	// HistoryDisputed: administrators recorded different changes of her
+	// role (replica's rolecells.go), so some of what she wrote may be
+	// held on every workstation.
+	HistoryDisputed bool
+	Active          bool
+	Joined          time.Time // zero when unknown
+	Token           string    // the registration token they joined with ("" for the founder)
+	AdmittedBy      string    // the admitting administrator's name (or fingerprint when unknown)
+	LastSeen        time.Time // time of their newest event this workstation holds; zero when none
+	Revoked         time.Time // zero while active
+	RevokedBy       string
 	// ConfirmedBy names, for a physician or receptionist, the colleagues
 	// who confirmed them in person for the widest key their role holds
 	// (the clinical key for a physician, the front desk's for a
@@ -77,6 +81,7 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 		for _, c := range m.Changes {
 			sm.FormerRoles = append(sm.FormerRoles, c.From)
 		}
+		sm.HistoryDisputed = m.HistoryDisputed()
 		if m.Joined > 0 {
 			sm.Joined = time.UnixMilli(m.Joined)
 		}

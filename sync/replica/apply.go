@@ -332,13 +332,15 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 	switch {
 	case isMember && m.TokenTakenBy != "":
 		return "", ruleToken, notAdmitted(m), false
-	case isMember && m.Revoked():
-		if h.Seq > m.RevokedHeads[h.Device] {
-			return "", ruleRevoked, "written after the author's membership was revoked", false
-		}
-		return m.roleAt(h), "", "", true
+	case isMember && m.Revoked() && h.Seq > m.RevokedHeads[h.Device]:
+		return "", ruleRevoked, "written after the author's membership was revoked", false
 	case isMember:
-		return m.roleAt(h), "", "", true // the role she held when she wrote it (roleheads.go)
+		// The role she held when she wrote it (roleheads.go).
+		if role := m.roleAt(h); role != "" || m.Role == "" {
+			return role, "", "", true
+		}
+		return "", ruleRole, "administrators recorded different changes of the author's role over this event " +
+			"(her role when she wrote it is disputed): an administrator revokes her and issues her a new token", false
 	case genesis, r.anchors[h.Author]:
 		return roles.Administrator, "", "", true
 	}

@@ -27,8 +27,10 @@ func (c *clinic) revoke(p *person) *crypto.Envelope {
 	if err != nil {
 		c.sAdmin.t.Fatal(err)
 	}
+	m, _ := c.sAdmin.r.Member(p.fp())
 	return c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads,
+			FieldRevokedChanges: len(m.Changes)})})
 }
 
 // memberHeads is p's heads as s knows them, as app.ChangeRole and
@@ -46,8 +48,10 @@ func memberHeads(t testing.TB, s *station, p *person) map[string]uint64 {
 // MemberHeads, as app.RevokeMember does.
 func (c *clinic) revokeAsTheAppDoes(t testing.TB, p *person) {
 	t.Helper()
+	m, _ := c.sAdmin.r.Member(p.fp())
 	c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": memberHeads(t, c.sAdmin, p)})})
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": memberHeads(t, c.sAdmin, p),
+			FieldRevokedChanges: len(m.Changes)})})
 }
 
 // TestAttackRevocationOrder: Attack (issue 13, finding 12): a physician is

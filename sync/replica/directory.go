@@ -72,6 +72,11 @@ type Member struct {
 	// names any, an event of another device is not the member's.
 	// Entries written before devices were named have none.
 	Devices []string
+	// alt is, for a revoked member whose revocations recorded different
+	// numbers of changes (revoked_changes), the reading of her history
+	// by the most: her events count only where both readings agree
+	// (rolecells.go).
+	alt *reading
 	// TokenTakenBy is, when another entry cited the same registration
 	// token first, that member's fingerprint: this entry is not admitted
 	// (admission.go). Decided by the replica, not written in the entry.
@@ -95,6 +100,13 @@ func (m Member) namesDevice(device string) (names, named bool) {
 	return len(m.Devices) > 0, false
 }
 
+// reading is one reading of a member's role history: her changes and the
+// role they leave her in.
+type reading struct {
+	changes []RoleChange
+	role    roles.Role
+}
+
 func memberFromState(fp string, st State) Member {
 	m := Member{Fingerprint: fp, Name: st.String("name"), Role: roles.Role(st.String("role")),
 		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
@@ -103,11 +115,22 @@ func memberFromState(fp string, st State) Member {
 	st.Get("devices", &m.Devices)            //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
-	m.Changes = roleHistory(st, m.Admitted)
+	m.Changes = roleHistory(st, admittedRoles(st))
 	if revocation, revoked := st["revoked_heads"]; revoked {
 		// A revocation freezes the role history too (session 13 review,
 		// S7): no change written after it takes effect, so no
-		// administrator re-judges what a leaver wrote.
+		// administrator re-judges what a leaver wrote. It records how
+		// many changes it read (revoked_changes: the fewest any
+		// revocation of the entry recorded), since a clock is its
+		// writer's word (second review, B3); a revocation of an older
+		// version, by its clock.
+		if fewest, most, ok := revokedChanges(st); ok {
+			if most > fewest && len(m.Changes) > fewest {
+				alt := m.Changes[:min(most, len(m.Changes))]
+				m.alt = &reading{changes: alt, role: alt[len(alt)-1].To}
+			}
+			m.Changes = m.Changes[:min(fewest, len(m.Changes))]
+		}
 		for i, c := range m.Changes {
 			if c.Lamport > revocation.L {
 				m.Changes = m.Changes[:i]

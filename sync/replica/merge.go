@@ -66,13 +66,19 @@ func (r *Replica) fold(m *merge, hs []crypto.Header, fs []Fields) error {
 	kind, _ := roles.KindOf(m.rec.Kind) // the replica's own kinds keep no field once
 	for i, h := range hs {
 		f := fs[i]
-		if v, ok := f["role"]; ok && m.rec.Kind == KindMember {
-			// The first role written is the one the entry was admitted
-			// with (roleheads.go): kept once, like a change of role.
-			f = maps.Clone(f)
-			f[admittedField] = v
+		kept := false
+		if m.rec.Kind == KindMember {
+			if admissionShaped(f) {
+				// The first role an admission wrote is the one the
+				// entry was admitted with (roleheads.go): kept once,
+				// like a change of role. A role written alone does
+				// not rewrite it (session 13 second review, B7).
+				f = maps.Clone(f)
+				f[admittedField] = f["role"]
+			}
+			kept = foldRoleCells(m.st, h, f)
 		}
-		if !m.st.MergeOnce(f, h.Lamport, h.Device, kind.Once) {
+		if !m.st.MergeOnce(f, h.Lamport, h.Device, kind.Once) && !kept {
 			continue
 		}
 		m.changed, last = true, h

@@ -10,11 +10,14 @@ package replica
 //     (N = 1, 2, ...; RoleChange: the role she left, the role she took,
 //     and the last sequence of each of her devices the administrator's
 //     workstation had seen), written once: the cell written first (by
-//     Lamport clock, then device) stands and no later event rewrites it
-//     (State.Merge), so the history is a function of the set of events,
-//     never of the order they came in;
+//     Lamport clock, then device) stands (State.Merge), so the history is
+//     a function of the set of events, never of the order they came in.
+//     Since a clock is its writer's word, every change written for N is
+//     kept too, and an event is judged by each role they say she may have
+//     written it in (rolecells.go, session 13's second review);
 //   - "role_change/0" is the role the entry was admitted with: the first
-//     "role" ever written into it, kept by the replica itself (fold);
+//     role an admission-shaped event wrote into it, kept by the replica
+//     itself (fold);
 //   - the history is read only as far as it is consistent (roleHistory):
 //     change 1 leaves the admission role, each next change leaves the role
 //     the one before took, a change takes another role, names at most
@@ -99,6 +102,9 @@ type RoleChange struct {
 	To      roles.Role        `json:"to"`
 	Heads   map[string]uint64 `json:"heads"`
 	Lamport uint64            `json:"-"`
+	// bounds is what every change written for its number says (read
+	// from the entry: rolecells.go); unset, the change alone.
+	bounds changeBounds
 }
 
 // check applies the shape rule to one change.
@@ -149,28 +155,85 @@ func (c RoleChange) covers(h crypto.Header) bool {
 	return h.Seq <= c.Heads[h.Device] && h.Lamport < c.Lamport
 }
 
-// roleHistory reads a member's changes of role from her entry's merged
-// state, as far as they are consistent, starting from the role she was
-// admitted with (roleheads.go's file comment).
-func roleHistory(st State, admitted roles.Role) []RoleChange {
-	var out []RoleChange
-	prev := admitted
-	for n := 1; n <= MaxRoleChanges; n++ {
-		cell, ok := st[RoleChangeField(n)]
-		if !ok {
-			break
-		}
-		var c RoleChange
-		if json.Unmarshal(cell.V, &c) != nil || !c.follows(prev, out) {
-			break
-		}
-		c.Lamport = cell.L
-		out, prev = append(out, c), c.To
+// coversAll reports whether every change written for c's number covers
+// event h (rolecells.go); coversAny whether one does.
+func (c RoleChange) coversAll(h crypto.Header) bool {
+	if !c.bounds.set {
+		return c.covers(h)
 	}
-	if len(out) > 0 {
+	return c.bounds.coversAll(h)
+}
+
+func (c RoleChange) coversAny(h crypto.Header) bool {
+	if !c.bounds.set {
+		return c.covers(h)
+	}
+	return c.bounds.coversAny(h)
+}
+
+// latest is the highest clock of any change written for c's number.
+func (c RoleChange) latest() uint64 {
+	if !c.bounds.set {
+		return c.Lamport
+	}
+	return max(c.Lamport, c.bounds.maxL)
+}
+
+// roleHistory reads a member's changes of role from her entry's merged
+// state, as far as they are consistent, starting from the roles she was
+// admitted with (roleheads.go's file comment): change N is the
+// lowest-clock change written for N that follows change N-1, with the
+// bounds of every change written for N that leaves the same role
+// (rolecells.go).
+func roleHistory(st State, admitted []roles.Role) []RoleChange {
+	if out := recordedHistory(st, admitted); len(out) > 0 {
 		return out
 	}
 	return legacyHistory(st, admitted)
+}
+
+// RecordedChanges returns how many changes of role member fp's entry
+// records in its own fields (not session 12's list): the app's ChangeRole
+// writes the ones after them.
+func (r *Replica) RecordedChanges(ctx context.Context, fp string) (int, error) {
+	_, st, err := r.Entity(ctx, fp)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("replica: entry of %s: %w", short(fp), err)
+	}
+	return len(recordedHistory(st, admittedRoles(st))), nil
+}
+
+// recordedHistory is roleHistory without session 12's list.
+func recordedHistory(st State, admitted []roles.Role) []RoleChange {
+	var out []RoleChange
+	prev := admitted
+	for n := 1; n <= MaxRoleChanges; n++ {
+		cells := seenCells(st, n)
+		if cells == nil {
+			// Folded by a version before this one: the change that
+			// stands, alone.
+			cell, ok := st[RoleChangeField(n)]
+			var c RoleChange
+			if !ok || json.Unmarshal(cell.V, &c) != nil {
+				break
+			}
+			cells = changeCells{pairKey(c.From, c.To): {First: c, FirstL: cell.L, FirstD: cell.D,
+				Narrow: c.Heads, Wide: c.Heads, MinL: cell.L, MaxL: cell.L}}
+		}
+		var last *RoleChange
+		if len(out) > 0 {
+			last = &out[len(out)-1]
+		}
+		c, ok := pickChange(cells, prev, last)
+		if !ok {
+			break
+		}
+		out, prev = append(out, c), []roles.Role{c.To}
+	}
+	return out
 }
 
 // legacyHistory reads session 12's list of former roles as the history:
@@ -178,7 +241,7 @@ func roleHistory(st State, admitted roles.Role) []RoleChange {
 // (the two cells were written by one event: same clock and device) and
 // the whole list is consistent. Each change takes the Lamport clock of
 // that event.
-func legacyHistory(st State, admitted roles.Role) []RoleChange {
+func legacyHistory(st State, admitted []roles.Role) []RoleChange {
 	list, ok := st[FieldRoleHeads]
 	role, named := st["role"]
 	if !ok || !named || list.L != role.L || list.D != role.D {
@@ -190,8 +253,11 @@ func legacyHistory(st State, admitted roles.Role) []RoleChange {
 		return nil
 	}
 	out := make([]RoleChange, 0, len(held))
-	prev := admitted
+	var prev roles.Role
 	for i, h := range held {
+		if i == 0 && len(admitted) > 0 && !slices.Contains(admitted, h.Role) {
+			return nil
+		}
 		c := RoleChange{From: h.Role, To: now, Heads: h.Heads, Lamport: list.L}
 		if i+1 < len(held) {
 			c.To = held[i+1].Role
@@ -205,14 +271,75 @@ func legacyHistory(st State, admitted roles.Role) []RoleChange {
 }
 
 // roleAt is the role the member wrote the event h in: the role left by the
-// first change that covers it, else the role the entry names.
+// first change that covers it, else the role the entry names. Where the
+// changes written for one number disagree on whether they cover it, or
+// her revocations on how far her history goes (rolecells.go), she may
+// have written it in more than one role (rolesAt), and it is judged by
+// judgeRole: "" when it stands in none (refused by the role rule).
 func (m Member) roleAt(h crypto.Header) roles.Role {
-	for _, c := range m.Changes {
-		if c.covers(h) {
-			return c.From
+	return judgeRole(h, m.rolesAt(h))
+}
+
+// rolesAt returns every role the member may have written event h in.
+func (m Member) rolesAt(h crypto.Header) []roles.Role {
+	out := rolesIn(nil, m.Changes, m.Role, h)
+	if m.alt != nil {
+		out = rolesIn(out, m.alt.changes, m.alt.role, h)
+	}
+	return out
+}
+
+// rolesIn adds to out the roles one reading of the history (changes, then
+// role) says event h may have been written in.
+func rolesIn(out []roles.Role, changes []RoleChange, role roles.Role, h crypto.Header) []roles.Role {
+	note := func(r roles.Role) {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
 		}
 	}
-	return m.Role
+	for _, c := range changes {
+		if c.coversAll(h) {
+			note(c.From)
+			return out
+		}
+		if c.coversAny(h) {
+			note(c.From)
+		}
+	}
+	note(role)
+	return out
+}
+
+// judgeRole picks, of the roles an event may have been written in, the
+// one it is judged by. A record of the clinic's data (front desk or
+// clinical scope, no key) stands if one of them may write it: an
+// administrator who writes a change of a colleague's role again cannot
+// erase what she wrote. Everything else — the directory, confirmations,
+// grants of keys — is judged by the role within every other (so it
+// stands only if each allows it), and by none when the roles are not so
+// ordered: a rewrite never widens what she may have vouched for or
+// granted (second review, B2).
+func judgeRole(h crypto.Header, set []roles.Role) roles.Role {
+	if len(set) == 1 {
+		return set[0]
+	}
+	if h.Kind != KindGrant && (h.Scope == string(roles.FrontDesk) || h.Scope == string(roles.Clinical)) {
+		for _, r := range set {
+			if _, ok := roleAllows(h, r); ok {
+				return r
+			}
+		}
+	}
+	var least roles.Role
+	for _, r := range set {
+		switch {
+		case least == "" || r.Within(least):
+			least = r
+		case !least.Within(r):
+			return ""
+		}
+	}
+	return least
 }
 
 // EnteredAt is the Lamport clock of the event that last moved the member
@@ -226,17 +353,28 @@ func (m Member) roleAt(h crypto.Header) roles.Role {
 // clocks are their writer's word, but the role's cell keeps the highest,
 // which a lower clock cannot undo).
 func (m Member) EnteredAt(scope roles.Scope) uint64 {
-	at, recorded := uint64(0), m.AdmittedLamport
-	for _, c := range m.Changes {
+	at := enteredIn(m.Changes, m.Role, m.AdmittedLamport, m.RoleWritten, scope)
+	if m.alt != nil {
+		at = max(at, enteredIn(m.alt.changes, m.alt.role, m.AdmittedLamport, m.RoleWritten, scope))
+	}
+	return at
+}
+
+// enteredIn is EnteredAt by one reading of the history.
+func enteredIn(changes []RoleChange, role roles.Role, admitted, written uint64, scope roles.Scope) uint64 {
+	at, recorded := uint64(0), admitted
+	for _, c := range changes {
 		// A change comes after the ones before it, whatever clock its
 		// writer gave it (B1: a move back written with a clock of 1).
-		recorded = max(recorded, c.Lamport)
+		// Nor does a rewrite with a lower clock (B2): the latest of
+		// every change written for its number.
+		recorded = max(recorded, c.latest())
 		if c.To.Holds(scope) && !c.From.Holds(scope) {
 			at = recorded
 		}
 	}
-	if m.Role.Holds(scope) && m.RoleWritten > recorded {
-		at = max(at, m.RoleWritten)
+	if role.Holds(scope) && written > recorded {
+		at = max(at, written)
 	}
 	return at
 }
@@ -311,7 +449,11 @@ func checkRoleFields(h crypto.Header, f Fields) error {
 // roleView is what the verdicts on a member's events depend on in her
 // entry: the role it names and her changes of role.
 func roleView(m Member) string {
-	return fmt.Sprint(m.Role, " ", m.Changes) // fmt prints maps in key order
+	v := fmt.Sprint(m.Role, " ", m.Changes) // fmt prints maps in key order
+	if m.alt != nil {
+		v += fmt.Sprint(" or ", m.alt.role, " ", m.alt.changes)
+	}
+	return v
 }
 
 // loadRoleViews records, for every member, the view of her entry her
@@ -413,11 +555,18 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 		if was != nil && was.roleAt(h) == m.roleAt(h) {
 			continue // judged by the same role
 		}
-		role, _, _, ok := r.authorize(h, m, true)
+		role, rule, reason, ok := r.authorize(h, m, true)
 		switch {
 		case row.State == store.Rejected && row.Rule == ruleRole:
 			err = r.setState(ctx, tx, row, pending("the author's role was changed: judged again"))
 			moved = true
+		case (row.State == store.Applied || row.State == store.Sealed) && !ok && rule == ruleRole:
+			// Her role at its place is disputed now (rolecells.go).
+			err = r.setState(ctx, tx, row, refused(ruleRole, "%s", reason))
+			moved = true
+			if isRecordKind(row.Kind) {
+				touched = append(touched, row.Entity)
+			}
 		case row.State != store.Applied && row.State != store.Sealed || !ok:
 			continue // refused otherwise, or swept by its own rule
 		default:

@@ -480,6 +480,8 @@ func TestRoleLine(t *testing.T) {
 		{appadmin.StaffMember{Role: roles.Physician}, "Physician"},
 		{appadmin.StaffMember{Role: roles.Physician, FormerRoles: []roles.Role{roles.Receptionist, roles.Administrator}},
 			"Physician (was Receptionist, then Administrator)"},
+		{appadmin.StaffMember{Role: roles.Receptionist, FormerRoles: []roles.Role{roles.Physician}, HistoryDisputed: true},
+			"Receptionist (was Physician) · role history disputed: administrators recorded different changes, some of their work is held"},
 	} {
 		if got := roleLine(tc.m); got != tc.want {
 			t.Errorf("roleLine(%+v) = %q, want %q", tc.m, got, tc.want)

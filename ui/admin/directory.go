@@ -198,14 +198,18 @@ func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, w
 // roleLine is a member's role, with the roles she held before: "Physician
 // (was Receptionist, then Administrator)".
 func roleLine(m appadmin.StaffMember) string {
-	if len(m.FormerRoles) == 0 {
-		return m.Role.Title()
+	line := m.Role.Title()
+	if len(m.FormerRoles) > 0 {
+		was := make([]string, len(m.FormerRoles))
+		for i, r := range m.FormerRoles {
+			was[i] = r.Title()
+		}
+		line = fmt.Sprintf("%s (was %s)", line, strings.Join(was, ", then "))
 	}
-	was := make([]string, len(m.FormerRoles))
-	for i, r := range m.FormerRoles {
-		was[i] = r.Title()
+	if m.HistoryDisputed {
+		line += " · role history disputed: administrators recorded different changes, some of their work is held"
 	}
-	return fmt.Sprintf("%s (was %s)", m.Role.Title(), strings.Join(was, ", then "))
+	return line
 }
 
 // andList joins names as a sentence does: "A", "A and B", "A, B and C".

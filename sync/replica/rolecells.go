@@ -1,0 +1,382 @@
+package replica
+
+// rolecells.go keeps every change of role written into a member's entry,
+// not only the one that stands (session 13 second review, B2, B3, B6, B7).
+//
+// The Lamport clock of an event is its writer's word: nothing bounds it
+// from below. So "the cell written first" of a written-once field is the
+// cell written with the lowest clock, and an administrator who writes a
+// change again later with a lower clock replaces it, invisibly (B2: she
+// stretched the heads of her own move out of the physicians over a
+// confirmation she wrote afterwards). The replica therefore also keeps,
+// for each change number N, every distinct change written for it, folded
+// into one internal field "role_seen/N" (never written by an event: the
+// fields rule knows no such name). The fold takes minima and maxima and
+// unions, so the field is a function of the set of events, whatever order
+// they came in. For each pair of roles (left, taken) it keeps
+//   - the change written with the lowest clock (which stands, as before),
+//   - the narrowest heads and lowest clock of any change of the pair, and
+//     the widest heads and highest clock.
+//
+// The history is read through them (roleHistory): change N stands as
+// before (the lowest-clock change that follows change N-1: a change that
+// does not follow is skipped, not a wall: B6), and an event of the member
+// is judged by every role some change written for N says she held
+// (roleAt): if two changes disagree on whether it was written before the
+// change, the event counts only if both roles agree, else it is refused
+// by the role rule. A rewrite can narrow what she may have written (an
+// administrator can erase by revoking anyway), never widen it. A
+// colleague's confirmation counts only if written after the highest clock
+// of any change that moved her into the scope (EnteredAt), so a rewrite
+// with a lower clock does not bring old confirmations back.
+//
+// "role_seen/0" keeps the roles the entry was admitted with, from events
+// of the admission's shape only (a role written with a status, no
+// change): a role written alone with a tiny clock no longer rewrites the
+// admission role (B7), and change 1 follows any of them.
+//
+// "role_seen/revoked" keeps the fewest and the most changes any
+// revocation of the entry recorded (revoked_changes): a revoked member's
+// history is read only that far, so no change written after the
+// revocation, whatever its clock, re-judges what she wrote (B3). Where
+// two revocations disagree (a second one, written after changes were
+// added), her events count only where both readings agree.
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// FieldRevokedChanges is the field of a revocation that records how many
+// changes of role the revoking workstation read in the entry.
+const FieldRevokedChanges = "revoked_changes"
+
+// roleSeenPrefix prefixes the replica's own fields of a directory entry
+// that keep every change of role written (rolecells.go).
+const roleSeenPrefix = "role_seen/"
+
+// roleSeenField is the field keeping every change written for number n.
+func roleSeenField(n int) string { return roleSeenPrefix + strconv.Itoa(n) }
+
+// revokedSeenField keeps the fewest changes a revocation recorded.
+const revokedSeenField = roleSeenPrefix + "revoked"
+
+// maxWideDevices bounds the devices the widest heads of a pair name; past
+// it, the pair covers every device (wider, so more events are judged by
+// both roles: never more allowed).
+const maxWideDevices = 4 * MaxRoleDevices
+
+// pairCells folds every change of one pair of roles written for one
+// change number.
+type pairCells struct {
+	First  RoleChange        `json:"first"`
+	FirstL uint64            `json:"first_l"`
+	FirstD string            `json:"first_d"`
+	Narrow map[string]uint64 `json:"narrow"`
+	Wide   map[string]uint64 `json:"wide"`
+	AllDev bool              `json:"all_devices,omitempty"`
+	MinL   uint64            `json:"min_l"`
+	MaxL   uint64            `json:"max_l"`
+}
+
+// changeCells is the content of a "role_seen/N" field: the pairs of roles
+// written for change N, keyed "from>to".
+type changeCells map[string]*pairCells
+
+func pairKey(from, to roles.Role) string { return string(from) + ">" + string(to) }
+
+// add folds change c, written at (lamport, device), into the pair's cells.
+func (p *pairCells) add(c RoleChange, lamport uint64, device string) {
+	if p.Narrow == nil { // nothing folded yet
+		*p = pairCells{First: c, FirstL: lamport, FirstD: device, Narrow: maps.Clone(c.Heads), Wide: maps.Clone(c.Heads),
+			MinL: lamport, MaxL: lamport}
+		if p.Narrow == nil {
+			p.Narrow, p.Wide = map[string]uint64{}, map[string]uint64{}
+		}
+		p.AllDev = len(p.Wide) > maxWideDevices
+		return
+	}
+	if lamport < p.FirstL || lamport == p.FirstL && device < p.FirstD {
+		p.First, p.FirstL, p.FirstD = c, lamport, device
+	}
+	narrowHeads(p.Narrow, c.Heads)
+	if !p.AllDev {
+		widenHeads(p.Wide, c.Heads)
+	}
+	if len(p.Wide) > maxWideDevices {
+		p.AllDev, p.Wide = true, map[string]uint64{}
+	}
+	p.MinL, p.MaxL = min(p.MinL, lamport), max(p.MaxL, lamport)
+}
+
+// narrowHeads keeps in heads only what other names too, at the lower
+// sequence; widenHeads adds what other names, at the higher.
+func narrowHeads(heads, other map[string]uint64) {
+	for d, seq := range heads {
+		if s, ok := other[d]; !ok {
+			delete(heads, d)
+		} else {
+			heads[d] = min(seq, s)
+		}
+	}
+}
+
+func widenHeads(heads, other map[string]uint64) {
+	for d, seq := range other {
+		heads[d] = max(heads[d], seq)
+	}
+}
+
+// admissionShaped reports whether an event's fields are those of an
+// admission (a role written with a status, and no change of role).
+func admissionShaped(f Fields) bool {
+	_, role := f["role"]
+	_, status := f["status"]
+	_, legacy := f[FieldRoleHeads]
+	if !role || !status || legacy {
+		return false
+	}
+	for name := range f {
+		if strings.HasPrefix(name, FieldRoleChange) && name != admittedField { // fold adds the admission's
+			return false
+		}
+	}
+	return true
+}
+
+// foldRoleCells keeps, in a directory entry's state, every change of role
+// and admission role event h wrote, and the fewest changes a revocation
+// recorded (rolecells.go), and reports whether it kept anything new.
+// Called by fold for each event of the entry.
+func foldRoleCells(st State, h crypto.Header, f Fields) bool {
+	changed := false
+	keep := func(name string, c Cell) {
+		if old, ok := st[name]; !ok || string(old.V) != string(c.V) || old.L != c.L {
+			st[name], changed = c, true
+		}
+	}
+	add := func(n int, c RoleChange) {
+		name := roleSeenField(n)
+		cells := changeCells{}
+		if old, ok := st[name]; ok {
+			json.Unmarshal(old.V, &cells) //nolint:errcheck // the replica wrote it; unreadable reads as none
+		}
+		key := pairKey(c.From, c.To)
+		p := cells[key]
+		if p == nil {
+			if len(cells) >= maxRolePairs {
+				return
+			}
+			p = &pairCells{}
+			cells[key] = p
+		}
+		p.add(c, h.Lamport, h.Device)
+		raw, _ := json.Marshal(cells) //nolint:errcheck // plain maps and strings
+		keep(name, Cell{V: raw, L: max(st[name].L, h.Lamport)})
+	}
+	for name, raw := range f {
+		n, ok := changeNumber(name)
+		if !ok || n == 0 {
+			continue
+		}
+		var c RoleChange
+		if json.Unmarshal(raw, &c) != nil || c.check() != nil {
+			continue
+		}
+		add(n, c)
+	}
+	if admissionShaped(f) {
+		var role roles.Role
+		if json.Unmarshal(f["role"], &role) == nil && role.Valid() {
+			add(0, RoleChange{To: role})
+		}
+	}
+	if raw, ok := f[FieldRevokedChanges]; ok {
+		// Only a revocation's (it writes the heads with it): one planted
+		// beforehand would narrow the history an honest revocation reads.
+		var n int
+		if _, revokes := f["revoked_heads"]; revokes && json.Unmarshal(raw, &n) == nil && n >= 0 && n <= MaxRoleChanges {
+			r := revokedCount{Fewest: n, Most: n}
+			if old, ok := st[revokedSeenField]; ok && json.Unmarshal(old.V, &r) == nil {
+				r.Fewest, r.Most = min(r.Fewest, n), max(r.Most, n)
+			}
+			v, _ := json.Marshal(r) //nolint:errcheck // two ints
+			keep(revokedSeenField, Cell{V: v, L: max(st[revokedSeenField].L, h.Lamport)})
+		}
+	}
+	return changed
+}
+
+// maxRolePairs bounds the pairs of roles one change number keeps: every
+// ordered pair of distinct roles (three roles), and the admission's one
+// per role.
+const maxRolePairs = 9
+
+// changeNumber reads N from a field "role_change/N".
+func changeNumber(name string) (int, bool) {
+	s, ok := strings.CutPrefix(name, FieldRoleChange)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > MaxRoleChanges || strconv.Itoa(n) != s {
+		return 0, false
+	}
+	return n, true
+}
+
+// seenCells reads the changes kept for number n (nil: none kept, as in a
+// state folded by a version before this one).
+func seenCells(st State, n int) changeCells {
+	c, ok := st[roleSeenField(n)]
+	if !ok {
+		return nil
+	}
+	var cells changeCells
+	if json.Unmarshal(c.V, &cells) != nil {
+		return nil
+	}
+	return cells
+}
+
+// admittedRoles returns the roles the entry was admitted with: every role
+// an admission-shaped event wrote into it, else the admission role kept
+// by an older version's fold.
+func admittedRoles(st State) []roles.Role {
+	var out []roles.Role
+	for _, p := range seenCells(st, 0) {
+		out = append(out, p.First.To)
+	}
+	if len(out) == 0 {
+		if r := roles.Role(st.String(admittedField)); r != "" {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// revokedCount is the content of "role_seen/revoked": the fewest and the
+// most changes of role any revocation of the entry recorded.
+type revokedCount struct {
+	Fewest int `json:"fewest"`
+	Most   int `json:"most"`
+}
+
+// revokedChanges returns the fewest and the most changes the revocations
+// of the entry recorded (ok false: none recorded any).
+func revokedChanges(st State) (fewest, most int, ok bool) {
+	c, found := st[revokedSeenField]
+	var r revokedCount
+	if !found || json.Unmarshal(c.V, &r) != nil {
+		return 0, 0, false
+	}
+	return r.Fewest, r.Most, true
+}
+
+// changeBounds is what every change written for one number says of the
+// member's events: the narrowest and the widest reach, by heads and clock
+// (a change covers an event at or below its heads, written before it).
+type changeBounds struct {
+	set          bool // false: the change alone (covers)
+	disputed     bool // the changes written for the number differ
+	narrow, wide map[string]uint64
+	allDevices   bool
+	minL, maxL   uint64
+}
+
+// join widens b by the pair p (the narrow side narrows).
+func (b *changeBounds) join(p *pairCells, first bool) {
+	if first {
+		b.set = true
+		b.narrow, b.wide = maps.Clone(p.Narrow), maps.Clone(p.Wide)
+		if b.wide == nil {
+			b.wide = map[string]uint64{}
+		}
+		b.allDevices, b.minL, b.maxL = p.AllDev, p.MinL, p.MaxL
+		return
+	}
+	narrowHeads(b.narrow, p.Narrow)
+	widenHeads(b.wide, p.Wide)
+	b.allDevices = b.allDevices || p.AllDev
+	b.minL, b.maxL = min(b.minL, p.MinL), max(b.maxL, p.MaxL)
+}
+
+// coversAll reports whether every change written for the number covers
+// event h; coversAny whether some change does.
+func (b *changeBounds) coversAll(h crypto.Header) bool {
+	return h.Seq <= b.narrow[h.Device] && h.Lamport < b.minL
+}
+
+func (b *changeBounds) coversAny(h crypto.Header) bool {
+	return (b.allDevices || h.Seq <= b.wide[h.Device]) && h.Lamport < b.maxL
+}
+
+// pickChange reads change n from the changes kept for it: the lowest-clock
+// change that leaves a role in prev (any, when prev is empty) and whose
+// heads do not go back from the change before it (last), with the bounds
+// of every change written for n that leaves one of those roles. ok is
+// false when none does.
+func pickChange(cells changeCells, prev []roles.Role, last *RoleChange) (c RoleChange, ok bool) {
+	keys := slices.Sorted(maps.Keys(cells))
+	var best *pairCells
+	var b changeBounds
+	first := true
+	for _, k := range keys {
+		p := cells[k]
+		if len(prev) > 0 && !slices.Contains(prev, p.First.From) || p.First.check() != nil {
+			continue
+		}
+		b.join(p, first)
+		first = false
+		if last != nil && !headsFollow(p.First.Heads, last.Heads) {
+			continue
+		}
+		if best == nil || p.FirstL < best.FirstL || p.FirstL == best.FirstL && p.FirstD < best.FirstD {
+			best = p
+		}
+	}
+	if best == nil {
+		return RoleChange{}, false
+	}
+	for _, k := range keys {
+		p := cells[k]
+		if (len(prev) == 0 || slices.Contains(prev, p.First.From)) && p.First.To != best.First.To {
+			b.disputed = true
+		}
+	}
+	b.disputed = b.disputed || b.allDevices || !maps.Equal(b.narrow, b.wide)
+	c = best.First
+	c.Lamport, c.bounds = best.FirstL, b
+	return c, true
+}
+
+// headsFollow reports whether heads do not go back from before on any
+// device.
+func headsFollow(heads, before map[string]uint64) bool {
+	for d, seq := range before {
+		if heads[d] < seq {
+			return false
+		}
+	}
+	return true
+}
+
+// HistoryDisputed reports whether administrators wrote different changes
+// of the member's role for one number, or her revocations recorded
+// different numbers of changes: some of her events may then be held
+// (roleAt). The staff directory says so.
+func (m Member) HistoryDisputed() bool {
+	for _, c := range m.Changes {
+		if c.bounds.disputed {
+			return true
+		}
+	}
+	return m.alt != nil
+}

@@ -1,0 +1,92 @@
+package replica
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// FuzzRoleCells: what a directory entry keeps of the changes of role
+// written into it (foldRoleCells) is a function of the set of events,
+// whatever they hold and whatever order they come in, and reading it
+// (memberFromState, roleAt, EnteredAt) never panics.
+func FuzzRoleCells(f *testing.F) {
+	f.Add([]byte(`{"from":"physician","to":"administrator","heads":{"d":3}}`),
+		[]byte(`{"from":"physician","to":"administrator","heads":{"d":9,"e":1}}`), []byte(`"physician"`), []byte(`2`),
+		uint64(5), uint64(3), uint64(4), "d", "e")
+	f.Add([]byte(`{"from":"receptionist","to":"physician","heads":{}}`), []byte(`null`), []byte(`"receptionist"`), []byte(`-1`),
+		uint64(1), uint64(1), uint64(9), "e", "d")
+	f.Fuzz(func(t *testing.T, c1, c2, role, count []byte, l1, l2, l3 uint64, d1, d2 string) {
+		events := []struct {
+			h crypto.Header
+			f Fields
+		}{
+			{crypto.Header{Lamport: l1, Device: d1}, Fields{RoleChangeField(1): c1, "role": role}},
+			{crypto.Header{Lamport: l2, Device: d2}, Fields{RoleChangeField(1): c2, RoleChangeField(2): c1}},
+			{crypto.Header{Lamport: l3, Device: d1}, Fields{"role": role, "status": json.RawMessage(`"active"`)}},
+			{crypto.Header{Lamport: l2 ^ l3, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":2}`), FieldRevokedChanges: count}},
+			{crypto.Header{Lamport: l1 + 1, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":1}`), FieldRevokedChanges: json.RawMessage(`1`)}},
+		}
+		fold := func(order []int) State {
+			st := State{}
+			for _, i := range order {
+				foldRoleCells(st, events[i].h, events[i].f)
+			}
+			return st
+		}
+		a, b := fold([]int{0, 1, 2, 3, 4}), fold([]int{4, 3, 2, 1, 0})
+		if !maps.EqualFunc(a, b, func(x, y Cell) bool { return string(x.V) == string(y.V) && x.L == y.L }) {
+			t.Fatalf("the order of events changed what the entry keeps:\n%v\n%v", a, b)
+		}
+		a.MergeOnce(Fields{"role": role, "revoked_heads": json.RawMessage(`{"d":1}`)}, l3, d1, nil)
+		m := memberFromState("fp", a)
+		for _, seq := range []uint64{0, 1, 2, 3, 9, 10} {
+			_ = m.roleAt(crypto.Header{Kind: KindConfirms, Scope: string(roles.Directory), Device: "d", Seq: seq, Lamport: l2})
+			_ = m.roleAt(crypto.Header{Kind: "note", Scope: string(roles.Clinical), Device: "e", Seq: seq, Lamport: l1})
+		}
+		_ = m.EnteredAt(roles.Clinical)
+		_ = m.HistoryDisputed()
+		_ = roleView(m)
+	})
+}
+
+// TestJudgeRole: of the roles a disputed history says an event may have
+// been written in, a data record stands if one may write it, anything
+// else only by the role within the others.
+func TestJudgeRole(t *testing.T) {
+	note := crypto.Header{Kind: "note", Scope: string(roles.Clinical)}
+	patient := crypto.Header{Kind: "patient", Scope: string(roles.FrontDesk)}
+	confirms := crypto.Header{Kind: KindConfirms, Scope: string(roles.Directory)}
+	grant := crypto.Header{Kind: KindGrant, Scope: string(roles.Clinical)}
+	P, R, A := roles.Physician, roles.Receptionist, roles.Administrator
+	for _, tc := range []struct {
+		name string
+		h    crypto.Header
+		set  []roles.Role
+		want roles.Role
+	}{
+		{"one role", confirms, []roles.Role{A}, A},
+		{"a note, physician or receptionist", note, []roles.Role{R, P}, P},
+		{"a note, administrator or physician", note, []roles.Role{A, P}, P},
+		{"a note, receptionist or administrator (neither may)", note, []roles.Role{R, A}, ""},
+		{"a patient, physician or receptionist", patient, []roles.Role{P, R}, P},
+		{"a confirmation, physician or receptionist", confirms, []roles.Role{P, R}, R},
+		{"a confirmation, physician or administrator", confirms, []roles.Role{P, A}, ""},
+		{"a grant of the clinical key, physician or receptionist", grant, []roles.Role{P, R}, R},
+		{"a grant, physician or administrator", grant, []roles.Role{A, P}, ""},
+	} {
+		got := judgeRole(tc.h, tc.set)
+		if tc.name == "a note, receptionist or administrator (neither may)" {
+			if _, ok := roleAllows(tc.h, got); ok {
+				t.Errorf("%s: judged by %q, which may write it", tc.name, got)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s: judged by %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
