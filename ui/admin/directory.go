@@ -170,7 +170,15 @@ func confirmLabel(row fyne.CanvasObject) *widget.Label {
 // of them in turn, or that they wait for it, with the importance it is
 // drawn with; "" for a member who is neither, or not active. rows is the
 // whole directory.
+//
+// A disputed role history comes first: administrators recorded
+// different changes of the member's role, so some of what she wrote is
+// held on every workstation (replica's rolecells.go).
 func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, widget.Importance) {
+	if m.HistoryDisputed {
+		return "Role history disputed: administrators recorded different changes of this role, and some of this " +
+			"member's work is held. Issue them a new token.", widget.DangerImportance
+	}
 	scope, confirmer, only := roles.Clinical, "a physician", "The clinic's only physician"
 	if !m.Role.Holds(roles.Clinical) {
 		scope, confirmer, only = roles.FrontDesk, "a receptionist or physician", "The clinic's only receptionist"
@@ -205,9 +213,6 @@ func roleLine(m appadmin.StaffMember) string {
 			was[i] = r.Title()
 		}
 		line = fmt.Sprintf("%s (was %s)", line, strings.Join(was, ", then "))
-	}
-	if m.HistoryDisputed {
-		line += " · role history disputed: administrators recorded different changes, some of their work is held"
 	}
 	return line
 }
