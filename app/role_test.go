@@ -145,9 +145,9 @@ func TestChangeRoleRecordsHeads(t *testing.T) {
 	if _, st, err = rep(t, c.phys).Entity(ctx, fp); err != nil {
 		t.Fatal(err)
 	}
-	var n int
-	if ok, err := st.Get(replica.FieldRevokedChanges, &n); !ok || err != nil || n != 2 {
-		t.Errorf("the revocation records %d changes (found %v, %v), want 2", n, ok, err)
+	var heads map[string]uint64
+	if ok, err := st.Get("revoked_heads", &heads); !ok || err != nil || heads[replica.RevokedChanges] != 2 {
+		t.Errorf("the revocation records %d changes (found %v, %v), want 2", heads[replica.RevokedChanges], ok, err)
 	}
 	if m, _ := rep(t, c.phys).Member(fp); len(m.Changes) != 2 || m.HistoryDisputed() {
 		t.Errorf("revoked, Pia's history reads %d changes, disputed %v", len(m.Changes), m.HistoryDisputed())

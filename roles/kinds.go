@@ -113,7 +113,7 @@ func init() {
 		// public records; every member acknowledges the keys it holds.
 		{Name: "member", Scope: Directory, Create: admins, Change: admins,
 			Fields: []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads",
-				"revoked_by", "revoked", "revoked_changes", "role_changes", "role_heads"},
+				"revoked_by", "revoked", "role_changes", "role_heads"},
 			Keyed: roleChanges},
 		{Name: "clinic", Scope: Directory, Create: admins, Change: admins,
 			Fields: []string{"name", "audit_pub", "address", "phone", "zone"}},

@@ -28,9 +28,9 @@ func (c *clinic) revoke(p *person) *crypto.Envelope {
 		c.sAdmin.t.Fatal(err)
 	}
 	m, _ := c.sAdmin.r.Member(p.fp())
+	heads[RevokedChanges] = uint64(len(m.Changes))
 	return c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads,
-			FieldRevokedChanges: len(m.Changes)})})
+		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }
 
 // memberHeads is p's heads as s knows them, as app.ChangeRole and
@@ -49,9 +49,10 @@ func memberHeads(t testing.TB, s *station, p *person) map[string]uint64 {
 func (c *clinic) revokeAsTheAppDoes(t testing.TB, p *person) {
 	t.Helper()
 	m, _ := c.sAdmin.r.Member(p.fp())
+	heads := memberHeads(t, c.sAdmin, p)
+	heads[RevokedChanges] = uint64(len(m.Changes))
 	c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": memberHeads(t, c.sAdmin, p),
-			FieldRevokedChanges: len(m.Changes)})})
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }
 
 // TestAttackRevocationOrder: Attack (issue 13, finding 12): a physician is

@@ -73,7 +73,7 @@ type Member struct {
 	// Entries written before devices were named have none.
 	Devices []string
 	// alt is, for a revoked member whose revocations recorded different
-	// numbers of changes (revoked_changes), the reading of her history
+	// numbers of changes (RevokedChanges), the reading of her history
 	// by the most: her events count only where both readings agree
 	// (rolecells.go).
 	alt *reading
@@ -112,6 +112,7 @@ func memberFromState(fp string, st State) Member {
 		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
 	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
+	delete(m.RevokedHeads, RevokedChanges)   // a count, not a device (rolecells.go)
 	st.Get("devices", &m.Devices)            //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
@@ -120,7 +121,7 @@ func memberFromState(fp string, st State) Member {
 		// A revocation freezes the role history too (session 13 review,
 		// S7): no change written after it takes effect, so no
 		// administrator re-judges what a leaver wrote. It records how
-		// many changes it read (revoked_changes: the fewest any
+		// many changes it read (RevokedChanges: the fewest any
 		// revocation of the entry recorded), since a clock is its
 		// writer's word (second review, B3); a revocation of an older
 		// version, by its clock.

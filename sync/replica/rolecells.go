@@ -36,7 +36,8 @@ package replica
 // admission role (B7), and change 1 follows any of them.
 //
 // "role_seen/revoked" keeps the fewest and the most changes any
-// revocation of the entry recorded (revoked_changes): a revoked member's
+// revocation of the entry recorded (the RevokedChanges key of its heads):
+// a revoked member's
 // history is read only that far, so no change written after the
 // revocation, whatever its clock, re-judges what she wrote (B3). Where
 // two revocations disagree (a second one, written after changes were
@@ -53,9 +54,12 @@ import (
 	"github.com/medihaven/medihaven/roles"
 )
 
-// FieldRevokedChanges is the field of a revocation that records how many
-// changes of role the revoking workstation read in the entry.
-const FieldRevokedChanges = "revoked_changes"
+// RevokedChanges is the key of a revocation's heads (revoked_heads) that
+// records how many changes of role the revoking workstation read in the
+// entry. No device id has its form, so a workstation of a version before
+// session 14 reads the heads as before (a new field would make it refuse
+// the revocation: the fields rule).
+const RevokedChanges = "role_changes"
 
 // roleSeenPrefix prefixes the replica's own fields of a directory entry
 // that keep every change of role written (rolecells.go).
@@ -197,11 +201,10 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 			add(0, RoleChange{To: role})
 		}
 	}
-	if raw, ok := f[FieldRevokedChanges]; ok {
-		// Only a revocation's (it writes the heads with it): one planted
-		// beforehand would narrow the history an honest revocation reads.
-		var n int
-		if _, revokes := f["revoked_heads"]; revokes && json.Unmarshal(raw, &n) == nil && n >= 0 && n <= MaxRoleChanges {
+	var heads map[string]uint64
+	if raw, ok := f["revoked_heads"]; ok && json.Unmarshal(raw, &heads) == nil {
+		if n, ok := heads[RevokedChanges]; ok && n <= MaxRoleChanges {
+			n := int(n)
 			r := revokedCount{Fewest: n, Most: n}
 			if old, ok := st[revokedSeenField]; ok && json.Unmarshal(old.V, &r) == nil {
 				r.Fewest, r.Most = min(r.Fewest, n), max(r.Most, n)

@@ -27,8 +27,8 @@ func FuzzRoleCells(f *testing.F) {
 			{crypto.Header{Lamport: l1, Device: d1}, Fields{RoleChangeField(1): c1, "role": role}},
 			{crypto.Header{Lamport: l2, Device: d2}, Fields{RoleChangeField(1): c2, RoleChangeField(2): c1}},
 			{crypto.Header{Lamport: l3, Device: d1}, Fields{"role": role, "status": json.RawMessage(`"active"`)}},
-			{crypto.Header{Lamport: l2 ^ l3, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":2}`), FieldRevokedChanges: count}},
-			{crypto.Header{Lamport: l1 + 1, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":1}`), FieldRevokedChanges: json.RawMessage(`1`)}},
+			{crypto.Header{Lamport: l2 ^ l3, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":2,"role_changes":` + string(count) + `}`)}},
+			{crypto.Header{Lamport: l1 + 1, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":1,"role_changes":1}`)}},
 		}
 		fold := func(order []int) State {
 			st := State{}
