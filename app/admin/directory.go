@@ -22,7 +22,11 @@ type StaffMember struct {
 	// role (replica's rolecells.go), so some of what she wrote may be
 	// held on every workstation.
 	HistoryDisputed bool
-	Active          bool
+	// RoleRewritten: a role was written into her entry without a
+	// recorded change, which voids her colleagues' earlier
+	// confirmations of her (replica's Member.RoleRewritten).
+	RoleRewritten bool
+	Active        bool
 	Joined          time.Time // zero when unknown
 	Token           string    // the registration token they joined with ("" for the founder)
 	AdmittedBy      string    // the admitting administrator's name (or fingerprint when unknown)
@@ -81,7 +85,7 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 		for _, c := range m.Changes {
 			sm.FormerRoles = append(sm.FormerRoles, c.From)
 		}
-		sm.HistoryDisputed = m.HistoryDisputed()
+		sm.HistoryDisputed, sm.RoleRewritten = m.HistoryDisputed(), m.RoleRewritten()
 		if m.Joined > 0 {
 			sm.Joined = time.UnixMilli(m.Joined)
 		}

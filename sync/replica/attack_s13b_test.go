@@ -86,6 +86,12 @@ func TestAttackS13bRoundTripWithoutRecordedChanges(t *testing.T) {
 	if c.sPhys.r.MayGrant(roles.Clinical, c.phys2.fp()) {
 		t.Error("Paul grants Pia the clinical key again: made an administrator and a physician again with no recorded change, nobody confirmed her since")
 	}
+	if m, _ := c.sPhys.r.Member(c.phys2.fp()); !m.RoleRewritten() {
+		t.Error("the directory would not say that Pia's role was written outside her history")
+	}
+	if m, _ := c.sPhys.r.Member(c.phys.fp()); m.RoleRewritten() {
+		t.Error("Paul, never changed, reads as rewritten")
+	}
 }
 
 // TestAttackS13bFormerPhysicianAtTheDeskVouchesOnceRevoked: a revoked

@@ -383,3 +383,16 @@ func (m Member) HistoryDisputed() bool {
 	}
 	return m.alt != nil
 }
+
+// RoleRewritten reports whether a role was written into the member's entry
+// outside her recorded history (a version before session 12, or an
+// administrator's software that leaves the change out): it voids her
+// colleagues' earlier confirmations (EnteredAt), so the staff directory
+// says so.
+func (m Member) RoleRewritten() bool {
+	recorded := m.AdmittedLamport
+	for _, c := range m.Changes {
+		recorded = max(recorded, c.latest())
+	}
+	return m.RoleWritten > recorded
+}

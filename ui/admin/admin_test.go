@@ -478,6 +478,13 @@ func TestDirectorySaysWhoConfirmedPhysicians(t *testing.T) {
 		return strings.Contains(t, "Role history disputed: administrators recorded different changes of this role") &&
 			!strings.Contains(t, "Waiting for a receptionist or physician")
 	})
+	d.mu.Lock()
+	d.staff[1].HistoryDisputed, d.staff[1].RoleRewritten = false, true
+	d.mu.Unlock()
+	d.changed("member")
+	eventually(t, "the role written outside the history", func() bool {
+		return strings.Contains(texts(s), "Role written without a recorded change: colleagues who confirmed them before confirm them again")
+	})
 }
 
 // TestRoleLine: the directory shows a member's former roles after her

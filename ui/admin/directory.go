@@ -175,9 +175,13 @@ func confirmLabel(row fyne.CanvasObject) *widget.Label {
 // different changes of the member's role, so some of what she wrote is
 // held on every workstation (replica's rolecells.go).
 func confirmLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, widget.Importance) {
-	if m.HistoryDisputed {
+	switch {
+	case m.HistoryDisputed:
 		return "Role history disputed: administrators recorded different changes of this role, and some of this " +
 			"member's work is held. Issue them a new token.", widget.DangerImportance
+	case m.RoleRewritten && m.Active:
+		return "Role written without a recorded change: colleagues who confirmed them before confirm them again " +
+			"in person (Colleagues).", widget.WarningImportance
 	}
 	scope, confirmer, only := roles.Clinical, "a physician", "The clinic's only physician"
 	if !m.Role.Holds(roles.Clinical) {
