@@ -53,6 +53,7 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 	// And how many changes of role it read in her entry: her history is
 	// read that far on every workstation, whatever is written later.
 	heads[replica.RevokedChanges] = uint64(len(m.Changes))
+	heads[replica.RevokedRole+string(m.Role)] = 1
 	fields, err := replica.F(map[string]any{
 		"status": replica.StatusRevoked, "revoked_heads": heads, "revoked_by": r.Fingerprint(),
 		"revoked": s.env.Now().UnixMilli(),

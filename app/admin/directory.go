@@ -27,12 +27,12 @@ type StaffMember struct {
 	// confirmations of her (replica's Member.RoleRewritten).
 	RoleRewritten bool
 	Active        bool
-	Joined          time.Time // zero when unknown
-	Token           string    // the registration token they joined with ("" for the founder)
-	AdmittedBy      string    // the admitting administrator's name (or fingerprint when unknown)
-	LastSeen        time.Time // time of their newest event this workstation holds; zero when none
-	Revoked         time.Time // zero while active
-	RevokedBy       string
+	Joined        time.Time // zero when unknown
+	Token         string    // the registration token they joined with ("" for the founder)
+	AdmittedBy    string    // the admitting administrator's name (or fingerprint when unknown)
+	LastSeen      time.Time // time of their newest event this workstation holds; zero when none
+	Revoked       time.Time // zero while active
+	RevokedBy     string
 	// ConfirmedBy names, for a physician or receptionist, the colleagues
 	// who confirmed them in person for the widest key their role holds
 	// (the clinical key for a physician, the front desk's for a

@@ -28,7 +28,7 @@ func (c *clinic) revoke(p *person) *crypto.Envelope {
 		c.sAdmin.t.Fatal(err)
 	}
 	m, _ := c.sAdmin.r.Member(p.fp())
-	heads[RevokedChanges] = uint64(len(m.Changes))
+	heads[RevokedChanges], heads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
 	return c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(c.sAdmin.t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }
@@ -50,7 +50,7 @@ func (c *clinic) revokeAsTheAppDoes(t testing.TB, p *person) {
 	t.Helper()
 	m, _ := c.sAdmin.r.Member(p.fp())
 	heads := memberHeads(t, c.sAdmin, p)
-	heads[RevokedChanges] = uint64(len(m.Changes))
+	heads[RevokedChanges], heads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
 	c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }

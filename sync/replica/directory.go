@@ -1,6 +1,8 @@
 package replica
 
 import (
+	"slices"
+
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -72,6 +74,8 @@ type Member struct {
 	// names any, an event of another device is not the member's.
 	// Entries written before devices were named have none.
 	Devices []string
+	// fork is what her entry records past the history read (rolecells.go).
+	fork roleFork
 	// alt is, for a revoked member whose revocations recorded different
 	// numbers of changes (RevokedChanges), the reading of her history
 	// by the most: her events count only where both readings agree
@@ -116,7 +120,8 @@ func memberFromState(fp string, st State) Member {
 	st.Get("devices", &m.Devices)            //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
-	m.Changes = roleHistory(st, admittedRoles(st))
+	admitted := admittedRoles(st)
+	m.Changes, m.fork = roleHistory(st, admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
 		// A revocation freezes the role history too (session 13 review,
 		// S7): no change written after it takes effect, so no
@@ -125,10 +130,15 @@ func memberFromState(fp string, st State) Member {
 		// revocation of the entry recorded), since a clock is its
 		// writer's word (second review, B3); a revocation of an older
 		// version, by its clock.
-		if fewest, most, ok := revokedChanges(st); ok {
+		rc, counted := revokedChanges(st)
+		if counted {
+			fewest, most := rc.Fewest, rc.Most
 			if most > fewest && len(m.Changes) > fewest {
 				alt := m.Changes[:min(most, len(m.Changes))]
 				m.alt = &reading{changes: alt, role: alt[len(alt)-1].To}
+			}
+			if m.fork.at > most {
+				m.fork = roleFork{} // written after every revocation
 			}
 			m.Changes = m.Changes[:min(fewest, len(m.Changes))]
 		}
@@ -138,7 +148,18 @@ func memberFromState(fp string, st State) Member {
 				break
 			}
 		}
-		if len(m.Changes) == 0 && m.RoleLamport > revocation.L && m.Admitted != "" {
+		switch {
+		case len(rc.Roles) > 0:
+			// The role the revocation read (session 14 review, C3);
+			// where revocations read different roles, or another than
+			// her history ends in, every one may be hers.
+			if len(m.Changes) == 0 {
+				m.Role = rc.Roles[0]
+			}
+			if len(rc.Roles) > 1 || len(m.Changes) > 0 && m.Changes[len(m.Changes)-1].To != rc.Roles[0] {
+				m.fork.roles = unionRoles(m.fork.roles, rc.Roles)
+			}
+		case len(m.Changes) == 0 && m.RoleLamport > revocation.L && len(admitted) == 1:
 			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L
 		}
 		if m.RoleWritten > revocation.L {
@@ -180,3 +201,10 @@ func memberFromState(fp string, st State) Member {
 // same time make two distinct epochs of the same generation instead of two
 // different keys under one number.
 func epochGeneration(epoch uint32) uint32 { return epoch >> 16 }
+
+// unionRoles returns the roles of a and b, sorted, each once.
+func unionRoles(a, b []roles.Role) []roles.Role {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -18,13 +18,16 @@ package replica
 //   - the narrowest heads and lowest clock of any change of the pair, and
 //     the widest heads and highest clock.
 //
-// The history is read through them (roleHistory): change N stands as
-// before (the lowest-clock change that follows change N-1: a change that
-// does not follow is skipped, not a wall: B6), and an event of the member
-// is judged by every role some change written for N says she held
-// (roleAt): if two changes disagree on whether it was written before the
-// change, the event counts only if both roles agree, else it is refused
-// by the role rule. A rewrite can narrow what she may have written (an
+// The history is read through them (roleHistory) as long as every change
+// written for a number follows the change before and takes the same role;
+// an event of the member is judged by every role some change written for
+// N says she held (roleAt): if two changes disagree on whether it was
+// written before the change, both roles may be hers. Past the history (a
+// fork: changes that do not follow, or take different roles, and every
+// change written for a later number) every role any of them names may be
+// hers: no administrator routes the history around a change with lower
+// clocks (session 14 review, C1), and no poisoned change is a wall (B6):
+// it holds only what the roles it names do not all allow. A rewrite can narrow what she may have written (an
 // administrator can erase by revoking anyway), never widen it. A
 // colleague's confirmation counts only if written after the highest clock
 // of any change that moved her into the scope (EnteredAt), so a rewrite
@@ -60,6 +63,13 @@ import (
 // session 14 reads the heads as before (a new field would make it refuse
 // the revocation: the fields rule).
 const RevokedChanges = "role_changes"
+
+// RevokedRole prefixes the key of a revocation's heads that records the
+// role the revoking workstation read in the entry ("role:physician": 1),
+// which a revoked member's events are judged by past her changes: no role
+// written after the revocation, whatever its clock or shape, re-judges
+// her chain (session 14 review, C3).
+const RevokedRole = "role:"
 
 // roleSeenPrefix prefixes the replica's own fields of a directory entry
 // that keep every change of role written (rolecells.go).
@@ -209,6 +219,13 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 			if old, ok := st[revokedSeenField]; ok && json.Unmarshal(old.V, &r) == nil {
 				r.Fewest, r.Most = min(r.Fewest, n), max(r.Most, n)
 			}
+			for k := range heads {
+				if role := roles.Role(strings.TrimPrefix(k, RevokedRole)); strings.HasPrefix(k, RevokedRole) &&
+					role.Valid() && !slices.Contains(r.Roles, role) {
+					r.Roles = append(r.Roles, role)
+				}
+			}
+			slices.Sort(r.Roles)
 			v, _ := json.Marshal(r) //nolint:errcheck // two ints
 			keep(revokedSeenField, Cell{V: v, L: max(st[revokedSeenField].L, h.Lamport)})
 		}
@@ -268,19 +285,20 @@ func admittedRoles(st State) []roles.Role {
 // revokedCount is the content of "role_seen/revoked": the fewest and the
 // most changes of role any revocation of the entry recorded.
 type revokedCount struct {
-	Fewest int `json:"fewest"`
-	Most   int `json:"most"`
+	Fewest int          `json:"fewest"`
+	Most   int          `json:"most"`
+	Roles  []roles.Role `json:"roles,omitempty"` // the roles the revocations read, sorted
 }
 
-// revokedChanges returns the fewest and the most changes the revocations
-// of the entry recorded (ok false: none recorded any).
-func revokedChanges(st State) (fewest, most int, ok bool) {
+// revokedChanges returns what the revocations of the entry recorded: the
+// fewest and the most changes, and the roles read (ok false: none
+// recorded any).
+func revokedChanges(st State) (r revokedCount, ok bool) {
 	c, found := st[revokedSeenField]
-	var r revokedCount
 	if !found || json.Unmarshal(c.V, &r) != nil {
-		return 0, 0, false
+		return revokedCount{}, false
 	}
-	return r.Fewest, r.Most, true
+	return r, true
 }
 
 // changeBounds is what every change written for one number says of the
@@ -360,6 +378,74 @@ func pickChange(cells changeCells, prev []roles.Role, last *RoleChange) (c RoleC
 	return c, true
 }
 
+// roleFork is what a member's entry records past the history that is
+// read: changes written for a number that do not all follow the change
+// before or do not all take the same role, and every change written for a
+// later number (a lower clock would otherwise let an administrator route
+// the history around a change, session 14 review C1). Every role they
+// name may be the one an event of hers past the history was written in,
+// and a colleague's confirmation counts only if written after the latest
+// of their clocks (EnteredAt).
+type roleFork struct {
+	at     int          // the first change number not read (0: none)
+	roles  []roles.Role // every role the changes from at on name, sorted
+	latest uint64       // the highest clock of any of them
+}
+
+// cellsAt returns the changes written for number n (nil: none): kept by
+// this version's fold, or the one that stands in a state folded by an
+// older version.
+func cellsAt(st State, n int) changeCells {
+	if cells := seenCells(st, n); cells != nil {
+		return cells
+	}
+	cell, ok := st[RoleChangeField(n)]
+	var c RoleChange
+	if !ok || json.Unmarshal(cell.V, &c) != nil {
+		return nil
+	}
+	return changeCells{pairKey(c.From, c.To): {First: c, FirstL: cell.L, FirstD: cell.D,
+		Narrow: c.Heads, Wide: c.Heads, MinL: cell.L, MaxL: cell.L}}
+}
+
+// agreedChange reads change n when every change written for it follows
+// the one before (leaves a role in prev, its heads do not go back from
+// last's) and takes the same role: pickChange. ok is false otherwise.
+func agreedChange(cells changeCells, prev []roles.Role, last *RoleChange) (RoleChange, bool) {
+	var to roles.Role
+	for _, p := range cells {
+		c := p.First
+		follows := (len(prev) == 0 || slices.Contains(prev, c.From)) && c.check() == nil &&
+			(last == nil || headsFollow(c.Heads, last.Heads))
+		if !follows || to != "" && c.To != to {
+			return RoleChange{}, false
+		}
+		to = c.To
+	}
+	return pickChange(cells, prev, last)
+}
+
+// forkFrom is the fork of an entry whose history is read up to change
+// n-1 (rolecells.go): every change written for n and later.
+func forkFrom(st State, n int) roleFork {
+	f := roleFork{at: n}
+	for ; n <= MaxRoleChanges; n++ {
+		for _, p := range cellsAt(st, n) {
+			for _, r := range []roles.Role{p.First.From, p.First.To} {
+				if r.Valid() && !slices.Contains(f.roles, r) {
+					f.roles = append(f.roles, r)
+				}
+			}
+			f.latest = max(f.latest, p.MaxL)
+		}
+	}
+	if f.roles == nil {
+		return roleFork{}
+	}
+	slices.Sort(f.roles)
+	return f
+}
+
 // headsFollow reports whether heads do not go back from before on any
 // device.
 func headsFollow(heads, before map[string]uint64) bool {
@@ -376,6 +462,9 @@ func headsFollow(heads, before map[string]uint64) bool {
 // different numbers of changes: some of her events may then be held
 // (roleAt). The staff directory says so.
 func (m Member) HistoryDisputed() bool {
+	if m.fork.roles != nil {
+		return true
+	}
 	for _, c := range m.Changes {
 		if c.bounds.disputed {
 			return true

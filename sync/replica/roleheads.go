@@ -185,11 +185,11 @@ func (c RoleChange) latest() uint64 {
 // lowest-clock change written for N that follows change N-1, with the
 // bounds of every change written for N that leaves the same role
 // (rolecells.go).
-func roleHistory(st State, admitted []roles.Role) []RoleChange {
-	if out := recordedHistory(st, admitted); len(out) > 0 {
-		return out
+func roleHistory(st State, admitted []roles.Role) ([]RoleChange, roleFork) {
+	if out, fork := recordedHistory(st, admitted); len(out) > 0 || fork.roles != nil {
+		return out, fork
 	}
-	return legacyHistory(st, admitted)
+	return legacyHistory(st, admitted), roleFork{}
 }
 
 // RecordedChanges returns how many changes of role member fp's entry
@@ -203,37 +203,33 @@ func (r *Replica) RecordedChanges(ctx context.Context, fp string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("replica: entry of %s: %w", short(fp), err)
 	}
-	return len(recordedHistory(st, admittedRoles(st))), nil
+	out, _ := recordedHistory(st, admittedRoles(st))
+	return len(out), nil
 }
 
-// recordedHistory is roleHistory without session 12's list.
-func recordedHistory(st State, admitted []roles.Role) []RoleChange {
+// recordedHistory is roleHistory without session 12's list: the longest
+// run of change numbers from 1 whose changes all follow the one before
+// and take the same role, and the fork after it (rolecells.go).
+func recordedHistory(st State, admitted []roles.Role) ([]RoleChange, roleFork) {
 	var out []RoleChange
 	prev := admitted
-	for n := 1; n <= MaxRoleChanges; n++ {
-		cells := seenCells(st, n)
+	n := 1
+	for ; n <= MaxRoleChanges; n++ {
+		cells := cellsAt(st, n)
 		if cells == nil {
-			// Folded by a version before this one: the change that
-			// stands, alone.
-			cell, ok := st[RoleChangeField(n)]
-			var c RoleChange
-			if !ok || json.Unmarshal(cell.V, &c) != nil {
-				break
-			}
-			cells = changeCells{pairKey(c.From, c.To): {First: c, FirstL: cell.L, FirstD: cell.D,
-				Narrow: c.Heads, Wide: c.Heads, MinL: cell.L, MaxL: cell.L}}
+			break
 		}
 		var last *RoleChange
 		if len(out) > 0 {
 			last = &out[len(out)-1]
 		}
-		c, ok := pickChange(cells, prev, last)
+		c, ok := agreedChange(cells, prev, last)
 		if !ok {
 			break
 		}
 		out, prev = append(out, c), []roles.Role{c.To}
 	}
-	return out
+	return out, forkFrom(st, n)
 }
 
 // legacyHistory reads session 12's list of former roles as the history:
@@ -282,16 +278,17 @@ func (m Member) roleAt(h crypto.Header) roles.Role {
 
 // rolesAt returns every role the member may have written event h in.
 func (m Member) rolesAt(h crypto.Header) []roles.Role {
-	out := rolesIn(nil, m.Changes, m.Role, h)
+	out := rolesIn(nil, m.Changes, m.Role, m.fork, h)
 	if m.alt != nil {
-		out = rolesIn(out, m.alt.changes, m.alt.role, h)
+		out = rolesIn(out, m.alt.changes, m.alt.role, m.fork, h)
 	}
 	return out
 }
 
 // rolesIn adds to out the roles one reading of the history (changes, then
-// role) says event h may have been written in.
-func rolesIn(out []roles.Role, changes []RoleChange, role roles.Role, h crypto.Header) []roles.Role {
+// role) says event h may have been written in; past the changes, also
+// every role the changes of its fork name (rolecells.go).
+func rolesIn(out []roles.Role, changes []RoleChange, role roles.Role, fork roleFork, h crypto.Header) []roles.Role {
 	note := func(r roles.Role) {
 		if !slices.Contains(out, r) {
 			out = append(out, r)
@@ -307,6 +304,9 @@ func rolesIn(out []roles.Role, changes []RoleChange, role roles.Role, h crypto.H
 		}
 	}
 	note(role)
+	for _, r := range fork.roles {
+		note(r)
+	}
 	return out
 }
 
@@ -357,7 +357,9 @@ func (m Member) EnteredAt(scope roles.Scope) uint64 {
 	if m.alt != nil {
 		at = max(at, enteredIn(m.alt.changes, m.alt.role, m.AdmittedLamport, m.RoleWritten, scope))
 	}
-	return at
+	// Past a fork the history may have taken her out of the scope and
+	// back at any of its changes' clocks (session 14 review, C1).
+	return max(at, m.fork.latest)
 }
 
 // enteredIn is EnteredAt by one reading of the history.
@@ -449,7 +451,7 @@ func checkRoleFields(h crypto.Header, f Fields) error {
 // roleView is what the verdicts on a member's events depend on in her
 // entry: the role it names and her changes of role.
 func roleView(m Member) string {
-	v := fmt.Sprint(m.Role, " ", m.Changes) // fmt prints maps in key order
+	v := fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork) // fmt prints maps in key order
 	if m.alt != nil {
 		v += fmt.Sprint(" or ", m.alt.role, " ", m.alt.changes)
 	}
@@ -467,32 +469,49 @@ func (r *Replica) loadRoleViews() {
 // role go back to pending, applied or sealed events her role at their
 // place may not write are refused, and the records whose kind she may no
 // longer have fixed are settled again. It reports whether anything moved.
+//
+// Judging one member's events again can refuse an event that wrote into
+// another's entry, rebuilding it (and marking it dirty) mid-pass: the
+// members are taken in order, pass after pass, until a pass finds no
+// entry whose view changed (session 14 review, C6: a map being ranged
+// over may or may not yield a key added meanwhile).
 func (r *Replica) judgeRoles(ctx context.Context, tx *store.Tx) (bool, error) {
 	moved := false
-	for fp := range r.dirty {
-		r.state.RLock()
-		m, ok := r.members[fp]
-		r.state.RUnlock()
-		if !ok {
-			continue
+	for pass := 0; pass < maxRolePasses; pass++ {
+		again := false
+		for _, fp := range slices.Sorted(maps.Keys(r.dirty)) {
+			r.state.RLock()
+			m, ok := r.members[fp]
+			r.state.RUnlock()
+			if !ok {
+				continue
+			}
+			was, seen := r.roleSeen[fp]
+			if !seen && (r.anchors[fp] || r.p.Clinic != "" && strings.HasPrefix(fp, r.p.Clinic)) {
+				// Authorised as an administrator before her entry came.
+				seen, was = true, Member{Role: roles.Administrator}
+			}
+			r.roleSeen[fp] = m
+			if !seen || roleView(was) == roleView(m) {
+				continue // nothing of hers was judged by a role before
+			}
+			did, err := r.rejudgeRole(ctx, tx, fp, &was, m)
+			if err != nil {
+				return moved, err
+			}
+			moved, again = moved || did, true
 		}
-		was, seen := r.roleSeen[fp]
-		if !seen && (r.anchors[fp] || r.p.Clinic != "" && strings.HasPrefix(fp, r.p.Clinic)) {
-			// Authorised as an administrator before her entry came.
-			seen, was = true, Member{Role: roles.Administrator}
+		if !again {
+			break
 		}
-		r.roleSeen[fp] = m
-		if !seen || roleView(was) == roleView(m) {
-			continue // nothing of hers was judged by a role before
-		}
-		did, err := r.rejudgeRole(ctx, tx, fp, &was, m)
-		if err != nil {
-			return moved, err
-		}
-		moved = moved || did
 	}
 	return moved, nil
 }
+
+// maxRolePasses bounds judgeRoles' passes: each pass that finds work
+// judges events again by a view that changed, and views change only as
+// entries are rebuilt, so honest batches settle in two.
+const maxRolePasses = 16
 
 // rejudgeRole judges the events of member fp again by her entry m: those
 // whose role at their place differs between was, the entry they were
