@@ -17,6 +17,7 @@ var (
 	ErrLocked          = errors.New("app: the workstation is locked")
 	ErrRevoked         = errors.New("app: your access to this clinic was revoked")
 	ErrNotAdmitted     = errors.New("app: not admitted yet")
+	ErrRoleDisputed    = errors.New("app: administrators recorded different changes of your role")
 	ErrInvalidInput    = records.ErrInvalidInput // "app: invalid input", shared with the records' own checks
 
 	ErrTokenMalformed = errors.New("app: registration token is malformed")

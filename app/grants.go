@@ -58,6 +58,15 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if u.Confirmed, err = s.confirmFormerColleagues(ctx, r, role); err != nil {
 		return u, err
 	}
+	if m.HistoryForked() {
+		// Administrators recorded changes of her role that disagree:
+		// her grants and new epochs would be refused everywhere
+		// (replica's rolecells.go). The keys held are still said.
+		if _, err := r.AcknowledgeKeys(ctx); err != nil {
+			return u, err
+		}
+		return u, fmt.Errorf("%w, so this workstation hands on and starts no key; ask an administrator to revoke this access and issue you a new token", ErrRoleDisputed)
+	}
 	var rotateErr error
 	for _, scope := range role.Scopes() {
 		created, err := s.createScope(ctx, r, role, scope)

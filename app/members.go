@@ -114,6 +114,10 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return fmt.Errorf("%w: you cannot change your own role; ask another administrator", ErrInvalidInput)
 	case m.Role == role:
 		return fmt.Errorf("%w: %s is %s already", ErrInvalidInput, m.Name, roleWord(role))
+	case m.HistoryDisputed():
+		// A change written now would not be read past the dispute
+		// (replica's rolecells.go).
+		return fmt.Errorf("%w: %s's role history is disputed (administrators recorded different changes of it), so a new change would not take effect; revoke them and issue them a new token", ErrInvalidInput, m.Name)
 	case len(m.Changes) >= replica.MaxRoleChanges:
 		return fmt.Errorf("%w: %s's role was changed %d times already; issue them a new token instead", ErrInvalidInput, m.Name, len(m.Changes))
 	}

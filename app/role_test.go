@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -178,5 +179,40 @@ func TestChangeRoleAfterAnUnrecordedChange(t *testing.T) {
 	m, _ := rep(t, c.phys).Member(fp)
 	if m.Role != roles.Administrator || len(m.Changes) != 2 || m.Changes[0].From != roles.Physician || m.Changes[1].From != roles.Receptionist {
 		t.Errorf("Paul reads Pia as %s with changes %+v; want administrator, physician -> receptionist -> administrator", m.Role, m.Changes)
+	}
+}
+
+// TestChangeRoleRefusedWhileDisputed: once administrators recorded
+// different changes of a member's role for one number, a new change would
+// not be read past them (replica's rolecells.go): ChangeRole says so and
+// what to do instead, rather than writing a change that takes no effect.
+func TestChangeRoleRefusedWhileDisputed(t *testing.T) {
+	ctx := context.Background()
+	c, _ := clinicWithPatient(t)
+	fp := c.phys2.Fingerprint()
+	if err := c.admin.ChangeRole(ctx, fp, roles.Receptionist); err != nil {
+		t.Fatal(err)
+	}
+	f, err := replica.F(map[string]any{replica.RoleChangeField(1): replica.RoleChange{From: roles.Physician, To: roles.Administrator,
+		Heads: map[string]uint64{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rep(t, c.admin).Append(ctx, replica.Change{Entity: fp, Kind: replica.KindMember, Scope: roles.Directory, Fields: f}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.admin, c.recep, c.phys)
+	deliver(t, c.admin, c.phys2)
+	if m, _ := rep(t, c.phys).Member(fp); !m.HistoryDisputed() {
+		t.Fatal("setup: the history does not read as disputed")
+	}
+	err = c.admin.ChangeRole(ctx, fp, roles.Physician)
+	if !errors.Is(err, ErrInvalidInput) || !strings.Contains(err.Error(), "issue them a new token") {
+		t.Errorf("ChangeRole on a disputed history: %v", err)
+	}
+	// Her own workstation says why it hands on no key, and still says
+	// which keys it holds.
+	if _, err := c.phys2.Maintain(ctx); !errors.Is(err, ErrRoleDisputed) {
+		t.Errorf("the disputed member's upkeep: %v, want ErrRoleDisputed", err)
 	}
 }

@@ -485,3 +485,9 @@ func (m Member) RoleRewritten() bool {
 	}
 	return m.RoleWritten > recorded
 }
+
+// HistoryForked reports whether the member's entry records changes past
+// the history that is read (a fork, rolecells.go): what she writes now is
+// judged by every role they name too, so her grants of keys and her
+// confirmations stand only where every one of them allows them.
+func (m Member) HistoryForked() bool { return m.fork.roles != nil }

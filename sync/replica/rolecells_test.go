@@ -75,8 +75,9 @@ func TestJudgeRole(t *testing.T) {
 		{"a patient, physician or receptionist", patient, []roles.Role{P, R}, P},
 		{"a confirmation, physician or receptionist", confirms, []roles.Role{P, R}, R},
 		{"a confirmation, physician or administrator", confirms, []roles.Role{P, A}, ""},
-		{"a grant of the clinical key, physician or receptionist", grant, []roles.Role{P, R}, R},
+		{"a grant of the clinical key, physician or receptionist", grant, []roles.Role{P, R}, ""},
 		{"a grant, physician or administrator", grant, []roles.Role{A, P}, ""},
+		{"an acknowledgement of keys, any role", crypto.Header{Kind: "key-held", Scope: string(roles.Directory)}, []roles.Role{A, P, R}, A},
 	} {
 		got := judgeRole(tc.h, tc.set)
 		if tc.name == "a note, receptionist or administrator (neither may)" {

@@ -315,10 +315,13 @@ func rolesIn(out []roles.Role, changes []RoleChange, role roles.Role, fork roleF
 // clinical scope, no key) stands if one of them may write it: an
 // administrator who writes a change of a colleague's role again cannot
 // erase what she wrote. Everything else — the directory, confirmations,
-// grants of keys — is judged by the role within every other (so it
-// stands only if each allows it), and by none when the roles are not so
-// ordered: a rewrite never widens what she may have vouched for or
-// granted (second review, B2).
+// grants of keys — stands only if every one of them may write its kind,
+// and is judged by the role within every other where there is one (a
+// receptionist's, of a receptionist and a physician: her confirmations
+// then vouch only for the front desk), so a rewrite never widens what
+// she may have vouched for or granted (second review, B2). A kind every
+// role writes (the keys a workstation acknowledges) stands whatever the
+// roles.
 func judgeRole(h crypto.Header, set []roles.Role) roles.Role {
 	if len(set) == 1 {
 		return set[0]
@@ -330,13 +333,13 @@ func judgeRole(h crypto.Header, set []roles.Role) roles.Role {
 			}
 		}
 	}
-	var least roles.Role
+	least := set[0]
 	for _, r := range set {
-		switch {
-		case least == "" || r.Within(least):
-			least = r
-		case !least.Within(r):
+		if _, ok := roleAllows(h, r); !ok {
 			return ""
+		}
+		if r.Within(least) {
+			least = r
 		}
 	}
 	return least
