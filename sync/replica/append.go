@@ -249,6 +249,7 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		if _, err := r.judgeDirectory(ctx, tx); err != nil {
 			return err
 		}
+		r.carryRoles() // judged at the next Apply
 		if err := r.wrote(ctx, tx); err != nil {
 			return err
 		}

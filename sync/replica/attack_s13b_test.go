@@ -251,6 +251,15 @@ func TestAttackS13bLowClockRewriteOfAChange(t *testing.T) {
 // No clock trick is needed either: revoked_heads is a last-writer cell, so
 // changes written after the revocation with the writer's clock take
 // effect once she revokes him again (same heads, a later clock).
+//
+// Session 14 (h-sec14b, D1 and D2) turned this round: a count or a clock
+// that cuts a revoked member's history is its writer's word, and a
+// hostile revocation cut an honest move out of the physicians that way,
+// so what is cut joins the fork (every role it names may be his). The
+// changes written after the revocation now hold his confirmations (the
+// split is a Known limit: a denial), shown on every workstation as a
+// disputed history; what the test keeps asserting is that they widen
+// nothing and show.
 func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -262,7 +271,7 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 		{name: "the changes written with the writer's clock, then revoked again", again: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, tom, sTom, all := clinicAroundPaul(t)
+			c, tom, _, all := clinicAroundPaul(t)
 			rev := c.revoke(c.phys)
 			exchange(t, all...)
 			if !c.sPh2.r.MayGrant(roles.Clinical, tom.fp()) {
@@ -284,8 +293,11 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 			}
 			m, _ := c.sPh2.r.Member(c.phys.fp())
 			t.Logf("revocation at clock %d; Paul on Pia's workstation: %s %s, %d change(s)", rev.Header.Lamport, m.Status, m.Role, len(m.Changes))
-			if !c.sPh2.r.Confirmed(roles.Clinical, tom.fp()) || !sTom.r.Confirmed(roles.Clinical, c.phys2.fp()) {
-				t.Error("Pia and Tom no longer count each other as confirmed: changes written into the revoked Paul's entry after his revocation took his confirmations out")
+			if !m.HistoryDisputed() {
+				t.Error("changes written into the revoked Paul's entry after his revocation do not show as a disputed history")
+			}
+			if m.Role != roles.Physician || len(m.Changes) != 0 {
+				t.Errorf("the revoked Paul reads %s with %d changes, want the physician the revocation read, none", m.Role, len(m.Changes))
 			}
 		})
 	}

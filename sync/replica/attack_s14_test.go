@@ -49,28 +49,8 @@ func TestAttackS14RerouteAroundTheExit(t *testing.T) {
 		{name: "change 1 rerouted with a lower clock", reroute: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			c := newClinic(t)
-			rita := c.recep
-			sHal := c.anotherAdmin(t, "Hal Hostile")
-			all := append(c.stations(), sHal)
-			honestChange(t, c.sAdmin, rita, 1, roles.Physician)
-			exchange(t, all...)
-			if err := c.sPhys.r.Confirm(ctx, rita.fp()); err != nil {
-				t.Fatal(err)
-			}
-			exchange(t, all...)
-			honestChange(t, c.sAdmin, rita, 2, roles.Receptionist)
-			exchange(t, all...)
-			sly, sSly := c.admitted(t, "Sly Standin", roles.Physician)
-			all = append(all, sSly)
-			exchange(t, all...)
-			conf := c.sRecep.forge(forged{Entity: ConfirmsEntity(rita.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-				Fields: Fields{c.sRecep.confirmation(confirmsFieldPrefix, sly): mustJSON(true)}})
-			if err := sSly.r.Confirm(ctx, c.phys.fp()); err != nil {
-				t.Fatal(err)
-			}
-			exchange(t, all...)
+			d := ritaAtTheDesk(t)
+			c, sHal, rita, sly, conf, all := d.c, d.sHal, d.rita, d.sly, d.conf, d.all
 			if tc.reroute {
 				m, _ := sHal.r.Member(rita.fp())
 				if len(m.Changes) != 2 {

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/medihaven/medihaven/roles"
 )
@@ -76,11 +77,6 @@ type Member struct {
 	Devices []string
 	// fork is what her entry records past the history read (rolecells.go).
 	fork roleFork
-	// alt is, for a revoked member whose revocations recorded different
-	// numbers of changes (RevokedChanges), the reading of her history
-	// by the most: her events count only where both readings agree
-	// (rolecells.go).
-	alt *reading
 	// TokenTakenBy is, when another entry cited the same registration
 	// token first, that member's fingerprint: this entry is not admitted
 	// (admission.go). Decided by the replica, not written in the entry.
@@ -104,50 +100,46 @@ func (m Member) namesDevice(device string) (names, named bool) {
 	return len(m.Devices) > 0, false
 }
 
-// reading is one reading of a member's role history: her changes and the
-// role they leave her in.
-type reading struct {
-	changes []RoleChange
-	role    roles.Role
-}
-
 func memberFromState(fp string, st State) Member {
 	m := Member{Fingerprint: fp, Name: st.String("name"), Role: roles.Role(st.String("role")),
 		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
 	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
 	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
-	delete(m.RevokedHeads, RevokedChanges)   // a count, not a device (rolecells.go)
-	st.Get("devices", &m.Devices)            //nolint:errcheck
+	for k := range m.RevokedHeads {
+		if k == RevokedChanges || strings.HasPrefix(k, RevokedRole) {
+			delete(m.RevokedHeads, k) // what it read, not a device (rolecells.go)
+		}
+	}
+	st.Get("devices", &m.Devices) //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
 	admitted := admittedRoles(st)
 	m.Changes, m.fork = roleHistory(st, admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
-		// A revocation freezes the role history too (session 13 review,
-		// S7): no change written after it takes effect, so no
-		// administrator re-judges what a leaver wrote. It records how
-		// many changes it read (RevokedChanges: the fewest any
-		// revocation of the entry recorded), since a clock is its
-		// writer's word (second review, B3); a revocation of an older
-		// version, by its clock.
+		// A revocation reads the history as far as it had it: how many
+		// changes it read (RevokedChanges: the fewest any revocation of
+		// the entry recorded), or, a revocation of an older version,
+		// those written before its clock. What it leaves out may have
+		// been written after it — or, since counts and clocks are their
+		// writers' word, be an honest change a hostile revocation cuts
+		// off (session 14 review, D1, D2) — so it joins the fork: every
+		// role it names may be hers past the history read, and
+		// confirmations count only after its latest clock. A change
+		// written into a revoked entry so holds what she wrote past the
+		// history (a denial, shown as disputed), never widens it.
 		rc, counted := revokedChanges(st)
+		keep := len(m.Changes)
 		if counted {
-			fewest, most := rc.Fewest, rc.Most
-			if most > fewest && len(m.Changes) > fewest {
-				alt := m.Changes[:min(most, len(m.Changes))]
-				m.alt = &reading{changes: alt, role: alt[len(alt)-1].To}
-			}
-			if m.fork.at > most {
-				m.fork = roleFork{} // written after every revocation
-			}
-			m.Changes = m.Changes[:min(fewest, len(m.Changes))]
+			keep = min(keep, rc.Fewest)
 		}
-		for i, c := range m.Changes {
+		for i, c := range m.Changes[:keep] {
 			if c.Lamport > revocation.L {
-				m.Changes = m.Changes[:i]
+				keep = i
 				break
 			}
 		}
+		m.fork = m.fork.with(m.Changes[keep:])
+		m.Changes = m.Changes[:keep]
 		switch {
 		case len(rc.Roles) > 0:
 			// The role the revocation read (session 14 review, C3);

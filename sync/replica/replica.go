@@ -91,6 +91,7 @@ type Replica struct {
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
 	roleSeen   map[string]Member             // under mu: member -> the entry her events' roles were judged by (roleheads.go)
+	roleLeft   []string                      // under mu: members judgeRoles left at its pass bound, carried to the next round (settle)
 	undone     []Problem                     // during settle: applied events refused afterwards
 	requeued   bool                          // during settle: an event was sent back to pending
 	budget     int                           // during settle: decisions left in this transaction

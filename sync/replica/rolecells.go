@@ -39,12 +39,12 @@ package replica
 // admission role (B7), and change 1 follows any of them.
 //
 // "role_seen/revoked" keeps the fewest and the most changes any
-// revocation of the entry recorded (the RevokedChanges key of its heads):
-// a revoked member's
-// history is read only that far, so no change written after the
-// revocation, whatever its clock, re-judges what she wrote (B3). Where
-// two revocations disagree (a second one, written after changes were
-// added), her events count only where both readings agree.
+// revocation of the entry recorded (the RevokedChanges key of its heads)
+// and the roles they read: a revoked member's history is read only that
+// far; what lies past it joins the fork (directory.go), so a change
+// written after the revocation, whatever its clock, holds what she wrote
+// past the history (a denial, shown as disputed: B3 as session 14 leaves
+// it) and never widens it (session 14 review, D1, D2).
 
 import (
 	"encoding/json"
@@ -392,6 +392,16 @@ type roleFork struct {
 	latest uint64       // the highest clock of any of them
 }
 
+// with returns the fork with the changes cut joined to it (a revocation
+// read the history only so far: directory.go).
+func (f roleFork) with(cut []RoleChange) roleFork {
+	for _, c := range cut {
+		f.roles = unionRoles(f.roles, []roles.Role{c.From, c.To})
+		f.latest = max(f.latest, c.latest())
+	}
+	return f
+}
+
 // cellsAt returns the changes written for number n (nil: none): kept by
 // this version's fold, or the one that stands in a state folded by an
 // older version.
@@ -410,17 +420,19 @@ func cellsAt(st State, n int) changeCells {
 
 // agreedChange reads change n when every change written for it follows
 // the one before (leaves a role in prev, its heads do not go back from
-// last's) and takes the same role: pickChange. ok is false otherwise.
+// last's) and they are one pair of roles (the same role left and taken:
+// an entry admitted in two roles whose change 1 leaves each is a fork
+// too): pickChange. ok is false otherwise.
 func agreedChange(cells changeCells, prev []roles.Role, last *RoleChange) (RoleChange, bool) {
-	var to roles.Role
+	if len(cells) != 1 {
+		return RoleChange{}, false
+	}
 	for _, p := range cells {
 		c := p.First
-		follows := (len(prev) == 0 || slices.Contains(prev, c.From)) && c.check() == nil &&
-			(last == nil || headsFollow(c.Heads, last.Heads))
-		if !follows || to != "" && c.To != to {
+		if !(len(prev) == 0 || slices.Contains(prev, c.From)) || c.check() != nil ||
+			last != nil && !headsFollow(c.Heads, last.Heads) {
 			return RoleChange{}, false
 		}
-		to = c.To
 	}
 	return pickChange(cells, prev, last)
 }
@@ -470,7 +482,7 @@ func (m Member) HistoryDisputed() bool {
 			return true
 		}
 	}
-	return m.alt != nil
+	return false
 }
 
 // RoleRewritten reports whether a role was written into the member's entry

@@ -278,11 +278,7 @@ func (m Member) roleAt(h crypto.Header) roles.Role {
 
 // rolesAt returns every role the member may have written event h in.
 func (m Member) rolesAt(h crypto.Header) []roles.Role {
-	out := rolesIn(nil, m.Changes, m.Role, m.fork, h)
-	if m.alt != nil {
-		out = rolesIn(out, m.alt.changes, m.alt.role, m.fork, h)
-	}
-	return out
+	return rolesIn(nil, m.Changes, m.Role, m.fork, h)
 }
 
 // rolesIn adds to out the roles one reading of the history (changes, then
@@ -357,9 +353,6 @@ func judgeRole(h crypto.Header, set []roles.Role) roles.Role {
 // which a lower clock cannot undo).
 func (m Member) EnteredAt(scope roles.Scope) uint64 {
 	at := enteredIn(m.Changes, m.Role, m.AdmittedLamport, m.RoleWritten, scope)
-	if m.alt != nil {
-		at = max(at, enteredIn(m.alt.changes, m.alt.role, m.AdmittedLamport, m.RoleWritten, scope))
-	}
 	// Past a fork the history may have taken her out of the scope and
 	// back at any of its changes' clocks (session 14 review, C1).
 	return max(at, m.fork.latest)
@@ -454,11 +447,7 @@ func checkRoleFields(h crypto.Header, f Fields) error {
 // roleView is what the verdicts on a member's events depend on in her
 // entry: the role it names and her changes of role.
 func roleView(m Member) string {
-	v := fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork) // fmt prints maps in key order
-	if m.alt != nil {
-		v += fmt.Sprint(" or ", m.alt.role, " ", m.alt.changes)
-	}
-	return v
+	return fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork) // fmt prints maps in key order
 }
 
 // loadRoleViews records, for every member, the view of her entry her
@@ -505,16 +494,44 @@ func (r *Replica) judgeRoles(ctx context.Context, tx *store.Tx) (bool, error) {
 			moved, again = moved || did, true
 		}
 		if !again {
-			break
+			return moved, nil
+		}
+	}
+	// At the bound: the members whose entry changed since their events
+	// were last judged go round again in settle's next round, not lost
+	// when judgeDirectory takes the dirty set (session 14 review, D3).
+	for _, fp := range slices.Sorted(maps.Keys(r.dirty)) {
+		r.state.RLock()
+		m, ok := r.members[fp]
+		r.state.RUnlock()
+		if was, seen := r.roleSeen[fp]; ok && seen && roleView(was) != roleView(m) {
+			r.roleLeft = append(r.roleLeft, fp)
 		}
 	}
 	return moved, nil
 }
 
-// maxRolePasses bounds judgeRoles' passes: each pass that finds work
-// judges events again by a view that changed, and views change only as
-// entries are rebuilt, so honest batches settle in two.
-const maxRolePasses = 16
+// carryRoles puts back into the dirty set the members judgeRoles left at
+// its bound (after judgeDirectory took it) and reports whether there were
+// any.
+func (r *Replica) carryRoles() bool {
+	for _, fp := range r.roleLeft {
+		r.dirty[fp] = true
+	}
+	left := len(r.roleLeft) > 0
+	r.roleLeft = nil
+	return left
+}
+
+// maxRolePasses bounds judgeRoles' passes in one round of settle: each
+// pass that finds work judges events again by a view that changed, and
+// views change only as entries are rebuilt, so honest batches settle in
+// two; what is left goes round again (carryRoles), at most maxRoleRounds
+// times in one settle.
+const (
+	maxRolePasses = 16
+	maxRoleRounds = 64
+)
 
 // rejudgeRole judges the events of member fp again by her entry m: those
 // whose role at their place differs between was, the entry they were

@@ -43,6 +43,7 @@ var settleBudget = 20000
 // opens the envelopes kept sealed for a key that arrived (unseal.go).
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 	r.budget, r.more = settleBudget, false
+	roleRounds := 0
 	for {
 		progress := false
 		r.requeued = false
@@ -88,6 +89,16 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		judged, err := r.judgeDirectory(ctx, tx)
 		if err != nil {
 			return err
+		}
+		if left := len(r.roleLeft); left > 0 {
+			if roleRounds++; roleRounds <= maxRoleRounds {
+				roled = r.carryRoles() || roled
+			} else {
+				r.roleLeft = nil
+				rep.Problems = append(rep.Problems, Problem{Event: "directory", Reason: fmt.Sprintf(
+					"the role verdicts of %d members still change after %d rounds: administrators changed each other's roles "+
+						"in a loop; the staff directory shows their histories as disputed", left, maxRoleRounds)})
+			}
 		}
 		// Grants held aside whose author is now reached (keysource.go).
 		adopted, err := r.adoptAside(ctx, tx)
