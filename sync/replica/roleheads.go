@@ -724,6 +724,14 @@ func (r *Replica) mendRoles(ctx context.Context) error {
 			r.members[fp] = m
 		}
 		r.state.Unlock()
+		// Each member's events judged by the entry as it reads now; an
+		// entry rebuilt after its turn (her events in it refused or
+		// applied again) is judged again by judgeRoles below, which
+		// compares the view each was judged by (session 14 review,
+		// sec-s14b's note on mendRoles).
+		r.mu.Lock()
+		r.roleSeen = map[string]Member{}
+		r.mu.Unlock()
 		for _, fp := range fps {
 			r.state.RLock()
 			m, ok := r.members[fp]
@@ -734,12 +742,18 @@ func (r *Replica) mendRoles(ctx context.Context) error {
 			if _, err := r.rejudgeRole(ctx, tx, fp, nil, m); err != nil {
 				return err
 			}
+			r.mu.Lock()
+			r.roleSeen[fp], r.dirty[fp] = m, true
+			r.mu.Unlock()
 		}
+		if _, err := r.judgeRoles(ctx, tx); err != nil {
+			return err
+		}
+		r.carryRoles() // past the bound: judged at the next Apply
 		return r.writeIndex(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("replica: judge the directory's role histories again: %w", err)
 	}
-	r.loadRoleViews()
 	return nil
 }
