@@ -302,6 +302,12 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		return v, nil
 	}
 	role, rule, reason, ok := r.authorize(h, member, isMember)
+	if _, seen := r.roleSeen[h.Author]; isMember && !seen {
+		// The view her events are first judged by, so a change of her
+		// role folded later in the same Apply judges them again
+		// (judgeRoles; session 14 review, E4).
+		r.roleSeen[h.Author] = member
+	}
 	if !ok {
 		if reason == "" {
 			return pending("author not in the directory yet"), nil

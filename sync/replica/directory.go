@@ -77,6 +77,9 @@ type Member struct {
 	Devices []string
 	// fork is what her entry records past the history read (rolecells.go).
 	fork roleFork
+	// admitted is every role an admission-shaped event wrote into her
+	// entry (rolecells.go): more than one is a disputed history.
+	admitted []roles.Role
 	// TokenTakenBy is, when another entry cited the same registration
 	// token first, that member's fingerprint: this entry is not admitted
 	// (admission.go). Decided by the replica, not written in the entry.
@@ -114,6 +117,7 @@ func memberFromState(fp string, st State) Member {
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
 	admitted := admittedRoles(st)
+	m.admitted = admitted
 	m.Changes, m.fork = roleHistory(st, admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
 		// A revocation reads the history as far as it had it: how many
@@ -145,11 +149,18 @@ func memberFromState(fp string, st State) Member {
 			// The role the revocation read (session 14 review, C3);
 			// where revocations read different roles, or another than
 			// her history ends in, every one may be hers.
+			// With no change, the roles she was admitted with are
+			// what it is checked against: a revocation's role is its
+			// writer's word (session 14 review, E3).
+			read := admitted
+			if len(m.Changes) > 0 {
+				read = []roles.Role{m.Changes[len(m.Changes)-1].To}
+			}
 			if len(m.Changes) == 0 {
 				m.Role = rc.Roles[0]
 			}
-			if len(rc.Roles) > 1 || len(m.Changes) > 0 && m.Changes[len(m.Changes)-1].To != rc.Roles[0] {
-				m.fork.roles = unionRoles(m.fork.roles, rc.Roles)
+			if len(rc.Roles) > 1 || len(read) > 0 && !slices.Equal(read, rc.Roles) {
+				m.fork.roles = unionRoles(m.fork.roles, unionRoles(rc.Roles, read))
 			}
 		case len(m.Changes) == 0 && m.RoleLamport > revocation.L && len(admitted) == 1:
 			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L

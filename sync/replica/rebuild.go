@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -96,8 +95,9 @@ func (r *Replica) mayCreate(row store.Envelope) bool {
 	r.state.RLock()
 	m, isMember := r.members[row.Author]
 	r.state.RUnlock()
-	role, _, _, ok := r.authorize(crypto.Header{Kind: row.Kind, Entity: row.Entity, Author: row.Author, Device: row.Device,
-		Seq: row.Seq, Lamport: row.Lamport}, m, isMember)
+	// With its scope, as apply judged it (judgeRole reads the scope:
+	// session 14 review, E2).
+	role, _, _, ok := r.authorize(headerOf(row), m, isMember)
 	return ok && k.MayCreate(role)
 }
 

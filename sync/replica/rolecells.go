@@ -372,7 +372,10 @@ func pickChange(cells changeCells, prev []roles.Role, last *RoleChange) (c RoleC
 			b.disputed = true
 		}
 	}
-	b.disputed = b.disputed || b.allDevices || !maps.Equal(b.narrow, b.wide)
+	// Changes of the number written with different clocks disagree on
+	// which events came before it too (coversAll by the lowest, coversAny
+	// by the highest): shown (session 14 review, E1).
+	b.disputed = b.disputed || b.allDevices || !maps.Equal(b.narrow, b.wide) || b.minL != b.maxL
 	c = best.First
 	c.Lamport, c.bounds = best.FirstL, b
 	return c, true
@@ -474,7 +477,7 @@ func headsFollow(heads, before map[string]uint64) bool {
 // different numbers of changes: some of her events may then be held
 // (roleAt). The staff directory says so.
 func (m Member) HistoryDisputed() bool {
-	if m.fork.roles != nil {
+	if m.fork.roles != nil || len(m.admitted) > 1 {
 		return true
 	}
 	for _, c := range m.Changes {
