@@ -301,12 +301,28 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if v, ok := r.checkClock(h, prevLamport); !ok {
 		return v, nil
 	}
+	if was, seen := r.roleSeen[h.Author]; isMember && seen && roleView(was) != roleView(member) {
+		// Her entry changed since her events were judged, within this
+		// Apply: judged again now, before this one, so none keeps the
+		// verdict of a view between two changes (session 14 review, F1).
+		r.roleSeen[h.Author] = member
+		if _, err := r.rejudgeRole(ctx, tx, h.Author, &was, member); err != nil {
+			return verdict{}, err
+		}
+	}
 	role, rule, reason, ok := r.authorize(h, member, isMember)
-	if _, seen := r.roleSeen[h.Author]; isMember && !seen {
+	if _, seen := r.roleSeen[h.Author]; !seen {
 		// The view her events are first judged by, so a change of her
 		// role folded later in the same Apply judges them again
-		// (judgeRoles; session 14 review, E4).
-		r.roleSeen[h.Author] = member
+		// (judgeRoles; session 14 review, E4): her entry, or, an
+		// inviting administrator or the founder before her entry came,
+		// an administrator's (F4).
+		switch {
+		case isMember:
+			r.roleSeen[h.Author] = member
+		case ok && role == roles.Administrator:
+			r.roleSeen[h.Author] = Member{Role: roles.Administrator}
+		}
 	}
 	if !ok {
 		if reason == "" {

@@ -165,6 +165,15 @@ func memberFromState(fp string, st State) Member {
 		case len(m.Changes) == 0 && m.RoleLamport > revocation.L && len(admitted) == 1:
 			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L
 		}
+		if len(m.Changes) == 0 && len(admitted) != 1 {
+			// No single admission role to hold the revoked entry to
+			// (none written with a status, or several): every role it
+			// names may be hers, and confirmations count only after the
+			// revocation (session 14 review, F2, F3).
+			named := unionRoles(admitted, unionRoles(rc.Roles, []roles.Role{roles.Role(st.String("role"))}))
+			m.fork.roles = unionRoles(m.fork.roles, slices.DeleteFunc(named, func(r roles.Role) bool { return !r.Valid() }))
+			m.fork.latest = max(m.fork.latest, revocation.L)
+		}
 		if m.RoleWritten > revocation.L {
 			m.RoleWritten = 0 // written after it: takes no effect (EnteredAt)
 		}
