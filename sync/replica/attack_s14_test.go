@@ -56,16 +56,7 @@ func TestAttackS14RerouteAroundTheExit(t *testing.T) {
 				if len(m.Changes) != 2 {
 					t.Fatalf("setup: Rita's history reads %d changes", len(m.Changes))
 				}
-				first, second := m.Changes[0], m.Changes[1]
-				sHal.forge(forged{Entity: rita.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: first.Lamport - 1,
-					Fields: fields(t, map[string]any{
-						RoleChangeField(1): RoleChange{From: roles.Receptionist, To: roles.Administrator, Heads: first.Heads},
-						RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: first.Heads}})})
-				over := maps.Clone(second.Heads)
-				over[c.sRecep.r.Device()] = conf.Header.Seq
-				sHal.forge(forged{Entity: rita.fp(), Kind: KindMember, Scope: string(roles.Directory),
-					Fields: fields(t, map[string]any{
-						RoleChangeField(3): RoleChange{From: roles.Physician, To: roles.Receptionist, Heads: over}})})
+				reroute(t, sHal, rita, m.Changes[0], m.Changes[1], c.sRecep.r.Device(), conf.Header.Seq)
 				exchange(t, all...)
 			}
 			c.revokeAsTheAppDoes(t, rita)
@@ -329,16 +320,7 @@ func TestAttackS14RerouteAroundALaterExit(t *testing.T) {
 				if len(m.Changes) != 4 {
 					t.Fatalf("setup: Rita's history reads %d changes", len(m.Changes))
 				}
-				first, last := m.Changes[0], m.Changes[3]
-				sHal.forge(forged{Entity: rita.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: first.Lamport - 1,
-					Fields: fields(t, map[string]any{
-						RoleChangeField(1): RoleChange{From: roles.Receptionist, To: roles.Administrator, Heads: first.Heads},
-						RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: first.Heads}})})
-				over := maps.Clone(last.Heads)
-				over[c.sRecep.r.Device()] = conf.Header.Seq
-				sHal.forge(forged{Entity: rita.fp(), Kind: KindMember, Scope: string(roles.Directory),
-					Fields: fields(t, map[string]any{
-						RoleChangeField(3): RoleChange{From: roles.Physician, To: roles.Receptionist, Heads: over}})})
+				reroute(t, sHal, rita, m.Changes[0], m.Changes[3], c.sRecep.r.Device(), conf.Header.Seq)
 				exchange(t, all...)
 			}
 			c.revokeAsTheAppDoes(t, rita)
@@ -418,4 +400,21 @@ func TestAttackS14RejudgeMissesAnEntryRebuiltMidPass(t *testing.T) {
 	if stale > 0 {
 		t.Errorf("in %d of %d runs Paul's workstation keeps Hal's admission of Sly applied though its own directory says Hal wrote it as a receptionist", stale, trials)
 	}
+}
+
+// reroute has administrator s write receptionist p's history again around
+// her honest move out of the physicians (exit): change 1 as receptionist ->
+// administrator and change 2 administrator -> physician, with a clock
+// below the honest first change, then change 3 physician -> receptionist
+// with exit's heads stretched over event seq of device desk.
+func reroute(t *testing.T, s *station, p *person, first, exit RoleChange, desk string, seq uint64) {
+	t.Helper()
+	s.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: first.Lamport - 1,
+		Fields: fields(t, map[string]any{
+			RoleChangeField(1): RoleChange{From: roles.Receptionist, To: roles.Administrator, Heads: first.Heads},
+			RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: first.Heads}})})
+	over := maps.Clone(exit.Heads)
+	over[desk] = seq
+	s.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{RoleChangeField(3): RoleChange{From: roles.Physician, To: roles.Receptionist, Heads: over}})})
 }

@@ -77,6 +77,8 @@ type Member struct {
 	Devices []string
 	// fork is what her entry records past the history read (rolecells.go).
 	fork roleFork
+	// view is roleView's text of the entry, worked out when it is read.
+	view string
 	// admitted is every role an admission-shaped event wrote into her
 	// entry (rolecells.go): more than one is a disputed history.
 	admitted []roles.Role
@@ -205,6 +207,7 @@ func memberFromState(fp string, st State) Member {
 	if _, revoked := st["revoked_heads"]; revoked {
 		m.Status = StatusRevoked
 	}
+	m.view = roleView(m)
 	return m
 }
 

@@ -38,7 +38,7 @@ package replica
 // change): a role written alone with a tiny clock no longer rewrites the
 // admission role (B7), and change 1 follows any of them.
 //
-// "role_seen/revoked" keeps the fewest and the most changes any
+// "role_seen/revoked" keeps the fewest changes any
 // revocation of the entry recorded (the RevokedChanges key of its heads)
 // and the roles they read: a revoked member's history is read only that
 // far; what lies past it joins the fork (directory.go), so a change
@@ -215,9 +215,9 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 	if raw, ok := f["revoked_heads"]; ok && json.Unmarshal(raw, &heads) == nil {
 		if n, ok := heads[RevokedChanges]; ok && n <= MaxRoleChanges {
 			n := int(n)
-			r := revokedCount{Fewest: n, Most: n}
+			r := revokedCount{Fewest: n}
 			if old, ok := st[revokedSeenField]; ok && json.Unmarshal(old.V, &r) == nil {
-				r.Fewest, r.Most = min(r.Fewest, n), max(r.Most, n)
+				r.Fewest = min(r.Fewest, n)
 			}
 			for k := range heads {
 				if role := roles.Role(strings.TrimPrefix(k, RevokedRole)); strings.HasPrefix(k, RevokedRole) &&
@@ -282,17 +282,15 @@ func admittedRoles(st State) []roles.Role {
 	return out
 }
 
-// revokedCount is the content of "role_seen/revoked": the fewest and the
-// most changes of role any revocation of the entry recorded.
+// revokedCount is the content of "role_seen/revoked": the fewest changes
+// of role any revocation of the entry recorded, and the roles they read.
 type revokedCount struct {
 	Fewest int          `json:"fewest"`
-	Most   int          `json:"most"`
 	Roles  []roles.Role `json:"roles,omitempty"` // the roles the revocations read, sorted
 }
 
 // revokedChanges returns what the revocations of the entry recorded: the
-// fewest and the most changes, and the roles read (ok false: none
-// recorded any).
+// fewest changes, and the roles read (ok false: none recorded any).
 func revokedChanges(st State) (r revokedCount, ok bool) {
 	c, found := st[revokedSeenField]
 	if !found || json.Unmarshal(c.V, &r) != nil {
@@ -306,27 +304,10 @@ func revokedChanges(st State) (r revokedCount, ok bool) {
 // (a change covers an event at or below its heads, written before it).
 type changeBounds struct {
 	set          bool // false: the change alone (covers)
-	disputed     bool // the changes written for the number differ
+	disputed     bool // the changes written for the number differ in heads or clock
 	narrow, wide map[string]uint64
 	allDevices   bool
 	minL, maxL   uint64
-}
-
-// join widens b by the pair p (the narrow side narrows).
-func (b *changeBounds) join(p *pairCells, first bool) {
-	if first {
-		b.set = true
-		b.narrow, b.wide = maps.Clone(p.Narrow), maps.Clone(p.Wide)
-		if b.wide == nil {
-			b.wide = map[string]uint64{}
-		}
-		b.allDevices, b.minL, b.maxL = p.AllDev, p.MinL, p.MaxL
-		return
-	}
-	narrowHeads(b.narrow, p.Narrow)
-	widenHeads(b.wide, p.Wide)
-	b.allDevices = b.allDevices || p.AllDev
-	b.minL, b.maxL = min(b.minL, p.MinL), max(b.maxL, p.MaxL)
 }
 
 // coversAll reports whether every change written for the number covers
@@ -339,48 +320,6 @@ func (b *changeBounds) coversAny(h crypto.Header) bool {
 	return (b.allDevices || h.Seq <= b.wide[h.Device]) && h.Lamport < b.maxL
 }
 
-// pickChange reads change n from the changes kept for it: the lowest-clock
-// change that leaves a role in prev (any, when prev is empty) and whose
-// heads do not go back from the change before it (last), with the bounds
-// of every change written for n that leaves one of those roles. ok is
-// false when none does.
-func pickChange(cells changeCells, prev []roles.Role, last *RoleChange) (c RoleChange, ok bool) {
-	keys := slices.Sorted(maps.Keys(cells))
-	var best *pairCells
-	var b changeBounds
-	first := true
-	for _, k := range keys {
-		p := cells[k]
-		if len(prev) > 0 && !slices.Contains(prev, p.First.From) || p.First.check() != nil {
-			continue
-		}
-		b.join(p, first)
-		first = false
-		if last != nil && !headsFollow(p.First.Heads, last.Heads) {
-			continue
-		}
-		if best == nil || p.FirstL < best.FirstL || p.FirstL == best.FirstL && p.FirstD < best.FirstD {
-			best = p
-		}
-	}
-	if best == nil {
-		return RoleChange{}, false
-	}
-	for _, k := range keys {
-		p := cells[k]
-		if (len(prev) == 0 || slices.Contains(prev, p.First.From)) && p.First.To != best.First.To {
-			b.disputed = true
-		}
-	}
-	// Changes of the number written with different clocks disagree on
-	// which events came before it too (coversAll by the lowest, coversAny
-	// by the highest): shown (session 14 review, E1).
-	b.disputed = b.disputed || b.allDevices || !maps.Equal(b.narrow, b.wide) || b.minL != b.maxL
-	c = best.First
-	c.Lamport, c.bounds = best.FirstL, b
-	return c, true
-}
-
 // roleFork is what a member's entry records past the history that is
 // read: changes written for a number that do not all follow the change
 // before or do not all take the same role, and every change written for a
@@ -390,8 +329,7 @@ func pickChange(cells changeCells, prev []roles.Role, last *RoleChange) (c RoleC
 // and a colleague's confirmation counts only if written after the latest
 // of their clocks (EnteredAt).
 type roleFork struct {
-	at     int          // the first change number not read (0: none)
-	roles  []roles.Role // every role the changes from at on name, sorted
+	roles  []roles.Role // every role the changes past the history name, sorted
 	latest uint64       // the highest clock of any of them
 }
 
@@ -421,29 +359,39 @@ func cellsAt(st State, n int) changeCells {
 		Narrow: c.Heads, Wide: c.Heads, MinL: cell.L, MaxL: cell.L}}
 }
 
-// agreedChange reads change n when every change written for it follows
-// the one before (leaves a role in prev, its heads do not go back from
-// last's) and they are one pair of roles (the same role left and taken:
-// an entry admitted in two roles whose change 1 leaves each is a fork
-// too): pickChange. ok is false otherwise.
+// agreedChange reads change n when the changes written for it are one pair
+// of roles (the same role left and taken: an entry admitted in two roles
+// whose change 1 leaves each is a fork too) that follows the one before
+// (leaves a role in prev, its heads do not go back from last's): the
+// lowest-clock change, with the bounds of all of them. ok is false
+// otherwise.
 func agreedChange(cells changeCells, prev []roles.Role, last *RoleChange) (RoleChange, bool) {
 	if len(cells) != 1 {
 		return RoleChange{}, false
 	}
-	for _, p := range cells {
-		c := p.First
-		if !(len(prev) == 0 || slices.Contains(prev, c.From)) || c.check() != nil ||
-			last != nil && !headsFollow(c.Heads, last.Heads) {
-			return RoleChange{}, false
-		}
+	var p *pairCells
+	for _, only := range cells {
+		p = only
 	}
-	return pickChange(cells, prev, last)
+	c := p.First
+	if !(len(prev) == 0 || slices.Contains(prev, c.From)) || c.check() != nil ||
+		last != nil && !headsFollow(c.Heads, last.Heads) {
+		return RoleChange{}, false
+	}
+	b := changeBounds{set: true, narrow: maps.Clone(p.Narrow), wide: maps.Clone(p.Wide), allDevices: p.AllDev,
+		minL: p.MinL, maxL: p.MaxL}
+	// Changes of the number with other heads, or written with other
+	// clocks (coversAll reads the lowest, coversAny the highest), disagree
+	// on which events came before it: shown (session 14 review, E1).
+	b.disputed = b.allDevices || !maps.Equal(b.narrow, b.wide) || b.minL != b.maxL
+	c.Lamport, c.bounds = p.FirstL, b
+	return c, true
 }
 
 // forkFrom is the fork of an entry whose history is read up to change
 // n-1 (rolecells.go): every change written for n and later.
 func forkFrom(st State, n int) roleFork {
-	f := roleFork{at: n}
+	var f roleFork
 	for ; n <= MaxRoleChanges; n++ {
 		for _, p := range cellsAt(st, n) {
 			for _, r := range []roles.Role{p.First.From, p.First.To} {

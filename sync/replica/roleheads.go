@@ -447,6 +447,9 @@ func checkRoleFields(h crypto.Header, f Fields) error {
 // roleView is what the verdicts on a member's events depend on in her
 // entry: the role it names and her changes of role.
 func roleView(m Member) string {
+	if m.view != "" {
+		return m.view // worked out once per entry: try compares it for every event
+	}
 	return fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork) // fmt prints maps in key order
 }
 
