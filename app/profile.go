@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -236,15 +237,101 @@ func (s *Session) SetServers(v Servers) error {
 	if s.rep == nil {
 		return fmt.Errorf("%w: unlock it with your passphrase", ErrLocked)
 	}
+	// Store writes of a few bytes; the settings screen and `medihaven
+	// sync` call this without a context.
+	ctx := context.Background()
 	p := s.prof
 	p.Servers = v
+	// The sealed copy first: profile.json is written from it at the next
+	// login if the write below fails.
+	if err := sealTrust(ctx, s.db, s.deviceKey(), p.trust()); err != nil {
+		return err
+	}
 	if err := p.write(); err != nil {
 		return err
 	}
 	s.prof = p
-	// A store write of a few bytes; the settings screen and `medihaven
-	// sync` call this without a context.
-	return s.sealServerSecret(context.Background())
+	return s.sealServerSecret(ctx)
+}
+
+// secretTrust names the sealed copy of what in profile.json decides whom
+// this workstation trusts and where it talks (trust).
+const secretTrust = "profile/trust"
+
+// trust is what of a profile decides whom the workstation trusts and
+// where it talks: the clinic, the administrators
+// trusted before the directory can be read, and the servers. profile.json
+// holds it in clear for the login screen and older versions, but anyone
+// who can write the profile folder could write it there (an anchor of her
+// own is an administrator to the replica; a server of her own receives
+// the workstation's account password), so the store keeps it sealed with
+// the device key too, and the sealed copy is the one believed. (The
+// device id needs no copy: the device key's wrapping binds it, so an
+// edited one fails the login.)
+type trust struct {
+	ClinicID string   `json:"clinic_id"`
+	Anchors  []string `json:"anchors,omitempty"`
+	Servers  Servers  `json:"servers"` // without the Kubo secret, sealed on its own
+}
+
+func (p Profile) trust() trust {
+	t := trust{ClinicID: p.ClinicID, Anchors: p.Anchors, Servers: p.Servers}
+	t.Servers.IPFSSecret = ""
+	return t
+}
+
+func (t trust) equal(o trust) bool {
+	return t.ClinicID == o.ClinicID && slices.Equal(t.Anchors, o.Anchors) && t.Servers == o.Servers
+}
+
+// sealTrust keeps t sealed with the device key in db.
+func sealTrust(ctx context.Context, db *store.DB, dk crypto.DeviceKey, t trust) error {
+	plain, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	sealed, err := dk.Seal(plain, []byte(secretTrust))
+	if err != nil {
+		return err
+	}
+	if err := db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretTrust, sealed) }); err != nil {
+		return fmt.Errorf("app: keep the profile's clinic and servers sealed: %w", err)
+	}
+	return nil
+}
+
+// trustedProfile is p with the sealed trust of db believed over what
+// profile.json says, and whether they differed (then profile.json was
+// changed outside Medihaven and is written again from the sealed copy).
+// A store without one (a new profile, or one made before session 15)
+// seals p's: from then on, changes to profile.json take no effect.
+func trustedProfile(ctx context.Context, db *store.DB, dk crypto.DeviceKey, p Profile) (Profile, bool, error) {
+	var plain []byte
+	err := db.View(ctx, func(tx *store.Tx) error {
+		sealed, err := tx.Secret(ctx, secretTrust)
+		if err != nil {
+			return err
+		}
+		plain, err = dk.Open(sealed, []byte(secretTrust))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return p, false, sealTrust(ctx, db, dk, p.trust())
+	}
+	var t trust
+	if err == nil {
+		err = json.Unmarshal(plain, &t)
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("app: open the profile's sealed clinic and servers (restore the profile from a backup): %w", err)
+	}
+	if t.equal(p.trust()) {
+		return p, false, nil
+	}
+	secret := p.Servers.IPFSSecret
+	p.ClinicID, p.Anchors, p.Servers = t.ClinicID, t.Anchors, t.Servers
+	p.Servers.IPFSSecret = secret
+	return p, true, nil
 }
 
 // secretIPFS names the Kubo API secret among the workstation's sealed

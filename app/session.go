@@ -210,6 +210,20 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 		dk.Wipe()
 		return fmt.Errorf("app: open the workstation's store: %w", err)
 	}
+	prof, rewritten, err := trustedProfile(ctx, db, *dk, s.prof) // profile.go
+	if err != nil {
+		db.Close()
+		id.Clear()
+		dk.Wipe()
+		return err
+	}
+	if rewritten {
+		log.Printf("medihaven: %s was changed outside Medihaven (clinic, administrators or servers); the sealed copy is used and the file written again from it", filepath.Join(prof.Dir, profileFile))
+		if err := prof.write(); err != nil {
+			log.Printf("medihaven: %v", err)
+		}
+	}
+	s.prof = prof
 	rep, err := replica.Open(ctx, replica.Params{
 		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: *dk, Clinic: s.prof.ClinicID,
 		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,

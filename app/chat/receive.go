@@ -37,6 +37,7 @@ const (
 	problemMismatch = "The message was signed for another conversation or by another colleague than the one it came from."
 	problemUnopened = "This message could not be decrypted on this workstation."
 	problemDamaged  = "The message is damaged and could not be read."
+	problemFormer   = "The sender has left the clinic (their access was revoked): this may have been written after they left."
 )
 
 // hooks is the chat as the network sync carries it (netsync.Chat):
@@ -359,6 +360,10 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 		c.Problem = problemBadSig
 	case p.From != c.From || p.To != wantTo:
 		c.Problem = problemMismatch
+	case !active(r, c.From):
+		// Her chat account lasts until an administrator's workstation
+		// ends it, and her key still signs (sec-s15b G1).
+		c.Problem = problemFormer
 	default:
 		c.Verified = true
 		c.Written = writtenAt(p.At, c.At)
@@ -368,6 +373,12 @@ func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp
 	}
 	c.Key = plainKey(m)
 	return c
+}
+
+// active reports whether fp is an active member of the directory.
+func active(r *replica.Replica, fp string) bool {
+	m, ok := r.Member(fp)
+	return ok && m.Active()
 }
 
 // writtenAt is a verified message's signed time (unix ms) as Written

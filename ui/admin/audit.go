@@ -252,8 +252,18 @@ func (s *auditScreen) export(ext string) {
 		dialog.ShowError(err, s.win)
 		return
 	}
-	save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-		if err != nil || w == nil {
+	name := "audit-" + time.Now().Format("2006-01-02")
+	if ext == "csv" {
+		name += ".csv"
+	} else {
+		name += ".fhir.json"
+	}
+	kit.ChooseSaveDialog(s.win)(name, func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(fmt.Errorf("the export was not written: %s", kit.ErrorText(err)), s.win)
+			return
+		}
+		if w == nil {
 			return
 		}
 		background(func(ctx context.Context) (struct{}, error) {
@@ -270,14 +280,7 @@ func (s *auditScreen) export(ext string) {
 			dialog.ShowInformation("Exported", "The audit log was saved to "+w.URI().Path()+
 				". It names staff and patients by MRN: keep it as carefully as the records.", s.win)
 		})
-	}, s.win)
-	name := "audit-" + time.Now().Format("2006-01-02")
-	if ext == "csv" {
-		save.SetFileName(name + ".csv")
-	} else {
-		save.SetFileName(name + ".fhir.json")
-	}
-	save.Show()
+	})
 }
 
 // shortDevice is the first eight hex digits of a workstation id, in two groups.

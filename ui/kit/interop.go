@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -79,15 +80,38 @@ func NewFiles(w fyne.Window, run Runner) Files {
 type SaveChooser func(name string, done func(w fyne.URIWriteCloser, err error))
 
 // ChooseSaveDialog is a SaveChooser that asks with Fyne's file save
-// dialog, offering files with the suggested name's extension.
+// dialog, offering files with the suggested name's extension. The file it
+// hands on is private (Private).
 func ChooseSaveDialog(w fyne.Window) SaveChooser {
 	return func(name string, done func(fyne.URIWriteCloser, error)) {
-		d := dialog.NewFileSave(done, w)
+		d := dialog.NewFileSave(Private(done), w)
 		d.SetFileName(name)
 		if ext := filepath.Ext(name); ext != "" {
 			d.SetFilter(storage.NewExtensionFileFilter([]string{ext}))
 		}
 		d.Show()
+	}
+}
+
+// Private hands done a chosen file only its owner may read: what the
+// staff save (records in clear, a patient copy's passphrase, the audit
+// log) must not be readable by every user of a shared computer, and
+// Fyne's writer creates the file with the umask's mode (often 0644). The
+// mode is narrowed before anything is written; where it cannot be, the
+// empty file is removed and done gets the error.
+func Private(done func(fyne.URIWriteCloser, error)) func(fyne.URIWriteCloser, error) {
+	return func(f fyne.URIWriteCloser, err error) {
+		if err != nil || f == nil || f.URI().Scheme() != "file" {
+			done(f, err)
+			return
+		}
+		if err := os.Chmod(f.URI().Path(), 0o600); err != nil {
+			f.Close()
+			storage.Delete(f.URI()) //nolint:errcheck // best effort: nothing was written to it
+			done(nil, fmt.Errorf("the file could not be made private to you, so nothing was saved (choose a folder of your own): %w", err))
+			return
+		}
+		done(f, nil)
 	}
 }
 

@@ -190,14 +190,8 @@ func (v *chartView) saveAsPDF(p prescribing.Prescription) {
 			return
 		}
 		v.do(func(ctx context.Context) {
-			var data []byte
-			if w.URI().Scheme() == "file" {
-				// Fyne's writer made it with the umask's mode (often 0644).
-				err = os.Chmod(w.URI().Path(), 0o600)
-			}
-			if err == nil {
-				data, err = v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
-			}
+			// The chooser made the file private (kit.Private).
+			data, err := v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
 			if err == nil {
 				_, err = w.Write(data)
 			}

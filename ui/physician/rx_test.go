@@ -20,6 +20,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestPrescribeSuggestsAndNeverSkipsSilently: drugs are offered while the
@@ -81,7 +82,7 @@ func saveIn(dir string, asked *[]string) func(string, func(fyne.URIWriteCloser, 
 			done(nil, nil)
 			return
 		}
-		done(storage.Writer(storage.NewFileURI(filepath.Join(dir, name))))
+		kit.Private(done)(storage.Writer(storage.NewFileURI(filepath.Join(dir, name))))
 	}
 }
 
