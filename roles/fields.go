@@ -148,7 +148,9 @@ func (k Kind) OnlyGrows() bool {
 // the scope it vouches for (replica's checkConfirmsRole, session 13
 // review B5). Revision 5: every change of role written is kept and
 // judged (replica's rolecells.go, second review B2, B3, B6, B7).
-const fieldsRevision = 5
+// Revision 6: what every revocation let stand is kept (replica's
+// revokedReach, session 15 review G1).
+const fieldsRevision = 6
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -108,11 +108,19 @@ func (m Member) namesDevice(device string) (names, named bool) {
 func memberFromState(fp string, st State) Member {
 	m := Member{Fingerprint: fp, Name: st.String("name"), Role: roles.Role(st.String("role")),
 		Status: st.String("status"), Token: st.String("token"), AdmittedBy: st.String("admitted_by")}
-	st.Get("joined", &m.Joined)              //nolint:errcheck // missing reads as zero
-	st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
-	for k := range m.RevokedHeads {
-		if k == RevokedChanges || strings.HasPrefix(k, RevokedRole) {
-			delete(m.RevokedHeads, k) // what it read, not a device (rolecells.go)
+	st.Get("joined", &m.Joined) //nolint:errcheck // missing reads as zero
+	// What every revocation let stand (a second revocation never widens
+	// the first: session 15 review, G1); a state folded before the cell
+	// was kept reads the field.
+	reach, folded := revokedReachOf(st)
+	if folded {
+		m.RevokedHeads = reach.Heads
+	} else {
+		st.Get("revoked_heads", &m.RevokedHeads) //nolint:errcheck
+		for k := range m.RevokedHeads {
+			if k == RevokedChanges || strings.HasPrefix(k, RevokedRole) {
+				delete(m.RevokedHeads, k) // what it read, not a device (rolecells.go)
+			}
 		}
 	}
 	st.Get("devices", &m.Devices) //nolint:errcheck
@@ -122,6 +130,12 @@ func memberFromState(fp string, st State) Member {
 	m.admitted = admitted
 	m.Changes, m.fork = roleHistory(st, admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
+		// Changes and roles are read up to the first revocation (G2),
+		// confirmations count only after the last (latest).
+		first, latest := revocation.L, revocation.L
+		if folded {
+			first = reach.Lowest
+		}
 		// A revocation reads the history as far as it had it: how many
 		// changes it read (RevokedChanges: the fewest any revocation of
 		// the entry recorded), or, a revocation of an older version,
@@ -139,7 +153,7 @@ func memberFromState(fp string, st State) Member {
 			keep = min(keep, rc.Fewest)
 		}
 		for i, c := range m.Changes[:keep] {
-			if c.Lamport > revocation.L {
+			if c.Lamport > first {
 				keep = i
 				break
 			}
@@ -164,7 +178,7 @@ func memberFromState(fp string, st State) Member {
 			if len(rc.Roles) > 1 || len(read) > 0 && !slices.Equal(read, rc.Roles) {
 				m.fork.roles = unionRoles(m.fork.roles, unionRoles(rc.Roles, read))
 			}
-		case len(m.Changes) == 0 && m.RoleLamport > revocation.L && len(admitted) == 1:
+		case len(m.Changes) == 0 && m.RoleLamport > first && len(admitted) == 1:
 			m.Role, m.RoleLamport = m.Admitted, st[admittedField].L
 		}
 		if len(m.Changes) == 0 && len(admitted) != 1 {
@@ -174,9 +188,9 @@ func memberFromState(fp string, st State) Member {
 			// revocation (session 14 review, F2, F3).
 			named := unionRoles(admitted, unionRoles(rc.Roles, []roles.Role{roles.Role(st.String("role"))}))
 			m.fork.roles = unionRoles(m.fork.roles, slices.DeleteFunc(named, func(r roles.Role) bool { return !r.Valid() }))
-			m.fork.latest = max(m.fork.latest, revocation.L)
+			m.fork.latest = max(m.fork.latest, latest)
 		}
-		if m.RoleWritten > revocation.L {
+		if m.RoleWritten > first {
 			m.RoleWritten = 0 // written after it: takes no effect (EnteredAt)
 		}
 	}

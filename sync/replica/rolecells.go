@@ -81,6 +81,53 @@ func roleSeenField(n int) string { return roleSeenPrefix + strconv.Itoa(n) }
 // revokedSeenField keeps the fewest changes a revocation recorded.
 const revokedSeenField = roleSeenPrefix + "revoked"
 
+// revokedHeadsField keeps what every revocation of the entry let stand
+// (revokedReach): revoked_heads itself is an ordinary field, the highest
+// clock's, so a second revocation with wider heads would bring back what
+// the first refused, on the workstations that had not refused it yet
+// (session 15 review, G1).
+const revokedHeadsField = roleSeenPrefix + "revoked_heads"
+
+// revokedReach is the content of "role_seen/revoked_heads": per device the
+// lowest last sequence any revocation accepted (a device one revocation
+// does not name has none), and the lowest clock of any revocation.
+type revokedReach struct {
+	Heads  map[string]uint64 `json:"heads"`
+	Lowest uint64            `json:"lowest"`
+}
+
+// narrow folds one revocation's heads, written at lamport, into r.
+func (r *revokedReach) narrow(heads map[string]uint64, lamport uint64) {
+	devices := map[string]uint64{}
+	for d, seq := range heads {
+		if d != RevokedChanges && !strings.HasPrefix(d, RevokedRole) { // what it read, not a device
+			devices[d] = seq
+		}
+	}
+	if r.Heads == nil { // the first revocation folded
+		r.Heads, r.Lowest = devices, lamport
+		return
+	}
+	for d, seq := range r.Heads {
+		if other, ok := devices[d]; ok {
+			r.Heads[d] = min(seq, other)
+		} else {
+			delete(r.Heads, d)
+		}
+	}
+	r.Lowest = min(r.Lowest, lamport)
+}
+
+// revokedReachOf returns what every revocation of the entry let stand (ok
+// false: no revocation folded).
+func revokedReachOf(st State) (r revokedReach, ok bool) {
+	c, found := st[revokedHeadsField]
+	if !found || json.Unmarshal(c.V, &r) != nil || r.Heads == nil {
+		return revokedReach{}, false
+	}
+	return r, true
+}
+
 // maxWideDevices bounds the devices the widest heads of a pair name; past
 // it, the pair covers every device (wider, so more events are judged by
 // both roles: never more allowed).
@@ -165,8 +212,8 @@ func admissionShaped(f Fields) bool {
 }
 
 // foldRoleCells keeps, in a directory entry's state, every change of role
-// and admission role event h wrote, and the fewest changes a revocation
-// recorded (rolecells.go), and reports whether it kept anything new.
+// and admission role event h wrote, the fewest changes a revocation
+// recorded and what every revocation let stand (rolecells.go), and reports whether it kept anything new.
 // Called by fold for each event of the entry.
 func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 	changed := false
@@ -213,6 +260,10 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 	}
 	var heads map[string]uint64
 	if raw, ok := f["revoked_heads"]; ok && json.Unmarshal(raw, &heads) == nil {
+		reach, _ := revokedReachOf(st)
+		reach.narrow(heads, h.Lamport)
+		v, _ := json.Marshal(reach) //nolint:errcheck // a map of ints and an int
+		keep(revokedHeadsField, Cell{V: v, L: max(st[revokedHeadsField].L, h.Lamport)})
 		if n, ok := heads[RevokedChanges]; ok && n <= MaxRoleChanges {
 			n := int(n)
 			r := revokedCount{Fewest: n}

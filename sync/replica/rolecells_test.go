@@ -11,7 +11,8 @@ import (
 
 // FuzzRoleCells: what a directory entry keeps of the changes of role
 // written into it (foldRoleCells) is a function of the set of events,
-// whatever they hold and whatever order they come in, and reading it
+// whatever they hold and whatever order they come in (three revocations
+// among them), and reading it
 // (memberFromState, roleAt, EnteredAt) never panics.
 func FuzzRoleCells(f *testing.F) {
 	f.Add([]byte(`{"from":"physician","to":"administrator","heads":{"d":3}}`),
@@ -20,6 +21,9 @@ func FuzzRoleCells(f *testing.F) {
 	f.Add([]byte(`{"from":"receptionist","to":"physician","heads":{}}`), []byte(`null`), []byte(`"receptionist"`), []byte(`-1`),
 		uint64(1), uint64(1), uint64(9), "e", "d")
 	f.Fuzz(func(t *testing.T, c1, c2, role, count []byte, l1, l2, l3 uint64, d1, d2 string) {
+		// A third revocation, naming the fuzzed devices (session 15
+		// review G1: what every revocation let stand is kept).
+		heads, _ := json.Marshal(map[string]uint64{d1: l2 % 7, d2: l3 % 5, "d": l1 % 3}) //nolint:errcheck // a map of ints
 		events := []struct {
 			h crypto.Header
 			f Fields
@@ -29,6 +33,7 @@ func FuzzRoleCells(f *testing.F) {
 			{crypto.Header{Lamport: l3, Device: d1}, Fields{"role": role, "status": json.RawMessage(`"active"`)}},
 			{crypto.Header{Lamport: l2 ^ l3, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":2,"role_changes":` + string(count) + `}`)}},
 			{crypto.Header{Lamport: l1 + 1, Device: d2}, Fields{"revoked_heads": json.RawMessage(`{"d":1,"role_changes":1}`)}},
+			{crypto.Header{Lamport: l3 + 2, Device: d1}, Fields{"revoked_heads": heads}},
 		}
 		fold := func(order []int) State {
 			st := State{}
@@ -37,7 +42,7 @@ func FuzzRoleCells(f *testing.F) {
 			}
 			return st
 		}
-		a, b := fold([]int{0, 1, 2, 3, 4}), fold([]int{4, 3, 2, 1, 0})
+		a, b := fold([]int{0, 1, 2, 3, 4, 5}), fold([]int{5, 4, 3, 2, 1, 0})
 		if !maps.EqualFunc(a, b, func(x, y Cell) bool { return string(x.V) == string(y.V) && x.L == y.L }) {
 			t.Fatalf("the order of events changed what the entry keeps:\n%v\n%v", a, b)
 		}
@@ -88,6 +93,45 @@ func TestJudgeRole(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%s: judged by %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRevokedReach: what every revocation of an entry let stand is, per
+// device, the lowest last sequence any of them accepted, a device one of
+// them does not name has none, and the clock is the lowest; in any order.
+func TestRevokedReach(t *testing.T) {
+	type rev struct {
+		heads map[string]uint64
+		l     uint64
+	}
+	for _, tc := range []struct {
+		name   string
+		revs   []rev
+		want   map[string]uint64
+		lowest uint64
+	}{
+		{"one revocation, what it read left out", []rev{{map[string]uint64{"a": 3, RevokedChanges: 2, RevokedRole + "physician": 1}, 9}},
+			map[string]uint64{"a": 3}, 9},
+		{"a wider second one widens nothing", []rev{{map[string]uint64{"a": 3}, 9}, {map[string]uint64{"a": 7, "b": 2}, 12}},
+			map[string]uint64{"a": 3}, 9},
+		{"a narrower second one narrows", []rev{{map[string]uint64{"a": 3, "b": 4}, 9}, {map[string]uint64{"a": 1, "b": 4}, 4}},
+			map[string]uint64{"a": 1, "b": 4}, 4},
+		{"a device one leaves out has none", []rev{{map[string]uint64{"a": 3, "b": 4}, 9}, {map[string]uint64{"b": 5}, 10}},
+			map[string]uint64{"b": 4}, 9},
+		{"no device at all", []rev{{map[string]uint64{}, 9}, {map[string]uint64{"a": 1}, 2}}, map[string]uint64{}, 2},
+	} {
+		for _, reverse := range []bool{false, true} {
+			var r revokedReach
+			for i := range tc.revs {
+				if reverse {
+					i = len(tc.revs) - 1 - i
+				}
+				r.narrow(tc.revs[i].heads, tc.revs[i].l)
+			}
+			if !maps.Equal(r.Heads, tc.want) || r.Lowest != tc.lowest {
+				t.Errorf("%s (reversed %v): %v lowest %d, want %v lowest %d", tc.name, reverse, r.Heads, r.Lowest, tc.want, tc.lowest)
+			}
 		}
 	}
 }

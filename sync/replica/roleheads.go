@@ -278,7 +278,14 @@ func (m Member) roleAt(h crypto.Header) roles.Role {
 
 // rolesAt returns every role the member may have written event h in.
 func (m Member) rolesAt(h crypto.Header) []roles.Role {
-	return rolesIn(nil, m.Changes, m.Role, m.fork, h)
+	var out []roles.Role
+	if len(m.admitted) > 1 && (len(m.Changes) == 0 || m.Changes[0].coversAny(h)) {
+		// Before change 1 (or with none) she may have been in any role
+		// she was admitted in, not only the one change 1 leaves or the
+		// entry names (session 15 review, G3).
+		out = append(out, m.admitted...)
+	}
+	return rolesIn(out, m.Changes, m.Role, m.fork, h)
 }
 
 // rolesIn adds to out the roles one reading of the history (changes, then
@@ -450,7 +457,7 @@ func roleView(m Member) string {
 	if m.view != "" {
 		return m.view // worked out once per entry: try compares it for every event
 	}
-	return fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork) // fmt prints maps in key order
+	return fmt.Sprint(m.Role, " ", m.Changes, " ", m.fork, " ", m.admitted) // fmt prints maps in key order
 }
 
 // loadRoleViews records, for every member, the view of her entry her
