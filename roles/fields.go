@@ -149,8 +149,9 @@ func (k Kind) OnlyGrows() bool {
 // review B5). Revision 5: every change of role written is kept and
 // judged (replica's rolecells.go, second review B2, B3, B6, B7).
 // Revision 6: what every revocation let stand is kept (replica's
-// revokedReach, session 15 review G1).
-const fieldsRevision = 6
+// revokedReach, session 15 review G1). Revision 7: an entry with no
+// admission role reads no history (session 15 review, V4).
+const fieldsRevision = 7
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -149,6 +149,12 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 			return err
 		}
 	}
+	if old.Kind == KindMember {
+		// A revocation folded out (refused since, say its author was
+		// revoked before it) may have swept what no standing revocation
+		// refuses: those events are judged again (session 15 review, V1).
+		return r.judgeAgain(ctx, tx, id, ruleRevoked, "the member's revocations changed: judged again")
+	}
 	return nil
 }
 

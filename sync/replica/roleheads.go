@@ -211,6 +211,12 @@ func (r *Replica) RecordedChanges(ctx context.Context, fp string) (int, error) {
 // run of change numbers from 1 whose changes all follow the one before
 // and take the same role, and the fork after it (rolecells.go).
 func recordedHistory(st State, admitted []roles.Role) ([]RoleChange, roleFork) {
+	if len(admitted) == 0 {
+		// No admission role for change 1 to leave (no event wrote a role
+		// with a status): every change is past the history read, a fork
+		// (session 15 review, V4).
+		return nil, forkFrom(st, 1)
+	}
 	var out []RoleChange
 	prev := admitted
 	n := 1
@@ -240,8 +246,8 @@ func recordedHistory(st State, admitted []roles.Role) ([]RoleChange, roleFork) {
 func legacyHistory(st State, admitted []roles.Role) []RoleChange {
 	list, ok := st[FieldRoleHeads]
 	role, named := st["role"]
-	if !ok || !named || list.L != role.L || list.D != role.D {
-		return nil
+	if !ok || !named || len(admitted) == 0 || list.L != role.L || list.D != role.D {
+		return nil // (len(admitted) == 0: V4, as recordedHistory)
 	}
 	var held []RoleHeld
 	var now roles.Role
