@@ -43,6 +43,11 @@ func TestAttackS15cDeletedOutboxRowsNeverLeave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Not sent yet is the own chain above what was pushed, whatever the
+	// outbox lists.
+	if st, err := c.Recep.LogStatus(ctx); err != nil || st.Waiting == 0 {
+		t.Errorf("with the outbox emptied, the receptionist's workstation shows %d changes waiting (%v); want her whole unpushed chain", st.Waiting, err)
+	}
 	n.Start(t, c.Recep)
 	apptest.WaitFor(t, "the receptionist's sync caught up", 30*time.Second, func() bool {
 		return n.Syncers[c.Recep].Status().CaughtUp
