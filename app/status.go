@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -15,7 +16,7 @@ import (
 
 // LogStatus is what this workstation holds of the clinic log.
 type LogStatus struct {
-	Waiting  int // changes waiting to be sent
+	Waiting  int // changes waiting to be sent: the own chain above what was pushed
 	Applied  int // events applied
 	Sealed   int // events kept sealed: this workstation holds no key for them
 	Pending  int // events waiting for what comes before them
@@ -40,7 +41,7 @@ func (s *Session) LogStatus(ctx context.Context) (LogStatus, error) {
 	var st LogStatus
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		var err error
-		if st.Waiting, err = tx.OutboxLen(ctx); err != nil {
+		if st.Waiting, err = netsync.Unsent(ctx, tx, r.Device()); err != nil {
 			return err
 		}
 		counts, err := tx.CountEnvelopes(ctx)

@@ -1,15 +1,16 @@
-// Package netsync is a workstation's network sync: it packs the envelopes
-// waiting in the outbox into one IPFS object (pinned), whose "prev" names
-// the device's previous pack, and announces the new head (device, seq,
-// hash, CID) in the clinic's sync room on XMPP; it hears the other
-// workstations' heads, fetches their packs, walking back until it reaches
-// what it holds, and applies them. While Kubo or Prosody is down, work
-// goes on: the outbox keeps every unsent event and retries with backoff,
-// and every workstation says its head again when it (re)joins the room and
-// when another joins, so nobody depends on the room's history. A
-// workstation whose account the chat server refuses (a revoked member's,
-// which an administrator's workstation ended: KeepServerAccounts) says
-// AccessEnded and knocks again only every few minutes.
+// Package netsync is a workstation's network sync: it packs its own
+// chain above the last event it pushed into one IPFS object (pinned),
+// whose "prev" names the device's previous pack, and announces the new
+// head (device, seq, hash, CID) in the clinic's sync room on XMPP; it
+// hears the other workstations' heads, fetches their packs, walking back
+// until it reaches what it holds, and applies them. While Kubo or Prosody
+// is down, work goes on: the chain keeps every unsent event and push
+// retries with backoff, and every workstation says its head again when it
+// (re)joins the room and when another joins, so nobody depends on the
+// room's history. A workstation whose account the chat server refuses (a
+// revoked member's, which an administrator's workstation ended:
+// KeepServerAccounts) says AccessEnded and knocks again only every few
+// minutes.
 //
 //	y, err := netsync.Start(ctx, cfg, workstation, chat)
 //	stop := y.OnStatus(func(st netsync.Status) { ... })

@@ -49,7 +49,7 @@ type Config struct {
 type Status struct {
 	Connected  bool // XMPP session up and in the sync room
 	IPFSUp     bool // the last call to Kubo worked
-	Waiting    int  // changes waiting to be sent
+	Waiting    int  // changes waiting to be sent: the own chain above what was pushed (Unsent)
 	CatchingUp bool
 	// CaughtUp is set once the first catch-up after joining the sync room
 	// is done: every head heard was fetched (or given up), and the room

@@ -2,8 +2,9 @@ package netsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"math"
 	"strconv"
 	"time"
 
@@ -11,9 +12,11 @@ import (
 	"github.com/medihaven/medihaven/sync/store"
 )
 
-// Pushing: the outbox's envelopes, one run of this device's chain at a
-// time, into a pack on IPFS (pinned), whose "prev" names the previous
-// pack; then the new head is announced.
+// Pushing: this device's chain above the last event pushed (MetaPackSeq),
+// one run at a time, into a pack on IPFS (pinned), whose "prev" names the
+// previous pack; then the new head is announced. The outbox rows of what
+// was pushed are cleared; the outbox no longer decides what goes out
+// (sec-s15c H6: its rows are clear and can go missing).
 
 func (y *Syncer) pushLoop() {
 	defer y.wg.Done()
@@ -63,30 +66,59 @@ func (y *Syncer) checkIPFS() {
 	y.update(func(st *Status) { st.IPFSUp = true })
 }
 
-// push sends one pack of waiting envelopes; it returns how many it sent.
+// Unsent returns how many of device's own events (this workstation's)
+// have not been pushed: its chain above the last pushed seq (MetaPackSeq).
+// That chain, not the outbox, is what push sends: rows missing from the
+// outbox (deleted with the profile folder, or lost) leave nothing behind.
+func Unsent(ctx context.Context, tx *store.Tx, device string) (int, error) {
+	pushed, err := pushedSeq(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	tip, ok, err := tx.ChainTip(ctx, device)
+	if err != nil || !ok || tip.Seq <= pushed {
+		return 0, err
+	}
+	return int(min(tip.Seq-pushed, math.MaxInt32)), nil
+}
+
+// pushedSeq returns the seq of the last event pushed (MetaPackSeq), 0 when
+// none was.
+func pushedSeq(ctx context.Context, tx *store.Tx) (uint64, error) {
+	b, err := tx.Meta(ctx, MetaPackSeq)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	seq, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("netsync: the last pushed seq %q is not a number: %w", b, err)
+	}
+	return seq, nil
+}
+
+// push sends one pack of this workstation's chain above what it pushed
+// last; it returns how many envelopes it sent.
 func (y *Syncer) push() (int, error) {
 	r, err := y.ws.Replica()
 	if err != nil {
 		return 0, nil
 	}
-	now := time.Now().UnixMilli()
 	var rows []store.Envelope
 	var prev string
+	var pushed uint64
 	var waiting int
 	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
-		if waiting, err = tx.OutboxLen(y.ctx); err != nil {
+		if waiting, err = Unsent(y.ctx, tx, r.Device()); err != nil || waiting == 0 {
 			return err
 		}
-		items, err := tx.Due(y.ctx, now, packChunk)
-		if err != nil {
+		if pushed, err = pushedSeq(y.ctx, tx); err != nil {
 			return err
 		}
-		for _, it := range items {
-			e, err := tx.Envelope(y.ctx, it.EnvelopeID)
-			if err != nil {
-				return err
-			}
-			rows = append(rows, e)
+		if rows, err = tx.EnvelopesAfter(y.ctx, r.Device(), pushed, packChunk); err != nil {
+			return err
 		}
 		if b, err := tx.Meta(y.ctx, MetaPackHead); err == nil {
 			prev = string(b)
@@ -94,10 +126,11 @@ func (y *Syncer) push() (int, error) {
 		return nil
 	})
 	y.update(func(st *Status) { st.Waiting = waiting })
-	if err != nil || len(rows) == 0 {
+	if err != nil || len(rows) == 0 || rows[0].Seq != pushed+1 {
+		// A chain that does not go on from what was pushed (a restored
+		// profile still fetching its own later events) waits until it does.
 		return 0, err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].Seq < rows[j].Seq })
 	// One contiguous run of this device's chain.
 	run := rows[:1]
 	size := len(rows[0].Raw)
@@ -120,14 +153,6 @@ func (y *Syncer) push() (int, error) {
 	defer cancel()
 	cid, err := y.ipf.Put(ctx, b)
 	if err != nil {
-		_ = r.DB().Update(y.ctx, func(tx *store.Tx) error {
-			for _, e := range run {
-				if err := tx.MarkFailed(y.ctx, e.ID, err.Error(), now+y.cfg.MinBackoff.Milliseconds()); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
 		return 0, fmt.Errorf("netsync: the clinic's IPFS node did not take the changes (they wait and are retried): %w", err)
 	}
 	err = r.DB().Update(y.ctx, func(tx *store.Tx) error {
@@ -137,7 +162,7 @@ func (y *Syncer) push() (int, error) {
 		if err := tx.SetMeta(y.ctx, MetaPackSeq, []byte(strconv.FormatUint(p.To, 10))); err != nil {
 			return err
 		}
-		for _, e := range run {
+		for _, e := range run { // replica.Append still queues each one: keep the table small
 			if err := tx.MarkSent(y.ctx, e.ID); err != nil {
 				return err
 			}

@@ -204,7 +204,10 @@ func (y *Syncer) following(r *replica.Replica, hs []headTry, packs []*fetchedPac
 				continue
 			}
 			p, device := fp.step.pack, hs[i].Device
-			follows := p.From <= 1 || p.Prev == ""
+			// A pack naming no previous one (a pack sent again) follows
+			// only what this workstation stores; if not, the walk asks
+			// for what lies between.
+			follows := p.From <= 1
 			if !follows {
 				var err error
 				if follows, err = stored(y.ctx, tx, device, p.From-1, ""); err != nil {

@@ -230,7 +230,9 @@ func stored(ctx context.Context, tx *store.Tx, device string, seq uint64, hash s
 // newer pack that named cid (0: cid is a's head). Packs stay in memory
 // as far as m allows; first, when not nil, is the pack cid already read,
 // which the walk takes over. bad reports a block that is not the pack it
-// should be: the walk stops there and the device is asked for it again.
+// should be, or a pack naming no previous one above what this workstation
+// stores: the walk stops there and the device is asked for the events
+// missing again.
 func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, next uint64, tries int, m *packMem, first *fetchedPack) (steps []*walkStep, rest string, bad bool, err error) {
 	for cid != "" {
 		if len(steps) >= y.walkSegment() {
@@ -263,7 +265,7 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 		s.from, s.to = p.From, p.To
 		steps = append(steps, s)
 		y.setBehind(a.Device, int(a.Seq-min(a.Seq, p.From)+1))
-		stop := p.From <= 1 || p.Prev == ""
+		stop := p.From <= 1
 		if !stop {
 			if err := r.DB().View(y.ctx, func(tx *store.Tx) error {
 				stop, err = stored(y.ctx, tx, a.Device, p.From-1, "")
@@ -274,6 +276,13 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 		}
 		if stop {
 			break
+		}
+		if p.Prev == "" {
+			// The device's packs start above what this workstation
+			// stores (a pack sent again, or one of a workstation whose
+			// outbox lost events, sec-s15c H6): apply what came and ask
+			// the device for what lies between.
+			return steps, "", true, nil
 		}
 		next, cid = p.From, p.Prev
 	}
