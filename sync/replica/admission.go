@@ -284,47 +284,29 @@ func (r *Replica) refuseFrom(ctx context.Context, tx *store.Tx, fp string, heads
 	swept := false
 	touched := map[string]bool{}
 	for _, d := range devices {
-		did, err := r.refuseAfter(ctx, tx, fp, d, heads[d], v, touched)
+		rows, err := tx.EnvelopesAfter(ctx, d, heads[d], -1)
 		if err != nil {
 			return swept, err
 		}
-		swept = swept || did
-	}
-	return swept, r.rebindAll(ctx, tx, touched)
-}
-
-// refuseAfter refuses fp's events on device after seq that this
-// workstation applied or sealed, with verdict v, and adds the records they
-// touched to touched.
-func (r *Replica) refuseAfter(ctx context.Context, tx *store.Tx, fp, device string, seq uint64, v verdict, touched map[string]bool) (bool, error) {
-	rows, err := tx.EnvelopesAfter(ctx, device, seq, -1)
-	if err != nil {
-		return false, err
-	}
-	swept := false
-	for _, row := range rows {
-		if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) {
-			continue
+		for _, row := range rows {
+			if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) {
+				continue
+			}
+			if err := r.setState(ctx, tx, row, v); err != nil {
+				return swept, err
+			}
+			swept = true
+			if isRecordKind(row.Kind) {
+				touched[row.Entity] = true
+			}
 		}
-		if err := r.setState(ctx, tx, row, v); err != nil {
+	}
+	for id := range touched {
+		if err := r.rebind(ctx, tx, id, nil); err != nil {
 			return swept, err
-		}
-		swept = true
-		if isRecordKind(row.Kind) {
-			touched[row.Entity] = true
 		}
 	}
 	return swept, nil
-}
-
-// rebindAll rebuilds the records in touched.
-func (r *Replica) rebindAll(ctx context.Context, tx *store.Tx, touched map[string]bool) error {
-	for id := range touched {
-		if err := r.rebind(ctx, tx, id, nil); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // judgeAgain sends every event of fp refused by rule back to pending, to

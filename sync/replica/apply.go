@@ -250,10 +250,6 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if why, err := r.deviceRefuses(ctx, tx, h); err != nil || why != "" {
 		return notKept(why), err
 	}
-	// Nothing of a chain signed twice from where it forked (fork.go).
-	if n, forked := r.forkedAt(h.Device); forked && h.Seq >= n && h.Kind != KindKey && h.Kind != KindEnroll {
-		return refused(ruleForked, forkReason, n), nil
-	}
 	// The device's chain must be whole up to here.
 	var prevLamport uint64
 	if h.Seq > 1 {

@@ -88,24 +88,11 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			}
 		}
 		inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-		var twice *store.Envelope
 		if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
 			// A verified envelope claims the id or chain place of one that
 			// could not be verified yet: the unverified one was altered
-			// bytes (or a forgery) and gives way; one its author signed
-			// too is a fork (fork.go).
-			inserted, twice, err = r.replaceUnverified(ctx, tx, env)
-		}
-		if twice != nil {
-			for _, at := range []store.Envelope{*twice, rowOf(env, store.Pending, "")} {
-				if err := r.markFork(ctx, tx, at.Author, at.Device, at.Seq); err != nil {
-					return nil, err
-				}
-			}
-			p := problemOf(env.Header, fmt.Sprintf(forkReason, min(twice.Seq, h.Seq)))
-			c.held = &p
-			held = append(held, c)
-			continue
+			// bytes (or a forgery) and gives way.
+			inserted, err = r.replaceUnverified(ctx, tx, env)
 		}
 		if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
 			p := problemOf(env.Header, "a different event already holds this place in the device's chain")
@@ -393,7 +380,7 @@ func openAhead(env *crypto.Envelope, keys map[keyRef]crypto.ScopeKey) Fields {
 	return f
 }
 
-func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (_ bool, twice *store.Envelope, _ error) {
+func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (bool, error) {
 	h := env.Header
 	for _, find := range []func() (store.Envelope, error){
 		func() (store.Envelope, error) { return tx.Envelope(ctx, h.ID) },
@@ -404,21 +391,17 @@ func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *cryp
 			continue
 		}
 		if err != nil {
-			return false, nil, err
-		}
-		if r.signedTwice(old, env) {
-			return false, &old, store.ErrFork
+			return false, err
 		}
 		if old.State != store.Pending {
-			return false, nil, store.ErrFork
+			return false, store.ErrFork
 		}
 		if err := tx.DiscardPending(ctx, old.ID); err != nil {
-			return false, nil, err
+			return false, err
 		}
 		delete(r.settled, chainPlace{old.Device, old.Seq})
 	}
-	inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-	return inserted, nil, err
+	return tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
 }
 
 func problemOf(h crypto.Header, reason string) Problem {

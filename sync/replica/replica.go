@@ -77,7 +77,6 @@ type Replica struct {
 	held       map[string]map[string]bool            // member -> "scope/epoch" it acknowledged holding
 	confirms   map[string]confirmations              // member -> colleagues she confirmed in person (confirm.go)
 	anchors    map[string]bool
-	forks      map[string]uint64 // under state: device -> the first place of its chain signed twice (fork.go)
 	lamport    uint64
 	mySeq      uint64
 	myHash     string
@@ -198,9 +197,6 @@ func (r *Replica) load(tx *store.Tx) error {
 		return err
 	}
 	if err := r.loadRetired(ctx, tx); err != nil {
-		return err
-	}
-	if err := r.loadForks(ctx, tx); err != nil {
 		return err
 	}
 	keys, err := tx.EntitiesOfKind(ctx, KindKey, -1, 0)

@@ -94,7 +94,6 @@ const (
 	ruleToken   = "token"   // the author's entry cites a token another entry cited first
 	ruleClock   = "clock"   // Lamport clock past the ceiling
 	ruleContent = "content" // payload does not open or is not a change
-	ruleForked  = "forked"  // its device signed two events for one place (fork.go)
 )
 
 // KindKeyHeld is a member's acknowledgement of the scope keys its
