@@ -126,6 +126,7 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 	if old.Kind != "" {
 		r.onChange = append(r.onChange, Changed{ID: id, Kind: old.Kind, Scope: old.Scope})
 	}
+	before := r.members[id]
 	if old.Kind == KindMember {
 		delete(r.members, id)
 		r.dirty[id] = true
@@ -149,10 +150,14 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 			return err
 		}
 	}
-	if old.Kind == KindMember {
+	r.state.RLock()
+	after := r.members[id]
+	r.state.RUnlock()
+	if old.Kind == KindMember && before.Revoked() && widened(before.RevokedHeads, after) {
 		// A revocation folded out (refused since, say its author was
 		// revoked before it) may have swept what no standing revocation
 		// refuses: those events are judged again (session 15 review, V1).
+		// Only then: each judging reads her whole chain (h-sec15e).
 		return r.judgeAgain(ctx, tx, id, ruleRevoked, "the member's revocations changed: judged again")
 	}
 	return nil
@@ -185,4 +190,19 @@ func (r *Replica) sweepRevoked(ctx context.Context, tx *store.Tx) (bool, error) 
 		swept = swept || did
 	}
 	return swept, nil
+}
+
+// widened reports whether member m lets stand more of her devices' events
+// than the heads she was revoked with: she is no longer revoked, or a
+// device's head is higher (or named where it was not).
+func widened(heads map[string]uint64, m Member) bool {
+	if !m.Revoked() {
+		return true
+	}
+	for d, seq := range m.RevokedHeads {
+		if was, ok := heads[d]; !ok || seq > was {
+			return true
+		}
+	}
+	return false
 }

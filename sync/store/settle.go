@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -184,4 +185,19 @@ func (tx *Tx) ChainStored(ctx context.Context, device string, seq uint64) (bool,
 	var n int64
 	err = tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM envelopes WHERE device = ? AND seq BETWEEN 1 AND ?`, device, top).Scan(&n)
 	return n == top, wrap("chain stored", err)
+}
+
+// HighestBelow returns the highest seq of device's envelopes stored below
+// seq (0: none).
+func (tx *Tx) HighestBelow(ctx context.Context, device string, seq uint64) (uint64, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
+	top, err := dbInt("highest below: seq", seq)
+	if err != nil {
+		return 0, err
+	}
+	var n sql.NullInt64
+	err = tx.tx.QueryRowContext(ctx, `SELECT max(seq) FROM envelopes WHERE device = ? AND seq < ?`, device, top).Scan(&n)
+	return uint64(n.Int64), wrap("highest below", err)
 }
