@@ -293,8 +293,9 @@ func InstallProfile(ctx context.Context, env Env, in Installation, check func(*S
 // profile's files in it.
 func removeProfile(dir string, created bool, ks crypto.Keystore) {
 	if ks != nil {
-		ks.Delete(nameIdentity) //nolint:errcheck // best effort clean-up
-		ks.Delete(nameDevice)   //nolint:errcheck
+		ks.Delete(nameIdentity)    //nolint:errcheck // best effort clean-up
+		ks.Delete(nameDevice)      //nolint:errcheck
+		ks.Delete(nameTrustSealed) //nolint:errcheck
 	}
 	if created {
 		os.RemoveAll(dir)

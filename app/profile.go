@@ -300,12 +300,36 @@ func sealTrust(ctx context.Context, db *store.DB, dk crypto.DeviceKey, t trust) 
 	return nil
 }
 
+// nameTrustSealed is the keystore item saying the store keeps the
+// profile's trust sealed: once set, a store without it is refused rather
+// than sealing profile.json's word again (someone who can write the
+// profile folder could delete the sealed row; session 15 review, T1).
+const nameTrustSealed = "trust-sealed"
+
 // trustedProfile is p with the sealed trust of db believed over what
 // profile.json says, and whether they differed (then profile.json was
 // changed outside Medihaven and is written again from the sealed copy).
-// A store without one (a new profile, or one made before session 15)
-// seals p's: from then on, changes to profile.json take no effect.
-func trustedProfile(ctx context.Context, db *store.DB, dk crypto.DeviceKey, p Profile) (Profile, bool, error) {
+// A store without one seals p's — a new profile, or one made before
+// session 15, whose keystore ks says none was sealed — and from then on
+// changes to profile.json take no effect.
+func trustedProfile(ctx context.Context, db *store.DB, dk crypto.DeviceKey, ks crypto.Keystore, p Profile) (Profile, bool, error) {
+	_, err := ks.Get(nameTrustSealed)
+	marked := err == nil
+	if err != nil && !errors.Is(err, crypto.ErrNotFound) {
+		return p, false, fmt.Errorf("app: read the keystore: %w", err)
+	}
+	p, rewritten, err := believeSealedTrust(ctx, db, dk, p, marked)
+	if err == nil && !marked {
+		if err = ks.Set(nameTrustSealed, []byte("1")); err != nil {
+			err = fmt.Errorf("app: keep in the keystore that the profile is sealed: %w", err)
+		}
+	}
+	return p, rewritten, err
+}
+
+// believeSealedTrust is trustedProfile's reading of the store: marked
+// says the keystore knows a trust was sealed.
+func believeSealedTrust(ctx context.Context, db *store.DB, dk crypto.DeviceKey, p Profile, marked bool) (Profile, bool, error) {
 	var plain []byte
 	err := db.View(ctx, func(tx *store.Tx) error {
 		sealed, err := tx.Secret(ctx, secretTrust)
@@ -315,6 +339,9 @@ func trustedProfile(ctx context.Context, db *store.DB, dk crypto.DeviceKey, p Pr
 		plain, err = dk.Open(sealed, []byte(secretTrust))
 		return err
 	})
+	if errors.Is(err, store.ErrNotFound) && marked {
+		return p, false, fmt.Errorf("app: this workstation's store has lost its sealed clinic and server settings (it was damaged or altered): restore the profile from a backup")
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return p, false, sealTrust(ctx, db, dk, p.trust())
 	}

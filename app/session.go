@@ -183,7 +183,7 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 		return fail(fmt.Errorf("app: keep device key in the keystore: %w", err))
 	}
 	s.prof = p
-	if err := s.open(ctx, id, dk); err != nil {
+	if err := s.open(ctx, id, dk, ks); err != nil {
 		return fail(err)
 	}
 	if err := s.remember(ctx, who); err != nil {
@@ -202,15 +202,16 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 }
 
 // open opens the store and the replica with the unlocked identity and the
-// device key. The session takes both over: on failure they are wiped.
-func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.DeviceKey) error {
+// device key (ks is the open keystore they came from). The session takes
+// both over: on failure they are wiped.
+func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.DeviceKey, ks crypto.Keystore) error {
 	db, err := store.Open(ctx, filepath.Join(s.prof.Dir, storeFile))
 	if err != nil {
 		id.Clear()
 		dk.Wipe()
 		return fmt.Errorf("app: open the workstation's store: %w", err)
 	}
-	prof, rewritten, err := trustedProfile(ctx, db, *dk, s.prof) // profile.go
+	prof, rewritten, err := trustedProfile(ctx, db, *dk, ks, s.prof) // profile.go
 	if err != nil {
 		db.Close()
 		id.Clear()
@@ -337,7 +338,7 @@ func (s *Session) unlock(ctx context.Context, passphrase []byte) error {
 		id.Clear()
 		return err
 	}
-	if err := s.open(ctx, id, dk); err != nil {
+	if err := s.open(ctx, id, dk, ks); err != nil {
 		return err
 	}
 	var sealed []byte

@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -129,17 +128,18 @@ func writeBackup(ctx context.Context, b BackingUp, w io.WriteCloser, pass []byte
 	return w.Close()
 }
 
-// saveDialog is a backupSaver with Fyne's file save dialog.
+// saveDialog is a backupSaver with Fyne's file save dialog; the file is
+// private to its owner (kit.Private): a backup holds every record, only
+// encrypted to the passphrase.
 func saveDialog(w fyne.Window) backupSaver {
+	choose := kit.ChooseSaveDialog(w)
 	return func(name string, done func(io.WriteCloser, string, error)) {
-		d := dialog.NewFileSave(func(f fyne.URIWriteCloser, err error) {
+		choose(name, func(f fyne.URIWriteCloser, err error) {
 			if err != nil || f == nil {
 				done(nil, "", err)
 				return
 			}
 			done(f, f.URI().Path(), nil)
-		}, w)
-		d.SetFileName(name)
-		d.Show()
+		})
 	}
 }

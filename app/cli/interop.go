@@ -11,6 +11,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/app/interop"
+	"github.com/medihaven/medihaven/internal/atomicfile"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -194,7 +195,7 @@ func cmdHandout(ctx context.Context, env app.Env, g Global, args []string, io IO
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pc.Handout, 0o600); err != nil {
+	if err := atomicfile.Write(*out, pc.Handout, 0o600); err != nil { // a new file of ours, 0600, whatever was there
 		return fmt.Errorf("the copy is on IPFS as %s, but the handout could not be written (%w): run handout again", pc.CID, err)
 	}
 	fmt.Fprintf(io.Stdout, "Put %s's own copy on IPFS: %s\nHandout (with the passphrase) written to %s: print it and give it to the patient.\n",

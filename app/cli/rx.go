@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/internal/atomicfile"
 	"github.com/medihaven/medihaven/roles"
 )
 
@@ -104,7 +104,7 @@ func cmdRxPDF(ctx context.Context, env app.Env, g Global, args []string, io IO) 
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, data, 0o600); err != nil {
+	if err := atomicfile.Write(*out, data, 0o600); err != nil { // a new file of ours, 0600, whatever was there
 		return fmt.Errorf("the PDF could not be written: %w", err)
 	}
 	fmt.Fprintf(io.Stdout, "Prescription %s written to %s\n", p.Code, *out)

@@ -14,6 +14,11 @@ const (
 )
 
 func process() error {
+	// Files it creates are its user's alone: what staff save (exports, a
+	// backup, a prescription's PDF) is never readable by other users of the
+	// computer, not even for the moment before it is narrowed (session 15
+	// review, sec-s15f P2).
+	syscall.Umask(0o077)
 	// A soft and hard limit of 0: no core file, and the process cannot raise
 	// it again (nor can a child it starts).
 	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{}); err != nil {

@@ -36,4 +36,7 @@ func TestProcessTurnsCoreDumpsOff(t *testing.T) {
 	if err := Process(); err != nil { // twice is fine
 		t.Fatal(err)
 	}
+	if mask := syscall.Umask(0o077); mask != 0o077 {
+		t.Errorf("umask = %#o after Process, want 077: files it creates are its user's alone", mask)
+	}
 }

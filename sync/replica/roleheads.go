@@ -740,6 +740,18 @@ func (r *Replica) mendRoles(ctx context.Context) error {
 			r.members[fp] = m
 		}
 		r.state.Unlock()
+		// What a revocation refused that none standing refuses now (an
+		// earlier version kept a voided revocation's sweep: session 15
+		// review, V1 and sec-s15f W1) is judged again, once.
+		refused, err := tx.RejectedAuthors(ctx, ruleRevoked)
+		if err != nil {
+			return err
+		}
+		for _, fp := range refused {
+			if err := r.judgeAgain(ctx, tx, fp, ruleRevoked, "judged again after the upgrade"); err != nil {
+				return err
+			}
+		}
 		// Each member's events judged by the entry as it reads now; an
 		// entry rebuilt after its turn (her events in it refused or
 		// applied again) is judged again by judgeRoles below, which

@@ -201,3 +201,26 @@ func (tx *Tx) HighestBelow(ctx context.Context, device string, seq uint64) (uint
 	err = tx.tx.QueryRowContext(ctx, `SELECT max(seq) FROM envelopes WHERE device = ? AND seq < ?`, device, top).Scan(&n)
 	return uint64(n.Int64), wrap("highest below", err)
 }
+
+// RejectedAuthors returns the authors of envelopes refused by rule of
+// policy rule (the rejected rows' partial index: a small set).
+func (tx *Tx) RejectedAuthors(ctx context.Context, rule string) ([]string, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
+	op := "authors refused by " + rule
+	rows, err := tx.tx.QueryContext(ctx, `SELECT DISTINCT author FROM envelopes WHERE state = ? AND rule = ? ORDER BY author`, Rejected, rule)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, wrap(op, err)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(op, rows.Err())
+}
