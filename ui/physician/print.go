@@ -190,8 +190,10 @@ func (v *chartView) saveAsPDF(p prescribing.Prescription) {
 			return
 		}
 		v.do(func(ctx context.Context) {
-			// The chooser made the file private (kit.Private).
-			data, err := v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
+			// The chooser made the file private (kit.Private). err is the
+			// callback's: the second func reports it.
+			var data []byte
+			data, err = v.c.PrescriptionPDF(ctx, p.ID, prescribing.PDFSave)
 			if err == nil {
 				_, err = w.Write(data)
 			}

@@ -275,4 +275,22 @@ func TestPrintKeepsNoCopy(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A save whose write fails says so and leaves no part of the file.
+	s.chooseSave = func(name string, done func(fyne.URIWriteCloser, error)) {
+		w, err := storage.Writer(storage.NewFileURI(filepath.Join(chosen, name)))
+		done(failingWriter{w}, err)
+	}
+	test.Tap(button(t, f.signed, "Save as PDF…"))
+	if v.status.Importance != widget.DangerImportance || !strings.Contains(v.status.Text, "not saved") {
+		t.Errorf("a failed save says %q", v.status.Text)
+	}
+	if _, err := os.Stat(filepath.Join(chosen, "prescription-"+code+".pdf")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed save left its file: %v", err)
+	}
 }
+
+// failingWriter is a chosen file whose writes fail (a full disk).
+type failingWriter struct{ fyne.URIWriteCloser }
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
