@@ -213,8 +213,9 @@ func admissionShaped(f Fields) bool {
 
 // foldRoleCells keeps, in a directory entry's state, every change of role
 // and admission role event h wrote, the fewest changes a revocation
-// recorded and what every revocation let stand (rolecells.go), and reports whether it kept anything new.
-// Called by fold for each event of the entry.
+// recorded and what every revocation let stand (rolecells.go), and
+// reports whether it kept anything new. Called by fold for each event of
+// the entry.
 func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 	changed := false
 	keep := func(name string, c Cell) {

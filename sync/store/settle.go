@@ -203,7 +203,7 @@ func (tx *Tx) HighestBelow(ctx context.Context, device string, seq uint64) (uint
 }
 
 // RejectedAuthors returns the authors of envelopes refused by rule of
-// policy rule (the rejected rows' partial index: a small set).
+// policy rule (read through the index by state: the rejected rows only).
 func (tx *Tx) RejectedAuthors(ctx context.Context, rule string) ([]string, error) {
 	if err := tx.writeAdded(ctx); err != nil {
 		return nil, err
