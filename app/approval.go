@@ -294,7 +294,7 @@ func (s *Session) JoinStatus(ctx context.Context) (JoinStatus, error) {
 			// revoked or ran out; the directory cannot say before admission.
 			st.State, st.Reason = s.deskVerdict(ctx, rec.Token, rec.DeskHash)
 		}
-	case m.Revoked():
+	case m.Revoked(), m.Held():
 		st.State = JoinRefused
 		st.Reason = "Your access to this clinic was revoked: speak to your administrator."
 	case !m.Active():

@@ -150,8 +150,10 @@ func (k Kind) OnlyGrows() bool {
 // judged (replica's rolecells.go, second review B2, B3, B6, B7).
 // Revision 6: what every revocation let stand is kept (replica's
 // revokedReach, session 15 review G1). Revision 7: an entry with no
-// admission role reads no history (session 15 review, V4).
-const fieldsRevision = 7
+// admission role reads no history (session 15 review, V4). Revision 8: a
+// revocation refused for its writer holds its member (replica's hold.go,
+// session 15 review V2).
+const fieldsRevision = 8
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -33,6 +33,10 @@ type StaffMember struct {
 	LastSeen      time.Time // time of their newest event this workstation holds; zero when none
 	Revoked       time.Time // zero while active
 	RevokedBy     string
+	// HeldBy names the administrators whose revocation of her holds her
+	// though their own revocation or change of role refused it (replica's
+	// hold.go): she is not active, and gets a new token to come back.
+	HeldBy []string
 	// ConfirmedBy names, for a physician or receptionist, the colleagues
 	// who confirmed them in person for the widest key their role holds
 	// (the clinical key for a physician, the front desk's for a
@@ -101,6 +105,9 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 					sm.Confirms = append(sm.Confirms, o.Name)
 				}
 			}
+		}
+		for _, by := range m.HeldBy {
+			sm.HeldBy = append(sm.HeldBy, nameOf(by))
 		}
 		if !m.Active() {
 			_, st, err := r.Entity(ctx, m.Fingerprint)

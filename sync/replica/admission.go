@@ -48,6 +48,7 @@ type entryClaims struct {
 	token     *claim           // nil: the entry cites no token
 	devices   map[string]claim // device -> the first event that named it
 	admission admission
+	holds     []holdClaim // revocations of her refused by their writer's revocation or role (hold.go)
 }
 
 // admission is what a member's directory entry says of her admission: an
@@ -94,7 +95,8 @@ func (r *Replica) storedFields(row store.Envelope) (*crypto.Envelope, Fields, er
 }
 
 // entryClaims reads the applied events of m's entry for the first that set
-// its token and the first that named each of its devices.
+// its token and the first that named each of its devices, and its
+// revocations refused for their writer that may hold her (hold.go).
 func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entryClaims, error) {
 	out := entryClaims{devices: map[string]claim{}, admission: admission{events: map[string]bool{}}}
 	rows, err := tx.EnvelopesForEntity(ctx, m.Fingerprint)
@@ -102,6 +104,10 @@ func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entr
 		return out, fmt.Errorf("replica: events of %s: %w", short(m.Fingerprint), err)
 	}
 	for _, row := range rows {
+		if c, ok := r.holdClaimOf(m.Fingerprint, row); ok {
+			out.holds = append(out.holds, c) // hold.go
+			continue
+		}
 		if row.Kind != KindMember || row.State != store.Applied {
 			continue
 		}
@@ -242,6 +248,11 @@ func (r *Replica) judgeDirectory(ctx context.Context, tx *store.Tx) (bool, error
 			return progress, err
 		}
 	}
+	held, err := r.judgeHolds(ctx, tx, false)
+	if err != nil {
+		return progress, err
+	}
+	progress = progress || held
 	for d := range devices {
 		changed, err := r.settleDevice(ctx, tx, d)
 		if err != nil {
@@ -277,6 +288,12 @@ func (r *Replica) refuseNotAdmitted(ctx context.Context, tx *store.Tx, fp string
 // touched. Public keys and enrollment requests are no acts of membership
 // and stay: a key still verifies what its owner signed before.
 func (r *Replica) refuseFrom(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64, v verdict) (bool, error) {
+	return r.refuseWhere(ctx, tx, fp, heads, v, func(store.Envelope) bool { return true })
+}
+
+// refuseWhere is refuseFrom for the events of fp that which picks.
+func (r *Replica) refuseWhere(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64, v verdict,
+	which func(store.Envelope) bool) (bool, error) {
 	devices, err := tx.DevicesOf(ctx, fp)
 	if err != nil {
 		return false, err
@@ -289,7 +306,8 @@ func (r *Replica) refuseFrom(ctx context.Context, tx *store.Tx, fp string, heads
 			return swept, err
 		}
 		for _, row := range rows {
-			if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) {
+			if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) ||
+				!which(row) {
 				continue
 			}
 			if err := r.setState(ctx, tx, row, v); err != nil {

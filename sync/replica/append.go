@@ -371,7 +371,7 @@ func (r *Replica) reload(ctx context.Context) {
 	r.state.Lock()
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.confirms, r.source, r.aside = fresh.confirms, fresh.source, fresh.aside
-	r.claims, r.dirty, r.roleSeen, r.admitted, r.admissions = fresh.claims, fresh.dirty, fresh.roleSeen, fresh.admitted, fresh.admissions
+	r.claims, r.dirty, r.roleSeen, r.admitted, r.admissions, r.holds = fresh.claims, fresh.dirty, fresh.roleSeen, fresh.admitted, fresh.admissions, fresh.holds
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil
 	r.state.Unlock()

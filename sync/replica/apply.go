@@ -188,6 +188,9 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 		return fmt.Errorf("replica: envelope state: %w", err)
 	}
 	was := row.State
+	if row.Kind == KindMember && refusedByWriter(was, row.Rule) != refusedByWriter(v.state, v.rule) {
+		r.dirty[row.Entity] = true // a claim that may hold its member came or went (hold.go)
+	}
 	if was == store.Sealed || v.state == store.Sealed {
 		r.recount = true
 	}
@@ -356,6 +359,8 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 		return "", ruleToken, notAdmitted(m), false
 	case isMember && m.Revoked() && h.Seq > m.RevokedHeads[h.Device]:
 		return "", ruleRevoked, "written after the author's membership was revoked", false
+	case isMember && r.heldPast(h.Author, h.Device, h.Kind, h.Seq):
+		return "", ruleHeld, "a confirmation written after a revocation that holds its author (hold.go)", false
 	case isMember:
 		// The role she held when she wrote it (roleheads.go).
 		if role := m.roleAt(h); role != "" || m.Role == "" {

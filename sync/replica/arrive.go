@@ -176,6 +176,9 @@ func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope
 		return true, nil
 	}
 	row.State, row.Reason, row.Rule = v.state, v.reason, ruleOf(v)
+	if row.Kind == KindMember && refusedByWriter(row.State, row.Rule) {
+		r.dirty[row.Entity] = true // a claim that may hold its member (hold.go)
+	}
 	// Written with the next ones, a page per statement: the store reads
 	// it as stored meanwhile, and settle's view has it.
 	if err := tx.AddEnvelope(ctx, row); err != nil {

@@ -47,6 +47,10 @@ type Member struct {
 	Token       string // registration token id they joined with ("" for the founder)
 	AdmittedBy  string // fingerprint of the admitting administrator
 	Joined      int64  // unix ms
+	// HeldBy names, sorted, the writers of the revocations of her that
+	// hold her though their own revocation or change of role refused
+	// them (hold.go); none for a member nothing holds.
+	HeldBy []string
 	// RevokedHeads is, for a revoked member, the last sequence accepted from
 	// each of their devices; anything later is rejected everywhere.
 	RevokedHeads map[string]uint64
@@ -90,7 +94,11 @@ type Member struct {
 
 // Active reports whether the member may still act: admitted, and not
 // revoked.
-func (m Member) Active() bool { return m.Status != StatusRevoked && m.TokenTakenBy == "" }
+func (m Member) Active() bool { return m.Status != StatusRevoked && m.TokenTakenBy == "" && !m.Held() }
+
+// Held reports whether a revocation refused for its writer holds the
+// member (hold.go): she is not active, though not revoked.
+func (m Member) Held() bool { return len(m.HeldBy) > 0 }
 
 // Revoked reports whether an administrator revoked the member.
 func (m Member) Revoked() bool { return m.Status == StatusRevoked }

@@ -147,6 +147,7 @@ func (r *Replica) kept(ctx context.Context, tx *store.Tx, m *merge) error {
 		// Whether the entry stands for its token is judged again once
 		// this round of settle is done (judgeDirectory).
 		mem.TokenTakenBy = r.members[id].TokenTakenBy
+		mem.HeldBy = heldBy(mem, r.holds[id]) // judged again with it (hold.go)
 		r.members[id] = mem
 		r.dirty[id] = true
 		if id == r.fp {

@@ -90,6 +90,7 @@ type Replica struct {
 	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
+	holds      map[string]hold               // under state: what holds each held member (hold.go)
 	roleSeen   map[string]Member             // under mu: member -> the entry her events' roles were judged by (roleheads.go)
 	roleLeft   []string                      // under mu: members judgeRoles left at its pass bound, carried to the next round (settle)
 	undone     []Problem                     // during settle: applied events refused afterwards
@@ -150,7 +151,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
 		confirms: map[string]confirmations{},
-		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
+		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, holds: map[string]hold{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
 		exposureChecked: map[string]string{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
@@ -231,6 +232,7 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 	}
 	r.judgeTokens()
+	r.decideHolds() // as judged when the store was written
 	r.loadRoleViews()
 	for fp, m := range r.members {
 		if m.TokenTakenBy != "" {

@@ -777,6 +777,11 @@ func (r *Replica) mendRoles(ctx context.Context) error {
 		if _, err := r.judgeRoles(ctx, tx); err != nil {
 			return err
 		}
+		// Each held member's confirmations judged by what holds her (a
+		// version before session 16 kept them: hold.go).
+		if _, err := r.judgeHolds(ctx, tx, true); err != nil {
+			return err
+		}
 		r.carryRoles() // past the bound: judged at the next Apply
 		return r.writeIndex(ctx, tx)
 	})

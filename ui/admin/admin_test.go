@@ -329,6 +329,26 @@ func TestRevokeMemberAsksFirst(t *testing.T) {
 	}
 }
 
+// TestHeldMemberShownAndRevocable: a member a refused revocation holds
+// (replica's hold.go) reads "Held" with who holds her and what to do, and
+// an administrator may still revoke her for good.
+func TestHeldMemberShownAndRevocable(t *testing.T) {
+	d := newFakeDesk()
+	d.staff[1].Active, d.staff[1].HeldBy = false, []string{"Carl Admin"}
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "2 staff members, 1 with access") })
+	got := lockedTexts(s)
+	for _, want := range []string{"Held\n", "Held by a revocation from Carl Admin", "issue a new token to bring them back"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the held member's row does not say %q: %q", want, got)
+		}
+	}
+	locked(func() { test.Tap(findButton(s, "Revoke")) })
+	locked(func() { confirm(t, w, "Revoke access") })
+	eventually(t, "the revoked member", func() bool { return strings.Contains(texts(s), "Revoked") })
+}
+
 func TestAuditFiltersAndVerify(t *testing.T) {
 	d := newFakeDesk()
 	now := time.Now()

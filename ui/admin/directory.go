@@ -244,10 +244,14 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	top.Objects[0].(*fyne.Container).Objects[0].(*widget.Label).SetText(m.Name)
 	top.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(roleLine(m))
 	status := top.Objects[2].(*fyne.Container).Objects[0].(*widget.Label)
-	if m.Active {
+	switch {
+	case m.Active:
 		status.SetText("Active")
 		status.Importance = widget.SuccessImportance
-	} else {
+	case len(m.HeldBy) > 0 && m.Revoked.IsZero():
+		status.SetText("Held")
+		status.Importance = widget.DangerImportance
+	default:
 		status.SetText("Revoked")
 		status.Importance = widget.DangerImportance
 	}
@@ -255,6 +259,9 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	top.Objects[3].(*widget.Label).SetText(appadmin.ShortFingerprint(m.Fingerprint))
 	joined := bottom.Objects[0].(*widget.Label)
 	switch {
+	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
+		joined.SetText(fmt.Sprintf("Held by a revocation from %s, written after their own access was revoked: "+
+			"locked out; issue a new token to bring them back", strings.Join(m.HeldBy, ", ")))
 	case !m.Active:
 		joined.SetText(fmt.Sprintf("Revoked %s by %s", when(m.Revoked), m.RevokedBy))
 	case m.Token == "":
@@ -272,7 +279,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		confirmed.Hide()
 	}
 	rd, canChange := s.role, s.role != nil
-	if m.Active && m.Fingerprint != s.d.Fingerprint() {
+	if (m.Active || len(m.HeldBy) > 0 && m.Revoked.IsZero()) && m.Fingerprint != s.d.Fingerprint() {
 		revoke.Show()
 		revoke.OnTapped = func() { s.confirmRevoke(m) }
 		if canChange {

@@ -1,0 +1,246 @@
+package replica
+
+// Holds (session 15 review h-sec15d, V2). A revocation's heads are its
+// writer's word, and so are those of the revocation, or the change of
+// role, of its writer: an administrator who revokes Carl, another
+// administrator, naming Carl's heads from before his revocation of Pia,
+// refuses that revocation (sweepRevoked), and Pia's entry, rebuilt without
+// it, read active again. Her confirmations counted, colleagues'
+// workstations granted her the clinical key's new epochs, and her
+// confirmation of a stand-in admitted after she left made them grant him
+// the key too. Moving Carl to the front desk with the same heads did the
+// same (the role rule refused his revocation then).
+//
+// So a revocation written by a member who was ever an administrator holds
+// the member it names even when the revocation of its writer, or a change
+// of his role, or another entry citing his token first, refuses it: an
+// event of her directory entry that sets her status "revoked", refused by
+// the revocation, role or token rule (never one refused for anything
+// else: a forged or malformed event holds nobody). A held member who is an
+// administrator stays active (heldBy). A held member
+//   - is not active (Member.Active): no workstation grants her a key
+//     again, nobody counts her confirmed, and the scopes whose keys she
+//     held start new epochs (RetireExposed);
+//   - has every event of her confirmations record past the hold's heads
+//     refused (ruleHeld), on every workstation and before writing, so
+//     nothing she confirms after it vouches for anyone; what she confirmed
+//     before stands, as a revoked member's does;
+//   - keeps every other event she wrote: a hold refuses none of her
+//     records. A revoked administrator's modified software can write such
+//     a revocation of any physician or receptionist after his own: it
+//     locks that colleague out (a denial, shown in the staff directory;
+//     an administrator revokes her and issues a new token), and never
+//     erases her past (V1's erasure stays closed).
+//
+// What holds a member follows from the events stored and the directory
+// alone, whatever order they arrived in: the claims are read with her
+// entry (entryClaims, whenever one of its events is refused by either rule
+// or let through again: setState, decide), whether their writers were ever
+// administrators is read from their entries as they stand, and judgeHolds
+// judges her confirmations again whenever what holds her changes.
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// ruleHeld refuses an event of a held member's confirmations record
+// written past the hold's heads.
+const ruleHeld = "held"
+
+// holdClaim is one refused revocation of a member: who wrote it and the
+// heads it names (device -> last sequence let stand; a device it does not
+// name lets nothing stand).
+type holdClaim struct {
+	by    string
+	heads map[string]uint64
+}
+
+// hold is what holds a member: the writers of the revocations that do
+// (sorted) and what of her confirmations they let stand, the lowest head
+// of each device every one of them names.
+type hold struct {
+	by    []string
+	heads map[string]uint64
+}
+
+func (h hold) held() bool { return len(h.by) > 0 }
+
+func (h hold) equal(o hold) bool {
+	return slices.Equal(h.by, o.by) && maps.Equal(h.heads, o.heads)
+}
+
+// refusedByWriter reports whether a stored event was refused only because
+// of its writer: the revocation rule (written past her revocation's heads),
+// the role rule (written in a role that may not), or the token rule (her
+// entry no longer stands for its token: another entry an administrator
+// wrote cites it first).
+func refusedByWriter(state store.EnvelopeState, rule string) bool {
+	return state == store.Rejected && (rule == ruleRevoked || rule == ruleRole || rule == ruleToken)
+}
+
+// holdClaimOf reads a refused event of fp's directory entry as a claim:
+// one that sets her status "revoked" (ok false for any other, and for one
+// whose payload does not open: the content rule would refuse it).
+func (r *Replica) holdClaimOf(fp string, row store.Envelope) (holdClaim, bool) {
+	if row.Kind != KindMember || row.Author == fp || !refusedByWriter(row.State, row.Rule) {
+		return holdClaim{}, false
+	}
+	_, fields, err := r.storedFields(row)
+	if err != nil {
+		return holdClaim{}, false
+	}
+	var status string
+	if json.Unmarshal(fields["status"], &status) != nil || status != StatusRevoked {
+		return holdClaim{}, false
+	}
+	var heads map[string]uint64
+	json.Unmarshal(fields["revoked_heads"], &heads) //nolint:errcheck // malformed heads let nothing stand
+	c := holdClaim{by: row.Author, heads: map[string]uint64{}}
+	for d, seq := range heads {
+		if d != RevokedChanges && !strings.HasPrefix(d, RevokedRole) {
+			c.heads[d] = seq // a device, not what the revocation read (rolecells.go)
+		}
+	}
+	return c, true
+}
+
+// everAdministrator reports whether member m's entry gives her the
+// administrator's role anywhere: admitted with it, holding it, or named by
+// any change of her history, agreed or past it.
+func everAdministrator(m Member) bool {
+	if m.Role == roles.Administrator || m.Admitted == roles.Administrator ||
+		slices.Contains(m.admitted, roles.Administrator) || slices.Contains(m.fork.roles, roles.Administrator) {
+		return true
+	}
+	for _, c := range m.Changes {
+		if c.From == roles.Administrator || c.To == roles.Administrator {
+			return true
+		}
+	}
+	return false
+}
+
+// holdLocked is what holds a member now (under state): the claims on her
+// entry whose writers' entries were ever administrators'.
+func (r *Replica) holdLocked(claims []holdClaim) hold {
+	var h hold
+	for _, c := range claims {
+		a, ok := r.members[c.by]
+		if !ok || !everAdministrator(a) {
+			continue
+		}
+		if !h.held() {
+			h.heads = maps.Clone(c.heads)
+		} else {
+			for d, seq := range h.heads {
+				if other, named := c.heads[d]; !named {
+					delete(h.heads, d)
+				} else {
+					h.heads[d] = min(seq, other)
+				}
+			}
+		}
+		if !slices.Contains(h.by, c.by) {
+			h.by = append(h.by, c.by)
+		}
+	}
+	slices.Sort(h.by)
+	return h
+}
+
+// judgeHolds decides again what holds each member whose entry carries a
+// claim, or who was held, and judges again the confirmations of those for
+// whom it changed (with all, of every held member: mendRoles). It reports
+// whether anything changed.
+func (r *Replica) judgeHolds(ctx context.Context, tx *store.Tx, all bool) (bool, error) {
+	changed := r.decideHolds()
+	if all {
+		r.state.RLock()
+		for fp, h := range r.holds {
+			changed[fp] = h
+		}
+		r.state.RUnlock()
+	}
+	for _, fp := range slices.Sorted(maps.Keys(changed)) {
+		if err := r.judgeAgain(ctx, tx, fp, ruleHeld, "what holds the author changed: judged again"); err != nil {
+			return true, err
+		}
+		if h := changed[fp]; h.held() {
+			v := refused(ruleHeld, "written after a revocation that holds its author (the revocation's own writer was revoked since)")
+			if _, err := r.refuseWhere(ctx, tx, fp, h.heads, v, func(row store.Envelope) bool { return row.Kind == KindConfirms }); err != nil {
+				return true, err
+			}
+		}
+	}
+	return len(changed) > 0, nil
+}
+
+// decideHolds sets what holds each member from the claims on the entries
+// and the directory, and returns the members for whom it changed, with
+// what holds them now.
+func (r *Replica) decideHolds() map[string]hold {
+	r.state.Lock()
+	defer r.state.Unlock()
+	changed := map[string]hold{}
+	fps := map[string]bool{}
+	for fp, c := range r.claims {
+		if len(c.holds) > 0 {
+			fps[fp] = true
+		}
+	}
+	for fp := range r.holds {
+		fps[fp] = true
+	}
+	for fp := range fps {
+		h := r.holdLocked(r.claims[fp].holds)
+		if h.equal(r.holds[fp]) {
+			continue
+		}
+		changed[fp] = h
+		if h.held() {
+			r.holds[fp] = h
+		} else {
+			delete(r.holds, fp)
+		}
+		if m, ok := r.members[fp]; ok {
+			m.HeldBy = heldBy(m, h)
+			r.members[fp] = m
+			r.onChange = append(r.onChange, Changed{ID: fp, Kind: KindMember, Scope: string(roles.Directory)})
+		}
+	}
+	return changed
+}
+
+// heldBy is whom hold h keeps member m out by (Member.HeldBy): nobody
+// while her role is administrator. What she may read then follows the
+// administrators' word anyway (an administrator could admit her again),
+// she confirms nobody, and a revoked administrator would otherwise lock
+// every other out. Her confirmations past the hold stay refused whatever
+// her role (heldPast): an administrator who moved a held physician to
+// the administrators and revoked her there would otherwise make what she
+// confirmed after the hold stand, as a revoked member's confirmations do.
+func heldBy(m Member, h hold) []string {
+	if m.Role == roles.Administrator {
+		return nil
+	}
+	return h.by
+}
+
+// heldPast reports whether event h of a member's confirmations record was
+// written past the heads of what holds its author.
+func (r *Replica) heldPast(author, device, kind string, seq uint64) bool {
+	if kind != KindConfirms {
+		return false
+	}
+	r.state.RLock()
+	defer r.state.RUnlock()
+	h, ok := r.holds[author]
+	return ok && seq > h.heads[device]
+}
