@@ -3,7 +3,10 @@ package admin
 import (
 	"context"
 	"fmt"
+	"image/png"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
@@ -339,7 +343,7 @@ func TestHeldMemberShownAndRevocable(t *testing.T) {
 	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "2 staff members, 1 with access") })
 	got := lockedTexts(s)
-	for _, want := range []string{"Held\n", "Held by a revocation from Carl Admin", "issue a new token to bring them back"} {
+	for _, want := range []string{"Held\n", "Held: revoked by Carl Admin, who has since lost that authority", "Revoke for good, or issue a new token"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the held member's row does not say %q: %q", want, got)
 		}
@@ -521,5 +525,39 @@ func TestRoleLine(t *testing.T) {
 		if got := roleLine(tc.m); got != tc.want {
 			t.Errorf("roleLine(%+v) = %q, want %q", tc.m, got, tc.want)
 		}
+	}
+}
+
+// TestDirectoryScreenshots writes the staff directory with a held member,
+// light and dark, at 1280x800, to MEDIHAVEN_ADMIN_SHOTS (skipped without).
+func TestDirectoryScreenshots(t *testing.T) {
+	out := os.Getenv("MEDIHAVEN_ADMIN_SHOTS")
+	if out == "" {
+		t.Skip("set MEDIHAVEN_ADMIN_SHOTS to a folder to write the screenshots")
+	}
+	for _, variant := range []string{"light", "dark"} {
+		d := newFakeDesk()
+		now := time.Now()
+		d.staff = append(d.staff,
+			appadmin.StaffMember{Fingerprint: "cccc000000000000000000000000000000000000", Name: "Dr Paul Physician", Role: roles.Physician, Active: true,
+				Joined: now, LastSeen: now, ConfirmedBy: []string{"Dr Pia Held"}, Confirms: []string{"Dr Pia Held"}},
+			appadmin.StaffMember{Fingerprint: "dddd000000000000000000000000000000000000", Name: "Dr Pia Held", Role: roles.Physician,
+				Joined: now, LastSeen: now, HeldBy: []string{"Carl Admin"}})
+		var s fyne.CanvasObject
+		w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+		fyne.CurrentApp().Settings().SetTheme(map[string]fyne.Theme{"light": theme.LightTheme(), "dark": theme.DarkTheme()}[variant])
+		eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Held: revoked by") })
+		locked(func() {
+			w.Resize(fyne.NewSize(1279, 800))
+			w.Resize(fyne.NewSize(1280, 800))
+			file, err := os.Create(filepath.Join(out, "admin-directory-held-"+variant+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			if err := png.Encode(file, w.Canvas().Capture()); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -260,8 +260,8 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	joined := bottom.Objects[0].(*widget.Label)
 	switch {
 	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
-		joined.SetText(fmt.Sprintf("Held by a revocation from %s, written after their own access was revoked: "+
-			"locked out; issue a new token to bring them back", strings.Join(m.HeldBy, ", ")))
+		joined.SetText(fmt.Sprintf("Held: revoked by %s, who has since lost that authority. Revoke for good, or issue a new token",
+			strings.Join(m.HeldBy, ", ")))
 	case !m.Active:
 		joined.SetText(fmt.Sprintf("Revoked %s by %s", when(m.Revoked), m.RevokedBy))
 	case m.Token == "":
