@@ -294,7 +294,10 @@ func (r *Replica) toConfirmLocked(prefix, fp string) (fields []string, disputed 
 			continue
 		}
 		held = true
-		if slices.ContainsFunc(set, func(name string) bool {
+		// One set already, or about to be (a field naming her move
+		// into the physicians counts for the front desk she was
+		// admitted to, too).
+		if slices.ContainsFunc(slices.Concat(set, fields), func(name string) bool {
 			_, _, adm, _ := colleagueField(name)
 			return r.namesEntryLocked(scope, r.fp, name, fp, adm)
 		}) {

@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 
@@ -101,8 +102,10 @@ func TestConfirmNamesTheMove(t *testing.T) {
 			move := writeChange(t, c.sAdmin, rex, 1, RoleChange{From: m.Role, To: roles.Physician, Heads: memberHeads(t, c.sAdmin, rex)}, true)
 			exchange(t, all...)
 			if older {
-				c.sPhys.forge(forged{Entity: ConfirmsEntity(c.phys.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
-					Fields: Fields{confirmsFieldPrefix + rex.fp() + "/" + adm: mustJSON(true)}})
+				// What the previous version's Confirm wrote.
+				if err := c.sPhys.r.appendConfirms(ctx, []string{confirmsFieldPrefix + rex.fp() + "/" + adm}, "confirm"); err != nil {
+					t.Fatal(err)
+				}
 				exchange(t, all...)
 				if c.sPhys.r.Confirms(roles.Clinical, c.phys.fp(), rex.fp()) {
 					t.Error("a confirmation naming Rex's admission counts for the clinical key after his move")
@@ -114,8 +117,12 @@ func TestConfirmNamesTheMove(t *testing.T) {
 			if err := c.sPhys.r.Confirm(ctx, rex.fp()); err != nil {
 				t.Fatal(err)
 			}
-			if !c.sPhys.holdsField(ConfirmsEntity(c.phys.fp()), confirmsFieldPrefix+rex.fp()+"/"+move.Hash()) {
-				t.Error("Paul's confirmation does not name the change that moved Rex")
+			c.sPhys.r.state.RLock()
+			wrote := slices.Sorted(maps.Keys(c.sPhys.r.confirms[c.phys.fp()].set))
+			c.sPhys.r.state.RUnlock()
+			if want := confirmsFieldPrefix + rex.fp() + "/" + move.Hash(); !slices.Contains(wrote, want) ||
+				slices.Contains(wrote, confirmsFieldPrefix+rex.fp()+"/"+adm) != older {
+				t.Errorf("Paul's record %v: want the change that moved Rex named, once", wrote)
 			}
 			if err := sRex.r.Confirm(ctx, c.phys.fp()); err != nil {
 				t.Fatal(err)
