@@ -66,8 +66,15 @@ type admission struct {
 	// events are the hashes of every applied event of the entry: a
 	// confirmation naming any of them was written after her admission
 	// (one that names a later change of the entry, or an earlier event
-	// another workstation saw first, counts the same).
+	// another workstation saw first, counts the same, for a scope she
+	// did not come into by a change: entered.go).
 	events map[string]bool
+	// changes are, per change number N, the events that wrote
+	// "role_change/N"; admitted the admission-shaped events the entry
+	// keeps its admission role from; role the events that wrote the
+	// role it names (entered.go).
+	changes        map[int]map[string]bool
+	admitted, role writers
 }
 
 // storedFields opens an applied envelope of a record kind with its scope
@@ -117,6 +124,7 @@ func (r *Replica) entryClaims(ctx context.Context, tx *store.Tx, m Member) (entr
 		}
 		c := claimOf(env.Header)
 		out.admission.events[row.Hash] = true
+		out.admission.note(row.Hash, env.Header, fields)
 		if out.admission.hash == "" || before(c, out.admission.at) {
 			out.admission.hash, out.admission.at = row.Hash, c
 		}

@@ -56,7 +56,7 @@ func TestAttackS13bLowClockMoveBackKeepsOldConfirmations(t *testing.T) {
 				at = append(at, c.sPhys.r.confirms[c.phys.fp()].set[name].L)
 			}
 			c.sPhys.r.state.RUnlock()
-			t.Logf("Pia entered the clinical scope at clock %d; Paul's confirmations of her are at %v", m.EnteredAt(roles.Clinical), at)
+			t.Logf("Pia entered the clinical scope %v; Paul's confirmations of her are at %v", m.entered(roles.Clinical), at)
 			if c.sPhys.r.MayGrant(roles.Clinical, c.phys2.fp()) {
 				t.Error("Paul grants Pia the clinical key again: made a physician again by an administrator's word, nobody confirmed her since")
 			}
@@ -369,7 +369,7 @@ func TestAttackS13bAdmissionRoleRewrittenBlindsAPhysician(t *testing.T) {
 			}
 			exchange(t, c.stations()...)
 			m, _ := c.sPh2.r.Member(c.phys.fp())
-			t.Logf("Paul on Pia's workstation: %s, admitted %s, %d changes, entered the clinical scope at %d", m.Role, m.Admitted, len(m.Changes), m.EnteredAt(roles.Clinical))
+			t.Logf("Paul on Pia's workstation: %s, admitted %s, %d changes, entered the clinical scope %v", m.Role, m.Admitted, len(m.Changes), m.entered(roles.Clinical))
 			if m.Role != roles.Physician || len(m.Changes) != 0 {
 				t.Fatalf("setup: Paul reads %s with %d changes", m.Role, len(m.Changes))
 			}
@@ -414,8 +414,8 @@ func TestRewriteWithLowerClocksKeepsConfirmationsVoid(t *testing.T) {
 	}
 	exchange(t, c.stations()...)
 	m, _ = c.sPhys.r.Member(c.phys2.fp())
-	t.Logf("Pia on Paul's workstation: %s, changes at clocks %d and %d, entered the clinical scope at %d",
-		m.Role, m.Changes[0].Lamport, m.Changes[1].Lamport, m.EnteredAt(roles.Clinical))
+	t.Logf("Pia on Paul's workstation: %s, changes at clocks %d and %d, entered the clinical scope %v",
+		m.Role, m.Changes[0].Lamport, m.Changes[1].Lamport, m.entered(roles.Clinical))
 	if m.Changes[1].Lamport > 3 {
 		t.Fatal("setup: the rewrites do not stand")
 	}

@@ -63,8 +63,8 @@ func TestAttackS14RerouteAroundTheExit(t *testing.T) {
 			exchange(t, all...)
 			m, _ := c.sPhys.r.Member(rita.fp())
 			st, why := c.sPhys.state(conf.Header.ID)
-			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope at %d; her desk confirmation of Sly: %v %s",
-				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.EnteredAt(roles.Clinical), st, why)
+			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope %v; her desk confirmation of Sly: %v %s",
+				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.entered(roles.Clinical), st, why)
 			if !m.Revoked() {
 				t.Fatal("setup: Rita is not revoked")
 			}
@@ -266,8 +266,8 @@ func FuzzS14RoleReading(f *testing.F) {
 			}
 			_ = m.HistoryDisputed()
 		}
-		if roleView(a) != roleView(b) || a.EnteredAt(roles.Clinical) != b.EnteredAt(roles.Clinical) || a.Role != b.Role {
-			t.Fatalf("read in two orders:\n%s (entered %d)\n%s (entered %d)", roleView(a), a.EnteredAt(roles.Clinical), roleView(b), b.EnteredAt(roles.Clinical))
+		if roleView(a) != roleView(b) || a.entered(roles.Clinical) != b.entered(roles.Clinical) || a.Role != b.Role {
+			t.Fatalf("read in two orders:\n%s (entered %v)\n%s (entered %v)", roleView(a), a.entered(roles.Clinical), roleView(b), b.entered(roles.Clinical))
 		}
 	})
 }
@@ -327,8 +327,8 @@ func TestAttackS14RerouteAroundALaterExit(t *testing.T) {
 			exchange(t, all...)
 			m, _ := c.sPhys.r.Member(rita.fp())
 			st, why := c.sPhys.state(conf.Header.ID)
-			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope at %d; her desk confirmation of Sly: %v %s",
-				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.EnteredAt(roles.Clinical), st, why)
+			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope %v; her desk confirmation of Sly: %v %s",
+				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.entered(roles.Clinical), st, why)
 			if c.sPhys.r.MayGrant(roles.Clinical, sly.fp()) {
 				t.Error("Paul grants the clinical key to Sly, whom no physician met: Rita's desk confirmation counts (change 1 rerouted, the honest changes 2 to 4 unread)")
 			}

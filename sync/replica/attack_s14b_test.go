@@ -62,8 +62,8 @@ func TestAttackS14bRevocationCutsTheExit(t *testing.T) {
 			exchange(t, all...)
 			m, _ := c.sPhys.r.Member(rita.fp())
 			st, why := c.sPhys.state(conf.Header.ID)
-			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope at %d; her desk confirmation of Sly: %v %s",
-				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.EnteredAt(roles.Clinical), st, why)
+			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope %v; her desk confirmation of Sly: %v %s",
+				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.entered(roles.Clinical), st, why)
 			if !m.Revoked() {
 				t.Fatal("setup: Rita is not revoked")
 			}
@@ -187,8 +187,8 @@ func TestAttackS14bRevocationDropsTheFork(t *testing.T) {
 			}
 			m, _ := c.sPhys.r.Member(rita.fp())
 			st, why := c.sPhys.state(d.conf.Header.ID)
-			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope at %d; her desk confirmation of Sly: %v %s",
-				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.EnteredAt(roles.Clinical), st, why)
+			t.Logf("Rita on Paul's workstation: %s %s, %d change(s), disputed %v, entered the clinical scope %v; her desk confirmation of Sly: %v %s",
+				m.Status, m.Role, len(m.Changes), m.HistoryDisputed(), m.entered(roles.Clinical), st, why)
 			if !m.Revoked() {
 				t.Fatal("setup: Rita is not revoked")
 			}

@@ -20,7 +20,10 @@ package replica
 // workstation, whatever happens to its writer or the key later (session
 // 12 review, F3: a member who confirmed a key of her own making in
 // advance, then left, gave the stand-in an administrator admitted later
-// the scope's new epochs). Older versions wrote the bare key
+// the scope's new epochs). For a colleague an administrator moved into a
+// role holding the scope, the event named must be the change that moved
+// her (entered.go: a clock is its writer's word, session 15 review V3).
+// Older versions wrote the bare key
 // ("member/FINGERPRINT"); such a field counts only where its writer's
 // software never wrote the new form, and only when it was set after the
 // colleague's admission in the clinic's order of events
@@ -231,16 +234,20 @@ func (r *Replica) appendConfirms(ctx context.Context, fields []string, what stri
 
 // writeConfirms confirms the colleague with key fingerprint fp in this
 // member's confirmations record, by a field of prefix ("member/",
-// "desk/") naming her admission (the hash of her directory entry's first
-// event): it counts for that admission only, so a confirmation written
-// before an administrator admitted her never counts (session 12 review,
-// F3). Only a physician writes what counts only from a physician
-// ("member/": see edgeLocked): every workstation would ignore it. The
-// colleague must be an admitted, active member here: nobody confirms a
-// key nobody has seen, and no admission is known before. The member's
-// confirmations of the older form are carried over first
-// (CarryConfirmations): once her record names an admission, they count
-// no more.
+// "desk/") naming an event of her directory entry: the one by which she
+// last came into a role holding each scope the field counts for
+// (entered.go): her admission (the hash of her entry's first event), or
+// the change of role that moved her into it. It counts for that entry
+// only, so a confirmation written before an administrator admitted her,
+// or moved her, never counts (session 12 review, F3; session 15 review,
+// V3). Where she came into the clinical and front-desk scopes by
+// different events, a "member/" field is written for each. Only a
+// physician writes what counts only from a physician ("member/": see
+// edgeLocked): every workstation would ignore it. The colleague must be
+// an admitted, active member here: nobody confirms a key nobody has seen,
+// and no admission is known before. The member's confirmations of the
+// older form are carried over first (CarryConfirmations): once her record
+// names an admission, they count no more.
 func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) error {
 	var physician, member bool
 	var m Member
@@ -259,18 +266,57 @@ func (r *Replica) writeConfirms(ctx context.Context, prefix, fp, what string) er
 	if _, err := r.CarryConfirmations(ctx); err != nil {
 		return fmt.Errorf("replica: %s: %w", what, err)
 	}
-	r.state.RLock()
-	// Set, and after she last moved into a role holding a scope
-	// (sinceEnteredLocked): else it is written again, and counts.
-	entered, done := max(m.EnteredAt(roles.Clinical), m.EnteredAt(roles.FrontDesk)), false
-	for _, name := range r.namingLocked(r.fp, prefix, fp, false) {
-		done = done || r.confirms[r.fp].set[name].L > entered
+	var fields []string
+	var disputed bool
+	r.judged(func() { fields, disputed = r.toConfirmLocked(prefix, fp) })
+	switch {
+	case disputed:
+		return fmt.Errorf("replica: %s: %w: %s's role history is disputed (administrators recorded different changes of it), so no confirmation of her counts; an administrator can revoke her and issue her a new token", what, ErrForbidden, m.Name)
+	case len(fields) == 0:
+		return nil // confirmed already, in a way that counts
 	}
-	r.state.RUnlock()
-	if done {
-		return nil
+	return r.appendConfirms(ctx, fields, what)
+}
+
+// toConfirmLocked returns the fields of prefix naming fp this member
+// writes to confirm her (writeConfirms), none when one set already counts
+// for every scope the prefix vouches for that her role holds (under
+// state). disputed: for one of them, no confirmation of her counts.
+func (r *Replica) toConfirmLocked(prefix, fp string) (fields []string, disputed bool) {
+	scopes := []roles.Scope{roles.Clinical, roles.FrontDesk}
+	if prefix == deskFieldPrefix {
+		scopes = []roles.Scope{roles.FrontDesk}
 	}
-	return r.appendConfirms(ctx, []string{prefix + fp + "/" + adm}, what)
+	set := r.namingLocked(r.fp, prefix, fp, false)
+	held := false
+	for _, scope := range scopes {
+		if !r.members[fp].Role.Holds(scope) {
+			continue
+		}
+		held = true
+		// One set already, or about to be (a field naming her move
+		// into the physicians counts for the front desk she was
+		// admitted to, too).
+		if slices.ContainsFunc(slices.Concat(set, fields), func(name string) bool {
+			_, _, adm, _ := colleagueField(name)
+			return r.namesEntryLocked(scope, r.fp, name, fp, adm)
+		}) {
+			continue
+		}
+		event, ok := r.entryEventLocked(scope, fp)
+		if !ok {
+			return nil, true
+		}
+		if name := prefix + fp + "/" + event; !slices.Contains(fields, name) {
+			fields = append(fields, name)
+		}
+	}
+	if !held && len(set) == 0 {
+		// Her role holds none of its scopes (a receptionist confirms an
+		// administrator for the front desk): her admission, as before.
+		fields = append(fields, prefix+fp+"/"+r.admissions[fp].hash)
+	}
+	return fields, false
 }
 
 // CarryConfirmations writes this member's confirmations of the older form
@@ -332,10 +378,11 @@ func (r *Replica) carryLocked() []string {
 // whose role holds the clinical scope (a physician moved to the desk
 // vouches for physicians no more) or who is revoked (her confirmations
 // stand as she left them, each written in a role holding its scope:
-// checkConfirmsRole; her later writes are swept); only for the admission
-// of the colleague they name (forAdmissionLocked); and only if set after
-// the colleague last moved into a role holding scope (sinceEnteredLocked).
-// Any other field confirms nobody.
+// checkConfirmsRole; her later writes are swept); and only if it names
+// the event by which the colleague last came into a role holding scope
+// (namesEntryLocked, entered.go: her admission, checked by
+// forAdmissionLocked, or the change that moved her into it). Any other
+// field confirms nobody.
 func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) {
 	prefix, fp, adm, ok := colleagueField(name)
 	if !ok {
@@ -354,19 +401,7 @@ func (r *Replica) edgeLocked(by, name string, scope roles.Scope) (string, bool) 
 	if prefix == deskFieldPrefix && (scope != roles.FrontDesk || !m.Revoked() && !m.Role.Holds(roles.FrontDesk)) {
 		return fp, false
 	}
-	return fp, r.forAdmissionLocked(by, name, fp, adm) && r.sinceEnteredLocked(scope, by, name, fp)
-}
-
-// sinceEnteredLocked reports whether by's confirmation field name of fp
-// was set after fp last moved into a role holding scope (under state): a
-// confirmation vouches for the colleague in the role she held when she
-// was met, so one written before she left a role and was moved back into
-// it by an administrator counts for nothing (session 13 review, S2: her
-// colleagues confirm her again). Both clocks are read from merged records
-// (the field's cell, the change of role: Member.EnteredAt), so every
-// workstation decides alike, whatever order the events came in.
-func (r *Replica) sinceEnteredLocked(scope roles.Scope, by, name, fp string) bool {
-	return r.confirms[by].set[name].L > r.members[fp].EnteredAt(scope)
+	return fp, r.namesEntryLocked(scope, by, name, fp, adm)
 }
 
 // forAdmissionLocked reports whether by's field name, naming fp and the

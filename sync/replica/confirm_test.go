@@ -218,7 +218,7 @@ func TestDeskConfirmedReckoning(t *testing.T) {
 	check("a desk-confirmed receptionist", want{roles.FrontDesk, r3.fp(), true, true})
 	// (A recorded change, as ChangeRole writes it: a role written without
 	// one may have gone out of the front desk and back, so it voids her
-	// desk confirmations: Member.EnteredAt.)
+	// desk confirmations: entered.go.)
 	honestChange(t, c.sAdmin, r3, 1, roles.Physician)
 	exchange(t, all...)
 	check("the administrator made her a physician",

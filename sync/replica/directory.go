@@ -68,8 +68,11 @@ type Member struct {
 	RoleLamport uint64
 	// RoleWritten is the highest Lamport clock of any event that wrote
 	// "role" into the entry (recorded change or not), and AdmittedLamport
-	// the clock of the admission role kept (EnteredAt).
+	// the clock of the admission role kept (RoleRewritten).
 	RoleWritten, AdmittedLamport uint64
+	// roleD is the device of the event that wrote the role the entry
+	// names (with RoleWritten, its place: entered.go).
+	roleD string
 	// RoleHeads is Changes in session 12's form (the role left by each
 	// change, with its heads), which ChangeRole still writes for
 	// workstations of that version.
@@ -133,13 +136,13 @@ func memberFromState(fp string, st State) Member {
 	}
 	st.Get("devices", &m.Devices) //nolint:errcheck
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
-	m.RoleWritten, m.AdmittedLamport = st["role"].L, st[admittedField].L
+	m.RoleWritten, m.AdmittedLamport, m.roleD = st["role"].L, st[admittedField].L, st["role"].D
 	admitted := admittedRoles(st)
 	m.admitted = admitted
 	m.Changes, m.fork = roleHistory(st, admitted)
 	if revocation, revoked := st["revoked_heads"]; revoked {
-		// Changes and roles are read up to the first revocation (G2),
-		// confirmations count only after the last (latest).
+		// Changes and roles are read up to the first revocation (G2);
+		// latest, the last's clock, marks a fork (entered.go).
 		first, latest := revocation.L, revocation.L
 		if folded {
 			first = reach.Lowest
@@ -151,8 +154,8 @@ func memberFromState(fp string, st State) Member {
 		// been written after it — or, since counts and clocks are their
 		// writers' word, be an honest change a hostile revocation cuts
 		// off (session 14 review, D1, D2) — so it joins the fork: every
-		// role it names may be hers past the history read, and
-		// confirmations count only after its latest clock. A change
+		// role it names may be hers past the history read, and no
+		// confirmation of her counts (entered.go). A change
 		// written into a revoked entry so holds what she wrote past the
 		// history (a denial, shown as disputed), never widens it.
 		rc, counted := revokedChanges(st)
@@ -192,14 +195,14 @@ func memberFromState(fp string, st State) Member {
 		if len(m.Changes) == 0 && len(admitted) != 1 {
 			// No single admission role to hold the revoked entry to
 			// (none written with a status, or several): every role it
-			// names may be hers, and confirmations count only after the
-			// revocation (session 14 review, F2, F3).
+			// names may be hers, and no confirmation of her counts
+			// (session 14 review, F2, F3; entered.go).
 			named := unionRoles(admitted, unionRoles(rc.Roles, []roles.Role{roles.Role(st.String("role"))}))
 			m.fork.roles = unionRoles(m.fork.roles, slices.DeleteFunc(named, func(r roles.Role) bool { return !r.Valid() }))
 			m.fork.latest = max(m.fork.latest, latest)
 		}
 		if m.RoleWritten > first {
-			m.RoleWritten = 0 // written after it: takes no effect (EnteredAt)
+			m.RoleWritten = 0 // written after it: takes no effect (entered.go)
 		}
 	}
 	if len(m.Changes) > 0 {

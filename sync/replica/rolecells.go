@@ -29,9 +29,10 @@ package replica
 // clocks (session 14 review, C1), and no poisoned change is a wall (B6):
 // it holds only what the roles it names do not all allow. A rewrite can narrow what she may have written (an
 // administrator can erase by revoking anyway), never widen it. A
-// colleague's confirmation counts only if written after the highest clock
-// of any change that moved her into the scope (EnteredAt), so a rewrite
-// with a lower clock does not bring old confirmations back.
+// colleague's confirmation counts only if it names an event that wrote the
+// change that moved her into the scope, and past a fork none counts
+// (entered.go), so no rewrite, whatever its clock, brings old
+// confirmations back.
 //
 // "role_seen/0" keeps the roles the entry was admitted with, from events
 // of the admission's shape only (a role written with a status, no
@@ -378,11 +379,12 @@ func (b *changeBounds) coversAny(h crypto.Header) bool {
 // later number (a lower clock would otherwise let an administrator route
 // the history around a change, session 14 review C1). Every role they
 // name may be the one an event of hers past the history was written in,
-// and a colleague's confirmation counts only if written after the latest
-// of their clocks (EnteredAt).
+// and no colleague's confirmation of her counts (entered.go: before
+// session 16, one written after the latest of their clocks did, and
+// clocks are their writers' word).
 type roleFork struct {
 	roles  []roles.Role // every role the changes past the history name, sorted
-	latest uint64       // the highest clock of any of them
+	latest uint64       // the highest clock of any of them (non-zero: a fork)
 }
 
 // with returns the fork with the changes cut joined to it (a revocation
@@ -490,9 +492,11 @@ func (m Member) HistoryDisputed() bool {
 
 // RoleRewritten reports whether a role was written into the member's entry
 // outside her recorded history (a version before session 12, or an
-// administrator's software that leaves the change out): it voids her
-// colleagues' earlier confirmations (EnteredAt), so the staff directory
-// says so.
+// administrator's software that leaves the change out), by clock: it
+// voids her colleagues' earlier confirmations, so the staff directory
+// says so. What voids them is which events wrote her role, not their
+// clocks (entered.go), so a rewrite at her last change's or admission's
+// very clock (from another device) voids them too without showing here.
 func (m Member) RoleRewritten() bool {
 	recorded := m.AdmittedLamport
 	for _, c := range m.Changes {

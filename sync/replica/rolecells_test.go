@@ -13,7 +13,7 @@ import (
 // written into it (foldRoleCells) is a function of the set of events,
 // whatever they hold and whatever order they come in (three revocations
 // among them), and reading it
-// (memberFromState, roleAt, EnteredAt) never panics.
+// (memberFromState, roleAt, entered) never panics.
 func FuzzRoleCells(f *testing.F) {
 	f.Add([]byte(`{"from":"physician","to":"administrator","heads":{"d":3}}`),
 		[]byte(`{"from":"physician","to":"administrator","heads":{"d":9,"e":1}}`), []byte(`"physician"`), []byte(`2`),
@@ -52,7 +52,7 @@ func FuzzRoleCells(f *testing.F) {
 			_ = m.roleAt(crypto.Header{Kind: KindConfirms, Scope: string(roles.Directory), Device: "d", Seq: seq, Lamport: l2})
 			_ = m.roleAt(crypto.Header{Kind: "note", Scope: string(roles.Clinical), Device: "e", Seq: seq, Lamport: l1})
 		}
-		_ = m.EnteredAt(roles.Clinical)
+		_ = m.entered(roles.Clinical)
 		_ = m.HistoryDisputed()
 		_ = roleView(m)
 	})

@@ -171,6 +171,10 @@ func (c RoleChange) coversAny(h crypto.Header) bool {
 	return c.bounds.coversAny(h)
 }
 
+// legacy reports whether c was read from session 12's list of former
+// roles (legacyHistory), not from a "role_change/N" field.
+func (c RoleChange) legacy() bool { return !c.bounds.set }
+
 // latest is the highest clock of any change written for c's number.
 func (c RoleChange) latest() uint64 {
 	if !c.bounds.set {
@@ -352,42 +356,6 @@ func judgeRole(h crypto.Header, set []roles.Role) roles.Role {
 		}
 	}
 	return least
-}
-
-// EnteredAt is the Lamport clock of the event that last moved the member
-// into a role holding scope from one that does not (0: none). A
-// colleague's confirmation of her written before it counts for nothing
-// (confirm.go, session 13 review S2). A role written outside the recorded
-// history — an older version's change, or an administrator's software
-// that leaves the change out or writes it with a lower clock than the
-// role — may have taken her out of the scope and back, so the last such
-// write counts as an entry too (session 13 second review, B1 and B4:
-// clocks are their writer's word, but the role's cell keeps the highest,
-// which a lower clock cannot undo).
-func (m Member) EnteredAt(scope roles.Scope) uint64 {
-	at := enteredIn(m.Changes, m.Role, m.AdmittedLamport, m.RoleWritten, scope)
-	// Past a fork the history may have taken her out of the scope and
-	// back at any of its changes' clocks (session 14 review, C1).
-	return max(at, m.fork.latest)
-}
-
-// enteredIn is EnteredAt by one reading of the history.
-func enteredIn(changes []RoleChange, role roles.Role, admitted, written uint64, scope roles.Scope) uint64 {
-	at, recorded := uint64(0), admitted
-	for _, c := range changes {
-		// A change comes after the ones before it, whatever clock its
-		// writer gave it (B1: a move back written with a clock of 1).
-		// Nor does a rewrite with a lower clock (B2): the latest of
-		// every change written for its number.
-		recorded = max(recorded, c.latest())
-		if c.To.Holds(scope) && !c.From.Holds(scope) {
-			at = recorded
-		}
-	}
-	if role.Holds(scope) && written > recorded {
-		at = max(at, written)
-	}
-	return at
 }
 
 // checkRoleFields applies the content rule to the role fields of a
