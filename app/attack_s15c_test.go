@@ -2,21 +2,19 @@ package app_test
 
 import (
 	"context"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackS15cDeletedOutboxRowsNeverLeave: what a workstation wrote
-// reaches the others only through its outbox (sync/netsync/push.go), a
-// table of clear rows. Someone with the profile folder deletes them while
-// the workstation is offline: the receptionist's patient never leaves
-// her workstation, which announces its last pushed pack and shows nothing
-// waiting; nobody notices until she writes again.
+// reached the others only through its outbox, a table of clear rows that
+// someone with the profile folder could delete while it was offline: the
+// receptionist's patient never left her workstation (sec-s15c H6). Push
+// now sends the own chain above the last pushed seq and the table is
+// gone: the patient reaches the others.
 func TestAttackS15cDeletedOutboxRowsNeverLeave(t *testing.T) {
 	ctx := context.Background()
 	c := apptest.NewLiveClinic(t)
@@ -28,25 +26,10 @@ func TestAttackS15cDeletedOutboxRowsNeverLeave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Recep.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What DELETE FROM outbox does.
-	err = r.DB().Update(ctx, func(tx *store.Tx) error {
-		due, err := tx.Due(ctx, math.MaxInt64, 0)
-		for _, it := range due {
-			err = tx.MarkSent(ctx, it.EnvelopeID)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not sent yet is the own chain above what was pushed, whatever the
-	// outbox lists.
+	// Not sent yet is the own chain above what was pushed: no table of
+	// clear rows lists it (the outbox table is gone, store migration 0012).
 	if st, err := c.Recep.LogStatus(ctx); err != nil || st.Waiting == 0 {
-		t.Errorf("with the outbox emptied, the receptionist's workstation shows %d changes waiting (%v); want her whole unpushed chain", st.Waiting, err)
+		t.Errorf("the receptionist's workstation shows %d changes waiting (%v); want her whole unpushed chain", st.Waiting, err)
 	}
 	n.Start(t, c.Recep)
 	apptest.WaitFor(t, "the receptionist's sync caught up", 30*time.Second, func() bool {

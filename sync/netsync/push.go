@@ -14,9 +14,10 @@ import (
 
 // Pushing: this device's chain above the last event pushed (MetaPackSeq),
 // one run at a time, into a pack on IPFS (pinned), whose "prev" names the
-// previous pack; then the new head is announced. The outbox rows of what
-// was pushed are cleared; the outbox no longer decides what goes out
-// (sec-s15c H6: its rows are clear and can go missing).
+// previous pack; then the new head is announced. (An outbox table of
+// clear rows decided what went out before session 15, and rows gone
+// missing kept events home: sec-s15c H6; it is dropped by store migration
+// 0012.)
 
 func (y *Syncer) pushLoop() {
 	defer y.wg.Done()
@@ -68,8 +69,7 @@ func (y *Syncer) checkIPFS() {
 
 // Unsent returns how many of device's own events (this workstation's)
 // have not been pushed: its chain above the last pushed seq (MetaPackSeq).
-// That chain, not the outbox, is what push sends: rows missing from the
-// outbox (deleted with the profile folder, or lost) leave nothing behind.
+// That chain is what push sends.
 func Unsent(ctx context.Context, tx *store.Tx, device string) (int, error) {
 	pushed, err := pushedSeq(ctx, tx)
 	if err != nil {
@@ -165,11 +165,6 @@ func (y *Syncer) push() (int, error) {
 		}
 		if err := tx.SetMeta(y.ctx, MetaPackSeq, []byte(strconv.FormatUint(p.To, 10))); err != nil {
 			return err
-		}
-		for _, e := range run { // replica.Append still queues each one: keep the table small
-			if err := tx.MarkSent(y.ctx, e.ID); err != nil {
-				return err
-			}
 		}
 		return nil
 	})

@@ -12,7 +12,7 @@ import (
 )
 
 // TestUnsent: what waits to be sent is the own chain above the last
-// pushed seq, whatever the outbox lists (sec-s15c H6).
+// pushed seq (sec-s15c H6: the outbox table it replaced lost rows).
 func TestUnsent(t *testing.T) {
 	ctx := context.Background()
 	founder, err := crypto.GenerateIdentity("Ada Admin")
@@ -31,17 +31,7 @@ func TestUnsent(t *testing.T) {
 		}
 	}
 	var top uint64
-	// The outbox emptied, as by DELETE FROM outbox.
-	err = s.r.DB().Update(ctx, func(tx *store.Tx) error {
-		due, err := tx.Due(ctx, 1<<62, 0)
-		for _, it := range due {
-			if err == nil {
-				err = tx.MarkSent(ctx, it.EnvelopeID)
-			}
-		}
-		if err != nil {
-			return err
-		}
+	err = s.r.DB().View(ctx, func(tx *store.Tx) error {
 		tip, _, err := tx.ChainTip(ctx, s.r.Device())
 		top = tip.Seq
 		return err

@@ -233,9 +233,6 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 					return fmt.Errorf("replica: append: %w", err)
 				}
 			}
-			if err := tx.Enqueue(ctx, h.ID, now); err != nil {
-				return fmt.Errorf("replica: outbox: %w", err)
-			}
 			prev = env.Hash()
 			envs = append(envs, env)
 		}

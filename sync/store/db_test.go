@@ -306,7 +306,6 @@ func TestUpdateKeepsNothingWhenFnFails(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, err := range []error{
-			tx.Enqueue(ctx, testEnvelope("d1", 1).ID, 1),
 			tx.PutEntity(ctx, Entity{ID: "e1", Kind: "patient", State: []byte{1}}),
 			tx.SetIndex(ctx, "e1", [][]byte{tok("x")}),
 			tx.SetMeta(ctx, "device", []byte("d1")),
@@ -345,7 +344,7 @@ func TestUpdateKeepsNothingWhenFnFails(t *testing.T) {
 // assertEmpty checks that no table holds a row.
 func assertEmpty(t *testing.T, db *DB) {
 	t.Helper()
-	for _, table := range []string{"meta", "envelopes", "heads", "entities", "entity_numbers", "postings", "entity_tokens", "outbox", "secrets"} {
+	for _, table := range []string{"meta", "envelopes", "heads", "entities", "entity_numbers", "postings", "entity_tokens", "secrets"} {
 		var n int
 		if err := db.readers.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
 			t.Fatal(err)

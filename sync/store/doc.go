@@ -1,7 +1,8 @@
 // Package store keeps one workstation profile's data in SQLite: every
 // envelope this workstation knows with each device's chain, the current
-// state of every entity, blind-index tokens, the outbox of envelopes
-// waiting for the network, and local secrets sealed by the device key.
+// state of every entity, blind-index tokens, and local secrets sealed by
+// the device key. (What waits for the network is the own chain above the
+// last seq pushed: sync/netsync.)
 //
 // The file is in WAL mode with one writer connection and a pool of
 // read-only connections: Update runs one immediate write transaction at a

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -363,27 +362,6 @@ func upkeepGrant(ctx context.Context, c *clinic, newcomer *ws) error {
 	return grant(ctx, c.doc, roles.FrontDesk, c.newID.Fingerprint())
 }
 
-// pushed empties w's outbox, as its sync does once the envelopes are on
-// IPFS: the profile's size is that of a workstation in sync.
-func pushed(ctx context.Context, w *ws) error {
-	for {
-		n := 0
-		err := w.db.Update(ctx, func(tx *store.Tx) error {
-			due, err := tx.Due(ctx, math.MaxInt64, 5000)
-			for _, it := range due {
-				if err := tx.MarkSent(ctx, it.EnvelopeID); err != nil {
-					return err
-				}
-			}
-			n = len(due)
-			return err
-		})
-		if err != nil || n == 0 {
-			return err
-		}
-	}
-}
-
 // reindexed opens w's replica again as an upgraded profile is opened once
 // (store 0007 asks for its patients to be indexed again) and returns how
 // long that took.
@@ -464,9 +442,6 @@ func run(ctx context.Context, patients, visits, rounds int, dir string, joins bo
 	row := func(what, value, goal string) { fmt.Printf("| %s | %s | %s |\n", what, value, goal) }
 	fmt.Println("| measure | value | goal |\n|---|---|---|")
 	row("seeding (reception's workstation)", fmt.Sprintf("%d events in %s (%.0f/s)", events, seeding.Round(time.Second), float64(events)/seeding.Seconds()), "clinic-decade ≤ 10 min")
-	if err := pushed(ctx, c.desk); err != nil {
-		return err
-	}
 	size, err := c.desk.db.Size(ctx)
 	if err != nil {
 		return err
