@@ -151,8 +151,10 @@ func (k Kind) OnlyGrows() bool {
 // Revision 6: what every revocation let stand is kept (replica's
 // revokedReach, session 15 review G1). Revision 7: an entry with no
 // admission role reads no history (session 15 review, V4). Revision 8: a
-// revocation refused for its writer holds its member (replica's hold.go,
-// session 15 review V2).
+// revocation refused for its writer holds its member, her confirmations,
+// key-held claims and grants past it refused (replica's hold.go, session
+// 15 review V2; session 16 review h-sec16a), and an entry's devices only
+// grow (replica's rolecells.go devicesSeenField, h-sec16a H1).
 const fieldsRevision = 8
 
 // FieldsVersion names the declarations of every kind: it changes whenever

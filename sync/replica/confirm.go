@@ -362,11 +362,23 @@ func (r *Replica) carryLocked() []string {
 		if !ok || adm != "" || !r.bareAfterLocked(r.fp, name, fp) {
 			continue
 		}
-		if scope, _ := confirmsScope(name); !role.Holds(scope) {
+		scope, _ := confirmsScope(name)
+		if !role.Holds(scope) {
 			continue // her role now may not write it (checkConfirmsRole)
 		}
-		if len(r.namingLocked(r.fp, prefix, fp, false)) == 0 {
-			carry = append(carry, prefix+fp+"/"+r.admissions[fp].hash)
+		// Named for her admission, only where she came in by it (a
+		// moved colleague is confirmed again: entered.go), and by an
+		// event of it, not any event of her entry (session 16 review
+		// h-sec16b, A).
+		if len(r.namingLocked(r.fp, prefix, fp, false)) > 0 {
+			continue
+		}
+		for _, scope := range []roles.Scope{scope, roles.FrontDesk} {
+			events, admitted := r.entryEventsLocked(scope, fp)
+			if admitted && len(events) > 0 {
+				carry = append(carry, prefix+fp+"/"+slices.Min(slices.Collect(maps.Keys(events))))
+				break
+			}
 		}
 	}
 	return carry

@@ -52,17 +52,18 @@ func TestConfirmationNamesAnAdmission(t *testing.T) {
 	if c.sPhys.r.Confirms(roles.FrontDesk, c.phys2.fp(), c.recep.fp()) {
 		t.Error("a confirmation naming an admission that is not Rita's counts")
 	}
-	// One naming a later event of her entry counts as one naming the
-	// first: it too was written after she was admitted (a workstation may
-	// have seen an administrator's later change of her entry first).
+	// One naming a later event of her entry that is neither her admission
+	// nor a change of her role counts for nothing: an event written before
+	// the admission, with another role or none, is such an event too
+	// (session 16 review h-sec16b, A).
 	later := c.sAdmin.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(t, map[string]any{"name": c.recep.name})})
 	exchange(t, c.stations()...)
 	env := c.sPh2.forge(forged{Entity: ConfirmsEntity(c.phys2.fp()), Kind: KindConfirms, Scope: string(roles.Directory),
 		Fields: Fields{"desk/" + c.recep.fp() + "/" + later.Hash(): json.RawMessage("true")}})
 	c.sPhys.apply(env.Raw)
-	if !c.sPhys.r.Confirms(roles.FrontDesk, c.phys2.fp(), c.recep.fp()) {
-		t.Error("a confirmation naming a later event of Rita's entry does not count")
+	if c.sPhys.r.Confirms(roles.FrontDesk, c.phys2.fp(), c.recep.fp()) {
+		t.Error("a confirmation naming a later event of Rita's entry, not her admission, counts")
 	}
 }
 

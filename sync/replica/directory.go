@@ -135,6 +135,18 @@ func memberFromState(fp string, st State) Member {
 		}
 	}
 	st.Get("devices", &m.Devices) //nolint:errcheck
+	// Every device any list named (rolecells.go devicesSeenField); a
+	// state folded before the cell was kept reads the last list.
+	var seen []string
+	if ok, _ := st.Get(devicesSeenField, &seen); ok && len(seen) > 0 {
+		for _, d := range m.Devices {
+			if !slices.Contains(seen, d) {
+				seen = append(seen, d)
+			}
+		}
+		slices.Sort(seen)
+		m.Devices = seen
+	}
 	m.Admitted, m.RoleLamport = roles.Role(st.String(admittedField)), st["role"].L
 	m.RoleWritten, m.AdmittedLamport, m.roleD = st["role"].L, st[admittedField].L, st["role"].D
 	admitted := admittedRoles(st)

@@ -51,6 +51,7 @@ package replica
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -180,17 +181,31 @@ func (r *Replica) entryEventsLocked(scope roles.Scope, fp string) (events map[st
 	if !a.role.mixed && a.role.at.L == m.RoleWritten && a.role.at.D == m.roleD {
 		role = a.role.events
 	}
-	if m.Role.Holds(scope) && m.RoleWritten != 0 && !a.recorded(m, role) {
+	if len(m.Changes) == 0 && m.Role.Holds(scope) && m.RoleWritten != 0 && !a.recorded(m, role) {
 		// Her role was written by an event that is neither her
 		// admission nor one of her recorded changes: outside the
 		// history, perhaps out of the scope and back (session 13 second
-		// review, B1 and B4).
+		// review, B1 and B4). Only with no change: with one, her role is
+		// the last change's and a role written alone takes no effect, so
+		// the event at the top of the role cell (by clock) says nothing
+		// of when she last came in, and would outlive every later move
+		// into the scope (session 16 review h-sec16b, B).
 		return role, false
 	}
 	if e.way == enteredByChange {
 		return a.changeWriters(m, e.change, role), false
 	}
-	return nil, true
+	// Admitted in the scope: an event of her admission (the first
+	// event of her entry of its shape: admission.note) or of one of her
+	// recorded changes, not any event of her entry: one of neither
+	// kind (a name alone, or a role without a status, so no admission)
+	// may have been written before the admission, while she held no
+	// role or another one (session 16 review h-sec16b, A).
+	out := maps.Clone(a.admitted.events)
+	for k := 1; k <= len(m.Changes); k++ {
+		maps.Copy(out, a.changeWriters(m, k, role))
+	}
+	return out, true
 }
 
 // recorded reports whether the events role, which wrote the role m's
@@ -215,8 +230,8 @@ func (a admission) recorded(m Member, role map[string]bool) bool {
 // event adm of her entry ("" in the older bare form), counts for the way
 // fp last came into a role holding scope (under state).
 func (r *Replica) namesEntryLocked(scope roles.Scope, by, name, fp, adm string) bool {
-	events, anyEvent := r.entryEventsLocked(scope, fp)
-	if anyEvent {
+	events, admitted := r.entryEventsLocked(scope, fp)
+	if admitted && adm == "" {
 		return r.forAdmissionLocked(by, name, fp, adm)
 	}
 	return adm != "" && events[adm]
@@ -227,10 +242,7 @@ func (r *Replica) namesEntryLocked(scope roles.Scope, by, name, fp, adm string) 
 // counts, else the first by hash of the events it must name; ok is false
 // when none counts.
 func (r *Replica) entryEventLocked(scope roles.Scope, fp string) (string, bool) {
-	events, anyEvent := r.entryEventsLocked(scope, fp)
-	if anyEvent {
-		return r.admissions[fp].hash, r.admissions[fp].hash != ""
-	}
+	events, _ := r.entryEventsLocked(scope, fp)
 	if len(events) == 0 {
 		return "", false
 	}

@@ -92,6 +92,34 @@ func (r *Replica) holdClaimOf(fp string, row store.Envelope) (holdClaim, bool) {
 	if row.Kind != KindMember || row.Author == fp || !refusedByWriter(row.State, row.Rule) {
 		return holdClaim{}, false
 	}
+	r.state.RLock()
+	read, seen := r.holdRead[row.ID]
+	r.state.RUnlock()
+	if seen {
+		if read == nil {
+			return holdClaim{}, false
+		}
+		return *read, true
+	}
+	c, ok := r.readHoldClaim(row)
+	r.state.Lock()
+	if ok {
+		r.holdRead[row.ID] = &c
+	} else if r.hasKey(row.Scope, row.Epoch) {
+		r.holdRead[row.ID] = nil // else read again once the key comes
+	}
+	r.state.Unlock()
+	return c, ok
+}
+
+// hasKey reports whether this workstation holds epoch of scope (under state).
+func (r *Replica) hasKey(scope string, epoch uint32) bool {
+	_, ok := r.keys[scope][epoch]
+	return ok
+}
+
+// readHoldClaim opens a refused member event for holdClaimOf.
+func (r *Replica) readHoldClaim(row store.Envelope) (holdClaim, bool) {
 	_, fields, err := r.storedFields(row)
 	if err != nil {
 		return holdClaim{}, false
@@ -174,7 +202,7 @@ func (r *Replica) judgeHolds(ctx context.Context, tx *store.Tx, all bool) (bool,
 		}
 		if h := changed[fp]; h.held() {
 			v := refused(ruleHeld, "written after a revocation that holds its author (the revocation's own writer was revoked since)")
-			if _, err := r.refuseWhere(ctx, tx, fp, h.heads, v, func(row store.Envelope) bool { return row.Kind == KindConfirms }); err != nil {
+			if _, err := r.refuseWhere(ctx, tx, fp, h.heads, v, func(row store.Envelope) bool { return heldKind(row.Kind) }); err != nil {
 				return true, err
 			}
 		}
@@ -236,11 +264,20 @@ func heldBy(m Member, h hold) []string {
 // heldPast reports whether event h of a member's confirmations record was
 // written past the heads of what holds its author.
 func (r *Replica) heldPast(author, device, kind string, seq uint64) bool {
-	if kind != KindConfirms {
+	if !heldKind(kind) {
 		return false
 	}
 	r.state.RLock()
 	defer r.state.RUnlock()
 	h, ok := r.holds[author]
 	return ok && seq > h.heads[device]
+}
+
+// heldKind reports whether a hold refuses events of kind past its heads:
+// her confirmations, and what a former member's word counts for
+// (RetireExposed): her key-held claims and her grants. A held member is a
+// former one, and a former one's claims count only because a revocation
+// refuses those written after it (session 16 review h-sec16a).
+func heldKind(kind string) bool {
+	return kind == KindConfirms || kind == KindKeyHeld || kind == KindGrant
 }

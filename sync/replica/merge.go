@@ -129,6 +129,14 @@ func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) err
 // kept does what keep does once a changed record's state is stored.
 func (r *Replica) kept(ctx context.Context, tx *store.Tx, m *merge) error {
 	if !m.changed {
+		if m.rec.Kind == KindMember {
+			// An event of the entry that changed nothing is still one
+			// of its events (admission.go entryClaims: what a
+			// confirmation may name): read again like any other, or
+			// workstations differ by the order events came in
+			// (session 16 review h-sec16b, C).
+			r.dirty[m.rec.ID] = true // under mu, as Apply holds it
+		}
 		return nil
 	}
 	id := m.rec.ID

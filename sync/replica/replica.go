@@ -128,7 +128,11 @@ type Replica struct {
 	retired         map[string]map[uint32]bool
 	seen            map[string]map[uint32]bool
 	exposureChecked map[string]string
-	grantsSeen      atomic.Int64
+	// holdRead is, by event id, what holdClaimOf read of a refused member
+	// event (nil: no claim): a payload is opened once, not at every
+	// reading of its entry (hold.go; session 16 review h-sec16a).
+	holdRead   map[string]*holdClaim
+	grantsSeen atomic.Int64
 
 	// Where keys of the scopes that need confirmation came from
 	// (keysource.go): by scope and epoch, the member whose grant carried
@@ -152,7 +156,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
 		confirms: map[string]confirmations{},
 		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, holds: map[string]hold{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
-		exposureChecked: map[string]string{}}
+		exposureChecked: map[string]string{}, holdRead: map[string]*holdClaim{}}
 	for _, a := range p.Anchors {
 		r.anchors[a] = true
 	}
@@ -507,7 +511,15 @@ func (r *Replica) keepKeyFrom(ctx context.Context, tx *store.Tx, k crypto.ScopeK
 		return fmt.Errorf("replica: keep key: %w", err)
 	}
 	r.state.Lock()
+	_, had := r.keys[k.Scope][k.Epoch]
 	r.putKeyMem(k)
+	if k.Scope == string(roles.Directory) && !had {
+		// A refused revocation sealed with this epoch may hold its
+		// member: her claims were read without it (hold.go).
+		for fp := range r.members {
+			r.dirty[fp] = true
+		}
+	}
 	r.state.Unlock()
 	return r.ensureIndexKey(ctx, tx, k.Scope)
 }

@@ -89,6 +89,19 @@ const revokedSeenField = roleSeenPrefix + "revoked"
 // (session 15 review, G1).
 const revokedHeadsField = roleSeenPrefix + "revoked_heads"
 
+// devicesSeenField keeps every device any event named in the entry's
+// "devices" list, sorted (at most maxEntryDevices): an entry's devices
+// only grow. "devices" itself is an ordinary field, the last list
+// written; an administrator who wrote a list leaving out a member's
+// workstation made every event of it not the member's and not kept —
+// another administrator's revocation of a colleague with them, which then
+// held nobody (session 16 review h-sec16a, H1). A device a member no
+// longer uses is cut by revoking her, with heads.
+const devicesSeenField = roleSeenPrefix + "devices"
+
+// maxEntryDevices bounds the devices one entry keeps (devicesSeenField).
+const maxEntryDevices = 64
+
 // revokedReach is the content of "role_seen/revoked_heads": per device the
 // lowest last sequence any revocation accepted (a device one revocation
 // does not name has none), and the lowest clock of any revocation.
@@ -259,6 +272,21 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 		if json.Unmarshal(f["role"], &role) == nil && role.Valid() {
 			add(0, RoleChange{To: role})
 		}
+	}
+	var devices []string
+	if raw, ok := f["devices"]; ok && json.Unmarshal(raw, &devices) == nil && len(devices) > 0 {
+		var seen []string
+		if old, ok := st[devicesSeenField]; ok {
+			json.Unmarshal(old.V, &seen) //nolint:errcheck // the replica wrote it; unreadable reads as none
+		}
+		for _, d := range devices {
+			if d != "" && len(seen) < maxEntryDevices && !slices.Contains(seen, d) {
+				seen = append(seen, d)
+			}
+		}
+		slices.Sort(seen)
+		v, _ := json.Marshal(seen) //nolint:errcheck // a list of strings
+		keep(devicesSeenField, Cell{V: v, L: max(st[devicesSeenField].L, h.Lamport)})
 	}
 	var heads map[string]uint64
 	if raw, ok := f["revoked_heads"]; ok && json.Unmarshal(raw, &heads) == nil {

@@ -210,7 +210,17 @@ func claimOf(h crypto.Header) claim {
 // (roles.Kind.Precedence), then the earlier event by (Lamport, device,
 // seq). A total order on claims, so every workstation settles a contested
 // record the same way whatever order the claims arrived in.
+//
+// A member's directory entry wins its id over every other kind (session
+// 16 review h-sec16a): else an administrator's record of another
+// directory kind, clocked below the admission, erases the entry, and the
+// events its member wrote are read differently by the workstations that
+// applied them before and those that come after (a revocation he wrote
+// stands on the first, waits on the second).
 func beats(a, b claim) bool {
+	if (a.Kind == KindMember) != (b.Kind == KindMember) {
+		return a.Kind == KindMember
+	}
 	ka, _ := roles.KindOf(a.Kind)
 	kb, _ := roles.KindOf(b.Kind)
 	if pa, pb := ka.Precedence(), kb.Precedence(); pa != pb {
