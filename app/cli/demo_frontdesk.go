@@ -76,15 +76,11 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 	for i, s := range dc.Physicians {
 		fps[i] = s.Fingerprint()
 	}
-	// A weekly physiotherapy follow-up at 16:00 on the next working day,
+	// A weekly physiotherapy follow-up from 16:00 on the next working day,
 	// on the first physician's grid, booked before the week fills up.
 	if len(fps) > 0 {
-		first := time.Date(today.Year(), today.Month(), today.Day()+1, 16, 0, 0, 0, zone)
-		for first.Weekday() == time.Saturday || first.Weekday() == time.Sunday {
-			first = first.AddDate(0, 0, 1)
-		}
-		if _, err := desk.BookSeries(ctx, frontdesk.Appointment{Patient: pick().ID, Physician: fps[0], Start: first, Minutes: 15,
-			Reason: "Physiotherapy follow-up"}, frontdesk.Recurrence{EveryWeeks: 1, Count: 8}); err != nil {
+		if err := bookDemoSeries(ctx, desk, frontdesk.Appointment{Patient: pick().ID, Physician: fps[0], Minutes: 15,
+			Reason: "Physiotherapy follow-up"}, today); err != nil {
 			return fmt.Errorf("demo series: %w", err)
 		}
 	}
@@ -140,6 +136,28 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 // charts ahead; the visits whose time has passed had their patients
 // arrive around their time (one in twelve did not come), as a real
 // morning would, and the physician saw them (seedClinical).
+// bookDemoSeries books a as a weekly series of eight from the first free
+// quarter-hour from 16:00 on the next working day after today, trying
+// the next working days: on a weekend the visit day's visits already
+// fill Monday afternoon (bookDemoVisits), and the demo must seed on any
+// day it is run.
+func bookDemoSeries(ctx context.Context, desk *frontdesk.Service, a frontdesk.Appointment, today time.Time) error {
+	var err error
+	for day := today.AddDate(0, 0, 1); day.Before(today.AddDate(0, 0, 15)); day = day.AddDate(0, 0, 1) {
+		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+			continue
+		}
+		for minute := 0; minute < 60; minute += a.Minutes {
+			a.Start = time.Date(day.Year(), day.Month(), day.Day(), 16, minute, 0, 0, day.Location())
+			if _, err = desk.BookSeries(ctx, a, frontdesk.Recurrence{EveryWeeks: 1, Count: 8}); err == nil ||
+				!errors.Is(err, frontdesk.ErrSlotTaken) && !errors.Is(err, frontdesk.ErrOutsideHours) {
+				return err
+			}
+		}
+	}
+	return err
+}
+
 func bookDemoVisits(ctx context.Context, desk *frontdesk.Service, dc DemoClinic, zone *time.Location, now time.Time) error {
 	day := time.Date(dc.VisitDay.Year(), dc.VisitDay.Month(), dc.VisitDay.Day(), 12, 0, 0, 0, zone)
 	free := map[string][]frontdesk.Slot{}
