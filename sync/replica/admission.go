@@ -358,13 +358,22 @@ func (r *Replica) judgeAgain(ctx context.Context, tx *store.Tx, fp, rule, reason
 	return nil
 }
 
-// rightfulOwner is the member device belongs to by the directory: the
-// admitted member whose entry named it first; failing that, its present
-// owner cur (the author of its first event), unless cur's entry names
-// other devices only; failing that, nobody yet.
-func (r *Replica) rightfulOwner(device, cur string) string {
+// rightfulOwner is the member device belongs to by the directory: its
+// present owner cur when cur signed its first event here (signed) and
+// cur's admitted entry names it, whatever entry named it earlier (clocks
+// are their writers' word: an administrator's entry for a puppet naming a
+// colleague's workstation below his admission took every event he signed,
+// session 16 review h-sec16c); else the admitted member whose entry named
+// it first; failing that, cur, unless cur's entry names other devices
+// only; failing that, nobody yet.
+func (r *Replica) rightfulOwner(device, cur string, signed bool) string {
 	r.state.RLock()
 	defer r.state.RUnlock()
+	if m, ok := r.members[cur]; signed && ok && m.TokenTakenBy == "" {
+		if _, named := m.namesDevice(device); named {
+			return cur
+		}
+	}
 	owner := ""
 	var at claim
 	for fp, c := range r.claims {
@@ -414,7 +423,11 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 	if err != nil {
 		return false, err
 	}
-	want := r.rightfulOwner(device, cur)
+	signed, err := r.signedFirst(ctx, tx, device, cur)
+	if err != nil {
+		return false, err
+	}
+	want := r.rightfulOwner(device, cur, signed)
 	if want == cur {
 		return false, nil
 	}
@@ -511,13 +524,53 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 	return nil
 }
 
+// signedFirst reports whether fp signed the first event of device's chain
+// this workstation keeps.
+func (r *Replica) signedFirst(ctx context.Context, tx *store.Tx, device, fp string) (bool, error) {
+	if fp == "" {
+		return false, nil
+	}
+	first, err := tx.EnvelopeAt(ctx, device, 1)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("replica: first event of device %s: %w", short(device), err)
+	}
+	return first.Author == fp, nil
+}
+
 // deviceRefuses says why an event is not its author's to write in its
 // device's chain ("" when it is): the device belongs to another member, or
-// the author's directory entry names other devices only.
+// the author's directory entry names other devices only. The first event
+// of a device the directory gave a member who signed none of it yet is
+// its author's when his admitted entry names the device too
+// (rightfulOwner: he then keeps it).
 func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
 	owner, err := r.ownerOf(ctx, tx, h.Device)
 	if err != nil {
 		return "", err
+	}
+	if owner != "" && owner != h.Author && h.Seq == 1 && h.Kind == KindKey {
+		r.state.RLock()
+		m, ok := r.members[h.Author]
+		r.state.RUnlock()
+		_, named := m.namesDevice(h.Device)
+		if ok && named && m.TokenTakenBy == "" {
+			signed, err := r.signedFirst(ctx, tx, h.Device, owner)
+			if err != nil {
+				return "", err
+			}
+			if !signed {
+				if err := tx.DeleteDevice(ctx, h.Device); err != nil { // vouch gives it to him
+					return "", err
+				}
+				if r.owners != nil {
+					delete(r.owners, h.Device)
+				}
+				return "", nil
+			}
+		}
 	}
 	if owner != "" && owner != h.Author {
 		return fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(h.Author), short(h.Device), short(owner)), nil

@@ -99,7 +99,8 @@ const revokedHeadsField = roleSeenPrefix + "revoked_heads"
 // longer uses is cut by revoking her, with heads.
 const devicesSeenField = roleSeenPrefix + "devices"
 
-// maxEntryDevices bounds the devices one entry keeps (devicesSeenField).
+// maxEntryDevices bounds the devices one list may name for the cell
+// (devicesSeenField).
 const maxEntryDevices = 64
 
 // revokedReach is the content of "role_seen/revoked_heads": per device the
@@ -274,13 +275,16 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 		}
 	}
 	var devices []string
-	if raw, ok := f["devices"]; ok && json.Unmarshal(raw, &devices) == nil && len(devices) > 0 {
+	// A list longer than maxEntryDevices is not read into the cell; the
+	// cell itself is not cut, or which devices it kept would depend on
+	// the order events were folded in (session 16 review h-sec16c).
+	if raw, ok := f["devices"]; ok && json.Unmarshal(raw, &devices) == nil && len(devices) > 0 && len(devices) <= maxEntryDevices {
 		var seen []string
 		if old, ok := st[devicesSeenField]; ok {
 			json.Unmarshal(old.V, &seen) //nolint:errcheck // the replica wrote it; unreadable reads as none
 		}
 		for _, d := range devices {
-			if d != "" && len(seen) < maxEntryDevices && !slices.Contains(seen, d) {
+			if d != "" && !slices.Contains(seen, d) {
 				seen = append(seen, d)
 			}
 		}
