@@ -188,7 +188,7 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 		return fmt.Errorf("replica: envelope state: %w", err)
 	}
 	was := row.State
-	if row.Kind == KindMember && refusedByWriter(was, row.Rule) != refusedByWriter(v.state, v.rule) {
+	if row.Kind == KindMember && (refusedByWriter(was, row.Rule) != refusedByWriter(v.state, v.rule) || was != v.state) {
 		r.dirty[row.Entity] = true // a claim that may hold its member came or went (hold.go)
 	}
 	if was == store.Sealed || v.state == store.Sealed {

@@ -176,7 +176,7 @@ func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope
 		return true, nil
 	}
 	row.State, row.Reason, row.Rule = v.state, v.reason, ruleOf(v)
-	if row.Kind == KindMember && refusedByWriter(row.State, row.Rule) {
+	if row.Kind == KindMember && (refusedByWriter(row.State, row.Rule) || row.State == store.Pending) {
 		r.dirty[row.Entity] = true // a claim that may hold its member (hold.go)
 	}
 	// Written with the next ones, a page per statement: the store reads

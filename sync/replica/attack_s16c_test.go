@@ -6,7 +6,6 @@ package replica
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 
@@ -131,9 +130,9 @@ func TestAttackS16cPuppetErasesAPhysiciansRecords(t *testing.T) {
 // One administrator, no puppet (with Ada as the admitter, a puppet
 // administrator she admitted before does the same).
 //
-// OPEN (session 16 stop notes, docs/ARCHITECTURE.md Known limits): the
-// attack case is skipped until a vanished entry's events are judged again
-// and a revocation waiting for its vanished writer holds.
+// Fixed: a vanished entry's events wait again on every workstation
+// (rebuildEntity), and a revocation waiting for a writer whose refused
+// admission made him an administrator holds (hold.go readVanished).
 func TestAttackS16cDemotingTheAdmitterErasesTheRevoker(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -143,9 +142,6 @@ func TestAttackS16cDemotingTheAdmitterErasesTheRevoker(t *testing.T) {
 		{name: "Bob moved to the desk with his heads from before he admitted Carl", before: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.before && os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
-				t.Skip("open (HIGH, h-sec16c B): set MEDIHAVEN_OPEN_ATTACKS=1 to run it")
-			}
 			c := newClinic(t)
 			sBob := c.anotherAdmin(t, "Bob Admin")
 			all := append(c.stations(), sBob)

@@ -42,10 +42,12 @@ package replica
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -88,9 +90,33 @@ func refusedByWriter(state store.EnvelopeState, rule string) bool {
 // holdClaimOf reads a refused event of fp's directory entry as a claim:
 // one that sets her status "revoked" (ok false for any other, and for one
 // whose payload does not open: the content rule would refuse it).
+//
+// A revocation whose writer's entry is gone (its events refused: the
+// administrator who admitted him was moved with heads from before it)
+// waits pending on every workstation, as it would for a writer not heard
+// of yet; it is a claim too once its signature verifies, and holds when
+// his refused admission made him an administrator (vanishedAdmins; session
+// 16 review h-sec16c, B).
 func (r *Replica) holdClaimOf(fp string, row store.Envelope) (holdClaim, bool) {
-	if row.Kind != KindMember || row.Author == fp || !refusedByWriter(row.State, row.Rule) {
+	if row.Kind != KindMember || row.Author == fp {
 		return holdClaim{}, false
+	}
+	r.state.RLock()
+	_, member := r.members[row.Author]
+	pub, known := r.pubkeys[row.Author]
+	r.state.RUnlock()
+	waits := row.State == store.Pending && !member
+	if !refusedByWriter(row.State, row.Rule) && !waits {
+		return holdClaim{}, false
+	}
+	if waits {
+		if !known {
+			return holdClaim{}, false
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil || env.Verify(pub) != nil {
+			return holdClaim{}, false
+		}
 	}
 	r.state.RLock()
 	read, seen := r.holdRead[row.ID]
@@ -160,8 +186,7 @@ func everAdministrator(m Member) bool {
 func (r *Replica) holdLocked(claims []holdClaim) hold {
 	var h hold
 	for _, c := range claims {
-		a, ok := r.members[c.by]
-		if !ok || !everAdministrator(a) {
+		if a, ok := r.members[c.by]; ok && !everAdministrator(a) || !ok && !r.vanishedAdmins[c.by] {
 			continue
 		}
 		if !h.held() {
@@ -188,6 +213,9 @@ func (r *Replica) holdLocked(claims []holdClaim) hold {
 // whom it changed (with all, of every held member: mendRoles). It reports
 // whether anything changed.
 func (r *Replica) judgeHolds(ctx context.Context, tx *store.Tx, all bool) (bool, error) {
+	if err := r.readVanished(ctx, tx); err != nil {
+		return false, err
+	}
 	changed := r.decideHolds()
 	if all {
 		r.state.RLock()
@@ -280,4 +308,54 @@ func (r *Replica) heldPast(author, device, kind string, seq uint64) bool {
 // refuses those written after it (session 16 review h-sec16a).
 func heldKind(kind string) bool {
 	return kind == KindConfirms || kind == KindKeyHeld || kind == KindGrant
+}
+
+// readVanished finds, for every writer of a claim who has no entry in the
+// directory, whether his entry's events, refused for their writer, ever
+// admitted him as an administrator, by a writer who was ever one
+// (r.vanishedAdmins, read by holdLocked): an entry made to vanish so keeps
+// holding what its member revoked, and an outsider's key that signs a
+// revocation holds nobody.
+func (r *Replica) readVanished(ctx context.Context, tx *store.Tx) error {
+	r.state.RLock()
+	var gone []string
+	for _, c := range r.claims {
+		for _, h := range c.holds {
+			if _, ok := r.members[h.by]; !ok && !slices.Contains(gone, h.by) {
+				gone = append(gone, h.by)
+			}
+		}
+	}
+	r.state.RUnlock()
+	vanished := map[string]bool{}
+	for _, fp := range gone {
+		rows, err := tx.EnvelopesForEntity(ctx, fp)
+		if err != nil {
+			return fmt.Errorf("replica: events of %s: %w", short(fp), err)
+		}
+		for _, row := range rows {
+			if row.Kind != KindMember || !refusedByWriter(row.State, row.Rule) {
+				continue
+			}
+			r.state.RLock()
+			a, ok := r.members[row.Author]
+			r.state.RUnlock()
+			if !ok || !everAdministrator(a) {
+				continue
+			}
+			_, fields, err := r.storedFields(row)
+			if err != nil {
+				continue // a payload that does not open admits nobody
+			}
+			var role roles.Role
+			if json.Unmarshal(fields["role"], &role) == nil && role == roles.Administrator {
+				vanished[fp] = true
+				break
+			}
+		}
+	}
+	r.state.Lock()
+	r.vanishedAdmins = vanished
+	r.state.Unlock()
+	return nil
 }

@@ -151,8 +151,17 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 		}
 	}
 	r.state.RLock()
-	after := r.members[id]
+	after, stands := r.members[id]
 	r.state.RUnlock()
+	if old.Kind == KindMember && !stands {
+		// Her entry is gone (its events refused: say the role of the
+		// administrator who admitted her was changed with heads from
+		// before the admission): what she wrote waits for it again, as on
+		// a workstation that never had it (session 16 review h-sec16c, B;
+		// a revocation she wrote may still hold: hold.go).
+		_, err := r.refuseFrom(ctx, tx, id, nil, pending("the author's directory entry is gone: waiting for it"))
+		return err
+	}
 	if old.Kind == KindMember && before.Revoked() && widened(before.RevokedHeads, after) {
 		// A revocation folded out (refused since, say its author was
 		// revoked before it) may have swept what no standing revocation

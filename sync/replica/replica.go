@@ -91,25 +91,28 @@ type Replica struct {
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
 	holds      map[string]hold               // under state: what holds each held member (hold.go)
-	roleSeen   map[string]Member             // under mu: member -> the entry her events' roles were judged by (roleheads.go)
-	roleLeft   []string                      // under mu: members judgeRoles left at its pass bound, carried to the next round (settle)
-	undone     []Problem                     // during settle: applied events refused afterwards
-	requeued   bool                          // during settle: an event was sent back to pending
-	budget     int                           // during settle: decisions left in this transaction
-	more       bool                          // settle stopped at its budget: another transaction goes on
-	opened     map[*crypto.Envelope]Fields   // during Apply: payloads opened on arrival
-	keysIn     map[keyRef]bool               // during Apply: keys that arrived, whose sealed envelopes settle opens
-	unseal     map[keyRef]store.Cursor       // during Apply: sealed envelopes being opened, and where
-	tails      map[string]uint64             // during a transaction: device -> last seq judged on arrival
-	looked     bool                          // under mu: sealed envelopes a held key opens were looked for
-	opening    atomic.Int64                  // sealed envelopes left to open with keys that arrived (Opening)
-	folds      *folds                        // during an Apply's transaction: record changes merged at its end
-	awaited    atomic.Int64                  // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
-	recount    bool                          // under mu: an Apply changed what awaited counts, beyond sealedIn
-	sealedIn   map[string]int64              // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
-	raised     bool                          // under mu: this Apply raised the collector's target (bulkgc.go)
-	bulked     bool                          // under mu: this Apply readied the store for bulk writes (bulkgc.go)
-	tidy       *time.Timer                   // under mu: checkpoints the log a bulk left (endBulk)
+	// vanishedAdmins: writers of claims with no entry whose refused
+	// admission made them administrators (hold.go readVanished), under state.
+	vanishedAdmins map[string]bool
+	roleSeen       map[string]Member           // under mu: member -> the entry her events' roles were judged by (roleheads.go)
+	roleLeft       []string                    // under mu: members judgeRoles left at its pass bound, carried to the next round (settle)
+	undone         []Problem                   // during settle: applied events refused afterwards
+	requeued       bool                        // during settle: an event was sent back to pending
+	budget         int                         // during settle: decisions left in this transaction
+	more           bool                        // settle stopped at its budget: another transaction goes on
+	opened         map[*crypto.Envelope]Fields // during Apply: payloads opened on arrival
+	keysIn         map[keyRef]bool             // during Apply: keys that arrived, whose sealed envelopes settle opens
+	unseal         map[keyRef]store.Cursor     // during Apply: sealed envelopes being opened, and where
+	tails          map[string]uint64           // during a transaction: device -> last seq judged on arrival
+	looked         bool                        // under mu: sealed envelopes a held key opens were looked for
+	opening        atomic.Int64                // sealed envelopes left to open with keys that arrived (Opening)
+	folds          *folds                      // during an Apply's transaction: record changes merged at its end
+	awaited        atomic.Int64                // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
+	recount        bool                        // under mu: an Apply changed what awaited counts, beyond sealedIn
+	sealedIn       map[string]int64            // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
+	raised         bool                        // under mu: this Apply raised the collector's target (bulkgc.go)
+	bulked         bool                        // under mu: this Apply readied the store for bulk writes (bulkgc.go)
+	tidy           *time.Timer                 // under mu: checkpoints the log a bulk left (endBulk)
 
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why
@@ -236,6 +239,9 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 	}
 	r.judgeTokens()
+	if err := r.readVanished(ctx, tx); err != nil {
+		return err
+	}
 	r.decideHolds() // as judged when the store was written
 	r.loadRoleViews()
 	for fp, m := range r.members {
