@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -431,6 +432,17 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 	if want == cur {
 		return false, nil
 	}
+	if signed {
+		// Its signer keeps it while an entry of his an administrator
+		// wrote names it, standing or not: displaced by a rival citing
+		// his token, or gone (its events refused for their writer), what
+		// he signed there may still hold whom he revoked (hold.go;
+		// session 16 review h-sec16d B).
+		named, err := r.namedByOwnEntry(ctx, tx, device, cur)
+		if err != nil || named {
+			return false, err
+		}
+	}
 	rows, err := tx.EnvelopesAfter(ctx, device, 0, -1)
 	if err != nil {
 		return false, fmt.Errorf("replica: events of device %s: %w", short(device), err)
@@ -446,6 +458,9 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 		delete(r.settled, chainPlace{row.Device, row.Seq})
 		if row.State == store.Sealed {
 			r.recount = true // no longer awaits a key (countAwaited)
+		}
+		if row.Kind == KindMember {
+			r.dirty[row.Entity] = true // a claim that held its member may be gone (hold.go)
 		}
 		if row.State != store.Applied && row.State != store.Sealed {
 			continue
@@ -522,6 +537,36 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 	}
 	r.state.Unlock()
 	return nil
+}
+
+// namedByOwnEntry reports whether an event of fp's own directory entry,
+// applied or refused for its writer only, written by a member who was
+// ever an administrator, names device.
+func (r *Replica) namedByOwnEntry(ctx context.Context, tx *store.Tx, device, fp string) (bool, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, fp)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of %s: %w", short(fp), err)
+	}
+	for _, row := range rows {
+		if row.Kind != KindMember || row.State != store.Applied && !refusedByWriter(row.State, row.Rule) {
+			continue
+		}
+		r.state.RLock()
+		a, ok := r.members[row.Author]
+		r.state.RUnlock()
+		if !ok || !everAdministrator(a) {
+			continue
+		}
+		_, fields, err := r.storedFields(row)
+		if err != nil {
+			continue // a payload that does not open names nothing
+		}
+		var devices []string
+		if json.Unmarshal(fields["devices"], &devices) == nil && slices.Contains(devices, device) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // signedFirst reports whether fp signed the first event of device's chain

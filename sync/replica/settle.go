@@ -193,6 +193,11 @@ func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelop
 			if err := tx.SetEnvelopeState(ctx, row.ID, store.Pending, v.reason); err != nil {
 				return false, false, err
 			}
+			if row.Kind == KindMember {
+				// Stored before its chain (arrive: no decide), it may be
+				// read as a hold claim only now (hold.go holdClaimOf).
+				r.dirty[row.Entity] = true
+			}
 		}
 		return false, true, nil
 	}
