@@ -569,6 +569,14 @@ func (r *Replica) namedByOwnEntry(ctx context.Context, tx *store.Tx, device, fp 
 	return false, nil
 }
 
+// selfSigned reports whether a key event is signed by the key it carries,
+// its author's: only then may it take back a device (deviceRefuses; an
+// unsigned one cleared the device's owner: session 16 review h-sec16d).
+func (r *Replica) selfSigned(env *crypto.Envelope) bool {
+	_, ok := r.checkKey(env)
+	return ok
+}
+
 // signedFirst reports whether fp signed the first event of device's chain
 // this workstation keeps.
 func (r *Replica) signedFirst(ctx context.Context, tx *store.Tx, device, fp string) (bool, error) {
@@ -591,12 +599,13 @@ func (r *Replica) signedFirst(ctx context.Context, tx *store.Tx, device, fp stri
 // of a device the directory gave a member who signed none of it yet is
 // its author's when his admitted entry names the device too
 // (rightfulOwner: he then keeps it).
-func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
+func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (string, error) {
+	h := env.Header
 	owner, err := r.ownerOf(ctx, tx, h.Device)
 	if err != nil {
 		return "", err
 	}
-	if owner != "" && owner != h.Author && h.Seq == 1 && h.Kind == KindKey {
+	if owner != "" && owner != h.Author && h.Seq == 1 && h.Kind == KindKey && r.selfSigned(env) {
 		r.state.RLock()
 		m, ok := r.members[h.Author]
 		r.state.RUnlock()

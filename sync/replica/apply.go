@@ -250,7 +250,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	// The device must be the author's (admission.go): checked first, so an
 	// event that does not belong in this chain is not kept rather than
 	// judged against a squat that holds the place before it.
-	if why, err := r.deviceRefuses(ctx, tx, h); err != nil || why != "" {
+	if why, err := r.deviceRefuses(ctx, tx, env); err != nil || why != "" {
 		return notKept(why), err
 	}
 	// The device's chain must be whole up to here.

@@ -57,7 +57,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 				continue
 			}
 		}
-		why, err := r.deviceRefuses(ctx, tx, env.Header)
+		why, err := r.deviceRefuses(ctx, tx, env)
 		if err != nil {
 			return nil, err
 		}
