@@ -543,30 +543,10 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 // applied or refused for its writer only, written by a member who was
 // ever an administrator, names device.
 func (r *Replica) namedByOwnEntry(ctx context.Context, tx *store.Tx, device, fp string) (bool, error) {
-	rows, err := tx.EnvelopesForEntity(ctx, fp)
-	if err != nil {
-		return false, fmt.Errorf("replica: events of %s: %w", short(fp), err)
-	}
-	for _, row := range rows {
-		if row.Kind != KindMember || row.State != store.Applied && !refusedByWriter(row.State, row.Rule) {
-			continue
-		}
-		r.state.RLock()
-		a, ok := r.members[row.Author]
-		r.state.RUnlock()
-		if !ok || !everAdministrator(a) {
-			continue
-		}
-		_, fields, err := r.storedFields(row)
-		if err != nil {
-			continue // a payload that does not open names nothing
-		}
+	return r.entryWrote(ctx, tx, fp, true, func(f Fields) bool {
 		var devices []string
-		if json.Unmarshal(fields["devices"], &devices) == nil && slices.Contains(devices, device) {
-			return true, nil
-		}
-	}
-	return false, nil
+		return json.Unmarshal(f["devices"], &devices) == nil && slices.Contains(devices, device)
+	})
 }
 
 // selfSigned reports whether a key event is signed by the key it carries,

@@ -339,33 +339,43 @@ func (r *Replica) readVanished(ctx context.Context, tx *store.Tx) error {
 	r.state.RUnlock()
 	vanished := map[string]bool{}
 	for _, fp := range gone {
-		rows, err := tx.EnvelopesForEntity(ctx, fp)
-		if err != nil {
-			return fmt.Errorf("replica: events of %s: %w", short(fp), err)
-		}
-		for _, row := range rows {
-			if row.Kind != KindMember || !refusedByWriter(row.State, row.Rule) {
-				continue
-			}
-			r.state.RLock()
-			a, ok := r.members[row.Author]
-			r.state.RUnlock()
-			if !ok || !everAdministrator(a) {
-				continue
-			}
-			_, fields, err := r.storedFields(row)
-			if err != nil {
-				continue // a payload that does not open admits nobody
-			}
+		admin, err := r.entryWrote(ctx, tx, fp, false, func(f Fields) bool {
 			var role roles.Role
-			if json.Unmarshal(fields["role"], &role) == nil && role == roles.Administrator {
-				vanished[fp] = true
-				break
-			}
+			return json.Unmarshal(f["role"], &role) == nil && role == roles.Administrator
+		})
+		if err != nil {
+			return err
 		}
+		vanished[fp] = admin
 	}
 	r.state.Lock()
 	r.vanishedAdmins = vanished
 	r.state.Unlock()
 	return nil
+}
+
+// entryWrote reports whether an event of fp's directory entry written by a
+// member who was ever an administrator says what says looks for: one
+// refused for its writer only (revocation, role or token rule), or, with
+// applied, one applied too. A payload that does not open says nothing.
+func (r *Replica) entryWrote(ctx context.Context, tx *store.Tx, fp string, applied bool, says func(Fields) bool) (bool, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, fp)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of %s: %w", short(fp), err)
+	}
+	for _, row := range rows {
+		if row.Kind != KindMember || !refusedByWriter(row.State, row.Rule) && !(applied && row.State == store.Applied) {
+			continue
+		}
+		r.state.RLock()
+		a, ok := r.members[row.Author]
+		r.state.RUnlock()
+		if !ok || !everAdministrator(a) {
+			continue
+		}
+		if _, fields, err := r.storedFields(row); err == nil && says(fields) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
