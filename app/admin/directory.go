@@ -37,6 +37,16 @@ type StaffMember struct {
 	// though their own revocation or change of role refused it (replica's
 	// hold.go): she is not active, and gets a new token to come back.
 	HeldBy []string
+	// TokenTakenBy names the member whose entry an administrator wrote
+	// citing her registration token first (replica's admission.go): her
+	// entry does not stand, so nothing she wrote counts, on every
+	// workstation alike, until she is issued a new token.
+	TokenTakenBy string
+	// SetAsideBy names the administrator whose entry of her was refused
+	// for its writer (replica's SetAside): he was revoked, or moved out
+	// of the administrators, with heads from before he wrote it. She is in
+	// no workstation's directory; what she wrote waits on every one.
+	SetAsideBy string
 	// ConfirmedBy names, for a physician or receptionist, the colleagues
 	// who confirmed them in person for the widest key their role holds
 	// (the clinical key for a physician, the front desk's for a
@@ -122,7 +132,18 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 				}
 			}
 		}
+		if m.TokenTakenBy != "" {
+			sm.TokenTakenBy = nameOf(m.TokenTakenBy)
+		}
 		out = append(out, sm)
+	}
+	aside, err := r.SetAside(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("admin: staff directory: %w", err)
+	}
+	for _, e := range aside {
+		out = append(out, StaffMember{Fingerprint: e.Fingerprint, Name: e.Name, Role: e.Role,
+			LastSeen: seen[e.Fingerprint], SetAsideBy: nameOf(e.WrittenBy)})
 	}
 	return out, nil
 }

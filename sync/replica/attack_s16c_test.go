@@ -5,7 +5,9 @@ package replica
 // committed.
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -190,6 +192,20 @@ func TestAttackS16cDemotingTheAdmitterErasesTheRevoker(t *testing.T) {
 				}
 			}
 			_ = nina
+			for _, s := range []*station{c.sAdmin, c.sPhys, sNina} { // the cut is shown (setaside.go)
+				aside, err := s.r.SetAside(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []SetAsideEntry(nil)
+				if tc.before {
+					want = []SetAsideEntry{{Fingerprint: carl.fp(), Name: "Carl Admin", Role: roles.Administrator,
+						WrittenBy: sBob.p.fp(), Rule: ruleRole}}
+				}
+				if !reflect.DeepEqual(aside, want) {
+					t.Errorf("entries set aside on %s's workstation: %+v, want %+v", s.p.name, aside, want)
+				}
+			}
 			if d := c.sPhys.snapshot().diff(sNina.snapshot()); d != "" {
 				t.Errorf("Paul's and Nina's workstations differ: %s", d)
 			}

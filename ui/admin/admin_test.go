@@ -353,6 +353,48 @@ func TestHeldMemberShownAndRevocable(t *testing.T) {
 	eventually(t, "the revoked member", func() bool { return strings.Contains(texts(s), "Revoked") })
 }
 
+// TestCutMembersShown: a member whose entry does not stand because another
+// entry took her token first, or whose entry was set aside because its
+// writer lost his authority before he wrote it, is shown with why and
+// what to do, and offers neither revocation nor a change of role.
+func TestCutMembersShown(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		member appadmin.StaffMember
+		want   []string
+	}{
+		{"token taken", appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Rae Reception",
+			Role: roles.Receptionist, Token: "T-7K2M", TokenTakenBy: "Sam Stand-in"},
+			[]string{"Not admitted\n", "Token T-7K2M was used first for Sam Stand-in: nothing they wrote counts. Issue them a new token"}},
+		{"set aside", appadmin.StaffMember{Fingerprint: "ffff000000000000000000000000000000000000", Name: "Dr Nils Newcomer",
+			Role: roles.Physician, SetAsideBy: "Bob Admin"},
+			[]string{"Set aside\n", "Admitted by Bob Admin, whose authority was withdrawn before it: nothing they wrote counts"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newFakeDesk()
+			d.staff = append(d.staff, tc.member)
+			var s fyne.CanvasObject
+			newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+			eventually(t, "the directory", func() bool { return strings.Contains(texts(s), tc.member.Name) })
+			got := lockedTexts(s)
+			for _, want := range tc.want {
+				if !strings.Contains(got, want) {
+					t.Errorf("the row does not say %q: %q", want, got)
+				}
+			}
+			revokes := 0
+			lockedWalk(s, func(o fyne.CanvasObject) {
+				if b, ok := o.(*widget.Button); ok && b.Text == "Revoke" && b.Visible() {
+					revokes++
+				}
+			})
+			if revokes != 1 { // Rita's: Ada is the one at the desk
+				t.Errorf("%d Revoke buttons shown, want Rita's only", revokes)
+			}
+		})
+	}
+}
+
 func TestAuditFiltersAndVerify(t *testing.T) {
 	d := newFakeDesk()
 	now := time.Now()
@@ -542,7 +584,11 @@ func TestDirectoryScreenshots(t *testing.T) {
 			appadmin.StaffMember{Fingerprint: "cccc000000000000000000000000000000000000", Name: "Dr Paul Physician", Role: roles.Physician, Active: true,
 				Joined: now, LastSeen: now, ConfirmedBy: []string{"Dr Pia Held"}, Confirms: []string{"Dr Pia Held"}},
 			appadmin.StaffMember{Fingerprint: "dddd000000000000000000000000000000000000", Name: "Dr Pia Held", Role: roles.Physician,
-				Joined: now, LastSeen: now, HeldBy: []string{"Carl Admin"}})
+				Joined: now, LastSeen: now, HeldBy: []string{"Carl Admin"}},
+			appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Rae Reception", Role: roles.Receptionist,
+				Joined: now, Token: "T-7K2M", TokenTakenBy: "Sam Stand-in"},
+			appadmin.StaffMember{Fingerprint: "ffff000000000000000000000000000000000000", Name: "Dr Nils Newcomer", Role: roles.Physician,
+				SetAsideBy: "Bob Admin"})
 		var s fyne.CanvasObject
 		w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 		fyne.CurrentApp().Settings().SetTheme(map[string]fyne.Theme{"light": theme.LightTheme(), "dark": theme.DarkTheme()}[variant])

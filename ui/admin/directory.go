@@ -146,7 +146,8 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	roleBtn := widget.NewButton("Role…", nil)
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 	revoke.Importance = widget.DangerImportance
-	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(110, 0, role), kit.AtLeast(70, 0, status), key)
+	widest := widget.NewLabel("Not admitted").MinSize().Width // the longest status: every key lines up
+	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(110, 0, role), kit.AtLeast(widest, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
 	confirmed := widget.NewLabel("")
 	confirmed.Truncation = fyne.TextTruncateEllipsis
@@ -251,6 +252,12 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case len(m.HeldBy) > 0 && m.Revoked.IsZero():
 		status.SetText("Held")
 		status.Importance = widget.DangerImportance
+	case m.SetAsideBy != "":
+		status.SetText("Set aside")
+		status.Importance = widget.DangerImportance
+	case m.TokenTakenBy != "" && m.Revoked.IsZero():
+		status.SetText("Not admitted")
+		status.Importance = widget.DangerImportance
 	default:
 		status.SetText("Revoked")
 		status.Importance = widget.DangerImportance
@@ -262,6 +269,12 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
 		joined.SetText(fmt.Sprintf("Held: revoked by %s, who has since lost that authority. Revoke for good, or issue a new token",
 			strings.Join(m.HeldBy, ", ")))
+	case m.SetAsideBy != "":
+		joined.SetText(fmt.Sprintf("Admitted by %s, whose authority was withdrawn before it: nothing they wrote counts. "+
+			"Issue them a new token", m.SetAsideBy))
+	case m.TokenTakenBy != "" && m.Revoked.IsZero():
+		joined.SetText(fmt.Sprintf("Token %s was used first for %s: nothing they wrote counts. Issue them a new token",
+			m.Token, m.TokenTakenBy))
 	case !m.Active:
 		joined.SetText(fmt.Sprintf("Revoked %s by %s", when(m.Revoked), m.RevokedBy))
 	case m.Token == "":
