@@ -179,12 +179,17 @@ func (r *Replica) readHoldClaim(row store.Envelope) (holdClaim, bool) {
 // administrator's role anywhere: admitted with it, holding it, or named by
 // any change of her history, agreed or past it.
 func everAdministrator(m Member) bool {
-	if m.Role == roles.Administrator || m.Admitted == roles.Administrator ||
-		slices.Contains(m.admitted, roles.Administrator) || slices.Contains(m.fork.roles, roles.Administrator) {
+	return everIn(m, func(r roles.Role) bool { return r == roles.Administrator })
+}
+
+// everIn reports whether any role m's entry names, was admitted in, or
+// records a change from or to is one in.
+func everIn(m Member, in func(roles.Role) bool) bool {
+	if in(m.Role) || in(m.Admitted) || slices.ContainsFunc(m.admitted, in) || slices.ContainsFunc(m.fork.roles, in) {
 		return true
 	}
 	for _, c := range m.Changes {
-		if c.From == roles.Administrator || c.To == roles.Administrator {
+		if in(c.From) || in(c.To) {
 			return true
 		}
 	}

@@ -110,7 +110,14 @@ func (r *Replica) RetireExposed(ctx context.Context, scope roles.Scope) (fresh b
 		members = append(members, fp)
 		switch {
 		case !m.Active() || !m.Role.Holds(scope):
-			outsiders[fp], formers[fp] = true, true
+			// A former holder only if some role of hers held the
+			// scope: a receptionist who never did may name any epoch
+			// in her key-held record, every one read from a clear
+			// header (session 17 review h-sec17b).
+			outsiders[fp] = true
+			if everIn(m, func(r roles.Role) bool { return r.Holds(scope) }) {
+				formers[fp] = true
+			}
 		case confirmed != nil && !confirmed[fp]:
 			outsiders[fp] = true
 		}
