@@ -29,7 +29,12 @@ const (
 	resendGap   = 5 * time.Second
 	repackReuse = 10 * time.Minute
 	maxRepacks  = 16
-	maxAskers   = 1024
+	// maxFresh bounds the fresh packs made in any repackReuse: a want for
+	// a seq just below the last repack is held by none, so each would pin
+	// a new pack of up to packBytes (session 17 review h-sec17b B). Wants
+	// past it wait until the oldest of them is repackReuse old.
+	maxFresh  = 4
+	maxAskers = 1024
 )
 
 // repack is a pack this workstation sent again.
@@ -134,11 +139,25 @@ func (y *Syncer) resendLoop() {
 		from := y.resendFrom
 		y.resendFrom = 0
 		y.mu.Unlock()
-		if err := y.sendAgain(from); err != nil {
+		err := y.sendAgain(from)
+		waits := errors.Is(err, errNoFreshPack)
+		if waits {
+			y.mu.Lock()
+			if y.resendFrom == 0 || from < y.resendFrom {
+				y.resendFrom = from
+			}
+			y.mu.Unlock()
+		} else if err != nil {
 			y.update(func(st *Status) { st.LastError = err.Error() })
 		}
 		if !y.sleep(resendGap) { // wants meanwhile are answered together
 			return
+		}
+		if waits {
+			select {
+			case y.resend <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -155,6 +174,23 @@ func (y *Syncer) recentRepack(seq uint64) (repack, bool) {
 	return repack{}, false
 }
 
+// errNoFreshPack: maxFresh fresh packs were made in the last repackReuse;
+// the want waits.
+var errNoFreshPack = errors.New("netsync: changes were sent again too often lately")
+
+// freshRepacks counts the packs sent again in the last repackReuse.
+func (y *Syncer) freshRepacks() int {
+	y.mu.Lock()
+	defer y.mu.Unlock()
+	n := 0
+	for _, p := range y.repacks {
+		if time.Since(p.at) < repackReuse {
+			n++
+		}
+	}
+	return n
+}
+
 // sendAgain puts this workstation's pushed events from seq on IPFS again in
 // a fresh pack and announces it.
 func (y *Syncer) sendAgain(from uint64) error {
@@ -165,6 +201,9 @@ func (y *Syncer) sendAgain(from uint64) error {
 	if rp, ok := y.recentRepack(from); ok {
 		y.say(replica.Announcement{Device: r.Device(), Seq: rp.to, Hash: rp.hash, CID: rp.cid}.String())
 		return nil
+	}
+	if y.freshRepacks() >= maxFresh {
+		return errNoFreshPack
 	}
 	p := replica.Pack{Device: r.Device(), From: from, Resent: time.Now().UnixMilli()}
 	var last store.Envelope
