@@ -1,0 +1,108 @@
+package replica
+
+// Session 17 hostile review h-sec17a of 1ede477, 1e02188 and 4f66f36
+// (/work/notes/sec-s17a.md). Each proof fails on main when committed.
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// TestAttackS17aRefusedNamingKeepsASquat: 1ede477 lets the signer of a
+// device's first event keep it while an event of his own entry, written by
+// an ever-administrator and applied or refused for its writer, names it
+// (admission.go settleDevice -> namedByOwnEntry -> hold.go entryWrote).
+// A refused event is one its writer had no right to write, and an
+// administrator who was revoked or moved off the administrator role writes
+// as many as he likes: Bob, revoked (or demoted to the desk), writes into
+// his own entry a "devices" list naming Nina's fresh workstation, whose id
+// the sync room shows, and signs its first event (a key event) himself.
+// Where the squat arrived before Nina's key event, Ada's admission naming
+// her workstation no longer takes it back: Bob keeps it, every event Nina
+// writes there is not kept, and her patients are missing; where Nina's key
+// came first, the squat is not kept. Workstations disagree for good, and a
+// newcomer whom Bob serves first loses Nina's workstation too. Before
+// 1ede477 the admission dropped the squat in every order
+// (TestAttackDeviceIdCopied).
+func TestAttackS17aRefusedNamingKeepsASquat(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		loses  string // how Bob lost his administrator's rights
+		naming bool   // Bob writes a refused "devices" list naming Nina's workstation
+	}{
+		{name: "control: Bob revoked, squats without naming it", loses: "revoked"},
+		{name: "Bob revoked names it in his own entry, then squats", loses: "revoked", naming: true},
+		{name: "Bob moved to the desk names it in his own entry, then squats", loses: "demoted", naming: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sBob := c.anotherAdmin(t, "Bob Admin")
+			all := append(c.stations(), sBob)
+			switch tc.loses {
+			case "revoked":
+				c.revoke(sBob.p)
+			case "demoted":
+				honestChange(t, c.sAdmin, sBob.p, 1, roles.Receptionist)
+			}
+			exchange(t, all...)
+			nina := c.newcomer(t, "Nina Newcomer")
+			device := nina.r.Device()
+			var naming *crypto.Envelope
+			if tc.naming {
+				naming = sBob.forge(forged{Entity: sBob.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+					Fields: fields(t, map[string]any{"devices": []string{sBob.r.Device(), device}})})
+			}
+			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(sBob.p.id.Public().Bytes())})
+			squat := sBob.forge(forged{Device: device, Seq: 1, Entity: sBob.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
+			bob := sBob.own() // his chain, the naming event with it
+			squatFirst, genuineFirst := c.sPhys, c.sPh2
+			squatFirst.apply(bob...)
+			squatFirst.apply(raws(squat)...)
+			squatFirst.apply(nina.own()...)
+			genuineFirst.apply(nina.own()...)
+			genuineFirst.apply(bob...)
+			genuineFirst.apply(raws(squat)...)
+			if naming != nil {
+				if st, why := squatFirst.state(naming.Header.ID); st != store.Rejected {
+					t.Fatalf("setup: Bob's naming event is %v (%s), want refused for its writer", st, why)
+				}
+			}
+			c.sAdmin.apply(nina.own()...)
+			c.sAdmin.entry(nina.p, crypto.NewEventID(), device)
+			work := nina.patient("Nina's first patient")
+			for _, s := range []*station{squatFirst, genuineFirst} {
+				s.apply(c.sAdmin.own()...)
+				s.apply(nina.own()...) // what the network sends (again)
+			}
+			// A newcomer (Olga) whom Bob serves first.
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			late.apply(bob...)
+			late.apply(raws(squat)...)
+			late.apply(c.sAdmin.everything()...)
+			late.apply(nina.own()...)
+			late.apply(c.sAdmin.everything()...)
+			late.apply(nina.own()...)
+			for _, s := range []*station{squatFirst, genuineFirst, late} {
+				owner := s.deviceOwner(device)
+				st, why := s.state(work.Header.ID)
+				t.Logf("on %s's workstation: Nina's workstation belongs to %s (Nina %s, Bob %s); her patient %v %s",
+					s.p.name, short(owner), short(nina.p.fp()), short(sBob.p.fp()), st, why)
+				if owner != nina.p.fp() {
+					t.Errorf("%s gives Nina's workstation to %s", s.p.name, short(owner))
+				}
+				if st != store.Applied {
+					t.Errorf("%s: Nina's patient is %v (%s), want applied", s.p.name, st, why)
+				}
+			}
+			if d := squatFirst.snapshot().diff(genuineFirst.snapshot()); d != "" {
+				t.Errorf("the squat-first and genuine-first workstations disagree:\n%s", d)
+			}
+		})
+	}
+}
