@@ -34,10 +34,12 @@ func TestAttackS17aRefusedNamingKeepsASquat(t *testing.T) {
 		name   string
 		loses  string // how Bob lost his administrator's rights
 		naming bool   // Bob writes a refused "devices" list naming Nina's workstation
+		oscar  bool   // into Oscar's entry (an outsider, who squats), not his own
 	}{
 		{name: "control: Bob revoked, squats without naming it", loses: "revoked"},
 		{name: "Bob revoked names it in his own entry, then squats", loses: "revoked", naming: true},
 		{name: "Bob moved to the desk names it in his own entry, then squats", loses: "demoted", naming: true},
+		{name: "Bob revoked names it in an outsider's entry, the outsider squats", loses: "revoked", naming: true, oscar: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClinic(t)
@@ -52,13 +54,20 @@ func TestAttackS17aRefusedNamingKeepsASquat(t *testing.T) {
 			exchange(t, all...)
 			nina := c.newcomer(t, "Nina Newcomer")
 			device := nina.r.Device()
+			squatter := sBob
+			if tc.oscar {
+				squatter = open(t, newPerson(t, "Oscar Outsider", roles.Physician), c.id)
+			}
 			var naming *crypto.Envelope
 			if tc.naming {
-				naming = sBob.forge(forged{Entity: sBob.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
-					Fields: fields(t, map[string]any{"devices": []string{sBob.r.Device(), device}})})
+				kv := map[string]any{"devices": []string{sBob.r.Device(), device}}
+				if tc.oscar {
+					kv = map[string]any{"name": "Oscar Outsider", "role": roles.Administrator, "status": StatusActive, "devices": []string{device}}
+				}
+				naming = sBob.forge(forged{Entity: squatter.p.fp(), Kind: KindMember, Scope: string(roles.Directory), Fields: fields(t, kv)})
 			}
-			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(sBob.p.id.Public().Bytes())})
-			squat := sBob.forge(forged{Device: device, Seq: 1, Entity: sBob.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
+			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(squatter.p.id.Public().Bytes())})
+			squat := squatter.forge(forged{Device: device, Seq: 1, Entity: squatter.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
 			bob := sBob.own() // his chain, the naming event with it
 			squatFirst, genuineFirst := c.sPhys, c.sPh2
 			squatFirst.apply(bob...)
@@ -91,8 +100,8 @@ func TestAttackS17aRefusedNamingKeepsASquat(t *testing.T) {
 			for _, s := range []*station{squatFirst, genuineFirst, late} {
 				owner := s.deviceOwner(device)
 				st, why := s.state(work.Header.ID)
-				t.Logf("on %s's workstation: Nina's workstation belongs to %s (Nina %s, Bob %s); her patient %v %s",
-					s.p.name, short(owner), short(nina.p.fp()), short(sBob.p.fp()), st, why)
+				t.Logf("on %s's workstation: Nina's workstation belongs to %s (Nina %s, squatter %s); her patient %v %s",
+					s.p.name, short(owner), short(nina.p.fp()), short(squatter.p.fp()), st, why)
 				if owner != nina.p.fp() {
 					t.Errorf("%s gives Nina's workstation to %s", s.p.name, short(owner))
 				}
