@@ -115,3 +115,73 @@ func TestAttackS17aRefusedNamingKeepsASquat(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS17aCopiedIdPoisonsTheClaimCache: holdClaimOf reads a claim
+// from r.holdRead, keyed by event id, before it verifies it (1ede477), and
+// caches "no claim" for a payload that does not open with an epoch this
+// workstation holds (hold.go cachedHoldClaim). An event's id is its
+// writer's choice and travels in the clear. Oscar, an outsider with a
+// published key, copies the id of Bob's revocation of Paul (refused: Ada
+// revoked Bob first; it holds Paul) into a "member event" of his own on
+// Paul's entry, under the directory's epoch number, sealed with a key of
+// his own. A newcomer whom Oscar serves first stores it pending (its
+// writer has no entry), reads it as no claim and caches that under the
+// id; Bob's genuine revocation then takes its place (arrive.go
+// replaceUnverified: a verified event displaces a pending one with its id)
+// and is read from the cache: no claim. Paul is held everywhere else and
+// active on the newcomer, which may grant him the clinical key.
+func TestAttackS17aCopiedIdPoisonsTheClaimCache(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		copyID bool
+	}{
+		{name: "control: Oscar's event has an id of its own"},
+		{name: "Oscar's event copies the id of Bob's revocation", copyID: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sBob := c.anotherAdmin(t, "Bob Admin")
+			all := append(c.stations(), sBob)
+			exchange(t, all...)
+			c.revokeAsTheAppDoes(t, sBob.p) // Ada revokes Bob; he has not heard of it
+			rev := sBob.append(Change{Entity: c.phys.fp(), Kind: KindMember, Scope: roles.Directory,
+				Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": memberHeads(t, sBob, c.phys)})})
+			exchange(t, all...)
+			oscar := join(t, newPerson(t, "Oscar Outsider", roles.Physician), c.id, c.admin.fp())
+			f := forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory),
+				Fields: fields(t, map[string]any{"status": StatusActive})}
+			if tc.copyID {
+				f.ID = rev.Header.ID
+			}
+			f.Epoch = rev.Header.Epoch // an epoch number the newcomer holds
+			oscar.forge(f)
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			// Olga catches up from Pia, Bob's revocation last; Oscar's
+			// event reaches her first.
+			var rest [][]byte
+			for _, raw := range c.sPh2.everything() {
+				if env, err := crypto.ParseEnvelope(raw); err != nil || env.Header.ID != rev.Header.ID {
+					rest = append(rest, raw)
+				}
+			}
+			late.apply(rest...)
+			late.apply(oscar.own()...)
+			late.apply(c.sPh2.everything()...)
+			late.apply(c.sPh2.everything()...)
+			for _, s := range []*station{c.sPh2, late} {
+				m, _ := s.r.Member(c.phys.fp())
+				st, why := s.state(rev.Header.ID)
+				grants := s.r.MayGrant(roles.Clinical, c.phys.fp())
+				t.Logf("on %s's workstation: Bob's revocation of Paul %v %s; Paul %s, held by %d, active %v; may be granted the clinical key %v",
+					s.p.name, st, why, m.Status, len(m.HeldBy), m.Active(), grants)
+				if m.Active() || len(m.HeldBy) == 0 {
+					t.Errorf("Paul, held by Bob's revocation, reads active (held by %d) on %s's workstation", len(m.HeldBy), s.p.name)
+				}
+				if grants {
+					t.Errorf("%s's workstation may grant the clinical key to Paul, a held physician", s.p.name)
+				}
+			}
+		})
+	}
+}

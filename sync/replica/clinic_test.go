@@ -224,6 +224,8 @@ type forged struct {
 	Seq                 uint64 // with Device
 	Prev                string // with Device
 	Time                int64  // the signed time, in unix ms (0: the station's now)
+	ID                  string // another event's id, copied ("": a fresh one)
+	Epoch               uint32 // of the key of its own a forgery seals with, for a scope s holds no key of (0: 1)
 }
 
 // forge signs f as s's member would with modified software. Written into
@@ -237,6 +239,9 @@ func (s *station) forge(f forged) *crypto.Envelope {
 		Device: s.r.p.Device, Seq: s.r.mySeq + 1, Prev: s.r.myHash, Lamport: f.Lamport, Time: s.r.now().UnixMilli()}
 	if f.Time != 0 {
 		h.Time = f.Time
+	}
+	if f.ID != "" {
+		h.ID = f.ID
 	}
 	if !own {
 		h.Device, h.Seq, h.Prev = f.Device, f.Seq, f.Prev
@@ -252,7 +257,7 @@ func (s *station) forge(f forged) *crypto.Envelope {
 		k, ok := s.r.Key(roles.Scope(f.Scope))
 		if !ok {
 			// A scope it holds no key of: any key will do for a forgery.
-			k, _ = crypto.NewScopeKey(f.Scope, 1)
+			k, _ = crypto.NewScopeKey(f.Scope, max(f.Epoch, 1))
 		}
 		h.Epoch = k.Epoch
 		payload, _ := json.Marshal(f.Fields)
