@@ -185,3 +185,60 @@ func TestAttackS17aCopiedIdPoisonsTheClaimCache(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS17aCopiedIdPreemptsARevocation (not from this round's fixes):
+// an event's id is its writer's choice, and a workstation keeps one
+// envelope per id: a verified envelope displaces another under its id
+// only while that one is pending (arrive.go replaceUnverified; the store
+// answers ErrConflict). Rita, a receptionist, copies the id of Ada's
+// revocation of Pia (headers travel in the clear) into a patient record
+// of her own, applied where it lands first. A newcomer whom Rita serves
+// first never stores Ada's revocation ("a different event already holds
+// this place"): Pia reads active there, and revoked everywhere else; and
+// Ada's chain there stops at the gap (her later events wait).
+func TestAttackS17aCopiedIdPreemptsARevocation(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		copyID bool
+	}{
+		{name: "control: Rita's record has an id of its own"},
+		{name: "Rita's record copies the id of Ada's revocation of Pia", copyID: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			exchange(t, c.stations()...)
+			rev := c.revoke(c.phys2)
+			after := c.sAdmin.entry(newPerson(t, "Nora Later", roles.Receptionist), "") // her next event
+			f := forged{Entity: crypto.NewEventID(), Kind: "patient", Scope: string(roles.FrontDesk),
+				Fields: fields(t, map[string]any{"family": "Copied"})}
+			if tc.copyID {
+				f.ID = rev.Header.ID
+			}
+			var rest [][]byte
+			for _, raw := range c.sAdmin.everything() {
+				if env, err := crypto.ParseEnvelope(raw); err != nil || env.Header.ID != rev.Header.ID {
+					rest = append(rest, raw)
+				}
+			}
+			copied := c.sRecep.forge(f)
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			late.apply(rest...)
+			late.apply(raws(copied)...)
+			late.apply(c.sAdmin.everything()...)
+			late.apply(c.sAdmin.everything()...)
+			exchange(t, c.stations()...)
+			for _, s := range []*station{c.sPhys, late} {
+				m, _ := s.r.Member(c.phys2.fp())
+				st, why := s.state(rev.Header.ID)
+				t.Logf("on %s's workstation: the event under the revocation's id %v %s; Pia %s", s.p.name, st, why, m.Status)
+				if !m.Revoked() {
+					t.Errorf("Pia, revoked by Ada, reads %s on %s's workstation", m.Status, s.p.name)
+				}
+				if st, why := s.state(after.Header.ID); st != store.Applied {
+					t.Errorf("on %s's workstation Ada's next event is %v (%s), want applied", s.p.name, st, why)
+				}
+			}
+		})
+	}
+}
