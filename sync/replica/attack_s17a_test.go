@@ -242,3 +242,68 @@ func TestAttackS17aCopiedIdPreemptsARevocation(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS17aRivalEntryFirstOnANewcomer: h-sec16d B's token route (Ada
+// writes a rival entry at Lamport 1 citing Carl's token and naming his
+// workstation) read by a newcomer that gets Ada's chain, the rival entry
+// in it, before Carl's. 1ede477 keeps the device with Carl only where his
+// events are stored first (settleDevice: signedFirst, namedByOwnEntry);
+// where the directory gave the device to the rival before any of Carl's
+// events came, Carl's key event is refused at arrival (admission.go
+// deviceRefuses: it takes a device back only for an entry that stands,
+// and his is token-taken), so his chain, his revocation of Pia with it, is
+// not kept: Pia is held on Paul's workstation and not on the newcomer's.
+func TestAttackS17aRivalEntryFirstOnANewcomer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		adaFirst bool
+	}{
+		{name: "control: the newcomer gets Carl's chain first"},
+		{name: "the newcomer gets Ada's chain, the rival entry in it, first", adaFirst: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			const token = "carl-s-token"
+			carl := newPerson(t, "Carl Admin", roles.Administrator)
+			sCarl := join(t, carl, c.id, c.admin.fp())
+			all := append(c.stations(), sCarl)
+			c.sAdmin.apply(sCarl.own()...)
+			c.sAdmin.entry(carl, token, sCarl.r.Device())
+			c.sAdmin.grant(roles.Directory, carl)
+			c.sAdmin.grant(roles.Admin, carl)
+			exchange(t, all...)
+			m, _ := sCarl.r.Member(c.phys2.fp())
+			heads := memberHeads(t, sCarl, c.phys2)
+			heads[RevokedChanges], heads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
+			rev := sCarl.append(Change{Entity: c.phys2.fp(), Kind: KindMember, Scope: roles.Directory,
+				Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+			exchange(t, all...)
+			puppet := newPerson(t, "Pat Puppet", roles.Receptionist)
+			c.sAdmin.forge(forged{Entity: puppet.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: 1,
+				Fields: fields(t, map[string]any{"name": puppet.name, "role": roles.Receptionist, "status": StatusActive,
+					"token": token, "devices": []string{sCarl.r.Device()}})})
+			exchange(t, all...)
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			if tc.adaFirst {
+				late.apply(c.sAdmin.own()...)
+			} else {
+				late.apply(sCarl.own()...)
+			}
+			late.apply(c.sPhys.everything()...)
+			late.apply(c.sPhys.everything()...)
+			for _, s := range []*station{c.sPhys, late} {
+				mp, _ := s.r.Member(c.phys2.fp())
+				st, why := s.state(rev.Header.ID)
+				t.Logf("on %s's workstation: Carl's workstation belongs to %s (Carl %s); his revocation of Pia %v %s; Pia %s, held by %d, active %v",
+					s.p.name, short(s.deviceOwner(sCarl.r.Device())), short(carl.fp()), st, why, mp.Status, len(mp.HeldBy), mp.Active())
+				if mp.Active() {
+					t.Errorf("Pia, revoked by Carl, reads active on %s's workstation", s.p.name)
+				}
+			}
+			if d := c.sPhys.snapshot().diff(late.snapshot()); d != "" {
+				t.Errorf("Paul's and the newcomer's workstations differ:\n%s", d)
+			}
+		})
+	}
+}
