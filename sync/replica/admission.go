@@ -539,11 +539,14 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 	return nil
 }
 
-// namedByOwnEntry reports whether an event of fp's own directory entry,
-// applied or refused for its writer only, written by a member who was
-// ever an administrator, names device.
+// namedByOwnEntry reports whether an applied event of fp's own directory
+// entry, written by a member who was ever an administrator, names device.
+// An event refused for its writer does not count: a revoked or demoted
+// administrator writes as many as he likes, and one naming a newcomer's
+// workstation kept his squat of it where the squat came first (session 17
+// review h-sec17a).
 func (r *Replica) namedByOwnEntry(ctx context.Context, tx *store.Tx, device, fp string) (bool, error) {
-	return r.entryWrote(ctx, tx, fp, true, func(f Fields) bool {
+	return r.entryWrote(ctx, tx, fp, func(row store.Envelope) bool { return row.State == store.Applied }, func(f Fields) bool {
 		var devices []string
 		return json.Unmarshal(f["devices"], &devices) == nil && slices.Contains(devices, device)
 	})
@@ -590,7 +593,16 @@ func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.E
 		m, ok := r.members[h.Author]
 		r.state.RUnlock()
 		_, named := m.namesDevice(h.Device)
-		if ok && named && m.TokenTakenBy == "" {
+		takes := ok && named && m.TokenTakenBy == ""
+		if !takes {
+			// As settleDevice keeps it with its signer: else a workstation
+			// that heard of a rival entry first refused his chain (session
+			// 17 review h-sec17a).
+			if takes, err = r.namedByOwnEntry(ctx, tx, h.Device, h.Author); err != nil {
+				return "", err
+			}
+		}
+		if takes {
 			signed, err := r.signedFirst(ctx, tx, h.Device, owner)
 			if err != nil {
 				return "", err

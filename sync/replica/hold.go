@@ -129,7 +129,7 @@ func (r *Replica) holdClaimOf(fp string, row store.Envelope) (holdClaim, bool) {
 // cachedHoldClaim is readHoldClaim, read once per event (r.holdRead).
 func (r *Replica) cachedHoldClaim(row store.Envelope) (holdClaim, bool) {
 	r.state.RLock()
-	read, seen := r.holdRead[row.ID]
+	read, seen := r.holdRead[row.Hash]
 	r.state.RUnlock()
 	if seen {
 		if read == nil {
@@ -140,9 +140,9 @@ func (r *Replica) cachedHoldClaim(row store.Envelope) (holdClaim, bool) {
 	c, ok := r.readHoldClaim(row)
 	r.state.Lock()
 	if ok {
-		r.holdRead[row.ID] = &c
+		r.holdRead[row.Hash] = &c
 	} else if r.hasKey(row.Scope, row.Epoch) {
-		r.holdRead[row.ID] = nil // else read again once the key comes
+		r.holdRead[row.Hash] = nil // else read again once the key comes
 	}
 	r.state.Unlock()
 	return c, ok
@@ -344,7 +344,7 @@ func (r *Replica) readVanished(ctx context.Context, tx *store.Tx) error {
 	r.state.RUnlock()
 	vanished := map[string]bool{}
 	for _, fp := range gone {
-		admin, err := r.entryWrote(ctx, tx, fp, false, func(f Fields) bool {
+		admin, err := r.entryWrote(ctx, tx, fp, func(row store.Envelope) bool { return refusedByWriter(row.State, row.Rule) }, func(f Fields) bool {
 			var role roles.Role
 			return json.Unmarshal(f["role"], &role) == nil && role == roles.Administrator
 		})
@@ -361,15 +361,14 @@ func (r *Replica) readVanished(ctx context.Context, tx *store.Tx) error {
 
 // entryWrote reports whether an event of fp's directory entry written by a
 // member who was ever an administrator says what says looks for: one
-// refused for its writer only (revocation, role or token rule), or, with
-// applied, one applied too. A payload that does not open says nothing.
-func (r *Replica) entryWrote(ctx context.Context, tx *store.Tx, fp string, applied bool, says func(Fields) bool) (bool, error) {
+// that which picks. A payload that does not open says nothing.
+func (r *Replica) entryWrote(ctx context.Context, tx *store.Tx, fp string, which func(store.Envelope) bool, says func(Fields) bool) (bool, error) {
 	rows, err := tx.EnvelopesForEntity(ctx, fp)
 	if err != nil {
 		return false, fmt.Errorf("replica: events of %s: %w", short(fp), err)
 	}
 	for _, row := range rows {
-		if row.Kind != KindMember || !refusedByWriter(row.State, row.Rule) && !(applied && row.State == store.Applied) {
+		if row.Kind != KindMember || !which(row) {
 			continue
 		}
 		r.state.RLock()

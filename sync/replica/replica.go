@@ -131,9 +131,11 @@ type Replica struct {
 	retired         map[string]map[uint32]bool
 	seen            map[string]map[uint32]bool
 	exposureChecked map[string]string
-	// holdRead is, by event id, what holdClaimOf read of a refused member
-	// event (nil: no claim): a payload is opened once, not at every
-	// reading of its entry (hold.go; session 16 review h-sec16a).
+	// holdRead is, by envelope hash, what holdClaimOf read of a refused
+	// member event (nil: no claim): a payload is opened once, not at every
+	// reading of its entry (hold.go; session 16 review h-sec16a). Not by
+	// id: an id is its writer's choice, and another envelope under a
+	// revocation's id poisoned it (session 17 review h-sec17a).
 	holdRead   map[string]*holdClaim
 	grantsSeen atomic.Int64
 
