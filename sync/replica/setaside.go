@@ -28,13 +28,13 @@ type SetAsideEntry struct {
 	Rule string
 }
 
-// SetAside lists the entries set aside, by fingerprint. Refused envelopes
-// are few and have their own index in the store; an entry's payload that
-// does not open is listed without name or role.
+// SetAside lists the entries set aside, by fingerprint: refused member
+// events, by their own index in the store. An entry's payload that does
+// not open is listed without name or role.
 func (r *Replica) SetAside(ctx context.Context) ([]SetAsideEntry, error) {
 	var out []SetAsideEntry
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		rows, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
+		rows, err := tx.RefusedOfKind(ctx, KindMember)
 		if err != nil {
 			return fmt.Errorf("replica: refused events: %w", err)
 		}

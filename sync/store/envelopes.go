@@ -571,6 +571,16 @@ func (tx *Tx) EnvelopesInState(ctx context.Context, s EnvelopeState, limit int) 
 const inStateQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = ?
 	ORDER BY lamport, device, seq LIMIT ?`
 
+// RefusedOfKind returns the refused envelopes of one kind, in Lamport order
+// (then device, then seq): found by the refused envelopes' own index, the
+// others' bytes never read.
+func (tx *Tx) RefusedOfKind(ctx context.Context, kind string) ([]Envelope, error) {
+	return tx.envelopeList(ctx, "refused envelopes of kind "+kind, refusedOfKindQuery, Rejected, kind)
+}
+
+const refusedOfKindQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = ? AND kind = ?
+	ORDER BY lamport, device, seq`
+
 // EnvelopesAfter returns device's envelopes with a sequence number above
 // seq, in order, at most limit of them (0 or less: all): what a peer that
 // has everything up to seq lacks.

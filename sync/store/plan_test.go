@@ -28,6 +28,7 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"pending", inStateQuery, []any{Pending, 10}, []string{"INDEX envelopes_pending"}},
 		{"sealed", inStateQuery, []any{Sealed, 10}, []string{"INDEX envelopes_sealed"}},
 		{"rejected", inStateQuery, []any{Rejected, 10}, []string{"INDEX envelopes_rejected"}},
+		{"rejected of a kind", refusedOfKindQuery, []any{Rejected, "member"}, []string{"INDEX envelopes_rejected"}},
 		{"pending run", pendingRunQuery, []any{"d1", 1, 10}, []string{"INDEX"}},
 		{"a record's envelopes", forEntityQuery, []any{"x"}, []string{"INDEX envelopes_entity"}},
 		{"a device's envelopes about a record", aboutFromQuery, []any{"x", "d1", "grant"}, []string{"INDEX envelopes_entity"}},
@@ -93,6 +94,11 @@ func TestMigrationFewerEnvelopeIndexes(t *testing.T) {
 		rejected, err := tx.EnvelopesInState(ctx, Rejected, 0)
 		if err != nil || len(rejected) != 1 || rejected[0].ID != "e3" {
 			t.Errorf("rejected %+v, %v; want e3", rejected, err)
+		}
+		for kind, want := range map[string]int{"patient": 1, "member": 0} {
+			if got, err := tx.RefusedOfKind(ctx, kind); err != nil || len(got) != want {
+				t.Errorf("refused of kind %s: %+v, %v; want %d", kind, got, err, want)
+			}
 		}
 		return nil
 	})
