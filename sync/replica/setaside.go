@@ -43,6 +43,9 @@ func (r *Replica) SetAside(ctx context.Context) ([]SetAsideEntry, error) {
 			if row.Kind != KindMember || !refusedByWriter(row.State, row.Rule) || row.Rule == ruleToken || seen[row.Entity] {
 				continue
 			}
+			if w, ok := r.Member(row.Author); !ok || !everAdministrator(w) {
+				continue // a receptionist's or an outsider's "entry" was never anyone's admission
+			}
 			seen[row.Entity] = true
 			if _, ok := r.Member(row.Entity); ok {
 				continue // the entry stands by another event: the directory shows what it says
