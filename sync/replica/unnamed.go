@@ -17,6 +17,11 @@ package replica
 // admission), the mark is lifted and her chain is fetched again at her
 // workstation's next announcement: the events not stored come back.
 //
+// A workstation not admitted yet bounds nothing: it cannot read the
+// directory before its admission grants it the key, so it cannot tell a
+// member's device from an outsider's, and it stores the clinic pending
+// meanwhile so its admission lets it all through at once (issue 17).
+//
 // An enrollment request does not lift the bound: its token id is in
 // clear, so an outsider can name any token in one.
 
@@ -52,15 +57,16 @@ func (r *Replica) OverBound(device string) bool {
 }
 
 // named reports whether the directory knows device, or the author of an
-// event of it (caller holds mu).
+// event of it, or this workstation is not admitted yet (caller holds mu).
 func (r *Replica) named(device, author string) bool {
 	if device == r.p.Device || r.anchors[author] || r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic) {
 		return true
 	}
 	r.state.RLock()
 	_, member := r.members[author]
+	_, admitted := r.members[r.fp]
 	r.state.RUnlock()
-	if member {
+	if member || !admitted {
 		return true
 	}
 	for _, c := range r.claims {
