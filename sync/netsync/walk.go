@@ -200,6 +200,12 @@ func holdsIn(ctx context.Context, tx *store.Tx, r *replica.Replica, a replica.An
 		}
 		return err == nil && e.Hash == a.Hash && e.State != store.Pending, err
 	}
+	if r.OverBound(a.Device) {
+		// A device no directory entry names that sent more than this
+		// workstation stores of one: nothing to fetch until an entry
+		// names it (replica/unnamed.go); its next announcement then is.
+		return true, nil
+	}
 	return stored(ctx, tx, a.Device, a.Seq, a.Hash)
 }
 

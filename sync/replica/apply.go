@@ -21,7 +21,10 @@ type Report struct {
 	Sealed   int // verified, kept as ciphertext: no key on this workstation
 	Rejected int
 	Pending  int // still waiting (for an earlier event, or the author's key)
-	Problems []Problem
+	// OverBound: not stored, their device named by no directory entry
+	// and past what such a device may store (unnamed.go).
+	OverBound int
+	Problems  []Problem
 }
 
 // Problem names one envelope that was refused, for people and for verify.
@@ -94,6 +97,13 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		if err := r.settle(ctx, tx, &rep); err != nil {
 			return err
 		}
+		// Kept aside at their device's bound, and named by an entry
+		// that came with them: stored now.
+		again, err := r.retryCapped(ctx, tx, &rep)
+		if err != nil {
+			return err
+		}
+		held = append(held, again...)
 		if len(held) > 0 {
 			// Settling may have freed the places they claimed (a squat or a
 			// forgery waiting there was not kept) or given their device to
@@ -120,6 +130,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		return rep, err
 	}
 	defer r.recountAwaited(ctx)
+	r.markOver(&rep)
 	r.looked = true
 	r.flush()
 	// A key that opened a long history, or an admission that let it
@@ -155,7 +166,10 @@ func (r *Replica) begin() func() {
 	r.reindex, r.folds = map[string][][]byte{}, &folds{}
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
-	return func() { r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails = nil, nil, nil, nil, nil, nil }
+	r.loads, r.capped = map[string]*deviceLoad{}, nil
+	return func() {
+		r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails, r.loads = nil, nil, nil, nil, nil, nil, nil
+	}
 }
 
 // writeIndex writes the blind-index tokens of the entities an Apply

@@ -79,6 +79,14 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			return nil, fmt.Errorf("replica: store envelope: %w", err)
 		}
 		if !placed {
+			// A device no directory entry names stores only so much
+			// (unnamed.go).
+			if ok, err := r.unbounded(ctx, tx, c); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
 			done, err := r.decide(ctx, tx, env, rep)
 			if err != nil {
 				return nil, err

@@ -17,6 +17,9 @@
 // one whose token was set first stands and the other member is not
 // admitted (admission.go). A member counts as holding a key once it
 // acknowledges it (KindKeyHeld), never because a grant header names it.
+// An admitted workstation stores only a few events of a device no
+// directory entry names, and marks it (OverBound) until one does
+// (unnamed.go).
 //
 // It must not know about screens or patients: it moves envelopes, checks
 // signatures against the directory and hands decrypted payloads to the app.

@@ -87,6 +87,8 @@ type Replica struct {
 	revoked    map[string]bool               // during settle: members revoked, to sweep
 	owners     map[string]string             // during Apply: device -> owner, as read
 	claims     map[string]entryClaims        // under mu: what decides between directory entries
+	loads      map[string]*deviceLoad        // during a transaction: what devices no entry names store (unnamed.go)
+	capped     []arrival                     // during a transaction: envelopes past their device's bound
 	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
@@ -145,6 +147,12 @@ type Replica struct {
 	// author is not reached, by key (under mu).
 	source map[string]map[uint32]string
 	aside  map[keyRef]map[string]bool
+
+	// Devices no directory entry names that sent more than such a device
+	// may store, each with its author (unnamed.go): netsync reads it
+	// while an Apply runs.
+	overMu sync.Mutex
+	over   map[string]string
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

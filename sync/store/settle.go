@@ -224,3 +224,14 @@ func (tx *Tx) RejectedAuthors(ctx context.Context, rule string) ([]string, error
 	}
 	return out, wrap(op, rows.Err())
 }
+
+// DeviceLoad returns how many of device's envelopes are stored, in any
+// state, and their bytes: what the replica bounds for a device no
+// directory entry names.
+func (tx *Tx) DeviceLoad(ctx context.Context, device string) (n int, bytes int64, err error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, 0, err
+	}
+	err = tx.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(raw)), 0) FROM envelopes WHERE device = ?`, device).Scan(&n, &bytes)
+	return n, bytes, wrap("device load", err)
+}
