@@ -82,3 +82,52 @@ func TestAttackS17DirectoryRecordErasesAPatient(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeGivesAPatientBackItsID: a workstation of a version before
+// the ids rule applied Ada's licence under a patient's id (kind
+// precedence: the id was the licence's, the patient's events refused for
+// the binding). Opened by this version, it refuses the licence by the kind
+// rule, judges the patient's events again and ends as a workstation that
+// had the rule all along.
+func TestUpgradeGivesAPatientBackItsID(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	d := c.sRecep.patient("Keep")
+	exchange(t, c.stations()...)
+	erase := c.sAdmin.forge(forged{Entity: d.Header.Entity, Kind: "licence", Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"number": "0"})})
+	s := c.sPhys
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		if err := s.applyUnjudged(ctx, tx, erase); err != nil {
+			return err
+		}
+		if err := tx.Refuse(ctx, d.Header.ID, ruleBinding, "record is a licence record"); err != nil {
+			return err
+		}
+		if err := s.r.rebind(ctx, tx, d.Header.Entity, nil); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kind, _, _ := s.r.Entity(ctx, d.Header.Entity); kind != "licence" {
+		t.Fatalf("setup: the older workstation's record %s is a %q record, want the licence", short(d.Header.Entity), kind)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, rule := s.ruleOf(erase.Header.ID); st != store.Rejected || rule != ruleKind {
+		t.Errorf("after the upgrade Ada's licence is %v (rule %q), not refused by the kind rule", st, rule)
+	}
+	if kind, st, err := s.r.Entity(ctx, d.Header.Entity); kind != "patient" || st.String("family") != "Keep" {
+		t.Errorf("after the upgrade record %s is a %q record %v (%v), not the patient", short(d.Header.Entity), kind, st, err)
+	}
+	c.sPh2.apply(c.sAdmin.everything()...)
+	if diff := s.snapshot().diff(c.sPh2.snapshot()); diff != "" {
+		t.Errorf("the mended workstation and one of this version differ: %s", diff)
+	}
+}
