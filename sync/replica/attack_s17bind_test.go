@@ -131,3 +131,44 @@ func TestUpgradeGivesAPatientBackItsID(t *testing.T) {
 		t.Errorf("the mended workstation and one of this version differ: %s", diff)
 	}
 }
+
+// TestUpgradeRefusesAStoredClaimBeforeItsPatient: the older workstation,
+// a physician's (no admin key), kept Ada's token under a patient's id
+// sealed before the patient arrived: no record, nothing refused yet, so
+// the upgrade's mend does not see it. The patient arriving after the
+// upgrade stands, and the token is refused (bind mends the claim).
+func TestUpgradeRefusesAStoredClaimBeforeItsPatient(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	d := c.sRecep.patient("Keep")
+	c.sAdmin.apply(c.sRecep.own()...)
+	erase := c.sAdmin.forge(forged{Entity: d.Header.Entity, Kind: "token", Scope: string(roles.Admin),
+		Fields: fields(t, map[string]any{"status": "revoked"})})
+	s := c.sPh2
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		if _, err := tx.PutEnvelope(ctx, rowOf(erase, store.Sealed, "")); err != nil {
+			return err
+		}
+		if err := tx.PutBinding(ctx, claimOf(erase.Header)); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(c.sRecep.own()...)
+	if st, why := s.state(d.Header.ID); st != store.Applied {
+		t.Errorf("the patient arriving after the upgrade is %v (%s)", st, why)
+	}
+	if st, rule := s.ruleOf(erase.Header.ID); st != store.Rejected || rule != ruleKind {
+		t.Errorf("the stored token is %v (rule %q), not refused by the kind rule", st, rule)
+	}
+	if kind, _, err := s.r.Entity(ctx, d.Header.Entity); kind != "patient" {
+		t.Errorf("record %s is a %q record (%v), not the patient", short(d.Header.Entity), kind, err)
+	}
+}

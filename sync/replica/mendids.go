@@ -24,11 +24,12 @@ import (
 // mendFields, once per version of the declarations (roles.FieldsVersion
 // covers the shapes of ids).
 //
-// Not judged again: a data record's events under a directory or admin id
-// where nothing collided, and directory or admin events this workstation
-// keeps sealed with no record they changed (no key of the admin scope):
-// honest software never wrote either, and every event arriving from now
-// on is judged by the rule.
+// Not judged here: a data record's events under a directory or admin id
+// where nothing collided (honest software never wrote one), and directory
+// or admin claims this workstation keeps sealed on a record nothing else
+// claimed yet (no key of the admin scope): bind refuses such a claim, by
+// mendID, when an event of another kind arrives for its record. Every
+// event arriving from now on is judged by the rule.
 func (r *Replica) mendIDs(ctx context.Context, tx *store.Tx) error {
 	defer r.begin()()
 	var suspects []string
