@@ -33,8 +33,8 @@ type NewClinic struct {
 
 // Entity ids of the clinic's own records.
 const (
-	entityClinic   = "c11c1c0000000000000000000000c11c" // directory: name, audit key
-	entityAuditKey = "a0d17000000000000000000000000a0d" // admin: the audit key's private half
+	entityClinic   = roles.ClinicID   // directory: name, audit key
+	entityAuditKey = roles.AuditKeyID // admin: the audit key's private half
 )
 
 // CreateClinic creates a clinic and its founding administrator's

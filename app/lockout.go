@@ -38,7 +38,7 @@ const (
 	lockoutFile     = "lockout.json"
 	firstLockout    = 30 * time.Second
 	longestLockout  = 30 * time.Minute
-	entitySecurity  = "5ec0000000000000000000000000005e" // directory: the security settings
+	entitySecurity  = roles.SecurityID // directory: the security settings
 	minIdleLock     = time.Minute
 	maxIdleLock     = 8 * time.Hour
 	minMaxAttempts  = 3

@@ -154,8 +154,10 @@ func (k Kind) OnlyGrows() bool {
 // revocation refused for its writer holds its member, her confirmations,
 // key-held claims and grants past it refused (replica's hold.go, session
 // 15 review V2; session 16 review h-sec16a), and an entry's devices only
-// grow (replica's rolecells.go devicesSeenField, h-sec16a H1).
-const fieldsRevision = 8
+// grow (replica's rolecells.go devicesSeenField, h-sec16a H1). Revision
+// 9: a directory or admin kind's ids have its shape, no other kind's do
+// (Kind.IDs, replica's mendids.go, session 17).
+const fieldsRevision = 9
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -172,6 +174,9 @@ func declarationsHash() string {
 	fmt.Fprintf(h, "revision %d, at most %d\n", fieldsRevision, MaxEventFields)
 	for _, k := range Kinds() {
 		fmt.Fprintf(h, "%s %q", k.Name, slices.Sorted(slices.Values(k.Fields)))
+		if k.Shaped() {
+			fmt.Fprintf(h, " ids %s", k.IDs)
+		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)
 			if f.Set {

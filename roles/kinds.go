@@ -40,6 +40,9 @@ type Kind struct {
 	// nobody's software can put a colleague's name to what she recorded,
 	// nor change values under a colleague's name.
 	Author []string
+	// IDs: the shape of the ids a directory or admin kind writes (ids.go);
+	// zero for the other kinds, whose ids may have no such shape.
+	IDs IDs
 	// ByAuthor: fields that, where an event writes them, name its own
 	// author; an event may leave them out (an appointment's booked_by is
 	// written by the booking only, and no later change may put a
@@ -56,6 +59,21 @@ var (
 	admins    = []Role{Administrator}
 	frontDesk = []Role{Receptionist, Physician}
 	clinical  = []Role{Physician}
+)
+
+// The ids of the clinic's one record of each of these kinds (32 hex
+// digits, fixed since the kind was written first), and the prefixes of
+// the ids of kinds written once per member or pair of members.
+const (
+	ClinicID       = "c11c1c0000000000000000000000c11c" // directory: name, audit key
+	SecurityID     = "5ec0000000000000000000000000005e" // directory: the security settings
+	RecoveryID     = "7ec0e700000000000000000000007ec0" // directory: the recovery split in force
+	AuditKeyID     = "a0d17000000000000000000000000a0d" // admin: the audit key's private half
+	LicencePrefix  = "licence:"                         // then the physician's fingerprint
+	ReleasePrefix  = "recovery-release:"                // then 16 hex of the giver's and of the taker's fingerprint (until session 13: a split's id and the giver's)
+	HeldPrefix     = "held:"                            // then the fingerprint of the member whose keys it acknowledges
+	ConfirmsPrefix = "confirms:"                        // then the fingerprint of the member whose confirmations it holds
+	tokenHexDigits = 16                                 // a token's id: 8 random bytes
 )
 
 // kinds is the table of every kind of record the app writes. The replica's
@@ -111,33 +129,34 @@ func init() {
 				"conclusion", "forms"}, origin)},
 		// Directory: administrators write the staff list and the clinic's
 		// public records; every member acknowledges the keys it holds.
-		{Name: "member", Scope: Directory, Create: admins, Change: admins,
+		{Name: "member", Scope: Directory, Create: admins, Change: admins, IDs: IDs{Hex: fingerprint},
 			Fields: []string{"name", "role", "status", "token", "admitted_by", "joined", "devices", "revoked_heads",
 				"revoked_by", "revoked", "role_changes", "role_heads"},
 			Keyed: roleChanges},
-		{Name: "clinic", Scope: Directory, Create: admins, Change: admins,
+		{Name: "clinic", Scope: Directory, Create: admins, Change: admins, IDs: IDs{Fixed: ClinicID},
 			Fields: []string{"name", "audit_pub", "address", "phone", "zone"}},
 		{Name: "licence", Scope: Directory, Create: admins, Change: admins, // a physician's licence number, printed on prescriptions
-			Fields: []string{"member", "number"}},
-		{Name: "security", Scope: Directory, Create: admins, Change: admins, Fields: []string{"idle_minutes", "max_attempts"}},
-		{Name: "recovery", Scope: Directory, Create: admins, Change: admins,
+			IDs: IDs{Prefix: LicencePrefix, Hex: fingerprint}, Fields: []string{"member", "number"}},
+		{Name: "security", Scope: Directory, Create: admins, Change: admins, IDs: IDs{Fixed: SecurityID}, Fields: []string{"idle_minutes", "max_attempts"}},
+		{Name: "recovery", Scope: Directory, Create: admins, Change: admins, IDs: IDs{Fixed: RecoveryID},
 			// Former: pub and shares, of the split of a recovery key.
 			Fields: []string{"id", "threshold", "admins", "set_by", "set_at", "sig", "pub", "shares"}},
-		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone, Keyed: heldKeys},
+		{Name: "key-held", Scope: Directory, Create: anyone, Change: anyone, IDs: IDs{Prefix: HeldPrefix, Hex: fingerprint}, Keyed: heldKeys},
 		// A physician's or receptionist's confirmations of colleagues she
 		// met in person: the clinical and front-desk keys go only to
 		// members so confirmed, never on an administrator's word alone.
 		// A field whose scope the role its writer held at the event
 		// does not hold is refused: a receptionist's "member/" and
 		// "recovery/" fields (replica's checkConfirmsRole).
-		{Name: "confirms", Scope: Directory, Create: frontDesk, Change: frontDesk, Keyed: confirmedColleagues},
+		{Name: "confirms", Scope: Directory, Create: frontDesk, Change: frontDesk,
+			IDs: IDs{Prefix: ConfirmsPrefix, Hex: fingerprint}, Keyed: confirmedColleagues},
 		// Admin: token secrets, the audit key's private half, recovery
 		// shares released to a coordinating administrator.
-		{Name: "token", Scope: Admin, Create: admins, Change: admins,
+		{Name: "token", Scope: Admin, Create: admins, Change: admins, IDs: IDs{Hex: []int{tokenHexDigits}},
 			Fields: []string{"role", "status", "issued_by", "issued", "expires", "secret", "used_by", "used_at",
 				"revoked_by", "revoked", "approval"}},
-		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins, Fields: []string{"locked", "pass"}},
-		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins,
+		{Name: "audit-key", Scope: Admin, Create: admins, Change: admins, IDs: IDs{Fixed: AuditKeyID}, Fields: []string{"locked", "pass"}},
+		{Name: "recovery-release", Scope: Admin, Create: admins, Change: admins, IDs: IDs{Prefix: ReleasePrefix},
 			// Former: recovery and share, of a released share of a recovery key.
 			Fields: []string{"from", "to", "shares", "recovery", "share"}},
 		// Raw: every member audits; holders of the front-desk and clinical
@@ -187,6 +206,11 @@ func (k Kind) MayChange(r Role) bool { return hasRole(k.Change, r) }
 // hide a clinical or directory record by naming its id, nor a physician a
 // directory record. Within one precedence the earliest claim wins, which
 // gives the writer nothing it could not do by changing the record.
+//
+// Since session 17 a directory or admin kind's ids have a shape of their
+// own, which no other kind's id has (IDs, CheckID), so precedence never
+// decides between a directory or admin record and a data record: it
+// decides between clinical and front-desk claims.
 func (k Kind) Precedence() int {
 	switch k.Scope {
 	case Directory, Admin:

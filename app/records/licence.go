@@ -1,6 +1,9 @@
 package records
 
-import "github.com/medihaven/medihaven/sync/replica"
+import (
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
+)
 
 // KindLicence is a physician's licence or registration number as an
 // administrator recorded it (directory scope: every workstation prints it
@@ -14,7 +17,7 @@ const (
 )
 
 // LicenceEntity is the entity of the licence record of the member fp.
-func LicenceEntity(fp string) string { return "licence:" + fp }
+func LicenceEntity(fp string) string { return roles.LicencePrefix + fp }
 
 // Licence is a physician's licence or registration number.
 type Licence struct {

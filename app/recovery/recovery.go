@@ -17,7 +17,7 @@ import (
 
 // Entities and kinds of the recovery scheme.
 const (
-	entityRecovery       = "7ec0e700000000000000000000007ec0" // directory: the split in force
+	entityRecovery       = roles.RecoveryID // directory: the split in force
 	kindRecoveryEscrow   = "recovery-escrow"
 	kindRecoveryHandover = "recovery-handover"
 	scopeRecovery        = "recovery" // roles.RecoveryEscrow: raw events: sealed to named keys, not a data scope

@@ -20,7 +20,7 @@ import (
 )
 
 func releaseEntity(from, to string) string {
-	return "recovery-release:" + from[:min(16, len(from))] + ":" + to[:min(16, len(to))]
+	return roles.ReleasePrefix + from[:min(16, len(from))] + ":" + to[:min(16, len(to))]
 }
 
 // Release hands this administrator's shares of every escrowed

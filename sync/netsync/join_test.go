@@ -124,7 +124,7 @@ func TestJoinStoresEachEnvelopeOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b.Append(replica.Change{Entity: crypto.NewEventID(), Kind: "token", Scope: roles.Admin, Fields: f})
+			b.Append(replica.Change{Entity: crypto.NewEventID()[:16], Kind: "token", Scope: roles.Admin, Fields: f})
 		}
 		envs, err := b.Commit(ctx)
 		if err != nil {

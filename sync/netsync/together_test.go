@@ -60,7 +60,7 @@ func TestHeadsTogether(t *testing.T) {
 	}
 	founded := push(founder)
 	f, _ := replica.F(map[string]any{"status": "later"})
-	if _, err := founder.r.Append(ctx, replica.Change{Entity: crypto.NewEventID(), Kind: "token", Scope: roles.Admin, Fields: f}); err != nil {
+	if _, err := founder.r.Append(ctx, replica.Change{Entity: crypto.NewEventID()[:16], Kind: "token", Scope: roles.Admin, Fields: f}); err != nil {
 		t.Fatal(err)
 	}
 	later := push(founder) // its pack's prev is the founding pack

@@ -99,6 +99,10 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = err
 		return b
 	}
+	if err := checkID(c.Kind, c.Entity); err != nil {
+		b.err = err
+		return b
+	}
 	if err := checkFields(c.Kind, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b

@@ -382,7 +382,7 @@ func TestAttackS14RejudgeMissesAnEntryRebuiltMidPass(t *testing.T) {
 		// With them, in the same batch, entries of newcomers: a larger
 		// dirty set, as a busy clinic's.
 		for i := 0; i < 48; i++ {
-			c.sAdmin.append(Change{Entity: crypto.NewEventID(), Kind: KindMember, Scope: roles.Directory,
+			c.sAdmin.append(Change{Entity: crypto.NewEventID() + crypto.NewEventID()[:8], Kind: KindMember, Scope: roles.Directory,
 				Fields: fields(t, map[string]any{"name": "Newcomer", "role": roles.Receptionist, "status": StatusActive})})
 		}
 		w.apply(c.sAdmin.own()...)

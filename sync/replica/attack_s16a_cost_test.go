@@ -3,6 +3,7 @@ package replica
 // Session 16 hostile review h-sec16a: the cost of reading claims.
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -35,7 +36,7 @@ func TestAttackS16aRefusedDirectoryEventsCostQuadratic(t *testing.T) {
 				sRita.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory),
 					Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads, "name": strconv.Itoa(i)})})
 			} else {
-				sRita.forge(forged{Entity: "x" + strconv.Itoa(i), Kind: "licence", Scope: string(roles.Directory),
+				sRita.forge(forged{Entity: fmt.Sprintf("%s%040x", roles.LicencePrefix, i), Kind: "licence", Scope: string(roles.Directory),
 					Fields: fields(t, map[string]any{"number": strconv.Itoa(i)})})
 			}
 		}

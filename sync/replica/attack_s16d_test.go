@@ -4,6 +4,7 @@ package replica
 // (/work/notes/sec-s16d.md). Each proof fails on main when committed.
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
@@ -230,7 +231,7 @@ func TestAttackS16dOutsidersPendingRevocationsCostQuadratic(t *testing.T) {
 				oscar.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory),
 					Fields: fields(t, map[string]any{"status": StatusRevoked, "name": strconv.Itoa(i)})})
 			} else {
-				oscar.forge(forged{Entity: "x" + strconv.Itoa(i), Kind: "licence", Scope: string(roles.Directory),
+				oscar.forge(forged{Entity: fmt.Sprintf("%s%040x", roles.LicencePrefix, i), Kind: "licence", Scope: string(roles.Directory),
 					Fields: fields(t, map[string]any{"number": strconv.Itoa(i)})})
 			}
 		}

@@ -84,7 +84,7 @@ import (
 const KindConfirms = "confirms"
 
 const (
-	confirmsEntityPrefix = "confirms:"
+	confirmsEntityPrefix = roles.ConfirmsPrefix
 	confirmsFieldPrefix  = "member/"   // a physician confirmed: counts for every scope
 	deskFieldPrefix      = "desk/"     // a colleague confirmed for the front desk only
 	approvesFieldPrefix  = "recovery/" // a recovery split approved for the scopes' shares

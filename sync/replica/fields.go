@@ -15,7 +15,7 @@ package replica
 // Workstations of an older version applied such events without the rule,
 // or refused events for fields this version declares: mendFields judges
 // again once, when the store is first opened by a version whose
-// declarations differ.
+// declarations differ (and mendIDs the ids rule's claims: mendids.go).
 
 import (
 	"context"
@@ -68,6 +68,9 @@ func (r *Replica) mendFields(ctx context.Context) error {
 		return err
 	}
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.retryFields(ctx, tx) }); err != nil {
+		return err
+	}
+	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.mendIDs(ctx, tx) }); err != nil {
 		return err
 	}
 	suspects, err := r.overgrown(ctx)

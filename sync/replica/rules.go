@@ -32,6 +32,12 @@ package replica
 //     scope, and the author's role may create or change that kind: the
 //     role she held when she wrote the event, as her directory entry's
 //     record of role changes fixes it (roleheads.go).
+//   - Ids: a directory or admin kind writes ids of its own shape
+//     (roles.Kind.IDs: a fingerprint, a fixed id, "licence:" and a
+//     fingerprint...), and no other kind's id has such a shape; an event
+//     whose id breaks this is refused by the kind rule, before binding, so
+//     no directory or admin record can take a patient's, an appointment's
+//     or a note's id, whatever precedence its kind has (session 17).
 //   - Binding: a record's kind and scope are fixed by its winning claim
 //     (see claim.beats); an event of another kind or scope never touches
 //     it. Ids "held:FINGERPRINT" belong to that member's key-held record,
@@ -104,7 +110,7 @@ const (
 // the real key.
 const KindKeyHeld = "key-held"
 
-const heldEntityPrefix = "held:"
+const heldEntityPrefix = roles.HeldPrefix
 
 // HeldEntity is the id of a member's key-held record.
 func HeldEntity(fp string) string { return heldEntityPrefix + fp }
@@ -173,6 +179,8 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 		return refused(ruleKind, "a member writes only her own confirmations of colleagues"), false, nil
 	case h.Kind != KindConfirms && strings.HasPrefix(h.Entity, confirmsEntityPrefix):
 		return refused(ruleKind, "record %s is reserved for a member's confirmations of colleagues", h.Entity), false, nil
+	case k.CheckID(h.Entity) != nil:
+		return refused(ruleKind, "%v", k.CheckID(h.Entity)), false, nil
 	case !k.MayCreate(role) && !k.MayChange(role):
 		v, _ := roleAllows(h, role)
 		return v, false, nil
@@ -246,6 +254,14 @@ func before(a, b claim) bool {
 func (r *Replica) bind(ctx context.Context, tx *store.Tx, h crypto.Header, k roles.Kind, role roles.Role) (verdict, bool, error) {
 	c := claimOf(h)
 	b, err := tx.Binding(ctx, h.Entity)
+	if k, ok := roles.KindOf(b.Kind); err == nil && ok && k.CheckID(h.Entity) != nil {
+		// A claim a version before the ids rule kept, on a record nothing
+		// else claimed then (mendIDs did not see it): refused now.
+		if err := r.mendID(ctx, tx, h.Entity); err != nil {
+			return verdict{}, false, err
+		}
+		b, err = tx.Binding(ctx, h.Entity)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if !k.MayCreate(role) {
@@ -289,6 +305,17 @@ func checkKind(kind, scope string, raw bool) error {
 		return fmt.Errorf("%w: a %s record is sealed by its writer: write it with Batch.Raw", ErrForbidden, kind)
 	case !k.Raw && raw:
 		return fmt.Errorf("%w: a %s record is sealed with its scope key: write it with Batch.Append", ErrForbidden, kind)
+	}
+	return nil
+}
+
+// checkID is Batch's early check of the id of a change it is asked to
+// append (the kind rule's: roles.Kind.CheckID).
+func checkID(kind, entity string) error {
+	if k, ok := roles.KindOf(kind); ok {
+		if err := k.CheckID(entity); err != nil {
+			return fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		}
 	}
 	return nil
 }
