@@ -4,9 +4,13 @@ package replica
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"testing"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackS17cReceptionistFillsSetAside: SetAside (setaside.go) lists
@@ -63,6 +67,175 @@ func TestAttackS17cReceptionistFillsSetAside(t *testing.T) {
 			t.Logf("set aside on Ada's workstation: %+v", aside)
 			if got := len(aside) > 0; got != tc.listed {
 				t.Errorf("an entry written by %s listed as staff set aside: %v, want %v (%+v)", s.p.name, got, tc.listed, aside)
+			}
+		})
+	}
+}
+
+// TestAttackS17cRevocationAfterAppliedNaming: namedByOwnEntry (admission.go,
+// 22dcfda) keeps a device with the signer of its first event while an
+// APPLIED event of his own entry names it. Bob, an active administrator,
+// writes "devices: [his, Nina's]" into his own entry and signs a key event
+// as seq 1 of Nina's fresh workstation; Ada has already revoked him (his
+// heads from before both). A workstation that gets Bob's chain and the
+// squat before the revocation (Paul) settles the device to Bob (his naming
+// applied then); the revocation then refuses the naming, but is the device
+// judged again? One that gets the revocation first (Pia, a newcomer)
+// never counts the naming. Every workstation must end alike, Nina's
+// workstation hers. Passes on main (the revocation marks Bob's entry and
+// settles the devices it names again): kept as the answer to that question.
+func TestAttackS17cRevocationAfterAppliedNaming(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		naming bool
+	}{
+		{name: "control: Bob squats without naming it"},
+		{name: "Bob names it in his own entry, then squats; revoked before both", naming: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sBob := c.anotherAdmin(t, "Bob Admin")
+			exchange(t, append(c.stations(), sBob)...)
+			nina := c.newcomer(t, "Nina Newcomer")
+			device := nina.r.Device()
+			c.sAdmin.apply(nina.own()...)
+			c.sAdmin.entry(nina.p, crypto.NewEventID(), device)
+			admitted := c.sAdmin.own() // Ada's chain up to Nina's entry
+			c.revokeAsTheAppDoes(t, sBob.p)
+			if tc.naming {
+				sBob.forge(forged{Entity: sBob.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+					Fields: fields(t, map[string]any{"devices": []string{sBob.r.Device(), device}})})
+			}
+			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(sBob.p.id.Public().Bytes())})
+			squat := sBob.forge(forged{Device: device, Seq: 1, Entity: sBob.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
+			bob := sBob.own()
+			work := nina.patient("Nina's first patient")
+			// Paul: Bob's chain and the squat first, Nina's entry, then the revocation.
+			c.sPhys.apply(bob...)
+			c.sPhys.apply(raws(squat)...)
+			c.sPhys.apply(nina.own()...)
+			c.sPhys.apply(admitted...)
+			c.sPhys.apply(nina.own()...)
+			t.Logf("Paul before the revocation: Nina's workstation belongs to %s (Bob %s)", short(c.sPhys.deviceOwner(device)), short(sBob.p.fp()))
+			c.sPhys.apply(c.sAdmin.own()...)
+			c.sPhys.apply(nina.own()...)
+			// Pia: Ada's chain, the revocation with it, first.
+			c.sPh2.apply(c.sAdmin.own()...)
+			c.sPh2.apply(bob...)
+			c.sPh2.apply(raws(squat)...)
+			c.sPh2.apply(nina.own()...)
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			late.apply(c.sAdmin.everything()...)
+			late.apply(bob...)
+			late.apply(raws(squat)...)
+			late.apply(nina.own()...)
+			late.apply(c.sAdmin.everything()...)
+			for _, s := range []*station{c.sPhys, c.sPh2, late} {
+				owner := s.deviceOwner(device)
+				st, why := s.state(work.Header.ID)
+				t.Logf("on %s's workstation: Nina's workstation belongs to %s (Nina %s, Bob %s); her patient %v %s",
+					s.p.name, short(owner), short(nina.p.fp()), short(sBob.p.fp()), st, why)
+				if owner != nina.p.fp() {
+					t.Errorf("%s gives Nina's workstation to %s", s.p.name, short(owner))
+				}
+				if st != store.Applied {
+					t.Errorf("%s: Nina's patient is %v (%s), want applied", s.p.name, st, why)
+				}
+			}
+			if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+				t.Errorf("Paul's (revocation last) and Pia's (revocation first) workstations disagree:\n%s", d)
+			}
+		})
+	}
+}
+
+// TestAttackS17cRevokerCutAfterSettle: the other way round. Ada's
+// revocation of Bob refuses his naming of Nina's workstation; Carl then
+// revokes Ada with heads from before that revocation (her admission of
+// Nina kept), so it is refused for its writer and Bob's naming may count
+// again. A workstation that settled Nina's workstation before Carl's
+// revocation (Paul) and one that heard of it first (Pia, a newcomer) must
+// end alike. Both get the squat before Nina's key event. On main they do
+// not: Paul settled the device to Nina while Ada's revocation refused the
+// naming (admission.go settleDevice drops the squat, DropEnvelope); when
+// Carl's revocation makes the naming applied again nothing can give it
+// back (the squat is gone, and sent again it is refused at arrival: Nina's
+// key event holds seq 1). Pia and the newcomer count Bob's applied naming
+// from the start (namedByOwnEntry): Bob keeps Nina's workstation there,
+// her patient missing. Bob stays an active administrator throughout
+// (Ada's revocation of him is refused, and holds nobody).
+func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		naming bool
+	}{
+		{name: "control: Bob squats without naming it"},
+		{name: "Bob names it in his own entry, then squats", naming: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sBob := c.anotherAdmin(t, "Bob Admin")
+			sCarl := c.anotherAdmin(t, "Carl Admin", sBob)
+			exchange(t, append(c.stations(), sBob, sCarl)...)
+			nina := c.newcomer(t, "Nina Newcomer")
+			device := nina.r.Device()
+			c.sAdmin.apply(nina.own()...)
+			c.sAdmin.entry(nina.p, crypto.NewEventID(), device)
+			sCarl.apply(nina.own()...)
+			sCarl.apply(c.sAdmin.own()...)
+			heads := memberHeads(t, sCarl, c.admin)
+			m, _ := sCarl.r.Member(c.admin.fp())
+			heads[RevokedChanges], heads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
+			sCarl.append(Change{Entity: c.admin.fp(), Kind: KindMember, Scope: roles.Directory,
+				Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+			c.revokeAsTheAppDoes(t, sBob.p) // past Carl's heads of Ada: refused once his revocation is known
+			if tc.naming {
+				sBob.forge(forged{Entity: sBob.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+					Fields: fields(t, map[string]any{"devices": []string{sBob.r.Device(), device}})})
+			}
+			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(sBob.p.id.Public().Bytes())})
+			squat := sBob.forge(forged{Device: device, Seq: 1, Entity: sBob.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
+			bob := sBob.own()
+			work := nina.patient("Nina's first patient")
+			owner := func(s *station) string {
+				st, _ := s.state(work.Header.ID)
+				return short(s.deviceOwner(device)) + " (patient " + st.String() + ")"
+			}
+			// Paul: everything but Carl's revocation, then it.
+			for _, s := range []*station{c.sPhys} {
+				s.apply(bob...)
+				s.apply(raws(squat)...)
+				s.apply(nina.own()...)
+				s.apply(c.sAdmin.own()...)
+				s.apply(nina.own()...)
+				t.Logf("Paul before Carl's revocation: Nina's workstation belongs to %s (Nina %s, Bob %s)", owner(s), short(nina.p.fp()), short(sBob.p.fp()))
+				s.apply(sCarl.own()...)
+				s.apply(nina.own()...)
+			}
+			c.sPhys.apply(c.sPh2.everything()...) // what the network sends again
+			// Pia: Carl's and Ada's chains first.
+			c.sPh2.apply(sCarl.own()...)
+			c.sPh2.apply(c.sAdmin.own()...)
+			c.sPh2.apply(bob...)
+			c.sPh2.apply(raws(squat)...)
+			c.sPh2.apply(nina.own()...)
+			c.sPh2.apply(sCarl.own()...)
+			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			late.apply(bob...)
+			late.apply(raws(squat)...)
+			late.apply(c.sPh2.everything()...)
+			late.apply(c.sPh2.everything()...)
+			for _, s := range []*station{c.sPhys, c.sPh2, late} {
+				b, _ := s.r.Member(sBob.p.fp())
+				t.Logf("on %s's workstation: Nina's workstation belongs to %s; Bob %s held by %d", s.p.name, owner(s), b.Status, len(b.HeldBy))
+			}
+			if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+				t.Errorf("Paul's (Carl's revocation last) and Pia's (first) workstations disagree:\n%s", d)
+			}
+			if d := c.sPh2.snapshot().diff(late.snapshot()); d != "" {
+				t.Errorf("Pia's and the newcomer's workstations disagree:\n%s", d)
 			}
 		})
 	}
