@@ -240,3 +240,49 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS17cCutPromotionHidesAHolder: RetireExposed (retire.go,
+// fd7d3d0) counts the key-held claims of a member outside the scope only
+// if some role of her history held it (everIn). Ada moves Rita from the
+// desk to the physicians; Paul confirms her and grants her the clinical
+// key, she acknowledges its epoch. Carl then revokes Ada with heads from
+// before that move: the move is refused for its writer, Rita's history
+// reads "receptionist" only. She held the live clinical epoch; is it
+// retired on Paul's workstation? Passes on main: everIn misses her (no
+// role of her history holds the scope now), but Paul's applied grant to
+// her counts (retire.go, the grants read again): kept as the answer.
+func TestAttackS17cCutPromotionHidesAHolder(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	sCarl := c.anotherAdmin(t, "Carl Admin")
+	all := append(c.stations(), sCarl)
+	exchange(t, all...)
+	adaHeads := memberHeads(t, sCarl, c.admin)
+	m, _ := sCarl.r.Member(c.admin.fp())
+	adaHeads[RevokedChanges], adaHeads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
+	honestChange(t, c.sAdmin, c.recep, 1, roles.Physician)
+	exchange(t, all...)
+	confirmEachOther(t, c.sPhys, c.sRecep)
+	exchange(t, all...)
+	c.sPhys.grant(roles.Clinical, c.recep)
+	exchange(t, all...)
+	if _, err := c.sRecep.r.AcknowledgeKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, all...)
+	live, ok := c.sRecep.r.Key(roles.Clinical)
+	if !ok {
+		t.Fatal("setup: Rita holds no clinical key")
+	}
+	sCarl.append(Change{Entity: c.admin.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": adaHeads})})
+	exchange(t, all...)
+	rita, _ := c.sPhys.r.Member(c.recep.fp())
+	t.Logf("Rita on Paul's workstation: role %s, changes %d, active %v", rita.Role, len(rita.Changes), rita.Active())
+	if _, err := c.sPhys.r.RetireExposed(ctx, roles.Clinical); err != nil {
+		t.Fatal(err)
+	}
+	if rita.Role != roles.Physician && !c.sPhys.r.Retired(roles.Clinical, live.Epoch) {
+		t.Errorf("Rita (%s now) held clinical epoch %d; it is not retired on Paul's workstation", rita.Role, live.Epoch)
+	}
+}
