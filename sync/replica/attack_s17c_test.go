@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -284,5 +285,35 @@ func TestAttackS17cCutPromotionHidesAHolder(t *testing.T) {
 	}
 	if rita.Role != roles.Physician && !c.sPhys.r.Retired(roles.Clinical, live.Epoch) {
 		t.Errorf("Rita (%s now) held clinical epoch %d; it is not retired on Paul's workstation", rita.Role, live.Epoch)
+	}
+}
+
+// TestAttackS17cLowClockRewritesASetAsideEntry: SetAside shows, for each
+// entry, the first refused event in Lamport order, and a Lamport clock is
+// its writer's word. Bob, an administrator moved to the desk, wrote
+// Mallory's entry (set aside: the case SetAside is for); Rita, a
+// receptionist, writes a refused event into the same entry at Lamport 1
+// with a name of her choosing. The directory then shows Mallory's entry
+// under Rita's name for her, "admitted by Rita".
+func TestAttackS17cLowClockRewritesASetAsideEntry(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	sBob := c.anotherAdmin(t, "Bob Admin", c.stations()...)
+	c.changeRole(sBob.p, roles.Receptionist)
+	all := append(c.stations(), sBob)
+	exchange(t, all...)
+	mallory := newPerson(t, "Mallory", roles.Administrator)
+	sBob.forge(forged{Entity: mallory.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"name": "Mallory", "role": roles.Administrator})})
+	c.sRecep.forge(forged{Entity: mallory.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: 1,
+		Fields: fields(t, map[string]any{"name": "Rita's choice", "role": roles.Physician})})
+	exchange(t, all...)
+	aside, err := c.sAdmin.r.SetAside(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SetAsideEntry{{Fingerprint: mallory.fp(), Name: "Mallory", Role: roles.Administrator, WrittenBy: sBob.p.fp(), Rule: ruleRole}}
+	if !reflect.DeepEqual(aside, want) {
+		t.Errorf("set aside on Ada's workstation: %+v, want %+v (Bob's)", aside, want)
 	}
 }
