@@ -114,7 +114,7 @@ type Syncer struct {
 	peers  sync.Map      // device ids heard in the room
 	known  sync.Map      // devices this workstation holds verified events of (knownDevice)
 	// resend wakes resendLoop: a workstation asked for this device's
-	// events again from resendFrom (mh1 want; resend.go).
+	// events again from a seq in wants (mh1 want; resend.go).
 	resend chan struct{}
 
 	// Pack bytes held by the fetch workers now, and the most ever.
@@ -126,20 +126,20 @@ type Syncer struct {
 	// Fresh heads' batches waiting to be applied together (group.go).
 	group groupApply
 
-	mu         sync.Mutex
-	status     Status
-	xs         *xmpp.Session
-	problems   []replica.Problem
-	pushed     []string             // CIDs of the packs this syncer put on IPFS
-	resendFrom uint64               // lowest seq asked for again, 0 for none
-	asked      map[string]time.Time // when we last asked a device again
-	answered   map[string]time.Time // when we last answered a requester's want
-	repacks    []repack             // packs recently sent again
-	behind     map[string]int       // by device: events known and not yet applied
-	rate       float64              // envelopes applied per second lately (a moving average)
-	openRate   float64              // envelopes kept sealed opened per second lately, once a key arrived
-	onStatus   map[int]func(Status)
-	listener   int
+	mu       sync.Mutex
+	status   Status
+	xs       *xmpp.Session
+	problems []replica.Problem
+	pushed   []string             // CIDs of the packs this syncer put on IPFS
+	wants    []pendingWant        // wants not answered yet, oldest first (resend.go)
+	asked    map[string]time.Time // when we last asked a device again
+	answered map[string]time.Time // when we last answered a requester's want
+	repacks  []repack             // packs recently sent again
+	behind   map[string]int       // by device: events known and not yet applied
+	rate     float64              // envelopes applied per second lately (a moving average)
+	openRate float64              // envelopes kept sealed opened per second lately, once a key arrived
+	onStatus map[int]func(Status)
+	listener int
 }
 
 // Store meta keys of this workstation's newest pack on IPFS.

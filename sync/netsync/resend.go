@@ -111,9 +111,7 @@ func (y *Syncer) wanted(w replica.Want, requester string) {
 	ok := now.Sub(y.answered[requester]) >= askAgainGap && len(y.answered) < maxAskers
 	if ok {
 		y.answered[requester] = now
-		if y.resendFrom == 0 || w.Seq < y.resendFrom {
-			y.resendFrom = w.Seq
-		}
+		y.wantsLocked(requester, w.Seq)
 	}
 	y.mu.Unlock()
 	if !ok {
@@ -126,7 +124,30 @@ func (y *Syncer) wanted(w replica.Want, requester string) {
 	}
 }
 
-// resendLoop answers wants, one pack at a time, at most one per resendGap.
+// pendingWant is a want not answered yet: one per requester, the lowest
+// seq it asked.
+type pendingWant struct {
+	who string
+	seq uint64
+}
+
+// wantsLocked notes requester's want for seq (under mu), after the wants
+// of the others: a want is never merged into another's that a pack from
+// the lower seq may not hold (session 17 review h-sec17c).
+func (y *Syncer) wantsLocked(requester string, seq uint64) {
+	for i, p := range y.wants {
+		if p.who == requester {
+			y.wants[i].seq = min(p.seq, seq)
+			return
+		}
+	}
+	if len(y.wants) < maxAskers {
+		y.wants = append(y.wants, pendingWant{requester, seq})
+	}
+}
+
+// resendLoop answers wants, oldest first, one pack at a time, at most one
+// per resendGap; a pack answers every want it holds.
 func (y *Syncer) resendLoop() {
 	defer y.wg.Done()
 	for {
@@ -136,24 +157,34 @@ func (y *Syncer) resendLoop() {
 		case <-y.resend:
 		}
 		y.mu.Lock()
-		from := y.resendFrom
-		y.resendFrom = 0
+		if len(y.wants) == 0 {
+			y.mu.Unlock()
+			continue
+		}
+		from := y.wants[0].seq
 		y.mu.Unlock()
 		err := y.sendAgain(from)
-		waits := errors.Is(err, errNoFreshPack)
-		if waits {
-			y.mu.Lock()
-			if y.resendFrom == 0 || from < y.resendFrom {
-				y.resendFrom = from
+		if !errors.Is(err, errNoFreshPack) {
+			if err != nil {
+				y.update(func(st *Status) { st.LastError = err.Error() })
 			}
+			y.mu.Lock()
+			left := y.wants[:0]
+			for i, p := range y.wants {
+				if i > 0 && !y.heldLocked(p.seq) {
+					left = append(left, p)
+				}
+			}
+			y.wants = left
 			y.mu.Unlock()
-		} else if err != nil {
-			y.update(func(st *Status) { st.LastError = err.Error() })
 		}
 		if !y.sleep(resendGap) { // wants meanwhile are answered together
 			return
 		}
-		if waits {
+		y.mu.Lock()
+		more := len(y.wants) > 0
+		y.mu.Unlock()
+		if more {
 			select {
 			case y.resend <- struct{}{}:
 			default:
@@ -166,6 +197,16 @@ func (y *Syncer) resendLoop() {
 func (y *Syncer) recentRepack(seq uint64) (repack, bool) {
 	y.mu.Lock()
 	defer y.mu.Unlock()
+	return y.recentLocked(seq)
+}
+
+// heldLocked reports whether a pack sent again lately holds seq (under mu).
+func (y *Syncer) heldLocked(seq uint64) bool {
+	_, ok := y.recentLocked(seq)
+	return ok
+}
+
+func (y *Syncer) recentLocked(seq uint64) (repack, bool) {
 	for _, p := range y.repacks {
 		if p.from <= seq && seq <= p.to && time.Since(p.at) < repackReuse {
 			return p, true

@@ -81,7 +81,7 @@ func TestMemberBeforeAdmissionFetchedAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Append(replica.Change{Entity: crypto.NewEventID(), Kind: "token", Scope: roles.Admin, Fields: f})
+		b.Append(replica.Change{Entity: crypto.NewEventID()[:16], Kind: "token", Scope: roles.Admin, Fields: f}) // a token's id: 16 hex digits
 	}
 	if _, err := b.Commit(ctx); err != nil {
 		t.Fatal(err)
