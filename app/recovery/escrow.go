@@ -358,17 +358,22 @@ func claimRecovered(ctx context.Context, role roles.Role, r *replica.Replica) (i
 				if err != nil || held[k.String()] || !role.Holds(roles.Scope(k.Scope)) {
 					continue
 				}
-				esc, err := tx.Envelope(ctx, g.Escrow)
+				// Every envelope of the escrow's id: a member may copy it
+				// into an event of her own (store.PutEvent keeps both).
+				escs, err := tx.EnvelopesOfEvent(ctx, g.Escrow)
 				if err != nil {
-					continue
+					return err
 				}
-				es, ok := readEscrow(r, esc)
-				if !ok || es.Scope != k.Scope || es.Epoch != k.Epoch || !trusted(roles.Scope(k.Scope), es.author) ||
-					subtle.ConstantTimeCompare([]byte(es.Commit), []byte(escrowCommit(k))) != 1 {
-					continue
+				for _, esc := range escs {
+					es, ok := readEscrow(r, esc)
+					if !ok || es.Scope != k.Scope || es.Epoch != k.Epoch || !trusted(roles.Scope(k.Scope), es.author) ||
+						subtle.ConstantTimeCompare([]byte(es.Commit), []byte(escrowCommit(k))) != 1 {
+						continue
+					}
+					held[k.String()] = true
+					found = append(found, handedOver{k, es.author})
+					break
 				}
-				held[k.String()] = true
-				found = append(found, handedOver{k, es.author})
 			}
 		}
 		return nil

@@ -223,7 +223,9 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 			}
 			env := s.env
 			row := rowOf(env, store.Applied, "")
-			if _, err := tx.PutEnvelope(ctx, row); err != nil {
+			// Its random id is new; under its alias should a copy of it
+			// have come first (store.PutEvent).
+			if _, _, err := tx.PutEvent(ctx, row); err != nil {
 				return fmt.Errorf("replica: append: %w", err)
 			}
 			if _, _, err := r.applyContent(ctx, tx, env, role); err != nil {

@@ -252,7 +252,7 @@ func (r *Replica) previous(ctx context.Context, tx *store.Tx, h crypto.Header) (
 
 // try decides the fate of one pending envelope by the rules of rules.go.
 func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (verdict, error) {
-	env, checked := r.verified[row.ID]
+	env, checked := r.verified[row.Hash]
 	if !checked || env.Hash() != row.Hash {
 		checked = false
 		var perr error

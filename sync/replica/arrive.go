@@ -70,15 +70,26 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			held = append(held, c)
 			continue
 		}
+		row := rowOf(env, store.Pending, "received")
 		if c.verified {
-			r.verified[env.Header.ID] = env
+			r.verified[row.Hash] = env
 		}
 		h := env.Header
 		placed, err := tx.Placed(ctx, h.ID, h.Device, h.Seq)
 		if err != nil {
 			return nil, fmt.Errorf("replica: store envelope: %w", err)
 		}
-		if !placed {
+		fresh := !placed
+		if placed && !r.named(h.Device, h.Author) {
+			// Its id may be another's (a copy: stored under its alias,
+			// store.PutEvent), and it is new all the same: bounded too.
+			_, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("replica: store envelope: %w", err)
+			}
+			fresh = err != nil
+		}
+		if fresh {
 			// A device no directory entry names stores only so much
 			// (unnamed.go).
 			if ok, err := r.unbounded(ctx, tx, c); err != nil || !ok {
@@ -87,7 +98,9 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 				}
 				continue
 			}
-			done, err := r.decide(ctx, tx, env, rep)
+		}
+		if !placed {
+			done, err := r.decide(ctx, tx, env, row, rep)
 			if err != nil {
 				return nil, err
 			}
@@ -95,14 +108,16 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 				continue
 			}
 		}
-		inserted, err := tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
-		if (errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict)) && c.verified {
-			// A verified envelope claims the id or chain place of one that
+		// Under its alias when another event holds its id (a copy:
+		// store.PutEvent); only its chain place is its own.
+		_, inserted, err := tx.PutEvent(ctx, row)
+		if errors.Is(err, store.ErrFork) && c.verified {
+			// A verified envelope claims the chain place of one that
 			// could not be verified yet: the unverified one was altered
 			// bytes (or a forgery) and gives way.
-			inserted, err = r.replaceUnverified(ctx, tx, env)
+			inserted, err = r.replaceUnverified(ctx, tx, row)
 		}
-		if errors.Is(err, store.ErrFork) || errors.Is(err, store.ErrConflict) {
+		if errors.Is(err, store.ErrFork) {
 			p := problemOf(env.Header, "a different event already holds this place in the device's chain")
 			c.held = &p
 			held = append(held, c)
@@ -153,9 +168,8 @@ func readPage(ctx context.Context, tx *store.Tx, page []arrival) error {
 // chain up to it is settled, or its predecessor waits and so does it. It
 // reports false, having stored nothing, when its predecessor is not
 // stored: it waits as a front for settle.
-func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope, rep *Report) (bool, error) {
+func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope, row store.Envelope, rep *Report) (bool, error) {
 	h := env.Header
-	row := rowOf(env, store.Pending, "received")
 	if h.Seq > 1 {
 		prev, err := r.previous(ctx, tx, h)
 		switch {
@@ -175,7 +189,7 @@ func (r *Replica) decide(ctx context.Context, tx *store.Tx, env *crypto.Envelope
 		r.keysIn[v.newKey] = true
 	}
 	if v.state != store.Pending {
-		delete(r.verified, row.ID)
+		delete(r.verified, row.Hash)
 	}
 	if v.state == altered {
 		rep.Rejected++
@@ -391,28 +405,27 @@ func openAhead(env *crypto.Envelope, keys map[keyRef]crypto.ScopeKey) Fields {
 	return f
 }
 
-func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (bool, error) {
-	h := env.Header
-	for _, find := range []func() (store.Envelope, error){
-		func() (store.Envelope, error) { return tx.Envelope(ctx, h.ID) },
-		func() (store.Envelope, error) { return tx.EnvelopeAt(ctx, h.Device, h.Seq) },
-	} {
-		old, err := find()
-		if errors.Is(err, store.ErrNotFound) || err == nil && old.Hash == env.Hash() {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if old.State != store.Pending {
-			return false, store.ErrFork
-		}
+// replaceUnverified stores row, a verified envelope, in the chain place
+// of one that could not be verified yet (pending), which gives way; any
+// other envelope in its place keeps it (ErrFork).
+func (r *Replica) replaceUnverified(ctx context.Context, tx *store.Tx, row store.Envelope) (bool, error) {
+	old, err := tx.EnvelopeAt(ctx, row.Device, row.Seq)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return false, err
+	case old.Hash == row.Hash:
+		return false, nil
+	case old.State != store.Pending:
+		return false, store.ErrFork
+	default:
 		if err := tx.DiscardPending(ctx, old.ID); err != nil {
 			return false, err
 		}
 		delete(r.settled, chainPlace{old.Device, old.Seq})
 	}
-	return tx.PutEnvelope(ctx, rowOf(env, store.Pending, "received"))
+	_, inserted, err := tx.PutEvent(ctx, row)
+	return inserted, err
 }
 
 func problemOf(h crypto.Header, reason string) Problem {

@@ -39,13 +39,20 @@ func (s *station) deviceRows(device string) (n int, bytes int, states map[store.
 // own: nobody can open them, everybody stores them pending).
 func outsiderChain(t *testing.T, s *station, n int) [][]byte {
 	t.Helper()
+	return outsiderChainOf(t, s, n, "")
+}
+
+// outsiderChainOf is outsiderChain with every event under id ("": an id
+// of its own each).
+func outsiderChainOf(t *testing.T, s *station, n int, id string) [][]byte {
+	t.Helper()
 	out := s.own()
 	prev, err := crypto.ParseEnvelope(out[len(out)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		env := s.forge(forged{Entity: "x" + strconv.Itoa(i), Kind: "licence", Scope: string(roles.Directory),
+		env := s.forge(forged{ID: id, Entity: "x" + strconv.Itoa(i), Kind: "licence", Scope: string(roles.Directory),
 			Fields: Fields{"number": []byte(`"` + strconv.Itoa(i) + `"`)}, Lamport: uint64(i + 2),
 			Device: s.r.Device(), Seq: prev.Header.Seq + 1, Prev: prev.Hash()})
 		out, prev = append(out, env.Raw), env

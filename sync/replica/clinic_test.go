@@ -364,7 +364,10 @@ func (s *station) snapshot() snapshot {
 	err := s.db.View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.State == store.Applied {
-				out.applied[e.ID] = true
+				// By header id and hash: which of two envelopes of one
+				// id holds it here and which its alias depends on
+				// which came first (store.PutEvent).
+				out.applied[store.EventID(e.ID)+" ("+e.Hash[:min(12, len(e.Hash))]+")"] = true
 			}
 			return nil
 		})
@@ -435,6 +438,25 @@ func (s *station) state(id string) (store.EnvelopeState, string) {
 	e, err := s.envelope(id)
 	if err != nil {
 		return -1, err.Error()
+	}
+	return e.State, e.Reason
+}
+
+// stateOf returns the state of env as s stores it, under its id or its
+// alias (a copied id: store.PutEvent), found by its place in its chain.
+func (s *station) stateOf(env *crypto.Envelope) (store.EnvelopeState, string) {
+	s.t.Helper()
+	var e store.Envelope
+	err := s.db.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		e, err = tx.EnvelopeAt(context.Background(), env.Header.Device, env.Header.Seq)
+		return err
+	})
+	switch {
+	case err != nil:
+		return -1, err.Error()
+	case e.Hash != env.Hash():
+		return -1, "another event (" + e.ID + ") holds its place"
 	}
 	return e.State, e.Reason
 }

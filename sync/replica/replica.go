@@ -81,7 +81,7 @@ type Replica struct {
 	mySeq      uint64
 	myHash     string
 	onChange   []Changed
-	verified   map[string]*crypto.Envelope   // during Apply, under mu
+	verified   map[string]*crypto.Envelope   // during Apply, under mu; by hash (an id may be copied)
 	settled    map[chainPlace]store.Envelope // during settle, under mu
 	reindex    map[string][][]byte           // during Apply: entity -> tokens to write
 	revoked    map[string]bool               // during settle: members revoked, to sweep

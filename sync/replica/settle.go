@@ -176,7 +176,7 @@ func (r *Replica) settleOne(ctx context.Context, tx *store.Tx, row store.Envelop
 		r.keysIn[v.newKey] = true
 	}
 	if v.state != store.Pending {
-		delete(r.verified, row.ID)
+		delete(r.verified, row.Hash)
 	}
 	switch v.state {
 	case altered:
@@ -242,7 +242,7 @@ func (r *Replica) preverify(rows []store.Envelope) {
 	var todo []store.Envelope
 	var keys []*crypto.PublicKey
 	for _, row := range rows {
-		if _, ok := r.verified[row.ID]; ok || r.verified == nil || row.Kind == KindKey {
+		if _, ok := r.verified[row.Hash]; ok || r.verified == nil || row.Kind == KindKey {
 			continue
 		}
 		if pub, ok := r.pubkeys[row.Author]; ok {
@@ -264,7 +264,7 @@ func (r *Replica) preverify(rows []store.Envelope) {
 	})
 	for i, env := range envs {
 		if env != nil {
-			r.verified[todo[i].ID] = env
+			r.verified[todo[i].Hash] = env
 		}
 	}
 }

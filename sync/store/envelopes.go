@@ -107,6 +107,60 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 	return false, tx.explainClash(ctx, e, seq)
 }
 
+// PutEvent stores e as PutEnvelope does, but keeps it when another
+// envelope already holds its header id: an event's id is its writer's
+// random choice, carried in the clear, so a member may copy a colleague's
+// id into an event of her own (h-sec17a C); its place in its device's
+// chain (Device, Seq), not its id, is what makes it one event. Such an
+// envelope is stored under AliasID(e.ID, e.Hash), both are judged on their
+// own, and row is the id it is stored under. A different envelope at its
+// place still fails with ErrFork.
+func (tx *Tx) PutEvent(ctx context.Context, e Envelope) (row string, inserted bool, err error) {
+	inserted, err = tx.PutEnvelope(ctx, e)
+	if !errors.Is(err, ErrConflict) {
+		return e.ID, inserted, err
+	}
+	e.ID = AliasID(e.ID, e.Hash)
+	inserted, err = tx.PutEnvelope(ctx, e)
+	return e.ID, inserted, err
+}
+
+// aliasSep joins an alias's header id and hash: a character no header id
+// holds (32 lowercase hex), and one a FHIR id may (the audit names events
+// by their row id).
+const aliasSep = "-"
+
+// AliasID is the row id of an envelope whose header id another envelope
+// held when it came (PutEvent): the id, then the first 31 hex digits of
+// its hash (124 bits: no one finds an envelope of her own under another's
+// alias; 64 characters, the most a FHIR id holds). It names the same
+// envelope on every workstation that needs one; which of two envelopes of
+// one id needs it depends on which came first.
+func AliasID(id, hash string) string { return id + aliasSep + hash[:min(aliasHash, len(hash))] }
+
+// aliasHash is how many hex digits of its hash an alias holds.
+const aliasHash = 31
+
+// EventID is the header id of the envelope stored under row: row itself,
+// or the id its alias stands for.
+func EventID(row string) string {
+	id, _, _ := strings.Cut(row, aliasSep)
+	return id
+}
+
+// RowOf reports whether row is where an envelope with this header id and
+// hash may be stored: under its id, or its alias.
+func RowOf(row, id, hash string) bool { return row == id || row == AliasID(id, hash) }
+
+// EnvelopesOfEvent returns the envelopes stored with this header id: the
+// one under the id and those under an alias of it (PutEvent), in row id
+// order. A reference to an event by its id may name any of them: the
+// caller tells them apart by what else it knows (author, kind).
+func (tx *Tx) EnvelopesOfEvent(ctx context.Context, id string) ([]Envelope, error) {
+	return tx.envelopeList(ctx, "envelopes of event "+id, `SELECT `+envelopeColumns+` FROM envelopes
+		WHERE id = ? OR (id >= ? AND id < ?) ORDER BY id`, id, id+aliasSep, id+string(rune(aliasSep[0]+1)))
+}
+
 // addPages are how many envelopes writeAdded writes with one statement,
 // the most first: each statement on the envelope table pays for a
 // statement journal (SQLite copies every page the statement changes, in
@@ -447,6 +501,9 @@ func (tx *Tx) explainClash(ctx context.Context, e Envelope, seq int64) error {
 		Scan(&atSeq.id, &atSeq.hash)
 	if err != nil {
 		return wrap(op+": find the envelope in its place", err)
+	}
+	if atSeq.hash == e.Hash {
+		return nil // stored under its alias (PutEvent)
 	}
 	return fmt.Errorf("%w: device %s seq %d holds envelope %s (hash %s), not %s (hash %s)",
 		ErrFork, e.Device, e.Seq, atSeq.id, atSeq.hash, e.ID, e.Hash)

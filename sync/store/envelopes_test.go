@@ -106,6 +106,86 @@ func TestPutEnvelope(t *testing.T) {
 	}
 }
 
+// TestPutEvent: an envelope whose header id another holds (a copied id,
+// h-sec17a C) is kept under its alias when its chain place is free, found
+// again there (idempotent, EnvelopesOfEvent), and still refused at a
+// taken place.
+func TestPutEvent(t *testing.T) {
+	ctx := t.Context()
+	stored := testEnvelope("d1", 1)
+	copied := testEnvelope("d2", 1) // Rita's own event under stored's id
+	copied.ID = stored.ID
+	alias := AliasID(stored.ID, copied.Hash)
+	forkAtAlias := testEnvelope("d2", 1)
+	forkAtAlias.ID, forkAtAlias.Hash, forkAtAlias.Raw = stored.ID, hexOf("raw", "y", 9), []byte("other bytes")
+	forked := testEnvelope("d1", 1) // another envelope at stored's place, same id
+	forked.Hash, forked.Raw = hexOf("raw", "x", 9), []byte("forked bytes")
+	tests := []struct {
+		name     string
+		before   []Envelope
+		e        Envelope
+		row      string
+		inserted bool
+		err      error
+		rows     []string // EnvelopesOfEvent(stored.ID) after, by row id
+	}{
+		{"a new id", nil, testEnvelope("d1", 2), testEnvelope("d1", 2).ID, true, nil, []string{stored.ID}},
+		{"the same envelope again", nil, stored, stored.ID, false, nil, []string{stored.ID}},
+		{"a copied id at a free place", nil, copied, alias, true, nil, []string{stored.ID, alias}},
+		{"the copy again", []Envelope{copied}, copied, alias, false, nil, []string{stored.ID, alias}},
+		{"the same id at the same place, other bytes", nil, forked, AliasID(stored.ID, forked.Hash), false, ErrFork, []string{stored.ID}},
+		{"another copy where the alias's place is taken", []Envelope{copied}, forkAtAlias,
+			AliasID(stored.ID, forkAtAlias.Hash), false, ErrFork, []string{stored.ID, alias}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openTest(t)
+			putEnvelopes(t, db, stored)
+			update(t, db, func(tx *Tx) error {
+				for _, e := range tt.before {
+					if _, _, err := tx.PutEvent(ctx, e); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			var row string
+			var inserted bool
+			err := db.Update(ctx, func(tx *Tx) (err error) {
+				row, inserted, err = tx.PutEvent(ctx, tt.e)
+				return err
+			})
+			if row != tt.row || inserted != tt.inserted || !errors.Is(err, tt.err) {
+				t.Fatalf("PutEvent = %s, %v, %v; want %s, %v, %v", row, inserted, err, tt.row, tt.inserted, tt.err)
+			}
+			if EventID(row) != tt.e.ID || !RowOf(row, tt.e.ID, tt.e.Hash) {
+				t.Errorf("row %s does not name event %s (hash %s)", row, tt.e.ID, tt.e.Hash)
+			}
+			view(t, db, func(tx *Tx) error {
+				got, err := tx.Envelope(ctx, stored.ID)
+				if err != nil || !reflect.DeepEqual(got, stored) {
+					t.Errorf("stored envelope now %+v, %v", got, err)
+				}
+				if tt.err == nil {
+					e, err := tx.Envelope(ctx, row)
+					if err != nil || e.Hash != tt.e.Hash {
+						t.Errorf("envelope under %s: %+v, %v; want hash %s", row, e, err, tt.e.Hash)
+					}
+				}
+				es, err := tx.EnvelopesOfEvent(ctx, stored.ID)
+				var rows []string
+				for _, e := range es {
+					rows = append(rows, e.ID)
+				}
+				if err != nil || !reflect.DeepEqual(rows, tt.rows) {
+					t.Errorf("EnvelopesOfEvent = %v, %v; want %v", rows, err, tt.rows)
+				}
+				return nil
+			})
+		})
+	}
+}
+
 func TestEnvelopeRoundTrip(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
