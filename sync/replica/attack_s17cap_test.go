@@ -104,7 +104,7 @@ func TestS17MemberBeforeAdmissionComesBack(t *testing.T) {
 			nina, sNina := c.admittedBy(t, c.sAdmin, "Nina Newadmin", roles.Administrator)
 			sNina.apply(c.sAdmin.own()...)
 			for i := range 40 {
-				sNina.append(Change{Entity: crypto.NewEventID(), Kind: "licence", Scope: roles.Directory,
+				sNina.append(Change{Entity: roles.LicencePrefix + crypto.NewEventID() + crypto.NewEventID()[:8], Kind: "licence", Scope: roles.Directory,
 					Fields: fields(t, map[string]any{"number": strconv.Itoa(i)})})
 			}
 			chain := sNina.own()
