@@ -484,14 +484,16 @@ func TestAttackTwoAdmissionsOneToken(t *testing.T) {
 
 // TestAttackDeviceIdCopied: Attack (issue 13 finding 4): someone copies a
 // newcomer's fresh device id from the sync room and publishes their own
-// key as the first event of that device. The receptionist's modified
-// software is refused at once everywhere (her directory entry names her
-// own workstation); an outsider's throwaway key is held first-come until
-// the admission arrives: one physician's workstation hears of it before
-// the newcomer's own events, the other after them. Once the admission,
-// which names the device the enrollment came from, arrives, both give the
-// device to the newcomer, neither keeps a squat, and the newcomer's later
-// note applies everywhere.
+// key as the first event of that device. Since h-dev17 the app binds a
+// new workstation's device id to its member's key (crypto.NewDeviceID), so
+// both the receptionist's modified software and an outsider's throwaway
+// key are refused at once everywhere, before any admission: one
+// physician's workstation hears of them before the newcomer's own events,
+// the other after them, and both give the device to the newcomer at once.
+// (Random ids, of workstations made before, keep the directory's rules:
+// sync/replica's TestAttackDeviceIdCopied, where an outsider's squat is
+// held first-come until the admission.) After the admission neither keeps
+// a squat, and the newcomer's later note applies everywhere.
 func TestAttackDeviceIdCopied(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
@@ -532,22 +534,28 @@ func TestAttackDeviceIdCopied(t *testing.T) {
 		return o
 	}
 
-	squatFirst, genuineFirst := c.phys, c.phys2
-	got := hand(t, []*crypto.Envelope{memberSquat}, squatFirst)
-	if len(got.Problems) != 1 || !got.Problems[0].Altered || !strings.Contains(got.Problems[0].Reason, "does not name device") {
-		t.Errorf("the receptionist's squat: %+v, want not kept: her entry names her own workstation", got.Problems)
+	if !crypto.DeviceBoundTo(device, newcomer.Fingerprint()) {
+		t.Fatalf("setup: the newcomer's device %s is not bound to her key", short(device))
 	}
-	hand(t, []*crypto.Envelope{outsiderSquat}, squatFirst)
+	squatFirst, genuineFirst := c.phys, c.phys2
+	for _, squat := range []*crypto.Envelope{memberSquat, outsiderSquat} {
+		got := hand(t, []*crypto.Envelope{squat}, squatFirst)
+		if len(got.Problems) != 1 || !got.Problems[0].Altered || !strings.Contains(got.Problems[0].Reason, "bound to another member's key") {
+			t.Errorf("the squat signed by %s: %+v, want not kept: the device is bound to the newcomer's key", short(squat.Header.Author), got.Problems)
+		}
+	}
 	if _, err := pull(ctx, squatFirst, newcomer); err != nil {
 		t.Fatal(err)
-	}
-	if o := owner(squatFirst); o != outsiderSquat.Header.Author {
-		t.Fatalf("before the admission, the squat-first workstation gives the device to %s; the test wants the outsider's squat to hold it", short(o))
 	}
 	if _, err := pull(ctx, genuineFirst, newcomer); err != nil {
 		t.Fatal(err)
 	}
 	hand(t, []*crypto.Envelope{memberSquat, outsiderSquat}, genuineFirst)
+	for _, s := range []*Session{squatFirst, genuineFirst} {
+		if o := owner(s); o != newcomer.Fingerprint() {
+			t.Errorf("before the admission, %s gives the newcomer's device to %s", s.StaffName(), short(o))
+		}
+	}
 	if _, err := pull(ctx, c.admin, newcomer); err != nil {
 		t.Fatal(err)
 	}

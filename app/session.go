@@ -158,7 +158,10 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 	if p.ClinicID == "" {
 		p.ClinicID = id.Fingerprint()[:32]
 	}
-	p.Dir, p.ID, p.Device, p.Anchors = dir, newID(16), newID(16), anchors
+	// The device id is bound to the new key (crypto.NewDeviceID): nobody
+	// else's event is kept in its chain, so a colleague who sees it in the
+	// sync room before its first event spreads cannot take it.
+	p.Dir, p.ID, p.Device, p.Anchors = dir, newID(16), crypto.NewDeviceID(id.Fingerprint()), anchors
 	if p.Keystore == "" {
 		p.Keystore = KeystoreOS
 	}

@@ -424,24 +424,9 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 	if err != nil {
 		return false, err
 	}
-	signed, err := r.signedFirst(ctx, tx, device, cur)
-	if err != nil {
+	want, keep, err := r.settledOwner(ctx, tx, device, cur)
+	if err != nil || keep {
 		return false, err
-	}
-	want := r.rightfulOwner(device, cur, signed)
-	if want == cur {
-		return false, nil
-	}
-	if signed {
-		// Its signer keeps it while an entry of his an administrator
-		// wrote names it, standing or not: displaced by a rival citing
-		// his token, or gone (its events refused for their writer), what
-		// he signed there may still hold whom he revoked (hold.go;
-		// session 16 review h-sec16d B).
-		named, err := r.namedByOwnEntry(ctx, tx, device, cur)
-		if err != nil || named {
-			return false, err
-		}
 	}
 	rows, err := tx.EnvelopesAfter(ctx, device, 0, -1)
 	if err != nil {
@@ -499,6 +484,41 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 		}
 	}
 	return true, nil
+}
+
+// settledOwner is whom settleDevice gives device to, its present owner
+// being cur; keep when it stays with cur. A bound device (crypto.NewDeviceID)
+// is its key's whatever other entries name: only its member's events were
+// kept (deviceRefuses), and they are dropped only when his own entry names
+// other devices only, as for a random id (or, in a store written before
+// bound ids were checked, when they are not his).
+func (r *Replica) settledOwner(ctx context.Context, tx *store.Tx, device, cur string) (want string, keep bool, err error) {
+	if crypto.IsBoundDeviceID(device) {
+		if cur != "" && (!crypto.DeviceBoundTo(device, cur) || r.entryRefuses(crypto.Header{Author: cur, Device: device}) != "") {
+			return "", false, nil
+		}
+		return cur, true, nil
+	}
+	signed, err := r.signedFirst(ctx, tx, device, cur)
+	if err != nil {
+		return "", false, err
+	}
+	want = r.rightfulOwner(device, cur, signed)
+	if want == cur {
+		return cur, true, nil
+	}
+	if signed {
+		// Its signer keeps it while an entry of his an administrator
+		// wrote names it, standing or not: displaced by a rival citing
+		// his token, or gone (its events refused for their writer), what
+		// he signed there may still hold whom he revoked (hold.go;
+		// session 16 review h-sec16d B).
+		named, err := r.namedByOwnEntry(ctx, tx, device, cur)
+		if err != nil || named {
+			return cur, named, err
+		}
+	}
+	return want, false, nil
 }
 
 // rebuildKey rebuilds a member's public-key record from the key events
@@ -581,9 +601,14 @@ func (r *Replica) signedFirst(ctx context.Context, tx *store.Tx, device, fp stri
 // the author's directory entry names other devices only. The first event
 // of a device the directory gave a member who signed none of it yet is
 // its author's when his admitted entry names the device too
-// (rightfulOwner: he then keeps it).
+// (rightfulOwner: he then keeps it). A device id bound to its member's key
+// follows boundRefuses instead: none of these directory rules of
+// ownership apply to it.
 func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (string, error) {
 	h := env.Header
+	if crypto.IsBoundDeviceID(h.Device) {
+		return r.boundRefuses(h), nil
+	}
 	owner, err := r.ownerOf(ctx, tx, h.Device)
 	if err != nil {
 		return "", err
@@ -621,11 +646,29 @@ func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.E
 	if owner != "" && owner != h.Author {
 		return fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(h.Author), short(h.Device), short(owner)), nil
 	}
+	return r.entryRefuses(h), nil
+}
+
+// entryRefuses refuses an event whose author's directory entry names
+// other devices only ("" when it names this one, or none).
+func (r *Replica) entryRefuses(h crypto.Header) string {
 	r.state.RLock()
 	m, ok := r.members[h.Author]
 	r.state.RUnlock()
 	if names, named := m.namesDevice(h.Device); ok && names && !named {
-		return fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(h.Author), short(h.Device)), nil
+		return fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(h.Author), short(h.Device))
 	}
-	return "", nil
+	return ""
+}
+
+// boundRefuses is deviceRefuses for a device id bound to its member's key
+// (crypto.NewDeviceID): an event of it signed by anyone else is not kept,
+// whatever the directory says and whichever arrived first, so every
+// workstation judges it alike from the event alone. Its member's own entry
+// naming other devices only still refuses it, as for a random id.
+func (r *Replica) boundRefuses(h crypto.Header) string {
+	if !crypto.DeviceBoundTo(h.Device, h.Author) {
+		return fmt.Sprintf("signed by %s, but device %s is bound to another member's key: not kept", short(h.Author), short(h.Device))
+	}
+	return r.entryRefuses(h)
 }

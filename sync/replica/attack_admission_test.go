@@ -32,7 +32,19 @@ func (c *clinic) anotherAdmin(t *testing.T, name string, others ...*station) *st
 // so that it writes as soon as it is.
 func (c *clinic) newcomer(t *testing.T, name string) *station {
 	t.Helper()
-	s := join(t, newPerson(t, name, roles.Physician), c.id, c.admin.fp())
+	return c.newcomerOn(t, name, false)
+}
+
+// newcomerOn is newcomer on a device id bound to her key (bound) or a
+// random one.
+func (c *clinic) newcomerOn(t *testing.T, name string, bound bool) *station {
+	t.Helper()
+	p := newPerson(t, name, roles.Physician)
+	device := ""
+	if bound {
+		device = p.bound()
+	}
+	s := joinOn(t, p, c.id, device, c.admin.fp())
 	s.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk)
 	return s
 }

@@ -48,10 +48,24 @@ type station struct {
 }
 
 // open makes a workstation for p in clinic (the founder's fingerprint
-// prefix) with a fresh store; it publishes no key yet.
+// prefix) with a fresh store and a random (legacy) device id; it
+// publishes no key yet.
 func open(t testing.TB, p *person, clinic string, anchors ...string) *station {
 	t.Helper()
+	return openOn(t, p, clinic, "", anchors...)
+}
+
+// bound is a new device id bound to p's key, as the app makes for new
+// workstations (crypto.NewDeviceID).
+func (p *person) bound() string { return crypto.NewDeviceID(p.fp()) }
+
+// openOn is open on device ("": a random one).
+func openOn(t testing.TB, p *person, clinic, device string, anchors ...string) *station {
+	t.Helper()
 	w := synctest.NewWorkstation(t)
+	if device != "" {
+		w.Device = device
+	}
 	now := time.UnixMilli(1_800_000_000_000)
 	r, err := Open(context.Background(), Params{DB: w.DB, Device: w.Device, Identity: p.id, DeviceKey: w.DeviceKey,
 		Clinic: clinic, Anchors: anchors, Now: func() time.Time { now = now.Add(time.Millisecond); return now }})
@@ -64,7 +78,13 @@ func open(t testing.TB, p *person, clinic string, anchors ...string) *station {
 // join is open plus the device's first event: its public key.
 func join(t testing.TB, p *person, clinic string, anchors ...string) *station {
 	t.Helper()
-	s := open(t, p, clinic, anchors...)
+	return joinOn(t, p, clinic, "", anchors...)
+}
+
+// joinOn is join on device ("": a random one).
+func joinOn(t testing.TB, p *person, clinic, device string, anchors ...string) *station {
+	t.Helper()
+	s := openOn(t, p, clinic, device, anchors...)
 	if _, err := s.r.PublishKey(context.Background()); err != nil {
 		t.Fatal(err)
 	}
