@@ -30,9 +30,9 @@ import (
 )
 
 const (
-	// boundDeviceMark starts every bound device id.
+	// boundDeviceMark ends every bound device id.
 	boundDeviceMark = "de71ce01"
-	// boundDeviceSalt is the number of hex digits of salt after the mark.
+	// boundDeviceSalt is the number of hex digits of salt that start it.
 	boundDeviceSalt = 6
 	// deviceIDLen is a device id's length in hex digits (envelope.go).
 	deviceIDLen = 32
