@@ -2,11 +2,13 @@ package replica
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackS17dKeyKindNamesMember: an outsider (no entry, own key) on a
@@ -46,5 +48,49 @@ func TestAttackS17dKeyKindNamesMember(t *testing.T) {
 	t.Logf("sent %d key events naming the founder; stored %d rows, %d bytes, by state %v; report OverBound %d rejected %d", n, rows, b, states, rep.OverBound, rep.Rejected)
 	if rows > unnamedEvents || int64(b) > unnamedBytes {
 		t.Fatalf("a device no entry names stored %d events (%d bytes) past the bound of %d/%d: the claimed author of an unverified key event named it", rows, b, unnamedEvents, unnamedBytes)
+	}
+}
+
+// TestS17dSquatNewcomerKeyHeld: an outsider forges seq 1 of a newcomer's
+// bound device, a "key" event whose header names her as author (sealed
+// with his key, the author bytes swapped). Key events are not verified on
+// arrival, so the bound check (DeviceBoundTo(device, claimed author))
+// passes and the forgery takes her chain's first place; her genuine key
+// event, not verified either, cannot replace it (replaceUnverified is for
+// verified envelopes only). Compare with a workstation that got hers first.
+func TestS17dSquatNewcomerKeyHeld(t *testing.T) {
+	c := newClinic(t)
+	otto := newPerson(t, "Otto Outsider", roles.Physician)
+	nina := newPerson(t, "Nina Newcomer", roles.Physician)
+	sNina := join(t, nina, c.id, c.admin.fp())
+	genuine := sNina.own()
+	first, err := crypto.ParseEnvelope(genuine[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := first.Header
+	h.ID, h.Author = crypto.NewEventID(), otto.fp()
+	env, err := crypto.SealRaw(h, []byte(`{"forged":true}`), otto.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgery := bytes.Replace(env.Raw, []byte(otto.fp()), []byte(nina.fp()), 1)
+	c.sPh2.apply(forgery)
+	c.sPh2.apply(genuine...)
+	c.sPhys.apply(genuine...)
+	device := sNina.r.Device()
+	got, _, gotStates := c.sPh2.deviceRows(device)
+	want, _, wantStates := c.sPhys.deviceRows(device)
+	var held []byte
+	_ = c.sPh2.db.View(context.Background(), func(tx *store.Tx) error {
+		e, err := tx.EnvelopeAt(context.Background(), device, 1)
+		if err == nil {
+			held = e.Raw
+		}
+		return err
+	})
+	t.Logf("forgery first: %d rows %v; hers first: %d rows %v", got, gotStates, want, wantStates)
+	if !bytes.Equal(held, genuine[0]) {
+		t.Fatalf("her device's seq 1 on the workstation that heard the forgery first is not her key event: an outsider took her chain's first place")
 	}
 }
