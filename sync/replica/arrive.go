@@ -321,7 +321,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 	}
 	checkOne := func(i int) {
 		env := out[i].env
-		if env == nil || env.Header.Kind == KindKey {
+		if env == nil {
 			return
 		}
 		pub, known := keys[env.Header.Author]
