@@ -107,3 +107,46 @@ func TestAttackS17cLowWantSwallowsAWaitingOne(t *testing.T) {
 		t.Errorf("the honest want for seq %d was never answered though the budget had freed: packs made %v", honest, got)
 	}
 }
+
+// TestHeldWantAnsweredWhileAnotherWaits: with the fresh-repack budget
+// spent, a want a recent pack already holds is answered (that pack is
+// announced again) while a want that needs a fresh pack waits for the
+// budget: an outsider's low want first in the queue delays nobody whose
+// want costs no fresh pack.
+func TestHeldWantAnsweredWhileAnotherWaits(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	id, err := crypto.GenerateIdentity("Ada Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStation(t, id)
+	founding(t, s, id)
+	y := applySyncer(s)
+	y.ctx, y.resend = ctx, make(chan struct{}, 1)
+	now := time.Now()
+	for i := range maxFresh { // the budget, spent for the next ten minutes
+		y.repacks = append(y.repacks, repack{from: uint64(10 + i), to: uint64(20 + i), cid: "recent", at: now})
+	}
+	y.wg.Add(1)
+	go y.resendLoop()
+	defer func() { cancel(); y.wg.Wait() }()
+	y.wanted(replica.Want{Device: s.r.Device(), Seq: 2}, "mallory@elsewhere") // needs a fresh pack: waits
+	y.wanted(replica.Want{Device: s.r.Device(), Seq: 15}, "nina@clinic")      // held by a recent pack
+	waiting := func() []string {
+		y.mu.Lock()
+		defer y.mu.Unlock()
+		var who []string
+		for _, p := range y.wants {
+			who = append(who, p.who)
+		}
+		return who
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && len(waiting()) > 1 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := waiting(); len(got) != 1 || got[0] != "mallory@elsewhere" {
+		t.Errorf("wants still waiting: %v, want only the one that needs a fresh pack", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -161,21 +162,20 @@ func (y *Syncer) resendLoop() {
 			y.mu.Unlock()
 			continue
 		}
-		from := y.wants[0].seq
+		// A want a recent pack holds costs no fresh pack: answered first,
+		// so one waiting for the budget delays no other.
+		served := y.wants[max(0, slices.IndexFunc(y.wants, func(p pendingWant) bool { return y.heldLocked(p.seq) }))]
 		y.mu.Unlock()
-		err := y.sendAgain(from)
+		err := y.sendAgain(served.seq)
 		if !errors.Is(err, errNoFreshPack) {
 			if err != nil {
 				y.update(func(st *Status) { st.LastError = err.Error() })
 			}
 			y.mu.Lock()
-			left := y.wants[:0]
-			for i, p := range y.wants {
-				if i > 0 && !y.heldLocked(p.seq) {
-					left = append(left, p)
-				}
-			}
-			y.wants = left
+			sent, ok := y.recentLocked(served.seq) // the pack just announced, fresh or again
+			y.wants = slices.DeleteFunc(y.wants, func(p pendingWant) bool {
+				return p.who == served.who && p.seq >= served.seq || ok && sent.from <= p.seq && p.seq <= sent.to
+			})
 			y.mu.Unlock()
 		}
 		if !y.sleep(resendGap) { // wants meanwhile are answered together
