@@ -508,11 +508,12 @@ func (r *Replica) settledOwner(ctx context.Context, tx *store.Tx, device, cur st
 		return cur, true, nil
 	}
 	if signed {
-		// Its signer keeps it while an entry of his an administrator
-		// wrote names it, standing or not: displaced by a rival citing
-		// his token, or gone (its events refused for their writer), what
-		// he signed there may still hold whom he revoked (hold.go;
-		// session 16 review h-sec16d B).
+		// Its signer keeps it while an applied event of his own entry,
+		// written by an administrator, names it, standing or not:
+		// displaced by a rival citing his token, what he signed there may
+		// still hold whom he revoked (hold.go; session 16 review h-sec16d
+		// B). An entry gone (its events refused for their writer) keeps
+		// nothing (namedByOwnEntry; session 17 review h-sec17a).
 		named, err := r.namedByOwnEntry(ctx, tx, device, cur)
 		if err != nil || named {
 			return cur, named, err

@@ -166,6 +166,7 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 		return refused(ruleKind, "a public key is published only as the first event of a device"), false, nil
 	}
 	k, ok := roles.KindOf(h.Kind)
+	badID := k.CheckID(h.Entity)
 	switch {
 	case !ok:
 		return refused(ruleKind, "%q is no kind of record this clinic knows", h.Kind), false, nil
@@ -179,8 +180,8 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 		return refused(ruleKind, "a member writes only her own confirmations of colleagues"), false, nil
 	case h.Kind != KindConfirms && strings.HasPrefix(h.Entity, confirmsEntityPrefix):
 		return refused(ruleKind, "record %s is reserved for a member's confirmations of colleagues", h.Entity), false, nil
-	case k.CheckID(h.Entity) != nil:
-		return refused(ruleKind, "%v", k.CheckID(h.Entity)), false, nil
+	case badID != nil:
+		return refused(ruleKind, "%v", badID), false, nil
 	case !k.MayCreate(role) && !k.MayChange(role):
 		v, _ := roleAllows(h, role)
 		return v, false, nil
