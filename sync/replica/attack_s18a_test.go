@@ -1,0 +1,56 @@
+package replica
+
+// Session 18 review h-sec18a: the event aliases (h-id17) and the bound on
+// devices no directory entry names (h-cap17).
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// TestAttackS18aClinicPrefixAuthorUnbounded: an outsider (no entry, his
+// own key) on a device of his own writes events whose header names as
+// author a fingerprint that starts with the clinic id (public: the first
+// half of the founder's fingerprint, in every token, calendar and event
+// header) and ends with anything. Nobody's key has that fingerprint, so
+// none of them is ever verified; named() took the prefix alone for the
+// founder (unnamed.go), so the bound did not apply and every event was
+// stored pending, for ever.
+func TestAttackS18aClinicPrefixAuthorUnbounded(t *testing.T) {
+	const n = 200
+	c := newClinic(t)
+	otto := newPerson(t, "Otto Outsider", roles.Physician)
+	device := crypto.NewEventID()
+	claimed := c.id + strings.Repeat("0", len(otto.fp())-len(c.id))
+	if claimed == c.admin.fp() {
+		t.Fatal("the claimed author is the founder")
+	}
+	pad := strings.Repeat("x", 2000)
+	var chain [][]byte
+	prev := ""
+	for i := range n {
+		h := crypto.Header{ID: crypto.NewEventID(), Entity: "x" + crypto.NewEventID(), Kind: "licence", Scope: string(roles.Directory),
+			Author: otto.fp(), Device: device, Seq: uint64(i + 1), Prev: prev, Lamport: uint64(i + 1), Time: c.sPh2.r.now().UnixMilli()}
+		env, err := crypto.SealRaw(h, []byte(`{"pad":"`+pad+`"}`), otto.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := bytes.Replace(env.Raw, []byte(otto.fp()), []byte(claimed), 1)
+		p, err := crypto.ParseEnvelope(raw)
+		if err != nil || p.Header.Author != claimed {
+			t.Fatalf("patched envelope: %v", err)
+		}
+		chain, prev = append(chain, raw), p.Hash()
+	}
+	rep := c.sPh2.apply(chain...)
+	rows, b, states := c.sPh2.deviceRows(device)
+	t.Logf("sent %d events naming %s… as author; stored %d rows, %d bytes, by state %v; OverBound %d", n, c.id, rows, b, states, rep.OverBound)
+	if rows > unnamedEvents || int64(b) > unnamedBytes {
+		t.Fatalf("a device no entry names stored %d events (%d bytes) past the bound of %d/%d: an author merely starting with the clinic id named it",
+			rows, b, unnamedEvents, unnamedBytes)
+	}
+}
