@@ -7,7 +7,8 @@ package replica
 //
 // A device is named when it is this workstation's own, when its event's
 // author has a directory entry (standing or not) or is an anchor (the
-// founder, an inviting administrator), or when any entry names it. Of
+// founder, an inviting administrator; a fingerprint that starts with the
+// clinic id only once its key is known here), or when any entry names it. Of
 // any other device at most unnamedEvents events and unnamedBytes bytes
 // are stored: a newcomer writes her key and her enrollment request before
 // her admission. The events past the bound are not stored (nothing else
@@ -59,14 +60,21 @@ func (r *Replica) OverBound(device string) bool {
 // named reports whether the directory knows device, or the author of an
 // event of it, or this workstation is not admitted yet (caller holds mu).
 func (r *Replica) named(device, author string) bool {
-	if device == r.p.Device || r.anchors[author] || r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic) {
+	if device == r.p.Device || r.anchors[author] {
 		return true
 	}
 	r.state.RLock()
 	_, member := r.members[author]
 	_, admitted := r.members[r.fp]
+	_, keyed := r.pubkeys[author]
 	r.state.RUnlock()
-	if member || !admitted {
+	// The clinic id is the first half of the founder's fingerprint: an
+	// author that starts with it is the founder only when a key with that
+	// fingerprint is known here (anyone can write the string; nobody finds
+	// another key with that prefix). An author no key is known of never
+	// verifies, and was stored without bound (h-sec18a).
+	founder := keyed && r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic)
+	if member || founder || !admitted {
 		return true
 	}
 	for _, c := range r.claims {
