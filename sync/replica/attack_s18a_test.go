@@ -54,3 +54,30 @@ func TestAttackS18aClinicPrefixAuthorUnbounded(t *testing.T) {
 			rows, b, unnamedEvents, unnamedBytes)
 	}
 }
+
+// TestAttackS18aRevokedMemberFillsStore: Rita, a receptionist, is revoked;
+// her workstation (modified software, her account still on the server)
+// keeps writing into her own chain. Her entry stands (revoked), so named()
+// takes her device as named and the bound on unnamed devices does not
+// apply: every workstation stores each event she writes after her
+// revocation, refused, for ever.
+func TestAttackS18aRevokedMemberFillsStore(t *testing.T) {
+	const n = 400
+	c := newClinic(t)
+	c.revoke(c.recep)
+	exchange(t, c.stations()...)
+	device := c.sRecep.r.Device()
+	before, _, _ := c.sPh2.deviceRows(device)
+	pad := strings.Repeat("x", 2000)
+	for i := range n {
+		c.sRecep.forge(forged{Entity: "x" + crypto.NewEventID(), Kind: "licence", Scope: string(roles.Directory),
+			Fields: Fields{"pad": []byte(`"` + pad + `"`)}, Lamport: uint64(i + 100)})
+	}
+	rep := c.sPh2.apply(c.sRecep.own()...)
+	rows, b, states := c.sPh2.deviceRows(device)
+	t.Logf("revoked, she wrote %d events more; stored %d rows more (%d in all, %d bytes), by state %v; OverBound %d",
+		n, rows-before, rows, b, states, rep.OverBound)
+	if rows-before > unnamedEvents {
+		t.Fatalf("a revoked member's device stored %d events written after her revocation: more than a device no entry names may (%d)", rows-before, unnamedEvents)
+	}
+}
