@@ -81,3 +81,46 @@ func TestAttackS18aRevokedMemberFillsStore(t *testing.T) {
 		t.Fatalf("a revoked member's device stored %d events written after her revocation: more than a device no entry names may (%d)", rows-before, unnamedEvents)
 	}
 }
+
+// TestAttackS18aMemberKeyNotHereNamesAnyDevice: Nina's admission reached
+// Paul's workstation, her own chain (her key) not yet. An outsider writes
+// events naming her as author on a device of his own: her entry named
+// the device, and none of them could be verified, so every one was
+// stored pending until her key came (then they fail their signature and
+// are dropped).
+func TestAttackS18aMemberKeyNotHereNamesAnyDevice(t *testing.T) {
+	const n = 200
+	c := newClinic(t)
+	nina, sNina := c.admittedBy(t, c.sAdmin, "Nina Newcomer", roles.Physician)
+	c.sPh2.apply(c.sAdmin.own()...)
+	if _, ok := c.sPh2.r.Member(nina.fp()); !ok {
+		t.Fatal("her admission was not applied without her key")
+	}
+	otto := newPerson(t, "Otto Outsider", roles.Physician)
+	device := crypto.NewEventID()
+	pad := strings.Repeat("x", 2000)
+	var chain [][]byte
+	prev := ""
+	for i := range n {
+		h := crypto.Header{ID: crypto.NewEventID(), Entity: "x" + crypto.NewEventID(), Kind: "licence", Scope: string(roles.Directory),
+			Author: otto.fp(), Device: device, Seq: uint64(i + 1), Prev: prev, Lamport: uint64(i + 1), Time: c.sPh2.r.now().UnixMilli()}
+		env, err := crypto.SealRaw(h, []byte(`{"pad":"`+pad+`"}`), otto.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := bytes.Replace(env.Raw, []byte(otto.fp()), []byte(nina.fp()), 1)
+		p, err := crypto.ParseEnvelope(raw)
+		if err != nil || p.Header.Author != nina.fp() {
+			t.Fatalf("patched envelope: %v", err)
+		}
+		chain, prev = append(chain, raw), p.Hash()
+	}
+	c.sPh2.apply(chain...)
+	rows, b, states := c.sPh2.deviceRows(device)
+	c.sPh2.apply(sNina.own()...)
+	after, _, _ := c.sPh2.deviceRows(device)
+	t.Logf("before her key: %d of %d stored (%d bytes, %v); after her key: %d", rows, n, b, states, after)
+	if rows > unnamedEvents || int64(b) > unnamedBytes {
+		t.Fatalf("an author whose key is not here named a device: %d events (%d bytes) stored past the bound of %d/%d", rows, b, unnamedEvents, unnamedBytes)
+	}
+}
