@@ -6,9 +6,9 @@ package replica
 // verified and kept all of their events pending, filling its disk.
 //
 // A device is named when it is this workstation's own, when its event's
-// author has a directory entry (standing or not) or is an anchor (the
-// founder, an inviting administrator; a fingerprint that starts with the
-// clinic id only once its key is known here), or when any entry names it. Of
+// author is an anchor (the founder, an inviting administrator), or has a
+// directory entry (standing or not) or starts with the clinic id and her
+// key is known here, or when any entry names it. Of
 // any other device at most unnamedEvents events and unnamedBytes bytes
 // are stored: a newcomer writes her key and her enrollment request before
 // her admission. The events past the bound are not stored (nothing else
@@ -77,13 +77,16 @@ func (r *Replica) named(device, author string) bool {
 	_, admitted := r.members[r.fp]
 	_, keyed := r.pubkeys[author]
 	r.state.RUnlock()
-	// The clinic id is the first half of the founder's fingerprint: an
-	// author that starts with it is the founder only when a key with that
-	// fingerprint is known here (anyone can write the string; nobody finds
-	// another key with that prefix). An author no key is known of never
-	// verifies, and was stored without bound (h-sec18a).
-	founder := keyed && r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic)
-	if member || founder || !admitted {
+	// An author is who her key says only once her key is known here: an
+	// event of an author no key is known of is not verified, and anyone
+	// can write her fingerprint in it (h-sec18a: a member whose admission
+	// came before her key, or any fingerprint that starts with the clinic
+	// id, the first half of the founder's, named any device, and what an
+	// outsider wrote under her name was stored without bound, pending
+	// for ever). Her own chain starts with her key: it is applied on
+	// arrival, and names her device for the rest.
+	founder := r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic)
+	if keyed && (member || founder) || !admitted {
 		return true
 	}
 	for _, c := range r.claims {
