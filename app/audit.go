@@ -108,11 +108,15 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 	}
 	defer auditID.Clear()
 	var out []AuditEntry
+	var hashes []string
+	copies := map[string]int{} // header id -> envelopes stored with it
 	err = r.DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			copies[store.EventID(e.ID)]++
 			if e.Kind == replica.KindKey || e.State == store.Rejected {
 				return nil
 			}
+			hashes = append(hashes, e.Hash)
 			a := AuditEntry{Time: time.UnixMilli(e.Time), Author: e.Author, Device: e.Device, Event: e.ID, Kind: e.Kind,
 				Record: AuditRecord{Action: "change." + e.Kind, Entity: e.Entity}, Readable: true}
 			if m, ok := r.Member(e.Author); ok {
@@ -134,6 +138,14 @@ func (s *Session) AuditLog(ctx context.Context) ([]AuditEntry, error) {
 			return nil
 		})
 	})
+	// An id another envelope copied (store.PutEvent) names none of them:
+	// each is named by its alias, whichever came first, so workstations
+	// that hold the same events name them alike (h-sec18a).
+	for i := range out {
+		if id := store.EventID(out[i].Event); copies[id] > 1 {
+			out[i].Event = store.AliasID(id, hashes[i])
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
 	return out, err
 }

@@ -216,7 +216,12 @@ func readEscrow(r *replica.Replica, e store.Envelope) (escrow, bool) {
 	if !ok || err != nil {
 		return escrow{}, false
 	}
-	out := escrow{id: e.ID, author: e.Author}
+	// Named by its header id, as every workstation knows it: its row id
+	// is an alias where a copy of its id came first (store.PutEvent), and
+	// a release or a handover naming the row id of one workstation missed
+	// it on another (h-sec18a). Two escrows of one id are told apart by
+	// their commitment (claimRecovered, combine).
+	out := escrow{id: store.EventID(e.ID), author: e.Author}
 	if json.Unmarshal(env.Ciphertext, &out.escrowBody) != nil || !author.Role.Holds(roles.Scope(out.Scope)) ||
 		e.Entity != escrowEntity(out.Policy, out.Scope, out.Epoch) {
 		return escrow{}, false

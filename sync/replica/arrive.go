@@ -80,7 +80,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			return nil, fmt.Errorf("replica: store envelope: %w", err)
 		}
 		fresh := !placed
-		if placed && !r.named(h.Device, h.Author) {
+		if placed && !r.exempt(h) {
 			// Its id may be another's (a copy: stored under its alias,
 			// store.PutEvent), and it is new all the same: bounded too.
 			_, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)

@@ -6,8 +6,9 @@ package replica
 // verified and kept all of their events pending, filling its disk.
 //
 // A device is named when it is this workstation's own, when its event's
-// author has a directory entry (standing or not) or is an anchor (the
-// founder, an inviting administrator), or when any entry names it. Of
+// author is an anchor (the founder, an inviting administrator), or has a
+// directory entry (standing or not) or starts with the clinic id and her
+// key is known here, or when any entry names it. Of
 // any other device at most unnamedEvents events and unnamedBytes bytes
 // are stored: a newcomer writes her key and her enrollment request before
 // her admission. The events past the bound are not stored (nothing else
@@ -24,12 +25,21 @@ package replica
 //
 // An enrollment request does not lift the bound: its token id is in
 // clear, so an outsider can name any token in one.
+//
+// A revoked member's device is bounded the same way past the head her
+// revocation read of it (h-sec18a): every event she writes after it is
+// refused everywhere, and her standing entry named the device, so her
+// modified software had every workstation store each one, without end
+// (from any device, with any account the server let her keep or make).
+// Her events up to the head are never bounded: a newcomer catching up
+// stores her chain as the others do.
 
 import (
 	"context"
 	"fmt"
 	"strings"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -59,14 +69,24 @@ func (r *Replica) OverBound(device string) bool {
 // named reports whether the directory knows device, or the author of an
 // event of it, or this workstation is not admitted yet (caller holds mu).
 func (r *Replica) named(device, author string) bool {
-	if device == r.p.Device || r.anchors[author] || r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic) {
+	if device == r.p.Device || r.anchors[author] {
 		return true
 	}
 	r.state.RLock()
 	_, member := r.members[author]
 	_, admitted := r.members[r.fp]
+	_, keyed := r.pubkeys[author]
 	r.state.RUnlock()
-	if member || !admitted {
+	// An author is who her key says only once her key is known here: an
+	// event of an author no key is known of is not verified, and anyone
+	// can write her fingerprint in it (h-sec18a: a member whose admission
+	// came before her key, or any fingerprint that starts with the clinic
+	// id, the first half of the founder's, named any device, and what an
+	// outsider wrote under her name was stored without bound, pending
+	// for ever). Her own chain starts with her key: it is applied on
+	// arrival, and names her device for the rest.
+	founder := r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic)
+	if keyed && (member || founder) || !admitted {
 		return true
 	}
 	for _, c := range r.claims {
@@ -77,18 +97,45 @@ func (r *Replica) named(device, author string) bool {
 	return false
 }
 
+// boundFrom reports whether the events of device by author count against
+// the bound, and above which seq: all of a device no entry names, and a
+// revoked member's past the head her revocation read of the device
+// (caller holds mu).
+func (r *Replica) boundFrom(device, author string) (bounded bool, after uint64) {
+	if !r.named(device, author) {
+		return true, 0
+	}
+	if device == r.p.Device {
+		return false, 0
+	}
+	r.state.RLock()
+	m, member := r.members[author]
+	r.state.RUnlock()
+	if !member || !m.Revoked() {
+		return false, 0
+	}
+	return true, m.RevokedHeads[device]
+}
+
+// exempt reports whether the bound leaves the event of header h alone.
+func (r *Replica) exempt(h crypto.Header) bool {
+	bounded, after := r.boundFrom(h.Device, h.Author)
+	return !bounded || h.Seq <= after
+}
+
 // unbounded reports whether env, not stored yet, may be: its device is
 // named, or stays within the bound with it. An envelope past the bound is
 // kept aside (r.capped) to try once more when the transaction has settled
 // what came with it (an admission in the same batch).
 func (r *Replica) unbounded(ctx context.Context, tx *store.Tx, c arrival) (bool, error) {
 	h := c.env.Header
-	if r.named(h.Device, h.Author) {
+	bounded, after := r.boundFrom(h.Device, h.Author)
+	if !bounded || h.Seq <= after {
 		return true, nil
 	}
 	l := r.loads[h.Device]
 	if l == nil {
-		n, b, err := tx.DeviceLoad(ctx, h.Device)
+		n, b, err := tx.DeviceLoad(ctx, h.Device, after)
 		if err != nil {
 			return false, fmt.Errorf("replica: what device %s stores: %w", short(h.Device), err)
 		}
@@ -109,7 +156,7 @@ func (r *Replica) unbounded(ctx context.Context, tx *store.Tx, c arrival) (bool,
 // bound is named now.
 func (r *Replica) cappedNamed() bool {
 	for _, c := range r.capped {
-		if r.named(c.env.Header.Device, c.env.Header.Author) {
+		if r.exempt(c.env.Header) {
 			return true
 		}
 	}
@@ -147,7 +194,7 @@ func (r *Replica) markOver(rep *Report) {
 	}
 	r.capped = nil
 	for device, author := range r.over {
-		if r.named(device, author) {
+		if bounded, _ := r.boundFrom(device, author); !bounded {
 			delete(r.over, device)
 		}
 	}

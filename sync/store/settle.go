@@ -225,13 +225,19 @@ func (tx *Tx) RejectedAuthors(ctx context.Context, rule string) ([]string, error
 	return out, wrap(op, rows.Err())
 }
 
-// DeviceLoad returns how many of device's envelopes are stored, in any
-// state, and their bytes: what the replica bounds for a device no
-// directory entry names.
-func (tx *Tx) DeviceLoad(ctx context.Context, device string) (n int, bytes int64, err error) {
+// DeviceLoad returns how many of device's envelopes above seq after are
+// stored, in any state, and their bytes: what the replica bounds for a
+// device no directory entry names (after 0), or for a revoked member's
+// past the head her revocation read.
+func (tx *Tx) DeviceLoad(ctx context.Context, device string, after uint64) (n int, bytes int64, err error) {
 	if err := tx.writeAdded(ctx); err != nil {
 		return 0, 0, err
 	}
-	err = tx.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(raw)), 0) FROM envelopes WHERE device = ?`, device).Scan(&n, &bytes)
+	at, err := dbInt("device load: seq", after)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = tx.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(raw)), 0) FROM envelopes WHERE device = ? AND seq > ?`,
+		device, at).Scan(&n, &bytes)
 	return n, bytes, wrap("device load", err)
 }
