@@ -312,7 +312,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	}
 	if !checked {
 		if err := env.Verify(pub); err != nil {
-			return notKept("signature does not verify: " + err.Error()), nil
+			// The events after it may vouch for it (chainsig.go).
+			if vouched, verr := r.vouchedByStored(ctx, tx, env); verr != nil || !vouched {
+				return notKept("signature does not verify: " + err.Error()), verr
+			}
 		}
 	}
 	if v, ok := r.checkClock(h, prevLamport); !ok {

@@ -38,6 +38,15 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		if c.fields != nil {
 			r.opened[c.env] = c.fields
 		}
+		if c.badSig {
+			vouched, err := r.vouchedByStored(ctx, tx, c.env)
+			if err != nil {
+				return nil, err
+			}
+			if vouched {
+				c.problem, c.verified = nil, true
+			}
+		}
 		if c.problem != nil {
 			rep.Rejected++
 			rep.Problems = append(rep.Problems, *c.problem)
@@ -262,6 +271,7 @@ type arrival struct {
 	verified bool     // signed by a key this workstation knows
 	fields   Fields   // verified, and opened with a scope key held here
 	problem  *Problem // malformed or badly signed: refused
+	badSig   bool     // its problem is its own signature: the events stored after it may vouch for it (chainsig.go)
 	held     *Problem // not kept on its first try, and why
 }
 
@@ -319,19 +329,21 @@ func (r *Replica) check(raws [][]byte) *checking {
 			keys[a.env.Header.Author] = pub
 		}
 	}
+	// One signature check a run of an author's events (chainsig.go).
+	envs := make([]*crypto.Envelope, len(out))
+	for i := range out {
+		envs[i] = out[i].env
+	}
+	sigs := vouchBatch(envs, keys)
 	checkOne := func(i int) {
 		env := out[i].env
-		if env == nil {
+		if env == nil || !sigs.checked[i] {
 			return
 		}
-		pub, known := keys[env.Header.Author]
-		if !known {
-			return
-		}
-		if err := env.Verify(pub); err != nil {
+		if err := sigs.err[i]; err != nil {
 			p := problemOf(env.Header, "signature does not verify: "+err.Error())
 			p.Altered = true
-			out[i].problem = &p
+			out[i].problem, out[i].badSig = &p, true
 			return
 		}
 		out[i].verified = true

@@ -10,15 +10,27 @@ import (
 
 // Verify walks every device's chain and every stored envelope: the bytes
 // must parse, hash to what the chain recorded, follow their predecessor
-// without a gap, and carry a valid signature of a known key. It returns one
-// Problem per bad event; none means the log is intact.
+// without a gap, and carry a valid signature of a known key, or be vouched
+// for by the next event of their author in the chain (chainsig.go). It
+// returns one Problem per bad event; none means the log is intact.
 func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 	var problems []Problem
 	var (
 		device   string
 		wantSeq  uint64
 		prevHash string
+		// Events whose own signature does not verify, each linked to the
+		// one before by its author: vouched for when the next event
+		// links to the last and verifies, bad otherwise.
+		unvouched []Problem
+		lastBad   struct{ hash, author string }
 	)
+	settle := func(vouched bool) {
+		if !vouched {
+			problems = append(problems, unvouched...)
+		}
+		unvouched = nil
+	}
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(row store.Envelope) error {
 			if err := ctx.Err(); err != nil {
@@ -26,10 +38,23 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 			}
 			if row.Device != device {
 				device, wantSeq, prevHash = row.Device, 1, ""
+				settle(false)
 			}
 			bad := func(reason string) {
 				problems = append(problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: reason})
 			}
+			links := len(unvouched) > 0 && row.Seq == unvouched[len(unvouched)-1].Seq+1 &&
+				row.Prev == lastBad.hash && row.Author == lastBad.author
+			signed, kept := false, false // its own signature verified; it waits to be vouched for
+			defer func() {
+				switch {
+				case kept:
+				case signed:
+					settle(links)
+				default:
+					settle(false)
+				}
+			}()
 			contiguous := row.Seq == wantSeq
 			if !contiguous {
 				bad(fmt.Sprintf("gap in the chain: expected event %d, found %d", wantSeq, row.Seq))
@@ -70,10 +95,17 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 				return nil
 			}
 			if err := env.Verify(pub); err != nil {
-				bad("signature does not verify: " + err.Error())
+				if !links {
+					settle(false)
+				}
+				unvouched = append(unvouched, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: "signature does not verify: " + err.Error()})
+				lastBad.hash, lastBad.author, kept = row.Hash, h.Author, true
+				return nil
 			}
+			signed = true
 			return nil
 		})
 	})
+	settle(false)
 	return problems, err
 }
