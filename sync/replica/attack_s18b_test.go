@@ -75,3 +75,51 @@ func TestAttackS18bUpgradeKeepsASquatOfABoundDevice(t *testing.T) {
 		t.Errorf("the upgraded workstation and one of this version disagree:\n%s", d)
 	}
 }
+
+// TestAttackS18bDataKindErasesARecord: since session 17 no directory or
+// admin event can name a data record (roles/ids.go), but one data kind's
+// event still takes another data kind's record by the binding rule
+// (rules.go beats: a higher precedence, else the lower Lamport clock,
+// which its writer chooses). Pia, a physician, writes one event of
+// another clinical kind with clock 1 under Paul's note's id, or under a
+// patient's id: on every workstation the note (or the patient) is refused
+// for the binding and gone from the chart (the front desk), with nothing
+// shown of who took it. Editing the record instead would have been kept
+// in its history, and a signed note's signature would have shown the
+// change.
+func TestAttackS18bDataKindErasesARecord(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		kind, scope  string
+		fields       map[string]any
+		writer       func(c *clinic) *station
+		takenKind    string
+		takenByScope roles.Scope
+	}{
+		{name: "a colleague's signed note", kind: "note", scope: string(roles.Clinical),
+			fields: map[string]any{"doc": "signed text", "sig": "signature", "patient": "p1"},
+			writer: func(c *clinic) *station { return c.sPhys }, takenKind: "allergy", takenByScope: roles.Clinical},
+		{name: "a patient", kind: "patient", scope: string(roles.FrontDesk),
+			fields: map[string]any{"family": "Keep"},
+			writer: func(c *clinic) *station { return c.sRecep }, takenKind: "problem", takenByScope: roles.Clinical},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := newClinic(t)
+			w := tc.writer(c)
+			rec := w.append(Change{Entity: crypto.NewEventID(), Kind: tc.kind, Scope: roles.Scope(tc.scope), Fields: fields(t, tc.fields)})
+			exchange(t, c.stations()...)
+			take := c.sPh2.forge(forged{Entity: rec.Header.Entity, Kind: tc.takenKind, Scope: string(tc.takenByScope), Lamport: 1,
+				Fields: fields(t, map[string]any{"patient": "p1"})})
+			exchange(t, c.stations()...)
+			for _, s := range c.stations() {
+				if st, why := s.state(rec.Header.ID); st != store.Applied {
+					t.Errorf("on %s's workstation the %s is %v (%s)", s.p.name, tc.kind, st, why)
+				}
+				if kind, _, _ := s.r.Entity(ctx, rec.Header.Entity); kind != tc.kind && kind != "" {
+					t.Errorf("on %s's workstation record %s is a %q record (Pia's event %s), not the %s", s.p.name, short(rec.Header.Entity), kind, short(take.Header.ID), tc.kind)
+				}
+			}
+		})
+	}
+}
