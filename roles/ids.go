@@ -61,6 +61,9 @@ func (k Kind) CheckID(id string) error {
 	if o, ok := ReservedBy(id); ok {
 		return fmt.Errorf("id %s is reserved for %s records", id, o.Name)
 	}
+	if bound, of := boundKind(id, k.Name); bound && !of {
+		return fmt.Errorf("id %s is bound to another kind than %s (NewRecordID)", id, k.Name)
+	}
 	return nil
 }
 
