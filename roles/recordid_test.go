@@ -26,6 +26,11 @@ func TestRecordIDBoundToKind(t *testing.T) {
 		{"patient", random, true},
 		{"problem", forged, true},
 		{"note", strings.ToUpper(note), true}, // not lower hex: no bound id (the envelope refuses it)
+		{"availability", AvailabilityPrefix + strings.Repeat("ab", 20), true},
+		{"problem", AvailabilityPrefix + strings.Repeat("ab", 20), false},
+		{"patient", DeskSettingsID, false},
+		{"desk-settings", DeskSettingsID, true},
+		{"desk-settings", random, false},
 	} {
 		k, _ := KindOf(tc.kind)
 		if err := k.CheckID(tc.id); (err == nil) != tc.ok {

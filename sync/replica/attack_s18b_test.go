@@ -91,7 +91,8 @@ func TestAttackS18bUpgradeKeepsASquatOfABoundDevice(t *testing.T) {
 func TestAttackS18bDataKindErasesARecord(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
-		bound        bool // the record's id is bound to its kind (roles.NewRecordID)
+		bound        bool                   // the record's id is bound to its kind (roles.NewRecordID)
+		entity       func(c *clinic) string // the record's id, when its kind's ids have a shape
 		kind, scope  string
 		fields       map[string]any
 		writer       func(c *clinic) *station
@@ -107,6 +108,9 @@ func TestAttackS18bDataKindErasesARecord(t *testing.T) {
 		{name: "a colleague's signed note, bound id", bound: true, kind: "note", scope: string(roles.Clinical),
 			fields: map[string]any{"doc": "signed text", "sig": "signature", "patient": "p1"},
 			writer: func(c *clinic) *station { return c.sPhys }, takenKind: "allergy", takenByScope: roles.Clinical},
+		{name: "a physician's working hours", bound: true, kind: "availability", scope: string(roles.FrontDesk),
+			fields: map[string]any{"physician": "p"}, entity: func(c *clinic) string { return roles.AvailabilityPrefix + c.phys.fp() },
+			writer: func(c *clinic) *station { return c.sRecep }, takenKind: "problem", takenByScope: roles.Clinical},
 		{name: "a patient, bound id", bound: true, kind: "patient", scope: string(roles.FrontDesk),
 			fields: map[string]any{"family": "Keep"},
 			writer: func(c *clinic) *station { return c.sRecep }, takenKind: "problem", takenByScope: roles.Clinical},
@@ -119,7 +123,10 @@ func TestAttackS18bDataKindErasesARecord(t *testing.T) {
 			c := newClinic(t)
 			w := tc.writer(c)
 			id := crypto.NewEventID()
-			if tc.bound {
+			switch {
+			case tc.entity != nil:
+				id = tc.entity(c)
+			case tc.bound:
 				id = roles.NewRecordID(tc.kind)
 			}
 			rec := w.append(Change{Entity: id, Kind: tc.kind, Scope: roles.Scope(tc.scope), Fields: fields(t, tc.fields)})
