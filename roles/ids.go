@@ -66,8 +66,8 @@ func (k Kind) CheckID(id string) error {
 	if o, ok := ReservedBy(id); ok {
 		return fmt.Errorf("id %s is reserved for %s records", id, o.Name)
 	}
-	if bound, of := boundKind(id, k.Name); bound && !of {
-		return fmt.Errorf("id %s is bound to another kind than %s (NewRecordID)", id, k.Name)
+	if o, ok := boundElsewhere(id, k.Name); ok {
+		return fmt.Errorf("id %s is a %s record's (NewRecordID), not a %s record's", id, o, k.Name)
 	}
 	return nil
 }

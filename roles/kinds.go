@@ -84,6 +84,9 @@ const (
 // own kinds (key, grant, enroll) are judged by the replica itself.
 var kinds = map[string]Kind{}
 
+// kindNames: the names of kinds, sorted.
+var kindNames []string
+
 func init() {
 	for _, k := range []Kind{
 		// Front desk: receptionists and physicians.
@@ -176,7 +179,9 @@ func init() {
 		{Name: "recovery-handover", Scope: RecoveryEscrow, Create: admins, Change: admins, Raw: true},
 	} {
 		kinds[k.Name] = k
+		kindNames = append(kindNames, k.Name)
 	}
+	slices.Sort(kindNames)
 }
 
 // KindOf returns the policy of a kind of record; false for a kind the

@@ -9,9 +9,15 @@ package roles
 // alone, an event of any other kind under it (Kind.CheckID), before
 // binding. Ids made before (32 random hex) keep precedence.
 //
-//	salt      8 hex: random
-//	hash      16 hex: SHA-256("medihaven record" 0 kind 0 salt)
-//	5ec1d01a  8 hex: the mark (a random id carries it once in 2^32)
+//	salt      16 hex: random (64 bits: ids of one kind collide as rarely
+//	          as 64-bit random ids)
+//	hash      8 hex: SHA-256("medihaven record" 0 kind 0 salt)
+//	5ec1d01a  8 hex: the mark
+//
+// The salt is the writer's, so nobody can aim a record's id at two kinds:
+// another kind's hash matches a given salt once in 2^32. A random id with
+// the mark (once in 2^32) is bound to no kind unless its hash matches
+// one, and then every kind but that one may not name it.
 
 import (
 	"crypto/rand"
@@ -21,7 +27,7 @@ import (
 
 const (
 	recordMark    = "5ec1d01a"
-	recordSalt    = 8
+	recordSalt    = 16
 	recordIDLen   = 32
 	recordHashLen = recordIDLen - recordSalt - len(recordMark)
 )
@@ -40,11 +46,21 @@ func recordID(kind, salt string) string {
 	return salt + hex.EncodeToString(sum[:])[:recordHashLen] + recordMark
 }
 
-// boundKind reports whether id is a bound record id, and whether it was
-// made for kind.
-func boundKind(id, kind string) (bound, of bool) {
+// boundElsewhere reports whether id is a record id bound to another kind
+// than kind (NewRecordID). Ids made for kind, random ids, and ids with the
+// mark that no kind's hash matches are not.
+func boundElsewhere(id, kind string) (string, bool) {
 	if len(id) != recordIDLen || id[recordIDLen-len(recordMark):] != recordMark || !isLowerHex(id) {
-		return false, false
+		return "", false
 	}
-	return true, recordID(kind, id[:recordSalt]) == id
+	salt := id[:recordSalt]
+	if recordID(kind, salt) == id {
+		return "", false
+	}
+	for _, k := range kindNames {
+		if recordID(k, salt) == id {
+			return k, true
+		}
+	}
+	return "", false
 }

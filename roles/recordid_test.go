@@ -6,12 +6,13 @@ import (
 )
 
 // TestRecordIDBoundToKind: an id NewRecordID made for a data kind is no
-// other kind's; ids made before (random 32 hex) stay every data kind's,
-// and a bound id has no directory or admin kind's shape.
+// other kind's; ids made before (random 32 hex, with the mark by chance
+// too) stay every data kind's, and a bound id has no shaped kind's shape.
 func TestRecordIDBoundToKind(t *testing.T) {
 	note, patient := NewRecordID("note"), NewRecordID("patient")
 	random := "0123456789abcdef0123456789abcdef"
-	forged := note[:31] + "0" // the mark broken: a random id
+	forged := note[:31] + "0"                      // the mark broken: a random id
+	marked := strings.Repeat("0", 24) + recordMark // a random id with the mark, bound to no kind
 	for _, tc := range []struct {
 		kind, id string
 		ok       bool
@@ -25,6 +26,8 @@ func TestRecordIDBoundToKind(t *testing.T) {
 		{"problem", random, true},
 		{"patient", random, true},
 		{"problem", forged, true},
+		{"problem", marked, true},
+		{"note", marked, true},
 		{"note", strings.ToUpper(note), true}, // not lower hex: no bound id (the envelope refuses it)
 		{"availability", AvailabilityPrefix + strings.Repeat("ab", 20), true},
 		{"problem", AvailabilityPrefix + strings.Repeat("ab", 20), false},
