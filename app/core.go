@@ -146,7 +146,7 @@ func RegisterInBatch(ctx context.Context, r *replica.Replica, b *replica.Batch, 
 
 // DeskSettingsEntity is the entity of the front desk's settings (the
 // clinic's time zone), of the front-desk scope.
-const DeskSettingsEntity = "desk-settings:clinic"
+const DeskSettingsEntity = roles.DeskSettingsID
 
 // clinicZone is the clinic's time zone: the one set for the front desk,
 // or this computer's.

@@ -116,7 +116,7 @@ func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient
 // a new record id, a free MRN (none of taken) and the registration time.
 func registerInto(ctx context.Context, r *replica.Replica, b *replica.Batch, p Patient, now time.Time, taken map[string]bool) (Patient, error) {
 	p = TidyPatient(p, now)
-	p.ID = crypto.NewEventID()
+	p.ID = roles.NewRecordID(records.KindPatient)
 	var err error
 	if p.MRN, err = freshMRN(ctx, r, taken); err != nil {
 		return Patient{}, err

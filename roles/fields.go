@@ -156,8 +156,10 @@ func (k Kind) OnlyGrows() bool {
 // 15 review V2; session 16 review h-sec16a), and an entry's devices only
 // grow (replica's rolecells.go devicesSeenField, h-sec16a H1). Revision
 // 9: a directory or admin kind's ids have its shape, no other kind's do
-// (Kind.IDs, replica's mendids.go, session 17).
-const fieldsRevision = 9
+// (Kind.IDs, replica's mendids.go, session 17). Revision 10: an id bound
+// to a data kind (NewRecordID) is no other kind's (session 18 review
+// h-sec18b F2; mendids.go refuses an older version's such claims).
+const fieldsRevision = 10
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

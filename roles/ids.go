@@ -6,13 +6,17 @@ import (
 	"strings"
 )
 
-// IDs is the shape of the record ids a directory or admin kind writes.
-// Each such kind writes ids of its own shape, which no other kind's id
-// has: so no event of another kind, clinical and front-desk records
-// included, can ever name a directory or admin record, nor a directory or
-// admin event a patient's, an appointment's or a note's (session 17, the
-// last route in ARCHITECTURE.md "What may cut a member's acts"). Ids are
-// in clear headers, so every workstation judges an id's shape alike.
+// IDs is the shape of the record ids a directory or admin kind writes
+// (and, since session 18, the front desk's availability and
+// desk-settings records, whose ids were always of one shape). Each such
+// kind writes ids of its own shape, which no other kind's id has: so no
+// event of another kind, clinical and front-desk records included, can
+// ever name a directory or admin record, nor a directory or admin event a
+// patient's, an appointment's or a note's (session 17, the last route in
+// ARCHITECTURE.md "What may cut a member's acts"). The other data kinds'
+// records made since session 18 have ids bound to their kind instead
+// (recordid.go). Ids are in clear headers, so every workstation judges an
+// id's shape alike.
 //
 // An id has the shape when it is Fixed, or else it is Prefix followed by
 // lowercase hex of one of the lengths Hex names (anything non-empty when
@@ -42,12 +46,13 @@ func (s IDs) Fits(id string) bool {
 }
 
 // Shaped reports whether k writes ids of one shape (every directory and
-// admin kind).
+// admin kind, availability and desk-settings).
 func (k Kind) Shaped() bool { return k.IDs.Fixed != "" || k.IDs.Prefix != "" || k.IDs.Hex != nil }
 
-// CheckID reports why a record of kind k may not have id: a directory or
-// admin kind's id has its kind's shape (IDs), and any other kind's id has
-// no directory or admin kind's shape. Raw kinds name no record: nil.
+// CheckID reports why a record of kind k may not have id: a shaped kind's
+// id has its kind's shape (IDs), any other kind's id has no shaped kind's
+// shape, and an id bound to a kind (NewRecordID) is that kind's only. Raw
+// kinds name no record: nil.
 func (k Kind) CheckID(id string) error {
 	if k.Raw {
 		return nil
@@ -60,6 +65,9 @@ func (k Kind) CheckID(id string) error {
 	}
 	if o, ok := ReservedBy(id); ok {
 		return fmt.Errorf("id %s is reserved for %s records", id, o.Name)
+	}
+	if o, ok := boundElsewhere(id, k.Name); ok {
+		return fmt.Errorf("id %s is a %s record's (NewRecordID), not a %s record's", id, o, k.Name)
 	}
 	return nil
 }

@@ -40,8 +40,9 @@ type Kind struct {
 	// nobody's software can put a colleague's name to what she recorded,
 	// nor change values under a colleague's name.
 	Author []string
-	// IDs: the shape of the ids a directory or admin kind writes (ids.go);
-	// zero for the other kinds, whose ids may have no such shape.
+	// IDs: the shape of the ids a directory or admin kind writes (ids.go),
+	// and the front desk's availability and desk-settings records; zero
+	// for the other kinds, whose ids may have no such shape.
 	IDs IDs
 	// ByAuthor: fields that, where an event writes them, name its own
 	// author; an event may leave them out (an appointment's booked_by is
@@ -73,12 +74,18 @@ const (
 	ReleasePrefix  = "recovery-release:"                // then 16 hex of the giver's and of the taker's fingerprint (until session 13: a split's id and the giver's)
 	HeldPrefix     = "held:"                            // then the fingerprint of the member whose keys it acknowledges
 	ConfirmsPrefix = "confirms:"                        // then the fingerprint of the member whose confirmations it holds
-	tokenHexDigits = 16                                 // a token's id: 8 random bytes
+	// Front desk: a physician's working hours, the desk's settings.
+	AvailabilityPrefix = "availability:"        // then the physician's fingerprint
+	DeskSettingsID     = "desk-settings:clinic" // the clinic's one desk-settings record
+	tokenHexDigits     = 16                     // a token's id: 8 random bytes
 )
 
 // kinds is the table of every kind of record the app writes. The replica's
 // own kinds (key, grant, enroll) are judged by the replica itself.
 var kinds = map[string]Kind{}
+
+// kindNames: the names of kinds, sorted.
+var kindNames []string
 
 func init() {
 	for _, k := range []Kind{
@@ -90,9 +97,14 @@ func init() {
 			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
 				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin),
 			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"}},
+		// A physician's working hours and the desk's settings have ids of
+		// their own shape, one record each (ids.go), so no other kind's
+		// event takes them (session 18 review h-sec18b F2).
 		{Name: "availability", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
+			IDs:    IDs{Prefix: AvailabilityPrefix, Hex: fingerprint},
 			Fields: fields([]string{"physician", "slot"}, weekdays), Keyed: daysOff},
-		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk, Fields: []string{"zone", "country"}},
+		{Name: "desk-settings", Scope: FrontDesk, Create: frontDesk, Change: frontDesk, IDs: IDs{Fixed: DeskSettingsID},
+			Fields: []string{"zone", "country"}},
 		// Clinical: physicians only.
 		{Name: "note", Scope: Clinical, Create: clinical, Change: clinical,
 			// Former: notes before they were signed.
@@ -167,7 +179,9 @@ func init() {
 		{Name: "recovery-handover", Scope: RecoveryEscrow, Create: admins, Change: admins, Raw: true},
 	} {
 		kinds[k.Name] = k
+		kindNames = append(kindNames, k.Name)
 	}
+	slices.Sort(kindNames)
 }
 
 // KindOf returns the policy of a kind of record; false for a kind the

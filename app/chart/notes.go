@@ -8,7 +8,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -95,7 +94,7 @@ func (s *Service) WriteNote(ctx context.Context, n Note) (Note, error) {
 	if _, err := s.c.Patient(ctx, n.Patient); err != nil {
 		return Note{}, err
 	}
-	n.ID, n.Author, n.Time, n.Origin = crypto.NewEventID(), r.Fingerprint(), s.c.Now(), Origin{}
+	n.ID, n.Author, n.Time, n.Origin = roles.NewRecordID(records.KindNote), r.Fingerprint(), s.c.Now(), Origin{}
 	ch, err := SignedNote(r, n)
 	if err != nil {
 		return Note{}, err
@@ -126,7 +125,7 @@ func (s *Service) AddAddendum(ctx context.Context, of, text string) (Addendum, e
 		return Addendum{}, fmt.Errorf("%w: an addendum amends a signed note or prescription", app.ErrInvalidInput)
 	}
 	target, _ := records.SignedFromState(of, st) // its patient, whatever its content
-	a := Addendum{ID: crypto.NewEventID(), Of: of, Patient: target.Patient, Author: r.Fingerprint(), Time: s.c.Now(), Text: text}
+	a := Addendum{ID: roles.NewRecordID(records.KindAddendum), Of: of, Patient: target.Patient, Author: r.Fingerprint(), Time: s.c.Now(), Text: text}
 	ch, err := SignedAddendum(r, a)
 	if err != nil {
 		return Addendum{}, err

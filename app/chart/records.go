@@ -10,7 +10,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -132,7 +131,7 @@ func (s *Service) AddProblem(ctx context.Context, p Problem) (Problem, error) {
 	if err := app.CheckDate("resolution date", p.Resolved, now); err != nil {
 		return Problem{}, err
 	}
-	p.ID, p.Noted, p.Origin = crypto.NewEventID(), now, Origin{}
+	p.ID, p.Noted, p.Origin = roles.NewRecordID(records.KindProblem), now, Origin{}
 	if err := s.record(ctx, edit{roles.EditProblems, p.Patient, p.ID, records.KindProblem, ActionProblem, "recorded a problem"}, p); err != nil {
 		return Problem{}, err
 	}
@@ -177,7 +176,7 @@ func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 	if !slices.Contains(AllergySeverities, a.Severity) {
 		return Allergy{}, fmt.Errorf("%w: choose a severity: mild, moderate or severe", app.ErrInvalidInput)
 	}
-	a.ID, a.Status, a.Noted, a.Origin = crypto.NewEventID(), AllergyActive, s.c.Now(), Origin{}
+	a.ID, a.Status, a.Noted, a.Origin = roles.NewRecordID(records.KindAllergy), AllergyActive, s.c.Now(), Origin{}
 	if err := s.record(ctx, edit{roles.EditAllergies, a.Patient, a.ID, records.KindAllergy, ActionAllergy, "recorded an allergy"}, a); err != nil {
 		return Allergy{}, err
 	}
@@ -204,7 +203,7 @@ func (s *Service) AddMedication(ctx context.Context, m Medication) (Medication, 
 	if err := app.CheckDate("start date", m.Since, s.c.Now()); err != nil {
 		return Medication{}, err
 	}
-	m.ID, m.Status = crypto.NewEventID(), MedicationActive
+	m.ID, m.Status = roles.NewRecordID(records.KindMedication), MedicationActive
 	rec := Medication{Patient: m.Patient, Name: m.Name, Dose: strings.TrimSpace(m.Dose), Since: m.Since, Status: m.Status}
 	if err := s.record(ctx, edit{roles.Prescribe, m.Patient, m.ID, records.KindMedication, ActionMedication, "recorded a medication"}, rec); err != nil {
 		return Medication{}, err
@@ -238,7 +237,7 @@ func (s *Service) RecordVitals(ctx context.Context, v Vitals) (Vitals, error) {
 	case v.Time.Before(now.AddDate(-130, 0, 0)):
 		return Vitals{}, fmt.Errorf("%w: the measurement time is impossible", app.ErrInvalidInput)
 	}
-	v.ID, v.RecordedBy, v.Origin = crypto.NewEventID(), s.c.Fingerprint(), Origin{}
+	v.ID, v.RecordedBy, v.Origin = roles.NewRecordID(records.KindVitals), s.c.Fingerprint(), Origin{}
 	if err := s.record(ctx, edit{roles.RecordVitals, v.Patient, v.ID, records.KindVitals, ActionVitals, "recorded vitals"}, v); err != nil {
 		return Vitals{}, err
 	}

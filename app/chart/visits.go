@@ -8,7 +8,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -62,7 +61,7 @@ func (s *Service) StartVisit(ctx context.Context, appointmentID string, anotherD
 		return Encounter{}, fmt.Errorf("%w: it is on %s; start the visit anyway only if the patient is here now (it will be dated today)",
 			ErrNotToday, a.Start.In(zone).Format("Monday 2 January 2006"))
 	}
-	en := Encounter{ID: crypto.NewEventID(), Patient: a.Patient, Appointment: a.ID, Physician: r.Fingerprint(), Start: now, Reason: a.Reason}
+	en := Encounter{ID: roles.NewRecordID(records.KindEncounter), Patient: a.Patient, Appointment: a.ID, Physician: r.Fingerprint(), Start: now, Reason: a.Reason}
 	fields, err := en.Fields()
 	if err != nil {
 		return Encounter{}, err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -69,7 +68,7 @@ func (s *Service) Book(ctx context.Context, a Appointment) (Appointment, error) 
 			return Appointment{}, err
 		}
 	}
-	a.ID, a.Status, a.Series, a.Start = crypto.NewEventID(), StatusBooked, "", a.Start.In(zone)
+	a.ID, a.Status, a.Series, a.Start = roles.NewRecordID(records.KindAppointment), StatusBooked, "", a.Start.In(zone)
 	a.BookedBy, a.BookedAt = r.Fingerprint(), s.c.Now()
 	fields, err := newBooking(a).Fields()
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 // A physician's availability is an entity of the front-desk scope, so
 // every receptionist and physician workstation sees the same hours
 // (records.Availability); so are the desk's settings (app.DeskSettingsEntity).
-const availabilityPrefix = "availability:"
+const availabilityPrefix = roles.AvailabilityPrefix
 
 // DefaultSlotMinutes is a physician's slot length until one is set.
 const DefaultSlotMinutes = 15

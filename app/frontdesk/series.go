@@ -107,7 +107,7 @@ func (s *Service) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	repeat := fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(starts))
 	for _, t := range starts {
 		o := a
-		o.ID, o.Start, o.Status, o.Series, o.Repeat = crypto.NewEventID(), t, StatusBooked, series, repeat
+		o.ID, o.Start, o.Status, o.Series, o.Repeat = roles.NewRecordID(records.KindAppointment), t, StatusBooked, series, repeat
 		o.BookedBy, o.BookedAt = r.Fingerprint(), s.c.Now()
 		out = append(out, o)
 	}

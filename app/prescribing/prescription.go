@@ -11,7 +11,6 @@ import (
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/prescribing/drugs"
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -234,7 +233,7 @@ func (s *Service) Prescribe(ctx context.Context, p Prescription) (Prescription, 
 		return Prescription{}, &OverrideError{Warnings: missing}
 	}
 	now := s.c.Now()
-	d := chart.RxDoc{ID: crypto.NewEventID(), Clinic: s.c.Profile().Clinic, ClinicID: s.c.Profile().ClinicID, Patient: pat.ID,
+	d := chart.RxDoc{ID: roles.NewRecordID(records.KindPrescription), Clinic: s.c.Profile().Clinic, ClinicID: s.c.Profile().ClinicID, Patient: pat.ID,
 		PatientName: strings.TrimSpace(pat.Given + " " + pat.Family), PatientBirth: pat.Birth, PatientMRN: pat.MRN,
 		Prescriber: r.Fingerprint(), PrescriberName: app.MemberName(r, r.Fingerprint()), Time: now.UnixMilli(),
 		Encounter: p.Encounter, Renews: p.Renews, Items: items, Overrides: warnings}
@@ -302,7 +301,7 @@ func (s *Service) CancelPrescription(ctx context.Context, id, reason string) err
 	if p.Status == chart.RxCancelled {
 		return fmt.Errorf("%w: the prescription was already cancelled on %s", app.ErrInvalidInput, p.Cancellation.Time.Format("2 Jan 2006"))
 	}
-	d := chart.RxCancelDoc{ID: crypto.NewEventID(), Of: id, Author: r.Fingerprint(), Time: s.c.Now().UnixMilli(), Reason: reason}
+	d := chart.RxCancelDoc{ID: roles.NewRecordID(records.KindRxCancel), Of: id, Author: r.Fingerprint(), Time: s.c.Now().UnixMilli(), Reason: reason}
 	ch, err := chart.SignedChange(r, d.ID, records.KindRxCancel, d, records.Signed{Patient: p.Patient, Of: id})
 	if err != nil {
 		return err

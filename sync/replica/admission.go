@@ -522,6 +522,29 @@ func (r *Replica) settledOwner(ctx context.Context, tx *store.Tx, device, cur st
 	return want, false, nil
 }
 
+// markBoundSquats marks, in a store being opened, the members who own a
+// device id bound to another member's key (crypto.NewDeviceID): a version
+// before bound ids judged such an id by the first-come rule and may have
+// given it to a colleague who signed its first event first (session 18
+// review h-sec18b). Their entries are judged again at the first Apply, which
+// settles the device (settledOwner) as a workstation of this version would
+// have, whatever entry changes later.
+func (r *Replica) markBoundSquats(ctx context.Context, tx *store.Tx) error {
+	for fp := range r.members {
+		devices, err := tx.DevicesOf(ctx, fp)
+		if err != nil {
+			return fmt.Errorf("replica: devices of %s: %w", short(fp), err)
+		}
+		for _, d := range devices {
+			if crypto.IsBoundDeviceID(d) && !crypto.DeviceBoundTo(d, fp) {
+				r.dirty[fp] = true // judgeDirectory settles d
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // rebuildKey rebuilds a member's public-key record from the key events
 // that remain applied, after one was dropped. With none left the key is
 // forgotten (as on a workstation that never saw it), unless it is this

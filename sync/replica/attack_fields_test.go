@@ -55,7 +55,7 @@ func TestAttackRecordBloat(t *testing.T) {
 	}{
 		{"junk in her key-held record", HeldEntity(c.recep.fp()), KindKeyHeld, "directory", junk(200), `no field "junk/00000000"`},
 		{"too many epochs in her key-held record", HeldEntity(c.recep.fp()), KindKeyHeld, "directory", heldEpochs(roles.MaxEventFields + 1), "more than the 256"},
-		{"junk in the front desk's settings", "desk-settings", "desk-settings", "frontdesk", junk(200), `no field "junk/00000000"`},
+		{"junk in the front desk's settings", roles.DeskSettingsID, "desk-settings", "frontdesk", junk(200), `no field "junk/00000000"`},
 		{"junk in a patient", patient.Header.Entity, "patient", "frontdesk", junk(200), `no field "junk/00000000"`},
 		{"a patient field and one of another kind", patient.Header.Entity, "patient", "frontdesk", Fields{"family": json.RawMessage(`"Okafor"`), "doc": json.RawMessage(`"x"`)}, `no field "doc"`},
 		{"too many days off", "availability:" + c.phys.fp(), "availability", "frontdesk", days, "more than the 1 one event may"},
@@ -115,7 +115,7 @@ func TestAttackRecordBloat(t *testing.T) {
 		if n := len(s.r.held[c.recep.fp()]); n > 16 {
 			t.Errorf("%s holds %d key-held names of the receptionist in memory", s.p.name, n)
 		}
-		for _, id := range []string{"desk-settings", patient.Header.Entity, HeldEntity(c.recep.fp())} {
+		for _, id := range []string{roles.DeskSettingsID, patient.Header.Entity, HeldEntity(c.recep.fp())} {
 			if _, st, err := s.r.Entity(ctx, id); err == nil && len(st) > 20 {
 				t.Errorf("%s: record %s holds %d fields", s.p.name, short(id), len(st))
 			}

@@ -259,6 +259,9 @@ func (r *Replica) load(tx *store.Tx) error {
 			r.dirty[fp] = true // judged again at the first write: see judgeDirectory
 		}
 	}
+	if err := r.markBoundSquats(ctx, tx); err != nil {
+		return err
+	}
 	// Members' own records: the keys each acknowledged holding, the
 	// colleagues each physician confirmed.
 	for _, own := range []struct {

@@ -1,0 +1,66 @@
+package roles
+
+// recordid.go makes record ids bound to their kind (session 18 review
+// h-sec18b F2), as crypto.NewDeviceID binds a device id to its member's
+// key. The binding rule gives an id claimed by two data kinds to the
+// higher precedence, then the lower clock, which its writer chooses: one
+// event of another kind erased a colleague's note or a patient. A bound
+// record id names its kind, so every workstation refuses, from the header
+// alone, an event of any other kind under it (Kind.CheckID), before
+// binding. Ids made before (32 random hex) keep precedence.
+//
+//	salt      16 hex: random (64 bits: ids of one kind collide as rarely
+//	          as 64-bit random ids)
+//	hash      8 hex: SHA-256("medihaven record" 0 kind 0 salt)
+//	5ec1d01a  8 hex: the mark
+//
+// The salt is the writer's, so nobody can aim a record's id at two kinds:
+// another kind's hash matches a given salt once in 2^32. A random id with
+// the mark (once in 2^32) is bound to no kind unless its hash matches
+// one, and then every kind but that one may not name it.
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+const (
+	recordMark    = "5ec1d01a"
+	recordSalt    = 16
+	recordIDLen   = 32
+	recordHashLen = recordIDLen - recordSalt - len(recordMark)
+)
+
+// NewRecordID returns a new id for a record of kind, bound to it.
+func NewRecordID(kind string) string {
+	var b [recordSalt / 2]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("roles: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
+	}
+	return recordID(kind, hex.EncodeToString(b[:]))
+}
+
+func recordID(kind, salt string) string {
+	sum := sha256.Sum256([]byte("medihaven record\x00" + kind + "\x00" + salt))
+	return salt + hex.EncodeToString(sum[:])[:recordHashLen] + recordMark
+}
+
+// boundElsewhere reports whether id is a record id bound to another kind
+// than kind (NewRecordID). Ids made for kind, random ids, and ids with the
+// mark that no kind's hash matches are not.
+func boundElsewhere(id, kind string) (string, bool) {
+	if len(id) != recordIDLen || id[recordIDLen-len(recordMark):] != recordMark || !isLowerHex(id) {
+		return "", false
+	}
+	salt := id[:recordSalt]
+	if recordID(kind, salt) == id {
+		return "", false
+	}
+	for _, k := range kindNames {
+		if recordID(k, salt) == id {
+			return k, true
+		}
+	}
+	return "", false
+}
