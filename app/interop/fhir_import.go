@@ -415,6 +415,14 @@ func (x *fhirImporter) skip(e *bundleEntry, why string) {
 	x.skipped = append(x.skipped, fmt.Sprintf("Entry %d (%s) was left out: %s.", e.n, e.typ, why))
 }
 
+// mint gives e a record id bound to its kind (roles.NewRecordID), once the
+// kind is known: no event of another kind can take it (session 18, h-sec18b
+// F2). The id given before, for the references, is read by the changes
+// only when they are written (x.then), after every entry has its kind.
+func (x *fhirImporter) mint(e *bundleEntry, kind string) {
+	e.entity = roles.NewRecordID(kind)
+}
+
 // append adds one change to the batch, writing fields (a record's Fields).
 func (x *fhirImporter) append(b *replica.Batch, id, kind string, scope roles.Scope, fields func() (replica.Fields, error)) error {
 	f, err := fields()
@@ -428,6 +436,7 @@ func (x *fhirImporter) append(b *replica.Batch, id, kind string, scope roles.Sco
 // record plans a clinical record about patient pe: rec makes it for the
 // patient's record id.
 func (x *fhirImporter) record(e, pe *bundleEntry, kind string, rec func(patient string) records.Record) {
+	x.mint(e, kind)
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 		return x.append(b, e.entity, kind, roles.Clinical, rec(pe.entity).Fields)

@@ -11,6 +11,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -132,6 +133,7 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 		if text == "" {
 			return e.errf("the addendum has no text")
 		}
+		x.mint(e, records.KindAddendum)
 		x.count(e)
 		x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 			if target.entity == "" {
@@ -147,6 +149,7 @@ func (x *fhirImporter) composition(e *bundleEntry) error {
 		})
 		return nil
 	}
+	x.mint(e, records.KindNote)
 	n := chart.Note{ID: e.entity, Time: at, Subjective: sections[loincSubjective], Objective: sections[loincObjective],
 		Assessment: sections[loincAssessment], Plan: sections[loincPlan]}
 	if n.Subjective+n.Objective+n.Assessment+n.Plan == "" {

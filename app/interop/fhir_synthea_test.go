@@ -114,6 +114,15 @@ func TestImportSyntheaBundles(t *testing.T) {
 					if k, ok := roles.KindOf(kind); !ok || k.Scope != roles.Clinical || e.Scope != string(roles.Clinical) {
 						t.Fatalf("the import wrote a %s in scope %s; the roles table says %+v, %v", kind, e.Scope, k, ok)
 					}
+					// Its id is bound to its kind: no event of another
+					// kind may take it (roles.NewRecordID, h-sec18b F2).
+					other := records.KindAllergy
+					if kind == other {
+						other = records.KindNote
+					}
+					if k, _ := roles.KindOf(other); k.CheckID(e.ID) == nil {
+						t.Errorf("the imported %s %s may be taken by a %s: its id is not bound to its kind", kind, e.ID, other)
+					}
 				}
 			}
 			if err := app.SyncLocal(ctx, c.All()...); err != nil {
