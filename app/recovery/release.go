@@ -283,7 +283,7 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 		if len(disputed) > 0 {
 			slices.Sort(disputed)
 			return nil, admins, fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
-				"a member escrowed a false key; see the audit log for who escrowed it, revoke her, and ask the members who hold the key to escrow it again",
+				"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
 				crypto.ErrTooFewShares, strings.Join(disputed, ", "))
 		}
 		if need == 0 {
