@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/medihaven/medihaven/app"
@@ -17,6 +18,7 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 func releaseEntity(from, to string) string {
@@ -224,13 +226,17 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	me := r.Fingerprint()
 	admins := len(released)
 	own := false
-	var out []recovered
-	done := map[string]bool{}
+	samples, err := keySamples(ctx, r)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Every escrow of an epoch that rebuilds is a candidate: its author
+	// wrote its commitment too, so one of a key of her own making rebuilds
+	// as well as the real one's (h-sec18c). The real key opens what the
+	// clinic wrote in that epoch.
+	cands := map[string][]candidate{}
 	best, need := 0, 0
 	for _, e := range escrows {
-		if done[crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}.String()] {
-			continue
-		}
 		var parts []crypto.Share
 		add := func(plain []byte) {
 			if sh, err := e.parseShare(plain); err == nil {
@@ -254,16 +260,32 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 			clear(p.Y)
 		}
 		if ok {
-			done[k.String()] = true
-			out = append(out, recovered{key: k, escrow: e.id})
+			cands[k.String()] = addCandidate(cands[k.String()], recovered{key: k, escrow: e.id}, samples[k.String()])
 		} else if len(parts) > 0 && (len(parts) > best || need == 0) {
 			best, need = len(parts), int(parts[0].Threshold)
 		}
 	}
+	var out []recovered
+	var disputed []string
+	for epoch, cs := range cands {
+		k, ok := chooseKey(cs, len(samples[epoch]) > 0)
+		if !ok {
+			disputed = append(disputed, epoch)
+			continue
+		}
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b recovered) int { return strings.Compare(a.key.String(), b.key.String()) })
 	if own {
 		admins++
 	}
 	if len(out) == 0 {
+		if len(disputed) > 0 {
+			slices.Sort(disputed)
+			return nil, admins, fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
+				"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
+				crypto.ErrTooFewShares, strings.Join(disputed, ", "))
+		}
 		if need == 0 {
 			return nil, admins, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
 		}
@@ -271,6 +293,86 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 			crypto.ErrTooFewShares, best, need, need-best)
 	}
 	return out, admins, nil
+}
+
+// candidate is one key an epoch's escrows rebuild, and how many authors'
+// records of its epoch it opens.
+type candidate struct {
+	recovered
+	opens int
+}
+
+// addCandidate adds key k to cs unless it is there already (the escrows of
+// several members hold the same key), scoring it against samples.
+func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []candidate {
+	for _, c := range cs {
+		if subtle.ConstantTimeCompare(c.key.Secret[:], k.key.Secret[:]) == 1 {
+			clear(k.key.Secret[:])
+			return cs
+		}
+	}
+	authors := map[string]bool{}
+	for _, env := range samples {
+		if plain, err := env.Open(k.key); err == nil {
+			clear(plain)
+			authors[env.Header.Author] = true
+		}
+	}
+	return append(cs, candidate{recovered: k, opens: len(authors)})
+}
+
+// chooseKey picks an epoch's key among its candidates: the one that opens
+// the records of the most authors, when one does more than every other;
+// when none is stored (sampled false), the only candidate.
+func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
+	slices.SortStableFunc(cs, func(a, b candidate) int { return b.opens - a.opens })
+	ok := len(cs) == 1 || cs[0].opens > cs[1].opens
+	if sampled && cs[0].opens == 0 {
+		ok = false
+	}
+	for i, c := range cs {
+		if !ok || i > 0 {
+			clear(c.key.Secret[:])
+		}
+	}
+	return cs[0].recovered, ok
+}
+
+// maxSamples bounds the records of one epoch a recovery tries its
+// candidate keys on: the first of each author's, up to this many.
+const maxSamples = 64
+
+// keySamples reads, for each epoch of the recoverable scopes, records the
+// clinic wrote with its key (applied or sealed here, not raw kinds: those
+// are not sealed with it), one an author, at most maxSamples.
+func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.Envelope, error) {
+	out := map[string][]*crypto.Envelope{}
+	seen := map[string]bool{}
+	err := r.DB().View(ctx, func(tx *store.Tx) error {
+		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			if e.State != store.Applied && e.State != store.Sealed || !slices.Contains(recoverable, roles.Scope(e.Scope)) {
+				return nil
+			}
+			if k, ok := roles.KindOf(e.Kind); !ok || k.Raw {
+				return nil
+			}
+			epoch := crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}.String()
+			if seen[epoch+"|"+e.Author] || len(out[epoch]) >= maxSamples {
+				return nil
+			}
+			env, err := crypto.ParseEnvelope(e.Raw)
+			if err != nil {
+				return nil
+			}
+			seen[epoch+"|"+e.Author] = true
+			out[epoch] = append(out[epoch], env)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recovery: read the records of the escrowed keys: %w", err)
+	}
+	return out, nil
 }
 
 // combine rebuilds escrow e's key from parts, if there are enough and the

@@ -313,7 +313,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if !checked {
 		if err := env.Verify(pub); err != nil {
 			// The events after it may vouch for it (chainsig.go).
-			if vouched, verr := r.vouchedByStored(ctx, tx, env); verr != nil || !vouched {
+			if vouched, verr := r.vouchedByStored(ctx, tx, env, 0); verr != nil || !vouched {
 				return notKept("signature does not verify: " + err.Error()), verr
 			}
 		}

@@ -39,7 +39,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			r.opened[c.env] = c.fields
 		}
 		if c.badSig {
-			vouched, err := r.vouchedByStored(ctx, tx, c.env)
+			vouched, err := r.vouchedByStored(ctx, tx, c.runTop, c.above)
 			if err != nil {
 				return nil, err
 			}
@@ -268,10 +268,12 @@ type chainPlace struct {
 // arrival is what could be learned of one envelope before it is stored.
 type arrival struct {
 	env      *crypto.Envelope
-	verified bool     // signed by a key this workstation knows
-	fields   Fields   // verified, and opened with a scope key held here
-	problem  *Problem // malformed or badly signed: refused
-	badSig   bool     // its problem is its own signature: the events stored after it may vouch for it (chainsig.go)
+	verified bool             // signed by a key this workstation knows
+	fields   Fields           // verified, and opened with a scope key held here
+	problem  *Problem         // malformed or badly signed: refused
+	badSig   bool             // its problem is its own signature: the events stored after it may vouch for it (chainsig.go)
+	runTop   *crypto.Envelope // with badSig: the newest of its linked run in the batch, above of them over it
+	above    int
 	held     *Problem // not kept on its first try, and why
 }
 
@@ -344,6 +346,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 			p := problemOf(env.Header, "signature does not verify: "+err.Error())
 			p.Altered = true
 			out[i].problem, out[i].badSig = &p, true
+			out[i].runTop, out[i].above = envs[sigs.top[i]], sigs.above[i]
 			return
 		}
 		out[i].verified = true

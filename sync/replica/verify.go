@@ -11,7 +11,8 @@ import (
 // Verify walks every device's chain and every stored envelope: the bytes
 // must parse, hash to what the chain recorded, follow their predecessor
 // without a gap, and carry a valid signature of a known key, or be vouched
-// for by the next event of their author in the chain (chainsig.go). It
+// for by one of the next maxVouchDepth events of their author in the
+// chain (chainsig.go). It
 // returns one Problem per bad event; none means the log is intact.
 func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 	var problems []Problem
@@ -21,13 +22,16 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 		prevHash string
 		// Events whose own signature does not verify, each linked to the
 		// one before by its author: vouched for when the next event
-		// links to the last and verifies, bad otherwise.
+		// links to the last and verifies, those within maxVouchDepth of
+		// it; bad otherwise.
 		unvouched []Problem
 		lastBad   struct{ hash, author string }
 	)
-	settle := func(vouched bool) {
-		if !vouched {
-			problems = append(problems, unvouched...)
+	settle := func(by uint64) { // the seq of the event that vouches, 0: none
+		for _, p := range unvouched {
+			if by == 0 || by-p.Seq > maxVouchDepth {
+				problems = append(problems, p)
+			}
 		}
 		unvouched = nil
 	}
@@ -38,7 +42,7 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 			}
 			if row.Device != device {
 				device, wantSeq, prevHash = row.Device, 1, ""
-				settle(false)
+				settle(0)
 			}
 			bad := func(reason string) {
 				problems = append(problems, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: reason})
@@ -49,10 +53,10 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 			defer func() {
 				switch {
 				case kept:
-				case signed:
-					settle(links)
+				case signed && links:
+					settle(row.Seq)
 				default:
-					settle(false)
+					settle(0)
 				}
 			}()
 			contiguous := row.Seq == wantSeq
@@ -96,7 +100,7 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 			}
 			if err := env.Verify(pub); err != nil {
 				if !links {
-					settle(false)
+					settle(0)
 				}
 				unvouched = append(unvouched, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: "signature does not verify: " + err.Error()})
 				lastBad.hash, lastBad.author, kept = row.Hash, h.Author, true
@@ -106,6 +110,6 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 			return nil
 		})
 	})
-	settle(false)
+	settle(0)
 	return problems, err
 }

@@ -1,0 +1,92 @@
+package recovery
+
+// Session 18 review h-sec18c: what an escrow's author can make of a
+// recovery.
+
+import (
+	"context"
+	"crypto/rand"
+	"testing"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+)
+
+// TestAttackS18cBogusEscrowTakesTheKeysPlace: a physician's modified
+// software escrows a key of its own making for each clinical epoch (its
+// commitment is the bogus key's: the author writes both) instead of the
+// real one. Each escrow is checked only against its own commitment, and
+// the recovery takes, for each epoch, the first escrow in the log that
+// rebuilds: hers, when her device sorts before her colleague's. The
+// newcomer physician is handed a key that opens nothing, and the real
+// escrow of the honest physician is never tried: the chart is lost.
+func TestAttackS18cBogusEscrowTakesTheKeysPlace(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	admin2 := c.Join(t, "Ben Admin", roles.Administrator)
+	admin3 := c.Join(t, "Cleo Admin", roles.Administrator)
+	everyone := append(c.All(), admin2, admin3)
+	mustSync(t, everyone...)
+	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Bogus", Given: "Escrow", Birth: "1950-03-04"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	if _, err := chart.New(c.Phys.Core()).WriteNote(ctx, chart.Note{Patient: p.ID, Assessment: "words only a physician reads"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	// The physician whose events come first in the log writes the bogus
+	// escrows, before the split is approved (her software then escrows
+	// nothing else: it has an escrow of each epoch).
+	mal := c.Phys
+	if rep(t, c.Phys2).Device() < rep(t, c.Phys).Device() {
+		mal = c.Phys2
+	}
+	r := rep(t, mal)
+	pol, err := readRecovery(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Batch()
+	for _, k := range r.Keys(roles.Clinical) {
+		bogus := crypto.ScopeKey{Scope: k.Scope, Epoch: k.Epoch}
+		_, _ = rand.Read(bogus.Secret[:])
+		payload, err := splitKey(r, pol, bogus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Raw(kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, k.Scope, k.Epoch), payload)
+	}
+	if _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	others := without(everyone, c.Admin)
+	approveSplit(t, c.Phys, others...)
+	mustSync(t, everyone...)
+	// Every physician's workstation is lost.
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
+	mustSync(t, alive...)
+	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, alive...)
+	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	if err != nil {
+		t.Fatalf("recovery with one physician's bogus escrows: %v", err)
+	}
+	mustSync(t, alive...)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, p.ID)
+	if err != nil || len(ch.Notes) != 1 {
+		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	}
+}
