@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -47,17 +48,25 @@ func newFoundingClinic(t testing.TB) *clinic {
 // workstation redeem it.
 func (c *clinic) redeem(t testing.TB, name string, role roles.Role) *Session {
 	t.Helper()
+	s, _ := redeemToken(t, c.env, c.admin, filepath.Join(c.dir, name), name, role)
+	return s
+}
+
+// redeemToken has admin issue a token for role and name's workstation in
+// dir redeem it; it returns the session and the token.
+func redeemToken(t testing.TB, env Env, admin *Session, dir, name string, role roles.Role) (*Session, crypto.Token) {
+	t.Helper()
 	ctx := context.Background()
-	tok, err := c.admin.IssueToken(ctx, role, time.Hour)
+	tok, err := admin.IssueToken(ctx, role, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, name), Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
+	s, err := Redeem(ctx, env, Redemption{Dir: dir, Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s
+	return s, tok
 }
 
 // newClinicInTurn is newClinic whose receptionist, then physician, then

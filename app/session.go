@@ -161,7 +161,7 @@ func newProfile(ctx context.Context, env Env, dir string, p Profile, passphrase 
 	// The device id is bound to the new key (crypto.NewDeviceID): nobody
 	// else's event is kept in its chain, so a colleague who sees it in the
 	// sync room before its first event spreads cannot take it.
-	p.Dir, p.ID, p.Device, p.Anchors = dir, newID(16), crypto.NewDeviceID(id.Fingerprint()), anchors
+	p.Dir, p.ID, p.Device, p.Anchors = dir, newID(16), newDeviceID(id.Fingerprint()), anchors
 	if p.Keystore == "" {
 		p.Keystore = KeystoreOS
 	}
@@ -228,10 +228,16 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 		}
 	}
 	s.prof = prof
-	rep, err := replica.Open(ctx, replica.Params{
-		DB: db, Device: s.prof.Device, Identity: id, DeviceKey: *dk, Clinic: s.prof.ClinicID,
-		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
-	})
+	// The chain it writes in: its device id's, or the bound id it moved
+	// onto (move.go).
+	chain, err := replica.MovedChain(ctx, db, id.Fingerprint(), s.prof.Device)
+	if chain == "" {
+		chain = s.prof.Device
+	}
+	var rep *replica.Replica
+	if err == nil {
+		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
+	}
 	if err != nil {
 		db.Close()
 		id.Clear()
@@ -250,7 +256,21 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 		s.closeStore()
 		return err
 	}
+	// A workstation on a random (legacy) id moves onto a bound one
+	// (move.go); one that cannot yet stays where it is until a later
+	// login.
+	if err := s.moveIfDue(ctx); err != nil {
+		log.Printf("medihaven: %v", err)
+	}
 	return nil
+}
+
+// replicaParams are the clinic log's parameters on device.
+func (s *Session) replicaParams(db *store.DB, device string, id *crypto.Identity, dk crypto.DeviceKey) replica.Params {
+	return replica.Params{
+		DB: db, Device: device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
+		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
+	}
 }
 
 func (s *Session) remember(ctx context.Context, who me) error {

@@ -51,7 +51,9 @@ func (s *Session) LogStatus(ctx context.Context) (LogStatus, error) {
 		st.Applied, st.Sealed, st.Pending, st.Rejected = counts[store.Applied], counts[store.Sealed], counts[store.Pending], counts[store.Rejected]
 		heads, err := tx.Heads(ctx)
 		for _, h := range heads {
-			st.Devices = append(st.Devices, DeviceHead{Device: h.Device, Seq: h.Seq, Mine: h.Device == r.Device()})
+			// Its chain, and the one it moved from (move.go).
+			mine := h.Device == r.Device() || h.Device == r.Account()
+			st.Devices = append(st.Devices, DeviceHead{Device: h.Device, Seq: h.Seq, Mine: mine})
 		}
 		return err
 	})

@@ -58,24 +58,8 @@ func newNetClinic(t testing.TB) *netClinic {
 	}
 	t.Cleanup(func() { c.admin.Close() })
 	c.start(t, c.admin)
-	join := func(name string, role roles.Role) *Session {
-		tok, err := c.admin.IssueToken(ctx, role, time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tok.IPFS != c.kubo.API || tok.XMPP != c.xmpp.Addr {
-			t.Fatalf("token carries servers %q %q", tok.IPFS, tok.XMPP)
-		}
-		s, err := Redeem(ctx, c.env, Redemption{Dir: filepath.Join(c.dir, name), Token: tok.String(), Name: name, Passphrase: []byte(testPass)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		c.start(t, s)
-		return s
-	}
-	c.recep = join("Rita Reception", roles.Receptionist)
-	c.phys = join("Dr Paul Physician", roles.Physician)
+	c.recep = c.join(t, "Rita Reception", roles.Receptionist)
+	c.phys = c.join(t, "Dr Paul Physician", roles.Physician)
 	c.confirm(t, c.recep, c.phys)
 	for _, s := range []*Session{c.recep, c.phys} {
 		s := s
@@ -91,6 +75,18 @@ func newNetClinic(t testing.TB) *netClinic {
 		return err == nil && r.Holds(roles.Clinical)
 	})
 	return c
+}
+
+// join has a newcomer redeem a token of the administrator's on her own
+// workstation, which syncs over c's servers.
+func (c *netClinic) join(t testing.TB, name string, role roles.Role) *Session {
+	t.Helper()
+	s, tok := redeemToken(t, c.env, c.admin, filepath.Join(c.dir, name), name, role)
+	if tok.IPFS != c.kubo.API || tok.XMPP != c.xmpp.Addr {
+		t.Fatalf("token carries servers %q %q", tok.IPFS, tok.XMPP)
+	}
+	c.start(t, s)
+	return s
 }
 
 // confirm waits until a's and b's workstations know both members and hold

@@ -58,6 +58,10 @@ func IsBoundDeviceID(device string) bool {
 	return isLowerHex(device, deviceIDLen) && device[deviceIDLen-len(boundDeviceMark):] == boundDeviceMark
 }
 
+// IsDeviceID reports whether device has a device id's shape: 32 lowercase
+// hex digits, bound or random.
+func IsDeviceID(device string) bool { return isLowerHex(device, deviceIDLen) }
+
 // DeviceBoundTo reports whether device is a bound id made for the key with
 // fingerprint. It is false for random ids: IsBoundDeviceID tells which
 // rules apply.

@@ -19,25 +19,28 @@ func TestBoundDeviceID(t *testing.T) {
 		return s[:i] + string(c) + s[i+1:]
 	}
 	for _, tt := range []struct {
-		name           string
-		device, fp     string
-		bound, boundTo bool
+		name               string
+		device, fp         string
+		id, bound, boundTo bool
 	}{
-		{"made for her", adas, ada, true, true},
-		{"a v6 key's", NewDeviceID(bob), bob, true, true},
-		{"another member signs", adas, bob, true, false},
-		{"her key, another salt", flip(adas, 0), ada, true, false},
-		{"her key, hash changed", flip(adas, 12), ada, true, false},
-		{"a random (legacy) id", NewEventID(), ada, false, false},
-		{"mark changed", flip(adas, 31), ada, false, false},
-		{"upper case", strings.ToUpper(adas), ada, false, false},
-		{"too short", adas[:31], ada, false, false},
-		{"too long", adas + "0", ada, false, false},
-		{"not a fingerprint", adas, "ada", true, false},
-		{"fingerprint upper case", adas, strings.ToUpper(ada), true, false},
-		{"empty", "", ada, false, false},
+		{"made for her", adas, ada, true, true, true},
+		{"a v6 key's", NewDeviceID(bob), bob, true, true, true},
+		{"another member signs", adas, bob, true, true, false},
+		{"her key, another salt", flip(adas, 0), ada, true, true, false},
+		{"her key, hash changed", flip(adas, 12), ada, true, true, false},
+		{"a random (legacy) id", NewEventID(), ada, true, false, false},
+		{"mark changed", flip(adas, 31), ada, true, false, false},
+		{"upper case", strings.ToUpper(adas), ada, false, false, false},
+		{"too short", adas[:31], ada, false, false, false},
+		{"too long", adas + "0", ada, false, false, false},
+		{"not a fingerprint", adas, "ada", true, true, false},
+		{"fingerprint upper case", adas, strings.ToUpper(ada), true, true, false},
+		{"empty", "", ada, false, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			if got := IsDeviceID(tt.device); got != tt.id {
+				t.Errorf("IsDeviceID(%q) = %v, want %v", tt.device, got, tt.id)
+			}
 			if got := IsBoundDeviceID(tt.device); got != tt.bound {
 				t.Errorf("IsBoundDeviceID(%q) = %v, want %v", tt.device, got, tt.bound)
 			}

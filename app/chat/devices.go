@@ -71,11 +71,18 @@ func (s *Service) staffDevices(ctx context.Context, r *replica.Replica) (staffDe
 	}
 	heads, err := s.c.Heads(ctx, r)
 	for _, h := range heads {
-		if h.Verified { // a verified chain: its author is who signed it
-			add(h.Device, h.Author)
+		if !h.Verified { // a verified chain: its author is who signed it
+			continue
 		}
+		// A chain moved onto a bound id speaks under the account of the
+		// device it moved from (replica.AccountOf).
+		account, aerr := r.AccountOf(ctx, h.Device)
+		if aerr != nil {
+			return d, aerr
+		}
+		add(account, h.Author)
 	}
-	add(r.Device(), r.Fingerprint())
+	add(r.Account(), r.Fingerprint())
 	return d, err
 }
 

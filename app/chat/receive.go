@@ -157,7 +157,7 @@ func (c hooks) Connected(ctx context.Context, y *netsync.Syncer, xs *xmpp.Sessio
 	}
 	// The room keeps its archive and shows real JIDs by the server's
 	// configuration (sync/server's mod_medihaven_rooms), not this one's.
-	if err := netsync.JoinRoom(ctx, xs, y.ChatRoom(), r.Device()); err != nil {
+	if err := netsync.JoinRoom(ctx, xs, y.ChatRoom(), r.Account()); err != nil {
 		y.NoteError(err)
 	}
 	c.s.c.Changed(replica.Changed{ID: "", Kind: Kind, Scope: Sent})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -148,7 +149,35 @@ const (
 	MetaPackHead = "sync/pack-head"
 	// MetaPackSeq holds the seq of the last envelope in it (decimal).
 	MetaPackSeq = "sync/pack-seq"
+	// metaMovedHead and metaMovedSeq are MetaPackHead and MetaPackSeq of
+	// the chain this workstation moved from (MoveChain): still announced,
+	// so a newcomer fetches what it wrote there.
+	metaMovedHead = "sync/moved-pack-head"
+	metaMovedSeq  = "sync/moved-pack-seq"
 )
+
+// MoveChain readies this workstation's sync for its chain's move onto a
+// bound id (sync/replica MoveFrom, app/move.go), in tx, once the old
+// chain was all pushed (Unsent): its newest pack is kept as the old
+// chain's, still announced, and the new chain's packs start from none.
+func MoveChain(ctx context.Context, tx *store.Tx) error {
+	for from, to := range map[string]string{MetaPackHead: metaMovedHead, MetaPackSeq: metaMovedSeq} {
+		v, err := tx.Meta(ctx, from)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return fmt.Errorf("netsync: move the chain: %w", err)
+		}
+		if err := tx.SetMeta(ctx, to, v); err != nil {
+			return fmt.Errorf("netsync: move the chain: %w", err)
+		}
+		if err := tx.DeleteMeta(ctx, from); err != nil {
+			return fmt.Errorf("netsync: move the chain: %w", err)
+		}
+	}
+	return nil
+}
 
 const (
 	packChunk     = 2000    // envelopes per pack at most
@@ -328,6 +357,20 @@ func (y *Syncer) ownDeviceID() string {
 
 // ownDevice reports whether device is this workstation's.
 func (y *Syncer) ownDevice(device string) bool { return device == y.ownDeviceID() }
+
+// ownAccount reports whether account names this workstation's XMPP
+// account (replica.Account).
+func (y *Syncer) ownAccount(account string) bool {
+	r, err := y.ws.Replica()
+	return err == nil && account == r.Account()
+}
+
+// speaksFor reports whether account may announce device's chain
+// (replica.SpeaksFor).
+func (y *Syncer) speaksFor(account, device string) bool {
+	r, err := y.ws.Replica()
+	return err == nil && r.SpeaksFor(y.ctx, account, device)
+}
 
 func (y *Syncer) backoff(attempt int) time.Duration {
 	d := y.cfg.MinBackoff << min(attempt, 16)

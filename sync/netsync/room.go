@@ -148,12 +148,14 @@ func (y *Syncer) connect() (*xmpp.Session, error) {
 	}
 	ctx, cancel := context.WithTimeout(y.ctx, 10*time.Second)
 	defer cancel()
-	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Device() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
+	// Its account keeps the name of the device id it was made for when
+	// the chain moved onto a bound id (replica.Account).
+	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: r.Account() + "@" + y.cfg.Domain, Password: pass, Addr: y.cfg.XMPPAddr,
 		TLS: y.tls, Register: y.cfg.Register, OnPresence: y.presence, Keep: y.inSyncRoom}, y.onMessage)
 	if err != nil {
 		return nil, fmt.Errorf("netsync: connect to the clinic's chat server: %w", err)
 	}
-	if err := JoinRoom(ctx, xs, y.room(), r.Device()); err != nil {
+	if err := JoinRoom(ctx, xs, y.room(), r.Account()); err != nil {
 		xs.Close()
 		return nil, fmt.Errorf("netsync: join the sync room: %w", err)
 	}
@@ -257,7 +259,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	if m.Body == helloBody {
 		switch {
 		case m.Replayed: // said before this workstation joined
-		case fromWorkstation && y.ownDevice(device): // our own, reflected
+		case fromWorkstation && y.ownAccount(device): // our own, reflected
 		case !fromWorkstation:
 			refuse()
 		default:
@@ -282,7 +284,9 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 	if !ok {
 		return // the sync room carries nothing else
 	}
-	own := fromWorkstation && device == a.Device
+	// A workstation moved onto a bound id speaks for its chain from the
+	// account it kept (replica.SpeaksFor).
+	own := fromWorkstation && (device == a.Device || y.speaksFor(device, a.Device))
 	if !own && !y.ownDevice(a.Device) && m.Replayed {
 		// History the room replays names nobody (xmpp.Message.Replayed:
 		// from the room's memory it carries only the speaker's own
@@ -349,33 +353,19 @@ func (y *Syncer) sayOn(xs *xmpp.Session, text string) bool {
 	return true
 }
 
-// announce says this workstation's newest pushed head in the sync room.
+// announce says this workstation's newest pushed head in the sync room,
+// and the last of the chain it moved from (MoveChain), if it moved.
 func (y *Syncer) announce() {
 	r, err := y.ws.Replica()
 	if err != nil {
 		return
 	}
-	var a replica.Announcement
-	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
-		cid, err := tx.Meta(y.ctx, MetaPackHead)
-		if err != nil {
-			return err
+	if r.Account() != r.Device() {
+		if a, err := pushedHead(y.ctx, r, r.Account(), metaMovedHead, metaMovedSeq); err == nil {
+			y.say(a.String())
 		}
-		seqb, err := tx.Meta(y.ctx, MetaPackSeq)
-		if err != nil {
-			return err
-		}
-		seq, err := strconv.ParseUint(string(seqb), 10, 64)
-		if err != nil {
-			return err
-		}
-		e, err := tx.EnvelopeAt(y.ctx, r.Device(), seq)
-		if err != nil {
-			return err
-		}
-		a = replica.Announcement{Device: r.Device(), Seq: seq, Hash: e.Hash, CID: string(cid)}
-		return nil
-	})
+	}
+	a, err := pushedHead(y.ctx, r, r.Device(), MetaPackHead, MetaPackSeq)
 	if err != nil {
 		return // nothing pushed yet
 	}
@@ -383,6 +373,32 @@ func (y *Syncer) announce() {
 		y.mark(stageAnnounced, a.Device, a.Seq, a.Seq)
 		y.update(func(st *Status) { st.Announced = a.Seq })
 	}
+}
+
+// pushedHead is the announcement of device's newest pack, as the metas
+// headKey and seqKey name it.
+func pushedHead(ctx context.Context, r *replica.Replica, device, headKey, seqKey string) (a replica.Announcement, err error) {
+	err = r.DB().View(ctx, func(tx *store.Tx) error {
+		cid, err := tx.Meta(ctx, headKey)
+		if err != nil {
+			return err
+		}
+		seqb, err := tx.Meta(ctx, seqKey)
+		if err != nil {
+			return err
+		}
+		seq, err := strconv.ParseUint(string(seqb), 10, 64)
+		if err != nil {
+			return err
+		}
+		e, err := tx.EnvelopeAt(ctx, device, seq)
+		if err != nil {
+			return err
+		}
+		a = replica.Announcement{Device: device, Seq: seq, Hash: e.Hash, CID: string(cid)}
+		return nil
+	})
+	return a, err
 }
 
 // bareOf is an XMPP address without its resource (a room occupant's: the

@@ -315,7 +315,7 @@ func (r *Replica) refuseWhere(ctx context.Context, tx *store.Tx, fp string, head
 			return swept, err
 		}
 		for _, row := range rows {
-			if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll || (row.State != store.Applied && row.State != store.Sealed) ||
+			if row.Author != fp || noAct(row.Kind) || (row.State != store.Applied && row.State != store.Sealed) ||
 				!which(row) {
 				continue
 			}
@@ -447,6 +447,9 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 		if row.Kind == KindMember {
 			r.dirty[row.Entity] = true // a claim that held its member may be gone (hold.go)
 		}
+		if row.Kind == KindMove {
+			r.movedChanged(row.Author, movedFrom(row.Entity)) // move.go
+		}
 		if row.State != store.Applied && row.State != store.Sealed {
 			continue
 		}
@@ -494,8 +497,15 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 // bound ids were checked, when they are not his).
 func (r *Replica) settledOwner(ctx context.Context, tx *store.Tx, device, cur string) (want string, keep bool, err error) {
 	if crypto.IsBoundDeviceID(device) {
-		if cur != "" && (!crypto.DeviceBoundTo(device, cur) || r.entryRefuses(crypto.Header{Author: cur, Device: device}) != "") {
+		if cur == "" {
+			return cur, true, nil
+		}
+		if !crypto.DeviceBoundTo(device, cur) {
 			return "", false, nil
+		}
+		why, err := r.entryRefuses(ctx, tx, crypto.Header{Author: cur, Device: device})
+		if err != nil || why != "" {
+			return "", false, err
 		}
 		return cur, true, nil
 	}
@@ -575,6 +585,12 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 		}
 		pub = p
 	}
+	if pub == nil {
+		// Her key as her move onto a bound id carries it (move.go).
+		if pub, err = r.movedKey(ctx, tx, fp); err != nil {
+			return err
+		}
+	}
 	r.state.Lock()
 	if pub == nil && fp != r.fp {
 		delete(r.pubkeys, fp)
@@ -631,7 +647,7 @@ func (r *Replica) signedFirst(ctx context.Context, tx *store.Tx, device, fp stri
 func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.Envelope) (string, error) {
 	h := env.Header
 	if crypto.IsBoundDeviceID(h.Device) {
-		return r.boundRefuses(h), nil
+		return r.boundRefuses(ctx, tx, h)
 	}
 	owner, err := r.ownerOf(ctx, tx, h.Device)
 	if err != nil {
@@ -670,19 +686,26 @@ func (r *Replica) deviceRefuses(ctx context.Context, tx *store.Tx, env *crypto.E
 	if owner != "" && owner != h.Author {
 		return fmt.Sprintf("signed by %s, but device %s belongs to %s: not kept", short(h.Author), short(h.Device), short(owner)), nil
 	}
-	return r.entryRefuses(h), nil
+	return r.entryRefuses(ctx, tx, h)
 }
 
 // entryRefuses refuses an event whose author's directory entry names
-// other devices only ("" when it names this one, or none).
-func (r *Replica) entryRefuses(h crypto.Header) string {
+// other devices only ("" when it names this one, or none). A device bound
+// to her key is named too when her move from a device her entry names
+// counts for it (move.go).
+func (r *Replica) entryRefuses(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
 	r.state.RLock()
 	m, ok := r.members[h.Author]
 	r.state.RUnlock()
-	if names, named := m.namesDevice(h.Device); ok && names && !named {
-		return fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(h.Author), short(h.Device))
+	if names, named := m.namesDevice(h.Device); !ok || !names || named {
+		return "", nil
 	}
-	return ""
+	if crypto.DeviceBoundTo(h.Device, h.Author) {
+		if moved, err := r.namedByMove(ctx, tx, m, h); err != nil || moved {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("signed by %s, whose directory entry does not name device %s: not kept", short(h.Author), short(h.Device)), nil
 }
 
 // boundRefuses is deviceRefuses for a device id bound to its member's key
@@ -690,9 +713,9 @@ func (r *Replica) entryRefuses(h crypto.Header) string {
 // whatever the directory says and whichever arrived first, so every
 // workstation judges it alike from the event alone. Its member's own entry
 // naming other devices only still refuses it, as for a random id.
-func (r *Replica) boundRefuses(h crypto.Header) string {
+func (r *Replica) boundRefuses(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
 	if !crypto.DeviceBoundTo(h.Device, h.Author) {
-		return fmt.Sprintf("signed by %s, but device %s is bound to another member's key: not kept", short(h.Author), short(h.Device))
+		return fmt.Sprintf("signed by %s, but device %s is bound to another member's key: not kept", short(h.Author), short(h.Device)), nil
 	}
-	return r.entryRefuses(h)
+	return r.entryRefuses(ctx, tx, h)
 }

@@ -167,8 +167,10 @@ func (r *Replica) begin() func() {
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
 	r.loads, r.capped = map[string]*deviceLoad{}, nil
+	r.moves = map[moveKey][]store.Envelope{}
 	return func() {
 		r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails, r.loads = nil, nil, nil, nil, nil, nil, nil
+		r.moves = nil
 	}
 }
 
@@ -214,6 +216,9 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 	}
 	if r.settled != nil {
 		r.settled[chainPlace{row.Device, row.Seq}] = row
+	}
+	if row.Kind == KindMove {
+		r.movedChanged(row.Author, movedFrom(row.Entity)) // move.go
 	}
 	if (was == store.Applied || was == store.Sealed) && v.state == store.Rejected {
 		r.undone = append(r.undone, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
@@ -288,6 +293,14 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		prevLamport = prev.Lamport
 	} else if h.Prev != "" {
 		return broken("chain broken: a first event names a previous one"), nil
+	}
+	// A workstation's move onto a bound id, and what its member wrote in
+	// the chain it left after it (move.go).
+	if h.Kind == KindMove {
+		return r.tryMove(ctx, tx, env, checked, prevLamport)
+	}
+	if why, err := r.movedAway(ctx, tx, h); err != nil || why != "" {
+		return refused(ruleMoved, "%s", why), err
 	}
 
 	if h.Kind == KindKey {
@@ -470,7 +483,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		return store.Applied, keyRef{}, r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
 	case KindGrant:
 		r.grantsSeen.Add(1) // RetireExposed reads the grant headers again
-		if h.Device == r.p.Device {
+		if h.Device == r.p.Device || h.Device == r.movedFromOwn() {
 			// Ours: counts as granted while the recipient has not yet
 			// acknowledged it (see Granted). Another's grant header proves
 			// nothing: it may not open for its recipient.
@@ -486,6 +499,13 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		return r.takeGrant(ctx, tx, env)
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
+	case KindMove: // this workstation's own move (MoveFrom)
+		r.movedChanged(h.Author, movedFrom(h.Entity))
+		m, err := parseMove(h, env.Ciphertext)
+		if err != nil {
+			return 0, keyRef{}, badContent{err.Error()}
+		}
+		return store.Applied, keyRef{}, r.publishMoved(ctx, tx, h, m)
 	}
 	r.state.RLock()
 	k, ok := r.keys[h.Scope][h.Epoch]

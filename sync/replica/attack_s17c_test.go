@@ -169,20 +169,28 @@ func TestAttackS17cRevocationAfterAppliedNaming(t *testing.T) {
 // (Ada's revocation of him is refused, and holds nobody). With Nina's
 // workstation on a device id bound to her key (crypto.NewDeviceID, what
 // the app makes since h-dev17) Bob's squat is refused everywhere, and all
-// three give it to her; on a random (legacy) id it stays open.
+// three give it to her; on a random (legacy) id it stays open. On a
+// random id moved onto a bound one after her admission (move.go, session
+// 18) her patient is written in the bound chain, which Bob names and
+// squats: refused everywhere too.
 func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		naming bool
 		bound  bool // Nina's device id is bound to her key
+		moved  bool // Nina's random id moved onto a bound one before her patient (move.go)
 	}{
 		{name: "control: Bob squats without naming it"},
 		{name: "Bob names it in his own entry, then squats", naming: true},
 		{name: "bound id, control: Bob squats without naming it", bound: true},
 		{name: "bound id, Bob names it in his own entry, then squats", naming: true, bound: true},
+		// Nina's random id moved onto a bound one after her admission:
+		// Bob names both in his own entry and squats the new one.
+		{name: "moved id, control: Bob squats without naming it", moved: true},
+		{name: "moved id, Bob names it in his own entry, then squats", naming: true, moved: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.naming && !tc.bound && os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
+			if tc.naming && !tc.bound && !tc.moved && os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
 				t.Skip("open for random (legacy) device ids (h-sec17c 2: a squat dropped before the naming counted again does not come back; Known limits; closed for bound ids): set MEDIHAVEN_OPEN_ATTACKS=1 to run it")
 			}
 			c := newClinic(t)
@@ -191,9 +199,19 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 			exchange(t, append(c.stations(), sBob, sCarl)...)
 			nina := c.newcomerOn(t, "Nina Newcomer", tc.bound)
 			device := nina.r.Device()
-			c.sAdmin.apply(nina.own()...)
+			ninaOwn := nina.own
+			c.sAdmin.apply(ninaOwn()...)
 			c.sAdmin.entry(nina.p, crypto.NewEventID(), device)
-			sCarl.apply(nina.own()...)
+			named := []string{sBob.r.Device(), device}
+			if tc.moved {
+				nina.apply(c.sAdmin.own()...) // her entry, naming her random id
+				old := nina
+				nina, _ = nina.moveOnto()
+				device = nina.r.Device()
+				named = append(named, device)
+				ninaOwn = func() [][]byte { return append(old.own(), nina.own()...) }
+			}
+			sCarl.apply(ninaOwn()...)
 			sCarl.apply(c.sAdmin.own()...)
 			heads := memberHeads(t, sCarl, c.admin)
 			m, _ := sCarl.r.Member(c.admin.fp())
@@ -203,7 +221,7 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 			c.revokeAsTheAppDoes(t, sBob.p) // past Carl's heads of Ada: refused once his revocation is known
 			if tc.naming {
 				sBob.forge(forged{Entity: sBob.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
-					Fields: fields(t, map[string]any{"devices": []string{sBob.r.Device(), device}})})
+					Fields: fields(t, map[string]any{"devices": named})})
 			}
 			pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(sBob.p.id.Public().Bytes())})
 			squat := sBob.forge(forged{Device: device, Seq: 1, Entity: sBob.p.fp(), Kind: KindKey, Scope: ScopePublic, Raw: pub})
@@ -217,12 +235,12 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 			for _, s := range []*station{c.sPhys} {
 				s.apply(bob...)
 				s.apply(raws(squat)...)
-				s.apply(nina.own()...)
+				s.apply(ninaOwn()...)
 				s.apply(c.sAdmin.own()...)
-				s.apply(nina.own()...)
+				s.apply(ninaOwn()...)
 				t.Logf("Paul before Carl's revocation: Nina's workstation belongs to %s (Nina %s, Bob %s)", owner(s), short(nina.p.fp()), short(sBob.p.fp()))
 				s.apply(sCarl.own()...)
-				s.apply(nina.own()...)
+				s.apply(ninaOwn()...)
 			}
 			c.sPhys.apply(c.sPh2.everything()...) // what the network sends again
 			// Pia: Carl's and Ada's chains first.
@@ -230,7 +248,7 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 			c.sPh2.apply(c.sAdmin.own()...)
 			c.sPh2.apply(bob...)
 			c.sPh2.apply(raws(squat)...)
-			c.sPh2.apply(nina.own()...)
+			c.sPh2.apply(ninaOwn()...)
 			c.sPh2.apply(sCarl.own()...)
 			late := open(t, newPerson(t, "Olga Observer", roles.Physician), c.id)
 			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
@@ -249,7 +267,7 @@ func TestAttackS17cRevokerCutAfterSettle(t *testing.T) {
 				t.Errorf("Pia's and the newcomer's workstations disagree:\n%s", d)
 			}
 			for _, s := range []*station{c.sPhys, c.sPh2, late} {
-				if st, _ := s.state(work.Header.ID); tc.bound && (s.deviceOwner(device) != nina.p.fp() || st != store.Applied) {
+				if st, _ := s.state(work.Header.ID); (tc.bound || tc.moved) && (s.deviceOwner(device) != nina.p.fp() || st != store.Applied) {
 					t.Errorf("on %s's workstation Nina's bound workstation belongs to %s, not to her", s.p.name, owner(s))
 				}
 			}

@@ -45,6 +45,9 @@ type station struct {
 	p  *person
 	r  *Replica
 	db *store.DB
+	// movedFrom is the random id this workstation moved from onto its
+	// bound one (move_test.go moveFrom), "" for none.
+	movedFrom string
 }
 
 // open makes a workstation for p in clinic (the founder's fingerprint

@@ -92,6 +92,10 @@ type Replica struct {
 	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
+	account    string                        // under state: the device this workstation's chain moved from ("" none; move.go)
+	chainLeft  atomic.Bool                   // this member's chain on this device moved onto another (move.go)
+	moves      map[moveKey][]store.Envelope  // during a transaction: moves that may count, as read (move.go)
+	moveDirty  map[moveKey]bool              // under mu: moves whose verdict changed since judged (move.go)
 	holds      map[string]hold               // under state: what holds each held member (hold.go)
 	// vanishedAdmins: writers of claims with no entry whose refused
 	// admission made them administrators (hold.go readVanished), under state.
@@ -290,16 +294,29 @@ func (r *Replica) load(tx *store.Tx) error {
 	if r.lamport, err = tx.MaxLamport(ctx); err != nil {
 		return err
 	}
+	// The device this workstation's chain moved from (move.go), whose
+	// XMPP account it keeps.
+	if r.account, err = r.ownMove(ctx, tx); err != nil {
+		return err
+	}
+	if moves, err := appliedMoves(ctx, tx, r.fp, r.p.Device); err != nil {
+		return err
+	} else if len(moves) > 0 {
+		r.chainLeft.Store(true)
+	}
 	// This workstation's grants (a grant is about its recipient, a
-	// member) and the tip of its chain, by index: opening must not read
-	// the whole chain (a front desk's is a clinic's every patient).
+	// member), in its chain and the one it moved from, and the tip of its
+	// chain, by index: opening must not read the whole chain (a front
+	// desk's is a clinic's every patient).
 	for fp := range r.members {
-		grants, err := tx.AboutFrom(ctx, fp, r.p.Device, KindGrant)
-		if err != nil {
-			return err
-		}
-		for _, e := range grants {
-			r.markGranted(e.Entity, e.Scope, e.Epoch)
+		for _, d := range r.ownDevices() {
+			grants, err := tx.AboutFrom(ctx, fp, d, KindGrant)
+			if err != nil {
+				return err
+			}
+			for _, e := range grants {
+				r.markGranted(e.Entity, e.Scope, e.Epoch)
+			}
 		}
 	}
 	tip, ok, err := tx.ChainTip(ctx, r.p.Device)

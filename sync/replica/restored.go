@@ -89,6 +89,9 @@ func (r *Replica) loadRestored(ctx context.Context, tx *store.Tx) error {
 // mayWrite refuses a write while a restored workstation's writes are held;
 // the caller holds r.mu.
 func (r *Replica) mayWrite() error {
+	if r.chainLeft.Load() {
+		return ErrMovedAway // move.go
+	}
 	r.mark.Lock()
 	defer r.mark.Unlock()
 	if r.restored && r.hold != nil {

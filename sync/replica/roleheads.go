@@ -571,7 +571,7 @@ const rolePage = 2000
 // the records whose kind must be settled again.
 func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was *Member, m Member, rows []store.Envelope) (moved bool, touched []string, err error) {
 	for _, row := range rows {
-		if row.Author != fp || row.Kind == KindKey || row.Kind == KindEnroll {
+		if row.Author != fp || noAct(row.Kind) {
 			continue
 		}
 		h := headerOf(row)

@@ -16,6 +16,10 @@ package replica
 //     an event of the device signed by anyone else is not kept, so the
 //     genuine event can still take its place (admission.go).
 //   - Key: a public key is published only as the first event of a device.
+//   - Moves: a workstation's move from a random device id onto an id bound
+//     to its member's key is the bound chain's first event; her entry
+//     names the bound chain when it names the old id, and what she writes
+//     in the old chain after the move is refused (move.go).
 //   - Clock: an unverified envelope never moves this workstation's Lamport
 //     clock, and a verified one may run at most ClockWindow ahead of the
 //     highest clock this workstation has applied (it waits until the events

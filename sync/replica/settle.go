@@ -90,6 +90,11 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 		if err != nil {
 			return err
 		}
+		moved, err := r.judgeMoves(ctx, tx) // move.go
+		if err != nil {
+			return err
+		}
+		judged = judged || moved
 		if left := len(r.roleLeft); left > 0 {
 			if roleRounds++; roleRounds <= maxRoleRounds {
 				roled = r.carryRoles() || roled

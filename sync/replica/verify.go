@@ -92,6 +92,11 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 					pub, ok = p, true
 				}
 			}
+			if h.Kind == KindMove {
+				if m, err := parseMove(h, env.Ciphertext); err == nil {
+					pub, ok = m.pub, true
+				}
+			}
 			if !ok {
 				if row.State != store.Pending {
 					bad("author's key is unknown")

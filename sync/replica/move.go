@@ -1,0 +1,588 @@
+package replica
+
+// move.go moves a workstation whose device id is random (made before
+// session 17) onto an id bound to its member's key (crypto.NewDeviceID;
+// session 18). A random id's chain stays under the directory-and-arrival
+// rules of ownership (admission.go), which an active hostile administrator
+// can still play on some workstations (ARCHITECTURE.md Known limits); a
+// bound id's chain keeps only its member's events everywhere.
+//
+// The move is the FIRST event of the new, bound chain D, not the last of
+// the old chain X: kind KindMove, in the public scope, its record id
+// "moved:"+X in the clear header, its clear payload {"head": N, "pub": K}:
+// the last event of X its writer keeps, and her public key, self-signed as
+// a key event is (D's chain needs none of X's events, her key included).
+// It is judged from D's chain and the directory alone, so whoever the directory-and-arrival rules give X to on
+// some workstation (a squat of X heard first), D is counted the same way
+// everywhere. (A move written as X's last event would be judged by X's
+// owner here: the open attacks on random ids would cut D with it.)
+//
+// The rules, on every workstation, on arrival and on apply:
+//
+//   - A move is only seq 1 of a device bound to its author's key, from a
+//     well-formed random id, with a head of at least 1 (X holds its key
+//     event): else refused by the kind rule and it counts for nothing.
+//   - The move of member P from X that counts is the first (by Lamport,
+//     device, seq) of P's applied moves from X. A move is no act of
+//     membership, as a key event is not: the revocation and token rules
+//     refuse the events after it on their own.
+//     Another bound chain of P's moving from X is not named by her entry:
+//     one workstation, one chain. Only P can sign a move bound to her key.
+//   - Her entry names D when it names X and D's first event is the move
+//     of P from X that counts (entryRefuses): the move renames the
+//     workstation the administrators named; it adds none. An entry that
+//     stops naming X stops naming D; an administrator may name D directly.
+//   - X is closed: an event P signed in X after the head of her move that
+//     counts is refused (ruleMoved), whichever arrived first; events of X
+//     another member signed are not hers to close.
+//
+// The workstation keeps writing: the app opens its replica on D and writes
+// the move as D's first event once its entry is applied here (app/move.go).
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// ErrMovedAway refuses a write in a chain this member's workstation moved
+// away from: another copy of the profile (the computer a backup was taken
+// from) moved it onto a bound id, and every workstation refuses what she
+// writes here after the move.
+var ErrMovedAway = errors.New("This workstation's chain moved onto a new device id (from another copy of this profile): " +
+	"log out and in again to write there")
+
+const (
+	// KindMove is a workstation's move from a random device id onto an id
+	// bound to its member's key: the first event of the bound chain.
+	KindMove = "device-move"
+	// movedPrefix, then the random device id it moves from, is a move's
+	// record id.
+	movedPrefix = "moved:"
+	// ruleMoved refuses an event its member wrote in a chain she moved
+	// away from, after her move's head.
+	ruleMoved = "moved"
+	// maxMoveBody bounds a move's payload ({"head": N, "pub": K}).
+	maxMoveBody = 16 << 10
+)
+
+// MovedEntity is the record id of a move from device from.
+func MovedEntity(from string) string { return movedPrefix + from }
+
+// moveBody is a move's clear payload.
+type moveBody struct {
+	Head uint64 `json:"head"`
+	Pub  string `json:"pub"`
+}
+
+// movedFrom is the device a move's header names ("" for none).
+func movedFrom(entity string) string {
+	from, ok := strings.CutPrefix(entity, movedPrefix)
+	if !ok {
+		return ""
+	}
+	return from
+}
+
+// checkMoveHeader checks what a move's clear header says: its place, its
+// device bound to its author, and the random id it moves from.
+func checkMoveHeader(h crypto.Header) error {
+	from := movedFrom(h.Entity)
+	switch {
+	case h.Scope != ScopePublic:
+		return fmt.Errorf("a device move belongs in the %s scope, not %s", ScopePublic, h.Scope)
+	case h.Seq != 1:
+		return errors.New("a device move is only the first event of a device")
+	case !crypto.DeviceBoundTo(h.Device, h.Author):
+		return errors.New("a device moves only onto an id bound to its member's key")
+	case !crypto.IsDeviceID(from) || crypto.IsBoundDeviceID(from):
+		return fmt.Errorf("a device move names the random device id it moves from as %s then 32 hex digits", movedPrefix)
+	}
+	return nil
+}
+
+// move is what a move says.
+type move struct {
+	from string            // the random device id it moves from
+	head uint64            // the last event of from its member keeps
+	pub  *crypto.PublicKey // its member's key, which signed it
+	b64  string            // pub as the payload carries it
+}
+
+// parseMove reads a move. Its header and payload are outside bytes; the
+// key it carries is its author's (its signature is checked apart).
+func parseMove(h crypto.Header, payload []byte) (move, error) {
+	if err := checkMoveHeader(h); err != nil {
+		return move{}, err
+	}
+	if len(payload) > maxMoveBody {
+		return move{}, errors.New("a device move's payload is too long")
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	var body moveBody
+	if err := dec.Decode(&body); err != nil || dec.More() {
+		return move{}, errors.New(`a device move's payload is {"head": N, "pub": KEY}`)
+	}
+	if body.Head == 0 {
+		return move{}, errors.New("a device move keeps at least the first event of the chain it moves from")
+	}
+	pub, b64, err := pubFromPayload(mustJSON(map[string]string{"pub": body.Pub}))
+	if err != nil {
+		return move{}, err
+	}
+	if pub.Fingerprint() != h.Author {
+		return move{}, errors.New("the key a device move carries is not its author's")
+	}
+	return move{from: movedFrom(h.Entity), head: body.Head, pub: pub, b64: b64}, nil
+}
+
+// moveCounts reports whether a stored move may count (entryRefuses):
+// applied.
+func moveCounts(row store.Envelope) bool {
+	return row.Kind == KindMove && row.Seq == 1 && row.State == store.Applied
+}
+
+// noAct reports whether events of kind are no acts of membership, which
+// the rules of membership never refuse: a public key, an enrollment
+// request, a workstation's move.
+func noAct(kind string) bool { return kind == KindKey || kind == KindEnroll || kind == KindMove }
+
+// moveKey names the moves of one member from one device.
+type moveKey struct{ fp, from string }
+
+// movesFrom returns fp's stored moves from device from that may count,
+// first first (by Lamport, device, seq), read once per transaction.
+func (r *Replica) movesFrom(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
+	if r.moves != nil {
+		if got, ok := r.moves[moveKey{fp, from}]; ok {
+			return got, nil
+		}
+	}
+	out, err := appliedMoves(ctx, tx, fp, from)
+	if r.moves != nil && err == nil {
+		r.moves[moveKey{fp, from}] = out
+	}
+	return out, err
+}
+
+// MovedChain is the device fp's workstation moved onto from device from
+// (her move from it that counts), "" when she did not: the app opens its
+// replica on it (app/move.go).
+func MovedChain(ctx context.Context, db *store.DB, fp, from string) (string, error) {
+	var moves []store.Envelope
+	err := db.View(ctx, func(tx *store.Tx) error {
+		var err error
+		moves, err = appliedMoves(ctx, tx, fp, from)
+		return err
+	})
+	if err != nil || len(moves) == 0 {
+		return "", err
+	}
+	return moves[0].Device, nil
+}
+
+// appliedMoves is movesFrom read from the store.
+func appliedMoves(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(from))
+	if err != nil {
+		return nil, fmt.Errorf("replica: moves from device %s: %w", short(from), err)
+	}
+	var out []store.Envelope
+	for _, row := range rows {
+		if row.Author == fp && moveCounts(row) {
+			row.Raw = nil
+			out = append(out, row)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Envelope) int {
+		if before(rowClaim(a), rowClaim(b)) {
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// rowClaim is the place of a stored event in the order of events.
+func rowClaim(row store.Envelope) claim {
+	return claim{Entity: row.Entity, Kind: row.Kind, Scope: row.Scope, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
+}
+
+// movedChanged notes that fp's moves from device from may count
+// otherwise: judgeMoves settles what they decide.
+func (r *Replica) movedChanged(fp, from string) {
+	if r.moves != nil {
+		delete(r.moves, moveKey{fp, from})
+	}
+	if r.moveDirty == nil {
+		r.moveDirty = map[moveKey]bool{}
+	}
+	r.moveDirty[moveKey{fp, from}] = true
+}
+
+// namedByMove reports whether device, bound to m's key, is named by m's
+// entry through her move (see the rules above): its first event is her
+// move that counts from a device her entry names. h is the event judged:
+// the move itself when it is device's first event (not stored yet on
+// arrival), where it names by being the first of her moves from there.
+func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h crypto.Header) (bool, error) {
+	var from string
+	self := h.Kind == KindMove && h.Seq == 1
+	if self {
+		from = movedFrom(h.Entity)
+	} else {
+		first, err := tx.EnvelopeAt(ctx, h.Device, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("replica: first event of device %s: %w", short(h.Device), err)
+		}
+		if first.Author != m.Fingerprint || !moveCounts(first) {
+			return false, nil
+		}
+		from = movedFrom(first.Entity)
+	}
+	if _, named := m.namesDevice(from); !named || from == "" {
+		return false, nil
+	}
+	moves, err := r.movesFrom(ctx, tx, m.Fingerprint, from)
+	if err != nil || len(moves) == 0 {
+		return self, err
+	}
+	if self {
+		return moves[0].Device == h.Device || before(claimOf(h), rowClaim(moves[0])), nil
+	}
+	return moves[0].Device == h.Device, nil
+}
+
+// movedAway says why an event fp signed in device (a random id) is
+// refused: it comes after the head of her move from it that counts. ""
+// when it does not.
+func (r *Replica) movedAway(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
+	if h.Seq <= 1 || crypto.IsBoundDeviceID(h.Device) {
+		return "", nil
+	}
+	head, to, err := r.moveHead(ctx, tx, h.Author, h.Device)
+	if err != nil || to == "" || h.Seq <= head {
+		return "", err
+	}
+	return fmt.Sprintf("written in device %s after its member moved it to %s (its last event %d): not applied",
+		short(h.Device), short(to), head), nil
+}
+
+// moveHead is the head of fp's move from device that counts and the
+// device it moved to ("" when none counts).
+func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string) (head uint64, to string, err error) {
+	moves, err := r.movesFrom(ctx, tx, fp, device)
+	if err != nil || len(moves) == 0 {
+		return 0, "", err
+	}
+	row, err := tx.EnvelopeAt(ctx, moves[0].Device, 1)
+	if err != nil {
+		return 0, "", fmt.Errorf("replica: move to device %s: %w", short(moves[0].Device), err)
+	}
+	env, err := crypto.ParseEnvelope(row.Raw)
+	if err != nil {
+		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
+	}
+	m, err := parseMove(env.Header, env.Ciphertext)
+	if err != nil {
+		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
+	}
+	return m.head, row.Device, nil
+}
+
+// movedKey is fp's key as an applied move of hers carries it (nil for
+// none), kept again as her key record (rebuildKey).
+func (r *Replica) movedKey(ctx context.Context, tx *store.Tx, fp string) (*crypto.PublicKey, error) {
+	devices, err := tx.DevicesOf(ctx, fp)
+	if err != nil {
+		return nil, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
+	}
+	for _, d := range devices {
+		row, err := tx.EnvelopeAt(ctx, d, 1)
+		if errors.Is(err, store.ErrNotFound) || err == nil && (row.Kind != KindMove || row.State != store.Applied || row.Author != fp) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("replica: first event of device %s: %w", short(d), err)
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("replica: stored move %s: %w", row.ID, err)
+		}
+		m, err := parseMove(env.Header, env.Ciphertext)
+		if err != nil {
+			return nil, fmt.Errorf("replica: stored move %s: %w", row.ID, err)
+		}
+		return m.pub, r.publishMoved(ctx, tx, env.Header, m)
+	}
+	return nil, nil
+}
+
+// tryMove judges a move whose chain place is settled (try): the kind rule
+// on what it says, its signature by the key it carries, and its clock.
+// Like a key event it is no act of membership (it renames a workstation;
+// the rules of membership judge every event after it in its chain), so
+// the rules of membership do not refuse it (refuseWhere): a revocation
+// written in the new chain by a member whose entry is gone still holds
+// whom it names (hold.go), as on a bound id. Applied, it publishes her
+// key as a key event does.
+func (r *Replica) tryMove(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (verdict, error) {
+	h := env.Header
+	r.movedChanged(h.Author, movedFrom(h.Entity))
+	m, err := parseMove(h, env.Ciphertext)
+	if err != nil {
+		return refused(ruleKind, "%v", err), nil
+	}
+	if !checked {
+		if err := env.Verify(m.pub); err != nil {
+			return notKept("signature does not verify: " + err.Error()), nil
+		}
+	}
+	if v, ok := r.checkClock(h, prevLamport); !ok {
+		return v, nil
+	}
+	if h.Author == r.fp && m.from == r.p.Device {
+		// Another copy of this profile (the computer a backup was taken
+		// from) moved this chain: writing on in it would be refused.
+		r.chainLeft.Store(true)
+	}
+	return verdict{state: store.Applied}, r.publishMoved(ctx, tx, h, m)
+}
+
+// publishMoved keeps the key an applied move carries, as a key event's.
+func (r *Replica) publishMoved(ctx context.Context, tx *store.Tx, h crypto.Header, m move) error {
+	r.state.Lock()
+	r.pubkeys[h.Author] = m.pub
+	r.state.Unlock()
+	return r.mergeEntity(ctx, tx, crypto.Header{ID: h.ID, Entity: h.Author, Kind: KindKey, Scope: ScopePublic, Author: h.Author,
+		Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Time: h.Time}, Fields{"pub": mustJSON(m.b64)})
+}
+
+// judgeMoves settles what the moves that changed decide: each bound chain
+// of their member's moves from the device is named or not (settleDevice),
+// and her events in the device after the head of the move that counts
+// are refused, the others judged again. It reports whether it changed
+// anything settle must go round again for.
+func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
+	progress := false
+	for len(r.moveDirty) > 0 {
+		var k moveKey
+		for k = range r.moveDirty {
+			break
+		}
+		delete(r.moveDirty, k)
+		if r.moves != nil {
+			delete(r.moves, k)
+		}
+		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(k.from))
+		if err != nil {
+			return progress, fmt.Errorf("replica: moves from device %s: %w", short(k.from), err)
+		}
+		for _, row := range rows {
+			if row.Kind != KindMove || row.Author != k.fp || row.Seq != 1 {
+				continue
+			}
+			changed, err := r.settleDevice(ctx, tx, row.Device)
+			if err != nil {
+				return progress, err
+			}
+			progress = progress || changed
+		}
+		closed, err := r.closeMoved(ctx, tx, k)
+		if err != nil {
+			return progress, err
+		}
+		progress = progress || closed
+	}
+	return progress, nil
+}
+
+// closeMoved refuses k.fp's events in k.from after the head of her move
+// that counts, and sends back to pending those refused for a move that no
+// longer counts or whose head is now further.
+func (r *Replica) closeMoved(ctx context.Context, tx *store.Tx, k moveKey) (bool, error) {
+	head, to, err := r.moveHead(ctx, tx, k.fp, k.from)
+	if err != nil {
+		return false, err
+	}
+	rows, err := tx.EnvelopesAfter(ctx, k.from, 1, -1)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of device %s: %w", short(k.from), err)
+	}
+	changed := false
+	touched := map[string]bool{}
+	for _, row := range rows {
+		if row.Author != k.fp {
+			continue
+		}
+		after := to != "" && row.Seq > head
+		switch {
+		case after && (row.State == store.Applied || row.State == store.Sealed):
+			v := refused(ruleMoved, "written in device %s after its member moved it to %s (its last event %d): not applied",
+				short(k.from), short(to), head)
+			if err := r.setState(ctx, tx, row, v); err != nil {
+				return changed, err
+			}
+			if isRecordKind(row.Kind) {
+				touched[row.Entity] = true
+			}
+			changed = true
+		case !after && row.State == store.Rejected && row.Rule == ruleMoved:
+			v := verdict{state: store.Pending, reason: "the move that closed its chain no longer counts: judged again"}
+			if err := r.setState(ctx, tx, row, v); err != nil {
+				return changed, err
+			}
+			changed = true
+		}
+	}
+	for id := range touched {
+		if err := r.rebind(ctx, tx, id, nil); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// MoveFrom writes this workstation's move from device from, its random
+// id, onto the device this replica was opened on, which must be bound to
+// its member's key and hold no event yet: the move is its first event,
+// keeping from's chain up to its last event here. From then on every
+// workstation refuses an event of this member's in from after that one.
+func (r *Replica) MoveFrom(ctx context.Context, from string) (*crypto.Envelope, error) {
+	if !crypto.DeviceBoundTo(r.p.Device, r.fp) {
+		return nil, fmt.Errorf("%w: device %s is not bound to this member's key: nothing to move onto", ErrForbidden, short(r.p.Device))
+	}
+	var tip store.Tip
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var ok bool
+		var err error
+		tip, ok, err = tx.ChainTip(ctx, from)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: device %s has no chain here to move from", ErrNotFound, short(from))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: move from device %s: %w", short(from), err)
+	}
+	pub := base64.StdEncoding.EncodeToString(r.p.Identity.Public().Bytes())
+	payload, err := json.Marshal(moveBody{Head: tip.Seq, Pub: pub})
+	if err != nil {
+		return nil, err
+	}
+	b := r.Batch()
+	b.add(KindMove, ScopePublic, 0, MovedEntity(from), func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, payload, r.p.Identity)
+	})
+	env, err := b.commitOne(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.state.Lock()
+	r.account = from
+	r.state.Unlock()
+	return env, nil
+}
+
+// ownMove reads the device this workstation's own chain moved from: its
+// first event's, when that is this member's move ("" else).
+func (r *Replica) ownMove(ctx context.Context, tx *store.Tx) (string, error) {
+	first, err := tx.EnvelopeAt(ctx, r.p.Device, 1)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("replica: first event of this workstation: %w", err)
+	case first.Kind != KindMove || first.Author != r.fp:
+		return "", nil
+	}
+	return movedFrom(first.Entity), nil
+}
+
+// movedFromOwn is the device this workstation's chain moved from, "" when
+// it did not move.
+func (r *Replica) movedFromOwn() string {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.account
+}
+
+// ownDevices are this workstation's chain and the one it moved from.
+func (r *Replica) ownDevices() []string {
+	if r.account == "" {
+		return []string{r.p.Device}
+	}
+	return []string{r.p.Device, r.account}
+}
+
+// Account is the name this workstation's XMPP account and room nickname
+// have: its device id, or, once its chain moved onto a bound id, the
+// random id it moved from (the account the clinic's server knows; the app
+// keeps the profile's device id for it).
+func (r *Replica) Account() string {
+	if from := r.movedFromOwn(); from != "" {
+		return from
+	}
+	return r.p.Device
+}
+
+// AccountOf is the XMPP account device's workstation speaks under: the
+// random id its chain moved from when its first event is an applied move
+// (Account), else device itself.
+func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) {
+	if !crypto.IsBoundDeviceID(device) {
+		return device, nil
+	}
+	var first store.Envelope
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		first, err = tx.EnvelopeAt(ctx, device, 1)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return device, nil
+	case err != nil:
+		return "", fmt.Errorf("replica: first event of device %s: %w", short(device), err)
+	case first.Kind == KindMove && first.State == store.Applied:
+		return movedFrom(first.Entity), nil
+	}
+	return device, nil
+}
+
+// SpeaksFor reports whether a workstation whose XMPP account is account
+// may announce device's chain in the sync room: its own, or a device
+// bound to the key of a member whose directory entry names account, or
+// who owns account's chain here (a workstation moved onto a bound id
+// keeps its account: move.go). Only that member's events are kept in such
+// a chain whoever announces it.
+func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
+	if account == device {
+		return true
+	}
+	if !crypto.IsBoundDeviceID(device) {
+		return false
+	}
+	r.state.RLock()
+	for fp, m := range r.members {
+		if _, named := m.namesDevice(account); named && crypto.DeviceBoundTo(device, fp) {
+			r.state.RUnlock()
+			return true
+		}
+	}
+	r.state.RUnlock()
+	owner, err := r.DeviceAuthor(ctx, account)
+	return err == nil && owner != "" && crypto.DeviceBoundTo(device, owner)
+}
