@@ -229,6 +229,28 @@ func (r *Replica) movedChanged(fp, from string) {
 	r.moveDirty[moveKey{fp, from}] = true
 }
 
+// revocationMoved notes, for member m whose revocation changed, the moves
+// of hers from a device it names: what they close depends on its heads
+// (closeMoved). Only devices she wrote a move from are read again.
+func (r *Replica) revocationMoved(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64) error {
+	for d := range heads {
+		if crypto.IsBoundDeviceID(d) || !crypto.IsDeviceID(d) {
+			continue
+		}
+		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(d))
+		if err != nil {
+			return fmt.Errorf("replica: moves from device %s: %w", short(d), err)
+		}
+		for _, row := range rows {
+			if row.Kind == KindMove && row.Author == fp {
+				r.movedChanged(fp, d)
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // namedByMove reports whether device, bound to m's key, is named by m's
 // entry through her move (see the rules above): its first event is her
 // move that counts from a device her entry names. h is the event judged:
@@ -281,7 +303,10 @@ func (r *Replica) movedAway(ctx context.Context, tx *store.Tx, h crypto.Header) 
 }
 
 // moveHead is the head of fp's move from device that counts and the
-// device it moved to ("" when none counts).
+// device it moved to ("" when none counts). For a revoked member it is at
+// least the head her revocation keeps of device: that is the clinic's
+// word, not hers, and a move she writes after it (no act of membership)
+// cuts nothing it keeps (h-sec18d F1).
 func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string) (head uint64, to string, err error) {
 	moves, err := r.movesFrom(ctx, tx, fp, device)
 	if err != nil || len(moves) == 0 {
@@ -299,7 +324,14 @@ func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string)
 	if err != nil {
 		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
 	}
-	return m.head, row.Device, nil
+	head = m.head
+	r.state.RLock()
+	member, ok := r.members[fp]
+	r.state.RUnlock()
+	if ok && member.Revoked() {
+		head = max(head, member.RevokedHeads[device])
+	}
+	return head, row.Device, nil
 }
 
 // movedKey is fp's key as an applied move of hers carries it (nil for
