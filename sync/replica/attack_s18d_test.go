@@ -1,10 +1,14 @@
 package replica
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/medihaven/medihaven/roles"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -80,5 +84,53 @@ func TestAttackS18dMoveErasesHerPast(t *testing.T) {
 				t.Errorf("the two workstations disagree:\n%s", d)
 			}
 		})
+	}
+}
+
+// TestAttackS18dMovesFromAnotherChain: Nina, a member whose entry names
+// no device, writes moves "from" the front desk's random id, each onto
+// another id bound to her key (its salt is hers to pick), one a batch.
+// Each is applied (it closes nothing: she wrote nothing there), and on
+// main each made every workstation read the front desk's whole chain
+// (closeMoved), the clinic's every patient: about 100 times what applying
+// one of her patients costs with 20,000 events there (measured: 100-300
+// ms against 1-2 ms). A move from a chain another member owns costs about
+// what any event does.
+func TestAttackS18dMovesFromAnotherChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a front desk chain of 20,000 events")
+	}
+	c := newClinic(t)
+	nina := c.newcomer(t, "Nina Newcomer")
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID())
+	exchange(t, append(c.stations(), nina)...)
+	ctx := context.Background()
+	for range 40 {
+		b := c.sRecep.r.Batch()
+		for range 500 {
+			b.Append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": "P"})})
+		}
+		if _, err := b.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.sPhys.apply(c.sRecep.own()...)
+	timed := func(env *crypto.Envelope) time.Duration {
+		start := time.Now()
+		c.sPhys.apply(env.Raw)
+		return time.Since(start)
+	}
+	var patients, moves []time.Duration
+	for range 7 {
+		patients = append(patients, timed(nina.patient("baseline")))
+		moves = append(moves, timed(nina.forgeMove(c.sRecep.r.Device(), 1)))
+	}
+	slices.Sort(patients)
+	slices.Sort(moves)
+	patient, move := patients[len(patients)/2], moves[len(moves)/2]
+	t.Logf("applying one of her patients: %v; one of her moves from the front desk's chain: %v (medians of 7)", patient, move)
+	if move > 10*patient+20*time.Millisecond {
+		t.Errorf("a move from the front desk's chain costs %v to apply, one of her patients %v", move, patient)
 	}
 }
