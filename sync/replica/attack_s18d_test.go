@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/medihaven/medihaven/roles"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 

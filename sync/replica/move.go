@@ -445,6 +445,15 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 // that counts, and sends back to pending those refused for a move that no
 // longer counts or whose head is now further.
 func (r *Replica) closeMoved(ctx context.Context, tx *store.Tx, k moveKey) (bool, error) {
+	// Only the owner of a chain has events of hers applied, sealed or
+	// refused by this rule in it (another's are not kept: settleDevice
+	// drops them when it changes hands): a move from another's chain
+	// reads nothing of it (h-sec18d F3; a front desk's chain is the
+	// clinic's every patient).
+	owner, err := r.ownerOf(ctx, tx, k.from)
+	if err != nil || owner != "" && owner != k.fp {
+		return false, err
+	}
 	head, to, err := r.moveHead(ctx, tx, k.fp, k.from)
 	if err != nil {
 		return false, err
