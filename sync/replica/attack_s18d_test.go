@@ -164,3 +164,32 @@ func TestAttackS18dMoveHeadInTheFuture(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackS18dMoveFromAnothersAccount: Nina, whose entry names no
+// device, writes a move "from" the receptionist's random id onto an id
+// bound to her key: applied (it closes nothing of hers), and AccountOf
+// then said her new chain speaks under the receptionist's XMPP account,
+// which chat (app/chat staffDevices) maps to Nina: the receptionist's
+// messages are read as Nina's (and fail her key), and what is sent to
+// Nina goes to the receptionist's account too. A chain speaks under the
+// account of the device it moved from only when that device is its
+// member's.
+func TestAttackS18dMoveFromAnothersAccount(t *testing.T) {
+	c := newClinic(t)
+	nina := c.newcomer(t, "Nina Newcomer")
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID())
+	exchange(t, append(c.stations(), nina)...)
+	recep := c.sRecep.r.Device()
+	move := nina.forgeMove(recep, 1)
+	for _, s := range []*station{c.sPhys, c.observer(t)} {
+		s.apply(move.Raw)
+		account, err := s.r.AccountOf(context.Background(), move.Header.Device)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if account == recep {
+			t.Errorf("on %s's workstation Nina's new chain speaks under the receptionist's account", s.p.name)
+		}
+	}
+}
