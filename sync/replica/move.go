@@ -581,15 +581,24 @@ func (r *Replica) Account() string {
 
 // AccountOf is the XMPP account device's workstation speaks under: the
 // random id its chain moved from when its first event is an applied move
-// (Account), else device itself.
+// and that id's chain is the move's author's here (Account), else device
+// itself. (A move "from" another's id is applied for a member whose entry
+// names no device; it gives her no other's account: h-sec18d F6.)
 func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) {
 	if !crypto.IsBoundDeviceID(device) {
 		return device, nil
 	}
 	var first store.Envelope
+	owner := ""
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
-		first, err = tx.EnvelopeAt(ctx, device, 1)
+		if first, err = tx.EnvelopeAt(ctx, device, 1); err != nil || first.Kind != KindMove {
+			return err
+		}
+		owner, err = tx.DeviceOwner(ctx, movedFrom(first.Entity))
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
 		return err
 	})
 	switch {
@@ -597,7 +606,7 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 		return device, nil
 	case err != nil:
 		return "", fmt.Errorf("replica: first event of device %s: %w", short(device), err)
-	case first.Kind == KindMove && first.State == store.Applied:
+	case first.Kind == KindMove && first.State == store.Applied && owner == first.Author:
 		return movedFrom(first.Entity), nil
 	}
 	return device, nil
