@@ -51,7 +51,8 @@ const (
 // heardHead is an announcement heard in the sync room.
 type heardHead struct {
 	replica.Announcement
-	own bool // said by the device's own account
+	own bool   // said by the device's own account
+	by  string // the account that said it (a moved chain's is the old id: replica.SpeaksFor)
 }
 
 // headTry is a heard head waiting in its device's lane.
@@ -79,6 +80,19 @@ type lane struct {
 	slow   bool // busy with a fetch from peers
 	known  bool // this workstation holds verified events of the device
 	served time.Time
+	// spokenBy is the account that opened the lane for a device not known
+	// here, when it speaks for another's chain (spokenFor).
+	spokenBy string
+}
+
+// spokenFor reports whether h opens a lane for a chain not known here
+// that an account other than its device's speaks for (replica.SpeaksFor:
+// a moved workstation's old account speaks for its member's bound ids).
+// Such an account opens one lane at a time: it may speak for any id bound
+// to its member's key, whose salt is hers to pick, and every lane would
+// fill with heads nobody can fetch (h-sec18d F5).
+func spokenFor(h heardHead, known bool) bool {
+	return h.own && h.by != "" && h.by != h.Device && !known
 }
 
 // fetchResult is what a worker reports about one head.
@@ -204,6 +218,15 @@ func (y *Syncer) enqueue(lanes map[string]*lane, h heardHead) {
 		}
 		// Heads of this workstation's own device said by others come last.
 		l = &lane{heads: map[string]*headTry{}, known: !y.ownDevice(h.Device) && y.knownDevice(h.Device)}
+		if spokenFor(h, l.known) {
+			for _, o := range lanes {
+				if o.spokenBy == h.by {
+					y.update(func(st *Status) { st.Dropped++ })
+					return
+				}
+			}
+			l.spokenBy = h.by
+		}
 		lanes[h.Device] = l
 	}
 	if cur := l.heads[h.CID]; cur != nil {

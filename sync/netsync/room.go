@@ -314,7 +314,7 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		}
 	}
 	select {
-	case y.heard <- heardHead{Announcement: a, own: own}:
+	case y.heard <- heardHead{Announcement: a, own: own, by: device}:
 	default: // a flood: the periodic re-announcement will bring it back
 		y.update(func(st *Status) { st.Dropped++ })
 	}

@@ -229,6 +229,28 @@ func (r *Replica) movedChanged(fp, from string) {
 	r.moveDirty[moveKey{fp, from}] = true
 }
 
+// revocationMoved notes, for member m whose revocation changed, the moves
+// of hers from a device it names: what they close depends on its heads
+// (closeMoved). Only devices she wrote a move from are read again.
+func (r *Replica) revocationMoved(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64) error {
+	for d := range heads {
+		if crypto.IsBoundDeviceID(d) || !crypto.IsDeviceID(d) {
+			continue
+		}
+		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(d))
+		if err != nil {
+			return fmt.Errorf("replica: moves from device %s: %w", short(d), err)
+		}
+		for _, row := range rows {
+			if row.Kind == KindMove && row.Author == fp {
+				r.movedChanged(fp, d)
+				break
+			}
+		}
+	}
+	return nil
+}
+
 // namedByMove reports whether device, bound to m's key, is named by m's
 // entry through her move (see the rules above): its first event is her
 // move that counts from a device her entry names. h is the event judged:
@@ -281,7 +303,10 @@ func (r *Replica) movedAway(ctx context.Context, tx *store.Tx, h crypto.Header) 
 }
 
 // moveHead is the head of fp's move from device that counts and the
-// device it moved to ("" when none counts).
+// device it moved to ("" when none counts). For a revoked member it is at
+// least the head her revocation keeps of device: that is the clinic's
+// word, not hers, and a move she writes after it (no act of membership)
+// cuts nothing it keeps (h-sec18d F1).
 func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string) (head uint64, to string, err error) {
 	moves, err := r.movesFrom(ctx, tx, fp, device)
 	if err != nil || len(moves) == 0 {
@@ -299,7 +324,14 @@ func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string)
 	if err != nil {
 		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
 	}
-	return m.head, row.Device, nil
+	head = m.head
+	r.state.RLock()
+	member, ok := r.members[fp]
+	r.state.RUnlock()
+	if ok && member.Revoked() {
+		head = max(head, member.RevokedHeads[device])
+	}
+	return head, row.Device, nil
 }
 
 // movedKey is fp's key as an applied move of hers carries it (nil for
@@ -413,6 +445,15 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 // that counts, and sends back to pending those refused for a move that no
 // longer counts or whose head is now further.
 func (r *Replica) closeMoved(ctx context.Context, tx *store.Tx, k moveKey) (bool, error) {
+	// Only the owner of a chain has events of hers applied, sealed or
+	// refused by this rule in it (another's are not kept: settleDevice
+	// drops them when it changes hands): a move from another's chain
+	// reads nothing of it (h-sec18d F3; a front desk's chain is the
+	// clinic's every patient).
+	owner, err := r.ownerOf(ctx, tx, k.from)
+	if err != nil || owner != "" && owner != k.fp {
+		return false, err
+	}
 	head, to, err := r.moveHead(ctx, tx, k.fp, k.from)
 	if err != nil {
 		return false, err
@@ -540,15 +581,24 @@ func (r *Replica) Account() string {
 
 // AccountOf is the XMPP account device's workstation speaks under: the
 // random id its chain moved from when its first event is an applied move
-// (Account), else device itself.
+// and that id's chain is the move's author's here (Account), else device
+// itself. (A move "from" another's id is applied for a member whose entry
+// names no device; it gives her no other's account: h-sec18d F6.)
 func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) {
 	if !crypto.IsBoundDeviceID(device) {
 		return device, nil
 	}
 	var first store.Envelope
+	owner := ""
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
-		first, err = tx.EnvelopeAt(ctx, device, 1)
+		if first, err = tx.EnvelopeAt(ctx, device, 1); err != nil || first.Kind != KindMove {
+			return err
+		}
+		owner, err = tx.DeviceOwner(ctx, movedFrom(first.Entity))
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
 		return err
 	})
 	switch {
@@ -556,7 +606,7 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 		return device, nil
 	case err != nil:
 		return "", fmt.Errorf("replica: first event of device %s: %w", short(device), err)
-	case first.Kind == KindMove && first.State == store.Applied:
+	case first.Kind == KindMove && first.State == store.Applied && owner == first.Author:
 		return movedFrom(first.Entity), nil
 	}
 	return device, nil
