@@ -159,7 +159,9 @@ func (k Kind) OnlyGrows() bool {
 // (Kind.IDs, replica's mendids.go, session 17). Revision 10: an id bound
 // to a data kind (NewRecordID) is no other kind's (session 18 review
 // h-sec18b F2; mendids.go refuses an older version's such claims).
-const fieldsRevision = 10
+// Revision 11: an id two data kinds' hashes match is neither's (session
+// 18 review h-sec18e E1: the writer grinds 32 bits of salt for it).
+const fieldsRevision = 11
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
