@@ -25,29 +25,13 @@ import (
 // the clinic's recovery failed.
 func TestAttackS18aEscrowIDCopyBreaksRecovery(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	admin2 := c.Join(t, "Ben Admin", roles.Administrator)
-	admin3 := c.Join(t, "Cleo Admin", roles.Administrator)
-	everyone := append(c.All(), admin2, admin3)
-	mustSync(t, everyone...)
-	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Copied", Given: "Ids", Birth: "1950-03-04"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, everyone...)
-	if _, err := chart.New(c.Phys.Core()).WriteNote(ctx, chart.Note{Patient: p.ID, Assessment: "words only a physician reads"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, everyone...)
+	c, admin2, admin3, everyone, patient := splitClinic(t, "Copied")
 	others := without(everyone, c.Admin)
 	approveSplit(t, c.Phys, others...)
 	mustSync(t, others...)
 	// The escrows as the network carries them: their ids in the clear.
 	var escrows []store.Envelope
-	err = rep(t, admin3).DB().View(ctx, func(tx *store.Tx) error {
+	err := rep(t, admin3).DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.Kind == kindRecoveryEscrow {
 				escrows = append(escrows, e)
@@ -93,7 +77,7 @@ func TestAttackS18aEscrowIDCopyBreaksRecovery(t *testing.T) {
 	}
 	t.Logf("%d escrow ids copied; recovered %+v", len(escrows), rec)
 	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, p.ID)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
 	if err != nil || len(ch.Notes) != 1 {
 		t.Fatalf("the new physician cannot read the chart after recovery: %+v, %v", ch.Notes, err)
 	}

@@ -24,23 +24,7 @@ import (
 // escrow of the honest physician is never tried: the chart is lost.
 func TestAttackS18cBogusEscrowTakesTheKeysPlace(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	admin2 := c.Join(t, "Ben Admin", roles.Administrator)
-	admin3 := c.Join(t, "Cleo Admin", roles.Administrator)
-	everyone := append(c.All(), admin2, admin3)
-	mustSync(t, everyone...)
-	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Bogus", Given: "Escrow", Birth: "1950-03-04"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, everyone...)
-	if _, err := chart.New(c.Phys.Core()).WriteNote(ctx, chart.Note{Patient: p.ID, Assessment: "words only a physician reads"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, everyone...)
+	c, admin2, admin3, everyone, patient := splitClinic(t, "Bogus")
 	// The physician whose events come first in the log writes the bogus
 	// escrows, before the split is approved (her software then escrows
 	// nothing else: it has an escrow of each epoch).
@@ -85,7 +69,7 @@ func TestAttackS18cBogusEscrowTakesTheKeysPlace(t *testing.T) {
 		t.Fatalf("recovery with one physician's bogus escrows: %v", err)
 	}
 	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, p.ID)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
 	if err != nil || len(ch.Notes) != 1 {
 		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
 	}

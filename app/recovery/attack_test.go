@@ -18,6 +18,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/internal/testkit"
@@ -26,9 +27,18 @@ import (
 )
 
 // recoveryClinic is the test clinic with three administrators (Ada, Ben,
-// Cleo), recovery set up two of three by Ada, a patient, and every key
-// escrowed.
+// Cleo), recovery set up two of three by Ada, a patient with a note, and
+// every key escrowed.
 func recoveryClinic(t *testing.T) (c *apptest.Clinic, ben, cleo *app.Session, everyone []*app.Session, patient string) {
+	t.Helper()
+	c, ben, cleo, everyone, patient = splitClinic(t, "Escrow")
+	approveSplit(t, c.Phys, everyone...)
+	return c, ben, cleo, everyone, patient
+}
+
+// splitClinic is recoveryClinic before the physician approves Ada's
+// split: nothing escrowed yet. The patient's family name is family.
+func splitClinic(t *testing.T, family string) (c *apptest.Clinic, ben, cleo *app.Session, everyone []*app.Session, patient string) {
 	t.Helper()
 	ctx := context.Background()
 	c = newClinic(t)
@@ -36,15 +46,18 @@ func recoveryClinic(t *testing.T) (c *apptest.Clinic, ben, cleo *app.Session, ev
 	cleo = c.Join(t, "Cleo Admin", roles.Administrator)
 	everyone = append(c.All(), ben, cleo)
 	mustSync(t, everyone...)
-	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Escrow", Given: "Erin", Birth: "1961-02-03"})
+	p, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: family, Given: "Erin", Birth: "1961-02-03"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, everyone...)
+	if _, err := chart.New(c.Phys.Core()).WriteNote(ctx, chart.Note{Patient: p.ID, Assessment: "words only a physician reads"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := New(c.Admin.Core()).Split(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	mustSync(t, everyone...)
-	approveSplit(t, c.Phys, everyone...)
 	return c, ben, cleo, everyone, p.ID
 }
 

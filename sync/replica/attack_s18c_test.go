@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"testing"
@@ -21,13 +20,7 @@ func badRunOf(t *testing.T, s *station, n, every int) []*crypto.Envelope {
 	for i := 1; i <= n; i++ {
 		env := s.forge(forged{Entity: crypto.NewEventID(), Kind: "patient", Scope: "frontdesk", Fields: fields(t, map[string]any{"family": "Run"})})
 		if i < n && (every == 0 || i%every != 0) {
-			raw := bytes.Clone(env.Raw)
-			raw[len(raw)-5] ^= 0x01
-			var err error
-			if env, err = crypto.ParseEnvelope(raw); err != nil {
-				t.Fatal(err)
-			}
-			s.r.myHash = env.Hash()
+			env = signBadly(t, s, env)
 		}
 		out = append(out, env)
 	}

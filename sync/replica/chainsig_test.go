@@ -11,25 +11,33 @@ import (
 )
 
 // chainOf writes n patients into s's own chain and returns their envelopes;
-// bad (1-based, 0: none) is signed badly, and the events after it name the
-// bad bytes as their Prev, as a member's modified software would.
+// bad (1-based, 0: none) is signed badly (signBadly).
 func chainOf(t *testing.T, s *station, n, bad int) []*crypto.Envelope {
 	t.Helper()
 	var out []*crypto.Envelope
 	for i := 1; i <= n; i++ {
 		env := s.forge(forged{Entity: crypto.NewEventID(), Kind: "patient", Scope: "frontdesk", Fields: fields(t, map[string]any{"family": "Chain"})})
 		if i == bad {
-			raw := bytes.Clone(env.Raw)
-			raw[len(raw)-5] ^= 0x01
-			var err error
-			if env, err = crypto.ParseEnvelope(raw); err != nil {
-				t.Fatal(err)
-			}
-			s.r.myHash = env.Hash()
+			env = signBadly(t, s, env)
 		}
 		out = append(out, env)
 	}
 	return out
+}
+
+// signBadly breaks the signature of env, the last event s forged in its
+// own chain, and makes the events s forges next name the bad bytes as
+// their Prev, as a member's modified software would.
+func signBadly(t *testing.T, s *station, env *crypto.Envelope) *crypto.Envelope {
+	t.Helper()
+	raw := bytes.Clone(env.Raw)
+	raw[len(raw)-5] ^= 0x01
+	bad, err := crypto.ParseEnvelope(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.r.myHash = bad.Hash()
+	return bad
 }
 
 // TestVouchBatch: one signature check a run; an altered envelope, a fork,
