@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/medihaven/medihaven/internal/atomicfile"
 )
@@ -165,6 +168,80 @@ func upgradeKubo(dir string, c Config) error {
 		return nil
 	}
 	return writeKuboConfig(cfgFile, cfg)
+}
+
+// chooseSwarmPort gives a configuration whose swarm takes any free port
+// (Config.SwarmPort 0) a concrete one before Kubo starts, distinct from
+// c's other ports, and keeps it while it stays free (a start then writes
+// nothing). Kubo binds its swarm before its API: on port 0 the kernel may
+// hand the swarm the API's port, still free then, and the API then cannot
+// bind it ("address already in use", seen in CI when the API port itself
+// came from the kernel's free range). A fixed swarm port is left alone.
+func chooseSwarmPort(repo string, c Config) error {
+	if c.SwarmPort != 0 {
+		return nil
+	}
+	cfgFile := filepath.Join(repo, "config")
+	cfg, err := readKuboConfig(cfgFile)
+	if err != nil {
+		return err
+	}
+	taken := map[int]bool{0: true, c.XMPPPort: true, c.APIPort: true, c.DeskPort: true}
+	if p := swarmPort(cfg, c.Listen); !taken[p] && portFree(c.Listen, p) {
+		return nil
+	}
+	port := 0
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	// Each listener stays open until one port is chosen, so the kernel
+	// hands out a new port each time.
+	for range 16 {
+		l, err := net.Listen("tcp", net.JoinHostPort(c.Listen, "0"))
+		if err != nil {
+			return fmt.Errorf("server: find a free port for Kubo's swarm on %s: %w", c.Listen, err)
+		}
+		held = append(held, l)
+		if p := l.Addr().(*net.TCPAddr).Port; !taken[p] {
+			port = p
+			break
+		}
+	}
+	if port == 0 {
+		return fmt.Errorf("server: no free port for Kubo's swarm on %s apart from the clinic's own; choose one with `server init --force --swarm-port PORT`", c.Listen)
+	}
+	setPath(cfg, []string{multiaddr(c.Listen, port)}, "Addresses", "Swarm")
+	return writeKuboConfig(cfgFile, cfg)
+}
+
+// swarmPort is the port of the one swarm address cfg holds on listen, 0
+// when it holds another shape.
+func swarmPort(cfg map[string]any, listen string) int {
+	a, _ := cfg["Addresses"].(map[string]any)
+	addrs, _ := a["Swarm"].([]any)
+	if len(addrs) != 1 {
+		return 0
+	}
+	addr, _ := addrs[0].(string)
+	prefix := strings.TrimSuffix(multiaddr(listen, 0), "0")
+	p, err := strconv.Atoi(strings.TrimPrefix(addr, prefix))
+	if !strings.HasPrefix(addr, prefix) || err != nil || p <= 0 || p >= 1<<16 {
+		return 0
+	}
+	return p
+}
+
+// portFree tells whether this computer can listen on host:port now.
+func portFree(host string, port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
 
 // readKuboConfig reads a Kubo configuration as JSON; numbers stay as

@@ -165,7 +165,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			if err := os.Remove(filepath.Join(repo, "api")); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
-			return nil
+			return chooseSwarmPort(repo, cfg)
 		},
 	}
 	for _, d := range []*daemon{s.prosody, s.kubo} {
