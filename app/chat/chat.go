@@ -83,7 +83,10 @@ type Message struct {
 	// has never connected; it goes as soon as that workstation appears.
 	Queued     bool
 	WaitingFor string
-	Unread     bool
+	// NotSent, when set, says why this message of mine never went out
+	// (its colleague left the clinic before it could): it is not queued.
+	NotSent string
+	Unread  bool
 	// NotKept, when not 0, makes this a line rather than a message: that
 	// many more messages of FromName that could not be verified were not
 	// kept (only the newest are); Text says so.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,6 +149,13 @@ func (s *Service) flushChat(ctx context.Context, retryRefused bool) error {
 		if (e.Refused && !retryRefused) || out[e.Key] {
 			continue
 		}
+		e, send, err := s.sealedForNow(ctx, r, e)
+		if err != nil {
+			return err
+		}
+		if !send {
+			continue
+		}
 		if err := sendQueued(ctx, y, xs, e); err != nil {
 			return err
 		}
@@ -254,4 +262,88 @@ func settleQueue(ctx context.Context, tx *store.Tx, dk crypto.DeviceKey, took, r
 		}
 	}
 	return nil
+}
+
+// sealedForNow returns q sealed for the colleagues who may read it now.
+// A message waits queued while this workstation is offline, sealed to the
+// colleagues active when it was written; one revoked meanwhile must not
+// receive it (sec-s15b). A room message is sealed again from its local
+// copy, for today's active members; a one-to-one message to a colleague
+// no longer active is not sent at all (send false): it leaves the queue
+// and its local copy says why. A message queued before the queue kept
+// its readers (q.To nil) is sealed again, once.
+func (s *Service) sealedForNow(ctx context.Context, r *replica.Replica, q chatQueued) (chatQueued, bool, error) {
+	dk := s.c.DeviceKey()
+	send := true
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		local, ok := c.msgs[q.Key]
+		if !ok {
+			return nil // no copy to seal it from: it goes as written
+		}
+		fps, keys := readers(r, local.Conversation)
+		if q.To != nil && subset(q.To, fps) {
+			return nil
+		}
+		w := map[string][]byte{}
+		if !q.Room && len(keys) == 0 {
+			send = false
+			local.NotSent = waitingFor(r, local.Conversation) + " left the clinic before it could go out"
+			name := hashName(secretMessage, local.Key)
+			sealed, err := sealJSON(dk, name, local)
+			if err != nil {
+				return err
+			}
+			w[name], w[q.Name] = sealed, nil
+		} else {
+			at := local.Written
+			if at.IsZero() {
+				at = local.At
+			}
+			p := chatPayload{V: 1, ID: local.ID, From: local.From, To: local.Conversation, Text: local.Text, MRN: local.MRN, At: at.UnixMilli()}
+			body, err := seal(r, p, keys)
+			if err != nil {
+				return err
+			}
+			q.Body, q.To = body, fps
+			sealed, err := sealJSON(dk, q.Name, q)
+			if err != nil {
+				return err
+			}
+			w[q.Name] = sealed
+		}
+		// In one transaction, after whatever the cache's writer is writing
+		// (lock order: histMu, then writeMu), and nothing older of these
+		// names left for it to write after.
+		for name := range w {
+			delete(c.unwritten, name)
+		}
+		l := s.link()
+		l.writeMu.Lock()
+		err := commit(ctx, r, w)
+		l.writeMu.Unlock()
+		if err != nil {
+			return fmt.Errorf("chat: seal a waiting message again for today's colleagues: %w", err)
+		}
+		if send {
+			c.queue[q.Key] = q
+		} else {
+			delete(c.queue, q.Key)
+			c.msgs[q.Key] = local
+		}
+		return nil
+	})
+	if err == nil && !send {
+		s.c.Changed(replica.Changed{ID: q.Key, Kind: Kind, Scope: Sent})
+	}
+	return q, send, err
+}
+
+// subset reports whether every one of a is in b.
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }

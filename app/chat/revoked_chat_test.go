@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -71,5 +74,115 @@ func TestRevokedMembersRoomMessagesAreNotVerified(t *testing.T) {
 					got.FromName, got.Problem, got.Message)
 			}
 		})
+	}
+}
+
+// TestQueuedChatIsNotSentToAColleagueRevokedMeanwhile (sec-s15b, LOW): a
+// message waits queued while its workstation is offline. A colleague
+// revoked before it goes out must not be able to read it: a room message
+// is sealed again for the colleagues active then, a one-to-one message to
+// her is not sent at all and says so, and a message whose readers are all
+// still active goes as it was written.
+func TestQueuedChatIsNotSentToAColleagueRevokedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	if err := app.SyncLocal(ctx, c.Admin, c.Recep, c.Phys, c.Phys2); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(c.Phys.Core())
+	texts := map[string]string{
+		Room:                  "Room: the Quillfeather results for MH0000001 are in",
+		c.Phys2.Fingerprint(): "For Petra only: call the Quillfeather family",
+		c.Recep.Fingerprint(): "Please book MH0000001 for Friday",
+	}
+	for conv, text := range texts {
+		m, err := svc.Send(ctx, conv, text, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Queued {
+			t.Fatalf("sent while offline: %+v", m)
+		}
+	}
+	r, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := svc.chatQueue(ctx, r)
+	if err != nil || len(before) != 3 {
+		t.Fatalf("queued %d, %v; want 3", len(before), err)
+	}
+
+	if err := c.Admin.RevokeMember(ctx, c.Phys2.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.Admin, c.Phys); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := c.Phys2.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recep, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := func(who *replica.Replica, body string) bool {
+		ct, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(body, wire))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = who.Identity().OpenSigned(ct, r.Identity().Public())
+		return err == nil
+	}
+	for _, e := range before {
+		got, send, err := svc.sealedForNow(ctx, r, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case e.Room:
+			if !send || opens(gone, got.Body) || !opens(recep, got.Body) || slices.Contains(got.To, gone.Fingerprint()) {
+				t.Errorf("room message: send %v, the revoked colleague opens it %v, the receptionist %v, readers %v",
+					send, opens(gone, got.Body), opens(recep, got.Body), got.To)
+			}
+			if !opens(gone, e.Body) {
+				t.Errorf("the set-up: the message queued before the revocation was not sealed to her")
+			}
+			again, _, err := svc.sealedForNow(ctx, r, got)
+			if err != nil || again.Body != got.Body {
+				t.Errorf("sealed a second time though nobody changed: %v", err)
+			}
+		case send && got.Body != e.Body:
+			t.Errorf("a one-to-one message to an active colleague was sealed again")
+		}
+	}
+	q, err := svc.chatQueue(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	for _, e := range q {
+		left[e.Key] = true
+	}
+	for conv, text := range texts {
+		var m Message
+		for _, h := range history(t, c.Phys, conv) {
+			if h.Text == text {
+				m = h
+			}
+		}
+		revoked := conv == c.Phys2.Fingerprint()
+		switch {
+		case m.Text == "":
+			t.Errorf("%q is no longer in the history", text)
+		case revoked && (m.Queued || m.NotSent == "" || left[chatKey(r.Fingerprint(), m.ID)]):
+			t.Errorf("the message to the revoked colleague: queued %v, not sent %q", m.Queued, m.NotSent)
+		case !revoked && (!m.Queued || m.NotSent != ""):
+			t.Errorf("%q: queued %v, not sent %q; want still queued", text, m.Queued, m.NotSent)
+		}
+	}
+	if n, err := svc.Waiting(ctx); err != nil || n != 2 {
+		t.Errorf("%d waiting, %v; want 2", n, err)
 	}
 }

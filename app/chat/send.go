@@ -49,44 +49,25 @@ func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Mes
 	if err != nil {
 		return Message{}, fmt.Errorf("chat: send a message: %w", err)
 	}
-	var keys []*crypto.PublicKey
 	out := chatQueued{Room: conversation == Room}
-	switch {
-	case conversation == Room:
-		for _, m := range r.Members() {
-			if k, ok := r.PublicKey(m.Fingerprint); ok && m.Active() {
-				keys = append(keys, k)
-			}
-		}
-	default:
+	fps, keys := readers(r, conversation)
+	if conversation != Room {
 		m, ok := r.Member(conversation)
 		if !ok || !m.Active() {
 			return Message{}, fmt.Errorf("%w: %s is not an active member of the staff directory", app.ErrInvalidInput, conversation)
 		}
-		k, ok := r.PublicKey(conversation)
-		if !ok || len(devs.devices[conversation]) == 0 {
+		if len(keys) == 0 || len(devs.devices[conversation]) == 0 {
 			return Message{}, fmt.Errorf("%w: %s's workstation has not synced with yours yet; try again in a minute", ErrNoRecipient, m.Name)
 		}
-		keys = append(keys, k)
 		out.Devices = devs.devices[conversation]
 	}
-	me := r.Identity().Public()
-	keys = append(keys, me)
 	now := s.c.Now()
 	p := chatPayload{V: 1, ID: app.NewID(12), From: r.Fingerprint(), To: conversation, Text: text, MRN: mrn, At: now.UnixMilli()}
-	plain, err := json.Marshal(p)
-	if err != nil {
+	if out.Body, err = seal(r, p, keys); err != nil {
 		return Message{}, err
 	}
-	ct, err := crypto.EncryptToMany(plain, r.Identity(), keys...)
-	if err != nil {
-		return Message{}, fmt.Errorf("chat: encrypt the message: %w", err)
-	}
-	out.ID, out.Body, out.Key = p.ID, wire+base64.StdEncoding.EncodeToString(ct), chatKey(r.Fingerprint(), p.ID)
+	out.ID, out.Key, out.To = p.ID, chatKey(r.Fingerprint(), p.ID), fps
 	out.Name = queueName(now, p.ID)
-	if len(out.Body) > xmpp.MaxBody {
-		return Message{}, fmt.Errorf("%w: the message is too long once encrypted for everyone; shorten it", app.ErrInvalidInput)
-	}
 	msg := Message{ID: p.ID, Conversation: conversation, From: r.Fingerprint(), FromName: s.c.StaffName(), Mine: true,
 		Text: text, MRN: mrn, At: time.UnixMilli(p.At), Written: time.UnixMilli(p.At), Verified: true}
 	if err := s.deliverChat(ctx, r, &msg, out); err != nil {
@@ -151,4 +132,46 @@ func (s *Service) deliverChat(ctx context.Context, r *replica.Replica, msg *Mess
 		s.awaitConfirm(l, y, xs, q)
 	}
 	return nil
+}
+
+// readers are the colleagues a message to conversation is sealed to as it
+// goes out (seal adds the writer): every active member whose key is known
+// for the room; for a one-to-one conversation the colleague, while active
+// and her key known. Their fingerprints are kept with the queued message
+// (chatQueued.To), so that one revoked before it goes out never gets it
+// (sealedForNow).
+func readers(r *replica.Replica, conversation string) (fps []string, keys []*crypto.PublicKey) {
+	add := func(m replica.Member) {
+		if k, ok := r.PublicKey(m.Fingerprint); ok && m.Active() {
+			fps, keys = append(fps, m.Fingerprint), append(keys, k)
+		}
+	}
+	if conversation != Room {
+		if m, ok := r.Member(conversation); ok {
+			add(m)
+		}
+		return fps, keys
+	}
+	for _, m := range r.Members() {
+		add(m)
+	}
+	return fps, keys
+}
+
+// seal encrypts and signs p for keys and the writer, as it goes on the
+// wire.
+func seal(r *replica.Replica, p chatPayload, keys []*crypto.PublicKey) (string, error) {
+	plain, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	ct, err := crypto.EncryptToMany(plain, r.Identity(), append(keys, r.Identity().Public())...)
+	if err != nil {
+		return "", fmt.Errorf("chat: encrypt the message: %w", err)
+	}
+	body := wire + base64.StdEncoding.EncodeToString(ct)
+	if len(body) > xmpp.MaxBody {
+		return "", fmt.Errorf("%w: the message is too long once encrypted for everyone; shorten it", app.ErrInvalidInput)
+	}
+	return body, nil
 }

@@ -42,6 +42,9 @@ type chatQueued struct {
 	Devices []string `json:"devices,omitempty"` // the recipient's workstations
 	Body    string   `json:"body"`              // ciphertext as it goes on the wire
 	Key     string   `json:"key"`               // of the local copy
+	// To are the colleagues Body is sealed to, besides the writer
+	// (readers); nil in a message queued before session 19.
+	To []string `json:"to,omitempty"`
 	// Refused: the server refused it for Devices (their accounts do not
 	// exist: those workstations have never connected). It goes again when
 	// one of them appears in a room, and at every reconnection.

@@ -471,6 +471,9 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	who.SetText(p.sender(m))
 	when.SetText(rowTime(m))
 	switch {
+	case m.Mine && m.NotSent != "":
+		mark.SetText("Not sent: " + m.NotSent)
+		mark.Importance = widget.DangerImportance
 	case m.Queued && m.WaitingFor != "":
 		// The server refused it: their chat account does not exist yet.
 		mark.SetText("Waiting for " + m.WaitingFor + "'s workstation to connect for the first time")
