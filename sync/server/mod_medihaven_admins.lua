@@ -135,3 +135,22 @@ end
 module:depends("adhoc");
 module:provides("adhoc", adhoc_new("Make an account an administrator, or not", "urn:medihaven:admins#set", set_admin, "admin"));
 module:provides("adhoc", adhoc_new("End a revoked member's account", "urn:medihaven:admins#remove", remove_account, "admin"));
+
+-- A delay (XEP-0203) in this server's name is the server's word: Prosody's
+-- mod_offline adds one when it hands over a message it kept for an account
+-- that was offline, and workstations date such a one-to-one message by it
+-- (they never believe a time the sender wrote). A client may write one
+-- into a live message as well, to backdate it: a delay in this host's name
+-- that a client of this host sends is removed before the message is
+-- routed, so the only one left is the server's own.
+local function strip_our_delays(event)
+	event.stanza:maptags(function(tag)
+		if tag.name == "delay" and tag.attr.xmlns == "urn:xmpp:delay" and tag.attr.from == module.host then
+			return nil;
+		end
+		return tag;
+	end);
+end
+for _, kind in ipairs({ "bare", "full", "host" }) do
+	module:hook("pre-message/" .. kind, strip_our_delays, 1000);
+end
