@@ -131,10 +131,16 @@ func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 // is the zero key.
 func (f *recoveryForger) sign(t *testing.T, kind, scope, entity string, k crypto.ScopeKey, payload []byte) {
 	t.Helper()
+	f.signID(t, crypto.NewEventID(), kind, scope, entity, k, payload)
+}
+
+// signID is sign with the event id the forger chooses (a copy of another's).
+func (f *recoveryForger) signID(t *testing.T, eventID, kind, scope, entity string, k crypto.ScopeKey, payload []byte) {
+	t.Helper()
 	id := rep(t, f.s).Identity()
 	f.seq++
 	f.lamport++
-	h := crypto.Header{ID: crypto.NewEventID(), Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
+	h := crypto.Header{ID: eventID, Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
 		Device: f.device, Seq: f.seq, Lamport: f.lamport, Prev: f.prev, Time: f.s.Core().Now().UnixMilli()}
 	var env *crypto.Envelope
 	var err error

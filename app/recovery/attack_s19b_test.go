@@ -1,0 +1,92 @@
+package recovery
+
+// Session 19 review h-sec19b: the recovery's key choice.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"testing"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// TestAttackS19bEscrowCopyHidesTheShare: a physician's modified software
+// copies the id of each of her colleague's escrow events into a valid
+// escrow of her own (a key of her own making, with its commitment, its
+// shares sealed to the split's administrators). Both are escrows of the
+// epoch, so every workstation reads both. A release named each share by
+// the escrow's event id alone, so the releasing administrator's share of
+// the copy took the place of her share of the real escrow: the
+// coordinating administrator rebuilt only the copy's key, which opens
+// nothing, and the recovery refused. The clinic lost its clinical records.
+func TestAttackS19bEscrowCopyHidesTheShare(t *testing.T) {
+	ctx := context.Background()
+	c, admin2, admin3, everyone, patient := splitClinic(t, "Hidden")
+	mal := c.Phys2
+	// Only the honest physician's workstation escrows for now.
+	approveSplit(t, c.Phys, c.Phys, c.Admin, admin2, admin3)
+	var real []store.Envelope
+	err := rep(t, admin3).DB().View(ctx, func(tx *store.Tx) error {
+		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
+			if e.Kind == kindRecoveryEscrow && e.Author == c.Phys.Fingerprint() {
+				real = append(real, e)
+			}
+			return nil
+		})
+	})
+	if err != nil || len(real) == 0 {
+		t.Fatalf("the physician escrowed nothing: %v", err)
+	}
+	r := rep(t, mal)
+	pol, err := readRecovery(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newRecoveryForger(t, mal, c.Admin)
+	for _, e := range real {
+		env, err := crypto.ParseEnvelope(e.Raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body escrowBody
+		if err := json.Unmarshal(env.Ciphertext, &body); err != nil {
+			t.Fatal(err)
+		}
+		bogus := crypto.ScopeKey{Scope: body.Scope, Epoch: body.Epoch}
+		_, _ = rand.Read(bogus.Secret[:])
+		payload, err := splitKey(r, pol, bogus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.signID(t, store.EventID(e.ID), kindRecoveryEscrow, scopeRecovery, e.Entity, crypto.ScopeKey{}, payload)
+	}
+	f.send(t, everyone...)
+	mustSync(t, everyone...)
+	if n := escrowCount(t, admin3); n < 2*len(real) {
+		t.Fatalf("the copies are not read as escrows (%d escrows, %d copied): the test proves nothing", n, len(real))
+	}
+	// Every physician's workstation is lost.
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
+	mustSync(t, alive...)
+	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, alive...)
+	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	if err != nil {
+		t.Fatalf("%d escrow ids copied into a colleague's escrows: the recovery fails: %v", len(real), err)
+	}
+	mustSync(t, alive...)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
+	if err != nil || len(ch.Notes) != 1 {
+		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	}
+}
