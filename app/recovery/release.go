@@ -48,6 +48,7 @@ func (s *Service) Release(ctx context.Context, to string) error {
 		return err
 	}
 	shares := map[string]string{}
+	released := 0
 	for _, e := range escrows {
 		plain, err := ownShare(r, e)
 		if err != nil {
@@ -55,15 +56,20 @@ func (s *Service) Release(ctx context.Context, to string) error {
 		}
 		if sh, err := e.parseShare(plain); err == nil {
 			clear(sh.Y)
-			shares[e.id] = base64.StdEncoding.EncodeToString(plain)
+			released++
+			shares[e.shareName()] = base64.StdEncoding.EncodeToString(plain)
+			// By event id too, for a coordinator's version from before
+			// session 19 (the first escrow of the id: a copy comes later).
+			if _, ok := shares[e.id]; !ok {
+				shares[e.id] = shares[e.shareName()]
+			}
 		}
 		clear(plain)
 	}
-	if len(shares) == 0 {
+	if released == 0 {
 		return fmt.Errorf("%w: no key has been escrowed to you yet: the receptionists' and physicians' workstations escrow their keys at their next sync once a physician approved the recovery's administrators under Colleagues",
 			crypto.ErrTooFewShares)
 	}
-	released := len(shares)
 	bundle, err := json.Marshal(shares)
 	clear(shares)
 	if err != nil {
@@ -89,8 +95,16 @@ func (s *Service) Release(ctx context.Context, to string) error {
 	return nil
 }
 
+// shareName names escrow e's share in a release: its event id and its
+// author. The id alone is not the escrow's: a member can copy it into an
+// escrow of her own (a key of her own making), whose share then took the
+// real one's place in the release, and the real key was not rebuilt
+// (session 19 review h-sec19b). Nobody but the author signs her escrows.
+func (e escrow) shareName() string { return e.id + ":" + e.author }
+
 // releasedToMe opens every release to this administrator from another
-// active administrator: administrator → escrow event id → labelled share.
+// active administrator: administrator → escrow (shareName; the event id
+// in a release before session 19) → labelled share.
 // A revoked administrator's release never counts.
 func releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
 	out := map[string]map[string][]byte{}
@@ -251,8 +265,13 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 			}
 		}
 		for from, got := range released {
-			if e.Shares[from] != "" && got[e.id] != nil {
-				add(got[e.id])
+			// A release before session 19 names its shares by event id alone.
+			sh, ok := got[e.shareName()]
+			if !ok {
+				sh = got[e.id]
+			}
+			if e.Shares[from] != "" && sh != nil {
+				add(sh)
 			}
 		}
 		k, ok := combine(e, parts)
