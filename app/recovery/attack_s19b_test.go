@@ -10,6 +10,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
@@ -87,6 +88,71 @@ func TestAttackS19bEscrowCopyHidesTheShare(t *testing.T) {
 	mustSync(t, alive...)
 	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
 	if err != nil || len(ch.Notes) != 1 {
+		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	}
+}
+
+// TestAttackS19bFirstRecordOutvotesTheKey: a physician's modified software
+// seals one record of the clinical epoch with a key of her own making, on
+// a device whose id sorts first, and escrows that key; everything else she
+// writes is written as every workstation writes it. The recovery tried
+// each candidate key on the first record of each author only, in the
+// order of devices: the real key opened her colleague's, hers opened her
+// own, a tie, and the epoch was left unrecovered. Her later records, which the real key opens, say which key
+// the clinic wrote with.
+func TestAttackS19bFirstRecordOutvotesTheKey(t *testing.T) {
+	ctx := context.Background()
+	c, admin2, admin3, everyone, patient := splitClinic(t, "Outvoted")
+	mal := c.Phys2
+	r := rep(t, mal)
+	pol, err := readRecovery(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, ok := r.Key(roles.Clinical)
+	if !ok {
+		t.Fatal("the physician holds no clinical key")
+	}
+	bogus := crypto.ScopeKey{Scope: real.Scope, Epoch: real.Epoch}
+	_, _ = rand.Read(bogus.Secret[:])
+	// On a device whose id sorts first: the log is read by device.
+	f := newRecoveryForgerOn(t, mal, c.Admin, "00000000"+crypto.NewEventID()[8:])
+	fields, err := records.Problem{Patient: patient, Name: "sealed for nobody", Status: "active"}.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
+	escrowed, err := splitKey(r, pol, bogus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
+	f.send(t, everyone...)
+	mustSync(t, everyone...)
+	// Then she writes as everyone does.
+	note(t, mal, patient, "written with the clinic's key")
+	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
+	mustSync(t, everyone...)
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
+	mustSync(t, alive...)
+	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, alive...)
+	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	if err != nil {
+		t.Fatalf("recovery: %v", err)
+	}
+	mustSync(t, alive...)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
+	if err != nil || len(ch.Notes) != 2 {
 		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
 	}
 }

@@ -112,7 +112,13 @@ type recoveryForger struct {
 // member's public key as its first event as every device does.
 func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 	t.Helper()
-	f := &recoveryForger{s: s, device: crypto.NewEventID()}
+	return newRecoveryForgerOn(t, s, admin, crypto.NewEventID())
+}
+
+// newRecoveryForgerOn is newRecoveryForger on a device id of its choosing.
+func newRecoveryForgerOn(t *testing.T, s, admin *app.Session, device string) *recoveryForger {
+	t.Helper()
+	f := &recoveryForger{s: s, device: device}
 	f.envs = append(f.envs, testkit.AddDevice(t, rep(t, admin), rep(t, s).Fingerprint(), f.device))
 	heads, err := rep(t, s).Heads(context.Background())
 	if err != nil {
