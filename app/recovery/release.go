@@ -5,11 +5,13 @@ package recovery
 // entitled member (see doc.go for the design).
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -314,15 +316,15 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	return out, admins, nil
 }
 
-// candidate is one key an epoch's escrows rebuild, and how many authors'
-// records of its epoch it opens.
+// candidate is one key an epoch's escrows rebuild, and the authors some
+// of whose sampled records of its epoch it opens.
 type candidate struct {
 	recovered
-	opens int
+	authors map[string]bool
 }
 
 // addCandidate adds key k to cs unless it is there already (the escrows of
-// several members hold the same key), scoring it against samples.
+// several members hold the same key), trying it on samples.
 func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []candidate {
 	for _, c := range cs {
 		if subtle.ConstantTimeCompare(c.key.Secret[:], k.key.Secret[:]) == 1 {
@@ -337,16 +339,35 @@ func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []can
 			authors[env.Header.Author] = true
 		}
 	}
-	return append(cs, candidate{recovered: k, opens: len(authors)})
+	return append(cs, candidate{recovered: k, authors: authors})
 }
 
 // chooseKey picks an epoch's key among its candidates: the one that opens
 // the records of the most authors, when one does more than every other;
-// when none is stored (sampled false), the only candidate.
+// when none is stored (sampled false), the only candidate. An author two
+// candidates open records of wrote with a key of her own making beside
+// the clinic's, which honest software never does: she counts for neither
+// (session 19 review h-sec19b: her one record sealed with her key tied
+// her key with the clinic's).
 func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
-	slices.SortStableFunc(cs, func(a, b candidate) int { return b.opens - a.opens })
-	ok := len(cs) == 1 || cs[0].opens > cs[1].opens
-	if sampled && cs[0].opens == 0 {
+	seen := map[string]int{}
+	for _, c := range cs {
+		for a := range c.authors {
+			seen[a]++
+		}
+	}
+	opens := func(c candidate) int {
+		n := 0
+		for a := range c.authors {
+			if seen[a] == 1 {
+				n++
+			}
+		}
+		return n
+	}
+	slices.SortStableFunc(cs, func(a, b candidate) int { return opens(b) - opens(a) })
+	ok := len(cs) == 1 || opens(cs[0]) > opens(cs[1])
+	if sampled && opens(cs[0]) == 0 {
 		ok = false
 	}
 	for i, c := range cs {
@@ -357,16 +378,25 @@ func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
 	return cs[0].recovered, ok
 }
 
-// maxSamples bounds the records of one epoch a recovery tries its
-// candidate keys on: the first of each author's, up to this many.
-const maxSamples = 64
+// The records of one epoch a recovery tries its candidate keys on: of at
+// most maxSampledAuthors authors, up to samplesPerAuthor of each, drawn
+// at random from all she wrote in it (the first of each, in the log's
+// order, was hers to choose: h-sec19b).
+const (
+	maxSampledAuthors = 64
+	samplesPerAuthor  = 8
+)
 
 // keySamples reads, for each epoch of the recoverable scopes, records the
 // clinic wrote with its key (applied or sealed here, not raw kinds: those
-// are not sealed with it), one an author, at most maxSamples.
+// are not sealed with it): samplesPerAuthor of each author's at most,
+// maxSampledAuthors authors at most.
 func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.Envelope, error) {
-	out := map[string][]*crypto.Envelope{}
-	seen := map[string]bool{}
+	type pool struct {
+		raws [][]byte
+		n    int
+	}
+	pools := map[string]map[string]*pool{} // epoch → author → her sample
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.State != store.Applied && e.State != store.Sealed || !slices.Contains(recoverable, roles.Scope(e.Scope)) {
@@ -376,20 +406,40 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 				return nil
 			}
 			epoch := crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}.String()
-			if seen[epoch+"|"+e.Author] || len(out[epoch]) >= maxSamples {
-				return nil
+			if pools[epoch] == nil {
+				pools[epoch] = map[string]*pool{}
 			}
-			env, err := crypto.ParseEnvelope(e.Raw)
-			if err != nil {
-				return nil
+			p := pools[epoch][e.Author]
+			if p == nil {
+				if len(pools[epoch]) >= maxSampledAuthors {
+					return nil
+				}
+				p = &pool{}
+				pools[epoch][e.Author] = p
 			}
-			seen[epoch+"|"+e.Author] = true
-			out[epoch] = append(out[epoch], env)
+			// Reservoir sampling: each of her records is in it alike.
+			p.n++
+			switch i := rand.IntN(p.n); {
+			case len(p.raws) < samplesPerAuthor:
+				p.raws = append(p.raws, bytes.Clone(e.Raw))
+			case i < samplesPerAuthor:
+				p.raws[i] = bytes.Clone(e.Raw)
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("recovery: read the records of the escrowed keys: %w", err)
+	}
+	out := map[string][]*crypto.Envelope{}
+	for epoch, authors := range pools {
+		for _, p := range authors {
+			for _, raw := range p.raws {
+				if env, err := crypto.ParseEnvelope(raw); err == nil {
+					out[epoch] = append(out[epoch], env)
+				}
+			}
+		}
 	}
 	return out, nil
 }
