@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"os"
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
@@ -153,6 +154,79 @@ func TestAttackS19bFirstRecordOutvotesTheKey(t *testing.T) {
 	mustSync(t, alive...)
 	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
 	if err != nil || len(ch.Notes) != 2 {
+		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	}
+}
+
+// TestAttackS19bPuppetsOutvoteTheKey (open: MEDIHAVEN_OPEN_ATTACKS=1): Ada,
+// an administrator, admits two physicians of her own making, whom no
+// physician confirms (they never hold the clinical key). Each one's
+// modified software writes a record of the clinical epoch sealed with one
+// key of Ada's making and escrows it. Every physician's workstation is
+// lost, and Ben, an honest administrator, coordinates the recovery: the
+// key that opens the records of the most authors wins, two puppets
+// against one physician, and the newcomer (who reaches nobody by
+// confirmations yet, so takes a key from any escrow) is handed Ada's key.
+// Nothing Ben's workstation holds tells a puppet from a physician: both
+// are physicians by an administrator's word, and confirmations among
+// puppets look like confirmations among physicians (Known limits).
+func TestAttackS19bPuppetsOutvoteTheKey(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
+		t.Skip("open (h-sec19b R3: puppet physicians an administrator admits outvote the clinic's key; Known limits): set MEDIHAVEN_OPEN_ATTACKS=1 to run it")
+	}
+	ctx := context.Background()
+	c, ben, cleo, everyone, patient := splitClinic(t, "Puppets")
+	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
+	mustSync(t, everyone...)
+	real, ok := rep(t, c.Phys).Key(roles.Clinical)
+	if !ok {
+		t.Fatal("the physician holds no clinical key")
+	}
+	bogus := crypto.ScopeKey{Scope: real.Scope, Epoch: real.Epoch}
+	_, _ = rand.Read(bogus.Secret[:])
+	for _, name := range []string{"Dr Puppet One", "Dr Puppet Two"} {
+		p := c.Join(t, name, roles.Physician)
+		everyone = append(everyone, p)
+		mustSync(t, everyone...)
+		r := rep(t, p)
+		pol, err := readRecovery(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newRecoveryForger(t, p, c.Admin)
+		fields, err := records.Problem{Patient: patient, Name: "sealed for the puppets", Status: "active"}.Fields()
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := json.Marshal(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
+		escrowed, err := splitKey(r, pol, bogus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
+		f.send(t, everyone...)
+		mustSync(t, everyone...)
+	}
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive := []*app.Session{c.Admin, ben, cleo, c.Recep, newcomer}
+	mustSync(t, alive...)
+	if err := New(cleo.Core()).Release(ctx, ben.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, alive...)
+	rec, err := New(ben.Core()).Recover(ctx, newcomer.Fingerprint())
+	if err != nil {
+		t.Fatalf("recovery: %v", err)
+	}
+	mustSync(t, alive...)
+	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
+	if err != nil || len(ch.Notes) != 1 {
 		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
 	}
 }
