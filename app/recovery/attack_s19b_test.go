@@ -6,7 +6,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
@@ -228,5 +230,64 @@ func TestAttackS19bPuppetsOutvoteTheKey(t *testing.T) {
 	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
 	if err != nil || len(ch.Notes) != 1 {
 		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	}
+}
+
+// TestAttackS19bTieReportedAsRecovered: a physician's modified software
+// writes every record of hers in the clinical epoch with a key of her own
+// making and escrows it. Her key and the clinic's each open one author's
+// records: nothing tells them apart, and the epoch is rightly not
+// recovered. But Recover handed over the front-desk key and reported
+// success: the administrator's screen said the recovery was done, and the
+// clinic learned only from the newcomer that no chart opens.
+func TestAttackS19bTieReportedAsRecovered(t *testing.T) {
+	ctx := context.Background()
+	c, admin2, admin3, everyone, patient := splitClinic(t, "Tied")
+	mal := c.Phys2
+	r := rep(t, mal)
+	pol, err := readRecovery(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, ok := r.Key(roles.Clinical)
+	if !ok {
+		t.Fatal("the physician holds no clinical key")
+	}
+	bogus := crypto.ScopeKey{Scope: real.Scope, Epoch: real.Epoch}
+	_, _ = rand.Read(bogus.Secret[:])
+	f := newRecoveryForger(t, mal, c.Admin)
+	fields, err := records.Problem{Patient: patient, Name: "sealed for nobody", Status: "active"}.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
+	escrowed, err := splitKey(r, pol, bogus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
+	f.send(t, everyone...)
+	mustSync(t, everyone...)
+	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
+	mustSync(t, everyone...)
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
+	mustSync(t, alive...)
+	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, alive...)
+	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	if !errors.Is(err, ErrDisputed) || !strings.Contains(err.Error(), real.String()) {
+		t.Errorf("a clinical epoch two keys tie for: Recover says %+v, %v; want ErrDisputed naming %s", rec, err, real)
+	}
+	if len(rec.Scopes) != 1 || rec.Scopes[0] != roles.FrontDesk {
+		t.Errorf("what was recovered: %+v, want the front-desk key handed over", rec)
 	}
 }
