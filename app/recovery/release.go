@@ -172,7 +172,7 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 	if !ok || !known || !m.Active() || !(m.Role.Holds(roles.Clinical) || m.Role.Holds(roles.FrontDesk)) {
 		return Handover{}, fmt.Errorf("%w: recovered keys can only go to an active physician or receptionist", app.ErrInvalidInput)
 	}
-	keys, admins, err := rebuildKeys(ctx, r)
+	keys, admins, disputed, err := rebuildAll(ctx, r)
 	defer func() {
 		for i := range keys {
 			clear(keys[i].key.Secret[:])
@@ -220,16 +220,43 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 	if _, err := b.Commit(ctx); err != nil {
 		return Handover{}, fmt.Errorf("recovery: record the recovery: %w", err)
 	}
+	// An epoch of a scope she is entitled to that was not recovered is
+	// said, beside what was (h-sec19b: the screen said the recovery was
+	// done, and nobody learned of the false key until no chart opened).
+	disputed = slices.DeleteFunc(disputed, func(epoch string) bool {
+		scope, _, _ := strings.Cut(epoch, "/")
+		return !m.Role.Holds(roles.Scope(scope))
+	})
+	if len(disputed) > 0 {
+		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but not all: %w",
+			strings.Join(names, " and "), out.Epochs, m.Name, disputedErr(disputed))
+	}
 	return out, nil
+}
+
+// disputedErr says which epochs the escrows rebuild no key for that opens
+// the records written with it, or several that open as many.
+func disputedErr(epochs []string) error {
+	slices.Sort(epochs)
+	return fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
+		"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
+		ErrDisputed, strings.Join(epochs, ", "))
 }
 
 // rebuildKeys rebuilds every escrowed key for which this administrator holds
 // enough shares (own and released), one per key, and says how many
 // administrators' shares were at hand.
 func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, error) {
+	out, admins, _, err := rebuildAll(ctx, r)
+	return out, admins, err
+}
+
+// rebuildAll is rebuildKeys, and the epochs whose escrows rebuild keys of
+// which none was chosen (chooseKey).
+func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []string, error) {
 	escrows, err := escrowsFor(ctx, r, "")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	released := releasedToMe(ctx, r)
 	defer func() {
@@ -244,7 +271,7 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	own := false
 	samples, err := keySamples(ctx, r)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	// Every escrow of an epoch that rebuilds is a candidate: its author
 	// wrote its commitment too, so one of a key of her own making rebuilds
@@ -302,18 +329,15 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	}
 	if len(out) == 0 {
 		if len(disputed) > 0 {
-			slices.Sort(disputed)
-			return nil, admins, fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
-				"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
-				crypto.ErrTooFewShares, strings.Join(disputed, ", "))
+			return nil, admins, disputed, fmt.Errorf("%w: %w", crypto.ErrTooFewShares, disputedErr(disputed))
 		}
 		if need == 0 {
-			return nil, admins, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
+			return nil, admins, nil, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
 		}
-		return nil, admins, fmt.Errorf("%w: %d of the %d administrators' shares needed are here; ask %d more administrators to release their shares to you",
+		return nil, admins, nil, fmt.Errorf("%w: %d of the %d administrators' shares needed are here; ask %d more administrators to release their shares to you",
 			crypto.ErrTooFewShares, best, need, need-best)
 	}
-	return out, admins, nil
+	return out, admins, disputed, nil
 }
 
 // candidate is one key an epoch's escrows rebuild, and the authors some
