@@ -161,7 +161,9 @@ func (k Kind) OnlyGrows() bool {
 // h-sec18b F2; mendids.go refuses an older version's such claims).
 // Revision 11: an id two data kinds' hashes match is neither's (session
 // 18 review h-sec18e E1: the writer grinds 32 bits of salt for it).
-const fieldsRevision = 11
+// Revision 12: the mend judges every stored claim whose kind may not have
+// its record's id, contested or not (session 19 review h-sec19b).
+const fieldsRevision = 12
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

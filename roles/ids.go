@@ -74,8 +74,8 @@ func (k Kind) CheckID(id string) error {
 
 // ReservedBy returns the directory or admin kind whose shape id has.
 func ReservedBy(id string) (Kind, bool) {
-	for _, k := range kinds {
-		if k.Shaped() && k.IDs.Fits(id) {
+	for _, k := range shapedKinds {
+		if k.IDs.Fits(id) {
 			return k, true
 		}
 	}

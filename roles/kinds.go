@@ -87,6 +87,10 @@ var kinds = map[string]Kind{}
 // kindNames: the names of kinds, sorted.
 var kindNames []string
 
+// shapedKinds: the kinds that write ids of one shape (Kind.Shaped), by
+// name (no two shapes overlap: ReservedBy).
+var shapedKinds []Kind
+
 func init() {
 	for _, k := range []Kind{
 		// Front desk: receptionists and physicians.
@@ -182,6 +186,11 @@ func init() {
 		kindNames = append(kindNames, k.Name)
 	}
 	slices.Sort(kindNames)
+	for _, name := range kindNames {
+		if k := kinds[name]; k.Shaped() {
+			shapedKinds = append(shapedKinds, k)
+		}
+	}
 }
 
 // KindOf returns the policy of a kind of record; false for a kind the

@@ -53,13 +53,8 @@ func NewRecordID(kind string) string {
 
 // bindsOther reports whether another kind than kind binds id.
 func bindsOther(id, kind string) bool {
-	salt := id[:recordSalt]
-	for _, k := range kindNames {
-		if k != kind && recordID(k, salt) == id {
-			return true
-		}
-	}
-	return false
+	_, ok := boundElsewhere(id, kind)
+	return ok
 }
 
 func recordID(kind, salt string) string {
@@ -74,13 +69,28 @@ func boundElsewhere(id, kind string) (string, bool) {
 	if len(id) != recordIDLen || id[recordIDLen-len(recordMark):] != recordMark || !isLowerHex(id) {
 		return "", false
 	}
+	var want [recordHashLen / 2]byte
+	if _, err := hex.Decode(want[:], []byte(id[recordSalt:recordSalt+recordHashLen])); err != nil {
+		return "", false
+	}
 	salt := id[:recordSalt]
 	for _, k := range kindNames {
 		// An id two kinds' hashes match (its writer tried salts until
 		// they did: 32 bits) is neither's (h-sec18e).
-		if k != kind && recordID(k, salt) == id {
+		if k != kind && hashMatches(k, salt, want) {
 			return k, true
 		}
 	}
 	return "", false
+}
+
+// hashMatches reports whether recordID(kind, salt) has the hash want, as
+// bytes, without the strings recordID makes: the kind rule asks it of
+// every kind for every event under a bound id (session 19 review h-sec19b:
+// 12 µs and 116 allocations an event, about a tenth of applying it).
+func hashMatches(kind, salt string, want [recordHashLen / 2]byte) bool {
+	var buf [96]byte
+	msg := append(append(append(append(buf[:0], "medihaven record\x00"...), kind...), 0), salt...)
+	sum := sha256.Sum256(msg)
+	return [recordHashLen / 2]byte(sum[:recordHashLen/2]) == want
 }

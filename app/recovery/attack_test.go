@@ -112,7 +112,13 @@ type recoveryForger struct {
 // member's public key as its first event as every device does.
 func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 	t.Helper()
-	f := &recoveryForger{s: s, device: crypto.NewEventID()}
+	return newRecoveryForgerOn(t, s, admin, crypto.NewEventID())
+}
+
+// newRecoveryForgerOn is newRecoveryForger on a device id of its choosing.
+func newRecoveryForgerOn(t *testing.T, s, admin *app.Session, device string) *recoveryForger {
+	t.Helper()
+	f := &recoveryForger{s: s, device: device}
 	f.envs = append(f.envs, testkit.AddDevice(t, rep(t, admin), rep(t, s).Fingerprint(), f.device))
 	heads, err := rep(t, s).Heads(context.Background())
 	if err != nil {
@@ -131,10 +137,16 @@ func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 // is the zero key.
 func (f *recoveryForger) sign(t *testing.T, kind, scope, entity string, k crypto.ScopeKey, payload []byte) {
 	t.Helper()
+	f.signID(t, crypto.NewEventID(), kind, scope, entity, k, payload)
+}
+
+// signID is sign with the event id the forger chooses (a copy of another's).
+func (f *recoveryForger) signID(t *testing.T, eventID, kind, scope, entity string, k crypto.ScopeKey, payload []byte) {
+	t.Helper()
 	id := rep(t, f.s).Identity()
 	f.seq++
 	f.lamport++
-	h := crypto.Header{ID: crypto.NewEventID(), Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
+	h := crypto.Header{ID: eventID, Entity: entity, Kind: kind, Scope: scope, Epoch: k.Epoch, Author: id.Fingerprint(),
 		Device: f.device, Seq: f.seq, Lamport: f.lamport, Prev: f.prev, Time: f.s.Core().Now().UnixMilli()}
 	var env *crypto.Envelope
 	var err error

@@ -36,6 +36,11 @@ var ErrNoRecovery = errors.New("recovery: no recovery has been set up in this cl
 // is escrowed to it, and an administrator must set up recovery again.
 var ErrUntrusted = errors.New("recovery: recovery must be set up again")
 
+// ErrDisputed means the escrows of an epoch rebuild no key that opens the
+// records written with it, or several that open as many: a member
+// escrowed a false key, and that epoch was not recovered.
+var ErrDisputed = errors.New("recovery: a false key was escrowed")
+
 // Service is the clinic's recovery as an administrator runs it from a
 // logged-in session.
 type Service struct {

@@ -5,11 +5,13 @@ package recovery
 // entitled member (see doc.go for the design).
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -48,6 +50,7 @@ func (s *Service) Release(ctx context.Context, to string) error {
 		return err
 	}
 	shares := map[string]string{}
+	released := 0
 	for _, e := range escrows {
 		plain, err := ownShare(r, e)
 		if err != nil {
@@ -55,15 +58,20 @@ func (s *Service) Release(ctx context.Context, to string) error {
 		}
 		if sh, err := e.parseShare(plain); err == nil {
 			clear(sh.Y)
-			shares[e.id] = base64.StdEncoding.EncodeToString(plain)
+			released++
+			shares[e.shareName()] = base64.StdEncoding.EncodeToString(plain)
+			// By event id too, for a coordinator's version from before
+			// session 19 (the first escrow of the id: a copy comes later).
+			if _, ok := shares[e.id]; !ok {
+				shares[e.id] = shares[e.shareName()]
+			}
 		}
 		clear(plain)
 	}
-	if len(shares) == 0 {
+	if released == 0 {
 		return fmt.Errorf("%w: no key has been escrowed to you yet: the receptionists' and physicians' workstations escrow their keys at their next sync once a physician approved the recovery's administrators under Colleagues",
 			crypto.ErrTooFewShares)
 	}
-	released := len(shares)
 	bundle, err := json.Marshal(shares)
 	clear(shares)
 	if err != nil {
@@ -89,8 +97,16 @@ func (s *Service) Release(ctx context.Context, to string) error {
 	return nil
 }
 
+// shareName names escrow e's share in a release: its event id and its
+// author. The id alone is not the escrow's: a member can copy it into an
+// escrow of her own (a key of her own making), whose share then took the
+// real one's place in the release, and the real key was not rebuilt
+// (session 19 review h-sec19b). Nobody but the author signs her escrows.
+func (e escrow) shareName() string { return e.id + ":" + e.author }
+
 // releasedToMe opens every release to this administrator from another
-// active administrator: administrator → escrow event id → labelled share.
+// active administrator: administrator → escrow (shareName; the event id
+// in a release before session 19) → labelled share.
 // A revoked administrator's release never counts.
 func releasedToMe(ctx context.Context, r *replica.Replica) map[string]map[string][]byte {
 	out := map[string]map[string][]byte{}
@@ -156,7 +172,7 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 	if !ok || !known || !m.Active() || !(m.Role.Holds(roles.Clinical) || m.Role.Holds(roles.FrontDesk)) {
 		return Handover{}, fmt.Errorf("%w: recovered keys can only go to an active physician or receptionist", app.ErrInvalidInput)
 	}
-	keys, admins, err := rebuildKeys(ctx, r)
+	keys, admins, disputed, err := rebuildAll(ctx, r)
 	defer func() {
 		for i := range keys {
 			clear(keys[i].key.Secret[:])
@@ -204,16 +220,43 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 	if _, err := b.Commit(ctx); err != nil {
 		return Handover{}, fmt.Errorf("recovery: record the recovery: %w", err)
 	}
+	// An epoch of a scope she is entitled to that was not recovered is
+	// said, beside what was (h-sec19b: the screen said the recovery was
+	// done, and nobody learned of the false key until no chart opened).
+	disputed = slices.DeleteFunc(disputed, func(epoch string) bool {
+		scope, _, _ := strings.Cut(epoch, "/")
+		return !m.Role.Holds(roles.Scope(scope))
+	})
+	if len(disputed) > 0 {
+		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but not all: %w",
+			strings.Join(names, " and "), out.Epochs, m.Name, disputedErr(disputed))
+	}
 	return out, nil
+}
+
+// disputedErr says which epochs the escrows rebuild no key for that opens
+// the records written with it, or several that open as many.
+func disputedErr(epochs []string) error {
+	slices.Sort(epochs)
+	return fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
+		"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
+		ErrDisputed, strings.Join(epochs, ", "))
 }
 
 // rebuildKeys rebuilds every escrowed key for which this administrator holds
 // enough shares (own and released), one per key, and says how many
 // administrators' shares were at hand.
 func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, error) {
+	out, admins, _, err := rebuildAll(ctx, r)
+	return out, admins, err
+}
+
+// rebuildAll is rebuildKeys, and the epochs whose escrows rebuild keys of
+// which none was chosen (chooseKey).
+func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []string, error) {
 	escrows, err := escrowsFor(ctx, r, "")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	released := releasedToMe(ctx, r)
 	defer func() {
@@ -228,7 +271,7 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	own := false
 	samples, err := keySamples(ctx, r)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	// Every escrow of an epoch that rebuilds is a candidate: its author
 	// wrote its commitment too, so one of a key of her own making rebuilds
@@ -251,8 +294,13 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 			}
 		}
 		for from, got := range released {
-			if e.Shares[from] != "" && got[e.id] != nil {
-				add(got[e.id])
+			// A release before session 19 names its shares by event id alone.
+			sh, ok := got[e.shareName()]
+			if !ok {
+				sh = got[e.id]
+			}
+			if e.Shares[from] != "" && sh != nil {
+				add(sh)
 			}
 		}
 		k, ok := combine(e, parts)
@@ -281,29 +329,26 @@ func rebuildKeys(ctx context.Context, r *replica.Replica) ([]recovered, int, err
 	}
 	if len(out) == 0 {
 		if len(disputed) > 0 {
-			slices.Sort(disputed)
-			return nil, admins, fmt.Errorf("%w: the escrows of %s rebuild no key that opens the records written with it, or several that open as many: "+
-				"a member escrowed a false key (the audit log shows who escrowed what): tell the clinic's security contact",
-				crypto.ErrTooFewShares, strings.Join(disputed, ", "))
+			return nil, admins, disputed, fmt.Errorf("%w: %w", crypto.ErrTooFewShares, disputedErr(disputed))
 		}
 		if need == 0 {
-			return nil, admins, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
+			return nil, admins, nil, fmt.Errorf("%w: no key escrowed for recovery holds a share of yours or released to you yet", crypto.ErrTooFewShares)
 		}
-		return nil, admins, fmt.Errorf("%w: %d of the %d administrators' shares needed are here; ask %d more administrators to release their shares to you",
+		return nil, admins, nil, fmt.Errorf("%w: %d of the %d administrators' shares needed are here; ask %d more administrators to release their shares to you",
 			crypto.ErrTooFewShares, best, need, need-best)
 	}
-	return out, admins, nil
+	return out, admins, disputed, nil
 }
 
-// candidate is one key an epoch's escrows rebuild, and how many authors'
-// records of its epoch it opens.
+// candidate is one key an epoch's escrows rebuild, and the authors some
+// of whose sampled records of its epoch it opens.
 type candidate struct {
 	recovered
-	opens int
+	authors map[string]bool
 }
 
 // addCandidate adds key k to cs unless it is there already (the escrows of
-// several members hold the same key), scoring it against samples.
+// several members hold the same key), trying it on samples.
 func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []candidate {
 	for _, c := range cs {
 		if subtle.ConstantTimeCompare(c.key.Secret[:], k.key.Secret[:]) == 1 {
@@ -318,16 +363,35 @@ func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []can
 			authors[env.Header.Author] = true
 		}
 	}
-	return append(cs, candidate{recovered: k, opens: len(authors)})
+	return append(cs, candidate{recovered: k, authors: authors})
 }
 
 // chooseKey picks an epoch's key among its candidates: the one that opens
 // the records of the most authors, when one does more than every other;
-// when none is stored (sampled false), the only candidate.
+// when none is stored (sampled false), the only candidate. An author two
+// candidates open records of wrote with a key of her own making beside
+// the clinic's, which honest software never does: she counts for neither
+// (session 19 review h-sec19b: her one record sealed with her key tied
+// her key with the clinic's).
 func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
-	slices.SortStableFunc(cs, func(a, b candidate) int { return b.opens - a.opens })
-	ok := len(cs) == 1 || cs[0].opens > cs[1].opens
-	if sampled && cs[0].opens == 0 {
+	seen := map[string]int{}
+	for _, c := range cs {
+		for a := range c.authors {
+			seen[a]++
+		}
+	}
+	opens := func(c candidate) int {
+		n := 0
+		for a := range c.authors {
+			if seen[a] == 1 {
+				n++
+			}
+		}
+		return n
+	}
+	slices.SortStableFunc(cs, func(a, b candidate) int { return opens(b) - opens(a) })
+	ok := len(cs) == 1 || opens(cs[0]) > opens(cs[1])
+	if sampled && opens(cs[0]) == 0 {
 		ok = false
 	}
 	for i, c := range cs {
@@ -338,16 +402,25 @@ func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
 	return cs[0].recovered, ok
 }
 
-// maxSamples bounds the records of one epoch a recovery tries its
-// candidate keys on: the first of each author's, up to this many.
-const maxSamples = 64
+// The records of one epoch a recovery tries its candidate keys on: of at
+// most maxSampledAuthors authors, up to samplesPerAuthor of each, drawn
+// at random from all she wrote in it (the first of each, in the log's
+// order, was hers to choose: h-sec19b).
+const (
+	maxSampledAuthors = 64
+	samplesPerAuthor  = 8
+)
 
 // keySamples reads, for each epoch of the recoverable scopes, records the
 // clinic wrote with its key (applied or sealed here, not raw kinds: those
-// are not sealed with it), one an author, at most maxSamples.
+// are not sealed with it): samplesPerAuthor of each author's at most,
+// maxSampledAuthors authors at most.
 func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.Envelope, error) {
-	out := map[string][]*crypto.Envelope{}
-	seen := map[string]bool{}
+	type pool struct {
+		raws [][]byte
+		n    int
+	}
+	pools := map[string]map[string]*pool{} // epoch → author → her sample
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.State != store.Applied && e.State != store.Sealed || !slices.Contains(recoverable, roles.Scope(e.Scope)) {
@@ -357,20 +430,40 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 				return nil
 			}
 			epoch := crypto.ScopeKey{Scope: e.Scope, Epoch: e.Epoch}.String()
-			if seen[epoch+"|"+e.Author] || len(out[epoch]) >= maxSamples {
-				return nil
+			if pools[epoch] == nil {
+				pools[epoch] = map[string]*pool{}
 			}
-			env, err := crypto.ParseEnvelope(e.Raw)
-			if err != nil {
-				return nil
+			p := pools[epoch][e.Author]
+			if p == nil {
+				if len(pools[epoch]) >= maxSampledAuthors {
+					return nil
+				}
+				p = &pool{}
+				pools[epoch][e.Author] = p
 			}
-			seen[epoch+"|"+e.Author] = true
-			out[epoch] = append(out[epoch], env)
+			// Reservoir sampling: each of her records is in it alike.
+			p.n++
+			switch i := rand.IntN(p.n); {
+			case len(p.raws) < samplesPerAuthor:
+				p.raws = append(p.raws, bytes.Clone(e.Raw))
+			case i < samplesPerAuthor:
+				p.raws[i] = bytes.Clone(e.Raw)
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("recovery: read the records of the escrowed keys: %w", err)
+	}
+	out := map[string][]*crypto.Envelope{}
+	for epoch, authors := range pools {
+		for _, p := range authors {
+			for _, raw := range p.raws {
+				if env, err := crypto.ParseEnvelope(raw); err == nil {
+					out[epoch] = append(out[epoch], env)
+				}
+			}
+		}
 	}
 	return out, nil
 }

@@ -24,12 +24,13 @@ import (
 // mendFields, once per version of the declarations (roles.FieldsVersion
 // covers the shapes of ids).
 //
-// Not judged here: a data record's events under a directory or admin id
-// where nothing collided (honest software never wrote one), and directory
-// or admin claims this workstation keeps sealed on a record nothing else
-// claimed yet (no key of the admin scope): bind refuses such a claim, by
-// mendID, when an event of another kind arrives for its record. Every
-// event arriving from now on is judged by the rule.
+// Records whose binding's kind may not have their id (an id of another
+// kind's shape, or bound to another kind: roles.Kind.CheckID) are judged
+// too, whether or not anything contested them (session 19 review
+// h-sec19b: an uncontested claim under a patient's bound id stood on
+// upgraded workstations, refused on the others). Every event arriving
+// from now on is judged by the rule, and bind mends a claim it finds
+// under an id its kind may not have (mendID).
 func (r *Replica) mendIDs(ctx context.Context, tx *store.Tx) error {
 	defer r.begin()()
 	var suspects []string
@@ -40,6 +41,19 @@ func (r *Replica) mendIDs(ctx context.Context, tx *store.Tx) error {
 	for _, row := range rows {
 		if row.Rule == ruleBinding {
 			suspects = append(suspects, row.Entity)
+		}
+	}
+	// A claim a version before applied under an id its kind may not have,
+	// which nothing contested (an id bound to another kind: revisions 10
+	// and 11), holds its record's binding: refused as on every workstation
+	// of this version (session 19 review h-sec19b).
+	bound, err := tx.BoundKinds(ctx)
+	if err != nil {
+		return fmt.Errorf("replica: bound records: %w", err)
+	}
+	for id, kind := range bound {
+		if k, ok := roles.KindOf(kind); ok && k.CheckID(id) != nil {
+			suspects = append(suspects, id)
 		}
 	}
 	for _, k := range roles.Kinds() {

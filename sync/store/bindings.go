@@ -51,6 +51,26 @@ func (tx *Tx) Binding(ctx context.Context, entity string) (Binding, error) {
 	return b, nil
 }
 
+// BoundKinds returns the kind of every bound record: entity id → kind.
+func (tx *Tx) BoundKinds(ctx context.Context) (map[string]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT i.id, k.name FROM bindings b
+		JOIN entity_numbers i ON i.n = b.entity JOIN names k ON k.n = b.kind`)
+	if err != nil {
+		return nil, wrap("bound kinds", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id idColumn
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
+			return nil, wrap("bound kinds", err)
+		}
+		out[string(id)] = kind
+	}
+	return out, wrap("bound kinds", rows.Err())
+}
+
 // PutBinding stores b, replacing the entity's binding.
 func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 	op := "put binding of " + b.Entity
