@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -322,4 +323,46 @@ func (y *Syncer) sendAgain(device string, from uint64) error {
 	y.mu.Unlock()
 	y.say(replica.Announcement{Device: device, Seq: p.To, Hash: last.Hash, CID: cid}.String())
 	return nil
+}
+
+// movedHeadKept returns the announcement of the chain this workstation
+// moved from, a, or, when its last pack is no longer on the clinic's IPFS
+// node (unpinned and collected), of a fresh pack of its last event, which
+// from then on is that chain's head (metaMovedHead). No later push will
+// name the lost pack as its previous one, as for the chain this
+// workstation writes in, so nobody would ask for it: a newcomer now
+// fetches the fresh pack, finds that it names none, and asks for the rest
+// (walk), which this workstation answers (answersFor).
+func (y *Syncer) movedHeadKept(r *replica.Replica, a replica.Announcement) replica.Announcement {
+	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := y.ipf.GetLocal(ctx, a.CID, 0); !errors.Is(err, ipfs.ErrNotFound) {
+		return a // held (too large for 0 bytes), or the node did not answer
+	}
+	p := replica.Pack{Device: a.Device, From: a.Seq, To: a.Seq, Resent: time.Now().UnixMilli()}
+	err := r.DB().View(y.ctx, func(tx *store.Tx) error {
+		e, err := tx.EnvelopeAt(y.ctx, a.Device, a.Seq)
+		p.Envelopes = [][]byte{e.Raw}
+		return err
+	})
+	if err != nil {
+		return a
+	}
+	b, err := p.Encode()
+	if err != nil {
+		return a
+	}
+	cid, err := y.ipf.Put(ctx, b)
+	if err != nil {
+		return a
+	}
+	err = r.DB().Update(y.ctx, func(tx *store.Tx) error { return tx.SetMeta(y.ctx, metaMovedHead, []byte(cid)) })
+	if err != nil {
+		return a
+	}
+	y.mu.Lock()
+	y.pushed = append(y.pushed, cid)
+	y.mu.Unlock()
+	a.CID = cid
+	return a
 }
