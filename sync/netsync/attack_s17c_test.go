@@ -74,7 +74,7 @@ func TestAttackS17cLowWantSwallowsAWaitingOne(t *testing.T) {
 	y.ctx, y.ipf, y.resend = ctx, ipfs.New(kubo.URL), make(chan struct{}, 1)
 	spent := time.Now().Add(-repackReuse + 2*time.Second) // the outsider's four fresh packs, freeing in 2 s
 	for i := range maxFresh {
-		y.repacks = append(y.repacks, repack{from: uint64(10 + i), to: uint64(10 + i), cid: "old", at: spent})
+		y.repacks = append(y.repacks, repack{device: s.r.Device(), from: uint64(10 + i), to: uint64(10 + i), cid: "old", at: spent})
 	}
 	y.wg.Add(1)
 	go y.resendLoop()
@@ -84,7 +84,7 @@ func TestAttackS17cLowWantSwallowsAWaitingOne(t *testing.T) {
 	y.wanted(replica.Want{Device: s.r.Device(), Seq: 2}, "mallory@elsewhere")
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, ok := y.recentRepack(honest); ok {
+		if _, ok := y.recentRepack(s.r.Device(), honest); ok {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -103,7 +103,7 @@ func TestAttackS17cLowWantSwallowsAWaitingOne(t *testing.T) {
 	}
 	t.Logf("chain of %d; wants for %d (honest) and 2 (outsider); packs made in the 13 s after the budget freed: %v (last error %q)",
 		head, honest, got, y.Status().LastError)
-	if _, ok := y.recentRepack(honest); !ok {
+	if _, ok := y.recentRepack(s.r.Device(), honest); !ok {
 		t.Errorf("the honest want for seq %d was never answered though the budget had freed: packs made %v", honest, got)
 	}
 }
@@ -126,7 +126,7 @@ func TestHeldWantAnsweredWhileAnotherWaits(t *testing.T) {
 	y.ctx, y.resend = ctx, make(chan struct{}, 1)
 	now := time.Now()
 	for i := range maxFresh { // the budget, spent for the next ten minutes
-		y.repacks = append(y.repacks, repack{from: uint64(10 + i), to: uint64(20 + i), cid: "recent", at: now})
+		y.repacks = append(y.repacks, repack{device: s.r.Device(), from: uint64(10 + i), to: uint64(20 + i), cid: "recent", at: now})
 	}
 	y.wg.Add(1)
 	go y.resendLoop()

@@ -154,7 +154,7 @@ func refuseDevice(t *testing.T, s station, device string) {
 // applySyncer is a Syncer of here that applies, with no servers.
 func applySyncer(here station) *Syncer {
 	return &Syncer{ws: here, ctx: context.Background(), cfg: Config{MinBackoff: 1, MaxBackoff: 1},
-		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
+		asked: map[string]time.Time{}, answered: map[asker]time.Time{}, behind: map[string]int{}}
 }
 
 // applyOutcome is what applyGrouped returned to one worker.

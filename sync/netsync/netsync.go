@@ -134,7 +134,7 @@ type Syncer struct {
 	pushed   []string             // CIDs of the packs this syncer put on IPFS
 	wants    []pendingWant        // wants not answered yet, oldest first (resend.go)
 	asked    map[string]time.Time // when we last asked a device again
-	answered map[string]time.Time // when we last answered a requester's want
+	answered map[asker]time.Time  // when we last answered a requester's want for a device
 	repacks  []repack             // packs recently sent again
 	behind   map[string]int       // by device: events known and not yet applied
 	rate     float64              // envelopes applied per second lately (a moving average)
@@ -212,7 +212,7 @@ func Start(ctx context.Context, cfg Config, ws Workstation, chat Chat) (*Syncer,
 	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret)), ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), heard: make(chan heardHead, 1024), again: make(chan struct{}, 1),
 		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
-		asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
+		asked: map[string]time.Time{}, answered: map[asker]time.Time{}, behind: map[string]int{}}
 	if chat != nil {
 		chat.Started(ctx, y)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -17,6 +18,14 @@ import (
 // of them (replica) and asks in the sync room, "mh1 want DEVICE SEQ"; that
 // device puts its events from SEQ on IPFS again in a fresh pack (a new CID:
 // the altered block may still sit under the old one) and announces it.
+//
+// A workstation that moved onto a bound id (sync/replica move.go) answers
+// for both chains it wrote: its device's and the one it moved from
+// (replica.Account), whose last pushed pack it keeps (MoveChain); a pack
+// of the old chain lost from IPFS is sent again as any other. Wants name
+// a device, and what the resender keeps (the wants waiting, the packs
+// sent again, whom it answered lately) is kept per device; the fresh-pack
+// budget (maxFresh) is the workstation's, whatever chain it is spent on.
 
 // Answering wants is bounded: anyone with a workstation's account can ask
 // as often as it likes, and each answer would be a fresh pinned pack.
@@ -40,6 +49,7 @@ const (
 
 // repack is a pack this workstation sent again.
 type repack struct {
+	device    string // the chain it holds a run of
 	from, to  uint64
 	hash, cid string // hash of the envelope at to, the pack's CID
 	at        time.Time
@@ -93,14 +103,26 @@ func (y *Syncer) askAgain(w replica.Want) {
 	}
 }
 
+// answersFor reports whether this workstation answers wants for device:
+// its own chain, or the one it moved from (replica.Account), which it
+// wrote and keeps whole. Wants for any other chain are not its to answer.
+func answersFor(r *replica.Replica, device string) bool {
+	return device == r.Device() || device == r.Account()
+}
+
+// asker is whom a want was answered for: a requester's account, for one
+// device.
+type asker struct{ who, device string }
+
 // wanted notes a want addressed to this workstation, said by the account
 // requester.
 func (y *Syncer) wanted(w replica.Want, requester string) {
 	r, err := y.ws.Replica()
-	if err != nil || w.Device != r.Device() {
+	if err != nil || !answersFor(r, w.Device) {
 		return
 	}
 	now := time.Now()
+	k := asker{requester, w.Device}
 	y.mu.Lock()
 	if len(y.answered) >= maxAskers {
 		for who, at := range y.answered {
@@ -109,10 +131,10 @@ func (y *Syncer) wanted(w replica.Want, requester string) {
 			}
 		}
 	}
-	ok := now.Sub(y.answered[requester]) >= askAgainGap && len(y.answered) < maxAskers
+	ok := now.Sub(y.answered[k]) >= askAgainGap && len(y.answered) < maxAskers
 	if ok {
-		y.answered[requester] = now
-		y.wantsLocked(requester, w.Seq)
+		y.answered[k] = now
+		y.wantsLocked(requester, w.Device, w.Seq)
 	}
 	y.mu.Unlock()
 	if !ok {
@@ -125,25 +147,26 @@ func (y *Syncer) wanted(w replica.Want, requester string) {
 	}
 }
 
-// pendingWant is a want not answered yet: one per requester, the lowest
-// seq it asked.
+// pendingWant is a want not answered yet: one per requester and device,
+// the lowest seq it asked.
 type pendingWant struct {
-	who string
-	seq uint64
+	who    string
+	device string
+	seq    uint64
 }
 
-// wantsLocked notes requester's want for seq (under mu), after the wants
-// of the others: a want is never merged into another's that a pack from
-// the lower seq may not hold (session 17 review h-sec17c).
-func (y *Syncer) wantsLocked(requester string, seq uint64) {
+// wantsLocked notes requester's want for device's seq (under mu), after
+// the wants of the others: a want is never merged into another's that a
+// pack from the lower seq may not hold (session 17 review h-sec17c).
+func (y *Syncer) wantsLocked(requester, device string, seq uint64) {
 	for i, p := range y.wants {
-		if p.who == requester {
+		if p.who == requester && p.device == device {
 			y.wants[i].seq = min(p.seq, seq)
 			return
 		}
 	}
 	if len(y.wants) < maxAskers {
-		y.wants = append(y.wants, pendingWant{requester, seq})
+		y.wants = append(y.wants, pendingWant{requester, device, seq})
 	}
 }
 
@@ -164,17 +187,17 @@ func (y *Syncer) resendLoop() {
 		}
 		// A want a recent pack holds costs no fresh pack: answered first,
 		// so one waiting for the budget delays no other.
-		served := y.wants[max(0, slices.IndexFunc(y.wants, func(p pendingWant) bool { return y.heldLocked(p.seq) }))]
+		served := y.wants[max(0, slices.IndexFunc(y.wants, func(p pendingWant) bool { return y.heldLocked(p.device, p.seq) }))]
 		y.mu.Unlock()
-		err := y.sendAgain(served.seq)
+		err := y.sendAgain(served.device, served.seq)
 		if !errors.Is(err, errNoFreshPack) {
 			if err != nil {
 				y.update(func(st *Status) { st.LastError = err.Error() })
 			}
 			y.mu.Lock()
-			sent, ok := y.recentLocked(served.seq) // the pack just announced, fresh or again
+			sent, ok := y.recentLocked(served.device, served.seq) // the pack just announced, fresh or again
 			y.wants = slices.DeleteFunc(y.wants, func(p pendingWant) bool {
-				return p.who == served.who && p.seq >= served.seq || ok && sent.from <= p.seq && p.seq <= sent.to
+				return p.device == served.device && (p.who == served.who && p.seq >= served.seq || ok && sent.from <= p.seq && p.seq <= sent.to)
 			})
 			y.mu.Unlock()
 		}
@@ -193,22 +216,23 @@ func (y *Syncer) resendLoop() {
 	}
 }
 
-// recentRepack returns a pack sent again lately that holds seq.
-func (y *Syncer) recentRepack(seq uint64) (repack, bool) {
+// recentRepack returns a pack sent again lately that holds device's seq.
+func (y *Syncer) recentRepack(device string, seq uint64) (repack, bool) {
 	y.mu.Lock()
 	defer y.mu.Unlock()
-	return y.recentLocked(seq)
+	return y.recentLocked(device, seq)
 }
 
-// heldLocked reports whether a pack sent again lately holds seq (under mu).
-func (y *Syncer) heldLocked(seq uint64) bool {
-	_, ok := y.recentLocked(seq)
+// heldLocked reports whether a pack sent again lately holds device's seq
+// (under mu).
+func (y *Syncer) heldLocked(device string, seq uint64) bool {
+	_, ok := y.recentLocked(device, seq)
 	return ok
 }
 
-func (y *Syncer) recentLocked(seq uint64) (repack, bool) {
+func (y *Syncer) recentLocked(device string, seq uint64) (repack, bool) {
 	for _, p := range y.repacks {
-		if p.from <= seq && seq <= p.to && time.Since(p.at) < repackReuse {
+		if p.device == device && p.from <= seq && seq <= p.to && time.Since(p.at) < repackReuse {
 			return p, true
 		}
 	}
@@ -232,24 +256,29 @@ func (y *Syncer) freshRepacks() int {
 	return n
 }
 
-// sendAgain puts this workstation's pushed events from seq on IPFS again in
+// sendAgain puts device's events from seq that this workstation pushed
+// (its own chain's, or the one it moved from: answersFor) on IPFS again in
 // a fresh pack and announces it.
-func (y *Syncer) sendAgain(from uint64) error {
+func (y *Syncer) sendAgain(device string, from uint64) error {
 	r, err := y.ws.Replica()
-	if err != nil || from == 0 {
+	if err != nil || from == 0 || !answersFor(r, device) {
 		return nil
 	}
-	if rp, ok := y.recentRepack(from); ok {
-		y.say(replica.Announcement{Device: r.Device(), Seq: rp.to, Hash: rp.hash, CID: rp.cid}.String())
+	if rp, ok := y.recentRepack(device, from); ok {
+		y.say(replica.Announcement{Device: device, Seq: rp.to, Hash: rp.hash, CID: rp.cid}.String())
 		return nil
 	}
 	if y.freshRepacks() >= maxFresh {
 		return errNoFreshPack
 	}
-	p := replica.Pack{Device: r.Device(), From: from, Resent: time.Now().UnixMilli()}
+	seqKey := MetaPackSeq
+	if device != r.Device() {
+		seqKey = metaMovedSeq // the old chain's last pushed (MoveChain)
+	}
+	p := replica.Pack{Device: device, From: from, Resent: time.Now().UnixMilli()}
 	var last store.Envelope
 	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
-		pushed, err := tx.Meta(y.ctx, MetaPackSeq)
+		pushed, err := tx.Meta(y.ctx, seqKey)
 		if err != nil {
 			return nil // nothing pushed yet: nothing to send again
 		}
@@ -259,7 +288,7 @@ func (y *Syncer) sendAgain(from uint64) error {
 		}
 		size := 0
 		for s := from; s <= to && s < from+packChunk; s++ {
-			e, err := tx.EnvelopeAt(y.ctx, r.Device(), s)
+			e, err := tx.EnvelopeAt(y.ctx, device, s)
 			if err != nil {
 				return err
 			}
@@ -287,11 +316,53 @@ func (y *Syncer) sendAgain(from uint64) error {
 	}
 	y.mu.Lock()
 	y.pushed = append(y.pushed, cid)
-	y.repacks = append(y.repacks, repack{from: p.From, to: p.To, hash: last.Hash, cid: cid, at: time.Now()})
+	y.repacks = append(y.repacks, repack{device: device, from: p.From, to: p.To, hash: last.Hash, cid: cid, at: time.Now()})
 	if len(y.repacks) > maxRepacks {
 		y.repacks = y.repacks[1:]
 	}
 	y.mu.Unlock()
-	y.say(replica.Announcement{Device: r.Device(), Seq: p.To, Hash: last.Hash, CID: cid}.String())
+	y.say(replica.Announcement{Device: device, Seq: p.To, Hash: last.Hash, CID: cid}.String())
 	return nil
+}
+
+// movedHeadKept returns the announcement of the chain this workstation
+// moved from, a, or, when its last pack is no longer on the clinic's IPFS
+// node (unpinned and collected), of a fresh pack of its last event, which
+// from then on is that chain's head (metaMovedHead). No later push will
+// name the lost pack as its previous one, as for the chain this
+// workstation writes in, so nobody would ask for it: a newcomer now
+// fetches the fresh pack, finds that it names none, and asks for the rest
+// (walk), which this workstation answers (answersFor).
+func (y *Syncer) movedHeadKept(r *replica.Replica, a replica.Announcement) replica.Announcement {
+	ctx, cancel := context.WithTimeout(y.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := y.ipf.GetLocal(ctx, a.CID, 0); !errors.Is(err, ipfs.ErrNotFound) {
+		return a // held (too large for 0 bytes), or the node did not answer
+	}
+	p := replica.Pack{Device: a.Device, From: a.Seq, To: a.Seq, Resent: time.Now().UnixMilli()}
+	err := r.DB().View(y.ctx, func(tx *store.Tx) error {
+		e, err := tx.EnvelopeAt(y.ctx, a.Device, a.Seq)
+		p.Envelopes = [][]byte{e.Raw}
+		return err
+	})
+	if err != nil {
+		return a
+	}
+	b, err := p.Encode()
+	if err != nil {
+		return a
+	}
+	cid, err := y.ipf.Put(ctx, b)
+	if err != nil {
+		return a
+	}
+	err = r.DB().Update(y.ctx, func(tx *store.Tx) error { return tx.SetMeta(y.ctx, metaMovedHead, []byte(cid)) })
+	if err != nil {
+		return a
+	}
+	y.mu.Lock()
+	y.pushed = append(y.pushed, cid)
+	y.mu.Unlock()
+	a.CID = cid
+	return a
 }

@@ -362,7 +362,7 @@ func (y *Syncer) announce() {
 	}
 	if r.Account() != r.Device() {
 		if a, err := pushedHead(y.ctx, r, r.Account(), metaMovedHead, metaMovedSeq); err == nil {
-			y.say(a.String())
+			y.say(y.movedHeadKept(r, a).String())
 		}
 	}
 	a, err := pushedHead(y.ctx, r, r.Device(), MetaPackHead, MetaPackSeq)

@@ -28,7 +28,7 @@ func TestHeadsTogether(t *testing.T) {
 	_, founder, second, third, here := fourStations(t)
 	syncer := func(s station) *Syncer {
 		return &Syncer{ws: s, ipf: ipfs.New(kubo.API), ctx: ctx, cfg: Config{MinBackoff: 1, MaxBackoff: 1},
-			asked: map[string]time.Time{}, answered: map[string]time.Time{}, behind: map[string]int{}}
+			asked: map[string]time.Time{}, answered: map[asker]time.Time{}, behind: map[string]int{}}
 	}
 	// push puts what waits in s's outbox on IPFS and returns the head it
 	// would announce.

@@ -236,9 +236,9 @@ func stored(ctx context.Context, tx *store.Tx, device string, seq uint64, hash s
 // newer pack that named cid (0: cid is a's head). Packs stay in memory
 // as far as m allows; first, when not nil, is the pack cid already read,
 // which the walk takes over. bad reports a block that is not the pack it
-// should be, or a pack naming no previous one above what this workstation
-// stores: the walk stops there and the device is asked for the events
-// missing again.
+// should be, a pack naming no previous one above what this workstation
+// stores, or an older pack not found on the head's last try: the walk
+// stops there and the device is asked for the events missing again.
 func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, next uint64, tries int, m *packMem, first *fetchedPack) (steps []*walkStep, rest string, bad bool, err error) {
 	for cid != "" {
 		if len(steps) >= y.walkSegment() {
@@ -256,6 +256,12 @@ func (y *Syncer) walk(r *replica.Replica, a replica.Announcement, cid string, ne
 		}
 		switch {
 		case errors.Is(err, replica.ErrMalformedPack):
+		case next != 0 && tries >= maxHeadTries-1 && errors.Is(err, ipfs.ErrNotFound):
+			// An older pack that neither the node nor its peers gave on
+			// the head's last try before it is forgotten is lost from
+			// IPFS (unpinned and collected): apply what came and ask the
+			// device for what it held, as for a pack naming none.
+			return steps, "", true, nil
 		case err != nil:
 			return steps, "", false, err
 		default:

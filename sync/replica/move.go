@@ -458,10 +458,20 @@ func (r *Replica) closeMoved(ctx context.Context, tx *store.Tx, k moveKey) (bool
 	if err != nil {
 		return false, err
 	}
-	rows, err := tx.EnvelopesAfter(ctx, k.from, 1, -1)
+	// What it may change, read by index, not her whole old chain (a
+	// front desk's before its move; session 19, h-resend19): what is
+	// kept after the head, and what this rule refused.
+	var rows []store.Envelope
+	if to != "" {
+		if rows, err = tx.KeptAfter(ctx, k.from, head); err != nil {
+			return false, fmt.Errorf("replica: events of device %s: %w", short(k.from), err)
+		}
+	}
+	byRule, err := tx.RefusedBy(ctx, k.from, ruleMoved)
 	if err != nil {
 		return false, fmt.Errorf("replica: events of device %s: %w", short(k.from), err)
 	}
+	rows = append(rows, byRule...)
 	changed := false
 	touched := map[string]bool{}
 	for _, row := range rows {
