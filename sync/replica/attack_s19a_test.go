@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -100,5 +102,101 @@ func TestAttackS19aManyMovesFromOneChain(t *testing.T) {
 	t.Logf("applying one of her moves from one chain: %v among the first 20, %v after %d (medians)", first, last, n-20)
 	if last > 4*first+5*time.Millisecond {
 		t.Errorf("the %d-th move from one chain costs %v to apply, the first ones %v", n, last, first)
+	}
+}
+
+// TestS19aMoveErasesNothingInAnyOrder (h-sec18d F2, closed): Nina, active
+// on a random id X her entry names, writes a patient and changes it; her
+// modified software moves X with a head of 1 (her key event), then she
+// writes on in X and in her new chain. Every workstation keeps all of it,
+// her patient as she last wrote it, whichever order the old chain, the
+// move and the new chain arrive in, and they all agree. (A bound chain's
+// event heard before its move is not kept, as on main: sent again, it is:
+// TestMoveKeepsWriting.)
+func TestS19aMoveErasesNothingInAnyOrder(t *testing.T) {
+	c := newClinic(t)
+	nina := c.newcomer(t, "Nina Newcomer")
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID(), nina.r.Device())
+	exchange(t, append(c.stations(), nina)...)
+	base := c.sPhys.everything()
+	work := nina.patient("Nina's patient")
+	edit := nina.append(Change{Entity: work.Header.Entity, Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Nina's patient, changed"})})
+	move := nina.forgeMove(nina.r.Device(), 1)
+	stale := nina.patient("in her old chain after her move")
+	old := nina.own()
+	movedNina := &station{t: t, p: nina.p, r: nina.r, db: nina.db}
+	after := movedNina.forge(forged{Device: move.Header.Device, Seq: 2, Prev: move.Hash(), Entity: crypto.NewEventID(),
+		Kind: "patient", Scope: string(roles.FrontDesk), Fields: fields(t, map[string]any{"family": "in her new chain"})})
+	parts := map[string][][]byte{"old": old, "move": raws(move), "new": raws(after)}
+	var got []*station
+	for _, order := range [][]string{{"old", "move", "new"}, {"move", "new", "old"}, {"new", "move", "old", "new"}, {"move", "old", "new"}} {
+		s := c.observer(t)
+		s.apply(base...)
+		for _, part := range order {
+			s.apply(parts[part]...)
+		}
+		for _, env := range []*crypto.Envelope{work, edit, move, stale, after} {
+			if st, why := s.state(env.Header.ID); st != store.Applied {
+				t.Errorf("%v: %s's %s event %d is %v (%s)", order, short(env.Header.Device), env.Header.Kind, env.Header.Seq, st, why)
+			}
+		}
+		got = append(got, s)
+	}
+	for _, s := range got[1:] {
+		if d := got[0].snapshot().diff(s.snapshot()); d != "" {
+			t.Errorf("two orders disagree:\n%s", d)
+		}
+	}
+}
+
+// TestS19aRuleMovedMendedOnUpgrade: a store a session 18 version judged
+// holds Nina's patient refused by the rule "moved" (her move's head was
+// 1); opened by this version it applies the patient again, as a
+// workstation that never had the rule does.
+func TestS19aRuleMovedMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	nina := c.newcomer(t, "Nina Newcomer")
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID(), nina.r.Device())
+	exchange(t, append(c.stations(), nina)...)
+	work := nina.patient("Nina's patient")
+	move := nina.forgeMove(nina.r.Device(), 1)
+	s := c.sPhys
+	s.apply(nina.own()...)
+	s.apply(move.Raw)
+	fresh := c.observer(t)
+	// As the session 18 version kept it: refused, out of the record.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		row, err := tx.EnvelopeAt(ctx, work.Header.Device, work.Header.Seq)
+		if err != nil {
+			return err
+		}
+		if err := s.r.setState(ctx, tx, row, refused(ruleMoved, "written in device after its member moved it")); err != nil {
+			return err
+		}
+		if err := s.r.rebind(ctx, tx, work.Header.Entity, nil); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, rule := s.ruleOf(work.Header.ID); st != store.Rejected || rule != ruleMoved {
+		t.Fatalf("setup: the patient is %v (rule %q)", st, rule)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(work.Header.ID); st != store.Applied {
+		t.Errorf("after the upgrade Nina's patient is %v (%s)", st, why)
+	}
+	if d := s.snapshot().diff(fresh.snapshot()); d != "" {
+		t.Errorf("the upgraded workstation and a fresh one disagree:\n%s", d)
 	}
 }
