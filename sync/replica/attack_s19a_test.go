@@ -200,3 +200,72 @@ func TestS19aRuleMovedMendedOnUpgrade(t *testing.T) {
 		t.Errorf("the upgraded workstation and a fresh one disagree:\n%s", d)
 	}
 }
+
+// TestAttackS19aMovesFromAnothersChainSlowItsOwner: Nina writes
+// thousands of moves "from" Vera's old random id, each onto another id
+// bound to her key; every one is kept: her entry names no device (every
+// chain of hers is named), or she has no entry at all (a newcomer not
+// admitted: a move is no act of membership, so nothing waits for her
+// admission). Vera's entry names her old id and her workstation moved
+// from it: every Apply holding an event of her new chain asks whether
+// her move still counts (namedByMove), which read every move from her old
+// id, all of Nina's included, with their bytes.
+func TestAttackS19aMovesFromAnothersChainSlowItsOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies 4,000 moves")
+	}
+	for _, tc := range []struct {
+		name  string
+		entry bool
+	}{
+		{name: "her entry names no device", entry: true},
+		{name: "not admitted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			nina := c.newcomer(t, "Nina Newcomer")
+			c.sAdmin.apply(nina.own()...)
+			if tc.entry {
+				c.sAdmin.entry(nina.p, crypto.NewEventID())
+			}
+			vera := c.newcomer(t, "Vera Victim")
+			c.sAdmin.apply(vera.own()...)
+			c.sAdmin.entry(vera.p, crypto.NewEventID(), vera.r.Device())
+			exchange(t, append(c.stations(), nina, vera)...)
+			from := vera.r.Device()
+			moved, _ := vera.moveOnto()
+			s := c.sPhys
+			s.apply(moved.own()...)
+			timed := func() time.Duration {
+				var ds []time.Duration
+				for range 9 {
+					env := moved.patient("a patient in her new chain")
+					start := time.Now()
+					s.apply(env.Raw)
+					ds = append(ds, time.Since(start))
+					if st, why := s.state(env.Header.ID); st != store.Applied {
+						t.Fatalf("Vera's patient is %v (%s)", st, why)
+					}
+				}
+				slices.Sort(ds)
+				return ds[len(ds)/2]
+			}
+			before := timed()
+			var moves []*crypto.Envelope
+			for range 4000 {
+				moves = append(moves, nina.forgeMove(from, 1))
+			}
+			for i := 0; i < len(moves); i += 500 {
+				s.apply(raws(moves[i:min(i+500, len(moves))]...)...)
+			}
+			if st, why := s.state(moves[0].Header.ID); st != store.Applied {
+				t.Logf("Nina's first move is %v (%s)", st, why)
+			}
+			after := timed()
+			t.Logf("applying one of moved Vera's patients: %v, then %v once Nina wrote 4,000 moves from her old id (medians of 9)", before, after)
+			if after > 3*before+5*time.Millisecond {
+				t.Errorf("Nina's moves from Vera's old id made each of her patients cost %v to apply, against %v", after, before)
+			}
+		})
+	}
+}
