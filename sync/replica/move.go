@@ -199,23 +199,50 @@ func MovedChain(ctx context.Context, db *store.DB, fp, from string) (string, err
 
 // appliedMoves is movesFrom read from the store.
 func appliedMoves(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
-	rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(from))
+	rows, err := movesOf(ctx, tx, fp, from)
 	if err != nil {
-		return nil, fmt.Errorf("replica: moves from device %s: %w", short(from), err)
+		return nil, err
 	}
-	var out []store.Envelope
-	for _, row := range rows {
-		if row.Author == fp && moveCounts(row) {
-			row.Raw = nil
-			out = append(out, row)
-		}
-	}
+	out := slices.DeleteFunc(rows, func(row store.Envelope) bool { return !moveCounts(row) })
 	slices.SortFunc(out, func(a, b store.Envelope) int {
 		if before(rowClaim(a), rowClaim(b)) {
 			return -1
 		}
 		return 1
 	})
+	return out, nil
+}
+
+// movesOf returns fp's stored moves from device from, without their
+// bytes: the first events of the bound devices she owns here that are
+// moves from it. An applied move's device is its author's (vouch), so it
+// reads her few devices, not every move from the device: anyone's moves
+// from one id are all kept for a member whose entry names no device, or
+// one not admitted (no act of membership), and reading them all made
+// every Apply of a chain moved from there cost what thousands of them do
+// (h-sec19a).
+func movesOf(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
+	devices, err := tx.DevicesOf(ctx, fp)
+	if err != nil {
+		return nil, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
+	}
+	var out []store.Envelope
+	for _, d := range devices {
+		if !crypto.DeviceBoundTo(d, fp) {
+			continue
+		}
+		row, err := tx.EnvelopeAt(ctx, d, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("replica: first event of device %s: %w", short(d), err)
+		}
+		if row.Kind == KindMove && row.Author == fp && row.Entity == MovedEntity(from) {
+			row.Raw = nil
+			out = append(out, row)
+		}
+	}
 	return out, nil
 }
 
@@ -373,14 +400,11 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 		if names, _ := m.namesDevice(""); !ok || !names {
 			continue
 		}
-		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(k.from))
+		rows, err := movesOf(ctx, tx, k.fp, k.from)
 		if err != nil {
-			return progress, fmt.Errorf("replica: moves from device %s: %w", short(k.from), err)
+			return progress, err
 		}
 		for _, row := range rows {
-			if row.Kind != KindMove || row.Author != k.fp || row.Seq != 1 {
-				continue
-			}
 			changed, err := r.settleDevice(ctx, tx, row.Device)
 			if err != nil {
 				return progress, err
