@@ -269,3 +269,41 @@ func TestAttackS19aMovesFromAnothersChainSlowItsOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS19aOutsiderAccountSpeaksForBoundIDs: Oscar, never admitted
+// (no directory entry), has an XMPP account named like his workstation's
+// random id Y, whose key event every admitted workstation keeps (within
+// the bound on unnamed devices). SpeaksFor let the owner of an account's
+// chain announce every id bound to his key (meant for a moved
+// workstation, which keeps its old account): so from one account he had
+// every workstation fetch and store chain after chain, 16 events each on
+// as many bound ids as he signs, a move on each applied. A moved
+// workstation's member has an entry; an account speaks for ids bound to
+// its chain's owner only when he has one.
+func TestAttackS19aOutsiderAccountSpeaksForBoundIDs(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	oscar := c.newcomer(t, "Oscar Outsider")
+	s := c.sPhys
+	s.apply(oscar.own()...)
+	y := oscar.r.Device()
+	if owner := s.deviceOwner(y); owner != oscar.p.fp() {
+		t.Fatalf("setup: Oscar's chain belongs to %q on Paul's workstation", short(owner))
+	}
+	move := oscar.forgeMove(y, 1)
+	s.apply(move.Raw)
+	if st, why := s.state(move.Header.ID); st != store.Applied {
+		t.Logf("Oscar's move is %v (%s)", st, why)
+	}
+	for _, d := range []string{oscar.p.bound(), move.Header.Device} {
+		if s.r.SpeaksFor(ctx, y, d) {
+			t.Errorf("Oscar's account %s, no member's, speaks for %s, an id bound to his key", short(y), short(d))
+		}
+	}
+	// A moved member's old account still speaks for her new chain.
+	nina, _, _ := movedNewcomer(t, c)
+	s.apply(nina.own()...)
+	if !s.r.SpeaksFor(ctx, nina.movedFrom, nina.r.Device()) {
+		t.Errorf("moved Nina's old account does not speak for her new chain")
+	}
+}
