@@ -537,8 +537,8 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 // SpeaksFor reports whether a workstation whose XMPP account is account
 // may announce device's chain in the sync room: its own, or a device
 // bound to the key of a member whose directory entry names account, or
-// who owns account's chain here (a workstation moved onto a bound id
-// keeps its account: move.go). Only that member's events are kept in such
+// of a member who owns account's chain here (a workstation moved onto a
+// bound id keeps its account: move.go). Only that member's events are kept in such
 // a chain whoever announces it.
 func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	if account == device {
@@ -556,5 +556,18 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	}
 	r.state.RUnlock()
 	owner, err := r.DeviceAuthor(ctx, account)
-	return err == nil && owner != "" && crypto.DeviceBoundTo(device, owner)
+	if err != nil || owner == "" || !crypto.DeviceBoundTo(device, owner) {
+		return false
+	}
+	// Only a member's (an entry, standing or not) or an anchor's, as the
+	// bound on unnamed devices names them (unnamed.go): a workstation
+	// moves only once its entry is applied (app/move.go), and an
+	// outsider's account speaking for every id bound to his key had every
+	// workstation store 16 events on each (h-sec19a). A workstation not
+	// admitted yet cannot read the directory and tells nobody apart.
+	r.state.RLock()
+	_, member := r.members[owner]
+	_, admitted := r.members[r.fp]
+	r.state.RUnlock()
+	return member || r.anchors[owner] || !admitted
 }
