@@ -161,10 +161,10 @@ func (k Kind) OnlyGrows() bool {
 // h-sec18b F2; mendids.go refuses an older version's such claims).
 // Revision 11: an id two data kinds' hashes match is neither's (session
 // 18 review h-sec18e E1: the writer grinds 32 bits of salt for it).
-// Revision 12: a device move no longer refuses what its member writes in
-// the chain it left (replica's move.go, h-sec19a; the rule "moved"'s
-// verdicts are judged again).
-const fieldsRevision = 12
+// Revision 13 (12 is h-sec19b's on main): a device move no longer
+// refuses what its member writes in the chain it left (replica's move.go,
+// h-sec19a; the rule "moved"'s verdicts are judged again).
+const fieldsRevision = 13
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -40,7 +40,7 @@ package replica
 //     (F4), so it never bound a member who meant to write on in X. The
 //     copy of her profile left on X stops writing there once it hears of
 //     the move (ErrMovedAway); stored verdicts of the rule "moved" are
-//     judged again once (fields revision 12). The head stays in the
+//     judged again once (fields revision 13). The head stays in the
 //     payload (at least 1) and judges nothing here; a workstation of
 //     session 18 still closes X by it until it is upgraded.
 //
