@@ -163,7 +163,10 @@ func (k Kind) OnlyGrows() bool {
 // 18 review h-sec18e E1: the writer grinds 32 bits of salt for it).
 // Revision 12: the mend judges every stored claim whose kind may not have
 // its record's id, contested or not (session 19 review h-sec19b).
-const fieldsRevision = 12
+// Revision 13: a device move no longer refuses what its member writes in
+// the chain it left (replica's move.go, h-sec19a; the rule "moved"'s
+// verdicts are judged again).
+const fieldsRevision = 13
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -459,7 +459,7 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 		}
 		r.undone = append(r.undone, Problem{Event: row.ID, Device: device, Seq: row.Seq, Reason: reason, Altered: true})
 		switch {
-		case row.Kind == KindKey:
+		case row.Kind == KindKey || row.Kind == KindMove: // a move carries her key (move.go)
 			keys[row.Author] = true
 		case isRecordKind(row.Kind):
 			touched[row.Entity] = true
@@ -556,7 +556,7 @@ func (r *Replica) markBoundSquats(ctx context.Context, tx *store.Tx) error {
 }
 
 // rebuildKey rebuilds a member's public-key record from the key events
-// that remain applied, after one was dropped. With none left the key is
+// and moves that remain applied, after one was dropped. With none left the key is
 // forgotten (as on a workstation that never saw it), unless it is this
 // workstation's own.
 func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error {
@@ -585,11 +585,14 @@ func (r *Replica) rebuildKey(ctx context.Context, tx *store.Tx, fp string) error
 		}
 		pub = p
 	}
+	// Her key as her moves onto bound ids carry it (move.go), each kept
+	// as when it was applied.
+	moved, err := r.movedKey(ctx, tx, fp)
+	if err != nil {
+		return err
+	}
 	if pub == nil {
-		// Her key as her move onto a bound id carries it (move.go).
-		if pub, err = r.movedKey(ctx, tx, fp); err != nil {
-			return err
-		}
+		pub = moved
 	}
 	r.state.Lock()
 	if pub == nil && fp != r.fp {

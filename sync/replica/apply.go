@@ -294,13 +294,9 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	} else if h.Prev != "" {
 		return broken("chain broken: a first event names a previous one"), nil
 	}
-	// A workstation's move onto a bound id, and what its member wrote in
-	// the chain it left after it (move.go).
+	// A workstation's move onto a bound id (move.go).
 	if h.Kind == KindMove {
 		return r.tryMove(ctx, tx, env, checked, prevLamport)
-	}
-	if why, err := r.movedAway(ctx, tx, h); err != nil || why != "" {
-		return refused(ruleMoved, "%s", why), err
 	}
 
 	if h.Kind == KindKey {

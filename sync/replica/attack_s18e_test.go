@@ -17,11 +17,9 @@ import (
 // revocation of Bob folds his out, and X's head is what Ada's keeps
 // (h-sec18d F1).
 //
-// A workstation that heard the move while Nina was active refused her
-// patient by the rule "moved"; the fold-out widens her revocation to name
-// X, which rebuild.go's revocationMoved(before.RevokedHeads) does not
-// name, but sweepRevoked (Nina revoked again in that Apply) marks X from
-// the new heads and closeMoved sends the patient back. Both orders keep it.
+// In session 18 a workstation that heard the move while Nina was active
+// refused her patient by the rule "moved", and the fold-out had to send
+// it back; since h-sec19a a move refuses nothing. Both orders keep it.
 func TestAttackS18eMoveFoldedRevocation(t *testing.T) {
 	c := newClinic(t)
 	nina := c.newcomer(t, "Nina Newcomer")

@@ -104,7 +104,9 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 		return fmt.Errorf("replica: refused envelopes: %w", err)
 	}
 	for _, row := range rows {
-		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) || row.Rule == ruleRole && row.Kind == KindConfirms {
+		// (And, since session 19, what the rule "moved" refused: move.go.)
+		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) || row.Rule == ruleRole && row.Kind == KindConfirms ||
+			row.Rule == ruleMoved {
 			if err := r.setState(ctx, tx, row, pending("the fields each kind may write changed: judged again")); err != nil {
 				return err
 			}

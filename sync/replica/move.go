@@ -32,9 +32,17 @@ package replica
 //     of P from X that counts (entryRefuses): the move renames the
 //     workstation the administrators named; it adds none. An entry that
 //     stops naming X stops naming D; an administrator may name D directly.
-//   - X is closed: an event P signed in X after the head of her move that
-//     counts is refused (ruleMoved), whichever arrived first; events of X
-//     another member signed are not hers to close.
+//   - X is renamed, not closed: what P signs in X, before or after her
+//     move, is judged as before (h-sec19a). Until session 19 her events in
+//     X after the head were refused (rule "moved"), but the head is her
+//     word: a head of 1 erased her own past there (h-sec18d F2, a
+//     physician's signed notes), and a head past X's end closed nothing
+//     (F4), so it never bound a member who meant to write on in X. The
+//     copy of her profile left on X stops writing there once it hears of
+//     the move (ErrMovedAway); stored verdicts of the rule "moved" are
+//     judged again once (fields revision 13). The head stays in the
+//     payload (at least 1) and judges nothing here; a workstation of
+//     session 18 still closes X by it until it is upgraded.
 //
 // The workstation keeps writing: the app opens its replica on D and writes
 // the move as D's first event once its entry is applied here (app/move.go).
@@ -55,8 +63,8 @@ import (
 
 // ErrMovedAway refuses a write in a chain this member's workstation moved
 // away from: another copy of the profile (the computer a backup was taken
-// from) moved it onto a bound id, and every workstation refuses what she
-// writes here after the move.
+// from) moved it onto a bound id, which the profile writes in from its
+// next login (one workstation, one chain).
 var ErrMovedAway = errors.New("This workstation's chain moved onto a new device id (from another copy of this profile): " +
 	"log out and in again to write there")
 
@@ -67,8 +75,9 @@ const (
 	// movedPrefix, then the random device id it moves from, is a move's
 	// record id.
 	movedPrefix = "moved:"
-	// ruleMoved refuses an event its member wrote in a chain she moved
-	// away from, after her move's head.
+	// ruleMoved refused, until session 19, an event its member wrote in a
+	// chain she moved away from, after her move's head: such verdicts are
+	// judged again (fields.go retryFields).
 	ruleMoved = "moved"
 	// maxMoveBody bounds a move's payload ({"head": N, "pub": K}).
 	maxMoveBody = 16 << 10
@@ -192,23 +201,50 @@ func MovedChain(ctx context.Context, db *store.DB, fp, from string) (string, err
 
 // appliedMoves is movesFrom read from the store.
 func appliedMoves(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
-	rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(from))
+	rows, err := movesOf(ctx, tx, fp, from)
 	if err != nil {
-		return nil, fmt.Errorf("replica: moves from device %s: %w", short(from), err)
+		return nil, err
 	}
-	var out []store.Envelope
-	for _, row := range rows {
-		if row.Author == fp && moveCounts(row) {
-			row.Raw = nil
-			out = append(out, row)
-		}
-	}
+	out := slices.DeleteFunc(rows, func(row store.Envelope) bool { return !moveCounts(row) })
 	slices.SortFunc(out, func(a, b store.Envelope) int {
 		if before(rowClaim(a), rowClaim(b)) {
 			return -1
 		}
 		return 1
 	})
+	return out, nil
+}
+
+// movesOf returns fp's stored moves from device from, without their
+// bytes: the first events of the bound devices she owns here that are
+// moves from it. An applied move's device is its author's (vouch), so it
+// reads her few devices, not every move from the device: anyone's moves
+// from one id are all kept for a member whose entry names no device, or
+// one not admitted (no act of membership), and reading them all made
+// every Apply of a chain moved from there cost what thousands of them do
+// (h-sec19a).
+func movesOf(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
+	devices, err := tx.DevicesOf(ctx, fp)
+	if err != nil {
+		return nil, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
+	}
+	var out []store.Envelope
+	for _, d := range devices {
+		if !crypto.DeviceBoundTo(d, fp) {
+			continue
+		}
+		row, err := tx.EnvelopeAt(ctx, d, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("replica: first event of device %s: %w", short(d), err)
+		}
+		if row.Kind == KindMove && row.Author == fp && row.Entity == MovedEntity(from) {
+			row.Raw = nil
+			out = append(out, row)
+		}
+	}
 	return out, nil
 }
 
@@ -227,28 +263,6 @@ func (r *Replica) movedChanged(fp, from string) {
 		r.moveDirty = map[moveKey]bool{}
 	}
 	r.moveDirty[moveKey{fp, from}] = true
-}
-
-// revocationMoved notes, for member m whose revocation changed, the moves
-// of hers from a device it names: what they close depends on its heads
-// (closeMoved). Only devices she wrote a move from are read again.
-func (r *Replica) revocationMoved(ctx context.Context, tx *store.Tx, fp string, heads map[string]uint64) error {
-	for d := range heads {
-		if crypto.IsBoundDeviceID(d) || !crypto.IsDeviceID(d) {
-			continue
-		}
-		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(d))
-		if err != nil {
-			return fmt.Errorf("replica: moves from device %s: %w", short(d), err)
-		}
-		for _, row := range rows {
-			if row.Kind == KindMove && row.Author == fp {
-				r.movedChanged(fp, d)
-				break
-			}
-		}
-	}
-	return nil
 }
 
 // namedByMove reports whether device, bound to m's key, is named by m's
@@ -287,60 +301,18 @@ func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h cry
 	return moves[0].Device == h.Device, nil
 }
 
-// movedAway says why an event fp signed in device (a random id) is
-// refused: it comes after the head of her move from it that counts. ""
-// when it does not.
-func (r *Replica) movedAway(ctx context.Context, tx *store.Tx, h crypto.Header) (string, error) {
-	if h.Seq <= 1 || crypto.IsBoundDeviceID(h.Device) {
-		return "", nil
-	}
-	head, to, err := r.moveHead(ctx, tx, h.Author, h.Device)
-	if err != nil || to == "" || h.Seq <= head {
-		return "", err
-	}
-	return fmt.Sprintf("written in device %s after its member moved it to %s (its last event %d): not applied",
-		short(h.Device), short(to), head), nil
-}
-
-// moveHead is the head of fp's move from device that counts and the
-// device it moved to ("" when none counts). For a revoked member it is at
-// least the head her revocation keeps of device: that is the clinic's
-// word, not hers, and a move she writes after it (no act of membership)
-// cuts nothing it keeps (h-sec18d F1).
-func (r *Replica) moveHead(ctx context.Context, tx *store.Tx, fp, device string) (head uint64, to string, err error) {
-	moves, err := r.movesFrom(ctx, tx, fp, device)
-	if err != nil || len(moves) == 0 {
-		return 0, "", err
-	}
-	row, err := tx.EnvelopeAt(ctx, moves[0].Device, 1)
-	if err != nil {
-		return 0, "", fmt.Errorf("replica: move to device %s: %w", short(moves[0].Device), err)
-	}
-	env, err := crypto.ParseEnvelope(row.Raw)
-	if err != nil {
-		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
-	}
-	m, err := parseMove(env.Header, env.Ciphertext)
-	if err != nil {
-		return 0, "", fmt.Errorf("replica: stored move %s: %w", row.ID, err)
-	}
-	head = m.head
-	r.state.RLock()
-	member, ok := r.members[fp]
-	r.state.RUnlock()
-	if ok && member.Revoked() {
-		head = max(head, member.RevokedHeads[device])
-	}
-	return head, row.Device, nil
-}
-
-// movedKey is fp's key as an applied move of hers carries it (nil for
-// none), kept again as her key record (rebuildKey).
+// movedKey keeps again the key every applied move of fp's carries, as
+// her key record (rebuildKey), and returns it (nil for none): the record
+// is then what it is on a workstation that never kept a move of hers
+// since dropped (h-sec19a: a move's chain dropped by settleDevice left its
+// cell in her key record, so two workstations that heard two of her moves
+// in either order disagreed for good).
 func (r *Replica) movedKey(ctx context.Context, tx *store.Tx, fp string) (*crypto.PublicKey, error) {
 	devices, err := tx.DevicesOf(ctx, fp)
 	if err != nil {
 		return nil, fmt.Errorf("replica: devices of %s: %w", short(fp), err)
 	}
+	var pub *crypto.PublicKey
 	for _, d := range devices {
 		row, err := tx.EnvelopeAt(ctx, d, 1)
 		if errors.Is(err, store.ErrNotFound) || err == nil && (row.Kind != KindMove || row.State != store.Applied || row.Author != fp) {
@@ -357,9 +329,12 @@ func (r *Replica) movedKey(ctx context.Context, tx *store.Tx, fp string) (*crypt
 		if err != nil {
 			return nil, fmt.Errorf("replica: stored move %s: %w", row.ID, err)
 		}
-		return m.pub, r.publishMoved(ctx, tx, env.Header, m)
+		if err := r.publishMoved(ctx, tx, env.Header, m); err != nil {
+			return nil, err
+		}
+		pub = m.pub
 	}
-	return nil, nil
+	return pub, nil
 }
 
 // tryMove judges a move whose chain place is settled (try): the kind rule
@@ -387,7 +362,7 @@ func (r *Replica) tryMove(ctx context.Context, tx *store.Tx, env *crypto.Envelop
 	}
 	if h.Author == r.fp && m.from == r.p.Device {
 		// Another copy of this profile (the computer a backup was taken
-		// from) moved this chain: writing on in it would be refused.
+		// from) moved this chain: it writes in the new one (ErrMovedAway).
 		r.chainLeft.Store(true)
 	}
 	return verdict{state: store.Applied}, r.publishMoved(ctx, tx, h, m)
@@ -403,10 +378,13 @@ func (r *Replica) publishMoved(ctx context.Context, tx *store.Tx, h crypto.Heade
 }
 
 // judgeMoves settles what the moves that changed decide: each bound chain
-// of their member's moves from the device is named or not (settleDevice),
-// and her events in the device after the head of the move that counts
-// are refused, the others judged again. It reports whether it changed
-// anything settle must go round again for.
+// of their member's moves from the device is named or not (settleDevice).
+// A move names a chain only for a member whose entry names devices
+// (entryRefuses): for one whose entry names none, or who has none here,
+// nothing is read (h-sec19a: every one of her moves from one device was
+// settled at each, n² in all; a change of her entry settles her devices,
+// judgeDirectory). It reports whether it changed anything settle must go
+// round again for.
 func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 	progress := false
 	for len(r.moveDirty) > 0 {
@@ -418,99 +396,33 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 		if r.moves != nil {
 			delete(r.moves, k)
 		}
-		rows, err := tx.EnvelopesForEntity(ctx, MovedEntity(k.from))
+		r.state.RLock()
+		m, ok := r.members[k.fp]
+		r.state.RUnlock()
+		if names, _ := m.namesDevice(""); !ok || !names {
+			continue
+		}
+		rows, err := movesOf(ctx, tx, k.fp, k.from)
 		if err != nil {
-			return progress, fmt.Errorf("replica: moves from device %s: %w", short(k.from), err)
+			return progress, err
 		}
 		for _, row := range rows {
-			if row.Kind != KindMove || row.Author != k.fp || row.Seq != 1 {
-				continue
-			}
 			changed, err := r.settleDevice(ctx, tx, row.Device)
 			if err != nil {
 				return progress, err
 			}
 			progress = progress || changed
 		}
-		closed, err := r.closeMoved(ctx, tx, k)
-		if err != nil {
-			return progress, err
-		}
-		progress = progress || closed
 	}
 	return progress, nil
-}
-
-// closeMoved refuses k.fp's events in k.from after the head of her move
-// that counts, and sends back to pending those refused for a move that no
-// longer counts or whose head is now further.
-func (r *Replica) closeMoved(ctx context.Context, tx *store.Tx, k moveKey) (bool, error) {
-	// Only the owner of a chain has events of hers applied, sealed or
-	// refused by this rule in it (another's are not kept: settleDevice
-	// drops them when it changes hands): a move from another's chain
-	// reads nothing of it (h-sec18d F3; a front desk's chain is the
-	// clinic's every patient).
-	owner, err := r.ownerOf(ctx, tx, k.from)
-	if err != nil || owner != "" && owner != k.fp {
-		return false, err
-	}
-	head, to, err := r.moveHead(ctx, tx, k.fp, k.from)
-	if err != nil {
-		return false, err
-	}
-	// What it may change, read by index, not her whole old chain (a
-	// front desk's before its move; session 19, h-resend19): what is
-	// kept after the head, and what this rule refused.
-	var rows []store.Envelope
-	if to != "" {
-		if rows, err = tx.KeptAfter(ctx, k.from, head); err != nil {
-			return false, fmt.Errorf("replica: events of device %s: %w", short(k.from), err)
-		}
-	}
-	byRule, err := tx.RefusedBy(ctx, k.from, ruleMoved)
-	if err != nil {
-		return false, fmt.Errorf("replica: events of device %s: %w", short(k.from), err)
-	}
-	rows = append(rows, byRule...)
-	changed := false
-	touched := map[string]bool{}
-	for _, row := range rows {
-		if row.Author != k.fp {
-			continue
-		}
-		after := to != "" && row.Seq > head
-		switch {
-		case after && (row.State == store.Applied || row.State == store.Sealed):
-			v := refused(ruleMoved, "written in device %s after its member moved it to %s (its last event %d): not applied",
-				short(k.from), short(to), head)
-			if err := r.setState(ctx, tx, row, v); err != nil {
-				return changed, err
-			}
-			if isRecordKind(row.Kind) {
-				touched[row.Entity] = true
-			}
-			changed = true
-		case !after && row.State == store.Rejected && row.Rule == ruleMoved:
-			v := verdict{state: store.Pending, reason: "the move that closed its chain no longer counts: judged again"}
-			if err := r.setState(ctx, tx, row, v); err != nil {
-				return changed, err
-			}
-			changed = true
-		}
-	}
-	for id := range touched {
-		if err := r.rebind(ctx, tx, id, nil); err != nil {
-			return changed, err
-		}
-	}
-	return changed, nil
 }
 
 // MoveFrom writes this workstation's move from device from, its random
 // id, onto the device this replica was opened on, which must be bound to
 // its member's key and hold no event yet: the move is its first event,
-// keeping from's chain up to its last event here. From then on every
-// workstation refuses an event of this member's in from after that one.
+// keeping from's chain up to its last event here. From then on this
+// profile writes in the new chain (a copy left on from stops once it
+// hears of the move: ErrMovedAway).
 func (r *Replica) MoveFrom(ctx context.Context, from string) (*crypto.Envelope, error) {
 	if !crypto.DeviceBoundTo(r.p.Device, r.fp) {
 		return nil, fmt.Errorf("%w: device %s is not bound to this member's key: nothing to move onto", ErrForbidden, short(r.p.Device))
@@ -625,8 +537,8 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 // SpeaksFor reports whether a workstation whose XMPP account is account
 // may announce device's chain in the sync room: its own, or a device
 // bound to the key of a member whose directory entry names account, or
-// who owns account's chain here (a workstation moved onto a bound id
-// keeps its account: move.go). Only that member's events are kept in such
+// of a member who owns account's chain here (a workstation moved onto a
+// bound id keeps its account: move.go). Only that member's events are kept in such
 // a chain whoever announces it.
 func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	if account == device {
@@ -644,5 +556,18 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	}
 	r.state.RUnlock()
 	owner, err := r.DeviceAuthor(ctx, account)
-	return err == nil && owner != "" && crypto.DeviceBoundTo(device, owner)
+	if err != nil || owner == "" || !crypto.DeviceBoundTo(device, owner) {
+		return false
+	}
+	// Only a member's (an entry, standing or not) or an anchor's, as the
+	// bound on unnamed devices names them (unnamed.go): a workstation
+	// moves only once its entry is applied (app/move.go), and an
+	// outsider's account speaking for every id bound to his key had every
+	// workstation store 16 events on each (h-sec19a). A workstation not
+	// admitted yet cannot read the directory and tells nobody apart.
+	r.state.RLock()
+	_, member := r.members[owner]
+	_, admitted := r.members[r.fp]
+	r.state.RUnlock()
+	return member || r.anchors[owner] || !admitted
 }

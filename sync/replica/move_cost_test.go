@@ -13,15 +13,17 @@ import (
 
 // TestMoveCostOnALongOwnChain measures what judging a move costs when its
 // member's old chain is long (session 19, h-resend19): Nina wrote 20,000
-// patients on her random id X before her move. closeMoved judges her
-// events in X against the move's head in every batch where one of her
-// moves from X changed: her workstation's own move, each workstation's
-// first hearing of it, and, when her entry names no device (so every id
-// bound to her key is hers), each further move of hers from X onto
-// another bound id (her modified software may write one a batch). Logged:
-// Nina's own move (MoveFrom) on her workstation; on the physician's, her
-// move, one of the receptionist's patients and a further move of hers
-// (medians of 7). A further move must cost about what a patient does.
+// patients on her random id X before her move. Until h-sec19a a move
+// closed X past its head (closeMoved), reading her events in X in every
+// batch where one of her moves from X changed; since then a move closes
+// nothing, and this stays a guard that nothing reads her old chain again:
+// her workstation's own move, each workstation's first hearing of it, and,
+// when her entry names no device (so every id bound to her key is hers),
+// each further move of hers from X onto another bound id (her modified
+// software may write one a batch). Logged: Nina's own move (MoveFrom) on
+// her workstation; on the physician's, her move, one of the
+// receptionist's patients and a further move of hers (medians of 7). A
+// further move must cost about what a patient does.
 func TestMoveCostOnALongOwnChain(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a chain of 20,000 events")

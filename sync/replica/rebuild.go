@@ -163,11 +163,6 @@ func (r *Replica) rebuildEntity(ctx context.Context, tx *store.Tx, id string) er
 		return err
 	}
 	if old.Kind == KindMember && before.Revoked() && widened(before.RevokedHeads, after) {
-		// Her moves from the devices it named close by their own heads
-		// again (move.go closeMoved).
-		if err := r.revocationMoved(ctx, tx, id, before.RevokedHeads); err != nil {
-			return err
-		}
 		// A revocation folded out (refused since, say its author was
 		// revoked before it) may have swept what no standing revocation
 		// refuses: those events are judged again (session 15 review, V1).
@@ -196,9 +191,6 @@ func (r *Replica) sweepRevoked(ctx context.Context, tx *store.Tx) (bool, error) 
 		r.state.RUnlock()
 		if !ok || !m.Revoked() {
 			continue
-		}
-		if err := r.revocationMoved(ctx, tx, fp, m.RevokedHeads); err != nil { // move.go
-			return swept, err
 		}
 		did, err := r.refuseFrom(ctx, tx, fp, m.RevokedHeads, refused(ruleRevoked, "written after the author's membership was revoked"))
 		if err != nil {

@@ -638,28 +638,6 @@ func (tx *Tx) RefusedOfKind(ctx context.Context, kind string) ([]Envelope, error
 const refusedOfKindQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = ? AND kind = ?
 	ORDER BY lamport, device, seq`
 
-// RefusedBy returns device's envelopes refused by rule, in seq order:
-// found by the refused envelopes' own index, the others' bytes never read.
-func (tx *Tx) RefusedBy(ctx context.Context, device, rule string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, "envelopes of "+device+" refused by "+rule, refusedByQuery, Rejected, device, rule)
-}
-
-const refusedByQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE state = ? AND device = ? AND rule = ?
-	ORDER BY seq`
-
-// KeptAfter returns device's applied and sealed envelopes above seq, in
-// order: those refused or pending are passed over without being copied.
-func (tx *Tx) KeptAfter(ctx context.Context, device string, seq uint64) ([]Envelope, error) {
-	if seq >= math.MaxInt64 {
-		return nil, nil // nothing can be stored above it
-	}
-	return tx.envelopeList(ctx, fmt.Sprintf("kept envelopes of %s after %d", device, seq), keptAfterQuery,
-		device, int64(seq), Applied, Sealed)
-}
-
-const keptAfterQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE device = ? AND seq > ? AND state IN (?, ?)
-	ORDER BY seq`
-
 // EnvelopesAfter returns device's envelopes with a sequence number above
 // seq, in order, at most limit of them (0 or less: all): what a peer that
 // has everything up to seq lacks.

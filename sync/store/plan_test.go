@@ -29,8 +29,6 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"sealed", inStateQuery, []any{Sealed, 10}, []string{"INDEX envelopes_sealed"}},
 		{"rejected", inStateQuery, []any{Rejected, 10}, []string{"INDEX envelopes_rejected"}},
 		{"rejected of a kind", refusedOfKindQuery, []any{Rejected, "member"}, []string{"INDEX envelopes_rejected"}},
-		{"a device's refused by a rule", refusedByQuery, []any{Rejected, "d1", "moved"}, []string{"INDEX envelopes_rejected"}},
-		{"a device's kept after a seq", keptAfterQuery, []any{"d1", 5, Applied, Sealed}, []string{"INDEX sqlite_autoindex_envelopes_2"}},
 		{"pending run", pendingRunQuery, []any{"d1", 1, 10}, []string{"INDEX"}},
 		{"a record's envelopes", forEntityQuery, []any{"x"}, []string{"INDEX envelopes_entity"}},
 		{"a device's envelopes about a record", aboutFromQuery, []any{"x", "d1", "grant"}, []string{"INDEX envelopes_entity"}},
