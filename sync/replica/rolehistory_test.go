@@ -245,8 +245,12 @@ func TestRoleChangeRejudgesOnlyWhatChanged(t *testing.T) {
 		}
 	}
 	t.Logf("applying %d records once: %v; a change of role and one written over it: %v", records, once, changes)
-	if changes > once/2 {
-		t.Errorf("two changes of role cost Paul's workstation %v, half of applying the receptionist's %d records once is %v", changes, records, once/2)
+	// Judging her records again for each change would cost about twice
+	// applying them once; reading her chain costs a small part of it. The
+	// bound sits between the two with room for a loaded machine (half of
+	// once failed at load 8: 226 ms against 135).
+	if changes > once {
+		t.Errorf("two changes of role cost Paul's workstation %v, more than applying the receptionist's %d records once (%v)", changes, records, once)
 	}
 }
 
