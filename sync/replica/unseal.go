@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -103,23 +102,19 @@ var openPage = runPage
 
 // openPages opens the envelopes kept sealed for ref after at, a page at a
 // time within the transaction's budget (r.more when it stopped there), and
-// reports whether it opened any. A pipeline of three pages: while one page
+// reports whether it opened any. A pipeline of two pages: while one page
 // is written (its records kept, its envelopes marked applied: the store,
-// one at a time), the next one is folded and the one after it opened on
-// the other cores. A page's envelopes are read and handed to the workers
-// to open while the page before it is still folding (session 19: reading
-// them only once it was folded left a core idle for each page's read, a
-// seventh of a newcomer's opening). Its records are read once the page
-// before it is folded, and before that page is kept: those it shares with
-// that page are taken as folded there (groupChanges), so every change is
-// merged in order into what the one before it left.
+// one at a time), the next one is opened and folded on the other cores.
+// The next page's records are read before the page before it is kept:
+// those it shares with that page are taken as folded there (groupChanges),
+// so every change is merged in order into what the one before it left.
 func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, rep *Report) (opened bool, err error) {
 	var cur, next *sealedPage
 	defer func() {
 		// Never leave a page on the workers when returning early.
 		for _, p := range []*sealedPage{cur, next} {
 			if p != nil {
-				p.work.Wait()
+				<-p.ready
 			}
 		}
 	}()
@@ -129,32 +124,20 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 				r.more = true
 				return opened, nil
 			}
-			if cur, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, r.budget)); err != nil || cur == nil {
+			if cur, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, r.budget), nil); err != nil || cur == nil {
 				return opened, err
 			}
 			r.unseal[ref] = at
-			if err := r.readRecords(ctx, tx, cur, nil); err != nil {
-				return opened, err
-			}
-		}
-		// The next page's envelopes, opened on the workers while this
-		// one folds and is kept.
-		if left := r.budget - len(cur.rows); left > 0 {
-			if next, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, left)); err != nil {
-				return opened, err
-			}
-			if next != nil {
-				r.unseal[ref] = at
-			}
 		}
 		<-cur.ready
 		if cur.err != nil {
 			return opened, cur.err
 		}
-		if next != nil && cur.folded {
-			if err := r.readRecords(ctx, tx, next, cur.merges()); err != nil {
+		if left := r.budget - len(cur.opens); cur.folded && left > 0 {
+			if next, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, left), cur.merges()); err != nil {
 				return opened, err
 			}
+			r.unseal[ref] = at
 		}
 		if cur.folded {
 			err = r.keepOldestFirst(ctx, tx, cur.g.order)
@@ -168,12 +151,6 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 			return opened, err
 		}
 		opened = true
-		if next != nil && !cur.folded {
-			// Its records are read as the page before left them.
-			if err := r.readRecords(ctx, tx, next, nil); err != nil {
-				return opened, err
-			}
-		}
 		cur, next = next, nil // nil: the next page (or none) is read above
 	}
 }
@@ -193,17 +170,13 @@ func (r *Replica) keepOldestFirst(ctx context.Context, tx *store.Tx, order []*me
 }
 
 // sealedPage is a page of sealed envelopes on its way: opened with its
-// key on the workers (opened is closed then), then, once its records are
-// read (readRecords), folded into them (ready is closed then).
+// key and folded into its records on the workers (ready is closed then).
 type sealedPage struct {
-	rows   []store.Envelope
 	opens  []opening
 	g      grouped
 	folded bool // g is folded; false: it is folded in order, when kept
 	err    error
-	opened chan struct{}
 	ready  chan struct{}
-	work   sync.WaitGroup // the page's goroutines
 }
 
 // merges returns the records the page folded, by id.
@@ -216,8 +189,10 @@ func (p *sealedPage) merges() map[string]*merge {
 }
 
 // readSealed reads the next page of envelopes kept sealed for ref after
-// at and opens them on the workers. It returns nil when none is left.
-func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, limit int) (*sealedPage, store.Cursor, error) {
+// at, and the stored records they change but before does not hold, and
+// opens and folds the page on the workers. It returns nil when none is
+// left.
+func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, limit int, before map[string]*merge) (*sealedPage, store.Cursor, error) {
 	rows, err := tx.Sealed(ctx, ref.scope, ref.epoch, at, limit)
 	if err != nil {
 		return nil, at, fmt.Errorf("replica: sealed envelopes: %w", err)
@@ -225,29 +200,9 @@ func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k cr
 	if len(rows) == 0 {
 		return nil, at, nil
 	}
-	roled := r.rolesAt(rows)
-	p := &sealedPage{rows: rows, opened: make(chan struct{}), ready: make(chan struct{})}
-	p.work.Add(1)
-	go func() {
-		defer p.work.Done()
-		defer close(p.opened)
-		p.opens = openRows(rows, k)
-		for i, o := range p.opens {
-			if role, ok := roled[o.row.ID]; ok && o.err == nil {
-				p.opens[i].err = checkConfirmsRole(o.row.Kind, role, o.fields)
-			}
-		}
-	}()
-	return p, store.Of(rows[len(rows)-1]), nil
-}
-
-// readRecords reads the stored records the envelopes of p change but
-// before does not hold, and folds p into them on the workers once it is
-// opened.
-func (r *Replica) readRecords(ctx context.Context, tx *store.Tx, p *sealedPage, before map[string]*merge) error {
-	asked := make(map[string]bool, len(p.rows))
-	ids := make([]string, 0, len(p.rows))
-	for _, row := range p.rows {
+	asked := make(map[string]bool, len(rows))
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
 		id := recordID(crypto.Header{Kind: row.Kind, Entity: row.Entity})
 		if before[id] == nil && !asked[id] {
 			asked[id] = true
@@ -256,20 +211,24 @@ func (r *Replica) readRecords(ctx context.Context, tx *store.Tx, p *sealedPage, 
 	}
 	stored, err := tx.Entities(ctx, ids)
 	if err != nil {
-		// Its opening still runs: the caller waits for it (p.work).
-		return fmt.Errorf("replica: entities: %w", err)
+		return nil, at, fmt.Errorf("replica: entities: %w", err)
 	}
-	p.work.Add(1)
+	roled := r.rolesAt(rows)
+	p := &sealedPage{ready: make(chan struct{})}
 	go func() {
-		defer p.work.Done()
 		defer close(p.ready)
-		<-p.opened
+		p.opens = openRows(rows, k)
+		for i, o := range p.opens {
+			if role, ok := roled[o.row.ID]; ok && o.err == nil {
+				p.opens[i].err = checkConfirmsRole(o.row.Kind, role, o.fields)
+			}
+		}
 		hs, fs := changesOf(p.opens)
 		if p.g, p.folded = groupChanges(hs, fs, stored, asked, before); p.folded {
 			p.err = r.foldGroup(p.g)
 		}
 	}()
-	return nil
+	return p, store.Of(rows[len(rows)-1]), nil
 }
 
 // rolesAt returns, for the rows whose fields are judged by the role their
