@@ -269,7 +269,8 @@ func (r *Replica) preverify(rows []store.Envelope) {
 	// One signature check a run of an author's events (chainsig.go).
 	sigs := vouchBatch(envs, keys)
 	for i, env := range envs {
-		if env != nil && sigs.checked[i] && sigs.err[i] == nil {
+		// Kept by its hash, which try then need not compute again.
+		if env != nil && sigs.checked[i] && sigs.err[i] == nil && sigs.hash[i] == todo[i].Hash {
 			r.verified[todo[i].Hash] = env
 		}
 	}
