@@ -366,19 +366,9 @@ func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) 
 }
 
 func rowOf(e *crypto.Envelope, s store.EnvelopeState, reason string) store.Envelope {
-	return rowOfHashed(e, "", s, reason)
-}
-
-// rowOfHashed is rowOf with e's hash when it is known already (""
-// computes it): a catch-up hashes each envelope once, on every core
-// (vouchBatch), not again on the applying goroutine.
-func rowOfHashed(e *crypto.Envelope, hash string, s store.EnvelopeState, reason string) store.Envelope {
-	if hash == "" {
-		hash = e.Hash()
-	}
 	h := e.Header
 	return store.Envelope{ID: h.ID, Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Entity: h.Entity,
-		Kind: h.Kind, Scope: h.Scope, Epoch: h.Epoch, Author: h.Author, Prev: h.Prev, Hash: hash,
+		Kind: h.Kind, Scope: h.Scope, Epoch: h.Epoch, Author: h.Author, Prev: h.Prev, Hash: e.Hash(),
 		Time: h.Time, Raw: e.Raw, State: s, Reason: reason}
 }
 

@@ -257,9 +257,8 @@ func (r *Replica) previous(ctx context.Context, tx *store.Tx, h crypto.Header) (
 
 // try decides the fate of one pending envelope by the rules of rules.go.
 func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (verdict, error) {
-	// What r.verified holds is kept by its own hash (arrive, preverify).
 	env, checked := r.verified[row.Hash]
-	if !checked {
+	if !checked || env.Hash() != row.Hash {
 		checked = false
 		var perr error
 		if env, perr = crypto.ParseEnvelope(row.Raw); perr != nil {

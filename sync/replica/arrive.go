@@ -79,7 +79,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			held = append(held, c)
 			continue
 		}
-		row := rowOfHashed(env, c.hash, store.Pending, "received")
+		row := rowOf(env, store.Pending, "received")
 		if c.verified {
 			r.verified[row.Hash] = env
 		}
@@ -268,7 +268,6 @@ type chainPlace struct {
 // arrival is what could be learned of one envelope before it is stored.
 type arrival struct {
 	env      *crypto.Envelope
-	hash     string           // env.Hash(), when check found it ("": not yet)
 	verified bool             // signed by a key this workstation knows
 	fields   Fields           // verified, and opened with a scope key held here
 	problem  *Problem         // malformed or badly signed: refused
@@ -343,7 +342,6 @@ func (r *Replica) check(raws [][]byte) *checking {
 		if env == nil || !sigs.checked[i] {
 			return
 		}
-		out[i].hash = sigs.hash[i]
 		if err := sigs.err[i]; err != nil {
 			p := problemOf(env.Header, "signature does not verify: "+err.Error())
 			p.Altered = true

@@ -41,7 +41,6 @@ import (
 // i: one whose err is not nil may still be vouched for by what is stored
 // after the top, within maxVouchDepth of it (arrive).
 type vouching struct {
-	hash    []string // each checked envelope's hash (Envelope.Hash), found on every core
 	err     []error
 	checked []bool
 	top     []int
@@ -140,7 +139,6 @@ func vouchBatch(envs []*crypto.Envelope, keys map[string]*crypto.PublicKey) vouc
 			}
 		}
 	}
-	v.hash = hashes
 	return v
 }
 

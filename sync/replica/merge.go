@@ -107,11 +107,7 @@ func (r *Replica) keep(ctx context.Context, tx *store.Tx, m *merge) error {
 }
 
 // keepAll keeps folded records in order (keep), their states written a
-// page per statement (store.PutEntities), and what the replica keeps in
-// memory of them under one hold of the state lock for all of them: taken
-// for each record, the lock made the applying goroutine wait for the
-// workers folding the next page (they read under it), and lose its core
-// to them, 3.7 s of a 100,000-patient newcomer's opening (session 19).
+// page per statement (store.PutEntities).
 func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) error {
 	recs := make([]store.Entity, 0, len(order))
 	for _, m := range order {
@@ -123,27 +119,15 @@ func (r *Replica) keepAll(ctx context.Context, tx *store.Tx, order []*merge) err
 		return fmt.Errorf("replica: entity: %w", err)
 	}
 	for _, m := range order {
-		if err := r.keptIndex(ctx, tx, m); err != nil {
+		if err := r.kept(ctx, tx, m); err != nil {
 			return err
-		}
-	}
-	if len(recs) == 0 {
-		return nil
-	}
-	r.state.Lock()
-	defer r.state.Unlock()
-	for _, m := range order {
-		if m.changed {
-			r.kept(m)
 		}
 	}
 	return nil
 }
 
-// keptIndex does what keep does once a record's state is stored, outside
-// the state lock: its index tokens (within an Apply: once, at the end),
-// and an unchanged directory entry read again.
-func (r *Replica) keptIndex(ctx context.Context, tx *store.Tx, m *merge) error {
+// kept does what keep does once a changed record's state is stored.
+func (r *Replica) kept(ctx context.Context, tx *store.Tx, m *merge) error {
 	if !m.changed {
 		if m.rec.Kind == KindMember {
 			// An event of the entry that changed nothing is still one
@@ -155,20 +139,16 @@ func (r *Replica) keptIndex(ctx context.Context, tx *store.Tx, m *merge) error {
 		}
 		return nil
 	}
+	id := m.rec.ID
 	if m.indexed {
 		if r.reindex != nil {
-			r.reindex[m.rec.ID] = m.tokens
-		} else if err := tx.SetIndex(ctx, m.rec.ID, m.tokens); err != nil {
+			r.reindex[id] = m.tokens
+		} else if err := tx.SetIndex(ctx, id, m.tokens); err != nil {
 			return fmt.Errorf("replica: index: %w", err)
 		}
 	}
-	return nil
-}
-
-// kept does what keep does in memory once a changed record's state is
-// stored; the caller holds r.state.
-func (r *Replica) kept(m *merge) {
-	id := m.rec.ID
+	r.state.Lock()
+	defer r.state.Unlock()
 	switch m.rec.Kind {
 	case KindMember:
 		mem := memberFromState(id, m.st)
@@ -190,6 +170,7 @@ func (r *Replica) kept(m *merge) {
 		r.confirms[strings.TrimPrefix(id, confirmsEntityPrefix)] = confirmationsOf(m.st)
 	}
 	r.onChange = append(r.onChange, Changed{ID: id, Kind: m.rec.Kind, Scope: m.rec.Scope})
+	return nil
 }
 
 // foldChanges merges the fields each header wrote into their records: each
