@@ -33,6 +33,8 @@
 --     issue invites; that role does not reach the MUC component, whose
 --     administrators are only the configuration's admins list, empty on a
 --     clinic's server. The refusals hold for those too.)
+--   * one account sends the chat room at most 60 messages at once, then
+--     one a second (below);
 --   * a destroyed room's tombstone (Prosody 0.12 answers "gone" for 31
 --     days), left by an older server, is removed when the module loads.
 --
@@ -183,6 +185,37 @@ module:hook("iq-set/host/http://jabber.org/protocol/commands:command", function(
 		return true;
 	end
 end, 10);
+
+-- The chat room's archive keeps the newest messages only (the server's
+-- storage_archive_item_limit, 10,000), and new workstations recover staff
+-- chat from it: one modified workstation sending as fast as its connection
+-- allows (hundreds a second) would push every colleague's messages out of
+-- it within a minute. So an account may send clinic@ at most chat_burst
+-- messages at once, then one every chat_period / chat_burst seconds; a
+-- message over that is refused (wait, policy-violation), and the
+-- workstation keeps it queued and sends it again at its next connection.
+-- The sync room is not limited (its announcements are not archived).
+local throttle = require "util.throttle";
+local chat_burst, chat_period = 60, 60;
+local senders = {}; -- bare JID → throttle; the server's own accounts only
+module:hook("muc-occupant-groupchat", function(event)
+	local room = event.room;
+	if jid_split(room.jid) ~= "clinic" then
+		return nil;
+	end
+	local who = jid_bare(event.from or event.stanza.attr.from or "");
+	local t = senders[who];
+	if not t then
+		t = throttle.create(chat_burst, chat_period);
+		senders[who] = t;
+	end
+	if t:poll(1) then
+		return nil;
+	end
+	event.origin.send(st.error_reply(event.stanza, "wait", "policy-violation",
+		"Too many messages to the clinic room at once: wait a minute"));
+	return true;
+end, 20);
 
 -- Tombstones of the clinic's rooms, from an older server.
 local muc = module:depends("muc");

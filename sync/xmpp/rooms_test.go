@@ -1,10 +1,12 @@
 package xmpp_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -205,5 +207,58 @@ func TestClinicRoomsMendedAfterUpgrade(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestClinicRoomLimitsEachSender: one account may send the clinic room 60
+// messages at once, then one a second (mod_medihaven_rooms): a modified
+// workstation flooding it would otherwise push every colleague's messages
+// out of the room's archive, from which new workstations recover staff
+// chat. Her messages past the limit are refused (she keeps them queued);
+// a colleague still writes, and the sync room is not limited.
+func TestClinicRoomLimitsEachSender(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	mallory := connect(t, p, "mallory", nil)
+	aliceIn := newInbox()
+	alice := connect(t, p, "alice", aliceIn.receive)
+	clinic, sync := "clinic@"+p.MUC, "sync@"+p.MUC
+	for _, room := range []string{clinic, sync} {
+		for _, s := range []*xmpp.Session{mallory, alice} {
+			if err := s.JoinRoom(ctx, room, strings.Split(s.JID(), "@")[0]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const n = 150
+	refused := func(s *xmpp.Session, room, prefix string, n int) int {
+		t.Helper()
+		for i := range n {
+			if err := s.SendMessage(ctx, xmpp.Outgoing{To: room, Room: true, ID: fmt.Sprint(prefix, i), Body: fmt.Sprint(prefix, i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		count := 0
+		for i := range n {
+			if len(s.Refused(fmt.Sprint(prefix, i))) > 0 {
+				count++
+			}
+		}
+		return count
+	}
+	start := time.Now()
+	flood := refused(mallory, clinic, "flood-", n)
+	took := n - flood
+	if allowed := 60 + int(time.Since(start).Seconds()) + 1; flood == 0 || took > allowed {
+		t.Errorf("the room took %d of %d messages sent at once, refused %d; want at most %d", took, n, flood, allowed)
+	}
+	if got := refused(alice, clinic, "alice-", 1); got != 0 {
+		t.Errorf("a colleague's one message was refused while another account flooded the room")
+	}
+	if got := refused(mallory, sync, "sync-", n); got != 0 {
+		t.Errorf("the sync room refused %d of %d announcements", got, n)
 	}
 }

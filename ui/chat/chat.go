@@ -474,6 +474,10 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case m.Mine && m.NotSent != "":
 		mark.SetText("Not sent: " + m.NotSent)
 		mark.Importance = widget.DangerImportance
+	case m.Queued && m.WaitingFor != "" && m.Conversation == appchat.Room:
+		// The room refused it: more than its limit at once (mod_medihaven_rooms).
+		mark.SetText("Held back by the server (too many messages to the room at once): it goes again when you reconnect")
+		mark.Importance = widget.WarningImportance
 	case m.Queued && m.WaitingFor != "":
 		// The server refused it: their chat account does not exist yet.
 		mark.SetText("Waiting for " + m.WaitingFor + "'s workstation to connect for the first time")
