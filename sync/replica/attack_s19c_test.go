@@ -1,0 +1,79 @@
+package replica
+
+import (
+	"context"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+)
+
+// TestAttackS19cRevokedAccountSpeaksForBoundIDs: Rita, revoked, keeps the
+// XMPP account named like her random id Y: the upkeep ends the accounts
+// of the devices her entry names, so an entry naming no device (a
+// member admitted before devices were named) ends none, and until an
+// administrator's workstation is online every account of hers stays.
+// SpeaksFor let Y announce every id bound to her key (her entry names Y,
+// or she owns Y's chain and has an entry, standing or not: h-sec19a kept
+// revoked members there). Every event she writes after her revocation is
+// refused everywhere and stored within the bound on unnamed devices (16
+// events a device, unnamed.go), so from one account she had every
+// workstation fetch and store 16 events on each of as many bound ids as
+// she signs: the outsider's amplification of h-sec19a S19a-4, for a
+// revoked member. A bound chain of hers her revocation read a head of
+// (her moved chain) is still spoken for: a newcomer fetches what she
+// wrote there before.
+func TestAttackS19cRevokedAccountSpeaksForBoundIDs(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		names bool // her entry names Y
+	}{
+		{name: "her entry names no device"},
+		{name: "her entry names her account's device", names: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			rita := c.newcomer(t, "Rita Revoked")
+			c.sAdmin.apply(rita.own()...)
+			y := rita.r.Device()
+			if tc.names {
+				c.sAdmin.entry(rita.p, crypto.NewEventID(), y)
+			} else {
+				c.sAdmin.entry(rita.p, crypto.NewEventID())
+			}
+			exchange(t, append(c.stations(), rita)...)
+			s := c.sPhys
+			fresh := rita.p.bound()
+			if !s.r.SpeaksFor(ctx, y, fresh) {
+				t.Fatalf("setup: active Rita's account does not speak for an id bound to her key")
+			}
+			c.revoke(rita.p)
+			exchange(t, c.stations()...)
+			if m, _ := s.r.Member(rita.p.fp()); !m.Revoked() {
+				t.Fatalf("setup: Rita is not revoked on Paul's workstation")
+			}
+			for range 3 {
+				if d := rita.p.bound(); s.r.SpeaksFor(ctx, y, d) {
+					t.Errorf("revoked Rita's account %s speaks for %s, a new id bound to her key", short(y), short(d))
+				}
+			}
+			if !s.r.SpeaksFor(ctx, y, y) {
+				t.Errorf("Rita's account no longer speaks for its own chain")
+			}
+		})
+	}
+	// A moved member revoked: her old account still speaks for the chain
+	// she moved onto, which her revocation read a head of.
+	c := newClinic(t)
+	nina, _, _ := movedNewcomer(t, c)
+	nina.patient("Nina's patient before her revocation")
+	exchange(t, append(c.stations(), nina)...)
+	c.revoke(nina.p)
+	exchange(t, c.stations()...)
+	if m, _ := c.sPhys.r.Member(nina.p.fp()); !m.Revoked() || m.RevokedHeads[nina.r.Device()] == 0 {
+		t.Fatalf("setup: Nina revoked %v, her moved chain's head %d", m.Revoked(), m.RevokedHeads[nina.r.Device()])
+	}
+	if !c.sPhys.r.SpeaksFor(ctx, nina.movedFrom, nina.r.Device()) {
+		t.Errorf("revoked Nina's old account no longer speaks for the chain she moved onto before")
+	}
+}
