@@ -539,7 +539,8 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 // bound to the key of a member whose directory entry names account, or
 // of a member who owns account's chain here (a workstation moved onto a
 // bound id keeps its account: move.go). Only that member's events are kept in such
-// a chain whoever announces it.
+// a chain whoever announces it. A revoked member's account speaks only for
+// her bound chains her revocation read a head of (revokedKeeps).
 func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	if account == device {
 		return true
@@ -549,7 +550,7 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	}
 	r.state.RLock()
 	for fp, m := range r.members {
-		if _, named := m.namesDevice(account); named && crypto.DeviceBoundTo(device, fp) {
+		if _, named := m.namesDevice(account); named && crypto.DeviceBoundTo(device, fp) && revokedKeeps(m, device) {
 			r.state.RUnlock()
 			return true
 		}
@@ -566,8 +567,21 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	// workstation store 16 events on each (h-sec19a). A workstation not
 	// admitted yet cannot read the directory and tells nobody apart.
 	r.state.RLock()
-	_, member := r.members[owner]
+	m, member := r.members[owner]
 	_, admitted := r.members[r.fp]
 	r.state.RUnlock()
-	return member || r.anchors[owner] || !admitted
+	return member && revokedKeeps(m, device) || r.anchors[owner] || !admitted
+}
+
+// revokedKeeps reports whether member m's device, bound to her key, is
+// still one an account of hers speaks for: any while she is not revoked;
+// once revoked, only a chain her revocation read a head of (her moved
+// chain, which a newcomer fetches up to that head). Every event she
+// writes after it is refused everywhere, and each chain she starts then
+// stores within the bound on unnamed devices (unnamed.go): an account the
+// upkeep did not end (one her entry does not name; all of them until an
+// administrator's workstation is online) made every workstation fetch and
+// store 16 events on each of as many bound ids as she signs (h-sec19c).
+func revokedKeeps(m Member, device string) bool {
+	return !m.Revoked() || m.RevokedHeads[device] > 0
 }
