@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackS19cRevokedAccountSpeaksForBoundIDs: Rita, revoked, keeps the
@@ -75,5 +76,50 @@ func TestAttackS19cRevokedAccountSpeaksForBoundIDs(t *testing.T) {
 	}
 	if !c.sPhys.r.SpeaksFor(ctx, nina.movedFrom, nina.r.Device()) {
 		t.Errorf("revoked Nina's old account no longer speaks for the chain she moved onto before")
+	}
+}
+
+// TestAttackS19cBackdatedMoveErasesHerMovedChain: Nina, on a random id X
+// her entry names, moved onto D1 and wrote a patient there, which every
+// workstation applied. Her modified software then signs a second move
+// from X, onto another id bound to her key, with a lower clock than her
+// first: the move of hers from X that counts is the first by (Lamport,
+// device, seq), so her entry names the new chain and no longer D1, and
+// every workstation drops D1's chain whole (settleDevice), her patient
+// included. The move's clock is hers to pick (seq 1, nothing below it):
+// h-sec18d F2's erasing of her own past, by a second move instead of a
+// head. Revoked first, she still erased what the revocation kept: a move
+// is no act of membership.
+func TestAttackS19cBackdatedMoveErasesHerMovedChain(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		revoked bool
+	}{
+		{name: "active"},
+		{name: "revoked", revoked: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			moved, nina, _ := movedNewcomer(t, c)
+			from := nina.r.Device()
+			patient := moved.patient("Nina's patient in the chain she moved onto")
+			exchange(t, append(c.stations(), moved)...)
+			s := c.sPhys
+			if st, why := s.state(patient.Header.ID); st != store.Applied {
+				t.Fatalf("setup: Nina's patient is %v (%s)", st, why)
+			}
+			if tc.revoked {
+				c.revoke(moved.p)
+				exchange(t, c.stations()...)
+			}
+			early := nina.forgeMoveAt(from, 1, 1)
+			s.apply(early.Raw)
+			if st, why := s.state(patient.Header.ID); st != store.Applied {
+				t.Errorf("after Nina's backdated second move her patient is %v (%s)", st, why)
+			}
+			if owner := s.deviceOwner(moved.r.Device()); owner != moved.p.fp() {
+				t.Errorf("after Nina's backdated second move her moved chain belongs to %q", short(owner))
+			}
+		})
 	}
 }
