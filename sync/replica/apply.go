@@ -167,10 +167,8 @@ func (r *Replica) begin() func() {
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
 	r.loads, r.capped = map[string]*deviceLoad{}, nil
-	r.moves = map[moveKey][]store.Envelope{}
 	return func() {
 		r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails, r.loads = nil, nil, nil, nil, nil, nil, nil
-		r.moves = nil
 	}
 }
 

@@ -22,16 +22,19 @@ package replica
 //   - A move is only seq 1 of a device bound to its author's key, from a
 //     well-formed random id, with a head of at least 1 (X holds its key
 //     event): else refused by the kind rule and it counts for nothing.
-//   - The move of member P from X that counts is the first (by Lamport,
-//     device, seq) of P's applied moves from X. A move is no act of
-//     membership, as a key event is not: the revocation and token rules
-//     refuse the events after it on their own.
-//     Another bound chain of P's moving from X is not named by her entry:
-//     one workstation, one chain. Only P can sign a move bound to her key.
-//   - Her entry names D when it names X and D's first event is the move
-//     of P from X that counts (entryRefuses): the move renames the
-//     workstation the administrators named; it adds none. An entry that
-//     stops naming X stops naming D; an administrator may name D directly.
+//   - A move is no act of membership, as a key event is not: the
+//     revocation and token rules refuse the events after it on their own.
+//     Only P can sign a move bound to her key.
+//   - Her entry names D when it names X and D's first event is an applied
+//     move of P from X (entryRefuses): the move renames the workstation
+//     the administrators named. Each of her moves from X names its own
+//     chain: until session 19 only the first by (Lamport, device, seq)
+//     did, but the clock is hers to pick, and a second move backdated
+//     below the first dropped the chain she had written in since, even
+//     after her revocation (h-sec19c). One workstation, one chain is kept
+//     by honest software (one move per workstation, MovedChain), not by
+//     these rules, as for X (below). An entry that stops naming X stops
+//     naming D; an administrator may name D directly.
 //   - X is renamed, not closed: what P signs in X, before or after her
 //     move, is judged as before (h-sec19a). Until session 19 her events in
 //     X after the head were refused (rule "moved"), but the head is her
@@ -168,21 +171,6 @@ func noAct(kind string) bool { return kind == KindKey || kind == KindEnroll || k
 // moveKey names the moves of one member from one device.
 type moveKey struct{ fp, from string }
 
-// movesFrom returns fp's stored moves from device from that may count,
-// first first (by Lamport, device, seq), read once per transaction.
-func (r *Replica) movesFrom(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
-	if r.moves != nil {
-		if got, ok := r.moves[moveKey{fp, from}]; ok {
-			return got, nil
-		}
-	}
-	out, err := appliedMoves(ctx, tx, fp, from)
-	if r.moves != nil && err == nil {
-		r.moves[moveKey{fp, from}] = out
-	}
-	return out, err
-}
-
 // MovedChain is the device fp's workstation moved onto from device from
 // (her move from it that counts), "" when she did not: the app opens its
 // replica on it (app/move.go).
@@ -256,9 +244,6 @@ func rowClaim(row store.Envelope) claim {
 // movedChanged notes that fp's moves from device from may count
 // otherwise: judgeMoves settles what they decide.
 func (r *Replica) movedChanged(fp, from string) {
-	if r.moves != nil {
-		delete(r.moves, moveKey{fp, from})
-	}
 	if r.moveDirty == nil {
 		r.moveDirty = map[moveKey]bool{}
 	}
@@ -266,14 +251,18 @@ func (r *Replica) movedChanged(fp, from string) {
 }
 
 // namedByMove reports whether device, bound to m's key, is named by m's
-// entry through her move (see the rules above): its first event is her
-// move that counts from a device her entry names. h is the event judged:
-// the move itself when it is device's first event (not stored yet on
-// arrival), where it names by being the first of her moves from there.
+// entry through her move (see the rules above): its first event is an
+// applied move of hers from a device her entry names. h is the event
+// judged: the move itself when it is device's first event (not stored yet
+// on arrival). Every such move names its chain, whatever her other moves
+// from there: until session 19 only the first by (Lamport, device, seq)
+// did, and a move's clock is hers to pick (seq 1, nothing below it), so a
+// second move signed with a lower clock, even after her revocation,
+// dropped the chain her workstation had moved onto, with all she wrote
+// there (h-sec19c).
 func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h crypto.Header) (bool, error) {
 	var from string
-	self := h.Kind == KindMove && h.Seq == 1
-	if self {
+	if h.Kind == KindMove && h.Seq == 1 {
 		from = movedFrom(h.Entity)
 	} else {
 		first, err := tx.EnvelopeAt(ctx, h.Device, 1)
@@ -288,17 +277,8 @@ func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h cry
 		}
 		from = movedFrom(first.Entity)
 	}
-	if _, named := m.namesDevice(from); !named || from == "" {
-		return false, nil
-	}
-	moves, err := r.movesFrom(ctx, tx, m.Fingerprint, from)
-	if err != nil || len(moves) == 0 {
-		return self, err
-	}
-	if self {
-		return moves[0].Device == h.Device || before(claimOf(h), rowClaim(moves[0])), nil
-	}
-	return moves[0].Device == h.Device, nil
+	_, named := m.namesDevice(from)
+	return named && from != "", nil
 }
 
 // movedKey keeps again the key every applied move of fp's carries, as
@@ -393,9 +373,6 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 			break
 		}
 		delete(r.moveDirty, k)
-		if r.moves != nil {
-			delete(r.moves, k)
-		}
 		r.state.RLock()
 		m, ok := r.members[k.fp]
 		r.state.RUnlock()
