@@ -2,7 +2,9 @@ package replica
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -121,5 +123,50 @@ func TestAttackS19cBackdatedMoveErasesHerMovedChain(t *testing.T) {
 				t.Errorf("after Nina's backdated second move her moved chain belongs to %q", short(owner))
 			}
 		})
+	}
+}
+
+// TestAttackS19cManyMovesFromHerNamedChain: since each of her moves names
+// its chain, Nina, whose entry names her random id X, has every move of
+// hers from X kept (one chain each, as if she wrote in X). Judging a move
+// must not settle every earlier one of hers from X (judgeMoves): the n-th
+// move would cost n times the first (h-sec19a's n² for an entry naming no
+// device, which no move of hers from a named device met while only the
+// first counted).
+func TestAttackS19cManyMovesFromHerNamedChain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies 1,500 moves one by one")
+	}
+	c := newClinic(t)
+	nina := c.newcomer(t, "Nina Newcomer")
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID(), nina.r.Device())
+	exchange(t, append(c.stations(), nina)...)
+	from := nina.r.Device()
+	s := c.sPhys
+	const n = 1500
+	moves := make([]*crypto.Envelope, n)
+	for i := range moves {
+		moves[i] = nina.forgeMove(from, 1)
+	}
+	timed := func(envs []*crypto.Envelope) time.Duration {
+		var ds []time.Duration
+		for _, env := range envs {
+			start := time.Now()
+			s.apply(env.Raw)
+			ds = append(ds, time.Since(start))
+		}
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	first := timed(moves[:20])
+	s.apply(raws(moves[20 : n-20]...)...)
+	last := timed(moves[n-20:])
+	if st, why := s.state(moves[n-1].Header.ID); st != store.Applied {
+		t.Fatalf("her last move is %v (%s)", st, why)
+	}
+	t.Logf("applying one of her moves from her named chain: %v among the first 20, %v after %d (medians)", first, last, n-20)
+	if last > 4*first+5*time.Millisecond {
+		t.Errorf("the %d-th move from her chain costs %v to apply, the first ones %v", n, last, first)
 	}
 }
