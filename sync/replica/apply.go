@@ -216,7 +216,7 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 		r.settled[chainPlace{row.Device, row.Seq}] = row
 	}
 	if row.Kind == KindMove {
-		r.movedChanged(row.Author, movedFrom(row.Entity)) // move.go
+		r.movedChanged(row.Author, row.Device) // move.go
 	}
 	if (was == store.Applied || was == store.Sealed) && v.state == store.Rejected {
 		r.undone = append(r.undone, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
@@ -494,7 +494,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
 	case KindMove: // this workstation's own move (MoveFrom)
-		r.movedChanged(h.Author, movedFrom(h.Entity))
+		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)
 		if err != nil {
 			return 0, keyRef{}, badContent{err.Error()}

@@ -168,8 +168,9 @@ func moveCounts(row store.Envelope) bool {
 // request, a workstation's move.
 func noAct(kind string) bool { return kind == KindKey || kind == KindEnroll || kind == KindMove }
 
-// moveKey names the moves of one member from one device.
-type moveKey struct{ fp, from string }
+// moveKey names a member's move: its author and the device it is the
+// first event of.
+type moveKey struct{ fp, device string }
 
 // MovedChain is the device fp's workstation moved onto from device from
 // (her move from it that counts), "" when she did not: the app opens its
@@ -241,13 +242,14 @@ func rowClaim(row store.Envelope) claim {
 	return claim{Entity: row.Entity, Kind: row.Kind, Scope: row.Scope, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
 }
 
-// movedChanged notes that fp's moves from device from may count
-// otherwise: judgeMoves settles what they decide.
-func (r *Replica) movedChanged(fp, from string) {
+// movedChanged notes that fp's move, the first event of device, may
+// count otherwise: judgeMoves settles what it decides, the naming of
+// device alone (each move names its own chain).
+func (r *Replica) movedChanged(fp, device string) {
 	if r.moveDirty == nil {
 		r.moveDirty = map[moveKey]bool{}
 	}
-	r.moveDirty[moveKey{fp, from}] = true
+	r.moveDirty[moveKey{fp, device}] = true
 }
 
 // namedByMove reports whether device, bound to m's key, is named by m's
@@ -327,7 +329,7 @@ func (r *Replica) movedKey(ctx context.Context, tx *store.Tx, fp string) (*crypt
 // key as a key event does.
 func (r *Replica) tryMove(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (verdict, error) {
 	h := env.Header
-	r.movedChanged(h.Author, movedFrom(h.Entity))
+	r.movedChanged(h.Author, h.Device)
 	m, err := parseMove(h, env.Ciphertext)
 	if err != nil {
 		return refused(ruleKind, "%v", err), nil
@@ -357,12 +359,14 @@ func (r *Replica) publishMoved(ctx context.Context, tx *store.Tx, h crypto.Heade
 		Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Time: h.Time}, Fields{"pub": mustJSON(m.b64)})
 }
 
-// judgeMoves settles what the moves that changed decide: each bound chain
-// of their member's moves from the device is named or not (settleDevice).
-// A move names a chain only for a member whose entry names devices
-// (entryRefuses): for one whose entry names none, or who has none here,
-// nothing is read (h-sec19a: every one of her moves from one device was
-// settled at each, n² in all; a change of her entry settles her devices,
+// judgeMoves settles what the moves that changed decide: whether the
+// bound chain each is the first event of is named (settleDevice). Each
+// move names its own chain (namedByMove), so no other chain is read: a
+// member with many moves from one device cost n settles a move, n² in all
+// (h-sec19a for an entry naming no device; h-sec19c once every move of
+// hers counted). A move names a chain only for a member whose entry names
+// devices (entryRefuses): for one whose entry names none, or who has none
+// here, nothing is settled (a change of her entry settles her devices,
 // judgeDirectory). It reports whether it changed anything settle must go
 // round again for.
 func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
@@ -376,20 +380,14 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 		r.state.RLock()
 		m, ok := r.members[k.fp]
 		r.state.RUnlock()
-		if names, _ := m.namesDevice(""); !ok || !names {
+		if names, _ := m.namesDevice(""); !ok || !names || !crypto.DeviceBoundTo(k.device, k.fp) {
 			continue
 		}
-		rows, err := movesOf(ctx, tx, k.fp, k.from)
+		changed, err := r.settleDevice(ctx, tx, k.device)
 		if err != nil {
 			return progress, err
 		}
-		for _, row := range rows {
-			changed, err := r.settleDevice(ctx, tx, row.Device)
-			if err != nil {
-				return progress, err
-			}
-			progress = progress || changed
-		}
+		progress = progress || changed
 	}
 	return progress, nil
 }
