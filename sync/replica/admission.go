@@ -448,7 +448,7 @@ func (r *Replica) settleDevice(ctx context.Context, tx *store.Tx, device string)
 			r.dirty[row.Entity] = true // a claim that held its member may be gone (hold.go)
 		}
 		if row.Kind == KindMove {
-			r.movedChanged(row.Author, movedFrom(row.Entity)) // move.go
+			r.movedChanged(row.Author, row.Device) // move.go
 		}
 		if row.State != store.Applied && row.State != store.Sealed {
 			continue

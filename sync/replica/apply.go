@@ -167,10 +167,8 @@ func (r *Replica) begin() func() {
 	r.settled = map[chainPlace]store.Envelope{}
 	r.revoked, r.undone, r.tails = map[string]bool{}, nil, map[string]uint64{}
 	r.loads, r.capped = map[string]*deviceLoad{}, nil
-	r.moves = map[moveKey][]store.Envelope{}
 	return func() {
 		r.reindex, r.folds, r.settled, r.revoked, r.undone, r.tails, r.loads = nil, nil, nil, nil, nil, nil, nil
-		r.moves = nil
 	}
 }
 
@@ -218,7 +216,7 @@ func (r *Replica) setState(ctx context.Context, tx *store.Tx, row store.Envelope
 		r.settled[chainPlace{row.Device, row.Seq}] = row
 	}
 	if row.Kind == KindMove {
-		r.movedChanged(row.Author, movedFrom(row.Entity)) // move.go
+		r.movedChanged(row.Author, row.Device) // move.go
 	}
 	if (was == store.Applied || was == store.Sealed) && v.state == store.Rejected {
 		r.undone = append(r.undone, Problem{Event: row.ID, Device: row.Device, Seq: row.Seq, Reason: v.reason})
@@ -496,7 +494,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
 	case KindMove: // this workstation's own move (MoveFrom)
-		r.movedChanged(h.Author, movedFrom(h.Entity))
+		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)
 		if err != nil {
 			return 0, keyRef{}, badContent{err.Error()}

@@ -22,16 +22,19 @@ package replica
 //   - A move is only seq 1 of a device bound to its author's key, from a
 //     well-formed random id, with a head of at least 1 (X holds its key
 //     event): else refused by the kind rule and it counts for nothing.
-//   - The move of member P from X that counts is the first (by Lamport,
-//     device, seq) of P's applied moves from X. A move is no act of
-//     membership, as a key event is not: the revocation and token rules
-//     refuse the events after it on their own.
-//     Another bound chain of P's moving from X is not named by her entry:
-//     one workstation, one chain. Only P can sign a move bound to her key.
-//   - Her entry names D when it names X and D's first event is the move
-//     of P from X that counts (entryRefuses): the move renames the
-//     workstation the administrators named; it adds none. An entry that
-//     stops naming X stops naming D; an administrator may name D directly.
+//   - A move is no act of membership, as a key event is not: the
+//     revocation and token rules refuse the events after it on their own.
+//     Only P can sign a move bound to her key.
+//   - Her entry names D when it names X and D's first event is an applied
+//     move of P from X (entryRefuses): the move renames the workstation
+//     the administrators named. Each of her moves from X names its own
+//     chain: until session 19 only the first by (Lamport, device, seq)
+//     did, but the clock is hers to pick, and a second move backdated
+//     below the first dropped the chain she had written in since, even
+//     after her revocation (h-sec19c). One workstation, one chain is kept
+//     by honest software (one move per workstation, MovedChain), not by
+//     these rules, as for X (below). An entry that stops naming X stops
+//     naming D; an administrator may name D directly.
 //   - X is renamed, not closed: what P signs in X, before or after her
 //     move, is judged as before (h-sec19a). Until session 19 her events in
 //     X after the head were refused (rule "moved"), but the head is her
@@ -165,23 +168,9 @@ func moveCounts(row store.Envelope) bool {
 // request, a workstation's move.
 func noAct(kind string) bool { return kind == KindKey || kind == KindEnroll || kind == KindMove }
 
-// moveKey names the moves of one member from one device.
-type moveKey struct{ fp, from string }
-
-// movesFrom returns fp's stored moves from device from that may count,
-// first first (by Lamport, device, seq), read once per transaction.
-func (r *Replica) movesFrom(ctx context.Context, tx *store.Tx, fp, from string) ([]store.Envelope, error) {
-	if r.moves != nil {
-		if got, ok := r.moves[moveKey{fp, from}]; ok {
-			return got, nil
-		}
-	}
-	out, err := appliedMoves(ctx, tx, fp, from)
-	if r.moves != nil && err == nil {
-		r.moves[moveKey{fp, from}] = out
-	}
-	return out, err
-}
+// moveKey names a member's move: its author and the device it is the
+// first event of.
+type moveKey struct{ fp, device string }
 
 // MovedChain is the device fp's workstation moved onto from device from
 // (her move from it that counts), "" when she did not: the app opens its
@@ -253,27 +242,29 @@ func rowClaim(row store.Envelope) claim {
 	return claim{Entity: row.Entity, Kind: row.Kind, Scope: row.Scope, Lamport: row.Lamport, Device: row.Device, Seq: row.Seq}
 }
 
-// movedChanged notes that fp's moves from device from may count
-// otherwise: judgeMoves settles what they decide.
-func (r *Replica) movedChanged(fp, from string) {
-	if r.moves != nil {
-		delete(r.moves, moveKey{fp, from})
-	}
+// movedChanged notes that fp's move, the first event of device, may
+// count otherwise: judgeMoves settles what it decides, the naming of
+// device alone (each move names its own chain).
+func (r *Replica) movedChanged(fp, device string) {
 	if r.moveDirty == nil {
 		r.moveDirty = map[moveKey]bool{}
 	}
-	r.moveDirty[moveKey{fp, from}] = true
+	r.moveDirty[moveKey{fp, device}] = true
 }
 
 // namedByMove reports whether device, bound to m's key, is named by m's
-// entry through her move (see the rules above): its first event is her
-// move that counts from a device her entry names. h is the event judged:
-// the move itself when it is device's first event (not stored yet on
-// arrival), where it names by being the first of her moves from there.
+// entry through her move (see the rules above): its first event is an
+// applied move of hers from a device her entry names. h is the event
+// judged: the move itself when it is device's first event (not stored yet
+// on arrival). Every such move names its chain, whatever her other moves
+// from there: until session 19 only the first by (Lamport, device, seq)
+// did, and a move's clock is hers to pick (seq 1, nothing below it), so a
+// second move signed with a lower clock, even after her revocation,
+// dropped the chain her workstation had moved onto, with all she wrote
+// there (h-sec19c).
 func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h crypto.Header) (bool, error) {
 	var from string
-	self := h.Kind == KindMove && h.Seq == 1
-	if self {
+	if h.Kind == KindMove && h.Seq == 1 {
 		from = movedFrom(h.Entity)
 	} else {
 		first, err := tx.EnvelopeAt(ctx, h.Device, 1)
@@ -288,17 +279,8 @@ func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h cry
 		}
 		from = movedFrom(first.Entity)
 	}
-	if _, named := m.namesDevice(from); !named || from == "" {
-		return false, nil
-	}
-	moves, err := r.movesFrom(ctx, tx, m.Fingerprint, from)
-	if err != nil || len(moves) == 0 {
-		return self, err
-	}
-	if self {
-		return moves[0].Device == h.Device || before(claimOf(h), rowClaim(moves[0])), nil
-	}
-	return moves[0].Device == h.Device, nil
+	_, named := m.namesDevice(from)
+	return named && from != "", nil
 }
 
 // movedKey keeps again the key every applied move of fp's carries, as
@@ -347,7 +329,7 @@ func (r *Replica) movedKey(ctx context.Context, tx *store.Tx, fp string) (*crypt
 // key as a key event does.
 func (r *Replica) tryMove(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (verdict, error) {
 	h := env.Header
-	r.movedChanged(h.Author, movedFrom(h.Entity))
+	r.movedChanged(h.Author, h.Device)
 	m, err := parseMove(h, env.Ciphertext)
 	if err != nil {
 		return refused(ruleKind, "%v", err), nil
@@ -377,12 +359,14 @@ func (r *Replica) publishMoved(ctx context.Context, tx *store.Tx, h crypto.Heade
 		Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Time: h.Time}, Fields{"pub": mustJSON(m.b64)})
 }
 
-// judgeMoves settles what the moves that changed decide: each bound chain
-// of their member's moves from the device is named or not (settleDevice).
-// A move names a chain only for a member whose entry names devices
-// (entryRefuses): for one whose entry names none, or who has none here,
-// nothing is read (h-sec19a: every one of her moves from one device was
-// settled at each, n² in all; a change of her entry settles her devices,
+// judgeMoves settles what the moves that changed decide: whether the
+// bound chain each is the first event of is named (settleDevice). Each
+// move names its own chain (namedByMove), so no other chain is read: a
+// member with many moves from one device cost n settles a move, n² in all
+// (h-sec19a for an entry naming no device; h-sec19c once every move of
+// hers counted). A move names a chain only for a member whose entry names
+// devices (entryRefuses): for one whose entry names none, or who has none
+// here, nothing is settled (a change of her entry settles her devices,
 // judgeDirectory). It reports whether it changed anything settle must go
 // round again for.
 func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
@@ -393,26 +377,17 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 			break
 		}
 		delete(r.moveDirty, k)
-		if r.moves != nil {
-			delete(r.moves, k)
-		}
 		r.state.RLock()
 		m, ok := r.members[k.fp]
 		r.state.RUnlock()
-		if names, _ := m.namesDevice(""); !ok || !names {
+		if names, _ := m.namesDevice(""); !ok || !names || !crypto.DeviceBoundTo(k.device, k.fp) {
 			continue
 		}
-		rows, err := movesOf(ctx, tx, k.fp, k.from)
+		changed, err := r.settleDevice(ctx, tx, k.device)
 		if err != nil {
 			return progress, err
 		}
-		for _, row := range rows {
-			changed, err := r.settleDevice(ctx, tx, row.Device)
-			if err != nil {
-				return progress, err
-			}
-			progress = progress || changed
-		}
+		progress = progress || changed
 	}
 	return progress, nil
 }
@@ -539,7 +514,8 @@ func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) 
 // bound to the key of a member whose directory entry names account, or
 // of a member who owns account's chain here (a workstation moved onto a
 // bound id keeps its account: move.go). Only that member's events are kept in such
-// a chain whoever announces it.
+// a chain whoever announces it. A revoked member's account speaks only for
+// her bound chains her revocation read a head of (revokedKeeps).
 func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	if account == device {
 		return true
@@ -549,7 +525,7 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	}
 	r.state.RLock()
 	for fp, m := range r.members {
-		if _, named := m.namesDevice(account); named && crypto.DeviceBoundTo(device, fp) {
+		if _, named := m.namesDevice(account); named && crypto.DeviceBoundTo(device, fp) && revokedKeeps(m, device) {
 			r.state.RUnlock()
 			return true
 		}
@@ -566,8 +542,21 @@ func (r *Replica) SpeaksFor(ctx context.Context, account, device string) bool {
 	// workstation store 16 events on each (h-sec19a). A workstation not
 	// admitted yet cannot read the directory and tells nobody apart.
 	r.state.RLock()
-	_, member := r.members[owner]
+	m, member := r.members[owner]
 	_, admitted := r.members[r.fp]
 	r.state.RUnlock()
-	return member || r.anchors[owner] || !admitted
+	return member && revokedKeeps(m, device) || r.anchors[owner] || !admitted
+}
+
+// revokedKeeps reports whether member m's device, bound to her key, is
+// still one an account of hers speaks for: any while she is not revoked;
+// once revoked, only a chain her revocation read a head of (her moved
+// chain, which a newcomer fetches up to that head). Every event she
+// writes after it is refused everywhere, and each chain she starts then
+// stores within the bound on unnamed devices (unnamed.go): an account the
+// upkeep did not end (one her entry does not name; all of them until an
+// administrator's workstation is online) made every workstation fetch and
+// store 16 events on each of as many bound ids as she signs (h-sec19c).
+func revokedKeeps(m Member, device string) bool {
+	return !m.Revoked() || m.RevokedHeads[device] > 0
 }

@@ -206,8 +206,9 @@ func TestMoveSquatRefused(t *testing.T) {
 // first or last (a move renames the workstation; it closes nothing: until
 // session 19 it refused her events past its head, which her word sets:
 // h-sec18d F2, h-sec19a). A second move of hers from the same old id onto
-// another bound id is not named by her entry (one workstation, one
-// chain): its events are not kept, whichever move is heard first.
+// another bound id names its chain too (until h-sec19c only the first by
+// clock did, and a backdated second one dropped the first's chain): its
+// events are kept, whichever move is heard first.
 func TestMoveKeepsTheOldChain(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -249,7 +250,7 @@ func TestMoveKeepsTheOldChain(t *testing.T) {
 					{"her patient before the move", kept, store.Applied},
 					{"her patient after the move", work, store.Applied},
 					{"her old id's event after the move", stale, store.Applied},
-					{"her second chain's patient", secondWork, -1},
+					{"her second chain's patient", secondWork, store.Applied}, // each move names its chain (h-sec19c)
 				} {
 					st, why := s.state(tt.env.Header.ID)
 					if tt.want >= 0 && st != tt.want || tt.want < 0 && st == store.Applied {

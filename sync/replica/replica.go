@@ -94,7 +94,6 @@ type Replica struct {
 	dirty      map[string]bool               // under mu: directory entries changed since judged
 	account    string                        // under state: the device this workstation's chain moved from ("" none; move.go)
 	chainLeft  atomic.Bool                   // this member's chain on this device moved onto another (move.go)
-	moves      map[moveKey][]store.Envelope  // during a transaction: moves that may count, as read (move.go)
 	moveDirty  map[moveKey]bool              // under mu: moves whose verdict changed since judged (move.go)
 	holds      map[string]hold               // under state: what holds each held member (hold.go)
 	// vanishedAdmins: writers of claims with no entry whose refused
