@@ -111,7 +111,7 @@ func TestChatPanel(t *testing.T) {
 		"Unverified", // a message not signed by a staff key
 		"Waiting for Dr Lena Locum's workstation to connect for the first time", // refused by the server
 		"Sent", // taken by the server
-		"Not sent: Dr Old Leaver left the clinic before it could go out", // revoked while it waited
+		"Not sent: Dr Old Leaver left the clinic before it could go out",  // revoked while it waited
 		"Held back by the server (too many messages to the room at once)", // the room's limit
 	} {
 		if !strings.Contains(shown, want) {
