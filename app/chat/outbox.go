@@ -287,7 +287,7 @@ func (s *Service) sealedForNow(ctx context.Context, r *replica.Replica, q chatQu
 		w := map[string][]byte{}
 		if !q.Room && len(keys) == 0 {
 			send = false
-			local.NotSent = waitingFor(r, local.Conversation) + " left the clinic before it could go out"
+			local.NotSent = waitingFor(r, local.Conversation) + " left the clinic before it went out"
 			name := hashName(secretMessage, local.Key)
 			sealed, err := sealJSON(dk, name, local)
 			if err != nil {

@@ -18,6 +18,12 @@ func TestChooseSwarmPort(t *testing.T) {
 	}
 	defer held.Close()
 	busy := held.Addr().(*net.TCPAddr).Port
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := free.Addr().(*net.TCPAddr).Port
+	free.Close() // a port of its own, free now
 	for _, tc := range []struct {
 		name, swarm string
 		c           Config
@@ -28,7 +34,7 @@ func TestChooseSwarmPort(t *testing.T) {
 		{"the desk's port", "/ip4/127.0.0.1/tcp/5290", Config{Listen: "127.0.0.1", APIPort: 5001, DeskPort: 5290}, false},
 		{"a port another program holds", multiaddr("127.0.0.1", busy), Config{Listen: "127.0.0.1", APIPort: 5001}, false},
 		{"another shape", `/ip4/127.0.0.1/udp/4001/quic-v1`, Config{Listen: "127.0.0.1", APIPort: 5001}, false},
-		{"a free port of its own", "/ip4/127.0.0.1/tcp/4003", Config{Listen: "127.0.0.1", APIPort: 5001}, true},
+		{"a free port of its own", multiaddr("127.0.0.1", own), Config{Listen: "127.0.0.1", APIPort: 5001}, true},
 		{"a fixed swarm port", "/ip4/127.0.0.1/tcp/5001", Config{Listen: "127.0.0.1", APIPort: 5001, SwarmPort: 5001}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -444,13 +444,17 @@ func (p *panel) newMessageRow() fyne.CanvasObject {
 	who := widget.NewLabelWithStyle("Name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	when := widget.NewLabel("00:00")
 	when.Importance = widget.LowImportance
+	// The mark takes the room the name and time leave, and a long one is
+	// cut with an ellipsis rather than widening every row past the pane.
 	mark := widget.NewLabel("")
+	mark.Alignment = fyne.TextAlignTrailing
+	mark.Truncation = fyne.TextTruncateEllipsis
 	text := widget.NewLabel("")
 	text.Wrapping = fyne.TextWrapWord
 	patient := widget.NewButtonWithIcon("", theme.AccountIcon(), nil)
 	patient.Importance = widget.LowImportance
 	return container.NewVBox(
-		container.NewHBox(who, when, layout.NewSpacer(), mark),
+		container.NewBorder(nil, nil, container.NewHBox(who, when), nil, mark),
 		text,
 		container.NewHBox(patient),
 	)
@@ -463,7 +467,8 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	m := p.messages[i]
 	v := o.(*fyne.Container)
 	head := v.Objects[0].(*fyne.Container)
-	who, when, mark := head.Objects[0].(*widget.Label), head.Objects[1].(*widget.Label), head.Objects[3].(*widget.Label)
+	mark, left := head.Objects[0].(*widget.Label), head.Objects[1].(*fyne.Container) // NewBorder: the centre first
+	who, when := left.Objects[0].(*widget.Label), left.Objects[1].(*widget.Label)
 	text := v.Objects[1].(*widget.Label)
 	patientRow := v.Objects[2].(*fyne.Container)
 	patient := patientRow.Objects[0].(*widget.Button)
@@ -476,7 +481,7 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 		mark.Importance = widget.DangerImportance
 	case m.Queued && m.WaitingFor != "" && m.Conversation == appchat.Room:
 		// The room refused it: more than its limit at once (mod_medihaven_rooms).
-		mark.SetText("Held back by the server (too many messages to the room at once): it goes again when you reconnect")
+		mark.SetText("Held back: too many messages at once; it goes when you reconnect")
 		mark.Importance = widget.WarningImportance
 	case m.Queued && m.WaitingFor != "":
 		// The server refused it: their chat account does not exist yet.

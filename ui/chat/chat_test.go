@@ -39,7 +39,7 @@ func (f *fakeChat) History(_ context.Context, conv string) ([]appchat.Message, e
 		{ID: "3", Conversation: conv, Mine: true, Text: "For the locum", Verified: true, Queued: true, WaitingFor: "Dr Lena Locum", At: time.Now()},
 		{ID: "4", Conversation: conv, Mine: true, Text: "Delivered", Verified: true, At: time.Now()},
 		{ID: "6", Conversation: appchat.Room, Mine: true, Text: "One too many", Verified: true, Queued: true, WaitingFor: "the clinic room", At: time.Now()},
-		{ID: "5", Conversation: conv, Mine: true, Text: "For the leaver", Verified: true, NotSent: "Dr Old Leaver left the clinic before it could go out", At: time.Now()},
+		{ID: "5", Conversation: conv, Mine: true, Text: "For the leaver", Verified: true, NotSent: "Dr Old Leaver left the clinic before it went out", At: time.Now()},
 	}
 	for i, s := range f.sent {
 		out = append(out, appchat.Message{ID: "s" + string(rune('a'+i)), Conversation: conv, Mine: true, Text: s, Verified: true, At: time.Now()})
@@ -111,8 +111,8 @@ func TestChatPanel(t *testing.T) {
 		"Unverified", // a message not signed by a staff key
 		"Waiting for Dr Lena Locum's workstation to connect for the first time", // refused by the server
 		"Sent", // taken by the server
-		"Not sent: Dr Old Leaver left the clinic before it could go out",  // revoked while it waited
-		"Held back by the server (too many messages to the room at once)", // the room's limit
+		"Not sent: Dr Old Leaver left the clinic before it went out", // revoked while it waited
+		"Held back: too many messages at once",                       // the room's limit
 	} {
 		if !strings.Contains(shown, want) {
 			t.Errorf("the panel does not show %q:\n%s", want, shown)
