@@ -54,6 +54,7 @@ type calendarScreen struct {
 	calendar  fyne.CanvasObject
 	chart     *chartView
 	days      map[string][]records.Appointment
+	nextDay   time.Time // in the day view of an empty day: the next day with an appointment, if one is near
 	opening   bool
 	exportBtn *widget.Button
 	ics       *icsDialog // the calendar export dialog last opened
@@ -154,6 +155,7 @@ func (cs *calendarScreen) load() {
 	}
 	got := map[string][]records.Appointment{}
 	var err error
+	var nextDay time.Time
 	me := cs.c.Fingerprint()
 	newest := cs.loads.Begin()
 	cs.do(func(ctx context.Context) {
@@ -164,6 +166,9 @@ func (cs *calendarScreen) load() {
 			}
 			got[d.Format("2006-01-02")] = as
 		}
+		if cs.view == viewDay && !hasBooked(got[days[0].Format("2006-01-02")]) {
+			nextDay, err = cs.nextBookedDay(ctx, days[0])
+		}
 	}, func() {
 		if !newest() {
 			return // a later load draws
@@ -172,7 +177,7 @@ func (cs *calendarScreen) load() {
 			cs.fb.fail(err)
 			return
 		}
-		cs.days = got
+		cs.days, cs.nextDay = got, nextDay
 		if cs.view == viewDay {
 			cs.drawDay(days[0])
 		} else {
@@ -220,6 +225,15 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 	if len(as) == 0 {
 		cs.body.Add(quiet("No appointments on this day."))
 	}
+	if !cs.nextDay.IsZero() {
+		next := cs.nextDay
+		show := widget.NewButtonWithIcon("Show "+next.Format("Monday 2 January"), theme.NavigateNextIcon(), func() {
+			cs.date = next
+			cs.load()
+		})
+		show.IconPlacement = widget.ButtonIconTrailingText
+		cs.body.Add(container.NewHBox(quiet(fmt.Sprintf("Your next appointments are on %s.", next.Format("Monday 2 January"))), show))
+	}
 	for _, a := range as {
 		a := a
 		when := bold(fmt.Sprintf("%s–%s", a.Start.Local().Format("15:04"), a.End().Local().Format("15:04")))
@@ -239,6 +253,39 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 		cs.body.Add(widget.NewSeparator())
 	}
 	cs.body.Refresh()
+}
+
+// nextSearchDays is how far ahead an empty day looks for the next day
+// with appointments: a long weekend or a holiday, not a sabbatical.
+const nextSearchDays = 21
+
+// hasBooked says whether as holds an appointment still to be seen
+// (cancelled ones and no-shows leave the day free).
+func hasBooked(as []records.Appointment) bool {
+	for _, a := range as {
+		if a.Status != records.StatusCancelled && a.Status != records.StatusNoShow {
+			return true
+		}
+	}
+	return false
+}
+
+// nextBookedDay is the first day after d, within nextSearchDays, with an
+// appointment of this physician's not cancelled; zero when none is that
+// near. One indexed read a day, only when the day shown is free.
+func (cs *calendarScreen) nextBookedDay(ctx context.Context, d time.Time) (time.Time, error) {
+	me := cs.c.Fingerprint()
+	for i := 1; i <= nextSearchDays; i++ {
+		day := d.AddDate(0, 0, i)
+		as, err := cs.c.Calendar(ctx, me, day)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if hasBooked(as) {
+			return day, nil
+		}
+	}
+	return time.Time{}, nil
 }
 
 func (cs *calendarScreen) drawWeek(days []time.Time) {

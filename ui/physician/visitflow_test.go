@@ -75,3 +75,38 @@ func TestVisitFlow(t *testing.T) {
 		t.Fatalf("tomorrow's visit after confirming: %+v %q", v.encounter, v.status.Text)
 	}
 }
+
+// TestEmptyDayPointsToTheNextBookedDay: a free day (a weekend, a holiday)
+// says when the physician's next appointments are and shows that day with
+// one tap; a day with appointments, or a free one with none near, says
+// nothing of the kind.
+func TestEmptyDayPointsToTheNextBookedDay(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	ahead := startOfDay(c.now).AddDate(0, 0, 3).Add(10 * time.Hour)
+	c.book(t, "Later", ahead)
+
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	cs := newCalendar(s)
+	w.SetContent(container.NewVScroll(cs.stack))
+
+	want := "Your next appointments are on " + ahead.Format("Monday 2 January")
+	if !hasLabel(cs.stack, want) {
+		t.Fatalf("a free day does not say %q", want)
+	}
+	test.Tap(button(t, cs.stack, "Show "+ahead.Format("Monday 2 January")))
+	if got := cs.title.Text; got != ahead.Format("Monday 2 January 2006") {
+		t.Fatalf("the day shown is %q, want %s", got, ahead.Format("Monday 2 January 2006"))
+	}
+	if !hasLabel(cs.stack, "Later, Cora") || hasLabel(cs.stack, "Your next appointments") {
+		t.Fatal("the booked day does not show its appointment alone")
+	}
+	cs.date = ahead.AddDate(0, 0, 1)
+	cs.load()
+	if hasLabel(cs.stack, "Your next appointments") || !hasLabel(cs.stack, "No appointments on this day.") {
+		t.Fatal("a free day with nothing booked after it points somewhere")
+	}
+}
