@@ -232,7 +232,8 @@ func (cs *calendarScreen) drawDay(d time.Time) {
 			cs.load()
 		})
 		show.IconPlacement = widget.ButtonIconTrailingText
-		cs.body.Add(container.NewHBox(quiet(fmt.Sprintf("Your next appointments are on %s.", next.Format("Monday 2 January"))), show))
+		cs.body.Add(quiet(fmt.Sprintf("Your next appointments are on %s.", next.Format("Monday 2 January"))))
+		cs.body.Add(container.NewHBox(show)) // its own row: a wrapping label beside it would have no width
 	}
 	for _, a := range as {
 		a := a
