@@ -162,10 +162,17 @@ func (s *Session) accountInvite(ctx context.Context) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	inv, err := netsync.AccountInvite(ctx, cfg, s.prof.Device, pass)
+	g, err := netsync.TokenGrants(ctx, cfg, s.prof.Device, pass)
 	switch {
 	case err == nil:
-		return inv, nil
+		if g.KuboSecret != "" {
+			// The server's secret now: a new one since a revocation
+			// this workstation has not needed yet.
+			if err := s.useIPFSSecret(ctx, g.KuboSecret); err != nil {
+				return "", err
+			}
+		}
+		return g.Invite, nil
 	case errors.Is(err, xmpp.ErrUnavailable):
 		return "", fmt.Errorf("%w: a token needs an account invite from the clinic's chat server at %s, which does not "+
 			"answer; try again when it runs: %w", ErrServersUnreachable, v.XMPP, err)

@@ -365,6 +365,30 @@ func believeSealedTrust(ctx context.Context, db *store.DB, dk crypto.DeviceKey, 
 // secrets.
 const secretIPFS = "sync/ipfs-api-secret"
 
+// useIPFSSecret takes the workstations' Kubo API secret the clinic's
+// server gave (it makes a new one when a revoked member's account is
+// ended): the profile carries it from now on (tokens this workstation
+// issues too), sealed with the device key for the next start.
+func (s *Session) useIPFSSecret(ctx context.Context, secret string) error {
+	s.mu.Lock()
+	same := secret == "" || secret == s.prof.Servers.IPFSSecret
+	if !same {
+		s.prof.Servers.IPFSSecret = secret
+	}
+	s.mu.Unlock()
+	if same {
+		return nil
+	}
+	sealed, err := s.deviceKey().Seal([]byte(secret), []byte(secretIPFS))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretIPFS, sealed) }); err != nil {
+		return fmt.Errorf("app: keep the clinic's new storage secret: %w", err)
+	}
+	return nil
+}
+
 // sealServerSecret keeps the Kubo API secret sealed with the device key,
 // once the session has it (open): a secret the profile brought in memory
 // (a new workstation's, a changed one, or one an older profile.json kept

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -145,5 +147,45 @@ func TestRevokedMemberIsCutOff(t *testing.T) {
 		if st := y.Status(); !st.Connected || st.LastError == netsync.AccessEnded {
 			t.Errorf("%s's workstation after the revocation: %+v", name, st)
 		}
+	}
+
+	// Ending her account made the server change the Kubo API secret: the
+	// one her workstation keeps opens the record store no more, and the
+	// colleagues' workstations asked for the new one when Kubo refused
+	// theirs, so what they write still goes out (and is kept for their
+	// next start); a token issued now carries the new one.
+	api := c.servers.Servers.IPFS
+	waitFor(t, "the revoked member's Kubo secret refused", 60*time.Second, func() bool {
+		_, err := ipfs.New(api, ipfs.WithBearer(leaving.Profile().Servers.IPFSSecret)).Put(ctx, []byte("after her revocation"))
+		return errors.Is(err, ipfs.ErrForbidden)
+	})
+	waitFor(t, "Rosa registers a patient (her first front-desk key once caught up)", 60*time.Second, func() bool {
+		_, err := reception.RegisterPatient(ctx, Patient{Family: "Afterwards", Given: "Ida", Birth: "1970-01-01", Sex: "female"})
+		return err == nil
+	})
+	waitFor(t, "Rosa's patient sent with the new secret", 90*time.Second, func() bool {
+		st := ry.Status()
+		return st.Waiting == 0 && st.IPFSUp
+	})
+	fresh := reception.Profile().Servers.IPFSSecret
+	if fresh == leaving.Profile().Servers.IPFSSecret {
+		t.Fatal("Rosa's workstation still uses the secret the revoked member keeps")
+	}
+	var kept []byte
+	if err := reception.db.View(ctx, func(tx *store.Tx) error {
+		sealed, err := tx.Secret(ctx, secretIPFS)
+		if err == nil {
+			kept, err = reception.deviceKey().Open(sealed, []byte(secretIPFS))
+		}
+		return err
+	}); err != nil || string(kept) != fresh {
+		t.Errorf("the secret Rosa's workstation keeps for its next start: %q, %v; want the new one", kept, err)
+	}
+	tok, err := c.admin.IssueToken(ctx, roles.Receptionist, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.IPFSSecret != fresh {
+		t.Errorf("a token issued after the revocation carries %q, want the new secret %q", tok.IPFSSecret, fresh)
 	}
 }

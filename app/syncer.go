@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"log"
 
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -27,6 +28,11 @@ func (s *Session) StartSync(ctx context.Context, cfg netsync.Config, chat netsyn
 	// Before the sync's first upkeep: no first key until its first
 	// catch-up (firstkey.go).
 	s.syncing.Store(true)
+	cfg.OnIPFSSecret = func(secret string) {
+		if err := s.useIPFSSecret(ctx, secret); err != nil {
+			log.Printf("medihaven: the clinic's new storage secret is used but could not be kept for the next start: %v", err)
+		}
+	}
 	y, err := netsync.Start(ctx, cfg, workstation{s}, chat)
 	if err != nil {
 		s.syncing.Store(false)

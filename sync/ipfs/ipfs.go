@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	files "github.com/ipfs/boxo/files"
@@ -38,7 +39,8 @@ var (
 type Option func(*options)
 
 type options struct {
-	bearer string
+	bearer    string
+	forbidden func()
 }
 
 // WithBearer sends `Authorization: Bearer secret` with every request, for
@@ -49,17 +51,25 @@ func WithBearer(secret string) Option {
 	return func(o *options) { o.bearer = secret }
 }
 
+// WithOnForbidden calls fn (it must not block) whenever the node refuses
+// the secret: the clinic's server makes a new one when a member is
+// revoked, and the workstation then asks for it (SetBearer).
+func WithOnForbidden(fn func()) Option {
+	return func(o *options) { o.forbidden = fn }
+}
+
 // auth adds the bearer secret to every request and turns the node's 403
 // into ErrForbidden, before go-ipfs-api reads the answer.
 type auth struct {
-	next   http.RoundTripper
-	header string // "" for none
+	next      http.RoundTripper
+	header    *atomic.Pointer[string] // "Bearer SECRET", "" for none
+	forbidden func()
 }
 
 func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
-	if a.header != "" {
+	if h := *a.header.Load(); h != "" {
 		req = req.Clone(req.Context())
-		req.Header.Set("Authorization", a.header)
+		req.Header.Set("Authorization", h)
 	}
 	resp, err := a.next.RoundTrip(req)
 	if err != nil {
@@ -68,6 +78,9 @@ func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		resp.Body.Close()
+		if a.forbidden != nil {
+			a.forbidden()
+		}
 		return nil, fmt.Errorf("%w (%s)", ErrForbidden, resp.Status)
 	}
 	return resp, nil
@@ -76,7 +89,22 @@ func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
 // Client stores and fetches blocks on one Kubo node through its RPC API.
 // It is safe for concurrent use.
 type Client struct {
-	sh *shell.Shell
+	sh     *shell.Shell
+	header *atomic.Pointer[string]
+}
+
+// SetBearer makes every later request carry secret instead (WithBearer):
+// the clinic's server made a new one.
+func (c *Client) SetBearer(secret string) {
+	h := bearerHeader(secret)
+	c.header.Store(&h)
+}
+
+func bearerHeader(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "Bearer " + secret
 }
 
 // New returns a client for the Kubo RPC API at api, a multiaddr such as
@@ -89,10 +117,9 @@ func New(api string, opts ...Option) *Client {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var header string
-	if o.bearer != "" {
-		header = "Bearer " + o.bearer
-	}
+	header := new(atomic.Pointer[string])
+	h := bearerHeader(o.bearer)
+	header.Store(&h)
 	transport := &http.Transport{
 		// The RPC API is the node's admin interface: never through a proxy.
 		Proxy:               nil,
@@ -100,7 +127,8 @@ func New(api string, opts ...Option) *Client {
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: auth{next: transport, header: header}})}
+	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: auth{next: transport, header: header, forbidden: o.forbidden}}),
+		header: header}
 }
 
 // rawBlockMax is the chunk size of Kubo's add (size-262144): data up to it

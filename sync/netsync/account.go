@@ -3,6 +3,7 @@ package netsync
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -47,18 +48,43 @@ func Register(ctx context.Context, cfg Config, device, password, invite string) 
 // server made with its administrator invite may (else
 // xmpp.ErrNoInviteRight).
 func AccountInvite(ctx context.Context, cfg Config, device, password string) (string, error) {
+	g, err := TokenGrants(ctx, cfg, device, password)
+	return g.Invite, err
+}
+
+// Grants is what a registration token needs from the clinic's server.
+type Grants struct {
+	Invite string // a one-time account invite
+	// KuboSecret is the workstations' current Kubo API secret (the server
+	// makes a new one when a revoked member's account is ended); "" when
+	// the server is older and does not say.
+	KuboSecret string
+}
+
+// TokenGrants asks cfg's XMPP server, through the account DEVICE@DOMAIN,
+// for what a newcomer's token carries from it: a one-time account invite
+// (only an account the server made with its administrator invite may ask:
+// else xmpp.ErrNoInviteRight) and the workstations' current Kubo API
+// secret, so that a token issued after a revocation carries the new one.
+func TokenGrants(ctx context.Context, cfg Config, device, password string) (Grants, error) {
 	tc, err := tlsConfig(cfg)
 	if err != nil {
-		return "", err
+		return Grants{}, err
 	}
 	xs, err := xmpp.Dial(ctx, xmpp.Config{JID: device + "@" + cfg.Domain, Password: password, Addr: cfg.XMPPAddr, TLS: tc}, nil)
 	if err != nil {
-		return "", err
+		return Grants{}, err
 	}
 	defer xs.Close()
 	inv, err := xs.CreateAccountInvite(ctx)
 	if err != nil {
-		return "", err
+		return Grants{}, err
 	}
-	return inv.Token, nil
+	g := Grants{Invite: inv.Token}
+	if g.KuboSecret, err = xs.KuboSecret(ctx); errors.Is(err, xmpp.ErrNoServerCommand) {
+		return g, nil // an older server: the secret never changes there
+	} else if err != nil {
+		return Grants{}, err
+	}
+	return g, nil
 }

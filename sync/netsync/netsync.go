@@ -29,6 +29,10 @@ type Config struct {
 	// CertPin is the SHA-256 of the XMPP server's certificate (hex): only
 	// a server presenting that certificate is trusted.
 	CertPin string
+	// OnIPFSSecret, when set, is told the workstations' new Kubo API
+	// secret the server gave after refusing the old one (secret.go): the
+	// workstation keeps it sealed for its next start. It must not block.
+	OnIPFSSecret func(secret string)
 	// Register creates the workstation's XMPP account in-band on first
 	// connect: for loopback tests and demos only.
 	Register bool
@@ -104,6 +108,8 @@ type Syncer struct {
 	cfg  Config
 	tls  *tls.Config
 	ipf  *ipfs.Client
+	// secret is the Kubo API secret in use, asked for again when refused.
+	secret ipfsSecret
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -209,19 +215,22 @@ func Start(ctx context.Context, cfg Config, ws Workstation, chat Chat) (*Syncer,
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ipf: ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret)), ctx: ctx, cancel: cancel,
+	y := &Syncer{ws: ws, chat: chat, cfg: cfg, tls: tc, ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), heard: make(chan heardHead, 1024), again: make(chan struct{}, 1),
 		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
 		asked: map[string]time.Time{}, answered: map[asker]time.Time{}, behind: map[string]int{}}
+	y.secret = ipfsSecret{current: cfg.IPFSSecret, refused: make(chan struct{}, 1)}
+	y.ipf = ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret), ipfs.WithOnForbidden(y.forbidden))
 	if chat != nil {
 		chat.Started(ctx, y)
 	}
-	y.wg.Add(5)
+	y.wg.Add(6)
 	go y.connectLoop()
 	go y.pushLoop()
 	go y.fetchLoop()
 	go y.maintainLoop()
 	go y.resendLoop()
+	go y.secretLoop()
 	y.Kick()
 	return y, nil
 }

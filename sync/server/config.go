@@ -44,6 +44,12 @@ const (
 	swarmKeyFile  = "swarm.key"
 )
 
+// FileKuboRotate is where the server's Prosody module asks for a new
+// workstations' Kubo API secret, a line for each revoked member's account
+// it ended (mod_medihaven_admins); `server run` makes one, and removes the
+// file, at once while it runs, else at its next start.
+const FileKuboRotate = "kubo-rotate-request"
+
 // FileAPIServerSecret is the server's own Kubo API bearer secret, for the
 // whole API (the probe, the operator); it never leaves the server folder.
 const FileAPIServerSecret = "kubo-api-server-secret"

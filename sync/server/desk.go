@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medihaven/medihaven/internal/atomicfile"
@@ -105,7 +106,7 @@ type deskEntry struct {
 // desk serves the join desk of one server directory.
 type desk struct {
 	file   string
-	secret string // bearer secret for writes; "" asks none (loopback demo)
+	secret atomic.Pointer[string] // bearer secret for writes; "" asks none (loopback demo); a new one after a revocation
 	now    func() time.Time
 
 	mu      sync.Mutex
@@ -113,7 +114,8 @@ type desk struct {
 }
 
 func openDesk(dir, secret string, now func() time.Time) (*desk, error) {
-	d := &desk{file: filepath.Join(dir, deskFile), secret: secret, now: now, entries: map[string]*deskEntry{}}
+	d := &desk{file: filepath.Join(dir, deskFile), now: now, entries: map[string]*deskEntry{}}
+	d.secret.Store(&secret)
 	b, err := os.ReadFile(d.file)
 	if errors.Is(err, os.ErrNotExist) {
 		return d, nil
@@ -160,11 +162,12 @@ func replyError(w http.ResponseWriter, status int, msg string) {
 
 // authorized checks the bearer secret in constant time.
 func (d *desk) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if d.secret == "" {
+	secret := *d.secret.Load()
+	if secret == "" {
 		return true
 	}
 	got := r.Header.Get("Authorization")
-	if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+d.secret)) == 1 {
+	if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+secret)) == 1 {
 		return true
 	}
 	replyError(w, http.StatusForbidden, "the join desk takes deposits only from the clinic's workstations")

@@ -110,6 +110,52 @@ local remove_form = dataforms.new {
 	{ name = "account"; type = "jid-single"; required = true };
 };
 
+-- The workstations' Kubo API secret. Every member's workstation holds it
+-- (it reaches block/put, add, block/get and cat of the clinic's Kubo
+-- node); a revoked member's workstation would keep it. When this module
+-- ends an account it asks `medihaven server run`, which supervises Kubo,
+-- for a new one: a line in the request file of the server folder
+-- (medihaven_server_dir), which the server reads, acts on and removes.
+-- The workstations left ask for the new secret with the command
+-- urn:medihaven:kubo#secret, which answers every account of this host
+-- (only accounts made with a clinic invite exist; a revoked member's are
+-- deleted before the secret changes).
+local server_dir = module:get_option_string("medihaven_server_dir");
+local secret_file = server_dir and (server_dir .. "/kubo-api-secret");
+local rotate_file = server_dir and (server_dir .. "/kubo-rotate-request");
+
+local function request_new_kubo_secret(account)
+	if not rotate_file then
+		module:log("warn", "No medihaven_server_dir: the Kubo API secret stays the same after ending %s", account);
+		return;
+	end
+	local f, err = io.open(rotate_file, "a");
+	if not f then
+		module:log("error", "Could not ask for a new Kubo API secret after ending %s: %s", account, err);
+		return;
+	end
+	f:write(account, " ", os.date("!%Y-%m-%dT%H:%M:%SZ"), "\n");
+	f:close();
+end
+
+local secret_form = dataforms.new {
+	{ name = "FORM_TYPE"; type = "hidden"; value = "urn:medihaven:kubo" };
+	{ name = "secret"; type = "text-private" };
+};
+
+local function kubo_secret(_, data)
+	local f = secret_file and io.open(secret_file, "r");
+	if not f then
+		return refuse("internal-server-error", "the server keeps no Kubo API secret");
+	end
+	local secret = (f:read("*a") or ""):gsub("%s+$", "");
+	f:close();
+	if secret == "" then
+		return refuse("internal-server-error", "the server keeps no Kubo API secret");
+	end
+	return { status = "completed"; result = { layout = secret_form; values = { secret = secret } } };
+end
+
 local function remove_account(_, data)
 	local _, user, host, refusal = submitted(remove_form, data);
 	if refusal then
@@ -129,12 +175,14 @@ local function remove_account(_, data)
 	end
 	-- mod_c2s has closed the account's sessions on user-deleted.
 	module:log("info", "%s ended the account %s (a revoked member's workstation)", jid.bare(data.from), account);
+	request_new_kubo_secret(account);
 	return { status = "completed" };
 end
 
 module:depends("adhoc");
 module:provides("adhoc", adhoc_new("Make an account an administrator, or not", "urn:medihaven:admins#set", set_admin, "admin"));
 module:provides("adhoc", adhoc_new("End a revoked member's account", "urn:medihaven:admins#remove", remove_account, "admin"));
+module:provides("adhoc", adhoc_new("The workstations' Kubo API secret", "urn:medihaven:kubo#secret", kubo_secret, "local_user"));
 
 -- A delay (XEP-0203) in this server's name is the server's word: Prosody's
 -- mod_offline adds one when it hands over a message it kept for an account

@@ -90,6 +90,12 @@ invite_expiry = {{.InviteExpiry}}
 -- other members' accounts as the clinic's directory says.
 plugin_paths = { {{lua .PluginDir}} }
 
+-- The server folder: mod_medihaven_admins reads the workstations' Kubo API
+-- secret there for the accounts that ask (urn:medihaven:kubo#secret), and
+-- asks ` + "`medihaven server run`" + ` there for a new one when it ends a revoked
+-- member's account.
+medihaven_server_dir = {{lua .ServerDir}}
+
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "disco"; "ping"; "posix";
 	"register"; "invites"; "invites_adhoc"; "invites_register";
@@ -209,6 +215,7 @@ func prosodyConfigText(dir string, c Config) (string, error) {
 		"Domain":           c.Domain,
 		"MUC":              c.MUC,
 		"PluginDir":        to.plugins,
+		"ServerDir":        dir,
 		"RoomsModule":      prosodyconf.RoomsModule,
 	})
 	if err != nil {
@@ -237,7 +244,8 @@ func upgradeProsody(dir string, c Config) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	if strings.Contains(string(old), `"medihaven_admins"`) && strings.Contains(string(old), `"`+prosodyconf.RoomsModule+`"`) {
+	if strings.Contains(string(old), `"medihaven_admins"`) && strings.Contains(string(old), `"`+prosodyconf.RoomsModule+`"`) &&
+		strings.Contains(string(old), "medihaven_server_dir") {
 		return nil
 	}
 	text, err := prosodyConfigText(dir, c)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,7 +87,8 @@ type Supervisor struct {
 	dir    string
 	cfg    Config
 	opts   RunOptions
-	secret string
+	secret atomic.Pointer[string] // the workstations' Kubo API secret; a new one after a revocation (rotate.go)
+	desk   *desk
 
 	prosody, kubo *daemon
 
@@ -134,7 +136,11 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 		return nil, alreadyRunning(ctx, dir, err)
 	}
 	// Only now: Kubo reads its configuration when it starts, and none of
-	// this folder's runs.
+	// this folder's runs. A new secret asked for while the server was
+	// down (or before it was done) is made first.
+	if _, err := rotateIfAsked(dir, cfg); err != nil {
+		return nil, err
+	}
 	if err := upgradeKubo(dir, cfg); err != nil {
 		return nil, err
 	}
@@ -148,7 +154,8 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 	}
 
 	sctx, cancel := context.WithCancel(ctx)
-	s := &Supervisor{dir: dir, cfg: cfg, opts: opts, secret: secret, ctx: sctx, cancel: cancel}
+	s := &Supervisor{dir: dir, cfg: cfg, opts: opts, ctx: sctx, cancel: cancel}
+	s.secret.Store(&secret)
 	pf := prosodyPaths(dir, cfg.Domain)
 	s.prosody = &daemon{
 		name: "Prosody", bin: prosodyBin, args: []string{"--config", pf.config, "-F"},
@@ -176,6 +183,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 	}
 	if c := cfg; c.DeskPort != 0 {
 		d, err := openDesk(dir, secret, time.Now)
+		s.desk = d
 		if err == nil {
 			var l net.Listener
 			if l, err = net.Listen("tcp", c.DeskAddr()); err == nil {
@@ -188,9 +196,10 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			return nil, fmt.Errorf("server: the join desk: %w", err)
 		}
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.keep(s.prosody)
 	go s.keep(s.kubo)
+	go s.watchRotation()
 	return s, nil
 }
 
@@ -313,8 +322,8 @@ func (s *Supervisor) prosodyReady(ctx context.Context, p *proc, logOffset int64)
 // (with the secret).
 func (s *Supervisor) kuboReady(ctx context.Context, p *proc, _ int64) error {
 	var opts []ipfs.Option
-	if s.secret != "" {
-		opts = append(opts, ipfs.WithBearer(s.secret))
+	if secret := *s.secret.Load(); secret != "" {
+		opts = append(opts, ipfs.WithBearer(secret))
 	}
 	c := ipfs.New(s.cfg.APIAddr(), opts...)
 	apiFile := filepath.Join(s.dir, DirKubo, "api")
