@@ -261,7 +261,11 @@ func (y *Syncer) settle(l *lane, res fetchResult) {
 	if !errors.Is(res.err, ipfs.ErrNotFound) {
 		// A CID nobody stored is a bad hint, not a fault to show: it
 		// counts in GaveUp once forgotten.
-		y.update(func(st *Status) { st.LastError = res.err.Error() })
+		from := errOther
+		if errors.Is(res.err, ipfs.ErrUnavailable) || errors.Is(res.err, ipfs.ErrForbidden) {
+			from = errIPFS // the node's trouble, not this head's: gone when it answers
+		}
+		y.fail(from, res.err, nil)
 	}
 	if errors.Is(res.err, ipfs.ErrUnavailable) {
 		h.downs++ // the node is down: not this head's fault
@@ -460,7 +464,9 @@ func (y *Syncer) maintainLoop() {
 		case <-y.maint:
 		}
 		if err := y.ws.Upkeep(y.ctx); err != nil && y.ctx.Err() == nil {
-			y.update(func(st *Status) { st.LastError = err.Error() })
+			y.fail(errUpkeep, err, nil)
+		} else if err == nil {
+			y.works(errUpkeep, nil)
 		}
 	}
 }

@@ -133,20 +133,21 @@ type Syncer struct {
 	// Fresh heads' batches waiting to be applied together (group.go).
 	group groupApply
 
-	mu       sync.Mutex
-	status   Status
-	xs       *xmpp.Session
-	problems []replica.Problem
-	pushed   []string             // CIDs of the packs this syncer put on IPFS
-	wants    []pendingWant        // wants not answered yet, oldest first (resend.go)
-	asked    map[string]time.Time // when we last asked a device again
-	answered map[asker]time.Time  // when we last answered a requester's want for a device
-	repacks  []repack             // packs recently sent again
-	behind   map[string]int       // by device: events known and not yet applied
-	rate     float64              // envelopes applied per second lately (a moving average)
-	openRate float64              // envelopes kept sealed opened per second lately, once a key arrived
-	onStatus map[int]func(Status)
-	listener int
+	mu          sync.Mutex
+	status      Status
+	lastErrFrom errFrom // under mu: what set status.LastError
+	xs          *xmpp.Session
+	problems    []replica.Problem
+	pushed      []string             // CIDs of the packs this syncer put on IPFS
+	wants       []pendingWant        // wants not answered yet, oldest first (resend.go)
+	asked       map[string]time.Time // when we last asked a device again
+	answered    map[asker]time.Time  // when we last answered a requester's want for a device
+	repacks     []repack             // packs recently sent again
+	behind      map[string]int       // by device: events known and not yet applied
+	rate        float64              // envelopes applied per second lately (a moving average)
+	openRate    float64              // envelopes kept sealed opened per second lately, once a key arrived
+	onStatus    map[int]func(Status)
+	listener    int
 }
 
 // Store meta keys of this workstation's newest pack on IPFS.
@@ -303,6 +304,41 @@ func (y *Syncer) OnStatus(fn func(Status)) (stop func()) {
 		delete(y.onStatus, id)
 		y.mu.Unlock()
 	}
+}
+
+// errFrom is what set Status.LastError, so that it goes once that works
+// again (a recovered sync says no trouble it no longer has).
+type errFrom int
+
+const (
+	errOther   errFrom = iota // stays until another error replaces it
+	errConnect                // the chat server: cleared on connecting
+	errIPFS                   // the record store: cleared when a push or ping works
+	errUpkeep                 // the upkeep: cleared when it next succeeds
+)
+
+// fail shows err as the last error, set by from; more, when given,
+// changes the status too.
+func (y *Syncer) fail(from errFrom, err error, more func(*Status)) {
+	y.update(func(st *Status) {
+		st.LastError, y.lastErrFrom = err.Error(), from
+		if more != nil {
+			more(st)
+		}
+	})
+}
+
+// works clears the last error when from set it and works again; more,
+// when given, changes the status too.
+func (y *Syncer) works(from errFrom, more func(*Status)) {
+	y.update(func(st *Status) {
+		if y.lastErrFrom == from && from != errOther {
+			st.LastError = ""
+		}
+		if more != nil {
+			more(st)
+		}
+	})
 }
 
 func (y *Syncer) update(fn func(*Status)) {

@@ -29,9 +29,10 @@ func (y *Syncer) pushLoop() {
 		case err != nil:
 			attempt++
 			wait = y.backoff(attempt)
-			y.update(func(st *Status) { st.IPFSUp = false; st.LastError = err.Error() })
+			y.fail(errIPFS, err, func(st *Status) { st.IPFSUp = false })
 		case n > 0:
 			attempt = 0
+			y.works(errIPFS, nil)
 			y.announce()
 			continue // more may wait
 		default:
@@ -60,11 +61,11 @@ func (y *Syncer) checkIPFS() {
 	defer cancel()
 	if err := y.ipf.Ping(ctx); err != nil {
 		if y.ctx.Err() == nil {
-			y.update(func(st *Status) { st.LastError = err.Error() })
+			y.fail(errIPFS, err, nil)
 		}
 		return
 	}
-	y.update(func(st *Status) { st.IPFSUp = true })
+	y.works(errIPFS, func(st *Status) { st.IPFSUp = true })
 }
 
 // Unsent returns how many of device's own events (this workstation's)

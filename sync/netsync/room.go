@@ -78,7 +78,7 @@ func (y *Syncer) connectLoop() {
 				// again only now and then.
 				err, wait = errors.New(AccessEnded), endedRetry
 			}
-			y.update(func(st *Status) { st.Connected = false; st.LastError = err.Error() })
+			y.fail(errConnect, err, func(st *Status) { st.Connected = false })
 			if !y.sleep(wait) {
 				return
 			}
@@ -88,7 +88,7 @@ func (y *Syncer) connectLoop() {
 		y.mu.Lock()
 		y.xs = xs
 		y.mu.Unlock()
-		y.update(func(st *Status) { st.Connected = true })
+		y.works(errConnect, func(st *Status) { st.Connected = true })
 		y.announce()
 		y.hello(xs)
 		// The first catch-up's end (Status.CaughtUp; caughtup.go).

@@ -2,6 +2,7 @@ package netsync
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -74,5 +75,34 @@ func TestAccessEndedSaidPlainly(t *testing.T) {
 	}
 	if endedRetry < time.Minute {
 		t.Errorf("endedRetry %v: a workstation whose access ended knocks too often", endedRetry)
+	}
+}
+
+// TestTroubleGoesWhenItsSourceWorks: the status bar's last error goes once
+// what caused it works again (a workstation back online said "the clinic's
+// IPFS node is not reachable" under "Connected" for the rest of the day),
+// and only then: another part working clears nothing, and an error of no
+// source stays until another replaces it.
+func TestTroubleGoesWhenItsSourceWorks(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		from, then errFrom
+		cleared    bool
+	}{
+		{"record store back", errIPFS, errIPFS, true},
+		{"chat server back", errConnect, errConnect, true},
+		{"upkeep works", errUpkeep, errUpkeep, true},
+		{"record store down, chat server connects", errIPFS, errConnect, false},
+		{"chat server down, a push works", errConnect, errIPFS, false},
+		{"a refused head", errOther, errOther, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			y := &Syncer{}
+			y.fail(tt.from, errors.New("trouble"), nil)
+			y.works(tt.then, nil)
+			if got := y.Status().LastError; (got == "") != tt.cleared {
+				t.Errorf("last error %q, cleared %v", got, tt.cleared)
+			}
+		})
 	}
 }
