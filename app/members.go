@@ -46,7 +46,7 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 	}
 	// The last event accepted from each of the member's devices, as this
 	// workstation knows them: anything later is rejected everywhere.
-	heads, err := r.MemberHeads(ctx, fp)
+	heads, err := r.MemberHeads(ctx, fp, replica.MaxRevokedDevices)
 	if err != nil {
 		return fmt.Errorf("app: revoke: %w", err)
 	}
@@ -126,7 +126,7 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return err
 	}
 	changes = append(changes, roleChange{From: m.Role, To: role, By: r.Fingerprint(), At: s.env.Now().UnixMilli()})
-	heads, err := r.MemberHeads(ctx, fp)
+	heads, err := r.MemberHeads(ctx, fp, replica.MaxRoleDevices)
 	if err != nil {
 		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
 	}

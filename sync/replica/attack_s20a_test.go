@@ -21,6 +21,7 @@ type manyChains struct {
 	x, d          *station
 	inX, inD, far *crypto.Envelope // her patients in X, D and the forged chain
 	forged        [][]byte
+	last          *crypto.Envelope // her lone move with the highest device id
 }
 
 func newManyChains(t *testing.T, c *clinic, n int, keys ...roles.Scope) manyChains {
@@ -41,7 +42,11 @@ func newManyChains(t *testing.T, c *clinic, n int, keys ...roles.Scope) manyChai
 	start := time.Now()
 	from := nina.r.Device()
 	for range n {
-		m.forged = append(m.forged, nina.forgeMove(from, 1).Raw)
+		move := nina.forgeMove(from, 1)
+		if m.last == nil || move.Header.Device > m.last.Header.Device {
+			m.last = move
+		}
+		m.forged = append(m.forged, move.Raw)
 	}
 	far := nina.forgeMove(from, 1)
 	m.far = nina.forge(forged{Device: far.Header.Device, Seq: 2, Prev: far.Hash(), Entity: crypto.NewEventID(),
@@ -90,7 +95,7 @@ func TestAttackS20aManyChainsBlockRevocation(t *testing.T) {
 	ctx := context.Background()
 	start := time.Now()
 	mem, _ := c.sAdmin.r.Member(m.x.p.fp())
-	heads, err := c.sAdmin.r.MemberHeads(ctx, m.x.p.fp())
+	heads, err := c.sAdmin.r.MemberHeads(ctx, m.x.p.fp(), MaxRevokedDevices)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +121,20 @@ func TestAttackS20aManyChainsBlockRevocation(t *testing.T) {
 	took = applyInBatches(c.sPh2, m.forged)
 	t.Logf("then her %d chains: %v", n+1, took.Round(time.Millisecond))
 
-	// What she writes after it, in the chain she moved onto and in a
-	// chain of her own making the revocation leaves out.
+	// What she writes after it: in the chain she moved onto, in a chain
+	// of hers the revocation leaves out (a lone move: past its 1,024
+	// chains, which take the rest by device id) and in a new one.
 	after := m.d.patient("Nina's patient after her revocation")
+	if _, named := heads[m.last.Header.Device]; named {
+		t.Fatalf("the revocation names the chain of her lone move with the highest device id")
+	}
+	leftOut := m.x.forge(forged{Device: m.last.Header.Device, Seq: 2, Prev: m.last.Hash(), Entity: crypto.NewEventID(),
+		Kind: "patient", Scope: string(roles.FrontDesk), Fields: fields(t, map[string]any{"family": "after, in a chain left out"})})
 	late := m.x.forgeMove(m.x.r.Device(), 1)
 	lateWork := m.x.forge(forged{Device: late.Header.Device, Seq: 2, Prev: late.Hash(), Entity: crypto.NewEventID(),
 		Kind: "patient", Scope: string(roles.FrontDesk), Fields: fields(t, map[string]any{"family": "after, in a new chain"})})
 	for _, s := range []*station{c.sPhys, c.sPh2} {
-		s.apply(after.Raw, late.Raw, lateWork.Raw)
+		s.apply(after.Raw, leftOut.Raw, late.Raw, lateWork.Raw)
 		if mm, _ := s.r.Member(m.x.p.fp()); !mm.Revoked() {
 			t.Fatalf("Nina is not revoked on %s's workstation", s.p.name)
 		}
@@ -136,6 +147,8 @@ func TestAttackS20aManyChainsBlockRevocation(t *testing.T) {
 			{m.inD, store.Applied, "her patient in the chain she moved onto, before"},
 			{m.far, store.Applied, "her patient in a chain of her own making, before"},
 			{after, store.Rejected, "her patient in the chain she moved onto, after"},
+			{m.last, store.Applied, "her lone move the revocation leaves out (no act of membership)"},
+			{leftOut, store.Rejected, "her patient in a chain the revocation leaves out, after"},
 			{lateWork, store.Rejected, "her patient in a new chain, after"},
 		} {
 			if st, why := s.stateOf(e.env); st != e.want {
@@ -169,7 +182,7 @@ func TestAttackS20aManyChainsBlockRoleChange(t *testing.T) {
 
 	// Ada moves her to the front desk, as the app does.
 	ctx := context.Background()
-	heads, err := c.sAdmin.r.MemberHeads(ctx, m.x.p.fp())
+	heads, err := c.sAdmin.r.MemberHeads(ctx, m.x.p.fp(), MaxRoleDevices)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,5 +219,45 @@ func TestAttackS20aManyChainsBlockRoleChange(t *testing.T) {
 	}
 	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
 		t.Errorf("the workstation that heard the change after her chains and the one that heard it before disagree:\n%s", d)
+	}
+
+	// She then makes 64 more chains, each longer than those change 1
+	// named; Ada moves her back to the clinic. Change 2 still names every
+	// chain change 1 named (a change's heads never go back: follows), so
+	// her history reads both changes.
+	var longer [][]byte
+	from := m.x.r.Device()
+	for range MaxRoleDevices {
+		move := m.x.forgeMove(from, 1)
+		prev := move
+		longer = append(longer, move.Raw)
+		for seq := uint64(2); seq <= 3; seq++ {
+			prev = m.x.forge(forged{Device: move.Header.Device, Seq: seq, Prev: prev.Hash(), Entity: crypto.NewEventID(),
+				Kind: "patient", Scope: string(roles.FrontDesk), Fields: fields(t, map[string]any{"family": "a longer chain"})})
+			longer = append(longer, prev.Raw)
+		}
+	}
+	applyInBatches(c.sAdmin, longer)
+	heads, err = c.sAdmin.r.MemberHeads(ctx, m.x.p.fp(), MaxRoleDevices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.sAdmin.r.Append(ctx, Change{Entity: m.x.p.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"role": roles.Physician,
+			RoleChangeField(2): RoleChange{From: roles.Receptionist, To: roles.Physician, Heads: heads}})}); err != nil {
+		t.Fatalf("Ada cannot change Nina's role again: %v", err)
+	}
+	c.sPhys.apply(longer...)
+	c.sPhys.apply(c.sAdmin.own()...)
+	c.sPh2.apply(c.sAdmin.own()...)
+	c.sPh2.apply(longer...)
+	for _, s := range []*station{c.sAdmin, c.sPhys, c.sPh2} {
+		if mm, _ := s.r.Member(m.x.p.fp()); mm.Role != roles.Physician || len(mm.Changes) != 2 || mm.HistoryDisputed() {
+			t.Errorf("on %s's workstation Nina is %s after %d changes (disputed %v), want a physician after 2",
+				s.p.name, mm.Role, len(mm.Changes), mm.HistoryDisputed())
+		}
+	}
+	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+		t.Errorf("after change 2 the two workstations disagree:\n%s", d)
 	}
 }
