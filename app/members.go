@@ -45,8 +45,11 @@ func (s *Session) RevokeMember(ctx context.Context, fp string) error {
 		return fmt.Errorf("%w: you cannot revoke yourself; ask another administrator", ErrInvalidInput)
 	}
 	// The last event accepted from each of the member's devices, as this
-	// workstation knows them: anything later is rejected everywhere.
-	heads, err := r.MemberHeads(ctx, fp)
+	// workstation knows them: anything later is rejected everywhere. At
+	// most replica.MaxRevokedDevices of them (h-sec20a: a member whose
+	// software made 30,000 chains could not be revoked); a chain left out
+	// is cut as one not seen here.
+	heads, err := r.MemberHeads(ctx, fp, replica.MaxRevokedDevices)
 	if err != nil {
 		return fmt.Errorf("app: revoke: %w", err)
 	}
@@ -126,7 +129,9 @@ func (s *Session) ChangeRole(ctx context.Context, fp string, role roles.Role) er
 		return err
 	}
 	changes = append(changes, roleChange{From: m.Role, To: role, By: r.Fingerprint(), At: s.env.Now().UnixMilli()})
-	heads, err := r.MemberHeads(ctx, fp)
+	// At most replica.MaxRoleDevices chains: every workstation refuses a
+	// change naming more (a chain left out is judged by the new role).
+	heads, err := r.MemberHeads(ctx, fp, replica.MaxRoleDevices)
 	if err != nil {
 		return fmt.Errorf("app: change %s's role: %w", m.Name, err)
 	}

@@ -37,7 +37,7 @@ func (c *clinic) revoke(p *person) *crypto.Envelope {
 // app.RevokeMember name them (Replica.MemberHeads).
 func memberHeads(t testing.TB, s *station, p *person) map[string]uint64 {
 	t.Helper()
-	heads, err := s.r.MemberHeads(context.Background(), p.fp())
+	heads, err := s.r.MemberHeads(context.Background(), p.fp(), MaxRevokedDevices)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func TestAttackS13bLowClockRewriteOfAChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			exchange(t, all...)
-			heads, err := c.sAdmin.r.MemberHeads(ctx, c.phys2.fp())
+			heads, err := c.sAdmin.r.MemberHeads(ctx, c.phys2.fp(), MaxRevokedDevices)
 			if err != nil {
 				t.Fatal(err)
 			}

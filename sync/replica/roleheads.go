@@ -42,6 +42,7 @@ package replica
 // judged again by it, on every workstation alike (S4).
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -631,14 +632,49 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 	return moved, touched, nil
 }
 
+// MaxRevokedDevices bounds the chains of a member a revocation names
+// (MemberHeads): a revocation is one directory event of at most 1 MiB,
+// which holds some 28,000 heads, and a member's modified software makes a
+// chain with one event (a move from the random id her entry names, each
+// its own chain since h-sec19c; a key event on any id bound to her key,
+// for an entry naming no device): 30,000 of them made her revocation
+// impossible to write (h-sec20a). An honest member has a chain per
+// workstation and one per move: a few.
+const MaxRevokedDevices = 1024
+
 // MemberHeads returns the last event of each of member fp's devices this
 // workstation judged: its head (the last applied or sealed), then the
 // events after it refused by a rule that keeps the chain whole (a note
 // her role did not allow), which she wrote before too. What a revocation
-// (revoked_heads) and a change of role (RoleChange) record.
-func (r *Replica) MemberHeads(ctx context.Context, fp string) (map[string]uint64, error) {
-	heads := map[string]uint64{}
-	var seen uint64 // the latest clock of the events they name
+// (revoked_heads, at most MaxRevokedDevices chains) and a change of role
+// (RoleChange, at most MaxRoleDevices) record.
+//
+// It names at most most chains (h-sec20a): first those her last change
+// of role names (a change's heads never go back: follows), then those her
+// entry names, then the ones holding the most of her events, then by
+// device id. A chain left out is one the administrator's workstation had
+// not seen: a revocation keeps nothing of it but what no rule of
+// membership refuses (her moves and keys: noAct), a change of role judges
+// it by the new role. Only a member whose software made more chains than
+// honest software does loses what she wrote in the ones left out.
+func (r *Replica) MemberHeads(ctx context.Context, fp string, most int) (map[string]uint64, error) {
+	r.state.RLock()
+	m := r.members[fp]
+	r.state.RUnlock()
+	tier := map[string]int{}
+	for _, d := range m.Devices {
+		tier[d] = 1
+	}
+	if len(m.Changes) > 0 {
+		for d := range m.Changes[len(m.Changes)-1].Heads {
+			tier[d] = 0
+		}
+	}
+	type chain struct {
+		device       string
+		seq, lamport uint64
+	}
+	var chains []chain
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		hs, err := tx.Heads(ctx)
 		if err != nil {
@@ -656,20 +692,39 @@ func (r *Replica) MemberHeads(ctx context.Context, fp string) (map[string]uint64
 			if err != nil {
 				return err
 			}
-			seq := h.Seq
-			seen = max(seen, e.Lamport)
+			c := chain{device: h.Device, seq: h.Seq, lamport: e.Lamport}
 			for _, t := range tail {
-				if t.Seq != seq+1 || t.State != store.Rejected || t.Rule == "" {
+				if t.Seq != c.seq+1 || t.State != store.Rejected || t.Rule == "" {
 					break
 				}
-				seq, seen = t.Seq, max(seen, t.Lamport)
+				c.seq, c.lamport = t.Seq, max(c.lamport, t.Lamport)
 			}
-			heads[h.Device] = seq
+			chains = append(chains, c)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: heads of %s: %w", short(fp), err)
+	}
+	rank := func(d string) int {
+		if t, ok := tier[d]; ok {
+			return t
+		}
+		return 2
+	}
+	slices.SortFunc(chains, func(a, b chain) int {
+		if c := cmp.Compare(rank(a.device), rank(b.device)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.seq, a.seq); c != 0 {
+			return c
+		}
+		return strings.Compare(a.device, b.device)
+	})
+	heads := map[string]uint64{}
+	var seen uint64 // the latest clock of the events they name
+	for _, c := range chains[:min(len(chains), max(most, 0))] {
+		heads[c.device], seen = c.seq, max(seen, c.lamport)
 	}
 	// The change or revocation this workstation writes next records them:
 	// its clock passes theirs, or its heads would not cover the refused
