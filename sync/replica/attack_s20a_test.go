@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -259,5 +260,51 @@ func TestAttackS20aManyChainsBlockRoleChange(t *testing.T) {
 	}
 	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
 		t.Errorf("after change 2 the two workstations disagree:\n%s", d)
+	}
+}
+
+// TestRoleChangeFollowsTheLastWhereLessIsHeld: an administrator whose
+// workstation holds fewer of a member's events than her last change of
+// role named (another administrator's workstation had more) still writes
+// a next change that follows it: its heads are at least the last change's,
+// so her history does not read as disputed (h-sec20a's aside: the head
+// there was the lower one this workstation held).
+func TestRoleChangeFollowsTheLastWhereLessIsHeld(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	var pats [][]byte
+	var top uint64
+	for i := range 5 {
+		env := c.sRecep.patient(fmt.Sprintf("Early %d", i))
+		pats, top = append(pats, env.Raw), env.Header.Seq
+	}
+	c.sAdmin.apply(pats[:3]...) // Ada's workstation holds three of the five
+	dev := c.sRecep.r.Device()
+	heads, err := c.sAdmin.r.MemberHeads(ctx, c.recep.fp(), MaxRoleDevices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	heads[dev] = top // as another administrator's workstation, which held all five, wrote it
+	c.sAdmin.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"role": roles.Physician,
+			RoleChangeField(1): RoleChange{From: roles.Receptionist, To: roles.Physician, Heads: heads}})})
+	next, err := c.sAdmin.r.MemberHeads(ctx, c.recep.fp(), MaxRoleDevices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next[dev] < top {
+		t.Fatalf("the next change names seq %d of her chain, below the %d her last change named", next[dev], top)
+	}
+	c.sAdmin.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"role": roles.Receptionist,
+			RoleChangeField(2): RoleChange{From: roles.Physician, To: roles.Receptionist, Heads: next}})})
+	c.sAdmin.apply(pats[3:]...)
+	c.sPhys.apply(pats...)
+	c.sPhys.apply(c.sAdmin.own()...)
+	for _, s := range []*station{c.sAdmin, c.sPhys} {
+		if m, _ := s.r.Member(c.recep.fp()); m.Role != roles.Receptionist || len(m.Changes) != 2 || m.HistoryDisputed() {
+			t.Errorf("on %s's workstation Rita is %s after %d changes (disputed %v), want a receptionist after 2",
+				s.p.name, m.Role, len(m.Changes), m.HistoryDisputed())
+		}
 	}
 }

@@ -665,8 +665,10 @@ func (r *Replica) MemberHeads(ctx context.Context, fp string, most int) (map[str
 	for _, d := range m.Devices {
 		tier[d] = 1
 	}
+	var last map[string]uint64 // the heads of her last change of role
 	if len(m.Changes) > 0 {
-		for d := range m.Changes[len(m.Changes)-1].Heads {
+		last = m.Changes[len(m.Changes)-1].Heads
+		for d := range last {
 			tier[d] = 0
 		}
 	}
@@ -705,6 +707,21 @@ func (r *Replica) MemberHeads(ctx context.Context, fp string, most int) (map[str
 	})
 	if err != nil {
 		return nil, fmt.Errorf("replica: heads of %s: %w", short(fp), err)
+	}
+	// Her last change's heads are a floor: what it named was written
+	// before it, so before this one too, even where this workstation
+	// holds less of the chain (or none of it) yet; a head below it would
+	// not follow that change, and her history would read as disputed
+	// (h-sec20a's aside).
+	have := map[string]bool{}
+	for i := range chains {
+		have[chains[i].device] = true
+		chains[i].seq = max(chains[i].seq, last[chains[i].device])
+	}
+	for d, seq := range last {
+		if !have[d] {
+			chains = append(chains, chain{device: d, seq: seq})
+		}
 	}
 	rank := func(d string) int {
 		if t, ok := tier[d]; ok {
