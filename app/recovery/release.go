@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -155,6 +156,10 @@ type Handover struct {
 type recovered struct {
 	key    crypto.ScopeKey
 	escrow string
+	// unconfirmed are the authors whose records it was chosen by, when
+	// nobody the clinic's first key maker reaches wrote in its epoch
+	// (chooseKey): nothing vouches for them but an administrator's word.
+	unconfirmed []string
 }
 
 // Recover combines, for every escrowed key, this administrator's share
@@ -231,6 +236,25 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but not all: %w",
 			strings.Join(names, " and "), out.Epochs, m.Name, disputedErr(disputed))
 	}
+	// An epoch chosen on the word of authors nobody vouches for is said
+	// too: they may be the clinic's (a physician who joined after the
+	// last one left, whom nobody could confirm) or an administrator's
+	// puppets (h-sec20b).
+	var unconfirmed []string
+	by := map[string]bool{}
+	for _, k := range keys {
+		if len(k.unconfirmed) > 0 && m.Role.Holds(roles.Scope(k.key.Scope)) {
+			unconfirmed = append(unconfirmed, k.key.String())
+			for _, a := range k.unconfirmed {
+				by[nameOf(r, a)] = true
+			}
+		}
+	}
+	if len(unconfirmed) > 0 {
+		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but the records of %s were written only by %s, whom no confirmation links to the member who made the clinic's key: "+
+			"check in person that they are the clinic's (the audit log shows who escrowed what): %w",
+			strings.Join(names, " and "), out.Epochs, m.Name, strings.Join(unconfirmed, ", "), strings.Join(slices.Sorted(maps.Keys(by)), ", "), ErrUnconfirmed)
+	}
 	return out, nil
 }
 
@@ -269,7 +293,11 @@ func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []st
 	me := r.Fingerprint()
 	admins := len(released)
 	own := false
-	samples, err := keySamples(ctx, r)
+	reach, err := clinicReach(ctx, r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	samples, err := keySamples(ctx, r, reach)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -316,7 +344,8 @@ func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []st
 	var out []recovered
 	var disputed []string
 	for epoch, cs := range cands {
-		k, ok := chooseKey(cs, len(samples[epoch]) > 0)
+		reached := reach[roles.Scope(cs[0].key.Scope)]
+		k, ok := chooseKey(cs, samples[epoch], reached)
 		if !ok {
 			disputed = append(disputed, epoch)
 			continue
@@ -373,7 +402,19 @@ func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []can
 // the clinic's, which honest software never does: she counts for neither
 // (session 19 review h-sec19b: her one record sealed with her key tied
 // her key with the clinic's).
-func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
+//
+// Only the authors in reached count (clinicReach: those the clinic's
+// first key maker reaches by confirmations), when one of them wrote in
+// the epoch: physicians an administrator admits and nobody confirms
+// (puppets) outvoted the clinic's key with records sealed with one key of
+// hers (h-sec19b R3, session 20). When none of them wrote in it, nothing
+// tells the clinic's authors from puppets: a key is chosen only if no
+// other candidate opens anyone's records (recovered.unconfirmed says
+// whose word it was), else the epoch is disputed.
+func chooseKey(cs []candidate, samples []*crypto.Envelope, reached map[string]bool) (recovered, bool) {
+	counts := func(a string) bool { return reached == nil || reached[a] } // nil: a scope without confirmations
+	sampled := len(samples) > 0
+	vouchedWrote := slices.ContainsFunc(samples, func(e *crypto.Envelope) bool { return counts(e.Header.Author) })
 	seen := map[string]int{}
 	for _, c := range cs {
 		for a := range c.authors {
@@ -383,7 +424,7 @@ func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
 	opens := func(c candidate) int {
 		n := 0
 		for a := range c.authors {
-			if seen[a] == 1 {
+			if seen[a] == 1 && (counts(a) || !vouchedWrote) {
 				n++
 			}
 		}
@@ -391,7 +432,7 @@ func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
 	}
 	slices.SortStableFunc(cs, func(a, b candidate) int { return opens(b) - opens(a) })
 	ok := len(cs) == 1 || opens(cs[0]) > opens(cs[1])
-	if sampled && opens(cs[0]) == 0 {
+	if sampled && opens(cs[0]) == 0 || !vouchedWrote && len(cs) > 1 && opens(cs[1]) > 0 {
 		ok = false
 	}
 	for i, c := range cs {
@@ -399,7 +440,16 @@ func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
 			clear(c.key.Secret[:])
 		}
 	}
-	return cs[0].recovered, ok
+	k := cs[0].recovered
+	if ok && sampled && !vouchedWrote {
+		for a := range cs[0].authors {
+			if seen[a] == 1 {
+				k.unconfirmed = append(k.unconfirmed, a)
+			}
+		}
+		slices.Sort(k.unconfirmed)
+	}
+	return k, ok
 }
 
 // The records of one epoch a recovery tries its candidate keys on: of at
@@ -414,13 +464,16 @@ const (
 // keySamples reads, for each epoch of the recoverable scopes, records the
 // clinic wrote with its key (applied or sealed here, not raw kinds: those
 // are not sealed with it): samplesPerAuthor of each author's at most,
-// maxSampledAuthors authors at most.
-func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.Envelope, error) {
+// maxSampledAuthors authors at most of those reach counts for the scope
+// (clinicReach) and as many of the others, so that authors nobody
+// confirmed, first in the log's order, leave room for those who count.
+func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope]map[string]bool) (map[string][]*crypto.Envelope, error) {
 	type pool struct {
 		raws [][]byte
 		n    int
 	}
 	pools := map[string]map[string]*pool{} // epoch → author → her sample
+	others := map[string]int{}             // epoch → authors in pools reach does not count
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.State != store.Applied && e.State != store.Sealed || !slices.Contains(recoverable, roles.Scope(e.Scope)) {
@@ -435,8 +488,13 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 			}
 			p := pools[epoch][e.Author]
 			if p == nil {
-				if len(pools[epoch]) >= maxSampledAuthors {
+				reached := reach[roles.Scope(e.Scope)]
+				counts := reached == nil || reached[e.Author]
+				if !counts && others[epoch] >= maxSampledAuthors || counts && len(pools[epoch])-others[epoch] >= maxSampledAuthors {
 					return nil
+				}
+				if !counts {
+					others[epoch]++
 				}
 				p = &pool{}
 				pools[epoch][e.Author] = p
@@ -463,6 +521,49 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 					out[epoch] = append(out[epoch], env)
 				}
 			}
+		}
+	}
+	return out, nil
+}
+
+// clinicReach returns, for each recoverable scope that needs confirmation,
+// the members the clinic's first key maker of it reaches by confirmations
+// (replica.Reaches): the authors whose records say which key is the
+// clinic's (chooseKey). The first key maker is named by the rule of
+// replica.FirstKeyMaker over the active members and the revoked ones who
+// wrote in the scope (made it, or held it): a member revoked before she
+// made it hands the turn on, as for making the key, but one who made it
+// stays its maker when she leaves (her confirmations stand), or puppets
+// vouching for each other, active when the clinic's physicians are all
+// revoked, would take the turn (session 20, h-sec20b). Empty when nobody
+// is named. The same on every workstation that read the same directory
+// and log.
+func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope]map[string]bool, error) {
+	out := map[roles.Scope]map[string]bool{}
+	for _, scope := range recoverable {
+		if !roles.NeedsConfirmation(scope) {
+			continue
+		}
+		made := map[string]bool{}
+		err := r.DB().View(ctx, func(tx *store.Tx) error {
+			for _, m := range r.Members() {
+				if !m.Revoked() || !m.Role.Creates(scope) {
+					continue
+				}
+				wrote, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
+				if err != nil {
+					return err
+				}
+				made[m.Fingerprint] = wrote
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
+		}
+		out[scope] = map[string]bool{}
+		if fp, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool { return m.Active() || made[m.Fingerprint] }); ok {
+			out[scope] = r.Reaches(scope, fp)
 		}
 	}
 	return out, nil

@@ -34,6 +34,15 @@ import (
 // no active member's role creates scope, and while a directory entry an
 // Apply merged is not judged yet.
 func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
+	return r.FirstKeyMakerAmong(scope, Member.Active)
+}
+
+// FirstKeyMakerAmong is FirstKeyMaker's rule over the members in says are
+// in line, whatever their status (FirstKeyMaker's: the active ones): of
+// those whose role creates scope, the vouched ones if any is, the one
+// admitted first. A recovery asks it who made the clinic's key, revoked
+// or not (app/recovery).
+func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool) (fp string, ok bool) {
 	// Under the state lock only (the copy judgeTokens keeps of the
 	// claims): a write refused for want of a key asks this, and the
 	// change feed's listeners may write while an Apply holds mu.
@@ -42,14 +51,14 @@ func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
 	vouched := r.vouchedLocked(scope)
 	onlyVouched := false
 	for m, e := range r.members {
-		if vouched[m] && e.Active() && e.Role.Creates(scope) {
+		if vouched[m] && in(e) && e.Role.Creates(scope) {
 			onlyVouched = true
 			break
 		}
 	}
 	var first *claim
 	for m, e := range r.members {
-		if !e.Active() || !e.Role.Creates(scope) || (onlyVouched && !vouched[m]) {
+		if !in(e) || !e.Role.Creates(scope) || (onlyVouched && !vouched[m]) {
 			continue
 		}
 		c, judged := r.admitted[m]
