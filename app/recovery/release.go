@@ -344,8 +344,7 @@ func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []st
 	var out []recovered
 	var disputed []string
 	for epoch, cs := range cands {
-		reached := reach[roles.Scope(cs[0].key.Scope)]
-		k, ok := chooseKey(cs, samples[epoch], reached)
+		k, ok := chooseKey(cs, samples[epoch], reach[roles.Scope(cs[0].key.Scope)])
 		if !ok {
 			disputed = append(disputed, epoch)
 			continue
@@ -397,59 +396,102 @@ func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []can
 
 // chooseKey picks an epoch's key among its candidates: the one that opens
 // the records of the most authors, when one does more than every other;
-// when none is stored (sampled false), the only candidate. An author two
+// when none is stored (no samples), the only candidate. An author two
 // candidates open records of wrote with a key of her own making beside
 // the clinic's, which honest software never does: she counts for neither
 // (session 19 review h-sec19b: her one record sealed with her key tied
 // her key with the clinic's).
 //
-// Only the authors in reached count (clinicReach: those the clinic's
-// first key maker reaches by confirmations), when one of them wrote in
-// the epoch: physicians an administrator admits and nobody confirms
-// (puppets) outvoted the clinic's key with records sealed with one key of
-// hers (h-sec19b R3, session 20). When none of them wrote in it, nothing
-// tells the clinic's authors from puppets: a key is chosen only if no
-// other candidate opens anyone's records (recovered.unconfirmed says
-// whose word it was), else the epoch is disputed.
-func chooseKey(cs []candidate, samples []*crypto.Envelope, reached map[string]bool) (recovered, bool) {
-	counts := func(a string) bool { return reached == nil || reached[a] } // nil: a scope without confirmations
-	sampled := len(samples) > 0
-	vouchedWrote := slices.ContainsFunc(samples, func(e *crypto.Envelope) bool { return counts(e.Header.Author) })
+// For a scope that needs confirmation, only the authors the clinic's key
+// maker reaches count (clinicReach; reaches holds one set for each
+// reading of who she is): physicians an administrator admits and nobody
+// confirms (puppets) outvoted the clinic's key with records sealed with
+// one key of hers (h-sec19b R3, session 20). Each set some of whose
+// members wrote in the epoch must choose, and choose the same key. When
+// none of them wrote in it, nothing tells the clinic's authors from
+// puppets: a key is chosen only if no other candidate opens anyone's
+// records, and recovered.unconfirmed says whose word it was; else the
+// epoch is disputed. A nil reaches counts every author (a scope without
+// confirmations).
+func chooseKey(cs []candidate, samples []*crypto.Envelope, reaches []map[string]bool) (recovered, bool) {
 	seen := map[string]int{}
 	for _, c := range cs {
 		for a := range c.authors {
 			seen[a]++
 		}
 	}
-	opens := func(c candidate) int {
-		n := 0
-		for a := range c.authors {
-			if seen[a] == 1 && (counts(a) || !vouchedWrote) {
-				n++
+	// pick is the candidate that opens the records of more authors counts
+	// takes than every other, -1 if none; with only, the one candidate
+	// that opens any.
+	pick := func(counts func(string) bool, only bool) int {
+		chosen, top, tied := -1, 0, false
+		for i, c := range cs {
+			n := 0
+			for a := range c.authors {
+				if seen[a] == 1 && counts(a) {
+					n++
+				}
+			}
+			switch {
+			case n > 0 && only && chosen >= 0:
+				return -1
+			case n > top:
+				chosen, top, tied = i, n, false
+			case n == top && n > 0:
+				tied = true
 			}
 		}
-		return n
+		if tied {
+			return -1
+		}
+		return chosen
 	}
-	slices.SortStableFunc(cs, func(a, b candidate) int { return opens(b) - opens(a) })
-	ok := len(cs) == 1 || opens(cs[0]) > opens(cs[1])
-	if sampled && opens(cs[0]) == 0 || !vouchedWrote && len(cs) > 1 && opens(cs[1]) > 0 {
-		ok = false
+	everyone := func(string) bool { return true }
+	chosen, unconfirmed := -1, false
+	switch {
+	case len(samples) == 0:
+		if len(cs) == 1 {
+			chosen = 0
+		}
+	case reaches == nil:
+		chosen = pick(everyone, false)
+	default:
+		voted := false
+		for _, reached := range reaches {
+			if !slices.ContainsFunc(samples, func(e *crypto.Envelope) bool { return reached[e.Header.Author] }) {
+				continue
+			}
+			i := pick(func(a string) bool { return reached[a] }, false)
+			if voted && i != chosen {
+				i = -1
+			}
+			chosen, voted = i, true
+			if i < 0 {
+				break
+			}
+		}
+		if !voted {
+			chosen, unconfirmed = pick(everyone, true), true
+		}
 	}
 	for i, c := range cs {
-		if !ok || i > 0 {
+		if i != chosen {
 			clear(c.key.Secret[:])
 		}
 	}
-	k := cs[0].recovered
-	if ok && sampled && !vouchedWrote {
-		for a := range cs[0].authors {
+	if chosen < 0 {
+		return recovered{}, false
+	}
+	k := cs[chosen].recovered
+	if unconfirmed {
+		for a := range cs[chosen].authors {
 			if seen[a] == 1 {
 				k.unconfirmed = append(k.unconfirmed, a)
 			}
 		}
 		slices.Sort(k.unconfirmed)
 	}
-	return k, ok
+	return k, true
 }
 
 // The records of one epoch a recovery tries its candidate keys on: of at
@@ -467,7 +509,7 @@ const (
 // maxSampledAuthors authors at most of those reach counts for the scope
 // (clinicReach) and as many of the others, so that authors nobody
 // confirmed, first in the log's order, leave room for those who count.
-func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope]map[string]bool) (map[string][]*crypto.Envelope, error) {
+func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][]map[string]bool) (map[string][]*crypto.Envelope, error) {
 	type pool struct {
 		raws [][]byte
 		n    int
@@ -488,8 +530,8 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope]m
 			}
 			p := pools[epoch][e.Author]
 			if p == nil {
-				reached := reach[roles.Scope(e.Scope)]
-				counts := reached == nil || reached[e.Author]
+				reached, ok := reach[roles.Scope(e.Scope)]
+				counts := !ok || slices.ContainsFunc(reached, func(in map[string]bool) bool { return in[e.Author] })
 				if !counts && others[epoch] >= maxSampledAuthors || counts && len(pools[epoch])-others[epoch] >= maxSampledAuthors {
 					return nil
 				}
@@ -527,43 +569,59 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope]m
 }
 
 // clinicReach returns, for each recoverable scope that needs confirmation,
-// the members the clinic's first key maker of it reaches by confirmations
+// the members the clinic's key maker reaches by confirmations
 // (replica.Reaches): the authors whose records say which key is the
-// clinic's (chooseKey). The first key maker is named by the rule of
-// replica.FirstKeyMaker over the active members and the revoked ones who
-// wrote in the scope (made it, or held it): a member revoked before she
-// made it hands the turn on, as for making the key, but one who made it
-// stays its maker when she leaves (her confirmations stand), or puppets
-// vouching for each other, active when the clinic's physicians are all
-// revoked, would take the turn (session 20, h-sec20b). Empty when nobody
-// is named. The same on every workstation that read the same directory
-// and log.
-func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope]map[string]bool, error) {
-	out := map[roles.Scope]map[string]bool{}
+// clinic's (chooseKey). Who made the clinic's key is read two ways, and a
+// set is returned for each (one when they agree):
+//
+//   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: of those whose
+//     role creates the scope, the vouched ones first, the one admitted
+//     first) over the active members and the revoked ones who wrote in the
+//     scope: a member revoked before she made the key hands the turn on,
+//     as for making it, but one who made it stays its maker when she
+//     leaves (her confirmations stand), or puppets vouching for each
+//     other, active once the clinic's physicians are all revoked, would
+//     take the turn;
+//   - the first admitted of the members, active or revoked, whose role
+//     creates it and who wrote in it: two puppets who confirm each other
+//     are vouched for and a lone physician, whom nobody was there to
+//     confirm, is not, so the first reading alone puts them first
+//     (h-sec20b).
+//
+// A clinic's physician is in both where no puppet stands before her; where
+// the two readings differ, both must agree on a key (chooseKey). No set
+// when nobody is named. The same on every workstation that read the same
+// directory and log.
+func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map[string]bool, error) {
+	out := map[roles.Scope][]map[string]bool{}
 	for _, scope := range recoverable {
 		if !roles.NeedsConfirmation(scope) {
 			continue
 		}
-		made := map[string]bool{}
+		wrote := map[string]bool{}
 		err := r.DB().View(ctx, func(tx *store.Tx) error {
 			for _, m := range r.Members() {
-				if !m.Revoked() || !m.Role.Creates(scope) {
+				if !m.Active() && !m.Revoked() || !m.Role.Creates(scope) {
 					continue
 				}
-				wrote, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
+				w, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
 				if err != nil {
 					return err
 				}
-				made[m.Fingerprint] = wrote
+				wrote[m.Fingerprint] = w
 			}
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
 		}
-		out[scope] = map[string]bool{}
-		if fp, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool { return m.Active() || made[m.Fingerprint] }); ok {
-			out[scope] = r.Reaches(scope, fp)
+		out[scope] = []map[string]bool{}
+		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool { return m.Active() || wrote[m.Fingerprint] })
+		if ok {
+			out[scope] = append(out[scope], r.Reaches(scope, vouched))
+		}
+		if first, ok := r.FirstAdmitted(scope, func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
+			out[scope] = append(out[scope], r.Reaches(scope, first))
 		}
 	}
 	return out, nil

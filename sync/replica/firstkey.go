@@ -56,9 +56,23 @@ func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool) (f
 			break
 		}
 	}
+	return r.firstAdmittedLocked(scope, func(m string, e Member) bool { return in(e) && (!onlyVouched || vouched[m]) })
+}
+
+// FirstAdmitted returns, of the members in says are in line (whatever
+// their status) whose role creates scope, the one admitted first, vouched
+// for or not: FirstKeyMaker's order without its preference (app/recovery
+// reads both).
+func (r *Replica) FirstAdmitted(scope roles.Scope, in func(Member) bool) (fp string, ok bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.firstAdmittedLocked(scope, func(_ string, e Member) bool { return in(e) })
+}
+
+func (r *Replica) firstAdmittedLocked(scope roles.Scope, in func(fp string, e Member) bool) (fp string, ok bool) {
 	var first *claim
 	for m, e := range r.members {
-		if !in(e) || !e.Role.Creates(scope) || (onlyVouched && !vouched[m]) {
+		if !in(m, e) || !e.Role.Creates(scope) {
 			continue
 		}
 		c, judged := r.admitted[m]
