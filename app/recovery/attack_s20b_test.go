@@ -437,3 +437,35 @@ func TestAttackS20bBackdatedAdmissionTakesTheTurn(t *testing.T) {
 		t.Fatalf("recovered %+v (%v), but the new physician reads %d of the 1 note", rec, err, n)
 	}
 }
+
+// TestAttackS20bRoleChangeTakesTheTurn: the clinic's physicians lost their
+// workstations; Ada makes each a receptionist (her word alone) and has two
+// puppets who confirm each other and wrote with a key of hers. Read by
+// the role the directory names now, no clinic physician is in line to
+// have made the clinical key, and a puppet is its maker; counting every
+// author, the physicians' records still counted. Whoever wrote in the
+// scope under a role that creates it stays in line.
+func TestAttackS20bRoleChangeTakesTheTurn(t *testing.T) {
+	ctx := context.Background()
+	c, ben, cleo, everyone, patient := splitClinic(t, "Demoted")
+	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
+	note(t, c.Phys2, patient, "the second physician's word")
+	mustSync(t, everyone...)
+	puppets(t, c, &everyone, patient, falseKey(t, c.Phys), true, "Dr Puppet One", "Dr Puppet Two")
+	fps := []string{c.Phys.Fingerprint(), c.Phys2.Fingerprint()}
+	c.Phys.Close()
+	c.Phys2.Close()
+	alive := without(without(everyone, c.Phys), c.Phys2)
+	for _, fp := range fps {
+		if err := c.Admin.ChangeRole(ctx, fp, roles.Receptionist); err != nil {
+			t.Fatal(err)
+		}
+		mustSync(t, alive...)
+	}
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	alive = []*app.Session{c.Admin, ben, cleo, c.Recep, newcomer}
+	rec, err := recoverFor(t, ben, cleo, newcomer, alive...)
+	if n := notesOf(t, newcomer, patient); err != nil || n != 2 {
+		t.Fatalf("recovered %+v (%v), but the new physician reads %d of the 2 notes", rec, err, n)
+	}
+}
