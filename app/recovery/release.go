@@ -574,16 +574,18 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 // clinic's (chooseKey). Who made the clinic's key is read two ways, and a
 // set is returned for each (one when they agree):
 //
-//   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: of those whose
-//     role creates the scope, the vouched ones first, the one admitted
-//     first) over the active members and the revoked ones who wrote in the
-//     scope: a member revoked before she made the key hands the turn on,
+//   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: the vouched
+//     ones first, the one admitted first) over the active members whose
+//     role creates the scope and the members, revoked or not, who wrote in
+//     it under a role that creates it, now or before (createdBy, so that
+//     making the clinic's lost physicians receptionists takes none of them
+//     out of line): a member revoked before she made the key hands the turn on,
 //     as for making it, but one who made it stays its maker when she
 //     leaves (her confirmations stand), or puppets vouching for each
 //     other, active once the clinic's physicians are all revoked, would
 //     take the turn;
-//   - the first admitted of the members, active or revoked, whose role
-//     creates it and who wrote in it: two puppets who confirm each other
+//   - the first admitted of the members, active or revoked, who wrote in
+//     it under such a role: two puppets who confirm each other
 //     are vouched for and a lone physician, whom nobody was there to
 //     confirm, is not, so the first reading alone puts them first
 //     (h-sec20b).
@@ -598,10 +600,10 @@ func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map
 		if !roles.NeedsConfirmation(scope) {
 			continue
 		}
-		wrote := map[string]bool{}
+		wrote := map[string]bool{} // wrote in the scope, under a role that creates it now or did
 		err := r.DB().View(ctx, func(tx *store.Tx) error {
 			for _, m := range r.Members() {
-				if !m.Active() && !m.Revoked() || !m.Role.Creates(scope) {
+				if !m.Active() && !m.Revoked() || !createdBy(m, scope) {
 					continue
 				}
 				w, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
@@ -616,15 +618,29 @@ func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map
 			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
 		}
 		out[scope] = []map[string]bool{}
-		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool { return m.Active() || wrote[m.Fingerprint] })
+		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool {
+			return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint]
+		})
 		if ok {
 			out[scope] = append(out[scope], r.Reaches(scope, vouched))
 		}
-		if first, ok := r.FirstAdmitted(scope, func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
+		if first, ok := r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
 			out[scope] = append(out[scope], r.Reaches(scope, first))
 		}
 	}
 	return out, nil
+}
+
+// createdBy reports whether m's role creates scope's key, or did: her
+// admission role or one her recorded changes name. An administrator's
+// change of a clinic's lost physicians into receptionists would otherwise
+// take them out of the line of those who made the clinic's key, and leave
+// her puppets in it (h-sec20b).
+func createdBy(m replica.Member, scope roles.Scope) bool {
+	if m.Role.Creates(scope) || m.Admitted.Creates(scope) {
+		return true
+	}
+	return slices.ContainsFunc(m.Changes, func(c replica.RoleChange) bool { return c.From.Creates(scope) || c.To.Creates(scope) })
 }
 
 // combine rebuilds escrow e's key from parts, if there are enough and the
