@@ -474,3 +474,30 @@ func TestAttackS20bRoleChangeTakesTheTurn(t *testing.T) {
 		t.Fatalf("recovered %+v (%v): the new physician reads %d of the 2 notes, and the clinical epoch %s is not said to be disputed", rec, err, n, real)
 	}
 }
+
+// TestAttackS20bInventedEpochIsSaid: two puppets escrow a key of Ada's for
+// a clinical epoch nobody in the clinic used, and seal their records with
+// it. Nobody the clinic's key maker reaches wrote in that epoch, and no
+// other key opens anything there, so it is handed over (a physician who
+// joined after the last one left looks the same): the newcomer's charts
+// show the puppets' records. Recover says whose word it was (it said
+// nothing before session 20); refusing would lose such an honest
+// physician's epochs.
+func TestAttackS20bInventedEpochIsSaid(t *testing.T) {
+	c, ben, cleo, everyone, patient := splitClinic(t, "Invented")
+	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
+	invented := falseKey(t, c.Phys)
+	invented.Epoch ^= 0x5a5a5a
+	puppets(t, c, &everyone, patient, invented, true, "Dr Puppet One", "Dr Puppet Two")
+	c.Phys.Close()
+	c.Phys2.Close()
+	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+	rec, err := recoverFor(t, ben, cleo, newcomer, c.Admin, ben, cleo, c.Recep, newcomer)
+	if !errors.Is(err, ErrUnconfirmed) || !strings.Contains(err.Error(), invented.String()) ||
+		!strings.Contains(err.Error(), "Dr Puppet One") || !strings.Contains(err.Error(), "Dr Puppet Two") {
+		t.Errorf("recovered %+v: %v; want ErrUnconfirmed naming %s and both puppets", rec, err, invented)
+	}
+	if n := notesOf(t, newcomer, patient); n != 1 {
+		t.Errorf("the new physician reads %d of the 1 note", n)
+	}
+}
