@@ -603,7 +603,10 @@ func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map
 		wrote := map[string]bool{} // wrote in the scope, under a role that creates it now or did
 		err := r.DB().View(ctx, func(tx *store.Tx) error {
 			for _, m := range r.Members() {
-				if !m.Active() && !m.Revoked() || !createdBy(m, scope) {
+				// Active or revoked, not an entry another took the token of
+				// (its events are all refused) nor one a refused revocation
+				// holds.
+				if !m.Active() && (!m.Revoked() || m.TokenTakenBy != "") || !createdBy(m, scope) {
 					continue
 				}
 				w, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
