@@ -29,7 +29,10 @@
 //     admin scope).
 //  4. Recover: the coordinator's workstation combines, per escrow, its own
 //     share and the released ones (only shares of active administrators
-//     count), checks each rebuilt key against its escrow's commitment, and
+//     count), checks each rebuilt key against its escrow's commitment
+//     (where an epoch's escrows rebuild several keys, it takes the one that
+//     opens the records of the most authors the clinic's key maker reaches
+//     by confirmations, or none: release.go, chooseKey), and
 //     re-grants the keys to a physician (or receptionist) of the
 //     administrators' choice ("recovery-handover"). That member's
 //     workstation takes a key only if an escrow commits to it whose author

@@ -41,6 +41,11 @@ var ErrUntrusted = errors.New("recovery: recovery must be set up again")
 // escrowed a false key, and that epoch was not recovered.
 var ErrDisputed = errors.New("recovery: a false key was escrowed")
 
+// ErrUnconfirmed means a key was recovered and handed over on the word of
+// members nobody vouches for: no confirmation links those who wrote with
+// it to the member who made the clinic's key (release.go, clinicReach).
+var ErrUnconfirmed = errors.New("recovery: a key was chosen on the word of members nobody vouches for")
+
 // Service is the clinic's recovery as an administrator runs it from a
 // logged-in session.
 type Service struct {

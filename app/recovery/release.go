@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -155,6 +156,10 @@ type Handover struct {
 type recovered struct {
 	key    crypto.ScopeKey
 	escrow string
+	// unconfirmed are the authors whose records it was chosen by, when
+	// nobody the clinic's first key maker reaches wrote in its epoch
+	// (chooseKey): nothing vouches for them but an administrator's word.
+	unconfirmed []string
 }
 
 // Recover combines, for every escrowed key, this administrator's share
@@ -231,6 +236,25 @@ func (s *Service) Recover(ctx context.Context, to string) (Handover, error) {
 		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but not all: %w",
 			strings.Join(names, " and "), out.Epochs, m.Name, disputedErr(disputed))
 	}
+	// An epoch chosen on the word of authors nobody vouches for is said
+	// too: they may be the clinic's (a physician who joined after the
+	// last one left, whom nobody could confirm) or an administrator's
+	// puppets (h-sec20b).
+	var unconfirmed []string
+	by := map[string]bool{}
+	for _, k := range keys {
+		if len(k.unconfirmed) > 0 && m.Role.Holds(roles.Scope(k.key.Scope)) {
+			unconfirmed = append(unconfirmed, k.key.String())
+			for _, a := range k.unconfirmed {
+				by[nameOf(r, a)] = true
+			}
+		}
+	}
+	if len(unconfirmed) > 0 {
+		return out, fmt.Errorf("recovered the %s keys (%d epochs) for %s, but the records of %s were written only by %s, whom no confirmation links to the member who made the clinic's key: "+
+			"check in person that they are the clinic's (the audit log shows who escrowed what): %w",
+			strings.Join(names, " and "), out.Epochs, m.Name, strings.Join(unconfirmed, ", "), strings.Join(slices.Sorted(maps.Keys(by)), ", "), ErrUnconfirmed)
+	}
 	return out, nil
 }
 
@@ -269,7 +293,11 @@ func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []st
 	me := r.Fingerprint()
 	admins := len(released)
 	own := false
-	samples, err := keySamples(ctx, r)
+	reach, err := clinicReach(ctx, r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	samples, err := keySamples(ctx, r, reach)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -316,7 +344,7 @@ func rebuildAll(ctx context.Context, r *replica.Replica) ([]recovered, int, []st
 	var out []recovered
 	var disputed []string
 	for epoch, cs := range cands {
-		k, ok := chooseKey(cs, len(samples[epoch]) > 0)
+		k, ok := chooseKey(cs, samples[epoch], reach[roles.Scope(cs[0].key.Scope)])
 		if !ok {
 			disputed = append(disputed, epoch)
 			continue
@@ -368,38 +396,102 @@ func addCandidate(cs []candidate, k recovered, samples []*crypto.Envelope) []can
 
 // chooseKey picks an epoch's key among its candidates: the one that opens
 // the records of the most authors, when one does more than every other;
-// when none is stored (sampled false), the only candidate. An author two
+// when none is stored (no samples), the only candidate. An author two
 // candidates open records of wrote with a key of her own making beside
 // the clinic's, which honest software never does: she counts for neither
 // (session 19 review h-sec19b: her one record sealed with her key tied
 // her key with the clinic's).
-func chooseKey(cs []candidate, sampled bool) (recovered, bool) {
+//
+// For a scope that needs confirmation, only the authors the clinic's key
+// maker reaches count (clinicReach; reaches holds one set for each
+// reading of who she is): physicians an administrator admits and nobody
+// confirms (puppets) outvoted the clinic's key with records sealed with
+// one key of hers (h-sec19b R3, session 20). Each set some of whose
+// members wrote in the epoch must choose, and choose the same key. When
+// none of them wrote in it, nothing tells the clinic's authors from
+// puppets: a key is chosen only if no other candidate opens anyone's
+// records, and recovered.unconfirmed says whose word it was; else the
+// epoch is disputed. A nil reaches counts every author (a scope without
+// confirmations).
+func chooseKey(cs []candidate, samples []*crypto.Envelope, reaches []map[string]bool) (recovered, bool) {
 	seen := map[string]int{}
 	for _, c := range cs {
 		for a := range c.authors {
 			seen[a]++
 		}
 	}
-	opens := func(c candidate) int {
-		n := 0
-		for a := range c.authors {
-			if seen[a] == 1 {
-				n++
+	// pick is the candidate that opens the records of more authors counts
+	// takes than every other, -1 if none; with only, the one candidate
+	// that opens any.
+	pick := func(counts func(string) bool, only bool) int {
+		chosen, top, tied := -1, 0, false
+		for i, c := range cs {
+			n := 0
+			for a := range c.authors {
+				if seen[a] == 1 && counts(a) {
+					n++
+				}
+			}
+			switch {
+			case n > 0 && only && chosen >= 0:
+				return -1
+			case n > top:
+				chosen, top, tied = i, n, false
+			case n == top && n > 0:
+				tied = true
 			}
 		}
-		return n
+		if tied {
+			return -1
+		}
+		return chosen
 	}
-	slices.SortStableFunc(cs, func(a, b candidate) int { return opens(b) - opens(a) })
-	ok := len(cs) == 1 || opens(cs[0]) > opens(cs[1])
-	if sampled && opens(cs[0]) == 0 {
-		ok = false
+	everyone := func(string) bool { return true }
+	chosen, unconfirmed := -1, false
+	switch {
+	case len(samples) == 0:
+		if len(cs) == 1 {
+			chosen = 0
+		}
+	case reaches == nil:
+		chosen = pick(everyone, false)
+	default:
+		voted := false
+		for _, reached := range reaches {
+			if !slices.ContainsFunc(samples, func(e *crypto.Envelope) bool { return reached[e.Header.Author] }) {
+				continue
+			}
+			i := pick(func(a string) bool { return reached[a] }, false)
+			if voted && i != chosen {
+				i = -1
+			}
+			chosen, voted = i, true
+			if i < 0 {
+				break
+			}
+		}
+		if !voted {
+			chosen, unconfirmed = pick(everyone, true), true
+		}
 	}
 	for i, c := range cs {
-		if !ok || i > 0 {
+		if i != chosen {
 			clear(c.key.Secret[:])
 		}
 	}
-	return cs[0].recovered, ok
+	if chosen < 0 {
+		return recovered{}, false
+	}
+	k := cs[chosen].recovered
+	if unconfirmed {
+		for a := range cs[chosen].authors {
+			if seen[a] == 1 {
+				k.unconfirmed = append(k.unconfirmed, a)
+			}
+		}
+		slices.Sort(k.unconfirmed)
+	}
+	return k, true
 }
 
 // The records of one epoch a recovery tries its candidate keys on: of at
@@ -414,13 +506,16 @@ const (
 // keySamples reads, for each epoch of the recoverable scopes, records the
 // clinic wrote with its key (applied or sealed here, not raw kinds: those
 // are not sealed with it): samplesPerAuthor of each author's at most,
-// maxSampledAuthors authors at most.
-func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.Envelope, error) {
+// maxSampledAuthors authors at most of those reach counts for the scope
+// (clinicReach) and as many of the others, so that authors nobody
+// confirmed, first in the log's order, leave room for those who count.
+func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][]map[string]bool) (map[string][]*crypto.Envelope, error) {
 	type pool struct {
 		raws [][]byte
 		n    int
 	}
 	pools := map[string]map[string]*pool{} // epoch → author → her sample
+	others := map[string]int{}             // epoch → authors in pools reach does not count
 	err := r.DB().View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(e store.Envelope) error {
 			if e.State != store.Applied && e.State != store.Sealed || !slices.Contains(recoverable, roles.Scope(e.Scope)) {
@@ -435,8 +530,13 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 			}
 			p := pools[epoch][e.Author]
 			if p == nil {
-				if len(pools[epoch]) >= maxSampledAuthors {
+				reached, ok := reach[roles.Scope(e.Scope)]
+				counts := !ok || slices.ContainsFunc(reached, func(in map[string]bool) bool { return in[e.Author] })
+				if !counts && others[epoch] >= maxSampledAuthors || counts && len(pools[epoch])-others[epoch] >= maxSampledAuthors {
 					return nil
+				}
+				if !counts {
+					others[epoch]++
 				}
 				p = &pool{}
 				pools[epoch][e.Author] = p
@@ -466,6 +566,84 @@ func keySamples(ctx context.Context, r *replica.Replica) (map[string][]*crypto.E
 		}
 	}
 	return out, nil
+}
+
+// clinicReach returns, for each recoverable scope that needs confirmation,
+// the members the clinic's key maker reaches by confirmations
+// (replica.Reaches): the authors whose records say which key is the
+// clinic's (chooseKey). Who made the clinic's key is read two ways, and a
+// set is returned for each (one when they agree):
+//
+//   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: the vouched
+//     ones first, the one admitted first) over the active members whose
+//     role creates the scope and the members, revoked or not, who wrote in
+//     it under a role that creates it, now or before (createdBy, so that
+//     making the clinic's lost physicians receptionists takes none of them
+//     out of line): a member revoked before she made the key hands the turn on,
+//     as for making it, but one who made it stays its maker when she
+//     leaves (her confirmations stand), or puppets vouching for each
+//     other, active once the clinic's physicians are all revoked, would
+//     take the turn;
+//   - the first admitted of the members, active or revoked, who wrote in
+//     it under such a role: two puppets who confirm each other
+//     are vouched for and a lone physician, whom nobody was there to
+//     confirm, is not, so the first reading alone puts them first
+//     (h-sec20b).
+//
+// A clinic's physician is in both where no puppet stands before her; where
+// the two readings differ, both must agree on a key (chooseKey). No set
+// when nobody is named. The same on every workstation that read the same
+// directory and log.
+func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map[string]bool, error) {
+	out := map[roles.Scope][]map[string]bool{}
+	for _, scope := range recoverable {
+		if !roles.NeedsConfirmation(scope) {
+			continue
+		}
+		wrote := map[string]bool{} // wrote in the scope, under a role that creates it now or did
+		err := r.DB().View(ctx, func(tx *store.Tx) error {
+			for _, m := range r.Members() {
+				// Active or revoked, not an entry another took the token of
+				// (its events are all refused) nor one a refused revocation
+				// holds.
+				if !m.Active() && (!m.Revoked() || m.TokenTakenBy != "") || !createdBy(m, scope) {
+					continue
+				}
+				w, err := tx.AnyInScopeBy(ctx, string(scope), map[string][]string{m.Fingerprint: m.Devices})
+				if err != nil {
+					return err
+				}
+				wrote[m.Fingerprint] = w
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
+		}
+		out[scope] = []map[string]bool{}
+		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool {
+			return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint]
+		})
+		if ok {
+			out[scope] = append(out[scope], r.Reaches(scope, vouched))
+		}
+		if first, ok := r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
+			out[scope] = append(out[scope], r.Reaches(scope, first))
+		}
+	}
+	return out, nil
+}
+
+// createdBy reports whether m's role creates scope's key, or did: her
+// admission role or one her recorded changes name. An administrator's
+// change of a clinic's lost physicians into receptionists would otherwise
+// take them out of the line of those who made the clinic's key, and leave
+// her puppets in it (h-sec20b).
+func createdBy(m replica.Member, scope roles.Scope) bool {
+	if m.Role.Creates(scope) || m.Admitted.Creates(scope) {
+		return true
+	}
+	return slices.ContainsFunc(m.Changes, func(c replica.RoleChange) bool { return c.From.Creates(scope) || c.To.Creates(scope) })
 }
 
 // combine rebuilds escrow e's key from parts, if there are enough and the

@@ -34,6 +34,15 @@ import (
 // no active member's role creates scope, and while a directory entry an
 // Apply merged is not judged yet.
 func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
+	return r.FirstKeyMakerAmong(scope, func(m Member) bool { return m.Active() && m.Role.Creates(scope) })
+}
+
+// FirstKeyMakerAmong is FirstKeyMaker's rule over the members in says are
+// in line, whatever their status and role (FirstKeyMaker's: the active
+// ones whose role creates scope): the vouched ones if any is, the one
+// admitted first. A recovery asks it who made the clinic's key, revoked
+// or not, by a role she held then (app/recovery).
+func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool) (fp string, ok bool) {
 	// Under the state lock only (the copy judgeTokens keeps of the
 	// claims): a write refused for want of a key asks this, and the
 	// change feed's listeners may write while an Apply holds mu.
@@ -42,14 +51,27 @@ func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
 	vouched := r.vouchedLocked(scope)
 	onlyVouched := false
 	for m, e := range r.members {
-		if vouched[m] && e.Active() && e.Role.Creates(scope) {
+		if vouched[m] && in(e) {
 			onlyVouched = true
 			break
 		}
 	}
+	return r.firstAdmittedLocked(func(m string, e Member) bool { return in(e) && (!onlyVouched || vouched[m]) })
+}
+
+// FirstAdmitted returns, of the members in says are in line (whatever
+// their status and role), the one admitted first, vouched for or not:
+// FirstKeyMaker's order without its preference (app/recovery reads both).
+func (r *Replica) FirstAdmitted(in func(Member) bool) (fp string, ok bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return r.firstAdmittedLocked(func(_ string, e Member) bool { return in(e) })
+}
+
+func (r *Replica) firstAdmittedLocked(in func(fp string, e Member) bool) (fp string, ok bool) {
 	var first *claim
 	for m, e := range r.members {
-		if !e.Active() || !e.Role.Creates(scope) || (onlyVouched && !vouched[m]) {
+		if !in(m, e) {
 			continue
 		}
 		c, judged := r.admitted[m]
