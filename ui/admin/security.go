@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -245,11 +246,37 @@ func (s *securityScreen) recoverKeys() {
 	}
 	dialog.ShowConfirm("Recover the keys?", "The clinic's patient keys will be handed to "+s.receivers.Selected+
 		". This is recorded in the audit log.", func(ok bool) {
-		if ok {
-			s.do(func(ctx context.Context) error { _, err := s.rec.Recover(ctx, to); return err },
-				s.done("The keys were handed over; they arrive at that workstation's next sync."))
+		if !ok {
+			return
 		}
+		background(func(ctx context.Context) (recovery.Handover, error) { return s.rec.Recover(ctx, to) },
+			func(h recovery.Handover, err error) {
+				title, text, failed := recoveryOutcome(h, err)
+				if failed {
+					dialog.ShowError(fmt.Errorf("%s", text), s.win)
+				} else {
+					dialog.ShowInformation(title, text, s.win)
+				}
+				s.refresh()
+			})
 	}, s.win)
+}
+
+// handedOver is what a recovery that handed every key over says.
+const handedOver = "The keys were handed over; they arrive at that workstation's next sync."
+
+// recoveryOutcome is what the administrator reads after Recover: done; or
+// keys handed over with a warning (some epochs left as disputed, or a key
+// taken on the word of members nobody vouches for), which is no failure
+// but must be read; or a failure.
+func recoveryOutcome(h recovery.Handover, err error) (title, text string, failed bool) {
+	switch {
+	case err == nil:
+		return "Done", handedOver, false
+	case h.Epochs > 0 && (errors.Is(err, recovery.ErrDisputed) || errors.Is(err, recovery.ErrUnconfirmed)):
+		return "Keys handed over: read this", kit.ErrorText(err), false
+	}
+	return "", kit.ErrorText(err), true
 }
 
 func (s *securityScreen) do(work func(context.Context) error, done func(error)) {

@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -139,4 +141,34 @@ func afterLabel(o fyne.CanvasObject, text string, found func(fyne.CanvasObject) 
 			done = found(x)
 		}
 	})
+}
+
+// TestRecoveryOutcome: a recovery that handed keys over but left an epoch
+// disputed, or took a key on unvouched word, reads as keys handed over
+// with a warning to read, not as a failure; one that handed nothing over
+// is a failure, whatever the reason.
+func TestRecoveryOutcome(t *testing.T) {
+	some := recovery.Handover{To: "Dr New", Epochs: 2}
+	for _, tt := range []struct {
+		name       string
+		h          recovery.Handover
+		err        error
+		failed     bool
+		title, has string
+	}{
+		{"all handed over", some, nil, false, "Done", "handed over"},
+		{"some epochs disputed", some, fmt.Errorf("recovered the clinical keys (2 epochs) for Dr New, but not all: %w: the escrows of clinical/3 …", recovery.ErrDisputed),
+			false, "Keys handed over: read this", "clinical/3"},
+		{"unvouched word", some, fmt.Errorf("recovered …, but the records of clinical/1 were written only by Pat: %w", recovery.ErrUnconfirmed),
+			false, "Keys handed over: read this", "written only by Pat"},
+		{"nothing handed over, disputed", recovery.Handover{}, fmt.Errorf("%w: the escrows of clinical/1 …", recovery.ErrDisputed), true, "", "clinical/1"},
+		{"not enough shares", recovery.Handover{}, errors.New("recovery: only 1 of 2 shares"), true, "", "Only 1 of 2 shares"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			title, text, failed := recoveryOutcome(tt.h, tt.err)
+			if failed != tt.failed || title != tt.title || !strings.Contains(text, tt.has) {
+				t.Errorf("recoveryOutcome = %q, %q, failed %v; want %q with %q, failed %v", title, text, failed, tt.title, tt.has, tt.failed)
+			}
+		})
+	}
 }
