@@ -32,7 +32,7 @@ type Config struct {
 	// OnIPFSSecret, when set, is told the workstations' new Kubo API
 	// secret the server gave after refusing the old one (secret.go): the
 	// workstation keeps it sealed for its next start. It must not block.
-	OnIPFSSecret func(secret string)
+	OnIPFSSecret func(secret string) `json:"-"`
 	// Register creates the workstation's XMPP account in-band on first
 	// connect: for loopback tests and demos only.
 	Register bool
