@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/xmlstream"
+
+	"github.com/medihaven/medihaven/sync/server"
+	mhxmpp "github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// TestAttackS20cNamespacedDelayBackdates (h-sec20c finding 1): the server
+// removes a delay in its own name that a client writes into a live
+// message (mod_medihaven_admins), matching the attribute "from". A hostile
+// account writes the same delay with a from attribute of another
+// namespace (a:from, xml:from): Prosody keeps it (its attribute is not
+// "from"), and a workstation that reads any attribute named from
+// whatever its namespace believed it, so the live message was backdated
+// to 2020 (and so shown as read, deep in the conversation's history).
+func TestAttackS20cNamespacedDelayBackdates(t *testing.T) {
+	res, _ := startServer(t, nil)
+	ctx := testContext(t)
+	domain := res.Config.Domain
+	inbox := make(chan mhxmpp.Message, 8)
+	token, _, err := server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: "bob@" + domain, Password: "pw-bob",
+		Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox <- m })
+	if err != nil {
+		t.Fatalf("register bob: %v", err)
+	}
+	t.Cleanup(func() { bob.Close() })
+	token, _, err = server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := registerSession(ctx, res, "mallory", "pw-mallory", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mallory.Close() })
+	const forged = "2020-01-02T03:04:05Z"
+	delays := map[string]string{
+		"prefixed": `<delay xmlns="urn:xmpp:delay" xmlns:a="urn:example:a" a:from="` + domain + `" stamp="` + forged + `"/>`,
+		"xml":      `<delay xmlns="urn:xmpp:delay" xml:from="` + domain + `" stamp="` + forged + `"/>`,
+	}
+	for name, delay := range delays {
+		x := `<message type="chat" to="bob@` + domain + `" id="backdated-` + name + `"><body>` + name + `</body>` + delay + `</message>`
+		w := mallory.TokenWriter()
+		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
+		if err == nil {
+			err = w.Flush()
+		}
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range delays {
+		select {
+		case m := <-inbox:
+			if !m.Delay.IsZero() {
+				t.Errorf("a live message (%s delay): delay %v believed; want none (the sender wrote %s)", m.Body, m.Delay, forged)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("bob received nothing")
+		}
+	}
+}
