@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/xml"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,75 @@ func TestAttackS20cNamespacedDelayBackdates(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatal("bob received nothing")
 		}
+	}
+}
+
+// TestAttackS20cNamespacedFromNamesAnother (h-sec20c finding 2): Prosody
+// sets a message's from to the sender's account, but keeps an attribute
+// a:from of another namespace that the sender wrote beside it; a
+// workstation reading any attribute named from whatever its namespace
+// took whichever came last, so one account's message could name another
+// as its sender.
+func TestAttackS20cNamespacedFromNamesAnother(t *testing.T) {
+	res, _ := startServer(t, nil)
+	ctx := testContext(t)
+	domain := res.Config.Domain
+	inbox := make(chan mhxmpp.Message, 64)
+	token, _, err := server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: "bob@" + domain, Password: "pw-bob",
+		Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox <- m })
+	if err != nil {
+		t.Fatalf("register bob: %v", err)
+	}
+	t.Cleanup(func() { bob.Close() })
+	token, _, err = server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory, err := registerSession(ctx, res, "mallory", "pw-mallory", token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mallory.Close() })
+	const n = 64
+	for i := range n {
+		// Prosody writes a stanza's attributes in the order of a Lua
+		// table, which its hash seed (new at each start) and the
+		// attributes' names and number decide: varied, some messages put
+		// the forged one after the server's.
+		extra := ""
+		for j := range i % 8 {
+			extra += ` x` + strconv.Itoa(j) + `="1"`
+		}
+		x := `<message type="chat" to="bob@` + domain + `" id="spoof-` + strconv.Itoa(i) + `"` + extra + ` xmlns:a="urn:example:` + strings.Repeat("a", i/8+1) + `" a:from="alice@` + domain + `/desk"><body>from alice</body></message>`
+		w := mallory.TokenWriter()
+		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
+		if err == nil {
+			err = w.Flush()
+		}
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	spoofed := 0
+	for range n {
+		select {
+		case m := <-inbox:
+			if m.Sender != "mallory@"+domain || !strings.HasPrefix(m.From, "mallory@"+domain) {
+				spoofed++
+				if spoofed == 1 {
+					t.Errorf("mallory's message %s came from %q, sender %q; want mallory@%s", m.ID, m.From, m.Sender, domain)
+				}
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("bob received nothing")
+		}
+	}
+	if spoofed > 0 {
+		t.Errorf("%d of %d messages named alice as their sender", spoofed, n)
 	}
 }
