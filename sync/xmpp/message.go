@@ -87,7 +87,7 @@ func decodeMessage(r xml.TokenReader, start xml.StartElement) (Message, bool) {
 		return Message{}, false
 	}
 	// The decoder must see the start element to match the end element.
-	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+	d := xml.NewTokenDecoder(unqualified(xmlstream.MultiReader(xmlstream.Token(start), r)))
 	var w wireMessage
 	if err := d.Decode(&w); err != nil {
 		return Message{}, false
