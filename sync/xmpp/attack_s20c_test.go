@@ -1,8 +1,18 @@
 package xmpp_test
 
 import (
+	"context"
+	"encoding/xml"
+	"net"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"mellium.im/sasl"
+	"mellium.im/xmlstream"
+	mxmpp "mellium.im/xmpp"
+	"mellium.im/xmpp/jid"
 
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -78,3 +88,90 @@ func TestAttackS20cForgedPresenceTakesAnotherOccupant(t *testing.T) {
 		t.Errorf("%d of %d of alice's messages were not attributed to her", misnamed, n)
 	}
 }
+
+// TestAttackS20cRoomKeepsNoNamespacedAttribute: the server's side of
+// finding 2, for workstations older than sync/xmpp's unqualified (a
+// clinic may update its server first): the clinic's rooms
+// (mod_medihaven_rooms) pass on no attribute of another namespace that
+// an occupant wrote on her presence or message. Read here by a client
+// that keeps every attribute as it came.
+func TestAttackS20cRoomKeepsNoNamespacedAttribute(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	room := "sync@" + p.MUC
+	got := make(chan xml.StartElement, 100)
+	observer := rawSession(ctx, t, p, "eve", func(start xml.StartElement) {
+		for _, a := range start.Attr {
+			if a.Name.Local == "from" && strings.HasSuffix(a.Value, "/mal") {
+				got <- start
+				return
+			}
+		}
+	})
+	mallory := rawSession(ctx, t, p, "mallory", nil)
+	sendRaw(t, observer, `<presence to="`+room+`/eve"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
+	sendRaw(t, mallory, `<presence to="`+room+`/mal"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
+	forged := ` xmlns:a="urn:example:a" a:from="` + room + `/eve" xml:from="` + room + `/eve" a:type="unavailable"`
+	sendRaw(t, mallory, `<presence to="`+room+`/mal"`+forged+`/>`)
+	sendRaw(t, mallory, `<message type="groupchat" to="`+room+`"`+forged+`><body>hello</body></message>`)
+	seen := map[string]bool{}
+	deadline := time.After(wait)
+	for !seen["message"] {
+		select {
+		case start := <-got:
+			seen[start.Name.Local] = true
+			for _, a := range start.Attr {
+				if a.Name.Space != "" && a.Name.Space != "xmlns" && !(a.Name.Space == "http://www.w3.org/XML/1998/namespace" && a.Name.Local == "lang") {
+					t.Errorf("the room passed on mallory's %s with %s:%s=%q", start.Name.Local, a.Name.Space, a.Name.Local, a.Value)
+				}
+			}
+		case <-deadline:
+			t.Fatalf("the observer saw only %v of mallory's", seen)
+		}
+	}
+}
+
+// rawSession logs user (registered on p) in with a client that writes
+// whatever stanzas it is given and hands onStanza every start element it
+// receives, attributes as they came.
+func rawSession(ctx context.Context, t *testing.T, p *synctest.Prosody, user string, onStanza func(xml.StartElement)) *mxmpp.Session {
+	t.Helper()
+	password := user + "-password"
+	addr := jid.MustParse(p.Register(t, user, password))
+	conn, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, err := mxmpp.NewClientSession(ctx, addr, conn, mxmpp.StartTLS(p.TLSConfig()),
+		mxmpp.SASL("", password, sasl.ScramSha256, sasl.ScramSha1), mxmpp.BindResource())
+	if err != nil {
+		conn.Close()
+		t.Fatal(err)
+	}
+	go xs.Serve(mxmpp.HandlerFunc(func(_ xmlstream.TokenReadEncoder, start *xml.StartElement) error { //nolint:errcheck // ends with the session
+		if onStanza != nil {
+			onStanza(start.Copy())
+		}
+		return nil
+	}))
+	t.Cleanup(func() { xs.Close(); conn.Close() })
+	return xs
+}
+
+// sendRaw writes x, one stanza as XML text, on xs.
+func sendRaw(t *testing.T, xs *mxmpp.Session, x string) {
+	t.Helper()
+	w := xs.TokenWriter()
+	defer w.Close()
+	if _, err := xmlstream.Copy(w, rawXML{xml.NewDecoder(strings.NewReader(x))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rawXML reads XML text as tokens, namespaces left as written.
+type rawXML struct{ d *xml.Decoder }
+
+func (r rawXML) Token() (xml.Token, error) { return r.d.RawToken() }
