@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 
 	"github.com/medihaven/medihaven/sync/server"
 	mhxmpp "github.com/medihaven/medihaven/sync/xmpp"
@@ -141,5 +142,85 @@ func TestAttackS20cNamespacedFromNamesAnother(t *testing.T) {
 	}
 	if spoofed > 0 {
 		t.Errorf("%d of %d messages named alice as their sender", spoofed, n)
+	}
+}
+
+// TestAttackS20cServerKeepsNoNamespacedAttribute: the server's side of
+// findings 1 and 2, for workstations older than sync/xmpp's unqualified
+// (a clinic may update its server first): what a client sends another
+// account carries no attribute of another namespace on the stanza, and
+// no delay whose from of any namespace is the server's. Read by a client
+// that keeps every attribute as it came.
+func TestAttackS20cServerKeepsNoNamespacedAttribute(t *testing.T) {
+	res, _ := startServer(t, nil)
+	ctx := testContext(t)
+	domain := res.Config.Domain
+	session := func(user string) *xmpp.Session {
+		token, _, err := server.Invite(ctx, res.Dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs, err := registerSession(ctx, res, user, "pw-"+user, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { xs.Close() })
+		return xs
+	}
+	got := make(chan []xml.StartElement, 10)
+	bob := session("bob")
+	go bob.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error { //nolint:errcheck // ends with the session
+		if start.Name.Local != "message" {
+			return nil
+		}
+		els := []xml.StartElement{start.Copy()}
+		for depth := 1; depth > 0; {
+			tok, err := r.Token()
+			if err != nil {
+				break
+			}
+			switch tok := tok.(type) {
+			case xml.StartElement:
+				els = append(els, tok.Copy())
+				depth++
+			case xml.EndElement:
+				depth--
+			}
+		}
+		got <- els
+		return nil
+	}))
+	// Bob's initial presence, so that the server delivers to him live.
+	send := func(xs *xmpp.Session, x string) {
+		w := xs.TokenWriter()
+		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
+		if err == nil {
+			err = w.Flush()
+		}
+		w.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(bob, `<presence/>`)
+	time.Sleep(200 * time.Millisecond)
+	mallory := session("mallory")
+	send(mallory, `<message type="chat" to="bob@`+domain+`" xmlns:a="urn:example:a" a:from="alice@`+domain+`/desk" xml:from="alice@`+domain+
+		`/desk"><body>hi</body><delay xmlns="urn:xmpp:delay" xmlns:b="urn:example:b" b:from="`+domain+`" stamp="2020-01-02T03:04:05Z"/></message>`)
+	select {
+	case els := <-got:
+		for _, el := range els {
+			for _, a := range el.Attr {
+				bad := a.Name.Space != "" && a.Name.Space != "xmlns" && !(a.Name.Space == "http://www.w3.org/XML/1998/namespace" && a.Name.Local == "lang")
+				if el.Name.Local == "delay" && a.Name.Local == "from" && a.Value == domain {
+					bad = true
+				}
+				if bad {
+					t.Errorf("the server passed on mallory's %s with %s:%s=%q", el.Name.Local, a.Name.Space, a.Name.Local, a.Value)
+				}
+			}
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("bob received nothing")
 	}
 }
