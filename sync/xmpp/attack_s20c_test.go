@@ -175,3 +175,47 @@ func sendRaw(t *testing.T, xs *mxmpp.Session, x string) {
 type rawXML struct{ d *xml.Decoder }
 
 func (r rawXML) Token() (xml.Token, error) { return r.d.RawToken() }
+
+// TestAttackS20cPrivateMessageThroughARoom (h-sec20c finding 4): a room
+// relays a private message (type chat, to an occupant's room address)
+// from the sender's room address, so a session named the room itself as
+// its sender: the message reached a colleague as one from the clinic's
+// room, naming no account (and the chat shows it in a conversation of
+// the room's address). A private message through a clinic room is not
+// relayed (mod_medihaven_rooms), and one a room relays anyway names the
+// account the room's presence gives its occupant.
+func TestAttackS20cPrivateMessageThroughARoom(t *testing.T) {
+	p := synctest.StartProsody(t)
+	ctx := testContext(t)
+	bobIn := newInbox()
+	bob := connect(t, p, "bob", bobIn.receive)
+	mallory := connect(t, p, "mallory", nil)
+	for _, room := range []string{"clinic@" + p.MUC, "other@" + p.MUC} {
+		for _, s := range []struct {
+			s    *xmpp.Session
+			nick string
+		}{{bob, "bob"}, {mallory, "mallory"}} {
+			if err := s.s.JoinRoom(ctx, room, s.nick); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := mallory.Send(ctx, room+"/bob", "from the room"); err != nil {
+			t.Fatal(err)
+		}
+		if err := mallory.Send(ctx, "bob@clinic.test", "sentinel"); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			m := bobIn.next(t)
+			if m.Body == "sentinel" {
+				break
+			}
+			if m.Body == "from the room" && m.Sender != "mallory@clinic.test" {
+				t.Errorf("a private message through %s came from %q, sender %q; want mallory's account or none", room, m.From, m.Sender)
+			}
+			if m.Body == "from the room" && room == "clinic@"+p.MUC {
+				t.Errorf("the clinic room relayed a private message")
+			}
+		}
+	}
+}
