@@ -36,7 +36,8 @@
 --   * one account sends the chat room at most 60 messages at once, then
 --     one a second (below);
 --   * an attribute of another namespace on a stanza to a room (a:from
---     beside the from) is removed (below);
+--     beside the from) is removed, and private messages through the
+--     room are not relayed (below);
 --   * a destroyed room's tombstone (Prosody 0.12 answers "gone" for 31
 --     days), left by an older server, is removed when the module loads.
 --
@@ -207,6 +208,16 @@ end
 for _, kind in ipairs({ "presence/full", "presence/bare", "message/full", "message/bare", "iq/full", "iq/bare" }) do
 	module:hook(kind, strip_namespaced_attributes, 1000);
 end
+
+-- A private message through a clinic room (to an occupant's room
+-- address) would reach its colleague from the sender's room address,
+-- naming no account, and Medihaven sends none: not relayed (h-sec20c).
+module:hook("muc-private-message", function(event)
+	if rules(event.room.jid) then
+		module:log("debug", "%s: a private message through the room not relayed", event.room.jid);
+		return false;
+	end
+end, 10);
 
 -- The chat room's archive keeps the newest messages only (the server's
 -- storage_archive_item_limit, 10,000), and new workstations recover staff
