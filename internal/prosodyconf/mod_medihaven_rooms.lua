@@ -35,6 +35,9 @@
 --     clinic's server. The refusals hold for those too.)
 --   * one account sends the chat room at most 60 messages at once, then
 --     one a second (below);
+--   * an attribute of another namespace on a stanza to a room (a:from
+--     beside the from) is removed, and private messages through the
+--     room are not relayed (below);
 --   * a destroyed room's tombstone (Prosody 0.12 answers "gone" for 31
 --     days), left by an older server, is removed when the module loads.
 --
@@ -183,6 +186,36 @@ module:hook("iq-set/host/http://jabber.org/protocol/commands:command", function(
 		event.origin.send(st.error_reply(stanza, "cancel", "not-allowed",
 			"The clinic's rooms are configured by its server; no command may change them"));
 		return true;
+	end
+end, 10);
+
+-- A stanza's from is the room's word: an attribute of another namespace
+-- that an occupant writes beside it (a:from, xml:from, a:type) is passed
+-- on by Prosody, and a workstation older than session 20 read it as the
+-- from (encoding/xml matches an attribute's local name alone, the last
+-- one winning): a presence naming a colleague's room address took it,
+-- and her sync announcements were refused everywhere (h-sec20c). Such
+-- attributes are removed from whatever reaches the service's rooms.
+-- (Prosody keeps xml:lang apart, under "xml:lang".)
+local function strip_namespaced_attributes(event)
+	local attr = event.stanza.attr;
+	for name in pairs(attr) do
+		if name:find("\1", 1, true) then
+			attr[name] = nil; -- clearing a field while walking is allowed
+		end
+	end
+end
+for _, kind in ipairs({ "presence/full", "presence/bare", "message/full", "message/bare", "iq/full", "iq/bare" }) do
+	module:hook(kind, strip_namespaced_attributes, 1000);
+end
+
+-- A private message through a clinic room (to an occupant's room
+-- address) would reach its colleague from the sender's room address,
+-- naming no account, and Medihaven sends none: not relayed (h-sec20c).
+module:hook("muc-private-message", function(event)
+	if rules(event.room.jid) then
+		module:log("debug", "%s: a private message through the room not relayed", event.room.jid);
+		return false;
 	end
 end, 10);
 

@@ -191,9 +191,39 @@ module:provides("adhoc", adhoc_new("The workstations' Kubo API secret", "urn:med
 -- into a live message as well, to backdate it: a delay in this host's name
 -- that a client of this host sends is removed before the message is
 -- routed, so the only one left is the server's own.
+--
+-- A stanza's from is the server's word too: an attribute of another
+-- namespace a client writes beside it (a:from, xml:from, a:type), or on
+-- the delay (b:from), is passed on by Prosody, and a workstation older
+-- than session 20 read it as the from (encoding/xml matches an
+-- attribute's local name alone, the last one winning): it named another
+-- account as the sender, or backdated the message (h-sec20c). Such
+-- attributes are removed from the stanza itself, and a delay with any
+-- from in this host's name goes. (Prosody keeps xml:lang apart, under
+-- "xml:lang".)
+local function namespaced(name)
+	return name:find("\1", 1, true) ~= nil;
+end
+local function names_us(tag)
+	for name, value in pairs(tag.attr) do
+		if value == module.host and (name == "from" or (namespaced(name) and name:match("\1from$"))) then
+			return true;
+		end
+	end
+	return false;
+end
+local function strip_namespaced_attributes(event)
+	local attr = event.stanza.attr;
+	for name in pairs(attr) do
+		if namespaced(name) then
+			attr[name] = nil; -- clearing a field while walking is allowed
+		end
+	end
+end
 local function strip_our_delays(event)
+	strip_namespaced_attributes(event);
 	event.stanza:maptags(function(tag)
-		if tag.name == "delay" and tag.attr.xmlns == "urn:xmpp:delay" and tag.attr.from == module.host then
+		if tag.name == "delay" and tag.attr.xmlns == "urn:xmpp:delay" and names_us(tag) then
 			return nil;
 		end
 		return tag;
@@ -201,4 +231,6 @@ local function strip_our_delays(event)
 end
 for _, kind in ipairs({ "bare", "full", "host" }) do
 	module:hook("pre-message/" .. kind, strip_our_delays, 1000);
+	module:hook("pre-presence/" .. kind, strip_namespaced_attributes, 1000);
+	module:hook("pre-iq/" .. kind, strip_namespaced_attributes, 1000);
 end

@@ -100,7 +100,7 @@ func (s *Session) Archive(ctx context.Context, archive, after string, max int) (
 			} `xml:"http://jabber.org/protocol/rsm set"`
 		} `xml:"urn:xmpp:mam:2 fin"`
 	}
-	if err := xml.NewTokenDecoder(resp).Decode(&answer); err != nil {
+	if err := xml.NewTokenDecoder(unqualified(resp)).Decode(&answer); err != nil {
 		return ArchivePage{}, fmt.Errorf("xmpp: read the archive of %s: %w", to, err)
 	}
 	if answer.Type == stanza.ErrorIQ {

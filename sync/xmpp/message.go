@@ -43,6 +43,11 @@ func (s *Session) receive(r xmlstream.TokenReadEncoder, start *xml.StartElement)
 			// presence said; an <x/> in the message is the sender's own
 			// claim (Prosody passes it through) and is not believed.
 			msg.Sender = s.occupantJID(msg.From)
+		case s.isRoom(jidBare(msg.From)):
+			// A private message a room relays comes from the sender's
+			// room address: its account is the occupant's, as the
+			// room's presence said, never the room (h-sec20c).
+			msg.Sender = s.occupantJID(msg.From)
 		}
 		s.inbox.push(msg)
 	}
@@ -87,7 +92,7 @@ func decodeMessage(r xml.TokenReader, start xml.StartElement) (Message, bool) {
 		return Message{}, false
 	}
 	// The decoder must see the start element to match the end element.
-	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+	d := xml.NewTokenDecoder(unqualified(xmlstream.MultiReader(xmlstream.Token(start), r)))
 	var w wireMessage
 	if err := d.Decode(&w); err != nil {
 		return Message{}, false
@@ -356,4 +361,13 @@ func (b *inbox[T]) run() {
 			return
 		}
 	}
+}
+
+// jidBare is the bare part of addr, "" when addr is not a JID.
+func jidBare(addr string) string {
+	j, err := jid.Parse(addr)
+	if err != nil {
+		return ""
+	}
+	return j.Bare().String()
 }

@@ -54,7 +54,7 @@ func (x mucUser) realJID() string {
 // read. It reports false for anything but available and unavailable
 // presence from someone.
 func decodePresence(r xml.TokenReader, start xml.StartElement, isRoom func(string) bool) (Presence, bool) {
-	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+	d := xml.NewTokenDecoder(unqualified(xmlstream.MultiReader(xmlstream.Token(start), r)))
 	var w struct {
 		stanza.Presence
 		Show    string    `xml:"show"`

@@ -73,7 +73,7 @@ func (s *Session) Refused(id string) []string {
 // id of the message it answers and who refused it (its bare address). It
 // reports false for anything else.
 func decodeRefusal(r xml.TokenReader, start xml.StartElement) (id, from string, ok bool) {
-	d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+	d := xml.NewTokenDecoder(unqualified(xmlstream.MultiReader(xmlstream.Token(start), r)))
 	var w stanza.Message
 	if err := d.Decode(&w); err != nil || w.Type != stanza.ErrorMessage || w.ID == "" {
 		return "", "", false

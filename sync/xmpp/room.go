@@ -77,7 +77,7 @@ func (s *Session) roomAnswer(r xml.TokenReader, start xml.StartElement, from, ty
 		var refusal struct {
 			Err stanza.Error `xml:"error"`
 		}
-		d := xml.NewTokenDecoder(xmlstream.MultiReader(xmlstream.Token(start), r))
+		d := xml.NewTokenDecoder(unqualified(xmlstream.MultiReader(xmlstream.Token(start), r)))
 		if err = d.Decode(&refusal); err == nil {
 			err = refusal.Err
 		}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -78,9 +79,9 @@ func (c Calendar) build() *ics.Calendar {
 	cal.SetProductId("-//Medihaven//Medihaven calendar export//EN")
 	cal.SetMethod(ics.MethodPublish)
 	cal.SetCalscale("GREGORIAN")
-	name := "Appointments of " + c.Physician
+	name := "Appointments of " + plainText(c.Physician)
 	if c.Clinic != "" {
-		name += ", " + c.Clinic
+		name += ", " + plainText(c.Clinic)
 	}
 	cal.SetXWRCalName(name)
 	var plans []seriesPlan
@@ -178,7 +179,8 @@ func (c Calendar) uid(id string) string {
 type Text struct{ Summary, Description string }
 
 func (c Calendar) text(a frontdesk.Appointment) Text {
-	given, family := splitName(a.PatientName)
+	given, family := splitName(plainText(a.PatientName))
+	a.PatientMRN, a.Reason = plainText(a.PatientMRN), plainText(a.Reason)
 	switch c.Detail {
 	case Initials:
 		t := "Appointment: " + initials(given, family)
@@ -194,6 +196,23 @@ func (c Calendar) text(a frontdesk.Appointment) Text {
 		return t
 	}
 	return Text{Summary: "Appointment"}
+}
+
+// plainText is s with each control character but newline and tab (which
+// the library escapes or TEXT allows) turned into a space. A record's
+// values are what its writer wrote (honest software normalises names and
+// reasons, but every workstation applies values as written), and the
+// library escapes no CR: a bare one in a reason ended the line for some
+// calendar programs, which then read what followed as properties and
+// events of its writer's choosing (h-sec20c,
+// TestAttackS20cICSBareCarriageReturn).
+func plainText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // splitName reads "Family, Given" (app.Patient.Name) back into its parts.
