@@ -67,8 +67,12 @@ type Replica struct {
 	fp  string
 	now func() time.Time
 
-	mu         sync.Mutex // serialises writers
-	state      sync.RWMutex
+	mu    sync.Mutex // serialises writers
+	state sync.RWMutex
+	// rejudged counts the events a change of role judged again by a
+	// role that differs at their place (rejudgeRows): what a change
+	// costs, counted rather than timed.
+	rejudged   atomic.Int64
 	keys       map[string]map[uint32]crypto.ScopeKey
 	index      map[string]crypto.IndexKey
 	pubkeys    map[string]*crypto.PublicKey

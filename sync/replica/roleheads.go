@@ -579,6 +579,7 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 		if was != nil && was.roleAt(h) == m.roleAt(h) {
 			continue // judged by the same role
 		}
+		r.rejudged.Add(1)
 		role, rule, reason, ok := r.authorize(h, m, true)
 		switch {
 		case row.State == store.Rejected && row.Rule == ruleRole:
