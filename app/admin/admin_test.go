@@ -175,8 +175,17 @@ func TestAuditSearchAndExport(t *testing.T) {
 	if _, err := New(c.Recep.Core()).SearchAudit(ctx, AuditFilter{}); !errors.Is(err, roles.ErrForbidden) {
 		t.Errorf("receptionist searches the audit: %v", err)
 	}
-	if got := csvSafe("=HYPERLINK()"); got != "'=HYPERLINK()" {
-		t.Errorf("csvSafe = %q", got)
+	for in, want := range map[string]string{
+		"=HYPERLINK()":           "'=HYPERLINK()",
+		"x;=HYPERLINK(\"evil\")": "x;'=HYPERLINK(\"evil\")",
+		"a\t+1":                  "a\t'+1",
+		"-5 units":               "'-5 units",
+		"plain; text":            "plain; text",
+		"":                       "",
+	} {
+		if got := csvSafe(in); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -62,12 +62,22 @@ func (s *Service) SearchAudit(ctx context.Context, f AuditFilter) ([]app.AuditEn
 	return GroupKeyBookkeeping(out), nil
 }
 
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
+// csvSafe keeps a spreadsheet from reading a cell as a formula: at the
+// field's start, and after each ';' or tab in it, where a spreadsheet
+// that splits on them (a ';' locale, a tab import) starts a cell of its
+// own (h-sec20c: a hostile audit detail "x;=HYPERLINK(…)" became a
+// formula there). The writer quotes only fields holding a comma.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	var b strings.Builder
+	start := true
+	for _, r := range s {
+		if start && strings.ContainsRune("=+-@\t\r", r) {
+			b.WriteByte('\'')
+		}
+		start = r == ';' || r == '\t'
+		b.WriteRune(r)
 	}
-	return s
+	return b.String()
 }
 
 // ExportAuditCSV writes the entries matching f as CSV (one header line,
