@@ -11,6 +11,7 @@ import (
 
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // The registration form does not move while problems come and go, so a
@@ -164,4 +165,31 @@ func onAppointments(t *testing.T, recep realDesk) *appointmentsScreen {
 	w.SetContent(s.content())
 	w.Resize(fyne.NewSize(1280, 1400))
 	return s
+}
+
+// Tab goes through the registration form field by field, the address
+// too: it takes several lines, but a Tab in it moves on to the insurance
+// id instead of typing a tab into the address (seen under Xvfb).
+func TestTabGoesThroughTheAddress(t *testing.T) {
+	test.NewTempApp(t)
+	recep, _ := clinic(t)
+	s := onPatients(t, recep)
+	test.Tap(s.newButton)
+	f := s.form
+	c := s.win.Canvas()
+	c.Focus(f.entries["email"])
+	kittest.PressTab(c)
+	area, ok := c.Focused().(*kit.TextArea)
+	if !ok || &area.Entry != f.entries["address"] {
+		t.Fatalf("Tab from the email went to %T, want the address", c.Focused())
+	}
+	test.Type(area, "1 Mill Lane")
+	kittest.PressTab(c)
+	if c.Focused() != f.entries["insurance"] {
+		t.Fatalf("Tab from the address went to %T, want the insurance id", c.Focused())
+	}
+	test.Type(f.entries["insurance"], "INS-42")
+	if f.entries["address"].Text != "1 Mill Lane" || f.entries["insurance"].Text != "INS-42" {
+		t.Fatalf("address %q, insurance %q", f.entries["address"].Text, f.entries["insurance"].Text)
+	}
 }

@@ -92,12 +92,15 @@ func newPatientForm(e env) *patientForm {
 			input = f.consent
 		default:
 			en := widget.NewEntry()
+			input = en
 			if ff.key == "birth" || ff.key == "consent_date" {
 				en = newDateField(ff.hint)
+				input = en
 			}
-			if ff.key == "address" {
-				en = widget.NewMultiLineEntry()
-				en.SetMinRowsVisible(2)
+			if ff.key == "address" { // Tab goes on to the insurance id
+				area := kit.NewTextArea()
+				area.SetMinRowsVisible(2)
+				en, input = &area.Entry, area
 			}
 			if en.PlaceHolder == "" {
 				en.SetPlaceHolder(ff.hint)
@@ -108,7 +111,6 @@ func newPatientForm(e env) *patientForm {
 				en.OnSubmitted = func(string) { f.submit(false) }
 			}
 			f.entries[ff.key] = en
-			input = en
 		}
 		label := widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{})
 		f.labels[ff.key] = label
