@@ -169,7 +169,8 @@ func onAppointments(t *testing.T, recep realDesk) *appointmentsScreen {
 
 // Tab goes through the registration form field by field, the address
 // too: it takes several lines, but a Tab in it moves on to the insurance
-// id instead of typing a tab into the address (seen under Xvfb).
+// id instead of typing a tab into the address (seen under Xvfb); on Sex a
+// letter chooses ("f" female), as the pointer would.
 func TestTabGoesThroughTheAddress(t *testing.T) {
 	test.NewTempApp(t)
 	recep, _ := clinic(t)
@@ -177,6 +178,21 @@ func TestTabGoesThroughTheAddress(t *testing.T) {
 	test.Tap(s.newButton)
 	f := s.form
 	c := s.win.Canvas()
+	c.Focus(f.entries["birth"])
+	kittest.PressTab(c) // the date's calendar button
+	kittest.PressTab(c)
+	sex, ok := c.Focused().(*kit.TypeSelect)
+	if !ok || &sex.Select != f.sex {
+		t.Fatalf("Tab from the birth date's calendar went to %T, want Sex", c.Focused())
+	}
+	sex.TypedRune('f')
+	if f.sex.Selected != "female" {
+		t.Fatalf("typing f on Sex chose %q", f.sex.Selected)
+	}
+	kittest.PressTab(c)
+	if c.Focused() != f.entries["phone"] {
+		t.Fatalf("Tab from Sex went to %T, want the phone", c.Focused())
+	}
 	c.Focus(f.entries["email"])
 	kittest.PressTab(c)
 	area, ok := c.Focused().(*kit.TextArea)

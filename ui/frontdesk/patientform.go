@@ -85,8 +85,8 @@ func newPatientForm(e env) *patientForm {
 		var input fyne.CanvasObject
 		switch ff.key {
 		case "sex":
-			f.sex = widget.NewSelect(desk.Sexes, func(string) { f.touched("sex") })
-			input = f.sex
+			sex := kit.NewTypeSelect(desk.Sexes, func(string) { f.touched("sex") }) // "f" chooses female
+			f.sex, input = &sex.Select, sex
 		case "consent":
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
 			input = f.consent
