@@ -455,7 +455,7 @@ func (v *chartView) rxTab() fyne.CanvasObject {
 		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
 			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
-	form := widget.NewCard("New prescription", "Drugs come from the bundled formulary (assets/formulary; have it reviewed before clinical use).", container.NewVBox(
+	form := widget.NewCard("New prescription", "Drugs are listed from the formulary supplied with Medihaven: have your clinic review it before relying on it.", container.NewVBox(
 		f.itemList,
 		grid,
 		container.NewHBox(f.add),
