@@ -217,7 +217,14 @@ func (f *patientForm) startNew(query string) {
 
 // open loads a registered patient for editing, with their appointments
 // and the history of their record.
-func (f *patientForm) open(id string) {
+func (f *patientForm) open(id string) { f.openThen(id, nil) }
+
+// openThen opens id, then runs then (nil: nothing) once it shows: a
+// message said before the record has loaded would be cleared by filling
+// the form (fill), as the 'is registered with medical record number'
+// line was on a real workstation, where the record loads in the
+// background (Register seemed to do nothing but jump to the record).
+func (f *patientForm) openThen(id string, then func()) {
 	type record struct {
 		p       app.Patient
 		appts   []desk.Appointment
@@ -255,6 +262,9 @@ func (f *patientForm) open(id string) {
 		f.actions.Show()
 		f.showExtra(r.appts, r.history)
 		f.dirty = false
+		if then != nil {
+			then()
+		}
 	})
 }
 
@@ -348,13 +358,11 @@ func (f *patientForm) submit(notADuplicate bool) {
 		default:
 			f.dupBox.Hide()
 			f.dirty = false
-			if editing {
-				f.open(saved.ID)
-				f.say("Changes saved. The record's history keeps the earlier values.", widget.SuccessImportance)
-			} else {
-				f.open(saved.ID)
-				f.say(fmt.Sprintf("%s is registered with medical record number %s.", saved.Name(), saved.MRN), widget.SuccessImportance)
+			said := "Changes saved. The record's history keeps the earlier values."
+			if !editing {
+				said = fmt.Sprintf("%s is registered with medical record number %s.", saved.Name(), saved.MRN)
 			}
+			f.openThen(saved.ID, func() { f.say(said, widget.SuccessImportance) })
 			if f.onSaved != nil {
 				f.onSaved(saved)
 			}
