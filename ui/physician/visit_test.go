@@ -413,3 +413,31 @@ func TestTabGoesThroughTheSOAPNote(t *testing.T) {
 		}
 	}
 }
+
+// A physician finds a patient by a birth date written as the workstation
+// writes dates (Settings), as the front desk does: 07/07/1970 finds the
+// patient born 1970-07-07 (it found nobody; only 1970-07-07 did).
+func TestFindByBirthDateAsTheWorkstationWritesIt(t *testing.T) {
+	test.NewTempApp(t)
+	kit.SetDateFormat(kit.MonthDayYear)
+	t.Cleanup(func() { kit.SetDateFormat("") })
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Birthday", c.now.Add(time.Hour))
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	f := newFinder(s, "Find a patient", "", 0)
+	w.SetContent(f.stack)
+	if !strings.Contains(f.query.PlaceHolder, "MM/DD/YYYY") {
+		t.Errorf("the search's placeholder is %q", f.query.PlaceHolder)
+	}
+	birth, err := time.Parse("2006-01-02", p.Birth)
+	if err != nil {
+		t.Fatalf("the booked patient's birth %q: %v", p.Birth, err)
+	}
+	f.query.SetText(birth.Format("01/02/2006"))
+	f.find()
+	if _, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) }); !ok {
+		t.Fatalf("searching %q found no button for %s:\n%v", f.query.Text, p.MRN, f.results.Objects)
+	}
+}
