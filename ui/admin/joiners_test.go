@@ -209,7 +209,8 @@ func TestTokenShowsShortCode(t *testing.T) {
 	locked(func() { test.Tap(findButton(s, "Issue token")) })
 	eventually(t, "the short code", func() bool {
 		got := texts(s)
-		return strings.Contains(got, "MH2-EHAK-QAIK-PRWJ-YJKB-YANJ-MFZT-WSPQ") && strings.Contains(got, "The whole token")
+		return strings.Contains(got, "MH2-EHAK-QAIK-PRWJ-YJKB-YANJ-MFZT-WSPQ") && strings.Contains(got, "The whole token") &&
+			strings.Contains(got, "type the short code")
 	})
 	eventually(t, "a red Revoke", func() bool {
 		b := findButton(s, "Revoke")
@@ -230,4 +231,21 @@ func TestTokenListSaysWhoAsked(t *testing.T) {
 		got := texts(s)
 		return strings.Contains(got, "Asked") && strings.Contains(got, "Dr Nora Newcomer waits for approval in the Staff directory")
 	})
+}
+
+// TestTokenWithoutShortCodeSaysNoneToType: a clinic without a join desk
+// issues tokens with no short code; the hint then says to scan or paste,
+// not to "type the short code" (under Xvfb the demo administrator read
+// that beside no code at all).
+func TestTokenWithoutShortCodeSaysNoneToType(t *testing.T) {
+	d := newFakeDesk()
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewTokens(d, w); return s })
+	eventually(t, "the screen", func() bool { return strings.Contains(texts(s), "No token issued yet.") })
+	locked(func() { test.Tap(findButton(s, "Issue token")) })
+	eventually(t, "the issued token", func() bool { return strings.Contains(texts(s), "Token for a new") })
+	got := lockedTexts(s)
+	if strings.Contains(got, "short code") || !strings.Contains(got, "scan the QR code or paste the whole token") {
+		t.Errorf("without a short code the screen reads:\n%s", got)
+	}
 }

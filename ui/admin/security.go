@@ -69,7 +69,9 @@ type securityScreen struct {
 	recovery          *widget.Label
 	threshold         *widget.Entry
 	admins, receivers *widget.Select
-	staff             []appadmin.StaffMember
+	// releaseBtn and recoverBtn work once a recovery is set up.
+	releaseBtn, recoverBtn *widget.Button
+	staff                  []appadmin.StaffMember
 }
 
 // NewSecurity builds the security screen: idle lock and passphrase lockout
@@ -104,9 +106,11 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 	s.admins = widget.NewSelect(nil, nil)
 	s.admins.PlaceHolder = "Administrator"
 	release := widget.NewButton("Release my share", s.release)
+	s.releaseBtn = release
 	s.receivers = widget.NewSelect(nil, nil)
 	s.receivers.PlaceHolder = "Physician or receptionist"
 	recover := widget.NewButton("Recover keys", s.recoverKeys)
+	s.recoverBtn = recover
 	recoveryCard := widget.NewCard("Recovery key", "", container.NewVBox(
 		newNote("If every physician's key is lost, administrators together can hand the clinical and front-desk keys to a new physician. Each key is split among the administrators by the workstations that hold it: no administrator can recover alone, and none ever holds patient keys. Revoking an administrator means setting recovery up again."),
 		s.recovery,
@@ -163,6 +167,16 @@ func (s *securityScreen) refresh() {
 		}
 		s.admins.SetOptions(admins)
 		s.receivers.SetOptions(receivers)
+		// Releasing a share and recovering need a recovery set up (they
+		// said only 'Choose the physician or receptionist…' beside 'No
+		// recovery yet'); setting one up needs a second administrator.
+		for _, b := range []*widget.Button{s.releaseBtn, s.recoverBtn} {
+			if st.r.Set || st.r.NeedsNewSplit {
+				b.Enable()
+			} else {
+				b.Disable()
+			}
+		}
 		switch {
 		case st.r.Set:
 			s.recovery.SetText(fmt.Sprintf("Set up %s by %s: %d of %d administrators needed. Shares at hand on this workstation: %d. %s",

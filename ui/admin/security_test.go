@@ -39,6 +39,11 @@ func TestSecurityScreenRecovery(t *testing.T) {
 		t.Fatal("the security screen does not take an *app.Session")
 	}
 	eventually(t, "no recovery yet", func() bool { return strings.Contains(texts(ada), "No recovery yet") })
+	locked(func() {
+		if !findButton(ada, "Release my share").Disabled() || !findButton(ada, "Recover keys").Disabled() {
+			t.Error("with no recovery set up, Release my share and Recover keys can be pressed (to say only 'Choose the physician…')")
+		}
+	})
 
 	steps := []struct {
 		threshold, want string
@@ -65,6 +70,9 @@ func TestSecurityScreenRecovery(t *testing.T) {
 	}
 	eventually(t, "the split", func() bool {
 		return strings.Contains(texts(ada), "by Ada Admin: 2 of 2 administrators needed. Shares at hand on this workstation: 1.")
+	})
+	eventually(t, "Release my share and Recover keys open", func() bool {
+		return !findButton(ada, "Release my share").Disabled() && !findButton(ada, "Recover keys").Disabled()
 	})
 
 	eventually(t, "the clinical key not escrowed", func() bool {

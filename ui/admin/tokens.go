@@ -66,6 +66,7 @@ type tokensScreen struct {
 	short     *widget.Label // the short code, when the servers have a join desk
 	copyShort *widget.Button
 	shortMsg  *widget.Label
+	hint      *widget.Label // how the newcomer uses what is shown
 
 	list  *widget.List
 	rows  []app.TokenInfo
@@ -128,12 +129,10 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 		s.copyShort.SetText("Copied")
 	})
 	s.shortMsg = newNote("")
-	hint := newNote("Give it to the newcomer only. On their computer they choose \"Join a clinic\" and type the short code " +
-		"(read it in groups of four; case and dashes do not matter), scan the QR code, or paste the whole token. " +
-		"It works once; you then approve them in the Staff directory after comparing the code their screen shows.")
+	s.hint = newNote("")
 	s.result = container.NewBorder(nil, nil, s.qr, nil,
 		container.NewVBox(s.resultFor, container.NewBorder(nil, nil, nil, s.copyShort, s.short), s.shortMsg,
-			widget.NewLabel("The whole token:"), s.text, container.NewHBox(s.copy), hint))
+			widget.NewLabel("The whole token:"), s.text, container.NewHBox(s.copy), s.hint))
 	s.result.Hide()
 
 	form := container.NewHBox(widget.NewLabel("Role"), kit.AtLeast(170, 0, s.role),
@@ -213,6 +212,7 @@ func (s *tokensScreen) show(t app.IssuedToken) {
 		s.qr.Hide()
 	}
 	s.qr.Refresh()
+	s.hint.SetText(tokenHint(t.Short != ""))
 	s.text.SetText(t.Text)
 	s.copy.SetText("Copy token")
 	s.resultFor.SetText(fmt.Sprintf("Token for a new %s, valid until %s", t.Role.Title(), when(t.Expires)))
@@ -381,3 +381,16 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 }
 
 var _ = layout.NewSpacer
+
+// tokenHint tells the administrator how the newcomer uses an issued
+// token: the short code only when there is one (a clinic without a join
+// desk has none, and its administrator read "type the short code" beside
+// no code at all).
+func tokenHint(short bool) string {
+	how := "scan the QR code or paste the whole token"
+	if short {
+		how = "type the short code (read it in groups of four; case and dashes do not matter), scan the QR code, or paste the whole token"
+	}
+	return "Give it to the newcomer only. On their computer they choose \"Join a clinic\" and " + how + ". " +
+		"It works once; you then approve them in the Staff directory after comparing the code their screen shows."
+}

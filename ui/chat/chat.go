@@ -159,7 +159,7 @@ func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
 	p.problem.Hide()
 	p.text.OnSubmitted = func(string) { p.sendMessage() }
 
-	privacy := widget.NewLabel("Only the recipients can read messages: the server stores ciphertext. " +
+	privacy := widget.NewLabel("Only the recipients can read messages: the chat server keeps them encrypted. " +
 		"Refer to patients by MRN, not by name.")
 	privacy.Wrapping = fyne.TextWrapWord
 	privacy.Importance = widget.LowImportance

@@ -153,6 +153,11 @@ func TestChatPanel(t *testing.T) {
 		defer f.mu.Unlock()
 		return len(f.sent) == 2 && f.sent[1] == "Room 4\nis free"
 	})
+	// Tab leaves the message for the patient MRN field (the desktop
+	// driver types Tab only into a field that accepts it).
+	if field.AcceptsTab() {
+		t.Error("Tab in the message field types a tab instead of moving to the MRN")
+	}
 }
 
 // TestNotice: a notification says who wrote and where, with the MRN when

@@ -21,6 +21,10 @@ func newComposer(send func()) *composer {
 	return c
 }
 
+// AcceptsTab is part of fyne.Tabbable: Tab goes on to the patient MRN
+// field (and Send) instead of typing a tab into the message.
+func (c *composer) AcceptsTab() bool { return false }
+
 // TypedShortcut is part of fyne.Shortcutable: Ctrl+Enter sends, other
 // shortcuts (copy, paste, undo) are the field's.
 func (c *composer) TypedShortcut(s fyne.Shortcut) {

@@ -58,6 +58,7 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 	q.times.PlaceHolder = "Choose a physician and a day"
 	q.reason = widget.NewEntry()
 	q.reason.SetPlaceHolder("Reason for the visit")
+	q.reason.OnSubmitted = func(string) { q.submit() } // Enter books, as in every other form of the desk
 	q.book = widget.NewButtonWithIcon("Book", theme.ConfirmIcon(), q.submit)
 	q.book.Importance = widget.HighImportance
 	if err != nil {
@@ -75,6 +76,7 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 // show opens the booking in a dialog over the Patients screen.
 func (q *quickBooking) show() {
 	dialog.ShowCustom("Book appointment", "Close", q.content, q.e.win)
+	q.e.win.Canvas().Focus(q.who) // Tab, Space, the arrows and Enter book without the pointer
 }
 
 func (q *quickBooking) physician() (desk.Physician, bool) {

@@ -396,3 +396,48 @@ func TestBookASeriesAndTodayChecksIn(t *testing.T) {
 		t.Errorf("after check-in: %v", today.day.Counts)
 	}
 }
+
+// Today with nothing to list says so and what to do, instead of an empty
+// page (a Saturday's Today under Xvfb showed the counts at 0 and nothing
+// else); with every patient in and the others hidden it says where they
+// went.
+func TestTodaySaysWhatToDoWhenEmpty(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	tw := test.NewWindow(nil)
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	if !today.empty.Visible() || !strings.Contains(today.empty.Text, "No appointments today. Book one in Appointments") {
+		t.Fatalf("an empty day reads %q (shown %v)", today.empty.Text, today.empty.Visible())
+	}
+	if !strings.Contains(today.status.Text, "0 appointments today") {
+		t.Errorf("status %q", today.status.Text)
+	}
+
+	p, err := recep.Register(ctx, app.Patient{Family: "Early", Given: "Eve", Birth: "1980-01-01"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := recep.Book(ctx, desk.Appointment{Patient: p.ID, Physician: phys[0].Fingerprint, Start: testNow.Add(2 * time.Hour), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today.refresh()
+	if today.empty.Visible() || len(today.rows) != 1 || !strings.Contains(today.status.Text, "1 appointment today") {
+		t.Fatalf("one booked: empty note %q shown %v, %d rows, status %q", today.empty.Text, today.empty.Visible(), len(today.rows), today.status.Text)
+	}
+	if _, err := recep.CheckIn(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	today.refresh()
+	today.showAll.SetChecked(false)
+	if !today.empty.Visible() || !strings.Contains(today.empty.Text, "Nobody is still expected today") {
+		t.Fatalf("everyone in, the rest hidden: %q (shown %v)", today.empty.Text, today.empty.Visible())
+	}
+	today.showAll.SetChecked(true)
+	if today.empty.Visible() {
+		t.Errorf("the note stays over the arrived patient")
+	}
+}

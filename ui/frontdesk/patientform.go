@@ -85,19 +85,22 @@ func newPatientForm(e env) *patientForm {
 		var input fyne.CanvasObject
 		switch ff.key {
 		case "sex":
-			f.sex = widget.NewSelect(desk.Sexes, func(string) { f.touched("sex") })
-			input = f.sex
+			sex := kit.NewTypeSelect(desk.Sexes, func(string) { f.touched("sex") }) // "f" chooses female
+			f.sex, input = &sex.Select, sex
 		case "consent":
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
 			input = f.consent
 		default:
 			en := widget.NewEntry()
+			input = en
 			if ff.key == "birth" || ff.key == "consent_date" {
 				en = newDateField(ff.hint)
+				input = en
 			}
-			if ff.key == "address" {
-				en = widget.NewMultiLineEntry()
-				en.SetMinRowsVisible(2)
+			if ff.key == "address" { // Tab goes on to the insurance id
+				area := kit.NewTextArea()
+				area.SetMinRowsVisible(2)
+				en, input = &area.Entry, area
 			}
 			if en.PlaceHolder == "" {
 				en.SetPlaceHolder(ff.hint)
@@ -108,7 +111,6 @@ func newPatientForm(e env) *patientForm {
 				en.OnSubmitted = func(string) { f.submit(false) }
 			}
 			f.entries[ff.key] = en
-			input = en
 		}
 		label := widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{})
 		f.labels[ff.key] = label
@@ -215,7 +217,14 @@ func (f *patientForm) startNew(query string) {
 
 // open loads a registered patient for editing, with their appointments
 // and the history of their record.
-func (f *patientForm) open(id string) {
+func (f *patientForm) open(id string) { f.openThen(id, nil) }
+
+// openThen opens id, then runs then (nil: nothing) once it shows: a
+// message said before the record has loaded would be cleared by filling
+// the form (fill), as the 'is registered with medical record number'
+// line was on a real workstation, where the record loads in the
+// background (Register seemed to do nothing but jump to the record).
+func (f *patientForm) openThen(id string, then func()) {
 	type record struct {
 		p       app.Patient
 		appts   []desk.Appointment
@@ -253,6 +262,9 @@ func (f *patientForm) open(id string) {
 		f.actions.Show()
 		f.showExtra(r.appts, r.history)
 		f.dirty = false
+		if then != nil {
+			then()
+		}
 	})
 }
 
@@ -346,13 +358,11 @@ func (f *patientForm) submit(notADuplicate bool) {
 		default:
 			f.dupBox.Hide()
 			f.dirty = false
-			if editing {
-				f.open(saved.ID)
-				f.say("Changes saved. The record's history keeps the earlier values.", widget.SuccessImportance)
-			} else {
-				f.open(saved.ID)
-				f.say(fmt.Sprintf("%s is registered with medical record number %s.", saved.Name(), saved.MRN), widget.SuccessImportance)
+			said := "Changes saved. The record's history keeps the earlier values."
+			if !editing {
+				said = fmt.Sprintf("%s is registered with medical record number %s.", saved.Name(), saved.MRN)
 			}
+			f.openThen(saved.ID, func() { f.say(said, widget.SuccessImportance) })
 			if f.onSaved != nil {
 				f.onSaved(saved)
 			}

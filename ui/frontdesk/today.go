@@ -30,6 +30,8 @@ type todayScreen struct {
 	rows    []desk.DeskRow
 	day     desk.DeskDay
 	showAll *widget.Check
+	// empty says why the list is empty and what to do, over it.
+	empty *widget.Label
 	// waiting is the note of a receptionist who waits for a colleague's
 	// confirmation (ui/colleagues), or nil; awaiting asks whether she
 	// still does (nil: the session cannot tell).
@@ -81,6 +83,10 @@ func newToday(e env) *todayScreen {
 	s.list = widget.NewList(func() int { return len(s.rows) }, s.newRow, s.updateRow)
 	s.showAll = widget.NewCheck("Show arrived and cancelled too", func(bool) { s.filter() })
 	s.showAll.Checked = true
+	s.empty = widget.NewLabel("")
+	s.empty.Importance = widget.LowImportance
+	s.empty.Wrapping = fyne.TextWrapWord
+	s.empty.Hide()
 	s.refresh()
 	return s
 }
@@ -96,7 +102,7 @@ func (s *todayScreen) content() fyne.CanvasObject {
 	if s.waiting != nil {
 		top.Objects = append([]fyne.CanvasObject{s.waiting}, top.Objects...)
 	}
-	return kit.Live(container.NewBorder(top, nil, nil, nil, kit.AtLeast(0, 520, s.list)), func() func() {
+	return kit.Live(container.NewBorder(top, nil, nil, nil, container.NewStack(kit.AtLeast(0, 520, s.list), container.NewVBox(s.empty))), func() func() {
 		stop := kit.OnChanges(s.d, s.refresh, "appointment", "patient")()
 		// Patients turn late as the clock moves, without any change.
 		tick := time.NewTicker(time.Minute)
@@ -212,7 +218,7 @@ func (s *todayScreen) refresh() {
 		for _, st := range desk.DeskStates {
 			s.counts[st].SetText(fmt.Sprintf("%s: %d", stateLabels[st], day.Counts[st]))
 		}
-		s.status.SetText(fmt.Sprintf("%d appointments today · updated %s", len(day.Rows), now.In(s.zone).Format("15:04")))
+		s.status.SetText(fmt.Sprintf("%s today · updated %s", appointmentsCount(len(day.Rows)), now.In(s.zone).Format("15:04")))
 		s.filter()
 		marks.Shown("Today") // the window benchmark's home mark (internal/marks)
 	}))
@@ -227,4 +233,24 @@ func (s *todayScreen) filter() {
 		}
 	}
 	s.list.Refresh()
+	switch {
+	case len(s.day.Rows) == 0:
+		s.empty.SetText("No appointments today. Book one in Appointments; a patient who walks in without one " +
+			"is found or registered in Patients.")
+		s.empty.Show()
+	case len(s.rows) == 0:
+		s.empty.SetText("Nobody is still expected today: everyone has arrived, been marked a no-show or cancelled. " +
+			"Tick \"Show arrived and cancelled too\" to see them.")
+		s.empty.Show()
+	default:
+		s.empty.Hide()
+	}
+}
+
+// appointmentsCount is "1 appointment", "3 appointments".
+func appointmentsCount(n int) string {
+	if n == 1 {
+		return "1 appointment"
+	}
+	return fmt.Sprintf("%d appointments", n)
 }

@@ -21,17 +21,16 @@ import (
 // will be signed and asks once.
 type noteForm struct {
 	v          *chartView
-	s, o, a, p *widget.Entry
+	s, o, a, p *kit.TextArea // Tab goes from one to the next
 	sign       *widget.Button
 	fb         feedback
 	card       *widget.Card
 	confirm    *dialog.ConfirmDialog // the signing confirmation last shown
 }
 
-func soapEntry(placeholder string) *widget.Entry {
-	e := widget.NewMultiLineEntry()
+func soapEntry(placeholder string) *kit.TextArea {
+	e := kit.NewTextArea()
 	e.SetPlaceHolder(placeholder)
-	e.Wrapping = fyne.TextWrapWord
 	e.SetMinRowsVisible(3)
 	return e
 }
@@ -95,7 +94,7 @@ func (f *noteForm) askToSign() {
 func (f *noteForm) signNote(n chart.Note) {
 	f.v.act(func(ctx context.Context) error { _, err := f.v.c.WriteNote(ctx, n); return err },
 		"Note signed. It can no longer change: add an addendum to correct it.", f.fb, func() {
-			for _, e := range []*widget.Entry{f.s, f.o, f.a, f.p} {
+			for _, e := range []*kit.TextArea{f.s, f.o, f.a, f.p} {
 				e.SetText("")
 			}
 		})
@@ -218,9 +217,8 @@ func signature(who string, ok bool, problem string) fyne.CanvasObject {
 
 // addendumRow is a collapsed "Add addendum" button that opens an entry.
 func (v *chartView) addendumRow(of string) fyne.CanvasObject {
-	text := widget.NewMultiLineEntry()
+	text := kit.NewTextArea()
 	text.SetPlaceHolder("Correction or addition (signed, points to this record)")
-	text.Wrapping = fyne.TextWrapWord
 	fb := newFeedback()
 	var sign *widget.Button
 	sign = widget.NewButtonWithIcon("Sign addendum", theme.ConfirmIcon(), func() {

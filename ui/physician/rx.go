@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 var (
@@ -35,7 +36,7 @@ type rxForm struct {
 	days      *widget.Entry
 	quantity  *widget.Entry
 	refills   *widget.Select
-	instr     *widget.Entry
+	instr     *kit.TextArea
 	add       *widget.Button
 	sign      *widget.Button
 
@@ -79,9 +80,8 @@ func (v *chartView) newRxForm() *rxForm {
 	}
 	f.refills = widget.NewSelect(refills, nil)
 	f.refills.SetSelected("0")
-	f.instr = widget.NewMultiLineEntry()
+	f.instr = kit.NewTextArea() // Tab goes on to the buttons
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
-	f.instr.Wrapping = fyne.TextWrapWord
 	f.instr.SetMinRowsVisible(2)
 	for _, e := range []*widget.Entry{f.dose, f.days} {
 		e.OnChanged = func(string) { f.suggestQuantity() }
@@ -231,7 +231,7 @@ func (f *rxForm) addItem() {
 	f.fb.clear()
 	f.drug.SetText("")
 	f.preview.Hide()
-	for _, e := range []*widget.Entry{f.dose, f.unit, f.days, f.quantity, f.instr} {
+	for _, e := range []*widget.Entry{f.dose, f.unit, f.days, f.quantity, &f.instr.Entry} {
 		e.SetText("")
 	}
 	f.freq.SetText("")
@@ -455,7 +455,7 @@ func (v *chartView) rxTab() fyne.CanvasObject {
 		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
 			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
-	form := widget.NewCard("New prescription", "Drugs come from the bundled formulary (assets/formulary; have it reviewed before clinical use).", container.NewVBox(
+	form := widget.NewCard("New prescription", "Drugs are listed from the formulary supplied with Medihaven: have your clinic review it before relying on it.", container.NewVBox(
 		f.itemList,
 		grid,
 		container.NewHBox(f.add),

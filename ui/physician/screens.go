@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,7 +32,7 @@ type finder struct {
 func newFinder(s *screen, title, hint string, tab int) *finder {
 	f := &finder{screen: s, tab: tab, fb: newFeedback()}
 	f.query = widget.NewEntry()
-	f.query.SetPlaceHolder("Name, birth date (YYYY-MM-DD), phone or MRN")
+	f.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	f.query.OnSubmitted = func(string) { f.find() }
 	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
 	btn.Importance = widget.HighImportance
@@ -41,7 +43,7 @@ func newFinder(s *screen, title, hint string, tab int) *finder {
 }
 
 func (f *finder) find() {
-	q := f.query.Text
+	q := searchDates(f.query.Text)
 	var ps []app.Patient
 	var err error
 	f.do(func(ctx context.Context) { ps, err = f.c.SearchPatients(ctx, q, 50) }, func() {
@@ -204,4 +206,20 @@ func joinNames(p prescribing.Prescription) string {
 		s += it.Drug
 	}
 	return s
+}
+
+// searchDates writes the dates of a search as the patient index reads
+// them (YYYY-MM-DD): a physician types a birth date as the workstation
+// writes dates (Settings), as the front desk does, and 03/14/1985 found
+// nobody while 1985-03-14 found her.
+func searchDates(q string) string {
+	words := strings.Fields(q)
+	for i, w := range words {
+		if strings.ContainsAny(w, "/.-") {
+			if t, err := kit.ParseDate(w, time.UTC); err == nil {
+				words[i] = t.Format("2006-01-02")
+			}
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -23,6 +23,8 @@ import (
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // The session and its services serve every physician screen.
@@ -375,5 +377,67 @@ func TestFullVisit(t *testing.T) {
 	test.Tap(button(t, v.content, "Back to calendar"))
 	if cs.chart != nil || !hasLabel(cs.stack, "Chartwell, Cora") {
 		t.Error("back did not return to the calendar")
+	}
+}
+
+// A physician writes a SOAP note from the keyboard: Tab goes from
+// Subjective to Objective, Assessment, Plan and on to Sign note… instead
+// of typing a tab into the box (Fyne's multi-line entry keeps Tab; under
+// Xvfb all four parts ended up in Subjective).
+func TestTabGoesThroughTheSOAPNote(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Tabber", c.now.Add(time.Hour))
+	v, _, w := openChart(t, c, p.ID)
+	v.tabs.SelectIndex(1)
+	cv := w.Canvas()
+	n := v.notes
+	cv.Focus(n.s)
+	parts := []struct {
+		box  *kit.TextArea
+		text string
+	}{{n.s, "Sore throat"}, {n.o, "Exudate"}, {n.a, "Pharyngitis"}, {n.p, "Review in a week"}}
+	for i, part := range parts {
+		if cv.Focused() != part.box {
+			t.Fatalf("part %d: the focus is on %T, not its box", i, cv.Focused())
+		}
+		test.Type(part.box, part.text)
+		kittest.PressTab(cv)
+	}
+	if cv.Focused() != n.sign {
+		t.Fatalf("Tab from Plan went to %T, want Sign note…", cv.Focused())
+	}
+	for i, part := range parts {
+		if part.box.Text != part.text {
+			t.Errorf("part %d reads %q, want %q", i, part.box.Text, part.text)
+		}
+	}
+}
+
+// A physician finds a patient by a birth date written as the workstation
+// writes dates (Settings), as the front desk does: 07/07/1970 finds the
+// patient born 1970-07-07 (it found nobody; only 1970-07-07 did).
+func TestFindByBirthDateAsTheWorkstationWritesIt(t *testing.T) {
+	test.NewTempApp(t)
+	kit.SetDateFormat(kit.MonthDayYear)
+	t.Cleanup(func() { kit.SetDateFormat("") })
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Birthday", c.now.Add(time.Hour))
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	f := newFinder(s, "Find a patient", "", 0)
+	w.SetContent(f.stack)
+	if !strings.Contains(f.query.PlaceHolder, "MM/DD/YYYY") {
+		t.Errorf("the search's placeholder is %q", f.query.PlaceHolder)
+	}
+	birth, err := time.Parse("2006-01-02", p.Birth)
+	if err != nil {
+		t.Fatalf("the booked patient's birth %q: %v", p.Birth, err)
+	}
+	f.query.SetText(birth.Format("01/02/2006"))
+	f.find()
+	if _, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) }); !ok {
+		t.Fatalf("searching %q found no button for %s:\n%v", f.query.Text, p.MRN, f.results.Objects)
 	}
 }

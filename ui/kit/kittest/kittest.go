@@ -116,3 +116,14 @@ func TapDialog(t testing.TB, w fyne.Window, text string) {
 	}
 	test.Tap(b)
 }
+
+// PressTab does what the desktop driver does with Tab in c: a focused
+// widget that takes Tab (fyne.Tabbable) has it typed, otherwise the focus
+// moves to the next field. Fyne's test canvas does neither on its own.
+func PressTab(c fyne.Canvas) {
+	if t, ok := c.Focused().(fyne.Tabbable); ok && t.AcceptsTab() {
+		c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyTab})
+		return
+	}
+	c.FocusNext()
+}
