@@ -35,6 +35,15 @@ func soapEntry(placeholder string) *kit.TextArea {
 	return e
 }
 
+// soapPart is one part of the SOAP note under its name, which stays in
+// view once the box is filled (its placeholder goes as the physician
+// types: four filled boxes named nothing, seen under Xvfb).
+func soapPart(name string, e *kit.TextArea) fyne.CanvasObject {
+	l := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameCaptionText
+	return container.NewBorder(l, nil, nil, nil, e)
+}
+
 func (v *chartView) newNoteForm() *noteForm {
 	f := &noteForm{
 		v:  v,
@@ -115,7 +124,8 @@ func (f *noteForm) title() {
 func (v *chartView) notesTab() fyne.CanvasObject {
 	f := v.notes
 	f.card = widget.NewCard("", "Signed notes never change; corrections are addenda.", container.NewVBox(
-		container.NewGridWithColumns(2, f.s, f.o, f.a, f.p),
+		container.NewGridWithColumns(2, soapPart("Subjective", f.s), soapPart("Objective", f.o),
+			soapPart("Assessment", f.a), soapPart("Plan", f.p)),
 		container.NewBorder(nil, nil, nil, f.sign, f.fb.Label)))
 	f.title()
 	return container.NewVBox(f.card, bold("Encounters"), v.timeline)

@@ -412,6 +412,13 @@ func TestTabGoesThroughTheSOAPNote(t *testing.T) {
 			t.Errorf("part %d reads %q, want %q", i, part.box.Text, part.text)
 		}
 	}
+	// Filled, the boxes still say which part each is (the placeholders
+	// are gone).
+	for _, name := range []string{"Subjective", "Objective", "Assessment", "Plan"} {
+		if !hasLabel(v.notes.card, name) {
+			t.Errorf("the filled note names no %s", name)
+		}
+	}
 }
 
 // A physician finds a patient by a birth date written as the workstation
