@@ -27,6 +27,14 @@ func parseDay(s string) (time.Time, error) {
 	return time.ParseInLocation("2006-01-02", strings.TrimSpace(s), time.Local)
 }
 
+// typedDay reads a day the physician typed, as the workstation writes
+// dates (Settings) or as YYYY-MM-DD; its error says how to write one.
+func typedDay(s string) (time.Time, error) { return kit.ParseDate(s, time.Local) }
+
+// dayPlaceholder is what a field for a day shows while empty: the
+// workstation's way of writing dates (Settings).
+func dayPlaceholder() string { return kit.CurrentDateFormat().Placeholder() }
+
 func startOfDay(t time.Time) time.Time {
 	y, m, d := t.Local().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
@@ -78,7 +86,7 @@ func newCalendar(s *screen) *calendarScreen {
 	cs.title = bold("")
 	cs.title.SizeName = theme.SizeNameSubHeadingText
 	cs.dateEntry = widget.NewEntry()
-	cs.dateEntry.SetPlaceHolder("YYYY-MM-DD")
+	cs.dateEntry.SetPlaceHolder(dayPlaceholder())
 	cs.dateEntry.OnSubmitted = func(string) { cs.goTo() }
 	cs.viewPick = widget.NewRadioGroup([]string{viewDay, viewWeek}, func(v string) {
 		if v != "" && v != cs.view {
@@ -122,9 +130,9 @@ func (cs *calendarScreen) step(n int) {
 }
 
 func (cs *calendarScreen) goTo() {
-	d, err := parseDay(cs.dateEntry.Text)
+	d, err := typedDay(cs.dateEntry.Text)
 	if err != nil {
-		cs.fb.fail(fmt.Errorf("%q is not a date: write it as YYYY-MM-DD, e.g. %s", cs.dateEntry.Text, cs.now().Format("2006-01-02")))
+		cs.fb.fail(err)
 		return
 	}
 	cs.fb.clear()

@@ -57,8 +57,8 @@ type icsDialog struct {
 func (cs *calendarScreen) exportCalendar() {
 	x := &icsDialog{cs: cs, fb: newFeedback()}
 	x.from, x.to = widget.NewEntry(), widget.NewEntry()
-	x.from.SetPlaceHolder("YYYY-MM-DD")
-	x.to.SetPlaceHolder("YYYY-MM-DD")
+	x.from.SetPlaceHolder(dayPlaceholder())
+	x.to.SetPlaceHolder(dayPlaceholder())
 	today := startOfDay(cs.now())
 	x.from.SetText(today.Format("2006-01-02"))
 	x.to.SetText(today.AddDate(0, 0, 13).Format("2006-01-02"))
@@ -114,11 +114,11 @@ func (x *icsDialog) days() (from, to time.Time, err error) {
 	case span3Month:
 		return today, today.AddDate(0, 3, 0), nil
 	}
-	if from, err = parseDay(x.from.Text); err != nil {
-		return from, to, fmt.Errorf("the first day %q is not a date: write it as YYYY-MM-DD, e.g. %s", x.from.Text, today.Format("2006-01-02"))
+	if from, err = typedDay(x.from.Text); err != nil {
+		return from, to, fmt.Errorf("the first day: %w", err)
 	}
-	if to, err = parseDay(x.to.Text); err != nil {
-		return from, to, fmt.Errorf("the last day %q is not a date: write it as YYYY-MM-DD, e.g. %s", x.to.Text, today.Format("2006-01-02"))
+	if to, err = typedDay(x.to.Text); err != nil {
+		return from, to, fmt.Errorf("the last day: %w", err)
 	}
 	if to.Before(from) {
 		return from, to, fmt.Errorf("the last day (%s) is before the first (%s)", day(to), day(from))

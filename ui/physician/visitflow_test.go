@@ -9,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestVisitFlow: a visit starts only with Start visit (tomorrow's after a
@@ -108,5 +110,38 @@ func TestEmptyDayPointsToTheNextBookedDay(t *testing.T) {
 	cs.load()
 	if hasLabel(cs.stack, "Your next appointments") || !hasLabel(cs.stack, "No appointments on this day.") {
 		t.Fatal("a free day with nothing booked after it points somewhere")
+	}
+}
+
+// TestGoToDateAsTheWorkstationWritesIt: the calendar's Go to date reads a
+// day as the workstation writes dates (Settings), as the desk does, and
+// says how to write one when it cannot read it; YYYY-MM-DD still works.
+func TestGoToDateAsTheWorkstationWritesIt(t *testing.T) {
+	test.NewTempApp(t)
+	kit.SetDateFormat(kit.MonthDayYear)
+	t.Cleanup(func() { kit.SetDateFormat("") })
+	c := newTestClinic(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	cs := newCalendar(s)
+	w.SetContent(container.NewVScroll(cs.stack))
+	if cs.dateEntry.PlaceHolder != "MM/DD/YYYY" {
+		t.Errorf("Go to date's placeholder is %q", cs.dateEntry.PlaceHolder)
+	}
+	for _, tt := range []struct{ typed, title string }{
+		{"12/07/2026", "Monday 7 December 2026"},
+		{"2026-12-08", "Tuesday 8 December 2026"},
+	} {
+		cs.dateEntry.SetText(tt.typed)
+		cs.goTo()
+		if cs.title.Text != tt.title {
+			t.Errorf("Go to %q shows %q, want %q", tt.typed, cs.title.Text, tt.title)
+		}
+	}
+	cs.dateEntry.SetText("7 Dec")
+	cs.goTo()
+	if !strings.Contains(cs.fb.Label.Text, "write it as") {
+		t.Errorf("an unreadable date says %q", cs.fb.Label.Text)
 	}
 }
