@@ -419,9 +419,9 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	eventually(t, "the filtered log", func() bool {
 		return strings.Contains(texts(s), "1 entries") && strings.Contains(texts(s), "opened a chart")
 	})
-	locked(func() { entries[2].SetText("02/11/2026") })
+	locked(func() { entries[2].SetText("2 Nov 2026") })
 	locked(func() { test.Tap(findButton(s, "Search")) })
-	eventually(t, "the date error", func() bool { return strings.Contains(texts(s), "is not a date like 2026-11-02") })
+	eventually(t, "the date error", func() bool { return strings.Contains(texts(s), "write it as") })
 	locked(func() { entries[1].SetText("") })
 	locked(func() { entries[2].SetText(now.Add(-96 * time.Hour).Format("2006-01-02")) })
 	locked(func() { entries[3].SetText(now.Add(-48 * time.Hour).Format("2006-01-02")) })

@@ -63,9 +63,9 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 	s.patient = widget.NewEntry()
 	s.patient.SetPlaceHolder("MRN")
 	s.from = widget.NewEntry()
-	s.from.SetPlaceHolder("YYYY-MM-DD")
+	s.from.SetPlaceHolder(kit.CurrentDateFormat().Placeholder())
 	s.to = widget.NewEntry()
-	s.to.SetPlaceHolder("YYYY-MM-DD")
+	s.to.SetPlaceHolder(kit.CurrentDateFormat().Placeholder())
 	for _, e := range []*widget.Entry{s.person, s.patient, s.from, s.to} {
 		e.OnSubmitted = func(string) { s.refresh() }
 	}
@@ -116,9 +116,9 @@ func (s *auditScreen) filter() (appadmin.AuditFilter, error) {
 		if text == "" {
 			return time.Time{}, nil
 		}
-		t, err := time.ParseInLocation("2006-01-02", text, time.Local)
+		t, err := kit.ParseDate(text, time.Local) // as the workstation writes dates (Settings), or YYYY-MM-DD
 		if err != nil {
-			return time.Time{}, fmt.Errorf("the %s date %q is not a date like 2026-11-02", what, text)
+			return time.Time{}, fmt.Errorf("the %s date: %w", what, err)
 		}
 		return t, nil
 	}

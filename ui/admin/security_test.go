@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -15,6 +16,7 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/recovery"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestSecurityScreenRecovery drives the security screen on a real
@@ -178,5 +180,30 @@ func TestRecoveryOutcome(t *testing.T) {
 				t.Errorf("recoveryOutcome = %q, %q, failed %v; want %q with %q, failed %v", title, text, failed, tt.title, tt.has, tt.failed)
 			}
 		})
+	}
+}
+
+// TestAuditFilterDaysAsTheWorkstationWritesThem: the audit log's From and
+// To read days as the workstation writes dates (Settings) or YYYY-MM-DD,
+// the To day included; an unreadable one says how to write it.
+func TestAuditFilterDaysAsTheWorkstationWritesThem(t *testing.T) {
+	kit.SetDateFormat(kit.DayMonthYear)
+	t.Cleanup(func() { kit.SetDateFormat("") })
+	s := &auditScreen{person: widget.NewEntry(), patient: widget.NewEntry(), from: widget.NewEntry(), to: widget.NewEntry()}
+	s.from.SetText("02/11/2026")
+	s.to.SetText("2026-11-30")
+	f, err := s.filter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 2, 0, 0, 0, 0, time.Local); !f.From.Equal(want) {
+		t.Errorf("From %v, want %v", f.From, want)
+	}
+	if want := time.Date(2026, 12, 1, 0, 0, 0, 0, time.Local); !f.To.Equal(want) {
+		t.Errorf("To %v, want the day after the 30th, %v", f.To, want)
+	}
+	s.from.SetText("2 Nov")
+	if _, err := s.filter(); err == nil || !strings.Contains(err.Error(), "write it as") {
+		t.Errorf("an unreadable day: %v", err)
 	}
 }
