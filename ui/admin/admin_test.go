@@ -312,7 +312,8 @@ func TestRevokeMemberAsksFirst(t *testing.T) {
 	var s fyne.CanvasObject
 	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "2 staff members, 2 with access") })
-	if got := lockedTexts(s); !strings.Contains(got, "Joined") || !strings.Contains(got, "token 0123456789abcdef") || !strings.Contains(got, "bbbb 0000 0000 0000") {
+	if got := lockedTexts(s); !strings.Contains(got, "Joined") || !strings.Contains(got, "admitted by Ada Admin") ||
+		strings.Contains(got, "0123456789abcdef") || !strings.Contains(got, "bbbb 0000 0000 0000") {
 		t.Errorf("directory rows: %q", got)
 	}
 	// Only Rita can be revoked (not oneself).

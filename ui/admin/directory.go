@@ -280,7 +280,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case m.Token == "":
 		joined.SetText(fmt.Sprintf("Founded the clinic %s", when(m.Joined)))
 	default:
-		joined.SetText(fmt.Sprintf("Joined %s with token %s, admitted by %s", when(m.Joined), m.Token, m.AdmittedBy))
+		joined.SetText(fmt.Sprintf("Joined %s, admitted by %s", when(m.Joined), m.AdmittedBy)) // the token's id is in the audit log, not for people
 	}
 	bottom.Objects[1].(*widget.Label).SetText("Last seen " + ago(m.LastSeen, s.now()))
 	confirmed := confirmLabel(o)
