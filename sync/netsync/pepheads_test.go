@@ -2,6 +2,7 @@ package netsync
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,61 @@ func TestHeadOfAWorkstationSwitchedOff(t *testing.T) {
 	waitUntil(t, "the physician's first catch-up done", 30*time.Second, func() bool { return yp.Status().CaughtUp })
 	if st := yp.Status(); st.Refused != 0 {
 		t.Errorf("the physician's workstation refused %d heads: %q", st.Refused, st.LastError)
+	}
+}
+
+// TestPEPHeadOnlyForItsAccountsDevices (hostile): a head read from the PEP
+// node of account X is taken as X's say, as in the sync room: believed
+// only for a device X speaks for. Mallory, an account of the server,
+// keeps a colleague's head on her own node: refused. A head naming this
+// workstation's own device is kept, not believed (a sign of a fork). The
+// accounts read are the directory's named devices' and the stored
+// chains', never this workstation's own.
+func TestPEPHeadOnlyForItsAccountsDevices(t *testing.T) {
+	ctx := context.Background()
+	id, err := crypto.GenerateIdentity("Ada Admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
+	founder := openNetStation(t, params)
+	founding(t, founder, id)
+	nina, err := crypto.GenerateIdentity("Nina Newcomer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	colleague := crypto.NewEventID() // her workstation's random id, and its account
+	entry, err := replica.F(map[string]any{"name": "Nina", "role": roles.Physician, "status": replica.StatusActive, "devices": []string{colleague}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := founder.r.Append(ctx, replica.Change{Entity: nina.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
+		t.Fatal(err)
+	}
+	y := &Syncer{ws: founder, cfg: Config{Domain: "clinic.test"}, ctx: ctx, heard: make(chan heardHead, 16), again: make(chan struct{}, 1)}
+	accounts := y.headAccounts()
+	if len(accounts) != 1 || accounts[0] != colleague {
+		t.Errorf("accounts read: %q, want only the colleague's %s", accounts, colleague)
+	}
+
+	head := func(device string) string {
+		return replica.Announcement{Device: device, Seq: 9, Hash: strings.Repeat("ab", 32), CID: "bafkreifake"}.String()
+	}
+	mallory := crypto.NewEventID()
+	y.pepHeadOf(mallory, head(colleague))
+	if st := y.Status(); st.Refused != 1 || len(y.heard) != 0 {
+		t.Errorf("a colleague's head on Mallory's node: refused %d, %d taken", st.Refused, len(y.heard))
+	}
+	y.pepHeadOf(mallory, "mh1 head nonsense")
+	if st := y.Status(); st.Refused != 1 || len(y.heard) != 0 {
+		t.Errorf("no head on Mallory's node: refused %d, %d taken", st.Refused, len(y.heard))
+	}
+	y.pepHeadOf(colleague, head(colleague))
+	if h := <-y.heard; !h.own || h.by != colleague || h.Device != colleague {
+		t.Errorf("the colleague's head on her own node: %+v", h)
+	}
+	y.pepHeadOf(mallory, head(founder.r.Device()))
+	if h := <-y.heard; h.own || h.Device != founder.r.Device() {
+		t.Errorf("this workstation's own head on Mallory's node: %+v, want kept as not its say", h)
 	}
 }
