@@ -20,6 +20,7 @@ const caughtUpQuiet = 3 * helloGap
 type firstRound struct {
 	started atomic.Bool
 	queued  atomic.Int64 // heads waiting in the fetch lanes (fetchLoop)
+	reading atomic.Int64 // reads of the PEP nodes' heads under way (pepheads.go)
 }
 
 // heads counts the heads waiting in lanes.
@@ -33,8 +34,8 @@ func heads(lanes map[string]*lane) int64 {
 
 // watchFirstRound starts watching the first catch-up, after the first
 // hello: it is done once nothing new was stored for caughtUpQuiet, no
-// announcement waits to be read, none waits to be fetched and no fetch
-// runs. Announcements of heads already held (every workstation
+// announcement waits to be read, none waits to be fetched, no fetch
+// runs and the heads of the PEP nodes were all read. Announcements of heads already held (every workstation
 // re-announces its own) and refused ones do not count: with twenty
 // workstations, or a stranger posting, the room is never quiet.
 func (y *Syncer) watchFirstRound() {
@@ -54,7 +55,7 @@ func (y *Syncer) watchFirstRound() {
 			case <-tick.C:
 			}
 			st := y.Status()
-			if n := y.fresh.Load(); n != stored || st.CatchingUp || len(y.heard) > 0 || y.round.queued.Load() > 0 || !st.Connected {
+			if n := y.fresh.Load(); n != stored || st.CatchingUp || len(y.heard) > 0 || y.round.queued.Load() > 0 || y.round.reading.Load() > 0 || !st.Connected {
 				stored, since = n, time.Now()
 				continue
 			}

@@ -132,6 +132,9 @@ type Syncer struct {
 	fetches, handed, fresh, skipped, stale, heardN, applies atomic.Int64
 	// Fresh heads' batches waiting to be applied together (group.go).
 	group groupApply
+	// What this workstation last kept on its PEP node (pepheads.go).
+	pepMu sync.Mutex
+	pep   pepHead
 
 	mu          sync.Mutex
 	status      Status

@@ -91,6 +91,11 @@ func (y *Syncer) connectLoop() {
 		y.works(errConnect, func(st *Status) { st.Connected = true })
 		y.announce()
 		y.hello(xs)
+		// The heads of workstations that may be off, from their PEP
+		// nodes (pepheads.go); the first catch-up waits for them.
+		y.round.reading.Add(1)
+		y.wg.Add(1)
+		go y.readHeads(xs)
 		// The first catch-up's end (Status.CaughtUp; caughtup.go).
 		y.watchFirstRound()
 		if y.chat != nil { // chat (issue 8): room, queue, archive
@@ -295,6 +300,23 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		// their heads.
 		return
 	}
+	if !y.take(a, own, device, refuse) || !own {
+		return
+	}
+	if _, known := y.peers.LoadOrStore(a.Device, true); !known {
+		// A workstation we had not heard of may have missed our head.
+		select {
+		case y.again <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take hands head a, said by the account of device by (own: it speaks for
+// a's device), to the fetch lanes: heard in the sync room or read from
+// by's PEP node (pepheads.go). A head not its device's own say is
+// refused (false), unless it names this workstation's own device.
+func (y *Syncer) take(a replica.Announcement, own bool, by string, refuse func()) bool {
 	y.heardN.Add(1)
 	y.mark(stageHeard, a.Device, a.Seq, a.Seq)
 	if !own && !y.ownDevice(a.Device) {
@@ -302,22 +324,14 @@ func (y *Syncer) onMessage(m xmpp.Message) {
 		// workstation's own device said by another account is kept: it
 		// may show that someone writes in its chain.)
 		refuse()
-		return
-	}
-	if own {
-		if _, known := y.peers.LoadOrStore(a.Device, true); !known {
-			// A workstation we had not heard of may have missed our head.
-			select {
-			case y.again <- struct{}{}:
-			default:
-			}
-		}
+		return false
 	}
 	select {
-	case y.heard <- heardHead{Announcement: a, own: own, by: device}:
+	case y.heard <- heardHead{Announcement: a, own: own, by: by}:
 	default: // a flood: the periodic re-announcement will bring it back
 		y.update(func(st *Status) { st.Dropped++ })
 	}
+	return true
 }
 
 // DeviceOf returns the device of a workstation's XMPP account
@@ -373,6 +387,9 @@ func (y *Syncer) announce() {
 		y.mark(stageAnnounced, a.Device, a.Seq, a.Seq)
 		y.update(func(st *Status) { st.Announced = a.Seq })
 	}
+	// Kept on this workstation's PEP node too, for those that start
+	// while it is off (pepheads.go).
+	y.publishHead(a)
 }
 
 // pushedHead is the announcement of device's newest pack, as the metas

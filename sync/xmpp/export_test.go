@@ -37,3 +37,10 @@ func InboxLen(s *Session) (n, bytes int) {
 	defer s.inbox.mu.Unlock()
 	return len(s.inbox.queue), s.inbox.bytes
 }
+
+// PublishPEPTo publishes text as item id of the PEP node node of another
+// account, as a client that writes its own IQs would, with
+// PublishPEP's publish-options when options (tests of the server's refusal).
+func PublishPEPTo(ctx context.Context, s *Session, owner jid.JID, node, id, text string, options bool) error {
+	return s.publishPEP(ctx, owner, node, id, text, options)
+}
