@@ -42,16 +42,7 @@ type AccountInvite struct {
 func (s *Session) CreateAccountInvite(ctx context.Context) (AccountInvite, error) {
 	cmd := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsCommands, Local: "command"},
 		Attr: []xml.Attr{{Name: xml.Name{Local: "node"}, Value: nodeCreateAccount}, {Name: xml.Name{Local: "action"}, Value: "execute"}}})
-	var answer struct {
-		Status string `xml:"status,attr"`
-		Note   string `xml:"note"`
-		Form   struct {
-			Fields []struct {
-				Var   string `xml:"var,attr"`
-				Value string `xml:"value"`
-			} `xml:"field"`
-		} `xml:"jabber:x:data x"`
-	}
+	var answer commandAnswer
 	domain := s.xs.LocalAddr().Domain()
 	mctx, done := call(ctx)
 	err := s.xs.UnmarshalIQElement(mctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: domain}, &answer)
@@ -63,14 +54,8 @@ func (s *Session) CreateAccountInvite(ctx context.Context) (AccountInvite, error
 		return AccountInvite{}, fmt.Errorf("xmpp: ask for an account invite: %w", err)
 	}
 	var inv AccountInvite
-	for _, f := range answer.Form.Fields {
-		switch f.Var {
-		case "uri":
-			inv.URI = strings.TrimSpace(f.Value)
-		case "expire":
-			inv.Expires, _ = time.Parse(time.RFC3339, strings.TrimSpace(f.Value))
-		}
-	}
+	inv.URI = answer.field("uri")
+	inv.Expires, _ = time.Parse(time.RFC3339, answer.field("expire"))
 	inv.Token, err = PreauthToken(inv.URI)
 	if err != nil {
 		return AccountInvite{}, fmt.Errorf("%w (answer status %q, %s)", err, answer.Status, answer.Note)
@@ -115,4 +100,27 @@ func validInviteToken(t string) bool {
 		}
 	}
 	return true
+}
+
+// commandAnswer is an ad-hoc command's answer (XEP-0050): its status,
+// note and the fields of the data form it carries.
+type commandAnswer struct {
+	Status string `xml:"status,attr"`
+	Note   string `xml:"note"`
+	Form   struct {
+		Fields []struct {
+			Var   string `xml:"var,attr"`
+			Value string `xml:"value"`
+		} `xml:"field"`
+	} `xml:"jabber:x:data x"`
+}
+
+// field is the value of the form's field name, trimmed; "" when none.
+func (a commandAnswer) field(name string) string {
+	for _, f := range a.Form.Fields {
+		if f.Var == name {
+			return strings.TrimSpace(f.Value)
+		}
+	}
+	return ""
 }

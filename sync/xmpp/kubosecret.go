@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"strings"
 
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp/stanza"
@@ -24,15 +23,7 @@ const nodeKuboSecret = "urn:medihaven:kubo#secret"
 func (s *Session) KuboSecret(ctx context.Context) (string, error) {
 	cmd := xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsCommands, Local: "command"},
 		Attr: []xml.Attr{{Name: xml.Name{Local: "node"}, Value: nodeKuboSecret}, {Name: xml.Name{Local: "action"}, Value: "execute"}}})
-	var answer struct {
-		Status string `xml:"status,attr"`
-		Form   struct {
-			Fields []struct {
-				Var   string `xml:"var,attr"`
-				Value string `xml:"value"`
-			} `xml:"field"`
-		} `xml:"jabber:x:data x"`
-	}
+	var answer commandAnswer
 	mctx, done := call(ctx)
 	err := s.xs.UnmarshalIQElement(mctx, cmd, stanza.IQ{Type: stanza.SetIQ, To: s.xs.LocalAddr().Domain()}, &answer)
 	done()
@@ -43,12 +34,8 @@ func (s *Session) KuboSecret(ctx context.Context) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("xmpp: ask the server for the record store's secret: %w", err)
 	}
-	for _, f := range answer.Form.Fields {
-		if f.Var == "secret" {
-			if v := strings.TrimSpace(f.Value); v != "" && answer.Status == "completed" {
-				return v, nil
-			}
-		}
+	if v := answer.field("secret"); v != "" && answer.Status == "completed" {
+		return v, nil
 	}
 	return "", fmt.Errorf("xmpp: the server's answer names no record store secret (status %q)", answer.Status)
 }

@@ -24,12 +24,8 @@ func TestVisitFlow(t *testing.T) {
 	c.book(t, "Today", c.now.Add(time.Hour))
 	c.book(t, "Tomorrow", c.now.Add(25*time.Hour))
 
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	cs := newCalendar(s)
-	w.SetContent(container.NewVScroll(cs.stack))
+	cs := c.calendar(t)
+	w := cs.win
 	row := func(name string) *fyne.Container {
 		t.Helper()
 		r, ok := find(cs.stack, func(b *fyne.Container) bool { return hasLabel(b, name+", Cora") && len(b.Objects) == 3 })
@@ -88,12 +84,7 @@ func TestEmptyDayPointsToTheNextBookedDay(t *testing.T) {
 	ahead := startOfDay(c.now).AddDate(0, 0, 3).Add(10 * time.Hour)
 	c.book(t, "Later", ahead)
 
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	cs := newCalendar(s)
-	w.SetContent(container.NewVScroll(cs.stack))
+	cs := c.calendar(t)
 
 	want := "Your next appointments are on " + ahead.Format("Monday 2 January")
 	if !hasLabel(cs.stack, want) {
@@ -121,11 +112,7 @@ func TestGoToDateAsTheWorkstationWritesIt(t *testing.T) {
 	kit.SetDateFormat(kit.MonthDayYear)
 	t.Cleanup(func() { kit.SetDateFormat("") })
 	c := newTestClinic(t)
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
-	cs := newCalendar(s)
-	w.SetContent(container.NewVScroll(cs.stack))
+	cs := c.calendar(t)
 	if cs.dateEntry.PlaceHolder != "MM/DD/YYYY" {
 		t.Errorf("Go to date's placeholder is %q", cs.dateEntry.PlaceHolder)
 	}
@@ -144,4 +131,17 @@ func TestGoToDateAsTheWorkstationWritesIt(t *testing.T) {
 	if !strings.Contains(cs.fb.Label.Text, "write it as") {
 		t.Errorf("an unreadable date says %q", cs.fb.Label.Text)
 	}
+}
+
+// calendar is the physician's calendar of c in a 1200x800 test window,
+// at c's time.
+func (c *testClinic) calendar(t *testing.T) *calendarScreen {
+	t.Helper()
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1200, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	cs := newCalendar(s)
+	w.SetContent(container.NewVScroll(cs.stack))
+	return cs
 }
