@@ -255,7 +255,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 
 	// Allergies.
 	aSub, aReact := widget.NewEntry(), widget.NewEntry()
-	aSub.SetPlaceHolder("Substance or drug class, e.g. penicillin")
+	aSub.SetPlaceHolder("Substance, e.g. penicillin") // the longer "or drug class" was cut at 1280 px
 	aReact.SetPlaceHolder("Reaction, e.g. hives")
 	aSev := widget.NewSelect(chart.AllergySeverities, nil)
 	aSev.PlaceHolder = "Severity"
