@@ -98,6 +98,11 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		}
 		return fp
 	})
+	refused, err := s.refusedDevices(ctx, r)
+	if err != nil {
+		return err
+	}
+	ended = mergeEnded(ended, refused, want)
 	text := wantedText(want) + ";ended=" + strings.Join(ended, ",")
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
@@ -197,4 +202,44 @@ func (s *Session) logServerAdmins(ctx context.Context) {
 	if err := s.keepServerAdmins(ctx); err != nil && !errors.Is(err, ErrLocked) {
 		log.Printf("medihaven: %v", err)
 	}
+}
+
+// refusedDevices are the devices of newcomers whose requests are refused
+// for good (their token revoked, as Refuse does, used by another or
+// expired) and who are not in the directory: each made a server account
+// with her token's invite and holds the Kubo API secret it carried, and
+// the server tells the current one to any account it has
+// (urn:medihaven:kubo#secret), so her account ends like a revoked
+// member's, and the server makes a new secret (h-sec20d,
+// TestAttackS20dRefusedNewcomerKeepsTheKuboSecret). A request's device is
+// its author's chain, never a member's.
+func (s *Session) refusedDevices(ctx context.Context, r *replica.Replica) ([]string, error) {
+	requests, err := s.requests(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range requests {
+		if _, member := r.Member(e.Author); member || !replica.ValidDevice(e.Device) {
+			continue
+		}
+		a, _, _ := s.judge(ctx, r, e)
+		if errors.Is(a.Err, ErrTokenRevoked) || errors.Is(a.Err, ErrTokenUsed) || errors.Is(a.Err, ErrTokenExpired) {
+			out = append(out, e.Device)
+		}
+	}
+	return out, nil
+}
+
+// mergeEnded adds to ended, sorted and once each, the refused newcomers'
+// devices no member's entry names (want holds every named device but
+// this workstation's own, left out of refused by being a member's).
+func mergeEnded(ended, refused []string, want map[string]bool) []string {
+	for _, d := range refused {
+		if _, named := want[d]; !named && !slices.Contains(ended, d) {
+			ended = append(ended, d)
+		}
+	}
+	sort.Strings(ended)
+	return ended
 }
