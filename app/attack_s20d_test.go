@@ -2,11 +2,15 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/netsync"
+	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
 // TestAttackS20dRefusedNewcomerKeepsTheKuboSecret: a token's holder who
@@ -67,4 +71,43 @@ func TestAttackS20dRefusedNewcomerKeepsTheKuboSecret(t *testing.T) {
 		s, err := c.sync.RefreshIPFSSecret(rctx)
 		return err == nil && s != "" && s != held
 	})
+}
+
+// TestAttackS20dRevokedTokenStillMakesAnAccount: an administrator revokes
+// a token that went astray (left at the desk, sent to the wrong person)
+// before anyone joined with it. Whoever holds it must not get a server
+// account with the invite it carries: such an account writes no request,
+// so no upkeep would ever end it, and the server tells any of its accounts
+// every new Kubo API secret (urn:medihaven:kubo#secret).
+func TestAttackS20dRevokedTokenStillMakesAnAccount(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (h-sec20d S20d-2): a revoked token's account invite stays valid on the server until it expires; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	ctx := context.Background()
+	c := newRealClinic(t)
+	tok, err := c.admin.IssueToken(ctx, roles.Receptionist, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Invite == "" {
+		t.Fatal("the token carries no account invite")
+	}
+	if err := c.admin.RevokeToken(ctx, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.admin.keepServerAdmins(ctx)
+	cfg, _ := c.admin.Profile().SyncConfig()
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err = netsync.Register(rctx, cfg, "mallory", "mallory-password", tok.Invite)
+	if err == nil {
+		xs, err := xmpp.Dial(rctx, xmpp.Config{JID: "mallory@" + cfg.Domain, Password: "mallory-password", Addr: cfg.XMPPAddr,
+			TLS: &tls.Config{InsecureSkipVerify: true, ServerName: cfg.Domain}}, nil) //nolint:gosec // loopback test server
+		if err != nil {
+			t.Fatalf("made an account with the revoked token's invite, but cannot log in: %v", err)
+		}
+		defer xs.Close()
+		secret, err := xs.KuboSecret(rctx)
+		t.Fatalf("the revoked token's invite made an account, which reads the Kubo API secret (%d bytes, err %v)", len(secret), err)
+	}
 }
