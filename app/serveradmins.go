@@ -39,9 +39,10 @@ import (
 // announcement and post no chat any more; their sync says
 // netsync.AccessEnded. Only on invite-only servers: on a loopback demo's
 // open registration a workstation would make its account again at its
-// next connect, so nothing is ended there. The Kubo API secret stays with
-// the revoked member's workstations: only the server's operator can make
-// a new one.
+// next connect, so nothing is ended there. Ending an account makes the
+// server write a new Kubo API secret, which only the accounts left can ask
+// for (sync/server's rotate.go); so the same upkeep ends the accounts of
+// refused newcomers too (refusedDevices).
 
 // serverAdminsWait bounds one round of keepServerAdmins.
 const serverAdminsWait = 8 * time.Second
