@@ -14,6 +14,7 @@ import (
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -104,7 +105,11 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		return err
 	}
 	ended = mergeEnded(ended, refused, want)
-	text := wantedText(want) + ";ended=" + strings.Join(ended, ",")
+	invites, done, err := s.spentInvites(ctx, r)
+	if err != nil {
+		return err
+	}
+	text := wantedText(want) + ";ended=" + strings.Join(ended, ",") + ";uninvite=" + strings.Join(done, ",")
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -117,7 +122,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	err = netsync.KeepServerAccounts(ctx, cfg, prof.Device, pass, want, ended)
+	err = netsync.KeepServerAccounts(ctx, cfg, prof.Device, pass, want, ended, invites)
 	switch {
 	case errors.Is(err, xmpp.ErrNotServerAdmin):
 		// Not given the role yet: another administrator's workstation
@@ -133,6 +138,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		return fmt.Errorf("app: keep the chat server's accounts in step with the staff directory (administrators may invite, revoked members are out): %w", err)
 	}
 	part.done = text
+	s.forgetInvites(ctx, done)
 	return nil
 }
 
@@ -243,4 +249,70 @@ func mergeEnded(ended, refused []string, want map[string]bool) []string {
 	}
 	sort.Strings(ended)
 	return ended
+}
+
+// secretInvite prefixes the names of the account invites this
+// workstation's tokens carry, kept sealed with the device key by token id.
+const secretInvite = "invite/"
+
+// keepInvite keeps the account invite of the token id, sealed.
+func (s *Session) keepInvite(ctx context.Context, id, invite string) error {
+	sealed, err := s.deviceKey().Seal([]byte(invite), []byte(secretInvite+id))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretInvite+id, sealed) }); err != nil {
+		return fmt.Errorf("app: keep the token's account invite: %w", err)
+	}
+	return nil
+}
+
+// spentInvites are the account invites this workstation's tokens carry
+// that the server is to forget (their tokens revoked or expired: whoever
+// holds one could make an account with it for as long as the server's
+// invite lasts, 7 days, which writes no request, so no upkeep would end it,
+// and which reads the Kubo API secret: h-sec20d, S20d-2), and the ids of
+// the tokens kept here for nothing more (those and the used ones).
+func (s *Session) spentInvites(ctx context.Context, r *replica.Replica) (invites, done []string, err error) {
+	var kept map[string][]byte
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		kept, err = tx.SecretsWithPrefix(ctx, secretInvite)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	dk := s.deviceKey()
+	for name, sealed := range kept {
+		id := strings.TrimPrefix(name, secretInvite)
+		t, err := s.token(ctx, r, id)
+		if err != nil || t.Status == TokenActive {
+			continue // not arrived, or still valid
+		}
+		if t.Status != TokenUsed {
+			invite, err := dk.Open(sealed, []byte(name))
+			if err != nil {
+				continue
+			}
+			invites = append(invites, string(invite))
+		}
+		done = append(done, id)
+	}
+	sort.Strings(done)
+	return invites, done, nil
+}
+
+// forgetInvites drops the invites of the tokens ids, which the server
+// forgot (or which were used).
+func (s *Session) forgetInvites(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	_ = s.db.Update(ctx, func(tx *store.Tx) error { //nolint:errcheck // asked again at the next upkeep
+		for _, id := range ids {
+			if err := tx.DeleteSecret(ctx, secretInvite+id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
