@@ -14,6 +14,7 @@ import (
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/netsync"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -39,9 +40,10 @@ import (
 // announcement and post no chat any more; their sync says
 // netsync.AccessEnded. Only on invite-only servers: on a loopback demo's
 // open registration a workstation would make its account again at its
-// next connect, so nothing is ended there. The Kubo API secret stays with
-// the revoked member's workstations: only the server's operator can make
-// a new one.
+// next connect, so nothing is ended there. Ending an account makes the
+// server write a new Kubo API secret, which only the accounts left can ask
+// for (sync/server's rotate.go); so the same upkeep ends the accounts of
+// refused newcomers too (refusedDevices).
 
 // serverAdminsWait bounds one round of keepServerAdmins.
 const serverAdminsWait = 8 * time.Second
@@ -98,7 +100,16 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		}
 		return fp
 	})
-	text := wantedText(want) + ";ended=" + strings.Join(ended, ",")
+	refused, err := s.refusedDevices(ctx, r)
+	if err != nil {
+		return err
+	}
+	ended = mergeEnded(ended, refused, want)
+	invites, done, err := s.spentInvites(ctx, r)
+	if err != nil {
+		return err
+	}
+	text := wantedText(want) + ";ended=" + strings.Join(ended, ",") + ";uninvite=" + strings.Join(done, ",")
 	part := Core{s}.Part("server-admins", func() Part { return &serverAdmins{} }).(*serverAdmins)
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -111,7 +122,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	err = netsync.KeepServerAccounts(ctx, cfg, prof.Device, pass, want, ended)
+	err = netsync.KeepServerAccounts(ctx, cfg, prof.Device, pass, want, ended, invites)
 	switch {
 	case errors.Is(err, xmpp.ErrNotServerAdmin):
 		// Not given the role yet: another administrator's workstation
@@ -127,6 +138,7 @@ func (s *Session) keepServerAdmins(ctx context.Context) error {
 		return fmt.Errorf("app: keep the chat server's accounts in step with the staff directory (administrators may invite, revoked members are out): %w", err)
 	}
 	part.done = text
+	s.forgetInvites(ctx, done)
 	return nil
 }
 
@@ -197,4 +209,110 @@ func (s *Session) logServerAdmins(ctx context.Context) {
 	if err := s.keepServerAdmins(ctx); err != nil && !errors.Is(err, ErrLocked) {
 		log.Printf("medihaven: %v", err)
 	}
+}
+
+// refusedDevices are the devices of newcomers whose requests are refused
+// for good (their token revoked, as Refuse does, used by another or
+// expired) and who are not in the directory: each made a server account
+// with her token's invite and holds the Kubo API secret it carried, and
+// the server tells the current one to any account it has
+// (urn:medihaven:kubo#secret), so her account ends like a revoked
+// member's, and the server makes a new secret (h-sec20d,
+// TestAttackS20dRefusedNewcomerKeepsTheKuboSecret). A request's device is
+// its author's chain, never a member's.
+func (s *Session) refusedDevices(ctx context.Context, r *replica.Replica) ([]string, error) {
+	requests, err := s.requests(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range requests {
+		if _, member := r.Member(e.Author); member || !replica.ValidDevice(e.Device) {
+			continue
+		}
+		a, _, _ := s.judge(ctx, r, e)
+		if errors.Is(a.Err, ErrTokenRevoked) || errors.Is(a.Err, ErrTokenUsed) || errors.Is(a.Err, ErrTokenExpired) {
+			out = append(out, e.Device)
+		}
+	}
+	return out, nil
+}
+
+// mergeEnded adds to ended, sorted and once each, the refused newcomers'
+// devices no member's entry names (want holds every named device but
+// this workstation's own, left out of refused by being a member's).
+func mergeEnded(ended, refused []string, want map[string]bool) []string {
+	for _, d := range refused {
+		if _, named := want[d]; !named && !slices.Contains(ended, d) {
+			ended = append(ended, d)
+		}
+	}
+	sort.Strings(ended)
+	return ended
+}
+
+// secretInvite prefixes the names of the account invites this
+// workstation's tokens carry, kept sealed with the device key by token id.
+const secretInvite = "invite/"
+
+// keepInvite keeps the account invite of the token id, sealed.
+func (s *Session) keepInvite(ctx context.Context, id, invite string) error {
+	sealed, err := s.deviceKey().Seal([]byte(invite), []byte(secretInvite+id))
+	if err != nil {
+		return err
+	}
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretInvite+id, sealed) }); err != nil {
+		return fmt.Errorf("app: keep the token's account invite: %w", err)
+	}
+	return nil
+}
+
+// spentInvites are the account invites this workstation's tokens carry
+// that the server is to forget (their tokens revoked or expired: whoever
+// holds one could make an account with it for as long as the server's
+// invite lasts, 7 days, which writes no request, so no upkeep would end it,
+// and which reads the Kubo API secret: h-sec20d, S20d-2), and the ids of
+// the tokens kept here for nothing more (those and the used ones).
+func (s *Session) spentInvites(ctx context.Context, r *replica.Replica) (invites, done []string, err error) {
+	var kept map[string][]byte
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		kept, err = tx.SecretsWithPrefix(ctx, secretInvite)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	dk := s.deviceKey()
+	for name, sealed := range kept {
+		id := strings.TrimPrefix(name, secretInvite)
+		t, err := s.token(ctx, r, id)
+		if err != nil || t.Status == TokenActive {
+			continue // not arrived, or still valid
+		}
+		if t.Status != TokenUsed {
+			invite, err := dk.Open(sealed, []byte(name))
+			if err != nil {
+				continue
+			}
+			invites = append(invites, string(invite))
+		}
+		done = append(done, id)
+	}
+	sort.Strings(done)
+	return invites, done, nil
+}
+
+// forgetInvites drops the invites of the tokens ids, which the server
+// forgot (or which were used).
+func (s *Session) forgetInvites(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	_ = s.db.Update(ctx, func(tx *store.Tx) error { //nolint:errcheck // asked again at the next upkeep
+		for _, id := range ids {
+			if err := tx.DeleteSecret(ctx, secretInvite+id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

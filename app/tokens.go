@@ -94,6 +94,13 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	if _, err := r.Append(ctx, replica.Change{Entity: t.ID, Kind: records.KindToken, Scope: roles.Admin, Fields: fields}); err != nil {
 		return crypto.Token{}, fmt.Errorf("app: record token: %w", err)
 	}
+	if t.Invite != "" {
+		// Kept here, sealed, so that the upkeep has the server forget it
+		// once the token is revoked or expires (keepServerAdmins).
+		if err := s.keepInvite(ctx, t.ID, t.Invite); err != nil {
+			return crypto.Token{}, err
+		}
+	}
 	return t, nil
 }
 

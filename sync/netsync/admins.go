@@ -18,7 +18,7 @@ import (
 // device without an account on the server is passed over: it has no role
 // to lose, and gets one when asked again after it has made its account.
 func SetServerAdmins(ctx context.Context, cfg Config, device, password string, want map[string]bool) error {
-	return KeepServerAccounts(ctx, cfg, device, password, want, nil)
+	return KeepServerAccounts(ctx, cfg, device, password, want, nil, nil)
 }
 
 // KeepServerAccounts does what SetServerAdmins does with want, then ends
@@ -31,8 +31,10 @@ func SetServerAdmins(ctx context.Context, cfg Config, device, password string, w
 // that a revoked administrator's account, which the server refuses to end
 // while it has the role (xmpp.ErrServerAdminAccount), has lost it before.
 // A server whose module predates ending accounts gives
-// xmpp.ErrNoServerCommand once the roles are set.
-func KeepServerAccounts(ctx context.Context, cfg Config, device, password string, want map[string]bool, ended []string) error {
+// xmpp.ErrNoServerCommand once the roles are set. Last, the server
+// forgets the account invites in invites (preauth tokens of registration
+// tokens revoked or expired), so that nobody makes an account with them.
+func KeepServerAccounts(ctx context.Context, cfg Config, device, password string, want map[string]bool, ended, invites []string) error {
 	tc, err := tlsConfig(cfg)
 	if err != nil {
 		return err
@@ -65,6 +67,11 @@ func KeepServerAccounts(ctx context.Context, cfg Config, device, password string
 			return err
 		}
 		if err := xs.RemoveServerAccount(ctx, a); err != nil {
+			return err
+		}
+	}
+	for _, invite := range invites {
+		if err := xs.CancelAccountInvite(ctx, invite); err != nil {
 			return err
 		}
 	}

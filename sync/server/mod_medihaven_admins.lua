@@ -179,9 +179,45 @@ local function remove_account(_, data)
 	return { status = "completed" };
 end
 
+-- Ad-hoc command urn:medihaven:admins#uninvite, for administrators only:
+-- field "invite", the preauth token of an account invite this server made
+-- (urn:xmpp:invite#create-account), which it forgets, so nobody makes an
+-- account with it. The clinic's registration token carrying it was
+-- revoked, or expired before its 7-day invite: an account made with it
+-- would write no request to join, so no upkeep would end it, and any
+-- account of this server reads the Kubo API secret (h-sec20d, S20d-2).
+-- An invite used or gone already is not an error.
+local invites = module:depends("invites");
+
+local uninvite_form = dataforms.new {
+	{ name = "FORM_TYPE"; type = "hidden"; value = "urn:medihaven:admins" };
+	{ name = "invite"; type = "text-single"; required = true };
+};
+
+local function uninvite(_, data)
+	if not data.form then
+		return refuse("bad-request", "submit the form with the command");
+	end
+	local fields, err = uninvite_form:data(data.form);
+	if err or not fields.invite or fields.invite == "" then
+		return refuse("bad-request", "the form is incomplete");
+	end
+	if invites.get_account_invite_info and not invites.get_account_invite_info(fields.invite) then
+		return { status = "completed" }; -- used, expired or cancelled already
+	end
+	local ok, derr = invites.delete_account_invite(fields.invite);
+	if not ok then
+		module:log("error", "Could not cancel an account invite: %s", derr);
+		return refuse("internal-server-error", "the invite could not be cancelled");
+	end
+	module:log("info", "%s cancelled an account invite (its registration token was revoked or expired)", jid.bare(data.from));
+	return { status = "completed" };
+end
+
 module:depends("adhoc");
 module:provides("adhoc", adhoc_new("Make an account an administrator, or not", "urn:medihaven:admins#set", set_admin, "admin"));
 module:provides("adhoc", adhoc_new("End a revoked member's account", "urn:medihaven:admins#remove", remove_account, "admin"));
+module:provides("adhoc", adhoc_new("Cancel an account invite", "urn:medihaven:admins#uninvite", uninvite, "admin"));
 module:provides("adhoc", adhoc_new("The workstations' Kubo API secret", "urn:medihaven:kubo#secret", kubo_secret, "local_user"));
 
 -- A delay (XEP-0203) in this server's name is the server's word: Prosody's

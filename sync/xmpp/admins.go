@@ -32,6 +32,7 @@ var ErrNoServerCommand = errors.New("xmpp: the chat server cannot end a revoked 
 const (
 	nodeSetAdmin      = "urn:medihaven:admins#set"
 	nodeRemoveAccount = "urn:medihaven:admins#remove"
+	nodeUninvite      = "urn:medihaven:admins#uninvite"
 	formTypeAdmins    = "urn:medihaven:admins"
 )
 
@@ -67,6 +68,20 @@ func (s *Session) RemoveServerAccount(ctx context.Context, account jid.JID) erro
 		return fmt.Errorf("%w: %s: %w", ErrServerAdminAccount, account, err)
 	case err != nil:
 		return fmt.Errorf("xmpp: end the chat account %s: %w", account, err)
+	}
+	return nil
+}
+
+// CancelAccountInvite makes the server forget the account invite whose
+// preauth token is invite (AccountInvite.Token), so that nobody makes an
+// account with it: the ad-hoc command urn:medihaven:admins#uninvite of
+// mod_medihaven_admins, for a registration token revoked or expired while
+// its invite is still valid. An invite used or gone already is not an
+// error. Only an administrator may (else ErrNotServerAdmin); a server
+// whose module predates the command says ErrNoServerCommand.
+func (s *Session) CancelAccountInvite(ctx context.Context, invite string) error {
+	if err := s.adminCommand(ctx, nodeUninvite, "invite", invite); err != nil {
+		return fmt.Errorf("xmpp: cancel an account invite: %w", err)
 	}
 	return nil
 }
