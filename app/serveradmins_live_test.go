@@ -185,7 +185,10 @@ func TestRevokedMemberIsCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.IPFSSecret != fresh {
-		t.Errorf("a token issued after the revocation carries %q, want the new secret %q", tok.IPFSSecret, fresh)
+	// The server's secret now (the upkeep may end an account again and the
+	// server make yet another: a token carries the newest, Rosa's
+	// workstation takes it at its next refusal), never the revoked one.
+	if tok.IPFSSecret == "" || tok.IPFSSecret == leaving.Profile().Servers.IPFSSecret {
+		t.Errorf("a token issued after the revocation carries %q, the revoked member's secret", tok.IPFSSecret)
 	}
 }
