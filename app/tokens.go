@@ -81,6 +81,9 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	} else if err != nil {
 		return crypto.Token{}, err
 	}
+	// The server's Kubo secret now: asking for the invite took it (a new
+	// one since a revocation this workstation's sync has not met yet).
+	t.IPFSSecret = s.Profile().Servers.IPFSSecret
 	fields, err := records.Token{Role: role, Status: TokenActive, IssuedBy: r.Fingerprint(), Issued: now,
 		Expires: t.Expires, Secret: t.Secret[:]}.Fields()
 	if err != nil {
