@@ -234,11 +234,7 @@ func (s *Session) keepJoinCode(ctx context.Context, t crypto.Token) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := s.deviceKey().Seal(b, []byte(secretJoinCode))
-	if err != nil {
-		return err
-	}
-	return s.rep.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretJoinCode, sealed) })
+	return s.keepSealed(ctx, secretJoinCode, b)
 }
 
 // joinRecord reads what keepJoinCode kept; zero for a workstation that did

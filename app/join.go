@@ -10,7 +10,6 @@ import (
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/netsync"
-	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -140,11 +139,7 @@ func accountError(v Servers, err error) error {
 // keepXMPPPassword stores the workstation's XMPP password sealed with the
 // device key, where the sync finds it (workstation.XMPPPassword).
 func (s *Session) keepXMPPPassword(ctx context.Context, pass string) error {
-	sealed, err := s.deviceKey().Seal([]byte(pass), []byte(secretXMPP))
-	if err != nil {
-		return err
-	}
-	return s.rep.DB().Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretXMPP, sealed) })
+	return s.keepSealed(ctx, secretXMPP, []byte(pass))
 }
 
 // accountInvite asks the clinic's XMPP server, through this workstation's

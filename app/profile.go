@@ -365,6 +365,16 @@ func believeSealedTrust(ctx context.Context, db *store.DB, dk crypto.DeviceKey, 
 // secrets.
 const secretIPFS = "sync/ipfs-api-secret"
 
+// keepSealed keeps plain among the workstation's secrets under name,
+// sealed with the device key (bound to its name).
+func (s *Session) keepSealed(ctx context.Context, name string, plain []byte) error {
+	sealed, err := s.deviceKey().Seal(plain, []byte(name))
+	if err != nil {
+		return err
+	}
+	return s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, name, sealed) })
+}
+
 // useIPFSSecret takes the workstations' Kubo API secret the clinic's
 // server gave (it makes a new one when a revoked member's account is
 // ended): the profile carries it from now on (tokens this workstation
@@ -379,11 +389,7 @@ func (s *Session) useIPFSSecret(ctx context.Context, secret string) error {
 	if same {
 		return nil
 	}
-	sealed, err := s.deviceKey().Seal([]byte(secret), []byte(secretIPFS))
-	if err != nil {
-		return err
-	}
-	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretIPFS, sealed) }); err != nil {
+	if err := s.keepSealed(ctx, secretIPFS, []byte(secret)); err != nil {
 		return fmt.Errorf("app: keep the clinic's new storage secret: %w", err)
 	}
 	return nil
@@ -417,11 +423,7 @@ func (s *Session) sealServerSecret(ctx context.Context) error {
 		s.prof.Servers.IPFSSecret = stored
 		return nil
 	}
-	sealed, err := dk.Seal([]byte(secret), []byte(secretIPFS))
-	if err != nil {
-		return err
-	}
-	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretIPFS, sealed) }); err != nil {
+	if err := s.keepSealed(ctx, secretIPFS, []byte(secret)); err != nil {
 		return fmt.Errorf("app: keep the clinic's storage secret: %w", err)
 	}
 	if onDisk, err := ReadProfile(s.prof.Dir); err == nil && onDisk.Servers.IPFSSecret != "" {

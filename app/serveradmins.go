@@ -257,11 +257,7 @@ const secretInvite = "invite/"
 
 // keepInvite keeps the account invite of the token id, sealed.
 func (s *Session) keepInvite(ctx context.Context, id, invite string) error {
-	sealed, err := s.deviceKey().Seal([]byte(invite), []byte(secretInvite+id))
-	if err != nil {
-		return err
-	}
-	if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, secretInvite+id, sealed) }); err != nil {
+	if err := s.keepSealed(ctx, secretInvite+id, []byte(invite)); err != nil {
 		return fmt.Errorf("app: keep the token's account invite: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"sort"
 	"time"
 
@@ -99,9 +100,11 @@ func (s *Session) IssueToken(ctx context.Context, role roles.Role, ttl time.Dura
 	}
 	if t.Invite != "" {
 		// Kept here, sealed, so that the upkeep has the server forget it
-		// once the token is revoked or expires (keepServerAdmins).
+		// once the token is revoked or expires (keepServerAdmins). The
+		// token is recorded already, so it is handed over even when this
+		// fails: its invite then lasts until the server's expiry.
 		if err := s.keepInvite(ctx, t.ID, t.Invite); err != nil {
-			return crypto.Token{}, err
+			log.Printf("medihaven: token %s: its account invite cannot be withdrawn early if the token is revoked: %v", t.ID, err)
 		}
 	}
 	return t, nil

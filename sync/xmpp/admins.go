@@ -122,8 +122,19 @@ func (s *Session) adminCommand(ctx context.Context, node string, nameValues ...s
 }
 
 // field is one field of a submitted data form (XEP-0004).
-func field(name, value string) xml.TokenReader {
+func field(name, value string) xml.TokenReader { return typedField(name, "", value) }
+
+// hiddenField is a hidden field of a submitted data form: the FORM_TYPE.
+func hiddenField(name, value string) xml.TokenReader { return typedField(name, "hidden", value) }
+
+// typedField is a field of a submitted data form, of the type typ ("":
+// none said).
+func typedField(name, typ, value string) xml.TokenReader {
+	attrs := []xml.Attr{{Name: xml.Name{Local: "var"}, Value: name}}
+	if typ != "" {
+		attrs = append(attrs, xml.Attr{Name: xml.Name{Local: "type"}, Value: typ})
+	}
 	return xmlstream.Wrap(
 		xmlstream.Wrap(xmlstream.Token(xml.CharData(value)), xml.StartElement{Name: xml.Name{Local: "value"}}),
-		xml.StartElement{Name: xml.Name{Local: "field"}, Attr: []xml.Attr{{Name: xml.Name{Local: "var"}, Value: name}}})
+		xml.StartElement{Name: xml.Name{Local: "field"}, Attr: attrs})
 }

@@ -125,11 +125,3 @@ func (s *Session) PEPItem(ctx context.Context, owner, node, id string) (string, 
 	}
 	return "", fmt.Errorf("%w: %s %s of %s", ErrNoPEPItem, node, id, owner)
 }
-
-// hiddenField is a hidden field of a submitted data form (XEP-0004): the
-// FORM_TYPE.
-func hiddenField(name, value string) xml.TokenReader {
-	return xmlstream.Wrap(
-		xmlstream.Wrap(xmlstream.Token(xml.CharData(value)), xml.StartElement{Name: xml.Name{Local: "value"}}),
-		xml.StartElement{Name: xml.Name{Local: "field"}, Attr: []xml.Attr{{Name: xml.Name{Local: "var"}, Value: name}, {Name: xml.Name{Local: "type"}, Value: "hidden"}}})
-}
