@@ -127,10 +127,14 @@ func (y *Syncer) headAccounts() []string {
 	}
 	seen := map[string]bool{r.Account(): true, r.Device(): true}
 	var out []string
+	tried := 0
 	add := func(device string) bool {
-		if len(out) >= maxHeadAccounts {
+		// Devices tried are bounded too: a member's thousands of chains
+		// bound to one account would each be looked up at every connect.
+		if len(out) >= maxHeadAccounts || tried >= 4*maxHeadAccounts {
 			return false
 		}
+		tried++
 		account, err := r.AccountOf(y.ctx, device)
 		if err == nil && replica.ValidDevice(account) && !seen[account] {
 			seen[account] = true
