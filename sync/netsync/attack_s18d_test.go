@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
-	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
@@ -23,25 +22,10 @@ import (
 // meanwhile is dropped. Before the move one account filled one lane.
 func TestAttackS18dAccountFloodsLanes(t *testing.T) {
 	ctx := context.Background()
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	founder := openNetStation(t, params)
-	founding(t, founder, id)
-	nina, err := crypto.GenerateIdentity("Nina Newcomer")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, ss := newClinic(t, 1)
+	founder := ss[0]
 	x := crypto.NewEventID() // her workstation's random id, and its account
-	entry, err := replica.F(map[string]any{"name": "Nina", "role": roles.Physician, "status": replica.StatusActive, "devices": []string{x}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := founder.r.Append(ctx, replica.Change{Entity: nina.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
-		t.Fatal(err)
-	}
+	nina := admitPhysician(t, founder, "Nina Newcomer", x)
 	y := &Syncer{ws: founder, cfg: Config{Domain: "clinic.test"}, ctx: ctx, heard: make(chan heardHead, 4*maxLanes), again: make(chan struct{}, 1)}
 	say := func(account, device string, seq uint64) {
 		a := replica.Announcement{Device: device, Seq: seq, Hash: strings.Repeat("ab", 32), CID: fmt.Sprintf("bafkreifake%08d", seq)}

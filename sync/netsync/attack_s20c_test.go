@@ -38,17 +38,8 @@ func TestAttackS20cForgedPresenceSilencesAWorkstation(t *testing.T) {
 	ctx := synctestContext(t)
 	kubo, p := synctest.StartKubo(t), synctest.StartProsody(t)
 	cfg := serversConfig(kubo, p)
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	first, later := openNetStation(t, params), openNetStation(t, params)
-	founding(t, first, id)
-	k, _ := first.r.Key(roles.Admin)
-	if _, err := first.r.Grant(ctx, k, id.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
+	_, ss := grantedClinic(t, 2)
+	first, later := ss[0], ss[1]
 	y1, err := Start(ctx, cfg, first, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -42,14 +42,55 @@ func serversConfig(kubo *synctest.Kubo, xs *synctest.Prosody) Config {
 // its founder's; params opens more.
 func fourStations(t *testing.T) (params replica.Params, founder, second, third, here station) {
 	t.Helper()
+	_, params, ss := newClinic(t, 4)
+	return params, ss[0], ss[1], ss[2], ss[3]
+}
+
+// newClinic opens n workstations of one new clinic of Ada Admin's, each
+// with its key published, the first of them founded (founding); params
+// opens more.
+func newClinic(t *testing.T, n int) (id *crypto.Identity, params replica.Params, ss []station) {
+	t.Helper()
 	id, err := crypto.GenerateIdentity("Ada Admin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	params = replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	founder, second, third, here = openNetStation(t, params), openNetStation(t, params), openNetStation(t, params), openNetStation(t, params)
-	founding(t, founder, id)
-	return params, founder, second, third, here
+	for range n {
+		ss = append(ss, openNetStation(t, params))
+	}
+	founding(t, ss[0], id)
+	return id, params, ss
+}
+
+// grantedClinic is newClinic with the admin key granted to Ada, so that
+// her other workstations read what the first writes.
+func grantedClinic(t *testing.T, n int) (*crypto.Identity, []station) {
+	t.Helper()
+	id, _, ss := newClinic(t, n)
+	k, _ := ss[0].r.Key(roles.Admin)
+	if _, err := ss[0].r.Grant(context.Background(), k, id.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	return id, ss
+}
+
+// admitPhysician writes on s an active physician's entry for a new member
+// named name whose entry names devices.
+func admitPhysician(t *testing.T, s station, name string, devices ...string) *crypto.Identity {
+	t.Helper()
+	who, err := crypto.GenerateIdentity(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := replica.F(map[string]any{"name": name, "role": roles.Physician, "status": replica.StatusActive, "devices": devices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.r.Append(context.Background(), replica.Change{Entity: who.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
+		t.Fatal(err)
+	}
+	return who
 }
 
 func founding(t *testing.T, s station, id *crypto.Identity) {

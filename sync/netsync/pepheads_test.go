@@ -27,17 +27,8 @@ func TestHeadOfAWorkstationSwitchedOff(t *testing.T) {
 	ctx := context.Background()
 	kubo, p := synctest.StartKubo(t), synctest.StartProsody(t)
 	cfg := serversConfig(kubo, p)
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	reception, physician := openNetStation(t, params), openNetStation(t, params)
-	founding(t, reception, id)
-	k, _ := reception.r.Key(roles.Admin)
-	if _, err := reception.r.Grant(ctx, k, id.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
+	_, ss := grantedClinic(t, 2)
+	reception, physician := ss[0], ss[1]
 	yr, err := Start(ctx, cfg, reception, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -92,25 +83,10 @@ func TestHeadOfAWorkstationSwitchedOff(t *testing.T) {
 // chains', never this workstation's own.
 func TestPEPHeadOnlyForItsAccountsDevices(t *testing.T) {
 	ctx := context.Background()
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	founder := openNetStation(t, params)
-	founding(t, founder, id)
-	nina, err := crypto.GenerateIdentity("Nina Newcomer")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, ss := newClinic(t, 1)
+	founder := ss[0]
 	colleague := crypto.NewEventID() // her workstation's random id, and its account
-	entry, err := replica.F(map[string]any{"name": "Nina", "role": roles.Physician, "status": replica.StatusActive, "devices": []string{colleague}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := founder.r.Append(ctx, replica.Change{Entity: nina.Fingerprint(), Kind: replica.KindMember, Scope: roles.Directory, Fields: entry}); err != nil {
-		t.Fatal(err)
-	}
+	admitPhysician(t, founder, "Nina Newcomer", colleague)
 	y := &Syncer{ws: founder, cfg: Config{Domain: "clinic.test"}, ctx: ctx, heard: make(chan heardHead, 16), again: make(chan struct{}, 1)}
 	accounts := y.headAccounts()
 	if len(accounts) != 1 || accounts[0] != colleague {

@@ -5,9 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
-	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/synctest"
 	"github.com/medihaven/medihaven/sync/xmpp"
 )
@@ -26,17 +24,8 @@ func TestSyncRoomNotArchived(t *testing.T) {
 	ctx := context.Background()
 	kubo, p := synctest.StartKubo(t), synctest.StartProsody(t)
 	cfg := serversConfig(kubo, p)
-	id, err := crypto.GenerateIdentity("Ada Admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	params := replica.Params{Identity: id, Clinic: id.Fingerprint()[:32], Anchors: []string{id.Fingerprint()}}
-	first, later := openNetStation(t, params), openNetStation(t, params)
-	founding(t, first, id)
-	k, _ := first.r.Key(roles.Admin)
-	if _, err := first.r.Grant(ctx, k, id.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
+	_, ss := grantedClinic(t, 2)
+	first, later := ss[0], ss[1]
 	y1, err := Start(ctx, cfg, first, nil)
 	if err != nil {
 		t.Fatal(err)
