@@ -10,7 +10,6 @@ import (
 	"mellium.im/xmlstream"
 	"mellium.im/xmpp"
 
-	"github.com/medihaven/medihaven/sync/server"
 	mhxmpp "github.com/medihaven/medihaven/sync/xmpp"
 )
 
@@ -27,25 +26,8 @@ func TestAttackS20cNamespacedDelayBackdates(t *testing.T) {
 	ctx := testContext(t)
 	domain := res.Config.Domain
 	inbox := make(chan mhxmpp.Message, 8)
-	token, _, err := server.Invite(ctx, res.Dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: "bob@" + domain, Password: "pw-bob",
-		Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox <- m })
-	if err != nil {
-		t.Fatalf("register bob: %v", err)
-	}
-	t.Cleanup(func() { bob.Close() })
-	token, _, err = server.Invite(ctx, res.Dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory, err := registerSession(ctx, res, "mallory", "pw-mallory", token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mallory.Close() })
+	invitedClient(ctx, t, res, "bob", inbox)
+	mallory := invitedSession(ctx, t, res, "mallory")
 	const forged = "2020-01-02T03:04:05Z"
 	delays := map[string]string{
 		"prefixed": `<delay xmlns="urn:xmpp:delay" xmlns:a="urn:example:a" a:from="` + domain + `" stamp="` + forged + `"/>`,
@@ -53,15 +35,7 @@ func TestAttackS20cNamespacedDelayBackdates(t *testing.T) {
 	}
 	for name, delay := range delays {
 		x := `<message type="chat" to="bob@` + domain + `" id="backdated-` + name + `"><body>` + name + `</body>` + delay + `</message>`
-		w := mallory.TokenWriter()
-		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
-		if err == nil {
-			err = w.Flush()
-		}
-		w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sendRaw(t, mallory, x)
 	}
 	for range delays {
 		select {
@@ -86,25 +60,8 @@ func TestAttackS20cNamespacedFromNamesAnother(t *testing.T) {
 	ctx := testContext(t)
 	domain := res.Config.Domain
 	inbox := make(chan mhxmpp.Message, 64)
-	token, _, err := server.Invite(ctx, res.Dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bob, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: "bob@" + domain, Password: "pw-bob",
-		Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox <- m })
-	if err != nil {
-		t.Fatalf("register bob: %v", err)
-	}
-	t.Cleanup(func() { bob.Close() })
-	token, _, err = server.Invite(ctx, res.Dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory, err := registerSession(ctx, res, "mallory", "pw-mallory", token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mallory.Close() })
+	invitedClient(ctx, t, res, "bob", inbox)
+	mallory := invitedSession(ctx, t, res, "mallory")
 	const n = 64
 	for i := range n {
 		// Prosody writes a stanza's attributes in the order of a Lua
@@ -116,15 +73,7 @@ func TestAttackS20cNamespacedFromNamesAnother(t *testing.T) {
 			extra += ` x` + strconv.Itoa(j) + `="1"`
 		}
 		x := `<message type="chat" to="bob@` + domain + `" id="spoof-` + strconv.Itoa(i) + `"` + extra + ` xmlns:a="urn:example:` + strings.Repeat("a", i/8+1) + `" a:from="alice@` + domain + `/desk"><body>from alice</body></message>`
-		w := mallory.TokenWriter()
-		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
-		if err == nil {
-			err = w.Flush()
-		}
-		w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sendRaw(t, mallory, x)
 	}
 	spoofed := 0
 	for range n {
@@ -155,18 +104,7 @@ func TestAttackS20cServerKeepsNoNamespacedAttribute(t *testing.T) {
 	res, _ := startServer(t, nil)
 	ctx := testContext(t)
 	domain := res.Config.Domain
-	session := func(user string) *xmpp.Session {
-		token, _, err := server.Invite(ctx, res.Dir, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		xs, err := registerSession(ctx, res, user, "pw-"+user, token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { xs.Close() })
-		return xs
-	}
+	session := func(user string) *xmpp.Session { return invitedSession(ctx, t, res, user) }
 	got := make(chan []xml.StartElement, 10)
 	bob := session("bob")
 	go bob.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error { //nolint:errcheck // ends with the session
@@ -191,17 +129,7 @@ func TestAttackS20cServerKeepsNoNamespacedAttribute(t *testing.T) {
 		return nil
 	}))
 	// Bob's initial presence, so that the server delivers to him live.
-	send := func(xs *xmpp.Session, x string) {
-		w := xs.TokenWriter()
-		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
-		if err == nil {
-			err = w.Flush()
-		}
-		w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	send := func(xs *xmpp.Session, x string) { sendRaw(t, xs, x) }
 	send(bob, `<presence/>`)
 	time.Sleep(200 * time.Millisecond)
 	mallory := session("mallory")

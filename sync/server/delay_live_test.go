@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"encoding/xml"
 	"strings"
 	"testing"
 	"time"
 
 	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
 
 	"github.com/medihaven/medihaven/sync/server"
 	mhxmpp "github.com/medihaven/medihaven/sync/xmpp"
@@ -16,6 +18,55 @@ import (
 type rawTokens struct{ d *xml.Decoder }
 
 func (r rawTokens) Token() (xml.Token, error) { return r.d.RawToken() }
+
+// sendRaw writes x on s as it is written, namespaces and all: what a
+// hostile client's own software sends.
+func sendRaw(t *testing.T, s *xmpp.Session, x string) {
+	t.Helper()
+	w := s.TokenWriter()
+	_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
+	if err == nil {
+		err = w.Flush()
+	}
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// invitedSession registers user on res's server with a new invite and
+// keeps the raw logged-in session, closed at the end of the test.
+func invitedSession(ctx context.Context, t *testing.T, res server.Result, user string) *xmpp.Session {
+	t.Helper()
+	token, _, err := server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := registerSession(ctx, res, user, "pw-"+user, token)
+	if err != nil {
+		t.Fatalf("register %s: %v", user, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// invitedClient registers user on res's server with a new invite as a
+// workstation does (sync/xmpp) and hands each message it receives to
+// inbox; closed at the end of the test.
+func invitedClient(ctx context.Context, t *testing.T, res server.Result, user string, inbox chan<- mhxmpp.Message) *mhxmpp.Session {
+	t.Helper()
+	token, _, err := server.Invite(ctx, res.Dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: user + "@" + res.Config.Domain, Password: "pw-" + user,
+		Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox <- m })
+	if err != nil {
+		t.Fatalf("register %s: %v", user, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
 
 // TestClientsCannotWriteTheServersDelay: workstations date a one-to-one
 // message the server kept while they were offline by the server's delay
@@ -29,45 +80,15 @@ func TestClientsCannotWriteTheServersDelay(t *testing.T) {
 	ctx := testContext(t)
 	domain := res.Config.Domain
 	inbox := map[string]chan mhxmpp.Message{"bob": make(chan mhxmpp.Message, 8), "carol": make(chan mhxmpp.Message, 8)}
-	dial := func(user string) *mhxmpp.Session {
-		token, _, err := server.Invite(ctx, res.Dir, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := mhxmpp.Dial(ctx, mhxmpp.Config{JID: user + "@" + domain, Password: "pw-" + user,
-			Addr: res.Config.XMPPAddr(), TLS: pinnedTLS(res), Invite: token}, func(m mhxmpp.Message) { inbox[user] <- m })
-		if err != nil {
-			t.Fatalf("register %s: %v", user, err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-	dial("bob")
-	carol := dial("carol")
+	invitedClient(ctx, t, res, "bob", inbox["bob"])
+	carol := invitedClient(ctx, t, res, "carol", inbox["carol"])
 	carol.Close() // offline: the server keeps what comes for her
-
-	token, _, err := server.Invite(ctx, res.Dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory, err := registerSession(ctx, res, "mallory", "pw-mallory", token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mallory.Close() })
+	mallory := invitedSession(ctx, t, res, "mallory")
 	const forged = "2020-01-02T03:04:05Z"
 	for _, to := range []string{"bob", "carol"} {
 		x := `<message type="chat" to="` + to + `@` + domain + `" id="backdated-` + to + `"><body>backdated</body>` +
 			`<delay xmlns="urn:xmpp:delay" from="` + domain + `" stamp="` + forged + `">Offline Storage</delay></message>`
-		w := mallory.TokenWriter()
-		_, err := xmlstream.Copy(w, rawTokens{xml.NewDecoder(strings.NewReader(x))})
-		if err == nil {
-			err = w.Flush()
-		}
-		w.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		sendRaw(t, mallory, x)
 	}
 	sent := time.Now()
 	receive := func(user string) mhxmpp.Message {
