@@ -60,8 +60,8 @@ func (cs *calendarScreen) exportCalendar() {
 	x.from.SetPlaceHolder(dayPlaceholder())
 	x.to.SetPlaceHolder(dayPlaceholder())
 	today := startOfDay(cs.now())
-	x.from.SetText(today.Format("2006-01-02"))
-	x.to.SetText(today.AddDate(0, 0, 13).Format("2006-01-02"))
+	x.from.SetText(kit.FormatDate(today))
+	x.to.SetText(kit.FormatDate(today.AddDate(0, 0, 13)))
 	x.dates = container.NewVBox(
 		container.NewHBox(widget.NewLabel("From"), kit.AtLeast(130, 0, x.from), widget.NewLabel("to"), kit.AtLeast(130, 0, x.to)),
 		quiet("The first and the last day are both included."))

@@ -18,6 +18,7 @@ import (
 	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/interop"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/ui/kit"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -333,5 +334,34 @@ func TestExportCalendarOfTheSession(t *testing.T) {
 	}
 	if msg := kittest.Dialog(s.win); !strings.Contains(msg, "1 appointment from") {
 		t.Errorf("confirmation %q", msg)
+	}
+}
+
+// TestExportDatesPrefilledAsTheWorkstationWritesThem: the export's own
+// dates are written in the Settings format (they were ISO beside a
+// placeholder in the workstation's format), and exporting them as they
+// stand takes today and the thirteen days after it.
+func TestExportDatesPrefilledAsTheWorkstationWritesThem(t *testing.T) {
+	test.NewTempApp(t)
+	kit.SetDateFormat(kit.DayMonthYear)
+	t.Cleanup(func() { kit.SetDateFormat("") })
+	c := newTestClinic(t)
+	s, f, _, _ := interopScreen(t, c)
+	cs := newCalendar(s)
+	s.win.SetContent(container.NewVScroll(cs.stack))
+	test.Tap(cs.exportBtn)
+	x := cs.ics
+	x.span.SetSelected(spanDates)
+	today := startOfDay(c.now)
+	if want := today.Format("02/01/2006"); x.from.Text != want {
+		t.Errorf("from is %q, want %q", x.from.Text, want)
+	}
+	test.Tap(x.export)
+	if len(f.ics) == 0 {
+		t.Fatalf("no export: %q", x.fb.Text)
+	}
+	got := f.ics[len(f.ics)-1]
+	if !got.From.Equal(today) || !got.To.Equal(today.AddDate(0, 0, 14)) {
+		t.Errorf("exported %v to %v, want %v to %v", got.From, got.To, today, today.AddDate(0, 0, 14))
 	}
 }
