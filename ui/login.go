@@ -28,7 +28,7 @@ type loginScreen struct {
 	profiles []Profile
 	options  []string // the clinic Select's options, one per profile
 
-	clinic  *widget.Select // nil unless there are several profiles
+	clinic  *kit.TypeSelect // nil unless there are several profiles
 	form    *widget.Form
 	staff   *widget.Entry // asked for when the profile does not name its person
 	person  *widget.Label // the profile's staff member otherwise
@@ -167,7 +167,7 @@ func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, 
 		l.Wrapping = fyne.TextWrapWord
 		clinic = l
 	} else {
-		ls.clinic = widget.NewSelect(ls.options, func(string) { ws.showPerson(ls) })
+		ls.clinic = kit.NewTypeSelect(ls.options, func(string) { ws.showPerson(ls) })
 		ls.clinic.PlaceHolder = "Choose your clinic"
 		for i, p := range profiles {
 			if p.Dir == ws.opts.Profile {

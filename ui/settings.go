@@ -43,8 +43,8 @@ var idleChoices = []int{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 240, 480}
 // choices on this workstation.
 type settingsScreen struct {
 	theme *widget.RadioGroup
-	dates *widget.Select
-	idle  *widget.Select
+	dates *kit.TypeSelect
+	idle  *kit.TypeSelect
 
 	current, next, confirm *widget.Entry
 	change                 *widget.Button
@@ -85,7 +85,7 @@ func (ws *Workstation) newSettings(sh *shellScreen) fyne.CanvasObject {
 	for _, f := range kit.DateFormats {
 		options = append(options, f.Example())
 	}
-	st.dates = widget.NewSelect(options, nil)
+	st.dates = kit.NewTypeSelect(options, nil)
 	st.dates.SetSelectedIndex(0)
 	for i, f := range kit.DateFormats {
 		if string(f) == prefs.String(prefDateFormat) {
@@ -101,7 +101,7 @@ func (ws *Workstation) newSettings(sh *shellScreen) fyne.CanvasObject {
 		kit.SetDateFormat(f)
 	}
 
-	st.idle = widget.NewSelect(nil, func(string) {
+	st.idle = kit.NewTypeSelect(nil, func(string) {
 		minutes := idleOptions(sh.clinicIdle)[st.idle.SelectedIndex()]
 		prefs.SetInt(prefIdleLock+ws.opts.Profile, minutes)
 		if sh.idle != nil {

@@ -215,10 +215,10 @@ func TestIssueListAndRevokeTokens(t *testing.T) {
 	// Issue a physician token for 7 days.
 	var ts *tokensScreen
 	lockedWalk(s, func(o fyne.CanvasObject) {
-		if sel, ok := o.(*widget.Select); ok && ts == nil && len(sel.Options) == 3 {
+		if sel, ok := o.(*kit.TypeSelect); ok && ts == nil && len(sel.Options) == 3 {
 			sel.SetSelected(roles.Physician.Title())
 		}
-		if sel, ok := o.(*widget.Select); ok && len(sel.Options) == len(validities) {
+		if sel, ok := o.(*kit.TypeSelect); ok && len(sel.Options) == len(validities) {
 			sel.SetSelected("7 days")
 		}
 	})

@@ -68,7 +68,7 @@ type securityScreen struct {
 
 	recovery          *widget.Label
 	threshold         *widget.Entry
-	admins, receivers *widget.Select
+	admins, receivers *kit.TypeSelect
 	// releaseBtn and recoverBtn work once a recovery is set up.
 	releaseBtn, recoverBtn *widget.Button
 	staff                  []appadmin.StaffMember
@@ -103,11 +103,11 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 	s.threshold = widget.NewEntry()
 	s.threshold.SetText("2")
 	split := widget.NewButton("Set up recovery", s.split)
-	s.admins = widget.NewSelect(nil, nil)
+	s.admins = kit.NewTypeSelect(nil, nil)
 	s.admins.PlaceHolder = "Administrator"
 	release := widget.NewButton("Release my share", s.release)
 	s.releaseBtn = release
-	s.receivers = widget.NewSelect(nil, nil)
+	s.receivers = kit.NewTypeSelect(nil, nil)
 	s.receivers.PlaceHolder = "Physician or receptionist"
 	recover := widget.NewButton("Recover keys", s.recoverKeys)
 	s.recoverBtn = recover
@@ -208,7 +208,7 @@ func clinicalWords(st recovery.Status) string {
 	return strings.TrimSpace(out + " " + st.Reason)
 }
 
-func (s *securityScreen) pick(sel *widget.Select) string {
+func (s *securityScreen) pick(sel *kit.TypeSelect) string {
 	for _, m := range s.staff {
 		if sel.Selected == fmt.Sprintf("%s (%s)", m.Name, appadmin.ShortFingerprint(m.Fingerprint)[:9]) {
 			return m.Fingerprint

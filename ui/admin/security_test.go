@@ -129,10 +129,10 @@ func TestSecurityScreenRecovery(t *testing.T) {
 }
 
 // selectAfter is the drop-down that follows the label text in its row.
-func selectAfter(t *testing.T, o fyne.CanvasObject, text string) *widget.Select {
+func selectAfter(t *testing.T, o fyne.CanvasObject, text string) *kit.TypeSelect {
 	t.Helper()
-	var s *widget.Select
-	afterLabel(o, text, func(x fyne.CanvasObject) bool { s, _ = x.(*widget.Select); return s != nil })
+	var s *kit.TypeSelect
+	afterLabel(o, text, func(x fyne.CanvasObject) bool { s, _ = x.(*kit.TypeSelect); return s != nil })
 	if s == nil {
 		t.Fatalf("no drop-down after %q", text)
 	}

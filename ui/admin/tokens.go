@@ -54,7 +54,7 @@ type tokensScreen struct {
 	d     TokenDesk
 	win   fyne.Window
 
-	role, validity *widget.Select
+	role, validity *kit.TypeSelect
 	issue          *widget.Button
 	issueMsg       *widget.Label
 
@@ -95,13 +95,13 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	for i, r := range issuable {
 		roleNames[i] = r.Title()
 	}
-	s.role = widget.NewSelect(roleNames, nil)
+	s.role = kit.NewTypeSelect(roleNames, nil)
 	s.role.SetSelectedIndex(0)
 	valid := make([]string, len(validities))
 	for i, v := range validities {
 		valid[i] = v.label
 	}
-	s.validity = widget.NewSelect(valid, nil)
+	s.validity = kit.NewTypeSelect(valid, nil)
 	s.validity.SetSelected("3 days")
 	s.issue = widget.NewButtonWithIcon("Issue token", theme.ContentAddIcon(), s.issueToken)
 	s.issue.Importance = widget.HighImportance

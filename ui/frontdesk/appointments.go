@@ -44,7 +44,7 @@ type appointmentsScreen struct {
 
 	// The week view shows one physician's week (week.go).
 	mode   *widget.RadioGroup
-	weekOf *widget.Select
+	weekOf *kit.TypeSelect
 	whoRow *fyne.Container
 }
 

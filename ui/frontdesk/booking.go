@@ -36,13 +36,13 @@ type bookingForm struct {
 	dayE, startE   *widget.Entry
 	minutesE       *widget.Entry
 	reason         *widget.Entry
-	repeat         *widget.Select
+	repeat         *kit.TypeSelect
 	times, until   *widget.Entry
 	overbook       *widget.Check
 	book           *widget.Button
 	message        *widget.Label
 	content        fyne.CanvasObject
-	physicianNames *widget.Select
+	physicianNames *kit.TypeSelect
 }
 
 func newBookingForm(s *appointmentsScreen) *bookingForm {
@@ -71,7 +71,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 	for _, p := range s.physicians {
 		names = append(names, p.Name)
 	}
-	f.physicianNames = widget.NewSelect(names, func(n string) {
+	f.physicianNames = kit.NewTypeSelect(names, func(n string) {
 		for _, p := range s.physicians {
 			if p.Name == n {
 				f.physician = p
@@ -84,7 +84,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 	f.reason.SetPlaceHolder("Reason for the visit")
 	f.times, f.until = widget.NewEntry(), newDateField("(last day)")
 	f.times.SetPlaceHolder("how many times")
-	f.repeat = widget.NewSelect(repeatChoices, func(c string) {
+	f.repeat = kit.NewTypeSelect(repeatChoices, func(c string) {
 		if c == repeatChoices[0] {
 			f.times.Disable()
 			f.until.Disable()

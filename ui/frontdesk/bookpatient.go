@@ -28,9 +28,9 @@ type quickBooking struct {
 	physicians []desk.Physician
 	zone       *time.Location
 
-	who     *widget.Select
+	who     *kit.TypeSelect
 	dayE    *widget.Entry
-	times   *widget.Select
+	times   *kit.TypeSelect
 	free    []desk.Slot
 	reason  *widget.Entry
 	book    *widget.Button
@@ -49,12 +49,12 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 		names = append(names, ph.Name)
 	}
 	q.message = note("")
-	q.who = widget.NewSelect(names, func(string) { q.loadTimes(true) })
+	q.who = kit.NewTypeSelect(names, func(string) { q.loadTimes(true) })
 	q.who.PlaceHolder = "Choose a physician"
 	q.dayE = newDateField("")
 	q.dayE.SetText(dayText(dateOnly(e.now(), q.zone)))
 	q.dayE.OnChanged = func(string) { q.loadTimes(true) }
-	q.times = widget.NewSelect(nil, nil)
+	q.times = kit.NewTypeSelect(nil, nil)
 	q.times.PlaceHolder = "Choose a physician and a day"
 	q.reason = widget.NewEntry()
 	q.reason.SetPlaceHolder("Reason for the visit")

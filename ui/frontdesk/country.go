@@ -36,7 +36,7 @@ func countryChooser(e env) fyne.CanvasObject {
 	}
 	msg := note("")
 	msg.Importance = widget.LowImportance
-	pick := widget.NewSelect(names, nil)
+	pick := kit.NewTypeSelect(names, nil)
 	pick.PlaceHolder = "Not set: phones are kept as typed"
 	if c, ok := e.country(); ok {
 		pick.Selected = c.Name

@@ -182,7 +182,7 @@ func TestTabGoesThroughTheAddress(t *testing.T) {
 	kittest.PressTab(c) // the date's calendar button
 	kittest.PressTab(c)
 	sex, ok := c.Focused().(*kit.TypeSelect)
-	if !ok || &sex.Select != f.sex {
+	if !ok || sex != f.sex {
 		t.Fatalf("Tab from the birth date's calendar went to %T, want Sex", c.Focused())
 	}
 	sex.TypedRune('f')

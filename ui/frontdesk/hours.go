@@ -22,7 +22,7 @@ type hoursScreen struct {
 	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
 	physicians []desk.Physician
-	who        *widget.Select
+	who        *kit.TypeSelect
 	days       [7]*widget.Entry // by time.Weekday
 	slot       *widget.Entry
 	dayOff     *widget.Entry
@@ -47,7 +47,7 @@ func NewHours(s Session, w fyne.Window) fyne.CanvasObject {
 func newHours(e env) *hoursScreen {
 	s := &hoursScreen{env: e}
 	s.status = note("")
-	s.who = widget.NewSelect(nil, func(string) { s.load() })
+	s.who = kit.NewTypeSelect(nil, func(string) { s.load() })
 	for _, wd := range weekOrder {
 		s.days[wd] = widget.NewEntry()
 		s.days[wd].SetPlaceHolder("not working (e.g. 08:00-12:00, 13:00-17:00)")

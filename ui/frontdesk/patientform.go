@@ -35,7 +35,7 @@ type patientForm struct {
 	// so the form never moves under the pointer.
 	labels   map[string]*widget.Label
 	problems map[string]string
-	sex      *widget.Select
+	sex      *kit.TypeSelect
 	consent  *widget.Check
 	save     *widget.Button
 	clear    *widget.Button
@@ -86,7 +86,7 @@ func newPatientForm(e env) *patientForm {
 		switch ff.key {
 		case "sex":
 			sex := kit.NewTypeSelect(desk.Sexes, func(string) { f.touched("sex") }) // "f" chooses female
-			f.sex, input = &sex.Select, sex
+			f.sex, input = sex, sex
 		case "consent":
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
 			input = f.consent

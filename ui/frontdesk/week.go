@@ -26,7 +26,7 @@ const (
 // newWeekView makes the choice between the views and of the week's
 // physician.
 func (s *appointmentsScreen) newWeekView(names []string) {
-	s.weekOf = widget.NewSelect(names, func(string) {
+	s.weekOf = kit.NewTypeSelect(names, func(string) {
 		if s.weekly() {
 			s.refresh()
 		}

@@ -1,9 +1,13 @@
 package kit
 
 import (
+	"image/color"
 	"unicode"
 	"unicode/utf8"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -40,4 +44,53 @@ func (s *TypeSelect) TypedRune(r rune) {
 			return
 		}
 	}
+}
+
+// CreateRenderer is part of fyne.Widget: Fyne's Select with the edge an
+// Entry has. Fyne draws a Select as a filled box only, which in the light
+// theme (input background on a white card) left Sex, Route or Refills
+// with no visible edge beside the bordered boxes of the same form.
+func (s *TypeSelect) CreateRenderer() fyne.WidgetRenderer {
+	r := s.Select.CreateRenderer()
+	edge := canvas.NewRectangle(color.Transparent)
+	// A Select's objects are made once, with it.
+	objects := append(append([]fyne.CanvasObject{}, r.Objects()...), edge)
+	e := &edgedRenderer{WidgetRenderer: r, edge: edge, s: s, objects: objects}
+	e.style()
+	return e
+}
+
+// edgedRenderer draws a Select's renderer and, above it, an Entry's edge.
+type edgedRenderer struct {
+	fyne.WidgetRenderer
+	edge    *canvas.Rectangle
+	s       *TypeSelect
+	objects []fyne.CanvasObject
+}
+
+func (e *edgedRenderer) style() {
+	th := e.s.Theme()
+	v := fyne.CurrentApp().Settings().ThemeVariant()
+	e.edge.StrokeWidth = th.Size(theme.SizeNameInputBorder)
+	e.edge.CornerRadius = th.Size(theme.SizeNameInputRadius)
+	e.edge.StrokeColor = th.Color(theme.ColorNameInputBorder, v)
+	if e.s.Disabled() {
+		e.edge.StrokeColor = th.Color(theme.ColorNameDisabled, v)
+	}
+}
+
+func (e *edgedRenderer) Layout(size fyne.Size) {
+	e.WidgetRenderer.Layout(size)
+	e.edge.Resize(size)
+	e.edge.Move(fyne.NewPos(0, 0))
+}
+
+func (e *edgedRenderer) Objects() []fyne.CanvasObject {
+	return e.objects
+}
+
+func (e *edgedRenderer) Refresh() {
+	e.WidgetRenderer.Refresh()
+	e.style()
+	e.edge.Refresh()
 }

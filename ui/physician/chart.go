@@ -257,7 +257,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	aSub, aReact := widget.NewEntry(), widget.NewEntry()
 	aSub.SetPlaceHolder("Substance, e.g. penicillin") // the longer "or drug class" was cut at 1280 px
 	aReact.SetPlaceHolder("Reaction, e.g. hives")
-	aSev := widget.NewSelect(chart.AllergySeverities, nil)
+	aSev := kit.NewTypeSelect(chart.AllergySeverities, nil)
 	aSev.PlaceHolder = "Severity"
 	afb := newFeedback()
 	addAllergy := widget.NewButtonWithIcon("Add allergy", theme.ContentAddIcon(), func() {

@@ -44,7 +44,7 @@ var detailChoices = []struct {
 type icsDialog struct {
 	cs       *calendarScreen
 	d        *dialog.CustomDialog
-	span     *widget.Select
+	span     *kit.TypeSelect
 	from, to *widget.Entry
 	dates    *fyne.Container
 	detail   *widget.RadioGroup
@@ -66,7 +66,7 @@ func (cs *calendarScreen) exportCalendar() {
 		container.NewHBox(widget.NewLabel("From"), kit.AtLeast(130, 0, x.from), widget.NewLabel("to"), kit.AtLeast(130, 0, x.to)),
 		quiet("The first and the last day are both included."))
 	x.dates.Hide()
-	x.span = widget.NewSelect([]string{spanWeek, span4Weeks, span3Month, spanDates}, func(s string) {
+	x.span = kit.NewTypeSelect([]string{spanWeek, span4Weeks, span3Month, spanDates}, func(s string) {
 		x.dates.Hidden = s != spanDates
 		x.dates.Refresh()
 		x.resize()

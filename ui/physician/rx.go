@@ -31,11 +31,11 @@ type rxForm struct {
 	chosen    *prescribing.Drug
 	dose      *widget.Entry
 	unit      *widget.Entry
-	route     *widget.Select
+	route     *kit.TypeSelect
 	freq      *widget.SelectEntry
 	days      *widget.Entry
 	quantity  *widget.Entry
-	refills   *widget.Select
+	refills   *kit.TypeSelect
 	instr     *kit.TextArea
 	add       *widget.Button
 	sign      *widget.Button
@@ -66,7 +66,7 @@ func (v *chartView) newRxForm() *rxForm {
 	f.dose, f.unit = widget.NewEntry(), widget.NewEntry()
 	f.dose.SetPlaceHolder("Dose, e.g. 1")
 	f.unit.SetPlaceHolder("Unit, e.g. tablet")
-	f.route = widget.NewSelect(routes, nil)
+	f.route = kit.NewTypeSelect(routes, nil)
 	f.route.PlaceHolder = "Route"
 	f.freq = widget.NewSelectEntry(frequencies)
 	f.freq.SetPlaceHolder("How often")
@@ -78,7 +78,7 @@ func (v *chartView) newRxForm() *rxForm {
 	for i := 0; i <= 12; i++ {
 		refills = append(refills, strconv.Itoa(i))
 	}
-	f.refills = widget.NewSelect(refills, nil)
+	f.refills = kit.NewTypeSelect(refills, nil)
 	f.refills.SetSelected("0")
 	f.instr = kit.NewTextArea() // Tab goes on to the buttons
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
