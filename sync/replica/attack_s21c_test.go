@@ -9,8 +9,10 @@ package replica
 // Findings: /work/notes/sec-s21c.md.
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"os"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -164,5 +166,137 @@ func TestAttackS21cMutualActs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// s21cAdmins is the test clinic with two more administrators Ada
+// admitted, Hal and Pam, everything exchanged.
+func s21cAdmins(t *testing.T) (c *clinic, sHal, sPam *station, all []*station) {
+	t.Helper()
+	c = newClinic(t)
+	sHal = c.anotherAdmin(t, "Hal Admin")
+	sPam = c.anotherAdmin(t, "Pam Admin", sHal)
+	all = append(c.stations(), sHal, sPam)
+	exchange(t, all...)
+	return c, sHal, sPam, all
+}
+
+// TestAttackS21cLateRetaliation: the cost of the rule, shown. Hal revokes
+// Pam and every workstation applies it. Later Pam's modified software
+// writes a revocation of Hal in her chain's next place (her revocation
+// named her last event, she wrote nothing since) naming his heads just
+// before his revocation of her: by both heads the pair of a race. Before
+// the fix a workstation that had Hal's act refused hers, and a newcomer
+// catching up with Pam's chain first took hers and refused his (Pam active
+// again there: a split). Now every workstation reads both revoked: a
+// denial of her revoker, in the open, no reinstatement.
+func TestAttackS21cLateRetaliation(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	// A newcomer who has what came before, and catches up later.
+	newcomer := s21cObserver(t, c, c.sAdmin, "Nina Newcomer")
+	rh := revokeOn(t, sHal, pam)
+	exchange(t, all...)
+	if m, _ := c.sAdmin.r.Member(pam.fp()); !m.Revoked() {
+		t.Fatal("setup: Pam is not revoked")
+	}
+	late := s21cObserver(t, c, c.sAdmin, "Olga Observer") // had Hal's act
+	heads := map[string]uint64{sHal.r.Device(): rh.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	late.apply(sPam.own()...)
+	newcomer.apply(sPam.own()...)
+	newcomer.apply(sHal.own()...)
+	a, b := s21cView(late, hal, pam), s21cView(newcomer, hal, pam)
+	t.Logf("had Hal's act: %s", a)
+	t.Logf("Pam's chain first: %s", b)
+	if a != b {
+		t.Errorf("a late retaliation splits the clinic:\n  %s\n  %s", a, b)
+	}
+	if d := late.snapshot().diff(newcomer.snapshot()); d != "" {
+		t.Errorf("the workstations differ:\n%s", d)
+	}
+	if m, _ := late.r.Member(pam.fp()); !m.Revoked() || m.Active() {
+		t.Error("Pam's retaliation reinstated her")
+	}
+	if st, _ := late.state(e.Header.ID); st == store.Applied {
+		t.Logf("as documented (Known limits): Pam's late revocation of Hal stands, both are revoked")
+	}
+}
+
+// TestAttackS21cLooseRace: a race the rule does not close. Pam writes
+// another directory event (a name she corrects) that Hal's workstation has
+// not heard of, then revokes Hal while Hal revokes her: Hal's act names
+// her heads before her correction, so the two are no tight pair, and the
+// act heard first still refuses the other. Open (Known limits): read more
+// loosely, the pair lets anyone an administrator revoked or moved revoke
+// him at any time after, cutting what he wrote since.
+func TestAttackS21cLooseRace(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (Known limits: two administrators acting on each other at once, one having written since the other last heard of her); MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	c, sHal, sPam, all := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	sPam.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"name": "Rita Reception-Smith"})})
+	revokeOn(t, sHal, pam)
+	revokeOn(t, sPam, hal)
+	halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+	halFirst.apply(sHal.own()...)
+	halFirst.apply(sPam.own()...)
+	pamFirst.apply(sPam.own()...)
+	pamFirst.apply(sHal.own()...)
+	exchange(t, all...)
+	if a, b := s21cView(halFirst, hal, pam), s21cView(pamFirst, hal, pam); a != b {
+		t.Errorf("arrival order decides:\n  Hal's first: %s\n  Pam's first: %s", a, b)
+	}
+}
+
+// TestUpgradeJudgesAMutualPairAgain: a workstation of an earlier version
+// kept Hal's revocation of Pam and refused hers of him (heard second). The
+// upgrade's mend (fields revision 14) judges her act again: both stand, as
+// on every workstation of this version.
+func TestUpgradeJudgesAMutualPairAgain(t *testing.T) {
+	ctx := context.Background()
+	c, sHal, sPam, _ := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	revokeOn(t, sHal, pam)
+	rp := revokeOn(t, sPam, hal)
+	s.apply(sHal.own()...)
+	s.apply(sPam.own()...)
+	// As the earlier version left it: her act refused, Hal active.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		row, err := tx.Envelope(ctx, rp.Header.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
+			return err
+		}
+		if err := s.r.rebuildEntity(ctx, tx, hal.fp()); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.r.Member(hal.fp()); m.Revoked() {
+		t.Fatal("setup: Hal reads revoked")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(rp.Header.ID); st != store.Applied {
+		t.Errorf("after the upgrade Pam's revocation of Hal is %v: %s", st, why)
+	}
+	for _, p := range []*person{hal, pam} {
+		if m, _ := s.r.Member(p.fp()); !m.Revoked() {
+			t.Errorf("after the upgrade %s is not revoked", p.name)
+		}
 	}
 }
