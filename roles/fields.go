@@ -166,7 +166,11 @@ func (k Kind) OnlyGrows() bool {
 // Revision 13: a device move no longer refuses what its member writes in
 // the chain it left (replica's move.go, h-sec19a; the rule "moved"'s
 // verdicts are judged again).
-const fieldsRevision = 13
+// Revision 14: of two administrators' acts on each other that neither
+// saw, each is judged by its writer's entry without the other (replica's
+// mutual.go, h-sec21c): what a version refused for the revocation or role
+// rule is judged again.
+const fieldsRevision = 14
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -337,7 +337,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 			return verdict{}, err
 		}
 	}
-	role, rule, reason, ok := r.authorize(h, member, isMember)
+	role, rule, reason, ok, err := r.authorizeAct(ctx, tx, row, h, member, isMember)
+	if err != nil {
+		return verdict{}, err
+	}
 	if _, seen := r.roleSeen[h.Author]; !seen {
 		// The view her events are first judged by, so a change of her
 		// role folded later in the same Apply judges them again

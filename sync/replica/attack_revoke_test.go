@@ -48,10 +48,17 @@ func memberHeads(t testing.TB, s *station, p *person) map[string]uint64 {
 // MemberHeads, as app.RevokeMember does.
 func (c *clinic) revokeAsTheAppDoes(t testing.TB, p *person) {
 	t.Helper()
-	m, _ := c.sAdmin.r.Member(p.fp())
-	heads := memberHeads(t, c.sAdmin, p)
+	revokeOn(t, c.sAdmin, p)
+}
+
+// revokeOn has the administrator of workstation s revoke p, her heads by
+// MemberHeads, as app.RevokeMember does.
+func revokeOn(t testing.TB, s *station, p *person) *crypto.Envelope {
+	t.Helper()
+	m, _ := s.r.Member(p.fp())
+	heads := memberHeads(t, s, p)
 	heads[RevokedChanges], heads[RevokedRole+string(m.Role)] = uint64(len(m.Changes)), 1
-	c.sAdmin.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
+	return s.append(Change{Entity: p.fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 }
 

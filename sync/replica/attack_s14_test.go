@@ -5,7 +5,9 @@ package replica
 // a control case that passes. The proofs of C1, C3, C4 and C6, fixed; those
 // of C2 (two administrators acting on each other at once: arrival order
 // decides) and C5 (a rewrite makes notes written at the desk stand) are
-// Known limits and stay on branch h/sec14. Findings: /work/notes/sec-s14.md.
+// Known limits and stay on branch h/sec14 (C2's shapes proven again and
+// closed for the tight race in attack_s21c_test.go, session 21). Findings:
+// /work/notes/sec-s14.md.
 
 import (
 	"cmp"

@@ -192,7 +192,21 @@ func (r *Replica) sweepRevoked(ctx context.Context, tx *store.Tx) (bool, error) 
 		if !ok || !m.Revoked() {
 			continue
 		}
-		did, err := r.refuseFrom(ctx, tx, fp, m.RevokedHeads, refused(ruleRevoked, "written after the author's membership was revoked"))
+		// Save an act of a mutual pair (mutual.go): judged by her entry
+		// without the other act, it stands.
+		var aerr error
+		did, err := r.refuseWhere(ctx, tx, fp, m.RevokedHeads, refused(ruleRevoked, "written after the author's membership was revoked"),
+			func(row store.Envelope) bool {
+				if row.Kind != KindMember || row.Entity == fp || aerr != nil {
+					return true
+				}
+				_, _, _, ok, err := r.authorizeAct(ctx, tx, row, headerOf(row), m, true)
+				aerr = err
+				return !ok
+			})
+		if err == nil {
+			err = aerr
+		}
 		if err != nil {
 			return swept, err
 		}

@@ -580,7 +580,10 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 			continue // judged by the same role
 		}
 		r.rejudged.Add(1)
-		role, rule, reason, ok := r.authorize(h, m, true)
+		role, rule, reason, ok, aerr := r.authorizeAct(ctx, tx, row, h, m, true)
+		if aerr != nil {
+			return moved, touched, aerr
+		}
 		switch {
 		case row.State == store.Rejected && row.Rule == ruleRole:
 			err = r.setState(ctx, tx, row, pending("the author's role was changed: judged again"))

@@ -1,0 +1,302 @@
+package replica
+
+// Session 21 review h-sec21c: two administrators who act on each other at
+// once (session 14's C2, open since; the mutual revocation case older). Each
+// act names the other's heads as her workstation knew them, from before the
+// other's act: neither saw the other. Before the fix each workstation kept
+// the act it heard first and refused the other (judged by the role or
+// revocation the first decided), so the clinic split by arrival order.
+// Findings: /work/notes/sec-s21c.md.
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// s21cAct is what one administrator's workstation writes on a colleague:
+// by writes on p's entry and returns the event's id.
+type s21cAct func(t *testing.T, by *station, p *person) string
+
+func s21cRevoke(t *testing.T, by *station, p *person) string {
+	return revokeOn(t, by, p).Header.ID
+}
+
+func s21cDemote(t *testing.T, by *station, p *person) string {
+	m, _ := by.r.Member(p.fp())
+	honestChange(t, by, p, len(m.Changes)+1, roles.Receptionist)
+	own := by.own()
+	env, err := crypto.ParseEnvelope(own[len(own)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env.Header.ID
+}
+
+// s21cRewrite writes p's change 1 again, its heads stretched far over her
+// chain and its clock high (a hostile rewrite: every event of hers in the
+// span is judged by both roles, so her directory writes there are refused).
+func s21cRewrite(t *testing.T, by *station, p *person) string {
+	m, _ := by.r.Member(p.fp())
+	if len(m.Changes) == 0 {
+		t.Fatalf("setup: %s has no change to rewrite", p.name)
+	}
+	first := m.Changes[0]
+	heads := maps.Clone(first.Heads)
+	for d := range memberHeads(t, by, p) {
+		heads[d] = 1 << 40
+	}
+	// A clock well above anything written since: every event of hers in
+	// the span is "before" the rewrite.
+	return by.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: by.r.lamport + 1000,
+		Fields: fields(t, map[string]any{RoleChangeField(1): RoleChange{From: first.From, To: first.To, Heads: heads}})}).Header.ID
+}
+
+// s21cObserver is a workstation holding the clinic's keys that applied what
+// from held (everything before the acts).
+func s21cObserver(t *testing.T, c *clinic, from *station, name string) *station {
+	s := open(t, newPerson(t, name, roles.Physician), c.id)
+	s.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+	s.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+	s.apply(from.everything()...)
+	return s
+}
+
+// s21cView is what a workstation made of the two administrators.
+func s21cView(s *station, ps ...*person) string {
+	out := ""
+	for _, p := range ps {
+		m, ok := s.r.Member(p.fp())
+		out += fmt.Sprintf("%s: stands %v, %s %s, active %v, %d change(s), disputed %v; ", p.name, ok, m.Status, m.Role, m.Active(), len(m.Changes), m.HistoryDisputed())
+	}
+	return out
+}
+
+// TestAttackS21cMutualActs: Hal and Pam, administrators Ada admitted, act on
+// each other at once, each on her own workstation, before either hears of
+// the other's act. Two observers apply the same events, one Hal's act
+// first, the other Pam's; then all workstations exchange everything. The
+// invariant: every workstation ends with the same directory and the same
+// events kept. The rule chosen (attack_s21c): both acts stand, as neither
+// saw the other.
+func TestAttackS21cMutualActs(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		promoted bool // Pam was admitted at the desk and made an administrator (change 1)
+		hal, pam s21cAct
+		// halSaw: Hal's act names heads over Pam's (stretched far), so it
+		// says it was written after her act: it does not stand.
+		halSaw bool
+	}{
+		{name: "control: Hal alone revokes Pam", hal: s21cRevoke},
+		{name: "mutual revocation", hal: s21cRevoke, pam: s21cRevoke},
+		{name: "mutual demotion", hal: s21cDemote, pam: s21cDemote},
+		{name: "Hal revokes Pam while Pam demotes Hal", hal: s21cRevoke, pam: s21cDemote},
+		{name: "Hal rewrites Pam's role while Pam revokes him", promoted: true, hal: s21cRewrite, pam: s21cRevoke, halSaw: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sHal := c.anotherAdmin(t, "Hal Admin")
+			var sPam *station
+			if tc.promoted {
+				pam, s := c.admitted(t, "Pam Admin", roles.Receptionist)
+				sPam = s
+				exchange(t, append(c.stations(), sHal, sPam)...)
+				honestChange(t, c.sAdmin, pam, 1, roles.Administrator)
+				c.sAdmin.grant(roles.Admin, pam)
+			} else {
+				sPam = c.anotherAdmin(t, "Pam Admin", sHal)
+			}
+			all := append(c.stations(), sHal, sPam)
+			exchange(t, all...)
+			hal, pam := sHal.p, sPam.p
+			if m, _ := sHal.r.Member(pam.fp()); m.Role != roles.Administrator || !m.Active() {
+				t.Fatalf("setup: Pam reads %s %s", m.Status, m.Role)
+			}
+			halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+			pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+			var acts []string
+			halAct := ""
+			if tc.hal != nil {
+				halAct = tc.hal(t, sHal, pam)
+				if !tc.halSaw {
+					acts = append(acts, halAct)
+				}
+			}
+			if tc.pam != nil {
+				acts = append(acts, tc.pam(t, sPam, hal))
+			}
+			halFirst.apply(sHal.own()...)
+			halFirst.apply(sPam.own()...)
+			pamFirst.apply(sPam.own()...)
+			pamFirst.apply(sHal.own()...)
+			exchange(t, all...)
+			a, b := s21cView(halFirst, hal, pam), s21cView(pamFirst, hal, pam)
+			t.Logf("Hal's act first: %s", a)
+			t.Logf("Pam's act first: %s", b)
+			if a != b {
+				t.Errorf("the observers read the two administrators differently by arrival order:\n  Hal's first: %s\n  Pam's first: %s", a, b)
+			}
+			if d := halFirst.snapshot().diff(pamFirst.snapshot()); d != "" {
+				t.Errorf("the observers differ by arrival order:\n%s", d)
+			}
+			for _, s := range all {
+				if v := s21cView(s, hal, pam); v != a {
+					t.Errorf("%s's workstation reads %s", s.p.name, v)
+				}
+			}
+			for _, id := range acts {
+				for _, s := range []*station{halFirst, pamFirst, c.sAdmin} {
+					if st, why := s.state(id); st != store.Applied {
+						t.Errorf("%s: an act written before its writer heard of the other's is %v (%s); neither saw the other, both stand", s.p.name, st, why)
+					}
+				}
+			}
+			if tc.halSaw {
+				for _, s := range []*station{halFirst, pamFirst, c.sAdmin} {
+					if st, why := s.state(halAct); st != store.Rejected {
+						t.Errorf("%s: Hal's act, whose heads say it came after Pam's revocation of him, is %v (%s)", s.p.name, st, why)
+					}
+				}
+			}
+		})
+	}
+}
+
+// s21cAdmins is the test clinic with two more administrators Ada
+// admitted, Hal and Pam, everything exchanged.
+func s21cAdmins(t *testing.T) (c *clinic, sHal, sPam *station, all []*station) {
+	t.Helper()
+	c = newClinic(t)
+	sHal = c.anotherAdmin(t, "Hal Admin")
+	sPam = c.anotherAdmin(t, "Pam Admin", sHal)
+	all = append(c.stations(), sHal, sPam)
+	exchange(t, all...)
+	return c, sHal, sPam, all
+}
+
+// TestAttackS21cLateRetaliation: the cost of the rule, shown. Hal revokes
+// Pam and every workstation applies it. Later Pam's modified software
+// writes a revocation of Hal in her chain's next place (her revocation
+// named her last event, she wrote nothing since) naming his heads just
+// before his revocation of her: by both heads the pair of a race. Before
+// the fix a workstation that had Hal's act refused hers, and a newcomer
+// catching up with Pam's chain first took hers and refused his (Pam active
+// again there: a split). Now every workstation reads both revoked: a
+// denial of her revoker, in the open, no reinstatement.
+func TestAttackS21cLateRetaliation(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	// A newcomer who has what came before, and catches up later.
+	newcomer := s21cObserver(t, c, c.sAdmin, "Nina Newcomer")
+	rh := revokeOn(t, sHal, pam)
+	exchange(t, all...)
+	if m, _ := c.sAdmin.r.Member(pam.fp()); !m.Revoked() {
+		t.Fatal("setup: Pam is not revoked")
+	}
+	late := s21cObserver(t, c, c.sAdmin, "Olga Observer") // had Hal's act
+	heads := map[string]uint64{sHal.r.Device(): rh.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	late.apply(sPam.own()...)
+	newcomer.apply(sPam.own()...)
+	newcomer.apply(sHal.own()...)
+	a, b := s21cView(late, hal, pam), s21cView(newcomer, hal, pam)
+	t.Logf("had Hal's act: %s", a)
+	t.Logf("Pam's chain first: %s", b)
+	if a != b {
+		t.Errorf("a late retaliation splits the clinic:\n  %s\n  %s", a, b)
+	}
+	if d := late.snapshot().diff(newcomer.snapshot()); d != "" {
+		t.Errorf("the workstations differ:\n%s", d)
+	}
+	if m, _ := late.r.Member(pam.fp()); !m.Revoked() || m.Active() {
+		t.Error("Pam's retaliation reinstated her")
+	}
+	if st, _ := late.state(e.Header.ID); st == store.Applied {
+		t.Logf("as documented (Known limits): Pam's late revocation of Hal stands, both are revoked")
+	}
+}
+
+// TestAttackS21cLooseRace: a race the rule does not close. Pam writes
+// another directory event (a name she corrects) that Hal's workstation has
+// not heard of, then revokes Hal while Hal revokes her: Hal's act names
+// her heads before her correction, so the two are no tight pair, and the
+// act heard first still refuses the other. Open (Known limits): read more
+// loosely, the pair lets anyone an administrator revoked or moved revoke
+// him at any time after, cutting what he wrote since.
+func TestAttackS21cLooseRace(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (Known limits: two administrators acting on each other at once, one having written since the other last heard of her); MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	c, sHal, sPam, all := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	sPam.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"name": "Rita Reception-Smith"})})
+	revokeOn(t, sHal, pam)
+	revokeOn(t, sPam, hal)
+	halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+	halFirst.apply(sHal.own()...)
+	halFirst.apply(sPam.own()...)
+	pamFirst.apply(sPam.own()...)
+	pamFirst.apply(sHal.own()...)
+	exchange(t, all...)
+	if a, b := s21cView(halFirst, hal, pam), s21cView(pamFirst, hal, pam); a != b {
+		t.Errorf("arrival order decides:\n  Hal's first: %s\n  Pam's first: %s", a, b)
+	}
+}
+
+// TestUpgradeJudgesAMutualPairAgain: a workstation of an earlier version
+// kept Hal's revocation of Pam and refused hers of him (heard second). The
+// upgrade's mend (fields revision 14) judges her act again: both stand, as
+// on every workstation of this version.
+func TestUpgradeJudgesAMutualPairAgain(t *testing.T) {
+	ctx := context.Background()
+	c, sHal, sPam, _ := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	revokeOn(t, sHal, pam)
+	rp := revokeOn(t, sPam, hal)
+	s.apply(sHal.own()...)
+	s.apply(sPam.own()...)
+	// As the earlier version left it: her act refused, Hal active.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		row, err := tx.Envelope(ctx, rp.Header.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
+			return err
+		}
+		if err := s.r.rebuildEntity(ctx, tx, hal.fp()); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.r.Member(hal.fp()); m.Revoked() {
+		t.Fatal("setup: Hal reads revoked")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(rp.Header.ID); st != store.Applied {
+		t.Errorf("after the upgrade Pam's revocation of Hal is %v: %s", st, why)
+	}
+	for _, p := range []*person{hal, pam} {
+		if m, _ := s.r.Member(p.fp()); !m.Revoked() {
+			t.Errorf("after the upgrade %s is not revoked", p.name)
+		}
+	}
+}
