@@ -596,6 +596,10 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 // directory and log.
 func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map[string]bool, error) {
 	out := map[roles.Scope][]map[string]bool{}
+	clocks, err := r.AdmissionClocks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
+	}
 	for _, scope := range recoverable {
 		if !roles.NeedsConfirmation(scope) {
 			continue
@@ -621,15 +625,17 @@ func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map
 			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
 		}
 		out[scope] = []map[string]bool{}
-		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool {
-			return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint]
-		})
-		if ok {
-			out[scope] = append(out[scope], r.Reaches(scope, vouched))
+		inLine := func(m replica.Member) bool { return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint] }
+		var makers []string
+		add := func(fp string, ok bool) {
+			if ok && !slices.Contains(makers, fp) {
+				makers = append(makers, fp)
+				out[scope] = append(out[scope], r.Reaches(scope, fp))
+			}
 		}
-		if first, ok := r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
-			out[scope] = append(out[scope], r.Reaches(scope, first))
-		}
+		add(r.FirstKeyMakerAmong(scope, inLine, clocks))
+		add(r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }, clocks))
+		add(r.FirstVouched(scope, inLine, clocks))
 	}
 	return out, nil
 }
