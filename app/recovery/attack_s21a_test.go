@@ -55,7 +55,8 @@ func sealAndEscrow(t *testing.T, c *apptest.Clinic, p *app.Session, everyone []*
 // first in line, F5), registers a patient and writes a note. Ben and Cleo
 // are administrators; recovery is split two of three and Paul approves
 // it. When stayAway is false the stand-in's workstation syncs with the
-// rest throughout, and she and Paul confirm each other.
+// rest throughout, and she and Paul confirm each other first (she is then
+// first in line, and makes the key).
 func standInClinic(t *testing.T, stayAway bool) (c *apptest.Clinic, stand, ben, cleo *app.Session, everyone []*app.Session, patient string) {
 	t.Helper()
 	ctx := context.Background()
@@ -85,16 +86,16 @@ func standInClinic(t *testing.T, stayAway bool) (c *apptest.Clinic, stand, ben, 
 		everyone = append(everyone, stand)
 	}
 	mustSync(t, everyone...)
-	c.Confirm(t, c.Phys, c.Phys2)
-	mustSync(t, everyone...)
-	mustSync(t, everyone...)
-	if _, ok := rep(t, c.Phys).Key(roles.Clinical); !ok {
-		t.Fatal("Paul's workstation made no clinical key")
-	}
 	if !stayAway {
 		c.Confirm(t, stand, c.Phys)
 		mustSync(t, everyone...)
 		mustSync(t, everyone...)
+	}
+	c.Confirm(t, c.Phys, c.Phys2)
+	mustSync(t, everyone...)
+	mustSync(t, everyone...)
+	if _, ok := rep(t, c.Phys).Key(roles.Clinical); !ok {
+		t.Fatal("Paul's workstation holds no clinical key")
 	}
 	p, err := c.Phys.RegisterPatient(ctx, app.Patient{Family: "Standin", Given: "Erin", Birth: "1961-02-03"})
 	if err != nil {
@@ -140,5 +141,60 @@ func TestAttackS21aFoundingStandInTakesTheTurn(t *testing.T) {
 	rec, err := recoverFor(t, ben, cleo, newcomer, c.Admin, ben, cleo, newcomer)
 	if n := notesOf(t, newcomer, patient); n != 1 && (!errors.Is(err, ErrDisputed) || !strings.Contains(err.Error(), real.String())) {
 		t.Fatalf("recovered %+v (%v): the new physician reads %d of the 1 note, and the clinical epoch %s is not said to be disputed", rec, err, n, real)
+	}
+}
+
+// TestRecoveryS21aHonestShapes: clinics whose key maker the order of
+// admissions by clocks (replica.AdmissionClocks) and the three readings
+// still find, with two puppets of Ada's who confirm each other writing
+// with a key of hers in the epoch.
+func TestRecoveryS21aHonestShapes(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"a stand-in of the founding whom Paul confirmed, who wrote with the clinic's key", func(t *testing.T) {
+			// Admitted first and confirmed by the clinic's physicians:
+			// she counts, and reaches them.
+			c, stand, ben, cleo, everyone, patient := standInClinic(t, false)
+			note(t, stand, patient, "the stand-in's word")
+			mustSync(t, everyone...)
+			puppets(t, c, &everyone, patient, falseKey(t, c.Phys), true, "Dr Puppet One", "Dr Puppet Two")
+			c.Phys.Close()
+			c.Phys2.Close()
+			stand.Close()
+			newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+			rec, err := recoverFor(t, ben, cleo, newcomer, c.Admin, ben, cleo, newcomer)
+			if n := notesOf(t, newcomer, patient); err != nil || n != 2 {
+				t.Fatalf("recovered %+v (%v), the new physician reads %d of 2 notes", rec, err, n)
+			}
+		}},
+		{"a lone founding physician whose colleague came after two vouched puppets", func(t *testing.T) {
+			// The stand-in's shape with the names swapped: she was
+			// admitted first, wrote first, and is vouched for by a
+			// colleague admitted after the puppets vouched for each
+			// other. Nothing signed tells the two apart, so it is
+			// disputed (until session 21 the clinic's key was handed
+			// over here, and the puppets' in the stand-in's shape).
+			c, ben, cleo, everyone, patient := loneClinic(t)
+			real, _ := rep(t, c.Phys).Key(roles.Clinical)
+			puppets(t, c, &everyone, patient, falseKey(t, c.Phys), true, "Dr Puppet One", "Dr Puppet Two")
+			petra := c.Join(t, "Dr Petra Late", roles.Physician)
+			everyone = append(everyone, petra)
+			mustSync(t, everyone...)
+			c.Confirm(t, c.Phys, petra)
+			mustSync(t, everyone...)
+			mustSync(t, everyone...)
+			c.Phys.Close()
+			petra.Close()
+			newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
+			rec, err := recoverFor(t, ben, cleo, newcomer, c.Admin, ben, cleo, newcomer)
+			if n := notesOf(t, newcomer, patient); n != 1 && (!errors.Is(err, ErrDisputed) || !strings.Contains(err.Error(), real.String())) {
+				t.Fatalf("recovered %+v (%v): the new physician reads %d of the 1 note, and the clinical epoch %s is not said to be disputed", rec, err, n, real)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, tt.run)
 	}
 }
