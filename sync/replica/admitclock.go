@@ -1,43 +1,50 @@
 package replica
 
 // admitclock.go: an order of admissions an administrator cannot backdate
-// (session 21 review h-sec21a; open since h-sec20b, S20b-5).
+// as she likes (session 21 review h-sec21a; open since h-sec20b, S20b-5).
 //
 // A member's admission is the first event that set her token by (Lamport,
 // device, seq) (admission.go), and a clock is its writer's word: a hostile
 // administrator's modified software set a puppet's token again at Lamport
-// 1 from a new device of hers, the puppet was admitted before every
+// 1 from a new workstation of hers, the puppet was admitted before every
 // physician, and a recovery read her as the clinic's key maker. An
 // admission's clock here is the highest of:
 //
 //   - its own Lamport clock;
-//   - the clocks of its writer's earlier events in the same chain
-//     (store.Tx.MaxLamportThrough: a chain is hash-linked, so its writer
-//     cannot put an event before what she wrote there already);
-//   - the clock of the event that named the chain's device in its
-//     writer's directory entry, read the same way (at most
-//     maxEntryDevices+1 devices deep, which an entry's device list bounds),
-//     the least of them when several named it: her events in a device the
-//     clinic learnt of at a late clock are late. A device she moved onto
-//     (move.go) is named by her move, read as the event at its head in
-//     the chain it moved from.
+//   - its writer's earlier events in the same chain
+//     (store.Tx.MaxLamportThrough): a chain is hash-linked, so she cannot
+//     put an event before what she wrote there already;
+//   - the clock the chain was named at: an event of its member's entry
+//     naming its device (or her move onto it, read at the move's head in
+//     the chain it left) was written in another chain, at that chain's
+//     clock there and that chain's own naming, back to a chain nothing
+//     named (an entry that names no devices: a workstation of before
+//     session 17) or the founder's first, which named itself at the
+//     founding; the least over the ways back of the highest clock met (a
+//     circle lowers nothing). A chain's naming of itself counts for the
+//     founder's entry only: an administrator's late workstation named
+//     itself at Lamport 2 in its own chain to come before the clinic.
 //
 // A member's clock is the least over the applied events of her entry that
-// set her token (a rival event clocked low on a late chain then pushes
-// nobody later). The founder's entry cites no token: 0. Every workstation
-// that stored the same events computes the same, in any arrival order;
-// nothing is refused or stored differently (only app/recovery reads it),
-// so no stored verdict is judged again.
+// set her token: a rival event clocked low in a late chain pushes nobody
+// later, nor does an event naming an honest chain again late. The founder's
+// entry cites no token: 0 (as an entry citing none comes first in
+// admission.go). Every workstation that stored the same events computes the
+// same, in any arrival order; nothing is refused or stored differently
+// (only app/recovery reads it), so no stored verdict is judged again.
 //
-// What it does not order: a device her entry named early and she kept
-// quiet, or a move whose head (her word) names an early event of the chain
-// it left, let her write an admission at an early clock still; and an
-// honest chain's clock says nothing of events written elsewhere that it
-// never saw.
+// Still open (Known limits): a workstation her entry named before the
+// physicians' admission and she kept quiet; a move whose head (her word)
+// names an early event of the chain it left; the founder, whose
+// workstation naming itself in its own chain cannot be told from the
+// founding; and an entry that names no devices. Each needs an
+// administrator's modified software, and the first two planning from
+// before the physicians joined.
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -55,37 +62,48 @@ type AdmissionClocks map[string]uint64
 func (r *Replica) AdmissionClocks(ctx context.Context) (AdmissionClocks, error) {
 	out := AdmissionClocks{}
 	members := map[string]Member{} // admitted by an event that set her token
+	founders := map[string]bool{}
 	r.state.RLock()
 	for fp, m := range r.members {
 		switch c, judged := r.admitted[fp]; {
 		case judged && c == nil:
 			out[fp] = 0 // the founder's entry cites no token
+			founders[fp] = true
 		case judged:
 			members[fp] = m
 		}
 	}
 	r.state.RUnlock()
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		w := clockWalk{r: r, tx: tx, prefix: map[chainPlace]uint64{}, at: map[placeDepth]uint64{}, entries: map[string][]entryEvent{}}
+		w := clockWalk{r: r, tx: tx, founders: founders, prefix: map[chainPlace]uint64{}, entries: map[string][]entryEvent{},
+			named: map[memberChain][]naming{}, since: map[memberChain]uint64{}}
+		admissions := map[string][]eventPlace{} // member -> the events that set her token
+		var chains []memberChain
 		for fp, m := range members {
 			events, err := w.entry(ctx, fp)
 			if err != nil {
 				return err
 			}
-			least := uint64(math.MaxUint64)
 			for _, e := range events {
-				if e.token == "" || e.token != m.Token {
-					continue
+				if e.token != "" && e.token == m.Token {
+					admissions[fp] = append(admissions[fp], e.place)
+					chains = append(chains, memberChain{e.place.author, e.place.device})
 				}
-				c, err := w.clock(ctx, e.place, maxEntryDevices+1)
+			}
+		}
+		if err := w.settle(ctx, chains); err != nil {
+			return err
+		}
+		for fp, places := range admissions {
+			least := uint64(math.MaxUint64)
+			for _, p := range places {
+				at, err := w.chainClock(ctx, p)
 				if err != nil {
 					return err
 				}
-				least = min(least, c)
+				least = min(least, max(at, w.since[memberChain{p.author, p.device}]))
 			}
-			if least != math.MaxUint64 {
-				out[fp] = least
-			}
+			out[fp] = least
 		}
 		return nil
 	})
@@ -109,18 +127,26 @@ type entryEvent struct {
 	devices []string
 }
 
-type placeDepth struct {
-	chainPlace
-	depth int
+// memberChain is one member's chain: her events in a device.
+type memberChain struct{ author, device string }
+
+// naming is an event that named a chain's device in its member's entry
+// (or her move onto it): the chain it was written in, and its clock there
+// (its own and its writer's earlier ones in that chain).
+type naming struct {
+	in memberChain
+	at uint64
 }
 
 // clockWalk reads clocks through one transaction, remembering what it read.
 type clockWalk struct {
-	r       *Replica
-	tx      *store.Tx
-	prefix  map[chainPlace]uint64   // the highest clock of the writer's chain up to a place
-	at      map[placeDepth]uint64   // clock at a depth
-	entries map[string][]entryEvent // a member's entry's applied events
+	r        *Replica
+	tx       *store.Tx
+	founders map[string]bool          // whose entry cites no token
+	prefix   map[chainPlace]uint64    // the highest clock of the writer's chain up to a place
+	entries  map[string][]entryEvent  // a member's entry's applied events
+	named    map[memberChain][]naming // the events that named a chain, read
+	since    map[memberChain]uint64   // the clock a chain was named at (settle)
 }
 
 // entry reads the applied events of fp's directory entry.
@@ -150,74 +176,150 @@ func (w *clockWalk) entry(ctx context.Context, fp string) ([]entryEvent, error) 
 	return out, nil
 }
 
-// clock is the clock of the event at p, reading the events that named its
-// device depth deep.
-func (w *clockWalk) clock(ctx context.Context, p eventPlace, depth int) (uint64, error) {
-	key := placeDepth{chainPlace{p.device, p.seq}, depth}
-	if c, ok := w.at[key]; ok {
-		return max(c, p.lamport), nil
-	}
-	pre, ok := w.prefix[key.chainPlace]
+// chainClock is the highest clock of p's writer's events in its chain up
+// to p, its own included.
+func (w *clockWalk) chainClock(ctx context.Context, p eventPlace) (uint64, error) {
+	key := chainPlace{p.device, p.seq}
+	pre, ok := w.prefix[key]
 	if !ok {
 		var err error
 		if pre, err = w.tx.MaxLamportThrough(ctx, p.device, p.author, p.seq); err != nil {
 			return 0, err
 		}
-		w.prefix[key.chainPlace] = pre
+		w.prefix[key] = pre
 	}
-	c := pre
-	if depth > 0 {
-		named, ok, err := w.named(ctx, p.author, p.device, depth-1)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			c = max(c, named)
-		}
-	}
-	w.at[key] = c
-	return max(c, p.lamport), nil
+	return max(pre, p.lamport), nil
 }
 
-// named is the least clock of the events that named device in author's
-// entry (or of her move onto it), read depth deep; ok is false when none
-// did.
-func (w *clockWalk) named(ctx context.Context, author, device string, depth int) (uint64, bool, error) {
-	events, err := w.entry(ctx, author)
-	if err != nil {
-		return 0, false, err
+// namings reads the events that named chain c: the applied events of its
+// member's entry naming its device, written in another chain (a chain
+// does not name itself into being: an administrator's later workstation
+// named itself at a low clock), but for the founder's, whose first
+// workstation named itself at the founding; and her move onto it.
+func (w *clockWalk) namings(ctx context.Context, c memberChain) ([]naming, error) {
+	if ns, ok := w.named[c]; ok {
+		return ns, nil
 	}
-	least, ok := uint64(math.MaxUint64), false
+	events, err := w.entry(ctx, c.author)
+	if err != nil {
+		return nil, err
+	}
+	var out []naming
 	for _, e := range events {
-		if !slices.Contains(e.devices, device) {
+		if e.place.device == c.device && !w.founders[c.author] || !slices.Contains(e.devices, c.device) {
 			continue
 		}
-		c, err := w.clock(ctx, e.place, depth)
+		at, err := w.chainClock(ctx, e.place)
 		if err != nil {
-			return 0, false, err
+			return nil, err
 		}
-		least, ok = min(least, c), true
+		out = append(out, naming{in: memberChain{e.place.author, e.place.device}, at: at})
 	}
-	if !crypto.DeviceBoundTo(device, author) {
-		return least, ok, nil
+	if mv, ok, err := w.moveOnto(ctx, c); err != nil {
+		return nil, err
+	} else if ok {
+		at, err := w.chainClock(ctx, eventPlace{author: c.author, device: mv.from, seq: mv.head})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, naming{in: memberChain{c.author, mv.from}, at: at})
 	}
-	// A device she moved onto: her move is its first event, from a chain
-	// her entry names, which it keeps up to its head.
-	first, err := w.tx.EnvelopeAt(ctx, device, 1)
-	if err != nil || first.Author != author || !moveCounts(first) {
-		return least, ok, nil //nolint:nilerr // no move: nothing more names it
+	w.named[c] = out
+	return out, nil
+}
+
+// moveOnto is c's member's move onto c's device, when its first event is
+// one that counts (move.go).
+func (w *clockWalk) moveOnto(ctx context.Context, c memberChain) (move, bool, error) {
+	if !crypto.DeviceBoundTo(c.device, c.author) {
+		return move{}, false, nil
+	}
+	first, err := w.tx.EnvelopeAt(ctx, c.device, 1)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return move{}, false, nil
+	case err != nil:
+		return move{}, false, err
+	case first.Author != c.author || !moveCounts(first):
+		return move{}, false, nil
 	}
 	env, err := crypto.ParseEnvelope(first.Raw)
 	if err != nil {
-		return least, ok, nil //nolint:nilerr // a move that does not parse names nothing
+		return move{}, false, nil //nolint:nilerr // a move that does not parse names nothing
 	}
 	mv, err := parseMove(env.Header, env.Ciphertext)
-	if err != nil || mv.from == "" {
-		return least, ok, nil //nolint:nilerr // likewise
+	if err != nil || mv.from == "" || mv.from == c.device {
+		return move{}, false, nil //nolint:nilerr // likewise
 	}
-	c, err := w.clock(ctx, eventPlace{author: author, device: mv.from, seq: mv.head}, depth)
-	if err != nil {
-		return 0, false, err
+	return mv, true, nil
+}
+
+// settle reads the clock each of chains, and every chain whose events
+// named them, was named at (since): the least over the ways back to a
+// chain nothing else named (at 0) or the founder's that named itself (at
+// the clock of the event that did) of the highest clock met on the way,
+// as the shortest way (Dijkstra's) whose length is the highest clock met;
+// a way round in a circle lowers nothing. A chain no such way reaches is
+// named at no clock (math.MaxUint64: only events nothing let in name it).
+func (w *clockWalk) settle(ctx context.Context, chains []memberChain) error {
+	// Every chain the events that named chains were written in, back to
+	// those nothing else named.
+	seen := map[memberChain]bool{}
+	queue := slices.Clone(chains)
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		ns, err := w.namings(ctx, c)
+		if err != nil {
+			return err
+		}
+		for _, n := range ns {
+			queue = append(queue, n.in)
+		}
 	}
-	return min(least, c), true, nil
+	const never = uint64(math.MaxUint64)
+	dist := map[memberChain]uint64{}
+	for c := range seen {
+		dist[c] = never
+		if len(w.named[c]) == 0 {
+			dist[c] = 0
+		}
+		for _, n := range w.named[c] {
+			if n.in == c { // the founder's chain that named itself
+				dist[c] = min(dist[c], n.at)
+			}
+		}
+	}
+	done := map[memberChain]bool{}
+	for {
+		var next memberChain
+		best := never
+		for c, d := range dist {
+			if !done[c] && d < best {
+				next, best = c, d
+			}
+		}
+		if best == never {
+			break
+		}
+		done[next] = true
+		for c := range seen {
+			if done[c] {
+				continue
+			}
+			for _, n := range w.named[c] {
+				if n.in == next {
+					dist[c] = min(dist[c], max(best, n.at))
+				}
+			}
+		}
+	}
+	for c, d := range dist {
+		w.since[c] = d
+	}
+	return nil
 }
