@@ -571,8 +571,12 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 // clinicReach returns, for each recoverable scope that needs confirmation,
 // the members the clinic's key maker reaches by confirmations
 // (replica.Reaches): the authors whose records say which key is the
-// clinic's (chooseKey). Who made the clinic's key is read two ways, and a
-// set is returned for each (one when they agree):
+// clinic's (chooseKey). Who made the clinic's key is read three ways, and a
+// set is returned for each member they name (one when they agree), all
+// ordering admissions by replica.AdmissionClocks, not by the clocks the
+// admissions claim (an administrator's modified software set a puppet's
+// token again at Lamport 1 and made her the maker: h-sec20b S20b-5,
+// session 21):
 //
 //   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: the vouched
 //     ones first, the one admitted first) over the active members whose
@@ -588,10 +592,15 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 //     it under such a role: two puppets who confirm each other
 //     are vouched for and a lone physician, whom nobody was there to
 //     confirm, is not, so the first reading alone puts them first
-//     (h-sec20b).
+//     (h-sec20b);
+//   - the first vouched for among the first reading's (replica.FirstVouched:
+//     by the later of her admission and the earliest of her confirmers'):
+//     a stand-in admitted at the founding, before the clinic's physicians,
+//     who writes in the scope and is vouched for by a puppet admitted after
+//     them is first by the two others (h-sec21a).
 //
-// A clinic's physician is in both where no puppet stands before her; where
-// the two readings differ, both must agree on a key (chooseKey). No set
+// A clinic's physician is in each where no puppet stands before her; where
+// the readings differ, all must agree on a key (chooseKey). No set
 // when nobody is named. The same on every workstation that read the same
 // directory and log.
 func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map[string]bool, error) {

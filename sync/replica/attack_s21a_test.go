@@ -202,3 +202,39 @@ func TestAttackS21aQuietDeviceNamedEarly(t *testing.T) {
 		t.Fatalf("the puppet's admission, backdated on a workstation named early, comes before Quinn's")
 	}
 }
+
+// TestAdmissionClocksHonest: in a clinic whose administrators' software is
+// honest the clocks of admissions are the clocks the admissions claim,
+// and order them alike: the founder's, a second administrator's entry she
+// wrote, two newcomers admitted on the second's workstation, and a third
+// admitted after that workstation moved onto an id bound to her key
+// (named by the move, read at its head).
+func TestAdmissionClocksHonest(t *testing.T) {
+	c, bea, quinn, pup, _, _ := clockClinic(t, true)
+	moved, _ := bea.moveOnto()
+	rita := c.newcomerOn(t, "Rita Third", true)
+	moved.apply(rita.own()...)
+	moved.entry(rita.p, crypto.NewEventID(), rita.r.Device())
+	obs := c.observer(t)
+	obs.apply(moved.everything()...)
+	for _, s := range []*station{moved, obs} {
+		clocks := clocksOf(t, s)
+		var last uint64
+		for _, p := range []*person{c.admin, bea.p, quinn.p, pup.p, rita.p} {
+			s.r.state.RLock()
+			claimed, judged := s.r.admitted[p.fp()]
+			s.r.state.RUnlock()
+			want := uint64(0)
+			if claimed != nil {
+				want = claimed.Lamport
+			}
+			if got, ok := clocks[p.fp()]; !judged || !ok || got != want {
+				t.Errorf("%s: %s's admission clock is %d (%v, judged %v), want the claim's %d", s.p.name, p.name, got, ok, judged, want)
+			}
+			if clocks[p.fp()] < last {
+				t.Errorf("%s: %s's admission clock %d comes before the one admitted before her (%d)", s.p.name, p.name, clocks[p.fp()], last)
+			}
+			last = clocks[p.fp()]
+		}
+	}
+}
