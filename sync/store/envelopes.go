@@ -717,10 +717,11 @@ func (tx *Tx) MaxLamportThrough(ctx context.Context, device, author string, seq 
 		return 0, err
 	}
 	var max uint64
-	err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(lamport), 0) FROM envelopes WHERE device = ? AND seq <= ? AND author = ? AND state <> ?`,
-		device, int64(min(seq, math.MaxInt64)), author, Pending).Scan(&max)
+	err := tx.tx.QueryRowContext(ctx, maxLamportThroughQuery, device, int64(min(seq, math.MaxInt64)), author, Pending).Scan(&max)
 	return max, wrap("max lamport of "+device, err)
 }
+
+const maxLamportThroughQuery = `SELECT coalesce(max(lamport), 0) FROM envelopes WHERE device = ? AND seq <= ? AND author = ? AND state <> ?`
 
 // CountEnvelopes returns how many envelopes are in each state; every state
 // is in the map, with 0 when none is in it. Pending, sealed and rejected
