@@ -373,15 +373,18 @@ func TestChooseKeyCountsOnlyTheClinicsAuthors(t *testing.T) {
 	}
 }
 
-// TestAttackS20bBackdatedAdmissionTakesTheTurn (open:
-// MEDIHAVEN_OPEN_ATTACKS=1): Ada's modified software writes, on a new
-// device of hers, an event of her first puppet's directory entry that sets
-// its token again at Lamport 1. A member's admission is the first event
-// that set her token (by Lamport, device, seq), and clocks are the
-// writer's: the puppet is now admitted before the clinic's physicians,
+// TestAttackS20bBackdatedAdmissionTakesTheTurn: Ada's modified software
+// writes, on a new device of hers, an event of her first puppet's directory
+// entry that sets its token again at Lamport 1. A member's admission is the
+// first event that set her token (by Lamport, device, seq), and clocks are
+// the writer's: the puppet was admitted before the clinic's physicians,
 // vouched for by the second puppet, and first in line as the clinic's key
-// maker, so only the puppets count. Nothing signed by a physician orders
-// admissions; the order FirstKeyMaker reads is an administrator's word.
+// maker, so only the puppets counted and their key was handed over (open
+// in session 20). The recovery orders admissions by
+// replica.AdmissionClocks since session 21 (h-sec21a): the event comes no
+// earlier than the one that named the device in her entry, after the
+// physicians' admissions. The live FirstKeyMaker still reads the claims'
+// clocks (the test checks the attack took there).
 func TestAttackS20bBackdatedAdmissionTakesTheTurn(t *testing.T) {
 	c, ben, cleo, everyone, patient := splitClinic(t, "Backdated")
 	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
