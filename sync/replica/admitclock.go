@@ -37,7 +37,9 @@ package replica
 // physicians' admission and she kept quiet; a move whose head (her word)
 // names an early event of the chain it left; the founder, whose
 // workstation naming itself in its own chain cannot be told from the
-// founding; and an entry that names no devices. Each needs an
+// founding; and an entry that names no devices (written before devices
+// were named, issue 13): its chains are named at 0, and a list an
+// administrator writes for it late pushes what was written in them later. Each needs an
 // administrator's modified software, and the first two planning from
 // before the physicians joined.
 
