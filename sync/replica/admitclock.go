@@ -27,7 +27,7 @@ package replica
 //
 // A member's clock is the least over the applied events of her entry that
 // set her token: a rival event clocked low in a late chain pushes nobody
-// later, nor does an event naming an honest chain again late. The founder's
+// later, nor does an event naming again late a chain already named. The founder's
 // entry cites no token: 0 (as an entry citing none comes first in
 // admission.go). Every workstation that stored the same events computes the
 // same, in any arrival order; nothing is refused or stored differently
@@ -39,9 +39,9 @@ package replica
 // workstation naming itself in its own chain cannot be told from the
 // founding; and an entry that names no devices (written before devices
 // were named, issue 13): its chains are named at 0, and a list an
-// administrator writes for it late pushes what was written in them later. Each needs an
-// administrator's modified software, and the first two planning from
-// before the physicians joined.
+// administrator writes for it late pushes what was written in them later.
+// Each needs an administrator's modified software, the first two planning
+// from before the physicians joined.
 
 import (
 	"context"
