@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,7 +18,6 @@ import (
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/chart"
-	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
@@ -32,7 +30,6 @@ import (
 // bogus and escrows bogus. They are added to *everyone and synced.
 func puppets(t *testing.T, c *apptest.Clinic, everyone *[]*app.Session, patient string, bogus crypto.ScopeKey, vouch bool, names ...string) []*app.Session {
 	t.Helper()
-	ctx := context.Background()
 	var out []*app.Session
 	for _, name := range names {
 		p := c.Join(t, name, roles.Physician)
@@ -43,28 +40,7 @@ func puppets(t *testing.T, c *apptest.Clinic, everyone *[]*app.Session, patient 
 			mustSync(t, *everyone...)
 		}
 		out = append(out, p)
-		r := rep(t, p)
-		pol, err := readRecovery(ctx, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := newRecoveryForger(t, p, c.Admin)
-		fields, err := records.Problem{Patient: patient, Name: "sealed for the puppets", Status: "active"}.Fields()
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload, err := json.Marshal(fields)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
-		escrowed, err := splitKey(r, pol, bogus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
-		f.send(t, *everyone...)
-		mustSync(t, *everyone...)
+		sealAndEscrow(t, c, p, *everyone, patient, bogus)
 	}
 	return out
 }
@@ -397,19 +373,19 @@ func TestChooseKeyCountsOnlyTheClinicsAuthors(t *testing.T) {
 	}
 }
 
-// TestAttackS20bBackdatedAdmissionTakesTheTurn (open:
-// MEDIHAVEN_OPEN_ATTACKS=1): Ada's modified software writes, on a new
-// device of hers, an event of her first puppet's directory entry that sets
-// its token again at Lamport 1. A member's admission is the first event
-// that set her token (by Lamport, device, seq), and clocks are the
-// writer's: the puppet is now admitted before the clinic's physicians,
+// TestAttackS20bBackdatedAdmissionTakesTheTurn: Ada's modified software
+// writes, on a new device of hers, an event of her first puppet's directory
+// entry that sets its token again at Lamport 1. A member's admission is the
+// first event that set her token (by Lamport, device, seq), and clocks are
+// the writer's: the puppet was admitted before the clinic's physicians,
 // vouched for by the second puppet, and first in line as the clinic's key
-// maker, so only the puppets count. Nothing signed by a physician orders
-// admissions; the order FirstKeyMaker reads is an administrator's word.
+// maker, so only the puppets counted and their key was handed over (open
+// in session 20). The recovery orders admissions by
+// replica.AdmissionClocks since session 21 (h-sec21a): the event comes no
+// earlier than the one that named the device in her entry, after the
+// physicians' admissions. The live FirstKeyMaker still reads the claims'
+// clocks (the test checks the attack took there).
 func TestAttackS20bBackdatedAdmissionTakesTheTurn(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
-		t.Skip("open (h-sec20b: an administrator backdates a puppet's admission, which makes it the clinic's first key maker; Known limits): set MEDIHAVEN_OPEN_ATTACKS=1 to run it")
-	}
 	c, ben, cleo, everyone, patient := splitClinic(t, "Backdated")
 	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
 	ps := puppets(t, c, &everyone, patient, falseKey(t, c.Phys), true, "Dr Puppet One", "Dr Puppet Two")

@@ -571,8 +571,12 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 // clinicReach returns, for each recoverable scope that needs confirmation,
 // the members the clinic's key maker reaches by confirmations
 // (replica.Reaches): the authors whose records say which key is the
-// clinic's (chooseKey). Who made the clinic's key is read two ways, and a
-// set is returned for each (one when they agree):
+// clinic's (chooseKey). Who made the clinic's key is read three ways, and a
+// set is returned for each member they name (one when they agree), all
+// ordering admissions by replica.AdmissionClocks, not by the clocks the
+// admissions claim (an administrator's modified software set a puppet's
+// token again at Lamport 1 and made her the maker: h-sec20b S20b-5,
+// session 21):
 //
 //   - by FirstKeyMaker's rule (replica.FirstKeyMakerAmong: the vouched
 //     ones first, the one admitted first) over the active members whose
@@ -588,14 +592,23 @@ func keySamples(ctx context.Context, r *replica.Replica, reach map[roles.Scope][
 //     it under such a role: two puppets who confirm each other
 //     are vouched for and a lone physician, whom nobody was there to
 //     confirm, is not, so the first reading alone puts them first
-//     (h-sec20b).
+//     (h-sec20b);
+//   - the first vouched for among the first reading's (replica.FirstVouched:
+//     by the later of her admission and the earliest of her confirmers'):
+//     a stand-in admitted at the founding, before the clinic's physicians,
+//     who writes in the scope and is vouched for by a puppet admitted after
+//     them is first by the two others (h-sec21a).
 //
-// A clinic's physician is in both where no puppet stands before her; where
-// the two readings differ, both must agree on a key (chooseKey). No set
+// A clinic's physician is in each where no puppet stands before her; where
+// the readings differ, all must agree on a key (chooseKey). No set
 // when nobody is named. The same on every workstation that read the same
 // directory and log.
 func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map[string]bool, error) {
 	out := map[roles.Scope][]map[string]bool{}
+	clocks, err := r.AdmissionClocks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
+	}
 	for _, scope := range recoverable {
 		if !roles.NeedsConfirmation(scope) {
 			continue
@@ -621,15 +634,17 @@ func clinicReach(ctx context.Context, r *replica.Replica) (map[roles.Scope][]map
 			return nil, fmt.Errorf("recovery: read who made the clinic's keys: %w", err)
 		}
 		out[scope] = []map[string]bool{}
-		vouched, ok := r.FirstKeyMakerAmong(scope, func(m replica.Member) bool {
-			return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint]
-		})
-		if ok {
-			out[scope] = append(out[scope], r.Reaches(scope, vouched))
+		inLine := func(m replica.Member) bool { return m.Active() && m.Role.Creates(scope) || wrote[m.Fingerprint] }
+		var makers []string
+		add := func(fp string, ok bool) {
+			if ok && !slices.Contains(makers, fp) {
+				makers = append(makers, fp)
+				out[scope] = append(out[scope], r.Reaches(scope, fp))
+			}
 		}
-		if first, ok := r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }); ok && first != vouched {
-			out[scope] = append(out[scope], r.Reaches(scope, first))
-		}
+		add(r.FirstKeyMakerAmong(scope, inLine, clocks))
+		add(r.FirstAdmitted(func(m replica.Member) bool { return wrote[m.Fingerprint] }, clocks))
+		add(r.FirstVouched(scope, inLine, clocks))
 	}
 	return out, nil
 }

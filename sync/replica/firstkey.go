@@ -34,15 +34,16 @@ import (
 // no active member's role creates scope, and while a directory entry an
 // Apply merged is not judged yet.
 func (r *Replica) FirstKeyMaker(scope roles.Scope) (fp string, ok bool) {
-	return r.FirstKeyMakerAmong(scope, func(m Member) bool { return m.Active() && m.Role.Creates(scope) })
+	return r.FirstKeyMakerAmong(scope, func(m Member) bool { return m.Active() && m.Role.Creates(scope) }, nil)
 }
 
 // FirstKeyMakerAmong is FirstKeyMaker's rule over the members in says are
 // in line, whatever their status and role (FirstKeyMaker's: the active
 // ones whose role creates scope): the vouched ones if any is, the one
 // admitted first. A recovery asks it who made the clinic's key, revoked
-// or not, by a role she held then (app/recovery).
-func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool) (fp string, ok bool) {
+// or not, by a role she held then (app/recovery), ordering admissions by
+// clocks (AdmissionClocks; nil: by the claims' own, as FirstKeyMaker).
+func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool, clocks AdmissionClocks) (fp string, ok bool) {
 	// Under the state lock only (the copy judgeTokens keeps of the
 	// claims): a write refused for want of a key asks this, and the
 	// change feed's listeners may write while an Apply holds mu.
@@ -56,19 +57,67 @@ func (r *Replica) FirstKeyMakerAmong(scope roles.Scope, in func(Member) bool) (f
 			break
 		}
 	}
-	return r.firstAdmittedLocked(func(m string, e Member) bool { return in(e) && (!onlyVouched || vouched[m]) })
+	return r.firstAdmittedLocked(func(m string, e Member) bool { return in(e) && (!onlyVouched || vouched[m]) }, clocks)
 }
 
 // FirstAdmitted returns, of the members in says are in line (whatever
 // their status and role), the one admitted first, vouched for or not:
-// FirstKeyMaker's order without its preference (app/recovery reads both).
-func (r *Replica) FirstAdmitted(in func(Member) bool) (fp string, ok bool) {
+// FirstKeyMaker's order without its preference (app/recovery reads both),
+// by clocks as FirstKeyMakerAmong.
+func (r *Replica) FirstAdmitted(in func(Member) bool, clocks AdmissionClocks) (fp string, ok bool) {
 	r.state.RLock()
 	defer r.state.RUnlock()
-	return r.firstAdmittedLocked(func(_ string, e Member) bool { return in(e) })
+	return r.firstAdmittedLocked(func(_ string, e Member) bool { return in(e) }, clocks)
 }
 
-func (r *Replica) firstAdmittedLocked(in func(fp string, e Member) bool) (fp string, ok bool) {
+// FirstVouched returns, of the members in says are in line and some
+// other member's confirmations that count for scope reach, the one
+// vouched for first: by the later of her admission's clock and the
+// earliest admission's clock among those who confirm her (no confirmation
+// comes before its writer's admission), then as FirstKeyMakerAmong. ok is
+// false when none of them is vouched for. Where the first key was made by
+// physicians who confirmed each other, a member admitted before them whom
+// a puppet admitted after them vouches for comes after them here, while
+// FirstKeyMaker's rule puts her first (session 21 review h-sec21a: a
+// stand-in of the clinic's founding, in the open; app/recovery reads all
+// three).
+func (r *Replica) FirstVouched(scope roles.Scope, in func(Member) bool, clocks AdmissionClocks) (fp string, ok bool) {
+	r.state.RLock()
+	defer r.state.RUnlock()
+	if !roles.NeedsConfirmation(scope) {
+		return "", false
+	}
+	since := map[string]uint64{} // member -> the least clock of those who confirm her
+	for by := range r.members {
+		at := clockOf(clocks, by, r.admitted[by])
+		for name := range r.confirms[by].set {
+			if m, ok := r.edgeLocked(by, name, scope); ok && m != by {
+				if v, seen := since[m]; !seen || at < v {
+					since[m] = at
+				}
+			}
+		}
+	}
+	var first *claim
+	var at uint64
+	for m, e := range r.members {
+		v, vouched := since[m]
+		if !vouched || !in(e) {
+			continue
+		}
+		c, judged := r.admitted[m]
+		if !judged {
+			return "", false // as firstAdmittedLocked
+		}
+		v = max(v, clockOf(clocks, m, c))
+		if !ok || v < at || v == at && admittedBeforeBy(m, c, fp, first, clocks) {
+			fp, first, at, ok = m, c, v, true
+		}
+	}
+	return fp, ok
+}
+
+func (r *Replica) firstAdmittedLocked(in func(fp string, e Member) bool, clocks AdmissionClocks) (fp string, ok bool) {
 	var first *claim
 	for m, e := range r.members {
 		if !in(m, e) {
@@ -81,7 +130,7 @@ func (r *Replica) firstAdmittedLocked(in func(fp string, e Member) bool) (fp str
 			// safe way to be wrong).
 			return "", false
 		}
-		if !ok || admittedBefore(m, c, fp, first) {
+		if !ok || admittedBeforeBy(m, c, fp, first, clocks) {
 			fp, first, ok = m, c, true
 		}
 	}
@@ -110,6 +159,29 @@ func (r *Replica) vouchedLocked(scope roles.Scope) map[string]bool {
 		}
 	}
 	return out
+}
+
+// admittedBeforeBy is admittedBefore by clocks first (nil: the
+// claims' own).
+func admittedBeforeBy(a string, ca *claim, b string, cb *claim, clocks AdmissionClocks) bool {
+	if clocks != nil {
+		if x, y := clockOf(clocks, a, ca), clockOf(clocks, b, cb); x != y {
+			return x < y
+		}
+	}
+	return admittedBefore(a, ca, b, cb)
+}
+
+// clockOf is fp's admission clock, admitted by the event of claim c: the
+// founder's (nil) 0, one AdmissionClocks did not read her claim's own.
+func clockOf(clocks AdmissionClocks, fp string, c *claim) uint64 {
+	if v, ok := clocks[fp]; ok {
+		return v
+	}
+	if c == nil {
+		return 0
+	}
+	return c.Lamport
 }
 
 // admittedBefore reports whether member a, admitted by the event of claim

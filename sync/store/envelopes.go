@@ -707,6 +707,22 @@ func (tx *Tx) MaxLamport(ctx context.Context) (uint64, error) {
 const maxLamportQuery = `SELECT coalesce((SELECT lamport FROM envelopes INDEXED BY envelopes_lamport
 	WHERE state IN (?, ?) ORDER BY lamport DESC LIMIT 1), 0)`
 
+// MaxLamportThrough returns the highest Lamport clock of author's
+// envelopes in device's chain up to seq (any state but pending: refused
+// ones were signed too), or 0 when there is none: a clock an event at seq
+// cannot claim to come before, whatever its own says, when its author's
+// earlier events there showed a higher one (session 21, h-sec21a).
+func (tx *Tx) MaxLamportThrough(ctx context.Context, device, author string, seq uint64) (uint64, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return 0, err
+	}
+	var max uint64
+	err := tx.tx.QueryRowContext(ctx, maxLamportThroughQuery, device, int64(min(seq, math.MaxInt64)), author, Pending).Scan(&max)
+	return max, wrap("max lamport of "+device, err)
+}
+
+const maxLamportThroughQuery = `SELECT coalesce(max(lamport), 0) FROM envelopes WHERE device = ? AND seq <= ? AND author = ? AND state <> ?`
+
 // CountEnvelopes returns how many envelopes are in each state; every state
 // is in the map, with 0 when none is in it. Pending, sealed and rejected
 // envelopes are counted in their partial indexes, applied ones as the rest

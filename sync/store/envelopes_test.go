@@ -1058,3 +1058,38 @@ func TestAnyInScopeBy(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxLamportThrough: the highest clock of an author's envelopes in a
+// device's chain up to a place, refused ones included, pending ones and
+// other authors' not (session 21, h-sec21a).
+func TestMaxLamportThrough(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	applied := func(e Envelope, lamport uint64) Envelope { e.State, e.Lamport = Applied, lamport; return e }
+	a1, a2, a3 := applied(testEnvelope("a", 1), 50), applied(testEnvelope("a", 2), 3), applied(testEnvelope("a", 3), 7)
+	a2.State = Rejected
+	far := testEnvelope("a", 4) // pending: nobody verified it
+	far.Lamport = 9000
+	other := applied(testEnvelope("a", 5), 800)
+	other.Author = "someone else"
+	putEnvelopes(t, db, a1, a2, a3, far, other)
+	author := a1.Author
+	for _, tc := range []struct {
+		seq  uint64
+		who  string
+		want uint64
+	}{{0, author, 0}, {1, author, 50}, {3, author, 50}, {9, author, 50}, {9, "someone else", 800}, {9, "nobody", 0}} {
+		view(t, db, func(tx *Tx) error {
+			if got, err := tx.MaxLamportThrough(ctx, "a", tc.who, tc.seq); err != nil || got != tc.want {
+				t.Errorf("MaxLamportThrough(a, %s, %d) = %d, %v; want %d", tc.who, tc.seq, got, err, tc.want)
+			}
+			return nil
+		})
+	}
+	view(t, db, func(tx *Tx) error {
+		if got, err := tx.MaxLamportThrough(ctx, "a", author, 2); err != nil || got != 50 {
+			t.Errorf("through a refused one: %d, %v; want 50", got, err)
+		}
+		return nil
+	})
+}

@@ -34,6 +34,7 @@ func TestEnvelopeQueriesUseIndexes(t *testing.T) {
 		{"a device's envelopes about a record", aboutFromQuery, []any{"x", "d1", "grant"}, []string{"INDEX envelopes_entity"}},
 		{"placed, by id", placedIn[64], make([]any, 64), []string{"COVERING INDEX sqlite_autoindex_envelopes_1"}},
 		{"placed, by place", placedAtQuery, []any{"d1", 1, 10}, []string{"COVERING INDEX sqlite_autoindex_envelopes_2"}},
+		{"a chain's clock up to a place", maxLamportThroughQuery, []any{"d1", 10, "a", Pending}, []string{"INDEX sqlite_autoindex_envelopes_2"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.writer.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
