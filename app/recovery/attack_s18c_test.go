@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
-	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 )
@@ -59,18 +58,11 @@ func TestAttackS18cBogusEscrowTakesTheKeysPlace(t *testing.T) {
 	c.Phys2.Close()
 	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
 	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
-	mustSync(t, alive...)
-	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, alive...)
-	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	rec, err := recoverFor(t, c.Admin, admin3, newcomer, alive...)
 	if err != nil {
 		t.Fatalf("recovery with one physician's bogus escrows: %v", err)
 	}
-	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
-	if err != nil || len(ch.Notes) != 1 {
-		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	if n := notesOf(t, newcomer, patient); n != 1 {
+		t.Fatalf("recovered %+v, but the new physician reads %d notes of the chart", rec, n)
 	}
 }

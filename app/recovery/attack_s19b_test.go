@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
-	"github.com/medihaven/medihaven/app/chart"
-	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
@@ -78,19 +76,12 @@ func TestAttackS19bEscrowCopyHidesTheShare(t *testing.T) {
 	c.Phys2.Close()
 	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
 	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
-	mustSync(t, alive...)
-	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, alive...)
-	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	rec, err := recoverFor(t, c.Admin, admin3, newcomer, alive...)
 	if err != nil {
 		t.Fatalf("%d escrow ids copied into a colleague's escrows: the recovery fails: %v", len(real), err)
 	}
-	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
-	if err != nil || len(ch.Notes) != 1 {
-		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	if n := notesOf(t, newcomer, patient); n != 1 {
+		t.Fatalf("recovered %+v, but the new physician reads %d notes of the chart", rec, n)
 	}
 }
 
@@ -103,38 +94,12 @@ func TestAttackS19bEscrowCopyHidesTheShare(t *testing.T) {
 // own, a tie, and the epoch was left unrecovered. Her later records, which the real key opens, say which key
 // the clinic wrote with.
 func TestAttackS19bFirstRecordOutvotesTheKey(t *testing.T) {
-	ctx := context.Background()
 	c, admin2, admin3, everyone, patient := splitClinic(t, "Outvoted")
 	mal := c.Phys2
-	r := rep(t, mal)
-	pol, err := readRecovery(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	real, ok := r.Key(roles.Clinical)
-	if !ok {
-		t.Fatal("the physician holds no clinical key")
-	}
-	bogus := crypto.ScopeKey{Scope: real.Scope, Epoch: real.Epoch}
-	_, _ = rand.Read(bogus.Secret[:])
+	bogus := falseKey(t, mal)
 	// On a device whose id sorts first: the log is read by device.
 	f := newRecoveryForgerOn(t, mal, c.Admin, "00000000"+crypto.NewEventID()[8:])
-	fields, err := records.Problem{Patient: patient, Name: "sealed for nobody", Status: "active"}.Fields()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
-	escrowed, err := splitKey(r, pol, bogus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
-	f.send(t, everyone...)
-	mustSync(t, everyone...)
+	sealAndEscrowBy(t, f, mal, everyone, patient, "sealed for nobody", bogus)
 	// Then she writes as everyone does.
 	note(t, mal, patient, "written with the clinic's key")
 	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
@@ -143,19 +108,12 @@ func TestAttackS19bFirstRecordOutvotesTheKey(t *testing.T) {
 	c.Phys2.Close()
 	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
 	alive := []*app.Session{c.Admin, admin2, admin3, c.Recep, newcomer}
-	mustSync(t, alive...)
-	if err := New(admin3.Core()).Release(ctx, c.Admin.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, alive...)
-	rec, err := New(c.Admin.Core()).Recover(ctx, newcomer.Fingerprint())
+	rec, err := recoverFor(t, c.Admin, admin3, newcomer, alive...)
 	if err != nil {
 		t.Fatalf("recovery: %v", err)
 	}
-	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
-	if err != nil || len(ch.Notes) != 2 {
-		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	if n := notesOf(t, newcomer, patient); n != 2 {
+		t.Fatalf("recovered %+v, but the new physician reads %d notes of the chart", rec, n)
 	}
 }
 
@@ -172,7 +130,6 @@ func TestAttackS19bFirstRecordOutvotesTheKey(t *testing.T) {
 // are physicians by an administrator's word, and confirmations among
 // puppets look like confirmations among physicians (Known limits).
 func TestAttackS19bPuppetsOutvoteTheKey(t *testing.T) {
-	ctx := context.Background()
 	c, ben, cleo, everyone, patient := splitClinic(t, "Puppets")
 	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
 	mustSync(t, everyone...)
@@ -186,46 +143,18 @@ func TestAttackS19bPuppetsOutvoteTheKey(t *testing.T) {
 		p := c.Join(t, name, roles.Physician)
 		everyone = append(everyone, p)
 		mustSync(t, everyone...)
-		r := rep(t, p)
-		pol, err := readRecovery(ctx, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := newRecoveryForger(t, p, c.Admin)
-		fields, err := records.Problem{Patient: patient, Name: "sealed for the puppets", Status: "active"}.Fields()
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload, err := json.Marshal(fields)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
-		escrowed, err := splitKey(r, pol, bogus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
-		f.send(t, everyone...)
-		mustSync(t, everyone...)
+		sealAndEscrow(t, c, p, everyone, patient, bogus)
 	}
 	c.Phys.Close()
 	c.Phys2.Close()
 	newcomer := c.Join(t, "Dr Nadia New", roles.Physician)
 	alive := []*app.Session{c.Admin, ben, cleo, c.Recep, newcomer}
-	mustSync(t, alive...)
-	if err := New(cleo.Core()).Release(ctx, ben.Fingerprint()); err != nil {
-		t.Fatal(err)
-	}
-	mustSync(t, alive...)
-	rec, err := New(ben.Core()).Recover(ctx, newcomer.Fingerprint())
+	rec, err := recoverFor(t, ben, cleo, newcomer, alive...)
 	if err != nil {
 		t.Fatalf("recovery: %v", err)
 	}
-	mustSync(t, alive...)
-	ch, err := chart.New(newcomer.Core()).OpenChart(ctx, patient)
-	if err != nil || len(ch.Notes) != 1 {
-		t.Fatalf("recovered %+v, but the new physician cannot read the chart: %d notes, %v", rec, len(ch.Notes), err)
+	if n := notesOf(t, newcomer, patient); n != 1 {
+		t.Fatalf("recovered %+v, but the new physician reads %d notes of the chart", rec, n)
 	}
 }
 
@@ -240,34 +169,10 @@ func TestAttackS19bTieReportedAsRecovered(t *testing.T) {
 	ctx := context.Background()
 	c, admin2, admin3, everyone, patient := splitClinic(t, "Tied")
 	mal := c.Phys2
-	r := rep(t, mal)
-	pol, err := readRecovery(ctx, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	real, ok := r.Key(roles.Clinical)
-	if !ok {
-		t.Fatal("the physician holds no clinical key")
-	}
-	bogus := crypto.ScopeKey{Scope: real.Scope, Epoch: real.Epoch}
-	_, _ = rand.Read(bogus.Secret[:])
+	real, _ := rep(t, mal).Key(roles.Clinical)
+	bogus := falseKey(t, mal)
 	f := newRecoveryForger(t, mal, c.Admin)
-	fields, err := records.Problem{Patient: patient, Name: "sealed for nobody", Status: "active"}.Fields()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, err := json.Marshal(fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sign(t, records.KindProblem, string(roles.Clinical), roles.NewRecordID(records.KindProblem), bogus, payload)
-	escrowed, err := splitKey(r, pol, bogus)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sign(t, kindRecoveryEscrow, scopeRecovery, escrowEntity(pol.id, bogus.Scope, bogus.Epoch), crypto.ScopeKey{}, escrowed)
-	f.send(t, everyone...)
-	mustSync(t, everyone...)
+	sealAndEscrowBy(t, f, mal, everyone, patient, "sealed for nobody", bogus)
 	approveSplit(t, c.Phys, without(everyone, c.Admin)...)
 	mustSync(t, everyone...)
 	c.Phys.Close()

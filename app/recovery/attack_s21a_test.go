@@ -23,14 +23,19 @@ import (
 // bogus and escrow bogus to the split in force, sent to everyone.
 func sealAndEscrow(t *testing.T, c *apptest.Clinic, p *app.Session, everyone []*app.Session, patient string, bogus crypto.ScopeKey) {
 	t.Helper()
-	ctx := context.Background()
+	sealAndEscrowBy(t, newRecoveryForger(t, p, c.Admin), p, everyone, patient, "sealed for the puppets", bogus)
+}
+
+// sealAndEscrowBy is sealAndEscrow by the forger f of p's, the problem
+// named name.
+func sealAndEscrowBy(t *testing.T, f *recoveryForger, p *app.Session, everyone []*app.Session, patient, name string, bogus crypto.ScopeKey) {
+	t.Helper()
 	r := rep(t, p)
-	pol, err := readRecovery(ctx, r)
+	pol, err := readRecovery(context.Background(), r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newRecoveryForger(t, p, c.Admin)
-	fields, err := records.Problem{Patient: patient, Name: "sealed for the puppets", Status: "active"}.Fields()
+	fields, err := records.Problem{Patient: patient, Name: name, Status: "active"}.Fields()
 	if err != nil {
 		t.Fatal(err)
 	}
