@@ -190,6 +190,7 @@ func Run(b Backend, o Options) error {
 	a.Settings().SetTheme(th)
 
 	w := a.NewWindow(o.Title)
+	noDepthBuffer() // before the window is shown: see glhints.go
 	o.listed = listed
 	ws := NewWorkstation(w, b, o)
 	w.SetMaster()

@@ -121,7 +121,12 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
-	s.short = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	// Monospace from the first code shown (show), not before: Fyne lays
+	// out the hidden result too, and the first monospace text of the
+	// window parses its mono faces (Noto Sans Mono and the system's,
+	// 3 MB of heap) for a code the administrator's home does not show
+	// (issue 17).
+	s.short = widget.NewLabel("")
 	s.short.SizeName = theme.SizeNameSubHeadingText
 	s.short.Wrapping = fyne.TextWrapBreak
 	s.copyShort = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
@@ -191,6 +196,7 @@ func (s *tokensScreen) show(t app.IssuedToken) {
 	s.shortMsg.Hide()
 	if t.Short != "" {
 		inQR = t.Short
+		s.short.TextStyle = fyne.TextStyle{Monospace: true}
 		s.short.SetText(t.Short)
 		s.copyShort.SetText("Copy code")
 		s.short.Show()
