@@ -77,16 +77,24 @@ var gateCommands = map[string]gateCommand{
 	"/api/v0/version":   {options: map[string][]string{}},
 }
 
+// gateMaxBodies bounds the requests with a body (block/put, add) the
+// gate forwards at once; more wait. Kubo holds a block/put's body in
+// memory (about twice over, measured), so this bounds what the
+// workstations' secret can make it hold to some 16 MiB of bodies.
+const gateMaxBodies = 16
+
 // gate is the clinic's Kubo API address, in front of Kubo.
 type gate struct {
-	own      string                 // the server's own secret; "" when the API asks none
-	open     bool                   // no secret at all (loopback demo): /api/v0 passes as it is
-	upstream atomic.Pointer[string] // Kubo's own API, host:port on loopback
+	own      string                  // the server's own secret; "" when the API asks none
+	open     bool                    // no secret at all (loopback demo): /api/v0 passes as it is
+	secret   *atomic.Pointer[string] // the workstations' secret now (Supervisor.secret)
+	upstream atomic.Pointer[string]  // Kubo's own API, host:port on loopback
+	bodies   chan struct{}           // gateMaxBodies
 	proxy    *httputil.ReverseProxy
 }
 
-func newGate(own string, open bool) *gate {
-	g := &gate{own: own, open: open}
+func newGate(own string, open bool, secret *atomic.Pointer[string]) *gate {
+	g := &gate{own: own, open: open, secret: secret, bodies: make(chan struct{}, gateMaxBodies)}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(&url.URL{Scheme: "http", Host: *g.upstream.Load()})
@@ -126,6 +134,13 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !ok || r.Method != http.MethodPost:
 		// As Kubo refuses a command its secret does not reach.
 		gateRefuse(w, http.StatusForbidden, "the record store answers only what a workstation asks")
+		return
+	}
+	// The workstations' secret is checked here too, as Kubo checks it
+	// (it refuses version as well without it): a revoked member's old
+	// secret or none waits for no slot below and reaches nothing.
+	if !g.open && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte("Bearer "+*g.secret.Load())) != 1 {
+		gateRefuse(w, http.StatusForbidden, "the record store refuses this secret")
 		return
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
@@ -170,6 +185,12 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// is cut: Kubo then fails on an unfinished form and keeps no
 		// block of it pinned.
 		r.Body = http.MaxBytesReader(w, r.Body, cmd.maxBody)
+		select {
+		case g.bodies <- struct{}{}:
+			defer func() { <-g.bodies }()
+		case <-r.Context().Done():
+			return
+		}
 	}
 	g.proxy.ServeHTTP(w, r)
 }

@@ -186,7 +186,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			return nil, err
 		}
 	}
-	s.gate = newGate(own, !cfg.APIAuth)
+	s.gate = newGate(own, !cfg.APIAuth, &s.secret)
 	gl, err := net.Listen("tcp", net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.APIPort)))
 	if err != nil {
 		cancel()
