@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +211,48 @@ func TestAttackS21bOptionsBeyondAWorkstations(t *testing.T) {
 		url.Values{"cid-codec": {"raw"}, "mhtype": {"sha2-256"}, "pin": {"true"}, "encoding": {"json"}, "stream-channels": {"true"}},
 		secret, small); status != http.StatusOK {
 		t.Errorf("an honest block/put: %d %.200s", status, body)
+	}
+}
+
+// TestGateCost measures what the gate adds to a workstation's puts and
+// fetches (MEDIHAVEN_MEASURE=1): the same calls through the clinic's
+// address and on Kubo's own.
+func TestGateCost(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_MEASURE") == "" {
+		t.Skip("a measurement: MEDIHAVEN_MEASURE=1")
+	}
+	res, _ := startServer(t, nil)
+	ctx := testContext(t)
+	secret, _ := server.APISecret(res.Dir)
+	own := strings.TrimSpace(readFile(t, filepath.Join(res.Dir, server.DirKubo, "api")))
+	const n = 300
+	data := make([][]byte, 2*n)
+	for round := range 2 {
+		for i := range data {
+			data[i] = make([]byte, 8<<10)
+			_, _ = rand.Read(data[i])
+		}
+		for i, api := range []string{res.Config.APIAddr(), own} {
+			c := ipfs.New(api, ipfs.WithBearer(secret))
+			start := time.Now()
+			var cids []string
+			for _, d := range data[i*n : (i+1)*n] {
+				cid, err := c.Put(ctx, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cids = append(cids, cid)
+			}
+			put := time.Since(start)
+			start = time.Now()
+			for _, cid := range cids {
+				if _, err := c.GetLocal(ctx, cid, 1<<20); err != nil {
+					t.Fatal(err)
+				}
+			}
+			get := time.Since(start)
+			t.Logf("round %d %s: %d puts of 8 KiB %v (%v each), %d gets %v (%v each)", round, []string{"gate", "kubo"}[i],
+				n, put, put/n, n, get, get/n)
+		}
 	}
 }
