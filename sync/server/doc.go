@@ -49,11 +49,15 @@
 //     one and hands it to the others.
 //   - kubo/: a Kubo repository on a private network (a swarm.key from
 //     crypto/rand), no bootstrap peers, routing and mDNS off, telemetry off,
-//     no gateway, the RPC API on the Listen address protected by
-//     API.Authorizations with two bearer secrets: the workstations'
-//     (kubo-api-secret, which every member's workstation holds and a
-//     revoked member keeps) reaches only block/put, block/get, add, cat
-//     and version; the server's own (kubo-api-server-secret, which never
+//     no gateway, the RPC API on a loopback port Kubo chooses (the
+//     repository's api file) behind the supervisor's gate on the Listen
+//     address (gate.go: nothing outside /api/v0, where Kubo serves its
+//     debug pages to anyone), protected by API.Authorizations with two
+//     bearer secrets: the workstations' (kubo-api-secret, which every
+//     member's workstation holds and a revoked member keeps until her
+//     accounts end) reaches only block/put, block/get, add, cat and
+//     version, with the options and body sizes a workstation uses (the
+//     gate); the server's own (kubo-api-server-secret, which never
 //     leaves the folder) reaches the whole API, for the probe and the
 //     operator. A configuration an older Medihaven wrote, whose one
 //     secret reached the whole API, is written again at the next start.

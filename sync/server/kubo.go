@@ -81,7 +81,7 @@ func writeKubo(ctx context.Context, bin, tmp string, c Config) (secret, own stri
 		return "", "", err
 	}
 	set := func(value any, path ...string) { setPath(cfg, value, path...) }
-	set(c.APIAddr(), "Addresses", "API")
+	set(kuboOwnAPI, "Addresses", "API")     // behind the API gate (gate.go)
 	set([]string{}, "Addresses", "Gateway") // no HTTP gateway
 	set([]string{c.SwarmAddr()}, "Addresses", "Swarm")
 	set([]string{}, "Addresses", "Announce")
@@ -168,6 +168,41 @@ func upgradeKubo(dir string, c Config) error {
 		return nil
 	}
 	return writeKuboConfig(cfgFile, cfg)
+}
+
+// kuboOwnAPI is Kubo's own API address: loopback, a port the kernel
+// chooses at each start (Kubo writes it in the repository's api file);
+// the clinic's API address is the supervisor's gate in front of it.
+const kuboOwnAPI = "/ip4/127.0.0.1/tcp/0"
+
+// kuboBehindGate puts Kubo's own API on kuboOwnAPI before a start: a
+// configuration written before session 21 has it on the clinic's API
+// address, where the gate now listens.
+func kuboBehindGate(repo string) error {
+	cfgFile := filepath.Join(repo, "config")
+	cfg, err := readKuboConfig(cfgFile)
+	if err != nil {
+		return err
+	}
+	if a, _ := cfg["Addresses"].(map[string]any); a != nil && a["API"] == kuboOwnAPI {
+		return nil
+	}
+	setPath(cfg, kuboOwnAPI, "Addresses", "API")
+	return writeKuboConfig(cfgFile, cfg)
+}
+
+// kuboAPIFile reads the address Kubo's running API listens on from the
+// repository's api file, as host:port; "" while there is none.
+func kuboAPIFile(repo string) string {
+	b, err := os.ReadFile(filepath.Join(repo, "api"))
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.TrimSpace(string(b)), "/")
+	if len(parts) != 5 || parts[3] != "tcp" || (parts[1] != "ip4" && parts[1] != "ip6") {
+		return ""
+	}
+	return net.JoinHostPort(parts[2], parts[4])
 }
 
 // chooseSwarmPort gives a configuration whose swarm takes any free port

@@ -89,6 +89,7 @@ type Supervisor struct {
 	opts   RunOptions
 	secret atomic.Pointer[string] // the workstations' Kubo API secret; a new one after a revocation (rotate.go)
 	desk   *desk
+	gate   *gate // the clinic's Kubo API address, in front of Kubo's own (gate.go)
 
 	prosody, kubo *daemon
 
@@ -172,9 +173,27 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			if err := os.Remove(filepath.Join(repo, "api")); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return err
 			}
+			if err := kuboBehindGate(repo); err != nil {
+				return err
+			}
 			return chooseSwarmPort(repo, cfg)
 		},
 	}
+	own := ""
+	if cfg.APIAuth {
+		if own, err = ServerAPISecret(dir); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	s.gate = newGate(own, !cfg.APIAuth, &s.secret)
+	gl, err := net.Listen("tcp", net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.APIPort)))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("server: the record store's API address %s: %w", cfg.APIAddr(), err)
+	}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); serveGate(sctx, s.gate, gl) }()
 	for _, d := range []*daemon{s.prosody, s.kubo} {
 		if err := d.start(sctx, opts); err != nil {
 			s.Stop()
@@ -331,7 +350,10 @@ func (s *Supervisor) kuboReady(ctx context.Context, p *proc, _ int64) error {
 		if err := p.running(); err != nil {
 			return err
 		}
-		if _, err := os.Stat(apiFile); err == nil {
+		// Kubo's own API, on a loopback port it chose (kuboOwnAPI): the
+		// gate forwards there from now on.
+		if addr := kuboAPIFile(filepath.Dir(apiFile)); addr != "" {
+			s.gate.upstream.Store(&addr)
 			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			err := c.Ping(pctx)
 			cancel()
