@@ -210,6 +210,7 @@ func TestAttackS15cH5IndexRowsDeleted(t *testing.T) {
 	}
 	db.Close()
 	relogin(t, c.phys)
+	c.phys.indexChecks.Wait() // the index is checked after login
 	wantAltered(t, c.phys)
 	chart, err := clin(c.phys).OpenChart(ctx, p.ID)
 	if err != nil {
@@ -234,6 +235,7 @@ func TestStoreSealHonestRestarts(t *testing.T) {
 		for _, s := range c.all() {
 			s.Close()
 			relogin(t, s)
+			s.indexChecks.Wait()
 			if msg := s.StoreAltered(); msg != "" {
 				t.Fatalf("%s: an honest restart is taken for an altered store: %s", s.name, msg)
 			}

@@ -82,6 +82,7 @@ type Session struct {
 	alteredMu    sync.Mutex
 	altered      string
 	alteredAudit bool
+	indexChecks  sync.WaitGroup // CheckIndex after each unlock
 }
 
 // me is what a workstation remembers of its owner, sealed with the device

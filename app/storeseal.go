@@ -101,6 +101,31 @@ func (s *Session) afterSealCheck(ctx context.Context, rep *replica.Replica, ks c
 	if msg != "" {
 		log.Printf("medihaven: %s", msg)
 	}
+	// The blind index is checked after login, off its path (a
+	// reception's index is some 1,500,000 postings).
+	s.indexChecks.Add(1)
+	go s.checkIndex(rep)
+}
+
+// checkIndex checks the blind index against the seal and, when it was
+// altered, has it written again and says so.
+func (s *Session) checkIndex(rep *replica.Replica) {
+	defer s.indexChecks.Done()
+	altered, err := rep.CheckIndex(context.Background())
+	if err != nil {
+		// A session locked meanwhile closed the store: checked at the
+		// next login.
+		log.Printf("medihaven: %v", err)
+		return
+	}
+	if !altered {
+		return
+	}
+	msg := rep.Altered()
+	s.alteredMu.Lock()
+	s.altered, s.alteredAudit = msg, true
+	s.alteredMu.Unlock()
+	log.Printf("medihaven: %s", msg)
 }
 
 // auditAltered writes the audit record of an altered store once, when

@@ -132,8 +132,9 @@ type Replica struct {
 	// bar reads the mark (Restored) without waiting for a long Apply.
 	// The store's seal (storeseal.go), and what its check at Open found
 	// altered ("" nothing).
-	seal    *storeSeal
-	altered string
+	seal      *storeSeal
+	alteredMu sync.Mutex
+	altered   string
 
 	mark       sync.Mutex
 	restored   bool

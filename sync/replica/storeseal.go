@@ -272,8 +272,9 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool) {
 	return gen, p, rd.Len() == 0
 }
 
-// current reads the parts of the store as it is, the index whole.
-func (s *storeSeal) current(ctx context.Context, tx *store.Tx) (p sealParts, err error) {
+// current reads the parts of the store as it is; the index whole only
+// when scan (else it is left zero).
+func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan bool) (p sealParts, err error) {
 	if p.device, p.tip, p.hash, err = s.tip(ctx, tx); err != nil {
 		return p, err
 	}
@@ -283,13 +284,21 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx) (p sealParts, err
 	if p.dir, err = dirDigest(ctx, tx); err != nil {
 		return p, err
 	}
+	if scan {
+		p.index, err = s.indexNow(ctx, tx)
+	}
+	return p, err
+}
+
+// indexNow is the XOR of the marks of every posting the index holds.
+func (s *storeSeal) indexNow(ctx context.Context, tx *store.Tx) (x [16]byte, err error) {
 	err = tx.EachPosting(ctx, func(t, e int64) {
 		m := s.Mark(t, e)
 		for i := range m {
-			p.index[i] ^= m[i]
+			x[i] ^= m[i]
 		}
 	})
-	return p, err
+	return x, err
 }
 
 // What a check found altered.
@@ -317,7 +326,11 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		if row, err = tx.Meta(ctx, metaSeal); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		now, err = s.current(ctx, tx)
+		// The index is read whole only to seal it the first time: a
+		// sealed one is checked after login (CheckIndex), off the
+		// login's path (a reception's 100,000 patients are some
+		// 1,500,000 postings).
+		now, err = s.current(ctx, tx, row == nil && r.p.Seal.Floor == 0)
 		return err
 	})
 	if err != nil {
@@ -346,15 +359,13 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		if was.dir != now.dir {
 			found, why = found|alteredDir, append(why, "directory rows changed")
 		}
-		if was.index != now.index {
-			found, why = found|alteredIndex, append(why, "the search index changed")
-		}
+		now.index = was.index // checked by CheckIndex
 	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s
 	if found != 0 {
-		r.altered = "This workstation's records file was altered or put back while Medihaven was closed (" +
+		r.altered = alteredSay + " (" +
 			strings.Join(why, "; ") + "). Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
 			"every key it held is retired (new ones follow), and it fetches what it is missing from the clinic's servers before it writes."
 		if err := r.repairAltered(ctx, found); err != nil {
@@ -363,6 +374,54 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	}
 	// Sealed now, as it is (also a store never sealed before).
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error { return nil })
+}
+
+// alteredSay opens what Altered says.
+const alteredSay = "This workstation's records file was altered or put back while Medihaven was closed"
+
+// CheckIndex checks the blind index against the seal, on one snapshot of
+// the store (its seal row and postings as one transaction left them), and
+// when they differ empties it and writes it again from the records, and
+// says so (Altered). Run after Open, off the login's path: until it ends,
+// a search may miss what deleted postings pointed at.
+func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
+	if r.seal == nil {
+		return false, nil
+	}
+	var row []byte
+	var x [16]byte
+	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = tx.Meta(ctx, metaSeal); err != nil {
+			return err
+		}
+		x, err = r.seal.indexNow(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("replica: check the index: %w", err)
+	}
+	if _, was, ok := r.seal.decode(row); ok && was.index == x {
+		return false, nil
+	}
+	r.mu.Lock()
+	err = r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.ClearIndex(ctx); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, store.MetaReindex, []byte{1})
+	})
+	r.mu.Unlock()
+	if err == nil {
+		err = r.indexAgain(ctx)
+	}
+	if err != nil {
+		return true, fmt.Errorf("replica: index the records again: %w", err)
+	}
+	r.alteredMu.Lock()
+	r.altered += alteredSay + " (the search index changed). It was written again from the records."
+	r.alteredMu.Unlock()
+	return true, nil
 }
 
 // repairAltered rebuilds what a check found altered: every part for a
@@ -440,7 +499,11 @@ func (r *Replica) retireAllHeld(ctx context.Context) error {
 
 // Altered says, in plain words, that the store was found altered or put
 // back when it was opened, and what was done ("" when it was not).
-func (r *Replica) Altered() string { return r.altered }
+func (r *Replica) Altered() string {
+	r.alteredMu.Lock()
+	defer r.alteredMu.Unlock()
+	return r.altered
+}
 
 // SealNow commits the store's seal durably and returns its generation:
 // what the app may keep in the keyring (a power cut cannot take the store
