@@ -107,6 +107,14 @@ func TestAttackS15cH2OlderStorePutBack(t *testing.T) {
 	if _, restored := rep(t, c.phys).Restored(); !restored {
 		t.Error("the store put back is not marked restored: its writes would fork its chain and use forgotten keys before catching up")
 	}
+	if k, ok := rep(t, c.phys).Key(roles.Clinical); ok && k.Epoch == oldKey.Epoch {
+		t.Errorf("before catching up, new clinical records would be sealed with epoch %d, which the revoked colleague holds", k.Epoch)
+	}
+	// Caught up again, the revocation is back.
+	mustSync(t, c.admin, c.recep, c.phys)
+	if m, _ := rep(t, c.phys).Member(c.phys2.Fingerprint()); m.Active() {
+		t.Error("after catching up the revoked colleague is still active to the physician's workstation")
+	}
 }
 
 // TestAttackS15cH3OlderMemberRow: the revoked colleague's sealed member
@@ -223,7 +231,8 @@ func TestAttackS15cH5IndexRowsDeleted(t *testing.T) {
 
 // TestStoreSealHonestRestarts: a workstation closed and opened again,
 // with writes between, is never taken for altered; nor is one whose
-// keyring lost the seal's generation (a first login after the upgrade).
+// keyring is behind the store (a crash or power cut after a commit,
+// before the keyring's write) or lost the seal's generation.
 func TestStoreSealHonestRestarts(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
@@ -239,6 +248,27 @@ func TestStoreSealHonestRestarts(t *testing.T) {
 			if msg := s.StoreAltered(); msg != "" {
 				t.Fatalf("%s: an honest restart is taken for an altered store: %s", s.name, msg)
 			}
+		}
+	}
+	for _, behind := range [][]byte{[]byte("1"), nil} {
+		s := c.phys
+		s.Close()
+		ks, err := c.env.OpenKeystore(s.prof, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if behind == nil {
+			err = ks.Delete(nameStoreSeal)
+		} else {
+			err = ks.Set(nameStoreSeal, behind)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		relogin(t, s)
+		s.indexChecks.Wait()
+		if msg := s.StoreAltered(); msg != "" {
+			t.Fatalf("keyring at %q: an honest store is taken for altered: %s", behind, msg)
 		}
 	}
 }
