@@ -269,6 +269,11 @@ func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.
 	}()
 	t := &Tx{tx: tx, names: cache, view: op == "view"}
 	t.seal.sealer = sealer
+	if sealer != nil {
+		if err := t.beginSeal(ctx); err != nil {
+			return err
+		}
+	}
 	if err := fn(t); err != nil {
 		return err
 	}

@@ -54,7 +54,31 @@ type sealState struct {
 	meta     bool
 	kinds    map[string]bool
 	deleting bool
+	// changes: the connection's total_changes() when the transaction
+	// began; touched: Touch was called.
+	changes int64
+	touched bool
 }
+
+// begin notes where the connection's count of changed rows stands.
+func (tx *Tx) beginSeal(ctx context.Context) error {
+	return wrap("update: begin", tx.tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&tx.seal.changes))
+}
+
+// Wrote reports whether this transaction changed a row, or was touched
+// (Touch): one that changed nothing needs no new seal.
+func (tx *Tx) Wrote(ctx context.Context) (bool, error) {
+	if tx.seal.touched {
+		return true, nil
+	}
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&n)
+	return n != tx.seal.changes, wrap("changes", err)
+}
+
+// Touch makes this transaction sealed even if it changes nothing else (a
+// durable commit of the seal: replica.SealNow).
+func (tx *Tx) Touch() { tx.seal.touched = true }
 
 func (tx *Tx) markPostings(ps []posting) {
 	if tx.seal.sealer == nil {
