@@ -60,7 +60,8 @@ type SealCheck struct {
 }
 
 // sealedMeta are the meta keys (prefixes) the seal covers.
-var sealedMeta = []string{"retired-epochs/", "seen-epochs/", "key-from/", "index-epoch/", MetaRestored}
+var sealedMeta = []string{"retired-epochs/", "seen-epochs/", "key-from/", "index-epoch/", MetaRestored,
+	"recovery/", "colleagues-confirmed", "desk-colleagues-confirmed"}
 
 // sealedKinds are the directory's kinds whose rows the seal covers.
 var sealedKinds = []string{KindMember, KindKey, KindKeyHeld, KindConfirms}
@@ -108,13 +109,40 @@ func newStoreSeal(r *Replica) (*storeSeal, error) {
 	return s, nil
 }
 
+// wipe forgets the seal's keys (Replica.Wipe). The AES cipher's own
+// expanded copy of the index key stays until it is collected: it seals
+// nothing and opens nothing, and the device key cannot be had from it.
+func (s *storeSeal) wipe() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.mac[:])
+	s.block = nil
+}
+
 // Mark is a posting's keyed value (store.Sealer).
 func (s *storeSeal) Mark(token, entity int64) [16]byte {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
+	return mark(b, token, entity)
+}
+
+func mark(b cipher.Block, token, entity int64) [16]byte {
 	var in, out [16]byte
+	if b == nil {
+		return out // wiped: the store is closed
+	}
 	binary.BigEndian.PutUint64(in[:8], uint64(token))
 	binary.BigEndian.PutUint64(in[8:], uint64(entity))
-	s.block.Encrypt(out[:], in[:])
+	b.Encrypt(out[:], in[:])
 	return out
+}
+
+// macKey is a copy of the MAC's key (zero once wiped).
+func (s *storeSeal) macKey() [32]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mac
 }
 
 // Seal writes the seal of the state tx leaves (store.Sealer).
@@ -235,7 +263,8 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	b.Write(p.meta[:])
 	b.Write(p.dir[:])
 	b.Write(p.index[:])
-	m := hmac.New(sha256.New, s.mac[:])
+	key := s.macKey()
+	m := hmac.New(sha256.New, key[:])
 	m.Write(b.Bytes())
 	b.Write(m.Sum(nil))
 	return b.Bytes()
@@ -247,7 +276,8 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool) {
 		return 0, p, false
 	}
 	body, tag := row[:len(row)-32], row[len(row)-32:]
-	m := hmac.New(sha256.New, s.mac[:])
+	key := s.macKey()
+	m := hmac.New(sha256.New, key[:])
 	m.Write(body)
 	if !hmac.Equal(m.Sum(nil), tag) {
 		return 0, p, false
@@ -297,8 +327,11 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan bool) (p sea
 
 // indexNow is the XOR of the marks of every posting the index holds.
 func (s *storeSeal) indexNow(ctx context.Context, tx *store.Tx) (x [16]byte, err error) {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
 	err = tx.EachPosting(ctx, func(t, e int64) {
-		m := s.Mark(t, e)
+		m := mark(b, t, e)
 		for i := range m {
 			x[i] ^= m[i]
 		}
