@@ -227,6 +227,22 @@ func TestAttackS15cH5IndexRowsDeleted(t *testing.T) {
 	if len(chart.Allergies) != 1 {
 		t.Errorf("the chart shows allergies %+v, want the penicillin allergy", chart.Allergies)
 	}
+	// Audited at the next upkeep: the administrator reads it.
+	if _, err := c.phys.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	log, err := c.admin.AuditLog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := false
+	for _, e := range log {
+		audited = audited || e.Record.Action == "store.altered" && e.Author == c.phys.Fingerprint()
+	}
+	if !audited {
+		t.Error("the altered store is not in the clinic's audit log")
+	}
 }
 
 // TestStoreSealHonestRestarts: a workstation closed and opened again,
