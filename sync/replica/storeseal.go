@@ -406,6 +406,10 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		r.altered = alteredSay + " (" +
 			strings.Join(why, "; ") + "). Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
 			"every key it held is retired (new ones follow), and it fetches what it is missing from the clinic's servers before it writes."
+		if found&(alteredAll|alteredTip) != 0 {
+			r.altered += " Changes made on this workstation that had not reached the clinic's servers before then may be missing: " +
+				"check your latest work."
+		}
 		if err := r.repairAltered(ctx, found); err != nil {
 			return fmt.Errorf("replica: rebuild the altered store: %w", err)
 		}
