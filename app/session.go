@@ -83,6 +83,8 @@ type Session struct {
 	altered      string
 	alteredAudit bool
 	indexChecks  sync.WaitGroup // CheckIndex after each unlock
+	// stopIndexCheck cancels it (under alteredMu).
+	stopIndexCheck context.CancelFunc
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -533,7 +535,8 @@ func (s *Session) takeStore() (wipe func()) {
 	s.dk = nil
 	s.dkMu.Unlock()
 	return func() {
-		s.forgetParts() // the chat's opened history leaves memory too
+		s.forgetParts()   // the chat's opened history leaves memory too
+		s.endIndexCheck() // storeseal.go: before the store closes
 		if db != nil {
 			db.Close()
 		}

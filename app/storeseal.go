@@ -103,15 +103,32 @@ func (s *Session) afterSealCheck(ctx context.Context, rep *replica.Replica, ks c
 	}
 	// The blind index is checked after login, off its path (a
 	// reception's index is some 1,500,000 postings).
+	ctx, cancel := context.WithCancel(context.Background())
+	s.alteredMu.Lock()
+	s.stopIndexCheck = cancel
+	s.alteredMu.Unlock()
 	s.indexChecks.Add(1)
-	go s.checkIndex(rep)
+	go s.checkIndex(ctx, rep)
+}
+
+// endIndexCheck stops a check of the index still running and waits for
+// it (the store is about to close).
+func (s *Session) endIndexCheck() {
+	s.alteredMu.Lock()
+	stop := s.stopIndexCheck
+	s.stopIndexCheck = nil
+	s.alteredMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.indexChecks.Wait()
 }
 
 // checkIndex checks the blind index against the seal and, when it was
 // altered, has it written again and says so.
-func (s *Session) checkIndex(rep *replica.Replica) {
+func (s *Session) checkIndex(ctx context.Context, rep *replica.Replica) {
 	defer s.indexChecks.Done()
-	altered, err := rep.CheckIndex(context.Background())
+	altered, err := rep.CheckIndex(ctx)
 	if err != nil {
 		// A session locked meanwhile closed the store: checked at the
 		// next login.
