@@ -190,6 +190,9 @@ func TestAttackS15cH4RetiredRowsDeleted(t *testing.T) {
 	if got, ok := r.Key(roles.Clinical); ok && got.Epoch == k.Epoch {
 		t.Errorf("new clinical records would be sealed with the recovered epoch %d", k.Epoch)
 	}
+	if r.Trusted(roles.Clinical, k.Epoch) {
+		t.Error("the key administrators saw whole would be handed on to colleagues (no longer marked seen)")
+	}
 }
 
 // TestAttackS15cH5IndexRowsDeleted: the index rows of a penicillin

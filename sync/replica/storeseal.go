@@ -382,11 +382,17 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	case row == nil && floor == 0:
 		// Never sealed: a new store, or one from before session 21.
 	case row == nil:
-		found, why = alteredAll, append(why, "its seal was deleted")
+		found, why = alteredAll|alteredMeta, append(why, "its seal was deleted")
 	case !ok:
-		found, why = alteredAll, append(why, "its seal does not match this workstation's key")
+		found, why = alteredAll|alteredMeta, append(why, "its seal does not match this workstation's key")
 	case gen < floor:
+		// An older copy, sealed as it was: its rows marking keys seen
+		// are its own (a key recovered since is not in it at all),
+		// unless they were edited as well.
 		found, why = alteredAll, append(why, fmt.Sprintf("it is an older copy (generation %d, the keyring has seen %d)", gen, floor))
+		if was.meta != now.meta {
+			found |= alteredMeta
+		}
 	default:
 		if was.device == now.device && (was.tip != now.tip || was.hash != now.hash) {
 			found, why = found|alteredTip, append(why, fmt.Sprintf("its own chain ends at %d, sealed at %d", now.tip, was.tip))
@@ -487,7 +493,7 @@ func (r *Replica) repairAltered(ctx context.Context, found int) error {
 		}
 	}
 	if all || found&alteredMeta != 0 {
-		if err := r.retireAllHeld(ctx); err != nil {
+		if err := r.retireAllHeld(ctx, found&alteredMeta != 0); err != nil {
 			return err
 		}
 	}
@@ -515,9 +521,12 @@ func (r *Replica) rebuildDirectory(ctx context.Context) error {
 	})
 }
 
-// retireAllHeld retires every key this workstation holds and marks it
-// seen (never handed on): which were retired or recovered was lost.
-func (r *Replica) retireAllHeld(ctx context.Context) error {
+// retireAllHeld retires every key this workstation holds (a revocation
+// the store forgot may have exposed any), and when seen, marks each seen
+// too: which were recovered (never to be handed on) was lost. That is
+// costly where this workstation is the only holder of an old epoch: it
+// no longer hands it to a newcomer.
+func (r *Replica) retireAllHeld(ctx context.Context, seen bool) error {
 	r.state.RLock()
 	held := map[string][]uint32{}
 	for scope, ks := range r.keys {
@@ -529,8 +538,10 @@ func (r *Replica) retireAllHeld(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for scope, epochs := range held {
-		if err := r.addEpochsLocked(ctx, seenMeta(scope), r.seen, scope, epochs); err != nil {
-			return err
+		if seen {
+			if err := r.addEpochsLocked(ctx, seenMeta(scope), r.seen, scope, epochs); err != nil {
+				return err
+			}
 		}
 		if err := r.addEpochsLocked(ctx, retiredMeta(scope), r.retired, scope, epochs); err != nil {
 			return err
