@@ -296,6 +296,7 @@ func removeProfile(dir string, created bool, ks crypto.Keystore) {
 		ks.Delete(nameIdentity)    //nolint:errcheck // best effort clean-up
 		ks.Delete(nameDevice)      //nolint:errcheck
 		ks.Delete(nameTrustSealed) //nolint:errcheck
+		ks.Delete(nameStoreSeal)   //nolint:errcheck
 	}
 	if created {
 		os.RemoveAll(dir)

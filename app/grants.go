@@ -38,6 +38,10 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 	if err != nil {
 		return u, err
 	}
+	// The store seal's generation into the keyring now and then, and the
+	// audit of an altered store once it may write (storeseal.go).
+	s.sealDue(ctx, r)
+	s.auditAltered(ctx, r)
 	if s.role.Can(roles.AdmitStaff) && r.Holds(roles.Admin) {
 		if u.Admitted, err = s.Admit(ctx); err != nil {
 			return u, err

@@ -73,6 +73,18 @@ type Session struct {
 	// caughtUp: the sync's first catch-up is done (restored.go); syncing:
 	// a network sync was started (firstkey.go waits for that catch-up).
 	caughtUp, syncing atomic.Bool
+
+	// The store's seal (storeseal.go): the keyring's generation read at
+	// unlock, when it was last kept there (unix ns), and what the check
+	// found altered, still to audit.
+	sealFloor    uint64
+	sealKept     atomic.Int64
+	alteredMu    sync.Mutex
+	altered      string
+	alteredAudit bool
+	indexChecks  sync.WaitGroup // CheckIndex after each unlock
+	// stopIndexCheck cancels it (under alteredMu).
+	stopIndexCheck context.CancelFunc
 }
 
 // me is what a workstation remembers of its owner, sealed with the device
@@ -235,6 +247,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 		chain = s.prof.Device
 	}
 	var rep *replica.Replica
+	s.sealFloor = sealFloor(ks)
 	if err == nil {
 		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
 	}
@@ -248,6 +261,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.dk = dk
 	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
+	s.afterSealCheck(ctx, rep, ks) // storeseal.go
 	// A restored workstation's writes wait for its first catch-up.
 	s.holdRestored(rep, false)
 	// profile.go: the Kubo API secret, sealed. A failure leaves the
@@ -270,6 +284,7 @@ func (s *Session) replicaParams(db *store.DB, device string, id *crypto.Identity
 	return replica.Params{
 		DB: db, Device: device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
 		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
+		Seal: &replica.SealCheck{Floor: s.sealFloor},
 	}
 }
 
@@ -477,6 +492,7 @@ func (s *Session) Fingerprint() string {
 // Lock is called finishes first.
 func (s *Session) Lock() {
 	s.mu.Lock()
+	s.keepSealLater(context.Background(), s.rep) // storeseal.go
 	wipe := s.takeStore()
 	s.locked = true
 	s.mu.Unlock()
@@ -519,7 +535,8 @@ func (s *Session) takeStore() (wipe func()) {
 	s.dk = nil
 	s.dkMu.Unlock()
 	return func() {
-		s.forgetParts() // the chat's opened history leaves memory too
+		s.forgetParts()   // the chat's opened history leaves memory too
+		s.endIndexCheck() // storeseal.go: before the store closes
 		if db != nil {
 			db.Close()
 		}

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -316,8 +317,24 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 				}
 			}
 			ws.showShell(s)
+			// The store's seal found the records file altered or put
+			// back (app StoreAltered): said plainly, once, at login.
+			if sa, ok := s.(StoreAltered); ok {
+				if msg := sa.StoreAltered(); msg != "" {
+					body := widget.NewLabel(msg)
+					body.Wrapping = fyne.TextWrapWord
+					dialog.NewCustom("This workstation's records file was altered", "Close",
+						container.New(minWidth{440}, body), ws.win).Show()
+				}
+			}
 		})
 	})
+}
+
+// StoreAltered is a session that says whether its store was found
+// altered or put back at login (app.Session.StoreAltered).
+type StoreAltered interface {
+	StoreAltered() string
 }
 
 // loginPage puts a card under the application's name in the login column.

@@ -52,6 +52,9 @@ type Params struct {
 	// chain (they wait in the outbox).
 	OnAppend func()
 	Now      func() time.Time
+	// Seal, when set, checks the store against its seal at Open and seals
+	// every write after (storeseal.go): what the keyring says of it.
+	Seal *SealCheck
 }
 
 // Changed names an entity whose state changed.
@@ -127,6 +130,12 @@ type Replica struct {
 	// (written holding both mu and mark, read holding either), and why
 	// its writes are held meanwhile (under mark): restored.go. The status
 	// bar reads the mark (Restored) without waiting for a long Apply.
+	// The store's seal (storeseal.go), and what its check at Open found
+	// altered ("" nothing).
+	seal      *storeSeal
+	alteredMu sync.Mutex
+	altered   string
+
 	mark       sync.Mutex
 	restored   bool
 	restoredAt uint64
@@ -185,6 +194,21 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		return nil, err
 	}
 	r.onChange = nil // nothing changed: this is how the store was
+	if p.Seal != nil {
+		if err := r.checkSeal(ctx); err != nil {
+			return nil, err
+		}
+		if r.altered != "" {
+			// Opened again from what was rebuilt: the directory's
+			// judgements, keys and marks are read from it afresh.
+			again, err := Open(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			again.altered = r.altered + again.altered
+			return again, nil
+		}
+	}
 	if err := r.indexAgain(ctx); err != nil {
 		return nil, err
 	}

@@ -128,6 +128,11 @@ func (r *Replica) indexAgain(ctx context.Context) error {
 
 // indexRows writes the index of one page of records again.
 func (r *Replica) indexRows(ctx context.Context, rows []store.Entity) error {
+	// Under mu: a write or an Apply running beside it (CheckIndex runs
+	// after login) must not have its terms replaced by what was read
+	// before it.
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	byEntity := map[string][][]byte{}
 	for _, e := range rows {
 		if !roles.Scope(e.Scope).Valid() {

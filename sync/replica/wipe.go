@@ -17,6 +17,9 @@ func (r *Replica) Wipe() {
 		r.tidy.Stop() // the store is closed: nothing left to checkpoint
 	}
 	r.p.DeviceKey.Wipe()
+	if r.seal != nil {
+		r.seal.wipe() // storeseal.go
+	}
 	for scope, epochs := range r.keys {
 		for epoch := range epochs {
 			k := epochs[epoch]

@@ -247,6 +247,7 @@ func (tx *Tx) DeleteEntity(ctx context.Context, id string) error {
 	n, err := tx.entityNumber(ctx, id, false)
 	if err == nil && n != 0 {
 		_, err = tx.tx.ExecContext(ctx, `DELETE FROM entities WHERE n = ?`, n)
+		tx.seal.deleting = true
 	}
 	return wrap(op, err)
 }

@@ -41,6 +41,8 @@ type DB struct {
 	// syncRefetchable; "" when unknown), read and set only while holding
 	// that one connection.
 	synchronous string
+	// sealer seals every write transaction before it commits (seal.go).
+	sealer sealerSlot
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -77,6 +79,9 @@ type Tx struct {
 	bindings map[string]Binding
 	// view: a View's transaction, on a reader.
 	view bool
+	// seal: what this write transaction changed that the seal follows
+	// (seal.go).
+	seal sealState
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -241,16 +246,16 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		}
 		db.synchronous = level
 	}
-	return run(ctx, conn.BeginTx, &db.names, "update", fn)
+	return run(ctx, conn.BeginTx, &db.names, "update", db.currentSealer(), fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent
 // snapshot of the database, and never waits for a writer.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.readers.BeginTx, &db.names, "view", fn)
+	return run(ctx, db.readers.BeginTx, &db.names, "view", nil, fn)
 }
 
-func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, fn func(tx *Tx) error) error {
+func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, fn func(tx *Tx) error) error {
 	tx, err := begin(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
@@ -263,17 +268,33 @@ func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.
 		}
 	}()
 	t := &Tx{tx: tx, names: cache, view: op == "view"}
+	t.seal.sealer = sealer
+	if sealer != nil {
+		if err := t.beginSeal(ctx); err != nil {
+			return err
+		}
+	}
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := t.writeAdded(ctx); err != nil {
 		return err
 	}
+	var sealed func()
+	if sealer != nil {
+		var err error
+		if sealed, err = sealer.Seal(ctx, t); err != nil {
+			return err
+		}
+	}
 	committing = true
 	if err := tx.Commit(); err != nil {
 		return wrap(op+": commit", err)
 	}
 	cache.keep(t.learned)
+	if sealed != nil {
+		sealed()
+	}
 	return nil
 }
 

@@ -66,6 +66,7 @@ func (tx *Tx) entityRow(ctx context.Context, args []any, e Entity) (_ []any, n i
 	if e.ID == "" || e.Kind == "" {
 		return nil, 0, invalid("put entity: id and kind are required")
 	}
+	tx.touchedKind(e.Kind)
 	lamport, err := dbInt(op+": lamport", e.Lamport)
 	if err != nil {
 		return nil, 0, err

@@ -141,6 +141,8 @@ func (tx *Tx) SetIndexes(ctx context.Context, byEntity map[string][][]byte) erro
 	if err := tx.postings(ctx, `DELETE FROM postings WHERE (token, entity) IN (VALUES `, `)`, drop); err != nil {
 		return err
 	}
+	tx.markPostings(drop)
+	tx.markPostings(add)
 	return tx.postings(ctx, `INSERT INTO postings (token, entity) VALUES `, ` ON CONFLICT DO NOTHING`, add)
 }
 

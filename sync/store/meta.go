@@ -22,11 +22,13 @@ func (tx *Tx) SetMeta(ctx context.Context, key string, value []byte) error {
 		`INSERT INTO meta (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
 		key, blob(value))
+	tx.seal.meta = true
 	return wrap("set meta "+key, err)
 }
 
 // DeleteMeta removes the setting under key (an unknown key is no error).
 func (tx *Tx) DeleteMeta(ctx context.Context, key string) error {
 	_, err := tx.tx.ExecContext(ctx, `DELETE FROM meta WHERE key = ?`, key)
+	tx.seal.meta = true
 	return wrap("delete meta "+key, err)
 }

@@ -1,0 +1,581 @@
+package replica
+
+// The store's seal (session 21, h-mac21; sec-s15c H2–H5). Someone who
+// can write the profile folder but holds neither the keyring's secrets
+// nor the passphrase could put back an older medihaven.db, an older
+// sealed row, or delete clear rows (the meta rows that retire keys, the
+// blind index), and the workstation believed what it found. Every write
+// transaction now also writes a MAC with a key derived from the device
+// key over what decides trust:
+//
+//   - a generation, one more at each commit, whose latest durable value
+//     the app also keeps in the keyring (Params.Seal.Floor): a store
+//     whose generation is below it is an older copy put back;
+//   - the tip of this workstation's own chain (deleted own events);
+//   - the meta rows that mark keys retired, seen, whose source they came
+//     from, the index keys' epochs and the restore mark;
+//   - the rows of the directory's kinds (member, key, key-held,
+//     confirms: an older sealed row put back);
+//   - the blind index: the XOR of a keyed value of every posting, kept
+//     up to date from what each transaction writes or removes and read
+//     whole only at login.
+//
+// At Open the seal is checked. A mismatch is never trusted and never
+// locks the workstation out: it is said (Altered), the workstation is
+// marked restored (its writes wait for its first catch-up when it syncs,
+// and it takes its chain's continuation from the clinic), and what the
+// seal covers is rebuilt: the index from the records, the directory's
+// rows from the signed events, and every key held is retired and marked
+// seen (the meta rows that said which were lost; upkeep starts new
+// epochs). A crash between a commit and the keyring's write leaves the
+// store ahead of the keyring, which is fine; the keyring is written only
+// after a durable commit (SealNow), so a power cut cannot put it ahead.
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// metaSeal is the store meta key of the seal.
+const metaSeal = "store/seal"
+
+// sealVersion is the seal's format.
+const sealVersion = 1
+
+// SealCheck is what the keyring says of the store's seal (Params.Seal).
+type SealCheck struct {
+	// Floor is the generation the keyring last kept (0: none).
+	Floor uint64
+}
+
+// sealedMeta are the meta keys (prefixes) the seal covers.
+var sealedMeta = []string{"retired-epochs/", "seen-epochs/", "key-from/", "index-epoch/", MetaRestored,
+	"recovery/", "colleagues-confirmed", "desk-colleagues-confirmed"}
+
+// sealedKinds are the directory's kinds whose rows the seal covers.
+var sealedKinds = []string{KindMember, KindKey, KindKeyHeld, KindConfirms}
+
+// sealParts are the digests of what the seal covers.
+type sealParts struct {
+	device string
+	tip    uint64
+	hash   string
+	meta   [32]byte
+	dir    [32]byte
+	index  [16]byte
+}
+
+// storeSeal seals the replica's store (store.Sealer).
+type storeSeal struct {
+	r     *Replica
+	mac   [32]byte
+	block cipher.Block
+
+	mu    sync.Mutex // guards gen and parts (a commit's result)
+	gen   uint64
+	parts sealParts
+}
+
+func newStoreSeal(r *Replica) (*storeSeal, error) {
+	dk := r.p.DeviceKey
+	if dk.Wiped() {
+		return nil, errors.New("replica: no device key to seal the store with")
+	}
+	derive := func(label string) [32]byte {
+		h := hmac.New(sha256.New, dk[:])
+		h.Write([]byte("medihaven/store-seal/" + label))
+		var out [32]byte
+		copy(out[:], h.Sum(nil))
+		return out
+	}
+	s := &storeSeal{r: r, mac: derive("mac")}
+	k := derive("index")
+	b, err := aes.NewCipher(k[:])
+	if err != nil {
+		return nil, err
+	}
+	s.block = b
+	return s, nil
+}
+
+// wipe forgets the seal's keys (Replica.Wipe). The AES cipher's own
+// expanded copy of the index key stays until it is collected: it seals
+// nothing and opens nothing, and the device key cannot be had from it.
+func (s *storeSeal) wipe() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.mac[:])
+	s.block = nil
+}
+
+// Mark is a posting's keyed value (store.Sealer).
+func (s *storeSeal) Mark(token, entity int64) [16]byte {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
+	return mark(b, token, entity)
+}
+
+func mark(b cipher.Block, token, entity int64) [16]byte {
+	var in, out [16]byte
+	if b == nil {
+		return out // wiped: the store is closed
+	}
+	binary.BigEndian.PutUint64(in[:8], uint64(token))
+	binary.BigEndian.PutUint64(in[8:], uint64(entity))
+	b.Encrypt(out[:], in[:])
+	return out
+}
+
+// macKey is a copy of the MAC's key (zero once wiped).
+func (s *storeSeal) macKey() [32]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mac
+}
+
+// Seal writes the seal of the state tx leaves (store.Sealer).
+func (s *storeSeal) Seal(ctx context.Context, tx *store.Tx) (func(), error) {
+	// A transaction that changed nothing leaves the seal as it was (and
+	// costs no write).
+	if wrote, err := tx.Wrote(ctx); err != nil || !wrote {
+		return nil, err
+	}
+	s.mu.Lock()
+	gen, parts := s.gen+1, s.parts
+	s.mu.Unlock()
+	index, cleared, meta, entities := tx.SealChanges(sealedKinds...)
+	if cleared {
+		parts.index = [16]byte{}
+	}
+	for i := range index {
+		parts.index[i] ^= index[i]
+	}
+	var err error
+	if parts.device, parts.tip, parts.hash, err = s.tip(ctx, tx); err != nil {
+		return nil, err
+	}
+	if meta {
+		if parts.meta, err = metaDigest(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if entities {
+		if parts.dir, err = dirDigest(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.SetMeta(ctx, metaSeal, s.encode(gen, parts)); err != nil {
+		return nil, fmt.Errorf("replica: seal the store: %w", err)
+	}
+	return func() {
+		s.mu.Lock()
+		s.gen, s.parts = gen, parts
+		s.mu.Unlock()
+	}, nil
+}
+
+// Gen is the generation of the last committed seal.
+func (s *storeSeal) Gen() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+func (s *storeSeal) tip(ctx context.Context, tx *store.Tx) (string, uint64, string, error) {
+	d := s.r.p.Device
+	tip, ok, err := tx.ChainTip(ctx, d)
+	if err != nil || !ok {
+		return d, 0, "", err
+	}
+	return d, tip.Seq, tip.Hash, nil
+}
+
+func metaDigest(ctx context.Context, tx *store.Tx) ([32]byte, error) {
+	h := sha256.New()
+	for _, prefix := range sealedMeta {
+		err := tx.MetaWithPrefix(ctx, prefix, func(k string, v []byte) {
+			writeField(h, []byte(k))
+			writeField(h, v)
+		})
+		if err != nil {
+			return [32]byte{}, err
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+func dirDigest(ctx context.Context, tx *store.Tx) ([32]byte, error) {
+	h := sha256.New()
+	for _, kind := range sealedKinds {
+		es, err := tx.EntitiesOfKind(ctx, kind, -1, 0)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		writeField(h, []byte(kind))
+		for _, e := range es {
+			writeField(h, []byte(e.ID))
+			writeField(h, []byte(e.Scope))
+			writeField(h, e.State)
+			var n [16]byte
+			binary.BigEndian.PutUint64(n[:8], e.Lamport)
+			binary.BigEndian.PutUint64(n[8:], uint64(e.Updated))
+			h.Write(n[:])
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+func writeField(w interface{ Write([]byte) (int, error) }, b []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	w.Write(n[:])
+	w.Write(b)
+}
+
+// encode is the seal's row: the version, the generation, the parts, and
+// the MAC over all of them.
+func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
+	var b bytes.Buffer
+	b.WriteByte(sealVersion)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], gen)
+	b.Write(n[:])
+	writeField(&b, []byte(p.device))
+	binary.BigEndian.PutUint64(n[:], p.tip)
+	b.Write(n[:])
+	writeField(&b, []byte(p.hash))
+	b.Write(p.meta[:])
+	b.Write(p.dir[:])
+	b.Write(p.index[:])
+	key := s.macKey()
+	m := hmac.New(sha256.New, key[:])
+	m.Write(b.Bytes())
+	b.Write(m.Sum(nil))
+	return b.Bytes()
+}
+
+// decode reads a seal's row, and whether its MAC holds.
+func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool) {
+	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] != sealVersion {
+		return 0, p, false
+	}
+	body, tag := row[:len(row)-32], row[len(row)-32:]
+	key := s.macKey()
+	m := hmac.New(sha256.New, key[:])
+	m.Write(body)
+	if !hmac.Equal(m.Sum(nil), tag) {
+		return 0, p, false
+	}
+	rd := bytes.NewReader(body[1:])
+	field := func() string {
+		var n [4]byte
+		rd.Read(n[:])
+		l := binary.BigEndian.Uint32(n[:])
+		if int(l) > rd.Len() {
+			return ""
+		}
+		f := make([]byte, l)
+		rd.Read(f)
+		return string(f)
+	}
+	var n [8]byte
+	rd.Read(n[:])
+	gen = binary.BigEndian.Uint64(n[:])
+	p.device = field()
+	rd.Read(n[:])
+	p.tip = binary.BigEndian.Uint64(n[:])
+	p.hash = field()
+	rd.Read(p.meta[:])
+	rd.Read(p.dir[:])
+	rd.Read(p.index[:])
+	return gen, p, rd.Len() == 0
+}
+
+// current reads the parts of the store as it is; the index whole only
+// when scan (else it is left zero).
+func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan bool) (p sealParts, err error) {
+	if p.device, p.tip, p.hash, err = s.tip(ctx, tx); err != nil {
+		return p, err
+	}
+	if p.meta, err = metaDigest(ctx, tx); err != nil {
+		return p, err
+	}
+	if p.dir, err = dirDigest(ctx, tx); err != nil {
+		return p, err
+	}
+	if scan {
+		p.index, err = s.indexNow(ctx, tx)
+	}
+	return p, err
+}
+
+// indexNow is the XOR of the marks of every posting the index holds.
+func (s *storeSeal) indexNow(ctx context.Context, tx *store.Tx) (x [16]byte, err error) {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
+	err = tx.EachPosting(ctx, func(t, e int64) {
+		m := mark(b, t, e)
+		for i := range m {
+			x[i] ^= m[i]
+		}
+	})
+	return x, err
+}
+
+// What a check found altered.
+const (
+	alteredAll = 1 << iota
+	alteredIndex
+	alteredDir
+	alteredMeta
+	alteredTip
+)
+
+// checkSeal checks the store against its seal and the keyring's floor,
+// installs the seal on the store, and repairs what was found altered.
+// A store sealed for the first time (no seal yet, none known to the
+// keyring) is sealed as it is.
+func (r *Replica) checkSeal(ctx context.Context) error {
+	s, err := newStoreSeal(r)
+	if err != nil {
+		return err
+	}
+	var row []byte
+	var now sealParts
+	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = tx.Meta(ctx, metaSeal); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		// The index is read whole only to seal it the first time: a
+		// sealed one is checked after login (CheckIndex), off the
+		// login's path (a reception's 100,000 patients are some
+		// 1,500,000 postings).
+		now, err = s.current(ctx, tx, row == nil && r.p.Seal.Floor == 0)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replica: check the store's seal: %w", err)
+	}
+	floor := r.p.Seal.Floor
+	var found int
+	var why []string
+	gen, was, ok := s.decode(row)
+	switch {
+	case row == nil && floor == 0:
+		// Never sealed: a new store, or one from before session 21.
+	case row == nil:
+		found, why = alteredAll|alteredMeta, append(why, "its seal was deleted")
+	case !ok:
+		found, why = alteredAll|alteredMeta, append(why, "its seal does not match this workstation's key")
+	case gen < floor:
+		// An older copy, sealed as it was: its rows marking keys seen
+		// are its own (a key recovered since is not in it at all),
+		// unless they were edited as well.
+		found, why = alteredAll, append(why, fmt.Sprintf("it is an older copy (generation %d, the keyring has seen %d)", gen, floor))
+		if was.meta != now.meta {
+			found |= alteredMeta
+		}
+	default:
+		if was.device == now.device && (was.tip != now.tip || was.hash != now.hash) {
+			found, why = found|alteredTip, append(why, fmt.Sprintf("its own chain ends at %d, sealed at %d", now.tip, was.tip))
+		}
+		if was.meta != now.meta {
+			found, why = found|alteredMeta, append(why, "the rows marking keys retired or seen changed")
+		}
+		if was.dir != now.dir {
+			found, why = found|alteredDir, append(why, "directory rows changed")
+		}
+		now.index = was.index // checked by CheckIndex
+	}
+	s.gen, s.parts = max(gen, floor), now
+	r.p.DB.SetSealer(s)
+	r.seal = s
+	if found != 0 {
+		r.altered = alteredSay + " (" +
+			strings.Join(why, "; ") + "). Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
+			"every key it held is retired (new ones follow), and it fetches what it is missing from the clinic's servers before it writes."
+		if found&(alteredAll|alteredTip) != 0 {
+			r.altered += " Changes made on this workstation that had not reached the clinic's servers before then may be missing: " +
+				"check your latest work."
+		}
+		if err := r.repairAltered(ctx, found); err != nil {
+			return fmt.Errorf("replica: rebuild the altered store: %w", err)
+		}
+	}
+	// Sealed now, as it is (also a store never sealed before).
+	return r.p.DB.Update(ctx, func(tx *store.Tx) error { tx.Touch(); return nil })
+}
+
+// alteredSay opens what Altered says.
+const alteredSay = "This workstation's records file was altered or put back while Medihaven was closed"
+
+// CheckIndex checks the blind index against the seal, on one snapshot of
+// the store (its seal row and postings as one transaction left them), and
+// when they differ empties it and writes it again from the records, and
+// says so (Altered). Run after Open, off the login's path: until it ends,
+// a search may miss what deleted postings pointed at.
+func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
+	if r.seal == nil {
+		return false, nil
+	}
+	var row []byte
+	var x [16]byte
+	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = tx.Meta(ctx, metaSeal); err != nil {
+			return err
+		}
+		x, err = r.seal.indexNow(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("replica: check the index: %w", err)
+	}
+	if _, was, ok := r.seal.decode(row); ok && was.index == x {
+		return false, nil
+	}
+	r.mu.Lock()
+	err = r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.ClearIndex(ctx); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, store.MetaReindex, []byte{1})
+	})
+	r.mu.Unlock()
+	if err == nil {
+		err = r.indexAgain(ctx)
+	}
+	if err != nil {
+		return true, fmt.Errorf("replica: index the records again: %w", err)
+	}
+	r.alteredMu.Lock()
+	r.altered += alteredSay + " (the search index changed). It was written again from the records."
+	r.alteredMu.Unlock()
+	return true, nil
+}
+
+// repairAltered rebuilds what a check found altered: every part for a
+// store whose seal fails or that was put back.
+func (r *Replica) repairAltered(ctx context.Context, found int) error {
+	all := found&alteredAll != 0
+	if all || found&alteredIndex != 0 {
+		err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+			if err := tx.ClearIndex(ctx); err != nil {
+				return err
+			}
+			return tx.SetMeta(ctx, store.MetaReindex, []byte{1})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if all || found&alteredDir != 0 {
+		if err := r.rebuildDirectory(ctx); err != nil {
+			return err
+		}
+	}
+	if all || found&alteredMeta != 0 {
+		if err := r.retireAllHeld(ctx, found&alteredMeta != 0); err != nil {
+			return err
+		}
+	}
+	return r.MarkRestored(ctx)
+}
+
+// rebuildDirectory rebuilds every record of the directory's kinds from
+// the events in the log, rows deleted included.
+func (r *Replica) rebuildDirectory(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		for _, kind := range sealedKinds {
+			ids, err := tx.EntitiesInLog(ctx, kind)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if err := r.rebuildEntity(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// retireAllHeld retires every key this workstation holds (a revocation
+// the store forgot may have exposed any), and when seen, marks each seen
+// too: which were recovered (never to be handed on) was lost. That is
+// costly where this workstation is the only holder of an old epoch: it
+// no longer hands it to a newcomer.
+func (r *Replica) retireAllHeld(ctx context.Context, seen bool) error {
+	r.state.RLock()
+	held := map[string][]uint32{}
+	for scope, ks := range r.keys {
+		for e := range ks {
+			held[scope] = append(held[scope], e)
+		}
+	}
+	r.state.RUnlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for scope, epochs := range held {
+		if seen {
+			if err := r.addEpochsLocked(ctx, seenMeta(scope), r.seen, scope, epochs); err != nil {
+				return err
+			}
+		}
+		if err := r.addEpochsLocked(ctx, retiredMeta(scope), r.retired, scope, epochs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Altered says, in plain words, that the store was found altered or put
+// back when it was opened, and what was done ("" when it was not).
+func (r *Replica) Altered() string {
+	r.alteredMu.Lock()
+	defer r.alteredMu.Unlock()
+	return r.altered
+}
+
+// SealNow commits the store's seal durably and returns its generation:
+// what the app may keep in the keyring (a power cut cannot take the store
+// below it). 0 when the store is not sealed.
+func (r *Replica) SealNow(ctx context.Context) (uint64, error) {
+	if r.seal == nil {
+		return 0, nil
+	}
+	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { tx.Touch(); return nil }); err != nil {
+		return 0, err
+	}
+	return r.seal.Gen(), nil
+}
+
+// SealerForTest is the store's sealer of this replica (measurements put
+// it back after taking it off).
+func (r *Replica) SealerForTest() store.Sealer {
+	if r.seal == nil {
+		return nil
+	}
+	return r.seal
+}
