@@ -56,6 +56,7 @@ func (p Problem) String() string {
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
 func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
+	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(raws) >= bulkEnvelopes {
@@ -296,6 +297,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if h.Kind == KindMove {
 		return r.tryMove(ctx, tx, env, checked, prevLamport)
 	}
+	// The evidence of a fork, judged by itself (fork.go).
+	if h.Kind == KindForkSeen {
+		return r.tryForkSeen(ctx, tx, env, checked, prevLamport)
+	}
 
 	if h.Kind == KindKey {
 		if v, ok := r.checkKey(env); !ok {
@@ -326,6 +331,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		}
 	}
 	if v, ok := r.checkClock(h, prevLamport); !ok {
+		return v, nil
+	}
+	// Its author forked this device at or below it (fork.go).
+	if v, ok := r.forkRefuses(h); ok {
 		return v, nil
 	}
 	if was, seen := r.roleSeen[h.Author]; isMember && seen && roleView(was) != roleView(member) {
@@ -493,6 +502,12 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		return r.takeGrant(ctx, tx, env)
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
+	case KindForkSeen: // this workstation's own evidence of a fork (writeForks)
+		carried, err := parseForkSeen(h, env.Ciphertext)
+		if err != nil {
+			return 0, keyRef{}, badContent{err.Error()}
+		}
+		return store.Applied, keyRef{}, r.forkSeen(ctx, tx, carried)
 	case KindMove: // this workstation's own move (MoveFrom)
 		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)

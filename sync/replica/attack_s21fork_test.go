@@ -55,6 +55,9 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 				t.Errorf("the physicians' workstations disagree:\n%s", d)
 			}
 			for _, s := range honest {
+				if fs := s.r.Forks(); len(fs) != 1 || fs[0] != (Fork{Device: a1.Header.Device, Author: c.recep.fp(), Seq: a1.Header.Seq}) {
+					t.Errorf("%s: forks %+v, want her device from seq %d", s.p.name, fs, a1.Header.Seq)
+				}
 				if st, reason := s.state(before.Header.ID); st != store.Applied && st != store.Sealed {
 					t.Errorf("%s: her event before the fork is %v (%s), want it kept", s.p.name, st, reason)
 				}

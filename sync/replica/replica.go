@@ -160,6 +160,11 @@ type Replica struct {
 	// while an Apply runs.
 	overMu sync.Mutex
 	over   map[string]string
+
+	// Forks proven here (fork.go), under state; and the evidence an
+	// Apply met, written after it (under mu).
+	forks     map[forkKey]uint64
+	forkPairs []forkPair
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -222,6 +227,9 @@ func (r *Replica) load(tx *store.Tx) error {
 		return err
 	}
 	if err := r.loadRetired(ctx, tx); err != nil {
+		return err
+	}
+	if err := r.loadForks(ctx, tx); err != nil {
 		return err
 	}
 	keys, err := tx.EntitiesOfKind(ctx, KindKey, -1, 0)
