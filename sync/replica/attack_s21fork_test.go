@@ -1,9 +1,12 @@
 package replica
 
 import (
+	"context"
+	"errors"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -47,6 +50,19 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 							dst.apply(src.own()...)
 						}
 					}
+				}
+			}
+			// Her two copies hear of the fork from the administrator's
+			// chain: they set aside what they wrote, as the others do,
+			// and write no more there.
+			for _, s := range []*station{c.sRecep, twin} {
+				s.apply(c.sAdmin.own()...)
+				if d := c.sPhys.snapshot().diff(s.snapshot()); d != "" {
+					t.Errorf("Paul's workstation and a copy of the receptionist's disagree:\n%s", d)
+				}
+				if _, err := s.r.Append(context.Background(), Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+					Fields: fields(t, map[string]any{"family": "F"})}); !errors.Is(err, ErrForked) {
+					t.Errorf("a forked copy writes on: %v", err)
 				}
 			}
 			// The physicians hold the front desk's key (the administrator

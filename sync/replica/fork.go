@@ -70,6 +70,12 @@ const (
 	maxForkPairs = 64
 )
 
+// ErrForked refuses a write in this workstation's own chain once a fork of
+// it is proven: every workstation refuses what it writes there.
+var ErrForked = errors.New("This workstation's chain was signed twice for one place (a copy of this profile, " +
+	"or one restored from a backup, wrote too): every workstation sets aside what it writes from there. " +
+	"Tell an administrator; write from a new workstation")
+
 // Fork is a device whose author signed two different events for one place
 // of its chain: her events there from Seq on are refused everywhere.
 type Fork struct {
