@@ -1,8 +1,10 @@
 package replica
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -84,5 +86,70 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAttackS21ForkFramed: a hostile physician writes fork-seen events
+// to have a colleague's device set aside without her forking it: one
+// event of hers with another signature over the same signed bytes (what
+// anyone may do to a signature's encoding; here her key signs again), and
+// an event the physician signed herself into the colleague's chain. Neither
+// proves a fork: nothing of the receptionist is set aside anywhere.
+func TestAttackS21ForkFramed(t *testing.T) {
+	c := newClinic(t)
+	a1 := c.sRecep.writesEnv(t)
+	exchange(t, c.stations()...)
+	resigned, err := crypto.SealRaw(a1.Header, a1.Ciphertext, c.recep.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(resigned.Raw, a1.Raw) {
+		t.Fatal("signing again gave the same bytes: the test proves nothing")
+	}
+	squat := c.sPh2.forge(forged{Device: a1.Header.Device, Seq: a1.Header.Seq, Prev: a1.Header.Prev, Entity: crypto.NewEventID(),
+		Kind: "patient", Scope: "frontdesk", Fields: fields(t, map[string]any{"family": "Squat"})})
+	for _, carried := range []*crypto.Envelope{a1, resigned, squat} {
+		c.sPh2.forge(forged{Entity: ForkEntity(a1.Header.Device), Kind: KindForkSeen, Scope: ScopePublic, Raw: carried.Raw})
+	}
+	// And her honest colleague's workstation meets the re-signed copy.
+	c.sPhys.apply(resigned.Raw)
+	exchange(t, c.stations()...)
+	for _, s := range c.stations() {
+		if fs := s.r.Forks(); len(fs) != 0 {
+			t.Errorf("%s: forks %+v from a re-signed copy or a squat", s.p.name, fs)
+		}
+		if st, reason := s.state(a1.Header.ID); st != store.Applied && st != store.Sealed {
+			t.Errorf("%s: her event is %v (%s)", s.p.name, st, reason)
+		}
+	}
+	if _, err := c.sRecep.r.Append(context.Background(), Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "F"})}); err != nil {
+		t.Fatalf("she cannot write: %v", err)
+	}
+}
+
+// TestAttackS21ForkHonestRestore: open (h-sec15e F3). A workstation
+// restored from a backup whose old computer's last event reached one
+// colleague only (the sync room's history moved on, the old computer is
+// gone) writes in the old chain at the place of that event: a fork of its
+// own device, which is now proven and set aside everywhere, its later
+// writes refused (ErrForked says so plainly). What it needs: a restored
+// workstation writes on a new chain of its own (a move from its bound id
+// onto another, app/restored.go), not in the old computer's.
+func TestAttackS21ForkHonestRestore(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (h-sec15e F3): a restored workstation still writes in its old computer's chain; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	c := newClinic(t)
+	back := restoredCopy(t, c.sRecep, true)
+	lost := c.sRecep.writesEnv(t) // the old computer's last, heard by Paul only
+	c.sPhys.apply(lost.Raw)
+	mine := back.writesEnv(t)
+	honest := []*station{c.sAdmin, c.sPhys, c.sPh2, back}
+	exchange(t, honest...)
+	for _, s := range honest {
+		if st, reason := s.stateOf(mine); st != store.Applied && st != store.Sealed {
+			t.Errorf("%s: the restored workstation's write is %v (%s)", s.p.name, st, reason)
+		}
 	}
 }
