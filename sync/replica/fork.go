@@ -126,6 +126,13 @@ func (r *Replica) Forks() []Fork {
 	return out
 }
 
+// OwnForked reports whether a fork of this workstation's own chain by its
+// member is proven: it writes no more there (ErrForked).
+func (r *Replica) OwnForked() bool {
+	_, ok := r.forkedFrom(r.p.Device, r.fp)
+	return ok
+}
+
 // loadForks reads the forks proven here (Open).
 func (r *Replica) loadForks(ctx context.Context, tx *store.Tx) error {
 	r.forks = map[forkKey]uint64{}
