@@ -153,3 +153,43 @@ func TestAttackS21ForkHonestRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackS21ForkUndoesHerAdmissions: open (found reviewing the fix of
+// session 21, MEDIUM). An administrator's modified software forks her own
+// chain at the place of an admission she wrote (a copy of her profile
+// signs another event there) and shows the other branch to one colleague,
+// after an administrator revoked her with heads past it. The fork is
+// proven everywhere and sets aside her events from that place on: the
+// entry that admitted Carol too, so Carol is in no directory and what she
+// wrote waits, on every workstation alike (shown in the staff directory as
+// set aside, Forked for her). A revocation would have left Carol's
+// admission standing ("What may cut a member's acts"). Remedy to weigh:
+// a fork sets aside only what her revocation's heads do not cover, or
+// acts of administration others relied on stand.
+func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (session 21, MEDIUM): a forking administrator sets aside her own admissions; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	c := newClinic(t)
+	bob := c.anotherAdmin(t, "Bob Admin")
+	carol := c.newcomer(t, "Carol Colleague")
+	twin := restoredCopy(t, bob, false)
+	bob.apply(carol.own()...)
+	bob.admit(carol.p)
+	all := append(c.stations(), bob, carol)
+	exchange(t, all...)
+	carol.patient("Kept")
+	exchange(t, all...)
+	other := twin.append(Change{Entity: newPerson(t, "Nobody", roles.Physician).fp(), Kind: KindMember, Scope: roles.Directory,
+		Fields: fields(t, map[string]any{"name": "Nobody", "role": roles.Physician, "status": StatusActive})})
+	c.revoke(bob.p)
+	exchange(t, all...)
+	c.sPhys.apply(other.Raw)
+	honest := append(c.stations(), carol)
+	exchange(t, honest...)
+	for _, s := range honest {
+		if m, ok := s.r.Member(carol.p.fp()); !ok || !m.Active() {
+			t.Errorf("%s: Carol, admitted before Bob's revocation, is no longer a member (%v)", s.p.name, ok)
+		}
+	}
+}
