@@ -193,3 +193,60 @@ func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
 		}
 	}
 }
+
+// TestS21ForkSeenMendedOnUpgrade: a workstation of an older version
+// refused the fork-seen events by the kind rule (it knew no such kind) and
+// kept the branch it got. Once upgraded it judges them again (fields
+// revision 14) and sets the branch aside as every other does.
+func TestS21ForkSeenMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sRecep, false)
+	a, b := c.sRecep.writesEnv(t), twin.writesEnv(t)
+	s := c.sPhys
+	s.apply(a.Raw)
+	c.sAdmin.apply(a.Raw)
+	c.sAdmin.apply(b.Raw)
+	var evidence []*crypto.Envelope
+	for _, raw := range c.sAdmin.own() {
+		env, err := crypto.ParseEnvelope(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env.Header.Kind == KindForkSeen {
+			evidence = append(evidence, env)
+		}
+	}
+	if len(evidence) != 2 {
+		t.Fatalf("the administrator wrote %d fork-seen events, want 2", len(evidence))
+	}
+	// As an older version kept them: refused by the kind rule.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		for _, env := range evidence {
+			row := rowOf(env, store.Pending, "")
+			if _, err := tx.PutEnvelope(ctx, row); err != nil {
+				return err
+			}
+			if err := tx.Refuse(ctx, row.ID, ruleKind, "unknown kind"); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.state(a.Header.ID); st != store.Applied {
+		t.Fatalf("setup: her event is %v", st)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(a.Header.ID); st != store.Rejected {
+		t.Errorf("after the upgrade her forked event is %v (%s), want set aside", st, why)
+	}
+	if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != a.Header.Seq {
+		t.Errorf("after the upgrade forks are %+v", fs)
+	}
+}
