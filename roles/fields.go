@@ -165,10 +165,11 @@ func (k Kind) OnlyGrows() bool {
 // its record's id, contested or not (session 19 review h-sec19b).
 // Revision 13: a device move no longer refuses what its member writes in
 // the chain it left (replica's move.go, h-sec19a; the rule "moved"'s
-// verdicts are judged again). Revision 14: a fork's evidence (replica's
-// fork.go, kind "fork-seen", session 21), which an older version refused
-// by the kind rule, is judged again.
-const fieldsRevision = 14
+// verdicts are judged again). Revision 15 (14 is h-sec21c's mutual acts,
+// merged on main alongside): a fork's evidence (replica's fork.go, kind
+// "fork-seen", session 21), which an older version refused by the kind
+// rule, is judged again.
+const fieldsRevision = 15
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

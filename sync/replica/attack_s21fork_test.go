@@ -197,7 +197,7 @@ func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
 // TestS21ForkSeenMendedOnUpgrade: a workstation of an older version
 // refused the fork-seen events by the kind rule (it knew no such kind) and
 // kept the branch it got. Once upgraded it judges them again (fields
-// revision 14) and sets the branch aside as every other does.
+// revision 15) and sets the branch aside as every other does.
 func TestS21ForkSeenMendedOnUpgrade(t *testing.T) {
 	ctx := context.Background()
 	c := newClinic(t)
