@@ -301,6 +301,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if h.Kind == KindForkSeen {
 		return r.tryForkSeen(ctx, tx, env, checked, prevLamport)
 	}
+	// Heads of others' chains this writer held (witness.go).
+	if h.Kind == KindWitness {
+		return r.tryWitness(ctx, tx, env, checked, prevLamport)
+	}
 
 	if h.Kind == KindKey {
 		if v, ok := r.checkKey(env); !ok {
@@ -333,9 +337,10 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if v, ok := r.checkClock(h, prevLamport); !ok {
 		return v, nil
 	}
-	// Its author forked this device at or below it (fork.go).
-	if v, ok := r.forkRefuses(h); ok {
-		return v, nil
+	// Its author forked this device at or below it, off the branch the
+	// clinic witnessed (fork.go, witness.go).
+	if v, ok, err := r.forkVerdict(ctx, tx, h, env.Hash()); err != nil || ok {
+		return v, err
 	}
 	if was, seen := r.roleSeen[h.Author]; isMember && seen && roleView(was) != roleView(member) {
 		// Her entry changed since her events were judged, within this
@@ -508,6 +513,12 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 			return 0, keyRef{}, badContent{err.Error()}
 		}
 		return store.Applied, keyRef{}, r.forkSeen(ctx, tx, carried)
+	case KindWitness: // this workstation's own witness (witness.go)
+		pins, err := parseWitness(h, env.Ciphertext)
+		if err != nil {
+			return 0, keyRef{}, badContent{err.Error()}
+		}
+		return store.Applied, keyRef{}, r.takePins(ctx, tx, h.Author, pins)
 	case KindMove: // this workstation's own move (MoveFrom)
 		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)

@@ -135,7 +135,7 @@ func (r *Replica) OwnForked() bool {
 
 // loadForks reads the forks proven here (Open).
 func (r *Replica) loadForks(ctx context.Context, tx *store.Tx) error {
-	r.forks = map[forkKey]uint64{}
+	r.forks, r.stands = map[forkKey]uint64{}, map[forkKey]stand{}
 	v, err := tx.Meta(ctx, metaForks)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -151,21 +151,6 @@ func (r *Replica) loadForks(ctx context.Context, tx *store.Tx) error {
 		r.forks[forkKey{f.Device, f.Author}] = f.Seq
 	}
 	return nil
-}
-
-// forkRefuses is the fork rule on a verified event of another workstation:
-// refused when its author forked its device at or below its place. Keys
-// and moves (seq 1, no acts) and fork-seen events (proofs, whoever wrote
-// them) are not judged by it.
-func (r *Replica) forkRefuses(h crypto.Header) (verdict, bool) {
-	if noAct(h.Kind) {
-		return verdict{}, false
-	}
-	if s, ok := r.forkedFrom(h.Device, h.Author); ok && h.Seq >= s {
-		return refused(ruleForked, "its author signed two different events for place %d of this device's chain (a fork): "+
-			"her events there from that place on are set aside on every workstation", s), true
-	}
-	return verdict{}, false
 }
 
 // parseForkSeen reads what a fork-seen event carries: the envelope, of the
@@ -282,6 +267,7 @@ func (r *Replica) setFork(ctx context.Context, tx *store.Tx, device, author stri
 		return nil
 	}
 	r.forks[k] = seq
+	delete(r.stands, k)
 	fs := make([]Fork, 0, len(r.forks))
 	for k, s := range r.forks {
 		fs = append(fs, Fork{Device: k.device, Author: k.author, Seq: s})
@@ -293,36 +279,53 @@ func (r *Replica) setFork(ctx context.Context, tx *store.Tx, device, author stri
 	if err := tx.SetMeta(ctx, metaForks, mustJSON(fs)); err != nil {
 		return fmt.Errorf("replica: forks: %w", err)
 	}
-	return r.sweepFork(ctx, tx, device, author, seq)
+	_, err := r.sweepFork(ctx, tx, device, author, seq)
+	return err
 }
 
-// sweepFork refuses every applied or sealed event author signed in device
-// from seq on (this workstation's own chain included: it would otherwise
-// disagree with every other) and rebuilds the records they touched.
-func (r *Replica) sweepFork(ctx context.Context, tx *store.Tx, device, author string, seq uint64) error {
+// sweepFork judges again every event author signed in device from seq on
+// (this workstation's own chain included: it would otherwise disagree
+// with every other) by the fork rule and the witnesses held now
+// (witness.go): applied or sealed ones it refuses are refused and the
+// records they touched rebuilt; ones it refused that now stand or wait go
+// back to pending. Reports whether any changed.
+func (r *Replica) sweepFork(ctx context.Context, tx *store.Tx, device, author string, seq uint64) (bool, error) {
 	rows, err := tx.EnvelopesAfter(ctx, device, seq-1, -1)
 	if err != nil {
-		return fmt.Errorf("replica: forked chain: %w", err)
+		return false, fmt.Errorf("replica: forked chain: %w", err)
 	}
 	touched := map[string]bool{}
+	changed := false
 	for _, row := range rows {
-		if row.Author != author || noAct(row.Kind) || (row.State != store.Applied && row.State != store.Sealed) {
+		if row.Author != author || noAct(row.Kind) {
 			continue
 		}
-		v, _ := r.forkRefuses(crypto.Header{Kind: row.Kind, Device: row.Device, Author: row.Author, Seq: row.Seq})
-		if err := r.setState(ctx, tx, row, v); err != nil {
-			return err
+		h := crypto.Header{Kind: row.Kind, Device: row.Device, Author: row.Author, Seq: row.Seq}
+		v, ok, err := r.forkVerdict(ctx, tx, h, row.Hash)
+		if err != nil {
+			return false, err
 		}
+		switch {
+		case (row.State == store.Applied || row.State == store.Sealed) && ok && v.state == store.Rejected:
+		case row.State == store.Rejected && row.Rule == ruleForked && !(ok && v.state == store.Rejected):
+			v = pending("judged again: the witnesses of its author's fork changed")
+		default:
+			continue
+		}
+		if err := r.setState(ctx, tx, row, v); err != nil {
+			return false, err
+		}
+		changed = true
 		if isRecordKind(row.Kind) {
 			touched[row.Entity] = true
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(touched)) {
 		if err := r.rebind(ctx, tx, id, nil); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return changed, nil
 }
 
 // forkPair is two envelopes of one place this workstation met, to write

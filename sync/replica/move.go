@@ -167,7 +167,7 @@ func moveCounts(row store.Envelope) bool {
 // the rules of membership never refuse: a public key, an enrollment
 // request, a workstation's move, a fork's evidence (fork.go).
 func noAct(kind string) bool {
-	return kind == KindKey || kind == KindEnroll || kind == KindMove || kind == KindForkSeen
+	return kind == KindKey || kind == KindEnroll || kind == KindMove || kind == KindForkSeen || kind == KindWitness
 }
 
 // moveKey names a member's move: its author and the device it is the

@@ -131,6 +131,7 @@ type Replica struct {
 	restored   bool
 	restoredAt uint64
 	hold       error
+	witnessAt  time.Time // this workstation's last witness event (witness.go)
 
 	// Keys a former member could know (retire.go): by scope, the retired
 	// epochs (under state); what RetireExposed last read the grant headers
@@ -165,6 +166,9 @@ type Replica struct {
 	// Apply met, written after it (under mu).
 	forks     map[forkKey]uint64
 	forkPairs []forkPair
+	// What of each forked chain stands by the witnesses (witness.go),
+	// under state.
+	stands map[forkKey]stand
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
