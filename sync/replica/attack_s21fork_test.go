@@ -154,22 +154,16 @@ func TestAttackS21ForkHonestRestore(t *testing.T) {
 	}
 }
 
-// TestAttackS21ForkUndoesHerAdmissions: open (found reviewing the fix of
-// session 21, MEDIUM). An administrator's modified software forks her own
+// TestAttackS21ForkUndoesHerAdmissions (found reviewing h-fork21, MEDIUM,
+// closed by h-fork21b). An administrator's modified software forks her own
 // chain at the place of an admission she wrote (a copy of her profile
 // signs another event there) and shows the other branch to one colleague,
 // after an administrator revoked her with heads past it. The fork is
-// proven everywhere and sets aside her events from that place on: the
-// entry that admitted Carol too, so Carol is in no directory and what she
-// wrote waits, on every workstation alike (shown in the staff directory as
-// set aside, Forked for her). A revocation would have left Carol's
-// admission standing ("What may cut a member's acts"). Remedy to weigh:
-// a fork sets aside only what her revocation's heads do not cover, or
-// acts of administration others relied on stand.
+// proven everywhere; but her colleagues' workstations had witnessed her
+// chain past that place (witness events at their upkeep), so the branch
+// they witnessed stands up to the highest pin and Carol's admission with
+// it, on every workstation alike.
 func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
-		t.Skip("open (session 21, MEDIUM): a forking administrator sets aside her own admissions; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
-	}
 	c := newClinic(t)
 	bob := c.anotherAdmin(t, "Bob Admin")
 	carol := c.newcomer(t, "Carol Colleague")
@@ -179,6 +173,8 @@ func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
 	all := append(c.stations(), bob, carol)
 	exchange(t, all...)
 	carol.patient("Kept")
+	exchange(t, all...)
+	witnessAll(t, all...) // their upkeep
 	exchange(t, all...)
 	other := twin.append(Change{Entity: newPerson(t, "Nobody", roles.Physician).fp(), Kind: KindMember, Scope: roles.Directory,
 		Fields: fields(t, map[string]any{"name": "Nobody", "role": roles.Physician, "status": StatusActive})})
@@ -191,6 +187,91 @@ func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
 		if m, ok := s.r.Member(carol.p.fp()); !ok || !m.Active() {
 			t.Errorf("%s: Carol, admitted before Bob's revocation, is no longer a member (%v)", s.p.name, ok)
 		}
+		if fs := s.r.Forks(); len(fs) != 1 || fs[0].Author != bob.p.fp() {
+			t.Errorf("%s: forks %+v, want Bob's", s.p.name, fs)
+		}
+		if st, _ := s.stateOf(other); st == store.Applied || st == store.Sealed {
+			t.Errorf("%s: the branch nobody witnessed stands", s.p.name)
+		}
+	}
+}
+
+// witnessAll has every station write its witness event now (the app's
+// upkeep does, at most once per 10 minutes).
+func witnessAll(t *testing.T, ss ...*station) {
+	t.Helper()
+	if os.Getenv("NOWIT") == "1" {
+		return
+	}
+	for _, s := range ss {
+		if _, err := s.r.witness(context.Background()); err != nil && !errors.Is(err, ErrForked) {
+			t.Fatalf("%s witnesses: %v", s.p.name, err)
+		}
+	}
+}
+
+// TestAttackS21bForkErasesHerAllergy (h-fork21b): a physician, revoked
+// (fired), runs a copy of her profile from before she charted an allergy
+// and signs another event at that place of her chain, shown to one
+// colleague: proven a fork, it would set aside her allergy (and all she
+// charted since) on every workstation. Her colleagues had witnessed her
+// chain past it: the allergy stays on every workstation, and on a
+// workstation that hears everything late, in both orders (the proof before
+// her chain, her chain before the proof).
+func TestAttackS21bForkErasesHerAllergy(t *testing.T) {
+	for _, proofFirst := range []bool{true, false} {
+		name := "her chain first"
+		if proofFirst {
+			name = "the proof first"
+		}
+		t.Run(name, func(t *testing.T) {
+			c := newClinic(t)
+			twin := restoredCopy(t, c.sPh2, false)
+			allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+				Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+			note := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+				Fields: fields(t, map[string]any{"substance": "latex", "status": "active"})})
+			exchange(t, c.stations()...)
+			witnessAll(t, c.sAdmin, c.sRecep, c.sPhys)
+			exchange(t, c.stations()...)
+			c.revoke(c.sPh2.p)
+			exchange(t, c.stations()...)
+			erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+				Fields: fields(t, map[string]any{"family": "Erase"})})
+			if erase.Header.Seq != allergy.Header.Seq {
+				t.Fatalf("no fork: seq %d and %d", erase.Header.Seq, allergy.Header.Seq)
+			}
+			c.sPhys.apply(erase.Raw)
+			honest := []*station{c.sAdmin, c.sRecep, c.sPhys}
+			exchange(t, honest...)
+			late := open(t, newPerson(t, "Lena Late", roles.Physician), c.id)
+			late.holdKeys(c.sPhys, roles.Directory, roles.FrontDesk, roles.Clinical)
+			if proofFirst {
+				late.apply(c.sPhys.own()...)
+				late.apply(c.sAdmin.everything()...)
+			} else {
+				late.apply(c.sPh2.own()...)
+				late.apply(c.sAdmin.everything()...)
+				late.apply(c.sPhys.everything()...)
+			}
+			exchange(t, append(honest, late)...)
+			for _, s := range append(honest, late) {
+				for _, e := range []*crypto.Envelope{allergy, note} {
+					if st, reason := s.stateOf(e); st != store.Applied && st != store.Sealed {
+						t.Errorf("%s: her allergy at place %d is %v (%s), want it kept", s.p.name, e.Header.Seq, st, reason)
+					}
+				}
+				if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != allergy.Header.Seq {
+					t.Errorf("%s: forks %+v, want hers from %d", s.p.name, fs, allergy.Header.Seq)
+				}
+				if st, _ := s.stateOf(erase); st == store.Applied || st == store.Sealed {
+					t.Errorf("%s: the branch nobody witnessed stands", s.p.name)
+				}
+			}
+			if d := c.sPhys.snapshot().diff(late.snapshot()); d != "" {
+				t.Errorf("Paul's workstation and the late one disagree:\n%s", d)
+			}
+		})
 	}
 }
 

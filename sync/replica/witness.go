@@ -286,6 +286,10 @@ func (r *Replica) forkVerdict(ctx context.Context, tx *store.Tx, h crypto.Header
 			return pending("its author forked this device at place %d; it waits for the branch other workstations witnessed up to place %d", s, st.upto), true, nil
 		}
 	}
+	if st.top == "" {
+		return refused(ruleForked, "its author signed two different events for place %d of this device's chain (a fork): "+
+			"her events there from that place on are set aside on every workstation", s), true, nil
+	}
 	return refused(ruleForked, "its author signed two different events for place %d of this device's chain (a fork): "+
 		"her events there from that place on are set aside on every workstation, but for the branch other workstations witnessed (up to place %d)", s, st.upto), true, nil
 }
@@ -429,6 +433,9 @@ func (r *Replica) witness(ctx context.Context) (int, error) {
 		return crypto.SealRaw(h, payload, r.p.Identity)
 	})
 	if _, err := b.Commit(ctx); err != nil {
+		if errors.Is(err, ErrRestoredFetching) || errors.Is(err, ErrForked) || r.holdErr() != nil {
+			return 0, nil // held: the next upkeep witnesses
+		}
 		return 0, err
 	}
 	for _, p := range pins {
