@@ -168,8 +168,10 @@ func (k Kind) OnlyGrows() bool {
 // verdicts are judged again). Revision 15 (14 is h-sec21c's mutual acts,
 // merged on main alongside): a fork's evidence (replica's fork.go, kind
 // "fork-seen", session 21), which an older version refused by the kind
-// rule, is judged again.
-const fieldsRevision = 15
+// rule, is judged again. Revision 16: a witness of others' chains
+// (replica's witness.go, kind "heads-seen", h-fork21b), which an older
+// version refused by the kind rule, is judged again.
+const fieldsRevision = 16
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

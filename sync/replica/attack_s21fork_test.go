@@ -24,8 +24,18 @@ import (
 // the fork's place on are set aside on both branches, her earlier ones
 // stand.
 func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
-	for _, adminFirst := range []string{"A", "B"} {
-		t.Run("administrator hears branch "+adminFirst+" first", func(t *testing.T) {
+	for _, tc := range []struct {
+		adminFirst string
+		witnessed  bool
+	}{{"A", false}, {"B", false}, {"A", true}, {"B", true}} {
+		adminFirst := tc.adminFirst
+		name := "administrator hears branch " + adminFirst + " first"
+		if tc.witnessed {
+			// Each holder witnesses the branch it holds (h-fork21b): the
+			// witnesses disagree, so the fork is set aside from its place.
+			name += ", witnessed"
+		}
+		t.Run(name, func(t *testing.T) {
 			c := newClinic(t)
 			before := c.sRecep.writesEnv(t) // stands: written before the fork
 			exchange(t, c.stations()...)
@@ -45,6 +55,9 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 				c.sAdmin.apply(raws(a1, a2)...)
 			}
 			honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
+			if tc.witnessed {
+				witnessAll(t, honest...)
+			}
 			for round := 0; round < 4; round++ {
 				for _, dst := range honest {
 					for _, src := range honest {
@@ -59,6 +72,12 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 			// and write no more there.
 			for _, s := range []*station{c.sRecep, twin} {
 				s.apply(c.sAdmin.own()...)
+				if tc.witnessed {
+					// Every witness counts: with the administrator's
+					// alone, a copy holding her branch would keep it.
+					s.apply(c.sPhys.own()...)
+					s.apply(c.sPh2.own()...)
+				}
 				if d := c.sPhys.snapshot().diff(s.snapshot()); d != "" {
 					t.Errorf("Paul's workstation and a copy of the receptionist's disagree:\n%s", d)
 				}
@@ -200,7 +219,7 @@ func TestAttackS21ForkUndoesHerAdmissions(t *testing.T) {
 // upkeep does, at most once per 10 minutes).
 func witnessAll(t *testing.T, ss ...*station) {
 	t.Helper()
-	if os.Getenv("NOWIT") == "1" {
+	if os.Getenv("MEDIHAVEN_TEST_NO_WITNESS") == "1" { // shows the proofs fail without them
 		return
 	}
 	for _, s := range ss {

@@ -306,7 +306,9 @@ func (r *Replica) sweepFork(ctx context.Context, tx *store.Tx, device, author st
 			return false, err
 		}
 		switch {
-		case (row.State == store.Applied || row.State == store.Sealed) && ok && v.state == store.Rejected:
+		case (row.State == store.Applied || row.State == store.Sealed) && ok:
+			// Refused, or waits for the branch the witnesses name (this
+			// workstation may hold the other: it keeps neither).
 		case row.State == store.Rejected && row.Rule == ruleForked && !(ok && v.state == store.Rejected):
 			v = pending("judged again: the witnesses of its author's fork changed")
 		default:

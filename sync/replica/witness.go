@@ -68,6 +68,9 @@ const (
 	metaWitnessed = "replica/witnessed"
 	// maxPins bounds the chains one witness event names.
 	maxPins = 256
+	// forkWait begins the reason of an event that waits for the branch of
+	// its forked chain the witnesses name (verified: witnessed as held).
+	forkWait = "its author forked this device"
 	// witnessEvery is the least time between two witness events of one
 	// workstation (Witness).
 	witnessEvery = 10 * time.Minute
@@ -226,6 +229,13 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		return none, nil
 	}
 	var top pinHeld
+	bySeq := map[uint64]string{}
+	for _, p := range counted {
+		if h, ok := bySeq[p.Seq]; ok && h != p.Hash {
+			return none, nil // two witnesses name two branches at one place
+		}
+		bySeq[p.Seq] = p.Hash
+	}
 	for _, p := range counted {
 		if p.Seq > top.Seq || p.Seq == top.Seq && p.Hash < top.Hash {
 			top = p
@@ -283,7 +293,7 @@ func (r *Replica) forkVerdict(ctx context.Context, tx *store.Tx, h crypto.Header
 			return verdict{}, false, nil // on the branch the clinic witnessed
 		}
 		if !st.complete {
-			return pending("its author forked this device at place %d; it waits for the branch other workstations witnessed up to place %d", s, st.upto), true, nil
+			return pending(forkWait+" at place %d; it waits for the branch other workstations witnessed up to place %d", s, st.upto), true, nil
 		}
 	}
 	if st.top == "" {
@@ -405,7 +415,9 @@ func (r *Replica) witness(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, row := range above {
-				if row.Seq != top.Seq+1 || row.State != store.Rejected || row.Rule == "" || row.Author != top.Author {
+				held := row.State == store.Rejected && row.Rule != "" ||
+					row.State == store.Pending && strings.HasPrefix(row.Reason, forkWait)
+				if row.Seq != top.Seq+1 || !held || row.Author != top.Author {
 					break
 				}
 				top = row
