@@ -350,3 +350,42 @@ func TestS21ForkSeenMendedOnUpgrade(t *testing.T) {
 		t.Errorf("after the upgrade forks are %+v", fs)
 	}
 }
+
+// TestAttackS21bForkFirstToANewWorkstation: open (h-fork21b, MEDIUM). The
+// fired physician's forked event at her allergy's place reaches a newly
+// admitted colleague's workstation before her witnessed chain does (the
+// forker serves her own chain to a workstation that never held it). That
+// workstation stores the other branch at that place, cannot store the
+// witnessed one (one envelope a place), and, honest, witnesses the branch
+// it holds: the witnesses disagree, and the allergy is set aside again on
+// every workstation. What it needs: a workstation that holds the
+// unwitnessed branch below the highest pin takes the witnessed one in its
+// place (the fork-seen evidence carries its first envelope; the rest is
+// fetched as a head with another hash is), and witnesses only that.
+func TestAttackS21bForkFirstToANewWorkstation(t *testing.T) {
+	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
+		t.Skip("open (h-fork21b, MEDIUM): a workstation that got the unwitnessed branch first makes the witnesses disagree; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
+	}
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	_, quinn := c.admitted(t, "Quinn Physician", roles.Physician)
+	quinn.apply(c.sAdmin.own()...)
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sAdmin, c.sRecep, c.sPhys)
+	exchange(t, c.stations()...)
+	c.revoke(c.sPh2.p)
+	exchange(t, c.stations()...)
+	twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	quinn.apply(twin.own()...)
+	witnessAll(t, quinn) // her upkeep, before she hears the rest
+	honest := []*station{c.sAdmin, c.sRecep, c.sPhys, quinn}
+	exchange(t, honest...)
+	for _, s := range honest[:3] {
+		if st, reason := s.stateOf(allergy); st != store.Applied && st != store.Sealed {
+			t.Errorf("%s: her allergy is %v (%s), want it kept", s.p.name, st, reason)
+		}
+	}
+}

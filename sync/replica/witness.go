@@ -415,8 +415,9 @@ func (r *Replica) witness(ctx context.Context) (int, error) {
 				return err
 			}
 			for _, row := range above {
-				held := row.State == store.Rejected && row.Rule != "" ||
-					row.State == store.Pending && strings.HasPrefix(row.Reason, forkWait)
+				// Not one that waits for a fork's witnessed branch: it
+				// gives way when that branch arrives (replaceUnverified).
+				held := row.State == store.Rejected && row.Rule != ""
 				if row.Seq != top.Seq+1 || !held || row.Author != top.Author {
 					break
 				}
