@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -388,4 +389,57 @@ func TestAttackS21bForkFirstToANewWorkstation(t *testing.T) {
 			t.Errorf("%s: her allergy is %v (%s), want it kept", s.p.name, st, reason)
 		}
 	}
+}
+
+// TestS21bWitnessBounded: a workstation's upkeep writes at most one
+// witness event per 10 minutes, naming only the chains of other members
+// whose heads moved since its last, never its member's own.
+func TestS21bWitnessBounded(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	exchange(t, c.stations()...)
+	s := c.sPhys
+	now := time.Now()
+	s.r.p.Now = func() time.Time { return now }
+	count := func() int {
+		n := 0
+		for _, raw := range s.own() {
+			if env, err := crypto.ParseEnvelope(raw); err == nil && env.Header.Kind == KindWitness {
+				n++
+			}
+		}
+		return n
+	}
+	first, err := s.r.Witness(ctx)
+	if err != nil || first == 0 || count() != 1 {
+		t.Fatalf("first witness: %d chains, %v, %d events", first, err, count())
+	}
+	c.sRecep.patient("Moved")
+	exchange(t, c.stations()...)
+	if n, err := s.r.Witness(ctx); err != nil || n != 0 || count() != 1 {
+		t.Fatalf("a second witness within 10 minutes: %d chains, %v", n, err)
+	}
+	now = now.Add(11 * time.Minute)
+	n, err := s.r.Witness(ctx)
+	if err != nil || count() != 2 {
+		t.Fatalf("after 10 minutes: %d chains, %v, %d events", n, err, count())
+	}
+	if n >= first {
+		t.Errorf("the second witness names %d chains, want only those that moved (fewer than %d)", n, first)
+	}
+	held, err := readPinsOf(s, c.sRecep.r.p.Device, c.recep.fp())
+	if err != nil || len(held) == 0 {
+		t.Errorf("the receptionist's chain is not pinned by the witnesses held: %v %v", held, err)
+	}
+	if _, ok := held[c.sRecep.r.Fingerprint()]; ok {
+		t.Errorf("her own witness pins her chain")
+	}
+}
+
+func readPinsOf(s *station, device, author string) (m map[string]pinHeld, err error) {
+	err = s.db.View(context.Background(), func(tx *store.Tx) error {
+		m, _, err = s.r.readPins(context.Background(), tx, device, author)
+		return err
+	})
+	return m, err
 }
