@@ -443,3 +443,49 @@ func readPinsOf(s *station, device, author string) (m map[string]pinHeld, err er
 	})
 	return m, err
 }
+
+// TestS21bWitnessMendedOnUpgrade: a workstation of an older version
+// refused witness events by the kind rule (it knew no such kind). Once
+// upgraded it judges them again (fields revision 16) and holds their pins.
+func TestS21bWitnessMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sAdmin)
+	var w *crypto.Envelope
+	for _, raw := range c.sAdmin.own() {
+		if env, err := crypto.ParseEnvelope(raw); err == nil && env.Header.Kind == KindWitness {
+			w = env
+		}
+	}
+	if w == nil {
+		t.Fatal("the administrator wrote no witness")
+	}
+	s := c.sPhys
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		row := rowOf(w, store.Pending, "")
+		if _, err := tx.PutEnvelope(ctx, row); err != nil {
+			return err
+		}
+		if err := tx.Refuse(ctx, row.ID, ruleKind, "unknown kind"); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held, _ := readPinsOf(s, c.sRecep.r.p.Device, c.recep.fp()); len(held) != 0 {
+		t.Fatalf("setup: pins %v", held)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(w.Header.ID); st != store.Applied {
+		t.Errorf("after the upgrade the witness is %v (%s)", st, why)
+	}
+	if held, _ := readPinsOf(s, c.sRecep.r.p.Device, c.recep.fp()); len(held) != 1 {
+		t.Errorf("after the upgrade pins are %v", held)
+	}
+}
