@@ -97,6 +97,12 @@ func (s *Session) Maintain(ctx context.Context) (Upkeep, error) {
 		return u, err
 	}
 	u.Granted += acked
+	// Tell the others which heads of their chains this workstation holds
+	// (at most once per 10 minutes): the branch of a chain the clinic
+	// witnessed stands if its member forks it later (replica's witness.go).
+	if _, err := r.Witness(ctx); err != nil && !errors.Is(err, replica.ErrForked) {
+		return u, fmt.Errorf("app: witness heads: %w", err)
+	}
 	b := r.Batch()
 	for _, scope := range role.Scopes() {
 		for _, m := range r.Members() {

@@ -169,8 +169,12 @@ func (k Kind) OnlyGrows() bool {
 // Revision 14: of two administrators' acts on each other that neither
 // saw, each is judged by its writer's entry without the other (replica's
 // mutual.go, h-sec21c): what a version refused for the revocation or role
-// rule is judged again.
-const fieldsRevision = 14
+// rule is judged again. Revision 15: a fork's evidence (replica's fork.go,
+// kind "fork-seen", session 21), which an older version refused by the
+// kind rule, is judged again. Revision 16: a witness of others' chains
+// (replica's witness.go, kind "heads-seen", h-fork21b), which an older
+// version refused by the kind rule, is judged again.
+const fieldsRevision = 16
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -47,6 +47,12 @@ type StaffMember struct {
 	// of the administrators, with heads from before he wrote it. She is in
 	// no workstation's directory; what she wrote waits on every one.
 	SetAsideBy string
+	// Forked lists her workstations (device ids) that signed two
+	// different events for one place of their chain, each with the place
+	// from which what she wrote there is set aside on every workstation
+	// (replica's fork.go): a member's modified software, or a copy of her
+	// profile that wrote too. An administrator may revoke her.
+	Forked []replica.Fork
 	// ConfirmedBy names, for a physician or receptionist, the colleagues
 	// who confirmed them in person for the widest key their role holds
 	// (the clinical key for a physician, the front desk's for a
@@ -136,6 +142,13 @@ func (s *Service) StaffDirectory(ctx context.Context) ([]StaffMember, error) {
 			sm.TokenTakenBy = nameOf(m.TokenTakenBy)
 		}
 		out = append(out, sm)
+	}
+	forks := map[string][]replica.Fork{}
+	for _, f := range r.Forks() {
+		forks[f.Author] = append(forks[f.Author], f)
+	}
+	for i := range out {
+		out[i].Forked = forks[out[i].Fingerprint]
 	}
 	aside, err := r.SetAside(ctx)
 	if err != nil {

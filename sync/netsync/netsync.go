@@ -378,6 +378,11 @@ func (y *Syncer) report(ps ...replica.Problem) {
 					"Your own records are kept; tell your administrator.", p.Seq, p.Reason)
 			}
 		}
+		if r, err := y.ws.Replica(); err == nil && r.OwnForked() {
+			// Proven forked (replica fork.go): what it wrote from the
+			// fork on is set aside everywhere, here too.
+			forked = replica.ErrForked.Error()
+		}
 	}
 	y.mu.Lock()
 	y.problems = append(y.problems, ps...)

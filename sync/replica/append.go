@@ -343,6 +343,18 @@ func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) 
 	m, isMember := r.members[r.fp]
 	r.state.RUnlock()
 	role, _, reason, ok := r.authorize(h, m, isMember)
+	if h.Kind == KindWitness {
+		if err := checkWitnessHeader(h); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrForbidden, err)
+		}
+		return role, nil // judged by itself (witness.go tryWitness), not by the roles table
+	}
+	if h.Kind == KindForkSeen {
+		if err := checkForkSeenHeader(h); err != nil {
+			return "", fmt.Errorf("%w: %v", ErrForbidden, err)
+		}
+		return role, nil // judged by itself (fork.go tryForkSeen), not by the roles table
+	}
 	if h.Kind == KindMove && (ok || reason == "") {
 		return role, nil // judged by its header (move.go tryMove), not by the roles table
 	}
@@ -381,7 +393,7 @@ func (r *Replica) reload(ctx context.Context) {
 	}
 	r.state.Lock()
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
-	r.confirms, r.source, r.aside = fresh.confirms, fresh.source, fresh.aside
+	r.confirms, r.source, r.aside, r.forks, r.stands = fresh.confirms, fresh.source, fresh.aside, fresh.forks, fresh.stands
 	r.claims, r.dirty, r.roleSeen, r.admitted, r.admissions, r.holds = fresh.claims, fresh.dirty, fresh.roleSeen, fresh.admitted, fresh.admissions, fresh.holds
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil

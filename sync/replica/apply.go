@@ -56,6 +56,7 @@ func (p Problem) String() string {
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
 func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
+	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(raws) >= bulkEnvelopes {
@@ -296,6 +297,14 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	if h.Kind == KindMove {
 		return r.tryMove(ctx, tx, env, checked, prevLamport)
 	}
+	// The evidence of a fork, judged by itself (fork.go).
+	if h.Kind == KindForkSeen {
+		return r.tryForkSeen(ctx, tx, env, checked, prevLamport)
+	}
+	// Heads of others' chains this writer held (witness.go).
+	if h.Kind == KindWitness {
+		return r.tryWitness(ctx, tx, env, checked, prevLamport)
+	}
 
 	if h.Kind == KindKey {
 		if v, ok := r.checkKey(env); !ok {
@@ -327,6 +336,11 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	}
 	if v, ok := r.checkClock(h, prevLamport); !ok {
 		return v, nil
+	}
+	// Its author forked this device at or below it, off the branch the
+	// clinic witnessed (fork.go, witness.go).
+	if v, ok, err := r.forkVerdict(ctx, tx, h, env.Hash()); err != nil || ok {
+		return v, err
 	}
 	if was, seen := r.roleSeen[h.Author]; isMember && seen && roleView(was) != roleView(member) {
 		// Her entry changed since her events were judged, within this
@@ -496,6 +510,18 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		return r.takeGrant(ctx, tx, env)
 	case KindEnroll:
 		return store.Applied, keyRef{}, nil // opened by the administrators' use case, with the token's key
+	case KindForkSeen: // this workstation's own evidence of a fork (writeForks)
+		carried, err := parseForkSeen(h, env.Ciphertext)
+		if err != nil {
+			return 0, keyRef{}, badContent{err.Error()}
+		}
+		return store.Applied, keyRef{}, r.forkSeen(ctx, tx, carried)
+	case KindWitness: // this workstation's own witness (witness.go)
+		pins, err := parseWitness(h, env.Ciphertext)
+		if err != nil {
+			return 0, keyRef{}, badContent{err.Error()}
+		}
+		return store.Applied, keyRef{}, r.takePins(ctx, tx, h.Author, pins)
 	case KindMove: // this workstation's own move (MoveFrom)
 		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)

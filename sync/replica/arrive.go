@@ -127,6 +127,13 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			inserted, err = r.replaceUnverified(ctx, tx, row)
 		}
 		if errors.Is(err, store.ErrFork) {
+			if c.verified {
+				// Two signed events of one place: the evidence of a
+				// fork, written after this Apply (fork.go).
+				if err := r.metFork(ctx, tx, env); err != nil {
+					return nil, err
+				}
+			}
 			p := problemOf(env.Header, "a different event already holds this place in the device's chain")
 			c.held = &p
 			held = append(held, c)

@@ -165,8 +165,10 @@ func moveCounts(row store.Envelope) bool {
 
 // noAct reports whether events of kind are no acts of membership, which
 // the rules of membership never refuse: a public key, an enrollment
-// request, a workstation's move.
-func noAct(kind string) bool { return kind == KindKey || kind == KindEnroll || kind == KindMove }
+// request, a workstation's move, a fork's evidence (fork.go).
+func noAct(kind string) bool {
+	return kind == KindKey || kind == KindEnroll || kind == KindMove || kind == KindForkSeen || kind == KindWitness
+}
 
 // moveKey names a member's move: its author and the device it is the
 // first event of.

@@ -140,6 +140,7 @@ type Replica struct {
 	restored   bool
 	restoredAt uint64
 	hold       error
+	witnessAt  time.Time // this workstation's last witness event (witness.go)
 
 	// Keys a former member could know (retire.go): by scope, the retired
 	// epochs (under state); what RetireExposed last read the grant headers
@@ -169,6 +170,14 @@ type Replica struct {
 	// while an Apply runs.
 	overMu sync.Mutex
 	over   map[string]string
+
+	// Forks proven here (fork.go), under state; and the evidence an
+	// Apply met, written after it (under mu).
+	forks     map[forkKey]uint64
+	forkPairs []forkPair
+	// What of each forked chain stands by the witnesses (witness.go),
+	// under state.
+	stands map[forkKey]stand
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.
@@ -246,6 +255,9 @@ func (r *Replica) load(tx *store.Tx) error {
 		return err
 	}
 	if err := r.loadRetired(ctx, tx); err != nil {
+		return err
+	}
+	if err := r.loadForks(ctx, tx); err != nil {
 		return err
 	}
 	keys, err := tx.EntitiesOfKind(ctx, KindKey, -1, 0)

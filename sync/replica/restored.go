@@ -92,6 +92,9 @@ func (r *Replica) mayWrite() error {
 	if r.chainLeft.Load() {
 		return ErrMovedAway // move.go
 	}
+	if _, forked := r.forkedFrom(r.p.Device, r.fp); forked {
+		return ErrForked // fork.go
+	}
 	r.mark.Lock()
 	defer r.mark.Unlock()
 	if r.restored && r.hold != nil {

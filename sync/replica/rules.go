@@ -20,6 +20,10 @@ package replica
 //     to its member's key is the bound chain's first event; her entry
 //     names the bound chain when it names the old id, and what she writes
 //     in the old chain after the move is refused (move.go).
+//   - Forks: once fork-seen events (fork.go) prove that an author signed
+//     two different events for one place of a device's chain, her events
+//     there from that place on are refused (rule "forked"), on every
+//     branch alike.
 //   - Clock: an unverified envelope never moves this workstation's Lamport
 //     clock, and a verified one may run at most ClockWindow ahead of the
 //     highest clock this workstation has applied (it waits until the events

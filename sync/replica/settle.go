@@ -95,6 +95,11 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			return err
 		}
 		judged = judged || moved
+		forked, err := r.judgeForks(ctx, tx) // witness.go
+		if err != nil {
+			return err
+		}
+		judged = judged || forked
 		if left := len(r.roleLeft); left > 0 {
 			if roleRounds++; roleRounds <= maxRoleRounds {
 				roled = r.carryRoles() || roled

@@ -22,6 +22,7 @@ import (
 	"github.com/medihaven/medihaven/app"
 	appadmin "github.com/medihaven/medihaven/app/admin"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/ui/kit"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
@@ -393,6 +394,33 @@ func TestCutMembersShown(t *testing.T) {
 				t.Errorf("%d Revoke buttons shown, want Rita's only", revokes)
 			}
 		})
+	}
+}
+
+// TestForkedMemberShown: a member one of whose workstations signed two
+// different events for one place of its chain (replica's fork.go) is shown
+// as Forked, with the workstation and the place, and may be revoked.
+func TestForkedMemberShown(t *testing.T) {
+	d := newFakeDesk()
+	d.staff = append(d.staff, appadmin.StaffMember{Fingerprint: "abab000000000000000000000000000000000000", Name: "Fay Forker",
+		Role: roles.Receptionist, Active: true, Forked: []replica.Fork{{Device: "cdcd1234000000000000000000000000", Author: "abab", Seq: 7}}})
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Fay Forker") })
+	got := lockedTexts(s)
+	for _, want := range []string{"Forked\n", "Workstation cdcd 1234 0000 0000 signed two different events as its event 7"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the row does not say %q: %q", want, got)
+		}
+	}
+	revokes := 0
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Revoke" && b.Visible() {
+			revokes++
+		}
+	})
+	if revokes != 2 { // Rita's and Fay's: Ada is the one at the desk
+		t.Errorf("%d Revoke buttons shown, want Rita's and Fay's", revokes)
 	}
 }
 

@@ -246,6 +246,9 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	top.Objects[1].(*fyne.Container).Objects[0].(*widget.Label).SetText(roleLine(m))
 	status := top.Objects[2].(*fyne.Container).Objects[0].(*widget.Label)
 	switch {
+	case m.Active && len(m.Forked) > 0:
+		status.SetText("Forked")
+		status.Importance = widget.DangerImportance
 	case m.Active:
 		status.SetText("Active")
 		status.Importance = widget.SuccessImportance
@@ -266,6 +269,11 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	top.Objects[3].(*widget.Label).SetText(appadmin.ShortFingerprint(m.Fingerprint))
 	joined := bottom.Objects[0].(*widget.Label)
 	switch {
+	case len(m.Forked) > 0:
+		f := m.Forked[0]
+		joined.SetText(fmt.Sprintf("Workstation %s signed two different events as its event %d (modified software, or a copy "+
+			"of the profile that wrote too): what it wrote from there is set aside on every workstation. Revoke, or have "+
+			"them write from a new workstation", appadmin.ShortFingerprint(f.Device), f.Seq))
 	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
 		joined.SetText(fmt.Sprintf("Held: revoked by %s, who has since lost that authority. Revoke for good, or issue a new token",
 			strings.Join(m.HeldBy, ", ")))

@@ -1,0 +1,459 @@
+package replica
+
+// witness.go: the branch of a forked chain the clinic witnessed stands
+// (session 21, h-fork21b). Without it, a member who forks her own chain at
+// an old place (fork.go) sets aside everything she wrote from there on
+// every workstation — a fired physician's charted allergies, an
+// administrator's admissions — though every workstation held those events
+// long before the fork: forking was self-erasure with a chosen start.
+//
+//   - Witnesses. At its upkeep (Witness, at most once per witnessEvery,
+//     only for chains whose heads moved since its last, at most maxPins
+//     chains an event), a workstation writes an event of kind KindWitness
+//     in its own chain: public scope, record id "witness:" then its
+//     device, clear payload the heads it holds of other members' chains
+//     (device, author, seq, hash of the envelope held there: applied,
+//     sealed, or refused by a rule of policy — what it holds, whatever its
+//     verdict). Judged by itself like a fork-seen event (writer's key,
+//     signature, clock, shape), it records each pin in meta
+//     replica/pins/DEVICE/AUTHOR: per writer her highest pin (the lower
+//     hash on a tie), so the pins are a function of the set of events.
+//   - The rule (standOf), the same everywhere: for a fork of author A's
+//     device D proven at S, take the pins on (D, A) at seq >= S whose
+//     writer is not A and is a member not revoked. None: set aside from S
+//     (fork.go as before). Otherwise let P be the highest pin: the branch
+//     that stands is the stored chain walked down from the envelope of
+//     hash h(P) at P by Prev to S; every pin must name the hash this walk
+//     finds at its seq (else the witnesses disagree — the fork was a split
+//     of fresh events seen both ways — and it is set aside from S). Her
+//     events at S..P on that branch stand, any other at S..P and all above
+//     P are refused (rule "forked"). While the walk does not reach S
+//     (this workstation lacks some of the branch), her events at S..P
+//     wait (pending), so no workstation judges by what it happens to hold.
+//   - A change of pins, of the forks or of a witness's membership is
+//     judged again in settle (judgeForks): events the rule refused that
+//     now stand go back to pending, applied ones now refused are refused
+//     and their records rebuilt.
+//
+// Cost: one witness event per workstation per witnessEvery while chains
+// move (JSON, about 200 bytes a chain, at most maxPins chains); one meta
+// row per witnessed chain. A forked chain is walked (one lookup a place
+// from S to P) only when its pins change or its walk is incomplete.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+const (
+	// KindWitness carries the heads of other members' chains its writer
+	// holds, with hashes.
+	KindWitness = "heads-seen"
+	// witnessPrefix, then the writer's device, is a witness's record id.
+	witnessPrefix = "witness:"
+	// metaPins, then device/author, holds the pins witnesses wrote for
+	// that chain: JSON map writer -> pin.
+	metaPins = "replica/pins/"
+	// metaWitnessed holds what this workstation last witnessed: JSON map
+	// device -> seq.
+	metaWitnessed = "replica/witnessed"
+	// maxPins bounds the chains one witness event names.
+	maxPins = 256
+	// forkWait begins the reason of an event that waits for the branch of
+	// its forked chain the witnesses name (verified: witnessed as held).
+	forkWait = "its author forked this device"
+	// witnessEvery is the least time between two witness events of one
+	// workstation (Witness).
+	witnessEvery = 10 * time.Minute
+)
+
+// Pin is one chain head a witness event names.
+type Pin struct {
+	Device string `json:"d"`
+	Author string `json:"a"`
+	Seq    uint64 `json:"s"`
+	Hash   string `json:"h"`
+}
+
+// pinHeld is a writer's highest pin of one chain.
+type pinHeld struct {
+	Seq  uint64 `json:"s"`
+	Hash string `json:"h"`
+}
+
+// stand is what stands of a forked chain: her events at from..upto whose
+// hash is hashes[seq]; the rest from from on is refused. complete=false:
+// the walk did not reach from here, her events at from..upto wait.
+type stand struct {
+	from, upto uint64
+	top        string // the highest pin's hash, "" when none stands
+	hashes     map[uint64]string
+	complete   bool
+	pins       string // the pins it was judged by (their JSON)
+}
+
+func (a stand) same(b stand) bool {
+	return a.from == b.from && a.upto == b.upto && a.top == b.top && a.complete == b.complete && len(a.hashes) == len(b.hashes)
+}
+
+// WitnessEntity is the record id of the witness events device writes.
+func WitnessEntity(device string) string { return witnessPrefix + device }
+
+func checkWitnessHeader(h crypto.Header) error {
+	switch {
+	case h.Scope != ScopePublic:
+		return fmt.Errorf("a witness event belongs in the %s scope, not %s", ScopePublic, h.Scope)
+	case h.Entity != WitnessEntity(h.Device):
+		return fmt.Errorf("a witness event's record id is %s then its own device", witnessPrefix)
+	}
+	return nil
+}
+
+// parseWitness reads the pins a witness event carries (outside bytes).
+func parseWitness(h crypto.Header, payload []byte) ([]Pin, error) {
+	if err := checkWitnessHeader(h); err != nil {
+		return nil, err
+	}
+	var pins []Pin
+	if err := json.Unmarshal(payload, &pins); err != nil {
+		return nil, fmt.Errorf("a witness event's payload is not a list of heads: %v", err)
+	}
+	if len(pins) > maxPins {
+		return nil, fmt.Errorf("a witness event names %d chains, more than %d", len(pins), maxPins)
+	}
+	for _, p := range pins {
+		if !crypto.IsDeviceID(p.Device) || p.Author == "" || len(p.Author) > 128 || p.Seq == 0 || len(p.Hash) != 64 {
+			return nil, errors.New("a witness event names a head without device, author, place or hash")
+		}
+	}
+	return pins, nil
+}
+
+// tryWitness judges a witness event of another workstation, its chain
+// whole up to it (try), and records its pins.
+func (r *Replica) tryWitness(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (verdict, error) {
+	h := env.Header
+	r.state.RLock()
+	pub, known := r.pubkeys[h.Author]
+	r.state.RUnlock()
+	if !known {
+		return pending("author's public key not known yet"), nil
+	}
+	if !checked {
+		if err := env.Verify(pub); err != nil {
+			if vouched, verr := r.vouchedByStored(ctx, tx, env, 0); verr != nil || !vouched {
+				return notKept("signature does not verify: " + err.Error()), verr
+			}
+		}
+	}
+	if v, ok := r.checkClock(h, prevLamport); !ok {
+		return v, nil
+	}
+	pins, err := parseWitness(h, env.Ciphertext)
+	if err != nil {
+		return refused(ruleContent, "%s", err.Error()), nil
+	}
+	if err := r.takePins(ctx, tx, h.Author, pins); err != nil {
+		return verdict{}, err
+	}
+	return verdict{state: store.Applied}, nil
+}
+
+func pinsKey(device, author string) string { return metaPins + device + "/" + author }
+
+func (r *Replica) readPins(ctx context.Context, tx *store.Tx, device, author string) (map[string]pinHeld, []byte, error) {
+	held := map[string]pinHeld{}
+	v, err := tx.Meta(ctx, pinsKey(device, author))
+	if errors.Is(err, store.ErrNotFound) {
+		return held, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("replica: witnessed heads: %w", err)
+	}
+	if err := json.Unmarshal(v, &held); err != nil {
+		return nil, nil, fmt.Errorf("replica: witnessed heads: %w", err)
+	}
+	return held, v, nil
+}
+
+// takePins records writer's pins: per chain her highest (lower hash on a
+// tie).
+func (r *Replica) takePins(ctx context.Context, tx *store.Tx, writer string, pins []Pin) error {
+	for _, p := range pins {
+		if p.Author == writer {
+			continue // her own chains: no witness of hers counts for them
+		}
+		held, _, err := r.readPins(ctx, tx, p.Device, p.Author)
+		if err != nil {
+			return err
+		}
+		if was, ok := held[writer]; ok && (was.Seq > p.Seq || was.Seq == p.Seq && was.Hash <= p.Hash) {
+			continue
+		}
+		held[writer] = pinHeld{Seq: p.Seq, Hash: p.Hash}
+		if err := tx.SetMeta(ctx, pinsKey(p.Device, p.Author), mustJSON(held)); err != nil {
+			return fmt.Errorf("replica: witnessed heads: %w", err)
+		}
+	}
+	return nil
+}
+
+// standOf judges what of author's forked chain device (from seq from)
+// stands by the witnesses held here.
+func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uint64, was stand) (stand, error) {
+	none := stand{from: from, upto: from - 1, complete: true}
+	held, _, err := r.readPins(ctx, tx, k.device, k.author)
+	if err != nil {
+		return stand{}, err
+	}
+	counted := map[string]pinHeld{}
+	r.state.RLock()
+	for w, p := range held {
+		m, ok := r.members[w]
+		if w != k.author && ok && m.Status != StatusRevoked && p.Seq >= from {
+			counted[w] = p
+		}
+	}
+	r.state.RUnlock()
+	none.pins = string(mustJSON(counted))
+	if len(counted) == 0 {
+		return none, nil
+	}
+	var top pinHeld
+	bySeq := map[uint64]string{}
+	for _, p := range counted {
+		if h, ok := bySeq[p.Seq]; ok && h != p.Hash {
+			return none, nil // two witnesses name two branches at one place
+		}
+		bySeq[p.Seq] = p.Hash
+	}
+	for _, p := range counted {
+		if p.Seq > top.Seq || p.Seq == top.Seq && p.Hash < top.Hash {
+			top = p
+		}
+	}
+	st := stand{from: from, upto: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins}
+	if was.complete && was.pins == st.pins && was.top == st.top && was.upto == st.upto {
+		return was, nil // judged by the same pins, walk whole
+	}
+	want := top.Hash
+	for s := top.Seq; s >= from && s > 0; s-- {
+		row, err := tx.EnvelopeAt(ctx, k.device, s)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return stand{}, fmt.Errorf("replica: forked chain: %w", err)
+		}
+		if row.Hash != want || row.Author != k.author {
+			break
+		}
+		st.hashes[s] = want
+		want = row.Prev
+	}
+	st.complete = uint64(len(st.hashes)) == top.Seq-from+1
+	for _, p := range counted {
+		h, ok := st.hashes[p.Seq]
+		switch {
+		case ok && h != p.Hash, !ok && st.complete:
+			return none, nil // the witnesses disagree: a split of fresh events
+		case !ok:
+			st.complete = false
+		}
+	}
+	return st, nil
+}
+
+// forkVerdict is the fork rule on an event of author in device at seq with
+// hash: refused (ok) or waiting (wait) or neither.
+func (r *Replica) forkVerdict(ctx context.Context, tx *store.Tx, h crypto.Header, hash string) (v verdict, ok bool, err error) {
+	if noAct(h.Kind) {
+		return verdict{}, false, nil
+	}
+	k := forkKey{h.Device, h.Author}
+	s, forked := r.forkedFrom(h.Device, h.Author)
+	if !forked || h.Seq < s {
+		return verdict{}, false, nil
+	}
+	st, err := r.standFor(ctx, tx, k, s)
+	if err != nil {
+		return verdict{}, false, err
+	}
+	if h.Seq <= st.upto {
+		if st.hashes[h.Seq] == hash {
+			return verdict{}, false, nil // on the branch the clinic witnessed
+		}
+		if !st.complete {
+			return pending(forkWait+" at place %d; it waits for the branch other workstations witnessed up to place %d", s, st.upto), true, nil
+		}
+	}
+	if st.top == "" {
+		return refused(ruleForked, "its author signed two different events for place %d of this device's chain (a fork): "+
+			"her events there from that place on are set aside on every workstation", s), true, nil
+	}
+	return refused(ruleForked, "its author signed two different events for place %d of this device's chain (a fork): "+
+		"her events there from that place on are set aside on every workstation, but for the branch other workstations witnessed (up to place %d)", s, st.upto), true, nil
+}
+
+// standFor is the stand of a forked chain, judged when not known yet.
+func (r *Replica) standFor(ctx context.Context, tx *store.Tx, k forkKey, from uint64) (stand, error) {
+	r.state.RLock()
+	st, ok := r.stands[k]
+	r.state.RUnlock()
+	if ok && st.from == from {
+		return st, nil
+	}
+	st, err := r.standOf(ctx, tx, k, from, stand{})
+	if err != nil {
+		return stand{}, err
+	}
+	r.state.Lock()
+	r.stands[k] = st
+	r.state.Unlock()
+	return st, nil
+}
+
+// judgeForks judges every forked chain again by the witnesses held now
+// (settle): what the change lets stand goes back to pending, what it
+// refuses is refused and its records rebuilt. Reports whether anything
+// changed.
+func (r *Replica) judgeForks(ctx context.Context, tx *store.Tx) (bool, error) {
+	r.state.RLock()
+	keys := slices.Collect(maps.Keys(r.forks))
+	r.state.RUnlock()
+	slices.SortFunc(keys, func(a, b forkKey) int { return strings.Compare(a.device+"/"+a.author, b.device+"/"+b.author) })
+	changed := false
+	for _, k := range keys {
+		from, _ := r.forkedFrom(k.device, k.author)
+		r.state.RLock()
+		was, known := r.stands[k]
+		r.state.RUnlock()
+		if !known || was.from != from {
+			was = stand{}
+		}
+		st, err := r.standOf(ctx, tx, k, from, was)
+		if err != nil {
+			return false, err
+		}
+		r.state.Lock()
+		r.stands[k] = st
+		r.state.Unlock()
+		if known && was.from == from && was.same(st) {
+			continue
+		}
+		moved, err := r.sweepFork(ctx, tx, k.device, k.author, from)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || moved
+	}
+	return changed, nil
+}
+
+// Witness writes, at most once per witnessEvery, a witness event naming
+// the heads of other members' chains that moved since this workstation's
+// last one (the app's upkeep). Returns how many chains it named.
+func (r *Replica) Witness(ctx context.Context) (int, error) {
+	r.mark.Lock()
+	due := r.witnessAt.IsZero() || r.p.Now().Sub(r.witnessAt) >= witnessEvery
+	r.mark.Unlock()
+	if !due {
+		return 0, nil
+	}
+	n, err := r.witness(ctx)
+	if err == nil {
+		r.mark.Lock()
+		r.witnessAt = r.p.Now()
+		r.mark.Unlock()
+	}
+	return n, err
+}
+
+// witness writes the witness event now.
+func (r *Replica) witness(ctx context.Context) (int, error) {
+	if r.OwnForked() {
+		return 0, nil
+	}
+	var pins []Pin
+	last := map[string]uint64{}
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		v, err := tx.Meta(ctx, metaWitnessed)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := json.Unmarshal(v, &last); err != nil {
+				return err
+			}
+		}
+		heads, err := tx.Heads(ctx)
+		if err != nil {
+			return err
+		}
+		for _, h := range heads {
+			if h.Device == r.p.Device {
+				continue
+			}
+			// What is held above the head, refused by a rule of policy
+			// (a fork's branch this workstation holds among them).
+			top, err := tx.EnvelopeAt(ctx, h.Device, h.Seq)
+			if err != nil {
+				return err
+			}
+			above, err := tx.EnvelopesAfter(ctx, h.Device, h.Seq, maxPins)
+			if err != nil {
+				return err
+			}
+			for _, row := range above {
+				// Not one that waits for a fork's witnessed branch: it
+				// gives way when that branch arrives (replaceUnverified).
+				held := row.State == store.Rejected && row.Rule != ""
+				if row.Seq != top.Seq+1 || !held || row.Author != top.Author {
+					break
+				}
+				top = row
+			}
+			if top.Author == r.fp || last[top.Device] == top.Seq {
+				continue
+			}
+			pins = append(pins, Pin{Device: top.Device, Author: top.Author, Seq: top.Seq, Hash: top.Hash})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("replica: heads to witness: %w", err)
+	}
+	if len(pins) == 0 {
+		return 0, nil
+	}
+	slices.SortFunc(pins, func(a, b Pin) int { return strings.Compare(a.Device, b.Device) })
+	if len(pins) > maxPins {
+		pins = pins[:maxPins] // the rest at the next
+	}
+	payload := mustJSON(pins)
+	b := r.Batch()
+	b.add(KindWitness, ScopePublic, 0, WitnessEntity(r.p.Device), func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, payload, r.p.Identity)
+	})
+	if _, err := b.Commit(ctx); err != nil {
+		if errors.Is(err, ErrRestoredFetching) || errors.Is(err, ErrForked) || r.holdErr() != nil {
+			return 0, nil // held: the next upkeep witnesses
+		}
+		return 0, err
+	}
+	for _, p := range pins {
+		last[p.Device] = p.Seq
+	}
+	err = r.p.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetMeta(ctx, metaWitnessed, mustJSON(last)) })
+	return len(pins), err
+}
