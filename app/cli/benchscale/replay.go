@@ -146,6 +146,11 @@ func readChunk(r io.Reader) ([][]byte, error) {
 // larger transactions), fewer splits them.
 var replayChunk int
 
+// replaySteps prints each Apply's wall time and the applying goroutine's
+// CPU to stderr (flag -applysteps): the 40 Applies that store the
+// newcomer's envelopes sealed apart from the last one, which opens them.
+var replaySteps bool
+
 // applies hands a replay's Applies their envelopes: the chunks as kept
 // (n 0), or n envelopes at a time of the chunks that follow one another.
 type applies struct {
@@ -235,7 +240,7 @@ func replayApply(ctx context.Context, dir, work string) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	start, cpu0, io0, serial0 := time.Now(), cpuTime(), readFileIO(), threadCPU()
-	total := 0
+	total, applies := 0, 0
 	for {
 		raws, err := in.next()
 		if errors.Is(err, io.EOF) {
@@ -245,11 +250,17 @@ func replayApply(ctx context.Context, dir, work string) error {
 			stop()
 			return err
 		}
+		t0, c0 := time.Now(), threadCPU()
 		if _, err := r.Apply(ctx, raws); err != nil {
 			stop()
 			return err
 		}
 		total += len(raws)
+		if replaySteps {
+			fmt.Fprintf(os.Stderr, "apply %d: %d envelopes in %s, %s on the applying goroutine\n", applies, len(raws),
+				time.Since(t0).Round(time.Millisecond), (threadCPU() - c0).Round(time.Millisecond))
+		}
+		applies++
 	}
 	// A bulk leaves its write-ahead log to be checkpointed later (store
 	// Bulk): counted here, as the code before checkpointed at each commit.
