@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/medihaven/medihaven/app/records"
@@ -151,6 +152,16 @@ var replayChunk int
 // newcomer's envelopes sealed apart from the last one, which opens them.
 var replaySteps bool
 
+// goroutinesCreated is how many goroutines the process has started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
 // applies hands a replay's Applies their envelopes: the chunks as kept
 // (n 0), or n envelopes at a time of the chunks that follow one another.
 type applies struct {
@@ -250,15 +261,15 @@ func replayApply(ctx context.Context, dir, work string) error {
 			stop()
 			return err
 		}
-		t0, c0 := time.Now(), threadCPU()
+		t0, c0, g0 := time.Now(), threadCPU(), goroutinesCreated()
 		if _, err := r.Apply(ctx, raws); err != nil {
 			stop()
 			return err
 		}
 		total += len(raws)
 		if replaySteps {
-			fmt.Fprintf(os.Stderr, "apply %d: %d envelopes in %s, %s on the applying goroutine\n", applies, len(raws),
-				time.Since(t0).Round(time.Millisecond), (threadCPU() - c0).Round(time.Millisecond))
+			fmt.Fprintf(os.Stderr, "apply %d: %d envelopes in %s, %s on the applying goroutine, %d goroutines started\n", applies, len(raws),
+				time.Since(t0).Round(time.Millisecond), (threadCPU() - c0).Round(time.Millisecond), goroutinesCreated()-g0)
 		}
 		applies++
 	}
