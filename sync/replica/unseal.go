@@ -102,19 +102,22 @@ var openPage = runPage
 
 // openPages opens the envelopes kept sealed for ref after at, a page at a
 // time within the transaction's budget (r.more when it stopped there), and
-// reports whether it opened any. A pipeline of two pages: while one page
-// is written (its records kept, its envelopes marked applied: the store,
-// one at a time), the next one is opened and folded on the other cores.
-// The next page's records are read before the page before it is kept:
-// those it shares with that page are taken as folded there (groupChanges),
-// so every change is merged in order into what the one before it left.
+// reports whether it opened any. A pipeline: while one page is written
+// (its records kept, its envelopes marked applied: the store, one at a
+// time), the next one is opened and folded on the other cores. The next
+// page's rows are read, and their payloads opened, while the page before
+// it is still folding (opening needs only the rows and the key); its
+// records are read, and it is folded, once that page is folded and before
+// it is kept: those it shares with that page are taken as folded there
+// (groupChanges), so every change is merged in order into what the one
+// before it left.
 func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, rep *Report) (opened bool, err error) {
 	var cur, next *sealedPage
 	defer func() {
 		// Never leave a page on the workers when returning early.
 		for _, p := range []*sealedPage{cur, next} {
 			if p != nil {
-				<-p.ready
+				p.wait()
 			}
 		}
 	}()
@@ -124,20 +127,39 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 				r.more = true
 				return opened, nil
 			}
-			if cur, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, r.budget), nil); err != nil || cur == nil {
+			if cur, at, err = r.readSealed(ctx, tx, k, ref, at, min(openPage, r.budget)); err != nil || cur == nil {
 				return opened, err
 			}
 			r.unseal[ref] = at
+			if err := r.foldSealed(ctx, tx, cur, nil); err != nil {
+				return opened, err
+			}
+		}
+		// The next page's rows, read and opened while this one folds
+		// (nothing is written in between: the same rows as read after).
+		nextAt := at
+		if left := r.budget - len(cur.rows); left > 0 {
+			if next, nextAt, err = r.readSealed(ctx, tx, k, ref, at, min(openPage, left)); err != nil {
+				return opened, err
+			}
 		}
 		<-cur.ready
 		if cur.err != nil {
 			return opened, cur.err
 		}
-		if left := r.budget - len(cur.opens); cur.folded && left > 0 {
-			if next, at, err = r.readSealed(ctx, tx, ref, k, at, min(openPage, left), cur.merges()); err != nil {
-				return opened, err
+		if next != nil {
+			if cur.folded {
+				at = nextAt
+				r.unseal[ref] = at
+				if err := r.foldSealed(ctx, tx, next, cur.merges()); err != nil {
+					return opened, err
+				}
+			} else {
+				// Folded in order when kept: the next page is read
+				// again after it.
+				<-next.opened
+				next = nil
 			}
-			r.unseal[ref] = at
 		}
 		if cur.folded {
 			err = r.keepOldestFirst(ctx, tx, cur.g.order)
@@ -170,13 +192,26 @@ func (r *Replica) keepOldestFirst(ctx context.Context, tx *store.Tx, order []*me
 }
 
 // sealedPage is a page of sealed envelopes on its way: opened with its
-// key and folded into its records on the workers (ready is closed then).
+// key on the workers (opened is closed then), then folded into its
+// records there too (ready is closed then).
 type sealedPage struct {
-	opens  []opening
-	g      grouped
-	folded bool // g is folded; false: it is folded in order, when kept
-	err    error
-	ready  chan struct{}
+	rows    []store.Envelope
+	opens   []opening
+	opened  chan struct{}
+	folding bool // foldSealed started its fold: ready will be closed
+	g       grouped
+	folded  bool // g is folded; false: it is folded in order, when kept
+	err     error
+	ready   chan struct{}
+}
+
+// wait returns when the workers are done with the page.
+func (p *sealedPage) wait() {
+	if p.folding {
+		<-p.ready
+	} else {
+		<-p.opened
+	}
 }
 
 // merges returns the records the page folded, by id.
@@ -189,10 +224,9 @@ func (p *sealedPage) merges() map[string]*merge {
 }
 
 // readSealed reads the next page of envelopes kept sealed for ref after
-// at, and the stored records they change but before does not hold, and
-// opens and folds the page on the workers. It returns nil when none is
+// at, and opens it with k on the workers. It returns nil when none is
 // left.
-func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k crypto.ScopeKey, at store.Cursor, limit int, before map[string]*merge) (*sealedPage, store.Cursor, error) {
+func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, k crypto.ScopeKey, ref keyRef, at store.Cursor, limit int) (*sealedPage, store.Cursor, error) {
 	rows, err := tx.Sealed(ctx, ref.scope, ref.epoch, at, limit)
 	if err != nil {
 		return nil, at, fmt.Errorf("replica: sealed envelopes: %w", err)
@@ -200,9 +234,20 @@ func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k cr
 	if len(rows) == 0 {
 		return nil, at, nil
 	}
-	asked := make(map[string]bool, len(rows))
-	ids := make([]string, 0, len(rows))
-	for _, row := range rows {
+	p := &sealedPage{rows: rows, opened: make(chan struct{}), ready: make(chan struct{})}
+	go func() {
+		defer close(p.opened)
+		p.opens = openRows(rows, k)
+	}()
+	return p, store.Of(rows[len(rows)-1]), nil
+}
+
+// foldSealed reads the stored records the page changes but before does
+// not hold, and folds the page on the workers once it is opened.
+func (r *Replica) foldSealed(ctx context.Context, tx *store.Tx, p *sealedPage, before map[string]*merge) error {
+	asked := make(map[string]bool, len(p.rows))
+	ids := make([]string, 0, len(p.rows))
+	for _, row := range p.rows {
 		id := recordID(crypto.Header{Kind: row.Kind, Entity: row.Entity})
 		if before[id] == nil && !asked[id] {
 			asked[id] = true
@@ -211,13 +256,13 @@ func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k cr
 	}
 	stored, err := tx.Entities(ctx, ids)
 	if err != nil {
-		return nil, at, fmt.Errorf("replica: entities: %w", err)
+		return fmt.Errorf("replica: entities: %w", err)
 	}
-	roled := r.rolesAt(rows)
-	p := &sealedPage{ready: make(chan struct{})}
+	roled := r.rolesAt(p.rows)
+	p.folding = true
 	go func() {
 		defer close(p.ready)
-		p.opens = openRows(rows, k)
+		<-p.opened
 		for i, o := range p.opens {
 			if role, ok := roled[o.row.ID]; ok && o.err == nil {
 				p.opens[i].err = checkConfirmsRole(o.row.Kind, role, o.fields)
@@ -228,7 +273,7 @@ func (r *Replica) readSealed(ctx context.Context, tx *store.Tx, ref keyRef, k cr
 			p.err = r.foldGroup(p.g)
 		}
 	}()
-	return p, store.Of(rows[len(rows)-1]), nil
+	return nil
 }
 
 // rolesAt returns, for the rows whose fields are judged by the role their

@@ -68,6 +68,7 @@ func main() {
 	flag.StringVar(&keepDir, "keep", "", "write the newcomer's profile, keys and envelopes to this folder, to run its apply again with -replay")
 	replay := flag.String("replay", "", "run only the newcomer's apply that -keep wrote to this folder")
 	flag.BoolVar(&upkeepGrants, "upkeep", false, "the physician's workstation grants the newcomer the front desk too, as upkeep does (its short chain brings the key before the receptionist's records); default: only the receptionist's, at the end of its chain")
+	flag.BoolVar(&replaySteps, "applysteps", false, "with -replay: print each Apply's wall time and the applying goroutine's CPU to stderr")
 	flag.IntVar(&replayChunk, "apply", 0, "with -replay: envelopes handed to each Apply (0: the chunks as kept, 5,000 each)")
 	flag.Parse()
 	if *cpu != "" {

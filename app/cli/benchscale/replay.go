@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"time"
 
 	"github.com/medihaven/medihaven/app/records"
@@ -146,6 +147,21 @@ func readChunk(r io.Reader) ([][]byte, error) {
 // larger transactions), fewer splits them.
 var replayChunk int
 
+// replaySteps prints each Apply's wall time and the applying goroutine's
+// CPU to stderr (flag -applysteps): the 40 Applies that store the
+// newcomer's envelopes sealed apart from the last one, which opens them.
+var replaySteps bool
+
+// goroutinesCreated is how many goroutines the process has started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
+}
+
 // applies hands a replay's Applies their envelopes: the chunks as kept
 // (n 0), or n envelopes at a time of the chunks that follow one another.
 type applies struct {
@@ -235,7 +251,7 @@ func replayApply(ctx context.Context, dir, work string) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	start, cpu0, io0, serial0 := time.Now(), cpuTime(), readFileIO(), threadCPU()
-	total := 0
+	total, applies := 0, 0
 	for {
 		raws, err := in.next()
 		if errors.Is(err, io.EOF) {
@@ -245,11 +261,17 @@ func replayApply(ctx context.Context, dir, work string) error {
 			stop()
 			return err
 		}
+		t0, c0, g0 := time.Now(), threadCPU(), goroutinesCreated()
 		if _, err := r.Apply(ctx, raws); err != nil {
 			stop()
 			return err
 		}
 		total += len(raws)
+		if replaySteps {
+			fmt.Fprintf(os.Stderr, "apply %d: %d envelopes in %s, %s on the applying goroutine, %d goroutines started\n", applies, len(raws),
+				time.Since(t0).Round(time.Millisecond), (threadCPU() - c0).Round(time.Millisecond), goroutinesCreated()-g0)
+		}
+		applies++
 	}
 	// A bulk leaves its write-ahead log to be checkpointed later (store
 	// Bulk): counted here, as the code before checkpointed at each commit.
