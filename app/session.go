@@ -77,8 +77,10 @@ type Session struct {
 	// The store's seal (storeseal.go): the keyring's generation read at
 	// unlock, when it was last kept there (unix ns), and what the check
 	// found altered, still to audit.
-	sealFloor    uint64
-	sealKept     atomic.Int64
+	sealFloor uint64
+	sealKept  atomic.Int64
+	// sealGen: the store seal's generation the keystore keeps.
+	sealGen      atomic.Uint64
 	alteredMu    sync.Mutex
 	altered      string
 	alteredAudit bool
@@ -248,6 +250,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	var rep *replica.Replica
 	s.sealFloor = sealFloor(ks)
+	s.sealGen.Store(s.sealFloor)
 	if err == nil {
 		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -24,7 +25,10 @@ import (
 // With the passphrase's file keystore the keyring is a file in the
 // profile folder too, which whoever puts back medihaven.db can put back
 // with it: the generation then proves nothing, and only the MAC's check
-// (rows altered in place) holds.
+// (rows altered in place) holds. So the generation is kept only in the
+// OS keyring: keeping it in the file at login (the only time the file is
+// open) rewrote keys.mhk and medihaven.db at every login after a session
+// that wrote, and a preview or a refused command must change no file.
 
 // nameStoreSeal is the keystore item holding the store seal's generation.
 const nameStoreSeal = "store-seal"
@@ -49,13 +53,23 @@ func sealFloor(ks crypto.Keystore) uint64 {
 	return n
 }
 
-// keepSeal commits the seal durably and keeps its generation in ks.
-func keepSeal(ctx context.Context, rep *replica.Replica, ks crypto.Keystore) error {
+// keepSeal commits the seal durably and keeps its generation in ks,
+// unless ks already keeps the generation of the store's last seal (kept):
+// nothing was written since, and a login or lock that only read must not
+// write the profile folder (a refused or preview command changes no file).
+func keepSeal(ctx context.Context, rep *replica.Replica, ks crypto.Keystore, kept *atomic.Uint64) error {
+	if g := rep.SealGen(); g != 0 && g == kept.Load() {
+		return nil
+	}
 	gen, err := rep.SealNow(ctx)
 	if err != nil || gen == 0 {
 		return err
 	}
-	return ks.Set(nameStoreSeal, []byte(strconv.FormatUint(gen, 10)))
+	if err := ks.Set(nameStoreSeal, []byte(strconv.FormatUint(gen, 10))); err != nil {
+		return err
+	}
+	kept.Store(gen)
+	return nil
 }
 
 // keepSealLater keeps the seal's generation with the keystore opened
@@ -67,7 +81,7 @@ func (s *Session) keepSealLater(ctx context.Context, rep *replica.Replica) {
 	}
 	ks, err := s.env.OpenKeystore(s.prof, nil)
 	if err == nil {
-		err = keepSeal(ctx, rep, ks)
+		err = keepSeal(ctx, rep, ks, &s.sealGen)
 		crypto.CloseKeystore(ks)
 	}
 	if err != nil {
@@ -88,10 +102,12 @@ func (s *Session) sealDue(ctx context.Context, rep *replica.Replica) {
 // afterSealCheck keeps the generation at login and says what the check
 // found (the keystore ks is open).
 func (s *Session) afterSealCheck(ctx context.Context, rep *replica.Replica, ks crypto.Keystore) {
-	if err := keepSeal(ctx, rep, ks); err != nil {
-		log.Printf("medihaven: keep the store seal's generation in the keystore: %v", err)
-	} else {
-		s.sealKept.Store(s.env.Now().UnixNano())
+	if s.prof.Keystore != KeystoreFile {
+		if err := keepSeal(ctx, rep, ks, &s.sealGen); err != nil {
+			log.Printf("medihaven: keep the store seal's generation in the keystore: %v", err)
+		} else {
+			s.sealKept.Store(s.env.Now().UnixNano())
+		}
 	}
 	msg := rep.Altered()
 	s.alteredMu.Lock()

@@ -420,7 +420,13 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			return fmt.Errorf("replica: rebuild the altered store: %w", err)
 		}
 	}
-	// Sealed now, as it is (also a store never sealed before).
+	if row != nil && found == 0 {
+		// Its seal holds: nothing to write (a login that only reads, a
+		// preview or a refused command, changes no file).
+		return nil
+	}
+	// Sealed now, as it is or as rebuilt (also a store never sealed
+	// before).
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error { tx.Touch(); return nil })
 }
 
@@ -556,6 +562,15 @@ func (r *Replica) Altered() string {
 	r.alteredMu.Lock()
 	defer r.alteredMu.Unlock()
 	return r.altered
+}
+
+// SealGen is the generation of the store's last seal (0 when the store
+// is not sealed), without writing.
+func (r *Replica) SealGen() uint64 {
+	if r.seal == nil {
+		return 0
+	}
+	return r.seal.Gen()
 }
 
 // SealNow commits the store's seal durably and returns its generation:
