@@ -89,3 +89,33 @@ func TestGateChecksTheSecretAndBoundsBodies(t *testing.T) {
 		t.Errorf("at most %d at once, want %d", most.Load(), gateMaxBodies)
 	}
 }
+
+// TestGateRefusesWithoutAWorkstationSecret: before the workstations'
+// secret is known (none stored) or when it is empty, "Bearer " alone or
+// nothing reaches no command, and the gate does not panic.
+func TestGateRefusesWithoutAWorkstationSecret(t *testing.T) {
+	empty := ""
+	for _, tc := range []struct {
+		name   string
+		secret *string
+	}{{"none stored", nil}, {"empty", &empty}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var secret atomic.Pointer[string]
+			if tc.secret != nil {
+				secret.Store(tc.secret)
+			}
+			g := newGate("servers-own", false, &secret)
+			for _, auth := range []string{"", "Bearer ", "Bearer"} {
+				r := httptest.NewRequest(http.MethodPost, "/api/v0/version", nil)
+				if auth != "" {
+					r.Header.Set("Authorization", auth)
+				}
+				w := httptest.NewRecorder()
+				g.ServeHTTP(w, r)
+				if w.Code != http.StatusForbidden {
+					t.Errorf("Authorization %q: %d, want 403", auth, w.Code)
+				}
+			}
+		})
+	}
+}
