@@ -23,18 +23,7 @@ import (
 // and write no more there. No workstation keeps a branch of its own.
 func TestForkProvenOverTheNetwork(t *testing.T) {
 	ctx := context.Background()
-	c := apptest.NewLiveClinic(t)
-	n := apptest.NewNet(t)
-	for _, s := range []*app.Session{c.Admin, c.Recep, c.Phys} {
-		n.Start(t, s)
-	}
-	apptest.WaitFor(t, "the receptionist's sync connected", 30*time.Second, func() bool {
-		return n.Syncers[c.Recep].Status().Connected
-	})
-	file := filepath.Join(t.TempDir(), "recep.mhbackup")
-	if err := New(c.Recep.Core()).BackupTo(ctx, file, []byte(apptest.Passphrase)); err != nil {
-		t.Fatal(err)
-	}
+	c, n, file := backedUpLiveClinic(t)
 	n.Syncers[c.Recep].Stop()
 	lost, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "Lost", Given: "Branch", Birth: "1980-05-06"})
 	if err != nil {

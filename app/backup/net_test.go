@@ -11,15 +11,11 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 )
 
-// TestRestoreContinuesTheChain: a receptionist's workstation is backed up,
-// then writes on (a patient registered after the backup) before the
-// computer is replaced. The restored workstation, syncing with the
-// clinic's real Kubo and Prosody, refuses to write until its first
-// catch-up is done, receives the old computer's event into its own chain,
-// and then writes the next event after it: every workstation keeps both,
-// and nobody reports a fork.
-func TestRestoreContinuesTheChain(t *testing.T) {
-	ctx := context.Background()
+// backedUpLiveClinic is a clinic syncing over real Kubo and Prosody
+// (administrator, receptionist, physician), the receptionist's
+// workstation backed up to file once its sync is connected.
+func backedUpLiveClinic(t *testing.T) (*apptest.Clinic, *apptest.Net, string) {
+	t.Helper()
 	c := apptest.NewLiveClinic(t)
 	n := apptest.NewNet(t)
 	for _, s := range []*app.Session{c.Admin, c.Recep, c.Phys} {
@@ -29,9 +25,22 @@ func TestRestoreContinuesTheChain(t *testing.T) {
 		return n.Syncers[c.Recep].Status().Connected
 	})
 	file := filepath.Join(t.TempDir(), "recep.mhbackup")
-	if err := New(c.Recep.Core()).BackupTo(ctx, file, []byte(apptest.Passphrase)); err != nil {
+	if err := New(c.Recep.Core()).BackupTo(context.Background(), file, []byte(apptest.Passphrase)); err != nil {
 		t.Fatal(err)
 	}
+	return c, n, file
+}
+
+// TestRestoreContinuesTheChain: a receptionist's workstation is backed up,
+// then writes on (a patient registered after the backup) before the
+// computer is replaced. The restored workstation, syncing with the
+// clinic's real Kubo and Prosody, refuses to write until its first
+// catch-up is done, receives the old computer's event into its own chain,
+// and then writes the next event after it: every workstation keeps both,
+// and nobody reports a fork.
+func TestRestoreContinuesTheChain(t *testing.T) {
+	ctx := context.Background()
+	c, n, file := backedUpLiveClinic(t)
 	after, err := c.Recep.RegisterPatient(ctx, app.Patient{Family: "After", Given: "Backup", Birth: "1980-05-06"})
 	if err != nil {
 		t.Fatal(err)

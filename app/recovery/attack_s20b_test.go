@@ -142,6 +142,23 @@ func TestAttackS20bVouchedPuppetsTakeALonePhysiciansTurn(t *testing.T) {
 	}
 }
 
+// upkeptClinic is a new clinic named name, Ada Admin its founder, whose
+// workstations run recovery's upkeep (escrows, releases).
+func upkeptClinic(t *testing.T, name string) *apptest.Clinic {
+	t.Helper()
+	env, clk := apptest.Env()
+	env.Upkeep = []app.UpkeepStep{Upkeep}
+	c := &apptest.Clinic{Env: env, Clock: clk, Dir: t.TempDir()}
+	var err error
+	c.Admin, err = app.CreateClinic(context.Background(), env, app.NewClinic{Dir: filepath.Join(c.Dir, "admin"), Clinic: name,
+		Admin: "Ada Admin", Passphrase: []byte(apptest.Passphrase)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Admin.Close() })
+	return c
+}
+
 // loneClinic is a clinic of three administrators (Ada, Ben, Cleo) and one
 // physician, who confirmed nobody, made both keys, registered a patient
 // and wrote a note on her; recovery is set up two of three, approved by
@@ -149,16 +166,7 @@ func TestAttackS20bVouchedPuppetsTakeALonePhysiciansTurn(t *testing.T) {
 func loneClinic(t *testing.T) (c *apptest.Clinic, ben, cleo *app.Session, everyone []*app.Session, patient string) {
 	t.Helper()
 	ctx := context.Background()
-	env, clk := apptest.Env()
-	env.Upkeep = []app.UpkeepStep{Upkeep}
-	c = &apptest.Clinic{Env: env, Clock: clk, Dir: t.TempDir()}
-	var err error
-	c.Admin, err = app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(c.Dir, "admin"), Clinic: "Lone Clinic",
-		Admin: "Ada Admin", Passphrase: []byte(apptest.Passphrase)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Admin.Close() })
+	c = upkeptClinic(t, "Lone Clinic")
 	c.Phys = c.Join(t, "Dr Lone Physician", roles.Physician)
 	ben = c.Join(t, "Ben Admin", roles.Administrator)
 	cleo = c.Join(t, "Cleo Admin", roles.Administrator)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,16 +64,7 @@ func sealAndEscrowBy(t *testing.T, f *recoveryForger, p *app.Session, everyone [
 func standInClinic(t *testing.T, stayAway bool) (c *apptest.Clinic, stand, ben, cleo *app.Session, everyone []*app.Session, patient string) {
 	t.Helper()
 	ctx := context.Background()
-	env, clk := apptest.Env()
-	env.Upkeep = []app.UpkeepStep{Upkeep}
-	c = &apptest.Clinic{Env: env, Clock: clk, Dir: t.TempDir()}
-	var err error
-	c.Admin, err = app.CreateClinic(ctx, env, app.NewClinic{Dir: filepath.Join(c.Dir, "admin"), Clinic: "Stand-in Clinic",
-		Admin: "Ada Admin", Passphrase: []byte(apptest.Passphrase)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Admin.Close() })
+	c = upkeptClinic(t, "Stand-in Clinic")
 	stand = c.Join(t, "Dr Stand In", roles.Physician)
 	// Ada admits her before anyone else (her workstation hears nothing).
 	deliver(t, stand, c.Admin)
