@@ -319,24 +319,12 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 		st, _, err := r.applyContent(ctx, tx, env, "")
 		return verdict{state: st}, err
 	}
+	if v, ok, err := r.authentic(ctx, tx, env, checked, prevLamport); !ok {
+		return v, err
+	}
 	r.state.RLock()
-	pub, known := r.pubkeys[h.Author]
 	member, isMember := r.members[h.Author]
 	r.state.RUnlock()
-	if !known {
-		return pending("author's public key not known yet"), nil
-	}
-	if !checked {
-		if err := env.Verify(pub); err != nil {
-			// The events after it may vouch for it (chainsig.go).
-			if vouched, verr := r.vouchedByStored(ctx, tx, env, 0); verr != nil || !vouched {
-				return notKept("signature does not verify: " + err.Error()), verr
-			}
-		}
-	}
-	if v, ok := r.checkClock(h, prevLamport); !ok {
-		return v, nil
-	}
 	// Its author forked this device at or below it, off the branch the
 	// clinic witnessed (fork.go, witness.go).
 	if v, ok, err := r.forkVerdict(ctx, tx, h, env.Hash()); err != nil || ok {
@@ -595,4 +583,29 @@ const keyEntityPrefix = "key/"
 func mustJSON(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// authentic judges what every event of another workstation passes before
+// its kind's own rules: its author's key is known, its signature verifies
+// (or the events after it vouch for it: chainsig.go), its clock follows
+// the chain's. ok false: v is the verdict.
+func (r *Replica) authentic(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (v verdict, ok bool, err error) {
+	h := env.Header
+	r.state.RLock()
+	pub, known := r.pubkeys[h.Author]
+	r.state.RUnlock()
+	if !known {
+		return pending("author's public key not known yet"), false, nil
+	}
+	if !checked {
+		if err := env.Verify(pub); err != nil {
+			if vouched, verr := r.vouchedByStored(ctx, tx, env, 0); verr != nil || !vouched {
+				return notKept("signature does not verify: " + err.Error()), false, verr
+			}
+		}
+	}
+	if v, ok := r.checkClock(h, prevLamport); !ok {
+		return v, false, nil
+	}
+	return verdict{}, true, nil
 }

@@ -193,21 +193,8 @@ func checkForkSeenHeader(h crypto.Header) error {
 // whole up to it (try), and records what it carries.
 func (r *Replica) tryForkSeen(ctx context.Context, tx *store.Tx, env *crypto.Envelope, checked bool, prevLamport uint64) (verdict, error) {
 	h := env.Header
-	r.state.RLock()
-	pub, known := r.pubkeys[h.Author]
-	r.state.RUnlock()
-	if !known {
-		return pending("author's public key not known yet"), nil
-	}
-	if !checked {
-		if err := env.Verify(pub); err != nil {
-			if vouched, verr := r.vouchedByStored(ctx, tx, env, 0); verr != nil || !vouched {
-				return notKept("signature does not verify: " + err.Error()), verr
-			}
-		}
-	}
-	if v, ok := r.checkClock(h, prevLamport); !ok {
-		return v, nil
+	if v, ok, err := r.authentic(ctx, tx, env, checked, prevLamport); !ok {
+		return v, err
 	}
 	carried, err := parseForkSeen(h, env.Ciphertext)
 	if err != nil {
