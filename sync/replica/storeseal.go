@@ -409,8 +409,8 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	r.p.DB.SetSealer(s)
 	r.seal = s
 	if found != 0 {
-		r.altered = alteredSay + " (" +
-			strings.Join(why, "; ") + "). Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
+		r.altered = alteredSay + ": " +
+			strings.Join(why, "; ") + ". Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
 			"every key it held is retired (new ones follow), and it fetches what it is missing from the clinic's servers before it writes."
 		if found&(alteredAll|alteredTip) != 0 {
 			r.altered += " Changes made on this workstation that had not reached the clinic's servers before then may be missing: " +
@@ -473,7 +473,10 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 		return true, fmt.Errorf("replica: index the records again: %w", err)
 	}
 	r.alteredMu.Lock()
-	r.altered += alteredSay + " (the search index changed). It was written again from the records."
+	if r.altered != "" {
+		r.altered += " "
+	}
+	r.altered += alteredSay + ": its search index changed. It was written again from the records."
 	r.alteredMu.Unlock()
 	return true, nil
 }
