@@ -459,7 +459,7 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	eventually(t, "the date range", func() bool {
 		return strings.Contains(texts(s), "1 entries") && strings.Contains(texts(s), "Rita Reception")
 	})
-	locked(func() { test.Tap(findButton(s, "Verify every chain")) })
+	locked(func() { test.Tap(findButton(s, "Check the log is intact")) })
 	eventually(t, "the verdict", func() bool { return strings.Contains(texts(s), "Intact: all 12 events from 2 workstations") })
 }
 
@@ -676,5 +676,15 @@ func TestDirectoryScreenshots(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestVerifyProblemsInTheLogsWords: a problem the log check finds names
+// the workstation and the change as the log does, not "device … seq …
+// (event …)".
+func TestVerifyProblemsInTheLogsWords(t *testing.T) {
+	got := problemLine(replica.Problem{Event: "e1e1e1e1e1e1", Device: "abcd1234ef567890", Seq: 5, Reason: "removed"})
+	if got != "Workstation abcd 1234, change no. 5: removed" {
+		t.Errorf("problem line %q", got)
 	}
 }
