@@ -381,7 +381,7 @@ func (v *chartView) unsaved() string {
 			break
 		}
 	}
-	if len(v.rx.items) > 0 {
+	if len(v.rx.items) > 0 || strings.TrimSpace(v.rx.drug.Text) != "" {
 		what = append(what, "the prescription")
 	}
 	if len(what) == 0 {

@@ -192,6 +192,11 @@ func TestBackAsksBeforeLosingANote(t *testing.T) {
 		t.Errorf("unsaved with vitals typed = %q", got)
 	}
 	v.vf.clear()
+	v.rx.drug.SetText("amoxicillin 500 mg capsule") // chosen, not added yet
+	if got := cs.unsaved(); !strings.HasPrefix(got, "The prescription you started") {
+		t.Errorf("unsaved with a drug chosen = %q", got)
+	}
+	v.rx.drug.SetText("")
 	test.Type(v.notes.a, "Viral URTI")
 	v.notes.signNote(v.notes.note())
 	if got := cs.unsaved(); got != "" {
