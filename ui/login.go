@@ -321,14 +321,70 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 			// back (app StoreAltered): said plainly, once, at login.
 			if sa, ok := s.(StoreAltered); ok {
 				if msg := sa.StoreAltered(); msg != "" {
-					body := widget.NewLabel(msg)
-					body.Wrapping = fyne.TextWrapWord
-					dialog.NewCustom("This workstation's records file was altered", "Close",
-						container.New(minWidth{440}, body), ws.win).Show()
+					dialog.NewCustom(alteredTitle, "Close", alteredBody(msg), ws.win).Show()
 				}
 			}
 		})
 	})
+}
+
+// alteredTitle heads the dialog of a store found altered at login.
+const alteredTitle = "This workstation's records file was altered"
+
+// alteredBody lays out what the store's seal found (StoreAltered's
+// message, replica's words) for the person at the desk: what happened
+// and what Medihaven does, what to do, and the seal's findings, which are
+// for the administrator, last and small. The message said the title
+// again in its first words and ran its findings ("its own chain ends at
+// 12, sealed at 10") and its one piece of advice together in one block.
+func alteredBody(msg string) fyne.CanvasObject {
+	para := func(text string, imp widget.Importance) *widget.Label {
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		l.Importance = imp
+		return l
+	}
+	box := container.NewVBox(para("It was changed or replaced while Medihaven was closed, so Medihaven does not trust it: "+
+		"it is rebuilding it from the clinic's signed records and catches up with the clinic's servers before it saves "+
+		"anything new.", widget.MediumImportance))
+	todo := []string{}
+	if strings.Contains(msg, "may be missing") {
+		todo = append(todo, "Check the work you did last on this workstation: anything that had not reached the clinic's "+
+			"servers may be missing.")
+	}
+	todo = append(todo, "Tell your clinic's administrator; it is also written in the clinic's audit log.")
+	box.Add(widget.NewLabelWithStyle("What to do", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	for _, t := range todo {
+		box.Add(para("• "+t, widget.MediumImportance))
+	}
+	details := para("Details for the administrator: "+alteredFindings(msg), widget.MediumImportance)
+	details.SizeName = theme.SizeNameCaptionText
+	box.Add(details)
+	return container.New(minWidth{480}, box)
+}
+
+// alteredFindings is what the seal found, taken from its message ("its
+// seal does not match this workstation's key; its search index
+// changed."), or the whole message when it reads otherwise.
+func alteredFindings(msg string) string {
+	const after = " while Medihaven was closed: "
+	var found []string
+	for rest := msg; ; {
+		i := strings.Index(rest, after)
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len(after):]
+		end := strings.Index(rest, ". ")
+		if end < 0 {
+			end = len(strings.TrimSuffix(rest, "."))
+		}
+		found = append(found, rest[:end])
+	}
+	if len(found) == 0 {
+		return msg
+	}
+	return strings.Join(found, "; ") + "."
 }
 
 // StoreAltered is a session that says whether its store was found

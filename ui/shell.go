@@ -35,10 +35,14 @@ type shellScreen struct {
 	lock, logout *widget.Button
 	nav          *widget.List
 	current      int // index in sections of the section on show, -1 for none
-	page         *fyne.Container
-	heading      *widget.Label
-	scroll       *container.Scroll // the page; each section opens at its top
-	compact      bool              // the navigation shows icons only (navlayout.go)
+	// staying and leaving are set while the navigation is moved by
+	// open's question about unsaved typing: back to the section that
+	// stays (nothing to open), or on to the one chosen (no question).
+	staying, leaving bool
+	page             *fyne.Container
+	heading          *widget.Label
+	scroll           *container.Scroll // the page; each section opens at its top
+	compact          bool              // the navigation shows icons only (navlayout.go)
 
 	connection, waiting *widget.Label
 	why                 *syncWhy        // the sync's problem in words (syncstatus.go)
@@ -118,7 +122,13 @@ func (ws *Workstation) showShell(s Session) {
 	clinic.SizeName = theme.SizeNameSubHeadingText
 	sh.who = widget.NewLabel(fmt.Sprintf("%s · %s", s.StaffName(), role.Title()))
 	sh.lock = widget.NewButtonWithIcon("Lock", lockIcon, func() { ws.lockShell(sh) })
-	sh.logout = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), func() { ws.logout(sh) })
+	sh.logout = widget.NewButtonWithIcon("Log out", theme.LogoutIcon(), func() {
+		if what := sh.unsaved(); what != "" {
+			kit.ConfirmLeave(sh.win, what, func() { ws.logout(sh) })
+			return
+		}
+		ws.logout(sh)
+	})
 	topBar := container.New(layout.NewCustomPaddedLayout(6, 6, 12, 12), container.NewBorder(nil, nil,
 		container.NewHBox(newAppIcon(32), clinic),
 		container.NewHBox(sh.who, sh.lock, sh.logout),
@@ -230,7 +240,21 @@ func (ws *Workstation) typedLockShortcut(fyne.Shortcut) {
 // open shows section i. Until a section's screen is built it shows what the
 // screen will do, marked as not built yet, never made-up data.
 func (sh *shellScreen) open(i int) {
-	if i < 0 || i >= len(sh.sections) {
+	if i < 0 || i >= len(sh.sections) || sh.staying {
+		return
+	}
+	// A section holding typing not saved yet (a note half written) asks
+	// first: the navigation goes back to it until the person chooses to
+	// discard it (every section is built anew when opened).
+	if what := sh.unsaved(); what != "" && i != sh.current && !sh.leaving {
+		sh.staying = true
+		sh.nav.Select(sh.current)
+		sh.staying = false
+		kit.ConfirmLeave(sh.win, what, func() {
+			sh.leaving = true
+			defer func() { sh.leaving = false }()
+			sh.nav.Select(i)
+		})
 		return
 	}
 	sec := sh.sections[i]
@@ -258,6 +282,15 @@ func (sh *shellScreen) open(i int) {
 		container.NewHBox(container.New(columnLayout(placeholderWidth), card)),
 	}
 	sh.page.Refresh()
+}
+
+// unsaved is what the section on show would lose if it were swapped away
+// ("" when nothing; kit.Unsaved).
+func (sh *shellScreen) unsaved() string {
+	if sh.current < 0 || len(sh.page.Objects) != 1 {
+		return ""
+	}
+	return kit.UnsavedIn(sh.page.Objects[0])
 }
 
 // show opens the section titled title, selected in the navigation, and

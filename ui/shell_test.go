@@ -12,6 +12,8 @@ import (
 
 	appchat "github.com/medihaven/medihaven/app/chat"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 func TestLockUnlockLogOut(t *testing.T) {
@@ -418,5 +420,71 @@ func TestScreenOpensAnotherSection(t *testing.T) {
 	test.Tap(b)
 	if sh.heading.Text != "Colleagues" || sh.sections[sh.current].title != "Colleagues" {
 		t.Errorf("after Open Colleagues the shell shows %q", sh.heading.Text)
+	}
+}
+
+// TestLeavingUnsavedTypingAsks: a section holding typing not saved yet
+// (kit.Unsaved: the physician's chart with a note half written) asks
+// before the navigation or Log out swaps it away, since every section is
+// built anew when opened (a physician who looked at Chat mid-visit came
+// back to the calendar, the chart and her note gone). Stay here keeps
+// the section and its selection; Discard and leave goes on.
+func TestLeavingUnsavedTypingAsks(t *testing.T) {
+	calendar := screens[roles.Physician]["Calendar"]
+	draft := widget.NewEntry()
+	screens[roles.Physician]["Calendar"] = screenOf(func(Session, fyne.Window) fyne.CanvasObject {
+		return kit.WithUnsaved(draft, func() string {
+			if draft.Text == "" {
+				return ""
+			}
+			return "The note you started for Fischer, Emma"
+		})
+	})
+	t.Cleanup(func() { screens[roles.Physician]["Calendar"] = calendar })
+	h := newHarness(t, newFakeBackend(), Options{})
+	h.login("Dr. Clara Nguyen", rightPassphrase)
+	sh := h.mustShell()
+	asked := func() fyne.CanvasObject {
+		top := h.w.Canvas().Overlays().Top()
+		if top == nil || !strings.Contains(renderedText(top), "The note you started for Fischer, Emma is not saved yet") {
+			return nil
+		}
+		return top
+	}
+	page := sh.page.Objects[0]
+
+	// Nothing typed: the navigation goes on without a question.
+	sh.show("Chat")
+	if sh.heading.Text != "Chat" || asked() != nil {
+		t.Fatalf("with nothing typed: %q, asked %v", sh.heading.Text, asked() != nil)
+	}
+	sh.show("Calendar")
+	page = sh.page.Objects[0]
+	test.Type(draft, "Cough for 3 days")
+
+	sh.nav.Select(2)
+	top := asked()
+	if top == nil {
+		t.Fatal("the navigation left the typed note without asking")
+	}
+	if sh.heading.Text != "Calendar" || sh.page.Objects[0] != page || sh.sections[sh.current].title != "Calendar" {
+		t.Fatalf("while asking the shell shows %q", sh.heading.Text)
+	}
+	test.Tap(kittest.Button(top, "Stay here"))
+	if sh.page.Objects[0] != page || draft.Text != "Cough for 3 days" {
+		t.Fatal("Stay here did not keep the section")
+	}
+
+	test.Tap(sh.logout)
+	top = asked()
+	if top == nil || h.ws.shell != sh {
+		t.Fatal("Log out left the typed note without asking")
+	}
+	test.Tap(kittest.Button(top, "Stay here"))
+
+	sh.nav.Select(2)
+	test.Tap(kittest.Button(asked(), "Discard and leave"))
+	if sh.current != 2 || sh.page.Objects[0] == page {
+		t.Errorf("Discard and leave stayed on %q", sh.heading.Text)
 	}
 }

@@ -345,7 +345,7 @@ func TestHeldMemberShownAndRevocable(t *testing.T) {
 	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "2 staff members, 1 with access") })
 	got := lockedTexts(s)
-	for _, want := range []string{"Held\n", "Held: revoked by Carl Admin, who has since lost that authority", "Revoke for good, or issue a new token"} {
+	for _, want := range []string{"Held\n", "Revoked by Carl Admin, who has since lost that authority", "revoke them for good, or issue them a new token"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the held member's row does not say %q: %q", want, got)
 		}
@@ -367,10 +367,10 @@ func TestCutMembersShown(t *testing.T) {
 	}{
 		{"token taken", appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Rae Reception",
 			Role: roles.Receptionist, Token: "T-7K2M", TokenTakenBy: "Sam Stand-in"},
-			[]string{"Not admitted\n", "Token T-7K2M was used first for Sam Stand-in: nothing they wrote counts. Issue them a new token"}},
+			[]string{"Not admitted\n", "Their token T-7K2M was used first, by Sam Stand-in", "Nothing they wrote counts: issue them a new token"}},
 		{"set aside", appadmin.StaffMember{Fingerprint: "ffff000000000000000000000000000000000000", Name: "Dr Nils Newcomer",
 			Role: roles.Physician, SetAsideBy: "Bob Admin"},
-			[]string{"Set aside\n", "Admitted by Bob Admin, whose authority was withdrawn before it: nothing they wrote counts"}},
+			[]string{"Set aside\n", "Admitted by Bob Admin, whose authority was withdrawn before that", "Nothing they wrote counts: issue them a new token"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newFakeDesk()
@@ -408,7 +408,8 @@ func TestForkedMemberShown(t *testing.T) {
 	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Fay Forker") })
 	got := lockedTexts(s)
-	for _, want := range []string{"Forked\n", "Workstation cdcd 1234 0000 0000 signed two different events as its event 7"} {
+	for _, want := range []string{"Conflicting\n", "Workstation cdcd 1234 0000 0000 wrote two different versions of its change no. 7",
+		"its work from there is set aside. Revoke, or give them a new workstation"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the row does not say %q: %q", want, got)
 		}
@@ -458,7 +459,7 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	eventually(t, "the date range", func() bool {
 		return strings.Contains(texts(s), "1 entries") && strings.Contains(texts(s), "Rita Reception")
 	})
-	locked(func() { test.Tap(findButton(s, "Verify every chain")) })
+	locked(func() { test.Tap(findButton(s, "Check the log is intact")) })
 	eventually(t, "the verdict", func() bool { return strings.Contains(texts(s), "Intact: all 12 events from 2 workstations") })
 }
 
@@ -599,6 +600,44 @@ func TestRoleLine(t *testing.T) {
 	}
 }
 
+// TestDirectoryRowsAreNotCutOff: at the width the directory has in a
+// 1280-wide window, no line of a row is cut off with an ellipsis, so what
+// to do about a held, cut or conflicting member is read whole (it ended
+// in "Revoke for good, or issue a …" and "Issue them a new t…").
+func TestDirectoryRowsAreNotCutOff(t *testing.T) {
+	d := newFakeDesk()
+	now := time.Now()
+	d.staff = append(d.staff,
+		appadmin.StaffMember{Fingerprint: "dddd000000000000000000000000000000000000", Name: "Dr Pia Held", Role: roles.Physician,
+			Joined: now, LastSeen: now, HeldBy: []string{"Carl Admin"}},
+		appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Rae Reception", Role: roles.Receptionist,
+			Joined: now, Token: "T-7K2M", TokenTakenBy: "Sam Stand-in"},
+		appadmin.StaffMember{Fingerprint: "ffff000000000000000000000000000000000000", Name: "Dr Nils Newcomer", Role: roles.Physician,
+			SetAsideBy: "Bob Admin"},
+		appadmin.StaffMember{Fingerprint: "abab000000000000000000000000000000000000", Name: "Fay Forker", Role: roles.Receptionist,
+			Active: true, Joined: now, LastSeen: now, Forked: []replica.Fork{{Device: "cdcd1234000000000000000000000000", Author: "abab", Seq: 7}}})
+	var s fyne.CanvasObject
+	w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
+	eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Fay Forker") })
+	locked(func() { w.Resize(fyne.NewSize(1000, 1200)) })
+	eventually(t, "the last row", func() bool { return strings.Contains(texts(s), "Fay Forker") })
+	checked := 0
+	lockedWalk(s, func(o fyne.CanvasObject) {
+		l, ok := o.(*widget.Label)
+		if !ok || !l.Visible() || l.Text == "" || l.Truncation == fyne.TextTruncateOff {
+			return
+		}
+		checked++
+		need := fyne.MeasureText(l.Text, theme.TextSize(), l.TextStyle).Width + 2*theme.InnerPadding()
+		if need > l.Size().Width+1 {
+			t.Errorf("%q is cut off: %.0f wide, needs %.0f", l.Text, l.Size().Width, need)
+		}
+	})
+	if checked < 10 {
+		t.Errorf("only %d lines looked at", checked)
+	}
+}
+
 // TestDirectoryScreenshots writes the staff directory with a held member,
 // light and dark, at 1280x800, to MEDIHAVEN_ADMIN_SHOTS (skipped without).
 func TestDirectoryScreenshots(t *testing.T) {
@@ -617,14 +656,17 @@ func TestDirectoryScreenshots(t *testing.T) {
 			appadmin.StaffMember{Fingerprint: "eeee000000000000000000000000000000000000", Name: "Rae Reception", Role: roles.Receptionist,
 				Joined: now, Token: "T-7K2M", TokenTakenBy: "Sam Stand-in"},
 			appadmin.StaffMember{Fingerprint: "ffff000000000000000000000000000000000000", Name: "Dr Nils Newcomer", Role: roles.Physician,
-				SetAsideBy: "Bob Admin"})
+				SetAsideBy: "Bob Admin"},
+			appadmin.StaffMember{Fingerprint: "abab000000000000000000000000000000000000", Name: "Fay Forker", Role: roles.Receptionist,
+				Active: true, Joined: now, LastSeen: now, Forked: []replica.Fork{{Device: "cdcd1234000000000000000000000000", Author: "abab", Seq: 7}}})
 		var s fyne.CanvasObject
 		w := newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewDirectory(d, w); return s })
 		fyne.CurrentApp().Settings().SetTheme(map[string]fyne.Theme{"light": theme.LightTheme(), "dark": theme.DarkTheme()}[variant])
-		eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Held: revoked by") })
+		eventually(t, "the directory", func() bool { return strings.Contains(texts(s), "Carl Admin") })
 		locked(func() {
-			w.Resize(fyne.NewSize(1279, 800))
-			w.Resize(fyne.NewSize(1280, 800))
+			// The directory's width in a 1280-wide window, beside the navigation.
+			w.Resize(fyne.NewSize(999, 800))
+			w.Resize(fyne.NewSize(1000, 800))
 			file, err := os.Create(filepath.Join(out, "admin-directory-held-"+variant+".png"))
 			if err != nil {
 				t.Fatal(err)
@@ -634,5 +676,15 @@ func TestDirectoryScreenshots(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestVerifyProblemsInTheLogsWords: a problem the log check finds names
+// the workstation and the change as the log does, not "device … seq …
+// (event …)".
+func TestVerifyProblemsInTheLogsWords(t *testing.T) {
+	got := problemLine(replica.Problem{Event: "e1e1e1e1e1e1", Device: "abcd1234ef567890", Seq: 5, Reason: "removed"})
+	if got != "Workstation abcd 1234, change no. 5: removed" {
+		t.Errorf("problem line %q", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	appadmin "github.com/medihaven/medihaven/app/admin"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -85,7 +86,7 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 		container.NewHBox(widget.NewLabel("To"), kit.AtLeast(125, 0, s.to)),
 		container.NewHBox(s.search, clearBtn))
 
-	s.verify = widget.NewButtonWithIcon("Verify every chain", theme.ConfirmIcon(), s.runVerify)
+	s.verify = widget.NewButtonWithIcon("Check the log is intact", theme.ConfirmIcon(), s.runVerify)
 	s.verdict = newNote("")
 	s.verdict.Hide()
 	csvBtn := widget.NewButtonWithIcon("Export CSV", theme.DocumentSaveIcon(), func() { s.export("csv") })
@@ -217,7 +218,7 @@ func (s *auditScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 
 func (s *auditScreen) runVerify() {
 	s.verify.Disable()
-	s.verdict.SetText("Checking every workstation's chain…")
+	s.verdict.SetText("Checking that no entry of any workstation was altered, removed or reordered…")
 	s.verdict.Importance = widget.MediumImportance
 	s.verdict.Show()
 	background(s.d.VerifyLog, func(v appadmin.Verification, err error) {
@@ -236,7 +237,7 @@ func (s *auditScreen) runVerify() {
 					lines = append(lines, fmt.Sprintf("… and %d more", len(v.Problems)-10))
 					break
 				}
-				lines = append(lines, "• "+p.String())
+				lines = append(lines, "• "+problemLine(p))
 			}
 			s.verdict.SetText(strings.Join(lines, "\n"))
 			s.verdict.Importance = widget.DangerImportance
@@ -290,4 +291,14 @@ func shortDevice(id string) string {
 		s = s[:9]
 	}
 	return s
+}
+
+// problemLine is one problem the check found, in the words the log uses
+// ("Workstation ab12 cd34, change no. 5: …"; replica's String reads
+// "device ab12 seq 5 (event …)").
+func problemLine(p replica.Problem) string {
+	if p.Device == "" {
+		return p.String()
+	}
+	return fmt.Sprintf("Workstation %s, change no. %d: %s", shortDevice(p.Device), p.Seq, p.Reason)
 }

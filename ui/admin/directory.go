@@ -97,7 +97,7 @@ func newDirectory(d DirectoryDesk, keys KeyExport, w fyne.Window) *directoryScre
 }
 
 func (s *directoryScreen) content() fyne.CanvasObject {
-	hint := newNote("Compare the key with the one shown on the person's own workstation (Settings) before trusting what they sign. Revoking someone locks their workstation out and moves every key they held to a new epoch.")
+	hint := newNote("Compare the key with the one shown on the person's own workstation (Settings) before trusting what they sign. Revoking someone locks their workstation out and replaces every key they held with a new one they do not get.")
 	hint.Importance = widget.LowImportance
 	top := container.NewBorder(nil, nil, nil, s.allKeys, s.status)
 	if s.join != nil {
@@ -121,8 +121,9 @@ func (s *directoryScreen) refresh() {
 			if m.Active {
 				active++
 			}
-			// A physician's row has a line more: who confirmed them.
-			if line, _ := confirmLine(m, rows); line != "" {
+			// A row has a line more for what to do about a member who
+			// does not stand, or for who confirmed a physician.
+			if line, _ := noteLine(m, rows); line != "" {
 				s.list.SetItemHeight(i, s.tallRow)
 			} else {
 				s.list.SetItemHeight(i, s.shortRow)
@@ -137,6 +138,7 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	name := widget.NewLabelWithStyle("Dr Somebody Longname", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
 	role := widget.NewLabel("Receptionist")
+	roleWidth := widget.NewLabel(roles.Administrator.Title()).MinSize().Width // the longest title: every status lines up
 	status := widget.NewLabel("Active")
 	key := widget.NewLabelWithStyle("0000 0000 0000 0000", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	joined := widget.NewLabel("")
@@ -146,8 +148,11 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	roleBtn := widget.NewButton("Role…", nil)
 	revoke := widget.NewButtonWithIcon("Revoke", theme.CancelIcon(), nil)
 	revoke.Importance = widget.DangerImportance
-	widest := widget.NewLabel("Not admitted").MinSize().Width // the longest status: every key lines up
-	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(110, 0, role), kit.AtLeast(widest, 0, status), key)
+	var widest float32 // the longest status: every key lines up
+	for _, st := range []string{"Not admitted", "Conflicting"} {
+		widest = max(widest, widget.NewLabel(st).MinSize().Width)
+	}
+	top := container.NewHBox(kit.AtLeast(180, 0, name), kit.AtLeast(roleWidth, 0, role), kit.AtLeast(widest, 0, status), key)
 	bottom := container.NewBorder(nil, nil, nil, seen, joined)
 	confirmed := widget.NewLabel("")
 	confirmed.Truncation = fyne.TextTruncateEllipsis
@@ -159,10 +164,27 @@ func (s *directoryScreen) newRow() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, buttons, container.NewVBox(top, bottom, confirmed))
 }
 
-// confirmLabel is the line of a row made by newRow that says who
-// confirmed a physician or receptionist.
+// confirmLabel is the line of a row made by newRow that says what to do
+// about a member who does not stand (noteLine), or who confirmed a
+// physician or receptionist.
 func confirmLabel(row fyne.CanvasObject) *widget.Label {
 	return row.(*fyne.Container).Objects[0].(*fyne.Container).Objects[2].(*widget.Label)
+}
+
+// noteLine is a row's third line: what to do about a member who does not
+// stand (her second line says what happened, in one short line, so it is
+// not cut off beside "Last seen"), else confirmLine.
+func noteLine(m appadmin.StaffMember, rows []appadmin.StaffMember) (string, widget.Importance) {
+	switch {
+	case m.Active && len(m.Forked) > 0:
+		return "A copied profile or modified software: its work from there is set aside. Revoke, or give them a new workstation.",
+			widget.DangerImportance
+	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
+		return "Their access is on hold: revoke them for good, or issue them a new token.", widget.DangerImportance
+	case m.SetAsideBy != "", m.TokenTakenBy != "" && m.Revoked.IsZero():
+		return "Nothing they wrote counts: issue them a new token.", widget.DangerImportance
+	}
+	return confirmLine(m, rows)
 }
 
 // confirmLine says who confirmed a physician or receptionist in person,
@@ -247,7 +269,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	status := top.Objects[2].(*fyne.Container).Objects[0].(*widget.Label)
 	switch {
 	case m.Active && len(m.Forked) > 0:
-		status.SetText("Forked")
+		status.SetText("Conflicting")
 		status.Importance = widget.DangerImportance
 	case m.Active:
 		status.SetText("Active")
@@ -271,18 +293,14 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	switch {
 	case len(m.Forked) > 0:
 		f := m.Forked[0]
-		joined.SetText(fmt.Sprintf("Workstation %s signed two different events as its event %d (modified software, or a copy "+
-			"of the profile that wrote too): what it wrote from there is set aside on every workstation. Revoke, or have "+
-			"them write from a new workstation", appadmin.ShortFingerprint(f.Device), f.Seq))
+		joined.SetText(fmt.Sprintf("Workstation %s wrote two different versions of its change no. %d",
+			appadmin.ShortFingerprint(f.Device), f.Seq))
 	case !m.Active && len(m.HeldBy) > 0 && m.Revoked.IsZero():
-		joined.SetText(fmt.Sprintf("Held: revoked by %s, who has since lost that authority. Revoke for good, or issue a new token",
-			strings.Join(m.HeldBy, ", ")))
+		joined.SetText(fmt.Sprintf("Revoked by %s, who has since lost that authority", andList(m.HeldBy)))
 	case m.SetAsideBy != "":
-		joined.SetText(fmt.Sprintf("Admitted by %s, whose authority was withdrawn before it: nothing they wrote counts. "+
-			"Issue them a new token", m.SetAsideBy))
+		joined.SetText(fmt.Sprintf("Admitted by %s, whose authority was withdrawn before that", m.SetAsideBy))
 	case m.TokenTakenBy != "" && m.Revoked.IsZero():
-		joined.SetText(fmt.Sprintf("Token %s was used first for %s: nothing they wrote counts. Issue them a new token",
-			m.Token, m.TokenTakenBy))
+		joined.SetText(fmt.Sprintf("Their token %s was used first, by %s", m.Token, m.TokenTakenBy))
 	case !m.Active:
 		joined.SetText(fmt.Sprintf("Revoked %s by %s", when(m.Revoked), m.RevokedBy))
 	case m.Token == "":
@@ -292,7 +310,7 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	bottom.Objects[1].(*widget.Label).SetText("Last seen " + ago(m.LastSeen, s.now()))
 	confirmed := confirmLabel(o)
-	if line, imp := confirmLine(m, s.rows); line != "" {
+	if line, imp := noteLine(m, s.rows); line != "" {
 		confirmed.Importance = imp
 		confirmed.SetText(line)
 		confirmed.Show()

@@ -182,9 +182,17 @@ func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
 
 	// Notifications and the unread count on "Chat" are the shell's, on
 	// every screen (Watch).
-	return kit.Live(split, func() func() {
+	live := kit.Live(split, func() func() {
 		p.refresh()
 		return kit.OnChanges(c, p.refresh, appchat.Kind)()
+	})
+	// A message typed and not sent is asked about before the shell
+	// swaps Chat away (kit.Unsaved).
+	return kit.WithUnsaved(live, func() string {
+		if strings.TrimSpace(p.text.Text) == "" {
+			return ""
+		}
+		return "The message you started"
 	})
 }
 

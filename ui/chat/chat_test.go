@@ -14,6 +14,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	appchat "github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/ui/kit"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -134,7 +135,13 @@ func TestChatPanel(t *testing.T) {
 		t.Fatal("no message field or Send button")
 	}
 	entry := &field.Entry
+	if got := kit.UnsavedIn(content); got != "" {
+		t.Errorf("an empty message field has something unsaved: %q", got)
+	}
 	test.Type(entry, "Patient in room 2 is ready")
+	if got := kit.UnsavedIn(content); got != "The message you started" { // the shell asks before leaving
+		t.Errorf("unsaved with a message typed = %q", got)
+	}
 	test.Tap(send)
 	eventually(t, "the message sent", func() bool {
 		f.mu.Lock()

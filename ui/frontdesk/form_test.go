@@ -246,3 +246,62 @@ func TestRegisteredSaysSoAfterTheRecordLoads(t *testing.T) {
 		return strings.Contains(s.form.message.Text, "Changes saved") && !s.form.dirty
 	})
 }
+
+// TestPatientFormAsksBeforeLosingTyping: a registration half typed (a
+// phone call comes in) is not dropped by Register a new patient or by
+// opening a search result without asking, and the screen tells the shell
+// (kit.Unsaved), which asks before another section replaces it; under
+// Xvfb Appointments and back emptied the form.
+func TestPatientFormAsksBeforeLosingTyping(t *testing.T) {
+	test.NewTempApp(t)
+	recep, _ := clinic(t)
+	s := onPatients(t, recep)
+	w := s.win
+	f := s.form
+	if got := kit.UnsavedIn(kit.WithUnsaved(s.content(), f.unsaved)); got != "" {
+		t.Fatalf("an empty form has something unsaved: %q", got)
+	}
+	typeInto(f.entries["family"], "Quinn")
+	typeInto(f.entries["given"], "Harper")
+	if got := f.unsaved(); got != "The registration you started" {
+		t.Fatalf("unsaved = %q", got)
+	}
+	test.Tap(s.newButton)
+	if !strings.Contains(kittest.Dialog(w), "The registration you started is not saved yet") {
+		t.Fatalf("Register a new patient dropped the typing without asking: %q", kittest.Dialog(w))
+	}
+	kittest.TapDialog(t, w, "Stay here")
+	if f.entries["family"].Text != "Quinn" {
+		t.Fatalf("Stay here lost the typing: %q", f.entries["family"].Text)
+	}
+	typeInto(f.entries["birth"], "1985-03-14")
+	test.Tap(f.save)
+	if f.id == "" || f.unsaved() != "" {
+		t.Fatalf("registered: id %q, unsaved %q (%q)", f.id, f.unsaved(), f.message.Text)
+	}
+	quinn := f.id
+
+	// Changes to an open record ask too before a search result replaces it.
+	typeInto(f.entries["phone"], "555 0100")
+	if got := f.unsaved(); got != "Your changes to the record of Quinn, Harper" {
+		t.Fatalf("unsaved with the record changed = %q", got)
+	}
+	test.Tap(s.newButton)
+	kittest.TapDialog(t, w, "Discard and leave")
+	if f.id != "" || f.entries["family"].Text != "" || f.unsaved() != "" {
+		t.Fatalf("Discard and leave did not start a new registration: id %q", f.id)
+	}
+	typeInto(f.entries["family"], "Someone")
+	typeInto(s.query, "quinn")
+	if len(s.rows) != 1 {
+		t.Fatalf("search quinn: %v", s.rows)
+	}
+	s.results.Select(0)
+	if f.id != "" || !strings.Contains(kittest.Dialog(w), "is not saved yet") {
+		t.Fatal("opening a search result dropped the typing without asking")
+	}
+	kittest.TapDialog(t, w, "Discard and leave")
+	if f.id != quinn {
+		t.Errorf("Discard and leave did not open the result: %q", f.id)
+	}
+}

@@ -230,3 +230,65 @@ func withBea(t *testing.T) (realDesk, []desk.Physician, app.Patient, *time.Locat
 	zone, _ := recep.ClinicZone(ctx)
 	return recep, phys, bea, zone
 }
+
+// TestCheckInOnAnotherDayAsks: checking in an appointment of another day
+// asks first (a check-in cannot be undone at the desk: under Xvfb one tap
+// checked in Monday's patient on Saturday); today's checks in at once.
+func TestCheckInOnAnotherDayAsks(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	tomorrow := time.Date(2026, 11, 3, 10, 0, 0, 0, zone)
+	later, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint, Start: tomorrow, Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	var asked []string
+	answer := false
+	s.env.confirm = func(title, question string, yes func()) {
+		asked = append(asked, title+": "+question)
+		if answer {
+			yes()
+		}
+	}
+	status := func(id string) string {
+		as, err := recep.PatientAppointments(ctx, bea.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			if a.ID == id {
+				return string(a.Status)
+			}
+		}
+		return "missing"
+	}
+
+	s.show(tomorrow)
+	s.detail.open(later.ID)
+	test.Tap(s.detail.checkIn)
+	if len(asked) != 1 || !strings.Contains(asked[0], "Booker, Bea's appointment is on Tuesday 3 November, not today") {
+		t.Fatalf("asked %q", asked)
+	}
+	if st := status(later.ID); st != string(desk.StatusBooked) {
+		t.Fatalf("checked in without a yes: %s", st)
+	}
+	answer = true
+	test.Tap(s.detail.checkIn)
+	if st := status(later.ID); st != string(desk.StatusArrived) {
+		t.Errorf("Check in anyway: %s", st)
+	}
+
+	asked = nil
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(now.ID)
+	test.Tap(s.detail.checkIn)
+	if len(asked) != 0 || status(now.ID) != string(desk.StatusArrived) {
+		t.Errorf("today's check-in asked %q, status %s", asked, status(now.ID))
+	}
+}

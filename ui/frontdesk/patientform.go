@@ -143,6 +143,27 @@ func newPatientForm(e env) *patientForm {
 	return f
 }
 
+// unsaved is what the form would lose if it were left or filled with
+// another record: a registration typed and not registered, or changes to
+// an open record not saved ("" when nothing; kit.Unsaved).
+func (f *patientForm) unsaved() string {
+	if !f.dirty {
+		return ""
+	}
+	if f.id != "" {
+		return "Your changes to the record of " + f.orig.Name()
+	}
+	for _, en := range f.entries {
+		if strings.TrimSpace(en.Text) != "" {
+			return "The registration you started"
+		}
+	}
+	if f.sex.Selected != "" {
+		return "The registration you started"
+	}
+	return ""
+}
+
 // touched clears a field's problem once the receptionist changes it; the
 // message goes once every problem is.
 func (f *patientForm) touched(key string) {

@@ -43,7 +43,8 @@ func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 	if !ok || !e.transfers {
 		return nil
 	}
-	return newPatients(e).content()
+	ps := newPatients(e)
+	return kit.WithUnsaved(ps.content(), ps.form.unsaved)
 }
 
 func newPatients(e env) *patientsScreen {
@@ -69,9 +70,16 @@ func newPatients(e env) *patientsScreen {
 		box.Objects[1].(*widget.Label).SetText(patientLine(p, s.country))
 	})
 	s.results.OnSelected = func(i widget.ListItemID) {
-		if i >= 0 && i < len(s.rows) {
-			s.form.open(s.rows[i].ID)
+		if i < 0 || i >= len(s.rows) {
+			return
 		}
+		id := s.rows[i].ID
+		if what := s.form.unsaved(); what != "" && id != s.form.id {
+			s.results.UnselectAll() // the form still shows what was typed
+			kit.ConfirmLeave(e.win, what, func() { s.form.open(id) })
+			return
+		}
+		s.form.open(id)
 	}
 	s.form = newPatientForm(e)
 	s.form.onSaved = func(p app.Patient) {
@@ -79,6 +87,11 @@ func newPatients(e env) *patientsScreen {
 	}
 	s.newButton = widget.NewButtonWithIcon("Register a new patient", theme.ContentAddIcon(), func() {
 		s.results.UnselectAll()
+		if what := s.form.unsaved(); what != "" {
+			q := s.query.Text
+			kit.ConfirmLeave(e.win, what, func() { s.form.startNew(q) })
+			return
+		}
 		s.form.startNew(s.query.Text)
 	})
 	s.newButton.Importance = widget.HighImportance

@@ -77,7 +77,8 @@ type calendarScreen struct {
 func NewCalendar(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		sc.toColleagues = toColleagues
-		return newCalendar(sc).stack
+		cs := newCalendar(sc)
+		return kit.WithUnsaved(cs.stack, cs.unsaved)
 	})
 }
 
@@ -354,6 +355,15 @@ func shortName(n string) string {
 		return n
 	}
 	return fmt.Sprintf("%s, %s.", fam, string([]rune(given)[:1]))
+}
+
+// unsaved is what the chart open on the calendar would lose (the shell
+// asks before it swaps the section away).
+func (cs *calendarScreen) unsaved() string {
+	if cs.chart == nil {
+		return ""
+	}
+	return cs.chart.unsaved()
 }
 
 // open shows the patient's chart of an appointment, with Start visit:

@@ -75,8 +75,15 @@ func (s *screen) newChartView(patientID string, appt *records.Appointment, back 
 	v.status = newFeedback()
 
 	backBtn := widget.NewButtonWithIcon(back, theme.NavigateBackIcon(), func() {
-		v.close()
-		onBack()
+		leave := func() {
+			v.close()
+			onBack()
+		}
+		if what := v.unsaved(); what != "" {
+			kit.ConfirmLeave(s.win, what, leave) // a note half typed is not lost by a slip
+			return
+		}
+		leave()
 	})
 	header := widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, v.name, backBtn, v.facts),
@@ -359,4 +366,34 @@ func (v *chartView) showSummary() {
 		v.meds.Add(withOrigin(container.NewBorder(nil, nil, nil, right, wrapped(text)), m.Origin, "recorded"))
 	}
 	v.meds.Refresh()
+}
+
+// unsaved says what leaving the chart now would lose: a note, vitals or a
+// prescription typed and not yet signed or recorded ("" when nothing).
+func (v *chartView) unsaved() string {
+	var what []string
+	if f := v.notes; strings.TrimSpace(f.s.Text+f.o.Text+f.a.Text+f.p.Text) != "" {
+		what = append(what, "the note")
+	}
+	for _, e := range v.vf.entries() {
+		if strings.TrimSpace(e.Text) != "" {
+			what = append(what, "the vitals")
+			break
+		}
+	}
+	if len(v.rx.items) > 0 || strings.TrimSpace(v.rx.drug.Text) != "" {
+		what = append(what, "the prescription")
+	}
+	if len(what) == 0 {
+		return ""
+	}
+	who := "this patient"
+	if v.loaded {
+		who = fmt.Sprintf("%s, %s", v.chart.Patient.Family, v.chart.Patient.Given)
+	}
+	s := strings.Join(what, " and ")
+	if len(what) == 3 {
+		s = what[0] + ", " + what[1] + " and " + what[2]
+	}
+	return fmt.Sprintf("%s%s you started for %s", strings.ToUpper(s[:1]), s[1:], who)
 }

@@ -67,6 +67,14 @@ func (f *finder) find() {
 	})
 }
 
+// unsaved is what the chart open from the search would lose.
+func (f *finder) unsaved() string {
+	if f.chart == nil {
+		return ""
+	}
+	return f.chart.unsaved()
+}
+
 func (f *finder) open(patientID string) {
 	f.chart = f.newChartView(patientID, nil, "Back to search", func() {
 		f.chart = nil
@@ -86,7 +94,8 @@ func (f *finder) open(patientID string) {
 func NewPatients(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObject {
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		sc.toColleagues = toColleagues
-		return newPatients(sc).stack
+		f := newPatients(sc)
+		return kit.WithUnsaved(f.stack, f.unsaved)
 	})
 }
 
@@ -114,7 +123,10 @@ type prescriptionsScreen struct {
 // the allergies in view), the physician's recent prescriptions, and a
 // check of a printed verification code against its signature.
 func NewPrescriptions(s Session, w fyne.Window) fyne.CanvasObject {
-	return build(s, w, func(sc *screen) fyne.CanvasObject { return newPrescriptions(sc).content() })
+	return build(s, w, func(sc *screen) fyne.CanvasObject {
+		ps := newPrescriptions(sc)
+		return kit.WithUnsaved(ps.content(), ps.finder.unsaved)
+	})
 }
 
 func newPrescriptions(s *screen) *prescriptionsScreen {

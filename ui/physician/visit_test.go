@@ -337,6 +337,9 @@ func TestFullVisit(t *testing.T) {
 	if !f.preview.Visible() || !strings.Contains(f.preview.Text, "penicillin") {
 		t.Errorf("no allergy warning when the drug is chosen: %q", f.preview.Text)
 	}
+	if strings.Contains(f.preview.Text, "assets/") { // a source path, seen under Xvfb
+		t.Errorf("the warning names a folder of the source code: %q", f.preview.Text)
+	}
 	f.dose.SetText("1")
 	f.freq.SetText("three times daily")
 	f.days.SetText("7")

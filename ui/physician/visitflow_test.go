@@ -145,3 +145,65 @@ func (c *testClinic) calendar(t *testing.T) *calendarScreen {
 	w.SetContent(container.NewVScroll(cs.stack))
 	return cs
 }
+
+// TestBackAsksBeforeLosingANote: Back to calendar with a note typed and
+// not signed asks first (the draft was silently dropped, seen under
+// Xvfb); Stay here keeps the chart and the text, Discard and leave goes
+// back. The calendar says the same to the shell (kit.Unsaved), which asks
+// before swapping the section away.
+func TestBackAsksBeforeLosingANote(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	c.book(t, "Today", c.now.Add(time.Hour))
+	cs := c.calendar(t)
+	w := cs.win
+	row, ok := find(cs.stack, func(b *fyne.Container) bool { return hasLabel(b, "Today, Cora") && len(b.Objects) == 3 })
+	if !ok {
+		t.Fatal("no calendar row")
+	}
+	test.Tap(button(t, row, "Open chart"))
+	v := cs.chart
+	if got := cs.unsaved(); got != "" {
+		t.Fatalf("an untouched chart has something unsaved: %q", got)
+	}
+	test.Type(v.notes.s, "Cough for 3 days")
+	if got := cs.unsaved(); !strings.Contains(got, "The note you started for Today, Cora") {
+		t.Errorf("unsaved = %q", got)
+	}
+	test.Tap(button(t, v.content, "Back to calendar"))
+	if cs.chart != v || !dialogSays(w, "If you leave now, what you typed is lost") {
+		t.Fatal("Back to calendar left the typed note without asking")
+	}
+	tapDialog(t, w, "Stay here")
+	if cs.chart != v || v.notes.s.Text != "Cough for 3 days" {
+		t.Fatalf("Stay here did not keep the note: %q", v.notes.s.Text)
+	}
+	test.Tap(button(t, v.content, "Back to calendar"))
+	tapDialog(t, w, "Discard and leave")
+	if cs.chart != nil {
+		t.Fatal("Discard and leave did not go back to the calendar")
+	}
+
+	// Vitals typed count too; a signed note leaves nothing behind.
+	test.Tap(button(t, row, "Open chart"))
+	v = cs.chart
+	test.Type(v.vf.pulse, "72")
+	if got := cs.unsaved(); !strings.HasPrefix(got, "The vitals you started") {
+		t.Errorf("unsaved with vitals typed = %q", got)
+	}
+	v.vf.clear()
+	v.rx.drug.SetText("amoxicillin 500 mg capsule") // chosen, not added yet
+	if got := cs.unsaved(); !strings.HasPrefix(got, "The prescription you started") {
+		t.Errorf("unsaved with a drug chosen = %q", got)
+	}
+	v.rx.drug.SetText("")
+	test.Type(v.notes.a, "Viral URTI")
+	v.notes.signNote(v.notes.note())
+	if got := cs.unsaved(); got != "" {
+		t.Errorf("after signing: unsaved = %q (%q)", got, v.notes.fb.Text)
+	}
+	test.Tap(button(t, v.content, "Back to calendar"))
+	if cs.chart != nil {
+		t.Error("Back to calendar asked with nothing to lose")
+	}
+}

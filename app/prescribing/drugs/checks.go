@@ -53,7 +53,7 @@ const (
 )
 
 // sourceChart is the source of the findings no table row makes.
-const sourceChart = "The patient's recorded allergies and medications, matched by the formulary's names, components and classes (assets/formulary)"
+const sourceChart = "The patient's recorded allergies and medications, checked against the drug names, ingredients and classes of the formulary supplied with Medihaven"
 
 // Finding is one result of a check: which drug met which allergy or
 // medication, how, how serious it is and on whose authority.
