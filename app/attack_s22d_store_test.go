@@ -84,6 +84,26 @@ func TestAttackS22dAllergyRowDeleted(t *testing.T) {
 	wantChartAllergy(t, c.phys, patient, true)
 }
 
+// TestAttackS22dSealDeletedWithRow: the allergy's row deleted, and the
+// seal's row with it: the store is not believed at all (the keyring knows
+// a generation), and its records are rebuilt from the log too.
+func TestAttackS22dSealDeletedWithRow(t *testing.T) {
+	c := newClinic(t)
+	patient, a := allergic(t, c)
+	c.phys.Close()
+	db := rawStore(t, c.phys)
+	if _, err := db.Exec(`DELETE FROM entities WHERE n = ?`, entityNumber(t, db, a.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM meta WHERE key = 'store/seal'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	afterChecks(t, c.phys)
+	wantAltered(t, c.phys)
+	wantChartAllergy(t, c.phys, patient, true)
+}
+
 // TestAttackS22dOlderRecordPutBack: the allergy's row from before it was
 // marked entered in error written back over the newer one.
 func TestAttackS22dOlderRecordPutBack(t *testing.T) {
