@@ -60,7 +60,9 @@ var rowSources = [RowTables]string{
 }
 
 // rowTriggers are the temporary triggers: each table's function (seal_
-// and its name) takes the row's columns as rowSources reads them.
+// and its name) takes the row's columns as rowSources reads them, an
+// update's old row's and new row's in one call (each call into Go costs
+// more than its mark: issue 17).
 var rowTriggers = func() string {
 	var s string
 	add := func(table, of string, cols ...string) {
@@ -71,7 +73,7 @@ var rowTriggers = func() string {
 			upd = "UPDATE OF " + of
 		}
 		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_ins AFTER INSERT ON main.%s BEGIN SELECT %s(%s); END;\n", table, table, fn, new)
-		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_upd AFTER %s ON main.%s BEGIN SELECT %s(%s), %s(%s); END;\n", table, upd, table, fn, old, fn, new)
+		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_upd AFTER %s ON main.%s BEGIN SELECT %s(%s, %s); END;\n", table, upd, table, fn, old, new)
 		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_del AFTER DELETE ON main.%s BEGIN SELECT %s(%s); END;\n", table, table, fn, old)
 	}
 	add("entities", "", "n", "kind", "scope", "lamport", "updated", "state")
@@ -83,6 +85,9 @@ var rowTriggers = func() string {
 	add("heads", "", "seq", "lamport", "device", "hash")
 	return s
 }()
+
+// rowColumns is how many columns of each table a mark covers.
+var rowColumns = [RowTables]int{RowEntities: 6, RowNumbers: 2, RowNames: 2, RowBindings: 6, RowDevices: 2, RowEnvelopes: 3, RowHeads: 4}
 
 // RowEncoder encodes a row's columns as a mark covers them: the table,
 // then each column, integers as 8 bytes and the others with their length.
@@ -129,50 +134,37 @@ func (db *DB) hookRows(c *sqlite3.SQLiteConn) error {
 		return nil
 	}
 	var enc RowEncoder
-	var ints [6]int64
-	fold := func(table int, row []byte) int64 {
+	fold := func(table int, cols []any) int64 {
 		s := db.currentSealer()
 		if s == nil {
 			return 0
 		}
-		m := s.MarkRow(row)
 		acc := &db.rows[table]
-		for i := range m {
-			acc[i] ^= m[i]
+		for n := rowColumns[table]; len(cols) >= n; cols = cols[n:] {
+			enc.Start(table)
+			for _, v := range cols[:n] {
+				switch v := v.(type) {
+				case int64:
+					enc.Int(v)
+				case []byte:
+					enc.Bytes(v)
+				case string:
+					enc.Bytes([]byte(v))
+				default:
+					enc.Bytes(nil)
+				}
+			}
+			m := s.MarkRow(enc.Row())
+			for i := range m {
+				acc[i] ^= m[i]
+			}
 		}
 		return 0
 	}
-	funcs := map[string]any{
-		"seal_entities": func(n, kind, scope, lamport, updated int64, state []byte) int64 {
-			ints = [6]int64{n, kind, scope, lamport, updated}
-			return fold(RowEntities, enc.encodeRow(RowEntities, ints[:5], state))
-		},
-		"seal_entity_numbers": func(n int64, id []byte) int64 {
-			ints[0] = n
-			return fold(RowNumbers, enc.encodeRow(RowNumbers, ints[:1], id))
-		},
-		"seal_names": func(n int64, name []byte) int64 {
-			ints[0] = n
-			return fold(RowNames, enc.encodeRow(RowNames, ints[:1], name))
-		},
-		"seal_bindings": func(entity, kind, scope, lamport, device, seq int64) int64 {
-			ints = [6]int64{entity, kind, scope, lamport, device, seq}
-			return fold(RowBindings, enc.encodeRow(RowBindings, ints[:6]))
-		},
-		"seal_devices": func(device, author []byte) int64 {
-			return fold(RowDevices, enc.encodeRow(RowDevices, nil, device, author))
-		},
-		"seal_envelopes": func(state int64, id, rule []byte) int64 {
-			ints[0] = state
-			return fold(RowEnvelopes, enc.encodeRow(RowEnvelopes, ints[:1], id, rule))
-		},
-		"seal_heads": func(seq, lamport int64, device, hash []byte) int64 {
-			ints[0], ints[1] = seq, lamport
-			return fold(RowHeads, enc.encodeRow(RowHeads, ints[:2], device, hash))
-		},
-	}
-	for name, fn := range funcs {
-		if err := c.RegisterFunc(name, fn, false); err != nil {
+	names := [RowTables]string{RowEntities: "entities", RowNumbers: "entity_numbers", RowNames: "names", RowBindings: "bindings",
+		RowDevices: "devices", RowEnvelopes: "envelopes", RowHeads: "heads"}
+	for table, name := range names {
+		if err := c.RegisterFunc("seal_"+name, func(cols ...any) int64 { return fold(table, cols) }, false); err != nil {
 			return wrap("seal rows: register "+name, err)
 		}
 	}
