@@ -60,6 +60,7 @@ type Clinical interface {
 	RecordVitals(ctx context.Context, v Vitals) (Vitals, error)
 	AddProblem(ctx context.Context, p Problem) (Problem, error)
 	AddAllergy(ctx context.Context, a Allergy) (Allergy, error)
+	RemoveAllergy(ctx context.Context, id string) error
 	AddMedication(ctx context.Context, m Medication) (Medication, error)
 	OpenChart(ctx context.Context, patientID string) (Chart, error)
 	Prescribe(ctx context.Context, p Prescription) (Prescription, error)

@@ -135,6 +135,9 @@ type Replica struct {
 	seal      *storeSeal
 	alteredMu sync.Mutex
 	altered   string
+	// rowsSuspect: the seal could not be believed at Open; its records,
+	// events and bindings are rebuilt after login (CheckIndex, storeseal.go).
+	rowsSuspect bool
 
 	mark       sync.Mutex
 	restored   bool
@@ -215,6 +218,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 				return nil, err
 			}
 			again.altered = r.altered + again.altered
+			again.rowsSuspect = again.rowsSuspect || r.rowsSuspect
 			return again, nil
 		}
 	}

@@ -50,8 +50,10 @@ import (
 // metaSeal is the store meta key of the seal.
 const metaSeal = "store/seal"
 
-// sealVersion is the seal's format.
-const sealVersion = 1
+// sealVersion is the seal's format: 2 (session 22) adds the rows of
+// records, events, bindings and the rest (store.RowMarks); a seal of
+// version 1 is still read, and its rows are read whole once to seal them.
+const sealVersion = 2
 
 // SealCheck is what the keyring says of the store's seal (Params.Seal).
 type SealCheck struct {
@@ -74,6 +76,7 @@ type sealParts struct {
 	meta   [32]byte
 	dir    [32]byte
 	index  [16]byte
+	rows   store.RowMarks
 }
 
 // storeSeal seals the replica's store (store.Sealer).
@@ -127,6 +130,25 @@ func (s *storeSeal) Mark(token, entity int64) [16]byte {
 	return mark(b, token, entity)
 }
 
+// MarkRow is a row's keyed value (store.Sealer): the AES of the first
+// half of the row's SHA-256.
+func (s *storeSeal) MarkRow(row []byte) [16]byte {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
+	return markRow(b, row)
+}
+
+func markRow(b cipher.Block, row []byte) [16]byte {
+	var out [16]byte
+	if b == nil {
+		return out // wiped: the store is closed
+	}
+	h := sha256.Sum256(row)
+	b.Encrypt(out[:], h[:16])
+	return out
+}
+
 func mark(b cipher.Block, token, entity int64) [16]byte {
 	var in, out [16]byte
 	if b == nil {
@@ -161,6 +183,12 @@ func (s *storeSeal) Seal(ctx context.Context, tx *store.Tx) (func(), error) {
 	}
 	for i := range index {
 		parts.index[i] ^= index[i]
+	}
+	rows := tx.RowChanges()
+	for t := range rows {
+		for i := range rows[t] {
+			parts.rows[t][i] ^= rows[t][i]
+		}
 	}
 	var err error
 	if parts.device, parts.tip, parts.hash, err = s.tip(ctx, tx); err != nil {
@@ -263,6 +291,9 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	b.Write(p.meta[:])
 	b.Write(p.dir[:])
 	b.Write(p.index[:])
+	for t := range p.rows {
+		b.Write(p.rows[t][:])
+	}
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(b.Bytes())
@@ -270,17 +301,19 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	return b.Bytes()
 }
 
-// decode reads a seal's row, and whether its MAC holds.
-func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool) {
-	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] != sealVersion {
-		return 0, p, false
+// decode reads a seal's row, and whether its MAC holds; rows: it seals
+// the rows (version 2).
+func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) {
+	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] != 1 && row[0] != sealVersion {
+		return 0, p, false, false
 	}
+	rows = row[0] == sealVersion
 	body, tag := row[:len(row)-32], row[len(row)-32:]
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(body)
 	if !hmac.Equal(m.Sum(nil), tag) {
-		return 0, p, false
+		return 0, p, false, false
 	}
 	rd := bytes.NewReader(body[1:])
 	field := func() string {
@@ -304,12 +337,17 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool) {
 	rd.Read(p.meta[:])
 	rd.Read(p.dir[:])
 	rd.Read(p.index[:])
-	return gen, p, rd.Len() == 0
+	if rows {
+		for t := range p.rows {
+			rd.Read(p.rows[t][:])
+		}
+	}
+	return gen, p, rd.Len() == 0, rows
 }
 
 // current reads the parts of the store as it is; the index whole only
-// when scan (else it is left zero).
-func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan bool) (p sealParts, err error) {
+// when scan, the rows whole only when scanRows (else they are left zero).
+func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan, scanRows bool) (p sealParts, err error) {
 	if p.device, p.tip, p.hash, err = s.tip(ctx, tx); err != nil {
 		return p, err
 	}
@@ -320,9 +358,23 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan bool) (p sea
 		return p, err
 	}
 	if scan {
-		p.index, err = s.indexNow(ctx, tx)
+		if p.index, err = s.indexNow(ctx, tx); err != nil {
+			return p, err
+		}
+	}
+	if scanRows {
+		p.rows, err = s.rowsNow(ctx, tx)
 	}
 	return p, err
+}
+
+// rowsNow is, per table, the XOR of the marks of every row the store
+// holds.
+func (s *storeSeal) rowsNow(ctx context.Context, tx *store.Tx) (store.RowMarks, error) {
+	s.mu.Lock()
+	b := s.block
+	s.mu.Unlock()
+	return tx.RowMarksNow(ctx, func(row []byte) [16]byte { return markRow(b, row) })
 }
 
 // indexNow is the XOR of the marks of every posting the index holds.
@@ -368,7 +420,13 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		// sealed one is checked after login (CheckIndex), off the
 		// login's path (a reception's 100,000 patients are some
 		// 1,500,000 postings).
-		now, err = s.current(ctx, tx, row == nil && r.p.Seal.Floor == 0)
+		first := row == nil && r.p.Seal.Floor == 0
+		// The rows are read whole at login only to seal them: the first
+		// time, after a seal of version 1 (which did not cover them), or
+		// when the seal cannot be believed (they are rebuilt after
+		// login, from what they are now). Else after login (CheckIndex).
+		gen, _, ok, sealsRows := s.decode(row)
+		now, err = s.current(ctx, tx, first, first || !ok || !sealsRows || gen < r.p.Seal.Floor)
 		return err
 	})
 	if err != nil {
@@ -377,7 +435,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	floor := r.p.Seal.Floor
 	var found int
 	var why []string
-	gen, was, ok := s.decode(row)
+	gen, was, ok, sealsRows := s.decode(row)
 	switch {
 	case row == nil && floor == 0:
 		// Never sealed: a new store, or one from before session 21.
@@ -404,10 +462,16 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			found, why = found|alteredDir, append(why, "directory rows changed")
 		}
 		now.index = was.index // checked by CheckIndex
+		if sealsRows {
+			now.rows = was.rows // checked by CheckIndex
+		}
 	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s
+	if found&alteredAll != 0 {
+		r.rowsSuspect = true // rebuilt after login (CheckIndex)
+	}
 	if found != 0 {
 		r.altered = alteredSay + ": " +
 			strings.Join(why, "; ") + ". Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
@@ -433,29 +497,60 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 // alteredSay opens what Altered says.
 const alteredSay = "This workstation's records file was altered or put back while Medihaven was closed"
 
-// CheckIndex checks the blind index against the seal, on one snapshot of
-// the store (its seal row and postings as one transaction left them), and
-// when they differ empties it and writes it again from the records, and
-// says so (Altered). Run after Open, off the login's path: until it ends,
-// a search may miss what deleted postings pointed at.
+// CheckIndex checks the blind index, and the rows of records, events,
+// bindings and the rest (store.RowMarks), against the seal, on one
+// snapshot of the store (its seal row, postings and rows as one
+// transaction left them). An index that differs is emptied and written
+// again from the records; rows that differ are rebuilt from the log
+// (rebuildRows); either is said (Altered). Run after Open, off the login's
+// path: until it ends, a search or a chart may miss what was deleted.
 func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 	if r.seal == nil {
 		return false, nil
 	}
 	var row []byte
 	var x [16]byte
+	var rows store.RowMarks
+	var rowsErr error
 	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if row, err = tx.Meta(ctx, metaSeal); err != nil {
 			return err
 		}
-		x, err = r.seal.indexNow(ctx, tx)
-		return err
+		if x, err = r.seal.indexNow(ctx, tx); err != nil {
+			return err
+		}
+		// A row that cannot be read as the store writes it (text in
+		// a number's column) is an altered row, not a failed check.
+		rows, rowsErr = r.seal.rowsNow(ctx, tx)
+		return ctx.Err()
 	})
 	if err != nil {
 		return false, fmt.Errorf("replica: check the index: %w", err)
 	}
-	if _, was, ok := r.seal.decode(row); ok && was.index == x {
+	if rowsErr != nil {
+		rows = store.RowMarks{}
+		rows[0][0] = 1 // differs from any seal's
+	}
+	_, was, ok, sealsRows := r.seal.decode(row)
+	indexAltered := !ok || was.index != x
+	var changed []string
+	for t := range rows {
+		if !ok || !sealsRows || was.rows[t] != rows[t] {
+			changed = append(changed, store.RowTableNames[t])
+		}
+	}
+	r.alteredMu.Lock()
+	suspect := r.rowsSuspect
+	r.rowsSuspect = false
+	r.alteredMu.Unlock()
+	if suspect || len(changed) > 0 {
+		if err := r.rebuildRows(ctx); err != nil {
+			return true, fmt.Errorf("replica: rebuild the records from the log: %w", err)
+		}
+		indexAltered = true // written again from the rebuilt records
+	}
+	if !indexAltered {
 		return false, nil
 	}
 	r.mu.Lock()
@@ -472,13 +567,67 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 	if err != nil {
 		return true, fmt.Errorf("replica: index the records again: %w", err)
 	}
+	if suspect && len(changed) == 0 && was.index == x {
+		return true, nil // said at Open
+	}
+	var say string
+	switch {
+	case len(changed) > 0:
+		say = alteredSay + ": its " + strings.Join(changed, ", ") + " changed. They were rebuilt from the clinic's signed records " +
+			"(refused events judged again), and it fetches what it is missing from the clinic's servers before it writes. " +
+			"Events deleted from it may be missing until the clinic's servers send them again: check your latest work."
+		if err := r.MarkRestored(ctx); err != nil {
+			return true, err
+		}
+	default:
+		say = alteredSay + ": its search index changed. It was written again from the records."
+	}
 	r.alteredMu.Lock()
 	if r.altered != "" {
 		r.altered += " "
 	}
-	r.altered += alteredSay + ": its search index changed. It was written again from the records."
+	r.altered += say
 	r.alteredMu.Unlock()
 	return true, nil
+}
+
+// rebuildRows rebuilds the store's rows from the log, whose events are
+// signed: every refused event is judged again (a revocation set back to
+// refused), every record the log names is
+// bound and rebuilt again from its events (a row deleted or put back
+// older; a member's key row with her entry), and what was sent back to be judged is judged now. The
+// replica's own state is then read again from the store.
+func (r *Replica) rebuildRows(ctx context.Context) error {
+	r.mu.Lock()
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		defer r.begin()()
+		refused, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
+		if err != nil {
+			return fmt.Errorf("replica: refused envelopes: %w", err)
+		}
+		for _, row := range refused {
+			if err := r.setState(ctx, tx, row, pending("the store was altered: judged again")); err != nil {
+				return err
+			}
+		}
+		ids, err := tx.RecordIDs(ctx)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := r.rebind(ctx, tx, id, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	r.reload(ctx)
+	_, err = r.Apply(ctx, nil)
+	return err
 }
 
 // repairAltered rebuilds what a check found altered: every part for a

@@ -43,6 +43,11 @@ type DB struct {
 	synchronous string
 	// sealer seals every write transaction before it commits (seal.go).
 	sealer sealerSlot
+	// hooked: the writer's connection that has the seal's row triggers
+	// (sealrows.go); rows: the marks of the rows the write transaction
+	// under way wrote or removed, folded by them.
+	hooked *sqlite3.SQLiteConn
+	rows   RowMarks
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -246,16 +251,24 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		}
 		db.synchronous = level
 	}
-	return run(ctx, conn.BeginTx, &db.names, "update", db.currentSealer(), fn)
+	sealer := db.currentSealer()
+	var rows *RowMarks
+	if sealer != nil {
+		if err := conn.Raw(func(dc any) error { return db.hookRows(dc.(*sqlite3.SQLiteConn)) }); err != nil {
+			return err
+		}
+		db.rows, rows = RowMarks{}, &db.rows
+	}
+	return run(ctx, conn.BeginTx, &db.names, "update", sealer, rows, fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent
 // snapshot of the database, and never waits for a writer.
 func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
-	return run(ctx, db.readers.BeginTx, &db.names, "view", nil, fn)
+	return run(ctx, db.readers.BeginTx, &db.names, "view", nil, nil, fn)
 }
 
-func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, fn func(tx *Tx) error) error {
+func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, rows *RowMarks, fn func(tx *Tx) error) error {
 	tx, err := begin(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
@@ -268,7 +281,7 @@ func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.
 		}
 	}()
 	t := &Tx{tx: tx, names: cache, view: op == "view"}
-	t.seal.sealer = sealer
+	t.seal.sealer, t.seal.rows = sealer, rows
 	if sealer != nil {
 		if err := t.beginSeal(ctx); err != nil {
 			return err

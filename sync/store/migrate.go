@@ -121,7 +121,7 @@ func migrate(ctx context.Context, writer *sql.DB) error {
 		return err
 	}
 	for _, m := range ms {
-		err := run(ctx, writer.BeginTx, &names{}, "migrate", nil, func(tx *Tx) error {
+		err := run(ctx, writer.BeginTx, &names{}, "migrate", nil, nil, func(tx *Tx) error {
 			id, err := readIdentity(ctx, tx.tx)
 			if err != nil {
 				return err

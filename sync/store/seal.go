@@ -23,6 +23,9 @@ type Sealer interface {
 	// Mark is a posting's keyed value, folded into the transaction's
 	// IndexDelta.
 	Mark(token, entity int64) [16]byte
+	// MarkRow is a row's keyed value (sealrows.go), folded into the
+	// transaction's RowChanges.
+	MarkRow(row []byte) [16]byte
 }
 
 // SetSealer makes s seal every later write transaction (nil: none).
@@ -59,6 +62,8 @@ type sealState struct {
 	// began; touched: Touch was called.
 	changes int64
 	touched bool
+	// rows: the marks of the rows written or removed (sealrows.go).
+	rows *RowMarks
 }
 
 // begin notes where the connection's count of changed rows stands.
@@ -113,6 +118,15 @@ func (tx *Tx) SealChanges(kinds ...string) (index [16]byte, cleared, meta, entit
 		entities = entities || tx.seal.kinds[k]
 	}
 	return tx.seal.index, tx.seal.cleared, tx.seal.meta, entities
+}
+
+// RowChanges is, per table, the XOR of the marks of the rows this
+// transaction wrote or removed (an updated row: its old mark and its new).
+func (tx *Tx) RowChanges() RowMarks {
+	if tx.seal.rows == nil {
+		return RowMarks{}
+	}
+	return *tx.seal.rows
 }
 
 // ClearIndex empties the blind index (every record is indexed again
