@@ -38,6 +38,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		if c.fields != nil {
 			r.opened[c.env] = c.fields
 		}
+		r.pre.take(c)
 		if c.badSig {
 			vouched, err := r.vouchedByStored(ctx, tx, c.runTop, c.above)
 			if err != nil {
@@ -79,7 +80,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			held = append(held, c)
 			continue
 		}
-		row := rowOf(env, store.Pending, "received")
+		row := rowOfHashed(env, r.pre.hashOf(env), store.Pending, "received")
 		if c.verified {
 			r.verified[row.Hash] = env
 		}
@@ -275,8 +276,11 @@ type chainPlace struct {
 // arrival is what could be learned of one envelope before it is stored.
 type arrival struct {
 	env      *crypto.Envelope
-	verified bool             // signed by a key this workstation knows
-	fields   Fields           // verified, and opened with a scope key held here
+	verified bool   // signed by a key this workstation knows
+	fields   Fields // verified, and opened with a scope key held here
+	hash     string // the envelope's hash, when its signature was checked ("" else)
+	idKind   kindID // with idErr: its record id judged by its kind (roles.Kind.CheckID)
+	idErr    error
 	problem  *Problem         // malformed or badly signed: refused
 	badSig   bool             // its problem is its own signature: the events stored after it may vouch for it (chainsig.go)
 	runTop   *crypto.Envelope // with badSig: the newest of its linked run in the batch, above of them over it
@@ -318,6 +322,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 			return
 		}
 		out[i].env = env
+		out[i].idKind, out[i].idErr = checkIDOf(env.Header)
 	})
 	r.state.RLock()
 	keys := make(map[string]*crypto.PublicKey, len(r.pubkeys))
@@ -346,6 +351,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 	sigs := vouchBatch(envs, keys)
 	checkOne := func(i int) {
 		env := out[i].env
+		out[i].hash = sigs.hash[i]
 		if env == nil || !sigs.checked[i] {
 			return
 		}
