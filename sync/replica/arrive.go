@@ -377,6 +377,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 			for p := int(next.Add(1) - 1); p < len(c.ready); p = int(next.Add(1) - 1) {
 				for i := p * checkPage; i < min(len(out), (p+1)*checkPage); i++ {
 					checkOne(i)
+					runtime.Gosched() // see yieldToSerial
 				}
 				close(c.ready[p])
 			}
@@ -387,6 +388,13 @@ func (r *Replica) check(raws [][]byte) *checking {
 
 // onEveryCore calls fn for 0..n-1 on up to GOMAXPROCS goroutines, one for
 // every per items at least, and returns when all calls have.
+//
+// yieldToSerial: the workers yield between items. They run while the
+// applying goroutine, the serial part of an Apply, works in SQLite (a
+// cgo call); the runtime hands its P to a worker when such a call lasts,
+// and on its return it waits for a P (as long as a worker's time slice,
+// 10 ms) unless a worker yields. With GOMAXPROCS workers on every core
+// (two here), a catch-up's opening kept the serial part waiting.
 func onEveryCore(n, per int, fn func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/per))
 	var wg sync.WaitGroup
@@ -396,6 +404,7 @@ func onEveryCore(n, per int, fn func(i int)) {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
 				fn(i)
+				runtime.Gosched() // see yieldToSerial
 			}
 		}()
 	}
