@@ -378,9 +378,14 @@ func (r *Replica) mayAppend(ctx context.Context, tx *store.Tx, h crypto.Header) 
 }
 
 func rowOf(e *crypto.Envelope, s store.EnvelopeState, reason string) store.Envelope {
+	return rowOfHashed(e, e.Hash(), s, reason)
+}
+
+// rowOfHashed is rowOf for an envelope whose hash (e.Hash()) is known.
+func rowOfHashed(e *crypto.Envelope, hash string, s store.EnvelopeState, reason string) store.Envelope {
 	h := e.Header
 	return store.Envelope{ID: h.ID, Device: h.Device, Seq: h.Seq, Lamport: h.Lamport, Entity: h.Entity,
-		Kind: h.Kind, Scope: h.Scope, Epoch: h.Epoch, Author: h.Author, Prev: h.Prev, Hash: e.Hash(),
+		Kind: h.Kind, Scope: h.Scope, Epoch: h.Epoch, Author: h.Author, Prev: h.Prev, Hash: hash,
 		Time: h.Time, Raw: e.Raw, State: s, Reason: reason}
 }
 

@@ -79,8 +79,10 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 	// parse and verify them again, and the payloads opened with them.
 	r.verified, r.owners, r.opened = map[string]*crypto.Envelope{}, map[string]string{}, map[*crypto.Envelope]Fields{}
 	r.keysIn, r.unseal = map[keyRef]bool{}, map[keyRef]store.Cursor{}
+	r.pre = pre{hash: map[*crypto.Envelope]string{}, badID: map[kindID]error{}}
 	defer func() {
 		r.verified, r.owners, r.opened, r.keysIn, r.unseal = nil, nil, nil, nil, nil
+		r.pre = pre{}
 		r.opening.Store(0)
 	}()
 	err = r.p.DB.UpdateRefetchable(ctx, func(tx *store.Tx) error {
@@ -257,7 +259,7 @@ func (r *Replica) previous(ctx context.Context, tx *store.Tx, h crypto.Header) (
 // try decides the fate of one pending envelope by the rules of rules.go.
 func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (verdict, error) {
 	env, checked := r.verified[row.Hash]
-	if !checked || env.Hash() != row.Hash {
+	if !checked || r.pre.hashOf(env) != row.Hash {
 		checked = false
 		var perr error
 		if env, perr = crypto.ParseEnvelope(row.Raw); perr != nil {
@@ -327,7 +329,7 @@ func (r *Replica) try(ctx context.Context, tx *store.Tx, row store.Envelope) (ve
 	r.state.RUnlock()
 	// Its author forked this device at or below it, off the branch the
 	// clinic witnessed (fork.go, witness.go).
-	if v, ok, err := r.forkVerdict(ctx, tx, h, env.Hash()); err != nil || ok {
+	if v, ok, err := r.forkVerdict(ctx, tx, h, r.pre.hashOf(env)); err != nil || ok {
 		return v, err
 	}
 	if was, seen := r.roleSeen[h.Author]; isMember && seen && roleView(was) != roleView(member) {

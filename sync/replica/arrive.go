@@ -38,6 +38,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 		if c.fields != nil {
 			r.opened[c.env] = c.fields
 		}
+		r.pre.take(c)
 		if c.badSig {
 			vouched, err := r.vouchedByStored(ctx, tx, c.runTop, c.above)
 			if err != nil {
@@ -79,7 +80,7 @@ func (r *Replica) arrive(ctx context.Context, tx *store.Tx, checked []arrival, w
 			held = append(held, c)
 			continue
 		}
-		row := rowOf(env, store.Pending, "received")
+		row := rowOfHashed(env, r.pre.hashOf(env), store.Pending, "received")
 		if c.verified {
 			r.verified[row.Hash] = env
 		}
@@ -275,8 +276,11 @@ type chainPlace struct {
 // arrival is what could be learned of one envelope before it is stored.
 type arrival struct {
 	env      *crypto.Envelope
-	verified bool             // signed by a key this workstation knows
-	fields   Fields           // verified, and opened with a scope key held here
+	verified bool   // signed by a key this workstation knows
+	fields   Fields // verified, and opened with a scope key held here
+	hash     string // the envelope's hash, when its signature was checked ("" else)
+	idKind   kindID // with idErr: its record id judged by its kind (roles.Kind.CheckID)
+	idErr    error
 	problem  *Problem         // malformed or badly signed: refused
 	badSig   bool             // its problem is its own signature: the events stored after it may vouch for it (chainsig.go)
 	runTop   *crypto.Envelope // with badSig: the newest of its linked run in the batch, above of them over it
@@ -318,6 +322,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 			return
 		}
 		out[i].env = env
+		out[i].idKind, out[i].idErr = checkIDOf(env.Header)
 	})
 	r.state.RLock()
 	keys := make(map[string]*crypto.PublicKey, len(r.pubkeys))
@@ -346,6 +351,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 	sigs := vouchBatch(envs, keys)
 	checkOne := func(i int) {
 		env := out[i].env
+		out[i].hash = sigs.hash[i]
 		if env == nil || !sigs.checked[i] {
 			return
 		}
@@ -371,6 +377,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 			for p := int(next.Add(1) - 1); p < len(c.ready); p = int(next.Add(1) - 1) {
 				for i := p * checkPage; i < min(len(out), (p+1)*checkPage); i++ {
 					checkOne(i)
+					runtime.Gosched() // see yieldToSerial
 				}
 				close(c.ready[p])
 			}
@@ -381,7 +388,23 @@ func (r *Replica) check(raws [][]byte) *checking {
 
 // onEveryCore calls fn for 0..n-1 on up to GOMAXPROCS goroutines, one for
 // every per items at least, and returns when all calls have.
-func onEveryCore(n, per int, fn func(i int)) {
+//
+// yieldToSerial: workers that run beside the applying goroutine (the
+// serial part of an Apply, mostly in SQLite: cgo calls) yield between
+// items. The runtime hands the P of a goroutine in a long cgo call to a
+// runnable worker, and on its return that goroutine waits for a P (up to
+// a worker's time slice, 10 ms) unless a worker yields. Where the
+// applying goroutine itself waits for the workers (onEveryCore's callers)
+// they do not yield. A trace of the 100k newcomer's replay (load ~20):
+// the applying goroutine runnable, waiting for a P, 17.8 s -> 11.7 s.
+func onEveryCore(n, per int, fn func(i int)) { onCores(n, per, false, fn) }
+
+// onEveryCoreBeside is onEveryCore for work that runs beside the applying
+// goroutine (the sealed pages opened and folded while it stores the ones
+// before): its workers yield between items (yieldToSerial).
+func onEveryCoreBeside(n, per int, fn func(i int)) { onCores(n, per, true, fn) }
+
+func onCores(n, per int, beside bool, fn func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/per))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -390,6 +413,9 @@ func onEveryCore(n, per int, fn func(i int)) {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
 				fn(i)
+				if beside {
+					runtime.Gosched()
+				}
 			}
 		}()
 	}

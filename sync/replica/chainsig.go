@@ -45,6 +45,7 @@ type vouching struct {
 	checked []bool
 	top     []int
 	above   []int
+	hash    []string // each envelope's hash (Envelope.Hash), "" when not checked
 }
 
 // vouchBatch checks the signatures of a batch of envelopes (nil entries are
@@ -60,6 +61,7 @@ func vouchBatch(envs []*crypto.Envelope, keys map[string]*crypto.PublicKey) vouc
 	n := len(envs)
 	v := vouching{err: make([]error, n), checked: make([]bool, n), top: make([]int, n), above: make([]int, n)}
 	hashes := make([]string, n)
+	v.hash = hashes
 	onEveryCore(n, 64, func(i int) {
 		if envs[i] != nil && keys[envs[i].Header.Author] != nil {
 			hashes[i] = envs[i].Hash()

@@ -186,7 +186,7 @@ func (r *Replica) foldChanges(ctx context.Context, tx *store.Tx, headers []crypt
 		return fmt.Errorf("replica: entities: %w", err)
 	}
 	g, _ := groupChanges(headers, fields, stored, nil, nil)
-	if err := r.foldGroup(g); err != nil {
+	if err := r.foldGroup(g, false); err != nil {
 		return err
 	}
 	return r.keepAll(ctx, tx, g.order)
@@ -228,10 +228,11 @@ func groupChanges(headers []crypto.Header, fields []Fields, stored map[string]st
 	return g, true
 }
 
-// foldGroup folds every record of g on every core.
-func (r *Replica) foldGroup(g grouped) error {
+// foldGroup folds every record of g on every core (beside: while the
+// applying goroutine goes on, yieldToSerial).
+func (r *Replica) foldGroup(g grouped, beside bool) error {
 	errs := make([]error, len(g.order))
-	onEveryCore(len(g.order), 16, func(i int) { errs[i] = r.fold(g.order[i], g.hs[i], g.fs[i]) })
+	onCores(len(g.order), 16, beside, func(i int) { errs[i] = r.fold(g.order[i], g.hs[i], g.fs[i]) })
 	for _, err := range errs {
 		if err != nil {
 			return err

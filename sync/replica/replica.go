@@ -113,18 +113,23 @@ type Replica struct {
 	budget         int                         // during settle: decisions left in this transaction
 	more           bool                        // settle stopped at its budget: another transaction goes on
 	opened         map[*crypto.Envelope]Fields // during Apply: payloads opened on arrival
-	keysIn         map[keyRef]bool             // during Apply: keys that arrived, whose sealed envelopes settle opens
-	unseal         map[keyRef]store.Cursor     // during Apply: sealed envelopes being opened, and where
-	tails          map[string]uint64           // during a transaction: device -> last seq judged on arrival
-	looked         bool                        // under mu: sealed envelopes a held key opens were looked for
-	opening        atomic.Int64                // sealed envelopes left to open with keys that arrived (Opening)
-	folds          *folds                      // during an Apply's transaction: record changes merged at its end
-	awaited        atomic.Int64                // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
-	recount        bool                        // under mu: an Apply changed what awaited counts, beyond sealedIn
-	sealedIn       map[string]int64            // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
-	raised         bool                        // under mu: this Apply raised the collector's target (bulkgc.go)
-	bulked         bool                        // under mu: this Apply readied the store for bulk writes (bulkgc.go)
-	tidy           *time.Timer                 // under mu: checkpoints the log a bulk left (endBulk)
+	// During Apply: what the checking workers computed of an envelope
+	// that is a function of its bytes alone (its hash; its record id
+	// judged by its kind, roles.Kind.CheckID), so the applying goroutine
+	// does not compute it again (pre.go).
+	pre      pre
+	keysIn   map[keyRef]bool         // during Apply: keys that arrived, whose sealed envelopes settle opens
+	unseal   map[keyRef]store.Cursor // during Apply: sealed envelopes being opened, and where
+	tails    map[string]uint64       // during a transaction: device -> last seq judged on arrival
+	looked   bool                    // under mu: sealed envelopes a held key opens were looked for
+	opening  atomic.Int64            // sealed envelopes left to open with keys that arrived (Opening)
+	folds    *folds                  // during an Apply's transaction: record changes merged at its end
+	awaited  atomic.Int64            // envelopes sealed for a scope this member's role holds, as stored (countAwaited; Opening)
+	recount  bool                    // under mu: an Apply changed what awaited counts, beyond sealedIn
+	sealedIn map[string]int64        // under mu: envelopes an Apply stored sealed, by scope (recountAwaited adds them)
+	raised   bool                    // under mu: this Apply raised the collector's target (bulkgc.go)
+	bulked   bool                    // under mu: this Apply readied the store for bulk writes (bulkgc.go)
+	tidy     *time.Timer             // under mu: checkpoints the log a bulk left (endBulk)
 
 	// Restored from a backup and written nothing since, at which tip
 	// (written holding both mu and mark, read holding either), and why

@@ -174,7 +174,7 @@ func (r *Replica) policy(ctx context.Context, tx *store.Tx, h crypto.Header, rol
 		return refused(ruleKind, "a public key is published only as the first event of a device"), false, nil
 	}
 	k, ok := roles.KindOf(h.Kind)
-	badID := k.CheckID(h.Entity)
+	badID := r.pre.checkID(k, h.Kind, h.Entity)
 	switch {
 	case !ok:
 		return refused(ruleKind, "%q is no kind of record this clinic knows", h.Kind), false, nil

@@ -270,7 +270,7 @@ func (r *Replica) foldSealed(ctx context.Context, tx *store.Tx, p *sealedPage, b
 		}
 		hs, fs := changesOf(p.opens)
 		if p.g, p.folded = groupChanges(hs, fs, stored, asked, before); p.folded {
-			p.err = r.foldGroup(p.g)
+			p.err = r.foldGroup(p.g, true) // beside the applying goroutine
 		}
 	}()
 	return nil
@@ -435,7 +435,7 @@ type opening struct {
 // openRows parses and opens rows with k on every core.
 func openRows(rows []store.Envelope, k crypto.ScopeKey) []opening {
 	out := make([]opening, len(rows))
-	onEveryCore(len(rows), 32, func(i int) {
+	onEveryCoreBeside(len(rows), 32, func(i int) {
 		out[i].row = rows[i]
 		env, err := crypto.ParseEnvelope(rows[i].Raw)
 		if err != nil {

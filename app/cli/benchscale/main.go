@@ -67,6 +67,7 @@ func main() {
 	flag.StringVar(&applyMemProfile, "applymemprofile", "", "write heap profiles before (NAME.before) and after (NAME) the newcomer's apply")
 	flag.StringVar(&keepDir, "keep", "", "write the newcomer's profile, keys and envelopes to this folder, to run its apply again with -replay")
 	replay := flag.String("replay", "", "run only the newcomer's apply that -keep wrote to this folder")
+	sum := flag.String("sum", "", "with -replay: print digests of what a replay into this folder (its -dir) stored, instead of replaying (sum.go)")
 	flag.BoolVar(&upkeepGrants, "upkeep", false, "the physician's workstation grants the newcomer the front desk too, as upkeep does (its short chain brings the key before the receptionist's records); default: only the receptionist's, at the end of its chain")
 	flag.BoolVar(&replaySteps, "applysteps", false, "with -replay: print each Apply's wall time and the applying goroutine's CPU to stderr")
 	flag.IntVar(&replayChunk, "apply", 0, "with -replay: envelopes handed to each Apply (0: the chunks as kept, 5,000 each)")
@@ -85,6 +86,9 @@ func main() {
 	do := func() error { return run(context.Background(), *patients, *visits, *rounds, *dir, *joins) }
 	if *replay != "" {
 		do = func() error { return replayIn(context.Background(), *replay, *dir) }
+		if *sum != "" {
+			do = func() error { return replaySum(context.Background(), *replay, *sum) }
+		}
 	}
 	if err := do(); err != nil {
 		pprof.StopCPUProfile()

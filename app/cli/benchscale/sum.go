@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// Checking that a change to the apply path leaves the same stored state
+// (flag -sum): after `-replay KEEP -dir WORK`, `-replay KEEP -sum WORK`
+// opens the replayed profile with the newcomer's keys and prints a digest
+// of each part of what the apply built: the records (their states
+// decrypted, their clocks), every envelope's verdict, the chains' heads,
+// the devices, the bindings and the blind index (by record id, not by the
+// numbers the store gave them). Two replays of the same kept apply, by
+// any code, must print the same lines.
+
+// replaySum prints the digests of the profile replayed into work.
+func replaySum(ctx context.Context, dir, work string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "newcomer.json"))
+	if err != nil {
+		return err
+	}
+	var k kept
+	if err := json.Unmarshal(b, &k); err != nil {
+		return err
+	}
+	id, err := crypto.UnlockIdentity(k.Identity, keptPassphrase)
+	if err != nil {
+		return err
+	}
+	raw, err := hex.DecodeString(k.DeviceKey)
+	if err != nil {
+		return err
+	}
+	dk, err := crypto.DeviceKeyFromBytes(raw)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(work, "newcomer.db")
+	// The plain tables first, read-only, before the replica opens it.
+	plain, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer plain.Close()
+	parts := []struct{ name, query string }{
+		{"envelopes", `SELECT id, device, seq, state, reason, rule FROM envelopes ORDER BY id`},
+		{"heads", `SELECT device, seq, hash, lamport FROM heads ORDER BY device`},
+		{"devices", `SELECT device, author FROM devices ORDER BY device`},
+		{"bindings", `SELECT i.id, k.name, s.name, b.lamport, d.name, b.seq FROM bindings b
+			JOIN entity_numbers i ON i.n = b.entity JOIN names k ON k.n = b.kind JOIN names s ON s.n = b.scope
+			JOIN names d ON d.n = b.device ORDER BY i.id`},
+		{"postings", `SELECT p.token, i.id FROM postings p JOIN entity_numbers i ON i.n = p.entity ORDER BY p.token, i.id`},
+		{"entity_tokens", `SELECT i.id, hex(t.tokens) FROM entity_tokens t JOIN entity_numbers i ON i.n = t.entity ORDER BY i.id`},
+		{"entity_rows", `SELECT i.id, k.name, s.name, e.lamport FROM entities e JOIN entity_numbers i ON i.n = e.n
+			JOIN names k ON k.n = e.kind JOIN names s ON s.n = e.scope ORDER BY i.id`},
+		{"kinds", `SELECT DISTINCT k.name FROM entities e JOIN names k ON k.n = e.kind ORDER BY 1`},
+	}
+	var kinds []string
+	for _, p := range parts {
+		rows, err := plain.QueryContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		h, n := sha256.New(), 0
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return err
+			}
+			line, _ := json.Marshal(vals)
+			h.Write(append(line, '\n'))
+			n++
+			if p.name == "kinds" {
+				kinds = append(kinds, asString(vals[0]))
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		printSum(p.name, n, h)
+	}
+	plain.Close()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
+		Anchors: k.Anchors, Index: records.IndexTerms})
+	if err != nil {
+		return err
+	}
+	h, n := sha256.New(), 0
+	for _, kind := range kinds {
+		es, err := r.Entities(ctx, kind)
+		if err != nil {
+			return err
+		}
+		slices.SortFunc(es, func(a, b replica.EntityState) int { return strings.Compare(a.ID, b.ID) })
+		for _, e := range es {
+			line, err := json.Marshal([]any{e.ID, e.Kind, e.Scope, e.Lamport, e.State})
+			if err != nil {
+				return err
+			}
+			h.Write(append(line, '\n'))
+			n++
+		}
+	}
+	printSum("entity_states", n, h)
+	return nil
+}
+
+func asString(v any) string {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
+
+func printSum(name string, n int, h hash.Hash) {
+	fmt.Printf("sum %-14s %7d rows %x\n", name, n, h.Sum(nil)[:12])
+}
