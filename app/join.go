@@ -92,7 +92,7 @@ func (v Servers) config() (netsync.Config, bool) {
 func checkIPFS(ctx context.Context, v Servers) error {
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	err := ipfs.New(v.IPFS, ipfs.WithBearer(v.IPFSSecret)).Ping(ctx)
+	err := ipfs.New(v.IPFS, ipfs.WithBearer(v.IPFSSecret), ipfs.WithPin(v.XMPPCertPin)).Ping(ctx)
 	switch {
 	case err == nil:
 		return nil

@@ -3,9 +3,11 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +83,7 @@ func (tp *tap) saw(s string) bool {
 // workstationIPFS is the record store's client as a workstation makes it
 // from its profile (the API address, the secret, the chat server's pin).
 func workstationIPFS(api, secret, pin string) *ipfs.Client {
-	return ipfs.New(api, ipfs.WithBearer(secret))
+	return ipfs.New(api, ipfs.WithBearer(secret), ipfs.WithPin(pin))
 }
 
 // TestAttackS22eLANReadsTheWorkstationsSecret: the workstations' Kubo API
@@ -121,7 +123,11 @@ func TestAttackS22eLANReadsTheWorkstationsSecret(t *testing.T) {
 		t.Errorf("the workstations' secret crossed the wire to the join desk in clear")
 	}
 
-	// In clear, the secret reaches nothing.
+	// In clear, the secret reaches nothing, and an older workstation is
+	// told what to do.
+	if _, err := ipfs.New(res.Config.APIAddr(), ipfs.WithBearer(secret)).Put(ctx, []byte("x")); !errors.Is(err, ipfs.ErrPlain) {
+		t.Errorf("a put in clear: %v, want ErrPlain", err)
+	}
 	base := apiBase(t, res.Config.APIAddr())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, strings.Replace(base, "https://", "http://", 1)+"/api/v0/version", nil)
 	req.Header.Set("Authorization", "Bearer "+secret)
@@ -144,7 +150,43 @@ func TestAttackS22eLANReadsTheWorkstationsSecret(t *testing.T) {
 	}
 }
 
+// TestAttackS22eLANPosesAsTheServer: someone on the LAN who answers in
+// the server's place (ARP spoofing) with a certificate of her own sees no
+// secret: the workstation's record store client and its desk calls accept
+// only the pinned certificate, and fail before they send a request.
+func TestAttackS22eLANPosesAsTheServer(t *testing.T) {
+	res := initServer(t, nil)
+	ctx := testContext(t)
+	var mu sync.Mutex
+	var shown []string
+	impostor := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		shown = append(shown, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer impostor.Close()
+	addr := impostor.Listener.Addr().String()
+	c := workstationIPFS("/ip4/127.0.0.1/tcp/"+strings.Split(addr, ":")[1], "the-secret", res.Config.CertPin)
+	if err := c.Ping(ctx); err == nil {
+		t.Errorf("the record store's client took an impostor's certificate")
+	}
+	tok, err := crypto.NewToken(strings.Repeat("ab", 16), "physician", strings.Repeat("cd", 20), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.Desk = addr
+	if _, err := deposit(ctx, addr, "the-secret", res.Config.CertPin, tok); err == nil {
+		t.Errorf("a deposit at an impostor's desk was taken")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(shown) != 0 {
+		t.Errorf("the impostor was sent %d requests (%q)", len(shown), shown)
+	}
+}
+
 // deposit is a deposit as an administrator's workstation makes it.
 func deposit(ctx context.Context, addr, secret, pin string, t crypto.Token) (string, error) {
-	return joindesk.Deposit(ctx, addr, secret, t)
+	return joindesk.Deposit(ctx, addr, pin, secret, t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -409,9 +410,13 @@ func isHex(s string, n int) bool {
 	return true
 }
 
-// serveDesk runs the join desk on addr until ctx ends.
-func serveDesk(ctx context.Context, d *desk, l net.Listener) {
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+// serveDesk runs the join desk on l until ctx ends, over TLS under tc
+// (tls.go); in clear it answers only questions (GET), which carry no
+// secret.
+func serveDesk(ctx context.Context, d *desk, l net.Listener, tc *tls.Config) {
+	l = tlsOrPlain(l, tc)
+	plain := func(r *http.Request) bool { return r.Method == http.MethodGet }
+	srv := &http.Server{Handler: needTLS(d.handler(), plain, true), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 10 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 8 << 10}
 	go func() {
 		<-ctx.Done()

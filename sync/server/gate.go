@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -216,9 +217,12 @@ func gateValue(allowed []string, v string) bool {
 	return false
 }
 
-// serveGate runs g on l until ctx ends.
-func serveGate(ctx context.Context, g *gate, l net.Listener) {
-	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
+// serveGate runs g on l until ctx ends, over TLS under tc (tls.go):
+// every /api/v0 request carries a secret (or, in the loopback demo, none
+// that matters), so none is served in clear.
+func serveGate(ctx context.Context, g *gate, l net.Listener, tc *tls.Config) {
+	l = tlsOrPlain(l, tc)
+	srv := &http.Server{Handler: needTLS(g, nil, false), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
