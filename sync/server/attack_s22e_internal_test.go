@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -84,5 +85,40 @@ func TestAttackS22eFetchesOfNothingTieUpKubo(t *testing.T) {
 	waitUntil(func() bool { return waiting.Load() > held })
 	if waiting.Load() != held+1 {
 		t.Errorf("another address's fetch does not reach Kubo (%d waiting, %d before)", waiting.Load(), held)
+	}
+}
+
+// TestAttackS22eDeskFilledFromTwentyAddresses: any holder of the
+// workstations' secret may deposit at the join desk, deskMaxPerSource
+// entries per address; from deskMaxEntries/deskMaxPerSource (20) addresses
+// of the clinic's LAN (a member takes them at will) she fills the whole
+// desk with junk kept up to 38 days, and no administrator can deposit a
+// token's short code any more. An administrator, who keeps a few tokens
+// there, must still get hers in.
+func TestAttackS22eDeskFilledFromTwentyAddresses(t *testing.T) {
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	d, err := openDesk(t.TempDir(), "s3cret", func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As her deposits from 20 addresses leave the desk (the handler
+	// writes the file each time; the entries are what counts).
+	for a := range deskMaxEntries / deskMaxPerSource {
+		for i := range deskMaxPerSource {
+			id := fmt.Sprintf("%032x", a*deskMaxPerSource+i)
+			d.entries[id] = &deskEntry{Token: fmt.Sprintf("%016x", a*deskMaxPerSource+i), Expires: now.Add(deskMaxTTL).Unix(),
+				Sealed: []byte("junk"), WriteHash: writeHash("hers"), From: fmt.Sprintf("10.0.1.%d", a+1)}
+		}
+	}
+	const admin = "10.0.0.2:40000"
+	for i := range 3 {
+		deposit := fmt.Sprintf(`{"token":"%016x","expires":%d,"sealed":"c2VhbGVk"}`, 0xad00+i, now.Add(7*24*time.Hour).Unix())
+		status, out := deskCall(t, d, admin, "PUT", "/v1/code/"+fmt.Sprintf("%032x", 0xad00+i), deposit, HeaderWriteHash, writeHash("k"))
+		if status != http.StatusCreated {
+			t.Errorf("the administrator's deposit %d at a desk she filled: %d %v", i, status, out)
+		}
+	}
+	if len(d.entries) > deskMaxEntries {
+		t.Errorf("the desk keeps %d entries, more than %d", len(d.entries), deskMaxEntries)
 	}
 }
