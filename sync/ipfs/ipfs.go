@@ -67,8 +67,11 @@ func WithBearer(secret string) Option {
 // WithPin speaks to the node's API over TLS (https) and accepts only the
 // certificate whose SHA-256 (DER, 64 hex digits) is pin: the clinic's
 // server (sync/server) serves its API gate under its chat server's
-// certificate, which the workstations pin (internal/pinned). "" keeps
-// plain HTTP (a Kubo of one's own, the tests' nodes).
+// certificate, which the workstations pin (internal/pinned). On a
+// loopback address whose node answers in plain HTTP (a test's node, a
+// clinic server of this computer older than its TLS) it speaks plain:
+// loopback traffic does not cross the LAN. "" keeps plain HTTP (a Kubo
+// of one's own).
 func WithPin(pin string) Option {
 	return func(o *options) { o.pin = pin }
 }
@@ -84,7 +87,9 @@ func WithOnForbidden(fn func()) Option {
 // into ErrForbidden, before go-ipfs-api reads the answer.
 type auth struct {
 	next      http.RoundTripper
-	https     bool                    // WithPin: every request goes over TLS
+	https     bool // WithPin: every request goes over TLS
+	tls       *tls.Config
+	mode      *atomic.Int32           // with https: modeUnknown, modeTLS, modePlain (pinned.LoopbackPlain)
 	header    *atomic.Pointer[string] // "Bearer SECRET", "" for none
 	forbidden func()
 }
@@ -95,7 +100,7 @@ func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
 		if h != "" {
 			req.Header.Set("Authorization", h)
 		}
-		if a.https {
+		if a.https && a.overTLS(req) {
 			req.URL.Scheme = "https"
 		}
 	}
@@ -117,6 +122,34 @@ func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w (%s)", ErrForbidden, resp.Status)
 	}
 	return resp, nil
+}
+
+const (
+	modeUnknown = iota
+	modeTLS
+	modePlain
+)
+
+// overTLS reports whether req goes over TLS: always, but to a loopback
+// address whose server answers in plain HTTP (pinned.LoopbackPlain: a
+// server of the same computer older than its TLS, a test's node), which
+// is found once.
+func (a auth) overTLS(req *http.Request) bool {
+	switch a.mode.Load() {
+	case modeTLS:
+		return true
+	case modePlain:
+		return false
+	}
+	if ip := net.ParseIP(req.URL.Hostname()); ip == nil || !ip.IsLoopback() {
+		a.mode.Store(modeTLS)
+		return true
+	}
+	if pinned.LoopbackPlain(req.Context(), req.URL.Host, a.tls) {
+		a.mode.Store(modePlain)
+		return false
+	}
+	return true // TLS, or nothing answers yet: asked again next time
 }
 
 // Client stores and fetches blocks on one Kubo node through its RPC API.
@@ -165,7 +198,8 @@ func New(api string, opts ...Option) *Client {
 		// A pin that is not one refuses every server (pinned.Config).
 		transport.TLSClientConfig, _ = pinned.Config(o.pin, "")
 	}
-	a := auth{next: transport, header: header, https: o.pin != "", forbidden: o.forbidden}
+	a := auth{next: transport, header: header, https: o.pin != "", tls: transport.TLSClientConfig, mode: new(atomic.Int32),
+		forbidden: o.forbidden}
 	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: a}),
 		header: header}
 }

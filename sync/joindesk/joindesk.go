@@ -209,9 +209,12 @@ func call(ctx context.Context, addr, pin, secret, method, path string, in any, h
 	// The desk is on the clinic's network: never through a proxy.
 	transport := &http.Transport{Proxy: nil}
 	if pin != "" {
-		u.Scheme = "https"
 		// A pin that is not one refuses every server (pinned.Config).
 		transport.TLSClientConfig, _ = pinned.Config(pin, "")
+		// Plain HTTP only to a loopback desk that speaks nothing else.
+		if !pinned.LoopbackPlain(ctx, addr, transport.TLSClientConfig) {
+			u.Scheme = "https"
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
@@ -225,7 +228,7 @@ func call(ctx context.Context, addr, pin, secret, method, path string, in any, h
 	}
 	client := &http.Client{Transport: transport}
 	resp, err := client.Do(req)
-	if err != nil && pin != "" && plainAnswer(err) {
+	if err != nil && u.Scheme == "https" && plainAnswer(err) {
 		return 0, nil, fmt.Errorf("%w at %s: it answers in plain HTTP, and this workstation speaks to it only over TLS: "+
 			"update Medihaven on the server's computer (then restart `medihaven server run`)", ErrUnreachable, addr)
 	}
