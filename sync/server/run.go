@@ -275,7 +275,8 @@ func (s *Supervisor) printAddresses() {
 	if c.DeskPort != 0 {
 		s.logf("  join desk (where tokens' short codes resolve) on %s", c.DeskAddr())
 	}
-	s.logf("  chat server certificate SHA-256 pin %s (%s)", c.CertPin, filepath.Join(s.dir, FileCertPin))
+	s.logf("  chat server certificate SHA-256 pin %s (%s); the record store's API and the join desk speak TLS under it too",
+		c.CertPin, filepath.Join(s.dir, FileCertPin))
 	if c.OpenRegistration {
 		s.logf("  anyone may make a chat account: registration is OPEN (loopback demo)")
 	}
