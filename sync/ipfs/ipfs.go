@@ -341,6 +341,9 @@ func (c *Client) Ping(ctx context.Context) error {
 		if errors.Is(err, ErrForbidden) {
 			return fmt.Errorf("ipfs: ping: %w", ErrForbidden)
 		}
+		if errors.Is(err, ErrPlain) || isPlainAnswer(err) {
+			return fmt.Errorf("ipfs: ping: %w", ErrPlain)
+		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
