@@ -41,8 +41,8 @@ var (
 	// knows no pin for it, or the other way round (a server older than
 	// session 22). Nothing was sent in clear in the second case.
 	ErrPlain = errors.New("ipfs: the clinic's record store and this workstation do not speak the same way (TLS or plain HTTP): " +
-		"update Medihaven on both the server's computer and this workstation, and set this workstation up again from a " +
-		"registration token or `medihaven sync --from-server` if it still fails")
+		"update Medihaven on both the server's computer and this workstation, and if it still fails " +
+		"give it the server certificate's pin with `medihaven settings --xmpp-cert-pin PIN` (the pin `medihaven server run` prints, in xmpp-cert.sha256)")
 )
 
 // Option changes how New talks to the node.

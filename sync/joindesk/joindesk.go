@@ -239,8 +239,8 @@ func call(ctx context.Context, addr, pin, secret, method, path string, in any, h
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusUpgradeRequired {
 		return resp.StatusCode, nil, fmt.Errorf("%w at %s: it takes this only over TLS, and this workstation knows no pin "+
-			"for the clinic's server: update Medihaven here, and set this workstation up again from a registration token "+
-			"or `medihaven sync --from-server` if it still fails", ErrAnswer, addr)
+			"for the clinic's server: update Medihaven here, and if it still fails "+
+			"give it the server certificate's pin with `medihaven settings --xmpp-cert-pin PIN` (the pin `medihaven server run` prints, in xmpp-cert.sha256)", ErrAnswer, addr)
 	}
 	var out map[string]json.RawMessage
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<10)).Decode(&out); err != nil {

@@ -44,7 +44,7 @@ func serverTLS(dir string, c Config) (*tls.Config, error) {
 // plainRefused is what a request in clear that needs TLS is answered.
 const plainRefused = "this clinic's server takes the workstations' secret only over TLS (under its chat server's " +
 	"certificate, which the workstations pin); this workstation spoke in clear: update Medihaven on it, and if it " +
-	"still fails, set it up again from a registration token or `medihaven sync --from-server`"
+	"still fails, give it the server certificate's pin with `medihaven settings --xmpp-cert-pin PIN` (the pin `medihaven server run` prints, in xmpp-cert.sha256)"
 
 // needTLS serves h over TLS, and over plain HTTP only the requests plain
 // allows (nil: none); the others get 426 with plainRefused, in the
