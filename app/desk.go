@@ -59,7 +59,7 @@ func (s *Session) Deposit(ctx context.Context, t crypto.Token) (string, error) {
 	if v.Desk == "" {
 		return "", fmt.Errorf("%w: the clinic's servers have no join desk; give the newcomer the whole token", ErrInvalidInput)
 	}
-	code, err := joindesk.Deposit(ctx, v.Desk, v.IPFSSecret, t)
+	code, err := joindesk.Deposit(ctx, v.Desk, v.XMPPCertPin, v.IPFSSecret, t)
 	if err != nil {
 		return "", deskError(err)
 	}
@@ -74,7 +74,7 @@ func (s *Session) Deposit(ctx context.Context, t crypto.Token) (string, error) {
 // error.
 func (s *Session) tellDesk(ctx context.Context, t TokenInfo, state string) {
 	if v := s.Profile().Servers; v.Desk != "" {
-		_ = joindesk.Tell(ctx, v.Desk, v.IPFSSecret, t.ID, joindesk.WriteKey(t.secret, t.ID), state)
+		_ = joindesk.Tell(ctx, v.Desk, v.XMPPCertPin, v.IPFSSecret, t.ID, joindesk.WriteKey(t.secret, t.ID), state)
 	}
 }
 
@@ -91,7 +91,7 @@ func (s *Session) deskVerdict(ctx context.Context, tokenID, writeHash string) (J
 	if v.Desk == "" || writeHash == "" {
 		return JoinWaiting, ""
 	}
-	switch state, err := joindesk.StateOf(ctx, v.Desk, tokenID, writeHash); {
+	switch state, err := joindesk.StateOf(ctx, v.Desk, v.XMPPCertPin, tokenID, writeHash); {
 	case err == nil && (state == joindesk.Refused || state == joindesk.Revoked || state == joindesk.Expired):
 		return JoinRefused, Capitalise(strings.TrimPrefix(deskError(joindesk.Gone(state)).Error(), "app: ")) + "."
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/pinned"
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/joindesk"
 	"github.com/medihaven/medihaven/sync/netsync"
@@ -92,13 +93,18 @@ func (v Servers) config() (netsync.Config, bool) {
 func checkIPFS(ctx context.Context, v Servers) error {
 	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	err := ipfs.New(v.IPFS, ipfs.WithBearer(v.IPFSSecret)).Ping(ctx)
+	err := ipfs.New(v.IPFS, ipfs.WithBearer(v.IPFSSecret), ipfs.WithPin(v.XMPPCertPin)).Ping(ctx)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, ipfs.ErrForbidden):
 		return fmt.Errorf("%w: the clinic's file server (%s) did not accept the key this token carries: "+
 			"ask your administrator for a new token: %w", ErrServersRefused, v.IPFS, err)
+	case errors.Is(err, pinned.ErrNotPinned):
+		return fmt.Errorf("%w: the clinic's file server at %s is not the one the token names (its certificate differs): "+
+			"check the token, and tell your administrator: %w", ErrTokenClinic, v.IPFS, err)
+	case errors.Is(err, ipfs.ErrPlain):
+		return fmt.Errorf("%w: %w", ErrServersRefused, err)
 	}
 	return fmt.Errorf("%w: the clinic's file server at %s does not answer; check that this computer is on the clinic's "+
 		"network and that the server is running, then try again: %w", ErrServersUnreachable, v.IPFS, err)

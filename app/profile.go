@@ -79,7 +79,7 @@ func (p Profile) SyncConfig() (netsync.Config, bool) {
 	if v.IPFS == "" || v.XMPP == "" || v.Domain == "" {
 		return netsync.Config{}, false
 	}
-	return netsync.Config{IPFS: v.IPFS, IPFSSecret: v.IPFSSecret, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
+	return netsync.Config{IPFS: v.IPFS, IPFSSecret: v.IPFSSecret, IPFSPin: v.XMPPCertPin, XMPPAddr: v.XMPP, Domain: v.Domain, PinnedCert: []byte(v.XMPPCert),
 		CertPin: v.XMPPCertPin, Register: v.OpenRegistration}, true
 }
 

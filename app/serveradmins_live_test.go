@@ -156,7 +156,7 @@ func TestRevokedMemberIsCutOff(t *testing.T) {
 	// next start); a token issued now carries the new one.
 	api := c.servers.Servers.IPFS
 	waitFor(t, "the revoked member's Kubo secret refused", 60*time.Second, func() bool {
-		_, err := ipfs.New(api, ipfs.WithBearer(leaving.Profile().Servers.IPFSSecret)).Put(ctx, []byte("after her revocation"))
+		_, err := ipfs.New(api, ipfs.WithBearer(leaving.Profile().Servers.IPFSSecret), ipfs.WithPin(leaving.Profile().Servers.XMPPCertPin)).Put(ctx, []byte("after her revocation"))
 		return errors.Is(err, ipfs.ErrForbidden)
 	})
 	waitFor(t, "Rosa registers a patient (her first front-desk key once caught up)", 60*time.Second, func() bool {

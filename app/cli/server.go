@@ -112,7 +112,7 @@ func cmdServerInit(ctx context.Context, args []string, io IO) error {
 	if c.DeskPort != 0 {
 		fmt.Fprintf(out, "  Join desk:        %s (tokens' short codes resolve here)\n", c.DeskAddr())
 	}
-	fmt.Fprintf(out, "  XMPP certificate SHA-256 pin: %s\n", c.CertPin)
+	fmt.Fprintf(out, "  XMPP certificate SHA-256 pin: %s (the Kubo API and the join desk speak TLS under it too)\n", c.CertPin)
 	fmt.Fprintf(out, "    (also in %s; the certificate is %s, valid until %s)\n",
 		filepath.Join(res.Dir, server.FileCertPin), filepath.Join(res.Dir, server.FileCert), c.CertUntil.Format("2006-01-02"))
 	fmt.Fprintf(out, "Start them with: medihaven server run --dir %s\n", res.Dir)

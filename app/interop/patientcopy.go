@@ -51,7 +51,7 @@ func (s *Service) HandOutPatientCopy(ctx context.Context, patientID string) (Pat
 	if err != nil {
 		return PatientCopy{}, err
 	}
-	client := ipfs.New(api, ipfs.WithBearer(s.c.Profile().Servers.IPFSSecret))
+	client := ipfs.New(api, ipfs.WithBearer(s.c.Profile().Servers.IPFSSecret), ipfs.WithPin(s.c.Profile().Servers.XMPPCertPin))
 	ctx, cancel := context.WithTimeout(ctx, handOutTimeout)
 	defer cancel()
 	if err := client.Ping(ctx); err != nil {

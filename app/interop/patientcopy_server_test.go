@@ -46,7 +46,7 @@ func TestHandOutPatientCopyOnTheClinicsServer(t *testing.T) {
 	}
 
 	c, p := chartedVisit(t)
-	if err := c.phys.SetServers(app.Servers{IPFS: res.Config.APIAddr(), IPFSSecret: secret}); err != nil {
+	if err := c.phys.SetServers(app.Servers{IPFS: res.Config.APIAddr(), IPFSSecret: secret, XMPPCertPin: res.Config.CertPin}); err != nil {
 		t.Fatal(err)
 	}
 	pc, err := c.phys.HandOutPatientCopy(ctx, p.ID)

@@ -2,6 +2,7 @@ package ipfs
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,8 @@ import (
 	gocid "github.com/ipfs/go-cid"
 	shell "github.com/ipfs/go-ipfs-api"
 	"github.com/multiformats/go-multihash"
+
+	"github.com/medihaven/medihaven/internal/pinned"
 )
 
 var (
@@ -33,6 +36,13 @@ var (
 	// API.Authorizations) and refused this workstation's secret, or it
 	// sent none.
 	ErrForbidden = errors.New("ipfs: the clinic's IPFS node (Kubo) refused this workstation's API secret; ask your administrator")
+	// ErrPlain means the clinic's server and this workstation do not
+	// agree on TLS: its record store speaks only TLS and this workstation
+	// knows no pin for it, or the other way round (a server older than
+	// session 22). Nothing was sent in clear in the second case.
+	ErrPlain = errors.New("ipfs: the clinic's record store and this workstation do not speak the same way (TLS or plain HTTP): " +
+		"update Medihaven on both the server's computer and this workstation, and if it still fails " +
+		"give it the server certificate's pin with `medihaven settings --xmpp-cert-pin PIN` (the pin `medihaven server run` prints, in xmpp-cert.sha256)")
 )
 
 // Option changes how New talks to the node.
@@ -40,15 +50,30 @@ type Option func(*options)
 
 type options struct {
 	bearer    string
+	pin       string
 	forbidden func()
 }
 
 // WithBearer sends `Authorization: Bearer secret` with every request, for
 // a node whose API is protected by API.Authorizations with the
 // AuthSecret "bearer:secret" (as `medihaven server init` configures it).
-// The secret crosses the network in clear: the RPC API is plain HTTP.
+// Kubo's own API is plain HTTP: use WithPin too with the clinic's
+// server (its API gate speaks TLS), or the secret crosses the network in
+// clear.
 func WithBearer(secret string) Option {
 	return func(o *options) { o.bearer = secret }
+}
+
+// WithPin speaks to the node's API over TLS (https) and accepts only the
+// certificate whose SHA-256 (DER, 64 hex digits) is pin: the clinic's
+// server (sync/server) serves its API gate under its chat server's
+// certificate, which the workstations pin (internal/pinned). On a
+// loopback address whose node answers in plain HTTP (a test's node, a
+// clinic server of this computer older than its TLS) it speaks plain:
+// loopback traffic does not cross the LAN. "" keeps plain HTTP (a Kubo
+// of one's own).
+func WithPin(pin string) Option {
+	return func(o *options) { o.pin = pin }
 }
 
 // WithOnForbidden calls fn (it must not block) whenever the node refuses
@@ -62,18 +87,31 @@ func WithOnForbidden(fn func()) Option {
 // into ErrForbidden, before go-ipfs-api reads the answer.
 type auth struct {
 	next      http.RoundTripper
+	https     bool // WithPin: every request goes over TLS
+	tls       *tls.Config
+	mode      *atomic.Int32           // with https: modeUnknown, modeTLS, modePlain (pinned.LoopbackPlain)
 	header    *atomic.Pointer[string] // "Bearer SECRET", "" for none
 	forbidden func()
 }
 
 func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
-	if h := *a.header.Load(); h != "" {
+	if h := *a.header.Load(); h != "" || a.https {
 		req = req.Clone(req.Context())
-		req.Header.Set("Authorization", h)
+		if h != "" {
+			req.Header.Set("Authorization", h)
+		}
+		if a.https && a.overTLS(req) {
+			req.URL.Scheme = "https"
+		}
 	}
 	resp, err := a.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode == http.StatusUpgradeRequired {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		return nil, ErrPlain
 	}
 	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
@@ -84,6 +122,34 @@ func (a auth) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("%w (%s)", ErrForbidden, resp.Status)
 	}
 	return resp, nil
+}
+
+const (
+	modeUnknown = iota
+	modeTLS
+	modePlain
+)
+
+// overTLS reports whether req goes over TLS: always, but to a loopback
+// address whose server answers in plain HTTP (pinned.LoopbackPlain: a
+// server of the same computer older than its TLS, a test's node), which
+// is found once.
+func (a auth) overTLS(req *http.Request) bool {
+	switch a.mode.Load() {
+	case modeTLS:
+		return true
+	case modePlain:
+		return false
+	}
+	if ip := net.ParseIP(req.URL.Hostname()); ip == nil || !ip.IsLoopback() {
+		a.mode.Store(modeTLS)
+		return true
+	}
+	if pinned.LoopbackPlain(req.Context(), req.URL.Host, a.tls) {
+		a.mode.Store(modePlain)
+		return false
+	}
+	return true // TLS, or nothing answers yet: asked again next time
 }
 
 // Client stores and fetches blocks on one Kubo node through its RPC API.
@@ -126,8 +192,15 @@ func New(api string, opts ...Option) *Client {
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: auth{next: transport, header: header, forbidden: o.forbidden}}),
+	if o.pin != "" {
+		// A pin that is not one refuses every server (pinned.Config).
+		transport.TLSClientConfig, _ = pinned.Config(o.pin, "")
+	}
+	a := auth{next: transport, header: header, https: o.pin != "", tls: transport.TLSClientConfig, mode: new(atomic.Int32),
+		forbidden: o.forbidden}
+	return &Client{sh: shell.NewShellWithClient(api, &http.Client{Transport: a}),
 		header: header}
 }
 
@@ -268,6 +341,9 @@ func (c *Client) Ping(ctx context.Context) error {
 		if errors.Is(err, ErrForbidden) {
 			return fmt.Errorf("ipfs: ping: %w", ErrForbidden)
 		}
+		if errors.Is(err, ErrPlain) || isPlainAnswer(err) {
+			return fmt.Errorf("ipfs: ping: %w", ErrPlain)
+		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return nil
@@ -307,6 +383,8 @@ func fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("ipfs: %s: the node refused: %w", op, err)
 	case errors.Is(err, ErrForbidden):
 		return fmt.Errorf("ipfs: %s: %w", op, ErrForbidden)
+	case errors.Is(err, ErrPlain) || isPlainAnswer(err):
+		return fmt.Errorf("ipfs: %s: %w", op, ErrPlain)
 	case ctx.Err() != nil:
 		return fmt.Errorf("ipfs: %s: stopped waiting for the node: %w", op, ctx.Err())
 	default:
@@ -321,6 +399,13 @@ func failGet(ctx context.Context, cid string, err error) error {
 		return fmt.Errorf("ipfs: get %s: %w (gave up: %w)", cid, ErrNotFound, ctx.Err())
 	}
 	return fail(ctx, "get "+cid, err)
+}
+
+// isPlainAnswer reports whether err is a TLS client's on a server that
+// answered in plain HTTP (a clinic's server older than its TLS).
+func isPlainAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) || err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // kuboSays reports whether the node's error message contains s. Kubo's RPC

@@ -6,10 +6,10 @@
 // and asks whether its request was refused before any directory entry
 // says so.
 //
-//	code, err := joindesk.Deposit(ctx, addr, secret, token) // "MH2-…", read to the newcomer
+//	code, err := joindesk.Deposit(ctx, addr, pin, secret, token) // "MH2-…", read to the newcomer
 //	token, err := joindesk.Resolve(ctx, code)               // on the newcomer's workstation
-//	err = joindesk.Tell(ctx, addr, secret, token.ID, joindesk.WriteKey(token.Secret[:], token.ID), joindesk.Used)
-//	state, err := joindesk.StateOf(ctx, addr, token.ID)
+//	err = joindesk.Tell(ctx, addr, pin, secret, token.ID, joindesk.WriteKey(token.Secret[:], token.ID), joindesk.Used)
+//	state, err := joindesk.StateOf(ctx, addr, pin, token.ID, joindesk.WriteHash(token.Secret[:], token.ID))
 //
 // Every call has a deadline (Timeout) and never goes through a proxy.
 // Errors are the sentinels below; app says them to people, with what to

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,9 +13,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/pinned"
 )
 
 // Timeout bounds each call to the join desk.
@@ -57,8 +60,13 @@ func Gone(state string) error {
 }
 
 // Deposit leaves token t at the join desk at addr (with the bearer
-// secret), sealed under a fresh short code, and returns the code.
-func Deposit(ctx context.Context, addr, secret string, t crypto.Token) (string, error) {
+// secret), sealed under a fresh short code, and returns the code. pin,
+// the SHA-256 (hex) of the clinic's server certificate (its chat
+// server's, which the desk serves TLS under since session 22), makes the
+// call over TLS to that certificate only; "" speaks plain HTTP (a test's
+// desk): the secret then crosses the network in clear, and the clinic's
+// server refuses it.
+func Deposit(ctx context.Context, addr, pin, secret string, t crypto.Token) (string, error) {
 	code, err := crypto.NewShortCode(addr)
 	if err != nil {
 		return "", err
@@ -67,7 +75,7 @@ func Deposit(ctx context.Context, addr, secret string, t crypto.Token) (string, 
 	if err != nil {
 		return "", err
 	}
-	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/code/"+code.ID(),
+	status, out, err := call(ctx, addr, pin, secret, http.MethodPut, "/v1/code/"+code.ID(),
 		map[string]any{"token": t.ID, "expires": t.Expires.Unix(), "sealed": sealed},
 		http.Header{headerWriteHash: {WriteHash(t.Secret[:], t.ID)}})
 	if err != nil {
@@ -86,7 +94,11 @@ func Resolve(ctx context.Context, text string) (crypto.Token, error) {
 	if err != nil {
 		return crypto.Token{}, fmt.Errorf("%w: %w", ErrBadCode, err)
 	}
-	status, out, err := call(ctx, code.Desk, "", http.MethodGet, "/v1/code/"+code.ID(), nil, nil)
+	// In plain HTTP: the code names no pin, and what the desk answers is
+	// sealed under the code's key (whoever reads or changes it on the way
+	// can neither open it nor make one that opens); the desk answers this
+	// question in clear (it carries no secret).
+	status, out, err := call(ctx, code.Desk, "", "", http.MethodGet, "/v1/code/"+code.ID(), nil, nil)
 	if err != nil {
 		return crypto.Token{}, err
 	}
@@ -111,10 +123,11 @@ func Resolve(ctx context.Context, text string) (crypto.Token, error) {
 }
 
 // Tell records state (Used, Revoked or Refused) as token tokenID's at
-// the desk at addr; writeKey is the token's desk key (WriteKey), which the
-// desk asks of every state change of a token deposited with it.
-func Tell(ctx context.Context, addr, secret, tokenID, writeKey, state string) error {
-	status, out, err := call(ctx, addr, secret, http.MethodPut, "/v1/state/"+tokenID, map[string]string{"state": state},
+// the desk at addr (pin as with Deposit); writeKey is the token's desk key
+// (WriteKey), which the desk asks of every state change of a token
+// deposited with it.
+func Tell(ctx context.Context, addr, pin, secret, tokenID, writeKey, state string) error {
+	status, out, err := call(ctx, addr, pin, secret, http.MethodPut, "/v1/state/"+tokenID, map[string]string{"state": state},
 		http.Header{headerWriteKey: {writeKey}})
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("%w: it answered %d: %s", ErrAnswer, status, field(out, "error"))
@@ -159,8 +172,11 @@ const (
 // an answer that names writeHash: ErrNoCode when the desk holds no such
 // token under it, ErrAnswer when the answer is for another hash or none
 // (a desk older than the hash answers from any deposit of the token).
-func StateOf(ctx context.Context, addr, tokenID, writeHash string) (string, error) {
-	status, out, err := call(ctx, addr, "", http.MethodGet, "/v1/state/"+tokenID, nil, http.Header{headerWriteHash: {writeHash}})
+//
+// pin is as with Deposit: over TLS, nobody on the way can change the
+// answer (tell a newcomer it was refused when it was not).
+func StateOf(ctx context.Context, addr, pin, tokenID, writeHash string) (string, error) {
+	status, out, err := call(ctx, addr, pin, "", http.MethodGet, "/v1/state/"+tokenID, nil, http.Header{headerWriteHash: {writeHash}})
 	switch {
 	case err != nil:
 		return "", err
@@ -174,10 +190,11 @@ func StateOf(ctx context.Context, addr, tokenID, writeHash string) (string, erro
 	return field(out, "state"), nil
 }
 
-// call makes one call to the join desk at addr; secret, when not empty,
-// is sent as the bearer secret, and header's fields too. It returns the
+// call makes one call to the join desk at addr, over TLS to the
+// certificate pinned by pin unless it is ""; secret, when not empty, is
+// sent as the bearer secret, and header's fields too. It returns the
 // status and the decoded answer.
-func call(ctx context.Context, addr, secret, method, path string, in any, header http.Header) (int, map[string]json.RawMessage, error) {
+func call(ctx context.Context, addr, pin, secret, method, path string, in any, header http.Header) (int, map[string]json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	var body io.Reader
@@ -189,6 +206,16 @@ func call(ctx context.Context, addr, secret, method, path string, in any, header
 		body = bytes.NewReader(b)
 	}
 	u := url.URL{Scheme: "http", Host: addr, Path: path}
+	// The desk is on the clinic's network: never through a proxy.
+	transport := &http.Transport{Proxy: nil}
+	if pin != "" {
+		// A pin that is not one refuses every server (pinned.Config).
+		transport.TLSClientConfig, _ = pinned.Config(pin, "")
+		// Plain HTTP only to a loopback desk that speaks nothing else.
+		if !pinned.LoopbackPlain(ctx, addr, transport.TLSClientConfig) {
+			u.Scheme = "https"
+		}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return 0, nil, err
@@ -199,19 +226,34 @@ func call(ctx context.Context, addr, secret, method, path string, in any, header
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	// The desk is on the clinic's network: never through a proxy.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	client := &http.Client{Transport: transport}
 	resp, err := client.Do(req)
+	if err != nil && u.Scheme == "https" && plainAnswer(err) {
+		return 0, nil, fmt.Errorf("%w at %s: it answers in plain HTTP, and this workstation speaks to it only over TLS: "+
+			"update Medihaven on the server's computer (then restart `medihaven server run`)", ErrUnreachable, addr)
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w at %s; check that this computer is on the clinic's network and that the "+
 			"server is running, then try again: %w", ErrUnreachable, addr, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUpgradeRequired {
+		return resp.StatusCode, nil, fmt.Errorf("%w at %s: it takes this only over TLS, and this workstation knows no pin "+
+			"for the clinic's server: update Medihaven here, and if it still fails "+
+			"give it the server certificate's pin with `medihaven settings --xmpp-cert-pin PIN` (the pin `medihaven server run` prints, in xmpp-cert.sha256)", ErrAnswer, addr)
+	}
 	var out map[string]json.RawMessage
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<10)).Decode(&out); err != nil {
 		return resp.StatusCode, nil, fmt.Errorf("%w at %s", ErrAnswer, addr)
 	}
 	return resp.StatusCode, out, nil
+}
+
+// plainAnswer reports whether err is a TLS client's on a server that
+// answered in plain HTTP (a clinic's server older than its TLS).
+func plainAnswer(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 func field(m map[string]json.RawMessage, name string) string {

@@ -39,10 +39,10 @@ func TestDeskRoundTrip(t *testing.T) {
 	}
 
 	tok := issue()
-	if _, err := joindesk.Deposit(ctx, addr, "guess", tok); !errors.Is(err, joindesk.ErrNotTaken) {
+	if _, err := joindesk.Deposit(ctx, addr, "", "guess", tok); !errors.Is(err, joindesk.ErrNotTaken) {
 		t.Errorf("a deposit with a wrong secret: %v", err)
 	}
-	code, err := joindesk.Deposit(ctx, addr, "s3cret", tok)
+	code, err := joindesk.Deposit(ctx, addr, "", "s3cret", tok)
 	if err != nil {
 		t.Fatalf("Deposit: %v", err)
 	}
@@ -50,45 +50,45 @@ func TestDeskRoundTrip(t *testing.T) {
 	if err != nil || got.String() != tok.String() {
 		t.Fatalf("Resolve = %v, %v", got.ID, err)
 	}
-	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
+	if st, err := joindesk.StateOf(ctx, addr, "", tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
 		t.Errorf("state %q, %v", st, err)
 	}
 	key := joindesk.WriteKey(tok.Secret[:], tok.ID)
-	if err := joindesk.Tell(ctx, addr, "", tok.ID, key, joindesk.Used); !errors.Is(err, joindesk.ErrAnswer) {
+	if err := joindesk.Tell(ctx, addr, "", "", tok.ID, key, joindesk.Used); !errors.Is(err, joindesk.ErrAnswer) {
 		t.Errorf("a state told without the secret: %v", err)
 	}
 	// Another member's workstation has the secret but not the token.
 	other := issue()
-	if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(other.Secret[:], tok.ID), joindesk.Refused); !errors.Is(err, joindesk.ErrAnswer) {
+	if err := joindesk.Tell(ctx, addr, "", "s3cret", tok.ID, joindesk.WriteKey(other.Secret[:], tok.ID), joindesk.Refused); !errors.Is(err, joindesk.ErrAnswer) {
 		t.Errorf("a state told with another token's key: %v", err)
 	}
-	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
+	if st, err := joindesk.StateOf(ctx, addr, "", tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
 		t.Errorf("state after a refusal without the token's key %q, %v", st, err)
 	}
 	// It deposits the token's id under a key of its own and refuses that:
 	// the newcomer, asking with its token's hash, is not told so.
 	squat := other
 	squat.ID = tok.ID
-	if _, err := joindesk.Deposit(ctx, addr, "s3cret", squat); err != nil {
+	if _, err := joindesk.Deposit(ctx, addr, "", "s3cret", squat); err != nil {
 		t.Errorf("a second deposit of a token id under another key: %v", err)
 	}
-	if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(squat.Secret[:], tok.ID), joindesk.Refused); err != nil {
+	if err := joindesk.Tell(ctx, addr, "", "s3cret", tok.ID, joindesk.WriteKey(squat.Secret[:], tok.ID), joindesk.Refused); err != nil {
 		t.Errorf("a state told for one's own deposit: %v", err)
 	}
-	if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
+	if st, err := joindesk.StateOf(ctx, addr, "", tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != joindesk.Active || err != nil {
 		t.Errorf("state after a squatted refusal %q, %v", st, err)
 	}
 
 	for _, tc := range []struct{ state string }{{joindesk.Used}, {joindesk.Refused}, {joindesk.Revoked}} {
 		tok := issue()
-		code, err := joindesk.Deposit(ctx, addr, "s3cret", tok)
+		code, err := joindesk.Deposit(ctx, addr, "", "s3cret", tok)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := joindesk.Tell(ctx, addr, "s3cret", tok.ID, joindesk.WriteKey(tok.Secret[:], tok.ID), tc.state); err != nil {
+		if err := joindesk.Tell(ctx, addr, "", "s3cret", tok.ID, joindesk.WriteKey(tok.Secret[:], tok.ID), tc.state); err != nil {
 			t.Fatalf("Tell %s: %v", tc.state, err)
 		}
-		if st, err := joindesk.StateOf(ctx, addr, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != tc.state || err != nil {
+		if st, err := joindesk.StateOf(ctx, addr, "", tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); st != tc.state || err != nil {
 			t.Errorf("state %q, %v; want %s", st, err, tc.state)
 		}
 		if _, err := joindesk.Resolve(ctx, code); !errors.Is(err, joindesk.Gone(tc.state)) {
@@ -100,7 +100,7 @@ func TestDeskRoundTrip(t *testing.T) {
 	if _, err := joindesk.Resolve(ctx, unknown.String()); !errors.Is(err, joindesk.ErrNoCode) {
 		t.Errorf("an unknown code: %v", err)
 	}
-	if _, err := joindesk.StateOf(ctx, addr, strings.Repeat("0", 16), joindesk.WriteHash(tok.Secret[:], strings.Repeat("0", 16))); !errors.Is(err, joindesk.ErrNoCode) {
+	if _, err := joindesk.StateOf(ctx, addr, "", strings.Repeat("0", 16), joindesk.WriteHash(tok.Secret[:], strings.Repeat("0", 16))); !errors.Is(err, joindesk.ErrNoCode) {
 		t.Errorf("the state of an unknown token: %v", err)
 	}
 	mistyped := []byte(code)
@@ -115,11 +115,11 @@ func TestDeskRoundTrip(t *testing.T) {
 	}
 	closed := l.Addr().String()
 	l.Close()
-	if _, err := joindesk.Deposit(ctx, closed, "s3cret", issue()); !errors.Is(err, joindesk.ErrUnreachable) ||
+	if _, err := joindesk.Deposit(ctx, closed, "", "s3cret", issue()); !errors.Is(err, joindesk.ErrUnreachable) ||
 		!strings.Contains(err.Error(), "check that this computer is on the clinic's network") {
 		t.Errorf("a desk that does not answer: %v", err)
 	}
-	if _, err := joindesk.StateOf(ctx, closed, tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); !errors.Is(err, joindesk.ErrUnreachable) {
+	if _, err := joindesk.StateOf(ctx, closed, "", tok.ID, joindesk.WriteHash(tok.Secret[:], tok.ID)); !errors.Is(err, joindesk.ErrUnreachable) {
 		t.Errorf("a desk that does not answer: %v", err)
 	}
 }
@@ -149,7 +149,7 @@ func TestStateOfBelievesOnlyItsHash(t *testing.T) {
 				w.Write([]byte(tc.answer)) //nolint:errcheck
 			}))
 			defer srv.Close()
-			st, err := joindesk.StateOf(context.Background(), srv.Listener.Addr().String(), id, tc.asked)
+			st, err := joindesk.StateOf(context.Background(), srv.Listener.Addr().String(), "", id, tc.asked)
 			if st != tc.want || !errors.Is(err, tc.err) {
 				t.Errorf("StateOf = %q, %v; want %q, %v", st, err, tc.want, tc.err)
 			}

@@ -21,8 +21,14 @@ type Config struct {
 	// IPFSSecret is the Kubo API's bearer secret ("" when it asks none):
 	// `medihaven server init` protects the API with one (issue 16).
 	IPFSSecret string
-	XMPPAddr   string // host:port
-	Domain     string // XMPP domain; the sync room is sync@rooms.DOMAIN
+	// IPFSPin, when set, is the SHA-256 (hex) of the certificate the
+	// clinic's server (sync/server) serves its record store's API under,
+	// its chat server's: the API is then reached over TLS and only that
+	// certificate is accepted, so the secret never crosses the LAN in
+	// clear. "": plain HTTP (a Kubo of one's own, the tests' nodes).
+	IPFSPin  string
+	XMPPAddr string // host:port
+	Domain   string // XMPP domain; the sync room is sync@rooms.DOMAIN
 	// PinnedCert is the XMPP server's certificate (PEM) when it is
 	// self-signed: only it is trusted. Empty: the system's CAs verify it.
 	PinnedCert []byte
@@ -224,7 +230,7 @@ func Start(ctx context.Context, cfg Config, ws Workstation, chat Chat) (*Syncer,
 		maint: make(chan struct{}, 1), resend: make(chan struct{}, 1),
 		asked: map[string]time.Time{}, answered: map[asker]time.Time{}, behind: map[string]int{}}
 	y.secret = ipfsSecret{current: cfg.IPFSSecret, refused: make(chan struct{}, 1)}
-	y.ipf = ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret), ipfs.WithOnForbidden(y.forbidden))
+	y.ipf = ipfs.New(cfg.IPFS, ipfs.WithBearer(cfg.IPFSSecret), ipfs.WithPin(cfg.IPFSPin), ipfs.WithOnForbidden(y.forbidden))
 	if chat != nil {
 		chat.Started(ctx, y)
 	}

@@ -1,12 +1,9 @@
 package netsync
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/internal/pinned"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 	"github.com/medihaven/medihaven/sync/xmpp"
@@ -40,22 +38,13 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 			return nil, fmt.Errorf("%w: the pinned XMPP server certificate is not a PEM certificate", ErrInvalidConfig)
 		}
 	case cfg.CertPin != "":
-		pin, err := hex.DecodeString(cfg.CertPin)
-		if err != nil || len(pin) != sha256.Size {
+		// The server's certificate must be exactly the pinned one; no
+		// authority is asked (internal/pinned).
+		pc, err := pinned.Config(cfg.CertPin, cfg.Domain)
+		if err != nil {
 			return nil, fmt.Errorf("%w: the XMPP server's certificate pin is not a SHA-256 in hex", ErrInvalidConfig)
 		}
-		// The chain is not checked against any authority: the server's
-		// certificate must be exactly the pinned one.
-		tc.InsecureSkipVerify = true
-		tc.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return errors.New("netsync: the XMPP server showed no certificate")
-			}
-			if sum := sha256.Sum256(raw[0]); !bytes.Equal(sum[:], pin) {
-				return errors.New("netsync: the XMPP server's certificate is not the one this clinic pinned: ask your administrator")
-			}
-			return nil
-		}
+		tc = pc
 	}
 	return tc, nil
 }

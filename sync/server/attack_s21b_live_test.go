@@ -3,9 +3,9 @@ package server_test
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,7 +17,6 @@ import (
 	gocid "github.com/ipfs/go-cid"
 	"github.com/multiformats/go-multihash"
 
-	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/server"
 )
 
@@ -25,14 +24,12 @@ import (
 // outsider on the clinic's network (no secret) and as a member, or a
 // revoked member before the rotation, holding the workstations' secret.
 
-// apiBase is http://HOST:PORT of a multiaddr /ip4/HOST/tcp/PORT.
+// apiBase is https://HOST:PORT of a multiaddr /ip4/HOST/tcp/PORT, the API
+// gate of a server the tests started (http:// for another API).
 func apiBase(t testing.TB, api string) string {
 	t.Helper()
-	parts := strings.Split(api, "/")
-	if len(parts) != 5 {
-		t.Fatalf("API address %q", api)
-	}
-	return "http://" + net.JoinHostPort(parts[2], parts[4])
+	base, _ := gateBase(t, api)
+	return base
 }
 
 // rawCall posts body (a one-file multipart form when not nil) to
@@ -74,7 +71,11 @@ func rawCallChunked(t testing.TB, method, base, path string, q url.Values, secre
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	client := http.Client{Timeout: 20 * time.Second,
+	var tc *tls.Config
+	if strings.HasPrefix(base, "https://") {
+		_, tc = gateBase(t, "/ip4/"+strings.Replace(strings.TrimPrefix(base, "https://"), ":", "/tcp/", 1))
+	}
+	client := http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: tc},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil && chunked {
@@ -103,7 +104,7 @@ func TestAttackS21bOutsiderReadsKuboDebug(t *testing.T) {
 	secret, _ := server.APISecret(res.Dir)
 	base := apiBase(t, res.Config.APIAddr())
 	// A workstation at work, as the outsider would watch it.
-	if _, err := ipfs.New(res.Config.APIAddr(), ipfs.WithBearer(secret)).Put(ctx, []byte("sealed pack")); err != nil {
+	if _, err := gateIPFS(t, res.Config.APIAddr(), secret).Put(ctx, []byte("sealed pack")); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ method, path, q string }{
@@ -233,7 +234,7 @@ func TestGateCost(t *testing.T) {
 			_, _ = rand.Read(data[i])
 		}
 		for i, api := range []string{res.Config.APIAddr(), own} {
-			c := ipfs.New(api, ipfs.WithBearer(secret))
+			c := gateIPFS(t, api, secret)
 			start := time.Now()
 			var cids []string
 			for _, d := range data[i*n : (i+1)*n] {

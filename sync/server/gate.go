@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,8 +85,21 @@ var gateCommands = map[string]gateCommand{
 // workstations' secret can make it hold to some 16 MiB of bodies.
 const gateMaxBodies = 16
 
+// gateMaxWaits bounds the fetches from the network (cat or block/get
+// without offline) one address (deskSource: an IPv6 /64) has the gate
+// forward at once: each may wait in Kubo, a goroutine and a bitswap want,
+// as long as its client keeps the connection, and a member may name CIDs
+// nobody holds. An honest workstation has at most netsync's slowWorkers
+// (2) of them at once, besides an export's or a patient copy's few; the
+// rest are answered 429 at once (the workstation tries again later), and
+// fetches from the node's own store (offline) are not counted.
+const gateMaxWaits = 16
+
 // gate is the clinic's Kubo API address, in front of Kubo.
 type gate struct {
+	mu    sync.Mutex
+	waits map[string]int // fetches from the network forwarded now, by address (gateMaxWaits)
+
 	own      string                  // the server's own secret; "" when the API asks none
 	open     bool                    // no secret at all (loopback demo): /api/v0 passes as it is
 	secret   *atomic.Pointer[string] // the workstations' secret now (Supervisor.secret)
@@ -94,7 +109,7 @@ type gate struct {
 }
 
 func newGate(own string, open bool, secret *atomic.Pointer[string]) *gate {
-	g := &gate{own: own, open: open, secret: secret, bodies: make(chan struct{}, gateMaxBodies)}
+	g := &gate{own: own, open: open, secret: secret, bodies: make(chan struct{}, gateMaxBodies), waits: map[string]int{}}
 	g.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(&url.URL{Scheme: "http", Host: *g.upstream.Load()})
@@ -173,6 +188,14 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		gateRefuse(w, http.StatusBadRequest, "not a workstation's request: a CID is needed")
 		return
 	}
+	if cmd.args && q.Get("offline") != "true" {
+		from := deskSource(r)
+		if !g.wait(from) {
+			gateRefuse(w, http.StatusTooManyRequests, fmt.Sprintf("more than %d fetches from the network at once from this address", gateMaxWaits))
+			return
+		}
+		defer g.waited(from)
+	}
 	if cmd.maxBody == 0 {
 		r.Body = http.NoBody
 		r.ContentLength = 0
@@ -193,6 +216,26 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	g.proxy.ServeHTTP(w, r)
+}
+
+// wait counts a fetch from the network from address from, false when
+// that address has gateMaxWaits already.
+func (g *gate) wait(from string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waits[from] >= gateMaxWaits {
+		return false
+	}
+	g.waits[from]++
+	return true
+}
+
+func (g *gate) waited(from string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.waits[from]--; g.waits[from] <= 0 {
+		delete(g.waits, from)
+	}
 }
 
 // workstation reports whether r carries the workstations' current
@@ -216,9 +259,15 @@ func gateValue(allowed []string, v string) bool {
 	return false
 }
 
-// serveGate runs g on l until ctx ends.
-func serveGate(ctx context.Context, g *gate, l net.Listener) {
-	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
+// serveGate runs g on l until ctx ends, over TLS under tc (tls.go):
+// every /api/v0 request carries a secret, so none is served in clear;
+// but for the loopback demo's, which asks none (`make run`'s profiles
+// pin the chat server's certificate file, not its hash, and so speak
+// plain HTTP).
+func serveGate(ctx context.Context, g *gate, l net.Listener, tc *tls.Config) {
+	l = tlsOrPlain(l, tc)
+	plain := func(*http.Request) bool { return g.open }
+	srv := &http.Server{Handler: needTLS(g, plain, false), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 16 << 10}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -33,7 +33,7 @@ func TestKuboWorkstationSecretReachesOnlyWhatWorkstationsUse(t *testing.T) {
 	}
 
 	// Everything a workstation does works with its secret.
-	honest := ipfs.New(api, ipfs.WithBearer(secret))
+	honest := gateIPFS(t, api, secret)
 	if err := honest.Ping(ctx); err != nil {
 		t.Fatalf("Ping (version): %v", err)
 	}
@@ -169,7 +169,7 @@ func TestKuboOldConfigMendedAtStart(t *testing.T) {
 			t.Errorf("%s: %d %.200s, want %d", tc.name, status, body, tc.want)
 		}
 	}
-	c := ipfs.New(api, ipfs.WithBearer(secret))
+	c := gateIPFS(t, api, secret)
 	if cid, err := c.Put(ctx, []byte("sealed")); err != nil {
 		t.Errorf("Put with the workstations' secret after the mend: %v", err)
 	} else if _, err := c.Get(ctx, cid, 10); err != nil {

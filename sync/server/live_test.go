@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/medihaven/medihaven/internal/pinned"
 	"github.com/medihaven/medihaven/sync/ipfs"
 	"github.com/medihaven/medihaven/sync/server"
 	"github.com/medihaven/medihaven/sync/synctest"
@@ -70,6 +72,47 @@ func startServer(t *testing.T, mod func(*server.Options)) (server.Result, *serve
 	}
 	t.Cleanup(s.Stop)
 	return res, s
+}
+
+// gatePins are the certificate pins of the API gates the tests started,
+// by host:port: the tests reach a gate over TLS to its pin (tls.go), and
+// Kubo's own addresses, or the tests' other nodes, in plain HTTP.
+var gatePins sync.Map
+
+// hostPort is HOST:PORT of a multiaddr /ip4/HOST/tcp/PORT.
+func hostPort(t testing.TB, api string) string {
+	t.Helper()
+	parts := strings.Split(api, "/")
+	if len(parts) != 5 {
+		t.Fatalf("API address %q", api)
+	}
+	return net.JoinHostPort(parts[2], parts[4])
+}
+
+// gateBase is https://HOST:PORT for an API gate the tests started,
+// http://HOST:PORT for another Kubo API, and the TLS configuration to
+// reach it with (nil for plain HTTP).
+func gateBase(t testing.TB, api string) (string, *tls.Config) {
+	t.Helper()
+	hp := hostPort(t, api)
+	pin, ok := gatePins.Load(hp)
+	if !ok {
+		return "http://" + hp, nil
+	}
+	tc, err := pinned.Config(pin.(string), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "https://" + hp, tc
+}
+
+// gateIPFS is a client of the Kubo API api with the bearer secret, over
+// TLS to its pin when api is a gate the tests started.
+func gateIPFS(t testing.TB, api, secret string) *ipfs.Client {
+	t.Helper()
+	pin, _ := gatePins.Load(hostPort(t, api))
+	p, _ := pin.(string)
+	return ipfs.New(api, ipfs.WithBearer(secret), ipfs.WithPin(p))
 }
 
 // pinnedTLS trusts only the server's certificate.
@@ -261,11 +304,8 @@ func iq(s *xmpp.Session, id string, payload xml.TokenReader) error {
 // optional bearer secret and returns the status and body.
 func kuboCall(t testing.TB, api, secret, cmd string, args ...string) (int, []byte) {
 	t.Helper()
-	parts := strings.Split(api, "/")
-	if len(parts) != 5 {
-		t.Fatalf("API address %q", api)
-	}
-	u := "http://" + net.JoinHostPort(parts[2], parts[4]) + "/api/v0/" + cmd
+	base, tc := gateBase(t, api)
+	u := base + "/api/v0/" + cmd
 	if len(args) > 0 {
 		u += "?arg=" + strings.Join(args, "&arg=")
 	}
@@ -276,7 +316,7 @@ func kuboCall(t testing.TB, api, secret, cmd string, args ...string) (int, []byt
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: tc}}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,10 +367,10 @@ func TestKuboAPISecret(t *testing.T) {
 	}
 
 	// The workstation's client: refused without the secret, works with it.
-	if err := ipfs.New(api).Ping(ctx); !errors.Is(err, ipfs.ErrForbidden) {
+	if err := gateIPFS(t, api, "").Ping(ctx); !errors.Is(err, ipfs.ErrForbidden) {
 		t.Errorf("ipfs client without the secret: %v, want ErrForbidden", err)
 	}
-	c := ipfs.New(api, ipfs.WithBearer(secret))
+	c := gateIPFS(t, api, secret)
 	cid, err := c.Put(ctx, []byte("sealed bytes"))
 	if err != nil {
 		t.Fatal(err)
@@ -432,7 +472,7 @@ func TestRestartsAKilledDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "Kubo restarted", func() bool { _, k := s.PIDs(); return k != 0 && k != k0 })
-	if err := ipfs.New(res.Config.APIAddr(), ipfs.WithBearer(secret)).Ping(ctx); err != nil {
+	if err := gateIPFS(t, res.Config.APIAddr(), secret).Ping(ctx); err != nil {
 		t.Errorf("the restarted Kubo: %v", err)
 	}
 	if p, k := s.Restarts(); p != 1 || k != 1 {

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/medihaven/medihaven/internal/pinned"
 )
 
 // Answer is what answers on one of the clinic's server addresses.
@@ -147,7 +149,8 @@ func greeting(got []byte, domain string) Answer {
 func probeKubo(ctx context.Context, c Config, secret, peer string) Answer {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(c.Listen, fmt.Sprint(c.APIPort)) + "/api/v0/id"
+	// The gate speaks TLS under the chat server's certificate (tls.go).
+	url := "https://" + net.JoinHostPort(c.Listen, fmt.Sprint(c.APIPort)) + "/api/v0/id"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
 	if err != nil {
 		return Foreign
@@ -155,7 +158,8 @@ func probeKubo(ctx context.Context, c Config, secret, peer string) Answer {
 	if secret != "" {
 		req.Header.Set("Authorization", "Bearer "+secret)
 	}
-	client := http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	tc, _ := pinned.Config(c.CertPin, "")
+	client := http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: tc}}
 	resp, err := client.Do(req)
 	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
 		return Silent

@@ -51,7 +51,7 @@ func TestEndingAnAccountRotatesTheKuboSecret(t *testing.T) {
 	works := func(secret string) error {
 		var err error
 		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if _, err = ipfs.New(api, ipfs.WithBearer(secret)).Put(ctx, []byte("a pack after the revocation")); err == nil {
+			if _, err = gateIPFS(t, api, secret).Put(ctx, []byte("a pack after the revocation")); err == nil {
 				return nil
 			}
 		}
@@ -60,7 +60,7 @@ func TestEndingAnAccountRotatesTheKuboSecret(t *testing.T) {
 	refused := func(secret string) error {
 		var err error
 		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if _, err = ipfs.New(api, ipfs.WithBearer(secret)).Put(ctx, []byte("a pack after the revocation")); errors.Is(err, ipfs.ErrForbidden) {
+			if _, err = gateIPFS(t, api, secret).Put(ctx, []byte("a pack after the revocation")); errors.Is(err, ipfs.ErrForbidden) {
 				return err
 			}
 		}

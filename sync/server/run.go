@@ -187,13 +187,18 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 		}
 	}
 	s.gate = newGate(own, !cfg.APIAuth, &s.secret)
+	tc, err := serverTLS(dir, cfg)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	gl, err := net.Listen("tcp", net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.APIPort)))
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("server: the record store's API address %s: %w", cfg.APIAddr(), err)
 	}
 	s.wg.Add(1)
-	go func() { defer s.wg.Done(); serveGate(sctx, s.gate, gl) }()
+	go func() { defer s.wg.Done(); serveGate(sctx, s.gate, gl, tc) }()
 	for _, d := range []*daemon{s.prosody, s.kubo} {
 		if err := d.start(sctx, opts); err != nil {
 			s.Stop()
@@ -207,7 +212,7 @@ func Start(ctx context.Context, dir string, opts RunOptions) (*Supervisor, error
 			var l net.Listener
 			if l, err = net.Listen("tcp", c.DeskAddr()); err == nil {
 				s.wg.Add(1)
-				go func() { defer s.wg.Done(); serveDesk(sctx, d, l) }()
+				go func() { defer s.wg.Done(); serveDesk(sctx, d, l, tc) }()
 			}
 		}
 		if err != nil {
@@ -270,7 +275,8 @@ func (s *Supervisor) printAddresses() {
 	if c.DeskPort != 0 {
 		s.logf("  join desk (where tokens' short codes resolve) on %s", c.DeskAddr())
 	}
-	s.logf("  chat server certificate SHA-256 pin %s (%s)", c.CertPin, filepath.Join(s.dir, FileCertPin))
+	s.logf("  chat server certificate SHA-256 pin %s (%s); the record store's API and the join desk speak TLS under it too",
+		c.CertPin, filepath.Join(s.dir, FileCertPin))
 	if c.OpenRegistration {
 		s.logf("  anyone may make a chat account: registration is OPEN (loopback demo)")
 	}
@@ -340,7 +346,7 @@ func (s *Supervisor) prosodyReady(ctx context.Context, p *proc, logOffset int64)
 // kuboReady waits until Kubo has written its API file and the API answers
 // (with the secret).
 func (s *Supervisor) kuboReady(ctx context.Context, p *proc, _ int64) error {
-	var opts []ipfs.Option
+	opts := []ipfs.Option{ipfs.WithPin(s.cfg.CertPin)} // the gate's TLS (tls.go)
 	if secret := *s.secret.Load(); secret != "" {
 		opts = append(opts, ipfs.WithBearer(secret))
 	}

@@ -76,6 +76,7 @@ func initServer(t testing.TB, mod func(*server.Options)) server.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gatePins.Store(hostPort(t, res.Config.APIAddr()), res.Config.CertPin) // gateBase
 	return res
 }
 
