@@ -1,0 +1,143 @@
+package replica
+
+import (
+	"context"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// forgeWitness has s's (modified) software write a witness event naming
+// pins of its choice.
+func forgeWitness(t *testing.T, s *station, pins ...Pin) {
+	t.Helper()
+	payload := mustJSON(pins)
+	b := s.r.Batch()
+	b.add(KindWitness, ScopePublic, 0, WitnessEntity(s.r.p.Device), func(h crypto.Header) (*crypto.Envelope, error) {
+		return crypto.SealRaw(h, payload, s.r.p.Identity)
+	})
+	if _, err := b.Commit(context.Background()); err != nil {
+		t.Fatalf("%s writes a witness: %v", s.p.name, err)
+	}
+}
+
+// allergyKept checks that env stands (applied or sealed) on every station.
+func allergyKept(t *testing.T, env *crypto.Envelope, ss ...*station) {
+	t.Helper()
+	for _, s := range ss {
+		if st, reason := s.stateOf(env); st != store.Applied && st != store.Sealed {
+			t.Errorf("%s: her allergy at place %d is %v (%s), want it kept", s.p.name, env.Header.Seq, st, reason)
+		}
+	}
+}
+
+// TestAttackS22bForkFirstToANewWorkstationHigher (h-fork22, finding 1):
+// as TestAttackS21bForkFirstToANewWorkstation, but the fired physician's
+// other branch is two events long, so the newcomer's honest witness names
+// a place above the fork that no workstation holding the witnessed branch
+// can walk. The clinic's three earlier witnesses outvote her one: the
+// allergy stays on every workstation, the newcomer's once it is sent the
+// witnessed branch.
+func TestAttackS22bForkFirstToANewWorkstationHigher(t *testing.T) {
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	_, quinn := c.admitted(t, "Quinn Physician", roles.Physician)
+	quinn.apply(c.sAdmin.own()...)
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sAdmin, c.sRecep, c.sPhys)
+	exchange(t, c.stations()...)
+	c.revoke(c.sPh2.p)
+	exchange(t, c.stations()...)
+	b0 := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	b1 := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase too"})})
+	if b0.Header.Seq != allergy.Header.Seq {
+		t.Fatalf("no fork: seq %d and %d", b0.Header.Seq, allergy.Header.Seq)
+	}
+	quinn.apply(twin.own()...)
+	witnessAll(t, quinn) // her upkeep, before she hears the rest
+	honest := []*station{c.sAdmin, c.sRecep, c.sPhys, quinn}
+	exchange(t, honest...)
+	allergyKept(t, allergy, honest...)
+	for _, s := range honest {
+		for _, e := range []*crypto.Envelope{b0, b1} {
+			if st, _ := s.stateOf(e); st == store.Applied || st == store.Sealed {
+				t.Errorf("%s: the branch the newcomer alone witnessed stands (place %d)", s.p.name, e.Header.Seq)
+			}
+		}
+		if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != allergy.Header.Seq {
+			t.Errorf("%s: forks %+v, want hers from %d", s.p.name, fs, allergy.Header.Seq)
+		}
+	}
+	if d := c.sPhys.snapshot().diff(quinn.snapshot()); d != "" {
+		t.Errorf("Paul's workstation and the newcomer's disagree:\n%s", d)
+	}
+}
+
+// TestAttackS22bForkColluderPinsTheOtherBranch (h-fork22, finding 1): a
+// hostile colleague (a member other than the forker) has her software
+// write a witness naming the unwitnessed branch's hash at the fork's place,
+// after everything was heard. Before, one such pin made the witnesses
+// disagree and set aside the fired physician's allergy everywhere; now
+// the clinic's three witnesses outvote her.
+func TestAttackS22bForkColluderPinsTheOtherBranch(t *testing.T) {
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	_, mal := c.admitted(t, "Mallory Physician", roles.Physician)
+	exchange(t, append(c.stations(), mal)...)
+	witnessAll(t, c.sAdmin, c.sRecep, c.sPhys)
+	exchange(t, append(c.stations(), mal)...)
+	c.revoke(c.sPh2.p)
+	exchange(t, append(c.stations(), mal)...)
+	erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	c.sPhys.apply(erase.Raw) // the fork proven
+	forgeWitness(t, mal, Pin{Device: erase.Header.Device, Author: erase.Header.Author, Seq: erase.Header.Seq, Hash: erase.Hash()})
+	honest := []*station{c.sAdmin, c.sRecep, c.sPhys}
+	exchange(t, append(honest, mal)...)
+	allergyKept(t, allergy, honest...)
+	for _, s := range honest {
+		if st, _ := s.stateOf(erase); st == store.Applied || st == store.Sealed {
+			t.Errorf("%s: the branch only the colluder named stands", s.p.name)
+		}
+	}
+}
+
+// TestAttackS22bForkRevokedWitnessCounts (h-fork22, finding 2): the only
+// colleague who witnessed the physician's chain past her allergy has left
+// the clinic (revoked) before the physician, fired too, forks at the
+// allergy's place. The witness was written before her revocation's heads:
+// it counts, and the allergy stays.
+func TestAttackS22bForkRevokedWitnessCounts(t *testing.T) {
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sRecep) // only Rita's upkeep ran
+	exchange(t, c.stations()...)
+	c.revoke(c.sRecep.p) // she left
+	c.revoke(c.sPh2.p)   // fired
+	exchange(t, c.stations()...)
+	erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	if erase.Header.Seq != allergy.Header.Seq {
+		t.Fatalf("no fork: seq %d and %d", erase.Header.Seq, allergy.Header.Seq)
+	}
+	c.sPhys.apply(erase.Raw)
+	honest := []*station{c.sAdmin, c.sPhys}
+	exchange(t, honest...)
+	allergyKept(t, allergy, honest...)
+	for _, s := range honest {
+		if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != allergy.Header.Seq {
+			t.Errorf("%s: forks %+v, want hers from %d", s.p.name, fs, allergy.Header.Seq)
+		}
+	}
+}
