@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -144,5 +145,65 @@ func TestAttackS22bForkRevokedWitnessCounts(t *testing.T) {
 		if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != allergy.Header.Seq {
 			t.Errorf("%s: forks %+v, want hers from %d", s.p.name, fs, allergy.Header.Seq)
 		}
+	}
+}
+
+// TestS22bPinsTakenAgainOnUpgrade: pins a version before h-fork22 kept do
+// not say where they were written, so a revoked colleague's would not
+// count. Once upgraded (fields revision 18) the workstation takes every
+// applied witness's pins again: as TestAttackS22bForkRevokedWitnessCounts,
+// the allergy stays.
+func TestS22bPinsTakenAgainOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sRecep)
+	exchange(t, c.stations()...)
+	c.revoke(c.sRecep.p)
+	c.revoke(c.sPh2.p)
+	exchange(t, c.stations()...)
+	s := c.sPhys
+	// As an older version kept them: no w, n.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		var keys []string
+		if err := tx.MetaWithPrefix(ctx, metaPins, func(k string, _ []byte) { keys = append(keys, k) }); err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			t.Fatal("setup: no pins")
+		}
+		for _, k := range keys {
+			v, err := tx.Meta(ctx, k)
+			if err != nil {
+				return err
+			}
+			var held map[string]pinHeld
+			if err := json.Unmarshal(v, &held); err != nil {
+				return err
+			}
+			for w, p := range held {
+				held[w] = pinHeld{Seq: p.Seq, Hash: p.Hash}
+			}
+			if err := tx.SetMeta(ctx, k, mustJSON(held)); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	s.apply(erase.Raw)
+	allergyKept(t, allergy, s)
+	if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != allergy.Header.Seq {
+		t.Errorf("forks %+v, want hers from %d", fs, allergy.Header.Seq)
 	}
 }

@@ -41,6 +41,7 @@ package replica
 // from S to P) only when its pins change or its walk is incomplete.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -286,10 +287,10 @@ func (r *Replica) votes(writer string, p pinHeld) bool {
 // at from (the walk down by Prev from its hash, or its own hash when it
 // names from itself), a function of the set of envelopes; a pin this
 // workstation cannot walk is a vote it cannot place yet. A hash with more
-// than half the votes stands, walked down from its highest pin (the lower
-// hash on a tie); if none can have more than half, nothing stands from
-// from on; if it depends on the votes not placed here, her events from
-// from up to the highest pin wait.
+// than half the votes stands, up to the place more than half the voters
+// pinned; if none can have more than half, nothing stands from from on;
+// if it depends on the votes not placed here, her events from from up to
+// the highest pin wait.
 func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uint64, was stand) (stand, error) {
 	none := stand{from: from, upto: from - 1, waitTo: from - 1, complete: true, settled: true}
 	held, _, err := r.readPins(ctx, tx, k.device, k.author)
@@ -340,7 +341,7 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		return want, nil
 	}
 	votes, voted := map[string]int{}, map[string]string{}
-	unplaced, unplacedTop, highest := 0, uint64(0), uint64(0)
+	unplaced, highest := 0, uint64(0)
 	for _, w := range slices.Sorted(maps.Keys(counted)) {
 		p := counted[w]
 		highest = max(highest, p.Seq)
@@ -350,7 +351,6 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		}
 		if h == "" {
 			unplaced++
-			unplacedTop = max(unplacedTop, p.Seq)
 			continue
 		}
 		votes[h]++
@@ -374,13 +374,30 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		wait.waitTo, wait.complete, wait.settled = highest, false, false
 		return wait, nil
 	}
-	var top pinHeld
+	// It stands up to the place more than half the voters pinned it at or
+	// above: the lowest of the highest len(counted)/2+1 of its votes. Any
+	// two workstations that judge so share one of those voters, whose pin
+	// lies on both their chains above both their places: what either lets
+	// stand the other holds too, though each can place only the votes on
+	// the chain it holds (her second fork above the first, served to
+	// different witnesses).
+	var won []pinHeld
 	for w, h := range voted {
-		if p := counted[w]; h == winner && (top.Seq == 0 || p.Seq > top.Seq || p.Seq == top.Seq && p.Hash < top.Hash) {
-			top = p
+		if h == winner {
+			won = append(won, counted[w])
 		}
 	}
-	st := stand{from: from, upto: top.Seq, waitTo: max(top.Seq, unplacedTop), top: top.Hash, hashes: map[uint64]string{}, pins: none.pins}
+	slices.SortFunc(won, func(a, b pinHeld) int {
+		if a.Seq != b.Seq {
+			return cmp.Compare(b.Seq, a.Seq)
+		}
+		return strings.Compare(a.Hash, b.Hash)
+	})
+	top := won[len(counted)/2]
+	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins}
+	if unplaced > 0 {
+		st.waitTo = max(top.Seq, highest) // more votes placed may raise it
+	}
 	want := top.Hash
 	for s := top.Seq; s >= from && s > 0; s-- {
 		row, err := tx.EnvelopeAt(ctx, k.device, s)
