@@ -18,18 +18,25 @@ package replica
 //     signature, clock, shape), it records each pin in meta
 //     replica/pins/DEVICE/AUTHOR: per writer her highest pin (the lower
 //     hash on a tie), so the pins are a function of the set of events.
-//   - The rule (standOf), the same everywhere: for a fork of author A's
-//     device D proven at S, take the pins on (D, A) at seq >= S whose
-//     writer is not A and is a member not revoked. None: set aside from S
-//     (fork.go as before). Otherwise let P be the highest pin: the branch
-//     that stands is the stored chain walked down from the envelope of
-//     hash h(P) at P by Prev to S; every pin must name the hash this walk
-//     finds at its seq (else the witnesses disagree — the fork was a split
-//     of fresh events seen both ways — and it is set aside from S). Her
-//     events at S..P on that branch stand, any other at S..P and all above
-//     P are refused (rule "forked"). While the walk does not reach S
-//     (this workstation lacks some of the branch), her events at S..P
-//     wait (pending), so no workstation judges by what it happens to hold.
+//   - The rule (standOf), the same everywhere; a majority of votes since
+//     h-fork22 (before: any two pins naming two branches set it aside):
+//     for a fork of author A's device D proven at S, take the pins on
+//     (D, A) at seq >= S whose writer is not A and is a member, not
+//     revoked or revoked with the pin written at or below her
+//     revocation's head of that device (votes). None: set aside from S
+//     (fork.go as before). Each pin votes for the hash its chain holds at
+//     S (walked down by Prev from its hash; its own hash if it names S).
+//     A hash with more than half the votes stands, up to the place more
+//     than half the voters pinned (the lowest of the highest n/2+1 of its
+//     votes): her events at S..that place on the stored chain walked down
+//     from that pin stand, any other there and all above are refused
+//     (rule "forked"). No hash can have more than half (a tie): set aside
+//     from S. A pin this workstation cannot walk (a branch it does not
+//     hold) is a vote it cannot place: when the verdict depends on it, or
+//     may raise the place, her events up to the highest pin wait; while
+//     the walk does not reach S (it holds the other branch there), her
+//     events at S..P wait, so no workstation judges by what it happens to
+//     hold, and the branch that stands takes their place when it arrives.
 //   - A change of pins, of the forks or of a witness's membership is
 //     judged again in settle (judgeForks): events the rule refused that
 //     now stand go back to pending, applied ones now refused are refused
