@@ -12,7 +12,7 @@ import (
 
 // forgeWitness has s's (modified) software write a witness event naming
 // pins of its choice.
-func forgeWitness(t *testing.T, s *station, pins ...Pin) {
+func forgeWitness(t testing.TB, s *station, pins ...Pin) {
 	t.Helper()
 	payload := mustJSON(pins)
 	b := s.r.Batch()

@@ -85,3 +85,63 @@ func BenchmarkForkWitness(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForkJudgeEachApply measures one Apply (a colleague's new
+// event) on a workstation holding the receptionist's 10,000 events forked
+// at the first, witnessed by three colleagues: "settled" (every vote
+// placed: the stand is not judged again), "a vote not placed" (a fourth
+// member pinned a branch nobody holds: the stand is judged again at every
+// settle, its walk taken from the last judgement).
+func BenchmarkForkJudgeEachApply(b *testing.B) {
+	const n = 10000
+	for _, unplaced := range []bool{false, true} {
+		name := "settled"
+		if unplaced {
+			name = "a vote not placed"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			c := newClinic(b)
+			_, mal := c.admitted(b, "Mallory Physician", roles.Physician)
+			exchange(b, append(c.stations(), mal)...)
+			twin := restoredCopy(b, c.sRecep, false)
+			for i := 0; i < n; i += 1000 {
+				batch := c.sRecep.r.Batch()
+				for j := i; j < i+1000; j++ {
+					batch.Append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+						Fields: fields(b, map[string]any{"family": fmt.Sprintf("Family%d", j%40)})})
+				}
+				if _, err := batch.Commit(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
+			for _, s := range honest {
+				s.apply(c.sRecep.own()...)
+			}
+			other := twin.writesEnv(b)
+			c.sAdmin.apply(other.Raw)
+			for _, s := range honest {
+				if _, err := s.r.witness(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if unplaced {
+				forgeWitness(b, mal, Pin{Device: other.Header.Device, Author: other.Header.Author, Seq: n + 100, Hash: other.Hash()})
+			}
+			s := c.sPhys
+			for _, src := range []*station{c.sAdmin, c.sPh2, mal} {
+				s.apply(src.own()...)
+			}
+			if fs := s.r.Forks(); len(fs) != 1 {
+				b.Fatalf("forks %+v", fs)
+			}
+			for b.Loop() {
+				b.StopTimer()
+				e := c.sPh2.writesEnv(b)
+				b.StartTimer()
+				s.apply(e.Raw)
+			}
+		})
+	}
+}
