@@ -207,3 +207,71 @@ func TestS22bPinsTakenAgainOnUpgrade(t *testing.T) {
 		t.Errorf("forks %+v, want hers from %d", fs, allergy.Header.Seq)
 	}
 }
+
+// TestAttackS22bForkTwiceSplitsTheWinners (h-fork22, review of the
+// majority rule): the physician forks at S (branch B, shown to Mallory)
+// and again at S+1 on the other branch (A' shown to Paul, A” to Rita);
+// Ada and Quinn hold only her event at S. Five votes: three for A (Ada,
+// Quinn at S; Paul or Rita above), one for B, one Paul or Rita cannot
+// place. Had the branch stood up to its highest pin, Paul would keep A'
+// and Rita A” at the same places. Both must let stand only what the
+// other holds too: her event at S; A' and A” wait.
+func TestAttackS22bForkTwiceSplitsTheWinners(t *testing.T) {
+	c := newClinic(t)
+	_, quinn := c.admitted(t, "Quinn Physician", roles.Physician)
+	_, mal := c.admitted(t, "Mallory Physician", roles.Physician)
+	honest := append(c.stations(), quinn, mal)
+	exchange(t, honest...)
+	twinB := restoredCopy(t, c.sPh2, false)
+	a0 := c.sPh2.writesEnv(t)
+	twinA2 := restoredCopy(t, c.sPh2, false)
+	a1, a2 := c.sPh2.writesEnv(t), c.sPh2.writesEnv(t)
+	a1b, a2b := twinA2.writesEnv(t), twinA2.writesEnv(t)
+	b0 := twinB.writesEnv(t)
+	if a1.Header.Seq != a1b.Header.Seq || b0.Header.Seq != a0.Header.Seq || a1.Hash() == a1b.Hash() {
+		t.Fatal("setup: no forks")
+	}
+	c.sPhys.apply(raws(a0, a1, a2)...)
+	c.sRecep.apply(raws(a0, a1b, a2b)...)
+	c.sAdmin.apply(a0.Raw)
+	c.sAdmin.apply(b0.Raw) // proves the fork at S
+	quinn.apply(a0.Raw)
+	mal.apply(b0.Raw)
+	pin := func(e *crypto.Envelope) Pin {
+		return Pin{Device: e.Header.Device, Author: e.Header.Author, Seq: e.Header.Seq, Hash: e.Hash()}
+	}
+	// What each holds (their upkeep's witness).
+	forgeWitness(t, c.sAdmin, pin(a0))
+	forgeWitness(t, quinn, pin(a0))
+	forgeWitness(t, c.sPhys, pin(a2))
+	forgeWitness(t, c.sRecep, pin(a2b))
+	forgeWitness(t, mal, pin(b0))
+	live := []*station{c.sAdmin, c.sRecep, c.sPhys, quinn, mal}
+	for round := 0; round < 4; round++ {
+		for _, dst := range live {
+			for _, src := range live {
+				if src != dst {
+					dst.apply(src.own()...)
+				}
+			}
+		}
+	}
+	stands := func(s *station, e *crypto.Envelope) bool {
+		st, _ := s.stateOf(e)
+		return st == store.Applied || st == store.Sealed
+	}
+	for _, s := range []*station{c.sPhys, c.sRecep} {
+		if fs := s.r.Forks(); len(fs) != 1 || fs[0].Seq != a0.Header.Seq {
+			t.Fatalf("%s: forks %+v, want hers from %d", s.p.name, fs, a0.Header.Seq)
+		}
+		if !stands(s, a0) {
+			st, why := s.stateOf(a0)
+			t.Errorf("%s: her event at S (most voters hold it) is %v (%s)", s.p.name, st, why)
+		}
+	}
+	for i, pair := range [][2]*crypto.Envelope{{a1, a1b}, {a2, a2b}} {
+		if stands(c.sPhys, pair[0]) && stands(c.sRecep, pair[1]) {
+			t.Errorf("place S+%d: Paul keeps her A' event and Rita her A'' event", i+1)
+		}
+	}
+}
