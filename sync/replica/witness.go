@@ -46,7 +46,11 @@ package replica
 // move (JSON, about 200 bytes a chain, at most maxPins chains); one meta
 // row per witnessed chain. A forked chain is walked (one lookup a place
 // from S to P) when its pins change and its place moves, or while its
-// walk is incomplete; a vote not placed here costs one lookup a settle.
+// walk is incomplete. Measured (BenchmarkForkWitness, h-fork22): a new
+// workstation catching up 10,000 events of a chain forked at the first
+// and witnessed takes 176 µs an envelope against 43 plain (88
+// unwitnessed); an Apply on a workstation holding it takes 1.2 ms, but
+// 97 ms while one vote cannot be placed there (a garbage pin: open).
 
 import (
 	"cmp"
