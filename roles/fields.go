@@ -173,8 +173,12 @@ func (k Kind) OnlyGrows() bool {
 // kind "fork-seen", session 21), which an older version refused by the
 // kind rule, is judged again. Revision 16: a witness of others' chains
 // (replica's witness.go, kind "heads-seen", h-fork21b), which an older
-// version refused by the kind rule, is judged again.
-const fieldsRevision = 16
+// version refused by the kind rule, is judged again. Revision 18: a
+// fork's branch stands by the majority of the members' witnesses, a
+// revoked colleague's witness written before her revocation's heads
+// counting (replica's witness.go, h-fork22): the pins are taken again
+// with where each was written.
+const fieldsRevision = 18
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -511,7 +511,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		if err != nil {
 			return 0, keyRef{}, badContent{err.Error()}
 		}
-		return store.Applied, keyRef{}, r.takePins(ctx, tx, h.Author, pins)
+		return store.Applied, keyRef{}, r.takePins(ctx, tx, h, pins)
 	case KindMove: // this workstation's own move (MoveFrom)
 		r.movedChanged(h.Author, h.Device)
 		m, err := parseMove(h, env.Ciphertext)

@@ -120,7 +120,7 @@ func TestCatchUpAcrossClockWindows(t *testing.T) {
 	}
 }
 
-func (s *station) writesEnv(t *testing.T) *crypto.Envelope {
+func (s *station) writesEnv(t testing.TB) *crypto.Envelope {
 	t.Helper()
 	return s.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{"family": "F"})})
 }

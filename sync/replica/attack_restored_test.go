@@ -14,7 +14,7 @@ import (
 // restoredCopy is s's workstation restored from a backup of its store on
 // another computer: the same device, key and chain; marked restored as
 // backup.Restore does when mark is set (else a copied profile).
-func restoredCopy(t *testing.T, s *station, mark bool) *station {
+func restoredCopy(t testing.TB, s *station, mark bool) *station {
 	t.Helper()
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "medihaven.db")

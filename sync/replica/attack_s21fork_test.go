@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 		name := "administrator hears branch " + adminFirst + " first"
 		if tc.witnessed {
 			// Each holder witnesses the branch it holds (h-fork21b): the
-			// witnesses disagree, so the fork is set aside from its place.
+			// branch two of the three hold stands (h-fork22: majority).
 			name += ", witnessed"
 		}
 		t.Run(name, func(t *testing.T) {
@@ -68,17 +69,58 @@ func TestAttackS21ForkSplitsTheClinic(t *testing.T) {
 					}
 				}
 			}
+			if tc.witnessed {
+				// h-fork22: two of the three witnesses (the administrator
+				// and the physician that got her branch first) hold one
+				// branch: it stands by their majority; the other stands
+				// nowhere. The third workstation keeps neither (pending)
+				// until the branch that stands is sent to it (her account
+				// re-sending it, or the F4 re-fetch: not built), then
+				// agrees.
+				won, lost, minority := []*crypto.Envelope{a1, a2}, []*crypto.Envelope{b1, b2}, c.sPh2
+				if adminFirst == "B" {
+					won, lost, minority = lost, won, c.sPhys
+				}
+				for _, s := range honest {
+					for _, e := range append(slices.Clone(won), lost...) {
+						st, why := s.stateOf(e)
+						stands := st == store.Applied || st == store.Sealed
+						switch {
+						case s == minority && stands:
+							t.Errorf("%s (holding the outvoted branch): her event %d (%s) stands before the branch that stands arrives", s.p.name, e.Header.Seq, short(e.Hash()))
+						case s != minority && slices.Contains(won, e) && !stands:
+							t.Errorf("%s: her event %d (%s) on the branch most witnesses hold is %v (%s)", s.p.name, e.Header.Seq, short(e.Hash()), st, why)
+						}
+					}
+				}
+				minority.apply(raws(won...)...)
+				for _, s := range honest {
+					for _, e := range append(slices.Clone(won), lost...) {
+						st, why := s.stateOf(e)
+						if stands := st == store.Applied || st == store.Sealed; stands != slices.Contains(won, e) {
+							t.Errorf("%s: her event %d (%s) is %v (%s); want the majority's branch to stand, the other not", s.p.name, e.Header.Seq, short(e.Hash()), st, why)
+						}
+					}
+				}
+				if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+					t.Errorf("the physicians' workstations disagree:\n%s", d)
+				}
+				for _, s := range []*station{c.sRecep, twin} {
+					for _, src := range honest {
+						s.apply(src.own()...)
+					}
+					if _, err := s.r.Append(context.Background(), Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+						Fields: fields(t, map[string]any{"family": "F"})}); !errors.Is(err, ErrForked) {
+						t.Errorf("a forked copy writes on: %v", err)
+					}
+				}
+				return
+			}
 			// Her two copies hear of the fork from the administrator's
 			// chain: they set aside what they wrote, as the others do,
 			// and write no more there.
 			for _, s := range []*station{c.sRecep, twin} {
 				s.apply(c.sAdmin.own()...)
-				if tc.witnessed {
-					// Every witness counts: with the administrator's
-					// alone, a copy holding her branch would keep it.
-					s.apply(c.sPhys.own()...)
-					s.apply(c.sPh2.own()...)
-				}
 				if d := c.sPhys.snapshot().diff(s.snapshot()); d != "" {
 					t.Errorf("Paul's workstation and a copy of the receptionist's disagree:\n%s", d)
 				}
@@ -352,7 +394,8 @@ func TestS21ForkSeenMendedOnUpgrade(t *testing.T) {
 	}
 }
 
-// TestAttackS21bForkFirstToANewWorkstation: open (h-fork21b, MEDIUM). The
+// TestAttackS21bForkFirstToANewWorkstation: (h-fork21b, MEDIUM; closed by
+// h-fork22: the clinic's three witnesses outvote the newcomer's one). The
 // fired physician's forked event at her allergy's place reaches a newly
 // admitted colleague's workstation before her witnessed chain does (the
 // forker serves her own chain to a workstation that never held it). That
@@ -364,9 +407,6 @@ func TestS21ForkSeenMendedOnUpgrade(t *testing.T) {
 // place (the fork-seen evidence carries its first envelope; the rest is
 // fetched as a head with another hash is), and witnesses only that.
 func TestAttackS21bForkFirstToANewWorkstation(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
-		t.Skip("open (h-fork21b, MEDIUM): a workstation that got the unwitnessed branch first makes the witnesses disagree; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
-	}
 	c := newClinic(t)
 	twin := restoredCopy(t, c.sPh2, false)
 	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,

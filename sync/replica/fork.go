@@ -32,11 +32,13 @@ package replica
 //     proven wins. Her key event and a move (seq 1, no acts) stand.
 //   - But for the branch the clinic witnessed (witness.go, h-fork21b):
 //     when other members' witness events pinned her chain at S or above
-//     and all name one branch, her events on it up to the highest pin
-//     stand; only the other branch and what lies above are refused. So
-//     forking at an old place no longer erases her past (an allergy she
-//     charted, an admission she wrote). Witnesses that disagree (a split
-//     of fresh events seen both ways) leave it set aside from S.
+//     and more than half of them name one branch (h-fork22: a majority of
+//     members' votes), her events on it up to the place more than half
+//     pinned stand; only the other branch and what lies above are
+//     refused. So forking at an old place no longer erases her past (an
+//     allergy she charted, an admission she wrote), and a newcomer served
+//     the other branch first, or one colluder, is outvoted. A tie leaves
+//     it set aside from S.
 //   - The staff directory lists forked devices (Forks) for administrators,
 //     who may revoke her.
 //
