@@ -55,19 +55,33 @@ import (
 // highest where it names several. ok is false for any other event.
 func cutHeads(f Fields) (heads map[string]uint64, ok bool) {
 	heads = map[string]uint64{}
+	all := cutMaps(f)
+	for _, hs := range all {
+		for d, seq := range hs {
+			heads[d] = max(heads[d], seq)
+		}
+	}
+	return heads, len(all) > 0
+}
+
+// cutMaps is each map of heads a cut names (cutHeads): its revoked_heads
+// and each change's heads, devices only.
+func cutMaps(f Fields) []map[string]uint64 {
+	var out []map[string]uint64
 	note := func(hs map[string]uint64) {
+		devices := map[string]uint64{}
 		for d, seq := range hs {
 			if d == RevokedChanges || strings.HasPrefix(d, RevokedRole) {
 				continue // what it read, not a device (rolecells.go)
 			}
-			heads[d] = max(heads[d], seq)
+			devices[d] = seq
 		}
+		out = append(out, devices)
 	}
 	if raw, found := f["revoked_heads"]; found {
 		var hs map[string]uint64
 		if json.Unmarshal(raw, &hs) == nil {
 			note(hs)
-			ok = true
 		}
 	}
 	for name, raw := range f {
@@ -75,38 +89,96 @@ func cutHeads(f Fields) (heads map[string]uint64, ok bool) {
 			var c RoleChange
 			if json.Unmarshal(raw, &c) == nil && c.check() == nil {
 				note(c.Heads)
-				ok = true
 			}
 		}
 	}
-	return heads, ok
+	return out
 }
 
 // leftOut reports whether event x (header and fields) is left out of the
 // entry that judges event e (mutual.go): both are directory acts of two
 // administrators cutting each other, e did not see x (its heads of x's
 // chain stop before it), and either x says it came after e (its heads
-// reach e: judged with e, as it says) or neither saw the other, each
-// naming everything of the other's chain before the other's act (a mutual
-// pair: each judged without the other, so both stand).
-func leftOut(e crypto.Header, ef Fields, x crypto.Header, xf Fields) bool {
+// reach e: judged with e, as it says), or x names less of e's writer's
+// chains than x's writer had witnessed before it (namesLess: its heads are
+// not her word of what she had not seen, and it is judged after e), or
+// neither saw the other, each naming everything of the other's chain
+// before the other's act and neither naming less than its writer had
+// witnessed (a mutual pair: each judged without the other, so both
+// stand).
+func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if e.Kind != KindMember || x.Kind != KindMember || e.Author == x.Author ||
 		e.Entity != x.Author || x.Entity != e.Author || e.Seq == 0 || x.Seq == 0 {
-		return false
+		return false, nil
 	}
 	eh, eCut := cutHeads(ef)
 	xh, xCut := cutHeads(xf)
 	if !eCut || !xCut || eh[x.Device] >= x.Seq {
-		return false // e saw x: judged with it
+		return false, nil // e saw x: judged with it
 	}
 	if xh[e.Device] >= e.Seq {
-		return true // x says it came after e
+		return true, nil // x says it came after e
+	}
+	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
+		return less, err // x is judged after e
 	}
 	tight := func(heads map[string]uint64, device string, seq uint64) bool {
 		got, named := heads[device]
 		return named && got == seq-1
 	}
-	return tight(eh, x.Device, x.Seq) && tight(xh, e.Device, e.Seq)
+	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
+		return false, nil
+	}
+	less, err := r.namesLess(ctx, tx, e, ef)
+	return !less, err
+}
+
+// namesLess reports whether cut x (fields xf) names less of a chain of
+// the member it cuts than its writer's own witness events before it in
+// its chain pinned (witness.go): her signed word that she held his events
+// there when she wrote it, so its heads below them are not what she had
+// seen (session 22, h-ret22: a revoked administrator's late retaliation,
+// naming his other workstations' chains low to cut their past). Each map
+// of heads it names counts (cutMaps); a chain it leaves out is named at 0
+// unless it names MaxRevokedDevices chains (MemberHeads' bound). Her
+// witnesses before x are in x's chain, held whenever x is, so every
+// workstation that judges x reads the same.
+func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, xf Fields) (bool, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, WitnessEntity(x.Device))
+	if err != nil {
+		return false, err
+	}
+	floor := map[string]uint64{}
+	for _, row := range rows {
+		if row.Kind != KindWitness || row.Author != x.Author || row.Device != x.Device || row.Seq >= x.Seq || row.State != store.Applied {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			continue
+		}
+		pins, err := parseWitness(env.Header, env.Ciphertext)
+		if err != nil {
+			continue
+		}
+		for _, p := range pins {
+			if p.Author == x.Entity {
+				floor[p.Device] = max(floor[p.Device], p.Seq)
+			}
+		}
+	}
+	for _, hs := range cutMaps(xf) {
+		for d, seq := range floor {
+			named, ok := hs[d]
+			if !ok && len(hs) >= MaxRevokedDevices {
+				continue // left out by the bound
+			}
+			if named < seq {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // mutualView returns member m's entry as her event h (fields f) is judged
@@ -139,9 +211,15 @@ func (r *Replica) mutualView(ctx context.Context, tx *store.Tx, h crypto.Header,
 			}
 			return m, false, err
 		}
-		if mine && leftOut(h, f, env.Header, rf) {
-			found = true
-			continue
+		if mine {
+			left, err := r.leftOut(ctx, tx, h, f, env.Header, rf)
+			if err != nil {
+				return m, false, err
+			}
+			if left {
+				found = true
+				continue
+			}
 		}
 		if row.State == store.Applied {
 			hs, fs = append(hs, env.Header), append(fs, rf)
