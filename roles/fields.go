@@ -173,8 +173,12 @@ func (k Kind) OnlyGrows() bool {
 // kind "fork-seen", session 21), which an older version refused by the
 // kind rule, is judged again. Revision 16: a witness of others' chains
 // (replica's witness.go, kind "heads-seen", h-fork21b), which an older
-// version refused by the kind rule, is judged again.
-const fieldsRevision = 16
+// version refused by the kind rule, is judged again. Revision 17: an
+// administrator's act on a colleague naming less of his chains than her
+// own witnesses before it pinned is no mutual pair's act (replica's
+// mutual.go namesLess, h-ret22): what a version let stand so is swept by
+// her revocation.
+const fieldsRevision = 17
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -12,6 +12,7 @@ package replica
 // /work/notes/sec-s22a.md.
 
 import (
+	"context"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -195,5 +196,81 @@ func TestAttackS22aWitnessedRaceBothStand(t *testing.T) {
 		if m, _ := k.before.r.Member(p.fp()); !m.Revoked() {
 			t.Errorf("%s is not revoked", p.name)
 		}
+	}
+}
+
+// TestUpgradeJudgesALateRetaliationAgain: a workstation of an earlier
+// version kept Pam's late revocation of Hal (a tight pair by its heads)
+// and refused, by it, what Hal's second workstation wrote. The upgrade's
+// mend (fields revision 17) judges her act again: refused, Hal active,
+// his second workstation's events applied, as on every workstation of
+// this version.
+func TestUpgradeJudgesALateRetaliationAgain(t *testing.T) {
+	ctx := context.Background()
+	k := s22aSetup(t)
+	hal, pam := k.sHal.p, k.sPam.p
+	rh := revokeOn(t, k.sHal, pam)
+	exchange(t, k.all...)
+	heads := map[string]uint64{k.sHal.r.Device(): rh.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := k.sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	s := k.before
+	s.apply(k.sHal.own()...)
+	s.apply(k.sPam.own()...)
+	if st, _ := s.state(e.Header.ID); st == store.Applied {
+		t.Fatal("setup: this version applies her act")
+	}
+	// As the earlier version left it: her act applied, Hal revoked by it,
+	// his second workstation's events refused.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		set := func(id string, v verdict) error {
+			row, err := tx.Envelope(ctx, id)
+			if err != nil {
+				return err
+			}
+			return s.r.setState(ctx, tx, row, v)
+		}
+		if err := set(e.Header.ID, verdict{state: store.Applied}); err != nil {
+			return err
+		}
+		for _, id := range []string{k.admission, k.rename} {
+			if err := set(id, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
+				return err
+			}
+		}
+		for _, fp := range []string{hal.fp(), k.nora.fp(), k.c.recep.fp()} {
+			if err := s.r.rebuildEntity(ctx, tx, fp); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.r.Member(hal.fp()); !m.Revoked() {
+		t.Fatal("setup: Hal reads active")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(e.Header.ID); st == store.Applied {
+		t.Errorf("after the upgrade Pam's late revocation of Hal stands: %s", why)
+	}
+	if m, _ := s.r.Member(hal.fp()); m.Revoked() || !m.Active() {
+		t.Errorf("after the upgrade Hal reads %s", m.Status)
+	}
+	for what, id := range map[string]string{"admission of Nora": k.admission, "correction of Rita's name": k.rename} {
+		if st, why := s.state(id); st != store.Applied {
+			t.Errorf("after the upgrade Hal2's %s is %v (%s)", what, st, why)
+		}
+	}
+	if m, _ := s.r.Member(k.nora.fp()); !m.Active() {
+		t.Errorf("after the upgrade Nora reads %s", m.Status)
+	}
+	if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
+		t.Errorf("after the upgrade Pam reads %s", m.Status)
 	}
 }
