@@ -89,12 +89,14 @@ func lastOwn(t *testing.T, s *station, kind, entity string) string {
 // than it names: it is no word of what she had not seen).
 func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		hal2 func(seq uint64) (uint64, bool) // what her act names of Hal2's chain
+		name   string
+		hal2   func(seq uint64) (uint64, bool) // what her act names of Hal2's chain
+		demote bool                            // her act makes him a receptionist instead
 	}{
 		{name: "his second chain named at its first place", hal2: func(uint64) (uint64, bool) { return 1, true }},
 		{name: "his second chain left out", hal2: func(uint64) (uint64, bool) { return 0, false }},
 		{name: "his second chain named one below what she witnessed", hal2: func(s uint64) (uint64, bool) { return s - 1, true }},
+		{name: "a demotion, his second chain named at its first place", hal2: func(uint64) (uint64, bool) { return 1, true }, demote: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := s22aSetup(t)
@@ -114,8 +116,13 @@ func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 			if seq, named := tc.hal2(hal2Heads); named {
 				heads[k.sHal2.r.Device()] = seq
 			}
-			e := k.sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory),
-				Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+			act := map[string]any{"status": StatusRevoked, "revoked_heads": heads}
+			if tc.demote {
+				delete(heads, RevokedChanges)
+				delete(heads, RevokedRole+string(roles.Administrator))
+				act = map[string]any{RoleChangeField(1): RoleChange{From: roles.Administrator, To: roles.Receptionist, Heads: heads}}
+			}
+			e := k.sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory), Fields: fields(t, act)})
 			// Three orders: Hal's act first; Pam's chain first; Pam's
 			// chain, then Hal's, then Hal2's.
 			had.apply(k.sPam.own()...)
@@ -139,10 +146,10 @@ func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 			exchange(t, append(k.all, observers...)...)
 			for _, s := range append(observers, k.c.sAdmin, k.sHal, k.sHal2, k.c.sRecep) {
 				if st, why := s.state(e.Header.ID); st == store.Applied {
-					t.Errorf("%s: Pam's late revocation of Hal, naming less of his chains than she had witnessed, stands (%s)", s.p.name, why)
+					t.Errorf("%s: Pam's late act on Hal, naming less of his chains than she had witnessed, stands (%s)", s.p.name, why)
 				}
-				if m, _ := s.r.Member(hal.fp()); m.Revoked() || !m.Active() {
-					t.Errorf("%s: Hal reads %s", s.p.name, m.Status)
+				if m, _ := s.r.Member(hal.fp()); m.Revoked() || !m.Active() || m.Role != roles.Administrator {
+					t.Errorf("%s: Hal reads %s %s", s.p.name, m.Status, m.Role)
 				}
 				if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
 					t.Errorf("%s: Pam reads %s", s.p.name, m.Status)

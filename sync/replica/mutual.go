@@ -56,19 +56,26 @@ import (
 func cutHeads(f Fields) (heads map[string]uint64, ok bool) {
 	heads = map[string]uint64{}
 	all := cutMaps(f)
-	for _, hs := range all {
-		for d, seq := range hs {
+	for _, c := range all {
+		for d, seq := range c.heads {
 			heads[d] = max(heads[d], seq)
 		}
 	}
 	return heads, len(all) > 0
 }
 
+// cutMap is one map of heads a cut names, devices only, and how many
+// chains its writer's software names at most (MemberHeads' bound).
+type cutMap struct {
+	heads map[string]uint64
+	most  int
+}
+
 // cutMaps is each map of heads a cut names (cutHeads): its revoked_heads
-// and each change's heads, devices only.
-func cutMaps(f Fields) []map[string]uint64 {
-	var out []map[string]uint64
-	note := func(hs map[string]uint64) {
+// and each change's heads.
+func cutMaps(f Fields) []cutMap {
+	var out []cutMap
+	note := func(hs map[string]uint64, most int) {
 		devices := map[string]uint64{}
 		for d, seq := range hs {
 			if d == RevokedChanges || strings.HasPrefix(d, RevokedRole) {
@@ -76,19 +83,19 @@ func cutMaps(f Fields) []map[string]uint64 {
 			}
 			devices[d] = seq
 		}
-		out = append(out, devices)
+		out = append(out, cutMap{devices, most})
 	}
 	if raw, found := f["revoked_heads"]; found {
 		var hs map[string]uint64
 		if json.Unmarshal(raw, &hs) == nil {
-			note(hs)
+			note(hs, MaxRevokedDevices)
 		}
 	}
 	for name, raw := range f {
 		if n, isChange := changeNumber(name); isChange && n > 0 {
 			var c RoleChange
 			if json.Unmarshal(raw, &c) == nil && c.check() == nil {
-				note(c.Heads)
+				note(c.Heads, MaxRoleDevices)
 			}
 		}
 	}
@@ -140,7 +147,8 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 // seen (session 22, h-ret22: a revoked administrator's late retaliation,
 // naming his other workstations' chains low to cut their past). Each map
 // of heads it names counts (cutMaps); a chain it leaves out is named at 0
-// unless it names MaxRevokedDevices chains (MemberHeads' bound). Her
+// unless it names as many chains as the app names at most (MemberHeads'
+// bound: MaxRevokedDevices, MaxRoleDevices for a change). Her
 // witnesses before x are in x's chain, held whenever x is, so every
 // workstation that judges x reads the same.
 func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, xf Fields) (bool, error) {
@@ -167,10 +175,10 @@ func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, 
 			}
 		}
 	}
-	for _, hs := range cutMaps(xf) {
+	for _, c := range cutMaps(xf) {
 		for d, seq := range floor {
-			named, ok := hs[d]
-			if !ok && len(hs) >= MaxRevokedDevices {
+			named, ok := c.heads[d]
+			if !ok && len(c.heads) >= c.most {
 				continue // left out by the bound
 			}
 			if named < seq {
