@@ -37,6 +37,13 @@ package replica
 // up took her act and reinstated her), cutting his chain from his act on
 // and his other chains as far as her heads say (a denial, both shown
 // revoked, the remedy a new token).
+//
+// Session 22 (h-ret22) bounds that late act by its writer's own word: an
+// act naming less of the other's chains than the witness events
+// (heads-seen, witness.go) her workstation signed before it, in its
+// chain, pinned is no pair's act (namesLess): it is judged after the
+// other's, and falls. Honest software names heads by MemberHeads, which
+// never holds less than it witnessed, so an honest race is unchanged.
 
 import (
 	"context"
