@@ -13,6 +13,8 @@ package replica
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -279,5 +281,46 @@ func TestUpgradeJudgesALateRetaliationAgain(t *testing.T) {
 	}
 	if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
 		t.Errorf("after the upgrade Pam reads %s", m.Status)
+	}
+}
+
+// BenchmarkS22aNamesLess: what namesLess costs when the act's chain holds
+// n witness events (a workstation writes at most 6 an hour, while chains
+// move), each pinning five chains, none below the act's heads (it reads
+// them all).
+func BenchmarkS22aNamesLess(b *testing.B) {
+	for _, n := range []int{100, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			ctx := context.Background()
+			c := newClinic(b)
+			s := c.sAdmin
+			var pins []Pin
+			for i, p := range []*station{c.sPhys, c.sPh2, c.sRecep} {
+				pins = append(pins, Pin{Device: p.r.Device(), Author: p.p.fp(), Seq: uint64(5 + i), Hash: strings.Repeat("ab", 32)})
+			}
+			other := crypto.NewDeviceID(c.phys.fp()) // another workstation of his
+			pins = append(pins, Pin{Device: other, Author: c.phys.fp(), Seq: 3, Hash: strings.Repeat("cd", 32)},
+				Pin{Device: crypto.NewDeviceID(c.recep.fp()), Author: c.recep.fp(), Seq: 4, Hash: strings.Repeat("ef", 32)})
+			raw := mustJSON(pins)
+			for range n {
+				s.forge(forged{Entity: WitnessEntity(s.r.Device()), Kind: KindWitness, Scope: ScopePublic, Raw: raw})
+			}
+			x := crypto.Header{Kind: KindMember, Author: s.p.fp(), Device: s.r.Device(), Seq: s.r.mySeq + 1, Entity: c.phys.fp()}
+			xf := fields(b, map[string]any{"status": StatusRevoked, "revoked_heads": map[string]uint64{
+				c.sPhys.r.Device(): 10, other: 10}})
+			b.ResetTimer()
+			for range b.N {
+				err := s.db.View(ctx, func(tx *store.Tx) error {
+					less, err := s.r.namesLess(ctx, tx, x, xf)
+					if err == nil && less {
+						b.Fatal("names less")
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
