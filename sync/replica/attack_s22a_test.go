@@ -94,11 +94,13 @@ func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 		name   string
 		hal2   func(seq uint64) (uint64, bool) // what her act names of Hal2's chain
 		demote bool                            // her act makes him a receptionist instead
+		pad    bool                            // her change names MaxRoleDevices chains, made-up ones
 	}{
 		{name: "his second chain named at its first place", hal2: func(uint64) (uint64, bool) { return 1, true }},
 		{name: "his second chain left out", hal2: func(uint64) (uint64, bool) { return 0, false }},
 		{name: "his second chain named one below what she witnessed", hal2: func(s uint64) (uint64, bool) { return s - 1, true }},
 		{name: "a demotion, his second chain named at its first place", hal2: func(uint64) (uint64, bool) { return 1, true }, demote: true},
+		{name: "a demotion, his second chain left out, padded to the bound with made-up devices", hal2: func(uint64) (uint64, bool) { return 0, false }, demote: true, pad: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := s22aSetup(t)
@@ -122,6 +124,9 @@ func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 			if tc.demote {
 				delete(heads, RevokedChanges)
 				delete(heads, RevokedRole+string(roles.Administrator))
+				for tc.pad && len(heads) < MaxRoleDevices {
+					heads[crypto.NewDeviceID(hal.fp())] = 1
+				}
 				act = map[string]any{RoleChangeField(1): RoleChange{From: roles.Administrator, To: roles.Receptionist, Heads: heads}}
 			}
 			e := k.sPam.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory), Fields: fields(t, act)})

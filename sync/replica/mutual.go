@@ -154,8 +154,9 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 // seen (session 22, h-ret22: a revoked administrator's late retaliation,
 // naming his other workstations' chains low to cut their past). Each map
 // of heads it names counts (cutMaps); a chain it leaves out is named at 0
-// unless it names as many chains as the app names at most (MemberHeads'
-// bound: MaxRevokedDevices, MaxRoleDevices for a change). Her
+// unless it names as many chains her witnesses pinned as the app names at
+// most (MemberHeads' bound: MaxRevokedDevices, MaxRoleDevices for a
+// change; made-up devices padding it to the bound do not count). Her
 // witnesses before x are in x's chain, held whenever x is, so every
 // workstation that judges x reads the same.
 func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, xf Fields) (bool, error) {
@@ -183,9 +184,17 @@ func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, 
 		}
 	}
 	for _, c := range cutMaps(xf) {
+		// The app leaves chains out only past its bound; made-up
+		// devices do not fill it, only chains her witnesses pinned.
+		pinned := 0
+		for d := range c.heads {
+			if _, ok := floor[d]; ok {
+				pinned++
+			}
+		}
 		for d, seq := range floor {
 			named, ok := c.heads[d]
-			if !ok && len(c.heads) >= c.most {
+			if !ok && pinned >= c.most {
 				continue // left out by the bound
 			}
 			if named < seq {
