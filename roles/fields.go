@@ -173,7 +173,11 @@ func (k Kind) OnlyGrows() bool {
 // kind "fork-seen", session 21), which an older version refused by the
 // kind rule, is judged again. Revision 16: a witness of others' chains
 // (replica's witness.go, kind "heads-seen", h-fork21b), which an older
-// version refused by the kind rule, is judged again. Revision 18: a
+// version refused by the kind rule, is judged again. Revision 17: an
+// administrator's act on a colleague naming less of his chains than her
+// own witnesses before it pinned is no mutual pair's act (replica's
+// mutual.go namesLess, h-ret22): what a version let stand so is swept by
+// her revocation. Revision 18: a
 // fork's branch stands by the majority of the members' witnesses, a
 // revoked colleague's witness written before her revocation's heads
 // counting (replica's witness.go, h-fork22): the pins are taken again

@@ -189,7 +189,11 @@ func s21cAdmins(t *testing.T) (c *clinic, sHal, sPam *station, all []*station) {
 // the fix a workstation that had Hal's act refused hers, and a newcomer
 // catching up with Pam's chain first took hers and refused his (Pam active
 // again there: a split). Now every workstation reads both revoked: a
-// denial of her revoker, in the open, no reinstatement.
+// denial of her revoker, in the open, no reinstatement. Session 22
+// (h-ret22): still so here, where no workstation witnessed anything (her
+// act names all of his chains she had witnessed: none); with her own
+// earlier witnesses pinning more of his chains than her act names, it
+// falls and he stands (TestAttackS22aLateRetaliationCutsHisPast).
 func TestAttackS21cLateRetaliation(t *testing.T) {
 	c, sHal, sPam, all := s21cAdmins(t)
 	hal, pam := sHal.p, sPam.p

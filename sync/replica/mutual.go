@@ -37,6 +37,13 @@ package replica
 // up took her act and reinstated her), cutting his chain from his act on
 // and his other chains as far as her heads say (a denial, both shown
 // revoked, the remedy a new token).
+//
+// Session 22 (h-ret22) bounds that late act by its writer's own word: an
+// act naming less of the other's chains than the witness events
+// (heads-seen, witness.go) her workstation signed before it, in its
+// chain, pinned is no pair's act (namesLess): it is judged after the
+// other's, and falls. Honest software names heads by MemberHeads, which
+// never holds less than it witnessed, so an honest race is unchanged.
 
 import (
 	"context"
@@ -55,58 +62,147 @@ import (
 // highest where it names several. ok is false for any other event.
 func cutHeads(f Fields) (heads map[string]uint64, ok bool) {
 	heads = map[string]uint64{}
-	note := func(hs map[string]uint64) {
+	all := cutMaps(f)
+	for _, c := range all {
+		for d, seq := range c.heads {
+			heads[d] = max(heads[d], seq)
+		}
+	}
+	return heads, len(all) > 0
+}
+
+// cutMap is one map of heads a cut names, devices only, and how many
+// chains its writer's software names at most (MemberHeads' bound).
+type cutMap struct {
+	heads map[string]uint64
+	most  int
+}
+
+// cutMaps is each map of heads a cut names (cutHeads): its revoked_heads
+// and each change's heads.
+func cutMaps(f Fields) []cutMap {
+	var out []cutMap
+	note := func(hs map[string]uint64, most int) {
+		devices := map[string]uint64{}
 		for d, seq := range hs {
 			if d == RevokedChanges || strings.HasPrefix(d, RevokedRole) {
 				continue // what it read, not a device (rolecells.go)
 			}
-			heads[d] = max(heads[d], seq)
+			devices[d] = seq
 		}
+		out = append(out, cutMap{devices, most})
 	}
 	if raw, found := f["revoked_heads"]; found {
 		var hs map[string]uint64
 		if json.Unmarshal(raw, &hs) == nil {
-			note(hs)
-			ok = true
+			note(hs, MaxRevokedDevices)
 		}
 	}
 	for name, raw := range f {
 		if n, isChange := changeNumber(name); isChange && n > 0 {
 			var c RoleChange
 			if json.Unmarshal(raw, &c) == nil && c.check() == nil {
-				note(c.Heads)
-				ok = true
+				note(c.Heads, MaxRoleDevices)
 			}
 		}
 	}
-	return heads, ok
+	return out
 }
 
 // leftOut reports whether event x (header and fields) is left out of the
 // entry that judges event e (mutual.go): both are directory acts of two
 // administrators cutting each other, e did not see x (its heads of x's
 // chain stop before it), and either x says it came after e (its heads
-// reach e: judged with e, as it says) or neither saw the other, each
-// naming everything of the other's chain before the other's act (a mutual
-// pair: each judged without the other, so both stand).
-func leftOut(e crypto.Header, ef Fields, x crypto.Header, xf Fields) bool {
+// reach e: judged with e, as it says), or x names less of e's writer's
+// chains than x's writer had witnessed before it (namesLess: its heads are
+// not her word of what she had not seen, and it is judged after e), or
+// neither saw the other, each naming everything of the other's chain
+// before the other's act and neither naming less than its writer had
+// witnessed (a mutual pair: each judged without the other, so both
+// stand).
+func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if e.Kind != KindMember || x.Kind != KindMember || e.Author == x.Author ||
 		e.Entity != x.Author || x.Entity != e.Author || e.Seq == 0 || x.Seq == 0 {
-		return false
+		return false, nil
 	}
 	eh, eCut := cutHeads(ef)
 	xh, xCut := cutHeads(xf)
 	if !eCut || !xCut || eh[x.Device] >= x.Seq {
-		return false // e saw x: judged with it
+		return false, nil // e saw x: judged with it
 	}
 	if xh[e.Device] >= e.Seq {
-		return true // x says it came after e
+		return true, nil // x says it came after e
+	}
+	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
+		return less, err // x is judged after e
 	}
 	tight := func(heads map[string]uint64, device string, seq uint64) bool {
 		got, named := heads[device]
 		return named && got == seq-1
 	}
-	return tight(eh, x.Device, x.Seq) && tight(xh, e.Device, e.Seq)
+	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
+		return false, nil
+	}
+	less, err := r.namesLess(ctx, tx, e, ef)
+	return !less, err
+}
+
+// namesLess reports whether cut x (fields xf) names less of a chain of
+// the member it cuts than its writer's own witness events before it in
+// its chain pinned (witness.go): her signed word that she held his events
+// there when she wrote it, so its heads below them are not what she had
+// seen (session 22, h-ret22: a revoked administrator's late retaliation,
+// naming his other workstations' chains low to cut their past). Each map
+// of heads it names counts (cutMaps); a chain it leaves out is named at 0
+// unless it names as many chains her witnesses pinned as the app names at
+// most (MemberHeads' bound: MaxRevokedDevices, MaxRoleDevices for a
+// change; made-up devices padding it to the bound do not count). Her
+// witnesses before x are in x's chain, held whenever x is, so every
+// workstation that judges x reads the same.
+func (r *Replica) namesLess(ctx context.Context, tx *store.Tx, x crypto.Header, xf Fields) (bool, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, WitnessEntity(x.Device))
+	if err != nil {
+		return false, err
+	}
+	floor := map[string]uint64{}
+	for _, row := range rows {
+		if row.Kind != KindWitness || row.Author != x.Author || row.Device != x.Device || row.Seq >= x.Seq || row.State != store.Applied {
+			continue
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			continue
+		}
+		pins, err := parseWitness(env.Header, env.Ciphertext)
+		if err != nil {
+			continue
+		}
+		for _, p := range pins {
+			if p.Author == x.Entity {
+				floor[p.Device] = max(floor[p.Device], p.Seq)
+			}
+		}
+	}
+	for _, c := range cutMaps(xf) {
+		// The app leaves chains out only past its bound; made-up
+		// devices do not fill it, only chains her witnesses pinned.
+		pinned := 0
+		for d := range c.heads {
+			if _, ok := floor[d]; ok {
+				pinned++
+			}
+		}
+		for d, seq := range floor {
+			named, ok := c.heads[d]
+			if !ok && pinned >= c.most {
+				continue // left out by the bound
+			}
+			if named < seq {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // mutualView returns member m's entry as her event h (fields f) is judged
@@ -139,9 +235,15 @@ func (r *Replica) mutualView(ctx context.Context, tx *store.Tx, h crypto.Header,
 			}
 			return m, false, err
 		}
-		if mine && leftOut(h, f, env.Header, rf) {
-			found = true
-			continue
+		if mine {
+			left, err := r.leftOut(ctx, tx, h, f, env.Header, rf)
+			if err != nil {
+				return m, false, err
+			}
+			if left {
+				found = true
+				continue
+			}
 		}
 		if row.State == store.Applied {
 			hs, fs = append(hs, env.Header), append(fs, rf)

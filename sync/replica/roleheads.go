@@ -784,6 +784,13 @@ func (r *Replica) mendRoles(ctx context.Context) error {
 			r.members[fp] = m
 		}
 		r.state.Unlock()
+		// Each revoked member's events swept by her revocation as it
+		// reads now (the rebuild marked them): an act an earlier version
+		// let stand as one of a mutual pair that this one judges after
+		// the other's (mutual.go namesLess, h-ret22) is refused.
+		if _, err := r.sweepRevoked(ctx, tx); err != nil {
+			return err
+		}
 		// What a revocation refused that none standing refuses now (an
 		// earlier version kept a voided revocation's sweep: session 15
 		// review, V1 and sec-s15f W1) is judged again, once.
