@@ -243,11 +243,8 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	s.prof = prof
 	// The chain it writes in: its device id's, or the bound id it moved
-	// onto (move.go).
-	chain, err := replica.MovedChain(ctx, db, id.Fingerprint(), s.prof.Device)
-	if chain == "" {
-		chain = s.prof.Device
-	}
+	// onto (move.go), as its store notes it.
+	chain, err := replica.OwnChain(ctx, db, id.Fingerprint(), s.prof.Device)
 	var rep *replica.Replica
 	s.sealFloor = sealFloor(ks)
 	s.sealGen.Store(s.sealFloor)

@@ -174,7 +174,10 @@ func (k Kind) OnlyGrows() bool {
 // kind rule, is judged again. Revision 16: a witness of others' chains
 // (replica's witness.go, kind "heads-seen", h-fork21b), which an older
 // version refused by the kind rule, is judged again.
-const fieldsRevision = 16
+// Revision 19: a device move from another id bound to the same member's
+// key (a restored workstation's, replica's move.go, h-restore22), which an
+// older version refused by the kind rule, is judged again.
+const fieldsRevision = 19
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -90,3 +90,47 @@ func TestAttackS22cRestoreForksNoMore(t *testing.T) {
 		})
 	}
 }
+
+// TestS22cMoveMendedOnUpgrade: a version before session 22 refused a move
+// from a bound id by the kind rule. Upgraded (fields revision 19), the
+// workstation judges it again: the restored workstation's chain is named
+// by her entry through it, and its events are kept.
+func TestS22cMoveMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	nina := c.newcomerOn(t, "Nina Newcomer", true)
+	c.sAdmin.apply(nina.own()...)
+	c.sAdmin.entry(nina.p, crypto.NewEventID(), nina.r.Device())
+	exchange(t, append(c.stations(), nina)...)
+	moved, _ := restoredCopy(t, nina, true).moveOnto()
+	mine := moved.writesEnv(t)
+	raws := moved.own()
+	move, err := crypto.ParseEnvelope(raws[0])
+	if err != nil || move.Header.Kind != KindMove {
+		t.Fatalf("the moved chain's first event: %v %v", move, err)
+	}
+	s := c.sPhys
+	// As an older version kept it: refused by the kind rule.
+	err = s.db.Update(ctx, func(tx *store.Tx) error {
+		row := rowOf(move, store.Pending, "")
+		if _, err := tx.PutEnvelope(ctx, row); err != nil {
+			return err
+		}
+		if err := tx.Refuse(ctx, row.ID, ruleKind, "a device move names the random device id it moves from"); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply(raws...)
+	for _, env := range []*crypto.Envelope{move, mine} {
+		if st, why := s.stateOf(env); st != store.Applied && st != store.Sealed {
+			t.Errorf("after the upgrade, event %d of the restored chain is %v (%s)", env.Header.Seq, st, why)
+		}
+	}
+}
