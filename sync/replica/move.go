@@ -463,14 +463,18 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 		}
 		seen[k] = true
 		// A chain moved from this one is named through it (namedByMove
-		// follows the moves back): settled again too, once a round.
-		next, err := movesOf(ctx, tx, k.fp, k.device)
-		if err != nil {
-			return progress, err
-		}
-		for _, row := range next {
-			if !seen[moveKey{k.fp, row.Device}] {
-				r.movedChanged(k.fp, row.Device)
+		// follows the moves back): settled again too, once a round. Read
+		// by the moves' record id (not movesOf: her every device, for
+		// each of thousands of moves, h-sec19a).
+		if crypto.DeviceBoundTo(k.device, k.fp) {
+			next, err := tx.EnvelopesForEntity(ctx, MovedEntity(k.device))
+			if err != nil {
+				return progress, fmt.Errorf("replica: moves from device %s: %w", short(k.device), err)
+			}
+			for _, row := range next {
+				if row.Kind == KindMove && row.Seq == 1 && row.Author == k.fp && !seen[moveKey{k.fp, row.Device}] {
+					r.movedChanged(k.fp, row.Device)
+				}
 			}
 		}
 		r.state.RLock()
