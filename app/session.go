@@ -271,9 +271,14 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	// A workstation on a random (legacy) id moves onto a bound one, a
 	// restored one (or a store put back) onto a new one (move.go); one
-	// that cannot yet stays where it is until a later login.
-	if err := s.moveIfDue(ctx); err != nil {
-		log.Printf("medihaven: %v", err)
+	// that cannot yet stays where it is until a later login. Not at a
+	// login that found the store altered: the checks after login rebuild
+	// it with what the opening replica found (storeseal.go); it moves at
+	// the next login (still marked restored, its writes held).
+	if rep.Altered() == "" {
+		if err := s.moveIfDue(ctx); err != nil {
+			log.Printf("medihaven: %v", err)
+		}
 	}
 	// After the move: the checks after login run on the replica the
 	// session keeps (s.rep), what the opening one found is said.
