@@ -50,17 +50,21 @@ var newDeviceID = crypto.NewDeviceID
 // other copy of the profile moved it (ErrMovedAway), its member's entry
 // names that device (or names none) and every event of the old chain was
 // sent; either way its member is active here. It reports why a move it
-// tried failed; one not due yet waits for a later login. Callers hold s.mu
-// or own s alone (open).
-func (s *Session) moveIfDue(ctx context.Context) error {
+// tried failed; one not due yet waits for a later login. A restored
+// workstation moves only when restore is set (MarkRestored, at the
+// restore), never at a login: a store the login finds altered or put back
+// is marked restored too, and the checks after login rebuild it on the
+// replica that opened it (storeseal.go), which a move would replace.
+// Callers hold s.mu or own s alone (open).
+func (s *Session) moveIfDue(ctx context.Context, restore bool) error {
 	rep := s.rep
 	if rep == nil {
 		return nil
 	}
 	from := rep.Device()
 	_, restored := rep.Restored()
-	if restored && rep.RestoredMoved() {
-		return nil // moved for this restore already
+	if restored && (rep.RestoredMoved() || !restore) {
+		return nil // moved for this restore already, or not at a restore
 	}
 	if !restored && (crypto.IsBoundDeviceID(from) || from != s.prof.Device || rep.MovedAway()) {
 		return nil

@@ -34,7 +34,7 @@ func (s *Session) MarkRestored(ctx context.Context) error {
 	// It moves at once onto a new chain of its own (move.go); its writes
 	// wait for its first catch-up either way.
 	s.mu.Lock()
-	err = s.moveIfDue(ctx)
+	err = s.moveIfDue(ctx, true)
 	rep = s.rep
 	s.mu.Unlock()
 	if err != nil {

@@ -261,6 +261,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.dk = dk
 	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
+	s.afterSealCheck(ctx, rep, ks) // storeseal.go
 	// A restored workstation's writes wait for its first catch-up.
 	s.holdRestored(rep, false)
 	// profile.go: the Kubo API secret, sealed. A failure leaves the
@@ -269,20 +270,12 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 		s.closeStore()
 		return err
 	}
-	// A workstation on a random (legacy) id moves onto a bound one, a
-	// restored one (or a store put back) onto a new one (move.go); one
-	// that cannot yet stays where it is until a later login. Not at a
-	// login that found the store altered: the checks after login rebuild
-	// it with what the opening replica found (storeseal.go); it moves at
-	// the next login (still marked restored, its writes held).
-	if rep.Altered() == "" {
-		if err := s.moveIfDue(ctx); err != nil {
-			log.Printf("medihaven: %v", err)
-		}
+	// A workstation on a random (legacy) id moves onto a bound one
+	// (move.go); one that cannot yet stays where it is until a later
+	// login.
+	if err := s.moveIfDue(ctx, false); err != nil {
+		log.Printf("medihaven: %v", err)
 	}
-	// After the move: the checks after login run on the replica the
-	// session keeps (s.rep), what the opening one found is said.
-	s.afterSealCheck(ctx, rep, ks) // storeseal.go
 	return nil
 }
 

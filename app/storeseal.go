@@ -102,10 +102,7 @@ func (s *Session) sealDue(ctx context.Context, rep *replica.Replica) {
 
 // afterSealCheck keeps the generation at login and says what the check
 // found (the keystore ks is open).
-func (s *Session) afterSealCheck(ctx context.Context, opened *replica.Replica, ks crypto.Keystore) {
-	// What the replica that opened the store found; the one kept (moved
-	// onto a new chain since: move.go) is checked and sealed on.
-	msg, rep := opened.Altered(), s.rep
+func (s *Session) afterSealCheck(ctx context.Context, rep *replica.Replica, ks crypto.Keystore) {
 	if s.prof.Keystore != KeystoreFile {
 		if err := keepSeal(ctx, rep, ks, &s.sealGen); err != nil {
 			log.Printf("medihaven: keep the store seal's generation in the keystore: %v", err)
@@ -113,6 +110,7 @@ func (s *Session) afterSealCheck(ctx context.Context, opened *replica.Replica, k
 			s.sealKept.Store(s.env.Now().UnixNano())
 		}
 	}
+	msg := rep.Altered()
 	s.alteredMu.Lock()
 	s.altered = msg
 	s.alteredAudit = msg != ""
