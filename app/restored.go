@@ -31,6 +31,15 @@ func (s *Session) MarkRestored(ctx context.Context) error {
 	if err := rep.MarkRestored(ctx); err != nil {
 		return err
 	}
+	// It moves at once onto a new chain of its own (move.go); its writes
+	// wait for its first catch-up either way.
+	s.mu.Lock()
+	err = s.moveIfDue(ctx, true)
+	rep = s.rep
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	s.holdRestored(rep, false)
 	return nil
 }

@@ -243,11 +243,8 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	s.prof = prof
 	// The chain it writes in: its device id's, or the bound id it moved
-	// onto (move.go).
-	chain, err := replica.MovedChain(ctx, db, id.Fingerprint(), s.prof.Device)
-	if chain == "" {
-		chain = s.prof.Device
-	}
+	// onto (move.go), as its store notes it.
+	chain, err := replica.OwnChain(ctx, db, id.Fingerprint(), s.prof.Device)
 	var rep *replica.Replica
 	s.sealFloor = sealFloor(ks)
 	s.sealGen.Store(s.sealFloor)
@@ -276,7 +273,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	// A workstation on a random (legacy) id moves onto a bound one
 	// (move.go); one that cannot yet stays where it is until a later
 	// login.
-	if err := s.moveIfDue(ctx); err != nil {
+	if err := s.moveIfDue(ctx, false); err != nil {
 		log.Printf("medihaven: %v", err)
 	}
 	return nil

@@ -182,7 +182,10 @@ func (k Kind) OnlyGrows() bool {
 // revoked colleague's witness written before her revocation's heads
 // counting (replica's witness.go, h-fork22): the pins are taken again
 // with where each was written.
-const fieldsRevision = 18
+// Revision 19: a device move from another id bound to the same member's
+// key (a restored workstation's, replica's move.go, h-restore22), which an
+// older version refused by the kind rule, is judged again.
+const fieldsRevision = 19
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -95,13 +95,23 @@ func TestBackupAndRestore(t *testing.T) {
 		})
 		return n
 	}
-	if a, b := count(c.Phys), count(s); a != b || a == 0 {
-		t.Errorf("envelopes: original %d, restored %d", a, b)
+	// Plus the move onto a new chain of its own (app/move.go, h-restore22).
+	if a, b := count(c.Phys), count(s); a+1 != b || a == 0 {
+		t.Errorf("envelopes: original %d, restored %d (with its move)", a, b)
+	}
+	if r.MovedFrom() != orig.Device() || r.Device() == orig.Device() || r.Account() != orig.Device() {
+		t.Errorf("the restored workstation writes in %s moved from %q as %s; the original in %s", r.Device(), r.MovedFrom(), r.Account(), orig.Device())
 	}
 	for _, scope := range []roles.Scope{roles.Directory, roles.FrontDesk, roles.Clinical} {
 		if !orig.Holds(scope) || !r.Holds(scope) {
 			t.Errorf("scope %s held: original %v, restored %v", scope, orig.Holds(scope), r.Holds(scope))
 		}
+	}
+	// A clinic without servers (offline): it writes at once, in its new chain.
+	if p, err := s.RegisterPatient(ctx, app.Patient{Family: "Offline", Given: "Restore", Birth: "1990-01-02"}); err != nil {
+		t.Errorf("the restored workstation of an offline clinic cannot write: %v", err)
+	} else if own, _ := r.EnvelopesAfter(ctx, r.Device(), 0, -1); len(own) != 2 {
+		t.Errorf("its new chain holds %d events, want the move and %s", len(own), p.ID)
 	}
 	if _, err := Restore(ctx, fresh, Restoration{File: file, Dir: dir, Passphrase: []byte(apptest.Passphrase)}); !errors.Is(err, app.ErrProfileExists) {
 		t.Errorf("a restore over a profile: %v", err)

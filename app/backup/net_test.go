@@ -35,9 +35,10 @@ func backedUpLiveClinic(t *testing.T) (*apptest.Clinic, *apptest.Net, string) {
 // then writes on (a patient registered after the backup) before the
 // computer is replaced. The restored workstation, syncing with the
 // clinic's real Kubo and Prosody, refuses to write until its first
-// catch-up is done, receives the old computer's event into its own chain,
-// and then writes the next event after it: every workstation keeps both,
-// and nobody reports a fork.
+// catch-up is done, receives the old computer's event (in the old chain:
+// since session 22 the restore moved it onto a new chain of its own,
+// app/move.go), and then writes in its new chain: every workstation keeps
+// both, and nobody reports a fork.
 func TestRestoreContinuesTheChain(t *testing.T) {
 	ctx := context.Background()
 	c, n, file := backedUpLiveClinic(t)
@@ -57,9 +58,12 @@ func TestRestoreContinuesTheChain(t *testing.T) {
 	}
 	t.Cleanup(func() { s.Close() })
 	r, _ := s.Replica()
-	at, marked := r.Restored()
-	if !marked {
+	oldRep, _ := c.Recep.Replica()
+	if _, marked := r.Restored(); !marked {
 		t.Fatal("the restored workstation is not marked restored")
+	}
+	if r.MovedFrom() != oldRep.Device() || r.Device() == oldRep.Device() {
+		t.Fatalf("the restored workstation writes in %s, moved from %q; the old computer wrote in %s", r.Device(), r.MovedFrom(), oldRep.Device())
 	}
 	n.Start(t, s)
 	if _, err := s.RegisterPatient(ctx, app.Patient{Family: "Too", Given: "Early", Birth: "1990-01-02"}); !errors.Is(err, app.ErrRestoredFetching) {
@@ -78,9 +82,9 @@ func TestRestoreContinuesTheChain(t *testing.T) {
 	if _, marked := r.Restored(); marked {
 		t.Error("the restore mark stays after the first write")
 	}
-	// The backup's tip, the old computer's event, the restored one's.
-	if own, err := r.EnvelopesAfter(ctx, r.Device(), 0, -1); err != nil || uint64(len(own)) != at+2 {
-		t.Errorf("the restored chain holds %d events (%v), want %d", len(own), err, at+2)
+	// The move and the restored one's event.
+	if own, err := r.EnvelopesAfter(ctx, r.Device(), 0, -1); err != nil || len(own) != 2 {
+		t.Errorf("the restored chain holds %d events (%v), want 2", len(own), err)
 	}
 	apptest.WaitFor(t, "the physician holding the restored workstation's patient", 60*time.Second, func() bool {
 		return holds(c.Phys, next.ID)

@@ -414,8 +414,13 @@ func (y *Syncer) ownDeviceID() string {
 	return r.Device()
 }
 
-// ownDevice reports whether device is this workstation's.
-func (y *Syncer) ownDevice(device string) bool { return device == y.ownDeviceID() }
+// ownDevice reports whether device is this workstation's, or the chain it
+// moved from: a restored workstation moves at once (app/move.go) and still
+// learns the old computer's last heads from the room's replayed history.
+func (y *Syncer) ownDevice(device string) bool {
+	r, err := y.ws.Replica()
+	return err == nil && (device == r.Device() || device == r.MovedFrom() && device != "")
+}
 
 // ownAccount reports whether account names this workstation's XMPP
 // account (replica.Account).

@@ -72,7 +72,13 @@ func (y *Syncer) checkIPFS() {
 // have not been pushed: its chain above the last pushed seq (MetaPackSeq).
 // That chain is what push sends.
 func Unsent(ctx context.Context, tx *store.Tx, device string) (int, error) {
-	pushed, err := pushedSeq(ctx, tx)
+	return unsentBy(ctx, tx, device, MetaPackSeq)
+}
+
+// unsentBy is Unsent for the chain whose last pushed seq the meta seqKey
+// holds.
+func unsentBy(ctx context.Context, tx *store.Tx, device, seqKey string) (int, error) {
+	pushed, err := pushedSeqBy(ctx, tx, seqKey)
 	if err != nil {
 		return 0, err
 	}
@@ -86,7 +92,12 @@ func Unsent(ctx context.Context, tx *store.Tx, device string) (int, error) {
 // pushedSeq returns the seq of the last event pushed (MetaPackSeq), 0 when
 // none was.
 func pushedSeq(ctx context.Context, tx *store.Tx) (uint64, error) {
-	b, err := tx.Meta(ctx, MetaPackSeq)
+	return pushedSeqBy(ctx, tx, MetaPackSeq)
+}
+
+// pushedSeqBy is pushedSeq of the meta seqKey.
+func pushedSeqBy(ctx context.Context, tx *store.Tx, seqKey string) (uint64, error) {
+	b, err := tx.Meta(ctx, seqKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}
@@ -101,32 +112,52 @@ func pushedSeq(ctx context.Context, tx *store.Tx) (uint64, error) {
 }
 
 // push sends one pack of this workstation's chain above what it pushed
-// last; it returns how many envelopes it sent.
+// last; it returns how many envelopes it sent. Once that is all out, the
+// chain it moved from goes on likewise above what was pushed of it: a
+// restored workstation moves at once (app/move.go), and its backup may
+// hold events of the old chain the old computer never sent.
 func (y *Syncer) push() (int, error) {
 	r, err := y.ws.Replica()
 	if err != nil {
 		return 0, nil
 	}
+	n, err := y.pushChain(r, r.Device(), MetaPackHead, MetaPackSeq)
+	if err != nil || n > 0 {
+		return n, err
+	}
+	if from := r.MovedFrom(); from != "" {
+		return y.pushChain(r, from, metaMovedHead, metaMovedSeq)
+	}
+	return 0, nil
+}
+
+// pushChain is push for device's chain, whose last pack and its last seq
+// the metas headKey and seqKey hold.
+func (y *Syncer) pushChain(r *replica.Replica, device, headKey, seqKey string) (int, error) {
+	own := device == r.Device()
 	var rows []store.Envelope
 	var prev string
 	var pushed uint64
 	var waiting int
-	err = r.DB().View(y.ctx, func(tx *store.Tx) error {
-		if waiting, err = Unsent(y.ctx, tx, r.Device()); err != nil || waiting == 0 {
+	err := r.DB().View(y.ctx, func(tx *store.Tx) error {
+		var err error
+		if waiting, err = unsentBy(y.ctx, tx, device, seqKey); err != nil || waiting == 0 {
 			return err
 		}
-		if pushed, err = pushedSeq(y.ctx, tx); err != nil {
+		if pushed, err = pushedSeqBy(y.ctx, tx, seqKey); err != nil {
 			return err
 		}
-		if rows, err = tx.EnvelopesAfter(y.ctx, r.Device(), pushed, packChunk); err != nil {
+		if rows, err = tx.EnvelopesAfter(y.ctx, device, pushed, packChunk); err != nil {
 			return err
 		}
-		if b, err := tx.Meta(y.ctx, MetaPackHead); err == nil {
+		if b, err := tx.Meta(y.ctx, headKey); err == nil {
 			prev = string(b)
 		}
 		return nil
 	})
-	y.update(func(st *Status) { st.Waiting = waiting })
+	if own {
+		y.update(func(st *Status) { st.Waiting = waiting })
+	}
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
@@ -146,7 +177,7 @@ func (y *Syncer) push() (int, error) {
 		run = append(run, e)
 		size += len(e.Raw)
 	}
-	p := replica.Pack{Device: r.Device(), From: run[0].Seq, To: run[len(run)-1].Seq, Prev: prev}
+	p := replica.Pack{Device: device, From: run[0].Seq, To: run[len(run)-1].Seq, Prev: prev}
 	for _, e := range run {
 		p.Envelopes = append(p.Envelopes, e.Raw)
 	}
@@ -161,10 +192,10 @@ func (y *Syncer) push() (int, error) {
 		return 0, fmt.Errorf("netsync: the clinic's IPFS node did not take the changes (they wait and are retried): %w", err)
 	}
 	err = r.DB().Update(y.ctx, func(tx *store.Tx) error {
-		if err := tx.SetMeta(y.ctx, MetaPackHead, []byte(cid)); err != nil {
+		if err := tx.SetMeta(y.ctx, headKey, []byte(cid)); err != nil {
 			return err
 		}
-		if err := tx.SetMeta(y.ctx, MetaPackSeq, []byte(strconv.FormatUint(p.To, 10))); err != nil {
+		if err := tx.SetMeta(y.ctx, seqKey, []byte(strconv.FormatUint(p.To, 10))); err != nil {
 			return err
 		}
 		return nil
@@ -176,6 +207,11 @@ func (y *Syncer) push() (int, error) {
 	y.mu.Lock()
 	y.pushed = append(y.pushed, cid)
 	y.mu.Unlock()
-	y.update(func(st *Status) { st.IPFSUp = true; st.Waiting = max(0, waiting-len(run)) })
+	y.update(func(st *Status) {
+		st.IPFSUp = true
+		if own {
+			st.Waiting = max(0, waiting-len(run))
+		}
+	})
 	return len(run), nil
 }

@@ -104,10 +104,10 @@ func (y *Syncer) askAgain(w replica.Want) {
 }
 
 // answersFor reports whether this workstation answers wants for device:
-// its own chain, or the one it moved from (replica.Account), which it
+// its own chain, or the one it moved from (replica.MovedFrom), which it
 // wrote and keeps whole. Wants for any other chain are not its to answer.
 func answersFor(r *replica.Replica, device string) bool {
-	return device == r.Device() || device == r.Account()
+	return device == r.Device() || device == r.MovedFrom()
 }
 
 // asker is whom a want was answered for: a requester's account, for one

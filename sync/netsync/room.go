@@ -363,8 +363,8 @@ func (y *Syncer) announce() {
 	if err != nil {
 		return
 	}
-	if r.Account() != r.Device() {
-		if a, err := pushedHead(y.ctx, r, r.Account(), metaMovedHead, metaMovedSeq); err == nil {
+	if from := r.MovedFrom(); from != "" {
+		if a, err := pushedHead(y.ctx, r, from, metaMovedHead, metaMovedSeq); err == nil {
 			y.say(y.movedHeadKept(r, a).String())
 		}
 	}

@@ -263,6 +263,7 @@ func (b *Batch) Commit(ctx context.Context) ([]*crypto.Envelope, error) {
 		return nil, err
 	}
 	r.mySeq, r.myHash, r.lamport = seq, prev, lamport
+	r.chainNoted.Store(true) // restored.go wrote
 	r.mark.Lock()
 	r.restored = false // its chain is its own from now on (restored.go)
 	r.mark.Unlock()

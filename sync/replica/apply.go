@@ -484,7 +484,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 		return store.Applied, keyRef{}, r.mergeEntity(ctx, tx, h, Fields{"pub": mustJSON(b64)})
 	case KindGrant:
 		r.grantsSeen.Add(1) // RetireExposed reads the grant headers again
-		if h.Device == r.p.Device || h.Device == r.movedFromOwn() {
+		if r.ownedChain(h.Device) {
 			// Ours: counts as granted while the recipient has not yet
 			// acknowledged it (see Granted). Another's grant header proves
 			// nothing: it may not open for its recipient.

@@ -190,22 +190,20 @@ func TestAttackS21ForkFramed(t *testing.T) {
 	}
 }
 
-// TestAttackS21ForkHonestRestore: open (h-sec15e F3). A workstation
-// restored from a backup whose old computer's last event reached one
-// colleague only (the sync room's history moved on, the old computer is
-// gone) writes in the old chain at the place of that event: a fork of its
-// own device, which is now proven and set aside everywhere, its later
-// writes refused (ErrForked says so plainly). What it needs: a restored
-// workstation writes on a new chain of its own (a move from its bound id
-// onto another, app/restored.go), not in the old computer's.
+// TestAttackS21ForkHonestRestore (h-sec15e F3, closed by h-restore22). A
+// workstation restored from a backup whose old computer's last event
+// reached one colleague only (the sync room's history moved on, the old
+// computer is gone) wrote in the old chain at the place of that event: a
+// fork of its own device, proven and set aside everywhere. A restored
+// workstation now moves onto a new chain of its own before it writes
+// (app/move.go; here as the app does): both events stand everywhere.
+// TestAttackS22cRestoreForksNoMore proves it from bound ids too.
 func TestAttackS21ForkHonestRestore(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
-		t.Skip("open (h-sec15e F3): a restored workstation still writes in its old computer's chain; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
-	}
 	c := newClinic(t)
 	back := restoredCopy(t, c.sRecep, true)
 	lost := c.sRecep.writesEnv(t) // the old computer's last, heard by Paul only
 	c.sPhys.apply(lost.Raw)
+	back, _ = back.moveOnto() // as the app does after a restore
 	mine := back.writesEnv(t)
 	honest := []*station{c.sAdmin, c.sPhys, c.sPh2, back}
 	exchange(t, honest...)

@@ -111,9 +111,10 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 	for _, row := range rows {
 		// (And, since session 19, what the rule "moved" refused: move.go;
 		// since session 21, a fork's evidence an older version did not
-		// know the kind of: fork.go.)
+		// know the kind of: fork.go; since session 22, a move from a
+		// bound id an older version refused: move.go.)
 		if row.Rule == ruleContent && strings.HasPrefix(row.Reason, fieldsPrefix) || row.Rule == ruleRole && row.Kind == KindConfirms ||
-			row.Rule == ruleMoved || row.Rule == ruleKind && (row.Kind == KindForkSeen || row.Kind == KindWitness) {
+			row.Rule == ruleMoved || row.Rule == ruleKind && (row.Kind == KindForkSeen || row.Kind == KindWitness || row.Kind == KindMove) {
 			if err := r.setState(ctx, tx, row, pending("the fields each kind may write changed: judged again")); err != nil {
 				return err
 			}

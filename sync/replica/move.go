@@ -68,8 +68,9 @@ import (
 // away from: another copy of the profile (the computer a backup was taken
 // from) moved it onto a bound id, which the profile writes in from its
 // next login (one workstation, one chain).
-var ErrMovedAway = errors.New("This workstation's chain moved onto a new device id (from another copy of this profile): " +
-	"log out and in again to write there")
+var ErrMovedAway = errors.New("This workstation's chain moved onto a new device id from another copy of this profile " +
+	"(a backup restored on another computer): this copy writes no more, so that the two never write in one chain; " +
+	"use the other computer, or restore a backup here")
 
 const (
 	// KindMove is a workstation's move from a random device id onto an id
@@ -105,7 +106,9 @@ func movedFrom(entity string) string {
 }
 
 // checkMoveHeader checks what a move's clear header says: its place, its
-// device bound to its author, and the random id it moves from.
+// device bound to its author, and the id it moves from: a random id, or
+// (session 22, a restored workstation: app/move.go) another id bound to
+// the same member's key.
 func checkMoveHeader(h crypto.Header) error {
 	from := movedFrom(h.Entity)
 	switch {
@@ -115,11 +118,17 @@ func checkMoveHeader(h crypto.Header) error {
 		return errors.New("a device move is only the first event of a device")
 	case !crypto.DeviceBoundTo(h.Device, h.Author):
 		return errors.New("a device moves only onto an id bound to its member's key")
-	case !crypto.IsDeviceID(from) || crypto.IsBoundDeviceID(from):
-		return fmt.Errorf("a device move names the random device id it moves from as %s then 32 hex digits", movedPrefix)
+	case !crypto.IsDeviceID(from):
+		return fmt.Errorf("a device move names the device id it moves from as %s then 32 hex digits", movedPrefix)
+	case crypto.IsBoundDeviceID(from) && (!crypto.DeviceBoundTo(from, h.Author) || from == h.Device):
+		return errors.New("a device move from a bound id moves from another id bound to its own member's key")
 	}
 	return nil
 }
+
+// maxMoveHops bounds how many moves back a chain's naming, account and
+// ancestry are followed (each restore of a workstation adds one, h-restore22).
+const maxMoveHops = 32
 
 // move is what a move says.
 type move struct {
@@ -173,6 +182,54 @@ func noAct(kind string) bool {
 // moveKey names a member's move: its author and the device it is the
 // first event of.
 type moveKey struct{ fp, device string }
+
+// MetaChain is the store meta key naming the chain this workstation writes
+// in (a device id), noted by its writes (restored.go wrote) and read at
+// login (OwnChain). A store carries it into its backups; a copy of the
+// profile whose chain another copy moved (ErrMovedAway) stays on it.
+const MetaChain = "replica/chain"
+
+// OwnChain is the chain the workstation of member fp, whose profile's
+// device id is device, writes in: the one its store notes (MetaChain),
+// device's or one bound to fp's key; for a store that notes none yet (a
+// new workstation, or one written before session 22) the bound id it
+// moved onto from its random one, if it did (MovedChain), else device,
+// noted from now on. Since session 22 a restored workstation moves again
+// (app/move.go), so another copy's move from its chain may be stored
+// here: the note, not the moves, says which chain is this copy's own (two
+// copies following one move wrote in one chain: a fork).
+func OwnChain(ctx context.Context, db *store.DB, fp, device string) (string, error) {
+	chain := device
+	err := db.Update(ctx, func(tx *store.Tx) error {
+		v, err := tx.Meta(ctx, MetaChain)
+		switch {
+		case err == nil && (string(v) == device || crypto.DeviceBoundTo(string(v), fp)):
+			chain = string(v)
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if !crypto.IsBoundDeviceID(device) {
+			moves, err := appliedMoves(ctx, tx, fp, device)
+			if err != nil {
+				return err
+			}
+			if len(moves) > 0 {
+				chain = moves[0].Device
+			}
+		}
+		return tx.SetMeta(ctx, MetaChain, []byte(chain))
+	})
+	if err != nil {
+		return "", fmt.Errorf("replica: the chain this workstation writes in: %w", err)
+	}
+	return chain, nil
+}
+
+// MovedAway reports whether another copy of this profile moved this
+// workstation's chain onto another (ErrMovedAway): this copy writes no
+// more, and moves nowhere itself (app/move.go).
+func (r *Replica) MovedAway() bool { return r.chainLeft.Load() }
 
 // MovedChain is the device fp's workstation moved onto from device from
 // (her move from it that counts), "" when she did not: the app opens its
@@ -281,8 +338,29 @@ func (r *Replica) namedByMove(ctx context.Context, tx *store.Tx, m Member, h cry
 		}
 		from = movedFrom(first.Entity)
 	}
-	_, named := m.namesDevice(from)
-	return named && from != "", nil
+	// A chain moved from a chain moved onto before (a restored
+	// workstation moves again: app/move.go) is named as the first one
+	// is: the moves are followed back to a device her entry names.
+	for hops := 0; from != ""; hops++ {
+		if _, named := m.namesDevice(from); named {
+			return true, nil
+		}
+		if hops >= maxMoveHops || !crypto.DeviceBoundTo(from, m.Fingerprint) {
+			return false, nil
+		}
+		first, err := tx.EnvelopeAt(ctx, from, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("replica: first event of device %s: %w", short(from), err)
+		}
+		if first.Author != m.Fingerprint || !moveCounts(first) {
+			return false, nil
+		}
+		from = movedFrom(first.Entity)
+	}
+	return false, nil
 }
 
 // movedKey keeps again the key every applied move of fp's carries, as
@@ -373,12 +451,32 @@ func (r *Replica) publishMoved(ctx context.Context, tx *store.Tx, h crypto.Heade
 // round again for.
 func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 	progress := false
+	seen := map[moveKey]bool{}
 	for len(r.moveDirty) > 0 {
 		var k moveKey
 		for k = range r.moveDirty {
 			break
 		}
 		delete(r.moveDirty, k)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		// A chain moved from this one is named through it (namedByMove
+		// follows the moves back): settled again too, once a round. Read
+		// by the moves' record id (not movesOf: her every device, for
+		// each of thousands of moves, h-sec19a).
+		if crypto.DeviceBoundTo(k.device, k.fp) {
+			next, err := tx.EnvelopesForEntity(ctx, MovedEntity(k.device))
+			if err != nil {
+				return progress, fmt.Errorf("replica: moves from device %s: %w", short(k.device), err)
+			}
+			for _, row := range next {
+				if row.Kind == KindMove && row.Seq == 1 && row.Author == k.fp && !seen[moveKey{k.fp, row.Device}] {
+					r.movedChanged(k.fp, row.Device)
+				}
+			}
+		}
 		r.state.RLock()
 		m, ok := r.members[k.fp]
 		r.state.RUnlock()
@@ -394,8 +492,9 @@ func (r *Replica) judgeMoves(ctx context.Context, tx *store.Tx) (bool, error) {
 	return progress, nil
 }
 
-// MoveFrom writes this workstation's move from device from, its random
-// id, onto the device this replica was opened on, which must be bound to
+// MoveFrom writes this workstation's move from device from (its random
+// id, or, restored from a backup, the chain it wrote in: app/move.go)
+// onto the device this replica was opened on, which must be bound to
 // its member's key and hold no event yet: the move is its first event,
 // keeping from's chain up to its last event here. From then on this
 // profile writes in the new chain (a copy left on from stops once it
@@ -430,8 +529,17 @@ func (r *Replica) MoveFrom(ctx context.Context, from string) (*crypto.Envelope, 
 	if err != nil {
 		return nil, err
 	}
+	var ancestry []string
+	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		ancestry, err = r.ownMoves(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	r.state.Lock()
-	r.account = from
+	r.account, r.ancestry = from, ancestry
 	r.state.Unlock()
 	return env, nil
 }
@@ -451,6 +559,28 @@ func (r *Replica) ownMove(ctx context.Context, tx *store.Tx) (string, error) {
 	return movedFrom(first.Entity), nil
 }
 
+// ownMoves are the chains this workstation's chain moved from, the
+// nearest first: its own moves followed back (a restored workstation
+// moves again from the chain it had moved onto: app/move.go).
+func (r *Replica) ownMoves(ctx context.Context, tx *store.Tx) ([]string, error) {
+	var out []string
+	device := r.p.Device
+	for len(out) < maxMoveHops {
+		first, err := tx.EnvelopeAt(ctx, device, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return out, nil
+		case err != nil:
+			return nil, fmt.Errorf("replica: first event of device %s: %w", short(device), err)
+		case first.Kind != KindMove || first.Author != r.fp || slices.Contains(out, movedFrom(first.Entity)):
+			return out, nil
+		}
+		device = movedFrom(first.Entity)
+		out = append(out, device)
+	}
+	return out, nil
+}
+
 // movedFromOwn is the device this workstation's chain moved from, "" when
 // it did not move.
 func (r *Replica) movedFromOwn() string {
@@ -459,21 +589,35 @@ func (r *Replica) movedFromOwn() string {
 	return r.account
 }
 
-// ownDevices are this workstation's chain and the one it moved from.
-func (r *Replica) ownDevices() []string {
-	if r.account == "" {
-		return []string{r.p.Device}
+// MovedFrom is the chain this workstation's chain moved from ("" when it
+// did not move), whose last pack its sync still announces (netsync).
+func (r *Replica) MovedFrom() string { return r.movedFromOwn() }
+
+// ownedChain reports whether device is this workstation's chain or one it
+// moved from (its own moves followed back).
+func (r *Replica) ownedChain(device string) bool {
+	if device == r.p.Device {
+		return true
 	}
-	return []string{r.p.Device, r.account}
+	r.state.RLock()
+	defer r.state.RUnlock()
+	return slices.Contains(r.ancestry, device)
+}
+
+// ownDevices are this workstation's chain and the ones it moved from.
+func (r *Replica) ownDevices() []string {
+	return append([]string{r.p.Device}, r.ancestry...)
 }
 
 // Account is the name this workstation's XMPP account and room nickname
 // have: its device id, or, once its chain moved onto a bound id, the
-// random id it moved from (the account the clinic's server knows; the app
-// keeps the profile's device id for it).
+// first id it moved from (the account the clinic's server knows; the app
+// keeps the profile's device id for it), its moves followed back.
 func (r *Replica) Account() string {
-	if from := r.movedFromOwn(); from != "" {
-		return from
+	r.state.RLock()
+	defer r.state.RUnlock()
+	if n := len(r.ancestry); n > 0 {
+		return r.ancestry[n-1]
 	}
 	return r.p.Device
 }
@@ -484,29 +628,32 @@ func (r *Replica) Account() string {
 // itself. (A move "from" another's id is applied for a member whose entry
 // names no device; it gives her no other's account: h-sec18d F6.)
 func (r *Replica) AccountOf(ctx context.Context, device string) (string, error) {
-	if !crypto.IsBoundDeviceID(device) {
-		return device, nil
-	}
-	var first store.Envelope
-	owner := ""
-	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		var err error
-		if first, err = tx.EnvelopeAt(ctx, device, 1); err != nil || first.Kind != KindMove {
+	// A chain moved from a chain moved onto before (a restored
+	// workstation: app/move.go) speaks under the first one's account.
+	for hops := 0; hops < maxMoveHops && crypto.IsBoundDeviceID(device); hops++ {
+		var first store.Envelope
+		owner := ""
+		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+			var err error
+			if first, err = tx.EnvelopeAt(ctx, device, 1); err != nil || first.Kind != KindMove {
+				return err
+			}
+			owner, err = tx.DeviceOwner(ctx, movedFrom(first.Entity))
+			if errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
 			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return device, nil
+		case err != nil:
+			return "", fmt.Errorf("replica: first event of device %s: %w", short(device), err)
+		case first.Kind == KindMove && first.State == store.Applied && owner == first.Author:
+			device = movedFrom(first.Entity)
+		default:
+			return device, nil
 		}
-		owner, err = tx.DeviceOwner(ctx, movedFrom(first.Entity))
-		if errors.Is(err, store.ErrNotFound) {
-			err = nil
-		}
-		return err
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return device, nil
-	case err != nil:
-		return "", fmt.Errorf("replica: first event of device %s: %w", short(device), err)
-	case first.Kind == KindMove && first.State == store.Applied && owner == first.Author:
-		return movedFrom(first.Entity), nil
 	}
 	return device, nil
 }

@@ -267,7 +267,8 @@ func TestMoveKeepsTheOldChain(t *testing.T) {
 
 // TestMoveMalformed: what a move says is checked by the kind rule on every
 // workstation: one that is not a device's first event, onto an id not
-// bound to its author, from a bound id, with no head or another's key.
+// bound to its author, from another's bound id (or its own device), with
+// no head or another's key.
 func TestMoveMalformed(t *testing.T) {
 	nina := newPerson(t, "Nina", roles.Physician)
 	other := newPerson(t, "Oscar", roles.Physician)
@@ -285,8 +286,12 @@ func TestMoveMalformed(t *testing.T) {
 		{name: "not the first event", edit: func(h *crypto.Header) { h.Seq = 2 }, payload: body, why: "first event"},
 		{name: "onto a random id", edit: func(h *crypto.Header) { h.Device = crypto.NewEventID() }, payload: body, why: "bound"},
 		{name: "onto another's bound id", edit: func(h *crypto.Header) { h.Device = other.bound() }, payload: body, why: "bound"},
-		{name: "from a bound id", edit: func(h *crypto.Header) { h.Entity = MovedEntity(other.bound()) }, payload: body, why: "random device id"},
-		{name: "from no id", edit: func(h *crypto.Header) { h.Entity = "moved:" }, payload: body, why: "random device id"},
+		// Since session 22 a restored workstation moves from its bound id
+		// onto another of its member's key (h-restore22), never another's.
+		{name: "from another's bound id", edit: func(h *crypto.Header) { h.Entity = MovedEntity(other.bound()) }, payload: body, why: "its own member's key"},
+		{name: "from its own device", edit: func(h *crypto.Header) { h.Entity = MovedEntity(h.Device) }, payload: body, why: "its own member's key"},
+		{name: "from a bound id of hers", edit: func(h *crypto.Header) { h.Entity = MovedEntity(nina.bound()); x = movedFrom(h.Entity) }, payload: body},
+		{name: "from no id", edit: func(h *crypto.Header) { h.Entity = "moved:" }, payload: body, why: "32 hex digits"},
 		{name: "another scope", edit: func(h *crypto.Header) { h.Scope = string(roles.Directory) }, payload: body, why: "scope"},
 		{name: "no head", payload: `{"pub":"` + pub(nina) + `"}`, why: "at least"},
 		{name: "another's key", payload: `{"head":3,"pub":"` + pub(other) + `"}`, why: "not its author's"},

@@ -100,7 +100,9 @@ type Replica struct {
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
 	account    string                        // under state: the device this workstation's chain moved from ("" none; move.go)
+	ancestry   []string                      // under state: the chains it moved from, the nearest first (move.go ownMoves)
 	chainLeft  atomic.Bool                   // this member's chain on this device moved onto another (move.go)
+	chainNoted atomic.Bool                   // the store notes this device as the chain this workstation writes in (MetaChain)
 	moveDirty  map[moveKey]bool              // under mu: moves whose verdict changed since judged (move.go)
 	holds      map[string]hold               // under state: what holds each held member (hold.go)
 	// vanishedAdmins: writers of claims with no entry whose refused
@@ -144,11 +146,12 @@ type Replica struct {
 	// events and bindings are rebuilt after login (CheckIndex, storeseal.go).
 	rowsSuspect bool
 
-	mark       sync.Mutex
-	restored   bool
-	restoredAt uint64
-	hold       error
-	witnessAt  time.Time // this workstation's last witness event (witness.go)
+	mark          sync.Mutex
+	restored      bool
+	restoredAt    uint64
+	restoredMoved bool // its restore moved it onto this chain (KeepRestored)
+	hold          error
+	witnessAt     time.Time // this workstation's last witness event (witness.go)
 
 	// Keys a former member could know (retire.go): by scope, the retired
 	// epochs (under state); what RetireExposed last read the grant headers
@@ -345,6 +348,9 @@ func (r *Replica) load(tx *store.Tx) error {
 	// The device this workstation's chain moved from (move.go), whose
 	// XMPP account it keeps.
 	if r.account, err = r.ownMove(ctx, tx); err != nil {
+		return err
+	}
+	if r.ancestry, err = r.ownMoves(ctx, tx); err != nil {
 		return err
 	}
 	if moves, err := appliedMoves(ctx, tx, r.fp, r.p.Device); err != nil {

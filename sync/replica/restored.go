@@ -21,6 +21,11 @@ import (
 // removed by this workstation's first write.
 const MetaRestored = "replica/restored"
 
+// MetaRestoredMoved names the chain a restored workstation moved onto at
+// its restore (app/move.go, KeepRestored): it moves no more for that
+// restore. Removed with the restore mark.
+const MetaRestoredMoved = "replica/restored-moved"
+
 // ErrRestoredFetching refuses a write of a restored workstation that has
 // not yet fetched what the old computer wrote after the backup: it would
 // write an event the old one may have written already (HoldWrites).
@@ -35,15 +40,50 @@ func (r *Replica) MarkRestored(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteMeta(ctx, MetaRestoredMoved); err != nil { // a new restore moves again
+			return err
+		}
 		return tx.SetMeta(ctx, MetaRestored, []byte(strconv.FormatUint(r.mySeq, 10)))
 	})
 	if err != nil {
 		return fmt.Errorf("replica: mark the workstation restored: %w", err)
 	}
 	r.mark.Lock()
-	r.restored, r.restoredAt = true, r.mySeq
+	r.restored, r.restoredAt, r.restoredMoved = true, r.mySeq, false
 	r.mark.Unlock()
 	return nil
+}
+
+// KeepRestored marks this workstation, which a restore moved onto the
+// chain this replica writes in (app/move.go), restored still: its writes
+// wait for its first catch-up as before (an old backup may not know of a
+// revocation, and would seal with keys a revoked colleague holds), and it
+// does not move again for this restore (RestoredMoved).
+func (r *Replica) KeepRestored(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetMeta(ctx, MetaRestoredMoved, []byte(r.p.Device)); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, MetaRestored, []byte(strconv.FormatUint(r.mySeq, 10)))
+	})
+	if err != nil {
+		return fmt.Errorf("replica: mark the workstation restored: %w", err)
+	}
+	r.mark.Lock()
+	r.restored, r.restoredAt, r.restoredMoved = true, r.mySeq, true
+	r.mark.Unlock()
+	return nil
+}
+
+// RestoredMoved reports whether this workstation, restored and not
+// written since, already moved onto the chain it writes in for that
+// restore (KeepRestored).
+func (r *Replica) RestoredMoved() bool {
+	r.mark.Lock()
+	defer r.mark.Unlock()
+	return r.restored && r.restoredMoved
 }
 
 // Restored reports whether this workstation was restored from a backup and
@@ -68,8 +108,19 @@ func (r *Replica) HoldWrites(why error) {
 }
 
 // loadRestored reads the restore mark, into a replica being opened (no
-// other goroutine has it yet).
+// other goroutine has it yet), and whether the store notes this device as
+// the chain it writes in (MetaChain).
 func (r *Replica) loadRestored(ctx context.Context, tx *store.Tx) error {
+	chain, err := tx.Meta(ctx, MetaChain)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("replica: the chain this workstation writes in: %w", err)
+	}
+	r.chainNoted.Store(err == nil && string(chain) == r.p.Device)
+	moved, err := tx.Meta(ctx, MetaRestoredMoved)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("replica: restore mark: %w", err)
+	}
+	r.restoredMoved = err == nil && string(moved) == r.p.Device
 	v, err := tx.Meta(ctx, MetaRestored)
 	if errors.Is(err, store.ErrNotFound) {
 		r.restored, r.restoredAt = false, 0
@@ -108,10 +159,20 @@ func (r *Replica) mayWrite() error {
 // (ownDevice is strict again). The caller clears r.restored once the
 // transaction is committed.
 func (r *Replica) wrote(ctx context.Context, tx *store.Tx) error {
+	if !r.chainNoted.Load() {
+		// The chain this workstation writes in, for its next login
+		// (OwnChain); in the transaction of the write, a move's included.
+		if err := tx.SetMeta(ctx, MetaChain, []byte(r.p.Device)); err != nil {
+			return fmt.Errorf("replica: note the chain this workstation writes in: %w", err)
+		}
+	}
 	if !r.restored {
 		return nil
 	}
 	if err := tx.DeleteMeta(ctx, MetaRestored); err != nil {
+		return fmt.Errorf("replica: clear the restore mark: %w", err)
+	}
+	if err := tx.DeleteMeta(ctx, MetaRestoredMoved); err != nil {
 		return fmt.Errorf("replica: clear the restore mark: %w", err)
 	}
 	return nil
