@@ -91,7 +91,9 @@ func BenchmarkForkWitness(b *testing.B) {
 // at the first, witnessed by three colleagues: "settled" (every vote
 // placed: the stand is not judged again), "a vote not placed" (a fourth
 // member pinned a branch nobody holds: the stand is judged again at every
-// settle, its walk taken from the last judgement).
+// settle, its walk taken from the last judgement, every vote it placed
+// taken from the last judgement too: 97 ms an Apply before, 3.6 ms after,
+// against 1.3 ms settled, shared lock, load ~8, 20 Applies each).
 func BenchmarkForkJudgeEachApply(b *testing.B) {
 	const n = 10000
 	for _, unplaced := range []bool{false, true} {

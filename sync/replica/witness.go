@@ -138,6 +138,11 @@ type stand struct {
 	complete   bool
 	settled    bool
 	pins       string // the pins it was judged by (their JSON)
+	// placed: a pin's hash -> the hash at from below it, for the pins
+	// walked down to from (a function of the signed bytes, which name
+	// their predecessor's hash: never walked twice, h-fork22's cost of a
+	// vote this workstation cannot place, judged again at every settle).
+	placed map[string]string
 }
 
 func (a stand) same(b stand) bool {
@@ -326,6 +331,11 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 	}
 	// The hash at from of the chain through each pin ("" not walkable here).
 	atFrom := map[string]string{} // an envelope's hash -> the hash at from below it
+	placed := map[string]string{}
+	if was.from == from {
+		maps.Copy(placed, was.placed)
+	}
+	none.placed = placed
 	// A whole walk judged before places the pins on it without a lookup
 	// (a vote this workstation cannot place keeps the stand unsettled:
 	// judged again at every settle).
@@ -333,6 +343,9 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 	place := func(p pinHeld) (string, error) {
 		if walked && was.hashes[p.Seq] == p.Hash {
 			return was.hashes[from], nil
+		}
+		if h, ok := placed[p.Hash]; ok {
+			return h, nil
 		}
 		var path []string
 		want := p.Hash
@@ -357,6 +370,7 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		for _, h := range path {
 			atFrom[h] = want
 		}
+		placed[p.Hash] = want
 		return want, nil
 	}
 	votes, voted := map[string]int{}, map[string]string{}
@@ -413,7 +427,7 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		return strings.Compare(a.Hash, b.Hash)
 	})
 	top := won[len(counted)/2]
-	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins}
+	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins, placed: placed}
 	if unplaced > 0 {
 		st.waitTo = max(top.Seq, highest) // more votes placed may raise it
 	}
