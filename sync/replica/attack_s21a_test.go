@@ -121,7 +121,13 @@ func TestAttackS21aBackdatedAdmission(t *testing.T) {
 				if m, ok := s.r.Member(pup.p.fp()); !ok || m.TokenTakenBy != "" {
 					t.Fatalf("%s: the puppet is %+v (%v)", s.p.name, m, ok)
 				}
-				if fp := firstOf(t, s, nil, quinn, pup); fp != pup.p.fp() {
+				// The attack works by the claims' clocks where the events
+				// arrived in chain order (her own workstation). The
+				// observer, which held the backdated events pending
+				// before what names their device, may order the claims
+				// otherwise (about one run in five): the claims' clocks
+				// depend on arrival, which is why AdmissionClocks exists.
+				if fp := firstOf(t, s, nil, quinn, pup); s == adm && fp != pup.p.fp() {
 					t.Fatalf("%s: by the claims' clocks the backdated puppet is not first (%s): the test proves nothing", s.p.name, short(fp))
 				}
 				clocks := clocksOf(t, s)
