@@ -42,6 +42,27 @@ type kept struct {
 	Identity  []byte   `json:"identity"` // locked with keptPassphrase
 }
 
+// loadKept reads the newcomer a -keep folder holds: its description,
+// its identity unlocked and its device key.
+func loadKept(dir string) (k kept, id *crypto.Identity, dk crypto.DeviceKey, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, "newcomer.json"))
+	if err != nil {
+		return k, nil, dk, fmt.Errorf("%w (run with -keep %s first)", err, dir)
+	}
+	if err := json.Unmarshal(b, &k); err != nil {
+		return k, nil, dk, err
+	}
+	if id, err = crypto.UnlockIdentity(k.Identity, keptPassphrase); err != nil {
+		return k, nil, dk, err
+	}
+	raw, err := hex.DecodeString(k.DeviceKey)
+	if err != nil {
+		return k, nil, dk, err
+	}
+	dk, err = crypto.DeviceKeyFromBytes(raw)
+	return k, id, dk, err
+}
+
 // keptPassphrase locks the newcomer's throwaway key in a -keep folder.
 var keptPassphrase = []byte("benchscale")
 
@@ -197,23 +218,7 @@ func (a *applies) next() ([][]byte, error) {
 // replayApply applies what keepApply wrote to dir on a copy of the
 // newcomer's profile (in work) and prints the apply's row.
 func replayApply(ctx context.Context, dir, work string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "newcomer.json"))
-	if err != nil {
-		return fmt.Errorf("%w (run with -keep %s first)", err, dir)
-	}
-	var k kept
-	if err := json.Unmarshal(b, &k); err != nil {
-		return err
-	}
-	id, err := crypto.UnlockIdentity(k.Identity, keptPassphrase)
-	if err != nil {
-		return err
-	}
-	raw, err := hex.DecodeString(k.DeviceKey)
-	if err != nil {
-		return err
-	}
-	dk, err := crypto.DeviceKeyFromBytes(raw)
+	k, id, dk, err := loadKept(dir)
 	if err != nil {
 		return err
 	}

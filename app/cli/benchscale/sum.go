@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/medihaven/medihaven/app/records"
-	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -30,23 +27,7 @@ import (
 
 // replaySum prints the digests of the profile replayed into work.
 func replaySum(ctx context.Context, dir, work string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "newcomer.json"))
-	if err != nil {
-		return err
-	}
-	var k kept
-	if err := json.Unmarshal(b, &k); err != nil {
-		return err
-	}
-	id, err := crypto.UnlockIdentity(k.Identity, keptPassphrase)
-	if err != nil {
-		return err
-	}
-	raw, err := hex.DecodeString(k.DeviceKey)
-	if err != nil {
-		return err
-	}
-	dk, err := crypto.DeviceKeyFromBytes(raw)
+	k, id, dk, err := loadKept(dir)
 	if err != nil {
 		return err
 	}
