@@ -126,13 +126,7 @@ func TestAttackS15cH3OlderMemberRow(t *testing.T) {
 	c.phys.Close()
 	db := rawStore(t, c.phys)
 	id := c.phys2.Fingerprint()
-	var n int64
-	var state []byte
-	var lamport, updated int64
-	q := `SELECT e.n, e.state, e.lamport, e.updated FROM entities e JOIN entity_numbers i ON i.n = e.n WHERE i.id = ? OR i.id = unhex(?)`
-	if err := db.QueryRow(q, id, id).Scan(&n, &state, &lamport, &updated); err != nil {
-		t.Fatal(err)
-	}
+	older := copyEntityRow(t, db, id)
 	db.Close()
 	relogin(t, c.phys)
 	if err := c.admin.RevokeMember(ctx, id); err != nil {
@@ -144,9 +138,7 @@ func TestAttackS15cH3OlderMemberRow(t *testing.T) {
 	}
 	c.phys.Close()
 	db = rawStore(t, c.phys)
-	if _, err := db.Exec(`UPDATE entities SET state = ?, lamport = ?, updated = ? WHERE n = ?`, state, lamport, updated, n); err != nil {
-		t.Fatal(err)
-	}
+	putEntityRow(t, db, older)
 	db.Close()
 	relogin(t, c.phys)
 	wantAltered(t, c.phys)

@@ -44,6 +44,29 @@ func entityNumber(t *testing.T, db *sql.DB, id string) int64 {
 	return n
 }
 
+// entityRow is a record's row as the store held it, to put back later
+// (an older version over a newer one).
+type entityRow struct {
+	n, lamport, updated int64
+	state               []byte
+}
+
+func copyEntityRow(t *testing.T, db *sql.DB, id string) entityRow {
+	t.Helper()
+	r := entityRow{n: entityNumber(t, db, id)}
+	if err := db.QueryRow(`SELECT state, lamport, updated FROM entities WHERE n = ?`, r.n).Scan(&r.state, &r.lamport, &r.updated); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func putEntityRow(t *testing.T, db *sql.DB, r entityRow) {
+	t.Helper()
+	if _, err := db.Exec(`UPDATE entities SET state = ?, lamport = ?, updated = ? WHERE n = ?`, r.state, r.lamport, r.updated, r.n); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // afterChecks logs s in again and waits for the checks after login.
 func afterChecks(t *testing.T, s *Session) {
 	t.Helper()
@@ -112,12 +135,7 @@ func TestAttackS22dOlderRecordPutBack(t *testing.T) {
 	patient, a := allergic(t, c)
 	c.phys.Close()
 	db := rawStore(t, c.phys)
-	n := entityNumber(t, db, a.ID)
-	var state []byte
-	var lamport, updated int64
-	if err := db.QueryRow(`SELECT state, lamport, updated FROM entities WHERE n = ?`, n).Scan(&state, &lamport, &updated); err != nil {
-		t.Fatal(err)
-	}
+	older := copyEntityRow(t, db, a.ID)
 	db.Close()
 	relogin(t, c.phys)
 	if err := clin(c.phys).RemoveAllergy(ctx, a.ID); err != nil {
@@ -126,9 +144,7 @@ func TestAttackS22dOlderRecordPutBack(t *testing.T) {
 	wantChartAllergy(t, c.phys, patient, false)
 	c.phys.Close()
 	db = rawStore(t, c.phys)
-	if _, err := db.Exec(`UPDATE entities SET state = ?, lamport = ?, updated = ? WHERE n = ?`, state, lamport, updated, n); err != nil {
-		t.Fatal(err)
-	}
+	putEntityRow(t, db, older)
 	db.Close()
 	afterChecks(t, c.phys)
 	wantAltered(t, c.phys)
@@ -145,12 +161,7 @@ func TestAttackS22dRevocationSetBack(t *testing.T) {
 	c.phys.Close()
 	db := rawStore(t, c.phys)
 	id := c.phys2.Fingerprint()
-	n := entityNumber(t, db, id)
-	var state []byte
-	var lamport, updated int64
-	if err := db.QueryRow(`SELECT state, lamport, updated FROM entities WHERE n = ?`, n).Scan(&state, &lamport, &updated); err != nil {
-		t.Fatal(err)
-	}
+	older := copyEntityRow(t, db, id)
 	db.Close()
 	relogin(t, c.phys)
 	if err := c.admin.RevokeMember(ctx, id); err != nil {
@@ -170,9 +181,7 @@ func TestAttackS22dRevocationSetBack(t *testing.T) {
 	if k, _ := res.RowsAffected(); k != 1 {
 		t.Fatal("setup: no revocation event found")
 	}
-	if _, err := db.Exec(`UPDATE entities SET state = ?, lamport = ?, updated = ? WHERE n = ?`, state, lamport, updated, n); err != nil {
-		t.Fatal(err)
-	}
+	putEntityRow(t, db, older)
 	db.Close()
 	afterChecks(t, c.phys)
 	wantAltered(t, c.phys)

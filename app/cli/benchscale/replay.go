@@ -63,6 +63,21 @@ func loadKept(dir string) (k kept, id *crypto.Identity, dk crypto.DeviceKey, err
 	return k, id, dk, err
 }
 
+// openKept opens the kept newcomer's store at path and its replica.
+func openKept(ctx context.Context, path string, k kept, id *crypto.Identity, dk crypto.DeviceKey) (*store.DB, *replica.Replica, error) {
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
+		Anchors: k.Anchors, Index: records.IndexTerms})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, r, nil
+}
+
 // keptPassphrase locks the newcomer's throwaway key in a -keep folder.
 var keptPassphrase = []byte("benchscale")
 
@@ -230,16 +245,11 @@ func replayApply(ctx context.Context, dir, work string) error {
 	if err := os.WriteFile(path, profile, 0o600); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, path)
+	db, r, err := openKept(ctx, path, k, id, dk)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
-		Anchors: k.Anchors, Index: records.IndexTerms})
-	if err != nil {
-		return err
-	}
 	f, err := os.Open(filepath.Join(dir, "chunks"))
 	if err != nil {
 		return err

@@ -11,9 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/sync/replica"
-	"github.com/medihaven/medihaven/sync/store"
 )
 
 // Checking that a change to the apply path leaves the same stored state
@@ -83,16 +81,11 @@ func replaySum(ctx context.Context, dir, work string) error {
 		printSum(p.name, n, h)
 	}
 	plain.Close()
-	db, err := store.Open(ctx, path)
+	db, r, err := openKept(ctx, path, k, id, dk)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
-		Anchors: k.Anchors, Index: records.IndexTerms})
-	if err != nil {
-		return err
-	}
 	h, n := sha256.New(), 0
 	for _, kind := range kinds {
 		es, err := r.Entities(ctx, kind)
