@@ -1,7 +1,9 @@
 package prescribing
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/app/chart"
 )
@@ -53,5 +55,40 @@ func TestAttackS23dSecondAllergyAfterAReaction(t *testing.T) {
 			t.Errorf("prescribing ibuprofen to a patient with allergies %q, medications %q: warnings %+v, want a %s warning",
 				tt.allergies, tt.taking, ws, tt.want)
 		})
+	}
+}
+
+// TestAttackS23dLongAllergyHangsTheCheck: an allergy's substance has no
+// length bound but the envelope's (1 MiB), and the formulary's matcher
+// tried every run of words from each place (strings joined for each:
+// cubic in the words), so one allergy of 1,500 repeated words (16 kB,
+// typed, pasted, or brought by an outside FHIR bundle an honest physician
+// imports) held every prescription check for that patient for about a
+// minute of CPU (about 20 minutes at 4,000 words): no prescription for
+// her can be signed. The check of an allergy list of 1,500 words must
+// take well under a second; 5 s is given for a loaded machine.
+func TestAttackS23dLongAllergyHangsTheCheck(t *testing.T) {
+	f, err := BundledFormulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ibuprofen := mustDrug(t, f, "ibuprofen")
+	items := []RxItem{{DrugID: ibuprofen.ID, Generic: ibuprofen.Generic}}
+	for _, shape := range []string{"penicillin ", "zapoxiflam, ", "tab "} {
+		var c chart.Chart
+		c.Allergies = []chart.Allergy{{Substance: strings.TrimSpace(strings.Repeat(shape, 1500))}}
+		c.Medications = []chart.Medication{{Name: strings.TrimSpace(strings.Repeat(shape, 1500))}}
+		done := make(chan time.Duration, 1)
+		go func() {
+			start := time.Now()
+			checkItems(f, items, c, "", nil)
+			done <- time.Since(start)
+		}()
+		select {
+		case took := <-done:
+			t.Logf("1,500 × %q: %v", shape, took)
+		case <-time.After(5 * time.Second):
+			t.Errorf("the check of an allergy and a medication of 1,500 × %q takes more than 5 s (still running)", shape)
+		}
 	}
 }
