@@ -86,6 +86,9 @@ type Formulary struct {
 	classes  map[string]*Class
 	classKey map[string]string // folded class name or synonym -> class
 	drugKey  map[string]int    // folded name, salt or synonym -> drug
+	// keyWords is the most words of any key of classKey and drugKey: no
+	// longer run of words can name anything (matching tries no more).
+	keyWords int
 	byATC    map[string][]int
 	products map[string][2]int          // ProductID -> drug, form
 	classIn  map[string]map[string]bool // class -> what every drug of it is (the class and its parents at least)
