@@ -7,8 +7,11 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/prescribing"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // TestAttackS23dRoleChangeVoidsPastPrescriptions: chart.VerifyDoc asks
@@ -18,8 +21,10 @@ import (
 // keeps her key; every prescription she signed as a physician then reads
 // "the signer is not a physician of this clinic" and the pharmacist's code
 // check says "do not dispense it; call the prescriber" on every
-// workstation (her notes read unverified too). A revoked physician's
-// prescriptions (control) stay verified: revocation keeps the role.
+// workstation (her notes read unverified too). The fix believes her
+// former role only for what an event of her own devices wrote (the
+// replica judged it by her role then): a doc she signs after the change,
+// carried into the log by a colleague physician's event, stays refused.
 func TestAttackS23dRoleChangeVoidsPastPrescriptions(t *testing.T) {
 	ctx := context.Background()
 	c := apptest.NewClinic(t)
@@ -45,5 +50,32 @@ func TestAttackS23dRoleChangeVoidsPastPrescriptions(t *testing.T) {
 	if errors.Is(err, prescribing.ErrRxSignature) || !got.Verified {
 		t.Errorf("a prescription signed while she was a physician, after her role changed: %v (verified %v, problem %q): "+
 			"the pharmacist is told not to dispense it", err, got.Verified, got.Problem)
+	}
+
+	// Control: signed by her after the change, written by Phys2's event.
+	rHers, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rHis, err := c.Phys2.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := chart.RxDoc{ID: roles.NewRecordID(records.KindPrescription), ClinicID: c.Phys2.Profile().ClinicID, Patient: p.ID,
+		Prescriber: c.Phys.Fingerprint(), Time: rx.Time.UnixMilli() + 1000, Items: rx.Items}
+	doc, sig, err := chart.SignDoc(rHers, records.KindPrescription, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := chart.VerificationCode(doc)
+	fields, err := records.Signed{ID: d.ID, Doc: doc, Sig: sig, Patient: p.ID, Code: code}.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rHis.Append(ctx, replica.Change{Entity: d.ID, Kind: records.KindPrescription, Scope: roles.Clinical, Fields: fields}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ps(c.Phys2).VerifyPrescription(ctx, code); !errors.Is(err, prescribing.ErrRxSignature) || got.Verified {
+		t.Errorf("a prescription she signed after her change, carried by a colleague's event: %v (verified %v): want refused", err, got.Verified)
 	}
 }
