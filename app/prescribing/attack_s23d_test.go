@@ -34,6 +34,7 @@ func TestAttackS23dSecondAllergyAfterAReaction(t *testing.T) {
 		{"reaction after a name", []string{"penicillin anaphylaxis, NSAIDs"}, nil, WarnAllergy},
 		{"reaction after a dash", []string{"codeine - vomiting; ibuprofen"}, nil, WarnAllergy},
 		{"reaction in brackets with a comma", []string{"penicillin (hives, swelling), ibuprofen"}, nil, WarnAllergy},
+		{"no separator", []string{"penicillin rash ibuprofen wheeze"}, nil, WarnAllergy},
 		{"unknown after a reaction", []string{"penicillin rash, zapoxiflam"}, nil, WarnNotChecked},
 		{"medication with a note", nil, []string{"metoprolol 50 mg (for BP), warfarin 5 mg"}, WarnInteraction},
 	}

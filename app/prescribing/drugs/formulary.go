@@ -208,9 +208,10 @@ func (f *Formulary) Resolve(text string) Resolved {
 // in a row ("penicillin, sulfa", "vitamin D and calcium"): after each name
 // it skips doses, form words and filler and resolves what follows, as
 // long as that names something. Words after a name that name nothing
-// ("penicillin (hives)") are passed over up to the next entry of a list
-// (a comma, semicolon or new line outside brackets), where it resolves
-// again: an entry naming nothing is returned not Found, never dropped
+// ("penicillin (hives)") are passed over, one by one, to a later name of
+// the same entry of a list or to the next entry (entries are parted by a
+// comma, semicolon or new line outside brackets): an entry naming nothing
+// from its start is returned not Found, never dropped
 // (until session 23 the first unknown word ended the text, so the
 // ibuprofen of "penicillin (hives), ibuprofen (wheeze)" was checked by
 // nothing and said by nothing). The first result has the whole text as
@@ -251,9 +252,11 @@ func (f *Formulary) ResolveAll(text string) []Resolved {
 			out, pos, named[e] = append(out, r), pos+m.end, true
 			continue
 		}
-		if !named[e] {
-			out = append(out, Resolved{Input: strings.TrimSpace(entries[e])})
+		if named[e] {
+			pos++ // words after a name ("hives"): a later name of the entry still counts
+			continue
 		}
+		out = append(out, Resolved{Input: strings.TrimSpace(entries[e])})
 		for pos < len(words) && entryOf[pos] == e {
 			pos++
 		}

@@ -294,6 +294,7 @@ func TestResolveAll(t *testing.T) {
 		{"penicillin (hives), ibuprofen (wheeze)", []string{"penicillin", "ibuprofen"}},
 		{"penicillin (hives, swelling); NSAIDs", []string{"penicillin", "nsaid"}},
 		{"penicillin rash, zapoxiflam", []string{"penicillin", "?"}},
+		{"penicillin rash ibuprofen wheeze", []string{"penicillin", "ibuprofen"}},
 		{"zapoxiflam, ibuprofen", []string{"?", "ibuprofen"}},
 		{"measles, mumps and rubella vaccine, penicillin", []string{"measles, mumps and rubella vaccine", "penicillin"}},
 		{"Lithium carbonate 400 mg MR tablets,\none at night", []string{"lithium"}},
