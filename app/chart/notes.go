@@ -162,7 +162,7 @@ func noteFromState(r *replica.Replica, id string, st replica.State) Note {
 	n := Note{ID: id, Patient: d.Patient, Encounter: d.Encounter, Author: d.Author, AuthorName: app.MemberName(r, d.Author),
 		Time: time.UnixMilli(d.Time), Subjective: d.Subjective, Objective: d.Objective, Assessment: d.Assessment, Plan: d.Plan,
 		Origin: s.Origin}
-	switch err := VerifyDoc(r, records.KindNote, d.Author, s.Doc, s.Sig); {
+	switch err := VerifyDoc(r, records.KindNote, d.Author, s.Doc, s.Sig, st); {
 	case err != nil:
 		n.Problem = err.Error()
 	case d.ID != id || d.Patient != s.Patient:
@@ -183,6 +183,6 @@ func AddendumFromState(r *replica.Replica, id string, st replica.State) Addendum
 	}
 	a := Addendum{ID: id, Of: d.Of, Patient: d.Patient, Author: d.Author, AuthorName: app.MemberName(r, d.Author),
 		Time: time.UnixMilli(d.Time), Text: d.Text, Origin: s.Origin}
-	a.Verified = VerifyDoc(r, records.KindAddendum, d.Author, s.Doc, s.Sig) == nil && d.ID == id && d.Of == s.Of
+	a.Verified = VerifyDoc(r, records.KindAddendum, d.Author, s.Doc, s.Sig, st) == nil && d.ID == id && d.Of == s.Of
 	return a
 }

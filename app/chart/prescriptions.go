@@ -204,7 +204,7 @@ func PrescriptionFromState(r *replica.Replica, clinicID, id string, st replica.S
 		return Prescription{ID: id, Patient: s.Patient, Status: RxActive, Problem: err.Error()}
 	}
 	p := FromDoc(d, VerificationCode(s.Doc), false)
-	switch err := VerifyDoc(r, records.KindPrescription, d.Prescriber, s.Doc, s.Sig); {
+	switch err := VerifyDoc(r, records.KindPrescription, d.Prescriber, s.Doc, s.Sig, st); {
 	case err != nil:
 		p.Problem = err.Error()
 	case d.ID != id || d.Patient != s.Patient || d.ClinicID != clinicID:
@@ -231,7 +231,7 @@ func Cancellations(ctx context.Context, r *replica.Replica) (map[string]RxCancel
 		if err != nil || d.ID != e.ID {
 			continue
 		}
-		if VerifyDoc(r, records.KindRxCancel, d.Author, s.Doc, s.Sig) != nil {
+		if VerifyDoc(r, records.KindRxCancel, d.Author, s.Doc, s.Sig, e.State) != nil {
 			continue // an unsigned cancellation cancels nothing
 		}
 		c := RxCancellation{Author: d.Author, AuthorName: app.MemberName(r, d.Author), Time: time.UnixMilli(d.Time), Reason: d.Reason, Verified: true}

@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,10 +76,18 @@ func OpenDoc(id string, st replica.State, v any) (records.Signed, error) {
 	return s, nil
 }
 
-// VerifyDoc checks that author, a physician of the directory, signed doc.
-func VerifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
+// VerifyDoc checks that author, a physician of the directory, signed doc,
+// the signed record whose state is st. A member who is no physician now
+// (her role was changed since) still signed it as one when the event that
+// wrote its doc and sig came from a device of hers: the replica kept that
+// event judged by the role she held when she wrote it (a prescription, a
+// note, an addendum or a cancellation only a physician writes), so her
+// records stay verified. Until session 23 her role now was asked, and
+// every prescription she had signed read "do not dispense"
+// (TestAttackS23dRoleChangeVoidsPastPrescriptions).
+func VerifyDoc(r *replica.Replica, kind, author string, doc, sig []byte, st replica.State) error {
 	m, ok := r.Member(author)
-	if !ok || m.Role != roles.Physician {
+	if !ok || m.Role != roles.Physician && !wroteAsPhysician(r, author, st) {
 		return fmt.Errorf("app: the signer is not a physician of this clinic")
 	}
 	pub, ok := r.PublicKey(author)
@@ -89,4 +98,18 @@ func VerifyDoc(r *replica.Replica, kind, author string, doc, sig []byte) error {
 		return fmt.Errorf("app: the signature does not match the record: %w", err)
 	}
 	return nil
+}
+
+// wroteAsPhysician reports whether one event wrote the signed record's doc
+// and sig from a device whose events author's: kept, it was judged by the
+// role author held then, which only a physician's passes for these kinds.
+func wroteAsPhysician(r *replica.Replica, author string, st replica.State) bool {
+	d, g := st[records.SignedDoc], st[records.SignedSig]
+	if d.D == "" || d.D != g.D || d.L != g.L {
+		return false
+	}
+	// A read of this workstation's store (no network): the readers of
+	// signed records take no context.
+	fp, err := r.DeviceAuthor(context.Background(), g.D)
+	return err == nil && fp == author
 }

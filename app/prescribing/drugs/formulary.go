@@ -86,6 +86,9 @@ type Formulary struct {
 	classes  map[string]*Class
 	classKey map[string]string // folded class name or synonym -> class
 	drugKey  map[string]int    // folded name, salt or synonym -> drug
+	// keyWords is the most words of any key of classKey and drugKey: no
+	// longer run of words can name anything (matching tries no more).
+	keyWords int
 	byATC    map[string][]int
 	products map[string][2]int          // ProductID -> drug, form
 	classIn  map[string]map[string]bool // class -> what every drug of it is (the class and its parents at least)
@@ -204,26 +207,81 @@ func (f *Formulary) Resolve(text string) Resolved {
 // ResolveAll is Resolve for text that may name several drugs or classes
 // in a row ("penicillin, sulfa", "vitamin D and calcium"): after each name
 // it skips doses, form words and filler and resolves what follows, as
-// long as that names something. The first result has the whole text as
-// Input, the later ones the words that named them. Text naming nothing
-// gives one Resolved that is not Found.
+// long as that names something. Words after a name that name nothing
+// ("penicillin (hives)") are passed over, one by one, to a later name of
+// the same entry of a list or to the next entry (entries are parted by a
+// comma, semicolon or new line outside brackets): an entry naming nothing
+// from its start is returned not Found, never dropped
+// (until session 23 the first unknown word ended the text, so the
+// ibuprofen of "penicillin (hives), ibuprofen (wheeze)" was checked by
+// nothing and said by nothing). The first result has the whole text as
+// Input, the later ones the words that named them (an entry naming
+// nothing: the entry as written). Text naming nothing gives one Resolved
+// that is not Found.
 func (f *Formulary) ResolveAll(text string) []Resolved {
 	first := f.Resolve(text)
-	words := foldWords(text)
-	m, ok := f.matchWords(words)
-	if !ok || !first.Found() {
+	entries := listEntries(text)
+	var words []string
+	var entryOf []int // entryOf[i]: the entry word i is in
+	for e, t := range entries {
+		for _, w := range foldWords(t) {
+			words, entryOf = append(words, w), append(entryOf, e)
+		}
+	}
+	named := make([]bool, len(entries))
+	var out []Resolved
+	pos := 0
+	switch m, ok := f.matchWords(words); {
+	case first.Found() && !ok: // an ATC code
+		return []Resolved{first}
+	case first.Found():
+		out, pos, named[0] = append(out, first), m.end, true
+	case len(entries) <= 1:
 		return []Resolved{first}
 	}
-	out := []Resolved{first}
-	for rest := noise(words[m.end:]); len(rest) > 0; rest = noise(rest[m.end:]) {
-		if m, ok = f.matchWords(rest); !ok {
+	for pos < len(words) {
+		rest := noise(words[pos:])
+		pos = len(words) - len(rest)
+		if len(rest) == 0 {
 			break
 		}
-		r := Resolved{Input: strings.Join(rest[:m.end], " ")}
-		f.fill(&r, m)
-		out = append(out, r)
+		e := entryOf[pos]
+		if m, ok := f.matchWords(rest); ok {
+			r := Resolved{Input: strings.Join(rest[:m.end], " ")}
+			f.fill(&r, m)
+			out, pos, named[e] = append(out, r), pos+m.end, true
+			continue
+		}
+		if named[e] {
+			pos++ // words after a name ("hives"): a later name of the entry still counts
+			continue
+		}
+		out = append(out, Resolved{Input: strings.TrimSpace(entries[e])})
+		for pos < len(words) && entryOf[pos] == e {
+			pos++
+		}
 	}
 	return out
+}
+
+// listEntries splits text at the commas, semicolons and new lines outside
+// brackets: the entries of a list ("penicillin (hives, rash); ibuprofen").
+func listEntries(text string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range text {
+		switch r {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth = max(depth-1, 0)
+		case ',', ';', '\n', '\r':
+			if depth == 0 {
+				out, start = append(out, text[start:i]), i+1
+			}
+		}
+	}
+	return append(out, text[start:])
 }
 
 func (f *Formulary) fill(r *Resolved, m match) {

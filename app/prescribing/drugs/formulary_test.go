@@ -288,6 +288,16 @@ func TestResolveAll(t *testing.T) {
 		{"Salbutamol inh prn, beclometasone 2 puffs bd", []string{"salbutamol", "beclometasone"}},
 		{"zapoxiflam", []string{"?"}},
 		{"J01CA04", []string{"amoxicillin"}},
+		// Session 23: words naming nothing after a name are passed over up
+		// to the next entry of the list, an entry naming nothing is not
+		// dropped, a name with a comma stays one.
+		{"penicillin (hives), ibuprofen (wheeze)", []string{"penicillin", "ibuprofen"}},
+		{"penicillin (hives, swelling); NSAIDs", []string{"penicillin", "nsaid"}},
+		{"penicillin rash, zapoxiflam", []string{"penicillin", "?"}},
+		{"penicillin rash ibuprofen wheeze", []string{"penicillin", "ibuprofen"}},
+		{"zapoxiflam, ibuprofen", []string{"?", "ibuprofen"}},
+		{"measles, mumps and rubella vaccine, penicillin", []string{"measles, mumps and rubella vaccine", "penicillin"}},
+		{"Lithium carbonate 400 mg MR tablets,\none at night", []string{"lithium"}},
 	}
 	for _, tt := range tests {
 		var got []string

@@ -88,10 +88,12 @@ func set(words ...string) map[string]bool {
 }
 
 // longest returns the index of the longest run of words, starting at
-// words[0], that index holds, and how many words it took.
-func longest[V any](index map[string]V, words []string) (V, int) {
+// words[0], that index holds, and how many words it took. No key has more
+// than most words, so no longer run is tried (trying every run made the
+// matching of one long allergy cubic in its words: session 23).
+func longest[V any](index map[string]V, words []string, most int) (V, int) {
 	var zero V
-	for n := len(words); n > 0; n-- {
+	for n := min(len(words), most); n > 0; n-- {
 		if v, ok := index[strings.Join(words[:n], " ")]; ok {
 			return v, n
 		}
@@ -104,11 +106,13 @@ func longest[V any](index map[string]V, words []string) (V, int) {
 // are skipped ("Tab. Lithium carbonate 400 mg MR" → lithium). end is the
 // index of the first word after the name.
 func (f *Formulary) lookupDrug(words []string) (i, end int, ok bool) {
-	if i, ok := f.drugKey[strings.Join(words, " ")]; ok && len(words) > 0 {
-		return i, len(words), true
+	if len(words) > 0 && len(words) <= f.keyWords {
+		if i, ok := f.drugKey[strings.Join(words, " ")]; ok {
+			return i, len(words), true
+		}
 	}
 	for skip := 0; skip < len(words); skip++ {
-		if i, n := longest(f.drugKey, words[skip:]); n > 0 {
+		if i, n := longest(f.drugKey, words[skip:], f.keyWords); n > 0 {
 			return i, skip + n, true
 		}
 		if !leading[words[skip]] && !isNumber(words[skip]) {
@@ -125,11 +129,14 @@ func (f *Formulary) lookupClass(words []string) (class string, end int, ok bool)
 	var kept []string
 	var at []int // index in words of each kept word
 	for i, w := range words {
+		if len(kept) == f.keyWords {
+			break // no name is longer
+		}
 		if !filler[w] {
 			kept, at = append(kept, w), append(at, i)
 		}
 	}
-	all := make([]int, len(words))
+	all := make([]int, min(len(words), f.keyWords))
 	for i := range all {
 		all[i] = i
 	}
@@ -137,7 +144,7 @@ func (f *Formulary) lookupClass(words []string) (class string, end int, ok bool)
 		words []string
 		at    []int
 	}{{words, all}, {kept, at}, {singular(kept), at}} {
-		if c, n := longest(f.classKey, try.words); n > 0 {
+		if c, n := longest(f.classKey, try.words, f.keyWords); n > 0 {
 			return c, try.at[n-1] + 1, true
 		}
 	}
@@ -158,12 +165,14 @@ func (f *Formulary) matchWords(words []string) (match, bool) {
 	if len(words) == 0 {
 		return match{}, false
 	}
-	whole := strings.Join(words, " ")
-	if i, ok := f.drugKey[whole]; ok {
-		return match{drug: i, end: len(words)}, true
-	}
-	if c, ok := f.classKey[whole]; ok {
-		return match{drug: -1, class: c, end: len(words)}, true
+	if len(words) <= f.keyWords {
+		whole := strings.Join(words, " ")
+		if i, ok := f.drugKey[whole]; ok {
+			return match{drug: i, end: len(words)}, true
+		}
+		if c, ok := f.classKey[whole]; ok {
+			return match{drug: -1, class: c, end: len(words)}, true
+		}
 	}
 	if i, end, ok := f.lookupDrug(words); ok {
 		return match{drug: i, end: end}, true

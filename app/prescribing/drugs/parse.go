@@ -176,6 +176,12 @@ func Parse(t Tables) (*Formulary, error) {
 			return nil, err
 		}
 	}
+	for k := range f.drugKey {
+		f.keyWords = max(f.keyWords, len(strings.Fields(k)))
+	}
+	for k := range f.classKey {
+		f.keyWords = max(f.keyWords, len(strings.Fields(k)))
+	}
 	f.drugSides = map[string][2][]uint64{}
 	for _, d := range f.drugs {
 		f.drugSides[d.Name] = f.ruleSides(member{d.Name, d.in, d.parts})
