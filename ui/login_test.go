@@ -53,7 +53,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 					t.Errorf("section %q does not say it is coming next; page shows %q", title, renderedText(sh.page))
 				}
 			}
-			if got := sh.connection.Text + " / " + sh.waiting.Text; got != "Offline / Changes waiting to send: 0" {
+			if got := sh.connection.Text + " / " + sh.waiting.Text; got != "Offline / All changes sent" {
 				t.Errorf("status bar = %q", got)
 			}
 		})
