@@ -352,3 +352,30 @@ func TestUndoCheckIn(t *testing.T) {
 		t.Errorf("Today after Undo check-in: %s, the button %q", status().Status, b.Text)
 	}
 }
+
+// TestClosedDayOffersTheNextWorkingDay: a Saturday's column said "Not
+// working on Saturdays" and nothing more; it now offers the physician's
+// next working day, as the physician's Calendar does.
+func TestClosedDayOffersTheNextWorkingDay(t *testing.T) {
+	recep, _, _, zone := withBea(t)
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 7, 0, 0, 0, 0, zone)) // a Saturday
+	var show *widget.Button
+	kittest.Walk(s.columns, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Show ") && show == nil {
+			show = b
+		}
+	})
+	if show == nil || show.Text != "Show Monday 9 November" {
+		t.Fatalf("Saturday's column offers %v", show)
+	}
+	test.Tap(show)
+	if want := time.Date(2026, 11, 9, 0, 0, 0, 0, zone); !s.day.Equal(want) {
+		t.Errorf("the desk shows %v, want %v", s.day, want)
+	}
+	kittest.Walk(s.columns, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Show ") {
+			t.Errorf("a working Monday offers %q", b.Text)
+		}
+	})
+}
