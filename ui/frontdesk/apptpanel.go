@@ -135,9 +135,11 @@ func (p *appointmentPanel) fill(entries bool) {
 	setEnabled(p.move, booked)
 	setEnabled(p.cancel, booked || a.Status == desk.StatusNoShow)
 	if a.Status == desk.StatusArrived { // a mistaken check-in is taken back until the visit starts
+		p.checkIn.Hide() // in its place: the panel keeps its width
 		p.undoIn.Show()
 	} else {
 		p.undoIn.Hide()
+		p.checkIn.Show()
 	}
 	if a.Series != "" {
 		p.moveSeries.Show()

@@ -321,11 +321,11 @@ func TestUndoCheckIn(t *testing.T) {
 		t.Error("Undo check-in shown on a booked appointment")
 	}
 	test.Tap(s.detail.checkIn)
-	if st := status().Status; st != desk.StatusArrived || !s.detail.undoIn.Visible() {
-		t.Fatalf("checked in: %s, undo shown %v", st, s.detail.undoIn.Visible())
+	if st := status().Status; st != desk.StatusArrived || !s.detail.undoIn.Visible() || s.detail.checkIn.Visible() {
+		t.Fatalf("checked in: %s, undo shown %v, check in shown %v", st, s.detail.undoIn.Visible(), s.detail.checkIn.Visible())
 	}
 	test.Tap(s.detail.undoIn)
-	if got := status(); got.Status != desk.StatusBooked || !got.Arrived.IsZero() || s.detail.undoIn.Visible() || s.detail.checkIn.Disabled() {
+	if got := status(); got.Status != desk.StatusBooked || !got.Arrived.IsZero() || s.detail.undoIn.Visible() || !s.detail.checkIn.Visible() || s.detail.checkIn.Disabled() {
 		t.Fatalf("after Undo check-in: %s (arrived %v), undo shown %v, check in disabled %v",
 			got.Status, got.Arrived, s.detail.undoIn.Visible(), s.detail.checkIn.Disabled())
 	}
