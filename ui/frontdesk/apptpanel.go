@@ -69,7 +69,7 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 		p.overbook, p.moveSeries, p.move)
 	p.cancelBox = container.NewVBox(bold("Cancel"), p.reason, p.cancelSeries, p.cancel)
 	close := widget.NewButton("Close", s.showHint)
-	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.noShow, p.undoIn),
+	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.undoIn, p.noShow),
 		widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
 	return p
 }
