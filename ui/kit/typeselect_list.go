@@ -40,8 +40,9 @@ func (s *TypeSelect) open() {
 	l := &optionList{s: s, at: s.SelectedIndex(), hover: -1}
 	l.ExtendBaseWidget(l)
 	var content fyne.CanvasObject = l
-	want := l.MinSize().Height
-	size := fyne.NewSize(s.Size().Width, want)
+	least := l.MinSize() // wider than the select when an option is
+	want := least.Height
+	size := fyne.NewSize(max(s.Size().Width, least.Width), want)
 	at := fyne.CurrentApp().Driver().AbsolutePositionForObject(s)
 	border := s.Theme().Size(theme.SizeNameInputBorder)
 	below := at.Y + s.Size().Height - border
