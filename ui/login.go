@@ -175,7 +175,9 @@ func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, 
 				ls.clinic.SetSelectedIndex(i)
 			}
 		}
-		clinic = ls.clinic
+		// As wide as its longest option: in the 460 px column it read
+		// "Riverside Family Practice · Rosa Delg…".
+		clinic = kit.AtLeast(selectWidth(ls.options), 0, ls.clinic)
 		inputs = append(inputs, ls.clinic)
 	}
 	ls.busy = newBusy(inputs...)
@@ -237,6 +239,22 @@ func profileOptions(profiles []Profile) []string {
 		}
 	}
 	return options
+}
+
+// clinicTextMax is the widest a clinic option is shown whole (px); a
+// longer one (a folder added) is cut.
+const clinicTextMax = 520
+
+// selectWidth is the width a drop-down needs to show the longest of options
+// whole, up to clinicTextMax of text (Fyne's Select asks only for its
+// placeholder's width).
+func selectWidth(options []string) float32 {
+	var w float32
+	for _, o := range options {
+		w = max(w, fyne.MeasureText(o, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	pad := theme.Size(theme.SizeNameInnerPadding)
+	return min(w, clinicTextMax) + 4*pad + theme.Size(theme.SizeNameInlineIcon) + 2*theme.InputBorderSize()
 }
 
 // chosen is the index of the chosen profile, -1 for none.

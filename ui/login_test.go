@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/medihaven/medihaven/roles"
 )
@@ -53,7 +54,7 @@ func TestLoginShowsEachRolesShell(t *testing.T) {
 					t.Errorf("section %q does not say it is coming next; page shows %q", title, renderedText(sh.page))
 				}
 			}
-			if got := sh.connection.Text + " / " + sh.waiting.Text; got != "Offline / Changes waiting to send: 0" {
+			if got := sh.connection.Text + " / " + sh.waiting.Text; got != "Offline / All changes sent" {
 				t.Errorf("status bar = %q", got)
 			}
 		})
@@ -209,6 +210,19 @@ func TestChoosingAClinic(t *testing.T) {
 		h.mustShell()
 		if got := b.logins; !slices.Equal(got, []string{"/p/harbour-old|Ben Okafor"}) {
 			t.Errorf("Login calls = %q", got)
+		}
+	})
+	t.Run("named whole", func(t *testing.T) { // the staff member was cut off in the 460 px column
+		b := newFakeBackend()
+		b.profiles = []Profile{
+			{Dir: "/p/r", Clinic: "Riverside Family Practice", Staff: "Rosa Delgado"},
+			{Dir: "/p/o", Clinic: "Riverside Family Practice", Staff: "Dr. Amara Okafor"},
+		}
+		h := newHarness(t, b, Options{Profile: "/p/r"})
+		c := h.ws.login.clinic
+		text := fyne.MeasureText(c.Options[1], theme.TextSize(), fyne.TextStyle{}).Width
+		if inner := c.Size().Width - 4*theme.Size(theme.SizeNameInnerPadding) - theme.Size(theme.SizeNameInlineIcon); inner < text {
+			t.Errorf("the clinic drop-down is %v wide, leaving %v for %q of %v", c.Size().Width, inner, c.Options[1], text)
 		}
 	})
 	t.Run("preselected", func(t *testing.T) {

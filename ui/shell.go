@@ -314,9 +314,22 @@ func (sh *shellScreen) showNoSections(role roles.Role) {
 	sh.page.Refresh()
 }
 
+// waitingText says how many changes wait to be sent: "All changes sent",
+// "1 change waiting to send", "3 changes waiting to send" ("Changes waiting
+// to send: 0" read as a problem with nothing wrong).
+func waitingText(n int) string {
+	switch n {
+	case 0:
+		return "All changes sent"
+	case 1:
+		return "1 change waiting to send"
+	}
+	return fmt.Sprintf("%d changes waiting to send", n)
+}
+
 // setSync shows the connection state, how many changes wait to be sent,
 // and a progress bar while changes of other workstations are fetched. A
-// workstation that does not sync shows "Offline", 0.
+// workstation that does not sync shows "Offline", "All changes sent".
 func (sh *shellScreen) setSync(st SyncStatus) {
 	switch {
 	case st.Connected:
@@ -327,7 +340,7 @@ func (sh *shellScreen) setSync(st SyncStatus) {
 		sh.connection.SetText("Offline")
 	}
 	sh.why.set(st.Problem)
-	sh.waiting.SetText(fmt.Sprintf("Changes waiting to send: %d", st.Waiting))
+	sh.waiting.SetText(waitingText(st.Waiting))
 	if st.CatchingUp {
 		sh.catching.Show()
 		sh.catching.Start()

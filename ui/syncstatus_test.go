@@ -152,7 +152,7 @@ func TestShellShowsTheSyncStatus(t *testing.T) {
 	shows := func(connection, waiting string) func() bool { // read under kit.Locked (waitUntil)
 		return func() bool { return sh.connection.Text == connection && sh.waiting.Text == waiting }
 	}
-	waitUntil(t, shows("Connected", "Changes waiting to send: 3"))
+	waitUntil(t, shows("Connected", "3 changes waiting to send"))
 
 	const last = 40
 	go func() {
@@ -160,5 +160,15 @@ func TestShellShowsTheSyncStatus(t *testing.T) {
 			s.report(SyncStatus{Waiting: i, Problem: "The chat server does not answer"})
 		}
 	}()
-	waitUntil(t, shows("Offline — retrying", fmt.Sprintf("Changes waiting to send: %d", last)))
+	waitUntil(t, shows("Offline — retrying", fmt.Sprintf("%d changes waiting to send", last)))
+}
+
+// TestWaitingText: the status bar says "All changes sent" rather than
+// "Changes waiting to send: 0", and counts in words.
+func TestWaitingText(t *testing.T) {
+	for n, want := range map[int]string{0: "All changes sent", 1: "1 change waiting to send", 3: "3 changes waiting to send"} {
+		if got := waitingText(n); got != want {
+			t.Errorf("waitingText(%d) = %q, want %q", n, got, want)
+		}
+	}
 }

@@ -57,7 +57,7 @@ var palettes = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameForegroundOnPrimary: rgb(0xffffff),
 		theme.ColorNameButton:              rgb(0xe3ebed),
 		theme.ColorNameDisabledButton:      rgb(0xe8edef),
-		theme.ColorNameDisabled:            rgb(0x8f9da3),
+		theme.ColorNameDisabled:            rgb(0x5e6e75), // LowImportance hints too: 0x8f9da3 was 2.4:1 on the page
 		theme.ColorNameInputBackground:     rgb(0xf7fafb),
 		theme.ColorNameInputBorder:         rgb(0xb9c7cc),
 		theme.ColorNameHeaderBackground:    rgb(0xe3ecee),
@@ -85,7 +85,7 @@ var palettes = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameForegroundOnPrimary: rgb(0x06201f),
 		theme.ColorNameButton:              rgb(0x263740),
 		theme.ColorNameDisabledButton:      rgb(0x1d282d),
-		theme.ColorNameDisabled:            rgb(0x66767d),
+		theme.ColorNameDisabled:            rgb(0x7d8d94), // LowImportance hints too: 0x66767d was 3.9:1 on the page
 		theme.ColorNameInputBackground:     rgb(0x1f2c31),
 		theme.ColorNameInputBorder:         rgb(0x3a4b52),
 		theme.ColorNameHeaderBackground:    rgb(0x1c292e),

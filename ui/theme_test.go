@@ -60,6 +60,10 @@ func TestThemeContrast(t *testing.T) {
 		{theme.ColorNameError, theme.ColorNameBackground, 4.5},
 		{theme.ColorNamePlaceHolder, theme.ColorNameInputBackground, 4.5},
 		{theme.ColorNameHyperlink, theme.ColorNameBackground, 4.5},
+		// Fyne draws LowImportance labels (the hints under fields, a
+		// closed day's hours) in the disabled colour: they must be read.
+		{theme.ColorNameDisabled, theme.ColorNameBackground, 4.5},
+		{theme.ColorNameDisabled, colorNamePage, 4.5},
 	}
 	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
 		th := clinicTheme{}

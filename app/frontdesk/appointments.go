@@ -352,6 +352,19 @@ func (s *Service) CheckIn(ctx context.Context, id string) (Appointment, error) {
 	})
 }
 
+// UndoCheckIn takes back a check-in made by mistake (the wrong row
+// tapped): the appointment is booked again and its arrival time cleared.
+// Only while the patient is checked in: once the physician has started the
+// visit it is the chart's. The undo is a signed event of the appointment
+// like the check-in, so its history (the audit) keeps both, with who and
+// when; checking in again works as before.
+func (s *Service) UndoCheckIn(ctx context.Context, id string) (Appointment, error) {
+	return s.change(ctx, roles.CheckInPatient, id, mustBe("set back to booked", StatusArrived), func(_ *replica.Replica, a *Appointment) ([]string, error) {
+		a.Status, a.Arrived = StatusBooked, time.Time{}
+		return []string{records.AppointmentStatus, records.AppointmentArrivedAt}, nil
+	})
+}
+
 // MarkNoShow records that the patient did not come.
 func (s *Service) MarkNoShow(ctx context.Context, id string) (Appointment, error) {
 	return s.change(ctx, roles.CheckInPatient, id, mustBe("marked as a no-show", StatusBooked), func(_ *replica.Replica, a *Appointment) ([]string, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/medihaven/medihaven/app/apptest"
 	"github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/roles"
 )
 
 // desk is the front desk of a session.
@@ -272,6 +273,50 @@ func TestBookingLifecycle(t *testing.T) {
 	cal, err := desk(c.Phys).Calendar(ctx, fp, at(2, 0, 0))
 	if err != nil || len(cal) != 4 {
 		t.Errorf("physician's calendar: %d appointments, %v", len(cal), err)
+	}
+}
+
+// TestUndoCheckIn: a check-in made by mistake is taken back (booked
+// again, no arrival time), the appointment's history keeps the check-in and
+// its undo by the receptionist, and only a checked-in appointment can be
+// set back.
+func TestUndoCheckIn(t *testing.T) {
+	ctx := context.Background()
+	c, p, loc := frontDesk(t)
+	a, err := desk(c.Recep).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: c.Phys.Fingerprint(),
+		Start: time.Date(2026, 11, 2, 10, 0, 0, 0, loc), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk(c.Recep).UndoCheckIn(ctx, a.ID); !errors.Is(err, app.ErrInvalidInput) {
+		t.Errorf("undo of a booked appointment: %v", err)
+	}
+	if _, err := desk(c.Recep).CheckIn(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := desk(c.Recep).UndoCheckIn(ctx, a.ID)
+	if err != nil || got.Status != frontdesk.StatusBooked || !got.Arrived.IsZero() {
+		t.Fatalf("undo: %+v, %v", got, err)
+	}
+	day, err := desk(c.Recep).FrontDeskDay(ctx, c.Clock.Now())
+	if err != nil || day.Counts[frontdesk.Arrived] != 0 || day.Counts[frontdesk.Expected]+day.Counts[frontdesk.Late] != 1 {
+		t.Errorf("the desk's day after the undo: %+v, %v", day.Counts, err)
+	}
+	r, err := c.Recep.Core().ReplicaFor(roles.SearchPatients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := r.History(ctx, roles.FrontDesk, records.KindAppointment, a.ID)
+	if err != nil || len(hist) != 3 {
+		t.Fatalf("history: %d events, %v", len(hist), err)
+	}
+	undo := hist[2]
+	if undo.Author != c.Recep.Fingerprint() || string(undo.Fields[records.AppointmentStatus]) != `"booked"` ||
+		string(undo.Fields[records.AppointmentArrivedAt]) != "null" {
+		t.Errorf("the undo as written: by %s, %s", undo.Author, undo.Fields)
+	}
+	if got, err := desk(c.Recep).CheckIn(ctx, a.ID); err != nil || got.Status != frontdesk.StatusArrived {
+		t.Errorf("checking in again: %+v, %v", got, err)
 	}
 }
 

@@ -93,7 +93,8 @@ type panel struct {
 	inline              bool // work and its results run in place (tests)
 
 	convs    []appchat.Conversation
-	open     string // conversation shown
+	open     string           // conversation shown
+	drafts   map[string]draft // typed and not sent, by conversation, but the one open
 	messages []appchat.Message
 	online   bool // connected to the chat server, at the last refresh
 
@@ -129,9 +130,7 @@ func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
 	p.list = widget.NewList(func() int { return len(p.convs) }, p.newConvRow, p.updateConvRow)
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < len(p.convs) && p.convs[i].ID != p.open {
-			p.open = p.convs[i].ID
-			p.text.SetText("")
-			p.mrn.SetText("")
+			p.switchTo(p.convs[i].ID)
 			p.loadMessages()
 		}
 	}
@@ -186,14 +185,55 @@ func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
 		p.refresh()
 		return kit.OnChanges(c, p.refresh, appchat.Kind)()
 	})
-	// A message typed and not sent is asked about before the shell
-	// swaps Chat away (kit.Unsaved).
-	return kit.WithUnsaved(live, func() string {
-		if strings.TrimSpace(p.text.Text) == "" {
-			return ""
-		}
-		return "The message you started"
-	})
+	// A message typed and not sent (in any conversation) is asked about
+	// before the shell swaps Chat away (kit.Unsaved).
+	return kit.WithUnsaved(live, p.unsent)
+}
+
+// draft is a message typed and not sent, kept while another conversation
+// is open.
+type draft struct{ text, mrn string }
+
+func (d draft) empty() bool {
+	return strings.TrimSpace(d.text) == "" && strings.TrimSpace(d.mrn) == ""
+}
+
+// switchTo opens conversation id in the message field: what was typed for
+// the one open is kept as its draft, and id's draft (if any) comes back.
+// Switching conversations cleared a message half typed.
+func (p *panel) switchTo(id string) {
+	if id == p.open {
+		return
+	}
+	if p.drafts == nil {
+		p.drafts = map[string]draft{}
+	}
+	if d := (draft{p.text.Text, p.mrn.Text}); d.empty() {
+		delete(p.drafts, p.open)
+	} else {
+		p.drafts[p.open] = d
+	}
+	p.open = id
+	d := p.drafts[id]
+	delete(p.drafts, id)
+	p.text.SetText(d.text)
+	p.mrn.SetText(d.mrn)
+}
+
+// unsent says, for kit.Unsaved, the messages typed and not sent: the open
+// conversation's and the other drafts ("" with none).
+func (p *panel) unsent() string {
+	n := len(p.drafts)
+	if !(draft{p.text.Text, p.mrn.Text}).empty() {
+		n++
+	}
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return kit.Unsent("The message you started is not sent yet.")
+	}
+	return kit.Unsent(fmt.Sprintf("The messages you started in %d conversations are not sent yet.", n))
 }
 
 // run does work off the UI goroutine, then done on it (kit.Background);
@@ -242,7 +282,8 @@ func (p *panel) refresh() {
 			return
 		}
 		if first && !p.shown {
-			p.shown, p.open = true, open
+			p.shown = true
+			p.switchTo(open)
 		}
 		if newestConvs() { // else a later load draws the list
 			p.showConversations(convs, online)
@@ -402,6 +443,8 @@ func (p *panel) sendMessage() {
 		if conv == p.open {
 			p.text.SetText("")
 			p.mrn.SetText("")
+		} else if p.drafts[conv] == (draft{text, mrn}) { // switched away while it was sent
+			delete(p.drafts, conv)
 		}
 		p.refresh()
 	})

@@ -139,7 +139,7 @@ func TestChatPanel(t *testing.T) {
 		t.Errorf("an empty message field has something unsaved: %q", got)
 	}
 	test.Type(entry, "Patient in room 2 is ready")
-	if got := kit.UnsavedIn(content); got != "The message you started" { // the shell asks before leaving
+	if got := kit.UnsavedIn(content); got != kit.Unsent("The message you started is not sent yet.") { // the shell asks before leaving
 		t.Errorf("unsaved with a message typed = %q", got)
 	}
 	test.Tap(send)
@@ -193,5 +193,64 @@ func TestNotice(t *testing.T) {
 				t.Errorf("the notification shows the text: %q %q", n.Title, n.Content)
 			}
 		})
+	}
+}
+
+// TestChatKeepsADraftPerConversation: switching conversations cleared a
+// message half typed. Each conversation now keeps its own (text and MRN)
+// until it is sent, and leaving Chat asks about all of them, saying "not
+// sent" (a chat message is sent, not saved).
+func TestChatKeepsADraftPerConversation(t *testing.T) {
+	f := &fakeChat{}
+	content, w := showPanel(t, f, "Room 3 is free")
+	var convs *widget.List
+	var field *composer
+	var mrn *widget.Entry
+	walk(content, func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.List:
+			if convs == nil {
+				convs = x
+			}
+		case *composer:
+			field = x
+		case *widget.Entry:
+			if x.PlaceHolder == "Patient MRN (optional)" {
+				mrn = x
+			}
+		}
+	})
+	if convs == nil || field == nil || mrn == nil {
+		t.Fatal("no conversations, message field or MRN field")
+	}
+	entry := &field.Entry
+	// Opened on Dr Paul Physician's (it has the unread message).
+	test.Type(entry, "Can you see MH0000042 next?")
+	test.Type(mrn, "MH0000042")
+	convs.Select(0) // the clinic room
+	if entry.Text != "" || mrn.Text != "" {
+		t.Fatalf("the clinic room shows the other conversation's draft: %q / %q", entry.Text, mrn.Text)
+	}
+	test.Type(entry, "Lunch at one")
+	convs.Select(1)
+	if entry.Text != "Can you see MH0000042 next?" || mrn.Text != "MH0000042" {
+		t.Fatalf("back in Dr Paul Physician's: %q / %q, want the message typed there", entry.Text, mrn.Text)
+	}
+	what := kit.UnsavedIn(content)
+	kit.ConfirmLeave(w, what, func() {})
+	if d := kittest.Dialog(w); !strings.Contains(d, "Leave without sending?") ||
+		!strings.Contains(d, "The messages you started in 2 conversations are not sent yet.") || strings.Contains(d, "saved") {
+		t.Errorf("leaving asks:\n%s", d)
+	}
+	kittest.TapDialog(t, w, "Stay here")
+	// Sent here, the room's draft is still there, and comes back.
+	field.TypedShortcut(sendShortcut)
+	eventually(t, "the message sent", func() bool { return entry.Text == "" })
+	if got := kit.UnsavedIn(content); got != kit.Unsent("The message you started is not sent yet.") {
+		t.Errorf("after sending one: %q", got)
+	}
+	convs.Select(0)
+	if entry.Text != "Lunch at one" || mrn.Text != "" {
+		t.Errorf("the clinic room's draft: %q / %q", entry.Text, mrn.Text)
 	}
 }

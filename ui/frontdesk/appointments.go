@@ -221,6 +221,14 @@ func (s *appointmentsScreen) column(pd desk.PhysicianDay, title string, day time
 	sub := widget.NewLabel(fmt.Sprintf("%s\n%d-min slots · %d booked · %d free", hours, pd.Availability.SlotMinutes, taken, free))
 	sub.Importance = widget.LowImportance
 	rows := []fyne.CanvasObject{name, sub}
+	// A closed day offers the physician's next working day, as the
+	// physician's Calendar does (a Saturday said "Not working on
+	// Saturdays" and nothing more).
+	if next, ok := nextWorkingDay(pd.Availability, day); ok && !s.weekly() && taken == 0 && free == 0 {
+		show := widget.NewButtonWithIcon("Show "+next.Format("Monday 2 January"), theme.NavigateNextIcon(), func() { s.show(next) })
+		show.IconPlacement = widget.ButtonIconTrailingText
+		rows = append(rows, container.NewHBox(show))
+	}
 	now := s.now()
 	for _, sl := range pd.Slots {
 		if len(sl.Appointments) == 0 {
@@ -245,6 +253,21 @@ func (s *appointmentsScreen) column(pd desk.PhysicianDay, title string, day time
 		rows = append(rows, c)
 	}
 	return container.NewVBox(rows...)
+}
+
+// nextWorkingDay is the first day after day (within a week) on which av
+// has working hours; false when its hours are not set or it has none.
+func nextWorkingDay(av desk.Availability, day time.Time) (time.Time, bool) {
+	if !av.Set {
+		return time.Time{}, false
+	}
+	for k := 1; k <= 7; k++ {
+		d := day.AddDate(0, 0, k)
+		if len(av.Week[d.Weekday()]) > 0 {
+			return d, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // freeRow is a slot without appointments: a button that books it, or,

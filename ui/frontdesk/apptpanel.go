@@ -26,6 +26,7 @@ type appointmentPanel struct {
 
 	heading, info         *widget.Label
 	checkIn, noShow       *widget.Button
+	undoIn                *widget.Button // shown while checked in
 	dayE, startE, minE    *widget.Entry
 	overbook, moveSeries  *widget.Check
 	move                  *widget.Button
@@ -48,6 +49,10 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 	p.noShow = widget.NewButton("No-show", func() {
 		p.act("Marked as a no-show.", func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, p.id); return err })
 	})
+	p.undoIn = widget.NewButtonWithIcon("Undo check-in", theme.ContentUndoIcon(), func() {
+		p.act("Check-in undone: the appointment is booked again.", func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, p.id); return err })
+	})
+	p.undoIn.Hide()
 	p.dayE, p.startE, p.minE = newDateField(""), widget.NewEntry(), widget.NewEntry()
 	p.overbook = widget.NewCheck("Overbook on purpose", nil)
 	p.moveSeries = widget.NewCheck("Also move the later ones of the series", nil)
@@ -64,7 +69,7 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 		p.overbook, p.moveSeries, p.move)
 	p.cancelBox = container.NewVBox(bold("Cancel"), p.reason, p.cancelSeries, p.cancel)
 	close := widget.NewButton("Close", s.showHint)
-	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.noShow),
+	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.undoIn, p.noShow),
 		widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
 	return p
 }
@@ -129,6 +134,13 @@ func (p *appointmentPanel) fill(entries bool) {
 	setEnabled(p.noShow, booked)
 	setEnabled(p.move, booked)
 	setEnabled(p.cancel, booked || a.Status == desk.StatusNoShow)
+	if a.Status == desk.StatusArrived { // a mistaken check-in is taken back until the visit starts
+		p.checkIn.Hide() // in its place: the panel keeps its width
+		p.undoIn.Show()
+	} else {
+		p.undoIn.Hide()
+		p.checkIn.Show()
+	}
 	if a.Series != "" {
 		p.moveSeries.Show()
 		p.cancelSeries.Show()
@@ -139,9 +151,9 @@ func (p *appointmentPanel) fill(entries bool) {
 }
 
 // askCheckIn checks the patient in; an appointment of another day asks
-// first, since a check-in cannot be undone at the desk (under Xvfb a
-// Monday appointment looked at on Saturday was checked in by one tap, and
-// Check in, No-show, Move and Cancel were then all greyed out).
+// first (under Xvfb a Monday appointment looked at on Saturday was checked
+// in by one tap, and Check in, No-show, Move and Cancel were then all
+// greyed out). Undo check-in takes it back until the visit starts.
 func (p *appointmentPanel) askCheckIn() {
 	id := p.id
 	checkIn := func() {
@@ -153,7 +165,7 @@ func (p *appointmentPanel) askCheckIn() {
 		return
 	}
 	const title = "Check in for another day?"
-	question := fmt.Sprintf("%s's appointment is on %s, not today. A check-in cannot be undone: "+
+	question := fmt.Sprintf("%s's appointment is on %s, not today: "+
 		"check them in only if they are here now for it.", p.a.PatientName, start.Format("Monday 2 January"))
 	if p.s.confirm != nil { // tests answer themselves
 		p.s.confirm(title, question, checkIn)

@@ -69,6 +69,7 @@ type Bookings interface {
 	CancelSeries(ctx context.Context, id, reason string) (int, error)
 	CheckIn(ctx context.Context, id string) (desk.Appointment, error)
 	MarkNoShow(ctx context.Context, id string) (desk.Appointment, error)
+	UndoCheckIn(ctx context.Context, id string) (desk.Appointment, error)
 }
 
 var (

@@ -35,6 +35,17 @@ func TestRegistrationFormKeepsItsLayout(t *testing.T) {
 		return b.String() + fmt.Sprintf("save@%v", d.AbsolutePositionForObject(f.save))
 	}
 	before := layoutOf()
+	// The message's room is not a blank band: it says how to fill the form
+	// until there is something to say.
+	hint := func() string {
+		if !f.hint.Visible() || f.sub.Visible() {
+			return fmt.Sprintf("hint shown %v, sub shown %v", f.hint.Visible(), f.sub.Visible())
+		}
+		return f.hint.Text
+	}
+	if got := hint(); !strings.HasPrefix(got, "Fields marked * are required.") {
+		t.Errorf("an empty form's message room: %q", got)
+	}
 	steps := []struct {
 		name     string
 		do       func()
@@ -59,6 +70,9 @@ func TestRegistrationFormKeepsItsLayout(t *testing.T) {
 		}
 		if st.problems == 0 && f.message.Text != "" {
 			t.Errorf("%s: the message stays: %q", st.name, f.message.Text)
+		}
+		if shown := f.hint.Visible(); shown != (st.problems == 0) {
+			t.Errorf("%s: the hint shown %v with %d problems", st.name, shown, st.problems)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // buttons lists every button under o.
@@ -232,7 +233,7 @@ func withBea(t *testing.T) (realDesk, []desk.Physician, app.Patient, *time.Locat
 }
 
 // TestCheckInOnAnotherDayAsks: checking in an appointment of another day
-// asks first (a check-in cannot be undone at the desk: under Xvfb one tap
+// asks first (under Xvfb one tap
 // checked in Monday's patient on Saturday); today's checks in at once.
 func TestCheckInOnAnotherDayAsks(t *testing.T) {
 	recep, phys, bea, zone := withBea(t)
@@ -291,4 +292,90 @@ func TestCheckInOnAnotherDayAsks(t *testing.T) {
 	if len(asked) != 0 || status(now.ID) != string(desk.StatusArrived) {
 		t.Errorf("today's check-in asked %q, status %s", asked, status(now.ID))
 	}
+}
+
+// TestUndoCheckIn: a check-in made by mistake today is taken back at the
+// desk, in the appointment's panel (Undo check-in, shown only while the
+// patient is checked in) and on Today (the row's Check in reads Undo
+// check-in); the appointment is booked again and can be checked in again.
+// There was no undo: Check in, No-show, Move and Cancel were greyed out.
+func TestUndoCheckIn(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	a, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() desk.Appointment {
+		as, err := recep.PatientAppointments(ctx, bea.ID)
+		if err != nil || len(as) != 1 {
+			t.Fatal(as, err)
+		}
+		return as[0]
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	if s.detail.undoIn.Visible() {
+		t.Error("Undo check-in shown on a booked appointment")
+	}
+	test.Tap(s.detail.checkIn)
+	if st := status().Status; st != desk.StatusArrived || !s.detail.undoIn.Visible() || s.detail.checkIn.Visible() {
+		t.Fatalf("checked in: %s, undo shown %v, check in shown %v", st, s.detail.undoIn.Visible(), s.detail.checkIn.Visible())
+	}
+	test.Tap(s.detail.undoIn)
+	if got := status(); got.Status != desk.StatusBooked || !got.Arrived.IsZero() || s.detail.undoIn.Visible() || !s.detail.checkIn.Visible() || s.detail.checkIn.Disabled() {
+		t.Fatalf("after Undo check-in: %s (arrived %v), undo shown %v, check in disabled %v",
+			got.Status, got.Arrived, s.detail.undoIn.Visible(), s.detail.checkIn.Disabled())
+	}
+	if !strings.Contains(s.detail.message.Text, "Check-in undone") {
+		t.Errorf("the panel says %q", s.detail.message.Text)
+	}
+
+	// On Today, the row's button.
+	tw := test.NewWindow(nil)
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	button := func() *widget.Button {
+		row := today.list.CreateItem()
+		today.list.UpdateItem(0, row)
+		return row.(*fyne.Container).Objects[2].(*fyne.Container).Objects[0].(*widget.Button)
+	}
+	test.Tap(button())
+	if b := button(); status().Status != desk.StatusArrived || b.Text != "Undo check-in" || b.Disabled() {
+		t.Fatalf("Today after Check in: %s, the button %q (disabled %v)", status().Status, b.Text, b.Disabled())
+	}
+	test.Tap(button())
+	if b := button(); status().Status != desk.StatusBooked || b.Text != "Check in" {
+		t.Errorf("Today after Undo check-in: %s, the button %q", status().Status, b.Text)
+	}
+}
+
+// TestClosedDayOffersTheNextWorkingDay: a Saturday's column said "Not
+// working on Saturdays" and nothing more; it now offers the physician's
+// next working day, as the physician's Calendar does.
+func TestClosedDayOffersTheNextWorkingDay(t *testing.T) {
+	recep, _, _, zone := withBea(t)
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 7, 0, 0, 0, 0, zone)) // a Saturday
+	var show *widget.Button
+	kittest.Walk(s.columns, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Show ") && show == nil {
+			show = b
+		}
+	})
+	if show == nil || show.Text != "Show Monday 9 November" {
+		t.Fatalf("Saturday's column offers %v", show)
+	}
+	test.Tap(show)
+	if want := time.Date(2026, 11, 9, 0, 0, 0, 0, zone); !s.day.Equal(want) {
+		t.Errorf("the desk shows %v, want %v", s.day, want)
+	}
+	kittest.Walk(s.columns, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && strings.HasPrefix(b.Text, "Show ") {
+			t.Errorf("a working Monday offers %q", b.Text)
+		}
+	})
 }

@@ -40,6 +40,10 @@ type patientForm struct {
 	save     *widget.Button
 	clear    *widget.Button
 	message  *widget.Label
+	// hint says how to fill the form in the message's room while there is
+	// no message: the room kept for two lines was a blank band of ~70 px
+	// under "Fields marked * are required…" on an empty form.
+	hint *widget.Label
 	// copyBtn and fhirBtn hand out or export an open record; bookBtn
 	// books its patient.
 	copyBtn, fhirBtn, bookBtn *widget.Button
@@ -121,6 +125,8 @@ func newPatientForm(e env) *patientForm {
 	f.save.Importance = widget.HighImportance
 	f.clear = widget.NewButton("Clear the form", func() { f.startNew("") })
 	f.message = note("")
+	f.hint = note("")
+	f.hint.Importance = widget.LowImportance
 	f.anyway = widget.NewButton("Not the same person: register anyway", func() { f.submit(true) })
 	f.anyway.Importance = widget.WarningImportance
 	f.dupBox = container.NewVBox()
@@ -134,7 +140,7 @@ func newPatientForm(e env) *patientForm {
 	// MRN and birth date, so neither squeezes the other at 1024 px.
 	f.actions = container.NewHBox(f.bookBtn, f.copyBtn, f.fhirBtn)
 	// The message keeps room for two lines, shown or not.
-	msgRoom := kit.AtLeast(0, 2*theme.TextSize()*1.4+2*theme.InnerPadding(), f.message)
+	msgRoom := kit.AtLeast(0, 2*theme.TextSize()*1.4+2*theme.InnerPadding(), container.NewStack(f.hint, f.message))
 	card := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(f.save, f.clear), f.heading),
 		f.sub, f.actions, msgRoom, f.dupBox, grid, f.extra)
 	f.scroll = container.NewVScroll(widget.NewCard("", "", container.NewPadded(card)))
@@ -224,7 +230,9 @@ func (f *patientForm) startNew(query string) {
 	}
 	f.fill(p)
 	f.heading.SetText("Register a new patient")
-	f.sub.SetText("Fields marked * are required. A medical record number is assigned when you register.")
+	f.sub.SetText("")
+	f.sub.Hide() // the hint says it, in the message's room
+	f.hint.SetText("Fields marked * are required. A medical record number is assigned when you register.")
 	f.save.SetText("Register")
 	f.clear.Show()
 	f.copyBtn.Hide()
@@ -275,6 +283,8 @@ func (f *patientForm) openThen(id string, then func()) {
 			reg = ", registered " + r.p.Registered.Format("2 Jan 2006")
 		}
 		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, isoText(r.p.Birth), reg))
+		f.sub.Show()
+		f.hint.SetText("Fields marked * are required. Change what you need, then Save changes (Enter saves too).")
 		f.save.SetText("Save changes")
 		f.clear.Hide()
 		f.copyBtn.Show()
@@ -342,6 +352,10 @@ func (f *patientForm) patient() (app.Patient, map[string]string) {
 func (f *patientForm) say(text string, imp widget.Importance) {
 	f.message.Importance = imp
 	f.message.SetText(text)
+	if hide := text != ""; f.hint.Hidden != hide {
+		f.hint.Hidden = hide
+		f.hint.Refresh()
+	}
 }
 
 // submit checks the form in place, then registers or saves. notADuplicate

@@ -181,9 +181,18 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	center.Objects[1].(*widget.Label).SetText(what)
 	in, no := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
 	id := r.ID
-	in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
 	no.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
-	setEnabled(in, r.State == desk.Expected || r.State == desk.Late || r.State == desk.NoShow)
+	if r.Status == desk.StatusArrived { // checked in and not yet with the physician: a mistaken tap is taken back
+		in.SetText("Undo check-in")
+		in.SetIcon(theme.ContentUndoIcon())
+		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, id); return err }) }
+		in.Enable()
+	} else {
+		in.SetText("Check in")
+		in.SetIcon(theme.ConfirmIcon())
+		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
+		setEnabled(in, r.State == desk.Expected || r.State == desk.Late || r.State == desk.NoShow)
+	}
 	setEnabled(no, r.State == desk.Late || r.State == desk.Expected)
 }
 

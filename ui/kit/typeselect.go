@@ -2,8 +2,6 @@ package kit
 
 import (
 	"image/color"
-	"unicode"
-	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -16,8 +14,12 @@ import (
 // Select ignores letters, so a receptionist tabbing through the
 // registration form typed "f" on Sex and nothing happened (only Space,
 // the arrows and the pointer chose).
+//
+// Clicked open (or opened with Space or an arrow), its list takes letters
+// too, and Enter takes the option marked (see optionList).
 type TypeSelect struct {
 	widget.Select
+	list *optionList // open, or nil
 }
 
 // NewTypeSelect is a TypeSelect of options calling changed on a choice.
@@ -31,19 +33,41 @@ func NewTypeSelect(options []string, changed func(string)) *TypeSelect {
 
 // TypedRune is part of fyne.Focusable.
 func (s *TypeSelect) TypedRune(r rune) {
-	n := len(s.Options)
-	from := s.SelectedIndex() // -1 with none: the search starts at the first
-	for k := 1; k <= n; k++ {
-		i := (from + k) % n
-		if i < 0 {
-			i += n
-		}
-		first, _ := utf8.DecodeRuneInString(s.Options[i])
-		if unicode.ToLower(first) == unicode.ToLower(r) {
-			s.SetSelectedIndex(i)
-			return
-		}
+	if i := nextByLetter(s.Options, s.SelectedIndex(), r); i >= 0 {
+		s.SetSelectedIndex(i)
 	}
+}
+
+// Tapped is part of fyne.Tappable: opens the list that takes letters
+// (Fyne's own pop-up ignores them).
+func (s *TypeSelect) Tapped(*fyne.PointEvent) {
+	if s.Disabled() {
+		return
+	}
+	if c := fyne.CurrentApp().Driver().CanvasForObject(s); c != nil && c.Focused() != s && !fyne.CurrentDevice().IsMobile() {
+		c.Focus(s)
+	}
+	s.open()
+}
+
+// TypedKey is part of fyne.Focusable: Space, Up and Down open the list
+// that takes letters; the rest as Fyne's Select.
+func (s *TypeSelect) TypedKey(e *fyne.KeyEvent) {
+	switch e.Name {
+	case fyne.KeySpace, fyne.KeyUp, fyne.KeyDown:
+		s.open()
+	default:
+		s.Select.TypedKey(e)
+	}
+}
+
+// Hide is part of fyne.CanvasObject: the open list goes with the select.
+func (s *TypeSelect) Hide() {
+	if s.list != nil {
+		s.list.pop.Hide()
+		s.list = nil
+	}
+	s.Select.Hide()
 }
 
 // CreateRenderer is part of fyne.Widget: Fyne's Select with the edge an

@@ -5,6 +5,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 )
@@ -54,5 +56,69 @@ func TestTypeSelectHasAnEntrysEdge(t *testing.T) {
 	want := theme.Color(theme.ColorNameInputBorder)
 	if edge == nil || edge.StrokeColor != want || edge.Size() != s.Size() {
 		t.Fatalf("edge %+v, want one in %v the size of the select %v", edge, want, s.Size())
+	}
+}
+
+// TestTypeSelectOpenListTakesLetters: the Sex drop-down clicked open, "f"
+// typed and Enter pressed chose "unknown", the item under the pointer,
+// not "female" (Fyne's pop-up menu took the keyboard and ignored letters).
+// The open list now marks the option a letter names and Enter takes it,
+// even with the pointer resting on another row; it opens with the current
+// choice marked, and Escape closes it choosing nothing.
+func TestTypeSelectOpenListTakesLetters(t *testing.T) {
+	test.NewTempApp(t)
+	var changed []string
+	s := NewTypeSelect([]string{"female", "male", "other", "unknown"}, func(v string) { changed = append(changed, v) })
+	// Low in the window, as Sex is on the registration form: no room below.
+	w := test.NewTempWindow(t, container.NewBorder(nil, s, nil, nil))
+	w.Resize(fyne.NewSize(400, 300))
+	c := w.Canvas()
+	test.Tap(s)
+	l, ok := c.Focused().(*optionList)
+	if !ok || s.list != l {
+		t.Fatalf("tapped open: %T has the keyboard, want the open list", c.Focused())
+	}
+	d := fyne.CurrentApp().Driver()
+	if p, sp := d.AbsolutePositionForObject(l), d.AbsolutePositionForObject(s); p.Y+l.Size().Height > sp.Y+theme.InputBorderSize() {
+		t.Errorf("no room below: the list (y %v, h %v) should open above the select (y %v)", p.Y, l.Size().Height, sp.Y)
+	}
+	// The pointer rests on "unknown" (as in the report), then "f", Enter.
+	l.MouseIn(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(10, l.Size().Height-10)}})
+	if l.at != 3 {
+		t.Fatalf("pointer on the last row marked %d, want 3", l.at)
+	}
+	l.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(12, l.Size().Height-11)}})
+	c.Focused().TypedRune('f')
+	l.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(14, l.Size().Height-12)}}) // a jitter on the same row
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if s.Selected != "female" || s.list != nil || c.Focused() != s {
+		t.Fatalf("f, Enter: %q selected (list open %v, keyboard at %T), want female, closed, back on the select", s.Selected, s.list != nil, c.Focused())
+	}
+	// Opened again with Space: the choice is marked; Down, Enter is male.
+	s.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if s.list == nil || s.list.at != 0 {
+		t.Fatalf("Space: list %v, want it open on female", s.list)
+	}
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnter})
+	if s.Selected != "male" {
+		t.Errorf("Down, Enter: %q, want male", s.Selected)
+	}
+	// "o", "u" go on; Escape chooses nothing.
+	test.Tap(s)
+	c.Focused().TypedRune('U')
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if s.Selected != "male" || s.list != nil {
+		t.Errorf("u, Escape: %q (open %v), want male, closed", s.Selected, s.list != nil)
+	}
+	// A tap on a row takes it.
+	test.Tap(s)
+	l = s.list
+	test.TapAt(l, fyne.NewPos(10, l.Size().Height-10))
+	if s.Selected != "unknown" || s.list != nil {
+		t.Errorf("tap on the last row: %q, want unknown", s.Selected)
+	}
+	if len(changed) != 3 || changed[0] != "female" {
+		t.Errorf("changes %v, want female, male, unknown", changed)
 	}
 }

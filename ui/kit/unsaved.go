@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -49,12 +51,26 @@ func UnsavedIn(o fyne.CanvasObject) string {
 	return ""
 }
 
+// unsentMark ends an Unsaved text that is a whole sentence about messages
+// not sent (Unsent). U+2060 WORD JOINER: never shown.
+const unsentMark = "\u2060"
+
+// Unsent is Unsaved's text for messages typed and not sent: sentence is
+// said whole ("The message you started is not sent yet.") under "Leave
+// without sending?". A chat message is sent, not saved: the question said
+// "not saved" for one.
+func Unsent(sentence string) string { return sentence + unsentMark }
+
 // ConfirmLeave asks before leaving a screen that holds what (Unsaved's
 // text): leave runs only when the person chooses to discard it.
 func ConfirmLeave(win fyne.Window, what string, leave func()) {
-	msg := widget.NewLabel(what + " is not saved yet. If you leave now, what you typed is lost.")
+	title, sentence := "Leave without saving?", what+" is not saved yet."
+	if s, ok := strings.CutSuffix(what, unsentMark); ok {
+		title, sentence = "Leave without sending?", s
+	}
+	msg := widget.NewLabel(sentence + " If you leave now, what you typed is lost.")
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Leave without saving?", "Discard and leave", "Stay here", AtLeast(420, 0, msg),
+	d := dialog.NewCustomConfirm(title, "Discard and leave", "Stay here", AtLeast(420, 0, msg),
 		func(ok bool) {
 			if ok {
 				leave()
