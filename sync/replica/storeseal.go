@@ -794,3 +794,34 @@ func (r *Replica) SealerForTest() store.Sealer {
 	}
 	return r.seal
 }
+
+// SealAsVersion2ForTest rewrites the store's seal as the version before
+// session 23 wrote it (no note of the chain, version 2), under the same
+// generation and parts (version 3 changed no digest: the note is a field
+// of its own): an upgrade's first login is tested from it.
+func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
+	if r.seal == nil {
+		return errors.New("replica: the store is not sealed")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	db := r.p.DB
+	db.SetSealer(nil)
+	defer db.SetSealer(r.seal)
+	return db.Update(ctx, func(tx *store.Tx) error {
+		row, err := tx.Meta(ctx, metaSeal)
+		if err != nil {
+			return err
+		}
+		gen, p, ok, _ := r.seal.decode(row)
+		if !ok || p.version != sealVersion {
+			return errors.New("replica: the store's seal does not hold")
+		}
+		v3 := r.seal.encode(gen, p)
+		body := append([]byte{2}, v3[1:len(v3)-32-4-len(p.chain)]...)
+		key := r.seal.macKey()
+		m := hmac.New(sha256.New, key[:])
+		m.Write(body)
+		return tx.SetMeta(ctx, metaSeal, m.Sum(body))
+	})
+}
