@@ -16,6 +16,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -209,6 +210,61 @@ func TestAttackS23aPutBackStoreForks(t *testing.T) {
 			if _, err := s.Patient(ctx, p.ID); err != nil {
 				t.Errorf("%s lacks %s %s: %v", s.StaffName(), p.Family, p.Given, err)
 			}
+		}
+	}
+}
+
+// TestAttackS23aChainNoteWithSealDeleted (finding 1, second shape): the
+// folder's writer deletes the store's seal too, so no seal vouches for the
+// note, and points the note at an id bound to Paul's key that no copy of
+// his moved onto. On main the workstation opened on it and wrote there:
+// a chain his directory entry does not name, his writes refused on every
+// workstation. The note is believed only for a chain moved from the
+// profile's device by his own signed moves; the store, its seal deleted,
+// is said altered and moves onto a new chain of its own.
+func TestAttackS23aChainNoteWithSealDeleted(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	r, _ := c.Phys.Replica()
+	x := r.Device()
+	other := crypto.NewDeviceID(c.Phys.Fingerprint())
+	c.Phys.Close()
+	db, err := store.Open(ctx, filepath.Join(c.Phys.Profile().Dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteMeta(ctx, "store/seal"); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, replica.MetaChain, []byte(other))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relogin(t, c.Phys)
+	if c.Phys.StoreAltered() == "" {
+		t.Error("the deleted seal was not said")
+	}
+	r, _ = c.Phys.Replica()
+	if r.Device() == other {
+		t.Errorf("the workstation opened on %s, a chain its note was pointed at (its own: %s)", other, x)
+	}
+	if _, err := c.Phys.Maintain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Phys.RegisterPatient(ctx, app.Patient{Family: "After", Given: "SealDeleted", Birth: "1980-01-04"})
+	if err != nil {
+		t.Fatalf("the workstation cannot write: %v", err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	wantNoForks(t, c.All()...)
+	for _, s := range []*app.Session{c.Recep, c.Phys2} {
+		if _, err := s.Patient(ctx, p.ID); err != nil {
+			t.Errorf("%s lacks the physician's patient: %v", s.StaffName(), err)
 		}
 	}
 }
