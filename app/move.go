@@ -39,6 +39,11 @@ import (
 // sync. Only a restored workstation whose member is not an active member
 // here (a backup from before her admission was applied) keeps the old
 // rule (replica restored.go: its writes wait for the first catch-up).
+// Since session 23 a store the seal finds put back or altered at its
+// opening, its chain's tip not vouched for (replica.ChainSuspect: an older
+// copy, its seal deleted or not matching, its own events deleted), moves
+// the same way at that login (session.go open), before the checks after
+// login, which run on the moved replica (replica.CarryAltered).
 
 // newDeviceID makes a new workstation's device id (a variable: tests make
 // workstations of before session 17, on random ids).
@@ -51,11 +56,11 @@ var newDeviceID = crypto.NewDeviceID
 // names that device (or names none) and every event of the old chain was
 // sent; either way its member is active here. It reports why a move it
 // tried failed; one not due yet waits for a later login. A restored
-// workstation moves only when restore is set (MarkRestored, at the
-// restore), never at a login: a store the login finds altered or put back
-// is marked restored too, and the checks after login rebuild it on the
-// replica that opened it (storeseal.go), which a move would replace.
-// Callers hold s.mu or own s alone (open).
+// workstation moves only when restore is set: at the restore
+// (MarkRestored), or at the login that found its store put back or
+// altered (open, replica.ChainSuspect), before the checks after login
+// start (they run on the replica the session keeps); never at a later
+// login. Callers hold s.mu or own s alone (open).
 func (s *Session) moveIfDue(ctx context.Context, restore bool) error {
 	rep := s.rep
 	if rep == nil {

@@ -243,8 +243,8 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	}
 	s.prof = prof
 	// The chain it writes in: its device id's, or the bound id it moved
-	// onto (move.go), as its store notes it.
-	chain, err := replica.OwnChain(ctx, db, id.Fingerprint(), s.prof.Device)
+	// onto (move.go), as its store notes it and its seal holds.
+	chain, err := replica.OwnChain(ctx, db, id.Public(), s.prof.Device, *dk)
 	var rep *replica.Replica
 	s.sealFloor = sealFloor(ks)
 	s.sealGen.Store(s.sealFloor)
@@ -261,6 +261,19 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.dk = dk
 	s.dkMu.Unlock()
 	s.db, s.rep, s.locked = db, rep, false
+	// A store the seal found put back or altered may end its chain short
+	// of what the clinic holds: it moves at once onto a new chain, as a
+	// restore does (move.go), before the checks after login, which run on
+	// the replica the session keeps.
+	if rep.ChainSuspect() {
+		if err := s.moveIfDue(ctx, true); err != nil {
+			log.Printf("medihaven: %v", err)
+		}
+		if s.rep != rep {
+			s.rep.CarryAltered(rep)
+			rep = s.rep
+		}
+	}
 	s.afterSealCheck(ctx, rep, ks) // storeseal.go
 	// A restored workstation's writes wait for its first catch-up.
 	s.holdRestored(rep, false)

@@ -189,25 +189,52 @@ type moveKey struct{ fp, device string }
 // profile whose chain another copy moved (ErrMovedAway) stays on it.
 const MetaChain = "replica/chain"
 
-// OwnChain is the chain the workstation of member fp, whose profile's
+// OwnChain is the chain the workstation of member pub, whose profile's
 // device id is device, writes in: the one its store notes (MetaChain),
-// device's or one bound to fp's key; for a store that notes none yet (a
+// device's or one bound to her key; for a store that notes none yet (a
 // new workstation, or one written before session 22) the bound id it
 // moved onto from its random one, if it did (MovedChain), else device,
 // noted from now on. Since session 22 a restored workstation moves again
 // (app/move.go), so another copy's move from its chain may be stored
 // here: the note, not the moves, says which chain is this copy's own (two
 // copies following one move wrote in one chain: a fork).
-func OwnChain(ctx context.Context, db *store.DB, fp, device string) (string, error) {
+//
+// The note is a row of the folder (session 23, h-chain23): pointed at
+// another chain bound to her key (her other computer's, restored from a
+// backup), this copy wrote in that chain and forked it, and her writes
+// there were set aside everywhere. So the note the store's seal holds
+// (version 3; dk is the device key) is believed over the row, which is
+// put back as sealed; without a seal that holds (none yet, one of before
+// session 23, or the seal's check fails: the store is then rebuilt and
+// moves, app/session.go) the row is believed only when it is device or a
+// chain moved from it by her own signed moves (descends), never a chain
+// of another computer of hers she never moved onto from here.
+func OwnChain(ctx context.Context, db *store.DB, pub *crypto.PublicKey, device string, dk crypto.DeviceKey) (string, error) {
+	fp := pub.Fingerprint()
 	chain := device
 	err := db.Update(ctx, func(tx *store.Tx) error {
 		v, err := tx.Meta(ctx, MetaChain)
-		switch {
-		case err == nil && (string(v) == device || crypto.DeviceBoundTo(string(v), fp)):
-			chain = string(v)
-			return nil
-		case err != nil && !errors.Is(err, store.ErrNotFound):
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
+		}
+		noted := err == nil
+		sealed, err := sealedChain(ctx, tx, dk)
+		if err != nil {
+			return err
+		}
+		if sealed != "" && (sealed == device || crypto.DeviceBoundTo(sealed, fp)) {
+			chain = sealed
+			if noted && string(v) == sealed {
+				return nil
+			}
+			return tx.SetMeta(ctx, MetaChain, []byte(chain))
+		}
+		if noted && (string(v) == device || crypto.DeviceBoundTo(string(v), fp)) {
+			ok, err := descends(ctx, tx, pub, device, string(v))
+			if err != nil || ok {
+				chain = string(v)
+				return err
+			}
 		}
 		if !crypto.IsBoundDeviceID(device) {
 			moves, err := appliedMoves(ctx, tx, fp, device)
@@ -224,6 +251,73 @@ func OwnChain(ctx context.Context, db *store.DB, fp, device string) (string, err
 		return "", fmt.Errorf("replica: the chain this workstation writes in: %w", err)
 	}
 	return chain, nil
+}
+
+// sealedChain is the chain the store's seal notes, when its MAC holds
+// under the device key dk ("" else: no seal, one of before version 3, or
+// one that does not hold; the seal's check at Open says the latter).
+func sealedChain(ctx context.Context, tx *store.Tx, dk crypto.DeviceKey) (string, error) {
+	row, err := tx.Meta(ctx, metaSeal)
+	if errors.Is(err, store.ErrNotFound) || err == nil && dk.Wiped() {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s := &storeSeal{mac: sealKey(dk, "mac")}
+	defer s.wipe()
+	_, p, ok, _ := s.decode(row)
+	if !ok {
+		return "", nil
+	}
+	return p.chain, nil
+}
+
+// descends reports whether chain is device or a chain moved from it by
+// pub's own moves as stored here, each read from its signed bytes (a
+// row's columns are the folder's), at most maxMoveHops back.
+func descends(ctx context.Context, tx *store.Tx, pub *crypto.PublicKey, device, chain string) (bool, error) {
+	for hops := 0; chain != device; hops++ {
+		if hops >= maxMoveHops {
+			return false, nil
+		}
+		row, err := tx.EnvelopeAt(ctx, chain, 1)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("replica: first event of device %s: %w", short(chain), err)
+		}
+		env, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil || env.Header.Kind != KindMove || env.Header.Device != chain || env.Header.Seq != 1 ||
+			env.Header.Author != pub.Fingerprint() || env.Verify(pub) != nil {
+			return false, nil
+		}
+		chain = movedFrom(env.Header.Entity)
+	}
+	return true, nil
+}
+
+// ChainSuspect reports whether the store's seal, checked at Open, could
+// not vouch for the tip of this workstation's own chain: an older copy
+// put back, its seal altered or deleted, its own events deleted. Its chain
+// may end short of what the clinic holds, and its next event would take
+// the place of one the clinic has (a fork, its writes set aside): the app
+// moves it onto a new chain as a restore does (app/session.go).
+func (r *Replica) ChainSuspect() bool { return r.chainSuspect }
+
+// CarryAltered hands what the seal's check at Open found altered, and
+// what is still to be rebuilt after login (CheckIndex), from the replica
+// that opened the store to r, opened on the same store to replace it (a
+// move: app/session.go).
+func (r *Replica) CarryAltered(from *Replica) {
+	from.alteredMu.Lock()
+	altered, suspect := from.altered, from.rowsSuspect
+	from.alteredMu.Unlock()
+	r.alteredMu.Lock()
+	r.altered = altered + r.altered
+	r.rowsSuspect = r.rowsSuspect || suspect
+	r.alteredMu.Unlock()
 }
 
 // MovedAway reports whether another copy of this profile moved this

@@ -145,6 +145,10 @@ type Replica struct {
 	// rowsSuspect: the seal could not be believed at Open; its records,
 	// events and bindings are rebuilt after login (CheckIndex, storeseal.go).
 	rowsSuspect bool
+	// chainSuspect: the seal at Open could not vouch for the tip of this
+	// workstation's own chain (put back, altered, its own events
+	// deleted): the app moves it onto a new chain (ChainSuspect).
+	chainSuspect bool
 
 	mark          sync.Mutex
 	restored      bool
@@ -227,6 +231,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 			}
 			again.altered = r.altered + again.altered
 			again.rowsSuspect = again.rowsSuspect || r.rowsSuspect
+			again.chainSuspect = again.chainSuspect || r.chainSuspect
 			return again, nil
 		}
 	}

@@ -44,6 +44,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -53,7 +54,12 @@ const metaSeal = "store/seal"
 // sealVersion is the seal's format: 2 (session 22) adds the rows of
 // records, events, bindings and the rest (store.RowMarks); a seal of
 // version 1 is still read, and its rows are read whole once to seal them.
-const sealVersion = 2
+// 3 (session 23) adds the store's note of the chain it writes in
+// (MetaChain), as a field of its own: the meta digest is as in 2, so a
+// store sealed by 2 is believed as it was (nothing of it reads as
+// altered) and sealed by 3 at its next write; OwnChain believes the
+// sealed note over the row.
+const sealVersion = 3
 
 // SealCheck is what the keyring says of the store's seal (Params.Seal).
 type SealCheck struct {
@@ -77,6 +83,10 @@ type sealParts struct {
 	dir    [32]byte
 	index  [16]byte
 	rows   store.RowMarks
+	// chain: the store's note of the chain it writes in (version 3; ""
+	// in a seal of before, or of a store noting none).
+	chain   string
+	version byte
 }
 
 // storeSeal seals the replica's store (store.Sealer).
@@ -95,21 +105,23 @@ func newStoreSeal(r *Replica) (*storeSeal, error) {
 	if dk.Wiped() {
 		return nil, errors.New("replica: no device key to seal the store with")
 	}
-	derive := func(label string) [32]byte {
-		h := hmac.New(sha256.New, dk[:])
-		h.Write([]byte("medihaven/store-seal/" + label))
-		var out [32]byte
-		copy(out[:], h.Sum(nil))
-		return out
-	}
-	s := &storeSeal{r: r, mac: derive("mac")}
-	k := derive("index")
+	s := &storeSeal{r: r, mac: sealKey(dk, "mac")}
+	k := sealKey(dk, "index")
 	b, err := aes.NewCipher(k[:])
 	if err != nil {
 		return nil, err
 	}
 	s.block = b
 	return s, nil
+}
+
+// sealKey is the seal's key labelled label, derived from the device key.
+func sealKey(dk crypto.DeviceKey, label string) [32]byte {
+	h := hmac.New(sha256.New, dk[:])
+	h.Write([]byte("medihaven/store-seal/" + label))
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 // wipe forgets the seal's keys (Replica.Wipe). The AES cipher's own
@@ -198,6 +210,9 @@ func (s *storeSeal) Seal(ctx context.Context, tx *store.Tx) (func(), error) {
 		if parts.meta, err = metaDigest(ctx, tx); err != nil {
 			return nil, err
 		}
+		if parts.chain, err = chainNote(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
 	if entities {
 		if parts.dir, err = dirDigest(ctx, tx); err != nil {
@@ -244,6 +259,15 @@ func metaDigest(ctx context.Context, tx *store.Tx) ([32]byte, error) {
 	var out [32]byte
 	copy(out[:], h.Sum(nil))
 	return out, nil
+}
+
+// chainNote is the store's note of the chain it writes in ("" for none).
+func chainNote(ctx context.Context, tx *store.Tx) (string, error) {
+	v, err := tx.Meta(ctx, MetaChain)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return string(v), err
 }
 
 func dirDigest(ctx context.Context, tx *store.Tx) ([32]byte, error) {
@@ -294,6 +318,7 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	for t := range p.rows {
 		b.Write(p.rows[t][:])
 	}
+	writeField(&b, []byte(p.chain))
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(b.Bytes())
@@ -304,10 +329,11 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 // decode reads a seal's row, and whether its MAC holds; rows: it seals
 // the rows (version 2).
 func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) {
-	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] != 1 && row[0] != sealVersion {
+	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] < 1 || row[0] > sealVersion {
 		return 0, p, false, false
 	}
-	rows = row[0] == sealVersion
+	rows = row[0] >= 2
+	p.version = row[0]
 	body, tag := row[:len(row)-32], row[len(row)-32:]
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
@@ -342,6 +368,9 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) 
 			rd.Read(p.rows[t][:])
 		}
 	}
+	if p.version >= 3 {
+		p.chain = field()
+	}
 	return gen, p, rd.Len() == 0, rows
 }
 
@@ -355,6 +384,9 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan, scanRows bo
 		return p, err
 	}
 	if p.dir, err = dirDigest(ctx, tx); err != nil {
+		return p, err
+	}
+	if p.chain, err = chainNote(ctx, tx); err != nil {
 		return p, err
 	}
 	if scan {
@@ -398,6 +430,7 @@ const (
 	alteredDir
 	alteredMeta
 	alteredTip
+	alteredChain
 )
 
 // checkSeal checks the store against its seal and the keyring's floor,
@@ -461,6 +494,11 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		if was.dir != now.dir {
 			found, why = found|alteredDir, append(why, "directory rows changed")
 		}
+		if was.chain != "" && was.chain != now.chain {
+			// The app puts the sealed note back before it opens
+			// (OwnChain): said here for a replica opened on the note.
+			found, why = found|alteredChain, append(why, "its note of the chain it writes in changed")
+		}
 		now.index = was.index // checked by CheckIndex
 		if sealsRows {
 			now.rows = was.rows // checked by CheckIndex
@@ -472,6 +510,9 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	if found&alteredAll != 0 {
 		r.rowsSuspect = true // rebuilt after login (CheckIndex)
 	}
+	// Its own chain may end short of what the clinic holds: the app moves
+	// it onto a new chain, as a restore does (ChainSuspect).
+	r.chainSuspect = found&(alteredAll|alteredTip) != 0
 	if found != 0 {
 		r.altered = alteredSay + ": " +
 			strings.Join(why, "; ") + ". Nothing in it was trusted: it is being rebuilt from the clinic's signed records, " +
@@ -752,4 +793,35 @@ func (r *Replica) SealerForTest() store.Sealer {
 		return nil
 	}
 	return r.seal
+}
+
+// SealAsVersion2ForTest rewrites the store's seal as the version before
+// session 23 wrote it (no note of the chain, version 2), under the same
+// generation and parts (version 3 changed no digest: the note is a field
+// of its own): an upgrade's first login is tested from it.
+func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
+	if r.seal == nil {
+		return errors.New("replica: the store is not sealed")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	db := r.p.DB
+	db.SetSealer(nil)
+	defer db.SetSealer(r.seal)
+	return db.Update(ctx, func(tx *store.Tx) error {
+		row, err := tx.Meta(ctx, metaSeal)
+		if err != nil {
+			return err
+		}
+		gen, p, ok, _ := r.seal.decode(row)
+		if !ok || p.version != sealVersion {
+			return errors.New("replica: the store's seal does not hold")
+		}
+		v3 := r.seal.encode(gen, p)
+		body := append([]byte{2}, v3[1:len(v3)-32-4-len(p.chain)]...)
+		key := r.seal.macKey()
+		m := hmac.New(sha256.New, key[:])
+		m.Write(body)
+		return tx.SetMeta(ctx, metaSeal, m.Sum(body))
+	})
 }
