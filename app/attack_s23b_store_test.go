@@ -64,3 +64,68 @@ func TestAttackS23bRefusedSetToApplied(t *testing.T) {
 	}
 	relogin(t, c.phys)
 }
+
+// TestAttackS23bDeletedEventFetchedAgain: a colleague's allergy event
+// deleted from the physician's file, with its record's row, and an event
+// of hers after it left in place: the rebuild said events may be missing,
+// but her device's head still covered the place, so the next catch-up
+// never asked for it and the chart stayed without the allergy.
+func TestAttackS23bDeletedEventFetchedAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	p, err := c.recep.RegisterPatient(ctx, Patient{Family: "Allergic", Given: "Anna", Birth: "1970-01-02"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	a, err := clin(c.phys2).AddAllergy(ctx, Allergy{Patient: p.ID, Substance: "penicillin", Reaction: "anaphylaxis", Severity: "severe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another event of hers after it: her device's head is above it.
+	if _, err := clin(c.phys2).OpenChart(ctx, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	wantChartAllergy(t, c.phys, p.ID, true)
+	if t.Failed() {
+		t.FailNow()
+	}
+	c.phys.Close()
+	db := rawStore(t, c.phys)
+	var kept string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'envelopes_kept'`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TRIGGER envelopes_kept`); err != nil {
+		t.Fatal(err)
+	}
+	var seq, head int64
+	if err := db.QueryRow(`SELECT seq FROM envelopes WHERE entity = ? OR entity = unhex(?)`, a.ID, a.ID).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`DELETE FROM envelopes WHERE entity = ? OR entity = unhex(?)`, a.ID, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(kept); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := res.RowsAffected(); k != 1 {
+		t.Fatalf("setup: %d events of the allergy, want 1", k)
+	}
+	if _, err := db.Exec(`DELETE FROM entities WHERE n = ?`, entityNumber(t, db, a.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT h.seq FROM heads h JOIN envelopes e ON e.device = h.device WHERE e.author = ? LIMIT 1`, c.phys2.Fingerprint()).Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if head <= seq {
+		t.Fatalf("setup: her device's head %d is not above the deleted event %d", head, seq)
+	}
+	afterChecks(t, c.phys)
+	wantAltered(t, c.phys)
+	mustSync(t, c.all()...)
+	wantChartAllergy(t, c.phys, p.ID, true)
+}
