@@ -592,34 +592,21 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 }
 
 // rebuildRows rebuilds the store's rows from the log, whose events are
-// signed: every refused event is judged again (a revocation set back to
-// refused), every record the log names is
-// bound and rebuilt again from its events (a row deleted or put back
-// older; a member's key row with her entry), and what was sent back to be judged is judged now. The
-// replica's own state is then read again from the store.
+// signed: their states in the file are not believed (a refused event set
+// to applied, a revocation set back to refused), so every event is judged
+// again from the start, by Apply's own rules, as a workstation that
+// received them all would judge them (session 23, h-rejudge23; session
+// 22 sent back only the refused ones and kept the applied). Every
+// record's row, binding and device owner is removed first and made again
+// by the judging; the replica's memory is read again from the emptied
+// store before. An event deleted from the file leaves the events above
+// it in its device's chain waiting for it, its device's head below it:
+// the next catch-up fetches it again (the walk of netsync does not stop
+// at a place held pending with a gap below; PullFrom asks above heads).
 func (r *Replica) rebuildRows(ctx context.Context) error {
 	r.mu.Lock()
 	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		defer r.begin()()
-		refused, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
-		if err != nil {
-			return fmt.Errorf("replica: refused envelopes: %w", err)
-		}
-		for _, row := range refused {
-			if err := r.setState(ctx, tx, row, pending("the store was altered: judged again")); err != nil {
-				return err
-			}
-		}
-		ids, err := tx.RecordIDs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := r.rebind(ctx, tx, id, nil); err != nil {
-				return err
-			}
-		}
-		return nil
+		return tx.JudgeAllAgain(ctx, "the store was altered: judged again")
 	})
 	if err == nil {
 		// Under r.mu: an Apply beside it (the session's sync) must not
