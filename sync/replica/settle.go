@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -43,6 +44,11 @@ var settleBudget = 20000
 // opens the envelopes kept sealed for a key that arrived (unseal.go).
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 	r.budget, r.more = settleBudget, false
+	if r.again {
+		// Judged again whole in one transaction: until it commits, the
+		// store shows what it showed (rebuildRows).
+		r.budget = math.MaxInt
+	}
 	roleRounds := 0
 	for {
 		progress := false

@@ -592,36 +592,36 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 }
 
 // rebuildRows rebuilds the store's rows from the log, whose events are
-// signed: their states in the file are not believed (a refused event set
-// to applied, a revocation set back to refused), so every event is judged
+// signed. Their states in the file are not believed (a refused event set
+// to applied, a revocation set back to refused): every event is judged
 // again from the start, by Apply's own rules, as a workstation that
 // received them all would judge them (session 23, h-rejudge23; session
-// 22 sent back only the refused ones and kept the applied). Every
-// record's row, binding and device owner is removed first and made again
-// by the judging; the replica's memory is read again from the emptied
-// store before. An event deleted from the file leaves the events above
-// it in its device's chain waiting for it, its device's head below it:
-// the next catch-up fetches it again (the walk of netsync does not stop
-// at a place held pending with a gap below; PullFrom asks above heads).
+// 22 sent back only the refused ones and kept the applied), in one
+// transaction, so the store shows what it showed until the rebuilt
+// records replace it. An event deleted from the file leaves the events
+// above it in its device's chain waiting for it, and its device's head
+// below it: the next catch-up fetches it (netsync's walk does not stop at
+// a place held pending above a gap; PullFrom asks above the heads).
 func (r *Replica) rebuildRows(ctx context.Context) error {
-	r.mu.Lock()
-	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		return tx.JudgeAllAgain(ctx, "the store was altered: judged again")
-	})
-	if err == nil {
-		// Under r.mu: an Apply beside it (the session's sync) must not
-		// commit between the reading of the rebuilt store and the
-		// taking of what was read, or the state it applied (a
-		// revocation) is replaced by the older one
-		// (TestAttackS15cH2OlderStorePutBack failed one run in two).
-		r.reload(ctx)
-	}
-	r.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	_, err = r.Apply(ctx, nil)
+	_, err := r.apply(ctx, nil, true)
 	return err
+}
+
+// judgeAllAgain sends every stored event back to be judged, removes the
+// records, bindings, device owners and heads judging them made
+// (store.JudgeAllAgain), and has the replica's memory read again from
+// what is left, in tx: as a newcomer's before its first catch-up, with
+// this workstation's keys, marks and chain.
+func (r *Replica) judgeAllAgain(ctx context.Context, tx *store.Tx) error {
+	if err := tx.JudgeAllAgain(ctx, "the store was altered: judged again"); err != nil {
+		return fmt.Errorf("replica: judge every event again: %w", err)
+	}
+	fresh := newReplica(r.p)
+	if err := fresh.load(tx); err != nil {
+		return fmt.Errorf("replica: judge every event again: %w", err)
+	}
+	r.take(fresh)
+	return nil
 }
 
 // repairAltered rebuilds what a check found altered: every part for a
