@@ -10,6 +10,8 @@ package app
 import (
 	"context"
 	"testing"
+
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestAttackS23bRefusedSetToApplied: the revoked physician's allergy,
@@ -128,4 +130,70 @@ func TestAttackS23bDeletedEventFetchedAgain(t *testing.T) {
 	wantAltered(t, c.phys)
 	mustSync(t, c.all()...)
 	wantChartAllergy(t, c.phys, p.ID, true)
+}
+
+// TestAttackS23bOwnEventDeletedFetchedAgain: the physician's own allergy
+// event deleted from his file under a later event of his: after the
+// rebuild and a catch-up, the allergy is back, and so are his events
+// after it (they waited for it), and he writes on.
+func TestAttackS23bOwnEventDeletedFetchedAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	patient, a := allergic(t, c)
+	if _, err := clin(c.phys).OpenChart(ctx, patient); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	c.phys.Close()
+	db := rawStore(t, c.phys)
+	var kept string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'envelopes_kept'`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TRIGGER envelopes_kept`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`DELETE FROM envelopes WHERE entity = ? OR entity = unhex(?)`, a.ID, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(kept); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := res.RowsAffected(); k != 1 {
+		t.Fatalf("setup: %d events of the allergy, want 1", k)
+	}
+	if _, err := db.Exec(`DELETE FROM entities WHERE n = ?`, entityNumber(t, db, a.ID)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	afterChecks(t, c.phys)
+	wantAltered(t, c.phys)
+	mustSync(t, c.all()...)
+	wantChartAllergy(t, c.phys, patient, true)
+	if _, err := clin(c.phys).AddAllergy(ctx, Allergy{Patient: patient, Substance: "latex", Reaction: "rash", Severity: "mild"}); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, c.all()...)
+	for _, s := range []*Session{c.phys, c.phys2} {
+		chart, err := clin(s).OpenChart(ctx, patient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chart.Allergies) != 2 {
+			t.Errorf("%s: the chart shows allergies %+v, want penicillin and latex", s.name, chart.Allergies)
+		}
+	}
+	r := rep(t, c.phys)
+	var pending int
+	if err := r.DB().View(ctx, func(tx *store.Tx) error {
+		n, err := tx.CountPending(ctx)
+		pending = n
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if pending != 0 {
+		t.Errorf("%d events still wait on the physician's workstation", pending)
+	}
 }
