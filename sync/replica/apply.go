@@ -65,7 +65,7 @@ func (r *Replica) apply(ctx context.Context, raws [][]byte, again bool) (_ Repor
 	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.again = again
+	r.again, r.decided = again, 0
 	defer func() { r.again = false }()
 	if len(raws) >= bulkEnvelopes {
 		r.raiseGC()

@@ -256,3 +256,20 @@ func (r *Replica) fillsOwnGap(ctx context.Context, tx *store.Tx, env *crypto.Env
 	}
 	return verified || env.Verify(r.p.Identity.Public()) == nil, nil
 }
+
+// trimAgain, in an Apply judging every stored event again in one
+// transaction (rebuildRows), writes the records' changes and index terms
+// queued so far and forgets the decisions it cached, every settleBudget
+// decisions, within the transaction: what a budgeted Apply forgets at each
+// of its commits. Without it the queue held every record's change of the
+// store (100,000 patients: 469 MB of heap at the peak).
+func (r *Replica) trimAgain(ctx context.Context, tx *store.Tx) error {
+	if r.decided++; r.decided%settleBudget != 0 {
+		return nil
+	}
+	if err := r.writeIndex(ctx, tx); err != nil {
+		return err
+	}
+	r.reindex, r.settled = map[string][][]byte{}, map[chainPlace]store.Envelope{}
+	return nil
+}

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,7 +126,8 @@ func (s *station) holdsRecord(id string) bool {
 
 // TestRebuildRowsCost measures the rebuild on a workstation holding n
 // patients of the receptionist (MEDIHAVEN_REBUILD_N, default 100 and
-// 10,000): wall and CPU time.
+// 10,000): wall and CPU time, and the heap's peak (MEDIHAVEN_SETTLE_BUDGET
+// trims it more often).
 func TestRebuildRowsCost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 10,000 events")
@@ -132,6 +135,12 @@ func TestRebuildRowsCost(t *testing.T) {
 	ns := []int{100, 10000}
 	if v, err := strconv.Atoi(os.Getenv("MEDIHAVEN_REBUILD_N")); err == nil {
 		ns = []int{v}
+	}
+	if v, err := strconv.Atoi(os.Getenv("MEDIHAVEN_SETTLE_BUDGET")); err == nil {
+		// The rebuild's memory trimmed more often (trimAgain).
+		was := settleBudget
+		settleBudget = v
+		defer func() { settleBudget = was }()
 	}
 	for _, n := range ns {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
@@ -149,16 +158,44 @@ func TestRebuildRowsCost(t *testing.T) {
 			c.sPhys.apply(c.sRecep.own()...)
 			total := c.sPhys.count(store.Applied) + c.sPhys.count(store.Sealed) + c.sPhys.count(store.Rejected)
 			snap := c.sPhys.snapshot()
+			runtime.GC()
+			var ms0 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			peak, stop := heapPeak()
 			start, cpu := time.Now(), cpuTime()
 			if err := c.sPhys.r.rebuildRows(ctx); err != nil {
 				t.Fatal(err)
 			}
 			wall, used := time.Since(start), cpuTime()-cpu
-			t.Logf("rebuild of %d events (%d patients): %v wall, %v CPU (%.0f µs an event)", total, n, ms(wall), ms(used),
-				float64(used.Microseconds())/float64(total))
+			stop()
+			t.Logf("rebuild of %d events (%d patients): %v wall, %v CPU (%.0f µs an event); heap in use %d MB before, peak %d MB during",
+				total, n, ms(wall), ms(used), float64(used.Microseconds())/float64(total), ms0.HeapInuse>>20, peak.Load()>>20)
 			if d := snap.diff(c.sPhys.snapshot()); d != "" {
 				t.Errorf("the rebuild changed the store:\n%s", d)
 			}
 		})
 	}
+}
+
+// heapPeak samples the heap in use every 5 ms until stop.
+func heapPeak() (*atomic.Uint64, func()) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return &peak, func() { close(done); <-ended }
 }

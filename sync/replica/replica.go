@@ -115,6 +115,7 @@ type Replica struct {
 	budget         int                         // during settle: decisions left in this transaction
 	more           bool                        // settle stopped at its budget: another transaction goes on
 	again          bool                        // an Apply judging every stored event again (rebuildRows): no budget
+	decided        int                         // with again: decisions so far (trimAgain)
 	opened         map[*crypto.Envelope]Fields // during Apply: payloads opened on arrival
 	// During Apply: what the checking workers computed of an envelope
 	// that is a function of its bytes alone (its hash; its record id
