@@ -397,6 +397,11 @@ func (r *Replica) reload(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	r.take(fresh)
+}
+
+// take replaces what r knows of the store by what fresh read of it.
+func (r *Replica) take(fresh *Replica) {
 	r.state.Lock()
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.confirms, r.source, r.aside, r.forks, r.stands = fresh.confirms, fresh.source, fresh.aside, fresh.forks, fresh.stands

@@ -56,9 +56,17 @@ func (p Problem) String() string {
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
 func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
+	return r.apply(ctx, raws, false)
+}
+
+// apply is Apply; with again, every stored event is first sent back to be
+// judged from the start, in the same transaction (judgeAllAgain).
+func (r *Replica) apply(ctx context.Context, raws [][]byte, again bool) (_ Report, err error) {
 	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.again, r.decided = again, 0
+	defer func() { r.again = false }()
 	if len(raws) >= bulkEnvelopes {
 		r.raiseGC()
 	}
@@ -89,6 +97,11 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 		defer r.begin()()
 		if err := r.bulk(ctx, tx); err != nil {
 			return err
+		}
+		if again {
+			if err := r.judgeAllAgain(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if err := r.sealedToOpen(ctx, tx); err != nil {
 			return err

@@ -496,6 +496,9 @@ func (r *Replica) ownDevice(ctx context.Context, tx *store.Tx, env *crypto.Envel
 		if extends, err := r.extendsRestored(ctx, tx, env, verified); err != nil || extends {
 			return nil, extends, err
 		}
+		if fills, err := r.fillsOwnGap(ctx, tx, env, verified); err != nil || fills {
+			return nil, fills, err
+		}
 	case err != nil:
 		return nil, false, fmt.Errorf("replica: own chain: %w", err)
 	}

@@ -114,6 +114,8 @@ type Replica struct {
 	requeued       bool                        // during settle: an event was sent back to pending
 	budget         int                         // during settle: decisions left in this transaction
 	more           bool                        // settle stopped at its budget: another transaction goes on
+	again          bool                        // an Apply judging every stored event again (rebuildRows): no budget
+	decided        int                         // with again: decisions so far (trimAgain)
 	opened         map[*crypto.Envelope]Fields // during Apply: payloads opened on arrival
 	// During Apply: what the checking workers computed of an envelope
 	// that is a function of its bytes alone (its hash; its record id
@@ -203,17 +205,7 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
-	r := &Replica{p: p, fp: p.Identity.Fingerprint(), now: p.Now,
-		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
-		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
-		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
-		confirms: map[string]confirmations{},
-		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, holds: map[string]hold{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
-		exposureChecked: map[string]string{}, holdRead: map[string]*holdClaim{}}
-	for _, a := range p.Anchors {
-		r.anchors[a] = true
-	}
-	r.pubkeys[r.fp] = p.Identity.Public()
+	r := newReplica(p)
 	if err := p.DB.View(ctx, r.load); err != nil {
 		return nil, err
 	}
@@ -242,6 +234,23 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// newReplica is a replica of p that knows nothing yet (load reads what it
+// knows from a store).
+func newReplica(p Params) *Replica {
+	r := &Replica{p: p, fp: p.Identity.Fingerprint(), now: p.Now,
+		keys: map[string]map[uint32]crypto.ScopeKey{}, index: map[string]crypto.IndexKey{},
+		pubkeys: map[string]*crypto.PublicKey{}, members: map[string]Member{},
+		granted: map[string]map[string]map[uint32]bool{}, held: map[string]map[string]bool{}, anchors: map[string]bool{},
+		confirms: map[string]confirmations{},
+		claims:   map[string]entryClaims{}, dirty: map[string]bool{}, holds: map[string]hold{}, retired: map[string]map[uint32]bool{}, seen: map[string]map[uint32]bool{},
+		exposureChecked: map[string]string{}, holdRead: map[string]*holdClaim{}}
+	for _, a := range p.Anchors {
+		r.anchors[a] = true
+	}
+	r.pubkeys[r.fp] = p.Identity.Public()
+	return r
 }
 
 func (r *Replica) load(tx *store.Tx) error {

@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -43,6 +44,12 @@ var settleBudget = 20000
 // opens the envelopes kept sealed for a key that arrived (unseal.go).
 func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 	r.budget, r.more = settleBudget, false
+	if r.again {
+		// Judged again whole in one transaction: until it commits, the
+		// store shows what it showed (rebuildRows); trimAgain bounds
+		// what it keeps in memory instead.
+		r.budget = math.MaxInt
+	}
 	roleRounds := 0
 	for {
 		progress := false
@@ -152,6 +159,11 @@ func (r *Replica) settleRun(ctx context.Context, tx *store.Tx, row store.Envelop
 		}
 		moved = true
 		r.budget--
+		if r.again {
+			if err := r.trimAgain(ctx, tx); err != nil {
+				return moved, err
+			}
+		}
 		done[chainPlace{row.Device, row.Seq}] = true
 		if !kept {
 			return moved, nil // not kept: the next waits for the genuine one

@@ -633,49 +633,36 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 }
 
 // rebuildRows rebuilds the store's rows from the log, whose events are
-// signed: every refused event is judged again (a revocation set back to
-// refused), every record the log names is
-// bound and rebuilt again from its events (a row deleted or put back
-// older; a member's key row with her entry), and what was sent back to be judged is judged now. The
-// replica's own state is then read again from the store.
+// signed. Their states in the file are not believed (a refused event set
+// to applied, a revocation set back to refused): every event is judged
+// again from the start, by Apply's own rules, as a workstation that
+// received them all would judge them (session 23, h-rejudge23; session
+// 22 sent back only the refused ones and kept the applied), in one
+// transaction, so the store shows what it showed until the rebuilt
+// records replace it. An event deleted from the file leaves the events
+// above it in its device's chain waiting for it, and its device's head
+// below it: the next catch-up fetches it (netsync's walk does not stop at
+// a place held pending above a gap; PullFrom asks above the heads).
 func (r *Replica) rebuildRows(ctx context.Context) error {
-	r.mu.Lock()
-	err := r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		defer r.begin()()
-		refused, err := tx.EnvelopesInState(ctx, store.Rejected, 0)
-		if err != nil {
-			return fmt.Errorf("replica: refused envelopes: %w", err)
-		}
-		for _, row := range refused {
-			if err := r.setState(ctx, tx, row, pending("the store was altered: judged again")); err != nil {
-				return err
-			}
-		}
-		ids, err := tx.RecordIDs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := r.rebind(ctx, tx, id, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		// Under r.mu: an Apply beside it (the session's sync) must not
-		// commit between the reading of the rebuilt store and the
-		// taking of what was read, or the state it applied (a
-		// revocation) is replaced by the older one
-		// (TestAttackS15cH2OlderStorePutBack failed one run in two).
-		r.reload(ctx)
-	}
-	r.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	_, err = r.Apply(ctx, nil)
+	_, err := r.apply(ctx, nil, true)
 	return err
+}
+
+// judgeAllAgain sends every stored event back to be judged, removes the
+// records, bindings, device owners and heads judging them made
+// (store.JudgeAllAgain), and has the replica's memory read again from
+// what is left, in tx: as a newcomer's before its first catch-up, with
+// this workstation's keys, marks and chain.
+func (r *Replica) judgeAllAgain(ctx context.Context, tx *store.Tx) error {
+	if err := tx.JudgeAllAgain(ctx, "the store was altered: judged again"); err != nil {
+		return fmt.Errorf("replica: judge every event again: %w", err)
+	}
+	fresh := newReplica(r.p)
+	if err := fresh.load(tx); err != nil {
+		return fmt.Errorf("replica: judge every event again: %w", err)
+	}
+	r.take(fresh)
+	return nil
 }
 
 // repairAltered rebuilds what a check found altered: every part for a
