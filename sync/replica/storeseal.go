@@ -51,9 +51,14 @@ import (
 const metaSeal = "store/seal"
 
 // sealVersion is the seal's format: 2 (session 22) adds the rows of
-// records, events, bindings and the rest (store.RowMarks); a seal of
-// version 1 is still read, and its rows are read whole once to seal them.
-const sealVersion = 2
+// records, events, bindings and the rest (store.RowMarks); 3 (session 23)
+// marks them with keyed BLAKE2b computed in C (store.MarkRow) instead of
+// AES of SHA-256 computed in Go (the calls into Go cost a catch-up more
+// than the rest of the seal). A seal of version 1 is still read, and its
+// rows are read whole once to seal them; one of version 2, its rows are
+// read whole once at login, checked with its marks and sealed with the
+// new ones.
+const sealVersion = 3
 
 // SealCheck is what the keyring says of the store's seal (Params.Seal).
 type SealCheck struct {
@@ -84,6 +89,7 @@ type storeSeal struct {
 	r     *Replica
 	mac   [32]byte
 	block cipher.Block
+	rows  [32]byte // the rows' marks' key (store.MarkRow)
 
 	mu    sync.Mutex // guards gen and parts (a commit's result)
 	gen   uint64
@@ -102,7 +108,7 @@ func newStoreSeal(r *Replica) (*storeSeal, error) {
 		copy(out[:], h.Sum(nil))
 		return out
 	}
-	s := &storeSeal{r: r, mac: derive("mac")}
+	s := &storeSeal{r: r, mac: derive("mac"), rows: derive("rows")}
 	k := derive("index")
 	b, err := aes.NewCipher(k[:])
 	if err != nil {
@@ -119,6 +125,7 @@ func (s *storeSeal) wipe() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.mac[:])
+	clear(s.rows[:])
 	s.block = nil
 }
 
@@ -130,16 +137,16 @@ func (s *storeSeal) Mark(token, entity int64) [16]byte {
 	return mark(b, token, entity)
 }
 
-// MarkRow is a row's keyed value (store.Sealer): the AES of the first
-// half of the row's SHA-256.
-func (s *storeSeal) MarkRow(row []byte) [16]byte {
+// RowKey is the key of the rows' marks (store.Sealer); !ok once wiped.
+func (s *storeSeal) RowKey() (key [32]byte, ok bool) {
 	s.mu.Lock()
-	b := s.block
-	s.mu.Unlock()
-	return markRow(b, row)
+	defer s.mu.Unlock()
+	return s.rows, s.block != nil
 }
 
-func markRow(b cipher.Block, row []byte) [16]byte {
+// markRowV2 is a row's mark in a seal of version 2: the AES of the first
+// half of the row's SHA-256 (read once, when such a seal is upgraded).
+func markRowV2(b cipher.Block, row []byte) [16]byte {
 	var out [16]byte
 	if b == nil {
 		return out // wiped: the store is closed
@@ -279,8 +286,13 @@ func writeField(w interface{ Write([]byte) (int, error) }, b []byte) {
 // encode is the seal's row: the version, the generation, the parts, and
 // the MAC over all of them.
 func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
+	return s.encodeAs(sealVersion, gen, p)
+}
+
+// encodeAs is encode in version (2 or more: the rows are in it).
+func (s *storeSeal) encodeAs(version byte, gen uint64, p sealParts) []byte {
 	var b bytes.Buffer
-	b.WriteByte(sealVersion)
+	b.WriteByte(version)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], gen)
 	b.Write(n[:])
@@ -301,19 +313,20 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	return b.Bytes()
 }
 
-// decode reads a seal's row, and whether its MAC holds; rows: it seals
-// the rows (version 2).
-func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) {
-	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] != 1 && row[0] != sealVersion {
-		return 0, p, false, false
+// decode reads a seal's row, whether its MAC holds, and its version (1:
+// it seals no rows; 2: its rows' marks are markRowV2's).
+func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool, version byte) {
+	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] < 1 || row[0] > sealVersion {
+		return 0, p, false, 0
 	}
-	rows = row[0] == sealVersion
+	version = row[0]
+	rows := version >= 2
 	body, tag := row[:len(row)-32], row[len(row)-32:]
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(body)
 	if !hmac.Equal(m.Sum(nil), tag) {
-		return 0, p, false, false
+		return 0, p, false, 0
 	}
 	rd := bytes.NewReader(body[1:])
 	field := func() string {
@@ -342,7 +355,7 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) 
 			rd.Read(p.rows[t][:])
 		}
 	}
-	return gen, p, rd.Len() == 0, rows
+	return gen, p, rd.Len() == 0, version
 }
 
 // current reads the parts of the store as it is; the index whole only
@@ -371,10 +384,22 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan, scanRows bo
 // rowsNow is, per table, the XOR of the marks of every row the store
 // holds.
 func (s *storeSeal) rowsNow(ctx context.Context, tx *store.Tx) (store.RowMarks, error) {
+	key, ok := s.RowKey()
+	defer clear(key[:])
+	return tx.RowMarksNow(ctx, func(row []byte) (m [16]byte) {
+		if ok {
+			m = store.MarkRow(&key, row)
+		}
+		return m // wiped: the store is closed
+	})
+}
+
+// rowsNowV2 is rowsNow with the marks of a seal of version 2.
+func (s *storeSeal) rowsNowV2(ctx context.Context, tx *store.Tx) (store.RowMarks, error) {
 	s.mu.Lock()
 	b := s.block
 	s.mu.Unlock()
-	return tx.RowMarksNow(ctx, func(row []byte) [16]byte { return markRow(b, row) })
+	return tx.RowMarksNow(ctx, func(row []byte) [16]byte { return markRowV2(b, row) })
 }
 
 // indexNow is the XOR of the marks of every posting the index holds.
@@ -398,6 +423,7 @@ const (
 	alteredDir
 	alteredMeta
 	alteredTip
+	alteredRows
 )
 
 // checkSeal checks the store against its seal and the keyring's floor,
@@ -411,6 +437,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	}
 	var row []byte
 	var now sealParts
+	var v2rows store.RowMarks // the rows' marks as a seal of version 2 made them
 	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if row, err = tx.Meta(ctx, metaSeal); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -425,8 +452,13 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		// time, after a seal of version 1 (which did not cover them), or
 		// when the seal cannot be believed (they are rebuilt after
 		// login, from what they are now). Else after login (CheckIndex).
-		gen, _, ok, sealsRows := s.decode(row)
-		now, err = s.current(ctx, tx, first, first || !ok || !sealsRows || gen < r.p.Seal.Floor)
+		gen, _, ok, version := s.decode(row)
+		now, err = s.current(ctx, tx, first, first || !ok || version != sealVersion || gen < r.p.Seal.Floor)
+		if err == nil && ok && version == 2 && gen >= r.p.Seal.Floor {
+			// Checked now against the seal, on the same snapshot,
+			// with the marks it was made with.
+			v2rows, err = s.rowsNowV2(ctx, tx)
+		}
 		return err
 	})
 	if err != nil {
@@ -435,7 +467,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	floor := r.p.Seal.Floor
 	var found int
 	var why []string
-	gen, was, ok, sealsRows := s.decode(row)
+	gen, was, ok, version := s.decode(row)
 	switch {
 	case row == nil && floor == 0:
 		// Never sealed: a new store, or one from before session 21.
@@ -462,14 +494,25 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			found, why = found|alteredDir, append(why, "directory rows changed")
 		}
 		now.index = was.index // checked by CheckIndex
-		if sealsRows {
+		switch version {
+		case sealVersion:
 			now.rows = was.rows // checked by CheckIndex
+		case 2:
+			var changed []string
+			for t := range v2rows {
+				if v2rows[t] != was.rows[t] {
+					changed = append(changed, store.RowTableNames[t])
+				}
+			}
+			if len(changed) > 0 {
+				found, why = found|alteredRows, append(why, "its "+strings.Join(changed, ", ")+" changed")
+			}
 		}
 	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s
-	if found&alteredAll != 0 {
+	if found&(alteredAll|alteredRows) != 0 {
 		r.rowsSuspect = true // rebuilt after login (CheckIndex)
 	}
 	if found != 0 {
@@ -484,9 +527,11 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			return fmt.Errorf("replica: rebuild the altered store: %w", err)
 		}
 	}
-	if row != nil && found == 0 {
+	if row != nil && found == 0 && version == sealVersion {
 		// Its seal holds: nothing to write (a login that only reads, a
-		// preview or a refused command, changes no file).
+		// preview or a refused command, changes no file). One of an
+		// older version is written again at once in this one, before
+		// CheckIndex reads it.
 		return nil
 	}
 	// Sealed now, as it is or as rebuilt (also a store never sealed
@@ -532,11 +577,11 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 		rows = store.RowMarks{}
 		rows[0][0] = 1 // differs from any seal's
 	}
-	_, was, ok, sealsRows := r.seal.decode(row)
+	_, was, ok, version := r.seal.decode(row)
 	indexAltered := !ok || was.index != x
 	var changed []string
 	for t := range rows {
-		if !ok || !sealsRows || was.rows[t] != rows[t] {
+		if !ok || version != sealVersion || was.rows[t] != rows[t] {
 			changed = append(changed, store.RowTableNames[t])
 		}
 	}

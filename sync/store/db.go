@@ -44,10 +44,10 @@ type DB struct {
 	// sealer seals every write transaction before it commits (seal.go).
 	sealer sealerSlot
 	// hooked: the writer's connection that has the seal's row triggers
-	// (sealrows.go); rows: the marks of the rows the write transaction
-	// under way wrote or removed, folded by them.
+	// (sealrows.go); fold: its fold of the marks of the rows the write
+	// transaction under way wrote or removed (sealmark.go).
 	hooked *sqlite3.SQLiteConn
-	rows   RowMarks
+	fold   rowFold
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -252,12 +252,19 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		db.synchronous = level
 	}
 	sealer := db.currentSealer()
-	var rows *RowMarks
+	var rows *rowFold
 	if sealer != nil {
 		if err := conn.Raw(func(dc any) error { return db.hookRows(dc.(*sqlite3.SQLiteConn)) }); err != nil {
 			return err
 		}
-		db.rows, rows = RowMarks{}, &db.rows
+		// A sealer whose keys were wiped (the store is closing) folds
+		// nothing, as its marks were zero before.
+		if key, ok := sealer.RowKey(); ok {
+			db.fold.begin(&key)
+			clear(key[:])
+			defer db.fold.end()
+			rows = &db.fold
+		}
 	}
 	return run(ctx, conn.BeginTx, &db.names, "update", sealer, rows, fn)
 }
@@ -268,7 +275,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return run(ctx, db.readers.BeginTx, &db.names, "view", nil, nil, fn)
 }
 
-func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, rows *RowMarks, fn func(tx *Tx) error) error {
+func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, rows *rowFold, fn func(tx *Tx) error) error {
 	tx, err := begin(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
