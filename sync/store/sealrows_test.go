@@ -228,3 +228,30 @@ func TestMarkRowIsKeyedBLAKE2b(t *testing.T) {
 		}
 	}
 }
+
+// TestSealRowsFileTriggerWritesAreMarked: a row a trigger stored in the
+// file writes (here one that adds a name at every event) is marked like
+// any other: the temporary triggers fire for it, and seal_row, which the
+// file's trigger itself may not call, is called by them.
+func TestSealRowsFileTriggerWritesAreMarked(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	s := newRowSealer()
+	db.SetSealer(s)
+	if _, err := db.writer.ExecContext(ctx, `CREATE TRIGGER main.named AFTER INSERT ON main.envelopes
+		BEGIN INSERT INTO names (name) VALUES ('from the file ' || NEW.seq); END`); err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= 3; seq++ {
+		if err := db.Update(ctx, func(tx *Tx) error { return tx.AddEnvelope(ctx, testEnvelope("d1", seq)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := db.writer.QueryRowContext(ctx, `SELECT count(*) FROM main.names WHERE name LIKE 'from the file %'`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("the file's trigger wrote %d names (%v)", n, err)
+	}
+	if got := s.now(t, db); got != s.rows {
+		t.Error("rows written by a trigger of the file: the folded marks differ from those stored")
+	}
+}
