@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"testing"
 )
@@ -51,5 +52,68 @@ func TestAttackS23sFileTriggerFoldsMarks(t *testing.T) {
 			t.Errorf("%s in a trigger of the file folded the deleted allergy's mark: its deletion is hidden from the seal", fmt.Sprintf(call, "…"))
 		}
 		t.Logf("%s: the write's error: %v", fmt.Sprintf(call, "…"), err)
+	}
+}
+
+// TestAttackS23sFileTriggerWritesUnderTheSeal (h-sealc23): whoever writes
+// the profile folder while Medihaven is closed adds, in the file, a
+// trigger that deletes an allergy's row at the next event stored. The
+// deletion then happens on Medihaven's own connection, inside its sealed
+// write: the temporary triggers mark it like any write of the store's
+// (every write path is marked, the file's own triggers' included), and
+// the seal matches the table without the row. A trigger the store's
+// migrations did not write must not run: the store drops it at Open.
+func TestAttackS23sFileTriggerWritesUnderTheSeal(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	s := newRowSealer()
+	db.SetSealer(s)
+	err := db.Update(ctx, func(tx *Tx) error {
+		return tx.PutEntities(ctx, []Entity{{ID: "0123456789abcdef0123456789abcdef", Kind: "allergy", Scope: "clinical", State: []byte("penicillin"), Lamport: 2, Updated: 6}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := db.Path()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Behind the store, closed: the trigger added (and one of the
+	// store's own changed: envelopes may then be deleted).
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TRIGGER hide AFTER INSERT ON envelopes BEGIN DELETE FROM entities WHERE state = X'` + fmt.Sprintf("%x", "penicillin") + `'; END`,
+		`DROP TRIGGER envelopes_kept`,
+		`CREATE TRIGGER envelopes_kept BEFORE DELETE ON envelopes WHEN 0 BEGIN SELECT RAISE(ABORT, 'envelopes are never deleted'); END`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	raw.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetSealer(s)
+	if err := db.Update(ctx, func(tx *Tx) error { return tx.AddEnvelope(ctx, testEnvelope("d1", 1)) }); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.writer.QueryRowContext(ctx, `SELECT count(*) FROM entities`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Errorf("a trigger written in the file deleted the allergy's row inside a sealed write (the seal matches: %v)", s.now(t, db) == s.rows)
+	}
+	if _, err := db.writer.ExecContext(ctx, `DELETE FROM envelopes`); err == nil {
+		t.Error("the store's own trigger keeping envelopes was changed in the file and is believed")
+	}
+	if got := db.SchemaAltered(); len(got) != 2 {
+		t.Errorf("the triggers found altered: %v, want hide and envelopes_kept", got)
 	}
 }

@@ -48,6 +48,8 @@ type DB struct {
 	// transaction under way wrote or removed (sealmark.go).
 	hooked *sqlite3.SQLiteConn
 	fold   rowFold
+	// schemaAltered: what Open found (SchemaAltered).
+	schemaAltered []string
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -365,3 +367,8 @@ func (db *DB) Size(ctx context.Context) (int64, error) {
 	err := db.readers.QueryRowContext(ctx, `SELECT (SELECT page_count - freelist_count FROM pragma_page_count, pragma_freelist_count) * (SELECT page_size FROM pragma_page_size)`).Scan(&n)
 	return n, wrap("size", err)
 }
+
+// SchemaAltered names the triggers Open found in the file that the
+// store's migrations did not write as they are, and dropped or wrote
+// again (schemacheck.go); none for a file as the store left it.
+func (db *DB) SchemaAltered() []string { return db.schemaAltered }
