@@ -509,6 +509,12 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			}
 		}
 	}
+	if names := r.p.DB.TakeSchemaAltered(); len(names) > 0 {
+		// Removed or written again at the store's Open, before any
+		// write ran them (store/schemacheck.go); what they may have
+		// been made to change is judged with the rows.
+		found, why = found|alteredRows, append(why, "it held triggers Medihaven did not write as they were ("+strings.Join(names, ", ")+")")
+	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s

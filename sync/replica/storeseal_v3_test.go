@@ -97,3 +97,39 @@ func TestStoreSealUpgradeFromV2(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreSealSaysForeignTriggers (h-sealc23): a trigger added in the
+// file while Medihaven was closed is dropped by the store's Open before
+// any write runs it, and the login says the store was altered.
+func TestStoreSealSaysForeignTriggers(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	p := c.sPhys.r.p
+	p.Seal = &SealCheck{}
+	r1, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := r1.seal.Gen()
+	raw, err := sql.Open("sqlite3", p.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TRIGGER hide AFTER INSERT ON envelopes BEGIN DELETE FROM entities; END`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	db, err := store.Open(ctx, p.DB.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p.DB, p.Seal = db, &SealCheck{Floor: gen}
+	r2, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if say := r2.Altered(); !strings.Contains(say, "triggers Medihaven did not write") {
+		t.Errorf("a trigger added in the file is not said: %q", say)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -48,7 +49,8 @@ type DB struct {
 	// transaction under way wrote or removed (sealmark.go).
 	hooked *sqlite3.SQLiteConn
 	fold   rowFold
-	// schemaAltered: what Open found (SchemaAltered).
+	// schemaAltered: what Open found (TakeSchemaAltered).
+	schemaMu      sync.Mutex
 	schemaAltered []string
 }
 
@@ -135,6 +137,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, wrap("open "+path, err)
 	}
 	if err := migrate(ctx, db.writer); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if db.schemaAltered, err = keepOwnTriggers(ctx, db.writer); err != nil {
 		db.writer.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
@@ -368,7 +374,14 @@ func (db *DB) Size(ctx context.Context) (int64, error) {
 	return n, wrap("size", err)
 }
 
-// SchemaAltered names the triggers Open found in the file that the
+// TakeSchemaAltered names the triggers Open found in the file that the
 // store's migrations did not write as they are, and dropped or wrote
-// again (schemacheck.go); none for a file as the store left it.
-func (db *DB) SchemaAltered() []string { return db.schemaAltered }
+// again (schemacheck.go); none for a file as the store left it. Only the
+// first call says them (the replica says them once).
+func (db *DB) TakeSchemaAltered() []string {
+	db.schemaMu.Lock()
+	defer db.schemaMu.Unlock()
+	out := db.schemaAltered
+	db.schemaAltered = nil
+	return out
+}
