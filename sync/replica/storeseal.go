@@ -52,13 +52,15 @@ import (
 const metaSeal = "store/seal"
 
 // sealVersion is the seal's format: 2 (session 22) adds the rows of
-// records, events, bindings and the rest (store.RowMarks); a seal of
-// version 1 is still read, and its rows are read whole once to seal them.
-// 3 (session 23) adds the store's note of the chain it writes in
-// (MetaChain), as a field of its own: the meta digest is as in 2, so a
-// store sealed by 2 is believed as it was (nothing of it reads as
-// altered) and sealed by 3 at its next write; OwnChain believes the
-// sealed note over the row.
+// records, events, bindings and the rest (store.RowMarks); 3 (session 23)
+// marks them with keyed BLAKE2b computed in C (store.MarkRow) instead of
+// AES of SHA-256 computed in Go (the calls into Go cost a catch-up more
+// than the rest of the seal), and adds the store's note of the chain it
+// writes in (MetaChain) as a field of its own: OwnChain believes the
+// sealed note over the row. A seal of version 1 is still read, and its
+// rows are read whole once to seal them; one of version 2, its rows are
+// read whole once at login, checked with its marks and sealed with the
+// new ones (its meta digest is as in 3, and it holds no note).
 const sealVersion = 3
 
 // SealCheck is what the keyring says of the store's seal (Params.Seal).
@@ -94,6 +96,7 @@ type storeSeal struct {
 	r     *Replica
 	mac   [32]byte
 	block cipher.Block
+	rows  [32]byte // the rows' marks' key (store.MarkRow)
 
 	mu    sync.Mutex // guards gen and parts (a commit's result)
 	gen   uint64
@@ -105,7 +108,7 @@ func newStoreSeal(r *Replica) (*storeSeal, error) {
 	if dk.Wiped() {
 		return nil, errors.New("replica: no device key to seal the store with")
 	}
-	s := &storeSeal{r: r, mac: sealKey(dk, "mac")}
+	s := &storeSeal{r: r, mac: sealKey(dk, "mac"), rows: sealKey(dk, "rows")}
 	k := sealKey(dk, "index")
 	b, err := aes.NewCipher(k[:])
 	if err != nil {
@@ -131,6 +134,7 @@ func (s *storeSeal) wipe() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	clear(s.mac[:])
+	clear(s.rows[:])
 	s.block = nil
 }
 
@@ -142,16 +146,16 @@ func (s *storeSeal) Mark(token, entity int64) [16]byte {
 	return mark(b, token, entity)
 }
 
-// MarkRow is a row's keyed value (store.Sealer): the AES of the first
-// half of the row's SHA-256.
-func (s *storeSeal) MarkRow(row []byte) [16]byte {
+// RowKey is the key of the rows' marks (store.Sealer); !ok once wiped.
+func (s *storeSeal) RowKey() (key [32]byte, ok bool) {
 	s.mu.Lock()
-	b := s.block
-	s.mu.Unlock()
-	return markRow(b, row)
+	defer s.mu.Unlock()
+	return s.rows, s.block != nil
 }
 
-func markRow(b cipher.Block, row []byte) [16]byte {
+// markRowV2 is a row's mark in a seal of version 2: the AES of the first
+// half of the row's SHA-256 (read once, when such a seal is upgraded).
+func markRowV2(b cipher.Block, row []byte) [16]byte {
 	var out [16]byte
 	if b == nil {
 		return out // wiped: the store is closed
@@ -303,8 +307,14 @@ func writeField(w interface{ Write([]byte) (int, error) }, b []byte) {
 // encode is the seal's row: the version, the generation, the parts, and
 // the MAC over all of them.
 func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
+	return s.encodeAs(sealVersion, gen, p)
+}
+
+// encodeAs is encode in version (2 or more: the rows are in it; 3 or
+// more: the note of the chain too).
+func (s *storeSeal) encodeAs(version byte, gen uint64, p sealParts) []byte {
 	var b bytes.Buffer
-	b.WriteByte(sealVersion)
+	b.WriteByte(version)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], gen)
 	b.Write(n[:])
@@ -318,7 +328,9 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	for t := range p.rows {
 		b.Write(p.rows[t][:])
 	}
-	writeField(&b, []byte(p.chain))
+	if version >= 3 {
+		writeField(&b, []byte(p.chain))
+	}
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(b.Bytes())
@@ -326,20 +338,22 @@ func (s *storeSeal) encode(gen uint64, p sealParts) []byte {
 	return b.Bytes()
 }
 
-// decode reads a seal's row, and whether its MAC holds; rows: it seals
-// the rows (version 2).
-func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) {
+// decode reads a seal's row, whether its MAC holds, and its version (1:
+// it seals no rows; 2: its rows' marks are markRowV2's and it holds no
+// note of the chain).
+func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool, version byte) {
 	if len(row) < 1+8+4+8+4+32+32+16+32 || row[0] < 1 || row[0] > sealVersion {
-		return 0, p, false, false
+		return 0, p, false, 0
 	}
-	rows = row[0] >= 2
-	p.version = row[0]
+	version = row[0]
+	rows := version >= 2
+	p.version = version
 	body, tag := row[:len(row)-32], row[len(row)-32:]
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(body)
 	if !hmac.Equal(m.Sum(nil), tag) {
-		return 0, p, false, false
+		return 0, p, false, 0
 	}
 	rd := bytes.NewReader(body[1:])
 	field := func() string {
@@ -371,7 +385,7 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok, rows bool) 
 	if p.version >= 3 {
 		p.chain = field()
 	}
-	return gen, p, rd.Len() == 0, rows
+	return gen, p, rd.Len() == 0, version
 }
 
 // current reads the parts of the store as it is; the index whole only
@@ -403,10 +417,22 @@ func (s *storeSeal) current(ctx context.Context, tx *store.Tx, scan, scanRows bo
 // rowsNow is, per table, the XOR of the marks of every row the store
 // holds.
 func (s *storeSeal) rowsNow(ctx context.Context, tx *store.Tx) (store.RowMarks, error) {
+	key, ok := s.RowKey()
+	defer clear(key[:])
+	return tx.RowMarksNow(ctx, func(row []byte) (m [16]byte) {
+		if ok {
+			m = store.MarkRow(&key, row)
+		}
+		return m // wiped: the store is closed
+	})
+}
+
+// rowsNowV2 is rowsNow with the marks of a seal of version 2.
+func (s *storeSeal) rowsNowV2(ctx context.Context, tx *store.Tx) (store.RowMarks, error) {
 	s.mu.Lock()
 	b := s.block
 	s.mu.Unlock()
-	return tx.RowMarksNow(ctx, func(row []byte) [16]byte { return markRow(b, row) })
+	return tx.RowMarksNow(ctx, func(row []byte) [16]byte { return markRowV2(b, row) })
 }
 
 // indexNow is the XOR of the marks of every posting the index holds.
@@ -431,6 +457,7 @@ const (
 	alteredMeta
 	alteredTip
 	alteredChain
+	alteredRows
 )
 
 // checkSeal checks the store against its seal and the keyring's floor,
@@ -444,6 +471,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	}
 	var row []byte
 	var now sealParts
+	var v2rows store.RowMarks // the rows' marks as a seal of version 2 made them
 	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if row, err = tx.Meta(ctx, metaSeal); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -458,8 +486,13 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		// time, after a seal of version 1 (which did not cover them), or
 		// when the seal cannot be believed (they are rebuilt after
 		// login, from what they are now). Else after login (CheckIndex).
-		gen, _, ok, sealsRows := s.decode(row)
-		now, err = s.current(ctx, tx, first, first || !ok || !sealsRows || gen < r.p.Seal.Floor)
+		gen, _, ok, version := s.decode(row)
+		now, err = s.current(ctx, tx, first, first || !ok || version != sealVersion || gen < r.p.Seal.Floor)
+		if err == nil && ok && version == 2 && gen >= r.p.Seal.Floor {
+			// Checked now against the seal, on the same snapshot,
+			// with the marks it was made with.
+			v2rows, err = s.rowsNowV2(ctx, tx)
+		}
 		return err
 	})
 	if err != nil {
@@ -468,7 +501,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 	floor := r.p.Seal.Floor
 	var found int
 	var why []string
-	gen, was, ok, sealsRows := s.decode(row)
+	gen, was, ok, version := s.decode(row)
 	switch {
 	case row == nil && floor == 0:
 		// Never sealed: a new store, or one from before session 21.
@@ -500,14 +533,31 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			found, why = found|alteredChain, append(why, "its note of the chain it writes in changed")
 		}
 		now.index = was.index // checked by CheckIndex
-		if sealsRows {
+		switch version {
+		case sealVersion:
 			now.rows = was.rows // checked by CheckIndex
+		case 2:
+			var changed []string
+			for t := range v2rows {
+				if v2rows[t] != was.rows[t] {
+					changed = append(changed, store.RowTableNames[t])
+				}
+			}
+			if len(changed) > 0 {
+				found, why = found|alteredRows, append(why, "its "+strings.Join(changed, ", ")+" changed")
+			}
 		}
+	}
+	if names := r.p.DB.TakeSchemaAltered(); len(names) > 0 {
+		// Removed or written again at the store's Open, before any
+		// write ran them (store/schemacheck.go); what they may have
+		// been made to change is judged with the rows.
+		found, why = found|alteredRows, append(why, "it held triggers Medihaven did not write as they were ("+strings.Join(names, ", ")+")")
 	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s
-	if found&alteredAll != 0 {
+	if found&(alteredAll|alteredRows) != 0 {
 		r.rowsSuspect = true // rebuilt after login (CheckIndex)
 	}
 	// Its own chain may end short of what the clinic holds: the app moves
@@ -525,9 +575,11 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 			return fmt.Errorf("replica: rebuild the altered store: %w", err)
 		}
 	}
-	if row != nil && found == 0 {
+	if row != nil && found == 0 && version == sealVersion {
 		// Its seal holds: nothing to write (a login that only reads, a
-		// preview or a refused command, changes no file).
+		// preview or a refused command, changes no file). One of an
+		// older version is written again at once in this one, before
+		// CheckIndex reads it.
 		return nil
 	}
 	// Sealed now, as it is or as rebuilt (also a store never sealed
@@ -573,11 +625,11 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 		rows = store.RowMarks{}
 		rows[0][0] = 1 // differs from any seal's
 	}
-	_, was, ok, sealsRows := r.seal.decode(row)
+	_, was, ok, version := r.seal.decode(row)
 	indexAltered := !ok || was.index != x
 	var changed []string
 	for t := range rows {
-		if !ok || !sealsRows || was.rows[t] != rows[t] {
+		if !ok || version != sealVersion || was.rows[t] != rows[t] {
 			changed = append(changed, store.RowTableNames[t])
 		}
 	}
@@ -783,9 +835,10 @@ func (r *Replica) SealerForTest() store.Sealer {
 }
 
 // SealAsVersion2ForTest rewrites the store's seal as the version before
-// session 23 wrote it (no note of the chain, version 2), under the same
-// generation and parts (version 3 changed no digest: the note is a field
-// of its own): an upgrade's first login is tested from it.
+// session 23 wrote it (no note of the chain, the rows marked as version 2
+// marked them), under the same generation and other parts (version 3
+// changed no other digest: the note is a field of its own): an upgrade's
+// first login is tested from it.
 func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
 	if r.seal == nil {
 		return errors.New("replica: the store is not sealed")
@@ -804,11 +857,9 @@ func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
 		if !ok || p.version != sealVersion {
 			return errors.New("replica: the store's seal does not hold")
 		}
-		v3 := r.seal.encode(gen, p)
-		body := append([]byte{2}, v3[1:len(v3)-32-4-len(p.chain)]...)
-		key := r.seal.macKey()
-		m := hmac.New(sha256.New, key[:])
-		m.Write(body)
-		return tx.SetMeta(ctx, metaSeal, m.Sum(body))
+		if p.rows, err = r.seal.rowsNowV2(ctx, tx); err != nil {
+			return err // version 2 marked rows with AES (markRowV2)
+		}
+		return tx.SetMeta(ctx, metaSeal, r.seal.encodeAs(2, gen, p))
 	})
 }

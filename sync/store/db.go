@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"github.com/mattn/go-sqlite3"
 )
@@ -44,10 +45,13 @@ type DB struct {
 	// sealer seals every write transaction before it commits (seal.go).
 	sealer sealerSlot
 	// hooked: the writer's connection that has the seal's row triggers
-	// (sealrows.go); rows: the marks of the rows the write transaction
-	// under way wrote or removed, folded by them.
+	// (sealrows.go); fold: its fold of the marks of the rows the write
+	// transaction under way wrote or removed (sealmark.go).
 	hooked *sqlite3.SQLiteConn
-	rows   RowMarks
+	fold   rowFold
+	// schemaAltered: what Open found (TakeSchemaAltered).
+	schemaMu      sync.Mutex
+	schemaAltered []string
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -133,6 +137,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, wrap("open "+path, err)
 	}
 	if err := migrate(ctx, db.writer); err != nil {
+		db.writer.Close()
+		return nil, fmt.Errorf("%w (file %s)", err, path)
+	}
+	if db.schemaAltered, err = keepOwnTriggers(ctx, db.writer); err != nil {
 		db.writer.Close()
 		return nil, fmt.Errorf("%w (file %s)", err, path)
 	}
@@ -252,12 +260,19 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		db.synchronous = level
 	}
 	sealer := db.currentSealer()
-	var rows *RowMarks
+	var rows *rowFold
 	if sealer != nil {
 		if err := conn.Raw(func(dc any) error { return db.hookRows(dc.(*sqlite3.SQLiteConn)) }); err != nil {
 			return err
 		}
-		db.rows, rows = RowMarks{}, &db.rows
+		// A sealer whose keys were wiped (the store is closing) folds
+		// nothing, as its marks were zero before.
+		if key, ok := sealer.RowKey(); ok {
+			db.fold.begin(&key)
+			clear(key[:])
+			defer db.fold.end()
+			rows = &db.fold
+		}
 	}
 	return run(ctx, conn.BeginTx, &db.names, "update", sealer, rows, fn)
 }
@@ -268,7 +283,7 @@ func (db *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 	return run(ctx, db.readers.BeginTx, &db.names, "view", nil, nil, fn)
 }
 
-func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, rows *RowMarks, fn func(tx *Tx) error) error {
+func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), cache *names, op string, sealer Sealer, rows *rowFold, fn func(tx *Tx) error) error {
 	tx, err := begin(ctx, nil)
 	if err != nil {
 		return wrap(op+": begin", err)
@@ -357,4 +372,16 @@ func (db *DB) Size(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.readers.QueryRowContext(ctx, `SELECT (SELECT page_count - freelist_count FROM pragma_page_count, pragma_freelist_count) * (SELECT page_size FROM pragma_page_size)`).Scan(&n)
 	return n, wrap("size", err)
+}
+
+// TakeSchemaAltered names the triggers Open found in the file that the
+// store's migrations did not write as they are, and dropped or wrote
+// again (schemacheck.go); none for a file as the store left it. Only the
+// first call says them (the replica says them once).
+func (db *DB) TakeSchemaAltered() []string {
+	db.schemaMu.Lock()
+	defer db.schemaMu.Unlock()
+	out := db.schemaAltered
+	db.schemaAltered = nil
+	return out
 }

@@ -23,9 +23,9 @@ type Sealer interface {
 	// Mark is a posting's keyed value, folded into the transaction's
 	// IndexDelta.
 	Mark(token, entity int64) [16]byte
-	// MarkRow is a row's keyed value (sealrows.go), folded into the
-	// transaction's RowChanges.
-	MarkRow(row []byte) [16]byte
+	// RowKey is the key of the rows' marks (MarkRow, sealrows.go),
+	// folded into the transaction's RowChanges; !ok: none (wiped).
+	RowKey() (key [32]byte, ok bool)
 }
 
 // SetSealer makes s seal every later write transaction (nil: none).
@@ -62,8 +62,9 @@ type sealState struct {
 	// began; touched: Touch was called.
 	changes int64
 	touched bool
-	// rows: the marks of the rows written or removed (sealrows.go).
-	rows *RowMarks
+	// rows: the fold of the marks of the rows written or removed
+	// (sealrows.go).
+	rows *rowFold
 }
 
 // begin notes where the connection's count of changed rows stands.
@@ -126,7 +127,7 @@ func (tx *Tx) RowChanges() RowMarks {
 	if tx.seal.rows == nil {
 		return RowMarks{}
 	}
-	return *tx.seal.rows
+	return tx.seal.rows.marks()
 }
 
 // ClearIndex empties the blind index (every record is indexed again

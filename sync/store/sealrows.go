@@ -8,7 +8,8 @@ package store
 // columns), and each transaction folds, by XOR, the marks of the rows it
 // wrote, changed (the old row's mark and the new one's) or deleted into
 // RowMarks. The marks are made by TEMPORARY triggers on the writer's
-// connection calling Go functions: a trigger in the file could be dropped
+// connection calling a C function (sealmark.go; a Go one until session
+// 23, whose calls cost more than the rest of the seal): a trigger in the file could be dropped
 // by whoever edits it, a temporary one lives only in this process's
 // connection, and every statement of every write path (those of triggers
 // in the file included) passes through them.
@@ -59,30 +60,28 @@ var rowSources = [RowTables]string{
 	RowHeads:     `SELECT seq, lamport, device, hash FROM heads`,
 }
 
-// rowTriggers are the temporary triggers: each table's function (seal_
-// and its name) takes the row's columns as rowSources reads them, an
-// update's old row's and new row's in one call (each call into Go costs
-// more than its mark: issue 17).
+// rowTriggers are the temporary triggers: each calls seal_row (sealmark.c)
+// with the table's number and the row's columns as rowSources reads them,
+// an update's old row's and new row's in one call.
 var rowTriggers = func() string {
 	var s string
-	add := func(table, of string, cols ...string) {
-		fn := "seal_" + table
+	add := func(table int, name, of string, cols ...string) {
 		old, new := "OLD."+strings.Join(cols, ", OLD."), "NEW."+strings.Join(cols, ", NEW.")
 		upd := "UPDATE"
 		if of != "" {
 			upd = "UPDATE OF " + of
 		}
-		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_ins AFTER INSERT ON main.%s BEGIN SELECT %s(%s); END;\n", table, table, fn, new)
-		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_upd AFTER %s ON main.%s BEGIN SELECT %s(%s, %s); END;\n", table, upd, table, fn, old, new)
-		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_del AFTER DELETE ON main.%s BEGIN SELECT %s(%s); END;\n", table, table, fn, old)
+		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_ins AFTER INSERT ON main.%s BEGIN SELECT seal_row(%d, %s); END;\n", name, name, table, new)
+		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_upd AFTER %s ON main.%s BEGIN SELECT seal_row(%d, %s, %s); END;\n", name, upd, name, table, old, new)
+		s += fmt.Sprintf("CREATE TEMP TRIGGER IF NOT EXISTS seal_%s_del AFTER DELETE ON main.%s BEGIN SELECT seal_row(%d, %s); END;\n", name, name, table, old)
 	}
-	add("entities", "", "n", "kind", "scope", "lamport", "updated", "state")
-	add("entity_numbers", "", "n", "id")
-	add("names", "", "n", "name")
-	add("bindings", "", "entity", "kind", "scope", "lamport", "device", "seq")
-	add("devices", "", "device", "author")
-	add("envelopes", "state, rule", "state", "id", "rule")
-	add("heads", "", "seq", "lamport", "device", "hash")
+	add(RowEntities, "entities", "", "n", "kind", "scope", "lamport", "updated", "state")
+	add(RowNumbers, "entity_numbers", "", "n", "id")
+	add(RowNames, "names", "", "n", "name")
+	add(RowBindings, "bindings", "", "entity", "kind", "scope", "lamport", "device", "seq")
+	add(RowDevices, "devices", "", "device", "author")
+	add(RowEnvelopes, "envelopes", "state, rule", "state", "id", "rule")
+	add(RowHeads, "heads", "", "seq", "lamport", "device", "hash")
 	return s
 }()
 
@@ -125,53 +124,22 @@ func (e *RowEncoder) encodeRow(table int, ints []int64, texts ...[]byte) []byte 
 // integers (the rest are texts or blobs).
 var rowShapes = [RowTables]int{RowEntities: 5, RowNumbers: 1, RowNames: 1, RowBindings: 6, RowDevices: 0, RowEnvelopes: 1, RowHeads: 2}
 
-// hookRows registers the triggers' functions on the writer's connection c
-// and creates its temporary triggers, once per connection. The functions
-// fold into db.rows: only the writer's one connection calls them, inside
-// a write transaction.
+// hookRows registers seal_row on the writer's connection c and creates
+// its temporary triggers, once per connection. They fold into db.fold,
+// between its begin and its end: only the writer's one connection calls
+// them, inside a write transaction.
 func (db *DB) hookRows(c *sqlite3.SQLiteConn) error {
 	if db.hooked == c {
 		return nil
 	}
-	var enc RowEncoder
-	fold := func(table int, cols []any) int64 {
-		s := db.currentSealer()
-		if s == nil {
-			return 0
-		}
-		acc := &db.rows[table]
-		for n := rowColumns[table]; len(cols) >= n; cols = cols[n:] {
-			enc.Start(table)
-			for _, v := range cols[:n] {
-				switch v := v.(type) {
-				case int64:
-					enc.Int(v)
-				case []byte:
-					enc.Bytes(v)
-				case string:
-					enc.Bytes([]byte(v))
-				default:
-					enc.Bytes(nil)
-				}
-			}
-			m := s.MarkRow(enc.Row())
-			for i := range m {
-				acc[i] ^= m[i]
-			}
-		}
-		return 0
-	}
-	names := [RowTables]string{RowEntities: "entities", RowNumbers: "entity_numbers", RowNames: "names", RowBindings: "bindings",
-		RowDevices: "devices", RowEnvelopes: "envelopes", RowHeads: "heads"}
-	for table, name := range names {
-		if err := c.RegisterFunc("seal_"+name, func(cols ...any) int64 { return fold(table, cols) }, false); err != nil {
-			return wrap("seal rows: register "+name, err)
-		}
+	f, err := registerFold(c)
+	if err != nil {
+		return wrap("seal rows: register", err)
 	}
 	if _, err := c.Exec(rowTriggers, nil); err != nil {
 		return wrap("seal rows: triggers", err)
 	}
-	db.hooked = c
+	db.hooked, db.fold = c, f
 	return nil
 }
 

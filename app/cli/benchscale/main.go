@@ -70,6 +70,7 @@ func main() {
 	sum := flag.String("sum", "", "with -replay: print digests of what a replay into this folder (its -dir) stored, instead of replaying (sum.go)")
 	flag.BoolVar(&upkeepGrants, "upkeep", false, "the physician's workstation grants the newcomer the front desk too, as upkeep does (its short chain brings the key before the receptionist's records); default: only the receptionist's, at the end of its chain")
 	flag.BoolVar(&replaySteps, "applysteps", false, "with -replay: print each Apply's wall time and the applying goroutine's CPU to stderr")
+	flag.BoolVar(&replaySeal, "seal", false, "with -replay: seal the store as the app does (the rows' marks: sync/store/sealrows.go)")
 	flag.IntVar(&replayChunk, "apply", 0, "with -replay: envelopes handed to each Apply (0: the chunks as kept, 5,000 each)")
 	flag.Parse()
 	if *cpu != "" {

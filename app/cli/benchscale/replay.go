@@ -69,8 +69,12 @@ func openKept(ctx context.Context, path string, k kept, id *crypto.Identity, dk 
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := replica.Open(ctx, replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
-		Anchors: k.Anchors, Index: records.IndexTerms})
+	p := replica.Params{DB: db, Device: k.Device, Identity: id, DeviceKey: dk, Clinic: k.Clinic,
+		Anchors: k.Anchors, Index: records.IndexTerms}
+	if replaySeal {
+		p.Seal = &replica.SealCheck{} // as the app opens it (app/session.go)
+	}
+	r, err := replica.Open(ctx, p)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -187,6 +191,10 @@ var replayChunk int
 // CPU to stderr (flag -applysteps): the 40 Applies that store the
 // newcomer's envelopes sealed apart from the last one, which opens them.
 var replaySteps bool
+
+// replaySeal: the replay's store is sealed as the app's is (every row
+// written marked: sync/store/sealrows.go).
+var replaySeal bool
 
 // goroutinesCreated is how many goroutines the process has started.
 func goroutinesCreated() uint64 {
