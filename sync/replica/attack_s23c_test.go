@@ -1,0 +1,70 @@
+package replica
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// ownOnly hands each station the other stations' own chains, as the
+// network sync does (a workstation announces and re-sends only its own
+// chain: F4), until nothing moves.
+func ownOnly(t *testing.T, ss ...*station) {
+	t.Helper()
+	for round := 0; round < 8; round++ {
+		moved := 0
+		for _, dst := range ss {
+			for _, src := range ss {
+				if src != dst {
+					moved += dst.apply(src.own()...).New
+				}
+			}
+		}
+		if moved == 0 {
+			return
+		}
+	}
+}
+
+// TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch (h-fork23,
+// finding 1; the F4 remainder of h-fork22): the receptionist's modified
+// software forks her chain and serves branch A to the administrator and
+// one physician, branch B to the other physician; each witnesses what it
+// holds (two of three hold A: it stands by their majority). She then
+// sends nothing more (revoked, her account ended, or she simply stops).
+// Honest workstations hand on only their own chains. The physician holding
+// B must still come to hold branch A and agree with the others: before,
+// she kept neither branch (pending) for good, since only the forker's
+// account announces and re-sends her chain.
+func TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch(t *testing.T) {
+	c := newClinic(t)
+	exchange(t, c.stations()...)
+	twin := restoredCopy(t, c.sRecep, false)
+	a1, a2 := c.sRecep.writesEnv(t), c.sRecep.writesEnv(t)
+	b1, b2 := twin.writesEnv(t), twin.writesEnv(t)
+	if a1.Header.Seq != b1.Header.Seq || a1.Hash() == b1.Hash() {
+		t.Fatalf("no fork: seq %d and %d", a1.Header.Seq, b1.Header.Seq)
+	}
+	c.sPhys.apply(raws(a1, a2)...)
+	c.sPh2.apply(raws(b1, b2)...)
+	c.sAdmin.apply(raws(a1, a2)...)
+	c.sAdmin.apply(raws(b1, b2)...) // it met both: the fork's evidence
+	honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
+	witnessAll(t, honest...)
+	ownOnly(t, honest...)
+	won, lost := []*crypto.Envelope{a1, a2}, []*crypto.Envelope{b1, b2}
+	for _, s := range honest {
+		for _, e := range append(slices.Clone(won), lost...) {
+			st, why := s.stateOf(e)
+			if stands := st == store.Applied || st == store.Sealed; stands != slices.Contains(won, e) {
+				t.Errorf("%s: her event %d (%s) is %v (%s); want the majority's branch to stand, the other not",
+					s.p.name, e.Header.Seq, short(e.Hash()), st, why)
+			}
+		}
+	}
+	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+		t.Errorf("the physicians' workstations disagree:\n%s", d)
+	}
+}
