@@ -56,6 +56,7 @@ func (p Problem) String() string {
 // ciphertext; one that fails verification is rejected and reported. Only a
 // failure of the store itself is an error.
 func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error) {
+	defer r.carryForks(ctx) // the standing branch of a fork, carried or taken (carry.go)
 	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()

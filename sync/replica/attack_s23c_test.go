@@ -67,4 +67,30 @@ func TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch(t *testing.T) {
 	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
 		t.Errorf("the physicians' workstations disagree:\n%s", d)
 	}
+	// Bounded: each holder of the standing branch carries it once (the
+	// administrator's two events of evidence, and the branch's two; the
+	// physician who took it carries it too).
+	carried := func(s *station) int {
+		n := 0
+		for _, raw := range s.own() {
+			if env, err := crypto.ParseEnvelope(raw); err == nil && env.Header.Kind == KindForkSeen {
+				n++
+			}
+		}
+		return n
+	}
+	before := map[*station]int{}
+	for _, s := range honest {
+		before[s] = carried(s)
+	}
+	witnessAll(t, honest...)
+	ownOnly(t, honest...)
+	for _, s := range honest {
+		if n := carried(s); n != before[s] {
+			t.Errorf("%s wrote %d fork-seen events, then %d: carried again", s.p.name, before[s], n)
+		}
+	}
+	if before[c.sAdmin] != 4 || before[c.sPhys] != 2 || before[c.sPh2] != 2 {
+		t.Errorf("fork-seen events written: Ada %d, Paul %d, Pia %d; want 4, 2, 2", before[c.sAdmin], before[c.sPhys], before[c.sPh2])
+	}
 }

@@ -214,6 +214,7 @@ func (r *Replica) tryForkSeen(ctx context.Context, tx *store.Tx, env *crypto.Env
 	if err := r.forkSeen(ctx, tx, carried); err != nil {
 		return verdict{}, err
 	}
+	r.noteCarried(carried) // the standing branch, carried to a holder of another (carry.go)
 	return verdict{state: store.Applied}, nil
 }
 

@@ -144,6 +144,11 @@ type stand struct {
 	// their predecessor's hash: never walked twice, h-fork22's cost of a
 	// vote this workstation cannot place, judged again at every settle).
 	placed map[string]string
+	// reach, reachHash: the highest vote for the branch that stands; a
+	// workstation holding that branch carries its chain from from up to
+	// it to the others (carry.go).
+	reach     uint64
+	reachHash string
 }
 
 func (a stand) same(b stand) bool {
@@ -428,7 +433,8 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		return strings.Compare(a.Hash, b.Hash)
 	})
 	top := won[len(counted)/2]
-	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins, placed: placed}
+	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins, placed: placed,
+		reach: won[0].Seq, reachHash: won[0].Hash}
 	if unplaced > 0 {
 		st.waitTo = max(top.Seq, highest) // more votes placed may raise it
 	}
