@@ -94,3 +94,42 @@ func TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch(t *testing.T) {
 		t.Errorf("fork-seen events written: Ada %d, Paul %d, Pia %d; want 4, 2, 2", before[c.sAdmin], before[c.sPhys], before[c.sPh2])
 	}
 }
+
+// TestAttackS23cCarriedBeforeTheProof: as above, but the physician holding
+// the other branch never witnessed it, and hears the chain that carries the
+// standing branch before the one proving the fork: she takes the branch at
+// the proof (scanCarried).
+func TestAttackS23cCarriedBeforeTheProof(t *testing.T) {
+	c := newClinic(t)
+	exchange(t, c.stations()...)
+	twin := restoredCopy(t, c.sRecep, false)
+	a1, a2, a3 := c.sRecep.writesEnv(t), c.sRecep.writesEnv(t), c.sRecep.writesEnv(t)
+	b1 := twin.writesEnv(t)
+	c.sPhys.apply(raws(a1, a2, a3)...)
+	c.sPh2.apply(raws(b1)...)
+	c.sAdmin.apply(raws(a1, a2, a3)...)
+	c.sAdmin.apply(raws(b1)...) // the fork's evidence
+	witnessAll(t, c.sAdmin, c.sPhys)
+	proof := c.sAdmin.own()        // the evidence and her witness, before she carries anything
+	c.sPhys.apply(proof...)        // Paul: the proof, and a branch that stands: he carries it
+	c.sPh2.apply(c.sPhys.own()...) // Pia: the carried branch first
+	if fs := c.sPh2.r.Forks(); len(fs) != 0 {
+		t.Fatalf("setup: Pia knows the fork before the administrator's chain: %+v", fs)
+	}
+	c.sPh2.apply(proof...)
+	honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
+	c.sAdmin.apply(c.sPhys.own()...)
+	for _, s := range honest {
+		for _, e := range []*crypto.Envelope{a1, a2, a3, b1} {
+			st, why := s.stateOf(e)
+			if stands := st == store.Applied || st == store.Sealed; stands != (e != b1) {
+				t.Errorf("%s: her event %d (%s) is %v (%s); want the witnessed branch to stand, the other not",
+					s.p.name, e.Header.Seq, short(e.Hash()), st, why)
+			}
+		}
+	}
+	ownOnly(t, honest...) // the carriers each wrote since
+	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
+		t.Errorf("the physicians' workstations disagree:\n%s", d)
+	}
+}

@@ -16,24 +16,26 @@ package replica
 //     payload the envelope's exact bytes), once per fork place and branch.
 //     A version before it reads them as fork evidence only (one hash a
 //     place proves nothing; the place S's is known already).
-//   - Taking. A workstation applying such events keeps what they carry of
-//     each forked chain (in memory, at most maxCarry places a chain); after
-//     the Apply, a run of them linked by Prev from S up is applied as
-//     though it arrived from the device, only when more than half of the
-//     chain's counted votes (witness.go, votes) name an event of that run:
-//     it is then the branch every workstation that places those votes lets
-//     stand, whoever carried it. It takes a place that is empty here or
-//     held by an event that waits (pending: replaceUnverified), never one
-//     applied or refused.
+//   - Taking. A workstation applying such events notes what they carry of
+//     each chain forked here (a reference to the fork-seen event; those
+//     applied before the fork's proof are read again at it: scanCarried);
+//     after the Apply, a run of them linked by Prev from the fork's place
+//     S up is applied as though it arrived from the device, only when more
+//     than half of the chain's counted votes (witness.go, votes) name an
+//     event of that run: its hash at S is then the one that stands on
+//     every workstation that places those votes, whoever carried it. It
+//     takes a place that is empty here or held by an event that waits
+//     (pending: replaceUnverified), never one applied or refused.
 //
 // Bounds: a workstation carries at most maxCarry envelopes a branch, and at
 // most maxCarries branches a forked chain (a fork's place only falls, a
-// branch flips only with the majority): a hostile member cannot have every
-// workstation carry forever. A longer branch is not carried (the holder of
-// the other waits for her account to send it, as before). A carried run is
-// taken only with a majority on it, so a hostile carrier can make nobody
-// take a branch the votes do not name; a workstation keeps at most
-// maxCarry carried envelopes a forked chain between Applies.
+// branch flips only with the majority), and only as a member not revoked:
+// a hostile member cannot have every workstation carry forever. A longer
+// branch is not carried (the holder of the other waits for her account to
+// send it, as before). A carried run is taken only with a majority on it,
+// so a hostile carrier makes nobody take a branch the votes do not name.
+// A workstation keeps at most maxCarryKept references between an Apply's
+// settling and its end.
 
 import (
 	"context"
@@ -55,42 +57,80 @@ const (
 	// maxCarries bounds the branches of one forked chain a workstation
 	// carries.
 	maxCarries = 4
+	// maxCarryKept bounds the carried envelopes a workstation keeps (a
+	// reference each) to take after an Apply.
+	maxCarryKept = 4 * maxCarry
 	// metaCarried, then device/author, lists the branches carried of that
 	// chain ("S/hash at S").
 	metaCarried = "replica/carried/"
 )
 
-// noteCarried keeps env, an envelope of another device a fork-seen event
-// carried (verified by its author's key), to take after the Apply (r.mu
-// held).
-func (r *Replica) noteCarried(env *crypto.Envelope) {
-	h := env.Header
+// carriedRef is an envelope a fork-seen event carried: its predecessor's
+// hash, and the place of the fork-seen event holding it (its bytes are
+// read from the store when taken: memory stays small).
+type carriedRef struct {
+	prev   string
+	device string
+	seq    uint64
+}
+
+// noteCarried keeps carried, an envelope of a forked chain (from its fork's
+// place on) that the fork-seen event ev carried, verified by its author's
+// key, to take after the Apply (r.mu held, or Open's). At most
+// maxCarryKept are kept in all.
+func (r *Replica) noteCarried(ev crypto.Header, carried *crypto.Envelope) {
+	h := carried.Header
 	if h.Device == r.p.Device {
 		return
 	}
+	if from, ok := r.forkedFrom(h.Device, h.Author); !ok || h.Seq < from {
+		return // taken at its fork's proof (scanCarried) if it comes
+	}
 	k := forkKey{h.Device, h.Author}
 	if r.carryIn == nil {
-		r.carryIn = map[forkKey]map[uint64]map[string][]byte{}
+		r.carryIn = map[forkKey]map[uint64]map[string]carriedRef{}
 	}
 	in := r.carryIn[k]
 	if in == nil {
-		if len(r.carryIn) >= maxCarries*maxPins {
-			return
-		}
-		in = map[uint64]map[string][]byte{}
+		in = map[uint64]map[string]carriedRef{}
 		r.carryIn[k] = in
 	}
 	at := in[h.Seq]
 	if at == nil {
-		if len(in) >= maxCarry {
-			return
-		}
-		at = map[string][]byte{}
+		at = map[string]carriedRef{}
 		in[h.Seq] = at
 	}
-	if len(at) < 2 {
-		at[env.Hash()] = env.Raw
+	hash := carried.Hash()
+	if _, ok := at[hash]; ok || len(at) >= 2 || r.carryN >= maxCarryKept {
+		return
 	}
+	at[hash] = carriedRef{prev: h.Prev, device: ev.Device, seq: ev.Seq}
+	r.carryN++
+}
+
+// scanCarried notes what the applied fork-seen events about k's device
+// carried of its chain from seq on (setFork: a fork proven after they
+// were applied).
+func (r *Replica) scanCarried(ctx context.Context, tx *store.Tx, k forkKey, seq uint64) error {
+	rows, err := tx.EnvelopesForEntity(ctx, ForkEntity(k.device))
+	if err != nil {
+		return fmt.Errorf("replica: fork evidence: %w", err)
+	}
+	for _, row := range rows {
+		if row.Kind != KindForkSeen || row.State != store.Applied || row.Raw == nil {
+			continue
+		}
+		ev, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			continue
+		}
+		carried, err := parseForkSeen(ev.Header, ev.Ciphertext)
+		if err != nil || carried.Header.Author != k.author || carried.Header.Seq < seq {
+			continue
+		}
+		r.noteCarried(ev.Header, carried)
+	}
+	return nil
 }
 
 // carryForks (after an Apply, r.mu free) takes the standing branches
@@ -110,42 +150,24 @@ func (r *Replica) carryForks(ctx context.Context) {
 func (r *Replica) takeCarried(ctx context.Context) {
 	r.mu.Lock()
 	in := r.carryIn
-	r.carryIn = nil
+	r.carryIn, r.carryN = nil, 0
 	r.mu.Unlock()
 	var apply [][]byte
-	left := map[forkKey]map[uint64]map[string][]byte{}
 	for _, k := range slices.SortedFunc(maps.Keys(in), func(a, b forkKey) int {
 		return strings.Compare(a.device+"/"+a.author, b.device+"/"+b.author)
 	}) {
 		from, forked := r.forkedFrom(k.device, k.author)
 		if !forked {
-			left[k] = in[k] // its fork's proof may come later
 			continue
 		}
-		// (One carried by another is carried by this one too once it
-		// stands here: a hostile carrier's chain may reach only some.)
-		var raws [][]byte
 		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-			var err error
-			raws, _, err = r.standingRun(ctx, tx, k, from, in[k])
+			raws, err := r.standingRun(ctx, tx, k, from, in[k])
+			apply = append(apply, raws...)
 			return err
 		})
 		if err != nil {
 			continue
 		}
-		apply = append(apply, raws...)
-	}
-	if len(left) > 0 {
-		r.mu.Lock()
-		for k, v := range left {
-			if r.carryIn == nil {
-				r.carryIn = map[forkKey]map[uint64]map[string][]byte{}
-			}
-			if _, ok := r.carryIn[k]; !ok {
-				r.carryIn[k] = v
-			}
-		}
-		r.mu.Unlock()
 	}
 	if len(apply) > 0 {
 		_, _ = r.Apply(ctx, apply) // its problems show as any arrival's
@@ -154,12 +176,11 @@ func (r *Replica) takeCarried(ctx context.Context) {
 
 // standingRun picks from what was carried of k's chain the run linked by
 // Prev from its fork's place from on that more than half of its counted
-// votes name, and returns its envelopes this workstation does not hold,
-// and its hash at from ("" no such run).
-func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from uint64, in map[uint64]map[string][]byte) ([][]byte, string, error) {
+// votes name, and returns its envelopes this workstation does not hold.
+func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from uint64, in map[uint64]map[string]carriedRef) ([][]byte, error) {
 	held, _, err := r.readPins(ctx, tx, k.device, k.author)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	counted := map[string]pinHeld{}
 	r.state.RLock()
@@ -170,17 +191,15 @@ func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from
 	}
 	r.state.RUnlock()
 	if len(counted) == 0 {
-		return nil, "", nil
+		return nil, nil
 	}
 	for _, start := range slices.Sorted(maps.Keys(in[from])) {
 		run := map[uint64]string{from: start}
-		raws := [][]byte{in[from][start]}
 		cur := start
 		for s := from + 1; ; s++ {
 			next := ""
 			for _, h := range slices.Sorted(maps.Keys(in[s])) {
-				env, err := crypto.ParseEnvelope(in[s][h])
-				if err == nil && env.Header.Prev == cur {
+				if in[s][h].prev == cur {
 					next = h
 					break
 				}
@@ -189,7 +208,6 @@ func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from
 				break
 			}
 			run[s], cur = next, next
-			raws = append(raws, in[s][next])
 		}
 		on := 0
 		for _, p := range counted {
@@ -201,20 +219,47 @@ func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from
 			continue
 		}
 		var fresh [][]byte
-		for i, raw := range raws {
-			row, err := tx.EnvelopeAt(ctx, k.device, from+uint64(i))
+		for s := from; run[s] != ""; s++ {
+			row, err := tx.EnvelopeAt(ctx, k.device, s)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 			case err != nil:
-				return nil, "", err
-			case row.Hash == run[from+uint64(i)] || row.State != store.Pending:
+				return nil, err
+			case row.Hash == run[s] || row.State != store.Pending:
 				continue // held, or a place it does not take
 			}
-			fresh = append(fresh, raw)
+			raw, err := carriedRaw(ctx, tx, in[s][run[s]], run[s])
+			if err != nil {
+				return nil, err
+			}
+			if raw != nil {
+				fresh = append(fresh, raw)
+			}
 		}
-		return fresh, start, nil
+		return fresh, nil
 	}
-	return nil, "", nil
+	return nil, nil
+}
+
+// carriedRaw reads the envelope with hash that the fork-seen event at ref
+// carries (nil: not there any more).
+func carriedRaw(ctx context.Context, tx *store.Tx, ref carriedRef, hash string) ([]byte, error) {
+	row, err := tx.EnvelopeAt(ctx, ref.device, ref.seq)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: fork evidence: %w", err)
+	}
+	ev, err := crypto.ParseEnvelope(row.Raw)
+	if err != nil {
+		return nil, nil
+	}
+	carried, err := crypto.ParseEnvelope(ev.Ciphertext)
+	if err != nil || carried.Hash() != hash {
+		return nil, nil
+	}
+	return carried.Raw, nil
 }
 
 func carriedKey(k forkKey) string { return metaCarried + k.device + "/" + k.author }

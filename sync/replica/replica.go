@@ -191,8 +191,9 @@ type Replica struct {
 	stands map[forkKey]stand
 	// The standing branch carried to a workstation holding another
 	// (carry.go): envelopes of forked chains fork-seen events carried,
-	// under mu; set while the Apply of what it takes runs.
-	carryIn  map[forkKey]map[uint64]map[string][]byte
+	// under mu, carryN of them; set while the Apply of what it takes runs.
+	carryIn  map[forkKey]map[uint64]map[string]carriedRef
+	carryN   int
 	carrying atomic.Bool
 }
 
