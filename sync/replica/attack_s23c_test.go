@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -132,4 +133,39 @@ func TestAttackS23cCarriedBeforeTheProof(t *testing.T) {
 	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
 		t.Errorf("the physicians' workstations disagree:\n%s", d)
 	}
+}
+
+// TestAttackS23cRevokedWitnessLaterPinHigher (h-fork23, finding 3): the
+// only colleague who witnessed the physician's chain past her allergy is
+// revoked (she left) while her workstation, not yet told, witnesses that
+// chain once more, higher (the physician charted on). One pin was kept a
+// writer, her highest: written above her revocation's head, it counted
+// nowhere, and her earlier witness, written below it, was lost with it.
+// When the physician, fired too, forks at the allergy's place, the
+// allergy must stay.
+func TestAttackS23cRevokedWitnessLaterPinHigher(t *testing.T) {
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sRecep) // Rita's upkeep: her pin below her revocation's head
+	exchange(t, c.stations()...)
+	c.revoke(c.sRecep.p) // she left; the administrator's heads of her chain end here
+	c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "latex", "status": "active"})})
+	c.sRecep.apply(c.sPh2.own()...) // Rita's workstation, not told yet, hears more of Pia's chain
+	witnessAll(t, c.sRecep)         // and witnesses it higher, above her revocation's head
+	exchange(t, c.stations()...)
+	c.revoke(c.sPh2.p) // fired
+	exchange(t, c.stations()...)
+	erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	if erase.Header.Seq != allergy.Header.Seq {
+		t.Fatalf("no fork: seq %d and %d", erase.Header.Seq, allergy.Header.Seq)
+	}
+	c.sPhys.apply(erase.Raw)
+	honest := []*station{c.sAdmin, c.sPhys}
+	exchange(t, honest...)
+	allergyKept(t, allergy, honest...)
 }
