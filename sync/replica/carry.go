@@ -182,14 +182,7 @@ func (r *Replica) standingRun(ctx context.Context, tx *store.Tx, k forkKey, from
 	if err != nil {
 		return nil, err
 	}
-	counted := map[string]pinHeld{}
-	r.state.RLock()
-	for w, p := range held {
-		if w != k.author && p.Seq >= from && r.votes(w, p) {
-			counted[w] = p
-		}
-	}
-	r.state.RUnlock()
+	counted := r.countedPins(held, k.author, from)
 	if len(counted) == 0 {
 		return nil, nil
 	}
