@@ -38,7 +38,8 @@ package replica
 //     may raise the place, her events up to the highest pin wait; while
 //     the walk does not reach S (it holds the other branch there), her
 //     events at S..P wait, so no workstation judges by what it happens to
-//     hold, and the branch that stands takes their place when it arrives.
+//     hold, and the branch that stands takes their place when it arrives
+//     (carried by the workstations on which it stands: carry.go).
 //   - A change of pins, of the forks or of a witness's membership is
 //     judged again in settle (judgeForks): events the rule refused that
 //     now stand go back to pending, applied ones now refused are refused
