@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -168,4 +169,51 @@ func TestAttackS23cRevokedWitnessLaterPinHigher(t *testing.T) {
 	honest := []*station{c.sAdmin, c.sPhys}
 	exchange(t, honest...)
 	allergyKept(t, allergy, honest...)
+}
+
+// TestAttackS23cColluderCarriesTheOutvotedBranch: a hostile colleague's
+// software carries the outvoted branch (fork-seen events of her own chain
+// carrying its envelopes) to a workstation that holds neither branch yet
+// and hears her chain first. Only a run more than half the votes name is
+// taken: the newcomer ends with the majority's branch, as the others.
+func TestAttackS23cColluderCarriesTheOutvotedBranch(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	_, mal := c.admitted(t, "Mallory Physician", roles.Physician)
+	_, quinn := c.admitted(t, "Quinn Physician", roles.Physician)
+	exchange(t, append(c.stations(), mal, quinn)...)
+	twin := restoredCopy(t, c.sRecep, false)
+	a1, a2 := c.sRecep.writesEnv(t), c.sRecep.writesEnv(t)
+	b1, b2 := twin.writesEnv(t), twin.writesEnv(t)
+	c.sPhys.apply(raws(a1, a2)...)
+	c.sPh2.apply(raws(b1, b2)...)
+	c.sAdmin.apply(raws(a1, a2)...)
+	c.sAdmin.apply(raws(b1, b2)...)
+	honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
+	witnessAll(t, honest...)
+	batch := mal.r.Batch()
+	for _, e := range []*crypto.Envelope{b1, b2} {
+		raw := e.Raw
+		batch.add(KindForkSeen, ScopePublic, 0, ForkEntity(e.Header.Device), func(h crypto.Header) (*crypto.Envelope, error) {
+			return crypto.SealRaw(h, raw, mal.r.p.Identity)
+		})
+	}
+	if _, err := batch.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	quinn.apply(mal.own()...) // her carried branch first
+	ownOnly(t, append(honest, mal, quinn)...)
+	for _, s := range append(honest, quinn) {
+		for _, e := range []*crypto.Envelope{a1, a2, b1, b2} {
+			st, why := s.stateOf(e)
+			if stands := st == store.Applied || st == store.Sealed; stands != (e == a1 || e == a2) {
+				t.Errorf("%s: her event %d (%s) is %v (%s); want the majority's branch to stand, the other not",
+					s.p.name, e.Header.Seq, short(e.Hash()), st, why)
+			}
+		}
+	}
+	// (Quinn holds the directory key alone, as Ada: her events sealed.)
+	if d := c.sAdmin.snapshot().diff(quinn.snapshot()); d != "" {
+		t.Errorf("Ada's workstation and the newcomer's disagree:\n%s", d)
+	}
 }
