@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -216,4 +217,65 @@ func TestAttackS23cColluderCarriesTheOutvotedBranch(t *testing.T) {
 	if d := c.sAdmin.snapshot().diff(quinn.snapshot()); d != "" {
 		t.Errorf("Ada's workstation and the newcomer's disagree:\n%s", d)
 	}
+}
+
+// TestS23cPinsKeptAgainOnUpgrade: a version before h-fork23 kept one pin a
+// writer. Once upgraded (fields revision 22) the workstation takes every
+// applied witness's pins again, her next highest with them: as
+// TestAttackS23cRevokedWitnessLaterPinHigher, the allergy stays.
+func TestS23cPinsKeptAgainOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	twin := restoredCopy(t, c.sPh2, false)
+	allergy := c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "penicillin", "status": "active"})})
+	exchange(t, c.stations()...)
+	witnessAll(t, c.sRecep)
+	exchange(t, c.stations()...)
+	c.revoke(c.sRecep.p)
+	c.sPh2.append(Change{Entity: crypto.NewEventID(), Kind: "allergy", Scope: roles.Clinical,
+		Fields: fields(t, map[string]any{"substance": "latex", "status": "active"})})
+	c.sRecep.apply(c.sPh2.own()...)
+	witnessAll(t, c.sRecep)
+	exchange(t, c.stations()...)
+	c.revoke(c.sPh2.p)
+	exchange(t, c.stations()...)
+	s := c.sPhys
+	// As h-fork22's version kept them: her highest only.
+	stripped := 0
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		var keys []string
+		if err := tx.MetaWithPrefix(ctx, metaPins, func(k string, _ []byte) { keys = append(keys, k) }); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			held, _, err := s.r.readPins(ctx, tx, strings.Split(strings.TrimPrefix(k, metaPins), "/")[0], strings.Split(strings.TrimPrefix(k, metaPins), "/")[1])
+			if err != nil {
+				return err
+			}
+			for w, p := range held {
+				if len(p.Below) > 0 {
+					stripped++
+				}
+				held[w] = p.kept()[0]
+			}
+			if err := tx.SetMeta(ctx, k, mustJSON(held)); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stripped == 0 {
+		t.Fatal("setup: no writer with two pins of a chain")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	erase := twin.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"family": "Erase"})})
+	s.apply(erase.Raw)
+	allergyKept(t, allergy, s)
 }
