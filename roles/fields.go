@@ -185,7 +185,11 @@ func (k Kind) OnlyGrows() bool {
 // Revision 19: a device move from another id bound to the same member's
 // key (a restored workstation's, replica's move.go, h-restore22), which an
 // older version refused by the kind rule, is judged again.
-const fieldsRevision = 19
+// Revision 22: per writer the few highest pins of a chain are kept, so a
+// revoked colleague's witness written below her revocation's head still
+// votes when a later one of hers pins higher (replica's witness.go,
+// h-fork23): the pins are taken again.
+const fieldsRevision = 22
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -62,6 +62,7 @@ func (r *Replica) Apply(ctx context.Context, raws [][]byte) (_ Report, err error
 // apply is Apply; with again, every stored event is first sent back to be
 // judged from the start, in the same transaction (judgeAllAgain).
 func (r *Replica) apply(ctx context.Context, raws [][]byte, again bool) (_ Report, err error) {
+	defer r.carryForks(ctx) // the standing branch of a fork, carried or taken (carry.go)
 	defer r.writeForks(ctx) // the evidence of forks it met, once r.mu is free (fork.go)
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -214,6 +214,7 @@ func (r *Replica) tryForkSeen(ctx context.Context, tx *store.Tx, env *crypto.Env
 	if err := r.forkSeen(ctx, tx, carried); err != nil {
 		return verdict{}, err
 	}
+	r.noteCarried(h, carried) // the standing branch, carried to a holder of another (carry.go)
 	return verdict{state: store.Applied}, nil
 }
 
@@ -275,8 +276,10 @@ func (r *Replica) setFork(ctx context.Context, tx *store.Tx, device, author stri
 	if err := tx.SetMeta(ctx, metaForks, mustJSON(fs)); err != nil {
 		return fmt.Errorf("replica: forks: %w", err)
 	}
-	_, err := r.sweepFork(ctx, tx, device, author, seq)
-	return err
+	if _, err := r.sweepFork(ctx, tx, device, author, seq); err != nil {
+		return err
+	}
+	return r.scanCarried(ctx, tx, k, seq) // the standing branch carried before its proof (carry.go)
 }
 
 // sweepFork judges again every event author signed in device from seq on

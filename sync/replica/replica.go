@@ -195,6 +195,12 @@ type Replica struct {
 	// What of each forked chain stands by the witnesses (witness.go),
 	// under state.
 	stands map[forkKey]stand
+	// The standing branch carried to a workstation holding another
+	// (carry.go): envelopes of forked chains fork-seen events carried,
+	// under mu, carryN of them; set while the Apply of what it takes runs.
+	carryIn  map[forkKey]map[uint64]map[string]carriedRef
+	carryN   int
+	carrying atomic.Bool
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

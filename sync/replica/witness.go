@@ -17,13 +17,15 @@ package replica
 //     verdict). Judged by itself like a fork-seen event (writer's key,
 //     signature, clock, shape), it records each pin in meta
 //     replica/pins/DEVICE/AUTHOR: per writer her highest pin (the lower
-//     hash on a tie), so the pins are a function of the set of events.
+//     hash on a tie) and, since h-fork23, her next keptPins-1 (Below), so
+//     the pins are a function of the set of events.
 //   - The rule (standOf), the same everywhere; a majority of votes since
 //     h-fork22 (before: any two pins naming two branches set it aside):
 //     for a fork of author A's device D proven at S, take the pins on
 //     (D, A) at seq >= S whose writer is not A and is a member, not
 //     revoked or revoked with the pin written at or below her
-//     revocation's head of that device (votes). None: set aside from S
+//     revocation's head of that device (votes; of her keptPins highest
+//     since h-fork23). None: set aside from S
 //     (fork.go as before). Each pin votes for the hash its chain holds at
 //     S (walked down by Prev from its hash; its own hash if it names S).
 //     A hash with more than half the votes stands, up to the place more
@@ -36,7 +38,8 @@ package replica
 //     may raise the place, her events up to the highest pin wait; while
 //     the walk does not reach S (it holds the other branch there), her
 //     events at S..P wait, so no workstation judges by what it happens to
-//     hold, and the branch that stands takes their place when it arrives.
+//     hold, and the branch that stands takes their place when it arrives
+//     (carried by the workstations on which it stands: carry.go).
 //   - A change of pins, of the forks or of a witness's membership is
 //     judged again in settle (judgeForks): events the rule refused that
 //     now stand go back to pending, applied ones now refused are refused
@@ -108,6 +111,26 @@ type pinHeld struct {
 	// (retakePins) takes them again.
 	W string `json:"w,omitempty"`
 	N uint64 `json:"n,omitempty"`
+	// Below: her next highest pins of the chain (at most keptPins-1, by
+	// above; h-fork23): when she is revoked and her highest was written
+	// above her revocation's head (her workstation witnessed once more
+	// before it was told), the highest written at or below it votes.
+	Below []pinHeld `json:"b,omitempty"`
+}
+
+// same reports whether a and b are one pin, written in one place.
+func (a pinHeld) same(b pinHeld) bool {
+	return a.Seq == b.Seq && a.Hash == b.Hash && a.W == b.W && a.N == b.N
+}
+
+// keptPins bounds the pins of one chain kept per writer (pinHeld.Below).
+const keptPins = 4
+
+// kept lists a writer's kept pins, the highest first, each without Below.
+func (a pinHeld) kept() []pinHeld {
+	top := a
+	top.Below = nil
+	return append([]pinHeld{top}, a.Below...)
 }
 
 // above orders one writer's pins of a chain: the higher place, then the
@@ -144,6 +167,11 @@ type stand struct {
 	// their predecessor's hash: never walked twice, h-fork22's cost of a
 	// vote this workstation cannot place, judged again at every settle).
 	placed map[string]string
+	// reach, reachHash: the highest vote for the branch that stands; a
+	// workstation holding that branch carries its chain from from up to
+	// it to the others (carry.go).
+	reach     uint64
+	reachHash string
 }
 
 func (a stand) same(b stand) bool {
@@ -231,10 +259,31 @@ func (r *Replica) takePins(ctx context.Context, tx *store.Tx, h crypto.Header, p
 			return err
 		}
 		pin := pinHeld{Seq: p.Seq, Hash: p.Hash, W: h.Device, N: h.Seq}
-		if was, ok := held[writer]; ok && !pin.above(was) {
-			continue
+		list := []pinHeld{pin}
+		if was, ok := held[writer]; ok {
+			list = was.kept()
+			if slices.ContainsFunc(list, pin.same) {
+				continue
+			}
+			list = append(list, pin)
+			slices.SortFunc(list, func(a, b pinHeld) int {
+				if a.above(b) {
+					return -1
+				}
+				return 1
+			})
+			if len(list) > keptPins {
+				list = list[:keptPins]
+				if !slices.ContainsFunc(list, pin.same) {
+					continue // below her kept ones: nothing changes
+				}
+			}
 		}
-		held[writer] = pin
+		top := list[0]
+		if len(list) > 1 {
+			top.Below = list[1:]
+		}
+		held[writer] = top
 		if err := tx.SetMeta(ctx, pinsKey(p.Device, p.Author), mustJSON(held)); err != nil {
 			return fmt.Errorf("replica: witnessed heads: %w", err)
 		}
@@ -284,19 +333,41 @@ func (r *Replica) retakePins(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
-// votes reports whether writer's pin p counts (r.state held): a member's,
-// not revoked, or revoked and written at or below her revocation's head
-// of the device she wrote it in (h-fork22).
-func (r *Replica) votes(writer string, p pinHeld) bool {
+// votes reports which of writer's kept pins p counts (r.state held): a
+// member's highest, not revoked; or revoked, her highest written at or
+// below her revocation's head of the device she wrote it in (h-fork22;
+// of her kept pins since h-fork23).
+func (r *Replica) votes(writer string, p pinHeld) (pinHeld, bool) {
 	m, ok := r.members[writer]
 	if !ok {
-		return false
+		return pinHeld{}, false
 	}
 	if m.Status != StatusRevoked {
-		return true
+		return p.kept()[0], true
 	}
-	head, ok := m.RevokedHeads[p.W]
-	return p.W != "" && ok && p.N <= head
+	for _, q := range p.kept() {
+		if head, ok := m.RevokedHeads[q.W]; q.W != "" && ok && q.N <= head {
+			return q, true
+		}
+	}
+	return pinHeld{}, false
+}
+
+// countedPins are the pins of author's chain device that vote at or above
+// from (r.state not held): by writer, the pin that counts (votes).
+func (r *Replica) countedPins(held map[string]pinHeld, author string, from uint64) map[string]pinHeld {
+	counted := map[string]pinHeld{}
+	r.state.RLock()
+	defer r.state.RUnlock()
+	for w, p := range held {
+		if w == author {
+			continue
+		}
+		if q, ok := r.votes(w, p); ok && q.Seq >= from {
+			counted[w] = q
+		}
+	}
+	return counted
 }
 
 // standOf judges what of author's forked chain device (from seq from)
@@ -315,14 +386,7 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 	if err != nil {
 		return stand{}, err
 	}
-	counted := map[string]pinHeld{}
-	r.state.RLock()
-	for w, p := range held {
-		if w != k.author && p.Seq >= from && r.votes(w, p) {
-			counted[w] = p
-		}
-	}
-	r.state.RUnlock()
+	counted := r.countedPins(held, k.author, from)
 	none.pins = string(mustJSON(counted))
 	if len(counted) == 0 {
 		return none, nil
@@ -428,7 +492,8 @@ func (r *Replica) standOf(ctx context.Context, tx *store.Tx, k forkKey, from uin
 		return strings.Compare(a.Hash, b.Hash)
 	})
 	top := won[len(counted)/2]
-	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins, placed: placed}
+	st := stand{from: from, upto: top.Seq, waitTo: top.Seq, top: top.Hash, hashes: map[uint64]string{}, pins: none.pins, placed: placed,
+		reach: won[0].Seq, reachHash: won[0].Hash}
 	if unplaced > 0 {
 		st.waitTo = max(top.Seq, highest) // more votes placed may raise it
 	}
