@@ -49,6 +49,7 @@ type DB struct {
 	// transaction under way wrote or removed (sealmark.go).
 	hooked *sqlite3.SQLiteConn
 	fold   rowFold
+	foldMu sync.Mutex // held from a fold's begin to its end
 	// schemaAltered: what Open found (TakeSchemaAltered).
 	schemaMu      sync.Mutex
 	schemaAltered []string
@@ -268,6 +269,11 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		// A sealer whose keys were wiped (the store is closing) folds
 		// nothing, as its marks were zero before.
 		if key, ok := sealer.RowKey(); ok {
+			// Held until the fold ends: a write whose connection the
+			// driver closed on a cancelled context may still be ending
+			// its fold when the next write begins on a new connection.
+			db.foldMu.Lock()
+			defer db.foldMu.Unlock()
 			db.fold.begin(&key)
 			clear(key[:])
 			defer db.fold.end()

@@ -285,24 +285,20 @@ static void seal_row(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 	}
 }
 
-static void seal_fold_free(void *p) {
-	seal_fold_end(p);
-	free(p);
-}
-
+// seal_fold_new is a fold the store keeps for as long as the process
+// runs (sealmark.go): a connection's close never frees it, since the
+// driver may close a connection whose transaction a cancelled context
+// rolled back while the writing goroutine still ends its fold.
 seal_fold *seal_fold_new(void) { return calloc(1, sizeof(seal_fold)); }
 
-// seal_register registers seal_row on the connection db, folding into f,
-// which the connection frees when it closes (or at once, if this fails).
+// seal_register registers seal_row on the connection db, folding into f.
 // SQLITE_DIRECTONLY: only top-level SQL and TEMP triggers may call it, not
 // a trigger or view stored in the file (whoever edits the file would make
 // it fold the mark of any row it likes: TestAttackS23sFileTriggerFoldsMarks).
 int seal_register(void *db, seal_fold *f) {
 	if (!sqlite3_create_function_v2 || !sqlite3_user_data || !sqlite3_value_type || !sqlite3_value_int64 ||
 	    !sqlite3_value_blob || !sqlite3_value_text || !sqlite3_value_bytes || !sqlite3_result_error ||
-	    !sqlite3_result_error_nomem) {
-		free(f);
+	    !sqlite3_result_error_nomem)
 		return -1;
-	}
-	return sqlite3_create_function_v2((sqlite3 *)db, "seal_row", -1, S_UTF8 | S_DIRECTONLY, f, seal_row, 0, 0, seal_fold_free);
+	return sqlite3_create_function_v2((sqlite3 *)db, "seal_row", -1, S_UTF8 | S_DIRECTONLY, f, seal_row, 0, 0, 0);
 }

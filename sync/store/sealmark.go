@@ -24,8 +24,8 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// rowFold is the writer connection's fold (C memory, freed by SQLite
-// when that connection closes).
+// rowFold is the writer connections' fold (C memory, never freed:
+// registerFold).
 type rowFold struct{ f *C.seal_fold }
 
 // begin starts a sealed write transaction's fold under key.
@@ -64,21 +64,29 @@ var connHandle = func() uintptr {
 	return f.Offset
 }()
 
-// registerFold registers seal_row on c with a new fold.
-func registerFold(c *sqlite3.SQLiteConn) (rowFold, error) {
+// registerFold registers seal_row on c, folding into db's fold (made at
+// the first connection and kept while the process runs: a few hundred
+// bytes a store opened, holding no key between transactions). SQLite
+// does not own it: session 23's first form let the connection's close
+// free it, and a context cancelled during a write (the driver closes
+// that connection at once, from another goroutine) left the writer ending
+// a freed fold: the C heap corrupted ("free(): corrupted unsorted
+// chunks", seen in ./app's seal tests).
+func (db *DB) registerFold(c *sqlite3.SQLiteConn) error {
 	if connHandle == ^uintptr(0) {
-		return rowFold{}, errors.New("the SQLite driver keeps no connection handle where this store reads it")
+		return errors.New("the SQLite driver keeps no connection handle where this store reads it")
 	}
 	h := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(c), connHandle))
 	if h == nil {
-		return rowFold{}, errors.New("the connection is closed")
+		return errors.New("the connection is closed")
 	}
-	f := C.seal_fold_new()
-	if f == nil {
-		return rowFold{}, errors.New("out of memory")
+	if db.fold.f == nil {
+		if db.fold.f = C.seal_fold_new(); db.fold.f == nil {
+			return errors.New("out of memory")
+		}
 	}
-	if rc := C.seal_register(h, f); rc != 0 {
-		return rowFold{}, errors.New("seal_row not registered (SQLite's functions missing, or refused)")
+	if rc := C.seal_register(h, db.fold.f); rc != 0 {
+		return errors.New("seal_row not registered (SQLite's functions missing, or refused)")
 	}
-	return rowFold{f}, nil
+	return nil
 }

@@ -132,14 +132,13 @@ func (db *DB) hookRows(c *sqlite3.SQLiteConn) error {
 	if db.hooked == c {
 		return nil
 	}
-	f, err := registerFold(c)
-	if err != nil {
+	if err := db.registerFold(c); err != nil {
 		return wrap("seal rows: register", err)
 	}
 	if _, err := c.Exec(rowTriggers, nil); err != nil {
 		return wrap("seal rows: triggers", err)
 	}
-	db.hooked, db.fold = c, f
+	db.hooked = c
 	return nil
 }
 
