@@ -48,7 +48,10 @@ func (tx *Tx) Bulk(ctx context.Context) error {
 	if tx.view {
 		return ErrReadOnly
 	}
-	_, err := tx.tx.ExecContext(ctx, checkpointAt(bulkCheckpointPages))
+	_, err := tx.tx.ExecContext(ctx, checkpointAt(bulkBackstopPages))
+	if err == nil && tx.ck != nil {
+		tx.ck.bulk.Store(true) // its commits checkpoint beside it (checkpointer.go)
+	}
 	return wrap("bulk writes", err)
 }
 
@@ -58,6 +61,7 @@ func (tx *Tx) Bulk(ctx context.Context) error {
 // asks for Bulk again first): the pages a catch-up changes in each of its
 // transactions are copied to the file once, not at every commit.
 func (db *DB) EndBulk(ctx context.Context) error {
+	db.ck.bulk.Store(false)
 	_, err := db.writer.ExecContext(ctx, checkpointAt(walCheckpointPages))
 	return wrap("end bulk writes", err)
 }
@@ -66,6 +70,8 @@ func (db *DB) EndBulk(ctx context.Context) error {
 // file, without waiting for readers (what they still read is copied by a
 // later checkpoint).
 func (db *DB) Checkpoint(ctx context.Context) error {
+	db.ck.rounds.Lock() // a round beside the writer ends first
+	defer db.ck.rounds.Unlock()
 	_, err := db.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return wrap("checkpoint", err)
 }
