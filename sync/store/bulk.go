@@ -14,7 +14,8 @@ import (
 // database file, and the next transaction changed most of the same index
 // pages again: each was written twice a transaction, to the log and to
 // the file. During bulk writes the log grows to bulkCheckpointPages
-// before a commit checkpoints it. benchscale's newcomer at 100,000
+// before it is checkpointed (beside the writer since session 23:
+// checkpointer.go). benchscale's newcomer at 100,000
 // patients (200,012 envelopes, its 40 Applies of 5,000 back to back, the
 // last checkpoint counted): 2.4 writes (12.5 KB) and 1.7 reads (14.2 KB)
 // an envelope -> 2.0 (9.6 KB) and 1.3 (11.3 KB), peak RSS unchanged. A
@@ -25,8 +26,9 @@ const (
 	// walCheckpointPages is SQLite's default: a commit checkpoints the
 	// log once it holds this many pages.
 	walCheckpointPages = 1000
-	// bulkCheckpointPages lets the log grow to this many pages during
-	// bulk writes (256 MiB of 8 KiB pages) before a commit checkpoints.
+	// bulkCheckpointPages lets the log grow to this many pages not yet
+	// copied during bulk writes (256 MiB of 8 KiB pages) before a round
+	// beside the writer copies them (checkpointer.go).
 	bulkCheckpointPages = 32 << 10
 	// walSizeLimit is what the log's file is cut back to when a
 	// checkpoint has emptied it, so a bulk's log does not stay on disk.
@@ -40,7 +42,9 @@ const (
 // what they saw. Refetchable commits reach the disk only at a checkpoint
 // or the next Update's commit, so a power cut (not a crash of the app)
 // during bulk writes can roll back up to bulkCheckpointPages of committed
-// transactions where it could roll back up to walCheckpointPages before:
+// transactions (and what was committed while a round beside the writer
+// copied them; the writer checkpoints itself at bulkBackstopPages) where
+// it could roll back up to walCheckpointPages before:
 // never a half-written one, and what a catch-up loses so is fetched
 // again. A commit that is not bulk after EndBulk checkpoints what the
 // bulk left (a save right after a catch-up waits for that copy).
