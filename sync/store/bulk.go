@@ -14,8 +14,7 @@ import (
 // database file, and the next transaction changed most of the same index
 // pages again: each was written twice a transaction, to the log and to
 // the file. During bulk writes the log grows to bulkCheckpointPages
-// before it is checkpointed (beside the writer since session 23:
-// checkpointer.go). benchscale's newcomer at 100,000
+// before a commit checkpoints it. benchscale's newcomer at 100,000
 // patients (200,012 envelopes, its 40 Applies of 5,000 back to back, the
 // last checkpoint counted): 2.4 writes (12.5 KB) and 1.7 reads (14.2 KB)
 // an envelope -> 2.0 (9.6 KB) and 1.3 (11.3 KB), peak RSS unchanged. A
@@ -26,9 +25,8 @@ const (
 	// walCheckpointPages is SQLite's default: a commit checkpoints the
 	// log once it holds this many pages.
 	walCheckpointPages = 1000
-	// bulkCheckpointPages lets the log grow to this many pages not yet
-	// copied during bulk writes (256 MiB of 8 KiB pages) before a round
-	// beside the writer copies them (checkpointer.go).
+	// bulkCheckpointPages lets the log grow to this many pages during
+	// bulk writes (256 MiB of 8 KiB pages) before a commit checkpoints.
 	bulkCheckpointPages = 32 << 10
 	// walSizeLimit is what the log's file is cut back to when a
 	// checkpoint has emptied it, so a bulk's log does not stay on disk.
@@ -42,9 +40,7 @@ const (
 // what they saw. Refetchable commits reach the disk only at a checkpoint
 // or the next Update's commit, so a power cut (not a crash of the app)
 // during bulk writes can roll back up to bulkCheckpointPages of committed
-// transactions (and what was committed while a round beside the writer
-// copied them; the writer checkpoints itself at bulkBackstopPages) where
-// it could roll back up to walCheckpointPages before:
+// transactions where it could roll back up to walCheckpointPages before:
 // never a half-written one, and what a catch-up loses so is fetched
 // again. A commit that is not bulk after EndBulk checkpoints what the
 // bulk left (a save right after a catch-up waits for that copy).
@@ -52,10 +48,7 @@ func (tx *Tx) Bulk(ctx context.Context) error {
 	if tx.view {
 		return ErrReadOnly
 	}
-	_, err := tx.tx.ExecContext(ctx, checkpointAt(bulkBackstopPages))
-	if err == nil && tx.ck != nil {
-		tx.ck.bulk.Store(true) // its commits checkpoint beside it (checkpointer.go)
-	}
+	_, err := tx.tx.ExecContext(ctx, checkpointAt(bulkCheckpointPages))
 	return wrap("bulk writes", err)
 }
 
@@ -65,7 +58,6 @@ func (tx *Tx) Bulk(ctx context.Context) error {
 // asks for Bulk again first): the pages a catch-up changes in each of its
 // transactions are copied to the file once, not at every commit.
 func (db *DB) EndBulk(ctx context.Context) error {
-	db.ck.bulk.Store(false)
 	_, err := db.writer.ExecContext(ctx, checkpointAt(walCheckpointPages))
 	return wrap("end bulk writes", err)
 }
@@ -74,8 +66,6 @@ func (db *DB) EndBulk(ctx context.Context) error {
 // file, without waiting for readers (what they still read is copied by a
 // later checkpoint).
 func (db *DB) Checkpoint(ctx context.Context) error {
-	db.ck.rounds.Lock() // a round beside the writer ends first
-	defer db.ck.rounds.Unlock()
 	_, err := db.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 	return wrap("checkpoint", err)
 }

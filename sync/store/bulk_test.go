@@ -26,7 +26,7 @@ func TestBulkWrites(t *testing.T) {
 		t.Helper()
 		return pragma(db.writer, "wal_autocheckpoint")
 	}
-	usual, bulk := walCheckpointPages, bulkBackstopPages // the writer's own; rounds beside it at bulkCheckpointPages (checkpointer.go)
+	usual, bulk := walCheckpointPages, bulkCheckpointPages
 
 	if got := writer(); got != usual {
 		t.Fatalf("opened: writer %d, want %d", got, usual)

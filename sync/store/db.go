@@ -27,10 +27,6 @@ import (
 const (
 	writerParams = "_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=FULL&_txlock=immediate&_cache_size=-32768&_stmt_cache_size=128&_mutex=no"
 	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_cache_size=-16384&_stmt_cache_size=64"
-	// checkpointerParams: the connection that checkpoints beside the
-	// writer (checkpointer.go) syncs the log before it copies it and the
-	// file after, as the writer's checkpoints do.
-	checkpointerParams = "_busy_timeout=5000&_synchronous=FULL&_cache_size=-256"
 )
 
 // DB is one workstation profile's database: a single writer connection and
@@ -52,9 +48,6 @@ type DB struct {
 	// under way wrote or removed, folded by them.
 	hooked *sqlite3.SQLiteConn
 	rows   RowMarks
-	// ck checkpoints the log beside the writer during bulk writes
-	// (checkpointer.go).
-	ck checkpointer
 }
 
 // The writer's synchronous settings: FULL syncs the write-ahead log at
@@ -94,8 +87,6 @@ type Tx struct {
 	// seal: what this write transaction changed that the seal follows
 	// (seal.go).
 	seal sealState
-	// ck: the database's checkpointer, on a write transaction (Bulk).
-	ck *checkpointer
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -138,7 +129,6 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{path: abs, synchronous: syncDurable}
-	db.ck.dsn, db.ck.file, db.ck.at = uri+"?"+checkpointerParams, abs, bulkCheckpointPages
 	if db.writer, err = openPool(ctx, writerDriver, uri+"?"+writerParams, 1); err != nil {
 		return nil, wrap("open "+path, err)
 	}
@@ -213,7 +203,6 @@ func openPool(ctx context.Context, d *sqlite3.SQLiteDriver, dsn string, n int) (
 // Close closes every connection. Transactions still running fail.
 func (db *DB) Close() error {
 	return errors.Join(
-		wrap("close checkpointer", db.ck.close()),
 		wrap("close readers", db.readers.Close()),
 		wrap("close writer", db.writer.Close()),
 	)
@@ -270,14 +259,7 @@ func (db *DB) update(ctx context.Context, level string, fn func(tx *Tx) error) e
 		}
 		db.rows, rows = RowMarks{}, &db.rows
 	}
-	err = run(ctx, conn.BeginTx, &db.names, "update", sealer, rows, func(tx *Tx) error {
-		tx.ck = &db.ck
-		return fn(tx)
-	})
-	if err == nil && db.ck.bulk.Load() {
-		db.ck.afterCommit(ctx, conn)
-	}
-	return err
+	return run(ctx, conn.BeginTx, &db.names, "update", sealer, rows, fn)
 }
 
 // View runs fn in one read-only transaction: fn sees a single consistent

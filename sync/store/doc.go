@@ -21,8 +21,8 @@
 // time; pending envelopes are
 // found by partial indexes (settle.go: the fronts, a device's pending run,
 // the sealed of a scope), never by reading every one of them; a long
-// catch-up's transactions checkpoint the write-ahead log less often, and
-// beside the writer (bulk.go: Bulk, EndBulk, Checkpoint; checkpointer.go).
+// catch-up's transactions checkpoint the write-ahead log less often
+// (bulk.go: Bulk, EndBulk, Checkpoint).
 //
 // It stores only bytes sealed elsewhere and identifiers that name nobody
 // (random hex ids, key fingerprints, scope names, token hashes). It must
