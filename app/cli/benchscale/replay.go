@@ -298,9 +298,13 @@ func replayApply(ctx context.Context, dir, work string) error {
 	}
 	// A bulk leaves its write-ahead log to be checkpointed later (store
 	// Bulk): counted here, as the code before checkpointed at each commit.
+	t0 := time.Now()
 	if err := db.Checkpoint(ctx); err != nil {
 		stop()
 		return err
+	}
+	if replaySteps {
+		fmt.Fprintf(os.Stderr, "checkpoint: %s\n", time.Since(t0).Round(time.Millisecond))
 	}
 	took, cpu, io, serial := time.Since(start), cpuTime()-cpu0, io0.perEnvelope(total), threadCPU()-serial0
 	stop()
