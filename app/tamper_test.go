@@ -3,12 +3,14 @@ package app
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -87,12 +89,17 @@ func TestVerifyNamesDamage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// An attacker with the file edits it behind the app's back.
-	for _, q := range []string{"DROP TRIGGER envelopes_immutable", "DROP TRIGGER envelopes_kept"} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
+	// An attacker with the file edits it behind the app's back; each
+	// login puts the store's own triggers back (store/schemacheck.go).
+	unguard := func() {
+		t.Helper()
+		for _, q := range []string{"DROP TRIGGER IF EXISTS envelopes_immutable", "DROP TRIGGER IF EXISTS envelopes_kept"} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	unguard()
 	var id string
 	var raw []byte
 	if err := db.QueryRow("SELECT id, raw FROM envelopes WHERE device = ? AND seq = 3", device).Scan(&id, &raw); err != nil {
@@ -102,6 +109,34 @@ func TestVerifyNamesDamage(t *testing.T) {
 	if err := db.QueryRow("SELECT id FROM envelopes WHERE device = ? AND seq = 5", device).Scan(&removed); err != nil {
 		t.Fatal(err)
 	}
+	// The rebuild after an altered store's login drops an event whose
+	// bytes do not verify (it is fetched again from the clinic: session
+	// 23, TestAttackS23bDeletedEventFetchedAgain); its genuine row is put
+	// back before the next edit.
+	saved, err := db.Query("SELECT * FROM envelopes WHERE id = ?", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := saved.Columns()
+	row := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range row {
+		ptrs[i] = &row[i]
+	}
+	if !saved.Next() {
+		t.Fatal("no event 3")
+	}
+	if err := saved.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	saved.Close()
+	putBack := func() {
+		t.Helper()
+		q := "INSERT OR REPLACE INTO envelopes (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
+		if _, err := db.Exec(q, row...); err != nil {
+			t.Fatal(err)
+		}
+	}
 	check := func(want ...string) {
 		t.Helper()
 		s, err := Login(ctx, c.env, dir, "", []byte(testPass))
@@ -110,7 +145,15 @@ func TestVerifyNamesDamage(t *testing.T) {
 		}
 		defer s.Lock()
 		r, _ := s.Replica()
+		// The login found the store altered (its triggers dropped) and
+		// rebuilds it from the signed log in the background: a check
+		// beside the rebuild says so rather than naming false damage
+		// (every colleague's key unknown until the rebuild ends).
 		problems, err := r.Verify(ctx)
+		if errors.Is(err, replica.ErrRebuilding) {
+			s.indexChecks.Wait()
+			problems, err = r.Verify(ctx)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,24 +166,32 @@ func TestVerifyNamesDamage(t *testing.T) {
 			t.Errorf("intact log reported: %s", all)
 		}
 		for _, w := range want {
-			if !strings.Contains(all, w) {
+			// Either of "a|b": the event named, or the gap its
+			// removal by the rebuild left.
+			named := false
+			for _, alt := range strings.Split(w, "|") {
+				named = named || strings.Contains(all, alt)
+			}
+			if !named {
 				t.Errorf("verify does not name %q:\n%s", w, all)
 			}
 		}
 	}
 	check()
 	for _, pos := range []int{0, 10, len(raw) / 2, len(raw) - 1} {
+		unguard()
+		putBack()
 		bad := append([]byte(nil), raw...)
 		bad[pos] ^= 0x80
 		if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", bad, id); err != nil {
 			t.Fatal(err)
 		}
-		check(shortID(id))
+		check(shortID(id) + "|gap in the chain: expected event 3, found 4")
 	}
-	if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", raw, id); err != nil {
-		t.Fatal(err)
-	}
+	unguard()
+	putBack()
 	check()
+	unguard()
 	if _, err := db.Exec("DELETE FROM envelopes WHERE id = ?", removed); err != nil {
 		t.Fatal(err)
 	}

@@ -201,6 +201,12 @@ type Replica struct {
 	carryIn  map[forkKey]map[uint64]map[string]carriedRef
 	carryN   int
 	carrying atomic.Bool
+	// rebuilds counts the starts and ends of the seal's rebuild (apply
+	// with again): odd while one runs. Its transaction reads the replica's
+	// memory again from a store with every event pending and fills it as
+	// it judges them, so what the memory says of members and keys is
+	// partial until it ends (Verify refuses to run beside it).
+	rebuilds atomic.Uint64
 }
 
 // Open loads a replica from its store: keys, public keys and the directory.

@@ -2,11 +2,15 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
 )
+
+// ErrRebuilding: Verify ran beside the rebuild of a store found altered.
+var ErrRebuilding = errors.New("replica: this workstation's records are being rebuilt from the clinic's signed records (its file was found altered): check the log again in a minute")
 
 // Verify walks every device's chain and every stored envelope: the bytes
 // must parse, hash to what the chain recorded, follow their predecessor
@@ -14,7 +18,19 @@ import (
 // for by one of the next maxVouchDepth events of their author in the
 // chain (chainsig.go). It
 // returns one Problem per bad event; none means the log is intact.
-func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
+// Beside the seal's rebuild of an altered store it returns ErrRebuilding
+// (what the memory knows of members' keys is then partial: every
+// colleague's event read as signed by an unknown key).
+func (r *Replica) Verify(ctx context.Context) (_ []Problem, err error) {
+	rebuilds := r.rebuilds.Load()
+	if rebuilds%2 == 1 {
+		return nil, ErrRebuilding
+	}
+	defer func() {
+		if err == nil && r.rebuilds.Load() != rebuilds {
+			err = ErrRebuilding
+		}
+	}()
 	var problems []Problem
 	var (
 		device   string
@@ -35,7 +51,7 @@ func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 		}
 		unvouched = nil
 	}
-	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+	err = r.p.DB.View(ctx, func(tx *store.Tx) error {
 		return tx.EachEnvelope(ctx, func(row store.Envelope) error {
 			if err := ctx.Err(); err != nil {
 				return err
