@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 
@@ -131,5 +132,49 @@ func TestStoreSealSaysForeignTriggers(t *testing.T) {
 	}
 	if say := r2.Altered(); !strings.Contains(say, "triggers Medihaven did not write") {
 		t.Errorf("a trigger added in the file is not said: %q", say)
+	}
+}
+
+// TestStoreSealRefusesAWriteAfterTheLock (the lead, session 23): a write
+// that commits after the session locked (Replica.Wipe cleared the seal's
+// keys) used to seal the store with the wiped key, and the next login
+// read it as altered (everything rebuilt, every key retired, the
+// workstation moved: TestMoveOverTheNetwork failed so once in the whole
+// CI). It now rolls back, and the seal stays the last honest one.
+func TestStoreSealRefusesAWriteAfterTheLock(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	p := c.sPhys.r.p
+	p.Seal = &SealCheck{}
+	dk := p.DeviceKey // a copy: Wipe clears the replica's
+	r1, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1.Wipe()
+	err = p.DB.Update(ctx, func(tx *store.Tx) error { return tx.SetMeta(ctx, "test/after-lock", []byte{1}) })
+	if !errors.Is(err, errSealWiped) {
+		t.Fatalf("a write after the lock: %v, want it refused", err)
+	}
+	var row, after []byte
+	err = p.DB.View(ctx, func(tx *store.Tx) error {
+		var err error
+		if row, err = tx.Meta(ctx, metaSeal); err != nil {
+			return err
+		}
+		if after, err = tx.Meta(ctx, "test/after-lock"); errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != nil {
+		t.Error("the write after the lock was kept")
+	}
+	s := &storeSeal{mac: sealKey(dk, "mac")}
+	if _, _, ok, _ := s.decode(row); !ok {
+		t.Error("the store's seal no longer holds under the workstation's key")
 	}
 }

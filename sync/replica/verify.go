@@ -18,19 +18,28 @@ var ErrRebuilding = errors.New("replica: this workstation's records are being re
 // for by one of the next maxVouchDepth events of their author in the
 // chain (chainsig.go). It
 // returns one Problem per bad event; none means the log is intact.
-// Beside the seal's rebuild of an altered store it returns ErrRebuilding
-// (what the memory knows of members' keys is then partial: every
-// colleague's event read as signed by an unknown key).
-func (r *Replica) Verify(ctx context.Context) (_ []Problem, err error) {
-	rebuilds := r.rebuilds.Load()
-	if rebuilds%2 == 1 {
-		return nil, ErrRebuilding
-	}
-	defer func() {
-		if err == nil && r.rebuilds.Load() != rebuilds {
-			err = ErrRebuilding
+// Beside the seal's rebuild of an altered store (what the memory knows of
+// members' keys is then partial: every colleague's event read as signed
+// by an unknown key) it waits for the rebuild to end and walks again;
+// ErrRebuilding if rebuilds kept overlapping it.
+func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
+	for range 3 {
+		rebuilds := r.rebuilds.Load()
+		if rebuilds%2 == 1 {
+			r.mu.Lock() // the rebuild holds it to its end
+			r.mu.Unlock()
+			continue
 		}
-	}()
+		problems, err := r.verify(ctx)
+		if err != nil || r.rebuilds.Load() == rebuilds {
+			return problems, err
+		}
+	}
+	return nil, ErrRebuilding
+}
+
+// verify is one walk of Verify.
+func (r *Replica) verify(ctx context.Context) (_ []Problem, err error) {
 	var problems []Problem
 	var (
 		device   string
