@@ -312,6 +312,10 @@ func (r *Replica) carryStanding(ctx context.Context) {
 	})
 	for _, t := range todos {
 		mark := fmt.Sprintf("%d/%s", t.st.from, t.st.hashes[t.st.from])
+		seen := carriedKey(t.k) + "/" + mark
+		if r.carried[seen] {
+			continue // carried, or bounded: no read of its marks each Apply
+		}
 		var raws [][]byte
 		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 			done, err := carriedMarks(ctx, tx, t.k)
@@ -319,6 +323,10 @@ func (r *Replica) carryStanding(ctx context.Context) {
 				return err
 			}
 			if slices.Contains(done, mark) || len(done) >= maxCarries {
+				if r.carried == nil {
+					r.carried = map[string]bool{}
+				}
+				r.carried[seen] = true
 				return nil
 			}
 			rows, err := tx.EnvelopesAfter(ctx, t.k.device, t.st.from-1, int(t.st.reach-t.st.from+1))

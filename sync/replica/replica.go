@@ -201,6 +201,10 @@ type Replica struct {
 	carryIn  map[forkKey]map[uint64]map[string]carriedRef
 	carryN   int
 	carrying atomic.Bool
+	// carried: the branches (carriedKey, then the mark) this workstation
+	// knows were carried, so an Apply does not read their marks again;
+	// used only by the one carryForks that carrying lets run.
+	carried map[string]bool
 	// rebuilds counts the starts and ends of the seal's rebuild (apply
 	// with again): odd while one runs. Its transaction reads the replica's
 	// memory again from a store with every event pending and fills it as
