@@ -403,12 +403,22 @@ func (r *Replica) reload(ctx context.Context) {
 // take replaces what r knows of the store by what fresh read of it.
 func (r *Replica) take(fresh *Replica) {
 	r.state.Lock()
+	r.takeLocked(fresh)
+	r.state.Unlock()
+	r.takeMarks(fresh)
+}
+
+// takeLocked is take's part under r.state.
+func (r *Replica) takeLocked(fresh *Replica) {
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.confirms, r.source, r.aside, r.forks, r.stands = fresh.confirms, fresh.source, fresh.aside, fresh.forks, fresh.stands
 	r.claims, r.dirty, r.roleSeen, r.admitted, r.admissions, r.holds = fresh.claims, fresh.dirty, fresh.roleSeen, fresh.admitted, fresh.admissions, fresh.holds
 	r.lamport, r.mySeq, r.myHash = fresh.lamport, fresh.mySeq, fresh.myHash
 	r.onChange = nil
-	r.state.Unlock()
+}
+
+// takeMarks is take's part outside r.state.
+func (r *Replica) takeMarks(fresh *Replica) {
 	r.mark.Lock()
 	r.restored, r.restoredAt = fresh.restored, fresh.restoredAt
 	r.mark.Unlock()

@@ -68,10 +68,6 @@ func (r *Replica) apply(ctx context.Context, raws [][]byte, again bool) (_ Repor
 	defer r.mu.Unlock()
 	r.again, r.decided = again, 0
 	defer func() { r.again = false }()
-	if again {
-		r.rebuilds.Add(1)
-		defer r.rebuilds.Add(1)
-	}
 	if len(raws) >= bulkEnvelopes {
 		r.raiseGC()
 	}

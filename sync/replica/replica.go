@@ -205,11 +205,11 @@ type Replica struct {
 	// knows were carried, so an Apply does not read their marks again;
 	// used only by the one carryForks that carrying lets run.
 	carried map[string]bool
-	// rebuilds counts the starts and ends of the seal's rebuild (apply
-	// with again): odd while one runs. Its transaction reads the replica's
-	// memory again from a store with every event pending and fills it as
-	// it judges them, so what the memory says of members and keys is
-	// partial until it ends (Verify refuses to run beside it).
+	// rebuilds counts the starts and ends of the seal's rebuild
+	// (rebuildRows): odd while one runs. It judges every event again in a
+	// replica apart and r takes its memory at the end, so readers of r see
+	// the clinic r knew meanwhile; the store's rows change at its commit,
+	// before r takes the memory (Verify waits for its end).
 	rebuilds atomic.Uint64
 }
 

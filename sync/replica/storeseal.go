@@ -706,9 +706,98 @@ func (r *Replica) CheckIndex(ctx context.Context) (altered bool, err error) {
 // above it in its device's chain waiting for it, and its device's head
 // below it: the next catch-up fetches it (netsync's walk does not stop at
 // a place held pending above a gap; PullFrom asks above the heads).
+//
+// The judging is done apart (apart): while it runs, readers of r (the
+// staff directory, a chart's signer check, Verify) see what r knew before
+// it, never a clinic half judged again (session 23's rebuild filled r's
+// memory as it judged, so a revoked colleague was active again to this
+// workstation until it ended: the whole CI's TestAttackS15cH3OlderMemberRow);
+// r takes what was built once it is committed. Writers wait on r.mu.
 func (r *Replica) rebuildRows(ctx context.Context) error {
-	_, err := r.apply(ctx, nil, true)
+	r.rebuilds.Add(1)
+	defer r.rebuilds.Add(1)
+	r.mu.Lock()
+	a, held, err := r.apart(ctx)
+	if err == nil {
+		if _, err = a.apply(ctx, nil, true); err != nil {
+			r.reload(ctx) // what the store holds: committed or not
+		} else {
+			r.takeRebuilt(a)
+		}
+	}
+	r.mu.Unlock()
+	held.call(r.p) // once r knows what changed
 	return err
+}
+
+// heldHooks are the calls a replica built apart made to its Params'
+// OnChange and OnAppend, held until the replica it is built for took it.
+type heldHooks struct {
+	mu       sync.Mutex
+	changed  []Changed
+	appended bool
+}
+
+func (h *heldHooks) call(p Params) {
+	h.mu.Lock()
+	changed, appended := h.changed, h.appended
+	h.mu.Unlock()
+	if len(changed) > 0 && p.OnChange != nil {
+		p.OnChange(changed)
+	}
+	if appended && p.OnAppend != nil {
+		p.OnAppend()
+	}
+}
+
+// apart is a replica of r's store that shares none of r's memory, as r
+// read it at Open (load), with what r holds of this session (a restored
+// workstation's hold, the last witness): the seal's rebuild judges every
+// event again in it. Its hooks are held. The caller holds r.mu.
+func (r *Replica) apart(ctx context.Context) (*Replica, *heldHooks, error) {
+	held := &heldHooks{}
+	p := r.p
+	p.OnChange = func(c []Changed) {
+		held.mu.Lock()
+		held.changed = append(held.changed, c...)
+		held.mu.Unlock()
+	}
+	p.OnAppend = func() {
+		held.mu.Lock()
+		held.appended = true
+		held.mu.Unlock()
+	}
+	a := newReplica(p)
+	if err := p.DB.View(ctx, a.load); err != nil {
+		return nil, held, fmt.Errorf("replica: rebuild the records: %w", err)
+	}
+	a.onChange = nil // nothing changed yet
+	a.seal = r.seal
+	r.mark.Lock()
+	a.hold, a.witnessAt = r.hold, r.witnessAt
+	r.mark.Unlock()
+	return a, held, nil
+}
+
+// takeRebuilt has r take what the seal's rebuild built apart in a (take,
+// and the rest of what an Apply judging every event again changes of
+// memory). The caller holds r.mu; a is not used again.
+func (r *Replica) takeRebuilt(a *Replica) {
+	r.state.Lock()
+	r.takeLocked(a)
+	r.retired, r.seen, r.exposureChecked, r.holdRead = a.retired, a.seen, a.exposureChecked, a.holdRead
+	r.account, r.ancestry, r.vanishedAdmins = a.account, a.ancestry, a.vanishedAdmins
+	r.state.Unlock()
+	r.takeMarks(a)
+	r.roleLeft, r.moveDirty, r.looked = a.roleLeft, a.moveDirty, a.looked
+	r.forkPairs, r.carryIn, r.carryN, r.carried = a.forkPairs, a.carryIn, a.carryN, a.carried
+	r.chainLeft.Store(a.chainLeft.Load())
+	r.chainNoted.Store(a.chainNoted.Load())
+	r.grantsSeen.Add(a.grantsSeen.Load()) // RetireExposed reads the grant headers again
+	r.rejudged.Add(a.rejudged.Load())
+	r.mark.Lock()
+	r.restoredMoved, r.witnessAt = a.restoredMoved, a.witnessAt
+	r.mark.Unlock()
 }
 
 // judgeAllAgain sends every stored event back to be judged, removes the

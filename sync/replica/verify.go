@@ -18,10 +18,10 @@ var ErrRebuilding = errors.New("replica: this workstation's records are being re
 // for by one of the next maxVouchDepth events of their author in the
 // chain (chainsig.go). It
 // returns one Problem per bad event; none means the log is intact.
-// Beside the seal's rebuild of an altered store (what the memory knows of
-// members' keys is then partial: every colleague's event read as signed
-// by an unknown key) it waits for the rebuild to end and walks again;
-// ErrRebuilding if rebuilds kept overlapping it.
+// Beside the seal's rebuild of an altered store (its rows and the
+// memory's keys change at its end, one after the other) it waits for the
+// rebuild to end and walks again; ErrRebuilding if rebuilds kept
+// overlapping it.
 func (r *Replica) Verify(ctx context.Context) ([]Problem, error) {
 	for range 3 {
 		rebuilds := r.rebuilds.Load()

@@ -1,0 +1,56 @@
+package replica
+
+// Session 24 (the lead): the seal's rebuild judges every event again apart
+// from the memory readers use, and the replica takes what it built at the
+// end: meanwhile a reader sees the clinic it knew, never one half judged
+// again (the whole CI's TestAttackS15cH3OlderMemberRow saw a revoked
+// colleague active again while session 23's rebuild ran).
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+)
+
+// TestRebuildReadersSeeAWholeClinicMeanwhile: while the physician's
+// workstation judges every event again, its directory says at each step
+// what it said before: the revoked colleague revoked, the administrator
+// and the receptionist members; afterwards the same.
+func TestRebuildReadersSeeAWholeClinicMeanwhile(t *testing.T) {
+	c, _, _ := rebuildClinic(t)
+	s := c.sPhys
+	defer func(b int) { settleBudget = b }(settleBudget)
+	settleBudget = 1 // the index written after each decision: a look each time
+	var looks, wrong atomic.Int64
+	look := func() {
+		looks.Add(1)
+		if m, ok := s.r.Member(c.phys2.fp()); !ok || m.Active() {
+			wrong.Add(1)
+		}
+		for _, p := range []*person{c.admin, c.recep} {
+			if m, ok := s.r.Member(p.fp()); !ok || !m.Active() {
+				wrong.Add(1)
+			}
+		}
+	}
+	look()
+	if wrong.Load() != 0 {
+		t.Fatal("setup: the directory before the rebuild is not the clinic's")
+	}
+	s.r.p.Index = func(string, State) []Term { look(); return nil }
+	if err := s.r.rebuildRows(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if looks.Load() < 3 {
+		t.Fatalf("setup: the directory was looked at %d times during the rebuild", looks.Load())
+	}
+	if n := wrong.Load(); n != 0 {
+		t.Errorf("%d of %d looks during the rebuild saw a half-judged directory (the revoked colleague active, or a member missing)", n, looks.Load())
+	}
+	s.r.p.Index = nil
+	wrong.Store(0)
+	look()
+	if n := wrong.Load(); n != 0 {
+		t.Error("after the rebuild the directory is not the clinic's")
+	}
+}
