@@ -140,7 +140,13 @@ func (r *Replica) apply(ctx context.Context, raws [][]byte, again bool) (_ Repor
 		if err := r.followRestored(ctx, tx); err != nil {
 			return err
 		}
-		return r.writeIndex(ctx, tx)
+		if err := r.writeIndex(ctx, tx); err != nil {
+			return err
+		}
+		if r.again {
+			return r.sayJudgedAway(ctx, tx)
+		}
+		return nil
 	})
 	if err != nil {
 		r.reload(ctx)

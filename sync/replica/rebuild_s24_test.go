@@ -10,6 +10,10 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // TestRebuildReadersSeeAWholeClinicMeanwhile: while the physician's
@@ -53,4 +57,52 @@ func TestRebuildReadersSeeAWholeClinicMeanwhile(t *testing.T) {
 	if n := wrong.Load(); n != 0 {
 		t.Error("after the rebuild the directory is not the clinic's")
 	}
+}
+
+// TestRebuildSaysWhatChanged: the rebuild's changes reach the
+// workstation's OnChange once it took them, the records it removed
+// included (a chart open on a record written into the file by hand is
+// drawn again without it).
+func TestRebuildSaysWhatChanged(t *testing.T) {
+	c, _, _ := rebuildClinic(t)
+	s := c.sPhys
+	ctx := context.Background()
+	planted := crypto.NewEventID()
+	if err := s.db.Update(ctx, func(tx *store.Tx) error {
+		return tx.PutEntity(ctx, store.Entity{ID: planted, Kind: "allergy", Scope: string(roles.Clinical), State: []byte("planted"), Lamport: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	holds := func() bool {
+		var es []store.Entity
+		if err := s.db.View(ctx, func(tx *store.Tx) (err error) {
+			es, err = tx.EntitiesOfKind(ctx, "allergy", -1, 0)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.ID == planted {
+				return true
+			}
+		}
+		return false
+	}
+	if !holds() {
+		t.Fatal("setup: the planted record is not in the store")
+	}
+	var got []Changed
+	s.r.p.OnChange = func(ch []Changed) { got = append(got, ch...) }
+	if err := s.r.rebuildRows(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if holds() {
+		t.Fatal("the rebuild kept a record no event wrote")
+	}
+	for _, ch := range got {
+		if ch.ID == planted && ch.Kind == "allergy" && ch.Scope == string(roles.Clinical) {
+			return
+		}
+	}
+	t.Errorf("the rebuild's %d changes do not name the planted record it removed: a chart open on it keeps showing it", len(got))
 }

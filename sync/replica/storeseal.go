@@ -817,6 +817,21 @@ func (r *Replica) judgeAllAgain(ctx context.Context, tx *store.Tx) error {
 	return nil
 }
 
+// sayJudgedAway tells OnChange of the records judging every event again
+// did not write back (a chart open on a forged record is drawn again).
+func (r *Replica) sayJudgedAway(ctx context.Context, tx *store.Tx) error {
+	away, err := tx.JudgedAway(ctx)
+	if err != nil {
+		return fmt.Errorf("replica: judge every event again: %w", err)
+	}
+	r.state.Lock()
+	for _, e := range away {
+		r.onChange = append(r.onChange, Changed{ID: e.ID, Kind: e.Kind, Scope: e.Scope})
+	}
+	r.state.Unlock()
+	return nil
+}
+
 // repairAltered rebuilds what a check found altered: every part for a
 // store whose seal fails or that was put back.
 func (r *Replica) repairAltered(ctx context.Context, found int) error {
