@@ -47,6 +47,10 @@ var validities = []struct {
 	{"3 days", 72 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour},
 }
 
+// tokenClipboardTTL is how long "Copy token" leaves the token on the
+// clipboard.
+var tokenClipboardTTL = time.Minute
+
 var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
 
 type tokensScreen struct {
