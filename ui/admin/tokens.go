@@ -48,7 +48,11 @@ var validities = []struct {
 }
 
 // tokenClipboardTTL is how long "Copy token" leaves the token on the
-// clipboard.
+// clipboard: the whole token carries the clinic's Kubo API secret, which
+// outlives the token, so the clipboard forgets it a while after the copy
+// unless something else was copied meanwhile (h-rev24). A clipboard
+// manager's history is beyond reach (Fyne cannot mark a copy as secret);
+// the short code carries none of it, and dies with the token's use.
 var tokenClipboardTTL = time.Minute
 
 var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
@@ -120,8 +124,8 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.text.Wrapping = fyne.TextWrapBreak
 	s.text.SetMinRowsVisible(4)
 	s.copy = widget.NewButtonWithIcon("Copy token", theme.ContentCopyIcon(), func() {
-		fyne.CurrentApp().Clipboard().SetContent(s.text.Text)
-		s.copy.SetText("Copied")
+		copyForAWhile(s.text.Text, tokenClipboardTTL)
+		s.copy.SetText("Copied (for a minute)")
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
@@ -157,6 +161,20 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.refresh()
 	return kit.Live(content, func() func() {
 		return liveRefresh(ts, map[string]bool{"token": true, "member": true, "enroll": true}, s.refresh)
+	})
+}
+
+// copyForAWhile puts text on the clipboard and takes it off again after
+// ttl, unless the clipboard holds something else by then.
+func copyForAWhile(text string, ttl time.Duration) {
+	cb := fyne.CurrentApp().Clipboard()
+	cb.SetContent(text)
+	time.AfterFunc(ttl, func() {
+		onUI(func() {
+			if cb.Content() == text {
+				cb.SetContent("")
+			}
+		})
 	})
 }
 
