@@ -138,8 +138,9 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.short.SizeName = theme.SizeNameSubHeadingText
 	s.short.Wrapping = fyne.TextWrapBreak
 	s.copyShort = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
-		fyne.CurrentApp().Clipboard().SetContent(s.short.Text)
-		s.copyShort.SetText("Copied")
+		// While the token waits, its code opens it at the desk.
+		copyForAWhile(s.short.Text, tokenClipboardTTL)
+		s.copyShort.SetText("Copied (for a minute)")
 	})
 	s.shortMsg = newNote("")
 	s.hint = newNote("")
