@@ -38,7 +38,7 @@ func (ws *Workstation) showJoin(f Founding) {
 	jf.token.SetMinRowsVisible(3)
 	jf.token.SetPlaceHolder("The registration token or its short code (MH2-…), as your administrator gave it")
 	jf.paste = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), func() {
-		jf.token.SetText(strings.TrimSpace(ws.win.Clipboard().Content()))
+		jf.token.SetText(strings.TrimSpace(fyne.CurrentApp().Clipboard().Content()))
 	})
 	jf.picture = widget.NewButtonWithIcon("QR image…", theme.FileImageIcon(), func() { ws.openQRPicture(jf) })
 	jf.name = widget.NewEntry()
