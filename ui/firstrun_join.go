@@ -102,7 +102,16 @@ func (ws *Workstation) submitJoin(jf *joinForm, f Founding) {
 		w, err = f.Join(ws.ctx, j)
 		clear(j.Passphrase)
 		return err
-	}, func() { ws.showWaitingForApproval(w) })
+	}, func() {
+		// The request is made: what was asked with (a whole MH1 token
+		// carries the clinic's Kubo API secret, which outlives it)
+		// leaves the clipboard unless something else was copied
+		// meanwhile (h-rev24).
+		if cb := fyne.CurrentApp().Clipboard(); strings.TrimSpace(cb.Content()) == j.Token {
+			cb.SetContent("")
+		}
+		ws.showWaitingForApproval(w)
+	})
 }
 
 // approvalScreen is the newcomer's wait for an administrator.
