@@ -67,7 +67,7 @@ func TestAttackS24cCopiedTokenStaysOnTheClipboard(t *testing.T) {
 	locked(func() {
 		b := findButton(s, "Copy token")
 		if b == nil {
-			b = findButton(s, "Copied (for a minute)")
+			b = findButton(s, "Copied (for 2 minutes)")
 		}
 		test.Tap(b)
 	})

@@ -53,7 +53,7 @@ var validities = []struct {
 // unless something else was copied meanwhile (h-rev24). A clipboard
 // manager's history is beyond reach (Fyne cannot mark a copy as secret);
 // the short code carries none of it, and dies with the token's use.
-var tokenClipboardTTL = time.Minute
+var tokenClipboardTTL = 2 * time.Minute
 
 var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
 
@@ -125,7 +125,7 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.text.SetMinRowsVisible(4)
 	s.copy = widget.NewButtonWithIcon("Copy token", theme.ContentCopyIcon(), func() {
 		copyForAWhile(s.text.Text, tokenClipboardTTL)
-		s.copy.SetText("Copied (for a minute)")
+		s.copy.SetText("Copied (for 2 minutes)")
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
@@ -140,7 +140,7 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.copyShort = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
 		// While the token waits, its code opens it at the desk.
 		copyForAWhile(s.short.Text, tokenClipboardTTL)
-		s.copyShort.SetText("Copied (for a minute)")
+		s.copyShort.SetText("Copied (for 2 minutes)")
 	})
 	s.shortMsg = newNote("")
 	s.hint = newNote("")
