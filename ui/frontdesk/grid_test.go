@@ -12,6 +12,9 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -378,4 +381,45 @@ func TestClosedDayOffersTheNextWorkingDay(t *testing.T) {
 			t.Errorf("a working Monday offers %q", b.Text)
 		}
 	})
+}
+
+// TestUndoCheckInOnceTheVisitStarted: the panel still shows Undo check-in
+// when the physician's Start visit arrives from her workstation; the undo
+// is refused in the receptionist's words, and the panel shows the visit.
+func TestUndoCheckInOnceTheVisitStarted(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	a, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	test.Tap(s.detail.checkIn)
+	if !s.detail.undoIn.Visible() {
+		t.Fatal("Undo check-in not shown after the check-in")
+	}
+	// What app/chart's Start visit writes, as it arrives from the
+	// physician's workstation (the panel has not been redrawn since).
+	started, err := records.Some(records.Appointment{Status: records.StatusInVisit, VisitStarted: testNow},
+		records.AppointmentStatus, records.AppointmentVisitStarted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(s.detail.undoIn)
+	if got := s.detail.message.Text; !strings.HasPrefix(got, "The visit has started; it cannot be undone here.") {
+		t.Errorf("the panel says %q", got)
+	}
+	if s.detail.undoIn.Visible() || !strings.Contains(s.detail.info.Text, "In visit") {
+		t.Errorf("after the refused undo: undo shown %v, the panel reads %q", s.detail.undoIn.Visible(), s.detail.info.Text)
+	}
 }
