@@ -423,3 +423,43 @@ func TestUndoCheckInOnceTheVisitStarted(t *testing.T) {
 		t.Errorf("after the refused undo: undo shown %v, the panel reads %q", s.detail.undoIn.Visible(), s.detail.info.Text)
 	}
 }
+
+// TestTabFromADayGoesToTheNextField: Tab from a date field went to its
+// calendar button, then to the field the desk needed (booking: Day,
+// calendar, Start, Minutes); the button is no Tab stop, and a day picked
+// from its calendar gives the focus back to the field, so Tab goes on.
+func TestTabFromADayGoesToTheNextField(t *testing.T) {
+	recep, phys, _, zone := withBea(t)
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.booking.start(phys[0], time.Date(2026, 11, 2, 9, 0, 0, 0, zone), 15)
+	f, c := s.booking, s.win.Canvas()
+	c.Focus(f.dayE)
+	for _, want := range []struct {
+		name string
+		o    fyne.Focusable
+	}{{"Start", f.startE}, {"Minutes", f.minutesE}, {"Reason", f.reason}, {"Repeat", f.repeat}} {
+		kittest.PressTab(c)
+		if c.Focused() != want.o {
+			t.Fatalf("Tab went to %T, want %s", c.Focused(), want.name)
+		}
+	}
+	// The pointer picks a day: the focus is back on Day, Tab goes to Start.
+	test.Tap(f.dayE.ActionItem.(fyne.Tappable))
+	top := c.Overlays().Top()
+	if top == nil {
+		t.Fatal("the calendar did not open")
+	}
+	day := kittest.Button(top, "12")
+	if day == nil {
+		t.Fatalf("no 12 in the calendar: %q", kittest.Texts(top))
+	}
+	test.Tap(day)
+	if f.dayE.Text != "2026-11-12" || c.Focused() != f.dayE {
+		t.Fatalf("after the calendar: day %q, focus on %T", f.dayE.Text, c.Focused())
+	}
+	kittest.PressTab(c)
+	if c.Focused() != f.startE {
+		t.Errorf("Tab after the calendar went to %T, want Start", c.Focused())
+	}
+}
