@@ -463,3 +463,44 @@ func TestTabFromADayGoesToTheNextField(t *testing.T) {
 		t.Errorf("Tab after the calendar went to %T, want Start", c.Focused())
 	}
 }
+
+// TestUndoneCheckInThenTheVisitArrives: the desk undid a check-in and the
+// panel said so; a sync then brought the physician's Start visit, written
+// before she saw the undo (under Xvfb the panel still read "Check-in
+// undone: the appointment is booked again." over "In visit").
+func TestUndoneCheckInThenTheVisitArrives(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	a, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	test.Tap(s.detail.checkIn)
+	test.Tap(s.detail.undoIn)
+	if !strings.HasPrefix(s.detail.message.Text, "Check-in undone") {
+		t.Fatalf("after the undo the panel says %q", s.detail.message.Text)
+	}
+	started, err := records.Some(records.Appointment{Status: records.StatusInVisit, VisitStarted: testNow},
+		records.AppointmentStatus, records.AppointmentVisitStarted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	s.refresh() // as the change feed does after a sync
+	if got := s.detail.message.Text; got != visitStartedHere || !s.detail.message.Visible() {
+		t.Errorf("once the visit arrived the panel says %q", got)
+	}
+	if !strings.Contains(s.detail.info.Text, "In visit") {
+		t.Errorf("the panel reads %q", s.detail.info.Text)
+	}
+}
