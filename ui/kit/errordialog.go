@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -14,10 +15,13 @@ import (
 // NewError is the dialog of something that failed: its title says what
 // failed ("Could not revoke the token"), where Fyne's dialog.NewError
 // says only "Error", and message says why, as a sentence (its first letter
-// raised). Screens use it instead of dialog.ShowError (TestNoBareErrorDialog).
+// raised, a full stop added if it has none). Screens use it instead of dialog.ShowError (TestNoBareErrorDialog).
 func NewError(title, message string, win fyne.Window) dialog.Dialog {
 	if r, n := utf8.DecodeRuneInString(message); r != utf8.RuneError {
 		message = string(unicode.ToUpper(r)) + message[n:]
+	}
+	if message != "" && !strings.ContainsAny(message[len(message)-1:], ".!?:") {
+		message += "."
 	}
 	msg := widget.NewLabel(message)
 	msg.Wrapping = fyne.TextWrapWord

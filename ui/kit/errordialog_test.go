@@ -35,7 +35,7 @@ func TestErrorDialogSaysWhatFailed(t *testing.T) {
 	kit.ShowError("Could not revoke the token", "the server did not answer", w)
 	got := kittest.Dialog(w)
 	lines := strings.Split(got, "\n")
-	if !slices.Contains(lines, "Could not revoke the token") || !slices.Contains(lines, "The server did not answer") || slices.Contains(lines, "Error") {
+	if !slices.Contains(lines, "Could not revoke the token") || !slices.Contains(lines, "The server did not answer.") || slices.Contains(lines, "Error") {
 		t.Errorf("kit's dialog reads %q", got)
 	}
 	kittest.TapDialog(t, w, "OK")
