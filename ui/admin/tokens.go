@@ -400,7 +400,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("the token was not revoked: %s", kit.ErrorText(err)), s.win)
+				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win)
 			}
 			s.refresh()
 		})
