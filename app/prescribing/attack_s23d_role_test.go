@@ -96,11 +96,24 @@ func TestAttackS23dRevokedPhysicianSignsViaAColleague(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Control: what she prescribed from her own workstation before her
+	// revocation stays verified.
+	before, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{
+		{DrugID: "amlodipine|5_mg|tablet", Dose: "1", Frequency: "once daily", Days: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Admin.RevokeMember(ctx, c.Phys.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.SyncLocal(ctx, c.Admin, c.Phys2); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := ps(c.Phys2).VerifyPrescription(ctx, before.Code); err != nil || !got.Verified {
+		t.Errorf("a prescription she wrote from her own workstation before her revocation: verified %v (%v, problem %q)", got.Verified, err, got.Problem)
 	}
 	rHis, err := c.Phys2.Replica()
 	if err != nil {
