@@ -3,6 +3,7 @@ package replica
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -19,6 +20,29 @@ func forkSeenAbout(s *station, device string) int {
 		}
 	}
 	return n
+}
+
+// turnsPass moves the stations' clocks on by a carrier's turn (carryGrace)
+// n times, each followed by ownOnly: the next in turn carries when the
+// earlier ones did not.
+func turnsPass(t *testing.T, n int, ss ...*station) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		for _, s := range ss {
+			was := s.r.now
+			s.r.now = func() time.Time { return was().Add(carryGrace) }
+		}
+		ownOnly(t, ss...)
+	}
+}
+
+// turnComes moves s's clock past any carrier's turn in a small clinic and
+// has it apply nothing: it carries what stands there, unless carried to
+// everyone already.
+func turnComes(s *station) {
+	was := s.r.now
+	s.r.now = func() time.Time { return was().Add(8 * carryGrace) }
+	s.apply()
 }
 
 // TestAttackS24bCarryingAmplifies (h-d4carry24; the lead's review of
