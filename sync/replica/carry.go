@@ -408,11 +408,14 @@ func (r *Replica) carryTurn(ctx context.Context, tx *store.Tx, k forkKey, mark s
 // active member but the forker, this one's and that chain's has pinned
 // that chain at or above its last event carrying the run (she holds it),
 // or k's chain at reach on the run (she holds the branch). A carrier who
-// keeps her chain from one of them is not believed.
-func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey, reach uint64, run map[uint64]string) (bool, error) {
+// keeps her chain from one of them is not believed. mine: this
+// workstation's own chain carries the whole run already (its events of
+// evidence, or a carrying whose mark a crash lost: the batch and its mark
+// are two transactions).
+func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey, reach uint64, run map[uint64]string) (elsewhere, mine bool, err error) {
 	rows, err := tx.EnvelopesForEntity(ctx, ForkEntity(k.device))
 	if err != nil {
-		return false, fmt.Errorf("replica: fork evidence: %w", err)
+		return false, false, fmt.Errorf("replica: fork evidence: %w", err)
 	}
 	type carrier struct {
 		has map[uint64]bool
@@ -420,7 +423,8 @@ func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey,
 	}
 	by := map[forkKey]*carrier{}
 	for _, row := range rows {
-		if row.Kind != KindForkSeen || row.State != store.Applied || row.Raw == nil || row.Device == r.p.Device || row.Author == k.author {
+		if row.Kind != KindForkSeen || row.Raw == nil || row.Author == k.author ||
+			row.State != store.Applied && !(row.Device == r.p.Device && row.State == store.Sealed) {
 			continue
 		}
 		ev, err := crypto.ParseEnvelope(row.Raw)
@@ -440,12 +444,16 @@ func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey,
 		c.has[carried.Header.Seq] = true
 		c.top = max(c.top, row.Seq)
 	}
+	if c := by[forkKey{r.p.Device, r.fp}]; c != nil && len(c.has) == len(run) {
+		return false, true, nil
+	}
+	delete(by, forkKey{r.p.Device, r.fp})
 	if len(by) == 0 {
-		return false, nil
+		return false, false, nil
 	}
 	held, _, err := r.readPins(ctx, tx, k.device, k.author)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	var members []string
 	r.state.RLock()
@@ -464,7 +472,7 @@ func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey,
 		}
 		pins, _, err := r.readPins(ctx, tx, ck.device, ck.author)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		all := true
 		for _, fp := range members {
@@ -481,10 +489,10 @@ func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey,
 			break
 		}
 		if all {
-			return true, nil
+			return true, false, nil
 		}
 	}
-	return false, nil
+	return false, false, nil
 }
 
 // carryStanding writes, for each branch of another member's forked chain
@@ -539,6 +547,7 @@ func (r *Replica) carryStanding(ctx context.Context) {
 			r.carrySince[seen] = now
 		}
 		var raws [][]byte
+		found := false // its own chain carries it: the mark only
 		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 			done, err := carriedMarks(ctx, tx, t.k)
 			if err != nil {
@@ -588,9 +597,12 @@ func (r *Replica) carryStanding(ctx context.Context) {
 				r.carryAt[seen] = carryLook{due, t.st.pins}
 				return nil
 			}
-			switch elsewhere, err := r.carriedElsewhere(ctx, tx, t.k, t.st.reach, run); {
+			switch elsewhere, mine, err := r.carriedElsewhere(ctx, tx, t.k, t.st.reach, run); {
 			case err != nil:
 				return err
+			case mine:
+				found = true
+				return nil
 			case elsewhere:
 				r.carryAt[seen] = carryLook{now.Add(carryGrace), t.st.pins}
 				return nil
@@ -600,6 +612,12 @@ func (r *Replica) carryStanding(ctx context.Context) {
 			}
 			return nil
 		})
+		if err == nil && found {
+			if r.p.DB.Update(ctx, func(tx *store.Tx) error { return markCarried(ctx, tx, t.k, mark) }) == nil {
+				r.carried[seen] = true
+			}
+			continue
+		}
 		if err != nil || len(raws) == 0 {
 			continue
 		}
