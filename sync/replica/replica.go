@@ -201,20 +201,22 @@ type Replica struct {
 	carryIn  map[forkKey]map[uint64]map[string]carriedRef
 	carryN   int
 	carrying atomic.Bool
-	// carried: the branches (carriedKey, then the mark) this workstation
-	// knows were carried, so an Apply does not read their marks again;
-	// used only by the one carryForks that carrying lets run.
-	carried map[string]bool
 	// carrySince: when each branch (carriedKey, then the mark) was first
 	// seen standing here; carryAt: when its turn comes, or when to look
 	// again whether the run another workstation carried reached everyone
-	// (carry.go, session 24). Used as carried.
+	// (carry.go, session 24). Used only by the one carryForks that
+	// carrying lets run.
 	carrySince map[string]time.Time
 	carryAt    map[string]carryLook
 	// carryPins: for each forked chain whose standing branch this
 	// workstation lacks, the pins it last read what was carried of it by
-	// (takeCarried). Used as carried.
+	// (takeCarried). Used only by the one carryForks that
+	// carrying lets run.
 	carryPins map[forkKey]string
+	// carried: the branches (carriedKey, then the mark) this workstation
+	// knows were carried, so an Apply does not read their marks again;
+	// used only by the one carryForks that carrying lets run.
+	carried map[string]bool
 	// rebuilds counts the starts and ends of the seal's rebuild (apply
 	// with again): odd while one runs. Its transaction reads the replica's
 	// memory again from a store with every event pending and fills it as
