@@ -78,7 +78,14 @@ type Session struct {
 	// unlock, when it was last kept there (unix ns), and what the check
 	// found altered, still to audit.
 	sealFloor uint64
-	sealKept  atomic.Int64
+	// sealHome: the seal's home (a random id of this copy of the profile
+	// on this computer, kept beside the generation); sealHomeKept: the
+	// keystore kept it (else it is new at this login). sealID: the
+	// profile id the file keystore's record is kept under.
+	sealHome     string
+	sealHomeKept bool
+	sealID       string
+	sealKept     atomic.Int64
 	// sealGen: the store seal's generation the keystore keeps.
 	sealGen      atomic.Uint64
 	alteredMu    sync.Mutex
@@ -246,8 +253,7 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	// onto (move.go), as its store notes it and its seal holds.
 	chain, err := replica.OwnChain(ctx, db, id.Public(), s.prof.Device, *dk)
 	var rep *replica.Replica
-	s.sealFloor = sealFloor(ks)
-	s.sealGen.Store(s.sealFloor)
+	s.readSealRecord(ks, *dk) // storeseal.go
 	if err == nil {
 		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
 	}
@@ -297,7 +303,7 @@ func (s *Session) replicaParams(db *store.DB, device string, id *crypto.Identity
 	return replica.Params{
 		DB: db, Device: device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
 		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
-		Seal: &replica.SealCheck{Floor: s.sealFloor},
+		Seal: &replica.SealCheck{Floor: s.sealFloor, Home: s.sealHome, HomeKept: s.sealHomeKept},
 	}
 }
 
