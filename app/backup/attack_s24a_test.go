@@ -9,7 +9,9 @@ package backup
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -214,5 +216,58 @@ func TestAttackS24aOtherCopyOfRestoredProfile(t *testing.T) {
 				t.Errorf("%s lacks %s %s", s.StaffName(), p.Family, p.Given)
 			}
 		}
+	}
+}
+
+// TestAttackS24aFileKeystoreProfileIDEdited (second shape of the first):
+// the file keystore's seal record is found by the profile's id; the
+// folder's writer, putting back the store, also changes profile.json's
+// id, so that the workstation looks for a record that is not there and
+// believes the older store. The id the keystore file keeps (written once,
+// with the passphrase) is the one looked up.
+func TestAttackS24aFileKeystoreProfileIDEdited(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	fay := joinWithFileKeystore(t, c, "Dr Fay File")
+	old := t.TempDir()
+	dir := fay.Profile().Dir
+	fay.Close()
+	copyStoreFiles(t, dir, old)
+	relogin(t, fay)
+	if _, err := fay.RegisterPatient(ctx, app.Patient{Family: "Missed", Given: "ByTheCopy", Birth: "1980-01-02"}); err != nil {
+		t.Fatal(err)
+	}
+	fay.Close()
+	copyStoreFiles(t, old, dir)
+	editProfileID(t, dir)
+	fay, err := app.Login(ctx, fileKeystoreEnv(c), dir, "", []byte(apptest.Passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fay.Close()
+	if fay.StoreAltered() == "" {
+		t.Error("the store put back under the file keystore, profile.json's id changed, was not noticed")
+	}
+}
+
+// editProfileID changes the id in dir's profile.json, as the folder's
+// writer can.
+func editProfileID(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, "profile.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	p["id"] = "0123456789abcdef0123456789abcdef"
+	if b, err = json.Marshal(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
