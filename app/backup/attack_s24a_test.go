@@ -21,6 +21,7 @@ import (
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/store"
 )
 
 // fileKeystoreEnv is the clinic's Env, whose profiles that chose the
@@ -269,5 +270,79 @@ func editProfileID(t *testing.T, dir string) {
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAttackS24aOldDiskSealDeletedNotePointedAtRestored (LOW, a denial;
+// open since session 23): Paul's workstation was restored on a new
+// computer (chain Y); his old disk heard of the move and writes no more.
+// The folder's writer deletes the old copy's seal and points its note at
+// Y: with no seal to believe, the note passed (Y moved from the profile's
+// device by his own signed move), the store, its seal deleted, moved on
+// from Y, and the new computer, told that Y moved, wrote no more. The
+// keyring now keeps the chain this workstation writes in beside the
+// generation: with no seal to vouch, it is believed over the note.
+func TestAttackS24aOldDiskSealDeletedNotePointedAtRestored(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	file := filepath.Join(t.TempDir(), "phys.mhbackup")
+	if err := New(c.Phys.Core()).BackupTo(ctx, file, []byte(apptest.Passphrase)); err != nil {
+		t.Fatal(err)
+	}
+	computer2, _ := apptest.Env()
+	computer2.Now = c.Env.Now
+	s2, err := Restore(ctx, computer2, Restoration{File: file, Dir: filepath.Join(t.TempDir(), "restored"), Passphrase: []byte(apptest.Passphrase)})
+	if err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	r2, _ := s2.Replica()
+	y := r2.Device()
+	all := append(c.All(), s2)
+	if err := app.SyncLocal(ctx, all...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Phys.RegisterPatient(ctx, app.Patient{Family: "Old", Given: "Copy", Birth: "1990-01-03"}); !errors.Is(err, replica.ErrMovedAway) {
+		t.Fatalf("setup: the old copy, having heard of the move, writes: %v", err)
+	}
+	c.Phys.Close()
+	db, err := store.Open(ctx, filepath.Join(c.Phys.Profile().Dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.DeleteMeta(ctx, "store/seal"); err != nil {
+			return err
+		}
+		return tx.SetMeta(ctx, replica.MetaChain, []byte(y))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	relogin(t, c.Phys)
+	if c.Phys.StoreAltered() == "" {
+		t.Error("the deleted seal was not said")
+	}
+	// The old copy's upkeep, and a sync of everyone.
+	c.Phys.Maintain(ctx) //nolint:errcheck // a copy moved away may refuse
+	if err := app.SyncLocal(ctx, all...); err != nil && !errors.Is(err, replica.ErrMovedAway) {
+		t.Fatal(err)
+	}
+	if r2, _ := s2.Replica(); r2.MovedAway() {
+		t.Errorf("the new computer's chain %s was moved away by the old disk", y)
+	}
+	p, err := s2.RegisterPatient(ctx, app.Patient{Family: "Restored", Given: "After", Birth: "1990-01-05"})
+	if err != nil {
+		t.Fatalf("the new computer cannot write: %v", err)
+	}
+	if err := app.SyncLocal(ctx, c.Admin, c.Recep, c.Phys2, s2); err != nil {
+		t.Fatal(err)
+	}
+	wantNoForks(t, all...)
+	for _, s := range []*app.Session{c.Recep, c.Phys2} {
+		if !holdsPatient(s, p.ID) {
+			t.Errorf("%s lacks the new computer's patient", s.StaffName())
+		}
 	}
 }
