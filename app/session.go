@@ -84,6 +84,7 @@ type Session struct {
 	// profile id the file keystore's record is kept under.
 	sealHome     string
 	sealHomeKept bool
+	sealChain    string // the chain the keystore kept beside them
 	sealID       string
 	sealKept     atomic.Int64
 	// sealGen: the store seal's generation the keystore keeps.
@@ -251,9 +252,9 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.prof = prof
 	// The chain it writes in: its device id's, or the bound id it moved
 	// onto (move.go), as its store notes it and its seal holds.
-	chain, err := replica.OwnChain(ctx, db, id.Public(), s.prof.Device, *dk)
-	var rep *replica.Replica
 	s.readSealRecord(ks, *dk) // storeseal.go
+	chain, err := replica.OwnChainKept(ctx, db, id.Public(), s.prof.Device, *dk, s.sealChain)
+	var rep *replica.Replica
 	if err == nil {
 		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
 	}

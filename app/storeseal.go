@@ -39,6 +39,8 @@ import (
 // right key, and its generation may well pass the other computer's
 // keyring; its home does not. A keyring item of before (a generation
 // alone) logs in with no alarm and keeps a new home from then on.
+// The keyring also keeps the chain the workstation wrote in, believed
+// when no seal vouches for the store's note (replica.OwnChainKept).
 //
 // With the passphrase's file keystore the keys are a file in the profile
 // folder, which whoever puts back medihaven.db can put back with it, and
@@ -66,24 +68,25 @@ const nameProfileID = "profile-id"
 const sealEvery = 10 * time.Minute
 
 // parseSealRecord reads a keystore's seal record: "GEN" (before session
-// 24) or "GEN HOME". Anything else is none.
-func parseSealRecord(v []byte) (gen uint64, home string) {
+// 24) or "GEN HOME CHAIN" (CHAIN: the chain it wrote in). Anything else
+// is none.
+func parseSealRecord(v []byte) (gen uint64, home, chain string) {
 	f := strings.Fields(string(v))
-	if len(f) == 0 || len(f) > 2 {
-		return 0, ""
+	if len(f) != 1 && len(f) != 3 {
+		return 0, "", ""
 	}
 	gen, err := strconv.ParseUint(f[0], 10, 64)
 	if err != nil {
-		return 0, ""
+		return 0, "", ""
 	}
-	if len(f) == 2 {
-		home = f[1]
+	if len(f) == 3 {
+		home, chain = f[1], f[2]
 	}
-	return gen, home
+	return gen, home, chain
 }
 
-func formatSealRecord(gen uint64, home string) []byte {
-	return []byte(strconv.FormatUint(gen, 10) + " " + home)
+func formatSealRecord(gen uint64, home, chain string) []byte {
+	return []byte(strconv.FormatUint(gen, 10) + " " + home + " " + chain)
 }
 
 // readSealRecord reads what the keystore keeps of the store's seal (the
@@ -102,8 +105,8 @@ func (s *Session) readSealRecord(ks crypto.Keystore, dk crypto.DeviceKey) {
 	if err != nil && !errors.Is(err, crypto.ErrNotFound) {
 		log.Printf("medihaven: read the store seal's generation from the keystore: %v", err)
 	}
-	gen, home := parseSealRecord(v)
-	s.sealFloor, s.sealHome, s.sealHomeKept = gen, home, home != ""
+	gen, home, chain := parseSealRecord(v)
+	s.sealFloor, s.sealHome, s.sealHomeKept, s.sealChain = gen, home, home != "", chain
 	if home == "" {
 		// First kept at this login's keepSeal (a keystore item of
 		// before, a new or restored profile).
@@ -206,7 +209,7 @@ func writeSealFile(id string, dk crypto.DeviceKey, v []byte) error {
 // (kept): nothing was written since, and a login or lock that only read
 // must not write the profile folder (a refused or preview command changes
 // no file).
-func keepSeal(ctx context.Context, rep *replica.Replica, keep func(gen uint64) error, kept *atomic.Uint64) error {
+func keepSeal(ctx context.Context, rep *replica.Replica, keep func(gen uint64, chain string) error, kept *atomic.Uint64) error {
 	if g := rep.SealGen(); g != 0 && g == kept.Load() {
 		return nil
 	}
@@ -214,7 +217,7 @@ func keepSeal(ctx context.Context, rep *replica.Replica, keep func(gen uint64) e
 	if err != nil || gen == 0 {
 		return err
 	}
-	if err := keep(gen); err != nil {
+	if err := keep(gen, rep.Device()); err != nil {
 		return err
 	}
 	kept.Store(gen)
@@ -223,9 +226,9 @@ func keepSeal(ctx context.Context, rep *replica.Replica, keep func(gen uint64) e
 
 // keepSealIn keeps the seal's generation and home: in ks (the OS
 // keyring), or for the file keystore in its record (ks unused).
-func (s *Session) keepSealIn(ks crypto.Keystore) func(gen uint64) error {
-	return func(gen uint64) error {
-		v := formatSealRecord(gen, s.sealHome)
+func (s *Session) keepSealIn(ks crypto.Keystore) func(gen uint64, chain string) error {
+	return func(gen uint64, chain string) error {
+		v := formatSealRecord(gen, s.sealHome, chain)
 		if s.prof.Keystore == KeystoreFile {
 			dk := s.deviceKey()
 			defer dk.Wipe()

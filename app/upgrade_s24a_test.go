@@ -22,7 +22,7 @@ func keyringAsBeforeS24(t *testing.T, env Env, s *Session) crypto.Keystore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, home := parseSealRecord(v)
+	gen, home, _ := parseSealRecord(v)
 	if gen == 0 || home == "" {
 		t.Fatalf("setup: the keyring keeps %q", v)
 	}
@@ -85,7 +85,7 @@ func TestUpgradeS24aKeyringWithoutHomeNoFalseAlarm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, home := parseSealRecord(v); home == "" {
+		if _, home, _ := parseSealRecord(v); home == "" {
 			t.Errorf("login %d: the keyring keeps no home: %q", i+1, v)
 		}
 		if i > 0 && string(v) != string(kept) {
