@@ -85,6 +85,7 @@ type Session struct {
 	sealHome     string
 	sealHomeKept bool
 	sealChain    string // the chain the keystore kept beside them
+	sealUnread   bool   // the keystore's record could not be read at login
 	sealID       string
 	sealKept     atomic.Int64
 	// sealGen: the store seal's generation the keystore keeps.

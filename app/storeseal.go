@@ -102,8 +102,16 @@ func (s *Session) readSealRecord(ks crypto.Keystore, dk crypto.DeviceKey) {
 	} else {
 		v, err = ks.Get(nameStoreSeal)
 	}
+	s.sealUnread = err != nil && !errors.Is(err, crypto.ErrNotFound) && !errors.Is(err, errSealFileForeign)
 	if err != nil && !errors.Is(err, crypto.ErrNotFound) {
 		log.Printf("medihaven: read the store seal's generation from the keystore: %v", err)
+	}
+	if s.sealUnread {
+		// Not known: the store keeps the home it was sealed under, and
+		// the keystore is not written this session (it may keep one).
+		s.sealFloor, s.sealHome, s.sealHomeKept, s.sealChain = 0, "", false, ""
+		s.sealGen.Store(0)
+		return
 	}
 	gen, home, chain := parseSealRecord(v)
 	s.sealFloor, s.sealHome, s.sealHomeKept, s.sealChain = gen, home, home != "", chain
@@ -180,10 +188,14 @@ func readSealFile(id string, dk crypto.DeviceKey) ([]byte, error) {
 	}
 	plain, err := dk.Open(sealed, sealFileAD(id))
 	if err != nil {
-		return nil, fmt.Errorf("app: the store seal's record %s does not open with this workstation's key: %w", path, err)
+		return nil, fmt.Errorf("%w: %s", errSealFileForeign, path)
 	}
 	return plain, nil
 }
+
+// errSealFileForeign: a record that does not open with this workstation's
+// key (altered, or another's): taken as none, and written anew.
+var errSealFileForeign = errors.New("app: the store seal's record does not open with this workstation's key; it is written anew")
 
 // writeSealFile keeps the file keystore's seal record of profile id.
 func writeSealFile(id string, dk crypto.DeviceKey, v []byte) error {
@@ -228,6 +240,9 @@ func keepSeal(ctx context.Context, rep *replica.Replica, keep func(gen uint64, c
 // keyring), or for the file keystore in its record (ks unused).
 func (s *Session) keepSealIn(ks crypto.Keystore) func(gen uint64, chain string) error {
 	return func(gen uint64, chain string) error {
+		if s.sealUnread {
+			return errors.New("app: not kept: the keystore's record could not be read at login")
+		}
 		v := formatSealRecord(gen, s.sealHome, chain)
 		if s.prof.Keystore == KeystoreFile {
 			dk := s.deviceKey()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"testing"
 
@@ -92,5 +93,60 @@ func TestUpgradeS24aKeyringWithoutHomeNoFalseAlarm(t *testing.T) {
 			t.Errorf("login %d, read-only, wrote the keyring's item again: %q, before %q", i+1, v, kept)
 		}
 		kept = v
+	}
+}
+
+// sealUnreadable is a keystore whose seal item cannot be read (a keyring
+// that refused once).
+type sealUnreadable struct{ crypto.Keystore }
+
+func (k sealUnreadable) Get(name string) ([]byte, error) {
+	if name == nameStoreSeal {
+		return nil, errors.New("keyring: the request was dismissed")
+	}
+	return k.Keystore.Get(name)
+}
+
+// TestStoreSealKeyringUnreadKeepsHome (h-keystore24): a login whose
+// keyring item of the seal cannot be read (not "none": an error) knows no
+// home; it must not seal the store under a new one (the keyring keeps the
+// old home, and the next login would take its own store for another
+// copy's), nor write the keyring's item. The next login says nothing.
+func TestStoreSealKeyringUnreadKeepsHome(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	s := c.phys
+	s.Close()
+	ks, err := c.env.OpenKeystore(s.Profile(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := ks.Get(nameStoreSeal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := s.env.OpenKeystore
+	s.env.OpenKeystore = func(p Profile, pass []byte) (crypto.Keystore, error) {
+		ks, err := open(p, pass)
+		if err != nil {
+			return nil, err
+		}
+		return sealUnreadable{ks}, nil
+	}
+	afterChecks(t, s)
+	if msg := s.StoreAltered(); msg != "" {
+		t.Errorf("the login with the keyring unread says: %s", msg)
+	}
+	if _, err := s.RegisterPatient(ctx, Patient{Family: "Unread", Given: "Keyring", Birth: "1970-01-02"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if v, _ := ks.Get(nameStoreSeal); string(v) != string(before) {
+		t.Errorf("the keyring's item was written: %q, before %q", v, before)
+	}
+	s.env.OpenKeystore = open
+	afterChecks(t, s)
+	if msg := s.StoreAltered(); msg != "" {
+		t.Errorf("the next login says: %s", msg)
 	}
 }

@@ -71,7 +71,8 @@ type SealCheck struct {
 	// Floor is the generation the keyring last kept (0: none).
 	Floor uint64
 	// Home is a random id of this copy of the profile on this computer,
-	// kept beside the generation (session 24): each seal carries it. Two
+	// kept beside the generation (session 24): each seal carries it ("":
+	// the keyring could not be read; the store's own is kept). Two
 	// copies of one profile (a backup restored on another computer, the
 	// old disk) hold one device key, so each seals the other's store as
 	// well as its own; only the home tells whose a store was.
@@ -212,7 +213,6 @@ func (s *storeSeal) Seal(ctx context.Context, tx *store.Tx) (func(), error) {
 	s.mu.Lock()
 	gen, parts, wiped := s.gen+1, s.parts, s.block == nil
 	s.mu.Unlock()
-	parts.home = s.r.p.Seal.Home
 	if wiped {
 		// The session locked (Replica.Wipe) while this write ran: sealed
 		// with the wiped key it would read as altered at the next login
@@ -599,6 +599,11 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		found, why = found|alteredRows, append(why, "it held triggers Medihaven did not write as they were ("+strings.Join(names, ", ")+")")
 	}
 	now.home = r.p.Seal.Home
+	if now.home == "" && ok {
+		// The keyring's home is not known (it could not be read):
+		// sealed under the store's, not under none.
+		now.home = was.home
+	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
 	r.seal = s
