@@ -14,7 +14,6 @@ import (
 // commits included), which the machine's load moves less than the wall.
 func BenchmarkBindFresh(b *testing.B) {
 	ctx := b.Context()
-
 	var cpu time.Duration
 	bound := 0
 	for i := 0; i < b.N; i++ {

@@ -237,6 +237,9 @@ var putBindings, numberEntities = func() (map[int]string, map[int]string) {
 // rest of the transaction, and each entity's number is known
 // (entityNumber).
 func (tx *Tx) ReadBindings(ctx context.Context, entities []string) error {
+	if err := tx.writeBindings(ctx); err != nil { // as Entities
+		return err
+	}
 	if tx.bindings == nil {
 		tx.bindings = map[string]Binding{}
 	}

@@ -173,4 +173,24 @@ func TestPutBindingHeld(t *testing.T) {
 		}
 		return nil
 	})
+	// A numbered record bound again while held, then read by Entities
+	// (which forgets the numbers of the ids it reads until read: the
+	// replica's TestHolds failed so, the held record numbered twice).
+	update(t, held, func(tx *Tx) error {
+		if _, err := tx.Entities(ctx, []string{"between"}); err != nil {
+			return err
+		}
+		b := Binding{Entity: "between", Kind: "note", Scope: "clinical", Lamport: 5, Device: "d2", Seq: 2}
+		if err := tx.PutBinding(ctx, b); err != nil {
+			return err
+		}
+		got, err := tx.Entities(ctx, []string{"between", bound[0].Entity})
+		if err != nil || len(got) != 1 {
+			t.Errorf("entities of a record bound while held: %v, %v", got, err)
+		}
+		if g, err := tx.Binding(ctx, b.Entity); err != nil || g != b {
+			t.Errorf("bound again: %+v, %v", g, err)
+		}
+		return nil
+	})
 }
