@@ -78,7 +78,16 @@ type Session struct {
 	// unlock, when it was last kept there (unix ns), and what the check
 	// found altered, still to audit.
 	sealFloor uint64
-	sealKept  atomic.Int64
+	// sealHome: the seal's home (a random id of this copy of the profile
+	// on this computer, kept beside the generation); sealHomeKept: the
+	// keystore kept it (else it is new at this login). sealID: the
+	// profile id the file keystore's record is kept under.
+	sealHome     string
+	sealHomeKept bool
+	sealChain    string // the chain the keystore kept beside them
+	sealUnread   bool   // the keystore's record could not be read at login
+	sealID       string
+	sealKept     atomic.Int64
 	// sealGen: the store seal's generation the keystore keeps.
 	sealGen      atomic.Uint64
 	alteredMu    sync.Mutex
@@ -244,10 +253,9 @@ func (s *Session) open(ctx context.Context, id *crypto.Identity, dk *crypto.Devi
 	s.prof = prof
 	// The chain it writes in: its device id's, or the bound id it moved
 	// onto (move.go), as its store notes it and its seal holds.
-	chain, err := replica.OwnChain(ctx, db, id.Public(), s.prof.Device, *dk)
+	s.readSealRecord(ks, *dk) // storeseal.go
+	chain, err := replica.OwnChainKept(ctx, db, id.Public(), s.prof.Device, *dk, s.sealChain)
 	var rep *replica.Replica
-	s.sealFloor = sealFloor(ks)
-	s.sealGen.Store(s.sealFloor)
 	if err == nil {
 		rep, err = replica.Open(ctx, s.replicaParams(db, chain, id, *dk))
 	}
@@ -297,7 +305,7 @@ func (s *Session) replicaParams(db *store.DB, device string, id *crypto.Identity
 	return replica.Params{
 		DB: db, Device: device, Identity: id, DeviceKey: dk, Clinic: s.prof.ClinicID,
 		Anchors: s.prof.Anchors, Index: records.IndexTerms, OnChange: s.changed, OnAppend: s.appended, Now: s.env.Now,
-		Seal: &replica.SealCheck{Floor: s.sealFloor},
+		Seal: &replica.SealCheck{Floor: s.sealFloor, Home: s.sealHome, HomeKept: s.sealHomeKept},
 	}
 }
 

@@ -99,7 +99,11 @@ func init() {
 				"emergency_name", "emergency_phone", "consent", "consent_date", "registered", "former_ids"}},
 		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
-				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at"}, origin),
+				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at",
+				// Since session 24: when the physician started and finished the
+				// visit (app/records reads the status from them: a desk's change
+				// concurrent with the visit does not undo it).
+				"visit_started", "visit_finished"}, origin),
 			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's

@@ -38,7 +38,7 @@ func (ws *Workstation) showJoin(f Founding) {
 	jf.token.SetMinRowsVisible(3)
 	jf.token.SetPlaceHolder("The registration token or its short code (MH2-…), as your administrator gave it")
 	jf.paste = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), func() {
-		jf.token.SetText(strings.TrimSpace(ws.win.Clipboard().Content()))
+		jf.token.SetText(strings.TrimSpace(fyne.CurrentApp().Clipboard().Content()))
 	})
 	jf.picture = widget.NewButtonWithIcon("QR image…", theme.FileImageIcon(), func() { ws.openQRPicture(jf) })
 	jf.name = widget.NewEntry()
@@ -102,7 +102,16 @@ func (ws *Workstation) submitJoin(jf *joinForm, f Founding) {
 		w, err = f.Join(ws.ctx, j)
 		clear(j.Passphrase)
 		return err
-	}, func() { ws.showWaitingForApproval(w) })
+	}, func() {
+		// The request is made: what was asked with (a whole MH1 token
+		// carries the clinic's Kubo API secret, which outlives it)
+		// leaves the clipboard unless something else was copied
+		// meanwhile (h-rev24).
+		if cb := fyne.CurrentApp().Clipboard(); strings.TrimSpace(cb.Content()) == j.Token {
+			cb.SetContent("")
+		}
+		ws.showWaitingForApproval(w)
+	})
 }
 
 // approvalScreen is the newcomer's wait for an administrator.

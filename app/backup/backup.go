@@ -68,7 +68,17 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	db := filepath.Join(tmp, databasePart)
+	// The store's copy is a plain SQLite file: it is made in the
+	// profile's own folder, beside the store it copies, never where the
+	// backup goes (a USB stick or a share keeps a deleted file's bytes;
+	// h-rev24, TestAttackS24cBackupLeavesTheStoreInClearBesideIt). Only
+	// the sealed file is written there.
+	copyDir, err := os.MkdirTemp(b.c.Profile().Dir, ".backup-")
+	if err != nil {
+		return fmt.Errorf("the backup cannot be written: %w", err)
+	}
+	defer os.RemoveAll(copyDir)
+	db := filepath.Join(copyDir, databasePart)
 	if err := r.DB().Backup(ctx, db); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}

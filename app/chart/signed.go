@@ -85,9 +85,26 @@ func OpenDoc(id string, st replica.State, v any) (records.Signed, error) {
 // records stay verified. Until session 23 her role now was asked, and
 // every prescription she had signed read "do not dispense"
 // (TestAttackS23dRoleChangeVoidsPastPrescriptions).
+//
+// The same holds for a member who is not active now (revoked, held, or
+// her token taken): she keeps her key and her role in the directory, so a
+// doc she signed after her revocation, written into the log by a
+// colluding active physician's event, read as signed by her until session
+// 24 (TestAttackS23dRevokedPhysicianSignsViaAColleague). Her signature
+// counts only where an event of her own devices wrote it: the replica
+// judged that event by her standing then (an event of hers after her
+// revocation's heads is refused everywhere). An active physician's
+// records are read as before, with no store read.
 func VerifyDoc(r *replica.Replica, kind, author string, doc, sig []byte, st replica.State) error {
 	m, ok := r.Member(author)
-	if !ok || m.Role != roles.Physician && !wroteAsPhysician(r, author, st) {
+	switch {
+	case !ok:
+		return fmt.Errorf("app: the signer is not a physician of this clinic")
+	case m.Active() && m.Role == roles.Physician:
+	case wroteAsPhysician(r, author, st):
+	case m.Revoked() || !m.Active():
+		return fmt.Errorf("app: the signer's membership was revoked, and no workstation of hers wrote this record")
+	default:
 		return fmt.Errorf("app: the signer is not a physician of this clinic")
 	}
 	pub, ok := r.PublicKey(author)

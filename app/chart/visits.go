@@ -66,7 +66,8 @@ func (s *Service) StartVisit(ctx context.Context, appointmentID string, anotherD
 	if err != nil {
 		return Encounter{}, err
 	}
-	status, err := appointmentStatus(records.StatusInVisit)
+	status, err := records.Some(records.Appointment{Status: records.StatusInVisit, VisitStarted: now},
+		records.AppointmentStatus, records.AppointmentVisitStarted)
 	if err != nil {
 		return Encounter{}, err
 	}
@@ -102,7 +103,8 @@ func (s *Service) FinishVisit(ctx context.Context, encounterID string) (Encounte
 	changes := []replica.Change{{Entity: en.ID, Kind: records.KindEncounter, Scope: roles.Clinical, Fields: fields}}
 	if en.Appointment != "" {
 		if k, _, err := r.Entity(ctx, en.Appointment); err == nil && k == records.KindAppointment {
-			status, err := appointmentStatus(records.StatusSeen)
+			status, err := records.Some(records.Appointment{Status: records.StatusSeen, VisitEnded: en.End},
+				records.AppointmentStatus, records.AppointmentVisitFinished)
 			if err != nil {
 				return Encounter{}, err
 			}
@@ -113,11 +115,6 @@ func (s *Service) FinishVisit(ctx context.Context, encounterID string) (Encounte
 		return Encounter{}, err
 	}
 	return en, nil
-}
-
-// appointmentStatus is the change of an appointment's status alone.
-func appointmentStatus(status string) (replica.Fields, error) {
-	return records.Some(records.Appointment{Status: status}, records.AppointmentStatus)
 }
 
 // visitOf returns the encounter started for an appointment, if any.

@@ -3,6 +3,7 @@ package chart_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,4 +132,73 @@ func TestVisitState(t *testing.T) {
 			t.Errorf("%s at %s: %q, want %q", tt.status, tt.at.Format("15:04"), got, tt.want)
 		}
 	}
+}
+
+// TestUndoCheckInRacingTheVisit: the desk undoes a check-in while, on
+// the physician's workstation, the visit of that appointment starts (and
+// later finishes); neither has seen the other's event. Each field's last
+// writer wins, and the undo may be the last: it wrote the status "booked"
+// and no arrival. Every workstation must still read a started visit, with
+// an arrival (the visit's start when the undo cleared the check-in's time),
+// and the desk's undo, once it has seen the visit, is refused in words the
+// receptionist understands.
+func TestUndoCheckInRacingTheVisit(t *testing.T) {
+	ctx := context.Background()
+	c, p, a := visit(t)
+	desk := frontdesk.New(c.Recep.Core())
+	if _, err := desk.CheckIn(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Add(5 * time.Minute)
+	enc, err := cs(c.Phys).StartVisit(ctx, a.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The desk keeps working (its clock runs ahead of the physician's),
+	// then undoes the check-in it still sees: its undo is the last writer.
+	for i := 0; i < 3; i++ {
+		if _, err := desk.Register(ctx, app.Patient{Family: "Walkin", Given: string(rune('A' + i)), Birth: "1990-01-0" + string(rune('1'+i))}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if undone, err := desk.UndoCheckIn(ctx, a.ID); err != nil || undone.Status != records.StatusBooked {
+		t.Fatalf("the desk's undo, before it has seen the visit: %+v, %v", undone, err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.All()[1:] {
+		got := appointmentAt(t, s, a.ID)
+		if got.Status != records.StatusInVisit || got.Arrived.IsZero() || chart.VisitState(got, c.Clock.Now()) != "In visit" {
+			t.Errorf("%s reads status %q, arrived %v: want the visit started, with an arrival", s.StaffName(), got.Status, got.Arrived)
+		}
+	}
+	day, err := desk.FrontDeskDay(ctx, c.Clock.Now())
+	if err != nil || day.Counts[frontdesk.Arrived] != 1 || day.Counts[frontdesk.Expected]+day.Counts[frontdesk.Late] != 0 {
+		t.Errorf("the desk's day: %+v, %v", day.Counts, err)
+	}
+	_, err = desk.UndoCheckIn(ctx, a.ID)
+	if !errors.Is(err, app.ErrInvalidInput) || !strings.Contains(err.Error(), "The visit has started; it cannot be undone here") {
+		t.Errorf("undo once the visit is seen: %v", err)
+	}
+	if _, err := desk.CheckIn(ctx, a.ID); err == nil {
+		t.Error("checked in again during the visit")
+	}
+	// Finished, then the same race with the desk's check-in: seen stays seen.
+	c.Clock.Add(15 * time.Minute)
+	if _, err := cs(c.Phys).FinishVisit(ctx, enc.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.All()[1:] {
+		if got := appointmentAt(t, s, a.ID); got.Status != records.StatusSeen || got.Arrived.IsZero() {
+			t.Errorf("%s after the visit: %q, arrived %v", s.StaffName(), got.Status, got.Arrived)
+		}
+	}
+	_ = p
 }

@@ -355,15 +355,27 @@ func (s *Service) CheckIn(ctx context.Context, id string) (Appointment, error) {
 // UndoCheckIn takes back a check-in made by mistake (the wrong row
 // tapped): the appointment is booked again and its arrival time cleared.
 // Only while the patient is checked in: once the physician has started the
-// visit it is the chart's. The undo is a signed event of the appointment
+// visit it is the chart's, and the undo is refused in those words. An undo
+// written before this workstation saw the visit start does not take the
+// visit back: the appointment reads "in visit" on every workstation
+// (records.AppointmentFromState). The undo is a signed event of the appointment
 // like the check-in, so its history (the audit) keeps both, with who and
 // when; checking in again works as before.
 func (s *Service) UndoCheckIn(ctx context.Context, id string) (Appointment, error) {
-	return s.change(ctx, roles.CheckInPatient, id, mustBe("set back to booked", StatusArrived), func(_ *replica.Replica, a *Appointment) ([]string, error) {
+	return s.change(ctx, roles.CheckInPatient, id, func(a Appointment) error {
+		if !a.VisitStarted.IsZero() || a.Status == records.StatusInVisit || a.Status == records.StatusSeen {
+			return fmt.Errorf("%w: %s", app.ErrInvalidInput, VisitStartedUndo)
+		}
+		return mustBe("set back to booked", StatusArrived)(a)
+	}, func(_ *replica.Replica, a *Appointment) ([]string, error) {
 		a.Status, a.Arrived = StatusBooked, time.Time{}
 		return []string{records.AppointmentStatus, records.AppointmentArrivedAt}, nil
 	})
 }
+
+// VisitStartedUndo is what the desk is told when it undoes the check-in of
+// an appointment whose visit the physician has started.
+const VisitStartedUndo = "The visit has started; it cannot be undone here. Ask the physician if the check-in was a mistake."
 
 // MarkNoShow records that the patient did not come.
 func (s *Service) MarkNoShow(ctx context.Context, id string) (Appointment, error) {

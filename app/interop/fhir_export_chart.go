@@ -186,7 +186,16 @@ func (x *fhirExporter) medication(m chart.Medication, pref *fhir.Reference,
 	encRef func(string) *fhir.Reference) (string, any, error) {
 	attribution := m.Attribution
 	if rq := m.Request; rq != nil {
-		out := fhir.MedicationRequest{Id: str(m.ID), Status: rq.Status, Intent: rq.Intent,
+		status := rq.Status
+		if m.Status == chart.MedicationStopped && rxStatuses[status] != chart.MedicationStopped {
+			// Stopped here after the import (StopMedication writes the
+			// record's status, not the request's): the request as
+			// imported said "active", and a stopped drug must not leave
+			// the clinic as running (h-rev24,
+			// TestAttackS24cStoppedImportedMedicationExportsActive).
+			status = "stopped"
+		}
+		out := fhir.MedicationRequest{Id: str(m.ID), Status: status, Intent: rq.Intent,
 			MedicationCodeableConcept: *concept(m.Name), Subject: *pref, Encounter: encRef(m.Encounter)}
 		if rq.Authored != "" {
 			out.AuthoredOn = str(rq.Authored)

@@ -3,7 +3,6 @@ package prescribing_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/medihaven/medihaven/app"
@@ -81,22 +80,15 @@ func TestAttackS23dRoleChangeVoidsPastPrescriptions(t *testing.T) {
 	}
 }
 
-// TestAttackS23dRevokedPhysicianSignsViaAColleague (open:
-// MEDIHAVEN_OPEN_ATTACKS=1): a revoked physician keeps her key and her
+// TestAttackS23dRevokedPhysicianSignsViaAColleague (h-rev23 D4, LOW;
+// closed by h-d4carry24): a revoked physician keeps her key and her
 // role in the directory, so a prescription she signs after her revocation
 // (backdated if she likes), written into the log by a colluding active
-// physician's event, reads "verified, signed by" her on every workstation
-// and passes the pharmacist's code check. LOW: it needs an active
+// physician's event, read "verified, signed by" her on every workstation
+// and passed the pharmacist's code check. LOW: it needs an active
 // physician, who could sign it herself; what it adds is the name of a
-// colleague who left. Closing it means a signed record verifies only when
-// an event of the author's own devices wrote it (wroteAsPhysician's test,
-// for every author): not done in session 23 (a read of the store per
-// record shown, and restored or moved workstations' records to prove
-// first).
+// colleague who left.
 func TestAttackS23dRevokedPhysicianSignsViaAColleague(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") != "1" {
-		t.Skip("open (LOW): a revoked physician's signature carried by a colleague's event verifies; MEDIHAVEN_OPEN_ATTACKS=1 runs it")
-	}
 	ctx := context.Background()
 	c := apptest.NewClinic(t)
 	p, _ := c.Visit(t)
@@ -104,11 +96,24 @@ func TestAttackS23dRevokedPhysicianSignsViaAColleague(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Control: what she prescribed from her own workstation before her
+	// revocation stays verified.
+	before, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{
+		{DrugID: "amlodipine|5_mg|tablet", Dose: "1", Frequency: "once daily", Days: 30}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.Admin.RevokeMember(ctx, c.Phys.Fingerprint()); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.SyncLocal(ctx, c.Admin, c.Phys2); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := ps(c.Phys2).VerifyPrescription(ctx, before.Code); err != nil || !got.Verified {
+		t.Errorf("a prescription she wrote from her own workstation before her revocation: verified %v (%v, problem %q)", got.Verified, err, got.Problem)
 	}
 	rHis, err := c.Phys2.Replica()
 	if err != nil {

@@ -24,6 +24,13 @@ const (
 	AppointmentCancelReason = "cancel_reason"
 	AppointmentCancelledAt  = "cancelled_at" // unix ms
 	AppointmentArrivedAt    = "arrived_at"   // unix ms
+	// The visit's start and end (unix ms), written by app/chart beside the
+	// status "in visit" and "seen", and by nothing else: the desk never
+	// writes them, so its change concurrent with the visit (an undo of the
+	// check-in, a no-show, a cancellation) cannot take the visit back
+	// where the status field's last writer is the desk (AppointmentFromState).
+	AppointmentVisitStarted  = "visit_started"
+	AppointmentVisitFinished = "visit_finished"
 )
 
 // The values of an appointment's status.
@@ -64,10 +71,12 @@ type Appointment struct {
 	Repeat       string    // how the series repeats, as booked: "every 2 week(s), 6 appointments"
 	BookedBy     string    // fingerprint of who booked it
 	BookedAt     time.Time
-	PatientName  string // "Family, Given", filled when a day is read
-	PatientMRN   string // filled when a day is read
-	BookedByName string // who BookedBy is, as the directory names her: filled when a day is read
-	Origin              // set on an appointment imported from another clinic
+	PatientName  string    // "Family, Given", filled when a day is read
+	PatientMRN   string    // filled when a day is read
+	BookedByName string    // who BookedBy is, as the directory names her: filled when a day is read
+	VisitStarted time.Time // when the physician started the visit (app/chart), zero before
+	VisitEnded   time.Time // when she finished it
+	Origin                 // set on an appointment imported from another clinic
 }
 
 // End is when the appointment ends.
@@ -82,6 +91,29 @@ func AppointmentFromState(id string, st replica.State) Appointment {
 		Series: st.String(AppointmentSeries), Repeat: st.String(AppointmentRepeat),
 		BookedBy: st.String(AppointmentBookedBy), BookedAt: msTime(st, AppointmentBookedAt), Origin: originFromState(st)}
 	a.Start, _ = time.Parse(time.RFC3339, st.String(AppointmentStart))
+	a.VisitStarted, a.VisitEnded = msTime(st, AppointmentVisitStarted), msTime(st, AppointmentVisitFinished)
+	return visitKept(a)
+}
+
+// visitKept: once the physician has started the visit, the appointment is
+// in it (or seen, once finished) whatever the status field's last writer
+// says, and the patient has arrived (at the visit's start if the desk's
+// concurrent undo cleared the check-in's time). Each field's last writer
+// wins on every workstation alike, so each reads the same from the same
+// fields: an undo of the check-in (or a no-show, a cancellation) the desk
+// wrote before it saw the visit no longer leaves a started visit booked.
+func visitKept(a Appointment) Appointment {
+	switch {
+	case a.VisitStarted.IsZero():
+		return a
+	case !a.VisitEnded.IsZero():
+		a.Status = StatusSeen
+	case a.Status != StatusSeen:
+		a.Status = StatusInVisit
+	}
+	if a.Arrived.IsZero() {
+		a.Arrived = a.VisitStarted
+	}
 	return a
 }
 
@@ -96,6 +128,8 @@ func (a Appointment) Fields() (replica.Fields, error) {
 	e.str(AppointmentCancelReason, a.CancelReason)
 	e.ms(AppointmentCancelledAt, a.CancelledAt)
 	e.ms(AppointmentArrivedAt, a.Arrived)
+	e.ms(AppointmentVisitStarted, a.VisitStarted)
+	e.ms(AppointmentVisitFinished, a.VisitEnded)
 	e.origin(a.Origin)
 	return e.fields()
 }

@@ -410,6 +410,7 @@ func (r *Replica) take(fresh *Replica) {
 
 // takeLocked is take's part under r.state.
 func (r *Replica) takeLocked(fresh *Replica) {
+	wipeKeys(r.keys, r.index) // the copies read before (fresh read its own)
 	r.keys, r.index, r.pubkeys, r.members, r.granted, r.held = fresh.keys, fresh.index, fresh.pubkeys, fresh.members, fresh.granted, fresh.held
 	r.confirms, r.source, r.aside, r.forks, r.stands = fresh.confirms, fresh.source, fresh.aside, fresh.forks, fresh.stands
 	r.claims, r.dirty, r.roleSeen, r.admitted, r.admissions, r.holds = fresh.claims, fresh.dirty, fresh.roleSeen, fresh.admitted, fresh.admissions, fresh.holds

@@ -70,9 +70,11 @@ func TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch(t *testing.T) {
 	if d := c.sPhys.snapshot().diff(c.sPh2.snapshot()); d != "" {
 		t.Errorf("the physicians' workstations disagree:\n%s", d)
 	}
-	// Bounded: each holder of the standing branch carries it once (the
-	// administrator's two events of evidence, and the branch's two; the
-	// physician who took it carries it too).
+	// Bounded: one holder of the standing branch carries it once (the
+	// administrator's two events of evidence, and the branch's two: the
+	// first in turn of the two who voted for it, carryTurn; since session
+	// 24 the other waits its turn, and the physician who took it does not
+	// carry it again).
 	carried := func(s *station) int {
 		n := 0
 		for _, raw := range s.own() {
@@ -93,8 +95,9 @@ func TestAttackS23cOutvotedHolderNeverGetsTheStandingBranch(t *testing.T) {
 			t.Errorf("%s wrote %d fork-seen events, then %d: carried again", s.p.name, before[s], n)
 		}
 	}
-	if before[c.sAdmin] != 4 || before[c.sPhys] != 2 || before[c.sPh2] != 2 {
-		t.Errorf("fork-seen events written: Ada %d, Paul %d, Pia %d; want 4, 2, 2", before[c.sAdmin], before[c.sPhys], before[c.sPh2])
+	if before[c.sAdmin]+before[c.sPhys] != 4 || before[c.sAdmin] < 2 || before[c.sPh2] != 0 {
+		t.Errorf("fork-seen events written: Ada %d, Paul %d, Pia %d; want 2 of evidence and one copy of the branch's 2 by Ada or Paul",
+			before[c.sAdmin], before[c.sPhys], before[c.sPh2])
 	}
 }
 
@@ -115,6 +118,7 @@ func TestAttackS23cCarriedBeforeTheProof(t *testing.T) {
 	witnessAll(t, c.sAdmin, c.sPhys)
 	proof := c.sAdmin.own()        // the evidence and her witness, before she carries anything
 	c.sPhys.apply(proof...)        // Paul: the proof, and a branch that stands: he carries it
+	turnComes(c.sPhys)             // (in his turn, since session 24)
 	c.sPh2.apply(c.sPhys.own()...) // Pia: the carried branch first
 	if fs := c.sPh2.r.Forks(); len(fs) != 0 {
 		t.Fatalf("setup: Pia knows the fork before the administrator's chain: %+v", fs)
@@ -204,6 +208,9 @@ func TestAttackS23cColluderCarriesTheOutvotedBranch(t *testing.T) {
 	}
 	quinn.apply(mal.own()...) // her carried branch first
 	ownOnly(t, append(honest, mal, quinn)...)
+	// One carrier suffices (session 24): the honest ones carry in turn, and
+	// Mallory's turn, or Quinn's, may come first.
+	turnsPass(t, 3, append(honest, mal, quinn)...)
 	for _, s := range append(honest, quinn) {
 		for _, e := range []*crypto.Envelope{a1, a2, b1, b2} {
 			st, why := s.stateOf(e)

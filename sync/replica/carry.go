@@ -36,15 +36,37 @@ package replica
 // so a hostile carrier makes nobody take a branch the votes do not name.
 // A workstation keeps at most maxCarryKept references between an Apply's
 // settling and its end.
+//
+// One carrier suffices (session 24, h-d4carry24; before, every workstation
+// on which the branch stood carried it, and every other fetched each copy:
+// an amplification by the number of workstations). The workstations that
+// voted for the branch carry it in turns (carryTurn): their pins' devices
+// ordered by a hash of the branch's mark and the device, the first at
+// once, the i-th carryGrace×i after the branch first stood on it. Before
+// carrying, a workstation looks whether another chain carried the whole
+// run already and every active member has either pinned that chain past
+// the carrying or pinned the branch up to its highest vote
+// (carriedElsewhere): then it does not carry, and looks again a
+// carryGrace later. A hostile carrier who carries the branch and keeps her
+// chain from the holder of the other one is thus seen (the holder never
+// pins her chain there), and the next in turn carries; carrying a wrong
+// branch first changes nothing (it is not the run). What the wait costs:
+// when the first in turn is hostile or off line, the holder of the other
+// branch waits for the next; while a member is off line, each in turn
+// carries (the bound as before, spread over time). And a workstation
+// carries at most maxCarryAuthor envelopes of one forker's chains.
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -63,6 +85,17 @@ const (
 	// metaCarried, then device/author, lists the branches carried of that
 	// chain ("S/hash at S").
 	metaCarried = "replica/carried/"
+	// maxCarryAuthor bounds the envelopes a workstation carries of one
+	// forker's chains, all her devices together (session 24: before, each
+	// device she forked could have every workstation carry 2,048).
+	maxCarryAuthor = maxCarries * maxCarry
+	// metaCarriedBy, then the author, counts the envelopes carried of her
+	// chains here.
+	metaCarriedBy = "replica/carried-by/"
+	// carryGrace is the wait between two carriers' turns (carryTurn): long
+	// enough for the first carrier's chain to reach the others and for
+	// them to witness it (their upkeep witnesses every witnessEvery).
+	carryGrace = 3 * witnessEvery
 )
 
 // carriedRef is an envelope a fork-seen event carried: its predecessor's
@@ -146,8 +179,31 @@ func (r *Replica) carryForks(ctx context.Context) {
 }
 
 // takeCarried applies the runs carried of each forked chain that more
-// than half of its votes name.
+// than half of its votes name. What was carried of a chain whose standing
+// branch this workstation lacks is read again when its votes change: a
+// run carried before the votes naming it arrived (one carrier suffices
+// since session 24, so its run may come first) is taken then.
 func (r *Replica) takeCarried(ctx context.Context) {
+	var again []forkKey
+	r.state.RLock()
+	for k, st := range r.stands {
+		if !st.complete && st.pins != r.carryPins[k] {
+			again = append(again, k)
+			if r.carryPins == nil {
+				r.carryPins = map[forkKey]string{}
+			}
+			r.carryPins[k] = st.pins
+		}
+	}
+	r.state.RUnlock()
+	slices.SortFunc(again, func(a, b forkKey) int { return strings.Compare(a.device+"/"+a.author, b.device+"/"+b.author) })
+	for _, k := range again {
+		if from, forked := r.forkedFrom(k.device, k.author); forked {
+			r.mu.Lock()
+			_ = r.p.DB.View(ctx, func(tx *store.Tx) error { return r.scanCarried(ctx, tx, k, from) })
+			r.mu.Unlock()
+		}
+	}
 	r.mu.Lock()
 	in := r.carryIn
 	r.carryIn, r.carryN = nil, 0
@@ -282,9 +338,168 @@ func markCarried(ctx context.Context, tx *store.Tx, k forkKey, mark string) erro
 	return tx.SetMeta(ctx, carriedKey(k), mustJSON(append(done, mark)))
 }
 
+// carryLook is when a workstation looks again whether to carry a branch:
+// at, or sooner when the votes (the stand's pins) change.
+type carryLook struct {
+	at   time.Time
+	pins string
+}
+
+// carriedBy counts the envelopes of author's chains carried here.
+func carriedBy(ctx context.Context, tx *store.Tx, author string) (int, error) {
+	var n int
+	v, err := tx.Meta(ctx, metaCarriedBy+author)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, fmt.Errorf("replica: envelopes carried: %w", err)
+	}
+	if err := json.Unmarshal(v, &n); err != nil {
+		return 0, fmt.Errorf("replica: envelopes carried: %w", err)
+	}
+	return n, nil
+}
+
+// carryTurn is this workstation's turn to carry k's branch run (seq ->
+// hash, from its fork's place up): how many active members come before
+// its own in an order drawn from a hash of the branch's mark and each
+// member, less those whose highest pin of the chain is off the branch
+// (another branch, or below the fork's place: they lack it); its own
+// member last while her own pin is off the branch or unknown here (the
+// others count her so: a holder of the other branch that took this one
+// does not carry it at once beside the first in turn). The
+// directory, not the votes known so far, makes the order: votes arrive at
+// each workstation in its own order, and one that knew few of them would
+// find itself first. The forker signs the hash at the fork's place, so
+// she may grind the order: a colluder first in turn who never carries
+// delays the next by carryGrace, and no more.
+func (r *Replica) carryTurn(ctx context.Context, tx *store.Tx, k forkKey, mark string, run map[uint64]string) (int, error) {
+	held, _, err := r.readPins(ctx, tx, k.device, k.author)
+	if err != nil {
+		return 0, err
+	}
+	order := func(fp string) string {
+		sum := sha256.Sum256([]byte(mark + "/" + fp))
+		return hex.EncodeToString(sum[:]) + fp
+	}
+	mine := order(r.fp)
+	if p, ok := held[r.fp]; !ok || run[p.Seq] != p.Hash {
+		mine = "~" // the others count her off the branch: her turn is after them all
+	}
+	turn := 0
+	r.state.RLock()
+	for fp, m := range r.members {
+		if fp == r.fp || fp == k.author || !m.Active() || order(fp) > mine {
+			continue
+		}
+		if p, ok := held[fp]; ok && run[p.Seq] != p.Hash {
+			continue // her highest pin is off the branch: she lacks it
+		}
+		turn++
+	}
+	r.state.RUnlock()
+	return turn, nil
+}
+
+// carriedElsewhere reports whether the applied fork-seen events of
+// another workstation's chain carry the whole run of k's branch (seq ->
+// hash, from its fork's place up to reach, its highest vote), and every
+// active member but the forker, this one's and that chain's has pinned
+// that chain at or above its last event carrying the run (she holds it),
+// or k's chain at reach on the run (she holds the branch). A carrier who
+// keeps her chain from one of them is not believed. mine: this
+// workstation's own chain carries the whole run already (its events of
+// evidence, or a carrying whose mark a crash lost: the batch and its mark
+// are two transactions).
+func (r *Replica) carriedElsewhere(ctx context.Context, tx *store.Tx, k forkKey, reach uint64, run map[uint64]string) (elsewhere, mine bool, err error) {
+	rows, err := tx.EnvelopesForEntity(ctx, ForkEntity(k.device))
+	if err != nil {
+		return false, false, fmt.Errorf("replica: fork evidence: %w", err)
+	}
+	type carrier struct {
+		has map[uint64]bool
+		top uint64
+	}
+	by := map[forkKey]*carrier{}
+	for _, row := range rows {
+		if row.Kind != KindForkSeen || row.Raw == nil || row.Author == k.author ||
+			row.State != store.Applied && !(row.Device == r.p.Device && row.State == store.Sealed) {
+			continue
+		}
+		ev, err := crypto.ParseEnvelope(row.Raw)
+		if err != nil {
+			continue
+		}
+		carried, err := parseForkSeen(ev.Header, ev.Ciphertext)
+		if err != nil || carried.Header.Author != k.author || run[carried.Header.Seq] != carried.Hash() {
+			continue
+		}
+		ck := forkKey{row.Device, row.Author}
+		c := by[ck]
+		if c == nil {
+			c = &carrier{has: map[uint64]bool{}}
+			by[ck] = c
+		}
+		c.has[carried.Header.Seq] = true
+		c.top = max(c.top, row.Seq)
+	}
+	if c := by[forkKey{r.p.Device, r.fp}]; c != nil && len(c.has) == len(run) {
+		return false, true, nil
+	}
+	delete(by, forkKey{r.p.Device, r.fp})
+	if len(by) == 0 {
+		return false, false, nil
+	}
+	held, _, err := r.readPins(ctx, tx, k.device, k.author)
+	if err != nil {
+		return false, false, err
+	}
+	var members []string
+	r.state.RLock()
+	for fp, m := range r.members {
+		if m.Active() && fp != k.author && fp != r.fp {
+			members = append(members, fp)
+		}
+	}
+	r.state.RUnlock()
+	for _, ck := range slices.SortedFunc(maps.Keys(by), func(a, b forkKey) int {
+		return strings.Compare(a.device+"/"+a.author, b.device+"/"+b.author)
+	}) {
+		c := by[ck]
+		if len(c.has) != len(run) {
+			continue
+		}
+		pins, _, err := r.readPins(ctx, tx, ck.device, ck.author)
+		if err != nil {
+			return false, false, err
+		}
+		all := true
+		for _, fp := range members {
+			if fp == ck.author {
+				continue
+			}
+			if p, ok := held[fp]; ok && p.Seq == reach && p.Hash == run[reach] {
+				continue
+			}
+			if p, ok := pins[fp]; ok && p.Seq >= c.top {
+				continue
+			}
+			all = false
+			break
+		}
+		if all {
+			return true, false, nil
+		}
+	}
+	return false, false, nil
+}
+
 // carryStanding writes, for each branch of another member's forked chain
 // that stands here and was not carried yet, its envelopes from the fork's
-// place up to its highest vote, each as a fork-seen event.
+// place up to its highest vote, each as a fork-seen event: when its turn
+// comes (carryTurn), unless another chain carried it to everyone
+// (carriedElsewhere), and within maxCarryAuthor of the forker's chains.
 func (r *Replica) carryStanding(ctx context.Context) {
 	if r.OwnForked() {
 		return
@@ -310,22 +525,35 @@ func (r *Replica) carryStanding(ctx context.Context) {
 	slices.SortFunc(todos, func(a, b todo) int {
 		return strings.Compare(a.k.device+"/"+a.k.author, b.k.device+"/"+b.k.author)
 	})
+	now := r.now()
+	if r.carried == nil {
+		r.carried = map[string]bool{}
+	}
+	if r.carrySince == nil {
+		r.carrySince, r.carryAt = map[string]time.Time{}, map[string]carryLook{}
+	}
 	for _, t := range todos {
 		mark := fmt.Sprintf("%d/%s", t.st.from, t.st.hashes[t.st.from])
 		seen := carriedKey(t.k) + "/" + mark
 		if r.carried[seen] {
 			continue // carried, or bounded: no read of its marks each Apply
 		}
+		if at, ok := r.carryAt[seen]; ok && now.Before(at.at) && at.pins == t.st.pins {
+			continue // not its turn yet, or carried elsewhere and looked at lately
+		}
+		since, ok := r.carrySince[seen]
+		if !ok {
+			since = now
+			r.carrySince[seen] = now
+		}
 		var raws [][]byte
+		found := false // its own chain carries it: the mark only
 		err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 			done, err := carriedMarks(ctx, tx, t.k)
 			if err != nil {
 				return err
 			}
 			if slices.Contains(done, mark) || len(done) >= maxCarries {
-				if r.carried == nil {
-					r.carried = map[string]bool{}
-				}
 				r.carried[seen] = true
 				return nil
 			}
@@ -346,11 +574,50 @@ func (r *Replica) carryStanding(ctx context.Context) {
 			if uint64(len(rows)) != t.st.reach-t.st.from+1 {
 				return nil
 			}
+			n, err := carriedBy(ctx, tx, t.k.author)
+			if err != nil {
+				return err
+			}
+			if n+len(rows) > maxCarryAuthor {
+				r.carried[seen] = true // bounded: her chains carried enough from here
+				return nil
+			}
+			run := make(map[uint64]string, len(rows))
+			for _, row := range rows {
+				run[row.Seq] = row.Hash
+			}
+			turn, err := r.carryTurn(ctx, tx, t.k, mark, run)
+			if err != nil {
+				return err
+			}
+			if due := since.Add(time.Duration(turn) * carryGrace); now.Before(due) {
+				if soon := now.Add(witnessEvery); soon.Before(due) {
+					due = soon // its turn may come sooner: a vote it counted before her may name another branch
+				}
+				r.carryAt[seen] = carryLook{due, t.st.pins}
+				return nil
+			}
+			switch elsewhere, mine, err := r.carriedElsewhere(ctx, tx, t.k, t.st.reach, run); {
+			case err != nil:
+				return err
+			case mine:
+				found = true
+				return nil
+			case elsewhere:
+				r.carryAt[seen] = carryLook{now.Add(carryGrace), t.st.pins}
+				return nil
+			}
 			for _, row := range rows {
 				raws = append(raws, row.Raw)
 			}
 			return nil
 		})
+		if err == nil && found {
+			if r.p.DB.Update(ctx, func(tx *store.Tx) error { return markCarried(ctx, tx, t.k, mark) }) == nil {
+				r.carried[seen] = true
+			}
+			continue
+		}
 		if err != nil || len(raws) == 0 {
 			continue
 		}
@@ -363,6 +630,15 @@ func (r *Replica) carryStanding(ctx context.Context) {
 		if _, err := batch.Commit(ctx); err != nil {
 			continue // held (a restored workstation catching up): the next Apply
 		}
-		_ = r.p.DB.Update(ctx, func(tx *store.Tx) error { return markCarried(ctx, tx, t.k, mark) })
+		_ = r.p.DB.Update(ctx, func(tx *store.Tx) error {
+			if err := markCarried(ctx, tx, t.k, mark); err != nil {
+				return err
+			}
+			n, err := carriedBy(ctx, tx, t.k.author)
+			if err != nil {
+				return err
+			}
+			return tx.SetMeta(ctx, metaCarriedBy+t.k.author, mustJSON(n+len(raws)))
+		})
 	}
 }

@@ -210,6 +210,18 @@ const MetaChain = "replica/chain"
 // chain moved from it by her own signed moves (descends), never a chain
 // of another computer of hers she never moved onto from here.
 func OwnChain(ctx context.Context, db *store.DB, pub *crypto.PublicKey, device string, dk crypto.DeviceKey) (string, error) {
+	return OwnChainKept(ctx, db, pub, device, dk, "")
+}
+
+// OwnChainKept is OwnChain when the keyring also keeps the chain this
+// workstation wrote in at its last keeping of the seal (session 24,
+// h-keystore24; "" when it keeps none): without a seal that holds, that
+// chain is believed over the row, as the sealed note would be. Else the
+// old disk of a restored profile, its seal deleted and its note pointed
+// at the restored computer's chain (which descends from its own), opened
+// there, was found altered and moved from there: the restored computer
+// then wrote no more (a denial).
+func OwnChainKept(ctx context.Context, db *store.DB, pub *crypto.PublicKey, device string, dk crypto.DeviceKey, kept string) (string, error) {
 	fp := pub.Fingerprint()
 	chain := device
 	err := db.Update(ctx, func(tx *store.Tx) error {
@@ -221,6 +233,9 @@ func OwnChain(ctx context.Context, db *store.DB, pub *crypto.PublicKey, device s
 		sealed, err := sealedChain(ctx, tx, dk)
 		if err != nil {
 			return err
+		}
+		if sealed == "" {
+			sealed = kept
 		}
 		if sealed != "" && (sealed == device || crypto.DeviceBoundTo(sealed, fp)) {
 			chain = sealed

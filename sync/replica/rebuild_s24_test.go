@@ -106,3 +106,29 @@ func TestRebuildSaysWhatChanged(t *testing.T) {
 	}
 	t.Errorf("the rebuild's %d changes do not name the planted record it removed: a chart open on it keeps showing it", len(got))
 }
+
+// TestRebuildWipesTheKeysItReplaced: the scope keys memory held before
+// the rebuild are overwritten once the rebuilt memory replaces them (Lock
+// wipes only what memory holds at the time: a copy dropped unwiped stayed
+// readable in the process until reused).
+func TestRebuildWipesTheKeysItReplaced(t *testing.T) {
+	c, _, _ := rebuildClinic(t)
+	s := c.sPhys
+	s.r.state.RLock()
+	before := s.r.keys[string(roles.Clinical)]
+	s.r.state.RUnlock()
+	if len(before) == 0 {
+		t.Fatal("setup: the physician holds no clinical key")
+	}
+	if err := s.r.rebuildRows(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for epoch, k := range before {
+		if k.Secret != ([32]byte{}) {
+			t.Errorf("the clinical key of epoch %d read before the rebuild is still in memory, unwiped", epoch)
+		}
+	}
+	if _, ok := s.r.Key(roles.Clinical); !ok {
+		t.Error("after the rebuild the physician holds no clinical key")
+	}
+}

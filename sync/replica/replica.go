@@ -201,6 +201,18 @@ type Replica struct {
 	carryIn  map[forkKey]map[uint64]map[string]carriedRef
 	carryN   int
 	carrying atomic.Bool
+	// carrySince: when each branch (carriedKey, then the mark) was first
+	// seen standing here; carryAt: when its turn comes, or when to look
+	// again whether the run another workstation carried reached everyone
+	// (carry.go, session 24). Used only by the one carryForks that
+	// carrying lets run.
+	carrySince map[string]time.Time
+	carryAt    map[string]carryLook
+	// carryPins: for each forked chain whose standing branch this
+	// workstation lacks, the pins it last read what was carried of it by
+	// (takeCarried). Used only by the one carryForks that
+	// carrying lets run.
+	carryPins map[forkKey]string
 	// carried: the branches (carriedKey, then the mark) this workstation
 	// knows were carried, so an Apply does not read their marks again;
 	// used only by the one carryForks that carrying lets run.

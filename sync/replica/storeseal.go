@@ -60,13 +60,28 @@ const metaSeal = "store/seal"
 // sealed note over the row. A seal of version 1 is still read, and its
 // rows are read whole once to seal them; one of version 2, its rows are
 // read whole once at login, checked with its marks and sealed with the
-// new ones (its meta digest is as in 3, and it holds no note).
-const sealVersion = 3
+// new ones (its meta digest is as in 3, and it holds no note). 4
+// (session 24) adds the seal's home (SealCheck.Home) as a field of its
+// own: a version-3 seal is read as 4 without one, and written again in 4
+// at its first login.
+const sealVersion = 4
 
 // SealCheck is what the keyring says of the store's seal (Params.Seal).
 type SealCheck struct {
 	// Floor is the generation the keyring last kept (0: none).
 	Floor uint64
+	// Home is a random id of this copy of the profile on this computer,
+	// kept beside the generation (session 24): each seal carries it ("":
+	// the keyring could not be read; the store's own is kept). Two
+	// copies of one profile (a backup restored on another computer, the
+	// old disk) hold one device key, so each seals the other's store as
+	// well as its own; only the home tells whose a store was.
+	Home string
+	// HomeKept says the keyring kept Home: a store sealed under another
+	// home, or under none (a seal of before, or another copy's), was put
+	// there from elsewhere. False on the first login that keeps a home
+	// (an upgrade, a new or restored profile): nothing to compare.
+	HomeKept bool
 }
 
 // sealedMeta are the meta keys (prefixes) the seal covers.
@@ -87,7 +102,9 @@ type sealParts struct {
 	rows   store.RowMarks
 	// chain: the store's note of the chain it writes in (version 3; ""
 	// in a seal of before, or of a store noting none).
-	chain   string
+	chain string
+	// home: the seal's home (SealCheck.Home; version 4, "" before).
+	home    string
 	version byte
 }
 
@@ -342,6 +359,9 @@ func (s *storeSeal) encodeAs(version byte, gen uint64, p sealParts) []byte {
 	if version >= 3 {
 		writeField(&b, []byte(p.chain))
 	}
+	if version >= 4 {
+		writeField(&b, []byte(p.home))
+	}
 	key := s.macKey()
 	m := hmac.New(sha256.New, key[:])
 	m.Write(b.Bytes())
@@ -395,6 +415,9 @@ func (s *storeSeal) decode(row []byte) (gen uint64, p sealParts, ok bool, versio
 	}
 	if p.version >= 3 {
 		p.chain = field()
+	}
+	if p.version >= 4 {
+		p.home = field()
 	}
 	return gen, p, rd.Len() == 0, version
 }
@@ -498,7 +521,8 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		// when the seal cannot be believed (they are rebuilt after
 		// login, from what they are now). Else after login (CheckIndex).
 		gen, _, ok, version := s.decode(row)
-		now, err = s.current(ctx, tx, first, first || !ok || version != sealVersion || gen < r.p.Seal.Floor)
+		// (A seal of version 3 marks rows as 4 does.)
+		now, err = s.current(ctx, tx, first, first || !ok || version < 3 || gen < r.p.Seal.Floor)
 		if err == nil && ok && version == 2 && gen >= r.p.Seal.Floor {
 			// Checked now against the seal, on the same snapshot,
 			// with the marks it was made with.
@@ -520,6 +544,15 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		found, why = alteredAll|alteredMeta, append(why, "its seal was deleted")
 	case !ok:
 		found, why = alteredAll|alteredMeta, append(why, "its seal does not match this workstation's key")
+	case r.p.Seal.HomeKept && was.home != r.p.Seal.Home:
+		// Sealed by another copy of this profile (one device key): the
+		// other computer's store of a restored profile, or a profile
+		// folder copied, put here. Judged as an older copy: whatever its
+		// generation, its chain may have gone on elsewhere.
+		found, why = alteredAll, append(why, "it was sealed by another copy of this profile (another computer's, or a copied folder's)")
+		if was.meta != now.meta {
+			found |= alteredMeta
+		}
 	case gen < floor:
 		// An older copy, sealed as it was: its rows marking keys seen
 		// are its own (a key recovered since is not in it at all),
@@ -545,7 +578,7 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		}
 		now.index = was.index // checked by CheckIndex
 		switch version {
-		case sealVersion:
+		case 3, sealVersion:
 			now.rows = was.rows // checked by CheckIndex
 		case 2:
 			var changed []string
@@ -564,6 +597,12 @@ func (r *Replica) checkSeal(ctx context.Context) error {
 		// write ran them (store/schemacheck.go); what they may have
 		// been made to change is judged with the rows.
 		found, why = found|alteredRows, append(why, "it held triggers Medihaven did not write as they were ("+strings.Join(names, ", ")+")")
+	}
+	now.home = r.p.Seal.Home
+	if now.home == "" && ok {
+		// The keyring's home is not known (it could not be read):
+		// sealed under the store's, not under none.
+		now.home = was.home
 	}
 	s.gen, s.parts = max(gen, floor), now
 	r.p.DB.SetSealer(s)
@@ -955,6 +994,16 @@ func (r *Replica) SealerForTest() store.Sealer {
 // changed no other digest: the note is a field of its own): an upgrade's
 // first login is tested from it.
 func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
+	return r.sealAsForTest(ctx, 2)
+}
+
+// SealAsVersion3ForTest rewrites the store's seal as session 23 wrote it
+// (no home), under the same generation and parts.
+func (r *Replica) SealAsVersion3ForTest(ctx context.Context) error {
+	return r.sealAsForTest(ctx, 3)
+}
+
+func (r *Replica) sealAsForTest(ctx context.Context, version byte) error {
 	if r.seal == nil {
 		return errors.New("replica: the store is not sealed")
 	}
@@ -972,9 +1021,11 @@ func (r *Replica) SealAsVersion2ForTest(ctx context.Context) error {
 		if !ok || p.version != sealVersion {
 			return errors.New("replica: the store's seal does not hold")
 		}
-		if p.rows, err = r.seal.rowsNowV2(ctx, tx); err != nil {
-			return err // version 2 marked rows with AES (markRowV2)
+		if version == 2 {
+			if p.rows, err = r.seal.rowsNowV2(ctx, tx); err != nil {
+				return err // version 2 marked rows with AES (markRowV2)
+			}
 		}
-		return tx.SetMeta(ctx, metaSeal, r.seal.encodeAs(2, gen, p))
+		return tx.SetMeta(ctx, metaSeal, r.seal.encodeAs(version, gen, p))
 	})
 }

@@ -1,5 +1,7 @@
 package replica
 
+import "github.com/medihaven/medihaven/crypto"
+
 // Wipe overwrites the key material this replica holds in memory with zeros
 // and forgets it: the device key, every scope epoch key and blind-index key,
 // and the unlocked identity's secret keys. It waits for a running writer
@@ -20,20 +22,27 @@ func (r *Replica) Wipe() {
 	if r.seal != nil {
 		r.seal.wipe() // storeseal.go
 	}
-	for scope, epochs := range r.keys {
+	wipeKeys(r.keys, r.index)
+	if r.p.Identity != nil {
+		r.p.Identity.Clear()
+	}
+}
+
+// wipeKeys overwrites scope and index keys with zeros and empties their
+// maps: at Wipe, and when memory read again replaces them (take), so no
+// copy of a key is left for the collector alone to drop.
+func wipeKeys(keys map[string]map[uint32]crypto.ScopeKey, index map[string]crypto.IndexKey) {
+	for scope, epochs := range keys {
 		for epoch := range epochs {
 			k := epochs[epoch]
 			clear(k.Secret[:])
 			epochs[epoch] = k // overwrite the map's own slot, not only a copy
 		}
 		clear(epochs)
-		delete(r.keys, scope)
+		delete(keys, scope)
 	}
-	for scope := range r.index {
-		r.index[scope] = [32]byte{}
-		delete(r.index, scope)
-	}
-	if r.p.Identity != nil {
-		r.p.Identity.Clear()
+	for scope := range index {
+		index[scope] = crypto.IndexKey{}
+		delete(index, scope)
 	}
 }

@@ -71,11 +71,18 @@ func (tx *Tx) BoundKinds(ctx context.Context) (map[string]string, error) {
 	return out, wrap("bound kinds", rows.Err())
 }
 
-// PutBinding stores b, replacing the entity's binding.
+// PutBinding stores b, replacing the entity's binding. It is written with
+// the ones put after it, a page per statement (issue 17: a catch-up binds
+// thousands of new records, and a record's number and its binding were two
+// statements each); every other statement of this transaction, and its
+// commit, writes what is held first (sqlTx), so b reads as stored at once.
 func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 	op := "put binding of " + b.Entity
 	if b.Entity == "" || b.Kind == "" || b.Device == "" {
 		return invalid("put binding: entity, kind and device are required")
+	}
+	if tx.view {
+		return fmt.Errorf("%w: %s", ErrReadOnly, op)
 	}
 	lamport, err := dbInt(op+": lamport", b.Lamport)
 	if err != nil {
@@ -85,28 +92,144 @@ func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 	if err != nil {
 		return err
 	}
-	n, err := tx.entityNumber(ctx, b.Entity, true)
-	if err != nil {
-		return wrap(op, err)
-	}
-	var num [3]int64
+	row := heldBinding{b: b, lamport: lamport, seq: seq}
 	for i, name := range []string{b.Kind, b.Scope, b.Device} {
-		if num[i], err = tx.nameNumber(ctx, name, true); err != nil {
+		if row.names[i], err = tx.nameNumber(ctx, name, true); err != nil {
 			return err
 		}
 	}
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO bindings (entity, kind, scope, lamport, device, seq) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
-			lamport = excluded.lamport, device = excluded.device, seq = excluded.seq`,
-		n, num[0], num[1], lamport, num[2], seq)
-	if err != nil {
-		return wrap(op, err)
+	p := &tx.binding
+	if p.err != nil {
+		return p.err
+	}
+	if p.at == nil {
+		p.at = map[string]int{}
+	}
+	if i, held := p.at[b.Entity]; held {
+		p.rows[i] = row // numbered, when it is new, in the place of its first
+	} else {
+		p.at[b.Entity] = len(p.rows)
+		p.rows = append(p.rows, row)
 	}
 	if tx.bindings != nil {
 		tx.bindings[b.Entity] = b
 	}
+	if len(p.rows) < addPages[0] {
+		return nil
+	}
+	return tx.writeBindings(ctx)
+}
+
+// binding is what PutBinding holds of a transaction's bindings until they
+// are written.
+type binding struct {
+	rows []heldBinding
+	at   map[string]int // entity → its place in rows
+	err  error          // a write that failed: the transaction cannot commit
+}
+
+// heldBinding is a binding held, with its names' numbers (kind, scope,
+// device) and its clock and seq as the store keeps them.
+type heldBinding struct {
+	b            Binding
+	names        [3]int64
+	lamport, seq int64
+}
+
+// writeBindings writes the bindings PutBinding holds, in the order they
+// were put: the records that have no number yet are numbered a page per
+// statement (in that order, so each gets the number it got when a
+// statement numbered each), then the bindings are written a page per
+// statement. Once a write failed, it fails again, so the transaction never
+// commits without them.
+func (tx *Tx) writeBindings(ctx context.Context) error {
+	p := &tx.binding
+	if p.err != nil || len(p.rows) == 0 {
+		return p.err
+	}
+	rows := p.rows
+	p.rows = nil // the statements below write nothing held
+	clear(p.at)
+	if err := tx.numberHeld(ctx, rows); err != nil {
+		p.err = err
+		return err
+	}
+	args := make([]any, 0, 6*min(len(rows), addPages[0]))
+	for left := rows; len(left) > 0; {
+		page := left[:pageOf(len(left))]
+		args = args[:0]
+		for _, r := range page {
+			args = append(args, tx.entities[r.b.Entity], r.names[0], r.names[1], r.lamport, r.names[2], r.seq)
+		}
+		if _, err := tx.tx.Tx.ExecContext(ctx, putBindings[len(page)], args...); err != nil {
+			p.err = wrap(fmt.Sprintf("put bindings of %s…", page[0].b.Entity), err)
+			return p.err
+		}
+		left = left[len(page):]
+	}
+	p.rows = rows[:0]
 	return nil
 }
+
+// numberHeld numbers the records of held bindings that have no number.
+func (tx *Tx) numberHeld(ctx context.Context, rows []heldBinding) error {
+	var ids []string
+	for _, r := range rows {
+		id := r.b.Entity
+		n, known := tx.entities[id]
+		if !known {
+			var err error
+			if n, err = tx.entityNumber(ctx, id, false); err != nil {
+				return wrap("put binding of "+id, err)
+			}
+		}
+		if n == 0 {
+			ids = append(ids, id)
+		}
+	}
+	if tx.fresh == nil && len(ids) > 0 {
+		tx.fresh = map[int64]uint8{}
+	}
+	return byKeyPages(ids, func(page []string, args []any) error {
+		rs, err := tx.tx.Tx.QueryContext(ctx, numberEntities[len(page)], args...)
+		if err != nil {
+			return wrap(fmt.Sprintf("number records %s…", page[0]), err)
+		}
+		defer rs.Close()
+		got := 0
+		for rs.Next() {
+			var id idColumn
+			var n int64
+			if err := rs.Scan(&id, &n); err != nil {
+				return wrap(fmt.Sprintf("number records %s…", page[0]), err)
+			}
+			tx.entities[string(id)] = n
+			tx.fresh[n] = noState | noTokens
+			got++
+		}
+		if err := rs.Err(); err != nil {
+			return wrap(fmt.Sprintf("number records %s…", page[0]), err)
+		}
+		if got != len(page) {
+			return fmt.Errorf("store: number records %s…: %d numbers for %d records", page[0], got, len(page))
+		}
+		return nil
+	})
+}
+
+// putBindings and numberEntities hold writeBindings' statements for each
+// of addPages' sizes.
+var putBindings, numberEntities = func() (map[int]string, map[int]string) {
+	put, number := map[int]string{}, map[int]string{}
+	for _, n := range addPages {
+		put[n] = `INSERT INTO bindings (entity, kind, scope, lamport, device, seq) VALUES ` +
+			strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1) + `(?, ?, ?, ?, ?, ?)
+			ON CONFLICT (entity) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
+				lamport = excluded.lamport, device = excluded.device, seq = excluded.seq`
+		number[n] = `INSERT INTO entity_numbers (id) VALUES ` + strings.Repeat("(?), ", n-1) + `(?) RETURNING id, n`
+	}
+	return put, number
+}()
 
 // ReadBindings reads the bindings of these entities a page per statement
 // (issue 17: a catch-up looked each record's binding up on its own, and
@@ -114,6 +237,9 @@ func (tx *Tx) PutBinding(ctx context.Context, b Binding) error {
 // rest of the transaction, and each entity's number is known
 // (entityNumber).
 func (tx *Tx) ReadBindings(ctx context.Context, entities []string) error {
+	if err := tx.writeBindings(ctx); err != nil { // as Entities
+		return err
+	}
 	if tx.bindings == nil {
 		tx.bindings = map[string]Binding{}
 	}

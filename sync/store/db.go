@@ -68,7 +68,7 @@ const (
 // is valid only inside the function it was given to; a write through a
 // View's Tx fails with ErrReadOnly.
 type Tx struct {
-	tx *sql.Tx
+	tx sqlTx
 	// names is the database's cache of numbered names; learned holds the
 	// names this transaction numbered, kept in the cache once it commits.
 	names   *names
@@ -87,11 +87,42 @@ type Tx struct {
 	// bindings holds the bindings ReadBindings read and this transaction
 	// wrote, by entity (a zero Binding: none).
 	bindings map[string]Binding
+	// binding holds the bindings PutBinding has not written yet.
+	binding binding
 	// view: a View's transaction, on a reader.
 	view bool
 	// seal: what this write transaction changed that the seal follows
 	// (seal.go).
 	seal sealState
+}
+
+// sqlTx is a transaction's SQL. Each statement first writes the bindings
+// PutBinding holds (bindings.go), so every statement of the transaction
+// sees them, as it would had each been written at once.
+type sqlTx struct {
+	*sql.Tx
+	owner *Tx
+}
+
+func (s sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := s.owner.writeBindings(ctx); err != nil {
+		return nil, err
+	}
+	return s.Tx.ExecContext(ctx, query, args...)
+}
+
+func (s sqlTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.owner.writeBindings(ctx); err != nil {
+		return nil, err
+	}
+	return s.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext cannot return the bindings' write failing: it is kept,
+// and the transaction's next write and its commit return it.
+func (s sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s.owner.writeBindings(ctx) //nolint:errcheck // kept in binding.err
+	return s.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // Open opens the profile database at path, creating the file (mode 0600)
@@ -301,7 +332,8 @@ func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.
 			tx.Rollback() //nolint:errcheck // fn's error or panic is the one to report
 		}
 	}()
-	t := &Tx{tx: tx, names: cache, view: op == "view"}
+	t := &Tx{names: cache, view: op == "view"}
+	t.tx = sqlTx{tx, t}
 	t.seal.sealer, t.seal.rows = sealer, rows
 	if sealer != nil {
 		if err := t.beginSeal(ctx); err != nil {
@@ -309,6 +341,9 @@ func run(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.
 		}
 	}
 	if err := fn(t); err != nil {
+		return err
+	}
+	if err := t.writeBindings(ctx); err != nil {
 		return err
 	}
 	if err := t.writeAdded(ctx); err != nil {

@@ -201,6 +201,12 @@ func (tx *Tx) EntitiesOfKindAfter(ctx context.Context, kind, after string, limit
 // no state or no index terms yet) serves the rest of the transaction, as
 // Entity's does.
 func (tx *Tx) Entities(ctx context.Context, ids []string) (map[string]Entity, error) {
+	// The bindings PutBinding holds are written (and their records
+	// numbered) first: each page below forgets its ids' numbers until its
+	// read gives them back.
+	if err := tx.writeBindings(ctx); err != nil {
+		return nil, err
+	}
 	out := make(map[string]Entity, len(ids))
 	ask := make([]string, 0, len(ids))
 	for _, id := range ids {

@@ -84,6 +84,12 @@ func (tx *Tx) nameNumber(ctx context.Context, name string, create bool) (int64, 
 // here, so what one transaction found (a number, or none) holds for the
 // rest of it: a new record's binding, state and index look it up once.
 func (tx *Tx) entityNumber(ctx context.Context, id string, create bool) (int64, error) {
+	if _, held := tx.binding.at[id]; held {
+		// A binding PutBinding holds: written (and numbered) first.
+		if err := tx.writeBindings(ctx); err != nil {
+			return 0, err
+		}
+	}
 	n, known := tx.entities[id]
 	if known && (n != 0 || !create) {
 		return n, nil

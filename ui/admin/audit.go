@@ -250,7 +250,7 @@ func (s *auditScreen) runVerify() {
 func (s *auditScreen) export(ext string) {
 	f, err := s.filter()
 	if err != nil {
-		dialog.ShowError(err, s.win)
+		kit.ShowError("Could not export the audit log", kit.ErrorText(err), s.win)
 		return
 	}
 	name := "audit-" + time.Now().Format("2006-01-02")
@@ -261,7 +261,7 @@ func (s *auditScreen) export(ext string) {
 	}
 	kit.ChooseSaveDialog(s.win)(name, func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			dialog.ShowError(fmt.Errorf("the export was not written: %s", kit.ErrorText(err)), s.win)
+			kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
 			return
 		}
 		if w == nil {
@@ -275,7 +275,7 @@ func (s *auditScreen) export(ext string) {
 			return struct{}{}, s.d.ExportAuditFHIR(ctx, w, f)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("the export was not written: %s", kit.ErrorText(err)), s.win)
+				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
 				return
 			}
 			dialog.ShowInformation("Exported", "The audit log was saved to "+w.URI().Path()+

@@ -348,7 +348,7 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 			return struct{}{}, s.d.RevokeMember(ctx, m.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s was not revoked: %s", m.Name, kit.ErrorText(err)), s.win)
+				kit.ShowError("Could not revoke "+m.Name, kit.ErrorText(err), s.win)
 			}
 			s.refresh()
 		})

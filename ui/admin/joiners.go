@@ -129,7 +129,7 @@ func (l *waitingList) askCode(j app.Joiner) {
 			return struct{}{}, l.d.Approve(ctx, j.Fingerprint, typed)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s was not approved: %s", j.Name, kit.ErrorText(err)), l.win)
+				kit.ShowError("Could not approve "+j.Name, kit.ErrorText(err), l.win)
 			}
 			l.refresh()
 		})
@@ -149,7 +149,7 @@ func (l *waitingList) confirmRefuse(j app.Joiner) {
 			return struct{}{}, l.d.Refuse(ctx, j.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s's request was not refused: %s", j.Name, kit.ErrorText(err)), l.win)
+				kit.ShowError("Could not refuse "+j.Name+"'s request", kit.ErrorText(err), l.win)
 			}
 			l.refresh()
 		})
@@ -190,7 +190,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 			return struct{}{}, d.ChangeRole(ctx, m.Fingerprint, role)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("%s's role was not changed: %s", m.Name, kit.ErrorText(err)), w)
+				kit.ShowError("Could not change "+m.Name+"'s role", kit.ErrorText(err), w)
 			}
 			done()
 		})

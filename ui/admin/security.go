@@ -237,25 +237,25 @@ func (s *securityScreen) save() {
 func (s *securityScreen) split() {
 	k, err := strconv.Atoi(s.threshold.Text)
 	if err != nil {
-		dialog.ShowError(fmt.Errorf("type how many administrators are needed, e.g. 2"), s.win)
+		kit.ShowError("Could not set up recovery", "Type how many administrators are needed, e.g. 2.", s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
+	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Could not set up recovery", "Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
 }
 
 func (s *securityScreen) release() {
 	to := s.pick(s.admins)
 	if to == "" {
-		dialog.ShowError(fmt.Errorf("choose the administrator who coordinates the recovery"), s.win)
+		kit.ShowError("Could not release the shares", "Choose the administrator who coordinates the recovery.", s.win)
 		return
 	}
-	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done("Your shares were released."))
+	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done("Could not release the shares", "Your shares were released."))
 }
 
 func (s *securityScreen) recoverKeys() {
 	to := s.pick(s.receivers)
 	if to == "" {
-		dialog.ShowError(fmt.Errorf("choose the physician or receptionist who receives the keys"), s.win)
+		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win)
 		return
 	}
 	dialog.ShowConfirm("Recover the keys?", "The clinic's patient keys will be handed to "+s.receivers.Selected+
@@ -267,7 +267,7 @@ func (s *securityScreen) recoverKeys() {
 			func(h recovery.Handover, err error) {
 				title, text, failed := recoveryOutcome(h, err)
 				if failed {
-					dialog.ShowError(fmt.Errorf("%s", text), s.win)
+					kit.ShowError("Could not recover the keys", text, s.win)
 				} else {
 					dialog.ShowInformation(title, text, s.win)
 				}
@@ -298,10 +298,10 @@ func (s *securityScreen) do(work func(context.Context) error, done func(error)) 
 		func(_ struct{}, err error) { done(err) })
 }
 
-func (s *securityScreen) done(ok string) func(error) {
+func (s *securityScreen) done(failed, ok string) func(error) {
 	return func(err error) {
 		if err != nil {
-			dialog.ShowError(fmt.Errorf("%s", kit.ErrorText(err)), s.win)
+			kit.ShowError(failed, kit.ErrorText(err), s.win)
 		} else {
 			dialog.ShowInformation("Done", ok, s.win)
 		}

@@ -47,6 +47,14 @@ var validities = []struct {
 	{"3 days", 72 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour},
 }
 
+// tokenClipboardTTL is how long "Copy token" leaves the token on the
+// clipboard: the whole token carries the clinic's Kubo API secret, which
+// outlives the token, so the clipboard forgets it a while after the copy
+// unless something else was copied meanwhile (h-rev24). A clipboard
+// manager's history is beyond reach (Fyne cannot mark a copy as secret);
+// the short code carries none of it, and dies with the token's use.
+var tokenClipboardTTL = 2 * time.Minute
+
 var issuable = []roles.Role{roles.Receptionist, roles.Physician, roles.Administrator}
 
 type tokensScreen struct {
@@ -116,8 +124,8 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.text.Wrapping = fyne.TextWrapBreak
 	s.text.SetMinRowsVisible(4)
 	s.copy = widget.NewButtonWithIcon("Copy token", theme.ContentCopyIcon(), func() {
-		fyne.CurrentApp().Clipboard().SetContent(s.text.Text)
-		s.copy.SetText("Copied")
+		copyForAWhile(s.text.Text, tokenClipboardTTL)
+		s.copy.SetText("Copied (for 2 minutes)")
 	})
 	s.resultFor = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	s.resultFor.Wrapping = fyne.TextWrapWord
@@ -130,8 +138,9 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.short.SizeName = theme.SizeNameSubHeadingText
 	s.short.Wrapping = fyne.TextWrapBreak
 	s.copyShort = widget.NewButtonWithIcon("Copy code", theme.ContentCopyIcon(), func() {
-		fyne.CurrentApp().Clipboard().SetContent(s.short.Text)
-		s.copyShort.SetText("Copied")
+		// While the token waits, its code opens it at the desk.
+		copyForAWhile(s.short.Text, tokenClipboardTTL)
+		s.copyShort.SetText("Copied (for 2 minutes)")
 	})
 	s.shortMsg = newNote("")
 	s.hint = newNote("")
@@ -153,6 +162,20 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.refresh()
 	return kit.Live(content, func() func() {
 		return liveRefresh(ts, map[string]bool{"token": true, "member": true, "enroll": true}, s.refresh)
+	})
+}
+
+// copyForAWhile puts text on the clipboard and takes it off again after
+// ttl, unless the clipboard holds something else by then.
+func copyForAWhile(text string, ttl time.Duration) {
+	cb := fyne.CurrentApp().Clipboard()
+	cb.SetContent(text)
+	time.AfterFunc(ttl, func() {
+		onUI(func() {
+			if cb.Content() == text {
+				cb.SetContent("")
+			}
+		})
 	})
 }
 
@@ -377,7 +400,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				dialog.ShowError(fmt.Errorf("the token was not revoked: %s", kit.ErrorText(err)), s.win)
+				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win)
 			}
 			s.refresh()
 		})

@@ -615,7 +615,7 @@ func (p *panel) showPatient(mrn string) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			dialog.ShowInformation("Patient "+mrn, kit.ErrorText(err), p.win)
+			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win)
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
@@ -641,7 +641,7 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			dialog.ShowError(errors.New(kit.ErrorText(err)), p.win)
+			kit.ShowError("Could not open the chart", kit.ErrorText(err), p.win)
 			return
 		}
 		var b strings.Builder

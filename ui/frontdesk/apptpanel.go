@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app/chart"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
@@ -27,6 +28,7 @@ type appointmentPanel struct {
 	heading, info         *widget.Label
 	checkIn, noShow       *widget.Button
 	undoIn                *widget.Button // shown while checked in
+	undone                bool           // the check-in was undone here, since the panel opened
 	dayE, startE, minE    *widget.Entry
 	overbook, moveSeries  *widget.Check
 	move                  *widget.Button
@@ -50,7 +52,10 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 		p.act("Marked as a no-show.", func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, p.id); return err })
 	})
 	p.undoIn = widget.NewButtonWithIcon("Undo check-in", theme.ContentUndoIcon(), func() {
-		p.act("Check-in undone: the appointment is booked again.", func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, p.id); return err })
+		p.act("Check-in undone: the appointment is booked again.", func(ctx context.Context) error {
+			_, err := s.d.UndoCheckIn(ctx, p.id)
+			return err
+		}, func() { p.undone = true })
 	})
 	p.undoIn.Hide()
 	p.dayE, p.startE, p.minE = newDateField(""), widget.NewEntry(), widget.NewEntry()
@@ -76,7 +81,7 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 
 // open shows appointment id.
 func (p *appointmentPanel) open(id string) {
-	p.id = id
+	p.id, p.undone = id, false
 	p.message.Hide()
 	p.reason.SetText("")
 	p.overbook.SetChecked(false)
@@ -105,6 +110,13 @@ func (p *appointmentPanel) fill(entries bool) {
 	}
 	if !found {
 		return
+	}
+	if p.undone && (a.Status == chart.StatusInVisit || a.Status == chart.StatusSeen) {
+		// The panel said "Check-in undone", and a sync brought the
+		// physician's Start visit, written before she saw the undo: the
+		// visit stands on every workstation (records.AppointmentFromState).
+		p.undone = false
+		p.say(visitStartedHere, widget.WarningImportance)
 	}
 	p.a = a
 	physician := ""
@@ -149,6 +161,10 @@ func (p *appointmentPanel) fill(entries bool) {
 		p.cancelSeries.Hide()
 	}
 }
+
+// visitStartedHere is what the panel says when the visit started while
+// the desk was changing the appointment.
+const visitStartedHere = "The visit has started; it cannot be undone here. The patient is with the physician."
 
 // askCheckIn checks the patient in; an appointment of another day asks
 // first (under Xvfb a Monday appointment looked at on Saturday was checked
@@ -212,8 +228,9 @@ func (p *appointmentPanel) say(text string, imp widget.Importance) {
 	p.message.Refresh()
 }
 
-// act runs one change of the appointment and says how it went.
-func (p *appointmentPanel) act(done string, work func(context.Context) error) {
+// act runs one change of the appointment and says how it went; then runs
+// on the UI's goroutine after a success.
+func (p *appointmentPanel) act(done string, work func(context.Context) error, then ...func()) {
 	do(p.s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
 		switch {
 		case isRefusal(err):
@@ -222,6 +239,9 @@ func (p *appointmentPanel) act(done string, work func(context.Context) error) {
 			p.say(kit.ErrorText(err), widget.DangerImportance)
 		default:
 			p.say(done, widget.SuccessImportance)
+			for _, f := range then {
+				f()
+			}
 			p.s.refresh()
 		}
 	})

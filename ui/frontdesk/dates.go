@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -17,32 +19,86 @@ import (
 
 // newDateField is an entry for a date in the workstation's format, with a
 // calendar button that picks one. hint follows the format's placeholder.
+// The button is no Tab stop (Fyne's button in an ActionItem was one: Tab
+// from the day stopped on it before the start time); the keyboard types
+// the date, and a day picked with the pointer gives the focus back to the
+// entry, so Tab goes on to the next field.
 func newDateField(hint string) *widget.Entry {
 	en := widget.NewEntry()
 	en.SetPlaceHolder(strings.TrimSpace(kit.CurrentDateFormat().Placeholder() + " " + hint))
-	var pop *widget.PopUp
-	pick := widget.NewButtonWithIcon("", theme.CalendarIcon(), func() {
-		c := fyne.CurrentApp().Driver().CanvasForObject(en)
-		if c == nil {
-			return
-		}
-		shown := time.Now()
-		if t, err := kit.ParseDate(en.Text, time.Local); err == nil {
-			shown = t
-		}
-		cal := widget.NewCalendar(shown, func(t time.Time) {
-			en.SetText(kit.FormatDate(t))
-			if pop != nil {
-				pop.Hide()
-			}
-		})
-		pop = widget.NewPopUp(cal, c)
-		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(en)
-		pop.ShowAtPosition(pos.Add(fyne.NewPos(0, en.Size().Height)))
-	})
-	pick.Importance = widget.LowImportance
-	en.ActionItem = pick
+	en.ActionItem = newCalendarButton(en)
 	return en
+}
+
+// calendarButton is a date field's calendar icon: a tap opens a calendar
+// under the field. Like Fyne's password revealer it is tappable, not
+// focusable.
+type calendarButton struct {
+	widget.BaseWidget
+	en   *widget.Entry
+	icon *canvas.Image
+	pop  *widget.PopUp
+}
+
+func newCalendarButton(en *widget.Entry) *calendarButton {
+	b := &calendarButton{en: en, icon: canvas.NewImageFromResource(theme.CalendarIcon())}
+	b.ExtendBaseWidget(b)
+	return b
+}
+
+// Tapped opens the calendar, on the date typed if there is one.
+func (b *calendarButton) Tapped(*fyne.PointEvent) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(b.en)
+	if c == nil || b.en.Disabled() {
+		return
+	}
+	shown := time.Now()
+	if t, err := kit.ParseDate(b.en.Text, time.Local); err == nil {
+		shown = t
+	}
+	cal := widget.NewCalendar(shown, func(t time.Time) {
+		b.en.SetText(kit.FormatDate(t))
+		if b.pop != nil {
+			b.pop.Hide()
+		}
+		c.Focus(b.en)
+	})
+	b.pop = widget.NewPopUp(cal, c)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b.en)
+	b.pop.ShowAtPosition(pos.Add(fyne.NewPos(0, b.en.Size().Height)))
+}
+
+// Cursor is the pointer's over the icon.
+func (b *calendarButton) Cursor() desktop.Cursor { return desktop.PointerCursor }
+
+// CreateRenderer is part of fyne.Widget.
+func (b *calendarButton) CreateRenderer() fyne.WidgetRenderer {
+	return &calendarButtonRenderer{WidgetRenderer: widget.NewSimpleRenderer(b.icon), b: b}
+}
+
+type calendarButtonRenderer struct {
+	fyne.WidgetRenderer
+	b *calendarButton
+}
+
+func (r *calendarButtonRenderer) Layout(size fyne.Size) {
+	icon := r.b.Theme().Size(theme.SizeNameInlineIcon)
+	r.b.icon.Resize(fyne.NewSquareSize(icon))
+	r.b.icon.Move(fyne.NewPos((size.Width-icon)/2, (size.Height-icon)/2))
+}
+
+func (r *calendarButtonRenderer) MinSize() fyne.Size {
+	th := r.b.Theme()
+	return fyne.NewSquareSize(th.Size(theme.SizeNameInlineIcon) + 2*th.Size(theme.SizeNameInnerPadding))
+}
+
+func (r *calendarButtonRenderer) Refresh() {
+	if r.b.en.Disabled() {
+		r.b.icon.Resource = theme.NewDisabledResource(theme.CalendarIcon())
+	} else {
+		r.b.icon.Resource = theme.CalendarIcon()
+	}
+	r.b.icon.Refresh()
 }
 
 // dayText is a date as the desk reads it, in the workstation's format.

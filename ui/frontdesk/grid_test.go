@@ -12,6 +12,9 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
@@ -378,4 +381,126 @@ func TestClosedDayOffersTheNextWorkingDay(t *testing.T) {
 			t.Errorf("a working Monday offers %q", b.Text)
 		}
 	})
+}
+
+// TestUndoCheckInOnceTheVisitStarted: the panel still shows Undo check-in
+// when the physician's Start visit arrives from her workstation; the undo
+// is refused in the receptionist's words, and the panel shows the visit.
+func TestUndoCheckInOnceTheVisitStarted(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	a, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	test.Tap(s.detail.checkIn)
+	if !s.detail.undoIn.Visible() {
+		t.Fatal("Undo check-in not shown after the check-in")
+	}
+	// What app/chart's Start visit writes, as it arrives from the
+	// physician's workstation (the panel has not been redrawn since).
+	started, err := records.Some(records.Appointment{Status: records.StatusInVisit, VisitStarted: testNow},
+		records.AppointmentStatus, records.AppointmentVisitStarted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(s.detail.undoIn)
+	if got := s.detail.message.Text; !strings.HasPrefix(got, "The visit has started; it cannot be undone here.") {
+		t.Errorf("the panel says %q", got)
+	}
+	if s.detail.undoIn.Visible() || !strings.Contains(s.detail.info.Text, "In visit") {
+		t.Errorf("after the refused undo: undo shown %v, the panel reads %q", s.detail.undoIn.Visible(), s.detail.info.Text)
+	}
+}
+
+// TestTabFromADayGoesToTheNextField: Tab from a date field went to its
+// calendar button, then to the field the desk needed (booking: Day,
+// calendar, Start, Minutes); the button is no Tab stop, and a day picked
+// from its calendar gives the focus back to the field, so Tab goes on.
+func TestTabFromADayGoesToTheNextField(t *testing.T) {
+	recep, phys, _, zone := withBea(t)
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.booking.start(phys[0], time.Date(2026, 11, 2, 9, 0, 0, 0, zone), 15)
+	f, c := s.booking, s.win.Canvas()
+	c.Focus(f.dayE)
+	for _, want := range []struct {
+		name string
+		o    fyne.Focusable
+	}{{"Start", f.startE}, {"Minutes", f.minutesE}, {"Reason", f.reason}, {"Repeat", f.repeat}} {
+		kittest.PressTab(c)
+		if c.Focused() != want.o {
+			t.Fatalf("Tab went to %T, want %s", c.Focused(), want.name)
+		}
+	}
+	// The pointer picks a day: the focus is back on Day, Tab goes to Start.
+	test.Tap(f.dayE.ActionItem.(fyne.Tappable))
+	top := c.Overlays().Top()
+	if top == nil {
+		t.Fatal("the calendar did not open")
+	}
+	day := kittest.Button(top, "12")
+	if day == nil {
+		t.Fatalf("no 12 in the calendar: %q", kittest.Texts(top))
+	}
+	test.Tap(day)
+	if f.dayE.Text != "2026-11-12" || c.Focused() != f.dayE {
+		t.Fatalf("after the calendar: day %q, focus on %T", f.dayE.Text, c.Focused())
+	}
+	kittest.PressTab(c)
+	if c.Focused() != f.startE {
+		t.Errorf("Tab after the calendar went to %T, want Start", c.Focused())
+	}
+}
+
+// TestUndoneCheckInThenTheVisitArrives: the desk undid a check-in and the
+// panel said so; a sync then brought the physician's Start visit, written
+// before she saw the undo (under Xvfb the panel still read "Check-in
+// undone: the appointment is booked again." over "In visit").
+func TestUndoneCheckInThenTheVisitArrives(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	ctx := context.Background()
+	a, err := recep.Book(ctx, desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	test.Tap(s.detail.checkIn)
+	test.Tap(s.detail.undoIn)
+	if !strings.HasPrefix(s.detail.message.Text, "Check-in undone") {
+		t.Fatalf("after the undo the panel says %q", s.detail.message.Text)
+	}
+	started, err := records.Some(records.Appointment{Status: records.StatusInVisit, VisitStarted: testNow},
+		records.AppointmentStatus, records.AppointmentVisitStarted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	s.refresh() // as the change feed does after a sync
+	if got := s.detail.message.Text; got != visitStartedHere || !s.detail.message.Visible() {
+		t.Errorf("once the visit arrived the panel says %q", got)
+	}
+	if !strings.Contains(s.detail.info.Text, "In visit") {
+		t.Errorf("the panel reads %q", s.detail.info.Text)
+	}
 }

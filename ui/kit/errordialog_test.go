@@ -1,0 +1,87 @@
+package kit_test
+
+import (
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
+)
+
+// TestErrorDialogSaysWhatFailed: Fyne's error dialog is titled "Error";
+// kit's says what failed, and why below it.
+func TestErrorDialogSaysWhatFailed(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewWindow(nil)
+	defer w.Close()
+	w.Resize(fyne.NewSize(900, 600))
+	dialog.ShowError(errors.New("the server did not answer"), w)
+	if got := kittest.Dialog(w); !slices.Contains(strings.Split(got, "\n"), "Error") {
+		t.Fatalf("Fyne's dialog reads %q (the test reads titles wrong)", got)
+	}
+	w.Canvas().Overlays().Top().Hide()
+	w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
+	kit.ShowError("Could not revoke the token", "the server did not answer", w)
+	got := kittest.Dialog(w)
+	lines := strings.Split(got, "\n")
+	if !slices.Contains(lines, "Could not revoke the token") || !slices.Contains(lines, "The server did not answer.") || slices.Contains(lines, "Error") {
+		t.Errorf("kit's dialog reads %q", got)
+	}
+	kittest.TapDialog(t, w, "OK")
+	if kittest.Dialog(w) != "" {
+		t.Error("OK did not close it")
+	}
+}
+
+// TestNoBareErrorDialog: no screen shows Fyne's "Error" dialog (its title
+// says nothing of what failed); they use kit.ShowError.
+func TestNoBareErrorDialog(t *testing.T) {
+	fset := token.NewFileSet()
+	var bare []string
+	check := func(path string) {
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if sel, ok := n.(*ast.SelectorExpr); ok {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "dialog" && (sel.Sel.Name == "ShowError" || sel.Sel.Name == "NewError") {
+					bare = append(bare, fset.Position(sel.Pos()).String())
+				}
+			}
+			return true
+		})
+	}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			check(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Glob("../../*.go")
+	for _, path := range root {
+		if !strings.HasSuffix(path, "_test.go") {
+			check(path)
+		}
+	}
+	if len(root) == 0 {
+		t.Fatal("the app's main package was not found")
+	}
+	for _, at := range bare {
+		t.Errorf("%s: Fyne's bare \"Error\" dialog; use kit.ShowError with a title that says what failed", at)
+	}
+}
