@@ -134,6 +134,7 @@ func serverRun(t *testing.T, dir string) (stop func()) {
 	}
 	cmd := exec.Command(exe, "server", "run", "--dir", dir)
 	cmd.Env = append(os.Environ(), asCLI+"=1")
+	cmd.SysProcAttr = deathAttr() // its servers follow it (sync/server)
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -58,7 +57,7 @@ func TestJoinInTheWindowOnXvfb(t *testing.T) {
 	var serverLog lockedBuffer
 	srv := exec.Command(bin, "server", "run", "--dir", serverDir)
 	srv.Stdout, srv.Stderr = &serverLog, &serverLog
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	srv.SysProcAttr = childAttr()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}

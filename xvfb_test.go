@@ -326,6 +326,7 @@ func startXvfbSized(t *testing.T, width, height int) string {
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0",
 		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-r")
 	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = deathAttr()
 	var log lockedBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
@@ -384,7 +385,7 @@ func startApp(t *testing.T, display, dir string, stderr *lockedBuffer, prog stri
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	// Its own process group, so that stopping it stops the bus too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", prog, err)
 	}
