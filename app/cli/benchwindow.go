@@ -226,6 +226,9 @@ func (r windowRow) median(f func(windowMeasure) float64) float64 {
 		v[i] = f(m)
 	}
 	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2 // an even count: between the middle two (--runs 3 shows two)
+	}
 	return v[len(v)/2]
 }
 
