@@ -343,6 +343,9 @@ busy $$XMPP_PORT && busy $$KUBO_API_PORT || { echo "run: the servers are not ans
 # The demo clinic, once. Its profiles keep keys in passphrase-protected
 # files (an explicit opt-in), so it runs on a desktop without a keyring.
 export MEDIHAVEN_KEYSTORE=file
+# The file keystore's seal records (kept outside the profiles) stay under
+# the demo's home, for the demo's making and its window alike.
+export XDG_STATE_HOME="$$RUNDIR/home/.local/state"; mkdir -p "$$XDG_STATE_HOME"
 if [ ! -f "$$RUNDIR/demo/admin/profile.json" ]; then
   MEDIHAVEN_PASSPHRASE="$$DEMO_PASSPHRASE" "$$BIN" --profile "$$RUNDIR/demo" demo --patients "$$DEMO_PATIENTS" \
     --ipfs "/ip4/127.0.0.1/tcp/$$KUBO_API_PORT" --xmpp "127.0.0.1:$$XMPP_PORT" --domain "$$XMPP_DOMAIN" \
