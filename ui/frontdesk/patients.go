@@ -3,6 +3,7 @@ package frontdesk
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"regexp"
 	"strings"
 	"time"
@@ -74,9 +75,8 @@ func newPatients(e env) *patientsScreen {
 		detail := widget.NewLabel("born 1984-03-27 · MH0000000 · phone")
 		detail.Importance = widget.LowImportance
 		detail.Truncation = fyne.TextTruncateEllipsis
-		mark := canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
+		mark := canvas.NewRectangle(color.Transparent) // keeps its room: no relayout
 		mark.SetMinSize(fyne.NewSize(4, 0))
-		mark.Hide()
 		return container.NewBorder(nil, nil, mark, nil, container.NewVBox(name, detail))
 	}
 	s.results.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) {
@@ -85,12 +85,12 @@ func newPatients(e env) *patientsScreen {
 		box := row.Objects[0].(*fyne.Container)
 		box.Objects[0].(*widget.Label).SetText(p.Name())
 		box.Objects[1].(*widget.Label).SetText(patientLine(p, s.country))
-		if mark := row.Objects[1].(*canvas.Rectangle); s.list.showsMark(i) {
+		mark := row.Objects[1].(*canvas.Rectangle)
+		mark.FillColor = color.Transparent
+		if s.list.showsMark(i) {
 			mark.FillColor = theme.Color(theme.ColorNamePrimary)
-			mark.Show()
-		} else {
-			mark.Hide()
 		}
+		mark.Refresh()
 	}
 	s.results.OnHighlighted = s.list.highlighted
 	s.list.ExtendBaseWidget(s.list)
