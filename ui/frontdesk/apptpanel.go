@@ -67,14 +67,16 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 	p.cancelSeries = widget.NewCheck("Also cancel the later ones of the series", nil)
 	p.cancel = widget.NewButtonWithIcon("Cancel appointment", theme.CancelIcon(), p.cancelIt)
 	p.cancel.Importance = widget.DangerImportance
+	// The message sits under Check in / Undo check-in and keeps a line
+	// shown or not, so that "Checked in." does not push the buttons away
+	// from a second quick click (Undo check-in).
 	p.message = note("")
-	p.message.Hide()
 	p.moveBox = container.NewVBox(bold("Reschedule"), container.New(layout.NewFormLayout(),
 		widget.NewLabel("Day"), p.dayE, widget.NewLabel("Start"), p.startE, widget.NewLabel("Minutes"), p.minE),
 		p.overbook, p.moveSeries, p.move)
 	p.cancelBox = container.NewVBox(bold("Cancel"), p.reason, p.cancelSeries, p.cancel)
 	close := widget.NewButton("Close", s.showHint)
-	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, p.message, container.NewHBox(p.checkIn, p.undoIn, p.noShow),
+	p.content = widget.NewCard("", "", container.NewVBox(p.heading, p.info, container.NewHBox(p.checkIn, p.undoIn, p.noShow), p.message,
 		widget.NewSeparator(), p.moveBox, widget.NewSeparator(), p.cancelBox, close))
 	return p
 }
@@ -82,7 +84,7 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 // open shows appointment id.
 func (p *appointmentPanel) open(id string) {
 	p.id, p.undone = id, false
-	p.message.Hide()
+	p.message.SetText("")
 	p.reason.SetText("")
 	p.overbook.SetChecked(false)
 	p.moveSeries.SetChecked(false)
@@ -129,7 +131,12 @@ func (p *appointmentPanel) fill(entries bool) {
 	p.heading.SetText(fmt.Sprintf("%s (%s)", a.PatientName, a.PatientMRN))
 	info := fmt.Sprintf("%s, %s–%s with %s\nReason: %s", start.Format("Mon 2 Jan"), start.Format("15:04"),
 		a.End().In(p.s.zone).Format("15:04"), physician, orText(a.Reason, "—"))
-	if st := statusText(a); st != "" {
+	st := statusText(a)
+	if st == "" && a.Status == desk.StatusBooked {
+		// a line that "Checked in 11:02" takes, so the buttons stay put
+		st = "Not checked in yet"
+	}
+	if st != "" {
 		info += "\n" + st
 	}
 	if b := bookedText(a, p.s.zone); b != "" {

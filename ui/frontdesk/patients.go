@@ -3,12 +3,15 @@ package frontdesk
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"regexp"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -24,11 +27,16 @@ const searchLimit = 50
 // patientsScreen finds, registers and edits patients.
 type patientsScreen struct {
 	env
-	query   *widget.Entry
+	query   *widget.Entry // box's
+	box     *searchBox
 	found   *widget.Label
-	results *widget.List
+	results *widget.List // list's
+	list    *resultList
 	rows    []app.Patient
 	seq     int // the newest search; older answers are dropped
+	shown   int // the search whose answer rows holds
+	// enterWaits is the search whose answer an early Enter waits for.
+	enterWaits int
 
 	country   desk.Country // the clinic's, for phone numbers
 	newButton *widget.Button
@@ -50,25 +58,42 @@ func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 func newPatients(e env) *patientsScreen {
 	s := &patientsScreen{env: e}
 	s.country, _ = e.country()
-	s.query = widget.NewEntry()
+	s.box = newSearchBox(s)
+	s.query = &s.box.Entry
+	s.query.OnSubmitted = s.submitted
 	s.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	s.query.OnChanged = func(string) { s.search() }
 	s.found = widget.NewLabel("Type the first letters of a name, a birth date, a phone number or an MRN.")
 	s.found.Importance = widget.LowImportance
 	s.found.Wrapping = fyne.TextWrapWord
-	s.results = widget.NewList(func() int { return len(s.rows) }, func() fyne.CanvasObject {
+	s.list = &resultList{s: s}
+	s.results = &s.list.List
+	s.results.Length = func() int { return len(s.rows) }
+	s.results.CreateItem = func() fyne.CanvasObject {
 		name := bold("Family, Given")
 		name.Truncation = fyne.TextTruncateEllipsis
 		detail := widget.NewLabel("born 1984-03-27 · MH0000000 · phone")
 		detail.Importance = widget.LowImportance
 		detail.Truncation = fyne.TextTruncateEllipsis
-		return container.NewVBox(name, detail)
-	}, func(i widget.ListItemID, o fyne.CanvasObject) {
+		mark := canvas.NewRectangle(color.Transparent) // keeps its room: no relayout
+		mark.SetMinSize(fyne.NewSize(4, 0))
+		return container.NewBorder(nil, nil, mark, nil, container.NewVBox(name, detail))
+	}
+	s.results.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) {
 		p := s.rows[i]
-		box := o.(*fyne.Container)
+		row := o.(*fyne.Container)
+		box := row.Objects[0].(*fyne.Container)
 		box.Objects[0].(*widget.Label).SetText(p.Name())
 		box.Objects[1].(*widget.Label).SetText(patientLine(p, s.country))
-	})
+		mark := row.Objects[1].(*canvas.Rectangle)
+		mark.FillColor = color.Transparent
+		if s.list.showsMark(i) {
+			mark.FillColor = theme.Color(theme.ColorNamePrimary)
+		}
+		mark.Refresh()
+	}
+	s.results.OnHighlighted = s.list.highlighted
+	s.list.ExtendBaseWidget(s.list)
 	s.results.OnSelected = func(i widget.ListItemID) {
 		if i < 0 || i >= len(s.rows) {
 			return
@@ -100,10 +125,17 @@ func newPatients(e env) *patientsScreen {
 }
 
 func (s *patientsScreen) content() fyne.CanvasObject {
-	left := container.NewBorder(container.NewVBox(s.found), nil, nil, nil, kit.AtLeast(380, 520, s.results))
-	body := container.NewBorder(nil, nil, kit.AtLeast(380, 0, left), nil, s.form.content)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(s.importBtn, s.newButton), s.query)
-	return kit.Live(container.NewBorder(top, nil, nil, nil, body), kit.OnChanges(s.d, s.refresh, "patient", "desk-settings"))
+	// The search sits above its results, and the buttons above the form
+	// they open, so that Tab goes from the search to the results (a
+	// container's keyboard order is its objects' order, and
+	// container.NewBorder puts its centre first).
+	search := container.NewVBox(s.box, s.found)
+	left := container.New(layout.NewBorderLayout(search, nil, nil, nil), search, kit.AtLeast(380, 520, s.list))
+	buttons := container.NewHBox(layout.NewSpacer(), s.importBtn, s.newButton)
+	right := container.New(layout.NewBorderLayout(buttons, nil, nil, nil), buttons, s.form.content)
+	leftCol := kit.AtLeast(380, 0, left)
+	body := container.New(layout.NewBorderLayout(nil, nil, leftCol, nil), leftCol, right)
+	return kit.Live(body, kit.OnChanges(s.d, s.refresh, "patient", "desk-settings"))
 }
 
 // patientLine is the second line of a search result.
@@ -155,6 +187,7 @@ func (s *patientsScreen) search() {
 	seq := s.seq
 	if q == "" {
 		s.rows = nil
+		s.shown = seq
 		s.results.Refresh()
 		s.found.SetText("Type the first letters of a name, a birth date, a phone number or an MRN.")
 		return
@@ -166,6 +199,7 @@ func (s *patientsScreen) search() {
 			return // a newer search is on its way
 		}
 		s.rows = ps
+		s.shown = seq
 		s.results.UnselectAll()
 		s.results.Refresh()
 		switch {
@@ -179,6 +213,10 @@ func (s *patientsScreen) search() {
 			s.found.SetText("1 patient found.")
 		default:
 			s.found.SetText(fmt.Sprintf("%d patients found.", len(ps)))
+		}
+		if s.enterWaits == seq {
+			s.enterWaits = 0
+			s.submitted(q)
 		}
 	})
 }

@@ -94,6 +94,16 @@ func TestScreenshots(t *testing.T) {
 		shoot(w, "book-from-record")
 		w.Close()
 
+		w = test.NewWindow(nil)
+		ps = newPatients(inPlace(recep, w))
+		w.SetContent(ps.content())
+		typeInto(ps.query, "test") // the four patients
+		w.Canvas().Focus(ps.box)
+		ps.box.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+		ps.list.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+		shoot(w, "search-keyboard") // the second result marked
+		w.Close()
+
 		// The preview of a transfer in the desk may import, and a real
 		// Synthea bundle, which only a physician may (refused up front).
 		for name, bundle := range map[string]string{"import-preview": deskBundle, "import-refused": ""} {
