@@ -293,6 +293,9 @@ type checking struct {
 	out   []arrival
 	ready []chan struct{} // closed when its page of out is checked
 	done  sync.WaitGroup
+	// keys: the copy of the scope keys the workers open payloads with,
+	// overwritten with zeros once they ended (stop).
+	keys map[keyRef]crypto.ScopeKey
 }
 
 // checkPage is how many envelopes a worker checks at a time: arrive
@@ -302,8 +305,17 @@ const checkPage = 128
 // wait returns when arrival i is checked.
 func (c *checking) wait(i int) { <-c.ready[i/checkPage] }
 
-// stop returns when every worker has ended.
-func (c *checking) stop() { c.done.Wait() }
+// stop returns when every worker has ended, and wipes the workers' copy
+// of the scope keys (a copy dropped unwiped stays readable in the process
+// until reused; Lock wipes only what memory holds).
+func (c *checking) stop() {
+	c.done.Wait()
+	for ref, k := range c.keys {
+		clear(k.Secret[:])
+		c.keys[ref] = k
+	}
+	clear(c.keys)
+}
 
 // check parses every envelope and verifies the signatures it can (the
 // author's key is known) before any of them takes its place in a chain, so
@@ -331,6 +343,7 @@ func (r *Replica) check(raws [][]byte) *checking {
 	}
 	scopeKeys := r.scopeKeys()
 	r.state.RUnlock()
+	c.keys = scopeKeys
 	// The public keys this batch brings verify the rest of it too: a key
 	// is named by its fingerprint, so it is the key the rules will know
 	// its author by once its event is applied (until then try holds the

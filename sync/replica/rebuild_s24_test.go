@@ -132,3 +132,33 @@ func TestRebuildWipesTheKeysItReplaced(t *testing.T) {
 		t.Error("after the rebuild the physician holds no clinical key")
 	}
 }
+
+// TestApplyWipesItsCopyOfTheKeys: the copy of the scope keys an Apply's
+// checking workers open payloads with is overwritten and forgotten once
+// they ended; the replica's own keys stay.
+func TestApplyWipesItsCopyOfTheKeys(t *testing.T) {
+	c := newClinic(t)
+	s := c.sPhys
+	checked := s.r.check(nil)
+	held := checked.keys // the workers' copy, as check made it
+	if len(held) == 0 {
+		t.Fatal("setup: the workers hold no copy of the physician's scope keys")
+	}
+	var secret [32]byte
+	for _, k := range held {
+		secret = k.Secret
+		break
+	}
+	checked.stop()
+	if len(held) != 0 {
+		t.Errorf("%d scope keys of the workers' copy are still in memory after they ended", len(held))
+	}
+	if k, ok := s.r.Key(roles.Clinical); !ok || k.Secret == ([32]byte{}) {
+		t.Error("the physician's own clinical key went with the copy")
+	}
+	if secret == ([32]byte{}) {
+		t.Error("setup: the copy held a zero key")
+	}
+	c.sRecep.patient("After the copy was wiped")
+	exchange(t, c.stations()...) // an Apply after it still opens what arrives
+}

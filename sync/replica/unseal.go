@@ -35,9 +35,14 @@ func (r *Replica) sealedToOpen(ctx context.Context, tx *store.Tx) error {
 		return nil
 	}
 	r.state.RLock()
-	keys := r.scopeKeys()
+	var refs []keyRef // which keys, not their secrets
+	for scope, epochs := range r.keys {
+		for epoch := range epochs {
+			refs = append(refs, keyRef{scope, epoch})
+		}
+	}
 	r.state.RUnlock()
-	for ref := range keys {
+	for _, ref := range refs {
 		any, err := tx.AnySealed(ctx, ref.scope, ref.epoch)
 		if err != nil {
 			return fmt.Errorf("replica: sealed envelopes: %w", err)
