@@ -225,6 +225,9 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	if _, ok := c.msgs[m.Key]; ok {
 		return false, false, nil
 	}
+	if m.live {
+		m.At = c.stamp(m.At)
+	}
 	g, bounded := senderOf(m)
 	if bounded && c.idx.notKept[g].has(m.Key) {
 		return false, false, nil // dropped before, read again
@@ -238,6 +241,7 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	if err := c.put(m); err != nil {
 		return false, false, err
 	}
+	c.saw(m.At)
 	if !bounded {
 		return true, true, nil
 	}
