@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -138,5 +139,38 @@ func TestChatOrderIsTotal(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestChatReplyOrderRealClock is the one_to_one flake on the real clock,
+// off the network, many times: a reply written as soon as its question
+// is shown is the conversation's last at both ends. (Before the stamp,
+// most replies written within the question's millisecond sorted first.)
+func TestChatReplyOrderRealClock(t *testing.T) {
+	c := apptest.NewLiveClinic(t)
+	pr, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+	const n = 40
+	wrong := 0
+	for i := range n {
+		q := fmt.Sprint("question ", i)
+		phys.receive(t, recep.write(t, phys, q))
+		reply := fmt.Sprint("reply ", i)
+		recep.receive(t, phys.write(t, recep, reply))
+		for _, e := range []struct{ end, peer orderEnd }{{recep, phys}, {phys, recep}} {
+			if shown, last := e.end.texts(t, e.peer); last != reply || shown[len(shown)-1] != reply || shown[len(shown)-2] != q {
+				wrong++
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d ends showed a reply before its question, or not last", wrong, 2*n)
 	}
 }
