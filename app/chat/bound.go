@@ -28,7 +28,8 @@ import (
 // towards maxUnverified. This workstation's own messages are not bounded.
 //
 // Which messages are kept depends on the set received, not on the order:
-// the newest by time, then key. A dropped message read again (the server's
+// the newest by time, then key (a message received live is timed by its
+// stamp here, which follows the order of arrival: store.go). A dropped message read again (the server's
 // archive gives it back at the next connection) is known by its key among
 // the last maxNotKeptSeen dropped of its sender, so it is neither kept
 // nor counted twice; past that the line says "over".
