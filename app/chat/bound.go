@@ -28,7 +28,8 @@ import (
 // towards maxUnverified. This workstation's own messages are not bounded.
 //
 // Which messages are kept depends on the set received, not on the order:
-// the newest by time, then key. A dropped message read again (the server's
+// the newest by time, then key (a message received live is timed by its
+// stamp here, which follows the order of arrival: store.go). A dropped message read again (the server's
 // archive gives it back at the next connection) is known by its key among
 // the last maxNotKeptSeen dropped of its sender, so it is neither kept
 // nor counted twice; past that the line says "over".
@@ -225,6 +226,9 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	if _, ok := c.msgs[m.Key]; ok {
 		return false, false, nil
 	}
+	if m.live {
+		m.At = c.stamp(m.At)
+	}
 	g, bounded := senderOf(m)
 	if bounded && c.idx.notKept[g].has(m.Key) {
 		return false, false, nil // dropped before, read again
@@ -238,6 +242,7 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	if err := c.put(m); err != nil {
 		return false, false, err
 	}
+	c.saw(m.At)
 	if !bounded {
 		return true, true, nil
 	}

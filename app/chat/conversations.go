@@ -135,8 +135,10 @@ func (s *Service) History(ctx context.Context, conversation string) ([]Message, 
 }
 
 // MarkRead marks every message of a conversation as read. The mark is
-// the newest message's time, never past now: a message dated ahead (kept
-// before sec-s10 finding 3) cannot make later ones count as read.
+// the newest message's time, never past now or the newest stamped here
+// (stamp: after a clock stepped back, messages are stamped after those
+// kept before it): a message dated ahead (kept before sec-s10 finding 3)
+// cannot make later ones count as read.
 func (s *Service) MarkRead(ctx context.Context, conversation string) error {
 	r, err := s.c.ReplicaFor(roles.ReadDirectory)
 	if err != nil {
@@ -152,7 +154,17 @@ func (s *Service) MarkRead(ctx context.Context, conversation string) error {
 			newest = m.At.UnixMilli()
 		}
 	}
-	newest = min(newest, s.c.Now().UnixMilli())
+	limit := s.c.Now()
+	err = s.withCache(ctx, r, func(c *chatCache) error {
+		if c.newest.After(limit) {
+			limit = c.newest
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	newest = min(newest, limit.UnixMilli())
 	if err := s.putChatReadMark(ctx, r, conversation, newest); err != nil {
 		return err
 	}

@@ -16,7 +16,11 @@
 // 20,000 (50 MiB) of one colleague in one conversation. A message is
 // ordered and read by when it reached the server (the archive's or the
 // room's time, the server's offline stamp) or this workstation, never by
-// the time its sender signed, which is only shown as a detail (Written).
+// the time its sender signed, which is only shown as a detail (Written);
+// then by key. A message that arrives live, or is written here, is kept
+// under this workstation's clock to the millisecond and after every
+// message kept (stamp, store.go): a reply comes after what it answers, on
+// both ends, whatever either clock does.
 // Received messages are written in batches (write.go).
 // History is kept sealed with the device key (store secrets under
 // "chat/"), recovered from the server's archive (MAM) when missing. A

@@ -222,7 +222,15 @@ func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Mes
 	if err != nil {
 		return false, err
 	}
-	c := readChat(r, devs, y.ChatRoom(), y.Domain(), m, s.c.Now())
+	return s.arrive(ctx, r, devs, y.ChatRoom(), y.Domain(), m)
+}
+
+// arrive reads m as it arrives now, with devs the staff's devices, and
+// keeps it; it reports whether the message was new and kept.
+func (s *Service) arrive(ctx context.Context, r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message) (bool, error) {
+	now := s.c.Now()
+	c := readChat(r, devs, room, domain, m, now)
+	c.live = c.At.Equal(now) // no server's time believed: admit stamps it
 	if c.Key == "" {
 		return false, nil // a room message encrypted before this member joined: not for us
 	}

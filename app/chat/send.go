@@ -61,7 +61,12 @@ func (s *Service) Send(ctx context.Context, conversation, text, mrn string) (Mes
 		}
 		out.Devices = devs.devices[conversation]
 	}
-	now := s.c.Now()
+	// After every message kept here, to the millisecond (stamp): a reply
+	// comes after what it answers whatever this workstation's clock did.
+	now, err := s.stampNow(ctx, r)
+	if err != nil {
+		return Message{}, err
+	}
 	p := chatPayload{V: 1, ID: app.NewID(12), From: r.Fingerprint(), To: conversation, Text: text, MRN: mrn, At: now.UnixMilli()}
 	if out.Body, err = seal(r, p, keys); err != nil {
 		return Message{}, err

@@ -33,6 +33,10 @@ type storedChat struct {
 	// never after arrival); a message kept before sec-s10 finding 3 is
 	// not, and mendTimes mends it once.
 	Bounded bool `json:"tb,omitempty"`
+	// live: At is this workstation's clock as the message arrived (no
+	// server's time was believed); admit stamps it after every message
+	// kept.
+	live bool
 }
 
 // chatQueued is a message waiting to be sent.
@@ -116,6 +120,32 @@ type chatCache struct {
 	// goroutine writes them.
 	unwritten map[string][]byte
 	writing   bool
+	// newest is the latest At kept or stamped (stamp).
+	newest time.Time
+}
+
+// stamp is the time a message arriving live, or written here, at t by
+// this workstation's clock is kept under: t to the millisecond, and after
+// every message kept, by a millisecond at least. A conversation is
+// ordered by At, and read marks are in milliseconds: so a reply comes
+// after what it answers however close together they are, and whatever
+// the clock did meanwhile (stepped back, or read the same twice), on both
+// ends, and a message arriving after a conversation was read is unread.
+// Callers hold l.histMu.
+func (c *chatCache) stamp(t time.Time) time.Time {
+	t = t.Truncate(time.Millisecond)
+	if !t.After(c.newest) {
+		t = c.newest.Truncate(time.Millisecond).Add(time.Millisecond)
+	}
+	c.newest = t
+	return t
+}
+
+// saw notes a kept message's time for stamp.
+func (c *chatCache) saw(at time.Time) {
+	if at.After(c.newest) {
+		c.newest = at.Round(0)
+	}
 }
 
 // cached returns the link's cache for r, loading it when missing or made
@@ -169,6 +199,9 @@ func (s *Service) cached(ctx context.Context, l *link, r *replica.Replica) (*cha
 		return nil, fmt.Errorf("chat: mend the times of the chat history: %w", err)
 	}
 	c.index(now)
+	for _, m := range c.msgs {
+		c.saw(m.At)
+	}
 	if w, err := c.take(nil); err != nil || len(w) > 0 {
 		if err == nil {
 			l.writeMu.Lock()
@@ -252,9 +285,9 @@ func (s *Service) withCache(ctx context.Context, r *replica.Replica, f func(c *c
 // chatHistory returns every kept message, oldest first. A message of
 // this workstation's is Queued while its queue entry exists.
 func (s *Service) chatHistory(ctx context.Context, r *replica.Replica) ([]Message, error) {
-	var out []Message
+	var all []storedChat
 	err := s.withCache(ctx, r, func(c *chatCache) error {
-		out = make([]Message, 0, len(c.msgs))
+		all = make([]storedChat, 0, len(c.msgs))
 		for key, m := range c.msgs {
 			if q, ok := c.queue[key]; ok {
 				m.Queued = true
@@ -262,17 +295,28 @@ func (s *Service) chatHistory(ctx context.Context, r *replica.Replica) ([]Messag
 					m.WaitingFor = waitingFor(r, m.Conversation)
 				}
 			}
-			out = append(out, m.Message)
+			all = append(all, m)
 		}
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].At.Equal(out[j].At) {
-			return out[i].At.Before(out[j].At)
-		}
-		return out[i].ID < out[j].ID
-	})
+	// By time, then key: the same order on every workstation that kept
+	// the same times (a verified message's key is its sender's and id).
+	sort.Slice(all, func(i, j int) bool { return older(all[i], all[j]) })
+	out := make([]Message, len(all))
+	for i := range all {
+		out[i] = all[i].Message
+	}
 	return out, err
+}
+
+// stampNow is the time a message written now is kept under (stamp).
+func (s *Service) stampNow(ctx context.Context, r *replica.Replica) (time.Time, error) {
+	var at time.Time
+	err := s.withCache(ctx, r, func(c *chatCache) error {
+		at = c.stamp(s.c.Now())
+		return nil
+	})
+	return at, err
 }
 
 // waitingFor names whom a refused message waits for.
@@ -318,6 +362,7 @@ func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, 
 			return err
 		}
 		c.msgs[key] = stored
+		c.saw(stored.At)
 		if q != nil {
 			c.queue[key] = *q
 		}

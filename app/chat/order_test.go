@@ -1,0 +1,176 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/apptest"
+	"github.com/medihaven/medihaven/sync/replica"
+	"github.com/medihaven/medihaven/sync/xmpp"
+)
+
+// orderEnd is one end of a one-to-one conversation, off the network: a
+// session's chat and what it needs to read the other end's messages.
+type orderEnd struct {
+	s    *app.Session
+	chat *Service
+	r    *replica.Replica
+	devs staffDevices
+}
+
+func newOrderEnd(t testing.TB, s *app.Session, other *replica.Replica) orderEnd {
+	t.Helper()
+	r, err := s.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return orderEnd{s: s, chat: New(s.Core()), r: r, devs: staffDevices{member: map[string]string{other.Device(): other.Fingerprint()}}}
+}
+
+// write sends text to the other end (off the network it is queued) and
+// returns it as the server would deliver it.
+func (e orderEnd) write(t testing.TB, to orderEnd, text string) xmpp.Message {
+	t.Helper()
+	ctx := context.Background()
+	m, err := e.chat.Send(ctx, to.r.Fingerprint(), text, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.chat.chatQueue(ctx, e.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qm := range q {
+		if qm.ID == m.ID {
+			return xmpp.Message{From: e.r.Device() + "@" + testDomain + "/x", Sender: e.r.Device() + "@" + testDomain,
+				To: to.r.Device() + "@" + testDomain, Body: qm.Body, ID: qm.ID, Type: "chat"}
+		}
+	}
+	t.Fatalf("%q is not queued", text)
+	return xmpp.Message{}
+}
+
+// receive keeps m as it arrives live, as receiveChat does.
+func (e orderEnd) receive(t testing.TB, m xmpp.Message) {
+	t.Helper()
+	if _, err := e.chat.arrive(context.Background(), e.r, e.devs, testRoom, testDomain, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// texts are the texts of e's conversation with other, in the order shown,
+// and the conversation's Last as the list shows it.
+func (e orderEnd) texts(t testing.TB, other orderEnd) (shown []string, last string) {
+	t.Helper()
+	ctx := context.Background()
+	h, err := e.chat.History(ctx, other.r.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range h {
+		shown = append(shown, m.Text)
+	}
+	cs, err := e.chat.Conversations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.ID == other.r.Fingerprint() && c.Last != nil {
+			last = c.Last.Text
+		}
+	}
+	return shown, last
+}
+
+// TestChatOrderIsTotal (the flake of TestChatNetwork/one_to_one, h-chat25):
+// a reply written in the same millisecond as the message it answers was
+// shown before it (its own time was cut to the millisecond, the received
+// one's was not), and so were messages written after this workstation's
+// clock stepped back, or read at the very same clock reading. A
+// conversation is ordered by this workstation's clock, never by the
+// sender's, and each message arriving or written here comes after every
+// one kept: both ends show the same order, whatever either clock says.
+func TestChatOrderIsTotal(t *testing.T) {
+	c := apptest.NewClinic(t)
+	pr, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 900_000, time.UTC) // 0.9 ms past the second
+	c.Clock.Set(t0)
+	a := recep.write(t, phys, "A: Mrs Gallimaufry is here")
+	c.Clock.Set(t0.Add(100 * time.Microsecond))
+	phys.receive(t, a)
+	c.Clock.Set(t0.Add(200 * time.Microsecond)) // the reply, in the same millisecond
+	b := phys.write(t, recep, "B: calling her in")
+	c.Clock.Set(t0.Add(300 * time.Microsecond))
+	recep.receive(t, b)
+	// The clock steps back a minute (a wrong clock set right).
+	c.Clock.Set(t0.Add(-time.Minute))
+	cm := phys.write(t, recep, "C: and then Mr Pemberton")
+	recep.receive(t, cm)
+	// A clock that reads the same twice (a coarse clock): a reply at the
+	// very reading its question arrived at.
+	d := recep.write(t, phys, "D: he is here too")
+	phys.receive(t, d)
+
+	want := []string{"A: Mrs Gallimaufry is here", "B: calling her in", "C: and then Mr Pemberton", "D: he is here too"}
+	for _, e := range []struct {
+		name      string
+		end, peer orderEnd
+	}{{"receptionist", recep, phys}, {"physician", phys, recep}} {
+		shown, last := e.end.texts(t, e.peer)
+		if len(shown) != len(want) || last != want[len(want)-1] {
+			t.Errorf("the %s's conversation shows %q, last %q; want %q", e.name, shown, last, want)
+			continue
+		}
+		for i := range want {
+			if shown[i] != want[i] {
+				t.Errorf("the %s's conversation shows %q; want %q", e.name, shown, want)
+				break
+			}
+		}
+	}
+}
+
+// TestChatReplyOrderRealClock is the one_to_one flake on the real clock,
+// off the network, many times: a reply written as soon as its question
+// is shown is the conversation's last at both ends. (Before the stamp,
+// most replies written within the question's millisecond sorted first.)
+func TestChatReplyOrderRealClock(t *testing.T) {
+	c := apptest.NewLiveClinic(t)
+	pr, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+	const n = 40
+	wrong := 0
+	for i := range n {
+		q := fmt.Sprint("question ", i)
+		phys.receive(t, recep.write(t, phys, q))
+		reply := fmt.Sprint("reply ", i)
+		recep.receive(t, phys.write(t, recep, reply))
+		for _, e := range []struct{ end, peer orderEnd }{{recep, phys}, {phys, recep}} {
+			if shown, last := e.end.texts(t, e.peer); last != reply || shown[len(shown)-1] != reply || shown[len(shown)-2] != q {
+				wrong++
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d ends showed a reply before its question, or not last", wrong, 2*n)
+	}
+}
