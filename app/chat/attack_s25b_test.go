@@ -185,6 +185,18 @@ func TestAttackS25bNothingInClearAnywhere(t *testing.T) {
 			}
 		}
 	}
+	// The taps saw the traffic they are meant to: packs put, the room's
+	// encrypted chat and announcements heard.
+	if !bytes.Contains(tap.bytes(), []byte("/api/v0/block/put")) {
+		t.Error("the tap saw no pack put on Kubo")
+	}
+	heardMu.Lock()
+	for _, want := range []string{"mh1chat ", "mh1 head "} {
+		if !bytes.Contains(heard.Bytes(), []byte(want)) {
+			t.Errorf("the curious account heard no %q", want)
+		}
+	}
+	heardMu.Unlock()
 	look("the Kubo API's traffic", tap.bytes())
 	heardMu.Lock()
 	look("what a curious account in the rooms heard", heard.Bytes())
