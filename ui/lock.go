@@ -82,6 +82,7 @@ func (ws *Workstation) submitUnlock(ls *lockScreen) {
 				return
 			}
 			ls.busy.set(false)
+			ws.clip.found()
 			ws.showShellScreen(ls.shell)
 		})
 	})

@@ -83,8 +83,9 @@ var watches = map[string]Watch{}
 func (sh *shellScreen) startWatches(background func(func())) {
 	lc := fyne.CurrentApp().Lifecycle()
 	sh.focused.Store(true)
-	lc.SetOnEnteredForeground(func() { sh.focused.Store(true) })
-	lc.SetOnExitedForeground(func() { sh.focused.Store(false) })
+	sh.ws.clip.found()
+	lc.SetOnEnteredForeground(func() { sh.focused.Store(true); sh.ws.clip.found() })
+	lc.SetOnExitedForeground(func() { sh.focused.Store(false); sh.ws.clip.left() })
 	for i, sec := range sh.sections {
 		watch := watches[sec.title]
 		if watch == nil {
@@ -378,6 +379,7 @@ func (sh *shellScreen) stop() {
 
 // lockShell locks the session's keys and shows the lock screen.
 func (ws *Workstation) lockShell(sh *shellScreen) {
+	ws.clip.wipe(sh.focused.Load())
 	sh.session.Lock()
 	ws.showLocked(sh)
 }
@@ -385,6 +387,7 @@ func (ws *Workstation) lockShell(sh *shellScreen) {
 // logout logs the staff member out off the UI goroutine and returns to the
 // login screen, telling what went wrong if logging out failed.
 func (ws *Workstation) logout(sh *shellScreen) {
+	ws.clip.wipe(sh.focused.Load())
 	sh.stop()
 	s := ws.release()
 	if s == nil {

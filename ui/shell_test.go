@@ -306,7 +306,7 @@ func TestChatWatchOnEveryScreen(t *testing.T) {
 		badge         string
 	}{
 		{"another screen, window focused", true, false, fresh("m2", secret, "MH0012345", true, 2),
-			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message about patient MH0012345 (2 unread)"), "2"},
+			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message about a patient (2 unread)"), "2"},
 		{"window not focused", false, false, fresh("m3", secret, "", true, 3),
 			fyne.NewNotification("Medihaven — Dr. Clara Nguyen", "New message (3 unread)"), "3"},
 		{"unverified", false, false, fresh("m4", secret, "", false, 4),

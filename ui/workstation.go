@@ -58,6 +58,7 @@ type Workstation struct {
 	shell  *shellScreen
 	locked *lockScreen
 
+	clip    clipGuard        // empties what was copied from the app at a lock or log-out (clipguard.go)
 	waiting *widget.Activity // the turning indicator of a wait on show, if any
 	probe   *drawnProbe      // marks frames drawn, only under MEDIHAVEN_TRACE (drawn.go)
 	// listed, when Run listed the profiles while it made the window, brings

@@ -167,8 +167,8 @@ func TestChatPanel(t *testing.T) {
 	}
 }
 
-// TestNotice: a notification says who wrote and where, with the MRN when
-// there is one, and never the text.
+// TestNotice: a notification says who wrote and where, that it is about a
+// patient when it is, and never the text nor the MRN.
 func TestNotice(t *testing.T) {
 	const text = "Mrs Quennell-Ashby is asking for her results"
 	msg := func(verified bool, mrn string) *appchat.Message {
@@ -180,7 +180,7 @@ func TestNotice(t *testing.T) {
 		title, body string
 	}{
 		{"one to one", appchat.Conversation{ID: "fp", Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception", "New message"},
-		{"about a patient", appchat.Conversation{ID: "fp", Unread: 3, Last: msg(true, "MH0000042")}, "Medihaven — Rita Reception", "New message about patient MH0000042 (3 unread)"},
+		{"about a patient", appchat.Conversation{ID: "fp", Unread: 3, Last: msg(true, "MH0000042")}, "Medihaven — Rita Reception", "New message about a patient (3 unread)"},
 		{"room", appchat.Conversation{ID: appchat.Room, Unread: 1, Last: msg(true, "")}, "Medihaven — Rita Reception in the clinic room", "New message"},
 		{"unverified", appchat.Conversation{ID: "xmpp:x@y", Unread: 1, Last: msg(false, "")}, "Medihaven — Rita Reception", "New unverified message: its sender could not be checked"},
 	} {

@@ -141,7 +141,7 @@ func (w *watcher) show(convs []appchat.Conversation, first bool) {
 }
 
 // Notice is the desktop notification of a conversation's newest message:
-// who wrote and where, never what.
+// who wrote and where, never what nor about whom.
 func Notice(c appchat.Conversation) *fyne.Notification {
 	m := c.Last
 	title := "Medihaven — " + m.FromName
@@ -150,10 +150,16 @@ func Notice(c appchat.Conversation) *fyne.Notification {
 	}
 	body := "New message"
 	if !m.Verified {
-		body = "New unverified message: its sender could not be checked"
+		body = "New unverified message"
 	}
+	// Which patient is read in the Chat screen: the notification daemon
+	// shows the body on the lock screen and may keep it in a history
+	// file in clear, so it names no MRN (session 25, h-rev25b).
 	if m.MRN != "" {
-		body += " about patient " + m.MRN
+		body += " about a patient"
+	}
+	if !m.Verified {
+		body += ": its sender could not be checked"
 	}
 	if c.Unread > 1 {
 		body += fmt.Sprintf(" (%d unread)", c.Unread)
