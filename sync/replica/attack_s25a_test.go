@@ -76,6 +76,45 @@ func TestAttackS25aReceptionistMarksAVisitSeen(t *testing.T) {
 	}
 }
 
+// TestAttackS25aReceptionistSetsTheVisitStatus: Attack (LOW-MEDIUM): the
+// statuses "in-visit" and "seen" are the physician's visit's (app/chart);
+// the desk sets booked, arrived, cancelled and no-show, and imports an
+// appointment another clinic saw ("fulfilled": seen). A receptionist's
+// modified software wrote "seen" on a booked appointment: every
+// workstation read it seen (the physician's Start visit hidden, the
+// patient's copy "Attended", the FHIR export "fulfilled"), and the desk's
+// own rules left no way back (check-in, cancel, no-show start from booked).
+// Now those values are the physician's unless the event imports the
+// appointment (roles.Held.Unless), on every workstation.
+func TestAttackS25aReceptionistSetsTheVisitStatus(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	patient := c.sRecep.patient("Okafor")
+	appt := bookedAppointment(t, c.sRecep, patient.Header.Entity, c.phys.fp())
+	exchange(t, c.stations()...)
+	seen := fields(t, map[string]any{"status": "seen"})
+	if _, err := c.sRecep.r.Append(ctx, Change{Entity: appt, Kind: "appointment", Scope: roles.FrontDesk, Fields: seen}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("an unmodified receptionist's workstation writes the status seen: %v", err)
+	}
+	forged := c.sRecep.forge(forged{Entity: appt, Kind: "appointment", Scope: string(roles.FrontDesk), Fields: seen})
+	// An appointment another clinic saw, imported at the desk.
+	imported := c.sRecep.append(Change{Entity: roles.NewRecordID("appointment"), Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"patient": patient.Header.Entity, "start": "2026-01-05T09:00:00Z", "minutes": 20,
+			"status": "seen", "attribution": "Other Clinic", "imported": time.Now().UnixMilli()})})
+	for _, s := range []*station{c.sPhys, c.sPh2} {
+		s.apply(c.sRecep.own()...)
+		if st, rule := s.ruleOf(forged.Header.ID); st != store.Rejected || rule != ruleRole {
+			t.Errorf("%s keeps Rita's status seen %v (rule %q); want refused by the role rule", s.p.name, st, rule)
+		}
+		if _, got, err := s.r.Entity(ctx, appt); err != nil || got.String("status") != "booked" {
+			t.Errorf("%s reads the appointment as %v (%v); want booked", s.p.name, fieldNames(got), err)
+		}
+		if st, why := s.stateOf(imported); st != store.Applied {
+			t.Errorf("%s keeps Rita's import of a seen appointment %v (%s); want applied", s.p.name, st, why)
+		}
+	}
+}
+
 // TestAttackS25aVisitFieldsMendedOnUpgrade: a store a version before the
 // rule judged (it applied a receptionist's visit_finished) judges it again
 // once opened by this version (fields revision 25: mendFields), and the
