@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,21 +130,28 @@ func (k Kind) CheckValues(fields map[string]json.RawMessage) error {
 	return nil
 }
 
-// CheckRole returns why a member in role r may not write the fields
-// names of a record of kind k (nil when she may): a field of k.Holders
-// whose scope r does not hold (the first in order, so every workstation
-// gives the same reason). The writer judges it by her role before she
-// signs, every workstation by the role she held at the event (replica's
-// checkRoleOfFields).
+// Held is a field of a kind only a member whose role holds Scope writes
+// (Kind.Holders).
+type Held struct {
+	Field string
+	Scope Scope
+}
+
+// CheckRole returns why a member in role r may not write the fields names
+// in one event of a record of kind k (nil when she may): a field of
+// k.Holders whose scope r does not hold (the first of k.Holders, so every
+// workstation gives the same reason). The writer judges it by her role
+// before she signs, every workstation by the role she held at the event
+// (replica's checkRoleOfFields).
 func (k Kind) CheckRole(r Role, names iter.Seq[string]) error {
-	bad := ""
+	written := map[string]bool{}
 	for name := range names {
-		if scope, ok := k.Holders[name]; ok && !r.Holds(scope) && (bad == "" || name < bad) {
-			bad = name
-		}
+		written[name] = true
 	}
-	if bad != "" {
-		return fmt.Errorf("%s records' %q is written only in a role that holds the %s key", k.Name, bad, k.Holders[bad])
+	for _, h := range k.Holders {
+		if written[h.Field] && !r.Holds(h.Scope) {
+			return fmt.Errorf("%s records' %q is written only in a role that holds the %s key", k.Name, h.Field, h.Scope)
+		}
 	}
 	return nil
 }
@@ -237,8 +243,8 @@ func declarationsHash() string {
 		if k.Shaped() {
 			fmt.Fprintf(h, " ids %s", k.IDs)
 		}
-		for _, name := range slices.Sorted(maps.Keys(k.Holders)) {
-			fmt.Fprintf(h, " %q by %s", name, k.Holders[name])
+		for _, held := range k.Holders {
+			fmt.Fprintf(h, " %q by %s", held.Field, held.Scope)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

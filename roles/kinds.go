@@ -54,10 +54,10 @@ type Kind struct {
 	// appointment and when stay the booking's, whoever writes them later.
 	Once []string
 	// Holders: fields of a kind other roles write too that only a member
-	// whose role holds the named scope writes (CheckRole): an
-	// appointment's visit times are the physician's, written with the
-	// visit (app/chart), never the desk's (session 25 review, h-rev25a).
-	Holders map[string]Scope
+	// whose role holds a scope writes (CheckRole): an appointment's visit
+	// times are the physician's, written with the visit (app/chart), never
+	// the desk's (session 25 review, h-rev25a).
+	Holders []Held
 }
 
 var (
@@ -111,8 +111,10 @@ func init() {
 				"visit_started", "visit_finished"}, origin),
 			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"},
 			// The status is read from them over the status field: written
-			// by the desk, they would mark a visit nobody made.
-			Holders: map[string]Scope{"visit_started": Clinical, "visit_finished": Clinical}},
+			// by the desk, they would mark a visit nobody made. (The
+			// status "seen" is not held: the desk's import of another
+			// clinic's fulfilled appointment writes it, with no mark.)
+			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical}}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).

@@ -167,8 +167,8 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 // holdsHeld reports whether st holds a field of kind k only a role holding
 // a scope writes (roles.Kind.Holders).
 func holdsHeld(k roles.Kind, st State) bool {
-	for name := range k.Holders {
-		if _, ok := st[name]; ok {
+	for _, h := range k.Holders {
+		if _, ok := st[h.Field]; ok {
 			return true
 		}
 	}
