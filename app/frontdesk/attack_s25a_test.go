@@ -66,3 +66,40 @@ func TestAttackS25aSlotLengthBreaksTheDay(t *testing.T) {
 }
 
 func fmtInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestAttackS25aAppointmentLength: Attack (LOW, session 25 review
+// h-rev25a): an appointment lasts 1 minute to 8 hours when the desk books
+// or moves it, or imports it (checkAppointment, app/interop), and every
+// workstation read whatever length its record held. A receptionist's
+// modified software wrote 2^40 minutes on a booked appointment: its end
+// overflowed to a day in 2189, the physician's day showed an extra row
+// from 10:00 to it, -30 minutes ended before it began, the calendar export and
+// FHIR export wrote it, and a length of days marked every other
+// appointment of the day in conflict. The record reads now by the
+// booking's rule (records.CheckMinutes): a length outside is the bound
+// nearest.
+func TestAttackS25aAppointmentLength(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	_, a := c.Visit(t)
+	r, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, minutes := range []int64{1 << 40, 100000, -30, 0} {
+		if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk,
+			Fields: replica.Fields{records.AppointmentMinutes: json.RawMessage(fmtInt(minutes))}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := app.SyncLocal(ctx, c.Recep, c.Phys2); err != nil {
+			t.Fatal(err)
+		}
+		got, err := desk(c.Phys2).Appointment(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := got.End().Sub(got.Start); d < time.Minute || d > 8*time.Hour {
+			t.Errorf("a length of %d minutes reads as %d minutes, from %s to %s; want 1 minute to 8 hours", minutes, got.Minutes, got.Start, got.End())
+		}
+	}
+}
