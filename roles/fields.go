@@ -130,6 +130,36 @@ func (k Kind) CheckValues(fields map[string]json.RawMessage) error {
 	return nil
 }
 
+// Held is a field of a kind only a member whose role holds Scope writes
+// (Kind.Holders).
+type Held struct {
+	Field string
+	Scope Scope
+}
+
+// CheckRole returns why a member in role r may not write the fields names
+// in one event of a record of kind k (nil when she may): a field of
+// k.Holders whose scope r does not hold (the first of k.Holders, so every
+// workstation gives the same reason). The writer judges it by her role
+// before she signs, every workstation by the role she held at the event
+// (replica's checkRoleOfFields).
+func (k Kind) CheckRole(r Role, names iter.Seq[string]) error {
+	written := map[string]bool{}
+	for name := range names {
+		written[name] = true
+	}
+	for _, h := range k.Holders {
+		if written[h.Field] && !r.Holds(h.Scope) {
+			return fmt.Errorf("%s records' %q is written only in a role that holds the %s key", k.Name, h.Field, h.Scope)
+		}
+	}
+	return nil
+}
+
+// HasHolders reports whether some field of k only a role holding a scope
+// writes (Holders).
+func (k Kind) HasHolders() bool { return len(k.Holders) > 0 }
+
 // OnlyGrows reports whether k has a family whose fields are only ever set
 // (Keyed.Set): a record of it whose state shows only set fields may still
 // hold an event that wrote one otherwise, hidden under a later one.
@@ -145,7 +175,7 @@ func (k Kind) OnlyGrows() bool {
 // (isConfirmed). Revision 3: a member's role history (replica's
 // roleheads.go, session 13 review S1-S7). Revision 4: a confirms field
 // is refused when the role its writer held at the event does not hold
-// the scope it vouches for (replica's checkConfirmsRole, session 13
+// the scope it vouches for (replica's checkRoleOfFields, session 13
 // review B5). Revision 5: every change of role written is kept and
 // judged (replica's rolecells.go, second review B2, B3, B6, B7).
 // Revision 6: what every revocation let stand is kept (replica's
@@ -189,7 +219,11 @@ func (k Kind) OnlyGrows() bool {
 // revoked colleague's witness written below her revocation's head still
 // votes when a later one of hers pins higher (replica's witness.go,
 // h-fork23): the pins are taken again.
-const fieldsRevision = 22
+// Revision 25: a field only a role holding a scope writes (Kind.Holders:
+// an appointment's visit times, the physician's), written by a member
+// whose role at the event does not hold it, is refused (replica's
+// checkRoleOfFields, h-rev25a): what a version applied is judged again.
+const fieldsRevision = 25
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -208,6 +242,9 @@ func declarationsHash() string {
 		fmt.Fprintf(h, "%s %q", k.Name, slices.Sorted(slices.Values(k.Fields)))
 		if k.Shaped() {
 			fmt.Fprintf(h, " ids %s", k.IDs)
+		}
+		for _, held := range k.Holders {
+			fmt.Fprintf(h, " %q by %s", held.Field, held.Scope)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

@@ -53,6 +53,11 @@ type Kind struct {
 	// clock, then device), whatever order events arrive in: who booked an
 	// appointment and when stay the booking's, whoever writes them later.
 	Once []string
+	// Holders: fields of a kind other roles write too that only a member
+	// whose role holds a scope writes (CheckRole): an appointment's visit
+	// times are the physician's, written with the visit (app/chart), never
+	// the desk's (session 25 review, h-rev25a).
+	Holders []Held
 }
 
 var (
@@ -104,7 +109,12 @@ func init() {
 				// visit (app/records reads the status from them: a desk's change
 				// concurrent with the visit does not undo it).
 				"visit_started", "visit_finished"}, origin),
-			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"}},
+			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"},
+			// The status is read from them over the status field: written
+			// by the desk, they would mark a visit nobody made. (The
+			// status "seen" is not held: the desk's import of another
+			// clinic's fulfilled appointment writes it, with no mark.)
+			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical}}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).
@@ -167,7 +177,7 @@ func init() {
 		// members so confirmed, never on an administrator's word alone.
 		// A field whose scope the role its writer held at the event
 		// does not hold is refused: a receptionist's "member/" and
-		// "recovery/" fields (replica's checkConfirmsRole).
+		// "recovery/" fields (replica's checkRoleOfFields).
 		{Name: "confirms", Scope: Directory, Create: frontDesk, Change: frontDesk,
 			IDs: IDs{Prefix: ConfirmsPrefix, Hex: fingerprint}, Keyed: confirmedColleagues},
 		// Admin: token secrets, the audit key's private half, recovery

@@ -213,16 +213,32 @@ func (s *Service) Patient(ctx context.Context, mrn string) (app.Patient, error) 
 	if !records.MRNPattern.MatchString(mrn) {
 		return app.Patient{}, fmt.Errorf("%w: %q is not a medical record number", app.ErrInvalidInput, mrn)
 	}
-	ps, err := s.c.SearchPatients(ctx, mrn, 2)
+	ps, err := s.c.SearchPatients(ctx, mrn, 3)
 	if err != nil {
 		return app.Patient{}, err
 	}
+	var found []app.Patient
 	for _, p := range ps {
 		if strings.EqualFold(p.MRN, mrn) {
-			return p, nil
+			found = append(found, p)
 		}
 	}
-	return app.Patient{}, fmt.Errorf("%w: no patient with MRN %s on this workstation yet", replica.ErrNotFound, mrn)
+	switch len(found) {
+	case 0:
+		return app.Patient{}, fmt.Errorf("%w: no patient with MRN %s on this workstation yet", replica.ErrNotFound, mrn)
+	case 1:
+		return found[0], nil
+	}
+	// No workstation gives an MRN it sees carried (app's freshMRN), but
+	// none applying a registration can refuse one: two desks drew the same
+	// by chance, or a member's modified software wrote another's. The
+	// message names neither for sure (session 25 review, h-rev25a).
+	names := make([]string, len(found))
+	for i, p := range found {
+		names[i] = fmt.Sprintf("%s (born %s)", p.Name(), p.Birth)
+	}
+	return app.Patient{}, fmt.Errorf("%w: MRN %s is carried by more than one patient: %s; find the patient by name and birth date, and tell the front desk",
+		app.ErrInvalidInput, mrn, strings.Join(names, "; "))
 }
 
 // MRNsIn returns the medical record numbers written in a message's text.

@@ -34,8 +34,8 @@ func (s *Service) checkAppointment(ctx context.Context, r *replica.Replica, a Ap
 	if _, err := s.c.CheckPhysician(r, a.Physician); err != nil {
 		return a, err
 	}
-	if a.Minutes <= 0 || a.Minutes > 8*60 {
-		return a, fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", app.ErrInvalidInput)
+	if err := records.CheckMinutes(a.Minutes); err != nil {
+		return a, err
 	}
 	if a.Start.IsZero() {
 		return a, fmt.Errorf("%w: choose a start time", app.ErrInvalidInput)

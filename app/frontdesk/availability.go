@@ -19,7 +19,7 @@ import (
 const availabilityPrefix = roles.AvailabilityPrefix
 
 // DefaultSlotMinutes is a physician's slot length until one is set.
-const DefaultSlotMinutes = 15
+const DefaultSlotMinutes = records.DefaultSlotMinutes
 
 // Hours is one stretch of working time on a day, in minutes after the
 // local midnight of the clinic's time zone (From inclusive, To exclusive).
@@ -80,8 +80,8 @@ func (s *Service) SetAvailability(ctx context.Context, av Availability) error {
 	if av.SlotMinutes == 0 {
 		av.SlotMinutes = DefaultSlotMinutes
 	}
-	if av.SlotMinutes < 5 || av.SlotMinutes > 240 {
-		return fmt.Errorf("%w: a slot lasts between 5 minutes and 4 hours", app.ErrInvalidInput)
+	if err := records.CheckSlot(av.SlotMinutes); err != nil {
+		return err
 	}
 	for d, hs := range av.Week {
 		// Re-read what is written, so a stored week always parses.

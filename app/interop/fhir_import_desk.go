@@ -220,7 +220,7 @@ func (x *fhirImporter) appointment(e *bundleEntry) error {
 		return e.errf("end missing")
 	}
 	minutes := int(end.Sub(start).Minutes())
-	if minutes < 1 || minutes > 8*60 {
+	if records.CheckMinutes(minutes) != nil {
 		return e.errf("the appointment lasts %d minutes from start to end; an appointment lasts 1 minute to 8 hours", minutes)
 	}
 	var pe *bundleEntry

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/medihaven/medihaven/sync/replica"
@@ -79,10 +80,30 @@ type Appointment struct {
 	Origin                 // set on an appointment imported from another clinic
 }
 
+// The length of an appointment, in minutes: 1 minute to 8 hours.
+const (
+	MinAppointmentMinutes = 1
+	MaxAppointmentMinutes = 8 * 60
+)
+
+// CheckMinutes says what is wrong with an appointment lasting minutes (nil
+// when it lasts MinAppointmentMinutes to MaxAppointmentMinutes). The desk
+// checks it before booking, moving or importing, and every workstation
+// reads a stored length by it (AppointmentFromState): one outside, which
+// only modified software writes, ended in 2189 or before it began
+// (session 25 review, h-rev25a).
+func CheckMinutes(minutes int) error {
+	if minutes < MinAppointmentMinutes || minutes > MaxAppointmentMinutes {
+		return fmt.Errorf("%w: an appointment lasts between 1 minute and 8 hours", ErrInvalidInput)
+	}
+	return nil
+}
+
 // End is when the appointment ends.
 func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
 
-// AppointmentFromState reads an appointment (without the patient's name).
+// AppointmentFromState reads an appointment (without the patient's name);
+// a length CheckMinutes refuses reads as the bound nearest.
 func AppointmentFromState(id string, st replica.State) Appointment {
 	a := Appointment{ID: id, Patient: st.String(AppointmentPatient), Physician: st.String(AppointmentPhysician),
 		Minutes: get[int](st, AppointmentMinutes), Reason: st.String(AppointmentReason), Status: st.String(AppointmentStatus),
@@ -90,6 +111,7 @@ func AppointmentFromState(id string, st replica.State) Appointment {
 		CancelledAt: msTime(st, AppointmentCancelledAt), Arrived: msTime(st, AppointmentArrivedAt),
 		Series: st.String(AppointmentSeries), Repeat: st.String(AppointmentRepeat),
 		BookedBy: st.String(AppointmentBookedBy), BookedAt: msTime(st, AppointmentBookedAt), Origin: originFromState(st)}
+	a.Minutes = min(max(a.Minutes, MinAppointmentMinutes), MaxAppointmentMinutes)
 	a.Start, _ = time.Parse(time.RFC3339, st.String(AppointmentStart))
 	a.VisitStarted, a.VisitEnded = msTime(st, AppointmentVisitStarted), msTime(st, AppointmentVisitFinished)
 	return visitKept(a)

@@ -144,9 +144,34 @@ func (av Availability) WorkingHours(day time.Time, zone *time.Location) []Interv
 	return out
 }
 
-// AvailabilityFromState reads a physician's availability.
+// The length of a physician's bookable slot, in minutes: the default until
+// one is set, and the bounds the desk sets it within.
+const (
+	DefaultSlotMinutes = 15
+	MinSlotMinutes     = 5
+	MaxSlotMinutes     = 240
+)
+
+// CheckSlot says what is wrong with a slot length of minutes (nil when it
+// is within MinSlotMinutes to MaxSlotMinutes). The desk checks it before
+// writing, and every workstation reads a stored length by it
+// (AvailabilityFromState): one outside, which only modified software
+// writes, laid the physician's day out in rows of any length (2^62
+// minutes: for ever; session 25 review, h-rev25a).
+func CheckSlot(minutes int) error {
+	if minutes < MinSlotMinutes || minutes > MaxSlotMinutes {
+		return fmt.Errorf("%w: a slot lasts between %d minutes and %d hours", ErrInvalidInput, MinSlotMinutes, MaxSlotMinutes/60)
+	}
+	return nil
+}
+
+// AvailabilityFromState reads a physician's availability; a slot length
+// CheckSlot refuses reads as the default.
 func AvailabilityFromState(fp string, st replica.State) Availability {
 	av := Availability{Physician: fp, Set: true, SlotMinutes: get[int](st, AvailabilitySlot)}
+	if CheckSlot(av.SlotMinutes) != nil {
+		av.SlotMinutes = DefaultSlotMinutes
+	}
 	for d := range av.Week {
 		av.Week[d], _ = ParseHours(st.String(AvailabilityWeek(time.Weekday(d)))) // written by FormatHours, parsed before
 	}

@@ -119,7 +119,7 @@ func (b *Batch) Append(c Change) *Batch {
 	k, ok := b.r.newestKey(string(c.Scope))
 	role := b.r.members[b.r.fp].Role // no change of role covers an event not yet written
 	b.r.state.RUnlock()
-	if err := checkConfirmsRole(c.Kind, role, c.Fields); err != nil {
+	if err := checkRoleOfFields(c.Kind, role, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}

@@ -430,7 +430,7 @@ type badContent struct{ reason string }
 func (b badContent) Error() string { return b.reason }
 
 // badRole is a payload the author's role at the event may not write
-// (checkConfirmsRole): refused by the role rule (ruleRole), so judged
+// (checkRoleOfFields): refused by the role rule (ruleRole), so judged
 // again when her history changes (judgeRoles).
 type badRole struct{ reason string }
 
@@ -555,7 +555,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 			return 0, keyRef{}, err
 		}
 	}
-	if err := checkConfirmsRole(h.Kind, role, fields); err != nil {
+	if err := checkRoleOfFields(h.Kind, role, fields); err != nil {
 		return 0, keyRef{}, err
 	}
 	if r.later(h, fields) {

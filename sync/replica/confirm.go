@@ -35,7 +35,7 @@ package replica
 // holding the front desk's: on apply, on every workstation, an event of
 // the record writing one in a role that does not (the role its author held
 // at that event: roleAt, as authorize finds it) is refused by the role
-// rule (checkConfirmsRole), and judged again whenever her history changes
+// rule (checkRoleOfFields), and judged again whenever her history changes
 // (judgeRoles), so the verdict does not depend on the order events
 // arrive in; her own workstation refuses to write it (Append). Before
 // session 13 (review B5) the field was judged only by the writer's role
@@ -152,7 +152,14 @@ func confirmsScope(name string) (scope roles.Scope, ok bool) {
 	return "", false
 }
 
-// checkConfirmsRole applies the role rule to the fields of an event of a
+// roleOfFields reports whether the fields of an event of kind are judged
+// by the role its author held at the event (checkRoleOfFields).
+func roleOfFields(kind string) bool {
+	k, _ := roles.KindOf(kind)
+	return kind == KindConfirms || k.HasHolders()
+}
+
+// checkRoleOfFields applies the role rule to the fields of an event of a
 // confirmations record written in role, the role its author held at that
 // event (roleAt, as authorize finds it): a field whose scope
 // (confirmsScope) the role does not hold is refused (session 13 review,
@@ -160,7 +167,16 @@ func confirmsScope(name string) (scope roles.Scope, ok bool) {
 // before writing, and again whenever the author's history changes
 // (judgeRoles: the verdict is ruleRole's), so it does not depend on the
 // order events arrive in.
-func checkConfirmsRole(kind string, role roles.Role, f Fields) error {
+//
+// And a field of kind only a role holding a scope writes (roles.Kind.Holders:
+// an appointment's visit times are the physician's), written in a role
+// that does not hold it (session 25 review, h-rev25a), judged alike.
+func checkRoleOfFields(kind string, role roles.Role, f Fields) error {
+	if k, _ := roles.KindOf(kind); k.HasHolders() {
+		if err := k.CheckRole(role, maps.Keys(f)); err != nil {
+			return badRole{fmt.Sprintf("%v, not by a %s", err, roleName(role))}
+		}
+	}
 	if kind != KindConfirms {
 		return nil
 	}
@@ -364,7 +380,7 @@ func (r *Replica) carryLocked() []string {
 		}
 		scope, _ := confirmsScope(name)
 		if !role.Holds(scope) {
-			continue // her role now may not write it (checkConfirmsRole)
+			continue // her role now may not write it (checkRoleOfFields)
 		}
 		// Named for her admission, only where she came in by it (a
 		// moved colleague is confirmed again: entered.go), and by an
@@ -390,7 +406,7 @@ func (r *Replica) carryLocked() []string {
 // whose role holds the clinical scope (a physician moved to the desk
 // vouches for physicians no more) or who is revoked (her confirmations
 // stand as she left them, each written in a role holding its scope:
-// checkConfirmsRole; her later writes are swept); and only if it names
+// checkRoleOfFields; her later writes are swept); and only if it names
 // the event by which the colleague last came into a role holding scope
 // (namesEntryLocked, entered.go: her admission, checked by
 // forAdmissionLocked, or the change that moved her into it). Any other

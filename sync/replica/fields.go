@@ -153,12 +153,26 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 			// a kind whose fields are only ever set, where a field written
 			// otherwise may hide under a later event.
 			// Or a directory entry, whose events the role content rule
-			// judges (checkRoleFields).
-			if k, _ := roles.KindOf(e.Kind); k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember {
+			// judges (checkRoleFields). Or a record holding a field only
+			// a role holding a scope writes (roles.Kind.Holders, fields
+			// revision 25: checkRoleOfFields).
+			k, _ := roles.KindOf(e.Kind)
+			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) {
 				out = append(out, e.ID)
 			}
 		}
 	}
+}
+
+// holdsHeld reports whether st holds a field of kind k only a role holding
+// a scope writes (roles.Kind.Holders).
+func holdsHeld(k roles.Kind, st State) bool {
+	for _, h := range k.Holders {
+		if _, ok := st[h.Field]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // judgeFieldsAgain refuses the applied events of record id that the
@@ -184,6 +198,11 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 				v = refusedFields(bad)
 			} else if bad = checkRoleFields(env.Header, f); bad != nil {
 				v = verdict{state: store.Rejected, rule: ruleContent, reason: bad.Error()}
+			} else if roleOfFields(row.Kind) {
+				// By the role its author held at the event, as on apply.
+				if bad = checkRoleOfFields(row.Kind, r.rolesAt([]store.Envelope{row})[row.ID], f); bad != nil {
+					v = contentVerdict(bad)
+				}
 			}
 			if bad != nil {
 				if err := r.setState(ctx, tx, row, v); err != nil {

@@ -599,13 +599,14 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 			continue // refused otherwise, or swept by its own rule
 		default:
 			v, allowed := roleAllows(h, role)
-			if allowed && row.Kind == KindConfirms && row.State == store.Applied {
-				// Her confirmations, by the role she wrote them in.
+			if allowed && roleOfFields(row.Kind) && row.State == store.Applied {
+				// Her confirmations (an appointment's visit times), by the
+				// role she wrote them in.
 				var f Fields
 				if _, f, err = r.storedFields(row); err != nil {
 					return moved, touched, err
 				}
-				if bad := checkConfirmsRole(row.Kind, role, f); bad != nil {
+				if bad := checkRoleOfFields(row.Kind, role, f); bad != nil {
 					v, allowed = contentVerdict(bad), false
 				}
 			}

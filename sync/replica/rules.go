@@ -54,7 +54,9 @@ package replica
 //     physician confirmed, a recovery split approved: clinical; "desk/":
 //     the front desk) is written in a role holding that scope, the role
 //     the author held at the event; judged where the payload opens
-//     (checkConfirmsRole), refused by the role rule (ruleRole).
+//     (checkRoleOfFields), refused by the role rule (ruleRole). So is a
+//     field only a role holding a scope writes (roles.Kind.Holders: an
+//     appointment's visit times, the physician's; h-rev25a).
 //   - Fields: a change writes only field names its kind declares, at most
 //     roles.MaxEventFields of them (fields.go); judged from the payload,
 //     so where it opens (ruleContent).

@@ -270,7 +270,7 @@ func (r *Replica) foldSealed(ctx context.Context, tx *store.Tx, p *sealedPage, b
 		<-p.opened
 		for i, o := range p.opens {
 			if role, ok := roled[o.row.ID]; ok && o.err == nil {
-				p.opens[i].err = checkConfirmsRole(o.row.Kind, role, o.fields)
+				p.opens[i].err = checkRoleOfFields(o.row.Kind, role, o.fields)
 			}
 		}
 		hs, fs := changesOf(p.opens)
@@ -282,14 +282,14 @@ func (r *Replica) foldSealed(ctx context.Context, tx *store.Tx, p *sealedPage, b
 }
 
 // rolesAt returns, for the rows whose fields are judged by the role their
-// author held when she wrote them (a confirmations record's:
-// checkConfirmsRole), that role, by row id.
+// author held when she wrote them (a confirmations record's, an
+// appointment's: checkRoleOfFields), that role, by row id.
 func (r *Replica) rolesAt(rows []store.Envelope) map[string]roles.Role {
 	out := map[string]roles.Role{}
 	r.state.RLock()
 	defer r.state.RUnlock()
 	for _, row := range rows {
-		if row.Kind != KindConfirms {
+		if !roleOfFields(row.Kind) {
 			continue
 		}
 		m, isMember := r.members[row.Author]

@@ -79,6 +79,10 @@ func clinic(t *testing.T) (recep realDesk, phys []desk.Physician) {
 		t.Fatal(err)
 	}
 	recep = realDesk{all[1], desk.New(all[1].Core())}
+	mu.Lock()
+	physicianOf[all[1]] = all[2]
+	mu.Unlock()
+	t.Cleanup(func() { mu.Lock(); delete(physicianOf, all[1]); mu.Unlock() })
 	kit.SetDateFormat(kit.YearMonthDay) // the tests write dates so; TestDateFormats tries the others
 	t.Cleanup(func() { kit.SetDateFormat("") })
 	if err := recep.SetClinicZone(ctx, "Europe/Berlin"); err != nil {
@@ -96,6 +100,11 @@ func clinic(t *testing.T) (recep realDesk, phys []desk.Physician) {
 	}
 	return recep, phys
 }
+
+// physicianOf is a physician's session of the clinic of a receptionist's
+// (clinic): what only a physician writes (app/chart's Start visit) comes
+// from her workstation.
+var physicianOf = map[*app.Session]*app.Session{}
 
 // realDesk is a real session with its front desk, as the screens find
 // them (kit.FrontDeskOf).

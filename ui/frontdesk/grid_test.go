@@ -408,11 +408,16 @@ func TestUndoCheckInOnceTheVisitStarted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	// Only a physician's workstation writes it (roles.Kind.Holders).
+	doctor := physicianOf[recep.Session]
+	r, err := doctor.Replica()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, doctor, recep.Session); err != nil {
 		t.Fatal(err)
 	}
 	test.Tap(s.detail.undoIn)
@@ -489,11 +494,16 @@ func TestUndoneCheckInThenTheVisitArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := recep.Core().ReplicaFor(roles.CheckInPatient)
+	// Only a physician's workstation writes it (roles.Kind.Holders).
+	doctor := physicianOf[recep.Session]
+	r, err := doctor.Replica()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.Append(ctx, replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: started}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, doctor, recep.Session); err != nil {
 		t.Fatal(err)
 	}
 	s.refresh() // as the change feed does after a sync
