@@ -33,6 +33,13 @@ func (b *searchBox) TypedKey(k *fyne.KeyEvent) {
 	b.Entry.TypedKey(k)
 }
 
+// FocusLost forgets an Enter waiting for the search's answer: she has
+// moved on (clicked a result, Register, another field).
+func (b *searchBox) FocusLost() {
+	b.s.enterWaits = false
+	b.Entry.FocusLost()
+}
+
 // resultList is the list of patients found; Enter opens the marked one,
 // and the marked row shows a bar in the primary colour while the list has
 // the keyboard (the theme's own hover tint is too faint to see).
@@ -96,10 +103,12 @@ func (s *patientsScreen) intoResults() bool {
 }
 
 // submitted is Enter in the search: one patient found opens; several move
-// into the results. An Enter typed before the answer arrives waits for it.
+// into the results. An Enter typed before the answer arrives waits for it
+// (the rows on show answer fewer letters: never open one of them), and is
+// forgotten if she types on or leaves the search meanwhile.
 func (s *patientsScreen) submitted(string) {
 	if s.shown != s.seq {
-		s.enterWaits = s.seq
+		s.enterWaits = true
 		return
 	}
 	if len(s.rows) == 1 {
@@ -124,4 +133,18 @@ func (s *patientsScreen) focus(o fyne.Focusable) {
 	} else if s.win != nil {
 		s.win.Canvas().Focus(o)
 	}
+}
+
+// firstFocus is the search, its text selected so that typing replaces it:
+// the field the screen gives the keyboard when shown (kit.FirstFocus).
+func (s *patientsScreen) firstFocus() fyne.Focusable {
+	s.query.TypedShortcut(&fyne.ShortcutSelectAll{})
+	return s.box
+}
+
+// backToSearch gives the keyboard back to the search, its text selected,
+// once a patient is registered or saved, or an import has ended: the
+// receptionist types the next name without reaching for the mouse.
+func (s *patientsScreen) backToSearch() {
+	s.focus(s.firstFocus())
 }
