@@ -75,11 +75,22 @@ func (f *finder) unsaved() string {
 	return f.chart.unsaved()
 }
 
+// firstFocus is the search, its text selected so that typing replaces
+// it, while no chart is open in its place (kit.FirstFocus).
+func (f *finder) firstFocus() fyne.Focusable {
+	if f.chart != nil {
+		return nil
+	}
+	f.query.TypedShortcut(&fyne.ShortcutSelectAll{})
+	return f.query
+}
+
 func (f *finder) open(patientID string) {
 	f.chart = f.newChartView(patientID, nil, "Back to search", func() {
 		f.chart = nil
 		f.stack.Objects = []fyne.CanvasObject{f.search}
 		f.stack.Refresh()
+		f.win.Canvas().Focus(f.firstFocus()) // the next patient is typed at once
 	})
 	f.chart.tabs.SelectIndex(f.tab)
 	f.stack.Objects = []fyne.CanvasObject{f.chart.content}
@@ -95,8 +106,14 @@ func NewPatients(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObjec
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		sc.toColleagues = toColleagues
 		f := newPatients(sc)
-		return kit.WithUnsaved(f.stack, f.unsaved)
+		return f.shown()
 	})
+}
+
+// shown is the Patients screen as the shell shows it: it asks before a
+// note half typed is lost, and its search takes the keyboard when shown.
+func (f *finder) shown() fyne.CanvasObject {
+	return kit.WithUnsaved(kit.WithFirstFocus(f.stack, f.firstFocus), f.unsaved)
 }
 
 func newPatients(s *screen) *finder {
@@ -125,7 +142,7 @@ type prescriptionsScreen struct {
 func NewPrescriptions(s Session, w fyne.Window) fyne.CanvasObject {
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		ps := newPrescriptions(sc)
-		return kit.WithUnsaved(ps.content(), ps.finder.unsaved)
+		return kit.WithUnsaved(kit.WithFirstFocus(ps.content(), ps.finder.firstFocus), ps.finder.unsaved)
 	})
 }
 

@@ -1,0 +1,86 @@
+package physician
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/medihaven/medihaven/ui/kit"
+)
+
+// TestPatientsSearchTakesTheKeyboardBack: the physician's Patients screen
+// gives its search the keyboard when shown (kit.FirstFocus); with a chart
+// open in its place it names nothing; Back to search gives the search the
+// keyboard again, its text selected, so the next name replaces it.
+func TestPatientsSearchTakesTheKeyboardBack(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Keyes", c.now.Add(time.Hour))
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1280, 800))
+	s := newScreen(clinicOfTest(t, c.phys), w)
+	s.inline, s.now = true, func() time.Time { return c.now }
+	f := newPatients(s)
+	screen := f.shown()
+	w.SetContent(screen)
+	cv := w.Canvas()
+	if got := kit.FirstFocusIn(screen); got != f.query {
+		t.Fatalf("the screen names %T for the keyboard, want its search", got)
+	}
+	cv.Focus(f.query)
+	test.Type(f.query, "keyes")
+	f.query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	b, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) })
+	if !ok {
+		t.Fatalf("Enter in the search found no %s", p.MRN)
+	}
+	test.Tap(b)
+	if f.chart == nil {
+		t.Fatal("the chart did not open")
+	}
+	if got := kit.FirstFocusIn(screen); got != nil {
+		t.Fatalf("with a chart open the screen names %T for the keyboard", got)
+	}
+	cv.Unfocus()
+	test.Tap(button(t, f.chart.content, "Back to search"))
+	if cv.Focused() != f.query {
+		t.Fatalf("Back to search: the keyboard is on %T, not the search", cv.Focused())
+	}
+	test.Type(f.query, "m")
+	if f.query.Text != "m" {
+		t.Fatalf("the next name typed after Back reads %q: the old one was not selected", f.query.Text)
+	}
+}
+
+// TestStartVisitGoesToTheNote: Start visit shows the note, and the
+// keyboard is in its Subjective box: the physician types what the patient
+// says without reaching for the mouse (under Xvfb the keyboard was
+// nowhere, and the first words typed were lost).
+func TestStartVisitGoesToTheNote(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	c.book(t, "Soon", c.now.Add(time.Hour))
+	cs := c.calendar(t)
+	r, ok := find(cs.stack, func(b *fyne.Container) bool { return hasLabel(b, "Soon, Cora") && len(b.Objects) == 3 })
+	if !ok {
+		t.Fatal("no calendar row")
+	}
+	test.Tap(button(t, r, "Open chart"))
+	v := cs.chart
+	test.Tap(button(t, v.content, "Start visit"))
+	if v.encounter == nil {
+		t.Fatalf("no visit started: %q", v.status.Text)
+	}
+	cv := cs.win.Canvas()
+	if cv.Focused() != v.notes.s {
+		t.Fatalf("after Start visit the keyboard is on %T, not the note's Subjective", cv.Focused())
+	}
+	test.Type(v.notes.s, "Sore since Friday")
+	if v.notes.s.Text != "Sore since Friday" {
+		t.Fatalf("Subjective reads %q", v.notes.s.Text)
+	}
+}
