@@ -84,3 +84,39 @@ func TestStartVisitGoesToTheNote(t *testing.T) {
 		t.Fatalf("Subjective reads %q", v.notes.s.Text)
 	}
 }
+
+// TestDrugChosenByKeyboard: in the prescription's drug field, Down opens
+// the list of the drugs matching what was typed, and the arrows and Enter
+// choose one (Down and Enter did nothing: only the pointer could choose);
+// the keyboard is then back in the field.
+func TestDrugChosenByKeyboard(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Keyboard", c.now.Add(time.Hour))
+	v, _, w := openChart(t, c, p.ID)
+	v.tabs.SelectIndex(3)
+	f := v.rx
+	cv := w.Canvas()
+	cv.Focus(f.drug)
+	test.Type(f.drug, "amoxicillin 500")
+	key := func(name fyne.KeyName) {
+		t.Helper()
+		k, ok := cv.Focused().(fyne.Focusable)
+		if !ok {
+			t.Fatalf("nothing has the keyboard for %s", name)
+		}
+		k.TypedKey(&fyne.KeyEvent{Name: name})
+	}
+	key(fyne.KeyDown)
+	if _, ok := cv.Focused().(*widget.PopUpMenu); !ok {
+		t.Fatalf("Down in the drug field: the keyboard is on %T, not the list of drugs", cv.Focused())
+	}
+	key(fyne.KeyDown)
+	key(fyne.KeyReturn)
+	if f.chosen == nil || !strings.HasPrefix(f.chosen.Label(), "amoxicillin 500") {
+		t.Fatalf("Down, Down, Enter chose %+v (field %q)", f.chosen, f.drug.Text)
+	}
+	if cv.Focused() != f.drug {
+		t.Errorf("after choosing, the keyboard is on %T, not the drug field", cv.Focused())
+	}
+}
