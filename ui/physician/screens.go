@@ -85,12 +85,20 @@ func (f *finder) firstFocus() fyne.Focusable {
 	return f.query
 }
 
+// backToSearch gives the search the keyboard, its text selected, when no
+// chart is open in its place.
+func (f *finder) backToSearch() {
+	if first := f.firstFocus(); first != nil {
+		f.win.Canvas().Focus(first)
+	}
+}
+
 func (f *finder) open(patientID string) {
 	f.chart = f.newChartView(patientID, nil, "Back to search", func() {
 		f.chart = nil
 		f.stack.Objects = []fyne.CanvasObject{f.search}
 		f.stack.Refresh()
-		f.win.Canvas().Focus(f.firstFocus()) // the next patient is typed at once
+		f.backToSearch() // the next patient is typed at once
 	})
 	f.chart.tabs.SelectIndex(f.tab)
 	f.stack.Objects = []fyne.CanvasObject{f.chart.content}
@@ -119,7 +127,7 @@ func (f *finder) shown() fyne.CanvasObject {
 func newPatients(s *screen) *finder {
 	f := newFinder(s, "Find a patient",
 		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0)
-	f.search = container.NewVBox(s.awaitingNote(), f.search, s.transfers())
+	f.search = container.NewVBox(s.awaitingNote(), f.search, s.transfers(f.backToSearch))
 	f.stack.Objects = []fyne.CanvasObject{f.search}
 	return f
 }
