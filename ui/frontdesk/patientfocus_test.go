@@ -136,8 +136,10 @@ func TestPatientsEnterBeforeTheAnswer(t *testing.T) {
 }
 
 // TestPatientsSearchHasTheKeyboard: the Patients screen gives its search
-// the keyboard when shown (kit.FirstFocus), and gives it back, its text
-// selected so the next name replaces it, once a patient is registered.
+// the keyboard when shown (kit.FirstFocus); Register a new patient gives
+// it to the first required field still empty; and the search has it
+// back, its text selected so the next name replaces it, once the patient
+// is registered.
 func TestPatientsSearchHasTheKeyboard(t *testing.T) {
 	test.NewTempApp(t)
 	recep, _ := clinic(t)
@@ -155,11 +157,19 @@ func TestPatientsSearchHasTheKeyboard(t *testing.T) {
 		t.Fatalf("typing on a fresh screen: keyboard on %T, search %q", c.Focused(), s.query.Text)
 	}
 
+	// Register a new patient: the name typed carries over, and the keyboard
+	// is in the first required field still empty.
 	test.Tap(s.newButton)
 	fm := s.form
-	c.Focus(fm.entries["family"])
-	typeInto(fm.entries["given"], "Nora")
-	typeInto(fm.entries["birth"], "1990-05-05")
+	if c.Focused() != fm.entries["given"] || fm.entries["family"].Text != "Neu" {
+		t.Fatalf("Register a new patient: the keyboard is on %T (family %q)", c.Focused(), fm.entries["family"].Text)
+	}
+	test.Type(fm.entries["given"], "Nora")
+	c.FocusNext()
+	if c.Focused() != fm.entries["birth"] {
+		t.Fatalf("Tab from the given names went to %T", c.Focused())
+	}
+	test.Type(fm.entries["birth"], "1990-05-05")
 	test.Tap(fm.save)
 	if fm.id == "" {
 		t.Fatalf("not registered: %q", fm.message.Text)

@@ -34,9 +34,15 @@ func (b *searchBox) TypedKey(k *fyne.KeyEvent) {
 }
 
 // FocusLost forgets an Enter waiting for the search's answer: she has
-// moved on (clicked a result, Register, another field).
+// moved on (clicked a result, Register, another field). It also drops the
+// selection backToSearch made: Fyne's SetText keeps an entry's selection
+// mark, and the next letter typed after one would erase the letter before
+// it ("quinn" read "uinn").
 func (b *searchBox) FocusLost() {
 	b.s.enterWaits = false
+	if b.SelectedText() != "" {
+		b.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd}) // unselects
+	}
 	b.Entry.FocusLost()
 }
 

@@ -124,12 +124,16 @@ func newPatients(e env) *patientsScreen {
 	}
 	s.newButton = widget.NewButtonWithIcon("Register a new patient", theme.ContentAddIcon(), func() {
 		s.results.UnselectAll()
+		start := func(q string) {
+			s.form.startNew(q)
+			s.form.focusFirstEmpty() // she types the birth date at once
+		}
 		if what := s.form.unsaved(); what != "" {
 			q := s.query.Text
-			kit.ConfirmLeave(e.win, what, func() { s.form.startNew(q) })
+			kit.ConfirmLeave(e.win, what, func() { start(q) })
 			return
 		}
-		s.form.startNew(s.query.Text)
+		start(s.query.Text)
 	})
 	s.newButton.Importance = widget.HighImportance
 	s.importBtn = s.importButton()
