@@ -13,9 +13,11 @@ import (
 )
 
 // TestPatientsSearchTakesTheKeyboardBack: the physician's Patients screen
-// gives its search the keyboard when shown (kit.FirstFocus); with a chart
-// open in its place it names nothing; Back to search gives the search the
-// keyboard again, its text selected, so the next name replaces it.
+// gives its search the keyboard when shown (kit.FirstFocus); Enter
+// searches, and Enter again on the same search with one patient found
+// opens the chart; with a chart open in its place it names nothing; Back
+// to search gives the search the keyboard again, its text selected, so
+// the next name replaces it, and Enter then searches for that name.
 func TestPatientsSearchTakesTheKeyboardBack(t *testing.T) {
 	test.NewTempApp(t)
 	c := newTestClinic(t)
@@ -34,13 +36,13 @@ func TestPatientsSearchTakesTheKeyboardBack(t *testing.T) {
 	cv.Focus(f.query)
 	test.Type(f.query, "keyes")
 	f.query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	b, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) })
-	if !ok {
-		t.Fatalf("Enter in the search found no %s", p.MRN)
+	if _, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) }); !ok || f.chart != nil {
+		t.Fatalf("Enter in the search found no %s, or opened a chart at once (%v)", p.MRN, f.chart != nil)
 	}
-	test.Tap(b)
-	if f.chart == nil {
-		t.Fatal("the chart did not open")
+	// Enter again on the same search, one patient found: her chart opens.
+	f.query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if f.chart == nil || f.chart.patientID != p.ID {
+		t.Fatal("Enter on one patient found did not open the chart")
 	}
 	if got := kit.FirstFocusIn(screen); got != nil {
 		t.Fatalf("with a chart open the screen names %T for the keyboard", got)
@@ -53,6 +55,12 @@ func TestPatientsSearchTakesTheKeyboardBack(t *testing.T) {
 	test.Type(f.query, "m")
 	if f.query.Text != "m" {
 		t.Fatalf("the next name typed after Back reads %q: the old one was not selected", f.query.Text)
+	}
+	// The results on show answer "keyes": Enter on "m" searches, and
+	// opens nothing of them.
+	f.query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if f.chart != nil {
+		t.Fatal("Enter on a new search opened the chart of the older one")
 	}
 }
 

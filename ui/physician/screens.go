@@ -27,13 +27,19 @@ type finder struct {
 	search  fyne.CanvasObject
 	chart   *chartView
 	tab     int // the chart tab to show first
+	// answered is the search the results on show answer, and found who
+	// they list: Enter on that same search with one patient found opens
+	// the chart.
+	answered string
+	found    []app.Patient
+	searches kit.Newest // only the newest search draws its results
 }
 
 func newFinder(s *screen, title, hint string, tab int) *finder {
 	f := &finder{screen: s, tab: tab, fb: newFeedback()}
 	f.query = widget.NewEntry()
 	f.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
-	f.query.OnSubmitted = func(string) { f.find() }
+	f.query.OnSubmitted = func(string) { f.submitted() }
 	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
 	btn.Importance = widget.HighImportance
 	f.results = container.NewVBox(quiet(hint))
@@ -42,11 +48,31 @@ func newFinder(s *screen, title, hint string, tab int) *finder {
 	return f
 }
 
+// submitted is Enter in the search: it searches, and, pressed again on
+// the same search once exactly one patient was found, opens the chart
+// (the one listed, never one of an older search).
+func (f *finder) submitted() {
+	if len(f.found) == 1 && f.answered == f.query.Text {
+		f.open(f.found[0].ID)
+		return
+	}
+	f.find()
+}
+
 func (f *finder) find() {
-	q := searchDates(f.query.Text)
+	typed := f.query.Text
+	q := searchDates(typed)
 	var ps []app.Patient
 	var err error
+	f.answered, f.found = "", nil
+	newest := f.searches.Begin()
 	f.do(func(ctx context.Context) { ps, err = f.c.SearchPatients(ctx, q, 50) }, func() {
+		if !newest() {
+			return // an older search answering after a newer one
+		}
+		if err == nil {
+			f.answered, f.found = typed, ps
+		}
 		f.results.Objects = nil
 		switch {
 		case err != nil:
