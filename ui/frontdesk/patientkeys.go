@@ -17,6 +17,34 @@ import (
 type searchBox struct {
 	widget.Entry
 	s *patientsScreen
+	// typing is set while a key she typed edits the text (TypedRune,
+	// TypedKey, a paste); text set otherwise (SetText) drops the
+	// selection backToSearch made (textSet).
+	typing bool
+}
+
+// TypedRune is part of fyne.Focusable.
+func (b *searchBox) TypedRune(r rune) {
+	b.typing = true
+	defer func() { b.typing = false }()
+	b.Entry.TypedRune(r)
+}
+
+// TypedShortcut is part of fyne.Shortcutable (a paste types too).
+func (b *searchBox) TypedShortcut(sc fyne.Shortcut) {
+	b.typing = true
+	defer func() { b.typing = false }()
+	b.Entry.TypedShortcut(sc)
+}
+
+// textSet drops the selection when the text was set rather than typed:
+// Fyne's SetText keeps an entry's selection mark, and the next letter
+// typed after one would erase the letter before it ("lin" read "in").
+// On a single-line entry End moves to the end and unselects.
+func (b *searchBox) textSet() {
+	if !b.typing {
+		b.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	}
 }
 
 func newSearchBox(s *patientsScreen) *searchBox {
@@ -30,14 +58,14 @@ func (b *searchBox) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyDown && b.s.intoResults() {
 		return
 	}
+	b.typing = true
+	defer func() { b.typing = false }()
 	b.Entry.TypedKey(k)
 }
 
 // FocusLost forgets an Enter waiting for the search's answer: she has
 // moved on (clicked a result, Register, another field). It also drops the
-// selection backToSearch made: Fyne's SetText keeps an entry's selection
-// mark, and the next letter typed after one would erase the letter before
-// it ("quinn" read "uinn").
+// selection backToSearch made (textSet says why).
 func (b *searchBox) FocusLost() {
 	b.s.enterWaits = false
 	if b.SelectedText() != "" {

@@ -71,6 +71,7 @@ func newPatients(e env) *patientsScreen {
 	s.query.OnSubmitted = s.submitted
 	s.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	s.query.OnChanged = func(string) {
+		s.box.textSet()
 		s.enterWaits = false // an Enter before these letters meant the text before them
 		s.search()
 	}
