@@ -63,6 +63,9 @@ func (ws *Workstation) focusSearch() bool {
 	if ws.shell == nil {
 		return false
 	}
+	if ws.shell.focusFirst() { // the field the screen names (kit.FirstFocus)
+		return true
+	}
 	c := ws.win.Canvas()
 	c.Unfocus()
 	var first fyne.Focusable

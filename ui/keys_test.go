@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 func TestShellKeys(t *testing.T) {
@@ -68,3 +70,39 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// TestShownScreenNamesItsKeyboard: a screen that names a field for the
+// keyboard (kit.WithFirstFocus, the Patients search) has it when the shell
+// shows it, after login for the first section as when opened from the
+// navigation, and Ctrl+F goes to that field, whatever its type (the desk's
+// search is its own widget around an entry: the hint-reading walk missed it).
+func TestShownScreenNamesItsKeyboard(t *testing.T) {
+	first := map[string]*searchLike{}
+	for _, title := range []string{"Today", "Patients"} {
+		old := screens[roles.Receptionist][title]
+		t.Cleanup(func() { screens[roles.Receptionist][title] = old })
+		screens[roles.Receptionist][title] = func(Session, fyne.Window, func(string)) fyne.CanvasObject {
+			other, e := widget.NewEntry(), &searchLike{}
+			e.ExtendBaseWidget(e)
+			first[title] = e
+			return kit.WithUnsaved(kit.WithFirstFocus(container.NewVBox(other, e), func() fyne.Focusable { return e }), func() string { return "" })
+		}
+	}
+	h := newHarness(t, newFakeBackend(), Options{})
+	h.login("Ben Okafor", rightPassphrase)
+	sh := h.mustShell()
+	c := h.w.Canvas()
+	if sh.heading.Text != "Today" || first["Today"] == nil || c.Focused() != first["Today"] {
+		t.Fatalf("after login (%s) the keyboard is on %T, not the screen's field", sh.heading.Text, c.Focused())
+	}
+	if !sh.show("Patients") || c.Focused() != first["Patients"] {
+		t.Fatalf("Patients opened: the keyboard is on %T, not its search", c.Focused())
+	}
+	c.Unfocus()
+	if !h.ws.focusSearch() || c.Focused() != first["Patients"] {
+		t.Fatalf("Ctrl+F: the keyboard is on %T, not the screen's search", c.Focused())
+	}
+}
+
+// searchLike is a search field that is its own widget around an entry.
+type searchLike struct{ widget.Entry }

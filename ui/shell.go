@@ -201,6 +201,7 @@ func (ws *Workstation) showShell(s Session) {
 	}
 	sh.startWatches(ws.background)
 	ws.showShellScreen(sh)
+	sh.focusFirst() // the first section was built before the shell was in the window
 	ws.probe.arm("shell")
 }
 
@@ -271,6 +272,7 @@ func (sh *shellScreen) open(i int) {
 		if screen := build(sh.session, sh.win, func(title string) { sh.show(title) }); screen != nil {
 			sh.page.Objects = []fyne.CanvasObject{screen}
 			sh.page.Refresh()
+			sh.focusFirst()
 			return
 		}
 	}
@@ -283,6 +285,21 @@ func (sh *shellScreen) open(i int) {
 		container.NewHBox(container.New(columnLayout(placeholderWidth), card)),
 	}
 	sh.page.Refresh()
+}
+
+// focusFirst gives the keyboard to the field the screen on show names
+// (kit.FirstFocus: the Patients search), once the shell is in the window;
+// false when it names none.
+func (sh *shellScreen) focusFirst() bool {
+	if sh.ws == nil || sh.ws.shell != sh || len(sh.page.Objects) != 1 {
+		return false
+	}
+	f := kit.FirstFocusIn(sh.page.Objects[0])
+	if f == nil {
+		return false
+	}
+	sh.win.Canvas().Focus(f)
+	return sh.win.Canvas().Focused() == f
 }
 
 // unsaved is what the section on show would lose if it were swapped away

@@ -109,6 +109,10 @@ type env struct {
 	// transfers is set when the session has an interop service (the
 	// screens that move records in and out need it).
 	transfers bool
+	// held, when set (tests, with inline), keeps the answers of do's
+	// work until the test runs them: what a screen does while an answer
+	// is on its way, as on a real workstation.
+	held *[]func()
 }
 
 // newEnv is the screens' env of a session; false when the session has no
@@ -124,7 +128,11 @@ func newEnv(s Session, w fyne.Window) (env, bool) {
 func do[T any](e env, work func(context.Context) (T, error), done func(T, error)) {
 	var v T
 	var err error
-	kit.Background(e.inline, 30*time.Second, func(ctx context.Context) { v, err = work(ctx) }, func() { done(v, err) })
+	answer := func() { done(v, err) }
+	if e.held != nil {
+		answer = func() { *e.held = append(*e.held, func() { done(v, err) }) }
+	}
+	kit.Background(e.inline, 30*time.Second, func(ctx context.Context) { v, err = work(ctx) }, answer)
 }
 
 // run runs work off the UI goroutine with a deadline, then done on it

@@ -36,7 +36,9 @@ func (e env) files() kit.Files {
 func (s *patientsScreen) importButton() *widget.Button {
 	var b *widget.Button
 	b = widget.NewButtonWithIcon("Import transfer (FHIR)…", theme.DownloadIcon(), func() {
-		s.files().ImportFHIRPreviewed(b, s.d)
+		f := s.files()
+		f.Ended = s.backToSearch
+		f.ImportFHIRPreviewed(b, s.d)
 	})
 	return b
 }

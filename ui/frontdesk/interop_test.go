@@ -151,7 +151,11 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 	if d.written != 0 || d.previews != 1 || len(d.bundles) != 0 || s.importBtn.Disabled() {
 		t.Errorf("written %d, previews %d, imported %q", d.written, d.previews, d.bundles)
 	}
+	w.Canvas().Unfocus()
 	kittest.TapDialog(t, w, "Close")
+	if w.Canvas().Focused() != s.box {
+		t.Errorf("after a refused import the keyboard is on %T, not the search", w.Canvas().Focused())
+	}
 	d.importErr = nil
 	test.Tap(s.importBtn)
 	msg := kittest.Dialog(w)
@@ -160,9 +164,13 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 			t.Errorf("preview lacks %q: %q", want, msg)
 		}
 	}
+	w.Canvas().Unfocus()
 	kittest.TapDialog(t, w, "Cancel")
 	if len(d.bundles) != 0 || s.importBtn.Disabled() {
 		t.Fatalf("a cancelled preview imported %q (button disabled %v)", d.bundles, s.importBtn.Disabled())
+	}
+	if w.Canvas().Focused() != s.box {
+		t.Errorf("after a cancelled import the keyboard is on %T, not the search", w.Canvas().Focused())
 	}
 	test.Tap(s.importBtn)
 	kittest.TapDialog(t, w, "Import")
@@ -171,5 +179,12 @@ func TestPatientRecordLeavesAndArrives(t *testing.T) {
 	}
 	if len(d.bundles) != 1 || d.bundles[0] != bundle || d.previews != 3 {
 		t.Errorf("imported %q after %d previews", d.bundles, d.previews)
+	}
+	// Once the summary is closed, the keyboard is back in the search: the
+	// receptionist types the imported patient's name.
+	w.Canvas().Unfocus()
+	kittest.TapDialog(t, w, "OK")
+	if w.Canvas().Focused() != s.box {
+		t.Errorf("after an import the keyboard is on %T, not the search", w.Canvas().Focused())
 	}
 }

@@ -244,6 +244,19 @@ func (f *patientForm) startNew(query string) {
 	f.dirty = false
 }
 
+// focusFirstEmpty gives the keyboard to the first required field still
+// empty: the family name, or the birth date when the name typed into the
+// search carried over (under Xvfb a birth date typed after Register a new
+// patient went nowhere).
+func (f *patientForm) focusFirstEmpty() {
+	for _, k := range []string{"family", "given", "birth"} {
+		if e := f.entries[k]; e != nil && e.Text == "" {
+			f.win.Canvas().Focus(e)
+			return
+		}
+	}
+}
+
 // open loads a registered patient for editing, with their appointments
 // and the history of their record.
 func (f *patientForm) open(id string) { f.openThen(id, nil) }

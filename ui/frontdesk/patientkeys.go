@@ -17,6 +17,34 @@ import (
 type searchBox struct {
 	widget.Entry
 	s *patientsScreen
+	// typing is set while a key she typed edits the text (TypedRune,
+	// TypedKey, a paste); text set otherwise (SetText) drops the
+	// selection backToSearch made (textSet).
+	typing bool
+}
+
+// TypedRune is part of fyne.Focusable.
+func (b *searchBox) TypedRune(r rune) {
+	b.typing = true
+	defer func() { b.typing = false }()
+	b.Entry.TypedRune(r)
+}
+
+// TypedShortcut is part of fyne.Shortcutable (a paste types too).
+func (b *searchBox) TypedShortcut(sc fyne.Shortcut) {
+	b.typing = true
+	defer func() { b.typing = false }()
+	b.Entry.TypedShortcut(sc)
+}
+
+// textSet drops the selection when the text was set rather than typed:
+// Fyne's SetText keeps an entry's selection mark, and the next letter
+// typed after one would erase the letter before it ("lin" read "in").
+// On a single-line entry End moves to the end and unselects.
+func (b *searchBox) textSet() {
+	if !b.typing {
+		b.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd})
+	}
 }
 
 func newSearchBox(s *patientsScreen) *searchBox {
@@ -30,7 +58,20 @@ func (b *searchBox) TypedKey(k *fyne.KeyEvent) {
 	if k.Name == fyne.KeyDown && b.s.intoResults() {
 		return
 	}
+	b.typing = true
+	defer func() { b.typing = false }()
 	b.Entry.TypedKey(k)
+}
+
+// FocusLost forgets an Enter waiting for the search's answer: she has
+// moved on (clicked a result, Register, another field). It also drops the
+// selection backToSearch made (textSet says why).
+func (b *searchBox) FocusLost() {
+	b.s.enterWaits = false
+	if b.SelectedText() != "" {
+		b.Entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEnd}) // unselects
+	}
+	b.Entry.FocusLost()
 }
 
 // resultList is the list of patients found; Enter opens the marked one,
@@ -96,10 +137,12 @@ func (s *patientsScreen) intoResults() bool {
 }
 
 // submitted is Enter in the search: one patient found opens; several move
-// into the results. An Enter typed before the answer arrives waits for it.
+// into the results. An Enter typed before the answer arrives waits for it
+// (the rows on show answer fewer letters: never open one of them), and is
+// forgotten if she types on or leaves the search meanwhile.
 func (s *patientsScreen) submitted(string) {
 	if s.shown != s.seq {
-		s.enterWaits = s.seq
+		s.enterWaits = true
 		return
 	}
 	if len(s.rows) == 1 {
@@ -124,4 +167,18 @@ func (s *patientsScreen) focus(o fyne.Focusable) {
 	} else if s.win != nil {
 		s.win.Canvas().Focus(o)
 	}
+}
+
+// firstFocus is the search, its text selected so that typing replaces it:
+// the field the screen gives the keyboard when shown (kit.FirstFocus).
+func (s *patientsScreen) firstFocus() fyne.Focusable {
+	s.query.TypedShortcut(&fyne.ShortcutSelectAll{})
+	return s.box
+}
+
+// backToSearch gives the keyboard back to the search, its text selected,
+// once a patient is registered or saved, or an import has ended: the
+// receptionist types the next name without reaching for the mouse.
+func (s *patientsScreen) backToSearch() {
+	s.focus(s.firstFocus())
 }

@@ -35,8 +35,10 @@ type patientsScreen struct {
 	rows    []app.Patient
 	seq     int // the newest search; older answers are dropped
 	shown   int // the search whose answer rows holds
-	// enterWaits is the search whose answer an early Enter waits for.
-	enterWaits int
+	// enterWaits is set by an Enter pressed in the search before its
+	// answer arrived: the answer then does what the Enter would have done.
+	// Typing more, or the keyboard leaving the search, forgets it.
+	enterWaits bool
 
 	country   desk.Country // the clinic's, for phone numbers
 	newButton *widget.Button
@@ -51,8 +53,14 @@ func NewPatients(s Session, w fyne.Window) fyne.CanvasObject {
 	if !ok || !e.transfers {
 		return nil
 	}
-	ps := newPatients(e)
-	return kit.WithUnsaved(ps.content(), ps.form.unsaved)
+	return newPatients(e).screen()
+}
+
+// screen is the screen as the shell shows it: it asks before unsaved
+// typing is lost (kit.Unsaved), and its search takes the keyboard when
+// shown (kit.FirstFocus).
+func (s *patientsScreen) screen() fyne.CanvasObject {
+	return kit.WithUnsaved(kit.WithFirstFocus(s.content(), s.firstFocus), s.form.unsaved)
 }
 
 func newPatients(e env) *patientsScreen {
@@ -62,7 +70,11 @@ func newPatients(e env) *patientsScreen {
 	s.query = &s.box.Entry
 	s.query.OnSubmitted = s.submitted
 	s.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
-	s.query.OnChanged = func(string) { s.search() }
+	s.query.OnChanged = func(string) {
+		s.box.textSet()
+		s.enterWaits = false // an Enter before these letters meant the text before them
+		s.search()
+	}
 	s.found = widget.NewLabel("Type the first letters of a name, a birth date, a phone number or an MRN.")
 	s.found.Importance = widget.LowImportance
 	s.found.Wrapping = fyne.TextWrapWord
@@ -109,15 +121,20 @@ func newPatients(e env) *patientsScreen {
 	s.form = newPatientForm(e)
 	s.form.onSaved = func(p app.Patient) {
 		s.query.SetText(p.MRN) // shows the saved patient, found as anyone would find them
+		s.backToSearch()       // the next patient, or the next call
 	}
 	s.newButton = widget.NewButtonWithIcon("Register a new patient", theme.ContentAddIcon(), func() {
 		s.results.UnselectAll()
+		start := func(q string) {
+			s.form.startNew(q)
+			s.form.focusFirstEmpty() // she types the birth date at once
+		}
 		if what := s.form.unsaved(); what != "" {
 			q := s.query.Text
-			kit.ConfirmLeave(e.win, what, func() { s.form.startNew(q) })
+			kit.ConfirmLeave(e.win, what, func() { start(q) })
 			return
 		}
-		s.form.startNew(s.query.Text)
+		start(s.query.Text)
 	})
 	s.newButton.Importance = widget.HighImportance
 	s.importBtn = s.importButton()
@@ -214,8 +231,8 @@ func (s *patientsScreen) search() {
 		default:
 			s.found.SetText(fmt.Sprintf("%d patients found.", len(ps)))
 		}
-		if s.enterWaits == seq {
-			s.enterWaits = 0
+		if s.enterWaits {
+			s.enterWaits = false
 			s.submitted(q)
 		}
 	})

@@ -60,6 +60,7 @@ func (f Files) ImportFHIRPreviewed(btn *widget.Button, p FHIRPreviewer) {
 					if btn != nil {
 						btn.Enable()
 					}
+					f.ended()
 					return
 				}
 				f.importWithProgress(name, raw, btn, p)
@@ -77,6 +78,7 @@ func (f Files) openBundle(btn *widget.Button, read func(name string, r io.ReadCl
 			return
 		}
 		if r == nil {
+			f.ended() // no file chosen
 			return
 		}
 		if btn != nil {

@@ -67,6 +67,24 @@ type Files struct {
 	Run  Runner
 	Save Saver
 	Open Opener
+	// Ended, when set, runs once an import (ImportFHIRPreviewed) has
+	// ended, whatever its outcome: its last dialog closed, or the file
+	// or the preview cancelled. The Patients screen gives the keyboard
+	// back to its search.
+	Ended func()
+}
+
+// ended runs Ended, if set.
+func (f Files) ended() {
+	if f.Ended != nil {
+		f.Ended()
+	}
+}
+
+// showThenEnded shows d, and runs Ended once it is closed.
+func (f Files) showThenEnded(d dialog.Dialog) {
+	d.SetOnClosed(f.ended)
+	d.Show()
 }
 
 // NewFiles is Files with Fyne's save and open dialogs.
@@ -198,7 +216,7 @@ func (f Files) Tell(title, msg string, imp widget.Importance) {
 	if imp == widget.SuccessImportance { // the text may hold a caution: not all green
 		imp = widget.MediumImportance
 	}
-	dialog.ShowCustom(title, "OK", AtLeast(dialogWidth, 0, Wrapped(msg, imp)), f.Win)
+	f.showThenEnded(dialog.NewCustom(title, "OK", AtLeast(dialogWidth, 0, Wrapped(msg, imp)), f.Win))
 }
 
 // Export is one export to a file: written in memory off the UI goroutine
@@ -352,7 +370,7 @@ func (f Files) imported(name string, got interop.FHIRImport) {
 		}
 	}
 	objs = append(objs, Wrapped("The records are signed by you as the importer and reach the other workstations with the next sync.", widget.LowImportance))
-	dialog.ShowCustom("Transfer imported", "OK", AtLeast(dialogWidth, 0, container.NewVBox(objs...)), f.Win)
+	f.showThenEnded(dialog.NewCustom("Transfer imported", "OK", AtLeast(dialogWidth, 0, container.NewVBox(objs...)), f.Win))
 }
 
 // importFailed says why an import was refused, and that none of it was
@@ -364,7 +382,7 @@ func (f Files) importFailed(name string, err error) {
 		Wrapped(fmt.Sprintf("%s was not imported, and nothing of it was written.", name), widget.MediumImportance),
 		msg,
 		Wrapped("Ask the sending clinic for a corrected export, or fix the entry named above, then import the file again.", widget.LowImportance))
-	dialog.ShowCustom("Nothing was imported", "Close", AtLeast(dialogWidth, 0, content), f.Win)
+	f.showThenEnded(dialog.NewCustom("Nothing was imported", "Close", AtLeast(dialogWidth, 0, content), f.Win))
 }
 
 // HandoutDialog is the patient copy dialog: it explains what will happen,

@@ -181,11 +181,14 @@ func (v *chartView) interopButtons() fyne.CanvasObject {
 }
 
 // transfers is the patients screen's card for records coming from or
-// going to another clinic.
-func (s *screen) transfers() fyne.CanvasObject {
+// going to another clinic; ended runs once an import has ended (its last
+// dialog closed, or cancelled).
+func (s *screen) transfers(ended func()) fyne.CanvasObject {
 	var imp, exp *widget.Button
 	imp = widget.NewButtonWithIcon("Import transfer (FHIR)…", theme.DownloadIcon(), func() {
-		s.files.ImportFHIRPreviewed(imp, s.c)
+		f := s.files
+		f.Ended = ended
+		f.ImportFHIRPreviewed(imp, s.c)
 	})
 	exp = widget.NewButtonWithIcon("Export clinic (FHIR)…", theme.UploadIcon(), func() {
 		s.files.Export(kit.ExportFHIR("", "", exp, s.c.ExportFHIR))

@@ -303,7 +303,13 @@ func TestImportAndExportTransfers(t *testing.T) {
 	if f.written != 4 {
 		t.Errorf("wrote %d", f.written)
 	}
+	s.win.Canvas().Unfocus()
 	kittest.TapDialog(t, s.win, "OK")
+	// The summary closed, the keyboard is in the search: the physician
+	// types the name of the patient just imported.
+	if s.win.Canvas().Focused() != fi.query {
+		t.Errorf("after the import the keyboard is on %T, not the search", s.win.Canvas().Focused())
+	}
 
 	// The whole clinic.
 	test.Tap(button(t, fi.stack, "Export clinic (FHIR)…"))

@@ -27,13 +27,19 @@ type finder struct {
 	search  fyne.CanvasObject
 	chart   *chartView
 	tab     int // the chart tab to show first
+	// answered is the search the results on show answer, and found who
+	// they list: Enter on that same search with one patient found opens
+	// the chart.
+	answered string
+	found    []app.Patient
+	searches kit.Newest // only the newest search draws its results
 }
 
 func newFinder(s *screen, title, hint string, tab int) *finder {
 	f := &finder{screen: s, tab: tab, fb: newFeedback()}
 	f.query = widget.NewEntry()
 	f.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
-	f.query.OnSubmitted = func(string) { f.find() }
+	f.query.OnSubmitted = func(string) { f.submitted() }
 	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
 	btn.Importance = widget.HighImportance
 	f.results = container.NewVBox(quiet(hint))
@@ -42,11 +48,31 @@ func newFinder(s *screen, title, hint string, tab int) *finder {
 	return f
 }
 
+// submitted is Enter in the search: it searches, and, pressed again on
+// the same search once exactly one patient was found, opens the chart
+// (the one listed, never one of an older search).
+func (f *finder) submitted() {
+	if len(f.found) == 1 && f.answered == f.query.Text {
+		f.open(f.found[0].ID)
+		return
+	}
+	f.find()
+}
+
 func (f *finder) find() {
-	q := searchDates(f.query.Text)
+	typed := f.query.Text
+	q := searchDates(typed)
 	var ps []app.Patient
 	var err error
+	f.answered, f.found = "", nil
+	newest := f.searches.Begin()
 	f.do(func(ctx context.Context) { ps, err = f.c.SearchPatients(ctx, q, 50) }, func() {
+		if !newest() {
+			return // an older search answering after a newer one
+		}
+		if err == nil {
+			f.answered, f.found = typed, ps
+		}
 		f.results.Objects = nil
 		switch {
 		case err != nil:
@@ -75,11 +101,30 @@ func (f *finder) unsaved() string {
 	return f.chart.unsaved()
 }
 
+// firstFocus is the search, its text selected so that typing replaces
+// it, while no chart is open in its place (kit.FirstFocus).
+func (f *finder) firstFocus() fyne.Focusable {
+	if f.chart != nil {
+		return nil
+	}
+	f.query.TypedShortcut(&fyne.ShortcutSelectAll{})
+	return f.query
+}
+
+// backToSearch gives the search the keyboard, its text selected, when no
+// chart is open in its place.
+func (f *finder) backToSearch() {
+	if first := f.firstFocus(); first != nil {
+		f.win.Canvas().Focus(first)
+	}
+}
+
 func (f *finder) open(patientID string) {
 	f.chart = f.newChartView(patientID, nil, "Back to search", func() {
 		f.chart = nil
 		f.stack.Objects = []fyne.CanvasObject{f.search}
 		f.stack.Refresh()
+		f.backToSearch() // the next patient is typed at once
 	})
 	f.chart.tabs.SelectIndex(f.tab)
 	f.stack.Objects = []fyne.CanvasObject{f.chart.content}
@@ -95,14 +140,20 @@ func NewPatients(s Session, w fyne.Window, toColleagues func()) fyne.CanvasObjec
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		sc.toColleagues = toColleagues
 		f := newPatients(sc)
-		return kit.WithUnsaved(f.stack, f.unsaved)
+		return f.shown()
 	})
+}
+
+// shown is the Patients screen as the shell shows it: it asks before a
+// note half typed is lost, and its search takes the keyboard when shown.
+func (f *finder) shown() fyne.CanvasObject {
+	return kit.WithUnsaved(kit.WithFirstFocus(f.stack, f.firstFocus), f.unsaved)
 }
 
 func newPatients(s *screen) *finder {
 	f := newFinder(s, "Find a patient",
 		"Search the clinic's patients; opening a chart is recorded in the audit log.", 0)
-	f.search = container.NewVBox(s.awaitingNote(), f.search, s.transfers())
+	f.search = container.NewVBox(s.awaitingNote(), f.search, s.transfers(f.backToSearch))
 	f.stack.Objects = []fyne.CanvasObject{f.search}
 	return f
 }
@@ -125,7 +176,7 @@ type prescriptionsScreen struct {
 func NewPrescriptions(s Session, w fyne.Window) fyne.CanvasObject {
 	return build(s, w, func(sc *screen) fyne.CanvasObject {
 		ps := newPrescriptions(sc)
-		return kit.WithUnsaved(ps.content(), ps.finder.unsaved)
+		return kit.WithUnsaved(kit.WithFirstFocus(ps.content(), ps.finder.firstFocus), ps.finder.unsaved)
 	})
 }
 

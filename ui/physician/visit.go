@@ -86,6 +86,7 @@ func (v *chartView) startVisit(anotherDay bool) {
 			v.status.ok("Visit started: the appointment shows \"In visit\" on every workstation.")
 			v.tabs.SelectIndex(1) // a visit starts with its note
 			v.refresh()
+			v.win.Canvas().Focus(v.notes.s) // typed at once: the pointer has nothing to do there
 		}
 	})
 }
