@@ -77,7 +77,7 @@ func TestSystemFaceRendersRunesFyneLacks(t *testing.T) {
 		}
 		t.Logf("%q: %d pixels of ink, %d differ from the missing-glyph mark", r, ink, differ)
 		if ink < 20 || differ < 20 {
-			t.Errorf("%q: %d dark pixels, %d differ from the missing-glyph mark: not drawn from the system's font", r, ink, differ)
+			t.Errorf("%q: %d pixels of ink, %d differ from the missing-glyph mark: not drawn from the system's font", r, ink, differ)
 		}
 	}
 }
