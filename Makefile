@@ -92,8 +92,9 @@ deps: apt kubo fhir-validator fyne-workspace
 # packages above internal/painter and this module's differ from upstream's).
 fyne-workspace: $(GOWORK)
 
-$(GOWORK): go.mod $(FYNE_PATCH) Makefile
-	@want=$$(awk '$$1 == "fyne.io/fyne/v2" {print $$2; exit}' go.mod); \
+$(GOWORK): go.mod $(wildcard $(FYNE_PATCH)) Makefile
+	@test -f $(FYNE_PATCH) || { echo "fyne-workspace: no patch $(FYNE_PATCH) for Fyne $(FYNE_VERSION) (FYNE_VERSION in the Makefile)" >&2; exit 1; }; \
+	want=$$(awk '$$1 == "fyne.io/fyne/v2" {print $$2; exit}' go.mod); \
 	if [ "$$want" != "$(FYNE_VERSION)" ]; then \
 	  echo "fyne-workspace: go.mod requires fyne.io/fyne/v2 $$want, the patch $(FYNE_PATCH) is for $(FYNE_VERSION)." >&2; \
 	  echo "  Port the patch to $$want (docs/patches; see docs/PERFORMANCE.md, issue 17), name it for $$want and set FYNE_VERSION in the Makefile," >&2; \
@@ -340,7 +341,7 @@ bench-scale: deps build
 	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow bench window --runs 5 --shots $(RUNDIR)/scalewindow-shots
 
 clean:
-	rm -rf bin .run dist
+	rm -rf bin .run dist .build
 
 # ---- make run: the clinic's servers on loopback, a demo clinic, the app ----
 # The servers are `medihaven server init|run`, the configuration a clinic
