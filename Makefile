@@ -84,7 +84,8 @@ help:
 
 deps: apt kubo fhir-validator fyne-workspace
 
-# The patched Fyne: a writable copy of the module as `go mod download` has
+# The patched Fyne (make package gives its source copy the same .build,
+# so the .deb's binary records `=> ./fyne-v2.8.1-lazyface`, no local path): a writable copy of the module as `go mod download` has
 # it, the patch applied (checked with --dry-run first), and .build/go.work
 # (`use ..`, the replace). Made again when go.mod, the patch or this file
 # change; go.work.sum, if go writes one, stays in .build (git-ignored). The
@@ -438,8 +439,8 @@ package: apt fyne-workspace
 	@src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; trap 'exit 1' INT TERM; \
 	tar -C $(CURDIR) --exclude=./.git --exclude=./.tools --exclude=./.run --exclude=./bin --exclude=./dist \
 	  --exclude=./.build --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
-	mkdir "$$src/.build"; sed 's|^replace \(.*\) => \./|replace \1 => $(BUILDDIR)/|' $(GOWORK) >"$$src/.build/go.work"; \
-	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)> (GOWORK: the copy's, the patched Fyne)"; \
+	mkdir "$$src/.build"; cp -r $(FYNE_LAZY) $(GOWORK) "$$src/.build/"; \
+	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)> (GOWORK: the copy's .build, the patched Fyne)"; \
 	fyne=$$($(GO_TOOL) -n fyne); \
 	cd $(DIST) && XZ_OPT=-T0 GOWORK="$$src/.build/go.work" env -u CGO_CFLAGS -u CGO_LDFLAGS "$$fyne" package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
 	@mv "$(DIST)/$(APP_NAME).tar.xz" $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz
