@@ -22,8 +22,8 @@ export GOFLAGS := -buildvcs=false -trimpath
 export LANG    ?= en_US.UTF-8
 export MEDIHAVEN_IPFS_BIN := $(IPFS)
 # Every go command make runs builds against Fyne patched so its system
-# face is looked up lazily (docs/patches; issue 17: 4-10 MB less resident
-# after login): a workspace in .build (the `fyne-workspace` target makes it)
+# face is looked up lazily (docs/patches; issue 17: 5-6 MB less resident
+# after login, every role 146-148 MB): a workspace in .build (the `fyne-workspace` target makes it)
 # whose replace points fyne.io/fyne/v2 at a patched copy of the module.
 # go.mod is untouched: a plain `go build` or `go test` outside make builds
 # against upstream Fyne. Commands on other modules (Kubo's build, the tools
@@ -84,13 +84,15 @@ help:
 
 deps: apt kubo fhir-validator fyne-workspace
 
-# The patched Fyne (make package gives its source copy the same .build,
-# so the .deb's binary records `=> ./fyne-v2.8.1-lazyface`, no local path): a writable copy of the module as `go mod download` has
+# The patched Fyne: a writable copy of the module as `go mod download` has
 # it, the patch applied (checked with --dry-run first), and .build/go.work
 # (`use ..`, the replace). Made again when go.mod, the patch or this file
 # change; go.work.sum, if go writes one, stays in .build (git-ignored). The
 # copy is compiled once into the build cache like any module (only Fyne's
-# packages above internal/painter and this module's differ from upstream's).
+# packages above internal/painter and this module's differ from upstream's:
+# 30 CPU-s; a cold clone compiles nothing twice). make package gives its
+# source copy the same .build, so the .deb's binary records
+# `=> ./fyne-v2.8.1-lazyface`, not this machine's folder.
 fyne-workspace: $(GOWORK)
 
 $(GOWORK): go.mod $(wildcard $(FYNE_PATCH)) Makefile
