@@ -21,6 +21,18 @@ BIN          := $(CURDIR)/bin/medihaven
 export GOFLAGS := -buildvcs=false -trimpath
 export LANG    ?= en_US.UTF-8
 export MEDIHAVEN_IPFS_BIN := $(IPFS)
+# Every go command make runs builds against Fyne patched so its system
+# face is looked up lazily (docs/patches; issue 17: 5-6 MB less resident
+# after login, every role 146-148 MB): a workspace in .build (the `fyne-workspace` target makes it)
+# whose replace points fyne.io/fyne/v2 at a patched copy of the module.
+# go.mod is untouched: a plain `go build` or `go test` outside make builds
+# against upstream Fyne. Commands on other modules (Kubo's build, the tools
+# in .ci/tools) run with GOWORK=off.
+BUILDDIR     := $(CURDIR)/.build
+FYNE_VERSION := v2.8.1
+FYNE_PATCH   := $(CURDIR)/docs/patches/fyne-$(FYNE_VERSION:v%=%)-lazy-system-face.diff
+FYNE_LAZY    := $(BUILDDIR)/fyne-$(FYNE_VERSION)-lazyface
+export GOWORK := $(BUILDDIR)/go.work
 # CGO is required by go-sqlite3 and Fyne's GL driver.
 export CGO_ENABLED := 1
 # cgo's C flags are the ones `fyne package --release` builds the .deb's
@@ -42,7 +54,7 @@ export CGO_CFLAGS CGO_LDFLAGS
 
 # Debian packages: C toolchain and headers for Fyne (GL, X11, Wayland),
 # Prosody, the Secret Service, Xvfb and what screenshots need.
-APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
+APT_PACKAGES := gcc libc6-dev pkg-config fonts-dejavu-core libgl-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev prosody openssl gnome-keyring dbus dbus-user-session \
 	xvfb x11-utils xdotool imagemagick poppler-utils gnupg locales ca-certificates \
@@ -58,7 +70,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev \
 # Issue 17: 14 MB less resident after login (docs/PERFORMANCE.md).
 BUILD_TAGS := no_emoji
 
-.PHONY: help deps apt kubo build run test test-go bench fuzz fuzz-smoke fmt-check vet clean fhir-validator fhir-validate \
+.PHONY: help deps apt kubo fyne-workspace build run test test-go bench fuzz fuzz-smoke fmt-check vet clean fhir-validator fhir-validate \
 	package package-test install install-files uninstall checks
 
 help:
@@ -70,7 +82,43 @@ help:
 	@echo "make package    dist/: the Fyne tar.xz and a .deb (make package-test checks the .deb)"
 	@echo "make install    install for the current user into ~/.local (make uninstall removes it)"
 
-deps: apt kubo fhir-validator
+deps: apt kubo fhir-validator fyne-workspace
+
+# The patched Fyne: a writable copy of the module as `go mod download` has
+# it, the patch applied (checked with --dry-run first), and .build/go.work
+# (`use ..`, the replace). Made again when go.mod, the patch or this file
+# change; go.work.sum, if go writes one, stays in .build (git-ignored). The
+# copy is compiled once into the build cache like any module (only Fyne's
+# packages above internal/painter and this module's differ from upstream's:
+# 30 CPU-s; a cold clone compiles nothing twice). make package gives its
+# source copy the same .build, so the .deb's binary records
+# `=> ./fyne-v2.8.1-lazyface`, not this machine's folder.
+fyne-workspace: $(GOWORK)
+
+$(GOWORK): go.mod $(wildcard $(FYNE_PATCH)) Makefile
+	@test -f $(FYNE_PATCH) || { echo "fyne-workspace: no patch $(FYNE_PATCH) for Fyne $(FYNE_VERSION) (FYNE_VERSION in the Makefile)" >&2; exit 1; }; \
+	want=$$(awk '$$1 == "fyne.io/fyne/v2" {print $$2; exit}' go.mod); \
+	if [ "$$want" != "$(FYNE_VERSION)" ]; then \
+	  echo "fyne-workspace: go.mod requires fyne.io/fyne/v2 $$want, the patch $(FYNE_PATCH) is for $(FYNE_VERSION)." >&2; \
+	  echo "  Port the patch to $$want (docs/patches; see docs/PERFORMANCE.md, issue 17), name it for $$want and set FYNE_VERSION in the Makefile," >&2; \
+	  echo "  or drop the patched build (remove GOWORK and fyne-workspace from the Makefile) if upstream Fyne loads its system face lazily." >&2; \
+	  exit 1; \
+	fi; \
+	dir=$$(GOWORK=off GOFLAGS= go mod download -json fyne.io/fyne/v2@$(FYNE_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	test -n "$$dir" || { echo "fyne-workspace: go mod download fyne.io/fyne/v2@$(FYNE_VERSION) gave no folder" >&2; exit 1; }; \
+	rm -rf $(FYNE_LAZY) $(GOWORK) $(GOWORK).sum; mkdir -p $(BUILDDIR); \
+	cp -r "$$dir" $(FYNE_LAZY).tmp; chmod -R u+w $(FYNE_LAZY).tmp; \
+	if ! (cd $(FYNE_LAZY).tmp && patch -p1 --dry-run --quiet <$(FYNE_PATCH) >/dev/null && patch -p1 --quiet <$(FYNE_PATCH)); then \
+	  rm -rf $(FYNE_LAZY).tmp; \
+	  echo "fyne-workspace: $(FYNE_PATCH) does not apply to fyne.io/fyne/v2@$(FYNE_VERSION) ($$dir)." >&2; \
+	  echo "  Try it by hand: cp -r $$dir /tmp/f && chmod -R u+w /tmp/f && cd /tmp/f && patch -p1 --dry-run <$(FYNE_PATCH)" >&2; \
+	  exit 1; \
+	fi; \
+	mv $(FYNE_LAZY).tmp $(FYNE_LAZY); \
+	printf 'go %s\n\nuse ..\n\nreplace fyne.io/fyne/v2 $(FYNE_VERSION) => ./%s\n' \
+	  "$$(awk '$$1 == "go" {print $$2; exit}' go.mod)" $(notdir $(FYNE_LAZY)) >$(GOWORK).tmp; \
+	mv $(GOWORK).tmp $(GOWORK); \
+	echo "fyne-workspace: $(GOWORK): fyne.io/fyne/v2 $(FYNE_VERSION) with $(notdir $(FYNE_PATCH))"
 
 apt:
 	@missing=""; \
@@ -102,11 +150,11 @@ $(IPFS): Makefile
 	@mkdir -p $(TOOLS)
 	@if [ ! -x $(KUBO_CACHE)/ipfs ]; then \
 	  echo "deps: building Kubo $(KUBO_VERSION) from module source (a few minutes, once)"; \
-	  dir=$$(GOFLAGS= go mod download -json github.com/ipfs/kubo@$(KUBO_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	  dir=$$(GOWORK=off GOFLAGS= go mod download -json github.com/ipfs/kubo@$(KUBO_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
 	  test -n "$$dir"; \
 	  src=$$(mktemp -d); cp -r "$$dir"/. "$$src"; chmod -R u+w "$$src"; \
 	  mkdir -p $(KUBO_CACHE); \
-	  (cd "$$src" && GOFLAGS= go build -trimpath -tags nofuse -ldflags '-s -w' -o $(KUBO_CACHE)/ipfs.tmp ./cmd/ipfs); \
+	  (cd "$$src" && GOWORK=off GOFLAGS= go build -trimpath -tags nofuse -ldflags '-s -w' -o $(KUBO_CACHE)/ipfs.tmp ./cmd/ipfs); \
 	  mv $(KUBO_CACHE)/ipfs.tmp $(KUBO_CACHE)/ipfs; rm -rf "$$src"; \
 	fi
 	@ln -sf $(KUBO_CACHE)/ipfs $(IPFS)
@@ -125,17 +173,17 @@ GO_TEST_FLAGS ?= -count=1 -timeout 15m -ldflags=-w
 
 build: $(BIN)
 
-$(BIN): FORCE
+$(BIN): FORCE $(GOWORK)
 	@mkdir -p $(dir $(BIN))
 	go build -tags $(BUILD_TAGS) -o $(BIN) .
 
 FORCE:
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.tools/*' -not -path './.build/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-vet:
+vet: fyne-workspace
 	go vet ./...
 
 # The FHIR validator's test (fhir-validate) runs within go test ./..., beside
@@ -160,7 +208,7 @@ FUZZHOME := $(RUNDIR)/fuzzhome
 checks: apt
 	@$(MAKE) --no-print-directory -j3 --output-sync=target kubo fhir-validator fmt-check vet
 
-test: checks
+test: checks fyne-workspace
 	@$(FHIR_CHECK)
 	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
 	@pkg=""; dist=""; rm -f $(PACKAGE_DONE) $(FUZZ_DONE); \
@@ -208,7 +256,7 @@ FHIR_CHECK = if [ ! -f $(FHIR_VALIDATOR) ]; then \
 	  echo "fhir-validate: skipped: the FHIR validator is not installed (npm unreachable?); CI runs it"; \
 	fi
 
-fhir-validate:
+fhir-validate: fyne-workspace
 	@$(FHIR_CHECK)
 	@if [ -f $(FHIR_VALIDATOR) ]; then \
 	  rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime; \
@@ -244,7 +292,7 @@ FUZZ_INSTRUMENT ?= all
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s FUZZ_INSTRUMENT=module
 
-fuzz:
+fuzz: fyne-workspace
 	@rm -rf $(FUZZHOME); mkdir -p $(FUZZHOME)/{config,data,cache,runtime}; chmod 700 $(FUZZHOME)/runtime
 	HOME=$(FUZZHOME) XDG_CONFIG_HOME=$(FUZZHOME)/config XDG_DATA_HOME=$(FUZZHOME)/data \
 	XDG_CACHE_HOME=$(FUZZHOME)/cache XDG_RUNTIME_DIR=$(FUZZHOME)/runtime \
@@ -296,7 +344,7 @@ bench-scale: deps build
 	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow bench window --runs 5 --shots $(RUNDIR)/scalewindow-shots
 
 clean:
-	rm -rf bin .run dist
+	rm -rf bin .run dist .build
 
 # ---- make run: the clinic's servers on loopback, a demo clinic, the app ----
 # The servers are `medihaven server init|run`, the configuration a clinic
@@ -366,7 +414,7 @@ run: deps build
 # with -modfile: nothing to install, and ./... of this module never sees it).
 DIST        := $(CURDIR)/dist
 STAGE       := $(DIST)/stage
-GO_TOOL     := go tool -modfile=$(CURDIR)/.ci/tools/go.mod
+GO_TOOL     := GOWORK=off go tool -modfile=$(CURDIR)/.ci/tools/go.mod
 fyne_meta    = $(shell sed -n 's/^[[:space:]]*$(1)[[:space:]]*=[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:]]*$$/\1/p' $(CURDIR)/FyneApp.toml | head -n1)
 APP_ID       = $(call fyne_meta,ID)
 APP_NAME     = $(call fyne_meta,Name)
@@ -388,14 +436,15 @@ USER_PREFIX ?= $(HOME)/.local
 # test or go build here at the same time (make test runs it beside the
 # tests) would pick up. With -trimpath the copy's build shares the cache.
 # The Debian revision changes only when someone edits Build.
-package: apt
+package: apt fyne-workspace
 	@rm -rf $(DIST); mkdir -p $(DIST)/fyne $(STAGE)
 	@src=$$(mktemp -d); trap 'rm -rf "$$src"' EXIT; trap 'exit 1' INT TERM; \
 	tar -C $(CURDIR) --exclude=./.git --exclude=./.tools --exclude=./.run --exclude=./bin --exclude=./dist \
-	  --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
-	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)>"; \
+	  --exclude=./.build --exclude=./medihaven -cf - . | tar -C "$$src" -xf -; \
+	mkdir "$$src/.build"; cp -r $(FYNE_LAZY) $(GOWORK) "$$src/.build/"; \
+	echo "cd dist && go tool fyne package -os linux --release --tags $(BUILD_TAGS) --src <a copy of $(CURDIR)> (GOWORK: the copy's .build, the patched Fyne)"; \
 	fyne=$$($(GO_TOOL) -n fyne); \
-	cd $(DIST) && XZ_OPT=-T0 env -u CGO_CFLAGS -u CGO_LDFLAGS "$$fyne" package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
+	cd $(DIST) && XZ_OPT=-T0 GOWORK="$$src/.build/go.work" env -u CGO_CFLAGS -u CGO_LDFLAGS "$$fyne" package -os linux --release --tags $(BUILD_TAGS) --src "$$src"
 	@mv "$(DIST)/$(APP_NAME).tar.xz" $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz
 	@tar -xJf $(DIST)/medihaven_$(APP_VERSION)_linux_$(DEB_ARCH).tar.xz -C $(DIST)/fyne; \
 	bin=$$(find $(DIST)/fyne -path '*/bin/medihaven' -type f); test -n "$$bin"; usr=$${bin%/bin/medihaven}; \
