@@ -95,12 +95,12 @@ func newPatientForm(e env) *patientForm {
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
 			input = f.consent
 		default:
-			en := widget.NewEntry()
-			input = en
+			ke := kit.NewEntry()
 			if ff.key == "birth" || ff.key == "consent_date" {
-				en = newDateField(ff.hint)
-				input = en
+				ke = newDateField(ff.hint)
 			}
+			en := &ke.Entry
+			input = ke
 			if ff.key == "address" { // Tab goes on to the insurance id
 				area := kit.NewTextArea()
 				area.SetMinRowsVisible(2)
