@@ -204,10 +204,10 @@ func TestTabGoesThroughTheAddress(t *testing.T) {
 		t.Fatalf("typing f on Sex chose %q", f.sex.Selected)
 	}
 	kittest.PressTab(c)
-	if c.Focused() != f.entries["phone"] {
+	if e, _ := kit.AsEntry(c.Focused()); e != f.entries["phone"] {
 		t.Fatalf("Tab from Sex went to %T, want the phone", c.Focused())
 	}
-	c.Focus(f.entries["email"])
+	c.Focus(fieldOf(c, f.entries["email"]))
 	kittest.PressTab(c)
 	area, ok := c.Focused().(*kit.TextArea)
 	if !ok || &area.Entry != f.entries["address"] {
@@ -215,7 +215,7 @@ func TestTabGoesThroughTheAddress(t *testing.T) {
 	}
 	test.Type(area, "1 Mill Lane")
 	kittest.PressTab(c)
-	if c.Focused() != f.entries["insurance"] {
+	if e, _ := kit.AsEntry(c.Focused()); e != f.entries["insurance"] {
 		t.Fatalf("Tab from the address went to %T, want the insurance id", c.Focused())
 	}
 	test.Type(f.entries["insurance"], "INS-42")
