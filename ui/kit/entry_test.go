@@ -68,3 +68,76 @@ func TestNoBareEntry(t *testing.T) {
 		t.Errorf("%s: a bare Fyne entry swallows Ctrl+L and Ctrl+F; use kit.NewEntry and its siblings", at)
 	}
 }
+
+// TestEntryTypesPassShortcutsOn: a type in ui that embeds a widget entry
+// has a TypedShortcut that calls kit.TypedShortcut, or the shell's Ctrl+L
+// and Ctrl+F die in it as in a bare entry.
+func TestEntryTypesPassShortcutsOn(t *testing.T) {
+	fset := token.NewFileSet()
+	embeds := map[string]string{} // type -> where
+	passes := map[string]bool{}   // type -> its TypedShortcut calls kit.TypedShortcut
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || strings.HasPrefix(path, "../kit/") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		pkg := f.Name.Name + "."
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					ts, ok := sp.(*ast.TypeSpec)
+					if !ok {
+						continue
+					}
+					st, ok := ts.Type.(*ast.StructType)
+					if !ok {
+						continue
+					}
+					for _, fl := range st.Fields.List {
+						if sel, ok := fl.Type.(*ast.SelectorExpr); ok && len(fl.Names) == 0 {
+							if x, ok := sel.X.(*ast.Ident); ok && x.Name == "widget" && strings.HasSuffix(sel.Sel.Name, "Entry") {
+								embeds[pkg+ts.Name.Name] = fset.Position(ts.Pos()).String()
+							}
+						}
+					}
+				}
+			case *ast.FuncDecl:
+				if d.Recv == nil || d.Name.Name != "TypedShortcut" || len(d.Recv.List) != 1 {
+					continue
+				}
+				recv := d.Recv.List[0].Type
+				if s, ok := recv.(*ast.StarExpr); ok {
+					recv = s.X
+				}
+				id, ok := recv.(*ast.Ident)
+				if !ok {
+					continue
+				}
+				ast.Inspect(d.Body, func(n ast.Node) bool {
+					if sel, ok := n.(*ast.SelectorExpr); ok {
+						if x, ok := sel.X.(*ast.Ident); ok && x.Name == "kit" && sel.Sel.Name == "TypedShortcut" {
+							passes[pkg+id.Name] = true
+						}
+					}
+					return true
+				})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(embeds) == 0 {
+		t.Fatal("no type in ui embeds a widget entry: not where the test thinks")
+	}
+	for typ, at := range embeds {
+		if !passes[typ] {
+			t.Errorf("%s: %s embeds a widget entry; its TypedShortcut must call kit.TypedShortcut", at, typ)
+		}
+	}
+}
