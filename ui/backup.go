@@ -43,7 +43,7 @@ type backupSaver func(name string, done func(w io.WriteCloser, where string, err
 // backupCard is Settings' "Back up this workstation": the passphrase,
 // then where to save the file.
 type backupCard struct {
-	pass    *widget.Entry
+	pass    *kit.Entry
 	button  *widget.Button
 	message *widget.Label // errors
 	done    *widget.Label // success
@@ -51,7 +51,7 @@ type backupCard struct {
 }
 
 func (st *settingsScreen) newBackupCard(ws *Workstation, b BackingUp, w fyne.Window) fyne.CanvasObject {
-	c := &backupCard{pass: widget.NewPasswordEntry(), message: newMessage(widget.DangerImportance),
+	c := &backupCard{pass: kit.NewPasswordEntry(), message: newMessage(widget.DangerImportance),
 		done: newMessage(widget.SuccessImportance), save: saveDialog(w)}
 	st.backup = c
 	c.pass.SetPlaceHolder("Your passphrase")

@@ -125,10 +125,10 @@ func firstRunPage(card fyne.CanvasObject) fyne.CanvasObject {
 
 // createForm is "Create a clinic".
 type createForm struct {
-	clinic, address, phone, zone, admin *widget.Entry
-	pass, confirm                       *widget.Entry
+	clinic, address, phone, zone, admin *kit.Entry
+	pass, confirm                       *kit.Entry
 	servers                             *widget.RadioGroup
-	domain, serverDir                   *widget.Entry
+	domain, serverDir                   *kit.Entry
 	create, back                        *widget.Button
 	message                             *widget.Label
 	busy                                busy
@@ -144,8 +144,8 @@ var serverChoices = []string{
 // showCreate shows the "Create a clinic" form.
 func (ws *Workstation) showCreate(f Founding) {
 	cf := &createForm{}
-	entry := func(hint string) *widget.Entry {
-		e := widget.NewEntry()
+	entry := func(hint string) *kit.Entry {
+		e := kit.NewEntry()
 		e.SetPlaceHolder(hint)
 		return e
 	}
@@ -155,10 +155,10 @@ func (ws *Workstation) showCreate(f Founding) {
 	cf.zone = entry("e.g. Europe/London")
 	cf.zone.SetText(systemZone())
 	cf.admin = entry("Your name as colleagues know it")
-	cf.pass = widget.NewPasswordEntry()
+	cf.pass = kit.NewPasswordEntry()
 	cf.pass.SetPlaceHolder("At least 8 characters; a few words are best")
 	strength := newStrengthLine(cf.pass)
-	cf.confirm = widget.NewPasswordEntry()
+	cf.confirm = kit.NewPasswordEntry()
 	cf.confirm.SetPlaceHolder("The same passphrase again")
 	keys := paragraph("")
 	cf.domain = entry("e.g. clinic.example")

@@ -24,7 +24,7 @@ var joinPoll = 3 * time.Second
 
 // joinForm is "Join a clinic".
 type joinForm struct {
-	token, name, pass, confirm *widget.Entry
+	token, name, pass, confirm *kit.Entry
 	paste, picture, join, back *widget.Button
 	message                    *widget.Label
 	busy                       busy
@@ -33,7 +33,7 @@ type joinForm struct {
 // showJoin shows the "Join a clinic" form.
 func (ws *Workstation) showJoin(f Founding) {
 	jf := &joinForm{}
-	jf.token = widget.NewMultiLineEntry()
+	jf.token = kit.NewMultiLineEntry()
 	jf.token.Wrapping = fyne.TextWrapBreak
 	jf.token.SetMinRowsVisible(3)
 	jf.token.SetPlaceHolder("The registration token or its short code (MH2-…), as your administrator gave it")
@@ -41,12 +41,12 @@ func (ws *Workstation) showJoin(f Founding) {
 		jf.token.SetText(strings.TrimSpace(fyne.CurrentApp().Clipboard().Content()))
 	})
 	jf.picture = widget.NewButtonWithIcon("QR image…", theme.FileImageIcon(), func() { ws.openQRPicture(jf) })
-	jf.name = widget.NewEntry()
+	jf.name = kit.NewEntry()
 	jf.name.SetPlaceHolder("Your name as colleagues know it")
-	jf.pass = widget.NewPasswordEntry()
+	jf.pass = kit.NewPasswordEntry()
 	jf.pass.SetPlaceHolder("At least 8 characters; a few words are best")
 	strength := newStrengthLine(jf.pass)
-	jf.confirm = widget.NewPasswordEntry()
+	jf.confirm = kit.NewPasswordEntry()
 	jf.confirm.SetPlaceHolder("The same passphrase again")
 	keys := paragraph("")
 	jf.message = newMessage(widget.DangerImportance)

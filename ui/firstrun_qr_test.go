@@ -97,7 +97,7 @@ func TestJoinWithTheQRImage(t *testing.T) {
 	if len(chooser.offered) != 3 || chooser.offered[0] != ".png" {
 		t.Errorf("the dialog offered %v", chooser.offered)
 	}
-	if h.w.Canvas().Focused() != form["Your name as colleagues know it"] {
+	if e, _ := kit.AsEntry(h.w.Canvas().Focused()); e != form["Your name as colleagues know it"] {
 		t.Error("the name field does not have the focus after the token was read")
 	}
 	test.Type(form["Your name as colleagues know it"], "Rosa Delgado")

@@ -40,7 +40,7 @@ var openBackup backupOpener = backupFileDialog
 type restoreForm struct {
 	file             string
 	chosen           *widget.Label
-	pass             *widget.Entry
+	pass             *kit.Entry
 	replaces         *widget.Check
 	choose, restore  *widget.Button
 	back             *widget.Button
@@ -60,7 +60,7 @@ func (ws *Workstation) showRestore(f Founding, r Restoring) {
 	rf.chosen = paragraph("No file chosen yet.")
 	rf.chosen.Wrapping = fyne.TextWrapBreak
 	rf.choose = widget.NewButtonWithIcon("Choose the backup file…", theme.FolderOpenIcon(), func() { ws.chooseBackup(rf) })
-	rf.pass = widget.NewPasswordEntry()
+	rf.pass = kit.NewPasswordEntry()
 	rf.pass.SetPlaceHolder("Your passphrase from the old computer")
 	keys := paragraph("")
 	warning := paragraph(restoreWarning)

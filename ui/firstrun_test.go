@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"github.com/medihaven/medihaven/ui/kit"
 	"strings"
 	"sync"
 	"testing"
@@ -113,7 +114,7 @@ func TestCreateAClinicInTheWindow(t *testing.T) {
 	h.wait()
 	var cf *createForm
 	for _, o := range test.LaidOutObjects(h.w.Content()) {
-		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder == "e.g. Riverside Family Practice" {
+		if e, ok := o.(*kit.Entry); ok && e.PlaceHolder == "e.g. Riverside Family Practice" {
 			cf = &createForm{clinic: e}
 		}
 	}
@@ -214,7 +215,7 @@ func TestJoinAClinicInTheWindow(t *testing.T) {
 func entriesByHint(o fyne.CanvasObject) map[string]*widget.Entry {
 	out := map[string]*widget.Entry{}
 	for _, x := range test.LaidOutObjects(o) {
-		if e, ok := x.(*widget.Entry); ok {
+		if e, ok := kit.AsEntry(x); ok {
 			out[e.PlaceHolder] = e
 		}
 	}

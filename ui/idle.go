@@ -63,7 +63,7 @@ func (iw *idleWatch) sample(c fyne.Canvas) {
 	sig := ""
 	if f := c.Focused(); f != nil {
 		sig = fmt.Sprintf("%p", f)
-		if e, ok := f.(*widget.Entry); ok {
+		if e, ok := kit.AsEntry(f); ok {
 			sig += fmt.Sprintf("/%d/%d/%d", len(e.Text), e.CursorRow, e.CursorColumn)
 		}
 	}

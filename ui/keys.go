@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/medihaven/medihaven/ui/kit"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,8 +12,12 @@ import (
 // The shell's keyboard: Ctrl+L locks (shell.go), Ctrl+F goes to the
 // screen's search field, F1 opens Help and Esc closes the dialog on top.
 // Fyne hands keys to the focused field first, so F1 and Esc act when no
-// field has the focus (Tab away, or click the page) and Ctrl+F and Ctrl+L
-// when the focused field does not use them.
+// field has the focus (Tab away, or click the page). Ctrl+F and Ctrl+L act
+// from a field too: Fyne gives a shortcut to the focused field and never
+// to the canvas, and the kit's fields (kit.NewEntry and its siblings; no
+// bare widget.Entry, TestNoBareEntry) pass on the combinations they do not
+// use to the shortcuts kit.AddShortcut registered; Ctrl+Left and the like
+// stay the field's.
 var findShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
 
 // shortcuts are the keys Help lists, in the words of clinic staff.
@@ -29,15 +34,15 @@ var shortcuts = []struct{ keys, what string }{
 // addShellKeys registers the shell's keys on the window's canvas.
 func (ws *Workstation) addShellKeys() {
 	c := ws.win.Canvas()
-	c.AddShortcut(lockShortcut, ws.typedLockShortcut)
-	c.AddShortcut(findShortcut, func(fyne.Shortcut) { ws.focusSearch() })
+	kit.AddShortcut(c, lockShortcut, ws.typedLockShortcut)
+	kit.AddShortcut(c, findShortcut, func(fyne.Shortcut) { ws.focusSearch() })
 }
 
 // removeShellKeys undoes addShellKeys (login and lock screens).
 func (ws *Workstation) removeShellKeys() {
 	c := ws.win.Canvas()
-	c.RemoveShortcut(lockShortcut)
-	c.RemoveShortcut(findShortcut)
+	kit.RemoveShortcut(c, lockShortcut)
+	kit.RemoveShortcut(c, findShortcut)
 }
 
 // typedKey acts on a key no field took: F1 and Esc.
@@ -78,7 +83,7 @@ func (ws *Workstation) focusSearch() bool {
 		if first == nil {
 			first = f
 		}
-		if e, ok := f.(*widget.Entry); ok && isSearch(e) {
+		if e, ok := kit.AsEntry(f); ok && isSearch(e) {
 			return true
 		}
 	}

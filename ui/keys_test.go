@@ -7,6 +7,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/roles"
@@ -106,3 +108,78 @@ func TestShownScreenNamesItsKeyboard(t *testing.T) {
 
 // searchLike is a search field that is its own widget around an entry.
 type searchLike struct{ widget.Entry }
+
+// TestShellKeysFromAField: Ctrl+F and Ctrl+L reach the shell while a text
+// field has the keyboard. Fyne's window gives a shortcut to the focused
+// field and never to the canvas (glfw window.triggersShortcut), so the
+// test takes the same path: the focused field's TypedShortcut. The
+// field's own shortcuts (select all, copy, paste, word moves) stay its.
+func TestShellKeysFromAField(t *testing.T) {
+	h := newHarness(t, newFakeBackend(), Options{})
+	h.login("Dr. Clara Nguyen", rightPassphrase)
+	sh := h.mustShell()
+	c := h.w.Canvas()
+	press := func(s fyne.Shortcut) {
+		t.Helper()
+		f, ok := c.Focused().(fyne.Shortcutable)
+		if !ok {
+			t.Fatalf("the focused %T takes no shortcuts", c.Focused())
+		}
+		f.TypedShortcut(s)
+	}
+	key := func(k fyne.KeyName, m fyne.KeyModifier) fyne.Shortcut {
+		return &desktop.CustomShortcut{KeyName: k, Modifier: m}
+	}
+	ctrl := fyne.KeyModifierShortcutDefault
+
+	search, problem, note := kit.NewEntry(), kit.NewEntry(), kit.NewTextArea()
+	search.SetPlaceHolder("Name, birth date, phone or MRN")
+	problem.SetPlaceHolder("Problem, e.g. Type 2 diabetes")
+	pass, multi, pick := kit.NewPasswordEntry(), kit.NewMultiLineEntry(), kit.NewSelectEntry([]string{"once daily"})
+	sh.page.Objects = []fyne.CanvasObject{problem, note, pass, multi, pick, search}
+	sh.page.Refresh()
+
+	// Ctrl+F from any kind of field goes to the search.
+	for _, f := range []fyne.Focusable{problem, note, pass, multi, pick} {
+		c.Focus(f)
+		press(key(fyne.KeyF, ctrl))
+		if c.Focused() != search {
+			t.Errorf("Ctrl+F from a %T focused %T, want the search", f, c.Focused())
+		}
+	}
+
+	// The field's own keys: select all, copy, paste, word moves.
+	c.Focus(problem)
+	test.Type(problem, "Type 2 diabetes")
+	press(&fyne.ShortcutSelectAll{})
+	clip := fyne.CurrentApp().Clipboard()
+	press(&fyne.ShortcutCopy{Clipboard: clip})
+	if got := clip.Content(); got != "Type 2 diabetes" {
+		t.Errorf("Ctrl+A, Ctrl+C copied %q", got)
+	}
+	c.Focus(note)
+	press(&fyne.ShortcutPaste{Clipboard: clip})
+	if note.Text != "Type 2 diabetes" {
+		t.Errorf("Ctrl+V pasted %q", note.Text)
+	}
+	c.Focus(problem)
+	problem.CursorColumn = len(problem.Text)
+	press(key(fyne.KeyLeft, ctrl))
+	if problem.CursorColumn != len("Type 2 ") {
+		t.Errorf("Ctrl+Left: cursor at %d", problem.CursorColumn)
+	}
+	problem.CursorColumn = len(problem.Text)
+	press(key(fyne.KeyBackspace, ctrl))
+	if problem.Text != "Type 2 " {
+		t.Errorf("Ctrl+Backspace left %q", problem.Text)
+	}
+	if c.Focused() != problem || h.ws.locked != nil {
+		t.Fatal("the field's own keys left the field or locked")
+	}
+
+	// Ctrl+L from the Problem field locks: the chart leaves the screen.
+	press(key(fyne.KeyL, ctrl))
+	if h.ws.locked == nil || h.ws.shell != nil {
+		t.Error("Ctrl+L from a focused field did not lock the workstation")
+	}
+}

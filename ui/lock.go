@@ -12,7 +12,7 @@ import (
 // lockScreen hides the shell while the staff member's keys are locked.
 type lockScreen struct {
 	shell   *shellScreen // shown again, as it was, after unlocking
-	pass    *widget.Entry
+	pass    *kit.Entry
 	unlock  *widget.Button
 	logout  *widget.Button
 	message *widget.Label
@@ -23,7 +23,7 @@ type lockScreen struct {
 func (ws *Workstation) showLocked(sh *shellScreen) {
 	s := sh.session
 	ls := &lockScreen{shell: sh}
-	ls.pass = widget.NewPasswordEntry()
+	ls.pass = kit.NewPasswordEntry()
 	ls.pass.SetPlaceHolder("Passphrase")
 	ls.pass.OnSubmitted = func(string) { ws.submitUnlock(ls) }
 	ls.message = newMessage(widget.DangerImportance)

@@ -31,9 +31,9 @@ type loginScreen struct {
 
 	clinic  *kit.TypeSelect // nil unless there are several profiles
 	form    *widget.Form
-	staff   *widget.Entry // asked for when the profile does not name its person
+	staff   *kit.Entry    // asked for when the profile does not name its person
 	person  *widget.Label // the profile's staff member otherwise
-	pass    *widget.Entry
+	pass    *kit.Entry
 	submit  *widget.Button
 	message *widget.Label // errors, in plain words
 	busy    busy
@@ -148,11 +148,11 @@ func (ws *Workstation) showNoForm(ls *loginScreen, title, staffName string, body
 // names its staff member shows the name instead of asking for it.
 func (ws *Workstation) showForm(ls *loginScreen, profiles []Profile, staffName, message string) {
 	ls.profiles = profiles
-	ls.staff = widget.NewEntry()
+	ls.staff = kit.NewEntry()
 	ls.staff.SetPlaceHolder("Your name as the clinic knows it")
 	ls.staff.SetText(staffName)
 	ls.person = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	ls.pass = widget.NewPasswordEntry()
+	ls.pass = kit.NewPasswordEntry()
 	ls.pass.SetPlaceHolder("Passphrase")
 	ls.message = newMessage(widget.DangerImportance)
 	ls.submit = widget.NewButtonWithIcon("Log in", theme.LoginIcon(), func() { ws.submitLogin(ls) })

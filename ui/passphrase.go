@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/medihaven/medihaven/ui/kit"
 	"math"
 	"strings"
 	"unicode"
@@ -84,7 +85,7 @@ func strengthWords(p string) (string, widget.Importance) {
 
 // newStrengthLine returns a label that follows entry's text with its
 // strength estimate.
-func newStrengthLine(entry *widget.Entry) *widget.Label {
+func newStrengthLine(entry *kit.Entry) *widget.Label {
 	l := widget.NewLabel("")
 	l.Wrapping = fyne.TextWrapWord
 	prev := entry.OnChanged

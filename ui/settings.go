@@ -46,7 +46,7 @@ type settingsScreen struct {
 	dates *kit.TypeSelect
 	idle  *kit.TypeSelect
 
-	current, next, confirm *widget.Entry
+	current, next, confirm *kit.Entry
 	change                 *widget.Button
 	changed                *widget.Label // success, in plain words
 	message                *widget.Label // errors
@@ -193,9 +193,9 @@ func (ws *Workstation) setTheme(name string) {
 
 // passphraseCard asks for the current passphrase and the new one twice.
 func (st *settingsScreen) passphraseCard(ws *Workstation, pc PassphraseChanging) fyne.CanvasObject {
-	st.current = widget.NewPasswordEntry()
-	st.next = widget.NewPasswordEntry()
-	st.confirm = widget.NewPasswordEntry()
+	st.current = kit.NewPasswordEntry()
+	st.next = kit.NewPasswordEntry()
+	st.confirm = kit.NewPasswordEntry()
 	strength := newStrengthLine(st.next)
 	st.message = newMessage(widget.DangerImportance)
 	st.changed = newMessage(widget.SuccessImportance)
@@ -246,7 +246,7 @@ func (st *settingsScreen) submit(ws *Workstation, pc PassphraseChanging) {
 				say(st.message, kit.ErrorText(err))
 				return
 			}
-			for _, e := range []*widget.Entry{st.current, st.next, st.confirm} {
+			for _, e := range []*kit.Entry{st.current, st.next, st.confirm} {
 				e.SetText("")
 			}
 			say(st.changed, "Your passphrase is changed. Use the new one from now on, here and on the lock screen.")

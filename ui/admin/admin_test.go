@@ -227,7 +227,7 @@ func TestIssueListAndRevokeTokens(t *testing.T) {
 	eventually(t, "the issued token", func() bool { return strings.Contains(texts(s), "Token for a new Physician") })
 	var text *widget.Entry
 	lockedWalk(s, func(o fyne.CanvasObject) {
-		if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.Text, "MH1-") {
+		if e, ok := kit.AsEntry(o); ok && strings.HasPrefix(e.Text, "MH1-") {
 			text = e
 		}
 	})
@@ -437,7 +437,7 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	eventually(t, "the log", func() bool { return strings.Contains(texts(s), "2 entries, newest first") })
 	var entries []*widget.Entry
 	lockedWalk(s, func(o fyne.CanvasObject) {
-		if e, ok := o.(*widget.Entry); ok {
+		if e, ok := kit.AsEntry(o); ok {
 			entries = append(entries, e)
 		}
 	})

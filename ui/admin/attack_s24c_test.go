@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/medihaven/medihaven/ui/kit"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func TestAttackS24cCopiedTokenStaysOnTheClipboard(t *testing.T) {
 		var text *widget.Entry
 		eventually(t, "the issued token", func() bool {
 			walk(s, func(o fyne.CanvasObject) {
-				if e, ok := o.(*widget.Entry); ok && strings.HasPrefix(e.Text, "MH1-") {
+				if e, ok := kit.AsEntry(o); ok && strings.HasPrefix(e.Text, "MH1-") {
 					text = e
 				}
 			})

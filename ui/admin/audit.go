@@ -38,7 +38,7 @@ type auditScreen struct {
 	d     AuditDesk
 	win   fyne.Window
 
-	person, patient, from, to *widget.Entry
+	person, patient, from, to *kit.Entry
 	search, verify            *widget.Button
 	status, verdict           *widget.Label
 	list                      *widget.List
@@ -59,21 +59,21 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 		Changes
 		Views
 	}{c, v}, win: w}
-	s.person = widget.NewEntry()
+	s.person = kit.NewEntry()
 	s.person.SetPlaceHolder("Name or key")
-	s.patient = widget.NewEntry()
+	s.patient = kit.NewEntry()
 	s.patient.SetPlaceHolder("MRN")
-	s.from = widget.NewEntry()
+	s.from = kit.NewEntry()
 	s.from.SetPlaceHolder(kit.CurrentDateFormat().Placeholder())
-	s.to = widget.NewEntry()
+	s.to = kit.NewEntry()
 	s.to.SetPlaceHolder(kit.CurrentDateFormat().Placeholder())
-	for _, e := range []*widget.Entry{s.person, s.patient, s.from, s.to} {
+	for _, e := range []*kit.Entry{s.person, s.patient, s.from, s.to} {
 		e.OnSubmitted = func(string) { s.refresh() }
 	}
 	s.search = widget.NewButtonWithIcon("Search", theme.SearchIcon(), s.refresh)
 	s.search.Importance = widget.HighImportance
 	clearBtn := widget.NewButton("Clear", func() {
-		for _, e := range []*widget.Entry{s.person, s.patient, s.from, s.to} {
+		for _, e := range []*kit.Entry{s.person, s.patient, s.from, s.to} {
 			e.SetText("")
 		}
 		s.refresh()

@@ -43,7 +43,7 @@ const (
 type clinicScreen struct {
 	loads          kit.Newest // only the newest load draws (load)
 	d              ClinicDesk
-	address, phone *widget.Entry
+	address, phone *kit.Entry
 	save           *widget.Button
 	saved          *widget.Label
 	licences       *fyne.Container
@@ -72,10 +72,10 @@ func NewClinic(c ClinicSession, w fyne.Window) fyne.CanvasObject {
 
 func newClinic(d ClinicDesk) *clinicScreen {
 	s := &clinicScreen{d: d}
-	s.address = widget.NewEntry()
+	s.address = kit.NewEntry()
 	s.address.SetPlaceHolder("12 River Road, Springfield")
 	s.address.Validator = maxChars("The address", maxAddress)
-	s.phone = widget.NewEntry()
+	s.phone = kit.NewEntry()
 	s.phone.SetPlaceHolder("+1 555 0100")
 	s.phone.Validator = phoneCheck
 	s.save = widget.NewButtonWithIcon("Save address and phone", theme.DocumentSaveIcon(), s.saveContact)
@@ -208,7 +208,7 @@ func (s *clinicScreen) tell(text string, imp widget.Importance) {
 func (s *clinicScreen) licenceRow(m appadmin.StaffMember, number string) fyne.CanvasObject {
 	name := widget.NewLabelWithStyle(m.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
-	entry := widget.NewEntry()
+	entry := kit.NewEntry()
 	entry.SetText(number)
 	entry.SetPlaceHolder("Licence or registration number")
 	entry.Validator = maxChars("A licence number", maxLicence)

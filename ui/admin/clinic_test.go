@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"github.com/medihaven/medihaven/ui/kit"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func entryNear(o fyne.CanvasObject, text string) *widget.Entry {
 				if l, ok := z.(*widget.Label); ok && l.Text == text {
 					hasLabel = true
 				}
-				if ee, ok := z.(*widget.Entry); ok && e == nil {
+				if ee, ok := kit.AsEntry(z); ok && e == nil {
 					e = ee
 				}
 			})

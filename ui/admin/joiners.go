@@ -115,7 +115,7 @@ func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
 // askCode asks for the code the newcomer reads from their screen, and
 // approves when it matches.
 func (l *waitingList) askCode(j app.Joiner) {
-	entry := widget.NewEntry()
+	entry := kit.NewEntry()
 	entry.SetPlaceHolder("the six digits they read")
 	msg := newNote(fmt.Sprintf("Ask %s to read the code on their screen, and type it here. "+
 		"They join as %s and get the keys of that role.", j.Name, j.Role.Title()))

@@ -63,11 +63,11 @@ type securityScreen struct {
 	rec   Recovery
 	win   fyne.Window
 
-	idle, attempts *widget.Entry
+	idle, attempts *kit.Entry
 	saved          *widget.Label
 
 	recovery          *widget.Label
-	threshold         *widget.Entry
+	threshold         *kit.Entry
 	admins, receivers *kit.TypeSelect
 	// releaseBtn and recoverBtn work once a recovery is set up.
 	releaseBtn, recoverBtn *widget.Button
@@ -88,8 +88,8 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 		SecuritySession
 		Views
 	}{ss, v}, rec: rec, win: w}
-	s.idle = widget.NewEntry()
-	s.attempts = widget.NewEntry()
+	s.idle = kit.NewEntry()
+	s.attempts = kit.NewEntry()
 	s.saved = newNote("")
 	save := widget.NewButton("Save settings", s.save)
 	save.Importance = widget.HighImportance
@@ -100,7 +100,7 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 		container.NewHBox(save), s.saved))
 
 	s.recovery = newNote("Loading…")
-	s.threshold = widget.NewEntry()
+	s.threshold = kit.NewEntry()
 	s.threshold.SetText("2")
 	split := widget.NewButton("Set up recovery", s.split)
 	s.admins = kit.NewTypeSelect(nil, nil)

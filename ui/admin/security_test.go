@@ -189,7 +189,7 @@ func TestRecoveryOutcome(t *testing.T) {
 func TestAuditFilterDaysAsTheWorkstationWritesThem(t *testing.T) {
 	kit.SetDateFormat(kit.DayMonthYear)
 	t.Cleanup(func() { kit.SetDateFormat("") })
-	s := &auditScreen{person: widget.NewEntry(), patient: widget.NewEntry(), from: widget.NewEntry(), to: widget.NewEntry()}
+	s := &auditScreen{person: kit.NewEntry(), patient: kit.NewEntry(), from: kit.NewEntry(), to: kit.NewEntry()}
 	s.from.SetText("02/11/2026")
 	s.to.SetText("2026-11-30")
 	f, err := s.filter()

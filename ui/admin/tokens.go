@@ -68,7 +68,7 @@ type tokensScreen struct {
 
 	result    *fyne.Container // shown once a token is issued
 	qr        *canvas.Image
-	text      *widget.Entry
+	text      *kit.Entry
 	copy      *widget.Button
 	resultFor *widget.Label
 	short     *widget.Label // the short code, when the servers have a join desk
@@ -120,7 +120,7 @@ func NewTokens(ts TokenSession, w fyne.Window) fyne.CanvasObject {
 	s.qr.FillMode = canvas.ImageFillContain
 	s.qr.ScaleMode = canvas.ImageScalePixels
 	s.qr.SetMinSize(fyne.NewSize(200, 200))
-	s.text = widget.NewMultiLineEntry()
+	s.text = kit.NewMultiLineEntry()
 	s.text.Wrapping = fyne.TextWrapBreak
 	s.text.SetMinRowsVisible(4)
 	s.copy = widget.NewButtonWithIcon("Copy token", theme.ContentCopyIcon(), func() {

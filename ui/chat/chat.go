@@ -107,7 +107,7 @@ type panel struct {
 	text     *widget.Entry
 	field    *composer // the widget of text, in the layout (it takes Ctrl+Enter)
 	shown    bool      // the first conversation was chosen (the one with unread messages)
-	mrn      *widget.Entry
+	mrn      *kit.Entry
 	send     *widget.Button
 	problem  *widget.Label
 }
@@ -148,7 +148,7 @@ func newPanel(c Chat, s any, w fyne.Window, inline bool) fyne.CanvasObject {
 	p.text = &p.field.Entry
 	p.text.SetPlaceHolder("Write a message — Ctrl+Enter sends")
 	p.text.SetMinRowsVisible(2)
-	p.mrn = widget.NewEntry()
+	p.mrn = kit.NewEntry()
 	p.mrn.SetPlaceHolder("Patient MRN (optional)")
 	p.send = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), p.sendMessage)
 	p.send.Importance = widget.HighImportance

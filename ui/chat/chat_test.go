@@ -205,7 +205,7 @@ func TestChatKeepsADraftPerConversation(t *testing.T) {
 	content, w := showPanel(t, f, "Room 3 is free")
 	var convs *widget.List
 	var field *composer
-	var mrn *widget.Entry
+	var mrn *kit.Entry
 	walk(content, func(o fyne.CanvasObject) {
 		switch x := o.(type) {
 		case *widget.List:
@@ -214,7 +214,7 @@ func TestChatKeepsADraftPerConversation(t *testing.T) {
 			}
 		case *composer:
 			field = x
-		case *widget.Entry:
+		case *kit.Entry:
 			if x.PlaceHolder == "Patient MRN (optional)" {
 				mrn = x
 			}

@@ -4,6 +4,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // composer is the message field: Enter starts a new line, Ctrl+Enter (as
@@ -26,7 +27,8 @@ func newComposer(send func()) *composer {
 func (c *composer) AcceptsTab() bool { return false }
 
 // TypedShortcut is part of fyne.Shortcutable: Ctrl+Enter sends, other
-// shortcuts (copy, paste, undo) are the field's.
+// shortcuts (copy, paste, undo) are the field's, and the shell's (Ctrl+L,
+// Ctrl+F) go on to the window (kit.TypedShortcut).
 func (c *composer) TypedShortcut(s fyne.Shortcut) {
 	if isSendShortcut(s) {
 		if !c.Disabled() {
@@ -34,8 +36,11 @@ func (c *composer) TypedShortcut(s fyne.Shortcut) {
 		}
 		return
 	}
-	c.Entry.TypedShortcut(s)
+	kit.TypedShortcut(c, &c.Entry, s)
 }
+
+// BaseEntry is the field's widget.Entry (kit.AsEntry).
+func (c *composer) BaseEntry() *widget.Entry { return &c.Entry }
 
 // sendShortcut is Ctrl+Enter (Cmd+Enter on a Mac).
 var sendShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}

@@ -171,7 +171,7 @@ func (cs *Screen) row(c app.Colleague) fyne.CanvasObject {
 // codeDialog asks for the code a colleague reads from their screen.
 type codeDialog struct {
 	d       *dialog.CustomDialog
-	entry   *widget.Entry
+	entry   *kit.Entry
 	fb      *widget.Label
 	confirm *widget.Button
 }
@@ -180,7 +180,7 @@ type codeDialog struct {
 // on their own screen, and confirms them when it matches; a wrong code is
 // said in the dialog, which stays open, and nothing is written.
 func (cs *Screen) askCode(c app.Colleague) {
-	a := &codeDialog{entry: widget.NewEntry(), fb: feedback()}
+	a := &codeDialog{entry: kit.NewEntry(), fb: feedback()}
 	a.entry.SetPlaceHolder("12 digits, e.g. 123 456 789 012")
 	msg := wrapped(fmt.Sprintf("Ask %s to read the code beside your name on their screen and type it here.", c.Name))
 	form := container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Their code", a.entry)), a.fb)

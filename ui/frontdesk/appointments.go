@@ -28,7 +28,7 @@ type appointmentsScreen struct {
 	zone *time.Location
 	day  time.Time // local midnight
 
-	dayEntry   *widget.Entry
+	dayEntry   *kit.Entry
 	dayTitle   *widget.Label
 	prev, next *widget.Button
 	today      *widget.Button

@@ -29,10 +29,10 @@ type appointmentPanel struct {
 	checkIn, noShow       *widget.Button
 	undoIn                *widget.Button // shown while checked in
 	undone                bool           // the check-in was undone here, since the panel opened
-	dayE, startE, minE    *widget.Entry
+	dayE, startE, minE    *kit.Entry
 	overbook, moveSeries  *widget.Check
 	move                  *widget.Button
-	reason                *widget.Entry
+	reason                *kit.Entry
 	cancelSeries          *widget.Check
 	cancel                *widget.Button
 	message               *widget.Label
@@ -58,11 +58,11 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 		}, func() { p.undone = true })
 	})
 	p.undoIn.Hide()
-	p.dayE, p.startE, p.minE = newDateField(""), widget.NewEntry(), widget.NewEntry()
+	p.dayE, p.startE, p.minE = newDateField(""), kit.NewEntry(), kit.NewEntry()
 	p.overbook = widget.NewCheck("Overbook on purpose", nil)
 	p.moveSeries = widget.NewCheck("Also move the later ones of the series", nil)
 	p.move = widget.NewButtonWithIcon("Move", theme.MailForwardIcon(), p.reschedule)
-	p.reason = widget.NewEntry()
+	p.reason = kit.NewEntry()
 	p.reason.SetPlaceHolder("Why is it cancelled? (required)")
 	p.cancelSeries = widget.NewCheck("Also cancel the later ones of the series", nil)
 	p.cancel = widget.NewButtonWithIcon("Cancel appointment", theme.CancelIcon(), p.cancelIt)

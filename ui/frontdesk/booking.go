@@ -28,16 +28,16 @@ type bookingForm struct {
 	patient   app.Patient
 
 	heading        *widget.Label
-	query          *widget.Entry
+	query          *kit.Entry
 	matches        *widget.List
 	found          []app.Patient
 	chosen         *widget.Label
 	seq            int
-	dayE, startE   *widget.Entry
-	minutesE       *widget.Entry
-	reason         *widget.Entry
+	dayE, startE   *kit.Entry
+	minutesE       *kit.Entry
+	reason         *kit.Entry
 	repeat         *kit.TypeSelect
-	times, until   *widget.Entry
+	times, until   *kit.Entry
 	overbook       *widget.Check
 	book           *widget.Button
 	message        *widget.Label
@@ -49,7 +49,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 	f := &bookingForm{s: s}
 	f.heading = bold("Book an appointment")
 	f.heading.Wrapping = fyne.TextWrapWord
-	f.query = widget.NewEntry()
+	f.query = kit.NewEntry()
 	f.query.SetPlaceHolder("Patient: name, birth date, phone or MRN")
 	f.query.OnChanged = func(string) { f.search() }
 	f.matches = widget.NewList(func() int { return len(f.found) }, func() fyne.CanvasObject {
@@ -78,11 +78,11 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 			}
 		}
 	})
-	f.dayE, f.startE, f.minutesE = newDateField(""), widget.NewEntry(), widget.NewEntry()
+	f.dayE, f.startE, f.minutesE = newDateField(""), kit.NewEntry(), kit.NewEntry()
 	f.startE.SetPlaceHolder("HH:MM")
-	f.reason = widget.NewEntry()
+	f.reason = kit.NewEntry()
 	f.reason.SetPlaceHolder("Reason for the visit")
-	f.times, f.until = widget.NewEntry(), newDateField("(last day)")
+	f.times, f.until = kit.NewEntry(), newDateField("(last day)")
 	f.times.SetPlaceHolder("how many times")
 	f.repeat = kit.NewTypeSelect(repeatChoices, func(c string) {
 		if c == repeatChoices[0] {
@@ -110,7 +110,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 	)
 	// The outcome shows under the heading, where it is seen without
 	// scrolling; Enter in the reason or times books.
-	for _, e := range []*widget.Entry{f.reason, f.startE, f.minutesE, f.dayE} {
+	for _, e := range []*kit.Entry{f.reason, f.startE, f.minutesE, f.dayE} {
 		e.OnSubmitted = func(string) { f.submit() }
 	}
 	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.message, f.query, kit.AtLeast(0, 110, f.matches), f.chosen,

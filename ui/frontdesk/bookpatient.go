@@ -29,10 +29,10 @@ type quickBooking struct {
 	zone       *time.Location
 
 	who     *kit.TypeSelect
-	dayE    *widget.Entry
+	dayE    *kit.Entry
 	times   *kit.TypeSelect
 	free    []desk.Slot
-	reason  *widget.Entry
+	reason  *kit.Entry
 	book    *widget.Button
 	message *widget.Label
 	content fyne.CanvasObject
@@ -56,7 +56,7 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 	q.dayE.OnChanged = func(string) { q.loadTimes(true) }
 	q.times = kit.NewTypeSelect(nil, nil)
 	q.times.PlaceHolder = "Choose a physician and a day"
-	q.reason = widget.NewEntry()
+	q.reason = kit.NewEntry()
 	q.reason.SetPlaceHolder("Reason for the visit")
 	q.reason.OnSubmitted = func(string) { q.submit() } // Enter books, as in every other form of the desk
 	q.book = widget.NewButtonWithIcon("Book", theme.ConfirmIcon(), q.submit)

@@ -23,8 +23,8 @@ import (
 // from the day stopped on it before the start time); the keyboard types
 // the date, and a day picked with the pointer gives the focus back to the
 // entry, so Tab goes on to the next field.
-func newDateField(hint string) *widget.Entry {
-	en := widget.NewEntry()
+func newDateField(hint string) *kit.Entry {
+	en := kit.NewEntry()
 	en.SetPlaceHolder(strings.TrimSpace(kit.CurrentDateFormat().Placeholder() + " " + hint))
 	en.ActionItem = newCalendarButton(en)
 	return en
@@ -35,12 +35,12 @@ func newDateField(hint string) *widget.Entry {
 // focusable.
 type calendarButton struct {
 	widget.BaseWidget
-	en   *widget.Entry
+	en   *kit.Entry
 	icon *canvas.Image
 	pop  *widget.PopUp
 }
 
-func newCalendarButton(en *widget.Entry) *calendarButton {
+func newCalendarButton(en *kit.Entry) *calendarButton {
 	b := &calendarButton{en: en, icon: canvas.NewImageFromResource(theme.CalendarIcon())}
 	b.ExtendBaseWidget(b)
 	return b

@@ -119,7 +119,10 @@ func inPlace(s Session, w fyne.Window) env {
 	return env{d: d, win: w, now: func() time.Time { return testNow }, inline: true}
 }
 
-func typeInto(e *widget.Entry, text string) {
+func typeInto(e interface {
+	fyne.Focusable
+	SetText(string)
+}, text string) {
 	e.SetText("")
 	test.Type(e, text)
 }

@@ -23,9 +23,9 @@ type hoursScreen struct {
 	env
 	physicians []desk.Physician
 	who        *kit.TypeSelect
-	days       [7]*widget.Entry // by time.Weekday
-	slot       *widget.Entry
-	dayOff     *widget.Entry
+	days       [7]*kit.Entry // by time.Weekday
+	slot       *kit.Entry
+	dayOff     *kit.Entry
 	off        *fyne.Container
 	status     *widget.Label
 	save       *widget.Button
@@ -49,10 +49,10 @@ func newHours(e env) *hoursScreen {
 	s.status = note("")
 	s.who = kit.NewTypeSelect(nil, func(string) { s.load() })
 	for _, wd := range weekOrder {
-		s.days[wd] = widget.NewEntry()
+		s.days[wd] = kit.NewEntry()
 		s.days[wd].SetPlaceHolder("not working (e.g. 08:00-12:00, 13:00-17:00)")
 	}
-	s.slot = widget.NewEntry()
+	s.slot = kit.NewEntry()
 	s.slot.SetPlaceHolder("15")
 	s.save = widget.NewButtonWithIcon("Save working hours", theme.DocumentSaveIcon(), s.store)
 	s.save.Importance = widget.HighImportance

@@ -115,7 +115,7 @@ func TestPatientsEnterBeforeTheAnswer(t *testing.T) {
 	s.form.startNew("")
 	test.Type(s.query, "lindq")
 	enter()
-	c.Focus(s.form.entries["family"])
+	c.Focus(s.form.fields["family"])
 	answer(false)
 	if opens != 1 || s.form.id != "" {
 		t.Fatalf("Enter, then the keyboard left: %d opens, open %q", opens, name(s.form.id))
@@ -161,12 +161,12 @@ func TestPatientsSearchHasTheKeyboard(t *testing.T) {
 	// is in the first required field still empty.
 	test.Tap(s.newButton)
 	fm := s.form
-	if c.Focused() != fm.entries["given"] || fm.entries["family"].Text != "Neu" {
+	if c.Focused() != fm.fields["given"] || fm.entries["family"].Text != "Neu" {
 		t.Fatalf("Register a new patient: the keyboard is on %T (family %q)", c.Focused(), fm.entries["family"].Text)
 	}
 	test.Type(fm.entries["given"], "Nora")
 	c.FocusNext()
-	if c.Focused() != fm.entries["birth"] {
+	if c.Focused() != fm.fields["birth"] {
 		t.Fatalf("Tab from the given names went to %T", c.Focused())
 	}
 	test.Type(fm.entries["birth"], "1990-05-05")

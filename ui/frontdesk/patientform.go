@@ -30,6 +30,7 @@ type patientForm struct {
 	heading *widget.Label
 	sub     *widget.Label
 	entries map[string]*widget.Entry
+	fields  map[string]fyne.Focusable // the widget around each entry, for the keyboard
 	// labels name the fields; one turns red while its field is wrong, and
 	// problems (by field) are listed in the message, whose space is kept,
 	// so the form never moves under the pointer.
@@ -77,7 +78,7 @@ var formFields = []struct{ key, label, hint string }{
 }
 
 func newPatientForm(e env) *patientForm {
-	f := &patientForm{env: e, entries: map[string]*widget.Entry{}, labels: map[string]*widget.Label{}, problems: map[string]string{}}
+	f := &patientForm{env: e, entries: map[string]*widget.Entry{}, fields: map[string]fyne.Focusable{}, labels: map[string]*widget.Label{}, problems: map[string]string{}}
 	f.heading = bold("")
 	f.heading.SizeName = theme.SizeNameSubHeadingText
 	f.sub = widget.NewLabel("")
@@ -95,12 +96,12 @@ func newPatientForm(e env) *patientForm {
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })
 			input = f.consent
 		default:
-			en := widget.NewEntry()
-			input = en
+			ke := kit.NewEntry()
 			if ff.key == "birth" || ff.key == "consent_date" {
-				en = newDateField(ff.hint)
-				input = en
+				ke = newDateField(ff.hint)
 			}
+			en := &ke.Entry
+			input = ke
 			if ff.key == "address" { // Tab goes on to the insurance id
 				area := kit.NewTextArea()
 				area.SetMinRowsVisible(2)
@@ -115,6 +116,7 @@ func newPatientForm(e env) *patientForm {
 				en.OnSubmitted = func(string) { f.submit(false) }
 			}
 			f.entries[ff.key] = en
+			f.fields[ff.key], _ = input.(fyne.Focusable)
 		}
 		label := widget.NewLabelWithStyle(ff.label, fyne.TextAlignTrailing, fyne.TextStyle{})
 		f.labels[ff.key] = label
@@ -251,7 +253,7 @@ func (f *patientForm) startNew(query string) {
 func (f *patientForm) focusFirstEmpty() {
 	for _, k := range []string{"family", "given", "birth"} {
 		if e := f.entries[k]; e != nil && e.Text == "" {
-			f.win.Canvas().Focus(e)
+			f.win.Canvas().Focus(f.fields[k])
 			return
 		}
 	}

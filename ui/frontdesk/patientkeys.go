@@ -3,6 +3,7 @@ package frontdesk
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // The receptionist's keyboard on the Patients screen: she types a name,
@@ -30,11 +31,12 @@ func (b *searchBox) TypedRune(r rune) {
 	b.Entry.TypedRune(r)
 }
 
-// TypedShortcut is part of fyne.Shortcutable (a paste types too).
+// TypedShortcut is part of fyne.Shortcutable (a paste types too); the
+// shell's Ctrl+L and Ctrl+F go on to the window (kit.TypedShortcut).
 func (b *searchBox) TypedShortcut(sc fyne.Shortcut) {
 	b.typing = true
 	defer func() { b.typing = false }()
-	b.Entry.TypedShortcut(sc)
+	kit.TypedShortcut(b, &b.Entry, sc)
 }
 
 // textSet drops the selection when the text was set rather than typed:
@@ -52,6 +54,9 @@ func newSearchBox(s *patientsScreen) *searchBox {
 	b.ExtendBaseWidget(b)
 	return b
 }
+
+// BaseEntry is the field's widget.Entry (kit.AsEntry).
+func (b *searchBox) BaseEntry() *widget.Entry { return &b.Entry }
 
 // TypedKey moves into the results on Down; other keys edit as usual.
 func (b *searchBox) TypedKey(k *fyne.KeyEvent) {

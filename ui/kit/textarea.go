@@ -27,3 +27,7 @@ func NewTextArea() *TextArea {
 // AcceptsTab is part of fyne.Tabbable: the window moves the focus on Tab
 // (and back on Shift+Tab) instead of typing it.
 func (t *TextArea) AcceptsTab() bool { return false }
+
+// TypedShortcut is part of fyne.Shortcutable: the shell's Ctrl+L and
+// Ctrl+F work while the note has the keyboard (entry.go).
+func (t *TextArea) TypedShortcut(s fyne.Shortcut) { TypedShortcut(t, &t.Entry, s) }

@@ -54,7 +54,7 @@ type calendarScreen struct {
 	view      string
 	date      time.Time // the day shown, or a day of the week shown
 	title     *widget.Label
-	dateEntry *widget.Entry
+	dateEntry *kit.Entry
 	viewPick  *widget.RadioGroup
 	body      *fyne.Container
 	fb        feedback
@@ -86,7 +86,7 @@ func newCalendar(s *screen) *calendarScreen {
 	cs := &calendarScreen{screen: s, view: viewDay, date: startOfDay(s.now())}
 	cs.title = bold("")
 	cs.title.SizeName = theme.SizeNameSubHeadingText
-	cs.dateEntry = widget.NewEntry()
+	cs.dateEntry = kit.NewEntry()
 	cs.dateEntry.SetPlaceHolder(dayPlaceholder())
 	cs.dateEntry.OnSubmitted = func(string) { cs.goTo() }
 	cs.viewPick = widget.NewRadioGroup([]string{viewDay, viewWeek}, func(v string) {

@@ -248,7 +248,7 @@ func section(title string, objs ...fyne.CanvasObject) fyne.CanvasObject {
 
 func (v *chartView) summaryTab() fyne.CanvasObject {
 	// Problems.
-	pName, pOnset := widget.NewEntry(), widget.NewEntry()
+	pName, pOnset := kit.NewEntry(), kit.NewEntry()
 	pName.SetPlaceHolder("Problem, e.g. Type 2 diabetes")
 	pOnset.SetPlaceHolder("Onset YYYY-MM-DD, YYYY-MM or YYYY")
 	pfb := newFeedback()
@@ -261,7 +261,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, addProblem, container.NewGridWithColumns(2, pName, pOnset)), pfb.Label)
 
 	// Allergies.
-	aSub, aReact := widget.NewEntry(), widget.NewEntry()
+	aSub, aReact := kit.NewEntry(), kit.NewEntry()
 	aSub.SetPlaceHolder("Substance, e.g. penicillin") // the longer "or drug class" was cut at 1280 px
 	aReact.SetPlaceHolder("Reaction, e.g. hives")
 	aSev := kit.NewTypeSelect(chart.AllergySeverities, nil)
@@ -276,7 +276,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, addAllergy, container.NewGridWithColumns(3, aSub, aReact, aSev)), afb.Label)
 
 	// Medications.
-	mName, mDose, mSince := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	mName, mDose, mSince := kit.NewEntry(), kit.NewEntry(), kit.NewEntry()
 	mName.SetPlaceHolder("Medication started elsewhere")
 	mDose.SetPlaceHolder("Dose, e.g. 1 tablet daily")
 	mSince.SetPlaceHolder("Since YYYY-MM")

@@ -45,7 +45,7 @@ type icsDialog struct {
 	cs       *calendarScreen
 	d        *dialog.CustomDialog
 	span     *kit.TypeSelect
-	from, to *widget.Entry
+	from, to *kit.Entry
 	dates    *fyne.Container
 	detail   *widget.RadioGroup
 	explain  *widget.Label
@@ -56,7 +56,7 @@ type icsDialog struct {
 // exportCalendar opens the calendar export dialog.
 func (cs *calendarScreen) exportCalendar() {
 	x := &icsDialog{cs: cs, fb: newFeedback()}
-	x.from, x.to = widget.NewEntry(), widget.NewEntry()
+	x.from, x.to = kit.NewEntry(), kit.NewEntry()
 	x.from.SetPlaceHolder(dayPlaceholder())
 	x.to.SetPlaceHolder(dayPlaceholder())
 	today := startOfDay(cs.now())

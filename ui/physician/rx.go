@@ -29,12 +29,12 @@ type rxForm struct {
 	formulary *prescribing.Formulary
 	drug      *drugEntry
 	chosen    *prescribing.Drug
-	dose      *widget.Entry
-	unit      *widget.Entry
+	dose      *kit.Entry
+	unit      *kit.Entry
 	route     *kit.TypeSelect
-	freq      *widget.SelectEntry
-	days      *widget.Entry
-	quantity  *widget.Entry
+	freq      *kit.SelectEntry
+	days      *kit.Entry
+	quantity  *kit.Entry
 	refills   *kit.TypeSelect
 	instr     *kit.TextArea
 	add       *widget.Button
@@ -44,7 +44,7 @@ type rxForm struct {
 	renews   string
 	itemList *fyne.Container
 	warnings []prescribing.Warning
-	reasons  map[string]*widget.Entry // by Warning.Key, kept across checks
+	reasons  map[string]*kit.Entry    // by Warning.Key, kept across checks
 	confirms map[string]*widget.Check // not-checked warnings confirmed, by Warning.Key
 	suggest  *fyne.Container          // drugs offered while a name is typed
 	warnBox  *fyne.Container
@@ -55,7 +55,7 @@ type rxForm struct {
 }
 
 func (v *chartView) newRxForm() *rxForm {
-	f := &rxForm{v: v, reasons: map[string]*widget.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
+	f := &rxForm{v: v, reasons: map[string]*kit.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
 		preview: wrapped(""), suggest: container.NewVBox()}
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
@@ -63,16 +63,16 @@ func (v *chartView) newRxForm() *rxForm {
 	f.drug = newDrugEntry(f.labels(""))
 	f.drug.SetPlaceHolder("Type to find a drug in the formulary")
 	f.drug.OnChanged = f.drugTyped
-	f.dose, f.unit = widget.NewEntry(), widget.NewEntry()
+	f.dose, f.unit = kit.NewEntry(), kit.NewEntry()
 	f.dose.SetPlaceHolder("Dose, e.g. 1")
 	f.unit.SetPlaceHolder("Unit, e.g. tablet")
 	f.route = kit.NewTypeSelect(routes, nil)
 	f.route.PlaceHolder = "Route"
-	f.freq = widget.NewSelectEntry(frequencies)
+	f.freq = kit.NewSelectEntry(frequencies)
 	f.freq.SetPlaceHolder("How often")
-	f.days = widget.NewEntry()
+	f.days = kit.NewEntry()
 	f.days.SetPlaceHolder("Days")
-	f.quantity = widget.NewEntry()
+	f.quantity = kit.NewEntry()
 	f.quantity.SetPlaceHolder("Quantity, e.g. 21 capsules")
 	var refills []string
 	for i := 0; i <= 12; i++ {
@@ -83,7 +83,7 @@ func (v *chartView) newRxForm() *rxForm {
 	f.instr = kit.NewTextArea() // Tab goes on to the buttons
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
 	f.instr.SetMinRowsVisible(2)
-	for _, e := range []*widget.Entry{f.dose, f.days} {
+	for _, e := range []*kit.Entry{f.dose, f.days} {
 		e.OnChanged = func(string) { f.suggestQuantity() }
 	}
 	f.freq.OnChanged = func(string) { f.suggestQuantity() }
@@ -112,6 +112,10 @@ func newDrugEntry(options []string) *drugEntry {
 	e.SetOptions(options)
 	return e
 }
+
+// TypedShortcut is part of fyne.Shortcutable: the shell's Ctrl+L and
+// Ctrl+F work while the drug field has the keyboard (kit.TypedShortcut).
+func (e *drugEntry) TypedShortcut(s fyne.Shortcut) { kit.TypedShortcut(e, &e.Entry, s) }
 
 // TypedKey opens the list on Down; other keys edit as usual.
 func (e *drugEntry) TypedKey(k *fyne.KeyEvent) {
@@ -256,7 +260,7 @@ func (f *rxForm) addItem() {
 	f.fb.clear()
 	f.drug.SetText("")
 	f.preview.Hide()
-	for _, e := range []*widget.Entry{f.dose, f.unit, f.days, f.quantity, &f.instr.Entry} {
+	for _, e := range []*widget.Entry{&f.dose.Entry, &f.unit.Entry, &f.days.Entry, &f.quantity.Entry, &f.instr.Entry} {
 		e.SetText("")
 	}
 	f.freq.SetText("")
@@ -316,7 +320,7 @@ func (f *rxForm) showWarnings(ws []prescribing.Warning) {
 		}
 		e := f.reasons[w.Key()]
 		if e == nil {
-			e = widget.NewEntry()
+			e = kit.NewEntry()
 			e.SetPlaceHolder("Reason to override (required to sign)")
 			f.reasons[w.Key()] = e
 		}
@@ -423,7 +427,7 @@ func (f *rxForm) signRx() {
 			f.fb.fail(err)
 			return
 		}
-		f.items, f.renews, f.reasons, f.confirms = nil, "", map[string]*widget.Entry{}, map[string]*widget.Check{}
+		f.items, f.renews, f.reasons, f.confirms = nil, "", map[string]*kit.Entry{}, map[string]*widget.Check{}
 		f.showItems()
 		f.showWarnings(nil)
 		f.fb.ok(fmt.Sprintf("Prescription signed. Verification code %s.", signed.Code))
@@ -531,7 +535,7 @@ func (v *chartView) rxCard(p prescribing.Prescription) fyne.CanvasObject {
 		l.Importance = widget.DangerImportance
 		rows.Add(l)
 	} else if p.Verified {
-		reason := widget.NewEntry()
+		reason := kit.NewEntry()
 		reason.SetPlaceHolder("Reason for cancelling")
 		fb := newFeedback()
 		confirm := widget.NewButton("Cancel prescription", func() {

@@ -20,7 +20,7 @@ import (
 // finder searches patients and opens the chosen one's chart in its place.
 type finder struct {
 	*screen
-	query   *widget.Entry
+	query   *kit.Entry
 	results *fyne.Container
 	fb      feedback
 	stack   *fyne.Container
@@ -37,7 +37,7 @@ type finder struct {
 
 func newFinder(s *screen, title, hint string, tab int) *finder {
 	f := &finder{screen: s, tab: tab, fb: newFeedback()}
-	f.query = widget.NewEntry()
+	f.query = kit.NewEntry()
 	f.query.SetPlaceHolder("Name, birth date (" + kit.CurrentDateFormat().Placeholder() + "), phone or MRN")
 	f.query.OnSubmitted = func(string) { f.submitted() }
 	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
@@ -165,7 +165,7 @@ type prescriptionsScreen struct {
 	*screen
 	finder *finder
 	recent *fyne.Container
-	code   *widget.Entry
+	code   *kit.Entry
 	result feedback
 }
 
@@ -183,7 +183,7 @@ func NewPrescriptions(s Session, w fyne.Window) fyne.CanvasObject {
 func newPrescriptions(s *screen) *prescriptionsScreen {
 	ps := &prescriptionsScreen{screen: s, recent: container.NewVBox(), result: newFeedback()}
 	ps.finder = newFinder(s, "Prescribe for a patient", "Find the patient: their chart opens on the prescription form.", 3)
-	ps.code = widget.NewEntry()
+	ps.code = kit.NewEntry()
 	ps.code.SetPlaceHolder("Verification code, e.g. ABCDE-23456")
 	ps.code.OnSubmitted = func(string) { ps.verify() }
 	ps.loadRecent()

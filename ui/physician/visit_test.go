@@ -312,7 +312,7 @@ func TestFullVisit(t *testing.T) {
 	if !v.vf.fb.Visible() || !strings.Contains(v.vf.fb.Text, "not a whole number") {
 		t.Errorf("bad pulse: %q", v.vf.fb.Text)
 	}
-	for e, text := range map[*widget.Entry]string{v.vf.sys: "132", v.vf.dia: "84", v.vf.pulse: "88", v.vf.temp: "38,4",
+	for e, text := range map[*kit.Entry]string{v.vf.sys: "132", v.vf.dia: "84", v.vf.pulse: "88", v.vf.temp: "38,4",
 		v.vf.resp: "16", v.vf.spo2: "98", v.vf.weight: "70", v.vf.height: "165"} {
 		e.SetText(text)
 	}

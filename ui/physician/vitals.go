@@ -3,6 +3,7 @@ package physician
 import (
 	"context"
 	"fmt"
+	"github.com/medihaven/medihaven/ui/kit"
 	"math"
 	"slices"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 
 // vitalsForm records one set of measurements.
 type vitalsForm struct {
-	sys, dia, pulse, temp, resp, spo2, weight, height *widget.Entry
+	sys, dia, pulse, temp, resp, spo2, weight, height *kit.Entry
 	bmi                                               *widget.Label
 	flags                                             *widget.Label // the values as entered outside their usual range
 	record                                            *widget.Button
@@ -28,8 +29,8 @@ type vitalsForm struct {
 	box                                               *fyne.Container       // the form, laid out again when the flags change
 }
 
-func numEntry(placeholder string) *widget.Entry {
-	e := widget.NewEntry()
+func numEntry(placeholder string) *kit.Entry {
+	e := kit.NewEntry()
 	e.SetPlaceHolder(placeholder)
 	return e
 }
@@ -135,8 +136,8 @@ func flagMark(f chart.Flag) string {
 	return "▼"
 }
 
-func (f *vitalsForm) entries() []*widget.Entry {
-	return []*widget.Entry{f.sys, f.dia, f.pulse, f.temp, f.resp, f.spo2, f.weight, f.height}
+func (f *vitalsForm) entries() []*kit.Entry {
+	return []*kit.Entry{f.sys, f.dia, f.pulse, f.temp, f.resp, f.spo2, f.weight, f.height}
 }
 
 func (f *vitalsForm) clear() {
@@ -150,7 +151,7 @@ func (f *vitalsForm) read() (chart.Vitals, error) {
 	var v chart.Vitals
 	ints := []struct {
 		name string
-		e    *widget.Entry
+		e    *kit.Entry
 		to   *int
 	}{{"systolic", f.sys, &v.Systolic}, {"diastolic", f.dia, &v.Diastolic}, {"pulse", f.pulse, &v.Pulse},
 		{"respiratory rate", f.resp, &v.Resp}, {"SpO2", f.spo2, &v.SpO2}}
@@ -165,7 +166,7 @@ func (f *vitalsForm) read() (chart.Vitals, error) {
 	}
 	floats := []struct {
 		name string
-		e    *widget.Entry
+		e    *kit.Entry
 		to   *float64
 	}{{"temperature", f.temp, &v.TempC}, {"weight", f.weight, &v.WeightKg}, {"height", f.height, &v.HeightCm}}
 	for _, x := range floats {
@@ -207,7 +208,7 @@ func (v *chartView) lastHeight() float64 {
 
 func (v *chartView) vitalsTab() fyne.CanvasObject {
 	f := v.vf
-	field := func(label string, e *widget.Entry) fyne.CanvasObject { return captioned(label, e) }
+	field := func(label string, e *kit.Entry) fyne.CanvasObject { return captioned(label, e) }
 	form := container.NewVBox(
 		bold("Record vitals — leave a field empty when it was not measured"),
 		container.NewGridWithColumns(8,
