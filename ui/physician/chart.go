@@ -194,10 +194,12 @@ func (v *chartView) show(c chart.Chart) {
 	v.showResults()
 }
 
+// birth writes a YYYY-MM-DD birth date as the workstation writes dates
+// (Settings), as the front desk does; other text is kept as it is.
 func birth(ymd string) string {
 	if len(ymd) == 10 {
 		if t, err := parseDay(ymd); err == nil {
-			return t.Format("2 Jan 2006")
+			return kit.FormatDate(t) // as the desk and Settings write dates
 		}
 	}
 	return ymd
