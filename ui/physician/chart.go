@@ -170,11 +170,12 @@ func (v *chartView) show(c chart.Chart) {
 	if c.Age >= 0 {
 		age = fmt.Sprintf("%d years", c.Age)
 	}
-	sex := p.Sex
-	if sex == "" {
-		sex = "sex not recorded"
+	facts := []string{age}
+	if p.Sex != "" && p.Sex != "unknown" { // as the patient's printed copy: no lone "unknown"
+		facts = append(facts, p.Sex)
 	}
-	v.facts.SetText(fmt.Sprintf("%s · %s · MRN %s · born %s", age, sex, p.MRN, birth(p.Birth)))
+	facts = append(facts, "MRN "+p.MRN, "born "+birth(p.Birth))
+	v.facts.SetText(strings.Join(facts, " · "))
 	if len(c.Allergies) == 0 {
 		v.allergies.Importance = widget.LowImportance
 		v.allergies.SetText("No known allergies recorded")
