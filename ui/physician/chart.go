@@ -237,6 +237,9 @@ func (v *chartView) act(work func(ctx context.Context) error, okMsg string, fb f
 			return
 		}
 		fb.ok(okMsg)
+		if fb.Label != v.status.Label && v.status.Importance == widget.SuccessImportance {
+			v.status.clear() // "Visit started" and the like no longer say what just happened
+		}
 		if after != nil {
 			after()
 		}

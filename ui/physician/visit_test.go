@@ -288,6 +288,9 @@ func TestFullVisit(t *testing.T) {
 	if v.encounter == nil || !v.visit.Visible() || !strings.Contains(v.visit.Text, "In visit since") {
 		t.Fatalf("no visit in progress: %q", v.status.Text)
 	}
+	if !v.status.Visible() || !strings.Contains(v.status.Text, "Visit started") {
+		t.Errorf("starting the visit says %q", v.status.Text)
+	}
 
 	// A SOAP note, signed.
 	v.notes.s.SetText("Sore throat for three days, no cough.")
@@ -301,6 +304,11 @@ func TestFullVisit(t *testing.T) {
 	tapDialog(t, w, "Sign note")
 	if len(v.chart.Notes) != 1 || v.chart.Notes[0].Encounter != v.encounter.ID || !v.chart.Notes[0].Verified {
 		t.Fatalf("note not signed: %q %+v", v.notes.fb.Text, v.chart.Notes)
+	}
+	// "Visit started" goes once the note is signed: it no longer says
+	// what just happened (h-ux25 saw it stay).
+	if v.status.Visible() {
+		t.Errorf("the chart's status still says %q after the note was signed", v.status.Text)
 	}
 	if !hasLabel(v.timeline, "signature verified") {
 		t.Error("the timeline does not show the signed note")
