@@ -389,6 +389,18 @@ func TestFullVisit(t *testing.T) {
 	if cs.chart != nil || !hasLabel(cs.stack, "Chartwell, Cora") {
 		t.Error("back did not return to the calendar")
 	}
+	// The visit is still open: the calendar says so plainly (it said
+	// nothing, and showed "In visit").
+	if !cs.fb.Visible() || !strings.Contains(cs.fb.Text, "still open") || !strings.Contains(cs.fb.Text, "Chartwell, Cora") {
+		t.Errorf("back with the visit open says %q (visible %v)", cs.fb.Text, cs.fb.Visible())
+	}
+	// Finished, and back again: the line goes.
+	test.Tap(button(t, cs.stack, "Open chart"))
+	test.Tap(button(t, cs.chart.content, "Finish visit"))
+	test.Tap(button(t, cs.chart.content, "Back to calendar"))
+	if cs.fb.Visible() {
+		t.Errorf("back after Finish visit still says %q", cs.fb.Text)
+	}
 }
 
 // A physician writes a SOAP note from the keyboard: Tab goes from
