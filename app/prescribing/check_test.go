@@ -124,3 +124,19 @@ func TestSecondFindingOfAPairIsShown(t *testing.T) {
 		}
 	}
 }
+
+// The warning's "Source: …" sentence ends with a full stop, like the
+// sentences before it (h-ux25 saw it end without one).
+func TestWarningSourceEndsWithFullStop(t *testing.T) {
+	f, err := BundledFormulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := f.Check(mustDrug(t, f, "amoxicillin 500 mg"), []chart.Allergy{{Substance: "Penicillins", Reaction: "rash"}}, nil)
+	if len(ws) != 1 || !strings.Contains(ws[0].Message, " Source: ") {
+		t.Fatalf("got %+v, want one allergy warning with its source", ws)
+	}
+	if !strings.HasSuffix(ws[0].Message, ".") || strings.HasSuffix(ws[0].Message, "..") {
+		t.Errorf("the warning ends %q, want one full stop", ws[0].Message[len(ws[0].Message)-20:])
+	}
+}

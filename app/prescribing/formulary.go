@@ -160,6 +160,9 @@ func (f *Formulary) Check(d Drug, allergies []chart.Allergy, taking []Taking) []
 		}
 		if s := fd.Source(); s != "" {
 			w.Message += " Source: " + s
+			if !strings.HasSuffix(s, ".") {
+				w.Message += "." // a sentence, ended like the others
+			}
 		}
 		out = append(out, w)
 	}

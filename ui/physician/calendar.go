@@ -375,6 +375,13 @@ func (cs *calendarScreen) open(a records.Appointment) {
 	cs.opening = true
 	defer func() { cs.opening = false }()
 	cs.chart = cs.newChartView(a.Patient, &a, "Back to calendar", func() {
+		if v := cs.chart; v != nil && v.encounter != nil {
+			// Said plainly: otherwise the calendar shows "In visit" with
+			// nothing saying the physician left it open.
+			cs.fb.warn(fmt.Sprintf("The visit with %s is still open: the calendar shows \"In visit\" until you open the chart and Finish visit.", v.name.Text))
+		} else {
+			cs.fb.clear()
+		}
 		cs.chart = nil
 		cs.stack.Objects = []fyne.CanvasObject{cs.calendar}
 		cs.stack.Refresh()

@@ -170,11 +170,12 @@ func (v *chartView) show(c chart.Chart) {
 	if c.Age >= 0 {
 		age = fmt.Sprintf("%d years", c.Age)
 	}
-	sex := p.Sex
-	if sex == "" {
-		sex = "sex not recorded"
+	facts := []string{age}
+	if p.Sex != "" && p.Sex != "unknown" { // as the patient's printed copy: no lone "unknown"
+		facts = append(facts, p.Sex)
 	}
-	v.facts.SetText(fmt.Sprintf("%s · %s · MRN %s · born %s", age, sex, p.MRN, birth(p.Birth)))
+	facts = append(facts, "MRN "+p.MRN, "born "+birth(p.Birth))
+	v.facts.SetText(strings.Join(facts, " · "))
 	if len(c.Allergies) == 0 {
 		v.allergies.Importance = widget.LowImportance
 		v.allergies.SetText("No known allergies recorded")
@@ -194,10 +195,12 @@ func (v *chartView) show(c chart.Chart) {
 	v.showResults()
 }
 
+// birth writes a YYYY-MM-DD birth date as the workstation writes dates
+// (Settings), as the front desk does; other text is kept as it is.
 func birth(ymd string) string {
 	if len(ymd) == 10 {
 		if t, err := parseDay(ymd); err == nil {
-			return t.Format("2 Jan 2006")
+			return kit.FormatDate(t) // as the desk and Settings write dates
 		}
 	}
 	return ymd
@@ -234,6 +237,9 @@ func (v *chartView) act(work func(ctx context.Context) error, okMsg string, fb f
 			return
 		}
 		fb.ok(okMsg)
+		if fb.Label != v.status.Label && v.status.Importance == widget.SuccessImportance {
+			v.status.clear() // "Visit started" and the like no longer say what just happened
+		}
 		if after != nil {
 			after()
 		}

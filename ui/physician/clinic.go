@@ -197,6 +197,13 @@ func (f feedback) ok(msg string) {
 	f.Show()
 }
 
+// warn says something the user may want to act on (not an error).
+func (f feedback) warn(msg string) {
+	f.Importance = widget.WarningImportance
+	f.SetText(msg)
+	f.Show()
+}
+
 func (f feedback) fail(err error) {
 	f.Importance = widget.DangerImportance
 	f.SetText(kit.ErrorText(err))

@@ -288,6 +288,9 @@ func TestFullVisit(t *testing.T) {
 	if v.encounter == nil || !v.visit.Visible() || !strings.Contains(v.visit.Text, "In visit since") {
 		t.Fatalf("no visit in progress: %q", v.status.Text)
 	}
+	if !v.status.Visible() || !strings.Contains(v.status.Text, "Visit started") {
+		t.Errorf("starting the visit says %q", v.status.Text)
+	}
 
 	// A SOAP note, signed.
 	v.notes.s.SetText("Sore throat for three days, no cough.")
@@ -301,6 +304,11 @@ func TestFullVisit(t *testing.T) {
 	tapDialog(t, w, "Sign note")
 	if len(v.chart.Notes) != 1 || v.chart.Notes[0].Encounter != v.encounter.ID || !v.chart.Notes[0].Verified {
 		t.Fatalf("note not signed: %q %+v", v.notes.fb.Text, v.chart.Notes)
+	}
+	// "Visit started" goes once the note is signed: it no longer says
+	// what just happened (h-ux25 saw it stay).
+	if v.status.Visible() {
+		t.Errorf("the chart's status still says %q after the note was signed", v.status.Text)
 	}
 	if !hasLabel(v.timeline, "signature verified") {
 		t.Error("the timeline does not show the signed note")
@@ -381,6 +389,18 @@ func TestFullVisit(t *testing.T) {
 	if cs.chart != nil || !hasLabel(cs.stack, "Chartwell, Cora") {
 		t.Error("back did not return to the calendar")
 	}
+	// The visit is still open: the calendar says so plainly (it said
+	// nothing, and showed "In visit").
+	if !cs.fb.Visible() || !strings.Contains(cs.fb.Text, "still open") || !strings.Contains(cs.fb.Text, "Chartwell, Cora") {
+		t.Errorf("back with the visit open says %q (visible %v)", cs.fb.Text, cs.fb.Visible())
+	}
+	// Finished, and back again: the line goes.
+	test.Tap(button(t, cs.stack, "Open chart"))
+	test.Tap(button(t, cs.chart.content, "Finish visit"))
+	test.Tap(button(t, cs.chart.content, "Back to calendar"))
+	if cs.fb.Visible() {
+		t.Errorf("back after Finish visit still says %q", cs.fb.Text)
+	}
 }
 
 // A physician writes a SOAP note from the keyboard: Tab goes from
@@ -447,7 +467,13 @@ func TestFindByBirthDateAsTheWorkstationWritesIt(t *testing.T) {
 	}
 	f.query.SetText(birth.Format("01/02/2006"))
 	f.find()
-	if _, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) }); !ok {
+	b, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) })
+	if !ok {
 		t.Fatalf("searching %q found no button for %s:\n%v", f.query.Text, p.MRN, f.results.Objects)
+	}
+	// The result writes the birth date as the desk does (it said "born
+	// 7 Jul 1970" beside a placeholder asking for MM/DD/YYYY).
+	if want := "born " + birth.Format("01/02/2006"); !strings.Contains(b.Text, want) {
+		t.Errorf("the result reads %q, want it to say %q", b.Text, want)
 	}
 }
