@@ -51,7 +51,10 @@ func NewPasswordEntry() *Entry {
 // TypedShortcut is part of fyne.Shortcutable.
 func (e *Entry) TypedShortcut(s fyne.Shortcut) { TypedShortcut(e, &e.Entry, s) }
 
-// SelectEntry is a widget.SelectEntry that passes the shell's shortcuts on.
+// SelectEntry is a widget.SelectEntry that passes the shell's shortcuts
+// on, and whose Down opens its list, which the arrows and Enter then
+// choose from (the physician typed "amoxi" in the drug field, and Down and
+// Enter did nothing: only the pointer could choose).
 type SelectEntry struct {
 	widget.SelectEntry
 }
@@ -67,6 +70,15 @@ func NewSelectEntry(options []string) *SelectEntry {
 
 // TypedShortcut is part of fyne.Shortcutable.
 func (e *SelectEntry) TypedShortcut(s fyne.Shortcut) { TypedShortcut(e, &e.Entry, s) }
+
+// TypedKey opens the list on Down; other keys edit as usual.
+func (e *SelectEntry) TypedKey(k *fyne.KeyEvent) {
+	if b, ok := e.ActionItem.(*widget.Button); ok && k.Name == fyne.KeyDown && b.OnTapped != nil {
+		b.OnTapped() // the list takes the keyboard (widget.PopUpMenu)
+		return
+	}
+	e.SelectEntry.TypedKey(k)
+}
 
 // TypedShortcut gives s to the field e (the widget.Entry inside obj) and,
 // when s is a key combination a field has no use for (not a word move or
@@ -153,7 +165,7 @@ func fieldKey(k fyne.KeyName) bool {
 
 // AsEntry is the widget.Entry inside a field of any of the kit's types
 // (or o itself if it is a bare widget.Entry); ok is false for anything
-// else. It stands where kit.AsEntry(o) stood.
+// else.
 func AsEntry(o any) (e *widget.Entry, ok bool) {
 	switch x := o.(type) {
 	case *widget.Entry:

@@ -27,7 +27,7 @@ var (
 type rxForm struct {
 	v         *chartView
 	formulary *prescribing.Formulary
-	drug      *drugEntry
+	drug      *kit.SelectEntry
 	chosen    *prescribing.Drug
 	dose      *kit.Entry
 	unit      *kit.Entry
@@ -60,7 +60,7 @@ func (v *chartView) newRxForm() *rxForm {
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
 	f.formulary, _ = v.c.Formulary()
-	f.drug = newDrugEntry(f.labels(""))
+	f.drug = kit.NewSelectEntry(f.labels(""))
 	f.drug.SetPlaceHolder("Type to find a drug in the formulary")
 	f.drug.OnChanged = f.drugTyped
 	f.dose, f.unit = kit.NewEntry(), kit.NewEntry()
@@ -95,35 +95,6 @@ func (v *chartView) newRxForm() *rxForm {
 	f.signed = container.NewVBox()
 	f.showItems()
 	return f
-}
-
-// drugEntry is the drug field: Down opens its list of the drugs matching
-// what is typed, which the arrows and Enter then choose from (the
-// physician typed "amoxi", and Down and Enter did nothing: only the
-// pointer could choose).
-type drugEntry struct {
-	widget.SelectEntry
-}
-
-func newDrugEntry(options []string) *drugEntry {
-	e := &drugEntry{}
-	e.ExtendBaseWidget(e)
-	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.SetOptions(options)
-	return e
-}
-
-// TypedShortcut is part of fyne.Shortcutable: the shell's Ctrl+L and
-// Ctrl+F work while the drug field has the keyboard (kit.TypedShortcut).
-func (e *drugEntry) TypedShortcut(s fyne.Shortcut) { kit.TypedShortcut(e, &e.Entry, s) }
-
-// TypedKey opens the list on Down; other keys edit as usual.
-func (e *drugEntry) TypedKey(k *fyne.KeyEvent) {
-	if b, ok := e.ActionItem.(*widget.Button); ok && k.Name == fyne.KeyDown && b.OnTapped != nil {
-		b.OnTapped() // the list takes the keyboard (widget.PopUpMenu)
-		return
-	}
-	e.SelectEntry.TypedKey(k)
 }
 
 func (f *rxForm) labels(q string) []string {
