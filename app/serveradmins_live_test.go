@@ -163,9 +163,12 @@ func TestRevokedMemberIsCutOff(t *testing.T) {
 		_, err := reception.RegisterPatient(ctx, Patient{Family: "Afterwards", Given: "Ida", Birth: "1970-01-01", Sex: "female"})
 		return err == nil
 	})
+	// Status.Waiting is the push loop's count: it may still read 0 from
+	// before the registration until the loop runs (CI once read it so,
+	// with the old secret still held), so the wait is for the new secret too.
 	waitFor(t, "Rosa's patient sent with the new secret", 90*time.Second, func() bool {
 		st := ry.Status()
-		return st.Waiting == 0 && st.IPFSUp
+		return st.Waiting == 0 && st.IPFSUp && reception.Profile().Servers.IPFSSecret != leaving.Profile().Servers.IPFSSecret
 	})
 	fresh := reception.Profile().Servers.IPFSSecret
 	if fresh == leaving.Profile().Servers.IPFSSecret {
