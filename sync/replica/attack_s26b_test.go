@@ -1,0 +1,132 @@
+package replica
+
+// Session 26 review h-sec26 (/work/notes/sec26-s26.md), item 1: two
+// administrators who are the clinic's only ones and cut each other in a
+// tight pair (mutual.go) left it with none, on every workstation alike, and
+// nothing re-admits. A hostile administrator racing the founder (or
+// retaliating late, as a tight pair) so made the clinic unmanageable for
+// good. The founder (her fingerprint starts with the clinic id: nobody else
+// can hold such a key) now wins a tight pair: her act stands, the other
+// falls, on every workstation in any order.
+
+import (
+	"testing"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// activeAdmins counts the active administrators s reads.
+func activeAdmins(s *station) int {
+	n := 0
+	for _, m := range s.r.Members() {
+		if m.Active() && m.Role == roles.Administrator {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAttackS26bMutualPairWithTheFounder: Ada founded the clinic and
+// admitted Hal, an administrator; they are its only administrators. Hal's
+// modified software races Ada: each revokes (or moves to the desk) the
+// other, neither having heard of the other's act, a tight pair. Two
+// observers apply the acts in either order, then everyone exchanges. Every
+// workstation must read the same, and the clinic must keep an active
+// administrator: Ada's act stands, Hal's falls.
+func TestAttackS26bMutualPairWithTheFounder(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		ada, hl s21cAct
+	}{
+		{name: "mutual revocation", ada: s21cRevoke, hl: s21cRevoke},
+		{name: "mutual demotion", ada: s21cDemote, hl: s21cDemote},
+		{name: "Ada revokes Hal while Hal demotes Ada", ada: s21cRevoke, hl: s21cDemote},
+		{name: "Ada demotes Hal while Hal revokes Ada", ada: s21cDemote, hl: s21cRevoke},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sHal := c.anotherAdmin(t, "Hal Admin")
+			all := append(c.stations(), sHal)
+			exchange(t, all...)
+			ada, hal := c.admin, sHal.p
+			adaFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+			halFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+			adaAct := tc.ada(t, c.sAdmin, hal)
+			halAct := tc.hl(t, sHal, ada)
+			adaFirst.apply(c.sAdmin.own()...)
+			adaFirst.apply(sHal.own()...)
+			halFirst.apply(sHal.own()...)
+			halFirst.apply(c.sAdmin.own()...)
+			exchange(t, all...)
+			a, b := s21cView(adaFirst, ada, hal), s21cView(halFirst, ada, hal)
+			t.Logf("Ada's act first: %s", a)
+			t.Logf("Hal's act first: %s", b)
+			if a != b {
+				t.Errorf("arrival order decides:\n  Ada's first: %s\n  Hal's first: %s", a, b)
+			}
+			if d := adaFirst.snapshot().diff(halFirst.snapshot()); d != "" {
+				t.Errorf("the observers differ by arrival order:\n%s", d)
+			}
+			for _, s := range append(all, adaFirst, halFirst) {
+				if v := s21cView(s, ada, hal); v != a {
+					t.Errorf("%s's workstation reads %s", s.p.name, v)
+				}
+				if n := activeAdmins(s); n == 0 {
+					t.Errorf("%s's workstation reads no active administrator: the clinic cannot admit or revoke anyone again", s.p.name)
+				}
+				if m, _ := s.r.Member(ada.fp()); !m.Active() || m.Role != roles.Administrator {
+					t.Errorf("%s's workstation reads the founder %s %s, active %v", s.p.name, m.Status, m.Role, m.Active())
+				}
+				if st, why := s.state(adaAct); st != store.Applied {
+					t.Errorf("%s: the founder's act is %v (%s)", s.p.name, st, why)
+				}
+				if st, _ := s.state(halAct); st != store.Rejected {
+					t.Errorf("%s: Hal's act on the founder, written past her cut of him, is %v", s.p.name, st)
+				}
+			}
+		})
+	}
+}
+
+// TestAttackS26bLateRetaliationOnTheFounder: Ada revokes Hal and every
+// workstation applies it. Later Hal's modified software writes a revocation
+// of Ada in his chain's next place, naming her heads just before her act (a
+// tight pair by both heads; no workstation witnessed, so namesLess cannot
+// tell). Before: both revoked, the clinic with no administrator. Now his
+// act falls and Ada stands, on a workstation that had her act and on a
+// newcomer catching up with his chain first.
+func TestAttackS26bLateRetaliationOnTheFounder(t *testing.T) {
+	c := newClinic(t)
+	sHal := c.anotherAdmin(t, "Hal Admin")
+	all := append(c.stations(), sHal)
+	exchange(t, all...)
+	ada, hal := c.admin, sHal.p
+	newcomer := s21cObserver(t, c, c.sAdmin, "Nina Newcomer")
+	ra := revokeOn(t, c.sAdmin, hal)
+	exchange(t, all...)
+	late := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	heads := map[string]uint64{c.sAdmin.r.Device(): ra.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := sHal.forge(forged{Entity: ada.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	late.apply(sHal.own()...)
+	newcomer.apply(sHal.own()...)
+	newcomer.apply(c.sAdmin.own()...)
+	for _, s := range []*station{late, newcomer} {
+		if m, _ := s.r.Member(ada.fp()); !m.Active() || m.Revoked() {
+			t.Errorf("%s: Hal's late retaliation revoked the founder: %s", s.p.name, s21cView(s, ada, hal))
+		}
+		if m, _ := s.r.Member(hal.fp()); !m.Revoked() || m.Active() {
+			t.Errorf("%s: Hal's retaliation reinstated him: %s", s.p.name, s21cView(s, ada, hal))
+		}
+		if st, _ := s.state(e.Header.ID); st != store.Rejected {
+			t.Errorf("%s: Hal's late revocation of the founder is %v", s.p.name, st)
+		}
+		if activeAdmins(s) == 0 {
+			t.Errorf("%s: no active administrator left", s.p.name)
+		}
+	}
+	if d := late.snapshot().diff(newcomer.snapshot()); d != "" {
+		t.Errorf("the workstations differ:\n%s", d)
+	}
+}
