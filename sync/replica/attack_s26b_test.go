@@ -10,6 +10,7 @@ package replica
 // falls, on every workstation in any order.
 
 import (
+	"context"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -128,5 +129,59 @@ func TestAttackS26bLateRetaliationOnTheFounder(t *testing.T) {
 	}
 	if d := late.snapshot().diff(newcomer.snapshot()); d != "" {
 		t.Errorf("the workstations differ:\n%s", d)
+	}
+}
+
+// TestUpgradeS26bFounderPairJudgedAgain: a workstation of an earlier
+// version let both acts of a tight pair with the founder stand (both
+// revoked, no administrator left). After the upgrade (fields revision 27)
+// it judges them again as a newcomer would: Hal's act refused, the founder
+// active.
+func TestUpgradeS26bFounderPairJudgedAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	sHal := c.anotherAdmin(t, "Hal Admin")
+	ada, hal := c.admin, sHal.p
+	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	revokeOn(t, c.sAdmin, hal)
+	rh := revokeOn(t, sHal, ada)
+	s.apply(c.sAdmin.own()...)
+	s.apply(sHal.own()...)
+	if st, _ := s.state(rh.Header.ID); st != store.Rejected {
+		t.Fatalf("setup: Hal's act is %v", st)
+	}
+	// As the earlier version left it: Hal's act applied, Ada revoked.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		row, err := tx.Envelope(ctx, rh.Header.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.r.setState(ctx, tx, row, verdict{state: store.Applied}); err != nil {
+			return err
+		}
+		if err := s.r.rebuildEntity(ctx, tx, ada.fp()); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.r.Member(ada.fp()); !m.Revoked() {
+		t.Fatal("setup: Ada does not read revoked")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(rh.Header.ID); st != store.Rejected {
+		t.Errorf("after the upgrade Hal's act on the founder is %v: %s", st, why)
+	}
+	if m, _ := s.r.Member(ada.fp()); m.Revoked() || !m.Active() {
+		t.Errorf("after the upgrade the founder reads %s, active %v", m.Status, m.Active())
+	}
+	if m, _ := s.r.Member(hal.fp()); !m.Revoked() {
+		t.Error("after the upgrade Hal is not revoked")
 	}
 }
