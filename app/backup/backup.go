@@ -72,8 +72,9 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 	// profile's own folder, beside the store it copies, never where the
 	// backup goes (a USB stick or a share keeps a deleted file's bytes;
 	// h-rev24, TestAttackS24cBackupLeavesTheStoreInClearBesideIt). Only
-	// the sealed file is written there.
-	copyDir, err := os.MkdirTemp(b.c.Profile().Dir, ".backup-")
+	// the sealed file is written there. A copy a killed backup left is
+	// removed at a later login (app's removeOldTempFiles).
+	copyDir, err := os.MkdirTemp(b.c.Profile().Dir, app.BackupCopyPrefix)
 	if err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
