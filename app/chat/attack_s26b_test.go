@@ -26,15 +26,7 @@ import (
 // time beside its arrival, as any message far from it).
 func TestAttackS26bLiveDelayBackdates(t *testing.T) {
 	c := apptest.NewClinic(t)
-	pr, err := c.Phys.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := c.Recep.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+	recep, phys := newOrderEnds(t, c)
 	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	c.Clock.Set(t0)
 	phys.receive(t, recep.write(t, phys, "A: Mrs Gallimaufry is here"))
@@ -49,7 +41,7 @@ func TestAttackS26bLiveDelayBackdates(t *testing.T) {
 	if shown, last := phys.texts(t, recep); !slices.Equal(shown, want) || last != want[2] {
 		t.Errorf("the physician's conversation shows %q, last %q; want %q", shown, last, want)
 	}
-	h, err := phys.chat.History(t.Context(), rr.Fingerprint())
+	h, err := phys.chat.History(t.Context(), recep.r.Fingerprint())
 	if err != nil {
 		t.Fatal(err)
 	}
