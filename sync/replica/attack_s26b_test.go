@@ -55,20 +55,7 @@ func TestAttackS26bMutualPairWithTheFounder(t *testing.T) {
 			halFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
 			adaAct := tc.ada(t, c.sAdmin, hal)
 			halAct := tc.hl(t, sHal, ada)
-			adaFirst.apply(c.sAdmin.own()...)
-			adaFirst.apply(sHal.own()...)
-			halFirst.apply(sHal.own()...)
-			halFirst.apply(c.sAdmin.own()...)
-			exchange(t, all...)
-			a, b := s21cView(adaFirst, ada, hal), s21cView(halFirst, ada, hal)
-			t.Logf("Ada's act first: %s", a)
-			t.Logf("Hal's act first: %s", b)
-			if a != b {
-				t.Errorf("arrival order decides:\n  Ada's first: %s\n  Hal's first: %s", a, b)
-			}
-			if d := adaFirst.snapshot().diff(halFirst.snapshot()); d != "" {
-				t.Errorf("the observers differ by arrival order:\n%s", d)
-			}
+			a := s21cBothOrders(t, adaFirst, halFirst, c.sAdmin, sHal, all, ada, hal)
 			for _, s := range append(all, adaFirst, halFirst) {
 				if v := s21cView(s, ada, hal); v != a {
 					t.Errorf("%s's workstation reads %s", s.p.name, v)
