@@ -27,6 +27,9 @@ const (
 	maxPart      = 64 << 10
 )
 
+// linkFile is os.Link (a test stands in a file system without links).
+var linkFile = os.Link
+
 // ErrDamaged means a file is not a Medihaven backup, or is damaged.
 var ErrDamaged = errors.New("this file is not a usable Medihaven backup")
 
@@ -124,7 +127,7 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 	if err := os.WriteFile(part, sealed, 0o600); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
-	if err := os.Link(part, out); err != nil { // never replaces an existing file
+	if err := linkFile(part, out); err != nil { // never replaces an existing file
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
 	return nil
