@@ -127,8 +127,36 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 	if err := os.WriteFile(part, sealed, 0o600); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
-	if err := linkFile(part, out); err != nil { // never replaces an existing file
+	if err := place(part, out, sealed); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
+	}
+	return nil
+}
+
+// place puts the sealed backup (written at part) at out, never over an
+// existing file: a hard link, so that out appears whole; where the file
+// system has no hard links (FAT and exFAT, a USB stick's: link answers
+// EPERM; h-sec26) out is created exclusively and written, and removed
+// again should the write fail.
+func place(part, out string, sealed []byte) error {
+	err := linkFile(part, out)
+	if err == nil || errors.Is(err, os.ErrExist) {
+		return err
+	}
+	f, cerr := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	_, werr := f.Write(sealed)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(out)
+		return werr
 	}
 	return nil
 }
