@@ -172,3 +172,43 @@ func TestUpgradeS26bFounderPairJudgedAgain(t *testing.T) {
 		t.Error("after the upgrade Hal is not revoked")
 	}
 }
+
+// TestAttackS26bHostileFounderRevokedByTwo: the rule's cost, bounded. The
+// founder's modified software answers a revocation of her by a tight
+// retaliation, which now stands (her revoker falls). Two administrators
+// who revoke her still remove her: her next event in her chain answers
+// one of them, and the other's revocation, which it does not pair with,
+// refuses it.
+func TestAttackS26bHostileFounderRevokedByTwo(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	ada, hal, pam := c.admin, sHal.p, sPam.p
+	halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+	rh := revokeOn(t, sHal, ada)
+	revokeOn(t, sPam, ada)
+	// Ada answers Hal, naming his chain up to just before his act.
+	heads := map[string]uint64{sHal.r.Device(): rh.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := c.sAdmin.forge(forged{Entity: hal.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	for _, s := range []*station{halFirst, pamFirst} {
+		s.apply(c.sAdmin.own()...)
+	}
+	halFirst.apply(sHal.own()...)
+	halFirst.apply(sPam.own()...)
+	pamFirst.apply(sPam.own()...)
+	pamFirst.apply(sHal.own()...)
+	exchange(t, all...)
+	for _, s := range append(all, halFirst, pamFirst) {
+		if m, _ := s.r.Member(ada.fp()); m.Active() {
+			t.Errorf("%s: the founder revoked by two administrators stands: %s", s.p.name, s21cView(s, ada, hal, pam))
+		}
+		for _, p := range []*person{hal, pam} {
+			if m, _ := s.r.Member(p.fp()); !m.Active() {
+				t.Errorf("%s: %s is not active: %s", s.p.name, p.name, s21cView(s, ada, hal, pam))
+			}
+		}
+		if st, _ := s.state(e.Header.ID); st != store.Rejected {
+			t.Errorf("%s: the founder's answer to Hal is %v", s.p.name, st)
+		}
+	}
+}
