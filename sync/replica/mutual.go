@@ -42,7 +42,10 @@ package replica
 // other's falls), read from the two writers' fingerprints and the clinic
 // id alone, so that the founder and an administrator she admitted, the
 // clinic's only ones, never leave it with none. A tight pair of two other
-// administrators still leaves both cut (Known limits).
+// administrators still leaves both cut (Known limits). The cost: a hostile
+// founder's tight answer to one administrator's revocation of her stands;
+// a second administrator's revocation, which her answer does not pair
+// with, still removes her.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
