@@ -51,3 +51,44 @@ func TestAttackS26bLiveDelayBackdates(t *testing.T) {
 		}
 	}
 }
+
+// TestChatArchivedBelowTheReadMarkIsUnread (h-sec26, MEDIUM, reliability):
+// the receptionist writes while the physician's workstation is cut off
+// from the server; meanwhile the physician writes to her (queued) and so
+// reads the conversation. Back online, the receptionist's message comes
+// from the archive, stamped before what was read: it was shown above the
+// physician's, already read, and nothing told her of it. A message kept
+// after its conversation was read past its time is timed by its arrival,
+// last, and unread.
+func TestChatArchivedBelowTheReadMarkIsUnread(t *testing.T) {
+	c := apptest.NewClinic(t)
+	recep, phys := newOrderEnds(t, c)
+	t0 := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	c.Clock.Set(t0)
+	m := recep.write(t, phys, "A: Mrs Gallimaufry is here")
+	c.Clock.Set(t0.Add(time.Minute))
+	phys.write(t, recep, "B: I am on my way")
+	if err := phys.chat.MarkRead(t.Context(), recep.r.Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Set(t0.Add(5 * time.Minute)) // back online: the archive gives A back
+	m.Archived, m.Delay, m.StanzaID = true, t0.Add(time.Second), "a1"
+	phys.receive(t, m)
+
+	h, err := phys.chat.History(t.Context(), recep.r.Fingerprint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 2 || h[1].Text != "A: Mrs Gallimaufry is here" || !h[1].Unread {
+		t.Errorf("the physician's conversation: %+v; want A last and unread", h)
+	}
+	cs, err := phys.chat.Conversations(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cv := range cs {
+		if cv.ID == recep.r.Fingerprint() && cv.Unread != 1 {
+			t.Errorf("the conversation counts %d unread, want 1", cv.Unread)
+		}
+	}
+}
