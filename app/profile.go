@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/internal/atomicfile"
@@ -146,12 +147,39 @@ func ReadProfile(dir string) (Profile, error) {
 // API secret in clear, as profile.json once did).
 var oldTempFiles = []string{profileFile + ".tmp", lockoutFile + ".tmp"}
 
-// removeOldTempFiles deletes oldTempFiles from the profile folder dir;
-// one that is not there is no error.
-func removeOldTempFiles(dir string) error {
+// BackupCopyPrefix begins the name of the folder in the profile folder
+// where a backup copies the store (app/backup): a plain SQLite file,
+// deleted when the backup ends.
+const BackupCopyPrefix = ".backup-"
+
+// backupCopyAge is how old a backup's copy is before a login takes it for
+// a crashed backup's and removes it: older than any backup takes, so that
+// another process's backup running meanwhile keeps its copy.
+const backupCopyAge = time.Hour
+
+// removeOldTempFiles deletes oldTempFiles from the profile folder dir, and
+// the copies of the store a backup killed meanwhile left there (h-sec26:
+// nothing removed them, an older whole store beside the live one for
+// good, one more with each crash); one that is not there is no error.
+func removeOldTempFiles(dir string, now time.Time) error {
 	var errs []error
 	for _, name := range oldTempFiles {
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), BackupCopyPrefix) {
+			continue
+		}
+		if info, err := e.Info(); err != nil || now.Sub(info.ModTime()) < backupCopyAge {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -341,7 +341,7 @@ func Login(ctx context.Context, env Env, dir, staffName string, passphrase []byt
 	if err != nil {
 		return nil, err
 	}
-	if err := removeOldTempFiles(p.Dir); err != nil {
+	if err := removeOldTempFiles(p.Dir, env.Now()); err != nil {
 		log.Printf("medihaven: old temporary files left in the profile folder: %v", err)
 	}
 	s := &Session{env: env, prof: p}

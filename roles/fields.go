@@ -223,7 +223,10 @@ func (k Kind) OnlyGrows() bool {
 // an appointment's visit times, the physician's), written by a member
 // whose role at the event does not hold it, is refused (replica's
 // checkRoleOfFields, h-rev25a): what a version applied is judged again.
-const fieldsRevision = 25
+// Revision 27: of a tight pair of two administrators' acts on each other,
+// the founder's stands and the other's falls (replica's mutual.go,
+// h-sec26): what a version let stand is judged again (mendRoles).
+const fieldsRevision = 27
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

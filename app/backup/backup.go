@@ -27,6 +27,9 @@ const (
 	maxPart      = 64 << 10
 )
 
+// linkFile is os.Link (a test stands in a file system without links).
+var linkFile = os.Link
+
 // ErrDamaged means a file is not a Medihaven backup, or is damaged.
 var ErrDamaged = errors.New("this file is not a usable Medihaven backup")
 
@@ -72,8 +75,9 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 	// profile's own folder, beside the store it copies, never where the
 	// backup goes (a USB stick or a share keeps a deleted file's bytes;
 	// h-rev24, TestAttackS24cBackupLeavesTheStoreInClearBesideIt). Only
-	// the sealed file is written there.
-	copyDir, err := os.MkdirTemp(b.c.Profile().Dir, ".backup-")
+	// the sealed file is written there. A copy a killed backup left is
+	// removed at a later login (app's removeOldTempFiles).
+	copyDir, err := os.MkdirTemp(b.c.Profile().Dir, app.BackupCopyPrefix)
 	if err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
@@ -123,8 +127,36 @@ func (b *Service) BackupTo(ctx context.Context, out string, passphrase []byte) e
 	if err := os.WriteFile(part, sealed, 0o600); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
 	}
-	if err := os.Link(part, out); err != nil { // never replaces an existing file
+	if err := place(part, out, sealed); err != nil {
 		return fmt.Errorf("the backup cannot be written: %w", err)
+	}
+	return nil
+}
+
+// place puts the sealed backup (written at part) at out, never over an
+// existing file: a hard link, so that out appears whole; where the file
+// system has no hard links (FAT and exFAT, a USB stick's: link answers
+// EPERM; h-sec26) out is created exclusively and written, and removed
+// again should the write fail.
+func place(part, out string, sealed []byte) error {
+	err := linkFile(part, out)
+	if err == nil || errors.Is(err, os.ErrExist) {
+		return err
+	}
+	f, cerr := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	_, werr := f.Write(sealed)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(out)
+		return werr
 	}
 	return nil
 }

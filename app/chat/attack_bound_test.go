@@ -87,28 +87,32 @@ func TestAttackChatTimeIsBounded(t *testing.T) {
 }
 
 // TestChatTimeSources: which time a message is ordered by, for each way
-// it arrives: the server's (the xmpp session believes only the archive's,
-// the room's or the server's own delay), never after it reached this
-// workstation; and what its signed time shows.
+// it arrives: the archive's stamp (never after it reached this
+// workstation), else its arrival here (h-sec26: a live delay may be the
+// sender's); and what its signed time shows.
 func TestChatTimeSources(t *testing.T) {
 	f := newFloodClinic(t)
 	arrived := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		name          string
-		written       time.Time
-		delay         time.Time
-		room          bool
-		at, writtenAt time.Time
+		name           string
+		written        time.Time
+		delay          time.Time
+		room, archived bool
+		at, writtenAt  time.Time
 	}{
-		{"live", arrived.Add(-time.Second), time.Time{}, false, arrived, arrived.Add(-time.Second)},
-		{"live, dated ahead", arrived.AddDate(1, 0, 0), time.Time{}, false, arrived, arrived},
-		{"live, a little ahead (clocks differ)", arrived.Add(time.Minute), time.Time{}, false, arrived, arrived.Add(time.Minute)},
-		{"stored while offline", arrived.Add(-time.Hour), arrived.Add(-time.Hour + time.Second), false, arrived.Add(-time.Hour + time.Second), arrived.Add(-time.Hour)},
-		{"room archive, dated back", arrived.AddDate(-1, 0, 0), arrived.Add(-time.Minute), true, arrived.Add(-time.Minute), arrived.AddDate(-1, 0, 0)},
-		{"a server stamp ahead of this workstation", arrived, arrived.Add(time.Hour), false, arrived, arrived},
+		{"live", arrived.Add(-time.Second), time.Time{}, false, false, arrived, arrived.Add(-time.Second)},
+		{"live, dated ahead", arrived.AddDate(1, 0, 0), time.Time{}, false, false, arrived, arrived},
+		{"live, a little ahead (clocks differ)", arrived.Add(time.Minute), time.Time{}, false, false, arrived, arrived.Add(time.Minute)},
+		// A live delay in the server's name may be the sender's (h-sec26).
+		{"stored while offline", arrived.Add(-time.Hour), arrived.Add(-time.Hour + time.Second), false, false, arrived, arrived.Add(-time.Hour)},
+		{"archived", arrived.Add(-time.Hour), arrived.Add(-time.Hour + time.Second), false, true, arrived.Add(-time.Hour + time.Second), arrived.Add(-time.Hour)},
+		{"room archive, dated back", arrived.AddDate(-1, 0, 0), arrived.Add(-time.Minute), true, true, arrived.Add(-time.Minute), arrived.AddDate(-1, 0, 0)},
+		{"an archive stamp ahead of this workstation", arrived, arrived.Add(time.Hour), false, true, arrived, arrived},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := readChat(f.phys, f.devs, testRoom, testDomain, f.signedBy(t, "t", tc.written, "x", tc.room, tc.delay), arrived)
+			sent := f.signedBy(t, "t", tc.written, "x", tc.room, tc.delay)
+			sent.Archived = tc.archived
+			m := readChat(f.phys, f.devs, testRoom, testDomain, sent, arrived)
 			if !m.Verified || !m.At.Equal(tc.at) || !m.Written.Equal(tc.writtenAt) {
 				t.Errorf("verified %v, at %s, written %s; want at %s, written %s", m.Verified, m.At, m.Written, tc.at, tc.writtenAt)
 			}

@@ -226,6 +226,14 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	if _, ok := c.msgs[m.Key]; ok {
 		return false, false, nil
 	}
+	// A message from the archive dated at or before what was read of its
+	// conversation came after that reading (written while this workstation
+	// was cut off from the server, the conversation read meanwhile): timed
+	// by its arrival, it comes last and unread, not above, already read
+	// (h-sec26).
+	if !m.live && !m.Mine && m.At.UnixMilli() <= c.reads[m.Conversation] {
+		m.At, m.live = now, true
+	}
 	if m.live {
 		m.At = c.stamp(m.At)
 	}

@@ -64,8 +64,8 @@ type Message struct {
 	// MRN is the medical record number of the patient the message is
 	// about, if any: only the number travels, never the name.
 	MRN string
-	// At is when the message reached the clinic's server (the archive's,
-	// the room's or the server's own stamp) or, live, this workstation;
+	// At is when the message reached the clinic's server's archive (its
+	// stamp, read from the archive) or, live, this workstation;
 	// for this workstation's own, when it was written here. Never the
 	// sender's word: conversations are ordered, and read, by it.
 	At time.Time

@@ -14,8 +14,9 @@
 // conversation, and a line saying how many more were not kept. A
 // colleague's verified messages are bounded too, generously: the newest
 // 20,000 (50 MiB) of one colleague in one conversation. A message is
-// ordered and read by when it reached the server (the archive's or the
-// room's time, the server's offline stamp) or this workstation, never by
+// ordered and read by when it reached the server's archive (its stamp,
+// bounded by now) or, live, this workstation (an offline-stored message
+// is live: a delay in the server's name may be the sender's), never by
 // the time its sender signed, which is only shown as a detail (Written);
 // then by key. A message that arrives live, or is written here, is kept
 // under this workstation's clock to the millisecond and after every

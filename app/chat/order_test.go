@@ -30,6 +30,21 @@ func newOrderEnd(t testing.TB, s *app.Session, other *replica.Replica) orderEnd 
 	return orderEnd{s: s, chat: New(s.Core()), r: r, devs: staffDevices{member: map[string]string{other.Device(): other.Fingerprint()}}}
 }
 
+// newOrderEnds are the receptionist's and the physician's ends of their
+// conversation in c.
+func newOrderEnds(t testing.TB, c *apptest.Clinic) (recep, phys orderEnd) {
+	t.Helper()
+	pr, err := c.Phys.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+}
+
 // write sends text to the other end (off the network it is queued) and
 // returns it as the server would deliver it.
 func (e orderEnd) write(t testing.TB, to orderEnd, text string) xmpp.Message {
@@ -95,15 +110,7 @@ func (e orderEnd) texts(t testing.TB, other orderEnd) (shown []string, last stri
 // one kept: both ends show the same order, whatever either clock says.
 func TestChatOrderIsTotal(t *testing.T) {
 	c := apptest.NewClinic(t)
-	pr, err := c.Phys.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := c.Recep.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+	recep, phys := newOrderEnds(t, c)
 
 	t0 := time.Date(2026, 12, 6, 10, 0, 0, 900_000, time.UTC) // 0.9 ms past the second
 	c.Clock.Set(t0)
@@ -148,15 +155,7 @@ func TestChatOrderIsTotal(t *testing.T) {
 // most replies written within the question's millisecond sorted first.)
 func TestChatReplyOrderRealClock(t *testing.T) {
 	c := apptest.NewLiveClinic(t)
-	pr, err := c.Phys.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rr, err := c.Recep.Replica()
-	if err != nil {
-		t.Fatal(err)
-	}
-	recep, phys := newOrderEnd(t, c.Recep, pr), newOrderEnd(t, c.Phys, rr)
+	recep, phys := newOrderEnds(t, c)
 	const n = 40
 	wrong := 0
 	for i := range n {

@@ -251,11 +251,13 @@ func (s *Service) arrive(ctx context.Context, r *replica.Replica, devs staffDevi
 // readChat decides who sent m, in which conversation, and whether it is
 // verified. It never fails: what cannot be verified is kept marked so.
 func readChat(r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message, now time.Time) (c storedChat) {
-	// When it reached the server (the xmpp session believes only the
-	// archive's, the room's or the server's own delay), never after it
-	// reached this workstation; the sender's signed time is only Written.
+	// When the archive took it (its own stamp, bounded by now), else
+	// when it reached this workstation: a live message's delay in the
+	// server's name (offline storage) is the sender's word where the
+	// server passes on the one she wrote (h-sec26). The sender's signed
+	// time is only Written.
 	c = storedChat{Message: Message{ID: m.ID, At: now}, Bounded: true}
-	if !m.Delay.IsZero() && m.Delay.Before(now) {
+	if m.Archived && !m.Delay.IsZero() && m.Delay.Before(now) {
 		c.At = m.Delay
 	}
 	// Who sent it: the account as the server says it (for the room, the

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
@@ -404,7 +403,7 @@ func (r *Replica) authorize(h crypto.Header, m Member, isMember bool) (role role
 	if h.Kind == KindEnroll && h.Scope == ScopeEnroll {
 		return "", "", "", true // a newcomer, bound to the token by its sealing key
 	}
-	genesis := h.Kind == KindMember && h.Entity == h.Author && r.p.Clinic != "" && strings.HasPrefix(h.Author, r.p.Clinic)
+	genesis := h.Kind == KindMember && h.Entity == h.Author && r.founder(h.Author)
 	switch {
 	case isMember && m.TokenTakenBy != "":
 		return "", ruleToken, notAdmitted(m), false

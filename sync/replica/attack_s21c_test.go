@@ -68,6 +68,28 @@ func s21cObserver(t *testing.T, c *clinic, from *station, name string) *station 
 	return s
 }
 
+// s21cBothOrders has xFirst apply sx's chain then sy's and yFirst the
+// other way round, then every station in all exchange everything; it
+// fails t unless both observers read ps alike, and returns that reading.
+func s21cBothOrders(t *testing.T, xFirst, yFirst, sx, sy *station, all []*station, ps ...*person) string {
+	t.Helper()
+	xFirst.apply(sx.own()...)
+	xFirst.apply(sy.own()...)
+	yFirst.apply(sy.own()...)
+	yFirst.apply(sx.own()...)
+	exchange(t, all...)
+	a, b := s21cView(xFirst, ps...), s21cView(yFirst, ps...)
+	t.Logf("%s's act first: %s", sx.p.name, a)
+	t.Logf("%s's act first: %s", sy.p.name, b)
+	if a != b {
+		t.Errorf("the observers read the two administrators differently by arrival order:\n  %s's first: %s\n  %s's first: %s", sx.p.name, a, sy.p.name, b)
+	}
+	if d := xFirst.snapshot().diff(yFirst.snapshot()); d != "" {
+		t.Errorf("the observers differ by arrival order:\n%s", d)
+	}
+	return a
+}
+
 // s21cView is what a workstation made of the two administrators.
 func s21cView(s *station, ps ...*person) string {
 	out := ""
@@ -132,20 +154,7 @@ func TestAttackS21cMutualActs(t *testing.T) {
 			if tc.pam != nil {
 				acts = append(acts, tc.pam(t, sPam, hal))
 			}
-			halFirst.apply(sHal.own()...)
-			halFirst.apply(sPam.own()...)
-			pamFirst.apply(sPam.own()...)
-			pamFirst.apply(sHal.own()...)
-			exchange(t, all...)
-			a, b := s21cView(halFirst, hal, pam), s21cView(pamFirst, hal, pam)
-			t.Logf("Hal's act first: %s", a)
-			t.Logf("Pam's act first: %s", b)
-			if a != b {
-				t.Errorf("the observers read the two administrators differently by arrival order:\n  Hal's first: %s\n  Pam's first: %s", a, b)
-			}
-			if d := halFirst.snapshot().diff(pamFirst.snapshot()); d != "" {
-				t.Errorf("the observers differ by arrival order:\n%s", d)
-			}
+			a := s21cBothOrders(t, halFirst, pamFirst, sHal, sPam, all, hal, pam)
 			for _, s := range all {
 				if v := s21cView(s, hal, pam); v != a {
 					t.Errorf("%s's workstation reads %s", s.p.name, v)

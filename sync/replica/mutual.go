@@ -38,6 +38,15 @@ package replica
 // and his other chains as far as her heads say (a denial, both shown
 // revoked, the remedy a new token).
 //
+// Session 26 (h-sec26): the founder wins a tight pair (her act stands, the
+// other's falls), read from the two writers' fingerprints and the clinic
+// id alone, so that the founder and an administrator she admitted, the
+// clinic's only ones, never leave it with none. A tight pair of two other
+// administrators still leaves both cut (Known limits). The cost: a hostile
+// founder's tight answer to one administrator's revocation of her stands;
+// a second administrator's revocation, which her answer does not pair
+// with, still removes her.
+//
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
 // (heads-seen, witness.go) her workstation signed before it, in its
@@ -143,8 +152,21 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
 		return false, nil
 	}
+	if r.founder(x.Author) {
+		return false, nil // the founder's act wins a tight pair: e falls
+	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
+}
+
+// founder reports whether fp is the clinic's founder: her fingerprint
+// starts with the clinic id (128 bits of it: nobody makes another such
+// key). Of a tight pair one of whose writers is the founder, hers stands
+// and the other's falls (session 26, h-sec26): a clinic whose only
+// administrators were she and one she admitted had none left after they
+// cut each other, and nothing admits one again.
+func (r *Replica) founder(fp string) bool {
+	return r.p.Clinic != "" && strings.HasPrefix(fp, r.p.Clinic)
 }
 
 // namesLess reports whether cut x (fields xf) names less of a chain of

@@ -464,7 +464,7 @@ func (r *Replica) judgeRoles(ctx context.Context, tx *store.Tx) (bool, error) {
 				continue
 			}
 			was, seen := r.roleSeen[fp]
-			if !seen && (r.anchors[fp] || r.p.Clinic != "" && strings.HasPrefix(fp, r.p.Clinic)) {
+			if !seen && (r.anchors[fp] || r.founder(fp)) {
 				// Authorised as an administrator before her entry came.
 				seen, was = true, Member{Role: roles.Administrator}
 			}

@@ -37,7 +37,6 @@ package replica
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/sync/store"
@@ -85,7 +84,7 @@ func (r *Replica) named(device, author string) bool {
 	// outsider wrote under her name was stored without bound, pending
 	// for ever). Her own chain starts with her key: it is applied on
 	// arrival, and names her device for the rest.
-	founder := r.p.Clinic != "" && strings.HasPrefix(author, r.p.Clinic)
+	founder := r.founder(author)
 	if keyed && (member || founder) || !admitted {
 		return true
 	}

@@ -119,7 +119,7 @@ func decodeArchived(w wireMessage) (Message, bool) {
 	if !ok {
 		return Message{}, false
 	}
-	msg.StanzaID = w.Result.ID
+	msg.StanzaID, msg.Archived = w.Result.ID, true
 	msg.Replayed = false // read from the archive, not replayed on joining
 	if at, err := time.Parse(time.RFC3339Nano, w.Result.Forwarded.Delay.Stamp); err == nil {
 		msg.Delay = at.UTC()

@@ -70,7 +70,7 @@ func TestDecodeMessage(t *testing.T) {
 			xml: `<message from="bob@clinic.test" to="bob@clinic.test/x"><result xmlns="urn:xmpp:mam:2" queryid="q1" id="a1"><forwarded xmlns="urn:xmpp:forward:0">` +
 				`<delay xmlns="urn:xmpp:delay" stamp="2026-03-01T10:00:00Z"/><message xmlns="jabber:client" type="chat" from="alice@clinic.test/ws1" to="bob@clinic.test"><body>old</body>` +
 				`<delay xmlns="urn:xmpp:delay" from="clinic.test" stamp="2020-03-01T10:00:00Z"/></message></forwarded></result></message>`,
-			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Sender: "alice@clinic.test", Body: "old", Type: "chat", StanzaID: "a1",
+			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Sender: "alice@clinic.test", Body: "old", Type: "chat", StanzaID: "a1", Archived: true,
 				Delay: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), archiveQuery: "q1", archiveFrom: "bob@clinic.test"},
 			ok: true,
 		},
@@ -79,7 +79,7 @@ func TestDecodeMessage(t *testing.T) {
 			xml: `<message from="bob@clinic.test" to="bob@clinic.test/x"><result xmlns="urn:xmpp:mam:2" queryid="q1" id="a1"><forwarded xmlns="urn:xmpp:forward:0">` +
 				`<message xmlns="jabber:client" type="chat" from="alice@clinic.test/ws1" to="bob@clinic.test"><body>old</body>` +
 				`<delay xmlns="urn:xmpp:delay" from="clinic.test" stamp="2020-03-01T10:00:00Z"/></message></forwarded></result></message>`,
-			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Sender: "alice@clinic.test", Body: "old", Type: "chat", StanzaID: "a1",
+			want: Message{From: "alice@clinic.test/ws1", To: "bob@clinic.test", Sender: "alice@clinic.test", Body: "old", Type: "chat", StanzaID: "a1", Archived: true,
 				archiveQuery: "q1", archiveFrom: "bob@clinic.test"},
 			ok: true,
 		},

@@ -109,8 +109,16 @@ type Message struct {
 	// ID is the sender's stanza id, if any.
 	ID string
 	// Delay is when the server first received a message it delivers late
-	// (offline storage, room history); zero for live messages.
+	// (offline storage, room history), or for an Archived one when the
+	// archive took it; zero for live messages. On a message that is not
+	// Archived it is a delay in the server's (or room's) name as the
+	// stanza carries it: a server that does not remove such a delay from
+	// what its clients send (the clinic's does) passes on any time the
+	// sender wrote there.
 	Delay time.Time
+	// Archived reports a message read from an archive (Archive): its Delay
+	// is the archive's own stamp, which no sender writes.
+	Archived bool
 	// Room reports a message from a multi-user chat room.
 	Room bool
 	// StanzaID is the id the server's archive (of this account, or of the

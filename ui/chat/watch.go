@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	appchat "github.com/medihaven/medihaven/app/chat"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -144,7 +145,7 @@ func (w *watcher) show(convs []appchat.Conversation, first bool) {
 // who wrote and where, never what nor about whom.
 func Notice(c appchat.Conversation) *fyne.Notification {
 	m := c.Last
-	title := "Medihaven — " + m.FromName
+	title := "Medihaven — " + roles.VisibleName(m.FromName) // as the panel names the sender
 	if c.ID == appchat.Room {
 		title += " in the clinic room"
 	}
