@@ -624,12 +624,12 @@ func (p *panel) showPatient(mrn string) {
 			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
 			return
 		}
-		d := dialog.NewCustomConfirm("Patient "+mrn, "Open chart", "Close", info, func(open bool) {
-			if open {
-				p.openChart(reader, pt)
-			}
-		}, p.win)
-		d.Show()
+		kit.Confirm{Title: "Patient " + mrn, Content: info, Yes: "Open chart", No: "Close", EnterYes: true,
+			Answer: func(open bool) {
+				if open {
+					p.openChart(reader, pt)
+				}
+			}}.Show(p.win)
 	})
 }
 

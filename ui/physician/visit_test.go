@@ -224,11 +224,7 @@ func openChart(t *testing.T, c *testClinic, patientID string) (*chartView, *scre
 // tapDialog taps the button labelled text of the dialog on top of w.
 func tapDialog(t *testing.T, w fyne.Window, text string) {
 	t.Helper()
-	b, ok := inDialog(w, func(b *widget.Button) bool { return b.Text == text })
-	if !ok {
-		t.Fatalf("no dialog button %q", text)
-	}
-	test.Tap(b)
+	kittest.TapDialog(t, w, text)
 }
 
 func hasLabel(o fyne.CanvasObject, part string) bool {

@@ -82,11 +82,16 @@ func Texts(o fyne.CanvasObject) string {
 	return b.String()
 }
 
-// Button is the first visible button under o labelled text, or nil.
+// Button is the first visible button under o labelled text (a
+// question's button too: kit.DialogButton), or nil.
 func Button(o fyne.CanvasObject, text string) *widget.Button {
 	var found *widget.Button
 	Walk(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text && b.Visible() {
+		b, ok := o.(*widget.Button)
+		if db, isDialog := o.(*kit.DialogButton); isDialog {
+			b, ok = db.Plain(), true
+		}
+		if ok && found == nil && b.Text == text && b.Visible() {
 			found = b
 		}
 	})
