@@ -58,15 +58,6 @@ func newCalendarButton(en *kit.Entry) *kit.FieldIcon {
 // dayText is a date as the desk reads it, in the workstation's format.
 func dayText(t time.Time) string { return kit.FormatDate(t) }
 
-// isoText is a stored YYYY-MM-DD date in the workstation's format; other
-// text (a partial date from an import) is shown as it is.
-func isoText(ymd string) string {
-	if t, err := time.Parse("2006-01-02", ymd); err == nil {
-		return kit.FormatDate(t)
-	}
-	return ymd
-}
-
 // parseDay reads a date typed in the workstation's format (or as
 // YYYY-MM-DD), at midnight in zone.
 func parseDay(s string, zone *time.Location) (time.Time, bool) {

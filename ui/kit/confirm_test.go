@@ -80,30 +80,3 @@ func TestConfirmKeys(t *testing.T) {
 		}
 	})
 }
-
-// TestConfirmLooks: the default answer is the one drawn as such, a
-// dangerous yes is red, and a Large question takes most of the window.
-func TestConfirmLooks(t *testing.T) {
-	test.NewTempApp(t)
-	w := test.NewTempWindow(t, widget.NewLabel("behind"))
-	w.Resize(fyne.NewSize(1280, 800))
-	cd := Confirm{Title: "Revoke?", Message: "Cannot be undone.", Yes: "Revoke access", Danger: true, Large: true}.Show(w)
-	if cd.Default() != cd.no || cd.no.Importance != widget.HighImportance || cd.yes.Importance != widget.DangerImportance {
-		t.Errorf("default %q, importances no %v yes %v", cd.Default().Text, cd.no.Importance, cd.yes.Importance)
-	}
-	if cd.no.Text != "Cancel" {
-		t.Errorf("no says %q", cd.no.Text)
-	}
-	var dlg fyne.CanvasObject
-	for _, o := range test.WidgetRenderer(w.Canvas().Overlays().Top().(fyne.Widget)).Objects() {
-		if p, ok := o.(*widget.PopUp); ok {
-			dlg = p.Content
-		}
-	}
-	if dlg == nil {
-		t.Fatal("no pop-up in the overlay")
-	}
-	if s := dlg.Size(); s.Height < 700 || s.Width < 900 {
-		t.Errorf("a large question is %v in a 1280x800 window", s)
-	}
-}

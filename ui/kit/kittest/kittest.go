@@ -108,6 +108,20 @@ func Dialog(w fyne.Window) string {
 	return Texts(top)
 }
 
+// DialogSize is the size of the dialog on top of w (zero when none).
+func DialogSize(w fyne.Window) fyne.Size {
+	top, ok := w.Canvas().Overlays().Top().(fyne.Widget)
+	if !ok {
+		return fyne.Size{}
+	}
+	for _, o := range test.WidgetRenderer(top).Objects() {
+		if p, ok := o.(*widget.PopUp); ok {
+			return p.Content.Size()
+		}
+	}
+	return fyne.Size{}
+}
+
 // TapDialog taps the button labelled text of the dialog on top of w.
 func TapDialog(t testing.TB, w fyne.Window, text string) {
 	t.Helper()
