@@ -45,9 +45,10 @@ func (ws *Workstation) removeShellKeys() {
 	kit.RemoveShortcut(c, findShortcut)
 }
 
-// typedKey acts on a key no field took: F1 and Esc.
+// typedKey acts on a key no field took: F1 and Esc, and Enter and Esc
+// for the question on top (kit.Confirm), which answer it.
 func (ws *Workstation) typedKey(ev *fyne.KeyEvent) {
-	if ws.shell == nil {
+	if ws.shell == nil || kit.DialogKey(ws.win.Canvas(), ev) {
 		return
 	}
 	switch ev.Name {

@@ -474,6 +474,23 @@ func TestLeavingUnsavedTypingAsks(t *testing.T) {
 	if sh.page.Objects[0] != page || draft.Text != "Cough for 3 days" {
 		t.Fatal("Stay here did not keep the section")
 	}
+	// The keyboard answers too: Enter stays (it is on Stay here), and Esc
+	// typed with no field focused (the page was clicked) stays and closes
+	// the question (Fyne's dialogs took neither key).
+	c := h.w.Canvas()
+	for _, key := range []func(){
+		func() { c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) },
+		func() { c.Unfocus(); h.ws.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) },
+	} {
+		sh.nav.Select(2)
+		if asked() == nil {
+			t.Fatal("the navigation left the typed note without asking")
+		}
+		key()
+		if asked() != nil || sh.page.Objects[0] != page || draft.Text != "Cough for 3 days" {
+			t.Fatalf("a key on the question left the section (%q) or left it shown", sh.heading.Text)
+		}
+	}
 
 	test.Tap(sh.logout)
 	top = asked()

@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -339,7 +338,7 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 	msg := newNote(fmt.Sprintf("%s (%s) will be locked out of the clinic on every workstation: "+
 		"anything their workstation writes from now on is refused, and every key they held is replaced by a new one they do not get. "+
 		"This cannot be undone; to come back they need a new registration token.", m.Name, m.Role.Title()))
-	d := dialog.NewCustomConfirm("Revoke "+m.Name+"?", "Revoke access", "Cancel", kit.AtLeast(420, 0, msg), func(ok bool) {
+	kit.Confirm{Title: "Revoke " + m.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Revoke access", Danger: true, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -352,7 +351,5 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 			}
 			s.refresh()
 		})
-	}, s.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	}}.Show(s.win)
 }

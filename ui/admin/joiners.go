@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -120,7 +119,10 @@ func (l *waitingList) askCode(j app.Joiner) {
 	msg := newNote(fmt.Sprintf("Ask %s to read the code on their screen, and type it here. "+
 		"They join as %s and get the keys of that role.", j.Name, j.Role.Title()))
 	form := container.NewVBox(msg, widget.NewForm(widget.NewFormItem("Their code", entry)))
-	d := dialog.NewCustomConfirm("Approve "+j.Name+"?", "Approve", "Cancel", kit.AtLeast(420, 0, form), func(ok bool) {
+	// Enter in the code field approves: the code they read is the check.
+	var d *kit.ConfirmDialog
+	entry.OnSubmitted = func(string) { d.Answer(true) }
+	d = kit.Confirm{Title: "Approve " + j.Name + "?", Content: kit.AtLeast(420, 0, form), Yes: "Approve", Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -133,15 +135,14 @@ func (l *waitingList) askCode(j app.Joiner) {
 			}
 			l.refresh()
 		})
-	}, l.win)
-	d.Show()
+	}}.Show(l.win)
 	l.win.Canvas().Focus(entry)
 }
 
 func (l *waitingList) confirmRefuse(j app.Joiner) {
 	msg := newNote(fmt.Sprintf("%s's request is refused and the token they used is revoked, so nobody can join with it. "+
 		"Their screen says so. If they should join after all, issue them a new token.", j.Name))
-	d := dialog.NewCustomConfirm("Refuse "+j.Name+"?", "Refuse and revoke the token", "Cancel", kit.AtLeast(420, 0, msg), func(ok bool) {
+	kit.Confirm{Title: "Refuse " + j.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Refuse and revoke the token", Danger: true, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -153,9 +154,7 @@ func (l *waitingList) confirmRefuse(j app.Joiner) {
 			}
 			l.refresh()
 		})
-	}, l.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	}}.Show(l.win)
 }
 
 // roleHolder is the member whose role changes.
@@ -181,7 +180,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 		"the keys of what they no longer do are replaced by new ones they do not get (as when revoking), "+
 		"so they keep only what they could read before. Their screens change when they next unlock.", m.Name, m.Role.Title()))
 	body := container.NewVBox(msg, pick)
-	dlg := dialog.NewCustomConfirm("Change "+m.Name+"'s role?", "Change role", "Cancel", kit.AtLeast(440, 0, body), func(ok bool) {
+	kit.Confirm{Title: "Change " + m.Name + "'s role?", Content: kit.AtLeast(440, 0, body), Yes: "Change role", Answer: func(ok bool) {
 		role, chosen := byTitle[pick.Selected]
 		if !ok || !chosen {
 			return
@@ -194,8 +193,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 			}
 			done()
 		})
-	}, w)
-	dlg.Show()
+	}}.Show(w)
 }
 
 // groupsOf4 is the start of a fingerprint (n hex digits) in groups of

@@ -258,8 +258,8 @@ func (s *securityScreen) recoverKeys() {
 		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win)
 		return
 	}
-	dialog.ShowConfirm("Recover the keys?", "The clinic's patient keys will be handed to "+s.receivers.Selected+
-		". This is recorded in the audit log.", func(ok bool) {
+	kit.Confirm{Title: "Recover the keys?", Message: "The clinic's patient keys will be handed to " + s.receivers.Selected +
+		". This is recorded in the audit log.", Yes: "Hand over the keys", Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -273,7 +273,7 @@ func (s *securityScreen) recoverKeys() {
 				}
 				s.refresh()
 			})
-	}, s.win)
+	}}.Show(s.win)
 }
 
 // handedOver is what a recovery that handed every key over says.

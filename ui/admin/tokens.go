@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -392,7 +391,7 @@ func statusImportance(st string) widget.Importance {
 func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 	msg := newNote(fmt.Sprintf("The %s token issued %s will no longer let anyone join. A newcomer who has not joined yet needs a new token.",
 		t.Role.Title(), when(t.Issued)))
-	d := dialog.NewCustomConfirm("Revoke this token?", "Revoke token", "Keep it", kit.AtLeast(380, 0, msg), func(ok bool) {
+	kit.Confirm{Title: "Revoke this token?", Content: kit.AtLeast(380, 0, msg), Yes: "Revoke token", No: "Keep it", Danger: true, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -404,9 +403,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			}
 			s.refresh()
 		})
-	}, s.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+	}}.Show(s.win)
 }
 
 var _ = layout.NewSpacer

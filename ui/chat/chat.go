@@ -618,18 +618,18 @@ func (p *panel) showPatient(mrn string) {
 			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win)
 			return
 		}
-		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), pt.Birth, pt.MRN))
+		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), kit.DayText(pt.Birth), pt.MRN))
 		reader, canChart := kit.ChartOf[ChartReader](p.s)
 		if !canChart {
 			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
 			return
 		}
-		d := dialog.NewCustomConfirm("Patient "+mrn, "Open chart", "Close", info, func(open bool) {
-			if open {
-				p.openChart(reader, pt)
-			}
-		}, p.win)
-		d.Show()
+		kit.Confirm{Title: "Patient " + mrn, Content: info, Yes: "Open chart", No: "Close", EnterYes: true,
+			Answer: func(open bool) {
+				if open {
+					p.openChart(reader, pt)
+				}
+			}}.Show(p.win)
 	})
 }
 
@@ -645,7 +645,7 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 			return
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s, born %s (MRN %s)\n\n", ch.Patient.Name(), ch.Patient.Birth, ch.Patient.MRN)
+		fmt.Fprintf(&b, "%s, born %s (MRN %s)\n\n", ch.Patient.Name(), kit.DayText(ch.Patient.Birth), ch.Patient.MRN)
 		fmt.Fprintf(&b, "Active problems: %d · Allergies: %d · Medications: %d · Notes: %d\n",
 			len(ch.Problems), len(ch.Allergies), len(ch.Medications), len(ch.Notes))
 		for _, a := range ch.Allergies {

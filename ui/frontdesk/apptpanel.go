@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -194,15 +193,12 @@ func (p *appointmentPanel) askCheckIn() {
 		p.s.confirm(title, question, checkIn)
 		return
 	}
-	msg := widget.NewLabel(question)
-	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(title, "Check in anyway", "Don't check in",
-		kit.AtLeast(420, 0, msg), func(ok bool) {
+	kit.Confirm{Title: title, Message: question, Yes: "Check in anyway", No: "Don't check in",
+		Answer: func(ok bool) {
 			if ok {
 				checkIn()
 			}
-		}, p.s.win)
-	d.Show()
+		}}.Show(p.s.win)
 }
 
 // bookedText says who booked a and when, as far as it is known.

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"fyne.io/fyne/v2/dialog"
-
 	desk "github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // ask puts a yes-or-no question to the desk; yes runs on "Book anyway".
@@ -17,14 +16,12 @@ func (e env) ask(title, question string, yes func()) {
 		e.confirm(title, question, yes)
 		return
 	}
-	d := dialog.NewConfirm(title, question, func(ok bool) {
-		if ok {
-			yes()
-		}
-	}, e.win)
-	d.SetConfirmText("Book anyway")
-	d.SetDismissText("Go back")
-	d.Show()
+	kit.Confirm{Title: title, Message: question, Yes: "Book anyway", No: "Go back",
+		Answer: func(ok bool) {
+			if ok {
+				yes()
+			}
+		}}.Show(e.win)
 }
 
 // beforeBooking asks what the desk confirms before a booking of a (for

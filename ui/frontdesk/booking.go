@@ -58,7 +58,7 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		return l
 	}, func(i widget.ListItemID, o fyne.CanvasObject) {
 		p := f.found[i]
-		o.(*widget.Label).SetText(fmt.Sprintf("%s — born %s, %s", p.Name(), isoText(p.Birth), p.MRN))
+		o.(*widget.Label).SetText(fmt.Sprintf("%s — born %s, %s", p.Name(), kit.DayText(p.Birth), p.MRN))
 	})
 	f.matches.OnSelected = func(i widget.ListItemID) {
 		if i >= 0 && i < len(f.found) {
@@ -139,7 +139,7 @@ func (f *bookingForm) start(p desk.Physician, start time.Time, minutes int) {
 
 func (f *bookingForm) choose(p app.Patient) {
 	f.patient = p
-	f.chosen.SetText(fmt.Sprintf("Patient: %s, born %s (%s)", p.Name(), isoText(p.Birth), p.MRN))
+	f.chosen.SetText(fmt.Sprintf("Patient: %s, born %s (%s)", p.Name(), kit.DayText(p.Birth), p.MRN))
 	f.chosen.Importance = widget.SuccessImportance
 	f.chosen.Refresh()
 }

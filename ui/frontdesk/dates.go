@@ -5,8 +5,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,88 +28,35 @@ func newDateField(hint string) *kit.Entry {
 	return en
 }
 
-// calendarButton is a date field's calendar icon: a tap opens a calendar
-// under the field. Like Fyne's password revealer it is tappable, not
-// focusable.
-type calendarButton struct {
-	widget.BaseWidget
-	en   *kit.Entry
-	icon *canvas.Image
-	pop  *widget.PopUp
-}
-
-func newCalendarButton(en *kit.Entry) *calendarButton {
-	b := &calendarButton{en: en, icon: canvas.NewImageFromResource(theme.CalendarIcon())}
-	b.ExtendBaseWidget(b)
-	return b
-}
-
-// Tapped opens the calendar, on the date typed if there is one.
-func (b *calendarButton) Tapped(*fyne.PointEvent) {
-	c := fyne.CurrentApp().Driver().CanvasForObject(b.en)
-	if c == nil || b.en.Disabled() {
-		return
-	}
-	shown := time.Now()
-	if t, err := kit.ParseDate(b.en.Text, time.Local); err == nil {
-		shown = t
-	}
-	cal := widget.NewCalendar(shown, func(t time.Time) {
-		b.en.SetText(kit.FormatDate(t))
-		if b.pop != nil {
-			b.pop.Hide()
+// newCalendarButton is a date field's calendar icon (kit.FieldIcon, no
+// Tab stop): a tap opens a calendar under the field, on the date typed if
+// there is one.
+func newCalendarButton(en *kit.Entry) *kit.FieldIcon {
+	var pop *widget.PopUp
+	return kit.NewFieldIcon(en, theme.CalendarIcon, func() {
+		c := fyne.CurrentApp().Driver().CanvasForObject(en)
+		if c == nil {
+			return
 		}
-		c.Focus(b.en)
+		shown := time.Now()
+		if t, err := kit.ParseDate(en.Text, time.Local); err == nil {
+			shown = t
+		}
+		cal := widget.NewCalendar(shown, func(t time.Time) {
+			en.SetText(kit.FormatDate(t))
+			if pop != nil {
+				pop.Hide()
+			}
+			c.Focus(en)
+		})
+		pop = widget.NewPopUp(cal, c)
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(en)
+		pop.ShowAtPosition(pos.Add(fyne.NewPos(0, en.Size().Height)))
 	})
-	b.pop = widget.NewPopUp(cal, c)
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b.en)
-	b.pop.ShowAtPosition(pos.Add(fyne.NewPos(0, b.en.Size().Height)))
-}
-
-// Cursor is the pointer's over the icon.
-func (b *calendarButton) Cursor() desktop.Cursor { return desktop.PointerCursor }
-
-// CreateRenderer is part of fyne.Widget.
-func (b *calendarButton) CreateRenderer() fyne.WidgetRenderer {
-	return &calendarButtonRenderer{WidgetRenderer: widget.NewSimpleRenderer(b.icon), b: b}
-}
-
-type calendarButtonRenderer struct {
-	fyne.WidgetRenderer
-	b *calendarButton
-}
-
-func (r *calendarButtonRenderer) Layout(size fyne.Size) {
-	icon := r.b.Theme().Size(theme.SizeNameInlineIcon)
-	r.b.icon.Resize(fyne.NewSquareSize(icon))
-	r.b.icon.Move(fyne.NewPos((size.Width-icon)/2, (size.Height-icon)/2))
-}
-
-func (r *calendarButtonRenderer) MinSize() fyne.Size {
-	th := r.b.Theme()
-	return fyne.NewSquareSize(th.Size(theme.SizeNameInlineIcon) + 2*th.Size(theme.SizeNameInnerPadding))
-}
-
-func (r *calendarButtonRenderer) Refresh() {
-	if r.b.en.Disabled() {
-		r.b.icon.Resource = theme.NewDisabledResource(theme.CalendarIcon())
-	} else {
-		r.b.icon.Resource = theme.CalendarIcon()
-	}
-	r.b.icon.Refresh()
 }
 
 // dayText is a date as the desk reads it, in the workstation's format.
 func dayText(t time.Time) string { return kit.FormatDate(t) }
-
-// isoText is a stored YYYY-MM-DD date in the workstation's format; other
-// text (a partial date from an import) is shown as it is.
-func isoText(ymd string) string {
-	if t, err := time.Parse("2006-01-02", ymd); err == nil {
-		return kit.FormatDate(t)
-	}
-	return ymd
-}
 
 // parseDay reads a date typed in the workstation's format (or as
 // YYYY-MM-DD), at midnight in zone.

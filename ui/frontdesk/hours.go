@@ -134,7 +134,7 @@ func (s *hoursScreen) showDaysOff(days []string) {
 	rows := make([]fyne.CanvasObject, 0, len(days))
 	for _, d := range days {
 		d := d
-		rows = append(rows, container.NewHBox(widget.NewLabel(isoText(d)),
+		rows = append(rows, container.NewHBox(widget.NewLabel(kit.DayText(d)),
 			widget.NewButtonWithIcon("Remove", theme.ContentRemoveIcon(), func() { s.setDayOff(d, false) })))
 	}
 	if len(rows) == 0 {

@@ -297,7 +297,7 @@ func (f *patientForm) openThen(id string, then func()) {
 		if !r.p.Registered.IsZero() {
 			reg = ", registered " + r.p.Registered.Format("2 Jan 2006")
 		}
-		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, isoText(r.p.Birth), reg))
+		f.sub.SetText(fmt.Sprintf("%s · born %s%s", r.p.MRN, kit.DayText(r.p.Birth), reg))
 		f.sub.Show()
 		f.hint.SetText("Fields marked * are required. Change what you need, then Save changes (Enter saves too).")
 		f.save.SetText("Save changes")
@@ -316,9 +316,9 @@ func (f *patientForm) openThen(id string, then func()) {
 
 func (f *patientForm) fill(p app.Patient) {
 	c, _ := f.country()
-	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": isoText(p.Birth), "phone": localPhone(p.Phone, c), "email": p.Email,
+	vals := map[string]string{"family": p.Family, "given": p.Given, "birth": kit.FieldDate(p.Birth), "phone": localPhone(p.Phone, c), "email": p.Email,
 		"address": p.Address, "insurance": p.Insurance, "emergency_name": p.EmergencyName,
-		"emergency_phone": localPhone(p.EmergencyPhone, c), "consent_date": isoText(p.ConsentDate)}
+		"emergency_phone": localPhone(p.EmergencyPhone, c), "consent_date": kit.FieldDate(p.ConsentDate)}
 	for k, en := range f.entries {
 		en.SetText(vals[k])
 	}
@@ -442,7 +442,7 @@ func (f *patientForm) showDuplicates(ps []app.Patient) {
 	objs := []fyne.CanvasObject{warn, note("Same name and birth date, or same phone, as:")}
 	for _, p := range ps {
 		p := p
-		link := widget.NewButtonWithIcon(fmt.Sprintf("Open %s — %s, born %s, %s", p.Name(), p.MRN, isoText(p.Birth), orDash(p.Phone)),
+		link := widget.NewButtonWithIcon(fmt.Sprintf("Open %s — %s, born %s, %s", p.Name(), p.MRN, kit.DayText(p.Birth), orDash(p.Phone)),
 			theme.NavigateNextIcon(), func() { f.open(p.ID) })
 		link.Alignment = widget.ButtonAlignLeading
 		objs = append(objs, link)

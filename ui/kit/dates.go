@@ -36,6 +36,27 @@ func DateLayout() string { return dates.DateLayout() }
 // FormatDate writes t's date in the current format.
 func FormatDate(t time.Time) string { return dates.FormatDate(t) }
 
+// DayText is a stored date (YYYY-MM-DD) as a person reads it, in the
+// current format; a month alone (YYYY-MM, a problem's onset) is written
+// "Mar 2019", in no order to misread; other text (a year, a partial date
+// from an import) is kept as it is. Fields that are edited take
+// FieldDate.
+func DayText(ymd string) string {
+	if t, err := time.Parse("2006-01", ymd); err == nil {
+		return t.Format("Jan 2006")
+	}
+	return FieldDate(ymd)
+}
+
+// FieldDate is a stored YYYY-MM-DD date in the current format, as typed
+// in a field (ParseDate reads it back); other text is kept as it is.
+func FieldDate(ymd string) string {
+	if t, err := time.Parse("2006-01-02", ymd); err == nil {
+		return FormatDate(t)
+	}
+	return ymd
+}
+
 // ParseDate reads a date typed in the current format (or as 1990-03-15),
 // at midnight in loc; its error says how to write the date.
 func ParseDate(text string, loc *time.Location) (time.Time, error) {

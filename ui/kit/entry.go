@@ -4,7 +4,6 @@ import (
 	"sync"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -51,6 +50,17 @@ func NewPasswordEntry() *Entry {
 // TypedShortcut is part of fyne.Shortcutable.
 func (e *Entry) TypedShortcut(s fyne.Shortcut) { TypedShortcut(e, &e.Entry, s) }
 
+// TypedKey is part of fyne.Focusable: Esc in a field of a question
+// (Confirm) answers it no, as on its buttons.
+func (e *Entry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil && DialogKey(c, k) {
+			return
+		}
+	}
+	e.Entry.TypedKey(k)
+}
+
 // SelectEntry is a widget.SelectEntry that passes the shell's shortcuts
 // on, and whose Down opens its list, which the arrows and Enter then
 // choose from (the physician typed "amoxi" in the drug field, and Down and
@@ -64,7 +74,9 @@ func NewSelectEntry(options []string) *SelectEntry {
 	e := &SelectEntry{}
 	e.ExtendBaseWidget(e)
 	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.SetOptions(options)
+	e.SetOptions(options) // makes the list's button, which opens it
+	open := e.ActionItem.(*widget.Button).OnTapped
+	e.ActionItem = NewFieldIcon(e, theme.MenuDropDownIcon, open) // no Tab stop
 	return e
 }
 
@@ -73,8 +85,8 @@ func (e *SelectEntry) TypedShortcut(s fyne.Shortcut) { TypedShortcut(e, &e.Entry
 
 // TypedKey opens the list on Down; other keys edit as usual.
 func (e *SelectEntry) TypedKey(k *fyne.KeyEvent) {
-	if b, ok := e.ActionItem.(*widget.Button); ok && k.Name == fyne.KeyDown && b.OnTapped != nil {
-		b.OnTapped() // the list takes the keyboard (widget.PopUpMenu)
+	if f, ok := e.ActionItem.(*FieldIcon); ok && k.Name == fyne.KeyDown {
+		f.Tapped(nil) // the list takes the keyboard (widget.PopUpMenu)
 		return
 	}
 	e.SelectEntry.TypedKey(k)
@@ -182,63 +194,23 @@ func AsEntry(o any) (e *widget.Entry, ok bool) {
 	return nil, false
 }
 
-// revealer is the eye at the end of a password field: a tap shows or
-// hides what was typed (Fyne's own is made only by widget.NewPasswordEntry).
-type revealer struct {
-	widget.BaseWidget
-	icon  *canvas.Image
-	entry *Entry
-}
-
-func newRevealer(e *Entry) *revealer {
-	r := &revealer{icon: canvas.NewImageFromResource(theme.VisibilityOffIcon()), entry: e}
-	r.ExtendBaseWidget(r)
-	return r
-}
-
-// Tapped shows or hides the text and gives the field the keyboard back.
-func (r *revealer) Tapped(*fyne.PointEvent) {
-	if r.entry.Disabled() {
-		return
-	}
-	r.entry.Password = !r.entry.Password
-	r.entry.Refresh()
-	r.Refresh()
-	if c := fyne.CurrentApp().Driver().CanvasForObject(r); c != nil {
-		c.Focus(r.entry)
-	}
-}
-
-// Cursor is part of desktop.Cursorable.
-func (r *revealer) Cursor() desktop.Cursor { return desktop.DefaultCursor }
-
-func (r *revealer) CreateRenderer() fyne.WidgetRenderer {
-	return &revealerRenderer{WidgetRenderer: widget.NewSimpleRenderer(r.icon), r: r}
-}
-
-type revealerRenderer struct {
-	fyne.WidgetRenderer
-	r *revealer
-}
-
-func (rr *revealerRenderer) Layout(size fyne.Size) {
-	s := theme.Size(theme.SizeNameInlineIcon)
-	rr.r.icon.Resize(fyne.NewSquareSize(s))
-	rr.r.icon.Move(fyne.NewPos((size.Width-s)/2, (size.Height-s)/2))
-}
-
-func (rr *revealerRenderer) MinSize() fyne.Size {
-	return fyne.NewSquareSize(theme.Size(theme.SizeNameInlineIcon) + 2*theme.Size(theme.SizeNameInnerPadding))
-}
-
-func (rr *revealerRenderer) Refresh() {
-	res := theme.VisibilityIcon()
-	if rr.r.entry.Password {
-		res = theme.VisibilityOffIcon()
-	}
-	if rr.r.entry.Disabled() {
-		res = theme.NewDisabledResource(res)
-	}
-	rr.r.icon.Resource = res
-	rr.r.icon.Refresh()
+// newRevealer is the eye at the end of a password field: a tap shows or
+// hides what was typed and gives the field the keyboard back (Fyne's own
+// is made only by widget.NewPasswordEntry).
+func newRevealer(e *Entry) *FieldIcon {
+	var eye *FieldIcon
+	eye = NewFieldIcon(e, func() fyne.Resource {
+		if e.Password {
+			return theme.VisibilityOffIcon()
+		}
+		return theme.VisibilityIcon()
+	}, func() {
+		e.Password = !e.Password
+		e.Refresh()
+		eye.Refresh()
+		if c := fyne.CurrentApp().Driver().CanvasForObject(e); c != nil {
+			c.Focus(e)
+		}
+	})
+	return eye
 }

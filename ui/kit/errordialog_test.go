@@ -47,8 +47,17 @@ func TestErrorDialogSaysWhatFailed(t *testing.T) {
 // TestNoBareErrorDialog: no screen shows Fyne's "Error" dialog (its title
 // says nothing of what failed); they use kit.ShowError.
 func TestNoBareErrorDialog(t *testing.T) {
+	for _, at := range uses(t, "dialog", func(name string) bool { return name == "ShowError" || name == "NewError" }) {
+		t.Errorf("%s: Fyne's bare \"Error\" dialog; use kit.ShowError with a title that says what failed", at)
+	}
+}
+
+// uses lists where the sources of ui (the kit's too) and of the app's main
+// package name pkg.X for an X that match accepts.
+func uses(t *testing.T, pkg string, match func(string) bool) []string {
+	t.Helper()
 	fset := token.NewFileSet()
-	var bare []string
+	var found []string
 	check := func(path string) {
 		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
@@ -56,15 +65,17 @@ func TestNoBareErrorDialog(t *testing.T) {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			if sel, ok := n.(*ast.SelectorExpr); ok {
-				if x, ok := sel.X.(*ast.Ident); ok && x.Name == "dialog" && (sel.Sel.Name == "ShowError" || sel.Sel.Name == "NewError") {
-					bare = append(bare, fset.Position(sel.Pos()).String())
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == pkg && match(sel.Sel.Name) {
+					found = append(found, fset.Position(sel.Pos()).String())
 				}
 			}
 			return true
 		})
 	}
+	n := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			n++
 			check(path)
 		}
 		return err
@@ -78,10 +89,8 @@ func TestNoBareErrorDialog(t *testing.T) {
 			check(path)
 		}
 	}
-	if len(root) == 0 {
-		t.Fatal("the app's main package was not found")
+	if n < 20 || len(root) == 0 {
+		t.Fatalf("found %d ui sources and %d of the app's: not where the test thinks", n, len(root))
 	}
-	for _, at := range bare {
-		t.Errorf("%s: Fyne's bare \"Error\" dialog; use kit.ShowError with a title that says what failed", at)
-	}
+	return found
 }

@@ -129,9 +129,8 @@ func countColumns(title string, m map[string]int) fyne.CanvasObject {
 
 // previewFHIR asks whether to import what the preview found.
 func (f Files) previewFHIR(name string, got interop.FHIRImport, answer func(bool)) {
-	d := dialog.NewCustomConfirm("Import this transfer?", "Import", "Cancel", PreviewContent(name, got), answer, f.Win)
-	d.SetConfirmImportance(widget.HighImportance)
-	d.Show()
+	// Enter cancels: an import is not undone, so it takes Tab, or the pointer.
+	Confirm{Title: "Import this transfer?", Content: PreviewContent(name, got), Yes: "Import", Answer: answer}.Show(f.Win)
 }
 
 // importWithProgress imports with a progress bar, then shows the summary.

@@ -524,15 +524,14 @@ func (h *HandoutDialog) finish() {
 		h.close()
 		return
 	}
-	d := dialog.NewConfirm("Close without the handout?",
-		"The passphrase will not be shown again. Close only if you wrote it on the handout.", func(ok bool) {
+	Confirm{Title: "Close without the handout?",
+		Message: "The passphrase will not be shown again. Close only if you wrote it on the handout.",
+		Yes:     "Close anyway", No: "Keep it open", Danger: true,
+		Answer: func(ok bool) {
 			if ok {
 				h.close()
 			}
-		}, h.f.Win)
-	d.SetConfirmText("Close anyway")
-	d.SetDismissText("Keep it open")
-	d.Show()
+		}}.Show(h.f.Win)
 }
 
 // close hides the dialog and forgets the passphrase.

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -68,14 +67,11 @@ func ConfirmLeave(win fyne.Window, what string, leave func()) {
 	if s, ok := strings.CutSuffix(what, unsentMark); ok {
 		title, sentence = "Leave without sending?", s
 	}
-	msg := widget.NewLabel(sentence + " If you leave now, what you typed is lost.")
-	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm(title, "Discard and leave", "Stay here", AtLeast(420, 0, msg),
-		func(ok bool) {
+	Confirm{Title: title, Message: sentence + " If you leave now, what you typed is lost.",
+		Yes: "Discard and leave", No: "Stay here", Danger: true,
+		Answer: func(ok bool) {
 			if ok {
 				leave()
 			}
-		}, win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Show()
+		}}.Show(win)
 }

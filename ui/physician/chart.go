@@ -174,7 +174,7 @@ func (v *chartView) show(c chart.Chart) {
 	if p.Sex != "" && p.Sex != "unknown" { // as the patient's printed copy: no lone "unknown"
 		facts = append(facts, p.Sex)
 	}
-	facts = append(facts, "MRN "+p.MRN, "born "+birth(p.Birth))
+	facts = append(facts, "MRN "+p.MRN, "born "+kit.DayText(p.Birth))
 	v.facts.SetText(strings.Join(facts, " · "))
 	if len(c.Allergies) == 0 {
 		v.allergies.Importance = widget.LowImportance
@@ -193,17 +193,6 @@ func (v *chartView) show(c chart.Chart) {
 	v.showVitals()
 	v.showPrescriptions()
 	v.showResults()
-}
-
-// birth writes a YYYY-MM-DD birth date as the workstation writes dates
-// (Settings), as the front desk does; other text is kept as it is.
-func birth(ymd string) string {
-	if len(ymd) == 10 {
-		if t, err := parseDay(ymd); err == nil {
-			return kit.FormatDate(t) // as the desk and Settings write dates
-		}
-	}
-	return ymd
 }
 
 func allergyText(a chart.Allergy) string {
@@ -308,7 +297,7 @@ func (v *chartView) showSummary() {
 		p := p
 		text := p.Name
 		if p.Onset != "" {
-			text += " · since " + p.Onset
+			text += " · since " + kit.DayText(p.Onset)
 		}
 		if len(p.Codes) > 0 {
 			text += " · " + codesText(p.Codes)
@@ -316,7 +305,7 @@ func (v *chartView) showSummary() {
 		var btn *widget.Button
 		label := wrapped(text)
 		if p.Status == chart.ProblemResolved {
-			label.SetText(text + " · resolved " + p.Resolved)
+			label.SetText(text + " · resolved " + kit.DayText(p.Resolved))
 			label.Importance = widget.LowImportance
 			btn = widget.NewButton("Reactivate", func() {
 				v.act(func(ctx context.Context) error { return v.c.SetProblemStatus(ctx, p.ID, chart.ProblemActive, "") }, "Problem active again.", v.status, nil)
@@ -359,11 +348,11 @@ func (v *chartView) showSummary() {
 		}
 		var right fyne.CanvasObject
 		if m.Prescription != "" {
-			text += " · prescribed " + m.Since
+			text += " · prescribed " + kit.DayText(m.Since)
 			right = widget.NewLabel("this clinic")
 		} else {
 			if m.Since != "" {
-				text += " · since " + m.Since
+				text += " · since " + kit.DayText(m.Since)
 			}
 			right = widget.NewButton("Stop", func() {
 				v.act(func(ctx context.Context) error { return v.c.StopMedication(ctx, m.ID) }, "Medication stopped.", v.status, nil)

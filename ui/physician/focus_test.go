@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/ui/kit"
+	"github.com/medihaven/medihaven/ui/kit/kittest"
 )
 
 // TestPatientsSearchTakesTheKeyboardBack: the physician's Patients screen
@@ -125,6 +126,17 @@ func TestDrugChosenByKeyboard(t *testing.T) {
 		t.Fatalf("Down, Down, Enter chose %+v (field %q)", f.chosen, f.drug.Text)
 	}
 	if cv.Focused() != f.drug {
-		t.Errorf("after choosing, the keyboard is on %T, not the drug field", cv.Focused())
+		t.Fatalf("after choosing, the keyboard is on %T, not the drug field", cv.Focused())
+	}
+	// Tab goes on to the dose, and from How often to Days: the lists'
+	// arrows are no Tab stops (Tab stopped on the drug field's arrow).
+	kittest.PressTab(cv)
+	if cv.Focused() != f.dose {
+		t.Errorf("Tab from the drug field went to %T, not the dose", cv.Focused())
+	}
+	cv.Focus(f.freq)
+	kittest.PressTab(cv)
+	if cv.Focused() != f.days {
+		t.Errorf("Tab from How often went to %T, not Days", cv.Focused())
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,7 +24,7 @@ type noteForm struct {
 	sign       *widget.Button
 	fb         feedback
 	card       *widget.Card
-	confirm    *dialog.ConfirmDialog // the signing confirmation last shown
+	confirm    *kit.ConfirmDialog // the signing confirmation last shown
 }
 
 func soapEntry(placeholder string) *kit.TextArea {
@@ -90,13 +89,15 @@ func (f *noteForm) askToSign() {
 	warn := wrapped(fmt.Sprintf("Signed by %s with your key. %s Once signed it never changes; corrections are addenda.", f.v.c.StaffName(), where))
 	warn.Importance = widget.WarningImportance
 	content := container.NewBorder(nil, warn, nil, nil, container.NewVScroll(body))
-	f.confirm = dialog.NewCustomConfirm("Sign this note?", "Sign note", "Keep editing",
-		kit.AtLeast(520, 320, content), func(ok bool) {
+	// Enter keeps editing: a signed note never changes, so signing takes
+	// Tab and Enter, or the pointer, never an Enter meant for the form.
+	f.confirm = kit.Confirm{Title: "Sign this note?", Content: kit.AtLeast(520, 320, content),
+		Yes: "Sign note", No: "Keep editing", Large: true,
+		Answer: func(ok bool) {
 			if ok {
 				f.signNote(n)
 			}
-		}, f.v.win)
-	f.confirm.Show()
+		}}.Show(f.v.win)
 }
 
 // signNote signs n.

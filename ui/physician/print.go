@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -159,15 +158,13 @@ func (v *chartView) printButton(p prescribing.Prescription) *widget.Button {
 // offerSave asks, after a failed print, whether to save the prescription
 // as a PDF instead.
 func (v *chartView) offerSave(p prescribing.Prescription, err error) {
-	d := dialog.NewConfirm("Not printed", fmt.Sprintf("The prescription %s was not printed.\n\n%s\n\nSave it as a PDF instead? The file is not encrypted.",
-		p.Code, kit.ErrorText(err)), func(save bool) {
-		if save {
-			v.saveAsPDF(p)
-		}
-	}, v.win)
-	d.SetConfirmText("Save as PDF…")
-	d.SetDismissText("Close")
-	d.Show()
+	kit.Confirm{Title: "Not printed", Message: fmt.Sprintf("The prescription %s was not printed.\n\n%s\n\nSave it as a PDF instead? The file is not encrypted.",
+		p.Code, kit.ErrorText(err)), Yes: "Save as PDF…", No: "Close",
+		Answer: func(save bool) {
+			if save {
+				v.saveAsPDF(p)
+			}
+		}}.Show(v.win)
 }
 
 // saveButton saves the prescription as a PDF where the physician chooses.

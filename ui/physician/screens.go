@@ -85,7 +85,7 @@ func (f *finder) find() {
 		}
 		for _, p := range ps {
 			p := p
-			b := widget.NewButton(fmt.Sprintf("%s, %s · born %s · MRN %s", p.Family, p.Given, birth(p.Birth), p.MRN), func() { f.open(p.ID) })
+			b := widget.NewButton(fmt.Sprintf("%s, %s · born %s · MRN %s", p.Family, p.Given, kit.DayText(p.Birth), p.MRN), func() { f.open(p.ID) })
 			b.Alignment = widget.ButtonAlignLeading
 			f.results.Add(b)
 		}

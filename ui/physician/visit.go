@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // The visit bar under a chart's header: the visit in progress with Finish
@@ -69,17 +69,15 @@ func (v *chartView) startVisit(anotherDay bool) {
 	v.do(func(ctx context.Context) { _, err = v.c.StartVisit(ctx, id, anotherDay) }, func() {
 		switch {
 		case errors.Is(err, chart.ErrNotToday):
-			d := dialog.NewConfirm("Start a visit on another day?",
-				fmt.Sprintf("This appointment is on %s, not today. Start the visit only if the patient is here now: it will be dated today, %s.",
+			kit.Confirm{Title: "Start a visit on another day?",
+				Message: fmt.Sprintf("This appointment is on %s, not today. Start the visit only if the patient is here now: it will be dated today, %s.",
 					v.appt.Start.Local().Format("Monday 2 January"), v.now().Format("2 January 15:04")),
-				func(ok bool) {
+				Yes: "Start visit today",
+				Answer: func(ok bool) {
 					if ok {
 						v.startVisit(true)
 					}
-				}, v.win)
-			d.SetConfirmText("Start visit today")
-			d.SetDismissText("Cancel")
-			d.Show()
+				}}.Show(v.win)
 		case err != nil:
 			v.status.fail(err)
 		default:

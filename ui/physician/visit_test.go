@@ -224,11 +224,7 @@ func openChart(t *testing.T, c *testClinic, patientID string) (*chartView, *scre
 // tapDialog taps the button labelled text of the dialog on top of w.
 func tapDialog(t *testing.T, w fyne.Window, text string) {
 	t.Helper()
-	b, ok := inDialog(w, func(b *widget.Button) bool { return b.Text == text })
-	if !ok {
-		t.Fatalf("no dialog button %q", text)
-	}
-	test.Tap(b)
+	kittest.TapDialog(t, w, text)
 }
 
 func hasLabel(o fyne.CanvasObject, part string) bool {
@@ -301,7 +297,18 @@ func TestFullVisit(t *testing.T) {
 	if len(v.chart.Notes) != 0 || !dialogSays(w, "Streptococcal pharyngitis likely.") {
 		t.Fatal("signing did not first show what will be signed")
 	}
-	tapDialog(t, w, "Sign note")
+	// The note to sign is read in most of the window (it was 230 px
+	// high), and Enter keeps editing: signing takes Tab and Enter.
+	if s := kittest.DialogSize(w); s.Height < 700 || s.Width < 900 {
+		t.Errorf("the note to sign is shown in %v of a 1200x800 window", s)
+	}
+	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(v.chart.Notes) != 0 || w.Canvas().Overlays().Top() != nil || v.notes.s.Text == "" {
+		t.Fatal("Enter on \"Sign this note?\" did not keep editing")
+	}
+	test.Tap(v.notes.sign)
+	kittest.PressTab(w.Canvas())
+	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if len(v.chart.Notes) != 1 || v.chart.Notes[0].Encounter != v.encounter.ID || !v.chart.Notes[0].Verified {
 		t.Fatalf("note not signed: %q %+v", v.notes.fb.Text, v.chart.Notes)
 	}

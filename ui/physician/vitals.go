@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,8 +24,8 @@ type vitalsForm struct {
 	flags                                             *widget.Label // the values as entered outside their usual range
 	record                                            *widget.Button
 	fb                                                feedback
-	critical                                          *dialog.ConfirmDialog // the confirmation of a critical value last shown
-	box                                               *fyne.Container       // the form, laid out again when the flags change
+	critical                                          *kit.ConfirmDialog // the confirmation of a critical value last shown
+	box                                               *fyne.Container    // the form, laid out again when the flags change
 }
 
 func numEntry(placeholder string) *kit.Entry {
@@ -66,15 +65,14 @@ func (v *chartView) newVitalsForm() *vitalsForm {
 			save()
 			return
 		}
-		f.critical = dialog.NewConfirm("Critical value: check before saving",
-			strings.Join(critical, "\n")+"\n\nIs this what you measured? Act on it now if it is.", func(ok bool) {
+		f.critical = kit.Confirm{Title: "Critical value: check before saving",
+			Message: strings.Join(critical, "\n") + "\n\nIs this what you measured? Act on it now if it is.",
+			Yes:     "Save the reading", No: "Correct it",
+			Answer: func(ok bool) {
 				if ok {
 					save()
 				}
-			}, v.win)
-		f.critical.SetConfirmText("Save the reading")
-		f.critical.SetDismissText("Correct it")
-		f.critical.Show()
+			}}.Show(v.win)
 	})
 	f.record.Importance = widget.HighImportance
 	return f

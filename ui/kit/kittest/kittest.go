@@ -82,11 +82,16 @@ func Texts(o fyne.CanvasObject) string {
 	return b.String()
 }
 
-// Button is the first visible button under o labelled text, or nil.
+// Button is the first visible button under o labelled text (a
+// question's button too: kit.DialogButton), or nil.
 func Button(o fyne.CanvasObject, text string) *widget.Button {
 	var found *widget.Button
 	Walk(o, func(o fyne.CanvasObject) {
-		if b, ok := o.(*widget.Button); ok && found == nil && b.Text == text && b.Visible() {
+		b, ok := o.(*widget.Button)
+		if db, isDialog := o.(*kit.DialogButton); isDialog {
+			b, ok = db.Plain(), true
+		}
+		if ok && found == nil && b.Text == text && b.Visible() {
 			found = b
 		}
 	})
@@ -101,6 +106,20 @@ func Dialog(w fyne.Window) string {
 		return ""
 	}
 	return Texts(top)
+}
+
+// DialogSize is the size of the dialog on top of w (zero when none).
+func DialogSize(w fyne.Window) fyne.Size {
+	top, ok := w.Canvas().Overlays().Top().(fyne.Widget)
+	if !ok {
+		return fyne.Size{}
+	}
+	for _, o := range test.WidgetRenderer(top).Objects() {
+		if p, ok := o.(*widget.PopUp); ok {
+			return p.Content.Size()
+		}
+	}
+	return fyne.Size{}
 }
 
 // TapDialog taps the button labelled text of the dialog on top of w.
