@@ -16,11 +16,26 @@ import (
 // against a receptionist's modified software.
 
 // registered has s register a patient with mrn as the front desk does
-// (app's registerInto), and returns the registration.
+// (app's registerInto: an id bound to the MRN, records.NewPatientID), and
+// returns the registration.
 func registered(t *testing.T, s *station, family, mrn string) *crypto.Envelope {
 	t.Helper()
-	return s.append(Change{Entity: roles.NewRecordID("patient"), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{
-		"mrn": mrn, "family": family, "registered": time.Now().UnixMilli()})})
+	id, seal := roles.NewPinnedID("patient", mustJSON(mrn))
+	return s.append(Change{Entity: id, Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{
+		"mrn": mrn, "mrn_seal": seal, "family": family, "registered": time.Now().UnixMilli()})})
+}
+
+// imported has s import an appointment another clinic saw as the desk
+// does (app/interop: an id bound to the import,
+// records.NewImportedAppointmentID), and returns the import.
+func imported(t *testing.T, s *station, patient string) *crypto.Envelope {
+	t.Helper()
+	at := time.Now().UnixMilli()
+	id, seal := roles.NewPinnedID("appointment", mustJSON(at))
+	return s.append(Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"patient": patient, "start": "2026-01-05T09:00:00Z", "minutes": 20,
+			"status": "seen", "attribution": "Other Clinic", "imported": at, "import_seal": seal,
+			"booked_by": s.p.fp(), "booked_at": at})})
 }
 
 // mrnOf is the MRN s reads on patient id.
@@ -138,6 +153,80 @@ func TestAttackS26aMRNMendedOnUpgrade(t *testing.T) {
 	s.apply()
 	if got := mrnOf(t, s, old.Header.Entity); got != "MH0000002" {
 		t.Errorf("after the upgrade the record reads MRN %q; want the first written, MH0000002", got)
+	}
+}
+
+// TestAttackS26aPinnedMendedOnUpgrade: a store a version before the rule
+// judged (it applied Rita's MRN under a patient's id bound to another,
+// and her status "seen" on a booked appointment) judges them again once
+// opened by this version (fields revision 26: mendFields): both refused,
+// the records read as before them; the desk's import of a seen
+// appointment stands.
+func TestAttackS26aPinnedMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	b := registered(t, c.sPhys, "Baker", "MH0000002")
+	appt := bookedAppointment(t, c.sRecep, b.Header.Entity, c.phys.fp())
+	imp := imported(t, c.sRecep, b.Header.Entity)
+	exchange(t, c.stations()...)
+	mrn := c.sRecep.forge(forged{Entity: b.Header.Entity, Kind: "patient", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"mrn": "MH0000001"})})
+	seen := c.sRecep.forge(forged{Entity: appt, Kind: "appointment", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"status": "seen"})})
+	s := c.sPh2
+	s.apply(c.sRecep.own()...)
+	// As the older version kept them: applied, in the records.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		if err := tx.SetStates(ctx, []string{mrn.Header.ID, seen.Header.ID}, store.Applied, ""); err != nil {
+			return err
+		}
+		return s.r.rebuildEntity(ctx, tx, appt)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastWriterWins(t, s, b.Header.Entity, mrn)
+	if got := mrnOf(t, s, b.Header.Entity); got != "MH0000001" {
+		t.Fatalf("setup: the older version's record reads MRN %q, want Rita's MH0000001", got)
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	for _, env := range []*crypto.Envelope{mrn, seen} {
+		if st, _ := s.ruleOf(env.Header.ID); st != store.Rejected {
+			t.Errorf("after the upgrade Rita's %s event is %v; want refused", env.Header.Kind, st)
+		}
+	}
+	if got := mrnOf(t, s, b.Header.Entity); got != "MH0000002" {
+		t.Errorf("after the upgrade Baker's MRN reads %q; want MH0000002", got)
+	}
+	if _, got, err := s.r.Entity(ctx, appt); err != nil || got.String("status") != "booked" {
+		t.Errorf("after the upgrade the appointment reads %v (%v); want booked", fieldNames(got), err)
+	}
+	if st, why := s.stateOf(imp); st != store.Applied {
+		t.Errorf("after the upgrade the desk's import is %v (%s); want applied", st, why)
+	}
+}
+
+// TestTwoDesksDrawTheSameMRN: two desks that drew the same MRN at once
+// (app's freshMRN: one in ten million) register two patients, each under
+// an id of its own bound to it; no workstation merges them.
+func TestTwoDesksDrawTheSameMRN(t *testing.T) {
+	c := newClinic(t)
+	a := registered(t, c.sPhys, "Abbott", "MH0000001")
+	b := registered(t, c.sRecep, "Baker", "MH0000001")
+	exchange(t, c.stations()...)
+	for _, s := range []*station{c.sRecep, c.sPhys, c.sPh2} {
+		for _, env := range []*crypto.Envelope{a, b} {
+			if st, why := s.stateOf(env); st != store.Applied && st != store.Sealed {
+				t.Errorf("%s keeps a registration %v (%s); want applied", s.p.name, st, why)
+			}
+		}
+		if mrnOf(t, s, a.Header.Entity) != "MH0000001" || mrnOf(t, s, b.Header.Entity) != "MH0000001" {
+			t.Errorf("%s does not read both patients with the MRN", s.p.name)
+		}
 	}
 }
 
