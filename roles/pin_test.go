@@ -15,7 +15,7 @@ func TestPinnedID(t *testing.T) {
 	id, seal := NewPinnedID("patient", []byte(`"MH0000001"`))
 	other, otherSeal := NewPinnedID("patient", []byte(`"MH0000002"`))
 	older := strings.Repeat("0", 16) + id[16:24] + recordMark // an id of the mark before: not pinned
-	booking := NewRecordID("patient")                          // pinned to no value
+	booking := NewRecordID("patient")                         // pinned to no value
 	q := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
 	for _, tc := range []struct {
 		name   string
