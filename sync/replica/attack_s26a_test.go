@@ -232,7 +232,7 @@ func TestTwoDesksDrawTheSameMRN(t *testing.T) {
 
 // lastWriterWins writes into s's record id the fields env wrote as a
 // version that read every field by its last writer kept them, and has
-// the store judged again at the next Open (its fields rule forgotten).
+// the store judged again at the next Open (forgetFieldsRule).
 func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
 	t.Helper()
 	ctx := context.Background()
@@ -264,11 +264,20 @@ func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
 		if err := tx.PutEntity(ctx, e); err != nil {
 			return err
 		}
-		return tx.DeleteMeta(ctx, metaFieldsRule)
+		return forgetFieldsRule(ctx, tx)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// forgetFieldsRule makes a store read as one a version before fields
+// revision 26 judged: the fields rule and the pin rule forgotten.
+func forgetFieldsRule(ctx context.Context, tx *store.Tx) error {
+	if err := tx.DeleteMeta(ctx, metaPinRule); err != nil {
+		return err
+	}
+	return tx.DeleteMeta(ctx, metaFieldsRule)
 }
 
 // TestAttackS26aForgedImportMark: Attack (LOW): an appointment's status

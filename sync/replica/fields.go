@@ -94,18 +94,33 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.mendIDs(ctx, tx) }); err != nil {
 		return err
 	}
-	suspects, err := r.overgrown(ctx)
+	// The pin rule (fields revision 26) is judged again once: every event
+	// a version of it applied since passed it.
+	pins := false
+	if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.Meta(ctx, metaPinRule)
+		pins = errors.Is(err, store.ErrNotFound)
+		if pins {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	suspects, err := r.overgrown(ctx, pins)
 	if err != nil {
 		return err
 	}
-	// Records made before ids were pinned keep their pinned field as first
-	// written (roles.Kind.Once, fields revision 26): those whose events
-	// may have written it twice (a patient's MRN).
-	again, err := r.changedAgain(ctx)
-	if err != nil {
-		return err
+	if pins {
+		// Records made before ids were pinned keep their pinned field as
+		// first written (roles.Kind.Once): those whose events may have
+		// written it twice (a patient's MRN).
+		again, err := r.changedAgain(ctx)
+		if err != nil {
+			return err
+		}
+		suspects = append(suspects, again...)
 	}
-	suspects = append(suspects, again...)
 	for _, id := range suspects {
 		if err := r.judgeFieldsAgain(ctx, id); err != nil {
 			return err
@@ -118,9 +133,20 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	r.onChange = nil // nobody listens yet: this is how the store now is
 	r.state.Unlock()
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetMeta(ctx, metaPinRule, []byte("26")); err != nil {
+			return err
+		}
 		return tx.SetMeta(ctx, metaFieldsRule, []byte(version))
 	})
 }
+
+// metaPinRule marks a store whose events were judged by the pin rule
+// (checkPin, fields revision 26) and whose records made before keep their
+// pinned field as first written: the mend judges the pinned records and
+// the records changed twice once, not at every later revision (a pinned
+// record is every patient and appointment made since: at 100,000 patients
+// the mend over them all took … s).
+const metaPinRule = "replica/pin-rule"
 
 // retryFields sends the events refused for their fields back to be judged
 // again at the next Apply, and receptionists' confirmations, which a
@@ -148,8 +174,8 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 }
 
 // overgrown returns the records whose state could hold an event the
-// fields rule refuses.
-func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
+// fields rule refuses; the records whose ids are pinned too when pins.
+func (r *Replica) overgrown(ctx context.Context, pins bool) ([]string, error) {
 	const page = 2000
 	var out []string
 	for after := ""; ; {
@@ -184,7 +210,7 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 			// revision 26: checkPin).
 			k, _ := roles.KindOf(e.Kind)
 			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) ||
-				k.Pin.Field != "" && roles.IsPinned(e.Kind, e.ID) {
+				pins && k.Pin.Field != "" && roles.IsPinned(e.Kind, e.ID) {
 				out = append(out, e.ID)
 			}
 		}
