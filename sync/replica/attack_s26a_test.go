@@ -107,6 +107,35 @@ func TestAttackS26aMRNMovedToAnotherPatient(t *testing.T) {
 	}
 }
 
+// TestAttackS26aMRNWhenUnsealed: Rita's MRN under Baker's id, kept sealed
+// by a workstation that held no key of its epoch yet, is judged by the pin
+// rule when the key comes and it opens (unseal.go), as on apply.
+func TestAttackS26aMRNWhenUnsealed(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	b := registered(t, c.sPhys, "Baker", "MH0000002")
+	exchange(t, c.stations()...)
+	if _, err := c.sPhys.r.NewEpoch(ctx, roles.FrontDesk); err != nil {
+		t.Fatal(err)
+	}
+	c.sPhys.grant(roles.FrontDesk, c.recep)
+	c.sRecep.apply(c.sPhys.own()...)
+	forged := c.sRecep.forge(forged{Entity: b.Header.Entity, Kind: "patient", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"mrn": "MH0000001"})})
+	c.sPh2.apply(c.sRecep.own()...)
+	if st, _ := c.sPh2.ruleOf(forged.Header.ID); st != store.Sealed {
+		t.Fatalf("setup: Rita's event is %v on Pia's workstation, want sealed (no key of its epoch yet)", st)
+	}
+	c.sPhys.grant(roles.FrontDesk, c.phys2)
+	c.sPh2.apply(c.sPhys.own()...)
+	if st, rule := c.sPh2.ruleOf(forged.Header.ID); st != store.Rejected || rule != ruleContent {
+		t.Errorf("opened on Pia's workstation, Rita's MRN is %v (rule %q); want refused by the content rule", st, rule)
+	}
+	if got := mrnOf(t, c.sPh2, b.Header.Entity); got != "MH0000002" {
+		t.Errorf("Pia reads Baker's MRN as %q; want MH0000002", got)
+	}
+}
+
 // TestAttackS26aMRNOfAnOlderRecord: a patient registered before the
 // binding (an id of another shape, its MRN bound to nothing) keeps the
 // MRN written first (roles.Kind.Once): a later event writing another is
