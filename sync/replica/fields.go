@@ -145,8 +145,9 @@ func (r *Replica) mendFields(ctx context.Context) error {
 // pinned field as first written: the mend judges the pinned records and
 // the records changed twice once, not at every later revision (a pinned
 // record is every patient and appointment made since: at 100,000
-// patients of two events each, at load 20–28, the mend took 68.5 s with
-// them all judged again and 19.9 s without: TestMendCostS26).
+// patients of two events each the mend took 28.9 s with them all judged
+// again and 5.6 s without, under the exclusive bench lock at load 7–9;
+// TestMendCostS26).
 const metaPinRule = "replica/pin-rule"
 
 // retryFields sends the events refused for their fields back to be judged
