@@ -277,7 +277,7 @@ func declarationsHash() string {
 			}
 		}
 		if k.Pin.Field != "" {
-			fmt.Fprintf(h, " pin %q %q once %q", k.Pin.Field, k.Pin.Seal, k.Once)
+			fmt.Fprintf(h, " pin %q %q %q once %q", k.Pin.Field, k.Pin.Seal, k.Pin.With, k.Once)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

@@ -129,7 +129,7 @@ func init() {
 			// rule: its import wrote "seen" with no mark.
 			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical},
 				{Field: "status", Values: []string{"seen", "in-visit"}, Scope: Clinical, Pinned: true}},
-			Pin: Pin{Field: "imported", Seal: "import_seal"}},
+			Pin: Pin{Field: "imported", Seal: "import_seal", With: "status"}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).

@@ -59,7 +59,9 @@ func TestPinnedID(t *testing.T) {
 func TestHeldValueUnlessPinned(t *testing.T) {
 	appt, _ := KindOf("appointment")
 	at := json.RawMessage("1767600000000")
-	imported, seal := NewPinnedID("appointment", at)
+	q0 := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+	imported, seal := NewPinnedID("appointment", at, q0("seen"))
+	importedBooked, bookedSeal := NewPinnedID("appointment", at, q0("booked"))
 	booked := NewRecordID("appointment")
 	older := strings.Repeat("0", 32)
 	q := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
@@ -78,6 +80,9 @@ func TestHeldValueUnlessPinned(t *testing.T) {
 		{"the import's mark without its seal", Receptionist, imported, map[string]json.RawMessage{"status": q("seen"), "imported": at}, false},
 		{"the import's seal on a booking", Receptionist, booked, map[string]json.RawMessage{"status": q("seen"), "imported": at, "import_seal": q(seal)}, false},
 		{"the desk, after the import", Receptionist, imported, map[string]json.RawMessage{"status": q("seen")}, false},
+		{"the import of a booked appointment", Receptionist, importedBooked, map[string]json.RawMessage{"status": q("booked"), "imported": at, "import_seal": q(bookedSeal)}, true},
+		{"its import proved again beside seen", Receptionist, importedBooked, map[string]json.RawMessage{"status": q("seen"), "imported": at, "import_seal": q(bookedSeal)}, false},
+		{"the desk checks in an imported appointment", Receptionist, importedBooked, map[string]json.RawMessage{"status": q("arrived")}, true},
 		{"an appointment made before", Receptionist, older, map[string]json.RawMessage{"status": q("seen")}, true},
 		{"the visit's fields, made before", Receptionist, older, map[string]json.RawMessage{"visit_finished": json.RawMessage("1")}, false},
 	} {

@@ -26,9 +26,10 @@ package roles
 // Pinned ids (session 26, h-mrn26). A kind with a Pin (a patient's MRN, an
 // appointment's import) makes its ids with another mark, 5ec1d01b, bound
 // to its kind as above; its salt is not random but the first 8 bytes of
-// SHA-256("medihaven pin" 0 kind 0 seal 0 value), where value is the
-// pinned field's JSON as the making event writes it and seal is 16 random
-// bytes that event writes, sealed, beside it (Pin.Seal). An event under
+// SHA-256("medihaven pin" 0 kind 0 seal 0 value [0 with]), where value
+// is the pinned field's JSON as the making event writes it (with: that of
+// the field Pin.With, when the kind names one: an import's status) and
+// seal is 16 random bytes that event writes, sealed, beside it (Pin.Seal). An event under
 // such an id that writes the field proves it with the seal (Kind.CheckPin):
 // another value takes another seal found among 2^64, so every
 // workstation refuses another patient's MRN under a patient's id, whatever
@@ -71,12 +72,13 @@ func NewRecordID(kind string) string {
 }
 
 // NewPinnedID returns a new id for a record of kind bound to it and to
-// value, the JSON of its Pin.Field as the record's first event writes it,
-// and the seal that event writes in Pin.Seal (Kind.CheckPin).
-func NewPinnedID(kind string, value json.RawMessage) (id, seal string) {
+// value, the JSON of its Pin.Field as the record's first event writes it
+// (then that of Pin.With, when the kind names one), and the seal that
+// event writes in Pin.Seal (Kind.CheckPin).
+func NewPinnedID(kind string, value ...json.RawMessage) (id, seal string) {
 	for {
 		seal = randomHex(pinSeal / 2)
-		if id = recordID(kind, pinSalt(kind, seal, value), pinnedMark); !bindsOther(id, kind) {
+		if id = recordID(kind, pinSalt(kind, seal, value...), pinnedMark); !bindsOther(id, kind) {
 			return id, seal
 		}
 	}
@@ -90,11 +92,14 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// pinSalt is the salt of an id of kind pinned to value with seal.
-func pinSalt(kind, seal string, value []byte) string {
+// pinSalt is the salt of an id of kind pinned to values with seal.
+func pinSalt(kind, seal string, values ...json.RawMessage) string {
 	h := sha256.New()
-	h.Write([]byte("medihaven pin\x00" + kind + "\x00" + seal + "\x00"))
-	h.Write(value)
+	h.Write([]byte("medihaven pin\x00" + kind + "\x00" + seal))
+	for _, v := range values {
+		h.Write([]byte{0})
+		h.Write(v)
+	}
 	return hex.EncodeToString(h.Sum(nil)[:recordSalt/2])
 }
 
@@ -110,8 +115,12 @@ func IsPinned(kind, id string) bool {
 
 // Pin names the field of a kind whose value its record's id is bound to
 // when it is made (NewPinnedID), and the field its seal is written in.
+// With names a field whose value the making event wrote beside it, bound
+// too where an event writes Field (an import's status: a receptionist who
+// reads the seal of a booked appointment's import proves no "seen" with
+// it).
 type Pin struct {
-	Field, Seal string
+	Field, Seal, With string
 }
 
 // CheckPin returns why one event under id may not write fields (nil when
@@ -128,9 +137,13 @@ func (k Kind) CheckPin(id string, fields map[string]json.RawMessage) error {
 	if !wrote && !sealed || !IsPinned(k.Name, id) {
 		return nil
 	}
+	values := []json.RawMessage{v}
+	if k.Pin.With != "" {
+		values = append(values, fields[k.Pin.With])
+	}
 	var seal string
 	if !wrote || !sealed || json.Unmarshal(s, &seal) != nil || len(seal) != pinSeal || !isLowerHex(seal) ||
-		pinSalt(k.Name, seal, v) != id[:recordSalt] {
+		pinSalt(k.Name, seal, values...) != id[:recordSalt] {
 		return fmt.Errorf("a %s record's %q is bound to its id when it is made: this event writes another", k.Name, k.Pin.Field)
 	}
 	return nil

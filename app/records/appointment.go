@@ -86,14 +86,14 @@ type Appointment struct {
 	ImportSeal   string    // proves the import its id is bound to (NewImportedAppointmentID)
 }
 
-// NewImportedAppointmentID gives a, imported at, a new record id bound to
-// its import (roles.NewPinnedID): every workstation refuses the status
-// "seen" or "in-visit" from a member whose role holds no clinical key
-// under an appointment's id but in the event that proves it, which Fields
-// writes (session 26, h-mrn26).
+// NewImportedAppointmentID gives a, imported at with its status, a new
+// record id bound to its import and that status (roles.NewPinnedID):
+// every workstation refuses the status "seen" or "in-visit" from a member
+// whose role holds no clinical key under an appointment's id but in the
+// event that proves it, which Fields writes (session 26, h-mrn26).
 func NewImportedAppointmentID(a Appointment, at time.Time) Appointment {
 	a.Origin.Imported = time.UnixMilli(at.UnixMilli())
-	a.ID, a.ImportSeal = roles.NewPinnedID(KindAppointment, mustJSON(a.Origin.Imported.UnixMilli()))
+	a.ID, a.ImportSeal = roles.NewPinnedID(KindAppointment, mustJSON(a.Origin.Imported.UnixMilli()), mustJSON(a.Status))
 	return a
 }
 

@@ -31,7 +31,7 @@ func registered(t *testing.T, s *station, family, mrn string) *crypto.Envelope {
 func imported(t *testing.T, s *station, patient string) *crypto.Envelope {
 	t.Helper()
 	at := time.Now().UnixMilli()
-	id, seal := roles.NewPinnedID("appointment", mustJSON(at))
+	id, seal := roles.NewPinnedID("appointment", mustJSON(at), mustJSON("seen"))
 	return s.append(Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
 		Fields: fields(t, map[string]any{"patient": patient, "start": "2026-01-05T09:00:00Z", "minutes": 20,
 			"status": "seen", "attribution": "Other Clinic", "imported": at, "import_seal": seal,
@@ -346,5 +346,38 @@ func TestAttackS26aForgedImportMark(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAttackS26aImportProvedAgain: an appointment another clinic booked,
+// imported at the desk (booked), then visited here. Rita reads its seal
+// and proves the import again beside the status "seen": refused, for the
+// id binds the import's status too (roles.Pin.With); the desk's check-in
+// of it stands.
+func TestAttackS26aImportProvedAgain(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	patient := registered(t, c.sRecep, "Okafor", "MH0000001")
+	at := time.Now().UnixMilli()
+	id, seal := roles.NewPinnedID("appointment", mustJSON(at), mustJSON("booked"))
+	c.sRecep.append(Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"patient": patient.Header.Entity, "physician": c.phys.fp(), "start": "2026-01-05T09:00:00Z",
+			"minutes": 20, "status": "booked", "imported": at, "import_seal": seal, "booked_by": c.recep.fp(), "booked_at": at})})
+	exchange(t, c.stations()...)
+	forged := c.sRecep.forge(forged{Entity: id, Kind: "appointment", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"status": "seen", "imported": at, "import_seal": seal})})
+	checkIn := c.sRecep.append(Change{Entity: id, Kind: "appointment", Scope: roles.FrontDesk,
+		Fields: fields(t, map[string]any{"status": "arrived", "arrived_at": time.Now().UnixMilli()})})
+	for _, s := range []*station{c.sPhys, c.sPh2} {
+		s.apply(c.sRecep.own()...)
+		if st, _ := s.ruleOf(forged.Header.ID); st != store.Rejected {
+			t.Errorf("%s keeps Rita's seen proved by the import's seal: %v; want refused", s.p.name, st)
+		}
+		if st, why := s.stateOf(checkIn); st != store.Applied {
+			t.Errorf("%s keeps the desk's check-in of the imported appointment %v (%s); want applied", s.p.name, st, why)
+		}
+		if _, got, err := s.r.Entity(ctx, id); err != nil || got.String("status") != "arrived" {
+			t.Errorf("%s reads the appointment as %v (%v); want arrived", s.p.name, fieldNames(got), err)
+		}
 	}
 }
