@@ -113,14 +113,15 @@ func (s *Session) RegisterPatients(ctx context.Context, ps []Patient) ([]Patient
 }
 
 // registerInto adds the registration of a validated patient to batch b:
-// a new record id, a free MRN (none of taken) and the registration time.
+// a free MRN (none of taken), a new record id bound to it
+// (records.NewPatientID) and the registration time.
 func registerInto(ctx context.Context, r *replica.Replica, b *replica.Batch, p Patient, now time.Time, taken map[string]bool) (Patient, error) {
 	p = TidyPatient(p, now)
-	p.ID = roles.NewRecordID(records.KindPatient)
 	var err error
 	if p.MRN, err = freshMRN(ctx, r, taken); err != nil {
 		return Patient{}, err
 	}
+	p = records.NewPatientID(p)
 	p.Registered = now
 	fields, err := p.Fields()
 	if err != nil {

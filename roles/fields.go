@@ -131,26 +131,47 @@ func (k Kind) CheckValues(fields map[string]json.RawMessage) error {
 }
 
 // Held is a field of a kind only a member whose role holds Scope writes
-// (Kind.Holders).
+// (Kind.Holders): any value, or only Values when set (JSON strings).
+// Pinned holds it only under an id bound to the kind's Pin (IsPinned),
+// and not in an event that proves the pin (the event that made the
+// record: an import): records made before ids were pinned, whose making
+// events wrote it freely, keep no such rule.
 type Held struct {
-	Field string
-	Scope Scope
+	Field  string
+	Values []string
+	Scope  Scope
+	Pinned bool
 }
 
-// CheckRole returns why a member in role r may not write the fields names
-// in one event of a record of kind k (nil when she may): a field of
+// holds reports whether h holds what fields write under id of kind k.
+func (h Held) holds(k Kind, id string, fields map[string]json.RawMessage) bool {
+	v, ok := fields[h.Field]
+	if !ok {
+		return false
+	}
+	if len(h.Values) > 0 {
+		var s string
+		if json.Unmarshal(v, &s) != nil || !slices.Contains(h.Values, s) {
+			return false
+		}
+	}
+	return !h.Pinned || IsPinned(k.Name, id) && !k.provesPin(id, fields)
+}
+
+// CheckRole returns why a member in role r may not write fields in one
+// event under id of a record of kind k (nil when she may): a field of
 // k.Holders whose scope r does not hold (the first of k.Holders, so every
 // workstation gives the same reason). The writer judges it by her role
 // before she signs, every workstation by the role she held at the event
 // (replica's checkRoleOfFields).
-func (k Kind) CheckRole(r Role, names iter.Seq[string]) error {
-	written := map[string]bool{}
-	for name := range names {
-		written[name] = true
-	}
+func (k Kind) CheckRole(r Role, id string, fields map[string]json.RawMessage) error {
 	for _, h := range k.Holders {
-		if written[h.Field] && !r.Holds(h.Scope) {
-			return fmt.Errorf("%s records' %q is written only in a role that holds the %s key", k.Name, h.Field, h.Scope)
+		if !r.Holds(h.Scope) && h.holds(k, id, fields) {
+			what := fmt.Sprintf("%q", h.Field)
+			if len(h.Values) > 0 {
+				what = fmt.Sprintf("%q %s", h.Field, strings.Join(h.Values, " or "))
+			}
+			return fmt.Errorf("%s records' %s is written only in a role that holds the %s key", k.Name, what, h.Scope)
 		}
 	}
 	return nil
@@ -223,6 +244,12 @@ func (k Kind) OnlyGrows() bool {
 // an appointment's visit times, the physician's), written by a member
 // whose role at the event does not hold it, is refused (replica's
 // checkRoleOfFields, h-rev25a): what a version applied is judged again.
+// Revision 26: a record id bound to a field's value (Kind.Pin: a
+// patient's MRN, an appointment's import; CheckPin, replica's checkPin)
+// and the status "seen" / "in-visit" held under it (Held.Values,
+// Held.Pinned), and a patient's MRN kept as first written (Once) on a
+// record made before (h-mrn26): what a version applied is judged again,
+// and the records of patients whose events wrote two MRNs are rebuilt.
 // Revision 27: of a tight pair of two administrators' acts on each other,
 // the founder's stands and the other's falls (replica's mutual.go,
 // h-sec26): what a version let stand is judged again (mendRoles).
@@ -248,6 +275,12 @@ func declarationsHash() string {
 		}
 		for _, held := range k.Holders {
 			fmt.Fprintf(h, " %q by %s", held.Field, held.Scope)
+			if len(held.Values) > 0 || held.Pinned {
+				fmt.Fprintf(h, " %q pinned %v", held.Values, held.Pinned)
+			}
+		}
+		if k.Pin.Field != "" {
+			fmt.Fprintf(h, " pin %q %q %q once %q", k.Pin.Field, k.Pin.Seal, k.Pin.With, k.Once)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

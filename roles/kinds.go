@@ -58,6 +58,10 @@ type Kind struct {
 	// times are the physician's, written with the visit (app/chart), never
 	// the desk's (session 25 review, h-rev25a).
 	Holders []Held
+	// Pin: a field whose value the record's id is bound to when it is
+	// made (NewPinnedID, CheckPin): a patient's MRN, an appointment's
+	// import (session 26, h-mrn26).
+	Pin Pin
 }
 
 var (
@@ -99,22 +103,33 @@ var shapedKinds []Kind
 func init() {
 	for _, k := range []Kind{
 		// Front desk: receptionists and physicians.
+		// A patient's MRN is written once, at registration, bound to the
+		// record's id since session 26 (mrn_seal: Pin); on a record made
+		// before, the MRN written first stands (Once).
 		{Name: "patient", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: []string{"mrn", "family", "given", "birth", "sex", "phone", "email", "address", "insurance",
-				"emergency_name", "emergency_phone", "consent", "consent_date", "registered", "former_ids"}},
+				"emergency_name", "emergency_phone", "consent", "consent_date", "registered", "former_ids", "mrn_seal"},
+			Once: []string{"mrn"}, Pin: Pin{Field: "mrn", Seal: "mrn_seal"}},
 		{Name: "appointment", Scope: FrontDesk, Create: frontDesk, Change: frontDesk,
 			Fields: fields([]string{"patient", "physician", "start", "minutes", "reason", "status", "overbooked", "booked_by",
 				"booked_at", "series", "repeat", "cancel_reason", "cancelled_at", "arrived_at",
 				// Since session 24: when the physician started and finished the
 				// visit (app/records reads the status from them: a desk's change
 				// concurrent with the visit does not undo it).
-				"visit_started", "visit_finished"}, origin),
+				"visit_started", "visit_finished",
+				// Since session 26: the seal of an import (Pin).
+				"import_seal"}, origin),
 			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"},
 			// The status is read from them over the status field: written
-			// by the desk, they would mark a visit nobody made. (The
-			// status "seen" is not held: the desk's import of another
-			// clinic's fulfilled appointment writes it, with no mark.)
-			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical}}},
+			// by the desk, they would mark a visit nobody made. The
+			// status "seen" and "in-visit" are the physician's too, but
+			// for the import of an appointment another clinic saw: under
+			// an id bound to its import (Pin, session 26), in the event
+			// that proves it. An appointment made before keeps no such
+			// rule: its import wrote "seen" with no mark.
+			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical},
+				{Field: "status", Values: []string{"seen", "in-visit"}, Scope: Clinical, Pinned: true}},
+			Pin: Pin{Field: "imported", Seal: "import_seal", With: "status"}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).

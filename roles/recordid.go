@@ -22,33 +22,139 @@ package roles
 // and NewRecordID draws another salt for one (once in about 2^28). A
 // random id with the mark (once in 2^32) is bound to no kind unless its
 // hash matches one, and then every kind but that one may not name it.
+//
+// Pinned ids (session 26, h-mrn26). A kind with a Pin (a patient's MRN, an
+// appointment's import) makes its ids with another mark, 5ec1d01b, bound
+// to its kind as above; its salt is not random but the first 8 bytes of
+// SHA-256("medihaven pin" 0 kind 0 seal 0 value [0 with]), where value
+// is the pinned field's JSON as the making event writes it (with: that of
+// the field Pin.With, when the kind names one: an import's status) and
+// seal is 16 random bytes that event writes, sealed, beside it (Pin.Seal). An event under
+// such an id that writes the field proves it with the seal (Kind.CheckPin):
+// another value takes another seal found among 2^64, so every
+// workstation refuses another patient's MRN under a patient's id, whatever
+// clock its writer chooses. Outside the clinic the seal is unknown, so
+// the id says nothing of the MRN (seven digits a hash alone would give
+// away). A pinned id made with a random salt (NewRecordID of such a kind:
+// a booking) is bound to no value: no event under it writes the field.
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 )
 
 const (
 	recordMark    = "5ec1d01a"
+	pinnedMark    = "5ec1d01b"
+	pinSeal       = 32 // hex digits of a pin's seal: 16 random bytes
 	recordSalt    = 16
 	recordIDLen   = 32
 	recordHashLen = recordIDLen - recordSalt - len(recordMark)
 )
 
-// NewRecordID returns a new id for a record of kind, bound to it.
+// NewRecordID returns a new id for a record of kind, bound to it: pinned
+// to no value (pinnedMark, a random salt) when kind has a Pin.
 func NewRecordID(kind string) string {
-	var b [recordSalt / 2]byte
+	mark := recordMark
+	if k, ok := KindOf(kind); ok && k.Pin.Field != "" {
+		mark = pinnedMark
+	}
 	for {
-		if _, err := rand.Read(b[:]); err != nil {
-			panic("roles: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
-		}
 		// An id another kind's hash matches too is no kind's (boundElsewhere):
 		// once in 2^28 or so, another salt.
-		if id := recordID(kind, hex.EncodeToString(b[:])); !bindsOther(id, kind) {
+		if id := recordID(kind, randomHex(recordSalt/2), mark); !bindsOther(id, kind) {
 			return id
 		}
 	}
+}
+
+// NewPinnedID returns a new id for a record of kind bound to it and to
+// value, the JSON of its Pin.Field as the record's first event writes it
+// (then that of Pin.With, when the kind names one), and the seal that
+// event writes in Pin.Seal (Kind.CheckPin).
+func NewPinnedID(kind string, value ...json.RawMessage) (id, seal string) {
+	for {
+		seal = randomHex(pinSeal / 2)
+		if id = recordID(kind, pinSalt(kind, seal, value...), pinnedMark); !bindsOther(id, kind) {
+			return id, seal
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("roles: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
+	}
+	return hex.EncodeToString(b)
+}
+
+// pinSalt is the salt of an id of kind pinned to values with seal.
+func pinSalt(kind, seal string, values ...json.RawMessage) string {
+	h := sha256.New()
+	h.Write([]byte("medihaven pin\x00" + kind + "\x00" + seal))
+	for _, v := range values {
+		h.Write([]byte{0})
+		h.Write(v)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:recordSalt/2])
+}
+
+// IsPinned reports whether id is a pinned id of kind (NewPinnedID,
+// NewRecordID of a kind with a Pin).
+func IsPinned(kind, id string) bool {
+	if len(id) != recordIDLen || id[recordIDLen-len(pinnedMark):] != pinnedMark || !isLowerHex(id) {
+		return false
+	}
+	want, ok := idHash(id)
+	return ok && hashMatches(kind, id[:recordSalt], want)
+}
+
+// Pin names the field of a kind whose value its record's id is bound to
+// when it is made (NewPinnedID), and the field its seal is written in.
+// With names a field whose value the making event wrote beside it, bound
+// too where an event writes Field (an import's status: a receptionist who
+// reads the seal of a booked appointment's import proves no "seen" with
+// it).
+type Pin struct {
+	Field, Seal, With string
+}
+
+// CheckPin returns why one event under id may not write fields (nil when
+// it may): under a pinned id of k (IsPinned), an event that writes k's
+// pinned field or its seal writes both, and they make the id. Under an id
+// of another shape (a record made before ids were pinned) it checks
+// nothing.
+func (k Kind) CheckPin(id string, fields map[string]json.RawMessage) error {
+	if k.Pin.Field == "" {
+		return nil
+	}
+	v, wrote := fields[k.Pin.Field]
+	s, sealed := fields[k.Pin.Seal]
+	if !wrote && !sealed || !IsPinned(k.Name, id) {
+		return nil
+	}
+	values := []json.RawMessage{v}
+	if k.Pin.With != "" {
+		values = append(values, fields[k.Pin.With])
+	}
+	var seal string
+	if !wrote || !sealed || json.Unmarshal(s, &seal) != nil || len(seal) != pinSeal || !isLowerHex(seal) ||
+		pinSalt(k.Name, seal, values...) != id[:recordSalt] {
+		return fmt.Errorf("a %s record's %q is bound to its id when it is made: this event writes another", k.Name, k.Pin.Field)
+	}
+	return nil
+}
+
+// provesPin reports whether an event under id writing fields writes k's
+// pinned field as the id binds it (CheckPin): the event that made the
+// record, or one writing the same again.
+func (k Kind) provesPin(id string, fields map[string]json.RawMessage) bool {
+	_, wrote := fields[k.Pin.Field]
+	return wrote && IsPinned(k.Name, id) && k.CheckPin(id, fields) == nil
 }
 
 // bindsOther reports whether another kind than kind binds id.
@@ -57,20 +163,26 @@ func bindsOther(id, kind string) bool {
 	return ok
 }
 
-func recordID(kind, salt string) string {
+func recordID(kind, salt, mark string) string {
 	sum := sha256.Sum256([]byte("medihaven record\x00" + kind + "\x00" + salt))
-	return salt + hex.EncodeToString(sum[:])[:recordHashLen] + recordMark
+	return salt + hex.EncodeToString(sum[:])[:recordHashLen] + mark
+}
+
+// idHash is the kind hash of a record id with either mark, as bytes.
+func idHash(id string) (want [recordHashLen / 2]byte, ok bool) {
+	_, err := hex.Decode(want[:], []byte(id[recordSalt:recordSalt+recordHashLen]))
+	return want, err == nil
 }
 
 // boundElsewhere reports whether id is a record id bound to another kind
 // than kind (NewRecordID). Ids made for kind, random ids, and ids with the
 // mark that no kind's hash matches are not.
 func boundElsewhere(id, kind string) (string, bool) {
-	if len(id) != recordIDLen || id[recordIDLen-len(recordMark):] != recordMark || !isLowerHex(id) {
+	if mark := id[max(len(id)-len(recordMark), 0):]; len(id) != recordIDLen || mark != recordMark && mark != pinnedMark || !isLowerHex(id) {
 		return "", false
 	}
-	var want [recordHashLen / 2]byte
-	if _, err := hex.Decode(want[:], []byte(id[recordSalt:recordSalt+recordHashLen])); err != nil {
+	want, ok := idHash(id)
+	if !ok {
 		return "", false
 	}
 	salt := id[:recordSalt]

@@ -31,7 +31,7 @@ func TestHashMatchesRecordID(t *testing.T) {
 	for range 200 {
 		salt := crypto.NewEventID()[:recordSalt]
 		for _, k := range kindNames {
-			id := recordID(k, salt)
+			id := recordID(k, salt, recordMark)
 			for _, o := range kindNames {
 				_, elsewhere := boundElsewhere(id, o)
 				if want := o != k; elsewhere != want {

@@ -33,12 +33,14 @@ func TestAttackS25aSecondPatientWithTheSameMRN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	twin := app.Patient{Family: "Abel", Given: "Bob", Birth: "1990-01-01", MRN: anna.MRN, Registered: c.Env.Now()}
+	// (Under an id of its own bound to the MRN, as a registration's: since
+	// session 26 no event under Anna's may write another.)
+	twin := records.NewPatientID(app.Patient{Family: "Abel", Given: "Bob", Birth: "1990-01-01", MRN: anna.MRN, Registered: c.Env.Now()})
 	f, err := twin.Fields()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Append(ctx, replica.Change{Entity: roles.NewRecordID(records.KindPatient), Kind: records.KindPatient, Scope: roles.FrontDesk, Fields: f}); err != nil {
+	if _, err := r.Append(ctx, replica.Change{Entity: twin.ID, Kind: records.KindPatient, Scope: roles.FrontDesk, Fields: f}); err != nil {
 		t.Fatal(err)
 	}
 	if err := app.SyncLocal(ctx, c.Recep, c.Phys); err != nil {

@@ -256,7 +256,10 @@ func (x *fhirImporter) appointment(e *bundleEntry) error {
 	ap := frontdesk.Appointment{Physician: "", Start: start.In(x.zone), Minutes: minutes, Reason: reason,
 		Status: fhirAppointmentStatus[a.Status.Code()], CancelReason: conceptText(a.CancelationReason),
 		Origin: chart.Origin{Attribution: attribution}}
-	x.mint(e, records.KindAppointment)
+	// Its id is bound to its import: the status "seen" a receptionist
+	// writes only so (records.NewImportedAppointmentID).
+	ap = records.NewImportedAppointmentID(ap, x.now)
+	e.entity = ap.ID
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
 		ap.Patient, ap.BookedBy, ap.BookedAt = pe.entity, x.r.Fingerprint(), x.now

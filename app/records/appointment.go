@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -32,6 +33,10 @@ const (
 	// where the status field's last writer is the desk (AppointmentFromState).
 	AppointmentVisitStarted  = "visit_started"
 	AppointmentVisitFinished = "visit_finished"
+	// AppointmentImportSeal proves an imported appointment's import, which
+	// its id is bound to (roles.Kind.Pin, NewImportedAppointmentID): only in
+	// that event may the desk write the status "seen" (since session 26).
+	AppointmentImportSeal = "import_seal"
 )
 
 // The values of an appointment's status.
@@ -78,6 +83,18 @@ type Appointment struct {
 	VisitStarted time.Time // when the physician started the visit (app/chart), zero before
 	VisitEnded   time.Time // when she finished it
 	Origin                 // set on an appointment imported from another clinic
+	ImportSeal   string    // proves the import its id is bound to (NewImportedAppointmentID)
+}
+
+// NewImportedAppointmentID gives a, imported at with its status, a new
+// record id bound to its import and that status (roles.NewPinnedID):
+// every workstation refuses the status "seen" or "in-visit" from a member
+// whose role holds no clinical key under an appointment's id but in the
+// event that proves it, which Fields writes (session 26, h-mrn26).
+func NewImportedAppointmentID(a Appointment, at time.Time) Appointment {
+	a.Origin.Imported = time.UnixMilli(at.UnixMilli())
+	a.ID, a.ImportSeal = roles.NewPinnedID(KindAppointment, mustJSON(a.Origin.Imported.UnixMilli()), mustJSON(a.Status))
+	return a
 }
 
 // The length of an appointment, in minutes: 1 minute to 8 hours.
@@ -153,5 +170,6 @@ func (a Appointment) Fields() (replica.Fields, error) {
 	e.ms(AppointmentVisitStarted, a.VisitStarted)
 	e.ms(AppointmentVisitFinished, a.VisitEnded)
 	e.origin(a.Origin)
+	e.str(AppointmentImportSeal, a.ImportSeal)
 	return e.fields()
 }

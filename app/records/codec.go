@@ -120,6 +120,13 @@ func (e enc) ms(name string, t time.Time) {
 	}
 }
 
+// mustJSON is v as JSON, as enc writes it (replica.F): v is a string or
+// an integer, which JSON always encodes.
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
 // fields encodes the collected values.
 func (e enc) fields() (replica.Fields, error) { return replica.F(e) }
 

@@ -3,6 +3,7 @@ package records
 import (
 	"time"
 
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
 
@@ -24,6 +25,9 @@ const (
 	PatientConsentDate    = "consent_date"
 	PatientRegistered     = "registered" // unix ms
 	PatientFormerIDs      = "former_ids" // "system|value" of the record numbers another clinic gave (a FHIR import)
+	// PatientMRNSeal proves the MRN the record's id is bound to (roles.Kind.Pin,
+	// NewPatientID): written by the registration, since session 26.
+	PatientMRNSeal = "mrn_seal"
 )
 
 // PatientEdits are the fields of a patient the front desk edits (not the
@@ -54,6 +58,17 @@ type Patient struct {
 	// FormerIDs are the record numbers other clinics gave the patient, as
 	// "system|value", kept from a FHIR import.
 	FormerIDs []string
+	// MRNSeal is what proves the MRN its id is bound to (NewPatientID),
+	// written with the registration.
+	MRNSeal string
+}
+
+// NewPatientID gives p a new record id bound to its MRN (roles.NewPinnedID):
+// every workstation refuses an event writing another MRN under it
+// (session 26, h-mrn26). Its registration (Fields) writes the seal.
+func NewPatientID(p Patient) Patient {
+	p.ID, p.MRNSeal = roles.NewPinnedID(KindPatient, mustJSON(p.MRN))
+	return p
 }
 
 // Name is the patient's name as lists show it: "Family, Given".
@@ -84,6 +99,7 @@ func (p Patient) Fields() (replica.Fields, error) {
 		PatientEmergencyName: p.EmergencyName, PatientEmergencyPhone: p.EmergencyPhone,
 		PatientConsent: p.Consent, PatientConsentDate: p.ConsentDate}
 	e.str(PatientMRN, p.MRN)
+	e.str(PatientMRNSeal, p.MRNSeal)
 	e.ms(PatientRegistered, p.Registered)
 	if len(p.FormerIDs) > 0 {
 		e[PatientFormerIDs] = p.FormerIDs

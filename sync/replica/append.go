@@ -115,11 +115,15 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
+	if err := checkPin(crypto.Header{Kind: c.Kind, Entity: c.Entity}, c.Fields); err != nil {
+		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
+		return b
+	}
 	b.r.state.RLock()
 	k, ok := b.r.newestKey(string(c.Scope))
 	role := b.r.members[b.r.fp].Role // no change of role covers an event not yet written
 	b.r.state.RUnlock()
-	if err := checkRoleOfFields(c.Kind, role, c.Fields); err != nil {
+	if err := checkRoleOfFields(c.Kind, c.Entity, role, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}

@@ -554,7 +554,7 @@ func (r *Replica) applyContent(ctx context.Context, tx *store.Tx, env *crypto.En
 			return 0, keyRef{}, err
 		}
 	}
-	if err := checkRoleOfFields(h.Kind, role, fields); err != nil {
+	if err := checkRoleOfFields(h.Kind, h.Entity, role, fields); err != nil {
 		return 0, keyRef{}, err
 	}
 	if r.later(h, fields) {
@@ -574,7 +574,8 @@ type keyRef struct {
 // checkFields), or is a directory entry whose name breaks the name rule
 // (checkMemberName), or names another author where its kind names the
 // author (checkAuthorFields), or changes roles against the content rule
-// (checkRoleFields), is badContent.
+// (checkRoleFields), or writes a field its record's id is bound to
+// otherwise (checkPin), is badContent.
 func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 	plain, err := env.Open(k)
 	if err != nil {
@@ -594,6 +595,9 @@ func openFields(env *crypto.Envelope, k crypto.ScopeKey) (Fields, error) {
 		return nil, badContent{err.Error()}
 	}
 	if err := checkRoleFields(env.Header, fields); err != nil {
+		return nil, badContent{err.Error()}
+	}
+	if err := checkPin(env.Header, fields); err != nil {
 		return nil, badContent{err.Error()}
 	}
 	return fields, nil

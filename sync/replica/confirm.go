@@ -170,10 +170,12 @@ func roleOfFields(kind string) bool {
 //
 // And a field of kind only a role holding a scope writes (roles.Kind.Holders:
 // an appointment's visit times are the physician's), written in a role
-// that does not hold it (session 25 review, h-rev25a), judged alike.
-func checkRoleOfFields(kind string, role roles.Role, f Fields) error {
+// that does not hold it (session 25 review, h-rev25a), judged alike; and
+// since session 26 (h-mrn26) a value of one (an appointment's status
+// "seen" or "in-visit", under the record's id entity: but in its import).
+func checkRoleOfFields(kind, entity string, role roles.Role, f Fields) error {
 	if k, _ := roles.KindOf(kind); k.HasHolders() {
-		if err := k.CheckRole(role, maps.Keys(f)); err != nil {
+		if err := k.CheckRole(role, entity, f); err != nil {
 			return badRole{fmt.Sprintf("%v, not by a %s", err, roleName(role))}
 		}
 	}

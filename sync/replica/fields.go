@@ -22,8 +22,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -39,6 +41,20 @@ func checkFields(kind string, f Fields) error {
 		return err
 	}
 	return k.CheckValues(f)
+}
+
+// checkPin applies the pin rule to an event of a record (roles.Kind.Pin,
+// CheckPin): under an id bound to a field's value when the record was
+// made (a patient's MRN, an appointment's import), an event writes that
+// field only as the id binds it, with the seal that proves it (session
+// 26, h-mrn26). Judged alone, from the payload and the header's id, so
+// where it opens (ruleContent), on every workstation and before writing.
+func checkPin(h crypto.Header, f Fields) error {
+	k, ok := roles.KindOf(h.Kind)
+	if !ok {
+		return nil
+	}
+	return k.CheckPin(h.Entity, f)
 }
 
 // metaFieldsRule is the store meta key that names the declarations
@@ -78,9 +94,32 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.mendIDs(ctx, tx) }); err != nil {
 		return err
 	}
-	suspects, err := r.overgrown(ctx)
+	// The pin rule (fields revision 26) is judged again once: every event
+	// a version of it applied since passed it.
+	pins := false
+	if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.Meta(ctx, metaPinRule)
+		pins = errors.Is(err, store.ErrNotFound)
+		if pins {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	suspects, err := r.overgrown(ctx, pins)
 	if err != nil {
 		return err
+	}
+	if pins {
+		// Records made before ids were pinned keep their pinned field as
+		// first written (roles.Kind.Once): those whose events may have
+		// written it twice (a patient's MRN).
+		again, err := r.changedAgain(ctx)
+		if err != nil {
+			return err
+		}
+		suspects = append(suspects, again...)
 	}
 	for _, id := range suspects {
 		if err := r.judgeFieldsAgain(ctx, id); err != nil {
@@ -94,9 +133,22 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	r.onChange = nil // nobody listens yet: this is how the store now is
 	r.state.Unlock()
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetMeta(ctx, metaPinRule, []byte("26")); err != nil {
+			return err
+		}
 		return tx.SetMeta(ctx, metaFieldsRule, []byte(version))
 	})
 }
+
+// metaPinRule marks a store whose events were judged by the pin rule
+// (checkPin, fields revision 26) and whose records made before keep their
+// pinned field as first written: the mend judges the pinned records and
+// the records changed twice once, not at every later revision (a pinned
+// record is every patient and appointment made since: at 100,000
+// patients of two events each the mend took 28.9 s with them all judged
+// again and 5.6 s without, under the exclusive bench lock at load 7–9;
+// TestMendCostS26).
+const metaPinRule = "replica/pin-rule"
 
 // retryFields sends the events refused for their fields back to be judged
 // again at the next Apply, and receptionists' confirmations, which a
@@ -124,8 +176,8 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 }
 
 // overgrown returns the records whose state could hold an event the
-// fields rule refuses.
-func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
+// fields rule refuses; the records whose ids are pinned too when pins.
+func (r *Replica) overgrown(ctx context.Context, pins bool) ([]string, error) {
 	const page = 2000
 	var out []string
 	for after := ""; ; {
@@ -156,12 +208,44 @@ func (r *Replica) overgrown(ctx context.Context) ([]string, error) {
 			// judges (checkRoleFields). Or a record holding a field only
 			// a role holding a scope writes (roles.Kind.Holders, fields
 			// revision 25: checkRoleOfFields).
+			// Or a record whose id is bound to a field's value (fields
+			// revision 26: checkPin).
 			k, _ := roles.KindOf(e.Kind)
-			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) {
+			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) ||
+				pins && k.Pin.Field != "" && roles.IsPinned(e.Kind, e.ID) {
 				out = append(out, e.ID)
 			}
 		}
 	}
+}
+
+// changedAgain returns the records of kinds that keep their pinned field
+// as first written (roles.Kind.Once) with more than one applied event,
+// not pinned: a version before fields revision 26 read the field's last
+// writer.
+func (r *Replica) changedAgain(ctx context.Context) ([]string, error) {
+	var out []string
+	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
+		for _, k := range roles.Kinds() {
+			if k.Pin.Field == "" || !slices.Contains(k.Once, k.Pin.Field) {
+				continue
+			}
+			ids, err := tx.EntitiesChangedAgain(ctx, k.Name)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if !roles.IsPinned(k.Name, id) {
+					out = append(out, id)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replica: records to judge by the pin rule: %w", err)
+	}
+	return out, nil
 }
 
 // holdsHeld reports whether st holds a field of kind k only a role holding
@@ -184,7 +268,7 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 		if err != nil {
 			return fmt.Errorf("replica: events of %s: %w", id, err)
 		}
-		refused := false
+		refused, once := false, onceValues{}
 		for _, row := range rows {
 			if row.State != store.Applied || !isRecordKind(row.Kind) {
 				continue
@@ -198,9 +282,11 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 				v = refusedFields(bad)
 			} else if bad = checkRoleFields(env.Header, f); bad != nil {
 				v = verdict{state: store.Rejected, rule: ruleContent, reason: bad.Error()}
+			} else if bad = checkPin(env.Header, f); bad != nil {
+				v = verdict{state: store.Rejected, rule: ruleContent, reason: bad.Error()}
 			} else if roleOfFields(row.Kind) {
 				// By the role its author held at the event, as on apply.
-				if bad = checkRoleOfFields(row.Kind, r.rolesAt([]store.Envelope{row})[row.ID], f); bad != nil {
+				if bad = checkRoleOfFields(row.Kind, row.Entity, r.rolesAt([]store.Envelope{row})[row.ID], f); bad != nil {
 					v = contentVerdict(bad)
 				}
 			}
@@ -209,9 +295,11 @@ func (r *Replica) judgeFieldsAgain(ctx context.Context, id string) error {
 					return err
 				}
 				refused = true
+				continue
 			}
+			once.add(row.Kind, f)
 		}
-		if !refused {
+		if !refused && !once.disputed {
 			return nil
 		}
 		if err := r.rebuildEntity(ctx, tx, id); err != nil {
@@ -231,3 +319,29 @@ func refusedFields(bad error) verdict { return refused(ruleContent, "%s", fields
 func fieldsReason(bad error) string { return fieldsPrefix + bad.Error() }
 
 const fieldsPrefix = "payload is no change of its kind: "
+
+// onceValues gathers the values a record's applied events write in the
+// fields their kind keeps as first written (roles.Kind.Once): disputed
+// once two differ, and a version that read the last writer may show
+// another than this one (judgeFieldsAgain rebuilds the record).
+type onceValues struct {
+	seen     map[string]string
+	disputed bool
+}
+
+func (o *onceValues) add(kind string, f Fields) {
+	k, _ := roles.KindOf(kind)
+	for _, name := range k.Once {
+		v, ok := f[name]
+		if !ok {
+			continue
+		}
+		if o.seen == nil {
+			o.seen = map[string]string{}
+		}
+		if was, ok := o.seen[name]; ok && was != string(v) {
+			o.disputed = true
+		}
+		o.seen[name] = string(v)
+	}
+}

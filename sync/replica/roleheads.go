@@ -606,7 +606,7 @@ func (r *Replica) rejudgeRows(ctx context.Context, tx *store.Tx, fp string, was 
 				if _, f, err = r.storedFields(row); err != nil {
 					return moved, touched, err
 				}
-				if bad := checkRoleOfFields(row.Kind, role, f); bad != nil {
+				if bad := checkRoleOfFields(row.Kind, row.Entity, role, f); bad != nil {
 					v, allowed = contentVerdict(bad), false
 				}
 			}

@@ -60,6 +60,12 @@ package replica
 //   - Fields: a change writes only field names its kind declares, at most
 //     roles.MaxEventFields of them (fields.go); judged from the payload,
 //     so where it opens (ruleContent).
+//   - Pins: under a record id bound to a field's value when it was made
+//     (roles.Kind.Pin: a patient's MRN, an appointment's import), an event
+//     writes that field only with the seal that proves the id binds it
+//     (checkPin, fields.go; ruleContent). An appointment's status "seen"
+//     and "in-visit" under such an id are the clinical key's but in that
+//     proof (roles.Held.Values: the role rule above).
 //   - Names: a directory entry's name, written since the rule began, holds
 //     no character that is not shown or reorders text (names.go); judged
 //     where the payload opens (ruleContent).

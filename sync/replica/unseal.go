@@ -270,7 +270,7 @@ func (r *Replica) foldSealed(ctx context.Context, tx *store.Tx, p *sealedPage, b
 		<-p.opened
 		for i, o := range p.opens {
 			if role, ok := roled[o.row.ID]; ok && o.err == nil {
-				p.opens[i].err = checkRoleOfFields(o.row.Kind, role, o.fields)
+				p.opens[i].err = checkRoleOfFields(o.row.Kind, o.row.Entity, role, o.fields)
 			}
 		}
 		hs, fs := changesOf(p.opens)

@@ -171,3 +171,36 @@ func TestEntitiesByPage(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEntitiesChangedAgain: the records of a kind more than one applied
+// event changed, whatever other kinds and states hold.
+func TestEntitiesChangedAgain(t *testing.T) {
+	ctx := t.Context()
+	db := openTest(t)
+	var envs []Envelope
+	for i, e := range []struct {
+		entity, kind string
+		state        EnvelopeState
+	}{
+		{"twice", "patient", Applied}, {"twice", "patient", Applied},
+		{"once", "patient", Applied}, {"once", "patient", Rejected},
+		{"sealed", "patient", Applied}, {"sealed", "patient", Sealed},
+		{"note", "note", Applied}, {"note", "note", Applied},
+	} {
+		env := testEnvelope("d1", uint64(i+1))
+		env.Entity, env.Kind, env.State = e.entity, e.kind, e.state
+		envs = append(envs, env)
+	}
+	putEnvelopes(t, db, envs...)
+	var got []string
+	if err := db.View(ctx, func(tx *Tx) error {
+		var err error
+		got, err = tx.EntitiesChangedAgain(ctx, "patient")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "twice" {
+		t.Errorf("EntitiesChangedAgain(patient) = %v, want [twice]", got)
+	}
+}

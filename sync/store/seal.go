@@ -228,3 +228,27 @@ func (tx *Tx) EntitiesInLog(ctx context.Context, kind string) ([]string, error) 
 	}
 	return out, wrap("entities of "+kind, rows.Err())
 }
+
+// EntitiesChangedAgain returns the ids of the records of kind that more
+// than one applied event changed (replica's mend of a field kept as first
+// written). It reads every envelope.
+func (tx *Tx) EntitiesChangedAgain(ctx context.Context, kind string) ([]string, error) {
+	if err := tx.writeAdded(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT entity FROM envelopes WHERE kind = ? AND state = ?
+		GROUP BY entity HAVING count(*) > 1 ORDER BY entity`, kind, Applied)
+	if err != nil {
+		return nil, wrap("entities of "+kind+" changed again", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("entities of "+kind+" changed again", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("entities of "+kind+" changed again", rows.Err())
+}

@@ -275,10 +275,11 @@ func seed(ctx context.Context, c *clinic, n, visits int, rng *rand.Rand) (int, e
 		return err
 	}
 	for i := range n {
-		p := records.Patient{ID: roles.NewRecordID(records.KindPatient), MRN: fmt.Sprintf("MH%07d", i+1),
+		p := records.Patient{MRN: fmt.Sprintf("MH%07d", i+1),
 			Family: family[rng.IntN(len(family))], Given: given[rng.IntN(len(given))],
 			Birth: time.Date(1935+rng.IntN(85), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02"),
 			Sex:   []string{"female", "male"}[rng.IntN(2)], Phone: fmt.Sprintf("+1 555 %03d %04d", rng.IntN(1000), rng.IntN(10000))}
+		p = records.NewPatientID(p) // bound to its MRN, as the desk registers
 		f, err := p.Fields()
 		if err != nil {
 			return events, err
