@@ -148,7 +148,9 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 				return opened, err
 			}
 		}
-		<-cur.ready
+		if err := r.awaitFolded(ctx, tx, cur); err != nil {
+			return opened, err
+		}
 		if cur.err != nil {
 			return opened, cur.err
 		}
@@ -180,6 +182,30 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 		opened = true
 		cur, next = next, nil // nil: the next page (or none) is read above
 	}
+}
+
+// awaitFolded waits for the workers to fold p. While they are still at
+// it, the applying goroutine writes the index terms of the records kept
+// so far (writeIndex wrote them all when the transaction ended, while the
+// workers had nothing to do: a tenth of a newcomer's apply, and the
+// opening waited on its workers for as long). A record kept again later
+// in the transaction has its terms written again then (SetIndexes
+// replaces an entity's terms), so the index ends as it did; nothing reads
+// the index inside an Apply.
+func (r *Replica) awaitFolded(ctx context.Context, tx *store.Tx, p *sealedPage) error {
+	select {
+	case <-p.ready:
+		return nil
+	default:
+	}
+	if len(r.reindex) > 0 {
+		if err := tx.SetIndexes(ctx, r.reindex); err != nil {
+			return fmt.Errorf("replica: index: %w", err)
+		}
+		clear(r.reindex)
+	}
+	<-p.ready
+	return nil
 }
 
 // keepOldestFirst keeps the folded records of a sealed page in the
