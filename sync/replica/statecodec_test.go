@@ -126,3 +126,17 @@ func TestQuotedAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncodeState: a patient's state as one event wrote it (every
+// field at one clock), as a catch-up seals each record it folds.
+func BenchmarkEncodeState(b *testing.B) {
+	st := State{}
+	for _, name := range []string{"family", "given", "birth", "sex", "phone", "email", "address", "mrn", "insurer", "notes"} {
+		st[name] = Cell{V: json.RawMessage(`"value ` + name + `"`), L: 7, D: "0123456789abcdef0123456789abcdef"}
+	}
+	for b.Loop() {
+		if _, err := encodeState(st); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
