@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,8 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 // records changed on both pages (and on pages further apart) end as on
 // the workstation that wrote them, whatever the pages and the budget.
 func TestSealedPagesFoldInOrder(t *testing.T) {
-	defer func(b, p int) { settleBudget, openPage = b, p }(settleBudget, openPage)
+	defer func(b, p, w int) { settleBudget, openPage, indexWhileFolding = b, p, w }(settleBudget, openPage, indexWhileFolding)
+	indexWhileFolding = 1
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name         string
@@ -98,6 +100,16 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 			settleBudget, openPage = tc.budget, tc.page
 			c := newClinic(t)
 			nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
+			// Indexed by family name: the terms of records kept on one page
+			// are written while the next page folds (awaitFolded), and
+			// written again when a later page changes them.
+			p := n.r.p
+			p.Index = func(_ string, st State) []Term { return []Term{{Field: "family", Value: st.String("family")}} }
+			again, err := Open(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.r = again
 			exchange(t, c.sAdmin, c.sRecep)
 			patients := make([]string, 5)
 			for i := range patients {
@@ -125,6 +137,22 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 				for _, f := range []string{"family", "given", "phone"} {
 					if got.String(f) != want.String(f) || got.String(f) == "" {
 						t.Errorf("patient %d %s: %q, want %q", i, f, got.String(f), want.String(f))
+					}
+				}
+				// The index as stored (not checked after decryption, as
+				// Find checks it): the family name of the first round is
+				// gone, the last one's found.
+				for _, tc := range []struct {
+					family string
+					found  bool
+				}{{"family" + string(rune('A'+i)) + "0", false}, {got.String("family"), true}} {
+					tokens, _ := n.r.Tokens(roles.FrontDesk, Term{Field: "family", Value: tc.family})
+					var ids []string
+					if err := n.db.View(ctx, func(tx *store.Tx) (err error) { ids, err = tx.Lookup(ctx, tokens, 0); return err }); err != nil {
+						t.Fatal(err)
+					}
+					if slices.Contains(ids, id) != tc.found {
+						t.Errorf("patient %d: the index finds %v for family %q, want it found: %v", i, ids, tc.family, tc.found)
 					}
 				}
 			}
