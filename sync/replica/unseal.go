@@ -148,9 +148,7 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 				return opened, err
 			}
 		}
-		if err := r.awaitFolded(ctx, tx, cur); err != nil {
-			return opened, err
-		}
+		<-cur.ready
 		if cur.err != nil {
 			return opened, cur.err
 		}
@@ -183,37 +181,6 @@ func (r *Replica) openPages(ctx context.Context, tx *store.Tx, ref keyRef, k cry
 		cur, next = next, nil // nil: the next page (or none) is read above
 	}
 }
-
-// awaitFolded waits for the workers to fold p. While they are still at
-// it, the applying goroutine writes the index terms of the records kept
-// so far (writeIndex wrote them all when the transaction ended, while the
-// workers had nothing to do: a tenth of a newcomer's apply, and the
-// opening waited on its workers for as long). A record kept again later
-// in the transaction has its terms written again then (SetIndexes
-// replaces an entity's terms), so the index ends as it did; nothing reads
-// the index inside an Apply.
-func (r *Replica) awaitFolded(ctx context.Context, tx *store.Tx, p *sealedPage) error {
-	select {
-	case <-p.ready:
-		return nil
-	default:
-	}
-	if len(r.reindex) >= indexWhileFolding {
-		if err := tx.SetIndexes(ctx, r.reindex); err != nil {
-			return fmt.Errorf("replica: index: %w", err)
-		}
-		clear(r.reindex)
-	}
-	<-p.ready
-	return nil
-}
-
-// indexWhileFolding is how many records' index terms awaitFolded lets
-// gather before it writes them: the index's inserts cost less a posting
-// in larger sorted batches (written a page at a time, the 100k
-// newcomer's opening spent a second more of CPU on them). A variable:
-// tests make it small.
-var indexWhileFolding = 4 * runPage
 
 // keepOldestFirst keeps the folded records of a sealed page in the
 // reverse of the order the page named them (newest first). A record's

@@ -85,8 +85,7 @@ func TestKeyOpensWhatWasSealed(t *testing.T) {
 // records changed on both pages (and on pages further apart) end as on
 // the workstation that wrote them, whatever the pages and the budget.
 func TestSealedPagesFoldInOrder(t *testing.T) {
-	defer func(b, p, w int) { settleBudget, openPage, indexWhileFolding = b, p, w }(settleBudget, openPage, indexWhileFolding)
-	indexWhileFolding = 1
+	defer func(b, p int) { settleBudget, openPage = b, p }(settleBudget, openPage)
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name         string
@@ -100,9 +99,8 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 			settleBudget, openPage = tc.budget, tc.page
 			c := newClinic(t)
 			nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
-			// Indexed by family name: the terms of records kept on one page
-			// are written while the next page folds (awaitFolded), and
-			// written again when a later page changes them.
+			// Indexed by family name: a record changed on several pages
+			// is indexed by its final state.
 			p := n.r.p
 			p.Index = func(_ string, st State) []Term { return []Term{{Field: "family", Value: st.String("family")}} }
 			again, err := Open(ctx, p)
