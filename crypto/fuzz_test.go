@@ -121,11 +121,14 @@ func FuzzOpenGrant(f *testing.F) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"Zoë O'Brien", "Straße", "ＡＢＣ", "\xff\xfe", "İstanbul", "がぎ"} {
+	for _, s := range []string{"Zoë O'Brien", "Straße", "ＡＢＣ", "\xff\xfe", "İstanbul", "がぎ", "smith 42", "a  b", " ab", "ab ", "a-b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n := Normalize(s)
+		if normalASCII(s) && normalize(s) != s {
+			t.Fatalf("%q taken as normalised, but it normalises to %q", s, normalize(s))
+		}
 		if again := Normalize(n); again != n {
 			t.Fatalf("Normalize(%q) = %q, then %q", s, n, again)
 		}

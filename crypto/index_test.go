@@ -44,6 +44,41 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
+// TestNormalASCII: the terms Normalize returns as they are (normalASCII)
+// are those the full normaliser leaves as they are, and no others of
+// these.
+func TestNormalASCII(t *testing.T) {
+	tests := []struct {
+		in   string
+		fast bool
+	}{
+		{"", true},
+		{"souza", true},
+		{"jose maria garcia", true},
+		{"41 0 79", true},
+		{"0791234567", true},
+		{"Souza", false},
+		{" souza", false},
+		{"souza ", false},
+		{"jose  maria", false},
+		{"1980-02-03", false},
+		{"o'brien", false},
+		{"zoë", false},
+		{"a\tb", false},
+		{"a\x00b", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := normalASCII(tt.in); got != tt.fast {
+				t.Fatalf("normalASCII(%q) = %v, want %v", tt.in, got, tt.fast)
+			}
+			if full := normalize(tt.in); tt.fast && full != tt.in {
+				t.Fatalf("normalize(%q) = %q: taken as normalised, it is not", tt.in, full)
+			}
+		})
+	}
+}
+
 func TestNamePrefixes(t *testing.T) {
 	tests := []struct {
 		name string

@@ -84,6 +84,16 @@ func FuzzStateAtRest(f *testing.F) {
 			}
 			st[c.name] = Cell{V: compact.Bytes(), L: l, D: c.d}
 		}
+		for _, q := range []string{n1, n2, d1} {
+			got, err := appendQuoted(nil, q)
+			want, werr := json.Marshal(q)
+			if (err != nil) != (werr != nil) || !bytes.Equal(got, want) {
+				t.Fatalf("appendQuoted(%q) = %s, %v; json.Marshal: %s, %v", q, got, err, want, werr)
+			}
+		}
+		if got, want := commonClock(st), countedClock(st); got != want {
+			t.Fatalf("commonClock = %+v, counted %+v", got, want)
+		}
 		b, err := encodeState(st)
 		if err != nil {
 			return // a name JSON cannot hold
@@ -102,4 +112,31 @@ func FuzzStateAtRest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestQuotedAsJSON: appendQuoted writes what json.Marshal writes, on the
+// plain names it quotes itself and on those it hands over.
+func TestQuotedAsJSON(t *testing.T) {
+	for _, s := range []string{"", "family", "given_name", "0a1b2c3d4e5f", "a b", "Garc\"ía", `back\slash`, "<b>", "a&b",
+		"tab\there", "\x7f", "\xff\xfe", "\u2028", "née"} {
+		got, err := appendQuoted([]byte("x"), s)
+		want, werr := json.Marshal(s)
+		if err != nil || werr != nil || string(got) != "x"+string(want) {
+			t.Errorf("appendQuoted(%q) = %s, %v; want x%s, %v", s, got, err, want, werr)
+		}
+	}
+}
+
+// BenchmarkEncodeState: a patient's state as one event wrote it (every
+// field at one clock), as a catch-up seals each record it folds.
+func BenchmarkEncodeState(b *testing.B) {
+	st := State{}
+	for _, name := range []string{"family", "given", "birth", "sex", "phone", "email", "address", "mrn", "insurer", "notes"} {
+		st[name] = Cell{V: json.RawMessage(`"value ` + name + `"`), L: 7, D: "0123456789abcdef0123456789abcdef"}
+	}
+	for b.Loop() {
+		if _, err := encodeState(st); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,6 +99,15 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 			settleBudget, openPage = tc.budget, tc.page
 			c := newClinic(t)
 			nia, n := c.admitted(t, "Nia Newcomer", roles.Receptionist)
+			// Indexed by family name: a record changed on several pages
+			// is indexed by its final state.
+			p := n.r.p
+			p.Index = func(_ string, st State) []Term { return []Term{{Field: "family", Value: st.String("family")}} }
+			again, err := Open(ctx, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.r = again
 			exchange(t, c.sAdmin, c.sRecep)
 			patients := make([]string, 5)
 			for i := range patients {
@@ -125,6 +135,22 @@ func TestSealedPagesFoldInOrder(t *testing.T) {
 				for _, f := range []string{"family", "given", "phone"} {
 					if got.String(f) != want.String(f) || got.String(f) == "" {
 						t.Errorf("patient %d %s: %q, want %q", i, f, got.String(f), want.String(f))
+					}
+				}
+				// The index as stored (not checked after decryption, as
+				// Find checks it): the family name of the first round is
+				// gone, the last one's found.
+				for _, tc := range []struct {
+					family string
+					found  bool
+				}{{"family" + string(rune('A'+i)) + "0", false}, {got.String("family"), true}} {
+					tokens, _ := n.r.Tokens(roles.FrontDesk, Term{Field: "family", Value: tc.family})
+					var ids []string
+					if err := n.db.View(ctx, func(tx *store.Tx) (err error) { ids, err = tx.Lookup(ctx, tokens, 0); return err }); err != nil {
+						t.Fatal(err)
+					}
+					if slices.Contains(ids, id) != tc.found {
+						t.Errorf("patient %d: the index finds %v for family %q, want it found: %v", i, ids, tc.family, tc.found)
 					}
 				}
 			}
