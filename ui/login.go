@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -339,7 +338,7 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 			// back (app StoreAltered): said plainly, once, at login.
 			if sa, ok := s.(StoreAltered); ok {
 				if msg := sa.StoreAltered(); msg != "" {
-					dialog.NewCustom(alteredTitle, "Close", alteredBody(msg), ws.win).Show()
+					kit.Notice{Title: alteredTitle, Close: "Close", Content: alteredBody(msg)}.Show(ws.win)
 				}
 			}
 		})

@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -77,8 +76,7 @@ func newSyncWhy(win fyne.Window) *syncWhy {
 		hint.Wrapping = fyne.TextWrapWord
 		hint.Importance = widget.LowImportance
 		body := container.NewVBox(msg, hint)
-		d := dialog.NewCustom("Why the sync is not working", "Close", container.New(minWidth{440}, body), win)
-		d.Show()
+		kit.Notice{Title: "Why the sync is not working", Close: "Close", Content: container.New(minWidth{440}, body)}.Show(win)
 	})
 	w.btn.Importance = widget.LowImportance
 	w.btn.Hide()

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -278,8 +277,8 @@ func (s *auditScreen) export(ext string) {
 				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
 				return
 			}
-			dialog.ShowInformation("Exported", "The audit log was saved to "+w.URI().Path()+
-				". It names staff and patients by MRN: keep it as carefully as the records.", s.win)
+			kit.Notice{Title: "Exported", Message: "The audit log was saved to " + w.URI().Path() +
+				". It names staff and patients by MRN: keep it as carefully as the records."}.Show(s.win)
 		})
 	})
 }

@@ -174,8 +174,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 			byTitle[r.Title()] = r
 		}
 	}
-	pick := widget.NewRadioGroup(titles, nil)
-	pick.Required = true
+	pick := kit.NewRadio(titles, nil) // Esc with a role chosen by keyboard cancels
 	msg := newNote(fmt.Sprintf("%s's role is %s. With another role their workstation gets that role's keys; "+
 		"the keys of what they no longer do are replaced by new ones they do not get (as when revoking), "+
 		"so they keep only what they could read before. Their screens change when they next unlock.", m.Name, m.Role.Title()))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 type fakeJoinDesk struct {
@@ -123,9 +124,9 @@ func TestChangeRoleDialog(t *testing.T) {
 		t.Fatalf("the dialog says %q", s)
 	}
 	locked(func() {
-		var radio *widget.RadioGroup
+		var radio *kit.Radio
 		walk(top, func(o fyne.CanvasObject) {
-			if r, ok := o.(*widget.RadioGroup); ok {
+			if r, ok := o.(*kit.Radio); ok {
 				radio = r
 			}
 		})
@@ -137,6 +138,35 @@ func TestChangeRoleDialog(t *testing.T) {
 	defer f.mu.Unlock()
 	if f.got != m.Fingerprint+" physician" {
 		t.Errorf("ChangeRole(%s)", f.got)
+	}
+}
+
+// TestChangeRoleEscOnARoleCancels: with a role chosen by keyboard (Shift+Tab
+// from Cancel to a role, Space), Esc cancels the question. Fyne's radio
+// items dropped the Esc, and the dialog stayed.
+func TestChangeRoleEscOnARoleCancels(t *testing.T) {
+	f := &fakeRoleDesk{}
+	m := roleHolder{Fingerprint: "bbbb000000000000000000000000000000000000", Name: "Rita Reception", Role: roles.Receptionist}
+	w := newWindow(t, func(fyne.Window) fyne.CanvasObject { return widget.NewLabel("directory") })
+	done := false
+	locked(func() {
+		changeRole(f, m, w, func() { done = true })
+		cv := w.Canvas()
+		cv.FocusPrevious()
+		choice := cv.Focused()
+		if _, onButton := choice.(*kit.DialogButton); onButton || choice == nil {
+			t.Fatalf("Shift+Tab from Cancel reached %T, not a role", choice)
+		}
+		choice.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+		choice.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+		if cv.Overlays().Top() != nil {
+			t.Error("Esc on a role left the question shown")
+		}
+	})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.got != "" || done {
+		t.Errorf("Esc changed the role: ChangeRole(%q)", f.got)
 	}
 }
 

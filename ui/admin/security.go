@@ -10,7 +10,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/medihaven/medihaven/app"
@@ -269,7 +268,7 @@ func (s *securityScreen) recoverKeys() {
 				if failed {
 					kit.ShowError("Could not recover the keys", text, s.win)
 				} else {
-					dialog.ShowInformation(title, text, s.win)
+					kit.Notice{Title: title, Message: text}.Show(s.win)
 				}
 				s.refresh()
 			})
@@ -303,7 +302,7 @@ func (s *securityScreen) done(failed, ok string) func(error) {
 		if err != nil {
 			kit.ShowError(failed, kit.ErrorText(err), s.win)
 		} else {
-			dialog.ShowInformation("Done", ok, s.win)
+			kit.Notice{Title: "Done", Message: ok}.Show(s.win)
 		}
 		s.refresh()
 	}

@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -605,7 +604,7 @@ func stamp(t time.Time) string {
 func (p *panel) showPatient(mrn string) {
 	look, ok := p.c.(PatientLookup)
 	if !ok {
-		dialog.ShowInformation("Patient "+mrn, "Your role does not open patient records. Ask a receptionist or physician.", p.win)
+		kit.Notice{Title: "Patient " + mrn, Message: "Your role does not open patient records. Ask a receptionist or physician."}.Show(p.win)
 		return
 	}
 	var pt app.Patient
@@ -621,7 +620,7 @@ func (p *panel) showPatient(mrn string) {
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), kit.DayText(pt.Birth), pt.MRN))
 		reader, canChart := kit.ChartOf[ChartReader](p.s)
 		if !canChart {
-			dialog.ShowCustom("Patient "+mrn, "Close", info, p.win)
+			kit.Notice{Title: "Patient " + mrn, Close: "Close", Content: info}.Show(p.win)
 			return
 		}
 		kit.Confirm{Title: "Patient " + mrn, Content: info, Yes: "Open chart", No: "Close", EnterYes: true,
@@ -654,8 +653,6 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 		b.WriteString("\nThe full chart is under Patients. This read was recorded in the audit log.")
 		l := widget.NewLabel(b.String())
 		l.Wrapping = fyne.TextWrapWord
-		d := dialog.NewCustom("Chart", "Close", l, p.win)
-		d.Resize(fyne.NewSize(520, 320))
-		d.Show()
+		kit.Notice{Title: "Chart", Close: "Close", Content: l}.Show(p.win).Resize(fyne.NewSize(520, 320))
 	})
 }

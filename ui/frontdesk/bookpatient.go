@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -75,7 +74,7 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 
 // show opens the booking in a dialog over the Patients screen.
 func (q *quickBooking) show() {
-	dialog.ShowCustom("Book appointment", "Close", q.content, q.e.win)
+	kit.Notice{Title: "Book appointment", Close: "Close", Content: q.content}.Show(q.e.win)
 	q.e.win.Canvas().Focus(q.who) // Tab, Space, the arrows and Enter book without the pointer
 }
 

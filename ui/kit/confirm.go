@@ -36,7 +36,8 @@ type Confirm struct {
 	Answer func(yes bool)
 }
 
-// ConfirmDialog is a Confirm on show.
+// ConfirmDialog is a Confirm or a Notice on show (a Notice's one button
+// is its no).
 type ConfirmDialog struct {
 	d        *dialog.CustomDialog
 	win      fyne.Window
@@ -74,18 +75,12 @@ func (b *DialogButton) TypedKey(ev *fyne.KeyEvent) {
 // Show shows the question over win with the keyboard on its default
 // answer.
 func (c Confirm) Show(win fyne.Window) *ConfirmDialog {
-	content := c.Content
-	if content == nil {
-		msg := widget.NewLabel(c.Message)
-		msg.Wrapping = fyne.TextWrapWord
-		content = AtLeast(380, 0, msg)
-	}
 	no := c.No
 	if no == "" {
 		no = "Cancel"
 	}
 	cd := &ConfirmDialog{win: win, answer: c.Answer}
-	cd.d = dialog.NewCustomWithoutButtons(c.Title, content, win)
+	cd.d = dialog.NewCustomWithoutButtons(c.Title, body(c.Message, c.Content), win)
 	cd.no = cd.button(no, theme.CancelIcon(), false)
 	cd.yes = cd.button(c.Yes, theme.ConfirmIcon(), true)
 	def, other := cd.no, cd.yes
@@ -99,16 +94,69 @@ func (c Confirm) Show(win fyne.Window) *ConfirmDialog {
 	}
 	cd.def = def
 	cd.d.SetButtons([]fyne.CanvasObject{cd.no, cd.yes})
-	cd.d.SetOnClosed(func() { cd.Answer(false) }) // hidden by other means than its buttons
 	if c.Large {
 		s := win.Canvas().Size()
 		cd.d.Resize(fyne.NewSize(min(s.Width-80, 960), s.Height-60))
 	}
-	cd.d.Show()
-	cd.shown(win.Canvas())
-	win.Canvas().Focus(def)
+	cd.show()
 	return cd
 }
+
+// Notice is something to read (information, or what failed and why)
+// with one button that closes it. Fyne's information and error dialogs
+// (v2.8.1) take no Enter, and Esc only when nothing in them has the
+// keyboard; a Notice shows with the keyboard on its button, and Enter or
+// Esc closes it (TestNoBareNotice).
+type Notice struct {
+	Title string
+	// Message is what it says; Content, when set, is shown instead.
+	Message string
+	Content fyne.CanvasObject
+	// Close is the button's text, "OK" when empty.
+	Close string
+	// Closed runs once, when it is closed.
+	Closed func()
+}
+
+// Show shows the notice over win with the keyboard on its button.
+func (n Notice) Show(win fyne.Window) *ConfirmDialog {
+	text := n.Close
+	if text == "" {
+		text = "OK"
+	}
+	cd := &ConfirmDialog{win: win}
+	if n.Closed != nil {
+		cd.answer = func(bool) { n.Closed() }
+	}
+	cd.d = dialog.NewCustomWithoutButtons(n.Title, body(n.Message, n.Content), win)
+	cd.no = cd.button(text, nil, false)
+	cd.no.Importance = widget.HighImportance
+	cd.def = cd.no
+	cd.d.SetButtons([]fyne.CanvasObject{cd.no})
+	cd.show()
+	return cd
+}
+
+// body is a dialog's content: content, or message wrapped.
+func body(message string, content fyne.CanvasObject) fyne.CanvasObject {
+	if content != nil {
+		return content
+	}
+	msg := widget.NewLabel(message)
+	msg.Wrapping = fyne.TextWrapWord
+	return AtLeast(380, 0, msg)
+}
+
+// show shows cd's dialog with the keyboard on its default button.
+func (cd *ConfirmDialog) show() {
+	cd.d.SetOnClosed(func() { cd.Answer(false) }) // hidden by other means than its buttons
+	cd.d.Show()
+	cd.shown(cd.win.Canvas())
+	cd.win.Canvas().Focus(cd.def)
+}
+
+// Resize sizes the dialog.
+func (cd *ConfirmDialog) Resize(s fyne.Size) { cd.d.Resize(s) }
 
 func (cd *ConfirmDialog) button(text string, icon fyne.Resource, yes bool) *DialogButton {
 	b := &DialogButton{dlg: cd}

@@ -80,3 +80,62 @@ func TestConfirmKeys(t *testing.T) {
 		}
 	})
 }
+
+// TestNoticeKeys: an information or error dialog shows with the keyboard
+// on its button, and Enter or Esc closes it, from the button or from the
+// page (no focus); Closed runs once. Fyne's took no Enter at all.
+func TestNoticeKeys(t *testing.T) {
+	enter := &fyne.KeyEvent{Name: fyne.KeyReturn}
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	for _, tt := range []struct {
+		name string
+		show func(w fyne.Window, closed func()) *ConfirmDialog
+		keys func(c fyne.Canvas)
+	}{
+		{"enter closes information", func(w fyne.Window, closed func()) *ConfirmDialog {
+			return Notice{Title: "Exported", Message: "Saved.", Closed: closed}.Show(w)
+		}, func(c fyne.Canvas) { c.Focused().TypedKey(enter) }},
+		{"esc closes information", func(w fyne.Window, closed func()) *ConfirmDialog {
+			return Notice{Title: "Exported", Message: "Saved.", Close: "Close", Closed: closed}.Show(w)
+		}, func(c fyne.Canvas) { c.Focused().TypedKey(esc) }},
+		{"enter closes an error", func(w fyne.Window, closed func()) *ConfirmDialog {
+			cd := ShowError("Could not revoke the token", "the server did not answer", w)
+			cd.answer = func(bool) { closed() }
+			return cd
+		}, func(c fyne.Canvas) { c.Focused().TypedKey(enter) }},
+		{"enter with no focus closes", func(w fyne.Window, closed func()) *ConfirmDialog {
+			return Notice{Title: "Done", Message: "Done.", Closed: closed}.Show(w)
+		}, func(c fyne.Canvas) {
+			c.Unfocus()
+			if !DialogKey(c, enter) {
+				t.Error("DialogKey did not see the notice on top")
+			}
+		}},
+		{"esc with no focus closes", func(w fyne.Window, closed func()) *ConfirmDialog {
+			return Notice{Title: "Done", Message: "Done.", Closed: closed}.Show(w)
+		}, func(c fyne.Canvas) {
+			c.Unfocus()
+			DialogKey(c, esc)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			test.NewTempApp(t)
+			w := test.NewTempWindow(t, widget.NewLabel("behind"))
+			w.Resize(fyne.NewSize(800, 600))
+			n := 0
+			cd := tt.show(w, func() { n++ })
+			c := w.Canvas()
+			if c.Focused() != cd.Default() || cd.Default().Importance != widget.HighImportance {
+				t.Fatalf("the keyboard is on %v, not on the button", c.Focused())
+			}
+			tt.keys(c)
+			if c.Overlays().Top() != nil {
+				t.Error("the notice is still shown")
+			}
+			cd.Hide()
+			if n != 1 {
+				t.Errorf("Closed ran %d times", n)
+			}
+		})
+	}
+}

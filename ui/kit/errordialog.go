@@ -7,16 +7,15 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
-// NewError is the dialog of something that failed: its title says what
+// ShowError shows the dialog of something that failed: its title says what
 // failed ("Could not revoke the token"), where Fyne's dialog.NewError
 // says only "Error", and message says why, as a sentence (its first letter
 // raised, a full stop added if it has none). Screens use it instead of dialog.ShowError (TestNoBareErrorDialog).
-func NewError(title, message string, win fyne.Window) dialog.Dialog {
+func ShowError(title, message string, win fyne.Window) *ConfirmDialog {
 	if r, n := utf8.DecodeRuneInString(message); r != utf8.RuneError {
 		message = string(unicode.ToUpper(r)) + message[n:]
 	}
@@ -27,8 +26,5 @@ func NewError(title, message string, win fyne.Window) dialog.Dialog {
 	msg.Wrapping = fyne.TextWrapWord
 	icon := widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
 	content := container.NewBorder(nil, nil, container.NewVBox(icon), nil, AtLeast(380, 0, msg))
-	return dialog.NewCustom(title, "OK", content, win)
+	return Notice{Title: title, Content: content}.Show(win)
 }
-
-// ShowError shows NewError.
-func ShowError(title, message string, win fyne.Window) { NewError(title, message, win).Show() }

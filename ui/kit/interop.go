@@ -82,9 +82,9 @@ func (f Files) ended() {
 }
 
 // showThenEnded shows d, and runs Ended once it is closed.
-func (f Files) showThenEnded(d dialog.Dialog) {
-	d.SetOnClosed(f.ended)
-	d.Show()
+func (f Files) showThenEnded(n Notice) {
+	n.Closed = f.ended
+	n.Show(f.Win)
 }
 
 // NewFiles is Files with Fyne's save and open dialogs.
@@ -216,7 +216,7 @@ func (f Files) Tell(title, msg string, imp widget.Importance) {
 	if imp == widget.SuccessImportance { // the text may hold a caution: not all green
 		imp = widget.MediumImportance
 	}
-	f.showThenEnded(dialog.NewCustom(title, "OK", AtLeast(dialogWidth, 0, Wrapped(msg, imp)), f.Win))
+	f.showThenEnded(Notice{Title: title, Content: AtLeast(dialogWidth, 0, Wrapped(msg, imp))})
 }
 
 // Export is one export to a file: written in memory off the UI goroutine
@@ -370,7 +370,7 @@ func (f Files) imported(name string, got interop.FHIRImport) {
 		}
 	}
 	objs = append(objs, Wrapped("The records are signed by you as the importer and reach the other workstations with the next sync.", widget.LowImportance))
-	f.showThenEnded(dialog.NewCustom("Transfer imported", "OK", AtLeast(dialogWidth, 0, container.NewVBox(objs...)), f.Win))
+	f.showThenEnded(Notice{Title: "Transfer imported", Content: AtLeast(dialogWidth, 0, container.NewVBox(objs...))})
 }
 
 // importFailed says why an import was refused, and that none of it was
@@ -382,7 +382,7 @@ func (f Files) importFailed(name string, err error) {
 		Wrapped(fmt.Sprintf("%s was not imported, and nothing of it was written.", name), widget.MediumImportance),
 		msg,
 		Wrapped("Ask the sending clinic for a corrected export, or fix the entry named above, then import the file again.", widget.LowImportance))
-	f.showThenEnded(dialog.NewCustom("Nothing was imported", "Close", AtLeast(dialogWidth, 0, content), f.Win))
+	f.showThenEnded(Notice{Title: "Nothing was imported", Close: "Close", Content: AtLeast(dialogWidth, 0, content)})
 }
 
 // HandoutDialog is the patient copy dialog: it explains what will happen,

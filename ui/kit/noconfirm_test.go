@@ -67,3 +67,19 @@ func TestDayText(t *testing.T) {
 		}
 	}
 }
+
+// TestNoBareNotice: every information or error dialog of ui is a
+// kit.Notice (kit.ShowError is one); Fyne's take no Enter, and Esc only
+// while nothing in them has the keyboard.
+func TestNoBareNotice(t *testing.T) {
+	bare := func(name string) bool {
+		switch name {
+		case "ShowInformation", "NewInformation", "ShowError", "NewError", "ShowCustom", "NewCustom":
+			return true
+		}
+		return false
+	}
+	for _, at := range uses(t, "dialog", bare) {
+		t.Errorf("%s: Fyne's information or error dialog ignores Enter; use kit.Notice or kit.ShowError", at)
+	}
+}
