@@ -82,18 +82,30 @@ func newPatients(e env) *patientsScreen {
 	s.results = &s.list.List
 	s.results.Length = func() int { return len(s.rows) }
 	s.results.CreateItem = func() fyne.CanvasObject {
-		// Two tight lines (kit.ResultLines): the name with the birth date
-		// at the right edge, the MRN and phone under it.
+		// Two tight lines (kit.Tight): the name with the birth date at the
+		// right edge, where the dates of a page of Fischers line up, and
+		// the MRN and phone under it.
+		name := bold("Family, Given")
+		name.Truncation = fyne.TextTruncateEllipsis
+		born := widget.NewLabelWithStyle("born 00/00/0000", fyne.TextAlignTrailing, fyne.TextStyle{})
+		detail := widget.NewLabel("MH0000000 · phone")
+		detail.Importance = widget.LowImportance
+		detail.Truncation = fyne.TextTruncateEllipsis
 		mark := canvas.NewRectangle(color.Transparent) // keeps its room: no relayout
 		mark.SetMinSize(fyne.NewSize(4, 0))
+		lines := container.NewVBox(container.NewBorder(nil, nil, nil, born, name), detail)
 		gap := canvas.NewRectangle(color.Transparent) // the scroll bar's room
 		gap.SetMinSize(fyne.NewSize(10, 0))
-		return container.NewBorder(nil, nil, mark, gap, kit.NewResultLines())
+		return container.NewBorder(nil, nil, mark, gap, kit.Tight(lines))
 	}
 	s.results.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) {
 		p := s.rows[i]
 		row := o.(*fyne.Container)
-		row.Objects[0].(*kit.ResultLines).Set(p.Name(), "born "+kit.DayText(p.Birth), patientLine(p, s.country))
+		lines := row.Objects[0].(*container.ThemeOverride).Content.(*fyne.Container)
+		first := lines.Objects[0].(*fyne.Container)
+		first.Objects[0].(*widget.Label).SetText(p.Name())
+		first.Objects[1].(*widget.Label).SetText("born " + kit.DayText(p.Birth))
+		lines.Objects[1].(*widget.Label).SetText(patientLine(p, s.country))
 		mark := row.Objects[1].(*canvas.Rectangle)
 		mark.FillColor = color.Transparent
 		if s.list.showsMark(i) {

@@ -37,7 +37,7 @@ func TestPatientsSearchTakesTheKeyboardBack(t *testing.T) {
 	cv.Focus(f.query)
 	test.Type(f.query, "keyes")
 	f.query.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if _, ok := find(f.results, func(r *kit.ResultRow) bool { return strings.Contains(kittest.Texts(r), p.MRN) }); !ok || f.chart != nil {
+	if _, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) }); !ok || f.chart != nil {
 		t.Fatalf("Enter in the search found no %s, or opened a chart at once (%v)", p.MRN, f.chart != nil)
 	}
 	// Enter again on the same search, one patient found: her chart opens.

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,7 +42,7 @@ func newFinder(s *screen, title, hint string, tab int) *finder {
 	f.query.OnSubmitted = func(string) { f.submitted() }
 	btn := widget.NewButtonWithIcon("Find", theme.SearchIcon(), f.find)
 	btn.Importance = widget.HighImportance
-	f.results = container.New(layout.NewCustomPaddedVBoxLayout(0), quiet(hint)) // the rows touch, as a list's
+	f.results = container.NewVBox(quiet(hint))
 	f.search = widget.NewCard(title, "", container.NewVBox(container.NewBorder(nil, nil, nil, btn, f.query), f.fb.Label, f.results))
 	f.stack = container.NewStack(f.search)
 	return f
@@ -86,8 +85,9 @@ func (f *finder) find() {
 		}
 		for _, p := range ps {
 			p := p
-			// Two tight lines, as the desk's: a page of Fischers fits.
-			f.results.Add(kit.NewResultRow(p.Name(), "born "+kit.DayText(p.Birth), "MRN "+p.MRN, func() { f.open(p.ID) }))
+			b := widget.NewButton(fmt.Sprintf("%s, %s · born %s · MRN %s", p.Family, p.Given, kit.DayText(p.Birth), p.MRN), func() { f.open(p.ID) })
+			b.Alignment = widget.ButtonAlignLeading
+			f.results.Add(b)
 		}
 		f.results.Refresh()
 	})

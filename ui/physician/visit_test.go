@@ -474,13 +474,13 @@ func TestFindByBirthDateAsTheWorkstationWritesIt(t *testing.T) {
 	}
 	f.query.SetText(birth.Format("01/02/2006"))
 	f.find()
-	b, ok := find(f.results, func(r *kit.ResultRow) bool { return strings.Contains(kittest.Texts(r), p.MRN) })
+	b, ok := find(f.results, func(b *widget.Button) bool { return strings.Contains(b.Text, p.MRN) })
 	if !ok {
 		t.Fatalf("searching %q found no button for %s:\n%v", f.query.Text, p.MRN, f.results.Objects)
 	}
 	// The result writes the birth date as the desk does (it said "born
 	// 7 Jul 1970" beside a placeholder asking for MM/DD/YYYY).
-	if want := "born " + birth.Format("01/02/2006"); !strings.Contains(kittest.Texts(b), want) {
-		t.Errorf("the result reads %q, want it to say %q", kittest.Texts(b), want)
+	if want := "born " + birth.Format("01/02/2006"); !strings.Contains(b.Text, want) {
+		t.Errorf("the result reads %q, want it to say %q", b.Text, want)
 	}
 }
