@@ -69,9 +69,13 @@ func E164(phone string, c Country) (string, error) {
 		d = c.Calling + strings.TrimPrefix(d, c.Trunk)
 	}
 	// A national number never starts with the trunk prefix: "030" typed
-	// as "+49 030" or "0 030" is a mistake, not a number.
+	// as "+49 030" or "0 030" is a mistake, not a number. Nor with "00",
+	// the international prefix: "+1 000 000 0000" would be shown as
+	// "(000) 000-0000", which typed at the desk reads as an international
+	// number (the fuzzer's find, session 26).
 	national, home := strings.CutPrefix(d, c.Calling)
-	if len(d) < 8 || len(d) > 15 || d[0] == '0' || home && c.Trunk != "" && strings.HasPrefix(national, c.Trunk) {
+	if len(d) < 8 || len(d) > 15 || d[0] == '0' || home && c.Trunk != "" && strings.HasPrefix(national, c.Trunk) ||
+		home && strings.HasPrefix(national, "00") {
 		return "", fmt.Errorf("%w: phone %q cannot be dialled from %s: write it with its area code, or as +<country code> and the number",
 			app.ErrInvalidInput, phone, c.Name)
 	}
