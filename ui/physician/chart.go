@@ -329,8 +329,17 @@ func (v *chartView) showSummary() {
 		a := a
 		l := wrapped(allergyText(a))
 		l.Importance = widget.DangerImportance
+		// One click took an allergy off the chart, its banner and every
+		// prescription's check: it asks first, Enter keeps it.
 		rm := widget.NewButton("Entered in error", func() {
-			v.act(func(ctx context.Context) error { return v.c.RemoveAllergy(ctx, a.ID) }, "Allergy marked as entered in error.", v.status, nil)
+			kit.Confirm{Title: "Mark this allergy as entered in error?",
+				Message: fmt.Sprintf("%s will no longer show on the chart, nor be checked when you prescribe.", allergyText(a)),
+				Yes:     "Entered in error", No: "Keep the allergy", Danger: true,
+				Answer: func(yes bool) {
+					if yes {
+						v.act(func(ctx context.Context) error { return v.c.RemoveAllergy(ctx, a.ID) }, "Allergy marked as entered in error.", v.status, nil)
+					}
+				}}.Show(v.win)
 		})
 		v.allergyList.Add(withOrigin(container.NewBorder(nil, nil, nil, rm, l), a.Origin, "recorded"))
 	}
