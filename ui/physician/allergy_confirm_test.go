@@ -1,16 +1,10 @@
 package physician
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
-
-	"github.com/medihaven/medihaven/app/chart"
 )
 
 // TestAllergyEnteredInErrorAsksFirst: one click on "Entered in error" took
@@ -18,17 +12,7 @@ import (
 // check (seen in the real window, session 26). It asks first; keeping it
 // keeps it, and only the dialog's own answer removes it.
 func TestAllergyEnteredInErrorAsksFirst(t *testing.T) {
-	test.NewTempApp(t)
-	ctx := context.Background()
-	c := newTestClinic(t)
-	p, _ := c.book(t, "Chartwell", c.now.Add(time.Hour))
-	if _, err := chart.New(c.phys.Core()).AddAllergy(ctx, chart.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
-		t.Fatal(err)
-	}
-	w := test.NewTempWindow(t, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1200, 800))
-	s := newScreen(clinicOfTest(t, c.phys), w)
-	s.inline, s.now = true, func() time.Time { return c.now }
+	_, w, s := allergicPatientToday(t)
 	cs := newCalendar(s)
 	w.SetContent(container.NewVScroll(cs.stack))
 	test.Tap(button(t, cs.stack, "Open chart"))

@@ -232,19 +232,26 @@ func hasLabel(o fyne.CanvasObject, part string) bool {
 	return ok
 }
 
-func TestFullVisit(t *testing.T) {
+// allergicPatientToday books Chartwell, Cora (allergic to penicillin) an
+// hour from the clinic's now and returns the physician's screen in a
+// 1200x800 window.
+func allergicPatientToday(t *testing.T) (*testClinic, fyne.Window, *screen) {
+	t.Helper()
 	test.NewTempApp(t)
-	ctx := context.Background()
 	c := newTestClinic(t)
 	p, _ := c.book(t, "Chartwell", c.now.Add(time.Hour))
-	if _, err := chart.New(c.phys.Core()).AddAllergy(ctx, chart.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
+	if _, err := chart.New(c.phys.Core()).AddAllergy(context.Background(), chart.Allergy{Patient: p.ID, Substance: "Penicillin", Reaction: "hives", Severity: "moderate"}); err != nil {
 		t.Fatal(err)
 	}
-
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1200, 800))
 	s := newScreen(clinicOfTest(t, c.phys), w)
 	s.inline, s.now = true, func() time.Time { return c.now }
+	return c, w, s
+}
+
+func TestFullVisit(t *testing.T) {
+	c, w, s := allergicPatientToday(t)
 	saveDir := t.TempDir()
 	var asked []string
 	s.chooseSave = saveIn(saveDir, &asked)
