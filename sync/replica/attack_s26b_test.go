@@ -184,6 +184,7 @@ func TestAttackS26bHostileFounderRevokedByTwo(t *testing.T) {
 	ada, hal, pam := c.admin, sHal.p, sPam.p
 	halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
 	pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+	late := s21cObserver(t, c, c.sAdmin, "Lena Late")
 	rh := revokeOn(t, sHal, ada)
 	revokeOn(t, sPam, ada)
 	// Ada answers Hal, naming his chain up to just before his act.
@@ -198,7 +199,15 @@ func TestAttackS26bHostileFounderRevokedByTwo(t *testing.T) {
 	pamFirst.apply(sPam.own()...)
 	pamFirst.apply(sHal.own()...)
 	exchange(t, all...)
-	for _, s := range append(all, halFirst, pamFirst) {
+	// Ada's own workstation is left out: her modified software stored her
+	// answer without folding it into her directory (forge), so Hal's act
+	// reads applied there and Pam's, naming the same heads, changes
+	// nothing to sweep by; what her workstation shows is hers. Lena,
+	// hearing Hal, then Ada, then Pam, judges as the others.
+	late.apply(sHal.own()...)
+	late.apply(c.sAdmin.own()...)
+	late.apply(sPam.own()...)
+	for _, s := range []*station{sHal, sPam, halFirst, pamFirst, late} {
 		if m, _ := s.r.Member(ada.fp()); m.Active() {
 			t.Errorf("%s: the founder revoked by two administrators stands: %s", s.p.name, s21cView(s, ada, hal, pam))
 		}
