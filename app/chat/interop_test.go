@@ -165,7 +165,18 @@ func TestOrdinaryClientInterop(t *testing.T) {
 			t.Errorf("an ordinary client in the clinic room reads the body %.80q", b[1])
 		}
 	}
-	t.Logf("the phone read %d bytes, %d message bodies, all %q and base64 OpenPGP", len(seen), len(bodies), wire)
+	// Each says so (XEP-0380): Gajim shows "This message was encrypted
+	// with Medihaven and could not be decrypted" instead of the bytes.
+	eme := regexp.MustCompile(`<encryption [^>]*xmlns=['"]urn:xmpp:eme:0['"][^>]*>`).FindAllString(seen, -1)
+	if len(eme) != len(bodies) {
+		t.Errorf("%d message bodies reach the phone, %d marked as encrypted (XEP-0380)", len(bodies), len(eme))
+	}
+	for _, e := range eme {
+		if !strings.Contains(e, "urn:medihaven:chat:1") || !strings.Contains(e, "Medihaven") {
+			t.Errorf("the phone reads the encryption element %s", e)
+		}
+	}
+	t.Logf("the phone read %d bytes, %d message bodies, all %q and base64 OpenPGP, %d marked (XEP-0380)", len(seen), len(bodies), wire, len(eme))
 
 	// What the phone sends a workstation: every one shown under the
 	// phone's address, unverified, saying why; none as a colleague's.

@@ -22,7 +22,7 @@ import (
 )
 
 func xmppOutgoing(to string, q chatQueued) xmpp.Outgoing {
-	return xmpp.Outgoing{To: to, Room: q.Room, ID: q.ID, Body: q.Body}
+	return xmpp.Outgoing{To: to, Room: q.Room, ID: q.ID, Body: q.Body, Sealed: true}
 }
 
 // accountNotKnown follows the nickname of a room message whose sender's

@@ -95,11 +95,8 @@ func (s *Session) SendRoom(ctx context.Context, room, body string) error {
 	if err != nil {
 		return fmt.Errorf("%w: room %q", ErrBadAddress, room)
 	}
-	s.roomsMu.Lock()
-	joined := s.rooms[addr.Bare().String()]
-	s.roomsMu.Unlock()
-	if !joined {
-		return fmt.Errorf("%w: %s", ErrNotInRoom, addr.Bare())
+	if addr, err = s.joined(addr); err != nil {
+		return err
 	}
-	return s.send(ctx, addr.Bare(), stanza.GroupChatMessage, "", body)
+	return s.send(ctx, addr, stanza.GroupChatMessage, "", body, false)
 }

@@ -346,10 +346,12 @@ func (s *Session) Send(ctx context.Context, to, body string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %q", ErrBadAddress, to)
 	}
-	return s.send(ctx, addr, stanza.ChatMessage, "", body)
+	return s.send(ctx, addr, stanza.ChatMessage, "", body, false)
 }
 
-func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, id, body string) error {
+// send writes a message stanza with body; sealed adds the XEP-0380
+// element saying the body is Medihaven's encrypted text.
+func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, id, body string, sealed bool) error {
 	switch {
 	case body == "":
 		return ErrEmpty
@@ -362,7 +364,10 @@ func (s *Session) send(ctx context.Context, to jid.JID, typ stanza.MessageType, 
 	default:
 	}
 	msg := stanza.Message{To: to, Type: typ, ID: id}
-	payload := xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}})
+	var payload xml.TokenReader = xmlstream.Wrap(xmlstream.Token(xml.CharData(body)), xml.StartElement{Name: xml.Name{Local: "body"}})
+	if sealed {
+		payload = xmlstream.MultiReader(emeElement(), payload)
+	}
 	if err := s.write(ctx, msg.Wrap(payload)); err != nil {
 		return fmt.Errorf("xmpp: send to %s: %w", to, err)
 	}
