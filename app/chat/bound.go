@@ -223,7 +223,14 @@ func older(a, b storedChat) bool {
 // reports that m is new and kept; changed that what the conversation shows
 // changed (m, or the line of what was not kept).
 func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err error) {
-	if _, ok := c.msgs[m.Key]; ok {
+	if old, ok := c.msgs[m.Key]; ok {
+		if m.live && m.Mine && old.Conversation == Room && !old.Echoed {
+			// The room's echo of this workstation's message: it takes
+			// its place in the order the room gave every occupant, so
+			// two messages that crossed read alike everywhere.
+			old.At, old.Echoed = c.stamp(now), true
+			return false, true, c.put(old)
+		}
 		return false, false, nil
 	}
 	// A message from the archive dated at or before what was read of its

@@ -68,6 +68,29 @@ func (e orderEnd) write(t testing.TB, to orderEnd, text string) xmpp.Message {
 	return xmpp.Message{}
 }
 
+// say writes text in the clinic room and returns it as the room delivers
+// it to every occupant, the writer included.
+func (e orderEnd) say(t testing.TB, text string) xmpp.Message {
+	t.Helper()
+	ctx := context.Background()
+	m, err := e.chat.Send(ctx, Room, text, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.chat.chatQueue(ctx, e.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qm := range q {
+		if qm.ID == m.ID {
+			return xmpp.Message{Room: true, From: testRoom + "/" + e.r.Device(), Sender: e.r.Device() + "@" + testDomain,
+				Body: qm.Body, ID: qm.ID, Type: "groupchat"}
+		}
+	}
+	t.Fatalf("%q is not queued", text)
+	return xmpp.Message{}
+}
+
 // receive keeps m as it arrives live, as receiveChat does.
 func (e orderEnd) receive(t testing.TB, m xmpp.Message) {
 	t.Helper()
@@ -171,5 +194,46 @@ func TestChatReplyOrderRealClock(t *testing.T) {
 	}
 	if wrong > 0 {
 		t.Errorf("%d of %d ends showed a reply before its question, or not last", wrong, 2*n)
+	}
+}
+
+// TestChatRoomCrossingOrder: two colleagues write in the clinic room at
+// once, each before the other's message arrived. The room hands every
+// occupant the messages in one order, the writers their own echo
+// included; each workstation showed its own first (it was stamped when
+// written), so the two read the room in two orders. Now a message's echo
+// gives it its place in the room's order: both show the room's.
+func TestChatRoomCrossingOrder(t *testing.T) {
+	c := apptest.NewClinic(t)
+	recep, phys := newOrderEnds(t, c)
+	recep.devs.member[recep.r.Device()] = recep.r.Fingerprint()
+	phys.devs.member[phys.r.Device()] = phys.r.Fingerprint()
+	t0 := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC)
+	c.Clock.Set(t0)
+	a := recep.say(t, "Room 3 is free")
+	c.Clock.Set(t0.Add(20 * time.Millisecond))
+	b := phys.say(t, "Who takes Mr Pemberton?")
+	// The room's order: a, then b, to both.
+	for i, m := range []xmpp.Message{a, b} {
+		c.Clock.Set(t0.Add(time.Duration(100+10*i) * time.Millisecond))
+		recep.receive(t, m)
+		phys.receive(t, m)
+	}
+	want := []string{"Room 3 is free", "Who takes Mr Pemberton?"}
+	for _, e := range []struct {
+		name string
+		end  orderEnd
+	}{{"receptionist", recep}, {"physician", phys}} {
+		h, err := e.end.chat.History(context.Background(), Room)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shown []string
+		for _, m := range h {
+			shown = append(shown, m.Text)
+		}
+		if fmt.Sprint(shown) != fmt.Sprint(want) {
+			t.Errorf("the %s reads the room as %q; the room's order is %q", e.name, shown, want)
+		}
 	}
 }

@@ -33,6 +33,9 @@ type storedChat struct {
 	// never after arrival); a message kept before sec-s10 finding 3 is
 	// not, and mendTimes mends it once.
 	Bounded bool `json:"tb,omitempty"`
+	// Echoed: this workstation's room message came back from the room,
+	// and At is when (admit): its place in the room's order.
+	Echoed bool `json:"echo,omitempty"`
 	// live: At is this workstation's clock as the message arrived (no
 	// server's time was believed); admit stamps it after every message
 	// kept.
