@@ -243,6 +243,9 @@ func (c *chatCache) admit(m storedChat, now time.Time) (kept, changed bool, err 
 	}
 	if m.live {
 		m.At = c.stamp(m.At)
+		// This workstation's room message heard before it was kept
+		// (queueChat): the echo, whose place it keeps.
+		m.Echoed = m.Mine && m.Conversation == Room
 	}
 	g, bounded := senderOf(m)
 	if bounded && c.idx.notKept[g].has(m.Key) {

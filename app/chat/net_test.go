@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -454,5 +455,49 @@ func TestChatHistoryAcrossLock(t *testing.T) {
 	}
 	if n, _ := New(c.Recep.Core()).Waiting(ctx); n != 1 {
 		t.Errorf("%d waiting after unlocking, want 1", n)
+	}
+}
+
+// TestChatRoomCrossingOverTheNetwork: the receptionist and the physician
+// write in the clinic room at the same time, over real Prosody, so that
+// messages cross (written before the other's arrived; not every run
+// crosses: TestChatRoomCrossingOrder forces it off the network). Both read
+// the room in one order, each message once.
+func TestChatRoomCrossingOverTheNetwork(t *testing.T) {
+	c := newNetClinic(t)
+	waitOnline(t, c.Recep, c.Phys)
+	const n = 8
+	errs := make(chan error, 2*n)
+	for _, s := range []*app.Session{c.Recep, c.Phys} {
+		go func() {
+			chat := New(s.Core())
+			for i := range n {
+				_, err := chat.Send(context.Background(), Room, fmt.Sprintf("%s, message %d", s.StaffName(), i), "")
+				errs <- err
+			}
+		}()
+	}
+	for range 2 * n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	order := func(s *app.Session) []string {
+		var out []string
+		for _, m := range history(t, s, Room) {
+			out = append(out, m.Text)
+		}
+		return out
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, p := order(c.Recep), order(c.Phys)
+		if len(r) == 2*n && fmt.Sprint(r) == fmt.Sprint(p) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receptionist reads the room as\n%q\nthe physician as\n%q", r, p)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

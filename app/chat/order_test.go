@@ -237,3 +237,38 @@ func TestChatRoomCrossingOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveOrderWithinASecond: messages the archive stamped in one
+// second keep the archive's order; stamps further apart are kept.
+func TestArchiveOrderWithinASecond(t *testing.T) {
+	const none = time.Duration(-1 << 62)
+	t0 := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC)
+	at := func(d time.Duration) xmpp.Message { return xmpp.Message{Delay: t0.Add(d), Archived: true} }
+	for _, tc := range []struct {
+		name string
+		in   []xmpp.Message
+		last time.Time
+		want []time.Duration
+	}{
+		{"one second, three messages", []xmpp.Message{at(0), at(0), at(0)}, time.Time{}, []time.Duration{0, time.Millisecond, 2 * time.Millisecond}},
+		{"seconds apart", []xmpp.Message{at(0), at(time.Second), at(2 * time.Second)}, time.Time{}, []time.Duration{0, time.Second, 2 * time.Second}},
+		{"the page before ended in the same second", []xmpp.Message{at(0), at(0)}, t0.Add(5 * time.Millisecond), []time.Duration{6 * time.Millisecond, 7 * time.Millisecond}},
+		{"a server clock set back an hour is believed", []xmpp.Message{at(-time.Hour)}, t0, []time.Duration{-time.Hour}},
+		{"no stamp", []xmpp.Message{{}, at(0)}, time.Time{}, []time.Duration{none, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inArchiveOrder(tc.in, tc.last)
+			for i, m := range tc.in {
+				if tc.want[i] == none {
+					if !m.Delay.IsZero() {
+						t.Errorf("message %d: stamped %v, want none", i, m.Delay)
+					}
+					continue
+				}
+				if got := m.Delay.Sub(t0); got != tc.want[i] {
+					t.Errorf("message %d: %v after, want %v", i, got, tc.want[i])
+				}
+			}
+		})
+	}
+}

@@ -181,11 +181,13 @@ func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 		if err != nil {
 			return err
 		}
+		var last time.Time
 		for range 1000 {
 			page, err := xs.Archive(ctx, a.archive, after, xmpp.MaxArchivePage)
 			if err != nil {
 				return fmt.Errorf("chat: recover the chat history from the server: %w", err)
 			}
+			last = inArchiveOrder(page.Messages, last)
 			for _, m := range page.Messages {
 				if _, err := s.receiveChat(ctx, y, m); err != nil {
 					return err
@@ -203,6 +205,25 @@ func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 		}
 	}
 	return nil
+}
+
+// inArchiveOrder keeps the archive's order among messages it stamped
+// alike (Prosody stamps to the second: two messages of one second sorted
+// by their keys, so a workstation that read them from the archive showed
+// them in another order than one that heard them live): a stamp not after
+// the one before it, within a second of it, becomes a millisecond after
+// it. last is the stamp before msgs; it returns the last one.
+func inArchiveOrder(msgs []xmpp.Message, last time.Time) time.Time {
+	for i, m := range msgs {
+		if m.Delay.IsZero() {
+			continue
+		}
+		if !m.Delay.After(last) && last.Sub(m.Delay) < time.Second {
+			msgs[i].Delay = last.Add(time.Millisecond)
+		}
+		last = msgs[i].Delay
+	}
+	return last
 }
 
 func bareOf(addr string) string {

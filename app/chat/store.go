@@ -341,18 +341,24 @@ func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, 
 	name := hashName(secretMessage, key)
 	m.Queued, m.WaitingFor = false, "" // the queue entry says it
 	stored := storedChat{Message: m, Key: key, Bounded: true}
-	sealedMsg, err := sealJSON(dk, name, stored)
-	if err != nil {
-		return err
-	}
 	var sealedQ []byte
 	if q != nil {
+		var err error
 		if sealedQ, err = sealJSON(dk, q.Name, q); err != nil {
 			return err
 		}
 	}
 	return s.withCache(ctx, r, func(c *chatCache) error {
-		err := r.DB().Update(ctx, func(tx *store.Tx) error {
+		if old, ok := c.msgs[key]; ok && old.Echoed {
+			// The room's echo came back before the message was kept
+			// (the stanza leaves first): its place stays the echo's.
+			stored.At, stored.Echoed = old.At, true
+		}
+		sealedMsg, err := sealJSON(dk, name, stored)
+		if err != nil {
+			return err
+		}
+		err = r.DB().Update(ctx, func(tx *store.Tx) error {
 			if err := tx.PutSecret(ctx, name, sealedMsg); err != nil {
 				return err
 			}
