@@ -17,12 +17,19 @@ import (
 // admin keys, and hands everyone everything.
 func (c *clinic) anotherAdmin(t *testing.T, name string, others ...*station) *station {
 	t.Helper()
+	return c.adminBy(t, c.sAdmin, name, others...)
+}
+
+// adminBy is anotherAdmin admitted by by's member, who must hold every
+// station in others to hand them it.
+func (c *clinic) adminBy(t *testing.T, by *station, name string, others ...*station) *station {
+	t.Helper()
 	p := newPerson(t, name, roles.Administrator)
 	s := join(t, p, c.id, c.admin.fp())
-	c.sAdmin.apply(s.own()...)
-	c.sAdmin.admit(p)
-	c.sAdmin.grant(roles.Directory, p)
-	c.sAdmin.grant(roles.Admin, p)
+	by.apply(s.own()...)
+	by.admit(p)
+	by.grant(roles.Directory, p)
+	by.grant(roles.Admin, p)
 	exchange(t, append(append(c.stations(), others...), s)...)
 	return s
 }

@@ -1,0 +1,135 @@
+package replica
+
+// Session 27 review h-seca27 (/work/notes/seca27-s27.md): two administrators
+// who cut each other in a tight pair (mutual.go), neither of them the
+// founder, both fell on every workstation alike; where they were the
+// clinic's only administrators (the founder left or was revoked) it had
+// none left, and nothing admits one again. Session 26 made the founder win
+// a pair she is in. Now the senior of the two by the admission tree wins
+// (seniority.go): her act stands, the other's falls, on every workstation
+// in any order.
+
+import (
+	"testing"
+
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// s27aTree is a clinic with Hal and Pam administrators, admitted as the
+// case says, everything exchanged; the founder, Ada, still an
+// administrator. others are the further administrators' stations.
+type s27aTree func(t *testing.T, c *clinic) (sHal, sPam *station, others []*station)
+
+// s27aBothByAda: Ada admits Hal, then Pam.
+func s27aBothByAda(t *testing.T, c *clinic) (*station, *station, []*station) {
+	sHal := c.anotherAdmin(t, "Hal Admin")
+	return sHal, c.anotherAdmin(t, "Pam Admin", sHal), nil
+}
+
+// s27aPamFirst: Ada admits Pam, then Hal.
+func s27aPamFirst(t *testing.T, c *clinic) (*station, *station, []*station) {
+	sPam := c.anotherAdmin(t, "Pam Admin")
+	return c.anotherAdmin(t, "Hal Admin", sPam), sPam, nil
+}
+
+// s27aDeeper: Ada admits Zed, then Hal; Zed admits Pam (Zed was admitted
+// before Hal, but Pam stands one admission further from the founder).
+func s27aDeeper(t *testing.T, c *clinic) (*station, *station, []*station) {
+	sZed := c.anotherAdmin(t, "Zed Admin")
+	sHal := c.anotherAdmin(t, "Hal Admin", sZed)
+	return sHal, c.adminBy(t, sZed, "Pam Admin", sZed, sHal), []*station{sZed}
+}
+
+// s27aPromoted: Ada admits Pam at the front desk, then Hal an
+// administrator, then makes Pam an administrator: the promotion is what
+// made Pam one, after Hal's admission in Ada's chain.
+func s27aPromoted(t *testing.T, c *clinic) (*station, *station, []*station) {
+	pam, sPam := c.admitted(t, "Pam Admin", roles.Receptionist)
+	exchange(t, append(c.stations(), sPam)...)
+	sHal := c.anotherAdmin(t, "Hal Admin", sPam)
+	honestChange(t, c.sAdmin, pam, 1, roles.Administrator)
+	c.sAdmin.grant(roles.Admin, pam)
+	exchange(t, append(c.stations(), sHal, sPam)...)
+	return sHal, sPam, nil
+}
+
+// s27aByZed: Ada admits Zed; Zed admits Pam, then Hal (their lowest
+// common admitter is Zed, whose chain has Pam first).
+func s27aByZed(t *testing.T, c *clinic) (*station, *station, []*station) {
+	sZed := c.anotherAdmin(t, "Zed Admin")
+	sPam := c.adminBy(t, sZed, "Pam Admin", sZed)
+	return c.adminBy(t, sZed, "Hal Admin", sZed, sPam), sPam, []*station{sZed}
+}
+
+// TestAttackS27aMutualPairOfTwoAdministrators: Hal and Pam, neither the
+// founder, cut each other in a tight pair, each on her own workstation
+// before hearing of the other's act; the founder and every other
+// administrator were revoked before (Hal's doing), so the two are the
+// clinic's only administrators. Two observers apply the acts in either
+// order, then everyone exchanges. Every workstation must read the same,
+// keep an active administrator, and let the act of the senior by the
+// admission tree stand and the other fall.
+func TestAttackS27aMutualPairOfTwoAdministrators(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		tree        s27aTree
+		hal, pam    s21cAct
+		halIsSenior bool
+	}{
+		{name: "both admitted by the founder, Hal first: mutual revocation", tree: s27aBothByAda, hal: s21cRevoke, pam: s21cRevoke, halIsSenior: true},
+		{name: "both admitted by the founder, Hal first: mutual demotion", tree: s27aBothByAda, hal: s21cDemote, pam: s21cDemote, halIsSenior: true},
+		{name: "both admitted by the founder, Hal first: Hal revokes, Pam demotes", tree: s27aBothByAda, hal: s21cRevoke, pam: s21cDemote, halIsSenior: true},
+		{name: "both admitted by the founder, Hal first: Hal demotes, Pam revokes", tree: s27aBothByAda, hal: s21cDemote, pam: s21cRevoke, halIsSenior: true},
+		{name: "both admitted by the founder, Pam first", tree: s27aPamFirst, hal: s21cRevoke, pam: s21cRevoke},
+		{name: "Pam admitted by an administrator the founder admitted", tree: s27aDeeper, hal: s21cRevoke, pam: s21cRevoke, halIsSenior: true},
+		{name: "Pam promoted after Hal's admission", tree: s27aPromoted, hal: s21cRevoke, pam: s21cRevoke, halIsSenior: true},
+		{name: "both admitted by Zed, Pam first", tree: s27aByZed, hal: s21cDemote, pam: s21cRevoke},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sHal, sPam, others := tc.tree(t, c)
+			all := append(append(c.stations(), sHal, sPam), others...)
+			exchange(t, all...)
+			hal, pam := sHal.p, sPam.p
+			// Hal removes every other administrator: he and Pam are left.
+			revokeOn(t, sHal, c.admin)
+			for _, s := range others {
+				revokeOn(t, sHal, s.p)
+			}
+			exchange(t, all...)
+			if n := activeAdmins(c.sAdmin); n != 2 {
+				t.Fatalf("setup: %d active administrators", n)
+			}
+			halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+			pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+			halAct := tc.hal(t, sHal, pam)
+			pamAct := tc.pam(t, sPam, hal)
+			a := s21cBothOrders(t, halFirst, pamFirst, sHal, sPam, all, hal, pam)
+			senior, junior, seniorAct, juniorAct := hal, pam, halAct, pamAct
+			if !tc.halIsSenior {
+				senior, junior, seniorAct, juniorAct = pam, hal, pamAct, halAct
+			}
+			for _, s := range append(all, halFirst, pamFirst) {
+				if v := s21cView(s, hal, pam); v != a {
+					t.Errorf("%s's workstation reads %s", s.p.name, v)
+				}
+				if activeAdmins(s) == 0 {
+					t.Errorf("%s's workstation reads no active administrator: the clinic cannot admit or revoke anyone again (%s)", s.p.name, s21cView(s, hal, pam))
+				}
+				if m, _ := s.r.Member(senior.fp()); !m.Active() || m.Role != roles.Administrator {
+					t.Errorf("%s's workstation reads %s, the senior, %s %s, active %v", s.p.name, senior.name, m.Status, m.Role, m.Active())
+				}
+				if m, _ := s.r.Member(junior.fp()); m.Active() && m.Role == roles.Administrator {
+					t.Errorf("%s's workstation reads %s still an active administrator: the senior's act fell", s.p.name, junior.name)
+				}
+				if st, why := s.state(seniorAct); st != store.Applied {
+					t.Errorf("%s: %s's act is %v (%s)", s.p.name, senior.name, st, why)
+				}
+				if st, _ := s.state(juniorAct); st != store.Rejected {
+					t.Errorf("%s: %s's act, written past the senior's cut of her, is %v", s.p.name, junior.name, st)
+				}
+			}
+		})
+	}
+}
