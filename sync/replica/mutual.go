@@ -152,8 +152,8 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
 		return false, nil
 	}
-	if r.founder(x.Author) {
-		return false, nil // the founder's act wins a tight pair: e falls
+	if senior, err := r.senior(ctx, tx, x.Author, e.Author); err != nil || senior {
+		return false, err // the senior's act wins a tight pair: e falls (seniority.go)
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
