@@ -10,6 +10,7 @@ package replica
 // in any order.
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -132,4 +133,60 @@ func TestAttackS27aMutualPairOfTwoAdministrators(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAttackS27aEveryArrivalOrder: the verdict is the same whatever order
+// the admissions and the pair arrive in. Ada admits Zed, then Hal; Zed
+// admits Pam; Hal and Pam revoke each other in a tight pair. Newcomers
+// catching up from scratch take the four chains (Ada's with both her
+// admissions, Zed's with Pam's, Hal's and Pam's with their acts) in every
+// order, then everything else; each must end as the workstations that
+// exchanged did: Hal's act applied, Pam's refused, the same events kept.
+func TestAttackS27aEveryArrivalOrder(t *testing.T) {
+	c := newClinic(t)
+	sHal, sPam, others := s27aDeeper(t, c)
+	all := append(append(c.stations(), sHal, sPam), others...)
+	exchange(t, all...)
+	hal, pam := sHal.p, sPam.p
+	halAct := s21cRevoke(t, sHal, pam)
+	pamAct := s21cRevoke(t, sPam, hal)
+	chains := [][][]byte{c.sAdmin.own(), others[0].own(), sHal.own(), sPam.own()}
+	exchange(t, all...)
+	want, wantSnap := s21cView(c.sAdmin, hal, pam), c.sAdmin.snapshot()
+	for _, order := range s27aOrders(len(chains)) {
+		s := open(t, newPerson(t, fmt.Sprintf("Nina %v", order), roles.Physician), c.id)
+		s.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+		s.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+		for _, i := range order {
+			s.apply(chains[i]...)
+		}
+		s.apply(c.sAdmin.everything()...)
+		if v := s21cView(s, hal, pam); v != want {
+			t.Errorf("chains in order %v: %s, where the clinic reads %s", order, v, want)
+		}
+		if st, why := s.state(halAct); st != store.Applied {
+			t.Errorf("chains in order %v: Hal's act is %v (%s)", order, st, why)
+		}
+		if st, _ := s.state(pamAct); st != store.Rejected {
+			t.Errorf("chains in order %v: Pam's act is %v", order, st)
+		}
+		if d := wantSnap.diff(s.snapshot()); d != "" {
+			t.Errorf("chains in order %v: the newcomer differs from Ada's workstation:\n%s", order, d)
+		}
+	}
+}
+
+// s27aOrders is every order of n things.
+func s27aOrders(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, rest := range s27aOrders(n - 1) {
+		for at := 0; at <= len(rest); at++ {
+			o := append(append(append([]int{}, rest[:at]...), n-1), rest[at:]...)
+			out = append(out, o)
+		}
+	}
+	return out
 }
