@@ -10,6 +10,7 @@ package replica
 // in any order.
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -189,4 +190,56 @@ func s27aOrders(n int) [][]int {
 		}
 	}
 	return out
+}
+
+// TestUpgradeS27aSeniorPairJudgedAgain: a workstation of an earlier
+// version let both acts of a tight pair of Hal and Pam stand (both
+// revoked). After the upgrade (fields revision 28) it judges them again as
+// a newcomer would: Pam's act refused, Hal, the senior, active.
+func TestUpgradeS27aSeniorPairJudgedAgain(t *testing.T) {
+	ctx := context.Background()
+	c, sHal, sPam, _ := s21cAdmins(t)
+	hal, pam := sHal.p, sPam.p
+	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	revokeOn(t, sHal, pam)
+	rp := revokeOn(t, sPam, hal)
+	s.apply(sHal.own()...)
+	s.apply(sPam.own()...)
+	if st, _ := s.state(rp.Header.ID); st != store.Rejected {
+		t.Fatalf("setup: Pam's act is %v", st)
+	}
+	// As the earlier version left it: Pam's act applied, Hal revoked.
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		row, err := tx.Envelope(ctx, rp.Header.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.r.setState(ctx, tx, row, verdict{state: store.Applied}); err != nil {
+			return err
+		}
+		if err := s.r.rebuildEntity(ctx, tx, hal.fp()); err != nil {
+			return err
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := s.r.Member(hal.fp()); !m.Revoked() {
+		t.Fatal("setup: Hal does not read revoked")
+	}
+	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, why := s.state(rp.Header.ID); st != store.Rejected {
+		t.Errorf("after the upgrade Pam's act on Hal is %v: %s", st, why)
+	}
+	if m, _ := s.r.Member(hal.fp()); m.Revoked() || !m.Active() {
+		t.Errorf("after the upgrade Hal reads %s, active %v", m.Status, m.Active())
+	}
+	if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
+		t.Error("after the upgrade Pam is not revoked")
+	}
 }
