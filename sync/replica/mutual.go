@@ -152,7 +152,7 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
 		return false, nil
 	}
-	if senior, err := r.senior(ctx, tx, x.Author, e.Author); err != nil || senior {
+	if senior, err := r.senior(ctx, tx, x.Author, rung{x.Device, x.Seq}, e.Author, rung{e.Device, e.Seq}); err != nil || senior {
 		return false, err // the senior's act wins a tight pair: e falls (seniority.go)
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
