@@ -243,3 +243,38 @@ func TestUpgradeS27aSeniorPairJudgedAgain(t *testing.T) {
 		t.Error("after the upgrade Pam is not revoked")
 	}
 }
+
+// TestAttackS27aJuniorCannotRaiseHerself: Pam, whom Ada admitted after
+// Hal, tries before the race to move her standing or his: she writes an
+// admission of Hal as an administrator herself (the re-admission session
+// 26 feared would make her his admitter), admits Quinn, an administrator
+// of hers, and has Quinn admit her again; then they revoke each other in
+// a tight pair. Nothing either of them signed counts in their contest, and
+// Quinn stands on Pam alone: Hal stays the senior on every workstation.
+func TestAttackS27aJuniorCannotRaiseHerself(t *testing.T) {
+	c := newClinic(t)
+	sHal, sPam, _ := s27aBothByAda(t, c)
+	hal, pam := sHal.p, sPam.p
+	sQuinn := c.adminBy(t, sPam, "Quinn Admin", sPam, sHal)
+	all := append(c.stations(), sHal, sPam, sQuinn)
+	sPam.admit(hal)
+	exchange(t, all...)
+	sQuinn.admit(pam)
+	exchange(t, all...)
+	halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
+	halAct := s21cRevoke(t, sHal, pam)
+	pamAct := s21cRevoke(t, sPam, hal)
+	a := s21cBothOrders(t, halFirst, pamFirst, sHal, sPam, all, hal, pam)
+	for _, s := range append(all, halFirst, pamFirst) {
+		if v := s21cView(s, hal, pam); v != a {
+			t.Errorf("%s's workstation reads %s", s.p.name, v)
+		}
+		if st, why := s.state(halAct); st != store.Applied {
+			t.Errorf("%s: Hal's act is %v (%s)", s.p.name, st, why)
+		}
+		if st, _ := s.state(pamAct); st != store.Rejected {
+			t.Errorf("%s: Pam's act is %v: her own events raised her", s.p.name, st)
+		}
+	}
+}
