@@ -9,7 +9,6 @@ package replica
 // Findings: /work/notes/sec-s21c.md.
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -270,7 +269,6 @@ func TestAttackS21cLooseRace(t *testing.T) {
 // seniority.go) judges his act again: Hal, whom Ada admitted first,
 // stands and Pam is revoked, as on every workstation of this version.
 func TestUpgradeJudgesAMutualPairAgain(t *testing.T) {
-	ctx := context.Background()
 	c, sHal, sPam, _ := s21cAdmins(t)
 	hal, pam := sHal.p, sPam.p
 	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
@@ -279,30 +277,11 @@ func TestUpgradeJudgesAMutualPairAgain(t *testing.T) {
 	s.apply(sPam.own()...)
 	s.apply(sHal.own()...)
 	// As the earlier version left it: his act refused, Pam active.
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		defer s.r.begin()()
-		row, err := tx.Envelope(ctx, rh.Header.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
-			return err
-		}
-		if err := s.r.rebuildEntity(ctx, tx, pam.fp()); err != nil {
-			return err
-		}
-		return tx.DeleteMeta(ctx, metaFieldsRule)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	asEarlierVersion(t, s, map[string]verdict{rh.Header.ID: refused(ruleRevoked, "written after the author's membership was revoked")}, pam.fp())
 	if m, _ := s.r.Member(pam.fp()); m.Revoked() {
 		t.Fatal("setup: Pam reads revoked")
 	}
-	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
-		t.Fatal(err)
-	}
-	s.apply()
+	s.upgrade()
 	if st, why := s.state(rh.Header.ID); st != store.Applied {
 		t.Errorf("after the upgrade Hal's revocation of Pam is %v: %s", st, why)
 	}

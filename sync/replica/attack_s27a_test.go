@@ -198,7 +198,6 @@ func s27aOrders(n int) [][]int {
 // revoked). After the upgrade (fields revision 28) it judges them again as
 // a newcomer would: Pam's act refused, Hal, the senior, active.
 func TestUpgradeS27aSeniorPairJudgedAgain(t *testing.T) {
-	ctx := context.Background()
 	c, sHal, sPam, _ := s21cAdmins(t)
 	hal, pam := sHal.p, sPam.p
 	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
@@ -210,30 +209,11 @@ func TestUpgradeS27aSeniorPairJudgedAgain(t *testing.T) {
 		t.Fatalf("setup: Pam's act is %v", st)
 	}
 	// As the earlier version left it: Pam's act applied, Hal revoked.
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		defer s.r.begin()()
-		row, err := tx.Envelope(ctx, rp.Header.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.r.setState(ctx, tx, row, verdict{state: store.Applied}); err != nil {
-			return err
-		}
-		if err := s.r.rebuildEntity(ctx, tx, hal.fp()); err != nil {
-			return err
-		}
-		return tx.DeleteMeta(ctx, metaFieldsRule)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	asEarlierVersion(t, s, map[string]verdict{rp.Header.ID: {state: store.Applied}}, hal.fp())
 	if m, _ := s.r.Member(hal.fp()); !m.Revoked() {
 		t.Fatal("setup: Hal does not read revoked")
 	}
-	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
-		t.Fatal(err)
-	}
-	s.apply()
+	s.upgrade()
 	if st, why := s.state(rp.Header.ID); st != store.Rejected {
 		t.Errorf("after the upgrade Pam's act on Hal is %v: %s", st, why)
 	}
@@ -328,4 +308,44 @@ func TestAttackS27aSeniorAnswersBothRevokers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// asEarlierVersion leaves s's store as an earlier version did: each event
+// (by id) in the state given, the entries of fps folded from them again,
+// and the fields rule the store was judged under forgotten, so that the
+// next Open (upgrade) judges what the rule decides again.
+func asEarlierVersion(t *testing.T, s *station, states map[string]verdict, fps ...string) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
+		defer s.r.begin()()
+		for id, v := range states {
+			row, err := tx.Envelope(ctx, id)
+			if err != nil {
+				return err
+			}
+			if err := s.r.setState(ctx, tx, row, v); err != nil {
+				return err
+			}
+		}
+		for _, fp := range fps {
+			if err := s.r.rebuildEntity(ctx, tx, fp); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteMeta(ctx, metaFieldsRule)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// upgrade opens s's profile again, as a new version does, and settles.
+func (s *station) upgrade() {
+	s.t.Helper()
+	var err error
+	if s.r, err = Open(context.Background(), s.r.p); err != nil {
+		s.t.Fatal(err)
+	}
+	s.apply()
 }
