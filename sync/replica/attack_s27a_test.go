@@ -138,43 +138,60 @@ func TestAttackS27aMutualPairOfTwoAdministrators(t *testing.T) {
 }
 
 // TestAttackS27aEveryArrivalOrder: the verdict is the same whatever order
-// the admissions and the pair arrive in. Ada admits Zed, then Hal; Zed
-// admits Pam; Hal and Pam revoke each other in a tight pair. Newcomers
-// catching up from scratch take the four chains (Ada's with both her
-// admissions, Zed's with Pam's, Hal's and Pam's with their acts) in every
-// order, then everything else; each must end as the workstations that
-// exchanged did: Hal's act applied, Pam's refused, the same events kept.
+// the admissions and the pair arrive in. Newcomers catching up from
+// scratch take the chains (Ada's with her admissions and promotions, each
+// other admitter's, Hal's and Pam's with their acts) in every order, then
+// everything else; each must end as the workstations that exchanged did:
+// the senior's act applied, the other's refused, the same events kept.
 func TestAttackS27aEveryArrivalOrder(t *testing.T) {
-	c := newClinic(t)
-	sHal, sPam, others := s27aDeeper(t, c)
-	all := append(append(c.stations(), sHal, sPam), others...)
-	exchange(t, all...)
-	hal, pam := sHal.p, sPam.p
-	halAct := s21cRevoke(t, sHal, pam)
-	pamAct := s21cRevoke(t, sPam, hal)
-	chains := [][][]byte{c.sAdmin.own(), others[0].own(), sHal.own(), sPam.own()}
-	exchange(t, all...)
-	want, wantSnap := s21cView(c.sAdmin, hal, pam), c.sAdmin.snapshot()
-	for _, order := range s27aOrders(len(chains)) {
-		s := open(t, newPerson(t, fmt.Sprintf("Nina %v", order), roles.Physician), c.id)
-		s.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
-		s.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
-		for _, i := range order {
-			s.apply(chains[i]...)
-		}
-		s.apply(c.sAdmin.everything()...)
-		if v := s21cView(s, hal, pam); v != want {
-			t.Errorf("chains in order %v: %s, where the clinic reads %s", order, v, want)
-		}
-		if st, why := s.state(halAct); st != store.Applied {
-			t.Errorf("chains in order %v: Hal's act is %v (%s)", order, st, why)
-		}
-		if st, _ := s.state(pamAct); st != store.Rejected {
-			t.Errorf("chains in order %v: Pam's act is %v", order, st)
-		}
-		if d := wantSnap.diff(s.snapshot()); d != "" {
-			t.Errorf("chains in order %v: the newcomer differs from Ada's workstation:\n%s", order, d)
-		}
+	for _, tc := range []struct {
+		name        string
+		tree        s27aTree
+		hal, pam    s21cAct
+		halIsSenior bool
+	}{
+		{name: "Pam admitted by Zed, whom Ada admitted before Hal", tree: s27aDeeper, hal: s21cRevoke, pam: s21cRevoke, halIsSenior: true},
+		{name: "Pam promoted after Hal's admission", tree: s27aPromoted, hal: s21cDemote, pam: s21cRevoke, halIsSenior: true},
+		{name: "both admitted by Zed, Pam first", tree: s27aByZed, hal: s21cRevoke, pam: s21cDemote},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClinic(t)
+			sHal, sPam, others := tc.tree(t, c)
+			all := append(append(c.stations(), sHal, sPam), others...)
+			exchange(t, all...)
+			hal, pam := sHal.p, sPam.p
+			seniorAct, juniorAct := tc.hal(t, sHal, pam), tc.pam(t, sPam, hal)
+			if !tc.halIsSenior {
+				seniorAct, juniorAct = juniorAct, seniorAct
+			}
+			chains := [][][]byte{c.sAdmin.own()}
+			for _, s := range append(others, sHal, sPam) {
+				chains = append(chains, s.own())
+			}
+			exchange(t, all...)
+			want, wantSnap := s21cView(c.sAdmin, hal, pam), c.sAdmin.snapshot()
+			for _, order := range s27aOrders(len(chains)) {
+				s := open(t, newPerson(t, fmt.Sprintf("Nina %v", order), roles.Physician), c.id)
+				s.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+				s.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+				for _, i := range order {
+					s.apply(chains[i]...)
+				}
+				s.apply(c.sAdmin.everything()...)
+				if v := s21cView(s, hal, pam); v != want {
+					t.Errorf("chains in order %v: %s, where the clinic reads %s", order, v, want)
+				}
+				if st, why := s.state(seniorAct); st != store.Applied {
+					t.Errorf("chains in order %v: the senior's act is %v (%s)", order, st, why)
+				}
+				if st, _ := s.state(juniorAct); st != store.Rejected {
+					t.Errorf("chains in order %v: the junior's act is %v", order, st)
+				}
+				if d := wantSnap.diff(s.snapshot()); d != "" {
+					t.Errorf("chains in order %v: the newcomer differs from Ada's workstation:\n%s", order, d)
+				}
+			}
+		})
 	}
 }
 
