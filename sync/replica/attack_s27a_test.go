@@ -366,3 +366,47 @@ func (s *station) upgrade() {
 	}
 	s.apply()
 }
+
+// TestAttackS27aHostileSeniorRevokedByTwo: the cost, bounded as the
+// founder's is (TestAttackS26bHostileFounderRevokedByTwo). Hal, the
+// senior of three administrators Ada admitted, is revoked by Pam and by
+// Quinn; his modified software answers Pam in his chain's next place (a
+// tight pair, which he wins). Quinn's revocation, which his answer does
+// not pair with, still removes him, on every workstation in any order.
+func TestAttackS27aHostileSeniorRevokedByTwo(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	sQuinn := c.anotherAdmin(t, "Quinn Admin", sHal, sPam)
+	all = append(all, sQuinn)
+	exchange(t, all...)
+	hal, pam, quinn := sHal.p, sPam.p, sQuinn.p
+	var observers []*station
+	for _, name := range []string{"Olga Observer", "Oscar Observer", "Lena Late"} {
+		observers = append(observers, s21cObserver(t, c, c.sAdmin, name))
+	}
+	rp := revokeOn(t, sPam, hal)
+	revokeOn(t, sQuinn, hal)
+	heads := map[string]uint64{sPam.r.Device(): rp.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	e := sHal.forge(forged{Entity: pam.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	for i, order := range [][]*station{{sHal, sPam, sQuinn}, {sQuinn, sPam, sHal}, {sPam, sHal, sQuinn}} {
+		for _, from := range order {
+			observers[i].apply(from.own()...)
+		}
+	}
+	// Hal's own workstation is left out (forge: his answer stored
+	// without folding it into his directory).
+	exchange(t, append([]*station{c.sAdmin, sPam, sQuinn}, observers...)...)
+	for _, s := range append([]*station{c.sAdmin, sPam, sQuinn}, observers...) {
+		if m, _ := s.r.Member(hal.fp()); m.Active() {
+			t.Errorf("%s: Hal, revoked by two administrators, stands: %s", s.p.name, s21cView(s, hal, pam, quinn))
+		}
+		for _, p := range []*person{pam, quinn} {
+			if m, _ := s.r.Member(p.fp()); !m.Active() {
+				t.Errorf("%s: %s is not active: %s", s.p.name, p.name, s21cView(s, hal, pam, quinn))
+			}
+		}
+		if st, _ := s.state(e.Header.ID); st != store.Rejected {
+			t.Errorf("%s: Hal's answer to Pam is %v", s.p.name, st)
+		}
+	}
+}
