@@ -253,7 +253,10 @@ func (k Kind) OnlyGrows() bool {
 // Revision 27: of a tight pair of two administrators' acts on each other,
 // the founder's stands and the other's falls (replica's mutual.go,
 // h-sec26): what a version let stand is judged again (mendRoles).
-const fieldsRevision = 27
+// Revision 28: of a tight pair of two administrators neither the founder,
+// the act of the senior by the admission tree stands and the other's
+// falls (replica's seniority.go, h-seca27): judged again (mendRoles).
+const fieldsRevision = 28
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

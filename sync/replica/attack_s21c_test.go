@@ -9,7 +9,6 @@ package replica
 // Findings: /work/notes/sec-s21c.md.
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -106,7 +105,9 @@ func s21cView(s *station, ps ...*person) string {
 // first, the other Pam's; then all workstations exchange everything. The
 // invariant: every workstation ends with the same directory and the same
 // events kept. The rule chosen (attack_s21c): both acts stand, as neither
-// saw the other.
+// saw the other; since session 27 (h-seca27, seniority.go) the senior's
+// stands and the other's falls: Hal's, as Ada admitted him before Pam (or
+// before she made Pam an administrator).
 func TestAttackS21cMutualActs(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -143,16 +144,19 @@ func TestAttackS21cMutualActs(t *testing.T) {
 			}
 			halFirst := s21cObserver(t, c, c.sAdmin, "Olga Observer")
 			pamFirst := s21cObserver(t, c, c.sAdmin, "Oscar Observer")
-			var acts []string
-			halAct := ""
+			want := map[string]store.EnvelopeState{} // act -> its verdict
+			halAct, pamAct := "", ""
 			if tc.hal != nil {
 				halAct = tc.hal(t, sHal, pam)
-				if !tc.halSaw {
-					acts = append(acts, halAct)
-				}
+				want[halAct] = store.Applied
 			}
 			if tc.pam != nil {
-				acts = append(acts, tc.pam(t, sPam, hal))
+				pamAct = tc.pam(t, sPam, hal)
+				want[pamAct] = store.Rejected // Hal, the senior, stands
+			}
+			if tc.halSaw {
+				// His heads say it came after Pam's revocation of him.
+				want[halAct], want[pamAct] = store.Rejected, store.Applied
 			}
 			a := s21cBothOrders(t, halFirst, pamFirst, sHal, sPam, all, hal, pam)
 			for _, s := range all {
@@ -160,17 +164,10 @@ func TestAttackS21cMutualActs(t *testing.T) {
 					t.Errorf("%s's workstation reads %s", s.p.name, v)
 				}
 			}
-			for _, id := range acts {
+			for id, w := range want {
 				for _, s := range []*station{halFirst, pamFirst, c.sAdmin} {
-					if st, why := s.state(id); st != store.Applied {
-						t.Errorf("%s: an act written before its writer heard of the other's is %v (%s); neither saw the other, both stand", s.p.name, st, why)
-					}
-				}
-			}
-			if tc.halSaw {
-				for _, s := range []*station{halFirst, pamFirst, c.sAdmin} {
-					if st, why := s.state(halAct); st != store.Rejected {
-						t.Errorf("%s: Hal's act, whose heads say it came after Pam's revocation of him, is %v (%s)", s.p.name, st, why)
+					if st, why := s.state(id); st != w {
+						t.Errorf("%s: act %s (Hal's: %v) is %v (%s), want %v", s.p.name, id, id == halAct, st, why, w)
 					}
 				}
 			}
@@ -267,49 +264,34 @@ func TestAttackS21cLooseRace(t *testing.T) {
 }
 
 // TestUpgradeJudgesAMutualPairAgain: a workstation of an earlier version
-// kept Hal's revocation of Pam and refused hers of him (heard second). The
-// upgrade's mend (fields revision 14) judges her act again: both stand, as
-// on every workstation of this version.
+// kept Pam's revocation of Hal (heard first) and refused his of her. The
+// upgrade's mend (fields revision 14; since 28 the senior's act stands,
+// seniority.go) judges his act again: Hal, whom Ada admitted first,
+// stands and Pam is revoked, as on every workstation of this version.
 func TestUpgradeJudgesAMutualPairAgain(t *testing.T) {
-	ctx := context.Background()
 	c, sHal, sPam, _ := s21cAdmins(t)
 	hal, pam := sHal.p, sPam.p
 	s := s21cObserver(t, c, c.sAdmin, "Olga Observer")
-	revokeOn(t, sHal, pam)
+	rh := revokeOn(t, sHal, pam)
 	rp := revokeOn(t, sPam, hal)
-	s.apply(sHal.own()...)
 	s.apply(sPam.own()...)
-	// As the earlier version left it: her act refused, Hal active.
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		defer s.r.begin()()
-		row, err := tx.Envelope(ctx, rp.Header.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.r.setState(ctx, tx, row, refused(ruleRevoked, "written after the author's membership was revoked")); err != nil {
-			return err
-		}
-		if err := s.r.rebuildEntity(ctx, tx, hal.fp()); err != nil {
-			return err
-		}
-		return tx.DeleteMeta(ctx, metaFieldsRule)
-	})
-	if err != nil {
-		t.Fatal(err)
+	s.apply(sHal.own()...)
+	// As the earlier version left it: his act refused, Pam active.
+	asEarlierVersion(t, s, map[string]verdict{rh.Header.ID: refused(ruleRevoked, "written after the author's membership was revoked")}, pam.fp())
+	if m, _ := s.r.Member(pam.fp()); m.Revoked() {
+		t.Fatal("setup: Pam reads revoked")
 	}
-	if m, _ := s.r.Member(hal.fp()); m.Revoked() {
-		t.Fatal("setup: Hal reads revoked")
+	s.upgrade()
+	if st, why := s.state(rh.Header.ID); st != store.Applied {
+		t.Errorf("after the upgrade Hal's revocation of Pam is %v: %s", st, why)
 	}
-	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
-		t.Fatal(err)
-	}
-	s.apply()
-	if st, why := s.state(rp.Header.ID); st != store.Applied {
+	if st, why := s.state(rp.Header.ID); st != store.Rejected {
 		t.Errorf("after the upgrade Pam's revocation of Hal is %v: %s", st, why)
 	}
-	for _, p := range []*person{hal, pam} {
-		if m, _ := s.r.Member(p.fp()); !m.Revoked() {
-			t.Errorf("after the upgrade %s is not revoked", p.name)
-		}
+	if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
+		t.Error("after the upgrade Pam is not revoked")
+	}
+	if m, _ := s.r.Member(hal.fp()); m.Revoked() || !m.Active() {
+		t.Errorf("after the upgrade Hal reads %s, active %v", m.Status, m.Active())
 	}
 }

@@ -174,11 +174,13 @@ func TestAttackS22aLateRetaliationCutsHisPast(t *testing.T) {
 	}
 }
 
-// TestAttackS22aWitnessedRaceBothStand: the control. Pam's workstation
-// witnessed Hal's chains; then Hal and Pam revoke each other at once, as
-// the app does (heads by MemberHeads): a tight pair, both stand on every
-// workstation, whatever the order, and Hal2's events before stand.
-func TestAttackS22aWitnessedRaceBothStand(t *testing.T) {
+// TestAttackS22aWitnessedRaceTheSeniorStands: the control. Pam's
+// workstation witnessed Hal's chains; then Hal and Pam revoke each other
+// at once, as the app does (heads by MemberHeads): a tight pair, judged
+// alike on every workstation whatever the order, and Hal2's events before
+// stand. Both acts stood until session 27; now Hal's, the senior's (Ada
+// admitted him first: seniority.go), stands and Pam's falls.
+func TestAttackS22aWitnessedRaceTheSeniorStands(t *testing.T) {
 	k := s22aSetup(t)
 	hal, pam := k.sHal.p, k.sPam.p
 	rh := revokeOn(t, k.sHal, pam)
@@ -197,19 +199,23 @@ func TestAttackS22aWitnessedRaceBothStand(t *testing.T) {
 		if v := s21cView(s, hal, pam); v != want {
 			t.Errorf("%s reads %s, %s reads %s", k.before.p.name, want, s.p.name, v)
 		}
-		for what, id := range map[string]string{"Hal's act": rh.Header.ID, "Pam's act": rp.Header.ID, "admission of Nora": k.admission} {
+		for what, id := range map[string]string{"Hal's act": rh.Header.ID, "admission of Nora": k.admission} {
 			if st, why := s.state(id); st != store.Applied {
 				t.Errorf("%s: %s is %v (%s)", s.p.name, what, st, why)
 			}
+		}
+		if st, why := s.state(rp.Header.ID); st != store.Rejected {
+			t.Errorf("%s: Pam's act is %v (%s)", s.p.name, st, why)
 		}
 	}
 	if d := k.before.snapshot().diff(k.beforeHal2.snapshot()); d != "" {
 		t.Errorf("the observers differ:\n%s", d)
 	}
-	for _, p := range []*person{hal, pam} {
-		if m, _ := k.before.r.Member(p.fp()); !m.Revoked() {
-			t.Errorf("%s is not revoked", p.name)
-		}
+	if m, _ := k.before.r.Member(pam.fp()); !m.Revoked() {
+		t.Error("Pam is not revoked")
+	}
+	if m, _ := k.before.r.Member(hal.fp()); m.Revoked() || !m.Active() {
+		t.Errorf("Hal reads %s, active %v", m.Status, m.Active())
 	}
 }
 

@@ -10,7 +10,6 @@ package replica
 // falls, on every workstation in any order.
 
 import (
-	"context"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -125,7 +124,6 @@ func TestAttackS26bLateRetaliationOnTheFounder(t *testing.T) {
 // it judges them again as a newcomer would: Hal's act refused, the founder
 // active.
 func TestUpgradeS26bFounderPairJudgedAgain(t *testing.T) {
-	ctx := context.Background()
 	c := newClinic(t)
 	sHal := c.anotherAdmin(t, "Hal Admin")
 	ada, hal := c.admin, sHal.p
@@ -138,30 +136,11 @@ func TestUpgradeS26bFounderPairJudgedAgain(t *testing.T) {
 		t.Fatalf("setup: Hal's act is %v", st)
 	}
 	// As the earlier version left it: Hal's act applied, Ada revoked.
-	err := s.db.Update(ctx, func(tx *store.Tx) error {
-		defer s.r.begin()()
-		row, err := tx.Envelope(ctx, rh.Header.ID)
-		if err != nil {
-			return err
-		}
-		if err := s.r.setState(ctx, tx, row, verdict{state: store.Applied}); err != nil {
-			return err
-		}
-		if err := s.r.rebuildEntity(ctx, tx, ada.fp()); err != nil {
-			return err
-		}
-		return tx.DeleteMeta(ctx, metaFieldsRule)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	asEarlierVersion(t, s, map[string]verdict{rh.Header.ID: {state: store.Applied}}, ada.fp())
 	if m, _ := s.r.Member(ada.fp()); !m.Revoked() {
 		t.Fatal("setup: Ada does not read revoked")
 	}
-	if s.r, err = Open(ctx, s.r.p); err != nil { // the upgrade
-		t.Fatal(err)
-	}
-	s.apply()
+	s.upgrade()
 	if st, why := s.state(rh.Header.ID); st != store.Rejected {
 		t.Errorf("after the upgrade Hal's act on the founder is %v: %s", st, why)
 	}

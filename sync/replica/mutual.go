@@ -41,11 +41,23 @@ package replica
 // Session 26 (h-sec26): the founder wins a tight pair (her act stands, the
 // other's falls), read from the two writers' fingerprints and the clinic
 // id alone, so that the founder and an administrator she admitted, the
-// clinic's only ones, never leave it with none. A tight pair of two other
-// administrators still leaves both cut (Known limits). The cost: a hostile
+// clinic's only ones, never leave it with none. The cost: a hostile
 // founder's tight answer to one administrator's revocation of her stands;
 // a second administrator's revocation, which her answer does not pair
 // with, still removes her.
+//
+// Session 27 (h-seca27): of any tight pair the senior's act stands and
+// the other's falls, seniority read from the admission tree by events
+// neither of the two signed (seniority.go; the founder above all), so two
+// other administrators, the clinic's only ones, no longer both fall. Both
+// stand only where neither is reached from the founder by others' events,
+// or the two read alike. The cost widens the founder's: a hostile
+// senior's tight answer to a junior's revocation of him stands (his
+// witnesses bound it, as below). The loose race stays open: read loosely
+// on the junior's side, the pair would let a senior a junior revoked
+// answer at any later place of his chain and stand, undoing her
+// revocation, where the tight shape holds his answer to the place right
+// after the last of his she had heard of.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
@@ -128,7 +140,7 @@ func cutMaps(f Fields) []cutMap {
 // neither saw the other, each naming everything of the other's chain
 // before the other's act and neither naming less than its writer had
 // witnessed (a mutual pair: each judged without the other, so both
-// stand).
+// stand, unless one of them is the senior: seniority.go).
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if e.Kind != KindMember || x.Kind != KindMember || e.Author == x.Author ||
 		e.Entity != x.Author || x.Entity != e.Author || e.Seq == 0 || x.Seq == 0 {
@@ -152,8 +164,8 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
 		return false, nil
 	}
-	if r.founder(x.Author) {
-		return false, nil // the founder's act wins a tight pair: e falls
+	if senior, err := r.senior(ctx, tx, x.Author, rung{x.Device, x.Seq}, e.Author, rung{e.Device, e.Seq}); err != nil || senior {
+		return false, err // the senior's act wins a tight pair: e falls (seniority.go)
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
