@@ -139,7 +139,8 @@ func (r *Replica) mendFields(ctx context.Context) error {
 }
 
 // metaPinRule marks a store whose events were judged by the pin rule
-// (checkPin, fields revision 26) and whose records made before keep their
+// (checkPin, fields revision 26; its revision, since 29 when bound ids
+// began: pinRuleRevision) and whose records made before keep their
 // pinned field as first written: the mend judges the pinned records and
 // the records changed twice once, not at every later revision (a pinned
 // record is every patient and appointment made since: at 100,000
