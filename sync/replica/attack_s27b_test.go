@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -40,24 +39,6 @@ func sealOfEvent(t *testing.T, s *station, env *crypto.Envelope) string {
 		t.Fatal(err)
 	}
 	return st.String("import_seal")
-}
-
-// writtenBy is what env wrote, as s (holding its scope's key) reads it.
-func writtenBy(t *testing.T, s *station, env *crypto.Envelope) Fields {
-	t.Helper()
-	k, ok := s.r.Key(roles.Scope(env.Header.Scope))
-	if !ok {
-		t.Fatalf("%s holds no %s key", s.p.name, env.Header.Scope)
-	}
-	plain, err := env.Open(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f Fields
-	if err := json.Unmarshal(plain, &f); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 // appointmentReads fails t unless s reads appointment id with patient and
@@ -137,24 +118,12 @@ func TestAttackS27bAppointmentMovedToAnotherPatient(t *testing.T) {
 // id, kept sealed by a workstation that held no key of its epoch yet, is
 // judged by the pin rule when the key comes and it opens (unseal.go).
 func TestAttackS27bBoundWhenUnsealed(t *testing.T) {
-	ctx := context.Background()
 	c := newClinic(t)
 	p := registered(t, c.sPhys, "Abbott", "MH0000001")
 	b := booking(t, c.sPhys, p.Header.Entity, c.phys.fp(), nil)
 	exchange(t, c.stations()...)
-	if _, err := c.sPhys.r.NewEpoch(ctx, roles.FrontDesk); err != nil {
-		t.Fatal(err)
-	}
-	c.sPhys.grant(roles.FrontDesk, c.recep)
-	c.sRecep.apply(c.sPhys.own()...)
-	forged := c.sRecep.forge(forged{Entity: b.Header.Entity, Kind: "appointment", Scope: string(roles.FrontDesk),
+	forged := openedLater(t, c, forged{Entity: b.Header.Entity, Kind: "appointment", Scope: string(roles.FrontDesk),
 		Fields: fields(t, map[string]any{"physician": c.phys2.fp()})})
-	c.sPh2.apply(c.sRecep.own()...)
-	if st, _ := c.sPh2.ruleOf(forged.Header.ID); st != store.Sealed {
-		t.Fatalf("setup: Rita's event is %v on Pia's workstation, want sealed (no key of its epoch yet)", st)
-	}
-	c.sPhys.grant(roles.FrontDesk, c.phys2)
-	c.sPh2.apply(c.sPhys.own()...)
 	if st, rule := c.sPh2.ruleOf(forged.Header.ID); st != store.Rejected || rule != ruleContent {
 		t.Errorf("opened on Pia's workstation, Rita's physician is %v (rule %q); want refused by the content rule", st, rule)
 	}

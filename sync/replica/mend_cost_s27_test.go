@@ -2,8 +2,6 @@ package replica
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,10 +16,7 @@ import (
 // (its patient and physician kept as first written, Once), against a
 // later revision's mend that judges none of them.
 func TestMendCostS27(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("MEDIHAVEN_BENCH_MEND27"))
-	if n <= 0 {
-		t.Skip("MEDIHAVEN_BENCH_MEND27=N measures the mend over N appointments")
-	}
+	n := benchSize(t, "MEDIHAVEN_BENCH_MEND27", "appointments")
 	ctx := context.Background()
 	c := newClinic(t)
 	s := c.sRecep
@@ -43,16 +38,7 @@ func TestMendCostS27(t *testing.T) {
 	}
 	t.Logf("seeded %d appointments, 2 events each, in %v", n, time.Since(start))
 	mend := func(what string, forget func(context.Context, *store.Tx) error) {
-		t.Helper()
-		if err := s.db.Update(ctx, func(tx *store.Tx) error { return forget(ctx, tx) }); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		var err error
-		if s.r, err = Open(ctx, s.r.p); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %v, %v an appointment", what, time.Since(start), time.Since(start)/time.Duration(n))
+		timeMend(t, s, n, "an appointment", what, forget)
 	}
 	mend("the upgrade's mend from session 26 (every appointment changed since made judged again)", func(ctx context.Context, tx *store.Tx) error {
 		if err := tx.SetMeta(ctx, metaPinRule, []byte("26")); err != nil {
