@@ -73,7 +73,10 @@ const (
 )
 
 // NewRecordID returns a new id for a record of kind, bound to it: pinned
-// to no value (pinnedMark, a random salt) when kind has a Pin.
+// to no value (pinnedMark, a random salt) when kind has a Pin. A kind
+// whose Pin binds fields its making event writes (an appointment) makes
+// its ids with NewBoundID instead (records.NewBookingID): under this one
+// those fields stay last-writer (read first-written where Once).
 func NewRecordID(kind string) string {
 	mark := recordMark
 	if k, ok := KindOf(kind); ok && k.Pin.Field != "" {
