@@ -256,7 +256,12 @@ func (k Kind) OnlyGrows() bool {
 // Revision 28: of a tight pair of two administrators neither the founder,
 // the act of the senior by the admission tree stands and the other's
 // falls (replica's seniority.go, h-seca27): judged again (mendRoles).
-const fieldsRevision = 28
+// Revision 29: an appointment's id bound to what its booking writes once
+// (Pin.Bound: its patient, physician, series, who booked it when; the
+// mark 5ec1d01c, NewBoundID), and an older appointment's patient and
+// physician kept as first written (Once) (h-secb27): the bound records
+// are judged again, and the appointments changed since they were made.
+const fieldsRevision = 29
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -284,6 +289,9 @@ func declarationsHash() string {
 		}
 		if k.Pin.Field != "" {
 			fmt.Fprintf(h, " pin %q %q %q once %q", k.Pin.Field, k.Pin.Seal, k.Pin.With, k.Once)
+			if len(k.Pin.Bound) > 0 {
+				fmt.Fprintf(h, " bound %q", k.Pin.Bound)
+			}
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

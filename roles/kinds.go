@@ -119,7 +119,13 @@ func init() {
 				"visit_started", "visit_finished",
 				// Since session 26: the seal of an import (Pin).
 				"import_seal"}, origin),
-			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at"},
+			// What a booking writes once for good is bound to its id
+			// since session 27 (h-secb27: Pin.Bound, records.NewBookingID):
+			// no event moves it to another patient or physician, nor into
+			// another series; the desk cancels and books again. On an
+			// appointment made before, the patient and physician written
+			// first stand (Once).
+			ByAuthor: []string{"booked_by"}, Once: []string{"booked_by", "booked_at", "patient", "physician"},
 			// The status is read from them over the status field: written
 			// by the desk, they would mark a visit nobody made. The
 			// status "seen" and "in-visit" are the physician's too, but
@@ -129,7 +135,11 @@ func init() {
 			// rule: its import wrote "seen" with no mark.
 			Holders: []Held{{Field: "visit_started", Scope: Clinical}, {Field: "visit_finished", Scope: Clinical},
 				{Field: "status", Values: []string{"seen", "in-visit"}, Scope: Clinical, Pinned: true}},
-			Pin: Pin{Field: "imported", Seal: "import_seal", With: "status"}},
+			// The seal keeps the name of session 26, which a booking writes
+			// too: a workstation of that version applies a booking under a
+			// bound id (roles.NewBoundID) as under a random one.
+			Pin: Pin{Field: "imported", Seal: "import_seal", With: "status",
+				Bound: []string{"patient", "physician", "series", "repeat", "booked_by", "booked_at", "attribution"}}},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).

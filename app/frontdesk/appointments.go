@@ -68,9 +68,9 @@ func (s *Service) Book(ctx context.Context, a Appointment) (Appointment, error) 
 			return Appointment{}, err
 		}
 	}
-	a.ID, a.Status, a.Series, a.Start = roles.NewRecordID(records.KindAppointment), StatusBooked, "", a.Start.In(zone)
+	a.Status, a.Series, a.Start = StatusBooked, "", a.Start.In(zone)
 	a.BookedBy, a.BookedAt = r.Fingerprint(), s.c.Now()
-	fields, err := newBooking(a).Fields()
+	fields, err := bookingFields(&a)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -80,11 +80,19 @@ func (s *Service) Book(ctx context.Context, a Appointment) (Appointment, error) 
 	return a, nil
 }
 
-// newBooking is the record a booking of a writes: what the desk chose and
-// who booked it when, nothing else the caller's value may carry.
-func newBooking(a Appointment) Appointment {
-	return Appointment{Patient: a.Patient, Physician: a.Physician, Start: a.Start, Minutes: a.Minutes, Reason: a.Reason,
-		Status: a.Status, Overbooked: a.Overbooked, Series: a.Series, Repeat: a.Repeat, BookedBy: a.BookedBy, BookedAt: a.BookedAt}
+// bookingFields gives a its id, bound to its patient, physician and
+// series (records.NewBookingID), and returns the fields its booking
+// writes: what the desk chose and who booked it when, nothing else the
+// caller's value may carry.
+func bookingFields(a *Appointment) (replica.Fields, error) {
+	b, err := records.NewBookingID(Appointment{Patient: a.Patient, Physician: a.Physician, Start: a.Start, Minutes: a.Minutes,
+		Reason: a.Reason, Status: a.Status, Overbooked: a.Overbooked, Series: a.Series, Repeat: a.Repeat, BookedBy: a.BookedBy,
+		BookedAt: a.BookedAt})
+	if err != nil {
+		return nil, err
+	}
+	a.ID, a.Seal = b.ID, b.Seal
+	return b.Fields()
 }
 
 // checkSlot applies the booking rules to a, against the physician's other

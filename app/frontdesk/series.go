@@ -103,17 +103,22 @@ func (s *Service) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	}
 	series := crypto.NewEventID()
 	out := make([]Appointment, 0, len(starts))
+	booking := make(map[string]replica.Fields, len(starts))
 	// Kept as written since the first version: app/interop reads it back.
 	repeat := fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(starts))
 	for _, t := range starts {
 		o := a
-		o.ID, o.Start, o.Status, o.Series, o.Repeat = roles.NewRecordID(records.KindAppointment), t, StatusBooked, series, repeat
+		o.Start, o.Status, o.Series, o.Repeat = t.In(zone), StatusBooked, series, repeat
 		o.BookedBy, o.BookedAt = r.Fingerprint(), s.c.Now()
+		f, err := bookingFields(&o)
+		if err != nil {
+			return nil, err
+		}
+		booking[o.ID] = f
 		out = append(out, o)
 	}
 	return out, s.writeSeries(ctx, r, zone, out, a.Overbooked, nil, func(o Appointment) (replica.Fields, error) {
-		o.Start = o.Start.In(zone)
-		return newBooking(o).Fields()
+		return booking[o.ID], nil
 	})
 }
 

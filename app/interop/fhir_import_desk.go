@@ -256,14 +256,21 @@ func (x *fhirImporter) appointment(e *bundleEntry) error {
 	ap := frontdesk.Appointment{Physician: "", Start: start.In(x.zone), Minutes: minutes, Reason: reason,
 		Status: fhirAppointmentStatus[a.Status.Code()], CancelReason: conceptText(a.CancelationReason),
 		Origin: chart.Origin{Attribution: attribution}}
-	// Its id is bound to its import: the status "seen" a receptionist
-	// writes only so (records.NewImportedAppointmentID).
-	ap = records.NewImportedAppointmentID(ap, x.now)
-	e.entity = ap.ID
+	x.mint(e, records.KindAppointment) // for the references; its own once its patient's is known
 	x.count(e)
 	x.then = append(x.then, func(_ context.Context, b *replica.Batch) error {
+		// Its id is bound to its import and its patient: the status "seen"
+		// a receptionist writes only so, and no event moves it to another
+		// patient (records.NewImportedAppointmentID). Appointments are
+		// written before what refers to them (check's rank), which reads
+		// e.entity only then.
 		ap.Patient, ap.BookedBy, ap.BookedAt = pe.entity, x.r.Fingerprint(), x.now
-		return x.append(b, e.entity, records.KindAppointment, roles.FrontDesk, ap.Fields)
+		made, err := records.NewImportedAppointmentID(ap, x.now)
+		if err != nil {
+			return err
+		}
+		e.entity = made.ID
+		return x.append(b, e.entity, records.KindAppointment, roles.FrontDesk, made.Fields)
 	})
 	return nil
 }

@@ -33,10 +33,12 @@ const (
 	// where the status field's last writer is the desk (AppointmentFromState).
 	AppointmentVisitStarted  = "visit_started"
 	AppointmentVisitFinished = "visit_finished"
-	// AppointmentImportSeal proves an imported appointment's import, which
-	// its id is bound to (roles.Kind.Pin, NewImportedAppointmentID): only in
-	// that event may the desk write the status "seen" (since session 26).
-	AppointmentImportSeal = "import_seal"
+	// AppointmentSeal proves what the appointment's id is bound to
+	// (roles.Kind.Pin): since session 26 an import (only in that event may
+	// the desk write the status "seen"), since session 27 what its booking
+	// or import writes once for good (NewBookingID). The name is session
+	// 26's, which that version's workstations accept.
+	AppointmentSeal = "import_seal"
 )
 
 // The values of an appointment's status.
@@ -83,18 +85,35 @@ type Appointment struct {
 	VisitStarted time.Time // when the physician started the visit (app/chart), zero before
 	VisitEnded   time.Time // when she finished it
 	Origin                 // set on an appointment imported from another clinic
-	ImportSeal   string    // proves the import its id is bound to (NewImportedAppointmentID)
+	Seal         string    // proves what its id is bound to (NewBookingID)
 }
 
-// NewImportedAppointmentID gives a, imported at with its status, a new
-// record id bound to its import and that status (roles.NewPinnedID):
-// every workstation refuses the status "seen" or "in-visit" from a member
-// whose role holds no clinical key under an appointment's id but in the
-// event that proves it, which Fields writes (session 26, h-mrn26).
-func NewImportedAppointmentID(a Appointment, at time.Time) Appointment {
+// NewBookingID gives a, as the event that makes it writes it (Fields), a
+// new record id bound to what that event writes once for good
+// (roles.NewBoundID, roles.Pin.Bound): its patient and physician, its
+// series, who booked it when, and an import's time, attribution and
+// status; and the seal Fields then writes beside them. Every workstation
+// refuses an event under the id that writes another patient, physician
+// or series (session 27, h-secb27): the desk cancels and books again.
+func NewBookingID(a Appointment) (Appointment, error) {
+	a.Seal = ""
+	f, err := a.Fields()
+	if err != nil {
+		return a, err
+	}
+	a.ID, a.Seal = roles.NewBoundID(KindAppointment, f)
+	return a, nil
+}
+
+// NewImportedAppointmentID gives a, imported at with its status, its
+// patient and who imported it, a new record id bound to its import and
+// what NewBookingID binds: every workstation refuses the status "seen" or
+// "in-visit" from a member whose role holds no clinical key under an
+// appointment's id but in the event that proves its import, which Fields
+// writes (session 26, h-mrn26).
+func NewImportedAppointmentID(a Appointment, at time.Time) (Appointment, error) {
 	a.Origin.Imported = time.UnixMilli(at.UnixMilli())
-	a.ID, a.ImportSeal = roles.NewPinnedID(KindAppointment, mustJSON(a.Origin.Imported.UnixMilli()), mustJSON(a.Status))
-	return a
+	return NewBookingID(a)
 }
 
 // The length of an appointment, in minutes: 1 minute to 8 hours.
@@ -170,6 +189,6 @@ func (a Appointment) Fields() (replica.Fields, error) {
 	e.ms(AppointmentVisitStarted, a.VisitStarted)
 	e.ms(AppointmentVisitFinished, a.VisitEnded)
 	e.origin(a.Origin)
-	e.str(AppointmentImportSeal, a.ImportSeal)
+	e.str(AppointmentSeal, a.Seal)
 	return e.fields()
 }

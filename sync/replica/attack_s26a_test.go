@@ -107,27 +107,35 @@ func TestAttackS26aMRNMovedToAnotherPatient(t *testing.T) {
 	}
 }
 
-// TestAttackS26aMRNWhenUnsealed: Rita's MRN under Baker's id, kept sealed
-// by a workstation that held no key of its epoch yet, is judged by the pin
-// rule when the key comes and it opens (unseal.go), as on apply.
-func TestAttackS26aMRNWhenUnsealed(t *testing.T) {
-	ctx := context.Background()
-	c := newClinic(t)
-	b := registered(t, c.sPhys, "Baker", "MH0000002")
-	exchange(t, c.stations()...)
-	if _, err := c.sPhys.r.NewEpoch(ctx, roles.FrontDesk); err != nil {
+// openedLater has Rita forge f in a front-desk epoch Pia's workstation
+// holds no key of yet, so that it keeps it sealed, then gives Pia the key:
+// her workstation judges f when it opens (unseal.go).
+func openedLater(t *testing.T, c *clinic, f forged) *crypto.Envelope {
+	t.Helper()
+	if _, err := c.sPhys.r.NewEpoch(context.Background(), roles.FrontDesk); err != nil {
 		t.Fatal(err)
 	}
 	c.sPhys.grant(roles.FrontDesk, c.recep)
 	c.sRecep.apply(c.sPhys.own()...)
-	forged := c.sRecep.forge(forged{Entity: b.Header.Entity, Kind: "patient", Scope: string(roles.FrontDesk),
-		Fields: fields(t, map[string]any{"mrn": "MH0000001"})})
+	env := c.sRecep.forge(f)
 	c.sPh2.apply(c.sRecep.own()...)
-	if st, _ := c.sPh2.ruleOf(forged.Header.ID); st != store.Sealed {
+	if st, _ := c.sPh2.ruleOf(env.Header.ID); st != store.Sealed {
 		t.Fatalf("setup: Rita's event is %v on Pia's workstation, want sealed (no key of its epoch yet)", st)
 	}
 	c.sPhys.grant(roles.FrontDesk, c.phys2)
 	c.sPh2.apply(c.sPhys.own()...)
+	return env
+}
+
+// TestAttackS26aMRNWhenUnsealed: Rita's MRN under Baker's id, kept sealed
+// by a workstation that held no key of its epoch yet, is judged by the pin
+// rule when the key comes and it opens (unseal.go), as on apply.
+func TestAttackS26aMRNWhenUnsealed(t *testing.T) {
+	c := newClinic(t)
+	b := registered(t, c.sPhys, "Baker", "MH0000002")
+	exchange(t, c.stations()...)
+	forged := openedLater(t, c, forged{Entity: b.Header.Entity, Kind: "patient", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"mrn": "MH0000001"})})
 	if st, rule := c.sPh2.ruleOf(forged.Header.ID); st != store.Rejected || rule != ruleContent {
 		t.Errorf("opened on Pia's workstation, Rita's MRN is %v (rule %q); want refused by the content rule", st, rule)
 	}
@@ -259,12 +267,9 @@ func TestTwoDesksDrawTheSameMRN(t *testing.T) {
 	}
 }
 
-// lastWriterWins writes into s's record id the fields env wrote as a
-// version that read every field by its last writer kept them, and has
-// the store judged again at the next Open (forgetFieldsRule).
-func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
+// writtenBy is what env wrote, as s (holding its scope's key) reads it.
+func writtenBy(t *testing.T, s *station, env *crypto.Envelope) Fields {
 	t.Helper()
-	ctx := context.Background()
 	k, ok := s.r.Key(roles.Scope(env.Header.Scope))
 	if !ok {
 		t.Fatalf("%s holds no %s key", s.p.name, env.Header.Scope)
@@ -277,7 +282,17 @@ func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
 	if err := json.Unmarshal(plain, &f); err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.Update(ctx, func(tx *store.Tx) error {
+	return f
+}
+
+// lastWriterWins writes into s's record id the fields env wrote as a
+// version that read every field by its last writer kept them, and has
+// the store judged again at the next Open (forgetFieldsRule).
+func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
+	t.Helper()
+	ctx := context.Background()
+	f := writtenBy(t, s, env)
+	err := s.db.Update(ctx, func(tx *store.Tx) error {
 		e, err := tx.Entity(ctx, id)
 		if err != nil {
 			return err

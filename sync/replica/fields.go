@@ -22,7 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -94,33 +94,31 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.mendIDs(ctx, tx) }); err != nil {
 		return err
 	}
-	// The pin rule (fields revision 26) is judged again once: every event
-	// a version of it applied since passed it.
-	pins := false
+	// The pin rule (fields revision 26; bound ids since 29) is judged
+	// again once: every event a version of it applied since passed it.
+	pinRule := 0
 	if err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		_, err := tx.Meta(ctx, metaPinRule)
-		pins = errors.Is(err, store.ErrNotFound)
-		if pins {
+		v, err := tx.Meta(ctx, metaPinRule)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
+		pinRule, _ = strconv.Atoi(string(v))
 		return err
 	}); err != nil {
 		return err
 	}
-	suspects, err := r.overgrown(ctx, pins)
+	suspects, err := r.overgrown(ctx, pinRule)
 	if err != nil {
 		return err
 	}
-	if pins {
-		// Records made before ids were pinned keep their pinned field as
-		// first written (roles.Kind.Once): those whose events may have
-		// written it twice (a patient's MRN).
-		again, err := r.changedAgain(ctx)
-		if err != nil {
-			return err
-		}
-		suspects = append(suspects, again...)
+	// Records made before ids were pinned keep their pinned field as
+	// first written (roles.Kind.Once): those whose events may have
+	// written it twice (a patient's MRN, an appointment's patient).
+	again, err := r.changedAgain(ctx, pinRule)
+	if err != nil {
+		return err
 	}
+	suspects = append(suspects, again...)
 	for _, id := range suspects {
 		if err := r.judgeFieldsAgain(ctx, id); err != nil {
 			return err
@@ -133,7 +131,7 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	r.onChange = nil // nobody listens yet: this is how the store now is
 	r.state.Unlock()
 	return r.p.DB.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.SetMeta(ctx, metaPinRule, []byte("26")); err != nil {
+		if err := tx.SetMeta(ctx, metaPinRule, []byte(strconv.Itoa(pinRuleRevision))); err != nil {
 			return err
 		}
 		return tx.SetMeta(ctx, metaFieldsRule, []byte(version))
@@ -141,7 +139,8 @@ func (r *Replica) mendFields(ctx context.Context) error {
 }
 
 // metaPinRule marks a store whose events were judged by the pin rule
-// (checkPin, fields revision 26) and whose records made before keep their
+// (checkPin, fields revision 26; its revision, since 29 when bound ids
+// began: pinRuleRevision) and whose records made before keep their
 // pinned field as first written: the mend judges the pinned records and
 // the records changed twice once, not at every later revision (a pinned
 // record is every patient and appointment made since: at 100,000
@@ -149,6 +148,26 @@ func (r *Replica) mendFields(ctx context.Context) error {
 // again and 5.6 s without, under the exclusive bench lock at load 7–9;
 // TestMendCostS26).
 const metaPinRule = "replica/pin-rule"
+
+// pinRuleRevision is the fields revision of the pin rule this version
+// keeps in metaPinRule: 26, pinned ids (h-mrn26); 29, bound ids
+// (roles.NewBoundID, h-secb27). From 26 to 29 the mend judges again every
+// appointment changed since it was made (Once): 16.7 s over 100,000
+// appointments of two events each, against 6.7 s for a later revision's
+// mend (TestMendCostS27, exclusive bench lock, load 2–5).
+const pinRuleRevision = 29
+
+// onceKinds are the kinds whose records made before their ids bound a
+// field keep it as first written (roles.Kind.Once), by the pin rule's
+// revision that began it, and which of their ids bind it.
+var onceKinds = []struct {
+	kind  string
+	since int
+	binds func(kind, id string) bool
+}{
+	{"patient", 26, roles.IsPinned},
+	{"appointment", 29, roles.IsBound},
+}
 
 // retryFields sends the events refused for their fields back to be judged
 // again at the next Apply, and receptionists' confirmations, which a
@@ -176,8 +195,10 @@ func (r *Replica) retryFields(ctx context.Context, tx *store.Tx) error {
 }
 
 // overgrown returns the records whose state could hold an event the
-// fields rule refuses; the records whose ids are pinned too when pins.
-func (r *Replica) overgrown(ctx context.Context, pins bool) ([]string, error) {
+// fields rule refuses; the records whose ids are pinned or bound too,
+// where the pin rule of pinRule (its revision, 0 for none) did not judge
+// them.
+func (r *Replica) overgrown(ctx context.Context, pinRule int) ([]string, error) {
 	const page = 2000
 	var out []string
 	for after := ""; ; {
@@ -209,33 +230,33 @@ func (r *Replica) overgrown(ctx context.Context, pins bool) ([]string, error) {
 			// a role holding a scope writes (roles.Kind.Holders, fields
 			// revision 25: checkRoleOfFields).
 			// Or a record whose id is bound to a field's value (fields
-			// revision 26: checkPin).
+			// revision 26: checkPin), or to several (revision 29).
 			k, _ := roles.KindOf(e.Kind)
-			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) ||
-				pins && k.Pin.Field != "" && roles.IsPinned(e.Kind, e.ID) {
+			pinned := k.Pin.Field != "" && (pinRule < 26 && roles.IsPinned(e.Kind, e.ID) || pinRule < 29 && roles.IsBound(e.Kind, e.ID))
+			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) || pinned {
 				out = append(out, e.ID)
 			}
 		}
 	}
 }
 
-// changedAgain returns the records of kinds that keep their pinned field
-// as first written (roles.Kind.Once) with more than one applied event,
-// not pinned: a version before fields revision 26 read the field's last
-// writer.
-func (r *Replica) changedAgain(ctx context.Context) ([]string, error) {
+// changedAgain returns the records of onceKinds whose ids do not bind the
+// fields they keep as first written, with more than one applied event,
+// where the pin rule of pinRule did not keep them so: a version before
+// read the fields' last writer.
+func (r *Replica) changedAgain(ctx context.Context, pinRule int) ([]string, error) {
 	var out []string
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
-		for _, k := range roles.Kinds() {
-			if k.Pin.Field == "" || !slices.Contains(k.Once, k.Pin.Field) {
+		for _, o := range onceKinds {
+			if pinRule >= o.since {
 				continue
 			}
-			ids, err := tx.EntitiesChangedAgain(ctx, k.Name)
+			ids, err := tx.EntitiesChangedAgain(ctx, o.kind)
 			if err != nil {
 				return err
 			}
 			for _, id := range ids {
-				if !roles.IsPinned(k.Name, id) {
+				if !o.binds(o.kind, id) {
 					out = append(out, id)
 				}
 			}
@@ -249,10 +270,15 @@ func (r *Replica) changedAgain(ctx context.Context) ([]string, error) {
 }
 
 // holdsHeld reports whether st holds a field of kind k only a role holding
-// a scope writes (roles.Kind.Holders).
+// a scope writes (roles.Kind.Holders). Not one held under pinned ids only
+// (Held.Pinned: an appointment's status "seen"): the records whose ids are
+// pinned are judged once by the pin rule's revision (overgrown), and every
+// version that applied an event under such an id since held it so; else
+// every appointment with a status was judged again at every revision
+// (session 27: 17.4 s over 100,000 appointments, 174 µs each, at load 2–5).
 func holdsHeld(k roles.Kind, st State) bool {
 	for _, h := range k.Holders {
-		if _, ok := st[h.Field]; ok {
+		if _, ok := st[h.Field]; ok && !h.Pinned {
 			return true
 		}
 	}

@@ -18,10 +18,7 @@ import (
 // runs it once (the pinned ids and the patients changed twice judged
 // again), and the mend were it to judge every patient again.
 func TestMendCostS26(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("MEDIHAVEN_BENCH_MEND"))
-	if n <= 0 {
-		t.Skip("MEDIHAVEN_BENCH_MEND=N measures the mend over N patients")
-	}
+	n := benchSize(t, "MEDIHAVEN_BENCH_MEND", "patients")
 	ctx := context.Background()
 	c := newClinic(t)
 	s := c.sPhys
@@ -42,16 +39,7 @@ func TestMendCostS26(t *testing.T) {
 	}
 	t.Logf("seeded %d patients, 2 events each, in %v", n, time.Since(start))
 	mend := func(what string, forget func(context.Context, *store.Tx) error) {
-		t.Helper()
-		if err := s.db.Update(ctx, func(tx *store.Tx) error { return forget(ctx, tx) }); err != nil {
-			t.Fatal(err)
-		}
-		start := time.Now()
-		var err error
-		if s.r, err = Open(ctx, s.r.p); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s: %v, %v a patient", what, time.Since(start), time.Since(start)/time.Duration(n))
+		timeMend(t, s, n, "a patient", what, forget)
 	}
 	mend("the upgrade's mend (Open: every pinned patient and every patient changed twice judged again)", forgetFieldsRule)
 	mend("a later revision's mend (Open: the pin rule kept)", func(ctx context.Context, tx *store.Tx) error {
@@ -63,4 +51,29 @@ func TestMendCostS26(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("an Open without a mend: %v", time.Since(start))
+}
+
+// timeMend has s's store forget what forget forgets, then logs how long
+// opening it again (the mend) takes, in all and per one of n what.
+func timeMend(t *testing.T, s *station, n int, per, what string, forget func(context.Context, *store.Tx) error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.db.Update(ctx, func(tx *store.Tx) error { return forget(ctx, tx) }); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var err error
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %v, %v %s", what, time.Since(start), time.Since(start)/time.Duration(n), per)
+}
+
+// benchSize is the N of the variable name=N, or skips t: N of what.
+func benchSize(t *testing.T, name, what string) int {
+	n, _ := strconv.Atoi(os.Getenv(name))
+	if n <= 0 {
+		t.Skipf("%s=N measures the mend over N %s", name, what)
+	}
+	return n
 }

@@ -65,7 +65,10 @@ package replica
 //     writes that field only with the seal that proves the id binds it
 //     (checkPin, fields.go; ruleContent). An appointment's status "seen"
 //     and "in-visit" under such an id are the clinical key's but in that
-//     proof (roles.Held.Values: the role rule above).
+//     proof (roles.Held.Values: the role rule above). Under an id bound to
+//     several (roles.Pin.Bound, since session 27: an appointment's
+//     patient, physician and series), an event writes any of them only as
+//     the event that made the record did, seal and all.
 //   - Names: a directory entry's name, written since the rule began, holds
 //     no character that is not shown or reorders text (names.go); judged
 //     where the payload opens (ruleContent).

@@ -287,13 +287,16 @@ func seed(ctx context.Context, c *clinic, n, visits int, rng *rand.Rand) (int, e
 		b.Append(replica.Change{Entity: p.ID, Kind: records.KindPatient, Scope: roles.FrontDesk, Fields: f})
 		for range visits {
 			start := decade.Add(time.Duration(rng.IntN(3650*24*4)) * 15 * time.Minute)
-			a := records.Appointment{Patient: p.ID, Physician: physician, Start: start, Minutes: 15,
-				Reason: reasons[rng.IntN(len(reasons))], Status: "booked"}
+			a, err := records.NewBookingID(records.Appointment{Patient: p.ID, Physician: physician, Start: start, Minutes: 15,
+				Reason: reasons[rng.IntN(len(reasons))], Status: "booked"}) // bound to its patient, as the desk books
+			if err != nil {
+				return events, err
+			}
 			f, err := a.Fields()
 			if err != nil {
 				return events, err
 			}
-			b.Append(replica.Change{Entity: roles.NewRecordID(records.KindAppointment), Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
+			b.Append(replica.Change{Entity: a.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk, Fields: f})
 		}
 		if b.Len() >= seedBatch {
 			if err := flush(); err != nil {
