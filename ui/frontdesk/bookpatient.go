@@ -58,6 +58,7 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 	q.reason = kit.NewEntry()
 	q.reason.SetPlaceHolder("Reason for the visit")
 	q.reason.OnSubmitted = func(string) { q.submit() } // Enter books, as in every other form of the desk
+	q.who.OnSubmitted, q.times.OnSubmitted = q.submit, q.submit
 	q.book = widget.NewButtonWithIcon("Book", theme.ConfirmIcon(), q.submit)
 	q.book.Importance = widget.HighImportance
 	if err != nil {
