@@ -245,10 +245,18 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	// Problems.
 	pName, pOnset := kit.NewEntry(), kit.NewEntry()
 	pName.SetPlaceHolder("Problem, e.g. Type 2 diabetes")
-	pOnset.SetPlaceHolder("Onset YYYY-MM-DD, YYYY-MM or YYYY")
+	// Partial dates in the clinic's format (Settings); the records keep
+	// them as YYYY-MM-DD, YYYY-MM or YYYY.
+	f := kit.CurrentDateFormat()
+	pOnset.SetPlaceHolder(fmt.Sprintf("Onset %s, %s or YYYY", f.Placeholder(), f.MonthPlaceholder()))
 	pfb := newFeedback()
 	addProblem := widget.NewButtonWithIcon("Add problem", theme.ContentAddIcon(), func() {
-		pr := chart.Problem{Patient: v.patientID, Name: pName.Text, Onset: strings.TrimSpace(pOnset.Text)}
+		onset, err := kit.ParsePartialDate(pOnset.Text)
+		if err != nil {
+			pfb.fail(fmt.Errorf("the onset %w", err))
+			return
+		}
+		pr := chart.Problem{Patient: v.patientID, Name: pName.Text, Onset: onset}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddProblem(ctx, pr); return err },
 			"Problem added.", pfb, func() { pName.SetText(""); pOnset.SetText("") })
 	})
@@ -274,10 +282,15 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	mName, mDose, mSince := kit.NewEntry(), kit.NewEntry(), kit.NewEntry()
 	mName.SetPlaceHolder("Medication started elsewhere")
 	mDose.SetPlaceHolder("Dose, e.g. 1 tablet daily")
-	mSince.SetPlaceHolder("Since YYYY-MM")
+	mSince.SetPlaceHolder(fmt.Sprintf("Since %s or %s", f.MonthPlaceholder(), f.Placeholder()))
 	mfb := newFeedback()
 	addMed := widget.NewButtonWithIcon("Add medication", theme.ContentAddIcon(), func() {
-		m := chart.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: strings.TrimSpace(mSince.Text)}
+		since, err := kit.ParsePartialDate(mSince.Text)
+		if err != nil {
+			mfb.fail(fmt.Errorf("the start %w", err))
+			return
+		}
+		m := chart.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: since}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddMedication(ctx, m); return err },
 			"Medication added.", mfb, func() { mName.SetText(""); mDose.SetText(""); mSince.SetText("") })
 	})
