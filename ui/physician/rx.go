@@ -222,6 +222,11 @@ func (f *rxForm) item() (prescribing.RxItem, error) {
 }
 
 func (f *rxForm) addItem() {
+	if err := prescribing.CheckDose(f.dose.Text); err != nil && f.chosen != nil {
+		f.fb.fail(err)
+		f.v.win.Canvas().Focus(f.dose)
+		return
+	}
 	it, err := f.item()
 	if err != nil {
 		f.fb.fail(err)
@@ -379,6 +384,9 @@ func (f *rxForm) signRx() {
 	if len(f.items) == 0 {
 		if _, err := f.item(); err == nil {
 			f.addItem() // the drug being edited counts
+			if len(f.items) == 0 {
+				return // its dose was refused, and said why
+			}
 		} else {
 			f.fb.fail(errors.New("add at least one drug to the prescription"))
 			return
