@@ -178,7 +178,9 @@ func (v *chartView) show(c chart.Chart) {
 	v.facts.SetText(strings.Join(facts, " · "))
 	if len(c.Allergies) == 0 {
 		v.allergies.Importance = widget.LowImportance
-		v.allergies.SetText("No known allergies recorded")
+		// Not "No known allergies": that is written once the patient
+		// was asked, and nothing here says she was.
+		v.allergies.SetText("No allergies recorded: ask the patient")
 	} else {
 		var parts []string
 		for _, a := range c.Allergies {
@@ -336,7 +338,7 @@ func (v *chartView) showSummary() {
 
 	v.allergyList.Objects = nil
 	if len(c.Allergies) == 0 {
-		v.allergyList.Add(quiet("No known allergies recorded. Record them before prescribing: prescriptions are checked against them."))
+		v.allergyList.Add(quiet("No allergies recorded. Ask the patient and record them before prescribing: prescriptions are checked only against the allergies recorded here."))
 	}
 	for _, a := range c.Allergies {
 		a := a

@@ -178,13 +178,17 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 		taking = append(taking, prescribing.Taking{Name: it.Generic, Source: "on this prescription"})
 	}
 	ws := f.formulary.Check(d, c.Allergies, taking)
-	if len(ws) == 0 {
-		f.preview.Hide()
-		return
-	}
 	var lines []string
+	if len(c.Allergies) == 0 { // no warning would read as checked and safe
+		lines = append(lines, fmt.Sprintf("⚠ No allergies are recorded for %s: this drug was checked against none. Ask the patient before signing.",
+			c.Patient.Name()))
+	}
 	for _, w := range ws {
 		lines = append(lines, "⚠ "+w.Message)
+	}
+	if len(lines) == 0 {
+		f.preview.Hide()
+		return
 	}
 	f.preview.SetText(strings.Join(lines, "\n"))
 	f.preview.Show()
