@@ -238,6 +238,14 @@ func (v *chartView) act(work func(ctx context.Context) error, okMsg string, fb f
 	})
 }
 
+// submitsTo makes Enter in each field press add, as Enter saves in the
+// desk's forms: a chart line was added only by Tab to its button and Space.
+func submitsTo(add *widget.Button, fields ...*kit.Entry) {
+	for _, e := range fields {
+		e.OnSubmitted = func(string) { add.OnTapped() }
+	}
+}
+
 // section is a titled card.
 func section(title string, objs ...fyne.CanvasObject) fyne.CanvasObject {
 	return widget.NewCard(title, "", container.NewVBox(objs...))
@@ -262,6 +270,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		v.act(func(ctx context.Context) error { _, err := v.c.AddProblem(ctx, pr); return err },
 			"Problem added.", pfb, func() { pName.SetText(""); pOnset.SetText("") })
 	})
+	submitsTo(addProblem, pName, pOnset)
 	problems := section("Problem list", v.problems,
 		container.NewBorder(nil, nil, nil, addProblem, container.NewGridWithColumns(2, pName, pOnset)), pfb.Label)
 
@@ -277,6 +286,8 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		v.act(func(ctx context.Context) error { _, err := v.c.AddAllergy(ctx, al); return err },
 			"Allergy recorded: prescriptions are checked against it.", afb, func() { aSub.SetText(""); aReact.SetText(""); aSev.ClearSelected() })
 	})
+	submitsTo(addAllergy, aSub, aReact)
+	aSev.OnSubmitted = addAllergy.OnTapped
 	allergies := section("Allergies", v.allergyList,
 		container.NewBorder(nil, nil, nil, addAllergy, container.NewGridWithColumns(3, aSub, aReact, aSev)), afb.Label)
 
@@ -296,6 +307,7 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		v.act(func(ctx context.Context) error { _, err := v.c.AddMedication(ctx, m); return err },
 			"Medication added.", mfb, func() { mName.SetText(""); mDose.SetText(""); mSince.SetText("") })
 	})
+	submitsTo(addMed, mName, mDose, mSince)
 	meds := section("Current medications", v.meds,
 		container.NewBorder(nil, nil, nil, addMed, container.NewGridWithColumns(3, mName, mDose, mSince)), mfb.Label)
 

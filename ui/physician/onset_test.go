@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/medihaven/medihaven/app/chart"
@@ -92,5 +93,45 @@ func TestOnsetInTheClinicsFormat(t *testing.T) {
 				t.Errorf("the problem does not read %q", tc.shownAs)
 			}
 		})
+	}
+}
+
+// TestEnterAddsAChartLine: Enter in a field of the problem, allergy or
+// medication line adds it, as Enter saves in the desk's forms; it did
+// nothing, and Add problem was a Tab and a Space away (seen under Xvfb).
+func TestEnterAddsAChartLine(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Entered", c.now.Add(time.Hour))
+	v, _, _ := openChart(t, c, p.ID)
+	field := func(prefix string) *kit.Entry {
+		t.Helper()
+		e, ok := find(v.content, func(e *kit.Entry) bool { return strings.HasPrefix(e.PlaceHolder, prefix) })
+		if !ok {
+			t.Fatalf("no field whose hint starts %q", prefix)
+		}
+		return e
+	}
+	enter := func(e *kit.Entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
+	test.Type(field("Problem"), "Asthma")
+	test.Type(field("Onset"), "2019")
+	enter(field("Onset"))
+	test.Type(field("Medication"), "Salbutamol inhaler")
+	enter(field("Medication"))
+	test.Type(field("Substance"), "Latex")
+	test.Type(field("Reaction"), "rash")
+	sev, _ := find(v.content, func(s *kit.TypeSelect) bool { return s.PlaceHolder == "Severity" })
+	sev.SetSelected(sev.Options[0])
+	enter(field("Reaction"))
+	ch := v.chart
+	if len(ch.Problems) != 1 || ch.Problems[0].Onset != "2019" || len(ch.Allergies) != 1 || ch.Allergies[0].Substance != "Latex" {
+		t.Errorf("after Enter: problems %+v, allergies %+v", ch.Problems, ch.Allergies)
+	}
+	found := false
+	for _, m := range ch.Medications {
+		found = found || m.Name == "Salbutamol inhaler"
+	}
+	if !found {
+		t.Errorf("Enter in the medication did not add it: %+v", ch.Medications)
 	}
 }
