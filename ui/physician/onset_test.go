@@ -42,14 +42,7 @@ func TestOnsetInTheClinicsFormat(t *testing.T) {
 		t.Run(string(tc.format), func(t *testing.T) {
 			kit.SetDateFormat(tc.format)
 			v, _, _ := openChart(t, c, p.ID)
-			field := func(prefix string) *kit.Entry {
-				t.Helper()
-				e, ok := find(v.content, func(e *kit.Entry) bool { return strings.HasPrefix(e.PlaceHolder, prefix) })
-				if !ok {
-					t.Fatalf("no field whose hint starts %q", prefix)
-				}
-				return e
-			}
+			field := func(prefix string) *kit.Entry { return hinted(t, v, prefix) }
 			onset, since := field("Onset"), field("Since")
 			if onset.PlaceHolder != tc.onset || since.PlaceHolder != tc.since {
 				t.Errorf("hints %q and %q, want %q and %q", onset.PlaceHolder, since.PlaceHolder, tc.onset, tc.since)
@@ -104,14 +97,7 @@ func TestEnterAddsAChartLine(t *testing.T) {
 	c := newTestClinic(t)
 	p, _ := c.book(t, "Entered", c.now.Add(time.Hour))
 	v, _, _ := openChart(t, c, p.ID)
-	field := func(prefix string) *kit.Entry {
-		t.Helper()
-		e, ok := find(v.content, func(e *kit.Entry) bool { return strings.HasPrefix(e.PlaceHolder, prefix) })
-		if !ok {
-			t.Fatalf("no field whose hint starts %q", prefix)
-		}
-		return e
-	}
+	field := func(prefix string) *kit.Entry { return hinted(t, v, prefix) }
 	enter := func(e *kit.Entry) { e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) }
 	test.Type(field("Problem"), "Asthma")
 	test.Type(field("Onset"), "2019")
@@ -134,4 +120,14 @@ func TestEnterAddsAChartLine(t *testing.T) {
 	if !found {
 		t.Errorf("Enter in the medication did not add it: %+v", ch.Medications)
 	}
+}
+
+// hinted is the chart's field whose hint starts with prefix.
+func hinted(t *testing.T, v *chartView, prefix string) *kit.Entry {
+	t.Helper()
+	e, ok := find(v.content, func(e *kit.Entry) bool { return strings.HasPrefix(e.PlaceHolder, prefix) })
+	if !ok {
+		t.Fatalf("no field whose hint starts %q", prefix)
+	}
+	return e
 }
