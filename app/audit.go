@@ -171,6 +171,23 @@ func (rec AuditRecord) shown() AuditRecord {
 	return rec
 }
 
+// kindWords names the kinds of record a write seals as a clinic manager
+// reading the audit log would: the log showed "changed a heads-seen
+// record". "Saved", for the header does not say whether the record is new.
+var kindWords = map[string]string{
+	"addendum": "addendum to a note", "allergy": "allergy", "appointment": "appointment",
+	"audit-key": "audit key", "availability": "working hours and days off", "clinic": "clinic details",
+	"confirms": "colleagues confirming each other", "desk-settings": "front-desk settings",
+	"device-move": "workstation moved", "encounter": "visit", "enroll": "workstation joining",
+	"fork-seen": "conflicting histories seen", "grant": "key handed to a colleague",
+	"heads-seen": "sync check between workstations", "immunization": "immunization", "key": "clinic key",
+	"key-held": "key received", "licence": "licence", "medication": "medication", "member": "staff member",
+	"note": "note", "patient": "patient", "prescription": "prescription", "problem": "problem",
+	"procedure": "procedure", "recovery": "key recovery set-up", "recovery-release": "recovery share released",
+	"report": "report", "result": "result", "rx-cancel": "prescription cancelled", "security": "security settings",
+	"token": "registration token", "vitals": "vital signs",
+}
+
 // Describe says in plain words what an audit entry records.
 func (e AuditEntry) Describe() string {
 	if !e.Readable {
@@ -181,10 +198,10 @@ func (e AuditEntry) Describe() string {
 		return "opened a chart"
 	case strings.HasPrefix(a, "change."):
 		kind := strings.TrimPrefix(a, "change.")
-		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
-			return "changed an " + kind + " record"
+		if w, ok := kindWords[kind]; ok {
+			kind = w
 		}
-		return "changed a " + kind + " record"
+		return "saved a record: " + kind
 	default:
 		if e.Record.Detail != "" {
 			return e.Record.Detail

@@ -127,7 +127,7 @@ func firstRunPage(card fyne.CanvasObject) fyne.CanvasObject {
 type createForm struct {
 	clinic, address, phone, zone, admin *kit.Entry
 	pass, confirm                       *kit.Entry
-	servers                             *widget.RadioGroup
+	servers                             *kit.Radio
 	domain, serverDir                   *kit.Entry
 	create, back                        *widget.Button
 	message                             *widget.Label
@@ -164,8 +164,7 @@ func (ws *Workstation) showCreate(f Founding) {
 	cf.domain = entry("e.g. clinic.example")
 	cf.domain.SetText("clinic.localhost")
 	cf.serverDir = entry("Server folder (empty: the default)")
-	cf.servers = widget.NewRadioGroup(serverChoices, func(string) { cf.showServerFields() })
-	cf.servers.Required = true
+	cf.servers = kit.NewRadio(serverChoices, func(string) { cf.showServerFields() })
 	cf.servers.SetSelected(serverChoices[0])
 	cf.message = newMessage(widget.DangerImportance)
 	cf.create = widget.NewButtonWithIcon("Create the clinic", theme.ConfirmIcon(), func() { ws.submitCreate(cf, f) })

@@ -42,7 +42,7 @@ var idleChoices = []int{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 240, 480}
 // settingsScreen is what the Settings section shows: this person's
 // choices on this workstation.
 type settingsScreen struct {
-	theme *widget.RadioGroup
+	theme *kit.Radio
 	dates *kit.TypeSelect
 	idle  *kit.TypeSelect
 
@@ -64,9 +64,8 @@ func (ws *Workstation) newSettings(sh *shellScreen) fyne.CanvasObject {
 	for i, c := range themeChoices {
 		labels[i] = c.label
 	}
-	st.theme = widget.NewRadioGroup(labels, nil)
+	st.theme = kit.NewRadio(labels, nil)
 	st.theme.Horizontal = true
-	st.theme.Required = true
 	for _, c := range themeChoices {
 		if c.value == prefs.StringWithFallback(prefTheme, ws.opts.Theme) {
 			st.theme.Selected = c.label

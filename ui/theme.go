@@ -67,7 +67,7 @@ var palettes = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameSeparator:           rgb(0xd3dde0),
 		theme.ColorNameHover:               rgba(0x0f7c80, 0x14),
 		theme.ColorNamePressed:             rgba(0x0f7c80, 0x30),
-		theme.ColorNameFocus:               rgba(0x0f7c80, 0x55),
+		theme.ColorNameFocus:               rgba(0x063f42, 0x59), // darker than Primary: shows on a primary button (TestFocusShowsOnEveryButton)
 		theme.ColorNameSelection:           rgba(0x0f7c80, 0x2e),
 		theme.ColorNameScrollBar:           rgba(0x1d2a30, 0x66),
 		theme.ColorNameShadow:              rgba(0x0b2a30, 0x30),
@@ -95,7 +95,7 @@ var palettes = map[fyne.ThemeVariant]map[fyne.ThemeColorName]color.Color{
 		theme.ColorNameSeparator:           rgb(0x2c3b41),
 		theme.ColorNameHover:               rgba(0x4cbab5, 0x1a),
 		theme.ColorNamePressed:             rgba(0x4cbab5, 0x40),
-		theme.ColorNameFocus:               rgba(0x4cbab5, 0x66),
+		theme.ColorNameFocus:               rgba(0x1b6f6b, 0x6b), // likewise
 		theme.ColorNameSelection:           rgba(0x4cbab5, 0x38),
 		theme.ColorNameScrollBar:           rgba(0xe4ecee, 0x66),
 		theme.ColorNameShadow:              rgba(0x000000, 0x66),

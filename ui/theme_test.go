@@ -109,3 +109,38 @@ func luminance(c color.Color) float64 {
 	}
 	return 0.2126*lin(r) + 0.7152*lin(g) + 0.0722*lin(b)
 }
+
+// TestFocusShowsOnEveryButton: Fyne draws a button with the keyboard by
+// blending the focus colour over its fill. The focus colour was the
+// primary colour, translucent, so over a primary button (Register, Start
+// visit, Sign, Book) it changed nothing: a receptionist tabbing through
+// the Patients screen under Xvfb could not see where she was. Over every
+// fill the focus must show, and the text stay readable.
+func TestFocusShowsOnEveryButton(t *testing.T) {
+	fills := []struct{ bg, fg fyne.ThemeColorName }{
+		{theme.ColorNamePrimary, theme.ColorNameForegroundOnPrimary},
+		{theme.ColorNameButton, theme.ColorNameForeground},
+		{theme.ColorNameError, theme.ColorNameForegroundOnError},
+	}
+	for _, v := range []fyne.ThemeVariant{theme.VariantLight, theme.VariantDark} {
+		th := clinicTheme{}
+		for _, f := range fills {
+			bg := th.Color(f.bg, v)
+			focused := over(bg, th.Color(theme.ColorNameFocus, v))
+			if r := contrast(focused, bg); r < 1.25 {
+				t.Errorf("variant %v: a focused %s button differs from an unfocused one by %.2f, want at least 1.25", v, f.bg, r)
+			}
+			if r := contrast(th.Color(f.fg, v), focused); r < 4.5 {
+				t.Errorf("variant %v: %s on a focused %s button has contrast %.2f, want at least 4.5", v, f.fg, f.bg, r)
+			}
+		}
+	}
+}
+
+// over is top blended over an opaque bottom, as Fyne's buttons blend.
+func over(bottom, top color.Color) color.Color {
+	br, bg, bb, _ := bottom.RGBA()
+	tr, tg, tb, ta := top.RGBA() // premultiplied
+	mix := func(b, t uint32) uint8 { return uint8((t + b*(0xffff-ta)/0xffff) >> 8) }
+	return color.NRGBA{R: mix(br, tr), G: mix(bg, tg), B: mix(bb, tb), A: 0xff}
+}

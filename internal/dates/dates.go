@@ -70,6 +70,48 @@ func ParseDate(text string, loc *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not a date: write it as %s", text, CurrentDateFormat().Example())
 }
 
+// ParsePartialDate reads a date that may lack its day, or its day and
+// month, as a problem's onset is known: a full date as ParseDate reads it,
+// a month as MM/YYYY, YYYY-MM or "Mar 2019" (as DayText shows it), or a
+// year. It returns it as the records keep it: YYYY-MM-DD, YYYY-MM or
+// YYYY ("" for nothing typed). Its error says how to write it in the
+// current format.
+func ParsePartialDate(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", nil
+	}
+	if t, err := ParseDate(text, time.UTC); err == nil {
+		return t.Format("2006-01-02"), nil
+	}
+	for _, layout := range []string{"1/2006", "2006-01", "Jan 2006", "January 2006"} {
+		if t, err := time.Parse(layout, text); err == nil {
+			return t.Format("2006-01"), nil
+		}
+	}
+	if t, err := time.Parse("2006", text); err == nil && len(text) == 4 {
+		return t.Format("2006"), nil
+	}
+	f := CurrentDateFormat()
+	return "", fmt.Errorf("%q is not a date: write it as %s, %s or 1990", text, f.Example(),
+		time.Date(1990, 3, 1, 0, 0, 0, 0, time.UTC).Format(f.monthLayout()))
+}
+
+// monthLayout is how the format writes a month alone: 03/1990, or
+// 1990-03 when it writes the year first.
+func (f DateFormat) monthLayout() string {
+	if f == YearMonthDay {
+		return "2006-01"
+	}
+	return "01/2006"
+}
+
+// MonthPlaceholder is a month alone spelled out for an empty field:
+// "MM/YYYY" ("YYYY-MM" in a year-first format).
+func (f DateFormat) MonthPlaceholder() string {
+	return strings.NewReplacer("2006", "YYYY", "01", "MM").Replace(f.monthLayout())
+}
+
 // Example is 15 March 1990 written in the format: "15/03/1990".
 func (f DateFormat) Example() string {
 	return time.Date(1990, 3, 15, 0, 0, 0, 0, time.UTC).Format(string(f))

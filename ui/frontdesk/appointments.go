@@ -43,7 +43,7 @@ type appointmentsScreen struct {
 	detail  *appointmentPanel
 
 	// The week view shows one physician's week (week.go).
-	mode   *widget.RadioGroup
+	mode   *kit.Radio
 	weekOf *kit.TypeSelect
 	whoRow *fyne.Container
 }

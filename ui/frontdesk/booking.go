@@ -109,10 +109,11 @@ func newBookingForm(s *appointmentsScreen) *bookingForm {
 		widget.NewLabel(""), container.NewGridWithColumns(2, f.times, f.until),
 	)
 	// The outcome shows under the heading, where it is seen without
-	// scrolling; Enter in the reason or times books.
+	// scrolling; Enter in the reason or times books, and on a pick list.
 	for _, e := range []*kit.Entry{f.reason, f.startE, f.minutesE, f.dayE} {
 		e.OnSubmitted = func(string) { f.submit() }
 	}
+	f.physicianNames.OnSubmitted, f.repeat.OnSubmitted = f.submit, f.submit
 	f.content = widget.NewCard("", "", container.NewVBox(f.heading, f.message, f.query, kit.AtLeast(0, 110, f.matches), f.chosen,
 		form, f.overbook, container.NewHBox(f.book, cancel)))
 	return f

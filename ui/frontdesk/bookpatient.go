@@ -54,10 +54,11 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 	q.dayE.SetText(dayText(dateOnly(e.now(), q.zone)))
 	q.dayE.OnChanged = func(string) { q.loadTimes(true) }
 	q.times = kit.NewTypeSelect(nil, nil)
-	q.times.PlaceHolder = "Choose a physician and a day"
+	q.times.PlaceHolder = pickTimeFirst
 	q.reason = kit.NewEntry()
 	q.reason.SetPlaceHolder("Reason for the visit")
 	q.reason.OnSubmitted = func(string) { q.submit() } // Enter books, as in every other form of the desk
+	q.who.OnSubmitted, q.times.OnSubmitted = q.submit, q.submit
 	q.book = widget.NewButtonWithIcon("Book", theme.ConfirmIcon(), q.submit)
 	q.book.Importance = widget.HighImportance
 	if err != nil {
@@ -100,6 +101,7 @@ func (q *quickBooking) loadTimes(tell bool) {
 	q.free = nil
 	q.times.Options = nil
 	q.times.ClearSelected()
+	q.times.PlaceHolder = pickTimeFirst
 	if !ok || !okDay {
 		q.loads.Begin() // a load still on its way no longer draws
 		q.times.Refresh()
@@ -119,6 +121,10 @@ func (q *quickBooking) loadTimes(tell bool) {
 				q.times.Options = append(q.times.Options, fmt.Sprintf("%s (%d min)", sl.Start.In(q.zone).Format("15:04"), int(sl.End.Sub(sl.Start)/time.Minute)))
 			}
 		}
+		q.times.PlaceHolder = "Choose a time"
+		if len(q.free) == 0 {
+			q.times.PlaceHolder = noTimeFree
+		}
 		q.times.Refresh()
 		switch {
 		case !tell:
@@ -132,11 +138,22 @@ func (q *quickBooking) loadTimes(tell bool) {
 	}))
 }
 
+// The Time pick's hint before a physician and a day are chosen, and once
+// none of their times is free.
+const (
+	pickTimeFirst = "Choose a physician and a day"
+	noTimeFree    = "No free time that day"
+)
+
 // submit books the chosen time, after beforeBooking's questions.
 func (q *quickBooking) submit() {
 	p, ok := q.physician()
 	i := q.times.SelectedIndex()
-	if !ok || i < 0 || i >= len(q.free) {
+	switch {
+	case q.times.PlaceHolder == noTimeFree:
+		q.say(noTimeFree+": choose another day or physician.", widget.DangerImportance)
+		return
+	case !ok || i < 0 || i >= len(q.free):
 		q.say("Choose a physician, a day and a free time first.", widget.DangerImportance)
 		return
 	}

@@ -65,3 +65,40 @@ func TestBookFromThePatientRecord(t *testing.T) {
 		t.Errorf("booked %+v, %v", as, err)
 	}
 }
+
+// TestBookingSaysWhenNoTimeIsFree: with a physician and a day chosen and
+// nothing free, the Time pick says so, and Book (or Enter) says to choose
+// another day, not "Choose a physician, a day and a free time first",
+// which read as if the day typed had not been taken (seen under Xvfb).
+func TestBookingSaysWhenNoTimeIsFree(t *testing.T) {
+	test.NewTempApp(t)
+	recep, _ := clinic(t)
+	bea, err := recep.Register(context.Background(), app.Patient{Family: "Booker", Given: "Bea", Birth: "1970-07-07"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := test.NewWindow(nil)
+	defer w.Close()
+	s := newPatients(inPlace(recep, w))
+	w.SetContent(s.content())
+	w.Resize(fyne.NewSize(1280, 800))
+	s.form.open(bea.ID)
+	test.Tap(s.form.bookBtn)
+	q := s.form.quick
+	if q.times.PlaceHolder != "Choose a physician and a day" {
+		t.Errorf("nothing chosen: the time says %q", q.times.PlaceHolder)
+	}
+	q.who.SetSelected("Dr Paul Okafor")
+	if q.times.PlaceHolder != "Choose a time" {
+		t.Errorf("times free: the time says %q", q.times.PlaceHolder)
+	}
+	q.dayE.SetText("") // a Sunday, off
+	typeInto(q.dayE, "2026-11-08")
+	if len(q.times.Options) != 0 || q.times.PlaceHolder != "No free time that day" {
+		t.Errorf("a day off: options %v, the time says %q", q.times.Options, q.times.PlaceHolder)
+	}
+	test.Tap(q.book)
+	if !strings.Contains(q.message.Text, "No free time that day: choose another day or physician") {
+		t.Errorf("Book on a day off: %q", q.message.Text)
+	}
+}

@@ -91,6 +91,7 @@ func newPatientForm(e env) *patientForm {
 		switch ff.key {
 		case "sex":
 			sex := kit.NewTypeSelect(desk.Sexes, func(string) { f.touched("sex") }) // "f" chooses female
+			sex.OnSubmitted = func() { f.submit(false) }
 			f.sex, input = sex, sex
 		case "consent":
 			f.consent = widget.NewCheck("Patient consents to data sharing", func(bool) { f.touched("consent") })

@@ -142,7 +142,8 @@ func (s *patientsScreen) intoResults() bool {
 }
 
 // submitted is Enter in the search: one patient found opens; several move
-// into the results. An Enter typed before the answer arrives waits for it
+// into the results; nobody found starts a registration with the name
+// typed (a walk-in), as Register a new patient does. An Enter typed before the answer arrives waits for it
 // (the rows on show answer fewer letters: never open one of them), and is
 // forgotten if she types on or leaves the search meanwhile.
 func (s *patientsScreen) submitted(string) {
@@ -150,11 +151,14 @@ func (s *patientsScreen) submitted(string) {
 		s.enterWaits = true
 		return
 	}
-	if len(s.rows) == 1 {
+	switch {
+	case len(s.rows) == 1:
 		s.openRow(0)
-		return
+	case s.nobody:
+		s.newButton.OnTapped()
+	default:
+		s.intoResults()
 	}
-	s.intoResults()
 }
 
 // openRow opens row i as a click would (asking first about unsaved work).

@@ -2,11 +2,13 @@ package frontdesk
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestPatientsKeyboard is the receptionist at the phone: she types a
@@ -105,10 +107,49 @@ func TestPatientsKeyboard(t *testing.T) {
 		t.Fatalf("the second Enter opened %q, want %s", s.form.id, s.rows[0].ID)
 	}
 
-	// Nothing found: Down and Enter leave the keyboard in the search.
+	// Nothing found: Down leaves the keyboard in the search; Enter starts
+	// a registration (TestEnterOnNobodyFoundRegisters).
 	typeInto(s.query, "xyz")
 	c.Focus(s.box)
 	key(fyne.KeyDown)
+	focused(s.box, "Down with nobody found")
 	key(fyne.KeyReturn)
-	focused(s.box, "Down and Enter with nobody found")
+	if s.form.id != "" || s.form.heading.Text != "Register a new patient" {
+		t.Fatalf("Enter with nobody found: open %q, heading %q", s.form.id, s.form.heading.Text)
+	}
+}
+
+// TestEnterOnNobodyFoundRegisters is a walk-in: the receptionist types the
+// name into the search, nobody matches, and Enter starts the registration
+// with the name typed in and the keyboard on the birth date. Enter did
+// nothing: she reached Family name by six Tabs (the empty results, the
+// two buttons, Register and Clear) and typed the name again.
+func TestEnterOnNobodyFoundRegisters(t *testing.T) {
+	recep, _ := clinic(t)
+	s := onPatients(t, recep)
+	c := s.win.Canvas()
+	c.Focus(s.box)
+	typeInto(s.query, "quint harper")
+	if !strings.Contains(s.found.Text, "press Enter to register") {
+		t.Errorf("nobody found says %q", s.found.Text)
+	}
+	s.box.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	f := s.form
+	if f.id != "" || f.entries["family"].Text != "Quint" || f.entries["given"].Text != "Harper" {
+		t.Fatalf("Enter on nobody found: family %q, given %q", f.entries["family"].Text, f.entries["given"].Text)
+	}
+	if e, _ := kit.AsEntry(c.Focused()); e != f.entries["birth"] {
+		t.Fatalf("the keyboard is on %T, want the birth date", c.Focused())
+	}
+	// Someone found: Enter still does what it did (no registration).
+	if _, err := recep.Register(context.Background(), app.Patient{Family: "Quint", Given: "Harper", Birth: "1985-03-14"}, false); err != nil {
+		t.Fatal(err)
+	}
+	c.Focus(s.box)
+	s.query.SetText("")
+	typeInto(s.query, "quint")
+	s.box.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if f.id == "" {
+		t.Errorf("Enter on the one found did not open her")
+	}
 }

@@ -39,6 +39,9 @@ type patientsScreen struct {
 	// answer arrived: the answer then does what the Enter would have done.
 	// Typing more, or the keyboard leaving the search, forgets it.
 	enterWaits bool
+	// nobody is set while the search on show found nobody (and did not
+	// fail): Enter then registers a new patient with the name typed.
+	nobody bool
 
 	country   desk.Country // the clinic's, for phone numbers
 	newButton *widget.Button
@@ -215,6 +218,7 @@ func (s *patientsScreen) search() {
 	if q == "" {
 		s.rows = nil
 		s.shown = seq
+		s.nobody = false
 		s.results.Refresh()
 		s.found.SetText("Type the first letters of a name, a birth date, a phone number or an MRN.")
 		return
@@ -227,13 +231,14 @@ func (s *patientsScreen) search() {
 		}
 		s.rows = ps
 		s.shown = seq
+		s.nobody = err == nil && len(ps) == 0
 		s.results.UnselectAll()
 		s.results.Refresh()
 		switch {
 		case err != nil:
 			s.found.SetText("Search failed: " + kit.ErrorText(err))
 		case len(ps) == 0:
-			s.found.SetText(fmt.Sprintf("Nobody matches %q. Check the spelling, or register a new patient.", q))
+			s.found.SetText(fmt.Sprintf("Nobody matches %q. Check the spelling, or press Enter to register a new patient.", q))
 		case len(ps) == searchLimit:
 			s.found.SetText(fmt.Sprintf("The first %d matches: type more to narrow them down.", searchLimit))
 		case len(ps) == 1:

@@ -37,7 +37,7 @@ func (s *appointmentsScreen) newWeekView(names []string) {
 	whoDay := container.NewHBox(widget.NewLabel("Physicians:"), s.who)
 	whoWeek := container.NewHBox(widget.NewLabel("Physician:"), kit.AtLeast(240, 0, s.weekOf))
 	whoWeek.Hide()
-	s.mode = widget.NewRadioGroup([]string{dayView, weekView}, func(v string) {
+	s.mode = kit.NewRadio([]string{dayView, weekView}, func(v string) {
 		if v == weekView {
 			whoDay.Hide()
 			whoWeek.Show()
@@ -50,7 +50,6 @@ func (s *appointmentsScreen) newWeekView(names []string) {
 		}
 	})
 	s.mode.Horizontal = true
-	s.mode.Required = true
 	s.mode.Selected = dayView
 	s.whoRow = container.NewVBox(s.mode, whoDay, whoWeek)
 }

@@ -63,5 +63,10 @@ func ParseDate(text string, loc *time.Location) (time.Time, error) {
 	return dates.ParseDate(text, loc)
 }
 
+// ParsePartialDate reads a date typed in the current format that may be a
+// month (MM/YYYY) or a year alone, as the records keep a problem's onset:
+// YYYY-MM-DD, YYYY-MM or YYYY (dates.ParsePartialDate).
+func ParsePartialDate(text string) (string, error) { return dates.ParsePartialDate(text) }
+
 // SystemDateFormat is the format the system's locale writes dates in.
 func SystemDateFormat() DateFormat { return dates.SystemDateFormat() }

@@ -16,10 +16,15 @@ import (
 // the arrows and the pointer chose).
 //
 // Clicked open (or opened with Space or an arrow), its list takes letters
-// too, and Enter takes the option marked (see optionList).
+// too, and Enter takes the option marked (see optionList). Closed, it
+// passes Esc on (PassKey) to the dialog it is in, and Enter submits the
+// form it is in (OnSubmitted), as the form's fields do. ui builds no bare
+// Select (TestNoBareChoice).
 type TypeSelect struct {
 	widget.Select
-	list *optionList // open, or nil
+	// OnSubmitted, when set, runs on Enter while the list is closed.
+	OnSubmitted func()
+	list        *optionList // open, or nil
 }
 
 // NewTypeSelect is a TypeSelect of options calling changed on a choice.
@@ -51,11 +56,18 @@ func (s *TypeSelect) Tapped(*fyne.PointEvent) {
 }
 
 // TypedKey is part of fyne.Focusable: Space, Up and Down open the list
-// that takes letters; the rest as Fyne's Select.
+// that takes letters; Enter submits, Esc is passed on; the rest as Fyne's
+// Select.
 func (s *TypeSelect) TypedKey(e *fyne.KeyEvent) {
 	switch e.Name {
 	case fyne.KeySpace, fyne.KeyUp, fyne.KeyDown:
 		s.open()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if s.OnSubmitted != nil && !s.Disabled() {
+			s.OnSubmitted()
+		}
+	case fyne.KeyEscape:
+		PassKey(s, e)
 	default:
 		s.Select.TypedKey(e)
 	}

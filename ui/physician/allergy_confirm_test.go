@@ -32,7 +32,7 @@ func TestAllergyEnteredInErrorAsksFirst(t *testing.T) {
 
 	test.Tap(button(t, v.content, "Entered in error"))
 	tapDialog(t, w, "Entered in error")
-	if len(v.chart.Allergies) != 0 || !hasLabel(v.content, "No known allergies") {
+	if len(v.chart.Allergies) != 0 || !hasLabel(v.content, "No allergies recorded") {
 		t.Fatalf("the answer did not mark it entered in error: %d left, %q", len(v.chart.Allergies), v.status.Text)
 	}
 }

@@ -55,7 +55,7 @@ type calendarScreen struct {
 	date      time.Time // the day shown, or a day of the week shown
 	title     *widget.Label
 	dateEntry *kit.Entry
-	viewPick  *widget.RadioGroup
+	viewPick  *kit.Radio
 	body      *fyne.Container
 	fb        feedback
 	stack     *fyne.Container
@@ -89,14 +89,13 @@ func newCalendar(s *screen) *calendarScreen {
 	cs.dateEntry = kit.NewEntry()
 	cs.dateEntry.SetPlaceHolder(dayPlaceholder())
 	cs.dateEntry.OnSubmitted = func(string) { cs.goTo() }
-	cs.viewPick = widget.NewRadioGroup([]string{viewDay, viewWeek}, func(v string) {
+	cs.viewPick = kit.NewRadio([]string{viewDay, viewWeek}, func(v string) {
 		if v != "" && v != cs.view {
 			cs.view = v
 			cs.load()
 		}
 	})
 	cs.viewPick.Horizontal = true
-	cs.viewPick.Required = true
 	cs.viewPick.SetSelected(viewDay)
 	cs.fb = newFeedback()
 	prev := widget.NewButtonWithIcon("Previous", theme.NavigateBackIcon(), func() { cs.step(-1) })

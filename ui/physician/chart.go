@@ -178,7 +178,9 @@ func (v *chartView) show(c chart.Chart) {
 	v.facts.SetText(strings.Join(facts, " · "))
 	if len(c.Allergies) == 0 {
 		v.allergies.Importance = widget.LowImportance
-		v.allergies.SetText("No known allergies recorded")
+		// Not "No known allergies": that is written once the patient
+		// was asked, and nothing here says she was.
+		v.allergies.SetText("No allergies recorded: ask the patient")
 	} else {
 		var parts []string
 		for _, a := range c.Allergies {
@@ -236,6 +238,14 @@ func (v *chartView) act(work func(ctx context.Context) error, okMsg string, fb f
 	})
 }
 
+// submitsTo makes Enter in each field press add, as Enter saves in the
+// desk's forms: a chart line was added only by Tab to its button and Space.
+func submitsTo(add *widget.Button, fields ...*kit.Entry) {
+	for _, e := range fields {
+		e.OnSubmitted = func(string) { add.OnTapped() }
+	}
+}
+
 // section is a titled card.
 func section(title string, objs ...fyne.CanvasObject) fyne.CanvasObject {
 	return widget.NewCard(title, "", container.NewVBox(objs...))
@@ -245,13 +255,22 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	// Problems.
 	pName, pOnset := kit.NewEntry(), kit.NewEntry()
 	pName.SetPlaceHolder("Problem, e.g. Type 2 diabetes")
-	pOnset.SetPlaceHolder("Onset YYYY-MM-DD, YYYY-MM or YYYY")
+	// Partial dates in the clinic's format (Settings); the records keep
+	// them as YYYY-MM-DD, YYYY-MM or YYYY.
+	f := kit.CurrentDateFormat()
+	pOnset.SetPlaceHolder(fmt.Sprintf("Onset %s, %s or YYYY", f.Placeholder(), f.MonthPlaceholder()))
 	pfb := newFeedback()
 	addProblem := widget.NewButtonWithIcon("Add problem", theme.ContentAddIcon(), func() {
-		pr := chart.Problem{Patient: v.patientID, Name: pName.Text, Onset: strings.TrimSpace(pOnset.Text)}
+		onset, err := kit.ParsePartialDate(pOnset.Text)
+		if err != nil {
+			pfb.fail(fmt.Errorf("the onset %w", err))
+			return
+		}
+		pr := chart.Problem{Patient: v.patientID, Name: pName.Text, Onset: onset}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddProblem(ctx, pr); return err },
 			"Problem added.", pfb, func() { pName.SetText(""); pOnset.SetText("") })
 	})
+	submitsTo(addProblem, pName, pOnset)
 	problems := section("Problem list", v.problems,
 		container.NewBorder(nil, nil, nil, addProblem, container.NewGridWithColumns(2, pName, pOnset)), pfb.Label)
 
@@ -267,6 +286,8 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 		v.act(func(ctx context.Context) error { _, err := v.c.AddAllergy(ctx, al); return err },
 			"Allergy recorded: prescriptions are checked against it.", afb, func() { aSub.SetText(""); aReact.SetText(""); aSev.ClearSelected() })
 	})
+	submitsTo(addAllergy, aSub, aReact)
+	aSev.OnSubmitted = addAllergy.OnTapped
 	allergies := section("Allergies", v.allergyList,
 		container.NewBorder(nil, nil, nil, addAllergy, container.NewGridWithColumns(3, aSub, aReact, aSev)), afb.Label)
 
@@ -274,13 +295,19 @@ func (v *chartView) summaryTab() fyne.CanvasObject {
 	mName, mDose, mSince := kit.NewEntry(), kit.NewEntry(), kit.NewEntry()
 	mName.SetPlaceHolder("Medication started elsewhere")
 	mDose.SetPlaceHolder("Dose, e.g. 1 tablet daily")
-	mSince.SetPlaceHolder("Since YYYY-MM")
+	mSince.SetPlaceHolder(fmt.Sprintf("Since %s or %s", f.MonthPlaceholder(), f.Placeholder()))
 	mfb := newFeedback()
 	addMed := widget.NewButtonWithIcon("Add medication", theme.ContentAddIcon(), func() {
-		m := chart.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: strings.TrimSpace(mSince.Text)}
+		since, err := kit.ParsePartialDate(mSince.Text)
+		if err != nil {
+			mfb.fail(fmt.Errorf("the start %w", err))
+			return
+		}
+		m := chart.Medication{Patient: v.patientID, Name: mName.Text, Dose: mDose.Text, Since: since}
 		v.act(func(ctx context.Context) error { _, err := v.c.AddMedication(ctx, m); return err },
 			"Medication added.", mfb, func() { mName.SetText(""); mDose.SetText(""); mSince.SetText("") })
 	})
+	submitsTo(addMed, mName, mDose, mSince)
 	meds := section("Current medications", v.meds,
 		container.NewBorder(nil, nil, nil, addMed, container.NewGridWithColumns(3, mName, mDose, mSince)), mfb.Label)
 
@@ -323,7 +350,7 @@ func (v *chartView) showSummary() {
 
 	v.allergyList.Objects = nil
 	if len(c.Allergies) == 0 {
-		v.allergyList.Add(quiet("No known allergies recorded. Record them before prescribing: prescriptions are checked against them."))
+		v.allergyList.Add(quiet("No allergies recorded. Ask the patient and record them before prescribing: prescriptions are checked only against the allergies recorded here."))
 	}
 	for _, a := range c.Allergies {
 		a := a

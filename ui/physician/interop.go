@@ -47,7 +47,7 @@ type icsDialog struct {
 	span     *kit.TypeSelect
 	from, to *kit.Entry
 	dates    *fyne.Container
-	detail   *widget.RadioGroup
+	detail   *kit.Radio
 	explain  *widget.Label
 	fb       feedback
 	export   *widget.Button
@@ -77,11 +77,10 @@ func (cs *calendarScreen) exportCalendar() {
 	for i, c := range detailChoices {
 		labels[i] = c.label
 	}
-	x.detail = widget.NewRadioGroup(labels, func(s string) {
+	x.detail = kit.NewRadio(labels, func(s string) {
 		x.explain.SetText(detailChoices[detailOf(s)].explain)
 		x.resize()
 	})
-	x.detail.Required = true
 	x.detail.SetSelected(detailChoices[0].label)
 
 	content := container.NewVBox(

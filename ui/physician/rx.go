@@ -178,13 +178,17 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 		taking = append(taking, prescribing.Taking{Name: it.Generic, Source: "on this prescription"})
 	}
 	ws := f.formulary.Check(d, c.Allergies, taking)
-	if len(ws) == 0 {
-		f.preview.Hide()
-		return
-	}
 	var lines []string
+	if len(c.Allergies) == 0 { // no warning would read as checked and safe
+		lines = append(lines, fmt.Sprintf("⚠ No allergies are recorded for %s: this drug was checked against none. Ask the patient before signing.",
+			c.Patient.Name()))
+	}
 	for _, w := range ws {
 		lines = append(lines, "⚠ "+w.Message)
+	}
+	if len(lines) == 0 {
+		f.preview.Hide()
+		return
 	}
 	f.preview.SetText(strings.Join(lines, "\n"))
 	f.preview.Show()
@@ -222,6 +226,11 @@ func (f *rxForm) item() (prescribing.RxItem, error) {
 }
 
 func (f *rxForm) addItem() {
+	if err := prescribing.CheckDose(f.dose.Text); err != nil && f.chosen != nil {
+		f.fb.fail(err)
+		f.v.win.Canvas().Focus(f.dose)
+		return
+	}
 	it, err := f.item()
 	if err != nil {
 		f.fb.fail(err)
@@ -379,6 +388,9 @@ func (f *rxForm) signRx() {
 	if len(f.items) == 0 {
 		if _, err := f.item(); err == nil {
 			f.addItem() // the drug being edited counts
+			if len(f.items) == 0 {
+				return // its dose was refused, and said why
+			}
 		} else {
 			f.fb.fail(errors.New("add at least one drug to the prescription"))
 			return

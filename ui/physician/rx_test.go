@@ -294,3 +294,51 @@ func TestPrintKeepsNoCopy(t *testing.T) {
 type failingWriter struct{ fyne.URIWriteCloser }
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestDoseMustBeAnAmount: a drug is added to a prescription only with a
+// dose that is an amount (1, 0.5, 1/2, 1-2, "500 mg"); "lots" was added
+// and shown as "amoxicillin 500 mg capsule — lots capsule by mouth", to
+// be signed (seen under Xvfb), and 0 or -1 likewise. The refusal says
+// what to write, and the keyboard goes back to the dose.
+func TestDoseMustBeAnAmount(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Doser", c.now.Add(time.Hour))
+	v, _, w := openChart(t, c, p.ID)
+	v.tabs.SelectIndex(3) // Prescriptions
+	f := v.rx
+	for _, tc := range []struct {
+		dose  string
+		added bool
+	}{
+		{"lots", false}, {"0", false}, {"-1", false}, {"", false}, {"two", false},
+		{"1", true}, {"0.5", true}, {"1/2", true}, {"1-2", true}, {"500 mg", true}, {"½", true}, {"1 or 2", true},
+	} {
+		f.drug.SetText("Nurofen")
+		test.Tap(button(t, f.suggest, "ibuprofen 400 mg tablet (Nurofen)"))
+		f.dose.SetText(tc.dose)
+		f.freq.SetText("three times daily")
+		f.days.SetText("5")
+		before := len(f.items)
+		test.Tap(f.add)
+		if added := len(f.items) > before; added != tc.added {
+			t.Errorf("dose %q: added %v, want %v (%q)", tc.dose, added, tc.added, f.fb.Text)
+		}
+		if !tc.added {
+			if !strings.Contains(f.fb.Text, "write an amount, e.g. 1, 0.5, 1/2 or 1-2") || w.Canvas().Focused() != f.dose {
+				t.Errorf("dose %q: says %q, the keyboard on %T", tc.dose, f.fb.Text, w.Canvas().Focused())
+			}
+		}
+		f.items = nil
+	}
+	// Sign with the drug still being edited: its dose is checked too.
+	f.drug.SetText("Nurofen")
+	test.Tap(button(t, f.suggest, "ibuprofen 400 mg tablet (Nurofen)"))
+	f.dose.SetText("lots")
+	f.freq.SetText("three times daily")
+	f.days.SetText("5")
+	test.Tap(f.sign)
+	if len(v.chart.Prescriptions) != 0 || !strings.Contains(f.fb.Text, "is not an amount") {
+		t.Errorf("signing with the dose lots: %d signed, %q", len(v.chart.Prescriptions), f.fb.Text)
+	}
+}
