@@ -85,9 +85,10 @@ func items(p Prescription, f *Formulary) ([]RxItem, error) {
 		if it.Unit == "" {
 			it.Unit = d.Form
 		}
+		if err := CheckDose(it.Dose); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Generic, err)
+		}
 		switch {
-		case it.Dose == "":
-			return nil, fmt.Errorf("%w: give the dose of %s", app.ErrInvalidInput, d.Generic)
 		case it.Frequency == "":
 			return nil, fmt.Errorf("%w: say how often %s is taken", app.ErrInvalidInput, d.Generic)
 		case it.Days < 1 || it.Days > 365:

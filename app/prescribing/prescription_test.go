@@ -234,3 +234,25 @@ func TestPrintAndSaveAreAudited(t *testing.T) {
 		t.Errorf("audited %d uses, want 2", len(got))
 	}
 }
+
+// TestPrescribeRefusesADoseThatIsNoAmount: the prescription form checks
+// the dose (CheckDose), and so does Prescribe itself, so no other caller
+// of the app (a script, a future screen) signs "lots" or 0 either.
+func TestPrescribeRefusesADoseThatIsNoAmount(t *testing.T) {
+	ctx := context.Background()
+	c := apptest.NewClinic(t)
+	p, _ := c.Visit(t)
+	for _, tc := range []struct {
+		dose string
+		ok   bool
+	}{{"lots", false}, {"0", false}, {"-1", false}, {"", false}, {"1/2", true}, {"1-2", true}} {
+		_, err := ps(c.Phys).Prescribe(ctx, prescribing.Prescription{Patient: p.ID, Items: []prescribing.RxItem{
+			{DrugID: "paracetamol|500_mg|tablet", Dose: tc.dose, Frequency: "up to four times daily", Days: 3}}})
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, app.ErrInvalidInput)) {
+			t.Errorf("dose %q: %v", tc.dose, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "paracetamol") {
+			t.Errorf("dose %q: %q does not name the drug", tc.dose, err)
+		}
+	}
+}
