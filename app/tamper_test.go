@@ -93,7 +93,7 @@ func TestVerifyNamesDamage(t *testing.T) {
 	// login puts the store's own triggers back (store/schemacheck.go).
 	unguard := func() {
 		t.Helper()
-		for _, q := range []string{"DROP TRIGGER IF EXISTS envelopes_immutable", "DROP TRIGGER IF EXISTS envelopes_kept"} {
+		for _, q := range []string{"DROP TRIGGER IF EXISTS envelopes_immutable", "DROP TRIGGER IF EXISTS envelope_bytes_immutable", "DROP TRIGGER IF EXISTS envelopes_kept"} {
 			if _, err := db.Exec(q); err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,8 @@ func TestVerifyNamesDamage(t *testing.T) {
 	unguard()
 	var id string
 	var raw []byte
-	if err := db.QueryRow("SELECT id, raw FROM envelopes WHERE device = ? AND seq = 3", device).Scan(&id, &raw); err != nil {
+	var body int64 // its bytes' row (store 0013: envelope_bytes)
+	if err := db.QueryRow("SELECT id, body, (SELECT raw FROM envelope_bytes WHERE n = body) FROM envelopes WHERE device = ? AND seq = 3", device).Scan(&id, &body, &raw); err != nil {
 		t.Fatal(err)
 	}
 	var removed string
@@ -134,6 +135,9 @@ func TestVerifyNamesDamage(t *testing.T) {
 		t.Helper()
 		q := "INSERT OR REPLACE INTO envelopes (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
 		if _, err := db.Exec(q, row...); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("INSERT OR REPLACE INTO envelope_bytes (n, raw) VALUES (?, ?)", body, raw); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -183,7 +187,7 @@ func TestVerifyNamesDamage(t *testing.T) {
 		putBack()
 		bad := append([]byte(nil), raw...)
 		bad[pos] ^= 0x80
-		if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", bad, id); err != nil {
+		if _, err := db.Exec("UPDATE envelope_bytes SET raw = ? WHERE n = ?", bad, body); err != nil {
 			t.Fatal(err)
 		}
 		check(shortID(id) + "|gap in the chain: expected event 3, found 4")

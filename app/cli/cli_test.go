@@ -129,16 +129,17 @@ func TestVerifyDamaged(t *testing.T) {
 	var id string
 	var raw []byte
 	var seq int
-	if err := db.QueryRow("SELECT id, raw, seq FROM envelopes ORDER BY seq DESC LIMIT 1 OFFSET 1").Scan(&id, &raw, &seq); err != nil {
+	var body int64 // its bytes' row (store 0013: envelope_bytes)
+	if err := db.QueryRow("SELECT id, body, (SELECT raw FROM envelope_bytes WHERE n = body), seq FROM envelopes ORDER BY seq DESC LIMIT 1 OFFSET 1").Scan(&id, &body, &raw, &seq); err != nil {
 		t.Fatal(err)
 	}
 	raw[len(raw)/2] ^= 1
-	for _, q := range []string{"DROP TRIGGER envelopes_immutable"} {
+	for _, q := range []string{"DROP TRIGGER envelope_bytes_immutable"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.Exec("UPDATE envelopes SET raw = ? WHERE id = ?", raw, id); err != nil {
+	if _, err := db.Exec("UPDATE envelope_bytes SET raw = ? WHERE n = ?", raw, body); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

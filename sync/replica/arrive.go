@@ -410,14 +410,14 @@ func (r *Replica) check(raws [][]byte) *checking {
 // applying goroutine itself waits for the workers (onEveryCore's callers)
 // they do not yield. A trace of the 100k newcomer's replay (load ~20):
 // the applying goroutine runnable, waiting for a P, 17.8 s -> 11.7 s.
-func onEveryCore(n, per int, fn func(i int)) { onCores(n, per, false, fn) }
+func onEveryCore(n, per int, fn func(i int)) { onCores(n, per, false, func(_, i int) { fn(i) }) }
 
 // onEveryCoreBeside is onEveryCore for work that runs beside the applying
 // goroutine (the sealed pages opened and folded while it stores the ones
 // before): its workers yield between items (yieldToSerial).
-func onEveryCoreBeside(n, per int, fn func(i int)) { onCores(n, per, true, fn) }
+func onEveryCoreBeside(n, per int, fn func(i int)) { onCores(n, per, true, func(_, i int) { fn(i) }) }
 
-func onCores(n, per int, beside bool, fn func(i int)) {
+func onCores(n, per int, beside bool, fn func(worker, i int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/per))
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -425,7 +425,7 @@ func onCores(n, per int, beside bool, fn func(i int)) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += workers {
-				fn(i)
+				fn(w, i)
 				if beside {
 					runtime.Gosched()
 				}

@@ -705,14 +705,32 @@ func (r *Replica) loadIndexKeys(ctx context.Context, tx *store.Tx) error {
 // Tokens returns the blind-index tokens of terms in scope; false when this
 // workstation holds no key of the scope and so cannot search it.
 func (r *Replica) Tokens(scope roles.Scope, terms ...Term) ([][]byte, bool) {
-	r.state.RLock()
-	ik, ok := r.index[string(scope)]
-	r.state.RUnlock()
-	if !ok {
-		return nil, false
+	return r.tokens(nil, scope, terms...)
+}
+
+// tokens returns the tokens of terms as Tokens does, with keys' Tokener of
+// scope (made at its first use; nil keys: one made for these terms alone).
+func (r *Replica) tokens(keys *foldKeys, scope roles.Scope, terms ...Term) ([][]byte, bool) {
+	var tk *crypto.Tokener
+	if keys != nil {
+		tk = keys.tokens[string(scope)]
+	}
+	if tk == nil {
+		r.state.RLock()
+		ik, ok := r.index[string(scope)]
+		r.state.RUnlock()
+		if !ok {
+			return nil, false
+		}
+		tk = ik.Tokener()
+		if keys != nil {
+			if keys.tokens == nil {
+				keys.tokens = map[string]*crypto.Tokener{}
+			}
+			keys.tokens[string(scope)] = tk
+		}
 	}
 	out := make([][]byte, len(terms))
-	tk := ik.Tokener()
 	for i, t := range terms {
 		out[i] = tk.Token(string(scope)+"/"+t.Field, t.Value)
 	}
@@ -819,13 +837,30 @@ func (r *Replica) openState(e store.Entity) (State, error) {
 }
 
 func (r *Replica) sealState(id string, st State) ([]byte, error) {
+	return r.sealStateWith(nil, id, st)
+}
+
+// sealStateWith seals st as sealState does, with keys' sealer (set up at
+// its first use; nil keys: the device key set up for this state alone).
+func (r *Replica) sealStateWith(keys *foldKeys, id string, st State) ([]byte, error) {
 	plain, err := encodeState(st)
 	if err != nil {
 		return nil, fmt.Errorf("replica: entity %s: %w", id, err)
 	}
-	r.state.RLock()
-	defer r.state.RUnlock()
-	return r.p.DeviceKey.Seal(plain, []byte(id))
+	if keys == nil {
+		r.state.RLock()
+		defer r.state.RUnlock()
+		return r.p.DeviceKey.Seal(plain, []byte(id))
+	}
+	if keys.sealer == nil {
+		r.state.RLock()
+		keys.sealer, err = r.p.DeviceKey.Sealer()
+		r.state.RUnlock()
+		if err != nil {
+			return nil, fmt.Errorf("replica: entity %s: %w", id, err)
+		}
+	}
+	return keys.sealer.Seal(plain, []byte(id)), nil
 }
 
 // Heads returns the highest stored event of every device.

@@ -15,8 +15,22 @@ import (
 // kinds, scopes and devices in words, a binding naming its event, and an
 // index made by an older list of terms (the patients' postings gone), and
 // the envelopes indexed by state (before store 0009), their heads moved by
-// a trigger on insert (before store 0011).
+// a trigger on insert (before store 0011), their bytes in their rows
+// (before store 0013).
 const downgrade = `
+DROP TRIGGER envelopes_bytes_discarded;
+DROP TRIGGER envelope_bytes_immutable;
+DROP TRIGGER envelopes_immutable;
+ALTER TABLE envelopes ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
+UPDATE envelopes SET raw = (SELECT raw FROM envelope_bytes WHERE n = body);
+ALTER TABLE envelopes DROP COLUMN body;
+DROP TABLE envelope_bytes;
+CREATE TRIGGER envelopes_immutable
+BEFORE UPDATE OF id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw
+ON envelopes
+BEGIN
+	SELECT RAISE(ABORT, 'envelopes are immutable');
+END;
 CREATE TRIGGER envelopes_head
 AFTER INSERT ON envelopes
 WHEN NEW.state IN (1, 2)

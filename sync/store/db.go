@@ -82,6 +82,9 @@ type Tx struct {
 	fresh map[int64]uint8
 	// adding holds the new envelopes AddEnvelope has not written yet.
 	adding adding
+	// body is the number the next envelope's bytes are stored under (0:
+	// not read yet; bodies).
+	body int64
 	// unplaced holds what ReadPlaced found not stored, for Placed.
 	unplaced unplaced
 	// bindings holds the bindings ReadBindings read and this transaction

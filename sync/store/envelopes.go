@@ -77,7 +77,15 @@ type Head struct {
 	Lamport uint64
 }
 
-const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw, state, reason, rule`
+// envelopeColumns are what a query of envelopes selects for scanEnvelope:
+// the row's columns, and the bytes (kept in envelope_bytes since store
+// 0013, so that a change of state rewrites the header alone).
+const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time,
+	(SELECT raw FROM envelope_bytes WHERE n = body), state, reason, rule`
+
+// envelopeRow are the columns an envelope's row is written with: body
+// numbers its bytes' row in envelope_bytes.
+const envelopeRow = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, body, state, reason, rule`
 
 // PutEnvelope stores e. It is idempotent: storing an envelope with the
 // same ID and Hash again returns (false, nil). A different envelope at a
@@ -93,16 +101,25 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 	}
 	op := "put envelope " + e.ID
 	tx.unplaced.stored(e)
+	body, err := tx.bodies(ctx, 1)
+	if err != nil {
+		return false, wrap(op, err)
+	}
+	args[bodyArg] = body
 	res, err := tx.tx.ExecContext(ctx, putEnvelopeQuery, args...)
 	if err != nil {
 		return false, wrap(op, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		if err == nil {
+			err = tx.putBytes(ctx, body, []Envelope{e})
+		}
+		if err == nil {
 			err = tx.moveHeads(ctx, []Envelope{e})
 		}
 		return n == 1, wrap(op, err)
 	}
+	tx.body--                                   // not stored: the number is free again
 	seq, _ := dbInt("put envelope: seq", e.Seq) // checked by envelopeArgs
 	return false, tx.explainClash(ctx, e, seq)
 }
@@ -245,15 +262,24 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 	args := make([]any, 0, len(envelopeArgsOf)*addPages[0])
 	for len(es) > 0 {
 		n := pageOf(len(es))
+		body, err := tx.bodies(ctx, n)
+		if err != nil {
+			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
+			return a.err
+		}
 		args = args[:0]
-		for _, e := range es[:n] {
-			var err error
+		for i, e := range es[:n] {
 			if args, err = envelopeArgs(args, e); err != nil {
 				a.err = err
 				return err
 			}
+			args[len(args)-len(envelopeArgsOf)+bodyArg] = body + int64(i)
 		}
 		if _, err := tx.tx.ExecContext(ctx, inserts[n], args...); err != nil {
+			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
+			return a.err
+		}
+		if err := tx.putBytes(ctx, body, es[:n]); err != nil {
 			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
 			return a.err
 		}
@@ -302,14 +328,60 @@ const moveHeadQuery = `INSERT INTO heads (device, seq, hash, lamport) VALUES (?,
 	WHERE excluded.seq > heads.seq`
 
 // envelopeArgsOf names the values envelopeArgs gives for each envelope,
-// in envelopeColumns' order.
-var envelopeArgsOf = strings.Split(envelopeColumns, ", ")
+// in envelopeRow's order; bodyArg is body's place among them.
+var (
+	envelopeArgsOf = strings.Split(envelopeRow, ", ")
+	bodyArg        = slices.Index(envelopeArgsOf, "body")
+)
 
 // insertEnvelopes is the INSERT of n envelopes' rows.
 func insertEnvelopes(n int) string {
 	row := "(" + strings.Repeat("?, ", len(envelopeArgsOf)-1) + "?)"
-	return `INSERT INTO envelopes (` + envelopeColumns + `) VALUES ` + strings.Repeat(row+", ", n-1) + row
+	return `INSERT INTO envelopes (` + envelopeRow + `) VALUES ` + strings.Repeat(row+", ", n-1) + row
 }
+
+// bodies reserves n numbers of envelope_bytes' rows for the envelopes
+// this transaction stores next, and returns the first: one more than the
+// highest stored, read once a transaction.
+func (tx *Tx) bodies(ctx context.Context, n int) (int64, error) {
+	if tx.body == 0 {
+		var top int64
+		if err := tx.tx.QueryRowContext(ctx, `SELECT coalesce(max(n), 0) FROM envelope_bytes`).Scan(&top); err != nil {
+			return 0, fmt.Errorf("number the envelopes' bytes: %w", err)
+		}
+		tx.body = top + 1
+	}
+	first := tx.body
+	tx.body += int64(n)
+	return first, nil
+}
+
+// putBytes writes the bytes of es (at most addPages[0] of them) under the
+// numbers from body on, as bodies gave them.
+func (tx *Tx) putBytes(ctx context.Context, body int64, es []Envelope) error {
+	args := make([]any, 0, 2*len(es))
+	for i, e := range es {
+		args = append(args, body+int64(i), e.Raw)
+	}
+	for len(es) > 0 {
+		n := pageOf(len(es))
+		if _, err := tx.tx.ExecContext(ctx, insertBytes[n], args[:2*n]...); err != nil {
+			return fmt.Errorf("store the envelopes' bytes: %w", err)
+		}
+		es, args = es[n:], args[2*n:]
+	}
+	return nil
+}
+
+// insertBytes holds the INSERT of envelope_bytes' rows for each of
+// addPages' sizes.
+var insertBytes = func() map[int]string {
+	m := map[int]string{}
+	for _, n := range addPages {
+		m[n] = `INSERT INTO envelope_bytes (n, raw) VALUES ` + strings.Repeat("(?, ?), ", n-1) + "(?, ?)"
+	}
+	return m
+}()
 
 // checkEnvelope checks that e can be stored, and returns its seq and
 // Lamport clock as the store keeps them.
@@ -336,7 +408,7 @@ func envelopeArgs(args []any, e Envelope) ([]any, error) {
 		return nil, err
 	}
 	return append(args, e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
-		e.Author, e.Prev, e.Hash, e.Time, e.Raw, e.State, e.Reason, ruleOf(e.State, e.Rule)), nil
+		e.Author, e.Prev, e.Hash, e.Time, int64(0), e.State, e.Reason, ruleOf(e.State, e.Rule)), nil
 }
 
 // Placed reports whether an envelope with this id, or one at this place

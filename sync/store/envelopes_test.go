@@ -421,7 +421,8 @@ func TestEnvelopesAreImmutable(t *testing.T) {
 	e.State = Applied // only a pending (unverified) envelope may be discarded
 	putEnvelopes(t, db, e)
 	for _, stmt := range []string{
-		`UPDATE envelopes SET raw = x'00'`,
+		`UPDATE envelope_bytes SET raw = x'00'`,
+		`UPDATE envelopes SET body = body + 1`,
 		`UPDATE envelopes SET seq = 2`,
 		`DELETE FROM envelopes`,
 	} {

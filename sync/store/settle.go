@@ -237,7 +237,7 @@ func (tx *Tx) DeviceLoad(ctx context.Context, device string, after uint64) (n in
 	if err != nil {
 		return 0, 0, err
 	}
-	err = tx.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(raw)), 0) FROM envelopes WHERE device = ? AND seq > ?`,
+	err = tx.tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum((SELECT length(raw) FROM envelope_bytes WHERE n = body)), 0) FROM envelopes WHERE device = ? AND seq > ?`,
 		device, at).Scan(&n, &bytes)
 	return n, bytes, wrap("device load", err)
 }

@@ -19,8 +19,8 @@ import (
 // opens the replayed profile with the newcomer's keys and prints a digest
 // of each part of what the apply built: the records (their states
 // decrypted, their clocks), every envelope's verdict, the chains' heads,
-// the devices, the bindings and the blind index (by record id, not by the
-// numbers the store gave them). Two replays of the same kept apply, by
+// the devices, the bindings, the blind index (by record id, not by the
+// numbers the store gave them) and the envelopes' bytes. Two replays of the same kept apply, by
 // any code, must print the same lines.
 
 // replaySum prints the digests of the profile replayed into work.
@@ -48,6 +48,18 @@ func replaySum(ctx context.Context, dir, work string) error {
 		{"entity_rows", `SELECT i.id, k.name, s.name, e.lamport FROM entities e JOIN entity_numbers i ON i.n = e.n
 			JOIN names k ON k.n = e.kind JOIN names s ON s.n = e.scope ORDER BY i.id`},
 		{"kinds", `SELECT DISTINCT k.name FROM entities e JOIN names k ON k.n = e.kind ORDER BY 1`},
+	}
+	// The envelopes' bytes, wherever the store keeps them: in the row
+	// before store 0013, in envelope_bytes since (so that a binary of
+	// either side digests both alike).
+	var moved int
+	if err := plain.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'envelope_bytes'`).Scan(&moved); err != nil {
+		return err
+	}
+	if moved == 0 {
+		parts = append(parts, struct{ name, query string }{"envelope_bytes", `SELECT id, raw FROM envelopes ORDER BY id`})
+	} else {
+		parts = append(parts, struct{ name, query string }{"envelope_bytes", `SELECT id, (SELECT raw FROM envelope_bytes WHERE n = body) FROM envelopes ORDER BY id`})
 	}
 	var kinds []string
 	for _, p := range parts {
