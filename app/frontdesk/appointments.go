@@ -37,8 +37,8 @@ func (s *Service) checkAppointment(ctx context.Context, r *replica.Replica, a Ap
 	if err := records.CheckMinutes(a.Minutes); err != nil {
 		return a, err
 	}
-	if a.Start.IsZero() {
-		return a, fmt.Errorf("%w: choose a start time", app.ErrInvalidInput)
+	if err := records.CheckStart(a.Start, s.c.Now()); err != nil {
+		return a, err
 	}
 	a.Reason = strings.Join(strings.Fields(a.Reason), " ")
 	if len(a.Reason) > 300 {

@@ -135,6 +135,34 @@ func CheckMinutes(minutes int) error {
 	return nil
 }
 
+// MaxStartYears bounds how far from today the desk books, moves or
+// repeats an appointment: ten years either way. A recall years ahead and
+// a booking the desk enters after the fact fit; an honest series spans at
+// most two years weekly. A start further away is what modified software
+// writes (year 9999 made each calendar export touching its series write
+// 2.3 MB, h-secb27), so readers that lay out time (the calendar export)
+// write such an appointment alone and in UTC (StartInRange). An import
+// keeps its history as written (its appointments are no series).
+const MaxStartYears = 10
+
+// StartInRange reports whether start is within MaxStartYears of now.
+func StartInRange(start, now time.Time) bool {
+	return !start.Before(now.AddDate(-MaxStartYears, 0, 0)) && !start.After(now.AddDate(MaxStartYears, 0, 0))
+}
+
+// CheckStart says what is wrong with a booking starting at start, now
+// (nil when it is set and StartInRange).
+func CheckStart(start, now time.Time) error {
+	switch {
+	case start.IsZero():
+		return fmt.Errorf("%w: choose a start time", ErrInvalidInput)
+	case !StartInRange(start, now):
+		return fmt.Errorf("%w: an appointment starts between %s and %s (within %d years of today)", ErrInvalidInput,
+			now.AddDate(-MaxStartYears, 0, 0).Format("2006-01-02"), now.AddDate(MaxStartYears, 0, 0).Format("2006-01-02"), MaxStartYears)
+	}
+	return nil
+}
+
 // End is when the appointment ends.
 func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
 
