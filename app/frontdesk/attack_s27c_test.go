@@ -80,3 +80,59 @@ func TestAttackS27cStartOutOfReach(t *testing.T) {
 		t.Errorf("the appointment in 9999: %v, %v", got.Start, err)
 	}
 }
+
+// TestAttackS27cStartUnreadable (LOW, h-secb27's finding, h-low27): a
+// start that does not parse read as the zero time, but the index filed the
+// appointment under its first ten characters: the day showed a booking at
+// 1 January of year 1 (off every grid), the patient's list the same. Now
+// every reader agrees: an appointment whose start does not parse is on no
+// day (index and day reader alike), stays on the patient's list with its
+// time unreadable, and the desk moves it to a time again.
+func TestAttackS27cStartUnreadable(t *testing.T) {
+	ctx := context.Background()
+	c, p, loc := frontDesk(t)
+	fp := c.Phys.Fingerprint()
+	day := time.Date(2026, 11, 10, 0, 0, 0, 0, loc)
+	one, err := desk(c.Recep).Book(ctx, frontdesk.Appointment{Patient: p.ID, Physician: fp, Start: day.Add(9 * time.Hour), Minutes: 15, Overbooked: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"2026-11-10T09:00:00+01:00 or so", "2026-11-10", "2026-11-10T25:00:00+01:00", "soon"} {
+		t.Run(bad, func(t *testing.T) {
+			v, _ := json.Marshal(bad)
+			if _, err := r.Append(ctx, replica.Change{Entity: one.ID, Kind: records.KindAppointment, Scope: roles.FrontDesk,
+				Fields: replica.Fields{records.AppointmentStart: v}}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := desk(c.Recep).Calendar(ctx, fp, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range got {
+				if a.ID == one.ID {
+					t.Errorf("the day lists it at %v", a.Start)
+				}
+			}
+			list, err := desk(c.Recep).PatientAppointments(ctx, p.ID)
+			if err != nil || len(list) != 1 || list[0].ID != one.ID || !list[0].Start.IsZero() {
+				t.Fatalf("the patient's list: %v, %v", list, err)
+			}
+			if s := list[0].StartText("Mon 2 Jan 2006 15:04", loc); s != records.StartUnreadable {
+				t.Errorf("the patient's list shows its time as %q", s)
+			}
+		})
+	}
+	// The desk moves it to a time: it is on that day again.
+	moved, err := desk(c.Recep).Reschedule(ctx, one.ID, day.Add(34*time.Hour), 15, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := desk(c.Recep).Calendar(ctx, fp, day.AddDate(0, 0, 1))
+	if err != nil || len(got) != 1 || got[0].ID != one.ID || !got[0].Start.Equal(moved.Start) {
+		t.Errorf("the day it was moved to: %v, %v", got, err)
+	}
+}

@@ -163,6 +163,25 @@ func CheckStart(start, now time.Time) error {
 	return nil
 }
 
+// StartUnreadable is how an appointment whose stored start does not parse
+// as RFC 3339 shows its time (only modified software writes one). Every
+// reader agrees on it: it reads as the zero time, is filed under no day
+// (IndexTerms) and so on no calendar day nor in any calendar export, and
+// stays on its patient's list, where the desk moves it to a time again.
+const StartUnreadable = "time unreadable"
+
+// StartText is a's start in zone (nil: in the zone it was written in) as
+// layout writes it, or StartUnreadable.
+func (a Appointment) StartText(layout string, zone *time.Location) string {
+	switch {
+	case a.Start.IsZero():
+		return StartUnreadable
+	case zone == nil:
+		return a.Start.Format(layout)
+	}
+	return a.Start.In(zone).Format(layout)
+}
+
 // End is when the appointment ends.
 func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
 

@@ -95,3 +95,24 @@ func TestAttackS27cSeriesMemberFarAway(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS27cSeriesMemberUnreadable: an appointment of a series whose
+// start does not parse (records.StartUnreadable) reads as the zero time;
+// the export wrote it as an event on 1 January of year 1. It is on no
+// calendar day, so it is in no export either.
+func TestAttackS27cSeriesMemberUnreadable(t *testing.T) {
+	loc := apptest.Zone(t, "Europe/Berlin")
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
+	var as []frontdesk.Appointment
+	for i := 0; i < 4; i++ {
+		as = append(as, frontdesk.Appointment{ID: fmt.Sprint("a", i), Series: "S1", Start: now.AddDate(0, 0, 7*i), Minutes: 15, Status: frontdesk.StatusBooked})
+	}
+	as[3].Start = time.Time{}
+	sorted := append([]frontdesk.Appointment(nil), as...)
+	frontdesk.SortAppointments(sorted)
+	out := writeICS(t, Calendar{Zone: loc, Now: now, Series: [][]frontdesk.Appointment{sorted}, Weeks: map[string]int{"S1": 1}})
+	if strings.Contains(out, "0001") {
+		t.Errorf("the export writes year 1:\n%s", out)
+	}
+	SameEvents(t, ExpandICS(t, out), WantEvents(nil, [][]frontdesk.Appointment{as[:3]}, func(frontdesk.Appointment) string { return "Appointment" }))
+}
