@@ -195,9 +195,19 @@ func AppointmentFromState(id string, st replica.State) Appointment {
 		Series: st.String(AppointmentSeries), Repeat: st.String(AppointmentRepeat),
 		BookedBy: st.String(AppointmentBookedBy), BookedAt: msTime(st, AppointmentBookedAt), Origin: originFromState(st)}
 	a.Minutes = min(max(a.Minutes, MinAppointmentMinutes), MaxAppointmentMinutes)
-	a.Start, _ = time.Parse(time.RFC3339, st.String(AppointmentStart))
+	a.Start = parseStart(st.String(AppointmentStart))
 	a.VisitStarted, a.VisitEnded = msTime(st, AppointmentVisitStarted), msTime(st, AppointmentVisitFinished)
 	return visitKept(a)
+}
+
+// parseStart reads a stored start (RFC 3339, as Fields writes it); one
+// that does not parse is the zero time (StartUnreadable).
+func parseStart(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // visitKept: once the physician has started the visit, the appointment is

@@ -55,6 +55,9 @@ func planSeries(all []frontdesk.Appointment, weeks int, zone *time.Location, now
 	var as, alone []frontdesk.Appointment
 	allCancelled := true
 	for _, a := range all {
+		if a.Start.IsZero() {
+			continue // its start does not parse: on no day (records.StartUnreadable)
+		}
 		allCancelled = allCancelled && a.Status == frontdesk.StatusCancelled
 		if records.StartInRange(a.Start, now) {
 			as = append(as, a)
