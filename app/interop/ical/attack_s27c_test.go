@@ -85,6 +85,7 @@ func TestAttackS27cSeriesMemberFarAway(t *testing.T) {
 			// 2*MaxOccurrences+1 instances; the VTIMEZONE of twenty years
 			// (records.MaxStartYears either way) is about 4.5 kB.
 			exdates := strings.Count(out, "EXDATE")
+			t.Logf("%d appointments: %d bytes, %d EXDATEs", len(as), len(out), exdates)
 			if exdates > 2*frontdesk.MaxOccurrences {
 				t.Errorf("%d EXDATEs", exdates)
 			}
@@ -115,4 +116,53 @@ func TestAttackS27cSeriesMemberUnreadable(t *testing.T) {
 		t.Errorf("the export writes year 1:\n%s", out)
 	}
 	SameEvents(t, ExpandICS(t, out), WantEvents(nil, [][]frontdesk.Appointment{as[:3]}, func(frontdesk.Appointment) string { return "Appointment" }))
+}
+
+// FuzzICSSeriesStarts: a series whose appointments start anywhere (as
+// modified software may write them, up to two thousand years away) is
+// exported with a rule of at most 2*MaxOccurrences+1 instances, in a
+// bounded size, and still shows every appointment where it is.
+func FuzzICSSeriesStarts(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 14, 1})
+	f.Add([]byte{0, 0, 0, 0, 0, 0x0b, 0x27, 0x1f, 0, 0xff, 0xf0, 0, 0, 2})
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		f.Skip(err)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var as []frontdesk.Appointment
+		for i := 0; i+4 <= len(data) && len(as) < 64; i += 4 {
+			v := int32(uint32(data[i])<<24 | uint32(data[i+1])<<16 | uint32(data[i+2])<<8 | uint32(data[i+3]))
+			days, minutes := int(v>>8)%730000, int(uint8(v))%4*30
+			a := frontdesk.Appointment{ID: fmt.Sprint("a", len(as)), Series: "S1", Start: now.AddDate(0, 0, days).Add(time.Duration(minutes) * time.Minute),
+				Minutes: 15, Status: frontdesk.StatusBooked}
+			if v&1 == 1 {
+				a.Status = frontdesk.StatusCancelled
+			}
+			as = append(as, a)
+		}
+		if len(as) == 0 {
+			return
+		}
+		frontdesk.SortAppointments(as)
+		weeks := 1
+		if len(data)%4 != 0 {
+			weeks = 1 + int(data[len(data)-1])%52
+		}
+		out := writeICS(t, Calendar{Zone: loc, Now: now, Series: [][]frontdesk.Appointment{as}, Weeks: map[string]int{"S1": weeks}})
+		exdates := strings.Count(out, "EXDATE")
+		if exdates > 2*frontdesk.MaxOccurrences+1 || len(out) > 16384+1024*len(as)+64*exdates {
+			t.Fatalf("%d appointments: %d bytes, %d EXDATEs", len(as), len(out), exdates)
+		}
+		events := ExpandICS(t, out)
+		for _, a := range as {
+			if a.Status != frontdesk.StatusCancelled {
+				// A wholly cancelled series is one cancelled rule (its
+				// instances, not each appointment's time, as before).
+				SameEvents(t, events, WantEvents(nil, [][]frontdesk.Appointment{as}, func(frontdesk.Appointment) string { return "Appointment" }))
+				break
+			}
+		}
+	})
 }
