@@ -166,3 +166,27 @@ func FuzzICSSeriesStarts(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkICSSeriesOfManyAppointments: a series of 5,000 appointments
+// (modified software's: BookSeries books at most 104), half of them a day
+// off the grid. The rule's anchor was chosen in their number squared.
+func BenchmarkICSSeriesOfManyAppointments(b *testing.B) {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		b.Skip(err)
+	}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, loc)
+	var as []frontdesk.Appointment
+	for i := 0; i < 5000; i++ {
+		as = append(as, frontdesk.Appointment{ID: fmt.Sprint("a", i), Series: "S1", Start: now.AddDate(0, 0, i%400+i%2), Minutes: 15,
+			Status: frontdesk.StatusBooked})
+	}
+	frontdesk.SortAppointments(as)
+	c := Calendar{Zone: loc, Now: now, Series: [][]frontdesk.Appointment{as}, Weeks: map[string]int{"S1": 1}}
+	for b.Loop() {
+		var w strings.Builder
+		if err := c.Write(&w); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

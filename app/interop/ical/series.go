@@ -81,15 +81,20 @@ func planSeries(all []frontdesk.Appointment, weeks int, zone *time.Location, now
 	// The anchor that puts most appointments still on the calendar on its
 	// grid (each one off it costs an override; a cancelled one costs
 	// nothing, its instance is an EXDATE anyway); the earliest wins a tie.
+	// Two appointments share a grid when their clocks match and their days
+	// differ by a multiple of the step: counted by that, in one pass (it
+	// was their number squared: 3.6 s for 5,000 appointments).
+	type grid struct{ clock, phase int }
+	on := func(t time.Time) grid { return grid{clock(t), ((dayDiff(as[0].Start, t, zone) % step) + step) % step} }
+	count := map[grid]int{}
+	for _, a := range as {
+		if a.Status != frontdesk.StatusCancelled {
+			count[on(a.Start)]++
+		}
+	}
 	anchor, best := as[0].Start.In(zone), -1
 	for _, c := range as {
-		n := 0
-		for _, a := range as {
-			if a.Status != frontdesk.StatusCancelled && clock(a.Start) == clock(c.Start) && dayDiff(c.Start, a.Start, zone)%step == 0 {
-				n++
-			}
-		}
-		if n > best {
+		if n := count[on(c.Start)]; n > best {
 			anchor, best = c.Start.In(zone), n
 		}
 	}
