@@ -2,9 +2,14 @@ package interop
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/medihaven/medihaven/app/records"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/replica"
 )
 
 // TestAttackS27cImportedFormerIDsBounded (LOW, h-secb27's finding,
@@ -45,5 +50,37 @@ func TestAttackS27cImportedFormerIDsBounded(t *testing.T) {
 	found, err := c.recep.SearchPatients(ctx, "Transfer", 5)
 	if err != nil || len(found) != 1 || len(found[0].FormerIDs) != 20 {
 		t.Fatalf("the imported patient: %+v %v", found, err)
+	}
+}
+
+// TestAttackS27cUnreadableStartNotExported: an appointment whose start
+// does not parse (records.StartUnreadable, only modified software writes
+// one) was exported to FHIR as starting on 1 January of year 1; FHIR needs
+// a start for a booked appointment, so the export leaves it out, and keeps
+// the patient's other appointments.
+func TestAttackS27cUnreadableStartNotExported(t *testing.T) {
+	ctx := context.Background()
+	c, ps := fhirClinic(t)
+	before, _ := exportOf(t, c.recep, ps[0].ID)
+	n := strings.Count(string(before), `"resourceType": "Appointment"`)
+	if n == 0 {
+		t.Fatal("the patient has no appointment to spoil")
+	}
+	list, err := c.recep.desk().PatientAppointments(ctx, ps[0].ID)
+	if err != nil || len(list) == 0 {
+		t.Fatal(list, err)
+	}
+	r, err := c.recep.Replica()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := json.Marshal("tomorrow, 9 or so")
+	if _, err := r.Append(ctx, replica.Change{Entity: list[0].ID, Kind: records.KindAppointment, Scope: roles.FrontDesk,
+		Fields: replica.Fields{records.AppointmentStart: v}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := exportOf(t, c.recep, ps[0].ID)
+	if strings.Contains(string(after), `"0001-`) || strings.Count(string(after), `"resourceType": "Appointment"`) != n-1 {
+		t.Errorf("the export of %d appointments, one of them unreadable:\n%s", n, after)
 	}
 }
