@@ -46,6 +46,13 @@ func (s *Service) StartVisit(ctx context.Context, appointmentID string, anotherD
 		return Encounter{}, fmt.Errorf("%w: the appointment is not on this workstation (yet)", app.ErrInvalidInput)
 	}
 	a := records.AppointmentFromState(appointmentID, st)
+	// A booking names a registered patient (the desk checks it), but only
+	// modified software's does not: say so before anything (h-low27).
+	if _, err := s.c.Patient(ctx, a.Patient); errors.Is(err, replica.ErrNotFound) {
+		return Encounter{}, fmt.Errorf("%w: the appointment names no registered patient on this workstation: sync, or ask the front desk to book the patient again", app.ErrInvalidInput)
+	} else if err != nil {
+		return Encounter{}, err
+	}
 	if a.Status == records.StatusCancelled {
 		return Encounter{}, fmt.Errorf("%w: the appointment was cancelled; ask the front desk to book it again", app.ErrInvalidInput)
 	}

@@ -37,8 +37,8 @@ func (s *Service) checkAppointment(ctx context.Context, r *replica.Replica, a Ap
 	if err := records.CheckMinutes(a.Minutes); err != nil {
 		return a, err
 	}
-	if a.Start.IsZero() {
-		return a, fmt.Errorf("%w: choose a start time", app.ErrInvalidInput)
+	if err := records.CheckStart(a.Start, s.c.Now()); err != nil {
+		return a, err
 	}
 	a.Reason = strings.Join(strings.Fields(a.Reason), " ")
 	if len(a.Reason) > 300 {
@@ -135,7 +135,20 @@ func (s *Service) checkSlot(ctx context.Context, r *replica.Replica, zone *time.
 // date (YYYY-MM-DD, the clinic's day), unsorted, without patients' names,
 // as r reads them (the caller has checked the action).
 func AppointmentsOn(ctx context.Context, r *replica.Replica, physician, date string) ([]Appointment, error) {
-	return appointmentsFound(ctx, r, records.DayTerm(physician, date))
+	found, err := appointmentsFound(ctx, r, records.DayTerm(physician, date))
+	if err != nil {
+		return nil, err
+	}
+	// One whose start does not parse is on no day (records.StartUnreadable);
+	// a store indexed before session 27 still files it under the date its
+	// start begins with.
+	out := found[:0]
+	for _, a := range found {
+		if !a.Start.IsZero() {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // appointmentsFound returns the appointments the blind index finds under

@@ -107,6 +107,10 @@ func (s *Service) BookSeries(ctx context.Context, a Appointment, rc Recurrence) 
 	// Kept as written since the first version: app/interop reads it back.
 	repeat := fmt.Sprintf("every %d week(s), %d appointments", rc.EveryWeeks, len(starts))
 	for _, t := range starts {
+		if !records.StartInRange(t, s.c.Now()) {
+			return nil, fmt.Errorf("%w: the series would book %s, more than %d years from today: choose an earlier last day or fewer appointments",
+				app.ErrInvalidInput, t.Format("2006-01-02"), records.MaxStartYears)
+		}
 		o := a
 		o.Start, o.Status, o.Series, o.Repeat = t.In(zone), StatusBooked, series, repeat
 		o.BookedBy, o.BookedAt = r.Fingerprint(), s.c.Now()
@@ -248,6 +252,9 @@ func (s *Service) RescheduleSeries(ctx context.Context, id string, start time.Ti
 	skip := map[string]bool{}
 	moved := make([]Appointment, 0, len(rest))
 	for _, o := range rest {
+		if o.ID != a.ID && !records.StartInRange(o.Start, s.c.Now()) {
+			continue // moved out of reach by modified software (records.MaxStartYears): it stays
+		}
 		skip[o.ID] = true
 		t := o.Start.In(zone)
 		o.Start = records.WallClock(t.Year(), t.Month(), t.Day()+days, clockMin, zone)

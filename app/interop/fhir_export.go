@@ -235,6 +235,9 @@ func (x *fhirExporter) patient(ctx context.Context, p app.Patient, clinical bool
 		return err
 	}
 	for _, a := range appts {
+		if a.Start.IsZero() {
+			continue // its time is unreadable (records.StartUnreadable): FHIR needs a start for it
+		}
 		if err := x.add("Appointment", a.ID, x.appointment(a, pref, a.Attribution)); err != nil {
 			return err
 		}

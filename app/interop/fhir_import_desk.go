@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
@@ -104,7 +105,7 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 	}
 	var former []string
 	mine := "urn:medihaven:clinic:" + x.s.c.Profile().ClinicID + ":mrn"
-	for _, id := range fp.Identifier {
+	for i, id := range fp.Identifier {
 		system, value := strOr(id.System), strings.TrimSpace(strOr(id.Value))
 		switch {
 		case value == "":
@@ -118,6 +119,11 @@ func (x *fhirImporter) patient(ctx context.Context, e *bundleEntry) error {
 			}
 		case system == "urn:medihaven:insurance" || hasCode(id.Type, sysIDType, "MB"):
 			p.Insurance = value
+		case len(former) == records.MaxFormerIDs:
+			return e.errf("the patient has more than %d identifiers (record numbers of other clinics), the most Medihaven keeps: take the others out of the bundle",
+				records.MaxFormerIDs)
+		case utf8.RuneCountInString(system)+1+utf8.RuneCountInString(value) > records.MaxFormerIDLen:
+			return e.errf("identifier[%d] is longer than %d characters (system and value): shorten it or take it out of the bundle", i, records.MaxFormerIDLen)
 		default:
 			former = append(former, system+"|"+value)
 		}

@@ -415,6 +415,20 @@ const (
 	problem = `{"resourceType":"Condition","code":{"text":"Asthma"},` + subjectP1 + `}`
 )
 
+// importRefused: s's import of bundle is refused with an error mentioning
+// want and that nothing was imported, and writes nothing.
+func importRefused(t *testing.T, s staff, bundle, want string) {
+	t.Helper()
+	before := events(t, s)
+	_, err := s.ImportFHIR(context.Background(), strings.NewReader(bundle))
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("error %v; want one mentioning %q and that nothing was imported", err, want)
+	}
+	if after := events(t, s); after != before {
+		t.Errorf("a refused import wrote %d events", after-before)
+	}
+}
+
 func TestFHIRImportRejectsBrokenBundles(t *testing.T) {
 	ctx := context.Background()
 	c, _ := fhirClinic(t)
@@ -463,16 +477,7 @@ func TestFHIRImportRejectsBrokenBundles(t *testing.T) {
 		{"the same patient twice", c.phys, bundleOf(goodPatient, strings.Replace(goodPatient, `"p1"`, `"p2"`, 1)), "the bundle holds this patient twice (entries 1 and 2)"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			before := events(t, tt.s)
-			_, err := tt.s.ImportFHIR(ctx, strings.NewReader(tt.bundle))
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "nothing was imported") {
-				t.Errorf("error %v; want one mentioning %q and that nothing was imported", err, tt.want)
-			}
-			if after := events(t, tt.s); after != before {
-				t.Errorf("a refused import wrote %d events", after-before)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { importRefused(t, tt.s, tt.bundle, tt.want) })
 	}
 	// And a good one is taken, by the receptionist too when it holds no chart.
 	sum, err := c.recep.ImportFHIR(ctx, strings.NewReader(bundleOf(goodPatient)))

@@ -247,7 +247,7 @@ func renderSummary(c copySummary) ([]byte, error) {
 		if with == "" {
 			with = "a physician"
 		}
-		head := fmt.Sprintf("%s, %d minutes with %s", a.Start.In(c.Zone).Format("Mon 2 Jan 2006, 15:04"), a.Minutes, with)
+		head := fmt.Sprintf("%s, %d minutes with %s", a.StartText("Mon 2 Jan 2006, 15:04", c.Zone), a.Minutes, with)
 		status := map[string]string{frontdesk.StatusBooked: "Booked", frontdesk.StatusArrived: "Attended", frontdesk.StatusCancelled: "Cancelled",
 			frontdesk.StatusNoShow: "Missed", records.StatusInVisit: "Attended", records.StatusSeen: "Attended"}[a.Status]
 		if a.Reason != "" {

@@ -135,6 +135,53 @@ func CheckMinutes(minutes int) error {
 	return nil
 }
 
+// MaxStartYears bounds how far from today the desk books, moves or
+// repeats an appointment: ten years either way. A recall years ahead and
+// a booking the desk enters after the fact fit; an honest series spans at
+// most two years weekly. A start further away is what modified software
+// writes (year 9999 made each calendar export touching its series write
+// 2.3 MB, h-secb27), so readers that lay out time (the calendar export)
+// write such an appointment alone and in UTC (StartInRange). An import
+// keeps its history as written (its appointments are no series).
+const MaxStartYears = 10
+
+// StartInRange reports whether start is within MaxStartYears of now.
+func StartInRange(start, now time.Time) bool {
+	return !start.Before(now.AddDate(-MaxStartYears, 0, 0)) && !start.After(now.AddDate(MaxStartYears, 0, 0))
+}
+
+// CheckStart says what is wrong with a booking starting at start, now
+// (nil when it is set and StartInRange).
+func CheckStart(start, now time.Time) error {
+	switch {
+	case start.IsZero():
+		return fmt.Errorf("%w: choose a start time", ErrInvalidInput)
+	case !StartInRange(start, now):
+		return fmt.Errorf("%w: an appointment starts between %s and %s (within %d years of today)", ErrInvalidInput,
+			now.AddDate(-MaxStartYears, 0, 0).Format("2006-01-02"), now.AddDate(MaxStartYears, 0, 0).Format("2006-01-02"), MaxStartYears)
+	}
+	return nil
+}
+
+// StartUnreadable is how an appointment whose stored start does not parse
+// as RFC 3339 shows its time (only modified software writes one). Every
+// reader agrees on it: it reads as the zero time, is filed under no day
+// (IndexTerms) and so on no calendar day nor in any calendar export, and
+// stays on its patient's list, where the desk moves it to a time again.
+const StartUnreadable = "time unreadable"
+
+// StartText is a's start in zone (nil: in the zone it was written in) as
+// layout writes it, or StartUnreadable.
+func (a Appointment) StartText(layout string, zone *time.Location) string {
+	switch {
+	case a.Start.IsZero():
+		return StartUnreadable
+	case zone == nil:
+		return a.Start.Format(layout)
+	}
+	return a.Start.In(zone).Format(layout)
+}
+
 // End is when the appointment ends.
 func (a Appointment) End() time.Time { return a.Start.Add(time.Duration(a.Minutes) * time.Minute) }
 
@@ -148,9 +195,19 @@ func AppointmentFromState(id string, st replica.State) Appointment {
 		Series: st.String(AppointmentSeries), Repeat: st.String(AppointmentRepeat),
 		BookedBy: st.String(AppointmentBookedBy), BookedAt: msTime(st, AppointmentBookedAt), Origin: originFromState(st)}
 	a.Minutes = min(max(a.Minutes, MinAppointmentMinutes), MaxAppointmentMinutes)
-	a.Start, _ = time.Parse(time.RFC3339, st.String(AppointmentStart))
+	a.Start = parseStart(st.String(AppointmentStart))
 	a.VisitStarted, a.VisitEnded = msTime(st, AppointmentVisitStarted), msTime(st, AppointmentVisitFinished)
 	return visitKept(a)
+}
+
+// parseStart reads a stored start (RFC 3339, as Fields writes it); one
+// that does not parse is the zero time (StartUnreadable).
+func parseStart(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // visitKept: once the physician has started the visit, the appointment is

@@ -65,8 +65,10 @@ func IndexTerms(kind string, st replica.State) []replica.Term {
 		return t
 	case KindAppointment:
 		var t []replica.Term
-		// The day is the date as written, in the clinic's zone.
-		if d, p := st.String(AppointmentStart), st.String(AppointmentPhysician); len(d) >= 10 && p != "" {
+		// The day is the date as written, in the clinic's zone; a start
+		// that does not parse is on no day, as AppointmentFromState reads
+		// it (StartUnreadable).
+		if d, p := st.String(AppointmentStart), st.String(AppointmentPhysician); p != "" && !parseStart(d).IsZero() {
 			t = append(t, DayTerm(p, d[:10]))
 		}
 		if s := st.String(AppointmentSeries); s != "" {

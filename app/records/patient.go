@@ -35,6 +35,17 @@ const (
 var PatientEdits = []string{PatientFamily, PatientGiven, PatientBirth, PatientSex, PatientPhone, PatientEmail,
 	PatientAddress, PatientInsurance, PatientEmergencyName, PatientEmergencyPhone, PatientConsent, PatientConsentDate}
 
+// The most former record numbers a FHIR import keeps of one patient, and
+// their longest ("system|value", in characters): a Synthea patient has
+// about five (medical record, SSN, driver's licence, passport, Synthea's
+// id), their systems are URLs of some 50 characters and their values
+// UUIDs (h-low27: before, a bundle's patient brought any number, up to the
+// record's 1 MiB).
+const (
+	MaxFormerIDs   = 20
+	MaxFormerIDLen = 256
+)
+
 // Patient is a patient's demographics (front-desk scope).
 type Patient struct {
 	ID     string
@@ -56,7 +67,8 @@ type Patient struct {
 	ConsentDate string
 	Registered  time.Time
 	// FormerIDs are the record numbers other clinics gave the patient, as
-	// "system|value", kept from a FHIR import.
+	// "system|value", kept from a FHIR import: at most MaxFormerIDs of at
+	// most MaxFormerIDLen characters each.
 	FormerIDs []string
 	// MRNSeal is what proves the MRN its id is bound to (NewPatientID),
 	// written with the registration.

@@ -299,3 +299,21 @@ func TestFieldsTheAppWritesAreDeclared(t *testing.T) {
 		}
 	}
 }
+
+func TestAppointmentStartText(t *testing.T) {
+	loc := time.FixedZone("X", 3600)
+	for _, tc := range []struct {
+		start time.Time
+		zone  *time.Location
+		want  string
+	}{
+		{time.Time{}, loc, StartUnreadable},
+		{time.Time{}, nil, StartUnreadable},
+		{time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC), loc, "2026-11-10 09:00"},
+		{time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC), nil, "2026-11-10 08:00"},
+	} {
+		if got := (Appointment{Start: tc.start}).StartText("2006-01-02 15:04", tc.zone); got != tc.want {
+			t.Errorf("%v in %v: %q, want %q", tc.start, tc.zone, got, tc.want)
+		}
+	}
+}

@@ -469,7 +469,7 @@ func (f *patientForm) showExtra(appts []desk.Appointment, history []desk.Patient
 	}
 	for i := len(appts) - 1; i >= 0 && i >= len(appts)-8; i-- {
 		a := appts[i]
-		line := fmt.Sprintf("%s · %d min · %s", a.Start.Format("Mon 2 Jan 2006 15:04"), a.Minutes, orText(a.Reason, "no reason given"))
+		line := fmt.Sprintf("%s · %d min · %s", a.StartText("Mon 2 Jan 2006 15:04", nil), a.Minutes, orText(a.Reason, "no reason given"))
 		if st := statusText(a); st != "" {
 			line += " · " + st
 		}

@@ -10,6 +10,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/medihaven/medihaven/app/frontdesk"
+	"github.com/medihaven/medihaven/app/records"
 )
 
 // A physician's calendar as iCalendar (RFC 5545), written with
@@ -94,15 +95,26 @@ func (c Calendar) build() *ics.Calendar {
 			last = b
 		}
 	}
+	// An appointment whose start is more than records.MaxStartYears from
+	// now (only modified software writes one) is written in UTC and left
+	// out of the zone's span: the VTIMEZONE lists every change between
+	// the first and the last time written in the zone.
+	zoned := func(a frontdesk.Appointment) bool { return records.StartInRange(a.Start, c.Now) }
 	for _, a := range c.Singles {
-		span(a.Start, a.End())
+		if zoned(a) {
+			span(a.Start, a.End())
+		}
 	}
 	for _, ss := range c.Series {
-		p := planSeries(ss, c.Weeks[ss[0].Series], c.Zone, c.text)
+		p := planSeries(ss, c.Weeks[ss[0].Series], c.Zone, c.Now, c.text)
 		plans = append(plans, p)
-		span(p.Start, p.Last)
+		if p.Count > 0 {
+			span(p.Start, p.Last)
+		}
 		for _, a := range ss {
-			span(a.Start, a.End())
+			if zoned(a) {
+				span(a.Start, a.End())
+			}
 		}
 	}
 	tzid := ""
@@ -110,15 +122,19 @@ func (c Calendar) build() *ics.Calendar {
 		tzid = zoneID(c.Zone)
 		cal.AddVTimezone(vtimezone(tzid, c.Zone, first, last))
 	}
-	at := func(t time.Time) (string, []ics.PropertyParameter) {
-		if tzid == "" {
-			return t.UTC().Format("20060102T150405Z"), nil
+	in := func(utc bool) func(t time.Time) (string, []ics.PropertyParameter) {
+		return func(t time.Time) (string, []ics.PropertyParameter) {
+			if tzid == "" || utc {
+				return t.UTC().Format("20060102T150405Z"), nil
+			}
+			return t.In(c.Zone).Format("20060102T150405"), []ics.PropertyParameter{ics.WithTZID(tzid)}
 		}
-		return t.In(c.Zone).Format("20060102T150405"), []ics.PropertyParameter{ics.WithTZID(tzid)}
 	}
+	at := in(false) // a rule's instances are all within the span
 	event := func(uid string, a frontdesk.Appointment, status ics.ObjectStatus) *ics.VEvent {
 		e := cal.AddEvent(uid)
 		e.SetDtStampTime(c.Now)
+		at := in(!zoned(a))
 		v, p := at(a.Start)
 		e.SetProperty(ics.ComponentPropertyDtStart, v, p...)
 		v, p = at(a.End())
@@ -135,14 +151,23 @@ func (c Calendar) build() *ics.Calendar {
 		}
 		return e
 	}
-	for _, a := range c.Singles {
+	single := func(a frontdesk.Appointment) {
 		status := ics.ObjectStatusConfirmed
 		if a.Status == frontdesk.StatusCancelled {
 			status = ics.ObjectStatusCancelled
 		}
 		event(c.uid(a.ID), a, status)
 	}
+	for _, a := range c.Singles {
+		single(a)
+	}
 	for _, p := range plans {
+		for _, a := range p.Alone {
+			single(a)
+		}
+		if p.Count == 0 {
+			continue
+		}
 		uid := c.uid(p.Master.Series)
 		status := ics.ObjectStatusConfirmed
 		if p.Cancelled {
