@@ -49,31 +49,26 @@ func newOrderEnds(t testing.TB, c *apptest.Clinic) (recep, phys orderEnd) {
 // returns it as the server would deliver it.
 func (e orderEnd) write(t testing.TB, to orderEnd, text string) xmpp.Message {
 	t.Helper()
-	ctx := context.Background()
-	m, err := e.chat.Send(ctx, to.r.Fingerprint(), text, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := e.chat.chatQueue(ctx, e.r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, qm := range q {
-		if qm.ID == m.ID {
-			return xmpp.Message{From: e.r.Device() + "@" + testDomain + "/x", Sender: e.r.Device() + "@" + testDomain,
-				To: to.r.Device() + "@" + testDomain, Body: qm.Body, ID: qm.ID, Type: "chat"}
-		}
-	}
-	t.Fatalf("%q is not queued", text)
-	return xmpp.Message{}
+	m := e.sent(t, to.r.Fingerprint(), text)
+	m.From, m.To, m.Type = e.r.Device()+"@"+testDomain+"/x", to.r.Device()+"@"+testDomain, "chat"
+	return m
 }
 
 // say writes text in the clinic room and returns it as the room delivers
 // it to every occupant, the writer included.
 func (e orderEnd) say(t testing.TB, text string) xmpp.Message {
 	t.Helper()
+	m := e.sent(t, Room, text)
+	m.Room, m.From, m.Type = true, testRoom+"/"+e.r.Device(), "groupchat"
+	return m
+}
+
+// sent sends text in conversation and returns its queued stanza's sender,
+// body and id.
+func (e orderEnd) sent(t testing.TB, conversation, text string) xmpp.Message {
+	t.Helper()
 	ctx := context.Background()
-	m, err := e.chat.Send(ctx, Room, text, "")
+	m, err := e.chat.Send(ctx, conversation, text, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +78,7 @@ func (e orderEnd) say(t testing.TB, text string) xmpp.Message {
 	}
 	for _, qm := range q {
 		if qm.ID == m.ID {
-			return xmpp.Message{Room: true, From: testRoom + "/" + e.r.Device(), Sender: e.r.Device() + "@" + testDomain,
-				Body: qm.Body, ID: qm.ID, Type: "groupchat"}
+			return xmpp.Message{Sender: e.r.Device() + "@" + testDomain, Body: qm.Body, ID: qm.ID}
 		}
 	}
 	t.Fatalf("%q is not queued", text)
