@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -38,13 +36,9 @@ func TestClinicAdoptedThroughTheWindow(t *testing.T) {
 	}
 	ctx := context.Background()
 	root := t.TempDir()
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
+	ports := synctest.FreePorts(t, 3)
 	servers, err := app.StartLocalServers(ctx, app.LocalSetup{Dir: filepath.Join(root, "server"), Domain: "clinic.test",
-		XMPPPort: port(), APIPort: port(), DeskPort: port(), IPFSBin: bin})
+		XMPPPort: ports[0], APIPort: ports[1], DeskPort: ports[2], IPFSBin: bin})
 	if err != nil {
 		t.Fatal(err)
 	}

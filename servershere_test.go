@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -171,13 +170,9 @@ func serverFolderInFreshHome(t *testing.T) (home, dir, ipfs string) {
 	if dir, err = server.DefaultDir(); err != nil || !strings.HasPrefix(dir, home) {
 		t.Fatalf("the default server folder %q (%v) is not in the fresh HOME", dir, err)
 	}
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
-	if _, err := server.Init(context.Background(), server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: port(),
-		APIPort: port(), DeskPort: port(), SwarmPort: -1, IPFSBin: ipfs}); err != nil {
+	ports := synctest.FreePorts(t, 3)
+	if _, err := server.Init(context.Background(), server.Options{Domain: "clinic.test", Dir: dir, XMPPPort: ports[0],
+		APIPort: ports[1], DeskPort: ports[2], SwarmPort: -1, IPFSBin: ipfs}); err != nil {
 		t.Fatal(err)
 	}
 	return home, dir, ipfs

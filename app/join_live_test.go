@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,16 +35,12 @@ func newRealClinic(t *testing.T) *realClinic {
 	if err != nil {
 		t.Skip(err)
 	}
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
+	ports := synctest.FreePorts(t, 3)
 	env, _ := testEnv(t)
 	env.Now = time.Now // the servers keep real time
 	c := &realClinic{env: env, dir: t.TempDir()}
 	c.servers, err = StartLocalServers(ctx, LocalSetup{Dir: filepath.Join(c.dir, "server"), Domain: "clinic.test",
-		XMPPPort: port(), APIPort: port(), DeskPort: port(), IPFSBin: bin})
+		XMPPPort: ports[0], APIPort: ports[1], DeskPort: ports[2], IPFSBin: bin})
 	if err != nil {
 		t.Fatal(err)
 	}

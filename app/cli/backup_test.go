@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
-	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +23,12 @@ func TestRealClinicCommands(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	port := func() string {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		return p
-	}
+	ports := synctest.FreePorts(t, 3)
 	dir := t.TempDir()
 	srvDir := filepath.Join(dir, "server")
 	t.Setenv("MEDIHAVEN_IPFS_BIN", bin)
 	code, out, errs := run(t, filepath.Join(dir, "unused"), "", "server", "init", "--domain", "clinic.test", "--dir", srvDir,
-		"--xmpp-port", port(), "--api-port", port(), "--swarm-port", "0", "--desk-port", port())
+		"--xmpp-port", strconv.Itoa(ports[0]), "--api-port", strconv.Itoa(ports[1]), "--swarm-port", "0", "--desk-port", strconv.Itoa(ports[2]))
 	if code != 0 {
 		t.Fatalf("server init: %d %q %q", code, out, errs)
 	}

@@ -2,9 +2,7 @@ package interop
 
 import (
 	"context"
-	"net"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,13 +23,9 @@ func TestHandOutPatientCopyOnTheClinicsServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := func() int {
-		_, p, _ := net.SplitHostPort(synctest.UnusedAddr(t))
-		n, _ := strconv.Atoi(p)
-		return n
-	}
+	ports := synctest.FreePorts(t, 2)
 	res, err := server.Init(ctx, server.Options{Domain: "clinic.test", Dir: filepath.Join(t.TempDir(), "server"),
-		XMPPPort: port(), APIPort: port(), SwarmPort: -1, DeskPort: -1, IPFSBin: bin})
+		XMPPPort: ports[0], APIPort: ports[1], SwarmPort: -1, DeskPort: -1, IPFSBin: bin})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,30 +35,11 @@ func ipfsBin(t testing.TB) string {
 	return bin
 }
 
-// freePorts returns n distinct free loopback ports: each listener stays
-// open until all are chosen, so the kernel cannot hand one out twice (a
-// configuration with two equal ports is refused). Another process may
-// still take one before the server binds it: tests accept that small
-// race, as synctest does.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	ports := make([]int, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports[i] = l.Addr().(*net.TCPAddr).Port
-	}
-	return ports
-}
-
 // initServer writes a configuration on free loopback ports into a fresh
 // folder.
 func initServer(t testing.TB, mod func(*server.Options)) server.Result {
 	t.Helper()
-	ports := freePorts(t, 3)
+	ports := synctest.FreePorts(t, 3)
 	o := server.Options{
 		Domain:    "clinic.test",
 		Dir:       filepath.Join(t.TempDir(), "server"),

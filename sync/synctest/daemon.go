@@ -118,6 +118,26 @@ func UnusedAddr(t testing.TB) string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
+// FreePorts returns n distinct free loopback ports for a server's
+// configuration: each listener stays open until all are chosen, so the
+// kernel cannot hand one out twice (a configuration with two equal ports
+// is refused; a port per call, closed at once, came back equal about once
+// in a few hundred CI runs). Another process may still take one before the
+// server binds it.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("synctest: find a free port: %v", err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
 // freePort finds a free TCP port on 127.0.0.1. Another process may take it
 // before the caller binds it; callers retry once.
 func freePort() (int, error) {
