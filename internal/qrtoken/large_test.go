@@ -2,10 +2,10 @@ package qrtoken
 
 import (
 	"image"
-	"os"
-	"strings"
 	"image/color"
 	"image/draw"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
