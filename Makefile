@@ -169,7 +169,13 @@ TESTHOME := $(RUNDIR)/testhome
 GO_CACHES := GOCACHE=$(shell go env GOCACHE) GOMODCACHE=$(shell go env GOMODCACHE)
 # -ldflags=-w: the 38 test binaries are linked without DWARF (a panic still
 # names files and lines): app/cli's link 6.0 → 4.0 CPU-s.
-GO_TEST_FLAGS ?= -count=1 -timeout 15m -ldflags=-w
+# Go's test cache is on: a package whose code, and the files and
+# environment its tests read (the Kubo binary, Prosody, the test home's
+# paths), are unchanged is not tested again, so a warm `make test` runs
+# only what a change touched (the team's rule: 5 minutes warm). The .deb's
+# tests are a package of their own (internal/packagetest) because the
+# package is built again every CI run. `make test FRESH=1` runs everything.
+GO_TEST_FLAGS ?= $(if $(FRESH),-count=1 )-timeout 15m -ldflags=-w
 
 build: $(BIN)
 
@@ -189,8 +195,8 @@ vet: fyne-workspace
 # The FHIR validator's test (fhir-validate) runs within go test ./..., beside
 # the other packages, when the validator is installed.
 # In CI (CI=true) the package is built too (make package: fyne's release
-# build and xz, 35-50 s warm), in the background while the tests run; the
-# root package's TestPackage* tests wait for it (MEDIHAVEN_DIST_DONE: the
+# build and xz, 35-50 s warm), in the background while the tests run;
+# internal/packagetest's TestPackage* tests wait for it (MEDIHAVEN_DIST_DONE: the
 # file its exit status is written to) and check the .deb and the tarball,
 # as make package-test does. A failed package build fails make test
 # whatever tests ran.
@@ -462,7 +468,7 @@ package: apt fyne-workspace
 # checks its Depends against the binary's libraries; runs install-files and
 # uninstall into a scratch prefix, and the tarball's own make user-install.
 package-test: package
-	MEDIHAVEN_DIST=$(DIST) go test -count=1 -run '^TestPackage' .
+	MEDIHAVEN_DIST=$(DIST) go test -count=1 -run '^TestPackage' ./internal/packagetest
 
 # For the current user, no root: ~/.local/bin, ~/.local/share/applications
 # (Exec with the full path: ~/.local/bin is often not on a desktop's PATH),

@@ -1,4 +1,4 @@
-package main
+package packagetest
 
 import (
 	"bytes"
@@ -22,6 +22,9 @@ import (
 // it beside the tests and sets MEDIHAVEN_DIST_DONE too, a file the build
 // writes its exit status to when it ends, which they wait for. A plain
 // `go test ./...` skips them instead of packaging (35-50 s).
+
+// repoRoot is the repository's top, where FyneApp.toml and the Makefile are.
+const repoRoot = "../.."
 
 // dlopened are the libraries GLFW 3.4 (inside Fyne) loads at run time for
 // its X11 and Wayland back-ends and EGL; they are not in the binary's
@@ -194,7 +197,7 @@ func TestPackageUserInstall(t *testing.T) {
 	prefix := t.TempDir()
 	vars := []string{"DIST=" + dist, "USER_PREFIX=" + prefix}
 	for range 2 {
-		mustRun(t, "make", append([]string{"-s", "--no-print-directory", "install-files"}, vars...)...)
+		mustRun(t, "make", append([]string{"-s", "--no-print-directory", "-C", repoRoot, "install-files"}, vars...)...)
 	}
 	bin := filepath.Join(prefix, "bin/medihaven")
 	desktop := filepath.Join(prefix, "share/applications", meta["ID"]+".desktop")
@@ -208,7 +211,7 @@ func TestPackageUserInstall(t *testing.T) {
 		t.Errorf("installed medihaven --version: %q, %v", out, err)
 	}
 
-	mustRun(t, "make", append([]string{"-s", "--no-print-directory", "uninstall"}, vars...)...)
+	mustRun(t, "make", append([]string{"-s", "--no-print-directory", "-C", repoRoot, "uninstall"}, vars...)...)
 	for _, p := range []string{bin, desktop, icons[0]} {
 		if _, err := os.Stat(p); !os.IsNotExist(err) {
 			t.Errorf("make uninstall left %s", p)
@@ -285,7 +288,7 @@ func waitFile(ctx context.Context, path string) (string, error) {
 // fyneAppMetadata reads the [Details] keys of FyneApp.toml.
 func fyneAppMetadata(t *testing.T) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile("FyneApp.toml")
+	b, err := os.ReadFile(filepath.Join(repoRoot, "FyneApp.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
