@@ -163,7 +163,11 @@ $(IPFS): Makefile
 # Each test run gets its own HOME and XDG folders (a running Fyne app and
 # godbus write there) and its own session bus, so nothing leaks between runs
 # and no stray dbus-daemon outlives them.
-TESTHOME := $(RUNDIR)/testhome
+# It lives outside the repository, one per checkout: Go's test cache checks
+# again the files a test read inside the module (a test home there, made
+# anew every run, sent ./app and the root package, 14 minutes, round again
+# on a warm run) and not those outside it.
+TESTHOME := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/medihaven/testhome/$(shell printf %s "$(CURDIR)" | sha256sum | cut -c1-12)
 # Resolved once, with the caller's HOME: the tests' own HOME must not move
 # Go's caches (a second module download into the test home).
 GO_CACHES := GOCACHE=$(shell go env GOCACHE) GOMODCACHE=$(shell go env GOMODCACHE)
@@ -350,7 +354,7 @@ bench-scale: deps build
 	MEDIHAVEN_PASSPHRASE=bench-passphrase $(BIN) --profile $(RUNDIR)/scalewindow bench window --runs 5 --shots $(RUNDIR)/scalewindow-shots
 
 clean:
-	rm -rf bin .run dist .build
+	rm -rf bin .run dist .build $(TESTHOME)
 
 # ---- make run: the clinic's servers on loopback, a demo clinic, the app ----
 # The servers are `medihaven server init|run`, the configuration a clinic
