@@ -1,0 +1,154 @@
+package replica
+
+// Session 28 review h-seca28 (/work/notes/seca28-s28.md): a senior
+// administrator who answers two revokers split the clinic (session 27's
+// open item, TestAttackS27aSeniorAnswersBothRevokers). Hal and Pam, both
+// juniors, revoke Ada, the founder; her modified software answers Hal in
+// her chain's next place (a tight pair, which she wins) and Pam in the
+// place after (tight on her side, loose on Pam's: Pam named her chain
+// before both answers). Whether her answer to Pam stood turned on whether
+// Pam's revocation did, and the reverse: arrival order decided. A
+// workstation hearing Ada's chain first kept her and revoked both; the
+// others removed her.
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// s28aAnswers is the clinic after Hal and Pam revoked Ada and her
+// modified software answered both, each answer naming the revoker's chain
+// just before her revocation. Nothing is exchanged after the acts.
+type s28aAnswers struct {
+	c                *clinic
+	sHal, sPam       *station
+	all              []*station
+	before           []*station // observers holding what came before the acts
+	rh, rp           *crypto.Envelope // Hal's and Pam's revocations of Ada
+	toHal, toPam     *crypto.Envelope // Ada's answers
+	adaUpTo, adaLast [][]byte         // Ada's chain through her answer to Hal; her answer to Pam
+}
+
+// s28aSetup makes the clinic, and before the acts the observers named.
+func s28aSetup(t *testing.T, observers ...string) *s28aAnswers {
+	t.Helper()
+	k := &s28aAnswers{}
+	k.c, k.sHal, k.sPam, k.all = s21cAdmins(t)
+	for _, name := range observers {
+		k.before = append(k.before, s21cObserver(t, k.c, k.c.sAdmin, name))
+	}
+	k.rh = revokeOn(t, k.sHal, k.c.admin)
+	k.rp = revokeOn(t, k.sPam, k.c.admin)
+	answer := func(p *person, to *station, act uint64) *crypto.Envelope {
+		heads := map[string]uint64{to.r.Device(): act - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+		return k.c.sAdmin.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+			Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	}
+	k.toHal = answer(k.sHal.p, k.sHal, k.rh.Header.Seq)
+	k.toPam = answer(k.sPam.p, k.sPam, k.rp.Header.Seq)
+	own := k.c.sAdmin.own()
+	k.adaUpTo, k.adaLast = own[:len(own)-1], own[len(own)-1:]
+	return k
+}
+
+// check fails t unless s reads Ada revoked and Hal and Pam active
+// administrators, their revocations applied and her answers refused.
+func (k *s28aAnswers) check(t *testing.T, s *station, where string) {
+	t.Helper()
+	ada, hal, pam := k.c.admin, k.sHal.p, k.sPam.p
+	if m, _ := s.r.Member(ada.fp()); m.Active() {
+		t.Errorf("%s: Ada, who answered two revokers, stands: %s", where, s21cView(s, ada, hal, pam))
+	}
+	for _, p := range []*person{hal, pam} {
+		if m, _ := s.r.Member(p.fp()); !m.Active() || m.Role != roles.Administrator {
+			t.Errorf("%s: %s is not an active administrator: %s", where, p.name, s21cView(s, ada, hal, pam))
+		}
+	}
+	for name, env := range map[string]*crypto.Envelope{"Hal's revocation": k.rh, "Pam's revocation": k.rp} {
+		if st, why := s.stateOf(env); st != store.Applied {
+			t.Errorf("%s: %s of Ada is %v (%s)", where, name, st, why)
+		}
+	}
+	for name, env := range map[string]*crypto.Envelope{"Ada's answer to Hal": k.toHal, "Ada's answer to Pam": k.toPam} {
+		if st, _ := s.stateOf(env); st != store.Rejected {
+			t.Errorf("%s: %s is %v", where, name, st)
+		}
+	}
+}
+
+// TestAttackS28aSeniorAnswersBothRevokersEveryOrder: the verdict is the
+// same whatever order the acts arrive in. Newcomers catching up from
+// scratch take four pieces (Ada's chain through her answer to Hal, her
+// answer to Pam, Hal's chain, Pam's chain) in each of the 24 orders, then
+// everything; observers that held the clinic before take the chains in
+// each of the 6 orders; then the honest workstations exchange everything.
+// Every one of them must read Ada revoked (a member who answers two
+// revokers fights everyone: her answers fall) and Hal and Pam active, and
+// the newcomers must hold the same as each other.
+func TestAttackS28aSeniorAnswersBothRevokersEveryOrder(t *testing.T) {
+	orders := s27aOrders(3)
+	var names []string
+	for _, order := range orders {
+		names = append(names, fmt.Sprintf("Olga %v", order))
+	}
+	k := s28aSetup(t, names...)
+	pieces := [][][]byte{k.adaUpTo, k.adaLast, k.sHal.own(), k.sPam.own()}
+	chains := [][][]byte{k.c.sAdmin.own(), k.sHal.own(), k.sPam.own()}
+	for n, order := range orders {
+		s := k.before[n]
+		for _, i := range order {
+			s.apply(chains[i]...)
+		}
+		k.check(t, s, fmt.Sprintf("an observer taking the chains in order %v", order))
+	}
+	var first snapshot
+	for n, order := range s27aOrders(len(pieces)) {
+		s := open(t, newPerson(t, fmt.Sprintf("Nina %v", order), roles.Physician), k.c.id)
+		s.holdKeys(k.c.sAdmin, roles.Directory, roles.Admin)
+		s.holdKeys(k.c.sPhys, roles.FrontDesk, roles.Clinical)
+		for _, i := range order {
+			s.apply(pieces[i]...)
+		}
+		s.apply(k.c.sAdmin.everything()...)
+		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
+		k.check(t, s, where)
+		if n == 0 {
+			first = s.snapshot()
+		} else if d := first.diff(s.snapshot()); d != "" {
+			t.Errorf("%s differs from the first newcomer:\n%s", where, d)
+		}
+	}
+	// Ada's own workstation is left out (forge: her answers stored
+	// without folding).
+	honest := append([]*station{k.sHal, k.sPam, k.c.sPhys, k.c.sRecep, k.c.sPh2}, k.before...)
+	exchange(t, honest...)
+	for _, s := range honest {
+		k.check(t, s, s.p.name+"'s workstation after the exchange")
+	}
+}
+
+// TestUpgradeS28aAnswersJudgedAgain: a workstation of an earlier version
+// heard Ada's chain first and kept her (her answers applied, both
+// revocations refused). After the upgrade (fields revision 30) it reads
+// what a newcomer reads: Ada revoked, Hal and Pam active.
+func TestUpgradeS28aAnswersJudgedAgain(t *testing.T) {
+	k := s28aSetup(t, "Olga Observer")
+	s := k.before[0]
+	s.apply(k.c.sAdmin.own()...)
+	s.apply(k.sHal.own()...)
+	s.apply(k.sPam.own()...)
+	cut := verdict{state: store.Rejected, rule: ruleRevoked, reason: "written after the author's membership was revoked"}
+	asEarlierVersion(t, s, map[string]verdict{
+		k.toHal.Header.ID: {state: store.Applied}, k.toPam.Header.ID: {state: store.Applied},
+		k.rh.Header.ID: cut, k.rp.Header.ID: cut,
+	}, k.c.admin.fp(), k.sHal.p.fp(), k.sPam.p.fp())
+	if m, _ := s.r.Member(k.sPam.p.fp()); !m.Revoked() {
+		t.Fatal("setup: Pam does not read revoked")
+	}
+	s.upgrade()
+	k.check(t, s, "after the upgrade")
+}
