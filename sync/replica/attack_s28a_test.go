@@ -27,7 +27,7 @@ type s28aAnswers struct {
 	c                *clinic
 	sHal, sPam       *station
 	all              []*station
-	before           []*station // observers holding what came before the acts
+	before           []*station       // observers holding what came before the acts
 	rh, rp           *crypto.Envelope // Hal's and Pam's revocations of Ada
 	toHal, toPam     *crypto.Envelope // Ada's answers
 	adaUpTo, adaLast [][]byte         // Ada's chain through her answer to Hal; her answer to Pam

@@ -142,8 +142,7 @@ func cutMaps(f Fields) []cutMap {
 // witnessed (a mutual pair: each judged without the other, so both
 // stand, unless one of them is the senior: seniority.go).
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
-	if e.Kind != KindMember || x.Kind != KindMember || e.Author == x.Author ||
-		e.Entity != x.Author || x.Entity != e.Author || e.Seq == 0 || x.Seq == 0 {
+	if !cutsOfEachOther(e, x) {
 		return false, nil
 	}
 	eh, eCut := cutHeads(ef)
@@ -157,18 +156,23 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
 		return less, err // x is judged after e
 	}
-	tight := func(heads map[string]uint64, device string, seq uint64) bool {
-		got, named := heads[device]
-		return named && got == seq-1
+	eTight, xTight := tight(eh, x.Device, x.Seq), tight(xh, e.Device, e.Seq)
+	if !eTight && !xTight {
+		return false, nil // no pair (Known limits)
 	}
-	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
-		return false, nil
-	}
-	if senior, err := r.senior(ctx, tx, x.Author, rung{x.Device, x.Seq}, e.Author, rung{e.Device, e.Seq}); err != nil || senior {
-		return false, err // the senior's act wins a tight pair: e falls (seniority.go)
+	w, err := r.winner(ctx, tx, e, eTight, x, xTight) // contest.go
+	if err != nil || w == x.Author || (w == "" && !(eTight && xTight)) {
+		return false, err // x stands and e falls, or no pair
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
+}
+
+// cutsOfEachOther reports whether directory events e and x may be cuts of
+// each other's writers: each writes the other's entry.
+func cutsOfEachOther(e, x crypto.Header) bool {
+	return e.Kind == KindMember && x.Kind == KindMember && e.Author != x.Author &&
+		e.Entity == x.Author && x.Entity == e.Author && e.Seq != 0 && x.Seq != 0
 }
 
 // founder reports whether fp is the clinic's founder: her fingerprint

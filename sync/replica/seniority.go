@@ -145,8 +145,35 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 	case r.founder(b):
 		return false, nil
 	}
-	// The events that made the two administrators, and those that made
-	// their writers ones, back to the founder's.
+	ps, at, err := r.tree(ctx, tx, a, b)
+	if err != nil {
+		return false, err
+	}
+	sa, okA := best(ps, at, a, aAt)
+	sb, okB := best(ps, at, b, bAt)
+	return okA && (!okB || sa.before(sb)), nil
+}
+
+// reached reports whether member fp is an administrator at place p by the
+// admission tree read without any event she signed: the founder, or one a
+// way from the founder reaches there (contest.go).
+func (r *Replica) reached(ctx context.Context, tx *store.Tx, fp string, p rung) (bool, error) {
+	if r.founder(fp) {
+		return true, nil
+	}
+	ps, at, err := r.tree(ctx, tx, fp, fp)
+	if err != nil {
+		return false, err
+	}
+	_, ok := best(ps, at, fp, p)
+	return ok, nil
+}
+
+// tree reads the events that made a and b administrators, and those that
+// made their writers ones, back to the founder's, leaving out every event
+// a or b signed (their own word counts for neither), and each such
+// event's writer's standing at its place (at, by index into ps).
+func (r *Replica) tree(ctx context.Context, tx *store.Tx, a, b string) ([]promotion, map[int]standing, error) {
 	var ps []promotion
 	read := map[string]bool{}
 	for queue := []string{a, b}; len(queue) > 0; queue = queue[1:] {
@@ -157,7 +184,7 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 		read[fp] = true
 		into, err := r.promotions(ctx, tx, fp)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
 		for _, p := range into {
 			if p.by == a || p.by == b {
@@ -189,9 +216,7 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 		}
 		maps.Copy(at, next)
 	}
-	sa, okA := best(ps, at, a, aAt)
-	sb, okB := best(ps, at, b, bAt)
-	return okA && (!okB || sa.before(sb)), nil
+	return ps, at, nil
 }
 
 // best is fp's best standing at place p over the promotions whose
