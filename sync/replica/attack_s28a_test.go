@@ -35,6 +35,13 @@ type s28aAnswers struct {
 
 // s28aSetup makes the clinic, and before the acts the observers named.
 func s28aSetup(t *testing.T, observers ...string) *s28aAnswers {
+	return s28aSetupPadded(t, false, observers...)
+}
+
+// s28aSetupPadded is s28aSetup; with pad, Ada corrects a colleague's
+// name after the revocations and before her answers, so that neither
+// revoker named her chain up to either answer.
+func s28aSetupPadded(t *testing.T, pad bool, observers ...string) *s28aAnswers {
 	t.Helper()
 	k := &s28aAnswers{}
 	k.c, k.sHal, k.sPam, k.all = s21cAdmins(t)
@@ -43,6 +50,10 @@ func s28aSetup(t *testing.T, observers ...string) *s28aAnswers {
 	}
 	k.rh = revokeOn(t, k.sHal, k.c.admin)
 	k.rp = revokeOn(t, k.sPam, k.c.admin)
+	if pad {
+		k.c.sAdmin.append(Change{Entity: k.c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+			Fields: fields(t, map[string]any{"name": "Rita Reception-Smith"})})
+	}
 	answer := func(p *person, to *station, act uint64) *crypto.Envelope {
 		heads := map[string]uint64{to.r.Device(): act - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
 		return k.c.sAdmin.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
@@ -88,14 +99,26 @@ func (k *s28aAnswers) check(t *testing.T, s *station, where string) {
 // each of the 6 orders; then the honest workstations exchange everything.
 // Every one of them must read Ada revoked (a member who answers two
 // revokers fights everyone: her answers fall) and Hal and Pam active, and
-// the newcomers must hold the same as each other.
+// the newcomers must hold the same as each other. Again with a correction
+// of Ada's before her answers (both answers then loose on the revokers'
+// side: she is contested, and loses pairs of any shape).
 func TestAttackS28aSeniorAnswersBothRevokersEveryOrder(t *testing.T) {
+	for _, pad := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a correction before the answers %v", pad), func(t *testing.T) {
+			s28aEveryOrder(t, pad)
+		})
+	}
+}
+
+// s28aEveryOrder is TestAttackS28aSeniorAnswersBothRevokersEveryOrder's
+// case, pad as s28aSetupPadded.
+func s28aEveryOrder(t *testing.T, pad bool) {
 	orders := s27aOrders(3)
 	var names []string
 	for _, order := range orders {
 		names = append(names, fmt.Sprintf("Olga %v", order))
 	}
-	k := s28aSetup(t, names...)
+	k := s28aSetupPadded(t, pad, names...)
 	pieces := [][][]byte{k.adaUpTo, k.adaLast, k.sHal.own(), k.sPam.own()}
 	chains := [][][]byte{k.c.sAdmin.own(), k.sHal.own(), k.sPam.own()}
 	for n, order := range orders {
@@ -151,4 +174,96 @@ func TestUpgradeS28aAnswersJudgedAgain(t *testing.T) {
 	}
 	s.upgrade()
 	k.check(t, s, "after the upgrade")
+}
+
+// TestAttackS28aHonestSeniorRevokesTwoOneByOne: the rule leaves an honest
+// senior alone. Ada revokes Hal, everyone hears it, then Pam. Each then
+// writes a revocation of Ada after hearing hers, naming her chain as held
+// (past her act, so no crossing: what the app would name, had it let a
+// revoked member write); Hal then also retaliates late with the shape of
+// a tight pair (one crossing: she is not contested, and as the senior she
+// wins it). Every workstation, whatever order it heard the chains in,
+// reads Ada active and both revoked.
+func TestAttackS28aHonestSeniorRevokesTwoOneByOne(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	ada, hal, pam := c.admin, sHal.p, sPam.p
+	late := s21cObserver(t, c, c.sAdmin, "Lena Late")
+	toHal := revokeOn(t, c.sAdmin, hal)
+	exchange(t, all...)
+	toPam := revokeOn(t, c.sAdmin, pam)
+	exchange(t, all...)
+	revokeAda := func(s *station, upTo uint64) {
+		heads := map[string]uint64{c.sAdmin.r.Device(): upTo, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+		s.forge(forged{Entity: ada.fp(), Kind: KindMember, Scope: string(roles.Directory),
+			Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	}
+	revokeAda(sHal, toPam.Header.Seq) // what the app would name: her chain as held
+	revokeAda(sPam, toPam.Header.Seq)
+	revokeAda(sHal, toHal.Header.Seq-1) // a tight late retaliation
+	for _, from := range []*station{sPam, sHal, c.sAdmin} {
+		late.apply(from.own()...)
+	}
+	newcomer := open(t, newPerson(t, "Nina Newcomer", roles.Physician), c.id)
+	newcomer.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+	newcomer.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+	newcomer.apply(sHal.own()...)
+	newcomer.apply(sPam.own()...)
+	newcomer.apply(c.sAdmin.everything()...)
+	// Hal's and Pam's own workstations are left out (forge: their acts
+	// stored without folding; an app refuses to write them).
+	honest := []*station{c.sAdmin, c.sPhys, c.sRecep, late, newcomer}
+	exchange(t, append(honest, sHal, sPam)...)
+	for _, s := range honest {
+		if m, _ := s.r.Member(ada.fp()); !m.Active() {
+			t.Errorf("%s: Ada, who revoked two colleagues one by one, is not active: %s", s.p.name, s21cView(s, ada, hal, pam))
+		}
+		for _, p := range []*person{hal, pam} {
+			if m, _ := s.r.Member(p.fp()); !m.Revoked() {
+				t.Errorf("%s: %s is not revoked: %s", s.p.name, p.name, s21cView(s, ada, hal, pam))
+			}
+		}
+		for _, env := range []*crypto.Envelope{toHal, toPam} {
+			if st, why := s.stateOf(env); st != store.Applied {
+				t.Errorf("%s: Ada's revocation is %v (%s)", s.p.name, st, why)
+			}
+		}
+	}
+}
+
+// TestAttackS28aTwoLateRetaliations: the rule's cost, shown. Ada revokes
+// Hal and Pam; later their modified software each revokes her in a
+// crossing shape (naming her chain before her revocations of them, and
+// witnessing nothing that says otherwise): the same events, byte for
+// byte in shape, as Ada answering two revocations. She is contested and
+// removed, from what their heads name on, on every workstation alike
+// (before: arrival order decided).
+func TestAttackS28aTwoLateRetaliations(t *testing.T) {
+	c, sHal, sPam, all := s21cAdmins(t)
+	ada, hal, pam := c.admin, sHal.p, sPam.p
+	first := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+	toHal := revokeOn(t, c.sAdmin, hal)
+	revokeOn(t, c.sAdmin, pam)
+	exchange(t, all...)
+	heads := map[string]uint64{c.sAdmin.r.Device(): toHal.Header.Seq - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	for _, s := range []*station{sHal, sPam} {
+		s.forge(forged{Entity: ada.fp(), Kind: KindMember, Scope: string(roles.Directory),
+			Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+	}
+	for _, from := range []*station{c.sAdmin, sHal, sPam} {
+		first.apply(from.own()...)
+	}
+	newcomer := open(t, newPerson(t, "Nina Newcomer", roles.Physician), c.id)
+	newcomer.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+	newcomer.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+	newcomer.apply(sPam.own()...)
+	newcomer.apply(sHal.own()...)
+	newcomer.apply(c.sAdmin.everything()...)
+	a, b := s21cView(first, ada, hal, pam), s21cView(newcomer, ada, hal, pam)
+	t.Logf("as documented (contest.go): %s", a)
+	if a != b {
+		t.Errorf("arrival order decides:\n  %s\n  %s", a, b)
+	}
+	if d := first.snapshot().diff(newcomer.snapshot()); d != "" {
+		t.Errorf("the workstations differ:\n%s", d)
+	}
 }

@@ -53,11 +53,23 @@ package replica
 // stand only where neither is reached from the founder by others' events,
 // or the two read alike. The cost widens the founder's: a hostile
 // senior's tight answer to a junior's revocation of him stands (his
-// witnesses bound it, as below). The loose race stays open: read loosely
+// witnesses bound it, as below). The loose race stayed open: read loosely
 // on the junior's side, the pair would let a senior a junior revoked
 // answer at any later place of his chain and stand, undoing her
 // revocation, where the tight shape holds his answer to the place right
 // after the last of his she had heard of.
+//
+// Session 28 (h-seca28, contest.go): a senior answering two revokers, the
+// second loosely, split the clinic by arrival order. A member whose cuts
+// cross the cuts of her by two or more colleagues is contested, read from
+// every event held, and loses every pair she is in, of any shape (she
+// fights everyone: her answers fall, their revocations stand); otherwise
+// a pair one of whose acts is tight has a winner: the senior, when her
+// act is tight, or when neither is contested and the other's is (the
+// loose race of one against one). So a senior's answer at a later place
+// stands against one revoker only, and two still remove her. Judged again
+// in settle as acts arrive (judgeContests). Still no pair: two acts
+// neither of which names the other's chain up to the other's act.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
@@ -137,10 +149,11 @@ func cutMaps(f Fields) []cutMap {
 // reach e: judged with e, as it says), or x names less of e's writer's
 // chains than x's writer had witnessed before it (namesLess: its heads are
 // not her word of what she had not seen, and it is judged after e), or
-// neither saw the other, each naming everything of the other's chain
-// before the other's act and neither naming less than its writer had
-// witnessed (a mutual pair: each judged without the other, so both
-// stand, unless one of them is the senior: seniority.go).
+// neither saw the other, one of them naming everything of the other's
+// chain before the other's act, and e's writer wins the pair (contest.go
+// winner: the uncontested, then the senior) or, both acts so and no
+// winner, both stand; e itself naming no less than its writer had
+// witnessed.
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if !cutsOfEachOther(e, x) {
 		return false, nil

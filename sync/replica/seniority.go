@@ -41,6 +41,14 @@ package replica
 // an administrator written again for one of them, or for one on her way,
 // by a third administrator's modified software, reaching a workstation
 // after it judged the pair (honest software admits a member once).
+//
+// Since session 28 (h-seca28, contest.go) seniority decides a pair only
+// between two members neither or both of whom are contested (a member
+// whose cuts cross the cuts of her by two or more colleagues loses every
+// pair she is in), and also a pair only one of whose acts is tight; the
+// tree is read as well to count a colleague's cut of a contested member
+// only where he is an administrator at it by events he did not sign
+// (reached).
 
 import (
 	"context"
