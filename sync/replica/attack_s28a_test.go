@@ -66,6 +66,21 @@ func s28aSetupPadded(t *testing.T, pad bool, observers ...string) *s28aAnswers {
 	return k
 }
 
+// s28aNewcomer is a workstation of a physician holding the clinic's keys
+// that catches up from scratch: the pieces in the order given, then
+// everything Ada's workstation holds.
+func s28aNewcomer(t *testing.T, c *clinic, name string, pieces ...[][]byte) *station {
+	t.Helper()
+	s := open(t, newPerson(t, name, roles.Physician), c.id)
+	s.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
+	s.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
+	for _, p := range pieces {
+		s.apply(p...)
+	}
+	s.apply(c.sAdmin.everything()...)
+	return s
+}
+
 // check fails t unless s reads Ada revoked and Hal and Pam active
 // administrators, their revocations applied and her answers refused.
 func (k *s28aAnswers) check(t *testing.T, s *station, where string) {
@@ -130,13 +145,11 @@ func s28aEveryOrder(t *testing.T, pad bool) {
 	}
 	var first snapshot
 	for n, order := range s27aOrders(len(pieces)) {
-		s := open(t, newPerson(t, fmt.Sprintf("Nina %v", order), roles.Physician), k.c.id)
-		s.holdKeys(k.c.sAdmin, roles.Directory, roles.Admin)
-		s.holdKeys(k.c.sPhys, roles.FrontDesk, roles.Clinical)
+		var in [][][]byte
 		for _, i := range order {
-			s.apply(pieces[i]...)
+			in = append(in, pieces[i])
 		}
-		s.apply(k.c.sAdmin.everything()...)
+		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
 		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
 		k.check(t, s, where)
 		if n == 0 {
@@ -203,12 +216,7 @@ func TestAttackS28aHonestSeniorRevokesTwoOneByOne(t *testing.T) {
 	for _, from := range []*station{sPam, sHal, c.sAdmin} {
 		late.apply(from.own()...)
 	}
-	newcomer := open(t, newPerson(t, "Nina Newcomer", roles.Physician), c.id)
-	newcomer.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
-	newcomer.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
-	newcomer.apply(sHal.own()...)
-	newcomer.apply(sPam.own()...)
-	newcomer.apply(c.sAdmin.everything()...)
+	newcomer := s28aNewcomer(t, c, "Nina Newcomer", sHal.own(), sPam.own())
 	// Hal's and Pam's own workstations are left out (forge: their acts
 	// stored without folding; an app refuses to write them).
 	honest := []*station{c.sAdmin, c.sPhys, c.sRecep, late, newcomer}
@@ -252,12 +260,7 @@ func TestAttackS28aTwoLateRetaliations(t *testing.T) {
 	for _, from := range []*station{c.sAdmin, sHal, sPam} {
 		first.apply(from.own()...)
 	}
-	newcomer := open(t, newPerson(t, "Nina Newcomer", roles.Physician), c.id)
-	newcomer.holdKeys(c.sAdmin, roles.Directory, roles.Admin)
-	newcomer.holdKeys(c.sPhys, roles.FrontDesk, roles.Clinical)
-	newcomer.apply(sPam.own()...)
-	newcomer.apply(sHal.own()...)
-	newcomer.apply(c.sAdmin.everything()...)
+	newcomer := s28aNewcomer(t, c, "Nina Newcomer", sPam.own(), sHal.own())
 	a, b := s21cView(first, ada, hal, pam), s21cView(newcomer, ada, hal, pam)
 	t.Logf("as documented (contest.go): %s", a)
 	if a != b {
