@@ -35,13 +35,18 @@ type s28aAnswers struct {
 
 // s28aSetup makes the clinic, and before the acts the observers named.
 func s28aSetup(t *testing.T, observers ...string) *s28aAnswers {
-	return s28aSetupPadded(t, false, observers...)
+	return s28aSetupShaped(t, s28aShape{}, observers...)
 }
 
-// s28aSetupPadded is s28aSetup; with pad, Ada corrects a colleague's
+// s28aShape varies Ada's answers: with pad, she corrects a colleague's
 // name after the revocations and before her answers, so that neither
-// revoker named her chain up to either answer.
-func s28aSetupPadded(t *testing.T, pad bool, observers ...string) *s28aAnswers {
+// revoker named her chain up to either answer; with low, each answer
+// names the revoker's chain one place lower than his act's (so no act of
+// either pair names the other's chain up to the other's act).
+type s28aShape struct{ pad, low bool }
+
+// s28aSetupShaped is s28aSetup with Ada's answers shaped so.
+func s28aSetupShaped(t *testing.T, shape s28aShape, observers ...string) *s28aAnswers {
 	t.Helper()
 	k := &s28aAnswers{}
 	k.c, k.sHal, k.sPam, k.all = s21cAdmins(t)
@@ -50,12 +55,16 @@ func s28aSetupPadded(t *testing.T, pad bool, observers ...string) *s28aAnswers {
 	}
 	k.rh = revokeOn(t, k.sHal, k.c.admin)
 	k.rp = revokeOn(t, k.sPam, k.c.admin)
-	if pad {
+	if shape.pad {
 		k.c.sAdmin.append(Change{Entity: k.c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
 			Fields: fields(t, map[string]any{"name": "Rita Reception-Smith"})})
 	}
 	answer := func(p *person, to *station, act uint64) *crypto.Envelope {
-		heads := map[string]uint64{to.r.Device(): act - 1, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+		below := uint64(1)
+		if shape.low {
+			below = 2
+		}
+		heads := map[string]uint64{to.r.Device(): act - below, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
 		return k.c.sAdmin.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
 			Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
 	}
@@ -116,24 +125,26 @@ func (k *s28aAnswers) check(t *testing.T, s *station, where string) {
 // revokers fights everyone: her answers fall) and Hal and Pam active, and
 // the newcomers must hold the same as each other. Again with a correction
 // of Ada's before her answers (both answers then loose on the revokers'
-// side: she is contested, and loses pairs of any shape).
+// side), and with her answers naming the revokers' chains low as well
+// (neither act of either pair tight): she is contested, and loses pairs
+// of any shape.
 func TestAttackS28aSeniorAnswersBothRevokersEveryOrder(t *testing.T) {
-	for _, pad := range []bool{false, true} {
-		t.Run(fmt.Sprintf("a correction before the answers %v", pad), func(t *testing.T) {
-			s28aEveryOrder(t, pad)
+	for _, shape := range []s28aShape{{}, {pad: true}, {pad: true, low: true}} {
+		t.Run(fmt.Sprintf("%+v", shape), func(t *testing.T) {
+			s28aEveryOrder(t, shape)
 		})
 	}
 }
 
 // s28aEveryOrder is TestAttackS28aSeniorAnswersBothRevokersEveryOrder's
-// case, pad as s28aSetupPadded.
-func s28aEveryOrder(t *testing.T, pad bool) {
+// case, Ada's answers shaped as given.
+func s28aEveryOrder(t *testing.T, shape s28aShape) {
 	orders := s27aOrders(3)
 	var names []string
 	for _, order := range orders {
 		names = append(names, fmt.Sprintf("Olga %v", order))
 	}
-	k := s28aSetupPadded(t, pad, names...)
+	k := s28aSetupShaped(t, shape, names...)
 	pieces := [][][]byte{k.adaUpTo, k.adaLast, k.sHal.own(), k.sPam.own()}
 	chains := [][][]byte{k.c.sAdmin.own(), k.sHal.own(), k.sPam.own()}
 	for n, order := range orders {

@@ -5,9 +5,9 @@ package replica
 //
 // Two cuts of each other that neither saw (a crossing: each names the
 // other's chain below the other's act, and neither names less than its
-// writer had witnessed, mutual.go namesLess) are a pair when one of them
-// names the other's chain right up to the other's act (tight). Session 27
-// let the senior's act of a pair both of whose acts are tight stand. A
+// writer had witnessed, mutual.go namesLess) were a pair when both named
+// the other's chain right up to the other's act (tight). Session 27 let
+// the senior's act of such a pair stand. A
 // senior's answer tight on her side only (her revoker had heard less of
 // her chain: she wrote something, say another answer, before it) was no
 // pair, and stood or fell by arrival order: her answer stands iff the
@@ -27,10 +27,11 @@ package replica
 //     one's who admitted himself). Every event counts, whatever its verdict
 //     here: a verdict is what the rule decides, so it cannot be what the
 //     rule reads. Held events only grow, so she stays contested.
-//   - Of a pair, where exactly one writer is contested, the other's act
-//     stands and hers falls, whatever their seniority or shape: she
+//   - Of a crossing, where exactly one writer is contested, the other's
+//     act stands and hers falls, whatever their seniority or shape: she
 //     fights everyone, so none of her answers stands and every revocation
-//     of her does. Else the senior's act stands when it is tight, or when
+//     of her does (padding her chain and naming theirs low changes
+//     nothing). Else the senior's act stands when it is tight, or when
 //     neither is contested and the other's act is (the loose race: the
 //     junior named the senior's chain right up to his act, so his act is
 //     in the place right after what she had heard of him); else, both
@@ -39,8 +40,9 @@ package replica
 //     chain up to the other's act).
 //   - Judged again as events arrive (judgeContests, in settle): once a
 //     member is found contested, the events of hers and of the members
-//     crossing her that a cut refused are judged again, and what that
-//     changes is swept as any revocation's.
+//     crossing her that a cut refused are judged again, their applied
+//     cuts of each other that now lose are refused (refuseLosers), and
+//     what that changes is swept as any revocation's.
 //
 // The cost, the same data read the other way: an honest senior who
 // revoked two administrators, whose modified software each later revokes
@@ -80,9 +82,9 @@ func tight(heads map[string]uint64, device string, seq uint64) bool {
 	return named && got == seq-1
 }
 
-// winner is the writer whose act stands of a pair of crossing acts e and
-// x (eTight, xTight: each names the other's chain up to it), "" where
-// neither's does by the rule (the file comment).
+// winner is the writer whose act stands of crossing acts e and x
+// (eTight, xTight: each names the other's chain up to the other), ""
+// where neither's does by the rule (the file comment).
 func (r *Replica) winner(ctx context.Context, tx *store.Tx, e crypto.Header, eTight bool, x crypto.Header, xTight bool) (string, error) {
 	cE, err := r.contested(ctx, tx, e.Author)
 	if err != nil {

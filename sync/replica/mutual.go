@@ -62,14 +62,15 @@ package replica
 // Session 28 (h-seca28, contest.go): a senior answering two revokers, the
 // second loosely, split the clinic by arrival order. A member whose cuts
 // cross the cuts of her by two or more colleagues is contested, read from
-// every event held, and loses every pair she is in, of any shape (she
+// every event held, and loses every crossing she is in, of any shape (she
 // fights everyone: her answers fall, their revocations stand); otherwise
 // a pair one of whose acts is tight has a winner: the senior, when her
 // act is tight, or when neither is contested and the other's is (the
 // loose race of one against one). So a senior's answer at a later place
 // stands against one revoker only, and two still remove her. Judged again
 // in settle as acts arrive (judgeContests). Still no pair: two acts
-// neither of which names the other's chain up to the other's act.
+// neither of which names the other's chain up to the other's act, where
+// neither or both writers are contested.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
@@ -149,11 +150,10 @@ func cutMaps(f Fields) []cutMap {
 // reach e: judged with e, as it says), or x names less of e's writer's
 // chains than x's writer had witnessed before it (namesLess: its heads are
 // not her word of what she had not seen, and it is judged after e), or
-// neither saw the other, one of them naming everything of the other's
-// chain before the other's act, and e's writer wins the pair (contest.go
-// winner: the uncontested, then the senior) or, both acts so and no
-// winner, both stand; e itself naming no less than its writer had
-// witnessed.
+// neither saw the other and e's writer wins (contest.go winner: the
+// uncontested, then the senior where one of the two acts names the
+// other's chain up to the other's act) or, both acts so and no winner,
+// both stand; e itself naming no less than its writer had witnessed.
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if !cutsOfEachOther(e, x) {
 		return false, nil
@@ -170,9 +170,6 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 		return less, err // x is judged after e
 	}
 	eTight, xTight := tight(eh, x.Device, x.Seq), tight(xh, e.Device, e.Seq)
-	if !eTight && !xTight {
-		return false, nil // no pair (Known limits)
-	}
 	w, err := r.winner(ctx, tx, e, eTight, x, xTight) // contest.go
 	if err != nil || w == x.Author || (w == "" && !(eTight && xTight)) {
 		return false, err // x stands and e falls, or no pair
