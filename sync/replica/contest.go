@@ -65,14 +65,14 @@ import (
 
 // crossed reports whether directory events e and x (fields ef, xf) are
 // cuts of each other's writers neither of which saw the other (its heads
-// of the other's chain stop before it), and the heads each names.
-func crossed(e crypto.Header, ef Fields, x crypto.Header, xf Fields) (eh, xh map[string]uint64, ok bool) {
+// of the other's chain stop before it).
+func crossed(e crypto.Header, ef Fields, x crypto.Header, xf Fields) bool {
 	if !cutsOfEachOther(e, x) {
-		return nil, nil, false
+		return false
 	}
 	eh, eCut := cutHeads(ef)
 	xh, xCut := cutHeads(xf)
-	return eh, xh, eCut && xCut && eh[x.Device] < x.Seq && xh[e.Device] < e.Seq
+	return eCut && xCut && eh[x.Device] < x.Seq && xh[e.Device] < e.Seq
 }
 
 // tight reports whether heads name device's chain right up to seq (the
@@ -191,7 +191,7 @@ func (r *Replica) crossesAny(ctx context.Context, tx *store.Tx, e crypto.Header,
 		if err != nil {
 			continue
 		}
-		if _, _, ok := crossed(e, ef, env.Header, xf); !ok {
+		if !crossed(e, ef, env.Header, xf) {
 			continue
 		}
 		late, err := r.namesLess(ctx, tx, env.Header, xf)
