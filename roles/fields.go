@@ -261,7 +261,11 @@ func (k Kind) OnlyGrows() bool {
 // mark 5ec1d01c, NewBoundID), and an older appointment's patient and
 // physician kept as first written (Once) (h-secb27): the bound records
 // are judged again, and the appointments changed since they were made.
-const fieldsRevision = 29
+// Revision 30: an administrator whose cuts cross the cuts of her by two or
+// more colleagues (contested) loses every pair she is in, and the senior
+// wins a pair only one of whose acts names the other's chain up to the
+// other's act (replica's contest.go, h-seca28): judged again (mendRoles).
+const fieldsRevision = 30
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

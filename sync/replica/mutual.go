@@ -53,11 +53,24 @@ package replica
 // stand only where neither is reached from the founder by others' events,
 // or the two read alike. The cost widens the founder's: a hostile
 // senior's tight answer to a junior's revocation of him stands (his
-// witnesses bound it, as below). The loose race stays open: read loosely
+// witnesses bound it, as below). The loose race stayed open: read loosely
 // on the junior's side, the pair would let a senior a junior revoked
 // answer at any later place of his chain and stand, undoing her
 // revocation, where the tight shape holds his answer to the place right
 // after the last of his she had heard of.
+//
+// Session 28 (h-seca28, contest.go): a senior answering two revokers, the
+// second loosely, split the clinic by arrival order. A member whose cuts
+// cross the cuts of her by two or more colleagues is contested, read from
+// every event held, and loses every crossing she is in, of any shape (she
+// fights everyone: her answers fall, their revocations stand); otherwise
+// a pair one of whose acts is tight has a winner: the senior, when her
+// act is tight, or when neither is contested and the other's is (the
+// loose race of one against one). So a senior's answer at a later place
+// stands against one revoker only, and two still remove her. Judged again
+// in settle as acts arrive (judgeContests). Still no pair: two acts
+// neither of which names the other's chain up to the other's act, where
+// neither or both writers are contested.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
@@ -137,13 +150,12 @@ func cutMaps(f Fields) []cutMap {
 // reach e: judged with e, as it says), or x names less of e's writer's
 // chains than x's writer had witnessed before it (namesLess: its heads are
 // not her word of what she had not seen, and it is judged after e), or
-// neither saw the other, each naming everything of the other's chain
-// before the other's act and neither naming less than its writer had
-// witnessed (a mutual pair: each judged without the other, so both
-// stand, unless one of them is the senior: seniority.go).
+// neither saw the other and e's writer wins (contest.go winner: the
+// uncontested, then the senior where one of the two acts names the
+// other's chain up to the other's act) or, both acts so and no winner,
+// both stand; e itself naming no less than its writer had witnessed.
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
-	if e.Kind != KindMember || x.Kind != KindMember || e.Author == x.Author ||
-		e.Entity != x.Author || x.Entity != e.Author || e.Seq == 0 || x.Seq == 0 {
+	if !cutsOfEachOther(e, x) {
 		return false, nil
 	}
 	eh, eCut := cutHeads(ef)
@@ -157,18 +169,20 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
 		return less, err // x is judged after e
 	}
-	tight := func(heads map[string]uint64, device string, seq uint64) bool {
-		got, named := heads[device]
-		return named && got == seq-1
-	}
-	if !tight(eh, x.Device, x.Seq) || !tight(xh, e.Device, e.Seq) {
-		return false, nil
-	}
-	if senior, err := r.senior(ctx, tx, x.Author, rung{x.Device, x.Seq}, e.Author, rung{e.Device, e.Seq}); err != nil || senior {
-		return false, err // the senior's act wins a tight pair: e falls (seniority.go)
+	eTight, xTight := tight(eh, x.Device, x.Seq), tight(xh, e.Device, e.Seq)
+	w, err := r.winner(ctx, tx, e, eTight, x, xTight) // contest.go
+	if err != nil || w == x.Author || (w == "" && !(eTight && xTight)) {
+		return false, err // x stands and e falls, or no pair
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
+}
+
+// cutsOfEachOther reports whether directory events e and x may be cuts of
+// each other's writers: each writes the other's entry.
+func cutsOfEachOther(e, x crypto.Header) bool {
+	return e.Kind == KindMember && x.Kind == KindMember && e.Author != x.Author &&
+		e.Entity == x.Author && x.Entity == e.Author && e.Seq != 0 && x.Seq != 0
 }
 
 // founder reports whether fp is the clinic's founder: her fingerprint

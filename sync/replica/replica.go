@@ -99,6 +99,7 @@ type Replica struct {
 	admitted   map[string]*claim             // under state: each entry's token claim, as judgeTokens last read it (firstkey.go)
 	admissions map[string]admission          // under state: each entry's first event, as judgeTokens last read it (confirm.go)
 	dirty      map[string]bool               // under mu: directory entries changed since judged
+	contests   map[string]bool               // under mu: members found contested, their pairs judged again (contest.go)
 	account    string                        // under state: the device this workstation's chain moved from ("" none; move.go)
 	ancestry   []string                      // under state: the chains it moved from, the nearest first (move.go ownMoves)
 	chainLeft  atomic.Bool                   // this member's chain on this device moved onto another (move.go)

@@ -41,6 +41,14 @@ package replica
 // an administrator written again for one of them, or for one on her way,
 // by a third administrator's modified software, reaching a workstation
 // after it judged the pair (honest software admits a member once).
+//
+// Since session 28 (h-seca28, contest.go) seniority decides a pair only
+// between two members neither or both of whom are contested (a member
+// whose cuts cross the cuts of her by two or more colleagues loses every
+// pair she is in), and also a pair only one of whose acts is tight; the
+// tree is read as well to count a colleague's cut of a contested member
+// only where he is an administrator at it by events he did not sign
+// (reached).
 
 import (
 	"context"
@@ -145,8 +153,35 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 	case r.founder(b):
 		return false, nil
 	}
-	// The events that made the two administrators, and those that made
-	// their writers ones, back to the founder's.
+	ps, at, err := r.tree(ctx, tx, a, b)
+	if err != nil {
+		return false, err
+	}
+	sa, okA := best(ps, at, a, aAt)
+	sb, okB := best(ps, at, b, bAt)
+	return okA && (!okB || sa.before(sb)), nil
+}
+
+// reached reports whether member fp is an administrator at place p by the
+// admission tree read without any event she signed: the founder, or one a
+// way from the founder reaches there (contest.go).
+func (r *Replica) reached(ctx context.Context, tx *store.Tx, fp string, p rung) (bool, error) {
+	if r.founder(fp) {
+		return true, nil
+	}
+	ps, at, err := r.tree(ctx, tx, fp, fp)
+	if err != nil {
+		return false, err
+	}
+	_, ok := best(ps, at, fp, p)
+	return ok, nil
+}
+
+// tree reads the events that made a and b administrators, and those that
+// made their writers ones, back to the founder's, leaving out every event
+// a or b signed (their own word counts for neither), and each such
+// event's writer's standing at its place (at, by index into ps).
+func (r *Replica) tree(ctx context.Context, tx *store.Tx, a, b string) ([]promotion, map[int]standing, error) {
 	var ps []promotion
 	read := map[string]bool{}
 	for queue := []string{a, b}; len(queue) > 0; queue = queue[1:] {
@@ -157,7 +192,7 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 		read[fp] = true
 		into, err := r.promotions(ctx, tx, fp)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
 		for _, p := range into {
 			if p.by == a || p.by == b {
@@ -189,9 +224,7 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 		}
 		maps.Copy(at, next)
 	}
-	sa, okA := best(ps, at, a, aAt)
-	sb, okB := best(ps, at, b, bAt)
-	return okA && (!okB || sa.before(sb)), nil
+	return ps, at, nil
 }
 
 // best is fp's best standing at place p over the promotions whose

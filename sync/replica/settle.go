@@ -89,10 +89,15 @@ func (r *Replica) settle(ctx context.Context, tx *store.Tx, rep *Report) error {
 			return err
 		}
 		// Before judgeDirectory, which takes the changed entries.
+		contested, err := r.judgeContests(ctx, tx) // contest.go
+		if err != nil {
+			return err
+		}
 		roled, err := r.judgeRoles(ctx, tx)
 		if err != nil {
 			return err
 		}
+		roled = roled || contested
 		judged, err := r.judgeDirectory(ctx, tx)
 		if err != nil {
 			return err

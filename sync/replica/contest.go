@@ -1,0 +1,308 @@
+package replica
+
+// contest.go: an administrator who fights two or more colleagues at once
+// wins none of those fights (session 28, h-seca28).
+//
+// Two cuts of each other that neither saw (a crossing: each names the
+// other's chain below the other's act, and neither names less than its
+// writer had witnessed, mutual.go namesLess) were a pair when both named
+// the other's chain right up to the other's act (tight). Session 27 let
+// the senior's act of such a pair stand. A
+// senior's answer tight on her side only (her revoker had heard less of
+// her chain: she wrote something, say another answer, before it) was no
+// pair, and stood or fell by arrival order: her answer stands iff the
+// revocation falls, and the revocation falls iff her answer stands. Her
+// modified software made that split on purpose: answer one junior's
+// revocation in her chain's next place (a tight pair she wins) and a
+// second junior's in the place after (loose on his side). A workstation
+// hearing her chain first kept her and revoked both; the others removed
+// her (TestAttackS28aSeniorAnswersBothRevokersEveryOrder).
+//
+// The rule is read from the set of events held, never from their order:
+//
+//   - A member is contested when her chains hold cuts crossing cuts of
+//     her by two or more members, each of them an administrator at his
+//     cut by the admission tree read without anything he signed
+//     (seniority.go reached: a receptionist's word does not count, nor
+//     one's who admitted himself). Every event counts, whatever its verdict
+//     here: a verdict is what the rule decides, so it cannot be what the
+//     rule reads. Held events only grow, so she stays contested.
+//   - Of a crossing, where exactly one writer is contested, the other's
+//     act stands and hers falls, whatever their seniority or shape: she
+//     fights everyone, so none of her answers stands and every revocation
+//     of her does (padding her chain and naming theirs low changes
+//     nothing). Else the senior's act stands when it is tight, or when
+//     neither is contested and the other's act is (the loose race: the
+//     junior named the senior's chain right up to his act, so his act is
+//     in the place right after what she had heard of him); else, both
+//     tight, both stand (no senior reached, or a forked chain); else no
+//     pair (Known limits: two acts neither of which names the other's
+//     chain up to the other's act).
+//   - Judged again as events arrive (judgeContests, in settle): once a
+//     member is found contested, the events of hers and of the members
+//     crossing her that a cut refused are judged again, their applied
+//     cuts of each other that now lose are refused (refuseLosers), and
+//     what that changes is swept as any revocation's.
+//
+// The cost, the same data read the other way: an honest senior who
+// revoked two administrators, whose modified software each later revokes
+// her in a crossing shape (naming her chain below her revocation of them,
+// witnessing nothing that says otherwise), is contested and removed, cut
+// as far as their heads say; before, such late acts split the clinic.
+// An honest senior who revokes two juniors one by one is not: their acts,
+// written after hearing hers, name her chain past it (no crossing), and a
+// late act of theirs below what their own witnesses pinned is judged
+// after hers (namesLess).
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// crossed reports whether directory events e and x (fields ef, xf) are
+// cuts of each other's writers neither of which saw the other (its heads
+// of the other's chain stop before it).
+func crossed(e crypto.Header, ef Fields, x crypto.Header, xf Fields) bool {
+	if !cutsOfEachOther(e, x) {
+		return false
+	}
+	eh, eCut := cutHeads(ef)
+	xh, xCut := cutHeads(xf)
+	return eCut && xCut && eh[x.Device] < x.Seq && xh[e.Device] < e.Seq
+}
+
+// tight reports whether heads name device's chain right up to seq (the
+// place before it).
+func tight(heads map[string]uint64, device string, seq uint64) bool {
+	got, named := heads[device]
+	return named && got == seq-1
+}
+
+// winner is the writer whose act stands of crossing acts e and x
+// (eTight, xTight: each names the other's chain up to the other), ""
+// where neither's does by the rule (the file comment).
+func (r *Replica) winner(ctx context.Context, tx *store.Tx, e crypto.Header, eTight bool, x crypto.Header, xTight bool) (string, error) {
+	cE, err := r.contested(ctx, tx, e.Author)
+	if err != nil {
+		return "", err
+	}
+	cX, err := r.contested(ctx, tx, x.Author)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case cE && !cX:
+		return x.Author, nil
+	case cX && !cE:
+		return e.Author, nil
+	}
+	eAt, xAt := rung{e.Device, e.Seq}, rung{x.Device, x.Seq}
+	xSenior, err := r.senior(ctx, tx, x.Author, xAt, e.Author, eAt)
+	if err != nil {
+		return "", err
+	}
+	eSenior, err := r.senior(ctx, tx, e.Author, eAt, x.Author, xAt)
+	if err != nil {
+		return "", err
+	}
+	// cE == cX here.
+	switch {
+	case xSenior && (xTight || !cX && eTight):
+		return x.Author, nil
+	case eSenior && (eTight || !cE && xTight):
+		return e.Author, nil
+	}
+	return "", nil
+}
+
+// contested reports whether fp is contested (the file comment).
+func (r *Replica) contested(ctx context.Context, tx *store.Tx, fp string) (bool, error) {
+	rivals, err := r.rivals(ctx, tx, fp, 2)
+	return len(rivals) >= 2, err
+}
+
+// rivals returns the members whose cuts of fp cross a cut of theirs fp
+// wrote, each an administrator at that cut by the admission tree read
+// without what he signed: up to enough of them (0: all), none when
+// fewer than two members wrote on her entry.
+func (r *Replica) rivals(ctx context.Context, tx *store.Tx, fp string, enough int) ([]string, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, fp)
+	if err != nil {
+		return nil, fmt.Errorf("replica: events of %s: %w", short(fp), err)
+	}
+	var writers []string
+	for _, row := range rows {
+		if row.Kind == KindMember && row.Author != fp && !slices.Contains(writers, row.Author) {
+			writers = append(writers, row.Author)
+		}
+	}
+	if len(writers) < 2 {
+		return nil, nil // most entries: her admitter alone
+	}
+	var out []string
+	for _, row := range rows {
+		if row.Kind != KindMember || row.Author == fp || slices.Contains(out, row.Author) {
+			continue
+		}
+		env, f, err := r.storedFields(row)
+		if err != nil {
+			continue // not open here: judged where it opens
+		}
+		if _, cut := cutHeads(f); !cut {
+			continue
+		}
+		crosses, err := r.crossesAny(ctx, tx, env.Header, f)
+		if err != nil {
+			return nil, err
+		}
+		if !crosses {
+			continue
+		}
+		ok, err := r.reached(ctx, tx, row.Author, rung{row.Device, row.Seq})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if out = append(out, row.Author); enough > 0 && len(out) >= enough {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// crossesAny reports whether cut e (fields ef) of a member crosses a cut
+// of e's writer she wrote, neither naming less than its writer had
+// witnessed (namesLess: such an act is judged after the other).
+func (r *Replica) crossesAny(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields) (bool, error) {
+	rows, err := tx.EnvelopesForEntity(ctx, e.Author)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of %s: %w", short(e.Author), err)
+	}
+	for _, row := range rows {
+		if row.Kind != KindMember || row.Author != e.Entity {
+			continue
+		}
+		env, xf, err := r.storedFields(row)
+		if err != nil {
+			continue
+		}
+		if !crossed(e, ef, env.Header, xf) {
+			continue
+		}
+		late, err := r.namesLess(ctx, tx, env.Header, xf)
+		if err == nil && !late {
+			late, err = r.namesLess(ctx, tx, e, ef)
+		}
+		if err != nil {
+			return false, err
+		}
+		if !late {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// judgeContests finds the members the entries changed this round
+// (r.dirty) make contested, or whose cuts of them do, and, once for each
+// member found, sends back to be judged what a cut refused of hers and of
+// the members crossing her: the pairs she is in may have another winner
+// now. It reports whether it sent anything back.
+func (r *Replica) judgeContests(ctx context.Context, tx *store.Tx) (bool, error) {
+	if len(r.dirty) == 0 {
+		return false, nil
+	}
+	if r.contests == nil {
+		r.contests = map[string]bool{}
+	}
+	var fps []string
+	for fp := range r.dirty {
+		fps = append(fps, fp)
+	}
+	slices.Sort(fps)
+	read := map[string]bool{}
+	again := false
+	for _, fp := range fps {
+		rows, err := tx.EnvelopesForEntity(ctx, fp)
+		if err != nil {
+			return again, fmt.Errorf("replica: events of %s: %w", short(fp), err)
+		}
+		who := []string{fp}
+		for _, row := range rows {
+			if row.Kind == KindMember && row.Author != fp {
+				who = append(who, row.Author)
+			}
+		}
+		for _, c := range who {
+			if read[c] || r.contests[c] {
+				continue
+			}
+			read[c] = true
+			rivals, err := r.rivals(ctx, tx, c, 0)
+			if err != nil {
+				return again, err
+			}
+			if len(rivals) < 2 {
+				continue
+			}
+			r.contests[c] = true
+			for _, m := range append(rivals, c) {
+				for _, rule := range []string{ruleRevoked, ruleRole} {
+					if err := r.judgeAgain(ctx, tx, m, rule, "a member in the pair cuts two or more colleagues who cut her: judged again"); err != nil {
+						return again, err
+					}
+				}
+			}
+			if err := r.refuseLosers(ctx, tx, c, rivals); err != nil {
+				return again, err
+			}
+			again = true
+		}
+	}
+	return again, nil
+}
+
+// refuseLosers judges again the applied cuts fp and her rivals wrote of
+// each other, and refuses those their writer's entry no longer lets
+// stand: a pair won before fp was contested may be lost now.
+func (r *Replica) refuseLosers(ctx context.Context, tx *store.Tx, fp string, rivals []string) error {
+	for _, rival := range rivals {
+		for _, pair := range [][2]string{{fp, rival}, {rival, fp}} {
+			writer, entry := pair[0], pair[1]
+			rows, err := tx.EnvelopesForEntity(ctx, entry)
+			if err != nil {
+				return fmt.Errorf("replica: events of %s: %w", short(entry), err)
+			}
+			for _, row := range rows {
+				if row.Kind != KindMember || row.Author != writer || row.State != store.Applied {
+					continue
+				}
+				r.state.RLock()
+				m, ok := r.members[writer]
+				r.state.RUnlock()
+				if !ok {
+					continue
+				}
+				_, rule, reason, stands, err := r.authorizeAct(ctx, tx, row, headerOf(row), m, true)
+				if err != nil {
+					return err
+				}
+				if stands {
+					continue
+				}
+				if err := r.setState(ctx, tx, row, refused(rule, "%s", reason)); err != nil {
+					return err
+				}
+				if err := r.rebuildEntity(ctx, tx, entry); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
