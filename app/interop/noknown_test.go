@@ -108,3 +108,42 @@ func TestNoKnownAllergiesExportedAndImported(t *testing.T) {
 		})
 	}
 }
+
+// The patient's printed summary said "None known." of every chart without
+// an allergy: a patient never asked read as one who was. It now says
+// "None recorded." until a physician records that she asked.
+func TestPatientSummarySaysWhetherAsked(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	ps, err := c.recep.RegisterPatients(ctx, []app.Patient{{Family: "Asked", Given: "Ann", Birth: "1980-02-03", Sex: "female"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.SyncLocal(ctx, c.All()...); err != nil {
+		t.Fatal(err)
+	}
+	allergies := func() string {
+		t.Helper()
+		sum, err := c.phys.patientSummary(ctx, ps[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := renderSummary(sum)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := pdfText(t, pdf)
+		_, after, _ := strings.Cut(text, "Allergies")
+		before, _, _ := strings.Cut(after, "Medications")
+		return strings.Join(strings.Fields(before), " ")
+	}
+	if got := allergies(); got != "None recorded." {
+		t.Errorf("never asked: the summary's allergies read %q, want \"None recorded.\"", got)
+	}
+	if _, err := c.phys.RecordNoKnownAllergies(ctx, ps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := allergies(), "No known allergies (asked "+c.Clock.Now().Format("2 Jan 2006")+")."; got != want {
+		t.Errorf("asked: the summary's allergies read %q, want %q", got, want)
+	}
+}
