@@ -179,7 +179,14 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 	}
 	ws := f.formulary.Check(d, c.Allergies, taking)
 	var lines []string
-	if len(c.Allergies) == 0 { // no warning would read as checked and safe
+	f.preview.Importance = widget.DangerImportance
+	switch n := c.NoneKnown; {
+	case len(c.Allergies) == 0 && n != nil && n.Current:
+		lines = append(lines, fmt.Sprintf("Allergies checked: no known allergies (asked %s).", askedDay(*n)))
+		if len(ws) == 0 {
+			f.preview.Importance = widget.SuccessImportance
+		}
+	case len(c.Allergies) == 0: // no warning would read as checked and safe
 		lines = append(lines, fmt.Sprintf("⚠ No allergies are recorded for %s: this drug was checked against none. Ask the patient before signing.",
 			c.Patient.Name()))
 	}
