@@ -49,13 +49,17 @@ type rxForm struct {
 	suggest  *fyne.Container          // drugs offered while a name is typed
 	warnBox  *fyne.Container
 	fb       feedback
-	signed   *fyne.Container
-	preview  *widget.Label // warnings of the drug being chosen
-	autoUnit string        // the unit filled in from the drug's form
+	// The messages beside the fields that can be wrong, each under its
+	// field: one line under Add drug made the eye hunt for the field.
+	drugErr, doseErr, freqErr, daysErr feedback
+	signed                             *fyne.Container
+	preview                            *widget.Label // warnings of the drug being chosen
+	autoUnit                           string        // the unit filled in from the drug's form
 }
 
 func (v *chartView) newRxForm() *rxForm {
 	f := &rxForm{v: v, reasons: map[string]*kit.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
+		drugErr: newFeedback(), doseErr: newFeedback(), freqErr: newFeedback(), daysErr: newFeedback(),
 		preview: wrapped(""), suggest: container.NewVBox()}
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
@@ -83,10 +87,10 @@ func (v *chartView) newRxForm() *rxForm {
 	f.instr = kit.NewTextArea() // Tab goes on to the buttons
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
 	f.instr.SetMinRowsVisible(2)
-	for _, e := range []*kit.Entry{f.dose, f.days} {
-		e.OnChanged = func(string) { f.suggestQuantity() }
-	}
-	f.freq.OnChanged = func(string) { f.suggestQuantity() }
+	// A field's message goes once the field is changed.
+	f.dose.OnChanged = func(string) { f.doseErr.clear(); f.suggestQuantity() }
+	f.days.OnChanged = func(string) { f.daysErr.clear(); f.suggestQuantity() }
+	f.freq.OnChanged = func(string) { f.freqErr.clear(); f.suggestQuantity() }
 	f.add = widget.NewButtonWithIcon("Add drug", theme.ContentAddIcon(), f.addItem)
 	f.sign = widget.NewButtonWithIcon("Sign prescription", theme.ConfirmIcon(), f.signRx)
 	f.sign.Importance = widget.HighImportance
@@ -115,6 +119,7 @@ func (f *rxForm) labels(q string) []string {
 // and fills in its usual unit and route.
 func (f *rxForm) drugTyped(text string) {
 	f.chosen = nil
+	f.drugErr.clear()
 	if f.formulary == nil {
 		return
 	}
@@ -232,10 +237,49 @@ func (f *rxForm) item() (prescribing.RxItem, error) {
 		Instructions: f.instr.Text}, nil
 }
 
+// errNoDrug is what the drug's field says while no drug of the formulary
+// is chosen.
+var errNoDrug = errors.New("choose a drug from the formulary list (type part of its name)")
+
+// wrongFields says beside each field of the drug being edited what is
+// wrong with it, and puts the keyboard on the first wrong one; it
+// reports whether any was.
+func (f *rxForm) wrongFields() bool {
+	var noDrug, often, days error
+	if f.chosen == nil {
+		noDrug = errNoDrug
+	}
+	if strings.TrimSpace(f.freq.Text) == "" {
+		often = errors.New("choose or type how often, e.g. twice daily")
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(f.days.Text)); err != nil || n < 1 || n > 365 {
+		days = fmt.Errorf("write a number of days, 1 to 365")
+	}
+	var first fyne.Focusable
+	for _, c := range []struct {
+		fb    feedback
+		field fyne.Focusable
+		err   error
+	}{{f.drugErr, f.drug, noDrug}, {f.doseErr, f.dose, prescribing.CheckDose(f.dose.Text)}, {f.freqErr, f.freq, often}, {f.daysErr, f.days, days}} {
+		if c.err == nil {
+			c.fb.clear()
+			continue
+		}
+		c.fb.fail(c.err)
+		if first == nil {
+			first = c.field
+		}
+	}
+	if first != nil {
+		f.fb.clear() // the messages are beside the fields
+		f.v.win.Canvas().Focus(first)
+	}
+	f.relayout()
+	return first != nil
+}
+
 func (f *rxForm) addItem() {
-	if err := prescribing.CheckDose(f.dose.Text); err != nil && f.chosen != nil {
-		f.fb.fail(err)
-		f.v.win.Canvas().Focus(f.dose)
+	if f.wrongFields() {
 		return
 	}
 	it, err := f.item()
@@ -393,14 +437,15 @@ func (f *rxForm) showItems() {
 // signRx checks once more and signs; every warning needs a reason.
 func (f *rxForm) signRx() {
 	if len(f.items) == 0 {
-		if _, err := f.item(); err == nil {
-			f.addItem() // the drug being edited counts
-			if len(f.items) == 0 {
-				return // its dose was refused, and said why
-			}
-		} else {
-			f.fb.fail(errors.New("add at least one drug to the prescription"))
+		if f.chosen == nil {
+			f.drugErr.fail(errors.New("add at least one drug to the prescription: " + errNoDrug.Error()))
+			f.v.win.Canvas().Focus(f.drug)
+			f.relayout()
 			return
+		}
+		f.addItem() // the drug being edited counts
+		if len(f.items) == 0 {
+			return // a field was wrong, and says why beside it
 		}
 	}
 	p := f.prescription()
@@ -467,12 +512,12 @@ func (f *rxForm) renew(p prescribing.Prescription) {
 func (v *chartView) rxTab() fyne.CanvasObject {
 	f := v.rx
 	grid := container.NewVBox(
-		container.NewGridWithColumns(2, captioned("Drug (generic name or brand, strength, form)", f.drug),
-			container.NewGridWithColumns(2, captioned("Dose", f.dose), captioned("Unit", f.unit))),
+		container.NewGridWithColumns(2, captioned("Drug (generic name or brand, strength, form)", withError(f.drug, f.drugErr)),
+			container.NewGridWithColumns(2, captioned("Dose", withError(f.dose, f.doseErr)), captioned("Unit", f.unit))),
 		f.suggest,
 		f.preview,
-		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
-			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
+		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", withError(f.freq, f.freqErr)),
+			captioned("Duration (days)", withError(f.days, f.daysErr)), captioned("Refills", f.refills)),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
 	form := widget.NewCard("New prescription", "Drugs are listed from the formulary supplied with Medihaven: have your clinic review it before relying on it.", container.NewVBox(
 		f.itemList,
@@ -482,6 +527,11 @@ func (v *chartView) rxTab() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, f.sign, f.fb.Label),
 		f.signed))
 	return container.NewVBox(form, bold("Prescriptions of this patient"), v.rxList)
+}
+
+// withError is a field with its message under it (hidden while right).
+func withError(field fyne.CanvasObject, fb feedback) fyne.CanvasObject {
+	return container.NewBorder(field, fb.Label, nil, nil)
 }
 
 // showPrescriptions lists the patient's prescriptions, newest first.
