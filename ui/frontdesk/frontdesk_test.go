@@ -453,3 +453,37 @@ func TestTodaySaysWhatToDoWhenEmpty(t *testing.T) {
 		t.Errorf("the note stays over the arrived patient")
 	}
 }
+
+// TestTodaySaysTheNextDayWithAppointments: on a day without appointments
+// (a Sunday: last session's real window showed the desk empty, nothing
+// said when the patients come next) Today names the next day with
+// appointments and how many, cancelled ones not counted.
+func TestTodaySaysTheNextDayWithAppointments(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	p, err := recep.Register(ctx, app.Patient{Family: "Later", Given: "Lou", Birth: "1980-01-01"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var booked []desk.Appointment
+	for _, d := range []int{2, 3, 3} {
+		a, err := recep.Book(ctx, desk.Appointment{Patient: p.ID, Physician: phys[0].Fingerprint, Start: testNow.AddDate(0, 0, d).Add(time.Duration(len(booked)) * time.Hour),
+			Minutes: 15, Overbooked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked = append(booked, a)
+	}
+	if _, err := recep.Cancel(ctx, booked[0].ID, "Patient called"); err != nil {
+		t.Fatal(err)
+	}
+	tw := test.NewWindow(nil)
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	want := "No appointments today. The next day with appointments is " + dayTitle(testNow.AddDate(0, 0, 3)) + ": 2 appointments."
+	if !today.empty.Visible() || !strings.HasPrefix(today.empty.Text, want) {
+		t.Errorf("an empty day reads %q (shown %v), want it to start %q", today.empty.Text, today.empty.Visible(), want)
+	}
+}

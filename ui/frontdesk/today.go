@@ -22,14 +22,18 @@ import (
 type todayScreen struct {
 	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
-	zone    *time.Location
-	title   *widget.Label
-	counts  map[desk.DeskState]*widget.Label
-	status  *widget.Label
-	list    *widget.List
-	rows    []desk.DeskRow
-	day     desk.DeskDay
-	showAll *widget.Check
+	zone   *time.Location
+	title  *widget.Label
+	counts map[desk.DeskState]*widget.Label
+	status *widget.Label
+	list   *widget.List
+	rows   []desk.DeskRow
+	day    desk.DeskDay
+	// next is the next day with appointments when today has none (zero
+	// when there is none within lookAhead days), and nextCount how many.
+	next      time.Time
+	nextCount int
+	showAll   *widget.Check
 	// empty says why the list is empty and what to do, over it.
 	empty *widget.Label
 	// waiting is the note of a receptionist who waits for a colleague's
@@ -206,12 +210,36 @@ func (s *todayScreen) act(work func(context.Context) error) {
 	})
 }
 
+// lookAhead is how many days Today looks ahead for the next day with
+// appointments, when today has none (a weekend, a holiday).
+const lookAhead = 14
+
+// nextBooked is the first day after today with appointments not
+// cancelled, and how many; zero when none is within lookAhead days.
+func (s *todayScreen) nextBooked(ctx context.Context, now time.Time) (time.Time, int) {
+	for d := 1; d <= lookAhead; d++ {
+		day, err := s.d.FrontDeskDay(ctx, now.AddDate(0, 0, d))
+		if err != nil {
+			return time.Time{}, 0
+		}
+		if n := len(day.Rows) - day.Counts[desk.Cancelled]; n > 0 {
+			return day.Day, n
+		}
+	}
+	return time.Time{}, 0
+}
+
 func (s *todayScreen) refresh() {
 	now := s.now()
 	waits := false
+	var next time.Time
+	var nextCount int
 	do(s.env, func(ctx context.Context) (desk.DeskDay, error) {
 		day, err := s.d.FrontDeskDay(ctx, now)
 		waits = err != nil && s.awaiting != nil && s.awaiting()
+		if err == nil && len(day.Rows) == 0 {
+			next, nextCount = s.nextBooked(ctx, now)
+		}
 		return day, err
 	}, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
 		switch {
@@ -222,7 +250,7 @@ func (s *todayScreen) refresh() {
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}
-		s.day = day
+		s.day, s.next, s.nextCount = day, next, nextCount
 		s.title.SetText(dayTitle(day.Day))
 		for _, st := range desk.DeskStates {
 			s.counts[st].SetText(fmt.Sprintf("%s: %d", stateLabels[st], day.Counts[st]))
@@ -244,7 +272,11 @@ func (s *todayScreen) filter() {
 	s.list.Refresh()
 	switch {
 	case len(s.day.Rows) == 0:
-		s.empty.SetText("No appointments today. Book one in Appointments; a patient who walks in without one " +
+		next := ""
+		if !s.next.IsZero() { // a weekend or holiday: when the patients come next
+			next = fmt.Sprintf(" The next day with appointments is %s: %s.", dayTitle(s.next), appointmentsCount(s.nextCount))
+		}
+		s.empty.SetText("No appointments today." + next + " Book one in Appointments; a patient who walks in without one " +
 			"is found or registered in Patients.")
 		s.empty.Show()
 	case len(s.rows) == 0:
