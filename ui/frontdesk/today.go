@@ -33,7 +33,11 @@ type todayScreen struct {
 	// when there is none within lookAhead days), and nextCount how many.
 	next      time.Time
 	nextCount int
-	showAll   *widget.Check
+	// refocus is the appointment whose row's first button the keyboard
+	// goes back to once the list is drawn again after an act on it: it
+	// was lost, and the next Tab started over from the top of the page.
+	refocus string
+	showAll *widget.Check
 	// empty says why the list is empty and what to do, over it.
 	empty *widget.Label
 	// waiting is the note of a receptionist who waits for a colleague's
@@ -185,27 +189,36 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	center.Objects[1].(*widget.Label).SetText(what)
 	in, no := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
 	id := r.ID
-	no.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
+	no.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
 	if r.Status == desk.StatusArrived { // checked in and not yet with the physician: a mistaken tap is taken back
 		in.SetText("Undo check-in")
 		in.SetIcon(theme.ContentUndoIcon())
-		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, id); return err }) }
+		in.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, id); return err }) }
 		in.Enable()
 	} else {
 		in.SetText("Check in")
 		in.SetIcon(theme.ConfirmIcon())
-		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
+		in.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
 		setEnabled(in, r.State == desk.Expected || r.State == desk.Late || r.State == desk.NoShow)
 	}
 	setEnabled(no, r.State == desk.Late || r.State == desk.Expected)
+	if id == s.refocus && s.win != nil {
+		s.refocus = ""
+		if !in.Disabled() { // Undo check-in, after a check-in: Space takes a mistake back
+			s.win.Canvas().Focus(in)
+		}
+	}
 }
 
-func (s *todayScreen) act(work func(context.Context) error) {
+// act runs a change of appointment id; the keyboard then goes back to its
+// row.
+func (s *todayScreen) act(id string, work func(context.Context) error) {
 	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
 		if err != nil {
 			s.status.SetText(kit.ErrorText(err))
 			return
 		}
+		s.refocus = id
 		s.refresh()
 	})
 }
@@ -270,6 +283,7 @@ func (s *todayScreen) filter() {
 		}
 	}
 	s.list.Refresh()
+	s.refocus = "" // drawn, or scrolled out of sight: nothing to come back to later
 	switch {
 	case len(s.day.Rows) == 0:
 		next := ""
