@@ -2,6 +2,7 @@ package frontdesk
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,5 +42,38 @@ func TestCheckedInKeepsTheButtonsInPlace(t *testing.T) {
 	}
 	if got := at(s.detail.move); got != move {
 		t.Errorf("Move at %v, was at %v", got, move)
+	}
+}
+
+// TestEnterMovesAndCancels: under Xvfb a new start time typed in the
+// panel and Enter did nothing (Move was a Tab and Space away). Enter in
+// Day, Start or Minutes moves the appointment; Enter in the reason
+// cancels it, and with no reason says to give one.
+func TestEnterMovesAndCancels(t *testing.T) {
+	recep, phys, bea, zone := withBea(t)
+	a, err := recep.Book(context.Background(), desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
+		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := onAppointments(t, recep)
+	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
+	s.detail.open(a.ID)
+	p := s.detail
+	p.startE.SetText("11:30")
+	s.win.Canvas().Focus(p.startE)
+	s.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if !strings.HasPrefix(p.message.Text, "Moved to Mon 2 Nov at 11:30") {
+		t.Fatalf("Enter in Start: %q", p.message.Text)
+	}
+	s.win.Canvas().Focus(p.reason)
+	s.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if !strings.Contains(p.message.Text, "Say why it is cancelled first") {
+		t.Errorf("Enter in an empty reason: %q", p.message.Text)
+	}
+	p.reason.SetText("Patient called, unwell")
+	s.win.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if p.message.Text != "Cancelled." {
+		t.Errorf("Enter in the reason: %q", p.message.Text)
 	}
 }
