@@ -51,7 +51,7 @@ type rxForm struct {
 	fb       feedback
 	// The messages beside the fields that can be wrong, each under its
 	// field: one line under Add drug made the eye hunt for the field.
-	drugErr, doseErr, freqErr, daysErr feedback
+	drugErr, doseErr, freqErr, daysErr *fieldError
 	signed                             *fyne.Container
 	preview                            *widget.Label // warnings of the drug being chosen
 	autoUnit                           string        // the unit filled in from the drug's form
@@ -59,7 +59,7 @@ type rxForm struct {
 
 func (v *chartView) newRxForm() *rxForm {
 	f := &rxForm{v: v, reasons: map[string]*kit.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
-		drugErr: newFeedback(), doseErr: newFeedback(), freqErr: newFeedback(), daysErr: newFeedback(),
+		drugErr: newFieldError(), doseErr: newFieldError(), freqErr: newFieldError(), daysErr: newFieldError(),
 		preview: wrapped(""), suggest: container.NewVBox()}
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
@@ -88,9 +88,9 @@ func (v *chartView) newRxForm() *rxForm {
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
 	f.instr.SetMinRowsVisible(2)
 	// A field's message goes once the field is changed.
-	f.dose.OnChanged = func(string) { f.doseErr.clear(); f.suggestQuantity() }
-	f.days.OnChanged = func(string) { f.daysErr.clear(); f.suggestQuantity() }
-	f.freq.OnChanged = func(string) { f.freqErr.clear(); f.suggestQuantity() }
+	f.dose.OnChanged = func(s string) { f.doseErr.clearIfChanged(s); f.suggestQuantity() }
+	f.days.OnChanged = func(s string) { f.daysErr.clearIfChanged(s); f.suggestQuantity() }
+	f.freq.OnChanged = func(s string) { f.freqErr.clearIfChanged(s); f.suggestQuantity() }
 	f.add = widget.NewButtonWithIcon("Add drug", theme.ContentAddIcon(), f.addItem)
 	f.sign = widget.NewButtonWithIcon("Sign prescription", theme.ConfirmIcon(), f.signRx)
 	f.sign.Importance = widget.HighImportance
@@ -257,15 +257,17 @@ func (f *rxForm) wrongFields() bool {
 	}
 	var first fyne.Focusable
 	for _, c := range []struct {
-		fb    feedback
+		fb    *fieldError
 		field fyne.Focusable
+		text  string
 		err   error
-	}{{f.drugErr, f.drug, noDrug}, {f.doseErr, f.dose, prescribing.CheckDose(f.dose.Text)}, {f.freqErr, f.freq, often}, {f.daysErr, f.days, days}} {
+	}{{f.drugErr, f.drug, f.drug.Text, noDrug}, {f.doseErr, f.dose, f.dose.Text, prescribing.CheckDose(f.dose.Text)},
+		{f.freqErr, f.freq, f.freq.Text, often}, {f.daysErr, f.days, f.days.Text, days}} {
 		if c.err == nil {
 			c.fb.clear()
 			continue
 		}
-		c.fb.fail(c.err)
+		c.fb.failOn(c.text, c.err)
 		if first == nil {
 			first = c.field
 		}
@@ -438,7 +440,7 @@ func (f *rxForm) showItems() {
 func (f *rxForm) signRx() {
 	if len(f.items) == 0 {
 		if f.chosen == nil {
-			f.drugErr.fail(errors.New("add at least one drug to the prescription: " + errNoDrug.Error()))
+			f.drugErr.failOn(f.drug.Text, errors.New("add at least one drug to the prescription: "+errNoDrug.Error()))
 			f.v.win.Canvas().Focus(f.drug)
 			f.relayout()
 			return
@@ -512,12 +514,12 @@ func (f *rxForm) renew(p prescribing.Prescription) {
 func (v *chartView) rxTab() fyne.CanvasObject {
 	f := v.rx
 	grid := container.NewVBox(
-		container.NewGridWithColumns(2, captioned("Drug (generic name or brand, strength, form)", withError(f.drug, f.drugErr)),
-			container.NewGridWithColumns(2, captioned("Dose", withError(f.dose, f.doseErr)), captioned("Unit", f.unit))),
+		container.NewGridWithColumns(2, top(captioned("Drug (generic name or brand, strength, form)", withError(f.drug, f.drugErr))),
+			container.NewGridWithColumns(2, top(captioned("Dose", withError(f.dose, f.doseErr))), top(captioned("Unit", f.unit)))),
 		f.suggest,
 		f.preview,
-		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", withError(f.freq, f.freqErr)),
-			captioned("Duration (days)", withError(f.days, f.daysErr)), captioned("Refills", f.refills)),
+		container.NewGridWithColumns(4, top(captioned("Route", f.route)), top(captioned("How often", withError(f.freq, f.freqErr))),
+			top(captioned("Duration (days)", withError(f.days, f.daysErr))), top(captioned("Refills", f.refills))),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
 	form := widget.NewCard("New prescription", "Drugs are listed from the formulary supplied with Medihaven: have your clinic review it before relying on it.", container.NewVBox(
 		f.itemList,
@@ -529,10 +531,37 @@ func (v *chartView) rxTab() fyne.CanvasObject {
 	return container.NewVBox(form, bold("Prescriptions of this patient"), v.rxList)
 }
 
+// fieldError is the message under one field, shown while the field holds
+// what it was said of.
+type fieldError struct {
+	feedback
+	said string // the field's text, trimmed, when the message was shown
+}
+
+func newFieldError() *fieldError { return &fieldError{feedback: newFeedback()} }
+
+func (e *fieldError) failOn(text string, err error) {
+	e.said = strings.TrimSpace(text)
+	e.fail(err)
+}
+
+// clearIfChanged hides the message once the field says something else:
+// not on a space alone (Space on Add drug, which puts the keyboard on the
+// wrong field, also typed a space into it and took its message away).
+func (e *fieldError) clearIfChanged(text string) {
+	if strings.TrimSpace(text) != e.said {
+		e.clear()
+	}
+}
+
 // withError is a field with its message under it (hidden while right).
-func withError(field fyne.CanvasObject, fb feedback) fyne.CanvasObject {
+func withError(field fyne.CanvasObject, fb *fieldError) fyne.CanvasObject {
 	return container.NewBorder(field, fb.Label, nil, nil)
 }
+
+// top keeps a cell of the form's grid at its own height when a message
+// makes its row taller (the Route and Refills pick lists grew with it).
+func top(o fyne.CanvasObject) fyne.CanvasObject { return container.NewVBox(o) }
 
 // showPrescriptions lists the patient's prescriptions, newest first.
 func (v *chartView) showPrescriptions() {
