@@ -373,9 +373,6 @@ func (v *chartView) showSummary() {
 				"Recorded: the patient was asked and has no known allergies.", v.status, nil)
 		})
 		v.allergyList.Add(container.NewHBox(asked))
-	case n != nil: // superseded: kept as history
-		l := quiet(fmt.Sprintf("Earlier: %s. Superseded by the allergies above.", noneKnownText(*n)))
-		v.allergyList.Add(l)
 	}
 	for _, a := range c.Allergies {
 		a := a
@@ -394,6 +391,9 @@ func (v *chartView) showSummary() {
 				}}.Show(v.win)
 		})
 		v.allergyList.Add(withOrigin(container.NewBorder(nil, nil, nil, rm, l), a.Origin, "recorded"))
+	}
+	if n != nil && len(c.Allergies) > 0 { // superseded: kept as history, under what superseded it
+		v.allergyList.Add(quiet(fmt.Sprintf("Earlier: %s. Superseded by the allergies above.", noneKnownText(*n))))
 	}
 	v.allergyList.Refresh()
 
