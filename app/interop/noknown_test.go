@@ -23,11 +23,9 @@ var nkaBundle = bundleOf(goodPatient, `{"resourceType":"AllergyIntolerance","id"
 	`"code":{"coding":[{"system":"http://snomed.info/sct","code":"716186003","display":"No Known Allergy (situation)"}],"text":"NKA"},`+
 	`"patient":{"reference":"Patient/p1"},"recordedDate":"2015-08-06T15:37:31-06:00"}`)
 
-// A physician's "asked: no known allergies" is exported as FHIR writes
-// it (AllergyIntolerance, SNOMED CT 716186003, confirmed, its recorder
-// the physician), and an import of it, or of the specification's own
-// example, reads it as no known allergies, never as an allergy.
-func TestNoKnownAllergiesExportedAndImported(t *testing.T) {
+// askedAnn is a clinic with one patient, Asked, Ann, on every workstation.
+func askedAnn(t *testing.T) (*clinic, []app.Patient) {
+	t.Helper()
 	ctx := context.Background()
 	c := newClinic(t)
 	ps, err := c.recep.RegisterPatients(ctx, []app.Patient{{Family: "Asked", Given: "Ann", Birth: "1980-02-03", Sex: "female"}})
@@ -37,6 +35,16 @@ func TestNoKnownAllergiesExportedAndImported(t *testing.T) {
 	if err := app.SyncLocal(ctx, c.All()...); err != nil {
 		t.Fatal(err)
 	}
+	return c, ps
+}
+
+// A physician's "asked: no known allergies" is exported as FHIR writes
+// it (AllergyIntolerance, SNOMED CT 716186003, confirmed, its recorder
+// the physician), and an import of it, or of the specification's own
+// example, reads it as no known allergies, never as an allergy.
+func TestNoKnownAllergiesExportedAndImported(t *testing.T) {
+	ctx := context.Background()
+	c, ps := askedAnn(t)
 	if _, err := c.phys.RecordNoKnownAllergies(ctx, ps[0].ID); err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +122,7 @@ func TestNoKnownAllergiesExportedAndImported(t *testing.T) {
 // "None recorded." until a physician records that she asked.
 func TestPatientSummarySaysWhetherAsked(t *testing.T) {
 	ctx := context.Background()
-	c := newClinic(t)
-	ps, err := c.recep.RegisterPatients(ctx, []app.Patient{{Family: "Asked", Given: "Ann", Birth: "1980-02-03", Sex: "female"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.SyncLocal(ctx, c.All()...); err != nil {
-		t.Fatal(err)
-	}
+	c, ps := askedAnn(t)
 	allergies := func() string {
 		t.Helper()
 		sum, err := c.phys.patientSummary(ctx, ps[0])

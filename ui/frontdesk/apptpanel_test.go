@@ -12,10 +12,10 @@ import (
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 )
 
-// TestCheckedInKeepsTheButtonsInPlace: "Checked in." appears without
-// moving Undo check-in (where Check in was) or what lies below, so that a
-// quick second click lands on the button it aims at.
-func TestCheckedInKeepsTheButtonsInPlace(t *testing.T) {
+// beaOnThePanel books Bea at 11:00 on Monday 2 November and opens her
+// appointment in the Appointments screen's panel.
+func beaOnThePanel(t *testing.T) *appointmentsScreen {
+	t.Helper()
 	recep, phys, bea, zone := withBea(t)
 	a, err := recep.Book(context.Background(), desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
 		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
@@ -25,6 +25,14 @@ func TestCheckedInKeepsTheButtonsInPlace(t *testing.T) {
 	s := onAppointments(t, recep)
 	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
 	s.detail.open(a.ID)
+	return s
+}
+
+// TestCheckedInKeepsTheButtonsInPlace: "Checked in." appears without
+// moving Undo check-in (where Check in was) or what lies below, so that a
+// quick second click lands on the button it aims at.
+func TestCheckedInKeepsTheButtonsInPlace(t *testing.T) {
+	s := beaOnThePanel(t)
 	at := func(o fyne.CanvasObject) fyne.Position {
 		// the test canvas lays out again only when resized
 		size := s.win.Canvas().Size()
@@ -50,15 +58,7 @@ func TestCheckedInKeepsTheButtonsInPlace(t *testing.T) {
 // Day, Start or Minutes moves the appointment; Enter in the reason
 // cancels it, and with no reason says to give one.
 func TestEnterMovesAndCancels(t *testing.T) {
-	recep, phys, bea, zone := withBea(t)
-	a, err := recep.Book(context.Background(), desk.Appointment{Patient: bea.ID, Physician: phys[0].Fingerprint,
-		Start: time.Date(2026, 11, 2, 11, 0, 0, 0, zone), Minutes: 15})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := onAppointments(t, recep)
-	s.show(time.Date(2026, 11, 2, 0, 0, 0, 0, zone))
-	s.detail.open(a.ID)
+	s := beaOnThePanel(t)
 	p := s.detail
 	p.startE.SetText("11:30")
 	s.win.Canvas().Focus(p.startE)
