@@ -170,3 +170,43 @@ func (s *Service) VerifyLog(ctx context.Context) (Verification, error) {
 
 // str points to a copy of v, for the optional fields of the FHIR models.
 func str(v string) *string { return &v }
+
+// actGap bounds how far apart the sealed write of a chart change and its
+// audit record, written in one batch (chart.Commit), may be dated.
+const actGap = 10 * time.Second
+
+// OneLinePerAct folds each chart change into the audit record written
+// with it, so one act reads as one line: "recorded a problem" for the
+// patient's MRN, where the log also showed "saved a record: problem" (the
+// sealed write, which names no patient: the audit record alone does). A
+// change folds into an audit record of a chart action ("chart.…", not a
+// read) by the same member from the same workstation, about the same
+// record, dated at most actGap after it. Everything else passes unchanged,
+// in order. The exports keep one line per event.
+func OneLinePerAct(entries []app.AuditEntry) []app.AuditEntry {
+	type act struct{ author, device, entity string }
+	audited := map[act][]time.Time{}
+	for _, e := range entries {
+		if e.Kind == "audit" && e.Readable && strings.HasPrefix(e.Record.Action, "chart.") && e.Record.Action != "chart.read" {
+			k := act{e.Author, e.Device, e.Record.Entity}
+			audited[k] = append(audited[k], e.Time)
+		}
+	}
+	out := make([]app.AuditEntry, 0, len(entries))
+	for _, e := range entries {
+		if k, ok := roles.KindOf(e.Kind); ok && k.Scope == roles.Clinical {
+			folded := false
+			for _, at := range audited[act{e.Author, e.Device, e.Record.Entity}] {
+				if d := at.Sub(e.Time); d >= 0 && d <= actGap {
+					folded = true
+					break
+				}
+			}
+			if folded {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}

@@ -34,10 +34,13 @@ func Of(s any) (*Service, bool) {
 
 // Chart is what a physician sees of one patient.
 type Chart struct {
-	Patient       app.Patient
-	Age           int // whole years today; -1 when the birth date is unknown
-	Problems      []Problem
-	Allergies     []Allergy    // active ones
+	Patient   app.Patient
+	Age       int // whole years today; -1 when the birth date is unknown
+	Problems  []Problem
+	Allergies []Allergy // active ones; never a "no known allergies"
+	// NoneKnown is the newest "asked: no known allergies" (nil: never
+	// recorded); Current only while Allergies is empty.
+	NoneKnown     *NoneKnown
 	Medications   []Medication // recorded active ones, then running prescriptions
 	Encounters    []Encounter  // newest first
 	Notes         []Note       // newest first
@@ -147,12 +150,20 @@ func (s *Service) ReadUnaudited(ctx context.Context, r *replica.Replica, p app.P
 		}
 		return c.Problems[i].Noted.After(c.Problems[j].Noted)
 	})
+	var none []Allergy
 	for _, e := range recs[records.KindAllergy] {
-		if a := records.AllergyFromState(e.ID, e.State); a.Status != AllergyEnteredInError {
+		switch a := records.AllergyFromState(e.ID, e.State); {
+		case a.Status == AllergyEnteredInError:
+		case a.NoneKnown():
+			none = append(none, a)
+		default:
 			c.Allergies = append(c.Allergies, a)
 		}
 	}
 	sort.Slice(c.Allergies, func(i, j int) bool { return c.Allergies[i].Substance < c.Allergies[j].Substance })
+	if c.NoneKnown, err = noneKnown(ctx, r, none, len(c.Allergies)); err != nil {
+		return Chart{}, err
+	}
 	for _, e := range recs[records.KindMedication] {
 		if m := records.MedicationFromState(e.ID, e.State); m.Status == MedicationActive {
 			c.Medications = append(c.Medications, m)

@@ -164,6 +164,12 @@ func (s *Service) SetProblemStatus(ctx context.Context, id, status, date string)
 		records.ProblemStatus, records.ProblemResolved)
 }
 
+// noneWords are what a physician may type for "no known allergies" as if
+// it were a substance: that is RecordNoKnownAllergies, not an allergy the
+// checks would see.
+var noneWords = map[string]bool{"nka": true, "nkda": true, "none": true, "nil": true, "no allergies": true, "no allergy": true,
+	"no known allergies": true, "no known allergy": true, "no known drug allergies": true, "no known drug allergy": true}
+
 // AddAllergy records an allergy. The substance may be a drug, a drug class
 // or anything else; prescriptions are checked against it.
 func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
@@ -172,11 +178,17 @@ func (s *Service) AddAllergy(ctx context.Context, a Allergy) (Allergy, error) {
 	if a.Substance == "" {
 		return Allergy{}, fmt.Errorf("%w: name the substance the patient is allergic to", app.ErrInvalidInput)
 	}
+	if noneWords[norm(a.Substance)] {
+		return Allergy{}, fmt.Errorf("%w: %q is not a substance: to record that the patient was asked and has no known allergies, use \"Asked: no known allergies\"",
+			app.ErrInvalidInput, a.Substance)
+	}
 	a.Severity = norm(a.Severity)
 	if !slices.Contains(AllergySeverities, a.Severity) {
 		return Allergy{}, fmt.Errorf("%w: choose a severity: mild, moderate or severe", app.ErrInvalidInput)
 	}
-	a.ID, a.Status, a.Noted, a.Origin = roles.NewRecordID(records.KindAllergy), AllergyActive, s.c.Now(), Origin{}
+	// "No known allergies" is recorded by RecordNoKnownAllergies, which
+	// asks first that none is recorded.
+	a.ID, a.Status, a.Noted, a.Codes, a.Origin = roles.NewRecordID(records.KindAllergy), AllergyActive, s.c.Now(), nil, Origin{}
 	if err := s.record(ctx, edit{roles.EditAllergies, a.Patient, a.ID, records.KindAllergy, ActionAllergy, "recorded an allergy"}, a); err != nil {
 		return Allergy{}, err
 	}

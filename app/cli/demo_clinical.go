@@ -135,6 +135,10 @@ func seedChart(ctx context.Context, phys *app.Session, a frontdesk.Appointment, 
 			return err
 		}
 		allergy = &al
+	} else if n%4 == 1 { // asked, none known; the others were never asked
+		if _, err := chart.New(phys.Core()).RecordNoKnownAllergies(ctx, pid); err != nil {
+			return err
+		}
 	}
 	// Vitals every five months for two and a half years: blood pressure
 	// coming down on treatment, weight drifting.

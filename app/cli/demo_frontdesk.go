@@ -11,15 +11,21 @@ import (
 )
 
 // demoHours are the demo physicians' weeks: the first works Monday to
-// Friday in 15-minute slots, the second Monday to Thursday in 20-minute
-// slots and has a day off next week.
+// Friday in 15-minute slots and Saturday mornings, the second Monday to
+// Thursday in 20-minute slots and Sunday mornings, and has a day off next
+// week. The clinic is open every day, so the desk's Today has patients
+// whatever day the demo is made or shown (on a Sunday it had none).
 var demoHours = []struct {
-	slot int
-	days []time.Weekday
-	text string
+	slot    int
+	days    []time.Weekday
+	text    string
+	weekend time.Weekday
+	morning string
 }{
-	{15, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, "08:00-12:00, 13:00-17:00"},
-	{20, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday}, "09:00-13:00, 14:00-18:00"},
+	{15, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}, "08:00-12:00, 13:00-17:00",
+		time.Saturday, "09:00-13:00"},
+	{20, []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday}, "09:00-13:00, 14:00-18:00",
+		time.Sunday, "09:00-13:00"},
 }
 
 var demoCancelReasons = []string{"Patient called: feeling better", "Patient is travelling", "Rebooked by phone", "Clash with work"}
@@ -44,10 +50,15 @@ func seedFrontDesk(ctx context.Context, dc DemoClinic) error {
 		if err != nil {
 			return err
 		}
+		morning, err := frontdesk.ParseHours(h.morning)
+		if err != nil {
+			return err
+		}
 		av := frontdesk.Availability{Physician: s.Fingerprint(), SlotMinutes: h.slot}
 		for _, d := range h.days {
 			av.Week[d] = hours
 		}
+		av.Week[h.weekend] = morning
 		if err := desk.SetAvailability(ctx, av); err != nil {
 			return fmt.Errorf("demo availability: %w", err)
 		}

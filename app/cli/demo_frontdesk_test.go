@@ -38,6 +38,7 @@ func TestDemoBookingsFollowEachPhysiciansGrid(t *testing.T) {
 		fps[i] = p.Fingerprint
 	}
 	booked := 0
+	var each [7]int // bookings of each day: the clinic is open every day
 	for d := range 7 {
 		days, err := desk.DaySchedule(ctx, fps, time.Now().AddDate(0, 0, d))
 		if err != nil {
@@ -50,6 +51,7 @@ func TestDemoBookingsFollowEachPhysiciansGrid(t *testing.T) {
 						continue
 					}
 					booked++
+					each[d]++
 					if !sl.Working || sl.OffGrid(a) || a.Overbooked || a.Conflict {
 						t.Errorf("%s, %s %s (%d min): working %v, off-grid %v, overbooked %v, conflict %v", pd.Physician.Name,
 							a.Start.Format("Mon 2 Jan 15:04"), a.PatientName, a.Minutes, sl.Working, sl.OffGrid(a), a.Overbooked, a.Conflict)
@@ -66,6 +68,11 @@ func TestDemoBookingsFollowEachPhysiciansGrid(t *testing.T) {
 	}
 	if booked < 60 {
 		t.Errorf("only %d bookings in the coming week", booked)
+	}
+	for d, n := range each {
+		if n == 0 {
+			t.Errorf("%s: no booking, so the desk's Today is empty that day", time.Now().AddDate(0, 0, d).Format("Mon 2 Jan"))
+		}
 	}
 	// Today's booked patients have charts on their physician's workstation;
 	// those who arrived earlier today were seen (seedClinical).

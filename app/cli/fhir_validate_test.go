@@ -45,6 +45,9 @@ func TestDemoExportsPassFHIRValidator(t *testing.T) {
 			t.Fatal(err)
 		}
 		files = append(files, f)
+		if role == "physician" && !strings.Contains(out, `"716186003"`) { // the demo's "asked: no known allergies"
+			t.Errorf("the physician's export holds no \"no known allergy\" (SNOMED CT 716186003) to validate")
+		}
 		t.Logf("%s: %s", role, strings.TrimSpace(errs))
 	}
 	cmd := exec.Command(node, append([]string{validator}, files...)...)

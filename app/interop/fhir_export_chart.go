@@ -69,6 +69,11 @@ func (x *fhirExporter) chart(ctx context.Context, p app.Patient, pref *fhir.Refe
 			return err
 		}
 	}
+	if n := c.NoneKnown; n != nil && n.Current {
+		if err := x.add("AllergyIntolerance", n.ID, x.noneKnown(*n, pref)); err != nil {
+			return err
+		}
+	}
 	if err := x.outsideRecords(ctx, p, pref, encRef); err != nil {
 		return err
 	}
@@ -176,6 +181,22 @@ func (x *fhirExporter) allergy(a chart.Allergy, pref *fhir.Reference, attributio
 	}
 	if attribution != "" {
 		out.Recorder = &fhir.Reference{Display: str(attribution)}
+	}
+	return out
+}
+
+// noneKnown is "asked: no known allergies" as FHIR writes it: an
+// AllergyIntolerance coded SNOMED CT 716186003, confirmed, with no
+// reaction, recorded by the physician whose signed event wrote it.
+func (x *fhirExporter) noneKnown(n chart.NoneKnown, pref *fhir.Reference) fhir.AllergyIntolerance {
+	nka := records.NoKnownAllergy
+	out := fhir.AllergyIntolerance{Id: str(n.ID), Patient: *pref,
+		Code:               concept(nka.Display, coding(nka.System, nka.Code, nka.Display)),
+		ClinicalStatus:     concept("", coding(sysAllergyClin, "active", "Active")),
+		VerificationStatus: concept("", coding(sysAllergyVer, "confirmed", "Confirmed")),
+		RecordedDate:       str(fhirInstant(n.Asked))}
+	if n.Attribution != "" || !n.IsImported() { // the importer did not ask
+		out.Recorder = x.by(n.By, n.Attribution)
 	}
 	return out
 }

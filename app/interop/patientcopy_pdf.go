@@ -279,8 +279,13 @@ func summaryChart(sh *sheet, c copySummary) {
 		sh.item(p.Name, line)
 	}
 	sh.section("Allergies")
-	if len(ch.Allergies) == 0 {
-		sh.none("None known.")
+	// "None known" is what a clinician writes once the patient was asked:
+	// only a recorded "no known allergies" says so.
+	switch n := ch.NoneKnown; {
+	case len(ch.Allergies) == 0 && n != nil && n.Current:
+		sh.none("No known allergies (asked " + app.PrintedDate(n.Asked.Format("2006-01-02")) + ").")
+	case len(ch.Allergies) == 0:
+		sh.none("None recorded.")
 	}
 	for _, a := range ch.Allergies {
 		sh.item(app.Capitalise(a.Substance), strings.Trim(app.Capitalise(a.Reaction)+", "+a.Severity, ", "))

@@ -103,13 +103,43 @@ type Allergy struct {
 	Severity  string // mild, moderate, severe
 	Status    string // active or entered-in-error
 	Noted     time.Time
+	// Codes: as imported, or SNOMED CT 716186003 on a physician's "asked:
+	// no known allergies" (NoKnownAllergy).
+	Codes []Coding
 	Origin
+}
+
+// SNOMED CT's system, and its concept a physician records once she asked
+// the patient and the patient knows of no allergy (FHIR's
+// AllergyIntolerance for "no known allergy", verification confirmed).
+const (
+	SNOMED             = "http://snomed.info/sct"
+	NoKnownAllergyCode = "716186003"
+	NoKnownAllergyText = "No known allergy"
+)
+
+// NoKnownAllergy is the coding of "asked: no known allergies".
+var NoKnownAllergy = Coding{System: SNOMED, Code: NoKnownAllergyCode, Display: NoKnownAllergyText}
+
+// NoneKnown reports whether the entry is not an allergy but a physician's
+// "asked: no known allergies" (coded SNOMED CT 716186003, as written here
+// or imported).
+func (a Allergy) NoneKnown() bool {
+	for _, c := range a.Codes {
+		if c.Code == NoKnownAllergyCode && (c.System == SNOMED || c.System == "") {
+			return true
+		}
+	}
+	return false
 }
 
 // Fields are the fields of an allergy.
 func (a Allergy) Fields() (replica.Fields, error) {
 	e := enc{AllergyPatient: a.Patient, AllergySubstance: a.Substance, AllergyReaction: a.Reaction,
 		AllergySeverity: a.Severity, AllergyStatus: a.Status}
+	if len(a.Codes) > 0 {
+		e[FieldCodes] = a.Codes
+	}
 	e.ms(AllergyNoted, a.Noted)
 	e.origin(a.Origin)
 	return e.fields()
@@ -119,7 +149,7 @@ func (a Allergy) Fields() (replica.Fields, error) {
 func AllergyFromState(id string, st replica.State) Allergy {
 	return Allergy{ID: id, Patient: st.String(AllergyPatient), Substance: st.String(AllergySubstance),
 		Reaction: st.String(AllergyReaction), Severity: st.String(AllergySeverity), Status: st.String(AllergyStatus),
-		Noted: msTime(st, AllergyNoted), Origin: originFromState(st)}
+		Noted: msTime(st, AllergyNoted), Codes: CodesFromState(st), Origin: originFromState(st)}
 }
 
 // Fields of a recorded medication; the Request* fields keep what an

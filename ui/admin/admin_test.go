@@ -463,6 +463,29 @@ func TestAuditFiltersAndVerify(t *testing.T) {
 	eventually(t, "the verdict", func() bool { return strings.Contains(texts(s), "Intact: all 12 events from 2 workstations") })
 }
 
+// TestAuditOneLinePerAct: a chart change showed as two lines, "saved a
+// record: problem" without a patient and "recorded a problem" with her
+// MRN; the screen shows the act once.
+func TestAuditOneLinePerAct(t *testing.T) {
+	d := newFakeDesk()
+	now := time.Now()
+	d.audit = []app.AuditEntry{
+		{Time: now, Name: "Dr Paul", Author: "cccc", Device: "dddd0000", Kind: "audit", Readable: true,
+			Record: app.AuditRecord{Action: "chart.problem", Entity: "pr-1", Patient: "MRN-1", Detail: "recorded a problem"}},
+		{Time: now.Add(-time.Millisecond), Name: "Dr Paul", Author: "cccc", Device: "dddd0000", Kind: "problem", Readable: true,
+			Record: app.AuditRecord{Action: "change.problem", Entity: "pr-1"}},
+		{Time: now.Add(-time.Hour), Name: "Rita Reception", Author: "bbbb", Device: "eeee0000", Kind: "patient", Readable: true,
+			Record: app.AuditRecord{Action: "change.patient", Entity: "pa-1"}},
+	}
+	var s fyne.CanvasObject
+	newWindow(t, func(w fyne.Window) fyne.CanvasObject { s = NewAudit(d, w); return s })
+	eventually(t, "the log", func() bool { return strings.Contains(texts(s), "2 entries, newest first") })
+	if txt := texts(s); !strings.Contains(txt, "recorded a problem") || strings.Contains(txt, "saved a record: problem") ||
+		!strings.Contains(txt, "saved a record: patient") {
+		t.Errorf("the log reads: %s", txt)
+	}
+}
+
 func TestExportStaffKeys(t *testing.T) {
 	d := newFakeDesk()
 	var s *directoryScreen

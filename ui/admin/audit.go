@@ -145,7 +145,8 @@ func (s *auditScreen) refresh() {
 	}
 	s.search.Disable()
 	load(&s.loads, func(ctx context.Context) ([]app.AuditEntry, error) {
-		return s.d.SearchAudit(ctx, f)
+		rows, err := s.d.SearchAudit(ctx, f)
+		return appadmin.OneLinePerAct(rows), err // one act, one line; the exports keep every event
 	}, func(rows []app.AuditEntry, err error) {
 		s.search.Enable()
 		s.status.Importance = widget.MediumImportance

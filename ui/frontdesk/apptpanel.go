@@ -66,6 +66,12 @@ func newAppointmentPanel(s *appointmentsScreen) *appointmentPanel {
 	p.cancelSeries = widget.NewCheck("Also cancel the later ones of the series", nil)
 	p.cancel = widget.NewButtonWithIcon("Cancel appointment", theme.CancelIcon(), p.cancelIt)
 	p.cancel.Importance = widget.DangerImportance
+	// Enter in a field presses its section's button, as in the desk's
+	// other forms: under Xvfb Enter after a new start time did nothing.
+	for _, e := range []*kit.Entry{p.dayE, p.startE, p.minE} {
+		e.OnSubmitted = func(string) { p.reschedule() }
+	}
+	p.reason.OnSubmitted = func(string) { p.cancelIt() }
 	// The message sits under Check in / Undo check-in and keeps a line
 	// shown or not, so that "Checked in." does not push the buttons away
 	// from a second quick click (Undo check-in).

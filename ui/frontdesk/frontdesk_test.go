@@ -453,3 +453,96 @@ func TestTodaySaysWhatToDoWhenEmpty(t *testing.T) {
 		t.Errorf("the note stays over the arrived patient")
 	}
 }
+
+// TestTodaySaysTheNextDayWithAppointments: on a day without appointments
+// (a Sunday: last session's real window showed the desk empty, nothing
+// said when the patients come next) Today names the next day with
+// appointments and how many, cancelled ones not counted.
+func TestTodaySaysTheNextDayWithAppointments(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	p, err := recep.Register(ctx, app.Patient{Family: "Later", Given: "Lou", Birth: "1980-01-01"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var booked []desk.Appointment
+	for _, d := range []int{2, 3, 3} {
+		a, err := recep.Book(ctx, desk.Appointment{Patient: p.ID, Physician: phys[0].Fingerprint, Start: testNow.AddDate(0, 0, d).Add(time.Duration(len(booked)) * time.Hour),
+			Minutes: 15, Overbooked: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked = append(booked, a)
+	}
+	if _, err := recep.Cancel(ctx, booked[0].ID, "Patient called"); err != nil {
+		t.Fatal(err)
+	}
+	tw := test.NewWindow(nil)
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	want := "No appointments today. The next day with appointments is " + dayTitle(testNow.AddDate(0, 0, 3)) + ": 2 appointments."
+	if !today.empty.Visible() || !strings.HasPrefix(today.empty.Text, want) {
+		t.Errorf("an empty day reads %q (shown %v), want it to start %q", today.empty.Text, today.empty.Visible(), want)
+	}
+}
+
+// TestTodayKeepsTheKeyboardOnTheRow: under Xvfb Space on a row's Check in
+// checked the patient in and the keyboard was then nowhere: the next Tab
+// started over from the top of the page, 9 Tabs from the next patient.
+// It stays on the row, on Undo check-in, so a mistake is one Space away.
+func TestTodayKeepsTheKeyboardOnTheRow(t *testing.T) {
+	test.NewTempApp(t)
+	recep, phys := clinic(t)
+	ctx := context.Background()
+	for i, family := range []string{"First", "Second"} {
+		p, err := recep.Register(ctx, app.Patient{Family: family, Given: "Pat", Birth: "1980-01-01"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := recep.Book(ctx, desk.Appointment{Patient: p.ID, Physician: phys[0].Fingerprint,
+			Start: testNow.Add(time.Duration(i+1) * time.Hour), Minutes: 15, Overbooked: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw := test.NewWindow(nil)
+	defer kittest.Close(tw) // Today's minute ticker ends with the test
+	tw.Resize(fyne.NewSize(1200, 700))
+	today := newToday(inPlace(recep, tw))
+	tw.SetContent(today.content())
+	buttons := func(text string) []*widget.Button {
+		var out []*widget.Button
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			if b, ok := o.(*widget.Button); ok && b.Text == text && b.Visible() {
+				out = append(out, b)
+			}
+			switch x := o.(type) {
+			case *fyne.Container:
+				for _, c := range x.Objects {
+					walk(c)
+				}
+			case fyne.Widget:
+				for _, c := range test.WidgetRenderer(x).Objects() {
+					walk(c)
+				}
+			}
+		}
+		walk(today.list)
+		return out
+	}
+	in := buttons("Check in")
+	if len(in) != 2 {
+		t.Fatalf("%d Check in buttons, want 2", len(in))
+	}
+	tw.Canvas().Focus(in[1])
+	tw.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if today.day.Counts[desk.Arrived] != 1 {
+		t.Fatalf("Space on Check in: %v", today.day.Counts)
+	}
+	b, ok := tw.Canvas().Focused().(*widget.Button)
+	if !ok || b.Text != "Undo check-in" || b != in[1] {
+		t.Errorf("after the check-in the keyboard is on %T %v, want the row's Undo check-in", tw.Canvas().Focused(), b)
+	}
+}

@@ -22,13 +22,21 @@ import (
 type todayScreen struct {
 	loads kit.Newest // only the newest load draws (kit.Latest)
 	env
-	zone    *time.Location
-	title   *widget.Label
-	counts  map[desk.DeskState]*widget.Label
-	status  *widget.Label
-	list    *widget.List
-	rows    []desk.DeskRow
-	day     desk.DeskDay
+	zone   *time.Location
+	title  *widget.Label
+	counts map[desk.DeskState]*widget.Label
+	status *widget.Label
+	list   *widget.List
+	rows   []desk.DeskRow
+	day    desk.DeskDay
+	// next is the next day with appointments when today has none (zero
+	// when there is none within lookAhead days), and nextCount how many.
+	next      time.Time
+	nextCount int
+	// refocus is the appointment whose row's first button the keyboard
+	// goes back to once the list is drawn again after an act on it: it
+	// was lost, and the next Tab started over from the top of the page.
+	refocus string
 	showAll *widget.Check
 	// empty says why the list is empty and what to do, over it.
 	empty *widget.Label
@@ -181,37 +189,70 @@ func (s *todayScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	center.Objects[1].(*widget.Label).SetText(what)
 	in, no := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
 	id := r.ID
-	no.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
+	no.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.MarkNoShow(ctx, id); return err }) }
 	if r.Status == desk.StatusArrived { // checked in and not yet with the physician: a mistaken tap is taken back
 		in.SetText("Undo check-in")
 		in.SetIcon(theme.ContentUndoIcon())
-		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, id); return err }) }
+		in.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.UndoCheckIn(ctx, id); return err }) }
 		in.Enable()
 	} else {
 		in.SetText("Check in")
 		in.SetIcon(theme.ConfirmIcon())
-		in.OnTapped = func() { s.act(func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
+		in.OnTapped = func() { s.act(id, func(ctx context.Context) error { _, err := s.d.CheckIn(ctx, id); return err }) }
 		setEnabled(in, r.State == desk.Expected || r.State == desk.Late || r.State == desk.NoShow)
 	}
 	setEnabled(no, r.State == desk.Late || r.State == desk.Expected)
+	if id == s.refocus && s.win != nil {
+		s.refocus = ""
+		if !in.Disabled() { // Undo check-in, after a check-in: Space takes a mistake back
+			s.win.Canvas().Focus(in)
+		}
+	}
 }
 
-func (s *todayScreen) act(work func(context.Context) error) {
+// act runs a change of appointment id; the keyboard then goes back to its
+// row.
+func (s *todayScreen) act(id string, work func(context.Context) error) {
 	do(s.env, func(ctx context.Context) (struct{}, error) { return struct{}{}, work(ctx) }, func(_ struct{}, err error) {
 		if err != nil {
 			s.status.SetText(kit.ErrorText(err))
 			return
 		}
+		s.refocus = id
 		s.refresh()
 	})
+}
+
+// lookAhead is how many days Today looks ahead for the next day with
+// appointments, when today has none (a weekend, a holiday).
+const lookAhead = 14
+
+// nextBooked is the first day after today with appointments not
+// cancelled, and how many; zero when none is within lookAhead days.
+func (s *todayScreen) nextBooked(ctx context.Context, now time.Time) (time.Time, int) {
+	for d := 1; d <= lookAhead; d++ {
+		day, err := s.d.FrontDeskDay(ctx, now.AddDate(0, 0, d))
+		if err != nil {
+			return time.Time{}, 0
+		}
+		if n := len(day.Rows) - day.Counts[desk.Cancelled]; n > 0 {
+			return day.Day, n
+		}
+	}
+	return time.Time{}, 0
 }
 
 func (s *todayScreen) refresh() {
 	now := s.now()
 	waits := false
+	var next time.Time
+	var nextCount int
 	do(s.env, func(ctx context.Context) (desk.DeskDay, error) {
 		day, err := s.d.FrontDeskDay(ctx, now)
 		waits = err != nil && s.awaiting != nil && s.awaiting()
+		if err == nil && len(day.Rows) == 0 {
+			next, nextCount = s.nextBooked(ctx, now)
+		}
 		return day, err
 	}, kit.Latest(&s.loads, func(day desk.DeskDay, err error) {
 		switch {
@@ -222,7 +263,7 @@ func (s *todayScreen) refresh() {
 			s.status.SetText("Today's list cannot be read: " + kit.ErrorText(err))
 			return
 		}
-		s.day = day
+		s.day, s.next, s.nextCount = day, next, nextCount
 		s.title.SetText(dayTitle(day.Day))
 		for _, st := range desk.DeskStates {
 			s.counts[st].SetText(fmt.Sprintf("%s: %d", stateLabels[st], day.Counts[st]))
@@ -242,9 +283,14 @@ func (s *todayScreen) filter() {
 		}
 	}
 	s.list.Refresh()
+	s.refocus = "" // drawn, or scrolled out of sight: nothing to come back to later
 	switch {
 	case len(s.day.Rows) == 0:
-		s.empty.SetText("No appointments today. Book one in Appointments; a patient who walks in without one " +
+		next := ""
+		if !s.next.IsZero() { // a weekend or holiday: when the patients come next
+			next = fmt.Sprintf(" The next day with appointments is %s: %s.", dayTitle(s.next), appointmentsCount(s.nextCount))
+		}
+		s.empty.SetText("No appointments today." + next + " Book one in Appointments; a patient who walks in without one " +
 			"is found or registered in Patients.")
 		s.empty.Show()
 	case len(s.rows) == 0:

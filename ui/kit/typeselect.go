@@ -2,6 +2,7 @@ package kit
 
 import (
 	"image/color"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -25,6 +26,7 @@ type TypeSelect struct {
 	// OnSubmitted, when set, runs on Enter while the list is closed.
 	OnSubmitted func()
 	list        *optionList // open, or nil
+	ahead       typeAhead
 }
 
 // NewTypeSelect is a TypeSelect of options calling changed on a choice.
@@ -36,9 +38,10 @@ func NewTypeSelect(options []string, changed func(string)) *TypeSelect {
 	return s
 }
 
-// TypedRune is part of fyne.Focusable.
+// TypedRune is part of fyne.Focusable: the option typed so far
+// (typeAhead).
 func (s *TypeSelect) TypedRune(r rune) {
-	if i := nextByLetter(s.Options, s.SelectedIndex(), r); i >= 0 {
+	if i := s.ahead.next(s.Options, s.SelectedIndex(), r, time.Now()); i >= 0 {
 		s.SetSelectedIndex(i)
 	}
 }

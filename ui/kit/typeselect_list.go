@@ -1,6 +1,8 @@
 package kit
 
 import (
+	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -138,9 +140,10 @@ func (l *optionList) FocusGained() {}
 // FocusLost is part of fyne.Focusable.
 func (l *optionList) FocusLost() {}
 
-// TypedRune is part of fyne.Focusable: the next option starting with r.
+// TypedRune is part of fyne.Focusable: the option typed so far
+// (typeAhead).
 func (l *optionList) TypedRune(r rune) {
-	if i := nextByLetter(l.s.Options, l.at, r); i >= 0 {
+	if i := l.s.ahead.next(l.s.Options, l.at, r, time.Now()); i >= 0 {
 		l.mark(i)
 	}
 }
@@ -262,6 +265,9 @@ func (r *optionRenderer) Refresh() {
 // nextByLetter is the index of the first option after from (wrapping round;
 // from -1 starts at the first) that starts with r, any case; -1 if none.
 func nextByLetter(options []string, from int, r rune) int {
+	if len(options) == 0 {
+		return -1
+	}
 	n := len(options)
 	for k := 1; k <= n; k++ {
 		i := (from + k) % n
@@ -274,4 +280,41 @@ func nextByLetter(options []string, from int, r rune) int {
 		}
 	}
 	return -1
+}
+
+// typeAhead is what was typed on a pick list in quick succession, as a
+// system's own lists read it: "mod" chooses "moderate". Each letter alone
+// went to the next option starting with it, so "mod" on Severity chose
+// "mild" (m), then nothing for o and d, and a moderate penicillin allergy
+// was recorded as mild (seen under Xvfb, session 28).
+type typeAhead struct {
+	typed string
+	at    time.Time
+}
+
+// typeAheadPause ends what is typed: a letter after it starts anew.
+const typeAheadPause = time.Second
+
+// next is the index of the option that starts with what was typed, r
+// added; one letter, the same letter again ("mm"), or a letter nothing
+// typed before it leads on to, goes to the next option starting with it
+// after from; -1 when none does.
+func (t *typeAhead) next(options []string, from int, r rune, now time.Time) int {
+	if now.Sub(t.at) > typeAheadPause {
+		t.typed = ""
+	}
+	t.at = now
+	t.typed += string(unicode.ToLower(r))
+	if strings.Trim(t.typed, string(unicode.ToLower(r))) == "" {
+		return nextByLetter(options, from, r)
+	}
+	for i, o := range options {
+		if strings.HasPrefix(strings.ToLower(o), t.typed) {
+			return i
+		}
+	}
+	// Nothing starts so: the letter starts anew ("m" then "f" on Sex is
+	// female, as before).
+	t.typed = string(unicode.ToLower(r))
+	return nextByLetter(options, from, r)
 }

@@ -122,3 +122,43 @@ func TestTypeSelectOpenListTakesLetters(t *testing.T) {
 		t.Errorf("changes %v, want female, male, unknown", changed)
 	}
 }
+
+// TestTypeSelectReadsWhatIsTypedTogether: "mod" typed on Severity chose
+// "mild" (m; then o and d chose nothing), and a moderate allergy was
+// recorded as mild (under Xvfb). Letters typed together read as the
+// start of an option, in the closed select and in its open list; a pause
+// starts anew, and the same letter again still goes on.
+func TestTypeSelectReadsWhatIsTypedTogether(t *testing.T) {
+	test.NewTempApp(t)
+	severities := []string{"mild", "moderate", "severe"}
+	for _, tt := range []struct {
+		typed string
+		pause bool // before the last letter
+		want  string
+	}{
+		{"mod", false, "moderate"}, {"mo", false, "moderate"}, {"m", false, "mild"}, {"mm", false, "moderate"},
+		{"se", false, "severe"}, {"ms", true, "severe"}, {"mz", false, "mild"},
+	} {
+		for _, open := range []bool{false, true} {
+			s := NewTypeSelect(severities, nil)
+			w := test.NewTempWindow(t, container.NewBorder(s, nil, nil, nil))
+			w.Resize(fyne.NewSize(400, 300))
+			w.Canvas().Focus(s)
+			if open {
+				test.Tap(s)
+			}
+			for i, r := range tt.typed {
+				if tt.pause && i == len(tt.typed)-1 {
+					s.ahead.at = s.ahead.at.Add(-2 * typeAheadPause)
+				}
+				w.Canvas().Focused().TypedRune(r)
+			}
+			if open {
+				w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			}
+			if s.Selected != tt.want {
+				t.Errorf("%q (pause %v, list open %v): %q chosen, want %q", tt.typed, tt.pause, open, s.Selected, tt.want)
+			}
+		}
+	}
+}

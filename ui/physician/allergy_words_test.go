@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // TestNoAllergiesRecordedIsNotNoneKnown: a chart without allergies says
@@ -29,5 +31,44 @@ func TestNoAllergiesRecordedIsNotNoneKnown(t *testing.T) {
 	test.Tap(button(t, f.suggest, "amoxicillin 500 mg capsule"))
 	if !f.preview.Visible() || !strings.Contains(f.preview.Text, "No allergies are recorded for Unasked, Cora: this drug was checked against none") {
 		t.Errorf("choosing amoxicillin: the preview says %q (shown %v)", f.preview.Text, f.preview.Visible())
+	}
+}
+
+// TestAskedNoKnownAllergies: the physician who asked records "no known
+// allergies" in one press; the header and the allergy card then say who
+// asked and when, the prescription preview says what the drug was
+// checked against, and an allergy recorded afterwards supersedes it,
+// leaving it as history.
+func TestAskedNoKnownAllergies(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Asked", c.now.Add(time.Hour))
+	v, _, _ := openChart(t, c, p.ID)
+	test.Tap(button(t, v.content, "Asked: no known allergies"))
+	day := kit.DayText(c.now.Local().Format("2006-01-02")) // in the clinic's date format
+	want := "No known allergies (asked " + day + ", Dr Paul Physician)"
+	if v.allergies.Text != want || !hasLabel(v.content, want) {
+		t.Errorf("after recording: the header says %q, want %q on it and on the card (status %q)", v.allergies.Text, want, v.status.Text)
+	}
+	if hasLabel(v.content, "No allergies recorded") || len(v.chart.Allergies) != 0 {
+		t.Error("the chart still says none were recorded, or counts the statement as an allergy")
+	}
+	f := v.rx
+	f.drug.SetText("amoxicillin 500")
+	test.Tap(button(t, f.suggest, "amoxicillin 500 mg capsule"))
+	if wantRx := "Allergies checked: no known allergies (asked " + day + ")."; !f.preview.Visible() || f.preview.Text != wantRx {
+		t.Errorf("choosing amoxicillin: the preview says %q (shown %v), want %q", f.preview.Text, f.preview.Visible(), wantRx)
+	}
+
+	sub, _ := find(v.content, func(e *kit.Entry) bool { return e.PlaceHolder == "Substance, e.g. penicillin" })
+	sev, _ := find(v.content, func(s *kit.TypeSelect) bool { return s.PlaceHolder == "Severity" })
+	sub.SetText("Penicillin")
+	sev.SetSelected("moderate")
+	test.Tap(button(t, v.content, "Add allergy"))
+	if !strings.HasPrefix(v.allergies.Text, "⚠ Allergies: Penicillin") {
+		t.Errorf("after penicillin: the header says %q", v.allergies.Text)
+	}
+	if !hasLabel(v.content, "Earlier: "+want+". Superseded by the allergies above.") {
+		t.Error("the superseded statement is not shown as history")
 	}
 }

@@ -176,12 +176,16 @@ func (v *chartView) show(c chart.Chart) {
 	}
 	facts = append(facts, "MRN "+p.MRN, "born "+kit.DayText(p.Birth))
 	v.facts.SetText(strings.Join(facts, " · "))
-	if len(c.Allergies) == 0 {
+	switch n := c.NoneKnown; {
+	case len(c.Allergies) == 0 && n != nil && n.Current:
+		v.allergies.Importance = widget.MediumImportance
+		v.allergies.SetText(noneKnownText(*n))
+	case len(c.Allergies) == 0:
 		v.allergies.Importance = widget.LowImportance
 		// Not "No known allergies": that is written once the patient
 		// was asked, and nothing here says she was.
 		v.allergies.SetText("No allergies recorded: ask the patient")
-	} else {
+	default:
 		var parts []string
 		for _, a := range c.Allergies {
 			parts = append(parts, allergyText(a))
@@ -196,6 +200,15 @@ func (v *chartView) show(c chart.Chart) {
 	v.showPrescriptions()
 	v.showResults()
 }
+
+// noneKnownText is "No known allergies (asked 6 Dec 2026, Dr Amara
+// Okafor)": who asked and when, as the chart reads them from the
+// record's signed event.
+func noneKnownText(n chart.NoneKnown) string {
+	return fmt.Sprintf("No known allergies (asked %s, %s)", askedDay(n), n.ByName)
+}
+
+func askedDay(n chart.NoneKnown) string { return kit.DayText(n.Asked.Local().Format("2006-01-02")) }
 
 func allergyText(a chart.Allergy) string {
 	var d []string
@@ -349,8 +362,17 @@ func (v *chartView) showSummary() {
 	v.problems.Refresh()
 
 	v.allergyList.Objects = nil
-	if len(c.Allergies) == 0 {
+	n := c.NoneKnown
+	switch {
+	case len(c.Allergies) == 0 && n != nil && n.Current:
+		v.allergyList.Add(v.noneKnownRow(*n))
+	case len(c.Allergies) == 0:
 		v.allergyList.Add(quiet("No allergies recorded. Ask the patient and record them before prescribing: prescriptions are checked only against the allergies recorded here."))
+		asked := widget.NewButtonWithIcon("Asked: no known allergies", theme.ConfirmIcon(), func() {
+			v.act(func(ctx context.Context) error { _, err := v.c.RecordNoKnownAllergies(ctx, v.patientID); return err },
+				"Recorded: the patient was asked and has no known allergies.", v.status, nil)
+		})
+		v.allergyList.Add(container.NewHBox(asked))
 	}
 	for _, a := range c.Allergies {
 		a := a
@@ -369,6 +391,9 @@ func (v *chartView) showSummary() {
 				}}.Show(v.win)
 		})
 		v.allergyList.Add(withOrigin(container.NewBorder(nil, nil, nil, rm, l), a.Origin, "recorded"))
+	}
+	if n != nil && len(c.Allergies) > 0 { // superseded: kept as history, under what superseded it
+		v.allergyList.Add(quiet(fmt.Sprintf("Earlier: %s. Superseded by the allergies above.", noneKnownText(*n))))
 	}
 	v.allergyList.Refresh()
 
@@ -397,6 +422,24 @@ func (v *chartView) showSummary() {
 		v.meds.Add(withOrigin(container.NewBorder(nil, nil, nil, right, wrapped(text)), m.Origin, "recorded"))
 	}
 	v.meds.Refresh()
+}
+
+// noneKnownRow is the current "asked: no known allergies", with a way to
+// take it back that asks first, as for an allergy.
+func (v *chartView) noneKnownRow(n chart.NoneKnown) fyne.CanvasObject {
+	l := wrapped(noneKnownText(n))
+	l.TextStyle.Bold = true
+	rm := widget.NewButton("Entered in error", func() {
+		kit.Confirm{Title: "Mark \"no known allergies\" as entered in error?",
+			Message: "The chart will say again that no allergies are recorded and that the patient should be asked.",
+			Yes:     "Entered in error", No: "Keep it", Danger: true,
+			Answer: func(yes bool) {
+				if yes {
+					v.act(func(ctx context.Context) error { return v.c.RemoveAllergy(ctx, n.ID) }, "\"No known allergies\" marked as entered in error.", v.status, nil)
+				}
+			}}.Show(v.win)
+	})
+	return withOrigin(container.NewBorder(nil, nil, nil, rm, l), n.Origin, "recorded")
 }
 
 // unsaved says what leaving the chart now would lose: a note, vitals or a

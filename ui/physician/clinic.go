@@ -59,6 +59,7 @@ type Charts interface {
 	SetProblemStatus(ctx context.Context, id, status, date string) error
 	AddAllergy(ctx context.Context, a chart.Allergy) (chart.Allergy, error)
 	RemoveAllergy(ctx context.Context, id string) error
+	RecordNoKnownAllergies(ctx context.Context, patientID string) (chart.NoneKnown, error)
 	AddMedication(ctx context.Context, m chart.Medication) (chart.Medication, error)
 	StopMedication(ctx context.Context, id string) error
 }

@@ -49,13 +49,17 @@ type rxForm struct {
 	suggest  *fyne.Container          // drugs offered while a name is typed
 	warnBox  *fyne.Container
 	fb       feedback
-	signed   *fyne.Container
-	preview  *widget.Label // warnings of the drug being chosen
-	autoUnit string        // the unit filled in from the drug's form
+	// The messages beside the fields that can be wrong, each under its
+	// field: one line under Add drug made the eye hunt for the field.
+	drugErr, doseErr, freqErr, daysErr *fieldError
+	signed                             *fyne.Container
+	preview                            *widget.Label // warnings of the drug being chosen
+	autoUnit                           string        // the unit filled in from the drug's form
 }
 
 func (v *chartView) newRxForm() *rxForm {
 	f := &rxForm{v: v, reasons: map[string]*kit.Entry{}, confirms: map[string]*widget.Check{}, fb: newFeedback(),
+		drugErr: newFieldError(), doseErr: newFieldError(), freqErr: newFieldError(), daysErr: newFieldError(),
 		preview: wrapped(""), suggest: container.NewVBox()}
 	f.preview.Importance = widget.DangerImportance
 	f.preview.Hide()
@@ -83,10 +87,10 @@ func (v *chartView) newRxForm() *rxForm {
 	f.instr = kit.NewTextArea() // Tab goes on to the buttons
 	f.instr.SetPlaceHolder("Instructions for the patient, e.g. take with food")
 	f.instr.SetMinRowsVisible(2)
-	for _, e := range []*kit.Entry{f.dose, f.days} {
-		e.OnChanged = func(string) { f.suggestQuantity() }
-	}
-	f.freq.OnChanged = func(string) { f.suggestQuantity() }
+	// A field's message goes once the field is changed.
+	f.dose.OnChanged = func(s string) { f.doseErr.clearIfChanged(s); f.suggestQuantity() }
+	f.days.OnChanged = func(s string) { f.daysErr.clearIfChanged(s); f.suggestQuantity() }
+	f.freq.OnChanged = func(s string) { f.freqErr.clearIfChanged(s); f.suggestQuantity() }
 	f.add = widget.NewButtonWithIcon("Add drug", theme.ContentAddIcon(), f.addItem)
 	f.sign = widget.NewButtonWithIcon("Sign prescription", theme.ConfirmIcon(), f.signRx)
 	f.sign.Importance = widget.HighImportance
@@ -115,6 +119,7 @@ func (f *rxForm) labels(q string) []string {
 // and fills in its usual unit and route.
 func (f *rxForm) drugTyped(text string) {
 	f.chosen = nil
+	f.drugErr.clear()
 	if f.formulary == nil {
 		return
 	}
@@ -179,7 +184,14 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 	}
 	ws := f.formulary.Check(d, c.Allergies, taking)
 	var lines []string
-	if len(c.Allergies) == 0 { // no warning would read as checked and safe
+	f.preview.Importance = widget.DangerImportance
+	switch n := c.NoneKnown; {
+	case len(c.Allergies) == 0 && n != nil && n.Current:
+		lines = append(lines, fmt.Sprintf("Allergies checked: no known allergies (asked %s).", askedDay(*n)))
+		if len(ws) == 0 {
+			f.preview.Importance = widget.SuccessImportance
+		}
+	case len(c.Allergies) == 0: // no warning would read as checked and safe
 		lines = append(lines, fmt.Sprintf("⚠ No allergies are recorded for %s: this drug was checked against none. Ask the patient before signing.",
 			c.Patient.Name()))
 	}
@@ -225,10 +237,51 @@ func (f *rxForm) item() (prescribing.RxItem, error) {
 		Instructions: f.instr.Text}, nil
 }
 
+// errNoDrug is what the drug's field says while no drug of the formulary
+// is chosen.
+var errNoDrug = errors.New("choose a drug from the formulary list (type part of its name)")
+
+// wrongFields says beside each field of the drug being edited what is
+// wrong with it, and puts the keyboard on the first wrong one; it
+// reports whether any was.
+func (f *rxForm) wrongFields() bool {
+	var noDrug, often, days error
+	if f.chosen == nil {
+		noDrug = errNoDrug
+	}
+	if strings.TrimSpace(f.freq.Text) == "" {
+		often = errors.New("choose or type how often, e.g. twice daily")
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(f.days.Text)); err != nil || n < 1 || n > 365 {
+		days = fmt.Errorf("write a number of days, 1 to 365")
+	}
+	var first fyne.Focusable
+	for _, c := range []struct {
+		fb    *fieldError
+		field fyne.Focusable
+		text  string
+		err   error
+	}{{f.drugErr, f.drug, f.drug.Text, noDrug}, {f.doseErr, f.dose, f.dose.Text, prescribing.CheckDose(f.dose.Text)},
+		{f.freqErr, f.freq, f.freq.Text, often}, {f.daysErr, f.days, f.days.Text, days}} {
+		if c.err == nil {
+			c.fb.clear()
+			continue
+		}
+		c.fb.failOn(c.text, c.err)
+		if first == nil {
+			first = c.field
+		}
+	}
+	if first != nil {
+		f.fb.clear() // the messages are beside the fields
+		f.v.win.Canvas().Focus(first)
+	}
+	f.relayout()
+	return first != nil
+}
+
 func (f *rxForm) addItem() {
-	if err := prescribing.CheckDose(f.dose.Text); err != nil && f.chosen != nil {
-		f.fb.fail(err)
-		f.v.win.Canvas().Focus(f.dose)
+	if f.wrongFields() {
 		return
 	}
 	it, err := f.item()
@@ -386,14 +439,15 @@ func (f *rxForm) showItems() {
 // signRx checks once more and signs; every warning needs a reason.
 func (f *rxForm) signRx() {
 	if len(f.items) == 0 {
-		if _, err := f.item(); err == nil {
-			f.addItem() // the drug being edited counts
-			if len(f.items) == 0 {
-				return // its dose was refused, and said why
-			}
-		} else {
-			f.fb.fail(errors.New("add at least one drug to the prescription"))
+		if f.chosen == nil {
+			f.drugErr.failOn(f.drug.Text, errors.New("add at least one drug to the prescription: "+errNoDrug.Error()))
+			f.v.win.Canvas().Focus(f.drug)
+			f.relayout()
 			return
+		}
+		f.addItem() // the drug being edited counts
+		if len(f.items) == 0 {
+			return // a field was wrong, and says why beside it
 		}
 	}
 	p := f.prescription()
@@ -460,12 +514,12 @@ func (f *rxForm) renew(p prescribing.Prescription) {
 func (v *chartView) rxTab() fyne.CanvasObject {
 	f := v.rx
 	grid := container.NewVBox(
-		container.NewGridWithColumns(2, captioned("Drug (generic name or brand, strength, form)", f.drug),
-			container.NewGridWithColumns(2, captioned("Dose", f.dose), captioned("Unit", f.unit))),
+		container.NewGridWithColumns(2, top(captioned("Drug (generic name or brand, strength, form)", withError(f.drug, f.drugErr))),
+			container.NewGridWithColumns(2, top(captioned("Dose", withError(f.dose, f.doseErr))), top(captioned("Unit", f.unit)))),
 		f.suggest,
 		f.preview,
-		container.NewGridWithColumns(4, captioned("Route", f.route), captioned("How often", f.freq),
-			captioned("Duration (days)", f.days), captioned("Refills", f.refills)),
+		container.NewGridWithColumns(4, top(captioned("Route", f.route)), top(captioned("How often", withError(f.freq, f.freqErr))),
+			top(captioned("Duration (days)", withError(f.days, f.daysErr))), top(captioned("Refills", f.refills))),
 		container.NewGridWithColumns(2, captioned("Quantity to dispense", f.quantity), captioned("Instructions for the patient", f.instr)))
 	form := widget.NewCard("New prescription", "Drugs are listed from the formulary supplied with Medihaven: have your clinic review it before relying on it.", container.NewVBox(
 		f.itemList,
@@ -476,6 +530,38 @@ func (v *chartView) rxTab() fyne.CanvasObject {
 		f.signed))
 	return container.NewVBox(form, bold("Prescriptions of this patient"), v.rxList)
 }
+
+// fieldError is the message under one field, shown while the field holds
+// what it was said of.
+type fieldError struct {
+	feedback
+	said string // the field's text, trimmed, when the message was shown
+}
+
+func newFieldError() *fieldError { return &fieldError{feedback: newFeedback()} }
+
+func (e *fieldError) failOn(text string, err error) {
+	e.said = strings.TrimSpace(text)
+	e.fail(err)
+}
+
+// clearIfChanged hides the message once the field says something else:
+// not on a space alone (Space on Add drug, which puts the keyboard on the
+// wrong field, also typed a space into it and took its message away).
+func (e *fieldError) clearIfChanged(text string) {
+	if strings.TrimSpace(text) != e.said {
+		e.clear()
+	}
+}
+
+// withError is a field with its message under it (hidden while right).
+func withError(field fyne.CanvasObject, fb *fieldError) fyne.CanvasObject {
+	return container.NewBorder(field, fb.Label, nil, nil)
+}
+
+// top keeps a cell of the form's grid at its own height when a message
+// makes its row taller (the Route and Refills pick lists grew with it).
+func top(o fyne.CanvasObject) fyne.CanvasObject { return container.NewVBox(o) }
 
 // showPrescriptions lists the patient's prescriptions, newest first.
 func (v *chartView) showPrescriptions() {
