@@ -16,7 +16,7 @@ import (
 // index made by an older list of terms (the patients' postings gone), and
 // the envelopes indexed by state (before store 0009), their heads moved by
 // a trigger on insert (before store 0011), their bytes in their rows
-// (before store 0013).
+// (before store 0013, and so without 0014's marks of bytes freed).
 const downgrade = `
 DROP TRIGGER envelopes_bytes_discarded;
 DROP TRIGGER envelope_bytes_immutable;
@@ -25,6 +25,7 @@ ALTER TABLE envelopes ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
 UPDATE envelopes SET raw = (SELECT raw FROM envelope_bytes WHERE n = body);
 ALTER TABLE envelopes DROP COLUMN body;
 DROP TABLE envelope_bytes;
+DROP TABLE envelope_bytes_freed;
 CREATE TRIGGER envelopes_immutable
 BEFORE UPDATE OF id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, raw
 ON envelopes

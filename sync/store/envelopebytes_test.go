@@ -115,3 +115,75 @@ func TestMigrationEnvelopeBytes(t *testing.T) {
 		return rows.Err()
 	})
 }
+
+// TestEnvelopeBytesKept: an envelope's bytes are not deleted but with it
+// (store 0014): a DELETE of envelope_bytes' rows fails for an envelope of
+// every state, in a store made new and in one of version 13 upgraded; a
+// pending envelope discarded still takes its bytes with it and leaves no
+// mark behind.
+func TestEnvelopeBytesKept(t *testing.T) {
+	ctx := t.Context()
+	var es []Envelope
+	for i, st := range []EnvelopeState{Applied, Sealed, Rejected, Pending} {
+		e := testEnvelope("d1", uint64(i+1))
+		e.State = st
+		if st == Rejected {
+			e.Reason, e.Rule = "refused", "role"
+		}
+		es = append(es, e)
+	}
+	var values []string
+	for i, e := range es {
+		values = append(values, fmt.Sprintf("('%s', '%s', %d, %d, '%s', '%s', '%s', %d, '%s', '%s', '%s', %d, %d, %d, '%s', '%s')",
+			e.ID, e.Device, e.Seq, e.Lamport, e.Entity, e.Kind, e.Scope, e.Epoch, e.Author, e.Prev, e.Hash, e.Time, i+1, e.State, e.Reason, e.Rule))
+	}
+	var bytesRows []string
+	for i, e := range es {
+		bytesRows = append(bytesRows, fmt.Sprintf("(%d, x'%x')", i+1, e.Raw))
+	}
+	stores := map[string]func() *DB{
+		"new": func() *DB {
+			db := openTest(t)
+			putEnvelopes(t, db, es...)
+			return db
+		},
+		"upgraded from 13": func() *DB {
+			return openOld(t, 13, `INSERT INTO envelopes (id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, body, state, reason, rule) VALUES `+
+				strings.Join(values, ",\n")+";\nINSERT INTO envelope_bytes (n, raw) VALUES "+strings.Join(bytesRows, ", ")+";")
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			db := open()
+			for _, e := range es {
+				for _, stmt := range []string{
+					`DELETE FROM envelope_bytes WHERE n = (SELECT body FROM envelopes WHERE id = '` + e.ID + `')`,
+					`DELETE FROM envelope_bytes`,
+				} {
+					err := db.Update(ctx, func(tx *Tx) error {
+						_, err := tx.tx.ExecContext(ctx, stmt)
+						return err
+					})
+					if err == nil || !strings.Contains(err.Error(), "envelopes are never deleted") {
+						t.Errorf("%s (%s): %v; want refused", stmt, e.State, err)
+					}
+				}
+			}
+			update(t, db, func(tx *Tx) error { return tx.DiscardPending(ctx, es[3].ID) })
+			view(t, db, func(tx *Tx) error {
+				for _, e := range es[:3] {
+					got, err := tx.Envelope(ctx, e.ID)
+					if err != nil || !reflect.DeepEqual(got, e) {
+						t.Errorf("%s reads %+v, %v; want %+v", e.ID, got, err, e)
+					}
+				}
+				var stored, marks int
+				err := tx.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM envelope_bytes), (SELECT count(*) FROM envelope_bytes_freed)`).Scan(&stored, &marks)
+				if err != nil || stored != 3 || marks != 0 {
+					t.Errorf("after the discard: %d rows of bytes and %d marks (%v); want 3 and none", stored, marks, err)
+				}
+				return nil
+			})
+		})
+	}
+}
