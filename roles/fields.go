@@ -261,7 +261,11 @@ func (k Kind) OnlyGrows() bool {
 // mark 5ec1d01c, NewBoundID), and an older appointment's patient and
 // physician kept as first written (Once) (h-secb27): the bound records
 // are judged again, and the appointments changed since they were made.
-const fieldsRevision = 29
+// Revision 31: value rules (Kind.Values, values.go: an appointment's
+// start within reach of when it was written, a prescription's doses
+// amounts), for events signed since ValuesSince (h-secb28): the records
+// changed since then are judged again.
+const fieldsRevision = 31
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -292,6 +296,9 @@ func declarationsHash() string {
 			if len(k.Pin.Bound) > 0 {
 				fmt.Fprintf(h, " bound %q", k.Pin.Bound)
 			}
+		}
+		if k.Values.Check != nil {
+			fmt.Fprintf(h, " values %q since %d", k.Values.Name, ValuesSince)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)
