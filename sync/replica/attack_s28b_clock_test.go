@@ -41,6 +41,25 @@ func TestAttackS28bClockBelowItsChain(t *testing.T) {
 	}
 }
 
+// chainFloor is the lowest clock s's next event may have: that of the last
+// event of its chain (a chain's clocks never go down, session 28). A
+// forgery "with the lowest clock" from a busy workstation has this one.
+func (s *station) chainFloor() uint64 {
+	s.t.Helper()
+	var floor uint64
+	if err := s.db.View(context.Background(), func(tx *store.Tx) error {
+		e, err := tx.EnvelopeAt(context.Background(), s.r.p.Device, s.r.mySeq)
+		floor = e.Lamport
+		return err
+	}); err != nil {
+		s.t.Fatal(err)
+	}
+	return floor
+}
+
+// clockRule is in the reason of an event the chain rule refuses.
+const clockRule = "a chain's clocks never go down"
+
 // TestChainClockPastARefusedTip: honest software never writes a clock
 // below its own chain's, even when the last events of its chain were
 // refused after it wrote them (the clock is read from applied and sealed
@@ -72,5 +91,62 @@ func TestChainClockPastARefusedTip(t *testing.T) {
 	c.sPh2.apply(s.own()...)
 	if st, why := c.sPh2.stateOf(next); st != store.Applied {
 		t.Errorf("Pia keeps the next registration %v (%s); want applied", st, why)
+	}
+}
+
+// TestAttackS28bChainClockMendedOnUpgrade: a workstation of an older
+// version applied Rita's MRN clocked below her chain (and read it, first
+// by clock); opened by this version, the store is judged again once: her
+// event refused by the clock rule, the record reading the registration's
+// MRN, her later events standing. A store with nothing below is not
+// judged again (only marked).
+func TestAttackS28bChainClockMendedOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	old := c.sPhys.append(Change{Entity: crypto.NewEventID(), Kind: "patient", Scope: roles.FrontDesk, Fields: fields(t, map[string]any{
+		"mrn": "MH0000002", "family": "Baker", "registered": time.Now().UnixMilli()})})
+	exchange(t, c.stations()...)
+	registered(t, c.sRecep, "Abbott", "MH0000003")
+	below := c.sRecep.forge(forged{Entity: old.Header.Entity, Kind: "patient", Scope: string(roles.FrontDesk),
+		Fields: fields(t, map[string]any{"mrn": "MH0000001"}), Lamport: old.Header.Lamport - 1})
+	after := registered(t, c.sRecep, "Carter", "MH0000004")
+	s := c.sPh2
+	s.apply(c.sRecep.own()...)
+	// As the older version kept it: applied, merged, the store never
+	// judged by the chain rule.
+	if err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.SetStates(ctx, []string{below.Header.ID}, store.Applied, ""); err != nil {
+			return err
+		}
+		if err := tx.DeleteMeta(ctx, metaChainClock); err != nil {
+			return err
+		}
+		defer s.r.begin()()
+		return s.r.rebuildEntity(ctx, tx, old.Header.Entity)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mrnOf(t, s, old.Header.Entity); got != "MH0000001" {
+		t.Fatalf("setup: the older version's record reads MRN %q, want Rita's MH0000001", got)
+	}
+	var err error
+	if s.r, err = Open(ctx, s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
+	if st, rule := s.ruleOf(below.Header.ID); st != store.Rejected || rule != ruleClock {
+		t.Errorf("after the upgrade Rita's MRN clocked below her chain is %v (rule %q); want refused by the clock rule", st, rule)
+	}
+	if st, why := s.stateOf(after); st != store.Applied {
+		t.Errorf("after the upgrade Rita's next registration is %v (%s); want applied", st, why)
+	}
+	if got := mrnOf(t, s, old.Header.Entity); got != "MH0000002" {
+		t.Errorf("after the upgrade the record reads MRN %q; want the registration's, MH0000002", got)
+	}
+	if err := s.db.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.Meta(ctx, metaChainClock)
+		return err
+	}); err != nil {
+		t.Errorf("after the upgrade the store is not marked judged by the chain rule: %v", err)
 	}
 }

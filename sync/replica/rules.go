@@ -160,12 +160,34 @@ func (r *Replica) checkClock(h crypto.Header, prev uint64) (verdict, bool) {
 	if h.Lamport > ClockCeiling {
 		return refused(ruleClock, "its Lamport clock %d is past the highest any workstation accepts (%d)", h.Lamport, uint64(ClockCeiling)), false
 	}
+	if h.Lamport < prev {
+		return refused(ruleClock, "its Lamport clock %d is below that of the event before it in its device's chain (%d): a chain's clocks never go down", h.Lamport, prev), false
+	}
 	base := max(prev, r.lamport)
 	if h.Lamport > base+ClockWindow {
 		return pending("its Lamport clock %d runs more than %d ahead of every event applied here (%d): waiting for the events it follows",
 			h.Lamport, ClockWindow, base), false
 	}
 	return verdict{}, true
+}
+
+// clockPastTip keeps this workstation's clock at or above that of the last
+// event of its own chain (r.mySeq), so its next event's clock is above it
+// (the chain rule: checkClock). The clock is read from the applied and
+// sealed events only; the chain's last event may have been refused since
+// it was written (a role change, a revocation, a record's kind settled
+// again), and read at Open, or followed after a restore, the clock could
+// fall below it.
+func (r *Replica) clockPastTip(ctx context.Context, tx *store.Tx) error {
+	tip, err := tx.EnvelopeAt(ctx, r.p.Device, r.mySeq)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("replica: own chain's last event: %w", err)
+	}
+	r.lamport = max(r.lamport, tip.Lamport)
+	return nil
 }
 
 // policy checks what the author, acting in role, may write: the kinds
