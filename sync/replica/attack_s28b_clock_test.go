@@ -129,11 +129,7 @@ func TestAttackS28bChainClockMendedOnUpgrade(t *testing.T) {
 	if got := mrnOf(t, s, old.Header.Entity); got != "MH0000001" {
 		t.Fatalf("setup: the older version's record reads MRN %q, want Rita's MH0000001", got)
 	}
-	var err error
-	if s.r, err = Open(ctx, s.r.p); err != nil {
-		t.Fatal(err)
-	}
-	s.apply()
+	openAgain(t, s)
 	if st, rule := s.ruleOf(below.Header.ID); st != store.Rejected || rule != ruleClock {
 		t.Errorf("after the upgrade Rita's MRN clocked below her chain is %v (rule %q); want refused by the clock rule", st, rule)
 	}

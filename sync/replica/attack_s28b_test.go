@@ -208,11 +208,7 @@ func TestAttackS28bValuesMendedOnUpgrade(t *testing.T) {
 	}
 	lastWriterWins(t, s, b.Header.Entity, moved)
 	putAsApplied(t, s, lots)
-	var err error
-	if s.r, err = Open(ctx, s.r.p); err != nil {
-		t.Fatal(err)
-	}
-	s.apply()
+	openAgain(t, s)
 	for _, env := range []*crypto.Envelope{moved, lots} {
 		if st, rule := s.ruleOf(env.Header.ID); st != store.Rejected || rule != ruleContent {
 			t.Errorf("after the upgrade %s's event on %.12s is %v (rule %q); want refused by the content rule", short(env.Header.Author), env.Header.Entity, st, rule)
@@ -254,4 +250,15 @@ func putAsApplied(t *testing.T, s *station, env *crypto.Envelope) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openAgain opens s's store again, as the upgraded version does, and has it
+// apply nothing new (what the mend sent back is judged).
+func openAgain(t *testing.T, s *station) {
+	t.Helper()
+	var err error
+	if s.r, err = Open(context.Background(), s.r.p); err != nil {
+		t.Fatal(err)
+	}
+	s.apply()
 }

@@ -27,7 +27,9 @@ package replica
 //   - Clock: an unverified envelope never moves this workstation's Lamport
 //     clock, and a verified one may run at most ClockWindow ahead of the
 //     highest clock this workstation has applied (it waits until the events
-//     it follows arrive); past ClockCeiling it is refused.
+//     it follows arrive); past ClockCeiling it is refused. Nor may it
+//     be below the clock of the event before it in its device's chain,
+//     whatever that event's fate (since session 28: chainclock.go).
 //   - Directory devices: when the author's directory entry names devices,
 //     an event of another device is not the author's and is not kept; a
 //     device an entry names belongs to that member whoever wrote its first
