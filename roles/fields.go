@@ -265,7 +265,11 @@ func (k Kind) OnlyGrows() bool {
 // more colleagues (contested) loses every pair she is in, and the senior
 // wins a pair only one of whose acts names the other's chain up to the
 // other's act (replica's contest.go, h-seca28): judged again (mendRoles).
-const fieldsRevision = 30
+// Revision 31: value rules (Kind.Values, values.go: an appointment's
+// start within reach of when it was written, a prescription's doses
+// amounts), for events signed since ValuesSince (h-secb28): the records
+// changed since then are judged again.
+const fieldsRevision = 31
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was
@@ -296,6 +300,9 @@ func declarationsHash() string {
 			if len(k.Pin.Bound) > 0 {
 				fmt.Fprintf(h, " bound %q", k.Pin.Bound)
 			}
+		}
+		if k.Values.Check != nil {
+			fmt.Fprintf(h, " values %q since %d", k.Values.Name, ValuesSince)
 		}
 		for _, f := range k.Keyed {
 			fmt.Fprintf(h, " %q/%d", f.Prefix, f.PerEvent)

@@ -62,6 +62,10 @@ type Kind struct {
 	// made (NewPinnedID, CheckPin): a patient's MRN, an appointment's
 	// import (session 26, h-mrn26).
 	Pin Pin
+	// Values: the kind's rule on the values one event writes, judged from
+	// the event alone (values.go, since session 28): an appointment's
+	// start, a prescription's doses.
+	Values ValueRule
 }
 
 var (
@@ -139,7 +143,10 @@ func init() {
 			// too: a workstation of that version applies a booking under a
 			// bound id (roles.NewBoundID) as under a random one.
 			Pin: Pin{Field: "imported", Seal: "import_seal", With: "status",
-				Bound: []string{"patient", "physician", "series", "repeat", "booked_by", "booked_at", "attribution"}}},
+				Bound: []string{"patient", "physician", "series", "repeat", "booked_by", "booked_at", "attribution"}},
+			// A start is a time within reach of when the event was written
+			// (session 28, h-secb28; the desk's records.CheckStart).
+			Values: startRule},
 		// A physician's working hours and the desk's settings have ids of
 		// their own shape, one record each (ids.go), so no other kind's
 		// event takes them (session 18 review h-sec18b F2).
@@ -168,7 +175,8 @@ func init() {
 			Fields: fields([]string{"patient", "appointment", "physician", "start", "finished", "reason", "types", "class"}, origin)},
 		{Name: "prescription", Scope: Clinical, Create: clinical, Change: clinical,
 			// Former: prescriptions before they were signed.
-			Fields: fields(signed, []string{"prescriber", "time", "drug", "dose", "frequency", "days", "instructions"})},
+			Fields: fields(signed, []string{"prescriber", "time", "drug", "dose", "frequency", "days", "instructions"}),
+			Values: doseRule},
 		{Name: "rx-cancel", Scope: Clinical, Create: clinical, Change: clinical, Fields: signed},
 		// Imported from other systems (FHIR): results, procedures,
 		// immunizations and diagnostic reports.

@@ -10,10 +10,9 @@ func TestCheckDose(t *testing.T) {
 		dose string
 		ok   bool
 	}{
-		{"1", true}, {"0.5", true}, {"0,5", true}, {"1/2", true}, {"½", true}, {"1-2", true}, {"1 – 2", true},
-		{"1 to 2", true}, {"1 or 2", true}, {"500 mg", true}, {"500mg", true}, {"2 puffs", true}, {" 10 mL ", true},
-		{"", false}, {"lots", false}, {"0", false}, {"0.0", false}, {"0/2", false}, {"-1", false}, {"1/0", false},
-		{"two", false}, {"1..2", false}, {"mg 500", false},
+		// (The parser's own table is internal/values': this is what the
+		// form says.)
+		{"1", true}, {"1/2", true}, {"500 mg", true}, {"", false}, {"lots", false}, {"0", false}, {"-1", false},
 	} {
 		err := CheckDose(tt.dose)
 		if (err == nil) != tt.ok {

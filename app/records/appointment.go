@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/medihaven/medihaven/internal/values"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -143,12 +144,12 @@ func CheckMinutes(minutes int) error {
 // 2.3 MB, h-secb27), so readers that lay out time (the calendar export)
 // write such an appointment alone and in UTC (StartInRange). An import
 // keeps its history as written (its appointments are no series).
-const MaxStartYears = 10
+const MaxStartYears = values.MaxStartYears
 
-// StartInRange reports whether start is within MaxStartYears of now.
-func StartInRange(start, now time.Time) bool {
-	return !start.Before(now.AddDate(-MaxStartYears, 0, 0)) && !start.After(now.AddDate(MaxStartYears, 0, 0))
-}
+// StartInRange reports whether start is within MaxStartYears of now
+// (values.StartInRange, the bound every workstation applying a booking
+// keeps again, relative to the time the event states).
+func StartInRange(start, now time.Time) bool { return values.StartInRange(start, now) }
 
 // CheckStart says what is wrong with a booking starting at start, now
 // (nil when it is set and StartInRange).

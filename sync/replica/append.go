@@ -115,7 +115,7 @@ func (b *Batch) Append(c Change) *Batch {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}
-	if err := checkPin(crypto.Header{Kind: c.Kind, Entity: c.Entity}, c.Fields); err != nil {
+	if err := checkPin(crypto.Header{Kind: c.Kind, Entity: c.Entity, Time: b.r.now().UnixMilli()}, c.Fields); err != nil {
 		b.err = fmt.Errorf("%w: %v: every workstation would refuse it", ErrForbidden, err)
 		return b
 	}

@@ -35,7 +35,9 @@ func TestAttackForeignKindRoleEscalation(t *testing.T) {
 	c := newClinic(t)
 	escalate := fields(t, map[string]any{"role": roles.Physician, "name": "Rita Reception"})
 	inDirectory := c.sRecep.forge(forged{Entity: c.recep.fp(), Kind: "patient", Scope: "directory", Fields: escalate})
-	inFrontDesk := c.sRecep.forge(forged{Entity: c.recep.fp(), Kind: "patient", Scope: "frontdesk", Fields: escalate, Lamport: 1})
+	// (The lowest clock her chain allows: since session 28 a chain's
+	// clocks never go down.)
+	inFrontDesk := c.sRecep.forge(forged{Entity: c.recep.fp(), Kind: "patient", Scope: "frontdesk", Fields: escalate, Lamport: c.sRecep.chainFloor()})
 	honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
 	for _, s := range honest {
 		s.apply(c.sRecep.everything()...)
@@ -64,7 +66,7 @@ func TestAttackForeignKindRoleEscalation(t *testing.T) {
 	// (Fields a patient has: the escalation's own are refused by the
 	// fields rule wherever they are opened, before any binding is judged.)
 	onColleague := c.sRecep.forge(forged{Entity: c.phys.fp(), Kind: "patient", Scope: "frontdesk",
-		Fields: fields(t, map[string]any{"family": "Reception"}), Lamport: 1})
+		Fields: fields(t, map[string]any{"family": "Reception"}), Lamport: c.sRecep.chainFloor()})
 	adminLog := c.sAdmin.everything()
 	cut := -1
 	for i, raw := range adminLog {
@@ -113,7 +115,7 @@ func TestAttackForeignKindAllergy(t *testing.T) {
 	exchange(t, c.stations()...)
 	id := allergy.Header.Entity
 	erase := fields(t, map[string]any{"status": "entered-in-error"})
-	viaFrontDesk := c.sRecep.forge(forged{Entity: id, Kind: "patient", Scope: "frontdesk", Fields: erase, Lamport: 1})
+	viaFrontDesk := c.sRecep.forge(forged{Entity: id, Kind: "patient", Scope: "frontdesk", Fields: erase, Lamport: c.sRecep.chainFloor()})
 	viaDirectory := c.sRecep.forge(forged{Entity: id, Kind: "allergy", Scope: "directory", Fields: erase})
 	honest := []*station{c.sAdmin, c.sPhys, c.sPh2}
 	for _, s := range honest {

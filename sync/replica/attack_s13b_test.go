@@ -43,9 +43,16 @@ func TestAttackS13bLowClockMoveBackKeepsOldConfirmations(t *testing.T) {
 				t.Fatal("setup: Paul still grants Pia the clinical key as an administrator")
 			}
 			heads := memberHeads(t, c.sAdmin, c.phys2)
-			c.sAdmin.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: tc.lamport,
+			back := c.sAdmin.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: tc.lamport,
 				Fields: fields(t, map[string]any{RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: heads}})})
 			exchange(t, c.stations()...)
+			if tc.lamport != 0 {
+				// Since session 28 a chain's clocks never go down: from
+				// her workstation, busy since, the move back is refused
+				// (a chain whose last event is below: Known limits).
+				wantRefused(t, back, clockRule, c.sPhys, c.sPh2)
+				return
+			}
 			m, _ := c.sPhys.r.Member(c.phys2.fp())
 			if m.Role != roles.Physician || len(m.Changes) != 2 {
 				t.Fatalf("setup: Pia reads as %s with %d changes on Paul's workstation", m.Role, len(m.Changes))
@@ -281,12 +288,22 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 			if tc.below {
 				lamport = rev.Header.Lamport - 1
 			}
-			c.sAdmin.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
+			changes := c.sAdmin.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
 				Fields: fields(t, map[string]any{
 					RoleChangeField(1): RoleChange{From: roles.Physician, To: roles.Administrator, Heads: map[string]uint64{}},
 					RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician,
 						Heads: map[string]uint64{c.sPhys.r.Device(): 1 << 40}}})})
 			exchange(t, all...)
+			if tc.below {
+				// Since session 28 refused by the chain rule from her
+				// workstation, which wrote the revocation (Known limits:
+				// a chain whose last event is below).
+				wantRefused(t, changes, clockRule, c.sPhys, c.sPh2)
+				if m, _ := c.sPh2.r.Member(c.phys.fp()); m.Role != roles.Physician || len(m.Changes) != 0 {
+					t.Errorf("the revoked Paul reads %s with %d changes, want the physician the revocation read, none", m.Role, len(m.Changes))
+				}
+				return
+			}
 			if tc.again {
 				c.revoke(c.phys)
 				exchange(t, all...)

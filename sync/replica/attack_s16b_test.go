@@ -133,11 +133,19 @@ func TestAttackS16bRoleOutsideTheHistoryOutlivesAMoveBack(t *testing.T) {
 				if tc.outside {
 					lamport = top - 100 + uint64(i)
 				}
-				c.sAdmin.forge(forged{Entity: rex.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
+				change := c.sAdmin.forge(forged{Entity: rex.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
 					Fields: Fields{"role": mustJSON(to), RoleChangeField(i + 1): mustJSON(RoleChange{From: from, To: to,
 						Heads: memberHeads(t, c.sAdmin, rex)})}})
 				from = to
 				exchange(t, all...)
+				if tc.outside {
+					// Since session 28 a change below the role she wrote
+					// alone in the same chain is refused by the chain
+					// rule (Known limits: a chain whose last event is
+					// below).
+					wantRefused(t, change, clockRule, c.sPhys, c.sPh2)
+					return
+				}
 				if m, _ := c.sPh2.r.Member(rex.fp()); m.Role != to {
 					t.Fatalf("setup: after change %d Rex is %s on Pia's workstation", i+1, m.Role)
 				}

@@ -302,6 +302,7 @@ func lastWriterWins(t *testing.T, s *station, id string, env *crypto.Envelope) {
 			return err
 		}
 		st.Merge(f, env.Header.Lamport, env.Header.Device)
+		e.Updated = max(e.Updated, env.Header.Time)
 		if e.State, err = s.r.sealState(id, st); err != nil {
 			return err
 		}

@@ -49,12 +49,20 @@ func checkFields(kind string, f Fields) error {
 // field only as the id binds it, with the seal that proves it (session
 // 26, h-mrn26). Judged alone, from the payload and the header's id, so
 // where it opens (ruleContent), on every workstation and before writing.
+// So is the value rule (roles.Kind.Values, session 28, h-secb28: an
+// appointment's start within reach of the time the event states, a
+// prescription's doses amounts), judged here with it so that it runs on
+// every path the pin rule does: on apply, when a sealed event opens, at
+// the upgrade's mend and before writing.
 func checkPin(h crypto.Header, f Fields) error {
 	k, ok := roles.KindOf(h.Kind)
 	if !ok {
 		return nil
 	}
-	return k.CheckPin(h.Entity, f)
+	if err := k.CheckPin(h.Entity, f); err != nil {
+		return err
+	}
+	return k.CheckValuesAt(h.Time, f)
 }
 
 // metaFieldsRule is the store meta key that names the declarations
@@ -233,7 +241,10 @@ func (r *Replica) overgrown(ctx context.Context, pinRule int) ([]string, error) 
 			// revision 26: checkPin), or to several (revision 29).
 			k, _ := roles.KindOf(e.Kind)
 			pinned := k.Pin.Field != "" && (pinRule < 26 && roles.IsPinned(e.Kind, e.ID) || pinRule < 29 && roles.IsBound(e.Kind, e.ID))
-			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) || pinned {
+			// Or a record of a kind with a value rule changed by an event
+			// signed since the rules began (fields revision 31).
+			valued := k.Values.Check != nil && e.Updated >= roles.ValuesSince
+			if k.CheckFields(maps.Keys(st)) != nil || k.OnlyGrows() || e.Kind == KindMember || holdsHeld(k, st) || pinned || valued {
 				out = append(out, e.ID)
 			}
 		}

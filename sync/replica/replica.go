@@ -262,6 +262,9 @@ func Open(ctx context.Context, p Params) (*Replica, error) {
 	if err := r.mendFields(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.mendChainClocks(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -417,11 +420,14 @@ func (r *Replica) load(tx *store.Tx) error {
 		}
 	}
 	tip, ok, err := tx.ChainTip(ctx, r.p.Device)
-	if ok {
-		r.mySeq, r.myHash = tip.Seq, tip.Hash
-	}
 	if err != nil {
 		return err
+	}
+	if ok {
+		r.mySeq, r.myHash = tip.Seq, tip.Hash
+		if err := r.clockPastTip(ctx, tx); err != nil {
+			return err
+		}
 	}
 	awaited, err := r.countAwaited(ctx, tx)
 	if err != nil {

@@ -220,6 +220,7 @@ func (r *Replica) followRestored(ctx context.Context, tx *store.Tx) error {
 	}
 	if ok && tip.Seq > r.mySeq {
 		r.mySeq, r.myHash = tip.Seq, tip.Hash
+		return r.clockPastTip(ctx, tx)
 	}
 	return nil
 }

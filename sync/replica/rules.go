@@ -27,7 +27,9 @@ package replica
 //   - Clock: an unverified envelope never moves this workstation's Lamport
 //     clock, and a verified one may run at most ClockWindow ahead of the
 //     highest clock this workstation has applied (it waits until the events
-//     it follows arrive); past ClockCeiling it is refused.
+//     it follows arrive); past ClockCeiling it is refused. Nor may it
+//     be below the clock of the event before it in its device's chain,
+//     whatever that event's fate (since session 28: chainclock.go).
 //   - Directory devices: when the author's directory entry names devices,
 //     an event of another device is not the author's and is not kept; a
 //     device an entry names belongs to that member whoever wrote its first
@@ -160,12 +162,34 @@ func (r *Replica) checkClock(h crypto.Header, prev uint64) (verdict, bool) {
 	if h.Lamport > ClockCeiling {
 		return refused(ruleClock, "its Lamport clock %d is past the highest any workstation accepts (%d)", h.Lamport, uint64(ClockCeiling)), false
 	}
+	if h.Lamport < prev {
+		return refused(ruleClock, "its Lamport clock %d is below that of the event before it in its device's chain (%d): a chain's clocks never go down", h.Lamport, prev), false
+	}
 	base := max(prev, r.lamport)
 	if h.Lamport > base+ClockWindow {
 		return pending("its Lamport clock %d runs more than %d ahead of every event applied here (%d): waiting for the events it follows",
 			h.Lamport, ClockWindow, base), false
 	}
 	return verdict{}, true
+}
+
+// clockPastTip keeps this workstation's clock at or above that of the last
+// event of its own chain (r.mySeq), so its next event's clock is above it
+// (the chain rule: checkClock). The clock is read from the applied and
+// sealed events only; the chain's last event may have been refused since
+// it was written (a role change, a revocation, a record's kind settled
+// again), and read at Open, or followed after a restore, the clock could
+// fall below it.
+func (r *Replica) clockPastTip(ctx context.Context, tx *store.Tx) error {
+	tip, err := tx.EnvelopeAt(ctx, r.p.Device, r.mySeq)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("replica: own chain's last event: %w", err)
+	}
+	r.lamport = max(r.lamport, tip.Lamport)
+	return nil
 }
 
 // policy checks what the author, acting in role, may write: the kinds
