@@ -403,8 +403,9 @@ func TestAttackS20bBackdatedAdmissionTakesTheTurn(t *testing.T) {
 	if !ok || m.Token == "" {
 		t.Fatalf("no directory key (%v) or no token (%q)", ok, m.Token)
 	}
-	f := newRecoveryForger(t, c.Admin, c.Admin)
-	f.lamport = 0
+	// From her busy chain the chain rule (session 28) refuses it: a new
+	// workstation of hers starts its chain at clock 1.
+	f := newQuietRecoveryForger(t, c.Admin, c.Admin)
 	fields, _ := json.Marshal(map[string]any{"token": m.Token})
 	f.sign(t, replica.KindMember, string(roles.Directory), ps[0].Fingerprint(), k, fields)
 	f.send(t, everyone...)

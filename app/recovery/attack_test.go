@@ -118,14 +118,33 @@ func newRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
 // newRecoveryForgerOn is newRecoveryForger on a device id of its choosing.
 func newRecoveryForgerOn(t *testing.T, s, admin *app.Session, device string) *recoveryForger {
 	t.Helper()
+	return startRecoveryForger(t, s, admin, device, true)
+}
+
+// newQuietRecoveryForger is newRecoveryForger whose new workstation's
+// chain starts at clock 1, below everything the clinic wrote: a chain's
+// clocks never go down (session 28), but a workstation her entry names
+// late starts a chain at any clock (open, docs/ARCHITECTURE.md).
+func newQuietRecoveryForger(t *testing.T, s, admin *app.Session) *recoveryForger {
+	t.Helper()
+	return startRecoveryForger(t, s, admin, crypto.NewEventID(), false)
+}
+
+// startRecoveryForger names device in s's entry and writes its public key
+// as its chain's first event: above every head s holds when atHeads, else
+// at clock 1.
+func startRecoveryForger(t *testing.T, s, admin *app.Session, device string, atHeads bool) *recoveryForger {
+	t.Helper()
 	f := &recoveryForger{s: s, device: device}
 	f.envs = append(f.envs, testkit.AddDevice(t, rep(t, admin), rep(t, s).Fingerprint(), f.device))
-	heads, err := rep(t, s).Heads(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, h := range heads {
-		f.lamport = max(f.lamport, h.Lamport)
+	if atHeads {
+		heads, err := rep(t, s).Heads(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range heads {
+			f.lamport = max(f.lamport, h.Lamport)
+		}
 	}
 	id := rep(t, s).Identity()
 	pub, _ := json.Marshal(map[string]string{"pub": base64.StdEncoding.EncodeToString(id.Public().Bytes())})
