@@ -220,7 +220,7 @@ checks: apt
 
 test: checks fyne-workspace
 	@$(FHIR_CHECK)
-	@rm -rf $(TESTHOME); mkdir -p $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
+	@rm -rf $(TESTHOME); mkdir -p $(RUNDIR) $(TESTHOME)/{config,data,cache,runtime}; chmod 700 $(TESTHOME)/runtime
 	@pkg=""; dist=""; rm -f $(PACKAGE_DONE) $(FUZZ_DONE); \
 	{ rc=0; $(MAKE) --no-print-directory fuzz-smoke >$(RUNDIR)/fuzz.log 2>&1 || rc=$$?; echo $$rc >$(FUZZ_DONE); } & fuzz=$$!; \
 	if [ "$${CI:-}" = true ]; then \
