@@ -143,7 +143,9 @@ apt:
 # and link it into the git-ignored tool folder. Rebuilt only when
 # KUBO_VERSION changes. Built as Kubo's own Makefile offers (`make nofuse`):
 # without the FUSE mount (nofuse: we never mount), and without the symbol
-# table and DWARF (-s -w: a smaller, faster link).
+# table and DWARF (-s -w: a smaller, faster link). The link is made only
+# when missing or wrong: Go's test cache reads its time (lstat), and a
+# link made anew every run sent every package that starts Kubo round again.
 kubo: $(IPFS)
 
 $(IPFS): Makefile
@@ -157,8 +159,7 @@ $(IPFS): Makefile
 	  (cd "$$src" && GOWORK=off GOFLAGS= go build -trimpath -tags nofuse -ldflags '-s -w' -o $(KUBO_CACHE)/ipfs.tmp ./cmd/ipfs); \
 	  mv $(KUBO_CACHE)/ipfs.tmp $(KUBO_CACHE)/ipfs; rm -rf "$$src"; \
 	fi
-	@ln -sf $(KUBO_CACHE)/ipfs $(IPFS)
-	@touch -h $(IPFS)
+	@[ "$$(readlink $(IPFS))" = $(KUBO_CACHE)/ipfs ] || ln -sf $(KUBO_CACHE)/ipfs $(IPFS)
 
 # Each test run gets its own HOME and XDG folders (a running Fyne app and
 # godbus write there) and its own session bus, so nothing leaks between runs
