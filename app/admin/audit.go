@@ -12,6 +12,7 @@ import (
 	"github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/medihaven/medihaven/app"
+	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/replica"
 )
@@ -171,6 +172,21 @@ func (s *Service) VerifyLog(ctx context.Context) (Verification, error) {
 // str points to a copy of v, for the optional fields of the FHIR models.
 func str(v string) *string { return &v }
 
+// actionKind is the record kind a chart action's audit record names
+// ("chart.problem", "chart.prescription.cancel": the kind; "chart.visit.…":
+// the encounter), or "" for a read and anything not a chart action.
+func actionKind(action string) string {
+	rest, ok := strings.CutPrefix(action, "chart.")
+	if !ok || rest == "read" {
+		return ""
+	}
+	kind, _, _ := strings.Cut(rest, ".")
+	if kind == "visit" {
+		return records.KindEncounter
+	}
+	return kind
+}
+
 // actGap bounds how far apart the sealed write of a chart change and its
 // audit record, written in one batch (chart.Commit), may be dated.
 const actGap = 10 * time.Second
@@ -181,14 +197,16 @@ const actGap = 10 * time.Second
 // sealed write, which names no patient: the audit record alone does). A
 // change folds into an audit record of a chart action ("chart.…", not a
 // read) by the same member from the same workstation, about the same
-// record, dated at most actGap after it. Everything else passes unchanged,
-// in order. The exports keep one line per event.
+// record and of the kind the action names (an audit line saying "recorded a
+// problem" never hides the write of an allergy: both are the writer's word),
+// dated at most actGap after it. Everything else passes unchanged, in
+// order. The exports keep one line per event.
 func OneLinePerAct(entries []app.AuditEntry) []app.AuditEntry {
-	type act struct{ author, device, entity string }
+	type act struct{ author, device, entity, kind string }
 	audited := map[act][]time.Time{}
 	for _, e := range entries {
-		if e.Kind == "audit" && e.Readable && strings.HasPrefix(e.Record.Action, "chart.") && e.Record.Action != "chart.read" {
-			k := act{e.Author, e.Device, e.Record.Entity}
+		if kind := actionKind(e.Record.Action); e.Kind == "audit" && e.Readable && kind != "" {
+			k := act{e.Author, e.Device, e.Record.Entity, kind}
 			audited[k] = append(audited[k], e.Time)
 		}
 	}
@@ -196,7 +214,7 @@ func OneLinePerAct(entries []app.AuditEntry) []app.AuditEntry {
 	for _, e := range entries {
 		if k, ok := roles.KindOf(e.Kind); ok && k.Scope == roles.Clinical {
 			folded := false
-			for _, at := range audited[act{e.Author, e.Device, e.Record.Entity}] {
+			for _, at := range audited[act{e.Author, e.Device, e.Record.Entity, e.Kind}] {
 				if d := at.Sub(e.Time); d >= 0 && d <= actGap {
 					folded = true
 					break

@@ -62,7 +62,11 @@ func TestOneLinePerAct(t *testing.T) {
 	other.Author, other.Device = c.Phys2.Fingerprint(), "other-device"
 	early := change
 	early.Time = audit.Time.Add(-time.Minute)
-	if got := OneLinePerAct([]app.AuditEntry{audit, other, early}); len(got) != 3 {
-		t.Errorf("folded %d of 3 lines that are not one act", 3-len(got))
+	// A write of another kind than the audit record names (modified
+	// software's "recorded a problem" beside an allergy changed) stays.
+	allergy := change
+	allergy.Kind = "allergy"
+	if got := OneLinePerAct([]app.AuditEntry{audit, other, early, allergy}); len(got) != 4 {
+		t.Errorf("folded %d of 4 lines that are not one act", 4-len(got))
 	}
 }
