@@ -90,4 +90,10 @@ func TestNoKnownAllergiesAsked(t *testing.T) {
 	if !(records.Allergy{Codes: []records.Coding{records.NoKnownAllergy}}).NoneKnown() || records.NoKnownAllergy.Code != "716186003" {
 		t.Error("the statement's coding is not SNOMED CT 716186003")
 	}
+	// An entry that also carries a substance's code is an allergy: the
+	// code beside it never hides it from the prescribing checks.
+	penicillin := records.Coding{System: records.SNOMED, Code: "91936005", Display: "Allergy to penicillin"}
+	if (records.Allergy{Codes: []records.Coding{records.NoKnownAllergy, penicillin}}).NoneKnown() {
+		t.Error("an entry coded both no known allergy and penicillin reads as no known allergies")
+	}
 }

@@ -123,14 +123,16 @@ var NoKnownAllergy = Coding{System: SNOMED, Code: NoKnownAllergyCode, Display: N
 
 // NoneKnown reports whether the entry is not an allergy but a physician's
 // "asked: no known allergies" (coded SNOMED CT 716186003, as written here
-// or imported).
+// or imported). Every coding must say so: an entry that also carries
+// another code (a substance) is an allergy, never hidden from the
+// prescribing checks by a code beside it.
 func (a Allergy) NoneKnown() bool {
 	for _, c := range a.Codes {
-		if c.Code == NoKnownAllergyCode && (c.System == SNOMED || c.System == "") {
-			return true
+		if c.Code != NoKnownAllergyCode || (c.System != SNOMED && c.System != "") {
+			return false
 		}
 	}
-	return false
+	return len(a.Codes) > 0
 }
 
 // Fields are the fields of an allergy.
