@@ -1,8 +1,3 @@
-// Package pinned makes the TLS client configuration with which a
-// workstation checks the clinic's server: its certificate must be exactly
-// the one the clinic pinned by its SHA-256 (the chat server's, which a
-// registration token and `medihaven server init` hand out), never one the
-// system's authorities vouch for.
 package pinned
 
 import (
