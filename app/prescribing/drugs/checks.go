@@ -114,22 +114,72 @@ func (f *Formulary) describe(m member, name, side string) string {
 	case m.parts[side]:
 		return name + " contains " + side
 	case f.classes[side] != nil && f.classes[side].Kind == KindProperty:
-		return name + " (" + side + ")"
+		return name + " (" + Spoken(side) + ")"
 	}
 	return name + " is " + article(side)
 }
 
-// Class names starting with an acronym, written as people say them.
+// Words of class names that people write in capitals (the tables keep
+// every name in lower case): whole words, or a word's part before its
+// first hyphen ("cyp3a4-critical", "qt-prolonging").
 var acronyms = map[string]string{"nsaid": "NSAID", "ssri": "SSRI", "snri": "SNRI", "maoi": "MAOI", "hiv": "HIV",
 	"h2": "H2", "ace": "ACE", "dpp-4": "DPP-4", "sglt2": "SGLT2", "glp-1": "GLP-1", "pde5": "PDE5", "pde4": "PDE4",
-	"p2y12": "P2Y12", "nk1": "NK1", "nmda": "NMDA", "adhd": "ADHD", "cns": "CNS", "5-ht3": "5-HT3", "dmard": "DMARD"}
+	"p2y12": "P2Y12", "nk1": "NK1", "nmda": "NMDA", "adhd": "ADHD", "cns": "CNS", "5-ht3": "5-HT3", "dmard": "DMARD",
+	"cyp1a2": "CYP1A2", "cyp2c19": "CYP2C19", "cyp2d6": "CYP2D6", "cyp3a4": "CYP3A4", "mao": "MAO", "mao-a": "MAO-A",
+	"mao-b": "MAO-B", "nrti": "NRTI", "nnrti": "NNRTI", "oatp": "OATP", "p-gp": "P-gp", "qt": "QT",
+	"sars-cov-2": "SARS-CoV-2", "xa": "Xa", "z-drug": "Z-drug"}
 
-// article puts "a" or "an" before a class name: "an NSAID", "a statin".
+// Letters that name a vitamin or a hepatitis after those words.
+var lettered = map[string]bool{"vitamin": true, "hepatitis": true}
+
+// Spoken writes a class name as people write it: "nsaid" → "NSAID",
+// "strong cyp3a4 inhibitor" → "strong CYP3A4 inhibitor", "vitamin b12" →
+// "vitamin B12", "parenteral factor xa inhibitor" → "parenteral factor Xa
+// inhibitor". A drug's name, or any other word, is left as it is.
+func Spoken(name string) string {
+	words := strings.Split(name, " ")
+	for i, w := range words {
+		if a, ok := acronyms[w]; ok {
+			words[i] = a
+			continue
+		}
+		if head, tail, ok := strings.Cut(w, "-"); ok {
+			if a, ok := acronyms[head]; ok {
+				words[i] = a + "-" + tail
+				continue
+			}
+		}
+		if i > 0 && lettered[words[i-1]] && isLetterName(w) {
+			words[i] = strings.ToUpper(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// isLetterName reports whether w is one letter, then digits: "b", "b12".
+func isLetterName(w string) bool {
+	if w == "" || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	for _, c := range w[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// article puts "a" or "an" before a class name, as spoken: "an NSAID",
+// "a statin".
 func article(class string) string {
-	first, rest, _ := strings.Cut(class, " ")
-	if a, ok := acronyms[first]; ok {
-		class = strings.TrimSpace(a + " " + rest)
-		if strings.ContainsAny(a[:1], "AEFHILMNORSX") {
+	class = Spoken(class)
+	if class == "" {
+		return class
+	}
+	first, _, _ := strings.Cut(class, " ")
+	if up := strings.ToUpper(first); up == first && len(first) > 1 {
+		// Said letter by letter: "an NSAID", "an SSRI", "a DPP-4 inhibitor".
+		if strings.ContainsAny(first[:1], "AEFHILMNORSX") {
 			return "an " + class
 		}
 		return "a " + class
@@ -203,7 +253,7 @@ func (f *Formulary) allergyFinding(d Drug, drug member, r Resolved) (Finding, bo
 		family := f.sharedFamily(allergen, drug)
 		ok = family != ""
 		fd.Severity, fd.Rule = Major, RuleFamily
-		fd.Why = fmt.Sprintf("%s and %s are both in the %s family", d.Name, r.Name(), family)
+		fd.Why = fmt.Sprintf("%s and %s are both in the %s family", d.Name, Spoken(r.Name()), Spoken(family))
 	}
 	if ok {
 		fd.Message = fmt.Sprintf("Allergy: %s (recorded as %q).", fd.Why, r.Input)
@@ -218,7 +268,7 @@ func (f *Formulary) allergyFinding(d Drug, drug member, r Resolved) (Finding, bo
 		}
 		ok = true
 		fd.Severity, fd.Rule, fd.Effect, fd.Message = rule.Severity, rule.ID, rule.Effect, rule.Message
-		fd.Why = f.describe(allergen, r.Name(), a) + "; " + f.describe(drug, d.Name, b)
+		fd.Why = f.describe(allergen, Spoken(r.Name()), a) + "; " + f.describe(drug, d.Name, b)
 		fd.Sources = f.citations(rule.Sources)
 	}
 	return fd, ok
