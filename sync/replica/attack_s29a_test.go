@@ -8,7 +8,6 @@ package replica
 // leaves them.
 
 import (
-	"os"
 	"testing"
 
 	"github.com/medihaven/medihaven/roles"
@@ -177,42 +176,71 @@ func TestAttackS29aRoleOutsideTheHistoryFromAQuietChain(t *testing.T) {
 	}
 }
 
-// TestAttackS29aFirstDeviceListDropsHerRevocation: Attack (open, Known
-// limits: an entry that names no device; MEDIUM for such entries): what
-// session 28 read as a revocation undone from a quiet chain. An entry
-// written before devices were named (issue 13; the harness writes every
-// entry so) names none, so every chain its member signed first is hers.
-// The first list an administrator writes into it names the devices it
-// lists only: every event of her other chains is dropped on every
-// workstation ("whose directory entry does not name device X: not kept"),
-// her revocations with them. Ada's modified software names a new
-// workstation alone in her own entry and writes Paul's admission again
-// from it: Paul, whom she revoked, reads an active receptionist, no
-// dispute shown. Honest software never writes a list into an existing
-// entry (app: the founding and Admit only), and the app's entries name
-// their devices from the founding on, so only an entry of before issue 13
-// is exposed. Skipped unless MEDIHAVEN_OPEN_ATTACKS=1; it fails.
+// TestAttackS29aFirstDeviceListDropsHerRevocation: Attack (MEDIUM for
+// entries of before issue 13: a revoked member active again, silently, on
+// every workstation; an administrator's modified software): what session
+// 28 read as a revocation undone from a quiet chain. An entry written
+// before devices were named (issue 13; the harness writes every entry so)
+// names none, so every chain its member signed first is hers. The first
+// list an administrator wrote into it named her devices only: every event
+// of her other chains was dropped on every workstation ("whose directory
+// entry does not name device X: not kept"), her revocations with them.
+//   - Ada's own entry: her software names a new workstation alone and
+//     writes Paul's admission again from it; Paul, whom she revoked, read
+//     an active receptionist, no dispute shown;
+//   - Rita's entry (the receptionist, who wrote registrations): Ada names
+//     a device of no use to Rita; every patient Rita registered vanished.
+//
+// Honest software never writes a list into an existing entry (app: the
+// founding and Admit only). Now an entry one of whose admissions named no
+// devices keeps every chain its member signed first (devicesOpenField):
+// the list adds devices, never takes one away. Failed before the rule
+// (both cases; the first skipped in 07dd1ed as open).
 func TestAttackS29aFirstDeviceListDropsHerRevocation(t *testing.T) {
-	if os.Getenv("MEDIHAVEN_OPEN_ATTACKS") == "" {
-		t.Skip("open (Known limits: an entry that names no device): MEDIHAVEN_OPEN_ATTACKS=1 runs it; it fails")
-	}
-	c, _, _, all := clinicAroundPaul(t)
-	c.revokeAsTheAppDoes(t, c.phys)
-	exchange(t, all...)
-	q := join(t, c.admin, c.id)
-	q.holdKeys(c.sAdmin, roles.Directory)
-	c.sAdmin.append(Change{Entity: c.admin.fp(), Kind: KindMember, Scope: roles.Directory,
-		Fields: fields(t, map[string]any{"devices": []string{q.r.p.Device}})})
-	q.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: 1,
-		Fields: fields(t, map[string]any{"role": roles.Receptionist, "status": StatusActive})})
-	for _, s := range all {
-		s.apply(c.sAdmin.own()...)
-		s.apply(q.own()...)
-	}
-	exchange(t, all...)
-	m, _ := c.sPh2.r.Member(c.phys.fp())
-	t.Logf("Paul on Pia's workstation: %s %s, disputed %v", m.Status, m.Role, m.HistoryDisputed())
-	if m.Active() && !m.HistoryDisputed() {
-		t.Error("the revoked Paul is active again, no dispute shown: Ada's first device list dropped her revocation")
+	for _, tc := range []struct {
+		name string
+		own  bool
+	}{
+		{name: "Ada names a new workstation alone in her own entry", own: true},
+		{name: "Ada names a device alone in Rita's entry"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, _, all := clinicAroundPaul(t)
+			patient := registered(t, c.sRecep, "Abbott", "MH0000001")
+			exchange(t, all...)
+			rev := revokeOn(t, c.sAdmin, c.phys)
+			exchange(t, all...)
+			q := join(t, c.admin, c.id)
+			q.holdKeys(c.sAdmin, roles.Directory)
+			whose := c.recep
+			if tc.own {
+				whose = c.admin
+			}
+			list := c.sAdmin.append(Change{Entity: whose.fp(), Kind: KindMember, Scope: roles.Directory,
+				Fields: fields(t, map[string]any{"devices": []string{q.r.p.Device}})})
+			if tc.own {
+				q.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: 1,
+					Fields: fields(t, map[string]any{"role": roles.Receptionist, "status": StatusActive})})
+			}
+			for _, s := range all {
+				s.apply(c.sAdmin.own()...)
+				s.apply(q.own()...)
+			}
+			exchange(t, all...)
+			for _, s := range append(all, reversedObserver(t, c)) {
+				if st, why := s.stateOf(list); st != store.Applied {
+					t.Fatalf("setup: on %s's workstation the list is %v (%s)", s.p.name, st, why)
+				}
+				if st, why := s.stateOf(rev); st != store.Applied {
+					t.Errorf("on %s's workstation Ada's revocation of Paul is %v (%s); want applied", s.p.name, st, why)
+				}
+				if st, why := s.stateOf(patient); st != store.Applied && st != store.Sealed { // sealed: no front-desk key
+					t.Errorf("on %s's workstation Rita's registration is %v (%s); want kept", s.p.name, st, why)
+				}
+				if m, _ := s.r.Member(c.phys.fp()); m.Active() {
+					t.Errorf("on %s's workstation the revoked Paul is active again (%s, disputed %v)", s.p.name, m.Role, m.HistoryDisputed())
+				}
+			}
+		})
 	}
 }
