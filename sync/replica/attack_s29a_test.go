@@ -10,6 +10,7 @@ package replica
 import (
 	"testing"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
@@ -240,6 +241,47 @@ func TestAttackS29aFirstDeviceListDropsHerRevocation(t *testing.T) {
 				if m, _ := s.r.Member(c.phys.fp()); m.Active() {
 					t.Errorf("on %s's workstation the revoked Paul is active again (%s, disputed %v)", s.p.name, m.Role, m.HistoryDisputed())
 				}
+			}
+		})
+	}
+}
+
+// TestUpgradeS29aDroppedChainKeptAgain: a workstation of a version before
+// session 29 dropped Rita's chain when Ada's first device list for her
+// entry named another device alone (her registration with it). Opened by
+// this version (fields revision 32: every entry folded again), the chain,
+// when it comes again, is kept. Without the fold (the store marked as
+// judged by this revision) it is dropped again.
+func TestUpgradeS29aDroppedChainKeptAgain(t *testing.T) {
+	for _, mended := range []bool{false, true} {
+		t.Run(map[bool]string{false: "control: not folded again", true: "folded again at the upgrade"}[mended], func(t *testing.T) {
+			ctx := t.Context()
+			c := newClinic(t)
+			patient := registered(t, c.sRecep, "Abbott", "MH0000001")
+			exchange(t, c.stations()...)
+			devicesOpenRule = false // the entries folded as the older version did
+			t.Cleanup(func() { devicesOpenRule = true })
+			s := c.observer(t)
+			c.sAdmin.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory,
+				Fields: fields(t, map[string]any{"devices": []string{crypto.NewEventID()}})})
+			s.apply(c.sAdmin.own()...)
+			if st, _ := s.stateOf(patient); st == store.Applied {
+				t.Fatal("setup: the older version kept Rita's registration")
+			}
+			devicesOpenRule = true
+			if mended {
+				if err := s.db.Update(ctx, func(tx *store.Tx) error { return tx.DeleteMeta(ctx, metaFieldsRule) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			openAgain(t, s)
+			s.apply(c.sRecep.own()...) // asked for again, as the walk does
+			st, why := s.stateOf(patient)
+			if mended && st != store.Applied {
+				t.Errorf("after the upgrade Rita's registration is %v (%s); want applied", st, why)
+			}
+			if !mended && st == store.Applied {
+				t.Error("control: Rita's registration kept without the entries folded again (the test reads nothing)")
 			}
 		})
 	}
