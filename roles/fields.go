@@ -269,7 +269,12 @@ func (k Kind) OnlyGrows() bool {
 // start within reach of when it was written, a prescription's doses
 // amounts), for events signed since ValuesSince (h-secb28): the records
 // changed since then are judged again.
-const fieldsRevision = 31
+// Revision 32: an entry admitted without a device list keeps every chain
+// its member signed first whatever list is written into it later
+// (replica's devicesOpenField, h-seca29): every entry is folded again
+// (mendRoles), so a chain an older version dropped is kept when it comes
+// again.
+const fieldsRevision = 32
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

@@ -27,7 +27,8 @@ package replica
 //     touched rebuilt, and its place left free for the genuine events,
 //     which are asked for again. When the author's entry names devices, an
 //     event of a device it does not name is not the author's and is not
-//     kept either. A device no entry names belongs to the author of its
+//     kept either, but for an entry admitted without a list (before issue
+//     13): its lists add devices, never the only ones (devicesOpenField). A device no entry names belongs to the author of its
 //     first event (entries written before devices were named).
 
 import (

@@ -31,9 +31,11 @@ func TestAttackS13bLowClockMoveBackKeepsOldConfirmations(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		lamport uint64 // 0: the honest clock (control)
+		quiet   bool   // written from a quiet chain (session 29)
 	}{
 		{name: "control: the move back written with the writer's clock"},
 		{name: "the move back written with a clock of 1", lamport: 1},
+		{name: "the move back written with a clock of 2 from a quiet chain", lamport: 2, quiet: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClinic(t)
@@ -43,10 +45,17 @@ func TestAttackS13bLowClockMoveBackKeepsOldConfirmations(t *testing.T) {
 				t.Fatal("setup: Paul still grants Pia the clinical key as an administrator")
 			}
 			heads := memberHeads(t, c.sAdmin, c.phys2)
-			back := c.sAdmin.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: tc.lamport,
+			w := c.sAdmin
+			if tc.quiet {
+				w = quietChain(t, c.sAdmin, c.id, c.stations()...)
+			}
+			back := w.forge(forged{Entity: c.phys2.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: tc.lamport,
 				Fields: fields(t, map[string]any{RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician, Heads: heads}})})
+			for _, s := range c.stations() {
+				s.apply(w.own()...)
+			}
 			exchange(t, c.stations()...)
-			if tc.lamport != 0 {
+			if tc.lamport != 0 && !tc.quiet {
 				// Since session 28 a chain's clocks never go down: from
 				// her workstation, busy since, the move back is refused
 				// (a chain whose last event is below: Known limits).
@@ -272,9 +281,11 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 		name  string
 		below bool
 		again bool // revoked again afterwards, same heads
+		quiet bool // written from a quiet chain (session 29)
 	}{
 		{name: "control: the changes written with the writer's clock"},
 		{name: "the changes written with a clock below the revocation's", below: true},
+		{name: "the same from a quiet chain", below: true, quiet: true},
 		{name: "the changes written with the writer's clock, then revoked again", again: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -288,13 +299,20 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 			if tc.below {
 				lamport = rev.Header.Lamport - 1
 			}
-			changes := c.sAdmin.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
+			w := c.sAdmin
+			if tc.quiet {
+				w = quietChain(t, c.sAdmin, c.id, all...)
+			}
+			changes := w.forge(forged{Entity: c.phys.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
 				Fields: fields(t, map[string]any{
 					RoleChangeField(1): RoleChange{From: roles.Physician, To: roles.Administrator, Heads: map[string]uint64{}},
 					RoleChangeField(2): RoleChange{From: roles.Administrator, To: roles.Physician,
 						Heads: map[string]uint64{c.sPhys.r.Device(): 1 << 40}}})})
+			for _, s := range all {
+				s.apply(w.own()...)
+			}
 			exchange(t, all...)
-			if tc.below {
+			if tc.below && !tc.quiet {
 				// Since session 28 refused by the chain rule from her
 				// workstation, which wrote the revocation (Known limits:
 				// a chain whose last event is below).
@@ -310,6 +328,9 @@ func TestAttackS13bChangeBelowTheRevocationClock(t *testing.T) {
 			}
 			m, _ := c.sPh2.r.Member(c.phys.fp())
 			t.Logf("revocation at clock %d; Paul on Pia's workstation: %s %s, %d change(s)", rev.Header.Lamport, m.Status, m.Role, len(m.Changes))
+			if !m.Revoked() || m.Active() {
+				t.Errorf("the revoked Paul reads %s (active %v)", m.Status, m.Active())
+			}
 			if !m.HistoryDisputed() {
 				t.Error("changes written into the revoked Paul's entry after his revocation do not show as a disputed history")
 			}

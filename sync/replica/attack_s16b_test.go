@@ -104,9 +104,11 @@ func TestAttackS16bRoleOutsideTheHistoryOutlivesAMoveBack(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		outside bool
+		quiet   bool // the moves written from a quiet chain (session 29)
 	}{
 		{name: "control: moved out and back, no role written outside the history"},
 		{name: "a role written alone with a high clock before Paul confirms", outside: true},
+		{name: "the same, the moves written below it from a quiet chain", outside: true, quiet: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -127,18 +129,25 @@ func TestAttackS16bRoleOutsideTheHistoryOutlivesAMoveBack(t *testing.T) {
 			}
 			// Ada moves Rex to the desk and back, as ChangeRole does
 			// (below the role written alone, when there is one).
+			w := c.sAdmin
+			if tc.quiet {
+				w = quietChain(t, c.sAdmin, c.id, all...)
+			}
 			from := roles.Physician
 			for i, to := range []roles.Role{roles.Receptionist, roles.Physician} {
 				lamport := uint64(0)
 				if tc.outside {
 					lamport = top - 100 + uint64(i)
 				}
-				change := c.sAdmin.forge(forged{Entity: rex.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
+				change := w.forge(forged{Entity: rex.fp(), Kind: KindMember, Scope: string(roles.Directory), Lamport: lamport,
 					Fields: Fields{"role": mustJSON(to), RoleChangeField(i + 1): mustJSON(RoleChange{From: from, To: to,
 						Heads: memberHeads(t, c.sAdmin, rex)})}})
 				from = to
+				for _, s := range all {
+					s.apply(w.own()...)
+				}
 				exchange(t, all...)
-				if tc.outside {
+				if tc.outside && !tc.quiet {
 					// Since session 28 a change below the role she wrote
 					// alone in the same chain is refused by the chain
 					// rule (Known limits: a chain whose last event is

@@ -82,6 +82,10 @@ type Member struct {
 	// names any, an event of another device is not the member's.
 	// Entries written before devices were named have none.
 	Devices []string
+	// devicesOpen: an admission of the entry named no devices (an entry
+	// of before issue 13): her lists name devices that are hers, never
+	// the only ones (devicesOpenField).
+	devicesOpen bool
 	// fork is what her entry records past the history read (rolecells.go).
 	fork roleFork
 	// view is roleView's text of the entry, worked out when it is read.
@@ -106,14 +110,17 @@ func (m Member) Held() bool { return len(m.HeldBy) > 0 }
 // Revoked reports whether an administrator revoked the member.
 func (m Member) Revoked() bool { return m.Status == StatusRevoked }
 
-// namesDevice reports whether the entry names devices, and device among them.
+// namesDevice reports whether the entry names devices, and device among
+// them. An entry admitted without a list (devicesOpen) names no devices
+// as the only ones: names is false, so a chain she signed first stays hers
+// whatever list is written into it later; a device listed is still named.
 func (m Member) namesDevice(device string) (names, named bool) {
 	for _, d := range m.Devices {
 		if d == device {
 			return true, true
 		}
 	}
-	return len(m.Devices) > 0, false
+	return len(m.Devices) > 0 && !m.devicesOpen, false
 }
 
 func memberFromState(fp string, st State) Member {
@@ -135,6 +142,7 @@ func memberFromState(fp string, st State) Member {
 		}
 	}
 	st.Get("devices", &m.Devices) //nolint:errcheck
+	_, m.devicesOpen = st[devicesOpenField]
 	// Every device any list named (rolecells.go devicesSeenField); a
 	// state folded before the cell was kept reads the last list.
 	var seen []string

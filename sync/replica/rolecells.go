@@ -99,6 +99,23 @@ const revokedHeadsField = roleSeenPrefix + "revoked_heads"
 // longer uses is cut by revoking her, with heads.
 const devicesSeenField = roleSeenPrefix + "devices"
 
+// devicesOpenField marks an entry an admission-shaped event of which
+// named no devices (an entry written before devices were named, issue 13,
+// or written again so): the devices its lists name are hers, and so is
+// every chain she signed first, as before any list (Member.namesDevice).
+// Before session 29 the first list an administrator wrote into such an
+// entry named her devices only: every event of her other chains was not
+// kept on any workstation, the revocations she wrote with them, which then
+// held nobody (h-seca29: an administrator's own entry, so her revocation
+// of a colleague undone silently; any member's entry by another
+// administrator). Set once, by the set of events applied, never removed
+// but with the event that set it.
+const devicesOpenField = roleSeenPrefix + "unlisted"
+
+// devicesOpenRule is false only in a test playing a workstation of a
+// version before session 29, which kept no devicesOpenField.
+var devicesOpenRule = true
+
 // maxEntryDevices bounds the devices one list may name for the cell
 // (devicesSeenField).
 const maxEntryDevices = 64
@@ -275,10 +292,17 @@ func foldRoleCells(st State, h crypto.Header, f Fields) bool {
 		}
 	}
 	var devices []string
+	listed := false
+	if raw, ok := f["devices"]; ok && json.Unmarshal(raw, &devices) == nil && len(devices) > 0 {
+		listed = true
+	}
+	if admissionShaped(f) && !listed && devicesOpenRule {
+		keep(devicesOpenField, Cell{V: json.RawMessage("true"), L: max(st[devicesOpenField].L, h.Lamport)})
+	}
 	// A list longer than maxEntryDevices is not read into the cell; the
 	// cell itself is not cut, or which devices it kept would depend on
 	// the order events were folded in (session 16 review h-sec16c).
-	if raw, ok := f["devices"]; ok && json.Unmarshal(raw, &devices) == nil && len(devices) > 0 && len(devices) <= maxEntryDevices {
+	if listed && len(devices) <= maxEntryDevices {
 		var seen []string
 		if old, ok := st[devicesSeenField]; ok {
 			json.Unmarshal(old.V, &seen) //nolint:errcheck // the replica wrote it; unreadable reads as none
