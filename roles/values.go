@@ -63,7 +63,7 @@ var startRule = ValueRule{Name: "start within reach", Check: func(stated time.Ti
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return errors.New("an appointment's start is not a time (it is no text)")
+		return errors.New("an appointment's start is a time, written as text: this one is not")
 	}
 	start, err := time.Parse(time.RFC3339, s)
 	if err != nil {
