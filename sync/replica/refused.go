@@ -2,11 +2,14 @@ package replica
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/medihaven/medihaven/crypto"
 	"github.com/medihaven/medihaven/internal/values"
+	"github.com/medihaven/medihaven/roles"
 	"github.com/medihaven/medihaven/sync/store"
 )
 
@@ -52,8 +55,20 @@ func (r *Replica) Refused(ctx context.Context, offset, limit int) ([]Refusal, in
 	return out, total, nil
 }
 
-// RefusedOfKind returns the refused events of one kind, newest first.
-func (r *Replica) RefusedOfKind(ctx context.Context, kind string) ([]Refusal, error) {
+// RefusedChange is a refused event with what it wrote, opened with a
+// scope key this workstation holds: for the one reader entitled to it (a
+// physician, of a prescription refused for her patient). Fields is nil
+// when the payload does not open here.
+type RefusedChange struct {
+	Refusal
+	Fields Fields
+}
+
+// RefusedOfKind returns the refused events of kind, newest first, each
+// opened with the keys r holds of scope. What they wrote was refused:
+// whoever shows it says so. The caller checks first that its member may
+// read the kind.
+func (r *Replica) RefusedOfKind(ctx context.Context, scope roles.Scope, kind string) ([]RefusedChange, error) {
 	var list []store.Envelope
 	err := r.p.DB.View(ctx, func(tx *store.Tx) error {
 		var err error
@@ -63,11 +78,38 @@ func (r *Replica) RefusedOfKind(ctx context.Context, kind string) ([]Refusal, er
 	if err != nil {
 		return nil, fmt.Errorf("replica: refused %s events: %w", kind, err)
 	}
-	out := make([]Refusal, 0, len(list))
+	keys := map[uint32]crypto.ScopeKey{}
+	for _, k := range r.Keys(scope) {
+		keys[k.Epoch] = k
+	}
+	out := make([]RefusedChange, 0, len(list))
 	for i := len(list) - 1; i >= 0; i-- {
-		out = append(out, r.refusal(list[i]))
+		e := list[i]
+		c := RefusedChange{Refusal: r.refusal(e)}
+		if k, ok := keys[e.Epoch]; ok && e.Scope == string(scope) {
+			c.Fields = writtenFields(e.Raw, k)
+		}
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// writtenFields is what a sealed event wrote, or nil when it does not open
+// with k or is no change.
+func writtenFields(raw []byte, k crypto.ScopeKey) Fields {
+	env, err := crypto.ParseEnvelope(raw)
+	if err != nil {
+		return nil
+	}
+	plain, err := env.Open(k)
+	if err != nil {
+		return nil
+	}
+	var f Fields
+	if json.Unmarshal(plain, &f) != nil {
+		return nil
+	}
+	return f
 }
 
 func (r *Replica) refusal(e store.Envelope) Refusal {

@@ -2,6 +2,8 @@ package replica
 
 import (
 	"testing"
+
+	"github.com/medihaven/medihaven/roles"
 )
 
 // TestRefusedTellsWhoWhatAndWhy: the refused list names the signer, the
@@ -33,9 +35,18 @@ func TestRefusedTellsWhoWhatAndWhy(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Event != first.Header.ID {
 		t.Errorf("Refused(1, 1) = %+v, %v; want the first prescription", list, err)
 	}
-	rx, err := c.sPh2.r.RefusedOfKind(t.Context(), "prescription")
-	if err != nil || len(rx) != 2 || rx[0].Event != second.Header.ID {
-		t.Errorf("RefusedOfKind = %+v, %v; want both, newest first", rx, err)
+	rx, err := c.sPh2.r.RefusedOfKind(t.Context(), roles.Clinical, "prescription")
+	if err != nil || len(rx) != 2 || rx[0].Event != second.Header.ID || rx[1].Event != first.Header.ID {
+		t.Fatalf("RefusedOfKind = %+v, %v; want both, newest first", rx, err)
+	}
+	if got := string(rx[0].Fields["patient"]); got != `"`+p.Header.Entity+`"` {
+		t.Errorf("the refused prescription opens to patient %q; want %q", got, p.Header.Entity)
+	}
+	sealed, err := c.sRecep.r.RefusedOfKind(t.Context(), roles.Clinical, "prescription")
+	for _, x := range sealed {
+		if x.Fields != nil {
+			t.Errorf("the receptionist's workstation opened a refused prescription: %v", err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -70,5 +71,27 @@ func TestAskedNoKnownAllergies(t *testing.T) {
 	}
 	if !hasLabel(v.content, "Earlier: "+want+". Superseded by the allergies above.") {
 		t.Error("the superseded statement is not shown as history")
+	}
+}
+
+// TestRefusedPrescriptionShownOnTheChart: a prescription for the patient
+// that this workstation refused is said under the medications, by whom,
+// when and why, as not part of the chart.
+func TestRefusedPrescriptionShownOnTheChart(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Refused", c.now.Add(time.Hour))
+	v, _, _ := openChart(t, c, p.ID)
+	at := time.Date(2026, 12, 7, 14, 2, 0, 0, time.Local)
+	v.chart.Refused = []chart.RefusedPrescription{{Time: at, Name: "Dr Petra Second", Why: "dose is not an amount", Drugs: []string{"amoxicillin"}}}
+	v.showSummary()
+	want := "Refused here: a prescription (amoxicillin) signed by Dr Petra Second on " + kit.FormatDate(at) + " at 14:02 (dose is not an amount). " +
+		"It is not part of this chart and new prescriptions are not checked against it; ask Dr Petra Second what the patient was given."
+	if !hasLabel(v.content, want) {
+		t.Errorf("the chart does not say %q", want)
+	}
+	if got := refusedText(chart.RefusedPrescription{Time: at, Why: "written after the member was revoked"}); !strings.HasPrefix(got,
+		"Refused here: a prescription signed by a colleague on ") {
+		t.Errorf("with no name and no drug: %q", got)
 	}
 }

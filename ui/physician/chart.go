@@ -421,7 +421,29 @@ func (v *chartView) showSummary() {
 		}
 		v.meds.Add(withOrigin(container.NewBorder(nil, nil, nil, right, wrapped(text)), m.Origin, "recorded"))
 	}
+	for _, rx := range c.Refused {
+		l := wrapped(refusedText(rx))
+		l.Importance = widget.WarningImportance
+		v.meds.Add(l)
+	}
 	v.meds.Refresh()
+}
+
+// refusedText says that a prescription for the patient was signed and
+// refused here, by whom, when and why: not in the chart, nor checked
+// against, but never silently gone (chart.RefusedPrescription).
+func refusedText(rx chart.RefusedPrescription) string {
+	who := rx.Name
+	if who == "" {
+		who = "a colleague"
+	}
+	what := "a prescription"
+	if len(rx.Drugs) > 0 {
+		what += " (" + strings.Join(rx.Drugs, ", ") + ")"
+	}
+	return fmt.Sprintf("Refused here: %s signed by %s on %s at %s (%s). "+
+		"It is not part of this chart and new prescriptions are not checked against it; ask %s what the patient was given.",
+		what, who, kit.FormatDate(rx.Time), rx.Time.Format("15:04"), rx.Why, who)
 }
 
 // noneKnownRow is the current "asked: no known allergies", with a way to
