@@ -95,3 +95,30 @@ func TestRefusedPrescriptionShownOnTheChart(t *testing.T) {
 		t.Errorf("with no name and no drug: %q", got)
 	}
 }
+
+// TestNoKnownDrugAllergyChecksDrugs: an imported "no known drug allergy"
+// reads as such on the chart and counts as asked for a prescription; "no
+// known food allergies" does not.
+func TestNoKnownDrugAllergyChecksDrugs(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Drugs", c.now.Add(time.Hour))
+	v, _, _ := openChart(t, c, p.ID)
+	day := kit.DayText(c.now.Local().Format("2006-01-02"))
+	for _, tc := range []struct{ of, header, preview string }{
+		{"drug", "No known drug allergies (asked " + day + ", Dr Other)", "Allergies checked: no known drug allergies (asked " + day + ")."},
+		{"food", "No known food allergies (asked " + day + ", Dr Other)", "⚠ Only no known food allergies are recorded for"},
+	} {
+		v.chart.NoneKnown = &chart.NoneKnown{Of: tc.of, Current: true, Asked: c.now, ByName: "Dr Other"}
+		v.show(v.chart)
+		if v.allergies.Text != tc.header {
+			t.Errorf("%s: the header says %q, want %q", tc.of, v.allergies.Text, tc.header)
+		}
+		f := v.rx
+		f.drug.SetText("amoxicillin 500")
+		test.Tap(button(t, f.suggest, "amoxicillin 500 mg capsule"))
+		if !f.preview.Visible() || !strings.HasPrefix(f.preview.Text, tc.preview) {
+			t.Errorf("%s: the preview says %q, want it to begin %q", tc.of, f.preview.Text, tc.preview)
+		}
+	}
+}

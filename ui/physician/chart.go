@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/ui/kit"
@@ -205,7 +206,7 @@ func (v *chartView) show(c chart.Chart) {
 // Okafor)": who asked and when, as the chart reads them from the
 // record's signed event.
 func noneKnownText(n chart.NoneKnown) string {
-	return fmt.Sprintf("No known allergies (asked %s, %s)", askedDay(n), n.ByName)
+	return fmt.Sprintf("%s (asked %s, %s)", app.Capitalise(n.Words()), askedDay(n), n.ByName)
 }
 
 func askedDay(n chart.NoneKnown) string { return kit.DayText(n.Asked.Local().Format("2006-01-02")) }
