@@ -80,7 +80,7 @@ func newSyncWhy(win fyne.Window) *syncWhy {
 		hint.Wrapping = fyne.TextWrapWord
 		hint.Importance = widget.LowImportance
 		body := container.NewVBox(msg, hint)
-		kit.Notice{Title: "Why the sync is not working", Close: "Close", Content: container.New(minWidth{440}, body)}.Show(win)
+		kit.Notice{Title: "Why the sync is not working", Close: "Close", Content: container.New(minWidth{440}, body), Back: w.btn}.Show(win)
 	})
 	w.btn.Importance = widget.LowImportance
 	w.btn.Hide()
@@ -137,7 +137,7 @@ func (sh *shellScreen) newRefusedButton() *widget.Button {
 			"they broke a rule of the clinic (a dose that is no amount, a change written after its author was revoked, a clock gone back…), " +
 			"so they changed nothing here. Nothing you wrote is lost. Your clinic's administrator sees each one on the audit log.")
 		msg.Wrapping = fyne.TextWrapWord
-		kit.Notice{Title: refusedText(sh.refusedN), Close: "Close", Content: container.New(minWidth{440}, msg)}.Show(sh.win)
+		kit.Notice{Title: refusedText(sh.refusedN), Close: "Close", Content: container.New(minWidth{440}, msg), Back: sh.refused}.Show(sh.win)
 	})
 	b.Importance = widget.LowImportance
 	b.Hide()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/medihaven/medihaven/app/chart"
@@ -120,5 +121,30 @@ func TestNoKnownDrugAllergyChecksDrugs(t *testing.T) {
 		if !f.preview.Visible() || !strings.HasPrefix(f.preview.Text, tc.preview) {
 			t.Errorf("%s: the preview says %q, want it to begin %q", tc.of, f.preview.Text, tc.preview)
 		}
+	}
+}
+
+// TestEscGivesTheKeyboardBackToEnteredInError: Space on "Entered in
+// error" asks first; Esc keeps the statement and the keyboard is on the
+// button again (it was nowhere: Fyne's button lets go of the keyboard as
+// it is pressed, and the question found nothing to give it back to).
+func TestEscGivesTheKeyboardBackToEnteredInError(t *testing.T) {
+	test.NewTempApp(t)
+	c := newTestClinic(t)
+	p, _ := c.book(t, "Escaped", c.now.Add(time.Hour))
+	v, _, w := openChart(t, c, p.ID)
+	test.Tap(button(t, v.content, "Asked: no known allergies"))
+	rm := button(t, v.content, "Entered in error")
+	w.Canvas().Focus(rm)
+	rm.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("Space on Entered in error asked nothing")
+	}
+	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if w.Canvas().Overlays().Top() != nil || w.Canvas().Focused() != rm {
+		t.Errorf("after Esc: dialog %v, keyboard on %v; want no dialog and the keyboard on Entered in error", w.Canvas().Overlays().Top(), w.Canvas().Focused())
+	}
+	if v.chart.NoneKnown == nil || !v.chart.NoneKnown.Current {
+		t.Error("Esc took the statement off the chart")
 	}
 }

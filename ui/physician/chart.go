@@ -381,8 +381,9 @@ func (v *chartView) showSummary() {
 		l.Importance = widget.DangerImportance
 		// One click took an allergy off the chart, its banner and every
 		// prescription's check: it asks first, Enter keeps it.
-		rm := widget.NewButton("Entered in error", func() {
-			kit.Confirm{Title: "Mark this allergy as entered in error?",
+		var rm *widget.Button
+		rm = widget.NewButton("Entered in error", func() {
+			kit.Confirm{Title: "Mark this allergy as entered in error?", Back: rm,
 				Message: fmt.Sprintf("%s will no longer show on the chart, nor be checked when you prescribe.", allergyText(a)),
 				Yes:     "Entered in error", No: "Keep the allergy", Danger: true,
 				Answer: func(yes bool) {
@@ -452,8 +453,9 @@ func refusedText(rx chart.RefusedPrescription) string {
 func (v *chartView) noneKnownRow(n chart.NoneKnown) fyne.CanvasObject {
 	l := wrapped(noneKnownText(n))
 	l.TextStyle.Bold = true
-	rm := widget.NewButton("Entered in error", func() {
-		kit.Confirm{Title: "Mark \"no known allergies\" as entered in error?",
+	var rm *widget.Button
+	rm = widget.NewButton("Entered in error", func() {
+		kit.Confirm{Title: "Mark \"no known allergies\" as entered in error?", Back: rm,
 			Message: "The chart will say again that no allergies are recorded and that the patient should be asked.",
 			Yes:     "Entered in error", No: "Keep it", Danger: true,
 			Answer: func(yes bool) {
