@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,8 +172,12 @@ func TestNoKnownDrugAllergyImported(t *testing.T) {
 		t.Run(tc.of, func(t *testing.T) {
 			c := newClinic(t)
 			c.Clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-			if _, err := c.phys.ImportFHIR(ctx, bytes.NewReader(bytes.ReplaceAll(nkda, []byte("409137002"), []byte(tc.code)))); err != nil {
+			rep, err := c.phys.ImportFHIR(ctx, bytes.NewReader(bytes.ReplaceAll(nkda, []byte("409137002"), []byte(tc.code))))
+			if err != nil {
 				t.Fatalf("ImportFHIR: %v", err)
+			}
+			if said := fmt.Sprint(rep); strings.Contains(said, "without a severity") {
+				t.Errorf("the import says the statement has no severity, as of an allergy: %s", said)
 			}
 			got, err := c.phys.SearchPatients(ctx, "Drugsasked", 5)
 			if err != nil || len(got) != 1 {
