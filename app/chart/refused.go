@@ -55,11 +55,7 @@ func signedDrugs(f replica.Fields) []string {
 	if json.Unmarshal(f["doc"], &doc) != nil {
 		return nil
 	}
-	var signed struct {
-		Items []struct {
-			Generic string `json:"generic"`
-		} `json:"items"`
-	}
+	var signed RxDoc
 	if json.Unmarshal([]byte(doc), &signed) != nil {
 		return nil
 	}
