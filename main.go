@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -138,9 +139,21 @@ type syncedSession struct {
 }
 
 func (s syncedSession) OnSyncStatus(fn func(ui.SyncStatus)) (stop func()) {
+	// The stored count of refused events, read again when the sync
+	// refused more or a catch-up began or ended (events judged again).
+	var mu sync.Mutex
+	problems, catching, refused := -1, false, 0
 	return s.syncer.OnStatus(func(st netsync.Status) {
+		mu.Lock()
+		if st.Problems != problems || st.CatchingUp != catching {
+			problems, catching = st.Problems, st.CatchingUp
+			refused, _ = s.RefusedCount(context.Background()) //nolint:errcheck // a locked session counts none
+		}
+		n := refused
+		mu.Unlock()
 		// In words; someone writing in this workstation's own chain before all else.
-		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind, Problem: cli.SyncProblem(st)})
+		fn(ui.SyncStatus{Connected: st.Connected, Waiting: st.Waiting, CatchingUp: st.CatchingUp, Behind: st.Behind,
+			Problem: cli.SyncProblem(st), Refused: n})
 	})
 }
 

@@ -188,6 +188,15 @@ var kindWords = map[string]string{
 	"token": "registration token", "vitals": "vital signs",
 }
 
+// KindWords names a kind of record in plain words ("prescription", "sync
+// check between workstations"); a kind it does not know, by its name.
+func KindWords(kind string) string {
+	if w, ok := kindWords[kind]; ok {
+		return w
+	}
+	return kind
+}
+
 // Describe says in plain words what an audit entry records.
 func (e AuditEntry) Describe() string {
 	if !e.Readable {
@@ -197,11 +206,7 @@ func (e AuditEntry) Describe() string {
 	case a == "chart.read":
 		return "opened a chart"
 	case strings.HasPrefix(a, "change."):
-		kind := strings.TrimPrefix(a, "change.")
-		if w, ok := kindWords[kind]; ok {
-			kind = w
-		}
-		return "saved a record: " + kind
+		return "saved a record: " + KindWords(strings.TrimPrefix(a, "change."))
 	default:
 		if e.Record.Detail != "" {
 			return e.Record.Detail

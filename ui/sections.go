@@ -77,7 +77,7 @@ var sectionsOf = map[roles.Role][]section{
 			coming: "Issue a one-time token (with a QR code) that lets a new staff member's workstation join the clinic, see which are still open, and revoke them."},
 		{title: "Staff directory", icon: theme.IconNameAccount,
 			coming: "Everyone on the clinic's staff with their role; admit new workstations and revoke access when someone leaves."},
-		{title: "Audit log", icon: theme.IconNameHistory,
+		{title: auditTitle, icon: theme.IconNameHistory,
 			coming: "Who opened or changed which record and when, with a check that no entry was altered or removed."},
 		{title: "Security", icon: theme.IconNameVisibilityOff,
 			coming: "Idle lock, passphrase lockout and key recovery shared among administrators (no one of them holds it alone)."},

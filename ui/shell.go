@@ -49,6 +49,8 @@ type shellScreen struct {
 	statusRow           *fyne.Container // laid out again when its texts change
 	catching            *widget.ProgressBarInfinite
 	behind              *widget.Label
+	refused             *widget.Button // the count of refused events (syncstatus.go)
+	refusedN            int
 	stopSync            func()
 
 	idle       *idleWatch      // idle auto-lock (idle.go)
@@ -172,9 +174,10 @@ func (ws *Workstation) showShell(s Session) {
 	sh.waiting = widget.NewLabel("")
 	sh.catching = widget.NewProgressBarInfinite()
 	sh.behind = widget.NewLabel("")
+	sh.refused = sh.newRefusedButton()
 	sh.setSync(SyncStatus{})
 	sh.statusRow = container.NewHBox(
-		widget.NewIcon(theme.ComputerIcon()), sh.connection, sh.why.btn, widget.NewSeparator(), sh.waiting,
+		widget.NewIcon(theme.ComputerIcon()), sh.connection, sh.why.btn, widget.NewSeparator(), sh.waiting, sh.refused,
 		container.New(columnLayout(160), sh.catching), sh.behind)
 	statusBar := container.New(layout.NewCustomPaddedLayout(0, 0, 12, 12), sh.statusRow)
 	if src, ok := s.(SyncSource); ok {
@@ -358,6 +361,13 @@ func (sh *shellScreen) setSync(st SyncStatus) {
 		sh.connection.SetText("Offline")
 	}
 	sh.why.set(st.Problem)
+	sh.refusedN = st.Refused
+	if st.Refused > 0 {
+		sh.refused.SetText(refusedText(st.Refused))
+		sh.refused.Show()
+	} else {
+		sh.refused.Hide()
+	}
 	sh.waiting.SetText(waitingText(st.Waiting))
 	if st.CatchingUp {
 		sh.catching.Show()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -8,6 +9,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/ui/admin"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
@@ -18,6 +21,7 @@ type SyncStatus struct {
 	CatchingUp bool   // fetching changes of other workstations
 	Behind     int    // changes known to exist and not fetched yet
 	Problem    string // the last trouble, in plain words ("" when none)
+	Refused    int    // events of other workstations this one refused (kept, never applied)
 }
 
 // SyncSource is implemented by sessions that sync with the clinic. The
@@ -76,7 +80,7 @@ func newSyncWhy(win fyne.Window) *syncWhy {
 		hint.Wrapping = fyne.TextWrapWord
 		hint.Importance = widget.LowImportance
 		body := container.NewVBox(msg, hint)
-		kit.Notice{Title: "Why the sync is not working", Close: "Close", Content: container.New(minWidth{440}, body)}.Show(win)
+		kit.Notice{Title: "Why the sync is not working", Close: "Close", Content: container.New(minWidth{440}, body), Back: w.btn}.Show(win)
 	})
 	w.btn.Importance = widget.LowImportance
 	w.btn.Hide()
@@ -110,4 +114,32 @@ func (m minWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		o.Move(fyne.NewPos(0, 0))
 		o.Resize(size)
 	}
+}
+
+// refusedText is the status bar's count of refused events.
+func refusedText(n int) string {
+	if n == 1 {
+		return "1 change refused"
+	}
+	return fmt.Sprintf("%d changes refused", n)
+}
+
+// newRefusedButton is the status bar's count of refused events: for an
+// administrator it opens the audit log's list of them; for anyone else it
+// says what they are and who sees them.
+func (sh *shellScreen) newRefusedButton() *widget.Button {
+	b := widget.NewButtonWithIcon("", theme.WarningIcon(), func() {
+		if sh.session.Role() == roles.Administrator && sh.show(auditTitle) && len(sh.page.Objects) == 1 &&
+			kit.ShowPartIn(sh.page.Objects[0], admin.PartRefused) {
+			return
+		}
+		msg := widget.NewLabel("Other workstations' software signed changes that this workstation refused: " +
+			"they broke a rule of the clinic (a dose that is no amount, a change written after its author was revoked, a clock gone back…), " +
+			"so they changed nothing here. Nothing you wrote is lost. Your clinic's administrator sees each one on the audit log.")
+		msg.Wrapping = fyne.TextWrapWord
+		kit.Notice{Title: refusedText(sh.refusedN), Close: "Close", Content: container.New(minWidth{440}, msg), Back: sh.refused}.Show(sh.win)
+	})
+	b.Importance = widget.LowImportance
+	b.Hide()
+	return b
 }

@@ -46,6 +46,9 @@ type Chart struct {
 	Notes         []Note       // newest first
 	Vitals        []Vitals     // oldest first, BMI computed
 	Prescriptions []Prescription
+	// Refused are prescriptions for the patient this workstation refused,
+	// newest first: not part of the chart, but shown (refused.go).
+	Refused []RefusedPrescription
 
 	// opened is set by OpenChart, whose read was audited: RefreshChart
 	// re-reads only a chart opened that way.
@@ -217,6 +220,9 @@ func (s *Service) ReadUnaudited(ctx context.Context, r *replica.Replica, p app.P
 			c.Medications = append(c.Medications, Medication{ID: rx.ID, Patient: p.ID, Name: it.Drug,
 				Dose: it.Directions(), Since: rx.Time.Format("2006-01-02"), Status: MedicationActive, Prescription: rx.ID})
 		}
+	}
+	if c.Refused, err = refusedFor(ctx, r, p.ID); err != nil {
+		return Chart{}, err
 	}
 	return c, nil
 }

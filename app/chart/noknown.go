@@ -33,8 +33,26 @@ type NoneKnown struct {
 	// Current is false once an allergy is recorded beside it: shown as
 	// history, never as the patient's state.
 	Current bool
+	// Of is what the patient was asked about: "" every allergy
+	// (716186003), "drug" (409137002: "no known drug allergy", as Epic and
+	// Synthea send it), "food" or "environmental" (records.NoneKnownOf).
+	Of string
 	Origin
 }
+
+// Words say the statement in a sentence's words: "no known allergies",
+// "no known drug allergies".
+func (n NoneKnown) Words() string {
+	if n.Of == "" {
+		return "no known allergies"
+	}
+	return "no known " + n.Of + " allergies"
+}
+
+// CoversDrugs reports whether the patient was asked about drugs: a
+// prescription's allergy check counts the statement as asked only then
+// (no known food allergies says nothing of penicillin).
+func (n NoneKnown) CoversDrugs() bool { return n.Of == "" || n.Of == "drug" }
 
 // RecordNoKnownAllergies records that the patient was asked and knows of
 // no allergy. It is refused while an allergy is recorded: mark it entered
@@ -78,7 +96,7 @@ func noneKnown(ctx context.Context, r *replica.Replica, entries []Allergy, aller
 	if newest == nil {
 		return nil, nil
 	}
-	n := &NoneKnown{ID: newest.ID, Asked: newest.Noted, Current: allergies == 0, Origin: newest.Origin}
+	n := &NoneKnown{ID: newest.ID, Asked: newest.Noted, Current: allergies == 0, Of: newest.NoneKnownClass(), Origin: newest.Origin}
 	events, err := r.History(ctx, roles.Clinical, records.KindAllergy, newest.ID)
 	if err != nil {
 		return nil, fmt.Errorf("app: read who recorded no known allergies: %w", err)

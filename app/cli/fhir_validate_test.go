@@ -34,6 +34,14 @@ func TestDemoExportsPassFHIRValidator(t *testing.T) {
 	if code, out, errs := run(t, filepath.Join(dir, "physician2"), "", "import", "fhir", synthea); code != 0 {
 		t.Fatalf("import the Synthea bundle: %d %q %q", code, out, errs)
 	}
+	// A "no known drug allergy" (SNOMED CT 409137002), exported back as such.
+	nkda, err := filepath.Abs(filepath.Join("..", "interop", "testdata", "nkda.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, filepath.Join(dir, "physician2"), "", "import", "fhir", nkda); code != 0 {
+		t.Fatalf("import the no-known-drug-allergy bundle: %d %q %q", code, out, errs)
+	}
 	var files []string
 	for _, role := range []string{"admin", "reception", "physician", "physician2"} {
 		code, out, errs := run(t, filepath.Join(dir, role), "", "export", "fhir")
@@ -47,6 +55,9 @@ func TestDemoExportsPassFHIRValidator(t *testing.T) {
 		files = append(files, f)
 		if role == "physician" && !strings.Contains(out, `"716186003"`) { // the demo's "asked: no known allergies"
 			t.Errorf("the physician's export holds no \"no known allergy\" (SNOMED CT 716186003) to validate")
+		}
+		if role == "physician2" && !strings.Contains(out, `"409137002"`) {
+			t.Errorf("the second physician's export holds no \"no known drug allergy\" (SNOMED CT 409137002) to validate")
 		}
 		t.Logf("%s: %s", role, strings.TrimSpace(errs))
 	}

@@ -186,10 +186,11 @@ func (x *fhirExporter) allergy(a chart.Allergy, pref *fhir.Reference, attributio
 }
 
 // noneKnown is "asked: no known allergies" as FHIR writes it: an
-// AllergyIntolerance coded SNOMED CT 716186003, confirmed, with no
+// AllergyIntolerance coded SNOMED CT 716186003 (409137002 and its
+// siblings for a narrower one: records.NoneKnownCoding), confirmed, with no
 // reaction, recorded by the physician whose signed event wrote it.
 func (x *fhirExporter) noneKnown(n chart.NoneKnown, pref *fhir.Reference) fhir.AllergyIntolerance {
-	nka := records.NoKnownAllergy
+	nka := records.NoneKnownCoding(n.Of)
 	out := fhir.AllergyIntolerance{Id: str(n.ID), Patient: *pref,
 		Code:               concept(nka.Display, coding(nka.System, nka.Code, nka.Display)),
 		ClinicalStatus:     concept("", coding(sysAllergyClin, "active", "Active")),

@@ -206,9 +206,10 @@ func (x *fhirImporter) allergy(e *bundleEntry) error {
 	if severity == "" && a.Criticality != nil {
 		severity = map[string]string{"low": "mild", "high": "severe"}[a.Criticality.Code()]
 	}
-	if severity == "" {
+	if severity == "" && !(records.Allergy{Codes: toConcept(a.Code).Codings}).NoneKnown() {
 		// FHIR does not require it, and an allergy matters to the
-		// prescribing checks whatever its severity: kept, and said.
+		// prescribing checks whatever its severity: kept, and said
+		// (not of a "no known … allergy", which has none).
 		x.skipped = append(x.skipped, fmt.Sprintf("Entry %d (AllergyIntolerance): %s was recorded without a severity (the bundle gives none).", e.n, substance))
 	}
 	noted, err := x.recorded(e, a.RecordedDate)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -146,5 +149,59 @@ func TestPatientSummarySaysWhetherAsked(t *testing.T) {
 	}
 	if got, want := allergies(), "No known allergies (asked "+c.Clock.Now().Format("2 Jan 2006")+")."; got != want {
 		t.Errorf("asked: the summary's allergies read %q, want %q", got, want)
+	}
+}
+
+// "No known drug allergy" (SNOMED CT 409137002, as Epic and Synthea send
+// it) and its siblings are imported as "asked: no known … allergies",
+// never as an allergy named by their text; a drug allergy check counts
+// only those that cover drugs; our export writes the same code back, and
+// a real allergy recorded later supersedes it.
+func TestNoKnownDrugAllergyImported(t *testing.T) {
+	ctx := context.Background()
+	nkda, err := os.ReadFile(filepath.Join("testdata", "nkda.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ code, of, words string }{
+		{"409137002", "drug", "no known drug allergies"},
+		{"429625007", "food", "no known food allergies"},
+		{"428607008", "environmental", "no known environmental allergies"},
+		{"716186003", "", "no known allergies"},
+	} {
+		t.Run(tc.of, func(t *testing.T) {
+			c := newClinic(t)
+			c.Clock.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+			rep, err := c.phys.ImportFHIR(ctx, bytes.NewReader(bytes.ReplaceAll(nkda, []byte("409137002"), []byte(tc.code))))
+			if err != nil {
+				t.Fatalf("ImportFHIR: %v", err)
+			}
+			if said := fmt.Sprint(rep); strings.Contains(said, "without a severity") {
+				t.Errorf("the import says the statement has no severity, as of an allergy: %s", said)
+			}
+			got, err := c.phys.SearchPatients(ctx, "Drugsasked", 5)
+			if err != nil || len(got) != 1 {
+				t.Fatalf("imported patients: %v %v", got, err)
+			}
+			ch, err := c.phys.OpenChart(ctx, got[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := ch.NoneKnown
+			if len(ch.Allergies) != 0 || n == nil || !n.Current || n.Of != tc.of || n.Words() != tc.words ||
+				n.CoversDrugs() != (tc.of == "" || tc.of == "drug") {
+				t.Fatalf("imported chart: allergies %+v, none known %+v; want no allergy and a current %q", ch.Allergies, n, tc.words)
+			}
+			raw, _ := exportOf(t, c.phys, got[0].ID)
+			if !strings.Contains(string(raw), `"`+tc.code+`"`) {
+				t.Errorf("our export does not write %s back", tc.code)
+			}
+			if _, err := c.phys.AddAllergy(ctx, chart.Allergy{Patient: got[0].ID, Substance: "penicillin", Severity: "severe"}); err != nil {
+				t.Fatal(err)
+			}
+			if ch, _ = c.phys.OpenChart(ctx, got[0].ID); ch.NoneKnown == nil || ch.NoneKnown.Current || len(ch.Allergies) != 1 {
+				t.Errorf("after penicillin: %+v %+v; want the statement superseded", ch.NoneKnown, ch.Allergies)
+			}
+		})
 	}
 }

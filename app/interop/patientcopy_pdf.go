@@ -283,7 +283,7 @@ func summaryChart(sh *sheet, c copySummary) {
 	// only a recorded "no known allergies" says so.
 	switch n := ch.NoneKnown; {
 	case len(ch.Allergies) == 0 && n != nil && n.Current:
-		sh.none("No known allergies (asked " + app.PrintedDate(n.Asked.Format("2006-01-02")) + ").")
+		sh.none(app.Capitalise(n.Words()) + " (asked " + app.PrintedDate(n.Asked.Format("2006-01-02")) + ").")
 	case len(ch.Allergies) == 0:
 		sh.none("None recorded.")
 	}

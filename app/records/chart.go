@@ -121,18 +121,63 @@ const (
 // NoKnownAllergy is the coding of "asked: no known allergies".
 var NoKnownAllergy = Coding{System: SNOMED, Code: NoKnownAllergyCode, Display: NoKnownAllergyText}
 
+// The narrower statements FHIR R4's allergyintolerance-code value set
+// lists beside 716186003 (Epic, Synthea and others send them): the
+// patient was asked about drugs, food or the environment, and knows of
+// none of that class.
+const (
+	NoKnownDrugAllergyCode          = "409137002"
+	NoKnownFoodAllergyCode          = "429625007"
+	NoKnownEnvironmentalAllergyCode = "428607008"
+)
+
+// NoneKnownOf names what each "no known …" concept says was asked about:
+// "" every allergy, else a class ("drug", "food", "environmental").
+var NoneKnownOf = map[string]string{
+	NoKnownAllergyCode:              "",
+	NoKnownDrugAllergyCode:          "drug",
+	NoKnownFoodAllergyCode:          "food",
+	NoKnownEnvironmentalAllergyCode: "environmental",
+}
+
+// NoneKnownCoding is the SNOMED CT coding of "no known allergy" of class
+// of ("" every allergy; NoneKnownOf).
+func NoneKnownCoding(of string) Coding {
+	for code, o := range NoneKnownOf {
+		if o == of && of != "" {
+			return Coding{System: SNOMED, Code: code, Display: "No known " + of + " allergy"}
+		}
+	}
+	return NoKnownAllergy
+}
+
 // NoneKnown reports whether the entry is not an allergy but a physician's
-// "asked: no known allergies" (coded SNOMED CT 716186003, as written here
-// or imported). Every coding must say so: an entry that also carries
-// another code (a substance) is an allergy, never hidden from the
-// prescribing checks by a code beside it.
+// "asked: no known allergies" (coded SNOMED CT 716186003, or one of the
+// narrower NoneKnownOf, as written here or imported). Every coding must
+// say so: an entry that also carries another code (a substance) is an
+// allergy, never hidden from the prescribing checks by a code beside it.
 func (a Allergy) NoneKnown() bool {
 	for _, c := range a.Codes {
-		if c.Code != NoKnownAllergyCode || (c.System != SNOMED && c.System != "") {
+		if _, ok := NoneKnownOf[c.Code]; !ok || (c.System != SNOMED && c.System != "") {
 			return false
 		}
 	}
 	return len(a.Codes) > 0
+}
+
+// NoneKnownClass is what a NoneKnown entry says was asked about: ""
+// every allergy (716186003 among its codings), else the class of its
+// first coding ("drug": 409137002).
+func (a Allergy) NoneKnownClass() string {
+	if !a.NoneKnown() {
+		return ""
+	}
+	for _, c := range a.Codes {
+		if c.Code == NoKnownAllergyCode {
+			return ""
+		}
+	}
+	return NoneKnownOf[a.Codes[0].Code]
 }
 
 // Fields are the fields of an allergy.

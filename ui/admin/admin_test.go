@@ -40,6 +40,8 @@ type fakeDesk struct {
 	// hold, when set, holds the next Tokens call, after it read the
 	// tokens, until it is closed: a slow load that finishes late.
 	hold chan struct{}
+	// refused are the refused events, newest first.
+	refused []replica.Refusal
 }
 
 func newFakeDesk() *fakeDesk {
@@ -151,6 +153,13 @@ func (f *fakeDesk) ExportStaffKeys(_ context.Context, w io.Writer, fp string) (i
 		}
 	}
 	return n, nil
+}
+
+func (f *fakeDesk) Refused(_ context.Context, offset, limit int) ([]replica.Refusal, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	page := f.refused[min(offset, len(f.refused)):]
+	return page[:min(limit, len(page))], len(f.refused), nil
 }
 
 func (f *fakeDesk) ExportAuditCSV(context.Context, io.Writer, appadmin.AuditFilter) error { return nil }

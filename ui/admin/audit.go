@@ -27,6 +27,7 @@ type AuditDesk interface {
 	VerifyLog(ctx context.Context) (appadmin.Verification, error)
 	ExportAuditCSV(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
 	ExportAuditFHIR(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
+	RefusedDesk
 }
 
 // shownEntries caps the rows drawn; the export always has them all.
@@ -47,7 +48,8 @@ type auditScreen struct {
 // NewAudit builds the audit log: who did what, to which patient (by MRN),
 // when and from which workstation; filters by person, patient and dates;
 // a button that verifies every chain and says the result plainly; export
-// as CSV or as a FHIR R4 AuditEvent bundle. A session without
+// as CSV or as a FHIR R4 AuditEvent bundle; and, in a tab of its own
+// (PartRefused), the events this workstation refused. A session without
 // administration views gets no screen (nil).
 func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 	v, ok := viewsOf(c)
@@ -100,8 +102,58 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 	content := container.NewBorder(
 		container.NewVBox(filters, actions, s.verdict, s.status, header), nil, nil, nil,
 		kit.AtLeast(0, 380, s.list))
+	logTab := container.NewTabItemWithIcon("Log", theme.HistoryIcon(), content)
+	refusedTab := container.NewTabItemWithIcon("Refused", theme.WarningIcon(), nil)
+	tabs := container.NewAppTabs(logTab, refusedTab)
+	refused, refusedView := newRefusedList(s.d, func(n int) {
+		if title := refusedTitle(n); refusedTab.Text != title {
+			refusedTab.Text = title
+			tabs.Refresh()
+		}
+	})
+	refusedTab.Content = refusedView
 	s.refresh()
-	return kit.Live(content, func() func() { return liveRefresh(c, nil, s.refresh) })
+	refused.refresh()
+	view := &auditView{tabs: tabs, refused: refusedTab, content: kit.Live(tabs, func() func() {
+		return liveRefresh(c, nil, func() { s.refresh(); refused.refresh() })
+	})}
+	view.ExtendBaseWidget(view)
+	return view
+}
+
+// refusedTitle is the refused tab's title: "Refused (3)".
+func refusedTitle(n int) string {
+	if n == 0 {
+		return "Refused"
+	}
+	return fmt.Sprintf("Refused (%d)", n)
+}
+
+// auditView is the audit screen: its log and its refused events, each a
+// tab; the status bar's count of refused events opens the second
+// (kit.Parted).
+type auditView struct {
+	widget.BaseWidget
+	tabs    *container.AppTabs
+	refused *container.TabItem
+	content fyne.CanvasObject
+}
+
+// Content is the wrapped content (tests walk widget trees through it).
+func (v *auditView) Content() fyne.CanvasObject { return v.content }
+
+// ShowPart is part of kit.Parted: PartRefused selects the refused tab.
+func (v *auditView) ShowPart(part string) bool {
+	if part != PartRefused {
+		return false
+	}
+	v.tabs.Select(v.refused)
+	return true
+}
+
+// CreateRenderer is part of fyne.Widget.
+func (v *auditView) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(v.content)
 }
 
 func bold(text string) *widget.Label {

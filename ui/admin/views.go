@@ -16,6 +16,7 @@ type Views interface {
 	VerifyLog(ctx context.Context) (appadmin.Verification, error)
 	ExportAuditCSV(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
 	ExportAuditFHIR(ctx context.Context, w io.Writer, f appadmin.AuditFilter) error
+	RefusedDesk
 }
 
 var _ Views = (*appadmin.Service)(nil)

@@ -34,6 +34,12 @@ type Confirm struct {
 	Large bool
 	// Answer runs once, with the answer; Esc answers no.
 	Answer func(yes bool)
+	// Back gets the keyboard when the question closes: the button that
+	// asked it. When nil, what had the keyboard as it showed. Fyne's
+	// Button.Tapped (v2.8.1) takes the keyboard from the button before it
+	// runs OnTapped, Space included, so a question a button asks finds
+	// nothing with the keyboard: it must name the button.
+	Back fyne.Focusable
 }
 
 // ConfirmDialog is a Confirm or a Notice on show (a Notice's one button
@@ -46,6 +52,7 @@ type ConfirmDialog struct {
 	overlay  fyne.CanvasObject
 	answer   func(bool)
 	answered bool
+	back     fyne.Focusable // gets the keyboard when it closes (Confirm.Back)
 }
 
 // DialogButton is a button of a Confirm: Enter presses it as Space does,
@@ -79,7 +86,7 @@ func (c Confirm) Show(win fyne.Window) *ConfirmDialog {
 	if no == "" {
 		no = "Cancel"
 	}
-	cd := &ConfirmDialog{win: win, answer: c.Answer}
+	cd := &ConfirmDialog{win: win, answer: c.Answer, back: c.Back}
 	cd.d = dialog.NewCustomWithoutButtons(c.Title, body(c.Message, c.Content), win)
 	cd.no = cd.button(no, theme.CancelIcon(), false)
 	cd.yes = cd.button(c.Yes, theme.ConfirmIcon(), true)
@@ -116,6 +123,8 @@ type Notice struct {
 	Close string
 	// Closed runs once, when it is closed.
 	Closed func()
+	// Back gets the keyboard when it closes, as Confirm.Back.
+	Back fyne.Focusable
 }
 
 // Show shows the notice over win with the keyboard on its button.
@@ -124,7 +133,7 @@ func (n Notice) Show(win fyne.Window) *ConfirmDialog {
 	if text == "" {
 		text = "OK"
 	}
-	cd := &ConfirmDialog{win: win}
+	cd := &ConfirmDialog{win: win, back: n.Back}
 	if n.Closed != nil {
 		cd.answer = func(bool) { n.Closed() }
 	}
@@ -149,6 +158,9 @@ func body(message string, content fyne.CanvasObject) fyne.CanvasObject {
 
 // show shows cd's dialog with the keyboard on its default button.
 func (cd *ConfirmDialog) show() {
+	if cd.back == nil {
+		cd.back = cd.win.Canvas().Focused()
+	}
 	cd.d.SetOnClosed(func() { cd.Answer(false) }) // hidden by other means than its buttons
 	cd.d.Show()
 	cd.shown(cd.win.Canvas())
@@ -183,6 +195,12 @@ func (cd *ConfirmDialog) Answer(yes bool) {
 	}
 	if len(shownConfirms[c]) == 0 {
 		delete(shownConfirms, c)
+	}
+	// Its overlay is gone: the canvas gives the keyboard back in the page
+	// (or the dialog below). First, so that an answer that moves the
+	// keyboard has the last word.
+	if cd.back != nil {
+		c.Focus(cd.back)
 	}
 	if cd.answer != nil {
 		cd.answer(yes)

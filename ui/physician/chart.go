@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/medihaven/medihaven/app"
 	"github.com/medihaven/medihaven/app/chart"
 	"github.com/medihaven/medihaven/app/records"
 	"github.com/medihaven/medihaven/ui/kit"
@@ -205,7 +206,7 @@ func (v *chartView) show(c chart.Chart) {
 // Okafor)": who asked and when, as the chart reads them from the
 // record's signed event.
 func noneKnownText(n chart.NoneKnown) string {
-	return fmt.Sprintf("No known allergies (asked %s, %s)", askedDay(n), n.ByName)
+	return fmt.Sprintf("%s (asked %s, %s)", app.Capitalise(n.Words()), askedDay(n), n.ByName)
 }
 
 func askedDay(n chart.NoneKnown) string { return kit.DayText(n.Asked.Local().Format("2006-01-02")) }
@@ -380,8 +381,9 @@ func (v *chartView) showSummary() {
 		l.Importance = widget.DangerImportance
 		// One click took an allergy off the chart, its banner and every
 		// prescription's check: it asks first, Enter keeps it.
-		rm := widget.NewButton("Entered in error", func() {
-			kit.Confirm{Title: "Mark this allergy as entered in error?",
+		var rm *widget.Button
+		rm = widget.NewButton("Entered in error", func() {
+			kit.Confirm{Title: "Mark this allergy as entered in error?", Back: rm,
 				Message: fmt.Sprintf("%s will no longer show on the chart, nor be checked when you prescribe.", allergyText(a)),
 				Yes:     "Entered in error", No: "Keep the allergy", Danger: true,
 				Answer: func(yes bool) {
@@ -421,7 +423,29 @@ func (v *chartView) showSummary() {
 		}
 		v.meds.Add(withOrigin(container.NewBorder(nil, nil, nil, right, wrapped(text)), m.Origin, "recorded"))
 	}
+	for _, rx := range c.Refused {
+		l := wrapped(refusedText(rx))
+		l.Importance = widget.WarningImportance
+		v.meds.Add(l)
+	}
 	v.meds.Refresh()
+}
+
+// refusedText says that a prescription for the patient was signed and
+// refused here, by whom, when and why: not in the chart, nor checked
+// against, but never silently gone (chart.RefusedPrescription).
+func refusedText(rx chart.RefusedPrescription) string {
+	who := rx.Name
+	if who == "" {
+		who = "a colleague"
+	}
+	what := "a prescription"
+	if len(rx.Drugs) > 0 {
+		what += " (" + strings.Join(rx.Drugs, ", ") + ")"
+	}
+	return fmt.Sprintf("Refused here: %s signed by %s on %s at %s (%s). "+
+		"It is not part of this chart and new prescriptions are not checked against it; ask %s what the patient was given.",
+		what, who, kit.FormatDate(rx.Time), rx.Time.Format("15:04"), rx.Why, who)
 }
 
 // noneKnownRow is the current "asked: no known allergies", with a way to
@@ -429,8 +453,9 @@ func (v *chartView) showSummary() {
 func (v *chartView) noneKnownRow(n chart.NoneKnown) fyne.CanvasObject {
 	l := wrapped(noneKnownText(n))
 	l.TextStyle.Bold = true
-	rm := widget.NewButton("Entered in error", func() {
-		kit.Confirm{Title: "Mark \"no known allergies\" as entered in error?",
+	var rm *widget.Button
+	rm = widget.NewButton("Entered in error", func() {
+		kit.Confirm{Title: "Mark \"no known allergies\" as entered in error?", Back: rm,
 			Message: "The chart will say again that no allergies are recorded and that the patient should be asked.",
 			Yes:     "Entered in error", No: "Keep it", Danger: true,
 			Answer: func(yes bool) {

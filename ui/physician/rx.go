@@ -186,11 +186,14 @@ func (f *rxForm) showPreview(d prescribing.Drug) {
 	var lines []string
 	f.preview.Importance = widget.DangerImportance
 	switch n := c.NoneKnown; {
-	case len(c.Allergies) == 0 && n != nil && n.Current:
-		lines = append(lines, fmt.Sprintf("Allergies checked: no known allergies (asked %s).", askedDay(*n)))
+	case len(c.Allergies) == 0 && n != nil && n.Current && n.CoversDrugs():
+		lines = append(lines, fmt.Sprintf("Allergies checked: %s (asked %s).", n.Words(), askedDay(*n)))
 		if len(ws) == 0 {
 			f.preview.Importance = widget.SuccessImportance
 		}
+	case len(c.Allergies) == 0 && n != nil && n.Current: // asked of food, say: nothing of drugs
+		lines = append(lines, fmt.Sprintf("⚠ Only %s are recorded for %s (asked %s), nothing of drugs: this drug was checked against none. "+
+			"Ask the patient before signing.", n.Words(), c.Patient.Name(), askedDay(*n)))
 	case len(c.Allergies) == 0: // no warning would read as checked and safe
 		lines = append(lines, fmt.Sprintf("⚠ No allergies are recorded for %s: this drug was checked against none. Ask the patient before signing.",
 			c.Patient.Name()))

@@ -1,0 +1,61 @@
+package kit
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// TestConfirmGivesTheKeyboardBack: a question opened by Space on a button
+// gives the keyboard back to that button when it closes, whatever closed
+// it (Esc, an answer). Fyne's Button.Tapped unfocuses before it runs
+// OnTapped (v2.8.1, widget/button.go: "the focus manager won't get this
+// Tap"), so what had the keyboard as the dialog showed was nothing; the
+// button that opens it names itself (Confirm.Back). A Notice alike.
+func TestConfirmGivesTheKeyboardBack(t *testing.T) {
+	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
+	space := &fyne.KeyEvent{Name: fyne.KeySpace}
+	enter := &fyne.KeyEvent{Name: fyne.KeyReturn}
+	for _, tc := range []struct {
+		name   string
+		notice bool
+		close  *fyne.KeyEvent
+	}{
+		{"confirm, Esc", false, esc},
+		{"confirm, Enter on no", false, enter},
+		{"notice, Esc", true, esc},
+		{"notice, Enter", true, enter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			test.NewTempApp(t)
+			var open *widget.Button
+			other := widget.NewButton("Other", nil)
+			w := test.NewTempWindow(t, widget.NewLabel(""))
+			open = widget.NewButton("Entered in error", func() {
+				if tc.notice {
+					Notice{Title: "Said", Message: "Something", Back: open}.Show(w)
+					return
+				}
+				Confirm{Title: "Sure?", Message: "Really", Yes: "Yes", Back: open}.Show(w)
+			})
+			w.SetContent(container.NewVBox(other, open))
+			w.Resize(fyne.NewSize(600, 400))
+			c := w.Canvas()
+			c.Focus(open)
+			open.TypedKey(space) // as the window hands Space to the button with the keyboard
+			if c.Overlays().Top() == nil {
+				t.Fatal("Space on the button showed no dialog")
+			}
+			c.Focused().TypedKey(tc.close)
+			if c.Overlays().Top() != nil {
+				t.Fatal("the dialog stays")
+			}
+			if got := c.Focused(); got != open {
+				t.Errorf("after the dialog closed the keyboard is on %v; want the button that opened it", got)
+			}
+		})
+	}
+}
