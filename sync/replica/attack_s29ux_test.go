@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -56,6 +57,44 @@ func TestAttackS29XReasonHoldsNoRecordText(t *testing.T) {
 			if strings.Contains(why, secret) {
 				t.Errorf("the refusal's reason, kept in clear, quotes %q: %s", secret, why)
 			}
+		}
+	}
+}
+
+// TestAttackS29XOldReasonRewrittenOnUpgrade: a reason kept by a version
+// that quoted the refused values (session 28) is written again, without
+// them, when this version opens the store (the declarations changed, so
+// the records the value rules judge are judged again).
+func TestAttackS29XOldReasonRewrittenOnUpgrade(t *testing.T) {
+	ctx := context.Background()
+	c := newClinic(t)
+	at := afterValues(c)
+	p := registered(t, c.sPhys, "Abbott", "MH0000001")
+	exchange(t, c.stations()...)
+	lots := prescription(t, c.sPhys, p.Header.Entity, at, "lots")
+	s := c.sPh2
+	s.apply(c.sPhys.own()...)
+	if st, rule := s.ruleOf(lots.Header.ID); st != store.Rejected {
+		t.Fatalf("setup: the prescription is %v (rule %q); want refused", st, rule)
+	}
+	// As session 28 kept it: the reason quoting the drug and the dose.
+	old := `content: drug 1 of a signed prescription (amoxicillin 500 mg capsule): the dose "lots" is not an amount`
+	if err := s.db.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.Refuse(ctx, lots.Header.ID, ruleContent, old); err != nil {
+			return err
+		}
+		return forgetFieldsRule(ctx, tx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	openAgain(t, s)
+	st, why := s.stateOf(lots)
+	if st != store.Rejected {
+		t.Fatalf("after the upgrade the prescription is %v (%s); want refused", st, why)
+	}
+	for _, secret := range []string{"amoxicillin", "lots"} {
+		if strings.Contains(why, secret) {
+			t.Errorf("after the upgrade the reason kept in clear still quotes %q: %s", secret, why)
 		}
 	}
 }

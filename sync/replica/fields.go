@@ -94,6 +94,9 @@ func (r *Replica) mendFields(ctx context.Context) error {
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.retryFields(ctx, tx) }); err != nil {
 		return err
 	}
+	if err := r.mendValueReasons(ctx); err != nil {
+		return err
+	}
 	// Pins kept before fields revision 18 lack where they were written
 	// (witness.go votes).
 	if err := r.p.DB.Update(ctx, func(tx *store.Tx) error { return r.retakePins(ctx, tx) }); err != nil {
