@@ -1,0 +1,156 @@
+package replica
+
+// Session 29 review h-secb29 (/work/notes/secb29-s29.md): two
+// administrators, neither contested, cut each other and neither act names
+// the other's chain up to the other's act (both loose: each of them wrote
+// something the other had not heard of). Session 28 left this shape to
+// arrival order: a workstation kept the act it heard first and refused
+// the other, so the clinic split over who is an administrator. Honest
+// software makes it on a busy day (each corrects a name, then they revoke
+// each other); a revoked junior's modified software makes it on purpose
+// (a late retaliation, written after another event of hers, naming her
+// revoker's chain low).
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/medihaven/medihaven/crypto"
+	"github.com/medihaven/medihaven/roles"
+	"github.com/medihaven/medihaven/sync/store"
+)
+
+// s29bCrossing is the clinic after Hal (the senior: Ada admitted him
+// first) and Pam cut each other in a crossing both of whose acts are
+// loose; before holds observers that applied what came before the acts.
+type s29bCrossing struct {
+	c          *clinic
+	sHal, sPam *station
+	all        []*station
+	before     []*station
+	rh, rp     *crypto.Envelope // Hal's cut of Pam, Pam's of Hal
+	forged     *station         // whose act was forged (left out of the exchange), or nil
+}
+
+// s29bPad is a directory event by s's member: a colleague's name
+// corrected, what keeps the other's act from naming s's chain up to s's
+// act.
+func s29bPad(t *testing.T, c *clinic, s *station, forge bool) {
+	t.Helper()
+	f := fields(t, map[string]any{"name": "Rita Reception-Smith"})
+	if forge {
+		s.forge(forged{Entity: c.recep.fp(), Kind: KindMember, Scope: string(roles.Directory), Fields: f})
+		return
+	}
+	s.append(Change{Entity: c.recep.fp(), Kind: KindMember, Scope: roles.Directory, Fields: f})
+}
+
+// s29bLoose forges, on s, a revocation of p naming p's chain on device of
+// to two places below at (its act): loose.
+func s29bLoose(t *testing.T, s *station, p *person, device string, at uint64) *crypto.Envelope {
+	t.Helper()
+	heads := map[string]uint64{device: at - 2, RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	return s.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": heads})})
+}
+
+// s29bShapes are the three ways the crossing comes about.
+var s29bShapes = []struct {
+	name string
+	make func(t *testing.T, k *s29bCrossing)
+}{
+	{"honest race: each corrects a name, then they revoke each other", func(t *testing.T, k *s29bCrossing) {
+		s29bPad(t, k.c, k.sHal, false)
+		s29bPad(t, k.c, k.sPam, false)
+		k.rh = revokeOn(t, k.sHal, k.sPam.p)
+		k.rp = revokeOn(t, k.sPam, k.sHal.p)
+	}},
+	{"Pam's late retaliation after another event of hers, naming Hal's chain low", func(t *testing.T, k *s29bCrossing) {
+		k.rh = revokeOn(t, k.sHal, k.sPam.p)
+		exchange(t, k.all...)
+		s29bPad(t, k.c, k.sPam, true)
+		k.rp = s29bLoose(t, k.sPam, k.sHal.p, k.sHal.r.Device(), k.rh.Header.Seq)
+		k.forged = k.sPam
+	}},
+	{"Hal's late answer after another event of his, naming Pam's chain low", func(t *testing.T, k *s29bCrossing) {
+		k.rp = revokeOn(t, k.sPam, k.sHal.p)
+		exchange(t, k.all...)
+		s29bPad(t, k.c, k.sHal, true)
+		k.rh = s29bLoose(t, k.sHal, k.sPam.p, k.sPam.r.Device(), k.rp.Header.Seq)
+		k.forged = k.sHal
+	}},
+}
+
+// check fails t unless s reads Hal an active administrator and Pam
+// revoked, his act applied and hers refused.
+func (k *s29bCrossing) check(t *testing.T, s *station, where string) {
+	t.Helper()
+	hal, pam := k.sHal.p, k.sPam.p
+	if m, _ := s.r.Member(hal.fp()); !m.Active() || m.Role != roles.Administrator {
+		t.Errorf("%s: Hal, the senior, is not an active administrator: %s", where, s21cView(s, hal, pam))
+	}
+	if m, _ := s.r.Member(pam.fp()); !m.Revoked() {
+		t.Errorf("%s: Pam is not revoked: %s", where, s21cView(s, hal, pam))
+	}
+	if st, why := s.stateOf(k.rh); st != store.Applied {
+		t.Errorf("%s: Hal's act is %v (%s)", where, st, why)
+	}
+	if st, _ := s.stateOf(k.rp); st != store.Rejected {
+		t.Errorf("%s: Pam's act is %v", where, st)
+	}
+}
+
+// TestAttackS29bLooseCrossingEveryOrder: the verdict of a both-loose
+// crossing of two uncontested administrators is the same whatever order
+// the acts arrive in. Observers that held the clinic before the acts take
+// the two chains in both orders; newcomers from scratch take Ada's, Hal's
+// and Pam's chains in each of the 6 orders, then everything; then the
+// honest workstations exchange. Each must read Hal, the senior, active and
+// Pam revoked (his act applied, hers refused), and every newcomer the
+// same as the first. On main the workstation that heard Pam's act first
+// kept it (Hal revoked, Pam active).
+func TestAttackS29bLooseCrossingEveryOrder(t *testing.T) {
+	for _, shape := range s29bShapes {
+		t.Run(shape.name, func(t *testing.T) {
+			k := &s29bCrossing{}
+			k.c, k.sHal, k.sPam, k.all = s21cAdmins(t)
+			for _, name := range []string{"Olga Observer", "Oscar Observer"} {
+				k.before = append(k.before, s21cObserver(t, k.c, k.c.sAdmin, name))
+			}
+			shape.make(t, k)
+			chains := [][][]byte{k.sHal.own(), k.sPam.own()}
+			for n, order := range [][]int{{0, 1}, {1, 0}} {
+				for _, i := range order {
+					k.before[n].apply(chains[i]...)
+				}
+				k.check(t, k.before[n], fmt.Sprintf("an observer taking %s's chain first", []string{"Hal", "Pam"}[order[0]]))
+			}
+			pieces := [][][]byte{k.c.sAdmin.own(), k.sHal.own(), k.sPam.own()}
+			var first snapshot
+			for n, order := range s27aOrders(len(pieces)) {
+				var in [][][]byte
+				for _, i := range order {
+					in = append(in, pieces[i])
+				}
+				s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
+				where := fmt.Sprintf("a newcomer taking Ada's, Hal's, Pam's chains in order %v", order)
+				k.check(t, s, where)
+				if n == 0 {
+					first = s.snapshot()
+				} else if d := first.diff(s.snapshot()); d != "" {
+					t.Errorf("%s differs from the first newcomer:\n%s", where, d)
+				}
+			}
+			var honest []*station
+			for _, s := range append(k.all, k.before...) {
+				if s != k.forged {
+					honest = append(honest, s)
+				}
+			}
+			exchange(t, honest...)
+			for _, s := range honest {
+				k.check(t, s, s.p.name+"'s workstation after the exchange")
+			}
+		})
+	}
+}
