@@ -154,3 +154,26 @@ func TestAttackS29bLooseCrossingEveryOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeS29bLooseCrossingJudgedAgain: a workstation of an earlier
+// version heard Pam's chain first and kept her late, loose retaliation
+// (her act applied, Hal's revocation of her refused). After the upgrade
+// (fields revision 33) it reads what every workstation of this version
+// reads: Hal, the senior, active and Pam revoked.
+func TestUpgradeS29bLooseCrossingJudgedAgain(t *testing.T) {
+	k := &s29bCrossing{}
+	k.c, k.sHal, k.sPam, k.all = s21cAdmins(t)
+	s := s21cObserver(t, k.c, k.c.sAdmin, "Olga Observer")
+	s29bShapes[1].make(t, k)
+	s.apply(k.sPam.own()...)
+	s.apply(k.sHal.own()...)
+	asEarlierVersion(t, s, map[string]verdict{
+		k.rp.Header.ID: {state: store.Applied},
+		k.rh.Header.ID: refused(ruleRevoked, "written after the author's membership was revoked"),
+	}, k.sHal.p.fp(), k.sPam.p.fp())
+	if m, _ := s.r.Member(k.sHal.p.fp()); !m.Revoked() {
+		t.Fatal("setup: Hal does not read revoked")
+	}
+	s.upgrade()
+	k.check(t, s, "after the upgrade")
+}
