@@ -269,7 +269,12 @@ func (k Kind) OnlyGrows() bool {
 // start within reach of when it was written, a prescription's doses
 // amounts), for events signed since ValuesSince (h-secb28): the records
 // changed since then are judged again.
-const fieldsRevision = 31
+// Revision 33: of two administrators' crossing cuts of each other, neither
+// or both contested, the senior's act stands whatever the two acts name of
+// each other's chains (a both-loose crossing was left to arrival order),
+// and both stand where neither is the senior (replica's contest.go,
+// h-secb29): judged again (mendRoles).
+const fieldsRevision = 33
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

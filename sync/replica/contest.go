@@ -75,17 +75,10 @@ func crossed(e crypto.Header, ef Fields, x crypto.Header, xf Fields) bool {
 	return eCut && xCut && eh[x.Device] < x.Seq && xh[e.Device] < e.Seq
 }
 
-// tight reports whether heads name device's chain right up to seq (the
-// place before it).
-func tight(heads map[string]uint64, device string, seq uint64) bool {
-	got, named := heads[device]
-	return named && got == seq-1
-}
-
-// winner is the writer whose act stands of crossing acts e and x
-// (eTight, xTight: each names the other's chain up to the other), ""
-// where neither's does by the rule (the file comment).
-func (r *Replica) winner(ctx context.Context, tx *store.Tx, e crypto.Header, eTight bool, x crypto.Header, xTight bool) (string, error) {
+// winner is the writer whose act stands of crossing acts e and x, ""
+// where both stand (the file comment): the one not contested where the
+// other is, else the senior, whatever the two acts name of each other.
+func (r *Replica) winner(ctx context.Context, tx *store.Tx, e, x crypto.Header) (string, error) {
 	cE, err := r.contested(ctx, tx, e.Author)
 	if err != nil {
 		return "", err
@@ -101,20 +94,17 @@ func (r *Replica) winner(ctx context.Context, tx *store.Tx, e crypto.Header, eTi
 		return e.Author, nil
 	}
 	eAt, xAt := rung{e.Device, e.Seq}, rung{x.Device, x.Seq}
-	xSenior, err := r.senior(ctx, tx, x.Author, xAt, e.Author, eAt)
-	if err != nil {
-		return "", err
-	}
-	eSenior, err := r.senior(ctx, tx, e.Author, eAt, x.Author, xAt)
-	if err != nil {
-		return "", err
-	}
-	// cE == cX here.
-	switch {
-	case xSenior && (xTight || !cX && eTight):
-		return x.Author, nil
-	case eSenior && (eTight || !cE && xTight):
-		return e.Author, nil
+	for _, c := range []struct {
+		a, b     string
+		aAt, bAt rung
+	}{{x.Author, e.Author, xAt, eAt}, {e.Author, x.Author, eAt, xAt}} {
+		senior, err := r.senior(ctx, tx, c.a, c.aAt, c.b, c.bAt)
+		if err != nil {
+			return "", err
+		}
+		if senior {
+			return c.a, nil
+		}
 	}
 	return "", nil
 }

@@ -169,10 +169,9 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
 		return less, err // x is judged after e
 	}
-	eTight, xTight := tight(eh, x.Device, x.Seq), tight(xh, e.Device, e.Seq)
-	w, err := r.winner(ctx, tx, e, eTight, x, xTight) // contest.go
-	if err != nil || w == x.Author || (w == "" && !(eTight && xTight)) {
-		return false, err // x stands and e falls, or no pair
+	w, err := r.winner(ctx, tx, e, x) // contest.go
+	if err != nil || w == x.Author {
+		return false, err // x stands and e falls
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err
