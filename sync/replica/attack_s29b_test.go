@@ -177,3 +177,78 @@ func TestUpgradeS29bLooseCrossingJudgedAgain(t *testing.T) {
 	s.upgrade()
 	k.check(t, s, "after the upgrade")
 }
+
+// s29bReadmitted is the clinic of TestAttackS29bReadmissionAfterThePair:
+// Ada admits Zed, then Yan; Yan admits Hal, then Pam (Hal the senior);
+// Hal and Pam revoke each other at once (a tight pair); then Zed's
+// modified software admits Pam again as an administrator, which puts her
+// on a way from the founder through Zed, admitted before Yan: Pam, by
+// the events held, is now the senior.
+type s29bReadmitted struct {
+	c                  *clinic
+	sZed, sYan         *station
+	sHal, sPam         *station
+	rh, rp, again      *crypto.Envelope
+	before, afterPair  *station // observers: held what came before the acts; judged the pair before the admission
+	adaChain, yanChain [][]byte
+}
+
+func s29bReadmit(t *testing.T) *s29bReadmitted {
+	t.Helper()
+	k := &s29bReadmitted{c: newClinic(t)}
+	k.sZed = k.c.anotherAdmin(t, "Zed Admin")
+	k.sYan = k.c.anotherAdmin(t, "Yan Admin", k.sZed)
+	k.sHal = k.c.adminBy(t, k.sYan, "Hal Admin", k.sZed, k.sYan)
+	k.sPam = k.c.adminBy(t, k.sYan, "Pam Admin", k.sZed, k.sYan, k.sHal)
+	exchange(t, append(k.c.stations(), k.sZed, k.sYan, k.sHal, k.sPam)...)
+	k.before = s21cObserver(t, k.c, k.c.sAdmin, "Olga Observer")
+	k.afterPair = s21cObserver(t, k.c, k.c.sAdmin, "Oscar Observer")
+	k.rh = revokeOn(t, k.sHal, k.sPam.p)
+	k.rp = revokeOn(t, k.sPam, k.sHal.p)
+	k.afterPair.apply(k.sHal.own()...)
+	k.afterPair.apply(k.sPam.own()...)
+	k.again = k.sZed.forge(forged{Entity: k.sPam.p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"name": "Pam Admin", "role": roles.Administrator, "status": StatusActive})})
+	k.adaChain, k.yanChain = k.c.sAdmin.own(), k.sYan.own()
+	return k
+}
+
+// TestAttackS29bReadmissionAfterThePair: session 27's open item. A third
+// administrator's admission, again, of one of a pair, reaching a
+// workstation after it judged the pair, changes who is the senior by the
+// events held. Every workstation must read the same whatever the order:
+// an observer that judged the pair first, one that hears Zed's chain
+// first, newcomers taking Zed's, Hal's and Pam's chains in every order
+// (after Ada's and Yan's).
+func TestAttackS29bReadmissionAfterThePair(t *testing.T) {
+	k := s29bReadmit(t)
+	st, why := k.afterPair.stateOf(k.rh)
+	t.Logf("before the admission again, the observer that judged the pair: Hal's act %v (%s): %s", st, why, s21cView(k.afterPair, k.sHal.p, k.sPam.p))
+	k.afterPair.apply(k.sZed.own()...)
+	k.before.apply(k.sZed.own()...)
+	k.before.apply(k.sHal.own()...)
+	k.before.apply(k.sPam.own()...)
+	want := s21cView(k.before, k.sHal.p, k.sPam.p)
+	wantSnap := k.before.snapshot()
+	t.Logf("Zed's chain first: %s; again: %v", want, func() store.EnvelopeState { s, _ := k.before.stateOf(k.again); return s }())
+	if got := s21cView(k.afterPair, k.sHal.p, k.sPam.p); got != want {
+		t.Errorf("the observer that judged the pair before the admission reads\n  %s\nZed's chain first reads\n  %s", got, want)
+	}
+	if d := wantSnap.diff(k.afterPair.snapshot()); d != "" {
+		t.Errorf("the two observers differ:\n%s", d)
+	}
+	pieces := [][][]byte{k.sZed.own(), k.sHal.own(), k.sPam.own()}
+	for _, order := range s27aOrders(len(pieces)) {
+		in := [][][]byte{k.adaChain, k.yanChain}
+		for _, i := range order {
+			in = append(in, pieces[i])
+		}
+		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
+		if got := s21cView(s, k.sHal.p, k.sPam.p); got != want {
+			t.Errorf("a newcomer taking Zed's, Hal's, Pam's chains in order %v reads\n  %s", order, got)
+		}
+		if d := wantSnap.diff(s.snapshot()); d != "" {
+			t.Errorf("a newcomer in order %v differs:\n%s", order, d)
+		}
+	}
+}
