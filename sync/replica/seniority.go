@@ -45,7 +45,8 @@ package replica
 // Since session 28 (h-seca28, contest.go) seniority decides a pair only
 // between two members neither or both of whom are contested (a member
 // whose cuts cross the cuts of her by two or more colleagues loses every
-// pair she is in), and also a pair only one of whose acts is tight; the
+// pair she is in), and also a pair only one of whose acts is tight
+// (since session 29, h-secb29, any crossing, tight or not); the
 // tree is read as well to count a colleague's cut of a contested member
 // only where he is an administrator at it by events he did not sign
 // (reached).
