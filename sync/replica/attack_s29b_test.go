@@ -252,3 +252,86 @@ func TestAttackS29bReadmissionAfterThePair(t *testing.T) {
 		}
 	}
 }
+
+// s29bRevokeWith forges, on s, a revocation of p naming heads.
+func s29bRevokeWith(t *testing.T, s *station, p *person, heads map[string]uint64) *crypto.Envelope {
+	t.Helper()
+	hs := map[string]uint64{RevokedChanges: 0, RevokedRole + string(roles.Administrator): 1}
+	for d, seq := range heads {
+		hs[d] = seq
+	}
+	return s.forge(forged{Entity: p.fp(), Kind: KindMember, Scope: string(roles.Directory),
+		Fields: fields(t, map[string]any{"status": StatusRevoked, "revoked_heads": hs})})
+}
+
+// TestAttackS29bContestAgainstALaterTree: a contest is read against the
+// admission tree as it stands. Ada (the founder) admits Zed, Hal and Yan;
+// Zed admits Quinn. Hal and Quinn revoke Ada, her modified software
+// answers both (contested: both revocations stand). Then Zed is revoked
+// with heads from before his admission of Quinn, which sets Quinn aside:
+// Quinn is no administrator, his cut does not count, and Ada is
+// contested by one colleague only. By Yan (a third administrator), or by
+// Ada herself after her answers (her cut stands only if she does). Every
+// workstation must read the same whatever the order: one that judged the
+// contest before the cut of Zed came, newcomers taking the pieces in
+// every order.
+func TestAttackS29bContestAgainstALaterTree(t *testing.T) {
+	for _, byAda := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Yan sets Quinn aside", true: "Ada sets Quinn aside"}[byAda], func(t *testing.T) {
+			c := newClinic(t)
+			sZed := c.anotherAdmin(t, "Zed Admin")
+			sHal := c.anotherAdmin(t, "Hal Admin", sZed)
+			sYan := c.anotherAdmin(t, "Yan Admin", sZed, sHal)
+			zedBefore := memberHeads(t, c.sAdmin, sZed.p)
+			sQuinn := c.adminBy(t, sZed, "Quinn Admin", sZed, sHal, sYan)
+			all := append(c.stations(), sZed, sHal, sYan, sQuinn)
+			exchange(t, all...)
+			ada := c.admin
+			judged := s21cObserver(t, c, c.sAdmin, "Olga Observer")
+			rh := revokeOn(t, sHal, ada)
+			rq := revokeOn(t, sQuinn, ada)
+			for _, to := range []struct {
+				s   *station
+				act *crypto.Envelope
+			}{{sHal, rh}, {sQuinn, rq}} {
+				s29bRevokeWith(t, c.sAdmin, to.s.p, map[string]uint64{to.s.r.Device(): to.act.Header.Seq - 1})
+			}
+			adaAnswers := c.sAdmin.own()
+			cutter := sYan
+			if byAda {
+				cutter = c.sAdmin
+			}
+			s29bRevokeWith(t, cutter, sZed.p, zedBefore)
+			var cut [][]byte
+			if own := cutter.own(); byAda {
+				cut = own[len(own)-1:]
+			} else {
+				cut = own
+			}
+			judged.apply(adaAnswers...)
+			judged.apply(sHal.own()...)
+			judged.apply(sQuinn.own()...)
+			view := func(s *station) string { return s21cView(s, ada, sHal.p, sQuinn.p, sZed.p) }
+			t.Logf("before the cut of Zed: %s", view(judged))
+			judged.apply(cut...)
+			want, wantSnap := view(judged), judged.snapshot()
+			t.Logf("after it: %s", want)
+			pieces := [][][]byte{adaAnswers, sHal.own(), sQuinn.own(), cut}
+			for _, order := range s27aOrders(len(pieces)) {
+				var in [][][]byte
+				for _, i := range order {
+					in = append(in, pieces[i])
+				}
+				s := s28aNewcomer(t, c, fmt.Sprintf("Nina %v", order), in...)
+				if !byAda {
+					s.apply(sYan.everything()...)
+				}
+				if got := view(s); got != want {
+					t.Errorf("a newcomer taking Ada's answers, Hal's, Quinn's chains and the cut in order %v reads\n  %s\nthe workstation that judged the contest first\n  %s", order, got, want)
+				} else if d := wantSnap.diff(s.snapshot()); d != "" {
+					t.Errorf("a newcomer in order %v differs from the workstation that judged first:\n%s", order, d)
+				}
+			}
+		})
+	}
+}
