@@ -274,7 +274,10 @@ func s29bRevokeWith(t *testing.T, s *station, p *person, heads map[string]uint64
 // Ada herself after her answers (her cut stands only if she does). Every
 // workstation must read the same whatever the order: one that judged the
 // contest before the cut of Zed came, newcomers taking the pieces in
-// every order.
+// every order. Before judgeCrossings the first kept Ada revoked in Yan's
+// case; before reached's despite, in Ada's case every newcomer read her
+// active (her cut of Zed stood, as she did) and the first revoked. Ada's
+// own cut does not take Quinn out of her contest: she stays revoked.
 func TestAttackS29bContestAgainstALaterTree(t *testing.T) {
 	for _, byAda := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Yan sets Quinn aside", true: "Ada sets Quinn aside"}[byAda], func(t *testing.T) {
@@ -316,6 +319,9 @@ func TestAttackS29bContestAgainstALaterTree(t *testing.T) {
 			judged.apply(cut...)
 			want, wantSnap := view(judged), judged.snapshot()
 			t.Logf("after it: %s", want)
+			if m, _ := judged.r.Member(ada.fp()); byAda && m.Active() {
+				t.Errorf("Ada's own cut of Zed took Quinn out of her contest: %s", want)
+			}
 			pieces := [][][]byte{adaAnswers, sHal.own(), sQuinn.own(), cut}
 			for _, order := range s27aOrders(len(pieces)) {
 				var in [][][]byte

@@ -169,7 +169,7 @@ func (r *Replica) rivals(ctx context.Context, tx *store.Tx, fp string, enough in
 		if !crosses {
 			continue
 		}
-		ok, err := r.reached(ctx, tx, row.Author, rung{row.Device, row.Seq})
+		ok, err := r.reached(ctx, tx, row.Author, rung{row.Device, row.Seq}, fp)
 		if err != nil {
 			return nil, err
 		}
