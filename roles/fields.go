@@ -272,7 +272,8 @@ func (k Kind) OnlyGrows() bool {
 // Revision 33: of two administrators' crossing cuts of each other, neither
 // or both contested, the senior's act stands whatever the two acts name of
 // each other's chains (a both-loose crossing was left to arrival order),
-// and both stand where neither is the senior (replica's contest.go,
+// and both stand where neither is the senior; a contest counts a rival
+// refused only for cuts of his admitter she signed (replica's contest.go,
 // h-secb29): judged again (mendRoles).
 const fieldsRevision = 33
 

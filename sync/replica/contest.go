@@ -41,7 +41,17 @@ package replica
 //     member is found contested, the events of hers and of the members
 //     crossing her that a cut refused are judged again, their applied
 //     cuts of each other that now lose are refused (refuseLosers), and
-//     what that changes is swept as any revocation's.
+//     what that changes is swept as any revocation's. Since session 29
+//     every crossing pair's cuts are judged again whenever a directory
+//     entry changes (judgeCrossings): who of the two is contested or the
+//     senior is read from other entries too (a rival's admission set
+//     aside, one of them admitted again by a third administrator), which
+//     may come after the pair was judged.
+//   - A rival counts whose admission, or his admitter's, was refused only
+//     for cuts she signed (seniority.go reached, despite): her cut of his
+//     admitter stands only if she does, so it cannot take him out of her
+//     contest (session 29; it did on the workstations that heard it
+//     first).
 //
 // Session 29 (h-secb29): two loose acts of uncontested writers. Each of
 // the two wrote something the other had not heard of, then they cut each
