@@ -341,3 +341,50 @@ func TestAttackS29bContestAgainstALaterTree(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackS29bContestedKeepsWriting: Ada, contested (she answered both
+// Hal's and Pam's revocations of her), lost; her workstation keeps
+// writing what an administrator writes (an administrator writes no
+// clinical record): the clinic's security settings and the admission of
+// a new administrator. Each is past both revocations' heads, so refused
+// on every workstation, whatever order it heard the chains in: newcomers
+// taking Ada's chain through her first answer, the rest of her chain
+// (her second answer and the later writes), Hal's and Pam's chains in
+// each of the 24 orders, then everything; Mona, whom she admitted, is
+// nobody's administrator, and the settings are as before.
+func TestAttackS29bContestedKeepsWriting(t *testing.T) {
+	k := s28aSetup(t)
+	mona := newPerson(t, "Mona Puppet", roles.Administrator)
+	late := []*crypto.Envelope{
+		k.c.sAdmin.append(Change{Entity: roles.SecurityID, Kind: "security", Scope: roles.Directory,
+			Fields: fields(t, map[string]any{"idle_minutes": 240})}),
+		k.c.sAdmin.append(Change{Entity: mona.fp(), Kind: KindMember, Scope: roles.Directory,
+			Fields: fields(t, map[string]any{"name": mona.name, "role": roles.Administrator, "status": StatusActive})}),
+	}
+	own := k.c.sAdmin.own()
+	rest := own[len(k.adaUpTo):]
+	pieces := [][][]byte{k.adaUpTo, rest, k.sHal.own(), k.sPam.own()}
+	var first snapshot
+	for n, order := range s27aOrders(len(pieces)) {
+		var in [][][]byte
+		for _, i := range order {
+			in = append(in, pieces[i])
+		}
+		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
+		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
+		k.check(t, s, where)
+		for _, env := range late {
+			if st, why := s.stateOf(env); st != store.Rejected {
+				t.Errorf("%s: Ada's later %s is %v (%s)", where, env.Header.Kind, st, why)
+			}
+		}
+		if m, ok := s.r.Member(mona.fp()); ok && m.Active() {
+			t.Errorf("%s: Mona, whom Ada admitted after she lost, is active", where)
+		}
+		if n == 0 {
+			first = s.snapshot()
+		} else if d := first.diff(s.snapshot()); d != "" {
+			t.Errorf("%s differs from the first newcomer:\n%s", where, d)
+		}
+	}
+}
