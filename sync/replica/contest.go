@@ -285,11 +285,12 @@ func (r *Replica) judgeContests(ctx context.Context, tx *store.Tx) (bool, error)
 	return again || crossings, err
 }
 
-// refuseLosers judges again the cuts fp and her rivals wrote of each
-// other: a pair won before fp was contested may be lost now.
+// refuseLosers judges again the applied cuts fp and her rivals wrote of
+// each other, and refuses those their writer's entry no longer lets
+// stand: a pair won before fp was contested may be lost now.
 func (r *Replica) refuseLosers(ctx context.Context, tx *store.Tx, fp string, rivals []string) error {
 	for _, rival := range rivals {
-		if _, err := r.judgeCuts(ctx, tx, fp, rival); err != nil {
+		if _, err := r.judgeCuts(ctx, tx, fp, rival, false); err != nil {
 			return err
 		}
 	}
@@ -298,10 +299,14 @@ func (r *Replica) refuseLosers(ctx context.Context, tx *store.Tx, fp string, riv
 
 // judgeCuts judges again the cuts members a and b wrote of each other:
 // an applied one its writer's entry no longer lets stand is refused and
-// the entry it cut rebuilt; one refused for its writer's revocation or
-// role that now stands is sent back to be applied (the sweep of the entry
-// it cuts then judges the other). It reports whether it changed anything.
-func (r *Replica) judgeCuts(ctx context.Context, tx *store.Tx, a, b string) (bool, error) {
+// the entry it cut rebuilt. With revocations, it judges their
+// revocations of each other only, and also sends back to be applied one
+// refused for its writer's revocation that now stands (the sweep of the
+// entry it cuts then judges the other); a change of role is left to the
+// role verdicts (roleheads.go), which judge it by every role its writer
+// may have held: judged here too, the two disagreed and settled without
+// end. It reports whether it changed anything.
+func (r *Replica) judgeCuts(ctx context.Context, tx *store.Tx, a, b string, revocations bool) (bool, error) {
 	changed := false
 	for _, pair := range [][2]string{{a, b}, {b, a}} {
 		writer, entry := pair[0], pair[1]
@@ -310,9 +315,14 @@ func (r *Replica) judgeCuts(ctx context.Context, tx *store.Tx, a, b string) (boo
 			return changed, fmt.Errorf("replica: events of %s: %w", short(entry), err)
 		}
 		for _, row := range rows {
-			if row.Kind != KindMember || row.Author != writer ||
-				row.State != store.Applied && !(row.State == store.Rejected && (row.Rule == ruleRevoked || row.Rule == ruleRole)) {
+			back := revocations && row.State == store.Rejected && row.Rule == ruleRevoked
+			if row.Kind != KindMember || row.Author != writer || row.State != store.Applied && !back {
 				continue
+			}
+			if revocations {
+				if _, f, err := r.storedFields(row); err != nil || f["revoked_heads"] == nil {
+					continue
+				}
 			}
 			r.state.RLock()
 			m, ok := r.members[writer]
@@ -332,7 +342,7 @@ func (r *Replica) judgeCuts(ctx context.Context, tx *store.Tx, a, b string) (boo
 				if err := r.rebuildEntity(ctx, tx, entry); err != nil {
 					return changed, err
 				}
-			case row.State == store.Rejected && stands:
+			case back && stands:
 				if err := r.setState(ctx, tx, row, verdict{state: store.Pending, reason: "a cut of each other's: judged again"}); err != nil {
 					return changed, err
 				}
@@ -382,7 +392,7 @@ func (r *Replica) judgeCrossings(ctx context.Context, tx *store.Tx) (bool, error
 			if !cross {
 				continue
 			}
-			c, err := r.judgeCuts(ctx, tx, a, b)
+			c, err := r.judgeCuts(ctx, tx, a, b, true)
 			if err != nil {
 				return changed, err
 			}
