@@ -42,8 +42,9 @@ package replica
 //     crossing her that a cut refused are judged again, their applied
 //     cuts of each other that now lose are refused (refuseLosers), and
 //     what that changes is swept as any revocation's. Since session 29
-//     every crossing pair's cuts are judged again whenever a directory
-//     entry changes (judgeCrossings): who of the two is contested or the
+//     every crossing pair's revocations are judged again whenever a
+//     directory entry changes (judgeCrossings; a change of role is left
+//     to the role verdicts): who of the two is contested or the
 //     senior is read from other entries too (a rival's admission set
 //     aside, one of them admitted again by a third administrator), which
 //     may come after the pair was judged.
@@ -355,8 +356,8 @@ func (r *Replica) judgeCuts(ctx context.Context, tx *store.Tx, a, b string, revo
 	return changed, nil
 }
 
-// judgeCrossings judges again the cuts of every two members who cut each
-// other in a crossing (judgeCuts), where a directory entry changed this
+// judgeCrossings judges again the revocations of every two members who
+// cut each other in a crossing (judgeCuts), where a directory entry changed this
 // round: who of the two is contested or the senior is read from entries
 // besides theirs (a colleague's admission cut since, an administrator on
 // one's way admitted again by a third), which may reach a workstation
