@@ -13,6 +13,7 @@ package replica
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/medihaven/medihaven/crypto"
@@ -126,21 +127,7 @@ func TestAttackS29bLooseCrossingEveryOrder(t *testing.T) {
 				k.check(t, k.before[n], fmt.Sprintf("an observer taking %s's chain first", []string{"Hal", "Pam"}[order[0]]))
 			}
 			pieces := [][][]byte{k.c.sAdmin.own(), k.sHal.own(), k.sPam.own()}
-			var first snapshot
-			for n, order := range s27aOrders(len(pieces)) {
-				var in [][][]byte
-				for _, i := range order {
-					in = append(in, pieces[i])
-				}
-				s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
-				where := fmt.Sprintf("a newcomer taking Ada's, Hal's, Pam's chains in order %v", order)
-				k.check(t, s, where)
-				if n == 0 {
-					first = s.snapshot()
-				} else if d := first.diff(s.snapshot()); d != "" {
-					t.Errorf("%s differs from the first newcomer:\n%s", where, d)
-				}
-			}
+			s29bNewcomers(t, k.c, pieces, func(s *station, where string) { k.check(t, s, where) })
 			var honest []*station
 			for _, s := range append(k.all, k.before...) {
 				if s != k.forged {
@@ -237,19 +224,15 @@ func TestAttackS29bReadmissionAfterThePair(t *testing.T) {
 	if d := wantSnap.diff(k.afterPair.snapshot()); d != "" {
 		t.Errorf("the two observers differ:\n%s", d)
 	}
-	pieces := [][][]byte{k.sZed.own(), k.sHal.own(), k.sPam.own()}
-	for _, order := range s27aOrders(len(pieces)) {
-		in := [][][]byte{k.adaChain, k.yanChain}
-		for _, i := range order {
-			in = append(in, pieces[i])
-		}
-		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
+	// Ada's and Yan's chains first, then Zed's, Hal's, Pam's in every order.
+	pieces := [][][]byte{append(slices.Clone(k.adaChain), k.yanChain...), k.sZed.own(), k.sHal.own(), k.sPam.own()}
+	first := s29bNewcomers(t, k.c, pieces, func(s *station, where string) {
 		if got := s21cView(s, k.sHal.p, k.sPam.p); got != want {
-			t.Errorf("a newcomer taking Zed's, Hal's, Pam's chains in order %v reads\n  %s", order, got)
+			t.Errorf("%s reads\n  %s", where, got)
 		}
-		if d := wantSnap.diff(s.snapshot()); d != "" {
-			t.Errorf("a newcomer in order %v differs:\n%s", order, d)
-		}
+	})
+	if d := wantSnap.diff(first); d != "" {
+		t.Errorf("the newcomers differ from the observer that heard Zed's chain first:\n%s", d)
 	}
 }
 
@@ -322,21 +305,15 @@ func TestAttackS29bContestAgainstALaterTree(t *testing.T) {
 			if m, _ := judged.r.Member(ada.fp()); byAda && m.Active() {
 				t.Errorf("Ada's own cut of Zed took Quinn out of her contest: %s", want)
 			}
+			// Ada's answers, Hal's and Quinn's chains, the cut.
 			pieces := [][][]byte{adaAnswers, sHal.own(), sQuinn.own(), cut}
-			for _, order := range s27aOrders(len(pieces)) {
-				var in [][][]byte
-				for _, i := range order {
-					in = append(in, pieces[i])
-				}
-				s := s28aNewcomer(t, c, fmt.Sprintf("Nina %v", order), in...)
-				if !byAda {
-					s.apply(sYan.everything()...)
-				}
+			first := s29bNewcomers(t, c, pieces, func(s *station, where string) {
 				if got := view(s); got != want {
-					t.Errorf("a newcomer taking Ada's answers, Hal's, Quinn's chains and the cut in order %v reads\n  %s\nthe workstation that judged the contest first\n  %s", order, got, want)
-				} else if d := wantSnap.diff(s.snapshot()); d != "" {
-					t.Errorf("a newcomer in order %v differs from the workstation that judged first:\n%s", order, d)
+					t.Errorf("%s reads\n  %s\nthe workstation that judged the contest first\n  %s", where, got, want)
 				}
+			})
+			if d := wantSnap.diff(first); d != "" {
+				t.Errorf("the newcomers differ from the workstation that judged first:\n%s", d)
 			}
 		})
 	}
@@ -364,14 +341,7 @@ func TestAttackS29bContestedKeepsWriting(t *testing.T) {
 	own := k.c.sAdmin.own()
 	rest := own[len(k.adaUpTo):]
 	pieces := [][][]byte{k.adaUpTo, rest, k.sHal.own(), k.sPam.own()}
-	var first snapshot
-	for n, order := range s27aOrders(len(pieces)) {
-		var in [][][]byte
-		for _, i := range order {
-			in = append(in, pieces[i])
-		}
-		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
-		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
+	s29bNewcomers(t, k.c, pieces, func(s *station, where string) {
 		k.check(t, s, where)
 		for _, env := range late {
 			if st, why := s.stateOf(env); st != store.Rejected {
@@ -381,10 +351,28 @@ func TestAttackS29bContestedKeepsWriting(t *testing.T) {
 		if m, ok := s.r.Member(mona.fp()); ok && m.Active() {
 			t.Errorf("%s: Mona, whom Ada admitted after she lost, is active", where)
 		}
+	})
+}
+
+// s29bNewcomers has a newcomer catch up from scratch taking the pieces in
+// each of their orders (s28aNewcomer), checks each, fails t unless they
+// all hold the same, and returns the first one's snapshot.
+func s29bNewcomers(t *testing.T, c *clinic, pieces [][][]byte, check func(s *station, where string)) snapshot {
+	t.Helper()
+	var first snapshot
+	for n, order := range s27aOrders(len(pieces)) {
+		var in [][][]byte
+		for _, i := range order {
+			in = append(in, pieces[i])
+		}
+		s := s28aNewcomer(t, c, fmt.Sprintf("Nina %v", order), in...)
+		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
+		check(s, where)
 		if n == 0 {
 			first = s.snapshot()
 		} else if d := first.diff(s.snapshot()); d != "" {
 			t.Errorf("%s differs from the first newcomer:\n%s", where, d)
 		}
 	}
+	return first
 }
