@@ -274,7 +274,13 @@ func (k Kind) OnlyGrows() bool {
 // (replica's devicesOpenField, h-seca29): every entry is folded again
 // (mendRoles), so a chain an older version dropped is kept when it comes
 // again.
-const fieldsRevision = 32
+// Revision 33: of two administrators' crossing cuts of each other, neither
+// or both contested, the senior's act stands whatever the two acts name of
+// each other's chains (a both-loose crossing was left to arrival order),
+// and both stand where neither is the senior; a contest counts a rival
+// refused only for cuts of his admitter she signed (replica's contest.go,
+// h-secb29): judged again (mendRoles).
+const fieldsRevision = 33
 
 // FieldsVersion names the declarations of every kind: it changes whenever
 // a name, a family or a bound does. A workstation that finds its store was

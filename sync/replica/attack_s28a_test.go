@@ -154,21 +154,7 @@ func s28aEveryOrder(t *testing.T, shape s28aShape) {
 		}
 		k.check(t, s, fmt.Sprintf("an observer taking the chains in order %v", order))
 	}
-	var first snapshot
-	for n, order := range s27aOrders(len(pieces)) {
-		var in [][][]byte
-		for _, i := range order {
-			in = append(in, pieces[i])
-		}
-		s := s28aNewcomer(t, k.c, fmt.Sprintf("Nina %v", order), in...)
-		where := fmt.Sprintf("a newcomer taking the pieces in order %v", order)
-		k.check(t, s, where)
-		if n == 0 {
-			first = s.snapshot()
-		} else if d := first.diff(s.snapshot()); d != "" {
-			t.Errorf("%s differs from the first newcomer:\n%s", where, d)
-		}
-	}
+	s29bNewcomers(t, k.c, pieces, func(s *station, where string) { k.check(t, s, where) })
 	// Ada's own workstation is left out (forge: her answers stored
 	// without folding).
 	honest := append([]*station{k.sHal, k.sPam, k.c.sPhys, k.c.sRecep, k.c.sPh2}, k.before...)

@@ -68,9 +68,13 @@ package replica
 // act is tight, or when neither is contested and the other's is (the
 // loose race of one against one). So a senior's answer at a later place
 // stands against one revoker only, and two still remove her. Judged again
-// in settle as acts arrive (judgeContests). Still no pair: two acts
-// neither of which names the other's chain up to the other's act, where
-// neither or both writers are contested.
+// in settle as acts arrive (judgeContests).
+//
+// Session 29 (h-secb29, contest.go): two acts neither of which names the
+// other's chain up to the other's act, their writers neither or both
+// contested, were still no pair, and arrival order decided. The senior's
+// act now stands in any shape (he could always answer tight); no senior,
+// both stand.
 //
 // Session 22 (h-ret22) bounds that late act by its writer's own word: an
 // act naming less of the other's chains than the witness events
@@ -151,9 +155,8 @@ func cutMaps(f Fields) []cutMap {
 // chains than x's writer had witnessed before it (namesLess: its heads are
 // not her word of what she had not seen, and it is judged after e), or
 // neither saw the other and e's writer wins (contest.go winner: the
-// uncontested, then the senior where one of the two acts names the
-// other's chain up to the other's act) or, both acts so and no winner,
-// both stand; e itself naming no less than its writer had witnessed.
+// uncontested, then the senior) or neither does (both stand); e itself
+// naming no less than its writer had witnessed.
 func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef Fields, x crypto.Header, xf Fields) (bool, error) {
 	if !cutsOfEachOther(e, x) {
 		return false, nil
@@ -169,10 +172,9 @@ func (r *Replica) leftOut(ctx context.Context, tx *store.Tx, e crypto.Header, ef
 	if less, err := r.namesLess(ctx, tx, x, xf); err != nil || less {
 		return less, err // x is judged after e
 	}
-	eTight, xTight := tight(eh, x.Device, x.Seq), tight(xh, e.Device, e.Seq)
-	w, err := r.winner(ctx, tx, e, eTight, x, xTight) // contest.go
-	if err != nil || w == x.Author || (w == "" && !(eTight && xTight)) {
-		return false, err // x stands and e falls, or no pair
+	w, err := r.winner(ctx, tx, e, x) // contest.go
+	if err != nil || w == x.Author {
+		return false, err // x stands and e falls
 	}
 	less, err := r.namesLess(ctx, tx, e, ef)
 	return !less, err

@@ -45,7 +45,8 @@ package replica
 // Since session 28 (h-seca28, contest.go) seniority decides a pair only
 // between two members neither or both of whom are contested (a member
 // whose cuts cross the cuts of her by two or more colleagues loses every
-// pair she is in), and also a pair only one of whose acts is tight; the
+// pair she is in), and also a pair only one of whose acts is tight
+// (since session 29, h-secb29, any crossing, tight or not); the
 // tree is read as well to count a colleague's cut of a contested member
 // only where he is an administrator at it by events he did not sign
 // (reached).
@@ -109,18 +110,32 @@ func (p promotion) covers(at rung) bool {
 // promotions reads the applied events of fp's entry, written by another
 // member, that made her an administrator: an admission as one, or a
 // change of role to one (each change an event writes).
-func (r *Replica) promotions(ctx context.Context, tx *store.Tx, fp string) ([]promotion, error) {
+// With despite set, an event refused only for cuts of its writer that
+// despite signed counts too (cutOnlyBy).
+func (r *Replica) promotions(ctx context.Context, tx *store.Tx, fp, despite string) ([]promotion, error) {
 	rows, err := tx.EnvelopesForEntity(ctx, fp)
 	if err != nil {
 		return nil, fmt.Errorf("replica: events of %s: %w", short(fp), err)
 	}
 	var out []promotion
 	for _, row := range rows {
-		if row.Kind != KindMember || row.State != store.Applied || row.Author == fp {
+		if row.Kind != KindMember || row.Author == fp {
 			continue
+		}
+		if row.State != store.Applied {
+			only, err := r.cutOnlyBy(ctx, tx, row, despite)
+			if err != nil {
+				return nil, err
+			}
+			if !only {
+				continue
+			}
 		}
 		_, f, err := r.storedFields(row)
 		if err != nil {
+			if row.State != store.Applied {
+				continue
+			}
 			return nil, err
 		}
 		p := promotion{to: fp, by: row.Author, at: rung{row.Device, row.Seq}}
@@ -153,7 +168,7 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 	case r.founder(b):
 		return false, nil
 	}
-	ps, at, err := r.tree(ctx, tx, a, b)
+	ps, at, err := r.tree(ctx, tx, a, b, "")
 	if err != nil {
 		return false, err
 	}
@@ -164,12 +179,16 @@ func (r *Replica) senior(ctx context.Context, tx *store.Tx, a string, aAt rung, 
 
 // reached reports whether member fp is an administrator at place p by the
 // admission tree read without any event she signed: the founder, or one a
-// way from the founder reaches there (contest.go).
-func (r *Replica) reached(ctx context.Context, tx *store.Tx, fp string, p rung) (bool, error) {
+// way from the founder reaches there (contest.go). An admission or
+// promotion on the way refused only for cuts of its writer that despite
+// signed counts (session 29, h-secb29): the member fp contests cannot
+// take him out of her contest by cutting his admitter, a cut that stands
+// only if she does.
+func (r *Replica) reached(ctx context.Context, tx *store.Tx, fp string, p rung, despite string) (bool, error) {
 	if r.founder(fp) {
 		return true, nil
 	}
-	ps, at, err := r.tree(ctx, tx, fp, fp)
+	ps, at, err := r.tree(ctx, tx, fp, fp, despite)
 	if err != nil {
 		return false, err
 	}
@@ -180,8 +199,9 @@ func (r *Replica) reached(ctx context.Context, tx *store.Tx, fp string, p rung) 
 // tree reads the events that made a and b administrators, and those that
 // made their writers ones, back to the founder's, leaving out every event
 // a or b signed (their own word counts for neither), and each such
-// event's writer's standing at its place (at, by index into ps).
-func (r *Replica) tree(ctx context.Context, tx *store.Tx, a, b string) ([]promotion, map[int]standing, error) {
+// event's writer's standing at its place (at, by index into ps). despite
+// is as promotions reads it.
+func (r *Replica) tree(ctx context.Context, tx *store.Tx, a, b, despite string) ([]promotion, map[int]standing, error) {
 	var ps []promotion
 	read := map[string]bool{}
 	for queue := []string{a, b}; len(queue) > 0; queue = queue[1:] {
@@ -190,7 +210,7 @@ func (r *Replica) tree(ctx context.Context, tx *store.Tx, a, b string) ([]promot
 			continue
 		}
 		read[fp] = true
-		into, err := r.promotions(ctx, tx, fp)
+		into, err := r.promotions(ctx, tx, fp, despite)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -243,4 +263,37 @@ func best(ps []promotion, at map[int]standing, fp string, p rung) (standing, boo
 		}
 	}
 	return out, found
+}
+
+// cutOnlyBy reports whether the refused event row of a directory entry
+// was refused for cuts of its writer (his revocation or role) that fp
+// alone signed: every applied cut of his entry whose heads stop before it
+// is fp's, and there is one. false where fp is "".
+func (r *Replica) cutOnlyBy(ctx context.Context, tx *store.Tx, row store.Envelope, fp string) (bool, error) {
+	if fp == "" || row.State != store.Rejected || (row.Rule != ruleRevoked && row.Rule != ruleRole) {
+		return false, nil
+	}
+	rows, err := tx.EnvelopesForEntity(ctx, row.Author)
+	if err != nil {
+		return false, fmt.Errorf("replica: events of %s: %w", short(row.Author), err)
+	}
+	found := false
+	for _, c := range rows {
+		if c.Kind != KindMember || c.State != store.Applied || c.Author == row.Author {
+			continue
+		}
+		_, f, err := r.storedFields(c)
+		if err != nil {
+			continue
+		}
+		heads, cut := cutHeads(f)
+		if !cut || heads[row.Device] >= row.Seq {
+			continue
+		}
+		if c.Author != fp {
+			return false, nil
+		}
+		found = true
+	}
+	return found, nil
 }
