@@ -119,6 +119,19 @@ func TestMigrationEnvelopesByNumber(t *testing.T) {
 		}
 		before[c.id] = f
 	}
+	var inLog []string // the records grants name, as EntitiesInLog read them
+	rs, err := raw.QueryContext(ctx, `SELECT DISTINCT entity FROM envelopes WHERE kind = 'grant' ORDER BY entity`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		inLog = append(inLog, id)
+	}
+	rs.Close()
 	raw.Close()
 
 	db, err := Open(ctx, path)
@@ -172,6 +185,12 @@ func TestMigrationEnvelopesByNumber(t *testing.T) {
 		})
 	}
 	reads("upgraded")
+	view(t, db, func(tx *Tx) error {
+		if got, err := tx.EntitiesInLog(ctx, "grant"); err != nil || !reflect.DeepEqual(got, inLog) {
+			t.Errorf("the records grants name: %v, %v; want %v", got, err, inLog)
+		}
+		return nil
+	})
 	var indexes []string
 	view(t, db, func(tx *Tx) error {
 		rs, err := tx.tx.QueryContext(ctx, `SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'envelopes' AND name LIKE 'envelopes_%' ORDER BY name`)
