@@ -34,8 +34,9 @@ func (tx *Tx) ChainTip(ctx context.Context, device string) (Tip, bool, error) {
 }
 
 // AboutFrom returns the envelopes of kind about entity that device wrote,
-// in seq order, through the indexes of its envelopes (byEntity): e.g. the key grants one
-// workstation wrote to one member, without reading its whole chain.
+// in seq order, through the indexes of the entity's envelopes (byEntity):
+// e.g. the key grants one workstation wrote to one member, without
+// reading its whole chain.
 func (tx *Tx) AboutFrom(ctx context.Context, entity, device, kind string) ([]Envelope, error) {
 	return tx.envelopeList(ctx, kind+" envelopes of "+device+" about "+entity, aboutFromQuery, idKey(entity), entity, device, kind)
 }
