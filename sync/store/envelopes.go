@@ -101,7 +101,7 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 		return false, err
 	}
 	op := "put envelope " + e.ID
-	if err := tx.knowNumbers(ctx, []Envelope{e}); err != nil {
+	if err := tx.knowNumbers(ctx); err != nil {
 		return false, wrap(op, err)
 	}
 	tx.unplaced.stored(e)
@@ -263,7 +263,7 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 	a.rows = a.rows[:0]
 	clear(a.ids)
 	clear(a.at)
-	if err := tx.knowNumbers(ctx, es); err != nil {
+	if err := tx.knowNumbers(ctx); err != nil {
 		a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
 		return a.err
 	}
@@ -345,24 +345,15 @@ var (
 	numberArg      = slices.Index(envelopeArgsOf, "entity_n")
 )
 
-// knowNumbers makes the number of each record es are about known to the
-// transaction (tx.entities; 0: it has none), numbering none: a record is
-// numbered when its binding, state or index terms are written, and the
-// bindings held are written first. The records a catch-up binds are
-// known already (ReadBindings, then numberHeld); the others are read
-// once a transaction each.
-func (tx *Tx) knowNumbers(ctx context.Context, es []Envelope) error {
-	if err := tx.writeBindings(ctx); err != nil {
-		return err
-	}
-	for _, e := range es {
-		if _, known := tx.entities[e.Entity]; !known {
-			if _, err := tx.entityNumber(ctx, e.Entity, false); err != nil {
-				return fmt.Errorf("the number of record %s: %w", e.Entity, err)
-			}
-		}
-	}
-	return nil
+// knowNumbers writes the bindings held, so that the records they number
+// are numbered before es are written: an envelope keeps the number of
+// its record that this transaction knows (tx.entities: the records it
+// read the bindings of, bound, or gave a state or index terms), and 0
+// otherwise, without a read of its own. Either is right (byEntity reads
+// both); a catch-up knows the records it binds (ReadBindings, then
+// numberHeld), so their envelopes are kept by number.
+func (tx *Tx) knowNumbers(ctx context.Context) error {
+	return tx.writeBindings(ctx)
 }
 
 // insertEnvelopes is the INSERT of n envelopes' rows.
