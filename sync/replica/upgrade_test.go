@@ -16,11 +16,16 @@ import (
 // index made by an older list of terms (the patients' postings gone), and
 // the envelopes indexed by state (before store 0009), their heads moved by
 // a trigger on insert (before store 0011), their bytes in their rows
-// (before store 0013, and so without 0014's marks of bytes freed).
+// (before store 0013, and so without 0014's marks of bytes freed), found
+// by entity alone (before store 0015).
 const downgrade = `
 DROP TRIGGER envelopes_bytes_discarded;
 DROP TRIGGER envelope_bytes_immutable;
 DROP TRIGGER envelopes_immutable;
+DROP INDEX envelopes_numbered;
+DROP INDEX envelopes_entity;
+ALTER TABLE envelopes DROP COLUMN entity_n;
+CREATE INDEX envelopes_entity ON envelopes (entity, lamport, device, seq);
 ALTER TABLE envelopes ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
 UPDATE envelopes SET raw = (SELECT raw FROM envelope_bytes WHERE n = body);
 ALTER TABLE envelopes DROP COLUMN body;

@@ -84,8 +84,9 @@ const envelopeColumns = `id, device, seq, lamport, entity, kind, scope, epoch, a
 	(SELECT raw FROM envelope_bytes WHERE n = body), state, reason, rule`
 
 // envelopeRow are the columns an envelope's row is written with: body
-// numbers its bytes' row in envelope_bytes.
-const envelopeRow = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, body, state, reason, rule`
+// numbers its bytes' row in envelope_bytes; entity_n is its record's
+// number when it is stored (0: none yet; store 0015, byEntity).
+const envelopeRow = `id, device, seq, lamport, entity, kind, scope, epoch, author, prev, hash, time, body, entity_n, state, reason, rule`
 
 // PutEnvelope stores e. It is idempotent: storing an envelope with the
 // same ID and Hash again returns (false, nil). A different envelope at a
@@ -100,12 +101,15 @@ func (tx *Tx) PutEnvelope(ctx context.Context, e Envelope) (inserted bool, err e
 		return false, err
 	}
 	op := "put envelope " + e.ID
+	if err := tx.knowNumbers(ctx); err != nil {
+		return false, wrap(op, err)
+	}
 	tx.unplaced.stored(e)
 	body, err := tx.bodies(ctx, 1)
 	if err != nil {
 		return false, wrap(op, err)
 	}
-	args[bodyArg] = body
+	args[bodyArg], args[numberArg] = body, tx.entities[e.Entity]
 	res, err := tx.tx.ExecContext(ctx, putEnvelopeQuery, args...)
 	if err != nil {
 		return false, wrap(op, err)
@@ -259,6 +263,10 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 	a.rows = a.rows[:0]
 	clear(a.ids)
 	clear(a.at)
+	if err := tx.knowNumbers(ctx); err != nil {
+		a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
+		return a.err
+	}
 	args := make([]any, 0, len(envelopeArgsOf)*addPages[0])
 	for len(es) > 0 {
 		n := pageOf(len(es))
@@ -273,7 +281,8 @@ func (tx *Tx) writeAdded(ctx context.Context) error {
 				a.err = err
 				return err
 			}
-			args[len(args)-len(envelopeArgsOf)+bodyArg] = body + int64(i)
+			row := args[len(args)-len(envelopeArgsOf):]
+			row[bodyArg], row[numberArg] = body+int64(i), tx.entities[e.Entity]
 		}
 		if _, err := tx.tx.ExecContext(ctx, inserts[n], args...); err != nil {
 			a.err = wrap(fmt.Sprintf("add envelopes %s…", es[0].ID), err)
@@ -328,11 +337,24 @@ const moveHeadQuery = `INSERT INTO heads (device, seq, hash, lamport) VALUES (?,
 	WHERE excluded.seq > heads.seq`
 
 // envelopeArgsOf names the values envelopeArgs gives for each envelope,
-// in envelopeRow's order; bodyArg is body's place among them.
+// in envelopeRow's order; bodyArg is body's place among them, numberArg
+// entity_n's.
 var (
 	envelopeArgsOf = strings.Split(envelopeRow, ", ")
 	bodyArg        = slices.Index(envelopeArgsOf, "body")
+	numberArg      = slices.Index(envelopeArgsOf, "entity_n")
 )
+
+// knowNumbers writes the bindings held, so that the records they number
+// are numbered before es are written: an envelope keeps the number of
+// its record that this transaction knows (tx.entities: the records it
+// read the bindings of, bound, or gave a state or index terms), and 0
+// otherwise, without a read of its own. Either is right (byEntity reads
+// both); a catch-up knows the records it binds (ReadBindings, then
+// numberHeld), so their envelopes are kept by number.
+func (tx *Tx) knowNumbers(ctx context.Context) error {
+	return tx.writeBindings(ctx)
+}
 
 // insertEnvelopes is the INSERT of n envelopes' rows.
 func insertEnvelopes(n int) string {
@@ -408,7 +430,7 @@ func envelopeArgs(args []any, e Envelope) ([]any, error) {
 		return nil, err
 	}
 	return append(args, e.ID, e.Device, seq, lamport, e.Entity, e.Kind, e.Scope, e.Epoch,
-		e.Author, e.Prev, e.Hash, e.Time, int64(0), e.State, e.Reason, ruleOf(e.State, e.Rule)), nil
+		e.Author, e.Prev, e.Hash, e.Time, int64(0), int64(0), e.State, e.Reason, ruleOf(e.State, e.Rule)), nil
 }
 
 // Placed reports whether an envelope with this id, or one at this place
@@ -725,11 +747,27 @@ func (tx *Tx) EnvelopesAfter(ctx context.Context, device string, seq uint64, lim
 // EnvelopesForEntity returns every envelope about one entity in Lamport
 // order (then device, then seq): the order in which they are applied.
 func (tx *Tx) EnvelopesForEntity(ctx context.Context, entity string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, "envelopes for "+entity, forEntityQuery, entity)
+	return tx.envelopeList(ctx, "envelopes for "+entity, forEntityQuery, idKey(entity), entity)
 }
 
-const forEntityQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ?
-	ORDER BY lamport, device, seq`
+var forEntityQuery = byEntity(envelopeColumns, "", "lamport, device, seq")
+
+// byEntity is the query of cols of the envelopes about one record, where
+// also more (conditions of ?3 on), in order (none: ""): those stored once the record
+// had a number, through their number (envelopes_numbered), and the
+// others through their entity (envelopes_entity; store 0015). Its
+// arguments are the record's key in entity_numbers (idKey) and its id;
+// a row is selected only with that id, whatever its number says.
+func byEntity(cols, more, order string) string {
+	q := `SELECT ` + cols + ` FROM envelopes
+		WHERE entity_n = (SELECT n FROM entity_numbers WHERE id = ?1) AND entity_n != 0 AND entity = ?2` + more + `
+	UNION ALL
+	SELECT ` + cols + ` FROM envelopes WHERE entity_n = 0 AND entity = ?2` + more
+	if order != "" {
+		q += ` ORDER BY ` + order
+	}
+	return q
+}
 
 // EachEnvelope calls fn with every envelope, by device then seq, without
 // holding them all in memory; it stops at fn's first error and returns it.

@@ -15,6 +15,23 @@ import (
 // the Medihaven of that version, and opens it: Open brings it up to date.
 func openOld(t *testing.T, version int, rows string) *DB {
 	t.Helper()
+	db, err := Open(t.Context(), oldFile(t, version, rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	// The triggers an old store was migrated with are the store's own
+	// (schemacheck.go: no false alarm).
+	if got := db.TakeSchemaAltered(); len(got) > 0 {
+		t.Errorf("a store of version %d migrated: its triggers %v are taken for altered", version, got)
+	}
+	return db
+}
+
+// oldFile makes a profile at schema version, with rows (SQL) written by
+// the Medihaven of that version, and returns its path, not opened.
+func oldFile(t *testing.T, version int, rows string) string {
+	t.Helper()
 	ms, err := migrations()
 	if err != nil {
 		t.Fatal(err)
@@ -33,17 +50,7 @@ func openOld(t *testing.T, version int, rows string) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	// The triggers an old store was migrated with are the store's own
-	// (schemacheck.go: no false alarm).
-	if got := db.TakeSchemaAltered(); len(got) > 0 {
-		t.Errorf("a store of version %d migrated: its triggers %v are taken for altered", version, got)
-	}
-	return db
+	return path
 }
 
 // TestMigrationNumbersRecords: a profile made before migration 0006 keeps

@@ -34,16 +34,16 @@ func (tx *Tx) ChainTip(ctx context.Context, device string) (Tip, bool, error) {
 }
 
 // AboutFrom returns the envelopes of kind about entity that device wrote,
-// in seq order, through the entity index: e.g. the key grants one
-// workstation wrote to one member, without reading its whole chain.
+// in seq order, through the indexes of the entity's envelopes (byEntity):
+// e.g. the key grants one workstation wrote to one member, without
+// reading its whole chain.
 func (tx *Tx) AboutFrom(ctx context.Context, entity, device, kind string) ([]Envelope, error) {
-	return tx.envelopeList(ctx, kind+" envelopes of "+device+" about "+entity, aboutFromQuery, entity, device, kind)
+	return tx.envelopeList(ctx, kind+" envelopes of "+device+" about "+entity, aboutFromQuery, idKey(entity), entity, device, kind)
 }
 
-// The unary + keeps SQLite on the entity index: by (device, seq) it would
-// read the device's whole chain.
-const aboutFromQuery = `SELECT ` + envelopeColumns + ` FROM envelopes WHERE entity = ? AND +device = ? AND +kind = ?
-	ORDER BY seq`
+// The unary + keeps SQLite on the entity's indexes: by (device, seq) it
+// would read the device's whole chain.
+var aboutFromQuery = byEntity(envelopeColumns, ` AND +device = ?3 AND +kind = ?4`, "seq")
 
 // GrantAbout is what a key grant's clear header says: who wrote it, which
 // scope epoch it carries, and whether it was applied.
@@ -55,12 +55,13 @@ type GrantAbout struct {
 }
 
 // GrantsAbout returns the headers of every key grant addressed to member
-// (a grant is about its recipient), through the entity index.
+// (a grant is about its recipient), in no order, through the indexes of
+// its envelopes (byEntity).
 func (tx *Tx) GrantsAbout(ctx context.Context, member string) ([]GrantAbout, error) {
 	if err := tx.writeAdded(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := tx.tx.QueryContext(ctx, grantsAboutQuery, member)
+	rows, err := tx.tx.QueryContext(ctx, grantsAboutQuery, idKey(member), member)
 	if err != nil {
 		return nil, wrap("key grants to "+member, err)
 	}
@@ -76,4 +77,4 @@ func (tx *Tx) GrantsAbout(ctx context.Context, member string) ([]GrantAbout, err
 	return out, wrap("key grants to "+member, rows.Err())
 }
 
-const grantsAboutQuery = `SELECT author, scope, epoch, state FROM envelopes WHERE entity = ? AND +kind = 'grant'`
+var grantsAboutQuery = byEntity("author, scope, epoch, state", ` AND +kind = 'grant'`, "")
