@@ -175,7 +175,7 @@ func (rec AuditRecord) shown() AuditRecord {
 // reading the audit log would: the log showed "changed a heads-seen
 // record". "Saved", for the header does not say whether the record is new.
 var kindWords = map[string]string{
-	"addendum": "addendum to a note", "allergy": "allergy", "appointment": "appointment",
+	"addendum": "addendum to a note", "allergy": "allergy", "appointment": "appointment", "audit": "audit record",
 	"audit-key": "audit key", "availability": "working hours and days off", "clinic": "clinic details",
 	"confirms": "colleagues confirming each other", "desk-settings": "front-desk settings",
 	"device-move": "workstation moved", "encounter": "visit", "enroll": "workstation joining",

@@ -377,11 +377,17 @@ func (y *Syncer) report(ps ...replica.Problem) {
 	forked := ""
 	if own := y.ownDeviceID(); own != "" {
 		for _, p := range ps {
-			// This workstation's own events are never refused here: one
-			// of its device that is, was written elsewhere.
-			if p.OwnDevice || p.Device == own {
+			// An event of this device that this workstation did not
+			// write was written elsewhere; one it wrote may be refused
+			// later, when what arrives judges it again (its writer
+			// revoked before she wrote it, a role changed).
+			switch {
+			case p.OwnDevice:
 				forked = fmt.Sprintf("Event %d of this workstation's own chain was written elsewhere and refused (%s). "+
 					"Your own records are kept; tell your administrator.", p.Seq, p.Reason)
+			case p.Device == own:
+				forked = fmt.Sprintf("Event %d written on this workstation was refused by the clinic's rules (%s): "+
+					"it changed nothing on any workstation. Tell your administrator.", p.Seq, p.Reason)
 			}
 		}
 		if r, err := y.ws.Replica(); err == nil && r.OwnForked() {
