@@ -266,3 +266,46 @@ func TestArchiveOrderWithinASecond(t *testing.T) {
 		})
 	}
 }
+
+// TestArchiveReadWhileLive (CI, session 29:
+// TestChatRoomCrossingOverTheNetwork): on connecting, a workstation reads
+// the room's archive while the room goes on live. A colleague's first
+// message heard live, her second read from the archive page that holds
+// both (stamped to the second, before the first's arrival here): the
+// second showed above the first. The page keeps the archive's order after
+// what it holds.
+func TestArchiveReadWhileLive(t *testing.T) {
+	c := apptest.NewClinic(t)
+	recep, phys := newOrderEnds(t, c)
+	t0 := time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC)
+	c.Clock.Set(t0.Add(100 * time.Millisecond))
+	first := recep.say(t, "Room 3 is free")
+	c.Clock.Set(t0.Add(200 * time.Millisecond))
+	second := recep.say(t, "Mr Pemberton is waiting")
+	// The first heard live at .900; then the archive's page with both,
+	// each stamped 08:30:00.
+	c.Clock.Set(t0.Add(900 * time.Millisecond))
+	phys.receive(t, first)
+	c.Clock.Set(t0.Add(950 * time.Millisecond))
+	page := []xmpp.Message{first, second}
+	for i := range page {
+		page[i].Delay, page[i].Archived = t0, true
+	}
+	if _, err := keepPage(page, time.Time{}, func(m xmpp.Message) (time.Time, error) {
+		_, at, err := phys.chat.take(context.Background(), phys.r, phys.devs, testRoom, testDomain, m)
+		return at, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := phys.chat.History(context.Background(), Room)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown []string
+	for _, m := range h {
+		shown = append(shown, m.Text)
+	}
+	if want := []string{"Room 3 is free", "Mr Pemberton is waiting"}; fmt.Sprint(shown) != fmt.Sprint(want) {
+		t.Errorf("the physician reads the room as %q; the room's order is %q", shown, want)
+	}
+}

@@ -65,7 +65,7 @@ func (c hooks) Message(ctx context.Context, y *netsync.Syncer, m xmpp.Message) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, app.ErrLocked) {
+	if _, _, err := c.s.receiveChat(ctx, y, m); err != nil && !errors.Is(err, app.ErrLocked) {
 		y.NoteError(err)
 	}
 }
@@ -182,16 +182,17 @@ func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 			return err
 		}
 		var last time.Time
+		keep := func(m xmpp.Message) (time.Time, error) {
+			_, at, err := s.receiveChat(ctx, y, m)
+			return at, err
+		}
 		for range 1000 {
 			page, err := xs.Archive(ctx, a.archive, after, xmpp.MaxArchivePage)
 			if err != nil {
 				return fmt.Errorf("chat: recover the chat history from the server: %w", err)
 			}
-			last = inArchiveOrder(page.Messages, last)
-			for _, m := range page.Messages {
-				if _, err := s.receiveChat(ctx, y, m); err != nil {
-					return err
-				}
+			if last, err = keepPage(page.Messages, last, keep); err != nil {
+				return err
 			}
 			if page.Last != "" {
 				after = page.Last
@@ -205,6 +206,28 @@ func (s *Service) recoverChat(ctx context.Context, y *netsync.Syncer, xs *xmpp.S
 		}
 	}
 	return nil
+}
+
+// keepPage keeps one page of an archive, in the archive's order, with
+// keep (which returns the time the message holds here, new or held
+// before); last is the stamp before the page, and it returns the page's
+// last. A message held before (heard live while the archive was read, as
+// on every connection) holds its place: those after it in the archive come
+// after it, though the archive stamped them to the second (CI, session 29:
+// a colleague's second message, read from the archive, showed above her
+// first, heard live in the same second).
+func keepPage(msgs []xmpp.Message, last time.Time, keep func(xmpp.Message) (time.Time, error)) (time.Time, error) {
+	for i := range msgs {
+		last = inArchiveOrder(msgs[i:i+1], last)
+		at, err := keep(msgs[i])
+		if err != nil {
+			return last, err
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	return last, nil
 }
 
 // inArchiveOrder keeps the archive's order among messages it stamped
@@ -232,32 +255,46 @@ func bareOf(addr string) string {
 }
 
 // receiveChat turns one XMPP message (live, offline or archived) into a
-// kept chat message. It reports whether the message was new and kept.
-func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, error) {
+// kept chat message. It reports whether the message was new and kept, and
+// the time it holds here (zero when it is not for this workstation).
+func (s *Service) receiveChat(ctx context.Context, y *netsync.Syncer, m xmpp.Message) (bool, time.Time, error) {
 	r, err := s.c.Replica()
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	device, _ := y.DeviceOf(m.Sender)
 	devs, err := s.senderDevices(ctx, r, device)
 	if err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
-	return s.arrive(ctx, r, devs, y.ChatRoom(), y.Domain(), m)
+	return s.take(ctx, r, devs, y.ChatRoom(), y.Domain(), m)
 }
 
 // arrive reads m as it arrives now, with devs the staff's devices, and
 // keeps it; it reports whether the message was new and kept.
 func (s *Service) arrive(ctx context.Context, r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message) (bool, error) {
+	kept, _, err := s.take(ctx, r, devs, room, domain, m)
+	return kept, err
+}
+
+// take is arrive, and says the time m holds here, new or kept before.
+func (s *Service) take(ctx context.Context, r *replica.Replica, devs staffDevices, room, domain string, m xmpp.Message) (bool, time.Time, error) {
 	now := s.c.Now()
 	c := readChat(r, devs, room, domain, m, now)
 	c.live = c.At.Equal(now) // no server's time believed: admit stamps it
 	if c.Key == "" {
-		return false, nil // a room message encrypted before this member joined: not for us
+		return false, time.Time{}, nil // a room message encrypted before this member joined: not for us
 	}
 	kept, changed, err := s.keepChatNew(ctx, r, c)
 	if err != nil {
-		return false, fmt.Errorf("chat: keep a chat message: %w", err)
+		return false, time.Time{}, fmt.Errorf("chat: keep a chat message: %w", err)
+	}
+	var at time.Time
+	if err := s.withCache(ctx, r, func(cc *chatCache) error {
+		at = cc.msgs[c.Key].At
+		return nil
+	}); err != nil {
+		return false, time.Time{}, err
 	}
 	if changed {
 		scope := Sent // only the line of what was not kept changed: nothing to notify
@@ -266,7 +303,7 @@ func (s *Service) arrive(ctx context.Context, r *replica.Replica, devs staffDevi
 		}
 		s.c.Changed(replica.Changed{ID: c.Conversation, Kind: Kind, Scope: scope})
 	}
-	return kept, nil
+	return kept, at, nil
 }
 
 // readChat decides who sent m, in which conversation, and whether it is
