@@ -2,6 +2,7 @@ package netsync
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"sync"
 	"time"
@@ -29,10 +30,12 @@ const (
 	// headItem is the node's one item.
 	headItem = "current"
 	// maxHeadAccounts bounds the accounts whose heads are read per
-	// connect, headReaders how many at once, headReadTimeout each.
+	// connect, headReaders how many at once, headReadTimeout each try,
+	// headReadTries a head at most.
 	maxHeadAccounts = 256
 	headReaders     = 4
 	headReadTimeout = 5 * time.Second
+	headReadTries   = 3
 )
 
 // pepHead is what this workstation last kept on its PEP node, under
@@ -80,10 +83,7 @@ func (y *Syncer) readHeads(xs *xmpp.Session) {
 		go func() {
 			defer wg.Done()
 			for account := range accounts {
-				ctx, cancel := context.WithTimeout(y.ctx, headReadTimeout)
-				text, err := xs.PEPItem(ctx, account+"@"+y.cfg.Domain, HeadNode, headItem)
-				cancel()
-				if err == nil {
+				if text, ok := y.readHead(xs, account); ok {
 					y.pepHeadOf(account, text)
 				}
 			}
@@ -160,4 +160,29 @@ func (y *Syncer) headAccounts() []string {
 		}
 	}
 	return out
+}
+
+// readHead reads the head on account's PEP node: again, up to
+// headReadTries in all, when the server did not answer in time or the
+// read failed on the way (a loaded server: CI, session 29, a physician's
+// workstation started while the receptionist's was off never heard of
+// her last change), never when the account keeps no head.
+func (y *Syncer) readHead(xs *xmpp.Session, account string) (string, bool) {
+	for range headReadTries {
+		ctx, cancel := context.WithTimeout(y.ctx, headReadTimeout)
+		text, err := xs.PEPItem(ctx, account+"@"+y.cfg.Domain, HeadNode, headItem)
+		cancel()
+		switch {
+		case err == nil:
+			return text, true
+		case errors.Is(err, xmpp.ErrNoPEPItem), y.ctx.Err() != nil:
+			return "", false
+		}
+		select {
+		case <-xs.Done():
+			return "", false
+		default:
+		}
+	}
+	return "", false
 }
