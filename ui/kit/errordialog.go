@@ -26,5 +26,6 @@ func ShowError(title, message string, win fyne.Window) *ConfirmDialog {
 	msg.Wrapping = fyne.TextWrapWord
 	icon := widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
 	content := container.NewBorder(nil, nil, container.NewVBox(icon), nil, AtLeast(380, 0, msg))
+	// no Back: a failure has no one opener; the keyboard goes back to what had it as it showed (nothing, after a button: see the report of h-uxb29).
 	return Notice{Title: title, Content: content}.Show(win)
 }
