@@ -59,3 +59,29 @@ func TestConfirmGivesTheKeyboardBack(t *testing.T) {
 		})
 	}
 }
+
+// TestQuestionFromAFieldGivesItBack: a question asked by Enter in a field
+// (the booking's "Book in the past?") gives the keyboard back to the
+// field, not to its Back (the form's Book): the keyboard is where the
+// receptionist left it.
+func TestQuestionFromAFieldGivesItBack(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	book := widget.NewButton("Book", nil)
+	field := widget.NewEntry()
+	field.OnSubmitted = func(string) {
+		Confirm{Title: "Book in the past?", Message: "Really", Yes: "Book anyway", Back: book}.Show(w)
+	}
+	w.SetContent(container.NewVBox(field, book))
+	w.Resize(fyne.NewSize(600, 400))
+	c := w.Canvas()
+	c.Focus(field)
+	field.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if c.Overlays().Top() == nil {
+		t.Fatal("Enter in the field asked nothing")
+	}
+	c.Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if got := c.Focused(); got != field {
+		t.Errorf("after Esc the keyboard is on %v; want the field that asked", got)
+	}
+}
