@@ -304,7 +304,7 @@ func (s *auditScreen) runVerify() {
 func (s *auditScreen) export(ext string, back fyne.Focusable) {
 	f, err := s.filter()
 	if err != nil {
-		kit.ShowError("Could not export the audit log", kit.ErrorText(err), s.win)
+		kit.ShowError("Could not export the audit log", kit.ErrorText(err), s.win).Back(back)
 		return
 	}
 	name := "audit-" + time.Now().Format("2006-01-02")
@@ -315,7 +315,7 @@ func (s *auditScreen) export(ext string, back fyne.Focusable) {
 	}
 	kit.ChooseSaveDialog(s.win)(name, func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
+			kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win).Back(back)
 			return
 		}
 		if w == nil {
@@ -329,7 +329,7 @@ func (s *auditScreen) export(ext string, back fyne.Focusable) {
 			return struct{}{}, s.d.ExportAuditFHIR(ctx, w, f)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
+				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win).Back(back)
 				return
 			}
 			kit.Notice{Title: "Exported", Message: "The audit log was saved to " + w.URI().Path() +

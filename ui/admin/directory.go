@@ -349,7 +349,7 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember, back fyne.Focusa
 			return struct{}{}, s.d.RevokeMember(ctx, m.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not revoke "+m.Name, kit.ErrorText(err), s.win)
+				kit.ShowError("Could not revoke "+m.Name, kit.ErrorText(err), s.win).Back(back)
 			}
 			s.refresh()
 		})

@@ -133,7 +133,7 @@ func (l *waitingList) askCode(j app.Joiner, back fyne.Focusable) {
 			return struct{}{}, l.d.Approve(ctx, j.Fingerprint, typed)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not approve "+j.Name, kit.ErrorText(err), l.win)
+				kit.ShowError("Could not approve "+j.Name, kit.ErrorText(err), l.win).Back(back)
 			}
 			l.refresh()
 		})
@@ -152,7 +152,7 @@ func (l *waitingList) confirmRefuse(j app.Joiner, back fyne.Focusable) {
 			return struct{}{}, l.d.Refuse(ctx, j.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not refuse "+j.Name+"'s request", kit.ErrorText(err), l.win)
+				kit.ShowError("Could not refuse "+j.Name+"'s request", kit.ErrorText(err), l.win).Back(back)
 			}
 			l.refresh()
 		})
@@ -191,7 +191,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, back fyne.Focusable, do
 			return struct{}{}, d.ChangeRole(ctx, m.Fingerprint, role)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not change "+m.Name+"'s role", kit.ErrorText(err), w)
+				kit.ShowError("Could not change "+m.Name+"'s role", kit.ErrorText(err), w).Back(back)
 			}
 			done()
 		})

@@ -238,7 +238,7 @@ func (s *securityScreen) save() {
 func (s *securityScreen) split() {
 	k, err := strconv.Atoi(s.threshold.Text)
 	if err != nil {
-		kit.ShowError("Could not set up recovery", "Type how many administrators are needed, e.g. 2.", s.win)
+		kit.ShowError("Could not set up recovery", "Type how many administrators are needed, e.g. 2.", s.win).Back(s.splitBtn)
 		return
 	}
 	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done(s.splitBtn, "Could not set up recovery", "Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
@@ -247,7 +247,7 @@ func (s *securityScreen) split() {
 func (s *securityScreen) release() {
 	to := s.pick(s.admins)
 	if to == "" {
-		kit.ShowError("Could not release the shares", "Choose the administrator who coordinates the recovery.", s.win)
+		kit.ShowError("Could not release the shares", "Choose the administrator who coordinates the recovery.", s.win).Back(s.releaseBtn)
 		return
 	}
 	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done(s.releaseBtn, "Could not release the shares", "Your shares were released."))
@@ -256,7 +256,7 @@ func (s *securityScreen) release() {
 func (s *securityScreen) recoverKeys() {
 	to := s.pick(s.receivers)
 	if to == "" {
-		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win)
+		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win).Back(s.recoverBtn)
 		return
 	}
 	kit.Confirm{Title: "Recover the keys?", Message: "The clinic's patient keys will be handed to " + s.receivers.Selected +
@@ -268,7 +268,7 @@ func (s *securityScreen) recoverKeys() {
 			func(h recovery.Handover, err error) {
 				title, text, failed := recoveryOutcome(h, err)
 				if failed {
-					kit.ShowError("Could not recover the keys", text, s.win)
+					kit.ShowError("Could not recover the keys", text, s.win).Back(s.recoverBtn)
 				} else {
 					kit.Notice{Title: title, Message: text, Back: s.recoverBtn}.Show(s.win)
 				}
@@ -304,7 +304,7 @@ func (s *securityScreen) do(work func(context.Context) error, done func(error)) 
 func (s *securityScreen) done(back fyne.Focusable, failed, ok string) func(error) {
 	return func(err error) {
 		if err != nil {
-			kit.ShowError(failed, kit.ErrorText(err), s.win)
+			kit.ShowError(failed, kit.ErrorText(err), s.win).Back(back)
 		} else {
 			kit.Notice{Title: "Done", Message: ok, Back: back}.Show(s.win)
 		}

@@ -401,7 +401,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo, back fyne.Focusable) {
 			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win)
+				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win).Back(back)
 			}
 			s.refresh()
 		})

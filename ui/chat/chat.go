@@ -615,7 +615,7 @@ func (p *panel) showPatient(mrn string, back fyne.Focusable) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win)
+			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win).Back(back)
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), kit.DayText(pt.Birth), pt.MRN))
@@ -643,7 +643,7 @@ func (p *panel) openChart(r ChartReader, pt app.Patient, back fyne.Focusable) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			kit.ShowError("Could not open the chart", kit.ErrorText(err), p.win)
+			kit.ShowError("Could not open the chart", kit.ErrorText(err), p.win).Back(back)
 			return
 		}
 		var b strings.Builder

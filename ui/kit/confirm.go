@@ -171,6 +171,16 @@ func (cd *ConfirmDialog) show() {
 	cd.win.Canvas().Focus(cd.def)
 }
 
+// Back gives f the keyboard when cd closes, if nothing had it as cd
+// showed: Confirm.Back for a dialog shown by ShowError, whose failure the
+// button that asked ran into.
+func (cd *ConfirmDialog) Back(f fyne.Focusable) *ConfirmDialog {
+	if cd.back == nil {
+		cd.back = f
+	}
+	return cd
+}
+
 // Resize sizes the dialog.
 func (cd *ConfirmDialog) Resize(s fyne.Size) { cd.d.Resize(s) }
 

@@ -14,20 +14,22 @@ import (
 // it (Esc, an answer). Fyne's Button.Tapped unfocuses before it runs
 // OnTapped (v2.8.1, widget/button.go: "the focus manager won't get this
 // Tap"), so what had the keyboard as the dialog showed was nothing; the
-// button that opens it names itself (Confirm.Back). A Notice alike.
+// button that opens it names itself (Confirm.Back). A Notice alike, and an
+// error (ShowError(…).Back).
 func TestConfirmGivesTheKeyboardBack(t *testing.T) {
 	esc := &fyne.KeyEvent{Name: fyne.KeyEscape}
 	space := &fyne.KeyEvent{Name: fyne.KeySpace}
 	enter := &fyne.KeyEvent{Name: fyne.KeyReturn}
 	for _, tc := range []struct {
-		name   string
-		notice bool
-		close  *fyne.KeyEvent
+		name  string
+		kind  string
+		close *fyne.KeyEvent
 	}{
-		{"confirm, Esc", false, esc},
-		{"confirm, Enter on no", false, enter},
-		{"notice, Esc", true, esc},
-		{"notice, Enter", true, enter},
+		{"confirm, Esc", "confirm", esc},
+		{"confirm, Enter on no", "confirm", enter},
+		{"notice, Esc", "notice", esc},
+		{"notice, Enter", "notice", enter},
+		{"error, Esc", "error", esc},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			test.NewTempApp(t)
@@ -35,11 +37,14 @@ func TestConfirmGivesTheKeyboardBack(t *testing.T) {
 			other := widget.NewButton("Other", nil)
 			w := test.NewTempWindow(t, widget.NewLabel(""))
 			open = widget.NewButton("Entered in error", func() {
-				if tc.notice {
+				switch tc.kind {
+				case "notice":
 					Notice{Title: "Said", Message: "Something", Back: open}.Show(w)
-					return
+				case "error":
+					ShowError("Could not do it", "the server did not answer", w).Back(open)
+				default:
+					Confirm{Title: "Sure?", Message: "Really", Yes: "Yes", Back: open}.Show(w)
 				}
-				Confirm{Title: "Sure?", Message: "Really", Yes: "Yes", Back: open}.Show(w)
 			})
 			w.SetContent(container.NewVBox(other, open))
 			w.Resize(fyne.NewSize(600, 400))
