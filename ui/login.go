@@ -338,6 +338,7 @@ func (ws *Workstation) submitLogin(ls *loginScreen) {
 			// back (app StoreAltered): said plainly, once, at login.
 			if sa, ok := s.(StoreAltered); ok {
 				if msg := sa.StoreAltered(); msg != "" {
+					// no Back: shown by the login over the new shell, not by a button; closing it leaves the keyboard where the shell put it.
 					kit.Notice{Title: alteredTitle, Close: "Close", Content: alteredBody(msg)}.Show(ws.win)
 				}
 			}

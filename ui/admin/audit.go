@@ -90,8 +90,9 @@ func NewAudit(c Changes, w fyne.Window) fyne.CanvasObject {
 	s.verify = widget.NewButtonWithIcon("Check the log is intact", theme.ConfirmIcon(), s.runVerify)
 	s.verdict = newNote("")
 	s.verdict.Hide()
-	csvBtn := widget.NewButtonWithIcon("Export CSV", theme.DocumentSaveIcon(), func() { s.export("csv") })
-	fhirBtn := widget.NewButtonWithIcon("Export FHIR", theme.DocumentSaveIcon(), func() { s.export("json") })
+	var csvBtn, fhirBtn *widget.Button
+	csvBtn = widget.NewButtonWithIcon("Export CSV", theme.DocumentSaveIcon(), func() { s.export("csv", csvBtn) })
+	fhirBtn = widget.NewButtonWithIcon("Export FHIR", theme.DocumentSaveIcon(), func() { s.export("json", fhirBtn) })
 	actions := container.NewHBox(s.verify, csvBtn, fhirBtn)
 
 	s.status = widget.NewLabel("Loading…")
@@ -298,11 +299,12 @@ func (s *auditScreen) runVerify() {
 	})
 }
 
-// export asks where to save and writes the filtered log as CSV or FHIR JSON.
-func (s *auditScreen) export(ext string) {
+// export asks where to save and writes the filtered log as CSV or FHIR
+// JSON; back, the button, gets the keyboard when the saved notice closes.
+func (s *auditScreen) export(ext string, back fyne.Focusable) {
 	f, err := s.filter()
 	if err != nil {
-		kit.ShowError("Could not export the audit log", kit.ErrorText(err), s.win)
+		kit.ShowError("Could not export the audit log", kit.ErrorText(err), s.win).Back(back)
 		return
 	}
 	name := "audit-" + time.Now().Format("2006-01-02")
@@ -313,7 +315,7 @@ func (s *auditScreen) export(ext string) {
 	}
 	kit.ChooseSaveDialog(s.win)(name, func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
+			kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win).Back(back)
 			return
 		}
 		if w == nil {
@@ -327,11 +329,11 @@ func (s *auditScreen) export(ext string) {
 			return struct{}{}, s.d.ExportAuditFHIR(ctx, w, f)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win)
+				kit.ShowError("Could not export the audit log", "The export was not written: "+kit.ErrorText(err), s.win).Back(back)
 				return
 			}
 			kit.Notice{Title: "Exported", Message: "The audit log was saved to " + w.URI().Path() +
-				". It names staff and patients by MRN: keep it as carefully as the records."}.Show(s.win)
+				". It names staff and patients by MRN: keep it as carefully as the records.", Back: back}.Show(s.win)
 		})
 	})
 }

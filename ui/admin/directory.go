@@ -319,11 +319,11 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	rd, canChange := s.role, s.role != nil
 	if (m.Active || len(m.HeldBy) > 0 && m.Revoked.IsZero()) && m.Fingerprint != s.d.Fingerprint() {
 		revoke.Show()
-		revoke.OnTapped = func() { s.confirmRevoke(m) }
+		revoke.OnTapped = func() { s.confirmRevoke(m, revoke) }
 		if canChange {
 			roleBtn.Show()
 			roleBtn.OnTapped = func() {
-				changeRole(rd, roleHolder{Fingerprint: m.Fingerprint, Name: m.Name, Role: m.Role}, s.win, s.refresh)
+				changeRole(rd, roleHolder{Fingerprint: m.Fingerprint, Name: m.Name, Role: m.Role}, s.win, roleBtn, s.refresh)
 			}
 		}
 	} else {
@@ -334,11 +334,13 @@ func (s *directoryScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
+// confirmRevoke asks before revoking m; back (the row's Revoke) gets the
+// keyboard when the question closes.
+func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember, back fyne.Focusable) {
 	msg := newNote(fmt.Sprintf("%s (%s) will be locked out of the clinic on every workstation: "+
 		"anything their workstation writes from now on is refused, and every key they held is replaced by a new one they do not get. "+
 		"This cannot be undone; to come back they need a new registration token.", m.Name, m.Role.Title()))
-	kit.Confirm{Title: "Revoke " + m.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Revoke access", Danger: true, Answer: func(ok bool) {
+	kit.Confirm{Title: "Revoke " + m.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Revoke access", Danger: true, Back: back, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -347,7 +349,7 @@ func (s *directoryScreen) confirmRevoke(m appadmin.StaffMember) {
 			return struct{}{}, s.d.RevokeMember(ctx, m.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not revoke "+m.Name, kit.ErrorText(err), s.win)
+				kit.ShowError("Could not revoke "+m.Name, kit.ErrorText(err), s.win).Back(back)
 			}
 			s.refresh()
 		})

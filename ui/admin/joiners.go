@@ -93,11 +93,13 @@ func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
 	key := widget.NewLabelWithStyle("Key "+groupsOf4(j.Fingerprint, 16), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	code := widget.NewLabelWithStyle(j.Code, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
 	code.SizeName = theme.SizeNameSubHeadingText
-	refuse := widget.NewButtonWithIcon("Refuse…", theme.CancelIcon(), func() { l.confirmRefuse(j) })
+	var refuse *widget.Button
+	refuse = widget.NewButtonWithIcon("Refuse…", theme.CancelIcon(), func() { l.confirmRefuse(j, refuse) })
 	refuse.Importance = widget.DangerImportance
 	var action fyne.CanvasObject
 	if j.Err == nil {
-		approve := widget.NewButtonWithIcon("Approve…", theme.ConfirmIcon(), func() { l.askCode(j) })
+		var approve *widget.Button
+		approve = widget.NewButtonWithIcon("Approve…", theme.ConfirmIcon(), func() { l.askCode(j, approve) })
 		approve.Importance = widget.HighImportance
 		action = container.NewHBox(approve, refuse)
 	} else {
@@ -112,8 +114,8 @@ func (l *waitingList) row(j app.Joiner) fyne.CanvasObject {
 }
 
 // askCode asks for the code the newcomer reads from their screen, and
-// approves when it matches.
-func (l *waitingList) askCode(j app.Joiner) {
+// approves when it matches; back gets the keyboard when it closes.
+func (l *waitingList) askCode(j app.Joiner, back fyne.Focusable) {
 	entry := kit.NewEntry()
 	entry.SetPlaceHolder("the six digits they read")
 	msg := newNote(fmt.Sprintf("Ask %s to read the code on their screen, and type it here. "+
@@ -122,7 +124,7 @@ func (l *waitingList) askCode(j app.Joiner) {
 	// Enter in the code field approves: the code they read is the check.
 	var d *kit.ConfirmDialog
 	entry.OnSubmitted = func(string) { d.Answer(true) }
-	d = kit.Confirm{Title: "Approve " + j.Name + "?", Content: kit.AtLeast(420, 0, form), Yes: "Approve", Answer: func(ok bool) {
+	d = kit.Confirm{Title: "Approve " + j.Name + "?", Content: kit.AtLeast(420, 0, form), Yes: "Approve", Back: back, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -131,7 +133,7 @@ func (l *waitingList) askCode(j app.Joiner) {
 			return struct{}{}, l.d.Approve(ctx, j.Fingerprint, typed)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not approve "+j.Name, kit.ErrorText(err), l.win)
+				kit.ShowError("Could not approve "+j.Name, kit.ErrorText(err), l.win).Back(back)
 			}
 			l.refresh()
 		})
@@ -139,10 +141,10 @@ func (l *waitingList) askCode(j app.Joiner) {
 	l.win.Canvas().Focus(entry)
 }
 
-func (l *waitingList) confirmRefuse(j app.Joiner) {
+func (l *waitingList) confirmRefuse(j app.Joiner, back fyne.Focusable) {
 	msg := newNote(fmt.Sprintf("%s's request is refused and the token they used is revoked, so nobody can join with it. "+
 		"Their screen says so. If they should join after all, issue them a new token.", j.Name))
-	kit.Confirm{Title: "Refuse " + j.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Refuse and revoke the token", Danger: true, Answer: func(ok bool) {
+	kit.Confirm{Title: "Refuse " + j.Name + "?", Content: kit.AtLeast(420, 0, msg), Yes: "Refuse and revoke the token", Danger: true, Back: back, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -150,7 +152,7 @@ func (l *waitingList) confirmRefuse(j app.Joiner) {
 			return struct{}{}, l.d.Refuse(ctx, j.Fingerprint)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not refuse "+j.Name+"'s request", kit.ErrorText(err), l.win)
+				kit.ShowError("Could not refuse "+j.Name+"'s request", kit.ErrorText(err), l.win).Back(back)
 			}
 			l.refresh()
 		})
@@ -164,8 +166,9 @@ type roleHolder struct {
 }
 
 // changeRole asks which role to give member m, says what changes with it,
-// and changes it; done runs after (on the UI goroutine).
-func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
+// and changes it; done runs after (on the UI goroutine). back gets the
+// keyboard when the question closes.
+func changeRole(d RoleDesk, m roleHolder, w fyne.Window, back fyne.Focusable, done func()) {
 	var titles []string
 	byTitle := map[string]roles.Role{}
 	for _, r := range roles.All {
@@ -179,7 +182,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 		"the keys of what they no longer do are replaced by new ones they do not get (as when revoking), "+
 		"so they keep only what they could read before. Their screens change when they next unlock.", m.Name, m.Role.Title()))
 	body := container.NewVBox(msg, pick)
-	kit.Confirm{Title: "Change " + m.Name + "'s role?", Content: kit.AtLeast(440, 0, body), Yes: "Change role", Answer: func(ok bool) {
+	kit.Confirm{Title: "Change " + m.Name + "'s role?", Content: kit.AtLeast(440, 0, body), Yes: "Change role", Back: back, Answer: func(ok bool) {
 		role, chosen := byTitle[pick.Selected]
 		if !ok || !chosen {
 			return
@@ -188,7 +191,7 @@ func changeRole(d RoleDesk, m roleHolder, w fyne.Window, done func()) {
 			return struct{}{}, d.ChangeRole(ctx, m.Fingerprint, role)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not change "+m.Name+"'s role", kit.ErrorText(err), w)
+				kit.ShowError("Could not change "+m.Name+"'s role", kit.ErrorText(err), w).Back(back)
 			}
 			done()
 		})

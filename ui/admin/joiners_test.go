@@ -117,7 +117,7 @@ func TestChangeRoleDialog(t *testing.T) {
 	m := roleHolder{Fingerprint: "bbbb000000000000000000000000000000000000", Name: "Rita Reception", Role: roles.Receptionist}
 	done := make(chan struct{}, 1)
 	w := newWindow(t, func(fyne.Window) fyne.CanvasObject { return widget.NewLabel("directory") })
-	locked(func() { changeRole(f, m, w, func() { done <- struct{}{} }) })
+	locked(func() { changeRole(f, m, w, nil, func() { done <- struct{}{} }) })
 	var top fyne.CanvasObject
 	locked(func() { top = w.Canvas().Overlays().Top() })
 	if s := lockedTexts(top); !strings.Contains(s, "Rita Reception's role is Receptionist") || strings.Contains(s, "\nReceptionist\n") {
@@ -150,7 +150,7 @@ func TestChangeRoleEscOnARoleCancels(t *testing.T) {
 	w := newWindow(t, func(fyne.Window) fyne.CanvasObject { return widget.NewLabel("directory") })
 	done := false
 	locked(func() {
-		changeRole(f, m, w, func() { done = true })
+		changeRole(f, m, w, nil, func() { done = true })
 		cv := w.Canvas()
 		cv.FocusPrevious()
 		choice := cv.Focused()

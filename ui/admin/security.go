@@ -68,9 +68,10 @@ type securityScreen struct {
 	recovery          *widget.Label
 	threshold         *kit.Entry
 	admins, receivers *kit.TypeSelect
-	// releaseBtn and recoverBtn work once a recovery is set up.
-	releaseBtn, recoverBtn *widget.Button
-	staff                  []appadmin.StaffMember
+	// releaseBtn and recoverBtn work once a recovery is set up; each, as
+	// splitBtn, gets the keyboard back when what it asked or said closes.
+	splitBtn, releaseBtn, recoverBtn *widget.Button
+	staff                            []appadmin.StaffMember
 }
 
 // NewSecurity builds the security screen: idle lock and passphrase lockout
@@ -102,6 +103,7 @@ func NewSecurity(ss SecuritySession, w fyne.Window) fyne.CanvasObject {
 	s.threshold = kit.NewEntry()
 	s.threshold.SetText("2")
 	split := widget.NewButton("Set up recovery", s.split)
+	s.splitBtn = split
 	s.admins = kit.NewTypeSelect(nil, nil)
 	s.admins.PlaceHolder = "Administrator"
 	release := widget.NewButton("Release my share", s.release)
@@ -236,29 +238,29 @@ func (s *securityScreen) save() {
 func (s *securityScreen) split() {
 	k, err := strconv.Atoi(s.threshold.Text)
 	if err != nil {
-		kit.ShowError("Could not set up recovery", "Type how many administrators are needed, e.g. 2.", s.win)
+		kit.ShowError("Could not set up recovery", "Type how many administrators are needed, e.g. 2.", s.win).Back(s.splitBtn)
 		return
 	}
-	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done("Could not set up recovery", "Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
+	s.do(func(ctx context.Context) error { _, err := s.rec.Split(ctx, k); return err }, s.done(s.splitBtn, "Could not set up recovery", "Recovery is set up. Once a physician has approved its administrators under Colleagues, the receptionists' and physicians' workstations escrow the front desk's and the clinical keys at their next sync."))
 }
 
 func (s *securityScreen) release() {
 	to := s.pick(s.admins)
 	if to == "" {
-		kit.ShowError("Could not release the shares", "Choose the administrator who coordinates the recovery.", s.win)
+		kit.ShowError("Could not release the shares", "Choose the administrator who coordinates the recovery.", s.win).Back(s.releaseBtn)
 		return
 	}
-	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done("Could not release the shares", "Your shares were released."))
+	s.do(func(ctx context.Context) error { return s.rec.Release(ctx, to) }, s.done(s.releaseBtn, "Could not release the shares", "Your shares were released."))
 }
 
 func (s *securityScreen) recoverKeys() {
 	to := s.pick(s.receivers)
 	if to == "" {
-		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win)
+		kit.ShowError("Could not recover the keys", "Choose the physician or receptionist who receives the keys.", s.win).Back(s.recoverBtn)
 		return
 	}
 	kit.Confirm{Title: "Recover the keys?", Message: "The clinic's patient keys will be handed to " + s.receivers.Selected +
-		". This is recorded in the audit log.", Yes: "Hand over the keys", Answer: func(ok bool) {
+		". This is recorded in the audit log.", Yes: "Hand over the keys", Back: s.recoverBtn, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -266,9 +268,9 @@ func (s *securityScreen) recoverKeys() {
 			func(h recovery.Handover, err error) {
 				title, text, failed := recoveryOutcome(h, err)
 				if failed {
-					kit.ShowError("Could not recover the keys", text, s.win)
+					kit.ShowError("Could not recover the keys", text, s.win).Back(s.recoverBtn)
 				} else {
-					kit.Notice{Title: title, Message: text}.Show(s.win)
+					kit.Notice{Title: title, Message: text, Back: s.recoverBtn}.Show(s.win)
 				}
 				s.refresh()
 			})
@@ -297,12 +299,14 @@ func (s *securityScreen) do(work func(context.Context) error, done func(error)) 
 		func(_ struct{}, err error) { done(err) })
 }
 
-func (s *securityScreen) done(failed, ok string) func(error) {
+// done says how the work a button started ended; back, the button, gets
+// the keyboard when it is read.
+func (s *securityScreen) done(back fyne.Focusable, failed, ok string) func(error) {
 	return func(err error) {
 		if err != nil {
-			kit.ShowError(failed, kit.ErrorText(err), s.win)
+			kit.ShowError(failed, kit.ErrorText(err), s.win).Back(back)
 		} else {
-			kit.Notice{Title: "Done", Message: ok}.Show(s.win)
+			kit.Notice{Title: "Done", Message: ok, Back: back}.Show(s.win)
 		}
 		s.refresh()
 	}

@@ -356,7 +356,7 @@ func (s *tokensScreen) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	if t.Status == app.TokenActive {
 		revoke.Show()
-		revoke.OnTapped = func() { s.confirmRevoke(t) }
+		revoke.OnTapped = func() { s.confirmRevoke(t, revoke) }
 	} else {
 		revoke.Hide()
 	}
@@ -388,10 +388,12 @@ func statusImportance(st string) widget.Importance {
 	return widget.LowImportance
 }
 
-func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
+// confirmRevoke asks before revoking t; back (the row's Revoke) gets the
+// keyboard when the question closes.
+func (s *tokensScreen) confirmRevoke(t app.TokenInfo, back fyne.Focusable) {
 	msg := newNote(fmt.Sprintf("The %s token issued %s will no longer let anyone join. A newcomer who has not joined yet needs a new token.",
 		t.Role.Title(), when(t.Issued)))
-	kit.Confirm{Title: "Revoke this token?", Content: kit.AtLeast(380, 0, msg), Yes: "Revoke token", No: "Keep it", Danger: true, Answer: func(ok bool) {
+	kit.Confirm{Title: "Revoke this token?", Content: kit.AtLeast(380, 0, msg), Yes: "Revoke token", No: "Keep it", Danger: true, Back: back, Answer: func(ok bool) {
 		if !ok {
 			return
 		}
@@ -399,7 +401,7 @@ func (s *tokensScreen) confirmRevoke(t app.TokenInfo) {
 			return struct{}{}, s.d.RevokeToken(ctx, t.ID)
 		}, func(_ struct{}, err error) {
 			if err != nil {
-				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win)
+				kit.ShowError("Could not revoke the token", kit.ErrorText(err), s.win).Back(back)
 			}
 			s.refresh()
 		})

@@ -569,7 +569,7 @@ func (p *panel) updateMessageRow(i widget.ListItemID, o fyne.CanvasObject) {
 	} else {
 		patient.SetText("Patient " + m.MRN)
 		mrn := m.MRN
-		patient.OnTapped = func() { p.showPatient(mrn) }
+		patient.OnTapped = func() { p.showPatient(mrn, patient) }
 		patientRow.Show()
 	}
 	p.msgs.SetItemHeight(i, v.MinSize().Height)
@@ -600,11 +600,12 @@ func stamp(t time.Time) string {
 }
 
 // showPatient shows the patient an MRN names, for roles that may see it;
-// a physician may open the chart (audited).
-func (p *panel) showPatient(mrn string) {
+// a physician may open the chart (audited). back, the message's patient
+// button, gets the keyboard when what it shows closes.
+func (p *panel) showPatient(mrn string, back fyne.Focusable) {
 	look, ok := p.c.(PatientLookup)
 	if !ok {
-		kit.Notice{Title: "Patient " + mrn, Message: "Your role does not open patient records. Ask a receptionist or physician."}.Show(p.win)
+		kit.Notice{Title: "Patient " + mrn, Message: "Your role does not open patient records. Ask a receptionist or physician.", Back: back}.Show(p.win)
 		return
 	}
 	var pt app.Patient
@@ -614,25 +615,27 @@ func (p *panel) showPatient(mrn string) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win)
+			kit.ShowError("Could not find patient "+mrn, kit.ErrorText(err), p.win).Back(back)
 			return
 		}
 		info := widget.NewLabel(fmt.Sprintf("%s\nBorn %s · MRN %s", pt.Name(), kit.DayText(pt.Birth), pt.MRN))
 		reader, canChart := kit.ChartOf[ChartReader](p.s)
 		if !canChart {
-			kit.Notice{Title: "Patient " + mrn, Close: "Close", Content: info}.Show(p.win)
+			kit.Notice{Title: "Patient " + mrn, Close: "Close", Content: info, Back: back}.Show(p.win)
 			return
 		}
-		kit.Confirm{Title: "Patient " + mrn, Content: info, Yes: "Open chart", No: "Close", EnterYes: true,
+		kit.Confirm{Title: "Patient " + mrn, Content: info, Yes: "Open chart", No: "Close", EnterYes: true, Back: back,
 			Answer: func(open bool) {
 				if open {
-					p.openChart(reader, pt)
+					p.openChart(reader, pt, back)
 				}
 			}}.Show(p.win)
 	})
 }
 
-func (p *panel) openChart(r ChartReader, pt app.Patient) {
+// openChart shows what the chart of pt holds; back gets the keyboard when
+// it closes.
+func (p *panel) openChart(r ChartReader, pt app.Patient, back fyne.Focusable) {
 	var ch chart.Chart
 	p.run(func(ctx context.Context) error {
 		var err error
@@ -640,7 +643,7 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			kit.ShowError("Could not open the chart", kit.ErrorText(err), p.win)
+			kit.ShowError("Could not open the chart", kit.ErrorText(err), p.win).Back(back)
 			return
 		}
 		var b strings.Builder
@@ -653,6 +656,6 @@ func (p *panel) openChart(r ChartReader, pt app.Patient) {
 		b.WriteString("\nThe full chart is under Patients. This read was recorded in the audit log.")
 		l := widget.NewLabel(b.String())
 		l.Wrapping = fyne.TextWrapWord
-		kit.Notice{Title: "Chart", Close: "Close", Content: l}.Show(p.win).Resize(fyne.NewSize(520, 320))
+		kit.Notice{Title: "Chart", Close: "Close", Content: l, Back: back}.Show(p.win).Resize(fyne.NewSize(520, 320))
 	})
 }

@@ -199,7 +199,7 @@ func (p *appointmentPanel) askCheckIn() {
 		p.s.confirm(title, question, checkIn)
 		return
 	}
-	kit.Confirm{Title: title, Message: question, Yes: "Check in anyway", No: "Don't check in",
+	kit.Confirm{Title: title, Message: question, Yes: "Check in anyway", No: "Don't check in", Back: p.checkIn,
 		Answer: func(ok bool) {
 			if ok {
 				checkIn()

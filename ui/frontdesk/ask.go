@@ -5,18 +5,22 @@ import (
 	"fmt"
 	"strings"
 
+	"fyne.io/fyne/v2"
+
 	desk "github.com/medihaven/medihaven/app/frontdesk"
 	"github.com/medihaven/medihaven/ui/kit"
 )
 
 // ask puts a yes-or-no question to the desk; yes runs on "Book anyway".
-// Tests replace env.confirm to answer it themselves.
-func (e env) ask(title, question string, yes func()) {
+// back, the form's Book, gets the keyboard when it closes (unless a field
+// had it: Enter there asked). Tests replace env.confirm to answer it
+// themselves.
+func (e env) ask(title, question string, back fyne.Focusable, yes func()) {
 	if e.confirm != nil {
 		e.confirm(title, question, yes)
 		return
 	}
-	kit.Confirm{Title: title, Message: question, Yes: "Book anyway", No: "Go back",
+	kit.Confirm{Title: title, Message: question, Yes: "Book anyway", No: "Go back", Back: back,
 		Answer: func(ok bool) {
 			if ok {
 				yes()
@@ -27,8 +31,9 @@ func (e env) ask(title, question string, yes func()) {
 // beforeBooking asks what the desk confirms before a booking of a (for
 // patient, with the physicians' names by fingerprint) is saved: a time
 // that has begun or passed, and the same patient booked that day or at an
-// overlapping time (PatientClashes). book runs once each is answered yes.
-func beforeBooking(e env, a desk.Appointment, patient string, names map[string]string, book func()) {
+// overlapping time (PatientClashes). book runs once each is answered yes;
+// back, the form's Book, gets the keyboard when a question closes.
+func beforeBooking(e env, a desk.Appointment, patient string, names map[string]string, back fyne.Focusable, book func()) {
 	clashes := func() {
 		do(e, func(ctx context.Context) ([]desk.Appointment, error) {
 			return e.d.PatientClashes(ctx, a)
@@ -37,12 +42,12 @@ func beforeBooking(e env, a desk.Appointment, patient string, names map[string]s
 				book() // the booking itself says what is wrong
 				return
 			}
-			e.ask("Same patient twice?", clashText(a, patient, cs, names), book)
+			e.ask("Same patient twice?", clashText(a, patient, cs, names), back, book)
 		})
 	}
 	if now := e.now(); a.Start.Before(now) {
 		e.ask("Book in the past?", fmt.Sprintf("%s is in the past (it is now %s, %s). Book it anyway, e.g. to record a visit that took place?",
-			a.Start.Format("Monday 2 January at 15:04"), now.In(a.Start.Location()).Format("15:04"), now.In(a.Start.Location()).Format("Mon 2 Jan")), clashes)
+			a.Start.Format("Monday 2 January at 15:04"), now.In(a.Start.Location()).Format("15:04"), now.In(a.Start.Location()).Format("Mon 2 Jan")), back, clashes)
 		return
 	}
 	clashes()

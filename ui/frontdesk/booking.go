@@ -235,7 +235,7 @@ func (f *bookingForm) submit() {
 	for _, p := range f.s.physicians {
 		names[p.Fingerprint] = p.Name
 	}
-	beforeBooking(f.s.env, a, f.patient.Name(), names, func() { f.save(a, rc) })
+	beforeBooking(f.s.env, a, f.patient.Name(), names, f.book, func() { f.save(a, rc) })
 }
 
 // save books a (and its series), once the desk has answered any question.

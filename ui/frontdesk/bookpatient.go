@@ -73,9 +73,10 @@ func newQuickBooking(e env, p app.Patient) *quickBooking {
 	return q
 }
 
-// show opens the booking in a dialog over the Patients screen.
-func (q *quickBooking) show() {
-	kit.Notice{Title: "Book appointment", Close: "Close", Content: q.content}.Show(q.e.win)
+// show opens the booking in a dialog over the Patients screen; back (the
+// record's "Book appointment…") gets the keyboard when it closes.
+func (q *quickBooking) show(back fyne.Focusable) {
+	kit.Notice{Title: "Book appointment", Close: "Close", Content: q.content, Back: back}.Show(q.e.win)
 	q.e.win.Canvas().Focus(q.who) // Tab, Space, the arrows and Enter book without the pointer
 }
 
@@ -164,7 +165,7 @@ func (q *quickBooking) submit() {
 	for _, ph := range q.physicians {
 		names[ph.Fingerprint] = ph.Name
 	}
-	beforeBooking(q.e, a, q.patient.Name(), names, func() {
+	beforeBooking(q.e, a, q.patient.Name(), names, q.book, func() {
 		q.book.Disable()
 		do(q.e, func(ctx context.Context) (desk.Appointment, error) { return q.e.d.Book(ctx, a) }, func(got desk.Appointment, err error) {
 			q.book.Enable()

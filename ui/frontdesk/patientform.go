@@ -431,7 +431,7 @@ func (f *patientForm) bookAppointment() {
 		}
 	}
 	f.quick = q
-	q.show()
+	q.show(f.bookBtn)
 }
 
 // showDuplicates warns that the patient may be registered already, with

@@ -34,11 +34,14 @@ type Confirm struct {
 	Large bool
 	// Answer runs once, with the answer; Esc answers no.
 	Answer func(yes bool)
-	// Back gets the keyboard when the question closes: the button that
-	// asked it. When nil, what had the keyboard as it showed. Fyne's
+	// Back gets the keyboard when the question closes if nothing had it
+	// as the question showed: the button that asked it. Fyne's
 	// Button.Tapped (v2.8.1) takes the keyboard from the button before it
 	// runs OnTapped, Space included, so a question a button asks finds
-	// nothing with the keyboard: it must name the button.
+	// nothing with the keyboard: it must name the button. A question
+	// asked from a field (Enter there) gives the keyboard back to the
+	// field. Every question of ui names its Back or says why not
+	// (TestEveryQuestionGivesTheKeyboardBack).
 	Back fyne.Focusable
 }
 
@@ -52,7 +55,7 @@ type ConfirmDialog struct {
 	overlay  fyne.CanvasObject
 	answer   func(bool)
 	answered bool
-	back     fyne.Focusable // gets the keyboard when it closes (Confirm.Back)
+	back     fyne.Focusable // gets the keyboard when it closes (Confirm.Back, or what had it at show)
 }
 
 // DialogButton is a button of a Confirm: Enter presses it as Space does,
@@ -123,7 +126,8 @@ type Notice struct {
 	Close string
 	// Closed runs once, when it is closed.
 	Closed func()
-	// Back gets the keyboard when it closes, as Confirm.Back.
+	// Back gets the keyboard when it closes if nothing had it as it
+	// showed, as Confirm.Back.
 	Back fyne.Focusable
 }
 
@@ -158,13 +162,23 @@ func body(message string, content fyne.CanvasObject) fyne.CanvasObject {
 
 // show shows cd's dialog with the keyboard on its default button.
 func (cd *ConfirmDialog) show() {
-	if cd.back == nil {
-		cd.back = cd.win.Canvas().Focused()
+	if f := cd.win.Canvas().Focused(); f != nil {
+		cd.back = f // a field that asked (Enter), or what the keyboard was on
 	}
 	cd.d.SetOnClosed(func() { cd.Answer(false) }) // hidden by other means than its buttons
 	cd.d.Show()
 	cd.shown(cd.win.Canvas())
 	cd.win.Canvas().Focus(cd.def)
+}
+
+// Back gives f the keyboard when cd closes, if nothing had it as cd
+// showed: Confirm.Back for a dialog shown by ShowError, whose failure the
+// button that asked ran into.
+func (cd *ConfirmDialog) Back(f fyne.Focusable) *ConfirmDialog {
+	if cd.back == nil {
+		cd.back = f
+	}
+	return cd
 }
 
 // Resize sizes the dialog.

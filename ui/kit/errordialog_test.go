@@ -56,13 +56,8 @@ func TestNoBareErrorDialog(t *testing.T) {
 // package name pkg.X for an X that match accepts.
 func uses(t *testing.T, pkg string, match func(string) bool) []string {
 	t.Helper()
-	fset := token.NewFileSet()
 	var found []string
-	check := func(path string) {
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachSource(t, 0, func(fset *token.FileSet, f *ast.File) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if sel, ok := n.(*ast.SelectorExpr); ok {
 				if x, ok := sel.X.(*ast.Ident); ok && x.Name == pkg && match(sel.Sel.Name) {
@@ -71,12 +66,27 @@ func uses(t *testing.T, pkg string, match func(string) bool) []string {
 			}
 			return true
 		})
+	})
+	return found
+}
+
+// eachSource parses, with mode, every source of ui (the kit's too) and of
+// the app's main package, tests left out, and hands each to check.
+func eachSource(t *testing.T, mode parser.Mode, check func(fset *token.FileSet, f *ast.File)) {
+	t.Helper()
+	fset := token.NewFileSet()
+	parse := func(path string) {
+		f, err := parser.ParseFile(fset, path, nil, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(fset, f)
 	}
 	n := 0
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
 			n++
-			check(path)
+			parse(path)
 		}
 		return err
 	})
@@ -86,11 +96,10 @@ func uses(t *testing.T, pkg string, match func(string) bool) []string {
 	root, _ := filepath.Glob("../../*.go")
 	for _, path := range root {
 		if !strings.HasSuffix(path, "_test.go") {
-			check(path)
+			parse(path)
 		}
 	}
 	if n < 20 || len(root) == 0 {
 		t.Fatalf("found %d ui sources and %d of the app's: not where the test thinks", n, len(root))
 	}
-	return found
 }

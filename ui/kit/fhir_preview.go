@@ -34,6 +34,7 @@ const maxBundleBytes = 50<<20 + 1
 // out: …; import?"). On Import it imports with a progress bar and shows
 // the summary; a broken bundle is refused before anything is asked.
 func (f Files) ImportFHIRPreviewed(btn *widget.Button, p FHIRPreviewer) {
+	f = f.from(btn)
 	f.openBundle(btn, func(name string, r io.ReadCloser) {
 		var err error
 		checking := dialog.NewProgressInfinite("Import transfer (FHIR)", "Checking "+name+"…", f.Win)
@@ -55,13 +56,18 @@ func (f Files) ImportFHIRPreviewed(btn *widget.Button, p FHIRPreviewer) {
 				f.importFailed(name, err)
 				return
 			}
+			// The question is modal: btn may work again behind it, so that
+			// Cancel gives it the keyboard back (a disabled button takes none).
+			if btn != nil {
+				btn.Enable()
+			}
 			f.previewFHIR(name, got, func(ok bool) {
 				if !ok {
-					if btn != nil {
-						btn.Enable()
-					}
 					f.ended()
 					return
+				}
+				if btn != nil {
+					btn.Disable()
 				}
 				f.importWithProgress(name, raw, btn, p)
 			})
@@ -130,7 +136,7 @@ func countColumns(title string, m map[string]int) fyne.CanvasObject {
 // previewFHIR asks whether to import what the preview found.
 func (f Files) previewFHIR(name string, got interop.FHIRImport, answer func(bool)) {
 	// Enter cancels: an import is not undone, so it takes Tab, or the pointer.
-	Confirm{Title: "Import this transfer?", Content: PreviewContent(name, got), Yes: "Import", Answer: answer}.Show(f.Win)
+	Confirm{Title: "Import this transfer?", Content: PreviewContent(name, got), Yes: "Import", Back: f.opener, Answer: answer}.Show(f.Win)
 }
 
 // importWithProgress imports with a progress bar, then shows the summary.

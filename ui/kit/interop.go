@@ -72,6 +72,17 @@ type Files struct {
 	// or the preview cancelled. The Patients screen gives the keyboard
 	// back to its search.
 	Ended func()
+	// opener is the button that started the export or import (Export's
+	// Button, ImportFHIR's btn): its notices give it the keyboard back.
+	opener fyne.Focusable
+}
+
+// from is f with btn, when there is one, as the opener of what it shows.
+func (f Files) from(btn *widget.Button) Files {
+	if btn != nil {
+		f.opener = btn
+	}
+	return f
 }
 
 // ended runs Ended, if set.
@@ -216,7 +227,7 @@ func (f Files) Tell(title, msg string, imp widget.Importance) {
 	if imp == widget.SuccessImportance { // the text may hold a caution: not all green
 		imp = widget.MediumImportance
 	}
-	f.showThenEnded(Notice{Title: title, Content: AtLeast(dialogWidth, 0, Wrapped(msg, imp))})
+	f.showThenEnded(Notice{Title: title, Content: AtLeast(dialogWidth, 0, Wrapped(msg, imp)), Back: f.opener})
 }
 
 // Export is one export to a file: written in memory off the UI goroutine
@@ -236,6 +247,7 @@ type Export struct {
 
 // Export runs e: write, ask where to save, confirm.
 func (f Files) Export(e Export) {
+	f = f.from(e.Button)
 	if e.Button != nil {
 		e.Button.Disable()
 	}
@@ -295,6 +307,7 @@ func ExportFHIR(patientID, mrn string, btn *widget.Button, export func(ctx conte
 // the error naming the entry and field and that nothing was written. btn
 // is disabled meanwhile; it may be nil.
 func (f Files) ImportFHIR(btn *widget.Button, imp func(ctx context.Context, r io.Reader) (interop.FHIRImport, error)) {
+	f = f.from(btn)
 	f.openBundle(btn, func(name string, r io.ReadCloser) {
 		var err error
 		progress := dialog.NewProgressInfinite("Import transfer (FHIR)", "Checking and importing "+name+"…", f.Win)
@@ -370,7 +383,7 @@ func (f Files) imported(name string, got interop.FHIRImport) {
 		}
 	}
 	objs = append(objs, Wrapped("The records are signed by you as the importer and reach the other workstations with the next sync.", widget.LowImportance))
-	f.showThenEnded(Notice{Title: "Transfer imported", Content: AtLeast(dialogWidth, 0, container.NewVBox(objs...))})
+	f.showThenEnded(Notice{Title: "Transfer imported", Content: AtLeast(dialogWidth, 0, container.NewVBox(objs...)), Back: f.opener})
 }
 
 // importFailed says why an import was refused, and that none of it was
@@ -382,7 +395,7 @@ func (f Files) importFailed(name string, err error) {
 		Wrapped(fmt.Sprintf("%s was not imported, and nothing of it was written.", name), widget.MediumImportance),
 		msg,
 		Wrapped("Ask the sending clinic for a corrected export, or fix the entry named above, then import the file again.", widget.LowImportance))
-	f.showThenEnded(Notice{Title: "Nothing was imported", Close: "Close", Content: AtLeast(dialogWidth, 0, content)})
+	f.showThenEnded(Notice{Title: "Nothing was imported", Close: "Close", Content: AtLeast(dialogWidth, 0, content), Back: f.opener})
 }
 
 // HandoutDialog is the patient copy dialog: it explains what will happen,
@@ -494,7 +507,15 @@ func (h *HandoutDialog) done(pc interop.PatientCopy) {
 		label("Address (CID)"), h.cid, label("Passphrase"), pass, hint, h.msg}
 	h.save = widget.NewButtonWithIcon("Save handout PDF…", theme.DocumentSaveIcon(), h.saveHandout)
 	h.save.Importance = widget.HighImportance
-	h.show(widget.NewButton("Done", h.finish), h.save)
+	h.show(h.doneButton(), h.save)
+}
+
+// doneButton closes the dialog (finish); a question it asks gives it the
+// keyboard back.
+func (h *HandoutDialog) doneButton() *widget.Button {
+	var done *widget.Button
+	done = widget.NewButton("Done", func() { h.finish(done) })
+	return done
 }
 
 // saveHandout offers the handout PDF to save (and print).
@@ -513,20 +534,20 @@ func (h *HandoutDialog) saveHandout() {
 			h.msg.SetText("Handout saved to " + where + ": print it and give it to the patient.")
 		}
 		h.msg.Show()
-		h.show(widget.NewButton("Done", h.finish), h.save)
+		h.show(h.doneButton(), h.save)
 	})
 }
 
 // finish closes the dialog, asking first while the passphrase exists
-// nowhere else.
-func (h *HandoutDialog) finish() {
+// nowhere else; back (Done) gets the keyboard when the question closes.
+func (h *HandoutDialog) finish(back fyne.Focusable) {
 	if h.saved {
 		h.close()
 		return
 	}
 	Confirm{Title: "Close without the handout?",
 		Message: "The passphrase will not be shown again. Close only if you wrote it on the handout.",
-		Yes:     "Close anyway", No: "Keep it open", Danger: true,
+		Yes:     "Close anyway", No: "Keep it open", Danger: true, Back: back,
 		Answer: func(ok bool) {
 			if ok {
 				h.close()

@@ -67,6 +67,7 @@ func ConfirmLeave(win fyne.Window, what string, leave func()) {
 	if s, ok := strings.CutSuffix(what, unsentMark); ok {
 		title, sentence = "Leave without sending?", s
 	}
+	// no Back: asked as the section changes (the navigation list or a shortcut); "Stay here" leaves the keyboard where it was, in the screen's field.
 	Confirm{Title: title, Message: sentence + " If you leave now, what you typed is lost.",
 		Yes: "Discard and leave", No: "Stay here", Danger: true,
 		Answer: func(ok bool) {

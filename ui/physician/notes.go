@@ -92,7 +92,7 @@ func (f *noteForm) askToSign() {
 	// Enter keeps editing: a signed note never changes, so signing takes
 	// Tab and Enter, or the pointer, never an Enter meant for the form.
 	f.confirm = kit.Confirm{Title: "Sign this note?", Content: kit.AtLeast(520, 320, content),
-		Yes: "Sign note", No: "Keep editing", Large: true,
+		Yes: "Sign note", No: "Keep editing", Large: true, Back: f.sign,
 		Answer: func(ok bool) {
 			if ok {
 				f.signNote(n)

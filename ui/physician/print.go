@@ -133,7 +133,8 @@ func (s *screen) printPDF(ctx context.Context, data []byte) (err error) {
 // printButton prints the prescription (audited as printed) and keeps no
 // copy; when the printing fails it offers Save as PDF….
 func (v *chartView) printButton(p prescribing.Prescription) *widget.Button {
-	return widget.NewButtonWithIcon("Print", theme.DocumentPrintIcon(), func() {
+	var b *widget.Button
+	b = widget.NewButtonWithIcon("Print", theme.DocumentPrintIcon(), func() {
 		var err error
 		v.do(func(ctx context.Context) {
 			var data []byte
@@ -145,7 +146,7 @@ func (v *chartView) printButton(p prescribing.Prescription) *widget.Button {
 			switch {
 			case errors.As(err, &pe):
 				v.status.fail(fmt.Errorf("the prescription was not printed: %w. No copy is kept on this computer: Save as PDF… keeps one to print elsewhere", err))
-				v.offerSave(p, err)
+				v.offerSave(p, err, b)
 			case err != nil:
 				v.status.fail(fmt.Errorf("the prescription was not printed: %w", err))
 			default:
@@ -153,13 +154,14 @@ func (v *chartView) printButton(p prescribing.Prescription) *widget.Button {
 			}
 		})
 	})
+	return b
 }
 
 // offerSave asks, after a failed print, whether to save the prescription
-// as a PDF instead.
-func (v *chartView) offerSave(p prescribing.Prescription, err error) {
+// as a PDF instead; back (Print) gets the keyboard when it closes.
+func (v *chartView) offerSave(p prescribing.Prescription, err error, back fyne.Focusable) {
 	kit.Confirm{Title: "Not printed", Message: fmt.Sprintf("The prescription %s was not printed.\n\n%s\n\nSave it as a PDF instead? The file is not encrypted.",
-		p.Code, kit.ErrorText(err)), Yes: "Save as PDF…", No: "Close",
+		p.Code, kit.ErrorText(err)), Yes: "Save as PDF…", No: "Close", Back: back,
 		Answer: func(save bool) {
 			if save {
 				v.saveAsPDF(p)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,7 +41,8 @@ func (v *chartView) showVisit() {
 			a.Start.Local().Format("Mon 2 Jan"), a.Start.Local().Format("15:04"), a.End().Local().Format("15:04"),
 			orDash(a.Reason), chart.VisitState(*a, v.now())))
 		v.visit.Importance = widget.MediumImportance
-		start := widget.NewButtonWithIcon("Start visit", theme.MediaPlayIcon(), func() { v.startVisit(false) })
+		var start *widget.Button
+		start = widget.NewButtonWithIcon("Start visit", theme.MediaPlayIcon(), func() { v.startVisit(false, start) })
 		start.Importance = widget.HighImportance
 		v.visitBtns.Add(start)
 		v.visit.Show()
@@ -62,8 +64,9 @@ func (v *chartView) visitDone() bool {
 }
 
 // startVisit starts the appointment's visit; for another day it asks
-// first, saying so.
-func (v *chartView) startVisit(anotherDay bool) {
+// first, saying so, and back (Start visit) gets the keyboard when the
+// question closes.
+func (v *chartView) startVisit(anotherDay bool, back fyne.Focusable) {
 	id := v.appt.ID
 	var err error
 	v.do(func(ctx context.Context) { _, err = v.c.StartVisit(ctx, id, anotherDay) }, func() {
@@ -72,10 +75,10 @@ func (v *chartView) startVisit(anotherDay bool) {
 			kit.Confirm{Title: "Start a visit on another day?",
 				Message: fmt.Sprintf("This appointment is on %s, not today. Start the visit only if the patient is here now: it will be dated today, %s.",
 					v.appt.Start.Local().Format("Monday 2 January"), v.now().Format("2 January 15:04")),
-				Yes: "Start visit today",
+				Yes: "Start visit today", Back: back,
 				Answer: func(ok bool) {
 					if ok {
-						v.startVisit(true)
+						v.startVisit(true, back)
 					}
 				}}.Show(v.win)
 		case err != nil:

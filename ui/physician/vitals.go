@@ -67,7 +67,7 @@ func (v *chartView) newVitalsForm() *vitalsForm {
 		}
 		f.critical = kit.Confirm{Title: "Critical value: check before saving",
 			Message: strings.Join(critical, "\n") + "\n\nIs this what you measured? Act on it now if it is.",
-			Yes:     "Save the reading", No: "Correct it",
+			Yes:     "Save the reading", No: "Correct it", Back: f.record,
 			Answer: func(ok bool) {
 				if ok {
 					save()

@@ -146,3 +146,26 @@ func PressTab(c fyne.Canvas) {
 	}
 	c.FocusNext()
 }
+
+// SpaceThenEsc is a question asked and dismissed by the keyboard alone:
+// the keyboard on b, Space (as the window hands it to what has the
+// keyboard), then, once a dialog shows, Esc on what has the keyboard. It
+// returns what has the keyboard after: b, when the question gives it
+// back (kit.Confirm.Back).
+func SpaceThenEsc(t testing.TB, c fyne.Canvas, b fyne.Focusable) fyne.Focusable {
+	t.Helper()
+	c.Focus(b)
+	b.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	if c.Overlays().Top() == nil {
+		t.Fatal("Space on the button showed no dialog")
+	}
+	f := c.Focused()
+	if f == nil {
+		t.Fatal("the dialog shows with the keyboard nowhere")
+	}
+	f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if c.Overlays().Top() != nil {
+		t.Fatal("Esc left the dialog")
+	}
+	return c.Focused()
+}
