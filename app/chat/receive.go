@@ -285,16 +285,9 @@ func (s *Service) take(ctx context.Context, r *replica.Replica, devs staffDevice
 	if c.Key == "" {
 		return false, time.Time{}, nil // a room message encrypted before this member joined: not for us
 	}
-	kept, changed, err := s.keepChatNew(ctx, r, c)
+	kept, changed, at, err := s.keepChatAt(ctx, r, c)
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("chat: keep a chat message: %w", err)
-	}
-	var at time.Time
-	if err := s.withCache(ctx, r, func(cc *chatCache) error {
-		at = cc.msgs[c.Key].At
-		return nil
-	}); err != nil {
-		return false, time.Time{}, err
 	}
 	if changed {
 		scope := Sent // only the line of what was not kept changed: nothing to notify

@@ -386,10 +386,18 @@ func (s *Service) queueChat(ctx context.Context, r *replica.Replica, m Message, 
 // The message is in the cache at once, and written with the next batch
 // (write.go): the change feed does not wait for the disk.
 func (s *Service) keepChatNew(ctx context.Context, r *replica.Replica, m storedChat) (kept, changed bool, err error) {
+	kept, changed, _, err = s.keepChatAt(ctx, r, m)
+	return kept, changed, err
+}
+
+// keepChatAt is keepChatNew, and says the time m holds here: where it was
+// kept, or where the message of its key was kept before.
+func (s *Service) keepChatAt(ctx context.Context, r *replica.Replica, m storedChat) (kept, changed bool, at time.Time, err error) {
 	l := s.link()
 	var start *chatCache
 	err = s.withCache(ctx, r, func(c *chatCache) error {
 		kept, changed, err = c.admit(m, s.c.Now())
+		at = c.msgs[m.Key].At
 		if len(c.unwritten) > 0 && !c.writing {
 			c.writing, start = true, c
 		}
@@ -398,7 +406,7 @@ func (s *Service) keepChatNew(ctx context.Context, r *replica.Replica, m storedC
 	if start != nil {
 		go s.writeReceived(context.WithoutCancel(ctx), l, start)
 	}
-	return kept, changed, err
+	return kept, changed, at, err
 }
 
 // chatQueue returns the messages waiting to be sent, oldest first.

@@ -82,23 +82,34 @@ type admission struct {
 // storedFields opens an applied envelope of a record kind with its scope
 // key: the fields it wrote.
 func (r *Replica) storedFields(row store.Envelope) (*crypto.Envelope, Fields, error) {
-	env, err := crypto.ParseEnvelope(row.Raw)
-	if err != nil {
-		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
-	}
 	r.state.RLock()
 	k, ok := r.keys[row.Scope][row.Epoch]
 	r.state.RUnlock()
 	if !ok {
 		return nil, nil, fmt.Errorf("replica: envelope %s was applied without its key", row.ID)
 	}
-	plain, err := env.Open(k)
+	env, fields, err := openStored(row.Raw, k)
 	if err != nil {
 		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
 	}
+	return env, fields, nil
+}
+
+// openStored parses a stored envelope and opens its payload with k: the
+// fields it wrote, judged by no rule (those ran when it was applied or
+// refused).
+func openStored(raw []byte, k crypto.ScopeKey) (*crypto.Envelope, Fields, error) {
+	env, err := crypto.ParseEnvelope(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, err := env.Open(k)
+	if err != nil {
+		return nil, nil, err
+	}
 	var fields Fields
 	if err := json.Unmarshal(plain, &fields); err != nil {
-		return nil, nil, fmt.Errorf("replica: stored envelope %s: %w", row.ID, err)
+		return nil, nil, err
 	}
 	return env, fields, nil
 }

@@ -48,16 +48,8 @@ func (r *Replica) History(ctx context.Context, scope roles.Scope, kind, id strin
 		if row.State != store.Applied || row.Kind != kind || !ok {
 			continue
 		}
-		env, err := crypto.ParseEnvelope(row.Raw)
+		_, fields, err := openStored(row.Raw, k)
 		if err != nil {
-			return nil, err
-		}
-		plain, err := env.Open(k)
-		if err != nil {
-			return nil, err
-		}
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(plain, &fields); err != nil {
 			return nil, err
 		}
 		out = append(out, Written{Time: time.UnixMilli(row.Time), Author: row.Author, Fields: fields})

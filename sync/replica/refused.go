@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -87,29 +86,13 @@ func (r *Replica) RefusedOfKind(ctx context.Context, scope roles.Scope, kind str
 		e := list[i]
 		c := RefusedChange{Refusal: r.refusal(e)}
 		if k, ok := keys[e.Epoch]; ok && e.Scope == string(scope) {
-			c.Fields = writtenFields(e.Raw, k)
+			if _, f, err := openStored(e.Raw, k); err == nil {
+				c.Fields = f
+			}
 		}
 		out = append(out, c)
 	}
 	return out, nil
-}
-
-// writtenFields is what a sealed event wrote, or nil when it does not open
-// with k or is no change.
-func writtenFields(raw []byte, k crypto.ScopeKey) Fields {
-	env, err := crypto.ParseEnvelope(raw)
-	if err != nil {
-		return nil
-	}
-	plain, err := env.Open(k)
-	if err != nil {
-		return nil
-	}
-	var f Fields
-	if json.Unmarshal(plain, &f) != nil {
-		return nil
-	}
-	return f
 }
 
 func (r *Replica) refusal(e store.Envelope) Refusal {
